@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The xferd wire codec, version 1 (docs/PROTOCOL.md). Pure C, no EAL.
+ *
+ * One frame is one UDP payload. Every multi-byte field is big-endian. The decoder
+ * checks the whole frame before it returns, so a decoded message is always safe to
+ * read; array fields are views into the caller's buffer (zero copy), read through
+ * the accessors below. The encoder writes into a caller buffer and never past cap.
+ */
+#ifndef XF_PROTO_H
+#define XF_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define XF_PROTO_MAGIC   0x5846u /**< "XF" */
+#define XF_PROTO_VERSION 1u
+#define XF_HDR_LEN       24u
+
+/** Largest UDP payload at MTU 1500 (20 bytes IPv4, 8 bytes UDP, no options). */
+#define XF_PAYLOAD_MTU1500 1472u
+/** Largest UDP payload at MTU 9000; no frame is ever larger. */
+#define XF_PAYLOAD_MAX 8972u
+/** Smallest max_payload a peer may announce in HELLO. */
+#define XF_PAYLOAD_MIN 512u
+
+#define XF_PATH_MAX      4095u /**< bytes of a relative path, no NUL */
+#define XF_NAME_MAX      255u  /**< bytes of one path component */
+#define XF_FLIST_MAX     256u  /**< entries in one FLIST frame */
+#define XF_ACK_RANGES    64u   /**< selective ranges in one ACK */
+#define XF_ABORT_MSG_MAX 256u
+
+/** Frame types. Values are fixed on the wire. */
+enum xf_msg_type {
+	XF_MSG_HELLO = 1,     /**< initiator -> responder: open a session */
+	XF_MSG_HELLO_ACK = 2, /**< responder -> initiator: accept or refuse */
+	XF_MSG_FLIST = 3,     /**< sender -> receiver: a batch of file-list entries */
+	XF_MSG_DECISION = 4,  /**< receiver -> sender: per-file decisions */
+	XF_MSG_SIG = 5,       /**< receiver -> sender: block signatures of a basis */
+	XF_MSG_DATA = 6,      /**< sender -> receiver: literal bytes at an offset */
+	XF_MSG_COPY = 7,      /**< sender -> receiver: copy a basis range to an offset */
+	XF_MSG_FILE_END = 8,  /**< sender -> receiver: size and checksum of a whole file */
+	XF_MSG_COMMIT = 9,    /**< receiver -> sender: committed-through, credits, failures */
+	XF_MSG_ACK = 10,      /**< both: selective acknowledgement of packet numbers */
+	XF_MSG_DONE = 11,     /**< both: end of the file list / end of the session */
+	XF_MSG_ABORT = 12,    /**< both: the session ends now, with a reason */
+	XF_MSG_PING = 13,     /**< both: keep-alive, elicits an ACK; no payload */
+	XF_MSG_TYPE_MAX = 13,
+};
+
+/** Why the decoder rejected a frame; every value is counted by the receiver. */
+enum xf_proto_reason {
+	XF_R_OK = 0,
+	XF_R_SHORT,     /**< shorter than the frame header */
+	XF_R_MAGIC,     /**< wrong magic */
+	XF_R_VERSION,   /**< version we do not speak */
+	XF_R_TYPE,      /**< unknown frame type */
+	XF_R_LENGTH,    /**< header length disagrees with the datagram, or over XF_PAYLOAD_MAX */
+	XF_R_TRUNCATED, /**< payload shorter than its fields or its declared arrays */
+	XF_R_TRAILING,  /**< bytes left over after the last field */
+	XF_R_RESERVED,  /**< a reserved field or flag bit is not zero */
+	XF_R_COUNT,     /**< an array count is zero where forbidden or over its limit */
+	XF_R_FIELD,     /**< a field value out of range (kind, mode, decision, status...) */
+	XF_R_RANGE,     /**< inconsistent ranges: offset+len overflow, ACK ranges disordered */
+	XF_R_MAX,
+};
+
+/** Frame header, decoded. */
+struct xf_hdr {
+	uint8_t version;  /**< XF_PROTO_VERSION */
+	uint8_t type;     /**< enum xf_msg_type */
+	uint16_t flags;   /**< XF_HDR_F_*; others reserved */
+	uint16_t len;     /**< payload bytes after the header */
+	uint32_t session; /**< session id chosen by the initiator, nonzero */
+	uint64_t pn;      /**< packet number in the sender's number space */
+};
+
+/** The frame carries no data that needs acknowledging (ACK, PING replies). */
+#define XF_HDR_F_NOACK 0x0001u
+
+/** File kinds in FLIST entries. */
+enum xf_file_kind {
+	XF_FILE_REG = 1,
+	XF_FILE_DIR = 2,
+	XF_FILE_SYMLINK = 3,
+};
+
+/** One file-list entry; path and target point into the frame (not NUL-terminated). */
+struct xf_flist_entry {
+	uint8_t kind;        /**< enum xf_file_kind */
+	uint32_t mode;       /**< permission bits, at most 07777 */
+	uint64_t size;       /**< bytes; 0 for directories; target length for symlinks */
+	int64_t mtime_ns;    /**< modification time, nanoseconds since the epoch */
+	const char *path;    /**< relative path, validated by xf_path_validate() later */
+	uint16_t path_len;   /**< 1..XF_PATH_MAX */
+	const char *target;  /**< symlink target, NULL otherwise */
+	uint16_t target_len; /**< 1..XF_PATH_MAX for symlinks, 0 otherwise */
+};
+
+/** Receiver's decision about one file. */
+enum xf_decision {
+	XF_DEC_UPTODATE = 1, /**< quick check matched: nothing to send */
+	XF_DEC_WHOLE = 2,    /**< send the whole file as DATA */
+	XF_DEC_DELTA = 3,    /**< SIG frames follow; send COPY and DATA */
+	XF_DEC_REFUSED = 4,  /**< the entry is refused (reason in status) */
+};
+
+/** Per-file status codes, carried in DECISION and COMMIT. */
+enum xf_file_status {
+	XF_ST_OK = 0,
+	XF_ST_BAD_PATH = 1, /**< path failed validation */
+	XF_ST_ESCAPE = 2,   /**< resolution would leave the volume root */
+	XF_ST_IO = 3,       /**< I/O error (errno in the log) */
+	XF_ST_NOSPACE = 4,  /**< ENOSPC or EDQUOT */
+	XF_ST_CHECKSUM = 5, /**< whole-file checksum mismatch */
+	XF_ST_SIZE = 6,     /**< data beyond or short of the announced size */
+	XF_ST_CONFLICT = 7, /**< wrong kind at the final path (e.g. a directory) */
+	XF_ST_MAX = 7,
+};
+
+struct xf_decision_rec {
+	uint32_t file;        /**< file index */
+	uint8_t decision;     /**< enum xf_decision */
+	uint8_t status;       /**< enum xf_file_status, nonzero only with REFUSED */
+	uint32_t block_size;  /**< DELTA: block size of the signatures, else 0 */
+	uint32_t block_count; /**< DELTA: number of blocks, else 0 */
+};
+
+struct xf_sig_rec {
+	uint32_t weak;   /**< rolling checksum of the block */
+	uint64_t strong; /**< CRC64 of the block */
+};
+
+struct xf_ack_range {
+	uint64_t first; /**< lowest packet number in the range */
+	uint64_t last;  /**< highest, inclusive */
+};
+
+struct xf_commit_fail {
+	uint32_t file;
+	uint16_t status; /**< enum xf_file_status, nonzero */
+};
+
+struct xf_msg_hello {
+	uint16_t min_version;
+	uint16_t max_version;
+	uint16_t max_payload; /**< largest payload this side accepts, XF_PAYLOAD_MIN..MAX */
+	uint16_t status;      /**< HELLO_ACK: 0 accepted, else enum xf_abort_code */
+	uint32_t window;      /**< files the receiver lets be in flight (credits) */
+	uint32_t flags;       /**< XF_HELLO_F_*; others reserved */
+	uint64_t nonce;       /**< random, echoed in HELLO_ACK */
+	const char *dest;     /**< HELLO: destination path in the volume, may be empty */
+	uint16_t dest_len;
+};
+
+/** Quick check compares whole-file checksums instead of size and mtime. */
+#define XF_HELLO_F_CHECKSUM 0x1u
+
+struct xf_msg_flist {
+	uint32_t first_index; /**< index of the first entry; the rest follow in order */
+	uint16_t count;       /**< 1..XF_FLIST_MAX */
+	uint16_t flags;       /**< XF_FLIST_F_* */
+	const uint8_t *raw;   /**< entries, validated; read with xf_proto_flist_next() */
+	uint32_t raw_len;
+};
+
+/** This frame holds the last entries of the file list. */
+#define XF_FLIST_F_LAST 0x1u
+
+struct xf_msg_decision {
+	uint16_t count; /**< 1..limit that fits the frame */
+	const uint8_t *raw;
+};
+
+struct xf_msg_sig {
+	uint32_t file;
+	uint32_t block_size;  /**< 1..XF_BLOCK_MAX */
+	uint32_t first_block; /**< index of the first record */
+	uint16_t count;
+	const uint8_t *raw;
+};
+
+#define XF_BLOCK_MAX (128u * 1024u)
+
+struct xf_msg_data {
+	uint32_t file;
+	uint32_t len; /**< 1..payload; offset+len does not overflow */
+	uint64_t offset;
+	const uint8_t *bytes; /**< points into the frame */
+};
+
+struct xf_msg_copy {
+	uint32_t file;
+	uint32_t len;        /**< bytes to copy, nonzero */
+	uint64_t offset;     /**< in the new file */
+	uint64_t src_offset; /**< in the basis file */
+};
+
+struct xf_msg_file_end {
+	uint32_t file;
+	uint64_t size;  /**< final size of the file */
+	uint64_t crc64; /**< CRC64 (ECMA-182, reflected) of the whole file */
+};
+
+struct xf_msg_commit {
+	uint32_t committed; /**< every file with index < committed is settled */
+	uint32_t credit;    /**< the sender may send files with index < credit */
+	uint16_t count;     /**< failed files listed */
+	const uint8_t *raw;
+};
+
+struct xf_msg_ack {
+	uint64_t largest;      /**< equals the first range's last */
+	uint32_t ack_delay_us; /**< time between receiving largest and sending this ACK */
+	uint16_t count;        /**< 1..XF_ACK_RANGES, ranges descending with gaps */
+	const uint8_t *raw;
+};
+
+struct xf_msg_done {
+	uint32_t files;  /**< sender: total entries in the file list; receiver: committed */
+	uint32_t status; /**< 0, or enum xf_abort_code */
+};
+
+/** Session-level reasons (ABORT, HELLO_ACK refusals). */
+enum xf_abort_code {
+	XF_ABORT_NONE = 0,
+	XF_ABORT_VERSION = 1,  /**< no common protocol version */
+	XF_ABORT_REFUSED = 2,  /**< peer not allowed, or destination refused */
+	XF_ABORT_BUSY = 3,     /**< too many sessions */
+	XF_ABORT_TIMEOUT = 4,  /**< peer silent past the session timeout */
+	XF_ABORT_SHUTDOWN = 5, /**< the appliance is stopping */
+	XF_ABORT_CANCEL = 6,   /**< the operator cancelled the job */
+	XF_ABORT_PROTOCOL = 7, /**< the peer broke the protocol */
+	XF_ABORT_MAX = 7,
+};
+
+struct xf_msg_abort {
+	uint16_t code;    /**< enum xf_abort_code */
+	uint16_t msg_len; /**< 0..XF_ABORT_MSG_MAX */
+	const char *msg;  /**< printable ASCII, not NUL-terminated */
+};
+
+/** A decoded frame. */
+struct xf_msg {
+	struct xf_hdr hdr;
+	union {
+		struct xf_msg_hello hello;
+		struct xf_msg_flist flist;
+		struct xf_msg_decision decision;
+		struct xf_msg_sig sig;
+		struct xf_msg_data data;
+		struct xf_msg_copy copy;
+		struct xf_msg_file_end file_end;
+		struct xf_msg_commit commit;
+		struct xf_msg_ack ack;
+		struct xf_msg_done done;
+		struct xf_msg_abort abort;
+	};
+};
+
+/**
+ * Decode and validate one frame.
+ *
+ * @param buf    The UDP payload.
+ * @param len    Its length in bytes.
+ * @param msg    Filled on success; views point into buf, which must outlive them.
+ * @param reason Set to why the frame was rejected (XF_R_OK on success); may be NULL.
+ * @return 0 on success; -EBADMSG for a malformed frame; -EPROTONOSUPPORT for a
+ *         version we do not speak (reason XF_R_VERSION).
+ */
+int xf_proto_decode(const void *buf, size_t len, struct xf_msg *msg, enum xf_proto_reason *reason);
+
+/** Name of a reject reason, for counters and logs ("truncated"). Never NULL. */
+const char *xf_proto_reason_str(enum xf_proto_reason reason);
+
+/** Name of a frame type ("FLIST"), or "?" for an unknown value. Never NULL. */
+const char *xf_proto_type_str(unsigned int type);
+
+/**
+ * Read the next entry of a decoded FLIST.
+ *
+ * @param msg    A message decoded as XF_MSG_FLIST.
+ * @param cursor Opaque position, 0 before the first call.
+ * @param e      Filled with the entry.
+ * @return true while an entry was read, false after the last one.
+ */
+bool xf_proto_flist_next(const struct xf_msg *msg, uint32_t *cursor, struct xf_flist_entry *e);
+
+/** Record i (< count) of a decoded DECISION / SIG / ACK / COMMIT. */
+void xf_proto_decision_get(const struct xf_msg *msg, uint16_t i, struct xf_decision_rec *rec);
+void xf_proto_sig_get(const struct xf_msg *msg, uint16_t i, struct xf_sig_rec *rec);
+void xf_proto_ack_get(const struct xf_msg *msg, uint16_t i, struct xf_ack_range *range);
+void xf_proto_commit_get(const struct xf_msg *msg, uint16_t i, struct xf_commit_fail *fail);
+
+/**
+ * Encode a message that has no arrays (HELLO, HELLO_ACK, DATA, COPY, FILE_END, DONE,
+ * ABORT, PING), or whose arrays the caller passes as raw wire bytes. hdr.len is
+ * computed; hdr.version is forced to XF_PROTO_VERSION.
+ *
+ * For DATA, msg->data.bytes is copied after the header. To build a DATA frame in
+ * place (payload already in the buffer), use xf_proto_data_hdr_encode().
+ *
+ * @return bytes written, -EMSGSIZE if it does not fit in cap or XF_PAYLOAD_MAX,
+ *         -EINVAL if a field is out of the range the decoder accepts.
+ */
+int xf_proto_encode(void *buf, size_t cap, const struct xf_msg *msg);
+
+/** Bytes of header in front of a DATA frame's payload (XF_HDR_LEN + DATA fields). */
+#define XF_DATA_OVERHEAD (XF_HDR_LEN + 16u)
+
+/**
+ * Write the frame header and DATA fields into buf[0..XF_DATA_OVERHEAD) for a payload
+ * of len bytes that the caller has placed (or will place) at buf + XF_DATA_OVERHEAD.
+ * @return XF_DATA_OVERHEAD + len, or -EMSGSIZE / -EINVAL.
+ */
+int xf_proto_data_hdr_encode(void *buf, const struct xf_hdr *hdr, uint32_t file, uint64_t offset,
+                             uint32_t len);
+
+/**
+ * Builder for frames with arrays (FLIST, DECISION, SIG, ACK, COMMIT): begin with the
+ * header and the fixed fields in msg, add records until one does not fit, finish.
+ */
+struct xf_proto_builder {
+	uint8_t *buf;
+	size_t cap; /**< min(capacity, XF_HDR_LEN + max payload) */
+	size_t len; /**< bytes used so far */
+	uint16_t count;
+	uint16_t limit; /**< most records this frame type allows */
+	uint8_t type;
+};
+
+/**
+ * @param cap Room in buf; also bounds the frame (pass the peer's max_payload).
+ * @return 0, -EMSGSIZE if not even the fixed part fits, -EINVAL for a type without arrays.
+ */
+int xf_proto_build_begin(struct xf_proto_builder *b, void *buf, size_t cap,
+                         const struct xf_msg *msg);
+
+/** @return 0 if added; -ENOSPC if the frame is full (finish and start another);
+ *  -EINVAL if the record is out of range (it would not decode). */
+int xf_proto_build_flist(struct xf_proto_builder *b, const struct xf_flist_entry *e);
+int xf_proto_build_decision(struct xf_proto_builder *b, const struct xf_decision_rec *rec);
+int xf_proto_build_sig(struct xf_proto_builder *b, const struct xf_sig_rec *rec);
+int xf_proto_build_ack(struct xf_proto_builder *b, const struct xf_ack_range *range);
+int xf_proto_build_commit(struct xf_proto_builder *b, const struct xf_commit_fail *fail);
+
+/**
+ * Patch counts and lengths.
+ * @return total frame bytes, or -EINVAL if no record was added where one is required.
+ */
+int xf_proto_build_finish(struct xf_proto_builder *b);
+
+#endif /* XF_PROTO_H */

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Storage on io_uring (liburing). The only user of liburing, and the only place
+ * that resolves paths beneath a volume root.
+ *
+ * One struct xf_storage per worker core: it owns one io_uring and is used by that
+ * core only. Operations are queued with xf_storage_prep_*() (no syscall), sent in one
+ * batch by xf_storage_submit(), and their completions collected without blocking by
+ * xf_storage_reap(). Each completion carries the caller's tag, the operation and the
+ * result (>= 0, or -errno), so an error always names the operation that failed.
+ *
+ * Paths are relative to the volume root and are resolved with
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): a path (or a symlink on it) that
+ * would leave the root fails with -EXDEV, never touches anything outside.
+ * Operations that io_uring can only do relative to a directory fd (statx, renameat,
+ * mkdirat, symlinkat, unlinkat) take a directory fd the caller opened beneath the
+ * root (xf_storage_prep_open_dir()) plus a single component name.
+ *
+ * Buffers, paths and struct statx passed to a prep call must stay valid until the
+ * completion for that tag has been reaped.
+ */
+#ifndef XF_STORAGE_H
+#define XF_STORAGE_H
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct xf_storage;
+
+/** Operations, as reported in completions. */
+enum xf_storage_op {
+	XF_SOP_OPEN = 1, /**< openat2 beneath the root (files and directories) */
+	XF_SOP_READ,
+	XF_SOP_WRITE,
+	XF_SOP_FSYNC,
+	XF_SOP_STATX,
+	XF_SOP_RENAME,
+	XF_SOP_MKDIR,
+	XF_SOP_SYMLINK,
+	XF_SOP_UNLINK,
+	XF_SOP_CLOSE,
+	XF_SOP_MAX,
+};
+
+/** One completion. */
+struct xf_storage_cqe {
+	uint64_t tag; /**< the caller's tag from the prep call */
+	int32_t res;  /**< >= 0 on success (fd, bytes), -errno on failure */
+	uint8_t op;   /**< enum xf_storage_op */
+};
+
+/**
+ * Fault hook for tests: called for every completion before it is returned; returns
+ * the result to report instead (return res unchanged to pass it through). Lets a
+ * test turn one write of one file into -ENOSPC or -EIO, or shorten it.
+ */
+typedef int32_t (*xf_storage_fault_fn)(void *arg, enum xf_storage_op op, uint64_t tag, int32_t res);
+
+/**
+ * Create a storage context: an io_uring of the given depth over a volume root.
+ *
+ * @param root_fd A directory fd of the volume root; it is duplicated, the caller keeps
+ *                its own.
+ * @param depth   Submission queue entries (power of two, 8..4096).
+ * @return the context, or NULL with errno set (EINVAL, ENOMEM, or the error of
+ *         io_uring_queue_init, e.g. ENOSYS or EPERM where io_uring is disabled).
+ */
+struct xf_storage *xf_storage_create(int root_fd, unsigned int depth);
+
+/** Wait for everything in flight, then tear down. NULL is a no-op. */
+void xf_storage_destroy(struct xf_storage *st);
+
+/** The duplicated root directory fd (owned by the context). */
+int xf_storage_root_fd(const struct xf_storage *st);
+
+/** Name of an operation ("write"). Never NULL. */
+const char *xf_storage_op_str(enum xf_storage_op op);
+
+/*
+ * Prep calls: each queues one operation and returns 0, or -EBUSY when the submission
+ * queue is full (call xf_storage_submit() and xf_storage_reap(), then retry).
+ */
+
+/**
+ * Open a path beneath the root (or beneath dir_fd if it is >= 0, itself beneath the
+ * root) with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS). The result is the new fd.
+ * @param flags O_* flags; O_CLOEXEC is always added.
+ */
+int xf_storage_prep_open(struct xf_storage *st, int dir_fd, const char *path, int flags,
+                         mode_t mode, uint64_t tag);
+
+/** Open a directory beneath the root as O_PATH | O_DIRECTORY, for the *at calls. */
+int xf_storage_prep_open_dir(struct xf_storage *st, const char *path, uint64_t tag);
+
+int xf_storage_prep_read(struct xf_storage *st, int fd, void *buf, uint32_t len, uint64_t off,
+                         uint64_t tag);
+
+/** Write len bytes from buf (for example straight from an mbuf's data) at off. */
+int xf_storage_prep_write(struct xf_storage *st, int fd, const void *buf, uint32_t len,
+                          uint64_t off, uint64_t tag);
+
+int xf_storage_prep_fsync(struct xf_storage *st, int fd, bool datasync, uint64_t tag);
+
+/** statx of name in dir_fd, never following a final symlink (AT_SYMLINK_NOFOLLOW). */
+int xf_storage_prep_statx(struct xf_storage *st, int dir_fd, const char *name, struct statx *out,
+                          uint64_t tag);
+
+/** renameat(old_dir, old_name, new_dir, new_name): atomic replace of new_name. */
+int xf_storage_prep_rename(struct xf_storage *st, int old_dir, const char *old_name, int new_dir,
+                           const char *new_name, uint64_t tag);
+
+int xf_storage_prep_mkdir(struct xf_storage *st, int dir_fd, const char *name, mode_t mode,
+                          uint64_t tag);
+
+int xf_storage_prep_symlink(struct xf_storage *st, const char *target, int dir_fd, const char *name,
+                            uint64_t tag);
+
+/** unlinkat; AT_REMOVEDIR in flags removes an empty directory. */
+int xf_storage_prep_unlink(struct xf_storage *st, int dir_fd, const char *name, int flags,
+                           uint64_t tag);
+
+int xf_storage_prep_close(struct xf_storage *st, int fd, uint64_t tag);
+
+/**
+ * Send every queued operation in one io_uring_enter (nothing if none are queued).
+ * @return the number submitted, or -errno.
+ */
+int xf_storage_submit(struct xf_storage *st);
+
+/**
+ * Collect up to max completions that are ready, without blocking.
+ * @return the number written to out (0..max).
+ */
+unsigned int xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int max);
+
+/**
+ * Submit what is queued and block until at least min completions are ready, then
+ * reap up to max of them. For the control thread, tests and teardown; never on an
+ * RX core. @return the number reaped, or -errno.
+ */
+int xf_storage_wait(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int min,
+                    unsigned int max);
+
+/** Operations queued or in flight whose completion has not been reaped. */
+unsigned int xf_storage_inflight(const struct xf_storage *st);
+
+/** Install (or with fn NULL remove) the test fault hook. */
+void xf_storage_set_fault(struct xf_storage *st, xf_storage_fault_fn fn, void *arg);
+
+#endif /* XF_STORAGE_H */

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The one command: install dependencies, check formatting, build (debug, release,
+# ASan+UBSan, libFuzzer) and run every test tier. README.md and .ci/run call this.
+#
+#   scripts/test-all.sh            everything (as root on a fresh Debian 12)
+#   XF_QUICK=1 scripts/test-all.sh debug build and unit tests only
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+out=${XF_BUILD_ROOT:-$top/build}
+fuzz_seconds=${XF_FUZZ_SECONDS:-20}
+
+if [ "$(id -u)" -eq 0 ]; then
+	scripts/install-deps.sh
+fi
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "format (clang-format --dry-run --Werror)"
+scripts/check-format.sh
+
+setup() { # dir, extra meson args...
+	local dir=$1
+	shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson configure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" "$@" >/dev/null
+	fi
+}
+
+results=()
+run_suites() { # dir, suites...
+	local dir=$1
+	shift
+	local args=()
+	for s in "$@"; do args+=(--suite "$s"); done
+	local rc=0
+	meson test -C "$dir" --print-errorlogs --num-processes 2 "${args[@]}" || rc=$?
+	results+=("$dir/meson-logs/testlog.json")
+	return $rc
+}
+
+status=0
+
+step "debug build: unit, eal, e2e"
+setup "$out/debug" --buildtype=debug
+ninja -C "$out/debug" >/dev/null
+if [ -n "${XF_QUICK:-}" ]; then
+	run_suites "$out/debug" unit || status=1
+else
+	run_suites "$out/debug" unit eal e2e || status=1
+
+	step "release build (compiles with -O3 -DNDEBUG, warnings as errors)"
+	setup "$out/release" --buildtype=release -Dtests=true
+	ninja -C "$out/release" >/dev/null
+
+	step "ASan+UBSan build: unit, eal"
+	setup "$out/asan" --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C "$out/asan" >/dev/null
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		run_suites "$out/asan" unit eal || status=1
+
+	step "libFuzzer (clang): ${fuzz_seconds}s per harness"
+	CC=clang setup "$out/fuzz" --buildtype=debug -Dfuzz=true \
+		-Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C "$out/fuzz" >/dev/null
+	XF_FUZZ_SECONDS=$fuzz_seconds run_suites "$out/fuzz" fuzz || status=1
+fi
+
+step "summary"
+python3 scripts/test-summary.py "${results[@]}" || status=1
+exit $status
