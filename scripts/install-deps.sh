@@ -8,7 +8,7 @@ packages=(
 	# build
 	gcc clang meson ninja-build pkg-config
 	# libraries
-	libdpdk-dev liburing-dev libisal-dev libcunit1-dev libyaml-dev
+	libdpdk-dev liburing-dev libisal-dev libcunit1-dev libyaml-dev libjansson-dev
 	# sanitizer and libFuzzer runtimes for clang
 	libclang-rt-14-dev
 	# dpdk-test (ring_perf_autotest) and dpdk-testpmd as baselines
