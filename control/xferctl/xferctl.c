@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xferctl: the operator's CLI, one request per invocation over xferd's control
+ * socket (docs/CONTROL.md). Human tables by default, the raw JSON with --json.
+ *
+ * Exit codes: 0 success; 1 the daemon answered with an error, or a push ended with
+ * failed files; 2 usage; 3 the daemon could not be reached.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xf_ctl.h"
+
+#define EXIT_FAILED      1
+#define EXIT_USAGE       2
+#define EXIT_UNREACHABLE 3
+
+#define DEFAULT_SOCKET  "/run/xferd/xferd.sock"
+#define CALL_TIMEOUT_MS 10000
+
+struct opts {
+	const char *socket;
+	bool json;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: xferctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
+	        "\n"
+	        "commands:\n"
+	        "  status                         is the appliance up, and what it runs\n"
+	        "  stats                          ports, queues, rings, cores, drops by reason\n"
+	        "  sessions                       transfer sessions, both directions\n"
+	        "  jobs                           push jobs started on this appliance\n"
+	        "  push SRC_DIR PEER:DEST_DIR [--wait] [--checksum]\n"
+	        "                                 push a tree to a peer named in the config\n"
+	        "  cancel JOB_ID                  cancel a push job\n"
+	        "  reload                         re-read the config file (as SIGHUP)\n"
+	        "  shutdown                       stop the daemon cleanly\n"
+	        "\n"
+	        "options:\n"
+	        "  -s, --socket PATH  control socket (default %s, or $XFERD_SOCKET)\n"
+	        "  -j, --json         print the daemon's JSON reply as it is\n"
+	        "  -h, --help         this text\n"
+	        "\n"
+	        "exit codes: 0 ok, 1 error reply or push with failed files, 2 usage, 3 unreachable\n",
+	        DEFAULT_SOCKET);
+}
+
+static json_t *
+get(json_t *obj, const char *key)
+{
+	return json_object_get(obj, key);
+}
+
+static long long
+num(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_integer(v)) {
+		return (long long)json_integer_value(v);
+	}
+	return json_is_real(v) ? (long long)json_real_value(v) : 0;
+}
+
+static const char *
+str(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s != NULL ? s : "-";
+}
+
+/* "1.5 GiB" style, for people. */
+static const char *
+human_bytes(double v, char *buf, size_t cap)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	unsigned int u = 0;
+
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	snprintf(buf, cap, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+	return buf;
+}
+
+/*
+ * One call; on success *result is the "result" member (owned by the caller).
+ * Returns an exit code.
+ */
+static int
+call(const struct opts *o, const char *cmd, json_t *args, json_t **result)
+{
+	json_t *resp = NULL;
+	int rc = xf_ctl_call(o->socket, cmd, args, CALL_TIMEOUT_MS, &resp);
+
+	*result = NULL;
+	if (rc < 0) {
+		fprintf(stderr, "xferctl: %s: %s\n", o->socket, strerror(-rc));
+		return EXIT_UNREACHABLE;
+	}
+	if (!json_is_true(get(resp, "ok"))) {
+		json_t *err = get(resp, "error");
+
+		if (o->json) {
+			json_dumpf(resp, stdout, JSON_INDENT(2));
+			putchar('\n');
+		}
+		fprintf(stderr, "xferctl: %s: %s (%s)\n", cmd, str(err, "message"),
+		        str(err, "code"));
+		json_decref(resp);
+		return EXIT_FAILED;
+	}
+	*result = json_incref(get(resp, "result"));
+	json_decref(resp);
+	return 0;
+}
+
+static void
+print_json(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	putchar('\n');
+}
+
+static void
+show_status(json_t *r)
+{
+	json_t *port;
+	size_t i;
+
+	printf("appliance  %s (xferd %s)\n", str(r, "name"), str(r, "version"));
+	printf("state      %s, up %llds\n", str(r, "state"), num(r, "uptime_s"));
+	printf("sessions   %lld\n", num(r, "sessions"));
+	printf("jobs       %lld running\n", num(r, "jobs"));
+	json_array_foreach(get(r, "ports"), i, port)
+	{
+		printf("port       %s: link %s, %lld Mbit/s, %s\n", str(port, "name"),
+		       json_is_true(get(port, "link_up")) ? "up" : "down", num(port, "speed_mbps"),
+		       str(port, "ipv4"));
+	}
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Print every member of a flat object of counters, sorted by name. */
+static void
+show_counters(const char *title, json_t *obj)
+{
+	const char **keys;
+	size_t n = json_object_size(obj), i = 0;
+	const char *key;
+	json_t *v;
+
+	if (n == 0) {
+		return;
+	}
+	keys = calloc(n, sizeof(*keys));
+	if (keys == NULL) {
+		return;
+	}
+	json_object_foreach(obj, key, v)
+	{
+		keys[i++] = key;
+	}
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	printf("%s\n", title);
+	for (i = 0; i < n; i++) {
+		printf("  %-32s %lld\n", keys[i], num(obj, keys[i]));
+	}
+	free(keys);
+}
+
+static void
+show_stats(json_t *r)
+{
+	json_t *e;
+	size_t i;
+
+	printf("%-10s %14s %14s %16s %16s %10s\n", "PORT", "RX PKTS", "TX PKTS", "RX BYTES",
+	       "TX BYTES", "MISSED");
+	json_array_foreach(get(r, "ports"), i, e)
+	{
+		printf("%-10s %14lld %14lld %16lld %16lld %10lld\n", str(e, "name"),
+		       num(e, "rx_packets"), num(e, "tx_packets"), num(e, "rx_bytes"),
+		       num(e, "tx_bytes"), num(e, "rx_missed"));
+	}
+	printf("\n%-8s %-8s %8s\n", "LCORE", "ROLE", "BUSY%");
+	json_array_foreach(get(r, "cores"), i, e)
+	{
+		printf("%-8lld %-8s %8lld\n", num(e, "lcore"), str(e, "role"), num(e, "busy_pct"));
+	}
+	printf("\n%-24s %10s %10s %12s\n", "RING", "COUNT", "FREE", "ENQ FAIL");
+	json_array_foreach(get(r, "rings"), i, e)
+	{
+		printf("%-24s %10lld %10lld %12lld\n", str(e, "name"), num(e, "count"),
+		       num(e, "free"), num(e, "enqueue_failed"));
+	}
+	putchar('\n');
+	show_counters("drops by reason", get(r, "drops"));
+}
+
+static void
+show_sessions(json_t *r)
+{
+	json_t *s;
+	size_t i;
+
+	printf("%-10s %-16s %-9s %-10s %10s %10s %8s %14s %9s %8s\n", "ID", "PEER", "ROLE", "STATE",
+	       "FILES", "COMMITTED", "FAILED", "BYTES", "RTT(us)", "RETRANS");
+	json_array_foreach(get(r, "sessions"), i, s)
+	{
+		printf("%-10llx %-16s %-9s %-10s %10lld %10lld %8lld %14lld %9lld %8lld\n",
+		       num(s, "id"), str(s, "peer"), str(s, "role"), str(s, "state"),
+		       num(s, "files_total"), num(s, "files_committed"), num(s, "files_failed"),
+		       num(s, "bytes"), num(s, "rtt_us"), num(s, "retransmits"));
+	}
+}
+
+static void
+show_jobs(json_t *r)
+{
+	json_t *j;
+	size_t i;
+
+	printf("%-5s %-10s %10s %10s %8s %14s  %s\n", "JOB", "STATE", "FILES", "DONE", "FAILED",
+	       "BYTES", "SRC -> PEER:DEST");
+	json_array_foreach(get(r, "jobs"), i, j)
+	{
+		printf("%-5lld %-10s %10lld %10lld %8lld %14lld  %s -> %s:%s\n", num(j, "id"),
+		       str(j, "state"), num(j, "files_total"), num(j, "files_done"),
+		       num(j, "files_failed"), num(j, "bytes_done"), str(j, "src"), str(j, "peer"),
+		       str(j, "dest"));
+	}
+}
+
+static bool
+job_finished(json_t *job)
+{
+	const char *state = str(job, "state");
+
+	return strcmp(state, "done") == 0 || strcmp(state, "failed") == 0 ||
+	       strcmp(state, "cancelled") == 0;
+}
+
+static void
+progress_line(json_t *job)
+{
+	char done[32], rate[32];
+	long long eta = num(job, "eta_s");
+
+	human_bytes((double)num(job, "bytes_done"), done, sizeof(done));
+	human_bytes((double)num(job, "rate_bps") / 8.0, rate, sizeof(rate));
+	fprintf(stderr, "\r%lld/%lld files  %s  %s/s  ETA %lld:%02lld   ", num(job, "files_done"),
+	        num(job, "files_total"), done, rate, eta / 60, eta % 60);
+	fflush(stderr);
+}
+
+/* The summary after a push, in the spirit of rsync --stats. */
+static void
+push_summary(json_t *job)
+{
+	char b1[32], b2[32], b3[32], b4[32];
+	double secs = (double)num(job, "elapsed_ms") / 1000.0;
+
+	printf("Job %lld: %s\n", num(job, "id"), str(job, "state"));
+	printf("Number of files: %lld\n", num(job, "files_total"));
+	printf("Number of files transferred: %lld\n", num(job, "files_sent"));
+	printf("Number of files up to date: %lld\n", num(job, "files_uptodate"));
+	printf("Number of files failed: %lld\n", num(job, "files_failed"));
+	printf("Total file size: %s\n", human_bytes((double)num(job, "bytes_total"), b1, 32));
+	printf("Literal data: %s\n", human_bytes((double)num(job, "bytes_literal"), b2, 32));
+	printf("Matched data: %s\n", human_bytes((double)num(job, "bytes_matched"), b3, 32));
+	printf("Bytes on the wire: %s sent, %s received\n",
+	       human_bytes((double)num(job, "wire_bytes_sent"), b4, 32),
+	       human_bytes((double)num(job, "wire_bytes_received"), b1, 32));
+	printf("Retransmitted frames: %lld\n", num(job, "retransmits"));
+	printf("Duration: %.2f s (%s/s)\n", secs,
+	       human_bytes(secs > 0 ? (double)num(job, "bytes_done") / secs : 0, b2, 32));
+	if (json_is_string(get(job, "error"))) {
+		printf("Error: %s\n", str(job, "error"));
+	}
+}
+
+static int
+cmd_push(const struct opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "wait", no_argument, NULL, 'w' },
+		{ "checksum", no_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool wait = false, checksum = false;
+	const char *src, *target, *colon;
+	json_t *args, *result = NULL;
+	long long id;
+	int c, rc;
+
+	optind = 0; /* glibc: rescan a new argv from scratch */
+	while ((c = getopt_long(argc, argv, "wc", longopts, NULL)) != -1) {
+		if (c == 'w') {
+			wait = true;
+		} else if (c == 'c') {
+			checksum = true;
+		} else {
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "xferctl: push SRC_DIR PEER:DEST_DIR [--wait] [--checksum]\n");
+		return EXIT_USAGE;
+	}
+	src = argv[optind];
+	target = argv[optind + 1];
+	colon = strchr(target, ':');
+	if (colon == NULL || colon == target) {
+		fprintf(stderr, "xferctl: push: '%s' is not PEER:DEST_DIR\n", target);
+		return EXIT_USAGE;
+	}
+	args = json_pack("{s:s, s:s%, s:s, s:b}", "src", src, "peer", target,
+	                 (size_t)(colon - target), "dest", colon + 1, "checksum", checksum);
+	rc = call(o, "push", args, &result);
+	json_decref(args);
+	if (rc != 0) {
+		return rc;
+	}
+	id = num(result, "job");
+	if (!wait) {
+		if (o->json) {
+			print_json(result);
+		} else {
+			printf("job %lld started\n", id);
+		}
+		json_decref(result);
+		return 0;
+	}
+	json_decref(result);
+
+	for (;;) {
+		json_t *jobs, *job;
+
+		args = json_pack("{s:I}", "id", (json_int_t)id);
+		rc = call(o, "jobs", args, &jobs);
+		json_decref(args);
+		if (rc != 0) {
+			return rc;
+		}
+		job = json_array_get(get(jobs, "jobs"), 0);
+		if (job == NULL) {
+			fprintf(stderr, "xferctl: job %lld vanished\n", id);
+			json_decref(jobs);
+			return EXIT_FAILED;
+		}
+		if (job_finished(job)) {
+			bool ok = strcmp(str(job, "state"), "done") == 0 &&
+			          num(job, "files_failed") == 0;
+
+			if (isatty(STDERR_FILENO)) {
+				fputc('\n', stderr);
+			}
+			if (o->json) {
+				print_json(job);
+			} else {
+				push_summary(job);
+			}
+			json_decref(jobs);
+			return ok ? 0 : EXIT_FAILED;
+		}
+		if (isatty(STDERR_FILENO) && !o->json) {
+			progress_line(job);
+		}
+		json_decref(jobs);
+		/* Polling the daemon for progress, not synchronising: 5 updates a second. */
+		nanosleep(&(struct timespec){ .tv_nsec = 200 * 1000 * 1000 }, NULL);
+	}
+}
+
+/* Commands that take no arguments or one id, and their human printers. */
+static int
+cmd_simple(const struct opts *o, const char *cmd, json_t *args, void (*show)(json_t *))
+{
+	json_t *result = NULL;
+	int rc = call(o, cmd, args, &result);
+
+	if (rc != 0) {
+		return rc;
+	}
+	if (o->json || show == NULL) {
+		if (o->json || json_object_size(result) > 0) {
+			print_json(result);
+		} else {
+			printf("ok\n");
+		}
+	} else {
+		show(result);
+	}
+	json_decref(result);
+	return 0;
+}
+
+static void
+show_reload(json_t *r)
+{
+	json_t *e;
+	size_t i;
+
+	printf("reload %s\n", json_is_true(get(r, "applied")) ? "applied" : "refused");
+	json_array_foreach(get(r, "changed"), i, e)
+	{
+		printf("  changed: %s\n", json_string_value(e));
+	}
+	json_array_foreach(get(r, "restart_needed"), i, e)
+	{
+		printf("  needs a restart: %s\n", json_string_value(e));
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .socket = getenv("XFERD_SOCKET") };
+	const char *cmd;
+	int c;
+
+	if (o.socket == NULL) {
+		o.socket = DEFAULT_SOCKET;
+	}
+	/* "+": stop at the command, its own options are parsed by the command. */
+	while ((c = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o.socket = optarg;
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+
+	if (strcmp(cmd, "push") == 0) {
+		return cmd_push(&o, argc, argv);
+	}
+	if (strcmp(cmd, "cancel") == 0) {
+		char *end;
+		long long id;
+		json_t *args;
+		int rc;
+
+		if (argc != 2 || (id = strtoll(argv[1], &end, 10)) <= 0 || *end != '\0') {
+			fprintf(stderr, "xferctl: cancel JOB_ID (a positive number)\n");
+			return EXIT_USAGE;
+		}
+		args = json_pack("{s:I}", "id", (json_int_t)id);
+		rc = cmd_simple(&o, "cancel", args, NULL);
+		json_decref(args);
+		return rc;
+	}
+	if (argc != 1) {
+		fprintf(stderr, "xferctl: %s takes no arguments\n", cmd);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "status") == 0) {
+		return cmd_simple(&o, cmd, NULL, show_status);
+	}
+	if (strcmp(cmd, "stats") == 0) {
+		return cmd_simple(&o, cmd, NULL, show_stats);
+	}
+	if (strcmp(cmd, "sessions") == 0) {
+		return cmd_simple(&o, cmd, NULL, show_sessions);
+	}
+	if (strcmp(cmd, "jobs") == 0) {
+		return cmd_simple(&o, cmd, NULL, show_jobs);
+	}
+	if (strcmp(cmd, "reload") == 0) {
+		return cmd_simple(&o, cmd, NULL, show_reload);
+	}
+	if (strcmp(cmd, "shutdown") == 0) {
+		return cmd_simple(&o, cmd, NULL, NULL);
+	}
+	fprintf(stderr, "xferctl: unknown command '%s' (xferctl --help)\n", cmd);
+	return EXIT_USAGE;
+}

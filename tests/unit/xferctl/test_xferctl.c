@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xferctl against a stand-in daemon: a real control socket whose handlers follow
+ * docs/CONTROL.md. Checks what the operator sees (tables, JSON, the push summary)
+ * and the documented exit codes. argv[1] is the xferctl binary.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "xf_ctl.h"
+
+static const char *xferctl;
+static char dir[64];
+static char sock_path[128];
+static struct xf_ctl_server *srv;
+static pthread_t srv_thread;
+static atomic_bool srv_stop;
+
+/* A push job advances one step per "jobs" call; job 2 ends with a failed file. */
+static atomic_int job_polls;
+static atomic_int next_job = 1;
+static char last_push_dest[256];
+
+static void
+h_status(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	(void)arg;
+	(void)args;
+	reply->result =
+	        json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:[{s:s, s:b, s:i, s:s}]}", "name",
+	                  "dev-a", "version", "0.1.0", "state", "running", "uptime_s", 42,
+	                  "sessions", 1, "jobs", 0, "ports", "name", "wire0", "link_up", 1,
+	                  "speed_mbps", 10000, "ipv4", "10.99.0.1/24");
+}
+
+static void
+h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	(void)arg;
+	(void)args;
+	reply->result = json_pack("{s:[{s:s, s:i, s:i, s:i, s:i, s:i}], s:[], s:[], s:{s:i, s:i}}",
+	                          "ports", "name", "wire0", "rx_packets", 1000, "tx_packets", 900,
+	                          "rx_bytes", 1500000, "tx_bytes", 120000, "rx_missed", 0, "cores",
+	                          "rings", "drops", "bad_checksum", 3, "truncated", 7);
+}
+
+static void
+h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	const char *src = json_string_value(json_object_get(args, "src"));
+	const char *peer = json_string_value(json_object_get(args, "peer"));
+	const char *dest = json_string_value(json_object_get(args, "dest"));
+
+	(void)arg;
+	if (src == NULL || peer == NULL || dest == NULL) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "src, peer and dest are required");
+		return;
+	}
+	if (strcmp(peer, "b") != 0) {
+		xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no peer '%s' in the config", peer);
+		return;
+	}
+	snprintf(last_push_dest, sizeof(last_push_dest), "%s", dest);
+	atomic_store(&job_polls, 0);
+	reply->result = json_pack("{s:i}", "job", atomic_fetch_add(&next_job, 1));
+}
+
+static void
+h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	json_int_t id = json_integer_value(json_object_get(args, "id"));
+	int polls = atomic_fetch_add(&job_polls, 1);
+	bool done = polls >= 3;
+
+	(void)arg;
+	reply->result = json_pack(
+	        "{s:[{s:I, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, "
+	        "s:i, s:i, s:i}]}",
+	        "jobs", "id", id, "state", done ? "done" : "running", "src", "/src", "peer", "b",
+	        "dest", last_push_dest, "files_total", 10, "files_done", done ? 10 : polls * 3,
+	        "files_sent", 7, "files_uptodate", 3 - (id == 2), "files_failed", id == 2 ? 1 : 0,
+	        "bytes_total", 1 << 20, "bytes_done", done ? 1 << 20 : polls << 18, "bytes_literal",
+	        1 << 20, "bytes_matched", 0, "wire_bytes_sent", 1100000, "wire_bytes_received",
+	        9000, "elapsed_ms", 500, "retransmits", 2);
+}
+
+static void
+h_cancel(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	(void)arg;
+	if (json_integer_value(json_object_get(args, "id")) != 1) {
+		xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no job %lld",
+		                   (long long)json_integer_value(json_object_get(args, "id")));
+	}
+}
+
+static void *
+serve(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&srv_stop)) {
+		xf_ctl_server_poll(srv, 20);
+	}
+	return NULL;
+}
+
+static int
+suite_init(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/xf-xferctl-XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		return -1;
+	}
+	snprintf(sock_path, sizeof(sock_path), "%s/ctl.sock", dir);
+	srv = xf_ctl_server_create(sock_path, NULL);
+	if (srv == NULL || xf_ctl_server_register(srv, "status", h_status, NULL) != 0 ||
+	    xf_ctl_server_register(srv, "stats", h_stats, NULL) != 0 ||
+	    xf_ctl_server_register(srv, "push", h_push, NULL) != 0 ||
+	    xf_ctl_server_register(srv, "jobs", h_jobs, NULL) != 0 ||
+	    xf_ctl_server_register(srv, "cancel", h_cancel, NULL) != 0) {
+		return -1;
+	}
+	return pthread_create(&srv_thread, NULL, serve, NULL) == 0 ? 0 : -1;
+}
+
+static int
+suite_clean(void)
+{
+	atomic_store(&srv_stop, true);
+	pthread_join(srv_thread, NULL);
+	xf_ctl_server_destroy(srv);
+	rmdir(dir);
+	return 0;
+}
+
+/* Run xferctl with args (NULL-terminated); capture stdout+stderr; return exit code. */
+static int
+run(char *out, size_t cap, ...)
+{
+	char *argv[16];
+	int argc = 0, pipefd[2], status;
+	size_t off = 0;
+	va_list ap;
+	pid_t pid;
+
+	argv[argc++] = (char *)xferctl;
+	argv[argc++] = (char *)"-s";
+	argv[argc++] = sock_path;
+	va_start(ap, cap);
+	while (argc < 15 && (argv[argc] = va_arg(ap, char *)) != NULL) {
+		argc++;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	if (pipe(pipefd) < 0) {
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		close(pipefd[0]);
+		execv(xferctl, argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		ssize_t n = read(pipefd[0], out + off, cap - 1 - off);
+
+		if (n <= 0) {
+			break;
+		}
+		off += (size_t)n;
+	}
+	out[off] = '\0';
+	close(pipefd[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+		return -1;
+	}
+	return WEXITSTATUS(status);
+}
+
+static void
+test_status(void)
+{
+	char out[8192];
+	json_t *j;
+
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "status", NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "dev-a (xferd 0.1.0)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "wire0: link up, 10000 Mbit/s, 10.99.0.1/24"));
+
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "--json", "status", NULL), 0);
+	j = json_loads(out, 0, NULL);
+	CU_ASSERT_FATAL(json_is_object(j));
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "name")), "dev-a");
+	json_decref(j);
+}
+
+static void
+test_stats_table(void)
+{
+	char out[8192];
+
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "stats", NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "wire0"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "1500000"));
+	/* Drop reasons sorted by name. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bad_checksum"));
+	CU_ASSERT(strstr(out, "bad_checksum") < strstr(out, "truncated"));
+}
+
+static void
+test_push_wait(void)
+{
+	char out[8192];
+
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:backup/dir", "--wait", NULL), 0);
+
+	CU_ASSERT_STRING_EQUAL(last_push_dest, "backup/dir");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Number of files: 10"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Number of files up to date: 3"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Retransmitted frames: 2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Job 1: done"));
+
+	/* Job 2 commits all but one file: the exit code says so. */
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:x", "--wait", NULL), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Number of files failed: 1"));
+
+	/* Without --wait: the job id, at once. */
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:y", NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "job 3 started"));
+}
+
+static void
+test_errors_and_usage(void)
+{
+	char out[8192];
+	char absent[160];
+
+	/* Error replies: exit 1, the daemon's message shown. */
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "nobody:x", NULL), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "no peer 'nobody' in the config (not_found)"));
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "cancel", "7", NULL), 1);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "cancel", "1", NULL), 0);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "sessions", NULL), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "unknown_command"));
+
+	/* Usage: exit 2. */
+	CU_ASSERT_EQUAL(run(out, sizeof(out), NULL), 2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "frobnicate", NULL), 2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", NULL), 2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "nocolon", NULL), 2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", ":dest", NULL), 2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "cancel", "x1", NULL), 2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "status", "extra", NULL), 2);
+
+	/* Unreachable daemon: exit 3. */
+	snprintf(absent, sizeof(absent), "%s/absent.sock", dir);
+	{
+		char *argv[] = { (char *)xferctl, (char *)"-s", absent, (char *)"status", NULL };
+		int status;
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			int devnull = open("/dev/null", O_WRONLY);
+
+			dup2(devnull, STDERR_FILENO);
+			execv(xferctl, argv);
+			_exit(127);
+		}
+		CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+		CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	CU_pSuite s;
+	unsigned int failures;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s PATH_TO_XFERCTL\n", argv[0]);
+		return 1;
+	}
+	xferctl = argv[1];
+	if (CU_initialize_registry() != CUE_SUCCESS) {
+		return 1;
+	}
+	s = CU_add_suite("xferctl", suite_init, suite_clean);
+	if (s == NULL || CU_add_test(s, "status", test_status) == NULL ||
+	    CU_add_test(s, "stats table", test_stats_table) == NULL ||
+	    CU_add_test(s, "push --wait", test_push_wait) == NULL ||
+	    CU_add_test(s, "errors and usage", test_errors_and_usage) == NULL) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	return failures == 0 ? 0 : 1;
+}
