@@ -16,5 +16,7 @@ mkdir "$work/corpus" "$work/seeds"
 # UB is a failure too, not a log line.
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
 export UBSAN_OPTIONS
+# libFuzzer exits 77 on a crash by default, which meson would read as a skip.
 "$fuzzer" -max_total_time="$secs" -max_len=9100 -timeout=10 -print_final_stats=1 \
+	-error_exitcode=1 -timeout_exitcode=1 \
 	-artifact_prefix="$artifacts/$(basename "$fuzzer")-" "$work/corpus" "$work/seeds"
