@@ -532,8 +532,6 @@ int
 xf_reliab_on_ack(struct xf_reliab *r, uint64_t now, uint64_t largest, uint32_t ack_delay_us,
                  const struct xf_ack_range *ranges, unsigned int count)
 {
-	/* Slots still holding their own record: the last tx_slots numbers. */
-	uint64_t hist_lo = r->next_pn > r->tx_mask + 1 ? r->next_pn - (r->tx_mask + 1) : 0;
 	bool newly_acked = false;
 	uint64_t largest_sent_time = 0;
 	bool largest_newly = false;
@@ -546,14 +544,12 @@ xf_reliab_on_ack(struct xf_reliab *r, uint64_t now, uint64_t largest, uint32_t a
 	}
 	r->st.acks_received++;
 	for (i = 0; i < count; i++) {
-		uint64_t a = XF_MAX(ranges[i].first, hist_lo);
+		uint64_t a = ranges[i].first;
 		uint64_t b = ranges[i].last;
 		uint64_t pn;
 
-		if (b < hist_lo) {
-			break; /* descending: the rest is older still */
-		}
 		if (a < r->tx_base) {
+			/* slots are checked by number, so a reused slot is never mistaken */
 			check_spurious(r, a, XF_MIN(b, r->tx_base - 1));
 			a = r->tx_base;
 		}
