@@ -717,14 +717,16 @@ test_timers(void)
  * acknowledges with real ACK ranges; A retransmits, under a new number, every frame
  * declared lost whose content is not yet known to be delivered.
  */
-#define SIM_FRAMES   20000u
-#define SIM_FRAME_B  1000u
-#define SIM_DELAY    (5 * MS)
-#define SIM_POOL     8192u
-#define SIM_MAX_PN   (4u * SIM_FRAMES)
-#define SIM_LOSS_PM  20u /* per mille */
-#define SIM_DUP_PM   10u
-#define SIM_REORD_PM 100u
+#define SIM_FRAMES        20000u
+#define SIM_FRAME_B       1000u
+#define SIM_DELAY         (5 * MS)
+#define SIM_POOL          8192u
+#define SIM_MAX_PN        (4u * SIM_FRAMES)
+#define SIM_LOSS_PM       20u /* per mille */
+#define SIM_DUP_PM        10u
+#define SIM_REORD_PM      100u
+#define SIM_BLACKOUT_FROM (400 * MS)
+#define SIM_BLACKOUT_TO   (700 * MS)
 
 struct sim_pkt {
 	uint64_t t;
@@ -759,6 +761,7 @@ struct sim {
 	uint64_t data_arrivals_b, data_accepted_b;
 	uint64_t dropped, duplicated, reordered;
 	bool bad_handle;
+	bool blackout; /* the channel drops everything for a while: PTO must recover */
 };
 
 static uint64_t
@@ -827,6 +830,10 @@ sim_transmit(struct sim *s, uint64_t now, const struct sim_pkt *p)
 {
 	unsigned int copies = 1, c;
 
+	if (s->blackout && now >= SIM_BLACKOUT_FROM && now < SIM_BLACKOUT_TO) {
+		s->dropped++;
+		return;
+	}
 	if (sim_rand(s) % 1000 < SIM_LOSS_PM) {
 		s->dropped++;
 		return;
@@ -898,7 +905,7 @@ sim_has_work(struct sim *s)
 }
 
 static void
-sim_run(uint64_t seed)
+sim_run(uint64_t seed, bool blackout)
 {
 	struct sim *s = calloc(1, sizeof(*s));
 	struct xf_reliab_cfg ca = {
@@ -921,6 +928,7 @@ sim_run(uint64_t seed)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	s->rng = seed;
+	s->blackout = blackout;
 	for (i = 0; i < SIM_POOL; i++) {
 		s->free_list[i] = (uint32_t)i;
 	}
@@ -1038,6 +1046,10 @@ sim_run(uint64_t seed)
 	CU_ASSERT_EQUAL(sa.sent_tracked, SIM_FRAMES + sa.retransmitted);
 	CU_ASSERT(sa.smoothed_rtt_ns >= 2 * SIM_DELAY);
 	CU_ASSERT(sa.min_rtt_ns >= 2 * SIM_DELAY);
+	if (blackout) {
+		CU_ASSERT(sa.pto > 0);
+		CU_ASSERT(now > SIM_BLACKOUT_TO);
+	}
 	printf("\n    sim seed %llu: %.3f s simulated; A sent %llu (retransmitted %llu), lost %llu, "
 	       "spurious %llu, pto %llu, srtt %.3f ms; B accepted %llu, duplicates %llu, "
 	       "acks %llu; extra content copies %llu; channel dropped %llu dup %llu "
@@ -1061,8 +1073,9 @@ test_simulation(void)
 	unsigned int i;
 
 	for (i = 0; i < XF_ARRAY_SIZE(seeds); i++) {
-		sim_run(seeds[i]);
+		sim_run(seeds[i], false);
 	}
+	sim_run(seeds[0], true);
 }
 
 int
