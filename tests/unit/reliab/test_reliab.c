@@ -330,6 +330,34 @@ test_loss_packet_threshold_burst(void)
 	xf_reliab_destroy(r);
 }
 
+/* A late ACK for a lost frame whose slot was reused since is not mistaken for it. */
+static void
+test_spurious_after_reuse(void)
+{
+	struct xf_reliab_cfg cfg = { .tx_slots = 8 };
+	struct cb_log log;
+	struct xf_reliab *r = mk(&cfg, &log);
+	struct xf_ack_range late[2] = { { 2, 11 }, { 0, 0 } };
+	struct xf_reliab_stats st;
+	uint64_t pn;
+
+	for (pn = 0; pn < 4; pn++) {
+		send_tracked(r, 0, pn);
+	}
+	CU_ASSERT_EQUAL(ack1(r, MS, 3, 3, 0), 0);
+	CU_ASSERT_EQUAL(log.n_lost, 1); /* 0 */
+	CU_ASSERT_EQUAL(ack1(r, MS, 1, 3, 0), 0);
+	for (pn = 4; pn < 12; pn++) {
+		CU_ASSERT_EQUAL(send_tracked(r, 2 * MS, pn), pn); /* 8 takes 0's slot */
+	}
+	CU_ASSERT_EQUAL(xf_reliab_on_ack(r, 3 * MS, 11, 0, late, 2), 0);
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.spurious, 0);
+	CU_ASSERT_EQUAL(st.acked, 11);
+	CU_ASSERT_EQUAL(st.in_flight, 0);
+	xf_reliab_destroy(r);
+}
+
 /* --- PTO -------------------------------------------------------------------------- */
 
 static void
@@ -535,6 +563,9 @@ test_ack_ranges_random(void)
 			x ^= x << 17;
 			/* mostly forward with holes, sometimes far back */
 			pn = (x % 8 == 0 && largest > 40) ? largest - x % 40 : largest + x % 5;
+			if (x % 97 == 0) {
+				pn = largest + 100 + x % 300; /* jump: slides past the window */
+			}
 			if (pn >= sizeof(set)) {
 				break;
 			}
@@ -1139,6 +1170,7 @@ main(void)
 	    !CU_add_test(s, "table_capacity", test_table_capacity) ||
 	    !CU_add_test(s, "loss_thresholds", test_loss_thresholds) ||
 	    !CU_add_test(s, "loss_packet_threshold_burst", test_loss_packet_threshold_burst) ||
+	    !CU_add_test(s, "spurious_after_reuse", test_spurious_after_reuse) ||
 	    !CU_add_test(s, "pto_backoff", test_pto_backoff) ||
 	    !CU_add_test(s, "rx_duplicates", test_rx_duplicates) ||
 	    !CU_add_test(s, "ack_ranges_patterns", test_ack_ranges_patterns) ||
