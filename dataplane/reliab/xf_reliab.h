@@ -148,7 +148,8 @@ int xf_reliab_on_sent(struct xf_reliab *r, uint64_t now, uint32_t bytes, void *h
 
 /**
  * Process a received ACK: acknowledge frames, take an RTT sample, detect losses. Calls
- * on_acked, on_spurious and on_lost for the frames concerned, in that order of phases.
+ * on_acked and on_spurious range by range, then on_lost for the frames loss detection
+ * declares lost. A frame reported lost is never reported acked later (only spurious).
  *
  * @param r            Engine.
  * @param now          Receive time (ns).
