@@ -26,6 +26,9 @@ _Static_assert(sizeof(enum xf_log_level) == sizeof(int), "enums are stored as in
 
 #define MAX_FILE_SIZE (1u << 20)
 #define PATH_BUF      256
+/* Text of one scalar (a string may quadruple when escaped) and of a flow list. */
+#define ITEM_TEXT_MAX (XF_CONFIG_ARG_MAX * 4 + 8)
+#define LIST_TEXT_MAX (XF_CONFIG_MAX_EXTRA_ARGS * (ITEM_TEXT_MAX + 2) + 8)
 
 /* ------------------------------------------------------------------------------------ */
 /* Schema                                                                                */
@@ -942,6 +945,10 @@ node_kind(const yaml_node_t *n)
 {
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
+		if (is_null_text((const char *)n->data.scalar.value,
+		                 n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)) {
+			return "no value (null)";
+		}
 		return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? "a plain scalar"
 		                                                       : "a quoted string";
 	case YAML_SEQUENCE_NODE:
@@ -1472,6 +1479,12 @@ check_set_path(struct loader *ld, unsigned int setno, const struct seg *segs, in
 			add_error(ld, setno, 1, 1, path, "unknown key '%s'%s%s%s", segs[i].key,
 			          hint ? " (did you mean '" : "", hint ? hint : "",
 			          hint ? "'?)" : "");
+			return NULL;
+		}
+		if (segs[i].index < 0 && f->type == T_LIST && i + 1 < n) {
+			add_error(ld, setno, 1, 1, path,
+			          "'%s' is a list: name an entry, as in %s[0]", segs[i].key,
+			          segs[i].key);
 			return NULL;
 		}
 		if (segs[i].index >= 0 && f->type != T_LIST) {
@@ -2296,7 +2309,7 @@ fmt_flow_list(const struct field *f, const char *base, char *buf, size_t size)
 	memcpy(&n, base + f->off2, sizeof(n));
 	len += (size_t)snprintf(buf, size, "[");
 	for (unsigned int i = 0; i < n && len < size; i++) {
-		char item[XF_CONFIG_ARG_MAX * 2 + 8];
+		char item[ITEM_TEXT_MAX];
 
 		fmt_scalar(f->sub, base + f->off + i * f->size, item, sizeof(item));
 		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", item);
@@ -2331,7 +2344,7 @@ dump_map(FILE *out, const struct field *fields, const char *base, int indent, bo
 				         true);
 			}
 		} else {
-			char buf[XF_CONFIG_MAX_EXTRA_ARGS * (XF_CONFIG_ARG_MAX * 2 + 8) + 8];
+			char buf[LIST_TEXT_MAX];
 
 			if (f->type == T_LIST) {
 				fmt_flow_list(f, base, buf, sizeof(buf));
@@ -2406,7 +2419,8 @@ diff_map(struct diff_state *d, const struct field *fields, const char *a, const 
 				snprintf(sb, sizeof(sb), "%u entries", nb);
 				diff_note(d, f, child, sa, sb, reload);
 			} else {
-				static char sa[8192], sb[8192];
+				char sa[LIST_TEXT_MAX];
+				char sb[sizeof(sa)];
 
 				fmt_flow_list(f, a, sa, sizeof(sa));
 				fmt_flow_list(f, b, sb, sizeof(sb));

@@ -10,6 +10,7 @@
  * test_config --gen-doc prints the generated key table of docs/CONFIG.md.
  */
 #include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -694,6 +695,97 @@ test_eal_args_reference(void)
 	xf_config_free(c);
 }
 
+/* ---- robustness: mutated configurations never crash and always point somewhere ------ */
+
+static uint64_t
+next_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void
+test_mutations(void)
+{
+	static const char pool[] = " \t:-[]{}&*!\"'\n#0x|>?,~";
+	char path[512];
+	char *orig;
+	size_t len;
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	unsigned int valid = 0, invalid = 0;
+
+	snprintf(path, sizeof(path), "%s/config/dev/a.yaml", XF_SOURCE_ROOT);
+	orig = read_all(path);
+	CU_ASSERT_FATAL(orig != NULL);
+	len = strlen(orig);
+	for (int iter = 0; iter < 1500; iter++) {
+		char *text = malloc(len * 2 + 2);
+		size_t n = len;
+		unsigned int lines = 1;
+		int muts = 1 + (int)(next_rand(&seed) % 4);
+		struct xf_config_errors errs = { 0 };
+		struct xf_config *c = NULL;
+		char *out = NULL;
+		size_t outlen = 0;
+		FILE *sink;
+		int rc;
+
+		memcpy(text, orig, len);
+		for (int m = 0; m < muts; m++) {
+			size_t at = (size_t)(next_rand(&seed) % n);
+
+			switch (next_rand(&seed) % 3) {
+			case 0: /* replace a byte */
+				text[at] = pool[next_rand(&seed) % (sizeof(pool) - 1)];
+				break;
+			case 1: /* delete a byte */
+				memmove(text + at, text + at + 1, n - at - 1);
+				n--;
+				break;
+			default: /* insert a byte */
+				memmove(text + at + 1, text + at, n - at);
+				text[at] = pool[next_rand(&seed) % (sizeof(pool) - 1)];
+				n++;
+				break;
+			}
+		}
+		text[n] = '\0';
+		for (size_t i = 0; i < n; i++) {
+			lines += text[i] == '\n';
+		}
+		write_file(FIXTURES "/mutant.yaml", text, 0644);
+		rc = xf_config_load_errors(FIXTURES "/mutant.yaml", NULL, 0, &c, &errs);
+		CU_ASSERT(rc == 0 || rc == -EINVAL);
+		if (rc == 0) {
+			valid++;
+			CU_ASSERT_EQUAL(errs.count, 0);
+			roundtrip(c);
+		} else {
+			invalid++;
+			CU_ASSERT(errs.count > 0);
+			for (unsigned int i = 0; i < errs.count; i++) {
+				CU_ASSERT(errs.items[i].line >= 1 && errs.items[i].line <= lines);
+				CU_ASSERT(errs.items[i].col >= 1);
+				CU_ASSERT(i == 0 || errs.items[i - 1].line <= errs.items[i].line);
+			}
+			sink = open_memstream(&out, &outlen);
+			CU_ASSERT_EQUAL(xf_config_errors_print_text(&errs, sink), 0);
+			CU_ASSERT_EQUAL(xf_config_errors_print_json(&errs, sink), 0);
+			fclose(sink);
+			free(out);
+		}
+		xf_config_free(c);
+		xf_config_errors_clear(&errs);
+		free(text);
+	}
+	/* Both outcomes occur, so the mutations exercise the checks and the happy path. */
+	CU_ASSERT(valid > 0);
+	CU_ASSERT(invalid > 0);
+	free(orig);
+}
+
 /* ---- docs/CONFIG.md key table is the schema's --------------------------------------- */
 
 static void
@@ -762,6 +854,7 @@ main(int argc, char **argv)
 		{ "diff", test_diff },
 		{ "eal args dev", test_eal_args_dev },
 		{ "eal args reference", test_eal_args_reference },
+		{ "mutations", test_mutations },
 		{ "doc in sync", test_doc_in_sync },
 	};
 	CU_pSuite suite;
