@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xf_config: one YAML file (schema version 1, docs/CONFIG.md) becomes an immutable,
+ * validated struct xf_config. Errors carry FILE:LINE:COL and the key path, all errors of
+ * a run are collected, and --set KEY.PATH=VALUE overrides are applied to the parsed
+ * document before validation. No EAL here: the EAL argument vector is only built.
+ */
+#ifndef XF_CONFIG_H
+#define XF_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "xf_base.h"
+
+#define XF_CONFIG_VERSION        1   /**< The schema version this loader reads. */
+#define XF_CONFIG_NAME_MAX       64  /**< Names and identifiers: 63 characters + NUL. */
+#define XF_CONFIG_PATH_MAX       256 /**< Paths: 255 characters + NUL. */
+#define XF_CONFIG_SOCKET_MAX     108 /**< Unix socket path: sizeof(sun_path). */
+#define XF_CONFIG_DEVICE_MAX     256 /**< Device string (PCI address or vdev). */
+#define XF_CONFIG_ARG_MAX        128 /**< One extra EAL argument. */
+#define XF_CONFIG_MAX_LCORE      127 /**< Highest lcore id (RTE_MAX_LCORE - 1). */
+#define XF_CONFIG_MAX_RX         16
+#define XF_CONFIG_MAX_WORKERS    64
+#define XF_CONFIG_MAX_CPUS       128
+#define XF_CONFIG_MAX_EXTRA_ARGS 32
+#define XF_CONFIG_MAX_PORTS      4
+#define XF_CONFIG_MAX_NEIGHBORS  64
+#define XF_CONFIG_MAX_VOLUMES    64
+#define XF_CONFIG_MAX_PEERS      256
+#define XF_CONFIG_ERR_KEY_MAX    128
+#define XF_CONFIG_ERR_MSG_MAX    320
+#define XF_CONFIG_ERR_SOURCE_MAX 256
+
+/** How an idle polling core waits (cores.idle). */
+enum xf_config_idle {
+	XF_CONFIG_IDLE_BACKOFF = 0, /**< Spin a bounded number of times, then sleep briefly. */
+	XF_CONFIG_IDLE_POLL = 1,    /**< Poll without ever sleeping (isolated cores). */
+};
+
+/** Durability policy of a volume (volumes[].fsync). */
+enum xf_config_fsync {
+	XF_CONFIG_FSYNC_NONE = 0,  /**< Never fsync (tests, scratch data). */
+	XF_CONFIG_FSYNC_FILE = 1,  /**< fsync each file before its rename is acknowledged. */
+	XF_CONFIG_FSYNC_BATCH = 2, /**< fsync every fsync_batch files. */
+};
+
+/** A static ARP entry (ports[].neighbors[]). */
+struct xf_config_neighbor {
+	uint32_t ipv4;  /**< Address, host byte order. */
+	uint8_t mac[6]; /**< Ethernet address. */
+};
+
+/** The test-only fault stage of a port (ports[].fault). */
+struct xf_config_fault {
+	uint32_t reorder_percent; /**< Percentage of received frames held back; 0 = off. */
+	uint32_t seed;            /**< Seed of the deterministic generator. */
+};
+
+/** One DPDK port (ports[]). */
+struct xf_config_port {
+	char name[XF_CONFIG_NAME_MAX];     /**< Identifier, unique among ports. */
+	char device[XF_CONFIG_DEVICE_MAX]; /**< PCI address DDDD:BB:DD.F or vdev string net_*. */
+	uint32_t ipv4;                     /**< Own address, host byte order. */
+	uint32_t prefix_len;               /**< Subnet prefix length, 1..32. */
+	uint32_t mtu;                      /**< IP MTU, 576..9600. */
+	uint32_t udp_port;                 /**< UDP port xferd listens on. */
+	uint32_t rx_desc;                  /**< RX ring descriptors (power of two). */
+	uint32_t tx_desc;                  /**< TX ring descriptors (power of two). */
+	unsigned int n_neighbors;          /**< Entries used in neighbors[]. */
+	struct xf_config_neighbor neighbors[XF_CONFIG_MAX_NEIGHBORS]; /**< Static ARP. */
+	struct xf_config_fault fault;                                 /**< Fault stage. */
+};
+
+/** One storage volume (volumes[]). */
+struct xf_config_volume {
+	char name[XF_CONFIG_NAME_MAX]; /**< Identifier, unique among volumes. */
+	char path[XF_CONFIG_PATH_MAX]; /**< Absolute path of an existing directory. */
+	enum xf_config_fsync fsync;    /**< Durability policy. */
+	uint32_t fsync_batch;          /**< Files per fsync batch (fsync: batch). */
+};
+
+/** One remote appliance (peers[]). */
+struct xf_config_peer {
+	char name[XF_CONFIG_NAME_MAX]; /**< Identifier, unique among peers. */
+	uint32_t ipv4;                 /**< Address, host byte order. */
+	uint32_t udp_port;             /**< Its UDP port. */
+	char port[XF_CONFIG_NAME_MAX]; /**< Name of the port that reaches it (resolved). */
+	unsigned int port_index;       /**< Index of that port in ports[] (derived). */
+};
+
+/** The whole validated configuration. Immutable once loaded. */
+struct xf_config {
+	uint32_t version; /**< Always XF_CONFIG_VERSION. */
+	struct {
+		char name[XF_CONFIG_NAME_MAX]; /**< Appliance name. */
+		enum xf_log_level log_level;   /**< Log threshold. */
+	} appliance;
+	struct {
+		char file_prefix[XF_CONFIG_NAME_MAX]; /**< --file-prefix. */
+		bool hugepages;                       /**< false: --no-huge. */
+		uint32_t memory_mb;                   /**< -m. */
+		bool pci;                             /**< false: --no-pci. */
+		unsigned int n_extra_args;            /**< Entries used in extra_args[]. */
+		char extra_args[XF_CONFIG_MAX_EXTRA_ARGS][XF_CONFIG_ARG_MAX]; /**< Appended. */
+	} eal;
+	struct {
+		uint32_t main;                           /**< Control lcore. */
+		unsigned int n_rx;                       /**< Entries used in rx[]. */
+		uint32_t rx[XF_CONFIG_MAX_RX];           /**< RX lcores. */
+		unsigned int n_workers;                  /**< Entries used in workers[]. */
+		uint32_t workers[XF_CONFIG_MAX_WORKERS]; /**< Worker lcores. */
+		unsigned int n_cpus;               /**< Entries used in cpus[]; 0 = lcore is cpu. */
+		uint32_t cpus[XF_CONFIG_MAX_CPUS]; /**< CPUs all lcores float over. */
+		enum xf_config_idle idle;          /**< Idle policy of polling cores. */
+	} cores;
+	unsigned int n_ports;                                   /**< Entries used in ports[]. */
+	struct xf_config_port ports[XF_CONFIG_MAX_PORTS];       /**< DPDK ports. */
+	unsigned int n_volumes;                                 /**< Entries used in volumes[]. */
+	struct xf_config_volume volumes[XF_CONFIG_MAX_VOLUMES]; /**< Volumes. */
+	unsigned int n_peers;                                   /**< Entries used in peers[]. */
+	struct xf_config_peer peers[XF_CONFIG_MAX_PEERS];       /**< Peers (the allowlist). */
+	struct {
+		uint32_t window_files;             /**< Credits (files in flight) per session. */
+		uint32_t max_sessions;             /**< Concurrent sessions. */
+		uint32_t rate_mbit;                /**< Pacing rate, 0 = unpaced. */
+		uint32_t timeout_ms;               /**< Idle session timeout. */
+		uint32_t keepalive_ms;             /**< Keepalive interval (< timeout_ms). */
+		char psk_file[XF_CONFIG_PATH_MAX]; /**< Pre-shared key file path, "" = none. */
+	} session;
+	struct {
+		bool checksum; /**< Quick check by whole-file checksum instead of size+mtime. */
+	} transfer;
+	struct {
+		char socket[XF_CONFIG_SOCKET_MAX];     /**< Control socket path. */
+		char socket_group[XF_CONFIG_NAME_MAX]; /**< Group allowed to connect, "" = none. */
+	} control;
+};
+
+/** One configuration error with its position. */
+struct xf_config_error {
+	char file[XF_CONFIG_PATH_MAX];       /**< File name, or "--set" for an override. */
+	unsigned int line;                   /**< 1-based line (the override's number for --set). */
+	unsigned int col;                    /**< 1-based column. */
+	char key[XF_CONFIG_ERR_KEY_MAX];     /**< Key path such as ports[0].mtu, "" if none. */
+	char message[XF_CONFIG_ERR_MSG_MAX]; /**< What is wrong. */
+	char source[XF_CONFIG_ERR_SOURCE_MAX]; /**< The source line (or override text). */
+};
+
+/** A list of errors collected by one load. */
+struct xf_config_errors {
+	struct xf_config_error *items; /**< count entries. */
+	unsigned int count;            /**< Errors collected. */
+	unsigned int cap;              /**< Allocated entries. */
+};
+
+/**
+ * Load, override and validate a configuration file.
+ *
+ * @param path   YAML file to read.
+ * @param sets   Overrides "KEY.PATH=VALUE" (VALUE is a YAML scalar or flow value), may be
+ *               NULL when nsets is 0. Applied in order to the parsed document.
+ * @param nsets  Number of overrides.
+ * @param out    On success, a newly allocated configuration (xf_config_free()).
+ * @param errs   Where errors are printed (FILE:LINE:COL: error: KEY.PATH: message, the
+ *               source line and a caret); may be NULL to discard them.
+ * @return 0 on success; -EINVAL if the configuration is invalid (all errors printed);
+ *         -ENOENT, -EACCES, -EISDIR, ... (-errno) if the file cannot be read;
+ *         -EFBIG if the file is larger than 1 MiB; -ENOMEM on allocation failure.
+ */
+int xf_config_load(const char *path, const char *const *sets, unsigned int nsets,
+                   struct xf_config **out, FILE *errs);
+
+/**
+ * As xf_config_load(), but collect the errors into a list instead of printing them.
+ *
+ * @param path   YAML file to read.
+ * @param sets   Overrides, as for xf_config_load().
+ * @param nsets  Number of overrides.
+ * @param out    On success, a newly allocated configuration.
+ * @param errs   Initialised (zeroed) list; errors are appended. Free with
+ *               xf_config_errors_clear(). For I/O errors one entry is appended too.
+ * @return 0, -EINVAL, or -errno as for xf_config_load().
+ */
+int xf_config_load_errors(const char *path, const char *const *sets, unsigned int nsets,
+                          struct xf_config **out, struct xf_config_errors *errs);
+
+/**
+ * Free a configuration.
+ *
+ * @param cfg  Configuration from xf_config_load(), or NULL.
+ */
+void xf_config_free(struct xf_config *cfg);
+
+/**
+ * Free the entries of an error list and zero it.
+ *
+ * @param errs  List to clear.
+ */
+void xf_config_errors_clear(struct xf_config_errors *errs);
+
+/**
+ * Print errors as text: "FILE:LINE:COL: error: KEY.PATH: message", the source line and a
+ * caret under the column ("--set:N: error: ..." for overrides).
+ *
+ * @param errs  Errors.
+ * @param f     Output stream.
+ * @return 0, or -EIO if writing failed.
+ */
+int xf_config_errors_print_text(const struct xf_config_errors *errs, FILE *f);
+
+/**
+ * Print errors as a JSON array of {"file","line","col","key","message"} objects.
+ *
+ * @param errs  Errors.
+ * @param f     Output stream.
+ * @return 0, or -EIO if writing failed.
+ */
+int xf_config_errors_print_json(const struct xf_config_errors *errs, FILE *f);
+
+/**
+ * Print the effective configuration as YAML with every default filled in. The output
+ * loads back into an equal configuration. Secrets are printed as their path only.
+ *
+ * @param cfg  Configuration.
+ * @param f    Output stream.
+ * @return 0, or -EIO if writing failed.
+ */
+int xf_config_dump(const struct xf_config *cfg, FILE *f);
+
+/**
+ * List the keys that differ between two configurations, one per line:
+ * "KEY.PATH: OLD -> NEW (reloadable|restart)".
+ *
+ * @param old_cfg        Running configuration.
+ * @param new_cfg        Candidate configuration.
+ * @param out            Output stream, or NULL to only count.
+ * @param needs_restart  Set to true if any changed key cannot be applied by a reload;
+ *                       may be NULL.
+ * @return The number of changed keys (0 if equal).
+ */
+int xf_config_diff(const struct xf_config *old_cfg, const struct xf_config *new_cfg, FILE *out,
+                   bool *needs_restart);
+
+/**
+ * Build the rte_eal_init() argument vector: argv[0] "xferd", --file-prefix, -l or
+ * --lcores (lcore@(cpus) when cores.cpus is set), --main-lcore, -m, --no-huge,
+ * --no-pci, --vdev for each vdev port, -a for each PCI port, then eal.extra_args.
+ * Each string is allocated; free them with xf_config_eal_args_free() using a copy of the
+ * vector, since rte_eal_init() may permute argv.
+ *
+ * @param cfg   Configuration.
+ * @param argv  Array of at least max entries; argv[argc] is set to NULL.
+ * @param max   Capacity of argv including the terminating NULL.
+ * @return argc (> 0), -E2BIG if max is too small, or -ENOMEM.
+ */
+int xf_config_eal_args(const struct xf_config *cfg, char **argv, int max);
+
+/**
+ * Free the strings of an argument vector built by xf_config_eal_args().
+ *
+ * @param argv  Vector.
+ * @param argc  Number of strings in it.
+ */
+void xf_config_eal_args_free(char **argv, int argc);
+
+/**
+ * Print the key reference table of docs/CONFIG.md (Markdown), generated from the schema.
+ *
+ * @param f  Output stream.
+ * @return 0, or -EIO if writing failed.
+ */
+int xf_config_schema_markdown(FILE *f);
+
+#endif /* XF_CONFIG_H */

@@ -1,0 +1,887 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the YAML configuration loader.
+ *
+ * the files bad/NN-name.yaml are a corpus of broken configurations. Each file starts with one
+ * comment line per expected error, in order:   # expect: LINE:COL KEY.PATH MESSAGE-FRAGMENT
+ * (KEY.PATH "-" when the error has none). The loader must report exactly those errors.
+ *
+ * Extra modes: test_config --show FILE [--set K=V ...] prints the errors (text and JSON);
+ * test_config --gen-doc prints the generated key table of docs/CONFIG.md.
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "xf_config.h"
+
+#ifndef XF_SOURCE_ROOT
+#error "XF_SOURCE_ROOT must be defined by the build"
+#endif
+
+#define FIXTURES "/tmp/xferd-config-test"
+
+static char *
+read_all(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (f == NULL) {
+		return NULL;
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(text, f);
+	fclose(f);
+	CU_ASSERT_FATAL(chmod(path, mode) == 0);
+}
+
+static int
+put_fixture(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		return -1;
+	}
+	fputs(text, f);
+	return fclose(f) == 0 && chmod(path, mode) == 0 ? 0 : -1;
+}
+
+/*
+ * Suite set-up: the dev configs' volume directories (the dev demo script creates the
+ * same ones) and key files for the psk_file checks.
+ */
+static int
+make_fixtures(void)
+{
+	mkdir("/tmp/xferd-dev", 0755);
+	mkdir("/tmp/xferd-dev/a", 0755);
+	mkdir("/tmp/xferd-dev/b", 0755);
+	mkdir(FIXTURES, 0755);
+	if (put_fixture(FIXTURES "/psk-0644", "not a secret\n", 0644) < 0 ||
+	    put_fixture(FIXTURES "/psk-0600", "s3cret-key-material\n", 0600) < 0) {
+		perror("test_config: fixtures in " FIXTURES);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load(const char *rel, const char *const *sets, unsigned int nsets, struct xf_config **cfg,
+     struct xf_config_errors *errs)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", XF_SOURCE_ROOT, rel);
+	return xf_config_load_errors(path, sets, nsets, cfg, errs);
+}
+
+/* Load a file that must be valid; print the errors if it is not. */
+static struct xf_config *
+load_good(const char *rel, const char *const *sets, unsigned int nsets)
+{
+	struct xf_config_errors errs = { 0 };
+	struct xf_config *cfg = NULL;
+	int rc = load(rel, sets, nsets, &cfg, &errs);
+
+	if (rc != 0) {
+		fprintf(stderr, "\n%s: rc %d\n", rel, rc);
+		xf_config_errors_print_text(&errs, stderr);
+	}
+	CU_ASSERT_EQUAL(rc, 0);
+	xf_config_errors_clear(&errs);
+	return cfg;
+}
+
+/* ---- the corpus of broken configurations -------------------------------------------- */
+
+struct expect {
+	unsigned int line, col;
+	char key[128];
+	char frag[256];
+};
+
+static int
+parse_expects(const char *text, struct expect *ex, int max)
+{
+	int n = 0;
+
+	for (const char *p = text; p != NULL && *p != '\0' && n < max;) {
+		const char *nl = strchr(p, '\n');
+		char line[512];
+		int used = 0;
+
+		snprintf(line, sizeof(line), "%.*s", nl ? (int)(nl - p) : (int)strlen(p), p);
+		if (sscanf(line, "# expect: %u:%u %127s %n", &ex[n].line, &ex[n].col, ex[n].key,
+		           &used) == 3 &&
+		    used > 0) {
+			snprintf(ex[n].frag, sizeof(ex[n].frag), "%s", line + used);
+			if (strcmp(ex[n].key, "-") == 0) {
+				ex[n].key[0] = '\0';
+			}
+			n++;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return n;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+test_bad_corpus(void)
+{
+	char dirpath[512];
+	char *names[256];
+	int nnames = 0, checked = 0;
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(dirpath, sizeof(dirpath), "%s/tests/unit/config/bad", XF_SOURCE_ROOT);
+	d = opendir(dirpath);
+	CU_ASSERT_FATAL(d != NULL);
+	while ((de = readdir(d)) != NULL && nnames < 256) {
+		size_t len = strlen(de->d_name);
+
+		if (len > 5 && strcmp(de->d_name + len - 5, ".yaml") == 0) {
+			names[nnames++] = strdup(de->d_name);
+		}
+	}
+	closedir(d);
+	qsort(names, (size_t)nnames, sizeof(names[0]), cmp_names);
+	CU_ASSERT(nnames >= 25);
+
+	for (int i = 0; i < nnames; i++) {
+		char path[1024];
+		struct expect ex[16];
+		struct xf_config_errors errs = { 0 };
+		struct xf_config *cfg = NULL;
+		char *text;
+		int nex, rc;
+		bool ok = true;
+
+		snprintf(path, sizeof(path), "%s/%s", dirpath, names[i]);
+		text = read_all(path);
+		CU_ASSERT_FATAL(text != NULL);
+		nex = parse_expects(text, ex, 16);
+		free(text);
+		if (nex == 0) {
+			fprintf(stderr, "\n%s: no '# expect:' line\n", names[i]);
+			CU_FAIL("corpus file without expectation");
+			continue;
+		}
+		rc = xf_config_load_errors(path, NULL, 0, &cfg, &errs);
+		ok = rc == -EINVAL && cfg == NULL && errs.count == (unsigned int)nex;
+		for (int j = 0; ok && j < nex; j++) {
+			const struct xf_config_error *e = &errs.items[j];
+
+			ok = e->line == ex[j].line && e->col == ex[j].col &&
+			     strcmp(e->key, ex[j].key) == 0 &&
+			     strstr(e->message, ex[j].frag) != NULL && strcmp(e->file, path) == 0;
+		}
+		if (!ok) {
+			fprintf(stderr, "\n%s: rc %d, %u errors, expected %d:\n", names[i], rc,
+			        errs.count, nex);
+			for (int j = 0; j < nex; j++) {
+				fprintf(stderr, "  expected %u:%u %s ...%s...\n", ex[j].line,
+				        ex[j].col, ex[j].key, ex[j].frag);
+			}
+			xf_config_errors_print_text(&errs, stderr);
+		}
+		CU_ASSERT(ok);
+		checked += ok;
+		xf_config_free(cfg);
+		xf_config_errors_clear(&errs);
+		free(names[i]);
+	}
+	CU_ASSERT_EQUAL(checked, nnames);
+}
+
+/* ---- good configurations ------------------------------------------------------------- */
+
+static void
+test_dev_a_values(void)
+{
+	struct xf_config *c = load_good("config/dev/a.yaml", NULL, 0);
+
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(c->version, 1);
+	CU_ASSERT_STRING_EQUAL(c->appliance.name, "dev-a");
+	CU_ASSERT_EQUAL(c->appliance.log_level, XF_LOG_INFO);
+	CU_ASSERT_STRING_EQUAL(c->eal.file_prefix, "xferd-a");
+	CU_ASSERT_FALSE(c->eal.hugepages);
+	CU_ASSERT_FALSE(c->eal.pci);
+	CU_ASSERT_EQUAL(c->eal.memory_mb, 512);
+	CU_ASSERT_EQUAL(c->eal.n_extra_args, 0);
+	CU_ASSERT_EQUAL(c->cores.main, 0);
+	CU_ASSERT_EQUAL(c->cores.n_rx, 1);
+	CU_ASSERT_EQUAL(c->cores.rx[0], 1);
+	CU_ASSERT_EQUAL(c->cores.n_workers, 1);
+	CU_ASSERT_EQUAL(c->cores.workers[0], 2);
+	CU_ASSERT_EQUAL(c->cores.n_cpus, 2);
+	CU_ASSERT_EQUAL(c->cores.cpus[1], 1);
+	CU_ASSERT_EQUAL(c->cores.idle, XF_CONFIG_IDLE_BACKOFF);
+	CU_ASSERT_EQUAL(c->n_ports, 1);
+	CU_ASSERT_STRING_EQUAL(c->ports[0].name, "wire0");
+	CU_ASSERT_STRING_EQUAL(c->ports[0].device,
+	                       "net_memif0,role=server,socket=/tmp/xferd-dev/memif.sock");
+	CU_ASSERT_EQUAL(c->ports[0].ipv4, (10u << 24) | (99u << 16) | 1u);
+	CU_ASSERT_EQUAL(c->ports[0].prefix_len, 24);
+	CU_ASSERT_EQUAL(c->ports[0].mtu, 1500);
+	/* Defaults of the keys the file leaves out. */
+	CU_ASSERT_EQUAL(c->ports[0].udp_port, 7010);
+	CU_ASSERT_EQUAL(c->ports[0].rx_desc, 1024);
+	CU_ASSERT_EQUAL(c->ports[0].tx_desc, 1024);
+	CU_ASSERT_EQUAL(c->ports[0].n_neighbors, 0);
+	CU_ASSERT_EQUAL(c->ports[0].fault.reorder_percent, 0);
+	CU_ASSERT_EQUAL(c->ports[0].fault.seed, 1);
+	CU_ASSERT_EQUAL(c->n_volumes, 1);
+	CU_ASSERT_STRING_EQUAL(c->volumes[0].path, "/tmp/xferd-dev/a");
+	CU_ASSERT_EQUAL(c->volumes[0].fsync, XF_CONFIG_FSYNC_NONE);
+	CU_ASSERT_EQUAL(c->volumes[0].fsync_batch, 64);
+	CU_ASSERT_EQUAL(c->n_peers, 1);
+	CU_ASSERT_STRING_EQUAL(c->peers[0].name, "b");
+	CU_ASSERT_EQUAL(c->peers[0].ipv4, (10u << 24) | (99u << 16) | 2u);
+	CU_ASSERT_EQUAL(c->peers[0].udp_port, 7010);
+	CU_ASSERT_STRING_EQUAL(c->peers[0].port, "wire0"); /* resolved from the subnet */
+	CU_ASSERT_EQUAL(c->peers[0].port_index, 0);
+	CU_ASSERT_EQUAL(c->session.window_files, 1024);
+	CU_ASSERT_EQUAL(c->session.max_sessions, 16);
+	CU_ASSERT_EQUAL(c->session.rate_mbit, 0);
+	CU_ASSERT_EQUAL(c->session.timeout_ms, 10000);
+	CU_ASSERT_EQUAL(c->session.keepalive_ms, 1000);
+	CU_ASSERT_STRING_EQUAL(c->session.psk_file, "");
+	CU_ASSERT_FALSE(c->transfer.checksum);
+	CU_ASSERT_STRING_EQUAL(c->control.socket, "/tmp/xferd-dev/a.sock");
+	CU_ASSERT_STRING_EQUAL(c->control.socket_group, "");
+	xf_config_free(c);
+}
+
+/* A minimal file: every other key takes its documented default. */
+static void
+test_minimal_defaults(void)
+{
+	struct xf_config *c;
+
+	write_file(FIXTURES "/minimal.yaml",
+	           "version: 1\n"
+	           "ports: [{name: p, device: net_null0, ipv4: 10.0.0.1/8}]\n"
+	           "volumes: [{name: v, path: /tmp}]\n",
+	           0644);
+	CU_ASSERT_EQUAL_FATAL(xf_config_load(FIXTURES "/minimal.yaml", NULL, 0, &c, stderr), 0);
+	CU_ASSERT_STRING_EQUAL(c->appliance.name, "xferd");
+	CU_ASSERT_EQUAL(c->appliance.log_level, XF_LOG_NOTICE);
+	CU_ASSERT_STRING_EQUAL(c->eal.file_prefix, "xferd");
+	CU_ASSERT_TRUE(c->eal.hugepages);
+	CU_ASSERT_TRUE(c->eal.pci);
+	CU_ASSERT_EQUAL(c->eal.memory_mb, 1024);
+	CU_ASSERT_EQUAL(c->cores.main, 0);
+	CU_ASSERT_EQUAL(c->cores.n_rx, 1);
+	CU_ASSERT_EQUAL(c->cores.rx[0], 1);
+	CU_ASSERT_EQUAL(c->cores.n_workers, 1);
+	CU_ASSERT_EQUAL(c->cores.workers[0], 2);
+	CU_ASSERT_EQUAL(c->cores.n_cpus, 0);
+	CU_ASSERT_EQUAL(c->ports[0].mtu, 1500);
+	CU_ASSERT_EQUAL(c->volumes[0].fsync, XF_CONFIG_FSYNC_FILE);
+	CU_ASSERT_EQUAL(c->n_peers, 0);
+	CU_ASSERT_STRING_EQUAL(c->control.socket, "/run/xferd/xferd.sock");
+	xf_config_free(c);
+}
+
+static void
+test_every_example_loads(void)
+{
+	/* The reference appliance's volumes live on its own disks: point them here. */
+	static const char *const ref_sets[] = {
+		"volumes[0].path=/tmp",
+		"volumes[1].path=" FIXTURES,
+	};
+	struct xf_config *c;
+
+	c = load_good("config/dev/a.yaml", NULL, 0);
+	xf_config_free(c);
+	c = load_good("config/dev/b.yaml", NULL, 0);
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_STRING_EQUAL(c->peers[0].name, "a");
+	CU_ASSERT_STRING_EQUAL(c->eal.file_prefix, "xferd-b");
+	CU_ASSERT_PTR_NOT_NULL(strstr(c->ports[0].device, "role=client"));
+	xf_config_free(c);
+	c = load_good("config/reference-appliance.yaml", ref_sets, 2);
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(c->ports[0].mtu, 9000);
+	CU_ASSERT_EQUAL(c->cores.n_rx, 4);
+	CU_ASSERT_EQUAL(c->cores.n_workers, 8);
+	CU_ASSERT_EQUAL(c->cores.idle, XF_CONFIG_IDLE_POLL);
+	CU_ASSERT_EQUAL(c->volumes[0].fsync, XF_CONFIG_FSYNC_BATCH);
+	CU_ASSERT_STRING_EQUAL(c->volumes[1].path, FIXTURES);
+	xf_config_free(c);
+}
+
+/* Every directory entry of config/ (recursively) must load; dev volumes were created. */
+static void
+check_dir(const char *rel)
+{
+	char path[512];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "%s/%s", XF_SOURCE_ROOT, rel);
+	d = opendir(path);
+	CU_ASSERT_FATAL(d != NULL);
+	while ((de = readdir(d)) != NULL) {
+		char sub[512];
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.') {
+			continue;
+		}
+		snprintf(sub, sizeof(sub), "%s/%s", rel, de->d_name);
+		if (de->d_type == DT_DIR) {
+			check_dir(sub);
+		} else if (len > 5 && strcmp(de->d_name + len - 5, ".yaml") == 0) {
+			static const char *const sets[] = {
+				"volumes[0].path=/tmp",
+				"volumes[1].path=/tmp",
+			};
+			bool dev = strstr(sub, "/dev/") != NULL;
+			struct xf_config *c = load_good(sub, sets, dev ? 0 : 2);
+
+			xf_config_free(c);
+		}
+	}
+	closedir(d);
+}
+
+static void
+test_config_dir_loads(void)
+{
+	check_dir("config");
+}
+
+/* ---- --set --------------------------------------------------------------------------- */
+
+static void
+test_set_good(void)
+{
+	static const char *const sets[] = {
+		"ports[0].mtu=9000",
+		"appliance.log_level=debug",
+		"cores.workers=[2, 3]",
+		"peers[1]={name: c, ipv4: 10.99.0.3, udp_port: 7020}",
+		"session.psk_file=" FIXTURES "/psk-0600",
+		"transfer={checksum: true}",
+		"eal.extra_args=[\"--log-level=lib.eal:debug\", \"--in-memory\"]",
+		"ports[0].neighbors[0]={ipv4: 10.99.0.2, mac: \"02:00:00:00:00:02\"}",
+		"ports[0].fault.seed=42",
+	};
+	struct xf_config *c = load_good("config/dev/a.yaml", sets, XF_ARRAY_SIZE(sets));
+
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(c->ports[0].mtu, 9000);
+	CU_ASSERT_EQUAL(c->appliance.log_level, XF_LOG_DEBUG);
+	CU_ASSERT_EQUAL(c->cores.n_workers, 2);
+	CU_ASSERT_EQUAL(c->cores.workers[1], 3);
+	CU_ASSERT_EQUAL(c->n_peers, 2);
+	CU_ASSERT_STRING_EQUAL(c->peers[1].name, "c");
+	CU_ASSERT_EQUAL(c->peers[1].udp_port, 7020);
+	CU_ASSERT_STRING_EQUAL(c->session.psk_file, FIXTURES "/psk-0600");
+	CU_ASSERT_TRUE(c->transfer.checksum);
+	CU_ASSERT_EQUAL(c->eal.n_extra_args, 2);
+	CU_ASSERT_STRING_EQUAL(c->eal.extra_args[1], "--in-memory");
+	CU_ASSERT_EQUAL(c->ports[0].n_neighbors, 1);
+	CU_ASSERT_EQUAL(c->ports[0].neighbors[0].mac[5], 2);
+	CU_ASSERT_EQUAL(c->ports[0].fault.seed, 42);
+	/* Untouched keys keep the file's values. */
+	CU_ASSERT_EQUAL(c->eal.memory_mb, 512);
+	xf_config_free(c);
+}
+
+struct set_case {
+	const char *set;
+	unsigned int col;
+	const char *key;
+	const char *frag;
+};
+
+static void
+test_set_bad(void)
+{
+	static const struct set_case cases[] = {
+		{ "ports[0].mut=9000", 1, "ports[0].mut", "did you mean 'mtu'" },
+		{ "ports[0].mtu=80x", 14, "ports[0].mtu", "'80x' is not a valid integer" },
+		{ "session.timeout", 1, "", "expected KEY.PATH=VALUE" },
+		{ "ports[7].mtu=1500", 1, "ports[7].mtu", "out of range" },
+		{ "ports[3].mtu=1500", 1, "ports[3].mtu", "out of range" },
+		{ "eal.hugepages[0]=true", 1, "eal.hugepages[0]", "not a list" },
+		{ "eal.pci=maybe", 9, "eal.pci", "expected true or false" },
+		{ "cores.rx=[1, 2", 10, "cores.rx", "YAML syntax error" },
+		{ "cores..rx=1", 1, "cores..rx", "empty key" },
+		{ "appliance.name=*x", 16, "appliance.name", "aliases are not allowed" },
+		{ "session.timeout_ms={a: 1}", 20, "session.timeout_ms", "got a mapping" },
+	};
+
+	for (size_t i = 0; i < XF_ARRAY_SIZE(cases); i++) {
+		const char *sets[] = { "appliance.name=ok", cases[i].set };
+		struct xf_config_errors errs = { 0 };
+		struct xf_config *c = NULL;
+		int rc = load("config/dev/a.yaml", sets, 2, &c, &errs);
+		bool ok = rc == -EINVAL && errs.count == 1 &&
+		          strcmp(errs.items[0].file, "--set") == 0 && errs.items[0].line == 2 &&
+		          errs.items[0].col == cases[i].col &&
+		          strcmp(errs.items[0].key, cases[i].key) == 0 &&
+		          strstr(errs.items[0].message, cases[i].frag) != NULL;
+
+		if (!ok) {
+			fprintf(stderr, "\n--set %s: rc %d, expected col %u key %s ...%s...\n",
+			        cases[i].set, rc, cases[i].col, cases[i].key, cases[i].frag);
+			xf_config_errors_print_text(&errs, stderr);
+		}
+		CU_ASSERT(ok);
+		xf_config_free(c);
+		xf_config_errors_clear(&errs);
+	}
+}
+
+/* ---- error printers ------------------------------------------------------------------ */
+
+static void
+test_text_and_json_printers(void)
+{
+	static const char *const sets[] = { "ports[0].mtu=1" };
+	static const char line3[] =
+	        "  - {name: p, device: net_null0, ipv4: 10.0.0.1/8, \"udp_port\": 80x}";
+	char *text = NULL, *json = NULL;
+	size_t tlen = 0, jlen = 0;
+	FILE *t = open_memstream(&text, &tlen);
+	FILE *j = open_memstream(&json, &jlen);
+	struct xf_config_errors errs = { 0 };
+	struct xf_config *c = NULL;
+	char expected[1024];
+
+	snprintf(expected, sizeof(expected),
+	         "version: 1\nports:\n%s\nvolumes: [{name: v, path: /tmp}]\n", line3);
+	write_file(FIXTURES "/two.yaml", expected, 0644);
+	CU_ASSERT_EQUAL(xf_config_load_errors(FIXTURES "/two.yaml", sets, 1, &c, &errs), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(errs.count, 2);
+	xf_config_errors_print_text(&errs, t);
+	xf_config_errors_print_json(&errs, j);
+	fclose(t);
+	fclose(j);
+	/*
+	 * "80x" starts in column 64 of line 3 and the value of the override in column 14
+	 * of "ports[0].mtu=1"; sources are printed indented by two, carets under the column.
+	 */
+	snprintf(expected, sizeof(expected),
+	         "%s:3:64: error: ports[0].udp_port: '80x' is not a valid integer\n"
+	         "  %s\n"
+	         "  %*s^\n"
+	         "--set:1: error: ports[0].mtu: 1 is out of range (576..9600)\n"
+	         "  ports[0].mtu=1\n"
+	         "  %*s^\n",
+	         FIXTURES "/two.yaml", line3, 63, "", 13, "");
+	CU_ASSERT_STRING_EQUAL(text, expected);
+	CU_ASSERT_STRING_EQUAL(
+	        json, "[\n {\"file\": \"" FIXTURES "/two.yaml\", \"line\": 3, \"col\": 64, "
+	              "\"key\": \"ports[0].udp_port\", \"message\": \"'80x' is not a valid "
+	              "integer\"},\n"
+	              " {\"file\": \"--set\", \"line\": 1, \"col\": 14, \"key\": \"ports[0].mtu\", "
+	              "\"message\": \"1 is out of range (576..9600)\"}\n]\n");
+	free(text);
+	free(json);
+	xf_config_errors_clear(&errs);
+}
+
+static void
+test_io_errors(void)
+{
+	struct xf_config *c = (struct xf_config *)1;
+
+	CU_ASSERT_EQUAL(xf_config_load(FIXTURES "/does-not-exist.yaml", NULL, 0, &c, NULL),
+	                -ENOENT);
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_EQUAL(xf_config_load(FIXTURES, NULL, 0, &c, NULL), -EISDIR);
+}
+
+/* ---- dump, diff, EAL arguments -------------------------------------------------------- */
+
+static char *
+dump_to_string(const struct xf_config *c)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	CU_ASSERT_EQUAL(xf_config_dump(c, f), 0);
+	fclose(f);
+	return s;
+}
+
+static void
+roundtrip(const struct xf_config *c)
+{
+	char *first = dump_to_string(c), *second;
+	struct xf_config *back = NULL;
+
+	write_file(FIXTURES "/dump.yaml", first, 0644);
+	CU_ASSERT_EQUAL_FATAL(xf_config_load(FIXTURES "/dump.yaml", NULL, 0, &back, stderr), 0);
+	second = dump_to_string(back);
+	CU_ASSERT_STRING_EQUAL(first, second);
+	CU_ASSERT_EQUAL(xf_config_diff(c, back, stderr, NULL), 0);
+	free(first);
+	free(second);
+	xf_config_free(back);
+}
+
+static void
+test_dump_roundtrip(void)
+{
+	static const char *const sets[] = {
+		"ports[0].neighbors=[{ipv4: 10.99.0.2, mac: \"02:aa:bb:cc:dd:ee\"}]",
+		"eal.extra_args=[\"--vdev=net_null9\", \"a \\\"quoted\\\" \\\\ arg\"]",
+		"session.psk_file=" FIXTURES "/psk-0600",
+		"appliance.name=a.b_c-d",
+	};
+	struct xf_config *c = load_good("config/dev/a.yaml", sets, XF_ARRAY_SIZE(sets));
+	char *text;
+
+	CU_ASSERT_FATAL(c != NULL);
+	roundtrip(c);
+	/* The secret is referred to by path; its content never appears. */
+	text = dump_to_string(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "psk_file: \"" FIXTURES "/psk-0600\""));
+	CU_ASSERT_PTR_NULL(strstr(text, "s3cret"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "fsync_batch: 64")); /* defaults filled in */
+	free(text);
+	xf_config_free(c);
+}
+
+static void
+test_diff(void)
+{
+	static const char *const reload_sets[] = {
+		"appliance.log_level=debug",
+		"volumes[0].fsync=batch",
+		"session.rate_mbit=1000",
+	};
+	static const char *const restart_sets[] = {
+		"ports[0].mtu=9000",
+		"cores.workers=[2, 3]",
+		"session.timeout_ms=20000",
+	};
+	struct xf_config *a = load_good("config/dev/a.yaml", NULL, 0);
+	struct xf_config *r = load_good("config/dev/a.yaml", reload_sets, 3);
+	struct xf_config *s = load_good("config/dev/a.yaml", restart_sets, 3);
+	char *out = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&out, &n);
+	bool restart = true;
+
+	CU_ASSERT_FATAL(a != NULL && r != NULL && s != NULL);
+	CU_ASSERT_EQUAL(xf_config_diff(a, a, NULL, &restart), 0);
+	CU_ASSERT_FALSE(restart);
+	CU_ASSERT_EQUAL(xf_config_diff(a, r, f, &restart), 3);
+	CU_ASSERT_FALSE(restart);
+	fflush(f);
+	CU_ASSERT_STRING_EQUAL(out, "appliance.log_level: info -> debug (reloadable)\n"
+	                            "volumes[0].fsync: none -> batch (reloadable)\n"
+	                            "session.rate_mbit: 0 -> 1000 (reloadable)\n");
+	fclose(f);
+	free(out);
+	out = NULL;
+	f = open_memstream(&out, &n);
+	CU_ASSERT_EQUAL(xf_config_diff(a, s, f, &restart), 3);
+	CU_ASSERT_TRUE(restart);
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(out, "cores.workers: [2] -> [2, 3] (restart)\n"
+	                            "ports[0].mtu: 1500 -> 9000 (restart)\n"
+	                            "session.timeout_ms: 10000 -> 20000 (reloadable)\n");
+	free(out);
+	xf_config_free(a);
+	xf_config_free(r);
+	xf_config_free(s);
+}
+
+static void
+test_eal_args_dev(void)
+{
+	static const char *const expected[] = {
+		"xferd",
+		"--file-prefix=xferd-a",
+		"--lcores=0@(0,1),1@(0,1),2@(0,1)",
+		"--main-lcore=0",
+		"-m",
+		"512",
+		"--no-huge",
+		"--no-pci",
+		"--vdev=net_memif0,role=server,socket=/tmp/xferd-dev/memif.sock",
+	};
+	struct xf_config *c = load_good("config/dev/a.yaml", NULL, 0);
+	char *argv[32];
+	int argc;
+
+	CU_ASSERT_FATAL(c != NULL);
+	argc = xf_config_eal_args(c, argv, 32);
+	CU_ASSERT_EQUAL_FATAL(argc, (int)XF_ARRAY_SIZE(expected));
+	for (int i = 0; i < argc; i++) {
+		CU_ASSERT_STRING_EQUAL(argv[i], expected[i]);
+	}
+	CU_ASSERT_PTR_NULL(argv[argc]);
+	xf_config_eal_args_free(argv, argc);
+	CU_ASSERT_EQUAL(xf_config_eal_args(c, argv, 5), -E2BIG);
+	xf_config_free(c);
+}
+
+static void
+test_eal_args_reference(void)
+{
+	static const char *const sets[] = {
+		"volumes[0].path=/tmp",
+		"volumes[1].path=/tmp",
+		"eal.extra_args=[\"--log-level=pmd.net.ice:info\"]",
+		"cores.main=1",
+	};
+	static const char *const expected[] = {
+		"xferd",
+		"--file-prefix=xferd",
+		"-l",
+		"1,2,3,4,5,6,7,8,9,10,11,12,13",
+		"--main-lcore=1",
+		"-m",
+		"4096",
+		"-a",
+		"0000:3b:00.0",
+		"--log-level=pmd.net.ice:info",
+	};
+	struct xf_config *c = load_good("config/reference-appliance.yaml", sets, 4);
+	char *argv[32];
+	int argc;
+
+	CU_ASSERT_FATAL(c != NULL);
+	argc = xf_config_eal_args(c, argv, 32);
+	CU_ASSERT_EQUAL_FATAL(argc, (int)XF_ARRAY_SIZE(expected));
+	for (int i = 0; i < argc; i++) {
+		CU_ASSERT_STRING_EQUAL(argv[i], expected[i]);
+	}
+	xf_config_eal_args_free(argv, argc);
+	xf_config_free(c);
+}
+
+/* ---- robustness: mutated configurations never crash and always point somewhere ------ */
+
+static uint64_t
+next_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void
+test_mutations(void)
+{
+	static const char pool[] = " \t:-[]{}&*!\"'\n#0x|>?,~";
+	char path[512];
+	char *orig;
+	size_t len;
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	unsigned int valid = 0, invalid = 0;
+
+	snprintf(path, sizeof(path), "%s/config/dev/a.yaml", XF_SOURCE_ROOT);
+	orig = read_all(path);
+	CU_ASSERT_FATAL(orig != NULL);
+	len = strlen(orig);
+	for (int iter = 0; iter < 1500; iter++) {
+		char *text = malloc(len * 2 + 2);
+		size_t n = len;
+		unsigned int lines = 1;
+		int muts = 1 + (int)(next_rand(&seed) % 4);
+		struct xf_config_errors errs = { 0 };
+		struct xf_config *c = NULL;
+		char *out = NULL;
+		size_t outlen = 0;
+		FILE *sink;
+		int rc;
+
+		memcpy(text, orig, len);
+		for (int m = 0; m < muts; m++) {
+			size_t at = (size_t)(next_rand(&seed) % n);
+
+			switch (next_rand(&seed) % 3) {
+			case 0: /* replace a byte */
+				text[at] = pool[next_rand(&seed) % (sizeof(pool) - 1)];
+				break;
+			case 1: /* delete a byte */
+				memmove(text + at, text + at + 1, n - at - 1);
+				n--;
+				break;
+			default: /* insert a byte */
+				memmove(text + at + 1, text + at, n - at);
+				text[at] = pool[next_rand(&seed) % (sizeof(pool) - 1)];
+				n++;
+				break;
+			}
+		}
+		text[n] = '\0';
+		for (size_t i = 0; i < n; i++) {
+			lines += text[i] == '\n';
+		}
+		write_file(FIXTURES "/mutant.yaml", text, 0644);
+		rc = xf_config_load_errors(FIXTURES "/mutant.yaml", NULL, 0, &c, &errs);
+		CU_ASSERT(rc == 0 || rc == -EINVAL);
+		if (rc == 0) {
+			valid++;
+			CU_ASSERT_EQUAL(errs.count, 0);
+			roundtrip(c);
+		} else {
+			invalid++;
+			CU_ASSERT(errs.count > 0);
+			for (unsigned int i = 0; i < errs.count; i++) {
+				CU_ASSERT(errs.items[i].line >= 1 && errs.items[i].line <= lines);
+				CU_ASSERT(errs.items[i].col >= 1);
+				CU_ASSERT(i == 0 || errs.items[i - 1].line <= errs.items[i].line);
+			}
+			sink = open_memstream(&out, &outlen);
+			CU_ASSERT_EQUAL(xf_config_errors_print_text(&errs, sink), 0);
+			CU_ASSERT_EQUAL(xf_config_errors_print_json(&errs, sink), 0);
+			fclose(sink);
+			free(out);
+		}
+		xf_config_free(c);
+		xf_config_errors_clear(&errs);
+		free(text);
+	}
+	/* Both outcomes occur, so the mutations exercise the checks and the happy path. */
+	CU_ASSERT(valid > 0);
+	CU_ASSERT(invalid > 0);
+	free(orig);
+}
+
+/* ---- docs/CONFIG.md key table is the schema's --------------------------------------- */
+
+static void
+test_doc_in_sync(void)
+{
+	static const char begin[] = "<!-- BEGIN KEY TABLE -->\n";
+	static const char end[] = "<!-- END KEY TABLE -->";
+	char path[512], *doc, *gen = NULL, *b, *e;
+	size_t n = 0;
+	FILE *f = open_memstream(&gen, &n);
+
+	xf_config_schema_markdown(f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/docs/CONFIG.md", XF_SOURCE_ROOT);
+	doc = read_all(path);
+	CU_ASSERT_FATAL(doc != NULL);
+	b = strstr(doc, begin);
+	e = b ? strstr(b, end) : NULL;
+	CU_ASSERT_FATAL(b != NULL && e != NULL);
+	b += strlen(begin);
+	*e = '\0';
+	if (strcmp(b, gen) != 0) {
+		fprintf(stderr, "\ndocs/CONFIG.md key table is stale; regenerate it with "
+		                "test_config --gen-doc\n");
+	}
+	CU_ASSERT_STRING_EQUAL(b, gen);
+	free(doc);
+	free(gen);
+}
+
+static int
+show(int argc, char **argv)
+{
+	struct xf_config_errors errs = { 0 };
+	struct xf_config *c = NULL;
+	int rc = xf_config_load_errors(argv[2], (const char *const *)argv + 3,
+	                               (unsigned int)(argc - 3), &c, &errs);
+
+	xf_config_errors_print_text(&errs, stdout);
+	xf_config_errors_print_json(&errs, stdout);
+	if (c != NULL) {
+		xf_config_dump(c, stdout);
+	}
+	xf_config_free(c);
+	xf_config_errors_clear(&errs);
+	return rc == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		CU_TestFunc fn;
+	} tests[] = {
+		{ "bad corpus", test_bad_corpus },
+		{ "dev a values", test_dev_a_values },
+		{ "minimal defaults", test_minimal_defaults },
+		{ "every example loads", test_every_example_loads },
+		{ "config dir loads", test_config_dir_loads },
+		{ "set good", test_set_good },
+		{ "set bad", test_set_bad },
+		{ "printers", test_text_and_json_printers },
+		{ "io errors", test_io_errors },
+		{ "dump roundtrip", test_dump_roundtrip },
+		{ "diff", test_diff },
+		{ "eal args dev", test_eal_args_dev },
+		{ "eal args reference", test_eal_args_reference },
+		{ "mutations", test_mutations },
+		{ "doc in sync", test_doc_in_sync },
+	};
+	CU_pSuite suite;
+	unsigned int failures;
+
+	if (argc >= 3 && strcmp(argv[1], "--show") == 0) {
+		return show(argc, argv);
+	}
+	if (argc >= 2 && strcmp(argv[1], "--gen-doc") == 0) {
+		return xf_config_schema_markdown(stdout) == 0 ? 0 : 1;
+	}
+	if (CU_initialize_registry() != CUE_SUCCESS) {
+		return 1;
+	}
+	suite = CU_add_suite("config", make_fixtures, NULL);
+	for (size_t i = 0; suite != NULL && i < XF_ARRAY_SIZE(tests); i++) {
+		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL) {
+			suite = NULL;
+		}
+	}
+	if (suite == NULL) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failures > 0 ? 1 : 0;
+}
