@@ -179,6 +179,27 @@ setup_queues(struct xf_port *port, const struct rte_eth_dev_info *info,
 	return 0;
 }
 
+/*
+ * Some virtual devices (net_ring) have an all-zero MAC, which no peer can address:
+ * give them a random locally administered one. Devices that cannot be told keep it
+ * in software; they do not filter by MAC anyway.
+ */
+static int
+assign_mac(struct xf_port *port)
+{
+	char buf[RTE_ETHER_ADDR_FMT_SIZE];
+	int ret;
+
+	rte_eth_random_addr(port->mac.addr_bytes);
+	ret = rte_eth_dev_default_mac_addr_set(port->port_id, &port->mac);
+	if (ret != 0 && ret != -ENOTSUP) {
+		return fail(port, "rte_eth_dev_default_mac_addr_set", ret);
+	}
+	rte_ether_format_addr(buf, sizeof(buf), &port->mac);
+	XF_LOG(NOTICE, MOD, "%s: device has no MAC address; using %s", port->name, buf);
+	return 0;
+}
+
 static int
 setup_fault(struct xf_port *port, const struct xf_fault_conf *fc)
 {
@@ -271,6 +292,12 @@ xf_port_open(struct xf_port *port, const struct xf_port_conf *conf)
 	if (ret != 0) {
 		ret = fail(port, "rte_eth_macaddr_get", ret);
 		goto err_close;
+	}
+	if (rte_is_zero_ether_addr(&port->mac)) {
+		ret = assign_mac(port);
+		if (ret != 0) {
+			goto err_close;
+		}
 	}
 	ret = setup_fault(port, &conf->fault);
 	if (ret != 0) {
