@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * L2/L3 edge of the appliance: ARP, ICMP echo, IPv4/UDP validation and framing.
+ * Works on byte buffers with DPDK's header structs and inline checksum helpers only,
+ * so it runs without EAL. Per-frame problems are counted, never logged.
+ */
+#include "xf_net.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "xf_base.h"
+
+#define ETH_LEN           ((uint16_t)sizeof(struct rte_ether_hdr))
+#define IP_LEN            ((uint16_t)sizeof(struct rte_ipv4_hdr))
+#define UDP_LEN           ((uint16_t)sizeof(struct rte_udp_hdr))
+#define ICMP_LEN          ((uint16_t)sizeof(struct rte_icmp_hdr))
+#define ARP_LEN           ((uint16_t)sizeof(struct rte_arp_hdr))
+#define TTL               64
+#define ICMP_ECHO_REQUEST 8
+#define ICMP_ECHO_REPLY   0
+
+static const char *const drop_names[XF_NET_DROP_MAX] = {
+	[XF_NET_DROP_SHORT] = "short",
+	[XF_NET_DROP_DST_MAC] = "dst_mac",
+	[XF_NET_DROP_VLAN] = "vlan",
+	[XF_NET_DROP_ETHERTYPE] = "ethertype",
+	[XF_NET_DROP_ARP_MALFORMED] = "arp_malformed",
+	[XF_NET_DROP_ARP_NOT_US] = "arp_not_us",
+	[XF_NET_DROP_ARP_OP] = "arp_op",
+	[XF_NET_DROP_IP_SHORT] = "ip_short",
+	[XF_NET_DROP_IP_VERSION] = "ip_version",
+	[XF_NET_DROP_IP_IHL] = "ip_ihl",
+	[XF_NET_DROP_IP_TOTAL_LEN] = "ip_total_len",
+	[XF_NET_DROP_IP_CKSUM] = "ip_cksum",
+	[XF_NET_DROP_IP_FRAGMENT] = "ip_fragment",
+	[XF_NET_DROP_IP_DST] = "ip_dst",
+	[XF_NET_DROP_IP_SRC] = "ip_src",
+	[XF_NET_DROP_IP_PROTO] = "ip_proto",
+	[XF_NET_DROP_ICMP_SHORT] = "icmp_short",
+	[XF_NET_DROP_ICMP_CKSUM] = "icmp_cksum",
+	[XF_NET_DROP_ICMP_TYPE] = "icmp_type",
+	[XF_NET_DROP_UDP_SHORT] = "udp_short",
+	[XF_NET_DROP_UDP_LEN] = "udp_len",
+	[XF_NET_DROP_UDP_CKSUM] = "udp_cksum",
+	[XF_NET_DROP_UDP_PORT] = "udp_port",
+};
+
+const char *
+xf_net_drop_name(enum xf_net_drop reason)
+{
+	if ((unsigned int)reason >= XF_NET_DROP_MAX) {
+		return "unknown";
+	}
+	return drop_names[reason];
+}
+
+/* A source or neighbour address we can talk to: not 0/8, loopback, multicast, class E. */
+static bool
+ip_is_unicast(uint32_t ip_be)
+{
+	uint32_t ip = rte_be_to_cpu_32(ip_be);
+	uint8_t first = (uint8_t)(ip >> 24);
+
+	return first != 0 && first != 127 && first < 224;
+}
+
+int
+xf_net_init(struct xf_net *net, const struct xf_net_conf *conf)
+{
+	if (net == NULL || conf == NULL || !ip_is_unicast(conf->ip) || conf->prefix_len > 32 ||
+	    conf->mtu < 576 || conf->mtu > 9000 || !rte_is_unicast_ether_addr(&conf->mac) ||
+	    rte_is_zero_ether_addr(&conf->mac)) {
+		return -EINVAL;
+	}
+	memset(net, 0, sizeof(*net));
+	net->conf = *conf;
+	net->netmask =
+	        conf->prefix_len == 0 ? 0 : rte_cpu_to_be_32(UINT32_MAX << (32 - conf->prefix_len));
+	return 0;
+}
+
+static enum xf_net_verdict
+drop(struct xf_net *net, struct xf_net_rx_result *res, enum xf_net_drop reason)
+{
+	net->ctr.drop[reason]++;
+	res->verdict = XF_NET_DROP;
+	res->drop = reason;
+	return XF_NET_DROP;
+}
+
+/* Pad a reply to the Ethernet minimum with zeros, when the buffer allows. */
+static uint16_t
+pad_reply(uint8_t *frame, uint16_t len, uint16_t buf_len)
+{
+	if (len < XF_NET_MIN_FRAME && buf_len >= XF_NET_MIN_FRAME) {
+		memset(frame + len, 0, XF_NET_MIN_FRAME - len);
+		return XF_NET_MIN_FRAME;
+	}
+	return len;
+}
+
+/* Fold a 32-bit one's-complement sum to 16 bits. */
+static uint16_t
+fold(uint32_t sum)
+{
+	sum = (sum >> 16) + (sum & 0xffff);
+	sum = (sum >> 16) + (sum & 0xffff);
+	return (uint16_t)sum;
+}
+
+/* ---- neighbour table ---- */
+
+static struct xf_net_neigh *
+neigh_find(struct xf_net *net, uint32_t ip)
+{
+	for (unsigned int i = 0; i < XF_NET_NEIGH_MAX; i++) {
+		if (net->neigh[i].state != XF_NET_NEIGH_FREE && net->neigh[i].ip == ip) {
+			return &net->neigh[i];
+		}
+	}
+	return NULL;
+}
+
+/* A free slot, else the least recently updated non-static one; NULL if all are static. */
+static struct xf_net_neigh *
+neigh_slot(struct xf_net *net)
+{
+	struct xf_net_neigh *victim = NULL;
+
+	for (unsigned int i = 0; i < XF_NET_NEIGH_MAX; i++) {
+		struct xf_net_neigh *n = &net->neigh[i];
+
+		if (n->state == XF_NET_NEIGH_FREE) {
+			return n;
+		}
+		if (n->state != XF_NET_NEIGH_STATIC &&
+		    (victim == NULL || n->updated < victim->updated)) {
+			victim = n;
+		}
+	}
+	return victim;
+}
+
+int
+xf_net_neigh_add_static(struct xf_net *net, uint32_t ip, const struct rte_ether_addr *mac)
+{
+	struct xf_net_neigh *n;
+
+	if (!ip_is_unicast(ip) || !rte_is_valid_assigned_ether_addr(mac)) {
+		return -EINVAL;
+	}
+	n = neigh_find(net, ip);
+	if (n == NULL) {
+		n = neigh_slot(net);
+	}
+	if (n == NULL) {
+		return -ENOSPC;
+	}
+	n->ip = ip;
+	n->mac = *mac;
+	n->state = XF_NET_NEIGH_STATIC;
+	n->last_request = 0;
+	n->updated = 0;
+	return 0;
+}
+
+/*
+ * RFC 826 merge: update a known sender; create an entry only when the ARP was aimed at
+ * us (create = true). Static entries are never overridden, which also keeps a spoofed
+ * ARP from redirecting a configured peer.
+ */
+static void
+neigh_learn(struct xf_net *net, uint32_t ip, const struct rte_ether_addr *mac, uint64_t now,
+            bool create)
+{
+	struct xf_net_neigh *n;
+
+	if (!ip_is_unicast(ip) || !rte_is_valid_assigned_ether_addr(mac)) {
+		return;
+	}
+	n = neigh_find(net, ip);
+	if (n != NULL && n->state == XF_NET_NEIGH_STATIC) {
+		return;
+	}
+	if (n == NULL) {
+		if (!create) {
+			return;
+		}
+		n = neigh_slot(net);
+		if (n == NULL) {
+			return;
+		}
+	}
+	n->ip = ip;
+	n->mac = *mac;
+	n->state = XF_NET_NEIGH_LEARNED;
+	n->updated = now;
+	net->ctr.arp_learned++;
+}
+
+uint32_t
+xf_net_next_hop(const struct xf_net *net, uint32_t dst)
+{
+	if (((dst ^ net->conf.ip) & net->netmask) == 0) {
+		return dst;
+	}
+	return net->conf.gateway;
+}
+
+static uint16_t
+build_arp_request(struct xf_net *net, uint8_t *frame, uint32_t target)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
+	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(frame + ETH_LEN);
+
+	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
+	eth->src_addr = net->conf.mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp->arp_plen = 4;
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+	arp->arp_data.arp_sha = net->conf.mac;
+	arp->arp_data.arp_sip = net->conf.ip;
+	memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
+	arp->arp_data.arp_tip = target;
+	net->ctr.arp_requests++;
+	return pad_reply(frame, ETH_LEN + ARP_LEN, XF_NET_MIN_FRAME);
+}
+
+int
+xf_net_neigh_resolve(struct xf_net *net, uint32_t ip, uint64_t now, struct rte_ether_addr *mac,
+                     uint8_t *arp_frame, uint16_t *arp_len)
+{
+	struct xf_net_neigh *n;
+
+	*arp_len = 0;
+	if (!ip_is_unicast(ip)) {
+		return -EINVAL;
+	}
+	n = neigh_find(net, ip);
+	if (n != NULL && n->state != XF_NET_NEIGH_PENDING) {
+		*mac = n->mac;
+		return 0;
+	}
+	if (n == NULL) {
+		n = neigh_slot(net);
+		if (n == NULL) {
+			return -ENOSPC;
+		}
+		n->ip = ip;
+		n->state = XF_NET_NEIGH_PENDING;
+		memset(&n->mac, 0, sizeof(n->mac));
+		n->updated = now;
+	} else if (now - n->last_request < net->conf.arp_interval) {
+		return -EAGAIN;
+	}
+	n->last_request = now;
+	*arp_len = build_arp_request(net, arp_frame, ip);
+	return -EAGAIN;
+}
+
+/* ---- receive ---- */
+
+static enum xf_net_verdict
+rx_arp(struct xf_net *net, uint8_t *frame, uint16_t len, uint16_t buf_len, uint64_t now,
+       struct xf_net_rx_result *res)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
+	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(frame + ETH_LEN);
+	struct rte_arp_ipv4 *d = &arp->arp_data;
+	bool for_us;
+
+	if (len < ETH_LEN + ARP_LEN || arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+	    arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4) {
+		return drop(net, res, XF_NET_DROP_ARP_MALFORMED);
+	}
+	for_us = d->arp_tip == net->conf.ip;
+	switch (rte_be_to_cpu_16(arp->arp_opcode)) {
+	case RTE_ARP_OP_REQUEST:
+		neigh_learn(net, d->arp_sip, &d->arp_sha, now, for_us);
+		if (!for_us) {
+			return drop(net, res, XF_NET_DROP_ARP_NOT_US);
+		}
+		/* Answer the requester directly, whatever MAC it used to reach us. */
+		arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+		d->arp_tha = d->arp_sha;
+		d->arp_tip = d->arp_sip;
+		d->arp_sha = net->conf.mac;
+		d->arp_sip = net->conf.ip;
+		eth->dst_addr = d->arp_tha;
+		eth->src_addr = net->conf.mac;
+		net->ctr.arp_replied++;
+		res->verdict = XF_NET_REPLY;
+		res->reply_len = pad_reply(frame, ETH_LEN + ARP_LEN, buf_len);
+		return XF_NET_REPLY;
+	case RTE_ARP_OP_REPLY:
+		if (!for_us && neigh_find(net, d->arp_sip) == NULL) {
+			return drop(net, res, XF_NET_DROP_ARP_NOT_US);
+		}
+		neigh_learn(net, d->arp_sip, &d->arp_sha, now, for_us);
+		res->verdict = XF_NET_CONSUMED;
+		return XF_NET_CONSUMED;
+	default:
+		return drop(net, res, XF_NET_DROP_ARP_OP);
+	}
+}
+
+static enum xf_net_verdict
+rx_icmp(struct xf_net *net, uint8_t *frame, uint16_t buf_len, struct rte_ipv4_hdr *ip,
+        uint16_t ihl_len, uint16_t total, struct xf_net_rx_result *res)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
+	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl_len);
+	uint16_t l4_len = total - ihl_len;
+	uint32_t tmp;
+
+	if (l4_len < ICMP_LEN) {
+		return drop(net, res, XF_NET_DROP_ICMP_SHORT);
+	}
+	if (rte_raw_cksum(icmp, l4_len) != 0xffff) {
+		return drop(net, res, XF_NET_DROP_ICMP_CKSUM);
+	}
+	if (icmp->icmp_type != ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
+		return drop(net, res, XF_NET_DROP_ICMP_TYPE);
+	}
+	icmp->icmp_type = ICMP_ECHO_REPLY;
+	icmp->icmp_cksum = 0;
+	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, l4_len);
+	tmp = ip->src_addr;
+	ip->src_addr = ip->dst_addr;
+	ip->dst_addr = tmp;
+	ip->time_to_live = TTL;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = net->conf.mac;
+	net->ctr.icmp_echo_replied++;
+	res->verdict = XF_NET_REPLY;
+	res->reply_len = pad_reply(frame, ETH_LEN + total, buf_len);
+	return XF_NET_REPLY;
+}
+
+/* UDP checksum over pseudo-header, header and data; 0xffff when correct. */
+static uint16_t
+udp_sum(const struct rte_ipv4_hdr *ip, const void *udp, uint16_t l4_len)
+{
+	return fold((uint32_t)rte_raw_cksum(udp, l4_len) + rte_ipv4_phdr_cksum(ip, 0));
+}
+
+static enum xf_net_verdict
+rx_udp(struct xf_net *net, uint8_t *frame, struct rte_ipv4_hdr *ip, uint16_t ihl_len,
+       uint16_t total, uint32_t rx_flags, struct xf_net_rx_result *res)
+{
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + ihl_len);
+	uint16_t l4_len = total - ihl_len;
+
+	if (l4_len < UDP_LEN) {
+		return drop(net, res, XF_NET_DROP_UDP_SHORT);
+	}
+	/* Strict: our peers never put bytes after the datagram inside the IP packet. */
+	if (rte_be_to_cpu_16(udp->dgram_len) != l4_len) {
+		return drop(net, res, XF_NET_DROP_UDP_LEN);
+	}
+	if (rte_be_to_cpu_16(udp->dst_port) != net->conf.udp_port) {
+		return drop(net, res, XF_NET_DROP_UDP_PORT);
+	}
+	if (rx_flags & XF_NET_RX_L4_CKSUM_BAD) {
+		return drop(net, res, XF_NET_DROP_UDP_CKSUM);
+	}
+	if (!(rx_flags & XF_NET_RX_L4_CKSUM_GOOD) && udp->dgram_cksum != 0 &&
+	    udp_sum(ip, udp, l4_len) != 0xffff) {
+		return drop(net, res, XF_NET_DROP_UDP_CKSUM);
+	}
+	net->ctr.udp_payload++;
+	res->verdict = XF_NET_PAYLOAD;
+	res->payload_off = (uint16_t)((uint8_t *)udp - frame) + UDP_LEN;
+	res->payload_len = l4_len - UDP_LEN;
+	res->src_ip = ip->src_addr;
+	res->src_port = rte_be_to_cpu_16(udp->src_port);
+	return XF_NET_PAYLOAD;
+}
+
+static enum xf_net_verdict
+rx_ipv4(struct xf_net *net, uint8_t *frame, uint16_t len, uint16_t buf_len, uint32_t rx_flags,
+        struct xf_net_rx_result *res)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + ETH_LEN);
+	uint16_t room = len - ETH_LEN;
+	uint16_t ihl_len, total;
+
+	if (room < IP_LEN) {
+		return drop(net, res, XF_NET_DROP_IP_SHORT);
+	}
+	if ((ip->version_ihl >> 4) != 4) {
+		return drop(net, res, XF_NET_DROP_IP_VERSION);
+	}
+	ihl_len = (uint16_t)((ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * 4);
+	if (ihl_len < IP_LEN || ihl_len > room) {
+		return drop(net, res, XF_NET_DROP_IP_IHL);
+	}
+	/* Shorter than the frame is fine: Ethernet pads small frames to 60 bytes. */
+	total = rte_be_to_cpu_16(ip->total_length);
+	if (total < ihl_len || total > room) {
+		return drop(net, res, XF_NET_DROP_IP_TOTAL_LEN);
+	}
+	if ((rx_flags & XF_NET_RX_IP_CKSUM_BAD) ||
+	    (!(rx_flags & XF_NET_RX_IP_CKSUM_GOOD) && rte_raw_cksum(ip, ihl_len) != 0xffff)) {
+		return drop(net, res, XF_NET_DROP_IP_CKSUM);
+	}
+	if (ip->fragment_offset &
+	    rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
+		return drop(net, res, XF_NET_DROP_IP_FRAGMENT);
+	}
+	if (ip->dst_addr != net->conf.ip) {
+		return drop(net, res, XF_NET_DROP_IP_DST);
+	}
+	if (!ip_is_unicast(ip->src_addr) || ip->src_addr == net->conf.ip) {
+		return drop(net, res, XF_NET_DROP_IP_SRC);
+	}
+	switch (ip->next_proto_id) {
+	case IPPROTO_UDP:
+		return rx_udp(net, frame, ip, ihl_len, total, rx_flags, res);
+	case IPPROTO_ICMP:
+		return rx_icmp(net, frame, buf_len, ip, ihl_len, total, res);
+	default:
+		return drop(net, res, XF_NET_DROP_IP_PROTO);
+	}
+}
+
+enum xf_net_verdict
+xf_net_rx(struct xf_net *net, uint8_t *frame, uint16_t len, uint16_t buf_len, uint32_t rx_flags,
+          uint64_t now, struct xf_net_rx_result *res)
+{
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)frame;
+	uint16_t type;
+
+	memset(res, 0, sizeof(*res));
+	net->ctr.rx_frames++;
+	if (len < ETH_LEN) {
+		return drop(net, res, XF_NET_DROP_SHORT);
+	}
+	if (!rte_is_same_ether_addr(&eth->dst_addr, &net->conf.mac) &&
+	    !rte_is_broadcast_ether_addr(&eth->dst_addr)) {
+		return drop(net, res, XF_NET_DROP_DST_MAC);
+	}
+	type = rte_be_to_cpu_16(eth->ether_type);
+	switch (type) {
+	case RTE_ETHER_TYPE_IPV4:
+		return rx_ipv4(net, frame, len, buf_len, rx_flags, res);
+	case RTE_ETHER_TYPE_ARP:
+		return rx_arp(net, frame, len, buf_len, now, res);
+	case RTE_ETHER_TYPE_VLAN:
+	case RTE_ETHER_TYPE_QINQ:
+		return drop(net, res, XF_NET_DROP_VLAN);
+	default:
+		return drop(net, res, XF_NET_DROP_ETHERTYPE);
+	}
+}
+
+/* ---- transmit ---- */
+
+int
+xf_net_tx_build(struct xf_net *net, const struct xf_net_flow *flow, uint8_t *frame,
+                uint16_t payload_len, uint32_t tx_flags)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + ETH_LEN);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(frame + ETH_LEN + IP_LEN);
+	uint32_t total = (uint32_t)IP_LEN + UDP_LEN + payload_len;
+	uint16_t src_port = flow->src_port != 0 ? flow->src_port : net->conf.udp_port;
+
+	if (flow->dst_ip == 0 || flow->dst_port == 0 || src_port == 0) {
+		return -EINVAL;
+	}
+	if (total > net->conf.mtu) {
+		return -EMSGSIZE;
+	}
+	eth->dst_addr = flow->dst_mac;
+	eth->src_addr = net->conf.mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)total);
+	ip->packet_id = rte_cpu_to_be_16(net->ip_id++);
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = TTL;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->hdr_checksum = 0;
+	ip->src_addr = net->conf.ip;
+	ip->dst_addr = flow->dst_ip;
+
+	udp->src_port = rte_cpu_to_be_16(src_port);
+	udp->dst_port = rte_cpu_to_be_16(flow->dst_port);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(total - IP_LEN));
+	udp->dgram_cksum = 0;
+
+	if (!(tx_flags & XF_NET_TX_IP_CKSUM)) {
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	if (tx_flags & XF_NET_TX_UDP_CKSUM) {
+		udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, 0);
+	} else {
+		/* rte_ipv4_udptcp_cksum maps a zero result to 0xffff: 0 means "no checksum". */
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	}
+	net->ctr.tx_built++;
+	return (int)(total + ETH_LEN);
+}

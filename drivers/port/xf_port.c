@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* DPDK port bring-up (see xf_port.h). Control path, except the burst functions. */
+#include "xf_port.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_dev.h>
+#include <rte_errno.h>
+
+#include "xf_base.h"
+
+#define MOD      "port"
+#define TX_CHUNK 32u
+#define RSS_WANT (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP)
+
+/* Log which ethdev call failed and pass its -errno on. */
+static int
+fail(const struct xf_port *port, const char *call, int ret)
+{
+	if (ret >= 0) {
+		ret = -EIO; /* a call that signals failure without an errno */
+	}
+	XF_LOG(ERR, MOD, "%s: %s failed: %s", port->name[0] != '\0' ? port->name : "?", call,
+	       strerror(-ret));
+	return ret;
+}
+
+/* "01:00.0" names the same PCI device as ethdev's "0000:01:00.0". */
+static bool
+is_short_pci(const char *s, size_t len)
+{
+	static const char pat[] = "xx:xx.x";
+
+	if (len != sizeof(pat) - 1) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (pat[i] == 'x' ? !isxdigit((unsigned char)s[i]) : s[i] != pat[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The ethdev name of a device string: everything before the first ','. */
+static int
+device_name(const char *device, char *name, size_t size)
+{
+	size_t len = strcspn(device, ",");
+	const char *prefix = is_short_pci(device, len) ? "0000:" : "";
+
+	if (len == 0) {
+		return -EINVAL;
+	}
+	if (strlen(prefix) + len + 1 > size) {
+		return -ENAMETOOLONG;
+	}
+	snprintf(name, size, "%s%.*s", prefix, (int)len, device);
+	return 0;
+}
+
+/* Find the port by name; probe (hot-plug) the device when EAL has not. */
+static int
+find_or_probe(struct xf_port *port, const char *device)
+{
+	int ret;
+
+	if (rte_eth_dev_get_port_by_name(port->name, &port->port_id) == 0) {
+		return 0;
+	}
+	ret = rte_dev_probe(device);
+	if (ret < 0) {
+		XF_LOG(ERR, MOD, "%s: rte_dev_probe(\"%s\") failed: %s", port->name, device,
+		       strerror(-ret));
+		return -ENODEV;
+	}
+	port->hotplugged = true;
+	ret = rte_eth_dev_get_port_by_name(port->name, &port->port_id);
+	if (ret != 0) {
+		XF_LOG(ERR, MOD, "%s: probed \"%s\" but no ethdev has that name", port->name,
+		       device);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* Pick RSS and checksum offloads from what the device offers. */
+static void
+choose_offloads(struct xf_port *port, const struct rte_eth_dev_info *info, struct rte_eth_conf *ec)
+{
+	memset(ec, 0, sizeof(*ec));
+	if (port->nb_queues > 1) {
+		port->rss_hf = info->flow_type_rss_offloads & RSS_WANT;
+		if (port->rss_hf != 0) {
+			ec->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			ec->rx_adv_conf.rss_conf.rss_hf = port->rss_hf;
+		} else {
+			XF_LOG(WARNING, MOD,
+			       "%s: %u queues but no IPv4/UDP RSS: every frame lands on queue 0",
+			       port->name, port->nb_queues);
+		}
+	}
+	port->rx_ip_cksum = (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) != 0;
+	port->rx_udp_cksum = (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM) != 0;
+	port->tx_ip_cksum = (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
+	port->tx_udp_cksum = (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
+	if (port->rx_ip_cksum) {
+		ec->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	}
+	if (port->rx_udp_cksum) {
+		ec->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	}
+	if (port->tx_ip_cksum) {
+		ec->txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+	}
+	if (port->tx_udp_cksum) {
+		ec->txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	}
+}
+
+/* Set the MTU, clamped to what the device allows. */
+static int
+set_mtu(struct xf_port *port, const struct rte_eth_dev_info *info, uint16_t want)
+{
+	uint16_t mtu = want;
+	int ret;
+
+	if (mtu > info->max_mtu) {
+		XF_LOG(ERR, MOD, "%s: MTU %u is above the device maximum %u: clamped to %u",
+		       port->name, want, info->max_mtu, info->max_mtu);
+		mtu = info->max_mtu;
+	}
+	if (mtu < info->min_mtu) {
+		XF_LOG(ERR, MOD, "%s: MTU %u is below the device minimum %u: raised to %u",
+		       port->name, want, info->min_mtu, info->min_mtu);
+		mtu = info->min_mtu;
+	}
+	ret = rte_eth_dev_set_mtu(port->port_id, mtu);
+	if (ret == -ENOTSUP) {
+		/* Virtual devices without MTU control (ring, null): xf_net bounds what we send. */
+		XF_LOG(INFO, MOD, "%s: device has no MTU control; using %u in software", port->name,
+		       mtu);
+	} else if (ret != 0) {
+		return fail(port, "rte_eth_dev_set_mtu", ret);
+	}
+	port->mtu = mtu;
+	return 0;
+}
+
+static int
+setup_queues(struct xf_port *port, const struct rte_eth_dev_info *info,
+             const struct rte_eth_conf *ec, struct rte_mempool *mp)
+{
+	int socket = rte_eth_dev_socket_id(port->port_id);
+	struct rte_eth_rxconf rxc = info->default_rxconf;
+	struct rte_eth_txconf txc = info->default_txconf;
+	int ret;
+
+	if (socket < 0) {
+		socket = SOCKET_ID_ANY;
+	}
+	rxc.offloads = ec->rxmode.offloads;
+	txc.offloads = ec->txmode.offloads;
+	for (uint16_t q = 0; q < port->nb_queues; q++) {
+		ret = rte_eth_rx_queue_setup(port->port_id, q, port->nb_rxd, (unsigned int)socket,
+		                             &rxc, mp);
+		if (ret != 0) {
+			return fail(port, "rte_eth_rx_queue_setup", ret);
+		}
+		ret = rte_eth_tx_queue_setup(port->port_id, q, port->nb_txd, (unsigned int)socket,
+		                             &txc);
+		if (ret != 0) {
+			return fail(port, "rte_eth_tx_queue_setup", ret);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Some virtual devices (net_ring) have an all-zero MAC, which no peer can address:
+ * give them a random locally administered one. Devices that cannot be told keep it
+ * in software; they do not filter by MAC anyway.
+ */
+static int
+assign_mac(struct xf_port *port)
+{
+	char buf[RTE_ETHER_ADDR_FMT_SIZE];
+	int ret;
+
+	rte_eth_random_addr(port->mac.addr_bytes);
+	ret = rte_eth_dev_default_mac_addr_set(port->port_id, &port->mac);
+	if (ret != 0 && ret != -ENOTSUP) {
+		return fail(port, "rte_eth_dev_default_mac_addr_set", ret);
+	}
+	rte_ether_format_addr(buf, sizeof(buf), &port->mac);
+	XF_LOG(NOTICE, MOD, "%s: device has no MAC address; using %s", port->name, buf);
+	return 0;
+}
+
+static int
+setup_fault(struct xf_port *port, const struct xf_fault_conf *fc)
+{
+	struct xf_fault probe;
+	int ret = xf_fault_init(&probe, fc);
+
+	if (ret != 0) {
+		XF_LOG(ERR, MOD, "%s: bad fault stage (p %g, k %u)", port->name, fc->reorder_p,
+		       fc->reorder_k);
+		return ret;
+	}
+	if (!xf_fault_enabled(&probe)) {
+		return 0;
+	}
+	port->fault = calloc(port->nb_queues, sizeof(*port->fault));
+	if (port->fault == NULL) {
+		return -ENOMEM;
+	}
+	for (uint16_t q = 0; q < port->nb_queues; q++) {
+		struct xf_fault_conf c = *fc;
+
+		c.seed = fc->seed + q; /* distinct but reproducible per queue */
+		xf_fault_init(&port->fault[q].stage, &c);
+	}
+	XF_LOG(WARNING, MOD, "%s: TX fault stage on: reorder p %g, k %u, seed %llu", port->name,
+	       fc->reorder_p, fc->reorder_k, (unsigned long long)fc->seed);
+	return 0;
+}
+
+int
+xf_port_open(struct xf_port *port, const struct xf_port_conf *conf)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf ec;
+	int ret;
+
+	memset(port, 0, sizeof(*port));
+	if (conf->device == NULL || conf->mp == NULL || conf->nb_queues == 0) {
+		XF_LOG(ERR, MOD, "port config needs a device, a mempool and at least one queue");
+		return -EINVAL;
+	}
+	if (strlen(conf->device) >= XF_PORT_DEVICE_MAX) {
+		XF_LOG(ERR, MOD, "device string too long (%zu bytes)", strlen(conf->device));
+		return -ENAMETOOLONG;
+	}
+	ret = device_name(conf->device, port->name, sizeof(port->name));
+	if (ret != 0) {
+		XF_LOG(ERR, MOD, "bad device string \"%s\"", conf->device);
+		return ret;
+	}
+	ret = find_or_probe(port, conf->device);
+	if (ret != 0) {
+		goto err_clear;
+	}
+	ret = rte_eth_dev_info_get(port->port_id, &info);
+	if (ret != 0) {
+		ret = fail(port, "rte_eth_dev_info_get", ret);
+		goto err_close;
+	}
+	port->dev = info.device;
+	if (conf->nb_queues > info.max_rx_queues || conf->nb_queues > info.max_tx_queues) {
+		XF_LOG(ERR, MOD, "%s: %u queue pairs asked, device has at most %u RX and %u TX",
+		       port->name, conf->nb_queues, info.max_rx_queues, info.max_tx_queues);
+		ret = -EINVAL;
+		goto err_close;
+	}
+	port->nb_queues = conf->nb_queues;
+	choose_offloads(port, &info, &ec);
+	ret = rte_eth_dev_configure(port->port_id, port->nb_queues, port->nb_queues, &ec);
+	if (ret != 0) {
+		ret = fail(port, "rte_eth_dev_configure", ret);
+		goto err_close;
+	}
+	port->nb_rxd = conf->nb_rxd != 0 ? conf->nb_rxd : XF_PORT_DEFAULT_DESC;
+	port->nb_txd = conf->nb_txd != 0 ? conf->nb_txd : XF_PORT_DEFAULT_DESC;
+	ret = rte_eth_dev_adjust_nb_rx_tx_desc(port->port_id, &port->nb_rxd, &port->nb_txd);
+	if (ret != 0) {
+		ret = fail(port, "rte_eth_dev_adjust_nb_rx_tx_desc", ret);
+		goto err_close;
+	}
+	ret = set_mtu(port, &info, conf->mtu != 0 ? conf->mtu : RTE_ETHER_MTU);
+	if (ret != 0) {
+		goto err_close;
+	}
+	ret = setup_queues(port, &info, &ec, conf->mp);
+	if (ret != 0) {
+		goto err_close;
+	}
+	ret = rte_eth_macaddr_get(port->port_id, &port->mac);
+	if (ret != 0) {
+		ret = fail(port, "rte_eth_macaddr_get", ret);
+		goto err_close;
+	}
+	if (rte_is_zero_ether_addr(&port->mac)) {
+		ret = assign_mac(port);
+		if (ret != 0) {
+			goto err_close;
+		}
+	}
+	ret = setup_fault(port, &conf->fault);
+	if (ret != 0) {
+		goto err_close;
+	}
+	XF_LOG(INFO, MOD,
+	       "%s: port %u, %u queue pairs (%u/%u desc), MTU %u, RSS %#llx, "
+	       "csum offload rx ip %d udp %d, tx ip %d udp %d",
+	       port->name, port->port_id, port->nb_queues, port->nb_rxd, port->nb_txd, port->mtu,
+	       (unsigned long long)port->rss_hf, port->rx_ip_cksum, port->rx_udp_cksum,
+	       port->tx_ip_cksum, port->tx_udp_cksum);
+	return 0;
+
+err_close:
+	xf_port_close(port);
+	return ret;
+err_clear:
+	memset(port, 0, sizeof(*port));
+	return ret;
+}
+
+int
+xf_port_start(struct xf_port *port)
+{
+	int ret = rte_eth_dev_start(port->port_id);
+
+	if (ret != 0) {
+		return fail(port, "rte_eth_dev_start", ret);
+	}
+	port->started = true;
+	/* Our MAC and broadcast only; virtual devices without the knob are fine. */
+	ret = rte_eth_promiscuous_disable(port->port_id);
+	if (ret != 0 && ret != -ENOTSUP) {
+		XF_LOG(WARNING, MOD, "%s: rte_eth_promiscuous_disable failed: %s", port->name,
+		       strerror(-ret));
+	}
+	return 0;
+}
+
+int
+xf_port_link(const struct xf_port *port, struct rte_eth_link *link)
+{
+	int ret = rte_eth_link_get_nowait(port->port_id, link);
+
+	if (ret != 0) {
+		return fail(port, "rte_eth_link_get_nowait", ret);
+	}
+	return 0;
+}
+
+int
+xf_port_xstats(const struct xf_port *port, xf_port_xstat_fn fn, void *arg)
+{
+	struct rte_eth_xstat_name *names = NULL;
+	struct rte_eth_xstat *values = NULL;
+	int n, got, ret;
+
+	n = rte_eth_xstats_get_names(port->port_id, NULL, 0);
+	if (n < 0) {
+		return fail(port, "rte_eth_xstats_get_names", n);
+	}
+	names = calloc((size_t)n + 1, sizeof(*names));
+	values = calloc((size_t)n + 1, sizeof(*values));
+	if (names == NULL || values == NULL) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	ret = rte_eth_xstats_get_names(port->port_id, names, (unsigned int)n);
+	if (ret < 0 || ret > n) {
+		ret = fail(port, "rte_eth_xstats_get_names", ret < 0 ? ret : -EAGAIN);
+		goto out_free;
+	}
+	got = rte_eth_xstats_get(port->port_id, values, (unsigned int)n);
+	if (got < 0 || got > n) {
+		ret = fail(port, "rte_eth_xstats_get", got < 0 ? got : -EAGAIN);
+		goto out_free;
+	}
+	for (int i = 0; i < got; i++) {
+		if (values[i].id < (uint64_t)n) {
+			fn(arg, names[values[i].id].name, values[i].value);
+		}
+	}
+	ret = got;
+out_free:
+	free(values);
+	free(names);
+	return ret;
+}
+
+/* Send what the stage lets out; free what the device refuses (a test-only path). */
+static uint16_t
+send_or_free(struct xf_port *port, uint16_t q, struct rte_mbuf **out, uint16_t m)
+{
+	uint16_t sent = rte_eth_tx_burst(port->port_id, q, out, m);
+
+	if (sent < m) {
+		port->fault[q].dropped += (uint64_t)(m - sent);
+		rte_pktmbuf_free_bulk(out + sent, (unsigned int)(m - sent));
+	}
+	return sent;
+}
+
+uint16_t
+xf_port_tx_burst(struct xf_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *out[TX_CHUNK + XF_FAULT_MAX_HELD];
+
+	if (likely(port->fault == NULL)) {
+		return rte_eth_tx_burst(port->port_id, q, pkts, n);
+	}
+	for (uint16_t done = 0; done < n;) {
+		uint16_t chunk = (uint16_t)XF_MIN((unsigned int)(n - done), TX_CHUNK);
+		uint16_t m = xf_fault_apply(&port->fault[q].stage, (void *const *)(pkts + done),
+		                            chunk, (void **)out);
+
+		send_or_free(port, q, out, m);
+		done = (uint16_t)(done + chunk);
+	}
+	return n;
+}
+
+uint16_t
+xf_port_tx_flush(struct xf_port *port, uint16_t q)
+{
+	struct rte_mbuf *out[XF_FAULT_MAX_HELD];
+	uint16_t m;
+
+	if (port->fault == NULL) {
+		return 0;
+	}
+	m = xf_fault_flush(&port->fault[q].stage, (void **)out);
+	return m == 0 ? 0 : send_or_free(port, q, out, m);
+}
+
+void
+xf_port_stop(struct xf_port *port)
+{
+	int ret;
+
+	if (port->fault != NULL) {
+		struct rte_mbuf *held[XF_FAULT_MAX_HELD];
+
+		for (uint16_t q = 0; q < port->nb_queues; q++) {
+			uint16_t m = xf_fault_flush(&port->fault[q].stage, (void **)held);
+
+			rte_pktmbuf_free_bulk(held, m);
+		}
+	}
+	if (!port->started) {
+		return;
+	}
+	ret = rte_eth_dev_stop(port->port_id);
+	if (ret != 0) {
+		fail(port, "rte_eth_dev_stop", ret);
+	}
+	port->started = false;
+}
+
+void
+xf_port_close(struct xf_port *port)
+{
+	int ret;
+
+	if (port->name[0] == '\0') {
+		return;
+	}
+	xf_port_stop(port);
+	ret = rte_eth_dev_close(port->port_id);
+	if (ret != 0) {
+		fail(port, "rte_eth_dev_close", ret);
+	}
+	if (port->hotplugged && port->dev != NULL) {
+		ret = rte_dev_remove(port->dev);
+		if (ret != 0) {
+			fail(port, "rte_dev_remove", ret);
+		}
+	}
+	free(port->fault);
+	memset(port, 0, sizeof(*port));
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DPDK port bring-up: the only user of rte_ethdev. A port is named by a PCI address
+ * ("0000:01:00.0") or by vdev arguments ("net_memif0,role=server,socket=/tmp/x.sock",
+ * "net_af_packet0,iface=veth0", "net_ring0", "net_tap0", "net_null0"); vdevs not given
+ * to EAL with --vdev are hot-plugged. One RX/TX queue pair per RX core; RSS over IPv4
+ * and UDP when there is more than one queue; IPv4/UDP checksum offloads where the device
+ * has them (the flags below say which, the rest is done in software by xf_net).
+ */
+#ifndef XF_PORT_H
+#define XF_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "xf_fault.h"
+
+/** Largest device string (PCI address or vdev name plus arguments). */
+#define XF_PORT_DEVICE_MAX 256u
+/** Descriptors per queue when the config says 0. */
+#define XF_PORT_DEFAULT_DESC 1024u
+
+/** How to bring a port up. */
+struct xf_port_conf {
+	const char *device;         /**< PCI address or vdev arguments (see above). */
+	uint16_t nb_queues;         /**< RX/TX queue pairs: one per RX core, >= 1. */
+	uint16_t nb_rxd;            /**< RX descriptors per queue; 0 = XF_PORT_DEFAULT_DESC. */
+	uint16_t nb_txd;            /**< TX descriptors per queue; 0 = XF_PORT_DEFAULT_DESC. */
+	uint16_t mtu;               /**< IP MTU wanted: 1500 or 9000 (clamped to the device). */
+	struct rte_mempool *mp;     /**< Pool the RX queues fill mbufs from. */
+	struct xf_fault_conf fault; /**< Seeded TX reordering (tests); all zero = off. */
+};
+
+/** A TX queue's fault stage and what it could not send. */
+struct xf_port_fault {
+	struct xf_fault stage; /**< Reordering stage. */
+	uint64_t dropped;      /**< Frames the device refused after the stage (freed). */
+};
+
+/** A port brought up by xf_port_open. Fields are read-only for users. */
+struct xf_port {
+	uint16_t port_id;                /**< ethdev port id. */
+	uint16_t nb_queues;              /**< RX/TX queue pairs. */
+	uint16_t nb_rxd;                 /**< RX descriptors per queue, as adjusted. */
+	uint16_t nb_txd;                 /**< TX descriptors per queue, as adjusted. */
+	uint16_t mtu;                    /**< MTU in effect. */
+	uint64_t rss_hf;                 /**< RSS hash functions in use; 0 = no RSS. */
+	bool rx_ip_cksum;                /**< NIC verifies IPv4 header checksums. */
+	bool rx_udp_cksum;               /**< NIC verifies UDP checksums. */
+	bool tx_ip_cksum;                /**< NIC computes IPv4 header checksums. */
+	bool tx_udp_cksum;               /**< NIC computes UDP checksums. */
+	bool hotplugged;                 /**< We probed it, so close removes it. */
+	bool started;                    /**< Between start and stop. */
+	struct rte_ether_addr mac;       /**< The port's MAC address. */
+	char name[RTE_ETH_NAME_MAX_LEN]; /**< ethdev name. */
+	struct rte_device *dev;          /**< Underlying device (for removal). */
+	struct xf_port_fault *fault;     /**< Per TX queue fault stages, NULL when off. */
+};
+
+/** Receives one extended statistic from xf_port_xstats. */
+typedef void (*xf_port_xstat_fn)(void *arg, const char *name, uint64_t value);
+
+/**
+ * Probe (if needed), configure and set up a port's queues; it is left stopped.
+ *
+ * @param port  Filled in.
+ * @param conf  Configuration.
+ * @return 0; -EINVAL for a bad configuration (no device, no pool, zero or too many
+ *         queues); -ENAMETOOLONG for a device string too long; -ENODEV when the device
+ *         cannot be found or probed; -ENOMEM; or the -errno of the failing ethdev call
+ *         (each failure is logged with the call's name).
+ */
+int xf_port_open(struct xf_port *port, const struct xf_port_conf *conf);
+
+/**
+ * Start the port and turn promiscuous mode off.
+ *
+ * @param port  An opened port.
+ * @return 0, or the -errno of rte_eth_dev_start.
+ */
+int xf_port_start(struct xf_port *port);
+
+/**
+ * Read the link status without waiting.
+ *
+ * @param port  A port.
+ * @param link  Filled with the status.
+ * @return 0, or -ENOTSUP/-ENODEV from rte_eth_link_get_nowait.
+ */
+int xf_port_link(const struct xf_port *port, struct rte_eth_link *link);
+
+/**
+ * Report every extended statistic (name and value) to fn. Control path: allocates.
+ *
+ * @param port  A port.
+ * @param fn    Called once per statistic.
+ * @param arg   Passed to fn.
+ * @return Number of statistics reported; -ENOMEM; or the -errno of the xstats calls.
+ */
+int xf_port_xstats(const struct xf_port *port, xf_port_xstat_fn fn, void *arg);
+
+/**
+ * Send a burst on a TX queue, through the fault stage when configured. With the stage,
+ * every frame is taken (held ones leave later; any the device refuses are freed and
+ * counted in fault[q].dropped).
+ *
+ * @param port  A started port.
+ * @param q     TX queue, owned by the calling core.
+ * @param pkts  Frames.
+ * @param n     Number of frames.
+ * @return Frames taken from pkts (the caller still owns pkts[ret..n-1]).
+ */
+uint16_t xf_port_tx_burst(struct xf_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * Send the frames the fault stage still holds (call when idle); 0 without a stage.
+ *
+ * @param port  A started port.
+ * @param q     TX queue, owned by the calling core.
+ * @return Frames handed to the device.
+ */
+uint16_t xf_port_tx_flush(struct xf_port *port, uint16_t q);
+
+/**
+ * Receive a burst from an RX queue.
+ *
+ * @param port  A started port.
+ * @param q     RX queue, owned by the calling core.
+ * @param pkts  Receives the frames.
+ * @param n     Room in pkts.
+ * @return Frames received.
+ */
+static inline uint16_t
+xf_port_rx_burst(const struct xf_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_rx_burst(port->port_id, q, pkts, n);
+}
+
+/**
+ * Stop the port (idempotent). Frames held by a fault stage are freed.
+ *
+ * @param port  A port.
+ */
+void xf_port_stop(struct xf_port *port);
+
+/**
+ * Stop and close the port, and remove the device if xf_port_open probed it.
+ * Safe on a port whose open failed (it is zeroed then).
+ *
+ * @param port  A port.
+ */
+void xf_port_close(struct xf_port *port);
+
+#endif /* XF_PORT_H */

@@ -1,0 +1,861 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the L2/L3 edge. Frames are written byte by byte here (not with DPDK's
+ * structs) and checksums are checked against a plain RFC 1071 reference, so the code
+ * under test is compared with an independent reading of the wire formats.
+ */
+#include <CUnit/Basic.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xf_net.h"
+
+/* ---- reference helpers, independent of xf_net and DPDK ---- */
+
+static uint16_t
+ref_sum(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	}
+	if (n & 1) {
+		sum += (uint32_t)p[n - 1] << 8;
+	}
+	while (sum >> 16) {
+		sum = (sum & 0xffff) + (sum >> 16);
+	}
+	return (uint16_t)sum;
+}
+
+/* The checksum field value for the bytes (with the field itself zero). */
+static uint16_t
+ref_cksum(const uint8_t *p, size_t n)
+{
+	return (uint16_t)~ref_sum(p, n, 0);
+}
+
+/* UDP checksum of an IPv4 datagram: ip at p, header length ihl bytes. */
+static uint16_t
+ref_udp_cksum(const uint8_t *ip, size_t ihl)
+{
+	uint16_t ulen = (uint16_t)(ip[ihl + 4] << 8 | ip[ihl + 5]);
+	uint8_t ph[12];
+	uint32_t sum;
+	uint16_t c;
+
+	memcpy(ph, ip + 12, 8);
+	ph[8] = 0;
+	ph[9] = 17;
+	ph[10] = (uint8_t)(ulen >> 8);
+	ph[11] = (uint8_t)ulen;
+	sum = ref_sum(ph, sizeof(ph), 0);
+	c = (uint16_t)~ref_sum(ip + ihl, ulen, sum);
+	return c == 0 ? 0xffff : c;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static const uint8_t our_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+static const uint8_t peer_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t our_ip[4] = { 10, 1, 0, 1 };
+static const uint8_t peer_ip[4] = { 10, 1, 0, 2 };
+static const uint8_t other_ip[4] = { 10, 1, 0, 3 };
+#define OUR_PORT  7400
+#define PEER_PORT 40000
+
+static uint32_t
+be_ip(const uint8_t ip[4])
+{
+	uint32_t v;
+
+	memcpy(&v, ip, 4);
+	return v;
+}
+
+static struct xf_net net;
+static _Alignas(64) uint8_t buf[2048];
+
+static void
+net_setup(void)
+{
+	struct xf_net_conf c;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.mac.addr_bytes, our_mac, 6);
+	c.ip = be_ip(our_ip);
+	c.prefix_len = 24;
+	c.udp_port = OUR_PORT;
+	c.mtu = 1500;
+	c.arp_interval = 100;
+	CU_ASSERT_FATAL(xf_net_init(&net, &c) == 0);
+	memset(buf, 0xa5, sizeof(buf));
+}
+
+/* ---- frame builders ---- */
+
+static void
+mk_eth(uint8_t *f, const uint8_t dst[6], const uint8_t src[6], uint16_t type)
+{
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	put16(f + 12, type);
+}
+
+static uint16_t
+mk_arp(uint8_t *f, uint16_t op, const uint8_t sha[6], const uint8_t sip[4], const uint8_t tip[4])
+{
+	mk_eth(f, op == 1 ? bcast : our_mac, sha, 0x0806);
+	put16(f + 14, 1);
+	put16(f + 16, 0x0800);
+	f[18] = 6;
+	f[19] = 4;
+	put16(f + 20, op);
+	memcpy(f + 22, sha, 6);
+	memcpy(f + 28, sip, 4);
+	memset(f + 32, 0, 6);
+	if (op == 2) {
+		memcpy(f + 32, our_mac, 6);
+	}
+	memcpy(f + 38, tip, 4);
+	memset(f + 42, 0, 18); /* Ethernet padding */
+	return 60;
+}
+
+/* IPv4 header at f + 14 with ihl words; options (if any) filled with NOP (1). */
+static void
+mk_ip(uint8_t *f, unsigned int ihl, uint16_t total, uint8_t proto, const uint8_t src[4],
+      const uint8_t dst[4], uint16_t frag)
+{
+	uint8_t *ip = f + 14;
+
+	mk_eth(f, our_mac, peer_mac, 0x0800);
+	ip[0] = (uint8_t)(0x40 | ihl);
+	ip[1] = 0;
+	put16(ip + 2, total);
+	put16(ip + 4, 0x1234);
+	put16(ip + 6, frag);
+	ip[8] = 61;
+	ip[9] = proto;
+	put16(ip + 10, 0);
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	memset(ip + 20, 1, ihl * 4 > 20 ? ihl * 4 - 20 : 0);
+	put16(ip + 10, ref_cksum(ip, ihl * 4));
+}
+
+/* A UDP datagram to us with payload bytes i*7; returns the frame length. */
+static uint16_t
+mk_udp_opt(uint8_t *f, unsigned int ihl, uint16_t plen, uint16_t dport, bool cksum)
+{
+	uint16_t hl = (uint16_t)(ihl * 4);
+	uint8_t *udp = f + 14 + hl;
+
+	mk_ip(f, ihl, (uint16_t)(hl + 8 + plen), 17, peer_ip, our_ip, 0x4000);
+	put16(udp, PEER_PORT);
+	put16(udp + 2, dport);
+	put16(udp + 4, (uint16_t)(8 + plen));
+	put16(udp + 6, 0);
+	for (uint16_t i = 0; i < plen; i++) {
+		udp[8 + i] = (uint8_t)(i * 7);
+	}
+	if (cksum) {
+		put16(udp + 6, ref_udp_cksum(f + 14, hl));
+	}
+	return (uint16_t)(14 + hl + 8 + plen);
+}
+
+static uint16_t
+mk_udp(uint8_t *f, uint16_t plen)
+{
+	return mk_udp_opt(f, 5, plen, OUR_PORT, true);
+}
+
+/* Recompute the IPv4 header checksum after a test edited the header. */
+static void
+fix_ip_cksum(uint8_t *f)
+{
+	uint8_t *ip = f + 14;
+
+	put16(ip + 10, 0);
+	put16(ip + 10, ref_cksum(ip, (size_t)(ip[0] & 0xf) * 4));
+}
+
+static uint16_t
+mk_icmp(uint8_t *f, uint8_t type, uint16_t plen)
+{
+	uint8_t *icmp = f + 34;
+
+	mk_ip(f, 5, (uint16_t)(20 + 8 + plen), 1, peer_ip, our_ip, 0);
+	icmp[0] = type;
+	icmp[1] = 0;
+	put16(icmp + 2, 0);
+	put16(icmp + 4, 0xbeef);
+	put16(icmp + 6, 3);
+	for (uint16_t i = 0; i < plen; i++) {
+		icmp[8 + i] = (uint8_t)(0x30 + i);
+	}
+	put16(icmp + 2, ref_cksum(icmp, 8u + plen));
+	return (uint16_t)(34 + 8 + plen);
+}
+
+/* Run the classifier, expect a drop for reason; only that counter moves. */
+static void
+expect_drop(uint16_t len, uint32_t flags, enum xf_net_drop reason)
+{
+	struct xf_net_counters before = net.ctr;
+	struct xf_net_rx_result r;
+
+	CU_ASSERT_EQUAL(xf_net_rx(&net, buf, len, sizeof(buf), flags, 0, &r), XF_NET_DROP);
+	CU_ASSERT_EQUAL(r.verdict, XF_NET_DROP);
+	CU_ASSERT_EQUAL(r.drop, reason);
+	for (unsigned int i = 0; i < XF_NET_DROP_MAX; i++) {
+		CU_ASSERT_EQUAL(net.ctr.drop[i], before.drop[i] + (i == (unsigned int)reason));
+	}
+	CU_ASSERT_EQUAL(net.ctr.udp_payload, before.udp_payload);
+	CU_ASSERT_EQUAL(net.ctr.icmp_echo_replied, before.icmp_echo_replied);
+	CU_ASSERT_EQUAL(net.ctr.arp_replied, before.arp_replied);
+}
+
+/* ---- tests ---- */
+
+static void
+test_init_rejects(void)
+{
+	struct xf_net_conf c;
+	struct xf_net n;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.mac.addr_bytes, our_mac, 6);
+	c.ip = be_ip(our_ip);
+	c.mtu = 1500;
+	CU_ASSERT_EQUAL(xf_net_init(&n, &c), 0);
+	c.mtu = 9001;
+	CU_ASSERT_EQUAL(xf_net_init(&n, &c), -EINVAL);
+	c.mtu = 9000;
+	c.ip = 0;
+	CU_ASSERT_EQUAL(xf_net_init(&n, &c), -EINVAL);
+	c.ip = be_ip(our_ip);
+	c.prefix_len = 33;
+	CU_ASSERT_EQUAL(xf_net_init(&n, &c), -EINVAL);
+	c.prefix_len = 24;
+	c.mac.addr_bytes[0] = 0x01; /* multicast */
+	CU_ASSERT_EQUAL(xf_net_init(&n, &c), -EINVAL);
+}
+
+static void
+test_drop_names(void)
+{
+	for (unsigned int i = 0; i < XF_NET_DROP_MAX; i++) {
+		const char *a = xf_net_drop_name((enum xf_net_drop)i);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+		CU_ASSERT(strlen(a) > 0);
+		CU_ASSERT(strcmp(a, "unknown") != 0);
+		for (unsigned int j = 0; j < i; j++) {
+			CU_ASSERT(strcmp(a, xf_net_drop_name((enum xf_net_drop)j)) != 0);
+		}
+	}
+	CU_ASSERT_STRING_EQUAL(xf_net_drop_name(XF_NET_DROP_MAX), "unknown");
+}
+
+static void
+test_arp_request_reply(void)
+{
+	struct xf_net_rx_result r;
+	struct rte_ether_addr mac;
+	uint8_t arp[64];
+	uint16_t arp_len;
+	uint16_t len;
+
+	net_setup();
+	len = mk_arp(buf, 1, peer_mac, peer_ip, our_ip);
+	CU_ASSERT_EQUAL(xf_net_rx(&net, buf, len, sizeof(buf), 0, 5, &r), XF_NET_REPLY);
+	CU_ASSERT_EQUAL(r.reply_len, 60);
+	CU_ASSERT(memcmp(buf, peer_mac, 6) == 0);
+	CU_ASSERT(memcmp(buf + 6, our_mac, 6) == 0);
+	CU_ASSERT_EQUAL(get16(buf + 12), 0x0806);
+	CU_ASSERT_EQUAL(get16(buf + 14), 1);
+	CU_ASSERT_EQUAL(get16(buf + 16), 0x0800);
+	CU_ASSERT_EQUAL(buf[18], 6);
+	CU_ASSERT_EQUAL(buf[19], 4);
+	CU_ASSERT_EQUAL(get16(buf + 20), 2);
+	CU_ASSERT(memcmp(buf + 22, our_mac, 6) == 0);
+	CU_ASSERT(memcmp(buf + 28, our_ip, 4) == 0);
+	CU_ASSERT(memcmp(buf + 32, peer_mac, 6) == 0);
+	CU_ASSERT(memcmp(buf + 38, peer_ip, 4) == 0);
+	for (unsigned int i = 42; i < 60; i++) {
+		CU_ASSERT_EQUAL(buf[i], 0);
+	}
+	CU_ASSERT_EQUAL(net.ctr.arp_replied, 1);
+	/* The requester was learned (RFC 826 merge): resolving it needs no ARP. */
+	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 6, &mac, arp, &arp_len), 0);
+	CU_ASSERT(memcmp(mac.addr_bytes, peer_mac, 6) == 0);
+	CU_ASSERT_EQUAL(arp_len, 0);
+}
+
+static void
+test_arp_not_for_us(void)
+{
+	struct rte_ether_addr mac;
+	uint8_t arp[64];
+	uint16_t arp_len;
+
+	net_setup();
+	expect_drop(mk_arp(buf, 1, peer_mac, peer_ip, other_ip), 0, XF_NET_DROP_ARP_NOT_US);
+	/* A request for someone else does not create an entry for its sender. */
+	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 0, &mac, arp, &arp_len),
+	                -EAGAIN);
+	/* An unsolicited reply aimed elsewhere from an unknown host is dropped too. */
+	mk_arp(buf, 2, peer_mac, other_ip, other_ip);
+	expect_drop(60, 0, XF_NET_DROP_ARP_NOT_US);
+}
+
+static void
+test_arp_malformed(void)
+{
+	net_setup();
+	mk_arp(buf, 1, peer_mac, peer_ip, our_ip);
+	expect_drop(40, 0, XF_NET_DROP_ARP_MALFORMED); /* cut inside the ARP body */
+	mk_arp(buf, 1, peer_mac, peer_ip, our_ip);
+	buf[18] = 8; /* hardware address length */
+	expect_drop(60, 0, XF_NET_DROP_ARP_MALFORMED);
+	mk_arp(buf, 1, peer_mac, peer_ip, our_ip);
+	put16(buf + 16, 0x86dd); /* protocol type */
+	expect_drop(60, 0, XF_NET_DROP_ARP_MALFORMED);
+	mk_arp(buf, 3, peer_mac, peer_ip, our_ip); /* RARP request */
+	expect_drop(60, 0, XF_NET_DROP_ARP_OP);
+}
+
+static void
+test_arp_reply_learns_and_resolve(void)
+{
+	struct xf_net_rx_result r;
+	struct rte_ether_addr mac;
+	uint8_t arp[64];
+	uint16_t arp_len = 99;
+
+	net_setup();
+	/* Unknown: an ARP request is built, then rate-limited until the interval passes. */
+	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 1000, &mac, arp, &arp_len),
+	                -EAGAIN);
+	CU_ASSERT_EQUAL_FATAL(arp_len, 60);
+	CU_ASSERT(memcmp(arp, bcast, 6) == 0);
+	CU_ASSERT(memcmp(arp + 6, our_mac, 6) == 0);
+	CU_ASSERT_EQUAL(get16(arp + 12), 0x0806);
+	CU_ASSERT_EQUAL(get16(arp + 14), 1);
+	CU_ASSERT_EQUAL(get16(arp + 16), 0x0800);
+	CU_ASSERT_EQUAL(arp[18], 6);
+	CU_ASSERT_EQUAL(arp[19], 4);
+	CU_ASSERT_EQUAL(get16(arp + 20), 1);
+	CU_ASSERT(memcmp(arp + 22, our_mac, 6) == 0);
+	CU_ASSERT(memcmp(arp + 28, our_ip, 4) == 0);
+	for (unsigned int i = 32; i < 38; i++) {
+		CU_ASSERT_EQUAL(arp[i], 0);
+	}
+	CU_ASSERT(memcmp(arp + 38, peer_ip, 4) == 0);
+	for (unsigned int i = 42; i < 60; i++) {
+		CU_ASSERT_EQUAL(arp[i], 0);
+	}
+	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 1099, &mac, arp, &arp_len),
+	                -EAGAIN);
+	CU_ASSERT_EQUAL(arp_len, 0);
+	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 1100, &mac, arp, &arp_len),
+	                -EAGAIN);
+	CU_ASSERT_EQUAL(arp_len, 60);
+	CU_ASSERT_EQUAL(net.ctr.arp_requests, 2);
+
+	/* The peer's reply is consumed and resolves it. */
+	CU_ASSERT_EQUAL(xf_net_rx(&net, buf, mk_arp(buf, 2, peer_mac, peer_ip, our_ip), sizeof(buf),
+	                          0, 1200, &r),
+	                XF_NET_CONSUMED);
+	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 1201, &mac, arp, &arp_len), 0);
+	CU_ASSERT(memcmp(mac.addr_bytes, peer_mac, 6) == 0);
+	CU_ASSERT_EQUAL(net.ctr.arp_learned, 1);
+
+	/* Broadcast and zero addresses are never resolved. */
+	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, UINT32_MAX, 0, &mac, arp, &arp_len), -EINVAL);
+	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, 0, 0, &mac, arp, &arp_len), -EINVAL);
+}
+
+static void
+test_neigh_static_wins_and_full(void)
+{
+	static const uint8_t spoof[6] = { 0x02, 0xee, 0xee, 0xee, 0xee, 0xee };
+	struct xf_net_rx_result r;
+	struct rte_ether_addr mac, pm;
+	uint8_t arp[64];
+	uint16_t arp_len;
+
+	net_setup();
+	memcpy(pm.addr_bytes, peer_mac, 6);
+	CU_ASSERT_EQUAL(xf_net_neigh_add_static(&net, be_ip(peer_ip), &pm), 0);
+	CU_ASSERT_EQUAL(
+	        xf_net_rx(&net, buf, mk_arp(buf, 2, spoof, peer_ip, our_ip), sizeof(buf), 0, 1, &r),
+	        XF_NET_CONSUMED);
+	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 2, &mac, arp, &arp_len), 0);
+	CU_ASSERT(memcmp(mac.addr_bytes, peer_mac, 6) == 0);
+
+	/* Learned entries are evicted for new ones; static ones never. */
+	for (uint32_t i = 1; i < XF_NET_NEIGH_MAX; i++) {
+		uint8_t ip[4] = { 10, 2, 0, (uint8_t)i };
+
+		CU_ASSERT_EQUAL(xf_net_neigh_add_static(&net, be_ip(ip), &pm), 0);
+	}
+	{
+		uint8_t ip[4] = { 10, 3, 0, 1 };
+
+		CU_ASSERT_EQUAL(xf_net_neigh_add_static(&net, be_ip(ip), &pm), -ENOSPC);
+		CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(ip), 3, &mac, arp, &arp_len),
+		                -ENOSPC);
+	}
+	CU_ASSERT_EQUAL(xf_net_neigh_add_static(&net, UINT32_MAX, &pm), -EINVAL);
+}
+
+static void
+test_neigh_eviction(void)
+{
+	struct rte_ether_addr mac;
+	uint8_t arp[64];
+	uint16_t arp_len;
+	uint8_t first[4] = { 10, 1, 0, 100 };
+
+	net_setup();
+	/* Fill the table with pending entries; the oldest is reused for one more. */
+	for (uint32_t i = 0; i < XF_NET_NEIGH_MAX; i++) {
+		uint8_t ip[4] = { 10, 1, 0, (uint8_t)(100 + i) };
+
+		CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(ip), 10 + i, &mac, arp, &arp_len),
+		                -EAGAIN);
+		CU_ASSERT_EQUAL(arp_len, 60);
+	}
+	{
+		uint8_t ip[4] = { 10, 1, 0, 200 };
+
+		CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(ip), 50, &mac, arp, &arp_len),
+		                -EAGAIN);
+		CU_ASSERT_EQUAL(arp_len, 60);
+	}
+	/* The first one was evicted, so asking again at once builds a new request. */
+	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(first), 51, &mac, arp, &arp_len), -EAGAIN);
+	CU_ASSERT_EQUAL(arp_len, 60);
+}
+
+static void
+test_next_hop(void)
+{
+	uint8_t far[4] = { 192, 168, 7, 7 };
+	uint8_t gw[4] = { 10, 1, 0, 254 };
+
+	net_setup();
+	CU_ASSERT_EQUAL(xf_net_next_hop(&net, be_ip(peer_ip)), be_ip(peer_ip));
+	CU_ASSERT_EQUAL(xf_net_next_hop(&net, be_ip(far)), 0);
+	net.conf.gateway = be_ip(gw);
+	CU_ASSERT_EQUAL(xf_net_next_hop(&net, be_ip(far)), be_ip(gw));
+}
+
+static void
+test_icmp_echo(void)
+{
+	static uint8_t orig[2048];
+	struct xf_net_rx_result r;
+	uint16_t len;
+
+	net_setup();
+	len = mk_icmp(buf, 8, 56);
+	memcpy(orig, buf, len);
+	CU_ASSERT_EQUAL(xf_net_rx(&net, buf, len, sizeof(buf), 0, 0, &r), XF_NET_REPLY);
+	CU_ASSERT_EQUAL(r.reply_len, len);
+	CU_ASSERT(memcmp(buf, peer_mac, 6) == 0);
+	CU_ASSERT(memcmp(buf + 6, our_mac, 6) == 0);
+	CU_ASSERT_EQUAL(get16(buf + 12), 0x0800);
+	/* IP: addresses swapped, TTL reset, checksum valid; rest as sent. */
+	CU_ASSERT(memcmp(buf + 14, orig + 14, 8) == 0);
+	CU_ASSERT_EQUAL(buf[22], 64);
+	CU_ASSERT_EQUAL(buf[23], 1);
+	CU_ASSERT(memcmp(buf + 26, our_ip, 4) == 0);
+	CU_ASSERT(memcmp(buf + 30, peer_ip, 4) == 0);
+	CU_ASSERT_EQUAL(ref_sum(buf + 14, 20, 0), 0xffff);
+	{
+		uint8_t ip[20];
+
+		memcpy(ip, buf + 14, 20);
+		put16(ip + 10, 0);
+		CU_ASSERT_EQUAL(get16(buf + 24), ref_cksum(ip, 20));
+	}
+	/* ICMP: echo reply, id/seq/data as sent, checksum recomputed. */
+	CU_ASSERT_EQUAL(buf[34], 0);
+	CU_ASSERT_EQUAL(buf[35], 0);
+	CU_ASSERT(memcmp(buf + 38, orig + 38, (size_t)len - 38) == 0);
+	{
+		uint8_t icmp[64];
+
+		memcpy(icmp, buf + 34, 64);
+		put16(icmp + 2, 0);
+		CU_ASSERT_EQUAL(get16(buf + 36), ref_cksum(icmp, 64));
+	}
+	CU_ASSERT_EQUAL(net.ctr.icmp_echo_replied, 1);
+
+	/* A tiny echo (no data) is padded to the Ethernet minimum with zeros. */
+	net_setup();
+	len = mk_icmp(buf, 8, 0);
+	CU_ASSERT_EQUAL(len, 42);
+	CU_ASSERT_EQUAL(xf_net_rx(&net, buf, 60, sizeof(buf), 0, 0, &r), XF_NET_REPLY);
+	CU_ASSERT_EQUAL(r.reply_len, 60);
+	for (unsigned int i = 42; i < 60; i++) {
+		CU_ASSERT_EQUAL(buf[i], 0);
+	}
+	CU_ASSERT_EQUAL(ref_sum(buf + 34, 8, 0), 0xffff);
+}
+
+static void
+test_icmp_bad(void)
+{
+	net_setup();
+	mk_icmp(buf, 8, 16);
+	buf[34 + 10] ^= 0x01; /* data changed after the checksum */
+	expect_drop(34 + 24, 0, XF_NET_DROP_ICMP_CKSUM);
+	expect_drop(mk_icmp(buf, 13, 12), 0, XF_NET_DROP_ICMP_TYPE); /* timestamp request */
+	expect_drop(mk_icmp(buf, 0, 16), 0, XF_NET_DROP_ICMP_TYPE);  /* echo reply */
+	mk_ip(buf, 5, 20 + 4, 1, peer_ip, our_ip, 0);
+	expect_drop(60, 0, XF_NET_DROP_ICMP_SHORT);
+}
+
+static void
+test_udp_good(void)
+{
+	struct xf_net_rx_result r;
+	uint16_t len;
+
+	net_setup();
+	len = mk_udp(buf, 101);
+	CU_ASSERT_EQUAL(xf_net_rx(&net, buf, len, sizeof(buf), 0, 0, &r), XF_NET_PAYLOAD);
+	CU_ASSERT_EQUAL(r.payload_off, 42);
+	CU_ASSERT_EQUAL(r.payload_len, 101);
+	CU_ASSERT_EQUAL(r.src_ip, be_ip(peer_ip));
+	CU_ASSERT_EQUAL(r.src_port, PEER_PORT);
+	CU_ASSERT_EQUAL(buf[42 + 100], (uint8_t)(100 * 7));
+	CU_ASSERT_EQUAL(net.ctr.udp_payload, 1);
+
+	/* Zero checksum means none; padding after a short datagram is ignored. */
+	len = mk_udp_opt(buf, 5, 3, OUR_PORT, false);
+	CU_ASSERT_EQUAL(xf_net_rx(&net, buf, 60, sizeof(buf), 0, 0, &r), XF_NET_PAYLOAD);
+	CU_ASSERT_EQUAL(r.payload_len, 3);
+	CU_ASSERT(len < 60);
+
+	/* IP options are skipped. */
+	len = mk_udp_opt(buf, 7, 20, OUR_PORT, true);
+	CU_ASSERT_EQUAL(xf_net_rx(&net, buf, len, sizeof(buf), 0, 0, &r), XF_NET_PAYLOAD);
+	CU_ASSERT_EQUAL(r.payload_off, 14 + 28 + 8);
+	CU_ASSERT_EQUAL(r.payload_len, 20);
+
+	/* Broadcast destination MAC is accepted (the IP still has to be ours). */
+	len = mk_udp(buf, 10);
+	memcpy(buf, bcast, 6);
+	CU_ASSERT_EQUAL(xf_net_rx(&net, buf, len, sizeof(buf), 0, 0, &r), XF_NET_PAYLOAD);
+
+	/* Largest datagram at MTU 9000. */
+	{
+		static _Alignas(64) uint8_t jumbo[9100];
+
+		len = mk_udp_opt(jumbo, 5, 9000 - 28, OUR_PORT, true);
+		CU_ASSERT_EQUAL(xf_net_rx(&net, jumbo, len, sizeof(jumbo), 0, 0, &r),
+		                XF_NET_PAYLOAD);
+		CU_ASSERT_EQUAL(r.payload_len, 9000 - 28);
+	}
+}
+
+static void
+test_l2_drops(void)
+{
+	net_setup();
+	mk_udp(buf, 10);
+	expect_drop(10, 0, XF_NET_DROP_SHORT);
+	mk_udp(buf, 10);
+	memcpy(buf, other_ip, 4); /* some other unicast MAC 0a:01:00:03:00:00 */
+	buf[0] = 0x0a;
+	expect_drop(52, 0, XF_NET_DROP_DST_MAC);
+	mk_udp(buf, 10);
+	buf[0] = 0x01; /* multicast */
+	expect_drop(52, 0, XF_NET_DROP_DST_MAC);
+	mk_udp(buf, 10);
+	put16(buf + 12, 0x86dd);
+	expect_drop(60, 0, XF_NET_DROP_ETHERTYPE);
+	/* 802.1Q: TPID 0x8100, TCI, then IPv4 */
+	mk_eth(buf, our_mac, peer_mac, 0x8100);
+	put16(buf + 14, 0x0005);
+	put16(buf + 16, 0x0800);
+	expect_drop(60, 0, XF_NET_DROP_VLAN);
+	put16(buf + 12, 0x88a8);
+	expect_drop(60, 0, XF_NET_DROP_VLAN);
+}
+
+static void
+test_ip_drops(void)
+{
+	net_setup();
+	mk_udp(buf, 10);
+	expect_drop(14 + 19, 0, XF_NET_DROP_IP_SHORT);
+
+	mk_udp(buf, 10);
+	buf[14] = 0x65; /* version 6 */
+	fix_ip_cksum(buf);
+	expect_drop(52, 0, XF_NET_DROP_IP_VERSION);
+
+	mk_udp(buf, 10);
+	buf[14] = 0x44; /* IHL 4 */
+	expect_drop(52, 0, XF_NET_DROP_IP_IHL);
+
+	mk_udp(buf, 10);
+	buf[14] = 0x4f; /* IHL 15: 60 bytes, beyond a 52-byte frame */
+	expect_drop(52, 0, XF_NET_DROP_IP_IHL);
+
+	mk_udp(buf, 10);
+	put16(buf + 16, 39); /* beyond the frame (38 bytes of IP) */
+	fix_ip_cksum(buf);
+	expect_drop(52, 0, XF_NET_DROP_IP_TOTAL_LEN);
+
+	mk_udp(buf, 10);
+	put16(buf + 16, 19); /* below the header */
+	fix_ip_cksum(buf);
+	expect_drop(52, 0, XF_NET_DROP_IP_TOTAL_LEN);
+
+	mk_udp(buf, 10);
+	buf[14 + 10] ^= 0x40;
+	expect_drop(52, 0, XF_NET_DROP_IP_CKSUM);
+
+	mk_udp(buf, 10);
+	put16(buf + 20, 0x2000); /* MF */
+	fix_ip_cksum(buf);
+	expect_drop(52, 0, XF_NET_DROP_IP_FRAGMENT);
+
+	mk_udp(buf, 10);
+	put16(buf + 20, 0x0001); /* offset 8 bytes, last fragment */
+	fix_ip_cksum(buf);
+	expect_drop(52, 0, XF_NET_DROP_IP_FRAGMENT);
+
+	mk_udp(buf, 10);
+	memcpy(buf + 30, other_ip, 4);
+	fix_ip_cksum(buf);
+	expect_drop(52, 0, XF_NET_DROP_IP_DST);
+
+	mk_udp(buf, 10);
+	memset(buf + 26, 0xff, 4); /* broadcast source */
+	fix_ip_cksum(buf);
+	expect_drop(52, 0, XF_NET_DROP_IP_SRC);
+
+	mk_udp(buf, 10);
+	memcpy(buf + 26, our_ip, 4); /* our own address as source */
+	fix_ip_cksum(buf);
+	expect_drop(52, 0, XF_NET_DROP_IP_SRC);
+
+	mk_udp(buf, 10);
+	buf[23] = 6; /* TCP */
+	fix_ip_cksum(buf);
+	expect_drop(52, 0, XF_NET_DROP_IP_PROTO);
+}
+
+static void
+test_udp_drops(void)
+{
+	net_setup();
+	expect_drop(mk_udp_opt(buf, 5, 10, OUR_PORT + 1, true), 0, XF_NET_DROP_UDP_PORT);
+
+	mk_udp(buf, 10);
+	put16(buf + 38, 17); /* UDP length != IP payload length (18) */
+	expect_drop(52, 0, XF_NET_DROP_UDP_LEN);
+	mk_udp(buf, 10);
+	put16(buf + 38, 7);
+	expect_drop(52, 0, XF_NET_DROP_UDP_LEN);
+
+	mk_ip(buf, 5, 20 + 6, 17, peer_ip, our_ip, 0);
+	expect_drop(60, 0, XF_NET_DROP_UDP_SHORT);
+
+	mk_udp(buf, 10);
+	buf[42 + 3] ^= 0x10; /* payload changed after the checksum */
+	expect_drop(52, 0, XF_NET_DROP_UDP_CKSUM);
+}
+
+static void
+test_rx_offload_flags(void)
+{
+	struct xf_net_rx_result r;
+
+	net_setup();
+	/* NIC says both checksums are good: they are not recomputed. */
+	mk_udp(buf, 10);
+	buf[24] ^= 0x01;
+	buf[42] ^= 0x01;
+	CU_ASSERT_EQUAL(xf_net_rx(&net, buf, 52, sizeof(buf),
+	                          XF_NET_RX_IP_CKSUM_GOOD | XF_NET_RX_L4_CKSUM_GOOD, 0, &r),
+	                XF_NET_PAYLOAD);
+	/* NIC says bad: dropped even if software would accept. */
+	mk_udp(buf, 10);
+	expect_drop(52, XF_NET_RX_IP_CKSUM_BAD, XF_NET_DROP_IP_CKSUM);
+	expect_drop(52, XF_NET_RX_L4_CKSUM_BAD, XF_NET_DROP_UDP_CKSUM);
+	/* No verdict from the NIC: software checks. */
+	buf[42] ^= 0x01;
+	expect_drop(52, 0, XF_NET_DROP_UDP_CKSUM);
+
+	CU_ASSERT_EQUAL(
+	        xf_net_rx_flags_from_mbuf(RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_BAD),
+	        XF_NET_RX_IP_CKSUM_GOOD | XF_NET_RX_L4_CKSUM_BAD);
+	CU_ASSERT_EQUAL(xf_net_rx_flags_from_mbuf(RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN |
+	                                          RTE_MBUF_F_RX_L4_CKSUM_NONE),
+	                0);
+}
+
+static void
+test_tx_build(void)
+{
+	struct xf_net_flow flow;
+	struct xf_net_rx_result r;
+	struct xf_net peer;
+	struct xf_net_conf pc;
+	int len;
+
+	net_setup();
+	memset(&flow, 0, sizeof(flow));
+	memcpy(flow.dst_mac.addr_bytes, peer_mac, 6);
+	flow.dst_ip = be_ip(peer_ip);
+	flow.dst_port = PEER_PORT;
+	for (unsigned int i = 0; i < 333; i++) {
+		buf[XF_NET_HDR_LEN + i] = (uint8_t)(i ^ 0x5a);
+	}
+	len = xf_net_tx_build(&net, &flow, buf, 333, 0);
+	CU_ASSERT_EQUAL_FATAL(len, 42 + 333);
+	CU_ASSERT(memcmp(buf, peer_mac, 6) == 0);
+	CU_ASSERT(memcmp(buf + 6, our_mac, 6) == 0);
+	CU_ASSERT_EQUAL(get16(buf + 12), 0x0800);
+	CU_ASSERT_EQUAL(buf[14], 0x45);
+	CU_ASSERT_EQUAL(get16(buf + 16), 20 + 8 + 333);
+	CU_ASSERT_EQUAL(get16(buf + 20), 0x4000); /* DF, no fragments */
+	CU_ASSERT_EQUAL(buf[22], 64);
+	CU_ASSERT_EQUAL(buf[23], 17);
+	CU_ASSERT(memcmp(buf + 26, our_ip, 4) == 0);
+	CU_ASSERT(memcmp(buf + 30, peer_ip, 4) == 0);
+	CU_ASSERT_EQUAL(get16(buf + 34), OUR_PORT);
+	CU_ASSERT_EQUAL(get16(buf + 36), PEER_PORT);
+	CU_ASSERT_EQUAL(get16(buf + 38), 8 + 333);
+	{
+		uint8_t copy[2048];
+		uint16_t ipc = get16(buf + 24), udpc = get16(buf + 40);
+
+		memcpy(copy, buf, (size_t)len);
+		put16(copy + 24, 0);
+		put16(copy + 40, 0);
+		CU_ASSERT_EQUAL(ipc, ref_cksum(copy + 14, 20));
+		CU_ASSERT_EQUAL(udpc, ref_udp_cksum(copy + 14, 20));
+	}
+	/* The IP id advances per datagram. */
+	{
+		uint16_t id = get16(buf + 18);
+
+		CU_ASSERT_EQUAL(xf_net_tx_build(&net, &flow, buf, 333, 0), len);
+		CU_ASSERT_EQUAL(get16(buf + 18), (uint16_t)(id + 1));
+	}
+
+	/* The peer's classifier accepts it and finds the payload. */
+	memset(&pc, 0, sizeof(pc));
+	memcpy(pc.mac.addr_bytes, peer_mac, 6);
+	pc.ip = be_ip(peer_ip);
+	pc.prefix_len = 24;
+	pc.udp_port = PEER_PORT;
+	pc.mtu = 1500;
+	CU_ASSERT_FATAL(xf_net_init(&peer, &pc) == 0);
+	CU_ASSERT_EQUAL(xf_net_rx(&peer, buf, (uint16_t)len, sizeof(buf), 0, 0, &r),
+	                XF_NET_PAYLOAD);
+	CU_ASSERT_EQUAL(r.payload_off, 42);
+	CU_ASSERT_EQUAL(r.payload_len, 333);
+	CU_ASSERT_EQUAL(r.src_port, OUR_PORT);
+	CU_ASSERT_EQUAL(buf[42 + 332], (uint8_t)(332 ^ 0x5a));
+
+	/* Offloads: IP checksum left zero, UDP checksum holds the pseudo-header sum. */
+	len = xf_net_tx_build(&net, &flow, buf, 100, XF_NET_TX_IP_CKSUM | XF_NET_TX_UDP_CKSUM);
+	CU_ASSERT_EQUAL_FATAL(len, 142);
+	CU_ASSERT_EQUAL(get16(buf + 24), 0);
+	{
+		uint8_t ph[12];
+
+		memcpy(ph, our_ip, 4);
+		memcpy(ph + 4, peer_ip, 4);
+		ph[8] = 0;
+		ph[9] = 17;
+		put16(ph + 10, 108);
+		CU_ASSERT_EQUAL(get16(buf + 40), ref_sum(ph, 12, 0));
+	}
+	CU_ASSERT_EQUAL(xf_net_tx_ol_flags(XF_NET_TX_IP_CKSUM | XF_NET_TX_UDP_CKSUM),
+	                RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM);
+	CU_ASSERT_EQUAL(xf_net_tx_ol_flags(0), 0);
+
+	/* MTU bounds. */
+	CU_ASSERT_EQUAL(xf_net_tx_build(&net, &flow, buf, 1472, 0), 1514);
+	CU_ASSERT_EQUAL(xf_net_tx_build(&net, &flow, buf, 1473, 0), -EMSGSIZE);
+	flow.dst_port = 0;
+	CU_ASSERT_EQUAL(xf_net_tx_build(&net, &flow, buf, 10, 0), -EINVAL);
+	CU_ASSERT_EQUAL(net.ctr.tx_built, 4);
+}
+
+int
+main(void)
+{
+	static const struct {
+		const char *name;
+		CU_TestFunc fn;
+	} tests[] = {
+		{ "init rejects bad config", test_init_rejects },
+		{ "drop reason names", test_drop_names },
+		{ "ARP request for us is answered", test_arp_request_reply },
+		{ "ARP not for us", test_arp_not_for_us },
+		{ "ARP malformed", test_arp_malformed },
+		{ "ARP reply learns, resolve rate-limits", test_arp_reply_learns_and_resolve },
+		{ "static neighbours win, table full", test_neigh_static_wins_and_full },
+		{ "neighbour eviction", test_neigh_eviction },
+		{ "next hop", test_next_hop },
+		{ "ICMP echo reply", test_icmp_echo },
+		{ "ICMP bad", test_icmp_bad },
+		{ "UDP good", test_udp_good },
+		{ "L2 drops", test_l2_drops },
+		{ "IPv4 drops", test_ip_drops },
+		{ "UDP drops", test_udp_drops },
+		{ "RX offload flags", test_rx_offload_flags },
+		{ "TX header build", test_tx_build },
+	};
+	CU_pSuite suite;
+	unsigned int failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS) {
+		return 1;
+	}
+	suite = CU_add_suite("net", NULL, NULL);
+	if (suite == NULL) {
+		goto err;
+	}
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL) {
+			goto err;
+		}
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	if (CU_basic_run_tests() != CUE_SUCCESS) {
+		goto err;
+	}
+	failures = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failures > 0 ? 1 : 0;
+err:
+	CU_cleanup_registry();
+	return 1;
+}
