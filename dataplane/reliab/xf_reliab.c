@@ -1,0 +1,862 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-session reliability engine; see xf_reliab.h and docs/RELIABILITY.md.
+ *
+ * Sender: a ring of tx_slots records indexed by pn & (tx_slots - 1). tx_base is the
+ * oldest tracked frame still in flight; a new tracked frame needs pn - tx_base < slots,
+ * so the slot it takes always holds a settled record. Settled records stay in their slot
+ * until it is reused, which is how a late ACK for a frame declared lost is recognised
+ * (spurious). Lost numbers are also kept in an ascending ring so an ACK range below
+ * tx_base is checked by binary search instead of a walk.
+ *
+ * Receiver: a bitmap of rx_window packet numbers starting at rx_base; everything below
+ * rx_base counts as seen. The window slides forward when a number beyond it arrives;
+ * if rx_window >= the peer's tx_slots it only forgets numbers the peer has settled.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xf_base.h"
+#include "xf_reliab.h"
+
+#define NS_PER_S 1000000000ull
+
+enum slot_state {
+	SLOT_FREE = 0, /* never used, or the pn was not tracked */
+	SLOT_INFLIGHT,
+	SLOT_ACKED,
+	SLOT_LOST,
+	SLOT_SPURIOUS, /* lost, then acknowledged */
+};
+
+struct xf_reliab {
+	/* configuration */
+	struct xf_reliab_cfg cfg;
+	uint64_t tx_mask;
+	uint64_t rx_bits; /* rx_window */
+
+	/* sender */
+	struct xf_reliab_sent *slots;
+	uint64_t next_pn;
+	uint64_t tx_base; /* lowest pn that may still be in flight */
+	uint64_t largest_acked;
+	bool any_acked;
+	uint64_t loss_time; /* 0 = no time-threshold timer */
+	uint64_t last_eliciting_sent;
+	uint32_t pto_backoff;
+	uint64_t *lost_pn; /* ascending ring of tx_slots numbers */
+	uint64_t lost_head;
+	uint64_t lost_n;
+
+	/* RTT (RFC 9002 section 5) */
+	bool rtt_sampled;
+	uint64_t latest_rtt;
+	uint64_t min_rtt;
+	uint64_t srtt;
+	uint64_t rttvar;
+
+	/* receiver */
+	uint64_t *rx_map; /* rx_bits / 64 words, bit (pn & (rx_bits - 1)) */
+	uint64_t rx_base; /* all pns below are treated as seen */
+	uint64_t rx_largest;
+	uint64_t rx_largest_time;
+	bool rx_any;
+	uint32_t rx_unacked; /* ack-eliciting accepted since the last ACK */
+	uint64_t rx_first_unacked_time;
+	bool ack_now;
+
+	/* pacer: credit in nanoseconds of sending at the rate */
+	uint64_t pace_rate;
+	int64_t pace_credit;
+	int64_t pace_cap;
+	uint64_t pace_last;
+	uint64_t pace_burst_bytes;
+
+	/* session timers */
+	uint64_t last_sent;
+	uint64_t last_recv;
+
+	struct xf_reliab_stats st;
+};
+
+static bool
+is_pow2(uint64_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
+static inline struct xf_reliab_sent *
+slot_of(const struct xf_reliab *r, uint64_t pn)
+{
+	return &r->slots[pn & r->tx_mask];
+}
+
+static inline bool
+in_flight(const struct xf_reliab *r, uint64_t pn)
+{
+	const struct xf_reliab_sent *s = slot_of(r, pn);
+
+	return s->pn == pn && s->state == SLOT_INFLIGHT;
+}
+
+/* --- pacer ------------------------------------------------------------------------ */
+
+static int64_t
+pace_cost(uint64_t rate, uint32_t bytes)
+{
+	return (int64_t)((uint64_t)bytes * NS_PER_S / rate);
+}
+
+static int64_t
+pace_credit_at(const struct xf_reliab *r, uint64_t now)
+{
+	int64_t c = r->pace_credit;
+
+	if (now > r->pace_last) {
+		uint64_t dt = now - r->pace_last;
+
+		if (dt >= (uint64_t)(r->pace_cap - c)) {
+			return r->pace_cap;
+		}
+		c += (int64_t)dt;
+	}
+	return c;
+}
+
+static bool
+pace_valid(uint32_t burst, uint32_t frame_bytes)
+{
+	uint64_t bytes = (uint64_t)(burst ? burst : XF_RELIAB_DEFAULT_BURST) *
+	                 (frame_bytes ? frame_bytes : XF_PAYLOAD_MAX);
+
+	/* the cap in ns, burst bytes x 1e9 / rate, must fit for any rate >= 1 */
+	return bytes <= (uint64_t)INT64_MAX / NS_PER_S;
+}
+
+static int
+pace_configure(struct xf_reliab *r, uint64_t now, uint64_t rate, uint32_t burst,
+               uint32_t frame_bytes)
+{
+	double bytes_credit = 0.0;
+	uint64_t burst_bytes;
+	int64_t cap;
+
+	if (burst == 0) {
+		burst = XF_RELIAB_DEFAULT_BURST;
+	}
+	if (frame_bytes == 0) {
+		frame_bytes = XF_PAYLOAD_MAX;
+	}
+	if (!pace_valid(burst, frame_bytes)) {
+		return -EINVAL;
+	}
+	burst_bytes = (uint64_t)burst * frame_bytes;
+	if (r->pace_rate != 0) {
+		/* Keep earned credit (or debt) across the change, as bytes. Control path. */
+		bytes_credit = (double)pace_credit_at(r, now) * (double)r->pace_rate / 1e9;
+	} else {
+		bytes_credit = (double)burst_bytes; /* from unpaced: start with a full bucket */
+	}
+	r->pace_rate = rate;
+	r->pace_burst_bytes = burst_bytes;
+	r->pace_last = now;
+	if (rate == 0) {
+		r->pace_cap = 0;
+		r->pace_credit = 0;
+		return 0;
+	}
+	cap = (int64_t)(burst_bytes * NS_PER_S / rate);
+	r->pace_cap = cap;
+	if (bytes_credit > (double)burst_bytes) {
+		bytes_credit = (double)burst_bytes;
+	}
+	if (bytes_credit < -(double)burst_bytes) {
+		bytes_credit = -(double)burst_bytes;
+	}
+	r->pace_credit = (int64_t)(bytes_credit * 1e9 / (double)rate);
+	if (r->pace_credit > cap) {
+		r->pace_credit = cap;
+	}
+	if (r->pace_credit < -cap) {
+		r->pace_credit = -cap;
+	}
+	return 0;
+}
+
+static void
+pace_consume(struct xf_reliab *r, uint64_t now, uint32_t bytes)
+{
+	int64_t c;
+
+	if (r->pace_rate == 0) {
+		return;
+	}
+	c = pace_credit_at(r, now) - pace_cost(r->pace_rate, bytes);
+	/* Frames sent regardless of pacing (ACKs) may run a debt; bound it to stay finite. */
+	if (c < INT64_MIN / 4) {
+		c = INT64_MIN / 4;
+	}
+	r->pace_credit = c;
+	if (now > r->pace_last) {
+		r->pace_last = now;
+	}
+}
+
+uint64_t
+xf_reliab_pace_next(const struct xf_reliab *r, uint64_t now, uint32_t bytes)
+{
+	int64_t c, need;
+
+	if (r->pace_rate == 0) {
+		return now;
+	}
+	c = pace_credit_at(r, now);
+	need = XF_MIN(pace_cost(r->pace_rate, bytes), r->pace_cap);
+	if (c >= need) {
+		return now;
+	}
+	return now + (uint64_t)(need - c);
+}
+
+int
+xf_reliab_pace_set(struct xf_reliab *r, uint64_t now, uint64_t rate, uint32_t burst,
+                   uint32_t frame_bytes)
+{
+	return pace_configure(r, now, rate, burst, frame_bytes);
+}
+
+/* --- lifecycle -------------------------------------------------------------------- */
+
+struct xf_reliab *
+xf_reliab_create(const struct xf_reliab_cfg *cfg, uint64_t now)
+{
+	struct xf_reliab_cfg c = *cfg;
+	struct xf_reliab *r;
+
+	if (c.tx_slots == 0) {
+		c.tx_slots = XF_RELIAB_DEFAULT_SLOTS;
+	}
+	if (c.rx_window == 0) {
+		c.rx_window = XF_RELIAB_DEFAULT_SLOTS;
+	}
+	if (c.max_ack_delay_ns == 0) {
+		c.max_ack_delay_ns = XF_RELIAB_MAX_ACK_DELAY_NS;
+	}
+	if (c.initial_rtt_ns == 0) {
+		c.initial_rtt_ns = XF_RELIAB_INITIAL_RTT_NS;
+	}
+	if (!is_pow2(c.tx_slots) || !is_pow2(c.rx_window) || c.rx_window < 64 ||
+	    !pace_valid(c.pace_burst, c.pace_frame_bytes)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		goto err;
+	}
+	r->slots = calloc(c.tx_slots, sizeof(*r->slots));
+	if (r->slots == NULL) {
+		goto err_free_r;
+	}
+	r->lost_pn = calloc(c.tx_slots, sizeof(*r->lost_pn));
+	if (r->lost_pn == NULL) {
+		goto err_free_slots;
+	}
+	r->rx_map = calloc(c.rx_window / 64, sizeof(*r->rx_map));
+	if (r->rx_map == NULL) {
+		goto err_free_lost;
+	}
+	r->cfg = c;
+	r->tx_mask = c.tx_slots - 1;
+	r->rx_bits = c.rx_window;
+	r->srtt = c.initial_rtt_ns;
+	r->rttvar = c.initial_rtt_ns / 2;
+	r->last_sent = now;
+	r->last_recv = now;
+	(void)pace_configure(r, now, c.pace_rate, c.pace_burst, c.pace_frame_bytes);
+	return r;
+
+err_free_lost:
+	free(r->lost_pn);
+err_free_slots:
+	free(r->slots);
+err_free_r:
+	free(r);
+err:
+	errno = ENOMEM;
+	return NULL;
+}
+
+void
+xf_reliab_destroy(struct xf_reliab *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	free(r->rx_map);
+	free(r->lost_pn);
+	free(r->slots);
+	free(r);
+}
+
+/* --- sender ----------------------------------------------------------------------- */
+
+uint64_t
+xf_reliab_next_pn(const struct xf_reliab *r)
+{
+	return r->next_pn;
+}
+
+bool
+xf_reliab_can_send(const struct xf_reliab *r)
+{
+	return r->next_pn - r->tx_base <= r->tx_mask;
+}
+
+uint64_t
+xf_reliab_bytes_in_flight(const struct xf_reliab *r)
+{
+	return r->st.bytes_in_flight;
+}
+
+/* Move tx_base past settled and untracked numbers; each number is passed once. */
+static void
+advance_base(struct xf_reliab *r)
+{
+	while (r->tx_base < r->next_pn && !in_flight(r, r->tx_base)) {
+		r->tx_base++;
+	}
+}
+
+int
+xf_reliab_on_sent(struct xf_reliab *r, uint64_t now, uint32_t bytes, void *handle, uint64_t tag,
+                  unsigned int flags, uint64_t *pn)
+{
+	uint64_t n = r->next_pn;
+
+	if (flags & XF_RELIAB_F_ACK_ELICITING) {
+		struct xf_reliab_sent *s;
+
+		if (!xf_reliab_can_send(r)) {
+			return -ENOBUFS;
+		}
+		s = slot_of(r, n);
+		s->pn = n;
+		s->time_sent = now;
+		s->handle = handle;
+		s->tag = tag;
+		s->bytes = bytes;
+		s->state = SLOT_INFLIGHT;
+		s->flags = (uint8_t)flags;
+		r->st.sent_tracked++;
+		r->st.in_flight++;
+		r->st.bytes_in_flight += bytes;
+		r->last_eliciting_sent = now;
+	}
+	if (flags & XF_RELIAB_F_RETRANSMIT) {
+		r->st.retransmitted++;
+	}
+	r->next_pn = n + 1;
+	if (r->tx_base == n && !(flags & XF_RELIAB_F_ACK_ELICITING)) {
+		r->tx_base = n + 1; /* nothing older in flight and this one is not tracked */
+	}
+	r->st.sent++;
+	r->last_sent = XF_MAX(r->last_sent, now);
+	pace_consume(r, now, bytes);
+	if (pn != NULL) {
+		*pn = n;
+	}
+	return 0;
+}
+
+static void
+rtt_update(struct xf_reliab *r, uint64_t latest, uint64_t ack_delay)
+{
+	uint64_t adjusted = latest;
+
+	r->latest_rtt = latest;
+	if (!r->rtt_sampled) {
+		r->rtt_sampled = true;
+		r->min_rtt = latest;
+		r->srtt = latest;
+		r->rttvar = latest / 2;
+		return;
+	}
+	r->min_rtt = XF_MIN(r->min_rtt, latest);
+	ack_delay = XF_MIN(ack_delay, r->cfg.max_ack_delay_ns);
+	/* Only subtract the peer's delay if that cannot take the sample below min_rtt. */
+	if (latest >= r->min_rtt + ack_delay) {
+		adjusted = latest - ack_delay;
+	}
+	{
+		uint64_t diff = r->srtt > adjusted ? r->srtt - adjusted : adjusted - r->srtt;
+
+		r->rttvar = (3 * r->rttvar + diff) / 4;
+		r->srtt = (7 * r->srtt + adjusted) / 8;
+	}
+}
+
+static void
+lost_push(struct xf_reliab *r, uint64_t pn)
+{
+	uint64_t cap = r->tx_mask + 1;
+
+	if (r->lost_n > 0 && r->lost_pn[(r->lost_head + r->lost_n - 1) & r->tx_mask] >= pn) {
+		return; /* keep the ring ascending; only costs spurious detection for pn */
+	}
+	if (r->lost_n == cap) {
+		r->lost_head = (r->lost_head + 1) & r->tx_mask;
+		r->lost_n--;
+	}
+	r->lost_pn[(r->lost_head + r->lost_n) & r->tx_mask] = pn;
+	r->lost_n++;
+}
+
+static void
+declare_lost(struct xf_reliab *r, struct xf_reliab_sent *s)
+{
+	s->state = SLOT_LOST;
+	r->st.in_flight--;
+	r->st.bytes_in_flight -= s->bytes;
+	r->st.lost++;
+	lost_push(r, s->pn);
+	if (r->cfg.on_lost != NULL) {
+		r->cfg.on_lost(r->cfg.cb_arg, s);
+	}
+}
+
+static uint64_t
+loss_delay(const struct xf_reliab *r)
+{
+	uint64_t rtt = XF_MAX(r->srtt, r->latest_rtt);
+
+	return XF_MAX(rtt + rtt / 8, XF_RELIAB_GRANULARITY_NS);
+}
+
+/* RFC 9002 section 6.1: both thresholds, for numbers up to the largest acknowledged. */
+static unsigned int
+detect_lost(struct xf_reliab *r, uint64_t now)
+{
+	uint64_t delay = loss_delay(r);
+	uint64_t end, pn;
+	unsigned int n = 0;
+
+	r->loss_time = 0;
+	if (!r->any_acked) {
+		return 0;
+	}
+	end = XF_MIN(r->largest_acked, r->next_pn - 1);
+	for (pn = r->tx_base; pn <= end && pn < r->next_pn; pn++) {
+		struct xf_reliab_sent *s = slot_of(r, pn);
+
+		if (s->pn != pn || s->state != SLOT_INFLIGHT) {
+			continue;
+		}
+		if (now >= s->time_sent + delay ||
+		    r->largest_acked - pn >= XF_RELIAB_PKT_THRESHOLD) {
+			declare_lost(r, s);
+			n++;
+		} else if (r->loss_time == 0 || s->time_sent + delay < r->loss_time) {
+			r->loss_time = s->time_sent + delay;
+		}
+	}
+	advance_base(r);
+	return n;
+}
+
+static void
+mark_spurious(struct xf_reliab *r, struct xf_reliab_sent *s)
+{
+	s->state = SLOT_SPURIOUS;
+	r->st.spurious++;
+	if (r->cfg.on_spurious != NULL) {
+		r->cfg.on_spurious(r->cfg.cb_arg, s);
+	}
+}
+
+/* A range below tx_base can only concern frames declared lost: look them up. */
+static void
+check_spurious(struct xf_reliab *r, uint64_t first, uint64_t last)
+{
+	uint64_t lo = 0, hi = r->lost_n;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (r->lost_pn[(r->lost_head + mid) & r->tx_mask] < first) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	for (; lo < r->lost_n; lo++) {
+		uint64_t pn = r->lost_pn[(r->lost_head + lo) & r->tx_mask];
+		struct xf_reliab_sent *s;
+
+		if (pn > last) {
+			break;
+		}
+		s = slot_of(r, pn);
+		if (s->pn == pn && s->state == SLOT_LOST) {
+			mark_spurious(r, s);
+		}
+	}
+}
+
+static int
+ack_validate(const struct xf_reliab *r, uint64_t largest, const struct xf_ack_range *ranges,
+             unsigned int count)
+{
+	unsigned int i;
+
+	if (count == 0 || count > XF_ACK_RANGES || ranges[0].last != largest) {
+		return -EINVAL;
+	}
+	for (i = 0; i < count; i++) {
+		if (ranges[i].first > ranges[i].last) {
+			return -EINVAL;
+		}
+		/* descending with a gap of at least one number */
+		if (i > 0 && ranges[i].last + 1 >= ranges[i - 1].first) {
+			return -EINVAL;
+		}
+	}
+	if (largest >= r->next_pn) {
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int
+xf_reliab_on_ack(struct xf_reliab *r, uint64_t now, uint64_t largest, uint32_t ack_delay_us,
+                 const struct xf_ack_range *ranges, unsigned int count)
+{
+	bool newly_acked = false;
+	uint64_t largest_sent_time = 0;
+	bool largest_newly = false;
+	unsigned int i;
+	int rc;
+
+	rc = ack_validate(r, largest, ranges, count);
+	if (rc != 0) {
+		return rc;
+	}
+	r->st.acks_received++;
+	for (i = 0; i < count; i++) {
+		uint64_t a = ranges[i].first;
+		uint64_t b = ranges[i].last;
+		uint64_t pn;
+
+		if (a < r->tx_base) {
+			/* slots are checked by number, so a reused slot is never mistaken */
+			check_spurious(r, a, XF_MIN(b, r->tx_base - 1));
+			a = r->tx_base;
+		}
+		/*
+		 * From tx_base up every number is walked; this stays short because after loss
+		 * detection nothing unsettled is left more than the packet threshold below the
+		 * largest acknowledged, so only new numbers and a few older ones are visited.
+		 */
+		for (pn = a; pn <= b; pn++) {
+			struct xf_reliab_sent *s = slot_of(r, pn);
+
+			if (s->pn != pn) {
+				continue;
+			}
+			if (s->state == SLOT_INFLIGHT) {
+				s->state = SLOT_ACKED;
+				r->st.in_flight--;
+				r->st.bytes_in_flight -= s->bytes;
+				r->st.acked++;
+				newly_acked = true;
+				if (pn == largest) {
+					largest_newly = true;
+					largest_sent_time = s->time_sent;
+				}
+				if (r->cfg.on_acked != NULL) {
+					r->cfg.on_acked(r->cfg.cb_arg, s);
+				}
+			} else if (s->state == SLOT_LOST) {
+				mark_spurious(r, s);
+			}
+		}
+	}
+	if (!r->any_acked || largest > r->largest_acked) {
+		r->largest_acked = largest;
+		r->any_acked = true;
+	}
+	if (largest_newly && now >= largest_sent_time) {
+		rtt_update(r, now - largest_sent_time, (uint64_t)ack_delay_us * 1000u);
+	}
+	if (newly_acked) {
+		r->pto_backoff = 0;
+	}
+	detect_lost(r, now);
+	return 0;
+}
+
+static uint64_t
+pto_deadline(const struct xf_reliab *r)
+{
+	uint64_t period =
+	        r->srtt + XF_MAX(4 * r->rttvar, XF_RELIAB_GRANULARITY_NS) + r->cfg.max_ack_delay_ns;
+	unsigned int shift = XF_MIN(r->pto_backoff, 16u);
+
+	return r->last_eliciting_sent + (period << shift);
+}
+
+uint64_t
+xf_reliab_loss_deadline(const struct xf_reliab *r)
+{
+	if (r->loss_time != 0) {
+		return r->loss_time;
+	}
+	if (r->st.in_flight > 0) {
+		return pto_deadline(r);
+	}
+	return XF_RELIAB_NEVER;
+}
+
+unsigned int
+xf_reliab_on_timeout(struct xf_reliab *r, uint64_t now)
+{
+	unsigned int n = 0;
+	uint64_t pn;
+
+	if (r->loss_time != 0) {
+		if (now < r->loss_time) {
+			return 0;
+		}
+		return detect_lost(r, now);
+	}
+	if (r->st.in_flight == 0 || now < pto_deadline(r)) {
+		return 0;
+	}
+	r->st.pto++;
+	r->pto_backoff++;
+	for (pn = r->tx_base; pn < r->next_pn && n < XF_RELIAB_PTO_FRAMES; pn++) {
+		struct xf_reliab_sent *s = slot_of(r, pn);
+
+		if (s->pn == pn && s->state == SLOT_INFLIGHT) {
+			declare_lost(r, s);
+			n++;
+		}
+	}
+	advance_base(r);
+	return n;
+}
+
+/* --- receiver --------------------------------------------------------------------- */
+
+static inline bool
+rx_bit(const struct xf_reliab *r, uint64_t pn)
+{
+	uint64_t i = pn & (r->rx_bits - 1);
+
+	return (r->rx_map[i >> 6] >> (i & 63)) & 1u;
+}
+
+/* Slide the window so that pn fits; forget (as "seen") everything below the new base. */
+static void
+rx_slide(struct xf_reliab *r, uint64_t pn)
+{
+	uint64_t new_base = pn - r->rx_bits + 1;
+	uint64_t p = r->rx_base;
+
+	if (new_base - r->rx_base >= r->rx_bits) {
+		memset(r->rx_map, 0, r->rx_bits / 8);
+	} else {
+		while (p < new_base) {
+			uint64_t i = p & (r->rx_bits - 1);
+
+			if ((i & 63) == 0 && new_base - p >= 64) {
+				r->rx_map[i >> 6] = 0;
+				p += 64;
+			} else {
+				r->rx_map[i >> 6] &= ~(1ull << (i & 63));
+				p++;
+			}
+		}
+	}
+	r->rx_base = new_base;
+}
+
+int
+xf_reliab_rx_filter(struct xf_reliab *r, uint64_t now, uint64_t pn, bool ack_eliciting)
+{
+	r->last_recv = XF_MAX(r->last_recv, now);
+	if (pn < r->rx_base || (pn - r->rx_base < r->rx_bits && rx_bit(r, pn))) {
+		r->st.duplicates++;
+		if (ack_eliciting) {
+			r->ack_now = true;
+		}
+		return -EALREADY;
+	}
+	return 0;
+}
+
+void
+xf_reliab_rx_accept(struct xf_reliab *r, uint64_t now, uint64_t pn, bool ack_eliciting)
+{
+	uint64_t i;
+
+	if (pn < r->rx_base) {
+		return;
+	}
+	if (pn - r->rx_base >= r->rx_bits) {
+		rx_slide(r, pn);
+	}
+	if (rx_bit(r, pn)) {
+		return;
+	}
+	i = pn & (r->rx_bits - 1);
+	r->rx_map[i >> 6] |= 1ull << (i & 63);
+	r->st.received++;
+	r->last_recv = XF_MAX(r->last_recv, now);
+	if (!ack_eliciting) {
+		if (!r->rx_any || pn > r->rx_largest) {
+			r->rx_largest = pn;
+			r->rx_largest_time = now;
+			r->rx_any = true;
+		}
+		return;
+	}
+	/* Out of order (a gap opened or filled): tell the sender at once (RFC 9000 13.2.1). */
+	if (r->rx_any && pn != r->rx_largest + 1) {
+		r->ack_now = true;
+	}
+	if (!r->rx_any || pn > r->rx_largest) {
+		r->rx_largest = pn;
+		r->rx_largest_time = now;
+		r->rx_any = true;
+	}
+	if (r->rx_unacked == 0) {
+		r->rx_first_unacked_time = now;
+	}
+	r->rx_unacked++;
+	if (r->rx_unacked >= XF_RELIAB_ACK_EVERY) {
+		r->ack_now = true;
+	}
+}
+
+uint64_t
+xf_reliab_ack_deadline(const struct xf_reliab *r)
+{
+	if (r->ack_now) {
+		return 0;
+	}
+	if (r->rx_unacked > 0) {
+		return r->rx_first_unacked_time + r->cfg.max_ack_delay_ns;
+	}
+	return XF_RELIAB_NEVER;
+}
+
+/*
+ * Find the highest pn in [rx_base, from] whose bit equals want. Positions below rx_base
+ * in the same word belong to numbers at the top of the window, so a hit below rx_base
+ * means "none".
+ */
+static bool
+rx_scan_down(const struct xf_reliab *r, uint64_t from, bool want, uint64_t *out)
+{
+	uint64_t pn = from;
+
+	for (;;) {
+		uint64_t i = pn & (r->rx_bits - 1);
+		unsigned int bit = (unsigned int)(i & 63);
+		uint64_t w = want ? r->rx_map[i >> 6] : ~r->rx_map[i >> 6];
+
+		w &= bit == 63 ? ~0ull : ((1ull << (bit + 1)) - 1);
+		if (w != 0) {
+			unsigned int msb = 63u - (unsigned int)__builtin_clzll(w);
+			uint64_t hit = pn - (bit - msb);
+
+			if (hit < r->rx_base) {
+				return false;
+			}
+			*out = hit;
+			return true;
+		}
+		if (pn - r->rx_base <= bit) {
+			return false;
+		}
+		pn -= (uint64_t)bit + 1;
+	}
+}
+
+unsigned int
+xf_reliab_ack_build(const struct xf_reliab *r, uint64_t now, struct xf_ack_range *ranges,
+                    uint64_t *largest, uint32_t *ack_delay_us)
+{
+	unsigned int n = 0;
+	uint64_t hi, gap, delay_us;
+
+	if (!r->rx_any || r->rx_largest < r->rx_base) {
+		return 0;
+	}
+	hi = r->rx_largest; /* accepted, so its bit is set */
+	while (n < XF_ACK_RANGES) {
+		uint64_t lo = rx_scan_down(r, hi, false, &gap) ? gap + 1 : r->rx_base;
+
+		ranges[n].first = lo;
+		ranges[n].last = hi;
+		n++;
+		if (lo == r->rx_base || !rx_scan_down(r, lo - 1, true, &hi)) {
+			break;
+		}
+	}
+	*largest = ranges[0].last;
+	delay_us = now > r->rx_largest_time ? (now - r->rx_largest_time) / 1000u : 0;
+	*ack_delay_us = delay_us > UINT32_MAX ? UINT32_MAX : (uint32_t)delay_us;
+	return n;
+}
+
+void
+xf_reliab_ack_sent(struct xf_reliab *r)
+{
+	r->rx_unacked = 0;
+	r->ack_now = false;
+	r->st.acks_sent++;
+}
+
+/* --- session timers --------------------------------------------------------------- */
+
+bool
+xf_reliab_keepalive_due(const struct xf_reliab *r, uint64_t now)
+{
+	uint64_t last = XF_MAX(r->last_sent, r->last_recv);
+
+	return r->cfg.keepalive_ns != 0 && now >= last + r->cfg.keepalive_ns;
+}
+
+bool
+xf_reliab_idle_expired(const struct xf_reliab *r, uint64_t now)
+{
+	return r->cfg.idle_timeout_ns != 0 && now >= r->last_recv + r->cfg.idle_timeout_ns;
+}
+
+uint64_t
+xf_reliab_next_deadline(const struct xf_reliab *r)
+{
+	uint64_t d = XF_MIN(xf_reliab_loss_deadline(r), xf_reliab_ack_deadline(r));
+
+	if (r->cfg.keepalive_ns != 0) {
+		d = XF_MIN(d, XF_MAX(r->last_sent, r->last_recv) + r->cfg.keepalive_ns);
+	}
+	if (r->cfg.idle_timeout_ns != 0) {
+		d = XF_MIN(d, r->last_recv + r->cfg.idle_timeout_ns);
+	}
+	return d;
+}
+
+void
+xf_reliab_stats(const struct xf_reliab *r, struct xf_reliab_stats *stats)
+{
+	*stats = r->st;
+	stats->pto_backoff = r->pto_backoff;
+	stats->latest_rtt_ns = r->latest_rtt;
+	stats->min_rtt_ns = r->rtt_sampled ? r->min_rtt : 0;
+	stats->smoothed_rtt_ns = r->srtt;
+	stats->rttvar_ns = r->rttvar;
+}
