@@ -1,0 +1,923 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The sending side of one session. See xf_push.h and docs/PROTOCOL.md.
+ *
+ * Frames are encoded once, when their content is known, with packet number 0; the
+ * number is written into the header at each (re)transmission, so a retransmission
+ * is the same bytes under a new number. Every frame the session holds is in exactly
+ * one place: the send queue, the reliability engine (in flight), or freed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xf_base.h"
+#include "xf_push.h"
+
+/* docs/PROTOCOL.md, frame header: the packet number is the u64 at offset 16. */
+#define HDR_PN_OFFSET 16u
+
+/* Files whose data may be read at once: enough to keep small files pipelined. */
+#define ACTIVE_FILES 16u
+/* Frames asked of the reader in one request. */
+#define READ_CHUNK 32u
+/* Frame records beyond the tracked slots and the read-ahead, for control frames. */
+#define CONTROL_FRAMES 64u
+
+enum file_state {
+	F_UNLISTED = 0, /**< not yet in a FLIST frame (waiting for credit) */
+	F_LISTED,       /**< listed, no decision yet */
+	F_QUEUED,       /**< WHOLE: waiting for a reading slot */
+	F_READING,      /**< data being read and sent */
+	F_DATA_DONE,    /**< every DATA frame sent; FILE_END once all are acknowledged */
+	F_END_SENT,     /**< FILE_END sent; waiting for COMMIT */
+	F_SETTLED,      /**< committed, up to date or failed */
+};
+
+struct push_file {
+	uint8_t state;  /**< enum file_state */
+	uint8_t status; /**< enum xf_file_status once failed */
+	uint8_t eof;    /**< the reader delivered the last frame */
+	uint8_t pad;
+	uint32_t unacked;  /**< DATA frames sent, not yet acknowledged */
+	uint8_t asking;    /**< a read request is outstanding */
+	uint32_t asked;    /**< frames of that request not yet delivered */
+	uint64_t next_off; /**< offset of the next frame to ask for */
+	uint64_t size;     /**< at eof: bytes read */
+	uint64_t crc64;    /**< at eof */
+};
+
+/* A frame the session holds: queued to send, or in flight in the reliability engine. */
+struct push_frame {
+	void *frame;
+	uint8_t *payload;
+	uint16_t len;
+	uint8_t type;            /**< enum xf_msg_type */
+	uint8_t retransmit;      /**< queued again after a loss */
+	uint32_t file;           /**< file index for DATA and FILE_END */
+	struct push_frame *next; /**< send queue or free list */
+};
+
+struct xf_push {
+	struct xf_push_cfg cfg;
+	struct xf_push_io io;
+	struct xf_reliab *rel;
+	const struct xf_flist_entry *ent;
+	uint32_t count;
+	struct push_file *files;
+	enum xf_push_state state;
+
+	uint16_t peer_payload; /**< min(ours, the peer's max_payload) once known */
+	uint32_t credit;       /**< files with index < credit may be listed */
+	uint32_t next_list;    /**< next index to put in a FLIST frame */
+	uint32_t committed;    /**< receiver: every index below it is settled */
+	uint32_t next_queued;  /**< every index below it is F_END_SENT or F_SETTLED */
+	uint32_t active;       /**< files in F_READING */
+	uint32_t read_ahead;   /**< DATA frames asked of the reader and not yet sent once */
+	uint32_t pool_free;    /**< frame records free */
+	bool done_sent;        /**< our DONE (end of the list) is queued */
+	bool peer_done;        /**< the receiver's DONE arrived */
+	bool hello_queued;
+
+	struct push_frame *pool; /**< every frame record, allocated once */
+	struct push_frame *free_list;
+	struct push_frame *q_head, *q_tail;   /**< send queue, FIFO */
+	struct push_frame *rq_head, *rq_tail; /**< retransmissions, sent first */
+
+	struct xf_push_stats st;
+	uint16_t abort_code;
+};
+
+static inline void
+put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+/*
+ * A record and a buffer for a control frame. Records for the DATA frames the reader
+ * was asked for are reserved: control frames never take them, so a delivered frame
+ * always finds a record.
+ */
+static struct push_frame *
+pf_get(struct xf_push *p)
+{
+	struct push_frame *f = p->free_list;
+
+	if (f == NULL || p->pool_free <= p->read_ahead) {
+		return NULL;
+	}
+	f->frame = p->io.frame_alloc(p->io.arg, &f->payload);
+	if (f->frame == NULL) {
+		return NULL;
+	}
+	p->free_list = f->next;
+	p->pool_free--;
+	f->next = NULL;
+	f->retransmit = 0;
+	f->file = 0;
+	return f;
+}
+
+static void
+pf_put(struct xf_push *p, struct push_frame *f)
+{
+	if (f->frame != NULL) {
+		p->io.frame_free(p->io.arg, f->frame);
+		f->frame = NULL;
+	}
+	f->next = p->free_list;
+	p->free_list = f;
+	p->pool_free++;
+}
+
+static void
+enqueue(struct push_frame **head, struct push_frame **tail, struct push_frame *f)
+{
+	f->next = NULL;
+	if (*tail != NULL) {
+		(*tail)->next = f;
+	} else {
+		*head = f;
+	}
+	*tail = f;
+}
+
+static struct push_frame *
+dequeue(struct push_frame **head, struct push_frame **tail)
+{
+	struct push_frame *f = *head;
+
+	if (f != NULL) {
+		*head = f->next;
+		if (*head == NULL) {
+			*tail = NULL;
+		}
+		f->next = NULL;
+	}
+	return f;
+}
+
+static struct xf_hdr
+hdr_for(const struct xf_push *p, uint8_t type)
+{
+	struct xf_hdr h = { .type = type, .session = p->cfg.session_id };
+
+	return h;
+}
+
+static void
+settle(struct xf_push *p, uint32_t idx, uint8_t status)
+{
+	struct push_file *f = &p->files[idx];
+
+	if (f->state == F_SETTLED) {
+		return;
+	}
+	if (f->state == F_READING || f->state == F_DATA_DONE) {
+		p->active--;
+	}
+	f->state = F_SETTLED;
+	f->status = status;
+	if (status != XF_ST_OK) {
+		p->st.files_failed++;
+	}
+}
+
+/* Reliability callbacks: they only move frames between lists and count. */
+static void
+on_acked(void *arg, const struct xf_reliab_sent *s)
+{
+	struct xf_push *p = arg;
+	struct push_frame *f = s->handle;
+
+	if (f->type == XF_MSG_DATA && f->file < p->count && p->files[f->file].unacked > 0) {
+		p->files[f->file].unacked--;
+	}
+	pf_put(p, f);
+}
+
+static void
+on_lost(void *arg, const struct xf_reliab_sent *s)
+{
+	struct xf_push *p = arg;
+	struct push_frame *f = s->handle;
+
+	/* Content no longer needed once the file is settled (e.g. failed at the receiver). */
+	if ((f->type == XF_MSG_DATA || f->type == XF_MSG_FILE_END) && f->file < p->count &&
+	    p->files[f->file].state == F_SETTLED) {
+		pf_put(p, f);
+		return;
+	}
+	f->retransmit = 1;
+	enqueue(&p->rq_head, &p->rq_tail, f);
+}
+
+struct xf_push *
+xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io,
+               const struct xf_flist_entry *entries, uint32_t count, uint64_t now)
+{
+	struct xf_push *p;
+	struct xf_reliab_cfg rc;
+	uint32_t nframes;
+
+	if (cfg->session_id == 0 || cfg->max_payload < XF_PAYLOAD_MIN ||
+	    cfg->max_payload > XF_PAYLOAD_MAX || io->frame_alloc == NULL ||
+	    io->frame_send == NULL || io->frame_free == NULL || io->read_request == NULL ||
+	    (count > 0 && entries == NULL)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		return NULL;
+	}
+	p->cfg = *cfg;
+	p->io = *io;
+	p->ent = entries;
+	p->count = count;
+	p->state = XF_PUSH_HELLO;
+	p->peer_payload = cfg->max_payload;
+	p->st.files_total = count;
+	p->st.state = XF_PUSH_HELLO;
+	for (uint32_t i = 0; i < count; i++) {
+		if (entries[i].kind == XF_FILE_REG) {
+			p->st.bytes_total += entries[i].size;
+		}
+	}
+	p->files = calloc(count > 0 ? count : 1, sizeof(*p->files));
+	rc = cfg->reliab;
+	rc.on_acked = on_acked;
+	rc.on_lost = on_lost;
+	rc.on_spurious = NULL;
+	rc.cb_arg = p;
+	p->rel = xf_reliab_create(&rc, now);
+	/* Frame records: every tracked slot, the read-ahead, and the control frames queued. */
+	nframes = (rc.tx_slots != 0 ? rc.tx_slots : XF_RELIAB_DEFAULT_SLOTS) + XF_PUSH_READ_AHEAD +
+	          CONTROL_FRAMES;
+	p->pool = calloc(nframes, sizeof(*p->pool));
+	if (p->files == NULL || p->rel == NULL || p->pool == NULL) {
+		int err = p->rel == NULL ? errno : ENOMEM;
+
+		xf_push_destroy(p);
+		errno = err;
+		return NULL;
+	}
+	for (uint32_t i = 0; i < nframes; i++) {
+		p->pool[i].next = p->free_list;
+		p->free_list = &p->pool[i];
+	}
+	p->pool_free = nframes;
+	return p;
+}
+
+static void
+drain_queue(struct xf_push *p, struct push_frame **head, struct push_frame **tail)
+{
+	struct push_frame *f;
+
+	while ((f = dequeue(head, tail)) != NULL) {
+		pf_put(p, f);
+	}
+}
+
+void
+xf_push_destroy(struct xf_push *p)
+{
+	if (p == NULL) {
+		return;
+	}
+	drain_queue(p, &p->q_head, &p->q_tail);
+	drain_queue(p, &p->rq_head, &p->rq_tail);
+	/* Frames still in flight: the engine gives them back through on_acked/on_lost only
+	 * when driven, so free them from the pool directly. */
+	if (p->pool != NULL) {
+		uint32_t nframes = (p->cfg.reliab.tx_slots != 0 ? p->cfg.reliab.tx_slots
+		                                                : XF_RELIAB_DEFAULT_SLOTS) +
+		                   XF_PUSH_READ_AHEAD + CONTROL_FRAMES;
+
+		for (uint32_t i = 0; i < nframes; i++) {
+			if (p->pool[i].frame != NULL) {
+				p->io.frame_free(p->io.arg, p->pool[i].frame);
+				p->pool[i].frame = NULL;
+			}
+		}
+	}
+	xf_reliab_destroy(p->rel);
+	free(p->pool);
+	free(p->files);
+	free(p);
+}
+
+/* Encode a fixed message into a new frame and queue it. */
+static int
+queue_msg(struct xf_push *p, const struct xf_msg *msg, uint32_t file)
+{
+	struct push_frame *f = pf_get(p);
+	int len;
+
+	if (f == NULL) {
+		return -ENOBUFS;
+	}
+	len = xf_proto_encode(f->payload, p->peer_payload, msg);
+	if (len < 0) {
+		pf_put(p, f);
+		return len;
+	}
+	f->len = (uint16_t)len;
+	f->type = msg->hdr.type;
+	f->file = file;
+	enqueue(&p->q_head, &p->q_tail, f);
+	return 0;
+}
+
+static void
+queue_hello(struct xf_push *p)
+{
+	struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_HELLO) };
+
+	m.hello.min_version = XF_PROTO_VERSION;
+	m.hello.max_version = XF_PROTO_VERSION;
+	m.hello.max_payload = p->cfg.max_payload;
+	m.hello.flags = p->cfg.checksum ? XF_HELLO_F_CHECKSUM : 0;
+	m.hello.nonce = p->cfg.nonce;
+	m.hello.dest = p->cfg.dest;
+	m.hello.dest_len = (uint16_t)strlen(p->cfg.dest);
+	if (queue_msg(p, &m, 0) == 0) {
+		p->hello_queued = true;
+	}
+}
+
+static void
+queue_abort(struct xf_push *p, uint16_t code, const char *why)
+{
+	struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_ABORT) };
+
+	m.abort.code = code;
+	m.abort.msg = why;
+	m.abort.msg_len = (uint16_t)strlen(why);
+	queue_msg(p, &m, 0);
+}
+
+static void
+enter_aborted(struct xf_push *p, uint16_t code)
+{
+	p->state = XF_PUSH_ABORTED;
+	p->abort_code = code;
+	p->st.abort_code = code;
+	p->st.state = XF_PUSH_ABORTED;
+}
+
+/* List as many entries as credit and the frame pool allow. */
+static bool
+send_flist(struct xf_push *p)
+{
+	bool busy = false;
+
+	while (p->next_list < p->count && p->next_list < p->credit) {
+		struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_FLIST) };
+		struct xf_proto_builder b;
+		struct push_frame *f = pf_get(p);
+		uint32_t first = p->next_list;
+		int rc;
+
+		if (f == NULL) {
+			break;
+		}
+		m.flist.first_index = first;
+		rc = xf_proto_build_begin(&b, f->payload, p->peer_payload, &m);
+		while (rc == 0 && p->next_list < p->count && p->next_list < p->credit) {
+			rc = xf_proto_build_flist(&b, &p->ent[p->next_list]);
+			if (rc == 0) {
+				p->files[p->next_list].state = F_LISTED;
+				p->next_list++;
+			} else if (rc == -EINVAL || (rc == -ENOSPC && b.count == 0)) {
+				/* The entry can never be listed (too long for the frame): fail it,
+				 * and list a placeholder? No: the receiver must learn of every
+				 * index, so abort cleanly with a reason the operator can act on. */
+				XF_LOG(ERR, "push", "entry %u cannot be encoded in a %u-byte frame",
+				       p->next_list, p->peer_payload);
+				pf_put(p, f);
+				queue_abort(p, XF_ABORT_PROTOCOL, "entry too large for a frame");
+				enter_aborted(p, XF_ABORT_PROTOCOL);
+				return true;
+			}
+		}
+		if (p->next_list == p->count) {
+			/* The LAST flag lives in the flist flags field at build time. */
+			m.flist.flags = XF_FLIST_F_LAST;
+		}
+		if (m.flist.flags != 0) {
+			/* Rebuild the fixed part with the flag: cheap, the frame is small. */
+			uint32_t n = p->next_list - first;
+
+			rc = xf_proto_build_begin(&b, f->payload, p->peer_payload, &m);
+			for (uint32_t i = 0; rc == 0 && i < n; i++) {
+				rc = xf_proto_build_flist(&b, &p->ent[first + i]);
+			}
+		}
+		rc = xf_proto_build_finish(&b);
+		if (rc < 0) {
+			pf_put(p, f);
+			queue_abort(p, XF_ABORT_PROTOCOL, "file list encoding failed");
+			enter_aborted(p, XF_ABORT_PROTOCOL);
+			return true;
+		}
+		f->len = (uint16_t)rc;
+		f->type = XF_MSG_FLIST;
+		enqueue(&p->q_head, &p->q_tail, f);
+		busy = true;
+	}
+	if (p->next_list == p->count && !p->done_sent) {
+		struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_DONE) };
+
+		m.done.files = p->count;
+		if (queue_msg(p, &m, 0) == 0) {
+			p->done_sent = true;
+			busy = true;
+		}
+	}
+	return busy;
+}
+
+static void
+queue_file_end(struct xf_push *p, uint32_t idx)
+{
+	struct push_file *f = &p->files[idx];
+	struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_FILE_END) };
+
+	m.file_end.file = idx;
+	m.file_end.size = f->size;
+	m.file_end.crc64 = f->crc64;
+	if (queue_msg(p, &m, idx) == 0) {
+		f->state = F_END_SENT;
+		if (p->active > 0) {
+			p->active--;
+		}
+	}
+}
+
+static uint32_t
+frame_data_len(const struct xf_push *p)
+{
+	return p->peer_payload - XF_DATA_OVERHEAD;
+}
+
+/* Start reading queued files, and ask the reader for more frames of active ones. */
+static bool
+schedule_reads(struct xf_push *p)
+{
+	bool busy = false;
+
+	/* Files below the cursor need nothing more from us but their COMMIT. */
+	while (p->next_queued < p->next_list && (p->files[p->next_queued].state == F_END_SENT ||
+	                                         p->files[p->next_queued].state == F_SETTLED)) {
+		p->next_queued++;
+	}
+	for (uint32_t i = p->next_queued; i < p->next_list; i++) {
+		struct push_file *f = &p->files[i];
+		uint32_t n;
+		int rc;
+
+		if (f->state == F_QUEUED && p->active < ACTIVE_FILES) {
+			f->state = F_READING;
+			p->active++;
+		}
+		if (f->state != F_READING || f->asking || f->eof) {
+			continue;
+		}
+		if (p->read_ahead + READ_CHUNK > XF_PUSH_READ_AHEAD) {
+			break;
+		}
+		n = READ_CHUNK;
+		if (p->ent[i].size > f->next_off) {
+			/* Ask for what the scan saw, plus one frame to find the end. */
+			uint64_t left = (p->ent[i].size - f->next_off + frame_data_len(p) - 1) /
+			                frame_data_len(p);
+
+			n = (uint32_t)XF_MIN((uint64_t)READ_CHUNK, left + 1);
+		} else {
+			n = 1;
+		}
+		rc = p->io.read_request(p->io.arg, i, p->ent[i].path, p->ent[i].path_len,
+		                        f->next_off, n, frame_data_len(p));
+		if (rc == -EAGAIN) {
+			break;
+		}
+		if (rc < 0) {
+			settle(p, i, XF_ST_IO);
+			continue;
+		}
+		f->asking = 1;
+		f->asked = n;
+		p->read_ahead += n;
+		f->next_off += (uint64_t)n * frame_data_len(p);
+		busy = true;
+	}
+	return busy;
+}
+
+/* FILE_END for files whose data is all acknowledged. Regular files only. */
+static bool
+check_file_ends(struct xf_push *p)
+{
+	bool busy = false;
+
+	for (uint32_t i = p->next_queued; i < p->next_list; i++) {
+		struct push_file *f = &p->files[i];
+
+		if (f->state == F_DATA_DONE && f->unacked == 0) {
+			queue_file_end(p, i);
+			busy = true;
+		}
+	}
+	return busy;
+}
+
+static bool
+send_ack_if_due(struct xf_push *p, uint64_t now)
+{
+	struct xf_ack_range ranges[XF_ACK_RANGES];
+	struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_ACK) };
+	struct xf_proto_builder b;
+	uint64_t largest;
+	uint32_t delay;
+	unsigned int n;
+	uint8_t *payload;
+	void *frame;
+	int len;
+
+	if (xf_reliab_ack_deadline(p->rel) > now) {
+		return false;
+	}
+	n = xf_reliab_ack_build(p->rel, now, ranges, &largest, &delay);
+	if (n == 0) {
+		return false;
+	}
+	frame = p->io.frame_alloc(p->io.arg, &payload);
+	if (frame == NULL) {
+		return false;
+	}
+	m.hdr.pn = xf_reliab_next_pn(p->rel);
+	m.ack.largest = largest;
+	m.ack.ack_delay_us = delay;
+	len = xf_proto_build_begin(&b, payload, p->peer_payload, &m);
+	for (unsigned int i = 0; len == 0 && i < n; i++) {
+		if (xf_proto_build_ack(&b, &ranges[i]) < 0) {
+			break; /* fewer ranges fit: the most recent are first, keep those */
+		}
+	}
+	len = len == 0 ? xf_proto_build_finish(&b) : len;
+	if (len > 0 && p->io.frame_send(p->io.arg, frame, (uint16_t)len) == 0) {
+		xf_reliab_on_sent(p->rel, now, (uint32_t)len, NULL, 0, 0, NULL);
+		xf_reliab_ack_sent(p->rel);
+		p->st.wire_bytes_sent += (uint64_t)len;
+		p->st.frames_sent++;
+	}
+	p->io.frame_free(p->io.arg, frame);
+	return true;
+}
+
+/* Send from the queues while the engine, the pacer and the I/O layer allow. */
+static bool
+transmit(struct xf_push *p, uint64_t now)
+{
+	bool busy = false;
+
+	for (;;) {
+		struct push_frame **head = p->rq_head != NULL ? &p->rq_head : &p->q_head;
+		struct push_frame **tail = p->rq_head != NULL ? &p->rq_tail : &p->q_tail;
+		struct push_frame *f = *head;
+		uint64_t pn;
+
+		if (f == NULL || !xf_reliab_can_send(p->rel) ||
+		    xf_reliab_pace_next(p->rel, now, f->len) > now) {
+			break;
+		}
+		pn = xf_reliab_next_pn(p->rel);
+		put_be64(f->payload + HDR_PN_OFFSET, pn);
+		if (p->io.frame_send(p->io.arg, f->frame, f->len) < 0) {
+			break;
+		}
+		dequeue(head, tail);
+		xf_reliab_on_sent(p->rel, now, f->len, f, ((uint64_t)f->type << 32) | f->file,
+		                  XF_RELIAB_F_ACK_ELICITING |
+		                          (f->retransmit ? XF_RELIAB_F_RETRANSMIT : 0),
+		                  NULL);
+		p->st.wire_bytes_sent += f->len;
+		p->st.frames_sent++;
+		if (f->retransmit) {
+			p->st.retransmits++;
+		} else if (f->type == XF_MSG_DATA && p->read_ahead > 0) {
+			p->read_ahead--;
+		}
+		busy = true;
+	}
+	return busy;
+}
+
+static void
+on_hello_ack(struct xf_push *p, const struct xf_msg_hello *h)
+{
+	if (p->state != XF_PUSH_HELLO) {
+		return; /* a duplicate answer: already running */
+	}
+	if (h->status != 0) {
+		XF_LOG(ERR, "push", "session %08x refused by the peer (code %u)", p->cfg.session_id,
+		       h->status);
+		enter_aborted(p, h->status);
+		return;
+	}
+	if (h->nonce != p->cfg.nonce) {
+		return; /* not an answer to our HELLO: ignore, the timer resends */
+	}
+	p->peer_payload = XF_MIN(p->cfg.max_payload, h->max_payload);
+	p->credit = h->window;
+	p->state = XF_PUSH_RUNNING;
+	p->st.state = XF_PUSH_RUNNING;
+}
+
+static void
+on_decisions(struct xf_push *p, const struct xf_msg *msg)
+{
+	for (uint16_t i = 0; i < msg->decision.count; i++) {
+		struct xf_decision_rec d;
+		struct push_file *f;
+
+		xf_proto_decision_get(msg, i, &d);
+		if (d.file >= p->next_list) {
+			continue; /* never listed: a broken peer; ignore */
+		}
+		f = &p->files[d.file];
+		if (f->state != F_LISTED) {
+			continue; /* a duplicate decision */
+		}
+		switch (d.decision) {
+		case XF_DEC_UPTODATE:
+			p->st.files_uptodate++;
+			f->state = F_SETTLED;
+			break;
+		case XF_DEC_REFUSED:
+			settle(p, d.file, d.status != 0 ? d.status : XF_ST_BAD_PATH);
+			break;
+		case XF_DEC_WHOLE:
+		case XF_DEC_DELTA: /* delta matching is not done yet: send it whole */
+			if (p->ent[d.file].kind == XF_FILE_REG) {
+				f->state = F_QUEUED;
+			} else {
+				/* Directories and symlinks are made by the receiver from FLIST. */
+				f->state = F_END_SENT;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void
+on_commit(struct xf_push *p, const struct xf_msg *msg)
+{
+	uint32_t upto = XF_MIN(msg->commit.committed, p->next_list);
+
+	for (uint16_t i = 0; i < msg->commit.count; i++) {
+		struct xf_commit_fail cf;
+
+		xf_proto_commit_get(msg, i, &cf);
+		if (cf.file < p->next_list) {
+			settle(p, cf.file, (uint8_t)cf.status);
+		}
+	}
+	for (uint32_t i = p->committed; i < upto; i++) {
+		struct push_file *f = &p->files[i];
+
+		if (f->state != F_SETTLED) {
+			settle(p, i, XF_ST_OK);
+			p->st.files_committed++;
+		} else if (f->status == XF_ST_OK && p->ent[i].kind != XF_FILE_REG) {
+			/* directories and symlinks decided UPTODATE were counted there */
+		}
+	}
+	if (upto > p->committed) {
+		p->committed = upto;
+	}
+	if (msg->commit.credit > p->credit) {
+		p->credit = msg->commit.credit;
+	}
+}
+
+void
+xf_push_on_frame(struct xf_push *p, const struct xf_msg *msg, uint32_t bytes, uint64_t now)
+{
+	bool eliciting = msg->hdr.type != XF_MSG_ACK && !(msg->hdr.flags & XF_HDR_F_NOACK);
+
+	p->st.wire_bytes_received += bytes;
+	if (xf_reliab_rx_filter(p->rel, now, msg->hdr.pn, eliciting) < 0) {
+		return; /* a duplicate: counted by the engine, re-acked */
+	}
+	switch (msg->hdr.type) {
+	case XF_MSG_HELLO_ACK:
+		on_hello_ack(p, &msg->hello);
+		break;
+	case XF_MSG_ACK: {
+		struct xf_ack_range ranges[XF_ACK_RANGES];
+
+		for (uint16_t i = 0; i < msg->ack.count; i++) {
+			xf_proto_ack_get(msg, i, &ranges[i]);
+		}
+		if (xf_reliab_on_ack(p->rel, now, msg->ack.largest, msg->ack.ack_delay_us, ranges,
+		                     msg->ack.count) == -EPROTO) {
+			queue_abort(p, XF_ABORT_PROTOCOL, "ACK of a packet never sent");
+			enter_aborted(p, XF_ABORT_PROTOCOL);
+		}
+		break;
+	}
+	case XF_MSG_DECISION:
+		on_decisions(p, msg);
+		break;
+	case XF_MSG_COMMIT:
+		on_commit(p, msg);
+		break;
+	case XF_MSG_DONE:
+		p->peer_done = true;
+		break;
+	case XF_MSG_ABORT:
+		XF_LOG(ERR, "push", "session %08x aborted by the peer (code %u: %.*s)",
+		       p->cfg.session_id, msg->abort.code, (int)msg->abort.msg_len, msg->abort.msg);
+		enter_aborted(p, msg->abort.code != 0 ? msg->abort.code : XF_ABORT_PROTOCOL);
+		break;
+	default:
+		break; /* PING needs only the ACK; frames meant for a receiver are ignored */
+	}
+	xf_reliab_rx_accept(p->rel, now, msg->hdr.pn, eliciting);
+}
+
+void
+xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
+{
+	struct push_file *f;
+
+	(void)now;
+	if (rd->file >= p->count) {
+		if (rd->frame != NULL) {
+			p->io.frame_free(p->io.arg, rd->frame);
+		}
+		return;
+	}
+	f = &p->files[rd->file];
+	if (rd->frame != NULL) {
+		struct push_frame *pf = p->free_list; /* reserved by read_ahead: never NULL */
+		struct xf_hdr h = hdr_for(p, XF_MSG_DATA);
+		int len;
+
+		if (f->asked > 0) {
+			f->asked--;
+		}
+		if (f->state != F_READING || pf == NULL) {
+			p->io.frame_free(p->io.arg, rd->frame);
+			if (p->read_ahead > 0) {
+				p->read_ahead--;
+			}
+		} else {
+			/* The reader put the data after the DATA header: write the header. */
+			len = xf_proto_data_hdr_encode(rd->payload, &h, rd->file, rd->offset,
+			                               rd->len);
+			p->free_list = pf->next;
+			p->pool_free--;
+			pf->frame = rd->frame;
+			pf->payload = rd->payload;
+			pf->next = NULL;
+			pf->retransmit = 0;
+			pf->type = XF_MSG_DATA;
+			pf->file = rd->file;
+			if (len < 0) {
+				pf_put(p, pf);
+				p->read_ahead--;
+				settle(p, rd->file, XF_ST_IO);
+			} else {
+				/* read_ahead keeps counting it until its first transmission. */
+				pf->len = (uint16_t)len;
+				f->unacked++;
+				p->st.bytes_sent += rd->len;
+				enqueue(&p->q_head, &p->q_tail, pf);
+			}
+		}
+	}
+	if (!rd->last) {
+		return;
+	}
+	f->asking = 0;
+	/* Frames asked for but not delivered (the file ended early) are not coming. */
+	p->read_ahead -= XF_MIN(p->read_ahead, f->asked);
+	f->asked = 0;
+	f->next_off = rd->frame != NULL ? rd->offset + rd->len : rd->offset;
+	if (rd->error < 0) {
+		XF_LOG(WARNING, "push", "read of %.*s failed: %s", (int)p->ent[rd->file].path_len,
+		       p->ent[rd->file].path, strerror(-rd->error));
+		settle(p, rd->file, XF_ST_IO);
+		return;
+	}
+	if (rd->eof && f->state == F_READING) {
+		f->eof = 1;
+		f->size = rd->size;
+		f->crc64 = rd->crc64;
+		f->state = F_DATA_DONE;
+		p->st.files_sent++;
+	}
+}
+
+static bool
+all_settled(const struct xf_push *p)
+{
+	return p->committed >= p->count && p->next_list == p->count;
+}
+
+bool
+xf_push_poll(struct xf_push *p, uint64_t now)
+{
+	bool busy = false;
+
+	if (p->state == XF_PUSH_DONE) {
+		return false;
+	}
+	if (p->state == XF_PUSH_ABORTED) {
+		/* Send the ABORT if one is queued; nothing else. */
+		return transmit(p, now);
+	}
+	if (xf_reliab_idle_expired(p->rel, now)) {
+		XF_LOG(ERR, "push", "session %08x: peer silent past the timeout",
+		       p->cfg.session_id);
+		queue_abort(p, XF_ABORT_TIMEOUT, "peer silent past the session timeout");
+		enter_aborted(p, XF_ABORT_TIMEOUT);
+		return transmit(p, now);
+	}
+	if (p->state == XF_PUSH_HELLO && !p->hello_queued) {
+		queue_hello(p);
+		busy = true;
+	}
+	if (xf_reliab_on_timeout(p->rel, now) > 0) {
+		busy = true;
+	}
+	if (p->state == XF_PUSH_RUNNING) {
+		busy |= send_flist(p);
+		busy |= schedule_reads(p);
+		busy |= check_file_ends(p);
+		if (p->peer_done && all_settled(p)) {
+			p->state = XF_PUSH_CLOSING;
+			p->st.state = XF_PUSH_CLOSING;
+		}
+	}
+	busy |= transmit(p, now);
+	busy |= send_ack_if_due(p, now);
+	if (p->state == XF_PUSH_CLOSING && xf_reliab_bytes_in_flight(p->rel) == 0 &&
+	    xf_reliab_ack_deadline(p->rel) == XF_RELIAB_NEVER) {
+		p->state = XF_PUSH_DONE;
+		p->st.state = XF_PUSH_DONE;
+		busy = true;
+	}
+	if (p->state == XF_PUSH_RUNNING && xf_reliab_keepalive_due(p->rel, now)) {
+		struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_PING) };
+
+		queue_msg(p, &m, 0);
+		busy |= transmit(p, now);
+	}
+	return busy;
+}
+
+uint64_t
+xf_push_next_deadline(const struct xf_push *p)
+{
+	if (p->state == XF_PUSH_DONE || p->state == XF_PUSH_ABORTED) {
+		return XF_RELIAB_NEVER;
+	}
+	return xf_reliab_next_deadline(p->rel);
+}
+
+void
+xf_push_abort(struct xf_push *p, uint16_t code, uint64_t now)
+{
+	if (p->state == XF_PUSH_DONE || p->state == XF_PUSH_ABORTED) {
+		return;
+	}
+	drain_queue(p, &p->q_head, &p->q_tail);
+	drain_queue(p, &p->rq_head, &p->rq_tail);
+	queue_abort(p, code, code == XF_ABORT_CANCEL ? "cancelled by the operator" : "aborted");
+	enter_aborted(p, code);
+	transmit(p, now);
+}
+
+void
+xf_push_stats(const struct xf_push *p, struct xf_push_stats *st)
+{
+	*st = p->st;
+	st->state = (uint8_t)p->state;
+}
+
+void
+xf_push_reliab_stats(const struct xf_push *p, struct xf_reliab_stats *st)
+{
+	xf_reliab_stats(p->rel, st);
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The sending side of one session (a push job), as a state machine: handshake,
+ * FLIST under credit, DATA from the file reader, FILE_END once a file's data is
+ * acknowledged, COMMIT progress, DONE. Reliability is xf_reliab's.
+ *
+ * Pure C, no EAL, no I/O of its own: frames, file reads and time come through
+ * struct xf_push_io, so the same code runs on an RX core over DPDK and in a unit
+ * test over an in-memory channel. Owned by one core; no locks.
+ */
+#ifndef XF_PUSH_H
+#define XF_PUSH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xf_proto.h"
+#include "xf_reliab.h"
+
+/** Where the session is. */
+enum xf_push_state {
+	XF_PUSH_HELLO = 1, /**< HELLO sent, waiting for HELLO_ACK */
+	XF_PUSH_RUNNING,   /**< file list and data flowing */
+	XF_PUSH_CLOSING,   /**< every file settled, DONE exchanged, draining ACKs */
+	XF_PUSH_DONE,      /**< finished: every file committed, up to date or failed */
+	XF_PUSH_ABORTED,   /**< ended early: see abort_code */
+};
+
+/**
+ * The I/O a session needs. Frame buffers are opaque handles (an rte_mbuf on the
+ * appliance) with room for one UDP payload of the negotiated size.
+ */
+struct xf_push_io {
+	void *arg; /**< first argument of every callback */
+	/** A frame buffer; *payload points where the UDP payload goes. NULL when none. */
+	void *(*frame_alloc)(void *arg, uint8_t **payload);
+	/**
+	 * Send len payload bytes of a frame. The session keeps its reference for
+	 * retransmission until xf_push_io.frame_free; the I/O layer must not change the
+	 * bytes. Returns 0, or -EAGAIN if it cannot send now (the session retries).
+	 */
+	int (*frame_send)(void *arg, void *frame, uint16_t len);
+	/** The session is done with a frame. */
+	void (*frame_free)(void *arg, void *frame);
+	/**
+	 * Ask the file reader for up to nframes frames of data_len bytes each, from
+	 * offset on, of a regular file (path relative to the push's source root). The
+	 * reader answers with xf_push_on_read(): one call per frame, in offset order, the
+	 * last one with eof set when the end of the file was reached. Requests for one file
+	 * come one at a time and in offset order, so the reader can keep the file open and
+	 * its CRC running between them. Returns 0, or -EAGAIN to be asked again later.
+	 */
+	int (*read_request)(void *arg, uint32_t file, const char *path, uint16_t path_len,
+	                    uint64_t offset, uint32_t nframes, uint32_t data_len);
+};
+
+/** What the session reports. */
+struct xf_push_stats {
+	uint32_t files_total;         /**< entries in the file list */
+	uint32_t files_committed;     /**< settled: committed at the receiver */
+	uint32_t files_uptodate;      /**< settled: nothing to send */
+	uint32_t files_failed;        /**< settled: failed (refused, read error, receiver error) */
+	uint32_t files_sent;          /**< files whose data was sent */
+	uint64_t bytes_total;         /**< bytes of regular files in the list */
+	uint64_t bytes_sent;          /**< file bytes sent in DATA (first transmission) */
+	uint64_t wire_bytes_sent;     /**< UDP payload bytes sent, every frame */
+	uint64_t wire_bytes_received; /**< UDP payload bytes received */
+	uint64_t frames_sent;
+	uint64_t retransmits;
+	uint16_t abort_code; /**< enum xf_abort_code when ABORTED */
+	uint8_t state;       /**< enum xf_push_state */
+};
+
+/** A read result delivered by the reader. */
+struct xf_push_read {
+	uint32_t file;
+	void *frame;      /**< filled frame, or NULL (eof with no more data, or an error) */
+	uint8_t *payload; /**< the frame's payload start; data is at payload + XF_DATA_OVERHEAD */
+	uint32_t len;     /**< data bytes in the frame */
+	uint64_t offset;  /**< file offset of the data */
+	bool last;        /**< the last answer to this request */
+	bool eof;         /**< end of file reached: size and crc64 are final */
+	int32_t error;    /**< -errno if the read failed (then last is true) */
+	uint64_t size;    /**< at eof: bytes of the whole file */
+	uint64_t crc64;   /**< at eof: CRC-64/XZ of the whole file */
+};
+
+/** Frames the reader may have been asked for and not yet sent, per session. */
+#define XF_PUSH_READ_AHEAD 256u
+
+struct xf_push_cfg {
+	uint32_t session_id;         /**< nonzero, random */
+	uint64_t nonce;              /**< random */
+	const char *dest;            /**< destination path in the peer's volume ("" for its root) */
+	uint16_t max_payload;        /**< largest UDP payload we send and accept */
+	bool checksum;               /**< ask for quick check by checksum */
+	struct xf_reliab_cfg reliab; /**< callbacks are set by the session */
+};
+
+struct xf_push;
+
+/**
+ * Create a session over a file list (the entries and their path bytes must outlive it)
+ * and queue its HELLO.
+ * @return the session, or NULL with errno EINVAL (bad config, no entries allowed is fine)
+ *         or ENOMEM.
+ */
+struct xf_push *xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io,
+                               const struct xf_flist_entry *entries, uint32_t count, uint64_t now);
+
+/** Free the session and every frame it still holds. NULL is a no-op. */
+void xf_push_destroy(struct xf_push *p);
+
+/**
+ * A frame from the peer (already decoded, session id checked by the caller).
+ * @param bytes Its UDP payload length, for the wire counters.
+ */
+void xf_push_on_frame(struct xf_push *p, const struct xf_msg *msg, uint32_t bytes, uint64_t now);
+
+/** A read result from the reader; the session takes the frame. */
+void xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now);
+
+/**
+ * Do what is due: (re)send frames, FLIST under credit, FILE_END, ACKs, timers, pacing.
+ * @return true if it did anything (busy), false if idle.
+ */
+bool xf_push_poll(struct xf_push *p, uint64_t now);
+
+/** When xf_push_poll() must next run if nothing arrives (ns), or XF_RELIAB_NEVER. */
+uint64_t xf_push_next_deadline(const struct xf_push *p);
+
+/** Cancel: send ABORT(code) and end. */
+void xf_push_abort(struct xf_push *p, uint16_t code, uint64_t now);
+
+void xf_push_stats(const struct xf_push *p, struct xf_push_stats *st);
+
+/** The reliability engine's counters (RTT, losses). */
+void xf_push_reliab_stats(const struct xf_push *p, struct xf_reliab_stats *st);
+
+#endif /* XF_PUSH_H */

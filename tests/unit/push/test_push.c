@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The sending side of a session against a scripted receiver, over an in-memory
+ * channel that loses, duplicates and reorders the sender's frames (seeded).
+ *
+ * The receiver here is a test double, written from docs/PROTOCOL.md: it answers
+ * HELLO, decides each file, rebuilds files from DATA frames, checks FILE_END against
+ * the bytes it got, commits in order and says DONE. Its own frames go through a
+ * lossless direction so that it needs no retransmission of its own; losses of the
+ * sender's frames and of the ACKs' effect (a frame delivered twice) are what is tested.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "xf_base.h"
+#include "xf_csum.h"
+#include "xf_push.h"
+
+#define MAX_FILES 300
+#define MAX_Q     65536
+#define TICK_NS   50000ull /* 50 us of simulated time per loop turn */
+
+struct tframe {
+	uint8_t buf[XF_PAYLOAD_MAX];
+};
+
+/* A datagram on the wire: a copy of the bytes. */
+struct dgram {
+	uint16_t len;
+	uint64_t due; /* delivery time (ns) */
+	uint64_t seq; /* send order: ties in due time keep it, as a wire does */
+	uint8_t *bytes;
+};
+
+struct chan {
+	struct dgram q[MAX_Q];
+	unsigned int n;
+};
+
+struct rfile {
+	uint8_t *data; /* rebuilt contents */
+	uint64_t size;
+	uint8_t decided;
+	uint8_t decision;
+	uint8_t settled;
+	uint8_t failed;
+};
+
+static struct {
+	/* the source tree, in memory */
+	struct xf_flist_entry ent[MAX_FILES];
+	char paths[MAX_FILES][32];
+	uint8_t *src[MAX_FILES];
+	uint32_t count;
+	/* reader state per file */
+	uint64_t crc[MAX_FILES];
+	/* pending read requests */
+	struct {
+		uint32_t file;
+		uint64_t off;
+		uint32_t n, dl;
+	} reads[1024];
+	unsigned int nreads;
+	/* the channel */
+	struct chan to_rx, to_tx;
+	uint64_t now;
+	uint64_t seq;
+	uint64_t seed;
+	unsigned int loss_pct, dup_pct, reorder_pct;
+	/* the scripted receiver */
+	struct rfile rf[MAX_FILES];
+	uint32_t window;
+	uint32_t total; /* from the sender's DONE, or UINT32_MAX */
+	uint32_t committed;
+	uint64_t rx_pn;   /* receiver's packet numbers */
+	uint64_t largest; /* largest pn seen from the sender */
+	uint8_t *seen;    /* pn seen, for the receiver's duplicate check */
+	unsigned int dups_applied;
+	unsigned int frames_alive;
+	unsigned int refuse_index; /* a file the receiver refuses, or UINT32_MAX */
+	unsigned int uptodate_index;
+	bool done_sent;
+	uint32_t session;
+	uint64_t nonce;
+} T;
+
+static uint32_t
+rnd(void)
+{
+	T.seed ^= T.seed << 13;
+	T.seed ^= T.seed >> 7;
+	T.seed ^= T.seed << 17;
+	return (uint32_t)(T.seed >> 11);
+}
+
+static void *
+t_alloc(void *arg, uint8_t **payload)
+{
+	struct tframe *f = malloc(sizeof(*f));
+
+	(void)arg;
+	if (f == NULL) {
+		return NULL;
+	}
+	T.frames_alive++;
+	*payload = f->buf;
+	return f;
+}
+
+static void
+t_free(void *arg, void *frame)
+{
+	(void)arg;
+	T.frames_alive--;
+	free(frame);
+}
+
+static void
+chan_put(struct chan *c, const uint8_t *bytes, uint16_t len, uint64_t due)
+{
+	CU_ASSERT_FATAL(c->n < MAX_Q);
+	c->q[c->n].bytes = malloc(len);
+	memcpy(c->q[c->n].bytes, bytes, len);
+	c->q[c->n].len = len;
+	c->q[c->n].due = due;
+	c->q[c->n].seq = T.seq++;
+	c->n++;
+}
+
+static int
+t_send(void *arg, void *frame, uint16_t len)
+{
+	struct tframe *f = frame;
+	uint64_t due = T.now + 200000; /* 200 us one way */
+
+	(void)arg;
+	if (rnd() % 100 < T.loss_pct) {
+		return 0; /* lost on the wire */
+	}
+	if (rnd() % 100 < T.reorder_pct) {
+		due += 100000 + rnd() % 400000;
+	}
+	chan_put(&T.to_rx, f->buf, len, due);
+	if (rnd() % 100 < T.dup_pct) {
+		chan_put(&T.to_rx, f->buf, len, due + 50000);
+	}
+	return 0;
+}
+
+static int
+t_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
+               uint32_t nframes, uint32_t data_len)
+{
+	(void)arg;
+	CU_ASSERT_EQUAL(path_len, strlen(T.paths[file]));
+	CU_ASSERT_EQUAL(memcmp(path, T.paths[file], path_len), 0);
+	CU_ASSERT_FATAL(T.nreads < 1024);
+	T.reads[T.nreads].file = file;
+	T.reads[T.nreads].off = offset;
+	T.reads[T.nreads].n = nframes;
+	T.reads[T.nreads].dl = data_len;
+	T.nreads++;
+	return 0;
+}
+
+/* The reader: serve requests in order, the CRC running per file. */
+static void
+serve_reads(struct xf_push *p)
+{
+	for (unsigned int r = 0; r < T.nreads; r++) {
+		uint32_t file = T.reads[r].file;
+		uint64_t off = T.reads[r].off, size = T.ent[file].size;
+
+		if (off == 0) {
+			T.crc[file] = 0;
+		}
+		for (uint32_t k = 0; k < T.reads[r].n; k++) {
+			struct xf_push_read rd = { .file = file, .offset = off };
+			uint64_t len = off < size ? XF_MIN((uint64_t)T.reads[r].dl, size - off) : 0;
+
+			if (len > 0) {
+				rd.frame = t_alloc(NULL, &rd.payload);
+				memcpy(rd.payload + XF_DATA_OVERHEAD, T.src[file] + off, len);
+				T.crc[file] = xf_csum_crc64(T.crc[file], T.src[file] + off, len);
+				rd.len = (uint32_t)len;
+			}
+			off += len;
+			rd.eof = off == size && (len < T.reads[r].dl || len == 0);
+			rd.last = rd.eof || k + 1 == T.reads[r].n;
+			rd.size = off;
+			rd.crc64 = T.crc[file];
+			xf_push_on_read(p, &rd, T.now);
+			if (rd.last) {
+				break;
+			}
+		}
+	}
+	T.nreads = 0;
+}
+
+/* The receiver's frames: encoded and put on the lossless direction. */
+static void
+rx_send(struct xf_msg *m)
+{
+	uint8_t buf[XF_PAYLOAD_MAX];
+	int len;
+
+	m->hdr.session = T.session;
+	m->hdr.pn = T.rx_pn++;
+	len = xf_proto_encode(buf, sizeof(buf), m);
+	CU_ASSERT_FATAL(len > 0);
+	chan_put(&T.to_tx, buf, (uint16_t)len, T.now + 200000);
+}
+
+static void
+rx_send_built(struct xf_proto_builder *b)
+{
+	int len = xf_proto_build_finish(b);
+
+	CU_ASSERT_FATAL(len > 0);
+	chan_put(&T.to_tx, b->buf, (uint16_t)len, T.now + 200000);
+}
+
+static void
+rx_ack(uint64_t pn)
+{
+	/* Acknowledge exactly the one frame: the sender must cope with single ranges. */
+	struct xf_msg m = { .hdr = { .type = XF_MSG_ACK, .session = T.session, .pn = T.rx_pn++ } };
+	struct xf_ack_range r = { pn, pn };
+	struct xf_proto_builder b;
+	uint8_t buf[256];
+
+	m.ack.largest = pn;
+	CU_ASSERT_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m) == 0);
+	CU_ASSERT_FATAL(xf_proto_build_ack(&b, &r) == 0);
+	rx_send_built(&b);
+}
+
+static bool
+rx_settle_ready(uint32_t i)
+{
+	return T.rf[i].settled;
+}
+
+static void
+rx_commit_progress(void)
+{
+	struct xf_msg m = { .hdr = { .type = XF_MSG_COMMIT, .session = T.session } };
+	struct xf_proto_builder b;
+	uint8_t buf[XF_PAYLOAD_MAX];
+	uint32_t before = T.committed;
+
+	while (T.committed < T.total && T.committed < MAX_FILES && rx_settle_ready(T.committed)) {
+		T.committed++;
+	}
+	if (T.committed == before) {
+		goto done;
+	}
+	m.hdr.pn = T.rx_pn++;
+	m.commit.committed = T.committed;
+	m.commit.credit = T.committed + T.window;
+	CU_ASSERT_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m) == 0);
+	for (uint32_t i = before; i < T.committed; i++) {
+		if (T.rf[i].failed) {
+			struct xf_commit_fail cf = { i, XF_ST_BAD_PATH };
+
+			CU_ASSERT_FATAL(xf_proto_build_commit(&b, &cf) == 0);
+		}
+	}
+	rx_send_built(&b);
+done:
+	if (T.committed == T.total && !T.done_sent) {
+		struct xf_msg d = { .hdr = { .type = XF_MSG_DONE } };
+
+		d.done.files = T.committed;
+		rx_send(&d);
+		T.done_sent = true;
+	}
+}
+
+/* The receiver handles one datagram from the sender. */
+static void
+rx_handle(const uint8_t *bytes, uint16_t len)
+{
+	struct xf_msg m;
+	enum xf_proto_reason why;
+	bool dup;
+
+	CU_ASSERT_FATAL(xf_proto_decode(bytes, len, &m, &why) == 0);
+	CU_ASSERT_EQUAL(m.hdr.session, T.session);
+	CU_ASSERT_FATAL(m.hdr.pn < 1u << 20);
+	dup = T.seen[m.hdr.pn];
+	T.seen[m.hdr.pn] = 1;
+	if (m.hdr.type != XF_MSG_ACK) {
+		rx_ack(m.hdr.pn);
+	}
+	if (dup) {
+		return;
+	}
+	switch (m.hdr.type) {
+	case XF_MSG_HELLO: {
+		struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK } };
+
+		CU_ASSERT_EQUAL(m.hello.min_version, XF_PROTO_VERSION);
+		CU_ASSERT_EQUAL(m.hello.dest_len, 4);
+		a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
+		a.hello.max_payload = 1472;
+		a.hello.window = T.window;
+		a.hello.nonce = m.hello.nonce;
+		T.nonce = m.hello.nonce;
+		rx_send(&a);
+		break;
+	}
+	case XF_MSG_FLIST: {
+		struct xf_msg d = { .hdr = { .type = XF_MSG_DECISION, .session = T.session } };
+		struct xf_proto_builder b;
+		struct xf_flist_entry e;
+		uint32_t cur = 0, idx = m.flist.first_index;
+		uint8_t buf[XF_PAYLOAD_MAX];
+
+		/* Entries never arrive beyond the credit the receiver gave. */
+		CU_ASSERT(m.flist.first_index + m.flist.count <= T.committed + T.window);
+		d.hdr.pn = T.rx_pn++;
+		CU_ASSERT_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &d) == 0);
+		while (xf_proto_flist_next(&m, &cur, &e)) {
+			struct xf_decision_rec rec = { .file = idx };
+
+			CU_ASSERT_EQUAL(e.path_len, strlen(T.paths[idx]));
+			CU_ASSERT_EQUAL(e.size, T.ent[idx].size);
+			if (T.rf[idx].decided) {
+				/* The same entry again (a retransmission): same answer, nothing
+				 * reset. */
+				rec.decision = T.rf[idx].decision;
+				rec.status = rec.decision == XF_DEC_REFUSED ? XF_ST_BAD_PATH : 0;
+			} else if (idx == T.refuse_index) {
+				rec.decision = XF_DEC_REFUSED;
+				rec.status = XF_ST_BAD_PATH;
+				T.rf[idx].settled = T.rf[idx].failed = 1;
+			} else if (idx == T.uptodate_index || e.kind != XF_FILE_REG) {
+				rec.decision = XF_DEC_UPTODATE;
+				T.rf[idx].settled = 1;
+			} else {
+				rec.decision = XF_DEC_WHOLE;
+				T.rf[idx].data = calloc(1, e.size + 1);
+			}
+			T.rf[idx].decided = 1;
+			T.rf[idx].decision = rec.decision;
+			CU_ASSERT_FATAL(xf_proto_build_decision(&b, &rec) == 0);
+			idx++;
+		}
+		rx_send_built(&b);
+		if (m.flist.flags & XF_FLIST_F_LAST) {
+			CU_ASSERT_EQUAL(idx, T.count);
+		}
+		rx_commit_progress();
+		break;
+	}
+	case XF_MSG_DATA:
+		CU_ASSERT_FATAL(m.data.file < T.count);
+		CU_ASSERT_FATAL(T.rf[m.data.file].data != NULL);
+		CU_ASSERT_FATAL(m.data.offset + m.data.len <= T.ent[m.data.file].size);
+		CU_ASSERT_FALSE(T.rf[m.data.file].settled);
+		memcpy(T.rf[m.data.file].data + m.data.offset, m.data.bytes, m.data.len);
+		T.rf[m.data.file].size = XF_MAX(T.rf[m.data.file].size, m.data.offset + m.data.len);
+		break;
+	case XF_MSG_FILE_END: {
+		struct rfile *f = &T.rf[m.file_end.file];
+
+		if (f->settled) {
+			break; /* a retransmitted FILE_END */
+		}
+		/* FILE_END comes only after all the file's data: it is all here. */
+		CU_ASSERT_EQUAL(m.file_end.size, T.ent[m.file_end.file].size);
+		CU_ASSERT_EQUAL(f->size, m.file_end.size);
+		CU_ASSERT_EQUAL(xf_csum_crc64(0, f->data, f->size), m.file_end.crc64);
+		CU_ASSERT_EQUAL(memcmp(f->data, T.src[m.file_end.file], f->size), 0);
+		f->settled = 1;
+		rx_commit_progress();
+		break;
+	}
+	case XF_MSG_DONE:
+		T.total = m.done.files;
+		CU_ASSERT_EQUAL(T.total, T.count);
+		rx_commit_progress();
+		break;
+	default:
+		break;
+	}
+}
+
+/* Deliver what is due in a channel, in due order (which reorders). */
+static unsigned int
+deliver(struct chan *c, struct xf_push *p)
+{
+	unsigned int n = 0;
+
+	for (;;) {
+		unsigned int best = c->n;
+
+		for (unsigned int i = 0; i < c->n; i++) {
+			if (c->q[i].due <= T.now &&
+			    (best == c->n || c->q[i].due < c->q[best].due ||
+			     (c->q[i].due == c->q[best].due && c->q[i].seq < c->q[best].seq))) {
+				best = i;
+			}
+		}
+		if (best == c->n) {
+			return n;
+		}
+		{
+			struct dgram d = c->q[best];
+
+			c->q[best] = c->q[--c->n];
+			if (p == NULL) {
+				rx_handle(d.bytes, d.len);
+			} else {
+				struct xf_msg m;
+
+				CU_ASSERT_FATAL(xf_proto_decode(d.bytes, d.len, &m, NULL) == 0);
+				xf_push_on_frame(p, &m, d.len, T.now);
+			}
+			free(d.bytes);
+			n++;
+		}
+	}
+}
+
+static void
+setup(uint32_t count, uint64_t max_size, unsigned int loss, unsigned int dup, unsigned int reorder,
+      uint32_t window)
+{
+	memset(&T, 0, sizeof(T));
+	T.seed = 0x9e3779b97f4a7c15ull ^ (count * 31 + loss);
+	T.count = count;
+	T.loss_pct = loss;
+	T.dup_pct = dup;
+	T.reorder_pct = reorder;
+	T.window = window;
+	T.total = UINT32_MAX;
+	T.refuse_index = UINT32_MAX;
+	T.uptodate_index = UINT32_MAX;
+	T.session = 0x1234abcd;
+	T.seen = calloc(1u << 20, 1);
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t size = max_size == 0 ? 0 : rnd() % (max_size + 1);
+
+		if (i % 7 == 3) {
+			size = 1448 * (1 + i % 3); /* exact multiples of a frame's data */
+		}
+		snprintf(T.paths[i], sizeof(T.paths[i]), "d%u/f%u", i % 5, i);
+		T.src[i] = malloc(size + 1);
+		for (uint64_t k = 0; k < size; k++) {
+			T.src[i][k] = (uint8_t)rnd();
+		}
+		T.ent[i] = (struct xf_flist_entry){
+			.kind = XF_FILE_REG,
+			.mode = 0644,
+			.size = size,
+			.mtime_ns = 1700000000000000000ll + i,
+			.path = T.paths[i],
+			.path_len = (uint16_t)strlen(T.paths[i]),
+		};
+	}
+}
+
+static void
+teardown(void)
+{
+	for (uint32_t i = 0; i < T.count; i++) {
+		free(T.src[i]);
+		free(T.rf[i].data);
+	}
+	for (unsigned int i = 0; i < T.to_rx.n; i++) {
+		free(T.to_rx.q[i].bytes);
+	}
+	for (unsigned int i = 0; i < T.to_tx.n; i++) {
+		free(T.to_tx.q[i].bytes);
+	}
+	free(T.seen);
+}
+
+/* Run a push to the end; returns its final stats. */
+static void
+run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
+{
+	struct xf_push_cfg cfg = {
+		.session_id = T.session,
+		.nonce = 42,
+		.dest = "dest",
+		.max_payload = 1472,
+		.reliab = { .tx_slots = 1024,
+		            .rx_window = 1024,
+		            .initial_rtt_ns = 1000000,
+		            .idle_timeout_ns = 5000000000ull,
+		            .keepalive_ns = 100000000ull },
+	};
+	struct xf_push_io io = { .frame_alloc = t_alloc,
+		                 .frame_send = t_send,
+		                 .frame_free = t_free,
+		                 .read_request = t_read_request };
+	struct xf_push *p;
+	unsigned long turns = 0;
+
+	T.now = 1000000000ull;
+	p = xf_push_create(&cfg, &io, T.ent, T.count, T.now);
+	CU_ASSERT_FATAL(p != NULL);
+	for (;;) {
+		xf_push_stats(p, st);
+		if (st->state == XF_PUSH_DONE || st->state == XF_PUSH_ABORTED) {
+			break;
+		}
+		xf_push_poll(p, T.now);
+		serve_reads(p);
+		xf_push_poll(p, T.now);
+		deliver(&T.to_rx, NULL);
+		deliver(&T.to_tx, p);
+		T.now += TICK_NS;
+		CU_ASSERT_FATAL(++turns < 2000000); /* 100 s of simulated time */
+	}
+	xf_push_reliab_stats(p, rs);
+	xf_push_destroy(p);
+	CU_ASSERT_EQUAL(T.frames_alive, 0); /* every frame buffer came back */
+}
+
+static void
+test_clean_channel(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	setup(200, 20000, 0, 0, 0, 32);
+	T.refuse_index = 17;
+	T.uptodate_index = 5;
+	run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_total, 200);
+	CU_ASSERT_EQUAL(st.files_failed, 1);
+	CU_ASSERT_EQUAL(st.files_uptodate, 1);
+	CU_ASSERT_EQUAL(st.files_committed, 198);
+	CU_ASSERT_EQUAL(st.files_sent, 198);
+	CU_ASSERT_EQUAL(st.retransmits, 0);
+	if (st.retransmits != 0) {
+		fprintf(stderr, "lost %lu pto %lu spurious %lu srtt %lu\n", (unsigned long)rs.lost,
+		        (unsigned long)rs.pto, (unsigned long)rs.spurious,
+		        (unsigned long)rs.smoothed_rtt_ns);
+	}
+	CU_ASSERT_EQUAL(T.committed, 200);
+	teardown();
+}
+
+static void
+test_lossy_channel(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	/* 3% loss, 1% duplication, 10% reordering of the sender's frames. */
+	setup(300, 30000, 3, 1, 10, 64);
+	run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, 300);
+	CU_ASSERT_EQUAL(st.files_failed, 0);
+	CU_ASSERT(st.retransmits > 0);
+	CU_ASSERT(rs.lost > 0);
+	CU_ASSERT_EQUAL(T.committed, 300);
+	teardown();
+}
+
+static void
+test_empty_list_and_empty_files(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	setup(0, 0, 0, 0, 0, 16);
+	run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_total, 0);
+	teardown();
+
+	setup(10, 0, 0, 0, 0, 16); /* ten empty files (and some of one or two frames) */
+	run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, 10);
+	teardown();
+}
+
+static void
+test_silent_peer_times_out(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	setup(3, 100, 100, 0, 0, 16); /* everything the sender sends is lost */
+	run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_ABORTED);
+	CU_ASSERT_EQUAL(st.abort_code, XF_ABORT_TIMEOUT);
+	teardown();
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+	unsigned int failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS) {
+		return 1;
+	}
+	s = CU_add_suite("push", NULL, NULL);
+	if (s == NULL || CU_add_test(s, "clean channel", test_clean_channel) == NULL ||
+	    CU_add_test(s, "lossy channel", test_lossy_channel) == NULL ||
+	    CU_add_test(s, "empty list, empty files", test_empty_list_and_empty_files) == NULL ||
+	    CU_add_test(s, "silent peer times out", test_silent_peer_times_out) == NULL) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	return failures == 0 ? 0 : 1;
+}
