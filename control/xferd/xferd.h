@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The xferd program: command line, modes, and the run loop of the control thread. */
+#ifndef XFERD_H
+#define XFERD_H
+
+#include <stdbool.h>
+
+struct xf_config;
+
+enum xferd_mode {
+	XFERD_MODE_RUN = 0, /**< the daemon, in the foreground */
+	XFERD_MODE_CHECK,   /**< validate the configuration, exit 0 or 1 */
+	XFERD_MODE_DUMP,    /**< print the effective configuration */
+	XFERD_MODE_HELP,    /**< usage was printed */
+};
+
+struct xferd_opts {
+	const char *config; /**< -c FILE */
+	char **sets;        /**< --set KEY.PATH=VALUE, in order */
+	unsigned int nsets;
+	enum xferd_mode mode;
+	bool json;    /**< --format json */
+	bool verbose; /**< -v */
+};
+
+/** Parse argv. @return 0, -EINVAL (usage printed), -ENOMEM. */
+int xferd_parse_args(int argc, char **argv, struct xferd_opts *o);
+void xferd_opts_free(struct xferd_opts *o);
+
+/** Load the file with the --set overrides, errors printed to stderr. @return 0 or -errno. */
+int xferd_load_config(const struct xferd_opts *o, struct xf_config **cfg);
+
+/** --check and --dump-config. @return the process exit code. */
+int xferd_check(const struct xferd_opts *o);
+int xferd_dump(const struct xferd_opts *o);
+
+/** Run the daemon until SIGINT, SIGTERM or `xferctl shutdown`. @return the exit code. */
+int xferd_run(const struct xferd_opts *o);
+
+#endif /* XFERD_H */
