@@ -103,7 +103,7 @@ check_hdr(const struct xf_hdr *h)
 	if (h->type == 0 || h->type > XF_MSG_TYPE_MAX) {
 		return XF_R_TYPE;
 	}
-	if (h->flags & ~XF_HDR_F_NOACK) {
+	if (h->flags & ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY)) {
 		return XF_R_RESERVED;
 	}
 	if (h->session == 0) {

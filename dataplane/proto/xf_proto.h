@@ -93,6 +93,12 @@ struct xf_hdr {
 
 /** The frame carries no data that needs acknowledging (ACK, PING replies). */
 #define XF_HDR_F_NOACK 0x0001u
+/**
+ * The frame is sent by the session's responder (the receiving side). Session ids are
+ * chosen by each initiator, so two appliances pushing to each other may pick the same
+ * id; the flag says which of the two sessions a frame belongs to.
+ */
+#define XF_HDR_F_REPLY 0x0002u
 
 /** File kinds in FLIST entries. */
 enum xf_file_kind {

@@ -945,11 +945,13 @@ test_header(void)
 		}
 		buf[3] = t;
 
-		for (unsigned int bit = 1; bit < 16; bit++) {
+		for (unsigned int bit = 2; bit < 16; bit++) {
 			put_be(buf + 4, 2, 1u << bit);
 			expect_reject(buf, n, XF_R_RESERVED, what);
 		}
 		put_be(buf + 4, 2, XF_HDR_F_NOACK);
+		expect_reject(buf, n, XF_R_OK, what);
+		put_be(buf + 4, 2, XF_HDR_F_REPLY);
 		expect_reject(buf, n, XF_R_OK, what);
 		put_be(buf + 4, 2, 0);
 
