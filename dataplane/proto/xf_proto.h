@@ -31,6 +31,21 @@
 #define XF_ACK_RANGES    64u   /**< selective ranges in one ACK */
 #define XF_ABORT_MSG_MAX 256u
 
+/*
+ * Record limits of the other array frames: as many as fit a frame of XF_PAYLOAD_MAX
+ * (fixed parts 4, 16 and 12 bytes; records 16, 12 and 8 bytes, docs/PROTOCOL.md).
+ */
+#define XF_DECISION_MAX    ((XF_PAYLOAD_MAX - XF_HDR_LEN - 4u) / 16u)  /**< 559 */
+#define XF_SIG_MAX         ((XF_PAYLOAD_MAX - XF_HDR_LEN - 16u) / 12u) /**< 744 */
+#define XF_COMMIT_FAIL_MAX ((XF_PAYLOAD_MAX - XF_HDR_LEN - 12u) / 8u)  /**< 1117 */
+
+/**
+ * Frame bytes around one FLIST entry's path and target (header, FLIST fields, entry
+ * fields): an entry fits a frame of max_payload bytes iff
+ * XF_FLIST_OVERHEAD + path_len + target_len <= max_payload.
+ */
+#define XF_FLIST_OVERHEAD (XF_HDR_LEN + 8u + 24u)
+
 /** Frame types. Values are fixed on the wire. */
 enum xf_msg_type {
 	XF_MSG_HELLO = 1,     /**< initiator -> responder: open a session */
