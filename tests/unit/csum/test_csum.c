@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Known-answer tests for xf_csum: check values, every tail length 0..64 and random
+ * lengths/alignments against plain bitwise reference implementations, chaining at
+ * random split points, and a buffer longer than ISA-L's int length for CRC-32C.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <CUnit/Basic.h>
+
+#include "xf_csum.h"
+
+#define BIG                    (1u << 20) /* random lengths go up to 1 MiB */
+#define ALIGN_SLACK            64u        /* random start offsets 0..63 */
+#define XF_CSUM_TEST_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+static uint8_t *pool; /* BIG + ALIGN_SLACK random bytes */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+/* xorshift64*: deterministic so a failure reproduces. */
+static uint64_t
+rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1Dull;
+}
+
+/* CRC-32C: poly 0x82F63B78 reflected, init and xorout all ones, one bit at a time. */
+static uint32_t
+ref_crc32c(uint32_t crc, const uint8_t *p, size_t len)
+{
+	crc = ~crc;
+	for (size_t i = 0; i < len; i++) {
+		crc ^= p[i];
+		for (int b = 0; b < 8; b++) {
+			crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
+		}
+	}
+	return ~crc;
+}
+
+/* CRC-64/XZ: poly 0xC96C5795D7870F42 reflected, init and xorout all ones. */
+static uint64_t
+ref_crc64(uint64_t crc, const uint8_t *p, size_t len)
+{
+	crc = ~crc;
+	for (size_t i = 0; i < len; i++) {
+		crc ^= p[i];
+		for (int b = 0; b < 8; b++) {
+			crc = (crc >> 1) ^ (0xC96C5795D7870F42ull & (0ull - (crc & 1ull)));
+		}
+	}
+	return ~crc;
+}
+
+static int
+suite_init(void)
+{
+	pool = malloc(BIG + ALIGN_SLACK);
+	if (pool == NULL) {
+		return -1;
+	}
+	for (size_t i = 0; i < BIG + ALIGN_SLACK; i++) {
+		pool[i] = (uint8_t)rnd();
+	}
+	return 0;
+}
+
+static int
+suite_clean(void)
+{
+	free(pool);
+	return 0;
+}
+
+static void
+test_check_values(void)
+{
+	static const char check[] = "123456789";
+
+	/* The reference must produce the catalogued check values, or it proves nothing. */
+	CU_ASSERT_EQUAL(ref_crc32c(0, (const uint8_t *)check, 9), 0xE3069283u);
+	CU_ASSERT_EQUAL(ref_crc64(0, (const uint8_t *)check, 9), 0x995DC9BBDF1939FAull);
+	CU_ASSERT_EQUAL(xf_csum_crc32c(0, check, 9), 0xE3069283u);
+	CU_ASSERT_EQUAL(xf_csum_crc64(0, check, 9), 0x995DC9BBDF1939FAull);
+	/* Empty input leaves the value unchanged, whether starting or chaining. */
+	CU_ASSERT_EQUAL(xf_csum_crc32c(0, check, 0), 0u);
+	CU_ASSERT_EQUAL(xf_csum_crc64(0, check, 0), 0u);
+	CU_ASSERT_EQUAL(xf_csum_crc32c(0xE3069283u, check, 0), 0xE3069283u);
+	CU_ASSERT_EQUAL(xf_csum_crc64(0x995DC9BBDF1939FAull, check, 0), 0x995DC9BBDF1939FAull);
+}
+
+static void
+test_tails(void)
+{
+	/* Every length 0..64 at every start offset 0..63: covers the SIMD tail paths. */
+	for (size_t off = 0; off < ALIGN_SLACK; off++) {
+		for (size_t len = 0; len <= 64; len++) {
+			const uint8_t *p = pool + off;
+
+			CU_ASSERT_EQUAL(xf_csum_crc32c(0, p, len), ref_crc32c(0, p, len));
+			CU_ASSERT_EQUAL(xf_csum_crc64(0, p, len), ref_crc64(0, p, len));
+		}
+	}
+}
+
+static void
+test_random_lengths(void)
+{
+	for (int i = 0; i < 24; i++) {
+		size_t off = rnd() % ALIGN_SLACK;
+		/* Half of them short (SIMD block boundaries), half anywhere up to 1 MiB. */
+		size_t len = (i & 1) ? rnd() % (BIG + 1) : rnd() % 4096;
+		const uint8_t *p = pool + off;
+
+		CU_ASSERT_EQUAL(xf_csum_crc32c(0, p, len), ref_crc32c(0, p, len));
+		CU_ASSERT_EQUAL(xf_csum_crc64(0, p, len), ref_crc64(0, p, len));
+	}
+	/* The whole 1 MiB, and a nonzero starting value. */
+	CU_ASSERT_EQUAL(xf_csum_crc32c(0, pool, BIG), ref_crc32c(0, pool, BIG));
+	CU_ASSERT_EQUAL(xf_csum_crc64(0, pool, BIG), ref_crc64(0, pool, BIG));
+	CU_ASSERT_EQUAL(xf_csum_crc32c(0x12345678u, pool + 3, 1000),
+	                ref_crc32c(0x12345678u, pool + 3, 1000));
+	CU_ASSERT_EQUAL(xf_csum_crc64(0x123456789ABCDEFull, pool + 3, 1000),
+	                ref_crc64(0x123456789ABCDEFull, pool + 3, 1000));
+}
+
+static void
+test_chaining(void)
+{
+	for (int i = 0; i < 200; i++) {
+		size_t off = rnd() % ALIGN_SLACK;
+		size_t len = (i < 100) ? rnd() % 300 : rnd() % (BIG + 1);
+		size_t split = len ? rnd() % (len + 1) : 0;
+		const uint8_t *p = pool + off;
+
+		uint32_t c32 = xf_csum_crc32c(xf_csum_crc32c(0, p, split), p + split, len - split);
+		uint64_t c64 = xf_csum_crc64(xf_csum_crc64(0, p, split), p + split, len - split);
+
+		CU_ASSERT_EQUAL(c32, xf_csum_crc32c(0, p, len));
+		CU_ASSERT_EQUAL(c64, xf_csum_crc64(0, p, len));
+	}
+	/* Many small pieces in offset order, as a file arrives block by block. */
+	{
+		uint32_t c32 = 0;
+		uint64_t c64 = 0;
+		size_t at = 0;
+
+		while (at < BIG) {
+			size_t n = XF_CSUM_TEST_MIN(1 + rnd() % 9000, BIG - at);
+
+			c32 = xf_csum_crc32c(c32, pool + at, n);
+			c64 = xf_csum_crc64(c64, pool + at, n);
+			at += n;
+		}
+		CU_ASSERT_EQUAL(c32, ref_crc32c(0, pool, BIG));
+		CU_ASSERT_EQUAL(c64, ref_crc64(0, pool, BIG));
+	}
+}
+
+/*
+ * crc32_iscsi takes an int length, so xf_csum_crc32c cuts longer buffers into pieces.
+ * A read-only anonymous mapping of 1.5 GiB costs no memory (every page is the zero
+ * page); its one-call checksum must equal a chain of calls below INT_MAX each.
+ */
+static void
+test_longer_than_int(void)
+{
+	const size_t len = ((size_t)3 << 29) + 13;
+	const size_t piece = ((size_t)100 << 20) + 7;
+	uint8_t *z = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint32_t c32 = 0;
+	uint64_t c64 = 0;
+
+	if (z == MAP_FAILED) {
+		CU_FAIL("mmap 1.5 GiB of zero pages");
+		return;
+	}
+	for (size_t at = 0; at < len; at += piece) {
+		size_t n = XF_CSUM_TEST_MIN(piece, len - at);
+
+		c32 = xf_csum_crc32c(c32, z + at, n);
+		c64 = xf_csum_crc64(c64, z + at, n);
+	}
+	CU_ASSERT_EQUAL(xf_csum_crc32c(0, z, len), c32);
+	CU_ASSERT_EQUAL(xf_csum_crc64(0, z, len), c64);
+	/* Zeros are not a fixed point: a wrong length would change the value. */
+	CU_ASSERT_NOT_EQUAL(xf_csum_crc32c(0, z, len - 1), c32);
+	munmap(z, len);
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+	unsigned int failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS) {
+		return 1;
+	}
+	s = CU_add_suite("csum", suite_init, suite_clean);
+	if (s == NULL || CU_add_test(s, "check values", test_check_values) == NULL ||
+	    CU_add_test(s, "tail lengths 0..64 at every alignment", test_tails) == NULL ||
+	    CU_add_test(s, "random lengths and alignments", test_random_lengths) == NULL ||
+	    CU_add_test(s, "chaining at random splits", test_chaining) == NULL ||
+	    CU_add_test(s, "longer than INT_MAX", test_longer_than_int) == NULL) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	if (CU_basic_run_tests() != CUE_SUCCESS) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	failures = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failures > 0 ? 1 : 0;
+}
