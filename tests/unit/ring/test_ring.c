@@ -39,6 +39,9 @@ test_create_args(void)
 	CU_ASSERT_PTR_NULL(xf_ring_create("r", 0, 8, 0, 0, -1));
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	errno = 0;
+	CU_ASSERT_PTR_NULL(xf_ring_create("r", (1u << 30) + 1, 8, 0, 0, -1)); /* > 2^30 */
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	errno = 0;
 	CU_ASSERT_PTR_NULL(xf_ring_create(NULL, 16, 8, 0, 0, -1));
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	errno = 0;

@@ -1,0 +1,741 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xf_storage on a real io_uring over real files in a temporary directory:
+ * batched writes and reads, fsync, statx, rename, mkdir, symlink, unlink, close,
+ * confinement beneath the volume root, error reporting, the fault hook, queue-full
+ * back-pressure and in-flight accounting. Exits 77 if io_uring is unavailable.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "xf_storage.h"
+
+#define BLK  4096u
+#define NBLK 256u
+
+static char base_dir[PATH_MAX / 2]; /* holds vol/ and outside/ side by side */
+static char vol_dir[PATH_MAX];
+static char out_dir[PATH_MAX];
+static int vol_fd = -1;
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+suite_init(void)
+{
+	snprintf(base_dir, sizeof(base_dir), "%s/xf-storage-XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(base_dir) == NULL) {
+		return -1;
+	}
+	snprintf(vol_dir, sizeof(vol_dir), "%s/vol", base_dir);
+	snprintf(out_dir, sizeof(out_dir), "%s/outside", base_dir);
+	if (mkdir(vol_dir, 0755) < 0 || mkdir(out_dir, 0755) < 0) {
+		return -1;
+	}
+	vol_fd = open(vol_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return vol_fd < 0 ? -1 : 0;
+}
+
+static int
+suite_clean(void)
+{
+	close(vol_fd);
+	return nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static unsigned int
+dir_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	unsigned int n = 0;
+
+	if (d == NULL) {
+		return UINT_MAX;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static unsigned int
+open_fd_count(void)
+{
+	return dir_entries("/proc/self/fd");
+}
+
+static struct xf_storage *
+new_storage(unsigned int depth)
+{
+	struct xf_storage *st = xf_storage_create(vol_fd, depth);
+
+	CU_ASSERT_PTR_NOT_NULL(st);
+	return st;
+}
+
+/* Submit what is queued and return the one completion expected. */
+static struct xf_storage_cqe
+one(struct xf_storage *st)
+{
+	struct xf_storage_cqe c = { .tag = UINT64_MAX, .res = INT32_MIN, .op = 0 };
+
+	CU_ASSERT_EQUAL(xf_storage_wait(st, &c, 1, 1), 1);
+	return c;
+}
+
+/* Open through the driver; the fd, or -errno. */
+static int
+sopen(struct xf_storage *st, int dir_fd, const char *path, int flags, mode_t mode)
+{
+	struct xf_storage_cqe c;
+
+	CU_ASSERT_EQUAL(xf_storage_prep_open(st, dir_fd, path, flags, mode, 42), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_OPEN);
+	CU_ASSERT_EQUAL(c.tag, 42u);
+	return c.res;
+}
+
+static int
+sclose(struct xf_storage *st, int fd)
+{
+	struct xf_storage_cqe c;
+
+	CU_ASSERT_EQUAL(xf_storage_prep_close(st, fd, 7), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_CLOSE);
+	return c.res;
+}
+
+static void
+test_create_args(void)
+{
+	struct xf_storage *st;
+	int file_fd, flags;
+	unsigned int fds = open_fd_count();
+
+	errno = 0;
+	CU_ASSERT_PTR_NULL(xf_storage_create(vol_fd, 7));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_PTR_NULL(xf_storage_create(vol_fd, 12));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_PTR_NULL(xf_storage_create(vol_fd, 8192));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_PTR_NULL(xf_storage_create(-1, 8));
+	CU_ASSERT_EQUAL(errno, EBADF);
+	file_fd = openat(vol_fd, "plain", O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+	CU_ASSERT_FATAL(file_fd >= 0);
+	errno = 0;
+	CU_ASSERT_PTR_NULL(xf_storage_create(file_fd, 8)); /* not a directory */
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	close(file_fd);
+	unlinkat(vol_fd, "plain", 0);
+	CU_ASSERT_EQUAL(open_fd_count(), fds); /* failures leak nothing */
+
+	st = new_storage(8);
+	CU_ASSERT_FATAL(st != NULL);
+	/* The root is a duplicate, close-on-exec, of the same directory. */
+	CU_ASSERT_NOT_EQUAL(xf_storage_root_fd(st), vol_fd);
+	flags = fcntl(xf_storage_root_fd(st), F_GETFD);
+	CU_ASSERT(flags >= 0 && (flags & FD_CLOEXEC) != 0);
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), 0u);
+	xf_storage_destroy(st);
+	xf_storage_destroy(NULL);
+	CU_ASSERT_EQUAL(open_fd_count(), fds);
+}
+
+static void
+test_op_names(void)
+{
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_OPEN), "open");
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_READ), "read");
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_WRITE), "write");
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_FSYNC), "fsync");
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_STATX), "statx");
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_RENAME), "rename");
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_MKDIR), "mkdir");
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_SYMLINK), "symlink");
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_UNLINK), "unlink");
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_CLOSE), "close");
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_MAX), "unknown");
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str((enum xf_storage_op)0), "unknown");
+}
+
+static void
+fill_block(uint8_t *b, unsigned int i)
+{
+	for (unsigned int k = 0; k < BLK; k++) {
+		b[k] = (uint8_t)(i * 31 + k * 7 + (k >> 8));
+	}
+}
+
+/* Reap exactly n completions (waiting as needed) into out. */
+static void
+collect(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int n)
+{
+	unsigned int got = 0;
+
+	while (got < n) {
+		int r = xf_storage_wait(st, out + got, 1, n - got);
+
+		CU_ASSERT_FATAL(r > 0);
+		got += (unsigned int)r;
+	}
+}
+
+static void
+test_batch_write_read(void)
+{
+	static uint8_t wbuf[NBLK][BLK], rbuf[NBLK][BLK];
+	static struct xf_storage_cqe cq[NBLK];
+	uint8_t seen[NBLK];
+	struct xf_storage *st = new_storage(NBLK);
+	struct xf_storage_cqe c;
+	struct stat sb;
+	int fd;
+
+	CU_ASSERT_FATAL(st != NULL);
+	fd = sopen(st, -1, "blocks", O_CREAT | O_EXCL | O_RDWR, 0640);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0); /* O_CLOEXEC always added */
+
+	/* 256 writes, out of offset order, in one submit. */
+	for (unsigned int i = 0; i < NBLK; i++) {
+		unsigned int b = (i * 97) % NBLK;
+
+		fill_block(wbuf[b], b);
+		CU_ASSERT_EQUAL(xf_storage_prep_write(st, fd, wbuf[b], BLK, (uint64_t)b * BLK, b),
+		                0);
+	}
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), NBLK);
+	CU_ASSERT_EQUAL(xf_storage_submit(st), (int)NBLK);
+	CU_ASSERT_EQUAL(xf_storage_submit(st), 0); /* nothing left queued */
+	collect(st, cq, NBLK);
+	memset(seen, 0, sizeof(seen));
+	for (unsigned int i = 0; i < NBLK; i++) {
+		CU_ASSERT_EQUAL(cq[i].op, XF_SOP_WRITE);
+		CU_ASSERT_EQUAL(cq[i].res, (int32_t)BLK);
+		CU_ASSERT_FATAL(cq[i].tag < NBLK);
+		seen[cq[i].tag]++;
+	}
+	for (unsigned int i = 0; i < NBLK; i++) {
+		CU_ASSERT_EQUAL(seen[i], 1);
+	}
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), 0u);
+
+	CU_ASSERT_EQUAL(xf_storage_prep_fsync(st, fd, true, 1000), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_FSYNC);
+	CU_ASSERT_EQUAL(c.tag, 1000u);
+	CU_ASSERT_EQUAL(c.res, 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_fsync(st, fd, false, 1001), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(fstat(fd, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_size, (off_t)NBLK * BLK);
+
+	/* Read everything back in one batch. */
+	memset(rbuf, 0, sizeof(rbuf));
+	for (unsigned int b = 0; b < NBLK; b++) {
+		CU_ASSERT_EQUAL(
+		        xf_storage_prep_read(st, fd, rbuf[b], BLK, (uint64_t)b * BLK, 5000 + b), 0);
+	}
+	CU_ASSERT_EQUAL(xf_storage_submit(st), (int)NBLK);
+	collect(st, cq, NBLK);
+	for (unsigned int i = 0; i < NBLK; i++) {
+		CU_ASSERT_EQUAL(cq[i].op, XF_SOP_READ);
+		CU_ASSERT_EQUAL(cq[i].res, (int32_t)BLK);
+		CU_ASSERT(cq[i].tag >= 5000 && cq[i].tag < 5000 + NBLK);
+	}
+	CU_ASSERT_EQUAL(memcmp(rbuf, wbuf, sizeof(wbuf)), 0);
+	/* A read past the end returns 0 bytes, not an error. */
+	CU_ASSERT_EQUAL(xf_storage_prep_read(st, fd, rbuf[0], BLK, (uint64_t)NBLK * BLK, 9), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+
+	CU_ASSERT_EQUAL(sclose(st, fd), 0);
+	CU_ASSERT_EQUAL(sclose(st, fd), -EBADF); /* really closed */
+	xf_storage_destroy(st);
+	unlinkat(vol_fd, "blocks", 0);
+}
+
+static void
+test_statx_rename(void)
+{
+	static const char a_new[] = "new contents";
+	static const char a_old[] = "old";
+	struct xf_storage *st = new_storage(16);
+	struct statx sx_tmp, sx;
+	struct xf_storage_cqe c;
+	char buf[64];
+	struct stat sb;
+	int root, fd;
+
+	CU_ASSERT_FATAL(st != NULL);
+	root = sopen(st, -1, ".", O_PATH | O_DIRECTORY, 0);
+	CU_ASSERT_FATAL(root >= 0);
+	CU_ASSERT_EQUAL(sclose(st, root), 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_open_dir(st, ".", 1), 0);
+	root = one(st).res;
+	CU_ASSERT_FATAL(root >= 0);
+	CU_ASSERT_EQUAL(fcntl(root, F_GETFL) & O_PATH, O_PATH);
+
+	/* a = "old", a.tmp = "new contents", then rename a.tmp over a. */
+	fd = sopen(st, -1, "a", O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_write(st, fd, a_old, 3, 0, 1), 0);
+	CU_ASSERT_EQUAL(one(st).res, 3);
+	CU_ASSERT_EQUAL(sclose(st, fd), 0);
+	fd = sopen(st, -1, "a.tmp", O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_write(st, fd, a_new, sizeof(a_new), 0, 2), 0);
+	CU_ASSERT_EQUAL(one(st).res, (int)sizeof(a_new));
+
+	memset(&sx_tmp, 0, sizeof(sx_tmp));
+	CU_ASSERT_EQUAL(xf_storage_prep_statx(st, root, "a.tmp", &sx_tmp, 3), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_STATX);
+	CU_ASSERT_EQUAL(c.tag, 3u);
+	CU_ASSERT_EQUAL(c.res, 0);
+	CU_ASSERT_EQUAL(fstat(fd, &sb), 0);
+	CU_ASSERT((sx_tmp.stx_mask & (STATX_SIZE | STATX_INO | STATX_MODE)) ==
+	          (STATX_SIZE | STATX_INO | STATX_MODE));
+	CU_ASSERT_EQUAL(sx_tmp.stx_size, sizeof(a_new));
+	CU_ASSERT_EQUAL(sx_tmp.stx_ino, sb.st_ino);
+	CU_ASSERT(S_ISREG(sx_tmp.stx_mode));
+	CU_ASSERT_EQUAL(sx_tmp.stx_mode & 07777, 0600);
+	CU_ASSERT_EQUAL(sx_tmp.stx_nlink, 1u);
+	CU_ASSERT_EQUAL(sclose(st, fd), 0);
+
+	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, root, "a.tmp", root, "a", 4), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_RENAME);
+	CU_ASSERT_EQUAL(c.tag, 4u);
+	CU_ASSERT_EQUAL(c.res, 0);
+	/* "a" is now the former a.tmp (same inode, new contents); a.tmp is gone. */
+	CU_ASSERT_EQUAL(xf_storage_prep_statx(st, root, "a", &sx, 5), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(sx.stx_ino, sx_tmp.stx_ino);
+	CU_ASSERT_EQUAL(sx.stx_size, sizeof(a_new));
+	fd = sopen(st, -1, "a", O_RDONLY, 0);
+	CU_ASSERT_FATAL(fd >= 0);
+	memset(buf, 0, sizeof(buf));
+	CU_ASSERT_EQUAL(xf_storage_prep_read(st, fd, buf, sizeof(buf), 0, 6), 0);
+	CU_ASSERT_EQUAL(one(st).res, (int)sizeof(a_new));
+	CU_ASSERT_STRING_EQUAL(buf, a_new);
+	CU_ASSERT_EQUAL(sclose(st, fd), 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_statx(st, root, "a.tmp", &sx, 7), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.res, -ENOENT);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_STATX);
+
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "a", 0, 8), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(sclose(st, root), 0);
+	xf_storage_destroy(st);
+	CU_ASSERT_EQUAL(dir_entries(vol_dir), 0u);
+}
+
+static void
+test_dirs_links(void)
+{
+	static const char payload[] = "inside";
+	struct xf_storage *st = new_storage(16);
+	struct xf_storage_cqe c;
+	struct statx sx;
+	char buf[32];
+	int root, sub, fd;
+
+	CU_ASSERT_FATAL(st != NULL);
+	CU_ASSERT_EQUAL(xf_storage_prep_open_dir(st, ".", 1), 0);
+	root = one(st).res;
+	CU_ASSERT_FATAL(root >= 0);
+
+	CU_ASSERT_EQUAL(xf_storage_prep_mkdir(st, root, "sub", 0750, 2), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_MKDIR);
+	CU_ASSERT_EQUAL(c.res, 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_mkdir(st, root, "sub", 0750, 3), 0);
+	CU_ASSERT_EQUAL(one(st).res, -EEXIST);
+	CU_ASSERT_EQUAL(xf_storage_prep_statx(st, root, "sub", &sx, 4), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT(S_ISDIR(sx.stx_mode));
+
+	CU_ASSERT_EQUAL(xf_storage_prep_open_dir(st, "sub", 5), 0);
+	sub = one(st).res;
+	CU_ASSERT_FATAL(sub >= 0);
+	/* Open relative to a directory fd. */
+	fd = sopen(st, sub, "f", O_CREAT | O_WRONLY, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_write(st, fd, payload, sizeof(payload), 0, 6), 0);
+	CU_ASSERT_EQUAL(one(st).res, (int)sizeof(payload));
+	CU_ASSERT_EQUAL(sclose(st, fd), 0);
+
+	/* A symlink inside the volume pointing inside it can be opened through. */
+	CU_ASSERT_EQUAL(xf_storage_prep_symlink(st, "sub/f", root, "link", 7), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_SYMLINK);
+	CU_ASSERT_EQUAL(c.res, 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_statx(st, root, "link", &sx, 8), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT(S_ISLNK(sx.stx_mode)); /* statx does not follow the final link */
+	CU_ASSERT_EQUAL(xf_storage_prep_symlink(st, "../sub", sub, "up", 9), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0); /* sub/up -> ../sub: stays inside */
+	fd = sopen(st, -1, "link", O_RDONLY, 0);
+	CU_ASSERT_FATAL(fd >= 0);
+	memset(buf, 0, sizeof(buf));
+	CU_ASSERT_EQUAL(xf_storage_prep_read(st, fd, buf, sizeof(buf), 0, 10), 0);
+	CU_ASSERT_EQUAL(one(st).res, (int)sizeof(payload));
+	CU_ASSERT_STRING_EQUAL(buf, payload);
+	CU_ASSERT_EQUAL(sclose(st, fd), 0);
+	fd = sopen(st, -1, "sub/up/f", O_RDONLY, 0);
+	CU_ASSERT(fd >= 0);
+	if (fd >= 0) {
+		CU_ASSERT_EQUAL(sclose(st, fd), 0);
+	}
+
+	/* unlink: a non-empty directory refuses, files and links go, then the directory. */
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "sub", AT_REMOVEDIR, 11), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_UNLINK);
+	CU_ASSERT_EQUAL(c.res, -ENOTEMPTY);
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "link", 0, 12), 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, sub, "f", 0, 13), 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, sub, "up", 0, 14), 0);
+	CU_ASSERT_EQUAL(xf_storage_submit(st), 3);
+	for (int i = 0; i < 3; i++) {
+		c = one(st);
+		CU_ASSERT_EQUAL(c.res, 0);
+		CU_ASSERT_EQUAL(c.op, XF_SOP_UNLINK);
+	}
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "sub", AT_REMOVEDIR, 15), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "sub", AT_REMOVEDIR, 16), 0);
+	CU_ASSERT_EQUAL(one(st).res, -ENOENT);
+	CU_ASSERT_EQUAL(sclose(st, sub), 0);
+	CU_ASSERT_EQUAL(sclose(st, root), 0);
+	xf_storage_destroy(st);
+	CU_ASSERT_EQUAL(dir_entries(vol_dir), 0u);
+}
+
+static void
+test_confinement(void)
+{
+	struct xf_storage *st = new_storage(16);
+	char target[PATH_MAX + 8];
+	struct xf_storage_cqe c;
+	struct statx sx;
+	int root;
+
+	CU_ASSERT_FATAL(st != NULL);
+	CU_ASSERT_EQUAL(xf_storage_prep_open_dir(st, ".", 1), 0);
+	root = one(st).res;
+	CU_ASSERT_FATAL(root >= 0);
+
+	CU_ASSERT_EQUAL(sopen(st, -1, "../outside/x", O_CREAT | O_WRONLY, 0644), -EXDEV);
+	CU_ASSERT_EQUAL(sopen(st, -1, "../x", O_CREAT | O_WRONLY, 0644), -EXDEV);
+	CU_ASSERT_EQUAL(sopen(st, -1, "/etc/passwd", O_RDONLY, 0), -EXDEV);
+	CU_ASSERT_EQUAL(sopen(st, -1, "/proc/self/root/etc/passwd", O_RDONLY, 0), -EXDEV);
+	CU_ASSERT_EQUAL(xf_storage_prep_open_dir(st, "..", 2), 0);
+	CU_ASSERT_EQUAL(one(st).res, -EXDEV);
+
+	/* evil -> <abs>/outside, evil2 -> ../outside, dangle -> <abs>/outside/new. */
+	CU_ASSERT_EQUAL(xf_storage_prep_symlink(st, out_dir, root, "evil", 3), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_symlink(st, "../outside", root, "evil2", 4), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	snprintf(target, sizeof(target), "%s/new", out_dir);
+	CU_ASSERT_EQUAL(xf_storage_prep_symlink(st, target, root, "dangle", 5), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(sopen(st, -1, "evil/file", O_CREAT | O_WRONLY, 0644), -EXDEV);
+	CU_ASSERT_EQUAL(sopen(st, -1, "evil2/file", O_CREAT | O_WRONLY, 0644), -EXDEV);
+	CU_ASSERT_EQUAL(sopen(st, -1, "dangle", O_CREAT | O_WRONLY, 0644), -EXDEV);
+	CU_ASSERT_EQUAL(xf_storage_prep_open_dir(st, "evil", 6), 0);
+	CU_ASSERT_EQUAL(one(st).res, -EXDEV);
+
+	/* The *at operations take one component: climbing out is refused the same way. */
+	CU_ASSERT_EQUAL(xf_storage_prep_mkdir(st, root, "../outside/d", 0755, 7), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_MKDIR);
+	CU_ASSERT_EQUAL(c.tag, 7u);
+	CU_ASSERT_EQUAL(c.res, -EXDEV);
+	CU_ASSERT_EQUAL(xf_storage_prep_symlink(st, "x", root, "/tmp/xf-evil-link", 8), 0);
+	CU_ASSERT_EQUAL(one(st).res, -EXDEV);
+	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, root, "evil", root, "../evil", 9), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_RENAME);
+	CU_ASSERT_EQUAL(c.res, -EXDEV);
+	CU_ASSERT_EQUAL(xf_storage_prep_statx(st, root, "evil/file", &sx, 10), 0);
+	CU_ASSERT_EQUAL(one(st).res, -EINVAL); /* through a link: not one component */
+	CU_ASSERT_EQUAL(xf_storage_prep_statx(st, root, "..", &sx, 11), 0);
+	CU_ASSERT_EQUAL(one(st).res, -EXDEV);
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "", 0, 12), 0);
+	CU_ASSERT_EQUAL(one(st).res, -EINVAL);
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "evil/..", AT_REMOVEDIR, 13), 0);
+	CU_ASSERT_EQUAL(one(st).res, -EXDEV);
+
+	/* A negative (AT_FDCWD) directory means the root, never the working directory. */
+	CU_ASSERT_EQUAL(xf_storage_prep_mkdir(st, AT_FDCWD, "cwd-is-root", 0755, 14), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_statx(st, -1, "cwd-is-root", &sx, 15), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT(S_ISDIR(sx.stx_mode));
+	CU_ASSERT_EQUAL(unlinkat(vol_fd, "cwd-is-root", AT_REMOVEDIR), 0);
+
+	/* Nothing was created (or removed) outside the volume. */
+	CU_ASSERT_EQUAL(dir_entries(out_dir), 0u);
+	CU_ASSERT_EQUAL(dir_entries(base_dir), 2u); /* vol and outside only */
+	CU_ASSERT_EQUAL(access("/tmp/xf-evil-link", F_OK), -1);
+
+	for (unsigned int i = 0; i < 3; i++) {
+		static const char *const names[] = { "evil", "evil2", "dangle" };
+
+		CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, names[i], 0, 20 + i), 0);
+		CU_ASSERT_EQUAL(one(st).res, 0);
+	}
+	CU_ASSERT_EQUAL(sclose(st, root), 0);
+	xf_storage_destroy(st);
+}
+
+static void
+test_errors(void)
+{
+	struct xf_storage *st = new_storage(8);
+	struct xf_storage_cqe c;
+	char buf[8];
+
+	CU_ASSERT_FATAL(st != NULL);
+	CU_ASSERT_EQUAL(xf_storage_prep_open(st, -1, "missing", O_RDONLY, 0, 0xABCDEF0123ull), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.res, -ENOENT);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_OPEN);
+	CU_ASSERT_EQUAL(c.tag, 0xABCDEF0123ull);
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str((enum xf_storage_op)c.op), "open");
+
+	CU_ASSERT_EQUAL(xf_storage_prep_read(st, 9999, buf, sizeof(buf), 0, 77), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.res, -EBADF);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_READ);
+	CU_ASSERT_EQUAL(c.tag, 77u);
+	/* O_EXCL on an existing file. */
+	CU_ASSERT_EQUAL(sopen(st, -1, ".", O_CREAT | O_EXCL | O_WRONLY, 0644), -EEXIST);
+	xf_storage_destroy(st);
+}
+
+struct fault_state {
+	unsigned int writes; /* write completions seen by the hook */
+	unsigned int calls;
+};
+
+static int32_t
+fault_hook(void *arg, enum xf_storage_op op, uint64_t tag, int32_t res)
+{
+	struct fault_state *f = arg;
+
+	(void)tag;
+	f->calls++;
+	if (op == XF_SOP_WRITE && ++f->writes == 3) {
+		return -ENOSPC;
+	}
+	if (op == XF_SOP_READ) {
+		return -EIO;
+	}
+	return res;
+}
+
+static void
+test_fault_hook(void)
+{
+	static const char data[BLK] = { 1 };
+	struct xf_storage *st = new_storage(8);
+	struct fault_state f = { 0 };
+	struct xf_storage_cqe c;
+	char buf[BLK];
+	int fd;
+
+	CU_ASSERT_FATAL(st != NULL);
+	fd = sopen(st, -1, "faulty", O_CREAT | O_RDWR, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	xf_storage_set_fault(st, fault_hook, &f);
+	for (unsigned int i = 1; i <= 5; i++) {
+		CU_ASSERT_EQUAL(xf_storage_prep_write(st, fd, data, BLK, (uint64_t)i * BLK, i), 0);
+		c = one(st);
+		CU_ASSERT_EQUAL(c.op, XF_SOP_WRITE);
+		CU_ASSERT_EQUAL(c.tag, i);
+		CU_ASSERT_EQUAL(c.res, i == 3 ? -ENOSPC : (int32_t)BLK);
+	}
+	CU_ASSERT_EQUAL(xf_storage_prep_read(st, fd, buf, BLK, BLK, 6), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_READ);
+	CU_ASSERT_EQUAL(c.res, -EIO);
+	CU_ASSERT_EQUAL(f.calls, 6u);
+	/* Removed: results pass through again. */
+	xf_storage_set_fault(st, NULL, NULL);
+	CU_ASSERT_EQUAL(xf_storage_prep_read(st, fd, buf, BLK, BLK, 7), 0);
+	CU_ASSERT_EQUAL(one(st).res, (int32_t)BLK);
+	CU_ASSERT_EQUAL(f.calls, 6u);
+	CU_ASSERT_EQUAL(sclose(st, fd), 0);
+	xf_storage_destroy(st);
+	unlinkat(vol_fd, "faulty", 0);
+}
+
+static void
+test_busy_and_inflight(void)
+{
+	static char bufs[32][16];
+	struct xf_storage_cqe cq[32];
+	struct xf_storage *st = new_storage(8);
+	unsigned int got;
+	int fd;
+
+	CU_ASSERT_FATAL(st != NULL);
+	fd = sopen(st, -1, "busy", O_CREAT | O_RDWR, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+
+	/* The SQ holds 8: the 9th prep is refused until a submit frees the SQ. */
+	for (unsigned int i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL(xf_storage_prep_read(st, fd, bufs[i], 16, 0, i), 0);
+		CU_ASSERT_EQUAL(xf_storage_inflight(st), i + 1);
+	}
+	CU_ASSERT_EQUAL(xf_storage_prep_read(st, fd, bufs[8], 16, 0, 8), -EBUSY);
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), 8u);
+	CU_ASSERT_EQUAL(xf_storage_submit(st), 8);
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), 8u); /* submitted is still in flight */
+	/* Another SQ-full of operations fits in the CQ (2 x depth) ... */
+	for (unsigned int i = 8; i < 16; i++) {
+		CU_ASSERT_EQUAL(xf_storage_prep_read(st, fd, bufs[i], 16, 0, i), 0);
+	}
+	CU_ASSERT_EQUAL(xf_storage_submit(st), 8);
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), 16u);
+	/* ... but no more: with the SQ empty, the unreaped completions refuse the next. */
+	CU_ASSERT_EQUAL(xf_storage_prep_read(st, fd, bufs[16], 16, 0, 16), -EBUSY);
+	CU_ASSERT_EQUAL(xf_storage_prep_close(st, fd, 16), -EBUSY);
+	CU_ASSERT_EQUAL(xf_storage_prep_statx(st, -1, "..", NULL, 16), -EBUSY);
+
+	/* Reaping frees room; reap never blocks and returns at most max. */
+	got = 0;
+	while (got < 16) {
+		int r = xf_storage_wait(st, cq, 1, 3);
+
+		CU_ASSERT_FATAL(r >= 1 && r <= 3);
+		for (int i = 0; i < r; i++) {
+			CU_ASSERT_EQUAL(cq[i].res, 0); /* empty file */
+		}
+		got += (unsigned int)r;
+		CU_ASSERT_EQUAL(xf_storage_inflight(st), 16u - got);
+	}
+	CU_ASSERT_EQUAL(xf_storage_reap(st, cq, 32), 0u);
+	CU_ASSERT_EQUAL(xf_storage_prep_read(st, fd, bufs[16], 16, 0, 16), 0);
+	CU_ASSERT_EQUAL(one(st).tag, 16u);
+	/* wait with min above what is in flight returns what there is instead of hanging. */
+	CU_ASSERT_EQUAL(xf_storage_prep_close(st, fd, 17), 0);
+	CU_ASSERT_EQUAL(xf_storage_wait(st, cq, 5, 32), 1);
+	CU_ASSERT_EQUAL(cq[0].res, 0);
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), 0u);
+	CU_ASSERT_EQUAL(xf_storage_wait(st, cq, 1, 32), 0);
+	xf_storage_destroy(st);
+	unlinkat(vol_fd, "busy", 0);
+}
+
+/* Destroy with operations queued and in flight: waits, and closes opened files. */
+static void
+test_destroy_inflight(void)
+{
+	static char data[8][BLK];
+	unsigned int fds = open_fd_count();
+	struct xf_storage *st = new_storage(16);
+	struct stat sb;
+	int fd;
+
+	CU_ASSERT_FATAL(st != NULL);
+	fd = sopen(st, -1, "late", O_CREAT | O_RDWR, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	for (unsigned int i = 0; i < 4; i++) {
+		memset(data[i], 'a' + (int)i, BLK);
+		CU_ASSERT_EQUAL(xf_storage_prep_write(st, fd, data[i], BLK, (uint64_t)i * BLK, i),
+		                0);
+	}
+	CU_ASSERT_EQUAL(xf_storage_submit(st), 4);
+	for (unsigned int i = 4; i < 8; i++) { /* queued, never submitted by us */
+		memset(data[i], 'a' + (int)i, BLK);
+		CU_ASSERT_EQUAL(xf_storage_prep_write(st, fd, data[i], BLK, (uint64_t)i * BLK, i),
+		                0);
+	}
+	CU_ASSERT_EQUAL(xf_storage_prep_open(st, -1, "orphan", O_CREAT | O_RDWR, 0644, 99), 0);
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), 9u);
+	xf_storage_destroy(st);
+	CU_ASSERT_EQUAL(fstat(fd, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_size, 8 * (off_t)BLK); /* all eight writes happened */
+	close(fd);
+	CU_ASSERT_EQUAL(open_fd_count(), fds); /* root dup, ring and "orphan" fd closed */
+	CU_ASSERT_EQUAL(unlinkat(vol_fd, "orphan", 0), 0);
+	unlinkat(vol_fd, "late", 0);
+}
+
+int
+main(void)
+{
+	struct xf_storage *probe;
+	CU_pSuite s;
+	unsigned int failures;
+	int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int err;
+
+	/* The one honest skip: a kernel without io_uring, or with it disabled by sysctl
+	 * (kernel.io_uring_disabled) or seccomp. */
+	probe = xf_storage_create(root, 8);
+	err = errno;
+	close(root);
+	if (probe == NULL && (err == ENOSYS || err == EPERM)) {
+		printf("io_uring is unavailable here (io_uring_queue_init: %s): skipping\n",
+		       strerror(err));
+		return 77;
+	}
+	xf_storage_destroy(probe);
+
+	if (CU_initialize_registry() != CUE_SUCCESS) {
+		return 1;
+	}
+	s = CU_add_suite("storage", suite_init, suite_clean);
+	if (s == NULL || CU_add_test(s, "create arguments", test_create_args) == NULL ||
+	    CU_add_test(s, "op names", test_op_names) == NULL ||
+	    CU_add_test(s, "256 writes and reads in one batch", test_batch_write_read) == NULL ||
+	    CU_add_test(s, "statx and rename", test_statx_rename) == NULL ||
+	    CU_add_test(s, "mkdir, symlink, unlink", test_dirs_links) == NULL ||
+	    CU_add_test(s, "confinement beneath the root", test_confinement) == NULL ||
+	    CU_add_test(s, "errors name the operation", test_errors) == NULL ||
+	    CU_add_test(s, "fault hook", test_fault_hook) == NULL ||
+	    CU_add_test(s, "EBUSY and in-flight counts", test_busy_and_inflight) == NULL ||
+	    CU_add_test(s, "destroy with operations in flight", test_destroy_inflight) == NULL) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	if (CU_basic_run_tests() != CUE_SUCCESS) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	failures = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failures > 0 ? 1 : 0;
+}
