@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A session's file table: one entry per file-list index, paths in a chunked arena.
+ *
+ * Owned by the session's RX core. Entries are indexed by file index and may be added in
+ * any order. A path is stored split for the *at() calls: the parent directory
+ * ("" at the top level) and the last component, each NUL-terminated, then the symlink
+ * target. Arena chunks never move, so a worker may read a path through a pointer
+ * carried in a work item for as long as the session lives; the ring's release/acquire
+ * ordering publishes the bytes.
+ *
+ * Resident size: 40 bytes of entry (array grown by doubling) plus the path bytes plus
+ * three NULs; the unit test measures it for one million entries.
+ */
+#ifndef XF_FTABLE_H
+#define XF_FTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xf_proto.h"
+
+struct xf_fentry {
+	uint64_t size;       /**< from FLIST */
+	int64_t mtime_ns;    /**< from FLIST */
+	const char *name;    /**< arena: parent NUL, last component NUL, target NUL */
+	uint32_t mode;       /**< permission bits */
+	uint16_t path_len;   /**< bytes of the whole relative path */
+	uint16_t dir_len;    /**< bytes of the parent part (0 at the top level) */
+	uint16_t target_len; /**< symlink target bytes */
+	uint8_t kind;        /**< enum xf_file_kind; 0 for an unknown index */
+	uint8_t state;       /**< owner's (RX core's) per-file progress */
+	uint8_t decision;    /**< enum xf_decision once decided, else 0 */
+	uint8_t status;      /**< enum xf_file_status */
+	uint8_t pad[2];
+};
+
+struct xf_ftable {
+	struct xf_fentry *ent; /**< dense, by index */
+	uint32_t cap;          /**< entries allocated */
+	uint32_t count;        /**< entries known */
+	char **chunks;         /**< arena chunks; never moved */
+	uint32_t nchunks;
+	uint32_t chunks_cap;
+	size_t chunk_used; /**< bytes used in the last chunk */
+	size_t chunk_size; /**< size of the last chunk */
+	size_t mem;        /**< bytes allocated, for accounting */
+};
+
+/** Initialise an empty table (no allocation yet). */
+void xf_ftable_init(struct xf_ftable *ft);
+
+/** Free everything; paths handed out become invalid. */
+void xf_ftable_fini(struct xf_ftable *ft);
+
+/**
+ * Add entry idx.
+ * @param ft    The table.
+ * @param idx   File index (FLIST first_index + i).
+ * @param e     The entry as decoded; its path bytes are copied.
+ * @param limit Indices must be below this (the credit limit).
+ * @return 0 added; -EALREADY an identical entry is already known (ignore it);
+ *         -EEXIST a different entry has this index (refuse it); -ERANGE idx >= limit;
+ *         -EINVAL bad kind or lengths; -ENOMEM.
+ */
+int xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e,
+                  uint32_t limit);
+
+/** Entry idx, or NULL if that index is not known. */
+static inline struct xf_fentry *
+xf_ftable_get(struct xf_ftable *ft, uint32_t idx)
+{
+	if (idx >= ft->cap || ft->ent[idx].kind == 0) {
+		return NULL;
+	}
+	return &ft->ent[idx];
+}
+
+/** Parent directory of an entry, NUL-terminated ("" at the top level). */
+static inline const char *
+xf_fentry_dir(const struct xf_fentry *fe)
+{
+	return fe->name;
+}
+
+/** Bytes of the last component. */
+static inline uint16_t
+xf_fentry_base_len(const struct xf_fentry *fe)
+{
+	return (uint16_t)(fe->path_len - fe->dir_len - (fe->dir_len != 0 ? 1 : 0));
+}
+
+/** Last path component, NUL-terminated. */
+static inline const char *
+xf_fentry_base(const struct xf_fentry *fe)
+{
+	return fe->name + fe->dir_len + 1;
+}
+
+/** Symlink target, NUL-terminated ("" for other kinds). */
+static inline const char *
+xf_fentry_target(const struct xf_fentry *fe)
+{
+	return xf_fentry_base(fe) + xf_fentry_base_len(fe) + 1;
+}
+
+/** Bytes the table holds allocated (entries and arena). */
+static inline size_t
+xf_ftable_mem(const struct xf_ftable *ft)
+{
+	return ft->mem;
+}
+
+#endif /* XF_FTABLE_H */

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "xf_ftable.h"
+
+static struct xf_flist_entry
+mk(uint8_t kind, const char *path, const char *target)
+{
+	struct xf_flist_entry e = {
+		.kind = kind,
+		.mode = 0644,
+		.size = 12,
+		.mtime_ns = 1700000000123456789ll,
+		.path = path,
+		.path_len = (uint16_t)strlen(path),
+		.target = target,
+		.target_len = target != NULL ? (uint16_t)strlen(target) : 0,
+	};
+	return e;
+}
+
+static void
+test_split_and_dups(void)
+{
+	struct xf_ftable ft;
+	struct xf_flist_entry e = mk(XF_FILE_REG, "a/b c/-d", NULL);
+	struct xf_flist_entry top = mk(XF_FILE_SYMLINK, "link", "../x/y");
+	struct xf_flist_entry other = mk(XF_FILE_REG, "a/b c/-e", NULL);
+	struct xf_fentry *fe;
+
+	xf_ftable_init(&ft);
+	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 5, &e, 10), 0);
+	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 9, &top, 10), 0);
+	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 10, &top, 10), -ERANGE);
+	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 5, &e, 10), -EALREADY);
+	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 5, &other, 10), -EEXIST);
+	e.mode = 0600;
+	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 5, &e, 10), -EEXIST);
+	CU_ASSERT_PTR_NULL(xf_ftable_get(&ft, 4));
+	CU_ASSERT_PTR_NULL(xf_ftable_get(&ft, 100000));
+	fe = xf_ftable_get(&ft, 5);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fe);
+	CU_ASSERT_STRING_EQUAL(xf_fentry_dir(fe), "a/b c");
+	CU_ASSERT_STRING_EQUAL(xf_fentry_base(fe), "-d");
+	CU_ASSERT_STRING_EQUAL(xf_fentry_target(fe), "");
+	CU_ASSERT_EQUAL(fe->mode, 0644);
+	fe = xf_ftable_get(&ft, 9);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fe);
+	CU_ASSERT_STRING_EQUAL(xf_fentry_dir(fe), "");
+	CU_ASSERT_STRING_EQUAL(xf_fentry_base(fe), "link");
+	CU_ASSERT_STRING_EQUAL(xf_fentry_target(fe), "../x/y");
+	CU_ASSERT_EQUAL(ft.count, 2u);
+	xf_ftable_fini(&ft);
+}
+
+/* Paths stay where they were stored while the table grows (workers hold pointers). */
+static void
+test_paths_stable(void)
+{
+	struct xf_ftable ft;
+	const char *first;
+	char path[64];
+
+	xf_ftable_init(&ft);
+	for (uint32_t i = 0; i < 50000; i++) {
+		struct xf_flist_entry e;
+
+		snprintf(path, sizeof(path), "dir%u/file%u", i % 97, i);
+		e = mk(XF_FILE_REG, path, NULL);
+		CU_ASSERT_EQUAL_FATAL(xf_ftable_add(&ft, 49999 - i, &e, 50000), 0);
+		if (i == 0) {
+			first = xf_ftable_get(&ft, 49999)->name;
+		}
+	}
+	CU_ASSERT_PTR_EQUAL(xf_ftable_get(&ft, 49999)->name, first);
+	CU_ASSERT_STRING_EQUAL(xf_fentry_base(xf_ftable_get(&ft, 49999)), "file0");
+	/* Index 0 was added last, as i = 49999. */
+	snprintf(path, sizeof(path), "dir%u", 49999u % 97u);
+	CU_ASSERT_STRING_EQUAL(xf_fentry_dir(xf_ftable_get(&ft, 0)), path);
+	xf_ftable_fini(&ft);
+}
+
+/*
+ * One million entries with realistic nested paths (about 60 bytes), added out of order:
+ * resident bytes per entry, counted by the table and by the allocator, stay <= 256.
+ */
+static void
+test_bytes_per_entry(void)
+{
+	const uint32_t n = 1000000;
+	struct xf_ftable ft;
+	struct mallinfo2 before, after;
+	size_t heap, per_table, per_heap;
+	char path[128];
+
+	before = mallinfo2();
+	xf_ftable_init(&ft);
+	for (uint32_t k = 0; k < n; k++) {
+		/* A permutation of 0..n-1 (n is not a multiple of 7919, which is prime). */
+		uint32_t i = (uint32_t)(((uint64_t)k * 7919u) % n);
+		struct xf_flist_entry e;
+
+		snprintf(path, sizeof(path),
+		         "project-%03u/src/module_%04u/subdir %02u/file-%07u.dat", i % 7, i % 1000,
+		         i % 13, i);
+		e = mk(XF_FILE_REG, path, NULL);
+		CU_ASSERT_EQUAL_FATAL(xf_ftable_add(&ft, i, &e, n), 0);
+	}
+	after = mallinfo2();
+	heap = after.uordblks + after.hblkhd - before.uordblks - before.hblkhd;
+	per_table = xf_ftable_mem(&ft) / n;
+	per_heap = heap / n;
+	printf("\n  ftable: %u entries, %zu bytes/entry (table), %zu bytes/entry (heap)\n", n,
+	       per_table, per_heap);
+	CU_ASSERT(per_table <= 256);
+	CU_ASSERT(per_heap <= 256);
+	CU_ASSERT_EQUAL(ft.count, n);
+	xf_ftable_fini(&ft);
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+	unsigned int fails;
+
+	if (CU_initialize_registry() != CUE_SUCCESS) {
+		return 1;
+	}
+	s = CU_add_suite("ftable", NULL, NULL);
+	if (s == NULL || CU_add_test(s, "split and duplicates", test_split_and_dups) == NULL ||
+	    CU_add_test(s, "paths stable", test_paths_stable) == NULL ||
+	    CU_add_test(s, "bytes per entry", test_bytes_per_entry) == NULL) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	fails = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return fails != 0 ? 1 : 0;
+}
