@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xf_csum.h"
+#include "xf_memsend.h"
+#include "xf_proto.h"
+
+#define POOL_FRAMES 2048u
+
+enum { D_FLIST = 1, D_DATA, D_FILE_END, D_RAW };
+
+struct desc {
+	uint8_t type;
+	uint8_t dup;
+	uint16_t flags;
+	uint32_t file; /* FLIST: first index; RAW: raw index */
+	uint32_t len;  /* FLIST: count; DATA: bytes */
+	uint64_t off;
+};
+
+struct pool_buf {
+	atomic_bool busy;
+	uint8_t data[XF_PAYLOAD_MAX];
+};
+
+struct xf_memsend {
+	struct xf_memsend_conf c;
+	uint64_t rng;
+	uint64_t pn;
+	uint32_t credit;
+	uint32_t flist_next; /* first index not yet put in an FLIST */
+	bool done;
+	struct desc *out;
+	size_t head, n, cap;
+	uint64_t *crc;
+	uint32_t *left; /* DATA frames of a file not yet sent */
+	uint8_t *dec;
+	uint8_t *status;
+	struct pool_buf *pool;
+	uint32_t hand;
+	struct xf_memsend_stats st;
+};
+
+static uint64_t
+rnd(struct xf_memsend *ms)
+{
+	ms->rng ^= ms->rng << 13;
+	ms->rng ^= ms->rng >> 7;
+	ms->rng ^= ms->rng << 17;
+	return ms->rng;
+}
+
+static int
+push(struct xf_memsend *ms, struct desc d)
+{
+	if (ms->head > 4096 && ms->head * 2 > ms->n) {
+		memmove(ms->out, ms->out + ms->head, (ms->n - ms->head) * sizeof(*ms->out));
+		ms->n -= ms->head;
+		ms->head = 0;
+	}
+	if (ms->n == ms->cap) {
+		size_t ncap = ms->cap != 0 ? ms->cap * 2 : 1024;
+		struct desc *no = realloc(ms->out, ncap * sizeof(*no));
+
+		if (no == NULL) {
+			return -ENOMEM;
+		}
+		ms->out = no;
+		ms->cap = ncap;
+	}
+	ms->out[ms->n++] = d;
+	return 0;
+}
+
+static uint32_t
+data_max(const struct xf_memsend *ms)
+{
+	return ms->c.max_payload - XF_DATA_OVERHEAD;
+}
+
+/* Pack the newly credited entries into FLIST frames. */
+static void
+queue_flist(struct xf_memsend *ms)
+{
+	uint32_t end = ms->credit < ms->c.nfiles ? ms->credit : ms->c.nfiles;
+
+	while (ms->flist_next < end) {
+		struct desc d = { .type = D_FLIST, .file = ms->flist_next };
+		uint32_t used = XF_HDR_LEN + 8u;
+
+		while (ms->flist_next < end && d.len < XF_FLIST_MAX) {
+			const struct xf_memsend_file *f = &ms->c.files[ms->flist_next];
+			uint32_t cost = 24u + (uint32_t)strlen(f->path) +
+			                (f->target != NULL ? (uint32_t)strlen(f->target) : 0u);
+
+			if (d.len != 0 && used + cost > ms->c.max_payload) {
+				break;
+			}
+			used += cost;
+			d.len++;
+			ms->flist_next++;
+		}
+		if (ms->flist_next == ms->c.nfiles) {
+			d.flags = XF_FLIST_F_LAST;
+		}
+		push(ms, d);
+	}
+}
+
+struct xf_memsend *
+xf_memsend_create(const struct xf_memsend_conf *conf)
+{
+	struct xf_memsend *ms;
+
+	if (conf->session == 0 || conf->max_payload < XF_PAYLOAD_MIN ||
+	    conf->max_payload > XF_PAYLOAD_MAX || conf->window == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	ms = calloc(1, sizeof(*ms));
+	if (ms == NULL) {
+		return NULL;
+	}
+	ms->c = *conf;
+	ms->rng = conf->seed != 0 ? conf->seed : 0x2545F4914F6CDD1Dull;
+	ms->credit = conf->window;
+	ms->crc = calloc(conf->nfiles + 1, sizeof(*ms->crc));
+	ms->left = calloc(conf->nfiles + 1, sizeof(*ms->left));
+	ms->dec = calloc(conf->nfiles + 1, 1);
+	ms->status = calloc(conf->nfiles + 1, 1);
+	if (conf->alloc == NULL) {
+		ms->pool = calloc(POOL_FRAMES, sizeof(*ms->pool));
+	}
+	if (ms->crc == NULL || ms->left == NULL || ms->dec == NULL || ms->status == NULL ||
+	    (conf->alloc == NULL && ms->pool == NULL)) {
+		xf_memsend_destroy(ms);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (uint32_t i = 0; i < conf->nfiles; i++) {
+		const struct xf_memsend_file *f = &conf->files[i];
+
+		if (f->kind == XF_FILE_REG) {
+			ms->crc[i] = xf_csum_crc64(0, f->data, f->size) ^ f->crc_xor;
+		}
+	}
+	for (unsigned int i = 0; i < conf->nraw; i++) {
+		push(ms, (struct desc){ .type = D_RAW, .file = i });
+	}
+	queue_flist(ms);
+	return ms;
+}
+
+void
+xf_memsend_destroy(struct xf_memsend *ms)
+{
+	if (ms == NULL) {
+		return;
+	}
+	free(ms->out);
+	free(ms->crc);
+	free(ms->left);
+	free(ms->dec);
+	free(ms->status);
+	free(ms->pool);
+	free(ms);
+}
+
+static void *
+pool_alloc(struct xf_memsend *ms, uint8_t **buf)
+{
+	for (uint32_t k = 0; k < POOL_FRAMES; k++) {
+		struct pool_buf *b = &ms->pool[ms->hand];
+
+		ms->hand = (ms->hand + 1) % POOL_FRAMES;
+		if (!atomic_load_explicit(&b->busy, memory_order_acquire)) {
+			atomic_store_explicit(&b->busy, true, memory_order_relaxed);
+			*buf = b->data;
+			return b;
+		}
+	}
+	return NULL;
+}
+
+void
+xf_memsend_release(void *arg, void *owner)
+{
+	struct pool_buf *b = owner;
+
+	(void)arg;
+	atomic_store_explicit(&b->busy, false, memory_order_release);
+}
+
+static int
+encode(struct xf_memsend *ms, const struct desc *d, uint8_t *buf)
+{
+	struct xf_msg m;
+	int n;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.version = XF_PROTO_VERSION;
+	m.hdr.session = ms->c.session;
+	m.hdr.pn = ms->pn++;
+	switch (d->type) {
+	case D_RAW:
+		memcpy(buf, ms->c.raw[d->file], ms->c.raw_len[d->file]);
+		return (int)ms->c.raw_len[d->file];
+	case D_FLIST: {
+		struct xf_proto_builder b;
+
+		m.hdr.type = XF_MSG_FLIST;
+		m.flist.first_index = d->file;
+		m.flist.flags = d->flags;
+		if (xf_proto_build_begin(&b, buf, ms->c.max_payload, &m) < 0) {
+			return -EINVAL;
+		}
+		for (uint32_t i = 0; i < d->len; i++) {
+			const struct xf_memsend_file *f = &ms->c.files[d->file + i];
+			struct xf_flist_entry e = {
+				.kind = f->kind,
+				.mode = f->mode,
+				.size = f->kind == XF_FILE_SYMLINK ? strlen(f->target) : f->size,
+				.mtime_ns = f->mtime_ns,
+				.path = f->path,
+				.path_len = (uint16_t)strlen(f->path),
+				.target = f->target,
+				.target_len = f->target != NULL ? (uint16_t)strlen(f->target) : 0,
+			};
+
+			if (f->kind == XF_FILE_DIR) {
+				e.size = 0;
+			}
+			if (xf_proto_build_flist(&b, &e) < 0) {
+				return -EINVAL;
+			}
+		}
+		return xf_proto_build_finish(&b);
+	}
+	case D_DATA:
+		m.hdr.type = XF_MSG_DATA;
+		n = xf_proto_data_hdr_encode(buf, &m.hdr, d->file, d->off, d->len);
+		if (n > 0) {
+			memcpy(buf + XF_DATA_OVERHEAD, ms->c.files[d->file].data + d->off, d->len);
+		}
+		return n;
+	case D_FILE_END:
+		m.hdr.type = XF_MSG_FILE_END;
+		m.file_end.file = d->file;
+		m.file_end.size = ms->c.files[d->file].size;
+		m.file_end.crc64 = ms->crc[d->file];
+		return xf_proto_encode(buf, ms->c.max_payload, &m);
+	default:
+		return -EINVAL;
+	}
+}
+
+unsigned int
+xf_memsend_source(void *arg, struct xf_frame *out, unsigned int max)
+{
+	struct xf_memsend *ms = arg;
+	unsigned int k = 0;
+
+	while (k < max && ms->head < ms->n) {
+		struct desc d;
+		uint8_t *buf;
+		void *owner;
+		int len;
+
+		owner = ms->c.alloc != NULL ? ms->c.alloc(ms->c.alloc_arg, &buf, ms->c.max_payload)
+		                            : pool_alloc(ms, &buf);
+		if (owner == NULL) {
+			break;
+		}
+		if (ms->c.shuffle) {
+			size_t j = ms->head + (size_t)(rnd(ms) % (ms->n - ms->head));
+
+			d = ms->out[j];
+			ms->out[j] = ms->out[ms->head];
+		} else {
+			d = ms->out[ms->head];
+		}
+		ms->head++;
+		len = encode(ms, &d, buf);
+		if (len <= 0) {
+			/* Cannot happen for entries the codec accepts; drop the descriptor. */
+			if (ms->c.alloc == NULL) {
+				xf_memsend_release(NULL, owner);
+			}
+			continue;
+		}
+		out[k].buf = buf;
+		out[k].len = (uint32_t)len;
+		out[k].owner = owner;
+		k++;
+		ms->st.frames++;
+		if (d.dup) {
+			ms->st.dups++;
+		} else if (ms->c.dup_permille != 0 && rnd(ms) % 1000 < ms->c.dup_permille) {
+			struct desc again = d;
+
+			again.dup = 1;
+			push(ms, again);
+		}
+		if (d.type == D_DATA && !d.dup && --ms->left[d.file] == 0) {
+			push(ms, (struct desc){ .type = D_FILE_END, .file = d.file });
+		}
+	}
+	return k;
+}
+
+static void
+on_decision(struct xf_memsend *ms, uint32_t file, uint8_t decision, uint8_t status)
+{
+	const struct xf_memsend_file *f;
+	uint32_t dm = data_max(ms);
+
+	if (file >= ms->c.nfiles || ms->dec[file] != 0) {
+		return;
+	}
+	ms->dec[file] = decision;
+	if (decision == XF_DEC_REFUSED) {
+		ms->status[file] = status;
+		return;
+	}
+	f = &ms->c.files[file];
+	if (decision != XF_DEC_WHOLE || f->kind != XF_FILE_REG) {
+		return;
+	}
+	if (f->size == 0) {
+		push(ms, (struct desc){ .type = D_FILE_END, .file = file });
+		return;
+	}
+	ms->left[file] = (uint32_t)((f->size + dm - 1) / dm);
+	for (uint64_t off = 0; off < f->size; off += dm) {
+		uint64_t len = f->size - off < dm ? f->size - off : dm;
+
+		push(ms, (struct desc){
+		                 .type = D_DATA, .file = file, .off = off, .len = (uint32_t)len });
+	}
+}
+
+void
+xf_memsend_tx(void *arg, const void *frame, unsigned int len)
+{
+	struct xf_memsend *ms = arg;
+	struct xf_msg m;
+
+	if (xf_proto_decode(frame, len, &m, NULL) != 0) {
+		return;
+	}
+	switch (m.hdr.type) {
+	case XF_MSG_DECISION:
+		for (uint16_t i = 0; i < m.decision.count; i++) {
+			struct xf_decision_rec r;
+
+			xf_proto_decision_get(&m, i, &r);
+			on_decision(ms, r.file, r.decision, r.status);
+		}
+		break;
+	case XF_MSG_COMMIT:
+		ms->st.commits++;
+		for (uint16_t i = 0; i < m.commit.count; i++) {
+			struct xf_commit_fail cf;
+
+			xf_proto_commit_get(&m, i, &cf);
+			if (cf.file < ms->c.nfiles) {
+				ms->status[cf.file] = (uint8_t)cf.status;
+			}
+		}
+		ms->st.committed = m.commit.committed;
+		if (m.commit.credit > ms->credit) {
+			ms->credit = m.commit.credit;
+			queue_flist(ms);
+		}
+		break;
+	case XF_MSG_DONE:
+		ms->done = true;
+		ms->st.done_files = m.done.files;
+		break;
+	default:
+		break;
+	}
+}
+
+bool
+xf_memsend_done(const struct xf_memsend *ms)
+{
+	return ms->done;
+}
+
+uint8_t
+xf_memsend_decision(const struct xf_memsend *ms, uint32_t i)
+{
+	return i < ms->c.nfiles ? ms->dec[i] : 0;
+}
+
+uint8_t
+xf_memsend_status(const struct xf_memsend *ms, uint32_t i)
+{
+	return i < ms->c.nfiles ? ms->status[i] : 0;
+}
+
+const struct xf_memsend_stats *
+xf_memsend_stats(const struct xf_memsend *ms)
+{
+	return &ms->st;
+}

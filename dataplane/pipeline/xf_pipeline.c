@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The pipeline driver: rings between cores, the RX loop, core loops with idle back-off,
+ * and the thread launcher. The RX loop decodes each frame, hands it to its session,
+ * and keeps frames the rings had no room for, in order, to retry (a stalled frame is
+ * not accepted, so on the wire it would not be acked either).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xf_pipeline_priv.h"
+
+#define MODULE "pipeline"
+
+/* Idle back-off: this many empty polls, then short sleeps, so that more threads than
+ * CPUs (two appliances on a 2-core test box) make progress. */
+#define IDLE_SPINS    64u
+#define IDLE_SLEEP_NS 20000l
+
+static atomic_uint ring_seq;
+
+/* Create (or reuse) the staging directory and empty it: temp files of a previous run
+ * are never valid, since nothing uncommitted survives a restart. */
+static int
+staging_open(int root_fd)
+{
+	int xfd, tfd, dfd;
+	DIR *d;
+	struct dirent *de;
+
+	if (mkdirat(root_fd, XF_STAGING_DIR, 0700) != 0 && errno != EEXIST) {
+		return -errno;
+	}
+	xfd = openat(root_fd, XF_STAGING_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (xfd < 0) {
+		return -errno;
+	}
+	if (mkdirat(xfd, "tmp", 0700) != 0 && errno != EEXIST) {
+		int err = -errno;
+
+		close(xfd);
+		return err;
+	}
+	tfd = openat(xfd, "tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(xfd);
+	if (tfd < 0) {
+		return -errno;
+	}
+	dfd = dup(tfd);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d == NULL) {
+		if (dfd >= 0) {
+			close(dfd);
+		}
+		close(tfd);
+		return -EIO;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			unlinkat(tfd, de->d_name, 0);
+		}
+	}
+	closedir(d);
+	return tfd;
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	/* Every file in the window holds its temp fd until commit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+struct xf_pipeline *
+xf_pipeline_create(const struct xf_pipeline_conf *conf)
+{
+	struct xf_pipeline *p;
+	char name[32];
+	int err = EINVAL;
+
+	if (conf->n_rx == 0 || conf->n_rx > XF_PIPELINE_MAX_RX || conf->n_workers == 0 ||
+	    conf->n_workers > XF_PIPELINE_MAX_WORKERS || conf->window == 0 ||
+	    conf->max_sessions == 0 || conf->max_sessions > 64 || conf->root_fd < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		return NULL;
+	}
+	p->conf = *conf;
+	if (p->conf.ring_size == 0) {
+		p->conf.ring_size = 4096;
+	}
+	p->root_fd = -1;
+	p->tmp_fd = -1;
+	raise_nofile();
+	p->root_fd = openat(conf->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->root_fd < 0) {
+		err = errno;
+		goto err_destroy;
+	}
+	p->tmp_fd = staging_open(p->root_fd);
+	if (p->tmp_fd < 0) {
+		err = -p->tmp_fd;
+		goto err_destroy;
+	}
+	p->sessions = calloc(conf->max_sessions, sizeof(*p->sessions));
+	if (p->sessions == NULL) {
+		err = ENOMEM;
+		goto err_destroy;
+	}
+	for (unsigned int r = 0; r < conf->n_rx; r++) {
+		p->rx[r].p = p;
+		p->rx[r].idx = r;
+		p->rx_arg[r] = (struct xf_core_arg){ .p = p, .role = 0, .idx = r };
+		for (unsigned int w = 0; w < conf->n_workers; w++) {
+			unsigned int seq = atomic_fetch_add(&ring_seq, 1);
+
+			snprintf(name, sizeof(name), "xfp%u_r%uw%u", seq, r, w);
+			p->to_w[r][w] =
+			        xf_ring_create(name, p->conf.ring_size, sizeof(struct xf_work),
+			                       conf->rx_core[r], conf->worker_core[w], -1);
+			snprintf(name, sizeof(name), "xfp%u_w%ur%u", seq, w, r);
+			p->to_rx[w][r] =
+			        xf_ring_create(name, p->conf.ring_size, sizeof(struct xf_done),
+			                       conf->worker_core[w], conf->rx_core[r], -1);
+			if (p->to_w[r][w] == NULL || p->to_rx[w][r] == NULL) {
+				err = errno != 0 ? errno : ENOMEM;
+				goto err_destroy;
+			}
+		}
+	}
+	for (unsigned int w = 0; w < conf->n_workers; w++) {
+		p->w_arg[w] = (struct xf_core_arg){ .p = p, .role = 1, .idx = w };
+		p->w[w] = xf_worker_create(p, w);
+		if (p->w[w] == NULL) {
+			err = errno != 0 ? errno : ENOMEM;
+			goto err_destroy;
+		}
+	}
+	return p;
+err_destroy:
+	xf_pipeline_destroy(p);
+	errno = err;
+	return NULL;
+}
+
+void
+xf_pipeline_destroy(struct xf_pipeline *p)
+{
+	if (p == NULL) {
+		return;
+	}
+	for (unsigned int w = 0; w < XF_PIPELINE_MAX_WORKERS; w++) {
+		xf_worker_destroy(p->w[w]);
+	}
+	for (unsigned int r = 0; r < XF_PIPELINE_MAX_RX; r++) {
+		struct xf_rxcore *rc = &p->rx[r];
+
+		for (unsigned int i = rc->stalled_pos; i < rc->nstalled; i++) {
+			if (p->conf.release != NULL) {
+				p->conf.release(p->conf.release_arg, rc->stalled[i].owner);
+			}
+		}
+		for (unsigned int w = 0; w < XF_PIPELINE_MAX_WORKERS; w++) {
+			xf_ring_free(p->to_w[r][w]);
+			xf_ring_free(p->to_rx[w][r]);
+		}
+	}
+	for (unsigned int s = 0; p->sessions != NULL && s < p->conf.max_sessions; s++) {
+		xf_session_fini(&p->sessions[s]);
+	}
+	free(p->sessions);
+	if (p->tmp_fd >= 0) {
+		close(p->tmp_fd);
+	}
+	if (p->root_fd >= 0) {
+		close(p->root_fd);
+	}
+	free(p);
+}
+
+struct xf_session *
+xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t id, uint16_t max_payload,
+                         uint32_t flags, xf_pipeline_tx_fn tx, void *tx_arg)
+{
+	struct xf_rxcore *rc;
+	struct xf_session *s = NULL;
+	int rv;
+
+	(void)flags;
+	if (rx >= p->conf.n_rx || id == 0 || tx == NULL || max_payload < XF_PAYLOAD_MIN ||
+	    max_payload > XF_PAYLOAD_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	rc = &p->rx[rx];
+	for (unsigned int i = 0; i < p->conf.max_sessions; i++) {
+		if (!p->sessions[i].used) {
+			s = &p->sessions[i];
+			break;
+		}
+	}
+	if (s == NULL || rc->nsess == XF_ARRAY_SIZE(rc->sess)) {
+		errno = EBUSY;
+		return NULL;
+	}
+	rv = xf_session_init(s, p, (uint16_t)(s - p->sessions), (uint16_t)rx, id, max_payload);
+	if (rv < 0) {
+		errno = -rv;
+		return NULL;
+	}
+	s->tx = tx;
+	s->tx_arg = tx_arg;
+	rc->sess[rc->nsess++] = s;
+	p->nopen++;
+	return s;
+}
+
+static void
+release(struct xf_pipeline *p, void *owner)
+{
+	if (p->conf.release != NULL) {
+		p->conf.release(p->conf.release_arg, owner);
+	}
+}
+
+/* @return 0 done with the frame (released or kept by a worker), -EAGAIN retry later. */
+static int
+rx_frame(struct xf_pipeline *p, struct xf_rxcore *rc, const struct xf_frame *fr)
+{
+	struct xf_msg m;
+	struct xf_session *s = NULL;
+	int rv;
+
+	if (xf_proto_decode(fr->buf, fr->len, &m, NULL) != 0) {
+		rc->stats.bad_frames++;
+		release(p, fr->owner);
+		return 0;
+	}
+	for (unsigned int i = 0; i < rc->nsess; i++) {
+		if (rc->sess[i]->id == m.hdr.session) {
+			s = rc->sess[i];
+			break;
+		}
+	}
+	if (s == NULL) {
+		rc->stats.no_session++;
+		release(p, fr->owner);
+		return 0;
+	}
+	rv = xf_session_input(s, &m, fr->owner);
+	if (rv == -EAGAIN) {
+		return -EAGAIN;
+	}
+	if (rv != 1) {
+		release(p, fr->owner);
+	}
+	return 0;
+}
+
+int
+xf_pipeline_rx_poll(struct xf_pipeline *p, unsigned int rx)
+{
+	struct xf_rxcore *rc = &p->rx[rx];
+	struct xf_done dones[64];
+	struct xf_frame frames[RX_BURST];
+	int busy = 0;
+	unsigned int n;
+
+	for (unsigned int w = 0; w < p->conf.n_workers; w++) {
+		n = xf_ring_dequeue_burst(p->to_rx[w][rx], dones, XF_ARRAY_SIZE(dones));
+		for (unsigned int i = 0; i < n; i++) {
+			xf_session_done(&p->sessions[dones[i].sid], &dones[i]);
+		}
+		busy |= n != 0;
+	}
+	/* Commits first: they free window slots that the frames below may need. */
+	for (unsigned int i = 0; i < rc->nsess; i++) {
+		busy |= xf_session_progress(rc->sess[i]);
+	}
+	while (rc->stalled_pos < rc->nstalled) {
+		if (rx_frame(p, rc, &rc->stalled[rc->stalled_pos]) != 0) {
+			rc->stats.stalls++;
+			break;
+		}
+		rc->stalled_pos++;
+		busy = 1;
+	}
+	if (rc->stalled_pos == rc->nstalled && p->conf.source[rx] != NULL) {
+		rc->stalled_pos = rc->nstalled = 0;
+		n = p->conf.source[rx](p->conf.source_arg[rx], frames, RX_BURST);
+		rc->stats.frames += n;
+		for (unsigned int i = 0; i < n; i++) {
+			if (rx_frame(p, rc, &frames[i]) != 0) {
+				/* Keep this one and the rest, in order, for the next poll. */
+				memcpy(rc->stalled, &frames[i], (n - i) * sizeof(frames[0]));
+				rc->nstalled = n - i;
+				rc->stats.stalls++;
+				break;
+			}
+		}
+		busy |= n != 0;
+	}
+	for (unsigned int i = 0; i < rc->nsess; i++) {
+		busy |= xf_session_progress(rc->sess[i]);
+	}
+	return busy;
+}
+
+int
+xf_pipeline_worker_poll(struct xf_pipeline *p, unsigned int w)
+{
+	return xf_worker_poll(p->w[w]);
+}
+
+static void
+backoff(unsigned int *idle)
+{
+	struct timespec ts = { .tv_nsec = IDLE_SLEEP_NS };
+
+	if (++*idle > IDLE_SPINS) {
+		nanosleep(&ts, NULL);
+	}
+}
+
+int
+xf_pipeline_core_loop(void *arg)
+{
+	struct xf_core_arg *a = arg;
+	struct xf_pipeline *p = a->p;
+	unsigned int idle = 0;
+
+	xf_core_set_self(a->role == 0 ? p->conf.rx_core[a->idx] : p->conf.worker_core[a->idx]);
+	while (!atomic_load_explicit(&p->stop, memory_order_acquire)) {
+		int busy = a->role == 0 ? xf_pipeline_rx_poll(p, a->idx)
+		                        : xf_pipeline_worker_poll(p, a->idx);
+
+		if (busy) {
+			idle = 0;
+		} else {
+			backoff(&idle);
+		}
+	}
+	/* A worker finishes what it has in flight (closes, late completions). */
+	while (a->role == 1 && !xf_worker_idle(p->w[a->idx])) {
+		if (!xf_pipeline_worker_poll(p, a->idx)) {
+			backoff(&idle);
+		}
+	}
+	return 0;
+}
+
+void *
+xf_pipeline_core_arg(struct xf_pipeline *p, int role, unsigned int idx)
+{
+	return role == 0 ? (void *)&p->rx_arg[idx] : (void *)&p->w_arg[idx];
+}
+
+static void *
+thread_main(void *arg)
+{
+	xf_pipeline_core_loop(arg);
+	return NULL;
+}
+
+int
+xf_pipeline_run_threads(struct xf_pipeline *p)
+{
+	pthread_t th[XF_PIPELINE_MAX_RX + XF_PIPELINE_MAX_WORKERS];
+	unsigned int n = 0;
+	int rv = 0;
+
+	for (unsigned int r = 0; r < p->conf.n_rx && rv == 0; r++) {
+		rv = -pthread_create(&th[n], NULL, thread_main, &p->rx_arg[r]);
+		n += rv == 0;
+	}
+	for (unsigned int w = 0; w < p->conf.n_workers && rv == 0; w++) {
+		rv = -pthread_create(&th[n], NULL, thread_main, &p->w_arg[w]);
+		n += rv == 0;
+	}
+	if (rv != 0) {
+		xf_pipeline_stop(p);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+	}
+	return rv;
+}
+
+void
+xf_pipeline_stop(struct xf_pipeline *p)
+{
+	atomic_store_explicit(&p->stop, true, memory_order_release);
+}
+
+void
+xf_pipeline_set_fault(struct xf_pipeline *p, xf_pipeline_fault_fn fn, void *arg)
+{
+	p->fault = fn;
+	p->fault_arg = arg;
+	for (unsigned int w = 0; w < p->conf.n_workers; w++) {
+		xf_worker_set_fault(p->w[w]);
+	}
+}
+
+const struct xf_pipeline_rx_stats *
+xf_pipeline_rx_stats(const struct xf_pipeline *p, unsigned int rx)
+{
+	return &p->rx[rx].stats;
+}
+
+void
+xf_pipeline_times(const struct xf_pipeline *p, struct xf_pipeline_times *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned int w = 0; w < p->conf.n_workers; w++) {
+		xf_worker_add_times(p->w[w], t);
+	}
+}

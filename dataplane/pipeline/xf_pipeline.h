@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The receive pipeline in one process: R RX cores and W workers (docs/PIPELINE.md).
+ *
+ *   source -> RX core r (decode, session, enumeration, reorder) -> ring(r->w) -> worker w
+ *   worker w (io_uring writes, CRC64, verify) -> ring(w->r) -> RX core r (commit order)
+ *   RX core r -> ring(r->0) -> commit worker 0 (rename, mkdir, symlink, fsync) -> ring(0->r)
+ *
+ * Every ring is SP/SC with one owning core at each end. The poll functions are the
+ * core loops' bodies; they return busy (1) or idle (0). The same loop functions run on
+ * plain threads (xf_pipeline_run_threads) or on EAL lcores (rte_eal_remote_launch
+ * with xf_pipeline_core_loop and the argument from xf_pipeline_core_arg).
+ */
+#ifndef XF_PIPELINE_H
+#define XF_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xf_storage.h"
+
+struct xf_pipeline;
+struct xf_session;
+
+#define XF_PIPELINE_MAX_RX      8u
+#define XF_PIPELINE_MAX_WORKERS 16u
+
+/** One received frame: a UDP payload and the buffer that holds it. */
+struct xf_frame {
+	const void *buf; /**< frame bytes */
+	uint32_t len;    /**< bytes */
+	void *owner;     /**< released through the release callback when done */
+};
+
+/**
+ * Frame source of an RX core (a NIC queue on the appliance, memory here). Called on
+ * the RX core. @return frames written to out (0..max).
+ */
+typedef unsigned int (*xf_pipeline_source_fn)(void *arg, struct xf_frame *out, unsigned int max);
+
+/** Release a frame buffer (rte_pktmbuf_free on the appliance). Any core may call it. */
+typedef void (*xf_pipeline_release_fn)(void *arg, void *owner);
+
+/** Transmit one frame of a session. Called on the session's RX core. */
+typedef void (*xf_pipeline_tx_fn)(void *arg, const void *frame, unsigned int len);
+
+/** Fault hook for tests: storage result res of op on file of session slot sid. */
+typedef int32_t (*xf_pipeline_fault_fn)(void *arg, unsigned int sid, uint32_t file,
+                                        enum xf_storage_op op, int32_t res);
+
+/** Durability of commits. */
+enum xf_fsync_policy {
+	XF_FSYNC_NONE = 0,  /**< rename only; the OS writes back when it likes */
+	XF_FSYNC_FILE = 1,  /**< fsync file, rename, fsync directory, then report: per file */
+	XF_FSYNC_BATCH = 2, /**< the same for up to fsync_batch files at once */
+};
+
+struct xf_pipeline_conf {
+	unsigned int n_rx;                        /**< RX cores, 1..XF_PIPELINE_MAX_RX */
+	unsigned int n_workers;                   /**< workers, 1..XF_PIPELINE_MAX_WORKERS */
+	unsigned int rx_core[XF_PIPELINE_MAX_RX]; /**< core id of each RX core */
+	unsigned int worker_core[XF_PIPELINE_MAX_WORKERS]; /**< core id of each worker */
+	int root_fd;                                       /**< volume root directory */
+	uint32_t window;            /**< credits: files in flight per session */
+	unsigned int max_sessions;  /**< session slots */
+	enum xf_fsync_policy fsync; /**< commit durability */
+	unsigned int fsync_batch;   /**< files per batch (XF_FSYNC_BATCH) */
+	unsigned int ring_size;     /**< RX -> worker ring elements (0: 4096) */
+	unsigned int uring_depth;   /**< io_uring entries per worker (0: 512) */
+	xf_pipeline_source_fn source[XF_PIPELINE_MAX_RX]; /**< frame source per RX core */
+	void *source_arg[XF_PIPELINE_MAX_RX];
+	xf_pipeline_release_fn release; /**< frame buffer release */
+	void *release_arg;
+	bool stop_when_done; /**< stop the loops once every opened session is done */
+};
+
+/** Counters of one RX core (read after the run). */
+struct xf_pipeline_rx_stats {
+	uint64_t frames;       /**< frames taken from the source */
+	uint64_t bad_frames;   /**< failed to decode */
+	uint64_t no_session;   /**< unknown session id */
+	uint64_t proto_err;    /**< refused by the session (index beyond credit, conflicts) */
+	uint64_t stalls;       /**< a frame waited for ring room */
+	uint64_t data_dropped; /**< DATA for a file not expecting it (duplicates, late) */
+	uint64_t entries_dup;  /**< identical FLIST entries seen again */
+};
+
+/**
+ * Build the pipeline: rings, workers (one xf_storage each), the staging directory
+ * XF_STAGING_TMP under the root (created, and emptied of a previous run's leftovers).
+ * @return the pipeline, or NULL with errno set (EINVAL bad conf, ENOMEM, or the
+ *         storage/staging error).
+ */
+struct xf_pipeline *xf_pipeline_create(const struct xf_pipeline_conf *conf);
+
+/** Tear down (after the loops have returned). Closes what is still open. */
+void xf_pipeline_destroy(struct xf_pipeline *p);
+
+/**
+ * Open a receive session on RX core rx. Call before the loops run, or on that RX core.
+ * @param id          Wire session id (nonzero).
+ * @param max_payload Largest frame the peer accepts (DECISION and COMMIT frames).
+ * @param flags       XF_HELLO_F_* (checksum quick check is not implemented: WHOLE).
+ * @return the session, or NULL with errno (EINVAL, EBUSY no free slot, ENOMEM).
+ */
+struct xf_session *xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t id,
+                                            uint16_t max_payload, uint32_t flags,
+                                            xf_pipeline_tx_fn tx, void *tx_arg);
+
+/** True once the session sent DONE (every file settled and reported). */
+bool xf_session_is_done(const struct xf_session *s);
+
+/** Files committed (index < this are settled). */
+uint32_t xf_session_committed(const struct xf_session *s);
+
+/** Poll RX core rx once (on that core). @return 1 busy, 0 idle. */
+int xf_pipeline_rx_poll(struct xf_pipeline *p, unsigned int rx);
+
+/** Poll worker w once (on that core). @return 1 busy, 0 idle. */
+int xf_pipeline_worker_poll(struct xf_pipeline *p, unsigned int w);
+
+/**
+ * Core loop for role (0 RX, 1 worker) and index, until xf_pipeline_stop(): sets the
+ * core identity, polls, backs off when idle (spin, then sleep briefly). Signature of
+ * lcore_function_t, so rte_eal_remote_launch can run it.
+ * @param arg From xf_pipeline_core_arg().
+ * @return 0.
+ */
+int xf_pipeline_core_loop(void *arg);
+
+/** The loop argument of RX core (role 0) or worker (role 1) number idx. */
+void *xf_pipeline_core_arg(struct xf_pipeline *p, int role, unsigned int idx);
+
+/** Run every core loop on its own thread and wait for them all. @return 0 or -errno. */
+int xf_pipeline_run_threads(struct xf_pipeline *p);
+
+/** Ask every loop to return (after finishing what is in flight). Any thread. */
+void xf_pipeline_stop(struct xf_pipeline *p);
+
+/** Install a fault hook on every worker's storage (tests). Before the loops run. */
+void xf_pipeline_set_fault(struct xf_pipeline *p, xf_pipeline_fault_fn fn, void *arg);
+
+/** Counters of RX core rx. */
+const struct xf_pipeline_rx_stats *xf_pipeline_rx_stats(const struct xf_pipeline *p,
+                                                        unsigned int rx);
+
+/** Seconds spent by stage (for the benchmark): enumeration, write+crc, commit. */
+struct xf_pipeline_times {
+	uint64_t stat_items;  /**< STAT items done by the workers */
+	uint64_t data_items;  /**< DATA items written */
+	uint64_t data_bytes;  /**< bytes written */
+	uint64_t files_done;  /**< FILE_END verified */
+	uint64_t commits;     /**< commit items executed */
+	double busy_stat_s;   /**< worker time in STAT handling (submission side) */
+	double busy_commit_s; /**< commit worker time executing commits */
+};
+
+/** Sum of the workers' stage counters (after the run). */
+void xf_pipeline_times(const struct xf_pipeline *p, struct xf_pipeline_times *t);
+
+#endif /* XF_PIPELINE_H */

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Pipeline internals shared by the session, worker and driver sources. */
+#ifndef XF_PIPELINE_PRIV_H
+#define XF_PIPELINE_PRIV_H
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+
+#include "xf_ftable.h"
+#include "xf_pipeline.h"
+#include "xf_proto.h"
+#include "xf_reorder.h"
+#include "xf_ring.h"
+#include "xf_storage.h"
+#include "xf_work.h"
+
+#define RX_BURST 32u
+#define W_BURST  32u
+
+/* Per-file progress on the RX core (struct xf_fentry.state). */
+enum {
+	FS_NEW = 0,  /* stored, STAT not sent */
+	FS_STAT,     /* STAT sent */
+	FS_DECIDED,  /* decision made and sent */
+	FS_FILE_END, /* FILE_END enqueued: later DATA is dropped */
+	FS_SETTLED,  /* in the reorder window */
+};
+
+/* Reorder values: status in bits 0-7, XF_RV_COMMIT when a commit op is needed, the
+ * verified temp fd in bits 32-63. */
+#define XF_RV_COMMIT 0x100u
+
+enum sess_phase {
+	PH_RUN = 0,
+	PH_DIRTIME, /* all settled; directory mtimes being fixed */
+	PH_MARK,    /* waiting for the commit worker's mark */
+	PH_DONE,
+};
+
+struct xf_session {
+	struct xf_pipeline *p;
+	uint16_t sid;
+	uint16_t rx;
+	uint32_t id;
+	uint16_t max_payload;
+	bool used;
+	enum sess_phase phase;
+	struct xf_ftable ft;
+	struct xf_reorder ro;
+	uint32_t total;     /* UINT32_MAX until the LAST FLIST */
+	uint32_t committed; /* every index below is settled */
+	uint32_t reported;  /* committed value last sent in COMMIT */
+	uint32_t commit_inflight;
+	uint32_t changed; /* commits that wrote something */
+	uint32_t ndirs;
+	uint32_t dir_cursor;
+	uint64_t tx_pn;
+	xf_pipeline_tx_fn tx;
+	void *tx_arg;
+	/* Outgoing DECISION and COMMIT frames under construction. */
+	struct xf_proto_builder dec_b;
+	bool dec_open;
+	unsigned int nfail;    /* failures settled since the last COMMIT frame */
+	unsigned int fail_cap; /* failures that fit one COMMIT frame */
+	struct xf_commit_fail fails[XF_COMMIT_FAIL_MAX];
+	uint8_t dec_buf[XF_PAYLOAD_MAX];
+	uint8_t com_buf[XF_PAYLOAD_MAX];
+};
+
+struct xf_rxcore {
+	struct xf_pipeline *p;
+	unsigned int idx;
+	struct xf_session *sess[64]; /* sessions on this core (slot pointers) */
+	unsigned int nsess;
+	struct xf_frame stalled[RX_BURST]; /* frames waiting for ring room, in order */
+	unsigned int nstalled;
+	unsigned int stalled_pos;
+	struct xf_pipeline_rx_stats stats;
+};
+
+struct xf_worker; /* xf_worker.c */
+
+struct xf_core_arg {
+	struct xf_pipeline *p;
+	int role;
+	unsigned int idx;
+};
+
+struct xf_pipeline {
+	struct xf_pipeline_conf conf;
+	int root_fd; /* O_RDONLY | O_DIRECTORY, ours */
+	int tmp_fd;  /* XF_STAGING_TMP, ours */
+	struct xf_ring *to_w[XF_PIPELINE_MAX_RX][XF_PIPELINE_MAX_WORKERS];
+	struct xf_ring *to_rx[XF_PIPELINE_MAX_WORKERS][XF_PIPELINE_MAX_RX];
+	struct xf_worker *w[XF_PIPELINE_MAX_WORKERS];
+	struct xf_rxcore rx[XF_PIPELINE_MAX_RX];
+	struct xf_session *sessions; /* max_sessions slots */
+	struct xf_core_arg rx_arg[XF_PIPELINE_MAX_RX];
+	struct xf_core_arg w_arg[XF_PIPELINE_MAX_WORKERS];
+	unsigned int nopen;
+	atomic_uint ndone;
+	atomic_bool stop;
+	xf_pipeline_fault_fn fault;
+	void *fault_arg;
+};
+
+/* Session side (xf_session.c), all on the session's RX core. */
+int xf_session_input(struct xf_session *s, const struct xf_msg *m, void *owner);
+void xf_session_done(struct xf_session *s, const struct xf_done *d);
+int xf_session_progress(struct xf_session *s);
+int xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint16_t rx,
+                    uint32_t id, uint16_t max_payload);
+void xf_session_fini(struct xf_session *s);
+
+/* Worker side (xf_worker.c). */
+struct xf_worker *xf_worker_create(struct xf_pipeline *p, unsigned int idx);
+void xf_worker_destroy(struct xf_worker *w);
+int xf_worker_poll(struct xf_worker *w);
+bool xf_worker_idle(const struct xf_worker *w);
+void xf_worker_set_fault(struct xf_worker *w);
+void xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t);
+
+/* Worker that owns file idx (file affinity) and the commit worker. */
+static inline unsigned int
+xf_pipeline_worker_of(const struct xf_pipeline *p, uint32_t file)
+{
+	return file % p->conf.n_workers;
+}
+
+#define XF_COMMIT_WORKER 0u
+
+/* Map an errno from storage to a file status. */
+static inline uint8_t
+xf_status_of_errno(int err)
+{
+	switch (err) {
+	case ENOSPC:
+	case EDQUOT:
+		return XF_ST_NOSPACE;
+	case EXDEV:
+	case ELOOP:
+		return XF_ST_ESCAPE;
+	case EISDIR:
+	case ENOTDIR:
+	case ENOTEMPTY:
+	case EEXIST:
+		return XF_ST_CONFLICT;
+	default:
+		return XF_ST_IO;
+	}
+}
+
+#endif /* XF_PIPELINE_PRIV_H */

@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A receive session on its RX core: file-list enumeration, dispatch of work to the
+ * file's worker, decisions, the reorder window and in-order commit reporting.
+ *
+ * Everything here runs on the session's RX core and never blocks: the only calls out
+ * are ring enqueues/dequeues, the codec, and the transmit callback.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "xf_path.h"
+#include "xf_pipeline_priv.h"
+
+#define MODULE "pipeline"
+
+static inline struct xf_ring *
+ring_to(struct xf_session *s, unsigned int w)
+{
+	return s->p->to_w[s->rx][w];
+}
+
+static inline struct xf_pipeline_rx_stats *
+stats(struct xf_session *s)
+{
+	return &s->p->rx[s->rx].stats;
+}
+
+int
+xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint16_t rx, uint32_t id,
+                uint16_t max_payload)
+{
+	int rc;
+
+	memset(s, 0, offsetof(struct xf_session, dec_buf));
+	s->p = p;
+	s->sid = sid;
+	s->rx = rx;
+	s->id = id;
+	s->max_payload = max_payload;
+	s->fail_cap = (max_payload - XF_HDR_LEN - 12u) / 8u;
+	if (s->fail_cap > XF_COMMIT_FAIL_MAX) {
+		s->fail_cap = XF_COMMIT_FAIL_MAX;
+	}
+	s->total = UINT32_MAX;
+	xf_ftable_init(&s->ft);
+	rc = xf_reorder_init(&s->ro, p->conf.window, 0);
+	if (rc < 0) {
+		return rc;
+	}
+	s->used = true;
+	return 0;
+}
+
+void
+xf_session_fini(struct xf_session *s)
+{
+	if (!s->used) {
+		return;
+	}
+	xf_ftable_fini(&s->ft);
+	xf_reorder_fini(&s->ro);
+	s->used = false;
+}
+
+bool
+xf_session_is_done(const struct xf_session *s)
+{
+	return s->phase == PH_DONE;
+}
+
+uint32_t
+xf_session_committed(const struct xf_session *s)
+{
+	return s->committed;
+}
+
+static void
+hdr_init(struct xf_session *s, struct xf_msg *m, uint8_t type)
+{
+	memset(m, 0, sizeof(*m));
+	m->hdr.version = XF_PROTO_VERSION;
+	m->hdr.type = type;
+	m->hdr.session = s->id;
+	m->hdr.pn = s->tx_pn++;
+}
+
+static void
+flush_decisions(struct xf_session *s)
+{
+	int n;
+
+	if (!s->dec_open) {
+		return;
+	}
+	s->dec_open = false;
+	n = xf_proto_build_finish(&s->dec_b);
+	if (n > 0) {
+		s->tx(s->tx_arg, s->dec_buf, (unsigned int)n);
+	}
+}
+
+static void
+add_decision(struct xf_session *s, uint32_t file, uint8_t decision, uint8_t status)
+{
+	struct xf_decision_rec rec = { .file = file, .decision = decision, .status = status };
+	struct xf_msg m;
+
+	for (int tries = 0; tries < 2; tries++) {
+		if (!s->dec_open) {
+			hdr_init(s, &m, XF_MSG_DECISION);
+			if (xf_proto_build_begin(&s->dec_b, s->dec_buf, s->max_payload, &m) < 0) {
+				return;
+			}
+			s->dec_open = true;
+		}
+		if (xf_proto_build_decision(&s->dec_b, &rec) == 0) {
+			return;
+		}
+		flush_decisions(s);
+	}
+}
+
+/* Send COMMIT(committed, credit, the failures settled since the last one). */
+static int
+send_commit(struct xf_session *s)
+{
+	const struct xf_commit_fail *fails = s->fails;
+	unsigned int nfail = s->nfail;
+
+	struct xf_proto_builder b;
+	struct xf_msg m;
+	int n;
+
+	hdr_init(s, &m, XF_MSG_COMMIT);
+	m.commit.committed = s->committed;
+	m.commit.credit = xf_reorder_limit(&s->ro);
+	if (xf_proto_build_begin(&b, s->com_buf, s->max_payload, &m) < 0) {
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < nfail; i++) {
+		if (xf_proto_build_commit(&b, &fails[i]) < 0) {
+			break;
+		}
+	}
+	n = xf_proto_build_finish(&b);
+	if (n < 0) {
+		return n;
+	}
+	s->tx(s->tx_arg, s->com_buf, (unsigned int)n);
+	s->reported = s->committed;
+	s->nfail = 0;
+	return 0;
+}
+
+/* A file is settled (committed, up to date or failed), strictly in order. */
+static void on_settled(struct xf_session *s, uint32_t file, uint8_t status, bool changed);
+
+static void
+settle(struct xf_session *s, uint32_t file, uint64_t val)
+{
+	struct xf_fentry *fe = xf_ftable_get(&s->ft, file);
+	int rc;
+
+	if (fe != NULL) {
+		fe->state = FS_SETTLED;
+		fe->status = (uint8_t)(val & 0xffu);
+	}
+	rc = xf_reorder_insert(&s->ro, file, val);
+	if (rc < 0) {
+		/* Cannot happen: entries are only accepted below the credit limit. */
+		XF_LOG(ERR, MODULE, "session %08x: file %u not in window (%d)", s->id, file, rc);
+	}
+}
+
+static void
+refuse(struct xf_session *s, uint32_t file, struct xf_fentry *fe, uint8_t status)
+{
+	fe->decision = XF_DEC_REFUSED;
+	add_decision(s, file, XF_DEC_REFUSED, status);
+	settle(s, file, status);
+}
+
+/* The staging directory is ours: a path into it is refused like a bad path. */
+static bool
+is_staging(const char *path, uint16_t len)
+{
+	size_t n = strlen(XF_STAGING_DIR);
+
+	return len >= n && memcmp(path, XF_STAGING_DIR, n) == 0 && (len == n || path[n] == '/');
+}
+
+static int
+on_flist(struct xf_session *s, const struct xf_msg *m)
+{
+	const struct xf_msg_flist *fl = &m->flist;
+	unsigned int need[XF_PIPELINE_MAX_WORKERS] = { 0 };
+	struct xf_flist_entry e;
+	uint32_t cursor = 0, idx = fl->first_index;
+	uint32_t limit = xf_reorder_limit(&s->ro);
+
+	if (fl->first_index > UINT32_MAX - fl->count || fl->first_index + fl->count > limit) {
+		stats(s)->proto_err++;
+		return -EPROTO;
+	}
+	/* All or nothing: the frame is accepted only if every STAT fits its ring now.
+	 * Only this core enqueues, so the free counts can only grow until we do. */
+	for (uint32_t i = 0; i < fl->count; i++) {
+		need[xf_pipeline_worker_of(s->p, fl->first_index + i)]++;
+	}
+	for (unsigned int w = 0; w < s->p->conf.n_workers; w++) {
+		if (need[w] != 0 && xf_ring_free_count(ring_to(s, w)) < need[w]) {
+			return -EAGAIN;
+		}
+	}
+	while (xf_proto_flist_next(m, &cursor, &e)) {
+		struct xf_fentry *fe;
+		struct xf_work it;
+		int rc = xf_ftable_add(&s->ft, idx, &e, limit);
+
+		if (rc == -EALREADY) {
+			stats(s)->entries_dup++;
+			idx++;
+			continue;
+		}
+		if (rc < 0) {
+			stats(s)->proto_err++;
+			if (rc == -ENOMEM) {
+				return rc;
+			}
+			idx++;
+			continue;
+		}
+		fe = xf_ftable_get(&s->ft, idx);
+		if (fe->kind == XF_FILE_DIR) {
+			s->ndirs++;
+		}
+		if (xf_path_validate(e.path, e.path_len) != 0 || is_staging(e.path, e.path_len) ||
+		    (e.kind == XF_FILE_SYMLINK && e.target_len == 0)) {
+			refuse(s, idx, fe, XF_ST_BAD_PATH);
+			idx++;
+			continue;
+		}
+		memset(&it, 0, sizeof(it));
+		it.type = XF_WORK_STAT;
+		it.kind = fe->kind;
+		it.sid = s->sid;
+		it.rx = s->rx;
+		it.file = idx;
+		it.len = fe->dir_len;
+		it.mode = fe->mode;
+		it.fd = -1;
+		it.sess_id = s->id;
+		it.off = fe->kind == XF_FILE_SYMLINK ? fe->target_len : fe->size;
+		it.val = (uint64_t)fe->mtime_ns;
+		it.ptr = fe->name;
+		if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, idx)), &it, 1) !=
+		    1) {
+			/* Room was checked above; a failure here is a bug, not back-pressure. */
+			XF_LOG(ERR, MODULE, "session %08x: STAT ring full", s->id);
+		}
+		fe->state = FS_STAT;
+		idx++;
+	}
+	if ((fl->flags & XF_FLIST_F_LAST) != 0) {
+		uint32_t total = fl->first_index + fl->count;
+
+		if (s->total != UINT32_MAX && s->total != total) {
+			stats(s)->proto_err++;
+		} else {
+			s->total = total;
+		}
+	}
+	return 0;
+}
+
+static int
+on_data(struct xf_session *s, const struct xf_msg *m, void *owner)
+{
+	const struct xf_msg_data *d = &m->data;
+	struct xf_fentry *fe = xf_ftable_get(&s->ft, d->file);
+	struct xf_work it;
+
+	if (fe == NULL || fe->kind != XF_FILE_REG || fe->decision != XF_DEC_WHOLE ||
+	    fe->state != FS_DECIDED) {
+		stats(s)->data_dropped++;
+		return 0;
+	}
+	memset(&it, 0, sizeof(it));
+	it.type = XF_WORK_DATA;
+	it.sid = s->sid;
+	it.rx = s->rx;
+	it.file = d->file;
+	it.len = d->len;
+	it.fd = -1;
+	it.off = d->offset;
+	it.ptr = d->bytes;
+	it.owner = owner;
+	if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, d->file)), &it, 1) != 1) {
+		return -EAGAIN;
+	}
+	return 1;
+}
+
+static int
+on_file_end(struct xf_session *s, const struct xf_msg *m)
+{
+	const struct xf_msg_file_end *f = &m->file_end;
+	struct xf_fentry *fe = xf_ftable_get(&s->ft, f->file);
+	struct xf_work it;
+
+	if (fe == NULL || fe->kind != XF_FILE_REG || fe->decision != XF_DEC_WHOLE ||
+	    fe->state != FS_DECIDED) {
+		stats(s)->data_dropped++;
+		return 0;
+	}
+	memset(&it, 0, sizeof(it));
+	it.type = XF_WORK_FILE_END;
+	it.sid = s->sid;
+	it.rx = s->rx;
+	it.file = f->file;
+	it.fd = -1;
+	it.off = f->size;
+	it.val = f->crc64;
+	if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, f->file)), &it, 1) != 1) {
+		return -EAGAIN;
+	}
+	fe->state = FS_FILE_END;
+	return 0;
+}
+
+int
+xf_session_input(struct xf_session *s, const struct xf_msg *m, void *owner)
+{
+	if (s->phase == PH_DONE) {
+		return 0;
+	}
+	switch (m->hdr.type) {
+	case XF_MSG_FLIST:
+		return on_flist(s, m);
+	case XF_MSG_DATA:
+		return on_data(s, m, owner);
+	case XF_MSG_FILE_END:
+		return on_file_end(s, m);
+	default:
+		/* HELLO, ACK, PING, DONE belong to the session and reliability layers. */
+		return 0;
+	}
+}
+
+static void
+send_done(struct xf_session *s)
+{
+	uint8_t buf[64];
+	struct xf_msg m;
+	int n;
+
+	if (s->committed != s->reported || s->nfail != 0) {
+		send_commit(s);
+	}
+	hdr_init(s, &m, XF_MSG_DONE);
+	m.done.files = s->committed;
+	m.done.status = 0;
+	n = xf_proto_encode(buf, sizeof(buf), &m);
+	if (n > 0) {
+		s->tx(s->tx_arg, buf, (unsigned int)n);
+	}
+	s->phase = PH_DONE;
+	if (atomic_fetch_add(&s->p->ndone, 1) + 1 == s->p->nopen && s->p->conf.stop_when_done) {
+		xf_pipeline_stop(s->p);
+	}
+}
+
+static void
+on_settled(struct xf_session *s, uint32_t file, uint8_t status, bool changed)
+{
+	if (file != s->committed) {
+		XF_LOG(ERR, MODULE, "session %08x: settled %u, expected %u", s->id, file,
+		       s->committed);
+		return;
+	}
+	if (status != XF_ST_OK) {
+		if (s->nfail == s->fail_cap) {
+			/* Files below `file` are settled; its failure goes in the next frame. */
+			send_commit(s);
+		}
+		s->fails[s->nfail].file = file;
+		s->fails[s->nfail].status = status;
+		s->nfail++;
+	}
+	if (changed) {
+		s->changed++;
+	}
+	s->committed = file + 1;
+	xf_reorder_release(&s->ro, s->committed);
+}
+
+void
+xf_session_done(struct xf_session *s, const struct xf_done *d)
+{
+	struct xf_fentry *fe = xf_ftable_get(&s->ft, d->file);
+
+	switch (d->type) {
+	case XF_DONE_STAT:
+		if (fe == NULL) {
+			return;
+		}
+		fe->decision = d->decision;
+		add_decision(s, d->file, d->decision, d->status);
+		if (d->decision == XF_DEC_UPTODATE) {
+			settle(s, d->file, XF_ST_OK);
+		} else if (d->decision == XF_DEC_REFUSED) {
+			settle(s, d->file, d->status);
+		} else if (fe->kind != XF_FILE_REG) {
+			/* Directories and symlinks get no data: made at commit from the entry. */
+			settle(s, d->file, XF_RV_COMMIT);
+		} else {
+			fe->state = FS_DECIDED;
+		}
+		break;
+	case XF_DONE_FILE:
+		if (d->status == XF_ST_OK) {
+			settle(s, d->file, XF_RV_COMMIT | ((uint64_t)(uint32_t)d->fd << 32));
+		} else {
+			settle(s, d->file, d->status);
+		}
+		break;
+	case XF_DONE_COMMIT:
+		s->commit_inflight--;
+		on_settled(s, d->file, d->status, d->changed != 0);
+		break;
+	case XF_DONE_MARK:
+		s->commit_inflight--;
+		send_done(s);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool
+commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
+{
+	struct xf_fentry *fe = xf_ftable_get(&s->ft, file);
+	struct xf_work it;
+
+	memset(&it, 0, sizeof(it));
+	it.type = type;
+	it.sid = s->sid;
+	it.rx = s->rx;
+	it.file = file;
+	it.fd = -1;
+	it.sess_id = s->id;
+	if (fe != NULL) {
+		it.kind = fe->kind;
+		it.len = fe->dir_len;
+		it.mode = fe->mode;
+		it.val = (uint64_t)fe->mtime_ns;
+		it.ptr = fe->name;
+	}
+	if (type == XF_WORK_COMMIT) {
+		it.status = (uint8_t)(val & 0xffu);
+		if ((val & XF_RV_COMMIT) != 0) {
+			it.fd = (int32_t)(val >> 32);
+		} else {
+			it.flags = XF_WORK_F_NOOP;
+		}
+	}
+	return xf_ring_enqueue_burst(ring_to(s, XF_COMMIT_WORKER), &it, 1) == 1;
+}
+
+int
+xf_session_progress(struct xf_session *s)
+{
+	struct xf_ring *cr = ring_to(s, XF_COMMIT_WORKER);
+	int busy = 0;
+	uint32_t idx;
+	uint64_t val;
+
+	if (s->phase == PH_DONE) {
+		return 0;
+	}
+	/*
+	 * In-order commit: pop what is ready in file-list order and hand it to the commit
+	 * worker, whose ring is FIFO and which executes one at a time. A result that needs
+	 * nothing on disk settles here directly, unless commits are still in flight ahead
+	 * of it (then it travels through the commit worker to keep the order).
+	 */
+	while (xf_ring_free_count(cr) != 0 && xf_reorder_pop(&s->ro, &idx, &val)) {
+		busy = 1;
+		if ((val & XF_RV_COMMIT) == 0 && s->commit_inflight == 0) {
+			on_settled(s, idx, (uint8_t)(val & 0xffu), false);
+			continue;
+		}
+		commit_item(s, XF_WORK_COMMIT, idx, val);
+		s->commit_inflight++;
+	}
+	if (s->committed != s->reported) {
+		send_commit(s);
+	}
+	flush_decisions(s);
+	if (s->phase == PH_RUN && s->committed == s->total && s->commit_inflight == 0) {
+		busy = 1;
+		if (s->changed != 0 && s->ndirs != 0) {
+			s->phase = PH_DIRTIME;
+			s->dir_cursor = 0;
+		} else {
+			send_done(s);
+			return busy;
+		}
+	}
+	if (s->phase == PH_DIRTIME) {
+		/*
+		 * Committing files into a directory moves its mtime, so directory times are
+		 * set once everything is in place, through the commit worker (in order).
+		 */
+		busy = 1;
+		while (s->dir_cursor < s->total && xf_ring_free_count(cr) > 1) {
+			struct xf_fentry *fe = xf_ftable_get(&s->ft, s->dir_cursor);
+
+			if (fe != NULL && fe->kind == XF_FILE_DIR && fe->status == XF_ST_OK &&
+			    fe->decision != XF_DEC_REFUSED) {
+				commit_item(s, XF_WORK_DIRTIME, s->dir_cursor, 0);
+			}
+			s->dir_cursor++;
+		}
+		if (s->dir_cursor == s->total && commit_item(s, XF_WORK_MARK, 0, 0)) {
+			s->commit_inflight++;
+			s->phase = PH_MARK;
+		}
+	}
+	return busy;
+}

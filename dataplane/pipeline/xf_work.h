@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Work items (RX core -> worker) and completions (worker -> RX core). Both are
+ * fixed-size records copied by value through SP/SC xf_rings: passing work allocates
+ * nothing. Pointers in them (paths, DATA bytes) stay valid until the completion or the
+ * buffer release that ends their use.
+ */
+#ifndef XF_WORK_H
+#define XF_WORK_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/** Work item types. */
+enum xf_work_type {
+	XF_WORK_STAT = 1, /**< quick check of the final path; creates the temp file */
+	XF_WORK_DATA,     /**< write len bytes at off from ptr; release owner after */
+	XF_WORK_FILE_END, /**< all data enqueued: verify size off and CRC64 val */
+	XF_WORK_COMMIT,   /**< commit worker: make file final, in order */
+	XF_WORK_DIRTIME,  /**< commit worker: set a directory's mtime (end of session) */
+	XF_WORK_MARK,     /**< commit worker: echo back once everything before is done */
+	XF_WORK_ABORT,    /**< drop every file of the session, remove its temps */
+};
+
+/** COMMIT: nothing to do on disk (up to date or already failed); echo in order. */
+#define XF_WORK_F_NOOP 0x1u
+
+struct xf_work {
+	uint8_t type;     /**< enum xf_work_type */
+	uint8_t kind;     /**< enum xf_file_kind */
+	uint8_t status;   /**< COMMIT: file status so far (nonzero: failed) */
+	uint8_t flags;    /**< XF_WORK_F_* */
+	uint16_t sid;     /**< session slot in the pipeline */
+	uint16_t rx;      /**< RX core index to reply to */
+	uint32_t file;    /**< file index */
+	uint32_t len;     /**< DATA: bytes; STAT/COMMIT/DIRTIME: parent dir length */
+	uint32_t mode;    /**< permission bits */
+	int32_t fd;       /**< COMMIT: verified temp file, or -1 */
+	uint32_t sess_id; /**< wire session id, names the temp files */
+	uint32_t pad;
+	uint64_t off;    /**< DATA: offset; FILE_END: size; STAT: size from FLIST */
+	uint64_t val;    /**< FILE_END: CRC64; STAT/COMMIT/DIRTIME: mtime (ns) */
+	const void *ptr; /**< DATA: bytes; else the entry's name (dir NUL base NUL target NUL) */
+	void *owner;     /**< DATA: buffer owner, released after the write */
+};
+
+/** Completion types. */
+enum xf_done_type {
+	XF_DONE_STAT = 1, /**< decision made */
+	XF_DONE_FILE,     /**< file verified (status 0, fd) or failed */
+	XF_DONE_COMMIT,   /**< file settled on disk, in order */
+	XF_DONE_MARK,     /**< every commit item before the mark is done */
+};
+
+struct xf_done {
+	uint8_t type;     /**< enum xf_done_type */
+	uint8_t decision; /**< STAT: enum xf_decision */
+	uint8_t status;   /**< enum xf_file_status */
+	uint8_t changed;  /**< COMMIT: something was written at the final path */
+	uint16_t sid;     /**< session slot */
+	uint16_t pad;
+	uint32_t file; /**< file index */
+	int32_t fd;    /**< FILE: the verified temp file, -1 otherwise */
+};
+
+/* The staging directory under the volume root; created and emptied at startup. */
+#define XF_STAGING_DIR  ".xferd"
+#define XF_STAGING_TMP  ".xferd/tmp"
+#define XF_TMPNAME_SIZE 40u
+
+/** Name of a file's temp file in XF_STAGING_TMP: unique per (slot, session, file). */
+static inline void
+xf_work_tmpname(char *buf, unsigned int sid, uint32_t sess_id, uint32_t file)
+{
+	snprintf(buf, XF_TMPNAME_SIZE, "%u.%08x.%u", sid, sess_id, file);
+}
+
+#endif /* XF_WORK_H */

@@ -1,0 +1,1254 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker core: one io_uring (xf_storage), the files whose index maps to it (file
+ * affinity), and for worker 0 also the commit executor.
+ *
+ * Per file: STAT (open parent beneath the root, statx, quick check), temp file created
+ * in XF_STAGING_TMP, DATA written straight from the frame buffer, CRC64 kept running
+ * while data arrives in offset order, read back from the temp file for the rest, then
+ * FILE_END verified (size, CRC64), mode and mtime set, and the verified fd reported.
+ * Everything a poll prepares goes to the kernel in one xf_storage_submit().
+ *
+ * No allocation after creation: file states, write slots, the read-back buffer, the
+ * overflow queues and the commit queue are sized from the configuration up front.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xf_csum.h"
+#include "xf_pipeline_priv.h"
+
+#define MODULE "worker"
+
+#define WSLOTS   512u           /* DATA writes in flight per worker */
+#define RB_SIZE  (256u * 1024u) /* read-back chunk */
+#define CQE_MAX  64u
+#define SYNC_MAX 512u /* operations of one commit batch phase */
+
+enum tag_type {
+	T_STAT = 1, /* index: file state */
+	T_TMP,      /* file state: temp open */
+	T_WRITE,    /* write slot */
+	T_READ,     /* file state: read-back */
+	T_IGN,      /* fire and forget (close) */
+	T_SYNC,     /* commit executor, waited for */
+};
+
+static inline uint64_t
+tag_of(enum tag_type t, uint32_t idx)
+{
+	return ((uint64_t)t << 56) | idx;
+}
+
+enum wstate {
+	W_FREE = 0,
+	W_STAT_DIR, /* opening the parent directory */
+	W_STAT,     /* statx */
+	W_TMP,      /* creating the temp file */
+	W_OPEN,     /* receiving data */
+	W_FINISH,   /* verifying (read-back) */
+};
+
+struct wfile {
+	uint8_t state;
+	uint8_t kind;
+	uint8_t status; /* first failure */
+	uint8_t fe_pending;
+	uint16_t sid;
+	uint16_t rx;
+	uint32_t file;
+	uint32_t sess_id;
+	uint32_t mode;
+	uint32_t dir_len;
+	int fd;
+	int dirfd;
+	uint32_t inflight; /* writes not completed */
+	uint32_t rb_next;  /* read-back queue link: slot + 1, 0 = end */
+	uint64_t size;     /* FLIST size (quick check) */
+	int64_t mtime_ns;
+	uint64_t crc;
+	uint64_t crc_off; /* CRC covers [0, crc_off) */
+	uint64_t max_end;
+	uint64_t fe_size;
+	uint64_t fe_crc;
+	const char *name;
+	char tmpname[XF_TMPNAME_SIZE];
+	struct statx stx;
+};
+
+struct wslot {
+	uint32_t fslot;
+	uint32_t len;
+	uint64_t off;
+	const uint8_t *ptr;
+	void *owner;
+};
+
+struct outq {
+	struct xf_done *q;
+	uint32_t head, tail; /* free-running */
+};
+
+struct xf_worker {
+	struct xf_pipeline *p;
+	unsigned int idx;
+	struct xf_storage *st;
+	int root_fd; /* the storage's root */
+	unsigned int depth;
+	uint32_t window;
+	struct wfile *files;
+	uint32_t nfiles;
+	struct wslot ws[WSLOTS];
+	uint32_t ws_free[WSLOTS];
+	uint32_t ws_nfree;
+	uint8_t *rb_buf;
+	uint32_t rb_active; /* slot + 1 */
+	uint32_t rb_head, rb_tail;
+	struct outq out[XF_PIPELINE_MAX_RX];
+	uint32_t out_cap; /* power of two */
+	uint32_t out_pending;
+	struct xf_storage_cqe cqe[CQE_MAX];
+	/* Commit executor (worker XF_COMMIT_WORKER only). */
+	struct xf_work *cq;
+	uint32_t cq_cap, cq_head, cq_tail; /* free-running */
+	int32_t sync_res[SYNC_MAX];
+	uint32_t sync_got;
+	uint16_t sync_sid;
+	uint32_t sync_file;
+	int cdir_fd;
+	bool cdir_dirty;
+	bool root_dirty;
+	char cdir[XF_PATH_MAX + 1];
+	struct xf_storage_cqe scqe[CQE_MAX];
+	struct xf_storage_cqe *deferred; /* reaped by make_room, not yet dispatched */
+	uint32_t def_cap, def_head, def_tail;
+	/* Counters. */
+	struct xf_pipeline_times t;
+};
+
+static void dispatch(struct xf_worker *w, const struct xf_storage_cqe *c);
+
+static inline uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void make_room(struct xf_worker *w);
+
+/*
+ * Queue an operation. A full submission queue is flushed to the kernel; if every
+ * completion slot is taken, completions are collected (waiting for one if need be)
+ * and kept for the poll loop to dispatch, so a prep never recurses into handlers.
+ */
+#define PREP(w, call)                                                                              \
+	do {                                                                                       \
+		while ((call) == -EBUSY) {                                                         \
+			make_room(w);                                                              \
+		}                                                                                  \
+	} while (0)
+
+static inline uint32_t
+fslot_of(const struct xf_worker *w, uint16_t sid, uint32_t file)
+{
+	return (uint32_t)sid * w->window + file % w->window;
+}
+
+static void
+post(struct xf_worker *w, uint16_t rx, const struct xf_done *d)
+{
+	struct outq *o = &w->out[rx];
+
+	if (o->head == o->tail && xf_ring_enqueue_burst(w->p->to_rx[w->idx][rx], d, 1) == 1) {
+		return;
+	}
+	/* The ring back is full: keep it in order behind what is already waiting. The
+	 * queue holds every completion the window allows, so it cannot overflow. */
+	o->q[o->tail++ & (w->out_cap - 1)] = *d;
+	w->out_pending++;
+}
+
+static int
+flush_out(struct xf_worker *w)
+{
+	int busy = 0;
+
+	if (w->out_pending == 0) {
+		return 0;
+	}
+	for (unsigned int r = 0; r < w->p->conf.n_rx; r++) {
+		struct outq *o = &w->out[r];
+
+		while (o->head != o->tail) {
+			if (xf_ring_enqueue_burst(w->p->to_rx[w->idx][r],
+			                          &o->q[o->head & (w->out_cap - 1)], 1) != 1) {
+				break;
+			}
+			o->head++;
+			w->out_pending--;
+			busy = 1;
+		}
+	}
+	return busy;
+}
+
+static void
+post_simple(struct xf_worker *w, const struct wfile *f, uint8_t type, uint8_t decision,
+            uint8_t status, int fd)
+{
+	struct xf_done d = {
+		.type = type,
+		.decision = decision,
+		.status = status,
+		.sid = f->sid,
+		.file = f->file,
+		.fd = fd,
+	};
+
+	post(w, f->rx, &d);
+}
+
+static void
+keep_cqe(struct xf_worker *w, const struct xf_storage_cqe *c)
+{
+	if ((c->tag >> 56) == T_SYNC) {
+		w->sync_res[(uint32_t)c->tag] = c->res;
+		w->sync_got++;
+		return;
+	}
+	if (w->def_tail - w->def_head == w->def_cap) {
+		/* Cannot happen: at most every slot's completion is ever kept. */
+		XF_LOG(ERR, MODULE, "deferred completions overflow");
+		return;
+	}
+	w->deferred[w->def_tail++ & (w->def_cap - 1)] = *c;
+}
+
+static void
+make_room(struct xf_worker *w)
+{
+	struct xf_storage_cqe c[CQE_MAX];
+	int n;
+
+	if (xf_storage_submit(w->st) >= 0 && xf_storage_inflight(w->st) < 2u * w->depth) {
+		return; /* the submission queue had filled up: it is empty now */
+	}
+	n = xf_storage_wait(w->st, c, 1, CQE_MAX);
+	for (int i = 0; i < n; i++) {
+		keep_cqe(w, &c[i]);
+	}
+}
+
+static int
+run_deferred(struct xf_worker *w)
+{
+	int busy = w->def_head != w->def_tail;
+
+	while (w->def_head != w->def_tail) {
+		struct xf_storage_cqe c = w->deferred[w->def_head++ & (w->def_cap - 1)];
+
+		dispatch(w, &c);
+	}
+	return busy;
+}
+
+/* ---- STAT and decision ---- */
+
+static void
+decide(struct xf_worker *w, struct wfile *f, uint32_t fi, uint8_t decision, uint8_t status)
+{
+	w->t.stat_items++;
+	if (decision == XF_DEC_WHOLE && f->kind == XF_FILE_REG) {
+		/* The temp file exists before the decision goes out, so DATA never waits. */
+		f->state = W_TMP;
+		xf_work_tmpname(f->tmpname, f->sid, f->sess_id, f->file);
+		PREP(w, xf_storage_prep_open(w->st, w->p->tmp_fd, f->tmpname,
+		                             O_RDWR | O_CREAT | O_TRUNC, 0600, tag_of(T_TMP, fi)));
+		return;
+	}
+	post_simple(w, f, XF_DONE_STAT, decision, status, -1);
+	f->state = W_FREE;
+}
+
+static bool
+kind_matches(uint8_t kind, uint16_t mode)
+{
+	switch (kind) {
+	case XF_FILE_REG:
+		return S_ISREG(mode);
+	case XF_FILE_DIR:
+		return S_ISDIR(mode);
+	case XF_FILE_SYMLINK:
+		return S_ISLNK(mode);
+	default:
+		return false;
+	}
+}
+
+/* Quick check: same kind, size (target length for symlinks) and mtime. Directory
+ * sizes are the file system's business, so they compare kind and mtime only. */
+static uint8_t
+quick_check(const struct wfile *f)
+{
+	const struct statx *x = &f->stx;
+	int64_t mt = (int64_t)x->stx_mtime.tv_sec * 1000000000ll + x->stx_mtime.tv_nsec;
+
+	if (!kind_matches(f->kind, x->stx_mode) || mt != f->mtime_ns) {
+		return XF_DEC_WHOLE;
+	}
+	if (f->kind != XF_FILE_DIR && x->stx_size != f->size) {
+		return XF_DEC_WHOLE;
+	}
+	/* Hook: a DELTA decision (block signatures of this basis) goes here. */
+	return XF_DEC_UPTODATE;
+}
+
+static void
+on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
+{
+	struct wfile *f = &w->files[fi];
+	const char *base = f->name + f->dir_len + 1;
+
+	if (f->state == W_STAT_DIR) {
+		if (res == -ENOENT || res == -ENOTDIR) {
+			/* No parent yet (or a file in its place: the commit reports it). */
+			decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
+		} else if (res < 0) {
+			decide(w, f, fi, XF_DEC_REFUSED, xf_status_of_errno(-res));
+		} else {
+			f->dirfd = res;
+			f->state = W_STAT;
+			PREP(w, xf_storage_prep_statx(w->st, f->dirfd, base, &f->stx,
+			                              tag_of(T_STAT, fi)));
+		}
+		return;
+	}
+	if (f->dirfd >= 0) {
+		PREP(w, xf_storage_prep_close(w->st, f->dirfd, tag_of(T_IGN, 0)));
+		f->dirfd = -1;
+	}
+	if (res == -ENOENT) {
+		decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
+	} else if (res < 0) {
+		decide(w, f, fi, XF_DEC_REFUSED, xf_status_of_errno(-res));
+	} else {
+		decide(w, f, fi, quick_check(f), XF_ST_OK);
+	}
+}
+
+static void
+do_stat(struct xf_worker *w, const struct xf_work *it)
+{
+	uint32_t fi = fslot_of(w, it->sid, it->file);
+	struct wfile *f = &w->files[fi];
+
+	if (f->state != W_FREE) {
+		/* The window guarantees the slot is free; a second STAT is a bug upstream. */
+		XF_LOG(ERR, MODULE, "file %u: state slot busy", it->file);
+		return;
+	}
+	memset(f, 0, offsetof(struct wfile, stx));
+	f->kind = it->kind;
+	f->sid = it->sid;
+	f->rx = it->rx;
+	f->file = it->file;
+	f->sess_id = it->sess_id;
+	f->mode = it->mode;
+	f->dir_len = it->len;
+	f->fd = -1;
+	f->dirfd = -1;
+	f->size = it->off;
+	f->mtime_ns = (int64_t)it->val;
+	f->name = it->ptr;
+	if (f->dir_len == 0) {
+		f->state = W_STAT;
+		PREP(w, xf_storage_prep_statx(w->st, w->root_fd, f->name + 1, &f->stx,
+		                              tag_of(T_STAT, fi)));
+	} else {
+		f->state = W_STAT_DIR;
+		PREP(w, xf_storage_prep_open_dir(w->st, f->name, tag_of(T_STAT, fi)));
+	}
+}
+
+static void
+on_tmp(struct xf_worker *w, uint32_t fi, int32_t res)
+{
+	struct wfile *f = &w->files[fi];
+
+	if (res < 0) {
+		post_simple(w, f, XF_DONE_STAT, XF_DEC_REFUSED, xf_status_of_errno(-res), -1);
+		f->state = W_FREE;
+		return;
+	}
+	f->fd = res;
+	f->state = W_OPEN;
+	post_simple(w, f, XF_DONE_STAT, XF_DEC_WHOLE, XF_ST_OK, -1);
+}
+
+/* ---- data, verification ---- */
+
+static void
+fail_file(struct xf_worker *w, struct wfile *f, uint8_t status)
+{
+	/* Failure path only: short blocking calls on the worker, never on an RX core. */
+	if (f->fd >= 0) {
+		close(f->fd);
+		f->fd = -1;
+	}
+	unlinkat(w->p->tmp_fd, f->tmpname, 0);
+	post_simple(w, f, XF_DONE_FILE, 0, status, -1);
+	f->state = W_FREE;
+}
+
+static void
+verify(struct xf_worker *w, struct wfile *f)
+{
+	struct timespec ts[2] = {
+		{ .tv_nsec = UTIME_OMIT },
+		{ .tv_sec = f->mtime_ns / 1000000000ll, .tv_nsec = f->mtime_ns % 1000000000ll },
+	};
+
+	if (f->crc != f->fe_crc) {
+		fail_file(w, f, XF_ST_CHECKSUM);
+		return;
+	}
+	if (ts[1].tv_nsec < 0) {
+		ts[1].tv_sec--;
+		ts[1].tv_nsec += 1000000000ll;
+	}
+	/* No io_uring opcode sets mode or times: short blocking calls on the worker. */
+	if (fchmod(f->fd, f->mode & 07777) != 0 || futimens(f->fd, ts) != 0) {
+		fail_file(w, f, XF_ST_IO);
+		return;
+	}
+	w->t.files_done++;
+	post_simple(w, f, XF_DONE_FILE, 0, XF_ST_OK, f->fd);
+	f->fd = -1; /* the commit worker owns it now */
+	f->state = W_FREE;
+}
+
+static void
+read_next(struct xf_worker *w, uint32_t fi)
+{
+	struct wfile *f = &w->files[fi];
+	uint64_t left = f->fe_size - f->crc_off;
+	uint32_t len = left < RB_SIZE ? (uint32_t)left : RB_SIZE;
+
+	PREP(w, xf_storage_prep_read(w->st, f->fd, w->rb_buf, len, f->crc_off, tag_of(T_READ, fi)));
+}
+
+static void
+rb_start_next(struct xf_worker *w)
+{
+	w->rb_active = 0;
+	if (w->rb_head != 0) {
+		uint32_t fi = w->rb_head - 1;
+
+		w->rb_head = w->files[fi].rb_next;
+		if (w->rb_head == 0) {
+			w->rb_tail = 0;
+		}
+		w->rb_active = fi + 1;
+		read_next(w, fi);
+	}
+}
+
+static void
+on_read(struct xf_worker *w, uint32_t fi, int32_t res)
+{
+	struct wfile *f = &w->files[fi];
+
+	if (res <= 0) {
+		rb_start_next(w);
+		fail_file(w, f, res == 0 ? XF_ST_SIZE : xf_status_of_errno(-res));
+		return;
+	}
+	f->crc = xf_csum_crc64(f->crc, w->rb_buf, (size_t)res);
+	f->crc_off += (uint64_t)res;
+	if (f->crc_off < f->fe_size) {
+		read_next(w, fi);
+		return;
+	}
+	rb_start_next(w);
+	verify(w, f);
+}
+
+static void
+finish(struct xf_worker *w, uint32_t fi)
+{
+	struct wfile *f = &w->files[fi];
+
+	f->fe_pending = 0;
+	f->state = W_FINISH;
+	if (f->status != XF_ST_OK) {
+		fail_file(w, f, f->status);
+		return;
+	}
+	if (f->max_end != f->fe_size) {
+		fail_file(w, f, XF_ST_SIZE);
+		return;
+	}
+	if (f->crc_off < f->fe_size) {
+		/* Data came out of order: CRC the rest from the temp file, one file at a time
+		 * through the worker's read-back buffer. */
+		f->rb_next = 0;
+		if (w->rb_active == 0) {
+			w->rb_active = fi + 1;
+			read_next(w, fi);
+		} else if (w->rb_tail == 0) {
+			w->rb_head = w->rb_tail = fi + 1;
+		} else {
+			w->files[w->rb_tail - 1].rb_next = fi + 1;
+			w->rb_tail = fi + 1;
+		}
+		return;
+	}
+	verify(w, f);
+}
+
+static void
+release(struct xf_worker *w, void *owner)
+{
+	if (w->p->conf.release != NULL) {
+		w->p->conf.release(w->p->conf.release_arg, owner);
+	}
+}
+
+static void
+do_data(struct xf_worker *w, const struct xf_work *it)
+{
+	uint32_t fi = fslot_of(w, it->sid, it->file);
+	struct wfile *f = &w->files[fi];
+	uint64_t end = it->off + it->len;
+	struct wslot *s;
+	uint32_t si;
+
+	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->fe_pending ||
+	    f->status != XF_ST_OK) {
+		release(w, it->owner);
+		return;
+	}
+	/* Running CRC while data arrives in offset order (the buffer is ours until the
+	 * release after the write), including the new part of an overlapping frame. */
+	if (it->off <= f->crc_off && end > f->crc_off) {
+		f->crc = xf_csum_crc64(f->crc, (const uint8_t *)it->ptr + (f->crc_off - it->off),
+		                       (size_t)(end - f->crc_off));
+		f->crc_off = end;
+	}
+	if (end > f->max_end) {
+		f->max_end = end;
+	}
+	si = w->ws_free[--w->ws_nfree];
+	s = &w->ws[si];
+	s->fslot = fi;
+	s->len = it->len;
+	s->off = it->off;
+	s->ptr = it->ptr;
+	s->owner = it->owner;
+	f->inflight++;
+	PREP(w, xf_storage_prep_write(w->st, f->fd, s->ptr, s->len, s->off, tag_of(T_WRITE, si)));
+}
+
+static void
+on_write(struct xf_worker *w, uint32_t si, int32_t res)
+{
+	struct wslot *s = &w->ws[si];
+	struct wfile *f = &w->files[s->fslot];
+
+	if (res >= 0 && (uint32_t)res < s->len && res != 0) {
+		/* Short write: send the rest. */
+		s->ptr += res;
+		s->off += (uint64_t)res;
+		s->len -= (uint32_t)res;
+		PREP(w, xf_storage_prep_write(w->st, f->fd, s->ptr, s->len, s->off,
+		                              tag_of(T_WRITE, si)));
+		return;
+	}
+	if (res < 0 && f->status == XF_ST_OK) {
+		f->status = xf_status_of_errno(-res);
+	} else if (res == 0 && f->status == XF_ST_OK) {
+		f->status = XF_ST_IO;
+	} else if (res > 0) {
+		w->t.data_items++;
+		w->t.data_bytes += (uint64_t)res;
+	}
+	release(w, s->owner);
+	w->ws_free[w->ws_nfree++] = si;
+	if (--f->inflight == 0 && f->fe_pending) {
+		finish(w, s->fslot);
+	}
+}
+
+static void
+do_file_end(struct xf_worker *w, const struct xf_work *it)
+{
+	uint32_t fi = fslot_of(w, it->sid, it->file);
+	struct wfile *f = &w->files[fi];
+
+	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->fe_pending) {
+		return;
+	}
+	f->fe_pending = 1;
+	f->fe_size = it->off;
+	f->fe_crc = it->val;
+	if (f->inflight == 0) {
+		finish(w, fi);
+	}
+}
+
+static void
+do_abort(struct xf_worker *w, const struct xf_work *it)
+{
+	/* Files with writes in flight finish normally; their completion is dropped by the
+	 * RX core, whose session is gone. Idle ones are cleaned here. */
+	for (uint32_t i = 0; i < w->window; i++) {
+		struct wfile *f = &w->files[fslot_of(w, it->sid, i)];
+
+		if (f->state == W_OPEN && f->inflight == 0) {
+			close(f->fd);
+			unlinkat(w->p->tmp_fd, f->tmpname, 0);
+			f->state = W_FREE;
+		}
+	}
+}
+
+/* ---- commit executor (worker XF_COMMIT_WORKER) ----
+ *
+ * Why this keeps file-list order without the RX core blocking: each RX core sends its
+ * sessions' commit items, already in file-list order, on its own FIFO ring to this one
+ * worker, which runs them strictly one after another. Each step that must be ordered
+ * (open parent, rename, mkdir, symlink) is one io_uring operation that this worker
+ * submits and waits for before the next (one at a time: xf_storage has no linked
+ * submissions, and a failed step must not let the next one run anyway). While it
+ * waits, completions of its other files are dispatched as usual. Operations whose order
+ * does not matter (the fsyncs of a batch's files, of its directories) go out together
+ * in one submission.
+ */
+
+/* Submit and wait until n T_SYNC operations (indices 0..n-1) have completed. */
+static void
+sync_wait(struct xf_worker *w, uint32_t n)
+{
+	while (w->sync_got < n) {
+		int k = xf_storage_wait(w->st, w->scqe, 1, CQE_MAX);
+
+		if (k < 0) {
+			if (k == -EINTR || k == -EAGAIN) {
+				continue;
+			}
+			XF_LOG(ERR, MODULE, "storage wait: %d", k);
+			for (uint32_t i = w->sync_got; i < n; i++) {
+				w->sync_res[i] = k;
+			}
+			w->sync_got = n;
+			return;
+		}
+		for (int i = 0; i < k; i++) {
+			keep_cqe(w, &w->scqe[i]);
+		}
+		run_deferred(w);
+	}
+}
+
+/* One operation, waited for; its result goes to out. */
+#define RUN1(w, out, call)                                                                         \
+	do {                                                                                       \
+		(w)->sync_got = 0;                                                                 \
+		PREP(w, call);                                                                     \
+		sync_wait(w, 1);                                                                   \
+		(out) = (w)->sync_res[0];                                                          \
+	} while (0)
+
+static void
+cdir_release(struct xf_worker *w)
+{
+	int32_t ign;
+
+	if (w->cdir_fd < 0) {
+		return;
+	}
+	if (w->cdir_dirty && w->p->conf.fsync != XF_FSYNC_NONE) {
+		RUN1(w, ign, xf_storage_prep_fsync(w->st, w->cdir_fd, false, tag_of(T_SYNC, 0)));
+		if (ign < 0) {
+			XF_LOG(ERR, MODULE, "fsync of directory %s: %d", w->cdir, ign);
+		}
+	}
+	close(w->cdir_fd);
+	w->cdir_fd = -1;
+	w->cdir_dirty = false;
+}
+
+/* mkdir -p of a parent that does not exist (directories missing from the list). */
+static int
+mkdir_parents(struct xf_worker *w, const char *dir)
+{
+	char buf[XF_PATH_MAX + 1];
+	size_t len = strlen(dir);
+	int pfd = w->root_fd;
+	size_t start = 0;
+	int rc = 0;
+
+	memcpy(buf, dir, len + 1);
+	for (size_t i = 0; i <= len; i++) {
+		char save;
+		int nfd;
+
+		if (buf[i] != '/' && buf[i] != '\0') {
+			continue;
+		}
+		save = buf[i];
+		buf[i] = '\0';
+		RUN1(w, rc,
+		     xf_storage_prep_mkdir(w->st, pfd, buf + start, 0755, tag_of(T_SYNC, 0)));
+		if (rc < 0 && rc != -EEXIST) {
+			break;
+		}
+		RUN1(w, nfd, xf_storage_prep_open_dir(w->st, buf, tag_of(T_SYNC, 0)));
+		if (pfd != w->root_fd) {
+			close(pfd);
+		}
+		if (nfd < 0) {
+			return nfd;
+		}
+		pfd = nfd;
+		rc = 0;
+		buf[i] = save;
+		start = i + 1;
+	}
+	if (pfd != w->root_fd) {
+		close(pfd);
+	}
+	return rc;
+}
+
+/* Directory fd (readable, so it can be fsynced) of the item's parent, cached. */
+static int
+parent_fd(struct xf_worker *w, const struct xf_work *it, bool create)
+{
+	const char *dir = it->ptr;
+	int fd;
+
+	if (it->len == 0) {
+		return w->root_fd;
+	}
+	if (w->cdir_fd >= 0 && strcmp(w->cdir, dir) == 0) {
+		return w->cdir_fd;
+	}
+	cdir_release(w);
+	RUN1(w, fd,
+	     xf_storage_prep_open(w->st, -1, dir, O_RDONLY | O_DIRECTORY, 0, tag_of(T_SYNC, 0)));
+	if (fd == -ENOENT && create) {
+		fd = mkdir_parents(w, dir);
+		if (fd == 0) {
+			RUN1(w, fd,
+			     xf_storage_prep_open(w->st, -1, dir, O_RDONLY | O_DIRECTORY, 0,
+			                          tag_of(T_SYNC, 0)));
+		}
+	}
+	if (fd < 0) {
+		return fd;
+	}
+	w->cdir_fd = fd;
+	memcpy(w->cdir, dir, it->len + 1);
+	return fd;
+}
+
+static void
+mark_dirty(struct xf_worker *w, int pfd)
+{
+	if (pfd == w->root_fd) {
+		w->root_dirty = true;
+	} else {
+		w->cdir_dirty = true;
+	}
+}
+
+static uint8_t
+commit_reg(struct xf_worker *w, const struct xf_work *it, const char *base, const char *tmp,
+           int32_t fsync_res)
+{
+	int pfd, rc;
+
+	if (fsync_res < 0) {
+		rc = fsync_res;
+		goto err_unlink;
+	}
+	pfd = parent_fd(w, it, true);
+	if (pfd < 0) {
+		rc = pfd;
+		goto err_unlink;
+	}
+	RUN1(w, rc, xf_storage_prep_rename(w->st, w->p->tmp_fd, tmp, pfd, base, tag_of(T_SYNC, 0)));
+	if (rc < 0) {
+		goto err_unlink;
+	}
+	mark_dirty(w, pfd);
+	return XF_ST_OK;
+err_unlink:
+	unlinkat(w->p->tmp_fd, tmp, 0);
+	return xf_status_of_errno(-rc);
+}
+
+static uint8_t
+commit_dir(struct xf_worker *w, const struct xf_work *it, const char *base)
+{
+	struct stat sb;
+	int pfd, rc;
+
+	pfd = parent_fd(w, it, true);
+	if (pfd < 0) {
+		return xf_status_of_errno(-pfd);
+	}
+	RUN1(w, rc, xf_storage_prep_mkdir(w->st, pfd, base, 0700, tag_of(T_SYNC, 0)));
+	if (rc == -EEXIST) {
+		/* Fine if it is a directory (not a symlink to one). */
+		if (fstatat(pfd, base, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(sb.st_mode)) {
+			return XF_ST_CONFLICT;
+		}
+	} else if (rc < 0) {
+		return xf_status_of_errno(-rc);
+	}
+	/* The exact mode regardless of umask; its mtime is set at the end of the session. */
+	if (fchmodat(pfd, base, it->mode & 07777, 0) != 0) {
+		return XF_ST_IO;
+	}
+	mark_dirty(w, pfd);
+	return XF_ST_OK;
+}
+
+static uint8_t
+commit_symlink(struct xf_worker *w, const struct xf_work *it, const char *base, const char *tmp)
+{
+	const char *target = base + strlen(base) + 1;
+	int64_t mt = (int64_t)it->val;
+	struct timespec ts[2] = {
+		{ .tv_nsec = UTIME_OMIT },
+		{ .tv_sec = mt / 1000000000ll, .tv_nsec = mt % 1000000000ll },
+	};
+	int pfd, rc;
+
+	if (ts[1].tv_nsec < 0) {
+		ts[1].tv_sec--;
+		ts[1].tv_nsec += 1000000000ll;
+	}
+	/* Made under a temp name then renamed: the final path flips atomically. */
+	RUN1(w, rc, xf_storage_prep_symlink(w->st, target, w->p->tmp_fd, tmp, tag_of(T_SYNC, 0)));
+	if (rc == -EEXIST) {
+		unlinkat(w->p->tmp_fd, tmp, 0);
+		RUN1(w, rc,
+		     xf_storage_prep_symlink(w->st, target, w->p->tmp_fd, tmp, tag_of(T_SYNC, 0)));
+	}
+	if (rc < 0) {
+		return xf_status_of_errno(-rc);
+	}
+	if (utimensat(w->p->tmp_fd, tmp, ts, AT_SYMLINK_NOFOLLOW) != 0) {
+		rc = -errno;
+		goto err_unlink;
+	}
+	pfd = parent_fd(w, it, true);
+	if (pfd < 0) {
+		rc = pfd;
+		goto err_unlink;
+	}
+	RUN1(w, rc, xf_storage_prep_rename(w->st, w->p->tmp_fd, tmp, pfd, base, tag_of(T_SYNC, 0)));
+	if (rc < 0) {
+		goto err_unlink;
+	}
+	mark_dirty(w, pfd);
+	return XF_ST_OK;
+err_unlink:
+	unlinkat(w->p->tmp_fd, tmp, 0);
+	return xf_status_of_errno(-rc);
+}
+
+static void
+dirtime(struct xf_worker *w, const struct xf_work *it)
+{
+	const char *base = (const char *)it->ptr + it->len + 1;
+	int64_t mt = (int64_t)it->val;
+	struct timespec ts[2] = {
+		{ .tv_nsec = UTIME_OMIT },
+		{ .tv_sec = mt / 1000000000ll, .tv_nsec = mt % 1000000000ll },
+	};
+	int pfd;
+
+	if (ts[1].tv_nsec < 0) {
+		ts[1].tv_sec--;
+		ts[1].tv_nsec += 1000000000ll;
+	}
+	pfd = parent_fd(w, it, false);
+	if (pfd >= 0) {
+		utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
+	}
+}
+
+static uint32_t
+batch_size(const struct xf_worker *w)
+{
+	switch (w->p->conf.fsync) {
+	case XF_FSYNC_FILE:
+		return 1;
+	case XF_FSYNC_BATCH:
+		return w->p->conf.fsync_batch != 0 ? w->p->conf.fsync_batch : 1;
+	default:
+		return SYNC_MAX;
+	}
+}
+
+/*
+ * Run one batch of the commit queue: (1) fsync the batch's verified temp files in one
+ * submission, (2) make each file final in order, one operation at a time, (3) fsync
+ * the directories that changed, (4) report the batch in order. A file is reported
+ * committed only after (3), so "committed through N" is durable under the policy.
+ */
+static int
+commit_run(struct xf_worker *w)
+{
+	uint32_t n = w->cq_tail - w->cq_head;
+	uint8_t status[SYNC_MAX];
+	uint8_t changed[SYNC_MAX];
+	bool durable = w->p->conf.fsync != XF_FSYNC_NONE;
+	uint32_t nsync = 0;
+	int32_t ign = 0;
+	uint64_t t0;
+
+	if (n == 0) {
+		return 0;
+	}
+	t0 = now_ns();
+	if (n > batch_size(w)) {
+		n = batch_size(w);
+	}
+	w->sync_got = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct xf_work *it = &w->cq[(w->cq_head + i) & (w->cq_cap - 1)];
+
+		w->sync_res[i] = 0;
+		if (durable && it->type == XF_WORK_COMMIT && it->fd >= 0) {
+			PREP(w, xf_storage_prep_fsync(w->st, it->fd, false, tag_of(T_SYNC, i)));
+			nsync++;
+		}
+	}
+	if (nsync != 0) {
+		w->sync_got = n - nsync; /* the others count as done */
+		sync_wait(w, n);
+	}
+	{
+		int32_t fres[SYNC_MAX];
+
+		memcpy(fres, w->sync_res, n * sizeof(fres[0]));
+		for (uint32_t i = 0; i < n; i++) {
+			struct xf_work *it = &w->cq[(w->cq_head + i) & (w->cq_cap - 1)];
+			const char *base = (const char *)it->ptr + it->len + 1;
+			char tmp[XF_TMPNAME_SIZE];
+
+			w->sync_sid = it->sid;
+			w->sync_file = it->file;
+			status[i] = it->status;
+			changed[i] = 0;
+			if (it->type == XF_WORK_DIRTIME) {
+				dirtime(w, it);
+				continue;
+			}
+			if (it->type != XF_WORK_COMMIT || (it->flags & XF_WORK_F_NOOP) != 0) {
+				continue;
+			}
+			xf_work_tmpname(tmp, it->sid, it->sess_id, it->file);
+			switch (it->kind) {
+			case XF_FILE_REG:
+				status[i] = commit_reg(w, it, base, tmp, fres[i]);
+				close(it->fd);
+				break;
+			case XF_FILE_DIR:
+				status[i] = commit_dir(w, it, base);
+				break;
+			default:
+				status[i] = commit_symlink(w, it, base, tmp);
+				break;
+			}
+			changed[i] = status[i] == XF_ST_OK;
+			w->t.commits++;
+		}
+	}
+	if (durable) {
+		if (w->cdir_fd >= 0 && w->cdir_dirty) {
+			RUN1(w, ign,
+			     xf_storage_prep_fsync(w->st, w->cdir_fd, false, tag_of(T_SYNC, 0)));
+			w->cdir_dirty = false;
+		}
+		if (w->root_dirty) {
+			RUN1(w, ign,
+			     xf_storage_prep_fsync(w->st, w->root_fd, false, tag_of(T_SYNC, 0)));
+			w->root_dirty = false;
+		}
+		if (ign < 0) {
+			/* The renames are done; the files stay committed, the error is logged. */
+			XF_LOG(ERR, MODULE, "fsync of a directory: %d", ign);
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct xf_work *it = &w->cq[(w->cq_head + i) & (w->cq_cap - 1)];
+		struct xf_done d = {
+			.status = status[i],
+			.changed = changed[i],
+			.sid = it->sid,
+			.file = it->file,
+			.fd = -1,
+		};
+
+		if (it->type == XF_WORK_DIRTIME) {
+			continue;
+		}
+		d.type = it->type == XF_WORK_MARK ? XF_DONE_MARK : XF_DONE_COMMIT;
+		post(w, it->rx, &d);
+	}
+	w->cq_head += n;
+	w->t.busy_commit_s += (double)(now_ns() - t0) / 1e9;
+	return 1;
+}
+
+/* ---- poll ---- */
+
+static void
+dispatch(struct xf_worker *w, const struct xf_storage_cqe *c)
+{
+	uint32_t idx = (uint32_t)c->tag;
+
+	switch (c->tag >> 56) {
+	case T_STAT:
+		on_stat(w, idx, c->res);
+		break;
+	case T_TMP:
+		on_tmp(w, idx, c->res);
+		break;
+	case T_WRITE:
+		on_write(w, idx, c->res);
+		break;
+	case T_READ:
+		on_read(w, idx, c->res);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+handle(struct xf_worker *w, const struct xf_work *it)
+{
+	switch (it->type) {
+	case XF_WORK_STAT:
+		do_stat(w, it);
+		break;
+	case XF_WORK_DATA:
+		do_data(w, it);
+		break;
+	case XF_WORK_FILE_END:
+		do_file_end(w, it);
+		break;
+	case XF_WORK_COMMIT:
+	case XF_WORK_DIRTIME:
+	case XF_WORK_MARK:
+		/* Bounded: at most a window of items per session is ever outstanding. */
+		w->cq[w->cq_tail++ & (w->cq_cap - 1)] = *it;
+		break;
+	case XF_WORK_ABORT:
+		do_abort(w, it);
+		break;
+	default:
+		break;
+	}
+}
+
+int
+xf_worker_poll(struct xf_worker *w)
+{
+	struct xf_work items[W_BURST];
+	unsigned int n;
+	int busy = flush_out(w);
+
+	busy |= run_deferred(w);
+	n = xf_storage_reap(w->st, w->cqe, CQE_MAX);
+	for (unsigned int i = 0; i < n; i++) {
+		dispatch(w, &w->cqe[i]);
+	}
+	busy |= n != 0;
+	busy |= run_deferred(w);
+	if (w->cq != NULL) {
+		busy |= commit_run(w);
+	}
+	/* Back-pressure: take new work only when its completions and writes have room. */
+	if (w->out_pending == 0) {
+		for (unsigned int r = 0; r < w->p->conf.n_rx; r++) {
+			unsigned int room = XF_MIN(w->ws_nfree, W_BURST);
+
+			if (w->cq != NULL) {
+				room = XF_MIN(room, w->cq_cap - (w->cq_tail - w->cq_head));
+			}
+
+			if (room == 0) {
+				break;
+			}
+			n = xf_ring_dequeue_burst(w->p->to_w[r][w->idx], items, room);
+			for (unsigned int i = 0; i < n; i++) {
+				handle(w, &items[i]);
+			}
+			busy |= n != 0;
+		}
+	}
+	if (xf_storage_submit(w->st) > 0) {
+		busy = 1;
+	}
+	return busy;
+}
+
+bool
+xf_worker_idle(const struct xf_worker *w)
+{
+	return xf_storage_inflight(w->st) == 0 && w->out_pending == 0 && w->cq_tail == w->cq_head;
+}
+
+static int32_t
+fault_hook(void *arg, enum xf_storage_op op, uint64_t tag, int32_t res)
+{
+	struct xf_worker *w = arg;
+	uint32_t idx = (uint32_t)tag;
+	const struct wfile *f = NULL;
+
+	switch (tag >> 56) {
+	case T_STAT:
+	case T_TMP:
+	case T_READ:
+		f = &w->files[idx];
+		break;
+	case T_WRITE:
+		f = &w->files[w->ws[idx].fslot];
+		break;
+	case T_SYNC:
+		return w->p->fault(w->p->fault_arg, w->sync_sid, w->sync_file, op, res);
+	default:
+		return res;
+	}
+	return w->p->fault(w->p->fault_arg, f->sid, f->file, op, res);
+}
+
+void
+xf_worker_set_fault(struct xf_worker *w)
+{
+	xf_storage_set_fault(w->st, w->p->fault != NULL ? fault_hook : NULL, w);
+}
+
+void
+xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
+{
+	t->stat_items += w->t.stat_items;
+	t->data_items += w->t.data_items;
+	t->data_bytes += w->t.data_bytes;
+	t->files_done += w->t.files_done;
+	t->commits += w->t.commits;
+	t->busy_commit_s += w->t.busy_commit_s;
+}
+
+static uint32_t
+pow2_at_least(uint32_t n)
+{
+	uint32_t v = 1;
+
+	while (v < n) {
+		v <<= 1;
+	}
+	return v;
+}
+
+struct xf_worker *
+xf_worker_create(struct xf_pipeline *p, unsigned int idx)
+{
+	struct xf_worker *w = calloc(1, sizeof(*w));
+	unsigned int depth = p->conf.uring_depth != 0 ? p->conf.uring_depth : 512;
+	uint32_t outstanding = 3u * p->conf.max_sessions * p->conf.window + 64u;
+
+	if (w == NULL) {
+		return NULL;
+	}
+	w->p = p;
+	w->idx = idx;
+	w->window = p->conf.window;
+	w->cdir_fd = -1;
+	w->depth = depth;
+	w->st = xf_storage_create(p->root_fd, depth);
+	if (w->st == NULL) {
+		goto err_free;
+	}
+	w->root_fd = xf_storage_root_fd(w->st);
+	w->nfiles = p->conf.max_sessions * p->conf.window;
+	w->files = calloc(w->nfiles, sizeof(*w->files));
+	w->rb_buf = aligned_alloc(4096, RB_SIZE);
+	w->out_cap = pow2_at_least(outstanding);
+	for (unsigned int r = 0; r < p->conf.n_rx; r++) {
+		w->out[r].q = calloc(w->out_cap, sizeof(struct xf_done));
+		if (w->out[r].q == NULL) {
+			goto err_destroy;
+		}
+	}
+	w->def_cap = pow2_at_least(4u * depth + 4u * CQE_MAX);
+	w->deferred = calloc(w->def_cap, sizeof(*w->deferred));
+	if (w->deferred == NULL) {
+		goto err_destroy;
+	}
+	if (idx == XF_COMMIT_WORKER) {
+		/* Any size works: the worker takes items off its rings only while the
+		 * commit queue has room for them. */
+		w->cq_cap = 1024;
+		w->cq = calloc(w->cq_cap, sizeof(*w->cq));
+		if (w->cq == NULL) {
+			goto err_destroy;
+		}
+	}
+	if (w->files == NULL || w->rb_buf == NULL) {
+		goto err_destroy;
+	}
+	for (uint32_t i = 0; i < WSLOTS; i++) {
+		w->ws_free[i] = WSLOTS - 1 - i;
+	}
+	w->ws_nfree = WSLOTS;
+	return w;
+err_destroy:
+	xf_worker_destroy(w);
+	errno = ENOMEM;
+	return NULL;
+err_free:
+	free(w);
+	return NULL;
+}
+
+void
+xf_worker_destroy(struct xf_worker *w)
+{
+	if (w == NULL) {
+		return;
+	}
+	if (w->cdir_fd >= 0) {
+		close(w->cdir_fd);
+	}
+	for (uint32_t i = 0; w->files != NULL && i < w->nfiles; i++) {
+		if (w->files[i].state != W_FREE && w->files[i].fd >= 0) {
+			close(w->files[i].fd);
+		}
+	}
+	xf_storage_destroy(w->st);
+	for (unsigned int r = 0; r < XF_PIPELINE_MAX_RX; r++) {
+		free(w->out[r].q);
+	}
+	free(w->cq);
+	free(w->deferred);
+	free(w->rb_buf);
+	free(w->files);
+	free(w);
+}
