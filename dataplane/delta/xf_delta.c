@@ -248,6 +248,7 @@ xf_delta_match_create(const struct xf_delta_params *p, xf_delta_emit_fn emit, vo
 	unsigned int bits = 4, fbits;
 
 	if (p == NULL || emit == NULL || p->max_literal == 0 ||
+	    p->block_count > XF_DELTA_BLOCKS_MAX ||
 	    (p->block_count > 0 &&
 	     (p->sigs == NULL || p->block_size == 0 || p->block_size > XF_BLOCK_MAX ||
 	      p->tail_len > p->block_size || (p->max_copy != 0 && p->max_copy < p->block_size)))) {
@@ -282,7 +283,7 @@ xf_delta_match_create(const struct xf_delta_params *p, xf_delta_emit_fn emit, vo
 	}
 	if (m->count > 0) {
 		/* At most half full, so a miss ends at an empty slot after ~2 probes. */
-		while (bits < 31 && (1ull << bits) < 2ull * m->count) {
+		while ((1ull << bits) < 2ull * m->count) {
 			bits++;
 		}
 		m->mask = (1u << bits) - 1;
@@ -292,7 +293,7 @@ xf_delta_match_create(const struct xf_delta_params *p, xf_delta_emit_fn emit, vo
 			goto err_free_buf;
 		}
 		fbits = 6;
-		while (fbits < 32 && (1ull << fbits) < 16ull * m->count) {
+		while ((1ull << fbits) < 16ull * m->count) {
 			fbits++;
 		}
 		m->fshift = 32 - fbits;

@@ -22,6 +22,11 @@
 #define XF_DELTA_BLOCK_MIN 700u
 /** Default cap on one coalesced COPY: a bounded unit of work for the receiver's worker. */
 #define XF_DELTA_COPY_MAX (1u << 20)
+/**
+ * Most blocks a matcher accepts: 2 TiB of basis at 128 KiB blocks, a lookup table of
+ * at most 256 MiB. The count comes from the peer; a larger file goes WHOLE.
+ */
+#define XF_DELTA_BLOCKS_MAX (1u << 24)
 /** Added to every byte by the weak checksum so that runs of zeros still move both sums. */
 #define XF_DELTA_CHAR_OFFSET 31u
 
@@ -146,7 +151,7 @@ typedef int (*xf_delta_emit_fn)(void *arg, const struct xf_delta_op *op);
 /** What the matcher knows about the basis and how it cuts its output. */
 struct xf_delta_params {
 	uint32_t block_size;           /**< from DECISION; 1..XF_BLOCK_MAX (ignored if no blocks) */
-	uint32_t block_count;          /**< from DECISION; 0 for an empty basis */
+	uint32_t block_count;          /**< from DECISION; 0 (empty basis)..XF_DELTA_BLOCKS_MAX */
 	uint32_t tail_len;             /**< length of the last block if known, else 0 */
 	uint32_t max_literal;          /**< DATA ops are at most this long (what fits a frame) */
 	uint32_t max_copy;             /**< COPY ops at most this long; 0 for XF_DELTA_COPY_MAX */

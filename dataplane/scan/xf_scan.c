@@ -25,6 +25,8 @@ struct rec {
 	uint8_t kind;        /* enum xf_file_kind */
 };
 
+_Static_assert(sizeof(struct rec) == 32, "one scan record is 32 bytes (xf_scan.h)");
+
 struct xf_scan {
 	struct rec *recs;
 	size_t count, cap;

@@ -38,7 +38,8 @@ struct xf_scan;
 /**
  * Walk the tree under root.
  *
- * @param root The source directory; its entries get paths relative to it.
+ * @param root The source directory (followed if it is itself a symlink: the operator
+ *             named it); its entries get paths relative to it.
  * @param st   Filled with the counters (also on failure, as far as the walk got); may
  *             be NULL.
  * @return the scan, or NULL with errno: that of open(root) (ENOENT, ENOTDIR,

@@ -624,6 +624,10 @@ test_errors(void)
 	p.max_copy = 699;
 	CU_ASSERT_PTR_NULL(xf_delta_match_create(&p, count_ops, &calls));
 	p.max_copy = 0;
+	p.block_count = XF_DELTA_BLOCKS_MAX + 1; /* from the peer: refused before any allocation */
+	CU_ASSERT_PTR_NULL(xf_delta_match_create(&p, count_ops, &calls));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	p.block_count = 1;
 	p.sigs = NULL;
 	CU_ASSERT_PTR_NULL(xf_delta_match_create(&p, count_ops, &calls));
 	CU_ASSERT_PTR_NULL(xf_delta_match_create(&empty, NULL, NULL));
