@@ -1,0 +1,697 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Delta transfer: block signatures, the matcher and the apply helper (docs/DELTA.md).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xf_base.h"
+#include "xf_csum.h"
+#include "xf_delta.h"
+
+/*
+ * Room for new input beyond the pending literal and the window. At least a block so
+ * a window always fits, at least 64 KiB so the compaction memmove (at most
+ * max_literal + block_size bytes) is amortised over a large refill.
+ */
+#define LOOKAHEAD_MIN (64u * 1024u)
+
+/* Slot of the open-addressing table; idx1 == 0 marks an empty slot. */
+struct slot {
+	uint32_t weak; /* copy of sigs[idx1 - 1].weak, so probing stays in the table */
+	uint32_t idx1; /* block index + 1 */
+};
+
+struct xf_delta_match {
+	/* Basis, as the signatures describe it. */
+	const struct xf_sig_rec *sigs;
+	uint32_t bs;         /* block size */
+	uint32_t count;      /* blocks */
+	uint32_t tail_len;   /* length of the last block, 0 if unknown */
+	bool last_in_table;  /* the last block may be full-size: matched anywhere as such */
+	bool tail_search;    /* the last block may be short: also tried at the end */
+	uint32_t max_lit;    /* cap of one DATA op */
+	uint32_t max_copy;   /* cap of one COPY op */
+	struct slot *tab;    /* 2^bits slots, at most half full */
+	uint32_t mask;       /* slots - 1 */
+	unsigned int shift;  /* 32 - bits, for the multiplicative hash */
+	uint64_t *filter;    /* 2^fbits bits: set where some block's hash lands */
+	unsigned int fshift; /* 32 - fbits */
+
+	/*
+	 * Window buffer: buf[lit..pos) is the pending literal, buf[pos..pos+bs) the
+	 * window, buf[..fill) what has been read. buf[0] is at file offset base.
+	 */
+	uint8_t *buf;
+	size_t cap;
+	size_t lit, pos, fill;
+	uint64_t base;
+	struct xf_delta_weak w;
+	bool w_valid; /* w is the checksum of the window at pos, and pos was checked */
+	int64_t hint; /* block after the last match: tried first (-1: none) */
+
+	/* COPY being coalesced. */
+	bool have_copy;
+	uint64_t copy_dst, copy_src;
+	uint32_t copy_len;
+
+	xf_delta_emit_fn emit;
+	void *arg;
+	int err; /* sticky: the callback's nonzero value, or -EINVAL after finish */
+	bool finished;
+	struct xf_delta_stats st;
+};
+
+uint32_t
+xf_delta_weak_sum(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint32_t a = 0, b = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		a += p[i] + XF_DELTA_CHAR_OFFSET;
+		b += a;
+	}
+	return (a & 0xffffu) | (b << 16);
+}
+
+static uint64_t
+isqrt64(uint64_t x)
+{
+	uint64_t r = 0, bit = 1ull << 62;
+
+	while (bit > x) {
+		bit >>= 2;
+	}
+	while (bit != 0) {
+		if (x >= r + bit) {
+			x -= r + bit;
+			r = (r >> 1) + bit;
+		} else {
+			r >>= 1;
+		}
+		bit >>= 2;
+	}
+	return r;
+}
+
+uint32_t
+xf_delta_block_size(uint64_t size)
+{
+	uint64_t bs = isqrt64(size) & ~(uint64_t)7;
+
+	if (bs < XF_DELTA_BLOCK_MIN) {
+		return XF_DELTA_BLOCK_MIN;
+	}
+	if (bs > XF_BLOCK_MAX) {
+		return XF_BLOCK_MAX;
+	}
+	return (uint32_t)bs;
+}
+
+uint64_t
+xf_delta_block_count(uint64_t size, uint32_t block_size)
+{
+	if (block_size == 0) {
+		return 0;
+	}
+	return size / block_size + (size % block_size != 0);
+}
+
+int
+xf_delta_sig_begin(struct xf_delta_sig *g, uint32_t block_size)
+{
+	if (block_size == 0 || block_size > XF_BLOCK_MAX) {
+		return -EINVAL;
+	}
+	memset(g, 0, sizeof(*g));
+	g->block_size = block_size;
+	return 0;
+}
+
+static void
+sig_emit(struct xf_delta_sig *g, struct xf_sig_rec *out)
+{
+	out->weak = (g->a & 0xffffu) | (g->b << 16);
+	out->strong = g->crc;
+	g->a = g->b = 0;
+	g->crc = 0;
+	g->part = 0;
+	g->blocks++;
+}
+
+int
+xf_delta_sig_update(struct xf_delta_sig *g, const void *buf, size_t len, struct xf_sig_rec *out,
+                    size_t cap)
+{
+	const uint8_t *p = buf;
+	size_t n = 0;
+
+	if (cap < xf_delta_sig_max_records(g, len)) {
+		return -ENOSPC;
+	}
+	while (len > 0) {
+		size_t take = XF_MIN(len, (size_t)(g->block_size - g->part));
+		uint32_t a = g->a, b = g->b;
+
+		for (size_t i = 0; i < take; i++) {
+			a += p[i] + XF_DELTA_CHAR_OFFSET;
+			b += a;
+		}
+		g->a = a;
+		g->b = b;
+		g->crc = xf_csum_crc64(g->crc, p, take);
+		g->part += (uint32_t)take;
+		p += take;
+		len -= take;
+		if (g->part == g->block_size) {
+			sig_emit(g, &out[n++]);
+		}
+	}
+	return (int)n;
+}
+
+int
+xf_delta_sig_finish(struct xf_delta_sig *g, struct xf_sig_rec *out)
+{
+	if (g->part == 0) {
+		return 0;
+	}
+	sig_emit(g, out);
+	return 1;
+}
+
+size_t
+xf_delta_match_buffer_size(const struct xf_delta_params *p)
+{
+	uint32_t bs = p->block_count > 0 ? p->block_size : 0;
+
+	return (size_t)p->max_literal + bs + XF_MAX(bs, LOOKAHEAD_MIN);
+}
+
+/* Fibonacci hashing: the top bits of weak * 2^32/phi mix both 16-bit halves. */
+static inline uint32_t
+hash_weak(uint32_t weak)
+{
+	return weak * 0x9E3779B1u;
+}
+
+static inline uint32_t
+slot_of(const struct xf_delta_match *m, uint32_t weak)
+{
+	return hash_weak(weak) >> m->shift;
+}
+
+/*
+ * The filter is a finer cut of the same hash (more top bits) at 16 bits per block:
+ * about 6% of the positions without a match get past it, the others never touch
+ * the table, which at 8 bytes per slot falls out of L1 beyond a few thousand blocks.
+ */
+static inline bool
+filter_test(const struct xf_delta_match *m, uint32_t weak)
+{
+	uint32_t h = hash_weak(weak) >> m->fshift;
+
+	return (m->filter[h >> 6] >> (h & 63)) & 1;
+}
+
+static bool
+in_table(const struct xf_delta_match *m, uint32_t idx)
+{
+	return idx != m->count - 1 || m->last_in_table;
+}
+
+/* Insert block idx unless an identical block (same weak and strong) is already there. */
+static void
+table_insert(struct xf_delta_match *m, uint32_t idx)
+{
+	const struct xf_sig_rec *s = &m->sigs[idx];
+	uint32_t i = slot_of(m, s->weak);
+
+	while (m->tab[i].idx1 != 0) {
+		if (m->tab[i].weak == s->weak && m->sigs[m->tab[i].idx1 - 1].strong == s->strong) {
+			return;
+		}
+		i = (i + 1) & m->mask;
+	}
+	m->tab[i].weak = s->weak;
+	m->tab[i].idx1 = idx + 1;
+	i = hash_weak(s->weak) >> m->fshift;
+	m->filter[i >> 6] |= 1ull << (i & 63);
+}
+
+struct xf_delta_match *
+xf_delta_match_create(const struct xf_delta_params *p, xf_delta_emit_fn emit, void *arg)
+{
+	struct xf_delta_match *m;
+	unsigned int bits = 4, fbits;
+
+	if (p == NULL || emit == NULL || p->max_literal == 0 ||
+	    p->block_count > XF_DELTA_BLOCKS_MAX ||
+	    (p->block_count > 0 &&
+	     (p->sigs == NULL || p->block_size == 0 || p->block_size > XF_BLOCK_MAX ||
+	      p->tail_len > p->block_size || (p->max_copy != 0 && p->max_copy < p->block_size)))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		goto err;
+	}
+	m->sigs = p->sigs;
+	m->count = p->block_count;
+	m->bs = p->block_count > 0 ? p->block_size : 0;
+	m->tail_len = p->tail_len;
+	/*
+	 * A last block known to be short is matched only at the end of the new file, with
+	 * its length. One of unknown length is both: a full-size window that matches its
+	 * weak sum and CRC64 is taken as proof that it is full (the same trust every COPY
+	 * puts in CRC64), and the end of the new file is searched for a short one.
+	 */
+	m->last_in_table = p->tail_len == 0 || p->tail_len == m->bs;
+	m->tail_search = m->count > 0 && p->tail_len != m->bs;
+	m->max_lit = p->max_literal;
+	m->max_copy = p->max_copy != 0 ? p->max_copy : XF_DELTA_COPY_MAX;
+	m->emit = emit;
+	m->arg = arg;
+	m->hint = -1;
+	m->cap = xf_delta_match_buffer_size(p);
+	m->buf = malloc(m->cap);
+	if (m->buf == NULL) {
+		goto err_free_match;
+	}
+	if (m->count > 0) {
+		/* At most half full, so a miss ends at an empty slot after ~2 probes. */
+		while ((1ull << bits) < 2ull * m->count) {
+			bits++;
+		}
+		m->mask = (1u << bits) - 1;
+		m->shift = 32 - bits;
+		m->tab = calloc((size_t)m->mask + 1, sizeof(*m->tab));
+		if (m->tab == NULL) {
+			goto err_free_buf;
+		}
+		fbits = 6;
+		while ((1ull << fbits) < 16ull * m->count) {
+			fbits++;
+		}
+		m->fshift = 32 - fbits;
+		m->filter = calloc((size_t)1 << (fbits - 6), sizeof(*m->filter));
+		if (m->filter == NULL) {
+			goto err_free_tab;
+		}
+		for (uint32_t i = 0; i < m->count; i++) {
+			if (in_table(m, i)) {
+				table_insert(m, i);
+			}
+		}
+	}
+	return m;
+
+err_free_tab:
+	free(m->tab);
+err_free_buf:
+	free(m->buf);
+err_free_match:
+	free(m);
+err:
+	errno = ENOMEM;
+	return NULL;
+}
+
+void
+xf_delta_match_free(struct xf_delta_match *m)
+{
+	if (m == NULL) {
+		return;
+	}
+	free(m->filter);
+	free(m->tab);
+	free(m->buf);
+	free(m);
+}
+
+const struct xf_delta_stats *
+xf_delta_match_stats(const struct xf_delta_match *m)
+{
+	return &m->st;
+}
+
+static int
+emit_op(struct xf_delta_match *m, const struct xf_delta_op *op)
+{
+	int rc = m->emit(m->arg, op);
+
+	if (rc != 0) {
+		m->err = rc;
+	}
+	return rc;
+}
+
+static int
+flush_copy(struct xf_delta_match *m)
+{
+	struct xf_delta_op op = {
+		.kind = XF_DELTA_OP_COPY,
+		.len = m->copy_len,
+		.offset = m->copy_dst,
+		.src_offset = m->copy_src,
+	};
+
+	if (!m->have_copy) {
+		return 0;
+	}
+	m->have_copy = false;
+	m->st.copy_ops++;
+	m->st.matched_bytes += op.len;
+	return emit_op(m, &op);
+}
+
+/* Emit buf[lit..lit+len) as one DATA op. */
+static int
+emit_data(struct xf_delta_match *m, size_t len)
+{
+	struct xf_delta_op op = {
+		.kind = XF_DELTA_OP_DATA,
+		.len = (uint32_t)len,
+		.offset = m->base + m->lit,
+		.bytes = m->buf + m->lit,
+	};
+	int rc = flush_copy(m);
+
+	if (rc != 0) {
+		return rc;
+	}
+	m->lit += len;
+	m->st.data_ops++;
+	m->st.literal_bytes += len;
+	return emit_op(m, &op);
+}
+
+/* Emit the pending literal up to end, in pieces of at most max_lit. */
+static int
+flush_literal(struct xf_delta_match *m, size_t end)
+{
+	int rc = 0;
+
+	while (rc == 0 && m->lit < end) {
+		rc = emit_data(m, XF_MIN(end - m->lit, (size_t)m->max_lit));
+	}
+	return rc;
+}
+
+/* Block idx of length len matched at buf[pos]: flush the literal before it, extend or
+ * start a COPY, and move past it. */
+static int
+matched(struct xf_delta_match *m, uint32_t idx, uint32_t len)
+{
+	uint64_t dst = m->base + m->pos;
+	uint64_t src = (uint64_t)idx * m->bs;
+	int rc = flush_literal(m, m->pos);
+
+	if (rc != 0) {
+		return rc;
+	}
+	if (m->have_copy && m->copy_src + m->copy_len == src && m->copy_dst + m->copy_len == dst &&
+	    (uint64_t)m->copy_len + len <= m->max_copy) {
+		m->copy_len += len;
+	} else {
+		rc = flush_copy(m);
+		if (rc != 0) {
+			return rc;
+		}
+		m->have_copy = true;
+		m->copy_dst = dst;
+		m->copy_src = src;
+		m->copy_len = len;
+	}
+	m->pos += len;
+	m->lit = m->pos;
+	m->w_valid = false;
+	m->hint = (int64_t)idx + 1;
+	return 0;
+}
+
+/* The block whose full-size window sits at buf[pos], or -1. */
+static int64_t
+lookup(struct xf_delta_match *m, uint32_t weak)
+{
+	const uint8_t *win = m->buf + m->pos;
+	bool have_strong = false;
+	uint64_t strong = 0;
+	uint32_t i;
+
+	/* Like rsync: after a match, the next block of the basis wins among equals. */
+	if (m->hint >= 0 && m->hint < m->count && in_table(m, (uint32_t)m->hint) &&
+	    m->sigs[m->hint].weak == weak) {
+		m->st.weak_hits++;
+		strong = xf_csum_crc64(0, win, m->bs);
+		have_strong = true;
+		if (m->sigs[m->hint].strong == strong) {
+			return m->hint;
+		}
+	}
+	for (i = slot_of(m, weak); m->tab[i].idx1 != 0; i = (i + 1) & m->mask) {
+		uint32_t idx = m->tab[i].idx1 - 1;
+
+		if (m->tab[i].weak != weak || (int64_t)idx == m->hint) {
+			continue;
+		}
+		if (!have_strong) {
+			m->st.weak_hits++;
+			strong = xf_csum_crc64(0, win, m->bs);
+			have_strong = true;
+		}
+		if (m->sigs[idx].strong == strong) {
+			return idx;
+		}
+	}
+	if (have_strong) {
+		m->st.false_alarms++;
+	}
+	return -1;
+}
+
+/*
+ * Roll the window at pos (already checked; pos + bs < fill) forward, in registers,
+ * until the filter lets a position through (true), the pending literal reaches
+ * max_lit or the buffered bytes run out (false). pos is left on the last position
+ * rolled to.
+ */
+static bool
+roll(struct xf_delta_match *m)
+{
+	const uint8_t *buf = m->buf;
+	size_t pos = m->pos, bs = m->bs;
+	size_t stop = XF_MIN(m->fill - bs, m->lit + m->max_lit);
+	uint32_t a = m->w.a, b = m->w.b, n = m->w.len;
+	bool maybe = false;
+
+	while (pos < stop) {
+		uint32_t yo = (uint32_t)buf[pos] + XF_DELTA_CHAR_OFFSET;
+
+		a += (uint32_t)buf[pos + bs] + XF_DELTA_CHAR_OFFSET - yo;
+		b += a - n * yo;
+		pos++;
+		if (filter_test(m, (a & 0xffffu) | (b << 16))) {
+			maybe = true;
+			break;
+		}
+	}
+	m->w.a = a;
+	m->w.b = b;
+	m->pos = pos;
+	m->hint = -1;
+	return maybe;
+}
+
+/* Process every window position that the buffered bytes allow. */
+static int
+scan(struct xf_delta_match *m)
+{
+	int rc;
+
+	if (m->count == 0) {
+		m->pos = m->fill;
+		return m->pos - m->lit >= m->max_lit
+		               ? flush_literal(m,
+		                               m->lit + (m->pos - m->lit) / m->max_lit * m->max_lit)
+		               : 0;
+	}
+	for (;;) {
+		int64_t idx;
+
+		if (!m->w_valid) {
+			if (m->pos + m->bs > m->fill) {
+				return 0;
+			}
+			xf_delta_weak_init(&m->w, m->buf + m->pos, m->bs);
+			m->w_valid = true;
+		} else {
+			bool maybe;
+
+			if (m->pos + m->bs >= m->fill) {
+				return 0;
+			}
+			maybe = roll(m);
+			if (m->pos - m->lit >= m->max_lit) {
+				rc = emit_data(m, m->max_lit);
+				if (rc != 0) {
+					return rc;
+				}
+			}
+			if (!maybe) {
+				continue; /* every position rolled over failed the filter */
+			}
+		}
+		idx = lookup(m, xf_delta_weak_digest(&m->w));
+		if (idx >= 0) {
+			rc = matched(m, (uint32_t)idx, m->bs);
+			if (rc != 0) {
+				return rc;
+			}
+		}
+	}
+}
+
+/* Drop the bytes before the pending literal to make room at the end of buf. */
+static void
+compact(struct xf_delta_match *m)
+{
+	size_t keep = m->fill - m->lit;
+
+	memmove(m->buf, m->buf + m->lit, keep);
+	m->base += m->lit;
+	m->pos -= m->lit;
+	m->fill = keep;
+	m->lit = 0;
+}
+
+int
+xf_delta_match_feed(struct xf_delta_match *m, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	if (m->err != 0) {
+		return m->err;
+	}
+	if (m->finished) {
+		return -EINVAL;
+	}
+	while (len > 0) {
+		size_t n;
+		int rc;
+
+		if (m->fill == m->cap) {
+			compact(m);
+		}
+		n = XF_MIN(len, m->cap - m->fill);
+		memcpy(m->buf + m->fill, p, n);
+		m->fill += n;
+		p += n;
+		len -= n;
+		rc = scan(m);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The short last block can only be the end of the new file: try every start q in
+ * [from, fill) whose length fill - q the last block may have (tail_len if known,
+ * otherwise 1..bs-1), growing the weak sum one byte to the left at a time:
+ * prepending y to a window of n bytes adds y to a and (n + 1) y to b.
+ */
+static int64_t
+tail_search(struct xf_delta_match *m, size_t from)
+{
+	const struct xf_sig_rec *last = &m->sigs[m->count - 1];
+	uint32_t a = 0, b = 0;
+
+	for (size_t q = m->fill; q > from;) {
+		uint32_t y, n;
+
+		q--;
+		n = (uint32_t)(m->fill - q);
+		if (n >= m->bs || (m->tail_len != 0 && n > m->tail_len)) {
+			break;
+		}
+		y = m->buf[q] + XF_DELTA_CHAR_OFFSET;
+		a += y;
+		b += n * y;
+		if ((m->tail_len != 0 && n != m->tail_len) ||
+		    ((a & 0xffffu) | (b << 16)) != last->weak) {
+			continue;
+		}
+		m->st.weak_hits++;
+		if (xf_csum_crc64(0, m->buf + q, n) == last->strong) {
+			return (int64_t)q;
+		}
+		m->st.false_alarms++;
+	}
+	return -1;
+}
+
+int
+xf_delta_match_finish(struct xf_delta_match *m)
+{
+	int rc;
+
+	if (m->err != 0) {
+		return m->err;
+	}
+	if (m->finished) {
+		return -EINVAL;
+	}
+	m->finished = true;
+	if (m->tail_search) {
+		/* The window at pos was already tried as a full block if w_valid. */
+		int64_t q = tail_search(m, m->w_valid ? m->pos + 1 : m->pos);
+
+		if (q >= 0) {
+			m->pos = (size_t)q;
+			rc = matched(m, m->count - 1, (uint32_t)(m->fill - (size_t)q));
+			if (rc != 0) {
+				return rc;
+			}
+		}
+	}
+	m->pos = m->fill;
+	rc = flush_literal(m, m->fill);
+	if (rc == 0) {
+		rc = flush_copy(m);
+	}
+	if (rc == 0) {
+		m->err = -EINVAL; /* any later call fails */
+	}
+	return rc;
+}
+
+int
+xf_delta_apply(const struct xf_delta_op *op, const void *basis, uint64_t basis_len, void *out,
+               uint64_t out_len)
+{
+	if (op->len == 0) {
+		return -EINVAL;
+	}
+	if (op->offset > out_len || op->len > out_len - op->offset) {
+		return -ERANGE;
+	}
+	switch (op->kind) {
+	case XF_DELTA_OP_DATA:
+		memcpy((uint8_t *)out + op->offset, op->bytes, op->len);
+		return 0;
+	case XF_DELTA_OP_COPY:
+		if (op->src_offset > basis_len || op->len > basis_len - op->src_offset) {
+			return -ERANGE;
+		}
+		memmove((uint8_t *)out + op->offset, (const uint8_t *)basis + op->src_offset,
+		        op->len);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Source tree scan for push jobs (xf_scan.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xf_base.h"
+#include "xf_scan.h"
+
+/* One listed entry; path (then target) bytes live in the arena at off. */
+struct rec {
+	uint64_t off;        /* arena offset of the path; the target follows it */
+	uint64_t size;       /* bytes; target length for symlinks; 0 for directories */
+	int64_t mtime_ns;    /* modification time */
+	uint16_t path_len;   /* 1..XF_PATH_MAX */
+	uint16_t target_len; /* symlinks: 1..XF_PATH_MAX; else 0 */
+	uint16_t mode;       /* st_mode & 07777 */
+	uint8_t kind;        /* enum xf_file_kind */
+};
+
+_Static_assert(sizeof(struct rec) == 32, "one scan record is 32 bytes (xf_scan.h)");
+
+struct xf_scan {
+	struct rec *recs;
+	size_t count, cap;
+	char *arena;
+	size_t used, arena_cap;
+};
+
+/* Walk state shared by every level. */
+struct walk {
+	struct xf_scan *s;
+	struct xf_scan_stats *st;
+	char path[XF_PATH_MAX + 1];   /* relative path of the directory being read */
+	char target[XF_PATH_MAX + 1]; /* readlinkat buffer; one byte more detects overlong */
+	int err;                      /* ENOMEM: stop the walk */
+};
+
+/* Names of one directory, sorted. */
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static bool
+grow(void **p, size_t *cap, size_t need, size_t elem, size_t first)
+{
+	size_t ncap = *cap != 0 ? *cap : first;
+	void *np;
+
+	if (need <= *cap) {
+		return true;
+	}
+	while (ncap < need) {
+		ncap *= 2;
+	}
+	np = realloc(*p, ncap * elem);
+	if (np == NULL) {
+		return false;
+	}
+	*p = np;
+	*cap = ncap;
+	return true;
+}
+
+static int
+add(struct walk *w, uint8_t kind, const struct stat *sb, size_t path_len, const char *target,
+    size_t target_len)
+{
+	struct xf_scan *s = w->s;
+	struct rec *r;
+
+	if (!grow((void **)&s->recs, &s->cap, s->count + 1, sizeof(*s->recs), 256) ||
+	    !grow((void **)&s->arena, &s->arena_cap, s->used + path_len + target_len, 1, 16384)) {
+		w->err = ENOMEM;
+		return -ENOMEM;
+	}
+	r = &s->recs[s->count++];
+	r->off = s->used;
+	r->path_len = (uint16_t)path_len;
+	r->target_len = (uint16_t)target_len;
+	r->kind = kind;
+	r->mode = (uint16_t)(sb->st_mode & 07777);
+	r->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+	memcpy(s->arena + s->used, w->path, path_len);
+	if (target_len > 0) {
+		memcpy(s->arena + s->used + path_len, target, target_len);
+	}
+	s->used += path_len + target_len;
+	switch (kind) {
+	case XF_FILE_REG:
+		r->size = (uint64_t)sb->st_size;
+		w->st->files++;
+		w->st->bytes += r->size;
+		break;
+	case XF_FILE_DIR:
+		r->size = 0;
+		w->st->dirs++;
+		break;
+	default:
+		r->size = target_len;
+		w->st->symlinks++;
+		break;
+	}
+	return 0;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	/* strcmp compares as unsigned char: bytewise order, independent of the locale. */
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+names_free(struct names *nm)
+{
+	for (size_t i = 0; i < nm->n; i++) {
+		free(nm->v[i]);
+	}
+	free(nm->v);
+}
+
+/* Read every name of d but "." and "..", sorted. */
+static int
+names_read(DIR *d, struct names *nm)
+{
+	struct dirent *de;
+
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL) {
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
+			continue;
+		}
+		if (!grow((void **)&nm->v, &nm->cap, nm->n + 1, sizeof(*nm->v), 64)) {
+			return -ENOMEM;
+		}
+		nm->v[nm->n] = strdup(de->d_name);
+		if (nm->v[nm->n] == NULL) {
+			return -ENOMEM;
+		}
+		nm->n++;
+	}
+	if (errno != 0) {
+		return -errno;
+	}
+	qsort(nm->v, nm->n, sizeof(*nm->v), cmp_name);
+	return 0;
+}
+
+static void walk_dir(struct walk *w, int dfd, size_t plen);
+
+/* One name in the directory dfd, whose relative path is w->path[0..plen). */
+static void
+walk_entry(struct walk *w, int dfd, size_t plen, const char *name)
+{
+	size_t nlen = strlen(name);
+	size_t len = plen == 0 ? nlen : plen + 1 + nlen;
+	struct stat sb;
+	ssize_t tl;
+	int cfd;
+
+	if (nlen > XF_NAME_MAX || len > XF_PATH_MAX) {
+		w->st->skipped_long++;
+		XF_LOG(WARNING, "scan", "skipped %.*s/%s: path longer than %u bytes", (int)plen,
+		       w->path, name, XF_PATH_MAX);
+		return;
+	}
+	if (plen > 0) {
+		w->path[plen] = '/';
+	}
+	memcpy(w->path + len - nlen, name, nlen);
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+		w->st->errors++;
+		XF_LOG(WARNING, "scan", "skipped %.*s: stat: %s", (int)len, w->path,
+		       strerror(errno));
+		return;
+	}
+	switch (sb.st_mode & S_IFMT) {
+	case S_IFREG:
+		(void)add(w, XF_FILE_REG, &sb, len, NULL, 0);
+		return;
+	case S_IFLNK:
+		tl = readlinkat(dfd, name, w->target, sizeof(w->target));
+		if (tl <= 0) {
+			w->st->errors++;
+			XF_LOG(WARNING, "scan", "skipped %.*s: readlink: %s", (int)len, w->path,
+			       tl < 0 ? strerror(errno) : "empty target");
+			return;
+		}
+		if ((size_t)tl > XF_PATH_MAX) {
+			w->st->skipped_long++;
+			XF_LOG(WARNING, "scan", "skipped %.*s: symlink target longer than %u bytes",
+			       (int)len, w->path, XF_PATH_MAX);
+			return;
+		}
+		(void)add(w, XF_FILE_SYMLINK, &sb, len, w->target, (size_t)tl);
+		return;
+	case S_IFDIR:
+		if (add(w, XF_FILE_DIR, &sb, len, NULL, 0) != 0) {
+			return;
+		}
+		/* O_NOFOLLOW: a directory swapped for a symlink since the stat is not entered. */
+		cfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0) {
+			w->st->errors++;
+			XF_LOG(WARNING, "scan", "cannot read directory %.*s: %s", (int)len, w->path,
+			       strerror(errno));
+			return;
+		}
+		walk_dir(w, cfd, len);
+		return;
+	default:
+		w->st->skipped_special++;
+		XF_LOG(WARNING, "scan", "skipped %.*s: not a regular file, directory or symlink",
+		       (int)len, w->path);
+		return;
+	}
+}
+
+/* List the directory open at dfd (consumed), whose relative path is w->path[0..plen). */
+static void
+walk_dir(struct walk *w, int dfd, size_t plen)
+{
+	struct names nm = { 0 };
+	DIR *d = fdopendir(dfd);
+	int rc;
+
+	if (d == NULL) {
+		w->st->errors++;
+		XF_LOG(WARNING, "scan", "cannot read directory %.*s: %s", (int)plen, w->path,
+		       strerror(errno));
+		close(dfd);
+		return;
+	}
+	rc = names_read(d, &nm);
+	if (rc == -ENOMEM) {
+		w->err = ENOMEM;
+	} else if (rc != 0) {
+		w->st->errors++;
+		XF_LOG(WARNING, "scan", "reading directory %.*s: %s", (int)plen, w->path,
+		       strerror(-rc));
+	}
+	for (size_t i = 0; i < nm.n && w->err == 0; i++) {
+		walk_entry(w, dirfd(d), plen, nm.v[i]);
+	}
+	names_free(&nm);
+	closedir(d);
+}
+
+struct xf_scan *
+xf_scan_tree(const char *root, struct xf_scan_stats *st)
+{
+	struct xf_scan_stats dummy;
+	struct walk *w;
+	struct xf_scan *s;
+	int fd, err;
+
+	if (st == NULL) {
+		st = &dummy;
+	}
+	memset(st, 0, sizeof(*st));
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	w = calloc(1, sizeof(*w));
+	if (s == NULL || w == NULL) {
+		err = ENOMEM;
+		goto err_free;
+	}
+	w->s = s;
+	w->st = st;
+	walk_dir(w, fd, 0);
+	err = w->err;
+	if (err != 0) {
+		goto err_free;
+	}
+	free(w);
+	return s;
+
+err_free:
+	if (w == NULL || s == NULL) {
+		close(fd);
+	}
+	free(w);
+	xf_scan_free(s);
+	errno = err;
+	return NULL;
+}
+
+size_t
+xf_scan_count(const struct xf_scan *s)
+{
+	return s->count;
+}
+
+void
+xf_scan_get(const struct xf_scan *s, size_t i, struct xf_flist_entry *e)
+{
+	const struct rec *r = &s->recs[i];
+
+	e->kind = r->kind;
+	e->mode = r->mode;
+	e->size = r->size;
+	e->mtime_ns = r->mtime_ns;
+	e->path = s->arena + r->off;
+	e->path_len = r->path_len;
+	e->target = r->target_len > 0 ? s->arena + r->off + r->path_len : NULL;
+	e->target_len = r->target_len;
+}
+
+void
+xf_scan_free(struct xf_scan *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	free(s->recs);
+	free(s->arena);
+	free(s);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The sender's scan of a source tree for push jobs. Pure C, no EAL.
+ *
+ * The walk uses openat/fdopendir/fstatat(AT_SYMLINK_NOFOLLOW) and opens every
+ * subdirectory with O_NOFOLLOW, so it never leaves the tree through a symlink: a
+ * symlink is listed as a symlink with its target. Order is deterministic: depth
+ * first, a directory right before its contents, names sorted bytewise (memcmp)
+ * within each directory. Regular files, directories (empty ones too) and symlinks
+ * are listed; fifos, sockets and devices are skipped and counted, and so are
+ * entries whose relative path would exceed XF_PATH_MAX or a name XF_NAME_MAX
+ * (a directory skipped this way is skipped with everything below it).
+ *
+ * Memory: one fixed 32-byte record per entry plus its path and target bytes in
+ * an arena; the scan holds the names of the directories on the current path only.
+ */
+#ifndef XF_SCAN_H
+#define XF_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xf_proto.h"
+
+/** What a scan found and skipped. */
+struct xf_scan_stats {
+	uint64_t files;           /**< regular files listed */
+	uint64_t dirs;            /**< directories listed (the root not included) */
+	uint64_t symlinks;        /**< symlinks listed */
+	uint64_t bytes;           /**< total size of the regular files */
+	uint64_t skipped_special; /**< fifos, sockets, devices: skipped with a warning */
+	uint64_t skipped_long;    /**< path or name too long: skipped with a warning */
+	uint64_t errors;          /**< entries that vanished or could not be read */
+};
+
+struct xf_scan;
+
+/**
+ * Walk the tree under root.
+ *
+ * @param root The source directory (followed if it is itself a symlink: the operator
+ *             named it); its entries get paths relative to it.
+ * @param st   Filled with the counters (also on failure, as far as the walk got); may
+ *             be NULL.
+ * @return the scan, or NULL with errno: that of open(root) (ENOENT, ENOTDIR,
+ *         EACCES...), or ENOMEM. Errors below the root do not fail the scan: they are
+ *         logged and counted in st->errors.
+ */
+struct xf_scan *xf_scan_tree(const char *root, struct xf_scan_stats *st);
+
+/** Number of entries listed. */
+size_t xf_scan_count(const struct xf_scan *s);
+
+/**
+ * Entry i (< xf_scan_count()) in file-list order, ready for the FLIST builder. path
+ * and target point into the scan and stay valid until xf_scan_free().
+ */
+void xf_scan_get(const struct xf_scan *s, size_t i, struct xf_flist_entry *e);
+
+/** Free the scan; NULL is allowed. */
+void xf_scan_free(struct xf_scan *s);
+
+#endif /* XF_SCAN_H */

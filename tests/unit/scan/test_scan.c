@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xf_scan on a temporary tree: nested and empty directories, an empty file, symlinks
+ * to a file, to nothing and to a directory (listed, not followed), a fifo and a
+ * socket (skipped and counted), names with spaces, UTF-8 and a leading dash, and a
+ * chain of long names that crosses XF_PATH_MAX. The exact order is the spec; every
+ * field is compared with fstatat/readlinkat results taken by the test.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "xf_base.h"
+#include "xf_scan.h"
+
+#define LONG_LEVELS 17u /* "long" + 17 names of 250 bytes: the 17th is over XF_PATH_MAX */
+#define LONG_NAME   250u
+
+static char root[64];
+static int root_fd = -1;
+
+/* Expected entries, in order. */
+struct want {
+	char path[XF_PATH_MAX + 1];
+	uint8_t kind;
+};
+
+static struct want *wants;
+static size_t n_wants;
+
+static void
+expect(const char *path, uint8_t kind)
+{
+	snprintf(wants[n_wants].path, sizeof(wants[n_wants].path), "%s", path);
+	wants[n_wants].kind = kind;
+	n_wants++;
+}
+
+static int
+write_file(int dfd, const char *name, size_t len, mode_t mode)
+{
+	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	char buf[1000];
+	int rc = 0;
+
+	if (fd < 0) {
+		return -1;
+	}
+	memset(buf, 'x', sizeof(buf));
+	if (len > sizeof(buf) || write(fd, buf, len) != (ssize_t)len || fchmod(fd, mode) != 0) {
+		rc = -1;
+	}
+	close(fd);
+	return rc;
+}
+
+static int
+set_mtime(int dfd, const char *name, time_t sec, long nsec)
+{
+	struct timespec ts[2] = { { sec, nsec }, { sec, nsec } };
+
+	return utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+static int
+make_socket(const char *dir, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	int rc;
+
+	if (fd < 0) {
+		return -1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, name);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return rc;
+}
+
+/* "long/ddd.../ddd..." with LONG_LEVELS levels; the deepest level that fits holds "f",
+ * a name that makes the path exactly XF_PATH_MAX bytes and one a byte longer. */
+static int
+make_long_chain(void)
+{
+	char name[LONG_NAME + 1], path[XF_PATH_MAX + 1];
+	int fd, nfd;
+	size_t plen;
+
+	memset(name, 'd', LONG_NAME);
+	name[LONG_NAME] = '\0';
+	if (mkdirat(root_fd, "long", 0755) != 0) {
+		return -1;
+	}
+	expect("long", XF_FILE_DIR);
+	fd = openat(root_fd, "long", O_RDONLY | O_DIRECTORY);
+	strcpy(path, "long");
+	plen = strlen(path);
+	for (unsigned int k = 1; k <= LONG_LEVELS && fd >= 0; k++) {
+		if (mkdirat(fd, name, 0755) != 0) {
+			close(fd);
+			return -1;
+		}
+		if (plen + 1 + LONG_NAME <= XF_PATH_MAX) {
+			snprintf(path + plen, sizeof(path) - plen, "/%s", name);
+			plen += 1 + LONG_NAME;
+			expect(path, XF_FILE_DIR);
+		} else {
+			break; /* this level is over the limit: the scan skips it */
+		}
+		nfd = openat(fd, name, O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = nfd;
+	}
+	if (fd < 0) {
+		return -1;
+	}
+	/* fd is the deepest listed directory, path its relative path. */
+	{
+		char exact[XF_NAME_MAX + 1], over[XF_NAME_MAX + 1];
+		size_t ne = XF_PATH_MAX - plen - 1;
+		char p2[XF_PATH_MAX + XF_NAME_MAX + 3];
+
+		memset(exact, 'x', ne);
+		exact[ne] = '\0';
+		memset(over, 'y', ne + 1);
+		over[ne + 1] = '\0';
+		if (write_file(fd, "f", 1, 0644) != 0 || write_file(fd, exact, 2, 0600) != 0 ||
+		    write_file(fd, over, 3, 0600) != 0) {
+			close(fd);
+			return -1;
+		}
+		/* Sorted: "ddd..." (skipped, too long), "f", "xxx...", "yyy..." (skipped). */
+		snprintf(p2, sizeof(p2), "%s/f", path);
+		expect(p2, XF_FILE_REG);
+		snprintf(p2, sizeof(p2), "%s/%s", path, exact);
+		if (strlen(p2) != XF_PATH_MAX) {
+			close(fd);
+			return -1; /* the boundary case would not be tested */
+		}
+		expect(p2, XF_FILE_REG);
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+suite_init(void)
+{
+	int rc = 0;
+
+	strcpy(root, "/tmp/xf_scan_XXXXXX");
+	if (mkdtemp(root) == NULL) {
+		return -1;
+	}
+	root_fd = open(root, O_RDONLY | O_DIRECTORY);
+	wants = calloc(64, sizeof(*wants));
+	if (root_fd < 0 || wants == NULL) {
+		return -1;
+	}
+	/* In the order the scan must list them (bytewise within each directory). */
+	rc |= write_file(root_fd, "-dash file", 5, 0640);
+	expect("-dash file", XF_FILE_REG);
+	rc |= mkdirat(root_fd, "a b", 0750);
+	expect("a b", XF_FILE_DIR);
+	rc |= mkdirat(root_fd, "a b/nested", 0700);
+	expect("a b/nested", XF_FILE_DIR);
+	rc |= write_file(root_fd, "a b/nested/deep.txt", 1000, 04711);
+	expect("a b/nested/deep.txt", XF_FILE_REG);
+	rc |= symlinkat("does/not/exist", root_fd, "dangling");
+	expect("dangling", XF_FILE_SYMLINK);
+	rc |= mkdirat(root_fd, "empty_dir", 0755);
+	rc |= fchmodat(root_fd, "empty_dir", 01777, 0);
+	expect("empty_dir", XF_FILE_DIR);
+	rc |= write_file(root_fd, "empty_file", 0, 0644);
+	expect("empty_file", XF_FILE_REG);
+	rc |= mkfifoat(root_fd, "fifo", 0644); /* skipped */
+	rc |= symlinkat("a b", root_fd, "link_to_dir");
+	expect("link_to_dir", XF_FILE_SYMLINK);
+	rc |= symlinkat("-dash file", root_fd, "link_to_file");
+	expect("link_to_file", XF_FILE_SYMLINK);
+	rc |= make_long_chain();
+	rc |= make_socket(root, "sock"); /* skipped */
+	rc |= mkdirat(root_fd, "z", 0755);
+	expect("z", XF_FILE_DIR);
+	rc |= write_file(root_fd, "z/zz", 0, 0444);
+	expect("z/zz", XF_FILE_REG);
+	rc |= write_file(root_fd,
+	                 "\xc3\xbcn\xc3\xaf"
+	                 "c\xc3\xb8"
+	                 "d\xc3\xa9.txt",
+	                 3, 0600);
+	expect("\xc3\xbcn\xc3\xaf"
+	       "c\xc3\xb8"
+	       "d\xc3\xa9.txt",
+	       XF_FILE_REG);
+	/* Nanosecond mtimes, set after the contents so nothing changes them again. */
+	rc |= set_mtime(root_fd, "-dash file", 1700000000, 123456789);
+	rc |= set_mtime(root_fd, "dangling", 1600000000, 1);
+	rc |= set_mtime(root_fd, "a b/nested", 1500000000, 999999999);
+	return rc != 0 ? -1 : 0;
+}
+
+/* Remove name in dfd and everything below it; no symlink is followed. */
+static void
+rm_tree(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0) {
+		unlinkat(dfd, name, 0);
+		return;
+	}
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
+			continue;
+		}
+		if (de->d_type == DT_DIR) {
+			rm_tree(dirfd(d), de->d_name);
+		} else {
+			unlinkat(dirfd(d), de->d_name, 0);
+		}
+	}
+	closedir(d);
+	unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
+static int
+suite_clean(void)
+{
+	rm_tree(AT_FDCWD, root);
+	if (root_fd >= 0) {
+		close(root_fd);
+	}
+	free(wants);
+	return 0;
+}
+
+static void
+test_tree(void)
+{
+	struct xf_scan_stats st;
+	struct xf_scan *s = xf_scan_tree(root, &st);
+	uint64_t files = 0, dirs = 0, links = 0, bytes = 0;
+	size_t n;
+
+	CU_ASSERT_FATAL(s != NULL);
+	n = xf_scan_count(s);
+	CU_ASSERT_EQUAL(n, n_wants);
+	for (size_t i = 0; i < n && i < n_wants; i++) {
+		struct xf_flist_entry e;
+		char path[XF_PATH_MAX + 1], target[XF_PATH_MAX + 1];
+		struct stat sb;
+		ssize_t tl;
+
+		xf_scan_get(s, i, &e);
+		CU_ASSERT_EQUAL(e.path_len, strlen(wants[i].path));
+		CU_ASSERT(e.path_len == strlen(wants[i].path) &&
+		          memcmp(e.path, wants[i].path, e.path_len) == 0);
+		CU_ASSERT_EQUAL(e.kind, wants[i].kind);
+		memcpy(path, e.path, e.path_len);
+		path[e.path_len] = '\0';
+		CU_ASSERT_FATAL(fstatat(root_fd, path, &sb, AT_SYMLINK_NOFOLLOW) == 0);
+		CU_ASSERT_EQUAL(e.mode, sb.st_mode & 07777);
+		CU_ASSERT_EQUAL(e.mtime_ns,
+		                (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec);
+		switch (e.kind) {
+		case XF_FILE_REG:
+			files++;
+			bytes += (uint64_t)sb.st_size;
+			CU_ASSERT(S_ISREG(sb.st_mode));
+			CU_ASSERT_EQUAL(e.size, (uint64_t)sb.st_size);
+			CU_ASSERT_PTR_NULL(e.target);
+			CU_ASSERT_EQUAL(e.target_len, 0);
+			break;
+		case XF_FILE_DIR:
+			dirs++;
+			CU_ASSERT(S_ISDIR(sb.st_mode));
+			CU_ASSERT_EQUAL(e.size, 0);
+			CU_ASSERT_PTR_NULL(e.target);
+			break;
+		case XF_FILE_SYMLINK:
+			links++;
+			CU_ASSERT(S_ISLNK(sb.st_mode));
+			tl = readlinkat(root_fd, path, target, sizeof(target));
+			CU_ASSERT_FATAL(tl > 0);
+			CU_ASSERT_EQUAL(e.target_len, (uint16_t)tl);
+			CU_ASSERT_EQUAL(e.size, (uint64_t)tl);
+			CU_ASSERT(e.target != NULL && memcmp(e.target, target, (size_t)tl) == 0);
+			break;
+		default:
+			CU_FAIL("unknown kind");
+		}
+	}
+	/* The symlink to a directory was not followed. */
+	for (size_t i = 0; i < n; i++) {
+		struct xf_flist_entry e;
+
+		xf_scan_get(s, i, &e);
+		CU_ASSERT(e.path_len < 12 || memcmp(e.path, "link_to_dir/", 12) != 0);
+	}
+	CU_ASSERT_EQUAL(st.files, files);
+	CU_ASSERT_EQUAL(st.dirs, dirs);
+	CU_ASSERT_EQUAL(st.symlinks, links);
+	CU_ASSERT_EQUAL(st.bytes, bytes);
+	CU_ASSERT_EQUAL(st.skipped_special, 2); /* fifo, socket */
+	CU_ASSERT_EQUAL(st.skipped_long, 2);    /* the 17th level, the 1-byte-too-long name */
+	CU_ASSERT_EQUAL(st.errors, 0);
+	xf_scan_free(s);
+}
+
+static void
+test_nanoseconds(void)
+{
+	struct xf_scan *s = xf_scan_tree(root, NULL);
+	struct xf_flist_entry e;
+
+	CU_ASSERT_FATAL(s != NULL && xf_scan_count(s) > 0);
+	xf_scan_get(s, 0, &e); /* "-dash file" */
+	CU_ASSERT_EQUAL(e.mtime_ns, 1700000000LL * 1000000000 + 123456789);
+	xf_scan_free(s);
+}
+
+static void
+test_errors(void)
+{
+	char path[128];
+	struct xf_scan *s;
+	struct xf_scan_stats st;
+
+	snprintf(path, sizeof(path), "%s/no-such-dir", root);
+	errno = 0;
+	CU_ASSERT_PTR_NULL(xf_scan_tree(path, &st));
+	CU_ASSERT_EQUAL(errno, ENOENT);
+	snprintf(path, sizeof(path), "%s/empty_file", root);
+	CU_ASSERT_PTR_NULL(xf_scan_tree(path, &st));
+	CU_ASSERT_EQUAL(errno, ENOTDIR);
+	/* An empty directory lists nothing. */
+	snprintf(path, sizeof(path), "%s/empty_dir", root);
+	s = xf_scan_tree(path, &st);
+	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT_EQUAL(xf_scan_count(s), 0);
+	CU_ASSERT_EQUAL(st.files + st.dirs + st.symlinks, 0);
+	xf_scan_free(s);
+	xf_scan_free(NULL);
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+	unsigned int failures;
+
+	xf_log_threshold = XF_LOG_ERR; /* the skips' warnings are expected */
+	if (CU_initialize_registry() != CUE_SUCCESS) {
+		return 1;
+	}
+	s = CU_add_suite("scan", suite_init, suite_clean);
+	if (s == NULL || CU_add_test(s, "order and fields", test_tree) == NULL ||
+	    CU_add_test(s, "nanosecond mtime", test_nanoseconds) == NULL ||
+	    CU_add_test(s, "errors", test_errors) == NULL) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	if (CU_basic_run_tests() != CUE_SUCCESS) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	return failures > 0 ? 1 : 0;
+}
