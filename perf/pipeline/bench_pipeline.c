@@ -216,7 +216,8 @@ main(int argc, char **argv)
 	for (uint32_t i = 0; i < n; i++) {
 		char path[64];
 
-		snprintf(path, sizeof(path), "d%03u/f%07u", i % 256, i);
+		/* Scan order: 64 files per directory, directory after directory. */
+		snprintf(path, sizeof(path), "d%05u/f%07u", i / 64, i);
 		files[i].path = strdup(path);
 		files[i].kind = XF_FILE_REG;
 		files[i].mode = 0644;

@@ -159,7 +159,7 @@ make_tree(struct list *l, uint32_t nsmall, uint32_t nbig, uint64_t big_size)
 	}
 	for (uint32_t i = 0; i < nsmall; i++) {
 		struct xf_memsend_file *f;
-		int k = snprintf(path, sizeof(path), "%s/", dirs[i % ndirs]);
+		int k = snprintf(path, sizeof(path), "%.63s/", dirs[i % ndirs]);
 
 		snprintf(path + k, sizeof(path) - (size_t)k, "%s%05u%s",
 		         names[i % XF_ARRAY_SIZE(names)][0], i, names[i % XF_ARRAY_SIZE(names)][1]);
@@ -179,7 +179,7 @@ make_tree(struct list *l, uint32_t nsmall, uint32_t nbig, uint64_t big_size)
 	for (uint32_t i = 0; i < 10; i++) {
 		struct xf_memsend_file *f;
 
-		snprintf(path, sizeof(path), "%s/link %u", dirs[i], i);
+		snprintf(path, sizeof(path), "%.63s/link %u", dirs[i], i);
 		f = add(l, path, XF_FILE_SYMLINK);
 		f->target = strdup(i % 3 == 0   ? "../../nowhere/at all"
 		                   : i % 3 == 1 ? "f00000.txt"
