@@ -21,7 +21,10 @@ struct desc {
 	uint64_t off;
 };
 
+struct xf_memsend;
+
 struct pool_buf {
+	struct xf_memsend *ms;
 	atomic_bool busy;
 	uint8_t data[XF_PAYLOAD_MAX];
 };
@@ -40,6 +43,7 @@ struct xf_memsend {
 	uint8_t *dec;
 	uint8_t *status;
 	struct pool_buf *pool;
+	atomic_uint pool_free; /* buffers not busy: no scan when there are none */
 	uint32_t hand;
 	struct xf_memsend_stats st;
 };
@@ -133,6 +137,10 @@ xf_memsend_create(const struct xf_memsend_conf *conf)
 	ms->status = calloc(conf->nfiles + 1, 1);
 	if (conf->alloc == NULL) {
 		ms->pool = calloc(POOL_FRAMES, sizeof(*ms->pool));
+		for (uint32_t i = 0; ms->pool != NULL && i < POOL_FRAMES; i++) {
+			ms->pool[i].ms = ms;
+		}
+		atomic_store(&ms->pool_free, POOL_FRAMES);
 	}
 	if (ms->crc == NULL || ms->left == NULL || ms->dec == NULL || ms->status == NULL ||
 	    (conf->alloc == NULL && ms->pool == NULL)) {
@@ -172,12 +180,16 @@ xf_memsend_destroy(struct xf_memsend *ms)
 static void *
 pool_alloc(struct xf_memsend *ms, uint8_t **buf)
 {
+	if (atomic_load_explicit(&ms->pool_free, memory_order_acquire) == 0) {
+		return NULL;
+	}
 	for (uint32_t k = 0; k < POOL_FRAMES; k++) {
 		struct pool_buf *b = &ms->pool[ms->hand];
 
 		ms->hand = (ms->hand + 1) % POOL_FRAMES;
 		if (!atomic_load_explicit(&b->busy, memory_order_acquire)) {
 			atomic_store_explicit(&b->busy, true, memory_order_relaxed);
+			atomic_fetch_sub_explicit(&ms->pool_free, 1, memory_order_relaxed);
 			*buf = b->data;
 			return b;
 		}
@@ -190,8 +202,9 @@ xf_memsend_release(void *arg, void *owner)
 {
 	struct pool_buf *b = owner;
 
-	(void)arg;
 	atomic_store_explicit(&b->busy, false, memory_order_release);
+	atomic_fetch_add_explicit(&b->ms->pool_free, 1, memory_order_release);
+	(void)arg;
 }
 
 static int

@@ -144,18 +144,20 @@ void xf_pipeline_set_fault(struct xf_pipeline *p, xf_pipeline_fault_fn fn, void 
 const struct xf_pipeline_rx_stats *xf_pipeline_rx_stats(const struct xf_pipeline *p,
                                                         unsigned int rx);
 
-/** Seconds spent by stage (for the benchmark): enumeration, write+crc, commit. */
+/** Stage counters and spans (CLOCK_MONOTONIC ns, first and last event) for benchmarks. */
 struct xf_pipeline_times {
-	uint64_t stat_items;  /**< STAT items done by the workers */
-	uint64_t data_items;  /**< DATA items written */
-	uint64_t data_bytes;  /**< bytes written */
-	uint64_t files_done;  /**< FILE_END verified */
-	uint64_t commits;     /**< commit items executed */
-	double busy_stat_s;   /**< worker time in STAT handling (submission side) */
-	double busy_commit_s; /**< commit worker time executing commits */
+	uint64_t stat_items;                /**< decisions made by the workers */
+	uint64_t data_items;                /**< DATA writes completed */
+	uint64_t data_bytes;                /**< bytes written */
+	uint64_t files_done;                /**< files verified (size, CRC64) */
+	uint64_t commits;                   /**< commit items executed on disk */
+	uint64_t stat_first, stat_last;     /**< span of the decisions */
+	uint64_t data_first, data_last;     /**< span of the writes and verifications */
+	uint64_t commit_first, commit_last; /**< span of the commits */
+	double busy_commit_s;               /**< commit worker time inside commit batches */
 };
 
-/** Sum of the workers' stage counters (after the run). */
+/** Sum of the workers' counters, and the widest spans (after the run). */
 void xf_pipeline_times(const struct xf_pipeline *p, struct xf_pipeline_times *t);
 
 #endif /* XF_PIPELINE_H */

@@ -127,8 +127,9 @@ struct xf_worker {
 	struct xf_storage_cqe scqe[CQE_MAX];
 	struct xf_storage_cqe *deferred; /* reaped by make_room, not yet dispatched */
 	uint32_t def_cap, def_head, def_tail;
-	/* Counters. */
+	/* Counters; `now` is read once per poll for the stage spans. */
 	struct xf_pipeline_times t;
+	uint64_t now;
 };
 
 static void dispatch(struct xf_worker *w, const struct xf_storage_cqe *c);
@@ -262,10 +263,20 @@ run_deferred(struct xf_worker *w)
 
 /* ---- STAT and decision ---- */
 
+static inline void
+stamp(uint64_t now, uint64_t *first, uint64_t *last)
+{
+	if (*first == 0) {
+		*first = now;
+	}
+	*last = now;
+}
+
 static void
 decide(struct xf_worker *w, struct wfile *f, uint32_t fi, uint8_t decision, uint8_t status)
 {
 	w->t.stat_items++;
+	stamp(w->now, &w->t.stat_first, &w->t.stat_last);
 	if (decision == XF_DEC_WHOLE && f->kind == XF_FILE_REG) {
 		/* The temp file exists before the decision goes out, so DATA never waits. */
 		f->state = W_TMP;
@@ -430,6 +441,7 @@ verify(struct xf_worker *w, struct wfile *f)
 		return;
 	}
 	w->t.files_done++;
+	stamp(w->now, &w->t.data_first, &w->t.data_last);
 	post_simple(w, f, XF_DONE_FILE, 0, XF_ST_OK, f->fd);
 	f->fd = -1; /* the commit worker owns it now */
 	f->state = W_FREE;
@@ -578,6 +590,7 @@ on_write(struct xf_worker *w, uint32_t si, int32_t res)
 		f->status = XF_ST_IO;
 	} else if (res > 0) {
 		w->t.data_items++;
+		stamp(w->now, &w->t.data_first, &w->t.data_last);
 		w->t.data_bytes += (uint64_t)res;
 	}
 	release(w, s->owner);
@@ -1011,7 +1024,10 @@ commit_run(struct xf_worker *w)
 		post(w, it->rx, &d);
 	}
 	w->cq_head += n;
-	w->t.busy_commit_s += (double)(now_ns() - t0) / 1e9;
+	w->now = now_ns();
+	stamp(t0, &w->t.commit_first, &w->t.commit_last);
+	w->t.commit_last = w->now;
+	w->t.busy_commit_s += (double)(w->now - t0) / 1e9;
 	return 1;
 }
 
@@ -1072,8 +1088,10 @@ xf_worker_poll(struct xf_worker *w)
 {
 	struct xf_work items[W_BURST];
 	unsigned int n;
-	int busy = flush_out(w);
+	int busy;
 
+	w->now = now_ns();
+	busy = flush_out(w);
 	busy |= run_deferred(w);
 	n = xf_storage_reap(w->st, w->cqe, CQE_MAX);
 	for (unsigned int i = 0; i < n; i++) {
@@ -1154,6 +1172,19 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->files_done += w->t.files_done;
 	t->commits += w->t.commits;
 	t->busy_commit_s += w->t.busy_commit_s;
+	if (w->t.stat_first != 0 && (t->stat_first == 0 || w->t.stat_first < t->stat_first)) {
+		t->stat_first = w->t.stat_first;
+	}
+	if (w->t.data_first != 0 && (t->data_first == 0 || w->t.data_first < t->data_first)) {
+		t->data_first = w->t.data_first;
+	}
+	if (w->t.commit_first != 0 &&
+	    (t->commit_first == 0 || w->t.commit_first < t->commit_first)) {
+		t->commit_first = w->t.commit_first;
+	}
+	t->stat_last = XF_MAX(t->stat_last, w->t.stat_last);
+	t->data_last = XF_MAX(t->data_last, w->t.data_last);
+	t->commit_last = XF_MAX(t->commit_last, w->t.commit_last);
 }
 
 static uint32_t
