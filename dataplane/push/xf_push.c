@@ -75,7 +75,7 @@ struct xf_push {
 	uint32_t active;       /**< files in F_READING */
 	uint32_t read_ahead;   /**< DATA frames asked of the reader and not yet sent once */
 	uint32_t pool_free;    /**< frame records free */
-	bool done_sent;        /**< our DONE (end of the list) is queued */
+	bool done_sent;        /**< the empty LAST FLIST of an empty list is queued */
 	bool peer_done;        /**< the receiver's DONE arrived */
 	bool hello_queued;
 
@@ -334,6 +334,30 @@ queue_msg(struct xf_push *p, const struct xf_msg *msg, uint32_t file)
 	return 0;
 }
 
+/* Queue a frame of an array type with no records (an empty LAST FLIST). */
+static int
+queue_msg_built(struct xf_push *p, const struct xf_msg *msg)
+{
+	struct push_frame *f = pf_get(p);
+	struct xf_proto_builder b;
+	int len;
+
+	if (f == NULL) {
+		return -ENOBUFS;
+	}
+	len = xf_proto_build_begin(&b, f->payload, p->peer_payload, msg);
+	len = len == 0 ? xf_proto_build_finish(&b) : len;
+	if (len < 0) {
+		pf_put(p, f);
+		return len;
+	}
+	f->len = (uint16_t)len;
+	f->type = msg->hdr.type;
+	f->file = 0;
+	enqueue(&p->q_head, &p->q_tail, f);
+	return 0;
+}
+
 static void
 queue_hello(struct xf_push *p)
 {
@@ -431,11 +455,12 @@ send_flist(struct xf_push *p)
 		enqueue(&p->q_head, &p->q_tail, f);
 		busy = true;
 	}
-	if (p->next_list == p->count && !p->done_sent) {
-		struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_DONE) };
+	if (p->count == 0 && !p->done_sent) {
+		/* An empty list is one empty FLIST frame with the LAST flag. */
+		struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_FLIST) };
 
-		m.done.files = p->count;
-		if (queue_msg(p, &m, 0) == 0) {
+		m.flist.flags = XF_FLIST_F_LAST;
+		if (queue_msg_built(p, &m) == 0) {
 			p->done_sent = true;
 			busy = true;
 		}
