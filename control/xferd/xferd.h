@@ -5,7 +5,12 @@
 
 #include <stdbool.h>
 
+#include <time.h>
+
 struct xf_config;
+struct xf_ctl_server;
+struct xf_engine;
+struct xf_engine_conf;
 
 enum xferd_mode {
 	XFERD_MODE_RUN = 0, /**< the daemon, in the foreground */
@@ -36,5 +41,24 @@ int xferd_dump(const struct xferd_opts *o);
 
 /** Run the daemon until SIGINT, SIGTERM or `xferctl shutdown`. @return the exit code. */
 int xferd_run(const struct xferd_opts *o);
+
+/** The running daemon, as the control thread sees it. */
+struct xferd {
+	const struct xferd_opts *opts;
+	struct xf_config *cfg; /**< running configuration; replaced whole by reload */
+	struct xf_engine *engine;
+	struct xf_ctl_server *ctl;
+	int sigfd;
+	bool stopping;
+	time_t started;
+	unsigned long reloads;
+	unsigned long reloads_refused;
+};
+
+/** The engine's configuration from the file's. @return 0 or -EINVAL (logged). */
+int xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec);
+
+/** Register the commands that read or drive the engine (jobs, push, ...). */
+int xferd_engine_register(struct xferd *d, struct xf_ctl_server *ctl);
 
 #endif /* XFERD_H */

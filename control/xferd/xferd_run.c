@@ -16,26 +16,17 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_lcore.h>
 #include <rte_errno.h>
 #include <rte_version.h>
 
 #include "xf_base.h"
 #include "xf_config.h"
 #include "xf_ctl.h"
+#include "xf_engine.h"
 #include "xferd.h"
 
 #define EAL_ARGS_MAX 128
-
-struct xferd {
-	const struct xferd_opts *opts;
-	struct xf_config *cfg; /**< running configuration; replaced whole by reload */
-	struct xf_ctl_server *ctl;
-	int sigfd;
-	bool stopping;
-	time_t started;
-	unsigned long reloads;
-	unsigned long reloads_refused;
-};
 
 static const char *
 log_level_name(int level)
@@ -119,13 +110,29 @@ static void
 h_status(void *arg, json_t *args, struct xf_ctl_reply *reply)
 {
 	struct xferd *d = arg;
+	struct xf_engine_stats st;
+	unsigned int ids[XF_ENGINE_MAX_JOBS], n, running = 0;
+	char ip[32];
+	const struct xf_config_port *port = &d->cfg->ports[0];
 
 	(void)args;
+	xf_engine_stats(d->engine, &st);
+	n = xf_engine_jobs(d->engine, ids, XF_ENGINE_MAX_JOBS);
+	for (unsigned int i = 0; i < n; i++) {
+		struct xf_job_info j;
+
+		running += xf_engine_job(d->engine, ids[i], &j) == 0 &&
+		           (j.state == XF_JOB_RUNNING || j.state == XF_JOB_QUEUED);
+	}
+	snprintf(ip, sizeof(ip), "%u.%u.%u.%u/%u", port->ipv4 >> 24, (port->ipv4 >> 16) & 0xff,
+	         (port->ipv4 >> 8) & 0xff, port->ipv4 & 0xff, port->prefix_len);
 	reply->result =
-	        json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:[]}", "name",
+	        json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:[{s:s, s:b, s:i, s:s}]}", "name",
 	                  d->cfg->appliance.name, "version", XFERD_VERSION, "dpdk", rte_version(),
 	                  "state", d->stopping ? "stopping" : "running", "uptime_s",
-	                  (json_int_t)(time(NULL) - d->started), "sessions", 0, "jobs", 0, "ports");
+	                  (json_int_t)(time(NULL) - d->started), "sessions", (int)st.sessions,
+	                  "jobs", (int)running, "ports", "name", port->name, "link_up", st.link_up,
+	                  "speed_mbps", (int)st.link_speed_mbps, "ipv4", ip);
 }
 
 static void
@@ -222,6 +229,7 @@ xferd_run(const struct xferd_opts *o)
 {
 	struct xferd d = { .opts = o, .sigfd = -1, .started = time(NULL) };
 	struct xf_ctl_access access = { 0 };
+	struct xf_engine_conf ec;
 	sigset_t set;
 	int rc, status = 1;
 
@@ -240,16 +248,25 @@ xferd_run(const struct xferd_opts *o)
 	if (eal_init(d.cfg) < 0) {
 		goto out_sigfd;
 	}
+	xf_core_set_self(rte_lcore_id());
+	if (xferd_engine_conf(d.cfg, &ec) < 0) {
+		goto out_eal;
+	}
+	d.engine = xf_engine_create(&ec);
+	if (d.engine == NULL || xf_engine_launch(d.engine) < 0) {
+		goto out_engine;
+	}
 	access.group = d.cfg->control.socket_group;
 	d.ctl = xf_ctl_server_create(d.cfg->control.socket, &access);
 	if (d.ctl == NULL) {
 		XF_LOG(ERR, "xferd", "control socket %s: %s", d.cfg->control.socket,
 		       strerror(errno));
-		goto out_eal;
+		goto out_engine;
 	}
 	if (xf_ctl_server_register(d.ctl, "status", h_status, &d) < 0 ||
 	    xf_ctl_server_register(d.ctl, "reload", h_reload, &d) < 0 ||
-	    xf_ctl_server_register(d.ctl, "shutdown", h_shutdown, &d) < 0) {
+	    xf_ctl_server_register(d.ctl, "shutdown", h_shutdown, &d) < 0 ||
+	    xferd_engine_register(&d, d.ctl) < 0) {
 		goto out_ctl;
 	}
 	XF_LOG(NOTICE, "xferd", "%s running (xferd %s, %s), control socket %s",
@@ -272,6 +289,9 @@ xferd_run(const struct xferd_opts *o)
 	XF_LOG(NOTICE, "xferd", "stopped");
 out_ctl:
 	xf_ctl_server_destroy(d.ctl);
+out_engine:
+	/* Stop the loops: sessions end, unfinished files' temps are removed. */
+	xf_engine_destroy(d.engine);
 out_eal:
 	rte_eal_cleanup();
 out_sigfd:

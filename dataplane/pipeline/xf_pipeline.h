@@ -107,6 +107,19 @@ struct xf_session *xf_pipeline_session_open(struct xf_pipeline *p, unsigned int 
                                             uint16_t max_payload, uint32_t flags,
                                             xf_pipeline_tx_fn tx, void *tx_arg);
 
+/**
+ * Close a session, on its RX core: its frames are no longer taken. A finished session
+ * (DONE) is freed at once. An unfinished one (timeout, ABORT, shutdown) is dropped:
+ * every worker is told to drop its files, and its slot stays reserved until the work
+ * already in flight has come back (XF_PIPELINE_ZOMBIE_NS); files it had not committed
+ * stay as they were at their final paths, and their temps are removed (at the latest by
+ * the staging clean-up at the next start).
+ */
+void xf_pipeline_session_close(struct xf_pipeline *p, struct xf_session *s);
+
+/** How long an unfinished closed session keeps its slot. */
+#define XF_PIPELINE_ZOMBIE_NS (5ull * 1000000000ull)
+
 /** True once the session sent DONE (every file settled and reported). */
 bool xf_session_is_done(const struct xf_session *s);
 

@@ -36,6 +36,7 @@ enum sess_phase {
 	PH_DIRTIME, /* all settled; directory mtimes being fixed */
 	PH_MARK,    /* waiting for the commit worker's mark */
 	PH_DONE,
+	PH_ZOMBIE, /* closed unfinished: workers told to drop it; slot reserved until quiet */
 };
 
 struct xf_session {
@@ -56,6 +57,7 @@ struct xf_session {
 	uint32_t ndirs;
 	uint32_t dir_cursor;
 	uint64_t tx_pn;
+	uint64_t zombie_ns; /* PH_ZOMBIE: when it was closed */
 	xf_pipeline_tx_fn tx;
 	void *tx_arg;
 	/* Outgoing DECISION and COMMIT frames under construction. */
@@ -73,6 +75,8 @@ struct xf_rxcore {
 	unsigned int idx;
 	struct xf_session *sess[64]; /* sessions on this core (slot pointers) */
 	unsigned int nsess;
+	struct xf_session *zombies[64]; /* closed unfinished, waiting for in-flight work */
+	unsigned int nzombies;
 	struct xf_frame stalled[RX_BURST]; /* frames waiting for ring room, in order */
 	unsigned int nstalled;
 	unsigned int stalled_pos;

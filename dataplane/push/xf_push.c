@@ -35,10 +35,10 @@ enum file_state {
 };
 
 struct push_file {
-	uint8_t state;  /**< enum file_state */
-	uint8_t status; /**< enum xf_file_status once failed */
-	uint8_t eof;    /**< the reader delivered the last frame */
-	uint8_t pad;
+	uint8_t state;     /**< enum file_state */
+	uint8_t status;    /**< enum xf_file_status once failed */
+	uint8_t eof;       /**< the reader delivered the last frame */
+	uint8_t decided;   /**< its DECISION arrived */
 	uint32_t unacked;  /**< DATA frames sent, not yet acknowledged */
 	uint8_t asking;    /**< a read request is outstanding */
 	uint32_t asked;    /**< frames of that request not yet delivered */
@@ -677,8 +677,21 @@ on_decisions(struct xf_push *p, const struct xf_msg *msg)
 			continue; /* never listed: a broken peer; ignore */
 		}
 		f = &p->files[d.file];
-		if (f->state != F_LISTED) {
+		if (f->decided) {
 			continue; /* a duplicate decision */
+		}
+		f->decided = 1;
+		if (f->state == F_SETTLED) {
+			/* Its COMMIT overtook the DECISION (frames may be reordered): it was
+			 * counted committed; an up-to-date file was not sent, so say so. */
+			if (d.decision == XF_DEC_UPTODATE && f->status == XF_ST_OK) {
+				p->st.files_committed--;
+				p->st.files_uptodate++;
+			}
+			continue;
+		}
+		if (f->state != F_LISTED) {
+			continue;
 		}
 		switch (d.decision) {
 		case XF_DEC_UPTODATE:

@@ -289,6 +289,19 @@ err:
 }
 
 void
+xf_reliab_drain(struct xf_reliab *r, xf_reliab_frame_fn fn, void *arg)
+{
+	for (uint64_t pn = r->tx_base; pn < r->next_pn; pn++) {
+		struct xf_reliab_sent *s = &r->slots[pn & r->tx_mask];
+
+		if (s->pn == pn && s->state == SLOT_INFLIGHT) {
+			s->state = SLOT_LOST; /* given back: never reported again */
+			fn(arg, s);
+		}
+	}
+}
+
+void
 xf_reliab_destroy(struct xf_reliab *r)
 {
 	if (r == NULL) {

@@ -113,6 +113,12 @@ struct xf_reliab;
  */
 struct xf_reliab *xf_reliab_create(const struct xf_reliab_cfg *cfg, uint64_t now);
 
+/**
+ * Give back every tracked frame still in flight, once each, through fn (for teardown:
+ * the caller frees them). The engine must not be used for sending afterwards.
+ */
+void xf_reliab_drain(struct xf_reliab *r, xf_reliab_frame_fn fn, void *arg);
+
 /** Free an engine. Handles still in flight are not touched (the caller owns them). NULL ok. */
 void xf_reliab_destroy(struct xf_reliab *r);
 

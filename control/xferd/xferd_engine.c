@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The daemon's bridge to the dataplane: the engine's configuration from the YAML
+ * config, and the control-socket commands that read or drive the engine.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "xf_config.h"
+#include "xf_ctl.h"
+#include "xf_engine.h"
+#include "xferd.h"
+
+int
+xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
+{
+	const struct xf_config_port *port = &cfg->ports[0];
+
+	memset(ec, 0, sizeof(*ec));
+	if (cfg->n_ports > 1) {
+		XF_LOG(WARNING, "xferd", "only the first port (%s) carries traffic in this version",
+		       port->name);
+	}
+	ec->device = port->device;
+	ec->ip = htonl(port->ipv4);
+	ec->prefix_len = (uint8_t)port->prefix_len;
+	ec->mtu = (uint16_t)port->mtu;
+	ec->udp_port = (uint16_t)port->udp_port;
+	ec->rx_desc = (uint16_t)port->rx_desc;
+	ec->tx_desc = (uint16_t)port->tx_desc;
+	ec->n_neighbors = XF_MIN(port->n_neighbors, XF_ENGINE_MAX_NEIGH);
+	for (unsigned int i = 0; i < ec->n_neighbors; i++) {
+		ec->neighbors[i].ip = htonl(port->neighbors[i].ipv4);
+		memcpy(ec->neighbors[i].mac, port->neighbors[i].mac, 6);
+	}
+	ec->fault_reorder_percent = port->fault.reorder_percent;
+	ec->fault_seed = port->fault.seed;
+	if (cfg->cores.n_rx > XF_ENGINE_MAX_RX || cfg->cores.n_workers > XF_ENGINE_MAX_WORKERS) {
+		XF_LOG(ERR, "xferd", "at most %u RX cores and %u workers", XF_ENGINE_MAX_RX,
+		       XF_ENGINE_MAX_WORKERS);
+		return -EINVAL;
+	}
+	ec->n_rx = cfg->cores.n_rx;
+	for (unsigned int i = 0; i < ec->n_rx; i++) {
+		ec->rx_lcore[i] = cfg->cores.rx[i];
+	}
+	ec->n_workers = cfg->cores.n_workers;
+	for (unsigned int i = 0; i < ec->n_workers; i++) {
+		ec->worker_lcore[i] = cfg->cores.workers[i];
+	}
+	ec->idle_poll = cfg->cores.idle == XF_CONFIG_IDLE_POLL;
+	ec->volume = cfg->volumes[0].path;
+	ec->fsync = (int)cfg->volumes[0].fsync;
+	ec->fsync_batch = cfg->volumes[0].fsync_batch;
+	ec->window = cfg->session.window_files;
+	ec->max_sessions = cfg->session.max_sessions;
+	ec->rate_bps = (uint64_t)cfg->session.rate_mbit * 1000000ull;
+	ec->timeout_ms = cfg->session.timeout_ms;
+	ec->keepalive_ms = cfg->session.keepalive_ms;
+	ec->n_peers = XF_MIN(cfg->n_peers, XF_ENGINE_MAX_PEERS);
+	for (unsigned int i = 0; i < ec->n_peers; i++) {
+		ec->peers[i].ip = htonl(cfg->peers[i].ipv4);
+		ec->peers[i].udp_port = (uint16_t)cfg->peers[i].udp_port;
+	}
+	return 0;
+}
+
+static json_t *
+job_json(const struct xf_job_info *j, const struct xf_config *cfg)
+{
+	double secs = (double)j->elapsed_ns / 1e9;
+	uint64_t done_bytes = j->push.bytes_sent;
+	uint64_t rate = secs > 0 ? (uint64_t)((double)done_bytes * 8 / secs) : 0;
+	uint32_t settled = j->push.files_committed + j->push.files_uptodate + j->push.files_failed;
+	uint64_t left = j->push.bytes_total > done_bytes ? j->push.bytes_total - done_bytes : 0;
+	json_t *o = json_pack(
+	        "{s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	        "s:I, s:I, s:I, s:I, s:I}",
+	        "id", (int)j->id, "state", xf_job_state_str(j->state), "src", j->src, "peer",
+	        cfg->peers[j->peer].name, "dest", j->dest, "files_total",
+	        (json_int_t)j->push.files_total, "files_done", (json_int_t)settled, "files_sent",
+	        (json_int_t)j->push.files_sent, "files_uptodate",
+	        (json_int_t)j->push.files_uptodate, "files_failed",
+	        (json_int_t)j->push.files_failed, "files_skipped", (json_int_t)j->files_skipped,
+	        "bytes_total", (json_int_t)j->push.bytes_total, "bytes_done",
+	        (json_int_t)done_bytes, "bytes_literal", (json_int_t)done_bytes, "bytes_matched",
+	        (json_int_t)0, "wire_bytes_sent", (json_int_t)j->push.wire_bytes_sent,
+	        "wire_bytes_received", (json_int_t)j->push.wire_bytes_received, "retransmits",
+	        (json_int_t)j->push.retransmits, "rate_bps", (json_int_t)rate, "eta_s",
+	        (json_int_t)(rate > 0 ? left * 8 / rate : 0), "elapsed_ms",
+	        (json_int_t)(j->elapsed_ns / 1000000));
+
+	if (o != NULL) {
+		json_object_set_new(o, "rtt_us",
+		                    json_integer((json_int_t)(j->rel.smoothed_rtt_ns / 1000)));
+		json_object_set_new(o, "lost", json_integer((json_int_t)j->rel.lost));
+		if (j->error[0] != '\0') {
+			json_object_set_new(o, "error", json_string(j->error));
+		}
+	}
+	return o;
+}
+
+static void
+h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	struct xferd *d = arg;
+	json_t *id = json_object_get(args, "id"), *list = json_array();
+	unsigned int ids[XF_ENGINE_MAX_JOBS], n;
+
+	if (id != NULL && !json_is_integer(id)) {
+		json_decref(list);
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "args.id: expected an integer");
+		return;
+	}
+	if (id != NULL) {
+		ids[0] = (unsigned int)json_integer_value(id);
+		n = 1;
+	} else {
+		n = xf_engine_jobs(d->engine, ids, XF_ENGINE_MAX_JOBS);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		struct xf_job_info info;
+
+		if (xf_engine_job(d->engine, ids[i], &info) == 0) {
+			json_array_append_new(list, job_json(&info, d->cfg));
+		} else if (id != NULL) {
+			json_decref(list);
+			xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no job %u", ids[i]);
+			return;
+		}
+	}
+	reply->result = json_pack("{s:o}", "jobs", list);
+}
+
+static void
+h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	struct xferd *d = arg;
+	const char *src = json_string_value(json_object_get(args, "src"));
+	const char *peer = json_string_value(json_object_get(args, "peer"));
+	const char *dest = json_string_value(json_object_get(args, "dest"));
+	json_t *checksum = json_object_get(args, "checksum");
+	struct xf_engine_push_req req = { .src = src, .dest = dest };
+	char err[256] = "";
+	int rc;
+
+	if (src == NULL || peer == NULL || dest == NULL ||
+	    (checksum != NULL && !json_is_boolean(checksum))) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "expected src, peer, dest (strings) and checksum (bool)");
+		return;
+	}
+	if (src[0] != '/') {
+		xf_ctl_reply_error(
+		        reply, XF_CTL_E_INVALID_ARGS,
+		        "src must be an absolute path (the daemon's working directory is "
+		        "not yours)");
+		return;
+	}
+	req.checksum = json_is_true(checksum);
+	req.peer = d->cfg->n_peers;
+	for (unsigned int i = 0; i < d->cfg->n_peers; i++) {
+		if (strcmp(d->cfg->peers[i].name, peer) == 0) {
+			req.peer = i;
+		}
+	}
+	if (req.peer == d->cfg->n_peers) {
+		xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no peer '%s' in the config", peer);
+		return;
+	}
+	/* A leading '/' in DEST means the root of the peer's volume, as does "". */
+	while (dest[0] == '/') {
+		dest++;
+	}
+	req.dest = dest;
+	rc = xf_engine_push(d->engine, &req, err, sizeof(err));
+	if (rc < 0) {
+		xf_ctl_reply_error(reply, rc == -EBUSY ? XF_CTL_E_BUSY : XF_CTL_E_FAILED, "%s",
+		                   err);
+		return;
+	}
+	reply->result = json_pack("{s:i}", "job", rc);
+}
+
+static void
+h_cancel(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	struct xferd *d = arg;
+	json_t *id = json_object_get(args, "id");
+	int rc;
+
+	if (!json_is_integer(id)) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "args.id: expected an integer");
+		return;
+	}
+	rc = xf_engine_cancel(d->engine, (unsigned int)json_integer_value(id));
+	if (rc == -ENOENT) {
+		xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no job %lld",
+		                   (long long)json_integer_value(id));
+	} else if (rc == -EALREADY) {
+		xf_ctl_reply_error(reply, XF_CTL_E_FAILED, "job %lld has already finished",
+		                   (long long)json_integer_value(id));
+	} else if (rc < 0) {
+		xf_ctl_reply_error(reply, XF_CTL_E_BUSY, "try again");
+	}
+}
+
+static void
+h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	struct xferd *d = arg;
+	struct xf_engine_stats st;
+	json_t *drops = json_object(), *cores = json_array();
+	char key[64];
+
+	(void)args;
+	xf_engine_stats(d->engine, &st);
+	for (unsigned int i = 1; i < XF_ARRAY_SIZE(st.frame_drops); i++) {
+		if (st.frame_drops[i] != 0) {
+			snprintf(key, sizeof(key), "frame_%s", xf_engine_frame_drop_name(i));
+			json_object_set_new(drops, key,
+			                    json_integer((json_int_t)st.frame_drops[i]));
+		}
+	}
+	for (unsigned int i = 0; i < XF_ARRAY_SIZE(st.net_drops); i++) {
+		if (st.net_drops[i] != 0) {
+			snprintf(key, sizeof(key), "net_%s", xf_engine_net_drop_name(i));
+			json_object_set_new(drops, key, json_integer((json_int_t)st.net_drops[i]));
+		}
+	}
+	json_object_set_new(drops, "no_session", json_integer((json_int_t)st.no_session));
+	json_object_set_new(drops, "hello_refused", json_integer((json_int_t)st.hello_refused));
+	for (unsigned int i = 0; i < d->cfg->cores.n_rx; i++) {
+		json_array_append_new(
+		        cores, json_pack("{s:i, s:s}", "lcore", d->cfg->cores.rx[i], "role", "rx"));
+	}
+	for (unsigned int i = 0; i < d->cfg->cores.n_workers; i++) {
+		json_array_append_new(cores, json_pack("{s:i, s:s}", "lcore",
+		                                       d->cfg->cores.workers[i], "role", "worker"));
+	}
+	reply->result = json_pack(
+	        "{s:[{s:s, s:I, s:I, s:I, s:I, s:I, s:I}], s:o, s:[], s:o, s:{s:I, s:I, s:I, "
+	        "s:I, s:I, s:I, s:I, s:I}}",
+	        "ports", "name", d->cfg->ports[0].name, "rx_packets", (json_int_t)st.rx_packets,
+	        "tx_packets", (json_int_t)st.tx_packets, "rx_bytes", (json_int_t)st.rx_bytes,
+	        "tx_bytes", (json_int_t)st.tx_bytes, "rx_missed", (json_int_t)st.rx_missed,
+	        "tx_errors", (json_int_t)st.tx_dropped, "cores", cores, "rings", "drops", drops,
+	        "dataplane", "frames", (json_int_t)st.frames, "bad_frames",
+	        (json_int_t)st.bad_frames, "sessions_opened", (json_int_t)st.sessions_opened,
+	        "sessions_closed", (json_int_t)st.sessions_closed, "sessions_timed_out",
+	        (json_int_t)st.sessions_timed_out, "retransmits", (json_int_t)st.retransmits,
+	        "arp_replied", (json_int_t)st.arp_replied, "icmp_echo_replied",
+	        (json_int_t)st.icmp_echo_replied);
+}
+
+static void
+h_sessions(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	struct xferd *d = arg;
+	struct xf_engine_stats st;
+	unsigned int ids[XF_ENGINE_MAX_JOBS],
+	        n = xf_engine_jobs(d->engine, ids, XF_ENGINE_MAX_JOBS);
+	json_t *list = json_array();
+
+	(void)args;
+	xf_engine_stats(d->engine, &st);
+	for (unsigned int i = 0; i < n; i++) {
+		struct xf_job_info j;
+
+		if (xf_engine_job(d->engine, ids[i], &j) < 0 || j.state != XF_JOB_RUNNING) {
+			continue;
+		}
+		json_array_append_new(
+		        list,
+		        json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "id",
+		                  (int)j.id, "peer", d->cfg->peers[j.peer].name, "role", "sender",
+		                  "state", "running", "files_total", (json_int_t)j.push.files_total,
+		                  "files_committed", (json_int_t)j.push.files_committed,
+		                  "files_failed", (json_int_t)j.push.files_failed, "bytes",
+		                  (json_int_t)j.push.bytes_sent, "rtt_us",
+		                  (json_int_t)(j.rel.smoothed_rtt_ns / 1000), "retransmits",
+		                  (json_int_t)j.push.retransmits));
+	}
+	reply->result = json_pack("{s:o, s:i}", "sessions", list, "receiving", st.sessions);
+}
+
+int
+xferd_engine_register(struct xferd *d, struct xf_ctl_server *ctl)
+{
+	if (xf_ctl_server_register(ctl, "jobs", h_jobs, d) < 0 ||
+	    xf_ctl_server_register(ctl, "push", h_push, d) < 0 ||
+	    xf_ctl_server_register(ctl, "cancel", h_cancel, d) < 0 ||
+	    xf_ctl_server_register(ctl, "stats", h_stats, d) < 0 ||
+	    xf_ctl_server_register(ctl, "sessions", h_sessions, d) < 0) {
+		return -EINVAL;
+	}
+	return 0;
+}

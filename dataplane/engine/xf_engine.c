@@ -1,0 +1,618 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Engine set-up and the control thread's side: build the port, pool, pipeline and
+ * rings; launch and stop the loops; start push jobs (the tree is scanned here, on
+ * the control thread, where a blocking walk is allowed); read snapshots.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_random.h>
+
+#include "xf_base.h"
+#include "xf_engine_priv.h"
+#include "xf_path.h"
+
+#define MODULE "engine"
+
+unsigned int xf_engine_source(void *arg, struct xf_frame *out, unsigned int max);
+
+static const char *const job_states[] = {
+	[XF_JOB_QUEUED] = "queued", [XF_JOB_RUNNING] = "running",     [XF_JOB_DONE] = "done",
+	[XF_JOB_FAILED] = "failed", [XF_JOB_CANCELLED] = "cancelled",
+};
+
+const char *
+xf_job_state_str(enum xf_job_state s)
+{
+	return (unsigned int)s < XF_ARRAY_SIZE(job_states) ? job_states[s] : "?";
+}
+
+const char *
+xf_engine_frame_drop_name(unsigned int i)
+{
+	return xf_proto_reason_str((enum xf_proto_reason)i);
+}
+
+const char *
+xf_engine_net_drop_name(unsigned int i)
+{
+	return xf_net_drop_name((enum xf_net_drop)i);
+}
+
+static void
+release_mbuf(void *arg, void *owner)
+{
+	(void)arg;
+	rte_pktmbuf_free(owner);
+}
+
+static int
+create_rings(struct xf_engine *e)
+{
+	unsigned int main_lcore = rte_get_main_lcore();
+	char name[RTE_RING_NAMESIZE];
+
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		struct eng_rx *rx = &e->rx[r];
+
+		snprintf(name, sizeof(name), "xf_cmd_%u", r);
+		rx->cmd =
+		        xf_ring_create(name, 64, sizeof(struct eng_cmd), main_lcore, rx->lcore, -1);
+		if (rx->cmd == NULL) {
+			return -errno;
+		}
+		for (unsigned int w = 0; w < e->conf.n_workers; w++) {
+			unsigned int wl = e->w[w].lcore;
+
+			snprintf(name, sizeof(name), "xf_rd_%u_%u", r, w);
+			rx->read_to[w] = xf_ring_create(name, 256, sizeof(struct eng_read_req),
+			                                rx->lcore, wl, -1);
+			snprintf(name, sizeof(name), "xf_rdd_%u_%u", w, r);
+			rx->read_from[w] =
+			        xf_ring_create(name, ENG_RING_SIZE, sizeof(struct eng_read_done),
+			                       wl, rx->lcore, -1);
+			if (rx->read_to[w] == NULL || rx->read_from[w] == NULL) {
+				return -errno;
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+create_net(struct xf_engine *e)
+{
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		struct xf_net_conf nc = {
+			.mac = e->port.mac,
+			.ip = e->conf.ip,
+			.prefix_len = e->conf.prefix_len,
+			.udp_port = e->conf.udp_port,
+			.mtu = e->port.mtu != 0 ? XF_MIN(e->port.mtu, e->conf.mtu) : e->conf.mtu,
+			.arp_interval = 100000000ull, /* 100 ms, in the loops' ns clock */
+		};
+		int rc = xf_net_init(&e->rx[r].net, &nc);
+
+		if (rc < 0) {
+			return rc;
+		}
+		for (unsigned int i = 0; i < e->conf.n_neighbors; i++) {
+			struct rte_ether_addr mac;
+
+			memcpy(mac.addr_bytes, e->conf.neighbors[i].mac, 6);
+			rc = xf_net_neigh_add_static(&e->rx[r].net, e->conf.neighbors[i].ip, &mac);
+			if (rc < 0) {
+				return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+struct xf_engine *
+xf_engine_create(const struct xf_engine_conf *conf)
+{
+	struct xf_engine *e;
+	struct xf_port_conf pc = { 0 };
+	struct xf_pipeline_conf plc = { 0 };
+	uint32_t room;
+	int rc;
+
+	if (conf->n_rx == 0 || conf->n_rx > XF_ENGINE_MAX_RX || conf->n_workers == 0 ||
+	    conf->n_workers > XF_ENGINE_MAX_WORKERS || conf->n_peers > XF_ENGINE_MAX_PEERS) {
+		XF_LOG(ERR, MODULE, "bad core or peer counts");
+		errno = EINVAL;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		return NULL;
+	}
+	e->conf = *conf;
+	e->volume_fd = e->root_fd = -1;
+	for (unsigned int w = 0; w < XF_ENGINE_MAX_WORKERS; w++) {
+		for (unsigned int i = 0; i < ENG_FDS_MAX; i++) {
+			e->w[w].fds[i].fd = -1;
+		}
+	}
+	for (unsigned int r = 0; r < conf->n_rx; r++) {
+		e->rx[r].e = e;
+		e->rx[r].idx = r;
+		e->rx[r].lcore = conf->rx_lcore[r];
+	}
+	for (unsigned int w = 0; w < conf->n_workers; w++) {
+		e->w[w].e = e;
+		e->w[w].idx = w;
+		e->w[w].lcore = conf->worker_lcore[w];
+	}
+
+	/* One frame per mbuf: room for the headroom and a whole Ethernet frame. */
+	room = RTE_PKTMBUF_HEADROOM + XF_MAX(2048u, (uint32_t)conf->mtu + 14u + 64u);
+	e->mp = rte_pktmbuf_pool_create("xf_mbufs", 16383, 256, 0, (uint16_t)room,
+	                                (int)rte_socket_id());
+	if (e->mp == NULL) {
+		XF_LOG(ERR, MODULE, "mbuf pool: %s", rte_strerror(rte_errno));
+		goto err;
+	}
+	pc.device = conf->device;
+	pc.nb_queues = (uint16_t)conf->n_rx;
+	pc.nb_rxd = conf->rx_desc;
+	pc.nb_txd = conf->tx_desc;
+	pc.mtu = conf->mtu;
+	pc.mp = e->mp;
+	if (conf->fault_reorder_percent > 0) {
+		pc.fault.seed = conf->fault_seed;
+		pc.fault.reorder_p = conf->fault_reorder_percent / 100.0;
+		pc.fault.reorder_k = 8;
+	}
+	rc = xf_port_open(&e->port, &pc);
+	if (rc < 0) {
+		XF_LOG(ERR, MODULE, "port %s: %s", conf->device, strerror(-rc));
+		goto err;
+	}
+	e->port_open = true;
+	e->tx_flags = (e->port.tx_ip_cksum ? XF_NET_TX_IP_CKSUM : 0) |
+	              (e->port.tx_udp_cksum ? XF_NET_TX_UDP_CKSUM : 0);
+	if (create_net(e) < 0) {
+		XF_LOG(ERR, MODULE, "interface configuration refused");
+		goto err;
+	}
+
+	e->volume_fd = open(conf->volume, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	e->root_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (e->volume_fd < 0 || e->root_fd < 0) {
+		XF_LOG(ERR, MODULE, "volume %s: %s", conf->volume, strerror(errno));
+		goto err;
+	}
+	plc.n_rx = conf->n_rx;
+	plc.n_workers = conf->n_workers;
+	for (unsigned int r = 0; r < conf->n_rx; r++) {
+		plc.rx_core[r] = conf->rx_lcore[r];
+		plc.source[r] = xf_engine_source;
+		plc.source_arg[r] = &e->rx[r];
+	}
+	for (unsigned int w = 0; w < conf->n_workers; w++) {
+		plc.worker_core[w] = conf->worker_lcore[w];
+	}
+	plc.root_fd = e->volume_fd;
+	plc.window = conf->window;
+	plc.max_sessions = conf->max_sessions;
+	plc.fsync = (enum xf_fsync_policy)conf->fsync;
+	plc.fsync_batch = conf->fsync_batch;
+	plc.release = release_mbuf;
+	e->pl = xf_pipeline_create(&plc);
+	if (e->pl == NULL) {
+		XF_LOG(ERR, MODULE, "pipeline over %s: %s", conf->volume, strerror(errno));
+		goto err;
+	}
+	for (unsigned int w = 0; w < conf->n_workers; w++) {
+		e->w[w].st = xf_storage_create(e->root_fd, ENG_READS_MAX * ENG_BURST * 2);
+		if (e->w[w].st == NULL) {
+			XF_LOG(ERR, MODULE, "io_uring for worker %u: %s", w, strerror(errno));
+			goto err;
+		}
+	}
+	rc = create_rings(e);
+	if (rc < 0) {
+		XF_LOG(ERR, MODULE, "rings: %s", strerror(-rc));
+		goto err;
+	}
+	rc = xf_port_start(&e->port);
+	if (rc < 0) {
+		XF_LOG(ERR, MODULE, "port start: %s", strerror(-rc));
+		goto err;
+	}
+	return e;
+err:
+	xf_engine_destroy(e);
+	return NULL;
+}
+
+int
+xf_engine_launch(struct xf_engine *e)
+{
+	for (unsigned int w = 0; w < e->conf.n_workers; w++) {
+		int rc = rte_eal_remote_launch(xf_engine_worker_loop, &e->w[w], e->w[w].lcore);
+
+		if (rc < 0) {
+			return rc;
+		}
+	}
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		int rc = rte_eal_remote_launch(xf_engine_rx_loop, &e->rx[r], e->rx[r].lcore);
+
+		if (rc < 0) {
+			return rc;
+		}
+	}
+	e->launched = true;
+	return 0;
+}
+
+void
+xf_engine_stop(struct xf_engine *e)
+{
+	if (!e->launched) {
+		return;
+	}
+	atomic_store_explicit(&e->stop, true, memory_order_release);
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		rte_eal_wait_lcore(e->rx[r].lcore);
+	}
+	atomic_store_explicit(&e->workers_stop, true, memory_order_release);
+	for (unsigned int w = 0; w < e->conf.n_workers; w++) {
+		rte_eal_wait_lcore(e->w[w].lcore);
+	}
+	e->launched = false;
+}
+
+static void
+job_free(struct eng_job *j)
+{
+	xf_scan_free(j->scan);
+	free(j->ent);
+	free(j->arena);
+	if (j->dir_fd >= 0) {
+		close(j->dir_fd);
+	}
+	memset(j, 0, sizeof(*j));
+	j->dir_fd = -1;
+}
+
+void
+xf_engine_destroy(struct xf_engine *e)
+{
+	if (e == NULL) {
+		return;
+	}
+	xf_engine_stop(e);
+	for (unsigned int i = 0; i < XF_ENGINE_MAX_JOBS; i++) {
+		if (e->jobs[i].id != 0) {
+			job_free(&e->jobs[i]);
+		}
+	}
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		xf_ring_free(e->rx[r].cmd);
+		for (unsigned int w = 0; w < e->conf.n_workers; w++) {
+			xf_ring_free(e->rx[r].read_to[w]);
+			xf_ring_free(e->rx[r].read_from[w]);
+		}
+	}
+	for (unsigned int w = 0; w < e->conf.n_workers; w++) {
+		for (unsigned int i = 0; i < ENG_FDS_MAX; i++) {
+			if (e->w[w].fds[i].fd >= 0) {
+				close(e->w[w].fds[i].fd);
+			}
+		}
+		xf_storage_destroy(e->w[w].st);
+	}
+	xf_pipeline_destroy(e->pl);
+	if (e->port_open) {
+		xf_port_stop(&e->port);
+		xf_port_close(&e->port);
+	}
+	if (e->volume_fd >= 0) {
+		close(e->volume_fd);
+	}
+	if (e->root_fd >= 0) {
+		close(e->root_fd);
+	}
+	rte_mempool_free(e->mp);
+	free(e);
+}
+
+/* A slot for a new job: a free one, else the oldest finished one. */
+static struct eng_job *
+job_slot(struct xf_engine *e)
+{
+	struct eng_job *old = NULL;
+
+	for (unsigned int i = 0; i < XF_ENGINE_MAX_JOBS; i++) {
+		struct eng_job *j = &e->jobs[i];
+
+		if (j->id == 0) {
+			return j;
+		}
+		if (j->finished && (old == NULL || j->id < old->id)) {
+			old = j;
+		}
+	}
+	if (old != NULL) {
+		atomic_thread_fence(memory_order_acquire);
+		job_free(old);
+	}
+	return old;
+}
+
+/*
+ * The file list of a job: the destination's directories first (so the receiver makes
+ * them, in order, with the source root's mode and time), then the scanned tree with
+ * every path under "dest/".
+ */
+static int
+job_build_list(struct eng_job *j, const struct stat *root_st, char *err, size_t err_len)
+{
+	size_t n = xf_scan_count(j->scan), dest_len = strlen(j->dest), ndest = 0, bytes = 0;
+	char *p;
+
+	for (size_t i = 0; i < dest_len; i++) {
+		ndest += j->dest[i] == '/';
+	}
+	ndest += dest_len > 0;
+	for (size_t i = 0; i < n; i++) {
+		struct xf_flist_entry e;
+
+		xf_scan_get(j->scan, i, &e);
+		bytes += dest_len + 1 + e.path_len + 1;
+	}
+	bytes += ndest * (dest_len + 1);
+	j->count = (uint32_t)(n + ndest);
+	j->ent = calloc(j->count > 0 ? j->count : 1, sizeof(*j->ent));
+	j->arena = malloc(bytes > 0 ? bytes : 1);
+	if (j->ent == NULL || j->arena == NULL) {
+		snprintf(err, err_len, "out of memory for %zu entries", n);
+		return -ENOMEM;
+	}
+	p = j->arena;
+	for (size_t i = 0, k = 0; i < dest_len; i++) {
+		if (j->dest[i + 1] == '/' || i + 1 == dest_len) {
+			memcpy(p, j->dest, i + 1);
+			p[i + 1] = '\0';
+			j->ent[k++] = (struct xf_flist_entry){
+				.kind = XF_FILE_DIR,
+				.mode = root_st->st_mode & 07777,
+				.mtime_ns = (int64_t)root_st->st_mtim.tv_sec * 1000000000ll +
+				            root_st->st_mtim.tv_nsec,
+				.path = p,
+				.path_len = (uint16_t)(i + 1),
+			};
+			p += i + 2;
+		}
+	}
+	j->src_skip = dest_len > 0 ? (unsigned int)dest_len + 1 : 0;
+	for (size_t i = 0; i < n; i++) {
+		struct xf_flist_entry *e = &j->ent[ndest + i];
+		size_t len;
+
+		xf_scan_get(j->scan, i, e);
+		len = j->src_skip + e->path_len;
+		if (len > XF_PATH_MAX) {
+			snprintf(err, err_len, "%.*s: path too long under '%s'", (int)e->path_len,
+			         e->path, j->dest);
+			return -ENAMETOOLONG;
+		}
+		if (dest_len > 0) {
+			memcpy(p, j->dest, dest_len);
+			p[dest_len] = '/';
+		}
+		memcpy(p + j->src_skip, e->path, e->path_len);
+		p[len] = '\0';
+		e->path = p;
+		e->path_len = (uint16_t)len;
+		p += len + 1;
+	}
+	return 0;
+}
+
+int
+xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *err, size_t err_len)
+{
+	struct xf_scan_stats ss;
+	struct eng_job *j;
+	struct eng_cmd cmd = { .type = ENG_CMD_START };
+	struct stat st;
+	int rc;
+
+	if (req->peer >= e->conf.n_peers) {
+		snprintf(err, err_len, "no such peer");
+		return -EINVAL;
+	}
+	if (strlen(req->src) >= sizeof(j->src) || strlen(req->dest) >= sizeof(j->dest) ||
+	    (req->dest[0] != '\0' && xf_path_validate(req->dest, strlen(req->dest)) < 0)) {
+		snprintf(err, err_len,
+		         "destination '%s' is not a relative path without '..' or empty parts",
+		         req->dest);
+		return -EINVAL;
+	}
+	if (atomic_load(&e->stop)) {
+		snprintf(err, err_len, "the appliance is stopping");
+		return -ESHUTDOWN;
+	}
+	j = job_slot(e);
+	if (j == NULL) {
+		snprintf(err, err_len, "%u jobs are running: wait for one to finish",
+		         XF_ENGINE_MAX_JOBS);
+		return -EBUSY;
+	}
+	memset(j, 0, sizeof(*j));
+	j->req = *req;
+	snprintf(j->src, sizeof(j->src), "%s", req->src);
+	snprintf(j->dest, sizeof(j->dest), "%s", req->dest);
+	j->req.src = j->src;
+	j->req.dest = j->dest;
+	j->dir_fd = open(req->src, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (j->dir_fd < 0 || fstat(j->dir_fd, &st) < 0) {
+		rc = -errno;
+		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
+		goto err_job;
+	}
+	j->scan = xf_scan_tree(req->src, &ss);
+	if (j->scan == NULL) {
+		rc = -errno;
+		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
+		goto err_job;
+	}
+	j->skipped = ss.skipped_special + ss.skipped_long;
+	rc = job_build_list(j, &st, err, err_len);
+	if (rc < 0) {
+		goto err_job;
+	}
+	do {
+		j->session_id = (uint32_t)rte_rand();
+	} while (j->session_id == 0);
+	j->nonce = rte_rand();
+	j->id = ++e->next_job_id;
+	j->rx = 0; /* replies from a peer hash to one queue: see docs/ENGINE.md */
+	j->started_ns = xf_engine_now();
+	j->state = XF_JOB_QUEUED;
+	cmd.job = (uint32_t)(j - e->jobs);
+	if (xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) != 1) {
+		rc = -EBUSY;
+		snprintf(err, err_len, "the RX core is not taking jobs");
+		goto err_job;
+	}
+	XF_LOG(NOTICE, MODULE, "job %u: %s -> peer %u:%s, %u entries (%lu skipped)", j->id,
+	       req->src, req->peer, req->dest, j->count, (unsigned long)j->skipped);
+	return (int)j->id;
+err_job:
+	job_free(j);
+	return rc;
+}
+
+static struct eng_job *
+job_find(struct xf_engine *e, unsigned int id)
+{
+	for (unsigned int i = 0; i < XF_ENGINE_MAX_JOBS; i++) {
+		if (id != 0 && e->jobs[i].id == id) {
+			return &e->jobs[i];
+		}
+	}
+	return NULL;
+}
+
+int
+xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
+{
+	struct eng_job *j = job_find(e, id);
+	unsigned int s1, s2;
+
+	if (j == NULL) {
+		return -ENOENT;
+	}
+	memset(out, 0, sizeof(*out));
+	out->id = j->id;
+	snprintf(out->src, sizeof(out->src), "%s", j->src);
+	snprintf(out->dest, sizeof(out->dest), "%s", j->dest);
+	out->peer = j->req.peer;
+	out->started_ns = j->started_ns;
+	out->files_skipped = j->skipped;
+	/* A consistent snapshot: retry while the RX core is writing one. */
+	do {
+		s1 = atomic_load_explicit(&j->seq, memory_order_acquire);
+		out->state = (enum xf_job_state)j->state;
+		out->push = j->st;
+		out->rel = j->rel;
+		out->elapsed_ns = j->elapsed_ns;
+		memcpy(out->error, j->error, sizeof(out->error));
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&j->seq, memory_order_acquire);
+	} while (s1 != s2 || (s1 & 1));
+	out->error[sizeof(out->error) - 1] = '\0';
+	if (out->state == XF_JOB_QUEUED) {
+		out->push.files_total = j->count;
+	}
+	return 0;
+}
+
+unsigned int
+xf_engine_jobs(struct xf_engine *e, unsigned int *ids, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int id = 1; id <= e->next_job_id && n < max; id++) {
+		if (job_find(e, id) != NULL) {
+			ids[n++] = id;
+		}
+	}
+	return n;
+}
+
+int
+xf_engine_cancel(struct xf_engine *e, unsigned int id)
+{
+	struct eng_job *j = job_find(e, id);
+	struct eng_cmd cmd = { .type = ENG_CMD_CANCEL };
+
+	if (j == NULL) {
+		return -ENOENT;
+	}
+	if (j->finished) {
+		return -EALREADY;
+	}
+	cmd.job = (uint32_t)(j - e->jobs);
+	return xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) == 1 ? 0 : -EBUSY;
+}
+
+void
+xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
+{
+	struct rte_eth_stats es;
+	struct rte_eth_link link;
+
+	memset(st, 0, sizeof(*st));
+	if (rte_eth_stats_get(e->port.port_id, &es) == 0) {
+		st->rx_packets = es.ipackets;
+		st->tx_packets = es.opackets;
+		st->rx_bytes = es.ibytes;
+		st->tx_bytes = es.obytes;
+		st->rx_missed = es.imissed;
+		st->tx_dropped = es.oerrors;
+	}
+	if (xf_port_link(&e->port, &link) == 0) {
+		st->link_up = link.link_status == RTE_ETH_LINK_UP;
+		st->link_speed_mbps = link.link_speed;
+	}
+	/* Counters are written by the RX cores only and only grow; a racy read is a
+	 * slightly old value, which is all a stats reader needs. */
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		const volatile struct eng_rx *rx = &e->rx[r];
+
+		st->frames += rx->frames;
+		st->bad_frames += rx->bad_frames;
+		st->no_session += rx->no_session;
+		st->hello_refused += rx->hello_refused;
+		st->sessions_opened += rx->opened;
+		st->sessions_closed += rx->closed;
+		st->sessions_timed_out += rx->timed_out;
+		st->retransmits += rx->retransmits;
+		st->sessions += rx->nrs;
+		st->arp_replied += rx->net.ctr.arp_replied;
+		st->icmp_echo_replied += rx->net.ctr.icmp_echo_replied;
+		for (unsigned int i = 0; i < XF_R_MAX && i < XF_ARRAY_SIZE(st->frame_drops); i++) {
+			st->frame_drops[i] += rx->frame_drops[i];
+		}
+		for (unsigned int i = 0; i < XF_NET_DROP_MAX && i < XF_ARRAY_SIZE(st->net_drops);
+		     i++) {
+			st->net_drops[i] += rx->net.ctr.drop[i];
+		}
+	}
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The appliance's dataplane on EAL lcores: one DPDK port, RX cores that own the
+ * sessions (both the ones we serve and our push jobs), and workers that own the
+ * io_uring rings. docs/ENGINE.md describes the loops and who owns what.
+ *
+ * The control thread (the EAL main lcore) creates the engine, launches it, and then
+ * talks to it only through this API: jobs go to an RX core through a ring it alone
+ * produces into, and what it reads back are snapshots the RX cores publish.
+ */
+#ifndef XF_ENGINE_H
+#define XF_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xf_push.h"
+
+#define XF_ENGINE_MAX_RX      8u
+#define XF_ENGINE_MAX_WORKERS 16u
+#define XF_ENGINE_MAX_PEERS   256u
+#define XF_ENGINE_MAX_NEIGH   32u
+#define XF_ENGINE_MAX_JOBS    64u
+
+struct xf_engine_peer {
+	uint32_t ip;       /**< network order */
+	uint16_t udp_port; /**< host order */
+};
+
+struct xf_engine_conf {
+	/* the port */
+	const char *device; /**< PCI address or vdev name (the vdev is created by EAL) */
+	uint32_t ip;        /**< our address, network order */
+	uint8_t prefix_len;
+	uint16_t mtu;
+	uint16_t udp_port;
+	uint16_t rx_desc, tx_desc;
+	unsigned int n_neighbors;
+	struct {
+		uint32_t ip; /**< network order */
+		uint8_t mac[6];
+	} neighbors[XF_ENGINE_MAX_NEIGH];
+	uint32_t fault_reorder_percent; /**< test-only TX reordering, 0 = off */
+	uint32_t fault_seed;
+	/* cores */
+	unsigned int n_rx;
+	unsigned int rx_lcore[XF_ENGINE_MAX_RX];
+	unsigned int n_workers;
+	unsigned int worker_lcore[XF_ENGINE_MAX_WORKERS];
+	bool idle_poll; /**< never sleep when idle (isolated cores) */
+	/* the volume sessions write into */
+	const char *volume;
+	int fsync; /**< enum xf_fsync_policy */
+	unsigned int fsync_batch;
+	/* sessions */
+	uint32_t window; /**< credits: files in flight per session */
+	unsigned int max_sessions;
+	uint64_t rate_bps; /**< pacing of each session, 0 = unpaced */
+	uint32_t timeout_ms;
+	uint32_t keepalive_ms;
+	unsigned int n_peers; /**< the allowlist: only these may open sessions */
+	struct xf_engine_peer peers[XF_ENGINE_MAX_PEERS];
+};
+
+struct xf_engine;
+
+/**
+ * Build the dataplane: mbuf pool, port (started), pipeline over the volume, rings.
+ * Call on the main lcore after rte_eal_init. @return the engine, or NULL (logged).
+ */
+struct xf_engine *xf_engine_create(const struct xf_engine_conf *conf);
+
+/** Launch the RX and worker loops on their lcores. @return 0 or -errno. */
+int xf_engine_launch(struct xf_engine *e);
+
+/**
+ * Stop: no new sessions; push jobs are aborted; the loops finish what is in flight
+ * and return; then wait for them. Temp files of unfinished files are removed.
+ */
+void xf_engine_stop(struct xf_engine *e);
+
+void xf_engine_destroy(struct xf_engine *e);
+
+/** A push job as the operator asked for it. */
+struct xf_engine_push_req {
+	const char *src;   /**< source directory */
+	unsigned int peer; /**< index into conf.peers */
+	const char *dest;  /**< destination directory in the peer's volume ("" = its root) */
+	bool checksum;
+};
+
+/** States of a job (what `xferctl jobs` shows). */
+enum xf_job_state {
+	XF_JOB_QUEUED = 0,
+	XF_JOB_RUNNING,
+	XF_JOB_DONE,
+	XF_JOB_FAILED,
+	XF_JOB_CANCELLED,
+};
+
+const char *xf_job_state_str(enum xf_job_state s);
+
+/** A snapshot of a job. */
+struct xf_job_info {
+	unsigned int id;
+	enum xf_job_state state;
+	char src[256];
+	char dest[256];
+	unsigned int peer;
+	char error[128];
+	uint64_t started_ns;
+	uint64_t elapsed_ns;
+	struct xf_push_stats push;
+	struct xf_reliab_stats rel;
+	uint64_t files_skipped; /**< specials and too-long names left out by the scan */
+};
+
+/**
+ * Start a push job: scan the tree (on this thread), hand the session to an RX core.
+ * @return the job id (> 0), or -errno: ENOENT/ENOTDIR/EACCES (source), EINVAL (peer,
+ *         destination path), EBUSY (too many jobs), ENOMEM.
+ */
+int xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *err,
+                   size_t err_len);
+
+/** Snapshot of job id. @return 0, or -ENOENT. */
+int xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out);
+
+/** Ids of known jobs, newest last. @return the count written. */
+unsigned int xf_engine_jobs(struct xf_engine *e, unsigned int *ids, unsigned int max);
+
+/** Cancel a job. @return 0, -ENOENT, -EALREADY (finished). */
+int xf_engine_cancel(struct xf_engine *e, unsigned int id);
+
+/** Counters of the whole dataplane, summed over cores. */
+struct xf_engine_stats {
+	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_missed, tx_dropped;
+	uint64_t frames;          /**< xferd frames received */
+	uint64_t bad_frames;      /**< rejected by the codec */
+	uint64_t frame_drops[16]; /**< by enum xf_proto_reason */
+	uint64_t net_drops[32];   /**< by enum xf_net_drop */
+	uint64_t no_session;      /**< frames for an unknown session */
+	uint64_t hello_refused;   /**< HELLO from a peer not in the allowlist, or no slot */
+	uint64_t sessions_opened, sessions_closed, sessions_timed_out;
+	uint64_t arp_replied, icmp_echo_replied;
+	uint64_t retransmits;  /**< receive sessions: our frames sent again */
+	unsigned int sessions; /**< receive sessions open now */
+	bool link_up;
+	uint32_t link_speed_mbps;
+};
+
+void xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st);
+
+/** Name of frame drop reason i / net drop reason i, for stats output. */
+const char *xf_engine_frame_drop_name(unsigned int i);
+const char *xf_engine_net_drop_name(unsigned int i);
+
+#endif /* XF_ENGINE_H */

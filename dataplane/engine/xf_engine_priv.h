@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Engine internals shared by its RX core, worker and control parts. */
+#ifndef XF_ENGINE_PRIV_H
+#define XF_ENGINE_PRIV_H
+
+#include <stdatomic.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "xf_engine.h"
+#include "xf_net.h"
+#include "xf_pipeline.h"
+#include "xf_port.h"
+#include "xf_push.h"
+#include "xf_reliab.h"
+#include "xf_ring.h"
+#include "xf_scan.h"
+#include "xf_storage.h"
+
+#define ENG_BURST     32u
+#define ENG_PEND_MAX  512u /* frames waiting for the pipeline on one RX core */
+#define ENG_RSESS_MAX 64u  /* receive sessions per RX core */
+#define ENG_RING_SIZE 1024u
+#define ENG_READS_MAX 16u  /* read requests a worker works on at once */
+#define ENG_FDS_MAX   64u  /* open source files a worker keeps */
+#define ENG_TXQ_MAX   256u /* frames a receive session holds back when its table is full */
+
+/* Control thread -> RX core. */
+enum eng_cmd_type {
+	ENG_CMD_START = 1,
+	ENG_CMD_CANCEL,
+	ENG_CMD_STOP,
+};
+
+struct eng_cmd {
+	uint32_t type;
+	uint32_t job; /**< job slot */
+};
+
+/* RX core -> worker: read frames of a source file for a push. */
+struct eng_read_req {
+	uint16_t job;
+	uint16_t rx;
+	uint32_t file;
+	uint64_t off;
+	uint32_t n;
+	uint32_t dl;
+	const char *path; /**< NUL-terminated, in the job's path arena */
+	int32_t dir_fd;   /**< the job's source directory */
+	uint32_t pad;
+};
+
+/* Worker -> RX core: one read result (struct xf_push_read plus the job slot). */
+struct eng_read_done {
+	uint16_t job;
+	uint16_t pad;
+	uint32_t file;
+	struct rte_mbuf *m;
+	uint8_t *payload;
+	uint32_t len;
+	uint8_t last, eof, pad2[2];
+	int32_t error;
+	uint32_t pad3;
+	uint64_t off;
+	uint64_t size;
+	uint64_t crc64;
+};
+
+/* A push job. Immutable parts are set by the control thread before START; the RX core
+ * owns `push` while the job runs and publishes snapshots under `seq`. */
+struct eng_job {
+	unsigned int id; /**< 0: free slot */
+	unsigned int rx; /**< RX core that runs it */
+	struct xf_engine_push_req req;
+	char src[256], dest[256];
+	int dir_fd;
+	struct xf_scan *scan;
+	struct xf_flist_entry *ent;
+	char *arena; /**< paths: NUL-terminated "dest/relpath" */
+	uint32_t count;
+	uint64_t skipped;
+	uint64_t started_ns;
+	uint32_t session_id;
+	uint64_t nonce;
+	unsigned int src_skip; /**< bytes of "dest/" in front of each source path */
+	/* owned by the RX core while running */
+	struct xf_push *push;
+	struct eng_rx *push_rx;
+	/* published by the RX core */
+	atomic_uint seq;
+	uint8_t state; /**< enum xf_job_state */
+	bool finished; /**< the RX core is done with the job: control may free it */
+	char error[128];
+	uint64_t elapsed_ns;
+	struct xf_push_stats st;
+	struct xf_reliab_stats rel;
+};
+
+/* A session we serve (the receiving side), on one RX core. */
+struct eng_rsess {
+	bool used;
+	bool closing;
+	uint32_t id;
+	uint32_t peer_ip;   /**< network order */
+	uint16_t peer_port; /**< host order */
+	uint16_t max_payload;
+	struct xf_session *ps; /**< the pipeline's session */
+	struct xf_reliab *rel;
+	struct eng_rx *rx;
+	uint64_t opened_ns;
+	/* frames queued for their first transmission or for a retransmission */
+	struct rte_mbuf *txq[ENG_TXQ_MAX];
+	uint16_t txq_len[ENG_TXQ_MAX];
+	unsigned int txq_head, txq_n;
+	uint64_t retransmits;
+};
+
+struct eng_rx {
+	struct xf_engine *e;
+	unsigned int idx;
+	unsigned int lcore;
+	struct xf_net net;
+	struct xf_frame pend[ENG_PEND_MAX];
+	unsigned int pend_head, pend_n;
+	struct rte_mbuf *tx[ENG_BURST];
+	unsigned int ntx;
+	struct eng_rsess rs[ENG_RSESS_MAX];
+	unsigned int nrs;
+	struct xf_ring *cmd; /**< control -> this core */
+	struct xf_ring *read_to[XF_ENGINE_MAX_WORKERS];
+	struct xf_ring *read_from[XF_ENGINE_MAX_WORKERS];
+	unsigned int jobs[XF_ENGINE_MAX_JOBS]; /**< job slots this core runs */
+	unsigned int njobs;
+	uint64_t now;
+	bool stopping;
+	/* counters, read by the control thread (relaxed; they only grow) */
+	uint64_t frames, bad_frames, no_session, hello_refused;
+	uint64_t frame_drops[XF_R_MAX];
+	uint64_t opened, closed, timed_out, retransmits;
+};
+
+struct eng_fd {
+	uint16_t job;
+	uint32_t file;
+	int fd; /**< -1: free */
+	uint64_t crc;
+	uint64_t next_off;
+	uint64_t used_ns; /**< last request, for taking over entries of ended jobs */
+};
+
+struct eng_read {
+	bool used;
+	struct eng_read_req req;
+	struct eng_fd *fd;
+	int phase;              /**< 0 opening, 1 reading, 2 every read completed */
+	unsigned int completed; /**< reads completed */
+	unsigned int done;      /**< results answered, in order */
+	struct rte_mbuf *m[ENG_BURST];
+	int32_t res[ENG_BURST];
+};
+
+struct eng_worker {
+	struct xf_engine *e;
+	unsigned int idx;
+	unsigned int lcore;
+	struct xf_storage *st; /**< reads of push sources */
+	struct eng_read reads[ENG_READS_MAX];
+	struct eng_fd fds[ENG_FDS_MAX];
+};
+
+struct xf_engine {
+	struct xf_engine_conf conf;
+	struct rte_mempool *mp;
+	struct xf_port port;
+	bool port_open;
+	struct xf_pipeline *pl;
+	int volume_fd;
+	int root_fd; /**< "/": the readers' storage root; jobs open beneath their source */
+	uint32_t tx_flags;
+	struct eng_rx rx[XF_ENGINE_MAX_RX];
+	struct eng_worker w[XF_ENGINE_MAX_WORKERS];
+	struct eng_job jobs[XF_ENGINE_MAX_JOBS];
+	unsigned int next_job_id;
+	atomic_bool stop;         /**< RX cores: end sessions and jobs, then return */
+	atomic_bool workers_stop; /**< workers: return (after the RX cores have) */
+	bool launched;
+};
+
+int xf_engine_rx_loop(void *arg);
+int xf_engine_worker_loop(void *arg);
+uint64_t xf_engine_now(void);
+void xf_engine_idle(struct xf_engine *e, unsigned int *idle);
+
+#endif /* XF_ENGINE_PRIV_H */

@@ -1,0 +1,860 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * An RX core: its NIC queue, ARP and ICMP, the sessions it serves (reliability around
+ * the pipeline's receive session) and the push jobs it runs. It never blocks: file
+ * reads go to the workers through SP/SC rings, and so does every file system call of
+ * the sessions it serves (inside the pipeline).
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_lcore.h>
+
+#include "xf_base.h"
+#include "xf_engine_priv.h"
+
+#define MODULE "engine"
+
+/* docs/PROTOCOL.md: the packet number is the u64 at offset 16, flags the u16 at 4. */
+#define HDR_PN_OFFSET    16u
+#define HDR_FLAGS_OFFSET 4u
+
+uint64_t
+xf_engine_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Idle cores back off so two appliances can share a 2-core test machine: spin a
+ * bounded number of rounds, then sleep briefly. The config can pin them to polling.
+ */
+void
+xf_engine_idle(struct xf_engine *e, unsigned int *idle)
+{
+	if (e->conf.idle_poll) {
+		return;
+	}
+	if (++*idle < 256) {
+		rte_pause();
+		return;
+	}
+	nanosleep(&(struct timespec){ .tv_nsec = *idle < 4096 ? 20000 : 200000 }, NULL);
+}
+
+static inline void
+put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+/* ---- transmit ---- */
+
+static void
+tx_flush(struct eng_rx *rx)
+{
+	uint16_t sent;
+
+	if (rx->ntx == 0) {
+		return;
+	}
+	sent = xf_port_tx_burst(&rx->e->port, (uint16_t)rx->idx, rx->tx, (uint16_t)rx->ntx);
+	for (unsigned int i = sent; i < rx->ntx; i++) {
+		rte_pktmbuf_free(rx->tx[i]);
+	}
+	rx->ntx = 0;
+}
+
+static void
+tx_enqueue(struct eng_rx *rx, struct rte_mbuf *m)
+{
+	rx->tx[rx->ntx++] = m;
+	if (rx->ntx == ENG_BURST) {
+		tx_flush(rx);
+	}
+}
+
+/*
+ * Put Ethernet/IPv4/UDP headers in front of the len payload bytes at mtod + 42 and
+ * queue the frame; the queue's reference is the one in m (the caller adds its own if it
+ * keeps the frame). A frame to a neighbour we cannot resolve yet is dropped (an ARP
+ * request goes out instead): reliable frames come again.
+ */
+static void
+frame_out(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, uint32_t ip, uint16_t port)
+{
+	struct xf_net_flow flow = { .dst_ip = ip, .dst_port = port };
+	struct rte_mbuf *arp = NULL;
+	uint16_t arp_len = 0;
+	uint8_t arp_buf[XF_NET_MIN_FRAME];
+	int rc;
+
+	rc = xf_net_neigh_resolve(&rx->net, xf_net_next_hop(&rx->net, ip), rx->now, &flow.dst_mac,
+	                          arp_buf, &arp_len);
+	if (rc < 0) {
+		if (arp_len > 0 && (arp = rte_pktmbuf_alloc(rx->e->mp)) != NULL) {
+			memcpy(rte_pktmbuf_mtod(arp, void *), arp_buf, arp_len);
+			arp->data_len = arp->pkt_len = arp_len;
+			tx_enqueue(rx, arp);
+		}
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rc = xf_net_tx_build(&rx->net, &flow, rte_pktmbuf_mtod(m, uint8_t *), len, rx->e->tx_flags);
+	if (rc < 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	m->data_len = m->pkt_len = (uint32_t)rc;
+	m->ol_flags = xf_net_tx_ol_flags(rx->e->tx_flags);
+	m->l2_len = 14;
+	m->l3_len = 20;
+	tx_enqueue(rx, m);
+}
+
+static struct rte_mbuf *
+frame_new(struct eng_rx *rx, uint8_t **payload)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(rx->e->mp);
+
+	if (m == NULL) {
+		return NULL;
+	}
+	*payload = rte_pktmbuf_mtod(m, uint8_t *) + XF_NET_HDR_LEN;
+	return m;
+}
+
+/* ---- push jobs (we are the sender) ---- */
+
+static void *
+push_frame_alloc(void *arg, uint8_t **payload)
+{
+	struct eng_job *j = arg;
+
+	return frame_new(j->push_rx, payload);
+}
+
+static int
+push_frame_send(void *arg, void *frame, uint16_t len)
+{
+	struct eng_job *j = arg;
+	struct eng_rx *rx = j->push_rx;
+	const struct xf_engine_peer *peer = &rx->e->conf.peers[j->req.peer];
+
+	/* The session keeps its reference for retransmission; the queue takes another. */
+	rte_mbuf_refcnt_update(frame, 1);
+	frame_out(rx, frame, len, peer->ip, peer->udp_port);
+	return 0;
+}
+
+static void
+push_frame_free(void *arg, void *frame)
+{
+	(void)arg;
+	rte_pktmbuf_free(frame);
+}
+
+static int
+push_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
+                  uint32_t nframes, uint32_t data_len)
+{
+	struct eng_job *j = arg;
+	struct eng_rx *rx = j->push_rx;
+	unsigned int w = file % rx->e->conf.n_workers; /* file affinity */
+	struct eng_read_req req = {
+		.job = (uint16_t)(j - rx->e->jobs),
+		.rx = (uint16_t)rx->idx,
+		.file = file,
+		.off = offset,
+		.n = XF_MIN(nframes, ENG_BURST),
+		.dl = data_len,
+		.path = path + j->src_skip, /* the source path, without "dest/" */
+		.dir_fd = j->dir_fd,
+	};
+
+	(void)path_len; /* the arena keeps every path NUL-terminated */
+	return xf_ring_enqueue_burst(rx->read_to[w], &req, 1) == 1 ? 0 : -EAGAIN;
+}
+
+static void
+job_publish(struct eng_job *j, enum xf_job_state state, const char *error)
+{
+	atomic_fetch_add_explicit(&j->seq, 1, memory_order_acq_rel);
+	if (j->push != NULL) {
+		xf_push_stats(j->push, &j->st);
+		xf_push_reliab_stats(j->push, &j->rel);
+	}
+	j->state = (uint8_t)state;
+	j->elapsed_ns = xf_engine_now() - j->started_ns;
+	if (error != NULL) {
+		snprintf(j->error, sizeof(j->error), "%s", error);
+	}
+	atomic_fetch_add_explicit(&j->seq, 1, memory_order_acq_rel);
+}
+
+static void
+job_start(struct eng_rx *rx, struct eng_job *j)
+{
+	struct xf_engine *e = rx->e;
+	struct xf_push_cfg cfg = {
+		.session_id = j->session_id,
+		.nonce = j->nonce,
+		.dest = j->dest,
+		.max_payload = (uint16_t)XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX),
+		.checksum = j->req.checksum,
+		.reliab = {
+			.pace_rate = e->conf.rate_bps / 8,
+			.keepalive_ns = (uint64_t)e->conf.keepalive_ms * 1000000ull,
+			.idle_timeout_ns = (uint64_t)e->conf.timeout_ms * 1000000ull,
+		},
+	};
+	struct xf_push_io io = {
+		.arg = j,
+		.frame_alloc = push_frame_alloc,
+		.frame_send = push_frame_send,
+		.frame_free = push_frame_free,
+		.read_request = push_read_request,
+	};
+
+	j->push_rx = rx;
+	j->push = xf_push_create(&cfg, &io, j->ent, j->count, rx->now);
+	if (j->push == NULL) {
+		job_publish(j, XF_JOB_FAILED, "cannot create the session (out of memory)");
+		j->finished = true;
+		return;
+	}
+	rx->jobs[rx->njobs++] = (unsigned int)(j - e->jobs);
+	job_publish(j, XF_JOB_RUNNING, NULL);
+}
+
+static void
+job_end(struct eng_rx *rx, unsigned int k, enum xf_job_state state, const char *error)
+{
+	struct eng_job *j = &rx->e->jobs[rx->jobs[k]];
+
+	job_publish(j, state, error);
+	xf_push_destroy(j->push);
+	j->push = NULL;
+	rx->jobs[k] = rx->jobs[--rx->njobs];
+	atomic_thread_fence(memory_order_release);
+	j->finished = true;
+}
+
+static bool
+jobs_poll(struct eng_rx *rx)
+{
+	bool busy = false;
+
+	for (unsigned int k = 0; k < rx->njobs;) {
+		struct eng_job *j = &rx->e->jobs[rx->jobs[k]];
+		struct xf_push_stats st;
+
+		busy |= xf_push_poll(j->push, rx->now);
+		xf_push_stats(j->push, &st);
+		if (st.state == XF_PUSH_DONE) {
+			job_end(rx, k, XF_JOB_DONE, NULL);
+			continue;
+		}
+		if (st.state == XF_PUSH_ABORTED) {
+			job_end(rx, k,
+			        st.abort_code == XF_ABORT_CANCEL ? XF_JOB_CANCELLED : XF_JOB_FAILED,
+			        st.abort_code == XF_ABORT_TIMEOUT   ? "peer silent past the timeout"
+			        : st.abort_code == XF_ABORT_REFUSED ? "refused by the peer"
+			        : st.abort_code == XF_ABORT_CANCEL  ? "cancelled"
+			                                            : "aborted");
+			continue;
+		}
+		/* Publish progress now and then (every ~16 ms) for `xferctl jobs`. */
+		if (((rx->now >> 24) & 1) != ((j->elapsed_ns + j->started_ns) >> 24 & 1)) {
+			job_publish(j, XF_JOB_RUNNING, NULL);
+		}
+		k++;
+	}
+	return busy;
+}
+
+static bool
+reads_poll(struct eng_rx *rx)
+{
+	struct eng_read_done d[ENG_BURST];
+	bool busy = false;
+
+	for (unsigned int w = 0; w < rx->e->conf.n_workers; w++) {
+		unsigned int n = xf_ring_dequeue_burst(rx->read_from[w], d, ENG_BURST);
+
+		for (unsigned int i = 0; i < n; i++) {
+			struct eng_job *j = &rx->e->jobs[d[i].job];
+			struct xf_push_read rd = {
+				.file = d[i].file,
+				.frame = d[i].m,
+				.payload = d[i].payload,
+				.len = d[i].len,
+				.offset = d[i].off,
+				.last = d[i].last,
+				.eof = d[i].eof,
+				.error = d[i].error,
+				.size = d[i].size,
+				.crc64 = d[i].crc64,
+			};
+
+			if (j->push == NULL) {
+				rte_pktmbuf_free(d[i].m); /* the job ended meanwhile */
+				continue;
+			}
+			xf_push_on_read(j->push, &rd, rx->now);
+		}
+		busy |= n != 0;
+	}
+	return busy;
+}
+
+static struct eng_job *
+job_by_session(struct eng_rx *rx, uint32_t id, uint32_t ip)
+{
+	for (unsigned int k = 0; k < rx->njobs; k++) {
+		struct eng_job *j = &rx->e->jobs[rx->jobs[k]];
+
+		if (j->session_id == id && rx->e->conf.peers[j->req.peer].ip == ip) {
+			return j;
+		}
+	}
+	return NULL;
+}
+
+static bool
+cmds_poll(struct eng_rx *rx)
+{
+	struct eng_cmd c[8];
+	unsigned int n = xf_ring_dequeue_burst(rx->cmd, c, XF_ARRAY_SIZE(c));
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct eng_job *j = &rx->e->jobs[c[i].job];
+
+		switch (c[i].type) {
+		case ENG_CMD_START:
+			if (rx->stopping) {
+				job_publish(j, XF_JOB_CANCELLED, "the appliance is stopping");
+				j->finished = true;
+			} else {
+				job_start(rx, j);
+			}
+			break;
+		case ENG_CMD_CANCEL:
+			if (j->push != NULL) {
+				xf_push_abort(j->push, XF_ABORT_CANCEL, rx->now);
+			}
+			break;
+		case ENG_CMD_STOP:
+			rx->stopping = true;
+			for (unsigned int k = 0; k < rx->njobs; k++) {
+				xf_push_abort(rx->e->jobs[rx->jobs[k]].push, XF_ABORT_SHUTDOWN,
+				              rx->now);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return n != 0;
+}
+
+/* ---- sessions we serve (we are the receiver) ---- */
+
+static void
+rs_on_acked(void *arg, const struct xf_reliab_sent *s)
+{
+	(void)arg;
+	rte_pktmbuf_free(s->handle);
+}
+
+static void
+rs_on_lost(void *arg, const struct xf_reliab_sent *s)
+{
+	struct eng_rsess *rs = arg;
+	struct rte_mbuf *m = s->handle;
+
+	/* Back to the front of the queue, to go out again under a new number. */
+	if (rs->txq_n == ENG_TXQ_MAX) {
+		rte_pktmbuf_free(m); /* cannot happen: the queue holds what the table cannot */
+		return;
+	}
+	rs->txq_head = (rs->txq_head + ENG_TXQ_MAX - 1) % ENG_TXQ_MAX;
+	rs->txq[rs->txq_head] = m;
+	rs->txq_len[rs->txq_head] = (uint16_t)s->bytes;
+	rs->txq_n++;
+	rs->retransmits++;
+}
+
+/* Send queued frames while the reliability engine and the pacer allow. */
+static bool
+rs_flush(struct eng_rx *rx, struct eng_rsess *rs)
+{
+	bool busy = false;
+
+	while (rs->txq_n > 0 && xf_reliab_can_send(rs->rel) &&
+	       xf_reliab_pace_next(rs->rel, rx->now, rs->txq_len[rs->txq_head]) <= rx->now) {
+		struct rte_mbuf *m = rs->txq[rs->txq_head];
+		uint16_t len = rs->txq_len[rs->txq_head];
+		uint8_t *payload = rte_pktmbuf_mtod(m, uint8_t *) + XF_NET_HDR_LEN;
+
+		put_be64(payload + HDR_PN_OFFSET, xf_reliab_next_pn(rs->rel));
+		rs->txq_head = (rs->txq_head + 1) % ENG_TXQ_MAX;
+		rs->txq_n--;
+		xf_reliab_on_sent(rs->rel, rx->now, len, m, 0, XF_RELIAB_F_ACK_ELICITING, NULL);
+		rte_mbuf_refcnt_update(m, 1);
+		frame_out(rx, m, len, rs->peer_ip, rs->peer_port);
+		busy = true;
+	}
+	return busy;
+}
+
+/* The pipeline session's transmit callback: DECISION, COMMIT, DONE. */
+static void
+rs_tx(void *arg, const void *frame, unsigned int len)
+{
+	struct eng_rsess *rs = arg;
+	struct eng_rx *rx = rs->rx;
+	uint8_t *payload;
+	struct rte_mbuf *m;
+	unsigned int tail;
+
+	if (rs->txq_n == ENG_TXQ_MAX || (m = frame_new(rx, &payload)) == NULL) {
+		/* The peer will not get this frame; the session ends by timeout. */
+		XF_LOG(WARNING, MODULE, "session %08x: transmit queue full, frame dropped", rs->id);
+		return;
+	}
+	memcpy(payload, frame, len);
+	payload[HDR_FLAGS_OFFSET + 1] |= XF_HDR_F_REPLY;
+	tail = (rs->txq_head + rs->txq_n) % ENG_TXQ_MAX;
+	rs->txq[tail] = m;
+	rs->txq_len[tail] = (uint16_t)len;
+	rs->txq_n++;
+	rs_flush(rx, rs);
+}
+
+static void
+rs_send_small(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *msg, bool tracked)
+{
+	uint8_t *payload;
+	struct rte_mbuf *m = frame_new(rx, &payload);
+	int len;
+
+	if (m == NULL) {
+		return;
+	}
+	len = xf_proto_encode(payload, rs->max_payload, msg);
+	if (len < 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (tracked) {
+		rs_tx(rs, payload, (unsigned int)len); /* copies into a frame of its own */
+		rte_pktmbuf_free(m);
+		return;
+	}
+	xf_reliab_on_sent(rs->rel, rx->now, (uint32_t)len, NULL, 0, 0, NULL);
+	frame_out(rx, m, (uint16_t)len, rs->peer_ip, rs->peer_port);
+}
+
+static void
+rs_send_ack(struct eng_rx *rx, struct eng_rsess *rs)
+{
+	struct xf_ack_range ranges[XF_ACK_RANGES];
+	struct xf_msg m = { .hdr = { .type = XF_MSG_ACK, .flags = XF_HDR_F_REPLY } };
+	struct xf_proto_builder b;
+	unsigned int n;
+	uint64_t largest;
+	uint32_t delay;
+	uint8_t *payload;
+	struct rte_mbuf *mb;
+	int len;
+
+	n = xf_reliab_ack_build(rs->rel, rx->now, ranges, &largest, &delay);
+	if (n == 0 || (mb = frame_new(rx, &payload)) == NULL) {
+		return;
+	}
+	m.hdr.session = rs->id;
+	m.hdr.pn = xf_reliab_next_pn(rs->rel);
+	m.ack.largest = largest;
+	m.ack.ack_delay_us = delay;
+	len = xf_proto_build_begin(&b, payload, rs->max_payload, &m);
+	for (unsigned int i = 0; len == 0 && i < n; i++) {
+		if (xf_proto_build_ack(&b, &ranges[i]) < 0) {
+			break;
+		}
+	}
+	len = len == 0 ? xf_proto_build_finish(&b) : len;
+	if (len <= 0) {
+		rte_pktmbuf_free(mb);
+		return;
+	}
+	xf_reliab_on_sent(rs->rel, rx->now, (uint32_t)len, NULL, 0, 0, NULL);
+	xf_reliab_ack_sent(rs->rel);
+	frame_out(rx, mb, (uint16_t)len, rs->peer_ip, rs->peer_port);
+}
+
+static void
+rs_close(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
+{
+	while (rs->txq_n > 0) {
+		rte_pktmbuf_free(rs->txq[rs->txq_head]);
+		rs->txq_head = (rs->txq_head + 1) % ENG_TXQ_MAX;
+		rs->txq_n--;
+	}
+	xf_reliab_drain(rs->rel, rs_on_acked, rs); /* our frames still in flight */
+	xf_pipeline_session_close(rx->e->pl, rs->ps);
+	xf_reliab_destroy(rs->rel);
+	rx->retransmits += rs->retransmits;
+	rx->nrs--;
+	rx->closed++;
+	rx->timed_out += timed_out;
+	XF_LOG(INFO, MODULE, "session %08x closed%s", rs->id, timed_out ? " (timeout)" : "");
+	memset(rs, 0, sizeof(*rs));
+}
+
+static bool
+rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
+{
+	bool busy = false;
+
+	if (xf_reliab_idle_expired(rs->rel, rx->now)) {
+		rs_close(rx, rs, true);
+		return true;
+	}
+	busy |= xf_reliab_on_timeout(rs->rel, rx->now) > 0;
+	busy |= rs_flush(rx, rs);
+	if (xf_reliab_ack_deadline(rs->rel) <= rx->now) {
+		rs_send_ack(rx, rs);
+		busy = true;
+	}
+	if (xf_session_is_done(rs->ps) && rs->txq_n == 0 &&
+	    xf_reliab_bytes_in_flight(rs->rel) == 0) {
+		rs_close(rx, rs, false);
+		return true;
+	}
+	return busy;
+}
+
+static struct eng_rsess *
+rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip)
+{
+	for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
+		if (rx->rs[i].used && rx->rs[i].id == id && rx->rs[i].peer_ip == ip) {
+			return &rx->rs[i];
+		}
+	}
+	return NULL;
+}
+
+static bool
+peer_allowed(const struct xf_engine *e, uint32_t ip)
+{
+	for (unsigned int i = 0; i < e->conf.n_peers; i++) {
+		if (e->conf.peers[i].ip == ip) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Answer a HELLO we will not serve: one unreliable HELLO_ACK with the reason. */
+static void
+hello_refuse(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port,
+             uint16_t code)
+{
+	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK,
+		                     .flags = XF_HDR_F_REPLY | XF_HDR_F_NOACK,
+		                     .session = hello->hdr.session } };
+	uint8_t *payload;
+	struct rte_mbuf *m = frame_new(rx, &payload);
+	int len;
+
+	rx->hello_refused++;
+	if (m == NULL) {
+		return;
+	}
+	a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
+	a.hello.max_payload = XF_PAYLOAD_MIN;
+	a.hello.status = code;
+	a.hello.nonce = hello->hello.nonce;
+	len = xf_proto_encode(payload, XF_PAYLOAD_MIN, &a);
+	if (len < 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	frame_out(rx, m, (uint16_t)len, ip, port);
+}
+
+static struct eng_rsess *
+rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port)
+{
+	struct xf_engine *e = rx->e;
+	struct xf_reliab_cfg rc = {
+		.pace_rate = e->conf.rate_bps / 8,
+		.keepalive_ns = 0, /* the sender keeps the session alive */
+		.idle_timeout_ns = (uint64_t)e->conf.timeout_ms * 1000000ull,
+		.on_acked = rs_on_acked,
+		.on_lost = rs_on_lost,
+	};
+	struct eng_rsess *rs = NULL;
+	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK, .session = hello->hdr.session } };
+
+	if (rx->stopping) {
+		hello_refuse(rx, hello, ip, port, XF_ABORT_SHUTDOWN);
+		return NULL;
+	}
+	if (!peer_allowed(e, ip)) {
+		hello_refuse(rx, hello, ip, port, XF_ABORT_REFUSED);
+		return NULL;
+	}
+	if (hello->hello.min_version > XF_PROTO_VERSION ||
+	    hello->hello.max_version < XF_PROTO_VERSION) {
+		hello_refuse(rx, hello, ip, port, XF_ABORT_VERSION);
+		return NULL;
+	}
+	for (unsigned int i = 0; i < ENG_RSESS_MAX && rx->nrs < e->conf.max_sessions; i++) {
+		if (!rx->rs[i].used) {
+			rs = &rx->rs[i];
+			break;
+		}
+	}
+	if (rs == NULL) {
+		hello_refuse(rx, hello, ip, port, XF_ABORT_BUSY);
+		return NULL;
+	}
+	rs->rx = rx;
+	rs->id = hello->hdr.session;
+	rs->peer_ip = ip;
+	rs->peer_port = port;
+	rs->max_payload = (uint16_t)XF_MIN(hello->hello.max_payload, e->conf.mtu - 28u);
+	rc.cb_arg = rs;
+	rs->rel = xf_reliab_create(&rc, rx->now);
+	if (rs->rel == NULL) {
+		hello_refuse(rx, hello, ip, port, XF_ABORT_BUSY);
+		return NULL;
+	}
+	rs->ps = xf_pipeline_session_open(e->pl, rx->idx, rs->id, rs->max_payload,
+	                                  hello->hello.flags, rs_tx, rs);
+	if (rs->ps == NULL) {
+		xf_reliab_destroy(rs->rel);
+		memset(rs, 0, sizeof(*rs));
+		hello_refuse(rx, hello, ip, port, XF_ABORT_BUSY);
+		return NULL;
+	}
+	rs->used = true;
+	rs->opened_ns = rx->now;
+	rx->nrs++;
+	rx->opened++;
+	XF_LOG(INFO, MODULE,
+	       "session %08x opened for "
+	       "%u.%u.%u.%u"
+	       " (dest '%.*s')",
+	       rs->id, ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24,
+	       (int)hello->hello.dest_len, hello->hello.dest);
+	a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
+	a.hello.max_payload = rs->max_payload;
+	a.hello.window = e->conf.window;
+	a.hello.nonce = hello->hello.nonce;
+	rs_send_small(rx, rs, &a, true);
+	return rs;
+}
+
+/* A frame of a session we serve. @return true if the mbuf was kept (for the pipeline). */
+static bool
+rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg, const uint8_t *payload,
+         uint16_t len, uint32_t ip, uint16_t port)
+{
+	struct eng_rsess *rs = rs_find(rx, msg->hdr.session, ip);
+	bool eliciting = msg->hdr.type != XF_MSG_ACK && !(msg->hdr.flags & XF_HDR_F_NOACK);
+	struct xf_ack_range ranges[XF_ACK_RANGES];
+
+	if (rs == NULL) {
+		if (msg->hdr.type == XF_MSG_HELLO) {
+			rs = rs_open(rx, msg, ip, port);
+			if (rs != NULL) {
+				xf_reliab_rx_filter(rs->rel, rx->now, msg->hdr.pn, true);
+				xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, true);
+			}
+		} else {
+			rx->no_session++;
+		}
+		return false;
+	}
+	if (xf_reliab_rx_filter(rs->rel, rx->now, msg->hdr.pn, eliciting) < 0) {
+		return false; /* duplicate: counted, re-acked */
+	}
+	switch (msg->hdr.type) {
+	case XF_MSG_ACK:
+		for (uint16_t i = 0; i < msg->ack.count; i++) {
+			xf_proto_ack_get(msg, i, &ranges[i]);
+		}
+		xf_reliab_on_ack(rs->rel, rx->now, msg->ack.largest, msg->ack.ack_delay_us, ranges,
+		                 msg->ack.count);
+		break;
+	case XF_MSG_FLIST:
+	case XF_MSG_DATA:
+	case XF_MSG_COPY:
+	case XF_MSG_FILE_END:
+		if (rx->pend_n == ENG_PEND_MAX) {
+			return false; /* not accepted: not acked, the sender sends it again */
+		}
+		rx->pend[(rx->pend_head + rx->pend_n) % ENG_PEND_MAX] =
+		        (struct xf_frame){ .buf = payload, .len = len, .owner = m };
+		rx->pend_n++;
+		xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, eliciting);
+		return true;
+	case XF_MSG_ABORT:
+		XF_LOG(NOTICE, MODULE, "session %08x aborted by the sender (code %u)", rs->id,
+		       msg->abort.code);
+		rs_close(rx, rs, false);
+		return false;
+	default:
+		break; /* HELLO again (our HELLO_ACK was lost: the engine resends it), PING */
+	}
+	xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, eliciting);
+	return false;
+}
+
+/* ---- the pipeline's frame source: what rs_input queued ---- */
+
+unsigned int xf_engine_source(void *arg, struct xf_frame *out, unsigned int max);
+
+unsigned int
+xf_engine_source(void *arg, struct xf_frame *out, unsigned int max)
+{
+	struct eng_rx *rx = arg;
+	unsigned int n = XF_MIN(max, rx->pend_n);
+
+	for (unsigned int i = 0; i < n; i++) {
+		out[i] = rx->pend[rx->pend_head];
+		rx->pend_head = (rx->pend_head + 1) % ENG_PEND_MAX;
+	}
+	rx->pend_n -= n;
+	return n;
+}
+
+/* ---- the NIC queue ---- */
+
+static void
+udp_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_net_rx_result *res)
+{
+	uint8_t *payload = rte_pktmbuf_mtod(m, uint8_t *) + res->payload_off;
+	enum xf_proto_reason why = XF_R_OK;
+	struct xf_msg msg;
+	int rc;
+
+	rx->frames++;
+	rc = xf_proto_decode(payload, res->payload_len, &msg, &why);
+	if (rc < 0) {
+		rx->bad_frames++;
+		rx->frame_drops[why < XF_R_MAX ? why : 0]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (msg.hdr.flags & XF_HDR_F_REPLY) {
+		struct eng_job *j = job_by_session(rx, msg.hdr.session, res->src_ip);
+
+		if (j != NULL) {
+			xf_push_on_frame(j->push, &msg, res->payload_len, rx->now);
+		} else {
+			rx->no_session++;
+		}
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!rs_input(rx, m, &msg, payload, res->payload_len, res->src_ip, res->src_port)) {
+		rte_pktmbuf_free(m);
+	}
+}
+
+static bool
+port_poll(struct eng_rx *rx)
+{
+	struct rte_mbuf *pkts[ENG_BURST];
+	uint16_t n;
+
+	if (rx->pend_n + ENG_BURST > ENG_PEND_MAX) {
+		return false; /* the pipeline is behind: leave frames in the NIC queue */
+	}
+	n = xf_port_rx_burst(&rx->e->port, (uint16_t)rx->idx, pkts, ENG_BURST);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct xf_net_rx_result res;
+		uint32_t flags = xf_net_rx_flags_from_mbuf(m->ol_flags);
+
+		if (m->nb_segs != 1) {
+			rte_pktmbuf_free(m); /* we never send chained frames, nor ask for them */
+			continue;
+		}
+		switch (xf_net_rx(&rx->net, rte_pktmbuf_mtod(m, uint8_t *), m->data_len,
+		                  (uint16_t)(m->buf_len - m->data_off), flags, rx->now, &res)) {
+		case XF_NET_REPLY:
+			m->data_len = m->pkt_len = res.reply_len;
+			m->ol_flags = 0;
+			tx_enqueue(rx, m);
+			break;
+		case XF_NET_PAYLOAD:
+			udp_input(rx, m, &res);
+			break;
+		default:
+			rte_pktmbuf_free(m);
+			break;
+		}
+	}
+	return n != 0;
+}
+
+int
+xf_engine_rx_loop(void *arg)
+{
+	struct eng_rx *rx = arg;
+	struct xf_engine *e = rx->e;
+	unsigned int idle = 0;
+
+	xf_core_set_self(rx->lcore);
+	while (!atomic_load_explicit(&e->stop, memory_order_acquire) || rx->njobs > 0 ||
+	       rx->nrs > 0) {
+		bool busy = false;
+
+		rx->now = xf_engine_now();
+		busy |= cmds_poll(rx);
+		busy |= port_poll(rx);
+		busy |= reads_poll(rx);
+		busy |= xf_pipeline_rx_poll(e->pl, rx->idx) != 0;
+		busy |= jobs_poll(rx);
+		for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
+			if (rx->rs[i].used) {
+				busy |= rs_poll(rx, &rx->rs[i]);
+			}
+		}
+		tx_flush(rx);
+		if (busy) {
+			idle = 0;
+		} else {
+			xf_port_tx_flush(&e->port, (uint16_t)rx->idx);
+			xf_engine_idle(e, &idle);
+		}
+		if (atomic_load_explicit(&e->stop, memory_order_acquire) && !rx->stopping) {
+			rx->stopping = true;
+			for (unsigned int k = 0; k < rx->njobs; k++) {
+				xf_push_abort(e->jobs[rx->jobs[k]].push, XF_ABORT_SHUTDOWN,
+				              rx->now);
+			}
+			for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
+				if (rx->rs[i].used) {
+					rs_close(rx, &rx->rs[i], false);
+				}
+			}
+		}
+	}
+	tx_flush(rx);
+	return 0;
+}
