@@ -428,6 +428,7 @@ refuse(struct xf_ctl_server *srv, int fd, const char *why)
 	json_t *resp = error_response(NULL, XF_CTL_E_FAILED, why);
 	char *text = json_dumps(resp, JSON_COMPACT);
 
+	srv->stats.refused++; /* counted before the client can see the answer */
 	/* Best effort: a refused client gets one line, then the door. */
 	if (text != NULL) {
 		dprintf(fd, "%s\n", text);
@@ -435,7 +436,6 @@ refuse(struct xf_ctl_server *srv, int fd, const char *why)
 	}
 	json_decref(resp);
 	close(fd);
-	srv->stats.refused++;
 }
 
 static void
