@@ -97,7 +97,9 @@ load(const char *rel, const char *const *sets, unsigned int nsets, struct xf_con
 {
 	char path[512];
 
-	snprintf(path, sizeof(path), "%s/%s", XF_SOURCE_ROOT, rel);
+	if (snprintf(path, sizeof(path), "%s/%s", XF_SOURCE_ROOT, rel) >= (int)sizeof(path)) {
+		return -ENAMETOOLONG;
+	}
 	return xf_config_load_errors(path, sets, nsets, cfg, errs);
 }
 

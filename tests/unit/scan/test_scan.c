@@ -42,7 +42,8 @@ static size_t n_wants;
 static void
 expect(const char *path, uint8_t kind)
 {
-	snprintf(wants[n_wants].path, sizeof(wants[n_wants].path), "%s", path);
+	CU_ASSERT_FATAL(snprintf(wants[n_wants].path, sizeof(wants[n_wants].path), "%s", path) <
+	                (int)sizeof(wants[n_wants].path));
 	wants[n_wants].kind = kind;
 	n_wants++;
 }
