@@ -601,8 +601,9 @@ enospc_on_write(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op o
 
 /*
  * One file with a wrong CRC in FILE_END, one whose writes fail with ENOSPC. Both had a
- * previous version at the final path: it stays. Everything else is committed, and no
- * temp file is left. Batched fsync, and small frames so the big files span many.
+ * previous version at the final path: it stays. A third meets a directory at its final
+ * path (conflict; the directory stays). Everything else is committed, and no temp file
+ * is left. Batched fsync, and small frames so the big files span many.
  */
 static void
 test_failures(void)
@@ -617,7 +618,7 @@ test_failures(void)
 		              .fault = enospc_on_write,
 		              .fault_arg = &fc };
 	struct run_result r;
-	const uint32_t bad_crc = 17, no_space = 42;
+	const uint32_t bad_crc = 17, no_space = 42, conflict = 99;
 	uint8_t skip[300] = { 0 };
 	struct list old = { 0 };
 	char tmp[300];
@@ -647,20 +648,29 @@ test_failures(void)
 		mkdir(tmp, 0755);
 	}
 	materialise(dst_dir, &old);
+	/* A non-empty directory where file 99 should go: its commit is a conflict. */
+	snprintf(tmp, sizeof(tmp), "%s/%s", dst_dir, l.f[conflict].path);
+	CU_ASSERT_FATAL(mkdir(tmp, 0755) == 0);
+	snprintf(tmp, sizeof(tmp), "%s/%s/keep", dst_dir, l.f[conflict].path);
+	CU_ASSERT_FATAL(mkdir(tmp, 0755) == 0);
 	run(dst_dir, &l, &o, &r);
 	for (uint32_t i = 0; i < l.n; i++) {
 		if (i == bad_crc) {
 			CU_ASSERT_EQUAL(r.status[i], XF_ST_CHECKSUM);
 		} else if (i == no_space) {
 			CU_ASSERT_EQUAL(r.status[i], XF_ST_NOSPACE);
+		} else if (i == conflict) {
+			CU_ASSERT_EQUAL(r.status[i], XF_ST_CONFLICT);
 		} else {
 			CU_ASSERT_EQUAL(r.status[i], XF_ST_OK);
 		}
 	}
 	CU_ASSERT(fc.hits > 0);
 	CU_ASSERT_EQUAL(r.ms.done_files, l.n);
-	skip[bad_crc] = skip[no_space] = 1;
+	skip[bad_crc] = skip[no_space] = skip[conflict] = 1;
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
+	snprintf(tmp, sizeof(tmp), "%s/%s/keep", dst_dir, l.f[conflict].path);
+	CU_ASSERT_EQUAL(access(tmp, F_OK), 0);
 	/* The old versions are intact at the final paths. */
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &old, NULL), 0);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
