@@ -230,6 +230,26 @@ xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t id, ui
 	return s;
 }
 
+int
+xf_pipeline_session_close(struct xf_pipeline *p, struct xf_session *s)
+{
+	struct xf_rxcore *rc = &p->rx[s->rx];
+
+	if (!xf_session_is_done(s)) {
+		return -EBUSY;
+	}
+	for (unsigned int i = 0; i < rc->nsess; i++) {
+		if (rc->sess[i] == s) {
+			rc->sess[i] = rc->sess[--rc->nsess];
+			break;
+		}
+	}
+	xf_session_fini(s);
+	p->nopen--;
+	atomic_fetch_sub(&p->ndone, 1);
+	return 0;
+}
+
 static void
 release(struct xf_pipeline *p, void *owner)
 {

@@ -107,7 +107,23 @@ struct xf_session *xf_pipeline_session_open(struct xf_pipeline *p, unsigned int 
                                             uint16_t max_payload, uint32_t flags,
                                             xf_pipeline_tx_fn tx, void *tx_arg);
 
-/** True once the session sent DONE (every file settled and reported). */
+/**
+ * Abort a session (the peer sent ABORT, or it timed out). On its RX core. Frames for
+ * it are ignored from now on; workers drop its files and remove their temp files;
+ * files already verified are discarded, not committed, unless their commit was
+ * already under way. The session counts as done once every worker has let go of it.
+ * Nothing is sent on the wire (ABORT frames are the session layer's).
+ */
+void xf_session_abort(struct xf_session *s);
+
+/**
+ * Close a done session and free its slot. On its RX core, or while the loops are
+ * stopped. @return 0, or -EBUSY if the session is not done yet.
+ */
+int xf_pipeline_session_close(struct xf_pipeline *p, struct xf_session *s);
+
+/** True once the session sent DONE (every file settled and reported), or its abort
+ *  finished. */
 bool xf_session_is_done(const struct xf_session *s);
 
 /** Files committed (index < this are settled). */

@@ -35,6 +35,7 @@ enum sess_phase {
 	PH_RUN = 0,
 	PH_DIRTIME, /* all settled; directory mtimes being fixed */
 	PH_MARK,    /* waiting for the commit worker's mark */
+	PH_ABORT,   /* aborted: workers clean up, verified temps are discarded */
 	PH_DONE,
 };
 
@@ -55,6 +56,8 @@ struct xf_session {
 	uint32_t changed; /* commits that wrote something */
 	uint32_t ndirs;
 	uint32_t dir_cursor;
+	uint32_t abort_sent; /* bit per worker: ABORT item enqueued */
+	uint32_t abort_acks; /* workers that reported XF_DONE_ABORT */
 	uint64_t tx_pn;
 	xf_pipeline_tx_fn tx;
 	void *tx_arg;
