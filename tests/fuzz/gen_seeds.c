@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Writes one valid frame of every type (and a few at their size limits) into the
+ * directory given as the only argument: the seed corpus of fuzz_proto.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xf_proto.h"
+
+static uint8_t buf[XF_PAYLOAD_MAX];
+static uint8_t fill[XF_PAYLOAD_MAX];
+static int written;
+
+static int
+save(const char *dir, const char *name, int len)
+{
+	char path[4096];
+	FILE *f;
+
+	if (len < 0) {
+		fprintf(stderr, "gen_seeds: %s: cannot encode (%d)\n", name, len);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (f == NULL || fwrite(buf, 1, (size_t)len, f) != (size_t)len || fclose(f) != 0) {
+		fprintf(stderr, "gen_seeds: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	written++;
+	return 0;
+}
+
+static struct xf_msg
+msg(uint8_t type)
+{
+	struct xf_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = type;
+	m.hdr.session = 0x1234567u;
+	m.hdr.pn = 42;
+	return m;
+}
+
+static int
+plain(const char *dir)
+{
+	struct xf_msg m;
+	int rc = 0;
+
+	m = msg(XF_MSG_HELLO);
+	m.hello = (struct xf_msg_hello){ .min_version = 1,
+		                         .max_version = 1,
+		                         .max_payload = XF_PAYLOAD_MTU1500,
+		                         .flags = XF_HELLO_F_CHECKSUM,
+		                         .nonce = 0x0123456789abcdefull,
+		                         .dest = "backups/host1",
+		                         .dest_len = 13 };
+	rc |= save(dir, "hello", xf_proto_encode(buf, sizeof(buf), &m));
+	m = msg(XF_MSG_HELLO_ACK);
+	m.hello = (struct xf_msg_hello){
+		.min_version = 1, .max_version = 1, .max_payload = XF_PAYLOAD_MAX, .window = 64
+	};
+	rc |= save(dir, "hello_ack", xf_proto_encode(buf, sizeof(buf), &m));
+	m = msg(XF_MSG_DATA);
+	m.data = (struct xf_msg_data){ .file = 3, .len = 64, .offset = 8192, .bytes = fill };
+	rc |= save(dir, "data", xf_proto_encode(buf, sizeof(buf), &m));
+	m.data.len = XF_PAYLOAD_MAX - XF_DATA_OVERHEAD;
+	rc |= save(dir, "data_max", xf_proto_encode(buf, sizeof(buf), &m));
+	m = msg(XF_MSG_COPY);
+	m.copy = (struct xf_msg_copy){ .file = 3, .len = 4096, .offset = 4096, .src_offset = 0 };
+	rc |= save(dir, "copy", xf_proto_encode(buf, sizeof(buf), &m));
+	m = msg(XF_MSG_FILE_END);
+	m.file_end = (struct xf_msg_file_end){ .file = 3, .size = 12288, .crc64 = 0xfeedull };
+	rc |= save(dir, "file_end", xf_proto_encode(buf, sizeof(buf), &m));
+	m = msg(XF_MSG_DONE);
+	m.done = (struct xf_msg_done){ .files = 7 };
+	rc |= save(dir, "done", xf_proto_encode(buf, sizeof(buf), &m));
+	m = msg(XF_MSG_ABORT);
+	m.abort = (struct xf_msg_abort){ .code = XF_ABORT_TIMEOUT,
+		                         .msg = "peer silent",
+		                         .msg_len = 11 };
+	rc |= save(dir, "abort", xf_proto_encode(buf, sizeof(buf), &m));
+	m = msg(XF_MSG_PING);
+	m.hdr.flags = XF_HDR_F_NOACK;
+	rc |= save(dir, "ping", xf_proto_encode(buf, sizeof(buf), &m));
+	return rc;
+}
+
+static int
+arrays(const char *dir)
+{
+	static const struct xf_flist_entry entries[] = {
+		{ .kind = XF_FILE_DIR, .mode = 0755, .path = "etc", .path_len = 3 },
+		{ .kind = XF_FILE_REG,
+		  .mode = 0644,
+		  .size = 12288,
+		  .path = "etc/hosts",
+		  .path_len = 9 },
+		{ .kind = XF_FILE_SYMLINK,
+		  .mode = 0777,
+		  .size = 5,
+		  .path = "etc/link",
+		  .path_len = 8,
+		  .target = "hosts",
+		  .target_len = 5 },
+	};
+	struct xf_decision_rec dec[] = {
+		{ .file = 0, .decision = XF_DEC_UPTODATE },
+		{ .file = 1, .decision = XF_DEC_DELTA, .block_size = 4096, .block_count = 3 },
+		{ .file = 2, .decision = XF_DEC_REFUSED, .status = XF_ST_BAD_PATH },
+		{ .file = 3, .decision = XF_DEC_WHOLE },
+	};
+	struct xf_ack_range ranges[] = { { 40, 42 }, { 20, 30 }, { 0, 10 } };
+	struct xf_commit_fail fails[] = { { 1, XF_ST_IO }, { 4, XF_ST_CHECKSUM } };
+	struct xf_proto_builder b;
+	struct xf_msg m;
+	int rc = 0;
+
+	m = msg(XF_MSG_FLIST);
+	m.flist.flags = XF_FLIST_F_LAST;
+	xf_proto_build_begin(&b, buf, sizeof(buf), &m);
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+		xf_proto_build_flist(&b, &entries[i]);
+	}
+	rc |= save(dir, "flist", xf_proto_build_finish(&b));
+	m = msg(XF_MSG_DECISION);
+	xf_proto_build_begin(&b, buf, sizeof(buf), &m);
+	for (size_t i = 0; i < sizeof(dec) / sizeof(dec[0]); i++) {
+		xf_proto_build_decision(&b, &dec[i]);
+	}
+	rc |= save(dir, "decision", xf_proto_build_finish(&b));
+	m = msg(XF_MSG_SIG);
+	m.sig.file = 1;
+	m.sig.block_size = 4096;
+	xf_proto_build_begin(&b, buf, sizeof(buf), &m);
+	for (uint32_t i = 0; i < 3; i++) {
+		struct xf_sig_rec s = { .weak = i * 0x01010101u,
+			                .strong = i * 0x0101010101010101ull };
+
+		xf_proto_build_sig(&b, &s);
+	}
+	rc |= save(dir, "sig", xf_proto_build_finish(&b));
+	m = msg(XF_MSG_ACK);
+	m.ack.largest = 42;
+	m.ack.ack_delay_us = 900;
+	xf_proto_build_begin(&b, buf, sizeof(buf), &m);
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		xf_proto_build_ack(&b, &ranges[i]);
+	}
+	rc |= save(dir, "ack", xf_proto_build_finish(&b));
+	m = msg(XF_MSG_COMMIT);
+	m.commit.committed = 5;
+	m.commit.credit = 69;
+	xf_proto_build_begin(&b, buf, sizeof(buf), &m);
+	for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
+		xf_proto_build_commit(&b, &fails[i]);
+	}
+	rc |= save(dir, "commit", xf_proto_build_finish(&b));
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen_seeds DIR\n");
+		return 2;
+	}
+	memset(fill, 'x', sizeof(fill));
+	if (plain(argv[1]) != 0 || arrays(argv[1]) != 0) {
+		return 1;
+	}
+	/* One of every type, plus the largest DATA. */
+	return written == XF_MSG_TYPE_MAX + 1 ? 0 : 1;
+}
