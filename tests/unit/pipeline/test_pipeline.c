@@ -796,6 +796,79 @@ test_abort(void)
 	list_free(&l);
 }
 
+/*
+ * Two RX cores, one session each, sharing two workers and the commit worker: both
+ * trees complete, each in its own order, through rings from both RX cores.
+ */
+static void
+test_two_rx_cores(void)
+{
+	struct list l[2] = { { 0 }, { 0 } };
+	struct xf_memsend *ms[2];
+	struct xf_pipeline_conf pc = { .n_rx = 2,
+		                       .n_workers = 2,
+		                       .rx_core = { 1, 6 },
+		                       .worker_core = { 2, 3 },
+		                       .window = 48,
+		                       .max_sessions = 4,
+		                       .fsync = XF_FSYNC_BATCH,
+		                       .fsync_batch = 5,
+		                       .source = { xf_memsend_source, xf_memsend_source },
+		                       .release = xf_memsend_release,
+		                       .stop_when_done = true };
+	struct xf_pipeline *p;
+	int root;
+
+	mkpaths("two-rx");
+	for (int k = 0; k < 2; k++) {
+		struct xf_memsend_conf mc = { .session = 0x7000u + (uint32_t)k,
+			                      .max_payload = XF_PAYLOAD_MTU1500,
+			                      .window = 48,
+			                      .seed = 11u + (uint64_t)k,
+			                      .shuffle = true,
+			                      .dup_permille = 20 };
+
+		for (uint32_t i = 0; i < 600; i++) {
+			struct xf_memsend_file *f;
+			char path[64];
+
+			snprintf(path, sizeof(path), "s%d/d%u/f%u", k, i % 9, i);
+			f = add(&l[k], path, XF_FILE_REG);
+			f->size = rnd() % 6000;
+			f->data = random_bytes(f->size);
+		}
+		mc.files = l[k].f;
+		mc.nfiles = l[k].n;
+		ms[k] = xf_memsend_create(&mc);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ms[k]);
+		pc.source_arg[k] = ms[k];
+	}
+	root = open(dst_dir, O_RDONLY | O_DIRECTORY);
+	pc.root_fd = root;
+	p = xf_pipeline_create(&pc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	for (int k = 0; k < 2; k++) {
+		CU_ASSERT_PTR_NOT_NULL_FATAL(
+		        xf_pipeline_session_open(p, (unsigned int)k, 0x7000u + (uint32_t)k,
+		                                 XF_PAYLOAD_MTU1500, 0, xf_memsend_tx, ms[k]));
+	}
+	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
+	for (int k = 0; k < 2; k++) {
+		CU_ASSERT_TRUE(xf_memsend_done(ms[k]));
+		CU_ASSERT_EQUAL(xf_memsend_stats(ms[k])->done_files, l[k].n);
+		for (uint32_t i = 0; i < l[k].n; i++) {
+			CU_ASSERT_EQUAL(xf_memsend_status(ms[k], i), 0);
+		}
+		CU_ASSERT_EQUAL(verify_tree(dst_dir, &l[k], NULL), 0);
+		CU_ASSERT_EQUAL(xf_pipeline_rx_stats(p, (unsigned int)k)->frames,
+		                xf_memsend_stats(ms[k])->frames);
+		xf_memsend_destroy(ms[k]);
+		list_free(&l[k]);
+	}
+	xf_pipeline_destroy(p);
+	close(root);
+}
+
 int
 main(void)
 {
@@ -820,6 +893,7 @@ main(void)
 	if (s == NULL || CU_add_test(s, "hostile paths", test_hostile_paths) == NULL ||
 	    CU_add_test(s, "failures", test_failures) == NULL ||
 	    CU_add_test(s, "abort", test_abort) == NULL ||
+	    CU_add_test(s, "two RX cores", test_two_rx_cores) == NULL ||
 	    CU_add_test(s, "tree end to end", test_tree_end_to_end) == NULL) {
 		CU_cleanup_registry();
 		return 1;
