@@ -501,8 +501,13 @@ rs_send_ack(struct eng_rx *rx, struct eng_rsess *rs)
 	frame_out(rx, mb, (uint16_t)len, rs->peer_ip, rs->peer_port);
 }
 
+/*
+ * End a session we serve. Our frames are given back; a session that did not finish is
+ * aborted in the pipeline (workers drop its files and temps) and keeps its slot until
+ * the pipeline says every worker has let go of it (rs_poll frees it then).
+ */
 static void
-rs_close(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
+rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
 {
 	while (rs->txq_n > 0) {
 		rte_pktmbuf_free(rs->txq[rs->txq_head]);
@@ -510,14 +515,27 @@ rs_close(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
 		rs->txq_n--;
 	}
 	xf_reliab_drain(rs->rel, rs_on_acked, rs); /* our frames still in flight */
-	xf_pipeline_session_close(rx->e->pl, rs->ps);
+	if (!xf_session_is_done(rs->ps)) {
+		xf_session_abort(rs->ps);
+	}
+	rs->closing = true;
+	rx->timed_out += timed_out;
+	XF_LOG(INFO, MODULE, "session %08x ended%s", rs->id, timed_out ? " (timeout)" : "");
+}
+
+/* Free the slot once the pipeline has let go of the session. */
+static bool
+rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
+{
+	if (!xf_session_is_done(rs->ps) || xf_pipeline_session_close(rx->e->pl, rs->ps) < 0) {
+		return false;
+	}
 	xf_reliab_destroy(rs->rel);
 	rx->retransmits += rs->retransmits;
 	rx->nrs--;
 	rx->closed++;
-	rx->timed_out += timed_out;
-	XF_LOG(INFO, MODULE, "session %08x closed%s", rs->id, timed_out ? " (timeout)" : "");
 	memset(rs, 0, sizeof(*rs));
+	return true;
 }
 
 static bool
@@ -525,8 +543,11 @@ rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 {
 	bool busy = false;
 
+	if (rs->closing) {
+		return rs_reap(rx, rs);
+	}
 	if (xf_reliab_idle_expired(rs->rel, rx->now)) {
-		rs_close(rx, rs, true);
+		rs_end(rx, rs, true);
 		return true;
 	}
 	busy |= xf_reliab_on_timeout(rs->rel, rx->now) > 0;
@@ -535,9 +556,10 @@ rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 		rs_send_ack(rx, rs);
 		busy = true;
 	}
+	/* Finished: DONE sent and every frame of ours acknowledged. */
 	if (xf_session_is_done(rs->ps) && rs->txq_n == 0 &&
 	    xf_reliab_bytes_in_flight(rs->rel) == 0) {
-		rs_close(rx, rs, false);
+		rs_end(rx, rs, false);
 		return true;
 	}
 	return busy;
@@ -547,7 +569,8 @@ static struct eng_rsess *
 rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip)
 {
 	for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
-		if (rx->rs[i].used && rx->rs[i].id == id && rx->rs[i].peer_ip == ip) {
+		if (rx->rs[i].used && !rx->rs[i].closing && rx->rs[i].id == id &&
+		    rx->rs[i].peer_ip == ip) {
 			return &rx->rs[i];
 		}
 	}
@@ -714,7 +737,7 @@ rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg, const 
 	case XF_MSG_ABORT:
 		XF_LOG(NOTICE, MODULE, "session %08x aborted by the sender (code %u)", rs->id,
 		       msg->abort.code);
-		rs_close(rx, rs, false);
+		rs_end(rx, rs, false);
 		return false;
 	default:
 		break; /* HELLO again (our HELLO_ACK was lost: the engine resends it), PING */
@@ -849,8 +872,8 @@ xf_engine_rx_loop(void *arg)
 				              rx->now);
 			}
 			for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
-				if (rx->rs[i].used) {
-					rs_close(rx, &rx->rs[i], false);
+				if (rx->rs[i].used && !rx->rs[i].closing) {
+					rs_end(rx, &rx->rs[i], false);
 				}
 			}
 		}
