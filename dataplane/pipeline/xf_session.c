@@ -322,6 +322,7 @@ on_file_end(struct xf_session *s, const struct xf_msg *m)
 	it.fd = -1;
 	it.off = f->size;
 	it.val = f->crc64;
+	it.status = (uint8_t)f->status;
 	if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, f->file)), &it, 1) != 1) {
 		return -EAGAIN;
 	}

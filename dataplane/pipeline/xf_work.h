@@ -30,7 +30,7 @@ enum xf_work_type {
 struct xf_work {
 	uint8_t type;     /**< enum xf_work_type */
 	uint8_t kind;     /**< enum xf_file_kind */
-	uint8_t status;   /**< COMMIT: file status so far (nonzero: failed) */
+	uint8_t status;   /**< COMMIT: status so far; FILE_END: the sender's (it gave up) */
 	uint8_t flags;    /**< XF_WORK_F_* */
 	uint16_t sid;     /**< session slot in the pipeline */
 	uint16_t rx;      /**< RX core index to reply to */

@@ -634,6 +634,9 @@ do_file_end(struct xf_worker *w, const struct xf_work *it)
 	f->fe_pending = 1;
 	f->fe_size = it->off;
 	f->fe_crc = it->val;
+	if (it->status != XF_ST_OK && f->status == XF_ST_OK) {
+		f->status = it->status; /* the sender gave the file up: fail it in finish() */
+	}
 	if (f->inflight == 0) {
 		finish(w, fi);
 	}

@@ -25,7 +25,8 @@
 #error "XF_SOURCE_ROOT must be defined by the build"
 #endif
 
-#define FIXTURES "/tmp/xferd-config-test"
+/* Per build directory: several builds may run their tests at once on one machine. */
+#define FIXTURES XF_FIXTURES_DIR
 
 static char *
 read_all(const char *path)
