@@ -62,7 +62,7 @@ xfn_cleanup() {
 xfn_require() {
 	local c
 	[ "$(id -u)" -eq 0 ] || xfn_skip "needs root (network namespaces, veth, nftables)"
-	for c in ip nft timeout python3 diff rsync cmp ethtool "$@"; do
+	for c in ip nft timeout python3 diff rsync ethtool; do
 		command -v "$c" >/dev/null || xfn_skip "needs '$c' in PATH"
 	done
 	[ -x "$XFERD" ] || xfn_fail "$XFERD is not executable"
@@ -87,10 +87,10 @@ xfn_init() {
 	XFN_NAME=$1
 	XFERD=$2
 	XFERCTL=$3
-	[ -n "$XFERD" ] && [ -n "$XFERCTL" ] || {
+	if [ -z "$XFERD" ] || [ -z "$XFERCTL" ]; then
 		echo "usage: $0 XFERD XFERCTL" >&2
 		exit 2
-	}
+	fi
 	# Short: interface names are at most 15 bytes ("<tag>" + 4).
 	XFN_TAG="xf$(printf '%x' $(($$ % 65536)))${XFN_NAME:0:2}"
 	T=$(mktemp -d -t "xf-e2e-$XFN_NAME.XXXXXX")

@@ -41,7 +41,7 @@ echo "$XFN_NAME: nft on A's egress: $(xfn_nft_counters a "${XFN_TAG}a");" \
 	"on B's egress: $(xfn_nft_counters b "${XFN_TAG}b")"
 echo "$XFN_NAME: receiver B dataplane: $(xfn_q B stats "r['dataplane']")"
 
-[ "$state" = done ] || xfn_fail "job state is $state, expected done"
+[ "$state" = "done" ] || xfn_fail "job state is $state, expected done"
 [ "$failed" -eq 0 ] || xfn_fail "$failed files failed"
 xfn_same "$T/src" "$T/B/tree"
 [ "$lost" -gt 0 ] || xfn_fail "the sender detected no loss (lost=$lost) on a lossy link"
