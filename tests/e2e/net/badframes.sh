@@ -78,6 +78,7 @@ d = a["ports"][0]["rx_missed"] - b["ports"][0]["rx_missed"]
 print("  %-22s +%d" % ("rx_missed", d))
 sys.exit(0 if ok else 1)
 PY
+
 xfn_stop A
 xfn_stop B
 echo "$XFN_NAME: PASS"

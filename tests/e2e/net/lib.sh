@@ -228,6 +228,10 @@ xfn_stop() {
 	timeout 10 "$XFERCTL" -s "$T/$1.sock" shutdown >/dev/null || kill "${!v}" 2>/dev/null
 	wait "${!v}" || rc=$?
 	[ "$rc" -eq 0 ] || xfn_fail "appliance $1 exited with status $rc"
+	# Under -Db_sanitize a report does not always change the exit status.
+	if grep -q -E 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer' "$T/$1.err"; then
+		xfn_fail "appliance $1: sanitizer report in its log"
+	fi
 }
 
 # xfn_ctl NAME ARGS...: xferctl against appliance NAME (bounded).
