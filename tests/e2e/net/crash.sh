@@ -42,7 +42,8 @@ for _ in $(seq 600); do
 done
 kill -0 "$push_pid" 2>/dev/null || xfn_fail "the first push ended before the crash"
 xfn_kill9 B
-echo "$XFN_NAME: killed B with $done_files of $total files at their final paths"
+echo "$XFN_NAME: killed B with $done_files of $total files at their final paths," \
+	"$(find "$T/B/.xferd/tmp" -mindepth 1 2>/dev/null | wc -l) entries in its temp directory"
 kill -0 "$watch_pid" 2>/dev/null || xfn_fail "watcher: $(cat "$T/watch.out")"
 
 rc=0
