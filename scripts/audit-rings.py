@@ -210,7 +210,8 @@ def parse_audit(path):
                 continue
             if kind is None or not line.startswith("|"):
                 continue
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            # Cells split on unescaped pipes (a reason may contain "\\|").
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
             if len(cells) < 4 or cells[0] in ("File", "") or set(cells[0]) <= set("-: "):
                 continue
             rows[(kind, cell(cells[0]), cell(cells[2]), cell(cells[3]))] = cells
