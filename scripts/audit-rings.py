@@ -226,6 +226,81 @@ def row_text(key, lines, old):
     return "| `%s` | %s | `%s` | `%s` | %s |" % (rel, line, func, call, " | ".join(tail))
 
 
+SELFTEST_DOC = """# audit
+## Ring creation sites
+
+| File | Line | Function | Call | Producer core | Consumer core | Why single-producer |
+|---|---|---|---|---|---|---|
+%s
+
+## Enqueue sites
+
+| File | Line | Function | Call | Owning core | Why single-producer |
+|---|---|---|---|---|---|
+%s
+"""
+
+
+def self_test():
+    """Check the checker on small trees: each case is (files, create rows, enqueue rows, ok)."""
+    import contextlib
+    import io
+    import tempfile
+
+    ring_c = ("/* rte_ring_mp_enqueue(r, x) in a comment is not a site */\n"
+              "struct xf_ring *\nxf_ring_create(const char *n)\n{\n"
+              "\tconst unsigned int flags = RING_F_SP_ENQ | RING_F_SC_DEQ;\n"
+              "\treturn rte_ring_init(r, n, 64, flags);\n}\n")
+    ring_row = "| `drivers/ring/xf_ring.c` | 6 | `xf_ring_create` | `rte_ring_init` | p | c | why |"
+    user_c = ("static int\nsend_one(struct xf_ring *r, const void *it)\n{\n"
+              "\tconst char *s = \"xf_ring_enqueue_burst(\";\n"
+              "\treturn xf_ring_enqueue_burst(r, it, 1);\n}\n")
+    user_row = "| `dataplane/x/a.c` | 5 | `send_one` | `xf_ring_enqueue_burst` | rx | why |"
+    cases = [
+        ("clean tree", {"drivers/ring/xf_ring.c": ring_c, "dataplane/x/a.c": user_c},
+         [ring_row], [user_row], True),
+        ("line numbers are not part of the key",
+         {"drivers/ring/xf_ring.c": "\n\n" + ring_c, "dataplane/x/a.c": user_c},
+         [ring_row], [user_row], True),
+        ("enqueue site missing from the table",
+         {"drivers/ring/xf_ring.c": ring_c, "dataplane/x/a.c": user_c}, [ring_row], [], False),
+        ("row for a site that is gone", {"drivers/ring/xf_ring.c": ring_c},
+         [ring_row], [user_row], False),
+        ("row without an owner",
+         {"drivers/ring/xf_ring.c": ring_c, "dataplane/x/a.c": user_c}, [ring_row],
+         [user_row.replace("| rx |", "| TODO |")], False),
+        ("rte_ring created without SP/SC flags",
+         {"drivers/ring/xf_ring.c": ring_c.replace("RING_F_SP_ENQ | ", "")},
+         [ring_row], [], False),
+        ("xf_ring_create bypassed in dataplane",
+         {"dataplane/x/b.c": "void\nf(void)\n{\n\trte_ring_create(\"r\", 64, 0, "
+                             "RING_F_SP_ENQ | RING_F_SC_DEQ);\n}\n"},
+         ["| `dataplane/x/b.c` | 4 | `f` | `rte_ring_create` | p | c | why |"], [], False),
+        ("multi-producer enqueue",
+         {"drivers/ring/x.c": "void\nf(void)\n{\n\trte_ring_mp_enqueue(r, o);\n}\n"},
+         [], ["| `drivers/ring/x.c` | 4 | `f` | `rte_ring_mp_enqueue` | p | why |"], False),
+        ("perf/ and tests/ are not scanned",
+         {"perf/ring/b.c": "void\nf(void)\n{\n\trte_ring_mp_enqueue(r, o);\n}\n"},
+         [], [], True),
+    ]
+    failed = 0
+    for name, files, crows, erows, want in cases:
+        with tempfile.TemporaryDirectory() as root:
+            for rel, text in files.items():
+                os.makedirs(os.path.join(root, os.path.dirname(rel)), exist_ok=True)
+                with open(os.path.join(root, rel), "w") as f:
+                    f.write(text)
+            doc = os.path.join(root, "audit.md")
+            with open(doc, "w") as f:
+                f.write(SELFTEST_DOC % ("\n".join(crows), "\n".join(erows)))
+            with contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()):
+                got = check(root, doc) == 0
+        print("%s: %s" % ("ok  " if got == want else "FAIL", name))
+        failed += got != want
+    return 1 if failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default=os.path.join(os.path.dirname(__file__), ".."),
@@ -233,14 +308,20 @@ def main():
     ap.add_argument("--audit", help="audit document (default: ROOT/%s)" % AUDIT_DOC)
     ap.add_argument("--update", action="store_true",
                     help="print both tables with current lines, to paste into the audit")
+    ap.add_argument("--self-test", action="store_true", help="check the checker itself")
     opts = ap.parse_args()
+    if opts.self_test:
+        return self_test()
     root = os.path.abspath(opts.root)
     audit = opts.audit or os.path.join(root, AUDIT_DOC)
+    return check(root, audit, opts.update)
 
+
+def check(root, audit, update=False):
     sites, errors = scan(root)
     rows = parse_audit(audit) if os.path.exists(audit) else {}
 
-    if opts.update:
+    if update:
         for kind, heading, header in (("create", CREATE_HEADING, CREATE_HEADER),
                                       ("enqueue", ENQUEUE_HEADING, ENQUEUE_HEADER)):
             print(heading + "\n\n" + header)
