@@ -422,6 +422,12 @@ single_vs_multi(const struct xf_perf_opts *o, FILE *csv, unsigned int items)
 	       gap < 15.0 ? "gap under 15% here: multi-producer would be affordable on this "
 	                    "machine"
 	                  : "keep SP rings");
+	if (cpus < 5) {
+		printf("  caution: 4 producers and a consumer on %u CPUs measure the scheduler as "
+		       "much as the ring (and on a busy machine more threads get a larger share); "
+		       "decide on a machine with 5 free cores\n",
+		       cpus);
+	}
 	if (any_stall) {
 		printf("  * some runs hit the %.0f s budget (multi-producer convoy, see "
 		       "perf/README.md)\n",
