@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Transfer benchmark: the standard datasets (perf/datasets.sh) pushed between the dev
+# pair of xferd processes (config/dev, net_memif), and the same data through an rsync
+# daemon on loopback in the same run, interleaved run by run so both see the same noise.
+#
+#   perf/transfer/run.sh [--quick] [-k K] [--csv FILE] [--sets "large small delta"]
+#                        [--build DIR] [--data DIR] [--workdir DIR] [--profile DIR] [--keep]
+#
+#   --quick        1 run, CI-sized datasets (datasets.sh --quick)
+#   -k K           runs per case, medians reported (default 3)
+#   --csv FILE     also write the summary table as CSV (columns: see perf/transfer/README.md)
+#   --sets LIST    which cases (default "large small delta"); delta is pushed on top of
+#                  large in the same destination, so it implies a large push first
+#   --build DIR    release build dir (default <repo>/build/release; set up if absent)
+#   --data DIR     where datasets live (made if missing; default inside the work dir)
+#   --workdir DIR  parent of the run's temp dir (default /dev/shm if it has room, else /tmp)
+#   --profile DIR  record both xferd processes with `perf record -g` during the first
+#                  xferd push of each case (perf-<case>-a.data, -b.data, stats JSON)
+#   --keep         keep the temp dir (logs, volumes)
+#
+# Times: xferd "job" = the job's elapsed_ms (daemon side, first frame to last commit);
+# xferd "wall" = xferctl push --wait start to exit (includes its 200 ms polling); rsync
+# = wall clock of the rsync client. MB = 10^6 bytes of file data. ratio = xferd MB/s
+# (job) / rsync MB/s; ratio_wall uses the xferd wall clock. Wire bytes: xferd
+# wire_bytes_sent + wire_bytes_received of the job; rsync total bytes sent + received.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+quick=0
+runs=3
+csv=
+sets="large small delta"
+build=$repo/build/release
+data=
+workdir=
+profile=
+keep=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1; shift ;;
+	-k) runs=$2; shift 2 ;;
+	--csv) csv=$2; shift 2 ;;
+	--sets) sets=$2; shift 2 ;;
+	--build) build=$2; shift 2 ;;
+	--data) data=$2; shift 2 ;;
+	--workdir) workdir=$2; shift 2 ;;
+	--profile) profile=$2; shift 2 ;;
+	--keep) keep=1; shift ;;
+	-h | --help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+[ "$quick" = 1 ] && runs=1
+case "$runs" in '' | *[!0-9]* | 0) echo "run.sh: -k needs a positive count" >&2; exit 2 ;; esac
+
+log() { echo "run.sh: $*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+skip() { log "SKIP: $*"; exit 77; }
+command -v rsync >/dev/null || skip "needs rsync"
+command -v python3 >/dev/null || skip "needs python3"
+command -v openssl >/dev/null || skip "needs openssl (datasets)"
+[ "$(id -u)" -eq 0 ] || skip "needs root (DPDK EAL runtime dirs, rsync daemon uid)"
+
+# ---- build (only the two programs: a release build of the tests is not needed here)
+if [ ! -f "$build/build.ninja" ]; then
+	log "setting up $build (release)"
+	meson setup "$build" --buildtype=release >/dev/null
+fi
+ninja -C "$build" -j2 control/xferd/xferd control/xferctl/xferctl >/dev/null
+XFERD=$build/control/xferd/xferd
+XFERCTL=$build/control/xferctl/xferctl
+buildtype=$(meson introspect --buildoptions "$build" 2>/dev/null |
+	python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"))' ||
+	echo unknown)
+
+# ---- work dir: tmpfs if it has room for sources + two destinations
+if [ "$quick" = 1 ]; then need_mb=600; else need_mb=5500; fi
+if [ -z "$workdir" ]; then
+	avail=$(df -Pm /dev/shm 2>/dev/null | awk 'NR==2 {print $4}')
+	if [ "${avail:-0}" -gt "$need_mb" ]; then workdir=/dev/shm; else workdir=/tmp; fi
+fi
+T=$(mktemp -d "$workdir/xf-perf-xfer.XXXXXX")
+voltype=$(df -PT "$T" | awk 'NR==2 {print $2}')
+[ -n "$data" ] || data=$T/data
+
+pids=()
+fds=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ "$keep" = 1 ]; then log "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- datasets
+qflag=
+[ "$quick" = 1 ] && qflag=--quick
+want=
+for s in $sets; do
+	case "$s" in
+	large | small) want="$want $s" ;;
+	delta) want="$want large delta" ;;
+	*) die "unknown case $s (large, small, delta)" ;;
+	esac
+done
+gen=
+for s in $want; do [ -d "$data/$s" ] || gen="$gen $s"; done
+if [ -n "$gen" ]; then
+	log "generating$gen into $data"
+	"$repo/perf/datasets.sh" $qflag "$data" $gen >&2
+fi
+ds_files() { find "$1" -type f | wc -l; }
+ds_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}'; }
+
+# ---- the xferd pair (A server, B client; B only after A listens: a memif client does
+# not retry a connection that failed)
+tag=xfpx$$
+mkdir -p "$T/a" "$T/b"
+start_xferd() { # SIDE ROLE
+	local s=$1 role=$2 fd line
+	mkfifo "$T/$s.ready"
+	"$XFERD" -c "$repo/config/dev/$s.yaml" \
+		--set "eal.file_prefix=$tag-$s" --set "control.socket=$T/$s.sock" \
+		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock" \
+		--set "volumes[0].path=$T/$s" >"$T/$s.ready" 2>"$T/$s.log" &
+	pids+=($!)
+	eval "${s}_pid=$!"
+	exec {fd}<"$T/$s.ready" # held open to the end: xferd never writes to a closed pipe
+	fds+=("$fd")
+	IFS= read -r -t 30 -u "$fd" line || die "xferd $s did not start; log: $(tail -5 "$T/$s.log")"
+	[ "$line" = "xferd: ready" ] || die "xferd $s said '$line'"
+}
+start_xferd a server
+start_xferd b client
+link_up() { "$XFERCTL" -s "$T/$1.sock" --json status | grep -q '"link_up": true'; }
+for _ in $(seq 100); do
+	link_up a && link_up b && break
+	sleep 0.1
+done
+link_up a && link_up b || die "memif link between the pair did not come up"
+
+# ---- the rsync daemon on loopback
+port=$((20000 + $$ % 20000))
+mkdir -p "$T/r"
+cat >"$T/rsyncd.conf" <<EOF
+use chroot = no
+pid file = $T/rsyncd.pid
+log file = $T/rsyncd.log
+[mod]
+	path = $T/r
+	read only = no
+	uid = root
+	gid = root
+EOF
+rsync --daemon --no-detach --address 127.0.0.1 --port "$port" --config "$T/rsyncd.conf" &
+pids+=($!)
+for _ in $(seq 100); do
+	rsync "rsync://127.0.0.1:$port/" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+rsync "rsync://127.0.0.1:$port/" >/dev/null 2>&1 || die "rsync daemon did not answer on port $port"
+
+now_ns() { date +%s%N; }
+
+# xferd_push SRC DEST -> sets X_JOB_MS X_WALL_MS X_WIRE X_RETX
+xferd_push() {
+	local src=$1 dest=$2 t0 t1 out rc=0 prof=${3:-}
+	local perf_a= perf_b=
+	if [ -n "$prof" ]; then
+		perf record -g -F 499 -p "$a_pid" -o "$profile/perf-$prof-a.data" >/dev/null 2>"$T/perf-a.err" &
+		perf_a=$!
+		perf record -g -F 499 -p "$b_pid" -o "$profile/perf-$prof-b.data" >/dev/null 2>"$T/perf-b.err" &
+		perf_b=$!
+		"$XFERCTL" -s "$T/a.sock" --json stats >"$profile/stats-$prof-a-before.json"
+		"$XFERCTL" -s "$T/b.sock" --json stats >"$profile/stats-$prof-b-before.json"
+		grep -s -E '^(cpu|ctxt)' /proc/stat >"$profile/procstat-$prof-before.txt" || true
+		for p in $a_pid $b_pid; do
+			for t in /proc/$p/task/*; do
+				echo "$p $(cat "$t/comm") $(awk '{print $14, $15}' "$t/stat") $(grep -E 'ctxt' "$t/status" | awk '{print $2}' | tr '\n' ' ')"
+			done
+		done >"$profile/threads-$prof-before.txt"
+		sleep 0.5 # perf attaches asynchronously; the push must start after it has
+	fi
+	t0=$(now_ns)
+	"$XFERCTL" -s "$T/a.sock" push "$src" "b:$dest" --wait >"$T/push.out" 2>&1 || rc=$?
+	t1=$(now_ns)
+	if [ -n "$prof" ]; then
+		"$XFERCTL" -s "$T/a.sock" --json stats >"$profile/stats-$prof-a-after.json"
+		"$XFERCTL" -s "$T/b.sock" --json stats >"$profile/stats-$prof-b-after.json"
+		grep -s -E '^(cpu|ctxt)' /proc/stat >"$profile/procstat-$prof-after.txt" || true
+		for p in $a_pid $b_pid; do
+			for t in /proc/$p/task/*; do
+				echo "$p $(cat "$t/comm") $(awk '{print $14, $15}' "$t/stat") $(grep -E 'ctxt' "$t/status" | awk '{print $2}' | tr '\n' ' ')"
+			done
+		done >"$profile/threads-$prof-after.txt"
+		echo "$(((t1 - t0) / 1000000))" >"$profile/wall-$prof-ms.txt"
+		kill -INT "$perf_a" "$perf_b" 2>/dev/null || true
+		wait "$perf_a" "$perf_b" 2>/dev/null || true
+		cp "$T/push.out" "$profile/push-$prof.txt"
+	fi
+	[ "$rc" = 0 ] || die "xferctl push $src exited $rc: $(cat "$T/push.out")"
+	"$XFERCTL" -s "$T/a.sock" --json jobs >"$T/jobs.json"
+	read -r X_JOB_MS X_WIRE X_RETX X_STATE < <(python3 -c '
+import json, sys
+j = max(json.load(open(sys.argv[1]))["jobs"], key=lambda j: j["id"])
+print(j["elapsed_ms"], j["wire_bytes_sent"] + j["wire_bytes_received"], j["retransmits"], j["state"])
+' "$T/jobs.json")
+	[ "$X_STATE" = done ] || die "job ended $X_STATE: $(cat "$T/push.out")"
+	X_WALL_MS=$(((t1 - t0) / 1000000))
+}
+
+# rsync_push SRC DEST -> sets R_MS R_WIRE
+rsync_push() {
+	local src=$1 dest=$2 t0 t1
+	t0=$(now_ns)
+	rsync -a --stats "$src/" "rsync://127.0.0.1:$port/mod/$dest/" >"$T/rsync.out" 2>&1 ||
+		die "rsync failed: $(tail -5 "$T/rsync.out")"
+	t1=$(now_ns)
+	R_MS=$(((t1 - t0) / 1000000))
+	R_WIRE=$(awk -F: '/^Total bytes (sent|received)/ {gsub(/[ ,]/, "", $2); s += $2} END {printf "%d", s}' "$T/rsync.out")
+}
+
+# Verify one destination against its source (contents and sizes; not timed).
+verify() { diff -rq "$1" "$2" >/dev/null || die "$3: destination differs from $1"; }
+
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%d\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+declare -A XJ XW XB XR RJ RB
+run_case_push() { # CASE SRC DEST_PREFIX I
+	local c=$1 src=$2 d=$3 i=$4 prof=
+	[ -n "$profile" ] && [ "$i" = 1 ] && prof=$c
+	xferd_push "$src" "$d" "$prof"
+	XJ[$c]+=" $X_JOB_MS"
+	XW[$c]+=" $X_WALL_MS"
+	XB[$c]+=" $X_WIRE"
+	XR[$c]+=" $X_RETX"
+	rsync_push "$src" "$d"
+	RJ[$c]+=" $R_MS"
+	RB[$c]+=" $R_WIRE"
+	if [ "$i" = 1 ]; then
+		verify "$src" "$T/b/$d" "xferd $c"
+		verify "$src" "$T/r/$d" "rsync $c"
+	fi
+	log "$c run $i: xferd job ${X_JOB_MS} ms wall ${X_WALL_MS} ms wire $X_WIRE retx $X_RETX; rsync ${R_MS} ms wire $R_WIRE"
+}
+
+[ -n "$profile" ] && mkdir -p "$profile"
+do_large=0 do_small=0 do_delta=0
+for s in $sets; do eval "do_$s=1"; done
+for i in $(seq "$runs"); do
+	if [ "$do_large" = 1 ] || [ "$do_delta" = 1 ]; then
+		run_case_push large "$data/large" "large$i" "$i"
+		[ "$do_delta" = 1 ] && run_case_push delta "$data/delta" "large$i" "$i"
+		rm -rf "${T:?}/b/large$i" "${T:?}/r/large$i"
+	fi
+	if [ "$do_small" = 1 ]; then
+		run_case_push small "$data/small" "small$i" "$i"
+		rm -rf "${T:?}/b/small$i" "${T:?}/r/small$i"
+	fi
+done
+
+# ---- report
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+cores=$(nproc)
+echo "xferd transfer benchmark: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "cpu: $cpu, $cores cores; build: $buildtype ($build); runs: $runs (medians)$([ "$quick" = 1 ] && echo ', quick datasets')"
+echo "volumes and datasets: $T ($voltype); xferd: config/dev pair over net_memif; rsync: daemon on 127.0.0.1:$port"
+[ -n "$csv" ] && echo "case,label,runs,files,bytes,xferd_job_s,xferd_wall_s,xferd_MBps,rsync_s,rsync_MBps,ratio,ratio_wall,xferd_wire_bytes,rsync_wire_bytes,wire_ratio,xferd_retransmits,buildtype,cpu,cores,volumes" >"$csv"
+printf '%-34s %6s %9s | %7s %7s %8s | %7s %8s | %6s %6s | %13s %13s %7s\n' \
+	case files MB "x job s" "x wall" "x MB/s" "r s" "r MB/s" ratio r_wall "xferd wire" "rsync wire" retx
+for c in large delta small; do
+	[ -n "${XJ[$c]:-}" ] || continue
+	label=$c
+	[ "$c" = delta ] && label="delta (whole-file until issue 4)"
+	files=$(ds_files "$data/$c")
+	bytes=$(ds_bytes "$data/$c")
+	xj=$(median ${XJ[$c]})
+	xw=$(median ${XW[$c]})
+	xb=$(median ${XB[$c]})
+	xr=$(median ${XR[$c]})
+	rj=$(median ${RJ[$c]})
+	rb=$(median ${RB[$c]})
+	line=$(python3 -c '
+import sys
+label, files, b, xj, xw, xb, xr, rj, rb = sys.argv[1:10]
+b, xj, xw, xb, xr, rj, rb = (int(v) for v in (b, xj, xw, xb, xr, rj, rb))
+mbps = lambda ms: b / 1e6 / (max(ms, 1) / 1000.0)
+xs, xws, rs = mbps(xj), mbps(xw), mbps(rj)
+cells = [label.replace(" ", "_"), files, "%.1f" % (b / 1e6), "%.3f" % (xj / 1000), "%.3f" % (xw / 1000),
+         "%.1f" % xs, "%.3f" % (rj / 1000), "%.1f" % rs, "%.2f" % (xs / rs), "%.2f" % (xws / rs),
+         str(xb), str(rb), "%.2f" % (xb / max(rb, 1)), str(xr)]
+print(" ".join(cells))
+' "$label" "$files" "$bytes" "$xj" "$xw" "$xb" "$xr" "$rj" "$rb")
+	set -- $line
+	printf '%-34s %6s %9s | %7s %7s %8s | %7s %8s | %6s %6s | %13s %13s %7s\n' \
+		"$label" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" "${12}" "${14}"
+	if [ -n "$csv" ]; then
+		echo "$c,\"$label\",$runs,$2,$bytes,$4,$5,$6,$7,$8,$9,${10},${11},${12},${13},${14},$buildtype,\"$cpu\",$cores,$voltype" >>"$csv"
+	fi
+done
+echo "ratio = xferd MB/s (job elapsed) / rsync MB/s; r_wall uses xferd's wall clock; wire = bytes both ways"
