@@ -6,7 +6,8 @@
 # daemon on loopback in the same run, interleaved run by run so both see the same noise.
 #
 #   perf/transfer/run.sh [--quick] [-k K] [--csv FILE] [--sets "large small delta"]
-#                        [--build DIR] [--data DIR] [--workdir DIR] [--profile DIR] [--keep]
+#                        [--build DIR] [--data DIR] [--workdir DIR] [--profile DIR [--polls]]
+#                        [--keep]
 #
 #   --quick        1 run, CI-sized datasets (datasets.sh --quick)
 #   -k K           runs per case, medians reported (default 3)
@@ -18,6 +19,9 @@
 #   --workdir DIR  parent of the run's temp dir (default /dev/shm if it has room, else /tmp)
 #   --profile DIR  record both xferd processes with `perf record -g` during the first
 #                  xferd push of each case (perf-<case>-a.data, -b.data, stats JSON)
+#                  (+ stat-<case>-a.csv: per-thread task-clock, context switches, sleeps)
+#   --polls        with --profile: instead of sampling, count port_poll calls and
+#                  non-empty polls with uprobes (pstat-<case>-a.csv; slows the run)
 #   --keep         keep the temp dir (logs, volumes)
 #
 # Times: xferd "job" = the job's elapsed_ms (daemon side, first frame to last commit);
@@ -38,6 +42,7 @@ build=$repo/build/release
 data=
 workdir=
 profile=
+polls=0
 keep=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -49,8 +54,9 @@ while [ $# -gt 0 ]; do
 	--data) data=$2; shift 2 ;;
 	--workdir) workdir=$2; shift 2 ;;
 	--profile) profile=$2; shift 2 ;;
+	--polls) polls=1; shift ;;
 	--keep) keep=1; shift ;;
-	-h | --help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -92,6 +98,7 @@ fds=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ "${probes_added:-0}" = 1 ]; then perf probe -q -d 'probe_xferd:*' 2>/dev/null || true; fi
 	if [ "$keep" = 1 ]; then log "kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
@@ -109,7 +116,9 @@ for s in $sets; do
 	esac
 done
 gen=
-for s in $want; do [ -d "$data/$s" ] || gen="$gen $s"; done
+for s in large small delta; do
+	case " $want " in *" $s "*) [ -d "$data/$s" ] || gen="$gen $s" ;; esac
+done
 if [ -n "$gen" ]; then
 	log "generating$gen into $data"
 	"$repo/perf/datasets.sh" $qflag "$data" $gen >&2
@@ -172,10 +181,26 @@ xferd_push() {
 	local src=$1 dest=$2 t0 t1 out rc=0 prof=${3:-}
 	local perf_a= perf_b=
 	if [ -n "$prof" ]; then
-		perf record -g -F 499 -p "$a_pid" -o "$profile/perf-$prof-a.data" >/dev/null 2>"$T/perf-a.err" &
-		perf_a=$!
-		perf record -g -F 499 -p "$b_pid" -o "$profile/perf-$prof-b.data" >/dev/null 2>"$T/perf-b.err" &
-		perf_b=$!
+		if [ "$polls" = 1 ]; then
+			# counting pass: uprobes on port_poll cost ~1 us a call, so no samples here
+			perf stat --per-thread -x, -e "$stat_events,probe_xferd:port_poll" \
+				-e probe_xferd:port_poll__return --filter 'arg1 != 0' -p "$a_pid" \
+				-o "$profile/pstat-$prof-a.csv" >/dev/null 2>&1 &
+			perf_a=$!
+			perf stat --per-thread -x, -e "$stat_events,probe_xferd:port_poll" \
+				-e probe_xferd:port_poll__return --filter 'arg1 != 0' -p "$b_pid" \
+				-o "$profile/pstat-$prof-b.csv" >/dev/null 2>&1 &
+			perf_b=$!
+		else
+			perf record -g -F 499 -p "$a_pid" -o "$profile/perf-$prof-a.data" >/dev/null 2>"$T/perf-a.err" &
+			perf_a=$!
+			perf record -g -F 499 -p "$b_pid" -o "$profile/perf-$prof-b.data" >/dev/null 2>"$T/perf-b.err" &
+			perf_b=$!
+			perf stat --per-thread -x, -e "$stat_events" -p "$a_pid" -o "$profile/stat-$prof-a.csv" >/dev/null 2>&1 &
+			perf_a="$perf_a $!"
+			perf stat --per-thread -x, -e "$stat_events" -p "$b_pid" -o "$profile/stat-$prof-b.csv" >/dev/null 2>&1 &
+			perf_b="$perf_b $!"
+		fi
 		"$XFERCTL" -s "$T/a.sock" --json stats >"$profile/stats-$prof-a-before.json"
 		"$XFERCTL" -s "$T/b.sock" --json stats >"$profile/stats-$prof-b-before.json"
 		grep -s -E '^(cpu|ctxt)' /proc/stat >"$profile/procstat-$prof-before.txt" || true
@@ -199,8 +224,8 @@ xferd_push() {
 			done
 		done >"$profile/threads-$prof-after.txt"
 		echo "$(((t1 - t0) / 1000000))" >"$profile/wall-$prof-ms.txt"
-		kill -INT "$perf_a" "$perf_b" 2>/dev/null || true
-		wait "$perf_a" "$perf_b" 2>/dev/null || true
+		kill -INT $perf_a $perf_b 2>/dev/null || true
+		wait $perf_a $perf_b 2>/dev/null || true
 		cp "$T/push.out" "$profile/push-$prof.txt"
 	fi
 	[ "$rc" = 0 ] || die "xferctl push $src exited $rc: $(cat "$T/push.out")"
@@ -249,7 +274,17 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 	log "$c run $i: xferd job ${X_JOB_MS} ms wall ${X_WALL_MS} ms wire $X_WIRE retx $X_RETX; rsync ${R_MS} ms wire $R_WIRE"
 }
 
-[ -n "$profile" ] && mkdir -p "$profile"
+stat_events=task-clock,context-switches,syscalls:sys_enter_clock_nanosleep,syscalls:sys_enter_nanosleep
+if [ -n "$profile" ]; then
+	mkdir -p "$profile"
+	command -v perf >/dev/null || die "--profile needs perf (Debian: linux-perf)"
+	if [ "$polls" = 1 ]; then
+		perf probe -q -d 'probe_xferd:*' 2>/dev/null || true
+		perf probe -q -x "$XFERD" -a port_poll && perf probe -q -x "$XFERD" -a 'port_poll%return $retval:u8' ||
+			die "cannot place uprobes on port_poll in $XFERD"
+		probes_added=1
+	fi
+fi
 do_large=0 do_small=0 do_delta=0
 for s in $sets; do eval "do_$s=1"; done
 for i in $(seq "$runs"); do

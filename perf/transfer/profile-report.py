@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Summarise a `run.sh --profile DIR` (and `--polls`) directory.
+
+    perf/transfer/profile-report.py DIR [--top N]
+
+Per case (large, small, ...) and per xferd process (a = sender, b = receiver):
+wall time, frames/s (dataplane `frames` and port packets from `xferctl --json stats`
+before and after the push), retransmits and drops; per thread CPU use (task-clock /
+wall), context switches and sleeps (clock_nanosleep calls) per second; with --polls,
+port_poll calls, non-empty polls and frames per non-empty poll; and the top symbols of
+`perf report` (self time) for each process and each thread.
+"""
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def delta_stats(before, after):
+    """Counters that changed during the push: dataplane, ports (summed), drops."""
+    out = {}
+    if not before or not after:
+        return out
+    for k, v in after.get("dataplane", {}).items():
+        out["dp." + k] = v - before.get("dataplane", {}).get(k, 0)
+    for pa, pb in zip(after.get("ports", []), before.get("ports", [])):
+        for k, v in pa.items():
+            if isinstance(v, int):
+                out["port." + k] = out.get("port." + k, 0) + v - pb.get(k, 0)
+    for k, v in after.get("drops", {}).items():
+        d = v - before.get("drops", {}).get(k, 0)
+        if d:
+            out["drop." + k] = d
+    return out
+
+
+def perf_stat(path):
+    """perf stat --per-thread -x, output -> {thread: {event: value}}."""
+    threads = {}
+    if not os.path.exists(path):
+        return threads
+    with open(path) as f:
+        for line in f:
+            if not line.strip() or line.startswith("#"):
+                continue
+            cells = line.rstrip("\n").split(",")
+            if len(cells) < 4:
+                continue
+            thread, value, event = cells[0], cells[1], cells[3]
+            try:
+                v = float(value)
+            except ValueError:
+                continue  # <not counted>
+            ev = re.sub(r"^(syscalls|probe_xferd):", "", event)
+            threads.setdefault(thread, {})[ev] = threads.get(thread, {}).get(ev, 0) + v
+    return threads
+
+
+def perf_top(data, top, comm=None):
+    cmd = ["perf", "report", "-i", data, "--no-children", "--stdio", "-g", "none",
+           "--sort", "dso,symbol", "--percent-limit", "0.5"]
+    if comm:
+        cmd += ["--comms", comm]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    rows = []
+    for line in out.splitlines():
+        m = re.match(r"\s+([\d.]+)%\s+(\S+)\s+\[[.kH]\]\s+(.*)", line)
+        if m:
+            rows.append((float(m.group(1)), m.group(2), m.group(3).strip()))
+    return rows[:top]
+
+
+def perf_comms(data):
+    cmd = ["perf", "report", "-i", data, "--no-children", "--stdio", "-g", "none",
+           "--sort", "comm"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    rows = []
+    for line in out.splitlines():
+        m = re.match(r"\s+([\d.]+)%\s+(.+?)\s*$", line)
+        if m:
+            rows.append((float(m.group(1)), m.group(2)))
+    return rows
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit("usage: profile-report.py DIR [--top N]")
+    d = sys.argv[1]
+    top = int(sys.argv[sys.argv.index("--top") + 1]) if "--top" in sys.argv else 15
+    cases = sorted({re.sub(r"^wall-(.*)-ms\.txt$", r"\1", os.path.basename(p))
+                    for p in glob.glob(os.path.join(d, "wall-*-ms.txt"))})
+    for c in cases:
+        wall_ms = int(open(os.path.join(d, "wall-%s-ms.txt" % c)).read())
+        wall = wall_ms / 1000.0
+        print("=" * 78)
+        print("case %s: push wall %.3f s" % (c, wall))
+        push = os.path.join(d, "push-%s.txt" % c)
+        if os.path.exists(push):
+            for line in open(push):
+                if re.match(r"(Bytes on the wire|Retransmitted|Duration|Number of files transferred)", line):
+                    print("  " + line.rstrip())
+        for side, role in (("a", "sender"), ("b", "receiver")):
+            s = delta_stats(load(os.path.join(d, "stats-%s-%s-before.json" % (c, side))),
+                            load(os.path.join(d, "stats-%s-%s-after.json" % (c, side))))
+            print("-- %s (%s)" % (side, role))
+            if s:
+                print("  frames %d (%.0f/s); port rx %d tx %d packets (%.0f / %.0f per s); "
+                      "rx_missed %d; retransmits %d"
+                      % (s.get("dp.frames", 0), s.get("dp.frames", 0) / wall,
+                         s.get("port.rx_packets", 0), s.get("port.tx_packets", 0),
+                         s.get("port.rx_packets", 0) / wall, s.get("port.tx_packets", 0) / wall,
+                         s.get("port.rx_missed", 0), s.get("dp.retransmits", 0)))
+                drops = {k: v for k, v in s.items() if k.startswith("drop.") or k == "port.tx_errors"}
+                if drops:
+                    print("  drops: " + ", ".join("%s %d" % kv for kv in sorted(drops.items())))
+            for kind in ("stat", "pstat"):
+                st = perf_stat(os.path.join(d, "%s-%s-%s.csv" % (kind, c, side)))
+                if not st:
+                    continue
+                print("  threads (%s): cpu%% = task-clock / wall" % ("counting pass, uprobes on" if kind == "pstat" else "sampling pass"))
+                for t, ev in sorted(st.items()):
+                    tc = ev.get("task-clock", 0) / 1000.0  # msec -> s
+                    sleeps = ev.get("sys_enter_clock_nanosleep", 0) + ev.get("sys_enter_nanosleep", 0)
+                    line = "    %-22s cpu %5.1f%%  ctx-sw %8.0f/s  sleeps %8.0f/s" % (
+                        t, 100.0 * tc / wall, ev.get("context-switches", 0) / wall, sleeps / wall)
+                    if "port_poll" in ev:
+                        polls, busy = ev["port_poll"], ev.get("port_poll__return", 0)
+                        rxp = s.get("port.rx_packets", 0)
+                        line += "  polls %.0f/s, non-empty %.1f%%, frames/non-empty poll %.1f" % (
+                            polls / wall, 100.0 * busy / max(polls, 1), rxp / max(busy, 1))
+                    print(line)
+            data = os.path.join(d, "perf-%s-%s.data" % (c, side))
+            if os.path.exists(data):
+                print("  samples by thread:")
+                comms = perf_comms(data)
+                for pct, comm in comms:
+                    print("    %5.1f%%  %s" % (pct, comm))
+                print("  top symbols (self):")
+                for pct, dso, sym in perf_top(data, top):
+                    print("    %5.1f%%  %-28s %s" % (pct, dso[:28], sym))
+                for _, comm in comms:
+                    print("  top symbols in thread %s:" % comm)
+                    for pct, dso, sym in perf_top(data, 8, comm):
+                        print("      %5.1f%%  %-26s %s" % (pct, dso[:26], sym))
+
+
+if __name__ == "__main__":
+    main()
