@@ -67,6 +67,19 @@ def perf_stat(path):
     return threads
 
 
+def threads(path):
+    """threads-*.txt -> {(side, tid): (comm, cpu_ns, wait_ns, slices, vol, invol)}."""
+    out = {}
+    if not os.path.exists(path):
+        return out
+    for line in open(path):
+        f = line.split()
+        if len(f) < 9:
+            continue
+        out[(f[0], f[2])] = (f[3], int(f[4]), int(f[5]), int(f[6]), int(f[7]), int(f[8]))
+    return out
+
+
 def perf_top(data, top, comm=None):
     cmd = ["perf", "report", "-i", data, "--no-children", "--stdio", "-g", "none",
            "--sort", "dso,symbol", "--percent-limit", "0.5"]
@@ -130,6 +143,24 @@ def main():
                 drops = {k: v for k, v in s.items() if k.startswith("drop.") or k == "port.tx_errors"}
                 if drops:
                     print("  drops: " + ", ".join("%s %d" % kv for kv in sorted(drops.items())))
+            t0 = threads(os.path.join(d, "threads-%s-before.txt" % c))
+            t1 = threads(os.path.join(d, "threads-%s-after.txt" % c))
+            rows = []
+            for (sd, tid), v in sorted(t1.items()):
+                if sd != side:
+                    continue
+                b = t0.get((sd, tid), (v[0], 0, 0, 0, 0, 0))
+                cpu, wait = (v[1] - b[1]) / 1e9, (v[2] - b[2]) / 1e9
+                vol, invol = v[4] - b[4], v[5] - b[5]
+                if cpu < 0.01 * wall and vol < 10:
+                    continue
+                rows.append("    %-16s %-6s on cpu %5.1f%%  runnable-waiting %5.1f%%  off cpu (sleep/block) %5.1f%%"
+                            "  vol-sw %6.0f/s invol-sw %5.0f/s"
+                            % (v[0], tid, 100 * cpu / wall, 100 * wait / wall,
+                               max(0.0, 100 * (wall - cpu - wait) / wall), vol / wall, invol / wall))
+            if rows:
+                print("  threads (schedstat over the push; io-wq workers that came and went are missed):")
+                print("\n".join(rows))
             for kind in ("stat", "pstat"):
                 st = perf_stat(os.path.join(d, "%s-%s-%s.csv" % (kind, c, side)))
                 if not st:

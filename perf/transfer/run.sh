@@ -32,7 +32,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+repo=${XF_REPO:-$(cd "$here/../.." && pwd)} # XF_REPO: when run from a copy
 
 quick=0
 runs=3
@@ -176,6 +176,19 @@ rsync "rsync://127.0.0.1:$port/" >/dev/null 2>&1 || die "rsync daemon did not an
 
 now_ns() { date +%s%N; }
 
+# One line per thread of both xferd processes: side pid tid comm, then schedstat (ns on
+# CPU, ns waiting on a run queue, timeslices), then voluntary and involuntary switches.
+threads_snapshot() {
+	local p t side
+	for side in a b; do
+		eval "p=\$${side}_pid"
+		for t in /proc/$p/task/*; do
+			echo "$side $p ${t##*/} $(tr ' ' '_' <"$t/comm") $(cat "$t/schedstat" 2>/dev/null || echo 0 0 0)" \
+				"$(awk '/^(non)?voluntary_ctxt_switches/ {printf "%s ", $2}' "$t/status")"
+		done
+	done
+}
+
 # xferd_push SRC DEST -> sets X_JOB_MS X_WALL_MS X_WIRE X_RETX
 xferd_push() {
 	local src=$1 dest=$2 t0 t1 out rc=0 prof=${3:-}
@@ -204,11 +217,7 @@ xferd_push() {
 		"$XFERCTL" -s "$T/a.sock" --json stats >"$profile/stats-$prof-a-before.json"
 		"$XFERCTL" -s "$T/b.sock" --json stats >"$profile/stats-$prof-b-before.json"
 		grep -s -E '^(cpu|ctxt)' /proc/stat >"$profile/procstat-$prof-before.txt" || true
-		for p in $a_pid $b_pid; do
-			for t in /proc/$p/task/*; do
-				echo "$p $(cat "$t/comm") $(awk '{print $14, $15}' "$t/stat") $(grep -E 'ctxt' "$t/status" | awk '{print $2}' | tr '\n' ' ')"
-			done
-		done >"$profile/threads-$prof-before.txt"
+		threads_snapshot >"$profile/threads-$prof-before.txt"
 		sleep 0.5 # perf attaches asynchronously; the push must start after it has
 	fi
 	t0=$(now_ns)
@@ -218,11 +227,7 @@ xferd_push() {
 		"$XFERCTL" -s "$T/a.sock" --json stats >"$profile/stats-$prof-a-after.json"
 		"$XFERCTL" -s "$T/b.sock" --json stats >"$profile/stats-$prof-b-after.json"
 		grep -s -E '^(cpu|ctxt)' /proc/stat >"$profile/procstat-$prof-after.txt" || true
-		for p in $a_pid $b_pid; do
-			for t in /proc/$p/task/*; do
-				echo "$p $(cat "$t/comm") $(awk '{print $14, $15}' "$t/stat") $(grep -E 'ctxt' "$t/status" | awk '{print $2}' | tr '\n' ' ')"
-			done
-		done >"$profile/threads-$prof-after.txt"
+		threads_snapshot >"$profile/threads-$prof-after.txt"
 		echo "$(((t1 - t0) / 1000000))" >"$profile/wall-$prof-ms.txt"
 		kill -INT $perf_a $perf_b 2>/dev/null || true
 		wait $perf_a $perf_b 2>/dev/null || true
