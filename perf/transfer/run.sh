@@ -22,6 +22,8 @@
 #                  (+ stat-<case>-a.csv: per-thread task-clock, context switches, sleeps)
 #   --polls        with --profile: instead of sampling, count port_poll calls and
 #                  non-empty polls with uprobes (pstat-<case>-a.csv; slows the run)
+#   --xferd-set K=V  extra --set for both xferd (repeatable), e.g. cores.idle=poll,
+#                  session.rate_mbit=4000: for experiments; printed in the header
 #   --keep         keep the temp dir (logs, volumes)
 #
 # Times: xferd "job" = the job's elapsed_ms (daemon side, first frame to last commit);
@@ -43,6 +45,7 @@ data=
 workdir=
 profile=
 polls=0
+xsets=()
 keep=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -55,8 +58,9 @@ while [ $# -gt 0 ]; do
 	--workdir) workdir=$2; shift 2 ;;
 	--profile) profile=$2; shift 2 ;;
 	--polls) polls=1; shift ;;
+	--xferd-set) xsets+=(--set "$2"); shift 2 ;;
 	--keep) keep=1; shift ;;
-	-h | --help) sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -136,7 +140,7 @@ start_xferd() { # SIDE ROLE
 	"$XFERD" -c "$repo/config/dev/$s.yaml" \
 		--set "eal.file_prefix=$tag-$s" --set "control.socket=$T/$s.sock" \
 		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock" \
-		--set "volumes[0].path=$T/$s" >"$T/$s.ready" 2>"$T/$s.log" &
+		--set "volumes[0].path=$T/$s" "${xsets[@]}" >"$T/$s.ready" 2>"$T/$s.log" &
 	pids+=($!)
 	eval "${s}_pid=$!"
 	exec {fd}<"$T/$s.ready" # held open to the end: xferd never writes to a closed pipe
@@ -168,6 +172,7 @@ log file = $T/rsyncd.log
 EOF
 rsync --daemon --no-detach --address 127.0.0.1 --port "$port" --config "$T/rsyncd.conf" &
 pids+=($!)
+rsyncd_pid=$!
 for _ in $(seq 100); do
 	rsync "rsync://127.0.0.1:$port/" >/dev/null 2>&1 && break
 	sleep 0.1
@@ -175,6 +180,11 @@ done
 rsync "rsync://127.0.0.1:$port/" >/dev/null 2>&1 || die "rsync daemon did not answer on port $port"
 
 now_ns() { date +%s%N; }
+# CPU time in clock ticks: a process's own (all its threads, live and exited), or the
+# children it has reaped (the rsync daemon's per-connection processes).
+hz=$(getconf CLK_TCK)
+cpu_self() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_children() { awk '{print $16 + $17}' "/proc/$1/stat"; }
 
 # One line per thread of both xferd processes: side pid tid comm, then schedstat (ns on
 # CPU, ns waiting on a run queue, timeslices), then voluntary and involuntary switches.
@@ -189,7 +199,14 @@ threads_snapshot() {
 	done
 }
 
-# xferd_push SRC DEST -> sets X_JOB_MS X_WALL_MS X_WIRE X_RETX
+# Bytes both ways through A's port (what really crossed the memif link), from its stats.
+port_bytes() {
+	"$XFERCTL" -s "$T/a.sock" --json stats |
+		python3 -c 'import json,sys; print(sum(p["tx_bytes"] + p["rx_bytes"] for p in json.load(sys.stdin)["ports"]))'
+}
+
+# xferd_push SRC DEST [PROFILE_CASE] -> sets X_JOB_MS X_WALL_MS X_CPU_MS X_WIRE (job's
+# wire_bytes_sent + received) X_PWIRE (port bytes) X_RETX
 xferd_push() {
 	local src=$1 dest=$2 t0 t1 out rc=0 prof=${3:-}
 	local perf_a= perf_b=
@@ -220,6 +237,8 @@ xferd_push() {
 		threads_snapshot >"$profile/threads-$prof-before.txt"
 		sleep 0.5 # perf attaches asynchronously; the push must start after it has
 	fi
+	local c0=$(($(cpu_self "$a_pid") + $(cpu_self "$b_pid"))) w0
+	w0=$(port_bytes)
 	t0=$(now_ns)
 	"$XFERCTL" -s "$T/a.sock" push "$src" "b:$dest" --wait >"$T/push.out" 2>&1 || rc=$?
 	t1=$(now_ns)
@@ -235,6 +254,7 @@ xferd_push() {
 	fi
 	[ "$rc" = 0 ] || die "xferctl push $src exited $rc: $(cat "$T/push.out")"
 	"$XFERCTL" -s "$T/a.sock" --json jobs >"$T/jobs.json"
+	[ -z "$prof" ] || cp "$T/jobs.json" "$profile/jobs-$prof.json"
 	read -r X_JOB_MS X_WIRE X_RETX X_STATE < <(python3 -c '
 import json, sys
 j = max(json.load(open(sys.argv[1]))["jobs"], key=lambda j: j["id"])
@@ -242,16 +262,27 @@ print(j["elapsed_ms"], j["wire_bytes_sent"] + j["wire_bytes_received"], j["retra
 ' "$T/jobs.json")
 	[ "$X_STATE" = done ] || die "job ended $X_STATE: $(cat "$T/push.out")"
 	X_WALL_MS=$(((t1 - t0) / 1000000))
+	X_CPU_MS=$((($(cpu_self "$a_pid") + $(cpu_self "$b_pid") - c0) * 1000 / hz))
+	X_PWIRE=$(($(port_bytes) - w0))
 }
 
 # rsync_push SRC DEST -> sets R_MS R_WIRE
 rsync_push() {
-	local src=$1 dest=$2 t0 t1
+	local src=$1 dest=$2 t0 t1 c0 cc
+	c0=$(cpu_children "$rsyncd_pid")
 	t0=$(now_ns)
-	rsync -a --stats "$src/" "rsync://127.0.0.1:$port/mod/$dest/" >"$T/rsync.out" 2>&1 ||
+	# the client runs under a shell that reports the CPU of its reaped child (the client)
+	cc=$(sh -c 'rsync -a --stats "$1" "$2" >"$3" 2>&1 || exit 1; awk "{print \$16 + \$17}" /proc/$$/stat' \
+		sh "$src/" "rsync://127.0.0.1:$port/mod/$dest/" "$T/rsync.out") ||
 		die "rsync failed: $(tail -5 "$T/rsync.out")"
 	t1=$(now_ns)
 	R_MS=$(((t1 - t0) / 1000000))
+	# the daemon's connection process counts once the daemon has reaped it (after t1)
+	for _ in $(seq 100); do
+		[ -n "$(ps -o pid= --ppid "$rsyncd_pid")" ] || break
+		sleep 0.05
+	done
+	R_CPU_MS=$(((cc + $(cpu_children "$rsyncd_pid") - c0) * 1000 / hz))
 	R_WIRE=$(awk -F: '/^Total bytes (sent|received)/ {gsub(/[ ,]/, "", $2); s += $2} END {printf "%d", s}' "$T/rsync.out")
 }
 
@@ -260,23 +291,26 @@ verify() { diff -rq "$1" "$2" >/dev/null || die "$3: destination differs from $1
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%d\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-declare -A XJ XW XB XR RJ RB
+declare -A XJ XW XB XP XR XC RJ RB RC
 run_case_push() { # CASE SRC DEST_PREFIX I
 	local c=$1 src=$2 d=$3 i=$4 prof=
 	[ -n "$profile" ] && [ "$i" = 1 ] && prof=$c
 	xferd_push "$src" "$d" "$prof"
 	XJ[$c]+=" $X_JOB_MS"
+	XC[$c]+=" $X_CPU_MS"
 	XW[$c]+=" $X_WALL_MS"
 	XB[$c]+=" $X_WIRE"
+	XP[$c]+=" $X_PWIRE"
 	XR[$c]+=" $X_RETX"
 	rsync_push "$src" "$d"
 	RJ[$c]+=" $R_MS"
 	RB[$c]+=" $R_WIRE"
+	RC[$c]+=" $R_CPU_MS"
 	if [ "$i" = 1 ]; then
 		verify "$src" "$T/b/$d" "xferd $c"
 		verify "$src" "$T/r/$d" "rsync $c"
 	fi
-	log "$c run $i: xferd job ${X_JOB_MS} ms wall ${X_WALL_MS} ms wire $X_WIRE retx $X_RETX; rsync ${R_MS} ms wire $R_WIRE"
+	log "$c run $i: xferd job ${X_JOB_MS} ms wall ${X_WALL_MS} ms cpu ${X_CPU_MS} ms wire $X_PWIRE (job says $X_WIRE) retx $X_RETX; rsync ${R_MS} ms cpu ${R_CPU_MS} ms wire $R_WIRE"
 }
 
 stat_events=task-clock,context-switches,syscalls:sys_enter_clock_nanosleep,syscalls:sys_enter_nanosleep
@@ -309,38 +343,54 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 cores=$(nproc)
 echo "xferd transfer benchmark: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "cpu: $cpu, $cores cores; build: $buildtype ($build); runs: $runs (medians)$([ "$quick" = 1 ] && echo ', quick datasets')"
-echo "volumes and datasets: $T ($voltype); xferd: config/dev pair over net_memif; rsync: daemon on 127.0.0.1:$port"
-[ -n "$csv" ] && echo "case,label,runs,files,bytes,xferd_job_s,xferd_wall_s,xferd_MBps,rsync_s,rsync_MBps,ratio,ratio_wall,xferd_wire_bytes,rsync_wire_bytes,wire_ratio,xferd_retransmits,buildtype,cpu,cores,volumes" >"$csv"
-printf '%-34s %6s %9s | %7s %7s %8s | %7s %8s | %6s %6s | %13s %13s %7s\n' \
-	case files MB "x job s" "x wall" "x MB/s" "r s" "r MB/s" ratio r_wall "xferd wire" "rsync wire" retx
-for c in large delta small; do
-	[ -n "${XJ[$c]:-}" ] || continue
-	label=$c
-	[ "$c" = delta ] && label="delta (whole-file until issue 4)"
-	files=$(ds_files "$data/$c")
-	bytes=$(ds_bytes "$data/$c")
-	xj=$(median ${XJ[$c]})
-	xw=$(median ${XW[$c]})
-	xb=$(median ${XB[$c]})
-	xr=$(median ${XR[$c]})
-	rj=$(median ${RJ[$c]})
-	rb=$(median ${RB[$c]})
-	line=$(python3 -c '
-import sys
-label, files, b, xj, xw, xb, xr, rj, rb = sys.argv[1:10]
-b, xj, xw, xb, xr, rj, rb = (int(v) for v in (b, xj, xw, xb, xr, rj, rb))
-mbps = lambda ms: b / 1e6 / (max(ms, 1) / 1000.0)
-xs, xws, rs = mbps(xj), mbps(xw), mbps(rj)
-cells = [label.replace(" ", "_"), files, "%.1f" % (b / 1e6), "%.3f" % (xj / 1000), "%.3f" % (xw / 1000),
-         "%.1f" % xs, "%.3f" % (rj / 1000), "%.1f" % rs, "%.2f" % (xs / rs), "%.2f" % (xws / rs),
-         str(xb), str(rb), "%.2f" % (xb / max(rb, 1)), str(xr)]
-print(" ".join(cells))
-' "$label" "$files" "$bytes" "$xj" "$xw" "$xb" "$xr" "$rj" "$rb")
-	set -- $line
-	printf '%-34s %6s %9s | %7s %7s %8s | %7s %8s | %6s %6s | %13s %13s %7s\n' \
-		"$label" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" "${12}" "${14}"
-	if [ -n "$csv" ]; then
-		echo "$c,\"$label\",$runs,$2,$bytes,$4,$5,$6,$7,$8,$9,${10},${11},${12},${13},${14},$buildtype,\"$cpu\",$cores,$voltype" >>"$csv"
-	fi
-done
-echo "ratio = xferd MB/s (job elapsed) / rsync MB/s; r_wall uses xferd's wall clock; wire = bytes both ways"
+echo "volumes and datasets: $T ($voltype); xferd: config/dev pair over net_memif${xsets[*]:+ with ${xsets[*]}}; rsync: daemon on 127.0.0.1:$port"
+# One python pass: medians, speeds, ratios, the table and the CSV (columns in README.md).
+{
+	for c in large delta small; do
+		[ -n "${XJ[$c]:-}" ] || continue
+		echo "$c $(ds_files "$data/$c") $(ds_bytes "$data/$c") | ${XJ[$c]} | ${XW[$c]} | ${XC[$c]} |" \
+			"${XB[$c]} | ${XP[$c]} | ${XR[$c]} | ${RJ[$c]} | ${RC[$c]} | ${RB[$c]}"
+	done
+} | python3 -c '
+import statistics, sys
+csv_path, runs, buildtype, cpu, cores, vol = sys.argv[1:7]
+med = lambda f: statistics.median(int(v) for v in f.split())
+hdr = ("case", "files", "MB", "x job s", "x wall", "x MB/s", "r s", "r MB/s", "ratio",
+       "r_wall", "x cpu s", "r cpu s", "x MB/cpu", "r MB/cpu", "cpu_rat", "xferd wire",
+       "rsync wire", "wire_rat", "retx", "x job wire")
+fmt = "%-34s %6s %7s | %7s %7s %7s | %7s %7s | %5s %6s | %7s %7s %8s %8s %7s | %13s %13s %8s %7s %13s"
+print(fmt % hdr)
+cols = ("case,label,runs,files,bytes,xferd_job_s,xferd_wall_s,xferd_MBps,rsync_s,rsync_MBps,"
+        "ratio,ratio_wall,xferd_cpu_s,rsync_cpu_s,xferd_MB_per_cpu_s,rsync_MB_per_cpu_s,"
+        "cpu_ratio,xferd_wire_bytes,rsync_wire_bytes,wire_ratio,xferd_retransmits,xferd_job_wire_bytes,"
+        "buildtype,cpu,cores,volumes")
+rows = []
+for line in sys.stdin:
+    head, xj, xw, xc, xb, xp, xr, rj, rc, rb = line.split("|")
+    c, files, b = head.split()
+    b = int(b)
+    xj, xw, xc, xb, xp, xr, rj, rc, rb = (med(v) for v in (xj, xw, xc, xb, xp, xr, rj, rc, rb))
+    mb = b / 1e6
+    per = lambda ms: mb / (max(ms, 1) / 1000.0)
+    xs, xws, rs, xe, re_ = per(xj), per(xw), per(rj), per(xc), per(rc)
+    label = "delta (whole-file until issue 4)" if c == "delta" else c
+    print(fmt % (label, files, "%.1f" % mb, "%.3f" % (xj / 1e3), "%.3f" % (xw / 1e3), "%.1f" % xs,
+                 "%.3f" % (rj / 1e3), "%.1f" % rs, "%.2f" % (xs / rs), "%.2f" % (xws / rs),
+                 "%.2f" % (xc / 1e3), "%.2f" % (rc / 1e3), "%.1f" % xe, "%.1f" % re_,
+                 "%.2f" % (xe / re_), "%d" % xp, "%d" % rb, "%.2f" % (xp / max(rb, 1)), "%d" % xr, "%d" % xb))
+    rows.append([c, "\"%s\"" % label, runs, files, str(b), "%.3f" % (xj / 1e3), "%.3f" % (xw / 1e3),
+                 "%.1f" % xs, "%.3f" % (rj / 1e3), "%.1f" % rs, "%.3f" % (xs / rs), "%.3f" % (xws / rs),
+                 "%.2f" % (xc / 1e3), "%.2f" % (rc / 1e3), "%.1f" % xe, "%.1f" % re_,
+                 "%.3f" % (xe / re_), "%d" % xp, "%d" % rb, "%.3f" % (xp / max(rb, 1)), "%d" % xr, "%d" % xb,
+                 buildtype, "\"%s\"" % cpu, cores, vol])
+if csv_path:
+    with open(csv_path, "w") as f:
+        f.write(cols + "\n")
+        for r in rows:
+            f.write(",".join(r) + "\n")
+' "$csv" "$runs" "$buildtype" "$cpu" "$cores" "$voltype"
+echo "ratio = xferd MB/s (job elapsed) / rsync MB/s; r_wall: xferd wall clock instead; x/r cpu s:"
+echo "CPU time of both xferd processes / rsync client + daemon; MB/cpu = MB per CPU second"
+echo "(cpu_rat = xferd / rsync efficiency: robust on a loaded machine); wire = bytes both ways"
+echo "(xferd: A's port counters; 'x job wire' = the job's wire_bytes_sent + received, which also"
+echo "counts frames the TX path dropped)"
