@@ -177,6 +177,19 @@ def main():
                         line += "  polls %.0f/s, non-empty %.1f%%, frames/non-empty poll %.1f" % (
                             polls / wall, 100.0 * busy / max(polls, 1), rxp / max(busy, 1))
                     print(line)
+            tx = os.path.join(d, "txprobe-%s-%s.data" % (c, side))
+            if os.path.exists(tx):
+                try:
+                    out = subprocess.run(["perf", "script", "-i", tx], capture_output=True,
+                                         text=True, timeout=300).stdout
+                except (OSError, subprocess.TimeoutExpired):
+                    out = ""
+                offered = sum(int(m) for m in re.findall(r"xf_port_tx_burst: .*\bn=(\d+)", out))
+                taken = sum(int(m) for m in re.findall(r"xf_port_tx_burst__return: .*arg1=(\d+)", out))
+                bursts = len(re.findall(r"xf_port_tx_burst: ", out))
+                print("  xf_port_tx_burst: %d bursts, %d frames offered, %d taken, %d refused "
+                      "(freed by tx_flush: TX ring full), %.1f frames/burst"
+                      % (bursts, offered, taken, offered - taken, offered / max(bursts, 1)))
             data = os.path.join(d, "perf-%s-%s.data" % (c, side))
             if os.path.exists(data):
                 print("  samples by thread:")

@@ -21,9 +21,11 @@
 #                  xferd push of each case (perf-<case>-a.data, -b.data, stats JSON)
 #                  (+ stat-<case>-a.csv: per-thread task-clock, context switches, sleeps)
 #   --polls        with --profile: instead of sampling, count port_poll calls and
-#                  non-empty polls with uprobes (pstat-<case>-a.csv; slows the run)
+#                  non-empty polls with uprobes (pstat-<case>-a.csv; slows the run), and
+#                  frames offered to / taken by xf_port_tx_burst (txprobe-<case>-a.data)
 #   --xferd-set K=V  extra --set for both xferd (repeatable), e.g. cores.idle=poll,
 #                  session.rate_mbit=4000: for experiments; printed in the header
+#   --devargs S    appended to both memif device strings, e.g. rsize=12 (ring 4096)
 #   --keep         keep the temp dir (logs, volumes)
 #
 # Times: xferd "job" = the job's elapsed_ms (daemon side, first frame to last commit);
@@ -46,6 +48,7 @@ workdir=
 profile=
 polls=0
 xsets=()
+devargs=
 keep=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -59,8 +62,9 @@ while [ $# -gt 0 ]; do
 	--profile) profile=$2; shift 2 ;;
 	--polls) polls=1; shift ;;
 	--xferd-set) xsets+=(--set "$2"); shift 2 ;;
+	--devargs) devargs=",$2"; shift 2 ;;
 	--keep) keep=1; shift ;;
-	-h | --help) sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -139,7 +143,7 @@ start_xferd() { # SIDE ROLE
 	mkfifo "$T/$s.ready"
 	"$XFERD" -c "$repo/config/dev/$s.yaml" \
 		--set "eal.file_prefix=$tag-$s" --set "control.socket=$T/$s.sock" \
-		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock" \
+		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock$devargs" \
 		--set "volumes[0].path=$T/$s" "${xsets[@]}" >"$T/$s.ready" 2>"$T/$s.log" &
 	pids+=($!)
 	eval "${s}_pid=$!"
@@ -221,6 +225,14 @@ xferd_push() {
 				-e probe_xferd:port_poll__return --filter 'arg1 != 0' -p "$b_pid" \
 				-o "$profile/pstat-$prof-b.csv" >/dev/null 2>&1 &
 			perf_b=$!
+			# frames offered to and accepted by the port, per burst (sum n - sum sent = frames
+			# the engine freed because the TX ring was full)
+			perf record -e probe_xferd:xf_port_tx_burst -e probe_xferd:xf_port_tx_burst__return \
+				-p "$a_pid" -o "$profile/txprobe-$prof-a.data" >/dev/null 2>&1 &
+			perf_a="$perf_a $!"
+			perf record -e probe_xferd:xf_port_tx_burst -e probe_xferd:xf_port_tx_burst__return \
+				-p "$b_pid" -o "$profile/txprobe-$prof-b.data" >/dev/null 2>&1 &
+			perf_b="$perf_b $!"
 		else
 			perf record -g -F 499 -p "$a_pid" -o "$profile/perf-$prof-a.data" >/dev/null 2>"$T/perf-a.err" &
 			perf_a=$!
@@ -319,8 +331,10 @@ if [ -n "$profile" ]; then
 	command -v perf >/dev/null || die "--profile needs perf (Debian: linux-perf)"
 	if [ "$polls" = 1 ]; then
 		perf probe -q -d 'probe_xferd:*' 2>/dev/null || true
-		perf probe -q -x "$XFERD" -a port_poll && perf probe -q -x "$XFERD" -a 'port_poll%return $retval:u8' ||
-			die "cannot place uprobes on port_poll in $XFERD"
+		perf probe -q -x "$XFERD" -a port_poll && perf probe -q -x "$XFERD" -a 'port_poll%return $retval:u8' &&
+			perf probe -q -x "$XFERD" -a 'xf_port_tx_burst n=%cx:u16' &&
+			perf probe -q -x "$XFERD" -a 'xf_port_tx_burst%return $retval:u16' ||
+			die "cannot place uprobes on port_poll / xf_port_tx_burst in $XFERD"
 		probes_added=1
 	fi
 fi
@@ -343,7 +357,7 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 cores=$(nproc)
 echo "xferd transfer benchmark: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "cpu: $cpu, $cores cores; build: $buildtype ($build); runs: $runs (medians)$([ "$quick" = 1 ] && echo ', quick datasets')"
-echo "volumes and datasets: $T ($voltype); xferd: config/dev pair over net_memif${xsets[*]:+ with ${xsets[*]}}; rsync: daemon on 127.0.0.1:$port"
+echo "volumes and datasets: $T ($voltype); xferd: config/dev pair over net_memif${devargs}${xsets[*]:+ with ${xsets[*]}}; rsync: daemon on 127.0.0.1:$port"
 # One python pass: medians, speeds, ratios, the table and the CSV (columns in README.md).
 {
 	for c in large delta small; do
