@@ -171,7 +171,7 @@ def main():
                     sleeps = ev.get("sys_enter_clock_nanosleep", 0) + ev.get("sys_enter_nanosleep", 0)
                     line = "    %-22s cpu %5.1f%%  ctx-sw %8.0f/s  sleeps %8.0f/s" % (
                         t, 100.0 * tc / wall, ev.get("context-switches", 0) / wall, sleeps / wall)
-                    if "port_poll" in ev:
+                    if ev.get("port_poll", 0) > 0:
                         polls, busy = ev["port_poll"], ev.get("port_poll__return", 0)
                         rxp = s.get("port.rx_packets", 0)
                         line += "  polls %.0f/s, non-empty %.1f%%, frames/non-empty poll %.1f" % (

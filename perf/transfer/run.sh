@@ -102,6 +102,7 @@ voltype=$(df -PT "$T" | awk 'NR==2 {print $2}')
 [ -n "$data" ] || data=$T/data
 
 pids=()
+a_pid='' b_pid=''
 fds=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -146,7 +147,7 @@ start_xferd() { # SIDE ROLE
 		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock$devargs" \
 		--set "volumes[0].path=$T/$s" "${xsets[@]}" >"$T/$s.ready" 2>"$T/$s.log" &
 	pids+=($!)
-	eval "${s}_pid=$!"
+	eval "${s}_pid=$!" # sets a_pid, b_pid
 	exec {fd}<"$T/$s.ready" # held open to the end: xferd never writes to a closed pipe
 	fds+=("$fd")
 	IFS= read -r -t 30 -u "$fd" line || die "xferd $s did not start; log: $(tail -5 "$T/$s.log")"
@@ -212,8 +213,8 @@ port_bytes() {
 # xferd_push SRC DEST [PROFILE_CASE] -> sets X_JOB_MS X_WALL_MS X_CPU_MS X_WIRE (job's
 # wire_bytes_sent + received) X_PWIRE (port bytes) X_RETX
 xferd_push() {
-	local src=$1 dest=$2 t0 t1 out rc=0 prof=${3:-}
-	local perf_a= perf_b=
+	local src=$1 dest=$2 t0 t1 rc=0 prof=${3:-}
+	local perf_a="" perf_b=""
 	if [ -n "$prof" ]; then
 		if [ "$polls" = 1 ]; then
 			# counting pass: uprobes on port_poll cost ~1 us a call, so no samples here
@@ -272,7 +273,7 @@ import json, sys
 j = max(json.load(open(sys.argv[1]))["jobs"], key=lambda j: j["id"])
 print(j["elapsed_ms"], j["wire_bytes_sent"] + j["wire_bytes_received"], j["retransmits"], j["state"])
 ' "$T/jobs.json")
-	[ "$X_STATE" = done ] || die "job ended $X_STATE: $(cat "$T/push.out")"
+	[ "$X_STATE" = "done" ] || die "job ended $X_STATE: $(cat "$T/push.out")"
 	X_WALL_MS=$(((t1 - t0) / 1000000))
 	X_CPU_MS=$((($(cpu_self "$a_pid") + $(cpu_self "$b_pid") - c0) * 1000 / hz))
 	X_PWIRE=$(($(port_bytes) - w0))
