@@ -74,6 +74,9 @@ def threads(path):
         return out
     for line in open(path):
         f = line.split()
+        if line.startswith("# t_ns"):
+            out["t_ns"] = int(f[2])
+            continue
         if len(f) < 9:
             continue
         out[(f[0], f[2])] = (f[3], int(f[4]), int(f[5]), int(f[6]), int(f[7]), int(f[8]))
@@ -112,6 +115,48 @@ def perf_comms(data):
     return rows
 
 
+# Rough buckets for "where the time goes", by symbol (self samples).
+CATEGORIES = [
+    ("sleep/wake, scheduler", r"finish_task_switch|__schedule|schedule|nanosleep|hrtimer|"
+     r"xf_engine_idle|_raw_spin_unlock_irq|irqentry_exit|native_write_msr|try_to_wake|"
+     r"enqueue_task|dequeue_task|update_curr|pick_next|switch_mm|__switch_to|psi_"),
+    ("data copies (file <-> kernel, memif)", r"copy_to_iter|copy_folio_from_iter|copy_user|"
+     r"memcpy|memmove|librte_net_memif"),
+    ("checksums (crc64, UDP/IP)", r"crc64|crc32|adler|rte_raw_cksum|cksum"),
+    ("io_uring / io-wq / VFS", r"^io_|__io_|io_wq|io_worker|iou|filemap|shmem|generic_perform|"
+     r"xf_storage|folio|atime|file_|vfs_|rw_verify|fsnotify|security_file"),
+    ("clock reads", r"clock_gettime|vdso|rdtsc|xf_engine_now"),
+    ("mbuf / mempool", r"rte_pktmbuf|mempool|mbuf"),
+    ("protocol, push/pipeline logic", r"xf_push|xf_reliab|xf_pipeline|xf_session|xf_worker|"
+     r"xf_proto|xf_net|xf_ftable|xf_reorder|reader_poll|port_poll|xf_engine|transmit|rs_|"
+     r"release_mbuf|udp_input|tx_flush|frame_"),
+]
+
+
+def categorize(data):
+    """Self-sample share per category over the whole process."""
+    cmd = ["perf", "report", "-i", data, "--no-children", "--stdio", "-g", "none",
+           "--sort", "dso,symbol"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    shares = {name: 0.0 for name, _ in CATEGORIES}
+    other = 0.0
+    for line in out.splitlines():
+        m = re.match(r"\s+([\d.]+)%\s+(\S+)\s+\[[.kH]\]\s+(\S+)", line)
+        if not m:
+            continue
+        pct, dso, sym = float(m.group(1)), m.group(2), m.group(3)
+        for name, rx in CATEGORIES:
+            if re.search(rx, sym) or re.search(rx, dso):
+                shares[name] += pct
+                break
+        else:
+            other += pct
+    return sorted(shares.items(), key=lambda kv: -kv[1]) + [("other", other)]
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: profile-report.py DIR [--top N]")
@@ -146,20 +191,23 @@ def main():
             t0 = threads(os.path.join(d, "threads-%s-before.txt" % c))
             t1 = threads(os.path.join(d, "threads-%s-after.txt" % c))
             rows = []
-            for (sd, tid), v in sorted(t1.items()):
+            # the snapshots bracket the push (and perf's attach delay): use their interval
+            span = (t1["t_ns"] - t0["t_ns"]) / 1e9 if "t_ns" in t0 and "t_ns" in t1 else wall
+            for key, v in sorted((k, v) for k, v in t1.items() if k != "t_ns"):
+                sd, tid = key
                 if sd != side:
                     continue
                 b = t0.get((sd, tid), (v[0], 0, 0, 0, 0, 0))
                 cpu, wait = (v[1] - b[1]) / 1e9, (v[2] - b[2]) / 1e9
                 vol, invol = v[4] - b[4], v[5] - b[5]
-                if cpu < 0.01 * wall and vol < 10:
+                if cpu < 0.01 * span and vol < 10:
                     continue
                 rows.append("    %-16s %-6s on cpu %5.1f%%  runnable-waiting %5.1f%%  off cpu (sleep/block) %5.1f%%"
                             "  vol-sw %6.0f/s invol-sw %5.0f/s"
-                            % (v[0], tid, 100 * cpu / wall, 100 * wait / wall,
-                               max(0.0, 100 * (wall - cpu - wait) / wall), vol / wall, invol / wall))
+                            % (v[0], tid, 100 * cpu / span, 100 * wait / span,
+                               max(0.0, 100 * (span - cpu - wait) / span), vol / span, invol / span))
             if rows:
-                print("  threads (schedstat over the push; io-wq workers that came and went are missed):")
+                print("  threads (schedstat over %.2f s around the push; io-wq workers that came and went are missed):" % span)
                 print("\n".join(rows))
             for kind in ("stat", "pstat"):
                 st = perf_stat(os.path.join(d, "%s-%s-%s.csv" % (kind, c, side)))
@@ -196,6 +244,9 @@ def main():
                 comms = perf_comms(data)
                 for pct, comm in comms:
                     print("    %5.1f%%  %s" % (pct, comm))
+                print("  samples by category (self, rough):")
+                for name, pct in categorize(data):
+                    print("    %5.1f%%  %s" % (pct, name))
                 print("  top symbols (self):")
                 for pct, dso, sym in perf_top(data, top):
                     print("    %5.1f%%  %-28s %s" % (pct, dso[:28], sym))

@@ -195,6 +195,7 @@ cpu_children() { awk '{print $16 + $17}' "/proc/$1/stat"; }
 # CPU, ns waiting on a run queue, timeslices), then voluntary and involuntary switches.
 threads_snapshot() {
 	local p t side
+	echo "# t_ns $(now_ns)"
 	for side in a b; do
 		eval "p=\$${side}_pid"
 		for t in /proc/$p/task/*; do
