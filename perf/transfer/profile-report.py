@@ -213,17 +213,18 @@ def main():
                 st = perf_stat(os.path.join(d, "%s-%s-%s.csv" % (kind, c, side)))
                 if not st:
                     continue
-                print("  threads (%s): cpu%% = task-clock / wall" % ("counting pass, uprobes on" if kind == "pstat" else "sampling pass"))
+                print("  threads (%s; rates over the %.2f s perf was attached): cpu%% = task-clock / that"
+                      % ("counting pass, uprobes on" if kind == "pstat" else "sampling pass", span))
                 for t, ev in sorted(st.items()):
                     tc = ev.get("task-clock", 0) / 1000.0  # msec -> s
                     sleeps = ev.get("sys_enter_clock_nanosleep", 0) + ev.get("sys_enter_nanosleep", 0)
                     line = "    %-22s cpu %5.1f%%  ctx-sw %8.0f/s  sleeps %8.0f/s" % (
-                        t, 100.0 * tc / wall, ev.get("context-switches", 0) / wall, sleeps / wall)
+                        t, 100.0 * tc / span, ev.get("context-switches", 0) / span, sleeps / span)
                     if ev.get("port_poll", 0) > 0:
                         polls, busy = ev["port_poll"], ev.get("port_poll__return", 0)
                         rxp = s.get("port.rx_packets", 0)
                         line += "  polls %.0f/s, non-empty %.1f%%, frames/non-empty poll %.1f" % (
-                            polls / wall, 100.0 * busy / max(polls, 1), rxp / max(busy, 1))
+                            polls / span, 100.0 * busy / max(polls, 1), rxp / max(busy, 1))
                     print(line)
             tx = os.path.join(d, "txprobe-%s-%s.data" % (c, side))
             if os.path.exists(tx):
