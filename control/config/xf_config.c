@@ -253,9 +253,9 @@ static const struct field cores_fields[] = {
 	INT("main", struct xf_config, cores.main, 0, XF_CONFIG_MAX_LCORE, 0, "0",
 	    "lcore id of the control core"),
 	LIST("rx", struct xf_config, cores.rx, cores.n_rx, 1, &el_lcore, 0, "[1]",
-	     "RX lcore ids (0..127); unique across main, rx and workers"),
+	     "RX lcore ids (0..127); unique, and not main"),
 	LIST("workers", struct xf_config, cores.workers, cores.n_workers, 1, &el_lcore, 0, "[2]",
-	     "Worker lcore ids (0..127); unique across main, rx and workers"),
+	     "Worker lcore ids (0..127); unique, not main; a worker on an RX core's lcore shares it (combined mode, for small machines)"),
 	LIST("cpus", struct xf_config, cores.cpus, cores.n_cpus, 0, &el_cpu, 0, "[]",
 	     "CPU ids all lcores float over (dev boxes), unique, each < configured CPUs; "
 	     "empty = lcore id is cpu id"),
@@ -1687,24 +1687,31 @@ check_lcores(struct loader *ld, const struct xf_config *c)
 {
 	struct {
 		uint32_t id;
+		char kind; /* 'm'ain, 'r'x, 'w'orker */
 		char path[48];
 	} used[1 + XF_CONFIG_MAX_RX + XF_CONFIG_MAX_WORKERS];
 	unsigned int n = 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 
 	used[n].id = c->cores.main;
+	used[n].kind = 'm';
 	snprintf(used[n++].path, sizeof(used[0].path), "cores.main");
 	for (unsigned int i = 0; i < c->cores.n_rx; i++) {
 		used[n].id = c->cores.rx[i];
+		used[n].kind = 'r';
 		snprintf(used[n++].path, sizeof(used[0].path), "cores.rx[%u]", i);
 	}
 	for (unsigned int i = 0; i < c->cores.n_workers; i++) {
 		used[n].id = c->cores.workers[i];
+		used[n].kind = 'w';
 		snprintf(used[n++].path, sizeof(used[0].path), "cores.workers[%u]", i);
 	}
 	for (unsigned int i = 1; i < n; i++) {
 		for (unsigned int j = 0; j < i; j++) {
-			if (used[i].id == used[j].id) {
+			/* A worker may share an RX core's lcore: combined mode (docs/ENGINE.md). */
+			bool combined = used[i].kind == 'w' && used[j].kind == 'r';
+
+			if (used[i].id == used[j].id && !combined) {
 				path_error(ld, used[i].path, "lcore %u is already used by %s",
 				           used[i].id, used[j].path);
 				break;
@@ -2509,7 +2516,14 @@ xf_config_eal_args(const struct xf_config *cfg, char **argv, int max)
 		lcores[n++] = cfg->cores.rx[i];
 	}
 	for (unsigned int i = 0; i < cfg->cores.n_workers; i++) {
-		lcores[n++] = cfg->cores.workers[i];
+		bool combined = false; /* a worker on an RX core's lcore is listed once */
+
+		for (unsigned int j = 0; j < cfg->cores.n_rx; j++) {
+			combined |= cfg->cores.rx[j] == cfg->cores.workers[i];
+		}
+		if (!combined) {
+			lcores[n++] = cfg->cores.workers[i];
+		}
 	}
 	/* Ascending order reads better and is what EAL prints back. */
 	for (unsigned int i = 1; i < n; i++) {

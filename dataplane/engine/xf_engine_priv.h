@@ -188,11 +188,24 @@ struct xf_engine {
 	unsigned int next_job_id;
 	atomic_bool stop;         /**< RX cores: end sessions and jobs, then return */
 	atomic_bool workers_stop; /**< workers: return (after the RX cores have) */
+	atomic_uint rx_running;   /**< RX loops not finished yet */
+	struct eng_combined {
+		struct eng_rx *rx;
+		struct eng_worker *w;
+	} combined[XF_ENGINE_MAX_RX]; /**< lcores that are an RX core and a worker */
 	bool launched;
 };
 
+/* Core loops. An lcore that is both an RX core and a worker (a small machine, see
+ * docs/ENGINE.md) runs xf_engine_combined_loop, which polls both in turn. */
 int xf_engine_rx_loop(void *arg);
 int xf_engine_worker_loop(void *arg);
+int xf_engine_combined_loop(void *arg);
+bool xf_engine_rx_poll(struct eng_rx *rx);
+bool xf_engine_rx_finished(struct eng_rx *rx);
+bool xf_engine_worker_poll(struct eng_worker *w);
+/* The last RX loop to finish lets the workers stop: nothing will give them work. */
+void xf_engine_rx_done(struct xf_engine *e);
 uint64_t xf_engine_now(void);
 void xf_engine_idle(struct xf_engine *e, unsigned int *idle);
 

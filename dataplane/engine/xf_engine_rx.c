@@ -862,51 +862,74 @@ port_poll(struct eng_rx *rx)
 	return n != 0;
 }
 
+/* Abort what this core runs, once the engine is told to stop. */
+static void
+rx_stopping(struct eng_rx *rx)
+{
+	rx->stopping = true;
+	for (unsigned int k = 0; k < rx->njobs; k++) {
+		xf_push_abort(rx->e->jobs[rx->jobs[k]].push, XF_ABORT_SHUTDOWN, rx->now);
+	}
+	for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
+		if (rx->rs[i].used && !rx->rs[i].closing) {
+			rs_end(rx, &rx->rs[i], false);
+		}
+	}
+}
+
+bool
+xf_engine_rx_poll(struct eng_rx *rx)
+{
+	struct xf_engine *e = rx->e;
+	bool busy = false;
+
+	rx->now = xf_engine_now();
+	busy |= cmds_poll(rx);
+	busy |= port_poll(rx);
+	busy |= reads_poll(rx);
+	busy |= xf_pipeline_rx_poll(e->pl, rx->idx) != 0;
+	busy |= jobs_poll(rx);
+	for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
+		if (rx->rs[i].used) {
+			busy |= rs_poll(rx, &rx->rs[i]);
+		}
+	}
+	tx_flush(rx);
+	if (!busy) {
+		xf_port_tx_flush(&e->port, (uint16_t)rx->idx);
+	}
+	if (atomic_load_explicit(&e->stop, memory_order_acquire) && !rx->stopping) {
+		rx_stopping(rx);
+	}
+	return busy;
+}
+
+bool
+xf_engine_rx_finished(struct eng_rx *rx)
+{
+	if (!rx->stopping || rx->njobs > 0 || rx->nrs > 0) {
+		return false;
+	}
+	tx_flush(rx);
+	return true;
+}
+
 int
 xf_engine_rx_loop(void *arg)
 {
 	struct eng_rx *rx = arg;
-	struct xf_engine *e = rx->e;
 	unsigned int idle = 0;
 
 	xf_core_set_self(rx->lcore);
 	/* Idle back-off sleeps are short: ask the kernel not to stretch them. */
 	prctl(PR_SET_TIMERSLACK, 1000UL);
-	while (!atomic_load_explicit(&e->stop, memory_order_acquire) || rx->njobs > 0 ||
-	       rx->nrs > 0) {
-		bool busy = false;
-
-		rx->now = xf_engine_now();
-		busy |= cmds_poll(rx);
-		busy |= port_poll(rx);
-		busy |= reads_poll(rx);
-		busy |= xf_pipeline_rx_poll(e->pl, rx->idx) != 0;
-		busy |= jobs_poll(rx);
-		for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
-			if (rx->rs[i].used) {
-				busy |= rs_poll(rx, &rx->rs[i]);
-			}
-		}
-		tx_flush(rx);
-		if (busy) {
+	while (!xf_engine_rx_finished(rx)) {
+		if (xf_engine_rx_poll(rx)) {
 			idle = 0;
 		} else {
-			xf_port_tx_flush(&e->port, (uint16_t)rx->idx);
-			xf_engine_idle(e, &idle);
-		}
-		if (atomic_load_explicit(&e->stop, memory_order_acquire) && !rx->stopping) {
-			rx->stopping = true;
-			for (unsigned int k = 0; k < rx->njobs; k++) {
-				xf_push_abort(e->jobs[rx->jobs[k]].push, XF_ABORT_SHUTDOWN,
-				              rx->now);
-			}
-			for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
-				if (rx->rs[i].used && !rx->rs[i].closing) {
-					rs_end(rx, &rx->rs[i], false);
-				}
-			}
+			xf_engine_idle(rx->e, &idle);
 		}
 	}
-	tx_flush(rx);
+	xf_engine_rx_done(rx->e);
 	return 0;
 }

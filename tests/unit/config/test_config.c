@@ -249,7 +249,7 @@ test_dev_a_values(void)
 	CU_ASSERT_EQUAL(c->cores.n_rx, 1);
 	CU_ASSERT_EQUAL(c->cores.rx[0], 1);
 	CU_ASSERT_EQUAL(c->cores.n_workers, 1);
-	CU_ASSERT_EQUAL(c->cores.workers[0], 2);
+	CU_ASSERT_EQUAL(c->cores.workers[0], 1);
 	CU_ASSERT_EQUAL(c->cores.n_cpus, 2);
 	CU_ASSERT_EQUAL(c->cores.cpus[1], 1);
 	CU_ASSERT_EQUAL(c->cores.idle, XF_CONFIG_IDLE_BACKOFF);
@@ -624,7 +624,7 @@ test_diff(void)
 	CU_ASSERT_EQUAL(xf_config_diff(a, s, f, &restart), 3);
 	CU_ASSERT_TRUE(restart);
 	fclose(f);
-	CU_ASSERT_STRING_EQUAL(out, "cores.workers: [2] -> [2, 3] (restart)\n"
+	CU_ASSERT_STRING_EQUAL(out, "cores.workers: [1] -> [2, 3] (restart)\n"
 	                            "ports[0].mtu: 1500 -> 9000 (restart)\n"
 	                            "session.timeout_ms: 10000 -> 20000 (reloadable)\n");
 	free(out);
@@ -639,7 +639,7 @@ test_eal_args_dev(void)
 	static const char *const expected[] = {
 		"xferd",
 		"--file-prefix=xferd-a",
-		"--lcores=0@(0,1),1@(0,1),2@(0,1)",
+		"--lcores=0@(0,1),1@(0,1)",
 		"--main-lcore=0",
 		"-m",
 		"512",
