@@ -205,9 +205,10 @@ static const struct field volume_fields[] = {
 	    "Identifier, unique among volumes"),
 	STR("path", struct xf_config_volume, path, 1, S_ABSPATH, F_REQUIRED, NULL,
 	    "Absolute path of an existing directory"),
-	ENUM("fsync", struct xf_config_volume, fsync, fsync_modes, F_RELOAD, "file",
+	/* restart: the pipeline's writers take the policy when they are created */
+	ENUM("fsync", struct xf_config_volume, fsync, fsync_modes, 0, "file",
 	     "Durability: none, file (fsync each file) or batch (every fsync_batch files)"),
-	INT("fsync_batch", struct xf_config_volume, fsync_batch, 1, 65536, F_RELOAD, "64",
+	INT("fsync_batch", struct xf_config_volume, fsync_batch, 1, 65536, 0, "64",
 	    "Files per fsync with fsync: batch (ignored otherwise)"),
 	END_OF_FIELDS,
 };
@@ -2004,25 +2005,18 @@ sort_errors(struct xf_config_errors *errs, unsigned int from)
 	}
 }
 
-int
-xf_config_load_errors(const char *path, const char *const *sets, unsigned int nsets,
-                      struct xf_config **out, struct xf_config_errors *errs)
+/* Load from text in buf (NUL-terminated, len bytes), which this takes and frees. */
+static int
+load_text(const char *path, char *buf, size_t len, const char *const *sets, unsigned int nsets,
+          struct xf_config **out, struct xf_config_errors *errs)
 {
-	struct loader ld = { .file = path, .sets = sets, .errs = errs };
+	struct loader ld = { .file = path, .sets = sets, .errs = errs, .len = len, .buf = buf };
 	unsigned int first = errs->count;
 	struct xf_config *cfg = NULL;
-	char *buf = NULL;
 	yaml_parser_t parser;
 	yaml_node_t *root;
-	int rc;
+	int rc = 0;
 
-	*out = NULL;
-	rc = read_file(path, &buf, &ld.len);
-	if (rc < 0) {
-		add_error(&ld, 0, 0, 0, "", "cannot read: %s", strerror(-rc));
-		return rc;
-	}
-	ld.buf = buf;
 	cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL) {
 		rc = -ENOMEM;
@@ -2114,6 +2108,46 @@ err_free_cfg:
 err_free_buf:
 	free(buf);
 	return rc;
+}
+
+int
+xf_config_load_errors(const char *path, const char *const *sets, unsigned int nsets,
+                      struct xf_config **out, struct xf_config_errors *errs)
+{
+	struct loader ld = { .file = path, .sets = sets, .errs = errs };
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	rc = read_file(path, &buf, &len);
+	if (rc < 0) {
+		add_error(&ld, 0, 0, 0, "", "cannot read: %s", strerror(-rc));
+		return rc;
+	}
+	return load_text(path, buf, len, sets, nsets, out, errs);
+}
+
+int
+xf_config_load_buffer(const char *name, const char *text, size_t len, const char *const *sets,
+                      unsigned int nsets, struct xf_config **out, struct xf_config_errors *errs)
+{
+	struct loader ld = { .file = name, .sets = sets, .errs = errs };
+	char *buf;
+
+	*out = NULL;
+	if (len > MAX_FILE_SIZE) {
+		add_error(&ld, 0, 0, 0, "", "cannot read: %s", strerror(EFBIG));
+		return -EFBIG;
+	}
+	/* The parser and the error printer want a NUL-terminated copy of their own. */
+	buf = malloc(len + 1);
+	if (buf == NULL) {
+		return -ENOMEM;
+	}
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	return load_text(name, buf, len, sets, nsets, out, errs);
 }
 
 int

@@ -589,7 +589,7 @@ test_diff(void)
 {
 	static const char *const reload_sets[] = {
 		"appliance.log_level=debug",
-		"volumes[0].fsync=batch",
+		"cores.idle=poll",
 		"session.rate_mbit=1000",
 	};
 	static const char *const restart_sets[] = {
@@ -612,7 +612,7 @@ test_diff(void)
 	CU_ASSERT_FALSE(restart);
 	fflush(f);
 	CU_ASSERT_STRING_EQUAL(out, "appliance.log_level: info -> debug (reloadable)\n"
-	                            "volumes[0].fsync: none -> batch (reloadable)\n"
+	                            "cores.idle: backoff -> poll (reloadable)\n"
 	                            "session.rate_mbit: 0 -> 1000 (reloadable)\n");
 	fclose(f);
 	free(out);
