@@ -1098,7 +1098,8 @@ walk_value(struct loader *ld, const struct field *f, int id, char *dst, const ch
 
 struct seg {
 	char key[XF_CONFIG_NAME_MAX];
-	long index; /* -1 = none */
+	long index;       /* -1 = none */
+	unsigned int col; /* 1-based column of the key in the override, for its errors */
 };
 
 /* Split a key path; returns the number of segments or -1 (message in msg). */
@@ -1115,6 +1116,7 @@ split_path(const char *path, size_t len, struct seg *segs, int max, char *msg, s
 			snprintf(msg, msz, "key path too deep");
 			return -1;
 		}
+		segs[n].col = (unsigned int)i + 1;
 		while (i < len && path[i] != '.' && path[i] != '[') {
 			if (k + 1 >= sizeof(segs[n].key)) {
 				snprintf(msg, msz, "key too long");
@@ -1471,30 +1473,31 @@ check_set_path(struct loader *ld, unsigned int setno, const struct seg *segs, in
 		const char *hint;
 
 		if (fields == NULL) {
-			add_error(ld, setno, 1, 1, path, "'%s' has no sub-keys", segs[i - 1].key);
+			add_error(ld, setno, 1, segs[i].col, path, "'%s' has no sub-keys",
+			          segs[i - 1].key);
 			return NULL;
 		}
 		f = find_field(fields, segs[i].key, strlen(segs[i].key));
 		if (f == NULL) {
 			hint = closest_field(segs[i].key, fields);
-			add_error(ld, setno, 1, 1, path, "unknown key '%s'%s%s%s", segs[i].key,
-			          hint ? " (did you mean '" : "", hint ? hint : "",
+			add_error(ld, setno, 1, segs[i].col, path, "unknown key '%s'%s%s%s",
+			          segs[i].key, hint ? " (did you mean '" : "", hint ? hint : "",
 			          hint ? "'?)" : "");
 			return NULL;
 		}
 		if (segs[i].index < 0 && f->type == T_LIST && i + 1 < n) {
-			add_error(ld, setno, 1, 1, path,
+			add_error(ld, setno, 1, segs[i].col, path,
 			          "'%s' is a list: name an entry, as in %s[0]", segs[i].key,
 			          segs[i].key);
 			return NULL;
 		}
 		if (segs[i].index >= 0 && f->type != T_LIST) {
-			add_error(ld, setno, 1, 1, path, "'%s' is not a list and takes no [index]",
-			          segs[i].key);
+			add_error(ld, setno, 1, segs[i].col, path,
+			          "'%s' is not a list and takes no [index]", segs[i].key);
 			return NULL;
 		}
 		if (segs[i].index >= 0 && (uint64_t)segs[i].index >= f->max) {
-			add_error(ld, setno, 1, 1, path,
+			add_error(ld, setno, 1, segs[i].col, path,
 			          "index %ld out of range (at most %" PRIu64 " entries)",
 			          segs[i].index, f->max);
 			return NULL;
@@ -2192,7 +2195,7 @@ xf_config_errors_print_text(const struct xf_config_errors *errs, FILE *f)
 		unsigned int col = 1;
 
 		if (strcmp(e->file, "--set") == 0) {
-			fprintf(f, "--set:%u: error: ", e->line);
+			fprintf(f, "--set:%u:%u: error: ", e->line, e->col);
 		} else if (e->line == 0) {
 			fprintf(f, "%s: error: ", e->file);
 		} else {

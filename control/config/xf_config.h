@@ -219,7 +219,7 @@ void xf_config_errors_clear(struct xf_config_errors *errs);
 
 /**
  * Print errors as text: "FILE:LINE:COL: error: KEY.PATH: message", the source line and a
- * caret under the column ("--set:N: error: ..." for overrides).
+ * caret under the column ("--set:N:COL: error: ..." for overrides).
  *
  * @param errs  Errors.
  * @param f     Output stream.
