@@ -858,7 +858,7 @@ convert_scalar(const struct field *f, const char *s, size_t len, bool plain, voi
 		plen = (uint32_t)v;
 		memcpy(dst, &a, sizeof(a));
 		/* The prefix lives at off2; dst points at off, so step by the distance. */
-		memcpy((char *)dst + (f->off2 - f->off), &plen, sizeof(plen));
+		memcpy((char *)dst + ((ptrdiff_t)f->off2 - (ptrdiff_t)f->off), &plen, sizeof(plen));
 		return 0;
 	}
 	case T_MAC: {
@@ -1052,7 +1052,9 @@ walk_value(struct loader *ld, const struct field *f, int id, char *dst, const ch
 	}
 	if (f->type == T_LIST) {
 		char *arr = dst;
-		char *cnt = dst + (f->off2 - f->off);
+		/* Signed: the count may come before the array (an unsigned difference would wrap).
+		 */
+		char *cnt = dst + ((ptrdiff_t)f->off2 - (ptrdiff_t)f->off);
 		unsigned int stored = 0;
 		int items;
 
@@ -2319,7 +2321,7 @@ fmt_scalar(const struct field *f, const char *src, char *buf, size_t size)
 		char ip[16];
 
 		memcpy(&a, src, sizeof(a));
-		memcpy(&plen, src + (f->off2 - f->off), sizeof(plen));
+		memcpy(&plen, src + ((ptrdiff_t)f->off2 - (ptrdiff_t)f->off), sizeof(plen));
 		fmt_ipv4(a, ip, sizeof(ip));
 		snprintf(buf, size, "%s/%u", ip, plen);
 		return;
