@@ -39,6 +39,7 @@ struct tel_snap {
 	uint64_t uptime_s;
 	unsigned long reloads, reloads_refused;
 	struct xf_engine_stats st;
+	struct xf_engine_params par; /**< what the engine gives new sessions */
 	unsigned int njobs;
 	struct tel_job jobs[XF_ENGINE_MAX_JOBS];
 };
@@ -81,6 +82,7 @@ xferd_telemetry_refresh(struct xferd *d)
 	s->reloads = d->reloads;
 	s->reloads_refused = d->reloads_refused;
 	xf_engine_stats(d->engine, &s->st);
+	xf_engine_get_params(d->engine, &s->par);
 	n = xf_engine_jobs(d->engine, ids, XF_ENGINE_MAX_JOBS);
 	for (unsigned int i = 0; i < n; i++) {
 		struct tel_job *j = &s->jobs[s->njobs];
@@ -149,6 +151,11 @@ tel_status(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_string(info, "log_level", s->log_level);
 	rte_tel_data_add_dict_u64(info, "reloads", s->reloads);
 	rte_tel_data_add_dict_u64(info, "reloads_refused", s->reloads_refused);
+	/* The engine's parameters, not the file's: they show that a reload took effect. */
+	rte_tel_data_add_dict_u64(info, "rate_mbit", s->par.rate_bps / 1000000);
+	rte_tel_data_add_dict_u64(info, "timeout_ms", s->par.timeout_ms);
+	rte_tel_data_add_dict_u64(info, "keepalive_ms", s->par.keepalive_ms);
+	rte_tel_data_add_dict_string(info, "idle", s->par.idle_poll ? "poll" : "backoff");
 	rte_tel_data_add_dict_string(info, "port", s->port);
 	rte_tel_data_add_dict_string(info, "ipv4", s->ipv4);
 	rte_tel_data_add_dict_int(info, "link_up", s->st.link_up);

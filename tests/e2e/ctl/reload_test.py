@@ -35,6 +35,8 @@ def main():
     try:
         a = xfe2e.Appliance(xferd, t, "a", cfg_a())
         apps.append(a)
+        st, = xfe2e.telemetry(tag + "a", "/xferd/status")
+        check(st["rate_mbit"] == 20, "the engine starts with the file's rate")
         b = xfe2e.Appliance(xferd, t, "b", cfg_b)
         apps.append(b)
         src = os.path.join(t, "src")
@@ -95,6 +97,9 @@ def main():
               f"running config is the good reload's (log_level {st['log_level']}, "
               f"reloads {st['reloads']})")
         check(st["reloads_refused"] >= 3, f"refusals counted ({st['reloads_refused']})")
+        # The engine publishes the new rate to its cores (new sessions take it).
+        check(st["rate_mbit"] == 25 and st["timeout_ms"] == 10000,
+              f"the engine's session parameters are the reloaded ones ({st['rate_mbit']} Mbit/s)")
 
         # 4. SIGHUP with a good file applies it too.
         a.write_config(cfg_a(log_level="notice", rate_mbit=25))

@@ -38,6 +38,8 @@ def main():
         check(st["port"] == cs["ports"][0]["name"] and st["ipv4"] == cs["ports"][0]["ipv4"],
               f"status port {st['port']} {st['ipv4']}")
         check(st["log_level"] == "notice" and st["reloads"] == 0, "status shows the config")
+        check((st["rate_mbit"], st["timeout_ms"], st["keepalive_ms"], st["idle"]) ==
+              (0, 10000, 1000, "backoff"), "status shows the engine's session parameters")
 
         # Nothing moves on an appliance without a peer: the counters must agree exactly.
         tel, = xfe2e.telemetry(prefix, "/xferd/stats")
