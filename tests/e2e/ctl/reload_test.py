@@ -33,11 +33,11 @@ def main():
     apps = []
     ok = False
     try:
-        a = xfe2e.Appliance(xferd, t, "a", cfg_a())
+        a = xfe2e.Appliance(xferd, t, "a", cfg_a(), tag + "a")
         apps.append(a)
         st, = xfe2e.telemetry(tag + "a", "/xferd/status")
         check(st["rate_mbit"] == 20, "the engine starts with the file's rate")
-        b = xfe2e.Appliance(xferd, t, "b", cfg_b)
+        b = xfe2e.Appliance(xferd, t, "b", cfg_b, tag + "b")
         apps.append(b)
         src = os.path.join(t, "src")
         xfe2e.make_tree(src, NFILES, 5)

@@ -25,7 +25,7 @@ def main():
     ok = False
     try:
         a = xfe2e.Appliance(xferd, t, "a", xfe2e.config_yaml(
-            t, "a", "server", "10.99.0.1", "b", "10.99.0.2", prefix))
+            t, "a", "server", "10.99.0.1", "b", "10.99.0.2", prefix), prefix)
         root, = xfe2e.telemetry(prefix, "/")
         for c in ("/xferd/status", "/xferd/stats", "/xferd/jobs", "/xferd/sessions"):
             check(c in root, c + " is registered")

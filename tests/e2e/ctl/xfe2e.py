@@ -3,6 +3,7 @@
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -51,8 +52,8 @@ control: {{socket: {t}/{name}.sock}}
 
 
 class Appliance:
-    def __init__(self, xferd, t, name, cfg_text, args=()):
-        self.t, self.name = t, name
+    def __init__(self, xferd, t, name, cfg_text, prefix, args=()):
+        self.t, self.name, self.prefix = t, name, prefix
         self.cfg = os.path.join(t, name + ".yaml")
         self.sock = os.path.join(t, name + ".sock")
         self.log = os.path.join(t, name + ".log")
@@ -106,15 +107,24 @@ class Appliance:
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGTERM)
             try:
-                rc = self.p.wait(timeout=60)
+                self.p.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.p.kill()
-                rc = self.p.wait()
-            return rc
+                self.p.wait()
+        # EAL leaves its runtime directory behind; this prefix was ours alone.
+        shutil.rmtree(dpdk_runtime_dir(self.prefix), ignore_errors=True)
         return self.p.returncode
 
 
 XFERCTL = "xferctl"
+
+
+def dpdk_runtime_dir(prefix):
+    """Where EAL keeps a prefix's runtime files (as EAL and dpdk-telemetry.py find it)."""
+    run = os.environ.get("RUNTIME_DIRECTORY")
+    if not run:
+        run = "/var/run" if os.getuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
+    return os.path.join(run, "dpdk", prefix)
 
 
 def telemetry(prefix, *cmds):
