@@ -22,9 +22,10 @@
 #define ENG_PEND_MAX  512u /* frames waiting for the pipeline on one RX core */
 #define ENG_RSESS_MAX 64u  /* receive sessions per RX core */
 #define ENG_RING_SIZE 1024u
-#define ENG_READS_MAX 16u  /* read requests a worker works on at once */
+#define ENG_READS_MAX 32u  /* read requests a worker works on at once */
 #define ENG_FDS_MAX   64u  /* open source files a worker keeps */
 #define ENG_TXQ_MAX   256u /* frames a receive session holds back when its table is full */
+#define ENG_TXBUF     512u /* frames an RX core queues for its NIC TX queue */
 
 /* Control thread -> RX core. */
 enum eng_cmd_type {
@@ -61,7 +62,7 @@ struct eng_read_done {
 	uint32_t len;
 	uint8_t last, eof, pad2[2];
 	int32_t error;
-	uint32_t pad3;
+	uint32_t undelivered; /**< with last: frames of the request not delivered */
 	uint64_t off;
 	uint64_t size;
 	uint64_t crc64;
@@ -101,6 +102,7 @@ struct eng_job {
 struct eng_rsess {
 	bool used;
 	bool closing;
+	bool ack_now; /**< a frame asked to be acknowledged at once */
 	uint32_t id;
 	uint32_t peer_ip;   /**< network order */
 	uint16_t peer_port; /**< host order */
@@ -123,7 +125,7 @@ struct eng_rx {
 	struct xf_net net;
 	struct xf_frame pend[ENG_PEND_MAX];
 	unsigned int pend_head, pend_n;
-	struct rte_mbuf *tx[ENG_BURST];
+	struct rte_mbuf *tx[ENG_TXBUF];
 	unsigned int ntx;
 	struct eng_rsess rs[ENG_RSESS_MAX];
 	unsigned int nrs;
@@ -145,15 +147,17 @@ struct eng_fd {
 	uint32_t file;
 	int fd; /**< -1: free */
 	uint64_t crc;
-	uint64_t next_off;
-	uint64_t used_ns; /**< last request, for taking over entries of ended jobs */
+	uint64_t next_off; /**< offset of the next frame to deliver (CRC covers below it) */
+	uint64_t used_ns;  /**< last request, for taking over entries of ended jobs */
+	int32_t err;       /**< FD_ENDED: the error that ended it, or 0 at end of file */
 };
 
 struct eng_read {
 	bool used;
 	struct eng_read_req req;
 	struct eng_fd *fd;
-	int phase;              /**< 0 opening, 1 reading, 2 every read completed */
+	int phase;              /**< R_WAIT_OPEN, R_READING, R_COMPLETE (xf_engine_worker.c) */
+	int32_t err;            /**< a request that failed before reading */
 	unsigned int completed; /**< reads completed */
 	unsigned int done;      /**< results answered, in order */
 	struct rte_mbuf *m[ENG_BURST];

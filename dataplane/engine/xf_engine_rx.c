@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <rte_lcore.h>
@@ -58,6 +59,11 @@ put_be64(uint8_t *p, uint64_t v)
 
 /* ---- transmit ---- */
 
+/*
+ * Hand queued frames to the NIC. What the TX queue cannot take now stays queued, in
+ * order: a full queue (a memif peer that has not caught up) pushes back on the
+ * sessions instead of turning into losses they would have to recover from.
+ */
 static void
 tx_flush(struct eng_rx *rx)
 {
@@ -67,17 +73,31 @@ tx_flush(struct eng_rx *rx)
 		return;
 	}
 	sent = xf_port_tx_burst(&rx->e->port, (uint16_t)rx->idx, rx->tx, (uint16_t)rx->ntx);
-	for (unsigned int i = sent; i < rx->ntx; i++) {
-		rte_pktmbuf_free(rx->tx[i]);
+	if (sent < rx->ntx) {
+		memmove(rx->tx, rx->tx + sent, (rx->ntx - sent) * sizeof(rx->tx[0]));
 	}
-	rx->ntx = 0;
+	rx->ntx -= sent;
+}
+
+/* Room for n more frames in the TX queue (flushing once if needed). */
+static bool
+tx_room(struct eng_rx *rx, unsigned int n)
+{
+	if (rx->ntx + n > ENG_TXBUF) {
+		tx_flush(rx);
+	}
+	return rx->ntx + n <= ENG_TXBUF;
 }
 
 static void
 tx_enqueue(struct eng_rx *rx, struct rte_mbuf *m)
 {
+	if (!tx_room(rx, 1)) {
+		rte_pktmbuf_free(m); /* only unreliable frames get here without checking */
+		return;
+	}
 	rx->tx[rx->ntx++] = m;
-	if (rx->ntx == ENG_BURST) {
+	if (rx->ntx >= ENG_BURST) {
 		tx_flush(rx);
 	}
 }
@@ -149,6 +169,10 @@ push_frame_send(void *arg, void *frame, uint16_t len)
 	struct eng_rx *rx = j->push_rx;
 	const struct xf_engine_peer *peer = &rx->e->conf.peers[j->req.peer];
 
+	/* Two frames at most (an ARP request and this one). */
+	if (!tx_room(rx, 2)) {
+		return -EAGAIN;
+	}
 	/* The session keeps its reference for retransmission; the queue takes another. */
 	rte_mbuf_refcnt_update(frame, 1);
 	frame_out(rx, frame, len, peer->ip, peer->udp_port);
@@ -302,6 +326,7 @@ reads_poll(struct eng_rx *rx)
 				.last = d[i].last,
 				.eof = d[i].eof,
 				.error = d[i].error,
+				.undelivered = d[i].undelivered,
 				.size = d[i].size,
 				.crc64 = d[i].crc64,
 			};
@@ -400,7 +425,7 @@ rs_flush(struct eng_rx *rx, struct eng_rsess *rs)
 {
 	bool busy = false;
 
-	while (rs->txq_n > 0 && xf_reliab_can_send(rs->rel) &&
+	while (rs->txq_n > 0 && xf_reliab_can_send(rs->rel) && tx_room(rx, 2) &&
 	       xf_reliab_pace_next(rs->rel, rx->now, rs->txq_len[rs->txq_head]) <= rx->now) {
 		struct rte_mbuf *m = rs->txq[rs->txq_head];
 		uint16_t len = rs->txq_len[rs->txq_head];
@@ -502,8 +527,13 @@ rs_send_ack(struct eng_rx *rx, struct eng_rsess *rs)
 	frame_out(rx, mb, (uint16_t)len, rs->peer_ip, rs->peer_port);
 }
 
+/*
+ * End a session we serve. Our frames are given back; a session that did not finish is
+ * aborted in the pipeline (workers drop its files and temps) and keeps its slot until
+ * the pipeline says every worker has let go of it (rs_poll frees it then).
+ */
 static void
-rs_close(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
+rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
 {
 	while (rs->txq_n > 0) {
 		rte_pktmbuf_free(rs->txq[rs->txq_head]);
@@ -511,14 +541,27 @@ rs_close(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
 		rs->txq_n--;
 	}
 	xf_reliab_drain(rs->rel, rs_on_acked, rs); /* our frames still in flight */
-	xf_pipeline_session_close(rx->e->pl, rs->ps);
+	if (!xf_session_is_done(rs->ps)) {
+		xf_session_abort(rs->ps);
+	}
+	rs->closing = true;
+	rx->timed_out += timed_out;
+	XF_LOG(INFO, MODULE, "session %08x ended%s", rs->id, timed_out ? " (timeout)" : "");
+}
+
+/* Free the slot once the pipeline has let go of the session. */
+static bool
+rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
+{
+	if (!xf_session_is_done(rs->ps) || xf_pipeline_session_close(rx->e->pl, rs->ps) < 0) {
+		return false;
+	}
 	xf_reliab_destroy(rs->rel);
 	rx->retransmits += rs->retransmits;
 	rx->nrs--;
 	rx->closed++;
-	rx->timed_out += timed_out;
-	XF_LOG(INFO, MODULE, "session %08x closed%s", rs->id, timed_out ? " (timeout)" : "");
 	memset(rs, 0, sizeof(*rs));
+	return true;
 }
 
 static bool
@@ -526,19 +569,24 @@ rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 {
 	bool busy = false;
 
+	if (rs->closing) {
+		return rs_reap(rx, rs);
+	}
 	if (xf_reliab_idle_expired(rs->rel, rx->now)) {
-		rs_close(rx, rs, true);
+		rs_end(rx, rs, true);
 		return true;
 	}
 	busy |= xf_reliab_on_timeout(rs->rel, rx->now) > 0;
 	busy |= rs_flush(rx, rs);
-	if (xf_reliab_ack_deadline(rs->rel) <= rx->now) {
+	if (rs->ack_now || xf_reliab_ack_deadline(rs->rel) <= rx->now) {
 		rs_send_ack(rx, rs);
+		rs->ack_now = false;
 		busy = true;
 	}
+	/* Finished: DONE sent and every frame of ours acknowledged. */
 	if (xf_session_is_done(rs->ps) && rs->txq_n == 0 &&
 	    xf_reliab_bytes_in_flight(rs->rel) == 0) {
-		rs_close(rx, rs, false);
+		rs_end(rx, rs, false);
 		return true;
 	}
 	return busy;
@@ -548,7 +596,8 @@ static struct eng_rsess *
 rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip)
 {
 	for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
-		if (rx->rs[i].used && rx->rs[i].id == id && rx->rs[i].peer_ip == ip) {
+		if (rx->rs[i].used && !rx->rs[i].closing && rx->rs[i].id == id &&
+		    rx->rs[i].peer_ip == ip) {
 			return &rx->rs[i];
 		}
 	}
@@ -714,11 +763,12 @@ rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg, const 
 		        (struct xf_frame){ .buf = payload, .len = len, .owner = m };
 		rx->pend_n++;
 		xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, eliciting);
+		rs->ack_now |= (msg->hdr.flags & XF_HDR_F_ACKNOW) != 0;
 		return true;
 	case XF_MSG_ABORT:
 		XF_LOG(NOTICE, MODULE, "session %08x aborted by the sender (code %u)", rs->id,
 		       msg->abort.code);
-		rs_close(rx, rs, false);
+		rs_end(rx, rs, false);
 		return false;
 	default:
 		break; /* HELLO again (our HELLO_ACK was lost: the engine resends it), PING */
@@ -824,6 +874,8 @@ xf_engine_rx_loop(void *arg)
 	unsigned int idle = 0;
 
 	xf_core_set_self(rx->lcore);
+	/* Idle back-off sleeps are short: ask the kernel not to stretch them. */
+	prctl(PR_SET_TIMERSLACK, 1000UL);
 	while (!atomic_load_explicit(&e->stop, memory_order_acquire) || rx->njobs > 0 ||
 	       rx->nrs > 0) {
 		bool busy = false;
@@ -853,8 +905,8 @@ xf_engine_rx_loop(void *arg)
 				              rx->now);
 			}
 			for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
-				if (rx->rs[i].used) {
-					rs_close(rx, &rx->rs[i], false);
+				if (rx->rs[i].used && !rx->rs[i].closing) {
+					rs_end(rx, &rx->rs[i], false);
 				}
 			}
 		}

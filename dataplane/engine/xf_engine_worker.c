@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "xf_base.h"
@@ -18,46 +19,23 @@
 
 #define TAG_OPEN 0xffu
 
+/* eng_fd.fd values besides an open descriptor. */
+#define FD_FREE    (-1) /* slot unused */
+#define FD_OPENING (-2) /* openat2 in flight */
+#define FD_ENDED   (-3) /* end of file reached (or an error): size, crc and err are final */
+
+/* Read slot phases. */
+enum { R_WAIT_OPEN = 0, R_READING, R_COMPLETE };
+
 static struct eng_fd *
 fd_find(struct eng_worker *w, uint16_t job, uint32_t file)
 {
 	for (unsigned int i = 0; i < ENG_FDS_MAX; i++) {
-		if (w->fds[i].fd >= 0 && w->fds[i].job == job && w->fds[i].file == file) {
-			return &w->fds[i];
-		}
-	}
-	return NULL;
-}
-
-static void fd_close(struct eng_fd *f);
-
-/*
- * A table entry for a newly opened source file. When the table is full, an entry not
- * used for FD_STALE_NS is taken over: its job ended (cancelled, failed) mid-file, since a
- * running push asks for the next frames of a file within moments.
- */
-#define FD_STALE_NS (10ull * 1000000000ull)
-
-static struct eng_fd *
-fd_alloc(struct eng_worker *w, uint16_t job, uint32_t file, uint64_t now)
-{
-	struct eng_fd *oldest = NULL;
-
-	for (unsigned int i = 0; i < ENG_FDS_MAX; i++) {
 		struct eng_fd *f = &w->fds[i];
 
-		if (f->fd == -1) {
-			*f = (struct eng_fd){ .job = job, .file = file, .fd = -2, .used_ns = now };
+		if (f->fd != FD_FREE && f->job == job && f->file == file) {
 			return f;
 		}
-		if (f->fd >= 0 && (oldest == NULL || f->used_ns < oldest->used_ns)) {
-			oldest = f;
-		}
-	}
-	if (oldest != NULL && now - oldest->used_ns > FD_STALE_NS) {
-		fd_close(oldest);
-		*oldest = (struct eng_fd){ .job = job, .file = file, .fd = -2, .used_ns = now };
-		return oldest;
 	}
 	return NULL;
 }
@@ -68,7 +46,38 @@ fd_close(struct eng_fd *f)
 	if (f->fd >= 0) {
 		close(f->fd); /* a regular file opened for reading: close does not block */
 	}
-	f->fd = -1;
+	f->fd = FD_ENDED;
+}
+
+/*
+ * A table entry for a source file: a free one, else one whose file has ended (answers
+ * still to come for it are ignored by the push, which took the first end of file),
+ * else one not used for FD_STALE_NS (its job ended mid-file: a running push asks for a
+ * file's next frames within moments).
+ */
+#define FD_STALE_NS (10ull * 1000000000ull)
+
+static struct eng_fd *
+fd_alloc(struct eng_worker *w, uint16_t job, uint32_t file, uint64_t now)
+{
+	struct eng_fd *pick = NULL;
+
+	for (unsigned int i = 0; i < ENG_FDS_MAX && (pick == NULL || pick->fd != FD_FREE); i++) {
+		struct eng_fd *f = &w->fds[i];
+
+		if (f->fd == FD_FREE || (f->fd == FD_ENDED && (pick == NULL || pick->fd >= 0)) ||
+		    (f->fd >= 0 && pick == NULL && now - f->used_ns > FD_STALE_NS)) {
+			pick = f;
+		}
+	}
+	if (pick == NULL) {
+		return NULL;
+	}
+	if (pick->fd >= 0) {
+		close(pick->fd);
+	}
+	*pick = (struct eng_fd){ .job = job, .file = file, .fd = FD_OPENING, .used_ns = now };
+	return pick;
 }
 
 static uint64_t
@@ -78,10 +87,8 @@ tag_of(unsigned int slot, unsigned int k)
 }
 
 static void
-issue_reads(struct eng_worker *w, unsigned int slot)
+issue_reads(struct eng_worker *w, struct eng_read *r, unsigned int slot)
 {
-	struct eng_read *r = &w->reads[slot];
-
 	for (unsigned int k = 0; k < r->req.n; k++) {
 		uint8_t *dst =
 		        rte_pktmbuf_mtod(r->m[k], uint8_t *) + XF_NET_HDR_LEN + XF_DATA_OVERHEAD;
@@ -90,23 +97,66 @@ issue_reads(struct eng_worker *w, unsigned int slot)
 		xf_storage_prep_read(w->st, r->fd->fd, dst, r->req.dl,
 		                     r->req.off + (uint64_t)k * r->req.dl, tag_of(slot, k));
 	}
-	r->phase = 1;
+	r->phase = R_READING;
 }
 
 /* Answer one result to the RX core; false if its ring is full (try again later). */
 static bool
-answer(struct eng_worker *w, struct eng_read *r, struct eng_read_done *d)
+answer(struct eng_worker *w, const struct eng_read *r, const struct eng_read_done *d)
 {
 	return xf_ring_enqueue_burst(w->e->rx[r->req.rx].read_from[w->idx], d, 1) == 1;
 }
 
-/* Deliver a finished request in offset order; false if the ring filled up midway. */
-static bool
-deliver(struct eng_worker *w, unsigned int slot)
+static void
+release(struct eng_read *r)
 {
-	struct eng_read *r = &w->reads[slot];
+	for (unsigned int k = 0; k < r->req.n; k++) {
+		rte_pktmbuf_free(r->m[k]);
+		r->m[k] = NULL;
+	}
+	r->used = false;
+}
+
+/* The file already ended: one answer saying so, with its final size and CRC. */
+static bool
+answer_ended(struct eng_worker *w, struct eng_read *r)
+{
+	const struct eng_fd *f = r->fd;
+	struct eng_read_done d = {
+		.job = r->req.job,
+		.file = r->req.file,
+		.off = f != NULL ? f->next_off : r->req.off,
+		.last = 1,
+		.eof = f != NULL && f->err == 0,
+		.error = f != NULL ? f->err : r->err,
+		.undelivered = r->req.n,
+		.size = f != NULL ? f->next_off : 0,
+		.crc64 = f != NULL ? f->crc : 0,
+	};
+
+	if (!answer(w, r, &d)) {
+		return false;
+	}
+	release(r);
+	return true;
+}
+
+/*
+ * Deliver a completed request, frame by frame, in file order. Requests of one file
+ * complete in any order; each is delivered only when it is next in the file, so the CRC
+ * runs over the file in order. False if the ring filled up midway (resumed later).
+ */
+static bool
+deliver(struct eng_worker *w, struct eng_read *r)
+{
 	struct eng_fd *f = r->fd;
 
+	if (f->fd == FD_ENDED && r->done == 0) {
+		return answer_ended(w, r);
+	}
+	if (r->done == 0 && r->req.off != f->next_off) {
+		return false; /* an earlier request of this file is not delivered yet */
+	}
 	while (r->done < r->req.n) {
 		unsigned int k = r->done;
 		int32_t res = r->res[k];
@@ -122,47 +172,29 @@ deliver(struct eng_worker *w, unsigned int slot)
 		} else {
 			d.crc64 = f->crc;
 		}
-		/* A short read of a regular file is its end; an error ends the request too. */
+		/* A short read of a regular file is its end; an error ends it too. */
 		d.eof = res >= 0 && (uint32_t)res < r->req.dl;
 		d.error = res < 0 ? res : 0;
 		d.last = d.eof || res < 0 || k + 1 == r->req.n;
+		d.undelivered = d.last ? r->req.n - k - (res > 0 ? 1 : 0) : 0;
 		d.size = f->next_off + (res > 0 ? (uint64_t)res : 0);
 		if (!answer(w, r, &d)) {
 			return false;
 		}
 		f->crc = d.crc64;
 		f->next_off = d.size;
-		if (res <= 0) {
-			rte_pktmbuf_free(r->m[k]);
-		}
-		r->m[k] = NULL;
+		r->m[k] = res > 0 ? NULL : r->m[k];
 		r->done++;
+		if (res < 0 || d.eof) {
+			f->err = res < 0 ? res : 0;
+			fd_close(f);
+		}
 		if (d.last) {
 			break;
 		}
 	}
-	/* Frames past the end were read for nothing. */
-	for (unsigned int k = r->done; k < r->req.n; k++) {
-		rte_pktmbuf_free(r->m[k]);
-		r->m[k] = NULL;
-	}
-	if (r->done < r->req.n || r->res[r->done - 1] <= 0 ||
-	    (uint32_t)r->res[r->done - 1] < r->req.dl) {
-		fd_close(f);
-	}
-	r->used = false;
+	release(r); /* frames past the end were read for nothing */
 	return true;
-}
-
-static void
-fail_request(struct eng_worker *w, unsigned int slot, int err)
-{
-	struct eng_read *r = &w->reads[slot];
-
-	for (unsigned int k = 0; k < r->req.n; k++) {
-		r->res[k] = err;
-	}
-	r->phase = 2;
 }
 
 static bool
@@ -184,24 +216,42 @@ take_requests(struct eng_worker *w, uint64_t now)
 			r->used = true;
 			r->done = 0;
 			r->completed = 0;
-			r->phase = 0;
+			r->err = 0;
+			memset(r->m, 0, sizeof(r->m));
 			r->fd = fd_find(w, r->req.job, r->req.file);
 			if (r->fd == NULL) {
 				r->fd = fd_alloc(w, r->req.job, r->req.file, now);
+				if (r->fd != NULL) {
+					/* Tagged with the table entry: the request may be gone
+					 * (failed) by the time the open completes. */
+					xf_storage_prep_open(
+					        w->st, r->req.dir_fd, r->req.path,
+					        O_RDONLY | O_NOFOLLOW, 0,
+					        tag_of((unsigned int)(r->fd - w->fds), TAG_OPEN));
+				}
 			}
 			if (r->fd == NULL ||
-			    rte_pktmbuf_alloc_bulk(w->e->mp, r->m, r->req.n) != 0) {
+			    (r->fd->fd != FD_ENDED &&
+			     rte_pktmbuf_alloc_bulk(w->e->mp, r->m, r->req.n) != 0)) {
+				/* No table entry or no buffers: this request fails, the file too.
+				 */
 				memset(r->m, 0, sizeof(r->m));
-				fail_request(w, slot, r->fd == NULL ? -EMFILE : -ENOMEM);
+				r->err = r->fd == NULL ? -EMFILE : -ENOMEM;
+				if (r->fd != NULL && r->fd->fd != FD_OPENING) {
+					r->fd->err = r->err;
+					fd_close(r->fd);
+				}
+				r->fd = NULL;
+				r->phase = R_COMPLETE;
 				continue;
 			}
 			r->fd->used_ns = now;
+			r->phase = R_WAIT_OPEN;
 			if (r->fd->fd >= 0) {
-				issue_reads(w, slot);
-				continue;
+				issue_reads(w, r, slot);
+			} else if (r->fd->fd == FD_ENDED) {
+				r->phase = R_COMPLETE;
 			}
-			xf_storage_prep_open(w->st, r->req.dir_fd, r->req.path,
-			                     O_RDONLY | O_NOFOLLOW, 0, tag_of(slot, TAG_OPEN));
 		}
 	}
 	return busy;
@@ -214,59 +264,48 @@ reader_poll(struct eng_worker *w, uint64_t now)
 	bool busy = take_requests(w, now);
 	unsigned int n;
 
-	if (xf_storage_inflight(w->st) > 0) {
-		xf_storage_submit(w->st);
-	}
+	xf_storage_submit(w->st);
 	n = xf_storage_reap(w->st, cqe, XF_ARRAY_SIZE(cqe));
 	for (unsigned int i = 0; i < n; i++) {
 		unsigned int slot = (unsigned int)(cqe[i].tag >> 8), k = cqe[i].tag & 0xff;
 		struct eng_read *r = &w->reads[slot];
 
 		if (k == TAG_OPEN) {
+			struct eng_fd *f = &w->fds[slot]; /* opens are tagged with the entry */
+
 			if (cqe[i].res < 0) {
-				r->fd->fd = -1; /* the table entry is free again */
-				r->fd = NULL;
-				fail_request(w, slot, cqe[i].res);
-				continue;
+				f->err = cqe[i].res;
+				f->fd = FD_ENDED;
+			} else {
+				f->fd = cqe[i].res;
 			}
-			r->fd->fd = cqe[i].res;
-			issue_reads(w, slot);
 			continue;
 		}
 		r->res[k] = cqe[i].res;
 		if (++r->completed == r->req.n) {
-			r->phase = 2;
+			r->phase = R_COMPLETE;
 		}
 	}
 	busy |= n != 0;
 	for (unsigned int slot = 0; slot < ENG_READS_MAX; slot++) {
 		struct eng_read *r = &w->reads[slot];
 
-		if (!r->used || r->phase != 2) {
+		if (!r->used) {
 			continue;
 		}
-		if (r->fd == NULL || r->fd->fd < 0) {
-			/* Nothing was read (no file): one answer with the error. */
-			struct eng_read_done d = { .job = r->req.job,
-				                   .file = r->req.file,
-				                   .off = r->req.off,
-				                   .last = 1,
-				                   .error = r->res[0] };
-
-			if (!answer(w, r, &d)) {
-				continue;
-			}
-			for (unsigned int kk = 0; kk < r->req.n; kk++) {
-				rte_pktmbuf_free(r->m[kk]);
-			}
-			if (r->fd != NULL) {
-				r->fd->fd = -1;
-			}
-			r->used = false;
+		if (r->phase == R_WAIT_OPEN && r->fd->fd >= 0) {
+			issue_reads(w, r, slot);
 			busy = true;
-			continue;
+		} else if (r->phase == R_WAIT_OPEN && r->fd->fd == FD_ENDED) {
+			r->phase = R_COMPLETE; /* the open failed: answered with its error */
 		}
-		busy |= deliver(w, slot);
+		if (r->phase == R_COMPLETE) {
+			if (r->fd == NULL) {
+				busy |= answer_ended(w, r);
+			} else {
+				busy |= deliver(w, r);
+			}
+		}
 	}
 	return busy;
 }
@@ -279,6 +318,7 @@ xf_engine_worker_loop(void *arg)
 	unsigned int idle = 0;
 
 	xf_core_set_self(w->lcore);
+	prctl(PR_SET_TIMERSLACK, 1000UL); /* see xf_engine_rx_loop */
 	while (!atomic_load_explicit(&e->workers_stop, memory_order_acquire)) {
 		bool busy = xf_pipeline_worker_poll(e->pl, w->idx) != 0;
 

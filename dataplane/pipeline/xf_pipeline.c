@@ -15,8 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <rte_pause.h>
-
 #include "xf_pipeline_priv.h"
 
 #define MODULE "pipeline"
@@ -232,85 +230,24 @@ xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t id, ui
 	return s;
 }
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Tell every worker to drop the files of session slot sid (their temps are removed). */
-static void
-send_abort(struct xf_pipeline *p, struct xf_session *s)
-{
-	struct xf_work it = { .type = XF_WORK_ABORT, .sid = s->sid, .rx = s->rx, .fd = -1 };
-
-	for (unsigned int w = 0; w < p->conf.n_workers; w++) {
-		/* The workers drain their rings all the time; a full ring is a brief state. */
-		for (unsigned int tries = 0;
-		     xf_ring_enqueue_burst(p->to_w[s->rx][w], &it, 1) != 1 && tries < 1000000;
-		     tries++) {
-			rte_pause();
-		}
-	}
-}
-
-void
+int
 xf_pipeline_session_close(struct xf_pipeline *p, struct xf_session *s)
 {
 	struct xf_rxcore *rc = &p->rx[s->rx];
 
+	if (!xf_session_is_done(s)) {
+		return -EBUSY;
+	}
 	for (unsigned int i = 0; i < rc->nsess; i++) {
 		if (rc->sess[i] == s) {
 			rc->sess[i] = rc->sess[--rc->nsess];
 			break;
 		}
 	}
-	if (s->phase == PH_DONE || rc->nzombies == XF_ARRAY_SIZE(rc->zombies)) {
-		xf_session_fini(s);
-		return;
-	}
-	send_abort(p, s);
-	s->phase = PH_ZOMBIE;
-	s->zombie_ns = mono_ns();
-	rc->zombies[rc->nzombies++] = s;
-}
-
-/* A completion for a closed session: nothing to settle; give back what it holds. */
-static void
-zombie_done(const struct xf_done *d)
-{
-	if (d->type == XF_DONE_FILE && d->fd >= 0) {
-		/* A verified temp nobody will commit. A rare teardown path: close of a file whose
-		 * data is written does not wait on the device. The temp itself is removed by the
-		 * next ABORT pass or the staging clean-up. */
-		close(d->fd);
-	}
-}
-
-/* Free zombie slots once their in-flight work has had time to come back. */
-static void
-reap_zombies(struct xf_pipeline *p, struct xf_rxcore *rc)
-{
-	uint64_t now;
-
-	if (rc->nzombies == 0) {
-		return;
-	}
-	now = mono_ns();
-	for (unsigned int i = 0; i < rc->nzombies;) {
-		struct xf_session *s = rc->zombies[i];
-
-		if (now - s->zombie_ns < XF_PIPELINE_ZOMBIE_NS) {
-			i++;
-			continue;
-		}
-		send_abort(p, s); /* files whose writes were in flight at the first pass */
-		xf_session_fini(s);
-		rc->zombies[i] = rc->zombies[--rc->nzombies];
-	}
+	xf_session_fini(s);
+	p->nopen--;
+	atomic_fetch_sub(&p->ndone, 1);
+	return 0;
 }
 
 static void
@@ -367,13 +304,7 @@ xf_pipeline_rx_poll(struct xf_pipeline *p, unsigned int rx)
 	for (unsigned int w = 0; w < p->conf.n_workers; w++) {
 		n = xf_ring_dequeue_burst(p->to_rx[w][rx], dones, XF_ARRAY_SIZE(dones));
 		for (unsigned int i = 0; i < n; i++) {
-			struct xf_session *ds = &p->sessions[dones[i].sid];
-
-			if (!ds->used || ds->phase == PH_ZOMBIE) {
-				zombie_done(&dones[i]);
-				continue;
-			}
-			xf_session_done(ds, &dones[i]);
+			xf_session_done(&p->sessions[dones[i].sid], &dones[i]);
 		}
 		busy |= n != 0;
 	}
@@ -407,7 +338,6 @@ xf_pipeline_rx_poll(struct xf_pipeline *p, unsigned int rx)
 	for (unsigned int i = 0; i < rc->nsess; i++) {
 		busy |= xf_session_progress(rc->sess[i]);
 	}
-	reap_zombies(p, rc);
 	return busy;
 }
 

@@ -108,19 +108,22 @@ struct xf_session *xf_pipeline_session_open(struct xf_pipeline *p, unsigned int 
                                             xf_pipeline_tx_fn tx, void *tx_arg);
 
 /**
- * Close a session, on its RX core: its frames are no longer taken. A finished session
- * (DONE) is freed at once. An unfinished one (timeout, ABORT, shutdown) is dropped:
- * every worker is told to drop its files, and its slot stays reserved until the work
- * already in flight has come back (XF_PIPELINE_ZOMBIE_NS); files it had not committed
- * stay as they were at their final paths, and their temps are removed (at the latest by
- * the staging clean-up at the next start).
+ * Abort a session (the peer sent ABORT, or it timed out). On its RX core. Frames for
+ * it are ignored from now on; workers drop its files and remove their temp files;
+ * files already verified are discarded, not committed, unless their commit was
+ * already under way. The session counts as done once every worker has let go of it.
+ * Nothing is sent on the wire (ABORT frames are the session layer's).
  */
-void xf_pipeline_session_close(struct xf_pipeline *p, struct xf_session *s);
+void xf_session_abort(struct xf_session *s);
 
-/** How long an unfinished closed session keeps its slot. */
-#define XF_PIPELINE_ZOMBIE_NS (5ull * 1000000000ull)
+/**
+ * Close a done session and free its slot. On its RX core, or while the loops are
+ * stopped. @return 0, or -EBUSY if the session is not done yet.
+ */
+int xf_pipeline_session_close(struct xf_pipeline *p, struct xf_session *s);
 
-/** True once the session sent DONE (every file settled and reported). */
+/** True once the session sent DONE (every file settled and reported), or its abort
+ *  finished. */
 bool xf_session_is_done(const struct xf_session *s);
 
 /** Files committed (index < this are settled). */

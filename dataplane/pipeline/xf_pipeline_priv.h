@@ -35,8 +35,8 @@ enum sess_phase {
 	PH_RUN = 0,
 	PH_DIRTIME, /* all settled; directory mtimes being fixed */
 	PH_MARK,    /* waiting for the commit worker's mark */
+	PH_ABORT,   /* aborted: workers clean up, verified temps are discarded */
 	PH_DONE,
-	PH_ZOMBIE, /* closed unfinished: workers told to drop it; slot reserved until quiet */
 };
 
 struct xf_session {
@@ -56,8 +56,9 @@ struct xf_session {
 	uint32_t changed; /* commits that wrote something */
 	uint32_t ndirs;
 	uint32_t dir_cursor;
+	uint32_t abort_sent; /* bit per worker: ABORT item enqueued */
+	uint32_t abort_acks; /* workers that reported XF_DONE_ABORT */
 	uint64_t tx_pn;
-	uint64_t zombie_ns; /* PH_ZOMBIE: when it was closed */
 	xf_pipeline_tx_fn tx;
 	void *tx_arg;
 	/* Outgoing DECISION and COMMIT frames under construction. */
@@ -75,8 +76,6 @@ struct xf_rxcore {
 	unsigned int idx;
 	struct xf_session *sess[64]; /* sessions on this core (slot pointers) */
 	unsigned int nsess;
-	struct xf_session *zombies[64]; /* closed unfinished, waiting for in-flight work */
-	unsigned int nzombies;
 	struct xf_frame stalled[RX_BURST]; /* frames waiting for ring room, in order */
 	unsigned int nstalled;
 	unsigned int stalled_pos;

@@ -85,3 +85,21 @@ xf_reorder_release(struct xf_reorder *ro, uint32_t upto)
 	ro->base = upto;
 	return 0;
 }
+
+bool
+xf_reorder_take(struct xf_reorder *ro, uint32_t idx, uint64_t *val)
+{
+	uint32_t slot;
+
+	if (idx < ro->next || idx - ro->base >= ro->window) {
+		return false;
+	}
+	slot = idx % ro->window;
+	if (!ro->full[slot]) {
+		return false;
+	}
+	ro->full[slot] = 0;
+	ro->held--;
+	*val = ro->val[slot];
+	return true;
+}

@@ -50,6 +50,12 @@ int xf_reorder_insert(struct xf_reorder *ro, uint32_t idx, uint64_t val);
 bool xf_reorder_pop(struct xf_reorder *ro, uint32_t *idx, uint64_t *val);
 
 /**
+ * Remove the result of idx if it is held (not popped), for tearing a session down.
+ * @return true with *val set if it was held.
+ */
+bool xf_reorder_take(struct xf_reorder *ro, uint32_t idx, uint64_t *val);
+
+/**
  * Release every popped index below upto (committed through upto): the window slides.
  * @return 0, or -EINVAL if upto is below base or beyond next.
  */

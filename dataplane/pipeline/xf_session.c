@@ -296,6 +296,12 @@ on_data(struct xf_session *s, const struct xf_msg *m, void *owner)
 	it.off = d->offset;
 	it.ptr = d->bytes;
 	it.owner = owner;
+	/* Nothing past the size the file list announced is written (offset + len cannot
+	 * overflow: the codec caps both). A file that grew since the sender's scan fails
+	 * with XF_ST_SIZE; the next push sends it whole. */
+	if (d->offset + d->len > fe->size) {
+		it.status = XF_ST_SIZE;
+	}
 	if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, d->file)), &it, 1) != 1) {
 		return -EAGAIN;
 	}
@@ -322,6 +328,7 @@ on_file_end(struct xf_session *s, const struct xf_msg *m)
 	it.fd = -1;
 	it.off = f->size;
 	it.val = f->crc64;
+	it.status = (uint8_t)f->status;
 	if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, f->file)), &it, 1) != 1) {
 		return -EAGAIN;
 	}
@@ -332,7 +339,8 @@ on_file_end(struct xf_session *s, const struct xf_msg *m)
 int
 xf_session_input(struct xf_session *s, const struct xf_msg *m, void *owner)
 {
-	if (s->phase == PH_DONE) {
+	if (s->phase != PH_RUN) {
+		/* Everything is settled (or aborted): late frames change nothing. */
 		return 0;
 	}
 	switch (m->hdr.type) {
@@ -345,6 +353,15 @@ xf_session_input(struct xf_session *s, const struct xf_msg *m, void *owner)
 	default:
 		/* HELLO, ACK, PING, DONE belong to the session and reliability layers. */
 		return 0;
+	}
+}
+
+static void
+finished(struct xf_session *s)
+{
+	s->phase = PH_DONE;
+	if (atomic_fetch_add(&s->p->ndone, 1) + 1 == s->p->nopen && s->p->conf.stop_when_done) {
+		xf_pipeline_stop(s->p);
 	}
 }
 
@@ -365,10 +382,7 @@ send_done(struct xf_session *s)
 	if (n > 0) {
 		s->tx(s->tx_arg, buf, (unsigned int)n);
 	}
-	s->phase = PH_DONE;
-	if (atomic_fetch_add(&s->p->ndone, 1) + 1 == s->p->nopen && s->p->conf.stop_when_done) {
-		xf_pipeline_stop(s->p);
-	}
+	finished(s);
 }
 
 static void
@@ -395,11 +409,38 @@ on_settled(struct xf_session *s, uint32_t file, uint8_t status, bool changed)
 	xf_reorder_release(&s->ro, s->committed);
 }
 
+static void
+done_aborted(struct xf_session *s, const struct xf_done *d)
+{
+	switch (d->type) {
+	case XF_DONE_FILE:
+		if (d->status == XF_ST_OK) {
+			/* Verified but never to be committed: the abort drain discards it. */
+			xf_reorder_insert(&s->ro, d->file,
+			                  XF_RV_COMMIT | ((uint64_t)(uint32_t)d->fd << 32));
+		}
+		break;
+	case XF_DONE_COMMIT:
+	case XF_DONE_MARK:
+		s->commit_inflight--;
+		break;
+	case XF_DONE_ABORT:
+		s->abort_acks++;
+		break;
+	default:
+		break;
+	}
+}
+
 void
 xf_session_done(struct xf_session *s, const struct xf_done *d)
 {
 	struct xf_fentry *fe = xf_ftable_get(&s->ft, d->file);
 
+	if (s->phase == PH_ABORT) {
+		done_aborted(s, d);
+		return;
+	}
 	switch (d->type) {
 	case XF_DONE_STAT:
 		if (fe == NULL) {
@@ -413,7 +454,7 @@ xf_session_done(struct xf_session *s, const struct xf_done *d)
 			settle(s, d->file, d->status);
 		} else if (fe->kind != XF_FILE_REG) {
 			/* Directories and symlinks get no data: made at commit from the entry. */
-			settle(s, d->file, XF_RV_COMMIT);
+			settle(s, d->file, XF_RV_COMMIT | ((uint64_t)UINT32_MAX << 32));
 		} else {
 			fe->state = FS_DECIDED;
 		}
@@ -465,8 +506,64 @@ commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
 		} else {
 			it.flags = XF_WORK_F_NOOP;
 		}
+		if (s->phase == PH_ABORT) {
+			it.flags |= XF_WORK_F_DISCARD;
+		}
 	}
 	return xf_ring_enqueue_burst(ring_to(s, XF_COMMIT_WORKER), &it, 1) == 1;
+}
+
+void
+xf_session_abort(struct xf_session *s)
+{
+	if (s->phase == PH_ABORT || s->phase == PH_DONE) {
+		return;
+	}
+	s->phase = PH_ABORT;
+	s->abort_sent = 0;
+	s->abort_acks = 0;
+	flush_decisions(s);
+}
+
+/*
+ * Abort in progress: tell every worker (as ring room allows), hand verified temp files
+ * in the window to the commit worker to be discarded, and finish once every worker has
+ * let go of the session (its XF_DONE_ABORT follows every other completion of the
+ * session on the same FIFO ring) and no commit item is outstanding.
+ */
+static int
+abort_progress(struct xf_session *s)
+{
+	struct xf_ring *cr = ring_to(s, XF_COMMIT_WORKER);
+	unsigned int nw = s->p->conf.n_workers;
+	uint64_t val;
+
+	for (unsigned int w = 0; w < nw; w++) {
+		struct xf_work it = { .type = XF_WORK_ABORT, .sid = s->sid, .rx = s->rx, .fd = -1 };
+
+		if ((s->abort_sent & (1u << w)) == 0 &&
+		    xf_ring_enqueue_burst(ring_to(s, w), &it, 1) == 1) {
+			s->abort_sent |= 1u << w;
+		}
+	}
+	for (uint32_t i = s->ro.next; i < xf_reorder_limit(&s->ro); i++) {
+		if (xf_ring_free_count(cr) == 0) {
+			break;
+		}
+		if (xf_reorder_take(&s->ro, i, &val) && (val & XF_RV_COMMIT) != 0 &&
+		    (int32_t)(val >> 32) >= 0) {
+			struct xf_fentry *fe = xf_ftable_get(&s->ft, i);
+
+			if (fe != NULL && fe->kind == XF_FILE_REG &&
+			    commit_item(s, XF_WORK_COMMIT, i, val)) {
+				s->commit_inflight++;
+			}
+		}
+	}
+	if (s->abort_acks == nw && s->commit_inflight == 0 && s->ro.held == 0) {
+		finished(s);
+	}
+	return 1;
 }
 
 int
@@ -479,6 +576,9 @@ xf_session_progress(struct xf_session *s)
 
 	if (s->phase == PH_DONE) {
 		return 0;
+	}
+	if (s->phase == PH_ABORT) {
+		return abort_progress(s);
 	}
 	/*
 	 * In-order commit: pop what is ready in file-list order and hand it to the commit

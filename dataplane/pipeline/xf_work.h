@@ -24,11 +24,13 @@ enum xf_work_type {
 
 /** COMMIT: nothing to do on disk (up to date or already failed); echo in order. */
 #define XF_WORK_F_NOOP 0x1u
+/** COMMIT: the session was aborted: close fd and remove the temp file, echo. */
+#define XF_WORK_F_DISCARD 0x2u
 
 struct xf_work {
 	uint8_t type;     /**< enum xf_work_type */
 	uint8_t kind;     /**< enum xf_file_kind */
-	uint8_t status;   /**< COMMIT: file status so far (nonzero: failed) */
+	uint8_t status;   /**< COMMIT: status so far; FILE_END: the sender's (it gave up) */
 	uint8_t flags;    /**< XF_WORK_F_* */
 	uint16_t sid;     /**< session slot in the pipeline */
 	uint16_t rx;      /**< RX core index to reply to */
@@ -50,6 +52,7 @@ enum xf_done_type {
 	XF_DONE_FILE,     /**< file verified (status 0, fd) or failed */
 	XF_DONE_COMMIT,   /**< file settled on disk, in order */
 	XF_DONE_MARK,     /**< every commit item before the mark is done */
+	XF_DONE_ABORT,    /**< the worker holds nothing of the session any more */
 };
 
 struct xf_done {

@@ -59,6 +59,7 @@ struct wfile {
 	uint8_t kind;
 	uint8_t status; /* first failure */
 	uint8_t fe_pending;
+	uint8_t aborted; /* session aborted while busy: clean up, report nothing */
 	uint16_t sid;
 	uint16_t rx;
 	uint32_t file;
@@ -127,12 +128,16 @@ struct xf_worker {
 	struct xf_storage_cqe scqe[CQE_MAX];
 	struct xf_storage_cqe *deferred; /* reaped by make_room, not yet dispatched */
 	uint32_t def_cap, def_head, def_tail;
+	bool aborting[64]; /* per session slot: abort in progress */
+	uint16_t abort_rx[64];
+	unsigned int naborting;
 	/* Counters; `now` is read once per poll for the stage spans. */
 	struct xf_pipeline_times t;
 	uint64_t now;
 };
 
 static void dispatch(struct xf_worker *w, const struct xf_storage_cqe *c);
+static void fail_file(struct xf_worker *w, struct wfile *f, uint8_t status);
 
 static inline uint64_t
 now_ns(void)
@@ -205,7 +210,12 @@ static void
 post_simple(struct xf_worker *w, const struct wfile *f, uint8_t type, uint8_t decision,
             uint8_t status, int fd)
 {
-	struct xf_done d = {
+	struct xf_done d;
+
+	if (f->aborted) {
+		return;
+	}
+	d = (struct xf_done){
 		.type = type,
 		.decision = decision,
 		.status = status,
@@ -213,7 +223,6 @@ post_simple(struct xf_worker *w, const struct wfile *f, uint8_t type, uint8_t de
 		.file = f->file,
 		.fd = fd,
 	};
-
 	post(w, f->rx, &d);
 }
 
@@ -277,6 +286,10 @@ decide(struct xf_worker *w, struct wfile *f, uint32_t fi, uint8_t decision, uint
 {
 	w->t.stat_items++;
 	stamp(w->now, &w->t.stat_first, &w->t.stat_last);
+	if (f->aborted) {
+		f->state = W_FREE;
+		return;
+	}
 	if (decision == XF_DEC_WHOLE && f->kind == XF_FILE_REG) {
 		/* The temp file exists before the decision goes out, so DATA never waits. */
 		f->state = W_TMP;
@@ -401,6 +414,10 @@ on_tmp(struct xf_worker *w, uint32_t fi, int32_t res)
 	}
 	f->fd = res;
 	f->state = W_OPEN;
+	if (f->aborted) {
+		fail_file(w, f, XF_ST_IO);
+		return;
+	}
 	post_simple(w, f, XF_DONE_STAT, XF_DEC_WHOLE, XF_ST_OK, -1);
 }
 
@@ -427,7 +444,7 @@ verify(struct xf_worker *w, struct wfile *f)
 		{ .tv_sec = f->mtime_ns / 1000000000ll, .tv_nsec = f->mtime_ns % 1000000000ll },
 	};
 
-	if (f->crc != f->fe_crc) {
+	if (f->crc != f->fe_crc || f->aborted) {
 		fail_file(w, f, XF_ST_CHECKSUM);
 		return;
 	}
@@ -500,6 +517,10 @@ finish(struct xf_worker *w, uint32_t fi)
 
 	f->fe_pending = 0;
 	f->state = W_FINISH;
+	if (f->aborted) {
+		fail_file(w, f, XF_ST_IO);
+		return;
+	}
 	if (f->status != XF_ST_OK) {
 		fail_file(w, f, f->status);
 		return;
@@ -544,7 +565,14 @@ do_data(struct xf_worker *w, const struct xf_work *it)
 	uint32_t si;
 
 	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->fe_pending ||
-	    f->status != XF_ST_OK) {
+	    f->status != XF_ST_OK || f->aborted) {
+		release(w, it->owner);
+		return;
+	}
+	if (it->status != XF_ST_OK) {
+		/* Data past the announced size: never written (a hostile peer could make a
+		 * huge sparse temp); the file fails with this status at its FILE_END. */
+		f->status = it->status;
 		release(w, it->owner);
 		return;
 	}
@@ -595,7 +623,7 @@ on_write(struct xf_worker *w, uint32_t si, int32_t res)
 	}
 	release(w, s->owner);
 	w->ws_free[w->ws_nfree++] = si;
-	if (--f->inflight == 0 && f->fe_pending) {
+	if (--f->inflight == 0 && (f->fe_pending || f->aborted)) {
 		finish(w, s->fslot);
 	}
 }
@@ -606,31 +634,61 @@ do_file_end(struct xf_worker *w, const struct xf_work *it)
 	uint32_t fi = fslot_of(w, it->sid, it->file);
 	struct wfile *f = &w->files[fi];
 
-	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->fe_pending) {
+	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->fe_pending ||
+	    f->aborted) {
 		return;
 	}
 	f->fe_pending = 1;
 	f->fe_size = it->off;
 	f->fe_crc = it->val;
+	if (it->status != XF_ST_OK && f->status == XF_ST_OK) {
+		f->status = it->status; /* the sender gave the file up: fail it in finish() */
+	}
 	if (f->inflight == 0) {
 		finish(w, fi);
 	}
 }
 
+/*
+ * Abort of a session: idle files are removed now, busy ones (an operation in flight)
+ * are flagged and removed when it completes, reporting nothing. XF_DONE_ABORT goes
+ * back once no file of the session is left; it follows every other completion of the
+ * session on the same FIFO ring.
+ */
+static bool
+abort_check(struct xf_worker *w, uint16_t sid)
+{
+	for (uint32_t i = 0; i < w->window; i++) {
+		if (w->files[(uint32_t)sid * w->window + i].state != W_FREE) {
+			return false;
+		}
+	}
+	post(w, w->abort_rx[sid], &(struct xf_done){ .type = XF_DONE_ABORT, .sid = sid, .fd = -1 });
+	w->aborting[sid] = false;
+	w->naborting--;
+	return true;
+}
+
 static void
 do_abort(struct xf_worker *w, const struct xf_work *it)
 {
-	/* Files with writes in flight finish normally; their completion is dropped by the
-	 * RX core, whose session is gone. Idle ones are cleaned here. */
 	for (uint32_t i = 0; i < w->window; i++) {
-		struct wfile *f = &w->files[fslot_of(w, it->sid, i)];
+		struct wfile *f = &w->files[(uint32_t)it->sid * w->window + i];
 
+		if (f->state == W_FREE) {
+			continue;
+		}
+		f->aborted = 1;
 		if (f->state == W_OPEN && f->inflight == 0) {
-			close(f->fd);
-			unlinkat(w->p->tmp_fd, f->tmpname, 0);
-			f->state = W_FREE;
+			fail_file(w, f, XF_ST_IO);
 		}
 	}
+	if (!w->aborting[it->sid]) {
+		w->aborting[it->sid] = true;
+		w->abort_rx[it->sid] = it->rx;
+		w->naborting++;
+	}
+	abort_check(w, it->sid);
 }
 
 /* ---- commit executor (worker XF_COMMIT_WORKER) ----
@@ -945,7 +1003,8 @@ commit_run(struct xf_worker *w)
 		struct xf_work *it = &w->cq[(w->cq_head + i) & (w->cq_cap - 1)];
 
 		w->sync_res[i] = 0;
-		if (durable && it->type == XF_WORK_COMMIT && it->fd >= 0) {
+		if (durable && it->type == XF_WORK_COMMIT && it->kind == XF_FILE_REG &&
+		    it->fd >= 0 && (it->flags & XF_WORK_F_DISCARD) == 0) {
 			PREP(w, xf_storage_prep_fsync(w->st, it->fd, false, tag_of(T_SYNC, i)));
 			nsync++;
 		}
@@ -971,10 +1030,22 @@ commit_run(struct xf_worker *w)
 				dirtime(w, it);
 				continue;
 			}
-			if (it->type != XF_WORK_COMMIT || (it->flags & XF_WORK_F_NOOP) != 0) {
+			if (it->type != XF_WORK_COMMIT) {
 				continue;
 			}
 			xf_work_tmpname(tmp, it->sid, it->sess_id, it->file);
+			if ((it->flags & XF_WORK_F_DISCARD) != 0) {
+				/* Aborted session: a verified temp file is dropped, not committed.
+				 */
+				if (it->kind == XF_FILE_REG && it->fd >= 0) {
+					close(it->fd);
+					unlinkat(w->p->tmp_fd, tmp, 0);
+				}
+				continue;
+			}
+			if ((it->flags & XF_WORK_F_NOOP) != 0) {
+				continue;
+			}
 			switch (it->kind) {
 			case XF_FILE_REG:
 				status[i] = commit_reg(w, it, base, tmp, fres[i]);
@@ -1119,6 +1190,11 @@ xf_worker_poll(struct xf_worker *w)
 				handle(w, &items[i]);
 			}
 			busy |= n != 0;
+		}
+	}
+	for (unsigned int sid = 0; w->naborting != 0 && sid < XF_ARRAY_SIZE(w->aborting); sid++) {
+		if (w->aborting[sid]) {
+			abort_check(w, (uint16_t)sid);
 		}
 	}
 	if (xf_storage_submit(w->st) > 0) {

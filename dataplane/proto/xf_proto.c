@@ -103,7 +103,7 @@ check_hdr(const struct xf_hdr *h)
 	if (h->type == 0 || h->type > XF_MSG_TYPE_MAX) {
 		return XF_R_TYPE;
 	}
-	if (h->flags & ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY)) {
+	if (h->flags & ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW)) {
 		return XF_R_RESERVED;
 	}
 	if (h->session == 0) {
@@ -502,12 +502,13 @@ dec_file_end(const uint8_t *b, uint32_t n, struct xf_msg_file_end *m)
 		return r;
 	}
 	m->file = ld32(b);
+	m->status = ld16(b + 4);
 	m->size = ld64(b + 8);
 	m->crc64 = ld64(b + 16);
-	if (ld32(b + 4) != 0) {
+	if (ld16(b + 6) != 0) {
 		return XF_R_RESERVED;
 	}
-	return m->size > OFF_MAX ? XF_R_FIELD : XF_R_OK;
+	return m->size > OFF_MAX || m->status > XF_ST_MAX ? XF_R_FIELD : XF_R_OK;
 }
 
 static enum xf_proto_reason
@@ -969,7 +970,8 @@ wr_body(uint8_t *b, const struct xf_msg *msg)
 		break;
 	case XF_MSG_FILE_END:
 		st32(b, msg->file_end.file);
-		st32(b + 4, 0);
+		st16(b + 4, msg->file_end.status);
+		st16(b + 6, 0);
 		st64(b + 8, msg->file_end.size);
 		st64(b + 16, msg->file_end.crc64);
 		break;

@@ -99,6 +99,11 @@ struct xf_hdr {
  * id; the flag says which of the two sessions a frame belongs to.
  */
 #define XF_HDR_F_REPLY 0x0002u
+/**
+ * Acknowledge this frame at once rather than after max_ack_delay: the sender waits on
+ * it (the last DATA frame of a file: FILE_END goes out only when all of it is acked).
+ */
+#define XF_HDR_F_ACKNOW 0x0004u
 
 /** File kinds in FLIST entries. */
 enum xf_file_kind {
@@ -220,8 +225,10 @@ struct xf_msg_copy {
 
 struct xf_msg_file_end {
 	uint32_t file;
-	uint64_t size;  /**< final size of the file */
-	uint64_t crc64; /**< CRC64 (ECMA-182, reflected) of the whole file */
+	uint16_t status; /**< 0; or the sender gives the file up (XF_ST_IO: it could not read
+	                  *   it): the receiver fails it with this status, its data is void */
+	uint64_t size;   /**< final size of the file */
+	uint64_t crc64;  /**< CRC64 (ECMA-182, reflected) of the whole file */
 };
 
 struct xf_msg_commit {

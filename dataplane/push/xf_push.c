@@ -18,9 +18,11 @@
 #define HDR_PN_OFFSET 16u
 
 /* Files whose data may be read at once: enough to keep small files pipelined. */
-#define ACTIVE_FILES 16u
-/* Frames asked of the reader in one request. */
-#define READ_CHUNK 32u
+#define ACTIVE_FILES 64u
+/* Frames asked of the reader in one request, and requests outstanding per file: a large
+ * file keeps the reader READ_CHUNK * REQS_PER_FILE frames ahead. */
+#define READ_CHUNK    32u
+#define REQS_PER_FILE 4u
 /* Frame records beyond the tracked slots and the read-ahead, for control frames. */
 #define CONTROL_FRAMES 64u
 
@@ -40,8 +42,9 @@ struct push_file {
 	uint8_t eof;       /**< the reader delivered the last frame */
 	uint8_t decided;   /**< its DECISION arrived */
 	uint32_t unacked;  /**< DATA frames sent, not yet acknowledged */
-	uint8_t asking;    /**< a read request is outstanding */
-	uint32_t asked;    /**< frames of that request not yet delivered */
+	uint8_t reqs;      /**< read requests outstanding */
+	uint32_t asked;    /**< frames asked for and not yet delivered or given up */
+	uint64_t got_off;  /**< end of the data delivered so far */
 	uint64_t next_off; /**< offset of the next frame to ask for */
 	uint64_t size;     /**< at eof: bytes read */
 	uint64_t crc64;    /**< at eof */
@@ -475,6 +478,7 @@ queue_file_end(struct xf_push *p, uint32_t idx)
 	struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_FILE_END) };
 
 	m.file_end.file = idx;
+	m.file_end.status = f->status; /* nonzero: we give the file up (give_up) */
 	m.file_end.size = f->size;
 	m.file_end.crc64 = f->crc64;
 	if (queue_msg(p, &m, idx) == 0) {
@@ -489,6 +493,30 @@ static uint32_t
 frame_data_len(const struct xf_push *p)
 {
 	return p->peer_payload - XF_DATA_OVERHEAD;
+}
+
+/*
+ * We cannot send a file the receiver is waiting for (its read failed): tell it with a
+ * FILE_END carrying the status, at once (its data is void, so nothing needs waiting
+ * for). The file settles, as failed, with the receiver's COMMIT.
+ */
+static void
+give_up(struct xf_push *p, uint32_t idx, uint8_t status)
+{
+	struct push_file *f = &p->files[idx];
+
+	if (f->state != F_READING && f->state != F_QUEUED && f->state != F_DATA_DONE) {
+		return;
+	}
+	if (f->state == F_QUEUED) {
+		p->active++; /* queue_file_end counts it out */
+	}
+	f->status = status;
+	f->size = 0;
+	f->crc64 = 0;
+	f->eof = 1;
+	f->state = F_DATA_DONE;
+	f->unacked = 0; /* do not wait for acks of void data */
 }
 
 /* Start reading queued files, and ask the reader for more frames of active ones. */
@@ -511,21 +539,24 @@ schedule_reads(struct xf_push *p)
 			f->state = F_READING;
 			p->active++;
 		}
-		if (f->state != F_READING || f->asking || f->eof) {
+		if (f->state != F_READING || f->eof || f->reqs >= REQS_PER_FILE) {
 			continue;
 		}
 		if (p->read_ahead + READ_CHUNK > XF_PUSH_READ_AHEAD) {
 			break;
 		}
-		n = READ_CHUNK;
+		if (f->reqs == 0) {
+			f->next_off = f->got_off; /* resynchronise (a file that grew, an error) */
+		} else if (f->next_off > p->ent[i].size) {
+			continue; /* the outstanding requests reach past the end already */
+		}
+		/* What the scan saw, plus one frame to find the end. */
+		n = 1;
 		if (p->ent[i].size > f->next_off) {
-			/* Ask for what the scan saw, plus one frame to find the end. */
 			uint64_t left = (p->ent[i].size - f->next_off + frame_data_len(p) - 1) /
 			                frame_data_len(p);
 
 			n = (uint32_t)XF_MIN((uint64_t)READ_CHUNK, left + 1);
-		} else {
-			n = 1;
 		}
 		rc = p->io.read_request(p->io.arg, i, p->ent[i].path, p->ent[i].path_len,
 		                        f->next_off, n, frame_data_len(p));
@@ -533,11 +564,11 @@ schedule_reads(struct xf_push *p)
 			break;
 		}
 		if (rc < 0) {
-			settle(p, i, XF_ST_IO);
+			give_up(p, i, XF_ST_IO);
 			continue;
 		}
-		f->asking = 1;
-		f->asked = n;
+		f->reqs++;
+		f->asked += n;
 		p->read_ahead += n;
 		f->next_off += (uint64_t)n * frame_data_len(p);
 		busy = true;
@@ -809,20 +840,27 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 	if (rd->frame != NULL) {
 		struct push_frame *pf = p->free_list; /* reserved by read_ahead: never NULL */
 		struct xf_hdr h = hdr_for(p, XF_MSG_DATA);
-		int len;
+		int len = -EINVAL;
 
-		if (f->asked > 0) {
-			f->asked--;
+		/* FILE_END waits for the file's last frame to be acked: ask for it at once. */
+		if (rd->eof) {
+			h.flags |= XF_HDR_F_ACKNOW;
 		}
-		if (f->state != F_READING || pf == NULL) {
-			p->io.frame_free(p->io.arg, rd->frame);
-			if (p->read_ahead > 0) {
-				p->read_ahead--;
-			}
-		} else {
+		f->asked -= XF_MIN(f->asked, 1u);
+		f->got_off = rd->offset + rd->len;
+		if (f->state == F_READING && pf != NULL) {
 			/* The reader put the data after the DATA header: write the header. */
 			len = xf_proto_data_hdr_encode(rd->payload, &h, rd->file, rd->offset,
 			                               rd->len);
+		}
+		if (len < 0) {
+			/* Not wanted any more (the file failed meanwhile), or unencodable. */
+			p->io.frame_free(p->io.arg, rd->frame);
+			p->read_ahead -= XF_MIN(p->read_ahead, 1u);
+			if (f->state == F_READING) {
+				give_up(p, rd->file, XF_ST_IO);
+			}
+		} else {
 			p->free_list = pf->next;
 			p->pool_free--;
 			pf->frame = rd->frame;
@@ -831,34 +869,30 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 			pf->retransmit = 0;
 			pf->type = XF_MSG_DATA;
 			pf->file = rd->file;
-			if (len < 0) {
-				pf_put(p, pf);
-				p->read_ahead--;
-				settle(p, rd->file, XF_ST_IO);
-			} else {
-				/* read_ahead keeps counting it until its first transmission. */
-				pf->len = (uint16_t)len;
-				f->unacked++;
-				p->st.bytes_sent += rd->len;
-				enqueue(&p->q_head, &p->q_tail, pf);
-			}
+			/* read_ahead keeps counting it until its first transmission. */
+			pf->len = (uint16_t)len;
+			f->unacked++;
+			p->st.bytes_sent += rd->len;
+			enqueue(&p->q_head, &p->q_tail, pf);
 		}
 	}
 	if (!rd->last) {
 		return;
 	}
-	f->asking = 0;
-	/* Frames asked for but not delivered (the file ended early) are not coming. */
-	p->read_ahead -= XF_MIN(p->read_ahead, f->asked);
-	f->asked = 0;
-	f->next_off = rd->frame != NULL ? rd->offset + rd->len : rd->offset;
+	/* Frames of this request that are not coming (end of file, error). */
+	f->reqs -= XF_MIN(f->reqs, 1u);
+	f->asked -= XF_MIN(f->asked, rd->undelivered);
+	p->read_ahead -= XF_MIN(p->read_ahead, rd->undelivered);
+	if (f->state != F_READING) {
+		return; /* later answers for a file already at its end or failed */
+	}
 	if (rd->error < 0) {
 		XF_LOG(WARNING, "push", "read of %.*s failed: %s", (int)p->ent[rd->file].path_len,
 		       p->ent[rd->file].path, strerror(-rd->error));
-		settle(p, rd->file, XF_ST_IO);
+		give_up(p, rd->file, XF_ST_IO);
 		return;
 	}
-	if (rd->eof && f->state == F_READING) {
+	if (rd->eof) {
 		f->eof = 1;
 		f->size = rd->size;
 		f->crc64 = rd->crc64;

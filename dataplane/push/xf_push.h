@@ -46,9 +46,10 @@ struct xf_push_io {
 	 * Ask the file reader for up to nframes frames of data_len bytes each, from
 	 * offset on, of a regular file (path relative to the push's source root). The
 	 * reader answers with xf_push_on_read(): one call per frame, in offset order, the
-	 * last one with eof set when the end of the file was reached. Requests for one file
-	 * come one at a time and in offset order, so the reader can keep the file open and
-	 * its CRC running between them. Returns 0, or -EAGAIN to be asked again later.
+	 * one marked last per request, eof set once the end of the file was reached. A file
+	 * may have several requests outstanding, asked in offset order and all to the same
+	 * reader, which answers them in that order so that its CRC runs over the file in
+	 * order. Returns 0, or -EAGAIN to be asked again later.
 	 */
 	int (*read_request)(void *arg, uint32_t file, const char *path, uint16_t path_len,
 	                    uint64_t offset, uint32_t nframes, uint32_t data_len);
@@ -79,10 +80,12 @@ struct xf_push_read {
 	uint32_t len;     /**< data bytes in the frame */
 	uint64_t offset;  /**< file offset of the data */
 	bool last;        /**< the last answer to this request */
-	bool eof;         /**< end of file reached: size and crc64 are final */
-	int32_t error;    /**< -errno if the read failed (then last is true) */
-	uint64_t size;    /**< at eof: bytes of the whole file */
-	uint64_t crc64;   /**< at eof: CRC-64/XZ of the whole file */
+	uint32_t undelivered; /**< with last: frames of this request that never came (end of
+	                       *   file or error) */
+	bool eof;             /**< end of file reached: size and crc64 are final */
+	int32_t error;        /**< -errno if the read failed (then last is true) */
+	uint64_t size;        /**< at eof: bytes of the whole file */
+	uint64_t crc64;       /**< at eof: CRC-64/XZ of the whole file */
 };
 
 /** Frames the reader may have been asked for and not yet sent, per session. */

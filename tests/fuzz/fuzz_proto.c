@@ -265,6 +265,7 @@ fields_plain(struct reader *rd, uint8_t type)
 		break;
 	case XF_MSG_FILE_END:
 		m.file_end.file = (uint32_t)take(rd, 4);
+		m.file_end.status = (uint16_t)take(rd, 2);
 		m.file_end.size = take(rd, 8);
 		m.file_end.crc64 = take(rd, 8);
 		break;
@@ -307,8 +308,9 @@ fields_plain(struct reader *rd, uint8_t type)
 		      d.copy.offset == m.copy.offset && d.copy.src_offset == m.copy.src_offset);
 		break;
 	case XF_MSG_FILE_END:
-		CHECK(d.file_end.file == m.file_end.file && d.file_end.size == m.file_end.size &&
-		      d.file_end.crc64 == m.file_end.crc64);
+		CHECK(d.file_end.file == m.file_end.file &&
+		      d.file_end.status == m.file_end.status &&
+		      d.file_end.size == m.file_end.size && d.file_end.crc64 == m.file_end.crc64);
 		break;
 	case XF_MSG_DONE:
 		CHECK(d.done.files == m.done.files && d.done.status == m.done.status);

@@ -230,12 +230,11 @@ int
 main(int argc, char **argv)
 {
 	/* Three lcores on whatever CPUs exist: 0 on CPU 0, 1 and 2 on CPU 1 (or 0). */
-	char lcores[64];
+	char lcores[64], prefix[64];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	char *eal_argv[] = {
-		argv[0], "--no-huge",     "--no-pci",        "-m",
-		"512",   "--file-prefix", "xf-eal-pipeline", "--lcores",
-		lcores,  "--log-level",   "lib.eal:error",   NULL,
+		argv[0], "--no-huge", "--no-pci", "-m",          "512",           "--file-prefix",
+		prefix,  "--lcores",  lcores,     "--log-level", "lib.eal:error", NULL,
 	};
 	CU_pSuite s;
 	unsigned int fails;
@@ -243,6 +242,8 @@ main(int argc, char **argv)
 
 	(void)argc;
 	snprintf(lcores, sizeof(lcores), "0@0,1@%d,2@%d", ncpu > 1 ? 1 : 0, ncpu > 1 ? 1 : 0);
+	/* Per process: builds running their tests at once must not share an EAL runtime. */
+	snprintf(prefix, sizeof(prefix), "xf-eal-pipeline-%d", (int)getpid());
 	if (rte_eal_init((int)XF_ARRAY_SIZE(eal_argv) - 1, eal_argv) < 0) {
 		fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));
 		return 1;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_eth_ring.h>
@@ -516,9 +517,10 @@ test_hotplug_and_errors(void)
 int
 main(int argc, char **argv)
 {
+	static char prefix[64];
 	static char *eal_args[] = {
 		"test_port", "--no-huge",     "--no-pci",      "-m",
-		"256",       "--file-prefix", "xf-eal-port",   "-l",
+		"256",       "--file-prefix", prefix,          "-l",
 		"0",         "--log-level",   "lib.eal:error", "--no-telemetry",
 	};
 	static const struct {
@@ -534,9 +536,13 @@ main(int argc, char **argv)
 		{ "TX fault stage", test_fault_stage },
 		{ "hot-plug and errors", test_hotplug_and_errors },
 	};
+
 	CU_pSuite suite;
 	unsigned int failures;
 	int ret;
+
+	/* Per process: builds running their tests at once must not share an EAL runtime. */
+	snprintf(prefix, sizeof(prefix), "xf-eal-port-%d", (int)getpid());
 
 	(void)argc;
 	(void)argv;

@@ -25,7 +25,8 @@
 #error "XF_SOURCE_ROOT must be defined by the build"
 #endif
 
-#define FIXTURES "/tmp/xferd-config-test"
+/* Per build directory: several builds may run their tests at once on one machine. */
+#define FIXTURES XF_FIXTURES_DIR
 
 static char *
 read_all(const char *path)
@@ -97,7 +98,9 @@ load(const char *rel, const char *const *sets, unsigned int nsets, struct xf_con
 {
 	char path[512];
 
-	snprintf(path, sizeof(path), "%s/%s", XF_SOURCE_ROOT, rel);
+	if (snprintf(path, sizeof(path), "%s/%s", XF_SOURCE_ROOT, rel) >= (int)sizeof(path)) {
+		return -ENAMETOOLONG;
+	}
 	return xf_config_load_errors(path, sets, nsets, cfg, errs);
 }
 

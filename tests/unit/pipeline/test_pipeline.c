@@ -601,8 +601,9 @@ enospc_on_write(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op o
 
 /*
  * One file with a wrong CRC in FILE_END, one whose writes fail with ENOSPC. Both had a
- * previous version at the final path: it stays. Everything else is committed, and no
- * temp file is left. Batched fsync, and small frames so the big files span many.
+ * previous version at the final path: it stays. A third meets a directory at its final
+ * path (conflict; the directory stays). Everything else is committed, and no temp file
+ * is left. Batched fsync, and small frames so the big files span many.
  */
 static void
 test_failures(void)
@@ -617,7 +618,7 @@ test_failures(void)
 		              .fault = enospc_on_write,
 		              .fault_arg = &fc };
 	struct run_result r;
-	const uint32_t bad_crc = 17, no_space = 42;
+	const uint32_t bad_crc = 17, no_space = 42, conflict = 99;
 	uint8_t skip[300] = { 0 };
 	struct list old = { 0 };
 	char tmp[300];
@@ -647,20 +648,29 @@ test_failures(void)
 		mkdir(tmp, 0755);
 	}
 	materialise(dst_dir, &old);
+	/* A non-empty directory where file 99 should go: its commit is a conflict. */
+	snprintf(tmp, sizeof(tmp), "%s/%s", dst_dir, l.f[conflict].path);
+	CU_ASSERT_FATAL(mkdir(tmp, 0755) == 0);
+	snprintf(tmp, sizeof(tmp), "%s/%s/keep", dst_dir, l.f[conflict].path);
+	CU_ASSERT_FATAL(mkdir(tmp, 0755) == 0);
 	run(dst_dir, &l, &o, &r);
 	for (uint32_t i = 0; i < l.n; i++) {
 		if (i == bad_crc) {
 			CU_ASSERT_EQUAL(r.status[i], XF_ST_CHECKSUM);
 		} else if (i == no_space) {
 			CU_ASSERT_EQUAL(r.status[i], XF_ST_NOSPACE);
+		} else if (i == conflict) {
+			CU_ASSERT_EQUAL(r.status[i], XF_ST_CONFLICT);
 		} else {
 			CU_ASSERT_EQUAL(r.status[i], XF_ST_OK);
 		}
 	}
 	CU_ASSERT(fc.hits > 0);
 	CU_ASSERT_EQUAL(r.ms.done_files, l.n);
-	skip[bad_crc] = skip[no_space] = 1;
+	skip[bad_crc] = skip[no_space] = skip[conflict] = 1;
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
+	snprintf(tmp, sizeof(tmp), "%s/%s/keep", dst_dir, l.f[conflict].path);
+	CU_ASSERT_EQUAL(access(tmp, F_OK), 0);
 	/* The old versions are intact at the final paths. */
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &old, NULL), 0);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
@@ -668,6 +678,195 @@ test_failures(void)
 	result_free(&r);
 	list_free(&l);
 	list_free(&old);
+}
+
+struct abort_src {
+	struct xf_memsend *ms;
+	struct xf_session *s;
+	uint64_t frames, limit;
+};
+
+/* Forward the sender's frames until the limit, then abort the session (on the RX
+ * core, like the session layer on an ABORT frame) and go quiet. */
+static unsigned int
+abort_source(void *arg, struct xf_frame *out, unsigned int max)
+{
+	struct abort_src *as = arg;
+	unsigned int n;
+
+	if (as->frames >= as->limit) {
+		xf_session_abort(as->s);
+		return 0;
+	}
+	n = xf_memsend_source(as->ms, out, max);
+	as->frames += n;
+	return n;
+}
+
+static int
+count_fds(void)
+{
+	return count_entries("/proc/self/fd");
+}
+
+/*
+ * Abort in the middle of a transfer: the session finishes without DONE, every temp
+ * file is removed, no fd is left open, and each final path holds the complete file or
+ * nothing. A second push then completes the tree (committed files are UPTODATE).
+ */
+static void
+test_abort(void)
+{
+	struct list l = { 0 };
+	struct xf_memsend_conf mc = { .session = 0xab047,
+		                      .max_payload = XF_PAYLOAD_MTU1500,
+		                      .window = 64,
+		                      .seed = 3,
+		                      .shuffle = true };
+	struct xf_pipeline_conf pc = { .n_rx = 1,
+		                       .n_workers = 2,
+		                       .rx_core = { 1 },
+		                       .worker_core = { 2, 3 },
+		                       .window = 64,
+		                       .max_sessions = 1,
+		                       .source = { abort_source },
+		                       .release = xf_memsend_release,
+		                       .stop_when_done = true };
+	struct abort_src as = { .limit = 1500 };
+	struct xf_pipeline *p;
+	struct run_opts o = { .window = 64 };
+	struct run_result r;
+	uint32_t complete = 0, absent = 0;
+	char tmp[300];
+	int root, fds;
+
+	mkpaths("abort");
+	for (uint32_t i = 0; i < 400; i++) {
+		struct xf_memsend_file *f;
+		char path[64];
+
+		snprintf(path, sizeof(path), "a%u/f%u", i % 7, i);
+		f = add(&l, path, XF_FILE_REG);
+		f->size = rnd() % 30000;
+		f->data = random_bytes(f->size);
+	}
+	fds = count_fds();
+	root = open(dst_dir, O_RDONLY | O_DIRECTORY);
+	mc.files = l.f;
+	mc.nfiles = l.n;
+	as.ms = xf_memsend_create(&mc);
+	pc.root_fd = root;
+	pc.source_arg[0] = &as;
+	p = xf_pipeline_create(&pc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	as.s = xf_pipeline_session_open(p, 0, mc.session, mc.max_payload, 0, xf_memsend_tx, as.ms);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(as.s);
+	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
+	CU_ASSERT_TRUE(xf_session_is_done(as.s));
+	CU_ASSERT_FALSE(xf_memsend_done(as.ms)); /* no DONE after an abort */
+	CU_ASSERT(xf_session_committed(as.s) < l.n);
+	CU_ASSERT_EQUAL(xf_pipeline_session_close(p, as.s), 0);
+	xf_pipeline_destroy(p);
+	xf_memsend_destroy(as.ms);
+	close(root);
+	CU_ASSERT_EQUAL(count_fds(), fds);
+	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
+	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	for (uint32_t i = 0; i < l.n; i++) {
+		struct list one = { .f = &l.f[i], .n = 1 };
+
+		snprintf(tmp, sizeof(tmp), "%s/%s", dst_dir, l.f[i].path);
+		if (access(tmp, F_OK) != 0) {
+			absent++;
+		} else {
+			CU_ASSERT_EQUAL(verify_tree(dst_dir, &one, NULL), 0);
+			complete++;
+		}
+	}
+	printf("\n  abort after %llu frames: %u files complete, %u absent\n",
+	       (unsigned long long)as.frames, complete, absent);
+	CU_ASSERT(absent > 0);
+	/* Resume: the rest arrives, what was committed is up to date. */
+	run(dst_dir, &l, &o, &r);
+	for (uint32_t i = 0; i < l.n; i++) {
+		CU_ASSERT_EQUAL(r.status[i], 0);
+	}
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	result_free(&r);
+	list_free(&l);
+}
+
+/*
+ * Two RX cores, one session each, sharing two workers and the commit worker: both
+ * trees complete, each in its own order, through rings from both RX cores.
+ */
+static void
+test_two_rx_cores(void)
+{
+	struct list l[2] = { { 0 }, { 0 } };
+	struct xf_memsend *ms[2];
+	struct xf_pipeline_conf pc = { .n_rx = 2,
+		                       .n_workers = 2,
+		                       .rx_core = { 1, 6 },
+		                       .worker_core = { 2, 3 },
+		                       .window = 48,
+		                       .max_sessions = 4,
+		                       .fsync = XF_FSYNC_BATCH,
+		                       .fsync_batch = 5,
+		                       .source = { xf_memsend_source, xf_memsend_source },
+		                       .release = xf_memsend_release,
+		                       .stop_when_done = true };
+	struct xf_pipeline *p;
+	int root;
+
+	mkpaths("two-rx");
+	for (int k = 0; k < 2; k++) {
+		struct xf_memsend_conf mc = { .session = 0x7000u + (uint32_t)k,
+			                      .max_payload = XF_PAYLOAD_MTU1500,
+			                      .window = 48,
+			                      .seed = 11u + (uint64_t)k,
+			                      .shuffle = true,
+			                      .dup_permille = 20 };
+
+		for (uint32_t i = 0; i < 600; i++) {
+			struct xf_memsend_file *f;
+			char path[64];
+
+			snprintf(path, sizeof(path), "s%d/d%u/f%u", k, i % 9, i);
+			f = add(&l[k], path, XF_FILE_REG);
+			f->size = rnd() % 6000;
+			f->data = random_bytes(f->size);
+		}
+		mc.files = l[k].f;
+		mc.nfiles = l[k].n;
+		ms[k] = xf_memsend_create(&mc);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ms[k]);
+		pc.source_arg[k] = ms[k];
+	}
+	root = open(dst_dir, O_RDONLY | O_DIRECTORY);
+	pc.root_fd = root;
+	p = xf_pipeline_create(&pc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	for (int k = 0; k < 2; k++) {
+		CU_ASSERT_PTR_NOT_NULL_FATAL(
+		        xf_pipeline_session_open(p, (unsigned int)k, 0x7000u + (uint32_t)k,
+		                                 XF_PAYLOAD_MTU1500, 0, xf_memsend_tx, ms[k]));
+	}
+	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
+	for (int k = 0; k < 2; k++) {
+		CU_ASSERT_TRUE(xf_memsend_done(ms[k]));
+		CU_ASSERT_EQUAL(xf_memsend_stats(ms[k])->done_files, l[k].n);
+		for (uint32_t i = 0; i < l[k].n; i++) {
+			CU_ASSERT_EQUAL(xf_memsend_status(ms[k], i), 0);
+		}
+		CU_ASSERT_EQUAL(verify_tree(dst_dir, &l[k], NULL), 0);
+		CU_ASSERT_EQUAL(xf_pipeline_rx_stats(p, (unsigned int)k)->frames,
+		                xf_memsend_stats(ms[k])->frames);
+		xf_memsend_destroy(ms[k]);
+		list_free(&l[k]);
+	}
+	xf_pipeline_destroy(p);
+	close(root);
 }
 
 int
@@ -693,6 +892,8 @@ main(void)
 	s = CU_add_suite("pipeline", NULL, NULL);
 	if (s == NULL || CU_add_test(s, "hostile paths", test_hostile_paths) == NULL ||
 	    CU_add_test(s, "failures", test_failures) == NULL ||
+	    CU_add_test(s, "abort", test_abort) == NULL ||
+	    CU_add_test(s, "two RX cores", test_two_rx_cores) == NULL ||
 	    CU_add_test(s, "tree end to end", test_tree_end_to_end) == NULL) {
 		CU_cleanup_registry();
 		return 1;

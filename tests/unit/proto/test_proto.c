@@ -945,13 +945,15 @@ test_header(void)
 		}
 		buf[3] = t;
 
-		for (unsigned int bit = 2; bit < 16; bit++) {
+		for (unsigned int bit = 3; bit < 16; bit++) {
 			put_be(buf + 4, 2, 1u << bit);
 			expect_reject(buf, n, XF_R_RESERVED, what);
 		}
 		put_be(buf + 4, 2, XF_HDR_F_NOACK);
 		expect_reject(buf, n, XF_R_OK, what);
 		put_be(buf + 4, 2, XF_HDR_F_REPLY);
+		expect_reject(buf, n, XF_R_OK, what);
+		put_be(buf + 4, 2, XF_HDR_F_ACKNOW);
 		expect_reject(buf, n, XF_R_OK, what);
 		put_be(buf + 4, 2, 0);
 
@@ -1103,6 +1105,8 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_FILE_END, 8, 8, OFF_MAX, XF_R_OK },
 	{ XF_MSG_FILE_END, 8, 8, OFF_MAX + 1, XF_R_FIELD },
 	{ XF_MSG_FILE_END, 8, 8, 0, XF_R_OK },
+	{ XF_MSG_FILE_END, 4, 2, XF_ST_IO, XF_R_OK },
+	{ XF_MSG_FILE_END, 4, 2, XF_ST_MAX + 1, XF_R_FIELD },
 	/* COMMIT (committed 10, credit 74, failures 3 and 7) */
 	{ XF_MSG_COMMIT, 4, 4, 9, XF_R_RANGE }, /* credit below committed */
 	{ XF_MSG_COMMIT, 4, 4, 10, XF_R_OK },
@@ -1180,7 +1184,7 @@ static const struct reserved reserved_fields[] = {
 	{ XF_MSG_HELLO, 26, 2 },    { XF_MSG_HELLO_ACK, 26, 2 }, { XF_MSG_FLIST, 9, 1 },
 	{ XF_MSG_FLIST, 40, 1 },    { XF_MSG_FLIST, 65, 1 },     { XF_MSG_DECISION, 2, 2 },
 	{ XF_MSG_DECISION, 10, 2 }, { XF_MSG_DECISION, 58, 2 },  { XF_MSG_SIG, 14, 2 },
-	{ XF_MSG_DATA, 4, 4 },      { XF_MSG_FILE_END, 4, 4 },   { XF_MSG_COMMIT, 10, 2 },
+	{ XF_MSG_DATA, 4, 4 },      { XF_MSG_FILE_END, 6, 2 },   { XF_MSG_COMMIT, 10, 2 },
 	{ XF_MSG_COMMIT, 18, 2 },   { XF_MSG_COMMIT, 26, 2 },    { XF_MSG_ACK, 14, 2 },
 };
 

@@ -81,7 +81,8 @@ static struct {
 	uint8_t *seen;    /* pn seen, for the receiver's duplicate check */
 	unsigned int dups_applied;
 	unsigned int frames_alive;
-	unsigned int refuse_index; /* a file the receiver refuses, or UINT32_MAX */
+	unsigned int refuse_index;     /* a file the receiver refuses, or UINT32_MAX */
+	unsigned int unreadable_index; /* a file the sender cannot read, or UINT32_MAX */
 	unsigned int uptodate_index;
 	bool done_sent;
 	uint32_t session;
@@ -178,8 +179,18 @@ serve_reads(struct xf_push *p)
 		if (off == 0) {
 			T.crc[file] = 0;
 		}
+		if (file == T.unreadable_index) {
+			struct xf_push_read rd = { .file = file,
+				                   .offset = off,
+				                   .last = true,
+				                   .error = -EIO,
+				                   .undelivered = T.reads[r].n };
+
+			xf_push_on_read(p, &rd, T.now);
+			continue;
+		}
 		for (uint32_t k = 0; k < T.reads[r].n; k++) {
-			struct xf_push_read rd = { .file = file, .offset = off };
+			struct xf_push_read rd = { .file = file, .offset = XF_MIN(off, size) };
 			uint64_t len = off < size ? XF_MIN((uint64_t)T.reads[r].dl, size - off) : 0;
 
 			if (len > 0) {
@@ -189,9 +200,11 @@ serve_reads(struct xf_push *p)
 				rd.len = (uint32_t)len;
 			}
 			off += len;
-			rd.eof = off == size && (len < T.reads[r].dl || len == 0);
+			/* A short (or empty) read is the end, as it is for the real reader. */
+			rd.eof = len < T.reads[r].dl;
 			rd.last = rd.eof || k + 1 == T.reads[r].n;
-			rd.size = off;
+			rd.undelivered = rd.last ? T.reads[r].n - k - (len > 0 ? 1 : 0) : 0;
+			rd.size = XF_MIN(off, size);
 			rd.crc64 = T.crc[file];
 			xf_push_on_read(p, &rd, T.now);
 			if (rd.last) {
@@ -376,6 +389,13 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		if (f->settled) {
 			break; /* a retransmitted FILE_END */
 		}
+		if (m.file_end.status != 0) {
+			/* The sender gave the file up: fail it, as the pipeline does. */
+			CU_ASSERT_EQUAL(m.file_end.file, T.unreadable_index);
+			f->settled = f->failed = 1;
+			rx_commit_progress();
+			break;
+		}
 		/* FILE_END comes only after all the file's data: it is all here. */
 		CU_ASSERT_EQUAL(m.file_end.size, T.ent[m.file_end.file].size);
 		CU_ASSERT_EQUAL(f->size, m.file_end.size);
@@ -443,6 +463,7 @@ setup(uint32_t count, uint64_t max_size, unsigned int loss, unsigned int dup, un
 	T.window = window;
 	T.total = UINT32_MAX;
 	T.refuse_index = UINT32_MAX;
+	T.unreadable_index = UINT32_MAX;
 	T.uptodate_index = UINT32_MAX;
 	T.session = 0x1234abcd;
 	T.seen = calloc(1u << 20, 1);
@@ -553,6 +574,27 @@ test_clean_channel(void)
 	teardown();
 }
 
+/* A file the sender cannot read is given up with FILE_END(status): it fails, the rest
+ * commits, and the session still ends. */
+static void
+test_unreadable_file(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	setup(50, 20000, 0, 0, 0, 16);
+	T.unreadable_index = 7;
+	if (T.ent[7].size == 0) {
+		T.ent[7].size = 5000; /* a file with data to read */
+	}
+	run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_failed, 1);
+	CU_ASSERT_EQUAL(st.files_committed, 49);
+	CU_ASSERT(T.rf[7].failed);
+	teardown();
+}
+
 static void
 test_lossy_channel(void)
 {
@@ -615,6 +657,7 @@ main(void)
 	s = CU_add_suite("push", NULL, NULL);
 	if (s == NULL || CU_add_test(s, "clean channel", test_clean_channel) == NULL ||
 	    CU_add_test(s, "lossy channel", test_lossy_channel) == NULL ||
+	    CU_add_test(s, "unreadable file", test_unreadable_file) == NULL ||
 	    CU_add_test(s, "empty list, empty files", test_empty_list_and_empty_files) == NULL ||
 	    CU_add_test(s, "silent peer times out", test_silent_peer_times_out) == NULL) {
 		CU_cleanup_registry();

@@ -120,6 +120,11 @@ test_beyond_window_refused(void)
 	CU_ASSERT_EQUAL(xf_reorder_insert(&ro, 11, 0), -ERANGE);
 	CU_ASSERT_EQUAL(xf_reorder_insert(&ro, 2, 0), -EALREADY);
 	CU_ASSERT_EQUAL(xf_reorder_insert(&ro, 5, 0), -EALREADY);
+	/* take: only held (inserted, not popped) indices. */
+	CU_ASSERT_TRUE(xf_reorder_take(&ro, 10, &val));
+	CU_ASSERT_FALSE(xf_reorder_take(&ro, 10, &val));
+	CU_ASSERT_FALSE(xf_reorder_take(&ro, 5, &val));
+	CU_ASSERT_EQUAL(ro.held, 0u);
 	CU_ASSERT_EQUAL(xf_reorder_init(&(struct xf_reorder){ 0 }, 0, 0), -EINVAL);
 	xf_reorder_fini(&ro);
 }

@@ -42,7 +42,12 @@ static size_t n_wants;
 static void
 expect(const char *path, uint8_t kind)
 {
-	snprintf(wants[n_wants].path, sizeof(wants[n_wants].path), "%s", path);
+	int n = snprintf(wants[n_wants].path, sizeof(wants[n_wants].path), "%s", path);
+
+	if (n < 0 || (size_t)n >= sizeof(wants[n_wants].path)) {
+		fprintf(stderr, "test_scan: expected path too long: %s\n", path);
+		exit(1);
+	}
 	wants[n_wants].kind = kind;
 	n_wants++;
 }
