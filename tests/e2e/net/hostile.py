@@ -79,8 +79,8 @@ def build():
     add("frame_length", hdr(DATA, 0xFFFF) + rng.randbytes(MTU_PAYLOAD - 24))
     add("frame_length", hdr(DATA, 0) + rng.randbytes(MTU_PAYLOAD - 24))
     add("frame_length", hdr(DATA, MTU_PAYLOAD - 24 + 1) + rng.randbytes(MTU_PAYLOAD - 24))
-    # 6. reserved header bits: flag bits 2..15, the reserved word
-    for f in (0x4, 0x8000):
+    # 6. reserved header bits: flag bits 3..15 (0 NOACK, 1 REPLY, 2 ACKNOW are defined), the reserved word
+    for f in (0x8, 0x8000):
         add("frame_reserved", frame(PING, flags=f))
     add("frame_reserved", frame(PING, reserved=1))
     # 7. session id 0
