@@ -173,8 +173,20 @@ struct eng_worker {
 	struct eng_fd fds[ENG_FDS_MAX];
 };
 
+/* Reloadable parameters (xf_engine_params.c): one writer, the control thread; readers on
+ * any core. Sequence-counted so a reader never mixes two publications; seq 0 means
+ * never published (the values of conf apply). */
+struct eng_params {
+	atomic_uint seq;
+	_Atomic uint64_t rate_bps;
+	atomic_uint timeout_ms;
+	atomic_uint keepalive_ms;
+	atomic_bool idle_poll;
+};
+
 struct xf_engine {
 	struct xf_engine_conf conf;
+	struct eng_params params;
 	struct rte_mempool *mp;
 	struct xf_port port;
 	bool port_open;
@@ -208,5 +220,6 @@ bool xf_engine_worker_poll(struct eng_worker *w);
 void xf_engine_rx_done(struct xf_engine *e);
 uint64_t xf_engine_now(void);
 void xf_engine_idle(struct xf_engine *e, unsigned int *idle);
+bool xf_engine_idle_poll(const struct xf_engine *e); /* xf_engine_params.c */
 
 #endif /* XF_ENGINE_PRIV_H */

@@ -38,7 +38,7 @@ xf_engine_now(void)
 void
 xf_engine_idle(struct xf_engine *e, unsigned int *idle)
 {
-	if (e->conf.idle_poll) {
+	if (xf_engine_idle_poll(e)) {
 		return;
 	}
 	if (++*idle < 256) {
@@ -228,17 +228,13 @@ static void
 job_start(struct eng_rx *rx, struct eng_job *j)
 {
 	struct xf_engine *e = rx->e;
+	struct xf_engine_params par;
 	struct xf_push_cfg cfg = {
 		.session_id = j->session_id,
 		.nonce = j->nonce,
 		.dest = j->dest,
 		.max_payload = (uint16_t)XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX),
 		.checksum = j->req.checksum,
-		.reliab = {
-			.pace_rate = e->conf.rate_bps / 8,
-			.keepalive_ns = (uint64_t)e->conf.keepalive_ms * 1000000ull,
-			.idle_timeout_ns = (uint64_t)e->conf.timeout_ms * 1000000ull,
-		},
 	};
 	struct xf_push_io io = {
 		.arg = j,
@@ -248,6 +244,11 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.read_request = push_read_request,
 	};
 
+	/* Reloadable: a job takes the parameters in effect when it starts. */
+	xf_engine_get_params(e, &par);
+	cfg.reliab.pace_rate = par.rate_bps / 8;
+	cfg.reliab.keepalive_ns = (uint64_t)par.keepalive_ms * 1000000ull;
+	cfg.reliab.idle_timeout_ns = (uint64_t)par.timeout_ms * 1000000ull;
 	j->push_rx = rx;
 	j->push = xf_push_create(&cfg, &io, j->ent, j->count, rx->now);
 	if (j->push == NULL) {
@@ -646,10 +647,9 @@ static struct eng_rsess *
 rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port)
 {
 	struct xf_engine *e = rx->e;
+	struct xf_engine_params par;
 	struct xf_reliab_cfg rc = {
-		.pace_rate = e->conf.rate_bps / 8,
 		.keepalive_ns = 0, /* the sender keeps the session alive */
-		.idle_timeout_ns = (uint64_t)e->conf.timeout_ms * 1000000ull,
 		.on_acked = rs_on_acked,
 		.on_lost = rs_on_lost,
 	};
@@ -684,6 +684,10 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	rs->peer_ip = ip;
 	rs->peer_port = port;
 	rs->max_payload = (uint16_t)XF_MIN(hello->hello.max_payload, e->conf.mtu - 28u);
+	/* Reloadable: a session takes the parameters in effect when it opens. */
+	xf_engine_get_params(e, &par);
+	rc.pace_rate = par.rate_bps / 8;
+	rc.idle_timeout_ns = (uint64_t)par.timeout_ms * 1000000ull;
 	rc.cb_arg = rs;
 	rs->rel = xf_reliab_create(&rc, rx->now);
 	if (rs->rel == NULL) {
