@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# End to end over net_memif: files whose sizes sit on every boundary of the framing
+# (0, 1, around the 1432-byte DATA payload of an MTU-1500 frame and its multiples, around
+# the MTU and the UDP payload, 64 KiB, 1 MiB) and one big file of random data (1 GiB by
+# default) arrive identical; a second push sends no file data.
+#
+#   push-sizes.sh XFERD XFERCTL [BIG_BYTES]
+set -euo pipefail
+. "$(dirname "$0")/../lib/pair.sh"
+pair_init e2e-push-sizes "${1:?usage: push-sizes.sh XFERD XFERCTL [BIG_BYTES]}" "${2:?}"
+big=${3:-$((1 << 30))}
+src=$PAIR_DIR/src
+PAIR_PUSH_TIMEOUT=300
+
+mtu=1500
+chunk=$((mtu - 20 - 8 - 24 - 16)) # IP, UDP, frame header, DATA fields: 1432
+sizes=(0 1 2 $((mtu - 1)) $mtu $((mtu + 1)) $((mtu - 28)) $((mtu - 28 + 1)))
+for k in 1 2 3 7 64 733; do
+	sizes+=($((k * chunk - 1)) $((k * chunk)) $((k * chunk + 1)))
+done
+sizes+=(4095 4096 4097 65535 65536 65537 1048575 1048576 1048577)
+t0=$EPOCHREALTIME
+nsmall=$(python3 "$PAIR_LIB_DIR/mktree.py" sizes "$src" "${sizes[@]}" --seed 1432)
+[ "$nsmall" -eq "${#sizes[@]}" ] || pair_fail "mktree made $nsmall files"
+# The big file: random (no holes), written quickly; an mtime in the past.
+head -c "$big" /dev/urandom >"$src/big.bin"
+touch -d '2010-10-10 10:10:10.123456789' "$src/big.bin" "$src"
+pair_log "generated ${#sizes[@]} boundary files and $big bytes in $(pair_since "$t0")s"
+bytes=$(find "$src" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+nreg=$((nsmall + 1))
+
+pair_start
+pair_push "$src" sizes >/dev/null || pair_fail "push: exit $?"
+pair_expect_field state done
+pair_expect_field files_failed 0
+pair_expect_field files_sent "$nreg"
+pair_expect_field bytes_total "$bytes"
+pair_expect_field bytes_done "$bytes"
+ms=$(pair_job_field elapsed_ms)
+pair_log "$bytes bytes in ${ms} ms: $(python3 -c "print('%.1f' % ($bytes / max($ms, 1) / 1e3))") MB/s," \
+	"$(pair_job_field retransmits) retransmits, $(pair_job_field wire_bytes_sent) wire bytes"
+pair_verify "$src" "$PAIR_VOL_B/sizes"
+
+pair_push "$src" sizes >/dev/null || pair_fail "second push: exit $?"
+pair_expect_field state done
+pair_expect_field files_failed 0
+pair_expect_field files_sent 0
+pair_expect_field bytes_done 0
+uptodate=$(pair_job_field files_uptodate)
+[ "$uptodate" -ge "$nreg" ] || pair_fail "second push: files_uptodate $uptodate < $nreg files"
+wire=$(pair_job_field wire_bytes_sent)
+[ "$wire" -lt $((1 << 20)) ] || pair_fail "second push sent $wire bytes on the wire"
+
+pair_pass
