@@ -41,6 +41,11 @@ ms=$(pair_job_field elapsed_ms)
 pair_log "$bytes bytes in ${ms} ms: $(python3 -c "print('%.1f' % ($bytes / max($ms, 1) / 1e3))") MB/s," \
 	"$(pair_job_field retransmits) retransmits, $(pair_job_field wire_bytes_sent) wire bytes"
 pair_verify "$src" "$PAIR_VOL_B/sizes"
+# For the log (not asserted: memif loses nothing, so retransmits mean drops or timers).
+for side in a b; do
+	pair_log "stats $side: $(pair_json "$side" '{k: v for k, v in j["drops"].items() if v}' stats)" \
+		"$(pair_json "$side" '[(p["rx_packets"], p["tx_packets"], p["rx_missed"]) for p in j["ports"]]' stats)"
+done
 
 pair_push "$src" sizes >/dev/null || pair_fail "second push: exit $?"
 pair_expect_field state done
