@@ -62,6 +62,7 @@ xferctl=$bdir/control/xferctl/xferctl
 
 # 3. Two appliances, every path in a temp dir (tests/e2e/lib/pair.sh does the work and
 # cleans up whatever happens).
+# shellcheck source=tests/e2e/lib/pair.sh
 . "$top/tests/e2e/lib/pair.sh"
 pair_init demo "$xferd" "$xferctl"
 step "starting appliances A and B (config/dev, memif, in $PAIR_DIR)"

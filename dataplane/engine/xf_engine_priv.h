@@ -138,6 +138,7 @@ struct eng_rx {
 	uint64_t frames, bad_frames, no_session, hello_refused;
 	uint64_t frame_drops[XF_R_MAX];
 	uint64_t opened, closed, timed_out, retransmits;
+	uint64_t tx_full; /* frames the device refused (TX ring full), freed unsent */
 };
 
 struct eng_fd {

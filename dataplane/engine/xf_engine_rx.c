@@ -70,6 +70,7 @@ tx_flush(struct eng_rx *rx)
 	for (unsigned int i = sent; i < rx->ntx; i++) {
 		rte_pktmbuf_free(rx->tx[i]);
 	}
+	rx->tx_full += rx->ntx - sent;
 	rx->ntx = 0;
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Sourced by end-to-end tests: an appliance pair A and B (config/dev/a.yaml, b.yaml joined
 # by net_memif) with every path, socket, EAL file prefix and memif socket moved into a
@@ -87,7 +88,8 @@ pair_cleanup() {
 	trap - EXIT
 	pair_kill "$PAIR_PID_A"
 	pair_kill "$PAIR_PID_B"
-	PAIR_PID_A= PAIR_PID_B=
+	PAIR_PID_A=''
+	PAIR_PID_B=''
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ "$PAIR_PASSED" -eq 0 ]; then
 		pair_dump_logs
 		if [ -n "${PAIR_KEEP:-}" ]; then
@@ -177,6 +179,7 @@ pair_wait_link() {
 # pair_start [--set K=V]...: start A (memif server) and B (client), wait for both.
 # B starts once A is ready: a memif client whose server is not listening yet when it
 # starts never connects (the PMD does not retry), so the link would stay down.
+# shellcheck disable=SC2120 # the overrides are optional
 pair_start() {
 	local deadline=$((SECONDS + PAIR_READY_TIMEOUT)) t0=$EPOCHREALTIME
 	pair_start_one a server "$@"
@@ -195,12 +198,19 @@ pair_push() {
 	shift 2
 	PAIR_CTL_TIMEOUT=$PAIR_PUSH_TIMEOUT pair_ctl a push "$src" "b:$dest" --wait "$@" || rc=$?
 	pair_log "push ${src#"$PAIR_DIR"/} -> b:$dest: exit $rc in $(pair_since "$t0")s"
-	[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || pair_fail "push $src b:$dest: not done in ${PAIR_PUSH_TIMEOUT}s"
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		pair_fail "push $src b:$dest: not done in ${PAIR_PUSH_TIMEOUT}s"
+	fi
 	# The newest job is this push's: one client at a time drives A in these tests.
 	pair_json a 'max(j["jobs"], key=lambda x: x["id"])' jobs >"$PAIR_DIR/job.json" ||
 		pair_fail "cannot read jobs"
 	PAIR_JOB=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' \
 		"$PAIR_DIR/job.json") || pair_fail "cannot read the job id"
+	pair_log "job $PAIR_JOB: $(python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+print(" ".join("%s=%s" % (k, j[k]) for k in ("state", "files_total", "files_sent",
+      "files_uptodate", "files_failed", "bytes_done", "wire_bytes_sent", "retransmits")))' \
+		"$PAIR_DIR/job.json")"
 	return "$rc"
 }
 
