@@ -83,6 +83,22 @@ pair_kill() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# EAL's runtime dirs of our two file prefixes (config and fbarray files stay behind
+# after a clean exit too): /var/run/dpdk/PREFIX as root, else under XDG_RUNTIME_DIR or /tmp.
+pair_rm_eal_dirs() {
+	local base side
+	[ -n "$PAIR_DIR" ] || return 0
+	for base in /var/run/dpdk "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk" /tmp/dpdk; do
+		for side in a b; do
+			rm -rf "${base:?}/$(pair_eal_prefix "$side")"
+		done
+	done
+}
+
+pair_eal_prefix() {
+	echo "xfe2e-$1-${PAIR_DIR##*.}"
+}
+
 pair_cleanup() {
 	local rc=$?
 	trap - EXIT
@@ -90,6 +106,7 @@ pair_cleanup() {
 	pair_kill "$PAIR_PID_B"
 	PAIR_PID_A=''
 	PAIR_PID_B=''
+	pair_rm_eal_dirs
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ "$PAIR_PASSED" -eq 0 ]; then
 		pair_dump_logs
 		if [ -n "${PAIR_KEEP:-}" ]; then
@@ -147,7 +164,7 @@ pair_start_one() {
 	shift 2
 	local pid
 	timeout -k 5 "$PAIR_LIFETIME" "$PAIR_XFERD" -c "$PAIR_SRC_ROOT/config/dev/$side.yaml" \
-		--set "eal.file_prefix=xfe2e-$side-${PAIR_DIR##*.}" \
+		--set "eal.file_prefix=$(pair_eal_prefix "$side")" \
 		--set "control.socket=$PAIR_DIR/$side.sock" \
 		--set "volumes[0].path=$PAIR_DIR/$side" \
 		--set "ports[0].device=net_memif0,role=$role,socket=$PAIR_DIR/memif.sock" \
