@@ -90,7 +90,7 @@ pair_rm_eal_dirs() {
 	[ -n "$PAIR_DIR" ] || return 0
 	for base in /var/run/dpdk "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk" /tmp/dpdk; do
 		for side in a b; do
-			rm -rf "${base:?}/$(pair_eal_prefix "$side")"
+			rm -rf "${base:?}/$(pair_eal_prefix "$side")" 2>/dev/null || true
 		done
 	done
 }
@@ -102,6 +102,7 @@ pair_eal_prefix() {
 pair_cleanup() {
 	local rc=$?
 	trap - EXIT
+	set +e # clean up as much as possible, whatever fails
 	pair_kill "$PAIR_PID_A"
 	pair_kill "$PAIR_PID_B"
 	PAIR_PID_A=''
