@@ -59,6 +59,13 @@ pair_dump_logs() {
 
 pair_fail() {
 	echo "$PAIR_NAME: FAIL: $*" >&2
+	# A daemon that died under the test explains most failures: say so first.
+	if [ -n "$PAIR_PID_A" ] && ! kill -0 "$PAIR_PID_A" 2>/dev/null; then
+		echo "$PAIR_NAME: xferd a is no longer running (see a.err below)" >&2
+	fi
+	if [ -n "$PAIR_PID_B" ] && ! kill -0 "$PAIR_PID_B" 2>/dev/null; then
+		echo "$PAIR_NAME: xferd b is no longer running (see b.err below)" >&2
+	fi
 	exit 1
 }
 
