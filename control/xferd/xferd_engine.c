@@ -234,6 +234,7 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	}
 	json_object_set_new(drops, "no_session", json_integer((json_int_t)st.no_session));
 	json_object_set_new(drops, "hello_refused", json_integer((json_int_t)st.hello_refused));
+	json_object_set_new(drops, "tx_full", json_integer((json_int_t)st.tx_full));
 	for (unsigned int i = 0; i < d->cfg->cores.n_rx; i++) {
 		json_array_append_new(
 		        cores, json_pack("{s:i, s:s}", "lcore", d->cfg->cores.rx[i], "role", "rx"));

@@ -675,6 +675,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->bad_frames += rx->bad_frames;
 		st->no_session += rx->no_session;
 		st->hello_refused += rx->hello_refused;
+		st->tx_full += rx->tx_full;
 		st->sessions_opened += rx->opened;
 		st->sessions_closed += rx->closed;
 		st->sessions_timed_out += rx->timed_out;

@@ -140,6 +140,7 @@ struct eng_rx {
 	uint64_t frames, bad_frames, no_session, hello_refused;
 	uint64_t frame_drops[XF_R_MAX];
 	uint64_t opened, closed, timed_out, retransmits;
+	uint64_t tx_full; /* unreliable frames dropped: our TX queue was full */
 };
 
 struct eng_fd {

@@ -93,7 +93,10 @@ static void
 tx_enqueue(struct eng_rx *rx, struct rte_mbuf *m)
 {
 	if (!tx_room(rx, 1)) {
-		rte_pktmbuf_free(m); /* only unreliable frames get here without checking */
+		/* Only frames nobody retransmits get here without checking: ARP and ICMP
+		 * replies, ACKs, refusals. Counted, never silent. */
+		rx->tx_full++;
+		rte_pktmbuf_free(m);
 		return;
 	}
 	rx->tx[rx->ntx++] = m;

@@ -1,0 +1,308 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Sourced by end-to-end tests: an appliance pair A and B (config/dev/a.yaml, b.yaml joined
+# by net_memif) with every path, socket, EAL file prefix and memif socket moved into a
+# fresh temp dir, so that any number of tests can run at once. Everything is bounded in
+# time; an EXIT trap kills whatever is left and removes the temp dir (it is kept, and the
+# daemons' logs are printed, when the test fails).
+#
+#   . tests/e2e/lib/pair.sh
+#   pair_init NAME XFERD XFERCTL      # temp dir $PAIR_DIR, volumes $PAIR_VOL_A, $PAIR_VOL_B
+#   pair_start [--set K=V]...          # both, extra overrides for both; waits for ready+link
+#   pair_push SRC DEST [ARG]...        # xferctl -s A push SRC b:DEST --wait; sets PAIR_JOB
+#   pair_job_field FIELD               # that job's counter from `xferctl --json jobs`
+#   pair_verify SRC DST                # rsync -a -n -i --checksum prints nothing, diff -r
+#   pair_stop                          # xferctl shutdown, both exit 0
+#   pair_pass                          # pair_stop if needed, "NAME: PASS", exit 0
+#
+# Tests fail with pair_fail MSG (exit 1) and skip with pair_skip MSG (exit 77).
+
+# Upper bounds (seconds); a test may raise them before pair_start.
+: "${PAIR_READY_TIMEOUT:=30}"  # start until `xferd: ready` and link up
+: "${PAIR_PUSH_TIMEOUT:=120}"  # one push --wait
+: "${PAIR_STOP_TIMEOUT:=20}"   # shutdown until exit
+: "${PAIR_LIFETIME:=600}"      # backstop: timeout(1) kills a daemon that outlives this
+
+PAIR_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PAIR_SRC_ROOT=$(cd "$PAIR_LIB_DIR/../../.." && pwd)
+
+PAIR_NAME=
+PAIR_DIR=
+PAIR_XFERD=
+PAIR_XFERCTL=
+PAIR_VOL_A=
+PAIR_VOL_B=
+PAIR_PID_A=
+PAIR_PID_B=
+PAIR_JOB=
+PAIR_PASSED=0
+
+# pair_since T0: seconds since $EPOCHREALTIME was T0, two decimals.
+pair_since() {
+	python3 -c 'import sys, time; print("%.2f" % (time.time() - float(sys.argv[1])))' "$1"
+}
+
+pair_log() {
+	echo "$PAIR_NAME: $*" >&2
+}
+
+# Print the tail of each daemon's stdout and stderr (on failure).
+pair_dump_logs() {
+	local f
+	[ -n "$PAIR_DIR" ] || return 0
+	for f in "$PAIR_DIR"/a.out "$PAIR_DIR"/a.err "$PAIR_DIR"/b.out "$PAIR_DIR"/b.err; do
+		[ -s "$f" ] || continue
+		echo "--- ${f##*/} (last 40 lines) ---" >&2
+		tail -n 40 "$f" >&2
+	done
+}
+
+pair_fail() {
+	echo "$PAIR_NAME: FAIL: $*" >&2
+	# A daemon that died under the test explains most failures: say so first.
+	if [ -n "$PAIR_PID_A" ] && ! kill -0 "$PAIR_PID_A" 2>/dev/null; then
+		echo "$PAIR_NAME: xferd a is no longer running (see a.err below)" >&2
+	fi
+	if [ -n "$PAIR_PID_B" ] && ! kill -0 "$PAIR_PID_B" 2>/dev/null; then
+		echo "$PAIR_NAME: xferd b is no longer running (see b.err below)" >&2
+	fi
+	exit 1
+}
+
+pair_skip() {
+	echo "$PAIR_NAME: SKIP: $*" >&2
+	PAIR_PASSED=1 # nothing to dump
+	exit 77
+}
+
+# Kill a daemon still running (the pid is timeout(1)'s, which forwards the signal).
+pair_kill() {
+	local pid=$1
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	local i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# EAL's runtime dirs of our two file prefixes (config and fbarray files stay behind
+# after a clean exit too): /var/run/dpdk/PREFIX as root, else under XDG_RUNTIME_DIR or /tmp.
+pair_rm_eal_dirs() {
+	local base side
+	[ -n "$PAIR_DIR" ] || return 0
+	for base in /var/run/dpdk "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk" /tmp/dpdk; do
+		for side in a b; do
+			rm -rf "${base:?}/$(pair_eal_prefix "$side")" 2>/dev/null || true
+		done
+	done
+}
+
+pair_eal_prefix() {
+	echo "xfe2e-$1-${PAIR_DIR##*.}"
+}
+
+pair_cleanup() {
+	local rc=$?
+	trap - EXIT
+	set +e # clean up as much as possible, whatever fails
+	pair_kill "$PAIR_PID_A"
+	pair_kill "$PAIR_PID_B"
+	PAIR_PID_A=''
+	PAIR_PID_B=''
+	pair_rm_eal_dirs
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ "$PAIR_PASSED" -eq 0 ]; then
+		pair_dump_logs
+		if [ -n "${PAIR_KEEP:-}" ]; then
+			echo "$PAIR_NAME: kept $PAIR_DIR" >&2
+			exit "$rc"
+		fi
+	fi
+	[ -n "$PAIR_DIR" ] && rm -rf "$PAIR_DIR"
+	exit "$rc"
+}
+
+# pair_init NAME XFERD XFERCTL
+pair_init() {
+	PAIR_NAME=${1:?pair_init NAME XFERD XFERCTL}
+	PAIR_XFERD=${2:?pair_init NAME XFERD XFERCTL}
+	PAIR_XFERCTL=${3:?pair_init NAME XFERD XFERCTL}
+	local t
+	for t in timeout python3 rsync diff; do
+		command -v "$t" >/dev/null || pair_skip "needs $t"
+	done
+	[ -x "$PAIR_XFERD" ] || pair_fail "xferd $PAIR_XFERD is not executable"
+	[ -x "$PAIR_XFERCTL" ] || pair_fail "xferctl $PAIR_XFERCTL is not executable"
+	# Short: the control socket path must stay under 108 characters.
+	PAIR_DIR=$(mktemp -d "${TMPDIR:-/tmp}/xfe2e.XXXXXX") || pair_fail "mktemp failed"
+	trap pair_cleanup EXIT
+	PAIR_VOL_A=$PAIR_DIR/a
+	PAIR_VOL_B=$PAIR_DIR/b
+	mkdir -p "$PAIR_VOL_A" "$PAIR_VOL_B"
+}
+
+# pair_ctl SIDE ARG...: xferctl on A's or B's socket, bounded.
+pair_ctl() {
+	local side=$1
+	shift
+	timeout -k 2 "${PAIR_CTL_TIMEOUT:-20}" "$PAIR_XFERCTL" -s "$PAIR_DIR/$side.sock" "$@"
+}
+
+# pair_json SIDE PYEXPR ARG...: evaluate PYEXPR on `xferctl --json ARG...` (bound to `j`).
+pair_json() {
+	local side=$1 expr=$2
+	shift 2
+	local out
+	out=$(pair_ctl "$side" --json "$@") || return 1
+	printf '%s' "$out" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+v = eval(sys.argv[1])
+print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)
+' "$expr"
+}
+
+# pair_start_one SIDE ROLE EXTRA...: start one daemon in the background.
+pair_start_one() {
+	local side=$1 role=$2
+	shift 2
+	local pid
+	timeout -k 5 "$PAIR_LIFETIME" "$PAIR_XFERD" -c "$PAIR_SRC_ROOT/config/dev/$side.yaml" \
+		--set "eal.file_prefix=$(pair_eal_prefix "$side")" \
+		--set "control.socket=$PAIR_DIR/$side.sock" \
+		--set "volumes[0].path=$PAIR_DIR/$side" \
+		--set "ports[0].device=net_memif0,role=$role,socket=$PAIR_DIR/memif.sock" \
+		"$@" >"$PAIR_DIR/$side.out" 2>"$PAIR_DIR/$side.err" </dev/null &
+	pid=$!
+	if [ "$side" = a ]; then PAIR_PID_A=$pid; else PAIR_PID_B=$pid; fi
+}
+
+# pair_wait_ready_line SIDE PID DEADLINE: `xferd: ready` on its stdout.
+pair_wait_ready_line() {
+	local side=$1 pid=$2 deadline=$3
+	until grep -qx 'xferd: ready' "$PAIR_DIR/$side.out" 2>/dev/null; do
+		kill -0 "$pid" 2>/dev/null || pair_fail "xferd $side exited before it was ready"
+		[ "$SECONDS" -lt "$deadline" ] || pair_fail "xferd $side not ready in ${PAIR_READY_TIMEOUT}s"
+		sleep 0.02
+	done
+}
+
+# pair_wait_link SIDE PID DEADLINE: `xferctl status` says every port's link is up.
+pair_wait_link() {
+	local side=$1 pid=$2 deadline=$3
+	until [ "$(pair_json "$side" 'all(p["link_up"] for p in j["ports"])' status)" = true ]; do
+		kill -0 "$pid" 2>/dev/null || pair_fail "xferd $side exited before its link came up"
+		[ "$SECONDS" -lt "$deadline" ] || pair_fail "xferd $side: link not up in ${PAIR_READY_TIMEOUT}s"
+		sleep 0.02
+	done
+}
+
+# pair_start [--set K=V]...: start A (memif server) and B (client), wait for both.
+# B starts once A is ready: a memif client whose server is not listening yet when it
+# starts never connects (the PMD does not retry), so the link would stay down.
+# shellcheck disable=SC2120 # the overrides are optional
+pair_start() {
+	local deadline=$((SECONDS + PAIR_READY_TIMEOUT)) t0=$EPOCHREALTIME
+	pair_start_one a server "$@"
+	pair_wait_ready_line a "$PAIR_PID_A" "$deadline"
+	pair_start_one b client "$@"
+	pair_wait_ready_line b "$PAIR_PID_B" "$deadline"
+	pair_wait_link a "$PAIR_PID_A" "$deadline"
+	pair_wait_link b "$PAIR_PID_B" "$deadline"
+	pair_log "pair ready in $(pair_since "$t0")s ($PAIR_DIR)"
+}
+
+# pair_push SRC DEST [ARG]...: push SRC (absolute) from A to b:DEST and wait; returns
+# xferctl's exit code (output on stdout); PAIR_JOB is the newest job's id afterwards.
+pair_push() {
+	local src=$1 dest=$2 rc=0 t0=$EPOCHREALTIME
+	shift 2
+	PAIR_CTL_TIMEOUT=$PAIR_PUSH_TIMEOUT pair_ctl a push "$src" "b:$dest" --wait "$@" || rc=$?
+	pair_log "push ${src#"$PAIR_DIR"/} -> b:$dest: exit $rc in $(pair_since "$t0")s"
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		pair_fail "push $src b:$dest: not done in ${PAIR_PUSH_TIMEOUT}s"
+	fi
+	# The newest job is this push's: one client at a time drives A in these tests.
+	pair_json a 'max(j["jobs"], key=lambda x: x["id"])' jobs >"$PAIR_DIR/job.json" ||
+		pair_fail "cannot read jobs"
+	PAIR_JOB=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' \
+		"$PAIR_DIR/job.json") || pair_fail "cannot read the job id"
+	pair_log "job $PAIR_JOB: $(python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+print(" ".join("%s=%s" % (k, j[k]) for k in ("state", "files_total", "files_sent",
+      "files_uptodate", "files_failed", "bytes_done", "wire_bytes_sent", "retransmits")))' \
+		"$PAIR_DIR/job.json")"
+	return "$rc"
+}
+
+# pair_job_field FIELD: one counter of the last pushed job, as it was when it ended.
+pair_job_field() {
+	python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))[sys.argv[2]]).strip(chr(34)))' \
+		"$PAIR_DIR/job.json" "$1" || pair_fail "cannot read field $1 of job $PAIR_JOB"
+}
+
+# pair_expect_field FIELD EXPECTED: fail unless the last job's FIELD is EXPECTED.
+pair_expect_field() {
+	local v
+	v=$(pair_job_field "$1")
+	[ "$v" = "$2" ] || pair_fail "job $PAIR_JOB: $1 is $v, expected $2"
+}
+
+# pair_verify SRC DST: DST is a byte-identical copy of SRC with modes, mtimes and symlinks,
+# checked independently of xferd: rsync's itemized dry run lists nothing, diff -r agrees.
+pair_verify() {
+	local src=$1 dst=$2 out t0=$EPOCHREALTIME
+	[ -d "$dst" ] || pair_fail "verify: $dst is not a directory"
+	out=$(timeout 300 rsync -a -n -i --checksum -- "$src/" "$dst/" 2>&1) ||
+		pair_fail "verify: rsync failed: $out"
+	if [ -n "$out" ]; then
+		echo "$out" | head -n 40 >&2
+		pair_fail "verify: rsync -a -n -i --checksum $src/ $dst/ lists $(echo "$out" | wc -l) differences"
+	fi
+	# The other direction: nothing extra in DST (xferd's own .xferd dir lives at the volume
+	# root, never inside a destination below it).
+	out=$(timeout 300 rsync -a -n -i --checksum --delete --exclude=/.xferd -- "$src/" "$dst/" 2>&1) ||
+		pair_fail "verify: rsync --delete failed: $out"
+	if [ -n "$out" ]; then
+		echo "$out" | head -n 40 >&2
+		pair_fail "verify: $dst has entries $src has not"
+	fi
+	out=$(timeout 300 diff -r --no-dereference -x .xferd -- "$src" "$dst" 2>&1) || {
+		echo "$out" | head -n 40 >&2
+		pair_fail "verify: diff -r $src $dst differs"
+	}
+	pair_log "verified ${dst#"$PAIR_DIR"/} in $(pair_since "$t0")s"
+}
+
+# pair_stop: `xferctl shutdown` to both; both must exit 0 in time.
+pair_stop() {
+	local side pid rc deadline
+	for side in a b; do
+		pair_ctl "$side" shutdown >/dev/null || pair_fail "xferctl shutdown $side failed"
+	done
+	deadline=$((SECONDS + PAIR_STOP_TIMEOUT))
+	for side in a b; do
+		if [ "$side" = a ]; then pid=$PAIR_PID_A; else pid=$PAIR_PID_B; fi
+		while kill -0 "$pid" 2>/dev/null; do
+			[ "$SECONDS" -lt "$deadline" ] || pair_fail "xferd $side did not exit in ${PAIR_STOP_TIMEOUT}s"
+			sleep 0.02
+		done
+		rc=0
+		wait "$pid" || rc=$?
+		if [ "$side" = a ]; then PAIR_PID_A=; else PAIR_PID_B=; fi
+		[ "$rc" -eq 0 ] || pair_fail "xferd $side exited $rc"
+	done
+}
+
+pair_pass() {
+	if [ -n "$PAIR_PID_A$PAIR_PID_B" ]; then
+		pair_stop
+	fi
+	PAIR_PASSED=1
+	echo "$PAIR_NAME: PASS (${SECONDS}s)" >&2
+	exit 0
+}

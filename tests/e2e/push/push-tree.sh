@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# End to end over net_memif: small trees with every kind of entry arrive identical.
+# - an empty source directory; a tree of one empty file;
+# - names with spaces, UTF-8, leading dashes, newlines; symlinks (to a file, to a dir,
+#   dangling, absolute) kept as symlinks; empty directories; modes 0600..0444, read-only
+#   directories; mtimes in the past (also 1970 and before);
+# - pushing into a destination sub-directory b:some/dir creates it;
+# - a second push of the unchanged tree sends no file data.
+#
+#   push-tree.sh XFERD XFERCTL
+set -euo pipefail
+# shellcheck source=tests/e2e/lib/pair.sh
+. "$(dirname "$0")/../lib/pair.sh"
+pair_init e2e-push-tree "${1:?usage: push-tree.sh XFERD XFERCTL}" "${2:?}"
+mktree="$PAIR_LIB_DIR/mktree.py"
+src=$PAIR_DIR/src
+
+pair_start
+
+# An empty source directory: the push succeeds, the destination exists and is empty.
+mkdir -p "$src/empty"
+touch -d '2003-03-03 03:03:03' "$src/empty"
+pair_push "$src/empty" empty >/dev/null || pair_fail "push of an empty directory: exit $?"
+pair_expect_field state "done"
+pair_expect_field files_failed 0
+pair_expect_field files_sent 0
+pair_verify "$src/empty" "$PAIR_VOL_B/empty"
+
+# One empty file.
+mkdir -p "$src/one"
+touch -d '2004-04-04 04:04:04' "$src/one/empty-file" "$src/one"
+pair_push "$src/one" one >/dev/null || pair_fail "push of one empty file: exit $?"
+pair_expect_field state "done"
+pair_expect_field files_sent 1
+pair_expect_field files_failed 0
+pair_expect_field bytes_done 0
+pair_verify "$src/one" "$PAIR_VOL_B/one"
+
+# Every special case, into a sub-directory that does not exist yet.
+nreg=$(python3 "$mktree" special "$src/special" --seed 7)
+dest="some/dir with space/-deep"
+[ ! -e "$PAIR_VOL_B/some" ] || pair_fail "$PAIR_VOL_B/some exists before the push"
+pair_push "$src/special" "$dest" >/dev/null || pair_fail "push of the special tree: exit $?"
+pair_expect_field state "done"
+pair_expect_field files_failed 0
+pair_expect_field files_skipped 0
+pair_expect_field files_sent "$nreg"
+pair_verify "$src/special" "$PAIR_VOL_B/$dest"
+# Symlinks stay symlinks with their exact targets (also dangling and absolute ones).
+while IFS= read -r -d '' l; do
+	rel=${l#"$src/special/"}
+	[ -L "$PAIR_VOL_B/$dest/$rel" ] || pair_fail "symlink '$rel' did not arrive as a symlink"
+	[ "$(readlink "$l")" = "$(readlink "$PAIR_VOL_B/$dest/$rel")" ] ||
+		pair_fail "symlink '$rel' points elsewhere"
+done < <(find "$src/special" -type l -print0)
+
+# Again, unchanged: every entry is up to date and no file data moves.
+total=$(pair_job_field files_total)
+pair_push "$src/special" "$dest" >/dev/null || pair_fail "second push: exit $?"
+pair_expect_field state "done"
+pair_expect_field files_failed 0
+pair_expect_field files_total "$total"
+pair_expect_field files_sent 0
+pair_expect_field bytes_done 0
+pair_expect_field bytes_literal 0
+# Every entry (files, directories, symlinks, the root) was found up to date.
+pair_expect_field files_uptodate "$total"
+pair_verify "$src/special" "$PAIR_VOL_B/$dest"
+
+# Changes: new content with a new mtime (same size), a longer file, a new file in a new
+# directory, a retargeted symlink. Exactly the changed and new regular files are sent.
+s=$src/special
+printf 'changed!' | dd of="$s/mode-0600" bs=1 seek=0 conv=notrunc status=none
+touch -d '2020-02-02 02:02:02' "$s/mode-0600"
+printf 'appended\n' >>"$s/with space.txt"
+mkdir -p "$s/-new dir/ünï"
+printf 'new\n' >"$s/-new dir/ünï/new file"
+ln -sfn "ünï/nested" "$s/link-to-dir"
+touch -h -d '2021-01-01' "$s/link-to-dir"
+touch -d '2022-02-22' "$s/-new dir/ünï" "$s/-new dir" "$s"
+pair_push "$s" "$dest" >/dev/null || pair_fail "push of the changed tree: exit $?"
+pair_expect_field state "done"
+pair_expect_field files_failed 0
+pair_expect_field files_sent 3
+pair_verify "$s" "$PAIR_VOL_B/$dest"
+
+pair_pass
