@@ -206,6 +206,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	}
 	rte_tel_data_add_dict_u64(info, "drop_no_session", st->no_session);
 	rte_tel_data_add_dict_u64(info, "drop_hello_refused", st->hello_refused);
+	rte_tel_data_add_dict_u64(info, "drop_tx_full", st->tx_full);
 	rte_tel_data_add_dict_u64(info, "frames", st->frames);
 	rte_tel_data_add_dict_u64(info, "bad_frames", st->bad_frames);
 	rte_tel_data_add_dict_u64(info, "sessions_opened", st->sessions_opened);
