@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xf-bench-delta: the delta algorithms (dataplane/delta) in GB/s, against memcpy and
+ * ISA-L's CRC-64 over the same buffer in the same run:
+ *   - signatures of a basis (weak rolling sum + CRC-64 per block),
+ *   - matching a new file against them: identical (every block matches, the best case),
+ *     4 runs of 100 bytes changed (the `delta` dataset of BENCHMARKS.md), and unrelated
+ *     data (nothing matches: the rolling sum runs at every byte, the worst case).
+ * The ratio to memcpy is the figure that travels between machines.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <isa-l.h>
+
+#include "xf_delta.h"
+#include "xf_perf.h"
+
+#define NAME  "xf-bench-delta"
+#define CHUNK (256u << 10) /* what a worker feeds the matcher per read */
+
+static volatile uint64_t sink;
+
+static unsigned char *
+random_buffer(uint64_t bytes, uint64_t seed)
+{
+	unsigned char *p = malloc(bytes);
+	uint64_t x = seed | 1;
+
+	if (p == NULL) {
+		fprintf(stderr, NAME ": cannot allocate %llu bytes\n", (unsigned long long)bytes);
+		exit(1);
+	}
+	for (uint64_t i = 0; i < bytes; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (unsigned char)(x >> 24);
+	}
+	return p;
+}
+
+static double
+gbps(uint64_t bytes, uint64_t t0, uint64_t t1)
+{
+	return (double)bytes / (double)(t1 > t0 ? t1 - t0 : 1);
+}
+
+static struct xf_sig_rec *
+signatures(const unsigned char *basis, uint64_t size, uint32_t bs, uint64_t *n, double *rate)
+{
+	uint64_t count = xf_delta_block_count(size, bs), got = 0, t0;
+	struct xf_sig_rec *sigs = calloc(count + 1, sizeof(*sigs));
+	struct xf_delta_sig g;
+
+	if (sigs == NULL || xf_delta_sig_begin(&g, bs) != 0) {
+		fprintf(stderr, NAME ": signature setup failed\n");
+		exit(1);
+	}
+	t0 = xf_perf_now_ns();
+	for (uint64_t off = 0; off < size; off += CHUNK) {
+		size_t len = (size_t)(size - off < CHUNK ? size - off : CHUNK);
+		int k = xf_delta_sig_update(&g, basis + off, len, sigs + got, count + 1 - got);
+
+		got += (uint64_t)(k > 0 ? k : 0);
+	}
+	got += (uint64_t)xf_delta_sig_finish(&g, sigs + got);
+	*rate = gbps(size, t0, xf_perf_now_ns());
+	*n = got;
+	return sigs;
+}
+
+static int
+count_op(void *arg, const struct xf_delta_op *op)
+{
+	*(uint64_t *)arg += op->len;
+	return 0;
+}
+
+static double
+match(const unsigned char *data, uint64_t size, const struct xf_sig_rec *sigs, uint64_t n,
+      uint32_t bs, uint64_t *literal)
+{
+	struct xf_delta_params p = {
+		.block_size = bs,
+		.block_count = (uint32_t)n,
+		.max_literal = 8932, /* a jumbo DATA frame */
+		.sigs = sigs,
+	};
+	uint64_t bytes = 0, t0;
+	struct xf_delta_match *m = xf_delta_match_create(&p, count_op, &bytes);
+
+	if (m == NULL) {
+		fprintf(stderr, NAME ": matcher setup failed\n");
+		exit(1);
+	}
+	t0 = xf_perf_now_ns();
+	for (uint64_t off = 0; off < size; off += CHUNK) {
+		xf_delta_match_feed(m, data + off,
+		                    (size_t)(size - off < CHUNK ? size - off : CHUNK));
+	}
+	xf_delta_match_finish(m);
+	t0 = xf_perf_now_ns() - t0;
+	*literal = xf_delta_match_stats(m)->literal_bytes;
+	sink += bytes;
+	xf_delta_match_free(m);
+	return (double)size / (double)(t0 ? t0 : 1);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct xf_perf_opts o;
+	uint64_t size;
+	FILE *csv;
+
+	if (xf_perf_parse(argc, argv, NAME, "delta signatures and matching against memcpy", 5, 1,
+	                  &o) != 0) {
+		return 2;
+	}
+	size = o.quick ? (4ull << 20) : (64ull << 20);
+	xf_perf_banner(NAME, "dataplane/delta, ISA-L", &o);
+	csv = xf_perf_csv_open(&o);
+	{
+		unsigned char *basis = random_buffer(size, 1), *other = random_buffer(size, 2);
+		unsigned char *changed = malloc(size), *dst = malloc(size);
+		uint32_t bs = xf_delta_block_size(size);
+		double v_memcpy[16], v_crc[16], v_sig[16], v_same[16], v_delta[16], v_none[16];
+		uint64_t lit_same = 0, lit_delta = 0, lit_none = 0;
+		const char *names[] = {
+			"memcpy",          "crc64_ecma_refl",       "signatures",
+			"match identical", "match 4x100 B changed", "match unrelated"
+		};
+		double *vals[] = { v_memcpy, v_crc, v_sig, v_same, v_delta, v_none };
+		unsigned int runs = o.runs > 16 ? 16 : o.runs;
+
+		if (changed == NULL || dst == NULL) {
+			return 1;
+		}
+		memcpy(changed, basis, size);
+		for (unsigned int i = 0; i < 4; i++) { /* 4 runs of 100 bytes, spread out */
+			memset(changed + (size / 5) * (i + 1), 0xa5 ^ (int)i, 100);
+		}
+		memcpy(dst, basis, size); /* fault the pages in before anything is timed */
+		for (unsigned int r = 0; r < runs; r++) {
+			uint64_t t0 = xf_perf_now_ns(), n;
+			struct xf_sig_rec *sigs;
+
+			memcpy(dst, basis, size);
+			v_memcpy[r] = gbps(size, t0, xf_perf_now_ns());
+			t0 = xf_perf_now_ns();
+			sink += crc64_ecma_refl(0, basis, size);
+			v_crc[r] = gbps(size, t0, xf_perf_now_ns());
+			sigs = signatures(basis, size, bs, &n, &v_sig[r]);
+			v_same[r] = match(basis, size, sigs, n, bs, &lit_same);
+			v_delta[r] = match(changed, size, sigs, n, bs, &lit_delta);
+			v_none[r] = match(other, size, sigs, n, bs, &lit_none);
+			free(sigs);
+		}
+		printf("file %llu MiB, block %u bytes, %u run(s), medians\n",
+		       (unsigned long long)(size >> 20), bs, runs);
+		printf("%-24s %10s %12s\n", "what", "GB/s", "x memcpy");
+		for (unsigned int k = 0; k < 6; k++) {
+			double med = xf_perf_median(vals[k], runs);
+			double base = xf_perf_median(v_memcpy, runs);
+
+			printf("%-24s %10.2f %12.3f\n", names[k], med, base > 0 ? med / base : 0);
+			xf_perf_csv_row(csv, "delta", names[k], "", size, 1, 1, runs, med, "GB/s",
+			                base > 0 ? med / base : 0);
+		}
+		printf("literal bytes: identical %llu, 4x100 B changed %llu (%.1f blocks), "
+		       "unrelated %llu\n",
+		       (unsigned long long)lit_same, (unsigned long long)lit_delta,
+		       (double)lit_delta / bs, (unsigned long long)lit_none);
+		free(basis);
+		free(other);
+		free(changed);
+		free(dst);
+	}
+	if (csv != NULL) {
+		fclose(csv);
+	}
+	return 0;
+}
