@@ -201,16 +201,23 @@ show_stats(json_t *r)
 		       num(e, "rx_packets"), num(e, "tx_packets"), num(e, "rx_bytes"),
 		       num(e, "tx_bytes"), num(e, "rx_missed"));
 	}
-	printf("\n%-8s %-8s %8s\n", "LCORE", "ROLE", "BUSY%");
+	printf("\n%-8s %-8s\n", "LCORE", "ROLE");
 	json_array_foreach(get(r, "cores"), i, e)
 	{
-		printf("%-8lld %-8s %8lld\n", num(e, "lcore"), str(e, "role"), num(e, "busy_pct"));
+		printf("%-8lld %-8s\n", num(e, "lcore"), str(e, "role"));
 	}
-	printf("\n%-24s %10s %10s %12s\n", "RING", "COUNT", "FREE", "ENQ FAIL");
+	printf("\n%-8s %14s %14s %16s %16s\n", "QUEUE", "RX PKTS", "TX PKTS", "RX BYTES",
+	       "TX BYTES");
+	json_array_foreach(get(r, "queues"), i, e)
+	{
+		printf("%-8lld %14lld %14lld %16lld %16lld\n", num(e, "queue"),
+		       num(e, "rx_packets"), num(e, "tx_packets"), num(e, "rx_bytes"),
+		       num(e, "tx_bytes"));
+	}
+	printf("\n%-24s %10s %10s\n", "RING", "COUNT", "FREE");
 	json_array_foreach(get(r, "rings"), i, e)
 	{
-		printf("%-24s %10lld %10lld %12lld\n", str(e, "name"), num(e, "count"),
-		       num(e, "free"), num(e, "enqueue_failed"));
+		printf("%-24s %10lld %10lld\n", str(e, "name"), num(e, "count"), num(e, "free"));
 	}
 	putchar('\n');
 	show_counters("drops by reason", get(r, "drops"));

@@ -214,6 +214,10 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 {
 	struct xferd *d = arg;
 	struct xf_engine_stats st;
+	struct xf_engine_ring_info ri[64];
+	struct xf_engine_queue_info qi[XF_ENGINE_MAX_RX];
+	unsigned int nr, nq;
+	json_t *rings, *queues;
 	json_t *drops = json_object(), *cores = json_array();
 	char key[64];
 
@@ -243,14 +247,31 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		json_array_append_new(cores, json_pack("{s:i, s:s}", "lcore",
 		                                       d->cfg->cores.workers[i], "role", "worker"));
 	}
+	rings = json_array();
+	nr = xf_engine_rings(d->engine, ri, XF_ARRAY_SIZE(ri));
+	for (unsigned int i = 0; i < nr; i++) {
+		json_array_append_new(rings,
+		                      json_pack("{s:s, s:i, s:i}", "name", ri[i].name, "count",
+		                                (int)ri[i].count, "free", (int)ri[i].free));
+	}
+	queues = json_array();
+	nq = xf_engine_queues(d->engine, qi, XF_ARRAY_SIZE(qi));
+	for (unsigned int q = 0; q < nq; q++) {
+		json_array_append_new(queues,
+		                      json_pack("{s:i, s:I, s:I, s:I, s:I}", "queue", (int)q,
+		                                "rx_packets", (json_int_t)qi[q].rx_packets,
+		                                "tx_packets", (json_int_t)qi[q].tx_packets,
+		                                "rx_bytes", (json_int_t)qi[q].rx_bytes, "tx_bytes",
+		                                (json_int_t)qi[q].tx_bytes));
+	}
 	reply->result = json_pack(
-	        "{s:[{s:s, s:I, s:I, s:I, s:I, s:I, s:I}], s:o, s:[], s:o, s:{s:I, s:I, s:I, "
+	        "{s:[{s:s, s:I, s:I, s:I, s:I, s:I, s:I}], s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, "
 	        "s:I, s:I, s:I, s:I, s:I}}",
 	        "ports", "name", d->cfg->ports[0].name, "rx_packets", (json_int_t)st.rx_packets,
 	        "tx_packets", (json_int_t)st.tx_packets, "rx_bytes", (json_int_t)st.rx_bytes,
 	        "tx_bytes", (json_int_t)st.tx_bytes, "rx_missed", (json_int_t)st.rx_missed,
-	        "tx_errors", (json_int_t)st.tx_dropped, "cores", cores, "rings", "drops", drops,
-	        "dataplane", "frames", (json_int_t)st.frames, "bad_frames",
+	        "tx_errors", (json_int_t)st.tx_dropped, "queues", queues, "cores", cores, "rings",
+	        rings, "drops", drops, "dataplane", "frames", (json_int_t)st.frames, "bad_frames",
 	        (json_int_t)st.bad_frames, "sessions_opened", (json_int_t)st.sessions_opened,
 	        "sessions_closed", (json_int_t)st.sessions_closed, "sessions_timed_out",
 	        (json_int_t)st.sessions_timed_out, "retransmits", (json_int_t)st.retransmits,

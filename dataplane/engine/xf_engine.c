@@ -692,3 +692,59 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		}
 	}
 }
+
+struct ring_walk {
+	struct xf_engine_ring_info *out;
+	unsigned int n, max;
+};
+
+static void
+ring_add(void *arg, const struct xf_ring *ring)
+{
+	struct ring_walk *rw = arg;
+
+	if (ring == NULL || rw->n == rw->max) {
+		return;
+	}
+	snprintf(rw->out[rw->n].name, sizeof(rw->out[0].name), "%s", ring->r->name);
+	rw->out[rw->n].count = xf_ring_count(ring);
+	rw->out[rw->n].free = xf_ring_free_count(ring);
+	rw->n++;
+}
+
+unsigned int
+xf_engine_rings(struct xf_engine *e, struct xf_engine_ring_info *out, unsigned int max)
+{
+	struct ring_walk rw = { .out = out, .max = max };
+
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		ring_add(&rw, e->rx[r].cmd);
+		for (unsigned int w = 0; w < e->conf.n_workers; w++) {
+			ring_add(&rw, e->rx[r].read_to[w]);
+			ring_add(&rw, e->rx[r].read_from[w]);
+		}
+	}
+	xf_pipeline_rings(e->pl, ring_add, &rw);
+	return rw.n;
+}
+
+unsigned int
+xf_engine_queues(struct xf_engine *e, struct xf_engine_queue_info *out, unsigned int max)
+{
+	struct rte_eth_stats es;
+	unsigned int n =
+	        XF_MIN(XF_MIN(e->conf.n_rx, max), (unsigned int)RTE_ETHDEV_QUEUE_STAT_CNTRS);
+
+	if (rte_eth_stats_get(e->port.port_id, &es) != 0) {
+		return 0;
+	}
+	for (unsigned int q = 0; q < n; q++) {
+		out[q] = (struct xf_engine_queue_info){
+			.rx_packets = es.q_ipackets[q],
+			.tx_packets = es.q_opackets[q],
+			.rx_bytes = es.q_ibytes[q],
+			.tx_bytes = es.q_obytes[q],
+		};
+	}
+	return n;
+}

@@ -153,6 +153,29 @@ struct xf_engine_stats {
 
 void xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st);
 
+/** A ring of the dataplane, as `xferctl stats` shows it. */
+struct xf_engine_ring_info {
+	char name[32];
+	unsigned int count; /**< elements waiting (a snapshot) */
+	unsigned int free;  /**< room left */
+};
+
+/**
+ * The engine's and the pipeline's rings (snapshots, read from the control thread).
+ * @return the number written to out (at most max).
+ */
+unsigned int xf_engine_rings(struct xf_engine *e, struct xf_engine_ring_info *out,
+                             unsigned int max);
+
+/** Packets of NIC queue q (the RX core of the same index), for stats. */
+struct xf_engine_queue_info {
+	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+};
+
+/** @return the number of queues written to out (one per RX core, at most max). */
+unsigned int xf_engine_queues(struct xf_engine *e, struct xf_engine_queue_info *out,
+                              unsigned int max);
+
 /** Name of frame drop reason i / net drop reason i, for stats output. */
 const char *xf_engine_frame_drop_name(unsigned int i);
 const char *xf_engine_net_drop_name(unsigned int i);

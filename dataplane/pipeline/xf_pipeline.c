@@ -451,3 +451,14 @@ xf_pipeline_times(const struct xf_pipeline *p, struct xf_pipeline_times *t)
 		xf_worker_add_times(p->w[w], t);
 	}
 }
+
+void
+xf_pipeline_rings(const struct xf_pipeline *p, xf_pipeline_ring_fn fn, void *arg)
+{
+	for (unsigned int r = 0; r < p->conf.n_rx; r++) {
+		for (unsigned int w = 0; w < p->conf.n_workers; w++) {
+			fn(arg, p->to_w[r][w]);
+			fn(arg, p->to_rx[w][r]);
+		}
+	}
+}

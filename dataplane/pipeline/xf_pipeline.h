@@ -20,6 +20,7 @@
 #include "xf_storage.h"
 
 struct xf_pipeline;
+struct xf_ring;
 struct xf_session;
 
 #define XF_PIPELINE_MAX_RX      8u
@@ -155,6 +156,10 @@ void xf_pipeline_stop(struct xf_pipeline *p);
 
 /** Install a fault hook on every worker's storage (tests). Before the loops run. */
 void xf_pipeline_set_fault(struct xf_pipeline *p, xf_pipeline_fault_fn fn, void *arg);
+
+/** Call fn for every ring of the pipeline (for stats; snapshots, any thread). */
+typedef void (*xf_pipeline_ring_fn)(void *arg, const struct xf_ring *ring);
+void xf_pipeline_rings(const struct xf_pipeline *p, xf_pipeline_ring_fn fn, void *arg);
 
 /** Counters of RX core rx. */
 const struct xf_pipeline_rx_stats *xf_pipeline_rx_stats(const struct xf_pipeline *p,
