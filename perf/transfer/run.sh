@@ -144,7 +144,7 @@ start_xferd() { # SIDE ROLE
 	mkfifo "$T/$s.ready"
 	"$XFERD" -c "$repo/config/dev/$s.yaml" \
 		--set "eal.file_prefix=$tag-$s" --set "control.socket=$T/$s.sock" \
-		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock$devargs" \
+		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock,bsize=9216$devargs" \
 		--set "volumes[0].path=$T/$s" "${xsets[@]}" >"$T/$s.ready" 2>"$T/$s.log" &
 	pids+=($!)
 	eval "${s}_pid=$!" # sets a_pid, b_pid

@@ -175,7 +175,7 @@ pair_start_one() {
 		--set "eal.file_prefix=$(pair_eal_prefix "$side")" \
 		--set "control.socket=$PAIR_DIR/$side.sock" \
 		--set "volumes[0].path=$PAIR_DIR/$side" \
-		--set "ports[0].device=net_memif0,role=$role,socket=$PAIR_DIR/memif.sock" \
+		--set "ports[0].device=net_memif0,role=$role,socket=$PAIR_DIR/memif.sock,bsize=9216" \
 		"$@" >"$PAIR_DIR/$side.out" 2>"$PAIR_DIR/$side.err" </dev/null &
 	pid=$!
 	if [ "$side" = a ]; then PAIR_PID_A=$pid; else PAIR_PID_B=$pid; fi

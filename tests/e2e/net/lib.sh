@@ -197,6 +197,7 @@ xfn_start() {
 		--set "control.socket=$T/$name.sock" \
 		--set "volumes[0].path=$T/$name" \
 		--set "ports[0].device=net_af_packet0,iface=$dev,qdisc_bypass=0" \
+		--set "ports[0].mtu=1500" \
 		--set "ports[0].ipv4=$addr" \
 		--set "peers[0].ipv4=$peer" \
 		"$@" >"$T/$name.fifo" 2>>"$T/$name.err" &

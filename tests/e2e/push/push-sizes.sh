@@ -37,7 +37,7 @@ pair_log "generated ${#sizes[@]} boundary files and $big bytes in $(pair_since "
 bytes=$(find "$src" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 nreg=$((nsmall + 1))
 
-pair_start
+pair_start --set "ports[0].mtu=$mtu" # the sizes above are MTU 1500 boundaries
 pair_push "$src" sizes >/dev/null || pair_fail "push: exit $?"
 pair_expect_field state "done"
 pair_expect_field files_failed 0

@@ -255,11 +255,12 @@ test_dev_a_values(void)
 	CU_ASSERT_EQUAL(c->cores.idle, XF_CONFIG_IDLE_BACKOFF);
 	CU_ASSERT_EQUAL(c->n_ports, 1);
 	CU_ASSERT_STRING_EQUAL(c->ports[0].name, "wire0");
-	CU_ASSERT_STRING_EQUAL(c->ports[0].device,
-	                       "net_memif0,role=server,socket=/tmp/xferd-dev/memif.sock");
+	CU_ASSERT_STRING_EQUAL(
+	        c->ports[0].device,
+	        "net_memif0,role=server,socket=/tmp/xferd-dev/memif.sock,bsize=9216");
 	CU_ASSERT_EQUAL(c->ports[0].ipv4, (10u << 24) | (99u << 16) | 1u);
 	CU_ASSERT_EQUAL(c->ports[0].prefix_len, 24);
-	CU_ASSERT_EQUAL(c->ports[0].mtu, 1500);
+	CU_ASSERT_EQUAL(c->ports[0].mtu, 9000);
 	/* Defaults of the keys the file leaves out. */
 	CU_ASSERT_EQUAL(c->ports[0].udp_port, 7010);
 	CU_ASSERT_EQUAL(c->ports[0].rx_desc, 1024);
@@ -596,7 +597,7 @@ test_diff(void)
 		"session.rate_mbit=1000",
 	};
 	static const char *const restart_sets[] = {
-		"ports[0].mtu=9000",
+		"ports[0].mtu=1500",
 		"cores.workers=[2, 3]",
 		"session.timeout_ms=20000",
 	};
@@ -625,7 +626,7 @@ test_diff(void)
 	CU_ASSERT_TRUE(restart);
 	fclose(f);
 	CU_ASSERT_STRING_EQUAL(out, "cores.workers: [1] -> [2, 3] (restart)\n"
-	                            "ports[0].mtu: 1500 -> 9000 (restart)\n"
+	                            "ports[0].mtu: 9000 -> 1500 (restart)\n"
 	                            "session.timeout_ms: 10000 -> 20000 (reloadable)\n");
 	free(out);
 	xf_config_free(a);
@@ -645,7 +646,7 @@ test_eal_args_dev(void)
 		"512",
 		"--no-huge",
 		"--no-pci",
-		"--vdev=net_memif0,role=server,socket=/tmp/xferd-dev/memif.sock",
+		"--vdev=net_memif0,role=server,socket=/tmp/xferd-dev/memif.sock,bsize=9216",
 	};
 	struct xf_config *c = load_good("config/dev/a.yaml", NULL, 0);
 	char *argv[32];
