@@ -465,6 +465,15 @@ rs_tx(void *arg, const void *frame, unsigned int len)
 	rs_flush(rx, rs);
 }
 
+/* Room in the session's transmit queue: SIG frames leave some for control frames. */
+static unsigned int
+rs_tx_room(void *arg)
+{
+	const struct eng_rsess *rs = arg;
+
+	return ENG_TXQ_MAX - rs->txq_n;
+}
+
 static void
 rs_send_small(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *msg, bool tracked)
 {
@@ -698,6 +707,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		hello_refuse(rx, hello, ip, port, XF_ABORT_BUSY);
 		return NULL;
 	}
+	xf_pipeline_session_set_tx_room(rs->ps, rs_tx_room);
 	rs->used = true;
 	rs->opened_ns = rx->now;
 	rx->nrs++;

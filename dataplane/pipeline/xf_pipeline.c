@@ -201,7 +201,6 @@ xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t id, ui
 	struct xf_session *s = NULL;
 	int rv;
 
-	(void)flags;
 	if (rx >= p->conf.n_rx || id == 0 || tx == NULL || max_payload < XF_PAYLOAD_MIN ||
 	    max_payload > XF_PAYLOAD_MAX) {
 		errno = EINVAL;
@@ -225,9 +224,16 @@ xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t id, ui
 	}
 	s->tx = tx;
 	s->tx_arg = tx_arg;
+	s->flags = flags;
 	rc->sess[rc->nsess++] = s;
 	p->nopen++;
 	return s;
+}
+
+void
+xf_pipeline_session_set_tx_room(struct xf_session *s, xf_pipeline_tx_room_fn room)
+{
+	s->tx_room = room;
 }
 
 int
