@@ -64,6 +64,8 @@ struct xf_push_stats {
 	uint32_t files_sent;          /**< files whose data was sent */
 	uint64_t bytes_total;         /**< bytes of regular files in the list */
 	uint64_t bytes_sent;          /**< file bytes sent in DATA (first transmission) */
+	uint64_t bytes_literal;       /**< bytes sent as literals (DATA), whole files included */
+	uint64_t bytes_matched;       /**< DELTA: bytes the receiver copied from its basis (COPY) */
 	uint64_t wire_bytes_sent;     /**< UDP payload bytes sent, every frame */
 	uint64_t wire_bytes_received; /**< UDP payload bytes received */
 	uint64_t frames_sent;
