@@ -87,8 +87,9 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg)
 	        (json_int_t)j->push.files_failed, "files_skipped", (json_int_t)j->files_skipped,
 	        "bytes_total", (json_int_t)j->push.bytes_total, "bytes_done",
 	        (json_int_t)done_bytes, "bytes_literal", (json_int_t)j->push.bytes_literal,
-	        "bytes_matched", (json_int_t)j->push.bytes_matched, "wire_bytes_sent", (json_int_t)j->push.wire_bytes_sent,
-	        "wire_bytes_received", (json_int_t)j->push.wire_bytes_received, "retransmits",
+	        "bytes_matched", (json_int_t)j->push.bytes_matched, "wire_bytes_sent",
+	        (json_int_t)j->push.wire_bytes_sent, "wire_bytes_received",
+	        (json_int_t)j->push.wire_bytes_received, "retransmits",
 	        (json_int_t)j->push.retransmits, "rate_bps", (json_int_t)rate, "eta_s",
 	        (json_int_t)(rate > 0 ? left * 8 / rate : 0), "elapsed_ms",
 	        (json_int_t)(j->elapsed_ns / 1000000));

@@ -342,8 +342,7 @@ xf_memsend_source(void *arg, struct xf_frame *out, unsigned int max)
 			again.dup = 1;
 			push(ms, again);
 		}
-		if ((d.type == D_DATA || d.type == D_COPY) && !d.dup &&
-		    --ms->left[d.file] == 0) {
+		if ((d.type == D_DATA || d.type == D_COPY) && !d.dup && --ms->left[d.file] == 0) {
 			push(ms, (struct desc){ .type = D_FILE_END, .file = d.file });
 		}
 	}

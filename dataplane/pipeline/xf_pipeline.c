@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -111,6 +112,14 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	if (p->root_fd < 0) {
 		err = errno;
 		goto err_destroy;
+	}
+	{
+		struct stat sb;
+
+		/* Names the volume in the table of files whose DELTA failed (xf_worker.c). */
+		if (fstat(p->root_fd, &sb) == 0) {
+			p->volume_id = ((uint64_t)sb.st_dev << 32) ^ (uint64_t)sb.st_ino;
+		}
 	}
 	p->tmp_fd = staging_open(p->root_fd);
 	if (p->tmp_fd < 0) {

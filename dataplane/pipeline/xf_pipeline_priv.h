@@ -120,6 +120,7 @@ struct xf_pipeline {
 	atomic_bool stop;
 	xf_pipeline_fault_fn fault;
 	void *fault_arg;
+	uint64_t volume_id; /* st_dev and st_ino of the root, mixed */
 };
 
 /* Session side (xf_session.c), all on the session's RX core. */

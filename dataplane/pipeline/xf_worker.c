@@ -29,7 +29,7 @@
 #define WSLOTS   512u           /* DATA writes in flight per worker */
 #define RB_SIZE  (256u * 1024u) /* read-back chunk */
 #define CQE_MAX  64u
-#define SYNC_MAX 512u /* operations of one commit batch phase */
+#define SYNC_MAX 512u           /* operations of one commit batch phase */
 #define CSLOTS   8u             /* COPY operations in flight per worker */
 #define CBUF     (256u * 1024u) /* bytes of one COPY read/write step */
 #define CPEND    256u           /* COPY items waiting for a slot */
@@ -177,6 +177,63 @@ struct xf_worker {
 };
 
 static void dispatch(struct xf_worker *w, const struct xf_storage_cqe *c);
+
+/*
+ * Files whose DELTA failed verification (their basis changed while it was used): the
+ * next push of the same path to the same volume is decided WHOLE (docs/DELTA.md).
+ * A small open-addressed set of 64-bit keys (volume, path), shared by every worker of
+ * every pipeline in the process and updated with compare-and-swap only (no lock). A
+ * full set forgets: such a file then goes DELTA again, which is never wrong, only
+ * possibly failed again.
+ */
+#define DF_SLOTS 1024u
+#define DF_PROBE 8u
+static _Atomic uint64_t delta_failed[DF_SLOTS];
+
+static uint64_t
+df_key(const struct xf_worker *w, const struct wfile *f)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ w->p->volume_id;
+	const char *base = f->name + f->dir_len + 1;
+
+	for (uint32_t i = 0; i < f->dir_len; i++) {
+		h = (h ^ (uint8_t)f->name[i]) * 0x100000001b3ull;
+	}
+	h = (h ^ '/') * 0x100000001b3ull;
+	for (const char *c = base; *c != '\0'; c++) {
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+	}
+	return h != 0 ? h : 1;
+}
+
+static void
+df_remember(uint64_t key)
+{
+	for (uint32_t i = 0; i < DF_PROBE; i++) {
+		_Atomic uint64_t *slot = &delta_failed[(key + i) % DF_SLOTS];
+		uint64_t cur = atomic_load_explicit(slot, memory_order_relaxed);
+
+		if (cur == key || (cur == 0 && atomic_compare_exchange_strong(slot, &cur, key)) ||
+		    cur == key) {
+			return;
+		}
+	}
+}
+
+/* True (and forgotten) if the key was remembered. */
+static bool
+df_take(uint64_t key)
+{
+	for (uint32_t i = 0; i < DF_PROBE; i++) {
+		_Atomic uint64_t *slot = &delta_failed[(key + i) % DF_SLOTS];
+		uint64_t cur = key;
+
+		if (atomic_compare_exchange_strong(slot, &cur, 0)) {
+			return true;
+		}
+	}
+	return false;
+}
 static void fail_file(struct xf_worker *w, struct wfile *f, uint8_t status);
 
 static inline uint64_t
@@ -427,7 +484,12 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 		}
 		return;
 	}
-	if (res >= 0 && !f->aborted && quick_check(f) == XF_DEC_DELTA) {
+	uint8_t dec = res >= 0 ? quick_check(f) : XF_DEC_WHOLE;
+
+	if (dec == XF_DEC_DELTA && (f->aborted || df_take(df_key(w, f)))) {
+		dec = XF_DEC_WHOLE; /* its last DELTA failed: whole this time */
+	}
+	if (res >= 0 && dec == XF_DEC_DELTA) {
 		/* Open the basis beneath its parent (kept open until then), never following
 		 * a symlink at the final path. */
 		f->state = W_BASIS;
@@ -445,7 +507,7 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 	} else if (res < 0) {
 		decide(w, f, fi, XF_DEC_REFUSED, xf_status_of_errno(-res));
 	} else {
-		decide(w, f, fi, quick_check(f), XF_ST_OK);
+		decide(w, f, fi, dec, XF_ST_OK);
 	}
 }
 
@@ -659,6 +721,10 @@ fail_file(struct xf_worker *w, struct wfile *f, uint8_t status)
 		f->fd = -1;
 	}
 	close_basis(f);
+	if (f->delta && status == XF_ST_CHECKSUM && !f->aborted) {
+		/* Never a corrupt commit: the file fails now and goes whole next time. */
+		df_remember(df_key(w, f));
+	}
 	unlinkat(w->p->tmp_fd, f->tmpname, 0);
 	post_simple(w, f, XF_DONE_FILE, 0, status, -1);
 	f->state = W_FREE;
@@ -952,7 +1018,8 @@ on_cread(struct xf_worker *w, uint32_t si, int32_t res)
 		                       (size_t)(c->off + c->piece - f->crc_off));
 		f->crc_off = c->off + c->piece;
 	}
-	PREP(w, xf_storage_prep_write(w->st, f->fd, c->buf, c->piece, c->off, tag_of(T_CWRITE, si)));
+	PREP(w,
+	     xf_storage_prep_write(w->st, f->fd, c->buf, c->piece, c->off, tag_of(T_CWRITE, si)));
 }
 
 static void

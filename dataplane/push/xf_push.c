@@ -73,8 +73,8 @@ struct dop {
 	uint32_t file;
 	uint32_t len;
 	uint64_t off;
-	uint64_t src;  /**< COPY: basis offset; DATA: offset in lit */
-	uint64_t seq;  /**< op sequence number */
+	uint64_t src; /**< COPY: basis offset; DATA: offset in lit */
+	uint64_t seq; /**< op sequence number */
 };
 
 /* A frame the session holds: queued to send, or in flight in the reliability engine. */
@@ -264,8 +264,7 @@ on_lost(void *arg, const struct xf_reliab_sent *s)
 
 	/* Content no longer needed once the file is settled (e.g. failed at the receiver). */
 	if ((f->type == XF_MSG_DATA || f->type == XF_MSG_COPY || f->type == XF_MSG_FILE_END) &&
-	    f->file < p->count &&
-	    p->files[f->file].state == F_SETTLED) {
+	    f->file < p->count && p->files[f->file].state == F_SETTLED) {
 		pf_put(p, f);
 		return;
 	}
@@ -576,7 +575,7 @@ give_up(struct xf_push *p, uint32_t idx, uint8_t status)
 	f->eof = 1;
 	f->state = F_DATA_DONE;
 	delta_free(p, f); /* its queued ops are dropped by drain_ops */
-	f->unacked = 0; /* do not wait for acks of void data */
+	f->unacked = 0;   /* do not wait for acks of void data */
 }
 
 /* Start reading queued files, and ask the reader for more frames of active ones. */
@@ -935,9 +934,8 @@ delta_begin(struct xf_push *p, uint32_t idx, const struct xf_decision_rec *d)
 	f->block_count = d->block_count;
 	/* The counts come from the peer: an absurd one (or more signatures than we hold at
 	 * once) gets no memory; the file then goes as literals against an empty basis. */
-	if (d->block_count == 0 || d->block_count > XF_DELTA_BLOCKS_MAX ||
-	    d->block_size == 0 || d->block_size > XF_BLOCK_MAX ||
-	    p->sig_blocks + d->block_count > SIG_BLOCKS_MAX) {
+	if (d->block_count == 0 || d->block_count > XF_DELTA_BLOCKS_MAX || d->block_size == 0 ||
+	    d->block_size > XF_BLOCK_MAX || p->sig_blocks + d->block_count > SIG_BLOCKS_MAX) {
 		f->block_count = 0;
 	} else {
 		f->sigs = malloc((size_t)d->block_count * sizeof(*f->sigs));

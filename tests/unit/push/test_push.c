@@ -441,13 +441,11 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		CU_ASSERT_FATAL(T.basis[m.copy.file] != NULL);
 		CU_ASSERT_FATAL(T.rf[m.copy.file].data != NULL);
 		CU_ASSERT_FALSE(T.rf[m.copy.file].settled);
-		CU_ASSERT_EQUAL_FATAL(xf_delta_apply(&op, T.basis[m.copy.file],
-		                                     T.basis_size[m.copy.file],
-		                                     T.rf[m.copy.file].data,
-		                                     T.ent[m.copy.file].size),
-		                      0);
-		T.rf[m.copy.file].size =
-		        XF_MAX(T.rf[m.copy.file].size, m.copy.offset + m.copy.len);
+		CU_ASSERT_EQUAL_FATAL(
+		        xf_delta_apply(&op, T.basis[m.copy.file], T.basis_size[m.copy.file],
+		                       T.rf[m.copy.file].data, T.ent[m.copy.file].size),
+		        0);
+		T.rf[m.copy.file].size = XF_MAX(T.rf[m.copy.file].size, m.copy.offset + m.copy.len);
 		T.copied += m.copy.len;
 		break;
 	}
@@ -779,7 +777,7 @@ test_delta(void)
 	CU_ASSERT_EQUAL(T.committed, T.count);
 	/* Every byte of every file went once, as a literal or as a match. */
 	CU_ASSERT_EQUAL(st.bytes_literal + st.bytes_matched, total);
-	CU_ASSERT(T.copied >= st.bytes_matched); /* retransmitted COPYs apply again */
+	CU_ASSERT(T.copied >= st.bytes_matched);  /* retransmitted COPYs apply again */
 	CU_ASSERT(T.literal >= st.bytes_literal); /* retransmissions and duplicates */
 	/* Most of the DELTA files' bytes were matched. */
 	CU_ASSERT(st.bytes_matched > delta_total * 8 / 10);
