@@ -5,7 +5,8 @@
 # seeded random offsets and a new mtime, and is pushed again. It must arrive identical
 # (rsync -a -n -i --checksum prints nothing), with most bytes matched, and the bytes
 # the sender put on the wire (job JSON wire_bytes_sent) at most 1.1x the "Total bytes
-# sent" of rsync --no-whole-file for the same change between two local copies.
+# sent" of rsync --no-whole-file for the same change between two local copies. Then a
+# push in checksum mode of the unchanged tree: all matched, no literal byte.
 #
 #   delta-test.sh XFERD XFERCTL CONFIG_DIR   (CONFIG_DIR holds a.yaml and b.yaml)
 set -euo pipefail
@@ -82,7 +83,7 @@ job_field() {
 }
 
 push() {
-	timeout 120 "$XFERCTL" -s "$T/a.sock" push "$T/src" b:tree --wait >"$T/push.txt" 2>&1 ||
+	timeout 120 "$XFERCTL" -s "$T/a.sock" push "$T/src" b:tree --wait "$@" >"$T/push.txt" 2>&1 ||
 		{ cat "$T/push.txt" >&2; fail "push exited with status $?"; }
 }
 
@@ -153,4 +154,12 @@ total=$((NFILES * 4 * 1024 * 1024))
 [ $((literal + matched)) -eq "$total" ] || fail "literal + matched != $total"
 awk -v w="$wire" -v r="$rs_sent" 'BEGIN { exit !(w <= 1.1 * r) }' ||
 	fail "wire bytes $wire > 1.1 x rsync's $rs_sent"
+# Checksum mode on identical trees: every file is compared by content (DELTA), nothing
+# goes as a literal, and the trees stay identical.
+push --checksum
+[ "$(job_field state)" = done ] || fail "checksum push did not end done"
+[ "$(job_field bytes_literal)" -eq 0 ] || fail "checksum push sent $(job_field bytes_literal) literal bytes"
+[ "$(job_field bytes_matched)" -eq "$total" ] || fail "checksum push matched $(job_field bytes_matched) of $total"
+[ -z "$(rsync -a -n -i --checksum "$T/src/" "$T/b/tree/")" ] || fail "checksum push: trees differ"
+
 echo "$NAME: PASS (wire/rsync = $(awk -v w="$wire" -v r="$rs_sent" 'BEGIN { printf "%.3f", w / r }'))"
