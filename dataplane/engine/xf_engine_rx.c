@@ -208,6 +208,35 @@ push_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len,
 	return xf_ring_enqueue_burst(rx->read_to[w], &req, 1) == 1 ? 0 : -EAGAIN;
 }
 
+/* The same, for a DELTA file: the worker runs the matcher over what it reads. */
+static int
+push_delta_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
+                   uint32_t nframes, uint32_t data_len, const struct xf_delta_params *sig)
+{
+	struct eng_job *j = arg;
+	struct eng_rx *rx = j->push_rx;
+	unsigned int w = file % rx->e->conf.n_workers; /* file affinity */
+	struct eng_read_req req = {
+		.job = (uint16_t)(j - rx->e->jobs),
+		.rx = (uint16_t)rx->idx,
+		.file = file,
+		.off = offset,
+		.n = XF_MIN(nframes, ENG_BURST),
+		.dl = data_len,
+		.path = path + j->src_skip,
+		.dir_fd = j->dir_fd,
+		.delta = 1,
+	};
+
+	(void)path_len;
+	if (sig != NULL) {
+		req.sigs = (struct xf_sig_rec *)sig->sigs; /* handed over on success */
+		req.block_size = sig->block_size;
+		req.block_count = sig->block_count;
+	}
+	return xf_ring_enqueue_burst(rx->read_to[w], &req, 1) == 1 ? 0 : -EAGAIN;
+}
+
 static void
 job_publish(struct eng_job *j, enum xf_job_state state, const char *error)
 {
@@ -246,6 +275,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.frame_send = push_frame_send,
 		.frame_free = push_frame_free,
 		.read_request = push_read_request,
+		.delta_request = push_delta_request,
 	};
 
 	j->push_rx = rx;
@@ -328,6 +358,8 @@ reads_poll(struct eng_rx *rx)
 				.undelivered = d[i].undelivered,
 				.size = d[i].size,
 				.crc64 = d[i].crc64,
+				.copy_len = d[i].copy_len,
+				.src_offset = d[i].src_offset,
 			};
 
 			if (j->push == NULL) {

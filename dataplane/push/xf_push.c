@@ -65,6 +65,7 @@ struct push_file {
 	struct xf_delta_match *match; /**< while reading */
 	uint32_t dops;                /**< ops of this file waiting for a frame */
 	uint64_t last_seq;            /**< sequence number of its last op so far */
+	uint8_t handed;               /**< delta_request: the reader owns the signatures */
 };
 
 /* A matcher op waiting for a frame: DATA bytes are in the push's literal buffer. */
@@ -84,6 +85,7 @@ struct push_frame {
 	uint16_t len;
 	uint8_t type;            /**< enum xf_msg_type */
 	uint8_t retransmit;      /**< queued again after a loss */
+	uint8_t ra;              /**< counted in read_ahead until its first transmission */
 	uint32_t file;           /**< file index for DATA and FILE_END */
 	struct push_frame *next; /**< send queue or free list */
 };
@@ -126,6 +128,10 @@ struct xf_push {
 	uint32_t emit_file; /**< file whose matcher is running (emit callback) */
 	int emit_err;
 	uint64_t sig_blocks; /**< signature records allocated over all files */
+	/* Frame records beyond the pool: DATA ops of the reader's matcher that found the
+	 * pool empty (its output per request is not bounded by the frames asked for). */
+	struct push_frame **extra;
+	uint32_t nextra;
 };
 
 static inline void
@@ -158,7 +164,33 @@ pf_get(struct xf_push *p)
 	p->pool_free--;
 	f->next = NULL;
 	f->retransmit = 0;
+	f->ra = 0;
 	f->file = 0;
+	return f;
+}
+
+/* A record for a DATA frame of the reader's matcher: reserved ones first, else a new
+ * one (it joins the free list when done, so the pool only grows to the peak). */
+static struct push_frame *
+pf_take(struct xf_push *p)
+{
+	struct push_frame *f = p->free_list;
+	struct push_frame **nx;
+
+	if (f != NULL) {
+		p->free_list = f->next;
+		p->pool_free--;
+		return f;
+	}
+	nx = realloc(p->extra, (p->nextra + 1) * sizeof(*nx));
+	if (nx == NULL) {
+		return NULL;
+	}
+	p->extra = nx;
+	f = calloc(1, sizeof(*f));
+	if (f != NULL) {
+		p->extra[p->nextra++] = f;
+	}
 	return f;
 }
 
@@ -362,6 +394,13 @@ xf_push_destroy(struct xf_push *p)
 			}
 		}
 	}
+	for (uint32_t i = 0; i < p->nextra; i++) {
+		if (p->extra[i]->frame != NULL) {
+			p->io.frame_free(p->io.arg, p->extra[i]->frame);
+		}
+		free(p->extra[i]);
+	}
+	free(p->extra);
 	xf_reliab_destroy(p->rel);
 	for (uint32_t i = 0; p->files != NULL && i < p->count; i++) {
 		delta_free(p, &p->files[i]);
@@ -620,8 +659,29 @@ schedule_reads(struct xf_push *p)
 
 			n = (uint32_t)XF_MIN((uint64_t)READ_CHUNK, left + 1);
 		}
-		rc = p->io.read_request(p->io.arg, i, p->ent[i].path, p->ent[i].path_len,
-		                        f->next_off, n, frame_data_len(p));
+		if (f->delta && p->io.delta_request != NULL) {
+			struct xf_delta_params prm = {
+				.block_size = f->block_size,
+				.block_count = f->block_count,
+				.max_literal = frame_data_len(p),
+				.sigs = f->sigs,
+			};
+
+			rc = p->io.delta_request(p->io.arg, i, p->ent[i].path, p->ent[i].path_len,
+			                         f->next_off, n, frame_data_len(p),
+			                         f->handed ? NULL : &prm);
+			if (rc == 0 && !f->handed) {
+				/* The reader owns the signatures now. */
+				f->handed = 1;
+				p->sig_blocks -= f->sigs != NULL ? f->block_count : 0;
+				f->sigs = NULL;
+				free(f->have);
+				f->have = NULL;
+			}
+		} else {
+			rc = p->io.read_request(p->io.arg, i, p->ent[i].path, p->ent[i].path_len,
+			                        f->next_off, n, frame_data_len(p));
+		}
 		if (rc == -EAGAIN) {
 			break;
 		}
@@ -729,8 +789,9 @@ transmit(struct xf_push *p, uint64_t now)
 		p->st.frames_sent++;
 		if (f->retransmit) {
 			p->st.retransmits++;
-		} else if (f->type == XF_MSG_DATA && p->read_ahead > 0) {
+		} else if (f->ra && p->read_ahead > 0) {
 			p->read_ahead--;
+			f->ra = 0;
 		}
 		busy = true;
 	}
@@ -968,10 +1029,71 @@ delta_ready(struct xf_push *p, uint32_t idx)
 		.sigs = f->sigs,
 	};
 
-	f->match = xf_delta_match_create(&prm, emit_op, p);
 	f->state = F_QUEUED;
+	if (p->io.delta_request != NULL) {
+		return; /* the reader builds it with the file's first request */
+	}
+	f->match = xf_delta_match_create(&prm, emit_op, p);
 	if (f->match == NULL) {
 		give_up(p, idx, XF_ST_IO);
+	}
+}
+
+/* An op from the reader's matcher (delta_request). */
+static void
+delta_op(struct xf_push *p, struct push_file *f, const struct xf_push_read *rd)
+{
+	if (rd->frame != NULL) {
+		struct xf_hdr h = hdr_for(p, XF_MSG_DATA);
+		struct push_frame *pf = NULL;
+		int len = -EINVAL;
+
+		if (f->state == F_READING && (pf = pf_take(p)) != NULL) {
+			len = xf_proto_data_hdr_encode(rd->payload, &h, rd->file, rd->offset,
+			                               rd->len);
+		}
+		if (len < 0) {
+			if (pf != NULL) {
+				pf->frame = NULL;
+				pf_put(p, pf);
+			}
+			p->io.frame_free(p->io.arg, rd->frame);
+			if (f->state == F_READING) {
+				give_up(p, rd->file, XF_ST_IO);
+			}
+		} else {
+			pf->frame = rd->frame;
+			pf->payload = rd->payload;
+			pf->next = NULL;
+			pf->retransmit = 0;
+			pf->ra = 0;
+			pf->type = XF_MSG_DATA;
+			pf->file = rd->file;
+			pf->len = (uint16_t)len;
+			f->unacked++;
+			p->st.bytes_sent += rd->len;
+			p->st.bytes_literal += rd->len;
+			enqueue(&p->q_head, &p->q_tail, pf);
+		}
+	} else if (rd->copy_len != 0 && f->state == F_READING) {
+		struct dop *d;
+
+		if (ops_reserve(p) < 0) {
+			give_up(p, rd->file, XF_ST_IO);
+			return;
+		}
+		d = &p->ops[p->ops_n++];
+		d->kind = XF_DELTA_OP_COPY;
+		d->file = rd->file;
+		d->len = rd->copy_len;
+		d->off = rd->offset;
+		d->src = rd->src_offset;
+		d->seq = ++p->op_seq;
+		f->last_seq = d->seq;
+		f->dops++;
+	}
+	if (rd->last) {
+		f->got_off = rd->offset;
 	}
 }
 
@@ -1188,7 +1310,9 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		return;
 	}
 	f = &p->files[rd->file];
-	if (f->delta) {
+	if (f->delta && p->io.delta_request != NULL) {
+		delta_op(p, f, rd);
+	} else if (f->delta) {
 		delta_feed(p, f, rd);
 	} else if (rd->frame != NULL) {
 		struct push_frame *pf = p->free_list; /* reserved by read_ahead: never NULL */
@@ -1220,6 +1344,7 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 			pf->payload = rd->payload;
 			pf->next = NULL;
 			pf->retransmit = 0;
+			pf->ra = 1;
 			pf->type = XF_MSG_DATA;
 			pf->file = rd->file;
 			/* read_ahead keeps counting it until its first transmission. */

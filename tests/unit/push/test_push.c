@@ -64,6 +64,7 @@ static struct {
 		uint32_t file;
 		uint64_t off;
 		uint32_t n, dl;
+		bool delta;
 	} reads[1024];
 	unsigned int nreads;
 	/* the channel */
@@ -93,6 +94,14 @@ static struct {
 	uint64_t basis_size[MAX_FILES];
 	unsigned int absurd_index; /* a DELTA decision with an absurd block count */
 	uint64_t copied, literal;  /* bytes applied from COPY and DATA frames */
+	/* The reader runs the matcher (delta_request), as the engine's workers do. */
+	bool reader_matches;
+	struct xf_delta_match *tm[MAX_FILES];
+	struct xf_sig_rec *tsigs[MAX_FILES];
+	unsigned int delta_requests;
+	uint64_t fed[MAX_FILES];
+	struct xf_push *cur_push;
+	uint32_t cur_file;
 } T;
 
 static uint32_t
@@ -170,8 +179,90 @@ t_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len, ui
 	T.reads[T.nreads].off = offset;
 	T.reads[T.nreads].n = nframes;
 	T.reads[T.nreads].dl = data_len;
+	T.reads[T.nreads].delta = false;
 	T.nreads++;
 	return 0;
+}
+
+/* The test reader's matcher output, straight to the session. */
+static int
+t_emit(void *arg, const struct xf_delta_op *op)
+{
+	struct xf_push_read rd = { .file = T.cur_file, .offset = op->offset };
+
+	(void)arg;
+	if (op->kind == XF_DELTA_OP_COPY) {
+		rd.copy_len = op->len;
+		rd.src_offset = op->src_offset;
+	} else {
+		rd.frame = t_alloc(NULL, &rd.payload);
+		memcpy(rd.payload + XF_DATA_OVERHEAD, op->bytes, op->len);
+		rd.len = op->len;
+	}
+	xf_push_on_read(T.cur_push, &rd, T.now);
+	return 0;
+}
+
+static int
+t_delta_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
+                uint32_t nframes, uint32_t data_len, const struct xf_delta_params *sig)
+{
+	int rc = t_read_request(arg, file, path, path_len, offset, nframes, data_len);
+
+	T.reads[T.nreads - 1].delta = true;
+	T.delta_requests++;
+	if (sig != NULL) {
+		/* The first request: the signatures are the reader's now. */
+		CU_ASSERT_EQUAL(offset, 0);
+		CU_ASSERT_PTR_NULL(T.tm[file]);
+		CU_ASSERT_EQUAL(sig->max_literal, data_len);
+		T.tsigs[file] = (struct xf_sig_rec *)sig->sigs;
+		T.tm[file] = xf_delta_match_create(sig, t_emit, &T.tm[file]);
+		CU_ASSERT_PTR_NOT_NULL(T.tm[file]);
+	}
+	return rc;
+}
+
+/* A request of a DELTA file: its bytes through the file's matcher, then the closing
+ * answer (as the engine's worker does). */
+static void
+serve_delta(struct xf_push *p, unsigned int r)
+{
+	uint32_t file = T.reads[r].file;
+	uint64_t off = T.reads[r].off, size = T.ent[file].size;
+	uint64_t want = (uint64_t)T.reads[r].n * T.reads[r].dl;
+	uint64_t end = off < size ? XF_MIN(size, off + want) : off;
+	struct xf_push_read rd = { .file = file, .last = true, .undelivered = T.reads[r].n };
+
+	T.cur_push = p;
+	T.cur_file = file;
+	if (T.tm[file] == NULL) {
+		/* Already at its end (a request issued before the end was known). */
+		rd.offset = size;
+		rd.eof = true;
+		rd.size = size;
+		rd.crc64 = T.crc[file];
+		xf_push_on_read(p, &rd, T.now);
+		return;
+	}
+	CU_ASSERT_EQUAL(off, T.fed[file]);
+	if (end > off) {
+		T.crc[file] = xf_csum_crc64(T.crc[file], T.src[file] + off, end - off);
+		CU_ASSERT_EQUAL(xf_delta_match_feed(T.tm[file], T.src[file] + off, end - off), 0);
+		T.fed[file] = end;
+	}
+	rd.eof = end - off < want;
+	if (rd.eof) {
+		CU_ASSERT_EQUAL(xf_delta_match_finish(T.tm[file]), 0);
+		xf_delta_match_free(T.tm[file]);
+		free(T.tsigs[file]);
+		T.tm[file] = NULL;
+		T.tsigs[file] = NULL;
+	}
+	rd.offset = end;
+	rd.size = end;
+	rd.crc64 = T.crc[file];
+	xf_push_on_read(p, &rd, T.now);
 }
 
 /* The reader: serve requests in order, the CRC running per file. */
@@ -184,6 +275,10 @@ serve_reads(struct xf_push *p)
 
 		if (off == 0) {
 			T.crc[file] = 0;
+		}
+		if (T.reads[r].delta) {
+			serve_delta(p, r);
+			continue;
 		}
 		if (file == T.unreadable_index) {
 			struct xf_push_read rd = { .file = file,
@@ -572,6 +667,8 @@ teardown(void)
 		free(T.src[i]);
 		free(T.rf[i].data);
 		free(T.basis[i]);
+		xf_delta_match_free(T.tm[i]);
+		free(T.tsigs[i]);
 	}
 	for (unsigned int i = 0; i < T.to_rx.n; i++) {
 		free(T.to_rx.q[i].bytes);
@@ -600,7 +697,8 @@ run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 	struct xf_push_io io = { .frame_alloc = t_alloc,
 		                 .frame_send = t_send,
 		                 .frame_free = t_free,
-		                 .read_request = t_read_request };
+		                 .read_request = t_read_request,
+		                 .delta_request = T.reader_matches ? t_delta_request : NULL };
 	struct xf_push *p;
 	unsigned long turns = 0;
 
@@ -729,13 +827,14 @@ test_silent_peer_times_out(void)
  * channel every file must arrive identical, with most bytes matched, not sent.
  */
 static void
-test_delta(void)
+delta_case(bool reader_matches)
 {
 	struct xf_push_stats st;
 	struct xf_reliab_stats rs;
 	uint64_t total = 0, delta_total = 0;
 
 	setup(40, 60000, 3, 1, 10, 16);
+	T.reader_matches = reader_matches;
 	for (uint32_t i = 0; i < T.count; i++) {
 		uint64_t size = T.ent[i].size;
 		uint8_t *b;
@@ -786,7 +885,21 @@ test_delta(void)
 	       (unsigned long long)total, (unsigned long long)delta_total,
 	       (unsigned long long)st.bytes_literal, (unsigned long long)st.bytes_matched,
 	       (unsigned long long)st.wire_bytes_sent);
+	CU_ASSERT_EQUAL(T.delta_requests > 0, reader_matches);
 	teardown();
+}
+
+static void
+test_delta(void)
+{
+	delta_case(false);
+}
+
+/* The same with the matcher in the reader (delta_request), as on the appliance. */
+static void
+test_delta_reader_matches(void)
+{
+	delta_case(true);
 }
 
 int
@@ -804,7 +917,8 @@ main(void)
 	    CU_add_test(s, "unreadable file", test_unreadable_file) == NULL ||
 	    CU_add_test(s, "empty list, empty files", test_empty_list_and_empty_files) == NULL ||
 	    CU_add_test(s, "silent peer times out", test_silent_peer_times_out) == NULL ||
-	    CU_add_test(s, "delta", test_delta) == NULL) {
+	    CU_add_test(s, "delta", test_delta) == NULL ||
+	    CU_add_test(s, "delta, matcher in the reader", test_delta_reader_matches) == NULL) {
 		CU_cleanup_registry();
 		return 1;
 	}
