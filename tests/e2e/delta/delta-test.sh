@@ -38,13 +38,19 @@ fail() {
 
 cleanup() {
 	set +e
+	# SIGTERM is an orderly shutdown (sanitizer builds report at exit).
 	for pid in "${PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
 	for pid in "${PIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
-	rm -rf "$T" /var/run/dpdk/"$TAG"-* 2>/dev/null
+	if [ -n "${KEEP_TMP:-}" ]; then
+		echo "$NAME: kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+	rm -rf /var/run/dpdk/"$TAG"-* 2>/dev/null
 }
 trap cleanup EXIT
 
