@@ -44,6 +44,7 @@ struct eng_cmd {
 struct eng_read_req {
 	uint16_t job;
 	uint16_t rx;
+	uint32_t job_id; /**< the job's id: its slot may be reused by a later job */
 	uint32_t file;
 	uint64_t off;
 	uint32_t n;
@@ -61,6 +62,7 @@ struct eng_read_req {
 struct eng_read_done {
 	uint16_t job;
 	uint16_t pad;
+	uint32_t job_id; /**< answers of a job that ended are dropped, not fed to the next */
 	uint32_t file;
 	struct rte_mbuf *m;
 	uint8_t *payload;
@@ -153,6 +155,7 @@ struct eng_rx {
 
 struct eng_fd {
 	uint16_t job;
+	uint32_t job_id;
 	uint32_t file;
 	int fd; /**< -1: free */
 	uint64_t crc;

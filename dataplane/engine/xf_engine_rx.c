@@ -195,6 +195,7 @@ push_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len,
 	unsigned int w = file % rx->e->conf.n_workers; /* file affinity */
 	struct eng_read_req req = {
 		.job = (uint16_t)(j - rx->e->jobs),
+		.job_id = j->id,
 		.rx = (uint16_t)rx->idx,
 		.file = file,
 		.off = offset,
@@ -218,6 +219,7 @@ push_delta_request(void *arg, uint32_t file, const char *path, uint16_t path_len
 	unsigned int w = file % rx->e->conf.n_workers; /* file affinity */
 	struct eng_read_req req = {
 		.job = (uint16_t)(j - rx->e->jobs),
+		.job_id = j->id,
 		.rx = (uint16_t)rx->idx,
 		.file = file,
 		.off = offset,
@@ -362,7 +364,7 @@ reads_poll(struct eng_rx *rx)
 				.src_offset = d[i].src_offset,
 			};
 
-			if (j->push == NULL) {
+			if (j->push == NULL || j->id != d[i].job_id) {
 				rte_pktmbuf_free(d[i].m); /* the job ended meanwhile */
 				continue;
 			}

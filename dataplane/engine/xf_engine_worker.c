@@ -29,12 +29,12 @@
 enum { R_WAIT_OPEN = 0, R_READING, R_COMPLETE };
 
 static struct eng_fd *
-fd_find(struct eng_worker *w, uint16_t job, uint32_t file)
+fd_find(struct eng_worker *w, uint16_t job, uint32_t job_id, uint32_t file)
 {
 	for (unsigned int i = 0; i < ENG_FDS_MAX; i++) {
 		struct eng_fd *f = &w->fds[i];
 
-		if (f->fd != FD_FREE && f->job == job && f->file == file) {
+		if (f->fd != FD_FREE && f->job == job && f->job_id == job_id && f->file == file) {
 			return f;
 		}
 	}
@@ -63,7 +63,7 @@ fd_close(struct eng_fd *f)
 #define FD_STALE_NS (10ull * 1000000000ull)
 
 static struct eng_fd *
-fd_alloc(struct eng_worker *w, uint16_t job, uint32_t file, uint64_t now)
+fd_alloc(struct eng_worker *w, uint16_t job, uint32_t job_id, uint32_t file, uint64_t now)
 {
 	struct eng_fd *pick = NULL;
 
@@ -83,7 +83,9 @@ fd_alloc(struct eng_worker *w, uint16_t job, uint32_t file, uint64_t now)
 	}
 	xf_delta_match_free(pick->match); /* a job that ended mid-file */
 	free(pick->sigs);
-	*pick = (struct eng_fd){ .job = job, .file = file, .fd = FD_OPENING, .used_ns = now };
+	*pick = (struct eng_fd){
+		.job = job, .job_id = job_id, .file = file, .fd = FD_OPENING, .used_ns = now
+	};
 	return pick;
 }
 
@@ -146,6 +148,7 @@ answer_ended(struct eng_worker *w, struct eng_read *r)
 	const struct eng_fd *f = r->fd;
 	struct eng_read_done d = {
 		.job = r->req.job,
+		.job_id = r->req.job_id,
 		.file = r->req.file,
 		.off = f != NULL ? f->next_off : r->req.off,
 		.last = 1,
@@ -200,9 +203,11 @@ emit_op(void *arg, const struct xf_delta_op *op)
 {
 	struct eng_worker *w = arg;
 	const struct eng_read *r = w->emit_r;
-	struct eng_read_done d = {
-		.job = r->req.job, .file = r->req.file, .rx = r->req.rx, .off = op->offset
-	};
+	struct eng_read_done d = { .job = r->req.job,
+		                   .job_id = r->req.job_id,
+		                   .file = r->req.file,
+		                   .rx = r->req.rx,
+		                   .off = op->offset };
 
 	if (op->kind == XF_DELTA_OP_COPY) {
 		d.copy_len = op->len;
@@ -236,6 +241,7 @@ deliver_delta(struct eng_worker *w, struct eng_read *r)
 {
 	struct eng_fd *f = r->fd;
 	struct eng_read_done d = { .job = r->req.job,
+		                   .job_id = r->req.job_id,
 		                   .file = r->req.file,
 		                   .rx = r->req.rx,
 		                   .last = 1,
@@ -324,6 +330,7 @@ deliver(struct eng_worker *w, struct eng_read *r)
 		unsigned int k = r->done;
 		int32_t res = r->res[k];
 		struct eng_read_done d = { .job = r->req.job,
+			                   .job_id = r->req.job_id,
 			                   .file = r->req.file,
 			                   .off = f->next_off };
 
@@ -381,9 +388,9 @@ take_requests(struct eng_worker *w, uint64_t now)
 			r->completed = 0;
 			r->err = 0;
 			memset(r->m, 0, sizeof(r->m));
-			r->fd = fd_find(w, r->req.job, r->req.file);
+			r->fd = fd_find(w, r->req.job, r->req.job_id, r->req.file);
 			if (r->fd == NULL) {
-				r->fd = fd_alloc(w, r->req.job, r->req.file, now);
+				r->fd = fd_alloc(w, r->req.job, r->req.job_id, r->req.file, now);
 				if (r->fd != NULL) {
 					/* Tagged with the table entry: the request may be gone
 					 * (failed) by the time the open completes. */
