@@ -205,9 +205,10 @@ static const struct field volume_fields[] = {
 	    "Identifier, unique among volumes"),
 	STR("path", struct xf_config_volume, path, 1, S_ABSPATH, F_REQUIRED, NULL,
 	    "Absolute path of an existing directory"),
-	ENUM("fsync", struct xf_config_volume, fsync, fsync_modes, F_RELOAD, "file",
+	/* restart: the pipeline's writers take the policy when they are created */
+	ENUM("fsync", struct xf_config_volume, fsync, fsync_modes, 0, "file",
 	     "Durability: none, file (fsync each file) or batch (every fsync_batch files)"),
-	INT("fsync_batch", struct xf_config_volume, fsync_batch, 1, 65536, F_RELOAD, "64",
+	INT("fsync_batch", struct xf_config_volume, fsync_batch, 1, 65536, 0, "64",
 	    "Files per fsync with fsync: batch (ignored otherwise)"),
 	END_OF_FIELDS,
 };
@@ -253,9 +254,9 @@ static const struct field cores_fields[] = {
 	INT("main", struct xf_config, cores.main, 0, XF_CONFIG_MAX_LCORE, 0, "0",
 	    "lcore id of the control core"),
 	LIST("rx", struct xf_config, cores.rx, cores.n_rx, 1, &el_lcore, 0, "[1]",
-	     "RX lcore ids (0..127); unique across main, rx and workers"),
+	     "RX lcore ids (0..127); unique, and not main"),
 	LIST("workers", struct xf_config, cores.workers, cores.n_workers, 1, &el_lcore, 0, "[2]",
-	     "Worker lcore ids (0..127); unique across main, rx and workers"),
+	     "Worker lcore ids (0..127); unique, not main; a worker on an RX core's lcore shares it (combined mode, for small machines)"),
 	LIST("cpus", struct xf_config, cores.cpus, cores.n_cpus, 0, &el_cpu, 0, "[]",
 	     "CPU ids all lcores float over (dev boxes), unique, each < configured CPUs; "
 	     "empty = lcore id is cpu id"),
@@ -857,7 +858,7 @@ convert_scalar(const struct field *f, const char *s, size_t len, bool plain, voi
 		plen = (uint32_t)v;
 		memcpy(dst, &a, sizeof(a));
 		/* The prefix lives at off2; dst points at off, so step by the distance. */
-		memcpy((char *)dst + (f->off2 - f->off), &plen, sizeof(plen));
+		memcpy((char *)dst + ((ptrdiff_t)f->off2 - (ptrdiff_t)f->off), &plen, sizeof(plen));
 		return 0;
 	}
 	case T_MAC: {
@@ -1051,7 +1052,9 @@ walk_value(struct loader *ld, const struct field *f, int id, char *dst, const ch
 	}
 	if (f->type == T_LIST) {
 		char *arr = dst;
-		char *cnt = dst + (f->off2 - f->off);
+		/* Signed: the count may come before the array (an unsigned difference would wrap).
+		 */
+		char *cnt = dst + ((ptrdiff_t)f->off2 - (ptrdiff_t)f->off);
 		unsigned int stored = 0;
 		int items;
 
@@ -1097,7 +1100,8 @@ walk_value(struct loader *ld, const struct field *f, int id, char *dst, const ch
 
 struct seg {
 	char key[XF_CONFIG_NAME_MAX];
-	long index; /* -1 = none */
+	long index;       /* -1 = none */
+	unsigned int col; /* 1-based column of the key in the override, for its errors */
 };
 
 /* Split a key path; returns the number of segments or -1 (message in msg). */
@@ -1114,6 +1118,7 @@ split_path(const char *path, size_t len, struct seg *segs, int max, char *msg, s
 			snprintf(msg, msz, "key path too deep");
 			return -1;
 		}
+		segs[n].col = (unsigned int)i + 1;
 		while (i < len && path[i] != '.' && path[i] != '[') {
 			if (k + 1 >= sizeof(segs[n].key)) {
 				snprintf(msg, msz, "key too long");
@@ -1470,30 +1475,31 @@ check_set_path(struct loader *ld, unsigned int setno, const struct seg *segs, in
 		const char *hint;
 
 		if (fields == NULL) {
-			add_error(ld, setno, 1, 1, path, "'%s' has no sub-keys", segs[i - 1].key);
+			add_error(ld, setno, 1, segs[i].col, path, "'%s' has no sub-keys",
+			          segs[i - 1].key);
 			return NULL;
 		}
 		f = find_field(fields, segs[i].key, strlen(segs[i].key));
 		if (f == NULL) {
 			hint = closest_field(segs[i].key, fields);
-			add_error(ld, setno, 1, 1, path, "unknown key '%s'%s%s%s", segs[i].key,
-			          hint ? " (did you mean '" : "", hint ? hint : "",
+			add_error(ld, setno, 1, segs[i].col, path, "unknown key '%s'%s%s%s",
+			          segs[i].key, hint ? " (did you mean '" : "", hint ? hint : "",
 			          hint ? "'?)" : "");
 			return NULL;
 		}
 		if (segs[i].index < 0 && f->type == T_LIST && i + 1 < n) {
-			add_error(ld, setno, 1, 1, path,
+			add_error(ld, setno, 1, segs[i].col, path,
 			          "'%s' is a list: name an entry, as in %s[0]", segs[i].key,
 			          segs[i].key);
 			return NULL;
 		}
 		if (segs[i].index >= 0 && f->type != T_LIST) {
-			add_error(ld, setno, 1, 1, path, "'%s' is not a list and takes no [index]",
-			          segs[i].key);
+			add_error(ld, setno, 1, segs[i].col, path,
+			          "'%s' is not a list and takes no [index]", segs[i].key);
 			return NULL;
 		}
 		if (segs[i].index >= 0 && (uint64_t)segs[i].index >= f->max) {
-			add_error(ld, setno, 1, 1, path,
+			add_error(ld, setno, 1, segs[i].col, path,
 			          "index %ld out of range (at most %" PRIu64 " entries)",
 			          segs[i].index, f->max);
 			return NULL;
@@ -1687,24 +1693,31 @@ check_lcores(struct loader *ld, const struct xf_config *c)
 {
 	struct {
 		uint32_t id;
+		char kind; /* 'm'ain, 'r'x, 'w'orker */
 		char path[48];
 	} used[1 + XF_CONFIG_MAX_RX + XF_CONFIG_MAX_WORKERS];
 	unsigned int n = 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 
 	used[n].id = c->cores.main;
+	used[n].kind = 'm';
 	snprintf(used[n++].path, sizeof(used[0].path), "cores.main");
 	for (unsigned int i = 0; i < c->cores.n_rx; i++) {
 		used[n].id = c->cores.rx[i];
+		used[n].kind = 'r';
 		snprintf(used[n++].path, sizeof(used[0].path), "cores.rx[%u]", i);
 	}
 	for (unsigned int i = 0; i < c->cores.n_workers; i++) {
 		used[n].id = c->cores.workers[i];
+		used[n].kind = 'w';
 		snprintf(used[n++].path, sizeof(used[0].path), "cores.workers[%u]", i);
 	}
 	for (unsigned int i = 1; i < n; i++) {
 		for (unsigned int j = 0; j < i; j++) {
-			if (used[i].id == used[j].id) {
+			/* A worker may share an RX core's lcore: combined mode (docs/ENGINE.md). */
+			bool combined = used[i].kind == 'w' && used[j].kind == 'r';
+
+			if (used[i].id == used[j].id && !combined) {
 				path_error(ld, used[i].path, "lcore %u is already used by %s",
 				           used[i].id, used[j].path);
 				break;
@@ -2004,25 +2017,18 @@ sort_errors(struct xf_config_errors *errs, unsigned int from)
 	}
 }
 
-int
-xf_config_load_errors(const char *path, const char *const *sets, unsigned int nsets,
-                      struct xf_config **out, struct xf_config_errors *errs)
+/* Load from text in buf (NUL-terminated, len bytes), which this takes and frees. */
+static int
+load_text(const char *path, char *buf, size_t len, const char *const *sets, unsigned int nsets,
+          struct xf_config **out, struct xf_config_errors *errs)
 {
-	struct loader ld = { .file = path, .sets = sets, .errs = errs };
+	struct loader ld = { .file = path, .sets = sets, .errs = errs, .len = len, .buf = buf };
 	unsigned int first = errs->count;
 	struct xf_config *cfg = NULL;
-	char *buf = NULL;
 	yaml_parser_t parser;
 	yaml_node_t *root;
-	int rc;
+	int rc = 0;
 
-	*out = NULL;
-	rc = read_file(path, &buf, &ld.len);
-	if (rc < 0) {
-		add_error(&ld, 0, 0, 0, "", "cannot read: %s", strerror(-rc));
-		return rc;
-	}
-	ld.buf = buf;
 	cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL) {
 		rc = -ENOMEM;
@@ -2117,6 +2123,46 @@ err_free_buf:
 }
 
 int
+xf_config_load_errors(const char *path, const char *const *sets, unsigned int nsets,
+                      struct xf_config **out, struct xf_config_errors *errs)
+{
+	struct loader ld = { .file = path, .sets = sets, .errs = errs };
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	rc = read_file(path, &buf, &len);
+	if (rc < 0) {
+		add_error(&ld, 0, 0, 0, "", "cannot read: %s", strerror(-rc));
+		return rc;
+	}
+	return load_text(path, buf, len, sets, nsets, out, errs);
+}
+
+int
+xf_config_load_buffer(const char *name, const char *text, size_t len, const char *const *sets,
+                      unsigned int nsets, struct xf_config **out, struct xf_config_errors *errs)
+{
+	struct loader ld = { .file = name, .sets = sets, .errs = errs };
+	char *buf;
+
+	*out = NULL;
+	if (len > MAX_FILE_SIZE) {
+		add_error(&ld, 0, 0, 0, "", "cannot read: %s", strerror(EFBIG));
+		return -EFBIG;
+	}
+	/* The parser and the error printer want a NUL-terminated copy of their own. */
+	buf = malloc(len + 1);
+	if (buf == NULL) {
+		return -ENOMEM;
+	}
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	return load_text(name, buf, len, sets, nsets, out, errs);
+}
+
+int
 xf_config_load(const char *path, const char *const *sets, unsigned int nsets,
                struct xf_config **out, FILE *errs)
 {
@@ -2158,7 +2204,7 @@ xf_config_errors_print_text(const struct xf_config_errors *errs, FILE *f)
 		unsigned int col = 1;
 
 		if (strcmp(e->file, "--set") == 0) {
-			fprintf(f, "--set:%u: error: ", e->line);
+			fprintf(f, "--set:%u:%u: error: ", e->line, e->col);
 		} else if (e->line == 0) {
 			fprintf(f, "%s: error: ", e->file);
 		} else {
@@ -2282,7 +2328,7 @@ fmt_scalar(const struct field *f, const char *src, char *buf, size_t size)
 		char ip[16];
 
 		memcpy(&a, src, sizeof(a));
-		memcpy(&plen, src + (f->off2 - f->off), sizeof(plen));
+		memcpy(&plen, src + ((ptrdiff_t)f->off2 - (ptrdiff_t)f->off), sizeof(plen));
 		fmt_ipv4(a, ip, sizeof(ip));
 		snprintf(buf, size, "%s/%u", ip, plen);
 		return;
@@ -2509,7 +2555,14 @@ xf_config_eal_args(const struct xf_config *cfg, char **argv, int max)
 		lcores[n++] = cfg->cores.rx[i];
 	}
 	for (unsigned int i = 0; i < cfg->cores.n_workers; i++) {
-		lcores[n++] = cfg->cores.workers[i];
+		bool combined = false; /* a worker on an RX core's lcore is listed once */
+
+		for (unsigned int j = 0; j < cfg->cores.n_rx; j++) {
+			combined |= cfg->cores.rx[j] == cfg->cores.workers[i];
+		}
+		if (!combined) {
+			lcores[n++] = cfg->cores.workers[i];
+		}
 	}
 	/* Ascending order reads better and is what EAL prints back. */
 	for (unsigned int i = 1; i < n; i++) {

@@ -187,6 +187,23 @@ int xf_config_load_errors(const char *path, const char *const *sets, unsigned in
                           struct xf_config **out, struct xf_config_errors *errs);
 
 /**
+ * As xf_config_load_errors(), but read the YAML text from memory (fuzzing, tests,
+ * configurations that do not come from a file).
+ *
+ * @param name   Name used as FILE in error positions.
+ * @param text   YAML text; need not be NUL-terminated; NUL bytes inside are errors.
+ * @param len    Bytes of text.
+ * @param sets   Overrides, as for xf_config_load().
+ * @param nsets  Number of overrides.
+ * @param out    On success, a newly allocated configuration.
+ * @param errs   Initialised list; errors are appended (xf_config_errors_clear()).
+ * @return 0, -EINVAL (invalid: errors listed), -EFBIG (over 1 MiB), -ENOMEM.
+ */
+int xf_config_load_buffer(const char *name, const char *text, size_t len, const char *const *sets,
+                          unsigned int nsets, struct xf_config **out,
+                          struct xf_config_errors *errs);
+
+/**
  * Free a configuration.
  *
  * @param cfg  Configuration from xf_config_load(), or NULL.
@@ -202,7 +219,7 @@ void xf_config_errors_clear(struct xf_config_errors *errs);
 
 /**
  * Print errors as text: "FILE:LINE:COL: error: KEY.PATH: message", the source line and a
- * caret under the column ("--set:N: error: ..." for overrides).
+ * caret under the column ("--set:N:COL: error: ..." for overrides).
  *
  * @param errs  Errors.
  * @param f     Output stream.

@@ -61,4 +61,14 @@ int xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec);
 /** Register the commands that read or drive the engine (jobs, push, ...). */
 int xferd_engine_register(struct xferd *d, struct xf_ctl_server *ctl);
 
+/**
+ * Register the DPDK telemetry commands /xferd/status, stats, jobs, sessions (after
+ * the engine runs). They read a snapshot the control thread publishes.
+ * @return 0 or -errno (logged; the daemon runs on without them).
+ */
+int xferd_telemetry_init(struct xferd *d);
+
+/** Publish a new telemetry snapshot; control thread only, once per loop round. */
+void xferd_telemetry_refresh(struct xferd *d);
+
 #endif /* XFERD_H */

@@ -162,7 +162,8 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		        "not yours)");
 		return;
 	}
-	req.checksum = json_is_true(checksum);
+	/* transfer.checksum (reloadable) makes every push compare by checksum. */
+	req.checksum = json_is_true(checksum) || d->cfg->transfer.checksum;
 	req.peer = d->cfg->n_peers;
 	for (unsigned int i = 0; i < d->cfg->n_peers; i++) {
 		if (strcmp(d->cfg->peers[i].name, peer) == 0) {

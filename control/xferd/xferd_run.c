@@ -94,6 +94,23 @@ reload(struct xferd *d, json_t **report)
 		xf_config_free(cand);
 		d->reloads_refused++;
 	} else {
+		struct xf_engine_params par = {
+			.rate_bps = (uint64_t)cand->session.rate_mbit * 1000000ull,
+			.timeout_ms = cand->session.timeout_ms,
+			.keepalive_ms = cand->session.keepalive_ms,
+			.idle_poll = cand->cores.idle == XF_CONFIG_IDLE_POLL,
+		};
+
+		/* The loader checked keepalive < timeout, so this cannot fail; if it did, the
+		 * engine would keep the old parameters and so does the config. */
+		if (d->engine != NULL && xf_engine_set_params(d->engine, &par) < 0) {
+			XF_LOG(ERR, "reload", "session parameters refused by the engine");
+			xf_config_free(cand);
+			d->reloads_refused++;
+			json_decref(changed);
+			json_decref(restart);
+			return -EINVAL;
+		}
 		xf_log_threshold = d->opts->verbose ? XF_LOG_DEBUG : (int)cand->appliance.log_level;
 		xf_config_free(d->cfg);
 		d->cfg = cand;
@@ -269,6 +286,10 @@ xferd_run(const struct xferd_opts *o)
 	    xferd_engine_register(&d, d.ctl) < 0) {
 		goto out_ctl;
 	}
+	/* Not fatal: EAL may run without telemetry (--no-telemetry in extra_args). */
+	if (xferd_telemetry_init(&d) < 0) {
+		XF_LOG(WARNING, "xferd", "DPDK telemetry commands not registered");
+	}
 	XF_LOG(NOTICE, "xferd", "%s running (xferd %s, %s), control socket %s",
 	       d.cfg->appliance.name, XFERD_VERSION, rte_version(), d.cfg->control.socket);
 	/* Readiness line for scripts and tests: they wait for it, never sleep. */
@@ -282,6 +303,7 @@ xferd_run(const struct xferd_opts *o)
 			break;
 		}
 		signals_handle(&d);
+		xferd_telemetry_refresh(&d);
 	}
 	/* Answer what is already queued (e.g. the shutdown reply), then close. */
 	xf_ctl_server_poll(d.ctl, 0);

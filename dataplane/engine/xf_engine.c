@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -242,19 +243,98 @@ err:
 	return NULL;
 }
 
+void
+xf_engine_rx_done(struct xf_engine *e)
+{
+	if (atomic_fetch_sub_explicit(&e->rx_running, 1, memory_order_acq_rel) == 1) {
+		atomic_store_explicit(&e->workers_stop, true, memory_order_release);
+	}
+}
+
+/*
+ * An lcore that is both an RX core and a worker polls both in turn: on a small machine
+ * (two appliances on two CPUs) one polling thread per process instead of two halves the
+ * context switches each frame costs. The rings between them are still SP/SC with one
+ * owner at each end; both ends are this lcore.
+ */
+int
+xf_engine_combined_loop(void *arg)
+{
+	struct eng_combined *c = arg;
+	struct xf_engine *e = c->rx->e;
+	unsigned int idle = 0;
+	bool rx_finished = false;
+
+	xf_core_set_self(c->rx->lcore);
+	prctl(PR_SET_TIMERSLACK, 1000UL); /* see xf_engine_rx_loop */
+	while (!atomic_load_explicit(&e->workers_stop, memory_order_acquire)) {
+		bool busy = false;
+
+		if (!rx_finished) {
+			busy |= xf_engine_rx_poll(c->rx);
+			if (xf_engine_rx_finished(c->rx)) {
+				rx_finished = true;
+				xf_engine_rx_done(e);
+			}
+		}
+		busy |= xf_engine_worker_poll(c->w);
+		if (busy) {
+			idle = 0;
+		} else {
+			xf_engine_idle(e, &idle);
+		}
+	}
+	return 0;
+}
+
+static struct eng_worker *
+worker_on(struct xf_engine *e, unsigned int lcore)
+{
+	for (unsigned int w = 0; w < e->conf.n_workers; w++) {
+		if (e->w[w].lcore == lcore) {
+			return &e->w[w];
+		}
+	}
+	return NULL;
+}
+
+static bool
+is_rx_lcore(const struct xf_engine *e, unsigned int lcore)
+{
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		if (e->rx[r].lcore == lcore) {
+			return true;
+		}
+	}
+	return false;
+}
+
 int
 xf_engine_launch(struct xf_engine *e)
 {
+	atomic_store(&e->rx_running, e->conf.n_rx);
 	for (unsigned int w = 0; w < e->conf.n_workers; w++) {
-		int rc = rte_eal_remote_launch(xf_engine_worker_loop, &e->w[w], e->w[w].lcore);
+		int rc;
 
+		if (is_rx_lcore(e, e->w[w].lcore)) {
+			continue; /* launched with its RX core below */
+		}
+		rc = rte_eal_remote_launch(xf_engine_worker_loop, &e->w[w], e->w[w].lcore);
 		if (rc < 0) {
 			return rc;
 		}
 	}
 	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
-		int rc = rte_eal_remote_launch(xf_engine_rx_loop, &e->rx[r], e->rx[r].lcore);
+		struct eng_worker *w = worker_on(e, e->rx[r].lcore);
+		int rc;
 
+		if (w != NULL) {
+			e->combined[r] = (struct eng_combined){ .rx = &e->rx[r], .w = w };
+			rc = rte_eal_remote_launch(xf_engine_combined_loop, &e->combined[r],
+			                           e->rx[r].lcore);
+		} else {
+			rc = rte_eal_remote_launch(xf_engine_rx_loop, &e->rx[r], e->rx[r].lcore);
+		}
 		if (rc < 0) {
 			return rc;
 		}
@@ -269,14 +349,9 @@ xf_engine_stop(struct xf_engine *e)
 	if (!e->launched) {
 		return;
 	}
+	/* RX cores end their sessions and jobs; the last one to finish stops the workers. */
 	atomic_store_explicit(&e->stop, true, memory_order_release);
-	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
-		rte_eal_wait_lcore(e->rx[r].lcore);
-	}
-	atomic_store_explicit(&e->workers_stop, true, memory_order_release);
-	for (unsigned int w = 0; w < e->conf.n_workers; w++) {
-		rte_eal_wait_lcore(e->w[w].lcore);
-	}
+	rte_eal_mp_wait_lcore();
 	e->launched = false;
 }
 

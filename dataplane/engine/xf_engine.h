@@ -155,4 +155,36 @@ void xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st);
 const char *xf_engine_frame_drop_name(unsigned int i);
 const char *xf_engine_net_drop_name(unsigned int i);
 
+/**
+ * The session parameters a reload may change while the engine runs. Each new session
+ * (a push job starting, a peer's HELLO accepted) takes the values published last;
+ * sessions already open keep theirs. Idle behaviour applies at once.
+ */
+struct xf_engine_params {
+	uint64_t rate_bps;     /**< pacing of each session, 0 = unpaced */
+	uint32_t timeout_ms;   /**< idle session timeout, > 0 */
+	uint32_t keepalive_ms; /**< keepalive interval of push sessions, < timeout_ms */
+	bool idle_poll;        /**< never sleep when idle */
+};
+
+/**
+ * Publish new session parameters to the RX and worker cores. Call from one thread only
+ * (the control thread); the cores read them without locks.
+ *
+ * @param e  Engine.
+ * @param p  New parameters.
+ * @return 0, or -EINVAL if timeout_ms is 0 or keepalive_ms is not below it (nothing is
+ *         published then).
+ */
+int xf_engine_set_params(struct xf_engine *e, const struct xf_engine_params *p);
+
+/**
+ * Read the parameters in effect: the last published ones, or those of the engine's
+ * configuration if none were. Safe on any thread.
+ *
+ * @param e    Engine.
+ * @param out  Filled with one consistent set (never a mix of two publications).
+ */
+void xf_engine_get_params(const struct xf_engine *e, struct xf_engine_params *out);
+
 #endif /* XF_ENGINE_H */

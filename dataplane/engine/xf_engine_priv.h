@@ -197,8 +197,20 @@ struct eng_worker {
 	int emit_err;
 };
 
+/* Reloadable parameters (xf_engine_params.c): one writer, the control thread; readers on
+ * any core. Sequence-counted so a reader never mixes two publications; seq 0 means
+ * never published (the values of conf apply). */
+struct eng_params {
+	atomic_uint seq;
+	_Atomic uint64_t rate_bps;
+	atomic_uint timeout_ms;
+	atomic_uint keepalive_ms;
+	atomic_bool idle_poll;
+};
+
 struct xf_engine {
 	struct xf_engine_conf conf;
+	struct eng_params params;
 	struct rte_mempool *mp;
 	struct xf_port port;
 	bool port_open;
@@ -212,12 +224,26 @@ struct xf_engine {
 	unsigned int next_job_id;
 	atomic_bool stop;         /**< RX cores: end sessions and jobs, then return */
 	atomic_bool workers_stop; /**< workers: return (after the RX cores have) */
+	atomic_uint rx_running;   /**< RX loops not finished yet */
+	struct eng_combined {
+		struct eng_rx *rx;
+		struct eng_worker *w;
+	} combined[XF_ENGINE_MAX_RX]; /**< lcores that are an RX core and a worker */
 	bool launched;
 };
 
+/* Core loops. An lcore that is both an RX core and a worker (a small machine, see
+ * docs/ENGINE.md) runs xf_engine_combined_loop, which polls both in turn. */
 int xf_engine_rx_loop(void *arg);
 int xf_engine_worker_loop(void *arg);
+int xf_engine_combined_loop(void *arg);
+bool xf_engine_rx_poll(struct eng_rx *rx);
+bool xf_engine_rx_finished(struct eng_rx *rx);
+bool xf_engine_worker_poll(struct eng_worker *w);
+/* The last RX loop to finish lets the workers stop: nothing will give them work. */
+void xf_engine_rx_done(struct xf_engine *e);
 uint64_t xf_engine_now(void);
 void xf_engine_idle(struct xf_engine *e, unsigned int *idle);
+bool xf_engine_idle_poll(const struct xf_engine *e); /* xf_engine_params.c */
 
 #endif /* XF_ENGINE_PRIV_H */

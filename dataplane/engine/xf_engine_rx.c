@@ -38,7 +38,7 @@ xf_engine_now(void)
 void
 xf_engine_idle(struct xf_engine *e, unsigned int *idle)
 {
-	if (e->conf.idle_poll) {
+	if (xf_engine_idle_poll(e)) {
 		return;
 	}
 	if (++*idle < 256) {
@@ -259,17 +259,13 @@ static void
 job_start(struct eng_rx *rx, struct eng_job *j)
 {
 	struct xf_engine *e = rx->e;
+	struct xf_engine_params par;
 	struct xf_push_cfg cfg = {
 		.session_id = j->session_id,
 		.nonce = j->nonce,
 		.dest = j->dest,
 		.max_payload = (uint16_t)XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX),
 		.checksum = j->req.checksum,
-		.reliab = {
-			.pace_rate = e->conf.rate_bps / 8,
-			.keepalive_ns = (uint64_t)e->conf.keepalive_ms * 1000000ull,
-			.idle_timeout_ns = (uint64_t)e->conf.timeout_ms * 1000000ull,
-		},
 	};
 	struct xf_push_io io = {
 		.arg = j,
@@ -280,6 +276,11 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.delta_request = push_delta_request,
 	};
 
+	/* Reloadable: a job takes the parameters in effect when it starts. */
+	xf_engine_get_params(e, &par);
+	cfg.reliab.pace_rate = par.rate_bps / 8;
+	cfg.reliab.keepalive_ns = (uint64_t)par.keepalive_ms * 1000000ull;
+	cfg.reliab.idle_timeout_ns = (uint64_t)par.timeout_ms * 1000000ull;
 	j->push_rx = rx;
 	j->push = xf_push_create(&cfg, &io, j->ent, j->count, rx->now);
 	if (j->push == NULL) {
@@ -689,10 +690,9 @@ static struct eng_rsess *
 rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port)
 {
 	struct xf_engine *e = rx->e;
+	struct xf_engine_params par;
 	struct xf_reliab_cfg rc = {
-		.pace_rate = e->conf.rate_bps / 8,
 		.keepalive_ns = 0, /* the sender keeps the session alive */
-		.idle_timeout_ns = (uint64_t)e->conf.timeout_ms * 1000000ull,
 		.on_acked = rs_on_acked,
 		.on_lost = rs_on_lost,
 	};
@@ -727,6 +727,10 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	rs->peer_ip = ip;
 	rs->peer_port = port;
 	rs->max_payload = (uint16_t)XF_MIN(hello->hello.max_payload, e->conf.mtu - 28u);
+	/* Reloadable: a session takes the parameters in effect when it opens. */
+	xf_engine_get_params(e, &par);
+	rc.pace_rate = par.rate_bps / 8;
+	rc.idle_timeout_ns = (uint64_t)par.timeout_ms * 1000000ull;
 	rc.cb_arg = rs;
 	rs->rel = xf_reliab_create(&rc, rx->now);
 	if (rs->rel == NULL) {
@@ -906,51 +910,74 @@ port_poll(struct eng_rx *rx)
 	return n != 0;
 }
 
+/* Abort what this core runs, once the engine is told to stop. */
+static void
+rx_stopping(struct eng_rx *rx)
+{
+	rx->stopping = true;
+	for (unsigned int k = 0; k < rx->njobs; k++) {
+		xf_push_abort(rx->e->jobs[rx->jobs[k]].push, XF_ABORT_SHUTDOWN, rx->now);
+	}
+	for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
+		if (rx->rs[i].used && !rx->rs[i].closing) {
+			rs_end(rx, &rx->rs[i], false);
+		}
+	}
+}
+
+bool
+xf_engine_rx_poll(struct eng_rx *rx)
+{
+	struct xf_engine *e = rx->e;
+	bool busy = false;
+
+	rx->now = xf_engine_now();
+	busy |= cmds_poll(rx);
+	busy |= port_poll(rx);
+	busy |= reads_poll(rx);
+	busy |= xf_pipeline_rx_poll(e->pl, rx->idx) != 0;
+	busy |= jobs_poll(rx);
+	for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
+		if (rx->rs[i].used) {
+			busy |= rs_poll(rx, &rx->rs[i]);
+		}
+	}
+	tx_flush(rx);
+	if (!busy) {
+		xf_port_tx_flush(&e->port, (uint16_t)rx->idx);
+	}
+	if (atomic_load_explicit(&e->stop, memory_order_acquire) && !rx->stopping) {
+		rx_stopping(rx);
+	}
+	return busy;
+}
+
+bool
+xf_engine_rx_finished(struct eng_rx *rx)
+{
+	if (!rx->stopping || rx->njobs > 0 || rx->nrs > 0) {
+		return false;
+	}
+	tx_flush(rx);
+	return true;
+}
+
 int
 xf_engine_rx_loop(void *arg)
 {
 	struct eng_rx *rx = arg;
-	struct xf_engine *e = rx->e;
 	unsigned int idle = 0;
 
 	xf_core_set_self(rx->lcore);
 	/* Idle back-off sleeps are short: ask the kernel not to stretch them. */
 	prctl(PR_SET_TIMERSLACK, 1000UL);
-	while (!atomic_load_explicit(&e->stop, memory_order_acquire) || rx->njobs > 0 ||
-	       rx->nrs > 0) {
-		bool busy = false;
-
-		rx->now = xf_engine_now();
-		busy |= cmds_poll(rx);
-		busy |= port_poll(rx);
-		busy |= reads_poll(rx);
-		busy |= xf_pipeline_rx_poll(e->pl, rx->idx) != 0;
-		busy |= jobs_poll(rx);
-		for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
-			if (rx->rs[i].used) {
-				busy |= rs_poll(rx, &rx->rs[i]);
-			}
-		}
-		tx_flush(rx);
-		if (busy) {
+	while (!xf_engine_rx_finished(rx)) {
+		if (xf_engine_rx_poll(rx)) {
 			idle = 0;
 		} else {
-			xf_port_tx_flush(&e->port, (uint16_t)rx->idx);
-			xf_engine_idle(e, &idle);
-		}
-		if (atomic_load_explicit(&e->stop, memory_order_acquire) && !rx->stopping) {
-			rx->stopping = true;
-			for (unsigned int k = 0; k < rx->njobs; k++) {
-				xf_push_abort(e->jobs[rx->jobs[k]].push, XF_ABORT_SHUTDOWN,
-				              rx->now);
-			}
-			for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
-				if (rx->rs[i].used && !rx->rs[i].closing) {
-					rs_end(rx, &rx->rs[i], false);
-				}
-			}
+			xf_engine_idle(rx->e, &idle);
 		}
 	}
-	tx_flush(rx);
+	xf_engine_rx_done(rx->e);
 	return 0;
 }

@@ -492,6 +492,14 @@ reader_poll(struct eng_worker *w, uint64_t now)
 	return busy;
 }
 
+bool
+xf_engine_worker_poll(struct eng_worker *w)
+{
+	bool busy = xf_pipeline_worker_poll(w->e->pl, w->idx) != 0;
+
+	return reader_poll(w, xf_engine_now()) || busy;
+}
+
 int
 xf_engine_worker_loop(void *arg)
 {
@@ -502,10 +510,7 @@ xf_engine_worker_loop(void *arg)
 	xf_core_set_self(w->lcore);
 	prctl(PR_SET_TIMERSLACK, 1000UL); /* see xf_engine_rx_loop */
 	while (!atomic_load_explicit(&e->workers_stop, memory_order_acquire)) {
-		bool busy = xf_pipeline_worker_poll(e->pl, w->idx) != 0;
-
-		busy |= reader_poll(w, xf_engine_now());
-		if (busy) {
+		if (xf_engine_worker_poll(w)) {
 			idle = 0;
 		} else {
 			xf_engine_idle(e, &idle);

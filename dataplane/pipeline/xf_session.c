@@ -318,6 +318,12 @@ on_data(struct xf_session *s, const struct xf_msg *m, void *owner)
 	it.off = d->offset;
 	it.ptr = d->bytes;
 	it.owner = owner;
+	/* Nothing past the size the file list announced is written (offset + len cannot
+	 * overflow: the codec caps both). A file that grew since the sender's scan fails
+	 * with XF_ST_SIZE; the next push sends it whole. */
+	if (d->offset + d->len > fe->size) {
+		it.status = XF_ST_SIZE;
+	}
 	if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, d->file)), &it, 1) != 1) {
 		return -EAGAIN;
 	}

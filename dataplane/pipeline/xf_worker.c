@@ -864,6 +864,13 @@ do_data(struct xf_worker *w, const struct xf_work *it)
 		release(w, it->owner);
 		return;
 	}
+	if (it->status != XF_ST_OK) {
+		/* Data past the announced size: never written (a hostile peer could make a
+		 * huge sparse temp); the file fails with this status at its FILE_END. */
+		f->status = it->status;
+		release(w, it->owner);
+		return;
+	}
 	/* Running CRC while data arrives in offset order (the buffer is ours until the
 	 * release after the write), including the new part of an overlapping frame. */
 	if (it->off <= f->crc_off && end > f->crc_off) {

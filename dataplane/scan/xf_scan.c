@@ -155,7 +155,9 @@ names_read(DIR *d, struct names *nm)
 	if (errno != 0) {
 		return -errno;
 	}
-	qsort(nm->v, nm->n, sizeof(*nm->v), cmp_name);
+	if (nm->n > 1) { /* an empty directory has no array: qsort(NULL) is undefined */
+		qsort(nm->v, nm->n, sizeof(*nm->v), cmp_name);
+	}
 	return 0;
 }
 

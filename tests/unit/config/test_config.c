@@ -249,7 +249,7 @@ test_dev_a_values(void)
 	CU_ASSERT_EQUAL(c->cores.n_rx, 1);
 	CU_ASSERT_EQUAL(c->cores.rx[0], 1);
 	CU_ASSERT_EQUAL(c->cores.n_workers, 1);
-	CU_ASSERT_EQUAL(c->cores.workers[0], 2);
+	CU_ASSERT_EQUAL(c->cores.workers[0], 1);
 	CU_ASSERT_EQUAL(c->cores.n_cpus, 2);
 	CU_ASSERT_EQUAL(c->cores.cpus[1], 1);
 	CU_ASSERT_EQUAL(c->cores.idle, XF_CONFIG_IDLE_BACKOFF);
@@ -439,12 +439,12 @@ static void
 test_set_bad(void)
 {
 	static const struct set_case cases[] = {
-		{ "ports[0].mut=9000", 1, "ports[0].mut", "did you mean 'mtu'" },
+		{ "ports[0].mut=9000", 10, "ports[0].mut", "did you mean 'mtu'" },
 		{ "ports[0].mtu=80x", 14, "ports[0].mtu", "'80x' is not a valid integer" },
 		{ "session.timeout", 1, "", "expected KEY.PATH=VALUE" },
 		{ "ports[7].mtu=1500", 1, "ports[7].mtu", "out of range" },
 		{ "ports[3].mtu=1500", 1, "ports[3].mtu", "out of range" },
-		{ "eal.hugepages[0]=true", 1, "eal.hugepages[0]", "not a list" },
+		{ "eal.hugepages[0]=true", 5, "eal.hugepages[0]", "not a list" },
 		{ "eal.pci=maybe", 9, "eal.pci", "expected true or false" },
 		{ "cores.rx=[1, 2", 10, "cores.rx", "YAML syntax error" },
 		{ "cores..rx=1", 1, "cores..rx", "empty key" },
@@ -507,7 +507,7 @@ test_text_and_json_printers(void)
 	         "%s:3:64: error: ports[0].udp_port: '80x' is not a valid integer\n"
 	         "  %s\n"
 	         "  %*s^\n"
-	         "--set:1: error: ports[0].mtu: 1 is out of range (576..9600)\n"
+	         "--set:1:14: error: ports[0].mtu: 1 is out of range (576..9600)\n"
 	         "  ports[0].mtu=1\n"
 	         "  %*s^\n",
 	         FIXTURES "/two.yaml", line3, 63, "", 13, "");
@@ -592,7 +592,7 @@ test_diff(void)
 {
 	static const char *const reload_sets[] = {
 		"appliance.log_level=debug",
-		"volumes[0].fsync=batch",
+		"cores.idle=poll",
 		"session.rate_mbit=1000",
 	};
 	static const char *const restart_sets[] = {
@@ -615,7 +615,7 @@ test_diff(void)
 	CU_ASSERT_FALSE(restart);
 	fflush(f);
 	CU_ASSERT_STRING_EQUAL(out, "appliance.log_level: info -> debug (reloadable)\n"
-	                            "volumes[0].fsync: none -> batch (reloadable)\n"
+	                            "cores.idle: backoff -> poll (reloadable)\n"
 	                            "session.rate_mbit: 0 -> 1000 (reloadable)\n");
 	fclose(f);
 	free(out);
@@ -624,7 +624,7 @@ test_diff(void)
 	CU_ASSERT_EQUAL(xf_config_diff(a, s, f, &restart), 3);
 	CU_ASSERT_TRUE(restart);
 	fclose(f);
-	CU_ASSERT_STRING_EQUAL(out, "cores.workers: [2] -> [2, 3] (restart)\n"
+	CU_ASSERT_STRING_EQUAL(out, "cores.workers: [1] -> [2, 3] (restart)\n"
 	                            "ports[0].mtu: 1500 -> 9000 (restart)\n"
 	                            "session.timeout_ms: 10000 -> 20000 (reloadable)\n");
 	free(out);
@@ -639,7 +639,7 @@ test_eal_args_dev(void)
 	static const char *const expected[] = {
 		"xferd",
 		"--file-prefix=xferd-a",
-		"--lcores=0@(0,1),1@(0,1),2@(0,1)",
+		"--lcores=0@(0,1),1@(0,1)",
 		"--main-lcore=0",
 		"-m",
 		"512",

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DPDK telemetry commands (/xferd/...), so that dpdk-telemetry.py reads the same
+ * counters as `xferctl`. docs/OPERATIONS.md lists them.
+ *
+ * The callbacks run on DPDK's telemetry thread, while the running configuration and
+ * the job slots belong to the control thread (reload replaces the one, a new push
+ * reuses the others). So the telemetry thread touches neither: the control thread
+ * publishes a snapshot (counters, jobs, the few config values shown) under a mutex
+ * every round of its loop, and the callbacks only read that snapshot. Telemetry is
+ * at most one control-loop round (50 ms) behind.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_telemetry.h>
+#include <rte_version.h>
+
+#include "xf_config.h"
+#include "xf_engine.h"
+#include "xferd.h"
+
+struct tel_job {
+	struct xf_job_info info;
+	char peer[XF_CONFIG_NAME_MAX];
+};
+
+struct tel_snap {
+	bool valid;
+	char name[XF_CONFIG_NAME_MAX];
+	char log_level[16];
+	char port[XF_CONFIG_NAME_MAX];
+	char ipv4[32];
+	bool stopping;
+	uint64_t uptime_s;
+	unsigned long reloads, reloads_refused;
+	struct xf_engine_stats st;
+	struct xf_engine_params par; /**< what the engine gives new sessions */
+	unsigned int njobs;
+	struct tel_job jobs[XF_ENGINE_MAX_JOBS];
+};
+
+/* The published snapshot; the telemetry callbacks take no argument in DPDK 22.11, so
+ * it is a static. It outlives the engine: a late query gets the last values. */
+static pthread_mutex_t tel_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tel_snap tel_pub;
+/* Built by the control thread outside the lock, then copied in. */
+static struct tel_snap tel_next;
+
+static const char *
+level_name(enum xf_log_level l)
+{
+	static const char *const names[] = {
+		[XF_LOG_ERR] = "err",   [XF_LOG_WARNING] = "warning", [XF_LOG_NOTICE] = "notice",
+		[XF_LOG_INFO] = "info", [XF_LOG_DEBUG] = "debug",
+	};
+
+	return (unsigned int)l < XF_ARRAY_SIZE(names) && names[l] != NULL ? names[l] : "?";
+}
+
+void
+xferd_telemetry_refresh(struct xferd *d)
+{
+	struct tel_snap *s = &tel_next;
+	const struct xf_config_port *port = &d->cfg->ports[0];
+	unsigned int ids[XF_ENGINE_MAX_JOBS], n;
+
+	memset(s, 0, sizeof(*s));
+	s->valid = true;
+	snprintf(s->name, sizeof(s->name), "%s", d->cfg->appliance.name);
+	snprintf(s->log_level, sizeof(s->log_level), "%s", level_name(d->cfg->appliance.log_level));
+	snprintf(s->port, sizeof(s->port), "%s", port->name);
+	snprintf(s->ipv4, sizeof(s->ipv4), "%u.%u.%u.%u/%u", port->ipv4 >> 24,
+	         (port->ipv4 >> 16) & 0xff, (port->ipv4 >> 8) & 0xff, port->ipv4 & 0xff,
+	         port->prefix_len);
+	s->stopping = d->stopping;
+	s->uptime_s = (uint64_t)(time(NULL) - d->started);
+	s->reloads = d->reloads;
+	s->reloads_refused = d->reloads_refused;
+	xf_engine_stats(d->engine, &s->st);
+	xf_engine_get_params(d->engine, &s->par);
+	n = xf_engine_jobs(d->engine, ids, XF_ENGINE_MAX_JOBS);
+	for (unsigned int i = 0; i < n; i++) {
+		struct tel_job *j = &s->jobs[s->njobs];
+
+		if (xf_engine_job(d->engine, ids[i], &j->info) == 0) {
+			snprintf(j->peer, sizeof(j->peer), "%s",
+			         j->info.peer < d->cfg->n_peers ? d->cfg->peers[j->info.peer].name
+			                                        : "?");
+			s->njobs++;
+		}
+	}
+	pthread_mutex_lock(&tel_lock);
+	memcpy(&tel_pub, s, sizeof(*s));
+	pthread_mutex_unlock(&tel_lock);
+}
+
+/* Copy the snapshot out for one callback: the lock is held only for the copy. */
+static struct tel_snap *
+snap_get(void)
+{
+	struct tel_snap *s = malloc(sizeof(*s));
+
+	if (s == NULL) {
+		return NULL;
+	}
+	pthread_mutex_lock(&tel_lock);
+	memcpy(s, &tel_pub, sizeof(*s));
+	pthread_mutex_unlock(&tel_lock);
+	if (!s->valid) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static unsigned int
+running_jobs(const struct tel_snap *s)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < s->njobs; i++) {
+		n += s->jobs[i].info.state == XF_JOB_RUNNING ||
+		     s->jobs[i].info.state == XF_JOB_QUEUED;
+	}
+	return n;
+}
+
+static int
+tel_status(const char *cmd, const char *params, struct rte_tel_data *info)
+{
+	struct tel_snap *s = snap_get();
+
+	(void)cmd;
+	(void)params;
+	if (s == NULL) {
+		return -ENODATA;
+	}
+	rte_tel_data_start_dict(info);
+	rte_tel_data_add_dict_string(info, "name", s->name);
+	rte_tel_data_add_dict_string(info, "version", XFERD_VERSION);
+	rte_tel_data_add_dict_string(info, "dpdk", rte_version());
+	rte_tel_data_add_dict_string(info, "state", s->stopping ? "stopping" : "running");
+	rte_tel_data_add_dict_u64(info, "uptime_s", s->uptime_s);
+	rte_tel_data_add_dict_u64(info, "sessions", s->st.sessions);
+	rte_tel_data_add_dict_u64(info, "jobs", running_jobs(s));
+	rte_tel_data_add_dict_string(info, "log_level", s->log_level);
+	rte_tel_data_add_dict_u64(info, "reloads", s->reloads);
+	rte_tel_data_add_dict_u64(info, "reloads_refused", s->reloads_refused);
+	/* The engine's parameters, not the file's: they show that a reload took effect. */
+	rte_tel_data_add_dict_u64(info, "rate_mbit", s->par.rate_bps / 1000000);
+	rte_tel_data_add_dict_u64(info, "timeout_ms", s->par.timeout_ms);
+	rte_tel_data_add_dict_u64(info, "keepalive_ms", s->par.keepalive_ms);
+	rte_tel_data_add_dict_string(info, "idle", s->par.idle_poll ? "poll" : "backoff");
+	rte_tel_data_add_dict_string(info, "port", s->port);
+	rte_tel_data_add_dict_string(info, "ipv4", s->ipv4);
+	rte_tel_data_add_dict_int(info, "link_up", s->st.link_up);
+	rte_tel_data_add_dict_u64(info, "speed_mbps", s->st.link_speed_mbps);
+	free(s);
+	return 0;
+}
+
+/*
+ * DPDK 22.11 dictionaries hold scalars and arrays, not dictionaries, so the nested
+ * objects of `xferctl stats --json` are flattened: ports[0].X is port_X, drops.X is
+ * drop_X, dataplane.X is X.
+ */
+static int
+tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
+{
+	struct tel_snap *s = snap_get();
+	const struct xf_engine_stats *st;
+	char key[RTE_TEL_MAX_STRING_LEN];
+
+	(void)cmd;
+	(void)params;
+	if (s == NULL) {
+		return -ENODATA;
+	}
+	st = &s->st;
+	rte_tel_data_start_dict(info);
+	rte_tel_data_add_dict_string(info, "port_name", s->port);
+	rte_tel_data_add_dict_u64(info, "port_rx_packets", st->rx_packets);
+	rte_tel_data_add_dict_u64(info, "port_tx_packets", st->tx_packets);
+	rte_tel_data_add_dict_u64(info, "port_rx_bytes", st->rx_bytes);
+	rte_tel_data_add_dict_u64(info, "port_tx_bytes", st->tx_bytes);
+	rte_tel_data_add_dict_u64(info, "port_rx_missed", st->rx_missed);
+	rte_tel_data_add_dict_u64(info, "port_tx_errors", st->tx_dropped);
+	/* The same selection as the control socket: reasons that happened, and always
+	 * the two session-level ones. */
+	for (unsigned int i = 1; i < XF_ARRAY_SIZE(st->frame_drops); i++) {
+		if (st->frame_drops[i] != 0) {
+			snprintf(key, sizeof(key), "drop_frame_%s", xf_engine_frame_drop_name(i));
+			rte_tel_data_add_dict_u64(info, key, st->frame_drops[i]);
+		}
+	}
+	for (unsigned int i = 0; i < XF_ARRAY_SIZE(st->net_drops); i++) {
+		if (st->net_drops[i] != 0) {
+			snprintf(key, sizeof(key), "drop_net_%s", xf_engine_net_drop_name(i));
+			rte_tel_data_add_dict_u64(info, key, st->net_drops[i]);
+		}
+	}
+	rte_tel_data_add_dict_u64(info, "drop_no_session", st->no_session);
+	rte_tel_data_add_dict_u64(info, "drop_hello_refused", st->hello_refused);
+	rte_tel_data_add_dict_u64(info, "frames", st->frames);
+	rte_tel_data_add_dict_u64(info, "bad_frames", st->bad_frames);
+	rte_tel_data_add_dict_u64(info, "sessions_opened", st->sessions_opened);
+	rte_tel_data_add_dict_u64(info, "sessions_closed", st->sessions_closed);
+	rte_tel_data_add_dict_u64(info, "sessions_timed_out", st->sessions_timed_out);
+	rte_tel_data_add_dict_u64(info, "retransmits", st->retransmits);
+	rte_tel_data_add_dict_u64(info, "arp_replied", st->arp_replied);
+	rte_tel_data_add_dict_u64(info, "icmp_echo_replied", st->icmp_echo_replied);
+	free(s);
+	return 0;
+}
+
+/* "N" as a job id, or 0 if params is not a positive decimal number. */
+static unsigned int
+param_id(const char *params)
+{
+	char *end;
+	unsigned long v;
+
+	if (params == NULL || params[0] < '0' || params[0] > '9') {
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(params, &end, 10);
+	return errno == 0 && *end == '\0' && v <= UINT32_MAX ? (unsigned int)v : 0;
+}
+
+static void
+job_dict(struct rte_tel_data *info, const struct tel_job *tj)
+{
+	const struct xf_job_info *j = &tj->info;
+	uint32_t settled = j->push.files_committed + j->push.files_uptodate + j->push.files_failed;
+
+	rte_tel_data_start_dict(info);
+	rte_tel_data_add_dict_u64(info, "id", j->id);
+	rte_tel_data_add_dict_string(info, "state", xf_job_state_str(j->state));
+	rte_tel_data_add_dict_string(info, "src", j->src);
+	rte_tel_data_add_dict_string(info, "peer", tj->peer);
+	rte_tel_data_add_dict_string(info, "dest", j->dest);
+	rte_tel_data_add_dict_u64(info, "files_total", j->push.files_total);
+	rte_tel_data_add_dict_u64(info, "files_done", settled);
+	rte_tel_data_add_dict_u64(info, "files_sent", j->push.files_sent);
+	rte_tel_data_add_dict_u64(info, "files_committed", j->push.files_committed);
+	rte_tel_data_add_dict_u64(info, "files_uptodate", j->push.files_uptodate);
+	rte_tel_data_add_dict_u64(info, "files_failed", j->push.files_failed);
+	rte_tel_data_add_dict_u64(info, "files_skipped", j->files_skipped);
+	rte_tel_data_add_dict_u64(info, "bytes_total", j->push.bytes_total);
+	rte_tel_data_add_dict_u64(info, "bytes_done", j->push.bytes_sent);
+	rte_tel_data_add_dict_u64(info, "wire_bytes_sent", j->push.wire_bytes_sent);
+	rte_tel_data_add_dict_u64(info, "wire_bytes_received", j->push.wire_bytes_received);
+	rte_tel_data_add_dict_u64(info, "retransmits", j->push.retransmits);
+	rte_tel_data_add_dict_u64(info, "lost", j->rel.lost);
+	rte_tel_data_add_dict_u64(info, "rtt_us", j->rel.smoothed_rtt_ns / 1000);
+	rte_tel_data_add_dict_u64(info, "elapsed_ms", j->elapsed_ns / 1000000);
+	if (j->error[0] != '\0') {
+		rte_tel_data_add_dict_string(info, "error", j->error);
+	}
+}
+
+/*
+ * /xferd/jobs: {"ids": [...], "running": N}; /xferd/jobs,ID: that job, with the
+ * fields of `xferctl jobs --json`. /xferd/sessions: the same over running jobs (the
+ * sessions this appliance sends on) plus "receiving", the sessions it serves.
+ */
+static int
+list_or_one(const char *params, struct rte_tel_data *info, bool sessions)
+{
+	struct tel_snap *s = snap_get();
+	struct rte_tel_data *ids;
+	unsigned int id = param_id(params);
+	int rc = 0;
+
+	if (s == NULL) {
+		return -ENODATA;
+	}
+	if (params != NULL && params[0] != '\0') {
+		rc = -EINVAL;
+		for (unsigned int i = 0; id != 0 && i < s->njobs; i++) {
+			if (s->jobs[i].info.id == id &&
+			    (!sessions || s->jobs[i].info.state == XF_JOB_RUNNING)) {
+				job_dict(info, &s->jobs[i]);
+				rc = 0;
+			}
+		}
+		free(s);
+		return rc;
+	}
+	ids = rte_tel_data_alloc();
+	if (ids == NULL) {
+		free(s);
+		return -ENOMEM;
+	}
+	rte_tel_data_start_array(ids, RTE_TEL_U64_VAL);
+	for (unsigned int i = 0; i < s->njobs; i++) {
+		if (!sessions || s->jobs[i].info.state == XF_JOB_RUNNING) {
+			rte_tel_data_add_array_u64(ids, s->jobs[i].info.id);
+		}
+	}
+	rte_tel_data_start_dict(info);
+	rte_tel_data_add_dict_container(info, sessions ? "sending" : "ids", ids, 0);
+	if (sessions) {
+		rte_tel_data_add_dict_u64(info, "receiving", s->st.sessions);
+	} else {
+		rte_tel_data_add_dict_u64(info, "running", running_jobs(s));
+	}
+	free(s);
+	return 0;
+}
+
+static int
+tel_jobs(const char *cmd, const char *params, struct rte_tel_data *info)
+{
+	(void)cmd;
+	return list_or_one(params, info, false);
+}
+
+static int
+tel_sessions(const char *cmd, const char *params, struct rte_tel_data *info)
+{
+	(void)cmd;
+	return list_or_one(params, info, true);
+}
+
+int
+xferd_telemetry_init(struct xferd *d)
+{
+	static const struct {
+		const char *cmd;
+		telemetry_cb fn;
+		const char *help;
+	} cmds[] = {
+		{ "/xferd/status", tel_status, "Appliance status. Takes no parameters." },
+		{ "/xferd/stats", tel_stats,
+		  "Port, drop and dataplane counters (as xferctl stats). No parameters." },
+		{ "/xferd/jobs", tel_jobs,
+		  "Job ids; with a parameter, one job's counters. Parameters: int job_id" },
+		{ "/xferd/sessions", tel_sessions,
+		  "Sending sessions (running jobs) and the count of receiving ones; with a "
+		  "parameter, one. Parameters: int job_id" },
+	};
+
+	/* Publish before registering: a query never sees an empty snapshot. */
+	xferd_telemetry_refresh(d);
+	for (unsigned int i = 0; i < XF_ARRAY_SIZE(cmds); i++) {
+		int rc = rte_telemetry_register_cmd(cmds[i].cmd, cmds[i].fn, cmds[i].help);
+
+		if (rc < 0) {
+			XF_LOG(WARNING, "xferd", "telemetry %s: %s", cmds[i].cmd, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,144 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Generate the standard benchmark datasets of shared/BENCHMARKS.md, seeded and
+# reproducible, under OUTDIR (never inside the repository: they are not committed).
+#
+#   perf/datasets.sh [--quick] [--seed N] OUTDIR [large] [small] [mixed] [delta]
+#
+#   large  256 files of 4 MiB random data (1 GiB)          OUTDIR/large
+#   small  20,000 files of 4 KiB in 200 directories          OUTDIR/small
+#   mixed  a copy of a real system directory (size printed)  OUTDIR/mixed
+#   delta  large with 4 runs of 100 bytes changed per file   OUTDIR/delta
+#          (seeded offsets; mtimes set 1 s later than large's, as rsync sees an edit)
+#
+# --quick makes CI-sized sets: large 16 x 4 MiB, small 1,000 x 4 KiB in 10 directories.
+# No names given: all four. Content comes from AES-CTR keystreams (openssl enc of
+# /dev/zero with a key derived from seed and file name), so a rerun gives the same bytes.
+# Every file gets a fixed mtime (2024-01-01) so reruns also give the same metadata.
+# Prints one line per dataset: name, files, bytes, path.
+set -eu
+
+quick=0
+seed=1
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1; shift ;;
+	--seed) seed=$2; shift 2 ;;
+	-h|--help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--) shift; break ;;
+	-*) echo "datasets.sh: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] || { echo "usage: datasets.sh [--quick] [--seed N] OUTDIR [large|small|mixed|delta]..." >&2; exit 2; }
+out=$1
+shift
+sets=${*:-large small mixed delta}
+
+if [ "$quick" = 1 ]; then
+	large_files=16 small_files=1000 small_dirs=10
+else
+	large_files=256 small_files=20000 small_dirs=200
+fi
+FILE_MIB=4
+SMALL_BYTES=4096
+MTIME=202401010000.00        # touch -t format: fixed so reruns are identical
+MTIME_DELTA=202401010000.01  # delta: one second later, so rsync's quick check sees it
+
+# keystream NAME BYTES: BYTES pseudo-random bytes determined by seed and NAME.
+keystream() {
+	key=$(printf '%s/%s' "$seed" "$1" | sha256sum | cut -c1-64)
+	head -c "$2" /dev/zero |
+		openssl enc -aes-256-ctr -K "$key" -iv 00000000000000000000000000000000 2>/dev/null
+}
+
+report() { # NAME DIR
+	n=$(find "$2" -type f | wc -l)
+	b=$(find "$2" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}')
+	printf '%-6s %8d files %14d bytes  %s\n' "$1" "$n" "$b" "$2"
+}
+
+gen_large() {
+	d=$out/large
+	rm -rf "$d" && mkdir -p "$d"
+	i=0
+	while [ $i -lt $large_files ]; do
+		f=$(printf 'f%03d.bin' $i)
+		keystream "large/$f" $((FILE_MIB * 1048576)) >"$d/$f"
+		i=$((i + 1))
+	done
+	find "$d" -exec touch -h -t $MTIME {} +
+	report large "$d"
+}
+
+# One keystream, cut into 4 KiB files by a single python process (20,000 forks of openssl
+# would take far longer than the bytes do).
+gen_small() {
+	d=$out/small
+	rm -rf "$d" && mkdir -p "$d"
+	keystream small $((small_files * SMALL_BYTES)) | python3 -c '
+import os, sys
+d, n, ndirs, sz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+per = n // ndirs
+src = sys.stdin.buffer
+for k in range(ndirs):
+    sub = os.path.join(d, "d%03d" % k)
+    os.mkdir(sub)
+    for j in range(per):
+        with open(os.path.join(sub, "f%05d" % j), "wb") as f:
+            f.write(src.read(sz))
+' "$d" "$small_files" "$small_dirs" "$SMALL_BYTES"
+	find "$d" -exec touch -h -t $MTIME {} +
+	report small "$d"
+}
+
+gen_mixed() {
+	d=$out/mixed
+	rm -rf "$d"
+	for s in /usr/share/doc /usr/share/zoneinfo; do
+		if [ -d "$s" ]; then
+			# -L: the copy holds regular files only (doc has symlinks out of the tree).
+			cp -rL "$s" "$d" 2>/dev/null || true
+			break
+		fi
+	done
+	find "$d" -exec touch -h -t $MTIME {} +
+	report mixed "$d"
+	echo "mixed  source: $s ($(du -sh "$d" | cut -f1) as copied)"
+}
+
+# delta = large with 4 runs of 100 bytes overwritten per file, at offsets drawn from a
+# PRNG seeded by (seed, file name). Needs OUTDIR/large (made first if missing).
+gen_delta() {
+	[ -d "$out/large" ] || gen_large >/dev/null
+	d=$out/delta
+	rm -rf "$d"
+	cp -a "$out/large" "$d"
+	python3 -c '
+import os, random, sys
+d, seed = sys.argv[1], sys.argv[2]
+for name in sorted(os.listdir(d)):
+    p = os.path.join(d, name)
+    size = os.path.getsize(p)
+    rng = random.Random("%s/delta/%s" % (seed, name))
+    with open(p, "r+b") as f:
+        for _ in range(4):
+            off = rng.randrange(0, max(1, size - 100))
+            f.seek(off)
+            f.write(rng.randbytes(100))
+' "$d" "$seed"
+	find "$d" -exec touch -h -t $MTIME_DELTA {} +
+	report delta "$d"
+}
+
+mkdir -p "$out"
+for s in $sets; do
+	case "$s" in
+	large) gen_large ;;
+	small) gen_small ;;
+	mixed) gen_mixed ;;
+	delta) gen_delta ;;
+	*) echo "datasets.sh: unknown dataset $s" >&2; exit 2 ;;
+	esac
+done

@@ -1,0 +1,412 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Transfer benchmark: the standard datasets (perf/datasets.sh) pushed between the dev
+# pair of xferd processes (config/dev, net_memif), and the same data through an rsync
+# daemon on loopback in the same run, interleaved run by run so both see the same noise.
+#
+#   perf/transfer/run.sh [--quick] [-k K] [--csv FILE] [--sets "large small delta"]
+#                        [--build DIR] [--data DIR] [--workdir DIR] [--profile DIR [--polls]]
+#                        [--keep]
+#
+#   --quick        1 run, CI-sized datasets (datasets.sh --quick)
+#   -k K           runs per case, medians reported (default 3)
+#   --csv FILE     also write the summary table as CSV (columns: see perf/transfer/README.md)
+#   --sets LIST    which cases (default "large small delta"); delta is pushed on top of
+#                  large in the same destination, so it implies a large push first
+#   --build DIR    release build dir (default <repo>/build/release; set up if absent)
+#   --data DIR     where datasets live (made if missing; default inside the work dir)
+#   --workdir DIR  parent of the run's temp dir (default /dev/shm if it has room, else /tmp)
+#   --profile DIR  record both xferd processes with `perf record -g` during the first
+#                  xferd push of each case (perf-<case>-a.data, -b.data, stats JSON)
+#                  (+ stat-<case>-a.csv: per-thread task-clock, context switches, sleeps)
+#   --polls        with --profile: instead of sampling, count port_poll calls and
+#                  non-empty polls with uprobes (pstat-<case>-a.csv; slows the run), and
+#                  frames offered to / taken by xf_port_tx_burst (txprobe-<case>-a.data)
+#   --xferd-set K=V  extra --set for both xferd (repeatable), e.g. cores.idle=poll,
+#                  session.rate_mbit=4000: for experiments; printed in the header
+#   --devargs S    appended to both memif device strings, e.g. rsize=12 (ring 4096)
+#   --keep         keep the temp dir (logs, volumes)
+#
+# Times: xferd "job" = the job's elapsed_ms (daemon side, first frame to last commit);
+# xferd "wall" = xferctl push --wait start to exit (includes its 200 ms polling); rsync
+# = wall clock of the rsync client. MB = 10^6 bytes of file data. ratio = xferd MB/s
+# (job) / rsync MB/s; ratio_wall uses the xferd wall clock. Wire bytes: xferd
+# wire_bytes_sent + wire_bytes_received of the job; rsync total bytes sent + received.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=${XF_REPO:-$(cd "$here/../.." && pwd)} # XF_REPO: when run from a copy
+
+quick=0
+runs=3
+csv=
+sets="large small delta"
+build=$repo/build/release
+data=
+workdir=
+profile=
+polls=0
+xsets=()
+devargs=
+keep=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1; shift ;;
+	-k) runs=$2; shift 2 ;;
+	--csv) csv=$2; shift 2 ;;
+	--sets) sets=$2; shift 2 ;;
+	--build) build=$2; shift 2 ;;
+	--data) data=$2; shift 2 ;;
+	--workdir) workdir=$2; shift 2 ;;
+	--profile) profile=$2; shift 2 ;;
+	--polls) polls=1; shift ;;
+	--xferd-set) xsets+=(--set "$2"); shift 2 ;;
+	--devargs) devargs=",$2"; shift 2 ;;
+	--keep) keep=1; shift ;;
+	-h | --help) sed -n '3,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+[ "$quick" = 1 ] && runs=1
+case "$runs" in '' | *[!0-9]* | 0) echo "run.sh: -k needs a positive count" >&2; exit 2 ;; esac
+
+log() { echo "run.sh: $*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+skip() { log "SKIP: $*"; exit 77; }
+command -v rsync >/dev/null || skip "needs rsync"
+command -v python3 >/dev/null || skip "needs python3"
+command -v openssl >/dev/null || skip "needs openssl (datasets)"
+[ "$(id -u)" -eq 0 ] || skip "needs root (DPDK EAL runtime dirs, rsync daemon uid)"
+
+# ---- build (only the two programs: a release build of the tests is not needed here)
+if [ ! -f "$build/build.ninja" ]; then
+	log "setting up $build (release)"
+	meson setup "$build" --buildtype=release >/dev/null
+fi
+ninja -C "$build" -j2 control/xferd/xferd control/xferctl/xferctl >/dev/null
+XFERD=$build/control/xferd/xferd
+XFERCTL=$build/control/xferctl/xferctl
+buildtype=$(meson introspect --buildoptions "$build" 2>/dev/null |
+	python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"))' ||
+	echo unknown)
+
+# ---- work dir: tmpfs if it has room for sources + two destinations
+if [ "$quick" = 1 ]; then need_mb=600; else need_mb=5500; fi
+if [ -z "$workdir" ]; then
+	avail=$(df -Pm /dev/shm 2>/dev/null | awk 'NR==2 {print $4}')
+	if [ "${avail:-0}" -gt "$need_mb" ]; then workdir=/dev/shm; else workdir=/tmp; fi
+fi
+T=$(mktemp -d "$workdir/xf-perf-xfer.XXXXXX")
+voltype=$(df -PT "$T" | awk 'NR==2 {print $2}')
+[ -n "$data" ] || data=$T/data
+
+pids=()
+a_pid='' b_pid=''
+fds=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ "${probes_added:-0}" = 1 ]; then perf probe -q -d 'probe_xferd:*' 2>/dev/null || true; fi
+	if [ "$keep" = 1 ]; then log "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- datasets
+qflag=
+[ "$quick" = 1 ] && qflag=--quick
+want=
+for s in $sets; do
+	case "$s" in
+	large | small) want="$want $s" ;;
+	delta) want="$want large delta" ;;
+	*) die "unknown case $s (large, small, delta)" ;;
+	esac
+done
+gen=
+for s in large small delta; do
+	case " $want " in *" $s "*) [ -d "$data/$s" ] || gen="$gen $s" ;; esac
+done
+if [ -n "$gen" ]; then
+	log "generating$gen into $data"
+	"$repo/perf/datasets.sh" $qflag "$data" $gen >&2
+fi
+ds_files() { find "$1" -type f | wc -l; }
+ds_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}'; }
+
+# ---- the xferd pair (A server, B client; B only after A listens: a memif client does
+# not retry a connection that failed)
+tag=xfpx$$
+mkdir -p "$T/a" "$T/b"
+start_xferd() { # SIDE ROLE
+	local s=$1 role=$2 fd line
+	mkfifo "$T/$s.ready"
+	"$XFERD" -c "$repo/config/dev/$s.yaml" \
+		--set "eal.file_prefix=$tag-$s" --set "control.socket=$T/$s.sock" \
+		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock$devargs" \
+		--set "volumes[0].path=$T/$s" "${xsets[@]}" >"$T/$s.ready" 2>"$T/$s.log" &
+	pids+=($!)
+	eval "${s}_pid=$!" # sets a_pid, b_pid
+	exec {fd}<"$T/$s.ready" # held open to the end: xferd never writes to a closed pipe
+	fds+=("$fd")
+	IFS= read -r -t 30 -u "$fd" line || die "xferd $s did not start; log: $(tail -5 "$T/$s.log")"
+	[ "$line" = "xferd: ready" ] || die "xferd $s said '$line'"
+}
+start_xferd a server
+start_xferd b client
+link_up() { "$XFERCTL" -s "$T/$1.sock" --json status | grep -q '"link_up": true'; }
+for _ in $(seq 100); do
+	link_up a && link_up b && break
+	sleep 0.1
+done
+link_up a && link_up b || die "memif link between the pair did not come up"
+
+# ---- the rsync daemon on loopback
+port=$((20000 + $$ % 20000))
+mkdir -p "$T/r"
+cat >"$T/rsyncd.conf" <<EOF
+use chroot = no
+pid file = $T/rsyncd.pid
+log file = $T/rsyncd.log
+[mod]
+	path = $T/r
+	read only = no
+	uid = root
+	gid = root
+EOF
+rsync --daemon --no-detach --address 127.0.0.1 --port "$port" --config "$T/rsyncd.conf" &
+pids+=($!)
+rsyncd_pid=$!
+for _ in $(seq 100); do
+	rsync "rsync://127.0.0.1:$port/" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+rsync "rsync://127.0.0.1:$port/" >/dev/null 2>&1 || die "rsync daemon did not answer on port $port"
+
+now_ns() { date +%s%N; }
+# CPU time in clock ticks: a process's own (all its threads, live and exited), or the
+# children it has reaped (the rsync daemon's per-connection processes).
+hz=$(getconf CLK_TCK)
+cpu_self() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_children() { awk '{print $16 + $17}' "/proc/$1/stat"; }
+
+# One line per thread of both xferd processes: side pid tid comm, then schedstat (ns on
+# CPU, ns waiting on a run queue, timeslices), then voluntary and involuntary switches.
+threads_snapshot() {
+	local p t side
+	echo "# t_ns $(now_ns)"
+	for side in a b; do
+		eval "p=\$${side}_pid"
+		for t in /proc/$p/task/*; do
+			echo "$side $p ${t##*/} $(tr ' ' '_' <"$t/comm") $(cat "$t/schedstat" 2>/dev/null || echo 0 0 0)" \
+				"$(awk '/^(non)?voluntary_ctxt_switches/ {printf "%s ", $2}' "$t/status")"
+		done
+	done
+}
+
+# Bytes both ways through A's port (what really crossed the memif link), from its stats.
+port_bytes() {
+	"$XFERCTL" -s "$T/a.sock" --json stats |
+		python3 -c 'import json,sys; print(sum(p["tx_bytes"] + p["rx_bytes"] for p in json.load(sys.stdin)["ports"]))'
+}
+
+# xferd_push SRC DEST [PROFILE_CASE] -> sets X_JOB_MS X_WALL_MS X_CPU_MS X_WIRE (job's
+# wire_bytes_sent + received) X_PWIRE (port bytes) X_RETX
+xferd_push() {
+	local src=$1 dest=$2 t0 t1 rc=0 prof=${3:-}
+	local perf_a="" perf_b=""
+	if [ -n "$prof" ]; then
+		if [ "$polls" = 1 ]; then
+			# counting pass: uprobes on port_poll cost ~1 us a call, so no samples here
+			perf stat --per-thread -x, -e "$stat_events,probe_xferd:port_poll" \
+				-e probe_xferd:port_poll__return --filter 'arg1 != 0' -p "$a_pid" \
+				-o "$profile/pstat-$prof-a.csv" >/dev/null 2>&1 &
+			perf_a=$!
+			perf stat --per-thread -x, -e "$stat_events,probe_xferd:port_poll" \
+				-e probe_xferd:port_poll__return --filter 'arg1 != 0' -p "$b_pid" \
+				-o "$profile/pstat-$prof-b.csv" >/dev/null 2>&1 &
+			perf_b=$!
+			# frames offered to and accepted by the port, per burst (sum n - sum sent = frames
+			# the engine freed because the TX ring was full)
+			perf record -e probe_xferd:xf_port_tx_burst -e probe_xferd:xf_port_tx_burst__return \
+				-p "$a_pid" -o "$profile/txprobe-$prof-a.data" >/dev/null 2>&1 &
+			perf_a="$perf_a $!"
+			perf record -e probe_xferd:xf_port_tx_burst -e probe_xferd:xf_port_tx_burst__return \
+				-p "$b_pid" -o "$profile/txprobe-$prof-b.data" >/dev/null 2>&1 &
+			perf_b="$perf_b $!"
+		else
+			perf record -g -F 499 -p "$a_pid" -o "$profile/perf-$prof-a.data" >/dev/null 2>"$T/perf-a.err" &
+			perf_a=$!
+			perf record -g -F 499 -p "$b_pid" -o "$profile/perf-$prof-b.data" >/dev/null 2>"$T/perf-b.err" &
+			perf_b=$!
+			perf stat --per-thread -x, -e "$stat_events" -p "$a_pid" -o "$profile/stat-$prof-a.csv" >/dev/null 2>&1 &
+			perf_a="$perf_a $!"
+			perf stat --per-thread -x, -e "$stat_events" -p "$b_pid" -o "$profile/stat-$prof-b.csv" >/dev/null 2>&1 &
+			perf_b="$perf_b $!"
+		fi
+		"$XFERCTL" -s "$T/a.sock" --json stats >"$profile/stats-$prof-a-before.json"
+		"$XFERCTL" -s "$T/b.sock" --json stats >"$profile/stats-$prof-b-before.json"
+		grep -s -E '^(cpu|ctxt)' /proc/stat >"$profile/procstat-$prof-before.txt" || true
+		threads_snapshot >"$profile/threads-$prof-before.txt"
+		sleep 0.5 # perf attaches asynchronously; the push must start after it has
+	fi
+	local c0=$(($(cpu_self "$a_pid") + $(cpu_self "$b_pid"))) w0
+	w0=$(port_bytes)
+	t0=$(now_ns)
+	"$XFERCTL" -s "$T/a.sock" push "$src" "b:$dest" --wait >"$T/push.out" 2>&1 || rc=$?
+	t1=$(now_ns)
+	if [ -n "$prof" ]; then
+		"$XFERCTL" -s "$T/a.sock" --json stats >"$profile/stats-$prof-a-after.json"
+		"$XFERCTL" -s "$T/b.sock" --json stats >"$profile/stats-$prof-b-after.json"
+		grep -s -E '^(cpu|ctxt)' /proc/stat >"$profile/procstat-$prof-after.txt" || true
+		threads_snapshot >"$profile/threads-$prof-after.txt"
+		echo "$(((t1 - t0) / 1000000))" >"$profile/wall-$prof-ms.txt"
+		kill -INT $perf_a $perf_b 2>/dev/null || true
+		wait $perf_a $perf_b 2>/dev/null || true
+		cp "$T/push.out" "$profile/push-$prof.txt"
+	fi
+	[ "$rc" = 0 ] || die "xferctl push $src exited $rc: $(cat "$T/push.out")"
+	"$XFERCTL" -s "$T/a.sock" --json jobs >"$T/jobs.json"
+	[ -z "$prof" ] || cp "$T/jobs.json" "$profile/jobs-$prof.json"
+	read -r X_JOB_MS X_WIRE X_RETX X_STATE < <(python3 -c '
+import json, sys
+j = max(json.load(open(sys.argv[1]))["jobs"], key=lambda j: j["id"])
+print(j["elapsed_ms"], j["wire_bytes_sent"] + j["wire_bytes_received"], j["retransmits"], j["state"])
+' "$T/jobs.json")
+	[ "$X_STATE" = "done" ] || die "job ended $X_STATE: $(cat "$T/push.out")"
+	X_WALL_MS=$(((t1 - t0) / 1000000))
+	X_CPU_MS=$((($(cpu_self "$a_pid") + $(cpu_self "$b_pid") - c0) * 1000 / hz))
+	X_PWIRE=$(($(port_bytes) - w0))
+}
+
+# rsync_push SRC DEST -> sets R_MS R_WIRE
+rsync_push() {
+	local src=$1 dest=$2 t0 t1 c0 cc
+	c0=$(cpu_children "$rsyncd_pid")
+	t0=$(now_ns)
+	# the client runs under a shell that reports the CPU of its reaped child (the client)
+	cc=$(sh -c 'rsync -a --stats "$1" "$2" >"$3" 2>&1 || exit 1; awk "{print \$16 + \$17}" /proc/$$/stat' \
+		sh "$src/" "rsync://127.0.0.1:$port/mod/$dest/" "$T/rsync.out") ||
+		die "rsync failed: $(tail -5 "$T/rsync.out")"
+	t1=$(now_ns)
+	R_MS=$(((t1 - t0) / 1000000))
+	# the daemon's connection process counts once the daemon has reaped it (after t1)
+	for _ in $(seq 100); do
+		[ -n "$(ps -o pid= --ppid "$rsyncd_pid")" ] || break
+		sleep 0.05
+	done
+	R_CPU_MS=$(((cc + $(cpu_children "$rsyncd_pid") - c0) * 1000 / hz))
+	R_WIRE=$(awk -F: '/^Total bytes (sent|received)/ {gsub(/[ ,]/, "", $2); s += $2} END {printf "%d", s}' "$T/rsync.out")
+}
+
+# Verify one destination against its source (contents and sizes; not timed).
+verify() { diff -rq "$1" "$2" >/dev/null || die "$3: destination differs from $1"; }
+
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%d\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+declare -A XJ XW XB XP XR XC RJ RB RC
+run_case_push() { # CASE SRC DEST_PREFIX I
+	local c=$1 src=$2 d=$3 i=$4 prof=
+	[ -n "$profile" ] && [ "$i" = 1 ] && prof=$c
+	xferd_push "$src" "$d" "$prof"
+	XJ[$c]+=" $X_JOB_MS"
+	XC[$c]+=" $X_CPU_MS"
+	XW[$c]+=" $X_WALL_MS"
+	XB[$c]+=" $X_WIRE"
+	XP[$c]+=" $X_PWIRE"
+	XR[$c]+=" $X_RETX"
+	rsync_push "$src" "$d"
+	RJ[$c]+=" $R_MS"
+	RB[$c]+=" $R_WIRE"
+	RC[$c]+=" $R_CPU_MS"
+	if [ "$i" = 1 ]; then
+		verify "$src" "$T/b/$d" "xferd $c"
+		verify "$src" "$T/r/$d" "rsync $c"
+	fi
+	log "$c run $i: xferd job ${X_JOB_MS} ms wall ${X_WALL_MS} ms cpu ${X_CPU_MS} ms wire $X_PWIRE (job says $X_WIRE) retx $X_RETX; rsync ${R_MS} ms cpu ${R_CPU_MS} ms wire $R_WIRE"
+}
+
+stat_events=task-clock,context-switches,syscalls:sys_enter_clock_nanosleep,syscalls:sys_enter_nanosleep
+if [ -n "$profile" ]; then
+	mkdir -p "$profile"
+	command -v perf >/dev/null || die "--profile needs perf (Debian: linux-perf)"
+	if [ "$polls" = 1 ]; then
+		perf probe -q -d 'probe_xferd:*' 2>/dev/null || true
+		perf probe -q -x "$XFERD" -a port_poll && perf probe -q -x "$XFERD" -a 'port_poll%return $retval:u8' &&
+			perf probe -q -x "$XFERD" -a 'xf_port_tx_burst n=%cx:u16' &&
+			perf probe -q -x "$XFERD" -a 'xf_port_tx_burst%return $retval:u16' ||
+			die "cannot place uprobes on port_poll / xf_port_tx_burst in $XFERD"
+		probes_added=1
+	fi
+fi
+do_large=0 do_small=0 do_delta=0
+for s in $sets; do eval "do_$s=1"; done
+for i in $(seq "$runs"); do
+	if [ "$do_large" = 1 ] || [ "$do_delta" = 1 ]; then
+		run_case_push large "$data/large" "large$i" "$i"
+		[ "$do_delta" = 1 ] && run_case_push delta "$data/delta" "large$i" "$i"
+		rm -rf "${T:?}/b/large$i" "${T:?}/r/large$i"
+	fi
+	if [ "$do_small" = 1 ]; then
+		run_case_push small "$data/small" "small$i" "$i"
+		rm -rf "${T:?}/b/small$i" "${T:?}/r/small$i"
+	fi
+done
+
+# ---- report
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+cores=$(nproc)
+echo "xferd transfer benchmark: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "cpu: $cpu, $cores cores; build: $buildtype ($build); runs: $runs (medians)$([ "$quick" = 1 ] && echo ', quick datasets')"
+echo "volumes and datasets: $T ($voltype); xferd: config/dev pair over net_memif${devargs}${xsets[*]:+ with ${xsets[*]}}; rsync: daemon on 127.0.0.1:$port"
+# One python pass: medians, speeds, ratios, the table and the CSV (columns in README.md).
+{
+	for c in large delta small; do
+		[ -n "${XJ[$c]:-}" ] || continue
+		echo "$c $(ds_files "$data/$c") $(ds_bytes "$data/$c") | ${XJ[$c]} | ${XW[$c]} | ${XC[$c]} |" \
+			"${XB[$c]} | ${XP[$c]} | ${XR[$c]} | ${RJ[$c]} | ${RC[$c]} | ${RB[$c]}"
+	done
+} | python3 -c '
+import statistics, sys
+csv_path, runs, buildtype, cpu, cores, vol = sys.argv[1:7]
+med = lambda f: statistics.median(int(v) for v in f.split())
+hdr = ("case", "files", "MB", "x job s", "x wall", "x MB/s", "r s", "r MB/s", "ratio",
+       "r_wall", "x cpu s", "r cpu s", "x MB/cpu", "r MB/cpu", "cpu_rat", "xferd wire",
+       "rsync wire", "wire_rat", "retx", "x job wire")
+fmt = "%-34s %6s %7s | %7s %7s %7s | %7s %7s | %5s %6s | %7s %7s %8s %8s %7s | %13s %13s %8s %7s %13s"
+print(fmt % hdr)
+cols = ("case,label,runs,files,bytes,xferd_job_s,xferd_wall_s,xferd_MBps,rsync_s,rsync_MBps,"
+        "ratio,ratio_wall,xferd_cpu_s,rsync_cpu_s,xferd_MB_per_cpu_s,rsync_MB_per_cpu_s,"
+        "cpu_ratio,xferd_wire_bytes,rsync_wire_bytes,wire_ratio,xferd_retransmits,xferd_job_wire_bytes,"
+        "buildtype,cpu,cores,volumes")
+rows = []
+for line in sys.stdin:
+    head, xj, xw, xc, xb, xp, xr, rj, rc, rb = line.split("|")
+    c, files, b = head.split()
+    b = int(b)
+    xj, xw, xc, xb, xp, xr, rj, rc, rb = (med(v) for v in (xj, xw, xc, xb, xp, xr, rj, rc, rb))
+    mb = b / 1e6
+    per = lambda ms: mb / (max(ms, 1) / 1000.0)
+    xs, xws, rs, xe, re_ = per(xj), per(xw), per(rj), per(xc), per(rc)
+    label = "delta (whole-file until issue 4)" if c == "delta" else c
+    print(fmt % (label, files, "%.1f" % mb, "%.3f" % (xj / 1e3), "%.3f" % (xw / 1e3), "%.1f" % xs,
+                 "%.3f" % (rj / 1e3), "%.1f" % rs, "%.2f" % (xs / rs), "%.2f" % (xws / rs),
+                 "%.2f" % (xc / 1e3), "%.2f" % (rc / 1e3), "%.1f" % xe, "%.1f" % re_,
+                 "%.2f" % (xe / re_), "%d" % xp, "%d" % rb, "%.2f" % (xp / max(rb, 1)), "%d" % xr, "%d" % xb))
+    rows.append([c, "\"%s\"" % label, runs, files, str(b), "%.3f" % (xj / 1e3), "%.3f" % (xw / 1e3),
+                 "%.1f" % xs, "%.3f" % (rj / 1e3), "%.1f" % rs, "%.3f" % (xs / rs), "%.3f" % (xws / rs),
+                 "%.2f" % (xc / 1e3), "%.2f" % (rc / 1e3), "%.1f" % xe, "%.1f" % re_,
+                 "%.3f" % (xe / re_), "%d" % xp, "%d" % rb, "%.3f" % (xp / max(rb, 1)), "%d" % xr, "%d" % xb,
+                 buildtype, "\"%s\"" % cpu, cores, vol])
+if csv_path:
+    with open(csv_path, "w") as f:
+        f.write(cols + "\n")
+        for r in rows:
+            f.write(",".join(r) + "\n")
+' "$csv" "$runs" "$buildtype" "$cpu" "$cores" "$voltype"
+echo "ratio = xferd MB/s (job elapsed) / rsync MB/s; r_wall: xferd wall clock instead; x/r cpu s:"
+echo "CPU time of both xferd processes / rsync client + daemon; MB/cpu = MB per CPU second"
+echo "(cpu_rat = xferd / rsync efficiency: robust on a loaded machine); wire = bytes both ways"
+echo "(xferd: A's port counters; 'x job wire' = the job's wire_bytes_sent + received, which also"
+echo "counts frames the TX path dropped)"
