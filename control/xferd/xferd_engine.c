@@ -71,7 +71,8 @@ static json_t *
 job_json(const struct xf_job_info *j, const struct xf_config *cfg)
 {
 	double secs = (double)j->elapsed_ns / 1e9;
-	uint64_t done_bytes = j->push.bytes_sent;
+	/* File bytes covered: sent as literals or matched in the receiver's basis (COPY). */
+	uint64_t done_bytes = j->push.bytes_literal + j->push.bytes_matched;
 	uint64_t rate = secs > 0 ? (uint64_t)((double)done_bytes * 8 / secs) : 0;
 	uint32_t settled = j->push.files_committed + j->push.files_uptodate + j->push.files_failed;
 	uint64_t left = j->push.bytes_total > done_bytes ? j->push.bytes_total - done_bytes : 0;
@@ -85,9 +86,10 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg)
 	        (json_int_t)j->push.files_uptodate, "files_failed",
 	        (json_int_t)j->push.files_failed, "files_skipped", (json_int_t)j->files_skipped,
 	        "bytes_total", (json_int_t)j->push.bytes_total, "bytes_done",
-	        (json_int_t)done_bytes, "bytes_literal", (json_int_t)done_bytes, "bytes_matched",
-	        (json_int_t)0, "wire_bytes_sent", (json_int_t)j->push.wire_bytes_sent,
-	        "wire_bytes_received", (json_int_t)j->push.wire_bytes_received, "retransmits",
+	        (json_int_t)done_bytes, "bytes_literal", (json_int_t)j->push.bytes_literal,
+	        "bytes_matched", (json_int_t)j->push.bytes_matched, "wire_bytes_sent",
+	        (json_int_t)j->push.wire_bytes_sent, "wire_bytes_received",
+	        (json_int_t)j->push.wire_bytes_received, "retransmits",
 	        (json_int_t)j->push.retransmits, "rate_bps", (json_int_t)rate, "eta_s",
 	        (json_int_t)(rate > 0 ? left * 8 / rate : 0), "elapsed_ms",
 	        (json_int_t)(j->elapsed_ns / 1000000));

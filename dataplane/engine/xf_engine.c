@@ -221,6 +221,11 @@ xf_engine_create(const struct xf_engine_conf *conf)
 			XF_LOG(ERR, MODULE, "io_uring for worker %u: %s", w, strerror(errno));
 			goto err;
 		}
+		e->w[w].oq = calloc(ENG_OQ_SIZE, sizeof(*e->w[w].oq));
+		if (e->w[w].oq == NULL) {
+			XF_LOG(ERR, MODULE, "worker %u: out of memory", w);
+			goto err;
+		}
 	}
 	rc = create_rings(e);
 	if (rc < 0) {
@@ -387,7 +392,15 @@ xf_engine_destroy(struct xf_engine *e)
 			if (e->w[w].fds[i].fd >= 0) {
 				close(e->w[w].fds[i].fd);
 			}
+			xf_delta_match_free(e->w[w].fds[i].match);
+			free(e->w[w].fds[i].sigs);
 		}
+		/* Matcher answers never taken: their frames go back to the pool. */
+		for (uint32_t q = e->w[w].oq_head; e->w[w].oq != NULL && q != e->w[w].oq_tail;
+		     q++) {
+			rte_pktmbuf_free(e->w[w].oq[q % ENG_OQ_SIZE].m);
+		}
+		free(e->w[w].oq);
 		xf_storage_destroy(e->w[w].st);
 	}
 	xf_pipeline_destroy(e->pl);

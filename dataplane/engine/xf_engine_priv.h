@@ -8,6 +8,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "xf_delta.h"
 #include "xf_engine.h"
 #include "xf_net.h"
 #include "xf_pipeline.h"
@@ -43,19 +44,25 @@ struct eng_cmd {
 struct eng_read_req {
 	uint16_t job;
 	uint16_t rx;
+	uint32_t job_id; /**< the job's id: its slot may be reused by a later job */
 	uint32_t file;
 	uint64_t off;
 	uint32_t n;
 	uint32_t dl;
 	const char *path; /**< NUL-terminated, in the job's path arena */
 	int32_t dir_fd;   /**< the job's source directory */
-	uint32_t pad;
+	uint8_t delta;    /**< run the matcher over what is read, answer its ops */
+	uint8_t pad[3];
+	struct xf_sig_rec *sigs; /**< first DELTA request: the signatures, ours to free */
+	uint32_t block_size;     /**< with sigs */
+	uint32_t block_count;    /**< with sigs */
 };
 
 /* Worker -> RX core: one read result (struct xf_push_read plus the job slot). */
 struct eng_read_done {
 	uint16_t job;
 	uint16_t pad;
+	uint32_t job_id; /**< answers of a job that ended are dropped, not fed to the next */
 	uint32_t file;
 	struct rte_mbuf *m;
 	uint8_t *payload;
@@ -66,6 +73,10 @@ struct eng_read_done {
 	uint64_t off;
 	uint64_t size;
 	uint64_t crc64;
+	uint32_t copy_len; /**< a COPY op of the matcher (m NULL) */
+	uint16_t rx;       /**< queued answers: the RX core it goes to */
+	uint16_t pad3;
+	uint64_t src_offset; /**< the COPY's basis offset */
 };
 
 /* A push job. Immutable parts are set by the control thread before START; the RX core
@@ -145,12 +156,15 @@ struct eng_rx {
 
 struct eng_fd {
 	uint16_t job;
+	uint32_t job_id;
 	uint32_t file;
 	int fd; /**< -1: free */
 	uint64_t crc;
 	uint64_t next_off; /**< offset of the next frame to deliver (CRC covers below it) */
 	uint64_t used_ns;  /**< last request, for taking over entries of ended jobs */
 	int32_t err;       /**< FD_ENDED: the error that ended it, or 0 at end of file */
+	struct xf_delta_match *match; /**< DELTA: the matcher over this file */
+	struct xf_sig_rec *sigs;      /**< DELTA: its signatures (ours) */
 };
 
 struct eng_read {
@@ -165,6 +179,12 @@ struct eng_read {
 	int32_t res[ENG_BURST];
 };
 
+/* Answers of the delta matchers queued on a worker, FIFO, until the rings take them. */
+#define ENG_OQ_SIZE 4096u
+/* Room a DELTA request needs in that queue: ops of ENG_BURST frames (up to 3 each) and
+ * the matcher's final flush (its window: up to two blocks and 64 KiB of literals). */
+#define ENG_OQ_NEED 512u
+
 struct eng_worker {
 	struct xf_engine *e;
 	unsigned int idx;
@@ -172,6 +192,10 @@ struct eng_worker {
 	struct xf_storage *st; /**< reads of push sources */
 	struct eng_read reads[ENG_READS_MAX];
 	struct eng_fd fds[ENG_FDS_MAX];
+	struct eng_read_done *oq;  /**< ENG_OQ_SIZE answers of the matchers */
+	uint32_t oq_head, oq_tail; /**< free-running */
+	struct eng_read *emit_r;   /**< the request being matched (emit callback) */
+	int emit_err;
 };
 
 /* Reloadable parameters (xf_engine_params.c): one writer, the control thread; readers on

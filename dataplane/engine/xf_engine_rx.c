@@ -198,6 +198,7 @@ push_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len,
 	unsigned int w = file % rx->e->conf.n_workers; /* file affinity */
 	struct eng_read_req req = {
 		.job = (uint16_t)(j - rx->e->jobs),
+		.job_id = j->id,
 		.rx = (uint16_t)rx->idx,
 		.file = file,
 		.off = offset,
@@ -208,6 +209,36 @@ push_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len,
 	};
 
 	(void)path_len; /* the arena keeps every path NUL-terminated */
+	return xf_ring_enqueue_burst(rx->read_to[w], &req, 1) == 1 ? 0 : -EAGAIN;
+}
+
+/* The same, for a DELTA file: the worker runs the matcher over what it reads. */
+static int
+push_delta_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
+                   uint32_t nframes, uint32_t data_len, const struct xf_delta_params *sig)
+{
+	struct eng_job *j = arg;
+	struct eng_rx *rx = j->push_rx;
+	unsigned int w = file % rx->e->conf.n_workers; /* file affinity */
+	struct eng_read_req req = {
+		.job = (uint16_t)(j - rx->e->jobs),
+		.job_id = j->id,
+		.rx = (uint16_t)rx->idx,
+		.file = file,
+		.off = offset,
+		.n = XF_MIN(nframes, ENG_BURST),
+		.dl = data_len,
+		.path = path + j->src_skip,
+		.dir_fd = j->dir_fd,
+		.delta = 1,
+	};
+
+	(void)path_len;
+	if (sig != NULL) {
+		req.sigs = (struct xf_sig_rec *)sig->sigs; /* handed over on success */
+		req.block_size = sig->block_size;
+		req.block_count = sig->block_count;
+	}
 	return xf_ring_enqueue_burst(rx->read_to[w], &req, 1) == 1 ? 0 : -EAGAIN;
 }
 
@@ -245,6 +276,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.frame_send = push_frame_send,
 		.frame_free = push_frame_free,
 		.read_request = push_read_request,
+		.delta_request = push_delta_request,
 	};
 
 	/* Reloadable: a job takes the parameters in effect when it starts. */
@@ -332,9 +364,11 @@ reads_poll(struct eng_rx *rx)
 				.undelivered = d[i].undelivered,
 				.size = d[i].size,
 				.crc64 = d[i].crc64,
+				.copy_len = d[i].copy_len,
+				.src_offset = d[i].src_offset,
 			};
 
-			if (j->push == NULL) {
+			if (j->push == NULL || j->id != d[i].job_id) {
 				rte_pktmbuf_free(d[i].m); /* the job ended meanwhile */
 				continue;
 			}
@@ -467,6 +501,15 @@ rs_tx(void *arg, const void *frame, unsigned int len)
 	rs->txq_len[tail] = (uint16_t)len;
 	rs->txq_n++;
 	rs_flush(rx, rs);
+}
+
+/* Room in the session's transmit queue: SIG frames leave some for control frames. */
+static unsigned int
+rs_tx_room(void *arg)
+{
+	const struct eng_rsess *rs = arg;
+
+	return ENG_TXQ_MAX - rs->txq_n;
 }
 
 static void
@@ -705,6 +748,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		hello_refuse(rx, hello, ip, port, XF_ABORT_BUSY);
 		return NULL;
 	}
+	xf_pipeline_session_set_tx_room(rs->ps, rs_tx_room);
 	rs->used = true;
 	rs->opened_ns = rx->now;
 	rx->nrs++;

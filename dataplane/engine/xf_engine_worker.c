@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -28,12 +29,12 @@
 enum { R_WAIT_OPEN = 0, R_READING, R_COMPLETE };
 
 static struct eng_fd *
-fd_find(struct eng_worker *w, uint16_t job, uint32_t file)
+fd_find(struct eng_worker *w, uint16_t job, uint32_t job_id, uint32_t file)
 {
 	for (unsigned int i = 0; i < ENG_FDS_MAX; i++) {
 		struct eng_fd *f = &w->fds[i];
 
-		if (f->fd != FD_FREE && f->job == job && f->file == file) {
+		if (f->fd != FD_FREE && f->job == job && f->job_id == job_id && f->file == file) {
 			return f;
 		}
 	}
@@ -47,6 +48,10 @@ fd_close(struct eng_fd *f)
 		close(f->fd); /* a regular file opened for reading: close does not block */
 	}
 	f->fd = FD_ENDED;
+	xf_delta_match_free(f->match);
+	free(f->sigs);
+	f->match = NULL;
+	f->sigs = NULL;
 }
 
 /*
@@ -58,7 +63,7 @@ fd_close(struct eng_fd *f)
 #define FD_STALE_NS (10ull * 1000000000ull)
 
 static struct eng_fd *
-fd_alloc(struct eng_worker *w, uint16_t job, uint32_t file, uint64_t now)
+fd_alloc(struct eng_worker *w, uint16_t job, uint32_t job_id, uint32_t file, uint64_t now)
 {
 	struct eng_fd *pick = NULL;
 
@@ -76,7 +81,11 @@ fd_alloc(struct eng_worker *w, uint16_t job, uint32_t file, uint64_t now)
 	if (pick->fd >= 0) {
 		close(pick->fd);
 	}
-	*pick = (struct eng_fd){ .job = job, .file = file, .fd = FD_OPENING, .used_ns = now };
+	xf_delta_match_free(pick->match); /* a job that ended mid-file */
+	free(pick->sigs);
+	*pick = (struct eng_fd){
+		.job = job, .job_id = job_id, .file = file, .fd = FD_OPENING, .used_ns = now
+	};
 	return pick;
 }
 
@@ -100,10 +109,25 @@ issue_reads(struct eng_worker *w, struct eng_read *r, unsigned int slot)
 	r->phase = R_READING;
 }
 
-/* Answer one result to the RX core; false if its ring is full (try again later). */
+/*
+ * Answer one result to the RX core; false if there is no room (try again later). While
+ * matcher answers wait in the queue, every answer goes behind them: a file's answers
+ * must reach the session in order (an "already ended" answer must not overtake the ops
+ * before its end).
+ */
 static bool
 answer(struct eng_worker *w, const struct eng_read *r, const struct eng_read_done *d)
 {
+	if (w->oq_head != w->oq_tail) {
+		struct eng_read_done q = *d;
+
+		if (ENG_OQ_SIZE - (w->oq_tail - w->oq_head) <= ENG_OQ_NEED) {
+			return false;
+		}
+		q.rx = r->req.rx;
+		w->oq[w->oq_tail++ % ENG_OQ_SIZE] = q;
+		return true;
+	}
 	return xf_ring_enqueue_burst(w->e->rx[r->req.rx].read_from[w->idx], d, 1) == 1;
 }
 
@@ -124,6 +148,7 @@ answer_ended(struct eng_worker *w, struct eng_read *r)
 	const struct eng_fd *f = r->fd;
 	struct eng_read_done d = {
 		.job = r->req.job,
+		.job_id = r->req.job_id,
 		.file = r->req.file,
 		.off = f != NULL ? f->next_off : r->req.off,
 		.last = 1,
@@ -138,6 +163,147 @@ answer_ended(struct eng_worker *w, struct eng_read *r)
 		return false;
 	}
 	release(r);
+	return true;
+}
+
+/* ---- DELTA: the matcher runs here, over what the reader read ---- */
+
+static bool
+oq_put(struct eng_worker *w, const struct eng_read_done *d)
+{
+	if (w->oq_tail - w->oq_head == ENG_OQ_SIZE) {
+		return false; /* cannot happen: a request starts only with ENG_OQ_NEED free */
+	}
+	w->oq[w->oq_tail++ % ENG_OQ_SIZE] = *d;
+	return true;
+}
+
+/* Queued answers to their RX cores, in order; false if a ring is full. */
+static bool
+oq_flush(struct eng_worker *w)
+{
+	bool busy = false;
+
+	while (w->oq_head != w->oq_tail) {
+		struct eng_read_done *d = &w->oq[w->oq_head % ENG_OQ_SIZE];
+
+		if (xf_ring_enqueue_burst(w->e->rx[d->rx].read_from[w->idx], d, 1) != 1) {
+			break;
+		}
+		w->oq_head++;
+		busy = true;
+	}
+	return busy;
+}
+
+/* A matcher op: DATA into a frame of its own (the literal after the DATA header), COPY
+ * as a bare answer. */
+static int
+emit_op(void *arg, const struct xf_delta_op *op)
+{
+	struct eng_worker *w = arg;
+	const struct eng_read *r = w->emit_r;
+	struct eng_read_done d = { .job = r->req.job,
+		                   .job_id = r->req.job_id,
+		                   .file = r->req.file,
+		                   .rx = r->req.rx,
+		                   .off = op->offset };
+
+	if (op->kind == XF_DELTA_OP_COPY) {
+		d.copy_len = op->len;
+		d.src_offset = op->src_offset;
+	} else {
+		d.m = rte_pktmbuf_alloc(w->e->mp);
+		if (d.m == NULL) {
+			w->emit_err = -ENOMEM;
+			return -ENOMEM;
+		}
+		d.payload = rte_pktmbuf_mtod(d.m, uint8_t *) + XF_NET_HDR_LEN;
+		d.len = op->len;
+		memcpy(d.payload + XF_DATA_OVERHEAD, op->bytes, op->len);
+	}
+	if (!oq_put(w, &d)) {
+		rte_pktmbuf_free(d.m);
+		w->emit_err = -ENOBUFS;
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+/*
+ * A completed DELTA request, next in its file: feed its frames to the file's matcher
+ * (built with the first request), CRC64 running over the file, then answer the ops
+ * and a closing answer (last, the input offset, eof/size/crc64 or the error). False if
+ * the answer queue has no room for it yet.
+ */
+static bool
+deliver_delta(struct eng_worker *w, struct eng_read *r)
+{
+	struct eng_fd *f = r->fd;
+	struct eng_read_done d = { .job = r->req.job,
+		                   .job_id = r->req.job_id,
+		                   .file = r->req.file,
+		                   .rx = r->req.rx,
+		                   .last = 1,
+		                   .undelivered = r->req.n };
+	int32_t err = 0;
+	bool eof = false;
+
+	if (ENG_OQ_SIZE - (w->oq_tail - w->oq_head) < ENG_OQ_NEED) {
+		return false;
+	}
+	if (f->match == NULL) {
+		struct xf_delta_params prm = {
+			.block_size = f->sigs != NULL ? r->req.block_size : 0,
+			.block_count = f->sigs != NULL ? r->req.block_count : 0,
+			.max_literal = r->req.dl,
+			.sigs = f->sigs,
+		};
+
+		f->match = xf_delta_match_create(&prm, emit_op, w);
+		if (f->match == NULL) {
+			err = -ENOMEM;
+		}
+	}
+	w->emit_r = r;
+	w->emit_err = 0;
+	for (unsigned int k = 0; err == 0 && k < r->req.n; k++) {
+		int32_t res = r->res[k];
+
+		if (res < 0) {
+			err = res;
+			break;
+		}
+		if (res > 0) {
+			const uint8_t *data = rte_pktmbuf_mtod(r->m[k], uint8_t *) +
+			                      XF_NET_HDR_LEN + XF_DATA_OVERHEAD;
+
+			f->crc = xf_csum_crc64(f->crc, data, (size_t)res);
+			f->next_off += (uint64_t)res;
+			if (xf_delta_match_feed(f->match, data, (size_t)res) != 0) {
+				err = w->emit_err != 0 ? w->emit_err : -EIO;
+				break;
+			}
+		}
+		if ((uint32_t)res < r->req.dl) {
+			eof = true; /* a short read of a regular file is its end */
+			break;
+		}
+	}
+	if (err == 0 && eof && xf_delta_match_finish(f->match) != 0) {
+		err = w->emit_err != 0 ? w->emit_err : -EIO;
+	}
+	d.off = f->next_off;
+	d.eof = err == 0 && eof;
+	d.error = err;
+	d.size = f->next_off;
+	d.crc64 = f->crc;
+	oq_put(w, &d);
+	if (err != 0 || eof) {
+		f->err = err;
+		fd_close(f);
+	}
+	release(r); /* every byte was consumed by the matcher */
 	return true;
 }
 
@@ -157,10 +323,14 @@ deliver(struct eng_worker *w, struct eng_read *r)
 	if (r->done == 0 && r->req.off != f->next_off) {
 		return false; /* an earlier request of this file is not delivered yet */
 	}
+	if (r->req.delta) {
+		return deliver_delta(w, r);
+	}
 	while (r->done < r->req.n) {
 		unsigned int k = r->done;
 		int32_t res = r->res[k];
 		struct eng_read_done d = { .job = r->req.job,
+			                   .job_id = r->req.job_id,
 			                   .file = r->req.file,
 			                   .off = f->next_off };
 
@@ -218,9 +388,9 @@ take_requests(struct eng_worker *w, uint64_t now)
 			r->completed = 0;
 			r->err = 0;
 			memset(r->m, 0, sizeof(r->m));
-			r->fd = fd_find(w, r->req.job, r->req.file);
+			r->fd = fd_find(w, r->req.job, r->req.job_id, r->req.file);
 			if (r->fd == NULL) {
-				r->fd = fd_alloc(w, r->req.job, r->req.file, now);
+				r->fd = fd_alloc(w, r->req.job, r->req.job_id, r->req.file, now);
 				if (r->fd != NULL) {
 					/* Tagged with the table entry: the request may be gone
 					 * (failed) by the time the open completes. */
@@ -229,6 +399,16 @@ take_requests(struct eng_worker *w, uint64_t now)
 					        O_RDONLY | O_NOFOLLOW, 0,
 					        tag_of((unsigned int)(r->fd - w->fds), TAG_OPEN));
 				}
+			}
+			if (r->req.sigs != NULL) {
+				/* The file's first DELTA request: its signatures are ours now,
+				 * freed with its table entry. */
+				if (r->fd != NULL && r->fd->sigs == NULL && r->fd->match == NULL) {
+					r->fd->sigs = r->req.sigs;
+				} else {
+					free(r->req.sigs);
+				}
+				r->req.sigs = NULL;
 			}
 			if (r->fd == NULL ||
 			    (r->fd->fd != FD_ENDED &&
@@ -263,6 +443,8 @@ reader_poll(struct eng_worker *w, uint64_t now)
 	struct xf_storage_cqe cqe[64];
 	bool busy = take_requests(w, now);
 	unsigned int n;
+
+	busy |= oq_flush(w);
 
 	xf_storage_submit(w->st);
 	n = xf_storage_reap(w->st, cqe, XF_ARRAY_SIZE(cqe));

@@ -5,12 +5,13 @@
 #include <string.h>
 
 #include "xf_csum.h"
+#include "xf_delta.h"
 #include "xf_memsend.h"
 #include "xf_proto.h"
 
 #define POOL_FRAMES 2048u
 
-enum { D_FLIST = 1, D_DATA, D_FILE_END, D_RAW };
+enum { D_FLIST = 1, D_DATA, D_FILE_END, D_RAW, D_COPY };
 
 struct desc {
 	uint8_t type;
@@ -19,6 +20,16 @@ struct desc {
 	uint32_t file; /* FLIST: first index; RAW: raw index */
 	uint32_t len;  /* FLIST: count; DATA: bytes */
 	uint64_t off;
+	uint64_t src; /* COPY: basis offset */
+};
+
+/* Signatures of a DELTA file as they arrive. */
+struct msig {
+	uint32_t block_size;
+	uint32_t count;
+	uint32_t got;
+	struct xf_sig_rec *rec;
+	uint8_t *have;
 };
 
 struct xf_memsend;
@@ -42,6 +53,7 @@ struct xf_memsend {
 	uint32_t *left; /* DATA frames of a file not yet sent */
 	uint8_t *dec;
 	uint8_t *status;
+	struct msig *sig;
 	struct pool_buf *pool;
 	atomic_uint pool_free; /* buffers not busy: no scan when there are none */
 	uint32_t hand;
@@ -135,6 +147,7 @@ xf_memsend_create(const struct xf_memsend_conf *conf)
 	ms->left = calloc(conf->nfiles + 1, sizeof(*ms->left));
 	ms->dec = calloc(conf->nfiles + 1, 1);
 	ms->status = calloc(conf->nfiles + 1, 1);
+	ms->sig = calloc(conf->nfiles + 1, sizeof(*ms->sig));
 	if (conf->alloc == NULL) {
 		ms->pool = calloc(POOL_FRAMES, sizeof(*ms->pool));
 		for (uint32_t i = 0; ms->pool != NULL && i < POOL_FRAMES; i++) {
@@ -173,6 +186,11 @@ xf_memsend_destroy(struct xf_memsend *ms)
 	free(ms->left);
 	free(ms->dec);
 	free(ms->status);
+	for (uint32_t i = 0; ms->sig != NULL && i < ms->c.nfiles; i++) {
+		free(ms->sig[i].rec);
+		free(ms->sig[i].have);
+	}
+	free(ms->sig);
 	free(ms->pool);
 	free(ms);
 }
@@ -259,6 +277,13 @@ encode(struct xf_memsend *ms, const struct desc *d, uint8_t *buf)
 			memcpy(buf + XF_DATA_OVERHEAD, ms->c.files[d->file].data + d->off, d->len);
 		}
 		return n;
+	case D_COPY:
+		m.hdr.type = XF_MSG_COPY;
+		m.copy.file = d->file;
+		m.copy.len = d->len;
+		m.copy.offset = d->off;
+		m.copy.src_offset = d->src;
+		return xf_proto_encode(buf, ms->c.max_payload, &m);
 	case D_FILE_END:
 		m.hdr.type = XF_MSG_FILE_END;
 		m.file_end.file = d->file;
@@ -317,15 +342,98 @@ xf_memsend_source(void *arg, struct xf_frame *out, unsigned int max)
 			again.dup = 1;
 			push(ms, again);
 		}
-		if (d.type == D_DATA && !d.dup && --ms->left[d.file] == 0) {
+		if ((d.type == D_DATA || d.type == D_COPY) && !d.dup && --ms->left[d.file] == 0) {
 			push(ms, (struct desc){ .type = D_FILE_END, .file = d.file });
 		}
 	}
 	return k;
 }
 
+/* Matcher output: one descriptor per op (DATA bytes are the new file's at its offset). */
+static int
+emit_op(void *arg, const struct xf_delta_op *op)
+{
+	struct xf_memsend *ms = ((void **)arg)[0];
+	uint32_t file = *(uint32_t *)((void **)arg)[1];
+	struct desc d = { .file = file, .off = op->offset, .len = op->len };
+
+	if (op->kind == XF_DELTA_OP_COPY) {
+		d.type = D_COPY;
+		d.src = op->src_offset;
+		ms->st.matched_bytes += op->len;
+	} else {
+		d.type = D_DATA;
+		ms->st.literal_bytes += op->len;
+	}
+	ms->left[file]++;
+	return push(ms, d);
+}
+
+/* Every signature of a DELTA file is in: match the new file against them. */
 static void
-on_decision(struct xf_memsend *ms, uint32_t file, uint8_t decision, uint8_t status)
+run_delta(struct xf_memsend *ms, uint32_t file)
+{
+	const struct xf_memsend_file *f = &ms->c.files[file];
+	struct msig *sg = &ms->sig[file];
+	struct xf_delta_params p = {
+		.block_size = sg->block_size,
+		.block_count = sg->count,
+		.max_literal = data_max(ms),
+		.sigs = sg->rec,
+	};
+	void *arg[2] = { ms, &file };
+	struct xf_delta_match *m;
+
+	if (ms->c.on_sigs != NULL) {
+		ms->c.on_sigs(ms->c.on_sigs_arg, file);
+	}
+	m = xf_delta_match_create(&p, emit_op, arg);
+	if (m == NULL) {
+		return;
+	}
+	ms->left[file] = 0;
+	if (f->size > 0) {
+		xf_delta_match_feed(m, f->data, f->size);
+	}
+	xf_delta_match_finish(m);
+	xf_delta_match_free(m);
+	if (ms->left[file] == 0) {
+		push(ms, (struct desc){ .type = D_FILE_END, .file = file });
+	}
+}
+
+static void
+on_sig(struct xf_memsend *ms, const struct xf_msg *m)
+{
+	struct msig *sg;
+
+	if (m->sig.file >= ms->c.nfiles || ms->dec[m->sig.file] != XF_DEC_DELTA) {
+		return;
+	}
+	sg = &ms->sig[m->sig.file];
+	if (sg->rec == NULL || m->sig.block_size != sg->block_size ||
+	    m->sig.first_block > sg->count || m->sig.count > sg->count - m->sig.first_block) {
+		return;
+	}
+	for (uint16_t i = 0; i < m->sig.count; i++) {
+		uint32_t b = m->sig.first_block + i;
+
+		if (!sg->have[b]) {
+			sg->have[b] = 1;
+			xf_proto_sig_get(m, i, &sg->rec[b]);
+			sg->got++;
+		}
+	}
+	if (sg->got == sg->count) {
+		ms->st.sig_files++;
+		sg->got++; /* once */
+		run_delta(ms, m->sig.file);
+	}
+}
+
+static void
+on_decision(struct xf_memsend *ms, uint32_t file, uint8_t decision, uint8_t status,
+            uint32_t block_size, uint32_t block_count)
 {
 	const struct xf_memsend_file *f;
 	uint32_t dm = data_max(ms);
@@ -339,6 +447,14 @@ on_decision(struct xf_memsend *ms, uint32_t file, uint8_t decision, uint8_t stat
 		return;
 	}
 	f = &ms->c.files[file];
+	if (decision == XF_DEC_DELTA && f->kind == XF_FILE_REG) {
+		/* The signatures follow; the ops are queued once all are in (on_sig). */
+		ms->sig[file].block_size = block_size;
+		ms->sig[file].count = block_count;
+		ms->sig[file].rec = calloc(block_count, sizeof(struct xf_sig_rec));
+		ms->sig[file].have = calloc(block_count, 1);
+		return;
+	}
 	if (decision != XF_DEC_WHOLE || f->kind != XF_FILE_REG) {
 		return;
 	}
@@ -370,8 +486,11 @@ xf_memsend_tx(void *arg, const void *frame, unsigned int len)
 			struct xf_decision_rec r;
 
 			xf_proto_decision_get(&m, i, &r);
-			on_decision(ms, r.file, r.decision, r.status);
+			on_decision(ms, r.file, r.decision, r.status, r.block_size, r.block_count);
 		}
+		break;
+	case XF_MSG_SIG:
+		on_sig(ms, &m);
 		break;
 	case XF_MSG_COMMIT:
 		ms->st.commits++;

@@ -3,7 +3,8 @@
  * An in-memory sender for the in-process pipeline (tests, EAL test, benchmark): it
  * plays the pushing side of one session on the RX core that owns the session. Its
  * source callback produces encoded frames (FLIST within the credit, then DATA and
- * FILE_END for the files the receiver decided WHOLE), optionally shuffled and
+ * FILE_END for the files the receiver decided WHOLE; for DELTA files, once their SIG
+ * frames are in, the matcher's COPY and DATA frames), optionally shuffled and
  * duplicated with a seed; its transmit callback decodes the receiver's DECISION,
  * COMMIT and DONE frames. A FILE_END always follows every DATA frame of its file, as
  * the protocol guarantees (FILE_END only after all the file's data was acknowledged).
@@ -47,6 +48,10 @@ struct xf_memsend_conf {
 	unsigned int dup_permille; /**< chance that a sent frame is sent once more later */
 	xf_memsend_alloc_fn alloc; /**< NULL: a built-in pool (release: xf_memsend_release) */
 	void *alloc_arg;
+	/** tests: called when every signature of DELTA file i is in, before its COPY and
+	 *  DATA frames are queued (e.g. to change the basis under the receiver). */
+	void (*on_sigs)(void *arg, uint32_t file);
+	void *on_sigs_arg;
 	const void *const *raw; /**< tests: raw frames sent first, as they are */
 	const uint32_t *raw_len;
 	unsigned int nraw;
@@ -82,6 +87,9 @@ struct xf_memsend_stats {
 	uint64_t commits;
 	uint32_t done_files;
 	uint32_t committed;
+	uint32_t sig_files;     /**< DELTA files whose signatures all arrived */
+	uint64_t literal_bytes; /**< DELTA: bytes sent as DATA */
+	uint64_t matched_bytes; /**< DELTA: bytes sent as COPY */
 };
 const struct xf_memsend_stats *xf_memsend_stats(const struct xf_memsend *ms);
 

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -112,6 +113,14 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 		err = errno;
 		goto err_destroy;
 	}
+	{
+		struct stat sb;
+
+		/* Names the volume in the table of files whose DELTA failed (xf_worker.c). */
+		if (fstat(p->root_fd, &sb) == 0) {
+			p->volume_id = ((uint64_t)sb.st_dev << 32) ^ (uint64_t)sb.st_ino;
+		}
+	}
 	p->tmp_fd = staging_open(p->root_fd);
 	if (p->tmp_fd < 0) {
 		err = -p->tmp_fd;
@@ -201,7 +210,6 @@ xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t id, ui
 	struct xf_session *s = NULL;
 	int rv;
 
-	(void)flags;
 	if (rx >= p->conf.n_rx || id == 0 || tx == NULL || max_payload < XF_PAYLOAD_MIN ||
 	    max_payload > XF_PAYLOAD_MAX) {
 		errno = EINVAL;
@@ -225,9 +233,16 @@ xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t id, ui
 	}
 	s->tx = tx;
 	s->tx_arg = tx_arg;
+	s->flags = flags;
 	rc->sess[rc->nsess++] = s;
 	p->nopen++;
 	return s;
+}
+
+void
+xf_pipeline_session_set_tx_room(struct xf_session *s, xf_pipeline_tx_room_fn room)
+{
+	s->tx_room = room;
 }
 
 int

@@ -45,6 +45,13 @@ typedef void (*xf_pipeline_release_fn)(void *arg, void *owner);
 /** Transmit one frame of a session. Called on the session's RX core. */
 typedef void (*xf_pipeline_tx_fn)(void *arg, const void *frame, unsigned int len);
 
+/**
+ * How many more frames the session's transmit path can take now (optional). SIG frames
+ * (many per DELTA file) are sent only while it says there is room, leaving room for
+ * DECISION, COMMIT and DONE; without it they are sent at once. On the RX core.
+ */
+typedef unsigned int (*xf_pipeline_tx_room_fn)(void *tx_arg);
+
 /** Fault hook for tests: storage result res of op on file of session slot sid. */
 typedef int32_t (*xf_pipeline_fault_fn)(void *arg, unsigned int sid, uint32_t file,
                                         enum xf_storage_op op, int32_t res);
@@ -101,12 +108,16 @@ void xf_pipeline_destroy(struct xf_pipeline *p);
  * Open a receive session on RX core rx. Call before the loops run, or on that RX core.
  * @param id          Wire session id (nonzero).
  * @param max_payload Largest frame the peer accepts (DECISION and COMMIT frames).
- * @param flags       XF_HELLO_F_* (checksum quick check is not implemented: WHOLE).
+ * @param flags       XF_HELLO_F_* (XF_HELLO_F_CHECKSUM: every existing regular file is
+ *                    decided DELTA; the whole-file CRC64 then decides, docs/DELTA.md).
  * @return the session, or NULL with errno (EINVAL, EBUSY no free slot, ENOMEM).
  */
 struct xf_session *xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t id,
                                             uint16_t max_payload, uint32_t flags,
                                             xf_pipeline_tx_fn tx, void *tx_arg);
+
+/** Install the transmit-room callback of a session (before its first frame). */
+void xf_pipeline_session_set_tx_room(struct xf_session *s, xf_pipeline_tx_room_fn room);
 
 /**
  * Abort a session (the peer sent ABORT, or it timed out). On its RX core. Frames for

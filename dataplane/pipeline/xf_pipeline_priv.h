@@ -39,6 +39,14 @@ enum sess_phase {
 	PH_DONE,
 };
 
+/* A DELTA file's signatures to send (the array is the worker's malloc, ours now). */
+struct sig_out {
+	uint32_t file;
+	uint32_t block_size;
+	uint32_t count;
+	struct xf_sig_rec *sigs;
+};
+
 struct xf_session {
 	struct xf_pipeline *p;
 	uint16_t sid;
@@ -61,6 +69,12 @@ struct xf_session {
 	uint64_t tx_pn;
 	xf_pipeline_tx_fn tx;
 	void *tx_arg;
+	xf_pipeline_tx_room_fn tx_room; /* NULL: unlimited */
+	uint32_t flags;                 /* XF_HELLO_F_* */
+	/* Signatures of DELTA files waiting to go out in SIG frames, FIFO (window slots). */
+	struct sig_out *sigq;
+	uint32_t sigq_head, sigq_n;
+	uint32_t sig_next; /* next block of the head entry */
 	/* Outgoing DECISION and COMMIT frames under construction. */
 	struct xf_proto_builder dec_b;
 	bool dec_open;
@@ -106,6 +120,7 @@ struct xf_pipeline {
 	atomic_bool stop;
 	xf_pipeline_fault_fn fault;
 	void *fault_arg;
+	uint64_t volume_id; /* st_dev and st_ino of the root, mixed */
 };
 
 /* Session side (xf_session.c), all on the session's RX core. */

@@ -7,6 +7,7 @@
  * are ring enqueues/dequeues, the codec, and the transmit callback.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "xf_path.h"
@@ -48,6 +49,12 @@ xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint1
 	if (rc < 0) {
 		return rc;
 	}
+	/* At most a window of files is undecided or waiting for its SIG frames. */
+	s->sigq = calloc(p->conf.window, sizeof(*s->sigq));
+	if (s->sigq == NULL) {
+		xf_reorder_fini(&s->ro);
+		return -ENOMEM;
+	}
 	s->used = true;
 	return 0;
 }
@@ -60,6 +67,12 @@ xf_session_fini(struct xf_session *s)
 	}
 	xf_ftable_fini(&s->ft);
 	xf_reorder_fini(&s->ro);
+	for (uint32_t i = 0; i < s->sigq_n; i++) {
+		free(s->sigq[(s->sigq_head + i) % s->p->conf.window].sigs);
+	}
+	free(s->sigq);
+	s->sigq = NULL;
+	s->sigq_n = 0;
 	s->used = false;
 }
 
@@ -101,9 +114,14 @@ flush_decisions(struct xf_session *s)
 }
 
 static void
-add_decision(struct xf_session *s, uint32_t file, uint8_t decision, uint8_t status)
+add_decision(struct xf_session *s, uint32_t file, uint8_t decision, uint8_t status,
+             uint32_t block_size, uint32_t block_count)
 {
-	struct xf_decision_rec rec = { .file = file, .decision = decision, .status = status };
+	struct xf_decision_rec rec = { .file = file,
+		                       .decision = decision,
+		                       .status = status,
+		                       .block_size = block_size,
+		                       .block_count = block_count };
 	struct xf_msg m;
 
 	for (int tries = 0; tries < 2; tries++) {
@@ -177,7 +195,7 @@ static void
 refuse(struct xf_session *s, uint32_t file, struct xf_fentry *fe, uint8_t status)
 {
 	fe->decision = XF_DEC_REFUSED;
-	add_decision(s, file, XF_DEC_REFUSED, status);
+	add_decision(s, file, XF_DEC_REFUSED, status, 0, 0);
 	settle(s, file, status);
 }
 
@@ -254,6 +272,9 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 		it.off = fe->kind == XF_FILE_SYMLINK ? fe->target_len : fe->size;
 		it.val = (uint64_t)fe->mtime_ns;
 		it.ptr = fe->name;
+		if ((s->flags & XF_HELLO_F_CHECKSUM) != 0) {
+			it.flags = XF_WORK_F_CHECKSUM;
+		}
 		if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, idx)), &it, 1) !=
 		    1) {
 			/* Room was checked above; a failure here is a bug, not back-pressure. */
@@ -281,7 +302,8 @@ on_data(struct xf_session *s, const struct xf_msg *m, void *owner)
 	struct xf_fentry *fe = xf_ftable_get(&s->ft, d->file);
 	struct xf_work it;
 
-	if (fe == NULL || fe->kind != XF_FILE_REG || fe->decision != XF_DEC_WHOLE ||
+	if (fe == NULL || fe->kind != XF_FILE_REG ||
+	    (fe->decision != XF_DEC_WHOLE && fe->decision != XF_DEC_DELTA) ||
 	    fe->state != FS_DECIDED) {
 		stats(s)->data_dropped++;
 		return 0;
@@ -315,7 +337,8 @@ on_file_end(struct xf_session *s, const struct xf_msg *m)
 	struct xf_fentry *fe = xf_ftable_get(&s->ft, f->file);
 	struct xf_work it;
 
-	if (fe == NULL || fe->kind != XF_FILE_REG || fe->decision != XF_DEC_WHOLE ||
+	if (fe == NULL || fe->kind != XF_FILE_REG ||
+	    (fe->decision != XF_DEC_WHOLE && fe->decision != XF_DEC_DELTA) ||
 	    fe->state != FS_DECIDED) {
 		stats(s)->data_dropped++;
 		return 0;
@@ -336,6 +359,34 @@ on_file_end(struct xf_session *s, const struct xf_msg *m)
 	return 0;
 }
 
+/* COPY: only for a DELTA file (it has a basis); the worker reads and writes it. */
+static int
+on_copy(struct xf_session *s, const struct xf_msg *m)
+{
+	const struct xf_msg_copy *c = &m->copy;
+	struct xf_fentry *fe = xf_ftable_get(&s->ft, c->file);
+	struct xf_work it;
+
+	if (fe == NULL || fe->kind != XF_FILE_REG || fe->decision != XF_DEC_DELTA ||
+	    fe->state != FS_DECIDED) {
+		stats(s)->data_dropped++;
+		return 0;
+	}
+	memset(&it, 0, sizeof(it));
+	it.type = XF_WORK_COPY;
+	it.sid = s->sid;
+	it.rx = s->rx;
+	it.file = c->file;
+	it.len = c->len;
+	it.fd = -1;
+	it.off = c->offset;
+	it.val = c->src_offset;
+	if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, c->file)), &it, 1) != 1) {
+		return -EAGAIN;
+	}
+	return 0;
+}
+
 int
 xf_session_input(struct xf_session *s, const struct xf_msg *m, void *owner)
 {
@@ -348,12 +399,64 @@ xf_session_input(struct xf_session *s, const struct xf_msg *m, void *owner)
 		return on_flist(s, m);
 	case XF_MSG_DATA:
 		return on_data(s, m, owner);
+	case XF_MSG_COPY:
+		return on_copy(s, m);
 	case XF_MSG_FILE_END:
 		return on_file_end(s, m);
 	default:
 		/* HELLO, ACK, PING, DONE belong to the session and reliability layers. */
 		return 0;
 	}
+}
+
+/* Frames kept free for DECISION, COMMIT and DONE when SIG frames fill the TX path. */
+#define TX_RESERVE 16u
+
+/*
+ * SIG frames of the DELTA files decided so far, after their DECISION (flushed before),
+ * as many as the transmit path has room for; each file's array is freed once sent.
+ */
+static int
+send_sigs(struct xf_session *s)
+{
+	uint8_t buf[XF_PAYLOAD_MAX];
+	int busy = 0;
+
+	while (s->sigq_n > 0) {
+		struct sig_out *so = &s->sigq[s->sigq_head];
+		struct xf_proto_builder b;
+		struct xf_msg m;
+		int n;
+
+		if (s->sig_next < so->count) {
+			if (s->tx_room != NULL && s->tx_room(s->tx_arg) <= TX_RESERVE) {
+				break;
+			}
+			hdr_init(s, &m, XF_MSG_SIG);
+			m.sig.file = so->file;
+			m.sig.block_size = so->block_size;
+			m.sig.first_block = s->sig_next;
+			if (xf_proto_build_begin(&b, buf, s->max_payload, &m) < 0) {
+				break;
+			}
+			while (s->sig_next < so->count &&
+			       xf_proto_build_sig(&b, &so->sigs[s->sig_next]) == 0) {
+				s->sig_next++;
+			}
+			n = xf_proto_build_finish(&b);
+			if (n > 0) {
+				s->tx(s->tx_arg, buf, (unsigned int)n);
+			}
+			busy = 1;
+			continue;
+		}
+		free(so->sigs);
+		so->sigs = NULL;
+		s->sigq_head = (s->sigq_head + 1) % s->p->conf.window;
+		s->sigq_n--;
+		s->sig_next = 0;
+	}
+	return busy;
 }
 
 static void
@@ -413,6 +516,9 @@ static void
 done_aborted(struct xf_session *s, const struct xf_done *d)
 {
 	switch (d->type) {
+	case XF_DONE_STAT:
+		free(d->sigs); /* a DELTA decision that will never be sent */
+		break;
 	case XF_DONE_FILE:
 		if (d->status == XF_ST_OK) {
 			/* Verified but never to be committed: the abort drain discards it. */
@@ -447,7 +553,18 @@ xf_session_done(struct xf_session *s, const struct xf_done *d)
 			return;
 		}
 		fe->decision = d->decision;
-		add_decision(s, d->file, d->decision, d->status);
+		add_decision(s, d->file, d->decision, d->status, d->block_size, d->block_count);
+		if (d->decision == XF_DEC_DELTA) {
+			/* Its signatures follow the DECISION (the frame goes out first). */
+			struct sig_out *so =
+			        &s->sigq[(s->sigq_head + s->sigq_n) % s->p->conf.window];
+
+			so->file = d->file;
+			so->block_size = d->block_size;
+			so->count = d->block_count;
+			so->sigs = d->sigs;
+			s->sigq_n++;
+		}
 		if (d->decision == XF_DEC_UPTODATE) {
 			settle(s, d->file, XF_ST_OK);
 		} else if (d->decision == XF_DEC_REFUSED) {
@@ -523,6 +640,12 @@ xf_session_abort(struct xf_session *s)
 	s->abort_sent = 0;
 	s->abort_acks = 0;
 	flush_decisions(s);
+	while (s->sigq_n > 0) {
+		free(s->sigq[s->sigq_head].sigs);
+		s->sigq_head = (s->sigq_head + 1) % s->p->conf.window;
+		s->sigq_n--;
+	}
+	s->sig_next = 0;
 }
 
 /*
@@ -599,6 +722,7 @@ xf_session_progress(struct xf_session *s)
 		send_commit(s);
 	}
 	flush_decisions(s);
+	busy |= send_sigs(s);
 	if (s->phase == PH_RUN && s->committed == s->total && s->commit_inflight == 0) {
 		busy = 1;
 		if (s->changed != 0 && s->ndirs != 0) {

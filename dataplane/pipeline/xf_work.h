@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /** Work item types. */
 enum xf_work_type {
@@ -20,12 +21,16 @@ enum xf_work_type {
 	XF_WORK_DIRTIME,  /**< commit worker: set a directory's mtime (end of session) */
 	XF_WORK_MARK,     /**< commit worker: echo back once everything before is done */
 	XF_WORK_ABORT,    /**< drop every file of the session, remove its temps */
+	XF_WORK_COPY,     /**< copy len bytes of the basis at val to off in the temp file */
 };
 
 /** COMMIT: nothing to do on disk (up to date or already failed); echo in order. */
 #define XF_WORK_F_NOOP 0x1u
 /** COMMIT: the session was aborted: close fd and remove the temp file, echo. */
 #define XF_WORK_F_DISCARD 0x2u
+/** STAT: the session compares whole-file checksums (XF_HELLO_F_CHECKSUM): an existing
+ *  regular file is decided DELTA whatever its size and mtime. */
+#define XF_WORK_F_CHECKSUM 0x4u
 
 struct xf_work {
 	uint8_t type;     /**< enum xf_work_type */
@@ -62,8 +67,12 @@ struct xf_done {
 	uint8_t changed;  /**< COMMIT: something was written at the final path */
 	uint16_t sid;     /**< session slot */
 	uint16_t pad;
-	uint32_t file; /**< file index */
-	int32_t fd;    /**< FILE: the verified temp file, -1 otherwise */
+	uint32_t file;        /**< file index */
+	int32_t fd;           /**< FILE: the verified temp file, -1 otherwise */
+	uint32_t block_size;  /**< STAT DELTA: bytes per basis block */
+	uint32_t block_count; /**< STAT DELTA: blocks (records in sigs) */
+	void *sigs;           /**< STAT DELTA: malloc'd struct xf_sig_rec[block_count]; the RX
+	                       *   core sends them in SIG frames and frees them */
 };
 
 /* The staging directory under the volume root; created and emptied at startup. */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "xf_csum.h"
+#include "xf_delta.h"
 #include "xf_pipeline_priv.h"
 
 #define MODULE "worker"
@@ -28,7 +29,10 @@
 #define WSLOTS   512u           /* DATA writes in flight per worker */
 #define RB_SIZE  (256u * 1024u) /* read-back chunk */
 #define CQE_MAX  64u
-#define SYNC_MAX 512u /* operations of one commit batch phase */
+#define SYNC_MAX 512u           /* operations of one commit batch phase */
+#define CSLOTS   8u             /* COPY operations in flight per worker */
+#define CBUF     (256u * 1024u) /* bytes of one COPY read/write step */
+#define CPEND    256u           /* COPY items waiting for a slot */
 
 enum tag_type {
 	T_STAT = 1, /* index: file state */
@@ -37,6 +41,10 @@ enum tag_type {
 	T_READ,     /* file state: read-back */
 	T_IGN,      /* fire and forget (close) */
 	T_SYNC,     /* commit executor, waited for */
+	T_BASIS,    /* file state: basis open (DELTA) */
+	T_SIG,      /* file state: basis read for signatures */
+	T_CREAD,    /* copy slot: basis read */
+	T_CWRITE,   /* copy slot: temp write */
 };
 
 static inline uint64_t
@@ -49,7 +57,9 @@ enum wstate {
 	W_FREE = 0,
 	W_STAT_DIR, /* opening the parent directory */
 	W_STAT,     /* statx */
+	W_BASIS,    /* opening the basis (DELTA) */
 	W_TMP,      /* creating the temp file */
+	W_SIG,      /* DELTA: reading the basis for signatures (queued or active) */
 	W_OPEN,     /* receiving data */
 	W_FINISH,   /* verifying (read-back) */
 };
@@ -78,8 +88,29 @@ struct wfile {
 	uint64_t fe_size;
 	uint64_t fe_crc;
 	const char *name;
+	/* DELTA: the basis (the file at the final path) and its signatures. */
+	uint8_t delta;    /* decided DELTA: COPY reads basis_fd */
+	uint8_t checksum; /* session in checksum mode */
+	int basis_fd;
+	uint64_t basis_size;
+	uint32_t bs, count, nsig;
+	uint32_t sg_next; /* signature queue link: slot + 1, 0 = end */
+	uint64_t sig_off;
+	struct xf_sig_rec *sigs;
+	struct xf_delta_sig sg;
 	char tmpname[XF_TMPNAME_SIZE];
 	struct statx stx;
+};
+
+/* A COPY in progress: the basis range is read and written in CBUF steps. */
+struct cslot {
+	uint32_t fslot;
+	uint32_t left;  /* bytes of the op still to copy */
+	uint32_t piece; /* bytes read into buf for the current step */
+	uint32_t wdone; /* of those, written */
+	uint64_t off;   /* destination of the current step */
+	uint64_t src;   /* basis offset of the current step */
+	uint8_t *buf;
 };
 
 struct wslot {
@@ -114,6 +145,15 @@ struct xf_worker {
 	uint32_t out_cap; /* power of two */
 	uint32_t out_pending;
 	struct xf_storage_cqe cqe[CQE_MAX];
+	/* DELTA: one signature pass at a time through sg_buf; COPY slots and their queue. */
+	uint8_t *sg_buf;
+	uint32_t sg_active; /* slot + 1 */
+	uint32_t sg_head, sg_tail;
+	struct cslot cs[CSLOTS];
+	uint32_t cs_free[CSLOTS];
+	uint32_t cs_nfree;
+	struct xf_work cpend[CPEND];
+	uint32_t cp_head, cp_tail; /* free-running */
 	/* Commit executor (worker XF_COMMIT_WORKER only). */
 	struct xf_work *cq;
 	uint32_t cq_cap, cq_head, cq_tail; /* free-running */
@@ -137,6 +177,63 @@ struct xf_worker {
 };
 
 static void dispatch(struct xf_worker *w, const struct xf_storage_cqe *c);
+
+/*
+ * Files whose DELTA failed verification (their basis changed while it was used): the
+ * next push of the same path to the same volume is decided WHOLE (docs/DELTA.md).
+ * A small open-addressed set of 64-bit keys (volume, path), shared by every worker of
+ * every pipeline in the process and updated with compare-and-swap only (no lock). A
+ * full set forgets: such a file then goes DELTA again, which is never wrong, only
+ * possibly failed again.
+ */
+#define DF_SLOTS 1024u
+#define DF_PROBE 8u
+static _Atomic uint64_t delta_failed[DF_SLOTS];
+
+static uint64_t
+df_key(const struct xf_worker *w, const struct wfile *f)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ w->p->volume_id;
+	const char *base = f->name + f->dir_len + 1;
+
+	for (uint32_t i = 0; i < f->dir_len; i++) {
+		h = (h ^ (uint8_t)f->name[i]) * 0x100000001b3ull;
+	}
+	h = (h ^ '/') * 0x100000001b3ull;
+	for (const char *c = base; *c != '\0'; c++) {
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+	}
+	return h != 0 ? h : 1;
+}
+
+static void
+df_remember(uint64_t key)
+{
+	for (uint32_t i = 0; i < DF_PROBE; i++) {
+		_Atomic uint64_t *slot = &delta_failed[(key + i) % DF_SLOTS];
+		uint64_t cur = atomic_load_explicit(slot, memory_order_relaxed);
+
+		if (cur == key || (cur == 0 && atomic_compare_exchange_strong(slot, &cur, key)) ||
+		    cur == key) {
+			return;
+		}
+	}
+}
+
+/* True (and forgotten) if the key was remembered. */
+static bool
+df_take(uint64_t key)
+{
+	for (uint32_t i = 0; i < DF_PROBE; i++) {
+		_Atomic uint64_t *slot = &delta_failed[(key + i) % DF_SLOTS];
+		uint64_t cur = key;
+
+		if (atomic_compare_exchange_strong(slot, &cur, 0)) {
+			return true;
+		}
+	}
+	return false;
+}
 static void fail_file(struct xf_worker *w, struct wfile *f, uint8_t status);
 
 static inline uint64_t
@@ -282,11 +379,25 @@ stamp(uint64_t now, uint64_t *first, uint64_t *last)
 }
 
 static void
+close_basis(struct wfile *f)
+{
+	if (f->basis_fd >= 0) {
+		close(f->basis_fd); /* a file opened for reading: close does not block */
+		f->basis_fd = -1;
+	}
+	free(f->sigs);
+	f->sigs = NULL;
+}
+
+static void sig_start(struct xf_worker *w, uint32_t fi);
+
+static void
 decide(struct xf_worker *w, struct wfile *f, uint32_t fi, uint8_t decision, uint8_t status)
 {
 	w->t.stat_items++;
 	stamp(w->now, &w->t.stat_first, &w->t.stat_last);
 	if (f->aborted) {
+		close_basis(f);
 		f->state = W_FREE;
 		return;
 	}
@@ -317,22 +428,40 @@ kind_matches(uint8_t kind, uint16_t mode)
 	}
 }
 
-/* Quick check: same kind, size (target length for symlinks) and mtime. Directory
- * sizes are the file system's business, so they compare kind and mtime only. */
+/*
+ * Quick check: same kind, size (target length for symlinks) and mtime => UPTODATE.
+ * Directory sizes are the file system's business, so they compare kind and mtime only.
+ * A regular file that differs, with a nonempty basis at the final path, goes DELTA (an
+ * empty new file or basis, or a basis of more blocks than a sender accepts, go WHOLE).
+ * Checksum mode decides every existing regular file DELTA: the sender's matcher and
+ * FILE_END's whole-file CRC64 then compare the contents (docs/DELTA.md).
+ */
 static uint8_t
 quick_check(const struct wfile *f)
 {
 	const struct statx *x = &f->stx;
 	int64_t mt = (int64_t)x->stx_mtime.tv_sec * 1000000000ll + x->stx_mtime.tv_nsec;
+	bool same;
 
-	if (!kind_matches(f->kind, x->stx_mode) || mt != f->mtime_ns) {
+	if (!kind_matches(f->kind, x->stx_mode)) {
 		return XF_DEC_WHOLE;
 	}
-	if (f->kind != XF_FILE_DIR && x->stx_size != f->size) {
+	same = mt == f->mtime_ns && (f->kind == XF_FILE_DIR || x->stx_size == f->size);
+	if (f->kind != XF_FILE_REG) {
+		return same ? XF_DEC_UPTODATE : XF_DEC_WHOLE;
+	}
+	if (f->checksum && x->stx_size == 0 && f->size == 0) {
+		return XF_DEC_UPTODATE; /* two empty files */
+	}
+	if (same && !f->checksum) {
+		return XF_DEC_UPTODATE;
+	}
+	if (x->stx_size == 0 || f->size == 0 ||
+	    xf_delta_block_count(x->stx_size, xf_delta_block_size(x->stx_size)) >
+	            XF_DELTA_BLOCKS_MAX) {
 		return XF_DEC_WHOLE;
 	}
-	/* Hook: a DELTA decision (block signatures of this basis) goes here. */
-	return XF_DEC_UPTODATE;
+	return XF_DEC_DELTA;
 }
 
 static void
@@ -355,6 +484,20 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 		}
 		return;
 	}
+	uint8_t dec = res >= 0 ? quick_check(f) : XF_DEC_WHOLE;
+
+	if (dec == XF_DEC_DELTA && (f->aborted || df_take(df_key(w, f)))) {
+		dec = XF_DEC_WHOLE; /* its last DELTA failed: whole this time */
+	}
+	if (res >= 0 && dec == XF_DEC_DELTA) {
+		/* Open the basis beneath its parent (kept open until then), never following
+		 * a symlink at the final path. */
+		f->state = W_BASIS;
+		f->basis_size = f->stx.stx_size;
+		PREP(w, xf_storage_prep_open(w->st, f->dirfd, base, O_RDONLY | O_NOFOLLOW, 0,
+		                             tag_of(T_BASIS, fi)));
+		return;
+	}
 	if (f->dirfd >= 0) {
 		PREP(w, xf_storage_prep_close(w->st, f->dirfd, tag_of(T_IGN, 0)));
 		f->dirfd = -1;
@@ -364,8 +507,28 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 	} else if (res < 0) {
 		decide(w, f, fi, XF_DEC_REFUSED, xf_status_of_errno(-res));
 	} else {
-		decide(w, f, fi, quick_check(f), XF_ST_OK);
+		decide(w, f, fi, dec, XF_ST_OK);
 	}
+}
+
+static void
+on_basis(struct xf_worker *w, uint32_t fi, int32_t res)
+{
+	struct wfile *f = &w->files[fi];
+
+	if (f->dirfd >= 0) {
+		PREP(w, xf_storage_prep_close(w->st, f->dirfd, tag_of(T_IGN, 0)));
+		f->dirfd = -1;
+	}
+	if (res >= 0) {
+		f->basis_fd = res;
+		f->delta = 1;
+		f->bs = xf_delta_block_size(f->basis_size);
+		f->count = (uint32_t)xf_delta_block_count(f->basis_size, f->bs);
+	}
+	/* No basis after all (it went away): the file goes whole. The temp file comes
+	 * first either way; a DELTA file then gets its signatures (on_tmp). */
+	decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
 }
 
 static void
@@ -392,6 +555,8 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 	f->size = it->off;
 	f->mtime_ns = (int64_t)it->val;
 	f->name = it->ptr;
+	f->basis_fd = -1;
+	f->checksum = (it->flags & XF_WORK_F_CHECKSUM) != 0;
 	if (f->dir_len == 0) {
 		f->state = W_STAT;
 		PREP(w, xf_storage_prep_statx(w->st, w->root_fd, f->name + 1, &f->stx,
@@ -408,6 +573,7 @@ on_tmp(struct xf_worker *w, uint32_t fi, int32_t res)
 	struct wfile *f = &w->files[fi];
 
 	if (res < 0) {
+		close_basis(f);
 		post_simple(w, f, XF_DONE_STAT, XF_DEC_REFUSED, xf_status_of_errno(-res), -1);
 		f->state = W_FREE;
 		return;
@@ -418,7 +584,130 @@ on_tmp(struct xf_worker *w, uint32_t fi, int32_t res)
 		fail_file(w, f, XF_ST_IO);
 		return;
 	}
+	if (f->delta) {
+		/* Signatures first; the DELTA decision goes out with them (sig_done). */
+		f->sigs = malloc((size_t)f->count * sizeof(*f->sigs));
+		if (f->sigs != NULL && xf_delta_sig_begin(&f->sg, f->bs) == 0) {
+			f->state = W_SIG;
+			f->sg_next = 0;
+			if (w->sg_active == 0) {
+				sig_start(w, fi);
+			} else if (w->sg_tail == 0) {
+				w->sg_head = w->sg_tail = fi + 1;
+			} else {
+				w->files[w->sg_tail - 1].sg_next = fi + 1;
+				w->sg_tail = fi + 1;
+			}
+			return;
+		}
+		close_basis(f);
+		f->delta = 0;
+	}
 	post_simple(w, f, XF_DONE_STAT, XF_DEC_WHOLE, XF_ST_OK, -1);
+}
+
+/* ---- DELTA: signatures of the basis, one file at a time through sg_buf ---- */
+
+static void
+sig_read(struct xf_worker *w, uint32_t fi)
+{
+	struct wfile *f = &w->files[fi];
+	uint64_t left = f->basis_size - f->sig_off;
+	uint32_t len = left < RB_SIZE ? (uint32_t)left : RB_SIZE;
+
+	PREP(w, xf_storage_prep_read(w->st, f->basis_fd, w->sg_buf, len, f->sig_off,
+	                             tag_of(T_SIG, fi)));
+}
+
+static void
+sig_start(struct xf_worker *w, uint32_t fi)
+{
+	struct wfile *f = &w->files[fi];
+
+	w->sg_active = fi + 1;
+	if (f->aborted) {
+		/* Aborted while queued: let go of it, then the next one. */
+		w->sg_active = 0;
+		fail_file(w, f, XF_ST_IO);
+		if (w->sg_head != 0) {
+			uint32_t nx = w->sg_head - 1;
+
+			w->sg_head = w->files[nx].sg_next;
+			if (w->sg_head == 0) {
+				w->sg_tail = 0;
+			}
+			sig_start(w, nx);
+		}
+		return;
+	}
+	sig_read(w, fi);
+}
+
+static void
+sig_next_file(struct xf_worker *w)
+{
+	w->sg_active = 0;
+	if (w->sg_head != 0) {
+		uint32_t fi = w->sg_head - 1;
+
+		w->sg_head = w->files[fi].sg_next;
+		if (w->sg_head == 0) {
+			w->sg_tail = 0;
+		}
+		sig_start(w, fi);
+	}
+}
+
+static void
+on_sig(struct xf_worker *w, uint32_t fi, int32_t res)
+{
+	struct wfile *f = &w->files[fi];
+	struct xf_done d;
+	int n;
+
+	if (f->aborted) {
+		fail_file(w, f, XF_ST_IO);
+		sig_next_file(w);
+		return;
+	}
+	if (res > 0) {
+		n = xf_delta_sig_update(&f->sg, w->sg_buf, (size_t)res, f->sigs + f->nsig,
+		                        f->count - f->nsig);
+		if (n >= 0) {
+			f->nsig += (uint32_t)n;
+			f->sig_off += (uint64_t)res;
+			if (f->sig_off < f->basis_size) {
+				sig_read(w, fi);
+				return;
+			}
+			if (f->nsig < f->count) {
+				f->nsig += (uint32_t)xf_delta_sig_finish(&f->sg, f->sigs + f->nsig);
+			}
+		}
+	}
+	if (res <= 0 || f->nsig != f->count) {
+		/* The basis shrank or cannot be read: no signatures, the file goes whole. */
+		close_basis(f);
+		f->delta = 0;
+		f->state = W_OPEN;
+		post_simple(w, f, XF_DONE_STAT, XF_DEC_WHOLE, XF_ST_OK, -1);
+		sig_next_file(w);
+		return;
+	}
+	d = (struct xf_done){
+		.type = XF_DONE_STAT,
+		.decision = XF_DEC_DELTA,
+		.sid = f->sid,
+		.file = f->file,
+		.fd = -1,
+		.block_size = f->bs,
+		.block_count = f->count,
+		.sigs = f->sigs, /* the RX core's now: it sends and frees them */
+	};
+	f->sigs = NULL;
+	f->state = W_OPEN;
+	post(w, f->rx, &d);
+	sig_next_file(w);
 }
 
 /* ---- data, verification ---- */
@@ -430,6 +719,11 @@ fail_file(struct xf_worker *w, struct wfile *f, uint8_t status)
 	if (f->fd >= 0) {
 		close(f->fd);
 		f->fd = -1;
+	}
+	close_basis(f);
+	if (f->delta && status == XF_ST_CHECKSUM && !f->aborted) {
+		/* Never a corrupt commit: the file fails now and goes whole next time. */
+		df_remember(df_key(w, f));
 	}
 	unlinkat(w->p->tmp_fd, f->tmpname, 0);
 	post_simple(w, f, XF_DONE_FILE, 0, status, -1);
@@ -457,6 +751,7 @@ verify(struct xf_worker *w, struct wfile *f)
 		fail_file(w, f, XF_ST_IO);
 		return;
 	}
+	close_basis(f);
 	w->t.files_done++;
 	stamp(w->now, &w->t.data_first, &w->t.data_last);
 	post_simple(w, f, XF_DONE_FILE, 0, XF_ST_OK, f->fd);
@@ -626,6 +921,143 @@ on_write(struct xf_worker *w, uint32_t si, int32_t res)
 	if (--f->inflight == 0 && (f->fe_pending || f->aborted)) {
 		finish(w, s->fslot);
 	}
+}
+
+/* ---- COPY: a basis range into the temp file, through io_uring in CBUF steps ---- */
+
+static void
+copy_step(struct xf_worker *w, uint32_t si)
+{
+	struct cslot *c = &w->cs[si];
+	struct wfile *f = &w->files[c->fslot];
+
+	c->piece = c->left < CBUF ? c->left : CBUF;
+	c->wdone = 0;
+	PREP(w, xf_storage_prep_read(w->st, f->basis_fd, c->buf, c->piece, c->src,
+	                             tag_of(T_CREAD, si)));
+}
+
+static bool
+copy_valid(const struct wfile *f, const struct xf_work *it)
+{
+	return f->state == W_OPEN && f->file == it->file && f->sid == it->sid && f->delta &&
+	       f->basis_fd >= 0 && !f->fe_pending && !f->aborted;
+}
+
+/* Start a queued COPY in slot si (its file's inflight already counts it). */
+static void
+copy_begin(struct xf_worker *w, uint32_t si, const struct xf_work *it)
+{
+	uint32_t fi = fslot_of(w, it->sid, it->file);
+	struct cslot *c = &w->cs[si];
+
+	c->fslot = fi;
+	c->left = it->len;
+	c->off = it->off;
+	c->src = it->val;
+	copy_step(w, si);
+}
+
+static void
+copy_end(struct xf_worker *w, uint32_t si)
+{
+	uint32_t fi = w->cs[si].fslot;
+	struct wfile *f = &w->files[fi];
+
+	w->cs_free[w->cs_nfree++] = si;
+	while (w->cp_head != w->cp_tail && w->cs_nfree > 0) {
+		const struct xf_work *it = &w->cpend[w->cp_head++ % CPEND];
+		struct wfile *g = &w->files[fslot_of(w, it->sid, it->file)];
+
+		if (g->status != XF_ST_OK || g->aborted) {
+			/* Its file failed meanwhile: nothing to copy, but it was counted. */
+			if (--g->inflight == 0 && (g->fe_pending || g->aborted)) {
+				finish(w, fslot_of(w, it->sid, it->file));
+			}
+			continue;
+		}
+		copy_begin(w, w->cs_free[--w->cs_nfree], it);
+	}
+	if (--f->inflight == 0 && (f->fe_pending || f->aborted)) {
+		finish(w, fi);
+	}
+}
+
+static void
+do_copy(struct xf_worker *w, const struct xf_work *it)
+{
+	uint32_t fi = fslot_of(w, it->sid, it->file);
+	struct wfile *f = &w->files[fi];
+	uint64_t end = it->off + it->len;
+
+	if (!copy_valid(f, it) || f->status != XF_ST_OK) {
+		return;
+	}
+	if (end > f->max_end) {
+		f->max_end = end;
+	}
+	f->inflight++;
+	if (w->cs_nfree > 0) {
+		copy_begin(w, w->cs_free[--w->cs_nfree], it);
+	} else {
+		/* Room was checked before the item was taken off the ring. */
+		w->cpend[w->cp_tail++ % CPEND] = *it;
+	}
+}
+
+static void
+on_cread(struct xf_worker *w, uint32_t si, int32_t res)
+{
+	struct cslot *c = &w->cs[si];
+	struct wfile *f = &w->files[c->fslot];
+
+	if (res <= 0 || f->status != XF_ST_OK || f->aborted) {
+		if (f->status == XF_ST_OK) {
+			/* A basis shorter than its signatures said: it changed under us. */
+			f->status = res == 0 ? XF_ST_CHECKSUM : xf_status_of_errno(-res);
+		}
+		copy_end(w, si);
+		return;
+	}
+	c->piece = (uint32_t)res; /* a short read: the rest in the next step */
+	if (c->off <= f->crc_off && c->off + c->piece > f->crc_off) {
+		f->crc = xf_csum_crc64(f->crc, c->buf + (f->crc_off - c->off),
+		                       (size_t)(c->off + c->piece - f->crc_off));
+		f->crc_off = c->off + c->piece;
+	}
+	PREP(w,
+	     xf_storage_prep_write(w->st, f->fd, c->buf, c->piece, c->off, tag_of(T_CWRITE, si)));
+}
+
+static void
+on_cwrite(struct xf_worker *w, uint32_t si, int32_t res)
+{
+	struct cslot *c = &w->cs[si];
+	struct wfile *f = &w->files[c->fslot];
+
+	if (res <= 0) {
+		if (f->status == XF_ST_OK) {
+			f->status = res == 0 ? XF_ST_IO : xf_status_of_errno(-res);
+		}
+		copy_end(w, si);
+		return;
+	}
+	c->wdone += (uint32_t)res;
+	w->t.data_bytes += (uint64_t)res;
+	if (c->wdone < c->piece) {
+		PREP(w, xf_storage_prep_write(w->st, f->fd, c->buf + c->wdone, c->piece - c->wdone,
+		                              c->off + c->wdone, tag_of(T_CWRITE, si)));
+		return;
+	}
+	c->off += c->piece;
+	c->src += c->piece;
+	c->left -= c->piece;
+	if (c->left > 0 && f->status == XF_ST_OK && !f->aborted) {
+		copy_step(w, si);
+		return;
+	}
+	w->t.data_items++;
+	copy_end(w, si);
 }
 
 static void
@@ -1122,6 +1554,18 @@ dispatch(struct xf_worker *w, const struct xf_storage_cqe *c)
 	case T_READ:
 		on_read(w, idx, c->res);
 		break;
+	case T_BASIS:
+		on_basis(w, idx, c->res);
+		break;
+	case T_SIG:
+		on_sig(w, idx, c->res);
+		break;
+	case T_CREAD:
+		on_cread(w, idx, c->res);
+		break;
+	case T_CWRITE:
+		on_cwrite(w, idx, c->res);
+		break;
 	default:
 		break;
 	}
@@ -1148,6 +1592,9 @@ handle(struct xf_worker *w, const struct xf_work *it)
 		break;
 	case XF_WORK_ABORT:
 		do_abort(w, it);
+		break;
+	case XF_WORK_COPY:
+		do_copy(w, it);
 		break;
 	default:
 		break;
@@ -1181,6 +1628,8 @@ xf_worker_poll(struct xf_worker *w)
 			if (w->cq != NULL) {
 				room = XF_MIN(room, w->cq_cap - (w->cq_tail - w->cq_head));
 			}
+			/* Any item may be a COPY that has to wait for a slot. */
+			room = XF_MIN(room, CPEND - (w->cp_tail - w->cp_head));
 
 			if (room == 0) {
 				break;
@@ -1220,7 +1669,13 @@ fault_hook(void *arg, enum xf_storage_op op, uint64_t tag, int32_t res)
 	case T_STAT:
 	case T_TMP:
 	case T_READ:
+	case T_BASIS:
+	case T_SIG:
 		f = &w->files[idx];
+		break;
+	case T_CREAD:
+	case T_CWRITE:
+		f = &w->files[w->cs[idx].fslot];
 		break;
 	case T_WRITE:
 		f = &w->files[w->ws[idx].fslot];
@@ -1297,6 +1752,15 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 	w->nfiles = p->conf.max_sessions * p->conf.window;
 	w->files = calloc(w->nfiles, sizeof(*w->files));
 	w->rb_buf = aligned_alloc(4096, RB_SIZE);
+	w->sg_buf = aligned_alloc(4096, RB_SIZE);
+	for (uint32_t i = 0; i < CSLOTS; i++) {
+		w->cs[i].buf = aligned_alloc(4096, CBUF);
+		if (w->cs[i].buf == NULL) {
+			goto err_destroy;
+		}
+		w->cs_free[i] = CSLOTS - 1 - i;
+	}
+	w->cs_nfree = CSLOTS;
 	w->out_cap = pow2_at_least(outstanding);
 	for (unsigned int r = 0; r < p->conf.n_rx; r++) {
 		w->out[r].q = calloc(w->out_cap, sizeof(struct xf_done));
@@ -1318,7 +1782,7 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 			goto err_destroy;
 		}
 	}
-	if (w->files == NULL || w->rb_buf == NULL) {
+	if (w->files == NULL || w->rb_buf == NULL || w->sg_buf == NULL) {
 		goto err_destroy;
 	}
 	for (uint32_t i = 0; i < WSLOTS; i++) {
@@ -1348,6 +1812,9 @@ xf_worker_destroy(struct xf_worker *w)
 		if (w->files[i].state != W_FREE && w->files[i].fd >= 0) {
 			close(w->files[i].fd);
 		}
+		if (w->files[i].state != W_FREE) {
+			close_basis(&w->files[i]);
+		}
 	}
 	xf_storage_destroy(w->st);
 	for (unsigned int r = 0; r < XF_PIPELINE_MAX_RX; r++) {
@@ -1356,6 +1823,10 @@ xf_worker_destroy(struct xf_worker *w)
 	free(w->cq);
 	free(w->deferred);
 	free(w->rb_buf);
+	free(w->sg_buf);
+	for (uint32_t i = 0; i < CSLOTS; i++) {
+		free(w->cs[i].buf);
+	}
 	free(w->files);
 	free(w);
 }

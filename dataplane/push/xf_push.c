@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "xf_base.h"
+#include "xf_delta.h"
 #include "xf_push.h"
 
 /* docs/PROTOCOL.md, frame header: the packet number is the u64 at offset 16. */
@@ -25,10 +26,16 @@
 #define REQS_PER_FILE 4u
 /* Frame records beyond the tracked slots and the read-ahead, for control frames. */
 #define CONTROL_FRAMES 64u
+/* DELTA: matcher ops waiting for a frame above which no more of a DELTA file is read. */
+#define OPS_HIGH 512u
+/* DELTA: signature blocks held at once over all files (12 bytes + 1 each); a file whose
+ * signatures would exceed it is sent as literals only (a matcher with no blocks). */
+#define SIG_BLOCKS_MAX (1u << 24)
 
 enum file_state {
 	F_UNLISTED = 0, /**< not yet in a FLIST frame (waiting for credit) */
 	F_LISTED,       /**< listed, no decision yet */
+	F_SIGWAIT,      /**< DELTA: collecting the basis signatures */
 	F_QUEUED,       /**< WHOLE: waiting for a reading slot */
 	F_READING,      /**< data being read and sent */
 	F_DATA_DONE,    /**< every DATA frame sent; FILE_END once all are acknowledged */
@@ -48,6 +55,27 @@ struct push_file {
 	uint64_t next_off; /**< offset of the next frame to ask for */
 	uint64_t size;     /**< at eof: bytes read */
 	uint64_t crc64;    /**< at eof */
+	/* DELTA */
+	uint8_t delta;                /**< decided DELTA: the reader's data feeds the matcher */
+	uint32_t block_size;          /**< from the DECISION */
+	uint32_t block_count;         /**< records expected (0: no usable basis) */
+	uint32_t sigs_got;            /**< distinct records received */
+	struct xf_sig_rec *sigs;      /**< block_count records */
+	uint8_t *have;                /**< per block: record received */
+	struct xf_delta_match *match; /**< while reading */
+	uint32_t dops;                /**< ops of this file waiting for a frame */
+	uint64_t last_seq;            /**< sequence number of its last op so far */
+	uint8_t handed;               /**< delta_request: the reader owns the signatures */
+};
+
+/* A matcher op waiting for a frame: DATA bytes are in the push's literal buffer. */
+struct dop {
+	uint8_t kind; /**< XF_DELTA_OP_* */
+	uint32_t file;
+	uint32_t len;
+	uint64_t off;
+	uint64_t src; /**< COPY: basis offset; DATA: offset in lit */
+	uint64_t seq; /**< op sequence number */
 };
 
 /* A frame the session holds: queued to send, or in flight in the reliability engine. */
@@ -57,6 +85,7 @@ struct push_frame {
 	uint16_t len;
 	uint8_t type;            /**< enum xf_msg_type */
 	uint8_t retransmit;      /**< queued again after a loss */
+	uint8_t ra;              /**< counted in read_ahead until its first transmission */
 	uint32_t file;           /**< file index for DATA and FILE_END */
 	struct push_frame *next; /**< send queue or free list */
 };
@@ -89,6 +118,20 @@ struct xf_push {
 
 	struct xf_push_stats st;
 	uint16_t abort_code;
+
+	/* DELTA: ops waiting for frames (FIFO) and their literal bytes. */
+	struct dop *ops;
+	size_t ops_head, ops_n, ops_cap;
+	uint8_t *lit;
+	size_t lit_head, lit_n, lit_cap;
+	uint64_t op_seq;
+	uint32_t emit_file; /**< file whose matcher is running (emit callback) */
+	int emit_err;
+	uint64_t sig_blocks; /**< signature records allocated over all files */
+	/* Frame records beyond the pool: DATA ops of the reader's matcher that found the
+	 * pool empty (its output per request is not bounded by the frames asked for). */
+	struct push_frame **extra;
+	uint32_t nextra;
 };
 
 static inline void
@@ -121,7 +164,33 @@ pf_get(struct xf_push *p)
 	p->pool_free--;
 	f->next = NULL;
 	f->retransmit = 0;
+	f->ra = 0;
 	f->file = 0;
+	return f;
+}
+
+/* A record for a DATA frame of the reader's matcher: reserved ones first, else a new
+ * one (it joins the free list when done, so the pool only grows to the peak). */
+static struct push_frame *
+pf_take(struct xf_push *p)
+{
+	struct push_frame *f = p->free_list;
+	struct push_frame **nx;
+
+	if (f != NULL) {
+		p->free_list = f->next;
+		p->pool_free--;
+		return f;
+	}
+	nx = realloc(p->extra, (p->nextra + 1) * sizeof(*nx));
+	if (nx == NULL) {
+		return NULL;
+	}
+	p->extra = nx;
+	f = calloc(1, sizeof(*f));
+	if (f != NULL) {
+		p->extra[p->nextra++] = f;
+	}
 	return f;
 }
 
@@ -173,6 +242,20 @@ hdr_for(const struct xf_push *p, uint8_t type)
 }
 
 static void
+delta_free(struct xf_push *p, struct push_file *f)
+{
+	xf_delta_match_free(f->match);
+	f->match = NULL;
+	if (f->sigs != NULL) {
+		p->sig_blocks -= f->block_count;
+	}
+	free(f->sigs);
+	free(f->have);
+	f->sigs = NULL;
+	f->have = NULL;
+}
+
+static void
 settle(struct xf_push *p, uint32_t idx, uint8_t status)
 {
 	struct push_file *f = &p->files[idx];
@@ -183,6 +266,7 @@ settle(struct xf_push *p, uint32_t idx, uint8_t status)
 	if (f->state == F_READING || f->state == F_DATA_DONE) {
 		p->active--;
 	}
+	delta_free(p, f);
 	f->state = F_SETTLED;
 	f->status = status;
 	if (status != XF_ST_OK) {
@@ -197,7 +281,8 @@ on_acked(void *arg, const struct xf_reliab_sent *s)
 	struct xf_push *p = arg;
 	struct push_frame *f = s->handle;
 
-	if (f->type == XF_MSG_DATA && f->file < p->count && p->files[f->file].unacked > 0) {
+	if ((f->type == XF_MSG_DATA || f->type == XF_MSG_COPY) && f->file < p->count &&
+	    p->files[f->file].unacked > 0) {
 		p->files[f->file].unacked--;
 	}
 	pf_put(p, f);
@@ -210,8 +295,8 @@ on_lost(void *arg, const struct xf_reliab_sent *s)
 	struct push_frame *f = s->handle;
 
 	/* Content no longer needed once the file is settled (e.g. failed at the receiver). */
-	if ((f->type == XF_MSG_DATA || f->type == XF_MSG_FILE_END) && f->file < p->count &&
-	    p->files[f->file].state == F_SETTLED) {
+	if ((f->type == XF_MSG_DATA || f->type == XF_MSG_COPY || f->type == XF_MSG_FILE_END) &&
+	    f->file < p->count && p->files[f->file].state == F_SETTLED) {
 		pf_put(p, f);
 		return;
 	}
@@ -309,7 +394,19 @@ xf_push_destroy(struct xf_push *p)
 			}
 		}
 	}
+	for (uint32_t i = 0; i < p->nextra; i++) {
+		if (p->extra[i]->frame != NULL) {
+			p->io.frame_free(p->io.arg, p->extra[i]->frame);
+		}
+		free(p->extra[i]);
+	}
+	free(p->extra);
 	xf_reliab_destroy(p->rel);
+	for (uint32_t i = 0; p->files != NULL && i < p->count; i++) {
+		delta_free(p, &p->files[i]);
+	}
+	free(p->ops);
+	free(p->lit);
 	free(p->pool);
 	free(p->files);
 	free(p);
@@ -516,7 +613,8 @@ give_up(struct xf_push *p, uint32_t idx, uint8_t status)
 	f->crc64 = 0;
 	f->eof = 1;
 	f->state = F_DATA_DONE;
-	f->unacked = 0; /* do not wait for acks of void data */
+	delta_free(p, f); /* its queued ops are dropped by drain_ops */
+	f->unacked = 0;   /* do not wait for acks of void data */
 }
 
 /* Start reading queued files, and ask the reader for more frames of active ones. */
@@ -542,6 +640,9 @@ schedule_reads(struct xf_push *p)
 		if (f->state != F_READING || f->eof || f->reqs >= REQS_PER_FILE) {
 			continue;
 		}
+		if (f->delta && p->ops_n - p->ops_head >= OPS_HIGH) {
+			continue; /* the matcher's output waits for frames: read later */
+		}
 		if (p->read_ahead + READ_CHUNK > XF_PUSH_READ_AHEAD) {
 			break;
 		}
@@ -558,8 +659,29 @@ schedule_reads(struct xf_push *p)
 
 			n = (uint32_t)XF_MIN((uint64_t)READ_CHUNK, left + 1);
 		}
-		rc = p->io.read_request(p->io.arg, i, p->ent[i].path, p->ent[i].path_len,
-		                        f->next_off, n, frame_data_len(p));
+		if (f->delta && p->io.delta_request != NULL) {
+			struct xf_delta_params prm = {
+				.block_size = f->block_size,
+				.block_count = f->block_count,
+				.max_literal = frame_data_len(p),
+				.sigs = f->sigs,
+			};
+
+			rc = p->io.delta_request(p->io.arg, i, p->ent[i].path, p->ent[i].path_len,
+			                         f->next_off, n, frame_data_len(p),
+			                         f->handed ? NULL : &prm);
+			if (rc == 0 && !f->handed) {
+				/* The reader owns the signatures now. */
+				f->handed = 1;
+				p->sig_blocks -= f->sigs != NULL ? f->block_count : 0;
+				f->sigs = NULL;
+				free(f->have);
+				f->have = NULL;
+			}
+		} else {
+			rc = p->io.read_request(p->io.arg, i, p->ent[i].path, p->ent[i].path_len,
+			                        f->next_off, n, frame_data_len(p));
+		}
 		if (rc == -EAGAIN) {
 			break;
 		}
@@ -585,7 +707,7 @@ check_file_ends(struct xf_push *p)
 	for (uint32_t i = p->next_queued; i < p->next_list; i++) {
 		struct push_file *f = &p->files[i];
 
-		if (f->state == F_DATA_DONE && f->unacked == 0) {
+		if (f->state == F_DATA_DONE && f->unacked == 0 && f->dops == 0) {
 			queue_file_end(p, i);
 			busy = true;
 		}
@@ -667,8 +789,9 @@ transmit(struct xf_push *p, uint64_t now)
 		p->st.frames_sent++;
 		if (f->retransmit) {
 			p->st.retransmits++;
-		} else if (f->type == XF_MSG_DATA && p->read_ahead > 0) {
+		} else if (f->ra && p->read_ahead > 0) {
 			p->read_ahead--;
+			f->ra = 0;
 		}
 		busy = true;
 	}
@@ -694,6 +817,345 @@ on_hello_ack(struct xf_push *p, const struct xf_msg_hello *h)
 	p->credit = h->window;
 	p->state = XF_PUSH_RUNNING;
 	p->st.state = XF_PUSH_RUNNING;
+}
+
+/* ---- DELTA ---- */
+
+static int
+ops_reserve(struct xf_push *p)
+{
+	if (p->ops_head > 0 && p->ops_head == p->ops_n) {
+		p->ops_head = p->ops_n = 0;
+	}
+	if (p->ops_n == p->ops_cap) {
+		size_t ncap;
+		struct dop *no;
+
+		if (p->ops_head * 2 >= p->ops_n && p->ops_head > 0) {
+			memmove(p->ops, p->ops + p->ops_head,
+			        (p->ops_n - p->ops_head) * sizeof(*p->ops));
+			p->ops_n -= p->ops_head;
+			p->ops_head = 0;
+			return 0;
+		}
+		ncap = p->ops_cap != 0 ? p->ops_cap * 2 : 256;
+		no = realloc(p->ops, ncap * sizeof(*no));
+		if (no == NULL) {
+			return -ENOMEM;
+		}
+		p->ops = no;
+		p->ops_cap = ncap;
+	}
+	return 0;
+}
+
+static int
+lit_append(struct xf_push *p, const uint8_t *bytes, uint32_t len, uint64_t *at)
+{
+	if (p->lit_head == p->lit_n) {
+		p->lit_head = p->lit_n = 0;
+	}
+	if (p->lit_n + len > p->lit_cap) {
+		size_t ncap = p->lit_cap != 0 ? p->lit_cap : 64u * 1024u;
+		uint8_t *nl;
+
+		if (p->lit_head > 0) {
+			memmove(p->lit, p->lit + p->lit_head, p->lit_n - p->lit_head);
+			p->lit_n -= p->lit_head;
+			p->lit_head = 0;
+		}
+		while (ncap < p->lit_n + len) {
+			ncap *= 2;
+		}
+		if (ncap > p->lit_cap) {
+			nl = realloc(p->lit, ncap);
+			if (nl == NULL) {
+				return -ENOMEM;
+			}
+			p->lit = nl;
+			p->lit_cap = ncap;
+		}
+	}
+	memcpy(p->lit + p->lit_n, bytes, len);
+	*at = p->lit_n;
+	p->lit_n += len;
+	return 0;
+}
+
+/*
+ * The matcher's output: queued as ops, turned into frames by drain_ops() as frame
+ * records allow. Reads of DELTA files stop while OPS_HIGH ops wait, which bounds the
+ * queue (and the literal buffer) to what one read request can add on top.
+ */
+static int
+emit_op(void *arg, const struct xf_delta_op *op)
+{
+	struct xf_push *p = arg;
+	struct push_file *f = &p->files[p->emit_file];
+	struct dop *d;
+	uint64_t at = 0;
+
+	if (ops_reserve(p) < 0 ||
+	    (op->kind == XF_DELTA_OP_DATA && lit_append(p, op->bytes, op->len, &at) < 0)) {
+		p->emit_err = -ENOMEM;
+		return -ENOMEM;
+	}
+	d = &p->ops[p->ops_n++];
+	d->kind = op->kind;
+	d->file = p->emit_file;
+	d->len = op->len;
+	d->off = op->offset;
+	d->src = op->kind == XF_DELTA_OP_COPY ? op->src_offset : at;
+	d->seq = ++p->op_seq;
+	f->last_seq = d->seq;
+	f->dops++;
+	return 0;
+}
+
+/* Frames for queued ops, in order. */
+static bool
+drain_ops(struct xf_push *p)
+{
+	bool busy = false;
+
+	while (p->ops_head < p->ops_n) {
+		struct dop *d = &p->ops[p->ops_head];
+		struct push_file *f = &p->files[d->file];
+		struct xf_hdr h;
+		struct push_frame *pf;
+		int len;
+
+		if (f->status != XF_ST_OK || f->state == F_SETTLED) {
+			/* The file failed meanwhile: its ops are void. */
+			f->dops -= XF_MIN(f->dops, 1u);
+			if (d->kind == XF_DELTA_OP_DATA) {
+				p->lit_head += d->len;
+			}
+			p->ops_head++;
+			busy = true;
+			continue;
+		}
+		pf = pf_get(p);
+		if (pf == NULL) {
+			break;
+		}
+		if (d->kind == XF_DELTA_OP_DATA) {
+			h = hdr_for(p, XF_MSG_DATA);
+			if (f->eof && d->seq == f->last_seq) {
+				h.flags |= XF_HDR_F_ACKNOW; /* FILE_END waits for it */
+			}
+			len = xf_proto_data_hdr_encode(pf->payload, &h, d->file, d->off, d->len);
+			if (len > 0) {
+				memcpy(pf->payload + XF_DATA_OVERHEAD, p->lit + d->src, d->len);
+			}
+			p->lit_head += d->len;
+			p->st.bytes_sent += d->len;
+			p->st.bytes_literal += d->len;
+			pf->type = XF_MSG_DATA;
+		} else {
+			struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_COPY) };
+
+			if (f->eof && d->seq == f->last_seq) {
+				m.hdr.flags |= XF_HDR_F_ACKNOW;
+			}
+			m.copy.file = d->file;
+			m.copy.len = d->len;
+			m.copy.offset = d->off;
+			m.copy.src_offset = d->src;
+			len = xf_proto_encode(pf->payload, p->peer_payload, &m);
+			p->st.bytes_matched += d->len;
+			pf->type = XF_MSG_COPY;
+		}
+		p->ops_head++;
+		f->dops--;
+		if (len < 0) {
+			pf_put(p, pf);
+			give_up(p, d->file, XF_ST_IO);
+			continue;
+		}
+		pf->len = (uint16_t)len;
+		pf->file = d->file;
+		f->unacked++;
+		enqueue(&p->q_head, &p->q_tail, pf);
+		busy = true;
+	}
+	return busy;
+}
+
+static void delta_ready(struct xf_push *p, uint32_t idx);
+
+/* A DELTA decision: collect the signatures (SIG frames, any order), then read. */
+static void
+delta_begin(struct xf_push *p, uint32_t idx, const struct xf_decision_rec *d)
+{
+	struct push_file *f = &p->files[idx];
+
+	f->delta = 1;
+	f->block_size = d->block_size;
+	f->block_count = d->block_count;
+	/* The counts come from the peer: an absurd one (or more signatures than we hold at
+	 * once) gets no memory; the file then goes as literals against an empty basis. */
+	if (d->block_count == 0 || d->block_count > XF_DELTA_BLOCKS_MAX || d->block_size == 0 ||
+	    d->block_size > XF_BLOCK_MAX || p->sig_blocks + d->block_count > SIG_BLOCKS_MAX) {
+		f->block_count = 0;
+	} else {
+		f->sigs = malloc((size_t)d->block_count * sizeof(*f->sigs));
+		f->have = calloc(d->block_count, 1);
+		if (f->sigs == NULL || f->have == NULL) {
+			free(f->sigs);
+			free(f->have);
+			f->sigs = NULL;
+			f->have = NULL;
+			f->block_count = 0;
+		} else {
+			p->sig_blocks += d->block_count;
+		}
+	}
+	f->state = F_SIGWAIT;
+	if (f->block_count == 0) {
+		delta_ready(p, idx);
+	}
+}
+
+/* Every signature is in: build the matcher and queue the file for reading. */
+static void
+delta_ready(struct xf_push *p, uint32_t idx)
+{
+	struct push_file *f = &p->files[idx];
+	struct xf_delta_params prm = {
+		.block_size = f->block_size,
+		.block_count = f->block_count,
+		.max_literal = frame_data_len(p),
+		.sigs = f->sigs,
+	};
+
+	f->state = F_QUEUED;
+	if (p->io.delta_request != NULL) {
+		return; /* the reader builds it with the file's first request */
+	}
+	f->match = xf_delta_match_create(&prm, emit_op, p);
+	if (f->match == NULL) {
+		give_up(p, idx, XF_ST_IO);
+	}
+}
+
+/* An op from the reader's matcher (delta_request). */
+static void
+delta_op(struct xf_push *p, struct push_file *f, const struct xf_push_read *rd)
+{
+	if (rd->frame != NULL) {
+		struct xf_hdr h = hdr_for(p, XF_MSG_DATA);
+		struct push_frame *pf = NULL;
+		int len = -EINVAL;
+
+		if (f->state == F_READING && (pf = pf_take(p)) != NULL) {
+			len = xf_proto_data_hdr_encode(rd->payload, &h, rd->file, rd->offset,
+			                               rd->len);
+		}
+		if (len < 0) {
+			if (pf != NULL) {
+				pf->frame = NULL;
+				pf_put(p, pf);
+			}
+			p->io.frame_free(p->io.arg, rd->frame);
+			if (f->state == F_READING) {
+				give_up(p, rd->file, XF_ST_IO);
+			}
+		} else {
+			pf->frame = rd->frame;
+			pf->payload = rd->payload;
+			pf->next = NULL;
+			pf->retransmit = 0;
+			pf->ra = 0;
+			pf->type = XF_MSG_DATA;
+			pf->file = rd->file;
+			pf->len = (uint16_t)len;
+			f->unacked++;
+			p->st.bytes_sent += rd->len;
+			p->st.bytes_literal += rd->len;
+			enqueue(&p->q_head, &p->q_tail, pf);
+		}
+	} else if (rd->copy_len != 0 && f->state == F_READING) {
+		struct dop *d;
+
+		if (ops_reserve(p) < 0) {
+			give_up(p, rd->file, XF_ST_IO);
+			return;
+		}
+		d = &p->ops[p->ops_n++];
+		d->kind = XF_DELTA_OP_COPY;
+		d->file = rd->file;
+		d->len = rd->copy_len;
+		d->off = rd->offset;
+		d->src = rd->src_offset;
+		d->seq = ++p->op_seq;
+		f->last_seq = d->seq;
+		f->dops++;
+	}
+	if (rd->last) {
+		f->got_off = rd->offset;
+	}
+}
+
+/*
+ * SIG records of a file. False if the frame cannot be taken yet (its DECISION has not
+ * arrived: then it is not acknowledged and comes again).
+ */
+static bool
+on_sig(struct xf_push *p, const struct xf_msg *msg)
+{
+	const struct xf_msg_sig *sg = &msg->sig;
+	struct push_file *f;
+
+	if (sg->file >= p->next_list) {
+		return true; /* never listed: a broken peer; ignore */
+	}
+	f = &p->files[sg->file];
+	if (f->state == F_LISTED && !f->decided) {
+		return false;
+	}
+	if (f->state != F_SIGWAIT || f->sigs == NULL || sg->block_size != f->block_size ||
+	    sg->first_block >= f->block_count || sg->count > f->block_count - sg->first_block) {
+		return true; /* late, duplicate, or not matching the decision: ignore */
+	}
+	for (uint16_t i = 0; i < sg->count; i++) {
+		uint32_t b = sg->first_block + i;
+
+		if (!f->have[b]) {
+			f->have[b] = 1;
+			xf_proto_sig_get(msg, i, &f->sigs[b]);
+			f->sigs_got++;
+		}
+	}
+	if (f->sigs_got == f->block_count) {
+		delta_ready(p, sg->file);
+	}
+	return true;
+}
+
+/* Data of a DELTA file from the reader: through the matcher, the frame is not sent. */
+static void
+delta_feed(struct xf_push *p, struct push_file *f, const struct xf_push_read *rd)
+{
+	int rc = 0;
+
+	p->emit_file = rd->file;
+	if (rd->frame != NULL) {
+		f->asked -= XF_MIN(f->asked, 1u);
+		f->got_off = rd->offset + rd->len;
+		p->read_ahead -= XF_MIN(p->read_ahead, 1u);
+		if (f->state == F_READING && f->match != NULL && rd->len > 0) {
+			rc = xf_delta_match_feed(f->match, rd->payload + XF_DATA_OVERHEAD, rd->len);
+		}
+		p->io.frame_free(p->io.arg, rd->frame);
+	}
+	if (rc == 0 && rd->last && rd->eof && rd->error == 0 && f->state == F_READING &&
+	    f->match != NULL) {
+		rc = xf_delta_match_finish(f->match);
+	}
+	if (rc != 0 && f->state == F_READING) {
+		give_up(p, rd->file, XF_ST_IO);
+	}
 }
 
 static void
@@ -732,8 +1194,14 @@ on_decisions(struct xf_push *p, const struct xf_msg *msg)
 		case XF_DEC_REFUSED:
 			settle(p, d.file, d.status != 0 ? d.status : XF_ST_BAD_PATH);
 			break;
+		case XF_DEC_DELTA:
+			if (p->ent[d.file].kind == XF_FILE_REG) {
+				delta_begin(p, d.file, &d);
+				break;
+			}
+			f->state = F_END_SENT; /* not a regular file: made from FLIST */
+			break;
 		case XF_DEC_WHOLE:
-		case XF_DEC_DELTA: /* delta matching is not done yet: send it whole */
 			if (p->ent[d.file].kind == XF_FILE_REG) {
 				f->state = F_QUEUED;
 			} else {
@@ -810,6 +1278,11 @@ xf_push_on_frame(struct xf_push *p, const struct xf_msg *msg, uint32_t bytes, ui
 	case XF_MSG_COMMIT:
 		on_commit(p, msg);
 		break;
+	case XF_MSG_SIG:
+		if (!on_sig(p, msg)) {
+			return; /* not accepted: not acknowledged, the peer sends it again */
+		}
+		break;
 	case XF_MSG_DONE:
 		p->peer_done = true;
 		break;
@@ -837,7 +1310,11 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		return;
 	}
 	f = &p->files[rd->file];
-	if (rd->frame != NULL) {
+	if (f->delta && p->io.delta_request != NULL) {
+		delta_op(p, f, rd);
+	} else if (f->delta) {
+		delta_feed(p, f, rd);
+	} else if (rd->frame != NULL) {
 		struct push_frame *pf = p->free_list; /* reserved by read_ahead: never NULL */
 		struct xf_hdr h = hdr_for(p, XF_MSG_DATA);
 		int len = -EINVAL;
@@ -867,12 +1344,14 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 			pf->payload = rd->payload;
 			pf->next = NULL;
 			pf->retransmit = 0;
+			pf->ra = 1;
 			pf->type = XF_MSG_DATA;
 			pf->file = rd->file;
 			/* read_ahead keeps counting it until its first transmission. */
 			pf->len = (uint16_t)len;
 			f->unacked++;
 			p->st.bytes_sent += rd->len;
+			p->st.bytes_literal += rd->len;
 			enqueue(&p->q_head, &p->q_tail, pf);
 		}
 	}
@@ -898,6 +1377,9 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		f->crc64 = rd->crc64;
 		f->state = F_DATA_DONE;
 		p->st.files_sent++;
+		if (f->delta) {
+			delta_free(p, f); /* finished: its ops are queued */
+		}
 	}
 }
 
@@ -935,6 +1417,7 @@ xf_push_poll(struct xf_push *p, uint64_t now)
 	}
 	if (p->state == XF_PUSH_RUNNING) {
 		busy |= send_flist(p);
+		busy |= drain_ops(p);
 		busy |= schedule_reads(p);
 		busy |= check_file_ends(p);
 		if (p->peer_done && all_settled(p)) {

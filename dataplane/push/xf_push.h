@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "xf_delta.h"
 #include "xf_proto.h"
 #include "xf_reliab.h"
 
@@ -53,6 +54,22 @@ struct xf_push_io {
 	 */
 	int (*read_request)(void *arg, uint32_t file, const char *path, uint16_t path_len,
 	                    uint64_t offset, uint32_t nframes, uint32_t data_len);
+	/**
+	 * Optional: read a DELTA file and run the matcher where it is read (the file's
+	 * worker). Like read_request (nframes pieces of data_len bytes from offset, in
+	 * order, requests answered in order), but the reader feeds what it reads to a
+	 * matcher (xf_delta_match_create(sig) on the file's first request, max_literal
+	 * data_len) and answers its ops through xf_push_on_read(): a DATA op as a frame
+	 * (literal at offset, in the frame like read data), a COPY op with frame NULL and
+	 * copy_len / src_offset set, then one answer with last set (frame NULL, offset = the
+	 * end of the input read so far, undelivered = nframes, eof / error / size / crc64 as
+	 * for read_request). On the first request (sig != NULL) and a 0 return, the reader
+	 * takes sig->sigs (malloc'd) and frees it when done. NULL: the session runs the
+	 * matcher itself over read_request data.
+	 */
+	int (*delta_request)(void *arg, uint32_t file, const char *path, uint16_t path_len,
+	                     uint64_t offset, uint32_t nframes, uint32_t data_len,
+	                     const struct xf_delta_params *sig);
 };
 
 /** What the session reports. */
@@ -64,6 +81,8 @@ struct xf_push_stats {
 	uint32_t files_sent;          /**< files whose data was sent */
 	uint64_t bytes_total;         /**< bytes of regular files in the list */
 	uint64_t bytes_sent;          /**< file bytes sent in DATA (first transmission) */
+	uint64_t bytes_literal;       /**< bytes sent as literals (DATA), whole files included */
+	uint64_t bytes_matched;       /**< DELTA: bytes the receiver copied from its basis (COPY) */
 	uint64_t wire_bytes_sent;     /**< UDP payload bytes sent, every frame */
 	uint64_t wire_bytes_received; /**< UDP payload bytes received */
 	uint64_t frames_sent;
@@ -86,6 +105,8 @@ struct xf_push_read {
 	int32_t error;        /**< -errno if the read failed (then last is true) */
 	uint64_t size;        /**< at eof: bytes of the whole file */
 	uint64_t crc64;       /**< at eof: CRC-64/XZ of the whole file */
+	uint32_t copy_len;    /**< delta_request: a COPY op of this many bytes (frame NULL) */
+	uint64_t src_offset;  /**< delta_request: the COPY's basis offset */
 };
 
 /** Frames the reader may have been asked for and not yet sent, per session. */

@@ -18,6 +18,7 @@
 
 #include "xf_base.h"
 #include "xf_csum.h"
+#include "xf_delta.h"
 #include "xf_push.h"
 
 #define MAX_FILES 300
@@ -63,6 +64,7 @@ static struct {
 		uint32_t file;
 		uint64_t off;
 		uint32_t n, dl;
+		bool delta;
 	} reads[1024];
 	unsigned int nreads;
 	/* the channel */
@@ -87,6 +89,19 @@ static struct {
 	bool done_sent;
 	uint32_t session;
 	uint64_t nonce;
+	/* DELTA: the receiver's basis of a file (NULL: none, the file goes WHOLE) */
+	uint8_t *basis[MAX_FILES];
+	uint64_t basis_size[MAX_FILES];
+	unsigned int absurd_index; /* a DELTA decision with an absurd block count */
+	uint64_t copied, literal;  /* bytes applied from COPY and DATA frames */
+	/* The reader runs the matcher (delta_request), as the engine's workers do. */
+	bool reader_matches;
+	struct xf_delta_match *tm[MAX_FILES];
+	struct xf_sig_rec *tsigs[MAX_FILES];
+	unsigned int delta_requests;
+	uint64_t fed[MAX_FILES];
+	struct xf_push *cur_push;
+	uint32_t cur_file;
 } T;
 
 static uint32_t
@@ -164,8 +179,90 @@ t_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len, ui
 	T.reads[T.nreads].off = offset;
 	T.reads[T.nreads].n = nframes;
 	T.reads[T.nreads].dl = data_len;
+	T.reads[T.nreads].delta = false;
 	T.nreads++;
 	return 0;
+}
+
+/* The test reader's matcher output, straight to the session. */
+static int
+t_emit(void *arg, const struct xf_delta_op *op)
+{
+	struct xf_push_read rd = { .file = T.cur_file, .offset = op->offset };
+
+	(void)arg;
+	if (op->kind == XF_DELTA_OP_COPY) {
+		rd.copy_len = op->len;
+		rd.src_offset = op->src_offset;
+	} else {
+		rd.frame = t_alloc(NULL, &rd.payload);
+		memcpy(rd.payload + XF_DATA_OVERHEAD, op->bytes, op->len);
+		rd.len = op->len;
+	}
+	xf_push_on_read(T.cur_push, &rd, T.now);
+	return 0;
+}
+
+static int
+t_delta_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
+                uint32_t nframes, uint32_t data_len, const struct xf_delta_params *sig)
+{
+	int rc = t_read_request(arg, file, path, path_len, offset, nframes, data_len);
+
+	T.reads[T.nreads - 1].delta = true;
+	T.delta_requests++;
+	if (sig != NULL) {
+		/* The first request: the signatures are the reader's now. */
+		CU_ASSERT_EQUAL(offset, 0);
+		CU_ASSERT_PTR_NULL(T.tm[file]);
+		CU_ASSERT_EQUAL(sig->max_literal, data_len);
+		T.tsigs[file] = (struct xf_sig_rec *)sig->sigs;
+		T.tm[file] = xf_delta_match_create(sig, t_emit, &T.tm[file]);
+		CU_ASSERT_PTR_NOT_NULL(T.tm[file]);
+	}
+	return rc;
+}
+
+/* A request of a DELTA file: its bytes through the file's matcher, then the closing
+ * answer (as the engine's worker does). */
+static void
+serve_delta(struct xf_push *p, unsigned int r)
+{
+	uint32_t file = T.reads[r].file;
+	uint64_t off = T.reads[r].off, size = T.ent[file].size;
+	uint64_t want = (uint64_t)T.reads[r].n * T.reads[r].dl;
+	uint64_t end = off < size ? XF_MIN(size, off + want) : off;
+	struct xf_push_read rd = { .file = file, .last = true, .undelivered = T.reads[r].n };
+
+	T.cur_push = p;
+	T.cur_file = file;
+	if (T.tm[file] == NULL) {
+		/* Already at its end (a request issued before the end was known). */
+		rd.offset = size;
+		rd.eof = true;
+		rd.size = size;
+		rd.crc64 = T.crc[file];
+		xf_push_on_read(p, &rd, T.now);
+		return;
+	}
+	CU_ASSERT_EQUAL(off, T.fed[file]);
+	if (end > off) {
+		T.crc[file] = xf_csum_crc64(T.crc[file], T.src[file] + off, end - off);
+		CU_ASSERT_EQUAL(xf_delta_match_feed(T.tm[file], T.src[file] + off, end - off), 0);
+		T.fed[file] = end;
+	}
+	rd.eof = end - off < want;
+	if (rd.eof) {
+		CU_ASSERT_EQUAL(xf_delta_match_finish(T.tm[file]), 0);
+		xf_delta_match_free(T.tm[file]);
+		free(T.tsigs[file]);
+		T.tm[file] = NULL;
+		T.tsigs[file] = NULL;
+	}
+	rd.offset = end;
+	rd.size = end;
+	rd.crc64 = T.crc[file];
+	xf_push_on_read(p, &rd, T.now);
 }
 
 /* The reader: serve requests in order, the CRC running per file. */
@@ -178,6 +275,10 @@ serve_reads(struct xf_push *p)
 
 		if (off == 0) {
 			T.crc[file] = 0;
+		}
+		if (T.reads[r].delta) {
+			serve_delta(p, r);
+			continue;
 		}
 		if (file == T.unreadable_index) {
 			struct xf_push_read rd = { .file = file,
@@ -295,6 +396,41 @@ done:
 	}
 }
 
+/* SIG frames of a file's basis, after its DECISION, last block first (any order goes). */
+static void
+rx_send_sigs(uint32_t file)
+{
+	uint32_t bs = xf_delta_block_size(T.basis_size[file]);
+	uint32_t count = (uint32_t)xf_delta_block_count(T.basis_size[file], bs);
+	struct xf_sig_rec *rec = calloc(count + 1, sizeof(*rec));
+	struct xf_delta_sig g;
+	int n;
+
+	CU_ASSERT_FATAL(xf_delta_sig_begin(&g, bs) == 0);
+	n = xf_delta_sig_update(&g, T.basis[file], T.basis_size[file], rec, count);
+	CU_ASSERT_FATAL(n >= 0);
+	n += xf_delta_sig_finish(&g, rec + n);
+	CU_ASSERT_EQUAL_FATAL((uint32_t)n, count);
+	for (uint32_t end = count; end > 0;) {
+		uint32_t first = end > 50 ? end - 50 : 0; /* 50 records a frame */
+		struct xf_msg m = { .hdr = { .type = XF_MSG_SIG, .session = T.session } };
+		struct xf_proto_builder b;
+		uint8_t buf[XF_PAYLOAD_MAX];
+
+		m.hdr.pn = T.rx_pn++;
+		m.sig.file = file;
+		m.sig.block_size = bs;
+		m.sig.first_block = first;
+		CU_ASSERT_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m) == 0);
+		for (uint32_t i = first; i < end; i++) {
+			CU_ASSERT_FATAL(xf_proto_build_sig(&b, &rec[i]) == 0);
+		}
+		rx_send_built(&b);
+		end = first;
+	}
+	free(rec);
+}
+
 /* The receiver handles one datagram from the sender. */
 static void
 rx_handle(const uint8_t *bytes, uint16_t len)
@@ -356,6 +492,16 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 			} else if (idx == T.uptodate_index || e.kind != XF_FILE_REG) {
 				rec.decision = XF_DEC_UPTODATE;
 				T.rf[idx].settled = 1;
+			} else if (T.basis[idx] != NULL || idx == T.absurd_index) {
+				rec.decision = XF_DEC_DELTA;
+				rec.block_size = xf_delta_block_size(T.basis_size[idx]);
+				rec.block_count = (uint32_t)xf_delta_block_count(T.basis_size[idx],
+				                                                 rec.block_size);
+				if (idx == T.absurd_index) {
+					rec.block_size = 700;
+					rec.block_count = 0xfffffff0u; /* and no SIG ever comes */
+				}
+				T.rf[idx].data = calloc(1, e.size + 1);
 			} else {
 				rec.decision = XF_DEC_WHOLE;
 				T.rf[idx].data = calloc(1, e.size + 1);
@@ -371,11 +517,35 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		}
 		if (m.flist.count > 0) {
 			rx_send_built(&b);
+			for (uint32_t i = m.flist.first_index; i < idx; i++) {
+				if (T.basis[i] != NULL && i != T.absurd_index) {
+					rx_send_sigs(i);
+				}
+			}
 		}
 		rx_commit_progress();
 		break;
 	}
+	case XF_MSG_COPY: {
+		struct xf_delta_op op = { .kind = XF_DELTA_OP_COPY,
+			                  .len = m.copy.len,
+			                  .offset = m.copy.offset,
+			                  .src_offset = m.copy.src_offset };
+
+		CU_ASSERT_FATAL(m.copy.file < T.count);
+		CU_ASSERT_FATAL(T.basis[m.copy.file] != NULL);
+		CU_ASSERT_FATAL(T.rf[m.copy.file].data != NULL);
+		CU_ASSERT_FALSE(T.rf[m.copy.file].settled);
+		CU_ASSERT_EQUAL_FATAL(
+		        xf_delta_apply(&op, T.basis[m.copy.file], T.basis_size[m.copy.file],
+		                       T.rf[m.copy.file].data, T.ent[m.copy.file].size),
+		        0);
+		T.rf[m.copy.file].size = XF_MAX(T.rf[m.copy.file].size, m.copy.offset + m.copy.len);
+		T.copied += m.copy.len;
+		break;
+	}
 	case XF_MSG_DATA:
+		T.literal += m.data.len;
 		CU_ASSERT_FATAL(m.data.file < T.count);
 		CU_ASSERT_FATAL(T.rf[m.data.file].data != NULL);
 		CU_ASSERT_FATAL(m.data.offset + m.data.len <= T.ent[m.data.file].size);
@@ -465,6 +635,7 @@ setup(uint32_t count, uint64_t max_size, unsigned int loss, unsigned int dup, un
 	T.refuse_index = UINT32_MAX;
 	T.unreadable_index = UINT32_MAX;
 	T.uptodate_index = UINT32_MAX;
+	T.absurd_index = UINT32_MAX;
 	T.session = 0x1234abcd;
 	T.seen = calloc(1u << 20, 1);
 	for (uint32_t i = 0; i < count; i++) {
@@ -495,6 +666,9 @@ teardown(void)
 	for (uint32_t i = 0; i < T.count; i++) {
 		free(T.src[i]);
 		free(T.rf[i].data);
+		free(T.basis[i]);
+		xf_delta_match_free(T.tm[i]);
+		free(T.tsigs[i]);
 	}
 	for (unsigned int i = 0; i < T.to_rx.n; i++) {
 		free(T.to_rx.q[i].bytes);
@@ -523,7 +697,8 @@ run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 	struct xf_push_io io = { .frame_alloc = t_alloc,
 		                 .frame_send = t_send,
 		                 .frame_free = t_free,
-		                 .read_request = t_read_request };
+		                 .read_request = t_read_request,
+		                 .delta_request = T.reader_matches ? t_delta_request : NULL };
 	struct xf_push *p;
 	unsigned long turns = 0;
 
@@ -645,6 +820,88 @@ test_silent_peer_times_out(void)
 	teardown();
 }
 
+/*
+ * The receiver holds an older version of most files (bytes changed, inserted, deleted,
+ * a file cut short, one grown); it answers DELTA with the signatures of its basis and
+ * rebuilds each file from COPY (xf_delta_apply) and DATA. Over a lossy, reordering
+ * channel every file must arrive identical, with most bytes matched, not sent.
+ */
+static void
+delta_case(bool reader_matches)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+	uint64_t total = 0, delta_total = 0;
+
+	setup(40, 60000, 3, 1, 10, 16);
+	T.reader_matches = reader_matches;
+	for (uint32_t i = 0; i < T.count; i++) {
+		uint64_t size = T.ent[i].size;
+		uint8_t *b;
+
+		total += size;
+		if (i % 4 == 0 || size < 2000) {
+			continue; /* no basis: WHOLE */
+		}
+		b = malloc(size + 4096);
+		memcpy(b, T.src[i], size);
+		T.basis_size[i] = size;
+		switch (i % 4) {
+		case 1: /* a few bytes changed */
+			for (int k = 0; k < 3; k++) {
+				b[rnd() % size] ^= 0x5a;
+			}
+			break;
+		case 2: /* 100 bytes deleted in the middle (the new file has them) */
+			memmove(b + size / 2, b + size / 2 + 100, size - size / 2 - 100);
+			T.basis_size[i] = size - 100;
+			break;
+		default: /* basis longer: junk appended; and the head changed */
+			for (int k = 0; k < 4096; k++) {
+				b[size + (uint64_t)k] = (uint8_t)rnd();
+			}
+			b[0] ^= 1;
+			T.basis_size[i] = size + 4096;
+			break;
+		}
+		T.basis[i] = b;
+		delta_total += size;
+	}
+	/* A file whose DECISION claims an absurd block count: sent as literals only. */
+	T.absurd_index = 0;
+	run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, T.count);
+	CU_ASSERT_EQUAL(st.files_failed, 0);
+	CU_ASSERT_EQUAL(T.committed, T.count);
+	/* Every byte of every file went once, as a literal or as a match. */
+	CU_ASSERT_EQUAL(st.bytes_literal + st.bytes_matched, total);
+	CU_ASSERT(T.copied >= st.bytes_matched);  /* retransmitted COPYs apply again */
+	CU_ASSERT(T.literal >= st.bytes_literal); /* retransmissions and duplicates */
+	/* Most of the DELTA files' bytes were matched. */
+	CU_ASSERT(st.bytes_matched > delta_total * 8 / 10);
+	printf("\n  %llu bytes, %llu in DELTA files: %llu literal, %llu matched, %llu on the "
+	       "wire\n",
+	       (unsigned long long)total, (unsigned long long)delta_total,
+	       (unsigned long long)st.bytes_literal, (unsigned long long)st.bytes_matched,
+	       (unsigned long long)st.wire_bytes_sent);
+	CU_ASSERT_EQUAL(T.delta_requests > 0, reader_matches);
+	teardown();
+}
+
+static void
+test_delta(void)
+{
+	delta_case(false);
+}
+
+/* The same with the matcher in the reader (delta_request), as on the appliance. */
+static void
+test_delta_reader_matches(void)
+{
+	delta_case(true);
+}
+
 int
 main(void)
 {
@@ -659,7 +916,9 @@ main(void)
 	    CU_add_test(s, "lossy channel", test_lossy_channel) == NULL ||
 	    CU_add_test(s, "unreadable file", test_unreadable_file) == NULL ||
 	    CU_add_test(s, "empty list, empty files", test_empty_list_and_empty_files) == NULL ||
-	    CU_add_test(s, "silent peer times out", test_silent_peer_times_out) == NULL) {
+	    CU_add_test(s, "silent peer times out", test_silent_peer_times_out) == NULL ||
+	    CU_add_test(s, "delta", test_delta) == NULL ||
+	    CU_add_test(s, "delta, matcher in the reader", test_delta_reader_matches) == NULL) {
 		CU_cleanup_registry();
 		return 1;
 	}
