@@ -70,7 +70,7 @@ start() {
 		--set "eal.file_prefix=$TAG-$name" \
 		--set "control.socket=$T/$name.sock" \
 		--set "volumes[0].path=$T/$name" \
-		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock" \
+		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock,bsize=9216" \
 		>"$T/$name.fifo" 2>>"$T/$name.err" &
 	PIDS+=("$!")
 	exec {fd}<"$T/$name.fifo"
