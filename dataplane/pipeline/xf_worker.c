@@ -498,6 +498,20 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 		                             tag_of(T_BASIS, fi)));
 		return;
 	}
+	if (res >= 0 && dec == XF_DEC_UPTODATE && f->kind != XF_FILE_SYMLINK &&
+	    (f->stx.stx_mode & 07777) != (f->mode & 07777)) {
+		/*
+		 * Same content, other permissions (the quick check does not look at them):
+		 * apply the mode, as rsync does. A short blocking call on the worker (no
+		 * io_uring opcode); AT_SYMLINK_NOFOLLOW so a symlink swapped in since the statx
+		 * is never followed out of the volume. On failure the file is refused: it is
+		 * not what the sender has.
+		 */
+		if (fchmodat(f->dirfd, base, f->mode & 07777, AT_SYMLINK_NOFOLLOW) != 0) {
+			dec = XF_DEC_REFUSED;
+			res = -errno;
+		}
+	}
 	if (f->dirfd >= 0) {
 		PREP(w, xf_storage_prep_close(w->st, f->dirfd, tag_of(T_IGN, 0)));
 		f->dirfd = -1;
