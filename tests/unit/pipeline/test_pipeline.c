@@ -343,7 +343,7 @@ verify_tree(const char *dst, const struct list *l, const uint8_t *skip)
 			ssize_t n = fd >= 0 ? pread(fd, got, f->size + 1, 0) : -1;
 
 			bad += !S_ISREG(sb.st_mode) || n != (ssize_t)f->size ||
-			       memcmp(got, f->data, f->size) != 0;
+			       (f->size > 0 && memcmp(got, f->data, f->size) != 0);
 			if (fd >= 0) {
 				close(fd);
 			}
