@@ -389,7 +389,7 @@ for line in sys.stdin:
     mb = b / 1e6
     per = lambda ms: mb / (max(ms, 1) / 1000.0)
     xs, xws, rs, xe, re_ = per(xj), per(xw), per(rj), per(xc), per(rc)
-    label = "delta (whole-file until issue 4)" if c == "delta" else c
+    label = "delta (re-push of large, 4x100 B changed per file)" if c == "delta" else c
     print(fmt % (label, files, "%.1f" % mb, "%.3f" % (xj / 1e3), "%.3f" % (xw / 1e3), "%.1f" % xs,
                  "%.3f" % (rj / 1e3), "%.1f" % rs, "%.2f" % (xs / rs), "%.2f" % (xws / rs),
                  "%.2f" % (xc / 1e3), "%.2f" % (rc / 1e3), "%.1f" % xe, "%.1f" % re_,
