@@ -744,22 +744,32 @@ fail_file(struct xf_worker *w, struct wfile *f, uint8_t status)
 	f->state = W_FREE;
 }
 
+/*
+ * The times argument of futimens/utimensat that sets the modification time to mtime_ns
+ * (nanoseconds since the epoch, negative before 1970) and leaves the access time alone.
+ */
+static void
+mtime_spec(int64_t mtime_ns, struct timespec ts[2])
+{
+	ts[0] = (struct timespec){ .tv_nsec = UTIME_OMIT };
+	ts[1].tv_sec = mtime_ns / 1000000000ll;
+	ts[1].tv_nsec = mtime_ns % 1000000000ll;
+	if (ts[1].tv_nsec < 0) {
+		ts[1].tv_sec--;
+		ts[1].tv_nsec += 1000000000ll;
+	}
+}
+
 static void
 verify(struct xf_worker *w, struct wfile *f)
 {
-	struct timespec ts[2] = {
-		{ .tv_nsec = UTIME_OMIT },
-		{ .tv_sec = f->mtime_ns / 1000000000ll, .tv_nsec = f->mtime_ns % 1000000000ll },
-	};
+	struct timespec ts[2];
 
 	if (f->crc != f->fe_crc || f->aborted) {
 		fail_file(w, f, XF_ST_CHECKSUM);
 		return;
 	}
-	if (ts[1].tv_nsec < 0) {
-		ts[1].tv_sec--;
-		ts[1].tv_nsec += 1000000000ll;
-	}
+	mtime_spec(f->mtime_ns, ts);
 	/* No io_uring opcode sets mode or times: short blocking calls on the worker. */
 	if (fchmod(f->fd, f->mode & 07777) != 0 || futimens(f->fd, ts) != 0) {
 		fail_file(w, f, XF_ST_IO);
@@ -1288,17 +1298,16 @@ mark_dirty(struct xf_worker *w, int pfd)
 	}
 }
 
+/*
+ * Rename a staged temp file (or symlink) to its final name in its parent: the one step
+ * that makes a file appear, atomically. On any failure the temp is removed and the final
+ * path keeps what it had.
+ */
 static uint8_t
-commit_reg(struct xf_worker *w, const struct xf_work *it, const char *base, const char *tmp,
-           int32_t fsync_res)
+place_tmp(struct xf_worker *w, const struct xf_work *it, const char *base, const char *tmp)
 {
-	int pfd, rc;
+	int pfd = parent_fd(w, it, true), rc;
 
-	if (fsync_res < 0) {
-		rc = fsync_res;
-		goto err_unlink;
-	}
-	pfd = parent_fd(w, it, true);
 	if (pfd < 0) {
 		rc = pfd;
 		goto err_unlink;
@@ -1312,6 +1321,17 @@ commit_reg(struct xf_worker *w, const struct xf_work *it, const char *base, cons
 err_unlink:
 	unlinkat(w->p->tmp_fd, tmp, 0);
 	return xf_status_of_errno(-rc);
+}
+
+static uint8_t
+commit_reg(struct xf_worker *w, const struct xf_work *it, const char *base, const char *tmp,
+           int32_t fsync_res)
+{
+	if (fsync_res < 0) {
+		unlinkat(w->p->tmp_fd, tmp, 0);
+		return xf_status_of_errno(-fsync_res);
+	}
+	return place_tmp(w, it, base, tmp);
 }
 
 static uint8_t
@@ -1345,17 +1365,10 @@ static uint8_t
 commit_symlink(struct xf_worker *w, const struct xf_work *it, const char *base, const char *tmp)
 {
 	const char *target = base + strlen(base) + 1;
-	int64_t mt = (int64_t)it->val;
-	struct timespec ts[2] = {
-		{ .tv_nsec = UTIME_OMIT },
-		{ .tv_sec = mt / 1000000000ll, .tv_nsec = mt % 1000000000ll },
-	};
-	int pfd, rc;
+	struct timespec ts[2];
+	int rc;
 
-	if (ts[1].tv_nsec < 0) {
-		ts[1].tv_sec--;
-		ts[1].tv_nsec += 1000000000ll;
-	}
+	mtime_spec((int64_t)it->val, ts);
 	/* Made under a temp name then renamed: the final path flips atomically. */
 	RUN1(w, rc, xf_storage_prep_symlink(w->st, target, w->p->tmp_fd, tmp, tag_of(T_SYNC, 0)));
 	if (rc == -EEXIST) {
@@ -1368,39 +1381,20 @@ commit_symlink(struct xf_worker *w, const struct xf_work *it, const char *base, 
 	}
 	if (utimensat(w->p->tmp_fd, tmp, ts, AT_SYMLINK_NOFOLLOW) != 0) {
 		rc = -errno;
-		goto err_unlink;
+		unlinkat(w->p->tmp_fd, tmp, 0);
+		return xf_status_of_errno(-rc);
 	}
-	pfd = parent_fd(w, it, true);
-	if (pfd < 0) {
-		rc = pfd;
-		goto err_unlink;
-	}
-	RUN1(w, rc, xf_storage_prep_rename(w->st, w->p->tmp_fd, tmp, pfd, base, tag_of(T_SYNC, 0)));
-	if (rc < 0) {
-		goto err_unlink;
-	}
-	mark_dirty(w, pfd);
-	return XF_ST_OK;
-err_unlink:
-	unlinkat(w->p->tmp_fd, tmp, 0);
-	return xf_status_of_errno(-rc);
+	return place_tmp(w, it, base, tmp);
 }
 
 static void
 dirtime(struct xf_worker *w, const struct xf_work *it)
 {
 	const char *base = (const char *)it->ptr + it->len + 1;
-	int64_t mt = (int64_t)it->val;
-	struct timespec ts[2] = {
-		{ .tv_nsec = UTIME_OMIT },
-		{ .tv_sec = mt / 1000000000ll, .tv_nsec = mt % 1000000000ll },
-	};
+	struct timespec ts[2];
 	int pfd;
 
-	if (ts[1].tv_nsec < 0) {
-		ts[1].tv_sec--;
-		ts[1].tv_nsec += 1000000000ll;
-	}
+	mtime_spec((int64_t)it->val, ts);
 	pfd = parent_fd(w, it, false);
 	if (pfd >= 0) {
 		utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
