@@ -189,13 +189,17 @@ push_frame_free(void *arg, void *frame)
 	rte_pktmbuf_free(frame);
 }
 
+/*
+ * Ask the file's worker (file affinity: one file, one worker, so its CRC runs in order)
+ * for frames of a source file; with sig, the worker also runs the matcher over what it
+ * reads (a DELTA file) and owns the signatures from then on.
+ */
 static int
-push_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
-                  uint32_t nframes, uint32_t data_len)
+read_request(struct eng_job *j, uint32_t file, const char *path, uint64_t offset, uint32_t nframes,
+             uint32_t data_len, bool delta, const struct xf_delta_params *sig)
 {
-	struct eng_job *j = arg;
 	struct eng_rx *rx = j->push_rx;
-	unsigned int w = file % rx->e->conf.n_workers; /* file affinity */
+	unsigned int w = file % rx->e->conf.n_workers;
 	struct eng_read_req req = {
 		.job = (uint16_t)(j - rx->e->jobs),
 		.job_id = j->id,
@@ -206,40 +210,31 @@ push_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len,
 		.dl = data_len,
 		.path = path + j->src_skip, /* the source path, without "dest/" */
 		.dir_fd = j->dir_fd,
+		.delta = delta,
 	};
 
-	(void)path_len; /* the arena keeps every path NUL-terminated */
-	return xf_ring_enqueue_burst(rx->read_to[w], &req, 1) == 1 ? 0 : -EAGAIN;
-}
-
-/* The same, for a DELTA file: the worker runs the matcher over what it reads. */
-static int
-push_delta_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
-                   uint32_t nframes, uint32_t data_len, const struct xf_delta_params *sig)
-{
-	struct eng_job *j = arg;
-	struct eng_rx *rx = j->push_rx;
-	unsigned int w = file % rx->e->conf.n_workers; /* file affinity */
-	struct eng_read_req req = {
-		.job = (uint16_t)(j - rx->e->jobs),
-		.job_id = j->id,
-		.rx = (uint16_t)rx->idx,
-		.file = file,
-		.off = offset,
-		.n = XF_MIN(nframes, ENG_BURST),
-		.dl = data_len,
-		.path = path + j->src_skip,
-		.dir_fd = j->dir_fd,
-		.delta = 1,
-	};
-
-	(void)path_len;
 	if (sig != NULL) {
 		req.sigs = (struct xf_sig_rec *)sig->sigs; /* handed over on success */
 		req.block_size = sig->block_size;
 		req.block_count = sig->block_count;
 	}
 	return xf_ring_enqueue_burst(rx->read_to[w], &req, 1) == 1 ? 0 : -EAGAIN;
+}
+
+static int
+push_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
+                  uint32_t nframes, uint32_t data_len)
+{
+	(void)path_len; /* the arena keeps every path NUL-terminated */
+	return read_request(arg, file, path, offset, nframes, data_len, false, NULL);
+}
+
+static int
+push_delta_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
+                   uint32_t nframes, uint32_t data_len, const struct xf_delta_params *sig)
+{
+	(void)path_len;
+	return read_request(arg, file, path, offset, nframes, data_len, true, sig);
 }
 
 static void
