@@ -12,6 +12,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_test.h"
+
 #include "xf_csum.h"
 
 #define BIG                    (1u << 20) /* random lengths go up to 1 MiB */
@@ -195,30 +197,16 @@ test_longer_than_int(void)
 	munmap(z, len);
 }
 
+static const struct xf_test tests[] = {
+	{ "check values", test_check_values },
+	{ "tail lengths 0..64 at every alignment", test_tails },
+	{ "random lengths and alignments", test_random_lengths },
+	{ "chaining at random splits", test_chaining },
+	{ "longer than INT_MAX", test_longer_than_int },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failures;
-
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("csum", suite_init, suite_clean);
-	if (s == NULL || CU_add_test(s, "check values", test_check_values) == NULL ||
-	    CU_add_test(s, "tail lengths 0..64 at every alignment", test_tails) == NULL ||
-	    CU_add_test(s, "random lengths and alignments", test_random_lengths) == NULL ||
-	    CU_add_test(s, "chaining at random splits", test_chaining) == NULL ||
-	    CU_add_test(s, "longer than INT_MAX", test_longer_than_int) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures > 0 ? 1 : 0;
+	return xf_test_main("csum", suite_init, suite_clean, XF_TESTS(tests));
 }

@@ -20,6 +20,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_test.h"
+
 #include "xf_ctl.h"
 
 static char dir[64];
@@ -507,31 +509,20 @@ test_client_errors(void)
 	CU_ASSERT_PTR_NULL(resp);
 }
 
+static const struct xf_test tests[] = {
+	{ "status and args", test_status_and_args },
+	{ "malformed requests", test_malformed_requests },
+	{ "oversized request", test_oversized_request },
+	{ "disconnect mid request", test_disconnect_mid_request },
+	{ "connection limit", test_connection_limit },
+	{ "other uid refused", test_other_uid_refused },
+	{ "group access", test_group_access },
+	{ "create errors", test_create_errors },
+	{ "client errors", test_client_errors },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failures;
-
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("ctl", suite_init, suite_clean);
-	if (s == NULL || CU_add_test(s, "status and args", test_status_and_args) == NULL ||
-	    CU_add_test(s, "malformed requests", test_malformed_requests) == NULL ||
-	    CU_add_test(s, "oversized request", test_oversized_request) == NULL ||
-	    CU_add_test(s, "disconnect mid request", test_disconnect_mid_request) == NULL ||
-	    CU_add_test(s, "connection limit", test_connection_limit) == NULL ||
-	    CU_add_test(s, "other uid refused", test_other_uid_refused) == NULL ||
-	    CU_add_test(s, "group access", test_group_access) == NULL ||
-	    CU_add_test(s, "create errors", test_create_errors) == NULL ||
-	    CU_add_test(s, "client errors", test_client_errors) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
+	return xf_test_main("ctl", suite_init, suite_clean, XF_TESTS(tests));
 }

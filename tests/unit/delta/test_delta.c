@@ -13,6 +13,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_test.h"
+
 #include "xf_csum.h"
 #include "xf_delta.h"
 
@@ -750,40 +752,26 @@ test_property(void)
 	free(b);
 }
 
+static const struct xf_test tests[] = {
+	{ "weak sum vs definition", test_weak_fresh },
+	{ "rolling equals fresh at every offset", test_weak_roll },
+	{ "block size rule", test_block_size },
+	{ "signatures per block", test_signatures },
+	{ "signature errors", test_signature_errors },
+	{ "identical files", test_identical },
+	{ "identical zero blocks coalesce", test_identical_zeros },
+	{ "insertion and deletion", test_insert_delete },
+	{ "moved and repeated blocks", test_moved_and_repeated },
+	{ "short tail block", test_tail },
+	{ "empty and larger basis", test_empty_and_larger_basis },
+	{ "small changes in 4 MiB", test_small_changes_4mib },
+	{ "caps and tiny chunks", test_caps_and_chunks },
+	{ "errors", test_errors },
+	{ "200 random edit scripts", test_property },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failures;
-
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("delta", NULL, NULL);
-	if (s == NULL || CU_add_test(s, "weak sum vs definition", test_weak_fresh) == NULL ||
-	    CU_add_test(s, "rolling equals fresh at every offset", test_weak_roll) == NULL ||
-	    CU_add_test(s, "block size rule", test_block_size) == NULL ||
-	    CU_add_test(s, "signatures per block", test_signatures) == NULL ||
-	    CU_add_test(s, "signature errors", test_signature_errors) == NULL ||
-	    CU_add_test(s, "identical files", test_identical) == NULL ||
-	    CU_add_test(s, "identical zero blocks coalesce", test_identical_zeros) == NULL ||
-	    CU_add_test(s, "insertion and deletion", test_insert_delete) == NULL ||
-	    CU_add_test(s, "moved and repeated blocks", test_moved_and_repeated) == NULL ||
-	    CU_add_test(s, "short tail block", test_tail) == NULL ||
-	    CU_add_test(s, "empty and larger basis", test_empty_and_larger_basis) == NULL ||
-	    CU_add_test(s, "small changes in 4 MiB", test_small_changes_4mib) == NULL ||
-	    CU_add_test(s, "caps and tiny chunks", test_caps_and_chunks) == NULL ||
-	    CU_add_test(s, "errors", test_errors) == NULL ||
-	    CU_add_test(s, "200 random edit scripts", test_property) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures > 0 ? 1 : 0;
+	return xf_test_main("delta", NULL, NULL, XF_TESTS(tests));
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests of the seeded reordering stage: permutation, determinism, rate, bound. */
 #include <CUnit/Basic.h>
+
+#include "xf_test.h"
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -204,31 +206,17 @@ test_bound(void)
 	}
 }
 
+static const struct xf_test tests[] = {
+	{ "init", test_init },
+	{ "off is identity", test_off_is_identity },
+	{ "every frame released exactly once", test_permutation },
+	{ "seeded determinism", test_deterministic },
+	{ "reorder rate near p", test_rate },
+	{ "held at most k arrivals", test_bound },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failures;
-
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("fault", NULL, NULL);
-	if (s == NULL || CU_add_test(s, "init", test_init) == NULL ||
-	    CU_add_test(s, "off is identity", test_off_is_identity) == NULL ||
-	    CU_add_test(s, "every frame released exactly once", test_permutation) == NULL ||
-	    CU_add_test(s, "seeded determinism", test_deterministic) == NULL ||
-	    CU_add_test(s, "reorder rate near p", test_rate) == NULL ||
-	    CU_add_test(s, "held at most k arrivals", test_bound) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures > 0 ? 1 : 0;
+	return xf_test_main("fault", NULL, NULL, XF_TESTS(tests));
 }

@@ -6,6 +6,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_test.h"
+
 #include "xf_ftable.h"
 
 static struct xf_flist_entry
@@ -123,25 +125,14 @@ test_bytes_per_entry(void)
 	xf_ftable_fini(&ft);
 }
 
+static const struct xf_test tests[] = {
+	{ "split and duplicates", test_split_and_dups },
+	{ "paths stable", test_paths_stable },
+	{ "bytes per entry", test_bytes_per_entry },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int fails;
-
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("ftable", NULL, NULL);
-	if (s == NULL || CU_add_test(s, "split and duplicates", test_split_and_dups) == NULL ||
-	    CU_add_test(s, "paths stable", test_paths_stable) == NULL ||
-	    CU_add_test(s, "bytes per entry", test_bytes_per_entry) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails != 0 ? 1 : 0;
+	return xf_test_main("ftable", NULL, NULL, XF_TESTS(tests));
 }

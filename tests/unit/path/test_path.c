@@ -3,6 +3,8 @@
  * xf_path_validate against hostile and ordinary names from the wire.
  */
 #include <CUnit/Basic.h>
+
+#include "xf_test.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,26 +132,15 @@ test_no_overread(void)
 	free(p);
 }
 
+static const struct xf_test tests[] = {
+	{ "hostile and ordinary names", test_table },
+	{ "empty", test_empty },
+	{ "length limits", test_lengths },
+	{ "no overread", test_no_overread },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int fails;
-
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("path", NULL, NULL);
-	if (s == NULL || CU_add_test(s, "hostile and ordinary names", test_table) == NULL ||
-	    CU_add_test(s, "empty", test_empty) == NULL ||
-	    CU_add_test(s, "length limits", test_lengths) == NULL ||
-	    CU_add_test(s, "no overread", test_no_overread) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures() + (CU_get_error() != CUE_SUCCESS);
-	CU_cleanup_registry();
-	return fails > 0 ? 1 : 0;
+	return xf_test_main("path", NULL, NULL, XF_TESTS(tests));
 }

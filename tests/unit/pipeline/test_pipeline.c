@@ -16,6 +16,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_test.h"
+
 #include "xf_base.h"
 #include "xf_memsend.h"
 #include "xf_pipeline.h"
@@ -1114,12 +1116,22 @@ test_two_rx_cores(void)
 	close(root);
 }
 
+static const struct xf_test tests[] = {
+	{ "hostile paths", test_hostile_paths },
+	{ "failures", test_failures },
+	{ "abort", test_abort },
+	{ "two RX cores", test_two_rx_cores },
+	{ "tree end to end", test_tree_end_to_end },
+	{ "delta", test_delta },
+	{ "delta, basis changed in use", test_delta_basis_changed },
+	{ "checksum mode", test_checksum_mode },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int fails;
 	char cmd[300];
+	int rc;
 
 	/* tmpfs when there is one: ext4 inode allocation after many deletions made the
 	 * file creations, not the pipeline, dominate the run time. */
@@ -1131,28 +1143,10 @@ main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("pipeline", NULL, NULL);
-	if (s == NULL || CU_add_test(s, "hostile paths", test_hostile_paths) == NULL ||
-	    CU_add_test(s, "failures", test_failures) == NULL ||
-	    CU_add_test(s, "abort", test_abort) == NULL ||
-	    CU_add_test(s, "two RX cores", test_two_rx_cores) == NULL ||
-	    CU_add_test(s, "tree end to end", test_tree_end_to_end) == NULL ||
-	    CU_add_test(s, "delta", test_delta) == NULL ||
-	    CU_add_test(s, "delta, basis changed in use", test_delta_basis_changed) == NULL ||
-	    CU_add_test(s, "checksum mode", test_checksum_mode) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	rc = xf_test_main("pipeline", NULL, NULL, XF_TESTS(tests));
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base_dir);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "cleanup of %s failed\n", base_dir);
 	}
-	return fails != 0 ? 1 : 0;
+	return rc;
 }

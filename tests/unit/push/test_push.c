@@ -16,6 +16,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_test.h"
+
 #include "xf_base.h"
 #include "xf_csum.h"
 #include "xf_delta.h"
@@ -902,29 +904,18 @@ test_delta_reader_matches(void)
 	delta_case(true);
 }
 
+static const struct xf_test tests[] = {
+	{ "clean channel", test_clean_channel },
+	{ "lossy channel", test_lossy_channel },
+	{ "unreadable file", test_unreadable_file },
+	{ "empty list, empty files", test_empty_list_and_empty_files },
+	{ "silent peer times out", test_silent_peer_times_out },
+	{ "delta", test_delta },
+	{ "delta, matcher in the reader", test_delta_reader_matches },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failures;
-
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("push", NULL, NULL);
-	if (s == NULL || CU_add_test(s, "clean channel", test_clean_channel) == NULL ||
-	    CU_add_test(s, "lossy channel", test_lossy_channel) == NULL ||
-	    CU_add_test(s, "unreadable file", test_unreadable_file) == NULL ||
-	    CU_add_test(s, "empty list, empty files", test_empty_list_and_empty_files) == NULL ||
-	    CU_add_test(s, "silent peer times out", test_silent_peer_times_out) == NULL ||
-	    CU_add_test(s, "delta", test_delta) == NULL ||
-	    CU_add_test(s, "delta, matcher in the reader", test_delta_reader_matches) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
+	return xf_test_main("push", NULL, NULL, XF_TESTS(tests));
 }

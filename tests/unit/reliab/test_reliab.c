@@ -12,6 +12,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_test.h"
+
 #include "xf_base.h"
 #include "xf_proto.h"
 #include "xf_reliab.h"
@@ -1155,38 +1157,25 @@ test_simulation(void)
 	sim_run(seeds[0], true);
 }
 
+static const struct xf_test tests[] = {
+	{ "rtt_rfc_examples", test_rtt_rfc_examples },
+	{ "ack_validation", test_ack_validation },
+	{ "table_capacity", test_table_capacity },
+	{ "loss_thresholds", test_loss_thresholds },
+	{ "loss_packet_threshold_burst", test_loss_packet_threshold_burst },
+	{ "spurious_after_reuse", test_spurious_after_reuse },
+	{ "pto_backoff", test_pto_backoff },
+	{ "rx_duplicates", test_rx_duplicates },
+	{ "ack_ranges_patterns", test_ack_ranges_patterns },
+	{ "ack_ranges_random", test_ack_ranges_random },
+	{ "ack_schedule", test_ack_schedule },
+	{ "pacer", test_pacer },
+	{ "timers", test_timers },
+	{ "simulation", test_simulation },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int fails;
-
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("reliab", NULL, NULL);
-	if (s == NULL || !CU_add_test(s, "rtt_rfc_examples", test_rtt_rfc_examples) ||
-	    !CU_add_test(s, "ack_validation", test_ack_validation) ||
-	    !CU_add_test(s, "table_capacity", test_table_capacity) ||
-	    !CU_add_test(s, "loss_thresholds", test_loss_thresholds) ||
-	    !CU_add_test(s, "loss_packet_threshold_burst", test_loss_packet_threshold_burst) ||
-	    !CU_add_test(s, "spurious_after_reuse", test_spurious_after_reuse) ||
-	    !CU_add_test(s, "pto_backoff", test_pto_backoff) ||
-	    !CU_add_test(s, "rx_duplicates", test_rx_duplicates) ||
-	    !CU_add_test(s, "ack_ranges_patterns", test_ack_ranges_patterns) ||
-	    !CU_add_test(s, "ack_ranges_random", test_ack_ranges_random) ||
-	    !CU_add_test(s, "ack_schedule", test_ack_schedule) ||
-	    !CU_add_test(s, "pacer", test_pacer) || !CU_add_test(s, "timers", test_timers) ||
-	    !CU_add_test(s, "simulation", test_simulation)) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails > 0 ? 1 : 0;
+	return xf_test_main("reliab", NULL, NULL, XF_TESTS(tests));
 }

@@ -4,6 +4,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_test.h"
+
 #include "xf_reorder.h"
 
 /* Deterministic xorshift so a failure reproduces. */
@@ -129,25 +131,13 @@ test_beyond_window_refused(void)
 	xf_reorder_fini(&ro);
 }
 
+static const struct xf_test tests[] = {
+	{ "random completion order", test_random_completion_order },
+	{ "beyond window refused", test_beyond_window_refused },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int fails;
-
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("reorder", NULL, NULL);
-	if (s == NULL ||
-	    CU_add_test(s, "random completion order", test_random_completion_order) == NULL ||
-	    CU_add_test(s, "beyond window refused", test_beyond_window_refused) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails != 0 ? 1 : 0;
+	return xf_test_main("reorder", NULL, NULL, XF_TESTS(tests));
 }

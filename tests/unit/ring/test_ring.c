@@ -16,6 +16,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_test.h"
+
 #include "xf_ring.h"
 
 #define CORE_MAIN 0u /* xf_core_self() of the test's main thread (never set: 0) */
@@ -352,33 +354,19 @@ test_socket_without_eal(void)
 	CU_ASSERT_EQUAL(errno, ENOMEM);
 }
 
+static const struct xf_test tests[] = {
+	{ "create arguments", test_create_args },
+	{ "SP/SC flags and fields", test_flags_and_fields },
+	{ "capacity", test_capacity },
+	{ "FIFO and burst", test_fifo_and_burst },
+	{ "48-byte element copy", test_element_copy },
+	{ "two threads, 1M elements", test_two_threads },
+	{ "owner assertion", test_owner_assertion },
+	{ "socket ring without EAL", test_socket_without_eal },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failures;
-
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("ring", NULL, NULL);
-	if (s == NULL || CU_add_test(s, "create arguments", test_create_args) == NULL ||
-	    CU_add_test(s, "SP/SC flags and fields", test_flags_and_fields) == NULL ||
-	    CU_add_test(s, "capacity", test_capacity) == NULL ||
-	    CU_add_test(s, "FIFO and burst", test_fifo_and_burst) == NULL ||
-	    CU_add_test(s, "48-byte element copy", test_element_copy) == NULL ||
-	    CU_add_test(s, "two threads, 1M elements", test_two_threads) == NULL ||
-	    CU_add_test(s, "owner assertion", test_owner_assertion) == NULL ||
-	    CU_add_test(s, "socket ring without EAL", test_socket_without_eal) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures > 0 ? 1 : 0;
+	return xf_test_main("ring", NULL, NULL, XF_TESTS(tests));
 }

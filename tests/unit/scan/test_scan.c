@@ -21,6 +21,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_test.h"
+
 #include "xf_base.h"
 #include "xf_scan.h"
 
@@ -368,29 +370,15 @@ test_errors(void)
 	xf_scan_free(NULL);
 }
 
+static const struct xf_test tests[] = {
+	{ "order and fields", test_tree },
+	{ "nanosecond mtime", test_nanoseconds },
+	{ "errors", test_errors },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failures;
-
 	xf_log_threshold = XF_LOG_ERR; /* the skips' warnings are expected */
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("scan", suite_init, suite_clean);
-	if (s == NULL || CU_add_test(s, "order and fields", test_tree) == NULL ||
-	    CU_add_test(s, "nanosecond mtime", test_nanoseconds) == NULL ||
-	    CU_add_test(s, "errors", test_errors) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures > 0 ? 1 : 0;
+	return xf_test_main("scan", suite_init, suite_clean, XF_TESTS(tests));
 }

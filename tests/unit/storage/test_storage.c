@@ -18,6 +18,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_test.h"
+
 #include "xf_storage.h"
 
 #define BLK  4096u
@@ -692,12 +694,23 @@ test_destroy_inflight(void)
 	unlinkat(vol_fd, "late", 0);
 }
 
+static const struct xf_test tests[] = {
+	{ "create arguments", test_create_args },
+	{ "op names", test_op_names },
+	{ "256 writes and reads in one batch", test_batch_write_read },
+	{ "statx and rename", test_statx_rename },
+	{ "mkdir, symlink, unlink", test_dirs_links },
+	{ "confinement beneath the root", test_confinement },
+	{ "errors name the operation", test_errors },
+	{ "fault hook", test_fault_hook },
+	{ "EBUSY and in-flight counts", test_busy_and_inflight },
+	{ "destroy with operations in flight", test_destroy_inflight },
+};
+
 int
 main(void)
 {
 	struct xf_storage *probe;
-	CU_pSuite s;
-	unsigned int failures;
 	int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int err;
 
@@ -713,29 +726,5 @@ main(void)
 	}
 	xf_storage_destroy(probe);
 
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("storage", suite_init, suite_clean);
-	if (s == NULL || CU_add_test(s, "create arguments", test_create_args) == NULL ||
-	    CU_add_test(s, "op names", test_op_names) == NULL ||
-	    CU_add_test(s, "256 writes and reads in one batch", test_batch_write_read) == NULL ||
-	    CU_add_test(s, "statx and rename", test_statx_rename) == NULL ||
-	    CU_add_test(s, "mkdir, symlink, unlink", test_dirs_links) == NULL ||
-	    CU_add_test(s, "confinement beneath the root", test_confinement) == NULL ||
-	    CU_add_test(s, "errors name the operation", test_errors) == NULL ||
-	    CU_add_test(s, "fault hook", test_fault_hook) == NULL ||
-	    CU_add_test(s, "EBUSY and in-flight counts", test_busy_and_inflight) == NULL ||
-	    CU_add_test(s, "destroy with operations in flight", test_destroy_inflight) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures > 0 ? 1 : 0;
+	return xf_test_main("storage", suite_init, suite_clean, XF_TESTS(tests));
 }

@@ -17,6 +17,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_test.h"
+
 #include "xf_ctl.h"
 
 static const char *xferctl;
@@ -284,31 +286,20 @@ test_errors_and_usage(void)
 	}
 }
 
+static const struct xf_test tests[] = {
+	{ "status", test_status },
+	{ "stats table", test_stats_table },
+	{ "push --wait", test_push_wait },
+	{ "errors and usage", test_errors_and_usage },
+};
+
 int
 main(int argc, char **argv)
 {
-	CU_pSuite s;
-	unsigned int failures;
-
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s PATH_TO_XFERCTL\n", argv[0]);
 		return 1;
 	}
 	xferctl = argv[1];
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("xferctl", suite_init, suite_clean);
-	if (s == NULL || CU_add_test(s, "status", test_status) == NULL ||
-	    CU_add_test(s, "stats table", test_stats_table) == NULL ||
-	    CU_add_test(s, "push --wait", test_push_wait) == NULL ||
-	    CU_add_test(s, "errors and usage", test_errors_and_usage) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
+	return xf_test_main("xferctl", suite_init, suite_clean, XF_TESTS(tests));
 }

@@ -11,6 +11,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_test.h"
+
 #include "xf_engine_priv.h"
 
 #define PUBLICATIONS 200000u
@@ -126,24 +128,13 @@ test_no_torn_reads(void)
 	free(r.e);
 }
 
+static const struct xf_test tests[] = {
+	{ "defaults and set", test_defaults_and_set },
+	{ "no torn reads", test_no_torn_reads },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failures;
-
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("engine params", NULL, NULL);
-	if (s == NULL || CU_add_test(s, "defaults and set", test_defaults_and_set) == NULL ||
-	    CU_add_test(s, "no torn reads", test_no_torn_reads) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures > 0 ? 1 : 0;
+	return xf_test_main("engine params", NULL, NULL, XF_TESTS(tests));
 }

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The main() of every CUnit test program: one suite, a table of tests, verbose output,
+ * and an exit code meson understands (0 pass, 1 fail; a test program that must skip
+ * returns 77 itself before calling this).
+ */
+#ifndef XF_TEST_H
+#define XF_TEST_H
+
+#include <stddef.h>
+
+#include <CUnit/Basic.h>
+
+struct xf_test {
+	const char *name;
+	CU_TestFunc fn;
+};
+
+#define XF_TESTS(table) (table), (sizeof(table) / sizeof((table)[0]))
+
+/**
+ * Run the tests as one suite.
+ * @param init, clean Suite set-up and tear-down, or NULL.
+ * @return 0 if every test passed and the suite set up, else 1.
+ */
+static inline int
+xf_test_main(const char *suite, CU_InitializeFunc init, CU_CleanupFunc clean,
+             const struct xf_test *tests, size_t n)
+{
+	unsigned int failures;
+	CU_pSuite s;
+
+	if (CU_initialize_registry() != CUE_SUCCESS) {
+		return 1;
+	}
+	s = CU_add_suite(suite, init, clean);
+	for (size_t i = 0; s != NULL && i < n; i++) {
+		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
+			s = NULL;
+		}
+	}
+	if (s == NULL) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	if (CU_basic_run_tests() != CUE_SUCCESS) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	return failures == 0 ? 0 : 1;
+}
+
+#endif /* XF_TEST_H */
