@@ -281,7 +281,7 @@ encode(struct xf_memsend *ms, const struct desc *d, uint8_t *buf)
 		m.hdr.type = XF_MSG_COPY;
 		m.copy.file = d->file;
 		m.copy.len = d->len;
-		m.copy.offset = d->off;
+		m.copy.offset = d->off + ms->c.files[d->file].copy_shift;
 		m.copy.src_offset = d->src;
 		return xf_proto_encode(buf, ms->c.max_payload, &m);
 	case D_FILE_END:

@@ -29,6 +29,8 @@ struct xf_memsend_file {
 	const uint8_t *data; /**< REG: contents */
 	const char *target;  /**< SYMLINK: target */
 	uint64_t crc_xor;    /**< tests: XORed into the FILE_END CRC64 (0: correct) */
+	uint64_t copy_shift; /**< tests: added to every COPY's destination offset, as a
+	                      *   hostile sender would (0: none) */
 };
 
 /**

@@ -295,64 +295,86 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 	return 0;
 }
 
+/*
+ * The entry of a file that DATA, COPY or FILE_END may address: decided WHOLE or DELTA
+ * (COPY: DELTA only) and not yet at its end. Anything else is late or a duplicate: counted
+ * and dropped.
+ */
+static struct xf_fentry *
+data_target(struct xf_session *s, uint32_t file, bool copy)
+{
+	struct xf_fentry *fe = xf_ftable_get(&s->ft, file);
+
+	if (fe == NULL || fe->kind != XF_FILE_REG || fe->state != FS_DECIDED ||
+	    (fe->decision != XF_DEC_DELTA && (copy || fe->decision != XF_DEC_WHOLE))) {
+		stats(s)->data_dropped++;
+		return NULL;
+	}
+	return fe;
+}
+
+/* Hand a work item to the file's worker. @return 0, or -EAGAIN when its ring is full. */
+static int
+to_worker(struct xf_session *s, struct xf_work *it)
+{
+	it->sid = s->sid;
+	it->rx = s->rx;
+	it->fd = -1;
+	return xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, it->file)), it, 1) == 1
+	               ? 0
+	               : -EAGAIN;
+}
+
+/*
+ * Nothing past the size the file list announced is written (offset + len cannot
+ * overflow: the codec caps both): a hostile peer could otherwise make a huge sparse
+ * temp file. Such a file fails with XF_ST_SIZE at its FILE_END, never written; a file
+ * that grew since the sender's scan is sent by the next push.
+ */
+static uint8_t
+bound_status(const struct xf_fentry *fe, uint64_t offset, uint32_t len)
+{
+	return offset + len > fe->size ? XF_ST_SIZE : XF_ST_OK;
+}
+
 static int
 on_data(struct xf_session *s, const struct xf_msg *m, void *owner)
 {
 	const struct xf_msg_data *d = &m->data;
-	struct xf_fentry *fe = xf_ftable_get(&s->ft, d->file);
-	struct xf_work it;
+	struct xf_fentry *fe = data_target(s, d->file, false);
+	struct xf_work it = {
+		.type = XF_WORK_DATA,
+		.file = d->file,
+		.len = d->len,
+		.off = d->offset,
+		.ptr = d->bytes,
+		.owner = owner,
+	};
 
-	if (fe == NULL || fe->kind != XF_FILE_REG ||
-	    (fe->decision != XF_DEC_WHOLE && fe->decision != XF_DEC_DELTA) ||
-	    fe->state != FS_DECIDED) {
-		stats(s)->data_dropped++;
+	if (fe == NULL) {
 		return 0;
 	}
-	memset(&it, 0, sizeof(it));
-	it.type = XF_WORK_DATA;
-	it.sid = s->sid;
-	it.rx = s->rx;
-	it.file = d->file;
-	it.len = d->len;
-	it.fd = -1;
-	it.off = d->offset;
-	it.ptr = d->bytes;
-	it.owner = owner;
-	/* Nothing past the size the file list announced is written (offset + len cannot
-	 * overflow: the codec caps both). A file that grew since the sender's scan fails
-	 * with XF_ST_SIZE; the next push sends it whole. */
-	if (d->offset + d->len > fe->size) {
-		it.status = XF_ST_SIZE;
-	}
-	if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, d->file)), &it, 1) != 1) {
-		return -EAGAIN;
-	}
-	return 1;
+	it.status = bound_status(fe, d->offset, d->len);
+	return to_worker(s, &it) == 0 ? 1 : -EAGAIN; /* 1: the worker owns the buffer */
 }
 
 static int
 on_file_end(struct xf_session *s, const struct xf_msg *m)
 {
 	const struct xf_msg_file_end *f = &m->file_end;
-	struct xf_fentry *fe = xf_ftable_get(&s->ft, f->file);
-	struct xf_work it;
+	struct xf_fentry *fe = data_target(s, f->file, false);
+	struct xf_work it = {
+		.type = XF_WORK_FILE_END,
+		.file = f->file,
+		.off = f->size,
+		.val = f->crc64,
+		.status = (uint8_t)f->status,
+	};
 
-	if (fe == NULL || fe->kind != XF_FILE_REG ||
-	    (fe->decision != XF_DEC_WHOLE && fe->decision != XF_DEC_DELTA) ||
-	    fe->state != FS_DECIDED) {
-		stats(s)->data_dropped++;
+	if (fe == NULL) {
 		return 0;
 	}
-	memset(&it, 0, sizeof(it));
-	it.type = XF_WORK_FILE_END;
-	it.sid = s->sid;
-	it.rx = s->rx;
-	it.file = f->file;
-	it.fd = -1;
-	it.off = f->size;
-	it.val = f->crc64;
-	it.status = (uint8_t)f->status;
-	if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, f->file)), &it, 1) != 1) {
+	if (to_worker(s, &it) < 0) {
 		return -EAGAIN;
 	}
 	fe->state = FS_FILE_END;
@@ -364,27 +386,20 @@ static int
 on_copy(struct xf_session *s, const struct xf_msg *m)
 {
 	const struct xf_msg_copy *c = &m->copy;
-	struct xf_fentry *fe = xf_ftable_get(&s->ft, c->file);
-	struct xf_work it;
+	struct xf_fentry *fe = data_target(s, c->file, true);
+	struct xf_work it = {
+		.type = XF_WORK_COPY,
+		.file = c->file,
+		.len = c->len,
+		.off = c->offset,
+		.val = c->src_offset,
+	};
 
-	if (fe == NULL || fe->kind != XF_FILE_REG || fe->decision != XF_DEC_DELTA ||
-	    fe->state != FS_DECIDED) {
-		stats(s)->data_dropped++;
+	if (fe == NULL) {
 		return 0;
 	}
-	memset(&it, 0, sizeof(it));
-	it.type = XF_WORK_COPY;
-	it.sid = s->sid;
-	it.rx = s->rx;
-	it.file = c->file;
-	it.len = c->len;
-	it.fd = -1;
-	it.off = c->offset;
-	it.val = c->src_offset;
-	if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, c->file)), &it, 1) != 1) {
-		return -EAGAIN;
-	}
-	return 0;
+	it.status = bound_status(fe, c->offset, c->len);
+	return to_worker(s, &it);
 }
 
 int

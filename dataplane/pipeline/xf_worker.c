@@ -1017,6 +1017,10 @@ do_copy(struct xf_worker *w, const struct xf_work *it)
 	if (!copy_valid(f, it) || f->status != XF_ST_OK) {
 		return;
 	}
+	if (it->status != XF_ST_OK) {
+		f->status = it->status; /* past the announced size: never written (see do_data) */
+		return;
+	}
 	if (end > f->max_end) {
 		f->max_end = end;
 	}

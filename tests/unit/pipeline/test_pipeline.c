@@ -212,6 +212,7 @@ struct run_result {
 	uint8_t *status;
 	struct xf_pipeline_rx_stats rx;
 	struct xf_memsend_stats ms;
+	struct xf_pipeline_times times;
 };
 
 static void
@@ -270,6 +271,7 @@ run(const char *dst, const struct list *l, const struct run_opts *o, struct run_
 		res->status[i] = xf_memsend_status(ms, i);
 	}
 	res->rx = *xf_pipeline_rx_stats(p, 0);
+	xf_pipeline_times(p, &res->times);
 	res->ms = *xf_memsend_stats(ms);
 	xf_pipeline_destroy(p);
 	xf_memsend_destroy(ms);
@@ -725,6 +727,44 @@ change_basis(void *arg, uint32_t file)
  * whole-file CRC64 catches it, the file fails with XF_ST_CHECKSUM and the final path
  * keeps the (changed) basis. The next push of it goes WHOLE and lands intact.
  */
+/*
+ * A hostile sender's COPY far past the announced size (2^40): nothing is written there
+ * (no terabyte sparse temp), the file fails with XF_ST_SIZE, its old version stays.
+ */
+static void
+test_delta_copy_past_size(void)
+{
+	struct list l = { 0 };
+	struct run_opts o = { .window = 8, .max_payload = 1472 };
+	struct run_result r;
+	struct xf_memsend_file *f;
+	uint8_t *b;
+	struct stat sb;
+	char path[600];
+
+	mkpaths("copy-past");
+	f = add(&l, "victim", XF_FILE_REG);
+	f->size = 200000;
+	f->data = random_bytes(f->size);
+	f->copy_shift = 1ull << 40;
+	b = malloc(f->size);
+	memcpy(b, f->data, f->size);
+	b[1000] ^= 0xff; /* a basis that differs a little: DELTA, mostly COPY */
+	put_file(dst_dir, "victim", b, f->size, f->mtime_ns - 1000000000ll);
+	run(dst_dir, &l, &o, &r);
+	CU_ASSERT_EQUAL(r.dec[0], XF_DEC_DELTA);
+	CU_ASSERT_EQUAL(r.status[0], XF_ST_SIZE);
+	/* Only the literal around the changed byte was written, no COPY (at 2^40 or at all). */
+	CU_ASSERT(r.times.data_bytes < f->size / 4);
+	snprintf(path, sizeof(path), "%s/victim", dst_dir);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_size, (off_t)f->size); /* the old version, intact */
+	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+	free(b);
+	result_free(&r);
+	list_free(&l);
+}
+
 static void
 test_delta_basis_changed(void)
 {
@@ -1124,6 +1164,7 @@ static const struct xf_test tests[] = {
 	{ "tree end to end", test_tree_end_to_end },
 	{ "delta", test_delta },
 	{ "delta, basis changed in use", test_delta_basis_changed },
+	{ "delta, COPY past the announced size", test_delta_copy_past_size },
 	{ "checksum mode", test_checksum_mode },
 };
 
