@@ -3,8 +3,8 @@
  * xferctl: the operator's CLI, one request per invocation over xferd's control
  * socket (docs/CONTROL.md). Human tables by default, the raw JSON with --json.
  *
- * Exit codes: 0 success; 1 the daemon answered with an error, or a push ended with
- * failed files; 2 usage; 3 the daemon could not be reached.
+ * Exit codes: 0 success; 1 the daemon answered with an error, refused a reload, or a push
+ * ended with failed files; 2 usage; 3 the daemon could not be reached.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -52,7 +52,8 @@ usage(FILE *out)
 	        "  -j, --json         print the daemon's JSON reply as it is\n"
 	        "  -h, --help         this text\n"
 	        "\n"
-	        "exit codes: 0 ok, 1 error reply or push with failed files, 2 usage, 3 unreachable\n",
+	        "exit codes: 0 ok, 1 error reply, refused reload or push with failed files,\n"
+	        "            2 usage, 3 unreachable\n",
 	        DEFAULT_SOCKET);
 }
 
@@ -438,6 +439,26 @@ show_reload(json_t *r)
 	}
 }
 
+/* A reload the daemon refused (a change needs a restart) is a failure for scripts too. */
+static int
+cmd_reload(const struct opts *o)
+{
+	json_t *result = NULL;
+	int rc = call(o, "reload", NULL, &result);
+
+	if (rc != 0) {
+		return rc;
+	}
+	if (o->json) {
+		print_json(result);
+	} else {
+		show_reload(result);
+	}
+	rc = json_is_true(get(result, "applied")) ? 0 : EXIT_FAILED;
+	json_decref(result);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -514,7 +535,7 @@ main(int argc, char **argv)
 		return cmd_simple(&o, cmd, NULL, show_jobs);
 	}
 	if (strcmp(cmd, "reload") == 0) {
-		return cmd_simple(&o, cmd, NULL, show_reload);
+		return cmd_reload(&o);
 	}
 	if (strcmp(cmd, "shutdown") == 0) {
 		return cmd_simple(&o, cmd, NULL, NULL);

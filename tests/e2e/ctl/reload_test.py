@@ -82,6 +82,7 @@ def main():
         a.write_config(cfg_a(log_level="debug", rate_mbit=25, mtu=9000))
         rc, out, text = a.ctl("reload")
         check(out is not None and out["applied"] is False, "a restart-only change is refused")
+        check(rc == 1, f"and xferctl reload exits 1 (rc {rc})")
         check(out["restart_needed"] == ["ports[0].mtu: 1500 -> 9000 (restart)"],
               f"and listed: {out['restart_needed']}")
         check("appliance.log_level: info -> debug (reloadable)" in out["changed"],
