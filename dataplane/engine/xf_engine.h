@@ -141,8 +141,9 @@ struct xf_engine_stats {
 	uint64_t net_drops[32];   /**< by enum xf_net_drop */
 	uint64_t no_session;      /**< frames for an unknown session */
 	uint64_t hello_refused;   /**< HELLO from a peer not in the allowlist, or no slot */
-	uint64_t tx_full;         /**< frames dropped because our TX queue was full (only frames
-	                             nobody retransmits: replies, ACKs, refusals) */
+	uint64_t tx_full;         /**< frames dropped because a TX queue was full: replies,
+	                             ACKs, refusals, or a served session's frame when its
+	                             own queue was full (the session then times out) */
 	uint64_t sessions_opened, sessions_closed, sessions_timed_out;
 	uint64_t arp_replied, icmp_echo_replied;
 	uint64_t retransmits;  /**< receive sessions: our frames sent again */

@@ -113,7 +113,8 @@ struct eng_job {
 struct eng_rsess {
 	bool used;
 	bool closing;
-	bool ack_now; /**< a frame asked to be acknowledged at once */
+	bool ack_now;    /**< a frame asked to be acknowledged at once */
+	bool tx_dropped; /**< a frame of ours was dropped (logged once) */
 	uint32_t id;
 	uint32_t peer_ip;   /**< network order */
 	uint16_t peer_port; /**< host order */

@@ -485,8 +485,14 @@ rs_tx(void *arg, const void *frame, unsigned int len)
 	unsigned int tail;
 
 	if (rs->txq_n == ENG_TXQ_MAX || (m = frame_new(rx, &payload)) == NULL) {
-		/* The peer will not get this frame; the session ends by timeout. */
-		XF_LOG(WARNING, MODULE, "session %08x: transmit queue full, frame dropped", rs->id);
+		/* The peer will not get this frame; the session ends by timeout. Counted per
+		 * frame, logged once per session: never a log line per frame on an RX core. */
+		rx->tx_full++;
+		if (!rs->tx_dropped) {
+			rs->tx_dropped = true;
+			XF_LOG(WARNING, MODULE, "session %08x: transmit queue full, frames dropped",
+			       rs->id);
+		}
 		return;
 	}
 	memcpy(payload, frame, len);

@@ -1087,6 +1087,25 @@ delta_ready(struct xf_push *p, uint32_t idx)
 	}
 }
 
+/* Queue a DATA frame the reader filled (its header of len bytes written) for sending. */
+static void
+queue_data(struct xf_push *p, struct push_file *f, struct push_frame *pf,
+           const struct xf_push_read *rd, int len, bool read_ahead)
+{
+	pf->frame = rd->frame;
+	pf->payload = rd->payload;
+	pf->next = NULL;
+	pf->retransmit = 0;
+	pf->ra = read_ahead;
+	pf->type = XF_MSG_DATA;
+	pf->file = rd->file;
+	pf->len = (uint16_t)len;
+	f->unacked++;
+	p->st.bytes_sent += rd->len;
+	p->st.bytes_literal += rd->len;
+	enqueue(&p->q_head, &p->q_tail, pf);
+}
+
 /* An op from the reader's matcher (delta_request). */
 static void
 delta_op(struct xf_push *p, struct push_file *f, const struct xf_push_read *rd)
@@ -1110,18 +1129,7 @@ delta_op(struct xf_push *p, struct push_file *f, const struct xf_push_read *rd)
 				give_up(p, rd->file, XF_ST_IO);
 			}
 		} else {
-			pf->frame = rd->frame;
-			pf->payload = rd->payload;
-			pf->next = NULL;
-			pf->retransmit = 0;
-			pf->ra = 0;
-			pf->type = XF_MSG_DATA;
-			pf->file = rd->file;
-			pf->len = (uint16_t)len;
-			f->unacked++;
-			p->st.bytes_sent += rd->len;
-			p->st.bytes_literal += rd->len;
-			enqueue(&p->q_head, &p->q_tail, pf);
+			queue_data(p, f, pf, rd, len, false);
 		}
 	} else if (rd->copy_len != 0 && f->state == F_READING) {
 		struct dop *d;
@@ -1388,19 +1396,8 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		} else {
 			p->free_list = pf->next;
 			p->pool_free--;
-			pf->frame = rd->frame;
-			pf->payload = rd->payload;
-			pf->next = NULL;
-			pf->retransmit = 0;
-			pf->ra = 1;
-			pf->type = XF_MSG_DATA;
-			pf->file = rd->file;
 			/* read_ahead keeps counting it until its first transmission. */
-			pf->len = (uint16_t)len;
-			f->unacked++;
-			p->st.bytes_sent += rd->len;
-			p->st.bytes_literal += rd->len;
-			enqueue(&p->q_head, &p->q_tail, pf);
+			queue_data(p, f, pf, rd, len, true);
 		}
 	}
 	if (!rd->last) {
