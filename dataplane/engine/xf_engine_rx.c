@@ -18,10 +18,6 @@
 
 #define MODULE "engine"
 
-/* docs/PROTOCOL.md: the packet number is the u64 at offset 16, flags the u16 at 4. */
-#define HDR_PN_OFFSET    16u
-#define HDR_FLAGS_OFFSET 4u
-
 uint64_t
 xf_engine_now(void)
 {
@@ -46,15 +42,6 @@ xf_engine_idle(struct xf_engine *e, unsigned int *idle)
 		return;
 	}
 	nanosleep(&(struct timespec){ .tv_nsec = *idle < 4096 ? 20000 : 200000 }, NULL);
-}
-
-static inline void
-put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
 }
 
 /* ---- transmit ---- */
@@ -463,7 +450,7 @@ rs_flush(struct eng_rx *rx, struct eng_rsess *rs)
 		uint16_t len = rs->txq_len[rs->txq_head];
 		uint8_t *payload = rte_pktmbuf_mtod(m, uint8_t *) + XF_NET_HDR_LEN;
 
-		put_be64(payload + HDR_PN_OFFSET, xf_reliab_next_pn(rs->rel));
+		xf_proto_set_pn(payload, xf_reliab_next_pn(rs->rel));
 		rs->txq_head = (rs->txq_head + 1) % ENG_TXQ_MAX;
 		rs->txq_n--;
 		xf_reliab_on_sent(rs->rel, rx->now, len, m, 0, XF_RELIAB_F_ACK_ELICITING, NULL);
@@ -496,7 +483,7 @@ rs_tx(void *arg, const void *frame, unsigned int len)
 		return;
 	}
 	memcpy(payload, frame, len);
-	payload[HDR_FLAGS_OFFSET + 1] |= XF_HDR_F_REPLY;
+	xf_proto_set_flags(payload, XF_HDR_F_REPLY);
 	tail = (rs->txq_head + rs->txq_n) % ENG_TXQ_MAX;
 	rs->txq[tail] = m;
 	rs->txq_len[tail] = (uint16_t)len;

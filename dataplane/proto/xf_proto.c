@@ -1334,3 +1334,17 @@ xf_proto_build_finish(struct xf_proto_builder *b)
 	st16(b->buf + 6, (uint16_t)(b->len - XF_HDR_LEN));
 	return (int)b->len;
 }
+
+void
+xf_proto_set_pn(void *frame, uint64_t pn)
+{
+	st64((uint8_t *)frame + 16, pn);
+}
+
+void
+xf_proto_set_flags(void *frame, uint16_t flags)
+{
+	uint8_t *p = frame;
+
+	st16(p + 4, (uint16_t)(ld16(p + 4) | flags));
+}

@@ -334,6 +334,15 @@ void xf_proto_commit_get(const struct xf_msg *msg, uint16_t i, struct xf_commit_
  */
 int xf_proto_encode(void *buf, size_t cap, const struct xf_msg *msg);
 
+/**
+ * Rewrite the packet number of an encoded frame in place: a retransmission is the same
+ * bytes under a new number. @param frame At least XF_HDR_LEN bytes of an encoded frame.
+ */
+void xf_proto_set_pn(void *frame, uint64_t pn);
+
+/** Set header flag bits (XF_HDR_F_*) of an encoded frame in place. */
+void xf_proto_set_flags(void *frame, uint16_t flags);
+
 /** Bytes of header in front of a DATA frame's payload (XF_HDR_LEN + DATA fields). */
 #define XF_DATA_OVERHEAD (XF_HDR_LEN + 16u)
 

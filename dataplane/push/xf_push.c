@@ -15,9 +15,6 @@
 #include "xf_delta.h"
 #include "xf_push.h"
 
-/* docs/PROTOCOL.md, frame header: the packet number is the u64 at offset 16. */
-#define HDR_PN_OFFSET 16u
-
 /* Files whose data may be read at once: enough to keep small files pipelined. */
 #define ACTIVE_FILES 64u
 /* Frames asked of the reader in one request, and requests outstanding per file: a large
@@ -140,15 +137,6 @@ struct xf_push {
 	struct push_frame **extra;
 	uint32_t nextra;
 };
-
-static inline void
-put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
 
 /*
  * A record and a buffer for a control frame. Records for the DATA frames the reader
@@ -824,7 +812,7 @@ transmit(struct xf_push *p, uint64_t now)
 			break;
 		}
 		pn = xf_reliab_next_pn(p->rel);
-		put_be64(f->payload + HDR_PN_OFFSET, pn);
+		xf_proto_set_pn(f->payload, pn);
 		if (p->io.frame_send(p->io.arg, f->frame, f->len) < 0) {
 			break;
 		}

@@ -6,6 +6,8 @@
  * exact size so that ASan catches any read past the datagram.
  */
 #include <CUnit/Basic.h>
+
+#include "xf_test.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1540,51 +1542,47 @@ test_names(void)
 	CU_ASSERT_STRING_EQUAL(xf_proto_type_str(XF_MSG_TYPE_MAX + 1), "?");
 }
 
+/* A retransmission rewrites the packet number (and the responder a flag) in place. */
+static void
+test_set_pn_flags(void)
+{
+	uint8_t buf[64];
+	struct xf_msg m = { .hdr = { .type = XF_MSG_PING, .session = 7, .pn = 1 } }, d;
+	int n = xf_proto_encode(buf, sizeof(buf), &m);
+
+	CU_ASSERT_FATAL(n == XF_HDR_LEN);
+	xf_proto_set_pn(buf, 0x0102030405060708ull);
+	xf_proto_set_flags(buf, XF_HDR_F_REPLY);
+	xf_proto_set_flags(buf, XF_HDR_F_ACKNOW);
+	CU_ASSERT_EQUAL_FATAL(xf_proto_decode(buf, (size_t)n, &d, NULL), 0);
+	CU_ASSERT_EQUAL(d.hdr.pn, 0x0102030405060708ull);
+	CU_ASSERT_EQUAL(d.hdr.flags, XF_HDR_F_REPLY | XF_HDR_F_ACKNOW);
+	CU_ASSERT_EQUAL(d.hdr.session, 7);
+}
+
+static const struct xf_test tests[] = {
+	{ "round trip of every type", test_roundtrip_base },
+	{ "accessor bounds", test_accessor_bounds },
+	{ "HELLO limits", test_roundtrip_hello_limits },
+	{ "FLIST limits", test_roundtrip_flist_limits },
+	{ "FLIST fills bytes exactly", test_flist_fill_bytes },
+	{ "builders fill to the limit", test_builders_fill },
+	{ "DATA, COPY, FILE_END limits", test_roundtrip_data_copy },
+	{ "ABORT and DONE limits", test_roundtrip_abort_done },
+	{ "truncated at every length", test_truncate_everywhere },
+	{ "trailing bytes and length", test_trailing },
+	{ "header checks", test_header },
+	{ "field mutations", test_mutations },
+	{ "reserved bits", test_reserved },
+	{ "bit flips", test_bitflips },
+	{ "encoder refuses", test_encode_refuses },
+	{ "builders refuse", test_builders_refuse },
+	{ "names", test_names },
+	{ "set packet number and flags in place", test_set_pn_flags },
+};
+
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-		{ "round trip of every type", test_roundtrip_base },
-		{ "accessor bounds", test_accessor_bounds },
-		{ "HELLO limits", test_roundtrip_hello_limits },
-		{ "FLIST limits", test_roundtrip_flist_limits },
-		{ "FLIST fills bytes exactly", test_flist_fill_bytes },
-		{ "builders fill to the limit", test_builders_fill },
-		{ "DATA, COPY, FILE_END limits", test_roundtrip_data_copy },
-		{ "ABORT and DONE limits", test_roundtrip_abort_done },
-		{ "truncated at every length", test_truncate_everywhere },
-		{ "trailing bytes and length", test_trailing },
-		{ "header checks", test_header },
-		{ "field mutations", test_mutations },
-		{ "reserved bits", test_reserved },
-		{ "bit flips", test_bitflips },
-		{ "encoder refuses", test_encode_refuses },
-		{ "builders refuse", test_builders_refuse },
-		{ "names", test_names },
-	};
-	CU_pSuite s;
-	unsigned int fails;
-
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	s = CU_add_suite("proto", NULL, NULL);
-	if (s == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	for (size_t i = 0; i < XF_ARRAY_SIZE(tests); i++) {
-		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
-			CU_cleanup_registry();
-			return 1;
-		}
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures() + (CU_get_error() != CUE_SUCCESS);
-	CU_cleanup_registry();
-	return fails > 0 ? 1 : 0;
+	return xf_test_main("proto", NULL, NULL, XF_TESTS(tests));
 }
