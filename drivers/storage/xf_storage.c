@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,6 +55,7 @@ struct xf_storage {
 	void *fault_arg;
 	uint32_t *free_stack; /**< nslots entries */
 	struct slot *slots;   /**< nslots entries */
+	struct io_uring_sqe *last; /**< SQE prepped last since the last submit, or NULL */
 };
 
 static const char *const op_names[XF_SOP_MAX] = {
@@ -177,6 +179,7 @@ get_slot(struct xf_storage *st, enum xf_storage_op op, uint64_t tag, uint32_t *o
 	s->op = (uint8_t)op;
 	s->forced = 0;
 	st->inflight++;
+	st->last = sqe;
 	*out_idx = idx;
 	return sqe;
 }
@@ -312,6 +315,59 @@ xf_storage_prep_write(struct xf_storage *st, int fd, const void *buf, uint32_t l
 	}
 	io_uring_prep_write(sqe, fd, buf, len, off);
 	io_uring_sqe_set_data64(sqe, idx);
+	return 0;
+}
+
+int
+xf_storage_prep_readv(struct xf_storage *st, int fd, const struct iovec *iov, unsigned int n,
+                      uint64_t off, uint64_t tag)
+{
+	struct io_uring_sqe *sqe;
+	uint32_t idx;
+
+	if (n == 0 || n > IOV_MAX) {
+		return prep_rejected(st, XF_SOP_READ, tag, EINVAL);
+	}
+	sqe = get_slot(st, XF_SOP_READ, tag, &idx);
+	if (sqe == NULL) {
+		return -EBUSY;
+	}
+	io_uring_prep_readv(sqe, fd, iov, n, off);
+	io_uring_sqe_set_data64(sqe, idx);
+	return 0;
+}
+
+int
+xf_storage_prep_writev(struct xf_storage *st, int fd, const struct iovec *iov, unsigned int n,
+                       uint64_t off, uint64_t tag)
+{
+	struct io_uring_sqe *sqe;
+	uint32_t idx;
+
+	if (n == 0 || n > IOV_MAX) {
+		return prep_rejected(st, XF_SOP_WRITE, tag, EINVAL);
+	}
+	sqe = get_slot(st, XF_SOP_WRITE, tag, &idx);
+	if (sqe == NULL) {
+		return -EBUSY;
+	}
+	io_uring_prep_writev(sqe, fd, iov, n, off);
+	io_uring_sqe_set_data64(sqe, idx);
+	return 0;
+}
+
+int
+xf_storage_chain(struct xf_storage *st)
+{
+	if (st->last == NULL) {
+		return -EINVAL;
+	}
+	/*
+	 * A hard link: the next operation starts only once this one has completed, and an
+	 * error here does not cancel it. The kernel runs such a chain on one io-wq worker,
+	 * one after the other, without a wake-up per operation.
+	 */
+	st->last->flags |= IOSQE_IO_HARDLINK;
 	return 0;
 }
 
@@ -467,6 +523,9 @@ xf_storage_submit(struct xf_storage *st)
 	do {
 		ret = io_uring_submit(&st->ring);
 	} while (ret == -EINTR);
+	if (ret >= 0) {
+		st->last = NULL;
+	}
 	return ret;
 }
 
@@ -529,6 +588,9 @@ xf_storage_wait(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 		ret = io_uring_submit_and_wait(&st->ring, min > ready ? min : 0);
 		if (ret < 0 && ret != -EINTR) {
 			return ret;
+		}
+		if (ret >= 0) {
+			st->last = NULL;
 		}
 		if (io_uring_cq_ready(&st->ring) >= min) {
 			break;

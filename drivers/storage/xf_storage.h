@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 struct xf_storage;
 
@@ -101,6 +102,28 @@ int xf_storage_prep_read(struct xf_storage *st, int fd, void *buf, uint32_t len,
 /** Write len bytes from buf (for example straight from an mbuf's data) at off. */
 int xf_storage_prep_write(struct xf_storage *st, int fd, const void *buf, uint32_t len,
                           uint64_t off, uint64_t tag);
+
+/**
+ * Vectored read and write (preadv/pwritev): n buffers (1..IOV_MAX) filled from, or
+ * written to, off onwards in one operation; the result is the total byte count, which
+ * may be short. The iovec array stays valid until the completion is reaped. One
+ * operation for many frames: on a file system that cannot do buffered I/O without
+ * blocking (tmpfs), io_uring hands each operation to a kernel thread, and that hand-off
+ * costs more than the copy of a 9 KB frame.
+ */
+int xf_storage_prep_readv(struct xf_storage *st, int fd, const struct iovec *iov, unsigned int n,
+                          uint64_t off, uint64_t tag);
+int xf_storage_prep_writev(struct xf_storage *st, int fd, const struct iovec *iov, unsigned int n,
+                           uint64_t off, uint64_t tag);
+
+/**
+ * Order the operation prepped last before the next one prepped (IOSQE_IO_HARDLINK):
+ * the next starts only after it completes, whatever its result. Both must be prepped
+ * before the next xf_storage_submit() or xf_storage_wait(). For operations whose order
+ * on disk matters (the renames of in-order commit), sent as one batch.
+ * @return 0, or -EINVAL if nothing was prepped since the last submit.
+ */
+int xf_storage_chain(struct xf_storage *st);
 
 int xf_storage_prep_fsync(struct xf_storage *st, int fd, bool datasync, uint64_t tag);
 
