@@ -53,8 +53,8 @@ struct xf_storage {
 	unsigned int inflight;     /**< slots in use: queued, in flight, or not yet reaped */
 	xf_storage_fault_fn fault; /**< test hook, or NULL */
 	void *fault_arg;
-	uint32_t *free_stack; /**< nslots entries */
-	struct slot *slots;   /**< nslots entries */
+	uint32_t *free_stack;      /**< nslots entries */
+	struct slot *slots;        /**< nslots entries */
 	struct io_uring_sqe *last; /**< SQE prepped last since the last submit, or NULL */
 };
 

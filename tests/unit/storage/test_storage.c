@@ -772,8 +772,9 @@ test_chain(void)
 		close(fd);
 		for (unsigned int i = 0; i < CHAIN_LEN; i++) {
 			if (i == CHAIN_LEN / 2) {
-				CU_ASSERT_EQUAL(
-				        xf_storage_prep_rename(st, -1, "missing", -1, "x", CHAIN_LEN), 0);
+				CU_ASSERT_EQUAL(xf_storage_prep_rename(st, -1, "missing", -1, "x",
+				                                       CHAIN_LEN),
+				                0);
 				CU_ASSERT_EQUAL(xf_storage_chain(st), 0);
 			}
 			CU_ASSERT_EQUAL(
