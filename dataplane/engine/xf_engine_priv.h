@@ -4,6 +4,7 @@
 #define XF_ENGINE_PRIV_H
 
 #include <stdatomic.h>
+#include <sys/uio.h>
 
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -178,6 +179,7 @@ struct eng_read {
 	unsigned int done;      /**< results answered, in order */
 	struct rte_mbuf *m[ENG_BURST];
 	int32_t res[ENG_BURST];
+	struct iovec iov[ENG_BURST]; /**< the frames' payload areas: one readv */
 };
 
 /* Answers of the delta matchers queued on a worker, FIFO, until the rings take them. */

@@ -4,7 +4,7 @@
  * serve) and the file reader of the push jobs, each on an io_uring of its own.
  *
  * The reader takes read requests from the RX cores, reads a request's frames straight
- * into mbufs in one submission, and answers in offset order with the CRC-64 of the file
+ * into mbufs with one readv, and answers in offset order with the CRC-64 of the file
  * running across requests (a file's requests come one at a time, to this worker only).
  */
 #include <errno.h>
@@ -95,18 +95,42 @@ tag_of(unsigned int slot, unsigned int k)
 	return ((uint64_t)slot << 8) | k;
 }
 
+/*
+ * One readv for the request's frames, each mbuf's payload area an iovec: one io_uring
+ * operation (one io-wq hand-off where the file system cannot read without blocking)
+ * instead of one per frame. The completion is split back into frames in reader_poll().
+ */
 static void
 issue_reads(struct eng_worker *w, struct eng_read *r, unsigned int slot)
 {
 	for (unsigned int k = 0; k < r->req.n; k++) {
-		uint8_t *dst =
+		r->iov[k].iov_base =
 		        rte_pktmbuf_mtod(r->m[k], uint8_t *) + XF_NET_HDR_LEN + XF_DATA_OVERHEAD;
-
-		/* The submission queue holds ENG_READS_MAX * ENG_BURST entries: never full. */
-		xf_storage_prep_read(w->st, r->fd->fd, dst, r->req.dl,
-		                     r->req.off + (uint64_t)k * r->req.dl, tag_of(slot, k));
+		r->iov[k].iov_len = r->req.dl;
 	}
+	/* The submission queue holds ENG_READS_MAX entries and more: never full. */
+	xf_storage_prep_readv(w->st, r->fd->fd, r->iov, r->req.n, r->req.off, tag_of(slot, 0));
 	r->phase = R_READING;
+}
+
+/*
+ * Split a readv's result over the request's frames: full frames, then the short one
+ * where the file ended, then empty ones (a short read of a regular file is its end).
+ * An error goes to every frame; deliver() stops at the first.
+ */
+static void
+split_read(struct eng_read *r, int32_t res)
+{
+	uint64_t left = res > 0 ? (uint64_t)res : 0;
+
+	for (unsigned int k = 0; k < r->req.n; k++) {
+		uint32_t got = left < r->req.dl ? (uint32_t)left : r->req.dl;
+
+		r->res[k] = res < 0 ? res : (int32_t)got;
+		left -= got;
+	}
+	r->completed = r->req.n;
+	r->phase = R_COMPLETE;
 }
 
 /*
@@ -449,10 +473,10 @@ reader_poll(struct eng_worker *w, uint64_t now)
 	xf_storage_submit(w->st);
 	n = xf_storage_reap(w->st, cqe, XF_ARRAY_SIZE(cqe));
 	for (unsigned int i = 0; i < n; i++) {
-		unsigned int slot = (unsigned int)(cqe[i].tag >> 8), k = cqe[i].tag & 0xff;
+		unsigned int slot = (unsigned int)(cqe[i].tag >> 8);
 		struct eng_read *r = &w->reads[slot];
 
-		if (k == TAG_OPEN) {
+		if ((cqe[i].tag & 0xff) == TAG_OPEN) {
 			struct eng_fd *f = &w->fds[slot]; /* opens are tagged with the entry */
 
 			if (cqe[i].res < 0) {
@@ -463,10 +487,7 @@ reader_poll(struct eng_worker *w, uint64_t now)
 			}
 			continue;
 		}
-		r->res[k] = cqe[i].res;
-		if (++r->completed == r->req.n) {
-			r->phase = R_COMPLETE;
-		}
+		split_read(r, cqe[i].res);
 	}
 	busy |= n != 0;
 	for (unsigned int slot = 0; slot < ENG_READS_MAX; slot++) {
