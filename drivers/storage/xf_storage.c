@@ -102,7 +102,17 @@ xf_storage_create(int root_fd, unsigned int depth)
 	if (st->root_fd < 0) {
 		goto err_free_st;
 	}
-	ret = io_uring_queue_init(depth, &st->ring, 0);
+	/*
+	 * Completions of operations that io-wq ran come back as task work. By default the
+	 * kernel interrupts our (polling) thread with an IPI for each; cooperative mode
+	 * only raises IORING_SQ_TASKRUN, and xf_storage_reap() runs the work when it sees
+	 * it, in its own time. Kernels before 5.19 refuse the flags: plain mode then.
+	 */
+	ret = io_uring_queue_init(depth, &st->ring,
+	                          IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
+	if (ret == -EINVAL) {
+		ret = io_uring_queue_init(depth, &st->ring, 0);
+	}
 	if (ret < 0) {
 		errno = -ret;
 		goto err_close_root;
@@ -537,6 +547,9 @@ xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 	unsigned int seen = 0;
 	unsigned int n = 0;
 
+	if (IO_URING_READ_ONCE(*st->ring.sq.kflags) & IORING_SQ_TASKRUN) {
+		io_uring_get_events(&st->ring); /* completions waiting as task work */
+	}
 	io_uring_for_each_cqe(&st->ring, head, cqe)
 	{
 		uint64_t idx = cqe->user_data;
