@@ -22,7 +22,7 @@
 #define DECISION_LEN     4u
 #define DECISION_REC_LEN 16u
 #define SIG_LEN          16u
-#define SIG_REC_LEN      12u
+#define SIG_REC_LEN      8u
 #define DATA_LEN         16u
 #define COPY_LEN         24u
 #define FILE_END_LEN     24u
@@ -790,7 +790,7 @@ xf_proto_sig_get(const struct xf_msg *msg, uint16_t i, struct xf_sig_rec *rec)
 	}
 	p = msg->sig.raw + (size_t)i * SIG_REC_LEN;
 	rec->weak = ld32(p);
-	rec->strong = ld64(p + 4);
+	rec->strong = ld32(p + 4);
 }
 
 void
@@ -1231,7 +1231,7 @@ xf_proto_build_sig(struct xf_proto_builder *b, const struct xf_sig_rec *rec)
 		return rc;
 	}
 	st32(p, rec->weak);
-	st64(p + 4, rec->strong);
+	st32(p + 4, rec->strong);
 	b->len += SIG_REC_LEN;
 	b->count++;
 	return 0;

@@ -36,7 +36,7 @@
  * (fixed parts 4, 16 and 12 bytes; records 16, 12 and 8 bytes, docs/PROTOCOL.md).
  */
 #define XF_DECISION_MAX    ((XF_PAYLOAD_MAX - XF_HDR_LEN - 4u) / 16u)  /**< 559 */
-#define XF_SIG_MAX         ((XF_PAYLOAD_MAX - XF_HDR_LEN - 16u) / 12u) /**< 744 */
+#define XF_SIG_MAX         ((XF_PAYLOAD_MAX - XF_HDR_LEN - 16u) / 8u) /**< 1116 */
 #define XF_COMMIT_FAIL_MAX ((XF_PAYLOAD_MAX - XF_HDR_LEN - 12u) / 8u)  /**< 1117 */
 
 /**
@@ -155,7 +155,7 @@ struct xf_decision_rec {
 
 struct xf_sig_rec {
 	uint32_t weak;   /**< rolling checksum of the block */
-	uint64_t strong; /**< CRC64 of the block */
+	uint32_t strong; /**< CRC-32C of the block */
 };
 
 struct xf_ack_range {

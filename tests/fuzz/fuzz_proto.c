@@ -392,7 +392,7 @@ fields_array(struct reader *rd, uint8_t type)
 		}
 		case XF_MSG_SIG: {
 			struct xf_sig_rec s = { .weak = (uint32_t)take(rd, 4),
-				                .strong = take(rd, 8) };
+				                .strong = (uint32_t)take(rd, 4) };
 
 			rc = xf_proto_build_sig(&b, &s);
 			break;

@@ -95,9 +95,9 @@ static const struct xf_decision_rec base_decisions[] = {
 };
 
 static const struct xf_sig_rec base_sigs[] = {
-	{ .weak = 0x11111111u, .strong = 0x2222222222222222ull },
-	{ .weak = 0x33333333u, .strong = 0x4444444444444444ull },
-	{ .weak = 0, .strong = UINT64_MAX },
+	{ .weak = 0x11111111u, .strong = 0x22222222u },
+	{ .weak = 0x33333333u, .strong = 0x44444444u },
+	{ .weak = 0, .strong = UINT32_MAX },
 };
 
 static const struct xf_commit_fail base_fails[] = {
