@@ -1309,6 +1309,16 @@ chain_flush(struct xf_worker *w)
 	}
 }
 
+/* Fill chain position k before its rename is prepped (the fault hook maps it back). */
+static void
+chain_slot(struct xf_worker *w, uint32_t k, uint32_t i, int pfd, const char *tmp)
+{
+	w->ch_item[k] = i;
+	w->ch_pfd[k] = pfd;
+	w->ch_res[k] = 1; /* pending: renames report 0 or -errno */
+	memcpy(w->ch_tmp[k], tmp, XF_TMPNAME_SIZE);
+}
+
 /*
  * Queue the rename of batch item i behind the pending ones. Room for the whole chain is
  * made up front (an empty submission queue, free slots), so the link to it is never
@@ -1329,7 +1339,7 @@ chain_rename(struct xf_worker *w, uint32_t i, int pfd, const char *tmp, const ch
 		xf_storage_chain(w->st);
 	}
 	k = w->ch_n;
-	memcpy(w->ch_tmp[k], tmp, XF_TMPNAME_SIZE);
+	chain_slot(w, k, i, pfd, tmp);
 	rc = xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[k], pfd, base,
 	                            tag_of(T_CHAIN, k));
 	if (rc == -EBUSY) {
@@ -1337,13 +1347,10 @@ chain_rename(struct xf_worker *w, uint32_t i, int pfd, const char *tmp, const ch
 		 * flush ends the open link and the flush waits for it: the order holds. */
 		chain_flush(w);
 		k = 0;
-		memcpy(w->ch_tmp[k], tmp, XF_TMPNAME_SIZE);
+		chain_slot(w, k, i, pfd, tmp);
 		PREP(w, xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[k], pfd, base,
 		                               tag_of(T_CHAIN, k)));
 	}
-	w->ch_item[k] = i;
-	w->ch_pfd[k] = pfd;
-	w->ch_res[k] = 1; /* pending: renames report 0 or -errno */
 	w->ch_n = k + 1;
 }
 
