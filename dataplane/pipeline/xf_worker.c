@@ -26,8 +26,10 @@
 
 #define MODULE "worker"
 
-#define WSLOTS   512u           /* DATA frames in flight per worker */
-#define WIOV     32u            /* frames per coalesced write: one dequeued burst */
+#define WSLOTS 512u /* DATA frames in flight per worker */
+#ifndef WIOV
+#define WIOV 32u /* frames per coalesced write: one dequeued burst */
+#endif
 #define RB_SIZE  (256u * 1024u) /* read-back chunk */
 #define CQE_MAX  64u
 #define SYNC_MAX 512u           /* operations of one commit batch phase */
@@ -1665,7 +1667,7 @@ handle(struct xf_worker *w, const struct xf_work *it)
 int
 xf_worker_poll(struct xf_worker *w)
 {
-	struct xf_work items[W_BURST];
+	struct xf_work items[WIOV];
 	unsigned int n;
 	int busy;
 
@@ -1684,7 +1686,7 @@ xf_worker_poll(struct xf_worker *w)
 	/* Back-pressure: take new work only when its completions and writes have room. */
 	if (w->out_pending == 0) {
 		for (unsigned int r = 0; r < w->p->conf.n_rx; r++) {
-			unsigned int room = XF_MIN(w->ws_nfree, W_BURST);
+			unsigned int room = XF_MIN(w->ws_nfree, WIOV);
 
 			if (w->cq != NULL) {
 				room = XF_MIN(room, w->cq_cap - (w->cq_tail - w->cq_head));

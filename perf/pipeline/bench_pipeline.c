@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,9 +111,16 @@ ftable_cost(uint32_t n)
 
 struct result {
 	double wall;
+	double cpu_user, cpu_sys; /* the whole process, io_uring's io-wq threads included */
 	struct xf_pipeline_times t;
 	uint32_t uptodate, whole;
 };
+
+static double
+tv_s(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
 
 static int
 run_once(int root, struct xf_memsend_file *files, uint32_t n, unsigned int workers, uint32_t window,
@@ -141,6 +149,7 @@ run_once(int root, struct xf_memsend_file *files, uint32_t n, unsigned int worke
 	};
 	struct xf_memsend *ms = xf_memsend_create(&mc);
 	struct xf_pipeline *p;
+	struct rusage ru0, ru1;
 	double t0;
 
 	for (unsigned int w = 0; w < workers; w++) {
@@ -156,9 +165,13 @@ run_once(int root, struct xf_memsend_file *files, uint32_t n, unsigned int worke
 		fprintf(stderr, "pipeline: %s\n", strerror(errno));
 		return -1;
 	}
+	getrusage(RUSAGE_SELF, &ru0);
 	t0 = now_s();
 	xf_pipeline_run_threads(p);
 	res->wall = now_s() - t0;
+	getrusage(RUSAGE_SELF, &ru1);
+	res->cpu_user = tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime);
+	res->cpu_sys = tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime);
 	xf_pipeline_times(p, &res->t);
 	res->uptodate = res->whole = 0;
 	for (uint32_t i = 0; i < n; i++) {
@@ -296,6 +309,11 @@ main(int argc, char **argv)
 	    (double)(r1.t.commit_last - r1.t.commit_first) / 1e9, mg, cg);
 	row("end to end (files)", n, (uint64_t)n * size, r1.wall, mg, cg);
 	row("rerun, all up to date", n, 0, r2.wall, mg, cg);
+	printf("run 1 CPU (process and its io-wq threads): user %.3f s, sys %.3f s\n", r1.cpu_user,
+	       r1.cpu_sys);
+	printf("DATA: %llu frames in %llu write operations (%.1f frames per write)\n",
+	       (unsigned long long)r1.t.data_items, (unsigned long long)r1.t.data_writes,
+	       r1.t.data_writes != 0 ? (double)r1.t.data_items / (double)r1.t.data_writes : 0);
 	printf("run 1: %u WHOLE, %llu files verified; rerun: %u UPTODATE; commit worker busy %.3f s\n",
 	       r1.whole, (unsigned long long)r1.t.files_done, r2.uptodate, r1.t.busy_commit_s);
 	ftable_cost(1000000);
