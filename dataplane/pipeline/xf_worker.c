@@ -26,10 +26,8 @@
 
 #define MODULE "worker"
 
-#define WSLOTS 512u /* DATA frames in flight per worker */
-#ifndef WIOV
-#define WIOV 32u /* frames per coalesced write: one dequeued burst */
-#endif
+#define WSLOTS   512u           /* DATA frames in flight per worker */
+#define WIOV     W_BURST        /* frames per coalesced write: one dequeued burst */
 #define RB_SIZE  (256u * 1024u) /* read-back chunk */
 #define CQE_MAX  64u
 #define SYNC_MAX 512u           /* operations of one commit batch phase */
@@ -887,22 +885,38 @@ release(struct xf_worker *w, void *owner)
 	}
 }
 
+/* Write what is left of operation oi: from iov[first], at off. */
+static void
+wr_prep(struct xf_worker *w, uint32_t oi)
+{
+	struct wop *o = &w->wo[oi];
+	int fd = w->files[o->fslot].fd;
+
+	if (o->n - o->first == 1) {
+		/* A lone frame (small files, out of order): a plain write. */
+		PREP(w, xf_storage_prep_write(w->st, fd, o->iov[o->first].iov_base,
+		                              (uint32_t)o->iov[o->first].iov_len, o->off,
+		                              tag_of(T_WRITE, oi)));
+		return;
+	}
+	PREP(w,
+	     xf_storage_prep_writev(w->st, fd, o->iov + o->first, (unsigned int)(o->n - o->first),
+	                            o->off, tag_of(T_WRITE, oi)));
+}
+
 /* Send the operation being filled (if any): one pwritev for all its frames. */
 static void
 wr_flush(struct xf_worker *w)
 {
-	struct wop *o;
 	uint32_t oi;
 
 	if (w->wo_open == 0) {
 		return;
 	}
 	oi = w->wo_open - 1;
-	o = &w->wo[oi];
 	w->wo_open = 0;
 	w->t.data_writes++;
-	PREP(w, xf_storage_prep_writev(w->st, w->files[o->fslot].fd, o->iov, o->n, o->off,
-	                               tag_of(T_WRITE, oi)));
+	wr_prep(w, oi);
 }
 
 /*
@@ -978,9 +992,7 @@ on_write(struct xf_worker *w, uint32_t oi, int32_t res)
 			}
 			o->iov[o->first].iov_base = (uint8_t *)o->iov[o->first].iov_base + left;
 			o->iov[o->first].iov_len -= left;
-			PREP(w, xf_storage_prep_writev(w->st, f->fd, o->iov + o->first,
-			                               (unsigned int)(o->n - o->first), o->off,
-			                               tag_of(T_WRITE, oi)));
+			wr_prep(w, oi);
 			return;
 		}
 		w->t.data_items += o->n;
@@ -1667,7 +1679,7 @@ handle(struct xf_worker *w, const struct xf_work *it)
 int
 xf_worker_poll(struct xf_worker *w)
 {
-	struct xf_work items[WIOV];
+	struct xf_work items[W_BURST];
 	unsigned int n;
 	int busy;
 
@@ -1686,7 +1698,7 @@ xf_worker_poll(struct xf_worker *w)
 	/* Back-pressure: take new work only when its completions and writes have room. */
 	if (w->out_pending == 0) {
 		for (unsigned int r = 0; r < w->p->conf.n_rx; r++) {
-			unsigned int room = XF_MIN(w->ws_nfree, WIOV);
+			unsigned int room = XF_MIN(w->ws_nfree, W_BURST);
 
 			if (w->cq != NULL) {
 				room = XF_MIN(room, w->cq_cap - (w->cq_tail - w->cq_head));

@@ -540,6 +540,30 @@ test_short_write(void)
 	tc_close(&tc);
 }
 
+/* Cut short so that the rest lies in the last frame alone (sent as a plain write),
+ * and that one cut short again. */
+static void
+test_short_tail(void)
+{
+	struct tcase tc;
+
+	tc_open(&tc, "short-tail");
+	tc.check_on_release = true;
+	start_file(&tc, 0, 3u * FLEN - 11u);
+	frames_in_order(&tc, 0);
+	tc.fault.file = 0;
+	tc.fault.tmpname = tc.tmpname[0];
+	tc.fault.cut[0] = (int32_t)(2u * FLEN + 10u);
+	tc.fault.cut[1] = 100;
+	xf_pipeline_set_fault(tc.p, write_fault, &tc.fault);
+	send_all(&tc, 1);
+	expect_file(&tc, 0, XF_ST_OK);
+	expect_released_once(&tc);
+	CU_ASSERT_EQUAL(tc.fault.hits, 3);
+	CU_ASSERT_EQUAL(times(&tc).data_bytes, tc.size[0]);
+	tc_close(&tc);
+}
+
 /* A coalesced write fails: the file fails with the error's status, its temp is gone,
  * every frame released once (those of the failed write included). */
 static void
@@ -592,6 +616,7 @@ static const struct xf_test tests[] = {
 	{ "overlap and duplicates", test_overlap },
 	{ "two files in one burst", test_two_files },
 	{ "short writes inside a coalesced write", test_short_write },
+	{ "short writes down to the last frame", test_short_tail },
 	{ "error on a coalesced write", test_error },
 	{ "error on a later write", test_error_later },
 };
