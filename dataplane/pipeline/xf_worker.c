@@ -26,7 +26,8 @@
 
 #define MODULE "worker"
 
-#define WSLOTS   512u           /* DATA writes in flight per worker */
+#define WSLOTS   512u           /* DATA frames in flight per worker */
+#define WIOV     W_BURST        /* frames per coalesced write: one dequeued burst */
 #define RB_SIZE  (256u * 1024u) /* read-back chunk */
 #define CQE_MAX  64u
 #define SYNC_MAX 512u           /* operations of one commit batch phase */
@@ -114,12 +115,20 @@ struct cslot {
 	uint8_t *buf;
 };
 
-struct wslot {
+/*
+ * One write operation: DATA frames of one file at contiguous offsets, taken off the
+ * ring in the same burst, written by one pwritev. A short write advances through iov
+ * (first, and the base and length of iov[first]); the owners are released together
+ * once every byte is written, or the write failed.
+ */
+struct wop {
 	uint32_t fslot;
-	uint32_t len;
-	uint64_t off;
-	const uint8_t *ptr;
-	void *owner;
+	uint16_t n;     /* frames (iovecs, owners) */
+	uint16_t first; /* first iovec not completely written */
+	uint64_t off;   /* file offset of iov[first] */
+	uint64_t end;   /* file offset after the last byte */
+	struct iovec iov[WIOV];
+	void *owner[WIOV];
 };
 
 struct outq {
@@ -136,9 +145,11 @@ struct xf_worker {
 	uint32_t window;
 	struct wfile *files;
 	uint32_t nfiles;
-	struct wslot ws[WSLOTS];
-	uint32_t ws_free[WSLOTS];
-	uint32_t ws_nfree;
+	struct wop *wo; /* WSLOTS: never more operations than frames */
+	uint32_t wo_free[WSLOTS];
+	uint32_t wo_nfree;
+	uint32_t wo_open;  /* operation being filled from the current burst: index + 1 */
+	uint32_t ws_nfree; /* frames that may still go in flight */
 	uint8_t *rb_buf;
 	uint32_t rb_active; /* slot + 1 */
 	uint32_t rb_head, rb_tail;
@@ -890,14 +901,52 @@ release(struct xf_worker *w, void *owner)
 	}
 }
 
+/* Write what is left of operation oi: from iov[first], at off. */
+static void
+wr_prep(struct xf_worker *w, uint32_t oi)
+{
+	struct wop *o = &w->wo[oi];
+	int fd = w->files[o->fslot].fd;
+
+	if (o->n - o->first == 1) {
+		/* A lone frame (small files, out of order): a plain write. */
+		PREP(w, xf_storage_prep_write(w->st, fd, o->iov[o->first].iov_base,
+		                              (uint32_t)o->iov[o->first].iov_len, o->off,
+		                              tag_of(T_WRITE, oi)));
+		return;
+	}
+	PREP(w,
+	     xf_storage_prep_writev(w->st, fd, o->iov + o->first, (unsigned int)(o->n - o->first),
+	                            o->off, tag_of(T_WRITE, oi)));
+}
+
+/* Send the operation being filled (if any): one pwritev for all its frames. */
+static void
+wr_flush(struct xf_worker *w)
+{
+	uint32_t oi;
+
+	if (w->wo_open == 0) {
+		return;
+	}
+	oi = w->wo_open - 1;
+	w->wo_open = 0;
+	w->t.data_writes++;
+	wr_prep(w, oi);
+}
+
+/*
+ * A DATA item. Its bytes join the operation being filled when they continue it (same
+ * file, next offset, room left); otherwise that one is sent and a new one begins.
+ * Nothing waits for a later burst: the poll loop sends the last one after the burst.
+ */
 static void
 do_data(struct xf_worker *w, const struct xf_work *it)
 {
 	uint32_t fi = fslot_of(w, it->sid, it->file);
 	struct wfile *f = &w->files[fi];
 	uint64_t end = it->off + it->len;
-	struct wslot *s;
-	uint32_t si;
+	struct wop *o = w->wo_open != 0 ? &w->wo[w->wo_open - 1] : NULL;
 
 	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->fe_pending ||
 	    f->status != XF_ST_OK || f->aborted) {
@@ -921,45 +970,59 @@ do_data(struct xf_worker *w, const struct xf_work *it)
 	if (end > f->max_end) {
 		f->max_end = end;
 	}
-	si = w->ws_free[--w->ws_nfree];
-	s = &w->ws[si];
-	s->fslot = fi;
-	s->len = it->len;
-	s->off = it->off;
-	s->ptr = it->ptr;
-	s->owner = it->owner;
-	f->inflight++;
-	PREP(w, xf_storage_prep_write(w->st, f->fd, s->ptr, s->len, s->off, tag_of(T_WRITE, si)));
+	if (o == NULL || o->fslot != fi || o->end != it->off || o->n == WIOV) {
+		uint32_t oi;
+
+		wr_flush(w);
+		oi = w->wo_free[--w->wo_nfree];
+		o = &w->wo[oi];
+		o->fslot = fi;
+		o->n = 0;
+		o->first = 0;
+		o->off = it->off;
+		o->end = it->off;
+		w->wo_open = oi + 1;
+		f->inflight++;
+	}
+	o->iov[o->n] = (struct iovec){ .iov_base = (void *)(uintptr_t)it->ptr, .iov_len = it->len };
+	o->owner[o->n++] = it->owner;
+	o->end = end;
+	w->ws_nfree--;
 }
 
 static void
-on_write(struct xf_worker *w, uint32_t si, int32_t res)
+on_write(struct xf_worker *w, uint32_t oi, int32_t res)
 {
-	struct wslot *s = &w->ws[si];
-	struct wfile *f = &w->files[s->fslot];
+	struct wop *o = &w->wo[oi];
+	struct wfile *f = &w->files[o->fslot];
 
-	if (res >= 0 && (uint32_t)res < s->len && res != 0) {
-		/* Short write: send the rest. */
-		s->ptr += res;
-		s->off += (uint64_t)res;
-		s->len -= (uint32_t)res;
-		PREP(w, xf_storage_prep_write(w->st, f->fd, s->ptr, s->len, s->off,
-		                              tag_of(T_WRITE, si)));
-		return;
-	}
-	if (res < 0 && f->status == XF_ST_OK) {
-		f->status = xf_status_of_errno(-res);
-	} else if (res == 0 && f->status == XF_ST_OK) {
-		f->status = XF_ST_IO;
-	} else if (res > 0) {
-		w->t.data_items++;
-		stamp(w->now, &w->t.data_first, &w->t.data_last);
+	if (res > 0) {
 		w->t.data_bytes += (uint64_t)res;
+		if (o->off + (uint64_t)res < o->end) {
+			/* Short write: send the rest, from inside whichever frame it stopped. */
+			size_t left = (size_t)res;
+
+			o->off += (uint64_t)res;
+			while (o->first < o->n && left >= o->iov[o->first].iov_len) {
+				left -= o->iov[o->first++].iov_len;
+			}
+			o->iov[o->first].iov_base = (uint8_t *)o->iov[o->first].iov_base + left;
+			o->iov[o->first].iov_len -= left;
+			wr_prep(w, oi);
+			return;
+		}
+		w->t.data_items += o->n;
+		stamp(w->now, &w->t.data_first, &w->t.data_last);
+	} else if (f->status == XF_ST_OK) {
+		f->status = res == 0 ? XF_ST_IO : xf_status_of_errno(-res);
 	}
-	release(w, s->owner);
-	w->ws_free[w->ws_nfree++] = si;
+	for (uint32_t i = 0; i < o->n; i++) {
+		release(w, o->owner[i]);
+	}
+	w->ws_nfree += o->n;
+	w->wo_free[w->wo_nfree++] = oi;
 	if (--f->inflight == 0 && (f->fe_pending || f->aborted)) {
-		finish(w, s->fslot);
+		finish(w, o->fslot);
 	}
 }
 
@@ -1798,8 +1861,16 @@ xf_worker_poll(struct xf_worker *w)
 			}
 			n = xf_ring_dequeue_burst(w->p->to_w[r][w->idx], items, room);
 			for (unsigned int i = 0; i < n; i++) {
+				if (items[i].type == XF_WORK_DATA) {
+					do_data(w, &items[i]);
+					continue;
+				}
+				/* Anything else (FILE_END above all) sees the writes before
+				 * it in flight, as if each had gone out on its own. */
+				wr_flush(w);
 				handle(w, &items[i]);
 			}
+			wr_flush(w);
 			busy |= n != 0;
 		}
 	}
@@ -1840,7 +1911,7 @@ fault_hook(void *arg, enum xf_storage_op op, uint64_t tag, int32_t res)
 		f = &w->files[w->cs[idx].fslot];
 		break;
 	case T_WRITE:
-		f = &w->files[w->ws[idx].fslot];
+		f = &w->files[w->wo[idx].fslot];
 		break;
 	case T_SYNC:
 		return w->p->fault(w->p->fault_arg, w->sync_sid, w->sync_file, op, res);
@@ -1867,6 +1938,7 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->stat_items += w->t.stat_items;
 	t->data_items += w->t.data_items;
 	t->data_bytes += w->t.data_bytes;
+	t->data_writes += w->t.data_writes;
 	t->files_done += w->t.files_done;
 	t->commits += w->t.commits;
 	t->busy_commit_s += w->t.busy_commit_s;
@@ -1949,12 +2021,14 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 			goto err_destroy;
 		}
 	}
-	if (w->files == NULL || w->rb_buf == NULL || w->sg_buf == NULL) {
+	w->wo = calloc(WSLOTS, sizeof(*w->wo));
+	if (w->files == NULL || w->rb_buf == NULL || w->sg_buf == NULL || w->wo == NULL) {
 		goto err_destroy;
 	}
 	for (uint32_t i = 0; i < WSLOTS; i++) {
-		w->ws_free[i] = WSLOTS - 1 - i;
+		w->wo_free[i] = WSLOTS - 1 - i;
 	}
+	w->wo_nfree = WSLOTS;
 	w->ws_nfree = WSLOTS;
 	return w;
 err_destroy:
@@ -1994,6 +2068,7 @@ xf_worker_destroy(struct xf_worker *w)
 	for (uint32_t i = 0; i < CSLOTS; i++) {
 		free(w->cs[i].buf);
 	}
+	free(w->wo);
 	free(w->files);
 	free(w);
 }
