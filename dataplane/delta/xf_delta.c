@@ -9,6 +9,7 @@
 #include "xf_base.h"
 #include "xf_csum.h"
 #include "xf_delta.h"
+#include "xf_delta_weak.h"
 
 /*
  * Room for new input beyond the pending literal and the window. At least a block so
@@ -62,19 +63,6 @@ struct xf_delta_match {
 	bool finished;
 	struct xf_delta_stats st;
 };
-
-uint32_t
-xf_delta_weak_sum(const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	uint32_t a = 0, b = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		a += p[i] + XF_DELTA_CHAR_OFFSET;
-		b += a;
-	}
-	return (a & 0xffffu) | (b << 16);
-}
 
 static uint64_t
 isqrt64(uint64_t x)
@@ -146,6 +134,7 @@ xf_delta_sig_update(struct xf_delta_sig *g, const void *buf, size_t len, struct 
                     size_t cap)
 {
 	const uint8_t *p = buf;
+	xf_delta_raw_fn kernel = xf_delta_raw_kernel();
 	size_t n = 0;
 
 	if (cap < xf_delta_sig_max_records(g, len)) {
@@ -153,14 +142,11 @@ xf_delta_sig_update(struct xf_delta_sig *g, const void *buf, size_t len, struct 
 	}
 	while (len > 0) {
 		size_t take = XF_MIN(len, (size_t)(g->block_size - g->part));
-		uint32_t a = g->a, b = g->b;
+		uint32_t A, B;
 
-		for (size_t i = 0; i < take; i++) {
-			a += p[i] + XF_DELTA_CHAR_OFFSET;
-			b += a;
-		}
-		g->a = a;
-		g->b = b;
+		/* A block split across calls continues from the running sums in g. */
+		kernel(p, take, &A, &B);
+		xf_delta_weak_fold(&g->a, &g->b, A, B, take);
 		g->crc = xf_csum_crc64(g->crc, p, take);
 		g->part += (uint32_t)take;
 		p += take;
