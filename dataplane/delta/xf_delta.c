@@ -41,9 +41,12 @@ struct xf_delta_match {
 	unsigned int fshift; /* 32 - fbits */
 
 	/*
-	 * Window buffer: buf[lit..pos) is the pending literal, buf[pos..pos+bs) the
-	 * window, buf[..fill) what has been read. buf[0] is at file offset base.
+	 * The bytes being scanned: win[lit..pos) is the pending literal, win[pos..pos+bs)
+	 * the window, win[..fill) what has been read; win[0] is at file offset base. win
+	 * is the window buffer buf (capacity cap), or, inside one feed, the caller's
+	 * buffer scanned in place; between calls it is always buf.
 	 */
+	const uint8_t *win;
 	uint8_t *buf;
 	size_t cap;
 	size_t lit, pos, fill;
@@ -267,6 +270,7 @@ xf_delta_match_create(const struct xf_delta_params *p, xf_delta_emit_fn emit, vo
 	if (m->buf == NULL) {
 		goto err_free_match;
 	}
+	m->win = m->buf;
 	if (m->count > 0) {
 		/* At most half full, so a miss ends at an empty slot after ~2 probes. */
 		while ((1ull << bits) < 2ull * m->count) {
@@ -362,7 +366,7 @@ emit_data(struct xf_delta_match *m, size_t len)
 		.kind = XF_DELTA_OP_DATA,
 		.len = (uint32_t)len,
 		.offset = m->base + m->lit,
-		.bytes = m->buf + m->lit,
+		.bytes = m->win + m->lit,
 	};
 	int rc = flush_copy(m);
 
@@ -423,7 +427,7 @@ matched(struct xf_delta_match *m, uint32_t idx, uint32_t len)
 static int64_t
 lookup(struct xf_delta_match *m, uint32_t weak)
 {
-	const uint8_t *win = m->buf + m->pos;
+	const uint8_t *win = m->win + m->pos;
 	bool have_strong = false;
 	uint64_t strong = 0;
 	uint32_t i;
@@ -468,7 +472,7 @@ lookup(struct xf_delta_match *m, uint32_t weak)
 static bool
 roll(struct xf_delta_match *m)
 {
-	const uint8_t *buf = m->buf;
+	const uint8_t *buf = m->win;
 	size_t pos = m->pos, bs = m->bs;
 	size_t stop = XF_MIN(m->fill - bs, m->lit + m->max_lit);
 	uint32_t a = m->w.a, b = m->w.b, n = m->w.len;
@@ -512,7 +516,7 @@ scan(struct xf_delta_match *m)
 			if (m->pos + m->bs > m->fill) {
 				return 0;
 			}
-			xf_delta_weak_init(&m->w, m->buf + m->pos, m->bs);
+			xf_delta_weak_init(&m->w, m->win + m->pos, m->bs);
 			m->w_valid = true;
 		} else {
 			bool maybe;
@@ -554,10 +558,47 @@ compact(struct xf_delta_match *m)
 	m->lit = 0;
 }
 
+/*
+ * Scan the caller's buffer where it lies: the pending bytes of buf, if any, are the r
+ * bytes just before p (copied from this same call). Whatever the scan leaves pending
+ * (a literal shorter than max_lit and a partial window: less than cap) goes back
+ * to buf for the next call.
+ */
+static int
+scan_in_place(struct xf_delta_match *m, const uint8_t *p, size_t r, size_t len)
+{
+	size_t keep;
+	int rc;
+
+	m->base += m->lit;
+	m->pos -= m->lit;
+	m->lit = 0;
+	m->fill = r + len;
+	m->win = p - r;
+	rc = scan(m);
+	keep = m->fill - m->lit;
+	if (rc == 0 && unlikely(keep > m->cap)) {
+		rc = m->err = -EINVAL; /* cannot happen: scan leaves less than cap pending */
+	}
+	if (rc != 0) {
+		keep = 0; /* the matcher is dead (err is sticky): keep nothing */
+		m->pos = m->lit;
+	}
+	memcpy(m->buf, m->win + m->lit, keep);
+	m->base += m->lit;
+	m->pos -= m->lit;
+	m->fill = keep;
+	m->lit = 0;
+	m->win = m->buf;
+	return rc;
+}
+
 int
 xf_delta_match_feed(struct xf_delta_match *m, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
+	size_t from_p = 0; /* bytes at the end of buf copied from this call's buffer */
+	size_t step = XF_MAX((size_t)m->bs, (size_t)4096);
 
 	if (m->err != 0) {
 		return m->err;
@@ -565,18 +606,27 @@ xf_delta_match_feed(struct xf_delta_match *m, const void *buf, size_t len)
 	if (m->finished) {
 		return -EINVAL;
 	}
+	/*
+	 * Copy into buf only what a window or literal that spans the previous call needs:
+	 * a step at a time until every pending byte came from this call, then scan the
+	 * rest of the caller's buffer in place (no copy, no compaction).
+	 */
 	while (len > 0) {
-		size_t n;
+		size_t n, r = m->fill - m->lit;
 		int rc;
 
+		if (r <= from_p) {
+			return scan_in_place(m, p, r, len);
+		}
 		if (m->fill == m->cap) {
 			compact(m);
 		}
-		n = XF_MIN(len, m->cap - m->fill);
+		n = XF_MIN(XF_MIN(len, m->cap - m->fill), step);
 		memcpy(m->buf + m->fill, p, n);
 		m->fill += n;
 		p += n;
 		len -= n;
+		from_p += n;
 		rc = scan(m);
 		if (rc != 0) {
 			return rc;
@@ -605,7 +655,7 @@ tail_search(struct xf_delta_match *m, size_t from)
 		if (n >= m->bs || (m->tail_len != 0 && n > m->tail_len)) {
 			break;
 		}
-		y = m->buf[q] + XF_DELTA_CHAR_OFFSET;
+		y = m->win[q] + XF_DELTA_CHAR_OFFSET;
 		a += y;
 		b += n * y;
 		if ((m->tail_len != 0 && n != m->tail_len) ||
@@ -613,7 +663,7 @@ tail_search(struct xf_delta_match *m, size_t from)
 			continue;
 		}
 		m->st.weak_hits++;
-		if (xf_csum_crc64(0, m->buf + q, n) == last->strong) {
+		if (xf_csum_crc64(0, m->win + q, n) == last->strong) {
 			return (int64_t)q;
 		}
 		m->st.false_alarms++;
