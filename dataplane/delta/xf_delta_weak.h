@@ -31,6 +31,9 @@ void xf_delta_raw_avx2(const uint8_t *p, size_t n, uint32_t *A, uint32_t *B);
 /** Whether the CPU (and OS) run xf_delta_raw_avx2. */
 bool xf_delta_avx2_usable(void);
 
+/** Tests: make matcher m roll one byte at a time even where AVX2 would be used. */
+void xf_delta_match_no_simd(struct xf_delta_match *m);
+
 /** The kernel chosen for this CPU at load time. */
 xf_delta_raw_fn xf_delta_raw_kernel(void);
 
