@@ -522,14 +522,6 @@ prefix8(__m256i x)
 }
 
 /*
- * roll(), eight positions per step: the byte-by-byte recurrence unrolled into prefix
- * sums. With d[k] = in[k] - out[k] and e[k] = n (out[k] + OFF), after step k
- *   a[k] = a + sum_{j<=k} d[j],  b[k] = b + sum_{j<=k} (a[j] - e[j]),
- * the same wrapping uint32 values as the loop; digests and hashes in vector lanes, the
- * filter bits then tested in position order, so the first candidate stops it exactly
- * where roll() would.
- */
-/*
  * Whether some block in the table has this weak sum. When not, lookup() right after
  * roll() (hint is -1 there) would find nothing and change nothing.
  */
@@ -544,6 +536,15 @@ table_has(const struct xf_delta_match *m, uint32_t weak)
 	return false;
 }
 
+/*
+ * roll(), eight positions per step: the byte-by-byte recurrence unrolled into prefix
+ * sums. With d[k] = in[k] - out[k] and e[k] = n (out[k] + OFF), after step k
+ *   a[k] = a + sum_{j<=k} d[j],  b[k] = b + sum_{j<=k} (a[j] - e[j]),
+ * the same wrapping uint32 values as the loop; digests and hashes in vector lanes, the
+ * filter bits then tested in position order. It stops at the first position whose
+ * weak sum is in the table: roll() stops earlier, at every filter pass, but lookup()
+ * finds nothing at the others and scan() rolls on, so both reach the same state.
+ */
 __attribute__((target("avx2"))) static bool
 roll_avx2(struct xf_delta_match *m)
 {
