@@ -179,7 +179,7 @@ const struct xf_pipeline_rx_stats *xf_pipeline_rx_stats(const struct xf_pipeline
 /** Stage counters and spans (CLOCK_MONOTONIC ns, first and last event) for benchmarks. */
 struct xf_pipeline_times {
 	uint64_t stat_items;                /**< decisions made by the workers */
-	uint64_t data_items;                /**< DATA writes completed */
+	uint64_t data_items;                /**< DATA frames written (COPY: items copied) */
 	uint64_t data_bytes;                /**< bytes written */
 	uint64_t files_done;                /**< files verified (size, CRC64) */
 	uint64_t commits;                   /**< commit items executed on disk */
@@ -187,6 +187,7 @@ struct xf_pipeline_times {
 	uint64_t data_first, data_last;     /**< span of the writes and verifications */
 	uint64_t commit_first, commit_last; /**< span of the commits */
 	double busy_commit_s;               /**< commit worker time inside commit batches */
+	uint64_t data_writes; /**< write operations for DATA (one pwritev per run of frames) */
 };
 
 /** Sum of the workers' counters, and the widest spans (after the run). */

@@ -26,7 +26,8 @@
 
 #define MODULE "worker"
 
-#define WSLOTS   512u           /* DATA writes in flight per worker */
+#define WSLOTS   512u           /* DATA frames in flight per worker */
+#define WIOV     W_BURST        /* frames per coalesced write: one dequeued burst */
 #define RB_SIZE  (256u * 1024u) /* read-back chunk */
 #define CQE_MAX  64u
 #define SYNC_MAX 512u           /* operations of one commit batch phase */
@@ -41,6 +42,7 @@ enum tag_type {
 	T_READ,     /* file state: read-back */
 	T_IGN,      /* fire and forget (close) */
 	T_SYNC,     /* commit executor, waited for */
+	T_CHAIN,    /* commit executor: k-th rename of the pending chain */
 	T_BASIS,    /* file state: basis open (DELTA) */
 	T_SIG,      /* file state: basis read for signatures */
 	T_CREAD,    /* copy slot: basis read */
@@ -113,12 +115,20 @@ struct cslot {
 	uint8_t *buf;
 };
 
-struct wslot {
+/*
+ * One write operation: DATA frames of one file at contiguous offsets, taken off the
+ * ring in the same burst, written by one pwritev. A short write advances through iov
+ * (first, and the base and length of iov[first]); the owners are released together
+ * once every byte is written, or the write failed.
+ */
+struct wop {
 	uint32_t fslot;
-	uint32_t len;
-	uint64_t off;
-	const uint8_t *ptr;
-	void *owner;
+	uint16_t n;     /* frames (iovecs, owners) */
+	uint16_t first; /* first iovec not completely written */
+	uint64_t off;   /* file offset of iov[first] */
+	uint64_t end;   /* file offset after the last byte */
+	struct iovec iov[WIOV];
+	void *owner[WIOV];
 };
 
 struct outq {
@@ -135,9 +145,11 @@ struct xf_worker {
 	uint32_t window;
 	struct wfile *files;
 	uint32_t nfiles;
-	struct wslot ws[WSLOTS];
-	uint32_t ws_free[WSLOTS];
-	uint32_t ws_nfree;
+	struct wop *wo; /* WSLOTS: never more operations than frames */
+	uint32_t wo_free[WSLOTS];
+	uint32_t wo_nfree;
+	uint32_t wo_open;  /* operation being filled from the current burst: index + 1 */
+	uint32_t ws_nfree; /* frames that may still go in flight */
 	uint8_t *rb_buf;
 	uint32_t rb_active; /* slot + 1 */
 	uint32_t rb_head, rb_tail;
@@ -161,6 +173,14 @@ struct xf_worker {
 	uint32_t sync_got;
 	uint16_t sync_sid;
 	uint32_t sync_file;
+	/* The pending chain of renames: in file-list order, linked, waited for at once. */
+	uint32_t ch_n, ch_got;
+	uint32_t ch_item[SYNC_MAX]; /* batch index of the k-th rename */
+	int ch_pfd[SYNC_MAX];       /* its parent directory fd */
+	int32_t ch_res[SYNC_MAX];
+	char ch_tmp[SYNC_MAX][XF_TMPNAME_SIZE]; /* its temp name, valid until completion */
+	uint8_t cstatus[SYNC_MAX];              /* of the batch's items */
+	uint8_t cchanged[SYNC_MAX];
 	int cdir_fd;
 	bool cdir_dirty;
 	bool root_dirty;
@@ -329,6 +349,13 @@ keep_cqe(struct xf_worker *w, const struct xf_storage_cqe *c)
 	if ((c->tag >> 56) == T_SYNC) {
 		w->sync_res[(uint32_t)c->tag] = c->res;
 		w->sync_got++;
+		return;
+	}
+	if ((c->tag >> 56) == T_CHAIN) {
+		/* Always kept, never dispatched: the chain is waited for before commit_run()
+		 * returns, so the poll loop's own reap never sees one. */
+		w->ch_res[(uint32_t)c->tag] = c->res;
+		w->ch_got++;
 		return;
 	}
 	if (w->def_tail - w->def_head == w->def_cap) {
@@ -874,14 +901,52 @@ release(struct xf_worker *w, void *owner)
 	}
 }
 
+/* Write what is left of operation oi: from iov[first], at off. */
+static void
+wr_prep(struct xf_worker *w, uint32_t oi)
+{
+	struct wop *o = &w->wo[oi];
+	int fd = w->files[o->fslot].fd;
+
+	if (o->n - o->first == 1) {
+		/* A lone frame (small files, out of order): a plain write. */
+		PREP(w, xf_storage_prep_write(w->st, fd, o->iov[o->first].iov_base,
+		                              (uint32_t)o->iov[o->first].iov_len, o->off,
+		                              tag_of(T_WRITE, oi)));
+		return;
+	}
+	PREP(w,
+	     xf_storage_prep_writev(w->st, fd, o->iov + o->first, (unsigned int)(o->n - o->first),
+	                            o->off, tag_of(T_WRITE, oi)));
+}
+
+/* Send the operation being filled (if any): one pwritev for all its frames. */
+static void
+wr_flush(struct xf_worker *w)
+{
+	uint32_t oi;
+
+	if (w->wo_open == 0) {
+		return;
+	}
+	oi = w->wo_open - 1;
+	w->wo_open = 0;
+	w->t.data_writes++;
+	wr_prep(w, oi);
+}
+
+/*
+ * A DATA item. Its bytes join the operation being filled when they continue it (same
+ * file, next offset, room left); otherwise that one is sent and a new one begins.
+ * Nothing waits for a later burst: the poll loop sends the last one after the burst.
+ */
 static void
 do_data(struct xf_worker *w, const struct xf_work *it)
 {
 	uint32_t fi = fslot_of(w, it->sid, it->file);
 	struct wfile *f = &w->files[fi];
 	uint64_t end = it->off + it->len;
-	struct wslot *s;
-	uint32_t si;
+	struct wop *o = w->wo_open != 0 ? &w->wo[w->wo_open - 1] : NULL;
 
 	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->fe_pending ||
 	    f->status != XF_ST_OK || f->aborted) {
@@ -905,45 +970,59 @@ do_data(struct xf_worker *w, const struct xf_work *it)
 	if (end > f->max_end) {
 		f->max_end = end;
 	}
-	si = w->ws_free[--w->ws_nfree];
-	s = &w->ws[si];
-	s->fslot = fi;
-	s->len = it->len;
-	s->off = it->off;
-	s->ptr = it->ptr;
-	s->owner = it->owner;
-	f->inflight++;
-	PREP(w, xf_storage_prep_write(w->st, f->fd, s->ptr, s->len, s->off, tag_of(T_WRITE, si)));
+	if (o == NULL || o->fslot != fi || o->end != it->off || o->n == WIOV) {
+		uint32_t oi;
+
+		wr_flush(w);
+		oi = w->wo_free[--w->wo_nfree];
+		o = &w->wo[oi];
+		o->fslot = fi;
+		o->n = 0;
+		o->first = 0;
+		o->off = it->off;
+		o->end = it->off;
+		w->wo_open = oi + 1;
+		f->inflight++;
+	}
+	o->iov[o->n] = (struct iovec){ .iov_base = (void *)(uintptr_t)it->ptr, .iov_len = it->len };
+	o->owner[o->n++] = it->owner;
+	o->end = end;
+	w->ws_nfree--;
 }
 
 static void
-on_write(struct xf_worker *w, uint32_t si, int32_t res)
+on_write(struct xf_worker *w, uint32_t oi, int32_t res)
 {
-	struct wslot *s = &w->ws[si];
-	struct wfile *f = &w->files[s->fslot];
+	struct wop *o = &w->wo[oi];
+	struct wfile *f = &w->files[o->fslot];
 
-	if (res >= 0 && (uint32_t)res < s->len && res != 0) {
-		/* Short write: send the rest. */
-		s->ptr += res;
-		s->off += (uint64_t)res;
-		s->len -= (uint32_t)res;
-		PREP(w, xf_storage_prep_write(w->st, f->fd, s->ptr, s->len, s->off,
-		                              tag_of(T_WRITE, si)));
-		return;
-	}
-	if (res < 0 && f->status == XF_ST_OK) {
-		f->status = xf_status_of_errno(-res);
-	} else if (res == 0 && f->status == XF_ST_OK) {
-		f->status = XF_ST_IO;
-	} else if (res > 0) {
-		w->t.data_items++;
-		stamp(w->now, &w->t.data_first, &w->t.data_last);
+	if (res > 0) {
 		w->t.data_bytes += (uint64_t)res;
+		if (o->off + (uint64_t)res < o->end) {
+			/* Short write: send the rest, from inside whichever frame it stopped. */
+			size_t left = (size_t)res;
+
+			o->off += (uint64_t)res;
+			while (o->first < o->n && left >= o->iov[o->first].iov_len) {
+				left -= o->iov[o->first++].iov_len;
+			}
+			o->iov[o->first].iov_base = (uint8_t *)o->iov[o->first].iov_base + left;
+			o->iov[o->first].iov_len -= left;
+			wr_prep(w, oi);
+			return;
+		}
+		w->t.data_items += o->n;
+		stamp(w->now, &w->t.data_first, &w->t.data_last);
+	} else if (f->status == XF_ST_OK) {
+		f->status = res == 0 ? XF_ST_IO : xf_status_of_errno(-res);
 	}
-	release(w, s->owner);
-	w->ws_free[w->ws_nfree++] = si;
+	for (uint32_t i = 0; i < o->n; i++) {
+		release(w, o->owner[i]);
+	}
+	w->ws_nfree += o->n;
+	w->wo_free[w->wo_nfree++] = oi;
 	if (--f->inflight == 0 && (f->fe_pending || f->aborted)) {
-		finish(w, s->fslot);
+		finish(w, o->fslot);
 	}
 }
 
@@ -1155,13 +1234,16 @@ do_abort(struct xf_worker *w, const struct xf_work *it)
  *
  * Why this keeps file-list order without the RX core blocking: each RX core sends its
  * sessions' commit items, already in file-list order, on its own FIFO ring to this one
- * worker, which runs them strictly one after another. Each step that must be ordered
- * (open parent, rename, mkdir, symlink) is one io_uring operation that this worker
- * submits and waits for before the next (one at a time: xf_storage has no linked
- * submissions, and a failed step must not let the next one run anyway). While it
- * waits, completions of its other files are dispatched as usual. Operations whose order
- * does not matter (the fsyncs of a batch's files, of its directories) go out together
- * in one submission.
+ * worker, which runs them strictly one after another. The renames that make files final
+ * go out as one chain (xf_storage_chain(): each starts only once the one before it has
+ * completed, whatever its result), so a run of them costs one submission and one wait,
+ * the kernel runs them on one io-wq thread without a wake-up per file, and they still
+ * reach the file system in list order. Every other ordered step (open or create a
+ * parent, mkdir, symlink, a directory's fsync or mtime, dropping a temp) first waits for
+ * the pending chain (chain_flush()), then is one operation or system call of its own,
+ * waited for. While it waits, completions of its other files are dispatched as usual.
+ * Operations whose order does not matter (the fsyncs of a batch's files) go out
+ * together in one submission.
  */
 
 /* Submit and wait until n T_SYNC operations (indices 0..n-1) have completed. */
@@ -1189,14 +1271,151 @@ sync_wait(struct xf_worker *w, uint32_t n)
 	}
 }
 
-/* One operation, waited for; its result goes to out. */
+static void chain_flush(struct xf_worker *w);
+
+/* One operation, waited for, after the pending renames; its result goes to out. */
 #define RUN1(w, out, call)                                                                         \
 	do {                                                                                       \
+		chain_flush(w);                                                                    \
 		(w)->sync_got = 0;                                                                 \
 		PREP(w, call);                                                                     \
 		sync_wait(w, 1);                                                                   \
 		(out) = (w)->sync_res[0];                                                          \
 	} while (0)
+
+static inline struct xf_work *
+cq_item(const struct xf_worker *w, uint32_t i)
+{
+	return &w->cq[(w->cq_head + i) & (w->cq_cap - 1)];
+}
+
+static inline const char *
+base_of(const struct xf_work *it)
+{
+	return (const char *)it->ptr + it->len + 1;
+}
+
+static void
+mark_dirty(struct xf_worker *w, int pfd)
+{
+	if (pfd == w->root_fd) {
+		w->root_dirty = true;
+	} else {
+		w->cdir_dirty = true;
+	}
+}
+
+/*
+ * Wait for every rename of the pending chain, then settle each of its items as a rename
+ * run alone would be: a failure removes the temp and gives the item the status of its
+ * error (the final path keeps what it had); a success marks the parent for its fsync.
+ */
+static void
+chain_flush(struct xf_worker *w)
+{
+	uint32_t n = w->ch_n;
+
+	if (n == 0) {
+		return;
+	}
+	while (w->ch_got < n) {
+		/* Wake once for the whole chain, not once per rename. */
+		int k = xf_storage_wait(w->st, w->scqe, n - w->ch_got, CQE_MAX);
+
+		if (k < 0) {
+			if (k == -EINTR || k == -EAGAIN) {
+				continue;
+			}
+			XF_LOG(ERR, MODULE, "storage wait: %d", k);
+			for (uint32_t j = 0; j < n; j++) {
+				if (w->ch_res[j] > 0) {
+					w->ch_res[j] = k;
+				}
+			}
+			break;
+		}
+		for (int i = 0; i < k; i++) {
+			keep_cqe(w, &w->scqe[i]);
+		}
+		run_deferred(w);
+	}
+	w->ch_n = 0;
+	w->ch_got = 0;
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t i = w->ch_item[j];
+		const struct xf_work *it = cq_item(w, i);
+		int32_t rc = w->ch_res[j];
+
+		if (rc == -ECANCELED) {
+			/* The kernel failed the chain at submission and never ran this one: run
+			 * it now, alone; the ones after it follow, so the order holds. */
+			uint16_t sid = w->sync_sid;
+			uint32_t file = w->sync_file;
+
+			w->sync_sid = it->sid;
+			w->sync_file = it->file;
+			RUN1(w, rc,
+			     xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[j], w->ch_pfd[j],
+			                            base_of(it), tag_of(T_SYNC, 0)));
+			w->sync_sid = sid;
+			w->sync_file = file;
+		}
+		if (rc < 0) {
+			unlinkat(w->p->tmp_fd, w->ch_tmp[j], 0);
+			w->cstatus[i] = xf_status_of_errno(-rc);
+			w->cchanged[i] = 0;
+		} else {
+			mark_dirty(w, w->ch_pfd[j]);
+			w->cstatus[i] = XF_ST_OK;
+			w->cchanged[i] = 1;
+		}
+	}
+}
+
+/* Fill chain position k before its rename is prepped (the fault hook maps it back). */
+static void
+chain_slot(struct xf_worker *w, uint32_t k, uint32_t i, int pfd, const char *tmp)
+{
+	w->ch_item[k] = i;
+	w->ch_pfd[k] = pfd;
+	w->ch_res[k] = 1; /* pending: renames report 0 or -errno */
+	memcpy(w->ch_tmp[k], tmp, XF_TMPNAME_SIZE);
+}
+
+/*
+ * Queue the rename of batch item i behind the pending ones. Room for the whole chain is
+ * made up front (an empty submission queue, free slots), so the link to it is never
+ * left open at a submit and one submission carries the chain.
+ */
+static void
+chain_rename(struct xf_worker *w, uint32_t i, int pfd, const char *tmp, const char *base)
+{
+	uint32_t k;
+	int rc;
+
+	if (w->ch_n == XF_MIN(w->depth, SYNC_MAX) || xf_storage_inflight(w->st) >= 2u * w->depth) {
+		chain_flush(w);
+	}
+	if (w->ch_n == 0) {
+		xf_storage_submit(w->st);
+	} else {
+		xf_storage_chain(w->st);
+	}
+	k = w->ch_n;
+	chain_slot(w, k, i, pfd, tmp);
+	rc = xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[k], pfd, base,
+	                            tag_of(T_CHAIN, k));
+	if (rc == -EBUSY) {
+		/* Not expected given the room made above. Should it happen, the submit in the
+		 * flush ends the open link and the flush waits for it: the order holds. */
+		chain_flush(w);
+		k = 0;
+		chain_slot(w, k, i, pfd, tmp);
+		PREP(w, xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[k], pfd, base,
+		                               tag_of(T_CHAIN, k)));
+	}
+	w->ch_n = k + 1;
+}
 
 static void
 cdir_release(struct xf_worker *w)
@@ -1206,6 +1425,8 @@ cdir_release(struct xf_worker *w)
 	if (w->cdir_fd < 0) {
 		return;
 	}
+	/* Renames into it still pending must land (and mark it dirty) before it goes. */
+	chain_flush(w);
 	if (w->cdir_dirty && w->p->conf.fsync != XF_FSYNC_NONE) {
 		RUN1(w, ign, xf_storage_prep_fsync(w->st, w->cdir_fd, false, tag_of(T_SYNC, 0)));
 		if (ign < 0) {
@@ -1292,50 +1513,35 @@ parent_fd(struct xf_worker *w, const struct xf_work *it, bool create)
 	return fd;
 }
 
-static void
-mark_dirty(struct xf_worker *w, int pfd)
-{
-	if (pfd == w->root_fd) {
-		w->root_dirty = true;
-	} else {
-		w->cdir_dirty = true;
-	}
-}
-
 /*
- * Rename a staged temp file (or symlink) to its final name in its parent: the one step
- * that makes a file appear, atomically. On any failure the temp is removed and the final
- * path keeps what it had.
+ * Rename a staged temp file (or symlink) of batch item i to its final name in its
+ * parent: the one step that makes a file appear, atomically. The rename joins the
+ * pending chain and chain_flush() settles its status; on any failure the temp is
+ * removed and the final path keeps what it had.
  */
 static uint8_t
-place_tmp(struct xf_worker *w, const struct xf_work *it, const char *base, const char *tmp)
+place_tmp(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base,
+          const char *tmp)
 {
-	int pfd = parent_fd(w, it, true), rc;
+	int pfd = parent_fd(w, it, true);
 
 	if (pfd < 0) {
-		rc = pfd;
-		goto err_unlink;
+		unlinkat(w->p->tmp_fd, tmp, 0);
+		return xf_status_of_errno(-pfd);
 	}
-	RUN1(w, rc, xf_storage_prep_rename(w->st, w->p->tmp_fd, tmp, pfd, base, tag_of(T_SYNC, 0)));
-	if (rc < 0) {
-		goto err_unlink;
-	}
-	mark_dirty(w, pfd);
+	chain_rename(w, i, pfd, tmp, base);
 	return XF_ST_OK;
-err_unlink:
-	unlinkat(w->p->tmp_fd, tmp, 0);
-	return xf_status_of_errno(-rc);
 }
 
 static uint8_t
-commit_reg(struct xf_worker *w, const struct xf_work *it, const char *base, const char *tmp,
-           int32_t fsync_res)
+commit_reg(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base,
+           const char *tmp, int32_t fsync_res)
 {
 	if (fsync_res < 0) {
 		unlinkat(w->p->tmp_fd, tmp, 0);
 		return xf_status_of_errno(-fsync_res);
 	}
-	return place_tmp(w, it, base, tmp);
+	return place_tmp(w, i, it, base, tmp);
 }
 
 static uint8_t
@@ -1366,7 +1572,8 @@ commit_dir(struct xf_worker *w, const struct xf_work *it, const char *base)
 }
 
 static uint8_t
-commit_symlink(struct xf_worker *w, const struct xf_work *it, const char *base, const char *tmp)
+commit_symlink(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base,
+               const char *tmp)
 {
 	const char *target = base + strlen(base) + 1;
 	struct timespec ts[2];
@@ -1388,7 +1595,7 @@ commit_symlink(struct xf_worker *w, const struct xf_work *it, const char *base, 
 		unlinkat(w->p->tmp_fd, tmp, 0);
 		return xf_status_of_errno(-rc);
 	}
-	return place_tmp(w, it, base, tmp);
+	return place_tmp(w, i, it, base, tmp);
 }
 
 static void
@@ -1399,6 +1606,8 @@ dirtime(struct xf_worker *w, const struct xf_work *it)
 	int pfd;
 
 	mtime_spec((int64_t)it->val, ts);
+	/* A rename into the directory still pending would move its mtime again. */
+	chain_flush(w);
 	pfd = parent_fd(w, it, false);
 	if (pfd >= 0) {
 		utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
@@ -1420,16 +1629,16 @@ batch_size(const struct xf_worker *w)
 
 /*
  * Run one batch of the commit queue: (1) fsync the batch's verified temp files in one
- * submission, (2) make each file final in order, one operation at a time, (3) fsync
- * the directories that changed, (4) report the batch in order. A file is reported
+ * submission, (2) make each file final in order, the renames as chains, (3) fsync the
+ * directories that changed, (4) report the batch in order. A file is reported
  * committed only after (3), so "committed through N" is durable under the policy.
  */
 static int
 commit_run(struct xf_worker *w)
 {
 	uint32_t n = w->cq_tail - w->cq_head;
-	uint8_t status[SYNC_MAX];
-	uint8_t changed[SYNC_MAX];
+	uint8_t *status = w->cstatus;
+	uint8_t *changed = w->cchanged;
 	bool durable = w->p->conf.fsync != XF_FSYNC_NONE;
 	uint32_t nsync = 0;
 	int32_t ign = 0;
@@ -1480,7 +1689,8 @@ commit_run(struct xf_worker *w)
 			xf_work_tmpname(tmp, it->sid, it->sess_id, it->file);
 			if ((it->flags & XF_WORK_F_DISCARD) != 0) {
 				/* Aborted session: a verified temp file is dropped, not committed.
-				 */
+				 * After the pending renames, like every step outside the chain. */
+				chain_flush(w);
 				if (it->kind == XF_FILE_REG && it->fd >= 0) {
 					close(it->fd);
 					unlinkat(w->p->tmp_fd, tmp, 0);
@@ -1492,20 +1702,23 @@ commit_run(struct xf_worker *w)
 			}
 			switch (it->kind) {
 			case XF_FILE_REG:
-				status[i] = commit_reg(w, it, base, tmp, fres[i]);
+				/* Its rename works on names: the fd can go before it runs. */
+				status[i] = commit_reg(w, i, it, base, tmp, fres[i]);
 				close(it->fd);
 				break;
 			case XF_FILE_DIR:
 				status[i] = commit_dir(w, it, base);
 				break;
 			default:
-				status[i] = commit_symlink(w, it, base, tmp);
+				status[i] = commit_symlink(w, i, it, base, tmp);
 				break;
 			}
+			/* A queued rename is settled by chain_flush(), which overwrites both. */
 			changed[i] = status[i] == XF_ST_OK;
 			w->t.commits++;
 		}
 	}
+	chain_flush(w);
 	if (durable) {
 		if (w->cdir_fd >= 0 && w->cdir_dirty) {
 			RUN1(w, ign,
@@ -1648,8 +1861,16 @@ xf_worker_poll(struct xf_worker *w)
 			}
 			n = xf_ring_dequeue_burst(w->p->to_w[r][w->idx], items, room);
 			for (unsigned int i = 0; i < n; i++) {
+				if (items[i].type == XF_WORK_DATA) {
+					do_data(w, &items[i]);
+					continue;
+				}
+				/* Anything else (FILE_END above all) sees the writes before
+				 * it in flight, as if each had gone out on its own. */
+				wr_flush(w);
 				handle(w, &items[i]);
 			}
+			wr_flush(w);
 			busy |= n != 0;
 		}
 	}
@@ -1690,10 +1911,15 @@ fault_hook(void *arg, enum xf_storage_op op, uint64_t tag, int32_t res)
 		f = &w->files[w->cs[idx].fslot];
 		break;
 	case T_WRITE:
-		f = &w->files[w->ws[idx].fslot];
+		f = &w->files[w->wo[idx].fslot];
 		break;
 	case T_SYNC:
 		return w->p->fault(w->p->fault_arg, w->sync_sid, w->sync_file, op, res);
+	case T_CHAIN: {
+		const struct xf_work *it = cq_item(w, w->ch_item[idx]);
+
+		return w->p->fault(w->p->fault_arg, it->sid, it->file, op, res);
+	}
 	default:
 		return res;
 	}
@@ -1712,6 +1938,7 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->stat_items += w->t.stat_items;
 	t->data_items += w->t.data_items;
 	t->data_bytes += w->t.data_bytes;
+	t->data_writes += w->t.data_writes;
 	t->files_done += w->t.files_done;
 	t->commits += w->t.commits;
 	t->busy_commit_s += w->t.busy_commit_s;
@@ -1794,12 +2021,14 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 			goto err_destroy;
 		}
 	}
-	if (w->files == NULL || w->rb_buf == NULL || w->sg_buf == NULL) {
+	w->wo = calloc(WSLOTS, sizeof(*w->wo));
+	if (w->files == NULL || w->rb_buf == NULL || w->sg_buf == NULL || w->wo == NULL) {
 		goto err_destroy;
 	}
 	for (uint32_t i = 0; i < WSLOTS; i++) {
-		w->ws_free[i] = WSLOTS - 1 - i;
+		w->wo_free[i] = WSLOTS - 1 - i;
 	}
+	w->wo_nfree = WSLOTS;
 	w->ws_nfree = WSLOTS;
 	return w;
 err_destroy:
@@ -1839,6 +2068,7 @@ xf_worker_destroy(struct xf_worker *w)
 	for (uint32_t i = 0; i < CSLOTS; i++) {
 		free(w->cs[i].buf);
 	}
+	free(w->wo);
 	free(w->files);
 	free(w);
 }

@@ -5,11 +5,17 @@
  * (tmpfs by default, so the figures are the pipeline's, not a disk's).
  *
  *   xf-bench-pipeline [-n FILES] [-s BYTES] [-w WORKERS] [-W WINDOW] [-d DIR] [-f none|file|batch]
+ * [-D]
  *
  * Prints per stage items/s and GB/s (enumeration, worker write+crc, commit) and end to
  * end, next to memcpy and ISA-L CRC64 throughput measured in the same run, as ratios.
  * The sender runs on the RX core thread and encodes every DATA frame (one memcpy of
- * the payload), so the end-to-end figure includes the sender's work.
+ * the payload), so the end-to-end figure includes the sender's work. Also prints the
+ * CPU time of the first run (process and its io-wq threads) and the DATA frames per
+ * write operation (the worker coalesces a burst's contiguous frames of a file).
+ *
+ * -D adds a third run in which every file differs by one byte and goes DELTA: the
+ * receiver copies all the rest from the basis (COPY items).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,9 +117,16 @@ ftable_cost(uint32_t n)
 
 struct result {
 	double wall;
+	double cpu_user, cpu_sys; /* the whole process, io_uring's io-wq threads included */
 	struct xf_pipeline_times t;
-	uint32_t uptodate, whole;
+	uint32_t uptodate, whole, delta;
 };
+
+static double
+tv_s(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
 
 static int
 run_once(int root, struct xf_memsend_file *files, uint32_t n, unsigned int workers, uint32_t window,
@@ -141,6 +155,7 @@ run_once(int root, struct xf_memsend_file *files, uint32_t n, unsigned int worke
 	};
 	struct xf_memsend *ms = xf_memsend_create(&mc);
 	struct xf_pipeline *p;
+	struct rusage ru0, ru1;
 	double t0;
 
 	for (unsigned int w = 0; w < workers; w++) {
@@ -156,14 +171,19 @@ run_once(int root, struct xf_memsend_file *files, uint32_t n, unsigned int worke
 		fprintf(stderr, "pipeline: %s\n", strerror(errno));
 		return -1;
 	}
+	getrusage(RUSAGE_SELF, &ru0);
 	t0 = now_s();
 	xf_pipeline_run_threads(p);
 	res->wall = now_s() - t0;
+	getrusage(RUSAGE_SELF, &ru1);
+	res->cpu_user = tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime);
+	res->cpu_sys = tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_stime);
 	xf_pipeline_times(p, &res->t);
-	res->uptodate = res->whole = 0;
+	res->uptodate = res->whole = res->delta = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		res->uptodate += xf_memsend_decision(ms, i) == XF_DEC_UPTODATE;
 		res->whole += xf_memsend_decision(ms, i) == XF_DEC_WHOLE;
+		res->delta += xf_memsend_decision(ms, i) == XF_DEC_DELTA;
 	}
 	if (!xf_memsend_done(ms) || xf_memsend_stats(ms)->done_files != n) {
 		fprintf(stderr, "transfer incomplete\n");
@@ -193,14 +213,15 @@ main(int argc, char **argv)
 	const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 	char root_path[512], cmd[600];
 	struct xf_memsend_file *files;
-	struct result r1, r2;
+	struct result r1, r2, r3;
+	bool delta = false;
 	size_t reflen = 64u << 20;
 	uint8_t *data, *a, *b;
 	double mg, cg, t0;
 	uint64_t sink = 0;
 	int opt, root;
 
-	while ((opt = getopt(argc, argv, "n:s:w:W:d:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:w:W:d:f:D")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = (uint32_t)strtoul(optarg, NULL, 0);
@@ -217,6 +238,9 @@ main(int argc, char **argv)
 		case 'd':
 			dir = optarg;
 			break;
+		case 'D':
+			delta = true;
+			break;
 		case 'f':
 			fsync = strcmp(optarg, "file") == 0    ? XF_FSYNC_FILE
 			        : strcmp(optarg, "batch") == 0 ? XF_FSYNC_BATCH
@@ -225,7 +249,7 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr,
 			        "usage: %s [-n files] [-s bytes] [-w workers] [-W window] [-d dir] "
-			        "[-f none|file|batch]\n",
+			        "[-f none|file|batch] [-D]\n",
 			        argv[0]);
 			return 2;
 		}
@@ -296,8 +320,27 @@ main(int argc, char **argv)
 	    (double)(r1.t.commit_last - r1.t.commit_first) / 1e9, mg, cg);
 	row("end to end (files)", n, (uint64_t)n * size, r1.wall, mg, cg);
 	row("rerun, all up to date", n, 0, r2.wall, mg, cg);
+	printf("run 1 CPU (process and its io-wq threads): user %.3f s, sys %.3f s\n", r1.cpu_user,
+	       r1.cpu_sys);
+	printf("DATA: %llu frames in %llu write operations (%.1f frames per write)\n",
+	       (unsigned long long)r1.t.data_items, (unsigned long long)r1.t.data_writes,
+	       r1.t.data_writes != 0 ? (double)r1.t.data_items / (double)r1.t.data_writes : 0);
 	printf("run 1: %u WHOLE, %llu files verified; rerun: %u UPTODATE; commit worker busy %.3f s\n",
 	       r1.whole, (unsigned long long)r1.t.files_done, r2.uptodate, r1.t.busy_commit_s);
+	if (delta && size > 0) {
+		/* One byte changed in the middle and a new mtime: every file goes DELTA, and
+		 * the receiver copies all of it but one block from the basis (COPY items). */
+		data[size / 2] ^= 0x5a;
+		for (uint32_t i = 0; i < n; i++) {
+			files[i].mtime_ns += 1000;
+		}
+		if (run_once(root, files, n, workers, window, fsync, &r3) != 0) {
+			return 1;
+		}
+		row("delta rerun (COPY)", n, (uint64_t)n * size, r3.wall, mg, cg);
+		printf("delta rerun: %u DELTA, %llu COPY/DATA items, CPU user %.3f s, sys %.3f s\n",
+		       r3.delta, (unsigned long long)r3.t.data_items, r3.cpu_user, r3.cpu_sys);
+	}
 	ftable_cost(1000000);
 	close(root);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root_path);

@@ -17,6 +17,7 @@
 
 #include "xf_csum.h"
 #include "xf_delta.h"
+#include "xf_delta_weak.h"
 
 #define MIB            (1024u * 1024u)
 #define FRAME_LIT      (XF_PAYLOAD_MAX - XF_DATA_OVERHEAD)
@@ -93,6 +94,139 @@ test_weak_fresh(void)
 	CU_ASSERT_EQUAL(xf_delta_weak_sum(p, 65537), ref_weak(p, 65537));
 	memset(p, 0xff, 65537);
 	CU_ASSERT_EQUAL(xf_delta_weak_sum(p, 65537), ref_weak(p, 65537));
+	free(p);
+}
+
+/* The byte loop the kernels replace, on raw bytes: A = sum p, B = sum of prefix sums. */
+static void
+ref_raw(const uint8_t *p, size_t n, uint32_t *A, uint32_t *B)
+{
+	uint32_t a = 0, b = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		a += p[i];
+		b += a;
+	}
+	*A = a;
+	*B = b;
+}
+
+/* The running sums of the byte-serial weak checksum, with the char offset. */
+static void
+ref_running(const uint8_t *p, size_t n, uint32_t *a, uint32_t *b)
+{
+	for (size_t i = 0; i < n; i++) {
+		*a += p[i] + XF_DELTA_CHAR_OFFSET;
+		*b += *a;
+	}
+}
+
+struct kernel {
+	const char *name;
+	xf_delta_raw_fn fn;
+};
+
+/* Every kernel this build has and this CPU runs; the scalar one always. */
+static size_t
+kernels(struct kernel *k)
+{
+	size_t n = 0;
+
+	k[n++] = (struct kernel){ "scalar", xf_delta_raw_scalar };
+#if defined(__x86_64__)
+	k[n++] = (struct kernel){ "sse2", xf_delta_raw_sse2 };
+	if (xf_delta_avx2_usable()) {
+		k[n++] = (struct kernel){ "avx2", xf_delta_raw_avx2 };
+	} else {
+		fprintf(stderr, "note: no AVX2 on this CPU, its kernel is not tested\n");
+	}
+#endif
+	return n;
+}
+
+/* One kernel on p[0..n) against the byte loop, raw and folded with the char offset. */
+static unsigned int
+check_kernel(const struct kernel *k, const uint8_t *p, size_t n)
+{
+	uint32_t A, B, rA, rB, a = 0x12345678u, b = 0x9abcdef0u, ra = a, rb = b;
+	unsigned int bad = 0;
+
+	k->fn(p, n, &A, &B);
+	ref_raw(p, n, &rA, &rB);
+	bad += A != rA || B != rB;
+	/* Folding continues arbitrary running sums exactly, full 32 bits. */
+	xf_delta_weak_fold(&a, &b, A, B, n);
+	ref_running(p, n, &ra, &rb);
+	bad += a != ra || b != rb;
+	if (bad != 0) {
+		fprintf(stderr, "kernel %s wrong at length %zu, address %p\n", k->name, n,
+		        (const void *)p);
+	}
+	return bad;
+}
+
+static void
+test_weak_kernels(void)
+{
+	const size_t max = 128 * 1024;
+	struct kernel k[3];
+	size_t nk = kernels(k);
+	uint8_t *p;
+
+	seed(11);
+	p = random_buf(max + 64);
+	for (size_t i = 0; i < nk; i++) {
+		unsigned int bad = 0;
+
+		/* Every length up to three AVX2 vectors and one, at every misalignment. */
+		for (size_t n = 0; n <= 3 * 64 + 1; n++) {
+			bad += check_kernel(&k[i], p + n % 64, n);
+		}
+		for (int r = 0; r < 200; r++) {
+			size_t n = (size_t)rnd_below(max + 1), off = (size_t)rnd_below(64);
+
+			bad += check_kernel(&k[i], p + off, n);
+		}
+		/* Extremes: all 0xff maximises every lane, all zero leaves only the offset. */
+		memset(p, 0xff, max + 64);
+		bad += check_kernel(&k[i], p + 1, max);
+		memset(p, 0, max + 64);
+		bad += check_kernel(&k[i], p + 3, max + 61);
+		fill_random(p, max + 64);
+		CU_ASSERT_EQUAL(bad, 0);
+	}
+	free(p);
+}
+
+/* The public entry points use the dispatched kernel; compare them with the loop too. */
+static void
+test_weak_dispatch(void)
+{
+	xf_delta_raw_fn want = xf_delta_raw_scalar;
+	uint8_t *p;
+
+#if defined(__x86_64__)
+	want = xf_delta_avx2_usable() ? xf_delta_raw_avx2 : xf_delta_raw_sse2;
+#else
+	CU_ASSERT(!xf_delta_avx2_usable());
+#endif
+	CU_ASSERT(xf_delta_raw_kernel() == want);
+	seed(12);
+	p = random_buf(70000);
+	for (size_t n = 0; n < 300; n++) {
+		struct xf_delta_weak w;
+		uint32_t a = 0, b = 0;
+
+		ref_running(p + n % 32, n, &a, &b);
+		xf_delta_weak_init(&w, p + n % 32, (uint32_t)n);
+		CU_ASSERT(w.a == a && w.b == b && w.len == n);
+		CU_ASSERT_EQUAL(xf_delta_weak_sum(p + n % 32, n), ref_weak(p + n % 32, n));
+	}
+	for (int r = 0; r < 50; r++) {
+		size_t n = (size_t)rnd_below(70000 - 63), off = (size_t)rnd_below(64);
+
+		CU_ASSERT_EQUAL(xf_delta_weak_sum(p + off, n), ref_weak(p + off, n));
+	}
 	free(p);
 }
 
@@ -226,6 +360,61 @@ test_signatures(void)
 			free(p);
 		}
 	}
+}
+
+/* Chunks of 1 byte to 3 blocks, blocks spanning calls: the records of one big call. */
+static void
+test_signature_chunks(void)
+{
+	static const uint32_t sizes[] = { 1, 31, 32, 33, 700, 8192, 131072 };
+	const size_t len = 600000;
+	uint8_t *p;
+
+	seed(13);
+	p = random_buf(len + 64);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint32_t bs = sizes[i];
+		size_t n = (size_t)xf_delta_block_count(len, bs);
+		struct xf_sig_rec *one = calloc(n + 1, sizeof(*one)),
+		                  *many = calloc(n + 1, sizeof(*one));
+		struct xf_delta_sig g1, g2;
+		const uint8_t *q = p + 1 + i; /* unaligned */
+		size_t got = 0, off = 0;
+		int k1;
+
+		CU_ASSERT_FATAL(one != NULL && many != NULL);
+		CU_ASSERT_FATAL(xf_delta_sig_begin(&g1, bs) == 0);
+		CU_ASSERT_FATAL(xf_delta_sig_begin(&g2, bs) == 0);
+		k1 = xf_delta_sig_update(&g1, q, len, one, n + 1);
+		CU_ASSERT_FATAL(k1 >= 0);
+		while (off < len) {
+			/* Mostly short pieces, sometimes long ones. */
+			size_t want = 1 + (rnd_below(4) == 0 ? rnd_below(3 * (uint64_t)bs)
+			                                     : rnd_below(TEST_MIN(bs, 100u)));
+			size_t c = TEST_MIN(len - off, want);
+			int k = xf_delta_sig_update(&g2, q + off, c, many + got, n + 1 - got);
+
+			CU_ASSERT_FATAL(k >= 0);
+			got += (size_t)k;
+			off += c;
+		}
+		CU_ASSERT_EQUAL(got, (size_t)k1);
+		/* The open block's running state too, not only the finished records. */
+		CU_ASSERT(g1.a == g2.a && g1.b == g2.b && g1.crc == g2.crc && g1.part == g2.part);
+		k1 += xf_delta_sig_finish(&g1, one + k1);
+		got += (size_t)xf_delta_sig_finish(&g2, many + got);
+		CU_ASSERT_EQUAL(got, n);
+		CU_ASSERT_EQUAL((size_t)k1, n);
+		CU_ASSERT(memcmp(one, many, n * sizeof(*one)) == 0);
+		for (size_t b = 0; b < n; b++) {
+			size_t boff = b * bs, blen = TEST_MIN((size_t)bs, len - boff);
+
+			CU_ASSERT_EQUAL(one[b].weak, ref_weak(q + boff, blen));
+		}
+		free(one);
+		free(many);
+	}
+	free(p);
 }
 
 static void
@@ -752,11 +941,129 @@ test_property(void)
 	free(b);
 }
 
+/* Every op of one run, DATA bytes as a hash: what two feedings must agree on. */
+struct oplog {
+	size_t n, cap;
+	uint64_t *v; /* kind, len, offset, src_offset, bytes hash per op */
+};
+
+static int
+log_op(void *arg, const struct xf_delta_op *op)
+{
+	struct oplog *l = arg;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	if (op->kind == XF_DELTA_OP_DATA) {
+		for (uint32_t i = 0; i < op->len; i++) {
+			h = (h ^ op->bytes[i]) * 0x100000001b3ull;
+		}
+	}
+	if (l->n + 5 > l->cap) {
+		l->cap = 2 * l->cap + 64;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		CU_ASSERT_FATAL(l->v != NULL);
+	}
+	l->v[l->n++] = op->kind;
+	l->v[l->n++] = op->len;
+	l->v[l->n++] = op->offset;
+	l->v[l->n++] = op->src_offset;
+	l->v[l->n++] = h;
+	return 0;
+}
+
+/*
+ * The ops of nw fed in chunks of 1..max_chunk bytes (0: one call), rolling with the
+ * vector code where the CPU has it, or always one byte at a time (scalar).
+ */
+static struct oplog
+feed_log(const struct xf_delta_params *p, const uint8_t *nw, size_t nlen, size_t max_chunk,
+         bool scalar, struct xf_delta_stats *st)
+{
+	struct oplog l = { 0 };
+	struct xf_delta_match *m = xf_delta_match_create(p, log_op, &l);
+	size_t off = 0;
+
+	CU_ASSERT_FATAL(m != NULL);
+	if (scalar) {
+		xf_delta_match_no_simd(m);
+	}
+	while (off < nlen) {
+		size_t want = max_chunk == 0 ? nlen : 1 + (size_t)rnd_below(max_chunk);
+		size_t c = TEST_MIN(nlen - off, want); /* the macro evaluates twice */
+
+		CU_ASSERT_EQUAL(xf_delta_match_feed(m, nw + off, c), 0);
+		off += c;
+	}
+	CU_ASSERT_EQUAL(xf_delta_match_finish(m), 0);
+	*st = *xf_delta_match_stats(m);
+	xf_delta_match_free(m);
+	return l;
+}
+
+/*
+ * The matcher scans the caller's buffer in place and copies only what spans calls,
+ * and rolls eight positions per step with AVX2: however the new file is cut, and
+ * whichever roll runs, the ops (and the counters) must be the same.
+ */
+static void
+test_chunking_invariant(void)
+{
+	const size_t cap = 300000;
+	uint8_t *basis = malloc(cap), *a = malloc(cap), *b = malloc(cap);
+
+	CU_ASSERT_FATAL(basis != NULL && a != NULL && b != NULL);
+	for (uint64_t s = 0; s < 40; s++) {
+		struct xf_delta_params p = { 0 };
+		struct xf_sig_rec *sigs;
+		struct oplog ref;
+		struct xf_delta_stats st_ref;
+		size_t blen, nlen;
+		uint32_t count;
+
+		seed(5000 + s);
+		blen = s % 10 == 0 ? 0 : (size_t)rnd_below(200000);
+		fill_random(basis, blen);
+		memcpy(a, basis, blen);
+		nlen = blen;
+		for (unsigned int e = (unsigned int)rnd_below(6); e > 0; e--) {
+			nlen = random_edit(a, nlen, b, cap - 10000);
+			memcpy(a, b, nlen);
+		}
+		p.block_size =
+		        s % 3 == 0 ? (uint32_t)(1 + rnd_below(3000)) : xf_delta_block_size(blen);
+		sigs = make_sigs(basis, blen, p.block_size, 65536, &count);
+		p.block_count = count;
+		p.sigs = sigs;
+		p.max_literal = (uint32_t)(1 + rnd_below(9000));
+		/* The reference: one call, the byte-at-a-time roll. */
+		ref = feed_log(&p, a, nlen, 0, true, &st_ref);
+		for (int k = 0; k < 5; k++) {
+			static const size_t chunks[] = { 0, 7, 5000, 100000, 3000 };
+			struct xf_delta_stats st;
+			struct oplog l = feed_log(&p, a, nlen, chunks[k], k == 4, &st);
+
+			CU_ASSERT_EQUAL(l.n, ref.n);
+			CU_ASSERT(l.n == ref.n &&
+			          (l.n == 0 || memcmp(l.v, ref.v, l.n * sizeof(*l.v)) == 0));
+			CU_ASSERT(memcmp(&st, &st_ref, sizeof(st)) == 0);
+			free(l.v);
+		}
+		free(ref.v);
+		free(sigs);
+	}
+	free(basis);
+	free(a);
+	free(b);
+}
+
 static const struct xf_test tests[] = {
 	{ "weak sum vs definition", test_weak_fresh },
+	{ "weak kernels equal the byte loop", test_weak_kernels },
+	{ "weak kernel dispatch", test_weak_dispatch },
 	{ "rolling equals fresh at every offset", test_weak_roll },
 	{ "block size rule", test_block_size },
 	{ "signatures per block", test_signatures },
+	{ "signatures in random chunks equal one call", test_signature_chunks },
 	{ "signature errors", test_signature_errors },
 	{ "identical files", test_identical },
 	{ "identical zero blocks coalesce", test_identical_zeros },
@@ -768,6 +1075,7 @@ static const struct xf_test tests[] = {
 	{ "caps and tiny chunks", test_caps_and_chunks },
 	{ "errors", test_errors },
 	{ "200 random edit scripts", test_property },
+	{ "ops independent of how the input is cut", test_chunking_invariant },
 };
 
 int

@@ -967,6 +967,117 @@ test_failures(void)
 	list_free(&old);
 }
 
+/* Rename completions as the commit worker sees them, and one rename to fail. */
+struct chain_ctx {
+	uint32_t fail;      /* file whose rename reports -ENOSPC */
+	uint32_t seen[256]; /* files whose rename completed, in completion order */
+	unsigned int nseen;
+};
+
+static int32_t
+record_renames(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, int32_t res)
+{
+	struct chain_ctx *cc = arg;
+
+	(void)sid;
+	if (op != XF_SOP_RENAME) {
+		return res;
+	}
+	if (cc->nseen < XF_ARRAY_SIZE(cc->seen)) {
+		cc->seen[cc->nseen] = file;
+	}
+	cc->nseen++;
+	return file == cc->fail ? -ENOSPC : res;
+}
+
+/*
+ * The renames of a batch go out as one linked chain. They must complete in file-list
+ * order (each starts after the one before it), and each result must reach its own
+ * file: in one directory, one rename fails for real (a directory is in the way:
+ * CONFLICT, the directory stays) and one is reported failed by the fault hook
+ * (NOSPACE); the files before, between and after them are committed. Runs of files
+ * already up to date (no rename) sit among them, so a batch's k-th rename is not its
+ * k-th item. Under no fsync (batches of up to 512) and batched fsync (batches of 16).
+ */
+static void
+chain_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch)
+{
+	struct list l = { 0 };
+	struct list pre = { 0 };
+	struct chain_ctx cc = { .fail = 77 };
+	struct run_opts o = { .window = 64,
+		              .fsync = fsync,
+		              .batch = batch,
+		              .fault = record_renames,
+		              .fault_arg = &cc };
+	struct run_result r;
+	const uint32_t conflict = 40;
+	uint8_t skip[128] = { 0 };
+	uint32_t renamed = 0;
+	char tmp[300];
+
+	mkpaths(tag);
+	add(&l, "batch", XF_FILE_DIR);
+	for (uint32_t i = 1; i < 121; i++) {
+		struct xf_memsend_file *f;
+		char path[64];
+
+		snprintf(path, sizeof(path), "batch/f%03u", i);
+		f = add(&l, path, XF_FILE_REG);
+		f->size = rnd() % 3000;
+		f->data = random_bytes(f->size);
+		if ((i >= 20 && i < 30) || (i >= 60 && i < 66) || i == 90) {
+			struct xf_memsend_file *u = add(&pre, path, XF_FILE_REG);
+
+			u->size = f->size;
+			u->data = malloc(f->size + 1);
+			memcpy((void *)u->data, f->data, f->size);
+			u->mode = f->mode;
+			u->mtime_ns = f->mtime_ns;
+		} else {
+			renamed++;
+		}
+	}
+	snprintf(tmp, sizeof(tmp), "%s/batch", dst_dir);
+	CU_ASSERT_FATAL(mkdir(tmp, 0755) == 0);
+	materialise(dst_dir, &pre);
+	snprintf(tmp, sizeof(tmp), "%s/%s", dst_dir, l.f[conflict].path);
+	CU_ASSERT_FATAL(mkdir(tmp, 0755) == 0);
+	snprintf(tmp, sizeof(tmp), "%s/%s/keep", dst_dir, l.f[conflict].path);
+	CU_ASSERT_FATAL(mkdir(tmp, 0755) == 0);
+	run(dst_dir, &l, &o, &r);
+	for (uint32_t i = 0; i < l.n; i++) {
+		uint8_t want = i == conflict  ? XF_ST_CONFLICT
+		               : i == cc.fail ? XF_ST_NOSPACE
+		                              : XF_ST_OK;
+
+		CU_ASSERT_EQUAL(r.status[i], want);
+	}
+	CU_ASSERT_EQUAL(r.ms.done_files, l.n);
+	CU_ASSERT_EQUAL(r.dec[25], XF_DEC_UPTODATE);
+	/* One rename per file not up to date, completed in list order. */
+	CU_ASSERT_EQUAL_FATAL(cc.nseen, renamed);
+	for (unsigned int k = 1; k < cc.nseen; k++) {
+		CU_ASSERT(cc.seen[k - 1] < cc.seen[k]);
+	}
+	skip[conflict] = skip[cc.fail] = 1;
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
+	snprintf(tmp, sizeof(tmp), "%s/%s/keep", dst_dir, l.f[conflict].path);
+	CU_ASSERT_EQUAL(access(tmp, F_OK), 0);
+	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
+	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	result_free(&r);
+	list_free(&l);
+	list_free(&pre);
+}
+
+static void
+test_rename_chain(void)
+{
+	chain_case("chain-none", XF_FSYNC_NONE, 0);
+	chain_case("chain-batch", XF_FSYNC_BATCH, 16);
+}
+
 struct abort_src {
 	struct xf_memsend *ms;
 	struct xf_session *s;
@@ -1159,6 +1270,7 @@ test_two_rx_cores(void)
 static const struct xf_test tests[] = {
 	{ "hostile paths", test_hostile_paths },
 	{ "failures", test_failures },
+	{ "rename chain: order and one result per file", test_rename_chain },
 	{ "abort", test_abort },
 	{ "two RX cores", test_two_rx_cores },
 	{ "tree end to end", test_tree_end_to_end },
