@@ -155,7 +155,7 @@ xf_delta_sig_update(struct xf_delta_sig *g, const void *buf, size_t len, struct 
 		/* A block split across calls continues from the running sums in g. */
 		kernel(p, take, &A, &B);
 		xf_delta_weak_fold(&g->a, &g->b, A, B, take);
-		g->crc = xf_csum_crc64(g->crc, p, take);
+		g->crc = xf_csum_crc32c(g->crc, p, take);
 		g->part += (uint32_t)take;
 		p += take;
 		len -= take;
@@ -442,14 +442,14 @@ lookup(struct xf_delta_match *m, uint32_t weak)
 {
 	const uint8_t *win = m->win + m->pos;
 	bool have_strong = false;
-	uint64_t strong = 0;
+	uint32_t strong = 0;
 	uint32_t i;
 
 	/* Like rsync: after a match, the next block of the basis wins among equals. */
 	if (m->hint >= 0 && m->hint < m->count && in_table(m, (uint32_t)m->hint) &&
 	    m->sigs[m->hint].weak == weak) {
 		m->st.weak_hits++;
-		strong = xf_csum_crc64(0, win, m->bs);
+		strong = xf_csum_crc32c(0, win, m->bs);
 		have_strong = true;
 		if (m->sigs[m->hint].strong == strong) {
 			return m->hint;
@@ -463,7 +463,7 @@ lookup(struct xf_delta_match *m, uint32_t weak)
 		}
 		if (!have_strong) {
 			m->st.weak_hits++;
-			strong = xf_csum_crc64(0, win, m->bs);
+			strong = xf_csum_crc32c(0, win, m->bs);
 			have_strong = true;
 		}
 		if (m->sigs[idx].strong == strong) {
@@ -806,7 +806,7 @@ tail_search(struct xf_delta_match *m, size_t from)
 			continue;
 		}
 		m->st.weak_hits++;
-		if (xf_csum_crc64(0, m->win + q, n) == last->strong) {
+		if (xf_csum_crc32c(0, m->win + q, n) == last->strong) {
 			return (int64_t)q;
 		}
 		m->st.false_alarms++;

@@ -85,7 +85,7 @@ struct xf_delta_sig {
 	uint32_t block_size; /**< bytes per block */
 	uint32_t part;       /**< bytes of the current, incomplete block */
 	uint32_t a, b;       /**< weak sums of the current block so far */
-	uint64_t crc;        /**< CRC64 of the current block so far */
+	uint32_t crc;        /**< CRC-32C of the current block so far */
 	uint64_t blocks;     /**< records produced so far */
 };
 

@@ -35,9 +35,9 @@
  * Record limits of the other array frames: as many as fit a frame of XF_PAYLOAD_MAX
  * (fixed parts 4, 16 and 12 bytes; records 16, 12 and 8 bytes, docs/PROTOCOL.md).
  */
-#define XF_DECISION_MAX    ((XF_PAYLOAD_MAX - XF_HDR_LEN - 4u) / 16u)  /**< 559 */
+#define XF_DECISION_MAX    ((XF_PAYLOAD_MAX - XF_HDR_LEN - 4u) / 16u) /**< 559 */
 #define XF_SIG_MAX         ((XF_PAYLOAD_MAX - XF_HDR_LEN - 16u) / 8u) /**< 1116 */
-#define XF_COMMIT_FAIL_MAX ((XF_PAYLOAD_MAX - XF_HDR_LEN - 12u) / 8u)  /**< 1117 */
+#define XF_COMMIT_FAIL_MAX ((XF_PAYLOAD_MAX - XF_HDR_LEN - 12u) / 8u) /**< 1117 */
 
 /**
  * Frame bytes around one FLIST entry's path and target (header, FLIST fields, entry

@@ -127,13 +127,14 @@ main(int argc, char **argv)
 		unsigned char *basis = random_buffer(size, 1), *other = random_buffer(size, 2);
 		unsigned char *changed = malloc(size), *dst = malloc(size);
 		uint32_t bs = xf_delta_block_size(size);
-		double v_memcpy[16], v_crc[16], v_sig[16], v_same[16], v_delta[16], v_none[16];
+		double v_memcpy[16], v_crc[16], v_crc32[16], v_sig[16], v_same[16], v_delta[16],
+		        v_none[16];
 		uint64_t lit_same = 0, lit_delta = 0, lit_none = 0;
-		const char *names[] = {
-			"memcpy",          "crc64_ecma_refl",       "signatures",
-			"match identical", "match 4x100 B changed", "match unrelated"
-		};
-		double *vals[] = { v_memcpy, v_crc, v_sig, v_same, v_delta, v_none };
+		const char *names[] = { "memcpy",          "crc64_ecma_refl",
+			                "crc32_iscsi",     "signatures",
+			                "match identical", "match 4x100 B changed",
+			                "match unrelated" };
+		double *vals[] = { v_memcpy, v_crc, v_crc32, v_sig, v_same, v_delta, v_none };
 		unsigned int runs = o.runs > 16 ? 16 : o.runs;
 
 		if (changed == NULL || dst == NULL) {
@@ -153,6 +154,9 @@ main(int argc, char **argv)
 			t0 = xf_perf_now_ns();
 			sink += crc64_ecma_refl(0, basis, size);
 			v_crc[r] = gbps(size, t0, xf_perf_now_ns());
+			t0 = xf_perf_now_ns();
+			sink += crc32_iscsi(basis, (int)size, 0);
+			v_crc32[r] = gbps(size, t0, xf_perf_now_ns());
 			sigs = signatures(basis, size, bs, &n, &v_sig[r]);
 			v_same[r] = match(basis, size, sigs, n, bs, &lit_same);
 			v_delta[r] = match(changed, size, sigs, n, bs, &lit_delta);

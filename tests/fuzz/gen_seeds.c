@@ -139,8 +139,7 @@ arrays(const char *dir)
 	m.sig.block_size = 4096;
 	xf_proto_build_begin(&b, buf, sizeof(buf), &m);
 	for (uint32_t i = 0; i < 3; i++) {
-		struct xf_sig_rec s = { .weak = i * 0x01010101u,
-			                .strong = i * 0x01010101u };
+		struct xf_sig_rec s = { .weak = i * 0x01010101u, .strong = i * 0x01010101u };
 
 		xf_proto_build_sig(&b, &s);
 	}

@@ -3,9 +3,10 @@
 # Delta transfer end to end (issue 4). Two xferd appliances joined by net_memif push a
 # tree of 4 MiB random files; then every file gets 4 runs of 100 bytes changed at
 # seeded random offsets and a new mtime, and is pushed again. It must arrive identical
-# (rsync -a -n -i --checksum prints nothing), with most bytes matched, and the bytes
-# the sender put on the wire (job JSON wire_bytes_sent) at most 1.1x the "Total bytes
-# sent" of rsync --no-whole-file for the same change between two local copies. Then a
+# (rsync -a -n -i --checksum prints nothing), with most bytes matched, and the bytes on
+# the wire at most 1.1x rsync's for the same change (rsync --no-whole-file between two
+# local copies): the sender's (job JSON wire_bytes_sent) against rsync's "Total bytes
+# sent", and both directions (signatures included) against its sent + received. Then a
 # push in checksum mode of the unchanged tree: all matched, no literal byte.
 #
 #   delta-test.sh XFERD XFERCTL CONFIG_DIR   (CONFIG_DIR holds a.yaml and b.yaml)
@@ -151,15 +152,19 @@ r1=$(date +%s%N)
 [ -z "$(rsync -a -n -i --checksum "$T/src/" "$T/rsync-dst/")" ] || fail "rsync copy differs"
 rs_sent=$(sed -n 's/^Total bytes sent: //p' "$T/rsync.txt" | tr -d ',')
 rs_lit=$(sed -n 's/^Literal data: //p' "$T/rsync.txt" | tr -d ',' | cut -d' ' -f1)
+rs_recv=$(sed -n 's/^Total bytes received: //p' "$T/rsync.txt" | tr -d ',')
 [ -n "$rs_sent" ] || fail "no 'Total bytes sent' in rsync --stats"
+[ -n "$rs_recv" ] || fail "no 'Total bytes received' in rsync --stats"
 
 echo "$NAME: xferd: wire sent $wire B, received $wire_rx B, literal $literal B, matched $matched B, $(((t1 - t0) / 1000000)) ms"
-echo "$NAME: rsync: total bytes sent $rs_sent B, literal $rs_lit B, $(((r1 - r0) / 1000000)) ms"
+echo "$NAME: rsync: total bytes sent $rs_sent B, received $rs_recv B, literal $rs_lit B, $(((r1 - r0) / 1000000)) ms"
 total=$((NFILES * 4 * 1024 * 1024))
 [ "$matched" -gt $((total * 9 / 10)) ] || fail "only $matched of $total bytes matched"
 [ $((literal + matched)) -eq "$total" ] || fail "literal + matched != $total"
 awk -v w="$wire" -v r="$rs_sent" 'BEGIN { exit !(w <= 1.1 * r) }' ||
 	fail "wire bytes $wire > 1.1 x rsync's $rs_sent"
+awk -v w="$((wire + wire_rx))" -v r="$((rs_sent + rs_recv))" 'BEGIN { exit !(w <= 1.1 * r) }' ||
+	fail "wire bytes both ways $((wire + wire_rx)) > 1.1 x rsync's $((rs_sent + rs_recv))"
 # Checksum mode on identical trees: every file is compared by content (DELTA), nothing
 # goes as a literal, and the trees stay identical.
 push --checksum
@@ -168,4 +173,4 @@ push --checksum
 [ "$(job_field bytes_matched)" -eq "$total" ] || fail "checksum push matched $(job_field bytes_matched) of $total"
 [ -z "$(rsync -a -n -i --checksum "$T/src/" "$T/b/tree/")" ] || fail "checksum push: trees differ"
 
-echo "$NAME: PASS (wire/rsync = $(awk -v w="$wire" -v r="$rs_sent" 'BEGIN { printf "%.3f", w / r }'))"
+echo "$NAME: PASS (wire/rsync: sent $(awk -v w="$wire" -v r="$rs_sent" 'BEGIN { printf "%.3f", w / r }'), both ways $(awk -v w="$((wire + wire_rx))" -v r="$((rs_sent + rs_recv))" 'BEGIN { printf "%.3f", w / r }'))"

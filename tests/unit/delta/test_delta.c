@@ -354,7 +354,7 @@ test_signatures(void)
 				size_t off = (size_t)k * bs, n = TEST_MIN((size_t)bs, len - off);
 
 				CU_ASSERT_EQUAL(sigs[k].weak, ref_weak(p + off, n));
-				CU_ASSERT_EQUAL(sigs[k].strong, xf_csum_crc64(0, p + off, n));
+				CU_ASSERT_EQUAL(sigs[k].strong, xf_csum_crc32c(0, p + off, n));
 			}
 			free(sigs);
 			free(p);

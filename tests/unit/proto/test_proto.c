@@ -646,7 +646,7 @@ test_builders_fill(void)
 	}
 	CU_ASSERT(xf_proto_build_sig(&b, &sr) < 0);
 	rc = xf_proto_build_finish(&b);
-	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 16 + XF_SIG_MAX * 12));
+	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 16 + XF_SIG_MAX * 8));
 	CU_ASSERT(rc <= (int)XF_PAYLOAD_MAX && rc + 12 > (int)XF_PAYLOAD_MAX);
 	roundtrip(buf, (size_t)rc, &d);
 	xf_proto_sig_get(&d, XF_SIG_MAX - 1, &sr);
@@ -1483,7 +1483,7 @@ test_builders_refuse(void)
 	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), -EINVAL);
 	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), 0);
 	CU_ASSERT_EQUAL(xf_proto_build_sig(&b, &sr), 0);
-	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), XF_HDR_LEN + 16 + 12);
+	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), XF_HDR_LEN + 16 + 8);
 
 	/* ACK: first range ends at largest; then descending with gaps. */
 	m.hdr = hdr(XF_MSG_ACK);
