@@ -89,6 +89,12 @@ static const struct enumval idle_modes[] = {
 	{ "poll", XF_CONFIG_IDLE_POLL },
 	{ NULL, 0 },
 };
+static const struct enumval udp_csum_modes[] = {
+	{ "auto", XF_CONFIG_UDP_CSUM_AUTO },
+	{ "on", XF_CONFIG_UDP_CSUM_ON },
+	{ "off", XF_CONFIG_UDP_CSUM_OFF },
+	{ NULL, 0 },
+};
 static const struct enumval fsync_modes[] = {
 	{ "none", XF_CONFIG_FSYNC_NONE },
 	{ "file", XF_CONFIG_FSYNC_FILE },
@@ -192,6 +198,9 @@ static const struct field port_fields[] = {
 	    "RX descriptors, a power of two"),
 	INT("tx_desc", struct xf_config_port, tx_desc, 64, 16384, F_POW2, "1024",
 	    "TX descriptors, a power of two"),
+	ENUM("udp_checksum", struct xf_config_port, udp_checksum, udp_csum_modes, 0, "auto",
+	     "UDP checksums sent: auto (device offload, else software; none on net_memif, "
+	     "a shared-memory link), on, or off (0: no checksum, as RFC 768 allows)"),
 	LIST("neighbors", struct xf_config_port, neighbors, n_neighbors, 0, &el_neighbor, 0, "[]",
 	     "Static ARP entries {ipv4, mac}"),
 	MAP("fault", struct xf_config_port, fault, fault_fields, 0,

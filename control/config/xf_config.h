@@ -46,6 +46,13 @@ enum xf_config_fsync {
 	XF_CONFIG_FSYNC_BATCH = 2, /**< fsync every fsync_batch files. */
 };
 
+/** UDP checksums a port puts on the frames it sends (ports[].udp_checksum). */
+enum xf_config_udp_csum {
+	XF_CONFIG_UDP_CSUM_AUTO = 0, /**< Device offload, else software; none on net_memif. */
+	XF_CONFIG_UDP_CSUM_ON = 1,   /**< Always (device offload, else software). */
+	XF_CONFIG_UDP_CSUM_OFF = 2,  /**< Never: 0, "no checksum" (RFC 768). */
+};
+
 /** A static ARP entry (ports[].neighbors[]). */
 struct xf_config_neighbor {
 	uint32_t ipv4;  /**< Address, host byte order. */
@@ -60,15 +67,16 @@ struct xf_config_fault {
 
 /** One DPDK port (ports[]). */
 struct xf_config_port {
-	char name[XF_CONFIG_NAME_MAX];     /**< Identifier, unique among ports. */
-	char device[XF_CONFIG_DEVICE_MAX]; /**< PCI address DDDD:BB:DD.F or vdev string net_*. */
-	uint32_t ipv4;                     /**< Own address, host byte order. */
-	uint32_t prefix_len;               /**< Subnet prefix length, 1..32. */
-	uint32_t mtu;                      /**< IP MTU, 576..9600. */
-	uint32_t udp_port;                 /**< UDP port xferd listens on. */
-	uint32_t rx_desc;                  /**< RX ring descriptors (power of two). */
-	uint32_t tx_desc;                  /**< TX ring descriptors (power of two). */
-	unsigned int n_neighbors;          /**< Entries used in neighbors[]. */
+	char name[XF_CONFIG_NAME_MAX];        /**< Identifier, unique among ports. */
+	char device[XF_CONFIG_DEVICE_MAX];    /**< PCI address DDDD:BB:DD.F or vdev string net_*. */
+	uint32_t ipv4;                        /**< Own address, host byte order. */
+	uint32_t prefix_len;                  /**< Subnet prefix length, 1..32. */
+	uint32_t mtu;                         /**< IP MTU, 576..9600. */
+	uint32_t udp_port;                    /**< UDP port xferd listens on. */
+	uint32_t rx_desc;                     /**< RX ring descriptors (power of two). */
+	uint32_t tx_desc;                     /**< TX ring descriptors (power of two). */
+	enum xf_config_udp_csum udp_checksum; /**< UDP checksums on transmit. */
+	unsigned int n_neighbors;             /**< Entries used in neighbors[]. */
 	struct xf_config_neighbor neighbors[XF_CONFIG_MAX_NEIGHBORS]; /**< Static ARP. */
 	struct xf_config_fault fault;                                 /**< Fault stage. */
 };

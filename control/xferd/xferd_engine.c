@@ -37,6 +37,9 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	}
 	ec->fault_reorder_percent = port->fault.reorder_percent;
 	ec->fault_seed = port->fault.seed;
+	ec->udp_checksum = port->udp_checksum == XF_CONFIG_UDP_CSUM_OFF  ? XF_ENGINE_UDP_CSUM_OFF
+	                   : port->udp_checksum == XF_CONFIG_UDP_CSUM_ON ? XF_ENGINE_UDP_CSUM_ON
+	                                                                 : XF_ENGINE_UDP_CSUM_AUTO;
 	if (cfg->cores.n_rx > XF_ENGINE_MAX_RX || cfg->cores.n_workers > XF_ENGINE_MAX_WORKERS) {
 		XF_LOG(ERR, "xferd", "at most %u RX cores and %u workers", XF_ENGINE_MAX_RX,
 		       XF_ENGINE_MAX_WORKERS);
@@ -267,9 +270,10 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		                                (json_int_t)qi[q].tx_bytes));
 	}
 	reply->result = json_pack(
-	        "{s:[{s:s, s:I, s:I, s:I, s:I, s:I, s:I}], s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, "
-	        "s:I, s:I, s:I, s:I, s:I}}",
-	        "ports", "name", d->cfg->ports[0].name, "rx_packets", (json_int_t)st.rx_packets,
+	        "{s:[{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}], s:o, s:o, s:o, s:o, s:{s:I, s:I, "
+	        "s:I, s:I, s:I, s:I, s:I, s:I}}",
+	        "ports", "name", d->cfg->ports[0].name, "udp_checksum_tx",
+	        xf_engine_udp_tx_checksum(d->engine), "rx_packets", (json_int_t)st.rx_packets,
 	        "tx_packets", (json_int_t)st.tx_packets, "rx_bytes", (json_int_t)st.rx_bytes,
 	        "tx_bytes", (json_int_t)st.tx_bytes, "rx_missed", (json_int_t)st.rx_missed,
 	        "tx_errors", (json_int_t)st.tx_dropped, "queues", queues, "cores", cores, "rings",

@@ -34,6 +34,7 @@ struct tel_snap {
 	char name[XF_CONFIG_NAME_MAX];
 	char log_level[16];
 	char port[XF_CONFIG_NAME_MAX];
+	const char *udp_tx; /**< a static string of the engine's */
 	char ipv4[32];
 	bool stopping;
 	uint64_t uptime_s;
@@ -74,6 +75,7 @@ xferd_telemetry_refresh(struct xferd *d)
 	snprintf(s->name, sizeof(s->name), "%s", d->cfg->appliance.name);
 	snprintf(s->log_level, sizeof(s->log_level), "%s", level_name(d->cfg->appliance.log_level));
 	snprintf(s->port, sizeof(s->port), "%s", port->name);
+	s->udp_tx = xf_engine_udp_tx_checksum(d->engine);
 	snprintf(s->ipv4, sizeof(s->ipv4), "%u.%u.%u.%u/%u", port->ipv4 >> 24,
 	         (port->ipv4 >> 16) & 0xff, (port->ipv4 >> 8) & 0xff, port->ipv4 & 0xff,
 	         port->prefix_len);
@@ -184,6 +186,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	st = &s->st;
 	rte_tel_data_start_dict(info);
 	rte_tel_data_add_dict_string(info, "port_name", s->port);
+	rte_tel_data_add_dict_string(info, "port_udp_checksum_tx", s->udp_tx);
 	rte_tel_data_add_dict_u64(info, "port_rx_packets", st->rx_packets);
 	rte_tel_data_add_dict_u64(info, "port_tx_packets", st->tx_packets);
 	rte_tel_data_add_dict_u64(info, "port_rx_bytes", st->rx_bytes);

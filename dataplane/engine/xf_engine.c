@@ -119,6 +119,40 @@ create_net(struct xf_engine *e)
 	return 0;
 }
 
+/*
+ * UDP checksums on transmit. The device computes them where it can. Otherwise software
+ * does, except on a shared-memory link (net_memif between two processes of one host,
+ * the dev pair): nothing on it can corrupt a frame, just as the kernel's loopback skips
+ * TCP/UDP checksums, and computing and verifying it costs two passes over every byte
+ * (about 10% of a bulk push's CPU on the dev pair, perf/transfer/README.md). Receivers
+ * accept a zero checksum (RFC 768) and verify any other.
+ */
+static uint32_t
+udp_tx_flag(struct xf_engine *e)
+{
+	const char *how;
+	uint32_t flag;
+
+	if (e->conf.udp_checksum == XF_ENGINE_UDP_CSUM_OFF ||
+	    (e->conf.udp_checksum == XF_ENGINE_UDP_CSUM_AUTO && !e->port.tx_udp_cksum &&
+	     e->port.memory_link)) {
+		how = e->conf.udp_checksum == XF_ENGINE_UDP_CSUM_OFF ? "none (udp_checksum: off)"
+		                                                     : "none (shared-memory link)";
+		flag = XF_NET_TX_UDP_NONE;
+	} else if (e->port.tx_udp_cksum) {
+		how = "device offload";
+		flag = XF_NET_TX_UDP_CKSUM;
+	} else {
+		how = "software";
+		flag = 0;
+	}
+	XF_LOG(INFO, MODULE, "UDP checksums sent: %s", how);
+	e->udp_tx = flag == XF_NET_TX_UDP_NONE    ? "none"
+	            : flag == XF_NET_TX_UDP_CKSUM ? "offload"
+	                                          : "software";
+	return flag;
+}
+
 struct xf_engine *
 xf_engine_create(const struct xf_engine_conf *conf)
 {
@@ -181,8 +215,7 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		goto err;
 	}
 	e->port_open = true;
-	e->tx_flags = (e->port.tx_ip_cksum ? XF_NET_TX_IP_CKSUM : 0) |
-	              (e->port.tx_udp_cksum ? XF_NET_TX_UDP_CKSUM : 0);
+	e->tx_flags = (e->port.tx_ip_cksum ? XF_NET_TX_IP_CKSUM : 0) | udp_tx_flag(e);
 	if (create_net(e) < 0) {
 		XF_LOG(ERR, MODULE, "interface configuration refused");
 		goto err;
@@ -760,4 +793,10 @@ xf_engine_queues(struct xf_engine *e, struct xf_engine_queue_info *out, unsigned
 		};
 	}
 	return n;
+}
+
+const char *
+xf_engine_udp_tx_checksum(const struct xf_engine *e)
+{
+	return e->udp_tx != NULL ? e->udp_tx : "software";
 }

@@ -27,6 +27,11 @@ struct xf_engine_peer {
 	uint16_t udp_port; /**< host order */
 };
 
+/* UDP checksums on transmit (xf_engine_conf.udp_checksum). */
+#define XF_ENGINE_UDP_CSUM_AUTO 0 /**< offload, else software; none on a shared-memory link */
+#define XF_ENGINE_UDP_CSUM_ON   1 /**< offload, else software */
+#define XF_ENGINE_UDP_CSUM_OFF  2 /**< none: the field is 0 */
+
 struct xf_engine_conf {
 	/* the port */
 	const char *device; /**< PCI address or vdev name (the vdev is created by EAL) */
@@ -42,6 +47,7 @@ struct xf_engine_conf {
 	} neighbors[XF_ENGINE_MAX_NEIGH];
 	uint32_t fault_reorder_percent; /**< test-only TX reordering, 0 = off */
 	uint32_t fault_seed;
+	int udp_checksum; /**< XF_ENGINE_UDP_CSUM_* */
 	/* cores */
 	unsigned int n_rx;
 	unsigned int rx_lcore[XF_ENGINE_MAX_RX];
@@ -212,5 +218,8 @@ int xf_engine_set_params(struct xf_engine *e, const struct xf_engine_params *p);
  * @param out  Filled with one consistent set (never a mix of two publications).
  */
 void xf_engine_get_params(const struct xf_engine *e, struct xf_engine_params *out);
+
+/** UDP checksums this engine's port sends: "none", "offload" or "software". */
+const char *xf_engine_udp_tx_checksum(const struct xf_engine *e);
 
 #endif /* XF_ENGINE_H */

@@ -222,6 +222,7 @@ struct xf_engine {
 	int volume_fd;
 	int root_fd; /**< "/": the readers' storage root; jobs open beneath their source */
 	uint32_t tx_flags;
+	const char *udp_tx; /**< UDP checksums sent: "none", "offload" or "software" */
 	struct eng_rx rx[XF_ENGINE_MAX_RX];
 	struct eng_worker w[XF_ENGINE_MAX_WORKERS];
 	struct eng_job jobs[XF_ENGINE_MAX_JOBS];

@@ -507,7 +507,9 @@ xf_net_tx_build(struct xf_net *net, const struct xf_net_flow *flow, uint8_t *fra
 	if (!(tx_flags & XF_NET_TX_IP_CKSUM)) {
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 	}
-	if (tx_flags & XF_NET_TX_UDP_CKSUM) {
+	if (tx_flags & XF_NET_TX_UDP_NONE) {
+		/* Left 0: "no checksum" (RFC 768), for a link that cannot corrupt (memif). */
+	} else if (tx_flags & XF_NET_TX_UDP_CKSUM) {
 		udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, 0);
 	} else {
 		/* rte_ipv4_udptcp_cksum maps a zero result to 0xffff: 0 means "no checksum". */

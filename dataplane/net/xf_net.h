@@ -76,6 +76,7 @@ enum xf_net_verdict {
 /* TX offloads: what xf_net_tx_build leaves to the NIC. */
 #define XF_NET_TX_IP_CKSUM  (1u << 0) /**< NIC computes the IPv4 header checksum. */
 #define XF_NET_TX_UDP_CKSUM (1u << 1) /**< NIC computes the UDP checksum. */
+#define XF_NET_TX_UDP_NONE  (1u << 2) /**< No UDP checksum: the field is 0 (RFC 768). */
 
 /** Counters of one struct xf_net; read by the control thread, written by the owner. */
 struct xf_net_counters {

@@ -260,6 +260,7 @@ xf_port_open(struct xf_port *port, const struct xf_port_conf *conf)
 		goto err_close;
 	}
 	port->dev = info.device;
+	port->memory_link = info.driver_name != NULL && strcmp(info.driver_name, "net_memif") == 0;
 	if (conf->nb_queues > info.max_rx_queues || conf->nb_queues > info.max_tx_queues) {
 		XF_LOG(ERR, MOD, "%s: %u queue pairs asked, device has at most %u RX and %u TX",
 		       port->name, conf->nb_queues, info.max_rx_queues, info.max_tx_queues);

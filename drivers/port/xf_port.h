@@ -42,18 +42,19 @@ struct xf_port_fault {
 
 /** A port brought up by xf_port_open. Fields are read-only for users. */
 struct xf_port {
-	uint16_t port_id;                /**< ethdev port id. */
-	uint16_t nb_queues;              /**< RX/TX queue pairs. */
-	uint16_t nb_rxd;                 /**< RX descriptors per queue, as adjusted. */
-	uint16_t nb_txd;                 /**< TX descriptors per queue, as adjusted. */
-	uint16_t mtu;                    /**< MTU in effect. */
-	uint64_t rss_hf;                 /**< RSS hash functions in use; 0 = no RSS. */
-	bool rx_ip_cksum;                /**< NIC verifies IPv4 header checksums. */
-	bool rx_udp_cksum;               /**< NIC verifies UDP checksums. */
-	bool tx_ip_cksum;                /**< NIC computes IPv4 header checksums. */
-	bool tx_udp_cksum;               /**< NIC computes UDP checksums. */
-	bool hotplugged;                 /**< We probed it, so close removes it. */
-	bool started;                    /**< Between start and stop. */
+	uint16_t port_id;   /**< ethdev port id. */
+	uint16_t nb_queues; /**< RX/TX queue pairs. */
+	uint16_t nb_rxd;    /**< RX descriptors per queue, as adjusted. */
+	uint16_t nb_txd;    /**< TX descriptors per queue, as adjusted. */
+	uint16_t mtu;       /**< MTU in effect. */
+	uint64_t rss_hf;    /**< RSS hash functions in use; 0 = no RSS. */
+	bool rx_ip_cksum;   /**< NIC verifies IPv4 header checksums. */
+	bool rx_udp_cksum;  /**< NIC verifies UDP checksums. */
+	bool tx_ip_cksum;   /**< NIC computes IPv4 header checksums. */
+	bool tx_udp_cksum;  /**< NIC computes UDP checksums. */
+	bool memory_link;   /**< net_memif: the "wire" is memory shared with the peer process */
+	bool hotplugged;    /**< We probed it, so close removes it. */
+	bool started;       /**< Between start and stop. */
 	struct rte_ether_addr mac;       /**< The port's MAC address. */
 	char name[RTE_ETH_NAME_MAX_LEN]; /**< ethdev name. */
 	struct rte_device *dev;          /**< Underlying device (for removal). */

@@ -45,6 +45,9 @@ def main():
         tel, = xfe2e.telemetry(prefix, "/xferd/stats")
         rc, cs, _ = a.ctl("stats")
         check(rc == 0, "xferctl stats")
+        # net_memif is a shared-memory link: no UDP checksums sent (udp_checksum: auto).
+        check(cs["ports"][0]["udp_checksum_tx"] == "none",
+              f"UDP checksums on memif: {cs['ports'][0]['udp_checksum_tx']}")
         want = {"port_name": cs["ports"][0]["name"]}
         for k, v in cs["ports"][0].items():
             if k != "name":

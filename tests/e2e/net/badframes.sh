@@ -74,6 +74,9 @@ for k in keys:
     good = d == want or (k == "no_session" and not running and d >= want)
     print("  %-22s +%-6d expected %d%s" % (k, d, want, "" if good else "   <-- MISMATCH"))
     ok &= good
+if a["ports"][0]["udp_checksum_tx"] != "software":
+    print("  UDP checksums sent on af_packet: %s, expected software" % a["ports"][0]["udp_checksum_tx"])
+    ok = False
 d = a["ports"][0]["rx_missed"] - b["ports"][0]["rx_missed"]
 print("  %-22s +%d" % ("rx_missed", d))
 sys.exit(0 if ok else 1)

@@ -315,6 +315,7 @@ test_minimal_defaults(void)
 	CU_ASSERT_EQUAL(c->cores.workers[0], 2);
 	CU_ASSERT_EQUAL(c->cores.n_cpus, 0);
 	CU_ASSERT_EQUAL(c->ports[0].mtu, 1500);
+	CU_ASSERT_EQUAL(c->ports[0].udp_checksum, XF_CONFIG_UDP_CSUM_AUTO);
 	CU_ASSERT_EQUAL(c->volumes[0].fsync, XF_CONFIG_FSYNC_FILE);
 	CU_ASSERT_EQUAL(c->n_peers, 0);
 	CU_ASSERT_STRING_EQUAL(c->control.socket, "/run/xferd/xferd.sock");
@@ -406,11 +407,13 @@ test_set_good(void)
 		"eal.extra_args=[\"--log-level=lib.eal:debug\", \"--in-memory\"]",
 		"ports[0].neighbors[0]={ipv4: 10.99.0.2, mac: \"02:00:00:00:00:02\"}",
 		"ports[0].fault.seed=42",
+		"ports[0].udp_checksum=on",
 	};
 	struct xf_config *c = load_good("config/dev/a.yaml", sets, XF_ARRAY_SIZE(sets));
 
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_EQUAL(c->ports[0].mtu, 9000);
+	CU_ASSERT_EQUAL(c->ports[0].udp_checksum, XF_CONFIG_UDP_CSUM_ON);
 	CU_ASSERT_EQUAL(c->appliance.log_level, XF_LOG_DEBUG);
 	CU_ASSERT_EQUAL(c->cores.n_workers, 2);
 	CU_ASSERT_EQUAL(c->cores.workers[1], 3);

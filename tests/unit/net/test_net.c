@@ -800,12 +800,30 @@ test_tx_build(void)
 	                RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM);
 	CU_ASSERT_EQUAL(xf_net_tx_ol_flags(0), 0);
 
+	/* No UDP checksum (a shared-memory link): the field is 0, the IP checksum is
+	 * still computed, and the peer accepts the datagram (RFC 768). */
+	len = xf_net_tx_build(&net, &flow, buf, 333, XF_NET_TX_UDP_NONE);
+	CU_ASSERT_EQUAL_FATAL(len, 375);
+	CU_ASSERT_EQUAL(get16(buf + 40), 0);
+	{
+		uint8_t copy[2048];
+		uint16_t ipc = get16(buf + 24);
+
+		memcpy(copy, buf, (size_t)len);
+		put16(copy + 24, 0);
+		CU_ASSERT_EQUAL(ipc, ref_cksum(copy + 14, 20));
+	}
+	CU_ASSERT_EQUAL(xf_net_tx_ol_flags(XF_NET_TX_UDP_NONE), 0);
+	CU_ASSERT_EQUAL(xf_net_rx(&peer, buf, (uint16_t)len, sizeof(buf), 0, 0, &r),
+	                XF_NET_PAYLOAD);
+	CU_ASSERT_EQUAL(r.payload_len, 333);
+
 	/* MTU bounds. */
 	CU_ASSERT_EQUAL(xf_net_tx_build(&net, &flow, buf, 1472, 0), 1514);
 	CU_ASSERT_EQUAL(xf_net_tx_build(&net, &flow, buf, 1473, 0), -EMSGSIZE);
 	flow.dst_port = 0;
 	CU_ASSERT_EQUAL(xf_net_tx_build(&net, &flow, buf, 10, 0), -EINVAL);
-	CU_ASSERT_EQUAL(net.ctr.tx_built, 4);
+	CU_ASSERT_EQUAL(net.ctr.tx_built, 5);
 }
 
 int
