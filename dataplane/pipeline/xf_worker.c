@@ -181,6 +181,10 @@ struct xf_worker {
 	char ch_tmp[SYNC_MAX][XF_TMPNAME_SIZE]; /* its temp name, valid until completion */
 	uint8_t cstatus[SYNC_MAX];              /* of the batch's items */
 	uint8_t cchanged[SYNC_MAX];
+	int32_t cfres[SYNC_MAX]; /* the batch's file fsync results */
+	/* The batch in flight: items [cq_head, cq_head + bn), run up to bpos; a paused
+	 * batch waits for its chain (ch_n renames submitted, ch_got completed). */
+	uint32_t bn, bpos;
 	int cdir_fd;
 	bool cdir_dirty;
 	bool root_dirty;
@@ -352,8 +356,8 @@ keep_cqe(struct xf_worker *w, const struct xf_storage_cqe *c)
 		return;
 	}
 	if ((c->tag >> 56) == T_CHAIN) {
-		/* Always kept, never dispatched: the chain is waited for before commit_run()
-		 * returns, so the poll loop's own reap never sees one. */
+		/* Recorded wherever it is reaped (here, or the poll's dispatch()): the batch
+		 * in flight settles once ch_got reaches ch_n. */
 		w->ch_res[(uint32_t)c->tag] = c->res;
 		w->ch_got++;
 		return;
@@ -1306,39 +1310,15 @@ mark_dirty(struct xf_worker *w, int pfd)
 }
 
 /*
- * Wait for every rename of the pending chain, then settle each of its items as a rename
- * run alone would be: a failure removes the temp and gives the item the status of its
- * error (the final path keeps what it had); a success marks the parent for its fsync.
+ * Settle each item of a completed chain as a rename run alone would be: a failure
+ * removes the temp and gives the item the status of its error (the final path keeps
+ * what it had); a success marks the parent for its fsync.
  */
 static void
-chain_flush(struct xf_worker *w)
+chain_settle(struct xf_worker *w)
 {
 	uint32_t n = w->ch_n;
 
-	if (n == 0) {
-		return;
-	}
-	while (w->ch_got < n) {
-		/* Wake once for the whole chain, not once per rename. */
-		int k = xf_storage_wait(w->st, w->scqe, n - w->ch_got, CQE_MAX);
-
-		if (k < 0) {
-			if (k == -EINTR || k == -EAGAIN) {
-				continue;
-			}
-			XF_LOG(ERR, MODULE, "storage wait: %d", k);
-			for (uint32_t j = 0; j < n; j++) {
-				if (w->ch_res[j] > 0) {
-					w->ch_res[j] = k;
-				}
-			}
-			break;
-		}
-		for (int i = 0; i < k; i++) {
-			keep_cqe(w, &w->scqe[i]);
-		}
-		run_deferred(w);
-	}
 	w->ch_n = 0;
 	w->ch_got = 0;
 	for (uint32_t j = 0; j < n; j++) {
@@ -1370,6 +1350,43 @@ chain_flush(struct xf_worker *w)
 			w->cchanged[i] = 1;
 		}
 	}
+}
+
+/*
+ * Wait for every rename of the pending chain and settle it: the synchronous way, for
+ * the steps that cannot be paused (the fallbacks of chain_rename(), a directory's
+ * release, teardown). commit_run() itself never waits for a chain.
+ */
+static void
+chain_flush(struct xf_worker *w)
+{
+	uint32_t n = w->ch_n;
+
+	if (n == 0) {
+		return;
+	}
+	while (w->ch_got < n) {
+		/* Wake once for the whole chain, not once per rename. */
+		int k = xf_storage_wait(w->st, w->scqe, n - w->ch_got, CQE_MAX);
+
+		if (k < 0) {
+			if (k == -EINTR || k == -EAGAIN) {
+				continue;
+			}
+			XF_LOG(ERR, MODULE, "storage wait: %d", k);
+			for (uint32_t j = 0; j < n; j++) {
+				if (w->ch_res[j] > 0) {
+					w->ch_res[j] = k;
+				}
+			}
+			break;
+		}
+		for (int i = 0; i < k; i++) {
+			keep_cqe(w, &w->scqe[i]);
+		}
+		run_deferred(w);
+	}
+	chain_settle(w);
 }
 
 /* Fill chain position k before its rename is prepped (the fault hook maps it back). */
@@ -1628,32 +1645,49 @@ batch_size(const struct xf_worker *w)
 }
 
 /*
- * Run one batch of the commit queue: (1) fsync the batch's verified temp files in one
- * submission, (2) make each file final in order, the renames as chains, (3) fsync the
- * directories that changed, (4) report the batch in order. A file is reported
- * committed only after (3), so "committed through N" is durable under the policy.
+ * Whether running batch item i (it) would have to wait for the pending chain: every
+ * step outside the chain does (see above), and so does a rename that finds the chain
+ * full. commit_run() pauses the batch there instead of waiting.
  */
-static int
-commit_run(struct xf_worker *w)
+static bool
+needs_chain(const struct xf_worker *w, uint32_t i, const struct xf_work *it)
 {
-	uint32_t n = w->cq_tail - w->cq_head;
-	uint8_t *status = w->cstatus;
-	uint8_t *changed = w->cchanged;
+	if (it->type == XF_WORK_DIRTIME) {
+		return true;
+	}
+	if (it->type != XF_WORK_COMMIT || (it->flags & XF_WORK_F_DISCARD) != 0) {
+		return it->type == XF_WORK_COMMIT;
+	}
+	if ((it->flags & XF_WORK_F_NOOP) != 0) {
+		return false;
+	}
+	if (it->kind == XF_FILE_REG && w->cfres[i] < 0) {
+		return false; /* fsync failed: the temp goes, nothing is renamed */
+	}
+	if (it->kind != XF_FILE_REG) {
+		return true; /* mkdir, or the symlink made under its temp name */
+	}
+	if (it->len != 0 && (w->cdir_fd < 0 || strcmp(w->cdir, (const char *)it->ptr) != 0)) {
+		return true; /* a new parent: opened (or created) and waited for */
+	}
+	return w->ch_n == XF_MIN(w->depth, SYNC_MAX) || xf_storage_inflight(w->st) >= 2u * w->depth;
+}
+
+/*
+ * Start a batch of up to batch_size() queued items: fsync its verified temp files in
+ * one submission and wait for them (only under fsync file or batch; no chain is in
+ * flight between batches, so this keeps fsync-before-rename without ordering work).
+ */
+static void
+batch_start(struct xf_worker *w)
+{
+	uint32_t n = XF_MIN(w->cq_tail - w->cq_head, batch_size(w));
 	bool durable = w->p->conf.fsync != XF_FSYNC_NONE;
 	uint32_t nsync = 0;
-	int32_t ign = 0;
-	uint64_t t0;
 
-	if (n == 0) {
-		return 0;
-	}
-	t0 = now_ns();
-	if (n > batch_size(w)) {
-		n = batch_size(w);
-	}
 	w->sync_got = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		struct xf_work *it = &w->cq[(w->cq_head + i) & (w->cq_cap - 1)];
+		const struct xf_work *it = cq_item(w, i);
 
 		w->sync_res[i] = 0;
 		if (durable && it->type == XF_WORK_COMMIT && it->kind == XF_FILE_REG &&
@@ -1666,60 +1700,91 @@ commit_run(struct xf_worker *w)
 		w->sync_got = n - nsync; /* the others count as done */
 		sync_wait(w, n);
 	}
-	{
-		int32_t fres[SYNC_MAX];
+	memcpy(w->cfres, w->sync_res, n * sizeof(w->cfres[0]));
+	w->bn = n;
+	w->bpos = 0;
+}
 
-		memcpy(fres, w->sync_res, n * sizeof(fres[0]));
-		for (uint32_t i = 0; i < n; i++) {
-			struct xf_work *it = &w->cq[(w->cq_head + i) & (w->cq_cap - 1)];
-			const char *base = (const char *)it->ptr + it->len + 1;
-			char tmp[XF_TMPNAME_SIZE];
+/*
+ * Run the batch's items from bpos on: each regular file (or symlink) joins the chain
+ * of renames; any other step runs at once, after the chain. Returns true when the
+ * batch is paused with a chain submitted (at an item that has to wait for it, or at
+ * the end), false when every item is settled.
+ */
+static bool
+batch_items(struct xf_worker *w)
+{
+	for (uint32_t i = w->bpos; i < w->bn; i++) {
+		struct xf_work *it = cq_item(w, i);
+		const char *base = base_of(it);
+		char tmp[XF_TMPNAME_SIZE];
 
-			w->sync_sid = it->sid;
-			w->sync_file = it->file;
-			status[i] = it->status;
-			changed[i] = 0;
-			if (it->type == XF_WORK_DIRTIME) {
-				dirtime(w, it);
-				continue;
-			}
-			if (it->type != XF_WORK_COMMIT) {
-				continue;
-			}
-			xf_work_tmpname(tmp, it->sid, it->sess_id, it->file);
-			if ((it->flags & XF_WORK_F_DISCARD) != 0) {
-				/* Aborted session: a verified temp file is dropped, not committed.
-				 * After the pending renames, like every step outside the chain. */
-				chain_flush(w);
-				if (it->kind == XF_FILE_REG && it->fd >= 0) {
-					close(it->fd);
-					unlinkat(w->p->tmp_fd, tmp, 0);
-				}
-				continue;
-			}
-			if ((it->flags & XF_WORK_F_NOOP) != 0) {
-				continue;
-			}
-			switch (it->kind) {
-			case XF_FILE_REG:
-				/* Its rename works on names: the fd can go before it runs. */
-				status[i] = commit_reg(w, i, it, base, tmp, fres[i]);
-				close(it->fd);
-				break;
-			case XF_FILE_DIR:
-				status[i] = commit_dir(w, it, base);
-				break;
-			default:
-				status[i] = commit_symlink(w, i, it, base, tmp);
-				break;
-			}
-			/* A queued rename is settled by chain_flush(), which overwrites both. */
-			changed[i] = status[i] == XF_ST_OK;
-			w->t.commits++;
+		if (w->ch_n != 0 && needs_chain(w, i, it)) {
+			w->bpos = i;
+			xf_storage_submit(w->st);
+			return true;
 		}
+		w->sync_sid = it->sid;
+		w->sync_file = it->file;
+		w->cstatus[i] = it->status;
+		w->cchanged[i] = 0;
+		if (it->type == XF_WORK_DIRTIME) {
+			dirtime(w, it);
+			continue;
+		}
+		if (it->type != XF_WORK_COMMIT) {
+			continue;
+		}
+		xf_work_tmpname(tmp, it->sid, it->sess_id, it->file);
+		if ((it->flags & XF_WORK_F_DISCARD) != 0) {
+			/* Aborted session: a verified temp file is dropped, not committed.
+			 * After the pending renames, like every step outside the chain. */
+			chain_flush(w);
+			if (it->kind == XF_FILE_REG && it->fd >= 0) {
+				close(it->fd);
+				unlinkat(w->p->tmp_fd, tmp, 0);
+			}
+			continue;
+		}
+		if ((it->flags & XF_WORK_F_NOOP) != 0) {
+			continue;
+		}
+		switch (it->kind) {
+		case XF_FILE_REG:
+			/* Its rename works on names: the fd can go before it runs. */
+			w->cstatus[i] = commit_reg(w, i, it, base, tmp, w->cfres[i]);
+			close(it->fd);
+			break;
+		case XF_FILE_DIR:
+			w->cstatus[i] = commit_dir(w, it, base);
+			break;
+		default:
+			w->cstatus[i] = commit_symlink(w, i, it, base, tmp);
+			break;
+		}
+		/* A queued rename is settled by chain_settle(), which overwrites both. */
+		w->cchanged[i] = w->cstatus[i] == XF_ST_OK;
+		w->t.commits++;
 	}
-	chain_flush(w);
-	if (durable) {
+	w->bpos = w->bn;
+	if (w->ch_n != 0) {
+		xf_storage_submit(w->st);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * End of a batch, every rename settled: fsync the directories that changed (fsync
+ * file or batch), then report the batch in order. A file is reported committed only
+ * here, so "committed through N" follows its rename and is durable under the policy.
+ */
+static void
+batch_end(struct xf_worker *w)
+{
+	int32_t ign = 0;
+
+	if (w->p->conf.fsync != XF_FSYNC_NONE) {
 		if (w->cdir_fd >= 0 && w->cdir_dirty) {
 			RUN1(w, ign,
 			     xf_storage_prep_fsync(w->st, w->cdir_fd, false, tag_of(T_SYNC, 0)));
@@ -1735,11 +1800,11 @@ commit_run(struct xf_worker *w)
 			XF_LOG(ERR, MODULE, "fsync of a directory: %d", ign);
 		}
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		struct xf_work *it = &w->cq[(w->cq_head + i) & (w->cq_cap - 1)];
+	for (uint32_t i = 0; i < w->bn; i++) {
+		const struct xf_work *it = cq_item(w, i);
 		struct xf_done d = {
-			.status = status[i],
-			.changed = changed[i],
+			.status = w->cstatus[i],
+			.changed = w->cchanged[i],
 			.sid = it->sid,
 			.file = it->file,
 			.fd = -1,
@@ -1751,12 +1816,53 @@ commit_run(struct xf_worker *w)
 		d.type = it->type == XF_WORK_MARK ? XF_DONE_MARK : XF_DONE_COMMIT;
 		post(w, it->rx, &d);
 	}
-	w->cq_head += n;
-	w->now = now_ns();
-	stamp(t0, &w->t.commit_first, &w->t.commit_last);
-	w->t.commit_last = w->now;
-	w->t.busy_commit_s += (double)(w->now - t0) / 1e9;
-	return 1;
+	w->cq_head += w->bn;
+	w->bn = 0;
+	w->bpos = 0;
+}
+
+/*
+ * Drive the commit queue, one batch in flight at a time, without waiting for renames:
+ * (1) batch_start(): fsync the batch's temp files (fsync file/batch), (2) batch_items():
+ * make each file final in order, the renames as one chain, submitted; the batch pauses
+ * while the chain runs and a later poll, once dispatch() has counted every rename's
+ * completion, settles it and resumes, (3) batch_end(): fsync the directories that
+ * changed, report the batch in order. Returns 1 if it did anything.
+ */
+static int
+commit_run(struct xf_worker *w)
+{
+	int busy = 0;
+
+	for (;;) {
+		uint64_t t0;
+		bool paused;
+
+		if (w->bn == 0 && w->cq_tail == w->cq_head) {
+			return busy;
+		}
+		if (w->bn != 0 && w->ch_got < w->ch_n) {
+			return busy; /* the chain is running */
+		}
+		t0 = now_ns();
+		if (w->bn == 0) {
+			batch_start(w);
+		} else if (w->ch_n != 0) {
+			chain_settle(w);
+		}
+		paused = batch_items(w);
+		if (!paused) {
+			batch_end(w);
+		}
+		w->now = now_ns();
+		stamp(t0, &w->t.commit_first, &w->t.commit_last);
+		w->t.commit_last = w->now;
+		w->t.busy_commit_s += (double)(w->now - t0) / 1e9;
+		busy = 1;
+		if (paused) {
+			return busy;
+		}
+	}
 }
 
 /* ---- poll ---- */
@@ -1790,6 +1896,9 @@ dispatch(struct xf_worker *w, const struct xf_storage_cqe *c)
 		break;
 	case T_CWRITE:
 		on_cwrite(w, idx, c->res);
+		break;
+	case T_CHAIN:
+		keep_cqe(w, c);
 		break;
 	default:
 		break;
@@ -2045,6 +2154,10 @@ xf_worker_destroy(struct xf_worker *w)
 {
 	if (w == NULL) {
 		return;
+	}
+	if (w->st != NULL && w->ch_n != 0) {
+		/* Stopped with a batch paused: its renames complete before the fds go. */
+		chain_flush(w);
 	}
 	if (w->cdir_fd >= 0) {
 		close(w->cdir_fd);
