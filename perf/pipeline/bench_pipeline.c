@@ -5,7 +5,7 @@
  * (tmpfs by default, so the figures are the pipeline's, not a disk's).
  *
  *   xf-bench-pipeline [-n FILES] [-s BYTES] [-w WORKERS] [-W WINDOW] [-d DIR] [-f none|file|batch]
- * [-D]
+ * [-D] [-C]
  *
  * Prints per stage items/s and GB/s (enumeration, worker write+crc, commit) and end to
  * end, next to memcpy and ISA-L CRC64 throughput measured in the same run, as ratios.
@@ -14,12 +14,17 @@
  * CPU time of the first run (process and its io-wq threads) and the DATA frames per
  * write operation (the worker coalesces a burst's contiguous frames of a file).
  *
+ * -C runs the RX core and worker 0 (the commit worker) in one polling thread, as the
+ * engine's combined mode does on the dev pair (config/dev); the other workers keep a
+ * thread each. A commit that blocks the worker then stalls the RX core too.
+ *
  * -D adds a third run in which every file differs by one byte and goes DELTA: the
  * receiver copies all the rest from the basis (COPY items).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +133,46 @@ tv_s(const struct timeval *tv)
 	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
 }
 
+static bool combined; /* -C */
+
+static void *
+worker_thread(void *arg)
+{
+	xf_pipeline_core_loop(arg);
+	return NULL;
+}
+
+/* -C: the RX core and worker 0 polled in turn on this thread, other workers on theirs. */
+static void
+run_combined(struct xf_pipeline *p, const struct xf_session *s, unsigned int workers)
+{
+	pthread_t th[XF_PIPELINE_MAX_WORKERS];
+	struct timespec nap = { .tv_nsec = 20000 }; /* the pipeline's own idle back-off */
+	unsigned int idle = 0, nth = 0;
+
+	for (unsigned int w = 1; w < workers; w++) {
+		if (pthread_create(&th[nth], NULL, worker_thread, xf_pipeline_core_arg(p, 1, w)) ==
+		    0) {
+			nth++;
+		}
+	}
+	xf_core_set_self(0);
+	while (!xf_session_is_done(s)) {
+		int busy = xf_pipeline_rx_poll(p, 0);
+
+		busy |= xf_pipeline_worker_poll(p, 0);
+		if (busy) {
+			idle = 0;
+		} else if (++idle > 64) {
+			nanosleep(&nap, NULL);
+		}
+	}
+	xf_pipeline_stop(p);
+	for (unsigned int i = 0; i < nth; i++) {
+		pthread_join(th[i], NULL);
+	}
+}
+
 static int
 run_once(int root, struct xf_memsend_file *files, uint32_t n, unsigned int workers, uint32_t window,
          enum xf_fsync_policy fsync, struct result *res)
@@ -155,25 +200,32 @@ run_once(int root, struct xf_memsend_file *files, uint32_t n, unsigned int worke
 	};
 	struct xf_memsend *ms = xf_memsend_create(&mc);
 	struct xf_pipeline *p;
+	struct xf_session *s;
 	struct rusage ru0, ru1;
 	double t0;
 
 	for (unsigned int w = 0; w < workers; w++) {
-		pc.worker_core[w] = 1 + w;
+		pc.worker_core[w] = combined ? w : 1 + w;
 	}
 	if (ms == NULL) {
 		return -errno;
 	}
 	pc.source_arg[0] = ms;
 	p = xf_pipeline_create(&pc);
-	if (p == NULL || xf_pipeline_session_open(p, 0, mc.session, mc.max_payload, 0,
-	                                          xf_memsend_tx, ms) == NULL) {
+	s = p != NULL ? xf_pipeline_session_open(p, 0, mc.session, mc.max_payload, 0, xf_memsend_tx,
+	                                         ms)
+	              : NULL;
+	if (s == NULL) {
 		fprintf(stderr, "pipeline: %s\n", strerror(errno));
 		return -1;
 	}
 	getrusage(RUSAGE_SELF, &ru0);
 	t0 = now_s();
-	xf_pipeline_run_threads(p);
+	if (combined) {
+		run_combined(p, s, workers);
+	} else {
+		xf_pipeline_run_threads(p);
+	}
 	res->wall = now_s() - t0;
 	getrusage(RUSAGE_SELF, &ru1);
 	res->cpu_user = tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime);
@@ -221,7 +273,7 @@ main(int argc, char **argv)
 	uint64_t sink = 0;
 	int opt, root;
 
-	while ((opt = getopt(argc, argv, "n:s:w:W:d:f:D")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:w:W:d:f:DC")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = (uint32_t)strtoul(optarg, NULL, 0);
@@ -241,6 +293,9 @@ main(int argc, char **argv)
 		case 'D':
 			delta = true;
 			break;
+		case 'C':
+			combined = true;
+			break;
 		case 'f':
 			fsync = strcmp(optarg, "file") == 0    ? XF_FSYNC_FILE
 			        : strcmp(optarg, "batch") == 0 ? XF_FSYNC_BATCH
@@ -249,7 +304,7 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr,
 			        "usage: %s [-n files] [-s bytes] [-w workers] [-W window] [-d dir] "
-			        "[-f none|file|batch] [-D]\n",
+			        "[-f none|file|batch] [-D] [-C]\n",
 			        argv[0]);
 			return 2;
 		}
@@ -293,9 +348,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	root = open(root_path, O_RDONLY | O_DIRECTORY);
-	printf("xf-bench-pipeline: N=%u files x S=%llu bytes, 1 RX core + %u workers (threads), "
+	printf("xf-bench-pipeline: N=%u files x S=%llu bytes, 1 RX core + %u workers (threads%s), "
 	       "window %u, fsync %s, build %s, %ld CPUs online, dest %s\n",
-	       n, (unsigned long long)size, workers, window,
+	       n, (unsigned long long)size, workers,
+	       combined ? "; RX core and worker 0 on one: -C" : "", window,
 	       fsync == XF_FSYNC_NONE   ? "none"
 	       : fsync == XF_FSYNC_FILE ? "file"
 	                                : "batch",
