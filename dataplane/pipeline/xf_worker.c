@@ -1240,14 +1240,16 @@ do_abort(struct xf_worker *w, const struct xf_work *it)
  * sessions' commit items, already in file-list order, on its own FIFO ring to this one
  * worker, which runs them strictly one after another. The renames that make files final
  * go out as one chain (xf_storage_chain(): each starts only once the one before it has
- * completed, whatever its result), so a run of them costs one submission and one wait,
- * the kernel runs them on one io-wq thread without a wake-up per file, and they still
- * reach the file system in list order. Every other ordered step (open or create a
- * parent, mkdir, symlink, a directory's fsync or mtime, dropping a temp) first waits for
- * the pending chain (chain_flush()), then is one operation or system call of its own,
- * waited for. While it waits, completions of its other files are dispatched as usual.
- * Operations whose order does not matter (the fsyncs of a batch's files) go out
- * together in one submission.
+ * completed, whatever its result), so a run of them costs one submission, the kernel
+ * runs them on one io-wq thread without a wake-up per file, and they still reach the
+ * file system in list order. The worker does not wait for a chain: commit_run() pauses
+ * the batch and returns, later polls collect the completions (T_CHAIN) and resume it.
+ * Every other ordered step (open or create a parent, mkdir, symlink, a directory's
+ * fsync or mtime, dropping a temp) needs the pending chain complete: the batch pauses
+ * before it, then it is one operation or system call of its own, waited for (RUN1).
+ * While it waits, completions of its other files are dispatched as usual. Operations
+ * whose order does not matter (the fsyncs of a batch's files) go out together in one
+ * submission, waited for at the start of the batch.
  */
 
 /* Submit and wait until n T_SYNC operations (indices 0..n-1) have completed. */
