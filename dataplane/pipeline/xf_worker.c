@@ -26,14 +26,14 @@
 
 #define MODULE "worker"
 
-#define WSLOTS   512u           /* DATA frames in flight per worker */
-#define WIOV     W_BURST        /* frames per coalesced write: one dequeued burst */
-#define RB_SIZE  (256u * 1024u) /* read-back chunk */
+#define WSLOTS   512u            /* DATA frames in flight per worker */
+#define WIOV     W_BURST         /* frames per coalesced write: one dequeued burst */
+#define RB_SIZE  (1024u * 1024u) /* read-back and signature chunk: one io-wq hand-off per MiB */
 #define CQE_MAX  64u
-#define SYNC_MAX 512u           /* operations of one commit batch phase */
-#define CSLOTS   8u             /* COPY operations in flight per worker */
-#define CBUF     (256u * 1024u) /* bytes of one COPY read/write step */
-#define CPEND    256u           /* COPY items waiting for a slot */
+#define SYNC_MAX 512u            /* operations of one commit batch phase */
+#define CSLOTS   8u              /* COPY operations in flight per worker */
+#define CBUF     (1024u * 1024u) /* bytes of one COPY read/write step */
+#define CPEND    256u            /* COPY items waiting for a slot */
 
 enum tag_type {
 	T_STAT = 1, /* index: file state */

@@ -25,7 +25,7 @@
 #define CONTROL_FRAMES 64u
 /* DELTA: matcher ops waiting for a frame above which no more of a DELTA file is read. */
 #define OPS_HIGH 512u
-/* DELTA: signature blocks held at once over all files (12 bytes + 1 each); a file whose
+/* DELTA: signature blocks held at once over all files (8 bytes + 1 each); a file whose
  * signatures would exceed it is sent as literals only (a matcher with no blocks). */
 #define SIG_BLOCKS_MAX (1u << 24)
 
