@@ -599,20 +599,11 @@ roll_avx2(struct xf_delta_match *m)
 		vb = _mm256_permutevar8x32_epi32(B, last);
 		pos += 8;
 	}
-	a = (uint32_t)_mm256_cvtsi256_si32(va);
-	b = (uint32_t)_mm256_cvtsi256_si32(vb);
 	/* The last few positions, one at a time. */
-	while (pos < stop) {
-		uint32_t yo = (uint32_t)buf[pos] + XF_DELTA_CHAR_OFFSET;
-
-		a += (uint32_t)buf[pos + bs] + XF_DELTA_CHAR_OFFSET - yo;
-		b += a - n * yo;
-		pos++;
-		if (filter_test(m, (a & 0xffffu) | (b << 16))) {
-			maybe = true;
-			break;
-		}
-	}
+	m->w.a = (uint32_t)_mm256_cvtsi256_si32(va);
+	m->w.b = (uint32_t)_mm256_cvtsi256_si32(vb);
+	m->pos = pos;
+	return roll(m);
 done:
 	m->w.a = a;
 	m->w.b = b;
