@@ -271,7 +271,7 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	}
 	reply->result = json_pack(
 	        "{s:[{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}], s:o, s:o, s:o, s:o, s:{s:I, s:I, "
-	        "s:I, s:I, s:I, s:I, s:I, s:I}}",
+	        "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	        "ports", "name", d->cfg->ports[0].name, "udp_checksum_tx",
 	        xf_engine_udp_tx_checksum(d->engine), "rx_packets", (json_int_t)st.rx_packets,
 	        "tx_packets", (json_int_t)st.tx_packets, "rx_bytes", (json_int_t)st.rx_bytes,
@@ -282,7 +282,8 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	        "sessions_closed", (json_int_t)st.sessions_closed, "sessions_timed_out",
 	        (json_int_t)st.sessions_timed_out, "retransmits", (json_int_t)st.retransmits,
 	        "arp_replied", (json_int_t)st.arp_replied, "icmp_echo_replied",
-	        (json_int_t)st.icmp_echo_replied);
+	        (json_int_t)st.icmp_echo_replied, "arp_held", (json_int_t)st.arp_held,
+	        "arp_expired", (json_int_t)st.arp_expired);
 }
 
 static void

@@ -218,6 +218,8 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "retransmits", st->retransmits);
 	rte_tel_data_add_dict_u64(info, "arp_replied", st->arp_replied);
 	rte_tel_data_add_dict_u64(info, "icmp_echo_replied", st->icmp_echo_replied);
+	rte_tel_data_add_dict_u64(info, "arp_held", st->arp_held);
+	rte_tel_data_add_dict_u64(info, "arp_expired", st->arp_expired);
 	free(s);
 	return 0;
 }

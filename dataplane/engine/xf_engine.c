@@ -728,6 +728,8 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->retransmits += rx->retransmits;
 		st->sessions += rx->nrs;
 		st->arp_replied += rx->net.ctr.arp_replied;
+		st->arp_held += rx->arp_held;
+		st->arp_expired += rx->arp_expired;
 		st->icmp_echo_replied += rx->net.ctr.icmp_echo_replied;
 		for (unsigned int i = 0; i < XF_R_MAX && i < XF_ARRAY_SIZE(st->frame_drops); i++) {
 			st->frame_drops[i] += rx->frame_drops[i];

@@ -131,6 +131,10 @@ struct eng_rsess {
 	uint64_t retransmits;
 };
 
+/* Frames an RX core holds while their next hop is being resolved, and for how long. */
+#define ENG_HOLD_MAX 16u
+#define ENG_HOLD_NS  (1000ull * 1000ull * 1000ull)
+
 struct eng_rx {
 	struct xf_engine *e;
 	unsigned int idx;
@@ -154,6 +158,16 @@ struct eng_rx {
 	uint64_t frame_drops[XF_R_MAX];
 	uint64_t opened, closed, timed_out, retransmits;
 	uint64_t tx_full; /* unreliable frames dropped: our TX queue was full */
+	/* Frames waiting for their next hop's MAC (an ARP request is out), oldest first;
+	 * sent when the reply arrives, dropped after ENG_HOLD_NS (as Linux's arp_queue). */
+	struct eng_held {
+		struct rte_mbuf *m;
+		uint64_t since;
+		uint32_t ip;
+		uint16_t len, port;
+	} held[ENG_HOLD_MAX];
+	unsigned int nheld;
+	uint64_t arp_held, arp_expired; /* frames held for ARP; of them, dropped unresolved */
 };
 
 struct eng_fd {

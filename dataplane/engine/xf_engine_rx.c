@@ -92,33 +92,26 @@ tx_enqueue(struct eng_rx *rx, struct rte_mbuf *m)
 	}
 }
 
-/*
- * Put Ethernet/IPv4/UDP headers in front of the len payload bytes at mtod + 42 and
- * queue the frame; the queue's reference is the one in m (the caller adds its own if it
- * keeps the frame). A frame to a neighbour we cannot resolve yet is dropped (an ARP
- * request goes out instead): reliable frames come again.
- */
+/* Send an ARP request built by xf_net_neigh_resolve() (arp_len 0: none due). */
 static void
-frame_out(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, uint32_t ip, uint16_t port)
+arp_out(struct eng_rx *rx, const uint8_t *arp_buf, uint16_t arp_len)
 {
-	struct xf_net_flow flow = { .dst_ip = ip, .dst_port = port };
-	struct rte_mbuf *arp = NULL;
-	uint16_t arp_len = 0;
-	uint8_t arp_buf[XF_NET_MIN_FRAME];
-	int rc;
+	struct rte_mbuf *arp;
 
-	rc = xf_net_neigh_resolve(&rx->net, xf_net_next_hop(&rx->net, ip), rx->now, &flow.dst_mac,
-	                          arp_buf, &arp_len);
-	if (rc < 0) {
-		if (arp_len > 0 && (arp = rte_pktmbuf_alloc(rx->e->mp)) != NULL) {
-			memcpy(rte_pktmbuf_mtod(arp, void *), arp_buf, arp_len);
-			arp->data_len = arp->pkt_len = arp_len;
-			tx_enqueue(rx, arp);
-		}
-		rte_pktmbuf_free(m);
-		return;
+	if (arp_len > 0 && (arp = rte_pktmbuf_alloc(rx->e->mp)) != NULL) {
+		memcpy(rte_pktmbuf_mtod(arp, void *), arp_buf, arp_len);
+		arp->data_len = arp->pkt_len = arp_len;
+		tx_enqueue(rx, arp);
 	}
-	rc = xf_net_tx_build(&rx->net, &flow, rte_pktmbuf_mtod(m, uint8_t *), len, rx->e->tx_flags);
+}
+
+/* Headers in front of a frame whose next hop's MAC is known, then the TX queue. */
+static void
+frame_send(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, const struct xf_net_flow *flow)
+{
+	int rc = xf_net_tx_build(&rx->net, flow, rte_pktmbuf_mtod(m, uint8_t *), len,
+	                         rx->e->tx_flags);
+
 	if (rc < 0) {
 		rte_pktmbuf_free(m);
 		return;
@@ -128,6 +121,72 @@ frame_out(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, uint32_t ip, uint
 	m->l2_len = 14;
 	m->l3_len = 20;
 	tx_enqueue(rx, m);
+}
+
+/*
+ * Put Ethernet/IPv4/UDP headers in front of the len payload bytes at mtod + 42 and
+ * queue the frame; the queue's reference is the one in m (the caller adds its own if it
+ * keeps the frame). A frame to a neighbour not resolved yet waits, with an ARP request
+ * out, until the reply comes (held_poll()): the first HELLO after start would otherwise
+ * be lost and wait for its retransmission timer (about a second). A full hold queue
+ * drops the frame: reliable frames come again.
+ */
+static void
+frame_out(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, uint32_t ip, uint16_t port)
+{
+	struct xf_net_flow flow = { .dst_ip = ip, .dst_port = port };
+	uint16_t arp_len = 0;
+	uint8_t arp_buf[XF_NET_MIN_FRAME];
+	int rc;
+
+	rc = xf_net_neigh_resolve(&rx->net, xf_net_next_hop(&rx->net, ip), rx->now, &flow.dst_mac,
+	                          arp_buf, &arp_len);
+	if (rc == 0) {
+		frame_send(rx, m, len, &flow);
+		return;
+	}
+	arp_out(rx, arp_buf, arp_len);
+	if (rc == -EAGAIN && rx->nheld < ENG_HOLD_MAX) {
+		rx->held[rx->nheld++] = (struct eng_held){
+			.m = m, .since = rx->now, .ip = ip, .len = len, .port = port
+		};
+		rx->arp_held++;
+		return;
+	}
+	rte_pktmbuf_free(m);
+}
+
+/*
+ * Held frames whose next hop has answered go out, in the order they were held; those
+ * held longer than ENG_HOLD_NS are dropped (the resolve keeps asking at its own pace).
+ */
+static bool
+held_poll(struct eng_rx *rx)
+{
+	unsigned int keep = 0;
+	bool busy = false;
+
+	for (unsigned int i = 0; i < rx->nheld; i++) {
+		struct eng_held *h = &rx->held[i];
+		struct xf_net_flow flow = { .dst_ip = h->ip, .dst_port = h->port };
+		uint16_t arp_len = 0;
+		uint8_t arp_buf[XF_NET_MIN_FRAME];
+		int rc = xf_net_neigh_resolve(&rx->net, xf_net_next_hop(&rx->net, h->ip), rx->now,
+		                              &flow.dst_mac, arp_buf, &arp_len);
+
+		arp_out(rx, arp_buf, arp_len);
+		if (rc == 0) {
+			frame_send(rx, h->m, h->len, &flow);
+			busy = true;
+		} else if (rc != -EAGAIN || rx->now - h->since > ENG_HOLD_NS || rx->stopping) {
+			rx->arp_expired++;
+			rte_pktmbuf_free(h->m);
+		} else {
+			rx->held[keep++] = *h;
+		}
+	}
+	rx->nheld = keep;
+	return busy;
 }
 
 static struct rte_mbuf *
@@ -925,6 +984,9 @@ xf_engine_rx_poll(struct eng_rx *rx)
 	rx->now = xf_engine_now();
 	busy |= cmds_poll(rx);
 	busy |= port_poll(rx);
+	if (rx->nheld > 0) {
+		busy |= held_poll(rx);
+	}
 	busy |= reads_poll(rx);
 	busy |= xf_pipeline_rx_poll(e->pl, rx->idx) != 0;
 	busy |= jobs_poll(rx);
@@ -949,6 +1011,7 @@ xf_engine_rx_finished(struct eng_rx *rx)
 	if (!rx->stopping || rx->njobs > 0 || rx->nrs > 0) {
 		return false;
 	}
+	held_poll(rx); /* stopping: whatever is still unresolved is dropped */
 	tx_flush(rx);
 	return true;
 }

@@ -6,7 +6,8 @@
 #   dangling, absolute) kept as symlinks; empty directories; modes 0600..0444, read-only
 #   directories; mtimes in the past (also 1970 and before);
 # - pushing into a destination sub-directory b:some/dir creates it;
-# - a second push of the unchanged tree sends no file data.
+# - a second push of the unchanged tree sends no file data;
+# - the first push of a fresh pair loses nothing while A resolves B's MAC by ARP.
 #
 #   push-tree.sh XFERD XFERCTL
 set -euo pipefail
@@ -26,6 +27,14 @@ pair_expect_field state "done"
 pair_expect_field files_failed 0
 pair_expect_field files_sent 0
 pair_verify "$src/empty" "$PAIR_VOL_B/empty"
+# It was the pair's first contact: A did not know B's MAC yet. Its HELLO waited for the
+# ARP reply (held, not dropped), so nothing was retransmitted; dropped, it would have
+# waited for its retransmission timer (about a second) and counted one.
+pair_expect_field retransmits 0
+held=$(pair_json a 'j["dataplane"]["arp_held"]' stats)
+expired=$(pair_json a 'j["dataplane"]["arp_expired"]' stats)
+[ "$held" -ge 1 ] && [ "$expired" -eq 0 ] ||
+	pair_fail "first HELLO: $held frames held for ARP (want >= 1), $expired expired (want 0)"
 
 # One empty file.
 mkdir -p "$src/one"
