@@ -153,7 +153,7 @@ struct xf_engine_stats {
 	uint64_t sessions_opened, sessions_closed, sessions_timed_out;
 	uint64_t arp_replied, icmp_echo_replied;
 	uint64_t arp_held;     /**< frames held while their next hop was being resolved */
-	uint64_t arp_expired;  /**< of them, dropped unresolved after a second (or at stop) */
+	uint64_t arp_expired;  /**< dropped unresolved: after 1 s, at stop, hold queue full */
 	uint64_t retransmits;  /**< receive sessions: our frames sent again */
 	unsigned int sessions; /**< receive sessions open now */
 	bool link_up;

@@ -167,7 +167,7 @@ struct eng_rx {
 		uint16_t len, port;
 	} held[ENG_HOLD_MAX];
 	unsigned int nheld;
-	uint64_t arp_held, arp_expired; /* frames held for ARP; of them, dropped unresolved */
+	uint64_t arp_held, arp_expired; /* frames held for ARP; frames dropped unresolved */
 };
 
 struct eng_fd {

@@ -153,6 +153,9 @@ frame_out(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, uint32_t ip, uint
 		rx->arp_held++;
 		return;
 	}
+	if (rc == -EAGAIN) {
+		rx->arp_expired++; /* the hold queue is full */
+	}
 	rte_pktmbuf_free(m);
 }
 
