@@ -803,8 +803,10 @@ test_chain(void)
 
 /*
  * A chained operation waits for the one before: a read of an empty pipe, then a rename.
- * For 100 ms the rename must not happen (unchained, io-wq does it at once); once the
- * pipe has a byte, both complete, read first.
+ * While the pipe is empty, eight unchained renames submitted after it, each waited for
+ * in turn, all complete and the chained one does not happen (unchained, io-wq would have
+ * run it before them, in submission order); once the pipe has a byte, both complete,
+ * read first.
  */
 static void
 test_chain_waits(void)
@@ -823,11 +825,21 @@ test_chain_waits(void)
 	CU_ASSERT_EQUAL(xf_storage_chain(st), 0);
 	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, -1, "w1", -1, "w2", 2), 0);
 	CU_ASSERT_EQUAL(xf_storage_submit(st), 2);
-	for (int i = 0; i < 100; i++) {
+	fd = openat(vol_fd, "p0", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	for (unsigned int i = 0; i < 8; i++) {
+		char from[8], to[8];
+
+		snprintf(from, sizeof(from), "p%u", i);
+		snprintf(to, sizeof(to), "p%u", i + 1);
+		CU_ASSERT_EQUAL(xf_storage_prep_rename(st, -1, from, -1, to, 10 + i), 0);
+		CU_ASSERT_EQUAL_FATAL(xf_storage_wait(st, c, 1, 1), 1);
+		CU_ASSERT_EQUAL_FATAL(c[0].tag, 10u + i); /* not the chained rename */
+		CU_ASSERT_EQUAL(c[0].res, 0);
 		CU_ASSERT_NOT_EQUAL_FATAL(fstatat(vol_fd, "w2", &sb, 0), 0);
-		CU_ASSERT_EQUAL_FATAL(xf_storage_reap(st, c, 2), 0);
-		usleep(1000);
 	}
+	CU_ASSERT_EQUAL(unlinkat(vol_fd, "p8", 0), 0);
 	CU_ASSERT_EQUAL(write(pfd[1], "x", 1), 1);
 	while (got < 2) {
 		int k = xf_storage_wait(st, c + got, 1, (unsigned int)(2 - got));
