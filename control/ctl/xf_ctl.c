@@ -606,6 +606,16 @@ wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
+/* A send or recv that failed: wait for the socket if it would only block, else its error. */
+static int
+retry_fd(int fd, short events, int64_t deadline)
+{
+	if (errno == EAGAIN || errno == EINTR) {
+		return wait_fd(fd, events, deadline);
+	}
+	return -errno;
+}
+
 int
 xf_ctl_call(const char *path, const char *cmd, json_t *args, int timeout_ms, json_t **response)
 {
@@ -643,15 +653,11 @@ xf_ctl_call(const char *path, const char *cmd, json_t *args, int timeout_ms, jso
 		ssize_t n = send(fd, text + off, len - off, MSG_NOSIGNAL);
 
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
-				rc = wait_fd(fd, POLLOUT, deadline);
-				if (rc < 0) {
-					goto out;
-				}
-				continue;
+			rc = retry_fd(fd, POLLOUT, deadline);
+			if (rc < 0) {
+				goto out;
 			}
-			rc = -errno;
-			goto out;
+			continue;
 		}
 		off += (size_t)n;
 	}
@@ -681,15 +687,11 @@ xf_ctl_call(const char *path, const char *cmd, json_t *args, int timeout_ms, jso
 			goto out;
 		}
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
-				rc = wait_fd(fd, POLLIN, deadline);
-				if (rc < 0) {
-					goto out;
-				}
-				continue;
+			rc = retry_fd(fd, POLLIN, deadline);
+			if (rc < 0) {
+				goto out;
 			}
-			rc = -errno;
-			goto out;
+			continue;
 		}
 		off += (size_t)n;
 		nl = memchr(buf, '\n', off);
