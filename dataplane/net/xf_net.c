@@ -269,6 +269,15 @@ xf_net_neigh_resolve(struct xf_net *net, uint32_t ip, uint64_t now, struct rte_e
 
 /* ---- receive ---- */
 
+/* The frame, rewritten in place, goes back out: padded to the Ethernet minimum. */
+static enum xf_net_verdict
+reply(struct xf_net_rx_result *res, uint8_t *frame, uint16_t len, uint16_t buf_len)
+{
+	res->verdict = XF_NET_REPLY;
+	res->reply_len = pad_reply(frame, len, buf_len);
+	return XF_NET_REPLY;
+}
+
 static enum xf_net_verdict
 rx_arp(struct xf_net *net, uint8_t *frame, uint16_t len, uint16_t buf_len, uint64_t now,
        struct xf_net_rx_result *res)
@@ -299,9 +308,7 @@ rx_arp(struct xf_net *net, uint8_t *frame, uint16_t len, uint16_t buf_len, uint6
 		eth->dst_addr = d->arp_tha;
 		eth->src_addr = net->conf.mac;
 		net->ctr.arp_replied++;
-		res->verdict = XF_NET_REPLY;
-		res->reply_len = pad_reply(frame, ETH_LEN + ARP_LEN, buf_len);
-		return XF_NET_REPLY;
+		return reply(res, frame, ETH_LEN + ARP_LEN, buf_len);
 	case RTE_ARP_OP_REPLY:
 		if (!for_us && neigh_find(net, d->arp_sip) == NULL) {
 			return drop(net, res, XF_NET_DROP_ARP_NOT_US);
@@ -344,9 +351,7 @@ rx_icmp(struct xf_net *net, uint8_t *frame, uint16_t buf_len, struct rte_ipv4_hd
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = net->conf.mac;
 	net->ctr.icmp_echo_replied++;
-	res->verdict = XF_NET_REPLY;
-	res->reply_len = pad_reply(frame, ETH_LEN + total, buf_len);
-	return XF_NET_REPLY;
+	return reply(res, frame, ETH_LEN + total, buf_len);
 }
 
 /* UDP checksum over pseudo-header, header and data; 0xffff when correct. */
