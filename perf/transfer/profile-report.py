@@ -83,17 +83,20 @@ def threads(path):
     return out
 
 
-def perf_top(data, top, comm=None):
+def perf_report(data, sort, extra=()):
+    """Lines of `perf report --stdio` sorted by SORT; none if perf fails."""
     cmd = ["perf", "report", "-i", data, "--no-children", "--stdio", "-g", "none",
-           "--sort", "dso,symbol", "--percent-limit", "0.5"]
-    if comm:
-        cmd += ["--comms", comm]
+           "--sort", sort, *extra]
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300).stdout
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=300).stdout.splitlines()
     except (OSError, subprocess.TimeoutExpired):
         return []
+
+
+def perf_top(data, top, comm=None):
+    extra = ["--percent-limit", "0.5"] + (["--comms", comm] if comm else [])
     rows = []
-    for line in out.splitlines():
+    for line in perf_report(data, "dso,symbol", extra):
         m = re.match(r"\s+([\d.]+)%\s+(\S+)\s+\[[.kH]\]\s+(.*)", line)
         if m:
             rows.append((float(m.group(1)), m.group(2), m.group(3).strip()))
@@ -101,14 +104,8 @@ def perf_top(data, top, comm=None):
 
 
 def perf_comms(data):
-    cmd = ["perf", "report", "-i", data, "--no-children", "--stdio", "-g", "none",
-           "--sort", "comm"]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return []
     rows = []
-    for line in out.splitlines():
+    for line in perf_report(data, "comm"):
         m = re.match(r"\s+([\d.]+)%\s+(.+?)\s*$", line)
         if m:
             rows.append((float(m.group(1)), m.group(2)))
