@@ -25,6 +25,7 @@
 #include "xf_memsend.h"
 #include "xf_pipeline.h"
 #include "xf_proto.h"
+#include "xf_test.h"
 
 #define NSMALL 2000u
 #define NBIG   2u
@@ -226,6 +227,10 @@ test_eal_pipeline(void)
 	free_list(&l);
 }
 
+static const struct xf_test tests[] = {
+	{ "pipeline on lcores", test_eal_pipeline },
+};
+
 int
 main(int argc, char **argv)
 {
@@ -236,9 +241,8 @@ main(int argc, char **argv)
 		argv[0], "--no-huge", "--no-pci", "-m",          "512",           "--file-prefix",
 		prefix,  "--lcores",  lcores,     "--log-level", "lib.eal:error", NULL,
 	};
-	CU_pSuite s;
-	unsigned int fails;
 	char cmd[160];
+	int rc;
 
 	(void)argc;
 	snprintf(lcores, sizeof(lcores), "0@0,1@%d,2@%d", ncpu > 1 ? 1 : 0, ncpu > 1 ? 1 : 0);
@@ -256,23 +260,15 @@ main(int argc, char **argv)
 	}
 	snprintf(base_dir, sizeof(base_dir), "%s/xf-eal-pipeline-XXXXXX",
 	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(base_dir) == NULL || CU_initialize_registry() != CUE_SUCCESS) {
+	if (mkdtemp(base_dir) == NULL) {
 		return 1;
 	}
-	s = CU_add_suite("eal-pipeline", NULL, NULL);
-	if (s == NULL || CU_add_test(s, "pipeline on lcores", test_eal_pipeline) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	rc = xf_test_main("eal-pipeline", NULL, NULL, XF_TESTS(tests));
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base_dir);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "cleanup of %s failed\n", base_dir);
 	}
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
-	return fails != 0 ? 1 : 0;
+	return rc;
 }

@@ -20,6 +20,7 @@
 
 #include "xf_net.h"
 #include "xf_port.h"
+#include "xf_test.h"
 
 #define BURST      32
 #define PORT_A_UDP 7400
@@ -514,6 +515,17 @@ test_hotplug_and_errors(void)
 	xf_port_close(&p); /* safe after a failed open */
 }
 
+static const struct xf_test tests[] = {
+	{ "open a ring pair, link up", test_link_up },
+	{ "ARP resolve across the pair", test_arp },
+	{ "ICMP echo answered", test_icmp_echo },
+	{ "UDP classified as payload", test_udp_payload },
+	{ "malformed frames counted", test_malformed_counted },
+	{ "xstats", test_xstats },
+	{ "TX fault stage", test_fault_stage },
+	{ "hot-plug and errors", test_hotplug_and_errors },
+};
+
 int
 main(int argc, char **argv)
 {
@@ -523,56 +535,18 @@ main(int argc, char **argv)
 		"256",       "--file-prefix", prefix,          "-l",
 		"0",         "--log-level",   "lib.eal:error", "--no-telemetry",
 	};
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-		{ "open a ring pair, link up", test_link_up },
-		{ "ARP resolve across the pair", test_arp },
-		{ "ICMP echo answered", test_icmp_echo },
-		{ "UDP classified as payload", test_udp_payload },
-		{ "malformed frames counted", test_malformed_counted },
-		{ "xstats", test_xstats },
-		{ "TX fault stage", test_fault_stage },
-		{ "hot-plug and errors", test_hotplug_and_errors },
-	};
-
-	CU_pSuite suite;
-	unsigned int failures;
-	int ret;
-
-	/* Per process: builds running their tests at once must not share an EAL runtime. */
-	snprintf(prefix, sizeof(prefix), "xf-eal-port-%d", (int)getpid());
+	int rc;
 
 	(void)argc;
 	(void)argv;
-	ret = rte_eal_init((int)(sizeof(eal_args) / sizeof(eal_args[0])), eal_args);
-	if (ret < 0) {
+	/* Per process: builds running their tests at once must not share an EAL runtime. */
+	snprintf(prefix, sizeof(prefix), "xf-eal-port-%d", (int)getpid());
+	if (rte_eal_init((int)(sizeof(eal_args) / sizeof(eal_args[0])), eal_args) < 0) {
 		fprintf(stderr, "test_port: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	suite = CU_add_suite("eal-port", suite_init, suite_clean);
-	if (suite == NULL) {
-		goto err;
-	}
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL) {
-			goto err;
-		}
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS) {
-		goto err;
-	}
-	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
+	rc = xf_test_main("eal-port", suite_init, suite_clean, XF_TESTS(tests));
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
-	return failures > 0 ? 1 : 0;
-err:
-	CU_cleanup_registry();
-	return 1;
+	return rc;
 }

@@ -20,6 +20,7 @@
 #include <CUnit/Basic.h>
 
 #include "xf_config.h"
+#include "xf_test.h"
 
 #ifndef XF_SOURCE_ROOT
 #error "XF_SOURCE_ROOT must be defined by the build"
@@ -841,54 +842,32 @@ show(int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+static const struct xf_test tests[] = {
+	{ "bad corpus", test_bad_corpus },
+	{ "dev a values", test_dev_a_values },
+	{ "minimal defaults", test_minimal_defaults },
+	{ "every example loads", test_every_example_loads },
+	{ "config dir loads", test_config_dir_loads },
+	{ "set good", test_set_good },
+	{ "set bad", test_set_bad },
+	{ "printers", test_text_and_json_printers },
+	{ "io errors", test_io_errors },
+	{ "dump roundtrip", test_dump_roundtrip },
+	{ "diff", test_diff },
+	{ "eal args dev", test_eal_args_dev },
+	{ "eal args reference", test_eal_args_reference },
+	{ "mutations", test_mutations },
+	{ "doc in sync", test_doc_in_sync },
+};
+
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-		{ "bad corpus", test_bad_corpus },
-		{ "dev a values", test_dev_a_values },
-		{ "minimal defaults", test_minimal_defaults },
-		{ "every example loads", test_every_example_loads },
-		{ "config dir loads", test_config_dir_loads },
-		{ "set good", test_set_good },
-		{ "set bad", test_set_bad },
-		{ "printers", test_text_and_json_printers },
-		{ "io errors", test_io_errors },
-		{ "dump roundtrip", test_dump_roundtrip },
-		{ "diff", test_diff },
-		{ "eal args dev", test_eal_args_dev },
-		{ "eal args reference", test_eal_args_reference },
-		{ "mutations", test_mutations },
-		{ "doc in sync", test_doc_in_sync },
-	};
-	CU_pSuite suite;
-	unsigned int failures;
-
 	if (argc >= 3 && strcmp(argv[1], "--show") == 0) {
 		return show(argc, argv);
 	}
 	if (argc >= 2 && strcmp(argv[1], "--gen-doc") == 0) {
 		return xf_config_schema_markdown(stdout) == 0 ? 0 : 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	suite = CU_add_suite("config", make_fixtures, NULL);
-	for (size_t i = 0; suite != NULL && i < XF_ARRAY_SIZE(tests); i++) {
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL) {
-			suite = NULL;
-		}
-	}
-	if (suite == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures > 0 ? 1 : 0;
+	return xf_test_main("config", make_fixtures, NULL, XF_TESTS(tests));
 }

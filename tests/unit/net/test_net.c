@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "xf_net.h"
+#include "xf_test.h"
 
 /* ---- reference helpers, independent of xf_net and DPDK ---- */
 
@@ -826,54 +827,28 @@ test_tx_build(void)
 	CU_ASSERT_EQUAL(net.ctr.tx_built, 5);
 }
 
+static const struct xf_test tests[] = {
+	{ "init rejects bad config", test_init_rejects },
+	{ "drop reason names", test_drop_names },
+	{ "ARP request for us is answered", test_arp_request_reply },
+	{ "ARP not for us", test_arp_not_for_us },
+	{ "ARP malformed", test_arp_malformed },
+	{ "ARP reply learns, resolve rate-limits", test_arp_reply_learns_and_resolve },
+	{ "static neighbours win, table full", test_neigh_static_wins_and_full },
+	{ "neighbour eviction", test_neigh_eviction },
+	{ "next hop", test_next_hop },
+	{ "ICMP echo reply", test_icmp_echo },
+	{ "ICMP bad", test_icmp_bad },
+	{ "UDP good", test_udp_good },
+	{ "L2 drops", test_l2_drops },
+	{ "IPv4 drops", test_ip_drops },
+	{ "UDP drops", test_udp_drops },
+	{ "RX offload flags", test_rx_offload_flags },
+	{ "TX header build", test_tx_build },
+};
+
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-		{ "init rejects bad config", test_init_rejects },
-		{ "drop reason names", test_drop_names },
-		{ "ARP request for us is answered", test_arp_request_reply },
-		{ "ARP not for us", test_arp_not_for_us },
-		{ "ARP malformed", test_arp_malformed },
-		{ "ARP reply learns, resolve rate-limits", test_arp_reply_learns_and_resolve },
-		{ "static neighbours win, table full", test_neigh_static_wins_and_full },
-		{ "neighbour eviction", test_neigh_eviction },
-		{ "next hop", test_next_hop },
-		{ "ICMP echo reply", test_icmp_echo },
-		{ "ICMP bad", test_icmp_bad },
-		{ "UDP good", test_udp_good },
-		{ "L2 drops", test_l2_drops },
-		{ "IPv4 drops", test_ip_drops },
-		{ "UDP drops", test_udp_drops },
-		{ "RX offload flags", test_rx_offload_flags },
-		{ "TX header build", test_tx_build },
-	};
-	CU_pSuite suite;
-	unsigned int failures;
-
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		return 1;
-	}
-	suite = CU_add_suite("net", NULL, NULL);
-	if (suite == NULL) {
-		goto err;
-	}
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL) {
-			goto err;
-		}
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS) {
-		goto err;
-	}
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures > 0 ? 1 : 0;
-err:
-	CU_cleanup_registry();
-	return 1;
+	return xf_test_main("net", NULL, NULL, XF_TESTS(tests));
 }
