@@ -8,6 +8,7 @@
 #define XF_TEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <CUnit/Basic.h>
 
@@ -51,6 +52,16 @@ xf_test_main(const char *suite, CU_InitializeFunc init, CU_CleanupFunc clean,
 	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
 	CU_cleanup_registry();
 	return failures == 0 ? 0 : 1;
+}
+
+/** Deterministic xorshift64*, so that a failure reproduces from its seed (*state != 0). */
+static inline uint64_t
+xf_test_rand(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545F4914F6CDD1Dull;
 }
 
 #endif /* XF_TEST_H */

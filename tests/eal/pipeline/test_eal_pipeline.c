@@ -39,10 +39,7 @@ static uint64_t rng_state = 0xC0FFEE1234567ull;
 static uint64_t
 rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xf_test_rand(&rng_state);
 }
 
 static void *

@@ -23,14 +23,10 @@
 static uint8_t *pool; /* BIG + ALIGN_SLACK random bytes */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
-/* xorshift64*: deterministic so a failure reproduces. */
 static uint64_t
 rnd(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1Dull;
+	return xf_test_rand(&rng_state);
 }
 
 /* CRC-32C: poly 0x82F63B78 reflected, init and xorout all ones, one bit at a time. */

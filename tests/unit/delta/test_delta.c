@@ -26,14 +26,10 @@
 
 static uint64_t rng_state;
 
-/* xorshift64*: deterministic so a failure reproduces from its seed. */
 static uint64_t
 rnd(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1Dull;
+	return xf_test_rand(&rng_state);
 }
 
 static void

@@ -8,16 +8,12 @@
 
 #include "xf_reorder.h"
 
-/* Deterministic xorshift so a failure reproduces. */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
 static uint64_t
 rng(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xf_test_rand(&rng_state);
 }
 
 #define NFILES  10000u
