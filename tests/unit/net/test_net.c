@@ -14,26 +14,11 @@
 
 /* ---- reference helpers, independent of xf_net and DPDK ---- */
 
-static uint16_t
-ref_sum(const uint8_t *p, size_t n, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < n; i += 2) {
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	}
-	if (n & 1) {
-		sum += (uint32_t)p[n - 1] << 8;
-	}
-	while (sum >> 16) {
-		sum = (sum & 0xffff) + (sum >> 16);
-	}
-	return (uint16_t)sum;
-}
-
 /* The checksum field value for the bytes (with the field itself zero). */
 static uint16_t
 ref_cksum(const uint8_t *p, size_t n)
 {
-	return (uint16_t)~ref_sum(p, n, 0);
+	return (uint16_t)~xf_test_inet_sum(p, n, 0);
 }
 
 /* UDP checksum of an IPv4 datagram: ip at p, header length ihl bytes. */
@@ -50,8 +35,8 @@ ref_udp_cksum(const uint8_t *ip, size_t ihl)
 	ph[9] = 17;
 	ph[10] = (uint8_t)(ulen >> 8);
 	ph[11] = (uint8_t)ulen;
-	sum = ref_sum(ph, sizeof(ph), 0);
-	c = (uint16_t)~ref_sum(ip + ihl, ulen, sum);
+	sum = xf_test_inet_sum(ph, sizeof(ph), 0);
+	c = (uint16_t)~xf_test_inet_sum(ip + ihl, ulen, sum);
 	return c == 0 ? 0xffff : c;
 }
 
@@ -488,7 +473,7 @@ test_icmp_echo(void)
 	CU_ASSERT_EQUAL(buf[23], 1);
 	CU_ASSERT(memcmp(buf + 26, our_ip, 4) == 0);
 	CU_ASSERT(memcmp(buf + 30, peer_ip, 4) == 0);
-	CU_ASSERT_EQUAL(ref_sum(buf + 14, 20, 0), 0xffff);
+	CU_ASSERT_EQUAL(xf_test_inet_sum(buf + 14, 20, 0), 0xffff);
 	{
 		uint8_t ip[20];
 
@@ -518,7 +503,7 @@ test_icmp_echo(void)
 	for (unsigned int i = 42; i < 60; i++) {
 		CU_ASSERT_EQUAL(buf[i], 0);
 	}
-	CU_ASSERT_EQUAL(ref_sum(buf + 34, 8, 0), 0xffff);
+	CU_ASSERT_EQUAL(xf_test_inet_sum(buf + 34, 8, 0), 0xffff);
 }
 
 static void
@@ -795,7 +780,7 @@ test_tx_build(void)
 		ph[8] = 0;
 		ph[9] = 17;
 		put16(ph + 10, 108);
-		CU_ASSERT_EQUAL(get16(buf + 40), ref_sum(ph, 12, 0));
+		CU_ASSERT_EQUAL(get16(buf + 40), xf_test_inet_sum(ph, 12, 0));
 	}
 	CU_ASSERT_EQUAL(xf_net_tx_ol_flags(XF_NET_TX_IP_CKSUM | XF_NET_TX_UDP_CKSUM),
 	                RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM);
