@@ -95,6 +95,12 @@ static const struct enumval udp_csum_modes[] = {
 	{ "off", XF_CONFIG_UDP_CSUM_OFF },
 	{ NULL, 0 },
 };
+static const struct enumval io_modes[] = {
+	{ "auto", XF_CONFIG_IO_AUTO },
+	{ "io_uring", XF_CONFIG_IO_URING },
+	{ "inline", XF_CONFIG_IO_INLINE },
+	{ NULL, 0 },
+};
 static const struct enumval fsync_modes[] = {
 	{ "none", XF_CONFIG_FSYNC_NONE },
 	{ "file", XF_CONFIG_FSYNC_FILE },
@@ -294,6 +300,10 @@ static const struct field session_fields[] = {
 static const struct field transfer_fields[] = {
 	BOOL("checksum", struct xf_config, transfer.checksum, F_RELOAD, "false",
 	     "Quick check by whole-file checksum instead of size+mtime"),
+	/* restart: storage contexts are made with the workers */
+	ENUM("io", struct xf_config, transfer.io, io_modes, 0, "auto",
+	     "File I/O: auto (inline on tmpfs and ramfs, where io_uring would hand every "
+	     "read and write to a kernel thread; io_uring elsewhere), io_uring, or inline"),
 	END_OF_FIELDS,
 };
 

@@ -39,6 +39,13 @@ enum xf_config_idle {
 	XF_CONFIG_IDLE_POLL = 1,    /**< Poll without ever sleeping (isolated cores). */
 };
 
+/** How file I/O runs (transfer.io); the values are enum xf_storage_io's. */
+enum xf_config_io {
+	XF_CONFIG_IO_AUTO = 0,   /**< Inline on tmpfs and ramfs, io_uring elsewhere. */
+	XF_CONFIG_IO_URING = 1,  /**< Through each worker's io_uring. */
+	XF_CONFIG_IO_INLINE = 2, /**< As system calls on the worker core. */
+};
+
 /** Durability policy of a volume (volumes[].fsync). */
 enum xf_config_fsync {
 	XF_CONFIG_FSYNC_NONE = 0,  /**< Never fsync (tests, scratch data). */
@@ -139,6 +146,7 @@ struct xf_config {
 	} session;
 	struct {
 		bool checksum; /**< Quick check by whole-file checksum instead of size+mtime. */
+		enum xf_config_io io; /**< How file I/O runs. */
 	} transfer;
 	struct {
 		char socket[XF_CONFIG_SOCKET_MAX];     /**< Control socket path. */

@@ -57,6 +57,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	ec->volume = cfg->volumes[0].path;
 	ec->fsync = (int)cfg->volumes[0].fsync;
 	ec->fsync_batch = cfg->volumes[0].fsync_batch;
+	ec->io = (int)cfg->transfer.io; /* XF_CONFIG_IO_* are XF_STORAGE_IO_* */
 	ec->window = cfg->session.window_files;
 	ec->max_sessions = cfg->session.max_sessions;
 	ec->rate_bps = (uint64_t)cfg->session.rate_mbit * 1000000ull;
@@ -101,6 +102,7 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg)
 		json_object_set_new(o, "rtt_us",
 		                    json_integer((json_int_t)(j->rel.smoothed_rtt_ns / 1000)));
 		json_object_set_new(o, "lost", json_integer((json_int_t)j->rel.lost));
+		json_object_set_new(o, "io", json_string(j->io));
 		if (j->error[0] != '\0') {
 			json_object_set_new(o, "error", json_string(j->error));
 		}
@@ -284,6 +286,12 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	        "arp_replied", (json_int_t)st.arp_replied, "icmp_echo_replied",
 	        (json_int_t)st.icmp_echo_replied, "arp_held", (json_int_t)st.arp_held,
 	        "arp_expired", (json_int_t)st.arp_expired);
+	if (reply->result != NULL) {
+		json_object_set_new(reply->result, "volumes",
+		                    json_pack("[{s:s, s:s, s:s}]", "name", d->cfg->volumes[0].name,
+		                              "path", d->cfg->volumes[0].path, "io",
+		                              xf_engine_volume_io(d->engine)));
+	}
 }
 
 static void

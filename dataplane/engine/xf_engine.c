@@ -227,6 +227,13 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		XF_LOG(ERR, MODULE, "volume %s: %s", conf->volume, strerror(errno));
 		goto err;
 	}
+	if (xf_storage_io_resolve(e->volume_fd, (enum xf_storage_io)conf->io, &e->volume_io) < 0) {
+		XF_LOG(ERR, MODULE, "volume %s: file I/O %s: %s", conf->volume,
+		       xf_storage_io_str((enum xf_storage_io)conf->io), strerror(errno));
+		goto err;
+	}
+	XF_LOG(INFO, MODULE, "volume %s: file I/O %s", conf->volume,
+	       xf_storage_io_str(e->volume_io));
 	plc.n_rx = conf->n_rx;
 	plc.n_workers = conf->n_workers;
 	for (unsigned int r = 0; r < conf->n_rx; r++) {
@@ -242,6 +249,7 @@ xf_engine_create(const struct xf_engine_conf *conf)
 	plc.max_sessions = conf->max_sessions;
 	plc.fsync = (enum xf_fsync_policy)conf->fsync;
 	plc.fsync_batch = conf->fsync_batch;
+	plc.io = (int)e->volume_io;
 	plc.release = release_mbuf;
 	e->pl = xf_pipeline_create(&plc);
 	if (e->pl == NULL) {
@@ -249,9 +257,13 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		goto err;
 	}
 	for (unsigned int w = 0; w < conf->n_workers; w++) {
-		e->w[w].st = xf_storage_create(e->root_fd, ENG_READS_MAX * ENG_BURST * 2);
-		if (e->w[w].st == NULL) {
-			XF_LOG(ERR, MODULE, "io_uring for worker %u: %s", w, strerror(errno));
+		/* Sources can be anywhere: each job picks one of the two (job_io()). */
+		e->w[w].st = xf_storage_create(e->root_fd, ENG_READS_MAX * ENG_BURST * 2,
+		                               XF_STORAGE_IO_URING);
+		e->w[w].st_inline = xf_storage_create(e->root_fd, ENG_READS_MAX * ENG_BURST * 2,
+		                                      XF_STORAGE_IO_INLINE);
+		if (e->w[w].st == NULL || e->w[w].st_inline == NULL) {
+			XF_LOG(ERR, MODULE, "storage for worker %u: %s", w, strerror(errno));
 			goto err;
 		}
 		e->w[w].oq = calloc(ENG_OQ_SIZE, sizeof(*e->w[w].oq));
@@ -435,6 +447,7 @@ xf_engine_destroy(struct xf_engine *e)
 		}
 		free(e->w[w].oq);
 		xf_storage_destroy(e->w[w].st);
+		xf_storage_destroy(e->w[w].st_inline);
 	}
 	xf_pipeline_destroy(e->pl);
 	if (e->port_open) {
@@ -551,6 +564,7 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	struct eng_job *j;
 	struct eng_cmd cmd = { .type = ENG_CMD_START };
 	struct stat st;
+	enum xf_storage_io io;
 	int rc;
 
 	if (req->peer >= e->conf.n_peers) {
@@ -586,6 +600,12 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
 		goto err_job;
 	}
+	if (xf_storage_io_resolve(j->dir_fd, (enum xf_storage_io)e->conf.io, &io) < 0) {
+		rc = -errno;
+		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
+		goto err_job;
+	}
+	j->io_inline = io == XF_STORAGE_IO_INLINE;
 	j->scan = xf_scan_tree(req->src, &ss);
 	if (j->scan == NULL) {
 		rc = -errno;
@@ -646,6 +666,7 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->peer = j->req.peer;
 	out->started_ns = j->started_ns;
 	out->files_skipped = j->skipped;
+	out->io = xf_storage_io_str(j->io_inline ? XF_STORAGE_IO_INLINE : XF_STORAGE_IO_URING);
 	/* A consistent snapshot: retry while the RX core is writing one. */
 	do {
 		s1 = atomic_load_explicit(&j->seq, memory_order_acquire);
@@ -795,6 +816,12 @@ xf_engine_queues(struct xf_engine *e, struct xf_engine_queue_info *out, unsigned
 		};
 	}
 	return n;
+}
+
+const char *
+xf_engine_volume_io(const struct xf_engine *e)
+{
+	return xf_storage_io_str(e->volume_io);
 }
 
 const char *

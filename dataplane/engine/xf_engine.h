@@ -58,6 +58,7 @@ struct xf_engine_conf {
 	const char *volume;
 	int fsync; /**< enum xf_fsync_policy */
 	unsigned int fsync_batch;
+	int io; /**< enum xf_storage_io: volume writes and push reads (0: AUTO) */
 	/* sessions */
 	uint32_t window; /**< credits: files in flight per session */
 	unsigned int max_sessions;
@@ -119,6 +120,7 @@ struct xf_job_info {
 	struct xf_push_stats push;
 	struct xf_reliab_stats rel;
 	uint64_t files_skipped; /**< specials and too-long names left out by the scan */
+	const char *io;         /**< how its sources are read: "io_uring" or "inline" */
 };
 
 /**
@@ -223,5 +225,8 @@ void xf_engine_get_params(const struct xf_engine *e, struct xf_engine_params *ou
 
 /** UDP checksums this engine's port sends: "none", "offload" or "software". */
 const char *xf_engine_udp_tx_checksum(const struct xf_engine *e);
+
+/** How the volume is written and read: "io_uring" or "inline" (transfer.io resolved). */
+const char *xf_engine_volume_io(const struct xf_engine *e);
 
 #endif /* XF_ENGINE_H */

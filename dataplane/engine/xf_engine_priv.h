@@ -50,10 +50,11 @@ struct eng_read_req {
 	uint64_t off;
 	uint32_t n;
 	uint32_t dl;
-	const char *path; /**< NUL-terminated, in the job's path arena */
-	int32_t dir_fd;   /**< the job's source directory */
-	uint8_t delta;    /**< run the matcher over what is read, answer its ops */
-	uint8_t pad[3];
+	const char *path;  /**< NUL-terminated, in the job's path arena */
+	int32_t dir_fd;    /**< the job's source directory */
+	uint8_t delta;     /**< run the matcher over what is read, answer its ops */
+	uint8_t io_inline; /**< read through the worker's inline storage (eng_job) */
+	uint8_t pad[2];
 	struct xf_sig_rec *sigs; /**< first DELTA request: the signatures, ours to free */
 	uint32_t block_size;     /**< with sigs */
 	uint32_t block_count;    /**< with sigs */
@@ -88,6 +89,7 @@ struct eng_job {
 	struct xf_engine_push_req req;
 	char src[256], dest[256];
 	int dir_fd;
+	bool io_inline; /**< its source's file system reads best inline (xf_storage_io) */
 	struct xf_scan *scan;
 	struct xf_flist_entry *ent;
 	char *arena; /**< paths: NUL-terminated "dest/relpath" */
@@ -174,7 +176,8 @@ struct eng_fd {
 	uint16_t job;
 	uint32_t job_id;
 	uint32_t file;
-	int fd; /**< -1: free */
+	int fd;                /**< -1: free */
+	struct xf_storage *st; /**< the worker's storage its reads go through */
 	uint64_t crc;
 	uint64_t next_off; /**< offset of the next frame to deliver (CRC covers below it) */
 	uint64_t used_ns;  /**< last request, for taking over entries of ended jobs */
@@ -206,7 +209,8 @@ struct eng_worker {
 	struct xf_engine *e;
 	unsigned int idx;
 	unsigned int lcore;
-	struct xf_storage *st; /**< reads of push sources */
+	struct xf_storage *st;        /**< reads of push sources, io_uring */
+	struct xf_storage *st_inline; /**< the same on memory file systems (inline) */
 	struct eng_read reads[ENG_READS_MAX];
 	struct eng_fd fds[ENG_FDS_MAX];
 	struct eng_read_done *oq;  /**< ENG_OQ_SIZE answers of the matchers */
@@ -236,7 +240,8 @@ struct xf_engine {
 	int volume_fd;
 	int root_fd; /**< "/": the readers' storage root; jobs open beneath their source */
 	uint32_t tx_flags;
-	const char *udp_tx; /**< UDP checksums sent: "none", "offload" or "software" */
+	const char *udp_tx;           /**< UDP checksums sent: "none", "offload" or "software" */
+	enum xf_storage_io volume_io; /**< how the pipeline's workers reach the volume */
 	struct eng_rx rx[XF_ENGINE_MAX_RX];
 	struct eng_worker w[XF_ENGINE_MAX_WORKERS];
 	struct eng_job jobs[XF_ENGINE_MAX_JOBS];

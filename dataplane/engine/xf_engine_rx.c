@@ -260,6 +260,7 @@ read_request(struct eng_job *j, uint32_t file, const char *path, uint64_t offset
 		.path = path + j->src_skip, /* the source path, without "dest/" */
 		.dir_fd = j->dir_fd,
 		.delta = delta,
+		.io_inline = j->io_inline,
 	};
 
 	if (sig != NULL) {

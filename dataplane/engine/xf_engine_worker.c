@@ -101,7 +101,7 @@ tag_of(unsigned int slot, unsigned int k)
  * instead of one per frame. The completion is split back into frames in reader_poll().
  */
 static void
-issue_reads(struct eng_worker *w, struct eng_read *r, unsigned int slot)
+issue_reads(struct eng_read *r, unsigned int slot)
 {
 	for (unsigned int k = 0; k < r->req.n; k++) {
 		r->iov[k].iov_base =
@@ -109,7 +109,7 @@ issue_reads(struct eng_worker *w, struct eng_read *r, unsigned int slot)
 		r->iov[k].iov_len = r->req.dl;
 	}
 	/* The submission queue holds ENG_READS_MAX entries and more: never full. */
-	xf_storage_prep_readv(w->st, r->fd->fd, r->iov, r->req.n, r->req.off, tag_of(slot, 0));
+	xf_storage_prep_readv(r->fd->st, r->fd->fd, r->iov, r->req.n, r->req.off, tag_of(slot, 0));
 	r->phase = R_READING;
 }
 
@@ -416,10 +416,11 @@ take_requests(struct eng_worker *w, uint64_t now)
 			if (r->fd == NULL) {
 				r->fd = fd_alloc(w, r->req.job, r->req.job_id, r->req.file, now);
 				if (r->fd != NULL) {
+					r->fd->st = r->req.io_inline ? w->st_inline : w->st;
 					/* Tagged with the table entry: the request may be gone
 					 * (failed) by the time the open completes. */
 					xf_storage_prep_open(
-					        w->st, r->req.dir_fd, r->req.path,
+					        r->fd->st, r->req.dir_fd, r->req.path,
 					        O_RDONLY | O_NOFOLLOW, 0,
 					        tag_of((unsigned int)(r->fd - w->fds), TAG_OPEN));
 				}
@@ -452,7 +453,7 @@ take_requests(struct eng_worker *w, uint64_t now)
 			r->fd->used_ns = now;
 			r->phase = R_WAIT_OPEN;
 			if (r->fd->fd >= 0) {
-				issue_reads(w, r, slot);
+				issue_reads(r, slot);
 			} else if (r->fd->fd == FD_ENDED) {
 				r->phase = R_COMPLETE;
 			}
@@ -464,32 +465,36 @@ take_requests(struct eng_worker *w, uint64_t now)
 static bool
 reader_poll(struct eng_worker *w, uint64_t now)
 {
+	struct xf_storage *const sts[] = { w->st, w->st_inline };
 	struct xf_storage_cqe cqe[64];
 	bool busy = take_requests(w, now);
-	unsigned int n;
 
 	busy |= oq_flush(w);
 
-	xf_storage_submit(w->st);
-	n = xf_storage_reap(w->st, cqe, XF_ARRAY_SIZE(cqe));
-	for (unsigned int i = 0; i < n; i++) {
-		unsigned int slot = (unsigned int)(cqe[i].tag >> 8);
-		struct eng_read *r = &w->reads[slot];
+	for (unsigned int k = 0; k < XF_ARRAY_SIZE(sts); k++) {
+		unsigned int n;
 
-		if ((cqe[i].tag & 0xff) == TAG_OPEN) {
-			struct eng_fd *f = &w->fds[slot]; /* opens are tagged with the entry */
+		xf_storage_submit(sts[k]);
+		n = xf_storage_reap(sts[k], cqe, XF_ARRAY_SIZE(cqe));
+		for (unsigned int i = 0; i < n; i++) {
+			unsigned int slot = (unsigned int)(cqe[i].tag >> 8);
 
-			if (cqe[i].res < 0) {
-				f->err = cqe[i].res;
-				f->fd = FD_ENDED;
-			} else {
-				f->fd = cqe[i].res;
+			if ((cqe[i].tag & 0xff) == TAG_OPEN) {
+				/* opens are tagged with the table entry */
+				struct eng_fd *f = &w->fds[slot];
+
+				if (cqe[i].res < 0) {
+					f->err = cqe[i].res;
+					f->fd = FD_ENDED;
+				} else {
+					f->fd = cqe[i].res;
+				}
+				continue;
 			}
-			continue;
+			split_read(&w->reads[slot], cqe[i].res);
 		}
-		split_read(r, cqe[i].res);
+		busy |= n != 0;
 	}
-	busy |= n != 0;
 	for (unsigned int slot = 0; slot < ENG_READS_MAX; slot++) {
 		struct eng_read *r = &w->reads[slot];
 
@@ -497,7 +502,7 @@ reader_poll(struct eng_worker *w, uint64_t now)
 			continue;
 		}
 		if (r->phase == R_WAIT_OPEN && r->fd->fd >= 0) {
-			issue_reads(w, r, slot);
+			issue_reads(r, slot);
 			busy = true;
 		} else if (r->phase == R_WAIT_OPEN && r->fd->fd == FD_ENDED) {
 			r->phase = R_COMPLETE; /* the open failed: answered with its error */

@@ -75,6 +75,7 @@ struct xf_pipeline_conf {
 	unsigned int fsync_batch;   /**< files per batch (XF_FSYNC_BATCH) */
 	unsigned int ring_size;     /**< RX -> worker ring elements (0: 4096) */
 	unsigned int uring_depth;   /**< io_uring entries per worker (0: 512) */
+	int io;                     /**< enum xf_storage_io of the workers (0: AUTO) */
 	xf_pipeline_source_fn source[XF_PIPELINE_MAX_RX]; /**< frame source per RX core */
 	void *source_arg[XF_PIPELINE_MAX_RX];
 	xf_pipeline_release_fn release; /**< frame buffer release */

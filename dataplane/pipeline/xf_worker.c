@@ -2094,7 +2094,7 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 	w->window = p->conf.window;
 	w->cdir_fd = -1;
 	w->depth = depth;
-	w->st = xf_storage_create(p->root_fd, depth);
+	w->st = xf_storage_create(p->root_fd, depth, (enum xf_storage_io)p->conf.io);
 	if (w->st == NULL) {
 		goto err_free;
 	}

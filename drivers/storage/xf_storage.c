@@ -1,29 +1,44 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Storage on io_uring (liburing 2.3).
+ * Storage on io_uring (liburing 2.3), or inline on memory file systems.
  *
  * Every queued operation owns a slot in a per-context table until its completion is
- * reaped; the SQE's user_data is the slot index, and the slot keeps the caller's tag,
- * the operation and, for opens, the struct open_how the kernel reads. The table has as
- * many slots as the completion queue has entries, so operations in flight never exceed
- * the CQ and completions are never dropped or parked in the kernel's overflow list;
- * when the table is full a prep call returns -EBUSY just as for a full SQ.
+ * reaped. The slot keeps the caller's tag, the operation and its arguments (for opens,
+ * the struct open_how the kernel reads); with io_uring the SQE's user_data is the slot
+ * index. The table has as many slots as the completion queue has entries, so
+ * operations in flight never exceed the CQ and completions are never dropped or parked
+ * in the kernel's overflow list; when the table is full a prep call returns -EBUSY just
+ * as for a full SQ.
+ *
+ * Two back ends run the same operations (enum xf_storage_io):
+ * - io_uring: prep fills an SQE from the slot, submit is one io_uring_enter.
+ * - inline: submit runs the queued operations one after the other as plain system calls
+ *   and queues their results for reap. Chosen on tmpfs and ramfs, where no operation
+ *   ever waits for a device, and where io_uring cannot complete a read or write without
+ *   blocking (the file system refuses IOCB_NOWAIT: RWF_NOWAIT fails with EOPNOTSUPP on
+ *   Linux 6.18), so it hands every operation to an io-wq kernel thread: a wake-up and
+ *   two context switches for what is a memory copy here. docs/PIPELINE.md has the
+ *   measurements.
  *
  * The *at operations (statx, rename, mkdir, symlink, unlink) resolve their name
  * without RESOLVE_BENEATH (io_uring has no openat2-style flags for them), so the name
  * must be a single component: one that is absolute or has a ".." component would
  * resolve outside the directory and completes with -EXDEV; any other name with a
  * "/" (or empty, ".") completes with -EINVAL. Such a rejected operation still takes
- * its slot and is queued as a NOP, so the caller sees the error in a completion
- * naming the operation, like any other failure, and prep keeps returning only
- * 0 or -EBUSY. A negative directory fd means the root for these, as for open.
+ * its slot and is queued (as a NOP on io_uring), so the caller sees the error in a
+ * completion naming the operation, like any other failure, and prep keeps returning
+ * only 0 or -EBUSY. A negative directory fd means the root for these, as for open.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <liburing.h>
@@ -37,25 +52,59 @@
 /* Completions pulled per io_uring_enter while draining at teardown. */
 #define DRAIN_BATCH 32u
 
+/*
+ * Inline: bytes of reads and writes one submit or reap runs before it returns with the
+ * rest still queued, and what any other operation counts as. On an RX core the poll
+ * loop must come round well within the peer's probe timeout (>= 2 ms) and before the
+ * port's RX ring fills: 256 KiB is some 30 us of copying.
+ */
+#define XF_STORAGE_INLINE_BUDGET (256u * 1024u)
+#define XF_STORAGE_INLINE_OP_MIN 4096u
+
+/* An operation's arguments, as the prep call gave them (directory fds resolved). */
+struct sop_args {
+	const void *p;  /**< buffer, iovec array, path or first name */
+	const void *p2; /**< second name (rename, symlink) or struct statx */
+	uint64_t off;   /**< file offset (read, write) */
+	uint32_t len;   /**< byte count, or iovec count if vec */
+	int fd;         /**< file fd, or directory fd for the *at calls */
+	int fd2;        /**< new directory (rename) */
+	int flags;      /**< unlink flags; fsync: 1 for datasync; mkdir: the mode */
+	uint8_t vec;    /**< p is an iovec array */
+};
+
 struct slot {
 	uint64_t tag;        /**< the caller's tag */
+	struct sop_args a;   /**< the arguments */
 	struct open_how how; /**< XF_SOP_OPEN: read by the kernel at submission */
-	int32_t forced_res;  /**< result for an operation rejected at prep (queued as a NOP) */
+	int32_t res;         /**< inline: the result; either: the result if forced */
 	uint8_t op;          /**< enum xf_storage_op */
-	uint8_t forced;      /**< forced_res applies */
+	uint8_t forced;      /**< rejected at prep: res applies, nothing runs */
 };
 
 struct xf_storage {
-	struct io_uring ring;
+	struct io_uring ring;      /**< XF_STORAGE_IO_URING only */
+	enum xf_storage_io io;     /**< the back end in use (never AUTO) */
 	int root_fd;               /**< our duplicate of the volume root */
-	unsigned int nslots;       /**< CQ entries */
+	unsigned int depth;        /**< submission queue entries */
+	unsigned int nslots;       /**< CQ entries (a power of two) */
 	unsigned int nfree;        /**< free slot indices on free_stack */
 	unsigned int inflight;     /**< slots in use: queued, in flight, or not yet reaped */
 	xf_storage_fault_fn fault; /**< test hook, or NULL */
 	void *fault_arg;
 	uint32_t *free_stack;      /**< nslots entries */
 	struct slot *slots;        /**< nslots entries */
-	struct io_uring_sqe *last; /**< SQE prepped last since the last submit, or NULL */
+	struct io_uring_sqe *last; /**< io_uring: SQE prepped last since the last submit */
+	/*
+	 * Inline: slot indices in prep order, nslots entries, free-running cursors:
+	 * [head, done) have run and wait for reap, [done, sub) are submitted and run in
+	 * budgeted steps by submit and reap, [sub, tail) wait for the next submit.
+	 */
+	uint32_t *fifo;
+	unsigned int head;
+	unsigned int done;
+	unsigned int sub;
+	unsigned int tail;
 };
 
 static const char *const op_names[XF_SOP_MAX] = {
@@ -74,8 +123,66 @@ xf_storage_op_str(enum xf_storage_op op)
 	return op_names[op];
 }
 
+const char *
+xf_storage_io_str(enum xf_storage_io io)
+{
+	switch (io) {
+	case XF_STORAGE_IO_AUTO:
+		return "auto";
+	case XF_STORAGE_IO_URING:
+		return "io_uring";
+	case XF_STORAGE_IO_INLINE:
+		return "inline";
+	}
+	return "unknown";
+}
+
+int
+xf_storage_io_resolve(int fd, enum xf_storage_io io, enum xf_storage_io *out)
+{
+	struct statfs sf;
+
+	if (io == XF_STORAGE_IO_URING || io == XF_STORAGE_IO_INLINE) {
+		*out = io;
+		return 0;
+	}
+	if (io != XF_STORAGE_IO_AUTO) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (fstatfs(fd, &sf) < 0) {
+		return -1;
+	}
+	*out = (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC) ? XF_STORAGE_IO_INLINE
+	                                                              : XF_STORAGE_IO_URING;
+	return 0;
+}
+
+static int
+ring_init(struct xf_storage *st)
+{
+	int ret;
+
+	/*
+	 * Completions of operations that io-wq ran come back as task work. By default the
+	 * kernel interrupts our (polling) thread with an IPI for each; cooperative mode
+	 * only raises IORING_SQ_TASKRUN, and xf_storage_reap() runs the work when it sees
+	 * it, in its own time. Kernels before 5.19 refuse the flags: plain mode then.
+	 */
+	ret = io_uring_queue_init(st->depth, &st->ring,
+	                          IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
+	if (ret == -EINVAL) {
+		ret = io_uring_queue_init(st->depth, &st->ring, 0);
+	}
+	if (ret < 0) {
+		return ret;
+	}
+	st->nslots = st->ring.cq.ring_entries;
+	return 0;
+}
+
 struct xf_storage *
-xf_storage_create(int root_fd, unsigned int depth)
+xf_storage_create(int root_fd, unsigned int depth, enum xf_storage_io io)
 {
 	struct xf_storage *st;
 	struct stat sb;
@@ -98,29 +205,28 @@ xf_storage_create(int root_fd, unsigned int depth)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (xf_storage_io_resolve(root_fd, io, &st->io) < 0) {
+		goto err_free_st;
+	}
+	st->depth = depth;
 	st->root_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
 	if (st->root_fd < 0) {
 		goto err_free_st;
 	}
-	/*
-	 * Completions of operations that io-wq ran come back as task work. By default the
-	 * kernel interrupts our (polling) thread with an IPI for each; cooperative mode
-	 * only raises IORING_SQ_TASKRUN, and xf_storage_reap() runs the work when it sees
-	 * it, in its own time. Kernels before 5.19 refuse the flags: plain mode then.
-	 */
-	ret = io_uring_queue_init(depth, &st->ring,
-	                          IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
-	if (ret == -EINVAL) {
-		ret = io_uring_queue_init(depth, &st->ring, 0);
+	if (st->io == XF_STORAGE_IO_URING) {
+		ret = ring_init(st);
+		if (ret < 0) {
+			errno = -ret;
+			goto err_close_root;
+		}
+	} else {
+		st->nslots = 2 * depth; /* as io_uring sizes its CQ */
+		st->fifo = calloc(st->nslots, sizeof(*st->fifo));
 	}
-	if (ret < 0) {
-		errno = -ret;
-		goto err_close_root;
-	}
-	st->nslots = st->ring.cq.ring_entries;
 	st->slots = calloc(st->nslots, sizeof(*st->slots));
 	st->free_stack = calloc(st->nslots, sizeof(*st->free_stack));
-	if (st->slots == NULL || st->free_stack == NULL) {
+	if (st->slots == NULL || st->free_stack == NULL ||
+	    (st->io == XF_STORAGE_IO_INLINE && st->fifo == NULL)) {
 		errno = ENOMEM;
 		goto err_free_tables;
 	}
@@ -132,9 +238,12 @@ xf_storage_create(int root_fd, unsigned int depth)
 	return st;
 
 err_free_tables:
+	free(st->fifo);
 	free(st->free_stack);
 	free(st->slots);
-	io_uring_queue_exit(&st->ring);
+	if (st->io == XF_STORAGE_IO_URING) {
+		io_uring_queue_exit(&st->ring);
+	}
 err_close_root:
 	ret = errno;
 	close(st->root_fd);
@@ -144,6 +253,12 @@ err_free_st:
 	free(st);
 	errno = ret;
 	return NULL;
+}
+
+enum xf_storage_io
+xf_storage_io(const struct xf_storage *st)
+{
+	return st->io;
 }
 
 int
@@ -166,32 +281,35 @@ xf_storage_inflight(const struct xf_storage *st)
 }
 
 /*
- * Take a slot and an SQE together, or neither. The caller preps the SQE, then sets its
- * user_data to the slot index (after the prep helper, which may clear it).
+ * Take a slot, and with io_uring an SQE, together, or neither; the caller fills the
+ * slot's arguments and then calls queue(). Inline, at most depth operations wait for
+ * a submit, as the SQ would hold.
  */
-static struct io_uring_sqe *
-get_slot(struct xf_storage *st, enum xf_storage_op op, uint64_t tag, uint32_t *out_idx)
+static struct slot *
+get_slot(struct xf_storage *st, enum xf_storage_op op, uint64_t tag)
 {
-	struct io_uring_sqe *sqe;
-	uint32_t idx;
 	struct slot *s;
 
 	if (unlikely(st->nfree == 0)) {
 		return NULL;
 	}
-	sqe = io_uring_get_sqe(&st->ring);
-	if (unlikely(sqe == NULL)) {
+	if (st->io == XF_STORAGE_IO_URING) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&st->ring);
+
+		if (unlikely(sqe == NULL)) {
+			return NULL;
+		}
+		st->last = sqe;
+	} else if (unlikely(st->tail - st->sub >= st->depth)) {
 		return NULL;
 	}
-	idx = st->free_stack[--st->nfree];
-	s = &st->slots[idx];
+	s = &st->slots[st->free_stack[--st->nfree]];
+	memset(&s->a, 0, sizeof(s->a));
 	s->tag = tag;
 	s->op = (uint8_t)op;
 	s->forced = 0;
 	st->inflight++;
-	st->last = sqe;
-	*out_idx = idx;
-	return sqe;
+	return s;
 }
 
 static void
@@ -199,6 +317,131 @@ put_slot(struct xf_storage *st, uint32_t idx)
 {
 	st->free_stack[st->nfree++] = idx;
 	st->inflight--;
+}
+
+/* Fill the SQE that get_slot() took from the slot's arguments. */
+static void
+prep_sqe(struct io_uring_sqe *sqe, struct slot *s)
+{
+	const struct sop_args *a = &s->a;
+
+	if (s->forced) {
+		io_uring_prep_nop(sqe);
+		return;
+	}
+	switch ((enum xf_storage_op)s->op) {
+	case XF_SOP_OPEN:
+		io_uring_prep_openat2(sqe, a->fd, a->p, &s->how);
+		break;
+	case XF_SOP_READ:
+		if (a->vec) {
+			io_uring_prep_readv(sqe, a->fd, a->p, a->len, a->off);
+		} else {
+			io_uring_prep_read(sqe, a->fd, (void *)(uintptr_t)a->p, a->len, a->off);
+		}
+		break;
+	case XF_SOP_WRITE:
+		if (a->vec) {
+			io_uring_prep_writev(sqe, a->fd, a->p, a->len, a->off);
+		} else {
+			io_uring_prep_write(sqe, a->fd, a->p, a->len, a->off);
+		}
+		break;
+	case XF_SOP_FSYNC:
+		io_uring_prep_fsync(sqe, a->fd, a->flags != 0 ? IORING_FSYNC_DATASYNC : 0);
+		break;
+	case XF_SOP_STATX:
+		io_uring_prep_statx(sqe, a->fd, a->p, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
+		                    (struct statx *)(uintptr_t)a->p2);
+		break;
+	case XF_SOP_RENAME:
+		io_uring_prep_renameat(sqe, a->fd, a->p, a->fd2, a->p2, 0);
+		break;
+	case XF_SOP_MKDIR:
+		io_uring_prep_mkdirat(sqe, a->fd, a->p, (mode_t)a->flags);
+		break;
+	case XF_SOP_SYMLINK:
+		io_uring_prep_symlinkat(sqe, a->p, a->fd, a->p2);
+		break;
+	case XF_SOP_UNLINK:
+		io_uring_prep_unlinkat(sqe, a->fd, a->p, a->flags);
+		break;
+	case XF_SOP_CLOSE:
+		io_uring_prep_close(sqe, a->fd);
+		break;
+	case XF_SOP_MAX:
+		io_uring_prep_nop(sqe);
+		break;
+	}
+}
+
+/* The slot's operation as a system call: its result, >= 0 or -errno. */
+static int32_t
+run_inline(struct slot *s)
+{
+	const struct sop_args *a = &s->a;
+	struct iovec one = { .iov_base = (void *)(uintptr_t)a->p, .iov_len = a->len };
+	const struct iovec *iov = a->vec ? a->p : &one;
+	int iovcnt = a->vec ? (int)a->len : 1;
+	long ret;
+
+	if (s->forced) {
+		return s->res;
+	}
+	/* EINTR comes only from a signal before anything was done: run it again. */
+	do {
+		switch ((enum xf_storage_op)s->op) {
+		case XF_SOP_OPEN:
+			ret = syscall(SYS_openat2, a->fd, a->p, &s->how, sizeof(s->how));
+			break;
+		case XF_SOP_READ:
+			ret = preadv2(a->fd, iov, iovcnt, (off_t)a->off, 0);
+			break;
+		case XF_SOP_WRITE:
+			ret = pwritev2(a->fd, iov, iovcnt, (off_t)a->off, 0);
+			break;
+		case XF_SOP_FSYNC:
+			ret = a->flags != 0 ? fdatasync(a->fd) : fsync(a->fd);
+			break;
+		case XF_SOP_STATX:
+			ret = statx(a->fd, a->p, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
+			            (struct statx *)(uintptr_t)a->p2);
+			break;
+		case XF_SOP_RENAME:
+			ret = renameat(a->fd, a->p, a->fd2, a->p2);
+			break;
+		case XF_SOP_MKDIR:
+			ret = mkdirat(a->fd, a->p, (mode_t)a->flags);
+			break;
+		case XF_SOP_SYMLINK:
+			ret = symlinkat(a->p, a->fd, a->p2);
+			break;
+		case XF_SOP_UNLINK:
+			ret = unlinkat(a->fd, a->p, a->flags);
+			break;
+		case XF_SOP_CLOSE:
+			/* Never retried: on Linux the fd is gone even when close says EINTR. */
+			return close(a->fd) < 0 && errno != EINTR ? -errno : 0;
+		default:
+			return -EINVAL;
+		}
+	} while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : (int32_t)(ret > INT32_MAX ? INT32_MAX : ret);
+}
+
+/* The slot is filled: put it in line for submission. */
+static int
+queue(struct xf_storage *st, struct slot *s)
+{
+	uint32_t idx = (uint32_t)(s - st->slots);
+
+	if (st->io == XF_STORAGE_IO_URING) {
+		prep_sqe(st->last, s);
+		io_uring_sqe_set_data64(st->last, idx);
+	} else {
+		st->fifo[st->tail++ & (st->nslots - 1)] = idx;
+	}
+	return 0;
 }
 
 /*
@@ -240,37 +483,29 @@ at_dir(const struct xf_storage *st, int dir_fd)
 	return dir_fd >= 0 ? dir_fd : st->root_fd;
 }
 
-/* Queue a rejected operation as a NOP that completes with -err under its own op. */
+/* Queue a rejected operation that completes with -err under its own op. */
 static int
 prep_rejected(struct xf_storage *st, enum xf_storage_op op, uint64_t tag, int err)
 {
-	struct io_uring_sqe *sqe;
-	uint32_t idx;
+	struct slot *s = get_slot(st, op, tag);
 
-	sqe = get_slot(st, op, tag, &idx);
-	if (sqe == NULL) {
+	if (s == NULL) {
 		return -EBUSY;
 	}
-	io_uring_prep_nop(sqe);
-	io_uring_sqe_set_data64(sqe, idx);
-	st->slots[idx].forced = 1;
-	st->slots[idx].forced_res = -err;
-	return 0;
+	s->forced = 1;
+	s->res = -err;
+	return queue(st, s);
 }
 
 static int
 prep_openat2(struct xf_storage *st, int dir_fd, const char *path, int flags, mode_t mode,
              uint64_t tag)
 {
-	struct io_uring_sqe *sqe;
-	struct slot *s;
-	uint32_t idx;
+	struct slot *s = get_slot(st, XF_SOP_OPEN, tag);
 
-	sqe = get_slot(st, XF_SOP_OPEN, tag, &idx);
-	if (sqe == NULL) {
+	if (s == NULL) {
 		return -EBUSY;
 	}
-	s = &st->slots[idx];
 	memset(&s->how, 0, sizeof(s->how));
 	s->how.flags = (uint64_t)(unsigned int)(flags | O_CLOEXEC);
 	/* openat2 rejects a mode without O_CREAT or O_TMPFILE (open(2) ignores it). */
@@ -278,9 +513,9 @@ prep_openat2(struct xf_storage *st, int dir_fd, const char *path, int flags, mod
 		s->how.mode = mode;
 	}
 	s->how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	io_uring_prep_openat2(sqe, dir_fd >= 0 ? dir_fd : st->root_fd, path, &s->how);
-	io_uring_sqe_set_data64(sqe, idx);
-	return 0;
+	s->a.fd = at_dir(st, dir_fd);
+	s->a.p = path;
+	return queue(st, s);
 }
 
 int
@@ -296,79 +531,63 @@ xf_storage_prep_open_dir(struct xf_storage *st, const char *path, uint64_t tag)
 	return prep_openat2(st, -1, path, O_PATH | O_DIRECTORY, 0, tag);
 }
 
+/* Reads and writes, plain (vec 0: p is the buffer) or vectored (p is the iovec array). */
+static int
+prep_rw(struct xf_storage *st, enum xf_storage_op op, int fd, const void *p, uint32_t len, bool vec,
+        uint64_t off, uint64_t tag)
+{
+	struct slot *s;
+
+	if (vec && (len == 0 || len > IOV_MAX)) {
+		return prep_rejected(st, op, tag, EINVAL);
+	}
+	s = get_slot(st, op, tag);
+	if (s == NULL) {
+		return -EBUSY;
+	}
+	s->a.fd = fd;
+	s->a.p = p;
+	s->a.len = len;
+	s->a.vec = vec;
+	s->a.off = off;
+	return queue(st, s);
+}
+
 int
 xf_storage_prep_read(struct xf_storage *st, int fd, void *buf, uint32_t len, uint64_t off,
                      uint64_t tag)
 {
-	struct io_uring_sqe *sqe;
-	uint32_t idx;
-
-	sqe = get_slot(st, XF_SOP_READ, tag, &idx);
-	if (sqe == NULL) {
-		return -EBUSY;
-	}
-	io_uring_prep_read(sqe, fd, buf, len, off);
-	io_uring_sqe_set_data64(sqe, idx);
-	return 0;
+	return prep_rw(st, XF_SOP_READ, fd, buf, len, false, off, tag);
 }
 
 int
 xf_storage_prep_write(struct xf_storage *st, int fd, const void *buf, uint32_t len, uint64_t off,
                       uint64_t tag)
 {
-	struct io_uring_sqe *sqe;
-	uint32_t idx;
-
-	sqe = get_slot(st, XF_SOP_WRITE, tag, &idx);
-	if (sqe == NULL) {
-		return -EBUSY;
-	}
-	io_uring_prep_write(sqe, fd, buf, len, off);
-	io_uring_sqe_set_data64(sqe, idx);
-	return 0;
+	return prep_rw(st, XF_SOP_WRITE, fd, buf, len, false, off, tag);
 }
 
 int
 xf_storage_prep_readv(struct xf_storage *st, int fd, const struct iovec *iov, unsigned int n,
                       uint64_t off, uint64_t tag)
 {
-	struct io_uring_sqe *sqe;
-	uint32_t idx;
-
-	if (n == 0 || n > IOV_MAX) {
-		return prep_rejected(st, XF_SOP_READ, tag, EINVAL);
-	}
-	sqe = get_slot(st, XF_SOP_READ, tag, &idx);
-	if (sqe == NULL) {
-		return -EBUSY;
-	}
-	io_uring_prep_readv(sqe, fd, iov, n, off);
-	io_uring_sqe_set_data64(sqe, idx);
-	return 0;
+	return prep_rw(st, XF_SOP_READ, fd, iov, n, true, off, tag);
 }
 
 int
 xf_storage_prep_writev(struct xf_storage *st, int fd, const struct iovec *iov, unsigned int n,
                        uint64_t off, uint64_t tag)
 {
-	struct io_uring_sqe *sqe;
-	uint32_t idx;
-
-	if (n == 0 || n > IOV_MAX) {
-		return prep_rejected(st, XF_SOP_WRITE, tag, EINVAL);
-	}
-	sqe = get_slot(st, XF_SOP_WRITE, tag, &idx);
-	if (sqe == NULL) {
-		return -EBUSY;
-	}
-	io_uring_prep_writev(sqe, fd, iov, n, off);
-	io_uring_sqe_set_data64(sqe, idx);
-	return 0;
+	return prep_rw(st, XF_SOP_WRITE, fd, iov, n, true, off, tag);
 }
 
 int
 xf_storage_chain(struct xf_storage *st)
 {
+	if (st->io == XF_STORAGE_IO_INLINE) {
+		/* Inline, every operation runs after the one prepped before it. */
+		return st->tail != st->sub ? 0 : -EINVAL;
+	}
 	if (st->last == NULL) {
 		return -EINVAL;
 	}
@@ -384,45 +603,41 @@ xf_storage_chain(struct xf_storage *st)
 int
 xf_storage_prep_fsync(struct xf_storage *st, int fd, bool datasync, uint64_t tag)
 {
-	struct io_uring_sqe *sqe;
-	uint32_t idx;
+	struct slot *s = get_slot(st, XF_SOP_FSYNC, tag);
 
-	sqe = get_slot(st, XF_SOP_FSYNC, tag, &idx);
-	if (sqe == NULL) {
+	if (s == NULL) {
 		return -EBUSY;
 	}
-	io_uring_prep_fsync(sqe, fd, datasync ? IORING_FSYNC_DATASYNC : 0);
-	io_uring_sqe_set_data64(sqe, idx);
-	return 0;
+	s->a.fd = fd;
+	s->a.flags = datasync ? 1 : 0;
+	return queue(st, s);
 }
 
 int
 xf_storage_prep_statx(struct xf_storage *st, int dir_fd, const char *name, struct statx *out,
                       uint64_t tag)
 {
-	struct io_uring_sqe *sqe;
-	uint32_t idx;
+	struct slot *s;
 	int err = check_name(name);
 
 	if (err != 0) {
 		return prep_rejected(st, XF_SOP_STATX, tag, err);
 	}
-	sqe = get_slot(st, XF_SOP_STATX, tag, &idx);
-	if (sqe == NULL) {
+	s = get_slot(st, XF_SOP_STATX, tag);
+	if (s == NULL) {
 		return -EBUSY;
 	}
-	io_uring_prep_statx(sqe, at_dir(st, dir_fd), name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
-	                    out);
-	io_uring_sqe_set_data64(sqe, idx);
-	return 0;
+	s->a.fd = at_dir(st, dir_fd);
+	s->a.p = name;
+	s->a.p2 = out;
+	return queue(st, s);
 }
 
 int
 xf_storage_prep_rename(struct xf_storage *st, int old_dir, const char *old_name, int new_dir,
                        const char *new_name, uint64_t tag)
 {
-	struct io_uring_sqe *sqe;
-	uint32_t idx;
+	struct slot *s;
 	int err = check_name(old_name);
 
 	if (err == 0) {
@@ -431,42 +646,42 @@ xf_storage_prep_rename(struct xf_storage *st, int old_dir, const char *old_name,
 	if (err != 0) {
 		return prep_rejected(st, XF_SOP_RENAME, tag, err);
 	}
-	sqe = get_slot(st, XF_SOP_RENAME, tag, &idx);
-	if (sqe == NULL) {
+	s = get_slot(st, XF_SOP_RENAME, tag);
+	if (s == NULL) {
 		return -EBUSY;
 	}
-	io_uring_prep_renameat(sqe, at_dir(st, old_dir), old_name, at_dir(st, new_dir), new_name,
-	                       0);
-	io_uring_sqe_set_data64(sqe, idx);
-	return 0;
+	s->a.fd = at_dir(st, old_dir);
+	s->a.p = old_name;
+	s->a.fd2 = at_dir(st, new_dir);
+	s->a.p2 = new_name;
+	return queue(st, s);
 }
 
 int
 xf_storage_prep_mkdir(struct xf_storage *st, int dir_fd, const char *name, mode_t mode,
                       uint64_t tag)
 {
-	struct io_uring_sqe *sqe;
-	uint32_t idx;
+	struct slot *s;
 	int err = check_name(name);
 
 	if (err != 0) {
 		return prep_rejected(st, XF_SOP_MKDIR, tag, err);
 	}
-	sqe = get_slot(st, XF_SOP_MKDIR, tag, &idx);
-	if (sqe == NULL) {
+	s = get_slot(st, XF_SOP_MKDIR, tag);
+	if (s == NULL) {
 		return -EBUSY;
 	}
-	io_uring_prep_mkdirat(sqe, at_dir(st, dir_fd), name, mode);
-	io_uring_sqe_set_data64(sqe, idx);
-	return 0;
+	s->a.fd = at_dir(st, dir_fd);
+	s->a.p = name;
+	s->a.flags = (int)mode;
+	return queue(st, s);
 }
 
 int
 xf_storage_prep_symlink(struct xf_storage *st, const char *target, int dir_fd, const char *name,
                         uint64_t tag)
 {
-	struct io_uring_sqe *sqe;
-	uint32_t idx;
+	struct slot *s;
 	int err = check_name(name);
 
 	/* The target is only stored, never resolved here; opens through the link are
@@ -477,47 +692,94 @@ xf_storage_prep_symlink(struct xf_storage *st, const char *target, int dir_fd, c
 	if (err != 0) {
 		return prep_rejected(st, XF_SOP_SYMLINK, tag, err);
 	}
-	sqe = get_slot(st, XF_SOP_SYMLINK, tag, &idx);
-	if (sqe == NULL) {
+	s = get_slot(st, XF_SOP_SYMLINK, tag);
+	if (s == NULL) {
 		return -EBUSY;
 	}
-	io_uring_prep_symlinkat(sqe, target, at_dir(st, dir_fd), name);
-	io_uring_sqe_set_data64(sqe, idx);
-	return 0;
+	s->a.p = target;
+	s->a.fd = at_dir(st, dir_fd);
+	s->a.p2 = name;
+	return queue(st, s);
 }
 
 int
 xf_storage_prep_unlink(struct xf_storage *st, int dir_fd, const char *name, int flags, uint64_t tag)
 {
-	struct io_uring_sqe *sqe;
-	uint32_t idx;
+	struct slot *s;
 	int err = check_name(name);
 
 	if (err != 0) {
 		return prep_rejected(st, XF_SOP_UNLINK, tag, err);
 	}
-	sqe = get_slot(st, XF_SOP_UNLINK, tag, &idx);
-	if (sqe == NULL) {
+	s = get_slot(st, XF_SOP_UNLINK, tag);
+	if (s == NULL) {
 		return -EBUSY;
 	}
-	io_uring_prep_unlinkat(sqe, at_dir(st, dir_fd), name, flags);
-	io_uring_sqe_set_data64(sqe, idx);
-	return 0;
+	s->a.fd = at_dir(st, dir_fd);
+	s->a.p = name;
+	s->a.flags = flags;
+	return queue(st, s);
 }
 
 int
 xf_storage_prep_close(struct xf_storage *st, int fd, uint64_t tag)
 {
-	struct io_uring_sqe *sqe;
-	uint32_t idx;
+	struct slot *s = get_slot(st, XF_SOP_CLOSE, tag);
 
-	sqe = get_slot(st, XF_SOP_CLOSE, tag, &idx);
-	if (sqe == NULL) {
+	if (s == NULL) {
 		return -EBUSY;
 	}
-	io_uring_prep_close(sqe, fd);
-	io_uring_sqe_set_data64(sqe, idx);
-	return 0;
+	s->a.fd = fd;
+	return queue(st, s);
+}
+
+/* What an operation costs against the inline budget: its bytes, at least a page. */
+static size_t
+op_cost(const struct slot *s)
+{
+	size_t bytes = 0;
+
+	if (s->op == XF_SOP_READ || s->op == XF_SOP_WRITE) {
+		if (s->a.vec && !s->forced) {
+			const struct iovec *iov = s->a.p;
+
+			for (uint32_t i = 0; i < s->a.len; i++) {
+				bytes += iov[i].iov_len;
+			}
+		} else {
+			bytes = s->a.len;
+		}
+	}
+	return XF_MAX(bytes, (size_t)XF_STORAGE_INLINE_OP_MIN);
+}
+
+/*
+ * Inline: run submitted operations in prep order, at least one if there is one, until
+ * budget bytes are spent (SIZE_MAX: all).
+ */
+static void
+run_submitted(struct xf_storage *st, size_t budget)
+{
+	size_t spent = 0;
+
+	while (st->done != st->sub && spent < budget) {
+		struct slot *s = &st->slots[st->fifo[st->done & (st->nslots - 1)]];
+
+		spent += op_cost(s);
+		s->res = run_inline(s);
+		st->done++;
+	}
+}
+
+/* Inline submit: what is queued becomes submitted, and a budget of it runs now. */
+static int
+submit_inline(struct xf_storage *st)
+{
+	unsigned int n = st->tail - st->sub;
+
+	st->sub = st->tail;
+	run_submitted(st, XF_STORAGE_INLINE_BUDGET);
+	return (int)n;
 }
 
 int
@@ -525,6 +787,9 @@ xf_storage_submit(struct xf_storage *st)
 {
 	int ret;
 
+	if (st->io == XF_STORAGE_IO_INLINE) {
+		return submit_inline(st);
+	}
 	/*
 	 * No wait is requested, so EINTR can only come from a signal during submission
 	 * itself: retry. EAGAIN (kernel short of memory for requests) and EBUSY are
@@ -539,6 +804,38 @@ xf_storage_submit(struct xf_storage *st)
 	return ret;
 }
 
+/* One completion out: the fault hook sees it, the slot goes back. */
+static void
+complete(struct xf_storage *st, uint32_t idx, int32_t res, struct xf_storage_cqe *out)
+{
+	struct slot *s = &st->slots[idx];
+
+	if (st->fault != NULL) {
+		res = st->fault(st->fault_arg, (enum xf_storage_op)s->op, s->tag, res);
+	}
+	out->tag = s->tag;
+	out->res = res;
+	out->op = s->op;
+	put_slot(st, idx);
+}
+
+static unsigned int
+reap_inline(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	/* What a budgeted submit left runs here: pollers reap, so it makes progress. */
+	if (st->head == st->done) {
+		run_submitted(st, XF_STORAGE_INLINE_BUDGET);
+	}
+	while (n < max && st->head != st->done) {
+		uint32_t idx = st->fifo[st->head++ & (st->nslots - 1)];
+
+		complete(st, idx, st->slots[idx].res, &out[n++]);
+	}
+	return n;
+}
+
 unsigned int
 xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int max)
 {
@@ -547,6 +844,9 @@ xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 	unsigned int seen = 0;
 	unsigned int n = 0;
 
+	if (st->io == XF_STORAGE_IO_INLINE) {
+		return reap_inline(st, out, max);
+	}
 	if (IO_URING_READ_ONCE(*st->ring.sq.kflags) & IORING_SQ_TASKRUN) {
 		io_uring_get_events(&st->ring); /* completions waiting as task work */
 	}
@@ -554,7 +854,6 @@ xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 	{
 		uint64_t idx = cqe->user_data;
 		struct slot *s;
-		int32_t res;
 
 		if (n == max) {
 			break;
@@ -565,15 +864,7 @@ xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 			continue;
 		}
 		s = &st->slots[idx];
-		res = s->forced ? s->forced_res : cqe->res;
-		if (st->fault != NULL) {
-			res = st->fault(st->fault_arg, (enum xf_storage_op)s->op, s->tag, res);
-		}
-		out[n].tag = s->tag;
-		out[n].res = res;
-		out[n].op = s->op;
-		n++;
-		put_slot(st, (uint32_t)idx);
+		complete(st, (uint32_t)idx, s->forced ? s->res : cqe->res, &out[n++]);
 	}
 	io_uring_cq_advance(&st->ring, seen);
 	return n;
@@ -585,6 +876,12 @@ xf_storage_wait(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 {
 	int ret;
 
+	if (st->io == XF_STORAGE_IO_INLINE) {
+		/* Everything queued has completed once it has run. */
+		st->sub = st->tail;
+		run_submitted(st, SIZE_MAX);
+		return (int)reap_inline(st, out, max);
+	}
 	/* Waiting for more completions than operations exist would never return. */
 	if (min > st->inflight) {
 		min = st->inflight;
@@ -639,8 +936,11 @@ xf_storage_destroy(struct xf_storage *st)
 			}
 		}
 	}
-	io_uring_queue_exit(&st->ring);
+	if (st->io == XF_STORAGE_IO_URING) {
+		io_uring_queue_exit(&st->ring);
+	}
 	close(st->root_fd);
+	free(st->fifo);
 	free(st->free_stack);
 	free(st->slots);
 	free(st);

@@ -60,16 +60,38 @@ struct xf_storage_cqe {
  */
 typedef int32_t (*xf_storage_fault_fn)(void *arg, enum xf_storage_op op, uint64_t tag, int32_t res);
 
+/** How operations run. */
+enum xf_storage_io {
+	XF_STORAGE_IO_AUTO = 0, /**< inline on tmpfs and ramfs, io_uring elsewhere */
+	XF_STORAGE_IO_URING,    /**< through an io_uring */
+	XF_STORAGE_IO_INLINE,   /**< as system calls at submit, one after the other */
+};
+
 /**
- * Create a storage context: an io_uring of the given depth over a volume root.
+ * Create a storage context: an io_uring of the given depth over a volume root, or the
+ * inline back end (see xf_storage.c for when and why) with the same queue limits.
  *
  * @param root_fd A directory fd of the volume root; it is duplicated, the caller keeps
  *                its own.
  * @param depth   Submission queue entries (power of two, 8..4096).
+ * @param io      The back end; AUTO picks it from the root's file system.
  * @return the context, or NULL with errno set (EINVAL, ENOMEM, or the error of
  *         io_uring_queue_init, e.g. ENOSYS or EPERM where io_uring is disabled).
  */
-struct xf_storage *xf_storage_create(int root_fd, unsigned int depth);
+struct xf_storage *xf_storage_create(int root_fd, unsigned int depth, enum xf_storage_io io);
+
+/** The back end in use (AUTO resolved). */
+enum xf_storage_io xf_storage_io(const struct xf_storage *st);
+
+/**
+ * The back end AUTO gives for the file system of fd (any fd on it): inline on tmpfs
+ * and ramfs, io_uring elsewhere; URING and INLINE stay as they are.
+ * @return 0, or -1 with errno (EINVAL for an unknown io, or fstatfs's error).
+ */
+int xf_storage_io_resolve(int fd, enum xf_storage_io io, enum xf_storage_io *out);
+
+/** "auto", "io_uring" or "inline". Never NULL. */
+const char *xf_storage_io_str(enum xf_storage_io io);
 
 /** Wait for everything in flight, then tear down. NULL is a no-op. */
 void xf_storage_destroy(struct xf_storage *st);

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <CUnit/Basic.h>
 
@@ -82,6 +84,25 @@ xf_test_inet_sum(const uint8_t *p, size_t n, uint32_t sum)
 		sum = (sum & 0xffff) + (sum >> 16);
 	}
 	return (uint16_t)sum;
+}
+
+/**
+ * The storage back end a test program is asked to run on: XF_TEST_IO=io_uring or
+ * inline (meson runs the pipeline tests once with each), else 0, auto. The values
+ * are enum xf_storage_io's.
+ */
+static inline int
+xf_test_io(void)
+{
+	const char *v = getenv("XF_TEST_IO");
+
+	if (v != NULL && strcmp(v, "io_uring") == 0) {
+		return 1;
+	}
+	if (v != NULL && strcmp(v, "inline") == 0) {
+		return 2;
+	}
+	return 0;
 }
 
 #endif /* XF_TEST_H */

@@ -8,6 +8,7 @@
 # local copies): the sender's (job JSON wire_bytes_sent) against rsync's "Total bytes
 # sent", and both directions (signatures included) against its sent + received. Then a
 # push in checksum mode of the unchanged tree: all matched, no literal byte.
+# meson runs it with transfer.io auto and again forced inline (PAIR_IO).
 #
 #   delta-test.sh XFERD XFERCTL
 set -euo pipefail
@@ -42,6 +43,9 @@ PY
 push
 [ "$(pair_job_field state)" = done ] || pair_fail "first push did not end done"
 pair_verify "$T/src" "$PAIR_VOL_B/tree"
+# The file I/O back end in use on each side (PAIR_IO, or transfer.io auto's choice).
+pair_expect_io a "$T/src" job
+pair_expect_io b "$PAIR_VOL_B" volume
 # rsync's basis for the comparison: a copy of what the receiver holds now.
 cp -a "$PAIR_VOL_B/tree" "$T/rsync-dst"
 

@@ -11,11 +11,13 @@
 #   pair_start [--set K=V]...          # both, extra overrides for both; waits for ready+link
 #   pair_push SRC DEST [ARG]...        # xferctl -s A push SRC b:DEST --wait; sets PAIR_JOB
 #   pair_job_field FIELD               # that job's counter from `xferctl --json jobs`
+#   pair_expect_io SIDE DIR volume|job # the file I/O back end reported for DIR
 #   pair_verify SRC DST                # rsync -a -n -i --checksum prints nothing, diff -r
 #   pair_stop                          # xferctl shutdown, both exit 0
 #   pair_pass                          # pair_stop if needed, "NAME: PASS", exit 0
 #
 # Tests fail with pair_fail MSG (exit 1) and skip with pair_skip MSG (exit 77).
+# PAIR_IO=io_uring|inline in the environment starts both with that transfer.io.
 
 # Upper bounds (seconds); a test may raise them before pair_start.
 : "${PAIR_READY_TIMEOUT:=30}"  # start until `xferd: ready` and link up
@@ -176,6 +178,7 @@ pair_start_one() {
 		--set "control.socket=$PAIR_DIR/$side.sock" \
 		--set "volumes[0].path=$PAIR_DIR/$side" \
 		--set "ports[0].device=net_memif0,role=$role,socket=$PAIR_DIR/memif.sock,bsize=9216" \
+		${PAIR_IO:+--set "transfer.io=$PAIR_IO"} \
 		"$@" >"$PAIR_DIR/$side.out" 2>"$PAIR_DIR/$side.err" </dev/null &
 	pid=$!
 	if [ "$side" = a ]; then PAIR_PID_A=$pid; else PAIR_PID_B=$pid; fi
@@ -237,6 +240,26 @@ print(" ".join("%s=%s" % (k, j[k]) for k in ("state", "files_total", "files_sent
       "files_uptodate", "files_failed", "bytes_done", "wire_bytes_sent", "retransmits")))' \
 		"$PAIR_DIR/job.json")"
 	return "$rc"
+}
+
+# pair_expect_io SIDE DIR WHAT: the back end xferd reports for DIR (WHAT: "volume" from
+# SIDE's stats, or "job" from the last job) is PAIR_IO if set, else what transfer.io auto
+# gives DIR's file system: inline on tmpfs and ramfs, io_uring elsewhere.
+pair_expect_io() {
+	local side=$1 dir=$2 what=$3 want got
+	want=${PAIR_IO:-}
+	if [ -z "$want" ]; then
+		case $(stat -f -c %T "$dir") in
+		tmpfs | ramfs) want=inline ;;
+		*) want=io_uring ;;
+		esac
+	fi
+	if [ "$what" = volume ]; then
+		got=$(pair_json "$side" 'j["volumes"][0]["io"]' stats) || pair_fail "cannot read $side's stats"
+	else
+		got=$(pair_job_field io)
+	fi
+	[ "$got" = "$want" ] || pair_fail "$what I/O for $dir ($(stat -f -c %T "$dir")) is $got, expected $want"
 }
 
 # pair_job_field FIELD: one counter of the last pushed job, as it was when it ended.

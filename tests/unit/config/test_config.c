@@ -317,6 +317,7 @@ test_minimal_defaults(void)
 	CU_ASSERT_EQUAL(c->cores.n_cpus, 0);
 	CU_ASSERT_EQUAL(c->ports[0].mtu, 1500);
 	CU_ASSERT_EQUAL(c->ports[0].udp_checksum, XF_CONFIG_UDP_CSUM_AUTO);
+	CU_ASSERT_EQUAL(c->transfer.io, XF_CONFIG_IO_AUTO);
 	CU_ASSERT_EQUAL(c->volumes[0].fsync, XF_CONFIG_FSYNC_FILE);
 	CU_ASSERT_EQUAL(c->n_peers, 0);
 	CU_ASSERT_STRING_EQUAL(c->control.socket, "/run/xferd/xferd.sock");
@@ -409,6 +410,7 @@ test_set_good(void)
 		"ports[0].neighbors[0]={ipv4: 10.99.0.2, mac: \"02:00:00:00:00:02\"}",
 		"ports[0].fault.seed=42",
 		"ports[0].udp_checksum=on",
+		"transfer.io=inline",
 	};
 	struct xf_config *c = load_good("config/dev/a.yaml", sets, XF_ARRAY_SIZE(sets));
 
@@ -423,6 +425,7 @@ test_set_good(void)
 	CU_ASSERT_EQUAL(c->peers[1].udp_port, 7020);
 	CU_ASSERT_STRING_EQUAL(c->session.psk_file, FIXTURES "/psk-0600");
 	CU_ASSERT_TRUE(c->transfer.checksum);
+	CU_ASSERT_EQUAL(c->transfer.io, XF_CONFIG_IO_INLINE);
 	CU_ASSERT_EQUAL(c->eal.n_extra_args, 2);
 	CU_ASSERT_STRING_EQUAL(c->eal.extra_args[1], "--in-memory");
 	CU_ASSERT_EQUAL(c->ports[0].n_neighbors, 1);
@@ -451,6 +454,8 @@ test_set_bad(void)
 		{ "ports[3].mtu=1500", 1, "ports[3].mtu", "out of range" },
 		{ "eal.hugepages[0]=true", 5, "eal.hugepages[0]", "not a list" },
 		{ "eal.pci=maybe", 9, "eal.pci", "expected true or false" },
+		{ "transfer.io=uring", 13, "transfer.io",
+		  "'uring' is not one of: auto, io_uring, inline" },
 		{ "cores.rx=[1, 2", 10, "cores.rx", "YAML syntax error" },
 		{ "cores..rx=1", 1, "cores..rx", "empty key" },
 		{ "appliance.name=*x", 16, "appliance.name", "aliases are not allowed" },

@@ -142,6 +142,7 @@ cc_open(struct ccase *cc, const char *tag, enum xf_fsync_policy fsync, unsigned 
 		.n_workers = 1,
 		.rx_core = { 0 },
 		.worker_core = { 0 },
+		.io = xf_test_io(),
 		.window = 128,
 		.max_sessions = 1,
 		.fsync = fsync,

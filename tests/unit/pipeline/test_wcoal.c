@@ -145,6 +145,7 @@ tc_open(struct tcase *tc, const char *tag)
 		.n_workers = 1,
 		.rx_core = { 0 },
 		.worker_core = { 0 },
+		.io = xf_test_io(),
 		.window = 8,
 		.max_sessions = 1,
 		.release = on_release,

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -30,6 +32,8 @@ static char base_dir[PATH_MAX / 2]; /* holds vol/ and outside/ side by side */
 static char vol_dir[PATH_MAX];
 static char out_dir[PATH_MAX];
 static int vol_fd = -1;
+/* The back end every test of the current suite runs on (main() runs the suite on each). */
+static enum xf_storage_io g_io = XF_STORAGE_IO_URING;
 
 static int
 rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
@@ -92,9 +96,10 @@ open_fd_count(void)
 static struct xf_storage *
 new_storage(unsigned int depth)
 {
-	struct xf_storage *st = xf_storage_create(vol_fd, depth);
+	struct xf_storage *st = xf_storage_create(vol_fd, depth, g_io);
 
 	CU_ASSERT_PTR_NOT_NULL(st);
+	CU_ASSERT(st == NULL || xf_storage_io(st) == g_io);
 	return st;
 }
 
@@ -140,18 +145,21 @@ test_create_args(void)
 	unsigned int fds = open_fd_count();
 
 	errno = 0;
-	CU_ASSERT_PTR_NULL(xf_storage_create(vol_fd, 7));
+	CU_ASSERT_PTR_NULL(xf_storage_create(vol_fd, 7, XF_STORAGE_IO_AUTO));
 	CU_ASSERT_EQUAL(errno, EINVAL);
-	CU_ASSERT_PTR_NULL(xf_storage_create(vol_fd, 12));
+	CU_ASSERT_PTR_NULL(xf_storage_create(vol_fd, 12, XF_STORAGE_IO_AUTO));
 	CU_ASSERT_EQUAL(errno, EINVAL);
-	CU_ASSERT_PTR_NULL(xf_storage_create(vol_fd, 8192));
+	CU_ASSERT_PTR_NULL(xf_storage_create(vol_fd, 8192, XF_STORAGE_IO_AUTO));
 	CU_ASSERT_EQUAL(errno, EINVAL);
-	CU_ASSERT_PTR_NULL(xf_storage_create(-1, 8));
+	CU_ASSERT_PTR_NULL(xf_storage_create(-1, 8, XF_STORAGE_IO_AUTO));
 	CU_ASSERT_EQUAL(errno, EBADF);
+	errno = 0;
+	CU_ASSERT_PTR_NULL(xf_storage_create(vol_fd, 8, (enum xf_storage_io)3));
+	CU_ASSERT_EQUAL(errno, EINVAL);
 	file_fd = openat(vol_fd, "plain", O_CREAT | O_RDWR | O_CLOEXEC, 0644);
 	CU_ASSERT_FATAL(file_fd >= 0);
 	errno = 0;
-	CU_ASSERT_PTR_NULL(xf_storage_create(file_fd, 8)); /* not a directory */
+	CU_ASSERT_PTR_NULL(xf_storage_create(file_fd, 8, XF_STORAGE_IO_AUTO)); /* not a directory */
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	close(file_fd);
 	unlinkat(vol_fd, "plain", 0);
@@ -859,6 +867,101 @@ test_chain_waits(void)
 	xf_storage_destroy(st);
 }
 
+/* AUTO: inline exactly on tmpfs and ramfs, by the file system of the fd. */
+static void
+test_auto(void)
+{
+	const char *dirs[] = { "/dev/shm", "/proc", "/" };
+	struct xf_storage *st;
+	enum xf_storage_io io;
+
+	for (unsigned int i = 0; i < 3; i++) {
+		int fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct statfs sf;
+		bool mem;
+
+		if (fd < 0) {
+			continue; /* no /dev/shm in this container: the others still count */
+		}
+		CU_ASSERT_FATAL(fstatfs(fd, &sf) == 0);
+		mem = sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC;
+		CU_ASSERT_EQUAL(xf_storage_io_resolve(fd, XF_STORAGE_IO_AUTO, &io), 0);
+		CU_ASSERT_EQUAL(io, mem ? XF_STORAGE_IO_INLINE : XF_STORAGE_IO_URING);
+		st = xf_storage_create(fd, 8, XF_STORAGE_IO_AUTO);
+		CU_ASSERT_FATAL(st != NULL);
+		CU_ASSERT_EQUAL(xf_storage_io(st), io);
+		xf_storage_destroy(st);
+		/* A forced back end stays as it is. */
+		CU_ASSERT_EQUAL(xf_storage_io_resolve(fd, XF_STORAGE_IO_URING, &io), 0);
+		CU_ASSERT_EQUAL(io, XF_STORAGE_IO_URING);
+		CU_ASSERT_EQUAL(xf_storage_io_resolve(fd, XF_STORAGE_IO_INLINE, &io), 0);
+		CU_ASSERT_EQUAL(io, XF_STORAGE_IO_INLINE);
+		close(fd);
+	}
+	CU_ASSERT_EQUAL(xf_storage_io_resolve(-1, XF_STORAGE_IO_AUTO, &io), -1);
+	CU_ASSERT_EQUAL(errno, EBADF);
+	CU_ASSERT_STRING_EQUAL(xf_storage_io_str(XF_STORAGE_IO_AUTO), "auto");
+	CU_ASSERT_STRING_EQUAL(xf_storage_io_str(XF_STORAGE_IO_URING), "io_uring");
+	CU_ASSERT_STRING_EQUAL(xf_storage_io_str(XF_STORAGE_IO_INLINE), "inline");
+	CU_ASSERT_STRING_EQUAL(xf_storage_io_str((enum xf_storage_io)9), "unknown");
+}
+
+/*
+ * Inline: a submit runs a bounded amount (so an RX core gets back to its port soon),
+ * the rest runs in later reaps without another submit, in prep order; a wait runs all.
+ */
+static void
+test_inline_budget(void)
+{
+	enum { N = 16, LEN = 128 * 1024 };
+	static uint8_t buf[N][LEN];
+	struct xf_storage *st = new_storage(16);
+	struct xf_storage_cqe c[N];
+	unsigned int got = 0, reaps = 0;
+	int fd = openat(vol_fd, "budget", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct stat sb;
+
+	CU_ASSERT_FATAL(st != NULL && fd >= 0);
+	for (unsigned int i = 0; i < N; i++) {
+		memset(buf[i], 'a' + (int)i, LEN);
+		CU_ASSERT_EQUAL(xf_storage_prep_write(st, fd, buf[i], LEN, (uint64_t)i * LEN, i),
+		                0);
+	}
+	CU_ASSERT_EQUAL(xf_storage_submit(st), N); /* all submitted... */
+	CU_ASSERT_EQUAL(xf_storage_submit(st), 0);
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), (unsigned int)N);
+	CU_ASSERT_FATAL(fstat(fd, &sb) == 0);
+	/* ...some in order, the rest not yet */
+	CU_ASSERT(sb.st_size >= LEN && sb.st_size < (off_t)N * LEN && sb.st_size % LEN == 0);
+	while (got < N && reaps++ < 2 * N) {
+		unsigned int k = xf_storage_reap(st, c + got, N - got);
+
+		CU_ASSERT(k >= 1); /* every reap makes progress */
+		got += k;
+	}
+	CU_ASSERT_EQUAL_FATAL(got, (unsigned int)N);
+	for (unsigned int i = 0; i < N; i++) {
+		CU_ASSERT_EQUAL(c[i].tag, i);
+		CU_ASSERT_EQUAL(c[i].res, LEN);
+	}
+	for (unsigned int i = 0; i < N; i++) {
+		CU_ASSERT_EQUAL(xf_storage_prep_read(st, fd, buf[i], LEN, (uint64_t)i * LEN, i), 0);
+	}
+	memset(buf, 0, sizeof(buf));
+	CU_ASSERT_EQUAL(xf_storage_wait(st, c, N, N), N);
+	for (unsigned int i = 0; i < N; i++) {
+		CU_ASSERT_EQUAL(c[i].tag, i);
+		CU_ASSERT_EQUAL(c[i].res, LEN);
+		CU_ASSERT_EQUAL(buf[i][0], 'a' + i);
+		CU_ASSERT_EQUAL(buf[i][LEN - 1], 'a' + i);
+	}
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), 0u);
+	close(fd);
+	unlinkat(vol_fd, "budget", 0);
+	xf_storage_destroy(st);
+}
+
+/* Tests for both back ends. */
 static const struct xf_test tests[] = {
 	{ "create arguments", test_create_args },
 	{ "op names", test_op_names },
@@ -866,13 +969,22 @@ static const struct xf_test tests[] = {
 	{ "statx and rename", test_statx_rename },
 	{ "readv and writev", test_vectored },
 	{ "ordered chain survives a failure", test_chain },
-	{ "a chained operation waits for the one before", test_chain_waits },
 	{ "mkdir, symlink, unlink", test_dirs_links },
 	{ "confinement beneath the root", test_confinement },
 	{ "errors name the operation", test_errors },
 	{ "fault hook", test_fault_hook },
 	{ "EBUSY and in-flight counts", test_busy_and_inflight },
 	{ "destroy with operations in flight", test_destroy_inflight },
+	{ "auto picks inline on memory file systems", test_auto },
+};
+
+/* io_uring only: a pipe read blocks until written, which inline would do on this thread. */
+static const struct xf_test uring_tests[] = {
+	{ "a chained operation waits for the one before", test_chain_waits },
+};
+
+static const struct xf_test inline_tests[] = {
+	{ "a submit runs a bounded amount, reaps the rest", test_inline_budget },
 };
 
 int
@@ -884,7 +996,7 @@ main(void)
 
 	/* The one honest skip: a kernel without io_uring, or with it disabled by sysctl
 	 * (kernel.io_uring_disabled) or seccomp. */
-	probe = xf_storage_create(root, 8);
+	probe = xf_storage_create(root, 8, XF_STORAGE_IO_AUTO);
 	err = errno;
 	close(root);
 	if (probe == NULL && (err == ENOSYS || err == EPERM)) {
@@ -894,5 +1006,12 @@ main(void)
 	}
 	xf_storage_destroy(probe);
 
-	return xf_test_main("storage", suite_init, suite_clean, XF_TESTS(tests));
+	/* Every test on each back end, forced, whatever file system TMPDIR is on. */
+	err = xf_test_main("storage io_uring", suite_init, suite_clean, XF_TESTS(tests));
+	err |= xf_test_main("storage io_uring only", suite_init, suite_clean,
+	                    XF_TESTS(uring_tests));
+	g_io = XF_STORAGE_IO_INLINE;
+	err |= xf_test_main("storage inline", suite_init, suite_clean, XF_TESTS(tests));
+	err |= xf_test_main("storage inline only", suite_init, suite_clean, XF_TESTS(inline_tests));
+	return err;
 }
