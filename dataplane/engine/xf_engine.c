@@ -257,7 +257,8 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		goto err;
 	}
 	for (unsigned int w = 0; w < conf->n_workers; w++) {
-		/* Sources can be anywhere: each job picks one of the two (job_io()). */
+		/* Sources can be anywhere: each job reads through the one its source directory
+		 * calls for (xf_engine_push() resolves transfer.io for it). */
 		e->w[w].st = xf_storage_create(e->root_fd, ENG_READS_MAX * ENG_BURST * 2,
 		                               XF_STORAGE_IO_URING);
 		e->w[w].st_inline = xf_storage_create(e->root_fd, ENG_READS_MAX * ENG_BURST * 2,
