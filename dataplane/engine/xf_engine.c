@@ -258,12 +258,16 @@ xf_engine_create(const struct xf_engine_conf *conf)
 	}
 	for (unsigned int w = 0; w < conf->n_workers; w++) {
 		/* Sources can be anywhere: each job reads through the one its source directory
-		 * calls for (xf_engine_push() resolves transfer.io for it). */
-		e->w[w].st = xf_storage_create(e->root_fd, ENG_READS_MAX * ENG_BURST * 2,
-		                               XF_STORAGE_IO_URING);
+		 * calls for (xf_engine_push() resolves transfer.io for it). Forced inline, no
+		 * io_uring at all: the way to run where io_uring is disabled. */
+		if (conf->io != XF_STORAGE_IO_INLINE) {
+			e->w[w].st = xf_storage_create(e->root_fd, ENG_READS_MAX * ENG_BURST * 2,
+			                               XF_STORAGE_IO_URING);
+		}
 		e->w[w].st_inline = xf_storage_create(e->root_fd, ENG_READS_MAX * ENG_BURST * 2,
 		                                      XF_STORAGE_IO_INLINE);
-		if (e->w[w].st == NULL || e->w[w].st_inline == NULL) {
+		if ((e->w[w].st == NULL && conf->io != XF_STORAGE_IO_INLINE) ||
+		    e->w[w].st_inline == NULL) {
 			XF_LOG(ERR, MODULE, "storage for worker %u: %s", w, strerror(errno));
 			goto err;
 		}

@@ -474,6 +474,9 @@ reader_poll(struct eng_worker *w, uint64_t now)
 	for (unsigned int k = 0; k < XF_ARRAY_SIZE(sts); k++) {
 		unsigned int n;
 
+		if (sts[k] == NULL) {
+			continue; /* no io_uring: transfer.io is inline */
+		}
 		xf_storage_submit(sts[k]);
 		n = xf_storage_reap(sts[k], cqe, XF_ARRAY_SIZE(cqe));
 		for (unsigned int i = 0; i < n; i++) {

@@ -46,6 +46,14 @@ pair_verify "$T/src" "$PAIR_VOL_B/tree"
 # The file I/O back end in use on each side (PAIR_IO, or transfer.io auto's choice).
 pair_expect_io a "$T/src" job
 pair_expect_io b "$PAIR_VOL_B" volume
+if [ "${PAIR_IO:-}" = inline ]; then
+	# Forced inline, neither daemon holds an io_uring (it runs where io_uring is off).
+	for pid in "$PAIR_PID_A" "$PAIR_PID_B"; do
+		child=$(pgrep -P "$pid" -x xferd) || pair_fail "no xferd under timeout pid $pid"
+		n=$(find "/proc/$child/fd" -lname 'anon_inode:\[io_uring\]' 2>/dev/null | wc -l)
+		[ "$n" -eq 0 ] || pair_fail "xferd $child holds $n io_urings with transfer.io inline"
+	done
+fi
 # rsync's basis for the comparison: a copy of what the receiver holds now.
 cp -a "$PAIR_VOL_B/tree" "$T/rsync-dst"
 
