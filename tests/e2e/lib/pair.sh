@@ -68,6 +68,14 @@ pair_fail() {
 	if [ -n "$PAIR_PID_B" ] && ! kill -0 "$PAIR_PID_B" 2>/dev/null; then
 		echo "$PAIR_NAME: xferd b is no longer running (see b.err below)" >&2
 	fi
+	# The counters of whichever is still up: drops, retransmits, rings, sessions.
+	local side
+	for side in a b; do
+		[ -S "$PAIR_DIR/$side.sock" ] || continue
+		echo "--- $side: xferctl --json stats; sessions ---" >&2
+		PAIR_CTL_TIMEOUT=5 pair_ctl "$side" --json stats >&2 2>&1 || true
+		PAIR_CTL_TIMEOUT=5 pair_ctl "$side" --json sessions >&2 2>&1 || true
+	done
 	exit 1
 }
 
