@@ -188,7 +188,9 @@ struct xf_pipeline_times {
 	uint64_t data_first, data_last;     /**< span of the writes and verifications */
 	uint64_t commit_first, commit_last; /**< span of the commits */
 	double busy_commit_s;               /**< commit worker time inside commit batches */
-	uint64_t data_writes; /**< write operations for DATA (one pwritev per run of frames) */
+	uint64_t data_writes;  /**< write operations for DATA (one pwritev per run of frames) */
+	uint64_t stat_nodir;   /**< quick checks answered by a parent just found missing */
+	uint64_t stat_lookups; /**< parent directory lookups of the quick checks */
 };
 
 /** Sum of the workers' counters, and the widest spans (after the run). */

@@ -55,15 +55,19 @@ tag_of(enum tag_type t, uint32_t idx)
 	return ((uint64_t)t << 56) | idx;
 }
 
+/* Files that may wait for one parent lookup (beyond: they look it up themselves). */
+#define FOLLOW_MAX 64u
+
 enum wstate {
 	W_FREE = 0,
-	W_STAT_DIR, /* opening the parent directory */
-	W_STAT,     /* statx */
-	W_BASIS,    /* opening the basis (DELTA) */
-	W_TMP,      /* creating the temp file */
-	W_SIG,      /* DELTA: reading the basis for signatures (queued or active) */
-	W_OPEN,     /* receiving data */
-	W_FINISH,   /* verifying (read-back) */
+	W_STAT_DIR,    /* opening the parent directory */
+	W_STAT_FOLLOW, /* waiting for the lookup of the same parent for an earlier file */
+	W_STAT,        /* statx */
+	W_BASIS,       /* opening the basis (DELTA) */
+	W_TMP,         /* creating the temp file */
+	W_SIG,         /* DELTA: reading the basis for signatures (queued or active) */
+	W_OPEN,        /* receiving data */
+	W_FINISH,      /* verifying (read-back) */
 };
 
 struct wfile {
@@ -189,6 +193,27 @@ struct xf_worker {
 	bool cdir_dirty;
 	bool root_dirty;
 	char cdir[XF_PATH_MAX + 1];
+	/*
+	 * Quick check: the parent directory this worker last found missing, for one session
+	 * (nodir_len 0: none). The session's other files beneath it go WHOLE without a
+	 * lookup each: what a lookup would decide while it is missing, and still right if
+	 * it appeared since (WHOLE sends the file whatever is there; it only forgoes
+	 * UPTODATE or DELTA for a file that someone else put there meanwhile). On a first
+	 * push into an empty tree that is every file's lookup but one per directory.
+	 */
+	uint16_t nodir_sid;
+	uint32_t nodir_sess;
+	uint32_t nodir_len;
+	char nodir[XF_PATH_MAX + 1];
+	/*
+	 * The parent lookup in flight that later files of the same directory and session
+	 * wait for instead of looking it up too (file slot + 1, 0: none), and those files
+	 * (W_STAT_FOLLOW), in arrival order: a directory's files come in one burst, before
+	 * its lookup can have answered.
+	 */
+	uint32_t lead;
+	uint32_t nfollow;
+	uint32_t follow[FOLLOW_MAX];
 	struct xf_storage_cqe scqe[CQE_MAX];
 	struct xf_storage_cqe *deferred; /* reaped by make_room, not yet dispatched */
 	uint32_t def_cap, def_head, def_tail;
@@ -495,6 +520,42 @@ quick_check(const struct wfile *f)
 	return XF_DEC_DELTA;
 }
 
+/* a and b are files of the same session in the same directory. */
+static bool
+same_parent(const struct wfile *a, const struct wfile *b)
+{
+	return a->sid == b->sid && a->sess_id == b->sess_id && a->dir_len == b->dir_len &&
+	       memcmp(a->name, b->name, a->dir_len) == 0;
+}
+
+static void on_stat(struct xf_worker *w, uint32_t fi, int32_t res);
+
+/* The lead lookup answered res: its followers take the answer, or look it up. */
+static void
+release_followers(struct xf_worker *w, int32_t res)
+{
+	uint32_t follow[FOLLOW_MAX];
+	uint32_t n = w->nfollow;
+
+	memcpy(follow, w->follow, n * sizeof(follow[0]));
+	w->lead = 0;
+	w->nfollow = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		struct wfile *f = &w->files[follow[k]];
+
+		f->state = W_STAT_DIR;
+		if (res == -ENOENT) {
+			w->t.stat_nodir++;
+			on_stat(w, follow[k], -ENOENT);
+		} else {
+			/* It exists (or failed otherwise): each file needs its own fd. */
+			w->t.stat_lookups++;
+			PREP(w,
+			     xf_storage_prep_open_dir(w->st, f->name, tag_of(T_STAT, follow[k])));
+		}
+	}
+}
+
 static void
 on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 {
@@ -502,6 +563,14 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 	const char *base = f->name + f->dir_len + 1;
 
 	if (f->state == W_STAT_DIR) {
+		bool lead = w->lead == fi + 1;
+
+		if (res == -ENOENT && f->dir_len <= XF_PATH_MAX) {
+			w->nodir_sid = f->sid;
+			w->nodir_sess = f->sess_id;
+			w->nodir_len = f->dir_len;
+			memcpy(w->nodir, f->name, f->dir_len);
+		}
 		if (res == -ENOENT || res == -ENOTDIR) {
 			/* No parent yet (or a file in its place: the commit reports it). */
 			decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
@@ -512,6 +581,9 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 			f->state = W_STAT;
 			PREP(w, xf_storage_prep_statx(w->st, f->dirfd, base, &f->stx,
 			                              tag_of(T_STAT, fi)));
+		}
+		if (lead) {
+			release_followers(w, res);
 		}
 		return;
 	}
@@ -606,8 +678,21 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 		f->state = W_STAT;
 		PREP(w, xf_storage_prep_statx(w->st, w->root_fd, f->name + 1, &f->stx,
 		                              tag_of(T_STAT, fi)));
+	} else if (w->nodir_len == f->dir_len && w->nodir_sid == f->sid &&
+	           w->nodir_sess == f->sess_id && memcmp(w->nodir, f->name, f->dir_len) == 0) {
+		f->state = W_STAT_DIR;
+		w->t.stat_nodir++;
+		on_stat(w, fi, -ENOENT); /* its parent is still missing: WHOLE */
+	} else if (w->lead != 0 && w->nfollow < FOLLOW_MAX &&
+	           same_parent(&w->files[w->lead - 1], f)) {
+		f->state = W_STAT_FOLLOW;
+		w->follow[w->nfollow++] = fi;
 	} else {
 		f->state = W_STAT_DIR;
+		w->t.stat_lookups++;
+		if (w->lead == 0) {
+			w->lead = fi + 1;
+		}
 		PREP(w, xf_storage_prep_open_dir(w->st, f->name, tag_of(T_STAT, fi)));
 	}
 }
@@ -2050,6 +2135,8 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->data_items += w->t.data_items;
 	t->data_bytes += w->t.data_bytes;
 	t->data_writes += w->t.data_writes;
+	t->stat_nodir += w->t.stat_nodir;
+	t->stat_lookups += w->t.stat_lookups;
 	t->files_done += w->t.files_done;
 	t->commits += w->t.commits;
 	t->busy_commit_s += w->t.busy_commit_s;

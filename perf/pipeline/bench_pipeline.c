@@ -381,6 +381,10 @@ main(int argc, char **argv)
 	printf("DATA: %llu frames in %llu write operations (%.1f frames per write)\n",
 	       (unsigned long long)r1.t.data_items, (unsigned long long)r1.t.data_writes,
 	       r1.t.data_writes != 0 ? (double)r1.t.data_items / (double)r1.t.data_writes : 0);
+	printf("quick checks: run 1 %llu parent lookups, %llu answered by a parent just found "
+	       "missing; rerun %llu lookups\n",
+	       (unsigned long long)r1.t.stat_lookups, (unsigned long long)r1.t.stat_nodir,
+	       (unsigned long long)r2.t.stat_lookups);
 	printf("run 1: %u WHOLE, %llu files verified; rerun: %u UPTODATE; commit worker busy %.3f s\n",
 	       r1.whole, (unsigned long long)r1.t.files_done, r2.uptodate, r1.t.busy_commit_s);
 	if (delta && size > 0) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * White-box tests of the worker's DATA write path (write coalescing): one worker of a
- * real pipeline driven by hand on the test's thread. Work items go straight onto its
+ * White-box tests of the worker's DATA write path (write coalescing), and of the quick
+ * check's memo of a missing parent: one worker of a real pipeline driven by hand on the
+ * test's thread. Work items go straight onto its
  * ring, so a burst is exactly what a test puts there before the next poll; the
  * completions come back on the ring to the RX core. Every frame is its own buffer and
  * owner: the release callback counts releases and checks that the frame's bytes are in
@@ -609,6 +610,104 @@ test_error_later(void)
 	tc_close(&tc);
 }
 
+/* STAT items of files in directory dir (names "dir NUL fN NUL NUL" in names[]). */
+static void
+stat_items(struct tcase *tc, uint32_t sess, const char *dir, uint32_t first, uint32_t n,
+           char names[][32])
+{
+	struct xf_work it[8];
+
+	CU_ASSERT_FATAL(n <= XF_ARRAY_SIZE(it));
+	for (uint32_t k = 0; k < n; k++) {
+		size_t dl = strlen(dir);
+		char *nm = names[first + k];
+
+		memset(nm, 0, 32);
+		memcpy(nm, dir, dl);
+		snprintf(nm + dl + 1, 32 - dl - 2, "f%u", first + k);
+		it[k] = (struct xf_work){ .type = XF_WORK_STAT,
+			                  .kind = XF_FILE_REG,
+			                  .file = first + k,
+			                  .len = (uint32_t)dl,
+			                  .mode = 0644,
+			                  .fd = -1,
+			                  .sess_id = sess,
+			                  .off = 100,
+			                  .val = 1700000000000000000ull,
+			                  .ptr = nm };
+	}
+	put(tc, it, n);
+}
+
+/*
+ * Quick check: once a parent was found missing, the session's next files beneath it go
+ * WHOLE without a lookup each; another directory, or another session, is looked up.
+ * Files of one directory in one burst wait for the first one's lookup: one lookup if
+ * the directory is missing, their own lookups once it exists.
+ */
+static void
+test_missing_parent(void)
+{
+	static char names[8][32];
+	struct xf_pipeline_times t;
+	struct tcase tc;
+
+	tc_open(&tc, "nodir");
+	stat_items(&tc, SESS, "dx", 0, 1, names);
+	CU_ASSERT_EQUAL(pump(&tc, XF_DONE_STAT, 0).decision, XF_DEC_WHOLE);
+	t = times(&tc);
+	CU_ASSERT_EQUAL(t.stat_lookups, 1u);
+	CU_ASSERT_EQUAL(t.stat_nodir, 0u);
+	/* Three more in dx: no lookup, WHOLE. */
+	stat_items(&tc, SESS, "dx", 1, 3, names);
+	for (uint32_t i = 1; i < 4; i++) {
+		struct xf_done d = pump(&tc, XF_DONE_STAT, i);
+
+		CU_ASSERT_EQUAL(d.decision, XF_DEC_WHOLE);
+		CU_ASSERT_EQUAL(d.status, XF_ST_OK);
+	}
+	t = times(&tc);
+	CU_ASSERT_EQUAL(t.stat_lookups, 1u);
+	CU_ASSERT_EQUAL(t.stat_nodir, 3u);
+	/* "d" is a prefix of "dx", not the same directory: looked up. */
+	stat_items(&tc, SESS, "d", 4, 1, names);
+	CU_ASSERT_EQUAL(pump(&tc, XF_DONE_STAT, 4).decision, XF_DEC_WHOLE);
+	CU_ASSERT_EQUAL(times(&tc).stat_lookups, 2u);
+	/* Another session, same directory: looked up again. */
+	stat_items(&tc, SESS + 1, "d", 5, 1, names);
+	CU_ASSERT_EQUAL(pump(&tc, XF_DONE_STAT, 5).decision, XF_DEC_WHOLE);
+	t = times(&tc);
+	CU_ASSERT_EQUAL(t.stat_lookups, 3u);
+	CU_ASSERT_EQUAL(t.stat_nodir, 3u);
+	tc_close(&tc);
+
+	/* One burst in a missing directory: one lookup, the others follow it. */
+	tc_open(&tc, "follow");
+	stat_items(&tc, SESS, "dz", 0, 5, names);
+	for (uint32_t i = 0; i < 5; i++) {
+		CU_ASSERT_EQUAL(pump(&tc, XF_DONE_STAT, i).decision, XF_DEC_WHOLE);
+	}
+	t = times(&tc);
+	CU_ASSERT_EQUAL(t.stat_lookups, 1u);
+	CU_ASSERT_EQUAL(t.stat_nodir, 4u);
+	/* One burst in a directory that exists (one file of it too): each is looked up. */
+	CU_ASSERT_FATAL(mkdirat(tc.root, "de", 0755) == 0);
+	{
+		int fd = openat(tc.root, "de/f6", O_WRONLY | O_CREAT, 0644);
+
+		CU_ASSERT_FATAL(fd >= 0);
+		close(fd);
+	}
+	stat_items(&tc, SESS, "de", 5, 3, names);
+	CU_ASSERT_EQUAL(pump(&tc, XF_DONE_STAT, 5).decision, XF_DEC_WHOLE);
+	CU_ASSERT_EQUAL(pump(&tc, XF_DONE_STAT, 6).decision, XF_DEC_WHOLE); /* size differs */
+	CU_ASSERT_EQUAL(pump(&tc, XF_DONE_STAT, 7).decision, XF_DEC_WHOLE);
+	t = times(&tc);
+	CU_ASSERT_EQUAL(t.stat_lookups, 4u);
+	CU_ASSERT_EQUAL(t.stat_nodir, 4u);
+	tc_close(&tc);
+}
+
 static const struct xf_test tests[] = {
 	{ "in order, one burst: one write", test_in_order },
 	{ "in order, many bursts", test_many_bursts },
@@ -620,6 +719,7 @@ static const struct xf_test tests[] = {
 	{ "short writes down to the last frame", test_short_tail },
 	{ "error on a coalesced write", test_error },
 	{ "error on a later write", test_error_later },
+	{ "a parent found missing is not looked up again", test_missing_parent },
 };
 
 int
