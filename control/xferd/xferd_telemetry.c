@@ -34,7 +34,8 @@ struct tel_snap {
 	char name[XF_CONFIG_NAME_MAX];
 	char log_level[16];
 	char port[XF_CONFIG_NAME_MAX];
-	const char *udp_tx; /**< a static string of the engine's */
+	const char *udp_tx;    /**< a static string of the engine's */
+	const char *volume_io; /**< likewise: "io_uring" or "inline" */
 	char ipv4[32];
 	bool stopping;
 	uint64_t uptime_s;
@@ -76,6 +77,7 @@ xferd_telemetry_refresh(struct xferd *d)
 	snprintf(s->log_level, sizeof(s->log_level), "%s", level_name(d->cfg->appliance.log_level));
 	snprintf(s->port, sizeof(s->port), "%s", port->name);
 	s->udp_tx = xf_engine_udp_tx_checksum(d->engine);
+	s->volume_io = xf_engine_volume_io(d->engine);
 	snprintf(s->ipv4, sizeof(s->ipv4), "%u.%u.%u.%u/%u", port->ipv4 >> 24,
 	         (port->ipv4 >> 16) & 0xff, (port->ipv4 >> 8) & 0xff, port->ipv4 & 0xff,
 	         port->prefix_len);
@@ -187,6 +189,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_start_dict(info);
 	rte_tel_data_add_dict_string(info, "port_name", s->port);
 	rte_tel_data_add_dict_string(info, "port_udp_checksum_tx", s->udp_tx);
+	rte_tel_data_add_dict_string(info, "volume_io", s->volume_io);
 	rte_tel_data_add_dict_u64(info, "port_rx_packets", st->rx_packets);
 	rte_tel_data_add_dict_u64(info, "port_tx_packets", st->tx_packets);
 	rte_tel_data_add_dict_u64(info, "port_rx_bytes", st->rx_bytes);
@@ -251,6 +254,7 @@ job_dict(struct rte_tel_data *info, const struct tel_job *tj)
 	rte_tel_data_add_dict_string(info, "src", j->src);
 	rte_tel_data_add_dict_string(info, "peer", tj->peer);
 	rte_tel_data_add_dict_string(info, "dest", j->dest);
+	rte_tel_data_add_dict_string(info, "io", j->io);
 	rte_tel_data_add_dict_u64(info, "files_total", j->push.files_total);
 	rte_tel_data_add_dict_u64(info, "files_done", settled);
 	rte_tel_data_add_dict_u64(info, "files_sent", j->push.files_sent);

@@ -48,7 +48,7 @@ def main():
         # net_memif is a shared-memory link: no UDP checksums sent (udp_checksum: auto).
         check(cs["ports"][0]["udp_checksum_tx"] == "none",
               f"UDP checksums on memif: {cs['ports'][0]['udp_checksum_tx']}")
-        want = {"port_name": cs["ports"][0]["name"]}
+        want = {"port_name": cs["ports"][0]["name"], "volume_io": cs["volumes"][0]["io"]}
         for k, v in cs["ports"][0].items():
             if k != "name":
                 want["port_" + k] = v
@@ -75,7 +75,7 @@ def main():
         check(j is not None and j["state"] == "running", f"/xferd/jobs,{jid} is running")
         rc, cj, _ = a.ctl("jobs")
         cj = cj["jobs"][0]
-        for k in ("id", "src", "peer", "dest", "files_total", "files_failed"):
+        for k in ("id", "src", "peer", "dest", "files_total", "files_failed", "io"):
             check(j[k] == cj[k], f"job.{k}: telemetry {j[k]!r} == xferctl {cj[k]!r}")
         jobs, sess, st = xfe2e.telemetry(prefix, "/xferd/jobs", "/xferd/sessions",
                                         "/xferd/status")
