@@ -22,6 +22,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_pipeline_test.h"
 #include "xf_test.h"
 
 #include "xf_base.h"
@@ -137,26 +138,10 @@ build(struct ccase *cc)
 static void
 cc_open(struct ccase *cc, const char *tag, enum xf_fsync_policy fsync, unsigned int batch)
 {
-	struct xf_pipeline_conf pc = {
-		.n_rx = 1,
-		.n_workers = 1,
-		.rx_core = { 0 },
-		.worker_core = { 0 },
-		.io = xf_test_io(),
-		.window = 128,
-		.max_sessions = 1,
-		.fsync = fsync,
-		.fsync_batch = batch,
-	};
+	struct xf_pipeline_conf pc = { .window = 128, .fsync = fsync, .fsync_batch = batch };
 
 	memset(cc, 0, sizeof(*cc));
-	snprintf(cc->dir, sizeof(cc->dir), "%s/%s", base_dir, tag);
-	CU_ASSERT_FATAL(mkdir(cc->dir, 0700) == 0);
-	cc->root = open(cc->dir, O_RDONLY | O_DIRECTORY);
-	CU_ASSERT_FATAL(cc->root >= 0);
-	pc.root_fd = cc->root;
-	cc->p = xf_pipeline_create(&pc);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cc->p);
+	cc->p = xf_pt_open(&pc, base_dir, tag, cc->dir, sizeof(cc->dir), &cc->root);
 	xf_pipeline_set_fault(cc->p, on_fault, cc);
 	build(cc);
 }
@@ -278,17 +263,16 @@ on_report(struct ccase *cc, const struct xf_done *d)
 static void
 pump(struct ccase *cc, unsigned int n)
 {
-	struct timespec t0, t;
+	struct timespec t0;
 	struct xf_done d;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	xf_pt_start(&t0);
 	while (cc->reports < n) {
 		xf_worker_poll(cc->p->w[0]);
 		while (xf_ring_dequeue_burst(cc->p->to_rx[0][0], &d, 1) == 1) {
 			on_report(cc, &d);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 20) {
+		if (xf_pt_expired(&t0)) {
 			CU_FAIL_FATAL("no report from the commit worker");
 		}
 	}
@@ -365,14 +349,13 @@ commit_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch)
 			.val = (uint64_t)MTIME,
 			.ptr = cc->e[30].name,
 		};
-		struct timespec t0, t;
+		struct timespec t0;
 
 		CU_ASSERT_EQUAL_FATAL(xf_ring_enqueue_burst(cc->p->to_w[0][0], &it, 1), 1);
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		xf_pt_start(&t0);
 		do {
 			xf_worker_poll(cc->p->w[0]);
-			clock_gettime(CLOCK_MONOTONIC, &t);
-		} while (!xf_worker_idle(cc->p->w[0]) && t.tv_sec - t0.tv_sec < 20);
+		} while (!xf_worker_idle(cc->p->w[0]) && !xf_pt_expired(&t0));
 		CU_ASSERT_EQUAL(fstatat(cc->root, "a/sub", &sb, 0), 0);
 		CU_ASSERT_EQUAL((int64_t)sb.st_mtim.tv_sec * 1000000000ll + sb.st_mtim.tv_nsec,
 		                MTIME);
@@ -441,20 +424,6 @@ static const struct xf_test tests[] = {
 int
 main(void)
 {
-	char cmd[200];
-	int rc;
-
 	xf_core_set_self(0); /* the RX core and the worker: both rings' ends */
-	snprintf(base_dir, sizeof(base_dir), "%s/xf-test-commit-XXXXXX",
-	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(base_dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	rc = xf_test_main("pipeline-commit", NULL, NULL, XF_TESTS(tests));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base_dir);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "cleanup of %s failed\n", base_dir);
-	}
-	return rc;
+	return xf_pt_main("pipeline-commit", base_dir, sizeof(base_dir), XF_TESTS(tests));
 }

@@ -16,6 +16,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_pipeline_test.h"
 #include "xf_test.h"
 
 #include "xf_base.h"
@@ -90,6 +91,18 @@ set_time(int dirfd, const char *path, int64_t ns)
 		                  { .tv_sec = ns / 1000000000ll, .tv_nsec = ns % 1000000000ll } };
 
 	utimensat(dirfd, path, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+/* A non-empty directory at dir/path, where a file is to go: its commit is a conflict. */
+static void
+block_with_dir(const char *dir, const char *path)
+{
+	char p[600];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, path);
+	CU_ASSERT_FATAL(mkdir(p, 0755) == 0);
+	snprintf(p, sizeof(p), "%s/%s/keep", dir, path);
+	CU_ASSERT_FATAL(mkdir(p, 0755) == 0);
 }
 
 /* Write the list as a tree under dir (the source of truth for rsync). */
@@ -934,10 +947,7 @@ test_failures(void)
 	}
 	materialise(dst_dir, &old);
 	/* A non-empty directory where file 99 should go: its commit is a conflict. */
-	snprintf(tmp, sizeof(tmp), "%s/%s", dst_dir, l.f[conflict].path);
-	CU_ASSERT_FATAL(mkdir(tmp, 0755) == 0);
-	snprintf(tmp, sizeof(tmp), "%s/%s/keep", dst_dir, l.f[conflict].path);
-	CU_ASSERT_FATAL(mkdir(tmp, 0755) == 0);
+	block_with_dir(dst_dir, l.f[conflict].path);
 	run(dst_dir, &l, &o, &r);
 	for (uint32_t i = 0; i < l.n; i++) {
 		if (i == bad_crc) {
@@ -1039,10 +1049,7 @@ chain_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch)
 	snprintf(tmp, sizeof(tmp), "%s/batch", dst_dir);
 	CU_ASSERT_FATAL(mkdir(tmp, 0755) == 0);
 	materialise(dst_dir, &pre);
-	snprintf(tmp, sizeof(tmp), "%s/%s", dst_dir, l.f[conflict].path);
-	CU_ASSERT_FATAL(mkdir(tmp, 0755) == 0);
-	snprintf(tmp, sizeof(tmp), "%s/%s/keep", dst_dir, l.f[conflict].path);
-	CU_ASSERT_FATAL(mkdir(tmp, 0755) == 0);
+	block_with_dir(dst_dir, l.f[conflict].path);
 	run(dst_dir, &l, &o, &r);
 	for (uint32_t i = 0; i < l.n; i++) {
 		uint8_t want = i == conflict  ? XF_ST_CONFLICT
@@ -1283,23 +1290,5 @@ static const struct xf_test tests[] = {
 int
 main(void)
 {
-	char cmd[300];
-	int rc;
-
-	/* tmpfs when there is one: ext4 inode allocation after many deletions made the
-	 * file creations, not the pipeline, dominate the run time. */
-	snprintf(base_dir, sizeof(base_dir), "%s/xf-test-pipeline-XXXXXX",
-	         getenv("XF_TEST_TMPDIR") != NULL ? getenv("XF_TEST_TMPDIR")
-	         : access("/dev/shm", W_OK) == 0  ? "/dev/shm"
-	                                          : "/tmp");
-	if (mkdtemp(base_dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	rc = xf_test_main("pipeline", NULL, NULL, XF_TESTS(tests));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base_dir);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "cleanup of %s failed\n", base_dir);
-	}
-	return rc;
+	return xf_pt_main("pipeline", base_dir, sizeof(base_dir), XF_TESTS(tests));
 }

@@ -19,6 +19,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_pipeline_test.h"
 #include "xf_test.h"
 
 #include "xf_base.h"
@@ -141,26 +142,10 @@ write_fault(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, i
 static void
 tc_open(struct tcase *tc, const char *tag)
 {
-	struct xf_pipeline_conf pc = {
-		.n_rx = 1,
-		.n_workers = 1,
-		.rx_core = { 0 },
-		.worker_core = { 0 },
-		.io = xf_test_io(),
-		.window = 8,
-		.max_sessions = 1,
-		.release = on_release,
-		.release_arg = tc,
-	};
+	struct xf_pipeline_conf pc = { .window = 8, .release = on_release, .release_arg = tc };
 
 	memset(tc, 0, sizeof(*tc));
-	snprintf(tc->dir, sizeof(tc->dir), "%s/%s", base_dir, tag);
-	CU_ASSERT_FATAL(mkdir(tc->dir, 0700) == 0);
-	tc->root = open(tc->dir, O_RDONLY | O_DIRECTORY);
-	CU_ASSERT_FATAL(tc->root >= 0);
-	pc.root_fd = tc->root;
-	tc->p = xf_pipeline_create(&pc);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(tc->p);
+	tc->p = xf_pt_open(&pc, base_dir, tag, tc->dir, sizeof(tc->dir), &tc->root);
 	tc->fault.p = tc->p;
 	tc->fault.file = UINT32_MAX;
 }
@@ -189,7 +174,7 @@ put(struct tcase *tc, const struct xf_work *it, unsigned int n)
 static struct xf_done
 pump(struct tcase *tc, uint8_t type, uint32_t file)
 {
-	struct timespec t0, t;
+	struct timespec t0;
 	struct xf_done d;
 
 	for (unsigned int k = 0; k < tc->nseen; k++) {
@@ -199,7 +184,7 @@ pump(struct tcase *tc, uint8_t type, uint32_t file)
 			return d;
 		}
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	xf_pt_start(&t0);
 	for (;;) {
 		xf_worker_poll(tc->p->w[0]);
 		while (xf_ring_dequeue_burst(tc->p->to_rx[0][0], &d, 1) == 1) {
@@ -209,8 +194,7 @@ pump(struct tcase *tc, uint8_t type, uint32_t file)
 			CU_ASSERT_FATAL(tc->nseen < XF_ARRAY_SIZE(tc->seen));
 			tc->seen[tc->nseen++] = d;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 20) {
+		if (xf_pt_expired(&t0)) {
 			CU_FAIL_FATAL("no completion from the worker");
 		}
 	}
@@ -725,20 +709,6 @@ static const struct xf_test tests[] = {
 int
 main(void)
 {
-	char cmd[200];
-	int rc;
-
 	xf_core_set_self(0); /* the RX core and the worker: both rings' ends */
-	snprintf(base_dir, sizeof(base_dir), "%s/xf-test-wcoal-XXXXXX",
-	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(base_dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	rc = xf_test_main("pipeline-write", NULL, NULL, XF_TESTS(tests));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base_dir);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "cleanup of %s failed\n", base_dir);
-	}
-	return rc;
+	return xf_pt_main("pipeline-write", base_dir, sizeof(base_dir), XF_TESTS(tests));
 }
