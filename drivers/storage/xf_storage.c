@@ -89,7 +89,6 @@ struct xf_storage {
 	unsigned int depth;        /**< submission queue entries */
 	unsigned int nslots;       /**< CQ entries (a power of two) */
 	unsigned int nfree;        /**< free slot indices on free_stack */
-	unsigned int inflight;     /**< slots in use: queued, in flight, or not yet reaped */
 	xf_storage_fault_fn fault; /**< test hook, or NULL */
 	void *fault_arg;
 	uint32_t *free_stack;      /**< nslots entries */
@@ -277,7 +276,7 @@ xf_storage_set_fault(struct xf_storage *st, xf_storage_fault_fn fn, void *arg)
 unsigned int
 xf_storage_inflight(const struct xf_storage *st)
 {
-	return st->inflight;
+	return st->nslots - st->nfree; /* slots in use: queued, in flight, not yet reaped */
 }
 
 /*
@@ -308,7 +307,6 @@ get_slot(struct xf_storage *st, enum xf_storage_op op, uint64_t tag)
 	s->tag = tag;
 	s->op = (uint8_t)op;
 	s->forced = 0;
-	st->inflight++;
 	return s;
 }
 
@@ -316,7 +314,6 @@ static void
 put_slot(struct xf_storage *st, uint32_t idx)
 {
 	st->free_stack[st->nfree++] = idx;
-	st->inflight--;
 }
 
 /* Fill the SQE that get_slot() took from the slot's arguments. */
@@ -883,8 +880,8 @@ xf_storage_wait(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 		return (int)reap_inline(st, out, max);
 	}
 	/* Waiting for more completions than operations exist would never return. */
-	if (min > st->inflight) {
-		min = st->inflight;
+	if (min > xf_storage_inflight(st)) {
+		min = xf_storage_inflight(st);
 	}
 	/*
 	 * Submit and wait in one io_uring_enter. The kernel counts completions already in
@@ -921,13 +918,13 @@ xf_storage_destroy(struct xf_storage *st)
 	 * such an open created have no owner any more, so close them.
 	 */
 	xf_storage_set_fault(st, NULL, NULL);
-	while (st->inflight > 0) {
+	while (xf_storage_inflight(st) > 0) {
 		struct xf_storage_cqe cqes[DRAIN_BATCH];
 		int n = xf_storage_wait(st, cqes, 1, DRAIN_BATCH);
 
 		if (n < 0) {
 			XF_LOG(ERR, "storage", "teardown wait failed: %s; %u operations abandoned",
-			       strerror(-n), st->inflight);
+			       strerror(-n), xf_storage_inflight(st));
 			break;
 		}
 		for (int i = 0; i < n; i++) {
