@@ -96,9 +96,10 @@ tag_of(unsigned int slot, unsigned int k)
 }
 
 /*
- * One readv for the request's frames, each mbuf's payload area an iovec: one io_uring
- * operation (one io-wq hand-off where the file system cannot read without blocking)
- * instead of one per frame. The completion is split back into frames in reader_poll().
+ * One readv for the request's frames, each mbuf's payload area an iovec: one storage
+ * operation (one system call inline, one io-wq hand-off where io_uring cannot read
+ * without blocking) instead of one per frame. The completion is split back into frames in
+ * reader_poll().
  */
 static void
 issue_reads(struct eng_read *r, unsigned int slot)
@@ -462,6 +463,26 @@ take_requests(struct eng_worker *w, uint64_t now)
 	return busy;
 }
 
+/* An open (tagged with its table entry) or a read (tagged with its request slot). */
+static void
+on_completion(struct eng_worker *w, const struct xf_storage_cqe *c)
+{
+	unsigned int slot = (unsigned int)(c->tag >> 8);
+
+	if ((c->tag & 0xff) == TAG_OPEN) {
+		struct eng_fd *f = &w->fds[slot];
+
+		if (c->res < 0) {
+			f->err = c->res;
+			f->fd = FD_ENDED;
+		} else {
+			f->fd = c->res;
+		}
+		return;
+	}
+	split_read(&w->reads[slot], c->res);
+}
+
 static bool
 reader_poll(struct eng_worker *w, uint64_t now)
 {
@@ -480,21 +501,7 @@ reader_poll(struct eng_worker *w, uint64_t now)
 		xf_storage_submit(sts[k]);
 		n = xf_storage_reap(sts[k], cqe, XF_ARRAY_SIZE(cqe));
 		for (unsigned int i = 0; i < n; i++) {
-			unsigned int slot = (unsigned int)(cqe[i].tag >> 8);
-
-			if ((cqe[i].tag & 0xff) == TAG_OPEN) {
-				/* opens are tagged with the table entry */
-				struct eng_fd *f = &w->fds[slot];
-
-				if (cqe[i].res < 0) {
-					f->err = cqe[i].res;
-					f->fd = FD_ENDED;
-				} else {
-					f->fd = cqe[i].res;
-				}
-				continue;
-			}
-			split_read(&w->reads[slot], cqe[i].res);
+			on_completion(w, &cqe[i]);
 		}
 		busy |= n != 0;
 	}
