@@ -7,7 +7,7 @@
 #
 #   perf/transfer/run.sh [--quick] [-k K] [--csv FILE] [--sets "large small delta"]
 #                        [--build DIR] [--data DIR] [--workdir DIR] [--profile DIR [--polls]]
-#                        [--keep]
+#                        [--floor] [--keep]
 #
 #   --quick        1 run, CI-sized datasets (datasets.sh --quick)
 #   -k K           runs per case, medians reported (default 3)
@@ -26,6 +26,10 @@
 #   --xferd-set K=V  extra --set for both xferd (repeatable), e.g. cores.idle=poll,
 #                  session.rate_mbit=4000: for experiments; printed in the header
 #   --devargs S    appended to both memif device strings, e.g. rsize=12 (ring 4096)
+#   --floor        also run perf/floor/xf-bench-floor after each rsync push (same case,
+#                  same destination history, in $T/f): the least CPU any atomic,
+#                  verifying receiver and sender need here; adds a second table and
+#                  floor_* CSV columns
 #   --keep         keep the temp dir (logs, volumes)
 #
 # Times: xferd "job" = the job's elapsed_ms (daemon side, first frame to last commit);
@@ -49,6 +53,7 @@ profile=
 polls=0
 xsets=()
 devargs=
+floor=0
 keep=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -63,8 +68,9 @@ while [ $# -gt 0 ]; do
 	--polls) polls=1; shift ;;
 	--xferd-set) xsets+=(--set "$2"); shift 2 ;;
 	--devargs) devargs=",$2"; shift 2 ;;
+	--floor) floor=1; shift ;;
 	--keep) keep=1; shift ;;
-	-h | --help) sed -n '3,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -84,15 +90,19 @@ if [ ! -f "$build/build.ninja" ]; then
 	log "setting up $build (release)"
 	meson setup "$build" --buildtype=release >/dev/null
 fi
-ninja -C "$build" -j2 control/xferd/xferd control/xferctl/xferctl >/dev/null
+targets=(control/xferd/xferd control/xferctl/xferctl)
+[ "$floor" = 1 ] && targets+=(perf/floor/xf-bench-floor)
+ninja -C "$build" -j2 "${targets[@]}" >/dev/null
 XFERD=$build/control/xferd/xferd
 XFERCTL=$build/control/xferctl/xferctl
+FLOOR=$build/perf/floor/xf-bench-floor
 buildtype=$(meson introspect --buildoptions "$build" 2>/dev/null |
 	python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"))' ||
 	echo unknown)
 
 # ---- work dir: tmpfs if it has room for sources + two destinations
 if [ "$quick" = 1 ]; then need_mb=600; else need_mb=5500; fi
+[ "$floor" = 1 ] && need_mb=$((need_mb + need_mb / 5)) # a third destination (and its arena)
 if [ -z "$workdir" ]; then
 	avail=$(df -Pm /dev/shm 2>/dev/null | awk 'NR==2 {print $4}')
 	if [ "${avail:-0}" -gt "$need_mb" ]; then workdir=/dev/shm; else workdir=/tmp; fi
@@ -165,6 +175,7 @@ link_up a && link_up b || die "memif link between the pair did not come up"
 # ---- the rsync daemon on loopback
 port=$((20000 + $$ % 20000))
 mkdir -p "$T/r"
+[ "$floor" = 0 ] || mkdir -p "$T/f" # xf-bench-floor's destinations
 cat >"$T/rsyncd.conf" <<EOF
 use chroot = no
 pid file = $T/rsyncd.pid
@@ -300,12 +311,37 @@ rsync_push() {
 	R_WIRE=$(awk -F: '/^Total bytes (sent|received)/ {gsub(/[ ,]/, "", $2); s += $2} END {printf "%d", s}' "$T/rsync.out")
 }
 
+# floor_push SRC DEST [--delta] -> sets F_CPU F_FS F_RECV F_BOUND (seconds) from the
+# FLOOR line of xf-bench-floor (its own CPU clocks: robust to the idle xferd pair).
+# --warm: this VM hands freed memory back to its host (free page reporting) and bills the
+# host's fault on the next write to it as the writer's CPU, up to 4 s per GiB; the floor
+# warms the memory its receiver will take first (untimed), so it measures the receiver.
+floor_push() {
+	local src=$1 dest=$2 kv line
+	shift 2
+	"$FLOOR" --warm "$@" "$src" "$T/f/$dest" >"$T/floor.out" 2>&1 ||
+		die "xf-bench-floor $src failed: $(tail -5 "$T/floor.out")"
+	F_CPU='' F_FS='' F_RECV='' F_BOUND=''
+	line=$(sed -n 's/^FLOOR //p' "$T/floor.out")
+	for kv in $line; do
+		case ${kv%%=*} in
+		total_cpu) F_CPU=${kv#*=} ;;
+		fs_cpu) F_FS=${kv#*=} ;;
+		recv_wall) F_RECV=${kv#*=} ;;
+		bound) F_BOUND=${kv#*=} ;;
+		esac
+	done
+	if [ -z "$F_CPU" ] || [ -z "$F_FS" ] || [ -z "$F_RECV" ] || [ -z "$F_BOUND" ]; then
+		die "xf-bench-floor printed no complete FLOOR line: $(tail -5 "$T/floor.out")"
+	fi
+}
+
 # Verify one destination against its source (contents and sizes; not timed).
 verify() { diff -rq "$1" "$2" >/dev/null || die "$3: destination differs from $1"; }
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%d\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-declare -A XJ XW XB XP XR XC RJ RB RC
+declare -A XJ XW XB XP XR XC RJ RB RC FC FF FW FB
 run_case_push() { # CASE SRC DEST_PREFIX I
 	local c=$1 src=$2 d=$3 i=$4 prof=
 	[ -n "$profile" ] && [ "$i" = 1 ] && prof=$c
@@ -320,11 +356,22 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 	RJ[$c]+=" $R_MS"
 	RB[$c]+=" $R_WIRE"
 	RC[$c]+=" $R_CPU_MS"
+	local fmsg=
+	if [ "$floor" = 1 ]; then
+		# delta goes onto the copy of large the large run left, as xferd and rsync do
+		if [ "$c" = delta ]; then floor_push "$src" "$d" --delta; else floor_push "$src" "$d"; fi
+		FC[$c]+=" $F_CPU"
+		FF[$c]+=" $F_FS"
+		FW[$c]+=" $F_RECV"
+		FB[$c]+=" $F_BOUND"
+		fmsg="; floor cpu $F_CPU s (fs $F_FS s) recv $F_RECV s bound $F_BOUND s"
+	fi
 	if [ "$i" = 1 ]; then
 		verify "$src" "$T/b/$d" "xferd $c"
 		verify "$src" "$T/r/$d" "rsync $c"
+		[ "$floor" = 0 ] || verify "$src" "$T/f/$d" "floor $c"
 	fi
-	log "$c run $i: xferd job ${X_JOB_MS} ms wall ${X_WALL_MS} ms cpu ${X_CPU_MS} ms wire $X_PWIRE (job says $X_WIRE) retx $X_RETX; rsync ${R_MS} ms cpu ${R_CPU_MS} ms wire $R_WIRE"
+	log "$c run $i: xferd job ${X_JOB_MS} ms wall ${X_WALL_MS} ms cpu ${X_CPU_MS} ms wire $X_PWIRE (job says $X_WIRE) retx $X_RETX; rsync ${R_MS} ms cpu ${R_CPU_MS} ms wire $R_WIRE$fmsg"
 }
 
 stat_events=task-clock,context-switches,syscalls:sys_enter_clock_nanosleep,syscalls:sys_enter_nanosleep
@@ -346,11 +393,11 @@ for i in $(seq "$runs"); do
 	if [ "$do_large" = 1 ] || [ "$do_delta" = 1 ]; then
 		run_case_push large "$data/large" "large$i" "$i"
 		[ "$do_delta" = 1 ] && run_case_push delta "$data/delta" "large$i" "$i"
-		rm -rf "${T:?}/b/large$i" "${T:?}/r/large$i"
+		rm -rf "${T:?}/b/large$i" "${T:?}/r/large$i" "${T:?}/f/large$i"
 	fi
 	if [ "$do_small" = 1 ]; then
 		run_case_push small "$data/small" "small$i" "$i"
-		rm -rf "${T:?}/b/small$i" "${T:?}/r/small$i"
+		rm -rf "${T:?}/b/small$i" "${T:?}/r/small$i" "${T:?}/f/small$i"
 	fi
 done
 
@@ -365,12 +412,14 @@ echo "volumes and datasets: $T ($voltype); xferd: config/dev pair over net_memif
 	for c in large delta small; do
 		[ -n "${XJ[$c]:-}" ] || continue
 		echo "$c $(ds_files "$data/$c") $(ds_bytes "$data/$c") | ${XJ[$c]} | ${XW[$c]} | ${XC[$c]} |" \
-			"${XB[$c]} | ${XP[$c]} | ${XR[$c]} | ${RJ[$c]} | ${RC[$c]} | ${RB[$c]}"
+			"${XB[$c]} | ${XP[$c]} | ${XR[$c]} | ${RJ[$c]} | ${RC[$c]} | ${RB[$c]}" \
+			"$([ "$floor" = 0 ] || echo "| ${FF[$c]} | ${FC[$c]} | ${FW[$c]} | ${FB[$c]}")"
 	done
 } | python3 -c '
 import statistics, sys
-csv_path, runs, buildtype, cpu, cores, vol = sys.argv[1:7]
+csv_path, runs, buildtype, cpu, cores, vol, floor_path = sys.argv[1:8]
 med = lambda f: statistics.median(int(v) for v in f.split())
+fmed = lambda f: statistics.median(float(v) for v in f.split())
 hdr = ("case", "files", "MB", "x job s", "x wall", "x MB/s", "r s", "r MB/s", "ratio",
        "r_wall", "x cpu s", "r cpu s", "x MB/cpu", "r MB/cpu", "cpu_rat", "xferd wire",
        "rsync wire", "wire_rat", "retx", "x job wire")
@@ -381,8 +430,13 @@ cols = ("case,label,runs,files,bytes,xferd_job_s,xferd_wall_s,xferd_MBps,rsync_s
         "cpu_ratio,xferd_wire_bytes,rsync_wire_bytes,wire_ratio,xferd_retransmits,xferd_job_wire_bytes,"
         "buildtype,cpu,cores,volumes")
 rows = []
+if floor_path:
+    cols += ",floor_fs_cpu_s,floor_cpu_s,floor_recv_s,floor_bound_s,max_ratio"
+    ffmt = "%-34s | %14s %11s %12s %18s | %7s | %25s %18s"
+    ftab = [ffmt % ("case", "floor fs cpu s", "floor cpu s", "floor recv s", "floor s (cpu/ncpu)",
+                    "r s", "max ratio (r s / floor s)", "x job s / floor s")]
 for line in sys.stdin:
-    head, xj, xw, xc, xb, xp, xr, rj, rc, rb = line.split("|")
+    head, xj, xw, xc, xb, xp, xr, rj, rc, rb, *fl = line.split("|")
     c, files, b = head.split()
     b = int(b)
     xj, xw, xc, xb, xp, xr, rj, rc, rb = (med(v) for v in (xj, xw, xc, xb, xp, xr, rj, rc, rb))
@@ -399,14 +453,33 @@ for line in sys.stdin:
                  "%.2f" % (xc / 1e3), "%.2f" % (rc / 1e3), "%.1f" % xe, "%.1f" % re_,
                  "%.3f" % (xe / re_), "%d" % xp, "%d" % rb, "%.3f" % (xp / max(rb, 1)), "%d" % xr, "%d" % xb,
                  buildtype, "\"%s\"" % cpu, cores, vol])
+    if floor_path:
+        ff, fc, fw, fb = (fmed(v) for v in fl)
+        fbs = max(fb, 0.001)
+        ftab.append(ffmt % (label, "%.3f" % ff, "%.3f" % fc, "%.3f" % fw, "%.3f" % fb,
+                            "%.3f" % (rj / 1e3), "%.2f" % (rj / 1e3 / fbs), "%.2f" % (xj / 1e3 / fbs)))
+        rows[-1] += ["%.3f" % ff, "%.3f" % fc, "%.3f" % fw, "%.3f" % fb, "%.3f" % (rj / 1e3 / fbs)]
 if csv_path:
     with open(csv_path, "w") as f:
         f.write(cols + "\n")
         for r in rows:
             f.write(",".join(r) + "\n")
-' "$csv" "$runs" "$buildtype" "$cpu" "$cores" "$voltype"
+if floor_path:
+    with open(floor_path, "w") as f:
+        f.write("\n".join(ftab) + "\n")
+' "$csv" "$runs" "$buildtype" "$cpu" "$cores" "$voltype" "$([ "$floor" = 0 ] || echo "$T/floor-table.txt")"
 echo "ratio = xferd MB/s (job elapsed) / rsync MB/s; r_wall: xferd wall clock instead; x/r cpu s:"
 echo "CPU time of both xferd processes / rsync client + daemon; MB/cpu = MB per CPU second"
 echo "(cpu_rat = xferd / rsync efficiency: robust on a loaded machine); wire = bytes both ways"
 echo "(xferd: A's port counters; 'x job wire' = the job's wire_bytes_sent + received, which also"
 echo "counts frames the TX path dropped)"
+if [ "$floor" = 1 ]; then
+	echo
+	echo "floor: perf/floor/xf-bench-floor on the same case and destination history, after rsync"
+	cat "$T/floor-table.txt"
+	echo "floor fs cpu = scan + read + the receiver's file-system work (create, write, mode, mtime,"
+	echo "rename; with delta one read of the basis); floor cpu adds the CRC-64s (and delta's block"
+	echo "CRC-32Cs); floor recv = wall time of its receive phase; floor s = floor cpu / online CPUs:"
+	echo "a perfectly parallel transfer with no protocol cost. max ratio = the most any"
+	echo "implementation could beat rsync by here; x job s / floor s = how far xferd is from it"
+fi
