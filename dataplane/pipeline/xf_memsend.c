@@ -282,7 +282,7 @@ encode(struct xf_memsend *ms, const struct desc *d, uint8_t *buf)
 		m.copy.file = d->file;
 		m.copy.len = d->len;
 		m.copy.offset = d->off + ms->c.files[d->file].copy_shift;
-		m.copy.src_offset = d->src;
+		m.copy.src_offset = d->src + ms->c.files[d->file].copy_src_shift;
 		return xf_proto_encode(buf, ms->c.max_payload, &m);
 	case D_FILE_END:
 		m.hdr.type = XF_MSG_FILE_END;

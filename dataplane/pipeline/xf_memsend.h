@@ -21,16 +21,17 @@
 struct xf_memsend;
 
 struct xf_memsend_file {
-	const char *path;    /**< relative path, NUL-terminated (sent as is) */
-	uint8_t kind;        /**< enum xf_file_kind */
-	uint32_t mode;       /**< permission bits */
-	int64_t mtime_ns;    /**< modification time */
-	uint64_t size;       /**< REG: bytes of data */
-	const uint8_t *data; /**< REG: contents */
-	const char *target;  /**< SYMLINK: target */
-	uint64_t crc_xor;    /**< tests: XORed into the FILE_END CRC64 (0: correct) */
-	uint64_t copy_shift; /**< tests: added to every COPY's destination offset, as a
-	                      *   hostile sender would (0: none) */
+	const char *path;        /**< relative path, NUL-terminated (sent as is) */
+	uint8_t kind;            /**< enum xf_file_kind */
+	uint32_t mode;           /**< permission bits */
+	int64_t mtime_ns;        /**< modification time */
+	uint64_t size;           /**< REG: bytes of data */
+	const uint8_t *data;     /**< REG: contents */
+	const char *target;      /**< SYMLINK: target */
+	uint64_t crc_xor;        /**< tests: XORed into the FILE_END CRC64 (0: correct) */
+	uint64_t copy_shift;     /**< tests: added to every COPY's destination offset, as a
+	                          *   hostile sender would (0: none) */
+	uint64_t copy_src_shift; /**< tests: added to every COPY's basis offset (0: none) */
 };
 
 /**

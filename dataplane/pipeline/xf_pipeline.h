@@ -63,6 +63,9 @@ enum xf_fsync_policy {
 	XF_FSYNC_BATCH = 2, /**< the same for up to fsync_batch files at once */
 };
 
+/** Default of xf_pipeline_conf.delta_cache_mb: eight 4 MiB files per worker. */
+#define XF_PIPELINE_DELTA_CACHE_MB 32
+
 struct xf_pipeline_conf {
 	unsigned int n_rx;                        /**< RX cores, 1..XF_PIPELINE_MAX_RX */
 	unsigned int n_workers;                   /**< workers, 1..XF_PIPELINE_MAX_WORKERS */
@@ -76,6 +79,8 @@ struct xf_pipeline_conf {
 	unsigned int ring_size;     /**< RX -> worker ring elements (0: 4096) */
 	unsigned int uring_depth;   /**< io_uring entries per worker (0: 512) */
 	int io;                     /**< enum xf_storage_io of the workers (0: AUTO) */
+	int delta_cache_mb; /**< basis kept from signatures to COPY, per worker, MiB, at most
+	                         256 (0: XF_PIPELINE_DELTA_CACHE_MB, negative: none) */
 	xf_pipeline_source_fn source[XF_PIPELINE_MAX_RX]; /**< frame source per RX core */
 	void *source_arg[XF_PIPELINE_MAX_RX];
 	xf_pipeline_release_fn release; /**< frame buffer release */
@@ -191,6 +196,7 @@ struct xf_pipeline_times {
 	uint64_t data_writes;  /**< write operations for DATA (one pwritev per run of frames) */
 	uint64_t stat_nodir;   /**< quick checks answered by a parent just found missing */
 	uint64_t stat_lookups; /**< parent directory lookups of the quick checks */
+	uint64_t copy_kept;    /**< COPY bytes taken from a basis kept since its signatures */
 };
 
 /** Sum of the workers' counters, and the widest spans (after the run). */

@@ -398,8 +398,10 @@ main(int argc, char **argv)
 			return 1;
 		}
 		row("delta rerun (COPY)", n, (uint64_t)n * size, r3.wall, mg, cg);
-		printf("delta rerun: %u DELTA, %llu COPY/DATA items, CPU user %.3f s, sys %.3f s\n",
-		       r3.delta, (unsigned long long)r3.t.data_items, r3.cpu_user, r3.cpu_sys);
+		printf("delta rerun: %u DELTA, %llu COPY/DATA items, %llu COPY bytes from kept bases, "
+		       "CPU user %.3f s, sys %.3f s\n",
+		       r3.delta, (unsigned long long)r3.t.data_items,
+		       (unsigned long long)r3.t.copy_kept, r3.cpu_user, r3.cpu_sys);
 	}
 	ftable_cost(1000000);
 	close(root);

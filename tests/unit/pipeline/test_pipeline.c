@@ -215,6 +215,7 @@ struct run_opts {
 	uint32_t flags;                            /* XF_HELLO_F_* of the session */
 	void (*on_sigs)(void *arg, uint32_t file); /* memsend hook (DELTA) */
 	void *on_sigs_arg;
+	int delta_cache_mb; /* xf_pipeline_conf.delta_cache_mb (0: default, kept) */
 };
 
 struct run_result {
@@ -249,6 +250,7 @@ run(const char *dst, const struct list *l, const struct run_opts *o, struct run_
 		.rx_core = { 1 },
 		.worker_core = { 2, 3, 4, 5 },
 		.io = xf_test_io(),
+		.delta_cache_mb = o->delta_cache_mb,
 		.window = o->window,
 		.max_sessions = 2,
 		.fsync = o->fsync,
@@ -632,18 +634,20 @@ tmp_left(const char *dst)
  * shuffled and duplicated, at MTU 1500 so that files span many frames.
  */
 static void
-test_delta(void)
+delta_run(const char *tag, int delta_cache_mb)
 {
 	struct list l = { 0 };
-	struct run_opts o = {
-		.shuffle = true, .dup_permille = 20, .window = 8, .max_payload = 1472
-	};
+	struct run_opts o = { .shuffle = true,
+		              .dup_permille = 20,
+		              .window = 8,
+		              .max_payload = 1472,
+		              .delta_cache_mb = delta_cache_mb };
 	struct run_result r;
 	static const uint64_t sizes[] = { 300000, 1u << 20, 5000, 2u << 20, 777777, 100000 };
 	enum { CHANGED, INSERTED, LONGER, UNRELATED, SAMEBYTES, NOBASIS, N };
 	uint64_t delta_bytes = 0;
 
-	mkpaths("delta");
+	mkpaths(tag);
 	for (int i = 0; i < N; i++) {
 		char path[32];
 		struct xf_memsend_file *f;
@@ -700,8 +704,28 @@ test_delta(void)
 	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
 	printf("\n  matched %llu, literal %llu bytes\n", (unsigned long long)r.ms.matched_bytes,
 	       (unsigned long long)r.ms.literal_bytes);
+	/* Kept: every COPY byte came from memory (duplicated frames may add more); not
+	 * kept: every one was read from the basis again. */
+	if (delta_cache_mb < 0) {
+		CU_ASSERT_EQUAL(r.times.copy_kept, 0);
+	} else {
+		CU_ASSERT(r.times.copy_kept >= r.ms.matched_bytes);
+	}
 	result_free(&r);
 	list_free(&l);
+}
+
+static void
+test_delta(void)
+{
+	delta_run("delta", 0);
+}
+
+/* The same with no basis kept in memory: each COPY reads the basis again. */
+static void
+test_delta_reread(void)
+{
+	delta_run("delta-reread", -1);
 }
 
 /* The basis is rewritten in place after its signatures went out, before any COPY. */
@@ -734,9 +758,10 @@ change_basis(void *arg, uint32_t file)
 }
 
 /*
- * A basis that changes on disk while in use never produces a corrupt commit: the
- * whole-file CRC64 catches it, the file fails with XF_ST_CHECKSUM and the final path
- * keeps the (changed) basis. The next push of it goes WHOLE and lands intact.
+ * A basis that changes on disk while in use never produces a corrupt commit. Read again
+ * for its COPY ops (not kept in memory): the whole-file CRC64 catches it, the file fails
+ * with XF_ST_CHECKSUM and the final path keeps the (changed) basis; the next push of it
+ * goes WHOLE and lands intact. test_delta_basis_changed_kept has the other case.
  */
 /*
  * A hostile sender's COPY far past the announced size (2^40): nothing is written there
@@ -781,9 +806,11 @@ test_delta_basis_changed(void)
 {
 	struct list l = { 0 };
 	struct change_ctx cc = { .l = &l, .file = 0 };
-	struct run_opts o = {
-		.window = 8, .max_payload = 1472, .on_sigs = change_basis, .on_sigs_arg = &cc
-	};
+	struct run_opts o = { .window = 8,
+		              .max_payload = 1472,
+		              .on_sigs = change_basis,
+		              .on_sigs_arg = &cc,
+		              .delta_cache_mb = -1 };
 	struct run_result r1, r2;
 	uint8_t *after;
 	char g0[300];
@@ -834,6 +861,84 @@ test_delta_basis_changed(void)
 	result_free(&r1);
 	result_free(&r2);
 	list_free(&l);
+}
+
+/*
+ * A basis kept in memory since its signatures, then rewritten on disk before any COPY:
+ * the COPY ops take the bytes the signatures described, so the file is rebuilt as the
+ * sender has it, verified and committed (the change on disk is replaced, as it would
+ * be a moment later by any push). Never a mix of the two.
+ */
+static void
+test_delta_basis_changed_kept(void)
+{
+	struct list l = { 0 };
+	struct change_ctx cc = { .l = &l, .file = 0 };
+	struct run_opts o = {
+		.window = 8, .max_payload = 1472, .on_sigs = change_basis, .on_sigs_arg = &cc
+	};
+	struct run_result r;
+	struct xf_memsend_file *f;
+	uint8_t *d;
+
+	mkpaths("basis-changed-kept");
+	f = add(&l, "g0", XF_FILE_REG);
+	f->size = 400000;
+	f->data = d = random_bytes(f->size);
+	d[1000] ^= 1; /* the basis differs in one byte */
+	put_file(dst_dir, "g0", d, f->size, f->mtime_ns - 5);
+	d[1000] ^= 1;
+	run(dst_dir, &l, &o, &r);
+	CU_ASSERT_EQUAL(cc.hits, 1);
+	CU_ASSERT_EQUAL(r.dec[0], XF_DEC_DELTA);
+	CU_ASSERT_EQUAL(r.status[0], 0);
+	CU_ASSERT(r.times.copy_kept >= f->size - 4096);
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+	result_free(&r);
+	list_free(&l);
+}
+
+/*
+ * A hostile sender's COPY from past the end of the basis: the file fails with
+ * XF_ST_CHECKSUM (what a read of a shorter basis gives), its old version stays, and no
+ * byte comes from beyond the kept basis. Kept in memory and read again alike.
+ */
+static void
+test_delta_copy_beyond_basis(void)
+{
+	for (int keep = 0; keep < 2; keep++) {
+		struct list l = { 0 };
+		struct run_opts o = { .window = 8,
+			              .max_payload = 1472,
+			              .delta_cache_mb = keep ? 0 : -1 };
+		struct run_result r;
+		struct xf_memsend_file *f;
+		uint8_t *b;
+		struct stat sb;
+		char path[600];
+
+		mkpaths(keep ? "copy-beyond-kept" : "copy-beyond");
+		f = add(&l, "victim", XF_FILE_REG);
+		f->size = 200000;
+		f->data = random_bytes(f->size);
+		f->copy_src_shift = f->size; /* every COPY starts at or past the basis end */
+		b = malloc(f->size);
+		memcpy(b, f->data, f->size);
+		b[1000] ^= 0xff;
+		put_file(dst_dir, "victim", b, f->size, f->mtime_ns - 1000000000ll);
+		run(dst_dir, &l, &o, &r);
+		CU_ASSERT_EQUAL(r.dec[0], XF_DEC_DELTA);
+		CU_ASSERT_EQUAL(r.status[0], XF_ST_CHECKSUM);
+		CU_ASSERT_EQUAL(r.times.copy_kept, 0);
+		snprintf(path, sizeof(path), "%s/victim", dst_dir);
+		CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+		CU_ASSERT_EQUAL(sb.st_size, (off_t)f->size);
+		CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+		free(b);
+		result_free(&r);
+		list_free(&l);
+	}
 }
 
 /*
@@ -1282,7 +1387,10 @@ static const struct xf_test tests[] = {
 	{ "two RX cores", test_two_rx_cores },
 	{ "tree end to end", test_tree_end_to_end },
 	{ "delta", test_delta },
+	{ "delta, basis read again for COPY", test_delta_reread },
 	{ "delta, basis changed in use", test_delta_basis_changed },
+	{ "delta, basis changed in use, kept in memory", test_delta_basis_changed_kept },
+	{ "delta, COPY beyond the basis", test_delta_copy_beyond_basis },
 	{ "delta, COPY past the announced size", test_delta_copy_past_size },
 	{ "checksum mode", test_checksum_mode },
 };
