@@ -307,26 +307,51 @@ xf_engine_rx_done(struct xf_engine *e)
  * context switches each frame costs. The rings between them are still SP/SC with one
  * owner at each end; both ends are this lcore.
  */
+static void
+combined_rx_poll(struct eng_combined *c, bool *busy)
+{
+	if (!c->rx_finished) {
+		*busy |= xf_engine_rx_poll(c->rx);
+		if (xf_engine_rx_finished(c->rx)) {
+			c->rx_finished = true;
+			xf_engine_rx_done(c->rx->e);
+		}
+	}
+}
+
+/*
+ * The worker's wait poll (xf_pipeline_set_wait_poll): while the commit executor waits
+ * for a directory step or a rename, the RX core it shares the lcore with keeps serving
+ * its port, and idle rounds back off as the loop's do.
+ */
+static bool
+combined_wait(void *arg)
+{
+	struct eng_combined *c = arg;
+	bool busy = false;
+
+	combined_rx_poll(c, &busy);
+	if (busy) {
+		c->wait_idle = 0;
+	} else {
+		xf_engine_idle(c->rx->e, &c->wait_idle);
+	}
+	return busy;
+}
+
 int
 xf_engine_combined_loop(void *arg)
 {
 	struct eng_combined *c = arg;
 	struct xf_engine *e = c->rx->e;
 	unsigned int idle = 0;
-	bool rx_finished = false;
 
 	xf_core_set_self(c->rx->lcore);
 	prctl(PR_SET_TIMERSLACK, 1000UL); /* see xf_engine_rx_loop */
 	while (!atomic_load_explicit(&e->workers_stop, memory_order_acquire)) {
 		bool busy = false;
 
-		if (!rx_finished) {
-			busy |= xf_engine_rx_poll(c->rx);
-			if (xf_engine_rx_finished(c->rx)) {
-				rx_finished = true;
-				xf_engine_rx_done(e);
-			}
-		}
+		combined_rx_poll(c, &busy);
 		busy |= xf_engine_worker_poll(c->w);
 		if (busy) {
 			idle = 0;
@@ -380,6 +405,7 @@ xf_engine_launch(struct xf_engine *e)
 
 		if (w != NULL) {
 			e->combined[r] = (struct eng_combined){ .rx = &e->rx[r], .w = w };
+			xf_pipeline_set_wait_poll(e->pl, w->idx, combined_wait, &e->combined[r]);
 			rc = rte_eal_remote_launch(xf_engine_combined_loop, &e->combined[r],
 			                           e->rx[r].lcore);
 		} else {

@@ -235,6 +235,9 @@ struct xf_worker {
 	bool aborting[64]; /* per session slot: abort in progress */
 	uint16_t abort_rx[64];
 	unsigned int naborting;
+	/* What to serve while waiting for a storage step (xf_pipeline_set_wait_poll). */
+	xf_pipeline_wait_fn wait_fn;
+	void *wait_arg;
 	/* Counters; `now` is read once per poll for the stage spans. */
 	struct xf_pipeline_times t;
 	uint64_t now;
@@ -410,6 +413,36 @@ keep_cqe(struct xf_worker *w, const struct xf_storage_cqe *c)
 	w->deferred[w->def_tail++ & (w->def_cap - 1)] = *c;
 }
 
+/*
+ * Wait until at least one completion is there (at most CQE_MAX into out), or min of
+ * them without a wait poll. With a wait poll (and io_uring: inline steps have run once
+ * submitted) it is called between checks instead of sleeping in the kernel, at least
+ * once per wait, and the completions are taken as they come.
+ */
+static int
+worker_wait(struct xf_worker *w, struct xf_storage_cqe *out, unsigned int min)
+{
+	int rc;
+
+	if (w->wait_fn == NULL || xf_storage_io(w->st) == XF_STORAGE_IO_INLINE) {
+		return xf_storage_wait(w->st, out, min, CQE_MAX);
+	}
+	rc = xf_storage_submit(w->st);
+	if (rc < 0 && rc != -EBUSY && rc != -EAGAIN && rc != -EINTR) {
+		return rc;
+	}
+	for (;;) {
+		unsigned int n;
+
+		w->t.wait_polls++;
+		w->wait_fn(w->wait_arg);
+		n = xf_storage_reap(w->st, out, CQE_MAX);
+		if (n > 0 || xf_storage_inflight(w->st) == 0) {
+			return (int)n;
+		}
+	}
+}
+
 static void
 make_room(struct xf_worker *w)
 {
@@ -419,7 +452,7 @@ make_room(struct xf_worker *w)
 	if (xf_storage_submit(w->st) >= 0 && xf_storage_inflight(w->st) < 2u * w->depth) {
 		return; /* the submission queue had filled up: it is empty now */
 	}
-	n = xf_storage_wait(w->st, c, 1, CQE_MAX);
+	n = worker_wait(w, c, 1);
 	for (int i = 0; i < n; i++) {
 		keep_cqe(w, &c[i]);
 	}
@@ -1402,7 +1435,7 @@ static void
 sync_wait(struct xf_worker *w, uint32_t n)
 {
 	while (w->sync_got < n) {
-		int k = xf_storage_wait(w->st, w->scqe, 1, CQE_MAX);
+		int k = worker_wait(w, w->scqe, 1);
 
 		if (k < 0) {
 			if (k == -EINTR || k == -EAGAIN) {
@@ -1514,7 +1547,7 @@ chain_flush(struct xf_worker *w)
 	}
 	while (w->ch_got < n) {
 		/* Wake once for the whole chain, not once per rename. */
-		int k = xf_storage_wait(w->st, w->scqe, n - w->ch_got, CQE_MAX);
+		int k = worker_wait(w, w->scqe, n - w->ch_got);
 
 		if (k < 0) {
 			if (k == -EINTR || k == -EAGAIN) {
@@ -2189,6 +2222,13 @@ xf_worker_set_fault(struct xf_worker *w)
 }
 
 void
+xf_worker_set_wait_poll(struct xf_worker *w, xf_pipeline_wait_fn fn, void *arg)
+{
+	w->wait_fn = fn;
+	w->wait_arg = arg;
+}
+
+void
 xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 {
 	t->stat_items += w->t.stat_items;
@@ -2198,6 +2238,7 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->stat_nodir += w->t.stat_nodir;
 	t->stat_lookups += w->t.stat_lookups;
 	t->copy_kept += w->t.copy_kept;
+	t->wait_polls += w->t.wait_polls;
 	t->files_done += w->t.files_done;
 	t->commits += w->t.commits;
 	t->busy_commit_s += w->t.busy_commit_s;

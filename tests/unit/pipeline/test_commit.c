@@ -56,6 +56,7 @@ struct ccase {
 	uint32_t order[NITEM];  /* renames in completion order */
 	unsigned int nrenamed;
 	unsigned int reports;
+	unsigned int served; /* calls of the wait poll (serve()) */
 	unsigned int bad_order, early, missing, not_final;
 };
 
@@ -314,14 +315,39 @@ count_entries(int dirfd)
 	return n;
 }
 
+/*
+ * The wait poll, playing the RX core that shares the worker's lcore: it takes the
+ * reports the worker has posted while the worker waits in the middle of a batch, and
+ * checks them exactly as pump() does.
+ */
+static bool
+serve(void *arg)
+{
+	struct ccase *cc = arg;
+	struct xf_done d;
+	bool busy = false;
+
+	cc->served++;
+	while (xf_ring_dequeue_burst(cc->p->to_rx[0][0], &d, 1) == 1) {
+		on_report(cc, &d);
+		busy = true;
+	}
+	return busy;
+}
+
 static void
-commit_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch)
+commit_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch, bool served)
 {
 	struct ccase *cc = calloc(1, sizeof(*cc));
+	struct xf_pipeline_times t;
+	enum xf_storage_io io;
 	struct stat sb;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cc);
 	cc_open(cc, tag, fsync, batch);
+	if (served) {
+		xf_pipeline_set_wait_poll(cc->p, 0, serve, cc);
+	}
 	stage(cc);
 	put_all(cc);
 	start_batch(cc);
@@ -360,6 +386,16 @@ commit_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch)
 		CU_ASSERT_EQUAL((int64_t)sb.st_mtim.tv_sec * 1000000000ll + sb.st_mtim.tv_nsec,
 		                MTIME);
 	}
+	/* Every wait of the commit steps went through the wait poll (once at least each);
+	 * inline steps run where they are submitted, with no wait to serve. */
+	xf_pipeline_times(cc->p, &t);
+	CU_ASSERT_EQUAL(t.wait_polls, cc->served);
+	CU_ASSERT_EQUAL(xf_storage_io_resolve(cc->root, (enum xf_storage_io)xf_test_io(), &io), 0);
+	if (served && io != XF_STORAGE_IO_INLINE) {
+		CU_ASSERT(cc->served > 0);
+	} else {
+		CU_ASSERT_EQUAL(cc->served, 0);
+	}
 	xf_pipeline_destroy(cc->p);
 	close(cc->root);
 	free(cc);
@@ -369,21 +405,33 @@ commit_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch)
 static void
 test_order_none(void)
 {
-	commit_case("none", XF_FSYNC_NONE, 0);
+	commit_case("none", XF_FSYNC_NONE, 0, false);
 }
 
 /* fsync batch: batches of 8, fsyncs before the chain, directory fsyncs after it. */
 static void
 test_order_batch(void)
 {
-	commit_case("batch", XF_FSYNC_BATCH, 8);
+	commit_case("batch", XF_FSYNC_BATCH, 8, false);
 }
 
 /* fsync file: a batch per item. */
 static void
 test_order_file(void)
 {
-	commit_case("file", XF_FSYNC_FILE, 0);
+	commit_case("file", XF_FSYNC_FILE, 0, false);
+}
+
+/*
+ * With a wait poll (the engine's combined mode): the batch's waits for directory steps,
+ * renames and fsyncs serve the RX core, which takes reports while the worker is in the
+ * middle of the batch; every report still comes in order, at its final path.
+ */
+static void
+test_order_served(void)
+{
+	commit_case("served", XF_FSYNC_NONE, 0, true);
+	commit_case("served-batch", XF_FSYNC_BATCH, 8, true);
 }
 
 /*
@@ -418,6 +466,7 @@ static const struct xf_test tests[] = {
 	{ "async batches, fsync none: reports after renames, in order", test_order_none },
 	{ "async batches, fsync batch", test_order_batch },
 	{ "async batches, fsync file", test_order_file },
+	{ "async batches, RX core served while the worker waits", test_order_served },
 	{ "teardown with a chain in flight", test_teardown_in_flight },
 };
 
