@@ -427,13 +427,15 @@ worker_wait(struct xf_worker *w, struct xf_storage_cqe *out, unsigned int min)
 	if (w->wait_fn == NULL || xf_storage_io(w->st) == XF_STORAGE_IO_INLINE) {
 		return xf_storage_wait(w->st, out, min, CQE_MAX);
 	}
-	rc = xf_storage_submit(w->st);
-	if (rc < 0 && rc != -EBUSY && rc != -EAGAIN && rc != -EINTR) {
-		return rc;
-	}
 	for (;;) {
 		unsigned int n;
 
+		/* Again each round: what a full completion queue refused (-EBUSY) goes once
+		 * reaping has made room. Nothing is entered when nothing is queued. */
+		rc = xf_storage_submit(w->st);
+		if (rc < 0 && rc != -EBUSY && rc != -EAGAIN && rc != -EINTR) {
+			return rc;
+		}
 		w->t.wait_polls++;
 		w->wait_fn(w->wait_arg);
 		n = xf_storage_reap(w->st, out, CQE_MAX);
