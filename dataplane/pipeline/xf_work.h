@@ -80,11 +80,41 @@ struct xf_done {
 #define XF_STAGING_TMP  ".xferd/tmp"
 #define XF_TMPNAME_SIZE 40u
 
-/** Name of a file's temp file in XF_STAGING_TMP: unique per (slot, session, file). */
+static inline char *
+xf_work_put_dec(char *p, uint32_t v)
+{
+	char t[10];
+	unsigned int n = 0;
+
+	do {
+		t[n++] = (char)('0' + v % 10u);
+		v /= 10u;
+	} while (v != 0);
+	while (n > 0) {
+		*p++ = t[--n];
+	}
+	return p;
+}
+
+/**
+ * Name of a file's temp file in XF_STAGING_TMP: unique per (slot, session, file), as
+ * "%u.%08x.%u" would print it (at most 31 bytes with the NUL). Formatted by hand: it is
+ * made for every file received, and snprintf was 2% of the receiver's samples with
+ * 20,000 small files.
+ */
 static inline void
 xf_work_tmpname(char *buf, unsigned int sid, uint32_t sess_id, uint32_t file)
 {
-	snprintf(buf, XF_TMPNAME_SIZE, "%u.%08x.%u", sid, sess_id, file);
+	static const char hex[] = "0123456789abcdef";
+	char *p = xf_work_put_dec(buf, (uint32_t)sid);
+
+	*p++ = '.';
+	for (int s = 28; s >= 0; s -= 4) {
+		*p++ = hex[(sess_id >> s) & 0xfu];
+	}
+	*p++ = '.';
+	p = xf_work_put_dec(p, file);
+	*p = '\0';
 }
 
 #endif /* XF_WORK_H */

@@ -23,6 +23,7 @@
 #include "xf_memsend.h"
 #include "xf_pipeline.h"
 #include "xf_proto.h"
+#include "xf_work.h"
 
 static uint64_t rng_state = 0x5DEECE66Dull;
 
@@ -1379,7 +1380,29 @@ test_two_rx_cores(void)
 	close(root);
 }
 
+/* The hand-made temp name is what "%u.%08x.%u" prints, at the edges of each field. */
+static void
+test_tmpname(void)
+{
+	static const uint32_t v[] = { 0,           1,           9,           10,
+		                      99,          100,         65535,       999999999u,
+		                      1000000000u, 0x0000abcdu, 0x80000000u, UINT32_MAX };
+
+	for (size_t i = 0; i < XF_ARRAY_SIZE(v); i++) {
+		for (size_t j = 0; j < XF_ARRAY_SIZE(v); j++) {
+			char want[XF_TMPNAME_SIZE], got[XF_TMPNAME_SIZE];
+			unsigned int sid = (unsigned int)(v[(i + j) % XF_ARRAY_SIZE(v)]);
+
+			snprintf(want, sizeof(want), "%u.%08x.%u", sid, v[i], v[j]);
+			memset(got, 0x55, sizeof(got));
+			xf_work_tmpname(got, sid, v[i], v[j]);
+			CU_ASSERT_STRING_EQUAL(got, want);
+		}
+	}
+}
+
 static const struct xf_test tests[] = {
+	{ "temp names", test_tmpname },
 	{ "hostile paths", test_hostile_paths },
 	{ "failures", test_failures },
 	{ "rename chain: order and one result per file", test_rename_chain },
