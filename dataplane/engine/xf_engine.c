@@ -183,6 +183,11 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		e->rx[r].e = e;
 		e->rx[r].idx = r;
 		e->rx[r].lcore = conf->rx_lcore[r];
+		e->rx[r].sig_ring = xf_lease_create(ENG_SIG_RING_BYTES);
+		if (e->rx[r].sig_ring == NULL) {
+			XF_LOG(ERR, MODULE, "signature ring: out of memory");
+			goto err;
+		}
 	}
 	for (unsigned int w = 0; w < conf->n_workers; w++) {
 		e->w[w].e = e;
@@ -469,7 +474,7 @@ xf_engine_destroy(struct xf_engine *e)
 				close(e->w[w].fds[i].fd);
 			}
 			xf_delta_match_free(e->w[w].fds[i].match);
-			free(e->w[w].fds[i].sigs);
+			xf_lease_free(e->w[w].fds[i].sigs);
 		}
 		/* Matcher answers never taken: their frames go back to the pool. */
 		for (uint32_t q = e->w[w].oq_head; e->w[w].oq != NULL && q != e->w[w].oq_tail;
@@ -481,6 +486,11 @@ xf_engine_destroy(struct xf_engine *e)
 		xf_storage_destroy(e->w[w].st_inline);
 	}
 	xf_pipeline_destroy(e->pl);
+	for (unsigned int r = 0; r < XF_ENGINE_MAX_RX; r++) {
+		/* Last: the jobs and the readers above gave back what they held. Arrays still
+		 * in the rings between the cores go with the ring's memory. */
+		xf_lease_destroy(e->rx[r].sig_ring);
+	}
 	if (e->port_open) {
 		xf_port_stop(&e->port);
 		xf_port_close(&e->port);

@@ -24,10 +24,13 @@
 #define ENG_PEND_MAX  512u /* frames waiting for the pipeline on one RX core */
 #define ENG_RSESS_MAX 64u  /* receive sessions per RX core */
 #define ENG_RING_SIZE 1024u
-#define ENG_READS_MAX 32u  /* read requests a worker works on at once */
-#define ENG_FDS_MAX   64u  /* open source files a worker keeps */
-#define ENG_TXQ_MAX   256u /* frames a receive session holds back when its table is full */
-#define ENG_TXBUF     512u /* frames an RX core queues for its NIC TX queue */
+#define ENG_READS_MAX 32u /* read requests a worker works on at once */
+/* Signature ring of an RX core: 8 MiB, about 450 DELTA files of 4 MiB (2048 records of
+ * 8 bytes and a 2048-byte map each) signed and not yet matched; beyond, the heap. */
+#define ENG_SIG_RING_BYTES (8u * 1024u * 1024u)
+#define ENG_FDS_MAX        64u  /* open source files a worker keeps */
+#define ENG_TXQ_MAX        256u /* frames a receive session holds back when its table is full */
+#define ENG_TXBUF          512u /* frames an RX core queues for its NIC TX queue */
 
 /* Control thread -> RX core. */
 enum eng_cmd_type {
@@ -141,6 +144,9 @@ struct eng_rx {
 	struct xf_engine *e;
 	unsigned int idx;
 	unsigned int lcore;
+	/* Signature arrays and "have" maps of its pushes' DELTA files: taken by this core,
+	 * given back by it or by the reader that matched the file (xf_lease.h). */
+	struct xf_lease_ring *sig_ring;
 	struct xf_net net;
 	struct xf_frame pend[ENG_PEND_MAX];
 	unsigned int pend_head, pend_n;

@@ -314,6 +314,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.dest = j->dest,
 		.max_payload = (uint16_t)XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX),
 		.checksum = j->req.checksum,
+		.sig_ring = rx->sig_ring,
 	};
 	struct xf_push_io io = {
 		.arg = j,

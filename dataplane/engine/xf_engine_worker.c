@@ -49,7 +49,7 @@ fd_close(struct eng_fd *f)
 	}
 	f->fd = FD_ENDED;
 	xf_delta_match_free(f->match);
-	free(f->sigs);
+	xf_lease_free(f->sigs);
 	f->match = NULL;
 	f->sigs = NULL;
 }
@@ -82,7 +82,7 @@ fd_alloc(struct eng_worker *w, uint16_t job, uint32_t job_id, uint32_t file, uin
 		close(pick->fd);
 	}
 	xf_delta_match_free(pick->match); /* a job that ended mid-file */
-	free(pick->sigs);
+	xf_lease_free(pick->sigs);
 	*pick = (struct eng_fd){
 		.job = job, .job_id = job_id, .file = file, .fd = FD_OPENING, .used_ns = now
 	};
@@ -428,11 +428,11 @@ take_requests(struct eng_worker *w, uint64_t now)
 			}
 			if (r->req.sigs != NULL) {
 				/* The file's first DELTA request: its signatures are ours now,
-				 * freed with its table entry. */
+				 * given back with its table entry. */
 				if (r->fd != NULL && r->fd->sigs == NULL && r->fd->match == NULL) {
 					r->fd->sigs = r->req.sigs;
 				} else {
-					free(r->req.sigs);
+					xf_lease_free(r->req.sigs);
 				}
 				r->req.sigs = NULL;
 			}

@@ -153,6 +153,13 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 		}
 	}
 	for (unsigned int w = 0; w < conf->n_workers; w++) {
+		p->sig_ring[w] = xf_lease_create(XF_SIG_RING_BYTES);
+		if (p->sig_ring[w] == NULL) {
+			err = ENOMEM;
+			goto err_destroy;
+		}
+	}
+	for (unsigned int w = 0; w < conf->n_workers; w++) {
 		p->w_arg[w] = (struct xf_core_arg){ .p = p, .role = 1, .idx = w };
 		p->w[w] = xf_worker_create(p, w);
 		if (p->w[w] == NULL) {
@@ -193,6 +200,11 @@ xf_pipeline_destroy(struct xf_pipeline *p)
 		xf_session_fini(&p->sessions[s]);
 	}
 	free(p->sessions);
+	for (unsigned int w = 0; w < XF_PIPELINE_MAX_WORKERS; w++) {
+		/* After the sessions: they give back the signatures they still hold. Arrays
+		 * left in the rings between the cores go with the ring's memory. */
+		xf_lease_destroy(p->sig_ring[w]);
+	}
 	if (p->tmp_fd >= 0) {
 		close(p->tmp_fd);
 	}

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "xf_ftable.h"
+#include "xf_lease.h"
 #include "xf_pipeline.h"
 #include "xf_proto.h"
 #include "xf_reorder.h"
@@ -17,6 +18,10 @@
 
 #define RX_BURST 32u
 #define W_BURST  32u
+
+/* Bytes of each worker's signature ring: 256 DELTA files of 4 MiB (2048 blocks of 8-byte
+ * records each) between their signature pass and their SIG frames; beyond, the heap. */
+#define XF_SIG_RING_BYTES (4u * 1024u * 1024u)
 
 /* Per-file progress on the RX core (struct xf_fentry.state). */
 enum {
@@ -111,6 +116,9 @@ struct xf_pipeline {
 	struct xf_ring *to_w[XF_PIPELINE_MAX_RX][XF_PIPELINE_MAX_WORKERS];
 	struct xf_ring *to_rx[XF_PIPELINE_MAX_WORKERS][XF_PIPELINE_MAX_RX];
 	struct xf_worker *w[XF_PIPELINE_MAX_WORKERS];
+	/* Signature arrays of DELTA files: taken by worker w, given back by the RX core
+	 * that sends them (xf_lease.h). The pipeline's, so they outlive the sessions. */
+	struct xf_lease_ring *sig_ring[XF_PIPELINE_MAX_WORKERS];
 	struct xf_rxcore rx[XF_PIPELINE_MAX_RX];
 	struct xf_session *sessions; /* max_sessions slots */
 	struct xf_core_arg rx_arg[XF_PIPELINE_MAX_RX];

@@ -68,7 +68,7 @@ xf_session_fini(struct xf_session *s)
 	xf_ftable_fini(&s->ft);
 	xf_reorder_fini(&s->ro);
 	for (uint32_t i = 0; i < s->sigq_n; i++) {
-		free(s->sigq[(s->sigq_head + i) % s->p->conf.window].sigs);
+		xf_lease_free(s->sigq[(s->sigq_head + i) % s->p->conf.window].sigs);
 	}
 	free(s->sigq);
 	s->sigq = NULL;
@@ -465,7 +465,7 @@ send_sigs(struct xf_session *s)
 			busy = 1;
 			continue;
 		}
-		free(so->sigs);
+		xf_lease_free(so->sigs);
 		so->sigs = NULL;
 		s->sigq_head = (s->sigq_head + 1) % s->p->conf.window;
 		s->sigq_n--;
@@ -532,7 +532,7 @@ done_aborted(struct xf_session *s, const struct xf_done *d)
 {
 	switch (d->type) {
 	case XF_DONE_STAT:
-		free(d->sigs); /* a DELTA decision that will never be sent */
+		xf_lease_free(d->sigs); /* a DELTA decision that will never be sent */
 		break;
 	case XF_DONE_FILE:
 		if (d->status == XF_ST_OK) {
@@ -656,7 +656,7 @@ xf_session_abort(struct xf_session *s)
 	s->abort_acks = 0;
 	flush_decisions(s);
 	while (s->sigq_n > 0) {
-		free(s->sigq[s->sigq_head].sigs);
+		xf_lease_free(s->sigq[s->sigq_head].sigs);
 		s->sigq_head = (s->sigq_head + 1) % s->p->conf.window;
 		s->sigq_n--;
 	}

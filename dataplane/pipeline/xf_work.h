@@ -71,8 +71,9 @@ struct xf_done {
 	int32_t fd;           /**< FILE: the verified temp file, -1 otherwise */
 	uint32_t block_size;  /**< STAT DELTA: bytes per basis block */
 	uint32_t block_count; /**< STAT DELTA: blocks (records in sigs) */
-	void *sigs;           /**< STAT DELTA: malloc'd struct xf_sig_rec[block_count]; the RX
-	                       *   core sends them in SIG frames and frees them */
+	void *sigs;           /**< STAT DELTA: struct xf_sig_rec[block_count] from the worker's
+	                       *   lease ring; the RX core sends them in SIG frames and gives
+	                       *   them back (xf_lease_free) */
 };
 
 /* The staging directory under the volume root; created and emptied at startup. */

@@ -491,7 +491,7 @@ close_basis(struct xf_worker *w, struct wfile *f)
 		close(f->basis_fd); /* a file opened for reading: close does not block */
 		f->basis_fd = -1;
 	}
-	free(f->sigs);
+	xf_lease_free(f->sigs);
 	f->sigs = NULL;
 	while (f->nkeep > 0) {
 		w->keep_free[w->keep_nfree++] = f->keep[--f->nkeep];
@@ -775,7 +775,8 @@ on_tmp(struct xf_worker *w, uint32_t fi, int32_t res)
 	}
 	if (f->delta) {
 		/* Signatures first; the DELTA decision goes out with them (sig_done). */
-		f->sigs = malloc((size_t)f->count * sizeof(*f->sigs));
+		f->sigs =
+		        xf_lease_alloc(w->p->sig_ring[w->idx], (size_t)f->count * sizeof(*f->sigs));
 		if (f->sigs != NULL && xf_delta_sig_begin(&f->sg, f->bs) == 0) {
 			f->state = W_SIG;
 			f->sg_next = 0;
@@ -911,7 +912,7 @@ on_sig(struct xf_worker *w, uint32_t fi, int32_t res)
 		.fd = -1,
 		.block_size = f->bs,
 		.block_count = f->count,
-		.sigs = f->sigs, /* the RX core's now: it sends and frees them */
+		.sigs = f->sigs, /* the RX core's now: it sends them and gives them back */
 	};
 	f->sigs = NULL;
 	f->state = W_OPEN;
@@ -2241,6 +2242,13 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->stat_lookups += w->t.stat_lookups;
 	t->copy_kept += w->t.copy_kept;
 	t->wait_polls += w->t.wait_polls;
+	{
+		struct xf_lease_stats ls;
+
+		xf_lease_stats(w->p->sig_ring[w->idx], &ls);
+		t->sig_leased += ls.taken;
+		t->sig_heap += ls.heap;
+	}
 	t->files_done += w->t.files_done;
 	t->commits += w->t.commits;
 	t->busy_commit_s += w->t.busy_commit_s;

@@ -244,8 +244,8 @@ delta_free(struct xf_push *p, struct push_file *f)
 	if (f->sigs != NULL) {
 		p->sig_blocks -= f->block_count;
 	}
-	free(f->sigs);
-	free(f->have);
+	xf_lease_free(f->sigs);
+	xf_lease_free(f->have);
 	f->sigs = NULL;
 	f->have = NULL;
 }
@@ -709,7 +709,7 @@ schedule_reads(struct xf_push *p)
 				f->handed = 1;
 				p->sig_blocks -= f->sigs != NULL ? f->block_count : 0;
 				f->sigs = NULL;
-				free(f->have);
+				xf_lease_free(f->have);
 				f->have = NULL;
 			}
 		} else {
@@ -1035,11 +1035,16 @@ delta_begin(struct xf_push *p, uint32_t idx, const struct xf_decision_rec *d)
 	    d->block_size > XF_BLOCK_MAX || p->sig_blocks + d->block_count > SIG_BLOCKS_MAX) {
 		f->block_count = 0;
 	} else {
-		f->sigs = malloc((size_t)d->block_count * sizeof(*f->sigs));
-		f->have = calloc(d->block_count, 1);
+		/* From the RX core's ring: no malloc per file (the heap only when it is full). */
+		f->sigs =
+		        xf_lease_alloc(p->cfg.sig_ring, (size_t)d->block_count * sizeof(*f->sigs));
+		f->have = xf_lease_alloc(p->cfg.sig_ring, d->block_count);
+		if (f->have != NULL) {
+			memset(f->have, 0, d->block_count);
+		}
 		if (f->sigs == NULL || f->have == NULL) {
-			free(f->sigs);
-			free(f->have);
+			xf_lease_free(f->sigs);
+			xf_lease_free(f->have);
 			f->sigs = NULL;
 			f->have = NULL;
 			f->block_count = 0;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "xf_delta.h"
+#include "xf_lease.h"
 #include "xf_proto.h"
 #include "xf_reliab.h"
 
@@ -64,7 +65,8 @@ struct xf_push_io {
 	 * copy_len / src_offset set, then one answer with last set (frame NULL, offset = the
 	 * end of the input read so far, undelivered = nframes, eof / error / size / crc64 as
 	 * for read_request). On the first request (sig != NULL) and a 0 return, the reader
-	 * takes sig->sigs (malloc'd) and frees it when done. NULL: the session runs the
+	 * takes sig->sigs (from xf_lease_alloc, cfg.sig_ring) and gives it back with
+	 * xf_lease_free when done. NULL: the session runs the
 	 * matcher itself over read_request data.
 	 */
 	int (*delta_request)(void *arg, uint32_t file, const char *path, uint16_t path_len,
@@ -113,11 +115,15 @@ struct xf_push_read {
 #define XF_PUSH_READ_AHEAD 256u
 
 struct xf_push_cfg {
-	uint32_t session_id;         /**< nonzero, random */
-	uint64_t nonce;              /**< random */
-	const char *dest;            /**< destination path in the peer's volume ("" for its root) */
-	uint16_t max_payload;        /**< largest UDP payload we send and accept */
-	bool checksum;               /**< ask for quick check by checksum */
+	uint32_t session_id;  /**< nonzero, random */
+	uint64_t nonce;       /**< random */
+	const char *dest;     /**< destination path in the peer's volume ("" for its root) */
+	uint16_t max_payload; /**< largest UDP payload we send and accept */
+	bool checksum;        /**< ask for quick check by checksum */
+	/** Where DELTA files' signature arrays and maps come from (xf_lease.h): owned by the
+	 *  caller's core and outliving the session and any reader still holding an array;
+	 *  NULL: the heap. */
+	struct xf_lease_ring *sig_ring;
 	struct xf_reliab_cfg reliab; /**< callbacks are set by the session */
 };
 

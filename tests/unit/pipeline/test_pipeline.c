@@ -697,6 +697,9 @@ delta_run(const char *tag, int delta_cache_mb)
 		CU_ASSERT_EQUAL(r.dec[i], i == NOBASIS ? XF_DEC_WHOLE : XF_DEC_DELTA);
 	}
 	CU_ASSERT_EQUAL(r.ms.sig_files, N - 1);
+	/* Each DELTA file's signature array came from its worker's ring, none from malloc. */
+	CU_ASSERT_EQUAL(r.times.sig_leased, N - 1);
+	CU_ASSERT_EQUAL(r.times.sig_heap, 0);
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
 	/* Nearly everything of the related files came from their basis. */
 	CU_ASSERT(r.ms.matched_bytes > delta_bytes * 9 / 10);

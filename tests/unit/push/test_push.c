@@ -100,6 +100,7 @@ static struct {
 	bool reader_matches;
 	struct xf_delta_match *tm[MAX_FILES];
 	struct xf_sig_rec *tsigs[MAX_FILES];
+	struct xf_lease_ring *sig_ring; /* cfg.sig_ring (NULL: the heap) */
 	unsigned int delta_requests;
 	uint64_t fed[MAX_FILES];
 	struct xf_push *cur_push;
@@ -257,7 +258,7 @@ serve_delta(struct xf_push *p, unsigned int r)
 	if (rd.eof) {
 		CU_ASSERT_EQUAL(xf_delta_match_finish(T.tm[file]), 0);
 		xf_delta_match_free(T.tm[file]);
-		free(T.tsigs[file]);
+		xf_lease_free(T.tsigs[file]);
 		T.tm[file] = NULL;
 		T.tsigs[file] = NULL;
 	}
@@ -670,7 +671,7 @@ teardown(void)
 		free(T.rf[i].data);
 		free(T.basis[i]);
 		xf_delta_match_free(T.tm[i]);
-		free(T.tsigs[i]);
+		xf_lease_free(T.tsigs[i]);
 	}
 	for (unsigned int i = 0; i < T.to_rx.n; i++) {
 		free(T.to_rx.q[i].bytes);
@@ -690,6 +691,7 @@ run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		.nonce = 42,
 		.dest = "dest",
 		.max_payload = 1472,
+		.sig_ring = T.sig_ring,
 		.reliab = { .tx_slots = 1024,
 		            .rx_window = 1024,
 		            .initial_rtt_ns = 1000000,
@@ -835,8 +837,14 @@ delta_case(bool reader_matches)
 	struct xf_reliab_stats rs;
 	uint64_t total = 0, delta_total = 0;
 
+	struct xf_lease_ring *ring;
+	struct xf_lease_stats ls;
+
 	setup(40, 60000, 3, 1, 10, 16);
 	T.reader_matches = reader_matches;
+	/* Small enough that some files' signatures go to the heap while others are held. */
+	T.sig_ring = ring = xf_lease_create(2048);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ring);
 	for (uint32_t i = 0; i < T.count; i++) {
 		uint64_t size = T.ent[i].size;
 		uint8_t *b;
@@ -889,6 +897,16 @@ delta_case(bool reader_matches)
 	       (unsigned long long)st.wire_bytes_sent);
 	CU_ASSERT_EQUAL(T.delta_requests > 0, reader_matches);
 	teardown();
+	/* Arrays and maps came from the ring, and every one was given back: a new block is
+	 * then all the ring holds. */
+	xf_lease_stats(ring, &ls);
+	printf("  signature arrays and maps: %llu from the ring, %llu from the heap\n",
+	       (unsigned long long)ls.taken, (unsigned long long)ls.heap);
+	CU_ASSERT(ls.taken > 0);
+	CU_ASSERT_PTR_NOT_NULL(xf_lease_take(ring, 8));
+	xf_lease_stats(ring, &ls);
+	CU_ASSERT_EQUAL(ls.in_use, 16);
+	xf_lease_destroy(ring);
 }
 
 static void
