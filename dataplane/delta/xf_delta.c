@@ -39,6 +39,8 @@ struct xf_delta_match {
 	uint32_t max_lit;    /* cap of one DATA op */
 	uint32_t max_copy;   /* cap of one COPY op */
 	struct slot *tab;    /* 2^bits slots, at most half full */
+	size_t tab_cap;      /* slots allocated (a reset keeps them if enough) */
+	size_t filter_cap;   /* filter words allocated */
 	uint32_t mask;       /* slots - 1 */
 	unsigned int shift;  /* 32 - bits, for the multiplicative hash */
 	uint64_t *filter;    /* 2^fbits bits: set where some block's hash lands */
@@ -236,23 +238,76 @@ table_insert(struct xf_delta_match *m, uint32_t idx)
 	m->filter[i >> 6] |= 1ull << (i & 63);
 }
 
-struct xf_delta_match *
-xf_delta_match_create(const struct xf_delta_params *p, xf_delta_emit_fn emit, void *arg)
+/* Room for n elements of size sz in *p (capacity *cap, in elements), zeroed if asked. */
+static int
+grow(void **p, size_t *cap, size_t n, size_t sz, bool zero)
 {
-	struct xf_delta_match *m;
-	unsigned int bits = 4, fbits;
+	if (n > *cap) {
+		void *q = zero ? calloc(n, sz) : malloc(n * sz);
+
+		if (q == NULL) {
+			return -ENOMEM;
+		}
+		free(*p);
+		*p = q;
+		*cap = n;
+	} else if (zero) {
+		memset(*p, 0, n * sz);
+	}
+	return 0;
+}
+
+int
+xf_delta_match_reset(struct xf_delta_match *m, const struct xf_delta_params *p,
+                     xf_delta_emit_fn emit, void *arg)
+{
+	struct xf_delta_match keep = *m;
+	unsigned int bits = 4, fbits = 6;
+	int rc;
 
 	if (p == NULL || emit == NULL || p->max_literal == 0 ||
 	    p->block_count > XF_DELTA_BLOCKS_MAX ||
 	    (p->block_count > 0 &&
 	     (p->sigs == NULL || p->block_size == 0 || p->block_size > XF_BLOCK_MAX ||
 	      p->tail_len > p->block_size || (p->max_copy != 0 && p->max_copy < p->block_size)))) {
-		errno = EINVAL;
-		return NULL;
+		return -EINVAL;
 	}
-	m = calloc(1, sizeof(*m));
-	if (m == NULL) {
-		goto err;
+	if (p->block_count > 0) {
+		/* At most half full, so a miss ends at an empty slot after ~2 probes. */
+		while ((1ull << bits) < 2ull * p->block_count) {
+			bits++;
+		}
+		/*
+		 * 64 bits per block while the filter stays within 256 KiB (L2): 1.5% of
+		 * the positions get past it instead of 6%, and each of those costs a
+		 * table probe. Larger tables keep the 16 bits per block bound.
+		 */
+		while ((1ull << fbits) < 16ull * p->block_count ||
+		       ((1ull << fbits) < 64ull * p->block_count && fbits < 21)) {
+			fbits++;
+		}
+	}
+	/* Everything about the previous file goes; the buffers stay if they are big enough. */
+	memset(m, 0, sizeof(*m));
+	m->buf = keep.buf;
+	m->cap = keep.cap;
+	m->tab = keep.tab;
+	m->tab_cap = keep.tab_cap;
+	m->filter = keep.filter;
+	m->filter_cap = keep.filter_cap;
+	rc = grow((void **)&m->buf, &m->cap, xf_delta_match_buffer_size(p), 1, false);
+	if (rc == 0 && p->block_count > 0) {
+		rc = grow((void **)&m->tab, &m->tab_cap, (size_t)1 << bits, sizeof(*m->tab), true);
+	}
+	if (rc == 0 && p->block_count > 0) {
+		rc = grow((void **)&m->filter, &m->filter_cap, (size_t)1 << (fbits - 6),
+		          sizeof(*m->filter), true);
+	}
+	if (rc != 0) {
+		m->count = 0;
+		m->err = rc; /* the matcher is unusable until a reset succeeds */
+		m->finished = true;
+		return rc;
 	}
 	m->sigs = p->sigs;
 	m->count = p->block_count;
@@ -271,56 +326,38 @@ xf_delta_match_create(const struct xf_delta_params *p, xf_delta_emit_fn emit, vo
 	m->emit = emit;
 	m->arg = arg;
 	m->hint = -1;
-	m->cap = xf_delta_match_buffer_size(p);
-	m->buf = malloc(m->cap);
-	if (m->buf == NULL) {
-		goto err_free_match;
-	}
 	m->win = m->buf;
 	m->roll_avx2 = xf_delta_avx2_usable();
 	if (m->count > 0) {
-		/* At most half full, so a miss ends at an empty slot after ~2 probes. */
-		while ((1ull << bits) < 2ull * m->count) {
-			bits++;
-		}
 		m->mask = (1u << bits) - 1;
 		m->shift = 32 - bits;
-		m->tab = calloc((size_t)m->mask + 1, sizeof(*m->tab));
-		if (m->tab == NULL) {
-			goto err_free_buf;
-		}
-		/*
-		 * 64 bits per block while the filter stays within 256 KiB (L2): 1.5% of
-		 * the positions get past it instead of 6%, and each of those costs a
-		 * table probe. Larger tables keep the 16 bits per block bound.
-		 */
-		fbits = 6;
-		while ((1ull << fbits) < 16ull * m->count ||
-		       ((1ull << fbits) < 64ull * m->count && fbits < 21)) {
-			fbits++;
-		}
 		m->fshift = 32 - fbits;
-		m->filter = calloc((size_t)1 << (fbits - 6), sizeof(*m->filter));
-		if (m->filter == NULL) {
-			goto err_free_tab;
-		}
 		for (uint32_t i = 0; i < m->count; i++) {
 			if (in_table(m, i)) {
 				table_insert(m, i);
 			}
 		}
 	}
-	return m;
+	return 0;
+}
 
-err_free_tab:
-	free(m->tab);
-err_free_buf:
-	free(m->buf);
-err_free_match:
-	free(m);
-err:
-	errno = ENOMEM;
-	return NULL;
+struct xf_delta_match *
+xf_delta_match_create(const struct xf_delta_params *p, xf_delta_emit_fn emit, void *arg)
+{
+	struct xf_delta_match *m = calloc(1, sizeof(*m));
+	int rc;
+
+	if (m == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	rc = xf_delta_match_reset(m, p, emit, arg);
+	if (rc != 0) {
+		xf_delta_match_free(m);
+		errno = -rc;
+		return NULL;
+	}
+	return m;
 }
 
 void

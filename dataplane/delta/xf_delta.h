@@ -173,6 +173,16 @@ struct xf_delta_match *xf_delta_match_create(const struct xf_delta_params *p, xf
                                              void *arg);
 
 /**
+ * Make m a fresh matcher for another file, as xf_delta_match_create would, keeping its
+ * buffers when they are large enough (else they grow: a core that reuses its matchers
+ * allocates only until they reach the largest file's needs).
+ * @return 0, -EINVAL (a parameter out of range: m is left as it was) or -ENOMEM (m
+ *         cannot be used until a reset succeeds; free it as usual).
+ */
+int xf_delta_match_reset(struct xf_delta_match *m, const struct xf_delta_params *p,
+                         xf_delta_emit_fn emit, void *arg);
+
+/**
  * Feed the next len bytes of the new file.
  * @return 0; the callback's nonzero value if it stopped the matcher; -EINVAL after
  *         finish or after an earlier failure.

@@ -476,6 +476,9 @@ xf_engine_destroy(struct xf_engine *e)
 			xf_delta_match_free(e->w[w].fds[i].match);
 			xf_lease_free(e->w[w].fds[i].sigs);
 		}
+		for (unsigned int i = 0; i < e->w[w].nspare; i++) {
+			xf_delta_match_free(e->w[w].spare[i]);
+		}
 		/* Matcher answers never taken: their frames go back to the pool. */
 		for (uint32_t q = e->w[w].oq_head; e->w[w].oq != NULL && q != e->w[w].oq_tail;
 		     q++) {

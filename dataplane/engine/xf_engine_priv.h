@@ -28,6 +28,9 @@
 /* Signature ring of an RX core: 8 MiB, about 450 DELTA files of 4 MiB (2048 records of
  * 8 bytes and a 2048-byte map each) signed and not yet matched; beyond, the heap. */
 #define ENG_SIG_RING_BYTES (8u * 1024u * 1024u)
+/* Matchers a worker keeps for the next DELTA files (each about 100-200 KiB for 4 MiB
+ * files: window buffer, table and filter). */
+#define ENG_SPARE_MATCHERS 8u
 #define ENG_FDS_MAX        64u  /* open source files a worker keeps */
 #define ENG_TXQ_MAX        256u /* frames a receive session holds back when its table is full */
 #define ENG_TXBUF          512u /* frames an RX core queues for its NIC TX queue */
@@ -222,6 +225,8 @@ struct eng_worker {
 	struct eng_read_done *oq;  /**< ENG_OQ_SIZE answers of the matchers */
 	uint32_t oq_head, oq_tail; /**< free-running */
 	struct eng_read *emit_r;   /**< the request being matched (emit callback) */
+	struct xf_delta_match *spare[ENG_SPARE_MATCHERS]; /**< matchers kept for reuse */
+	unsigned int nspare;
 	int emit_err;
 };
 

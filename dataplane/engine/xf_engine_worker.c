@@ -41,14 +41,53 @@ fd_find(struct eng_worker *w, uint16_t job, uint32_t job_id, uint32_t file)
 	return NULL;
 }
 
+/*
+ * Matchers are kept for the next DELTA files (xf_delta_match_reset), so that a worker
+ * allocates one only until its spares have grown to the largest file's needs: in
+ * combined mode the worker is on the RX core's lcore.
+ */
 static void
-fd_close(struct eng_fd *f)
+match_put(struct eng_worker *w, struct xf_delta_match *m)
+{
+	if (m == NULL) {
+		return;
+	}
+	if (w->nspare < ENG_SPARE_MATCHERS) {
+		w->spare[w->nspare++] = m;
+		return;
+	}
+	xf_delta_match_free(m);
+}
+
+static int emit_op(void *arg, const struct xf_delta_op *op);
+
+static struct xf_delta_match *
+match_get(struct eng_worker *w, const struct xf_delta_params *prm)
+{
+	if (w->nspare > 0) {
+		struct xf_delta_match *m = w->spare[--w->nspare];
+		int rc = xf_delta_match_reset(m, prm, emit_op, w);
+
+		if (rc == 0) {
+			return m;
+		}
+		if (rc == -EINVAL) {
+			w->spare[w->nspare++] = m; /* unchanged: the parameters were bad */
+			return NULL;
+		}
+		xf_delta_match_free(m); /* out of memory while growing */
+	}
+	return xf_delta_match_create(prm, emit_op, w);
+}
+
+static void
+fd_close(struct eng_worker *w, struct eng_fd *f)
 {
 	if (f->fd >= 0) {
 		close(f->fd); /* a regular file opened for reading: close does not block */
 	}
 	f->fd = FD_ENDED;
-	xf_delta_match_free(f->match);
+	match_put(w, f->match);
 	xf_lease_free(f->sigs);
 	f->match = NULL;
 	f->sigs = NULL;
@@ -81,7 +120,7 @@ fd_alloc(struct eng_worker *w, uint16_t job, uint32_t job_id, uint32_t file, uin
 	if (pick->fd >= 0) {
 		close(pick->fd);
 	}
-	xf_delta_match_free(pick->match); /* a job that ended mid-file */
+	match_put(w, pick->match); /* a job that ended mid-file */
 	xf_lease_free(pick->sigs);
 	*pick = (struct eng_fd){
 		.job = job, .job_id = job_id, .file = file, .fd = FD_OPENING, .used_ns = now
@@ -285,7 +324,7 @@ deliver_delta(struct eng_worker *w, struct eng_read *r)
 			.sigs = f->sigs,
 		};
 
-		f->match = xf_delta_match_create(&prm, emit_op, w);
+		f->match = match_get(w, &prm);
 		if (f->match == NULL) {
 			err = -ENOMEM;
 		}
@@ -326,7 +365,7 @@ deliver_delta(struct eng_worker *w, struct eng_read *r)
 	oq_put(w, &d);
 	if (err != 0 || eof) {
 		f->err = err;
-		fd_close(f);
+		fd_close(w, f);
 	}
 	release(r); /* every byte was consumed by the matcher */
 	return true;
@@ -382,7 +421,7 @@ deliver(struct eng_worker *w, struct eng_read *r)
 		r->done++;
 		if (res < 0 || d.eof) {
 			f->err = res < 0 ? res : 0;
-			fd_close(f);
+			fd_close(w, f);
 		}
 		if (d.last) {
 			break;
@@ -445,7 +484,7 @@ take_requests(struct eng_worker *w, uint64_t now)
 				r->err = r->fd == NULL ? -EMFILE : -ENOMEM;
 				if (r->fd != NULL && r->fd->fd != FD_OPENING) {
 					r->fd->err = r->err;
-					fd_close(r->fd);
+					fd_close(w, r->fd);
 				}
 				r->fd = NULL;
 				r->phase = R_COMPLETE;

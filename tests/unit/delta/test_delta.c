@@ -482,6 +482,10 @@ struct opts {
 	size_t max_chunk;  /* 0: 64 KiB */
 };
 
+/* test_reset_reuse: every run_delta through this one matcher, reset between files. */
+static bool reuse;
+static struct xf_delta_match *reuse_m;
+
 /* Delta of nw against basis, replayed; returns the matcher's counters. */
 static struct xf_delta_stats
 run_delta(const uint8_t *basis, size_t blen, const uint8_t *nw, size_t nlen, const struct opts *o)
@@ -511,7 +515,13 @@ run_delta(const uint8_t *basis, size_t blen, const uint8_t *nw, size_t nlen, con
 	r.max_copy = o->max_copy != 0 ? o->max_copy : XF_DELTA_COPY_MAX;
 	CU_ASSERT_FATAL(r.out != NULL);
 	memset(r.out, 0xA5, nlen);
-	m = xf_delta_match_create(&p, collect, &r);
+	if (reuse && reuse_m != NULL) {
+		CU_ASSERT_EQUAL_FATAL(xf_delta_match_reset(reuse_m, &p, collect, &r), 0);
+		m = reuse_m;
+	} else {
+		m = xf_delta_match_create(&p, collect, &r);
+		reuse_m = reuse ? m : NULL;
+	}
 	CU_ASSERT_FATAL(m != NULL);
 	CU_ASSERT(xf_delta_match_buffer_size(&p) <=
 	          2 * (size_t)p.block_size + p.max_literal + 65536);
@@ -533,7 +543,9 @@ run_delta(const uint8_t *basis, size_t blen, const uint8_t *nw, size_t nlen, con
 	CU_ASSERT_EQUAL(st.data_ops, r.data_ops);
 	CU_ASSERT_EQUAL(st.copy_ops, r.copy_ops);
 	CU_ASSERT_EQUAL(st.literal_bytes + st.matched_bytes, nlen);
-	xf_delta_match_free(m);
+	if (!reuse) {
+		xf_delta_match_free(m);
+	}
 	free(r.out);
 	free(sigs);
 	return st;
@@ -1052,6 +1064,37 @@ test_chunking_invariant(void)
 	free(b);
 }
 
+/*
+ * Every matcher case again, and the 200 random edit scripts, through one matcher reset
+ * between files, as the engine's readers reuse theirs: block counts and sizes go up and
+ * down, so its buffers are both grown and reused larger than needed. Any state left
+ * from an earlier file (a table entry, a pending literal, a counter) shows as a wrong
+ * rebuild or wrong counters in run_delta's checks. A bad parameter set is refused and
+ * leaves the matcher usable.
+ */
+static void
+test_reset_reuse(void)
+{
+	struct xf_delta_params bad = { .block_count = 1, .block_size = 0, .max_literal = 1 };
+
+	reuse = true;
+	test_small_changes_4mib();
+	test_identical();
+	test_identical_zeros();
+	test_insert_delete();
+	test_moved_and_repeated();
+	test_tail();
+	test_empty_and_larger_basis();
+	test_caps_and_chunks();
+	test_property();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(reuse_m);
+	CU_ASSERT_EQUAL(xf_delta_match_reset(reuse_m, &bad, collect, NULL), -EINVAL);
+	test_insert_delete();
+	reuse = false;
+	xf_delta_match_free(reuse_m);
+	reuse_m = NULL;
+}
+
 static const struct xf_test tests[] = {
 	{ "weak sum vs definition", test_weak_fresh },
 	{ "weak kernels equal the byte loop", test_weak_kernels },
@@ -1072,6 +1115,7 @@ static const struct xf_test tests[] = {
 	{ "errors", test_errors },
 	{ "200 random edit scripts", test_property },
 	{ "ops independent of how the input is cut", test_chunking_invariant },
+	{ "one matcher reset between files", test_reset_reuse },
 };
 
 int
