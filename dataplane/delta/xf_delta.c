@@ -295,13 +295,21 @@ xf_delta_match_reset(struct xf_delta_match *m, const struct xf_delta_params *p,
 	m->tab_cap = keep.tab_cap;
 	m->filter = keep.filter;
 	m->filter_cap = keep.filter_cap;
-	rc = grow((void **)&m->buf, &m->cap, xf_delta_match_buffer_size(p), 1, false);
-	if (rc == 0 && p->block_count > 0) {
-		rc = grow((void **)&m->tab, &m->tab_cap, (size_t)1 << bits, sizeof(*m->tab), true);
-	}
-	if (rc == 0 && p->block_count > 0) {
-		rc = grow((void **)&m->filter, &m->filter_cap, (size_t)1 << (fbits - 6),
-		          sizeof(*m->filter), true);
+	{
+		/* Through void pointers of their own: no object is written as another type. */
+		void *buf = m->buf, *tab = m->tab, *filter = m->filter;
+
+		rc = grow(&buf, &m->cap, xf_delta_match_buffer_size(p), 1, false);
+		if (rc == 0 && p->block_count > 0) {
+			rc = grow(&tab, &m->tab_cap, (size_t)1 << bits, sizeof(*m->tab), true);
+		}
+		if (rc == 0 && p->block_count > 0) {
+			rc = grow(&filter, &m->filter_cap, (size_t)1 << (fbits - 6),
+			          sizeof(*m->filter), true);
+		}
+		m->buf = buf;
+		m->tab = tab;
+		m->filter = filter;
 	}
 	if (rc != 0) {
 		m->count = 0;
