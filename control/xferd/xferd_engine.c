@@ -287,6 +287,14 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	        (json_int_t)st.icmp_echo_replied, "arp_held", (json_int_t)st.arp_held,
 	        "arp_expired", (json_int_t)st.arp_expired);
 	if (reply->result != NULL) {
+		json_object_set_new(reply->result, "delta",
+		                    json_pack("{s:I, s:I, s:I}", "basis_kept_bytes",
+		                              (json_int_t)st.basis_kept_bytes, "sig_from_ring",
+		                              (json_int_t)st.sig_from_ring, "sig_from_heap",
+		                              (json_int_t)st.sig_from_heap));
+		json_object_set_new(json_object_get(reply->result, "dataplane"),
+		                    "commit_wait_polls",
+		                    json_integer((json_int_t)st.commit_wait_polls));
 		json_object_set_new(reply->result, "volumes",
 		                    json_pack("[{s:s, s:s, s:s}]", "name", d->cfg->volumes[0].name,
 		                              "path", d->cfg->volumes[0].path, "io",

@@ -803,6 +803,22 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		     i++) {
 			st->net_drops[i] += rx->net.ctr.drop[i];
 		}
+		if (rx->sig_ring != NULL) {
+			struct xf_lease_stats ls;
+
+			xf_lease_stats(rx->sig_ring, &ls);
+			st->sig_from_ring += ls.taken;
+			st->sig_from_heap += ls.heap;
+		}
+	}
+	if (e->pl != NULL) {
+		struct xf_pipeline_times t;
+
+		xf_pipeline_times(e->pl, &t); /* the workers' counters, read racily as well */
+		st->basis_kept_bytes = t.copy_kept;
+		st->sig_from_ring += t.sig_leased;
+		st->sig_from_heap += t.sig_heap;
+		st->commit_wait_polls = t.wait_polls;
 	}
 }
 

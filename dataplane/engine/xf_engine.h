@@ -158,6 +158,12 @@ struct xf_engine_stats {
 	uint64_t arp_expired;  /**< dropped unresolved: after 1 s, at stop, hold queue full */
 	uint64_t retransmits;  /**< receive sessions: our frames sent again */
 	unsigned int sessions; /**< receive sessions open now */
+	/* DELTA, both roles (docs/DELTA.md): COPY bytes written from a basis kept since its
+	 * signatures; signature arrays and maps from the lease rings, and from the heap when
+	 * a ring was full. */
+	uint64_t basis_kept_bytes;
+	uint64_t sig_from_ring, sig_from_heap;
+	uint64_t commit_wait_polls; /**< RX rounds run while a commit step was waited for */
 	bool link_up;
 	uint32_t link_speed_mbps;
 };

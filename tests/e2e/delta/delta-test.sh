@@ -85,6 +85,20 @@ wire=$(pair_job_field wire_bytes_sent)
 wire_rx=$(pair_job_field wire_bytes_received)
 literal=$(pair_job_field bytes_literal)
 matched=$(pair_job_field bytes_matched)
+# The receiver wrote the COPY bytes from the bases it kept since their signatures (each
+# file is 4 MiB: under the 8 MiB limit), and no signature array on either side came
+# from the heap (docs/DELTA.md, "No malloc per file").
+delta_stat() { # SIDE KEY
+	pair_ctl "$1" --json stats | python3 -c 'import json, sys; print(json.load(sys.stdin)["delta"][sys.argv[1]])' "$2" ||
+		pair_fail "no delta.$2 in $1's stats"
+}
+kept=$(delta_stat b basis_kept_bytes)
+[ "$kept" -gt 0 ] || pair_fail "B kept no basis in memory (basis_kept_bytes $kept)"
+[ "$kept" -le "$matched" ] || pair_fail "B wrote $kept kept bytes, more than the $matched matched"
+[ "$(delta_stat a sig_from_ring)" -ge "$NFILES" ] || pair_fail "A took fewer than $NFILES signature arrays from its ring"
+[ "$(delta_stat b sig_from_ring)" -ge "$NFILES" ] || pair_fail "B took fewer than $NFILES signature arrays from its ring"
+[ "$(delta_stat a sig_from_heap)" -eq 0 ] || pair_fail "A took signature arrays from the heap"
+[ "$(delta_stat b sig_from_heap)" -eq 0 ] || pair_fail "B took signature arrays from the heap"
 
 # rsync over the same change, between two local copies, delta algorithm forced.
 r0=$(date +%s%N)
