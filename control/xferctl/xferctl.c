@@ -222,6 +222,8 @@ show_stats(json_t *r)
 	}
 	putchar('\n');
 	show_counters("drops by reason", get(r, "drops"));
+	putchar('\n');
+	show_counters("delta", get(r, "delta"));
 }
 
 static void
