@@ -2371,6 +2371,9 @@ xf_worker_destroy(struct xf_worker *w)
 	if (w == NULL) {
 		return;
 	}
+	/* The loops have returned and the cores' state is going away: the waits below
+	 * (the paused chain, the storage's drain) must not serve an RX core. */
+	w->wait_fn = NULL;
 	if (w->st != NULL && w->ch_n != 0) {
 		/* Stopped with a batch paused: its renames complete before the fds go. */
 		chain_flush(w);

@@ -55,6 +55,8 @@ def main():
         for k, v in cs["drops"].items():
             want["drop_" + k] = v
         want.update(cs["dataplane"])
+        for k, v in cs["delta"].items():
+            want["delta_" + k] = v
         check(tel == want, f"/xferd/stats has exactly xferctl stats' counters ({len(want)})")
 
         jobs, sess = xfe2e.telemetry(prefix, "/xferd/jobs", "/xferd/sessions")
