@@ -306,12 +306,6 @@ xf_engine_rx_done(struct xf_engine *e)
 	}
 }
 
-/*
- * An lcore that is both an RX core and a worker polls both in turn: on a small machine
- * (two appliances on two CPUs) one polling thread per process instead of two halves the
- * context switches each frame costs. The rings between them are still SP/SC with one
- * owner at each end; both ends are this lcore.
- */
 static void
 combined_rx_poll(struct eng_combined *c, bool *busy)
 {
@@ -344,6 +338,12 @@ combined_wait(void *arg)
 	return busy;
 }
 
+/*
+ * An lcore that is both an RX core and a worker polls both in turn: on a small machine
+ * (two appliances on two CPUs) one polling thread per process instead of two halves the
+ * context switches each frame costs. The rings between them are still SP/SC with one
+ * owner at each end; both ends are this lcore.
+ */
 int
 xf_engine_combined_loop(void *arg)
 {
