@@ -662,6 +662,13 @@ rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
 	return true;
 }
 
+/* The pipeline is behind: frames stay in the NIC queue until it has room. */
+static bool
+rx_held_back(const struct eng_rx *rx)
+{
+	return rx->pend_n + ENG_BURST > ENG_PEND_MAX;
+}
+
 static bool
 rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 {
@@ -670,13 +677,21 @@ rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 	if (rs->closing) {
 		return rs_reap(rx, rs);
 	}
-	if (xf_reliab_idle_expired(rs->rel, rx->now)) {
+	/*
+	 * While this core leaves frames in the NIC queue (our storage is behind, say a
+	 * disk stalled behind its journal), the peer's frames are not read, so silence is
+	 * ours, not the peer's: no idle expiry then. And the ACK goes out again every
+	 * keep-alive interval, so that the peer, which hears nothing else from us, does not
+	 * time the session out (it did in CI after 10 s of a stalled commit step).
+	 */
+	if (!rx_held_back(rx) && xf_reliab_idle_expired(rs->rel, rx->now)) {
 		rs_end(rx, rs, true);
 		return true;
 	}
 	busy |= xf_reliab_on_timeout(rs->rel, rx->now) > 0;
 	busy |= rs_flush(rx, rs);
-	if (rs->ack_now || xf_reliab_ack_deadline(rs->rel) <= rx->now) {
+	if (rs->ack_now || xf_reliab_ack_deadline(rs->rel) <= rx->now ||
+	    xf_reliab_keepalive_due(rs->rel, rx->now)) {
 		rs_send_ack(rx, rs);
 		rs->ack_now = false;
 		busy = true;
@@ -934,8 +949,8 @@ port_poll(struct eng_rx *rx)
 	struct rte_mbuf *pkts[ENG_BURST];
 	uint16_t n;
 
-	if (rx->pend_n + ENG_BURST > ENG_PEND_MAX) {
-		return false; /* the pipeline is behind: leave frames in the NIC queue */
+	if (rx_held_back(rx)) {
+		return false;
 	}
 	n = xf_port_rx_burst(&rx->e->port, (uint16_t)rx->idx, pkts, ENG_BURST);
 	for (uint16_t i = 0; i < n; i++) {
