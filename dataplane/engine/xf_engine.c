@@ -819,6 +819,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->sig_from_ring += t.sig_leased;
 		st->sig_from_heap += t.sig_heap;
 		st->commit_wait_polls = t.wait_polls;
+		st->slow_storage_steps = t.slow_steps;
 	}
 }
 

@@ -216,6 +216,7 @@ struct xf_pipeline_times {
 	uint64_t stat_lookups; /**< parent directory lookups of the quick checks */
 	uint64_t copy_kept;    /**< COPY bytes taken from a basis kept since its signatures */
 	uint64_t wait_polls;   /**< calls of the wait poll while waiting for storage steps */
+	uint64_t slow_steps;   /**< storage steps that kept a worker for a second or more */
 	uint64_t sig_leased;   /**< signature arrays from the workers' rings (xf_lease.h) */
 	uint64_t sig_heap;     /**< signature arrays from the heap: a ring had no room */
 };

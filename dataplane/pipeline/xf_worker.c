@@ -419,14 +419,51 @@ keep_cqe(struct xf_worker *w, const struct xf_storage_cqe *c)
  * submitted) it is called between checks instead of sleeping in the kernel, at least
  * once per wait, and the completions are taken as they come.
  */
+/*
+ * A storage step that kept the worker (and, in combined mode, maybe its RX core) for
+ * more than a second: counted, and logged with what it was, since a peer times a
+ * session out after session.timeout_ms of silence. Rare by definition: a disk stalled
+ * behind its journal, say.
+ */
+#define SLOW_STEP_NS 1000000000ull
+
+static void
+slow_check(struct xf_worker *w, uint64_t t0, const char *what)
+{
+	uint64_t d = now_ns() - t0;
+
+	if (d >= SLOW_STEP_NS) {
+		w->t.slow_steps++;
+		XF_LOG(WARNING, MODULE, "worker %u: %s took %.1f s (its RX core %s meanwhile)",
+		       w->idx, what, (double)d / 1e9,
+		       w->wait_fn != NULL && xf_storage_io(w->st) != XF_STORAGE_IO_INLINE
+		               ? "was served"
+		               : "waited");
+	}
+}
+
+static int worker_wait_served(struct xf_worker *w, struct xf_storage_cqe *out);
+
 static int
 worker_wait(struct xf_worker *w, struct xf_storage_cqe *out, unsigned int min)
 {
+	uint64_t t0 = now_ns();
 	int rc;
 
 	if (w->wait_fn == NULL || xf_storage_io(w->st) == XF_STORAGE_IO_INLINE) {
-		return xf_storage_wait(w->st, out, min, CQE_MAX);
+		rc = xf_storage_wait(w->st, out, min, CQE_MAX);
+	} else {
+		rc = worker_wait_served(w, out);
 	}
+	slow_check(w, t0, "waiting for a storage step");
+	return rc;
+}
+
+static int
+worker_wait_served(struct xf_worker *w, struct xf_storage_cqe *out)
+{
+	int rc;
+
 	for (;;) {
 		unsigned int n;
 
@@ -967,9 +1004,15 @@ verify(struct xf_worker *w, struct wfile *f)
 	}
 	mtime_spec(f->mtime_ns, ts);
 	/* No io_uring opcode sets mode or times: short blocking calls on the worker. */
-	if (fchmod(f->fd, f->mode & 07777) != 0 || futimens(f->fd, ts) != 0) {
-		fail_file(w, f, XF_ST_IO);
-		return;
+	{
+		uint64_t t0 = now_ns();
+		bool ok = fchmod(f->fd, f->mode & 07777) == 0 && futimens(f->fd, ts) == 0;
+
+		slow_check(w, t0, "setting a file's mode and mtime");
+		if (!ok) {
+			fail_file(w, f, XF_ST_IO);
+			return;
+		}
 	}
 	close_basis(w, f);
 	w->t.files_done++;
@@ -1810,7 +1853,10 @@ dirtime(struct xf_worker *w, const struct xf_work *it)
 	chain_flush(w);
 	pfd = parent_fd(w, it, false);
 	if (pfd >= 0) {
+		uint64_t t0 = now_ns();
+
 		utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
+		slow_check(w, t0, "setting a directory's mtime");
 	}
 }
 
@@ -2242,6 +2288,7 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->stat_lookups += w->t.stat_lookups;
 	t->copy_kept += w->t.copy_kept;
 	t->wait_polls += w->t.wait_polls;
+	t->slow_steps += w->t.slow_steps;
 	{
 		struct xf_lease_stats ls;
 

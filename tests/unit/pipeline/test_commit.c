@@ -57,6 +57,7 @@ struct ccase {
 	unsigned int nrenamed;
 	unsigned int reports;
 	unsigned int served; /* calls of the wait poll (serve()) */
+	bool slow;           /* serve() makes its first call last 1.1 s */
 	unsigned int bad_order, early, missing, not_final;
 };
 
@@ -327,7 +328,10 @@ serve(void *arg)
 	struct xf_done d;
 	bool busy = false;
 
-	cc->served++;
+	if (cc->served++ == 0 && cc->slow) {
+		/* Not a synchronisation: a wait that lasts over a second, to be counted. */
+		nanosleep(&(struct timespec){ .tv_sec = 1, .tv_nsec = 100000000 }, NULL);
+	}
 	while (xf_ring_dequeue_burst(cc->p->to_rx[0][0], &d, 1) == 1) {
 		on_report(cc, &d);
 		busy = true;
@@ -336,7 +340,7 @@ serve(void *arg)
 }
 
 static void
-commit_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch, bool served)
+commit_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch, bool served, bool slow)
 {
 	struct ccase *cc = calloc(1, sizeof(*cc));
 	struct xf_pipeline_times t;
@@ -348,6 +352,7 @@ commit_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch, boo
 	if (served) {
 		xf_pipeline_set_wait_poll(cc->p, 0, serve, cc);
 	}
+	cc->slow = slow;
 	stage(cc);
 	put_all(cc);
 	start_batch(cc);
@@ -393,8 +398,11 @@ commit_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch, boo
 	CU_ASSERT_EQUAL(xf_storage_io_resolve(cc->root, (enum xf_storage_io)xf_test_io(), &io), 0);
 	if (served && io != XF_STORAGE_IO_INLINE) {
 		CU_ASSERT(cc->served > 0);
+		/* The one slow wait is counted as a slow step (and logged), the others not. */
+		CU_ASSERT_EQUAL(t.slow_steps, slow ? 1u : 0u);
 	} else {
 		CU_ASSERT_EQUAL(cc->served, 0);
+		CU_ASSERT_EQUAL(t.slow_steps, 0);
 	}
 	xf_pipeline_destroy(cc->p);
 	close(cc->root);
@@ -405,21 +413,21 @@ commit_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch, boo
 static void
 test_order_none(void)
 {
-	commit_case("none", XF_FSYNC_NONE, 0, false);
+	commit_case("none", XF_FSYNC_NONE, 0, false, false);
 }
 
 /* fsync batch: batches of 8, fsyncs before the chain, directory fsyncs after it. */
 static void
 test_order_batch(void)
 {
-	commit_case("batch", XF_FSYNC_BATCH, 8, false);
+	commit_case("batch", XF_FSYNC_BATCH, 8, false, false);
 }
 
 /* fsync file: a batch per item. */
 static void
 test_order_file(void)
 {
-	commit_case("file", XF_FSYNC_FILE, 0, false);
+	commit_case("file", XF_FSYNC_FILE, 0, false, false);
 }
 
 /*
@@ -430,8 +438,9 @@ test_order_file(void)
 static void
 test_order_served(void)
 {
-	commit_case("served", XF_FSYNC_NONE, 0, true);
-	commit_case("served-batch", XF_FSYNC_BATCH, 8, true);
+	commit_case("served", XF_FSYNC_NONE, 0, true, false);
+	commit_case("served-batch", XF_FSYNC_BATCH, 8, true, false);
+	commit_case("served-slow", XF_FSYNC_NONE, 0, true, true);
 }
 
 /*
