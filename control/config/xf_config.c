@@ -215,6 +215,13 @@ static const struct field port_fields[] = {
 };
 static const struct field el_port = { .type = T_MAP, .sub = port_fields };
 
+static const struct field volume_fault_fields[] = {
+	INT("rename_hold_ms", struct xf_config_volume, fault.rename_hold_ms, 0, 600000, 0, "0",
+	    "Test-only: the commit worker's first rename completes this many ms late (a storage "
+	    "step stalled behind its disk); 0 = off"),
+	END_OF_FIELDS,
+};
+
 static const struct field volume_fields[] = {
 	STR("name", struct xf_config_volume, name, 1, S_IDENT, F_REQUIRED, NULL,
 	    "Identifier, unique among volumes"),
@@ -225,6 +232,11 @@ static const struct field volume_fields[] = {
 	     "Durability: none, file (fsync each file) or batch (every fsync_batch files)"),
 	INT("fsync_batch", struct xf_config_volume, fsync_batch, 1, 65536, 0, "64",
 	    "Files per fsync with fsync: batch (ignored otherwise)"),
+	{ .key = "fault",
+	  .type = T_MAP,
+	  .off = 0,
+	  .sub = volume_fault_fields,
+	  .doc = "Test-only fault stage of the volume (default off)" },
 	END_OF_FIELDS,
 };
 static const struct field el_volume = { .type = T_MAP, .sub = volume_fields };

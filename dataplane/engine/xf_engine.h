@@ -58,6 +58,7 @@ struct xf_engine_conf {
 	const char *volume;
 	int fsync; /**< enum xf_fsync_policy */
 	unsigned int fsync_batch;
+	uint32_t fault_rename_hold_ms; /**< test-only: the first commit rename held, 0 = off */
 	int io; /**< enum xf_storage_io: volume writes and push reads (0: AUTO) */
 	/* sessions */
 	uint32_t window; /**< credits: files in flight per session */

@@ -122,8 +122,9 @@ struct eng_job {
 struct eng_rsess {
 	bool used;
 	bool closing;
-	bool ack_now;    /**< a frame asked to be acknowledged at once */
-	bool tx_dropped; /**< a frame of ours was dropped (logged once) */
+	bool ack_now;     /**< a frame asked to be acknowledged at once */
+	bool tx_dropped;  /**< a frame of ours was dropped (logged once) */
+	uint64_t held_ns; /**< last time its RX core left frames unread (rs_poll), 0: never */
 	uint32_t id;
 	uint32_t peer_ip;   /**< network order */
 	uint16_t peer_port; /**< host order */

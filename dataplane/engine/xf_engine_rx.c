@@ -680,11 +680,14 @@ rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 	/*
 	 * While this core leaves frames in the NIC queue (our storage is behind, say a
 	 * disk stalled behind its journal), the peer's frames are not read, so silence is
-	 * ours, not the peer's: no idle expiry then. And the ACK goes out again every
+	 * ours, not the peer's: no idle expiry then, nor for a whole timeout after (the
+	 * peer's frames of that time are read only now). And the ACK goes out again every
 	 * keep-alive interval, so that the peer, which hears nothing else from us, does not
 	 * time the session out (it did in CI after 10 s of a stalled commit step).
 	 */
-	if (!rx_held_back(rx) && xf_reliab_idle_expired(rs->rel, rx->now)) {
+	if (rx_held_back(rx)) {
+		rs->held_ns = rx->now;
+	} else if (xf_reliab_idle_expired_since(rs->rel, rx->now, rs->held_ns)) {
 		rs_end(rx, rs, true);
 		return true;
 	}
@@ -801,6 +804,8 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	xf_engine_get_params(e, &par);
 	rc.pace_rate = par.rate_bps / 8;
 	rc.idle_timeout_ns = (uint64_t)par.timeout_ms * 1000000ull;
+	/* Our ACK goes out again this often when nothing else does (rs_poll). */
+	rc.keepalive_ns = (uint64_t)par.keepalive_ms * 1000000ull;
 	rc.cb_arg = rs;
 	rs->rel = xf_reliab_create(&rc, rx->now);
 	if (rs->rel == NULL) {

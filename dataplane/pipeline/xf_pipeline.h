@@ -72,13 +72,15 @@ struct xf_pipeline_conf {
 	unsigned int rx_core[XF_PIPELINE_MAX_RX]; /**< core id of each RX core */
 	unsigned int worker_core[XF_PIPELINE_MAX_WORKERS]; /**< core id of each worker */
 	int root_fd;                                       /**< volume root directory */
-	uint32_t window;            /**< credits: files in flight per session */
-	unsigned int max_sessions;  /**< session slots */
-	enum xf_fsync_policy fsync; /**< commit durability */
-	unsigned int fsync_batch;   /**< files per batch (XF_FSYNC_BATCH) */
-	unsigned int ring_size;     /**< RX -> worker ring elements (0: 4096) */
-	unsigned int uring_depth;   /**< io_uring entries per worker (0: 512) */
-	int io;                     /**< enum xf_storage_io of the workers (0: AUTO) */
+	uint32_t window;              /**< credits: files in flight per session */
+	unsigned int max_sessions;    /**< session slots */
+	enum xf_fsync_policy fsync;   /**< commit durability */
+	unsigned int fsync_batch;     /**< files per batch (XF_FSYNC_BATCH) */
+	unsigned int ring_size;       /**< RX -> worker ring elements (0: 4096) */
+	unsigned int uring_depth;     /**< io_uring entries per worker (0: 512) */
+	int io;                       /**< enum xf_storage_io of the workers (0: AUTO) */
+	uint32_t test_rename_hold_ms; /**< tests: the commit worker's first rename completes
+	                                   this late (xf_storage_set_hold); 0 = off */
 	int delta_cache_mb; /**< basis kept from signatures to COPY, per worker, MiB, at most
 	                         256 (0: XF_PIPELINE_DELTA_CACHE_MB, negative: none) */
 	xf_pipeline_source_fn source[XF_PIPELINE_MAX_RX]; /**< frame source per RX core */

@@ -447,16 +447,10 @@ static int worker_wait_served(struct xf_worker *w, struct xf_storage_cqe *out);
 static int
 worker_wait(struct xf_worker *w, struct xf_storage_cqe *out, unsigned int min)
 {
-	uint64_t t0 = now_ns();
-	int rc;
-
 	if (w->wait_fn == NULL || xf_storage_io(w->st) == XF_STORAGE_IO_INLINE) {
-		rc = xf_storage_wait(w->st, out, min, CQE_MAX);
-	} else {
-		rc = worker_wait_served(w, out);
+		return xf_storage_wait(w->st, out, min, CQE_MAX);
 	}
-	slow_check(w, t0, "waiting for a storage step");
-	return rc;
+	return worker_wait_served(w, out);
 }
 
 static int
@@ -491,7 +485,12 @@ make_room(struct xf_worker *w)
 	if (xf_storage_submit(w->st) >= 0 && xf_storage_inflight(w->st) < 2u * w->depth) {
 		return; /* the submission queue had filled up: it is empty now */
 	}
-	n = worker_wait(w, c, 1);
+	{
+		uint64_t t0 = now_ns();
+
+		n = worker_wait(w, c, 1);
+		slow_check(w, t0, "waiting for room in the submission queue");
+	}
 	for (int i = 0; i < n; i++) {
 		keep_cqe(w, &c[i]);
 	}
@@ -1480,6 +1479,8 @@ do_abort(struct xf_worker *w, const struct xf_work *it)
 static void
 sync_wait(struct xf_worker *w, uint32_t n)
 {
+	uint64_t t0 = now_ns();
+
 	while (w->sync_got < n) {
 		int k = worker_wait(w, w->scqe, 1);
 
@@ -1499,6 +1500,7 @@ sync_wait(struct xf_worker *w, uint32_t n)
 		}
 		run_deferred(w);
 	}
+	slow_check(w, t0, "waiting for a commit step");
 }
 
 static void chain_flush(struct xf_worker *w);
@@ -1587,10 +1589,12 @@ static void
 chain_flush(struct xf_worker *w)
 {
 	uint32_t n = w->ch_n;
+	uint64_t t0;
 
 	if (n == 0) {
 		return;
 	}
+	t0 = now_ns();
 	while (w->ch_got < n) {
 		/* Wake once for the whole chain, not once per rename. */
 		int k = worker_wait(w, w->scqe, n - w->ch_got);
@@ -1612,6 +1616,7 @@ chain_flush(struct xf_worker *w)
 		}
 		run_deferred(w);
 	}
+	slow_check(w, t0, "waiting for the rename chain");
 	chain_settle(w);
 }
 
@@ -2345,6 +2350,10 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 		goto err_free;
 	}
 	w->root_fd = xf_storage_root_fd(w->st);
+	if (idx == XF_COMMIT_WORKER && p->conf.test_rename_hold_ms != 0) {
+		xf_storage_set_hold(w->st, XF_SOP_RENAME,
+		                    (uint64_t)p->conf.test_rename_hold_ms * 1000000ull);
+	}
 	w->nfiles = p->conf.max_sessions * p->conf.window;
 	w->files = calloc(w->nfiles, sizeof(*w->files));
 	w->rb_buf = aligned_alloc(4096, RB_SIZE);

@@ -849,6 +849,13 @@ xf_reliab_idle_expired(const struct xf_reliab *r, uint64_t now)
 	return r->cfg.idle_timeout_ns != 0 && now >= r->last_recv + r->cfg.idle_timeout_ns;
 }
 
+bool
+xf_reliab_idle_expired_since(const struct xf_reliab *r, uint64_t now, uint64_t since)
+{
+	return r->cfg.idle_timeout_ns != 0 &&
+	       now >= XF_MAX(r->last_recv, since) + r->cfg.idle_timeout_ns;
+}
+
 uint64_t
 xf_reliab_next_deadline(const struct xf_reliab *r)
 {

@@ -275,6 +275,12 @@ bool xf_reliab_keepalive_due(const struct xf_reliab *r, uint64_t now);
 bool xf_reliab_idle_expired(const struct xf_reliab *r, uint64_t now);
 
 /**
+ * The same, counting the peer as heard at `since` too: a receiver that left the peer's
+ * frames unread until then (its pipeline was behind) does not blame the peer for it.
+ */
+bool xf_reliab_idle_expired_since(const struct xf_reliab *r, uint64_t now, uint64_t since);
+
+/**
  * @return The earliest of the loss deadline, the ACK deadline, the keep-alive time and
  *         the idle timeout, or XF_RELIAB_NEVER: when the owner must next look at this
  *         session if no frame arrives.

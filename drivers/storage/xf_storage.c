@@ -99,6 +99,13 @@ struct xf_storage {
 	 * [head, done) have run and wait for reap, [done, sub) are submitted and run in
 	 * budgeted steps by submit and reap, [sub, tail) wait for the next submit.
 	 */
+	/* Tests (xf_storage_set_hold): one completion held back until due_ns. */
+	int hold_op;       /**< op whose next completion is held; -1: none */
+	uint64_t hold_ns;  /**< for how long */
+	bool held;         /**< a completion is held now */
+	uint32_t held_idx; /**< its slot */
+	int32_t held_res;  /**< its result */
+	uint64_t held_due; /**< CLOCK_MONOTONIC ns when it is handed out */
 	uint32_t *fifo;
 	unsigned int head;
 	unsigned int done;
@@ -204,6 +211,7 @@ xf_storage_create(int root_fd, unsigned int depth, enum xf_storage_io io)
 		errno = ENOMEM;
 		return NULL;
 	}
+	st->hold_op = -1;
 	if (xf_storage_io_resolve(root_fd, io, &st->io) < 0) {
 		goto err_free_st;
 	}
@@ -271,6 +279,24 @@ xf_storage_set_fault(struct xf_storage *st, xf_storage_fault_fn fn, void *arg)
 {
 	st->fault = fn;
 	st->fault_arg = arg;
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void
+xf_storage_set_hold(struct xf_storage *st, enum xf_storage_op op, uint64_t ns)
+{
+	if (st->io != XF_STORAGE_IO_INLINE) {
+		st->hold_op = (int)op;
+		st->hold_ns = ns;
+	}
 }
 
 unsigned int
@@ -844,6 +870,10 @@ xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 	if (st->io == XF_STORAGE_IO_INLINE) {
 		return reap_inline(st, out, max);
 	}
+	if (unlikely(st->held) && n < max && mono_ns() >= st->held_due) {
+		st->held = false;
+		complete(st, st->held_idx, st->held_res, &out[n++]);
+	}
 	if (IO_URING_READ_ONCE(*st->ring.sq.kflags) & IORING_SQ_TASKRUN) {
 		io_uring_get_events(&st->ring); /* completions waiting as task work */
 	}
@@ -861,6 +891,14 @@ xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 			continue;
 		}
 		s = &st->slots[idx];
+		if (unlikely(st->hold_op == (int)s->op) && !st->held) {
+			st->hold_op = -1;
+			st->held = true;
+			st->held_idx = (uint32_t)idx;
+			st->held_res = s->forced ? s->res : cqe->res;
+			st->held_due = mono_ns() + st->hold_ns;
+			continue;
+		}
 		complete(st, (uint32_t)idx, s->forced ? s->res : cqe->res, &out[n++]);
 	}
 	io_uring_cq_advance(&st->ring, seen);
@@ -878,6 +916,20 @@ xf_storage_wait(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 		st->sub = st->tail;
 		run_submitted(st, SIZE_MAX);
 		return (int)reap_inline(st, out, max);
+	}
+	if (unlikely(st->held)) {
+		/* The held completion is not in the ring any more: hand it out when due. */
+		uint64_t now = mono_ns();
+
+		if (now < st->held_due) {
+			uint64_t d = st->held_due - now;
+
+			nanosleep(&(struct timespec){ .tv_sec = (time_t)(d / 1000000000ull),
+			                              .tv_nsec = (long)(d % 1000000000ull) },
+			          NULL);
+		}
+		xf_storage_submit(st);
+		return (int)xf_storage_reap(st, out, max);
 	}
 	/* Waiting for more completions than operations exist would never return. */
 	if (min > xf_storage_inflight(st)) {

@@ -195,4 +195,11 @@ unsigned int xf_storage_inflight(const struct xf_storage *st);
 /** Install (or with fn NULL remove) the test fault hook. */
 void xf_storage_set_fault(struct xf_storage *st, xf_storage_fault_fn fn, void *arg);
 
+/**
+ * Tests: the next completion of `op` is handed out ns late, as if the step had stalled
+ * behind its disk (io_uring back end; a no-op inline, where steps run in the caller).
+ * It counts as in flight meanwhile; reap hands it out once due, wait sleeps until then.
+ */
+void xf_storage_set_hold(struct xf_storage *st, enum xf_storage_op op, uint64_t ns);
+
 #endif /* XF_STORAGE_H */

@@ -961,6 +961,39 @@ test_inline_budget(void)
 	xf_storage_destroy(st);
 }
 
+/*
+ * Test hook (io_uring): the first completion of an operation kind is handed out late and
+ * counts as in flight meanwhile; later ones are not held.
+ */
+static void
+test_hold(void)
+{
+	static const char data[BLK] = { 1 };
+	struct xf_storage *st = new_storage(8);
+	struct xf_storage_cqe c[4];
+	int fd;
+
+	CU_ASSERT_FATAL(st != NULL);
+	fd = sopen(st, -1, "held", O_CREAT | O_RDWR, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	xf_storage_set_hold(st, XF_SOP_WRITE, 500000000ull);
+	CU_ASSERT_EQUAL(xf_storage_prep_write(st, fd, data, BLK, 0, 1), 0);
+	/* The kernel's completion is in (the wait returns once it is) but held back. */
+	CU_ASSERT_EQUAL(xf_storage_wait(st, c, 1, 4), 0);
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), 1);
+	/* Waiting again hands it out once due. */
+	CU_ASSERT_EQUAL(xf_storage_wait(st, c, 1, 4), 1);
+	CU_ASSERT_EQUAL(c[0].tag, 1);
+	CU_ASSERT_EQUAL(c[0].res, (int32_t)BLK);
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), 0);
+	/* Held once only. */
+	CU_ASSERT_EQUAL(xf_storage_prep_write(st, fd, data, BLK, BLK, 2), 0);
+	CU_ASSERT_EQUAL(one(st).tag, 2);
+	CU_ASSERT_EQUAL(sclose(st, fd), 0);
+	xf_storage_destroy(st);
+	unlinkat(vol_fd, "held", 0);
+}
+
 /* Tests for both back ends. */
 static const struct xf_test tests[] = {
 	{ "create arguments", test_create_args },
@@ -981,6 +1014,7 @@ static const struct xf_test tests[] = {
 /* io_uring only: a pipe read blocks until written, which inline would do on this thread. */
 static const struct xf_test uring_tests[] = {
 	{ "a chained operation waits for the one before", test_chain_waits },
+	{ "a held completion comes late, in flight meanwhile", test_hold },
 };
 
 static const struct xf_test inline_tests[] = {
