@@ -324,7 +324,7 @@ combined_rx_poll(struct eng_combined *c, bool *busy)
  * for a directory step or a rename, the RX core it shares the lcore with keeps serving
  * its port, and idle rounds back off as the loop's do.
  */
-static bool
+static void
 combined_wait(void *arg)
 {
 	struct eng_combined *c = arg;
@@ -336,7 +336,6 @@ combined_wait(void *arg)
 	} else {
 		xf_engine_idle(c->rx->e, &c->wait_idle);
 	}
-	return busy;
 }
 
 /*

@@ -179,9 +179,9 @@ void xf_pipeline_set_fault(struct xf_pipeline *p, xf_pipeline_fault_fn fn, void 
 /**
  * Called over and over while worker w waits for a storage step it cannot go on without
  * (a directory step or a rename of the commit executor, room in a full submission
- * queue). Returns whether it did any work; when it did none it backs off itself.
+ * queue). When it finds no work it backs off itself.
  */
-typedef bool (*xf_pipeline_wait_fn)(void *arg);
+typedef void (*xf_pipeline_wait_fn)(void *arg);
 
 /**
  * Let worker w serve something else while it waits (NULL: wait in the kernel). The

@@ -413,12 +413,13 @@ keep_cqe(struct xf_worker *w, const struct xf_storage_cqe *c)
 	w->deferred[w->def_tail++ & (w->def_cap - 1)] = *c;
 }
 
-/*
- * Wait until at least one completion is there (at most CQE_MAX into out), or min of
- * them without a wait poll. With a wait poll (and io_uring: inline steps have run once
- * submitted) it is called between checks instead of sleeping in the kernel, at least
- * once per wait, and the completions are taken as they come.
- */
+/* Waits call the wait poll instead of sleeping in the kernel (inline steps have run). */
+static bool
+served(const struct xf_worker *w)
+{
+	return w->wait_fn != NULL && xf_storage_io(w->st) != XF_STORAGE_IO_INLINE;
+}
+
 /*
  * A storage step that kept the worker (and, in combined mode, maybe its RX core) for
  * more than a second: counted, and logged with what it was, since a peer times a
@@ -435,29 +436,23 @@ slow_check(struct xf_worker *w, uint64_t t0, const char *what)
 	if (d >= SLOW_STEP_NS) {
 		w->t.slow_steps++;
 		XF_LOG(WARNING, MODULE, "worker %u: %s took %.1f s (its RX core %s meanwhile)",
-		       w->idx, what, (double)d / 1e9,
-		       w->wait_fn != NULL && xf_storage_io(w->st) != XF_STORAGE_IO_INLINE
-		               ? "was served"
-		               : "waited");
+		       w->idx, what, (double)d / 1e9, served(w) ? "was served" : "waited");
 	}
 }
 
-static int worker_wait_served(struct xf_worker *w, struct xf_storage_cqe *out);
-
+/*
+ * Wait until at least one completion is there (at most CQE_MAX into out), or min of
+ * them when not served. Served, the wait poll is called between checks, at least once
+ * per wait, and the completions are taken as they come.
+ */
 static int
 worker_wait(struct xf_worker *w, struct xf_storage_cqe *out, unsigned int min)
 {
-	if (w->wait_fn == NULL || xf_storage_io(w->st) == XF_STORAGE_IO_INLINE) {
-		return xf_storage_wait(w->st, out, min, CQE_MAX);
-	}
-	return worker_wait_served(w, out);
-}
-
-static int
-worker_wait_served(struct xf_worker *w, struct xf_storage_cqe *out)
-{
 	int rc;
 
+	if (!served(w)) {
+		return xf_storage_wait(w->st, out, min, CQE_MAX);
+	}
 	for (;;) {
 		unsigned int n;
 
