@@ -213,14 +213,16 @@ struct xf_pipeline_times {
 	uint64_t data_first, data_last;     /**< span of the writes and verifications */
 	uint64_t commit_first, commit_last; /**< span of the commits */
 	double busy_commit_s;               /**< commit worker time inside commit batches */
-	uint64_t data_writes;  /**< write operations for DATA (one pwritev per run of frames) */
-	uint64_t stat_nodir;   /**< quick checks answered by a parent just found missing */
-	uint64_t stat_lookups; /**< parent directory lookups of the quick checks */
-	uint64_t copy_kept;    /**< COPY bytes taken from a basis kept since its signatures */
-	uint64_t wait_polls;   /**< calls of the wait poll while waiting for storage steps */
-	uint64_t slow_steps;   /**< storage steps that kept a worker for a second or more */
-	uint64_t sig_leased;   /**< signature arrays from the workers' rings (xf_lease.h) */
-	uint64_t sig_heap;     /**< signature arrays from the heap: a ring had no room */
+	uint64_t data_writes;     /**< write operations for DATA (one pwritev per run of frames) */
+	uint64_t stat_nodir;      /**< quick checks answered by a parent just found missing */
+	uint64_t stat_lookups;    /**< parent directory lookups of the quick checks */
+	uint64_t copy_kept;       /**< COPY bytes taken from a basis kept since its signatures */
+	uint64_t wait_polls;      /**< calls of the wait poll while waiting for storage steps */
+	uint64_t slow_steps;      /**< storage steps that kept a worker for a second or more */
+	uint64_t sig_leased;      /**< signature arrays from the workers' rings (xf_lease.h) */
+	uint64_t sig_heap;        /**< signature arrays from the heap: a ring had no room */
+	uint64_t modes_at_create; /**< files whose mode was set by creating them (no fchmod) */
+	uint64_t tmp_leftovers;   /**< temp files found in the way, removed and created again */
 };
 
 /** Sum of the workers' counters, and the widest spans (after the run). */

@@ -111,8 +111,9 @@ struct xf_core_arg {
 
 struct xf_pipeline {
 	struct xf_pipeline_conf conf;
-	int root_fd; /* O_RDONLY | O_DIRECTORY, ours */
-	int tmp_fd;  /* XF_STAGING_TMP, ours */
+	int root_fd;          /* O_RDONLY | O_DIRECTORY, ours */
+	int tmp_fd;           /* XF_STAGING_TMP, ours */
+	uint32_t create_keep; /* mode bits a file created in tmp_fd keeps (probed at start) */
 	struct xf_ring *to_w[XF_PIPELINE_MAX_RX][XF_PIPELINE_MAX_WORKERS];
 	struct xf_ring *to_rx[XF_PIPELINE_MAX_WORKERS][XF_PIPELINE_MAX_RX];
 	struct xf_worker *w[XF_PIPELINE_MAX_WORKERS];

@@ -83,7 +83,9 @@ struct wfile {
 	uint8_t kind;
 	uint8_t status; /* first failure */
 	uint8_t fe_pending;
-	uint8_t aborted; /* session aborted while busy: clean up, report nothing */
+	uint8_t aborted;     /* session aborted while busy: clean up, report nothing */
+	uint8_t mode_set;    /* the temp file was created with the file's mode: no fchmod */
+	uint8_t tmp_retried; /* a leftover temp file of the same name was removed */
 	uint16_t sid;
 	uint16_t rx;
 	uint32_t file;
@@ -537,6 +539,27 @@ keep_chunk(const struct xf_worker *w, const struct wfile *f, uint64_t off)
 
 static void sig_start(struct xf_worker *w, uint32_t fi);
 
+/*
+ * Create the temp file. When the umask (or a default ACL) of the staging directory keeps
+ * every bit of the file's mode, and it has no set-id or sticky bit, the file is created
+ * with its mode and verify() skips the fchmod. Otherwise it starts as 0600 and gets its
+ * mode there. The staging directory is 0700, so nobody else can reach it meanwhile.
+ * O_EXCL: a file of the same name in the way (none should be) would keep its own mode.
+ */
+static void
+tmp_open(struct xf_worker *w, struct wfile *f, uint32_t fi)
+{
+	uint32_t want = f->mode & 07777;
+	uint32_t mode = 0600;
+
+	f->mode_set = (want & ~0777u) == 0 && (want & w->p->create_keep) == want;
+	if (f->mode_set) {
+		mode = want;
+	}
+	PREP(w, xf_storage_prep_open(w->st, w->p->tmp_fd, f->tmpname, O_RDWR | O_CREAT | O_EXCL,
+	                             mode, tag_of(T_TMP, fi)));
+}
+
 static void
 decide(struct xf_worker *w, struct wfile *f, uint32_t fi, uint8_t decision, uint8_t status)
 {
@@ -551,8 +574,7 @@ decide(struct xf_worker *w, struct wfile *f, uint32_t fi, uint8_t decision, uint
 		/* The temp file exists before the decision goes out, so DATA never waits. */
 		f->state = W_TMP;
 		xf_work_tmpname(f->tmpname, f->sid, f->sess_id, f->file);
-		PREP(w, xf_storage_prep_open(w->st, w->p->tmp_fd, f->tmpname,
-		                             O_RDWR | O_CREAT | O_TRUNC, 0600, tag_of(T_TMP, fi)));
+		tmp_open(w, f, fi);
 		return;
 	}
 	post_simple(w, f, XF_DONE_STAT, decision, status, -1);
@@ -792,6 +814,17 @@ on_tmp(struct xf_worker *w, uint32_t fi, int32_t res)
 {
 	struct wfile *f = &w->files[fi];
 
+	if (res == -EEXIST && !f->tmp_retried && !f->aborted) {
+		/* A leftover of an earlier attempt under this name: remove it and try once more
+		 * (a short blocking call, on a path that should never run). */
+		f->tmp_retried = 1;
+		w->t.tmp_leftovers++;
+		if (unlinkat(w->p->tmp_fd, f->tmpname, 0) == 0 || errno == ENOENT) {
+			tmp_open(w, f, fi);
+			return;
+		}
+		res = -errno;
+	}
 	if (res < 0) {
 		close_basis(w, f);
 		post_simple(w, f, XF_DONE_STAT, XF_DEC_REFUSED, xf_status_of_errno(-res), -1);
@@ -997,10 +1030,12 @@ verify(struct xf_worker *w, struct wfile *f)
 		return;
 	}
 	mtime_spec(f->mtime_ns, ts);
-	/* No io_uring opcode sets mode or times: short blocking calls on the worker. */
+	/* No io_uring opcode sets mode or times: short blocking calls on the worker. The mode
+	 * is already right when the file was created with it (tmp_open). */
 	{
 		uint64_t t0 = now_ns();
-		bool ok = fchmod(f->fd, f->mode & 07777) == 0 && futimens(f->fd, ts) == 0;
+		bool ok = (f->mode_set || fchmod(f->fd, f->mode & 07777) == 0) &&
+		          futimens(f->fd, ts) == 0;
 
 		slow_check(w, t0, "setting a file's mode and mtime");
 		if (!ok) {
@@ -1009,6 +1044,7 @@ verify(struct xf_worker *w, struct wfile *f)
 		}
 	}
 	close_basis(w, f);
+	w->t.modes_at_create += f->mode_set;
 	w->t.files_done++;
 	stamp(w->now, &w->t.data_first, &w->t.data_last);
 	post_simple(w, f, XF_DONE_FILE, 0, XF_ST_OK, f->fd);
@@ -2289,6 +2325,8 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->copy_kept += w->t.copy_kept;
 	t->wait_polls += w->t.wait_polls;
 	t->slow_steps += w->t.slow_steps;
+	t->modes_at_create += w->t.modes_at_create;
+	t->tmp_leftovers += w->t.tmp_leftovers;
 	{
 		struct xf_lease_stats ls;
 

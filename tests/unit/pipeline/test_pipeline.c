@@ -1006,6 +1006,91 @@ enospc_on_write(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op o
 	return res;
 }
 
+/* Puts a file in the way of a temp file: the one file `file` is about to create. */
+struct leftover_ctx {
+	const char *tmp_dir;
+	uint32_t file;
+	uint32_t session;
+	unsigned int hits;
+};
+
+static int32_t
+leftover_on_stat(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, int32_t res)
+{
+	struct leftover_ctx *lc = arg;
+
+	if (op == XF_SOP_STATX && file == lc->file && lc->hits++ == 0) {
+		char name[XF_TMPNAME_SIZE], path[600];
+		int fd;
+
+		xf_work_tmpname(name, sid, lc->session, file);
+		snprintf(path, sizeof(path), "%s/%s", lc->tmp_dir, name);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		CU_ASSERT(fd >= 0 && write(fd, "stale bytes", 11) == 11);
+		close(fd);
+	}
+	return res;
+}
+
+/*
+ * Modes: a file whose mode survives creation under the umask is created with it and gets
+ * no fchmod; any other (bits the umask takes away, set-id, sticky) is set by fchmod.
+ * Every mode must land exactly, under three umasks. And a leftover file where a temp file
+ * goes is removed first, so the new file has its own mode and bytes, not the leftover's.
+ */
+static void
+test_modes(void)
+{
+	static const uint32_t modes[] = { 0644, 0600,  0755,  0664,  0666, 0777, 0700, 0000,
+		                          0444, 04755, 02750, 01777, 0640, 0511, 0007 };
+	static const mode_t umasks[] = { 022, 077, 0 };
+	mode_t saved = umask(022);
+
+	for (unsigned int u = 0; u < XF_ARRAY_SIZE(umasks); u++) {
+		struct list l = { 0 };
+		struct run_opts o = { .window = 64 };
+		struct leftover_ctx lc = { .file = 2, .session = 0x5eed0001 };
+		struct run_result r;
+		uint64_t expect_set = 0;
+		char tag[32], tmp_dir[600];
+
+		snprintf(tag, sizeof(tag), "modes-%03o", (unsigned int)umasks[u]);
+		mkpaths(tag);
+		snprintf(tmp_dir, sizeof(tmp_dir), "%s/.xferd/tmp", dst_dir);
+		lc.tmp_dir = tmp_dir;
+		o.fault = leftover_on_stat;
+		o.fault_arg = &lc;
+		for (uint32_t i = 0; i < 3 * XF_ARRAY_SIZE(modes); i++) {
+			struct xf_memsend_file *f;
+			char path[32];
+
+			snprintf(path, sizeof(path), "m%02u", i);
+			f = add(&l, path, XF_FILE_REG);
+			f->size = 1 + rnd() % 3000;
+			f->data = random_bytes(f->size);
+			f->mode = modes[i % XF_ARRAY_SIZE(modes)];
+			expect_set += f->mode <= 0777 && (f->mode & ~umasks[u]) == f->mode;
+		}
+		umask(umasks[u]);
+		run(dst_dir, &l, &o, &r);
+		umask(022);
+		for (uint32_t i = 0; i < l.n; i++) {
+			CU_ASSERT_EQUAL(r.status[i], 0);
+		}
+		CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+		CU_ASSERT_EQUAL(r.times.files_done, l.n);
+		CU_ASSERT_EQUAL(r.times.modes_at_create, expect_set);
+		CU_ASSERT_EQUAL(lc.hits, 1);
+		CU_ASSERT_EQUAL(r.times.tmp_leftovers, 1);
+		CU_ASSERT_EQUAL(count_entries(tmp_dir), 0);
+		printf("\n  umask %03o: %llu of %u modes set at creation", (unsigned int)umasks[u],
+		       (unsigned long long)r.times.modes_at_create, l.n);
+		result_free(&r);
+		list_free(&l);
+	}
+	umask(saved);
+}
+
 /*
  * One file with a wrong CRC in FILE_END, one whose writes fail with ENOSPC. Both had a
  * previous version at the final path: it stays. A third meets a directory at its final
@@ -1419,6 +1504,7 @@ static const struct xf_test tests[] = {
 	{ "delta, COPY beyond the basis", test_delta_copy_beyond_basis },
 	{ "delta, COPY past the announced size", test_delta_copy_past_size },
 	{ "checksum mode", test_checksum_mode },
+	{ "modes set at creation or by fchmod, under three umasks", test_modes },
 };
 
 int
