@@ -212,21 +212,22 @@ struct xf_worker {
 	char cdir[XF_PATH_MAX + 1];
 	/*
 	 * Quick check: the parent directory this worker last found missing, for one session
-	 * (nodir_len 0: none). The session's other files beneath it go WHOLE without a
-	 * lookup each: what a lookup would decide while it is missing, and still right if
-	 * it appeared since (WHOLE sends the file whatever is there; it only forgoes
-	 * UPTODATE or DELTA for a file that someone else put there meanwhile). On a first
-	 * push into an empty tree that is every file's lookup but one per directory.
+	 * (nodir_len 0: none). The session's other files in it or in any directory beneath
+	 * it go WHOLE without a lookup each: what a lookup would decide while it is
+	 * missing, and still right if it appeared since (WHOLE sends the file whatever is
+	 * there; it only forgoes UPTODATE or DELTA for a file that someone else put there
+	 * meanwhile). A push into a destination directory that does not exist yet then
+	 * makes one lookup in all; before, beneath only, it made one per directory, and
+	 * more for each burst that came before the last lookup had answered.
 	 */
 	uint16_t nodir_sid;
 	uint32_t nodir_sess;
 	uint32_t nodir_len;
 	char nodir[XF_PATH_MAX + 1];
 	/*
-	 * The parent lookup in flight that later files of the same directory and session
-	 * wait for instead of looking it up too (file slot + 1, 0: none), and those files
-	 * (W_STAT_FOLLOW), in arrival order: a directory's files come in one burst, before
-	 * its lookup can have answered.
+	 * The parent lookup in flight that later files of the same session, in the same
+	 * directory or beneath it, wait for instead of looking it up too (file slot + 1,
+	 * 0: none), and those files (W_STAT_FOLLOW), in arrival order (lookup_parent).
 	 */
 	uint32_t lead;
 	uint32_t nfollow;
@@ -632,19 +633,57 @@ quick_check(const struct wfile *f)
 	return XF_DEC_DELTA;
 }
 
-/* a and b are files of the same session in the same directory. */
+/*
+ * f is a file of session (sid, sess) whose parent directory is dir[0, len) or beneath it.
+ * A file's name is its directory path, a NUL, its base name: name[dir_len] is the NUL.
+ */
 static bool
-same_parent(const struct wfile *a, const struct wfile *b)
+within(const struct wfile *f, uint16_t sid, uint32_t sess, const char *dir, uint32_t len)
 {
-	return a->sid == b->sid && a->sess_id == b->sess_id && a->dir_len == b->dir_len &&
-	       memcmp(a->name, b->name, a->dir_len) == 0;
+	return len != 0 && f->sid == sid && f->sess_id == sess && f->dir_len >= len &&
+	       memcmp(f->name, dir, len) == 0 && (f->dir_len == len || f->name[len] == '/');
 }
 
 static void on_stat(struct xf_worker *w, uint32_t fi, int32_t res);
 
-/* The lead lookup answered res: its followers take the answer, or look it up. */
+/*
+ * The quick check's first step for a file not at the root: find its parent directory.
+ * Not looked up when it is (or is beneath) the directory last found missing: WHOLE. A
+ * file whose parent is, or is beneath, the directory of the lookup in flight waits for
+ * that lookup (a directory's entry and then its files come in one burst, before the
+ * lookup of the entry's parent can have answered). Otherwise it is looked up.
+ */
 static void
-release_followers(struct xf_worker *w, int32_t res)
+lookup_parent(struct xf_worker *w, struct wfile *f, uint32_t fi)
+{
+	const struct wfile *lead = w->lead != 0 ? &w->files[w->lead - 1] : NULL;
+
+	if (within(f, w->nodir_sid, w->nodir_sess, w->nodir, w->nodir_len)) {
+		f->state = W_STAT_DIR;
+		w->t.stat_nodir++;
+		on_stat(w, fi, -ENOENT); /* its parent is still missing: WHOLE */
+	} else if (lead != NULL && w->nfollow < FOLLOW_MAX &&
+	           within(f, lead->sid, lead->sess_id, lead->name, lead->dir_len)) {
+		f->state = W_STAT_FOLLOW;
+		w->follow[w->nfollow++] = fi;
+	} else {
+		f->state = W_STAT_DIR;
+		w->t.stat_lookups++;
+		if (w->lead == 0) {
+			w->lead = fi + 1;
+		}
+		PREP(w, xf_storage_prep_open_dir(w->st, f->name, tag_of(T_STAT, fi)));
+	}
+}
+
+/*
+ * The lead lookup (of a directory lead_len bytes long) answered res. Missing: so is
+ * everything beneath it, and its followers go WHOLE. Found: a follower in that very
+ * directory needs an fd of its own and looks it up; one beneath it starts over (it may
+ * lead, or follow, the lookup of its own directory).
+ */
+static void
+release_followers(struct xf_worker *w, int32_t res, uint32_t lead_len)
 {
 	uint32_t follow[FOLLOW_MAX];
 	uint32_t n = w->nfollow;
@@ -659,11 +698,12 @@ release_followers(struct xf_worker *w, int32_t res)
 		if (res == -ENOENT) {
 			w->t.stat_nodir++;
 			on_stat(w, follow[k], -ENOENT);
-		} else {
-			/* It exists (or failed otherwise): each file needs its own fd. */
+		} else if (f->dir_len == lead_len) {
 			w->t.stat_lookups++;
 			PREP(w,
 			     xf_storage_prep_open_dir(w->st, f->name, tag_of(T_STAT, follow[k])));
+		} else {
+			lookup_parent(w, f, follow[k]);
 		}
 	}
 }
@@ -676,8 +716,11 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 
 	if (f->state == W_STAT_DIR) {
 		bool lead = w->lead == fi + 1;
+		uint32_t dir_len = f->dir_len;
 
-		if (res == -ENOENT && f->dir_len <= XF_PATH_MAX) {
+		/* Remember the widest directory known missing (a follower's is beneath it). */
+		if (res == -ENOENT && f->dir_len <= XF_PATH_MAX &&
+		    !within(f, w->nodir_sid, w->nodir_sess, w->nodir, w->nodir_len)) {
 			w->nodir_sid = f->sid;
 			w->nodir_sess = f->sess_id;
 			w->nodir_len = f->dir_len;
@@ -695,7 +738,7 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 			                              tag_of(T_STAT, fi)));
 		}
 		if (lead) {
-			release_followers(w, res);
+			release_followers(w, res, dir_len);
 		}
 		return;
 	}
@@ -790,22 +833,8 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 		f->state = W_STAT;
 		PREP(w, xf_storage_prep_statx(w->st, w->root_fd, f->name + 1, &f->stx,
 		                              tag_of(T_STAT, fi)));
-	} else if (w->nodir_len == f->dir_len && w->nodir_sid == f->sid &&
-	           w->nodir_sess == f->sess_id && memcmp(w->nodir, f->name, f->dir_len) == 0) {
-		f->state = W_STAT_DIR;
-		w->t.stat_nodir++;
-		on_stat(w, fi, -ENOENT); /* its parent is still missing: WHOLE */
-	} else if (w->lead != 0 && w->nfollow < FOLLOW_MAX &&
-	           same_parent(&w->files[w->lead - 1], f)) {
-		f->state = W_STAT_FOLLOW;
-		w->follow[w->nfollow++] = fi;
 	} else {
-		f->state = W_STAT_DIR;
-		w->t.stat_lookups++;
-		if (w->lead == 0) {
-			w->lead = fi + 1;
-		}
-		PREP(w, xf_storage_prep_open_dir(w->st, f->name, tag_of(T_STAT, fi)));
+		lookup_parent(w, f, fi);
 	}
 }
 

@@ -692,6 +692,58 @@ test_missing_parent(void)
 	tc_close(&tc);
 }
 
+/*
+ * A directory found missing answers for everything beneath it too, and files beneath
+ * the directory of a lookup in flight wait for it: a push into a destination that does
+ * not exist yet (a directory's entry, whose parent lookup is in flight, then the files
+ * of that directory, in one burst) makes one lookup, not one per directory and burst.
+ * When the awaited directory exists, files beneath it look up their own directory once.
+ */
+static void
+test_missing_ancestor(void)
+{
+	static char names[16][32];
+	struct xf_pipeline_times t;
+	struct tcase tc;
+
+	tc_open(&tc, "ancestor");
+	/* One burst: a file in "m" (its lookup leads), then files in "m/a" and "m/a/b". */
+	stat_items(&tc, SESS, "m", 0, 1, names);
+	stat_items(&tc, SESS, "m/a", 1, 3, names);
+	stat_items(&tc, SESS, "m/a/b", 4, 2, names);
+	for (uint32_t i = 0; i < 6; i++) {
+		CU_ASSERT_EQUAL(pump(&tc, XF_DONE_STAT, i).decision, XF_DEC_WHOLE);
+	}
+	t = times(&tc);
+	CU_ASSERT_EQUAL(t.stat_lookups, 1u);
+	CU_ASSERT_EQUAL(t.stat_nodir, 5u);
+	/* Later bursts beneath "m": still no lookup. "mx" is not beneath "m": looked up. */
+	stat_items(&tc, SESS, "m/c/d", 6, 1, names); /* (8 file slots in this window) */
+	stat_items(&tc, SESS, "mx", 7, 1, names);
+	for (uint32_t i = 6; i < 8; i++) {
+		CU_ASSERT_EQUAL(pump(&tc, XF_DONE_STAT, i).decision, XF_DEC_WHOLE);
+	}
+	t = times(&tc);
+	CU_ASSERT_EQUAL(t.stat_lookups, 2u);
+	CU_ASSERT_EQUAL(t.stat_nodir, 6u);
+	tc_close(&tc);
+
+	/* "e" exists, "e/s" does not: the files beneath wait for "e", then look up "e/s"
+	 * once between them; a file in "e" itself gets its own lookup (it needs the fd). */
+	tc_open(&tc, "ancestor-exists");
+	CU_ASSERT_FATAL(mkdirat(tc.root, "e", 0755) == 0);
+	stat_items(&tc, SESS, "e", 0, 1, names);
+	stat_items(&tc, SESS, "e/s", 1, 4, names);
+	stat_items(&tc, SESS, "e", 5, 1, names);
+	for (uint32_t i = 0; i < 6; i++) {
+		CU_ASSERT_EQUAL(pump(&tc, XF_DONE_STAT, i).decision, XF_DEC_WHOLE);
+	}
+	t = times(&tc);
+	CU_ASSERT_EQUAL(t.stat_lookups, 3u); /* e, e/s, and e again for file 5 */
+	CU_ASSERT_EQUAL(t.stat_nodir, 3u);
+	tc_close(&tc);
+}
+
 static const struct xf_test tests[] = {
 	{ "in order, one burst: one write", test_in_order },
 	{ "in order, many bursts", test_many_bursts },
@@ -704,6 +756,7 @@ static const struct xf_test tests[] = {
 	{ "error on a coalesced write", test_error },
 	{ "error on a later write", test_error_later },
 	{ "a parent found missing is not looked up again", test_missing_parent },
+	{ "nor is anything beneath it", test_missing_ancestor },
 };
 
 int
