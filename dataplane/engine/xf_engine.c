@@ -203,6 +203,17 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		XF_LOG(ERR, MODULE, "mbuf pool: %s", rte_strerror(rte_errno));
 		goto err;
 	}
+	{
+		int64_t n = xf_port_pool_populate(e->mp);
+
+		if (n < 0) {
+			/* Not fatal: the pages then come at first use, as they did before. */
+			XF_LOG(WARNING, MODULE, "mbuf pool: populating its pages: %s",
+			       strerror((int)-n));
+		} else {
+			XF_LOG(INFO, MODULE, "mbuf pool: %lld MiB populated", (long long)(n >> 20));
+		}
+	}
 	pc.device = conf->device;
 	pc.nb_queues = (uint16_t)conf->n_rx;
 	pc.nb_rxd = conf->rx_desc;

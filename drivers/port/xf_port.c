@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <rte_dev.h>
 #include <rte_errno.h>
@@ -478,4 +480,39 @@ xf_port_close(struct xf_port *port)
 	}
 	free(port->fault);
 	memset(port, 0, sizeof(*port));
+}
+
+struct populate_ctx {
+	uintptr_t page;
+	int64_t bytes;
+	int err;
+};
+
+static void
+populate_chunk(struct rte_mempool *mp, void *opaque, struct rte_mempool_memhdr *memhdr,
+               unsigned int mem_idx)
+{
+	struct populate_ctx *c = opaque;
+	uintptr_t start = (uintptr_t)memhdr->addr & ~(c->page - 1);
+	uintptr_t end = ((uintptr_t)memhdr->addr + memhdr->len + c->page - 1) & ~(c->page - 1);
+
+	(void)mp;
+	(void)mem_idx;
+	if (c->err != 0) {
+		return;
+	}
+	if (madvise((void *)start, end - start, MADV_POPULATE_WRITE) != 0) {
+		c->err = errno;
+		return;
+	}
+	c->bytes += (int64_t)(end - start);
+}
+
+int64_t
+xf_port_pool_populate(struct rte_mempool *mp)
+{
+	struct populate_ctx c = { .page = (uintptr_t)sysconf(_SC_PAGESIZE) };
+
+	rte_mempool_mem_iter(mp, populate_chunk, &c);
+	return c.err != 0 ? -c.err : c.bytes;
 }
