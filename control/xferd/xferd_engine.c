@@ -13,6 +13,18 @@
 #include "xf_engine.h"
 #include "xferd.h"
 
+unsigned int
+xferd_config_warn_unused(const struct xf_config *cfg)
+{
+	for (unsigned int i = 1; i < cfg->n_volumes; i++) {
+		XF_LOG(WARNING, "config",
+		       "volumes[%u] (%s, %s) is not used: this version receives into volumes[0] "
+		       "(%s) only",
+		       i, cfg->volumes[i].name, cfg->volumes[i].path, cfg->volumes[0].name);
+	}
+	return cfg->n_volumes > 1 ? cfg->n_volumes - 1 : 0;
+}
+
 int
 xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 {
@@ -54,6 +66,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 		ec->worker_lcore[i] = cfg->cores.workers[i];
 	}
 	ec->idle_poll = cfg->cores.idle == XF_CONFIG_IDLE_POLL;
+	xferd_config_warn_unused(cfg);
 	ec->volume = cfg->volumes[0].path;
 	ec->fsync = (int)cfg->volumes[0].fsync;
 	ec->fsync_batch = cfg->volumes[0].fsync_batch;

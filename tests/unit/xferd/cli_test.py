@@ -110,6 +110,22 @@ def main():
                 check(False, f"{os.path.basename(path)}: text and json disagree")
         check(len(corpus) > 0, f"{len(corpus)} bad files: exit 1, text and json agree")
 
+        # A second volume is valid but unused in this version: --check says so.
+        r = run("--check", *base)
+        check("is not used" not in r.stderr, f"one volume: no warning ({r.stderr!r})")
+        two = os.path.join(t, "two-volumes.yaml")
+        with open(dev) as f:
+            text = f.read()
+        vol2 = os.path.join(t, "vol2")
+        os.makedirs(vol2)
+        head, tail = text.split("\npeers:", 1)
+        with open(two, "w") as f:
+            f.write(f"{head}\n  - name: second\n    path: {vol2}\npeers:{tail}")
+        r = run("--check", "-c", two, "--set", f"volumes[0].path={vol}")
+        check(r.returncode == 0 and "configuration ok" in r.stdout, f"two volumes: valid ({r.stderr})")
+        check(f"volumes[1] (second, {vol2}) is not used" in r.stderr,
+              f"two volumes: the second is said to be unused ({r.stderr!r})")
+
         # Exit codes: 0 valid, 1 invalid or unreadable, 2 usage.
         check(run("--check", *base).returncode == 0, "valid: 0")
         check(run("--check", "-c", os.path.join(t, "missing.yaml")).returncode == 1,
