@@ -1465,8 +1465,14 @@ xf_push_poll(struct xf_push *p, uint64_t now)
 	}
 	busy |= transmit(p, now);
 	busy |= send_ack_if_due(p, now);
-	if (p->state == XF_PUSH_CLOSING && xf_reliab_bytes_in_flight(p->rel) == 0 &&
-	    xf_reliab_ack_deadline(p->rel) == XF_RELIAB_NEVER) {
+	/*
+	 * Closing ends once the ACK of the receiver's DONE is out. Frames of ours still
+	 * unacknowledged (a keep-alive PING, a retransmission) are not waited for: every file
+	 * is settled, so they carry nothing the receiver needs, and it closes as soon as
+	 * that ACK reaches it, after which no one would acknowledge them (docs/PROTOCOL.md,
+	 * 6.10; unit-push "the receiver closes once its DONE is acknowledged").
+	 */
+	if (p->state == XF_PUSH_CLOSING && xf_reliab_ack_deadline(p->rel) == XF_RELIAB_NEVER) {
 		p->state = XF_PUSH_DONE;
 		p->st.state = XF_PUSH_DONE;
 		busy = true;

@@ -98,6 +98,14 @@ static struct {
 	uint64_t copied, literal;  /* bytes applied from COPY and DATA frames */
 	/* The reader runs the matcher (delta_request), as the engine's workers do. */
 	bool reader_matches;
+	/* A receiver that closes as xferd's does, once its DONE is acknowledged, and drops
+	 * everything after; its DONE goes out done_delay_ns after the last commit, and its
+	 * ACKs of PINGs are lost (so a PING is unacknowledged when it closes). */
+	bool close_on_done_ack;
+	uint64_t done_delay_ns, done_at;
+	uint64_t done_pn;
+	bool rx_closed;
+	unsigned int dropped_after_close, pings;
 	struct xf_delta_match *tm[MAX_FILES];
 	struct xf_sig_rec *tsigs[MAX_FILES];
 	struct xf_lease_ring *sig_ring; /* cfg.sig_ring (NULL: the heap) */
@@ -393,9 +401,27 @@ done:
 	if (T.committed == T.total && !T.done_sent) {
 		struct xf_msg d = { .hdr = { .type = XF_MSG_DONE } };
 
+		if (T.close_on_done_ack) {
+			if (T.done_at == 0) {
+				T.done_at = T.now + T.done_delay_ns;
+			}
+			if (T.now < T.done_at) {
+				return; /* rx_tick() comes back */
+			}
+		}
 		d.done.files = T.committed;
+		T.done_pn = T.rx_pn;
 		rx_send(&d);
 		T.done_sent = true;
+	}
+}
+
+/* The receiver's own clock: a delayed DONE goes out when due. */
+static void
+rx_tick(void)
+{
+	if (T.done_at != 0 && !T.done_sent && !T.rx_closed) {
+		rx_commit_progress();
 	}
 }
 
@@ -445,9 +471,24 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 	CU_ASSERT_FATAL(xf_proto_decode(bytes, len, &m, &why) == 0);
 	CU_ASSERT_EQUAL(m.hdr.session, T.session);
 	CU_ASSERT_FATAL(m.hdr.pn < 1u << 20);
+	if (T.rx_closed) {
+		T.dropped_after_close++; /* no session any more: dropped, unanswered */
+		return;
+	}
+	if (T.close_on_done_ack && T.done_sent && m.hdr.type == XF_MSG_ACK) {
+		for (uint16_t i = 0; i < m.ack.count; i++) {
+			struct xf_ack_range r;
+
+			xf_proto_ack_get(&m, i, &r);
+			T.rx_closed |= r.first <= T.done_pn && T.done_pn <= r.last;
+		}
+	}
 	dup = T.seen[m.hdr.pn];
 	T.seen[m.hdr.pn] = 1;
-	if (m.hdr.type != XF_MSG_ACK) {
+	if (m.hdr.type == XF_MSG_PING) {
+		T.pings++;
+	}
+	if (m.hdr.type != XF_MSG_ACK && !(T.close_on_done_ack && m.hdr.type == XF_MSG_PING)) {
 		rx_ack(m.hdr.pn);
 	}
 	if (dup) {
@@ -718,6 +759,7 @@ run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		serve_reads(p);
 		xf_push_poll(p, T.now);
 		deliver(&T.to_rx, NULL);
+		rx_tick();
 		deliver(&T.to_tx, p);
 		T.now += TICK_NS;
 		CU_ASSERT_FATAL(++turns < 2000000); /* 100 s of simulated time */
@@ -825,6 +867,35 @@ test_silent_peer_times_out(void)
 }
 
 /*
+ * The receiver closes once its DONE is acknowledged (docs/PROTOCOL.md, 6.10) while a
+ * PING of the sender's is still unacknowledged: its DONE came after a silence longer
+ * than the keep-alive interval, and the ACK of that PING was lost. The sender must end
+ * once it has acknowledged the DONE, not wait for an ACK that no one will send (it timed
+ * the finished push out: CI's e2e-push-many flake, "peer silent past the timeout").
+ */
+static void
+test_receiver_closes_on_done_ack(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	setup(20, 3000, 0, 0, 0, 16);
+	T.close_on_done_ack = true;
+	T.done_delay_ns = 250000000ull; /* 2.5 keep-alive intervals */
+	run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, T.count);
+	/* What the sender sent last reaches the receiver: the ACK of its DONE is among it. */
+	T.now += 10000000ull;
+	deliver(&T.to_rx, NULL);
+	CU_ASSERT(T.rx_closed);
+	CU_ASSERT(T.pings > 0);
+	printf("\n  %u PINGs unanswered, %u frames after the receiver closed\n", T.pings,
+	       T.dropped_after_close);
+	teardown();
+}
+
+/*
  * The receiver holds an older version of most files (bytes changed, inserted, deleted,
  * a file cut short, one grown); it answers DELTA with the signatures of its basis and
  * rebuilds each file from COPY (xf_delta_apply) and DATA. Over a lossy, reordering
@@ -928,6 +999,7 @@ static const struct xf_test tests[] = {
 	{ "unreadable file", test_unreadable_file },
 	{ "empty list, empty files", test_empty_list_and_empty_files },
 	{ "silent peer times out", test_silent_peer_times_out },
+	{ "the receiver closes once its DONE is acknowledged", test_receiver_closes_on_done_ack },
 	{ "delta", test_delta },
 	{ "delta, matcher in the reader", test_delta_reader_matches },
 };
