@@ -98,6 +98,29 @@ probe_create_keep(int tmp_fd)
 	return keep;
 }
 
+/*
+ * Can a new file be written to an unnamed temp file (O_TMPFILE) in the staging directory
+ * and given its final name by linkat(AT_EMPTY_PATH)? The file system must support
+ * O_TMPFILE and the process needs CAP_DAC_READ_SEARCH for the link. Probed once.
+ */
+static bool
+probe_unnamed(int tmp_fd)
+{
+	static const char probe[] = ".link-probe";
+	int fd = openat(tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	bool ok;
+
+	if (fd < 0) {
+		return false;
+	}
+	ok = linkat(fd, "", tmp_fd, probe, AT_EMPTY_PATH) == 0;
+	close(fd);
+	if (ok) {
+		unlinkat(tmp_fd, probe, 0);
+	}
+	return ok;
+}
+
 static void
 raise_nofile(void)
 {
@@ -153,6 +176,7 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 		goto err_destroy;
 	}
 	p->create_keep = probe_create_keep(p->tmp_fd);
+	p->unnamed_ok = !conf->named_temps && probe_unnamed(p->tmp_fd);
 	p->sessions = calloc(conf->max_sessions, sizeof(*p->sessions));
 	if (p->sessions == NULL) {
 		err = ENOMEM;

@@ -32,9 +32,11 @@ enum {
 	FS_SETTLED,  /* in the reorder window */
 };
 
-/* Reorder values: status in bits 0-7, XF_RV_COMMIT when a commit op is needed, the
+/* Reorder values: status in bits 0-7, XF_RV_COMMIT when a commit op is needed,
+ * XF_RV_UNNAMED when its temp file has no name (O_TMPFILE: the commit links the fd), the
  * verified temp fd in bits 32-63. */
-#define XF_RV_COMMIT 0x100u
+#define XF_RV_COMMIT  0x100u
+#define XF_RV_UNNAMED 0x200u
 
 enum sess_phase {
 	PH_RUN = 0,
@@ -114,6 +116,7 @@ struct xf_pipeline {
 	int root_fd;          /* O_RDONLY | O_DIRECTORY, ours */
 	int tmp_fd;           /* XF_STAGING_TMP, ours */
 	uint32_t create_keep; /* mode bits a file created in tmp_fd keeps (probed at start) */
+	bool unnamed_ok;      /* O_TMPFILE in tmp_fd and linkat AT_EMPTY_PATH work (probed) */
 	struct xf_ring *to_w[XF_PIPELINE_MAX_RX][XF_PIPELINE_MAX_WORKERS];
 	struct xf_ring *to_rx[XF_PIPELINE_MAX_WORKERS][XF_PIPELINE_MAX_RX];
 	struct xf_worker *w[XF_PIPELINE_MAX_WORKERS];

@@ -527,6 +527,14 @@ on_settled(struct xf_session *s, uint32_t file, uint8_t status, bool changed)
 	xf_reorder_release(&s->ro, s->committed);
 }
 
+/* The reorder value of a verified file: commit it, with its temp fd (and kind of name). */
+static uint64_t
+rv_commit(const struct xf_done *d)
+{
+	return XF_RV_COMMIT | ((d->flags & XF_DONE_F_UNNAMED) != 0 ? XF_RV_UNNAMED : 0) |
+	       ((uint64_t)(uint32_t)d->fd << 32);
+}
+
 static void
 done_aborted(struct xf_session *s, const struct xf_done *d)
 {
@@ -537,8 +545,7 @@ done_aborted(struct xf_session *s, const struct xf_done *d)
 	case XF_DONE_FILE:
 		if (d->status == XF_ST_OK) {
 			/* Verified but never to be committed: the abort drain discards it. */
-			xf_reorder_insert(&s->ro, d->file,
-			                  XF_RV_COMMIT | ((uint64_t)(uint32_t)d->fd << 32));
+			xf_reorder_insert(&s->ro, d->file, rv_commit(d));
 		}
 		break;
 	case XF_DONE_COMMIT:
@@ -593,7 +600,7 @@ xf_session_done(struct xf_session *s, const struct xf_done *d)
 		break;
 	case XF_DONE_FILE:
 		if (d->status == XF_ST_OK) {
-			settle(s, d->file, XF_RV_COMMIT | ((uint64_t)(uint32_t)d->fd << 32));
+			settle(s, d->file, rv_commit(d));
 		} else {
 			settle(s, d->file, d->status);
 		}
@@ -635,6 +642,9 @@ commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
 		it.status = (uint8_t)(val & 0xffu);
 		if ((val & XF_RV_COMMIT) != 0) {
 			it.fd = (int32_t)(val >> 32);
+			if ((val & XF_RV_UNNAMED) != 0) {
+				it.flags |= XF_WORK_F_UNNAMED;
+			}
 		} else {
 			it.flags = XF_WORK_F_NOOP;
 		}

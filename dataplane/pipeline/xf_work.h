@@ -31,6 +31,10 @@ enum xf_work_type {
 /** STAT: the session compares whole-file checksums (XF_HELLO_F_CHECKSUM): an existing
  *  regular file is decided DELTA whatever its size and mtime. */
 #define XF_WORK_F_CHECKSUM 0x4u
+/** COMMIT of a regular file: its temp file has no name (O_TMPFILE); the commit links fd. */
+#define XF_WORK_F_UNNAMED 0x8u
+/** FILE done: the temp file has no name (O_TMPFILE). */
+#define XF_DONE_F_UNNAMED 0x1u
 
 struct xf_work {
 	uint8_t type;     /**< enum xf_work_type */
@@ -61,12 +65,12 @@ enum xf_done_type {
 };
 
 struct xf_done {
-	uint8_t type;     /**< enum xf_done_type */
-	uint8_t decision; /**< STAT: enum xf_decision */
-	uint8_t status;   /**< enum xf_file_status */
-	uint8_t changed;  /**< COMMIT: something was written at the final path */
-	uint16_t sid;     /**< session slot */
-	uint16_t pad;
+	uint8_t type;         /**< enum xf_done_type */
+	uint8_t decision;     /**< STAT: enum xf_decision */
+	uint8_t status;       /**< enum xf_file_status */
+	uint8_t changed;      /**< COMMIT: something was written at the final path */
+	uint16_t sid;         /**< session slot */
+	uint16_t flags;       /**< XF_DONE_F_* */
 	uint32_t file;        /**< file index */
 	int32_t fd;           /**< FILE: the verified temp file, -1 otherwise */
 	uint32_t block_size;  /**< STAT DELTA: bytes per basis block */

@@ -86,6 +86,8 @@ struct wfile {
 	uint8_t aborted;     /* session aborted while busy: clean up, report nothing */
 	uint8_t mode_set;    /* the temp file was created with the file's mode: no fchmod */
 	uint8_t tmp_retried; /* a leftover temp file of the same name was removed */
+	uint8_t fresh;       /* the quick check found nothing at the final path */
+	uint8_t unnamed;     /* the temp file has no name (O_TMPFILE): the commit links it */
 	uint16_t sid;
 	uint16_t rx;
 	uint32_t file;
@@ -198,6 +200,7 @@ struct xf_worker {
 	uint32_t ch_n, ch_got;
 	uint32_t ch_item[SYNC_MAX]; /* batch index of the k-th rename */
 	int ch_pfd[SYNC_MAX];       /* its parent directory fd */
+	int ch_fd[SYNC_MAX];        /* an unnamed temp file's fd, linked (-1: a rename) */
 	int32_t ch_res[SYNC_MAX];
 	char ch_tmp[SYNC_MAX][XF_TMPNAME_SIZE]; /* its temp name, valid until completion */
 	uint8_t cstatus[SYNC_MAX];              /* of the batch's items */
@@ -387,6 +390,7 @@ post_simple(struct xf_worker *w, const struct wfile *f, uint8_t type, uint8_t de
 		.decision = decision,
 		.status = status,
 		.sid = f->sid,
+		.flags = f->unnamed ? XF_DONE_F_UNNAMED : 0,
 		.file = f->file,
 		.fd = fd,
 	};
@@ -541,7 +545,11 @@ keep_chunk(const struct xf_worker *w, const struct wfile *f, uint64_t off)
 static void sig_start(struct xf_worker *w, uint32_t fi);
 
 /*
- * Create the temp file. When the umask (or a default ACL) of the staging directory keeps
+ * Create the temp file. A new file (nothing at its final path at the quick check) gets an
+ * unnamed one (O_TMPFILE) when the volume allows it: the commit then links it to its
+ * final name (linkat AT_EMPTY_PATH) instead of renaming it there, one name operation less
+ * per file (docs/PIPELINE.md, "Unnamed temp files"). When the umask (or a default ACL) of
+ * the staging directory keeps
  * every bit of the file's mode, and it has no set-id or sticky bit, the file is created
  * with its mode and verify() skips the fchmod. Otherwise it starts as 0600 and gets its
  * mode there. The staging directory is 0700, so nobody else can reach it meanwhile.
@@ -556,6 +564,11 @@ tmp_open(struct xf_worker *w, struct wfile *f, uint32_t fi)
 	f->mode_set = (want & ~0777u) == 0 && (want & w->p->create_keep) == want;
 	if (f->mode_set) {
 		mode = want;
+	}
+	if (f->unnamed) {
+		PREP(w, xf_storage_prep_open(w->st, w->p->tmp_fd, ".", O_RDWR | O_TMPFILE, mode,
+		                             tag_of(T_TMP, fi)));
+		return;
 	}
 	PREP(w, xf_storage_prep_open(w->st, w->p->tmp_fd, f->tmpname, O_RDWR | O_CREAT | O_EXCL,
 	                             mode, tag_of(T_TMP, fi)));
@@ -575,6 +588,7 @@ decide(struct xf_worker *w, struct wfile *f, uint32_t fi, uint8_t decision, uint
 		/* The temp file exists before the decision goes out, so DATA never waits. */
 		f->state = W_TMP;
 		xf_work_tmpname(f->tmpname, f->sid, f->sess_id, f->file);
+		f->unnamed = f->fresh && !f->delta && w->p->unnamed_ok;
 		tmp_open(w, f, fi);
 		return;
 	}
@@ -728,6 +742,7 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 		}
 		if (res == -ENOENT || res == -ENOTDIR) {
 			/* No parent yet (or a file in its place: the commit reports it). */
+			f->fresh = 1;
 			decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
 		} else if (res < 0) {
 			decide(w, f, fi, XF_DEC_REFUSED, xf_status_of_errno(-res));
@@ -743,6 +758,8 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 		return;
 	}
 	uint8_t dec = res >= 0 ? quick_check(f) : XF_DEC_WHOLE;
+
+	f->fresh = res == -ENOENT;
 
 	if (dec == XF_DEC_DELTA && (f->aborted || df_take(df_key(w, f)))) {
 		dec = XF_DEC_WHOLE; /* its last DELTA failed: whole this time */
@@ -843,6 +860,12 @@ on_tmp(struct xf_worker *w, uint32_t fi, int32_t res)
 {
 	struct wfile *f = &w->files[fi];
 
+	if (res < 0 && f->unnamed && !f->aborted) {
+		/* The volume refused an unnamed temp file after all: a named one, then. */
+		f->unnamed = 0;
+		tmp_open(w, f, fi);
+		return;
+	}
 	if (res == -EEXIST && !f->tmp_retried && !f->aborted) {
 		/* A leftover of an earlier attempt under this name: remove it and try once more
 		 * (a short blocking call, on a path that should never run). */
@@ -1028,7 +1051,9 @@ fail_file(struct xf_worker *w, struct wfile *f, uint8_t status)
 		/* Never a corrupt commit: the file fails now and goes whole next time. */
 		df_remember(df_key(w, f));
 	}
-	unlinkat(w->p->tmp_fd, f->tmpname, 0);
+	if (!f->unnamed) {
+		unlinkat(w->p->tmp_fd, f->tmpname, 0);
+	}
 	post_simple(w, f, XF_DONE_FILE, 0, status, -1);
 	f->state = W_FREE;
 }
@@ -1074,6 +1099,7 @@ verify(struct xf_worker *w, struct wfile *f)
 	}
 	close_basis(w, f);
 	w->t.modes_at_create += f->mode_set;
+	w->t.unnamed_temps += f->unnamed;
 	w->t.files_done++;
 	stamp(w->now, &w->t.data_first, &w->t.data_last);
 	post_simple(w, f, XF_DONE_FILE, 0, XF_ST_OK, f->fd);
@@ -1597,10 +1623,47 @@ mark_dirty(struct xf_worker *w, int pfd)
 	}
 }
 
+/* Chain position j's step (a rename, or the link of an unnamed temp), prepped with tag. */
+static int
+chain_prep(struct xf_worker *w, uint32_t j, const char *base, uint64_t tag)
+{
+	if (w->ch_fd[j] >= 0) {
+		return xf_storage_prep_link(w->st, w->ch_fd[j], w->ch_pfd[j], base, tag);
+	}
+	return xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[j], w->ch_pfd[j], base, tag);
+}
+
 /*
- * Settle each item of a completed chain as a rename run alone would be: a failure
- * removes the temp and gives the item the status of its error (the final path keeps
- * what it had); a success marks the parent for its fsync.
+ * An unnamed temp file whose final name was taken since its quick check (link: EEXIST):
+ * replace what is there, as a named one would have. It gets its staging name, then is
+ * renamed over the final path. Rare, so synchronous. @return 0 or -errno.
+ */
+static int32_t
+link_taken(struct xf_worker *w, uint32_t j, const char *base)
+{
+	int32_t rc;
+
+	w->t.link_taken++;
+	RUN1(w, rc,
+	     xf_storage_prep_link(w->st, w->ch_fd[j], w->p->tmp_fd, w->ch_tmp[j],
+	                          tag_of(T_SYNC, 0)));
+	if (rc < 0) {
+		return rc;
+	}
+	RUN1(w, rc,
+	     xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[j], w->ch_pfd[j], base,
+	                            tag_of(T_SYNC, 0)));
+	if (rc < 0) {
+		unlinkat(w->p->tmp_fd, w->ch_tmp[j], 0);
+	}
+	return rc;
+}
+
+/*
+ * Settle each item of a completed chain as its step run alone would be: a failure
+ * removes a named temp and gives the item the status of its error (the final path
+ * keeps what it had); a success marks the parent for its fsync. An unnamed temp's fd,
+ * open until its link ran, is closed here.
  */
 static void
 chain_settle(struct xf_worker *w)
@@ -1613,23 +1676,28 @@ chain_settle(struct xf_worker *w)
 		uint32_t i = w->ch_item[j];
 		const struct xf_work *it = cq_item(w, i);
 		int32_t rc = w->ch_res[j];
+		uint16_t sid = w->sync_sid;
+		uint32_t file = w->sync_file;
 
+		w->sync_sid = it->sid;
+		w->sync_file = it->file;
 		if (rc == -ECANCELED) {
 			/* The kernel failed the chain at submission and never ran this one: run
 			 * it now, alone; the ones after it follow, so the order holds. */
-			uint16_t sid = w->sync_sid;
-			uint32_t file = w->sync_file;
-
-			w->sync_sid = it->sid;
-			w->sync_file = it->file;
-			RUN1(w, rc,
-			     xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[j], w->ch_pfd[j],
-			                            base_of(it), tag_of(T_SYNC, 0)));
-			w->sync_sid = sid;
-			w->sync_file = file;
+			RUN1(w, rc, chain_prep(w, j, base_of(it), tag_of(T_SYNC, 0)));
+		}
+		if (rc == -EEXIST && w->ch_fd[j] >= 0) {
+			rc = link_taken(w, j, base_of(it));
+		}
+		w->sync_sid = sid;
+		w->sync_file = file;
+		if (w->ch_fd[j] >= 0) {
+			close(w->ch_fd[j]);
+			w->ch_fd[j] = -1;
+		} else if (rc < 0) {
+			unlinkat(w->p->tmp_fd, w->ch_tmp[j], 0);
 		}
 		if (rc < 0) {
-			unlinkat(w->p->tmp_fd, w->ch_tmp[j], 0);
 			w->cstatus[i] = xf_status_of_errno(-rc);
 			w->cchanged[i] = 0;
 		} else {
@@ -1642,7 +1710,7 @@ chain_settle(struct xf_worker *w)
 
 /*
  * Wait for every rename of the pending chain and settle it: the synchronous way, for
- * the steps that cannot be paused (the fallbacks of chain_rename(), a directory's
+ * the steps that cannot be paused (the fallbacks of chain_add(), a directory's
  * release, teardown). commit_run() itself never waits for a chain.
  */
 static void
@@ -1680,23 +1748,26 @@ chain_flush(struct xf_worker *w)
 	chain_settle(w);
 }
 
-/* Fill chain position k before its rename is prepped (the fault hook maps it back). */
+/* Fill chain position k before its step is prepped (the fault hook maps it back). */
 static void
-chain_slot(struct xf_worker *w, uint32_t k, uint32_t i, int pfd, const char *tmp)
+chain_slot(struct xf_worker *w, uint32_t k, uint32_t i, int pfd, const char *tmp, int fd)
 {
 	w->ch_item[k] = i;
 	w->ch_pfd[k] = pfd;
-	w->ch_res[k] = 1; /* pending: renames report 0 or -errno */
+	w->ch_fd[k] = fd;
+	w->ch_res[k] = 1; /* pending: renames and links report 0 or -errno */
 	memcpy(w->ch_tmp[k], tmp, XF_TMPNAME_SIZE);
 }
 
 /*
- * Queue the rename of batch item i behind the pending ones. Room for the whole chain is
- * made up front (an empty submission queue, free slots), so the link to it is never
- * left open at a submit and one submission carries the chain.
+ * Queue the commit step of batch item i behind the pending ones: the rename of its temp
+ * file tmp, or with fd >= 0 the link of its unnamed temp file fd (which the chain then
+ * owns, and closes when settled). Room for the whole chain is made up front (an empty
+ * submission queue, free slots), so the link to it is never left open at a submit and
+ * one submission carries the chain.
  */
 static void
-chain_rename(struct xf_worker *w, uint32_t i, int pfd, const char *tmp, const char *base)
+chain_add(struct xf_worker *w, uint32_t i, int pfd, const char *tmp, const char *base, int fd)
 {
 	uint32_t k;
 	int rc;
@@ -1710,17 +1781,15 @@ chain_rename(struct xf_worker *w, uint32_t i, int pfd, const char *tmp, const ch
 		xf_storage_chain(w->st);
 	}
 	k = w->ch_n;
-	chain_slot(w, k, i, pfd, tmp);
-	rc = xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[k], pfd, base,
-	                            tag_of(T_CHAIN, k));
+	chain_slot(w, k, i, pfd, tmp, fd);
+	rc = chain_prep(w, k, base, tag_of(T_CHAIN, k));
 	if (rc == -EBUSY) {
 		/* Not expected given the room made above. Should it happen, the submit in the
 		 * flush ends the open link and the flush waits for it: the order holds. */
 		chain_flush(w);
 		k = 0;
-		chain_slot(w, k, i, pfd, tmp);
-		PREP(w, xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[k], pfd, base,
-		                               tag_of(T_CHAIN, k)));
+		chain_slot(w, k, i, pfd, tmp, fd);
+		PREP(w, chain_prep(w, k, base, tag_of(T_CHAIN, k)));
 	}
 	w->ch_n = k + 1;
 }
@@ -1821,35 +1890,52 @@ parent_fd(struct xf_worker *w, const struct xf_work *it, bool create)
 	return fd;
 }
 
+/* A temp file that will not be committed: a named one is removed, an unnamed one's fd
+ * (its only reference) closed. */
+static void
+drop_tmp(struct xf_worker *w, const char *tmp, int fd)
+{
+	if (fd >= 0) {
+		close(fd);
+	} else {
+		unlinkat(w->p->tmp_fd, tmp, 0);
+	}
+}
+
 /*
- * Rename a staged temp file (or symlink) of batch item i to its final name in its
- * parent: the one step that makes a file appear, atomically. The rename joins the
- * pending chain and chain_flush() settles its status; on any failure the temp is
- * removed and the final path keeps what it had.
+ * Give a staged temp file (or symlink) of batch item i its final name in its parent:
+ * the one step that makes a file appear, atomically. A named temp tmp is renamed there;
+ * an unnamed one (fd >= 0, owned by this call from here on) is linked there. The step
+ * joins the pending chain and chain_settle() settles its status; on any failure the temp
+ * is dropped and the final path keeps what it had.
  */
 static uint8_t
 place_tmp(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base,
-          const char *tmp)
+          const char *tmp, int fd)
 {
 	int pfd = parent_fd(w, it, true);
 
 	if (pfd < 0) {
-		unlinkat(w->p->tmp_fd, tmp, 0);
+		drop_tmp(w, tmp, fd);
 		return xf_status_of_errno(-pfd);
 	}
-	chain_rename(w, i, pfd, tmp, base);
+	chain_add(w, i, pfd, tmp, base, fd);
 	return XF_ST_OK;
 }
 
+/* A verified regular file. An unnamed temp's fd is the commit's to close (a named one's
+ * is closed by the caller: its rename works on names). */
 static uint8_t
 commit_reg(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base,
            const char *tmp, int32_t fsync_res)
 {
+	int fd = (it->flags & XF_WORK_F_UNNAMED) != 0 ? it->fd : -1;
+
 	if (fsync_res < 0) {
-		unlinkat(w->p->tmp_fd, tmp, 0);
+		drop_tmp(w, tmp, fd);
 		return xf_status_of_errno(-fsync_res);
 	}
-	return place_tmp(w, i, it, base, tmp);
+	return place_tmp(w, i, it, base, tmp, fd);
 }
 
 static uint8_t
@@ -1903,7 +1989,7 @@ commit_symlink(struct xf_worker *w, uint32_t i, const struct xf_work *it, const 
 		unlinkat(w->p->tmp_fd, tmp, 0);
 		return xf_status_of_errno(-rc);
 	}
-	return place_tmp(w, i, it, base, tmp);
+	return place_tmp(w, i, it, base, tmp, -1);
 }
 
 static void
@@ -2035,8 +2121,10 @@ batch_items(struct xf_worker *w)
 			 * After the pending renames, like every step outside the chain. */
 			chain_flush(w);
 			if (it->kind == XF_FILE_REG && it->fd >= 0) {
+				if ((it->flags & XF_WORK_F_UNNAMED) == 0) {
+					unlinkat(w->p->tmp_fd, tmp, 0);
+				}
 				close(it->fd);
-				unlinkat(w->p->tmp_fd, tmp, 0);
 			}
 			continue;
 		}
@@ -2045,9 +2133,11 @@ batch_items(struct xf_worker *w)
 		}
 		switch (it->kind) {
 		case XF_FILE_REG:
-			/* Its rename works on names: the fd can go before it runs. */
 			w->cstatus[i] = commit_reg(w, i, it, base, tmp, w->cfres[i]);
-			close(it->fd);
+			if ((it->flags & XF_WORK_F_UNNAMED) == 0) {
+				/* Its rename works on names: the fd can go before it runs. */
+				close(it->fd);
+			}
 			break;
 		case XF_FILE_DIR:
 			w->cstatus[i] = commit_dir(w, it, base);
@@ -2356,6 +2446,8 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->slow_steps += w->t.slow_steps;
 	t->modes_at_create += w->t.modes_at_create;
 	t->tmp_leftovers += w->t.tmp_leftovers;
+	t->unnamed_temps += w->t.unnamed_temps;
+	t->link_taken += w->t.link_taken;
 	{
 		struct xf_lease_stats ls;
 
@@ -2413,7 +2505,10 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 	}
 	w->root_fd = xf_storage_root_fd(w->st);
 	if (idx == XF_COMMIT_WORKER && p->conf.test_rename_hold_ms != 0) {
+		/* The commit step: a rename, or the link of an unnamed temp file. */
 		xf_storage_set_hold(w->st, XF_SOP_RENAME,
+		                    (uint64_t)p->conf.test_rename_hold_ms * 1000000ull);
+		xf_storage_set_hold(w->st, XF_SOP_LINK,
 		                    (uint64_t)p->conf.test_rename_hold_ms * 1000000ull);
 	}
 	w->nfiles = p->conf.max_sessions * p->conf.window;

@@ -100,7 +100,7 @@ struct xf_storage {
 	 * budgeted steps by submit and reap, [sub, tail) wait for the next submit.
 	 */
 	/* Tests (xf_storage_set_hold): one completion held back until due_ns. */
-	int hold_op;       /**< op whose next completion is held; -1: none */
+	uint32_t hold_ops; /**< ops (1 << op) whose next completion is held; 0: none */
 	uint64_t hold_ns;  /**< for how long */
 	bool held;         /**< a completion is held now */
 	uint32_t held_idx; /**< its slot */
@@ -117,7 +117,7 @@ static const char *const op_names[XF_SOP_MAX] = {
 	[XF_SOP_OPEN] = "open",   [XF_SOP_READ] = "read",       [XF_SOP_WRITE] = "write",
 	[XF_SOP_FSYNC] = "fsync", [XF_SOP_STATX] = "statx",     [XF_SOP_RENAME] = "rename",
 	[XF_SOP_MKDIR] = "mkdir", [XF_SOP_SYMLINK] = "symlink", [XF_SOP_UNLINK] = "unlink",
-	[XF_SOP_CLOSE] = "close",
+	[XF_SOP_CLOSE] = "close", [XF_SOP_LINK] = "link",
 };
 
 const char *
@@ -211,7 +211,7 @@ xf_storage_create(int root_fd, unsigned int depth, enum xf_storage_io io)
 		errno = ENOMEM;
 		return NULL;
 	}
-	st->hold_op = -1;
+	st->hold_ops = 0;
 	if (xf_storage_io_resolve(root_fd, io, &st->io) < 0) {
 		goto err_free_st;
 	}
@@ -294,7 +294,7 @@ void
 xf_storage_set_hold(struct xf_storage *st, enum xf_storage_op op, uint64_t ns)
 {
 	if (st->io != XF_STORAGE_IO_INLINE) {
-		st->hold_op = (int)op;
+		st->hold_ops |= 1u << op;
 		st->hold_ns = ns;
 	}
 }
@@ -392,6 +392,9 @@ prep_sqe(struct io_uring_sqe *sqe, struct slot *s)
 	case XF_SOP_CLOSE:
 		io_uring_prep_close(sqe, a->fd);
 		break;
+	case XF_SOP_LINK:
+		io_uring_prep_linkat(sqe, a->fd, "", a->fd2, a->p2, AT_EMPTY_PATH);
+		break;
 	case XF_SOP_MAX:
 		io_uring_prep_nop(sqe);
 		break;
@@ -445,6 +448,9 @@ run_inline(struct slot *s)
 		case XF_SOP_CLOSE:
 			/* Never retried: on Linux the fd is gone even when close says EINTR. */
 			return close(a->fd) < 0 && errno != EINTR ? -errno : 0;
+		case XF_SOP_LINK:
+			ret = linkat(a->fd, "", a->fd2, a->p2, AT_EMPTY_PATH);
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -681,6 +687,25 @@ xf_storage_prep_rename(struct xf_storage *st, int old_dir, const char *old_name,
 }
 
 int
+xf_storage_prep_link(struct xf_storage *st, int fd, int new_dir, const char *new_name, uint64_t tag)
+{
+	struct slot *s;
+	int err = check_name(new_name);
+
+	if (err != 0) {
+		return prep_rejected(st, XF_SOP_LINK, tag, err);
+	}
+	s = get_slot(st, XF_SOP_LINK, tag);
+	if (s == NULL) {
+		return -EBUSY;
+	}
+	s->a.fd = fd;
+	s->a.fd2 = at_dir(st, new_dir);
+	s->a.p2 = new_name;
+	return queue(st, s);
+}
+
+int
 xf_storage_prep_mkdir(struct xf_storage *st, int dir_fd, const char *name, mode_t mode,
                       uint64_t tag)
 {
@@ -891,8 +916,8 @@ xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 			continue;
 		}
 		s = &st->slots[idx];
-		if (unlikely(st->hold_op == (int)s->op) && !st->held) {
-			st->hold_op = -1;
+		if (unlikely((st->hold_ops & (1u << s->op)) != 0) && !st->held) {
+			st->hold_ops = 0;
 			st->held = true;
 			st->held_idx = (uint32_t)idx;
 			st->held_res = s->forced ? s->res : cqe->res;

@@ -43,6 +43,7 @@ enum xf_storage_op {
 	XF_SOP_SYMLINK,
 	XF_SOP_UNLINK,
 	XF_SOP_CLOSE,
+	XF_SOP_LINK, /**< linkat of an open (O_TMPFILE) file, AT_EMPTY_PATH */
 	XF_SOP_MAX,
 };
 
@@ -157,6 +158,15 @@ int xf_storage_prep_statx(struct xf_storage *st, int dir_fd, const char *name, s
 int xf_storage_prep_rename(struct xf_storage *st, int old_dir, const char *old_name, int new_dir,
                            const char *new_name, uint64_t tag);
 
+/**
+ * linkat(fd, "", new_dir, new_name, AT_EMPTY_PATH): give the open file fd (an O_TMPFILE
+ * file) its name new_name, a single component in new_dir. Never replaces: EEXIST when
+ * the name is taken. fd must stay open until the completion. AT_EMPTY_PATH needs
+ * CAP_DAC_READ_SEARCH (xferd runs as root; without it the link fails with ENOENT).
+ */
+int xf_storage_prep_link(struct xf_storage *st, int fd, int new_dir, const char *new_name,
+                         uint64_t tag);
+
 int xf_storage_prep_mkdir(struct xf_storage *st, int dir_fd, const char *name, mode_t mode,
                           uint64_t tag);
 
@@ -199,6 +209,8 @@ void xf_storage_set_fault(struct xf_storage *st, xf_storage_fault_fn fn, void *a
  * Tests: the next completion of `op` is handed out ns late, as if the step had stalled
  * behind its disk (io_uring back end; a no-op inline, where steps run in the caller).
  * It counts as in flight meanwhile; reap hands it out once due, wait sleeps until then.
+ * Called for several ops, the first completion of any of them is held (one in all),
+ * for the last call's ns.
  */
 void xf_storage_set_hold(struct xf_storage *st, enum xf_storage_op op, uint64_t ns);
 

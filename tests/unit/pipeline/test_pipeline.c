@@ -217,6 +217,7 @@ struct run_opts {
 	void (*on_sigs)(void *arg, uint32_t file); /* memsend hook (DELTA) */
 	void *on_sigs_arg;
 	int delta_cache_mb; /* xf_pipeline_conf.delta_cache_mb (0: default, kept) */
+	bool named_temps;   /* xf_pipeline_conf.named_temps: no unnamed (O_TMPFILE) temps */
 };
 
 struct run_result {
@@ -252,6 +253,7 @@ run(const char *dst, const struct list *l, const struct run_opts *o, struct run_
 		.worker_core = { 2, 3, 4, 5 },
 		.io = xf_test_io(),
 		.delta_cache_mb = o->delta_cache_mb,
+		.named_temps = o->named_temps,
 		.window = o->window,
 		.max_sessions = 2,
 		.fsync = o->fsync,
@@ -459,6 +461,9 @@ test_tree_end_to_end(void)
 	       (unsigned long long)r1.rx.stalls, (unsigned long long)r1.rx.data_dropped);
 	CU_ASSERT(r1.ms.dups > 0);
 	CU_ASSERT_EQUAL(r1.ms.done_files, l.n);
+	/* Into an empty tree: every regular file new, written unnamed and linked. */
+	CU_ASSERT_EQUAL(r1.times.unnamed_temps, 10003u);
+	CU_ASSERT_EQUAL(r1.times.link_taken, 0u);
 	CU_ASSERT_EQUAL(r1.rx.bad_frames, 0);
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
 	CU_ASSERT_EQUAL(count_entries(canary_dir), 0);
@@ -1006,9 +1011,12 @@ enospc_on_write(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op o
 	return res;
 }
 
-/* Puts a file in the way of a temp file: the one file `file` is about to create. */
+/* Puts a file in the way of file `file`: where its named temp file is about to be
+ * created (named), or at its final path just after its quick check found none there. */
 struct leftover_ctx {
 	const char *tmp_dir;
+	const char *dst_dir;
+	bool named;
 	uint32_t file;
 	uint32_t session;
 	unsigned int hits;
@@ -1024,7 +1032,11 @@ leftover_on_stat(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op 
 		int fd;
 
 		xf_work_tmpname(name, sid, lc->session, file);
-		snprintf(path, sizeof(path), "%s/%s", lc->tmp_dir, name);
+		if (lc->named) {
+			snprintf(path, sizeof(path), "%s/%s", lc->tmp_dir, name);
+		} else {
+			snprintf(path, sizeof(path), "%s/m%02u", lc->dst_dir, file);
+		}
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 		CU_ASSERT(fd >= 0 && write(fd, "stale bytes", 11) == 11);
 		close(fd);
@@ -1035,8 +1047,11 @@ leftover_on_stat(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op 
 /*
  * Modes: a file whose mode survives creation under the umask is created with it and gets
  * no fchmod; any other (bits the umask takes away, set-id, sticky) is set by fchmod.
- * Every mode must land exactly, under three umasks. And a leftover file where a temp file
- * goes is removed first, so the new file has its own mode and bytes, not the leftover's.
+ * Every mode must land exactly, under three umasks, with named and unnamed temp files.
+ * Named: a leftover file where a temp file goes is removed first, so the new file has
+ * its own mode and bytes, not the leftover's. Unnamed: a file that appears at the final
+ * path after the quick check is replaced (the link finds the name taken), as a rename
+ * would have.
  */
 static void
 test_modes(void)
@@ -1046,18 +1061,22 @@ test_modes(void)
 	static const mode_t umasks[] = { 022, 077, 0 };
 	mode_t saved = umask(022);
 
-	for (unsigned int u = 0; u < XF_ARRAY_SIZE(umasks); u++) {
+	for (unsigned int u = 0; u < 2 * XF_ARRAY_SIZE(umasks); u++) {
+		bool named = u < XF_ARRAY_SIZE(umasks);
+		mode_t um = umasks[u % XF_ARRAY_SIZE(umasks)];
 		struct list l = { 0 };
-		struct run_opts o = { .window = 64 };
-		struct leftover_ctx lc = { .file = 2, .session = 0x5eed0001 };
+		struct run_opts o = { .window = 64, .named_temps = named };
+		struct leftover_ctx lc = { .file = 2, .session = 0x5eed0001, .named = named };
 		struct run_result r;
 		uint64_t expect_set = 0;
 		char tag[32], tmp_dir[600];
 
-		snprintf(tag, sizeof(tag), "modes-%03o", (unsigned int)umasks[u]);
+		snprintf(tag, sizeof(tag), "modes-%s-%03o", named ? "named" : "unnamed",
+		         (unsigned int)um);
 		mkpaths(tag);
 		snprintf(tmp_dir, sizeof(tmp_dir), "%s/.xferd/tmp", dst_dir);
 		lc.tmp_dir = tmp_dir;
+		lc.dst_dir = dst_dir;
 		o.fault = leftover_on_stat;
 		o.fault_arg = &lc;
 		for (uint32_t i = 0; i < 3 * XF_ARRAY_SIZE(modes); i++) {
@@ -1069,9 +1088,9 @@ test_modes(void)
 			f->size = 1 + rnd() % 3000;
 			f->data = random_bytes(f->size);
 			f->mode = modes[i % XF_ARRAY_SIZE(modes)];
-			expect_set += f->mode <= 0777 && (f->mode & ~umasks[u]) == f->mode;
+			expect_set += f->mode <= 0777 && (f->mode & ~um) == f->mode;
 		}
-		umask(umasks[u]);
+		umask(um);
 		run(dst_dir, &l, &o, &r);
 		umask(022);
 		for (uint32_t i = 0; i < l.n; i++) {
@@ -1081,9 +1100,12 @@ test_modes(void)
 		CU_ASSERT_EQUAL(r.times.files_done, l.n);
 		CU_ASSERT_EQUAL(r.times.modes_at_create, expect_set);
 		CU_ASSERT_EQUAL(lc.hits, 1);
-		CU_ASSERT_EQUAL(r.times.tmp_leftovers, 1);
+		CU_ASSERT_EQUAL(r.times.tmp_leftovers, named ? 1 : 0);
+		CU_ASSERT_EQUAL(r.times.unnamed_temps, named ? 0 : l.n);
+		CU_ASSERT_EQUAL(r.times.link_taken, named ? 0 : 1);
 		CU_ASSERT_EQUAL(count_entries(tmp_dir), 0);
-		printf("\n  umask %03o: %llu of %u modes set at creation", (unsigned int)umasks[u],
+		printf("\n  %s temps, umask %03o: %llu of %u modes set at creation",
+		       named ? "named" : "unnamed", (unsigned int)um,
 		       (unsigned long long)r.times.modes_at_create, l.n);
 		result_free(&r);
 		list_free(&l);
@@ -1171,20 +1193,23 @@ test_failures(void)
 
 /* Rename completions as the commit worker sees them, and one rename to fail. */
 struct chain_ctx {
-	uint32_t fail;      /* file whose rename reports -ENOSPC */
-	uint32_t seen[256]; /* files whose rename completed, in completion order */
+	uint32_t fail;      /* file whose commit step reports -ENOSPC */
+	uint32_t seen[256]; /* files whose commit step completed, in completion order */
 	unsigned int nseen;
+	unsigned int links; /* of those steps, links of unnamed temps */
 };
 
+/* The commit steps: renames of named temp files, links of unnamed ones. */
 static int32_t
-record_renames(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, int32_t res)
+record_commits(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, int32_t res)
 {
 	struct chain_ctx *cc = arg;
 
 	(void)sid;
-	if (op != XF_SOP_RENAME) {
+	if (op != XF_SOP_RENAME && op != XF_SOP_LINK) {
 		return res;
 	}
+	cc->links += op == XF_SOP_LINK;
 	if (cc->nseen < XF_ARRAY_SIZE(cc->seen)) {
 		cc->seen[cc->nseen] = file;
 	}
@@ -1193,16 +1218,17 @@ record_renames(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op
 }
 
 /*
- * The renames of a batch go out as one linked chain. They must complete in file-list
- * order (each starts after the one before it), and each result must reach its own
- * file: in one directory, one rename fails for real (a directory is in the way:
- * CONFLICT, the directory stays) and one is reported failed by the fault hook
- * (NOSPACE); the files before, between and after them are committed. Runs of files
- * already up to date (no rename) sit among them, so a batch's k-th rename is not its
- * k-th item. Under no fsync (batches of up to 512) and batched fsync (batches of 16).
+ * The commit steps of a batch (renames, or links of new files' unnamed temps) go out as
+ * one linked chain. They must complete in file-list order (each starts after the one
+ * before it), and each result must reach its own file: in one directory, one step fails
+ * for real (a directory is in the way: CONFLICT, the directory stays) and one is
+ * reported failed by the fault hook (NOSPACE); the files before, between and after them
+ * are committed. Runs of files already up to date (no step) sit among them, so a batch's
+ * k-th step is not its k-th item. Under no fsync (batches of up to 512) and batched
+ * fsync (batches of 16), with unnamed temp files and with named ones only.
  */
 static void
-chain_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch)
+chain_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch, bool named)
 {
 	struct list l = { 0 };
 	struct list pre = { 0 };
@@ -1210,8 +1236,9 @@ chain_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch)
 	struct run_opts o = { .window = 64,
 		              .fsync = fsync,
 		              .batch = batch,
-		              .fault = record_renames,
-		              .fault_arg = &cc };
+		              .fault = record_commits,
+		              .fault_arg = &cc,
+		              .named_temps = named };
 	struct run_result r;
 	const uint32_t conflict = 40;
 	uint8_t skip[128] = { 0 };
@@ -1254,8 +1281,11 @@ chain_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch)
 	}
 	CU_ASSERT_EQUAL(r.ms.done_files, l.n);
 	CU_ASSERT_EQUAL(r.dec[25], XF_DEC_UPTODATE);
-	/* One rename per file not up to date, completed in list order. */
+	/* One step per file not up to date, completed in list order: links for the new
+	 * files unless the temps are named (file 40's quick check found the directory). */
 	CU_ASSERT_EQUAL_FATAL(cc.nseen, renamed);
+	CU_ASSERT_EQUAL(cc.links, named ? 0 : renamed - 1);
+	CU_ASSERT_EQUAL(r.times.unnamed_temps, named ? 0 : renamed - 1); /* verified ones */
 	for (unsigned int k = 1; k < cc.nseen; k++) {
 		CU_ASSERT(cc.seen[k - 1] < cc.seen[k]);
 	}
@@ -1273,8 +1303,10 @@ chain_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch)
 static void
 test_rename_chain(void)
 {
-	chain_case("chain-none", XF_FSYNC_NONE, 0);
-	chain_case("chain-batch", XF_FSYNC_BATCH, 16);
+	chain_case("chain-none", XF_FSYNC_NONE, 0, false);
+	chain_case("chain-batch", XF_FSYNC_BATCH, 16, false);
+	chain_case("chain-named", XF_FSYNC_NONE, 0, true);
+	chain_case("chain-named-batch", XF_FSYNC_BATCH, 16, true);
 }
 
 struct abort_src {

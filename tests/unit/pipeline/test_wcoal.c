@@ -142,7 +142,10 @@ write_fault(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, i
 static void
 tc_open(struct tcase *tc, const char *tag)
 {
-	struct xf_pipeline_conf pc = { .window = 8, .release = on_release, .release_arg = tc };
+	/* Named temps: the checks read a temp file back by its name. */
+	struct xf_pipeline_conf pc = {
+		.window = 8, .release = on_release, .release_arg = tc, .named_temps = true
+	};
 
 	memset(tc, 0, sizeof(*tc));
 	tc->p = xf_pt_open(&pc, base_dir, tag, tc->dir, sizeof(tc->dir), &tc->root);

@@ -190,6 +190,7 @@ test_op_names(void)
 	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_SYMLINK), "symlink");
 	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_UNLINK), "unlink");
 	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_CLOSE), "close");
+	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_LINK), "link");
 	CU_ASSERT_STRING_EQUAL(xf_storage_op_str(XF_SOP_MAX), "unknown");
 	CU_ASSERT_STRING_EQUAL(xf_storage_op_str((enum xf_storage_op)0), "unknown");
 }
@@ -361,6 +362,57 @@ test_statx_rename(void)
 	CU_ASSERT_EQUAL(c.op, XF_SOP_STATX);
 
 	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "a", 0, 8), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(sclose(st, root), 0);
+	xf_storage_destroy(st);
+	CU_ASSERT_EQUAL(dir_entries(vol_dir), 0u);
+}
+
+/*
+ * An unnamed file (O_TMPFILE) gets its name by link: it appears whole under the name,
+ * a taken name is never replaced (EEXIST), a name with a "/" is refused (EINVAL), and
+ * closing an unnamed file that was never linked leaves nothing behind.
+ */
+static void
+test_link_unnamed(void)
+{
+	static const char data[] = "all of it, at once";
+	struct xf_storage *st = new_storage(16);
+	struct xf_storage_cqe c;
+	char buf[64] = { 0 };
+	int root, fd, fd2, rfd;
+
+	CU_ASSERT_FATAL(st != NULL);
+	root = sopen(st, -1, ".", O_RDONLY | O_DIRECTORY, 0);
+	CU_ASSERT_FATAL(root >= 0);
+	fd = sopen(st, -1, ".", O_RDWR | O_TMPFILE, 0640);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_write(st, fd, data, sizeof(data), 0, 1), 0);
+	CU_ASSERT_EQUAL(one(st).res, (int)sizeof(data));
+	CU_ASSERT_EQUAL(dir_entries(vol_dir), 0u);
+	CU_ASSERT_EQUAL(xf_storage_prep_link(st, fd, root, "named", 2), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_LINK);
+	CU_ASSERT_EQUAL(c.tag, 2u);
+	CU_ASSERT_EQUAL(c.res, 0);
+	rfd = openat(root, "named", O_RDONLY);
+	CU_ASSERT_FATAL(rfd >= 0);
+	CU_ASSERT_EQUAL(read(rfd, buf, sizeof(buf)), (ssize_t)sizeof(data));
+	CU_ASSERT_STRING_EQUAL(buf, data);
+	close(rfd);
+	/* A second unnamed file: the taken name stays as it is, a bad name is refused. */
+	fd2 = sopen(st, -1, ".", O_RDWR | O_TMPFILE, 0600);
+	CU_ASSERT_FATAL(fd2 >= 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_link(st, fd2, root, "named", 3), 0);
+	CU_ASSERT_EQUAL(one(st).res, -EEXIST);
+	CU_ASSERT_EQUAL(xf_storage_prep_link(st, fd2, root, "a/b", 4), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_LINK);
+	CU_ASSERT_EQUAL(c.res, -EINVAL);
+	CU_ASSERT_EQUAL(sclose(st, fd2), 0);
+	CU_ASSERT_EQUAL(sclose(st, fd), 0);
+	CU_ASSERT_EQUAL(dir_entries(vol_dir), 1u);
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "named", 0, 5), 0);
 	CU_ASSERT_EQUAL(one(st).res, 0);
 	CU_ASSERT_EQUAL(sclose(st, root), 0);
 	xf_storage_destroy(st);
@@ -1000,6 +1052,7 @@ static const struct xf_test tests[] = {
 	{ "op names", test_op_names },
 	{ "256 writes and reads in one batch", test_batch_write_read },
 	{ "statx and rename", test_statx_rename },
+	{ "an unnamed file linked to its name", test_link_unnamed },
 	{ "readv and writev", test_vectored },
 	{ "ordered chain survives a failure", test_chain },
 	{ "mkdir, symlink, unlink", test_dirs_links },
