@@ -9,7 +9,10 @@
  *              block of the new data: a sender's matching reads each block at least once),
  *   recv       the file-system work an atomic receiver cannot avoid: (with --delta) read
  *              the basis once, create a temp file, write it, set mode and mtime, rename it
- *              over the final path,
+ *              over the final path. Done the cheapest way xferd knows: a new file is
+ *              written unnamed (O_TMPFILE) and linked to its name (a name taken meanwhile
+ *              is replaced through a temp name), the mode is given at creation (umask 0
+ *              here; fchmod only for set-id and sticky bits),
  *   recv_csum  the receiver's CRC-64 of what it wrote (and with --delta, one CRC-32C per
  *              block of the basis: the signatures).
  * Each phase is timed on the thread's CPU clock and the monotonic clock. Their CPU sum
@@ -577,6 +580,9 @@ write_whole(int fd, const unsigned char *buf, uint64_t len, const char *dir, con
 	}
 }
 
+/* O_TMPFILE works in the destination (cleared at the first refusal: named temps then). */
+static bool unnamed_ok = true;
+
 static void
 recv_tree(const struct tree *t, int dst_fd, const unsigned char *arena, bool delta,
           struct recv_state *r)
@@ -596,25 +602,45 @@ recv_tree(const struct tree *t, int dst_fd, const unsigned char *arena, bool del
 			errno = ENAMETOOLONG;
 			die_errno("temp name for", dst_root, dpath, f->name);
 		}
+		bool unnamed = false;
+
 		if (delta) {
 			read_basis(r, dfd, dpath, f->name);
+		} else if (unnamed_ok) {
+			/* a new file: no name until it is complete */
+			fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, f->mode & 0777);
+			unnamed = fd >= 0;
+			unnamed_ok = unnamed || (errno != EOPNOTSUPP && errno != EISDIR);
 		}
-		fd = openat(dfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			die_errno("openat", dst_root, dpath, tmp);
+		if (!unnamed) {
+			fd = openat(dfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+			            f->mode & 0777);
+			if (fd < 0) {
+				die_errno("openat", dst_root, dpath, tmp);
+			}
 		}
 		write_whole(fd, arena + f->off, f->size, dpath, tmp);
-		if (fchmod(fd, f->mode) != 0) {
+		if ((f->mode & ~0777u) != 0 && fchmod(fd, f->mode) != 0) {
 			die_errno("fchmod", dst_root, dpath, tmp);
 		}
 		if (futimens(fd, times) != 0) {
 			die_errno("futimens", dst_root, dpath, tmp);
 		}
+		if (unnamed && linkat(fd, "", dfd, f->name, AT_EMPTY_PATH) != 0) {
+			if (errno != EEXIST) {
+				die_errno("linkat", dst_root, dpath, f->name);
+			}
+			/* the name is taken: replace it, atomically, through a temp name */
+			if (linkat(fd, "", dfd, tmp, AT_EMPTY_PATH) != 0) {
+				die_errno("linkat", dst_root, dpath, tmp);
+			}
+			unnamed = false;
+		}
 		if (close(fd) != 0) {
 			die_errno("close", dst_root, dpath, tmp);
 		}
 		/* atomic replace: in the delta case this is where the old file is freed */
-		if (renameat(dfd, tmp, dfd, f->name) != 0) {
+		if (!unnamed && renameat(dfd, tmp, dfd, f->name) != 0) {
 			die_errno("renameat", dst_root, dpath, f->name);
 		}
 	}
@@ -701,6 +727,7 @@ main(int argc, char **argv)
 	char libs[96];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	umask(0); /* modes exact at creation: no fchmod (see recv) */
 	while ((c = getopt_long(argc, argv, "db:wh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
