@@ -39,6 +39,13 @@ int xferd_load_config(const struct xferd_opts *o, struct xf_config **cfg);
 int xferd_check(const struct xferd_opts *o);
 int xferd_dump(const struct xferd_opts *o);
 
+/**
+ * Fatal signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) print the signal, the faulting
+ * address and a backtrace on stderr, then end the process with that signal as before.
+ * @return 0 or -1 (errno set).
+ */
+int xferd_crash_handlers_install(void);
+
 /** Run the daemon until SIGINT, SIGTERM or `xferctl shutdown`. @return the exit code. */
 int xferd_run(const struct xferd_opts *o);
 

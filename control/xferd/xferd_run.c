@@ -254,6 +254,9 @@ xferd_run(const struct xferd_opts *o)
 		return 1;
 	}
 	xf_log_threshold = o->verbose ? XF_LOG_DEBUG : (int)d.cfg->appliance.log_level;
+	if (xferd_crash_handlers_install() < 0) {
+		XF_LOG(WARNING, "xferd", "crash handlers: %s", strerror(errno));
+	}
 	if (signals_block(&set) < 0) {
 		goto out_cfg;
 	}
