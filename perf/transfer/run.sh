@@ -115,8 +115,12 @@ pids=()
 a_pid='' b_pid=''
 fds=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	local i
+	# One at a time, B (the memif client, started last) first: docs/OPERATIONS.md, "Stopping".
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		kill "${pids[i]}" 2>/dev/null || true
+		wait "${pids[i]}" 2>/dev/null || true
+	done
 	if [ "${probes_added:-0}" = 1 ]; then perf probe -q -d 'probe_xferd:*' 2>/dev/null || true; fi
 	if [ "$keep" = 1 ]; then log "kept $T"; else rm -rf "$T"; fi
 }

@@ -309,14 +309,17 @@ pair_verify() {
 	pair_log "verified ${dst#"$PAIR_DIR"/} in $(pair_since "$t0")s"
 }
 
-# pair_stop: `xferctl shutdown` to both; both must exit 0 in time.
+# pair_stop: `xferctl shutdown` to B, then (once B has exited) to A; both must exit 0 in
+# time. One after the other: DPDK 22.11's net_memif is not safe against both ends
+# stopping at once. The later one's rte_eth_dev_stop then races its own interrupt thread,
+# which is handling the peer's disconnect, and both free the device's memory: CI caught A
+# dying of SIGSEGV at exit that way (xferd's fatal-signal report: xf_engine_destroy ->
+# xf_port_stop -> rte_eth_dev_stop -> memif -> rte_free). docs/OPERATIONS.md, "Stopping".
 pair_stop() {
 	local side pid rc deadline
-	for side in a b; do
-		pair_ctl "$side" shutdown >/dev/null || pair_fail "xferctl shutdown $side failed"
-	done
 	deadline=$((SECONDS + PAIR_STOP_TIMEOUT))
-	for side in a b; do
+	for side in b a; do
+		pair_ctl "$side" shutdown >/dev/null || pair_fail "xferctl shutdown $side failed"
 		if [ "$side" = a ]; then pid=$PAIR_PID_A; else pid=$PAIR_PID_B; fi
 		while kill -0 "$pid" 2>/dev/null; do
 			[ "$SECONDS" -lt "$deadline" ] || pair_fail "xferd $side did not exit in ${PAIR_STOP_TIMEOUT}s"
