@@ -66,9 +66,8 @@ struct xferd {
  * Log a warning for each part of a valid configuration that this version does not use
  * (volumes after the first: docs/ENGINE.md, "Limits of this version"). --check and the daemon's
  * start.
- * @return how many.
  */
-unsigned int xferd_config_warn_unused(const struct xf_config *cfg);
+void xferd_config_warn_unused(const struct xf_config *cfg);
 
 /** The engine's configuration from the file's. @return 0 or -EINVAL (logged). */
 int xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec);

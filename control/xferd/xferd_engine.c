@@ -13,7 +13,7 @@
 #include "xf_engine.h"
 #include "xferd.h"
 
-unsigned int
+void
 xferd_config_warn_unused(const struct xf_config *cfg)
 {
 	for (unsigned int i = 1; i < cfg->n_volumes; i++) {
@@ -22,7 +22,6 @@ xferd_config_warn_unused(const struct xf_config *cfg)
 		       "(%s) only",
 		       i, cfg->volumes[i].name, cfg->volumes[i].path, cfg->volumes[0].name);
 	}
-	return cfg->n_volumes > 1 ? cfg->n_volumes - 1 : 0;
 }
 
 int

@@ -846,7 +846,7 @@ xf_reliab_keepalive_due(const struct xf_reliab *r, uint64_t now)
 bool
 xf_reliab_idle_expired(const struct xf_reliab *r, uint64_t now)
 {
-	return r->cfg.idle_timeout_ns != 0 && now >= r->last_recv + r->cfg.idle_timeout_ns;
+	return xf_reliab_idle_expired_since(r, now, 0);
 }
 
 bool

@@ -729,6 +729,10 @@ test_timers(void)
 	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 500 * MS, 0, false), 0);
 	CU_ASSERT_FALSE(xf_reliab_idle_expired(r, 1010 * MS));
 	CU_ASSERT_TRUE(xf_reliab_idle_expired(r, 1500 * MS));
+	/* a receiver that left the peer's frames unread until 800 ms counts it heard then */
+	CU_ASSERT_FALSE(xf_reliab_idle_expired_since(r, 1799 * MS, 800 * MS));
+	CU_ASSERT_TRUE(xf_reliab_idle_expired_since(r, 1800 * MS, 800 * MS));
+	CU_ASSERT_TRUE(xf_reliab_idle_expired_since(r, 1500 * MS, 100 * MS)); /* older: moot */
 	CU_ASSERT_EQUAL(xf_reliab_next_deadline(r), 600 * MS);
 	xf_reliab_destroy(r);
 
