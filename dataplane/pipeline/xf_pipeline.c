@@ -65,11 +65,49 @@ staging_open(int root_fd)
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-			unlinkat(tfd, de->d_name, 0);
+			/* A temp file, or a staged directory and the files in it. */
+			xf_pipeline_remove_tree(tfd, de->d_name);
 		}
 	}
 	closedir(d);
 	return tfd;
+}
+
+int
+xf_pipeline_remove_tree(int dir_fd, const char *name)
+{
+	struct dirent *de;
+	int fd, rc = 0;
+	DIR *d;
+
+	if (unlinkat(dir_fd, name, 0) == 0) {
+		return 0;
+	}
+	if (errno != EISDIR && errno != EPERM) {
+		return errno == ENOENT ? 0 : -errno;
+	}
+	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		return -errno;
+	}
+	d = fdopendir(fd);
+	if (d == NULL) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			int r = xf_pipeline_remove_tree(dirfd(d), de->d_name);
+
+			rc = rc != 0 ? rc : r;
+		}
+	}
+	closedir(d);
+	if (unlinkat(dir_fd, name, AT_REMOVEDIR) != 0 && rc == 0) {
+		rc = -errno;
+	}
+	return rc;
 }
 
 /*

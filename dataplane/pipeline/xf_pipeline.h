@@ -81,10 +81,13 @@ struct xf_pipeline_conf {
 	int io;                       /**< enum xf_storage_io of the workers (0: AUTO) */
 	uint32_t test_rename_hold_ms; /**< tests: the commit worker's first rename completes
 	                                   this late (xf_storage_set_hold); 0 = off */
-	bool named_temps;   /**< tests: every temp file gets a name in the staging directory
-	                         (default: a new file's is unnamed, O_TMPFILE, when it can be) */
-	int delta_cache_mb; /**< basis kept from signatures to COPY, per worker, MiB, at most
-	                         256 (0: XF_PIPELINE_DELTA_CACHE_MB, negative: none) */
+	bool named_temps;    /**< tests: every temp file gets a name in the staging directory
+	                          (default: a new file's is unnamed, O_TMPFILE, when it can be) */
+	bool no_staged_dirs; /**< tests and benchmarks: no staged directories (by default, with
+	                          one worker and fsync none, a new directory is made under a
+	                          staged name and its files written in it at their names) */
+	int delta_cache_mb;  /**< basis kept from signatures to COPY, per worker, MiB, at most
+	                          256 (0: XF_PIPELINE_DELTA_CACHE_MB, negative: none) */
 	xf_pipeline_source_fn source[XF_PIPELINE_MAX_RX]; /**< frame source per RX core */
 	void *source_arg[XF_PIPELINE_MAX_RX];
 	xf_pipeline_release_fn release; /**< frame buffer release */
@@ -227,6 +230,9 @@ struct xf_pipeline_times {
 	uint64_t tmp_leftovers;   /**< temp files found in the way, removed and created again */
 	uint64_t unnamed_temps;   /**< new files written to an unnamed (O_TMPFILE) temp file */
 	uint64_t link_taken;      /**< of those, final path taken at commit: named, renamed over */
+	uint64_t staged_dirs;     /**< staged directories put in place */
+	uint64_t staged_files;    /**< files committed by putting their staged directory in place */
+	uint64_t staged_failed;   /**< staged directories that could not be put in place */
 };
 
 /** Sum of the workers' counters, and the widest spans (after the run). */

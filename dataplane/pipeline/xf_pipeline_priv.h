@@ -33,10 +33,15 @@ enum {
 };
 
 /* Reorder values: status in bits 0-7, XF_RV_COMMIT when a commit op is needed,
- * XF_RV_UNNAMED when its temp file has no name (O_TMPFILE: the commit links the fd), the
- * verified temp fd in bits 32-63. */
-#define XF_RV_COMMIT  0x100u
-#define XF_RV_UNNAMED 0x200u
+ * XF_RV_UNNAMED when its temp file has no name (O_TMPFILE: the commit links the fd),
+ * XF_RV_STAGED (a directory made under a staged name) or XF_RV_INPLACE (a file written in
+ * one) with the staged directory's number in bits 16-31, the verified temp fd in bits
+ * 32-63. */
+#define XF_RV_COMMIT    0x100u
+#define XF_RV_UNNAMED   0x200u
+#define XF_RV_STAGED    0x400u
+#define XF_RV_INPLACE   0x800u
+#define XF_RV_STG_SHIFT 16
 
 enum sess_phase {
 	PH_RUN = 0,
@@ -160,6 +165,10 @@ xf_pipeline_worker_of(const struct xf_pipeline *p, uint32_t file)
 }
 
 #define XF_COMMIT_WORKER 0u
+
+/* Remove name (a file, or a directory and everything beneath it) in dir_fd; never
+ * follows a symlink. 0 or -errno (the first failure; it goes on past it). */
+int xf_pipeline_remove_tree(int dir_fd, const char *name);
 
 /* Map an errno from storage to a file status. */
 static inline uint8_t

@@ -531,8 +531,13 @@ on_settled(struct xf_session *s, uint32_t file, uint8_t status, bool changed)
 static uint64_t
 rv_commit(const struct xf_done *d)
 {
-	return XF_RV_COMMIT | ((d->flags & XF_DONE_F_UNNAMED) != 0 ? XF_RV_UNNAMED : 0) |
-	       ((uint64_t)(uint32_t)d->fd << 32);
+	uint64_t v = XF_RV_COMMIT | ((d->flags & XF_DONE_F_UNNAMED) != 0 ? XF_RV_UNNAMED : 0) |
+	             ((uint64_t)(uint32_t)d->fd << 32);
+
+	if ((d->flags & XF_DONE_F_INPLACE) != 0) {
+		v |= XF_RV_INPLACE | (uint64_t)(d->block_count & 0xffffu) << XF_RV_STG_SHIFT;
+	}
+	return v;
 }
 
 static void
@@ -575,7 +580,13 @@ xf_session_done(struct xf_session *s, const struct xf_done *d)
 			return;
 		}
 		fe->decision = d->decision;
-		add_decision(s, d->file, d->decision, d->status, d->block_size, d->block_count);
+		if (d->decision == XF_DEC_DELTA) {
+			add_decision(s, d->file, d->decision, d->status, d->block_size,
+			             d->block_count);
+		} else {
+			/* block_count may carry a staged directory's number (XF_DONE_F_*). */
+			add_decision(s, d->file, d->decision, d->status, 0, 0);
+		}
 		if (d->decision == XF_DEC_DELTA) {
 			/* Its signatures follow the DECISION (the frame goes out first). */
 			struct sig_out *so =
@@ -592,8 +603,15 @@ xf_session_done(struct xf_session *s, const struct xf_done *d)
 		} else if (d->decision == XF_DEC_REFUSED) {
 			settle(s, d->file, d->status);
 		} else if (fe->kind != XF_FILE_REG) {
-			/* Directories and symlinks get no data: made at commit from the entry. */
-			settle(s, d->file, XF_RV_COMMIT | ((uint64_t)UINT32_MAX << 32));
+			/* Directories and symlinks get no data: made at commit from the entry (a
+			 * staged directory: put in place there). */
+			uint64_t v = XF_RV_COMMIT | ((uint64_t)UINT32_MAX << 32);
+
+			if ((d->flags & XF_DONE_F_STAGED) != 0) {
+				v |= XF_RV_STAGED | (uint64_t)(d->block_count & 0xffffu)
+				                            << XF_RV_STG_SHIFT;
+			}
+			settle(s, d->file, v);
 		} else {
 			fe->state = FS_DECIDED;
 		}
@@ -644,6 +662,11 @@ commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
 			it.fd = (int32_t)(val >> 32);
 			if ((val & XF_RV_UNNAMED) != 0) {
 				it.flags |= XF_WORK_F_UNNAMED;
+			}
+			if ((val & (XF_RV_STAGED | XF_RV_INPLACE)) != 0) {
+				it.flags |= (val & XF_RV_STAGED) != 0 ? XF_WORK_F_STAGED
+				                                      : XF_WORK_F_INPLACE;
+				it.off = (val >> XF_RV_STG_SHIFT) & 0xffffu;
 			}
 		} else {
 			it.flags = XF_WORK_F_NOOP;

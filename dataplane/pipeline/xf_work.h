@@ -33,8 +33,19 @@ enum xf_work_type {
 #define XF_WORK_F_CHECKSUM 0x4u
 /** COMMIT of a regular file: its temp file has no name (O_TMPFILE); the commit links fd. */
 #define XF_WORK_F_UNNAMED 0x8u
+/** COMMIT of a directory made under a staged name (a staged directory, docs/PIPELINE.md):
+ *  the commit renames it into place once the files written in it are committed; off is
+ *  its number. */
+#define XF_WORK_F_STAGED 0x10u
+/** COMMIT of a regular file written at its name in staged directory number off: nothing
+ *  to rename, it appears when the directory is put in place. */
+#define XF_WORK_F_INPLACE 0x20u
 /** FILE done: the temp file has no name (O_TMPFILE). */
 #define XF_DONE_F_UNNAMED 0x1u
+/** STAT done (a directory): made under a staged name; block_count is its number. */
+#define XF_DONE_F_STAGED 0x2u
+/** FILE done: written at its name in staged directory number block_count. */
+#define XF_DONE_F_INPLACE 0x4u
 
 struct xf_work {
 	uint8_t type;     /**< enum xf_work_type */
@@ -49,7 +60,8 @@ struct xf_work {
 	int32_t fd;       /**< COMMIT: verified temp file, or -1 */
 	uint32_t sess_id; /**< wire session id, names the temp files */
 	uint32_t pad;
-	uint64_t off;    /**< DATA: offset; FILE_END: size; STAT: size from FLIST */
+	uint64_t off;    /**< DATA: offset; FILE_END: size; STAT: size from FLIST; COMMIT with
+	                  *   XF_WORK_F_STAGED or _INPLACE: the staged directory's number */
 	uint64_t val;    /**< FILE_END: CRC64; STAT/COMMIT/DIRTIME: mtime (ns) */
 	const void *ptr; /**< DATA: bytes; else the entry's name (dir NUL base NUL target NUL) */
 	void *owner;     /**< DATA: buffer owner, released after the write */
@@ -74,7 +86,8 @@ struct xf_done {
 	uint32_t file;        /**< file index */
 	int32_t fd;           /**< FILE: the verified temp file, -1 otherwise */
 	uint32_t block_size;  /**< STAT DELTA: bytes per basis block */
-	uint32_t block_count; /**< STAT DELTA: blocks (records in sigs) */
+	uint32_t block_count; /**< STAT DELTA: blocks (records in sigs); with
+	                       *   XF_DONE_F_STAGED or _INPLACE: the staged directory's number */
 	void *sigs;           /**< STAT DELTA: struct xf_sig_rec[block_count] from the worker's
 	                       *   lease ring; the RX core sends them in SIG frames and gives
 	                       *   them back (xf_lease_free) */

@@ -14,9 +14,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h> /* RENAME_NOREPLACE */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +45,8 @@
  * way, reading the basis again for each COPY.
  */
 #define KEEP_MAX 8u
+/* Staged directories between their creation and their placement (a power of two). */
+#define STG_DIRS 32u
 
 enum tag_type {
 	T_STAT = 1, /* index: file state */
@@ -88,6 +93,9 @@ struct wfile {
 	uint8_t tmp_retried; /* a leftover temp file of the same name was removed */
 	uint8_t fresh;       /* the quick check found nothing at the final path */
 	uint8_t unnamed;     /* the temp file has no name (O_TMPFILE): the commit links it */
+	uint8_t inplace;     /* a staged directory (DIR), or a file written in one (REG) */
+	uint8_t stg_busy;    /* REG in place: counted in its directory's busy */
+	uint32_t stg;        /* inplace: the staged directory's number */
 	uint16_t sid;
 	uint16_t rx;
 	uint32_t file;
@@ -154,6 +162,36 @@ struct outq {
 	struct xf_done *q;
 	uint32_t head, tail; /* free-running */
 };
+
+/*
+ * A staged directory (docs/PIPELINE.md, "Staged directories"): a new directory made under
+ * a staging name, in which the regular files listed right after its entry are written at
+ * their names; put in place by one rename once they are committed.
+ */
+struct stg_dir {
+	uint32_t num; /* its number (free-running, like stg_head and stg_tail) */
+	uint16_t sid; /* its session */
+	uint32_t sess;
+	uint32_t file; /* index of its own entry */
+	uint32_t last; /* index of the last entry it took (its own at first) */
+	uint32_t n;    /* files it took */
+	uint32_t busy; /* of those, not yet verified or failed */
+	int fd;
+	bool open;           /* still taking the files that follow */
+	bool seen;           /* its COMMIT item reached the commit executor */
+	struct xf_work item; /* that item */
+	char tmp[XF_TMPNAME_SIZE];
+};
+
+/* A commit report held until the staged directory at the head is put in place. */
+struct stg_report {
+	struct xf_done d;
+	uint16_t rx;
+	uint8_t mine; /* STG_OWN or STG_FILE: its status follows the placement; 0: its own */
+};
+
+#define STG_OWN  1u /* the directory's own entry */
+#define STG_FILE 2u /* a file written in it */
 
 struct xf_worker {
 	struct xf_pipeline *p;
@@ -238,7 +276,26 @@ struct xf_worker {
 	struct xf_storage_cqe scqe[CQE_MAX];
 	struct xf_storage_cqe *deferred; /* reaped by make_room, not yet dispatched */
 	uint32_t def_cap, def_head, def_tail;
-	bool aborting[64]; /* per session slot: abort in progress */
+	/*
+	 * Staged directories, one session at a time: [stg_head, stg_tail) made and not yet put
+	 * in place, the one at the tail taking files while open (stg_path, its final path);
+	 * reports held for the head (sq); the last one placed, and how (stg_head - 1).
+	 */
+	bool stg_on;
+	uint32_t stg_cap; /* files one directory may take: below the window (credits) */
+	struct stg_dir stg[STG_DIRS];
+	uint32_t stg_head, stg_tail;
+	uint8_t stg_last_status;
+	uint32_t stg_plen;
+	char stg_path[XF_PATH_MAX + 1];
+	uint16_t stg_sid; /* the session of the last one made, and the last entry it took: */
+	uint32_t stg_sess;
+	uint32_t stg_end; /* the next may only start after it (their commits come in order) */
+	struct stg_report *sq;
+	uint32_t sq_cap, sq_head, sq_tail; /* free-running */
+	uint32_t cdefer[SYNC_MAX];         /* batch item held for directory number + 1 */
+	uint8_t cmine[SYNC_MAX];           /* ... as STG_OWN, STG_FILE or 0 */
+	bool aborting[64];                 /* per session slot: abort in progress */
 	uint16_t abort_rx[64];
 	unsigned int naborting;
 	/* What to serve while waiting for a storage step (xf_pipeline_set_wait_poll). */
@@ -394,6 +451,10 @@ post_simple(struct xf_worker *w, const struct wfile *f, uint8_t type, uint8_t de
 		.file = f->file,
 		.fd = fd,
 	};
+	if (f->inplace) {
+		d.flags |= f->kind == XF_FILE_DIR ? XF_DONE_F_STAGED : XF_DONE_F_INPLACE;
+		d.block_count = f->stg;
+	}
 	post(w, f->rx, &d);
 }
 
@@ -565,6 +626,13 @@ tmp_open(struct xf_worker *w, struct wfile *f, uint32_t fi)
 	if (f->mode_set) {
 		mode = want;
 	}
+	if (f->inplace) {
+		/* At its name in its staged directory (stg_take()). */
+		PREP(w, xf_storage_prep_open(w->st, w->stg[f->stg & (STG_DIRS - 1)].fd,
+		                             f->name + f->dir_len + 1, O_RDWR | O_CREAT | O_EXCL,
+		                             mode, tag_of(T_TMP, fi)));
+		return;
+	}
 	if (f->unnamed) {
 		PREP(w, xf_storage_prep_open(w->st, w->p->tmp_fd, ".", O_RDWR | O_TMPFILE, mode,
 		                             tag_of(T_TMP, fi)));
@@ -588,7 +656,7 @@ decide(struct xf_worker *w, struct wfile *f, uint32_t fi, uint8_t decision, uint
 		/* The temp file exists before the decision goes out, so DATA never waits. */
 		f->state = W_TMP;
 		xf_work_tmpname(f->tmpname, f->sid, f->sess_id, f->file);
-		f->unnamed = f->fresh && !f->delta && w->p->unnamed_ok;
+		f->unnamed = f->fresh && !f->delta && !f->inplace && w->p->unnamed_ok;
 		tmp_open(w, f, fi);
 		return;
 	}
@@ -820,6 +888,180 @@ on_basis(struct xf_worker *w, uint32_t fi, int32_t res)
 	decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
 }
 
+/* ---- staged directories: the STAT side (docs/PIPELINE.md, "Staged directories") ---- */
+
+static inline struct stg_dir *
+stg_at(struct xf_worker *w, uint32_t num)
+{
+	return &w->stg[num & (STG_DIRS - 1)];
+}
+
+static inline bool
+stg_alive(const struct xf_worker *w, uint32_t num)
+{
+	return num - w->stg_head < w->stg_tail - w->stg_head;
+}
+
+/* The full number of a staged directory from its low 16 bits (as the RX core passes it
+ * on): one of the last placed, or one not yet placed. */
+static inline uint32_t
+stg_num(const struct xf_worker *w, uint64_t low)
+{
+	uint32_t ref = w->stg_head - 1;
+
+	return ref + (uint16_t)((uint16_t)low - (uint16_t)ref);
+}
+
+/* A file written in its staged directory is verified or failed: one less to wait for. */
+static void
+stg_release(struct xf_worker *w, struct wfile *f)
+{
+	if (f->stg_busy) {
+		f->stg_busy = 0;
+		if (stg_alive(w, f->stg)) {
+			stg_at(w, f->stg)->busy--;
+		}
+	}
+}
+
+/*
+ * Is there nothing at the final path of directory entry f? Asked at once, not through
+ * the storage queue, so that the files listed right after it (in the same burst) can be
+ * written in its staged directory: a short lookup per new directory, on the worker.
+ */
+static bool
+stg_fresh(struct xf_worker *w, const struct wfile *f)
+{
+	const char *base = f->name + f->dir_len + 1;
+	struct stat sb;
+	int pfd = w->root_fd;
+	int rc, err;
+
+	if (within(f, w->nodir_sid, w->nodir_sess, w->nodir, w->nodir_len)) {
+		return true; /* its parent is missing */
+	}
+	if (f->dir_len != 0) {
+		struct open_how how = {
+			.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+		};
+
+		pfd = (int)syscall(SYS_openat2, w->root_fd, f->name, &how, sizeof(how));
+		if (pfd < 0) {
+			return errno == ENOENT;
+		}
+	}
+	rc = fstatat(pfd, base, &sb, AT_SYMLINK_NOFOLLOW);
+	err = errno;
+	if (pfd != w->root_fd) {
+		close(pfd);
+	}
+	return rc != 0 && err == ENOENT;
+}
+
+/* Directory entry f is new: make it under a staging name and let it take the files that
+ * follow. False if it cannot be staged (it then goes the usual way). */
+static bool
+stg_new(struct xf_worker *w, struct wfile *f, uint32_t fi)
+{
+	const char *base = f->name + f->dir_len + 1;
+	size_t blen = strlen(base);
+	char tmp[XF_TMPNAME_SIZE];
+	struct stg_dir *d;
+	int fd;
+
+	if (w->stg_tail - w->stg_head == STG_DIRS || f->dir_len + 1 + blen > XF_PATH_MAX) {
+		return false;
+	}
+	if (w->stg_tail != w->stg_head) {
+		d = stg_at(w, w->stg_head);
+		if (d->sid != f->sid || d->sess != f->sess_id) {
+			return false; /* one session at a time */
+		}
+	}
+	if (w->stg_sid == f->sid && w->stg_sess == f->sess_id && f->file <= w->stg_end &&
+	    w->stg_tail != 0) {
+		/* Listed before what an earlier one took (STATs out of order: FLIST frames
+		 * reordered): its commit would come in the middle of theirs. */
+		return false;
+	}
+	if (!stg_fresh(w, f)) {
+		return false;
+	}
+	xf_work_tmpname(tmp, f->sid, f->sess_id, f->file);
+	if (mkdirat(w->p->tmp_fd, tmp, 0700) != 0) {
+		/* A leftover of an earlier attempt (a crash): removed, as a temp file's. */
+		if (errno != EEXIST || xf_pipeline_remove_tree(w->p->tmp_fd, tmp) != 0 ||
+		    mkdirat(w->p->tmp_fd, tmp, 0700) != 0) {
+			return false;
+		}
+		w->t.tmp_leftovers++;
+	}
+	fd = openat(w->p->tmp_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		unlinkat(w->p->tmp_fd, tmp, AT_REMOVEDIR);
+		return false;
+	}
+	d = stg_at(w, w->stg_tail);
+	*d = (struct stg_dir){
+		.num = w->stg_tail,
+		.sid = f->sid,
+		.sess = f->sess_id,
+		.file = f->file,
+		.last = f->file,
+		.fd = fd,
+		.open = true,
+	};
+	memcpy(d->tmp, tmp, sizeof(tmp));
+	w->stg_tail++;
+	w->stg_sid = f->sid;
+	w->stg_sess = f->sess_id;
+	w->stg_end = f->file;
+	if (f->dir_len == 0) {
+		memcpy(w->stg_path, base, blen);
+		w->stg_plen = (uint32_t)blen;
+	} else {
+		memcpy(w->stg_path, f->name, f->dir_len);
+		w->stg_path[f->dir_len] = '/';
+		memcpy(w->stg_path + f->dir_len + 1, base, blen);
+		w->stg_plen = f->dir_len + 1 + (uint32_t)blen;
+	}
+	f->inplace = 1;
+	f->stg = d->num;
+	decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
+	return true;
+}
+
+/*
+ * The STAT of f, before any quick check: a regular file listed right after the open
+ * staged directory's entry (or its last file), in it, is taken: nothing can be at its
+ * final path, it is written there at its name. Anything else of the session closes the
+ * directory; a new directory may start the next. Returns true if f is decided.
+ */
+static bool
+stg_take(struct xf_worker *w, struct wfile *f, uint32_t fi)
+{
+	struct stg_dir *d = w->stg_tail != w->stg_head ? stg_at(w, w->stg_tail - 1) : NULL;
+
+	if (d != NULL && d->open && f->sid == d->sid && f->sess_id == d->sess) {
+		if (f->kind == XF_FILE_REG && f->file == d->last + 1 && d->n < w->stg_cap &&
+		    f->dir_len == w->stg_plen && memcmp(f->name, w->stg_path, w->stg_plen) == 0) {
+			d->last = f->file;
+			w->stg_end = f->file;
+			d->n++;
+			d->busy++;
+			f->inplace = 1;
+			f->stg_busy = 1;
+			f->stg = d->num;
+			f->fresh = 1;
+			decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
+			return true;
+		}
+		d->open = false;
+	}
+	return f->kind == XF_FILE_DIR && stg_new(w, f, fi);
+}
+
 static void
 do_stat(struct xf_worker *w, const struct xf_work *it)
 {
@@ -846,6 +1088,9 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 	f->name = it->ptr;
 	f->basis_fd = -1;
 	f->checksum = (it->flags & XF_WORK_F_CHECKSUM) != 0;
+	if (w->stg_on && stg_take(w, f, fi)) {
+		return;
+	}
 	if (f->dir_len == 0) {
 		f->state = W_STAT;
 		PREP(w, xf_storage_prep_statx(w->st, w->root_fd, f->name + 1, &f->stx,
@@ -860,6 +1105,13 @@ on_tmp(struct xf_worker *w, uint32_t fi, int32_t res)
 {
 	struct wfile *f = &w->files[fi];
 
+	if (res < 0 && f->inplace) {
+		/* Its own new directory has the name already: the list names it twice. */
+		stg_release(w, f);
+		post_simple(w, f, XF_DONE_STAT, XF_DEC_REFUSED, xf_status_of_errno(-res), -1);
+		f->state = W_FREE;
+		return;
+	}
 	if (res < 0 && f->unnamed && !f->aborted) {
 		/* The volume refused an unnamed temp file after all: a named one, then. */
 		f->unnamed = 0;
@@ -1051,7 +1303,14 @@ fail_file(struct xf_worker *w, struct wfile *f, uint8_t status)
 		/* Never a corrupt commit: the file fails now and goes whole next time. */
 		df_remember(df_key(w, f));
 	}
-	if (!f->unnamed) {
+	if (f->inplace) {
+		/* Written at its name in a staged directory: it must not be there when the
+		 * directory is put in place (one that was dropped took it along). */
+		if (stg_alive(w, f->stg)) {
+			unlinkat(stg_at(w, f->stg)->fd, f->name + f->dir_len + 1, 0);
+		}
+		stg_release(w, f);
+	} else if (!f->unnamed) {
 		unlinkat(w->p->tmp_fd, f->tmpname, 0);
 	}
 	post_simple(w, f, XF_DONE_FILE, 0, status, -1);
@@ -1098,6 +1357,7 @@ verify(struct xf_worker *w, struct wfile *f)
 		}
 	}
 	close_basis(w, f);
+	stg_release(w, f);
 	w->t.modes_at_create += f->mode_set;
 	w->t.unnamed_temps += f->unnamed;
 	w->t.files_done++;
@@ -1521,6 +1781,8 @@ abort_check(struct xf_worker *w, uint16_t sid)
 	return true;
 }
 
+static void stg_drop(struct xf_worker *w, uint16_t sid);
+
 static void
 do_abort(struct xf_worker *w, const struct xf_work *it)
 {
@@ -1534,6 +1796,9 @@ do_abort(struct xf_worker *w, const struct xf_work *it)
 		if (f->state == W_OPEN && f->inflight == 0) {
 			fail_file(w, f, XF_ST_IO);
 		}
+	}
+	if (w->stg_on) {
+		stg_drop(w, it->sid);
 	}
 	if (!w->aborting[it->sid]) {
 		w->aborting[it->sid] = true;
@@ -1630,7 +1895,8 @@ chain_prep(struct xf_worker *w, uint32_t j, const char *base, uint64_t tag)
 	if (w->ch_fd[j] >= 0) {
 		return xf_storage_prep_link(w->st, w->ch_fd[j], w->ch_pfd[j], base, tag);
 	}
-	return xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[j], w->ch_pfd[j], base, tag);
+	return xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[j], w->ch_pfd[j], base, 0,
+	                              tag);
 }
 
 /*
@@ -1651,7 +1917,7 @@ link_taken(struct xf_worker *w, uint32_t j, const char *base)
 		return rc;
 	}
 	RUN1(w, rc,
-	     xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[j], w->ch_pfd[j], base,
+	     xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[j], w->ch_pfd[j], base, 0,
 	                            tag_of(T_SYNC, 0)));
 	if (rc < 0) {
 		unlinkat(w->p->tmp_fd, w->ch_tmp[j], 0);
@@ -2011,6 +2277,188 @@ dirtime(struct xf_worker *w, const struct xf_work *it)
 	}
 }
 
+/* ---- staged directories: the commit side ---- */
+
+/*
+ * The head staged directory is done with (st: put in place, or why not): release the
+ * reports held for it, in order, the held ones first (earlier batches), then the batch's.
+ * Those of its own entry and its files carry st when it failed.
+ */
+static void
+stg_pop(struct xf_worker *w, uint8_t st)
+{
+	uint32_t num = w->stg_head++;
+
+	w->stg_last_status = st;
+	while (w->sq_head != w->sq_tail) {
+		struct stg_report *r = &w->sq[w->sq_head++ & (w->sq_cap - 1)];
+
+		if (r->mine != 0 && st != XF_ST_OK) {
+			r->d.status = st;
+			r->d.changed = 0;
+		}
+		w->t.staged_files += r->mine == STG_FILE && r->d.status == XF_ST_OK;
+		post(w, r->rx, &r->d);
+	}
+	for (uint32_t i = 0; i < w->bn; i++) {
+		if (w->cdefer[i] != num + 1) {
+			continue;
+		}
+		w->cdefer[i] = 0;
+		if (w->cmine[i] != 0 && st != XF_ST_OK) {
+			w->cstatus[i] = st;
+			w->cchanged[i] = 0;
+		}
+		w->t.staged_files += w->cmine[i] == STG_FILE && w->cstatus[i] == XF_ST_OK;
+	}
+}
+
+/* Put the head staged directory in place: its mode, then one rename that never replaces
+ * anything. On any failure it is removed, with the files in it. */
+static void
+stg_place(struct xf_worker *w)
+{
+	struct stg_dir *d = stg_at(w, w->stg_head);
+	const struct xf_work *it = &d->item;
+	uint8_t st = XF_ST_OK;
+	int32_t rc;
+	int pfd;
+
+	d->open = false;
+	if (d->busy != 0) {
+		/* Cannot happen (its files are listed, so committed, before whatever places
+		 * it); if it did, a file still being written must not appear. */
+		XF_LOG(ERR, MODULE, "staged directory %s: %u files still busy", d->tmp, d->busy);
+		st = XF_ST_IO;
+	} else if (fchmodat(w->p->tmp_fd, d->tmp, it->mode & 07777, 0) != 0) {
+		st = XF_ST_IO;
+	} else if ((pfd = parent_fd(w, it, true)) < 0) {
+		st = xf_status_of_errno(-pfd);
+	} else {
+		uint16_t sid = w->sync_sid;
+		uint32_t file = w->sync_file;
+
+		w->sync_sid = it->sid; /* the step is the directory's own (fault hook) */
+		w->sync_file = it->file;
+		RUN1(w, rc,
+		     xf_storage_prep_rename(w->st, w->p->tmp_fd, d->tmp, pfd, base_of(it),
+		                            RENAME_NOREPLACE, tag_of(T_SYNC, 0)));
+		w->sync_sid = sid;
+		w->sync_file = file;
+		if (rc < 0) {
+			st = xf_status_of_errno(-rc);
+		} else {
+			mark_dirty(w, pfd);
+		}
+	}
+	close(d->fd);
+	if (st == XF_ST_OK) {
+		w->t.staged_dirs++;
+	} else {
+		xf_pipeline_remove_tree(w->p->tmp_fd, d->tmp);
+		w->t.staged_failed++;
+	}
+	stg_pop(w, st);
+}
+
+/* Every staged directory of session slot sid is dropped (abort, teardown): removed with
+ * its files; what was held for them is released. */
+static void
+stg_drop(struct xf_worker *w, uint16_t sid)
+{
+	while (w->stg_head != w->stg_tail && stg_at(w, w->stg_head)->sid == sid) {
+		struct stg_dir *d = stg_at(w, w->stg_head);
+
+		close(d->fd);
+		xf_pipeline_remove_tree(w->p->tmp_fd, d->tmp);
+		w->t.staged_failed++;
+		stg_pop(w, XF_ST_IO);
+	}
+}
+
+static inline void
+stg_hold(struct xf_worker *w, uint32_t i, uint32_t num, uint8_t mine)
+{
+	w->cdefer[i] = num + 1;
+	w->cmine[i] = mine;
+}
+
+/*
+ * Batch item i (it) meets the staged directories. While the head one's entry has been
+ * committed and it is not in place yet, the reports of its session wait for it (file-list
+ * order). Its files commit as they are (they are at their names in it); anything else
+ * of the session that does something on disk puts it in place first; a staged directory's
+ * own entry becomes the head. Returns true if the item is done with, false if it runs as
+ * usual.
+ */
+static bool
+stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it)
+{
+	struct stg_dir *d = w->stg_head != w->stg_tail ? stg_at(w, w->stg_head) : NULL;
+	bool held = d != NULL && d->seen && it->sid == d->sid && it->sess_id == d->sess;
+
+	if (it->type == XF_WORK_COMMIT && (it->flags & XF_WORK_F_DISCARD) != 0) {
+		return false;
+	}
+	if (it->type == XF_WORK_COMMIT && (it->flags & XF_WORK_F_INPLACE) != 0) {
+		uint32_t num = stg_num(w, it->off);
+
+		if (it->fd >= 0) {
+			close(it->fd); /* verified, at its name */
+		}
+		if (held && num == d->num) {
+			stg_hold(w, i, num, STG_FILE);
+		} else if (num == w->stg_head - 1 && w->stg_last_status == XF_ST_OK) {
+			w->t.staged_files++; /* already in place with its directory */
+		} else {
+			/* Its directory was dropped or failed, and took it along. */
+			w->cstatus[i] = num == w->stg_head - 1 ? w->stg_last_status : XF_ST_IO;
+		}
+		w->cchanged[i] = w->cstatus[i] == XF_ST_OK;
+		w->t.commits++;
+		return true;
+	}
+	if (it->type == XF_WORK_COMMIT && (it->flags & XF_WORK_F_NOOP) != 0) {
+		if (held) {
+			stg_hold(w, i, d->num, 0);
+		}
+		return true;
+	}
+	if (held) {
+		stg_place(w);
+		d = w->stg_head != w->stg_tail ? stg_at(w, w->stg_head) : NULL;
+	}
+	if (it->type == XF_WORK_COMMIT && (it->flags & XF_WORK_F_STAGED) != 0) {
+		if (d == NULL || d->num != stg_num(w, it->off) || d->file != it->file ||
+		    d->sid != it->sid || d->sess != it->sess_id) {
+			w->cstatus[i] = XF_ST_IO; /* dropped (its session was aborted) */
+			return true;
+		}
+		d->seen = true;
+		d->item = *it;
+		stg_hold(w, i, d->num, STG_OWN);
+		w->cchanged[i] = 1;
+		w->t.commits++;
+		return true;
+	}
+	return false;
+}
+
+/* Nothing left to commit: the head staged directory goes in place once the files it
+ * took are all verified or failed (it takes no more then), so that the session's end
+ * never waits for it. */
+static int
+stg_idle(struct xf_worker *w)
+{
+	struct stg_dir *d = w->stg_head != w->stg_tail ? stg_at(w, w->stg_head) : NULL;
+
+	if (d == NULL || !d->seen || d->busy != 0) {
+		return 0;
+	}
+	stg_place(w);
+	return 1;
+}
+
 static uint32_t
 batch_size(const struct xf_worker *w)
 {
@@ -2032,6 +2480,19 @@ batch_size(const struct xf_worker *w)
 static bool
 needs_chain(const struct xf_worker *w, uint32_t i, const struct xf_work *it)
 {
+	if (w->stg_on && w->stg_head != w->stg_tail) {
+		const struct stg_dir *d = &w->stg[w->stg_head & (STG_DIRS - 1)];
+		bool skip =
+		        it->type == XF_WORK_COMMIT &&
+		        (it->flags & (XF_WORK_F_NOOP | XF_WORK_F_INPLACE | XF_WORK_F_DISCARD)) != 0;
+
+		if (d->seen && it->sid == d->sid && it->sess_id == d->sess && !skip) {
+			return true; /* puts the staged directory in place first */
+		}
+		if (it->type == XF_WORK_COMMIT && (it->flags & XF_WORK_F_INPLACE) != 0) {
+			return false;
+		}
+	}
 	if (it->type == XF_WORK_DIRTIME) {
 		return true;
 	}
@@ -2081,6 +2542,7 @@ batch_start(struct xf_worker *w)
 		sync_wait(w, n);
 	}
 	memcpy(w->cfres, w->sync_res, n * sizeof(w->cfres[0]));
+	memset(w->cdefer, 0, n * sizeof(w->cdefer[0])); /* stg_pop() looks at the whole batch */
 	w->bn = n;
 	w->bpos = 0;
 }
@@ -2108,6 +2570,10 @@ batch_items(struct xf_worker *w)
 		w->sync_file = it->file;
 		w->cstatus[i] = it->status;
 		w->cchanged[i] = 0;
+		w->cdefer[i] = 0;
+		if (w->stg_on && stg_commit(w, i, it)) {
+			continue;
+		}
 		if (it->type == XF_WORK_DIRTIME) {
 			dirtime(w, it);
 			continue;
@@ -2198,6 +2664,17 @@ batch_end(struct xf_worker *w)
 			continue;
 		}
 		d.type = it->type == XF_WORK_MARK ? XF_DONE_MARK : XF_DONE_COMMIT;
+		if (w->cdefer[i] != 0) {
+			/* Held for the staged directory at the head (stg_commit()). */
+			if (w->sq_tail - w->sq_head == w->sq_cap) {
+				XF_LOG(ERR, MODULE, "held commit reports overflow");
+			} else {
+				w->sq[w->sq_tail++ & (w->sq_cap - 1)] = (struct stg_report){
+					.d = d, .rx = it->rx, .mine = w->cmine[i]
+				};
+				continue;
+			}
+		}
 		post(w, it->rx, &d);
 	}
 	w->cq_head += w->bn;
@@ -2223,7 +2700,7 @@ commit_run(struct xf_worker *w)
 		bool paused;
 
 		if (w->bn == 0 && w->cq_tail == w->cq_head) {
-			return busy;
+			return w->stg_on ? busy | stg_idle(w) : busy;
 		}
 		if (w->bn != 0 && w->ch_got < w->ch_n) {
 			return busy; /* the chain is running */
@@ -2448,6 +2925,9 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->tmp_leftovers += w->t.tmp_leftovers;
 	t->unnamed_temps += w->t.unnamed_temps;
 	t->link_taken += w->t.link_taken;
+	t->staged_dirs += w->t.staged_dirs;
+	t->staged_files += w->t.staged_files;
+	t->staged_failed += w->t.staged_failed;
 	{
 		struct xf_lease_stats ls;
 
@@ -2559,6 +3039,20 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 			goto err_destroy;
 		}
 	}
+	/* Staged directories need the files' STATs and their commits on one core, in list
+	 * order, and commits that need no fsync (docs/PIPELINE.md, "Staged directories"). */
+	w->stg_on =
+	        p->conf.n_workers == 1 && p->conf.fsync == XF_FSYNC_NONE && !p->conf.no_staged_dirs;
+	if (w->stg_on) {
+		/* Reports held for one directory stay below the window: the sender can always
+		 * send the files it waits for. */
+		w->stg_cap = p->conf.window / 2;
+		w->sq_cap = pow2_at_least(p->conf.window);
+		w->sq = calloc(w->sq_cap, sizeof(*w->sq));
+		if (w->sq == NULL) {
+			goto err_destroy;
+		}
+	}
 	w->wo = calloc(WSLOTS, sizeof(*w->wo));
 	if (w->files == NULL || w->rb_buf == NULL || w->sg_buf == NULL || w->wo == NULL) {
 		goto err_destroy;
@@ -2594,6 +3088,12 @@ xf_worker_destroy(struct xf_worker *w)
 	if (w->cdir_fd >= 0) {
 		close(w->cdir_fd);
 	}
+	/* Staged directories left at a stop are removed; their held reports go nowhere. */
+	w->sq_head = w->sq_tail;
+	w->bn = 0;
+	while (w->stg_head != w->stg_tail) {
+		stg_drop(w, stg_at(w, w->stg_head)->sid);
+	}
 	for (uint32_t i = 0; w->files != NULL && i < w->nfiles; i++) {
 		if (w->files[i].state != W_FREE && w->files[i].fd >= 0) {
 			close(w->files[i].fd);
@@ -2607,6 +3107,7 @@ xf_worker_destroy(struct xf_worker *w)
 		free(w->out[r].q);
 	}
 	free(w->cq);
+	free(w->sq);
 	free(w->deferred);
 	free(w->rb_buf);
 	free(w->sg_buf);

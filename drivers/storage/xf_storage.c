@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <stdio.h> /* renameat2 */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,7 +70,7 @@ struct sop_args {
 	uint32_t len;   /**< byte count, or iovec count if vec */
 	int fd;         /**< file fd, or directory fd for the *at calls */
 	int fd2;        /**< new directory (rename) */
-	int flags;      /**< unlink flags; fsync: 1 for datasync; mkdir: the mode */
+	int flags;      /**< unlink: flags; fsync: 1 for datasync; mkdir: the mode; rename: flags */
 	uint8_t vec;    /**< p is an iovec array */
 };
 
@@ -378,7 +379,7 @@ prep_sqe(struct io_uring_sqe *sqe, struct slot *s)
 		                    (struct statx *)(uintptr_t)a->p2);
 		break;
 	case XF_SOP_RENAME:
-		io_uring_prep_renameat(sqe, a->fd, a->p, a->fd2, a->p2, 0);
+		io_uring_prep_renameat(sqe, a->fd, a->p, a->fd2, a->p2, (unsigned int)a->flags);
 		break;
 	case XF_SOP_MKDIR:
 		io_uring_prep_mkdirat(sqe, a->fd, a->p, (mode_t)a->flags);
@@ -434,7 +435,7 @@ run_inline(struct slot *s)
 			            (struct statx *)(uintptr_t)a->p2);
 			break;
 		case XF_SOP_RENAME:
-			ret = renameat(a->fd, a->p, a->fd2, a->p2);
+			ret = renameat2(a->fd, a->p, a->fd2, a->p2, (unsigned int)a->flags);
 			break;
 		case XF_SOP_MKDIR:
 			ret = mkdirat(a->fd, a->p, (mode_t)a->flags);
@@ -664,7 +665,7 @@ xf_storage_prep_statx(struct xf_storage *st, int dir_fd, const char *name, struc
 
 int
 xf_storage_prep_rename(struct xf_storage *st, int old_dir, const char *old_name, int new_dir,
-                       const char *new_name, uint64_t tag)
+                       const char *new_name, unsigned int flags, uint64_t tag)
 {
 	struct slot *s;
 	int err = check_name(old_name);
@@ -683,6 +684,7 @@ xf_storage_prep_rename(struct xf_storage *st, int old_dir, const char *old_name,
 	s->a.p = old_name;
 	s->a.fd2 = at_dir(st, new_dir);
 	s->a.p2 = new_name;
+	s->a.flags = (int)flags;
 	return queue(st, s);
 }
 

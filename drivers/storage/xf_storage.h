@@ -154,9 +154,12 @@ int xf_storage_prep_fsync(struct xf_storage *st, int fd, bool datasync, uint64_t
 int xf_storage_prep_statx(struct xf_storage *st, int dir_fd, const char *name, struct statx *out,
                           uint64_t tag);
 
-/** renameat(old_dir, old_name, new_dir, new_name): atomic replace of new_name. */
+/**
+ * renameat2(old_dir, old_name, new_dir, new_name, flags): with flags 0 an atomic replace
+ * of new_name; with RENAME_NOREPLACE never a replace (EEXIST when new_name is taken).
+ */
 int xf_storage_prep_rename(struct xf_storage *st, int old_dir, const char *old_name, int new_dir,
-                           const char *new_name, uint64_t tag);
+                           const char *new_name, unsigned int flags, uint64_t tag);
 
 /**
  * linkat(fd, "", new_dir, new_name, AT_EMPTY_PATH): give the open file fd (an O_TMPFILE

@@ -226,7 +226,8 @@ port_bytes() {
 		python3 -c 'import json,sys; print(sum(p["tx_bytes"] + p["rx_bytes"] for p in json.load(sys.stdin)["ports"]))'
 }
 
-# xferd_push SRC DEST [PROFILE_CASE] -> sets X_JOB_MS X_WALL_MS X_CPU_MS X_WIRE (job's
+# xferd_push SRC DEST [PROFILE_CASE] -> sets X_JOB_MS X_WALL_MS X_CPU_MS (= X_CPU_A_MS +
+# X_CPU_B_MS, sender and receiver) X_WIRE (job's
 # wire_bytes_sent + received) X_PWIRE (port bytes) X_RETX
 xferd_push() {
 	local src=$1 dest=$2 t0 t1 rc=0 prof=${3:-}
@@ -251,9 +252,9 @@ xferd_push() {
 				-p "$b_pid" -o "$profile/txprobe-$prof-b.data" >/dev/null 2>&1 &
 			perf_b="$perf_b $!"
 		else
-			perf record -g -F 499 -p "$a_pid" -o "$profile/perf-$prof-a.data" >/dev/null 2>"$T/perf-a.err" &
+			perf record -g -F "${XF_PERF_FREQ:-499}" -p "$a_pid" -o "$profile/perf-$prof-a.data" >/dev/null 2>"$T/perf-a.err" &
 			perf_a=$!
-			perf record -g -F 499 -p "$b_pid" -o "$profile/perf-$prof-b.data" >/dev/null 2>"$T/perf-b.err" &
+			perf record -g -F "${XF_PERF_FREQ:-499}" -p "$b_pid" -o "$profile/perf-$prof-b.data" >/dev/null 2>"$T/perf-b.err" &
 			perf_b=$!
 			perf stat --per-thread -x, -e "$stat_events" -p "$a_pid" -o "$profile/stat-$prof-a.csv" >/dev/null 2>&1 &
 			perf_a="$perf_a $!"
@@ -266,7 +267,9 @@ xferd_push() {
 		threads_snapshot >"$profile/threads-$prof-before.txt"
 		sleep 0.5 # perf attaches asynchronously; the push must start after it has
 	fi
-	local c0=$(($(cpu_self "$a_pid") + $(cpu_self "$b_pid"))) w0
+	local ca0 cb0 w0
+	ca0=$(cpu_self "$a_pid")
+	cb0=$(cpu_self "$b_pid")
 	w0=$(port_bytes)
 	t0=$(now_ns)
 	"$XFERCTL" -s "$T/a.sock" push "$src" "b:$dest" --wait >"$T/push.out" 2>&1 || rc=$?
@@ -291,7 +294,9 @@ print(j["elapsed_ms"], j["wire_bytes_sent"] + j["wire_bytes_received"], j["retra
 ' "$T/jobs.json")
 	[ "$X_STATE" = "done" ] || die "job ended $X_STATE: $(cat "$T/push.out")"
 	X_WALL_MS=$(((t1 - t0) / 1000000))
-	X_CPU_MS=$((($(cpu_self "$a_pid") + $(cpu_self "$b_pid") - c0) * 1000 / hz))
+	X_CPU_A_MS=$((($(cpu_self "$a_pid") - ca0) * 1000 / hz))
+	X_CPU_B_MS=$((($(cpu_self "$b_pid") - cb0) * 1000 / hz))
+	X_CPU_MS=$((X_CPU_A_MS + X_CPU_B_MS))
 	X_PWIRE=$(($(port_bytes) - w0))
 }
 
@@ -375,7 +380,7 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 		verify "$src" "$T/r/$d" "rsync $c"
 		[ "$floor" = 0 ] || verify "$src" "$T/f/$d" "floor $c"
 	fi
-	log "$c run $i: xferd job ${X_JOB_MS} ms wall ${X_WALL_MS} ms cpu ${X_CPU_MS} ms wire $X_PWIRE (job says $X_WIRE) retx $X_RETX; rsync ${R_MS} ms cpu ${R_CPU_MS} ms wire $R_WIRE$fmsg"
+	log "$c run $i: xferd job ${X_JOB_MS} ms wall ${X_WALL_MS} ms cpu ${X_CPU_MS} ms (a ${X_CPU_A_MS} b ${X_CPU_B_MS}) wire $X_PWIRE (job says $X_WIRE) retx $X_RETX; rsync ${R_MS} ms cpu ${R_CPU_MS} ms wire $R_WIRE$fmsg"
 }
 
 stat_events=task-clock,context-switches,syscalls:sys_enter_clock_nanosleep,syscalls:sys_enter_nanosleep

@@ -30,6 +30,8 @@ static inline int
 xf_test_main(const char *suite, CU_InitializeFunc init, CU_CleanupFunc clean,
              const struct xf_test *tests, size_t n)
 {
+	/* XF_TEST_ONLY=text: only the tests whose name contains it (while working on one). */
+	const char *only = getenv("XF_TEST_ONLY");
 	unsigned int failures;
 	CU_pSuite s;
 
@@ -38,6 +40,9 @@ xf_test_main(const char *suite, CU_InitializeFunc init, CU_CleanupFunc clean,
 	}
 	s = CU_add_suite(suite, init, clean);
 	for (size_t i = 0; s != NULL && i < n; i++) {
+		if (only != NULL && strstr(tests[i].name, only) == NULL) {
+			continue;
+		}
 		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL) {
 			s = NULL;
 		}

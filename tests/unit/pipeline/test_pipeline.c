@@ -1338,22 +1338,18 @@ count_fds(void)
 	return count_entries("/proc/self/fd");
 }
 
-/*
- * Abort in the middle of a transfer: the session finishes without DONE, every temp
- * file is removed, no fd is left open, and each final path holds the complete file or
- * nothing. A second push then completes the tree (committed files are UPTODATE).
- */
+static void make_scan_tree(struct list *l, uint32_t ndirs, uint32_t per_dir, uint32_t big_dir);
+
 static void
-test_abort(void)
+abort_case(const char *tag, struct list *l, unsigned int workers, uint64_t limit)
 {
-	struct list l = { 0 };
 	struct xf_memsend_conf mc = { .session = 0xab047,
 		                      .max_payload = XF_PAYLOAD_MTU1500,
 		                      .window = 64,
 		                      .seed = 3,
 		                      .shuffle = true };
 	struct xf_pipeline_conf pc = { .n_rx = 1,
-		                       .n_workers = 2,
+		                       .n_workers = workers,
 		                       .rx_core = { 1 },
 		                       .worker_core = { 2, 3 },
 		                       .io = xf_test_io(),
@@ -1362,28 +1358,19 @@ test_abort(void)
 		                       .source = { abort_source },
 		                       .release = xf_memsend_release,
 		                       .stop_when_done = true };
-	struct abort_src as = { .limit = 1500 };
+	struct abort_src as = { .limit = limit };
 	struct xf_pipeline *p;
-	struct run_opts o = { .window = 64 };
+	struct run_opts o = { .window = 64, .workers = workers };
 	struct run_result r;
 	uint32_t complete = 0, absent = 0;
 	char tmp[300];
 	int root, fds;
 
-	mkpaths("abort");
-	for (uint32_t i = 0; i < 400; i++) {
-		struct xf_memsend_file *f;
-		char path[64];
-
-		snprintf(path, sizeof(path), "a%u/f%u", i % 7, i);
-		f = add(&l, path, XF_FILE_REG);
-		f->size = rnd() % 30000;
-		f->data = random_bytes(f->size);
-	}
+	mkpaths(tag);
 	fds = count_fds();
 	root = open(dst_dir, O_RDONLY | O_DIRECTORY);
-	mc.files = l.f;
-	mc.nfiles = l.n;
+	mc.files = l->f;
+	mc.nfiles = l->n;
 	as.ms = xf_memsend_create(&mc);
 	pc.root_fd = root;
 	pc.source_arg[0] = &as;
@@ -1394,18 +1381,23 @@ test_abort(void)
 	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
 	CU_ASSERT_TRUE(xf_session_is_done(as.s));
 	CU_ASSERT_FALSE(xf_memsend_done(as.ms)); /* no DONE after an abort */
-	CU_ASSERT(xf_session_committed(as.s) < l.n);
+	CU_ASSERT(xf_session_committed(as.s) < l->n);
 	CU_ASSERT_EQUAL(xf_pipeline_session_close(p, as.s), 0);
+	/* Cleaned up by the abort itself, not only when the pipeline goes. */
+	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
+	CU_ASSERT_EQUAL(count_entries(tmp), 0);
 	xf_pipeline_destroy(p);
 	xf_memsend_destroy(as.ms);
 	close(root);
 	CU_ASSERT_EQUAL(count_fds(), fds);
-	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
 	CU_ASSERT_EQUAL(count_entries(tmp), 0);
-	for (uint32_t i = 0; i < l.n; i++) {
-		struct list one = { .f = &l.f[i], .n = 1 };
+	for (uint32_t i = 0; i < l->n; i++) {
+		struct list one = { .f = &l->f[i], .n = 1 };
 
-		snprintf(tmp, sizeof(tmp), "%s/%s", dst_dir, l.f[i].path);
+		if (l->f[i].kind != XF_FILE_REG) {
+			continue; /* a directory's time is set at the end */
+		}
+		snprintf(tmp, sizeof(tmp), "%s/%s", dst_dir, l->f[i].path);
 		if (access(tmp, F_OK) != 0) {
 			absent++;
 		} else {
@@ -1417,12 +1409,38 @@ test_abort(void)
 	       (unsigned long long)as.frames, complete, absent);
 	CU_ASSERT(absent > 0);
 	/* Resume: the rest arrives, what was committed is up to date. */
-	run(dst_dir, &l, &o, &r);
-	for (uint32_t i = 0; i < l.n; i++) {
+	run(dst_dir, l, &o, &r);
+	for (uint32_t i = 0; i < l->n; i++) {
 		CU_ASSERT_EQUAL(r.status[i], 0);
 	}
-	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, l, NULL), 0);
 	result_free(&r);
+}
+
+/*
+ * Abort in the middle of a transfer: the session finishes without DONE, every temp
+ * file (and staged directory) is removed, no fd is left open, and each final path holds
+ * the complete file or nothing. A second push then completes the tree (committed files
+ * are UPTODATE). With two workers, then with one (new directories staged).
+ */
+static void
+test_abort(void)
+{
+	struct list l = { 0 };
+
+	for (uint32_t i = 0; i < 400; i++) {
+		struct xf_memsend_file *f;
+		char path[64];
+
+		snprintf(path, sizeof(path), "a%u/f%u", i % 7, i);
+		f = add(&l, path, XF_FILE_REG);
+		f->size = rnd() % 30000;
+		f->data = random_bytes(f->size);
+	}
+	abort_case("abort", &l, 2, 1500);
+	list_free(&l);
+	make_scan_tree(&l, 12, 20, 5);
+	abort_case("abort-staged", &l, 1, 300);
 	list_free(&l);
 }
 
@@ -1521,6 +1539,273 @@ test_tmpname(void)
 	}
 }
 
+/*
+ * A tree listed as the scan lists it (each directory, then what is in it), into an empty
+ * destination with one worker: new directories are staged, their files written in them
+ * at their names, and each put in place with one rename. The list has what makes a staged
+ * directory stop taking files: a subdirectory between its files, a file after that
+ * subdirectory, a symlink, a directory of more files than it may take (window / 2). Every
+ * entry lands as sent, nothing is left in the staging directory, and a second push finds
+ * everything up to date.
+ */
+static void
+make_scan_tree(struct list *l, uint32_t ndirs, uint32_t per_dir, uint32_t big_dir)
+{
+	char path[256];
+
+	add(l, "top", XF_FILE_DIR)->mode = 0750;
+	for (uint32_t d = 0; d < ndirs; d++) {
+		uint32_t n = d == big_dir ? 3 * per_dir : per_dir;
+
+		snprintf(path, sizeof(path), "top/d%02u", d);
+		add(l, path, XF_FILE_DIR)->mode = d % 2 == 0 ? 0755 : 0700;
+		for (uint32_t i = 0; i < n; i++) {
+			struct xf_memsend_file *f;
+
+			snprintf(path, sizeof(path), "top/d%02u/f%03u", d, i);
+			f = add(l, path, XF_FILE_REG);
+			f->size = rnd() % 9000;
+			f->data = random_bytes(f->size);
+			f->mode = i % 3 == 0 ? 0600 : 0644;
+		}
+		if (d % 3 == 1) {
+			struct xf_memsend_file *f;
+
+			snprintf(path, sizeof(path), "top/d%02u/m sub", d);
+			add(l, path, XF_FILE_DIR);
+			snprintf(path, sizeof(path), "top/d%02u/m sub/x", d);
+			f = add(l, path, XF_FILE_REG);
+			f->size = 100;
+			f->data = random_bytes(f->size);
+			snprintf(path, sizeof(path), "top/d%02u/z after", d);
+			f = add(l, path, XF_FILE_REG);
+			f->size = 10;
+			f->data = random_bytes(f->size);
+		}
+		if (d % 3 == 2) {
+			snprintf(path, sizeof(path), "top/d%02u/z link", d);
+			add(l, path, XF_FILE_SYMLINK)->target = strdup("f000");
+		}
+	}
+}
+
+static uint32_t
+index_of(const struct list *l, const char *path)
+{
+	for (uint32_t i = 0; i < l->n; i++) {
+		if (strcmp(l->f[i].path, path) == 0) {
+			return i;
+		}
+	}
+	CU_FAIL_FATAL("no such entry");
+	return 0;
+}
+
+/* Every write of a file lands while its final path shows nothing: a file written in a
+ * staged directory is never visible before it is verified. */
+struct unseen_ctx {
+	const struct list *l;
+	int dst_fd;
+	unsigned int writes, seen;
+};
+
+static int32_t
+unseen_on_write(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, int32_t res)
+{
+	struct unseen_ctx *uc = arg;
+	struct stat sb;
+
+	(void)sid;
+	if (op == XF_SOP_WRITE && file < uc->l->n) {
+		uc->writes++;
+		uc->seen += fstatat(uc->dst_fd, uc->l->f[file].path, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+	}
+	return res;
+}
+
+/* One push of the scan tree into dst; what every staged push must show. */
+static void
+staged_case(const char *dst, const struct list *l, struct run_opts *o, struct run_result *r)
+{
+	struct unseen_ctx uc = { .l = l };
+	char tmp[300];
+	uint32_t nreg = 0;
+
+	o->workers = 1;
+	o->fault = unseen_on_write;
+	o->fault_arg = &uc;
+	uc.dst_fd = open(dst, O_RDONLY | O_DIRECTORY);
+	run(dst, l, o, r);
+	close(uc.dst_fd);
+	CU_ASSERT(uc.writes > 0);
+	CU_ASSERT_EQUAL(uc.seen, 0);
+	for (uint32_t i = 0; i < l->n; i++) {
+		CU_ASSERT_EQUAL(r->status[i], 0);
+		CU_ASSERT_EQUAL(r->dec[i], XF_DEC_WHOLE);
+		nreg += l->f[i].kind == XF_FILE_REG;
+	}
+	printf("\n  %u entries, window %u%s: %llu staged directories, %llu files in them, "
+	       "%llu unnamed\n",
+	       l->n, o->window, o->shuffle ? ", frames shuffled" : "",
+	       (unsigned long long)r->times.staged_dirs, (unsigned long long)r->times.staged_files,
+	       (unsigned long long)r->times.unnamed_temps);
+	/*
+	 * Each file is written one way or the other: in place (at most 20 a directory, the
+	 * big one's 60 beyond window / 2, one in each "m sub") or unnamed. How many in place
+	 * depends on timing: a directory whose files are all verified when nothing is left
+	 * to commit goes in place then, and takes no more; and on the order the STATs come.
+	 */
+	CU_ASSERT(r->times.staged_dirs > 0);
+	CU_ASSERT(r->times.staged_files > 0);
+	CU_ASSERT(r->times.staged_files <= 11 * 20 + XF_MIN(60u, o->window / 2) + 4);
+	CU_ASSERT_EQUAL(r->times.staged_failed, 0);
+	CU_ASSERT_EQUAL(r->times.unnamed_temps, nreg - r->times.staged_files);
+	CU_ASSERT_EQUAL(r->ms.done_files, l->n);
+	CU_ASSERT_EQUAL(verify_tree(dst, l, NULL), 0);
+	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst);
+	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+}
+
+static void
+test_staged_dirs(void)
+{
+	struct list l = { 0 };
+	struct run_opts o = { .window = 64 };
+	struct run_result r1, r2, r3;
+	char diff[4096], tmp[300], dst2[300];
+	int rc;
+
+	mkpaths("staged");
+	make_scan_tree(&l, 12, 20, 5);
+	materialise(src_dir, &l);
+	/* A staged directory left by a crash, with a file in it: removed at start. */
+	snprintf(tmp, sizeof(tmp), "%s/.xferd", dst_dir);
+	CU_ASSERT_FATAL(mkdir(tmp, 0700) == 0);
+	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
+	CU_ASSERT_FATAL(mkdir(tmp, 0700) == 0);
+	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp/0.5eed0001.7", dst_dir);
+	CU_ASSERT_FATAL(mkdir(tmp, 0700) == 0);
+	put_file(tmp, "f000", (const uint8_t *)"partial", 7, 0);
+	/* In order, every directory staged (top, its 12, the 4 "m sub"); the big one takes
+	 * no more than window / 2 files. */
+	staged_case(dst_dir, &l, &o, &r1);
+	CU_ASSERT_EQUAL(r1.times.staged_dirs, 1 + 12 + 4);
+	rc = rsync_diff(src_dir, dst_dir, diff, sizeof(diff));
+	if (rc != 77) {
+		if (rc != 0) {
+			printf("  rsync differences:\n%s\n", diff);
+		}
+		CU_ASSERT_EQUAL(rc, 0);
+	}
+	/* Small FLIST frames, shuffled and duplicated with everything else: STATs come out of
+	 * order, and a directory listed before what an earlier one took is not staged. */
+	snprintf(dst2, sizeof(dst2), "%s/dst2", tag_dir);
+	CU_ASSERT_FATAL(mkdir(dst2, 0700) == 0);
+	o = (struct run_opts){ .window = 512,
+		               .shuffle = true,
+		               .dup_permille = 30,
+		               .max_payload = XF_PAYLOAD_MTU1500 };
+	staged_case(dst2, &l, &o, &r2);
+	/* Again: everything up to date, nothing staged. */
+	o.fault = NULL;
+	run(dst2, &l, &o, &r3);
+	for (uint32_t i = 0; i < l.n; i++) {
+		CU_ASSERT_EQUAL(r3.dec[i], XF_DEC_UPTODATE);
+	}
+	CU_ASSERT_EQUAL(r3.times.staged_dirs, 0);
+	result_free(&r1);
+	result_free(&r2);
+	result_free(&r3);
+	list_free(&l);
+}
+
+/* When directory `after` has been put in place, something else takes the name of
+ * `taken` (which is staged meanwhile). */
+struct taken_ctx {
+	uint32_t after;
+	const char *taken; /* its path */
+	unsigned int hits;
+};
+
+static int32_t
+take_name_on_rename(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, int32_t res)
+{
+	struct taken_ctx *tc = arg;
+
+	(void)sid;
+	if (op == XF_SOP_RENAME && file == tc->after && res == 0) {
+		tc->hits++;
+		CU_ASSERT(mkdir(tc->taken, 0755) == 0);
+	}
+	return res;
+}
+
+/*
+ * A staged directory whose name is taken before it is put in place (RENAME_NOREPLACE):
+ * it and the files written in it fail (CONFLICT) and are removed, what took the name
+ * stays as it was, the rest of the tree lands. A file that fails in a staged directory
+ * (ENOSPC on its write) is not there when its directory is put in place.
+ */
+static void
+test_staged_failures(void)
+{
+	struct list l = { 0 };
+	struct taken_ctx tc = { 0 };
+	struct run_opts o = {
+		.workers = 1, .window = 64, .fault = take_name_on_rename, .fault_arg = &tc
+	};
+	struct fault_ctx fc = { 0 };
+	struct run_result r;
+	char taken[400], tmp[300];
+	uint8_t *skip;
+	uint32_t d03;
+
+	mkpaths("staged-fail");
+	make_scan_tree(&l, 6, 20, 99);
+	d03 = index_of(&l, "top/d03");
+	tc.after = index_of(&l, "top/d02");
+	snprintf(taken, sizeof(taken), "%s/top/d03", dst_dir);
+	tc.taken = taken;
+	run(dst_dir, &l, &o, &r);
+	CU_ASSERT_EQUAL(tc.hits, 1);
+	skip = calloc(l.n, 1);
+	for (uint32_t i = 0; i < l.n; i++) {
+		bool in = strncmp(l.f[i].path, "top/d03", 7) == 0;
+
+		CU_ASSERT_EQUAL(r.status[i], in ? XF_ST_CONFLICT : XF_ST_OK);
+		skip[i] = in;
+	}
+	CU_ASSERT_EQUAL(r.status[d03], XF_ST_CONFLICT);
+	CU_ASSERT_EQUAL(count_entries(taken), 0); /* as it was made */
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
+	CU_ASSERT_EQUAL(r.times.staged_failed, 1);
+	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
+	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	result_free(&r);
+
+	/* Again into a fresh destination: one file of top/d01 fails its write. */
+	snprintf(tmp, sizeof(tmp), "%s/again", tag_dir);
+	CU_ASSERT_FATAL(mkdir(tmp, 0700) == 0);
+	fc.file = index_of(&l, "top/d01/f005");
+	o = (struct run_opts){
+		.workers = 1, .window = 64, .fault = enospc_on_write, .fault_arg = &fc
+	};
+	run(tmp, &l, &o, &r);
+	CU_ASSERT(fc.hits > 0);
+	for (uint32_t i = 0; i < l.n; i++) {
+		CU_ASSERT_EQUAL(r.status[i], i == fc.file ? XF_ST_NOSPACE : XF_ST_OK);
+		skip[i] = i == fc.file;
+	}
+	CU_ASSERT_EQUAL(verify_tree(tmp, &l, skip), 0);
+	snprintf(taken, sizeof(taken), "%s/top/d01/f005", tmp);
+	CU_ASSERT_EQUAL(access(taken, F_OK), -1);
+	CU_ASSERT_EQUAL(r.times.staged_failed, 0);
+	CU_ASSERT(r.times.staged_files > 0);
+	free(skip);
+	result_free(&r);
+	list_free(&l);
+}
+
 static const struct xf_test tests[] = {
 	{ "temp names", test_tmpname },
 	{ "hostile paths", test_hostile_paths },
@@ -1529,6 +1814,8 @@ static const struct xf_test tests[] = {
 	{ "abort", test_abort },
 	{ "two RX cores", test_two_rx_cores },
 	{ "tree end to end", test_tree_end_to_end },
+	{ "staged directories", test_staged_dirs },
+	{ "staged directories: a name taken, a file failed", test_staged_failures },
 	{ "delta", test_delta },
 	{ "delta, basis read again for COPY", test_delta_reread },
 	{ "delta, basis changed in use", test_delta_basis_changed },

@@ -339,7 +339,7 @@ test_statx_rename(void)
 	CU_ASSERT_EQUAL(sx_tmp.stx_nlink, 1u);
 	CU_ASSERT_EQUAL(sclose(st, fd), 0);
 
-	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, root, "a.tmp", root, "a", 4), 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, root, "a.tmp", root, "a", 0, 4), 0);
 	c = one(st);
 	CU_ASSERT_EQUAL(c.op, XF_SOP_RENAME);
 	CU_ASSERT_EQUAL(c.tag, 4u);
@@ -360,6 +360,22 @@ test_statx_rename(void)
 	c = one(st);
 	CU_ASSERT_EQUAL(c.res, -ENOENT);
 	CU_ASSERT_EQUAL(c.op, XF_SOP_STATX);
+
+	/* RENAME_NOREPLACE (a staged directory put in place): a taken name stays. */
+	fd = sopen(st, -1, "b", O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(sclose(st, fd), 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, root, "b", root, "a", RENAME_NOREPLACE, 9), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_RENAME);
+	CU_ASSERT_EQUAL(c.res, -EEXIST);
+	CU_ASSERT_EQUAL(xf_storage_prep_statx(st, root, "a", &sx, 10), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(sx.stx_ino, sx_tmp.stx_ino);
+	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, root, "b", root, "c", RENAME_NOREPLACE, 11), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "c", 0, 12), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
 
 	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "a", 0, 8), 0);
 	CU_ASSERT_EQUAL(one(st).res, 0);
@@ -544,7 +560,7 @@ test_confinement(void)
 	CU_ASSERT_EQUAL(c.res, -EXDEV);
 	CU_ASSERT_EQUAL(xf_storage_prep_symlink(st, "x", root, "/tmp/xf-evil-link", 8), 0);
 	CU_ASSERT_EQUAL(one(st).res, -EXDEV);
-	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, root, "evil", root, "../evil", 9), 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, root, "evil", root, "../evil", 0, 9), 0);
 	c = one(st);
 	CU_ASSERT_EQUAL(c.op, XF_SOP_RENAME);
 	CU_ASSERT_EQUAL(c.res, -EXDEV);
@@ -833,12 +849,13 @@ test_chain(void)
 		for (unsigned int i = 0; i < CHAIN_LEN; i++) {
 			if (i == CHAIN_LEN / 2) {
 				CU_ASSERT_EQUAL(xf_storage_prep_rename(st, -1, "missing", -1, "x",
-				                                       CHAIN_LEN),
+				                                       0, CHAIN_LEN),
 				                0);
 				CU_ASSERT_EQUAL(xf_storage_chain(st), 0);
 			}
 			CU_ASSERT_EQUAL(
-			        xf_storage_prep_rename(st, -1, names[i], -1, names[i + 1], i), 0);
+			        xf_storage_prep_rename(st, -1, names[i], -1, names[i + 1], 0, i),
+			        0);
 			if (i + 1 < CHAIN_LEN) {
 				CU_ASSERT_EQUAL(xf_storage_chain(st), 0);
 			}
@@ -883,7 +900,7 @@ test_chain_waits(void)
 	CU_ASSERT_FATAL(pipe(pfd) == 0);
 	CU_ASSERT_EQUAL(xf_storage_prep_read(st, pfd[0], &byte, 1, (uint64_t)-1, 1), 0);
 	CU_ASSERT_EQUAL(xf_storage_chain(st), 0);
-	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, -1, "w1", -1, "w2", 2), 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, -1, "w1", -1, "w2", 0, 2), 0);
 	CU_ASSERT_EQUAL(xf_storage_submit(st), 2);
 	fd = openat(vol_fd, "p0", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	CU_ASSERT_FATAL(fd >= 0);
@@ -893,7 +910,7 @@ test_chain_waits(void)
 
 		snprintf(from, sizeof(from), "p%u", i);
 		snprintf(to, sizeof(to), "p%u", i + 1);
-		CU_ASSERT_EQUAL(xf_storage_prep_rename(st, -1, from, -1, to, 10 + i), 0);
+		CU_ASSERT_EQUAL(xf_storage_prep_rename(st, -1, from, -1, to, 0, 10 + i), 0);
 		CU_ASSERT_EQUAL_FATAL(xf_storage_wait(st, c, 1, 1), 1);
 		CU_ASSERT_EQUAL_FATAL(c[0].tag, 10u + i); /* not the chained rename */
 		CU_ASSERT_EQUAL(c[0].res, 0);
