@@ -311,6 +311,11 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		json_object_set_new(json_object_get(reply->result, "dataplane"),
 		                    "slow_storage_steps",
 		                    json_integer((json_int_t)st.slow_storage_steps));
+		json_object_update_new(json_object_get(reply->result, "dataplane"),
+		                       json_pack("{s:I, s:I, s:I}", "staged_dirs",
+		                                 (json_int_t)st.staged_dirs, "staged_files",
+		                                 (json_int_t)st.staged_files, "staged_failed",
+		                                 (json_int_t)st.staged_failed));
 		json_object_set_new(reply->result, "volumes",
 		                    json_pack("[{s:s, s:s, s:s}]", "name", d->cfg->volumes[0].name,
 		                              "path", d->cfg->volumes[0].path, "io",

@@ -225,6 +225,9 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "arp_expired", st->arp_expired);
 	rte_tel_data_add_dict_u64(info, "commit_wait_polls", st->commit_wait_polls);
 	rte_tel_data_add_dict_u64(info, "slow_storage_steps", st->slow_storage_steps);
+	rte_tel_data_add_dict_u64(info, "staged_dirs", st->staged_dirs);
+	rte_tel_data_add_dict_u64(info, "staged_files", st->staged_files);
+	rte_tel_data_add_dict_u64(info, "staged_failed", st->staged_failed);
 	rte_tel_data_add_dict_u64(info, "delta_basis_kept_bytes", st->basis_kept_bytes);
 	rte_tel_data_add_dict_u64(info, "delta_sig_from_ring", st->sig_from_ring);
 	rte_tel_data_add_dict_u64(info, "delta_sig_from_heap", st->sig_from_heap);

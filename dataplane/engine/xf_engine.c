@@ -831,6 +831,9 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->sig_from_heap += t.sig_heap;
 		st->commit_wait_polls = t.wait_polls;
 		st->slow_storage_steps = t.slow_steps;
+		st->staged_dirs = t.staged_dirs;
+		st->staged_files = t.staged_files;
+		st->staged_failed = t.staged_failed;
 	}
 }
 

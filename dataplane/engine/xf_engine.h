@@ -166,6 +166,10 @@ struct xf_engine_stats {
 	uint64_t sig_from_ring, sig_from_heap;
 	uint64_t commit_wait_polls;  /**< RX rounds run while a commit step was waited for */
 	uint64_t slow_storage_steps; /**< steps that kept a worker for a second or more */
+	/* Received new directories made under a staging name and put in place whole
+	 * (docs/PIPELINE.md, "Staged directories"): those put in place, the files that came
+	 * in them, those that could not be put in place (their files failed). */
+	uint64_t staged_dirs, staged_files, staged_failed;
 	bool link_up;
 	uint32_t link_speed_mbps;
 };

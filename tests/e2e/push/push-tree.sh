@@ -56,6 +56,13 @@ pair_expect_field files_failed 0
 pair_expect_field files_skipped 0
 pair_expect_field files_sent "$nreg"
 pair_verify "$src/special" "$PAIR_VOL_B/$dest"
+# The dev pair runs one worker: new directories came whole, put in place by one rename
+# each (docs/PIPELINE.md, "Staged directories"), and none left in B's staging directory.
+staged=$(pair_json b 'j["dataplane"]["staged_dirs"]' stats)
+sfail=$(pair_json b 'j["dataplane"]["staged_failed"]' stats)
+[ "$staged" -ge 1 ] && [ "$sfail" -eq 0 ] ||
+	pair_fail "special tree: $staged staged directories (want >= 1), $sfail failed (want 0)"
+[ -z "$(ls -A "$PAIR_VOL_B/.xferd/tmp")" ] || pair_fail "left in B's staging directory: $(ls -A "$PAIR_VOL_B/.xferd/tmp")"
 # Symlinks stay symlinks with their exact targets (also dangling and absolute ones).
 while IFS= read -r -d '' l; do
 	rel=${l#"$src/special/"}
