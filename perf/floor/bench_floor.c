@@ -9,10 +9,12 @@
  *              block of the new data: a sender's matching reads each block at least once),
  *   recv       the file-system work an atomic receiver cannot avoid: (with --delta) read
  *              the basis once, create a temp file, write it, set mode and mtime, rename it
- *              over the final path. Done the cheapest way xferd knows: a new file is
- *              written unnamed (O_TMPFILE) and linked to its name (a name taken meanwhile
- *              is replaced through a temp name), the mode is given at creation (umask 0
- *              here; fchmod only for set-id and sticky bits),
+ *              over the final path. Done the cheapest way xferd knows: a new directory is
+ *              made under a staging name, its files written in it at their names, and it
+ *              is renamed into place once they are (xferd's staged directories); another
+ *              new file is written unnamed (O_TMPFILE) and linked to its name (a name taken
+ *              meanwhile is replaced through a temp name); the mode is given at creation
+ *              (umask 0 here; fchmod only for set-id and sticky bits),
  *   recv_csum  the receiver's CRC-64 of what it wrote (and with --delta, one CRC-32C per
  *              block of the basis: the signatures).
  * Each phase is timed on the thread's CPU clock and the monotonic clock. Their CPU sum
@@ -98,6 +100,10 @@ struct dircache {
 	int base;  /**< fd of the tree's root */
 	int index; /**< directory held open, or -1 */
 	int fd;
+	/** The one held is new and made under this staging name in the root: its files go
+	 *  in at their names, and it is renamed into place when the cache leaves it (as
+	 *  xferd's staged directories, docs/PIPELINE.md). Empty: not staged. */
+	char staged[32];
 };
 
 static const char *src_root, *dst_root;
@@ -408,20 +414,49 @@ make_dir(struct dircache *c, const struct tree *t, int index, const char *root)
 	}
 }
 
+/* Lets go of the directory held; a staged one goes into place (its parents made if
+ * missing), never over anything. */
+static void
+dir_release(struct dircache *c, const struct tree *t, const char *root)
+{
+	const struct dir *d = c->index >= 0 ? &t->dirs[c->index] : NULL;
+
+	if (c->fd >= 0 && close(c->fd) != 0) {
+		die_errno("close", root, d->path, NULL);
+	}
+	if (c->staged[0] != '\0') {
+		if (fchmodat(c->base, c->staged, d->mode & 07777, 0) != 0) {
+			die_errno("fchmodat", root, c->staged, NULL);
+		}
+		if (renameat2(c->base, c->staged, c->base, d->path, RENAME_NOREPLACE) != 0 &&
+		    (errno != ENOENT || d->parent < 0 || (make_dir(c, t, d->parent, root), 0) ||
+		     renameat2(c->base, c->staged, c->base, d->path, RENAME_NOREPLACE) != 0)) {
+			die_errno("renameat2", root, d->path, NULL);
+		}
+		c->staged[0] = '\0';
+	}
+	c->fd = -1;
+	c->index = -1;
+}
+
 /* The fd of directory `index` below the cache's root, opened unless it is the one held;
- * with `create`, a missing directory is made first. */
+ * with `create`, a missing directory is made first: under a staging name when `stage`. */
 static int
-dir_fd(struct dircache *c, const struct tree *t, int index, bool create, const char *root)
+dir_fd(struct dircache *c, const struct tree *t, int index, bool create, bool stage,
+       const char *root)
 {
 	if (c->index == index) {
 		return c->fd;
 	}
-	if (c->fd >= 0 && close(c->fd) != 0) {
-		die_errno("close", root, t->dirs[c->index].path, NULL);
-	}
-	c->index = -1;
+	dir_release(c, t, root);
 	c->fd = openat(c->base, t->dirs[index].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->fd < 0 && errno == ENOENT && create) {
+	if (c->fd < 0 && errno == ENOENT && create && stage && index > 0) {
+		snprintf(c->staged, sizeof(c->staged), ".floor-staged.%d", index);
+		if (mkdirat(c->base, c->staged, 0700) != 0) {
+			die_errno("mkdirat", root, c->staged, NULL);
+		}
+		c->fd = openat(c->base, c->staged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else if (c->fd < 0 && errno == ENOENT && create) {
 		make_dir(c, t, index, root);
 		c->fd = openat(c->base, t->dirs[index].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
@@ -435,11 +470,7 @@ dir_fd(struct dircache *c, const struct tree *t, int index, bool create, const c
 static void
 dircache_close(struct dircache *c, const struct tree *t, const char *root)
 {
-	if (c->fd >= 0 && close(c->fd) != 0) {
-		die_errno("close", root, t->dirs[c->index].path, NULL);
-	}
-	c->fd = -1;
-	c->index = -1;
+	dir_release(c, t, root);
 }
 
 /* Reads exactly len bytes at offset 0, or dies: the file must not change under us. */
@@ -476,7 +507,7 @@ send_read(const struct tree *t, int src_fd, unsigned char *arena)
 	for (unsigned int i = 0; i < t->nfiles; i++) {
 		const struct file *f = &t->files[i];
 		const char *dpath = t->dirs[f->dir].path;
-		int dfd = dir_fd(&c, t, f->dir, false, src_root);
+		int dfd = dir_fd(&c, t, f->dir, false, false, src_root);
 		int fd = openat(dfd, f->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		struct stat st;
 
@@ -595,8 +626,10 @@ recv_tree(const struct tree *t, int dst_fd, const unsigned char *arena, bool del
 		const char *dpath = t->dirs[f->dir].path;
 		/* the source's mtime; atime left as the kernel set it (UTIME_OMIT) */
 		const struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, f->mtime };
-		int dfd = dir_fd(&c, t, f->dir, true, dst_root);
-		int fd;
+		int dfd = dir_fd(&c, t, f->dir, true, true, dst_root);
+		/* in a new directory, not visible yet: written at its name */
+		bool in_place = c.staged[0] != '\0';
+		int fd = -1;
 
 		if ((size_t)snprintf(tmp, sizeof(tmp), ".%s" TMP_SUFFIX, f->name) >= sizeof(tmp)) {
 			errno = ENAMETOOLONG;
@@ -606,13 +639,19 @@ recv_tree(const struct tree *t, int dst_fd, const unsigned char *arena, bool del
 
 		if (delta) {
 			read_basis(r, dfd, dpath, f->name);
+		} else if (in_place) {
+			fd = openat(dfd, f->name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+			            f->mode & 0777);
+			if (fd < 0) {
+				die_errno("openat", dst_root, c.staged, f->name);
+			}
 		} else if (unnamed_ok) {
 			/* a new file: no name until it is complete */
 			fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, f->mode & 0777);
 			unnamed = fd >= 0;
 			unnamed_ok = unnamed || (errno != EOPNOTSUPP && errno != EISDIR);
 		}
-		if (!unnamed) {
+		if (!unnamed && !in_place) {
 			fd = openat(dfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
 			            f->mode & 0777);
 			if (fd < 0) {
@@ -640,7 +679,7 @@ recv_tree(const struct tree *t, int dst_fd, const unsigned char *arena, bool del
 			die_errno("close", dst_root, dpath, tmp);
 		}
 		/* atomic replace: in the delta case this is where the old file is freed */
-		if (!unnamed && renameat(dfd, tmp, dfd, f->name) != 0) {
+		if (!unnamed && !in_place && renameat(dfd, tmp, dfd, f->name) != 0) {
 			die_errno("renameat", dst_root, dpath, f->name);
 		}
 	}
