@@ -47,6 +47,13 @@
 #define KEEP_MAX 8u
 /* Staged directories between their creation and their placement (a power of two). */
 #define STG_DIRS 32u
+/*
+ * What one staged directory takes: files of at most STG_FILE_MAX bytes, STG_BYTES in
+ * all. Its files become visible together, so this bounds what a crash before it is put
+ * in place costs the next push; a bigger file's link is nothing beside its data.
+ */
+#define STG_FILE_MAX (1024u * 1024u)
+#define STG_BYTES    (16u * 1024u * 1024u)
 
 enum tag_type {
 	T_STAT = 1, /* index: file state */
@@ -172,10 +179,11 @@ struct stg_dir {
 	uint32_t num; /* its number (free-running, like stg_head and stg_tail) */
 	uint16_t sid; /* its session */
 	uint32_t sess;
-	uint32_t file; /* index of its own entry */
-	uint32_t last; /* index of the last entry it took (its own at first) */
-	uint32_t n;    /* files it took */
-	uint32_t busy; /* of those, not yet verified or failed */
+	uint32_t file;  /* index of its own entry */
+	uint32_t last;  /* index of the last entry it took (its own at first) */
+	uint32_t n;     /* files it took, */
+	uint64_t bytes; /* their sizes */
+	uint32_t busy;  /* of those, not yet verified or failed */
 	int fd;
 	bool open;           /* still taking the files that follow */
 	bool seen;           /* its COMMIT item reached the commit executor */
@@ -1034,9 +1042,9 @@ stg_new(struct xf_worker *w, struct wfile *f, uint32_t fi)
 
 /*
  * The STAT of f, before any quick check: a regular file listed right after the open
- * staged directory's entry (or its last file), in it, is taken: nothing can be at its
- * final path, it is written there at its name. Anything else of the session closes the
- * directory; a new directory may start the next. Returns true if f is decided.
+ * staged directory's entry (or its last file), in it, is taken (within the bounds above):
+ * nothing can be at its final path, it is written there at its name. Anything else of the session
+ * closes the directory; a new directory may start the next. Returns true if f is decided.
  */
 static bool
 stg_take(struct xf_worker *w, struct wfile *f, uint32_t fi)
@@ -1045,10 +1053,12 @@ stg_take(struct xf_worker *w, struct wfile *f, uint32_t fi)
 
 	if (d != NULL && d->open && f->sid == d->sid && f->sess_id == d->sess) {
 		if (f->kind == XF_FILE_REG && f->file == d->last + 1 && d->n < w->stg_cap &&
+		    f->size <= STG_FILE_MAX && d->bytes + f->size <= STG_BYTES &&
 		    f->dir_len == w->stg_plen && memcmp(f->name, w->stg_path, w->stg_plen) == 0) {
 			d->last = f->file;
 			w->stg_end = f->file;
 			d->n++;
+			d->bytes += f->size;
 			d->busy++;
 			f->inplace = 1;
 			f->stg_busy = 1;

@@ -1717,6 +1717,32 @@ test_staged_dirs(void)
 	result_free(&r2);
 	result_free(&r3);
 	list_free(&l);
+
+	/* Files over 1 MiB are not taken (they would all appear only at the end): the
+	 * directory is staged, its files are linked as usual. */
+	add(&l, "big", XF_FILE_DIR);
+	for (uint32_t i = 0; i < 3; i++) {
+		struct xf_memsend_file *f;
+		char path[32];
+
+		snprintf(path, sizeof(path), "big/b%u", i);
+		f = add(&l, path, XF_FILE_REG);
+		f->size = (2u << 20) + i;
+		f->data = random_bytes(f->size);
+	}
+	snprintf(dst2, sizeof(dst2), "%s/dst3", tag_dir);
+	CU_ASSERT_FATAL(mkdir(dst2, 0700) == 0);
+	o = (struct run_opts){ .window = 64, .workers = 1 };
+	run(dst2, &l, &o, &r1);
+	for (uint32_t i = 0; i < l.n; i++) {
+		CU_ASSERT_EQUAL(r1.status[i], 0);
+	}
+	CU_ASSERT_EQUAL(r1.times.staged_dirs, 1);
+	CU_ASSERT_EQUAL(r1.times.staged_files, 0);
+	CU_ASSERT_EQUAL(r1.times.unnamed_temps, 3);
+	CU_ASSERT_EQUAL(verify_tree(dst2, &l, NULL), 0);
+	result_free(&r1);
+	list_free(&l);
 }
 
 /* When directory `after` has been put in place, something else takes the name of
