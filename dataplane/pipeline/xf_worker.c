@@ -2407,6 +2407,12 @@ stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 	struct stg_dir *d = w->stg_head != w->stg_tail ? stg_at(w, w->stg_head) : NULL;
 	bool held = d != NULL && d->seen && it->sid == d->sid && it->sess_id == d->sess;
 
+	if (d != NULL && d->seen && !held && d->busy == 0) {
+		/* Another session's item: a directory that waits for nothing goes in place
+		 * now, rather than when the commit queue runs dry (it may not, for a while). */
+		stg_place(w);
+		d = w->stg_head != w->stg_tail ? stg_at(w, w->stg_head) : NULL;
+	}
 	if (it->type == XF_WORK_COMMIT && (it->flags & XF_WORK_F_DISCARD) != 0) {
 		return false;
 	}
@@ -2496,7 +2502,9 @@ needs_chain(const struct xf_worker *w, uint32_t i, const struct xf_work *it)
 		        it->type == XF_WORK_COMMIT &&
 		        (it->flags & (XF_WORK_F_NOOP | XF_WORK_F_INPLACE | XF_WORK_F_DISCARD)) != 0;
 
-		if (d->seen && it->sid == d->sid && it->sess_id == d->sess && !skip) {
+		bool mine = it->sid == d->sid && it->sess_id == d->sess;
+
+		if (d->seen && ((mine && !skip) || (!mine && d->busy == 0))) {
 			return true; /* puts the staged directory in place first */
 		}
 		if (it->type == XF_WORK_COMMIT && (it->flags & XF_WORK_F_INPLACE) != 0) {

@@ -1338,7 +1338,8 @@ count_fds(void)
 	return count_entries("/proc/self/fd");
 }
 
-static void make_scan_tree(struct list *l, uint32_t ndirs, uint32_t per_dir, uint32_t big_dir);
+static void make_scan_tree(struct list *l, const char *top, uint32_t ndirs, uint32_t per_dir,
+                           uint32_t big_dir);
 
 static void
 abort_case(const char *tag, struct list *l, unsigned int workers, uint64_t limit)
@@ -1439,52 +1440,60 @@ test_abort(void)
 	}
 	abort_case("abort", &l, 2, 1500);
 	list_free(&l);
-	make_scan_tree(&l, 12, 20, 5);
+	make_scan_tree(&l, "top", 12, 20, 5);
 	abort_case("abort-staged", &l, 1, 300);
 	list_free(&l);
 }
 
 /*
- * Two RX cores, one session each, sharing two workers and the commit worker: both
- * trees complete, each in its own order, through rings from both RX cores.
+ * Two RX cores, one session each, sharing the workers and the commit worker: both
+ * trees complete, each in its own order, through rings from both RX cores. With two
+ * workers (fsync batch); then with one (fsync none: the first session's new directories
+ * are staged, one session's at a time, while the other's go the usual way).
  */
 static void
-test_two_rx_cores(void)
+two_rx_case(const char *tag, unsigned int workers, enum xf_fsync_policy fsync)
 {
 	struct list l[2] = { { 0 }, { 0 } };
 	struct xf_memsend *ms[2];
 	struct xf_pipeline_conf pc = { .n_rx = 2,
-		                       .n_workers = 2,
+		                       .n_workers = workers,
 		                       .rx_core = { 1, 6 },
 		                       .worker_core = { 2, 3 },
 		                       .io = xf_test_io(),
 		                       .window = 48,
 		                       .max_sessions = 4,
-		                       .fsync = XF_FSYNC_BATCH,
+		                       .fsync = fsync,
 		                       .fsync_batch = 5,
 		                       .source = { xf_memsend_source, xf_memsend_source },
 		                       .release = xf_memsend_release,
 		                       .stop_when_done = true };
+	struct xf_pipeline_times t;
 	struct xf_pipeline *p;
+	char tmp[300];
 	int root;
 
-	mkpaths("two-rx");
+	mkpaths(tag);
 	for (int k = 0; k < 2; k++) {
 		struct xf_memsend_conf mc = { .session = 0x7000u + (uint32_t)k,
 			                      .max_payload = XF_PAYLOAD_MTU1500,
 			                      .window = 48,
 			                      .seed = 11u + (uint64_t)k,
-			                      .shuffle = true,
+			                      .shuffle = workers > 1,
 			                      .dup_permille = 20 };
 
-		for (uint32_t i = 0; i < 600; i++) {
-			struct xf_memsend_file *f;
-			char path[64];
+		if (workers > 1) {
+			for (uint32_t i = 0; i < 600; i++) {
+				struct xf_memsend_file *f;
+				char path[64];
 
-			snprintf(path, sizeof(path), "s%d/d%u/f%u", k, i % 9, i);
-			f = add(&l[k], path, XF_FILE_REG);
-			f->size = rnd() % 6000;
-			f->data = random_bytes(f->size);
+				snprintf(path, sizeof(path), "s%d/d%u/f%u", k, i % 9, i);
+				f = add(&l[k], path, XF_FILE_REG);
+				f->size = rnd() % 6000;
+				f->data = random_bytes(f->size);
+			}
+		} else {
+			make_scan_tree(&l[k], k == 0 ? "s0" : "s1", 10, 20, 99);
 		}
 		mc.files = l[k].f;
 		mc.nfiles = l[k].n;
@@ -1514,8 +1523,26 @@ test_two_rx_cores(void)
 		xf_memsend_destroy(ms[k]);
 		list_free(&l[k]);
 	}
+	xf_pipeline_times(p, &t);
+	CU_ASSERT_EQUAL(t.staged_failed, 0);
+	if (workers == 1) {
+		printf("\n  one worker: %llu staged directories, %llu files in them\n",
+		       (unsigned long long)t.staged_dirs, (unsigned long long)t.staged_files);
+		CU_ASSERT(t.staged_dirs > 0);
+	} else {
+		CU_ASSERT_EQUAL(t.staged_dirs, 0);
+	}
 	xf_pipeline_destroy(p);
 	close(root);
+	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
+	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+}
+
+static void
+test_two_rx_cores(void)
+{
+	two_rx_case("two-rx", 2, XF_FSYNC_BATCH);
+	two_rx_case("two-rx-one-worker", 1, XF_FSYNC_NONE);
 }
 
 /* The hand-made temp name is what "%u.%08x.%u" prints, at the edges of each field. */
@@ -1549,20 +1576,20 @@ test_tmpname(void)
  * everything up to date.
  */
 static void
-make_scan_tree(struct list *l, uint32_t ndirs, uint32_t per_dir, uint32_t big_dir)
+make_scan_tree(struct list *l, const char *top, uint32_t ndirs, uint32_t per_dir, uint32_t big_dir)
 {
 	char path[256];
 
-	add(l, "top", XF_FILE_DIR)->mode = 0750;
+	add(l, top, XF_FILE_DIR)->mode = 0750;
 	for (uint32_t d = 0; d < ndirs; d++) {
 		uint32_t n = d == big_dir ? 3 * per_dir : per_dir;
 
-		snprintf(path, sizeof(path), "top/d%02u", d);
+		snprintf(path, sizeof(path), "%s/d%02u", top, d);
 		add(l, path, XF_FILE_DIR)->mode = d % 2 == 0 ? 0755 : 0700;
 		for (uint32_t i = 0; i < n; i++) {
 			struct xf_memsend_file *f;
 
-			snprintf(path, sizeof(path), "top/d%02u/f%03u", d, i);
+			snprintf(path, sizeof(path), "%s/d%02u/f%03u", top, d, i);
 			f = add(l, path, XF_FILE_REG);
 			f->size = rnd() % 9000;
 			f->data = random_bytes(f->size);
@@ -1571,19 +1598,19 @@ make_scan_tree(struct list *l, uint32_t ndirs, uint32_t per_dir, uint32_t big_di
 		if (d % 3 == 1) {
 			struct xf_memsend_file *f;
 
-			snprintf(path, sizeof(path), "top/d%02u/m sub", d);
+			snprintf(path, sizeof(path), "%s/d%02u/m sub", top, d);
 			add(l, path, XF_FILE_DIR);
-			snprintf(path, sizeof(path), "top/d%02u/m sub/x", d);
+			snprintf(path, sizeof(path), "%s/d%02u/m sub/x", top, d);
 			f = add(l, path, XF_FILE_REG);
 			f->size = 100;
 			f->data = random_bytes(f->size);
-			snprintf(path, sizeof(path), "top/d%02u/z after", d);
+			snprintf(path, sizeof(path), "%s/d%02u/z after", top, d);
 			f = add(l, path, XF_FILE_REG);
 			f->size = 10;
 			f->data = random_bytes(f->size);
 		}
 		if (d % 3 == 2) {
-			snprintf(path, sizeof(path), "top/d%02u/z link", d);
+			snprintf(path, sizeof(path), "%s/d%02u/z link", top, d);
 			add(l, path, XF_FILE_SYMLINK)->target = strdup("f000");
 		}
 	}
@@ -1676,7 +1703,7 @@ test_staged_dirs(void)
 	int rc;
 
 	mkpaths("staged");
-	make_scan_tree(&l, 12, 20, 5);
+	make_scan_tree(&l, "top", 12, 20, 5);
 	materialise(src_dir, &l);
 	/* A staged directory left by a crash, with a file in it: removed at start. */
 	snprintf(tmp, sizeof(tmp), "%s/.xferd", dst_dir);
@@ -1787,7 +1814,7 @@ test_staged_failures(void)
 	uint32_t d03;
 
 	mkpaths("staged-fail");
-	make_scan_tree(&l, 6, 20, 99);
+	make_scan_tree(&l, "top", 6, 20, 99);
 	d03 = index_of(&l, "top/d03");
 	tc.after = index_of(&l, "top/d02");
 	snprintf(taken, sizeof(taken), "%s/top/d03", dst_dir);
