@@ -33,7 +33,7 @@
 #   --keep         keep the temp dir (logs, volumes)
 #
 # Times: xferd "job" = the job's elapsed_ms (daemon side, first frame to last commit);
-# xferd "wall" = xferctl push --wait start to exit (includes its 200 ms polling); rsync
+# xferd "wall" = xferctl push --wait start to exit (includes its 20 ms polling); rsync
 # = wall clock of the rsync client. MB = 10^6 bytes of file data. ratio = xferd MB/s
 # (job) / rsync MB/s; ratio_wall uses the xferd wall clock. Wire bytes: xferd
 # wire_bytes_sent + wire_bytes_received of the job; rsync total bytes sent + received.
