@@ -904,6 +904,13 @@ stg_at(struct xf_worker *w, uint32_t num)
 	return &w->stg[num & (STG_DIRS - 1)];
 }
 
+/* The oldest staged directory not yet in place, or NULL. */
+static inline struct stg_dir *
+stg_first(struct xf_worker *w)
+{
+	return w->stg_head != w->stg_tail ? stg_at(w, w->stg_head) : NULL;
+}
+
 static inline bool
 stg_alive(const struct xf_worker *w, uint32_t num)
 {
@@ -981,11 +988,9 @@ stg_new(struct xf_worker *w, struct wfile *f, uint32_t fi)
 	if (w->stg_tail - w->stg_head == STG_DIRS || f->dir_len + 1 + blen > XF_PATH_MAX) {
 		return false;
 	}
-	if (w->stg_tail != w->stg_head) {
-		d = stg_at(w, w->stg_head);
-		if (d->sid != f->sid || d->sess != f->sess_id) {
-			return false; /* one session at a time */
-		}
+	d = stg_first(w);
+	if (d != NULL && (d->sid != f->sid || d->sess != f->sess_id)) {
+		return false; /* one session at a time */
 	}
 	if (w->stg_sid == f->sid && w->stg_sess == f->sess_id && f->file <= w->stg_end &&
 	    w->stg_tail != 0) {
@@ -2376,9 +2381,9 @@ stg_place(struct xf_worker *w)
 static void
 stg_drop(struct xf_worker *w, uint16_t sid)
 {
-	while (w->stg_head != w->stg_tail && stg_at(w, w->stg_head)->sid == sid) {
-		struct stg_dir *d = stg_at(w, w->stg_head);
+	struct stg_dir *d;
 
+	while ((d = stg_first(w)) != NULL && d->sid == sid) {
 		close(d->fd);
 		xf_pipeline_remove_tree(w->p->tmp_fd, d->tmp);
 		w->t.staged_failed++;
@@ -2394,29 +2399,49 @@ stg_hold(struct xf_worker *w, uint32_t i, uint32_t num, uint8_t mine)
 }
 
 /*
+ * Must the head staged directory go in place before item it runs? Yes for an item of its
+ * session that does something on disk (not one of its files, a no-op or a discard),
+ * once its own entry was committed; and for another session's item once it waits for
+ * nothing (another session can keep the commit queue from running dry for long).
+ */
+static bool
+stg_places(const struct xf_worker *w, const struct xf_work *it)
+{
+	const struct stg_dir *d = &w->stg[w->stg_head & (STG_DIRS - 1)];
+	bool passive = it->type == XF_WORK_COMMIT &&
+	               (it->flags & (XF_WORK_F_NOOP | XF_WORK_F_INPLACE | XF_WORK_F_DISCARD)) != 0;
+
+	if (w->stg_head == w->stg_tail || !d->seen) {
+		return false;
+	}
+	if (it->sid == d->sid && it->sess_id == d->sess) {
+		return !passive;
+	}
+	return d->busy == 0;
+}
+
+/*
  * Batch item i (it) meets the staged directories. While the head one's entry has been
  * committed and it is not in place yet, the reports of its session wait for it (file-list
- * order). Its files commit as they are (they are at their names in it); anything else
- * of the session that does something on disk puts it in place first; a staged directory's
- * own entry becomes the head. Returns true if the item is done with, false if it runs as
- * usual.
+ * order): its files commit as they are (they are at their names in it), a no-op is held;
+ * stg_places() says what puts it in place first. A staged directory's own entry becomes
+ * the head. Returns true if the item is done with, false if it runs as usual.
  */
 static bool
 stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 {
-	struct stg_dir *d = w->stg_head != w->stg_tail ? stg_at(w, w->stg_head) : NULL;
-	bool held = d != NULL && d->seen && it->sid == d->sid && it->sess_id == d->sess;
+	struct stg_dir *d;
+	bool held;
 
-	if (d != NULL && d->seen && !held && d->busy == 0) {
-		/* Another session's item: a directory that waits for nothing goes in place
-		 * now, rather than when the commit queue runs dry (it may not, for a while). */
+	if (stg_places(w, it)) {
 		stg_place(w);
-		d = w->stg_head != w->stg_tail ? stg_at(w, w->stg_head) : NULL;
 	}
-	if (it->type == XF_WORK_COMMIT && (it->flags & XF_WORK_F_DISCARD) != 0) {
+	d = stg_first(w);
+	held = d != NULL && d->seen && it->sid == d->sid && it->sess_id == d->sess;
+	if (it->type != XF_WORK_COMMIT || (it->flags & XF_WORK_F_DISCARD) != 0) {
 		return false;
 	}
-	if (it->type == XF_WORK_COMMIT && (it->flags & XF_WORK_F_INPLACE) != 0) {
+	if ((it->flags & XF_WORK_F_INPLACE) != 0) {
 		uint32_t num = stg_num(w, it->off);
 
 		if (it->fd >= 0) {
@@ -2434,30 +2459,26 @@ stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 		w->t.commits++;
 		return true;
 	}
-	if (it->type == XF_WORK_COMMIT && (it->flags & XF_WORK_F_NOOP) != 0) {
+	if ((it->flags & XF_WORK_F_NOOP) != 0) {
 		if (held) {
 			stg_hold(w, i, d->num, 0);
 		}
 		return true;
 	}
-	if (held) {
-		stg_place(w);
-		d = w->stg_head != w->stg_tail ? stg_at(w, w->stg_head) : NULL;
+	if ((it->flags & XF_WORK_F_STAGED) == 0) {
+		return false;
 	}
-	if (it->type == XF_WORK_COMMIT && (it->flags & XF_WORK_F_STAGED) != 0) {
-		if (d == NULL || d->num != stg_num(w, it->off) || d->file != it->file ||
-		    d->sid != it->sid || d->sess != it->sess_id) {
-			w->cstatus[i] = XF_ST_IO; /* dropped (its session was aborted) */
-			return true;
-		}
-		d->seen = true;
-		d->item = *it;
-		stg_hold(w, i, d->num, STG_OWN);
-		w->cchanged[i] = 1;
-		w->t.commits++;
+	if (d == NULL || d->num != stg_num(w, it->off) || d->file != it->file ||
+	    d->sid != it->sid || d->sess != it->sess_id) {
+		w->cstatus[i] = XF_ST_IO; /* dropped (its session was aborted) */
 		return true;
 	}
-	return false;
+	d->seen = true;
+	d->item = *it;
+	stg_hold(w, i, d->num, STG_OWN);
+	w->cchanged[i] = 1;
+	w->t.commits++;
+	return true;
 }
 
 /* Nothing left to commit: the head staged directory goes in place once the files it
@@ -2466,7 +2487,7 @@ stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 static int
 stg_idle(struct xf_worker *w)
 {
-	struct stg_dir *d = w->stg_head != w->stg_tail ? stg_at(w, w->stg_head) : NULL;
+	const struct stg_dir *d = stg_first(w);
 
 	if (d == NULL || !d->seen || d->busy != 0) {
 		return 0;
@@ -2496,20 +2517,11 @@ batch_size(const struct xf_worker *w)
 static bool
 needs_chain(const struct xf_worker *w, uint32_t i, const struct xf_work *it)
 {
-	if (w->stg_on && w->stg_head != w->stg_tail) {
-		const struct stg_dir *d = &w->stg[w->stg_head & (STG_DIRS - 1)];
-		bool skip =
-		        it->type == XF_WORK_COMMIT &&
-		        (it->flags & (XF_WORK_F_NOOP | XF_WORK_F_INPLACE | XF_WORK_F_DISCARD)) != 0;
-
-		bool mine = it->sid == d->sid && it->sess_id == d->sess;
-
-		if (d->seen && ((mine && !skip) || (!mine && d->busy == 0))) {
-			return true; /* puts the staged directory in place first */
-		}
-		if (it->type == XF_WORK_COMMIT && (it->flags & XF_WORK_F_INPLACE) != 0) {
-			return false;
-		}
+	if (w->stg_on && stg_places(w, it)) {
+		return true; /* puts the staged directory in place first */
+	}
+	if (it->type == XF_WORK_COMMIT && (it->flags & XF_WORK_F_INPLACE) != 0) {
+		return false; /* nothing to do on disk */
 	}
 	if (it->type == XF_WORK_DIRTIME) {
 		return true;
@@ -2588,7 +2600,6 @@ batch_items(struct xf_worker *w)
 		w->sync_file = it->file;
 		w->cstatus[i] = it->status;
 		w->cchanged[i] = 0;
-		w->cdefer[i] = 0;
 		if (w->stg_on && stg_commit(w, i, it)) {
 			continue;
 		}
@@ -3109,8 +3120,8 @@ xf_worker_destroy(struct xf_worker *w)
 	/* Staged directories left at a stop are removed; their held reports go nowhere. */
 	w->sq_head = w->sq_tail;
 	w->bn = 0;
-	while (w->stg_head != w->stg_tail) {
-		stg_drop(w, stg_at(w, w->stg_head)->sid);
+	while (stg_first(w) != NULL) {
+		stg_drop(w, stg_first(w)->sid);
 	}
 	for (uint32_t i = 0; w->files != NULL && i < w->nfiles; i++) {
 		if (w->files[i].state != W_FREE && w->files[i].fd >= 0) {

@@ -428,9 +428,14 @@ dir_release(struct dircache *c, const struct tree *t, const char *root)
 		if (fchmodat(c->base, c->staged, d->mode & 07777, 0) != 0) {
 			die_errno("fchmodat", root, c->staged, NULL);
 		}
-		if (renameat2(c->base, c->staged, c->base, d->path, RENAME_NOREPLACE) != 0 &&
-		    (errno != ENOENT || d->parent < 0 || (make_dir(c, t, d->parent, root), 0) ||
-		     renameat2(c->base, c->staged, c->base, d->path, RENAME_NOREPLACE) != 0)) {
+		int rc = renameat2(c->base, c->staged, c->base, d->path, RENAME_NOREPLACE);
+
+		if (rc != 0 && errno == ENOENT && d->parent >= 0) {
+			/* its parent holds no file: not made yet */
+			make_dir(c, t, d->parent, root);
+			rc = renameat2(c->base, c->staged, c->base, d->path, RENAME_NOREPLACE);
+		}
+		if (rc != 0) {
 			die_errno("renameat2", root, d->path, NULL);
 		}
 		c->staged[0] = '\0';

@@ -17,7 +17,8 @@
 #   --build DIR    release build dir (default <repo>/build/release; set up if absent)
 #   --data DIR     where datasets live (made if missing; default inside the work dir)
 #   --workdir DIR  parent of the run's temp dir (default /dev/shm if it has room, else /tmp)
-#   --profile DIR  record both xferd processes with `perf record -g` during the first
+#   --profile DIR  record both xferd processes with `perf record -g` (at XF_PERF_FREQ
+#                  samples a second, default 499) during the first
 #                  xferd push of each case (perf-<case>-a.data, -b.data, stats JSON)
 #                  (+ stat-<case>-a.csv: per-thread task-clock, context switches, sleeps)
 #   --polls        with --profile: instead of sampling, count port_poll calls and

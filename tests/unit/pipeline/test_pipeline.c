@@ -85,6 +85,17 @@ random_bytes(uint64_t n)
 	return b;
 }
 
+/* A regular file of size random bytes. */
+static struct xf_memsend_file *
+add_file(struct list *l, const char *path, uint64_t size)
+{
+	struct xf_memsend_file *f = add(l, path, XF_FILE_REG);
+
+	f->size = size;
+	f->data = random_bytes(size);
+	return f;
+}
+
 static void
 set_time(int dirfd, const char *path, int64_t ns)
 {
@@ -176,18 +187,12 @@ make_tree(struct list *l, uint32_t nsmall, uint32_t nbig, uint64_t big_size)
 
 		snprintf(path + k, sizeof(path) - (size_t)k, "%s%05u%s",
 		         names[i % XF_ARRAY_SIZE(names)][0], i, names[i % XF_ARRAY_SIZE(names)][1]);
-		f = add(l, path, XF_FILE_REG);
-		f->size = rnd() % (8192 + 1);
-		f->data = random_bytes(f->size);
+		f = add_file(l, path, rnd() % (8192 + 1));
 		f->mode = modes[rnd() % XF_ARRAY_SIZE(modes)];
 	}
 	for (uint32_t i = 0; i < nbig; i++) {
-		struct xf_memsend_file *f;
-
 		snprintf(path, sizeof(path), "big %u.bin", i);
-		f = add(l, path, XF_FILE_REG);
-		f->size = big_size;
-		f->data = random_bytes(f->size);
+		add_file(l, path, big_size);
 	}
 	for (uint32_t i = 0; i < 10; i++) {
 		struct xf_memsend_file *f;
@@ -661,9 +666,7 @@ delta_run(const char *tag, int delta_cache_mb)
 		uint64_t bn;
 
 		snprintf(path, sizeof(path), "f%d", i);
-		f = add(&l, path, XF_FILE_REG);
-		f->size = sizes[i];
-		f->data = random_bytes(f->size);
+		f = add_file(&l, path, sizes[i]);
 		b = malloc(f->size + 10000);
 		memcpy(b, f->data, f->size);
 		bn = f->size;
@@ -788,9 +791,7 @@ test_delta_copy_past_size(void)
 	char path[600];
 
 	mkpaths("copy-past");
-	f = add(&l, "victim", XF_FILE_REG);
-	f->size = 200000;
-	f->data = random_bytes(f->size);
+	f = add_file(&l, "victim", 200000);
 	f->copy_shift = 1ull << 40;
 	b = malloc(f->size);
 	memcpy(b, f->data, f->size);
@@ -928,9 +929,7 @@ test_delta_copy_beyond_basis(void)
 		char path[600];
 
 		mkpaths(keep ? "copy-beyond-kept" : "copy-beyond");
-		f = add(&l, "victim", XF_FILE_REG);
-		f->size = 200000;
-		f->data = random_bytes(f->size);
+		f = add_file(&l, "victim", 200000);
 		f->copy_src_shift = f->size; /* every COPY starts at or past the basis end */
 		b = malloc(f->size);
 		memcpy(b, f->data, f->size);
@@ -965,17 +964,13 @@ test_checksum_mode(void)
 	uint8_t *b;
 
 	mkpaths("checksum");
-	f = add(&l, "sneaky", XF_FILE_REG);
-	f->size = 200000;
-	f->data = random_bytes(f->size);
+	f = add_file(&l, "sneaky", 200000);
 	b = malloc(f->size);
 	memcpy(b, f->data, f->size);
 	b[123456] ^= 0x10;
 	put_file(dst_dir, "sneaky", b, f->size, f->mtime_ns);
 	free(b);
-	f = add(&l, "same", XF_FILE_REG);
-	f->size = 150000;
-	f->data = random_bytes(f->size);
+	f = add_file(&l, "same", 150000);
 	put_file(dst_dir, "same", f->data, f->size, f->mtime_ns);
 	f = add(&l, "empty", XF_FILE_REG);
 	put_file(dst_dir, "empty", (const uint8_t *)"", 0, f->mtime_ns);
@@ -1084,9 +1079,7 @@ test_modes(void)
 			char path[32];
 
 			snprintf(path, sizeof(path), "m%02u", i);
-			f = add(&l, path, XF_FILE_REG);
-			f->size = 1 + rnd() % 3000;
-			f->data = random_bytes(f->size);
+			f = add_file(&l, path, 1 + rnd() % 3000);
 			f->mode = modes[i % XF_ARRAY_SIZE(modes)];
 			expect_set += f->mode <= 0777 && (f->mode & ~um) == f->mode;
 		}
@@ -1139,13 +1132,10 @@ test_failures(void)
 
 	mkpaths("fail");
 	for (uint32_t i = 0; i < 200; i++) {
-		struct xf_memsend_file *f;
 		char path[64];
 
 		snprintf(path, sizeof(path), "dir %u/file-%u", i % 5, i);
-		f = add(&l, path, XF_FILE_REG);
-		f->size = i == bad_crc || i == no_space ? 100000 : rnd() % 20000;
-		f->data = random_bytes(f->size);
+		add_file(&l, path, i == bad_crc || i == no_space ? 100000 : rnd() % 20000);
 		if (i == bad_crc || i == no_space) {
 			/* The previous version, a different size and time. */
 			struct xf_memsend_file *of = add(&old, path, XF_FILE_REG);
@@ -1252,9 +1242,7 @@ chain_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch, bool
 		char path[64];
 
 		snprintf(path, sizeof(path), "batch/f%03u", i);
-		f = add(&l, path, XF_FILE_REG);
-		f->size = rnd() % 3000;
-		f->data = random_bytes(f->size);
+		f = add_file(&l, path, rnd() % 3000);
 		if ((i >= 20 && i < 30) || (i >= 60 && i < 66) || i == 90) {
 			struct xf_memsend_file *u = add(&pre, path, XF_FILE_REG);
 
@@ -1430,13 +1418,10 @@ test_abort(void)
 	struct list l = { 0 };
 
 	for (uint32_t i = 0; i < 400; i++) {
-		struct xf_memsend_file *f;
 		char path[64];
 
 		snprintf(path, sizeof(path), "a%u/f%u", i % 7, i);
-		f = add(&l, path, XF_FILE_REG);
-		f->size = rnd() % 30000;
-		f->data = random_bytes(f->size);
+		add_file(&l, path, rnd() % 30000);
 	}
 	abort_case("abort", &l, 2, 1500);
 	list_free(&l);
@@ -1484,13 +1469,10 @@ two_rx_case(const char *tag, unsigned int workers, enum xf_fsync_policy fsync)
 
 		if (workers > 1) {
 			for (uint32_t i = 0; i < 600; i++) {
-				struct xf_memsend_file *f;
 				char path[64];
 
 				snprintf(path, sizeof(path), "s%d/d%u/f%u", k, i % 9, i);
-				f = add(&l[k], path, XF_FILE_REG);
-				f->size = rnd() % 6000;
-				f->data = random_bytes(f->size);
+				add_file(&l[k], path, rnd() % 6000);
 			}
 		} else {
 			make_scan_tree(&l[k], k == 0 ? "s0" : "s1", 10, 20, 99);
@@ -1590,24 +1572,16 @@ make_scan_tree(struct list *l, const char *top, uint32_t ndirs, uint32_t per_dir
 			struct xf_memsend_file *f;
 
 			snprintf(path, sizeof(path), "%s/d%02u/f%03u", top, d, i);
-			f = add(l, path, XF_FILE_REG);
-			f->size = rnd() % 9000;
-			f->data = random_bytes(f->size);
+			f = add_file(l, path, rnd() % 9000);
 			f->mode = i % 3 == 0 ? 0600 : 0644;
 		}
 		if (d % 3 == 1) {
-			struct xf_memsend_file *f;
-
 			snprintf(path, sizeof(path), "%s/d%02u/m sub", top, d);
 			add(l, path, XF_FILE_DIR);
 			snprintf(path, sizeof(path), "%s/d%02u/m sub/x", top, d);
-			f = add(l, path, XF_FILE_REG);
-			f->size = 100;
-			f->data = random_bytes(f->size);
+			add_file(l, path, 100);
 			snprintf(path, sizeof(path), "%s/d%02u/z after", top, d);
-			f = add(l, path, XF_FILE_REG);
-			f->size = 10;
-			f->data = random_bytes(f->size);
+			add_file(l, path, 10);
 		}
 		if (d % 3 == 2) {
 			snprintf(path, sizeof(path), "%s/d%02u/z link", top, d);
@@ -1749,13 +1723,10 @@ test_staged_dirs(void)
 	 * directory is staged, its files are linked as usual. */
 	add(&l, "big", XF_FILE_DIR);
 	for (uint32_t i = 0; i < 3; i++) {
-		struct xf_memsend_file *f;
 		char path[32];
 
 		snprintf(path, sizeof(path), "big/b%u", i);
-		f = add(&l, path, XF_FILE_REG);
-		f->size = (2u << 20) + i;
-		f->data = random_bytes(f->size);
+		add_file(&l, path, (2u << 20) + i);
 	}
 	snprintf(dst2, sizeof(dst2), "%s/dst3", tag_dir);
 	CU_ASSERT_FATAL(mkdir(dst2, 0700) == 0);
