@@ -300,6 +300,15 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	        (json_int_t)st.icmp_echo_replied, "arp_held", (json_int_t)st.arp_held,
 	        "arp_expired", (json_int_t)st.arp_expired);
 	if (reply->result != NULL) {
+		json_t *dp = json_object_get(reply->result, "dataplane");
+
+		json_object_set_new(dp, "arp_requests", json_integer((json_int_t)st.arp_requests));
+		json_object_set_new(dp, "arp_probes", json_integer((json_int_t)st.arp_probes));
+		json_object_set_new(dp, "arp_announced",
+		                    json_integer((json_int_t)st.arp_announced));
+		json_object_set_new(dp, "neigh_changed",
+		                    json_integer((json_int_t)st.neigh_changed));
+		json_object_set_new(dp, "neigh_failed", json_integer((json_int_t)st.neigh_failed));
 		json_object_set_new(reply->result, "delta",
 		                    json_pack("{s:I, s:I, s:I}", "basis_kept_bytes",
 		                              (json_int_t)st.basis_kept_bytes, "sig_from_ring",

@@ -99,7 +99,11 @@ create_net(struct xf_engine *e)
 			.prefix_len = e->conf.prefix_len,
 			.udp_port = e->conf.udp_port,
 			.mtu = e->port.mtu != 0 ? XF_MIN(e->port.mtu, e->conf.mtu) : e->conf.mtu,
-			.arp_interval = 100000000ull, /* 100 ms, in the loops' ns clock */
+			/* Neighbour timers in the loops' ns clock; why these values:
+			 * docs/ENGINE.md, "Neighbours". */
+			.arp_interval = 100000000ull,     /* 100 ms */
+			.reachable_time = 30000000000ull, /* 30 s */
+			.delay_time = 1000000000ull,      /* 1 s */
 		};
 		int rc = xf_net_init(&e->rx[r].net, &nc);
 
@@ -769,6 +773,22 @@ xf_engine_cancel(struct xf_engine *e, unsigned int id)
 	return xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) == 1 ? 0 : -EBUSY;
 }
 
+bool
+xf_engine_link_poll(struct xf_engine *e)
+{
+	struct rte_eth_link link;
+	bool up = xf_port_link(&e->port, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
+
+	if (up != e->link_was_up) {
+		XF_LOG(NOTICE, MODULE, "%s: link %s", e->port.name, up ? "up" : "down");
+		if (up) {
+			atomic_fetch_add_explicit(&e->link_ups, 1, memory_order_relaxed);
+		}
+		e->link_was_up = up;
+	}
+	return up;
+}
+
 void
 xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 {
@@ -788,6 +808,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->link_up = link.link_status == RTE_ETH_LINK_UP;
 		st->link_speed_mbps = link.link_speed;
 	}
+	memcpy(st->mac, e->port.mac.addr_bytes, sizeof(st->mac));
 	/* Counters are written by the RX cores only and only grow; a racy read is a
 	 * slightly old value, which is all a stats reader needs. */
 	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
@@ -806,6 +827,11 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->arp_replied += rx->net.ctr.arp_replied;
 		st->arp_held += rx->arp_held;
 		st->arp_expired += rx->arp_expired;
+		st->arp_requests += rx->net.ctr.arp_requests;
+		st->arp_probes += rx->net.ctr.arp_probes;
+		st->arp_announced += rx->net.ctr.arp_announced;
+		st->neigh_changed += rx->net.ctr.neigh_changed;
+		st->neigh_failed += rx->net.ctr.neigh_failed;
 		st->icmp_echo_replied += rx->net.ctr.icmp_echo_replied;
 		for (unsigned int i = 0; i < XF_R_MAX && i < XF_ARRAY_SIZE(st->frame_drops); i++) {
 			st->frame_drops[i] += rx->frame_drops[i];

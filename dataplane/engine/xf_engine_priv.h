@@ -87,6 +87,13 @@ struct eng_read_done {
 	uint64_t src_offset; /**< the COPY's basis offset */
 };
 
+/* What the engine last saw of a session's reliability, for its peer's neighbour entry
+ * (neigh_watch in xf_engine_rx.c). */
+struct eng_nud {
+	uint64_t acked; /**< our frames acknowledged: more confirms the entry */
+	bool probed;    /**< its peer was probed in the current silence */
+};
+
 /* A push job. Immutable parts are set by the control thread before START; the RX core
  * owns `push` while the job runs and publishes snapshots under `seq`. */
 struct eng_job {
@@ -108,6 +115,7 @@ struct eng_job {
 	/* owned by the RX core while running */
 	struct xf_push *push;
 	struct eng_rx *push_rx;
+	struct eng_nud nud;
 	/* published by the RX core */
 	atomic_uint seq;
 	uint8_t state; /**< enum xf_job_state */
@@ -138,6 +146,7 @@ struct eng_rsess {
 	uint16_t txq_len[ENG_TXQ_MAX];
 	unsigned int txq_head, txq_n;
 	uint64_t retransmits;
+	struct eng_nud nud;
 };
 
 /* Frames an RX core holds while their next hop is being resolved, and for how long. */
@@ -180,6 +189,7 @@ struct eng_rx {
 	} held[ENG_HOLD_MAX];
 	unsigned int nheld;
 	uint64_t arp_held, arp_expired; /* frames held for ARP; frames dropped unresolved */
+	unsigned int link_ups;          /**< xf_engine.link_ups announced (RX core 0) */
 };
 
 struct eng_fd {
@@ -261,6 +271,8 @@ struct xf_engine {
 	atomic_bool stop;         /**< RX cores: end sessions and jobs, then return */
 	atomic_bool workers_stop; /**< workers: return (after the RX cores have) */
 	atomic_uint rx_running;   /**< RX loops not finished yet */
+	atomic_uint link_ups;     /**< times the link came up (xf_engine_link_poll) */
+	bool link_was_up;         /**< control thread: the link at its last poll */
 	struct eng_combined {
 		struct eng_rx *rx;
 		struct eng_worker *w;
