@@ -74,19 +74,26 @@ be_ip(const uint8_t ip[4])
 static struct xf_net net;
 static _Alignas(64) uint8_t buf[2048];
 
+/* An interface at mac and ip on a /24, MTU 1500, ARP requests 100 apart. */
 static void
-net_setup(void)
+net_init_at(struct xf_net *n, const uint8_t mac[6], const uint8_t ip[4], uint16_t port)
 {
 	struct xf_net_conf c;
 
 	memset(&c, 0, sizeof(c));
-	memcpy(c.mac.addr_bytes, our_mac, 6);
-	c.ip = be_ip(our_ip);
+	memcpy(c.mac.addr_bytes, mac, 6);
+	c.ip = be_ip(ip);
 	c.prefix_len = 24;
-	c.udp_port = OUR_PORT;
+	c.udp_port = port;
 	c.mtu = 1500;
 	c.arp_interval = 100;
-	CU_ASSERT_FATAL(xf_net_init(&net, &c) == 0);
+	CU_ASSERT_FATAL(xf_net_init(n, &c) == 0);
+}
+
+static void
+net_setup(void)
+{
+	net_init_at(&net, our_mac, our_ip, OUR_PORT);
 	memset(buf, 0xa5, sizeof(buf));
 }
 
@@ -442,6 +449,29 @@ test_neigh_eviction(void)
 /* ---- neighbour reachability (NUD) with injected time ---- */
 
 static const uint8_t new_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x22 };
+static struct rte_ether_addr mac; /* what use() resolved, or lookup() found */
+static uint8_t arp[64];           /* the request use() or tick() built */
+static uint16_t arp_len;          /* its length, from use() */
+
+/* A frame is about to go to ip at now: resolve it (NUD's use of an entry). */
+static int
+use(const uint8_t ip[4], uint64_t now)
+{
+	return xf_net_neigh_resolve(&net, be_ip(ip), now, &mac, arp, &arp_len);
+}
+
+/* The timers at now; @return the length of the request built at arp, or 0. */
+static uint16_t
+tick(uint64_t now)
+{
+	return xf_net_neigh_poll(&net, now, arp);
+}
+
+static int
+lookup(const uint8_t ip[4])
+{
+	return xf_net_neigh_lookup(&net, be_ip(ip), &mac);
+}
 
 /* The entry of ip in the table under test, or NULL. */
 static const struct xf_net_neigh *
@@ -485,22 +515,17 @@ arp_in(uint16_t op, const uint8_t sha[6], const uint8_t sip[4], const uint8_t ti
 static void
 nud_reachable_peer(void)
 {
-	struct rte_ether_addr mac;
-	uint8_t arp[64];
-	uint16_t arp_len;
-
 	nud_setup();
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 0, &mac, arp, &arp_len),
-	                -EAGAIN);
+	CU_ASSERT_EQUAL(use(peer_ip, 0), -EAGAIN);
 	CU_ASSERT_EQUAL(arp_len, 60);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_INCOMPLETE);
 	CU_ASSERT_EQUAL(arp_in(2, peer_mac, peer_ip, our_ip, 10), XF_NET_CONSUMED);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_REACHABLE);
 }
 
-/* The request a poll built: broadcast or unicast to peer_mac, for the peer's address. */
+/* The len bytes at arp are our ARP request for tip, sent to dst (broadcast or unicast). */
 static void
-expect_request(const uint8_t *arp, uint16_t len, const uint8_t dst[6])
+expect_request(uint16_t len, const uint8_t dst[6], const uint8_t tip[4])
 {
 	CU_ASSERT_EQUAL_FATAL(len, 60);
 	CU_ASSERT(memcmp(arp, dst, 6) == 0);
@@ -509,40 +534,35 @@ expect_request(const uint8_t *arp, uint16_t len, const uint8_t dst[6])
 	CU_ASSERT_EQUAL(get16(arp + 20), 1);
 	CU_ASSERT(memcmp(arp + 22, our_mac, 6) == 0);
 	CU_ASSERT(memcmp(arp + 28, our_ip, 4) == 0);
-	CU_ASSERT(memcmp(arp + 38, peer_ip, 4) == 0);
+	CU_ASSERT(memcmp(arp + 38, tip, 4) == 0);
 }
 
 static void
 test_nud_stale_delay_probe_failed(void)
 {
-	struct rte_ether_addr mac;
-	uint8_t arp[64];
-	uint16_t arp_len;
-
 	nud_reachable_peer();
 	/* Acknowledged traffic at 500 keeps it reachable until 1500. */
 	xf_net_neigh_confirm(&net, be_ip(peer_ip), 500);
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 1499, &mac, arp, &arp_len), 0);
+	CU_ASSERT_EQUAL(use(peer_ip, 1499), 0);
 	CU_ASSERT_EQUAL(arp_len, 0);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_REACHABLE);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 1499, arp), 0);
+	CU_ASSERT_EQUAL(tick(1499), 0);
 	/* Unconfirmed since: the next use finds it stale, uses it and waits (DELAY). */
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 1500, &mac, arp, &arp_len), 0);
+	CU_ASSERT_EQUAL(use(peer_ip, 1500), 0);
 	CU_ASSERT(memcmp(mac.addr_bytes, peer_mac, 6) == 0);
 	CU_ASSERT_EQUAL(arp_len, 0);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_DELAY);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 1999, arp), 0);
+	CU_ASSERT_EQUAL(tick(1999), 0);
 	/* No confirmation by 2000: three unicast probes to the MAC it has, 100 apart... */
 	for (unsigned int i = 0; i < XF_NET_UCAST_PROBES; i++) {
 		uint64_t t = 2000 + 100 * i;
 
-		CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, t - 1, arp), 0);
-		expect_request(arp, xf_net_neigh_poll(&net, t, arp), peer_mac);
-		CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, t, arp), 0);
+		CU_ASSERT_EQUAL(tick(t - 1), 0);
+		expect_request(tick(t), peer_mac, peer_ip);
+		CU_ASSERT_EQUAL(tick(t), 0);
 		CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_PROBE);
 		/* Frames still go to it meanwhile (PROBE is usable, as in Linux). */
-		CU_ASSERT_EQUAL(
-		        xf_net_neigh_resolve(&net, be_ip(peer_ip), t + 1, &mac, arp, &arp_len), 0);
+		CU_ASSERT_EQUAL(use(peer_ip, t + 1), 0);
 		CU_ASSERT_EQUAL(arp_len, 0);
 	}
 	CU_ASSERT_EQUAL(net.ctr.arp_probes, XF_NET_UCAST_PROBES);
@@ -550,27 +570,26 @@ test_nud_stale_delay_probe_failed(void)
 	for (unsigned int i = 0; i < XF_NET_MCAST_PROBES; i++) {
 		uint64_t t = 2000 + 100 * (XF_NET_UCAST_PROBES + i);
 
-		CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, t - 1, arp), 0);
-		expect_request(arp, xf_net_neigh_poll(&net, t, arp), bcast);
+		CU_ASSERT_EQUAL(tick(t - 1), 0);
+		expect_request(tick(t), bcast, peer_ip);
 	}
 	CU_ASSERT_EQUAL(net.ctr.arp_requests, 1 + XF_NET_MCAST_PROBES);
 	CU_ASSERT_EQUAL(net.ctr.neigh_failed, 0);
 	/* ... and unanswered, it has failed: held frames are dropped (lookup)... */
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 2599, arp), 0);
+	CU_ASSERT_EQUAL(tick(2599), 0);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_PROBE);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 2600, arp), 0);
+	CU_ASSERT_EQUAL(tick(2600), 0);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_FAILED);
 	CU_ASSERT_EQUAL(net.ctr.neigh_failed, 1);
-	CU_ASSERT_EQUAL(xf_net_neigh_lookup(&net, be_ip(peer_ip), &mac), -EHOSTUNREACH);
+	CU_ASSERT_EQUAL(lookup(peer_ip), -EHOSTUNREACH);
 	/* ... and the next frame resolves it again first (broadcast, held meanwhile). */
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 5000, &mac, arp, &arp_len),
-	                -EAGAIN);
-	expect_request(arp, arp_len, bcast);
+	CU_ASSERT_EQUAL(use(peer_ip, 5000), -EAGAIN);
+	expect_request(arp_len, bcast, peer_ip);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_INCOMPLETE);
-	CU_ASSERT_EQUAL(xf_net_neigh_lookup(&net, be_ip(peer_ip), &mac), -EAGAIN);
+	CU_ASSERT_EQUAL(lookup(peer_ip), -EAGAIN);
 	/* The peer is back with another MAC: the reply to us resolves it, and says so. */
 	CU_ASSERT_EQUAL(arp_in(2, new_mac, peer_ip, our_ip, 5001), XF_NET_CONSUMED);
-	CU_ASSERT_EQUAL(xf_net_neigh_lookup(&net, be_ip(peer_ip), &mac), 0);
+	CU_ASSERT_EQUAL(lookup(peer_ip), 0);
 	CU_ASSERT(memcmp(mac.addr_bytes, new_mac, 6) == 0);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_REACHABLE);
 	CU_ASSERT_EQUAL(net.ctr.neigh_changed, 1);
@@ -579,64 +598,58 @@ test_nud_stale_delay_probe_failed(void)
 static void
 test_nud_confirmation_stops_probes(void)
 {
-	struct rte_ether_addr mac;
-	uint8_t arp[64];
-	uint16_t arp_len;
-
 	nud_reachable_peer();
 	/* Stale at 1010, used at 1200: DELAY until 1700; an ACK at 1300 confirms it. */
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 1200, &mac, arp, &arp_len), 0);
+	CU_ASSERT_EQUAL(use(peer_ip, 1200), 0);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_DELAY);
 	xf_net_neigh_confirm(&net, be_ip(peer_ip), 1300);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_REACHABLE);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 1700, arp), 0);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 2299, arp), 0);
+	CU_ASSERT_EQUAL(tick(1700), 0);
+	CU_ASSERT_EQUAL(tick(2299), 0);
 	CU_ASSERT_EQUAL(net.ctr.arp_probes, 0);
 	/* Stale again (2300), used, then probed: a confirmation in PROBE stops the probes. */
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 2300, &mac, arp, &arp_len), 0);
+	CU_ASSERT_EQUAL(use(peer_ip, 2300), 0);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_DELAY);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 2800, arp), 60);
+	CU_ASSERT_EQUAL(tick(2800), 60);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_PROBE);
 	xf_net_neigh_confirm(&net, be_ip(peer_ip), 2850);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_REACHABLE);
 	for (uint64_t t = 2900; t < 3800; t += 50) {
-		CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, t, arp), 0);
+		CU_ASSERT_EQUAL(tick(t), 0);
 	}
 	CU_ASSERT_EQUAL(net.ctr.arp_probes, 1);
 	CU_ASSERT_EQUAL(net.ctr.neigh_failed, 0);
 	/* An answer to a probe (unicast to us) confirms it too. */
 	CU_ASSERT_EQUAL(xf_net_neigh_probe(&net, be_ip(peer_ip), 4000), 0);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 4000, arp), 60);
+	CU_ASSERT_EQUAL(tick(4000), 60);
 	CU_ASSERT_EQUAL(arp_in(2, peer_mac, peer_ip, our_ip, 4001), XF_NET_CONSUMED);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_REACHABLE);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 4100, arp), 0);
+	CU_ASSERT_EQUAL(tick(4100), 0);
 	CU_ASSERT_EQUAL(net.ctr.neigh_changed, 0);
 }
 
 static void
 test_nud_probe_silent_peer(void)
 {
-	struct rte_ether_addr mac, pm;
-	uint8_t arp[64];
-	uint16_t arp_len;
+	struct rte_ether_addr pm;
 
 	nud_reachable_peer();
 	/* A session finds the peer silent at 20, well within reachable_time: probe now. */
 	CU_ASSERT_EQUAL(xf_net_neigh_probe(&net, be_ip(peer_ip), 20), 0);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_PROBE);
-	expect_request(arp, xf_net_neigh_poll(&net, 20, arp), peer_mac);
+	expect_request(tick(20), peer_mac, peer_ip);
 	CU_ASSERT_EQUAL(xf_net_neigh_probe(&net, be_ip(peer_ip), 30), -EALREADY);
 	/* The peer restarted with another MAC: our unicast probes go unanswered, the
 	 * broadcast one is answered (to our MAC): reachable at the new MAC. */
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 120, arp), 60);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 220, arp), 60);
-	expect_request(arp, xf_net_neigh_poll(&net, 320, arp), bcast);
+	CU_ASSERT_EQUAL(tick(120), 60);
+	CU_ASSERT_EQUAL(tick(220), 60);
+	expect_request(tick(320), bcast, peer_ip);
 	CU_ASSERT_EQUAL(arp_in(2, new_mac, peer_ip, our_ip, 321), XF_NET_CONSUMED);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_REACHABLE);
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 322, &mac, arp, &arp_len), 0);
+	CU_ASSERT_EQUAL(use(peer_ip, 322), 0);
 	CU_ASSERT(memcmp(mac.addr_bytes, new_mac, 6) == 0);
 	CU_ASSERT_EQUAL(net.ctr.neigh_changed, 1);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 1000, arp), 0);
+	CU_ASSERT_EQUAL(tick(1000), 0);
 	/* Nothing to probe for an unknown peer, nor for a static one. */
 	CU_ASSERT_EQUAL(xf_net_neigh_probe(&net, be_ip(other_ip), 400), -ENOENT);
 	memcpy(pm.addr_bytes, peer_mac, 6);
@@ -646,7 +659,7 @@ test_nud_probe_silent_peer(void)
 	xf_net_neigh_confirm(&net, be_ip(other_ip), 500);
 	CU_ASSERT_EQUAL(arp_in(1, new_mac, other_ip, other_ip, 600), XF_NET_CONSUMED);
 	CU_ASSERT_EQUAL(arp_in(2, new_mac, other_ip, our_ip, 700), XF_NET_CONSUMED);
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(other_ip), 99999, &mac, arp, &arp_len), 0);
+	CU_ASSERT_EQUAL(use(other_ip, 99999), 0);
 	CU_ASSERT(memcmp(mac.addr_bytes, peer_mac, 6) == 0);
 	CU_ASSERT_EQUAL(arp_len, 0);
 	CU_ASSERT_EQUAL(state_of(other_ip), XF_NET_NEIGH_STATIC);
@@ -656,41 +669,32 @@ test_nud_probe_silent_peer(void)
 static void
 test_nud_incomplete_fails(void)
 {
-	struct rte_ether_addr mac;
-	uint8_t arp[64];
-	uint16_t arp_len;
-
 	nud_setup();
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 0, &mac, arp, &arp_len),
-	                -EAGAIN);
-	expect_request(arp, arp_len, bcast);
+	CU_ASSERT_EQUAL(use(peer_ip, 0), -EAGAIN);
+	expect_request(arp_len, bcast, peer_ip);
 	/* Held frames ask again on their own pace: no more than one request per interval. */
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 50, &mac, arp, &arp_len),
-	                -EAGAIN);
+	CU_ASSERT_EQUAL(use(peer_ip, 50), -EAGAIN);
 	CU_ASSERT_EQUAL(arp_len, 0);
-	expect_request(arp, xf_net_neigh_poll(&net, 100, arp), bcast);
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 150, &mac, arp, &arp_len),
-	                -EAGAIN);
+	expect_request(tick(100), bcast, peer_ip);
+	CU_ASSERT_EQUAL(use(peer_ip, 150), -EAGAIN);
 	CU_ASSERT_EQUAL(arp_len, 0);
-	expect_request(arp, xf_net_neigh_poll(&net, 200, arp), bcast);
+	expect_request(tick(200), bcast, peer_ip);
 	CU_ASSERT_EQUAL(net.ctr.arp_requests, XF_NET_MCAST_PROBES);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 299, arp), 0);
-	CU_ASSERT_EQUAL(xf_net_neigh_lookup(&net, be_ip(peer_ip), &mac), -EAGAIN);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 300, arp), 0);
+	CU_ASSERT_EQUAL(tick(299), 0);
+	CU_ASSERT_EQUAL(lookup(peer_ip), -EAGAIN);
+	CU_ASSERT_EQUAL(tick(300), 0);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_FAILED);
-	CU_ASSERT_EQUAL(xf_net_neigh_lookup(&net, be_ip(peer_ip), &mac), -EHOSTUNREACH);
+	CU_ASSERT_EQUAL(lookup(peer_ip), -EHOSTUNREACH);
 	CU_ASSERT_EQUAL(net.ctr.neigh_failed, 1);
 	/* The same failure seen by a resolve when its request falls due. */
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(other_ip), 1000, &mac, arp, &arp_len),
-	                -EAGAIN);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 1100, arp), 60);
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 1200, arp), 60);
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(other_ip), 1300, &mac, arp, &arp_len),
-	                -EHOSTUNREACH);
+	CU_ASSERT_EQUAL(use(other_ip, 1000), -EAGAIN);
+	CU_ASSERT_EQUAL(tick(1100), 60);
+	CU_ASSERT_EQUAL(tick(1200), 60);
+	CU_ASSERT_EQUAL(use(other_ip, 1300), -EHOSTUNREACH);
 	CU_ASSERT_EQUAL(arp_len, 0);
 	CU_ASSERT_EQUAL(net.ctr.neigh_failed, 2);
 	/* Nothing left to time. */
-	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 100000, arp), 0);
+	CU_ASSERT_EQUAL(tick(100000), 0);
 	CU_ASSERT_EQUAL(net.timer_at, UINT64_MAX);
 }
 
@@ -698,11 +702,8 @@ static void
 test_nud_announcements(void)
 {
 	struct xf_net_rx_result r;
-	struct rte_ether_addr mac;
 	struct xf_net peer;
-	struct xf_net_conf pc;
-	uint8_t arp[64];
-	uint16_t arp_len, len;
+	uint16_t len;
 	uint64_t answered;
 
 	nud_reachable_peer();
@@ -710,7 +711,7 @@ test_nud_announcements(void)
 	 * next use (STALE), not trusted as confirmed. */
 	CU_ASSERT_EQUAL(arp_in(1, new_mac, peer_ip, peer_ip, 20), XF_NET_CONSUMED);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_STALE);
-	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 21, &mac, arp, &arp_len), 0);
+	CU_ASSERT_EQUAL(use(peer_ip, 21), 0);
 	CU_ASSERT(memcmp(mac.addr_bytes, new_mac, 6) == 0);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_DELAY);
 	CU_ASSERT_EQUAL(net.ctr.neigh_changed, 1);
@@ -736,11 +737,11 @@ test_nud_announcements(void)
 	/* A failed entry announced again is usable again. */
 	CU_ASSERT_EQUAL(xf_net_neigh_probe(&net, be_ip(peer_ip), 100), 0);
 	for (uint64_t t = 100; t <= 700; t += 100) {
-		xf_net_neigh_poll(&net, t, arp);
+		tick(t);
 	}
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_FAILED);
 	CU_ASSERT_EQUAL(arp_in(1, new_mac, peer_ip, peer_ip, 800), XF_NET_CONSUMED);
-	CU_ASSERT_EQUAL(xf_net_neigh_lookup(&net, be_ip(peer_ip), &mac), 0);
+	CU_ASSERT_EQUAL(lookup(peer_ip), 0);
 	CU_ASSERT(memcmp(mac.addr_bytes, new_mac, 6) == 0);
 	/* Every frame seen is accounted for: dropped by reason, answered or taken in. */
 	{
@@ -755,24 +756,10 @@ test_nud_announcements(void)
 
 	/* Our own announcement: a broadcast request for our address, from our MAC... */
 	len = xf_net_announce(&net, arp);
-	CU_ASSERT_EQUAL_FATAL(len, 60);
-	CU_ASSERT(memcmp(arp, bcast, 6) == 0);
-	CU_ASSERT(memcmp(arp + 6, our_mac, 6) == 0);
-	CU_ASSERT_EQUAL(get16(arp + 12), 0x0806);
-	CU_ASSERT_EQUAL(get16(arp + 20), 1);
-	CU_ASSERT(memcmp(arp + 22, our_mac, 6) == 0);
-	CU_ASSERT(memcmp(arp + 28, our_ip, 4) == 0);
-	CU_ASSERT(memcmp(arp + 38, our_ip, 4) == 0);
+	expect_request(len, bcast, our_ip);
 	CU_ASSERT_EQUAL(net.ctr.arp_announced, 1);
 	/* ... which a peer that knew another MAC for us takes. */
-	memset(&pc, 0, sizeof(pc));
-	memcpy(pc.mac.addr_bytes, peer_mac, 6);
-	pc.ip = be_ip(peer_ip);
-	pc.prefix_len = 24;
-	pc.udp_port = OUR_PORT;
-	pc.mtu = 1500;
-	pc.arp_interval = 100;
-	CU_ASSERT_FATAL(xf_net_init(&peer, &pc) == 0);
+	net_init_at(&peer, peer_mac, peer_ip, OUR_PORT);
 	CU_ASSERT_EQUAL(xf_net_rx(&peer, buf, mk_arp(buf, 1, new_mac, our_ip, peer_ip), sizeof(buf),
 	                          0, 0, &r),
 	                XF_NET_REPLY);
@@ -785,14 +772,9 @@ test_nud_announcements(void)
 static void
 test_nud_no_ageing(void)
 {
-	struct rte_ether_addr mac;
-	uint8_t arp[64];
-	uint16_t arp_len;
-
 	nud_reachable_peer();
 	net.conf.reachable_time = 0; /* confirmations hold for ever */
-	CU_ASSERT_EQUAL(
-	        xf_net_neigh_resolve(&net, be_ip(peer_ip), UINT64_MAX / 2, &mac, arp, &arp_len), 0);
+	CU_ASSERT_EQUAL(use(peer_ip, UINT64_MAX / 2), 0);
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_REACHABLE);
 	CU_ASSERT_EQUAL(arp_len, 0);
 }
