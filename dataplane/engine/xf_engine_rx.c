@@ -1056,7 +1056,11 @@ xf_engine_rx_poll(struct eng_rx *rx)
 	rx->now = xf_engine_now();
 	busy |= cmds_poll(rx);
 	busy |= port_poll(rx);
-	neigh_poll(rx);
+	/* Frames left in the NIC queue hold ARP answers too: the neighbours are not judged
+	 * meanwhile (their timers wait, as the sessions' idle timers do). */
+	if (!rx_held_back(rx)) {
+		neigh_poll(rx);
+	}
 	if (rx->nheld > 0) {
 		busy |= held_poll(rx);
 	}

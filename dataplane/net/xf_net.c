@@ -301,12 +301,22 @@ xf_net_announce(struct xf_net *net, uint8_t *frame)
 	return build_arp_request(net, frame, net->conf.ip, NULL);
 }
 
+/* A REACHABLE entry whose confirmation is older than reachable_time is STALE (no timer:
+ * that matters only when it is next used). */
+static void
+neigh_age(const struct xf_net *net, struct xf_net_neigh *n, uint64_t now)
+{
+	if (n->state == XF_NET_NEIGH_REACHABLE && net->conf.reachable_time != 0 &&
+	    now - n->confirmed >= net->conf.reachable_time) {
+		n->state = XF_NET_NEIGH_STALE;
+	}
+}
+
 /*
  * Run an entry's timer if it is due: a DELAY entry left unconfirmed is probed; an
  * INCOMPLETE or PROBE entry sends its next request (PROBE: XF_NET_UCAST_PROBES unicast
- * to the MAC it has, then broadcast), or fails once they all went unanswered. A
- * REACHABLE entry whose confirmation is older than reachable_time turns STALE (no timer:
- * that is seen when it is next used). @return the length of a request built at frame, or 0.
+ * to the MAC it has, then broadcast), or fails once they all went unanswered.
+ * @return the length of a request built at frame, or 0.
  */
 static uint16_t
 neigh_step(struct xf_net *net, struct xf_net_neigh *n, uint64_t now, uint8_t *frame)
@@ -314,10 +324,7 @@ neigh_step(struct xf_net *net, struct xf_net_neigh *n, uint64_t now, uint8_t *fr
 	unsigned int budget;
 	bool unicast;
 
-	if (n->state == XF_NET_NEIGH_REACHABLE && net->conf.reachable_time != 0 &&
-	    now - n->confirmed >= net->conf.reachable_time) {
-		n->state = XF_NET_NEIGH_STALE;
-	}
+	neigh_age(net, n, now);
 	if (n->state == XF_NET_NEIGH_DELAY && now >= n->timer) {
 		neigh_set(net, n, XF_NET_NEIGH_PROBE, now);
 	}
@@ -363,19 +370,17 @@ xf_net_neigh_resolve(struct xf_net *net, uint32_t ip, uint64_t now, struct rte_e
 		n->ip = ip;
 	}
 	if (n->state == XF_NET_NEIGH_FREE || n->state == XF_NET_NEIGH_FAILED) {
-		/* Resolved again before the frame goes out; the old MAC stays, to tell a
-		 * change from a return. */
+		/* Resolved again before the frame goes out (the first request now); the
+		 * old MAC stays, to tell a change from a return. */
 		neigh_set(net, n, XF_NET_NEIGH_INCOMPLETE, now);
+		*arp_len = neigh_step(net, n, now, arp_frame);
 	}
-	*arp_len = neigh_step(net, n, now, arp_frame);
+	neigh_age(net, n, now);
 	if (n->state == XF_NET_NEIGH_STALE) {
 		neigh_set(net, n, XF_NET_NEIGH_DELAY, now);
 	}
 	if (n->state == XF_NET_NEIGH_INCOMPLETE) {
 		return -EAGAIN;
-	}
-	if (!neigh_usable(n)) {
-		return -EHOSTUNREACH;
 	}
 	*mac = n->mac;
 	return 0;

@@ -124,7 +124,8 @@ enum xf_net_neigh_state {
 /** One neighbour. */
 struct xf_net_neigh {
 	uint32_t ip;               /**< IPv4 address, network order. */
-	struct rte_ether_addr mac; /**< Its MAC; zero until first learned (INCOMPLETE). */
+	struct rte_ether_addr mac; /**< Its MAC; zero until first learned; kept when it
+	                                fails, to tell a new MAC from a return. */
 	uint8_t state;             /**< enum xf_net_neigh_state. */
 	uint8_t probes;            /**< Requests sent in INCOMPLETE or PROBE. */
 	uint64_t confirmed;        /**< Last confirmation (REACHABLE until + reachable_time). */
@@ -247,8 +248,10 @@ uint32_t xf_net_next_hop(const struct xf_net *net, uint32_t dst);
  * Resolve a next hop's MAC before sending a frame to it. An entry in use is checked as
  * NUD does: a stale one moves to DELAY (a confirmation is expected soon, else it is
  * probed). An unknown or failed one is resolved: a broadcast ARP request is built at
- * arp_frame and *arp_len says its length; the caller sends it and holds the frame. A
- * request or probe that falls due is built the same way (at most one per call).
+ * arp_frame and *arp_len says its length; the caller sends it and holds the frame. The
+ * requests after it, probes and failures run on xf_net_neigh_poll's timers only: a
+ * caller that cannot see answers for a while (it leaves its receive queue unread) stops
+ * polling, and its neighbours are not judged meanwhile.
  *
  * @param net        Interface state.
  * @param ip         Next hop, network order.
@@ -257,8 +260,8 @@ uint32_t xf_net_next_hop(const struct xf_net *net, uint32_t dst);
  * @param arp_frame  Buffer of at least XF_NET_MIN_FRAME bytes for an ARP request.
  * @param arp_len    Set to the ARP frame's length to send, or 0 if none is due.
  * @return 0 when the frame can go to *mac; -EAGAIN while resolving (hold the frame);
- *         -EHOSTUNREACH when the entry failed just now; -EINVAL for a zero or broadcast
- *         address; -ENOSPC when no slot can be used for the entry.
+ *         -EINVAL for a zero or broadcast address; -ENOSPC when no slot can be used for
+ *         the entry.
  */
 int xf_net_neigh_resolve(struct xf_net *net, uint32_t ip, uint64_t now, struct rte_ether_addr *mac,
                          uint8_t *arp_frame, uint16_t *arp_len);

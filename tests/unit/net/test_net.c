@@ -365,9 +365,12 @@ test_arp_reply_learns_and_resolve(void)
 	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 1099, &mac, arp, &arp_len),
 	                -EAGAIN);
 	CU_ASSERT_EQUAL(arp_len, 0);
+	/* The next request goes on the neighbour timer, not with the frames. */
 	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 1100, &mac, arp, &arp_len),
 	                -EAGAIN);
-	CU_ASSERT_EQUAL(arp_len, 60);
+	CU_ASSERT_EQUAL(arp_len, 0);
+	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 1099, arp), 0);
+	CU_ASSERT_EQUAL(xf_net_neigh_poll(&net, 1100, arp), 60);
 	CU_ASSERT_EQUAL(net.ctr.arp_requests, 2);
 
 	/* The peer's reply is consumed and resolves it. */
@@ -686,16 +689,25 @@ test_nud_incomplete_fails(void)
 	CU_ASSERT_EQUAL(state_of(peer_ip), XF_NET_NEIGH_FAILED);
 	CU_ASSERT_EQUAL(lookup(peer_ip), -EHOSTUNREACH);
 	CU_ASSERT_EQUAL(net.ctr.neigh_failed, 1);
-	/* The same failure seen by a resolve when its request falls due. */
+	/* Frames do not move the timers (a caller that stops polling stops judging): only
+	 * the poll sends the next requests and gives the entry up. */
 	CU_ASSERT_EQUAL(use(other_ip, 1000), -EAGAIN);
-	CU_ASSERT_EQUAL(tick(1100), 60);
-	CU_ASSERT_EQUAL(tick(1200), 60);
-	CU_ASSERT_EQUAL(use(other_ip, 1300), -EHOSTUNREACH);
+	CU_ASSERT_EQUAL(arp_len, 60);
+	CU_ASSERT_EQUAL(use(other_ip, 5000), -EAGAIN);
 	CU_ASSERT_EQUAL(arp_len, 0);
+	CU_ASSERT_EQUAL(state_of(other_ip), XF_NET_NEIGH_INCOMPLETE);
+	CU_ASSERT_EQUAL(tick(5000), 60);
+	CU_ASSERT_EQUAL(tick(5100), 60);
+	CU_ASSERT_EQUAL(tick(5200), 0);
+	CU_ASSERT_EQUAL(state_of(other_ip), XF_NET_NEIGH_FAILED);
 	CU_ASSERT_EQUAL(net.ctr.neigh_failed, 2);
 	/* Nothing left to time. */
 	CU_ASSERT_EQUAL(tick(100000), 0);
 	CU_ASSERT_EQUAL(net.timer_at, UINT64_MAX);
+	/* The next frame resolves it again. */
+	CU_ASSERT_EQUAL(use(other_ip, 100001), -EAGAIN);
+	CU_ASSERT_EQUAL(arp_len, 60);
+	CU_ASSERT_EQUAL(state_of(other_ip), XF_NET_NEIGH_INCOMPLETE);
 }
 
 static void
@@ -1170,7 +1182,7 @@ static const struct xf_test tests[] = {
 	{ "ARP request for us is answered", test_arp_request_reply },
 	{ "ARP not for us", test_arp_not_for_us },
 	{ "ARP malformed", test_arp_malformed },
-	{ "ARP reply learns, resolve rate-limits", test_arp_reply_learns_and_resolve },
+	{ "ARP reply learns, requests rate-limited", test_arp_reply_learns_and_resolve },
 	{ "static neighbours win, table full", test_neigh_static_wins_and_full },
 	{ "neighbour eviction", test_neigh_eviction },
 	{ "NUD: stale, delay, probe (unicast, broadcast), failed",
