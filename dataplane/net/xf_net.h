@@ -301,8 +301,8 @@ void xf_net_neigh_confirm(struct xf_net *net, uint32_t ip, uint64_t now);
 
 /**
  * The peer has gone silent: probe its next hop now (unicast requests, then broadcast),
- * whatever the entry's state, so that a peer that came back with another MAC is found
- * before the session times out.
+ * however recently it was confirmed, so that a peer that came back with another MAC is
+ * found before the session times out.
  *
  * @param net  Interface state.
  * @param ip   The peer (not the next hop), network order.
