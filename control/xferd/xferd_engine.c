@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "xf_ctl.h"
 #include "xf_engine.h"
 #include "xferd.h"
+#include "xferd_roots.h"
 
 void
 xferd_config_warn_unused(const struct xf_config *cfg)
@@ -164,7 +166,8 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	const char *dest = json_string_value(json_object_get(args, "dest"));
 	json_t *checksum = json_object_get(args, "checksum");
 	struct xf_engine_push_req req = { .src = src, .dest = dest };
-	char err[256] = "";
+	char err[1024] = "";
+	char resolved[PATH_MAX];
 	int rc;
 
 	if (src == NULL || peer == NULL || dest == NULL ||
@@ -180,6 +183,12 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		        "not yours)");
 		return;
 	}
+	rc = xferd_push_root_check(d->cfg, src, resolved, err, sizeof(err));
+	if (rc < 0) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "%s", err);
+		return;
+	}
+	req.src = resolved;
 	/* transfer.checksum (reloadable) makes every push compare by checksum. */
 	req.checksum = json_is_true(checksum) || d->cfg->transfer.checksum;
 	req.peer = d->cfg->n_peers;

@@ -288,6 +288,8 @@ test_dev_a_values(void)
 	CU_ASSERT_FALSE(c->transfer.checksum);
 	CU_ASSERT_STRING_EQUAL(c->control.socket, "/tmp/xferd-dev/a.sock");
 	CU_ASSERT_STRING_EQUAL(c->control.socket_group, "");
+	CU_ASSERT_EQUAL(c->control.n_push_roots, 1);
+	CU_ASSERT_STRING_EQUAL(c->control.push_roots[0], "/tmp");
 	xf_config_free(c);
 }
 
@@ -321,6 +323,9 @@ test_minimal_defaults(void)
 	CU_ASSERT_EQUAL(c->volumes[0].fsync, XF_CONFIG_FSYNC_FILE);
 	CU_ASSERT_EQUAL(c->n_peers, 0);
 	CU_ASSERT_STRING_EQUAL(c->control.socket, "/run/xferd/xferd.sock");
+	CU_ASSERT_EQUAL(c->session.max_sessions_per_peer, 8);
+	/* an appliance pushes nothing until its operator lists what pushes may read */
+	CU_ASSERT_EQUAL(c->control.n_push_roots, 0);
 	xf_config_free(c);
 }
 
