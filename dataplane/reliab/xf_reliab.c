@@ -760,6 +760,12 @@ xf_reliab_rx_accept(struct xf_reliab *r, uint64_t now, uint64_t pn, bool ack_eli
 	}
 }
 
+void
+xf_reliab_ack_now(struct xf_reliab *r)
+{
+	r->ack_now = true;
+}
+
 uint64_t
 xf_reliab_ack_deadline(const struct xf_reliab *r)
 {

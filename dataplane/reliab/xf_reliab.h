@@ -252,6 +252,9 @@ unsigned int xf_reliab_ack_build(const struct xf_reliab *r, uint64_t now,
                                  struct xf_ack_range *ranges, uint64_t *largest,
                                  uint32_t *ack_delay_us);
 
+/** Make an ACK due at once: the peer asked for it (XF_HDR_F_ACKNOW). */
+void xf_reliab_ack_now(struct xf_reliab *r);
+
 /** Record that the ACK built last was sent: the ACK schedule restarts. */
 void xf_reliab_ack_sent(struct xf_reliab *r);
 

@@ -662,7 +662,8 @@ test_ack_ranges_random(void)
 					base = largest + 1 - cfg.rx_window;
 				}
 			} else {
-				CU_ASSERT(pn < base || set[pn] || (any && pn > largest + cfg.rx_window));
+				CU_ASSERT(pn < base || set[pn] ||
+				          (any && pn > largest + cfg.rx_window));
 			}
 			n = xf_reliab_ack_build(r, 0, got, &lg, &d);
 			m = ref_ranges(set, base, largest, want);
@@ -722,6 +723,11 @@ test_ack_schedule(void)
 	CU_ASSERT_EQUAL(xf_reliab_ack_build(r, 21 * MS + 10000000000000ull, rr, &largest, &delay),
 	                2);
 	CU_ASSERT_EQUAL(delay, UINT32_MAX);
+	/* the peer asks for an ACK at once (XF_HDR_F_ACKNOW) */
+	xf_reliab_ack_sent(r);
+	CU_ASSERT_EQUAL(xf_reliab_ack_deadline(r), XF_RELIAB_NEVER);
+	xf_reliab_ack_now(r);
+	CU_ASSERT_EQUAL(xf_reliab_ack_deadline(r), 0);
 	xf_reliab_destroy(r);
 }
 
