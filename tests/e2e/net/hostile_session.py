@@ -165,6 +165,15 @@ class Session:
             self.ack()
 
 
+def commit_parse(payload, failures):
+    """A COMMIT's failures into failures (file: status); returns its committed count."""
+    committed, credit, count = struct.unpack(">IIH", payload[:10])
+    for i in range(count):
+        file, st = struct.unpack(">IH", payload[12 + 8 * i:18 + 8 * i])
+        failures[file] = st
+    return committed
+
+
 def fail(msg):
     print("hostile_session: " + msg, file=sys.stderr)
     sys.exit(1)
@@ -266,11 +275,7 @@ def traps(src, dst, outside):
                 fe_pn[file] = ss.send(FILE_END, body)
         while (f := ss.recv(0.2)) is not None:
             if f[0] == COMMIT:
-                c, credit, count = struct.unpack(">IIH", f[2][:10])
-                committed = max(committed, c)
-                for i in range(count):
-                    file, st = struct.unpack(">IH", f[2][12 + 8 * i:18 + 8 * i])
-                    failures[file] = st
+                committed = max(committed, commit_parse(f[2], failures))
             elif f[0] == DONE:
                 done = struct.unpack(">II", f[2][:8])
         ss.ack()
@@ -351,11 +356,7 @@ def push_one(ss, index, name, data, deadline):
                 if file == index:
                     step = DATA
             elif f[0] == COMMIT:
-                c, credit, count = struct.unpack(">IIH", f[2][:10])
-                committed = max(committed, c)
-                for i in range(count):
-                    file, st = struct.unpack(">IH", f[2][12 + 8 * i:18 + 8 * i])
-                    failures[file] = st
+                committed = max(committed, commit_parse(f[2], failures))
         if step == DATA and sent.get(DATA) in ss.acked:
             step = FILE_END
         ss.ack()

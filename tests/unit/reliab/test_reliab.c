@@ -419,18 +419,24 @@ test_pto_backoff(void)
 
 /* --- receiver: duplicates, ranges, scheduling --------------------------------------- */
 
+/* Receive and accept the ack-eliciting numbers [from, to), each new. */
+static void
+accept_range(struct xf_reliab *r, uint64_t from, uint64_t to)
+{
+	for (uint64_t pn = from; pn < to; pn++) {
+		CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, pn, true), 0);
+		xf_reliab_rx_accept(r, 0, pn, true);
+	}
+}
+
 static void
 test_rx_duplicates(void)
 {
 	struct xf_reliab_cfg cfg = { .rx_window = 64 };
 	struct xf_reliab *r = mk(&cfg, NULL);
 	struct xf_reliab_stats st;
-	uint64_t pn;
 
-	for (pn = 0; pn < 10; pn++) {
-		CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, pn, true), 0);
-		xf_reliab_rx_accept(r, 0, pn, true);
-	}
+	accept_range(r, 0, 10);
 	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 3, true), -EALREADY);
 	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 9, true), -EALREADY);
 	/* Filtered but not accepted (no room): not remembered, the retransmission is new. */
@@ -471,10 +477,7 @@ test_rx_pn_ahead(void)
 	struct xf_reliab_stats st;
 	uint64_t pn;
 
-	for (pn = 0; pn < 10; pn++) {
-		CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, pn, true), 0);
-		xf_reliab_rx_accept(r, 0, pn, true);
-	}
+	accept_range(r, 0, 10);
 	/* processed as the engine does: a new number is accepted */
 	for (int k = 0; k < 2; k++) {
 		if (xf_reliab_rx_filter(r, 0, UINT64_MAX, k == 1) == 0) {
@@ -482,10 +485,7 @@ test_rx_pn_ahead(void)
 			CU_FAIL("a number 2^64-1 was accepted after 9");
 		}
 	}
-	for (pn = 10; pn < 20; pn++) {
-		CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, pn, true), 0);
-		xf_reliab_rx_accept(r, 0, pn, true);
-	}
+	accept_range(r, 10, 20);
 	/* the farthest accepted number: 19 + 64 */
 	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 83, true), 0);
 	xf_reliab_rx_accept(r, 0, 83, true);
