@@ -5,11 +5,12 @@
 # it) runs hostile_session.py against B:
 #   refused   a HELLO from an address outside the allowlist is refused without an ARP
 #             request (a spoofed on-link source must not touch B's neighbour table);
-#   cap       session.max_sessions_per_peer (2 here) sessions from one address, the next
+#   cap       session.max_sessions_per_peer (3 here) sessions from one address, the next
 #             HELLO refused BUSY;
 #   idreuse   a second allowed address opens a session under the id of a first one's
 #             and pushes its own file first: each session commits its own file;
-#   lastmore  FLIST LAST below an entry already seen: ABORT(PROTOCOL), B survives;
+#   lastmore  FLIST LAST below an entry already seen, or entries at or above a LAST
+#             total: ABORT(PROTOCOL), B survives;
 #   traps     a session whose file list holds paths with '..', absolute and malformed
 #             paths, a symlink leading out of the volume and a file through it, DATA far
 #             beyond a file's announced size, a bad CRC and a short file; an FLIST sent
@@ -39,7 +40,7 @@ for h in 4 5 6 7 9; do
 	ip -n "${XFN_TAG}s" addr add "$net.$h/24" dev "${XFN_TAG}br"
 done
 xfn_start A a "${XFN_TAG}a" "$net.3/24" "$net.2" --set session.rate_mbit=4
-xfn_start B b "${XFN_TAG}b" "$net.2/24" "$net.1" --set session.max_sessions_per_peer=2 \
+xfn_start B b "${XFN_TAG}b" "$net.2/24" "$net.1" --set session.max_sessions_per_peer=3 \
 	--set "peers[1]={name: a, ipv4: $net.3}" --set "peers[2]={name: k4, ipv4: $net.4}" \
 	--set "peers[3]={name: k5, ipv4: $net.5}" --set "peers[4]={name: k6, ipv4: $net.6}" \
 	--set "peers[5]={name: k7, ipv4: $net.7}"
@@ -66,7 +67,7 @@ push_pid=$!
 ip netns exec "${XFN_TAG}s" timeout 10 ping -n -c 1 -W 5 -I "$net.1" "$net.2" >/dev/null ||
 	xfn_fail "B does not answer ping"
 hs refused "$net.9" "$net.2" "${XFN_TAG}br"
-hs cap "$net.5" "$net.2" 2
+hs cap "$net.5" "$net.2" 3
 hs idreuse "$net.4" "$net.7" "$net.2"
 hs lastmore "$net.6" "$net.2"
 hs traps "$net.1" "$net.2" "$T/outside"

@@ -29,8 +29,9 @@ Other sessions, each a case of its own (docs/PROTOCOL.md 6.1, docs/ENGINE.md):
                            from SRC and pushes its own f.txt first: each session commits
                            its own file (idreuse/v/f.txt "victim", idreuse/a/f.txt
                            "hacker"); the second address never writes into the first's
-    lastmore SRC DST       FLIST LAST below an entry already seen (two orders): each
-                           session gets ABORT(PROTOCOL)
+    lastmore SRC DST       FLIST LAST below an entry already seen (in one burst, or
+                           after a settled entry), or entries at or above a LAST total
+                           (after it): each session gets ABORT(PROTOCOL)
     refused SRC DST IFACE  a HELLO from SRC, outside the allowlist, is refused without an
                            ARP request for SRC (watched on IFACE)
 Each prints, as its last line, a JSON object of what the appliance must count for it.
@@ -416,6 +417,10 @@ def lastmore(src, dst):
         [struct.pack(">IHH", 0, 4, 0) + entry("../x", size=1) + entry("m1", size=5)
          + entry("m2", size=5) + entry("m3", size=5),
          struct.pack(">IHH", 1, 0, 1)],
+        # LAST (1, 0) first, then entries 0..2: two at or above the total
+        [struct.pack(">IHH", 1, 0, 1),
+         struct.pack(">IHH", 0, 3, 0) + entry("n0", size=1) + entry("n1", size=1)
+         + entry("n2", size=1)],
     ]
     sessions = [Session(src, dst) for _ in bursts]
     for k, ss in enumerate(sessions):
@@ -437,7 +442,7 @@ def lastmore(src, dst):
         if ss.aborted != ABORT_PROTOCOL:
             fail("lastmore %d: ABORT code %u, expected PROTOCOL" % (k, ss.aborted))
         ss.quiet(0.5)
-    print("hostile_session: lastmore: both sequences ended with ABORT(PROTOCOL)")
+    print("hostile_session: lastmore: every sequence ended with ABORT(PROTOCOL)")
 
 
 def refused(src, dst, iface):
