@@ -156,6 +156,11 @@ static const struct enumval fsync_modes[] = {
 /* Element descriptions of lists: key NULL, offset 0 within the element. */
 static const struct field el_lcore = { .type = T_INT, .min = 0, .max = XF_CONFIG_MAX_LCORE };
 static const struct field el_cpu = { .type = T_INT, .min = 0, .max = XF_CONFIG_MAX_CPUS - 1 };
+static const struct field el_abspath = { .type = T_STR,
+	                                 .size = XF_CONFIG_PATH_MAX,
+	                                 .min = 1,
+	                                 .max = XF_CONFIG_PATH_MAX - 1,
+	                                 .skind = S_ABSPATH };
 static const struct field el_arg = { .type = T_STR,
 	                             .size = XF_CONFIG_ARG_MAX,
 	                             .min = 1,
@@ -297,6 +302,10 @@ static const struct field session_fields[] = {
 	    "Commit credits (files in flight) per session"),
 	INT("max_sessions", struct xf_config, session.max_sessions, 1, 1024, 0, "16",
 	    "Concurrent sessions"),
+	INT("max_sessions_per_peer", struct xf_config, session.max_sessions_per_peer, 1,
+	    XF_CONFIG_MAX_SESSIONS_PER_PEER, 0, "8",
+	    "Concurrent sessions one peer address may hold (HELLOs beyond are refused BUSY), "
+	    "so one peer cannot take every slot"),
 	INT("rate_mbit", struct xf_config, session.rate_mbit, 0, 400000, F_RELOAD, "0",
 	    "Pacing rate in Mbit/s, 0 = unpaced"),
 	INT("timeout_ms", struct xf_config, session.timeout_ms, 100, 3600000, F_RELOAD, "10000",
@@ -324,6 +333,10 @@ static const struct field control_fields[] = {
 	    "Control socket path (absolute, < 108 characters)"),
 	STR("socket_group", struct xf_config, control.socket_group, 0, S_GROUP, 0, "",
 	    "Existing group allowed to connect; \"\" = owner only"),
+	LIST("push_roots", struct xf_config, control.push_roots, control.n_push_roots, 0,
+	     &el_abspath, F_RELOAD, "[]",
+	     "Absolute directories pushes may read, 0..16: a push whose source does not resolve "
+	     "(realpath) beneath one is refused; [] = every push is refused"),
 	END_OF_FIELDS,
 };
 

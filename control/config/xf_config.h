@@ -29,9 +29,13 @@
 #define XF_CONFIG_MAX_NEIGHBORS  64
 #define XF_CONFIG_MAX_VOLUMES    64
 #define XF_CONFIG_MAX_PEERS      256
+#define XF_CONFIG_MAX_PUSH_ROOTS 16 /**< control.push_roots entries. */
 #define XF_CONFIG_ERR_KEY_MAX    128
 #define XF_CONFIG_ERR_MSG_MAX    320
 #define XF_CONFIG_ERR_SOURCE_MAX 256
+
+/** Highest session.max_sessions_per_peer (= XF_ENGINE_MAX_SESSIONS_PER_PEER). */
+#define XF_CONFIG_MAX_SESSIONS_PER_PEER 1024
 
 /** How an idle polling core waits (cores.idle). */
 enum xf_config_idle {
@@ -142,6 +146,7 @@ struct xf_config {
 	struct {
 		uint32_t window_files;             /**< Credits (files in flight) per session. */
 		uint32_t max_sessions;             /**< Concurrent sessions. */
+		uint32_t max_sessions_per_peer;    /**< Concurrent sessions of one peer. */
 		uint32_t rate_mbit;                /**< Pacing rate, 0 = unpaced. */
 		uint32_t timeout_ms;               /**< Idle session timeout. */
 		uint32_t keepalive_ms;             /**< Keepalive interval (< timeout_ms). */
@@ -154,6 +159,10 @@ struct xf_config {
 	struct {
 		char socket[XF_CONFIG_SOCKET_MAX];     /**< Control socket path. */
 		char socket_group[XF_CONFIG_NAME_MAX]; /**< Group allowed to connect, "" = none. */
+		unsigned int n_push_roots;             /**< Entries used in push_roots[]. */
+		/** Directories pushes may read (a source must resolve beneath one); none: every
+		 *  push is refused. */
+		char push_roots[XF_CONFIG_MAX_PUSH_ROOTS][XF_CONFIG_PATH_MAX];
 	} control;
 };
 

@@ -163,8 +163,10 @@ xf_engine_create(const struct xf_engine_conf *conf)
 	int rc;
 
 	if (conf->n_rx == 0 || conf->n_rx > XF_ENGINE_MAX_RX || conf->n_workers == 0 ||
-	    conf->n_workers > XF_ENGINE_MAX_WORKERS || conf->n_peers > XF_ENGINE_MAX_PEERS) {
-		XF_LOG(ERR, MODULE, "bad core or peer counts");
+	    conf->n_workers > XF_ENGINE_MAX_WORKERS || conf->n_peers > XF_ENGINE_MAX_PEERS ||
+	    conf->max_sessions_per_peer == 0 ||
+	    conf->max_sessions_per_peer > XF_ENGINE_MAX_SESSIONS_PER_PEER) {
+		XF_LOG(ERR, MODULE, "bad core, peer or per-peer session counts");
 		errno = EINVAL;
 		return NULL;
 	}
@@ -797,6 +799,10 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->bad_frames += rx->bad_frames;
 		st->no_session += rx->no_session;
 		st->hello_refused += rx->hello_refused;
+		st->hello_not_allowed += rx->hello_not_allowed;
+		st->hello_peer_cap += rx->hello_peer_cap;
+		st->unconfirmed += rx->unconfirmed;
+		st->pn_ahead += rx->pn_ahead;
 		st->tx_full += rx->tx_full;
 		st->sessions_opened += rx->opened;
 		st->sessions_closed += rx->closed;

@@ -1344,6 +1344,9 @@ xf_push_on_frame(struct xf_push *p, const struct xf_msg *msg, uint32_t bytes, ui
 		break; /* PING needs only the ACK; frames meant for a receiver are ignored */
 	}
 	xf_reliab_rx_accept(p->rel, now, msg->hdr.pn, eliciting);
+	if (msg->hdr.flags & XF_HDR_F_ACKNOW) {
+		xf_reliab_ack_now(p->rel);
+	}
 }
 
 void
@@ -1463,8 +1466,10 @@ xf_push_poll(struct xf_push *p, uint64_t now)
 			p->st.state = XF_PUSH_CLOSING;
 		}
 	}
-	busy |= transmit(p, now);
+	/* The ACK first: a receiver takes our frames only once we acknowledged its
+	 * HELLO_ACK (docs/PROTOCOL.md 6.1), which asks for it at once (ACKNOW). */
 	busy |= send_ack_if_due(p, now);
+	busy |= transmit(p, now);
 	/*
 	 * Closing ends once the ACK of the receiver's DONE is out. Frames of ours still
 	 * unacknowledged (a keep-alive PING, a retransmission) are not waited for: every file

@@ -167,7 +167,8 @@ start_xferd() { # SIDE ROLE
 	"$XFERD" -c "$repo/config/dev/$s.yaml" \
 		--set "eal.file_prefix=$tag-$s" --set "control.socket=$T/$s.sock" \
 		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock,bsize=9216$devargs" \
-		--set "volumes[0].path=$T/$s" "${xsets[@]}" >"$T/$s.ready" 2>"$T/$s.log" &
+		--set "volumes[0].path=$T/$s" --set "control.push_roots=[\"$data\"]" \
+		"${xsets[@]}" >"$T/$s.ready" 2>"$T/$s.log" &
 	pids+=($!)
 	eval "${s}_pid=$!" # sets a_pid, b_pid
 	exec {fd}<"$T/$s.ready" # held open to the end: xferd never writes to a closed pipe

@@ -184,6 +184,7 @@ pair_start_one() {
 	timeout -k 5 "$PAIR_LIFETIME" "$PAIR_XFERD" -c "$PAIR_SRC_ROOT/config/dev/$side.yaml" \
 		--set "eal.file_prefix=$(pair_eal_prefix "$side")" \
 		--set "control.socket=$PAIR_DIR/$side.sock" \
+		--set "control.push_roots=[\"$PAIR_DIR\"]" \
 		--set "volumes[0].path=$PAIR_DIR/$side" \
 		--set "ports[0].device=net_memif0,role=$role,socket=$PAIR_DIR/memif.sock,bsize=9216" \
 		${PAIR_IO:+--set "transfer.io=$PAIR_IO"} \

@@ -288,6 +288,8 @@ test_dev_a_values(void)
 	CU_ASSERT_FALSE(c->transfer.checksum);
 	CU_ASSERT_STRING_EQUAL(c->control.socket, "/tmp/xferd-dev/a.sock");
 	CU_ASSERT_STRING_EQUAL(c->control.socket_group, "");
+	CU_ASSERT_EQUAL(c->control.n_push_roots, 1);
+	CU_ASSERT_STRING_EQUAL(c->control.push_roots[0], "/tmp");
 	xf_config_free(c);
 }
 
@@ -321,6 +323,9 @@ test_minimal_defaults(void)
 	CU_ASSERT_EQUAL(c->volumes[0].fsync, XF_CONFIG_FSYNC_FILE);
 	CU_ASSERT_EQUAL(c->n_peers, 0);
 	CU_ASSERT_STRING_EQUAL(c->control.socket, "/run/xferd/xferd.sock");
+	CU_ASSERT_EQUAL(c->session.max_sessions_per_peer, 8);
+	/* an appliance pushes nothing until its operator lists what pushes may read */
+	CU_ASSERT_EQUAL(c->control.n_push_roots, 0);
 	xf_config_free(c);
 }
 
@@ -603,6 +608,7 @@ test_diff(void)
 		"appliance.log_level=debug",
 		"cores.idle=poll",
 		"session.rate_mbit=1000",
+		"control.push_roots=[/tmp, /srv/out]",
 	};
 	static const char *const restart_sets[] = {
 		"ports[0].mtu=1500",
@@ -610,7 +616,7 @@ test_diff(void)
 		"session.timeout_ms=20000",
 	};
 	struct xf_config *a = load_good("config/dev/a.yaml", NULL, 0);
-	struct xf_config *r = load_good("config/dev/a.yaml", reload_sets, 3);
+	struct xf_config *r = load_good("config/dev/a.yaml", reload_sets, 4);
 	struct xf_config *s = load_good("config/dev/a.yaml", restart_sets, 3);
 	char *out = NULL;
 	size_t n = 0;
@@ -620,12 +626,14 @@ test_diff(void)
 	CU_ASSERT_FATAL(a != NULL && r != NULL && s != NULL);
 	CU_ASSERT_EQUAL(xf_config_diff(a, a, NULL, &restart), 0);
 	CU_ASSERT_FALSE(restart);
-	CU_ASSERT_EQUAL(xf_config_diff(a, r, f, &restart), 3);
+	CU_ASSERT_EQUAL(xf_config_diff(a, r, f, &restart), 4);
 	CU_ASSERT_FALSE(restart);
 	fflush(f);
 	CU_ASSERT_STRING_EQUAL(out, "appliance.log_level: info -> debug (reloadable)\n"
 	                            "cores.idle: backoff -> poll (reloadable)\n"
-	                            "session.rate_mbit: 0 -> 1000 (reloadable)\n");
+	                            "session.rate_mbit: 0 -> 1000 (reloadable)\n"
+	                            "control.push_roots: [\"/tmp\"] -> [\"/tmp\", \"/srv/out\"] "
+	                            "(reloadable)\n");
 	fclose(f);
 	free(out);
 	out = NULL;
