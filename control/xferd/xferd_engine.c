@@ -13,6 +13,14 @@
 #include "xf_engine.h"
 #include "xferd.h"
 
+/* A configuration the schema accepts must start: its list limits are the engine's. */
+_Static_assert(XF_CONFIG_MAX_RX == XF_ENGINE_MAX_RX, "cores.rx: schema and engine differ");
+_Static_assert(XF_CONFIG_MAX_WORKERS == XF_ENGINE_MAX_WORKERS,
+               "cores.workers: schema and engine differ");
+_Static_assert(XF_CONFIG_MAX_PEERS == XF_ENGINE_MAX_PEERS, "peers: schema and engine differ");
+_Static_assert(XF_CONFIG_MAX_NEIGHBORS == XF_ENGINE_MAX_NEIGH,
+               "ports[].neighbors: schema and engine differ");
+
 void
 xferd_config_warn_unused(const struct xf_config *cfg)
 {
