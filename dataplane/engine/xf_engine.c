@@ -243,9 +243,10 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		XF_LOG(ERR, MODULE, "volume %s: %s", conf->volume, strerror(errno));
 		goto err;
 	}
-	if (xf_storage_io_resolve(e->volume_fd, (enum xf_storage_io)conf->io, &e->volume_io) < 0) {
+	rc = xf_storage_io_resolve(e->volume_fd, (enum xf_storage_io)conf->io, &e->volume_io);
+	if (rc < 0) {
 		XF_LOG(ERR, MODULE, "volume %s: file I/O %s: %s", conf->volume,
-		       xf_storage_io_str((enum xf_storage_io)conf->io), strerror(errno));
+		       xf_storage_io_str((enum xf_storage_io)conf->io), strerror(-rc));
 		goto err;
 	}
 	XF_LOG(INFO, MODULE, "volume %s: file I/O %s", conf->volume,
@@ -655,9 +656,9 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
 		goto err_job;
 	}
-	if (xf_storage_io_resolve(j->dir_fd, (enum xf_storage_io)e->conf.io, &io) < 0) {
-		rc = -errno;
-		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
+	rc = xf_storage_io_resolve(j->dir_fd, (enum xf_storage_io)e->conf.io, &io);
+	if (rc < 0) {
+		snprintf(err, err_len, "%s: %s", req->src, strerror(-rc));
 		goto err_job;
 	}
 	j->io_inline = io == XF_STORAGE_IO_INLINE;
