@@ -123,7 +123,7 @@ create_net(struct xf_engine *e)
  * does, except on a shared-memory link (net_memif between two processes of one host,
  * the dev pair): nothing on it can corrupt a frame, just as the kernel's loopback skips
  * TCP/UDP checksums, and computing and verifying it costs two passes over every byte
- * (about 10% of a bulk push's CPU on the dev pair, perf/transfer/README.md). Receivers
+ * (about 10% of a bulk push's CPU on the dev pair, perf/RESULTS.md). Receivers
  * accept a zero checksum (RFC 768) and verify any other.
  */
 static uint32_t
