@@ -265,6 +265,7 @@ xf_engine_create(const struct xf_engine_conf *conf)
 	plc.max_sessions = conf->max_sessions;
 	plc.fsync = (enum xf_fsync_policy)conf->fsync;
 	plc.fsync_batch = conf->fsync_batch;
+	plc.max_file_size = conf->max_file_size;
 	plc.test_rename_hold_ms = conf->fault_rename_hold_ms;
 	plc.io = (int)e->volume_io;
 	plc.release = release_mbuf;

@@ -812,7 +812,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		hello_refuse(rx, hello, ip, port, XF_ABORT_BUSY);
 		return NULL;
 	}
-	rs->ps = xf_pipeline_session_open(e->pl, rx->idx, rs->id, rs->max_payload,
+	rs->ps = xf_pipeline_session_open(e->pl, rx->idx, ip, port, rs->id, rs->max_payload,
 	                                  hello->hello.flags, rs_tx, rs);
 	if (rs->ps == NULL) {
 		xf_reliab_destroy(rs->rel);
@@ -878,8 +878,13 @@ rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg, const 
 		if (rx->pend_n == ENG_PEND_MAX) {
 			return false; /* not accepted: not acked, the sender sends it again */
 		}
+		/* The pipeline finds the session by the key it was opened with. */
 		rx->pend[(rx->pend_head + rx->pend_n) % ENG_PEND_MAX] =
-		        (struct xf_frame){ .buf = payload, .len = len, .owner = m };
+		        (struct xf_frame){ .buf = payload,
+			                   .len = len,
+			                   .addr = rs->peer_ip,
+			                   .port = rs->peer_port,
+			                   .owner = m };
 		rx->pend_n++;
 		xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, eliciting);
 		rs->ack_now |= (msg->hdr.flags & XF_HDR_F_ACKNOW) != 0;

@@ -221,9 +221,24 @@ struct run_opts {
 	uint32_t flags;                            /* XF_HELLO_F_* of the session */
 	void (*on_sigs)(void *arg, uint32_t file); /* memsend hook (DELTA) */
 	void *on_sigs_arg;
-	int delta_cache_mb; /* xf_pipeline_conf.delta_cache_mb (0: default, kept) */
-	bool named_temps;   /* xf_pipeline_conf.named_temps: no unnamed (O_TMPFILE) temps */
+	int delta_cache_mb;  /* xf_pipeline_conf.delta_cache_mb (0: default, kept) */
+	bool named_temps;    /* xf_pipeline_conf.named_temps: no unnamed (O_TMPFILE) temps */
+	struct reuse *reuse; /* non-NULL: one pipeline for every run given it (the caller
+	                        destroys reuse->p), its sessions one after another */
 };
+
+/* A pipeline kept from run to run: its source reads the current run's sender. */
+struct reuse {
+	struct xf_pipeline *p;
+	struct xf_memsend *ms;
+	struct xf_session *s;
+};
+
+static unsigned int
+reuse_source(void *arg, struct xf_frame *out, unsigned int max)
+{
+	return xf_memsend_source(((struct reuse *)arg)->ms, out, max);
+}
 
 struct run_result {
 	uint8_t *dec;
@@ -276,10 +291,29 @@ run(const char *dst, const struct list *l, const struct run_opts *o, struct run_
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ms);
 	pc.root_fd = root;
 	pc.source_arg[0] = ms;
-	p = xf_pipeline_create(&pc);
+	if (o->reuse != NULL) {
+		pc.source[0] = reuse_source;
+		pc.source_arg[0] = o->reuse;
+		o->reuse->ms = ms;
+		if (o->reuse->s != NULL) {
+			CU_ASSERT_EQUAL(xf_pipeline_session_close(o->reuse->p, o->reuse->s), 0);
+		} else {
+			o->reuse->p = xf_pipeline_create(&pc);
+		}
+		p = o->reuse->p;
+	} else {
+		p = xf_pipeline_create(&pc);
+	}
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(xf_pipeline_session_open(p, 0, mc.session, mc.max_payload,
-	                                                      o->flags, xf_memsend_tx, ms));
+	{
+		struct xf_session *s = xf_pipeline_session_open(
+		        p, 0, 0, 0, mc.session, mc.max_payload, o->flags, xf_memsend_tx, ms);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		if (o->reuse != NULL) {
+			o->reuse->s = s;
+		}
+	}
 	if (o->fault != NULL) {
 		xf_pipeline_set_fault(p, o->fault, o->fault_arg);
 	}
@@ -294,7 +328,9 @@ run(const char *dst, const struct list *l, const struct run_opts *o, struct run_
 	res->rx = *xf_pipeline_rx_stats(p, 0);
 	xf_pipeline_times(p, &res->times);
 	res->ms = *xf_memsend_stats(ms);
-	xf_pipeline_destroy(p);
+	if (o->reuse == NULL) {
+		xf_pipeline_destroy(p);
+	}
 	xf_memsend_destroy(ms);
 	close(root);
 }
@@ -816,11 +852,13 @@ test_delta_basis_changed(void)
 {
 	struct list l = { 0 };
 	struct change_ctx cc = { .l = &l, .file = 0 };
+	struct reuse ru = { 0 };
 	struct run_opts o = { .window = 8,
 		              .max_payload = 1472,
 		              .on_sigs = change_basis,
 		              .on_sigs_arg = &cc,
-		              .delta_cache_mb = -1 };
+		              .delta_cache_mb = -1,
+		              .reuse = &ru };
 	struct run_result r1, r2;
 	uint8_t *after;
 	char g0[300];
@@ -862,12 +900,14 @@ test_delta_basis_changed(void)
 
 		CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
 	}
-	/* Again: g0 goes whole this time, g1 is up to date. */
+	/* Again, through the same pipeline (the set of failed DELTA files is its own): g0
+	 * goes whole this time, g1 is up to date. */
 	run(dst_dir, &l, &o, &r2);
 	CU_ASSERT_EQUAL(r2.dec[0], XF_DEC_WHOLE);
 	CU_ASSERT_EQUAL(r2.status[0], 0);
 	CU_ASSERT_EQUAL(r2.dec[1], XF_DEC_UPTODATE);
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	xf_pipeline_destroy(ru.p);
 	result_free(&r1);
 	result_free(&r2);
 	list_free(&l);
@@ -1365,7 +1405,8 @@ abort_case(const char *tag, struct list *l, unsigned int workers, uint64_t limit
 	pc.source_arg[0] = &as;
 	p = xf_pipeline_create(&pc);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	as.s = xf_pipeline_session_open(p, 0, mc.session, mc.max_payload, 0, xf_memsend_tx, as.ms);
+	as.s = xf_pipeline_session_open(p, 0, 0, 0, mc.session, mc.max_payload, 0, xf_memsend_tx,
+	                                as.ms);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(as.s);
 	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
 	CU_ASSERT_TRUE(xf_session_is_done(as.s));
@@ -1489,7 +1530,7 @@ two_rx_case(const char *tag, unsigned int workers, enum xf_fsync_policy fsync)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	for (int k = 0; k < 2; k++) {
 		CU_ASSERT_PTR_NOT_NULL_FATAL(
-		        xf_pipeline_session_open(p, (unsigned int)k, 0x7000u + (uint32_t)k,
+		        xf_pipeline_session_open(p, (unsigned int)k, 0, 0, 0x7000u + (uint32_t)k,
 		                                 XF_PAYLOAD_MTU1500, 0, xf_memsend_tx, ms[k]));
 	}
 	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
