@@ -250,6 +250,8 @@ struct xf_pipeline_times {
 	uint64_t staged_dirs;     /**< staged directories put in place */
 	uint64_t staged_files;    /**< files committed by putting their staged directory in place */
 	uint64_t staged_failed;   /**< staged directories that could not be put in place */
+	uint64_t readback_bytes;  /**< bytes read back from temp files for their CRC (holes
+	                               are not read) */
 };
 
 /** Sum of the workers' counters, and the widest spans (after the run). */

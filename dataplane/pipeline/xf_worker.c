@@ -1471,6 +1471,7 @@ on_read(struct xf_worker *w, uint32_t fi, int32_t res)
 	}
 	f->crc = xf_csum_crc64(f->crc, w->rb_buf, (size_t)res);
 	f->crc_off += (uint64_t)res;
+	w->t.readback_bytes += (uint64_t)res;
 	if (f->crc_off < f->fe_size && read_next(w, fi)) {
 		return;
 	}
@@ -3014,6 +3015,7 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->staged_dirs += w->t.staged_dirs;
 	t->staged_files += w->t.staged_files;
 	t->staged_failed += w->t.staged_failed;
+	t->readback_bytes += w->t.readback_bytes;
 	{
 		struct xf_lease_stats ls;
 
