@@ -760,7 +760,8 @@ commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
 	it.fd = -1;
 	it.sess_id = s->id;
 	it.gen = s->gen;
-	if (fe != NULL) {
+	if (fe != NULL && type != XF_WORK_MARK) {
+		/* A MARK names no file (entry 0's path may be gone by then). */
 		it.kind = fe->kind;
 		it.len = fe->dir_len;
 		it.mode = fe->mode;

@@ -1947,7 +1947,8 @@ cq_item(const struct xf_worker *w, uint32_t i)
 static inline const char *
 base_of(const struct xf_work *it)
 {
-	return (const char *)it->ptr + it->len + 1;
+	/* A MARK names no file. */
+	return it->ptr != NULL ? (const char *)it->ptr + it->len + 1 : "";
 }
 
 static void
