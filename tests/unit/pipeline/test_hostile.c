@@ -30,10 +30,10 @@ case_begin(struct hcase *c, const char *tag, uint32_t window, uint64_t max_file_
 	CU_ASSERT_FATAL(xh_open(&c->h, dir, window, max_file_size, xf_test_io()) == 0);
 }
 
-static const struct xf_pipeline_rx_stats *
+static struct xf_pipeline_rx_stats *
 rx_stats(struct hcase *c)
 {
-	return xf_pipeline_rx_stats(c->h.p, 0);
+	return &c->h.p->rx[0].stats;
 }
 
 /* The end every case shares (see the top of the file). */
@@ -398,16 +398,17 @@ test_huge_size(void)
 }
 
 /*
- * A 48-byte COPY asking for 4 GiB - 1 bytes of work: no COPY is longer than the matcher
- * makes them, so the file fails (XF_ST_SIZE) without a byte copied; the basis is intact.
+ * A 48-byte COPY asks for up to 4 GiB of work; one of 3 MiB, within the announced size
+ * and the basis, stands for it here. No COPY is longer than the matcher makes them
+ * (XF_DELTA_COPY_MAX), so the file fails (XF_ST_SIZE) without a byte copied.
  */
 static void
 test_copy_cap(void)
 {
-	static uint8_t basis[200000];
+	static uint8_t basis[3u << 20];
 	struct hcase c;
 	struct xh_peer pe;
-	struct xf_flist_entry e = xh_reg("basis", sizeof(basis));
+	struct xf_flist_entry e = xh_reg("basis", sizeof(basis)); /* another mtime: DELTA */
 	struct xf_pipeline_times t;
 	char path[400];
 	int fd;
@@ -423,7 +424,7 @@ test_copy_cap(void)
 	CU_ASSERT_EQUAL(xh_flist(&pe, 0, &e, 1, true), 0);
 	CU_ASSERT(xh_until(&c.h, xh_decided, &pe, 20000));
 	CU_ASSERT_EQUAL_FATAL(pe.dec[0], XF_DEC_DELTA);
-	CU_ASSERT_EQUAL(xh_copy(&pe, 0, 0, 0, UINT32_MAX), 0);
+	CU_ASSERT_EQUAL(xh_copy(&pe, 0, 0, 0, sizeof(basis)), 0);
 	CU_ASSERT_EQUAL(xh_file_end(&pe, 0, sizeof(basis), xf_csum_crc64(0, basis, sizeof(basis))),
 	                0);
 	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pe, 20000));
@@ -434,7 +435,69 @@ test_copy_cap(void)
 	case_end(&c, &pe, NULL);
 }
 
+/*
+ * A session counts as done only once its worker has said it holds nothing of it (the
+ * drain after DONE); a completion carrying a closed session's generation is dropped and
+ * counted, its fd closed, and the session now in that slot is not touched.
+ */
+static void
+test_drain_and_generation(void)
+{
+	static const char data[] = "hello";
+	struct hcase c;
+	struct xh_peer a, b;
+	struct xf_flist_entry e = xh_reg("first", 5);
+	struct xf_done stale;
+	uint32_t old_gen;
+	int fd;
+
+	case_begin(&c, "generation", 16, 0);
+	CU_ASSERT_FATAL(xh_peer_open(&c.h, &a, 1, 1, 0x9e11) == 0);
+	CU_ASSERT_EQUAL(xh_flist(&a, 0, &e, 1, true), 0);
+	CU_ASSERT(xh_until(&c.h, xh_decided, &a, 20000));
+	CU_ASSERT_EQUAL(xh_data(&a, 0, 0, data, 5), 0);
+	CU_ASSERT_EQUAL(xh_file_end(&a, 0, 5, xf_csum_crc64(0, data, 5)), 0);
+	for (uint64_t end = xh_now_ms() + 20000; xh_now_ms() < end;) {
+		xf_pipeline_rx_poll(c.h.p, 0);
+		if (a.done) {
+			break;
+		}
+		xf_pipeline_worker_poll(c.h.p, 0);
+	}
+	CU_ASSERT_TRUE_FATAL(a.done);
+	/* DONE is out; the RX core alone cannot finish the session, the worker must answer. */
+	for (int i = 0; i < 100; i++) {
+		xf_pipeline_rx_poll(c.h.p, 0);
+	}
+	CU_ASSERT_FALSE(xf_session_is_done(a.s));
+	CU_ASSERT(xh_until(&c.h, xh_session_done, &a, 20000));
+	old_gen = a.s->gen;
+	CU_ASSERT_EQUAL(a.s->sid, 0);
+	CU_ASSERT(xh_peer_end(&a, 20000));
+	CU_ASSERT_FATAL(xh_peer_open(&c.h, &b, 1, 1, 0x9e12) == 0);
+	CU_ASSERT_EQUAL(b.s->sid, 0);
+	CU_ASSERT_NOT_EQUAL(b.s->gen, old_gen);
+	/* What a worker would have sent for the old session's file 0, verified. */
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	stale = (struct xf_done){ .type = XF_DONE_FILE,
+		                  .status = XF_ST_OK,
+		                  .sid = 0,
+		                  .file = 0,
+		                  .fd = fd,
+		                  .gen = old_gen };
+	CU_ASSERT_EQUAL_FATAL(xf_ring_enqueue_burst(c.h.p->to_rx[0][0], &stale, 1), 1);
+	xf_pipeline_rx_poll(c.h.p, 0);
+	CU_ASSERT_EQUAL(rx_stats(&c)->stale_done, 1);
+	CU_ASSERT_EQUAL(fcntl(fd, F_GETFD), -1);
+	CU_ASSERT_EQUAL(b.s->ro.held, 0);
+	CU_ASSERT(xh_peer_end(&b, 20000));
+	/* case_end checks stale_done is 0: this case's one is expected. */
+	rx_stats(&c)->stale_done--;
+	case_end(&c, NULL, NULL);
+}
+
 static const struct xf_test tests[] = {
+	{ "drain after DONE, completions of a closed generation", test_drain_and_generation },
 	{ "LAST below the indices seen, same burst", test_last_below_seen_burst },
 	{ "LAST below the indices seen, after a bad path", test_last_below_seen },
 	{ "entries above the LAST total, a second LAST", test_above_total },
@@ -444,7 +507,7 @@ static const struct xf_test tests[] = {
 	{ "session id reused by a second peer", test_id_reuse },
 	{ "symlink to the staging directory", test_symlink_to_staging },
 	{ "huge size, one byte at size - 1", test_huge_size },
-	{ "COPY of 4 GiB in 48 bytes", test_copy_cap },
+	{ "a COPY longer than any the matcher makes", test_copy_cap },
 };
 
 int
