@@ -16,6 +16,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_hostile.h"
 #include "xf_pipeline_test.h"
 #include "xf_test.h"
 
@@ -342,24 +343,6 @@ result_free(struct run_result *r)
 	free(r->status);
 }
 
-/* Entries in a directory, "." and ".." aside. */
-static int
-count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	if (d == NULL) {
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-	}
-	closedir(d);
-	return n;
-}
-
 static int64_t
 ns_of(const struct timespec *ts)
 {
@@ -507,13 +490,13 @@ test_tree_end_to_end(void)
 	CU_ASSERT_EQUAL(r1.times.link_taken, 0u);
 	CU_ASSERT_EQUAL(r1.rx.bad_frames, 0);
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
-	CU_ASSERT_EQUAL(count_entries(canary_dir), 0);
-	CU_ASSERT_EQUAL(count_entries(tag_dir), 3); /* src, dst, canary: nothing else */
+	CU_ASSERT_EQUAL(xh_count_entries(canary_dir), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tag_dir), 3); /* src, dst, canary: nothing else */
 	{
 		char tmp[300];
 
 		snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
-		CU_ASSERT_EQUAL(count_entries(tmp), 0);
+		CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 	}
 	rc = rsync_diff(src_dir, dst_dir, diff, sizeof(diff));
 	if (rc == 77) {
@@ -634,8 +617,8 @@ test_hostile_paths(void)
 	CU_ASSERT_EQUAL(r.dec[DOTDOT], XF_DEC_REFUSED);
 	CU_ASSERT_EQUAL(r.rx.bad_frames, 1); /* the 4096-byte path */
 	CU_ASSERT_EQUAL(r.ms.done_files, (uint32_t)N);
-	CU_ASSERT_EQUAL(count_entries(canary_dir), 0);
-	CU_ASSERT_EQUAL(count_entries(tag_dir), 3);
+	CU_ASSERT_EQUAL(xh_count_entries(canary_dir), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tag_dir), 3);
 	{
 		uint8_t skip[N] = { 0 };
 
@@ -645,7 +628,7 @@ test_hostile_paths(void)
 		CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
 	}
 	/* good one, good two, evil, lnk and the staging dir: nothing else in the volume. */
-	CU_ASSERT_EQUAL(count_entries(dst_dir), 5);
+	CU_ASSERT_EQUAL(xh_count_entries(dst_dir), 5);
 	result_free(&r);
 	list_free(&l);
 }
@@ -670,7 +653,7 @@ tmp_left(const char *dst)
 	char tmp[300];
 
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst);
-	return (unsigned int)count_entries(tmp);
+	return (unsigned int)xh_count_entries(tmp);
 }
 
 /*
@@ -1136,7 +1119,7 @@ test_modes(void)
 		CU_ASSERT_EQUAL(r.times.tmp_leftovers, named ? 1 : 0);
 		CU_ASSERT_EQUAL(r.times.unnamed_temps, named ? 0 : l.n);
 		CU_ASSERT_EQUAL(r.times.link_taken, named ? 0 : 1);
-		CU_ASSERT_EQUAL(count_entries(tmp_dir), 0);
+		CU_ASSERT_EQUAL(xh_count_entries(tmp_dir), 0);
 		printf("\n  %s temps, umask %03o: %llu of %u modes set at creation",
 		       named ? "named" : "unnamed", (unsigned int)um,
 		       (unsigned long long)r.times.modes_at_create, l.n);
@@ -1215,7 +1198,7 @@ test_failures(void)
 	/* The old versions are intact at the final paths. */
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &old, NULL), 0);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 	result_free(&r);
 	list_free(&l);
 	list_free(&old);
@@ -1322,7 +1305,7 @@ chain_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch, bool
 	snprintf(tmp, sizeof(tmp), "%s/%s/keep", dst_dir, l.f[conflict].path);
 	CU_ASSERT_EQUAL(access(tmp, F_OK), 0);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 	result_free(&r);
 	list_free(&l);
 	list_free(&pre);
@@ -1360,12 +1343,6 @@ abort_source(void *arg, struct xf_frame *out, unsigned int max)
 	return n;
 }
 
-static int
-count_fds(void)
-{
-	return count_entries("/proc/self/fd");
-}
-
 static void make_scan_tree(struct list *l, const char *top, uint32_t ndirs, uint32_t per_dir,
                            uint32_t big_dir);
 
@@ -1396,7 +1373,7 @@ abort_case(const char *tag, struct list *l, unsigned int workers, uint64_t limit
 	int root, fds;
 
 	mkpaths(tag);
-	fds = count_fds();
+	fds = xh_fds();
 	root = open(dst_dir, O_RDONLY | O_DIRECTORY);
 	mc.files = l->f;
 	mc.nfiles = l->n;
@@ -1415,12 +1392,12 @@ abort_case(const char *tag, struct list *l, unsigned int workers, uint64_t limit
 	CU_ASSERT_EQUAL(xf_pipeline_session_close(p, as.s), 0);
 	/* Cleaned up by the abort itself, not only when the pipeline goes. */
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 	xf_pipeline_destroy(p);
 	xf_memsend_destroy(as.ms);
 	close(root);
-	CU_ASSERT_EQUAL(count_fds(), fds);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_fds(), fds);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 	for (uint32_t i = 0; i < l->n; i++) {
 		struct list one = { .f = &l->f[i], .n = 1 };
 
@@ -1558,7 +1535,7 @@ two_rx_case(const char *tag, unsigned int workers, enum xf_fsync_policy fsync)
 	xf_pipeline_destroy(p);
 	close(root);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 }
 
 static void
@@ -1705,7 +1682,7 @@ staged_case(const char *dst, const struct list *l, struct run_opts *o, struct ru
 	CU_ASSERT_EQUAL(r->ms.done_files, l->n);
 	CU_ASSERT_EQUAL(verify_tree(dst, l, NULL), 0);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 }
 
 static void
@@ -1841,11 +1818,11 @@ test_staged_failures(void)
 		skip[i] = in;
 	}
 	CU_ASSERT_EQUAL(r.status[d03], XF_ST_CONFLICT);
-	CU_ASSERT_EQUAL(count_entries(taken), 0); /* as it was made */
+	CU_ASSERT_EQUAL(xh_count_entries(taken), 0); /* as it was made */
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
 	CU_ASSERT_EQUAL(r.times.staged_failed, 1);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 	result_free(&r);
 
 	/* Again into a fresh destination: one file of top/d01 fails its write. */

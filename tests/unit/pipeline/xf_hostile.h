@@ -128,6 +128,7 @@ xh_tx(void *arg, const void *frame, unsigned int len)
 	}
 }
 
+/** Entries in a directory, "." and ".." aside (-1 if it cannot be read). */
 static inline int
 xh_count_entries(const char *path)
 {
