@@ -1,20 +1,27 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Generate the standard benchmark datasets of shared/BENCHMARKS.md, seeded and
+# Generate the standard benchmark datasets (perf/README.md), seeded and
 # reproducible, under OUTDIR (never inside the repository: they are not committed).
 #
-#   perf/datasets.sh [--quick] [--seed N] OUTDIR [large] [small] [mixed] [delta]
+#   perf/datasets.sh [--quick] [--seed N] OUTDIR [large] [small] [mixed] [delta] [usr]
 #
 #   large  256 files of 4 MiB random data (1 GiB)          OUTDIR/large
 #   small  20,000 files of 4 KiB in 200 directories          OUTDIR/small
-#   mixed  a copy of a real system directory (size printed)  OUTDIR/mixed
+#   mixed  10,000 files shaped like a real tree: long-tailed files per directory
+#          (median 6), depth up to 8, log-normal sizes (median 4 KiB, up to 64 MiB),
+#          symlinks, empty directories, long and UTF-8 names (perf/gen_mixed.py)
+#                                                            OUTDIR/mixed
+#   usr    copies of /usr/include and /usr/lib/x86_64-linux-gnu (not with --quick: over
+#          1 GB), made at run time              OUTDIR/usr-include, OUTDIR/usr-lib
 #   delta  large with 4 runs of 100 bytes changed per file   OUTDIR/delta
 #          (seeded offsets; mtimes set 1 s later than large's, as rsync sees an edit)
 #
-# --quick makes CI-sized sets: large 16 x 4 MiB, small 1,000 x 4 KiB in 10 directories.
-# No names given: all four. Content comes from AES-CTR keystreams (openssl enc of
-# /dev/zero with a key derived from seed and file name), so a rerun gives the same bytes.
+# --quick makes CI-sized sets: large 16 x 4 MiB, small 1,000 x 4 KiB in 10 directories,
+# mixed 1,000 files. No names given: large, small, mixed and delta (usr only by name).
+# Content comes from AES-CTR keystreams (openssl enc of /dev/zero with a key derived from
+# seed and file name), so a rerun gives the same bytes; mixed from perf/gen_mixed.py's
+# seeded PRNG.
 # Every file gets a fixed mtime (2024-01-01) so reruns also give the same metadata.
 # Prints one line per dataset: name, files, bytes, path.
 set -eu
@@ -25,7 +32,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; shift ;;
 	--seed) seed=$2; shift 2 ;;
-	-h|--help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	--) shift; break ;;
 	-*) echo "datasets.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
@@ -37,9 +44,9 @@ shift
 sets=${*:-large small mixed delta}
 
 if [ "$quick" = 1 ]; then
-	large_files=16 small_files=1000 small_dirs=10
+	large_files=16 small_files=1000 small_dirs=10 mixed_files=1000
 else
-	large_files=256 small_files=20000 small_dirs=200
+	large_files=256 small_files=20000 small_dirs=200 mixed_files=10000
 fi
 FILE_MIB=4
 SMALL_BYTES=4096
@@ -93,19 +100,24 @@ for k in range(ndirs):
 	report small "$d"
 }
 
+# mixed = a seeded tree with the shape of real ones (perf/gen_mixed.py says which).
 gen_mixed() {
 	d=$out/mixed
 	rm -rf "$d"
-	for s in /usr/share/doc /usr/share/zoneinfo; do
-		if [ -d "$s" ]; then
-			# -L: the copy holds regular files only (doc has symlinks out of the tree).
-			cp -rL "$s" "$d" 2>/dev/null || true
-			break
-		fi
-	done
-	find "$d" -exec touch -h -t $MTIME {} +
+	python3 "$(dirname "$0")/gen_mixed.py" --seed "$seed" --files "$mixed_files" "$d" >/dev/null
 	report mixed "$d"
-	echo "mixed  source: $s ($(du -sh "$d" | cut -f1) as copied)"
+}
+
+# usr = copies of this machine's /usr/include and /usr/lib/x86_64-linux-gnu, made now:
+# real trees that nobody here wrote (what is in them depends on the installed packages,
+# so report prints their size). Symlinks are kept as symlinks.
+gen_usr() {
+	for s in include $([ "$quick" = 1 ] || echo lib/x86_64-linux-gnu); do
+		d=$out/usr-${s%%/*}
+		rm -rf "$d"
+		cp -a "/usr/$s" "$d"
+		report "usr-${s%%/*}" "$d"
+	done
 }
 
 # delta = large with 4 runs of 100 bytes overwritten per file, at offsets drawn from a
@@ -136,6 +148,7 @@ mkdir -p "$out"
 for s in $sets; do
 	case "$s" in
 	large) gen_large ;;
+	usr) gen_usr ;;
 	small) gen_small ;;
 	mixed) gen_mixed ;;
 	delta) gen_delta ;;

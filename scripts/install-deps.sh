@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
-# Install the Debian 12 packages needed to build, test and benchmark xferd.
+# Install the Debian 12 packages needed to build, test and benchmark xferd: everything any
+# test, script or benchmark runs (scripts/check-deps.py, the unit test install-deps-complete,
+# fails when a program they run comes from a package missing here).
 # Idempotent and quiet when everything is present. Run as root (or with sudo).
 # docs/DEPENDENCIES.md says why each one was chosen.
 set -euo pipefail
 
 packages=(
-	# build
-	gcc clang meson ninja-build pkg-config
+	# build (git: the format and header checks list the tracked files)
+	gcc clang meson ninja-build pkg-config git
 	# libraries
 	libdpdk-dev liburing-dev libisal-dev libcunit1-dev libyaml-dev libjansson-dev
 	# sanitizer and libFuzzer runtimes for clang
 	libclang-rt-14-dev
-	# dpdk-test (ring_perf_autotest) and dpdk-testpmd as baselines
-	dpdk
+	# dpdk-devbind.py (perf/hw); dpdk-dev: dpdk-telemetry.py (e2e telemetry test),
+	# dpdk-test (ring_perf_autotest) and dpdk-testpmd, the baselines in perf/
+	dpdk dpdk-dev
 	# formatting check
 	clang-format
-	# end-to-end tests: real rsync as baseline and verifier, veth/netns, loss, ping
-	rsync iproute2 nftables iputils-ping
-	# perf report plots
-	gnuplot-nox python3
+	# end-to-end tests: real rsync as baseline and verifier, veth/netns (iproute2, and
+	# ethtool to turn off veth checksum offload), loss (nftables), ping, and the tools
+	# their scripts call (awk: mawk; pgrep, ps, sysctl: procps)
+	rsync iproute2 nftables ethtool iputils-ping mawk procps
+	# XFS volumes for tests and benchmarks (mkfs.xfs on a loop device)
+	xfsprogs
+	# perf/: datasets (openssl as a fast seeded random stream), profiles (perf), plots
+	openssl linux-perf gnuplot-nox python3
 )
 
 missing=()

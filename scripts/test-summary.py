@@ -1,8 +1,38 @@
 #!/usr/bin/env python3
-"""Sum meson test logs into one closing line: 'tests: N passed, N failed, N skipped'."""
+"""Sum meson test logs into one closing line: 'tests: N passed, N failed, N skipped'.
+
+Each skipped test is named with the reason it printed. With CI=true a skip counts as a
+failure unless the test is listed in tests/needs-hardware.txt (hardware a CI machine
+cannot have): everything else a test needs is installed by scripts/install-deps.sh, so a
+skip there means a missing install step or a broken test.
+"""
 import json
+import os
 import sys
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def hardware_tests():
+    allowed = {}
+    with open(os.path.join(HERE, "..", "tests", "needs-hardware.txt"), encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                name, _, why = line.partition(" ")
+                allowed[name] = why.strip()
+    return allowed
+
+
+def skip_reason(r):
+    """The last line a skipped test printed (it says what was missing)."""
+    out = (r.get("stdout") or "") + (r.get("stderr") or "")
+    lines = [x.strip() for x in out.splitlines() if x.strip()]
+    return lines[-1][:200] if lines else "no reason printed"
+
+
+ci = os.environ.get("CI", "") == "true"
+allowed = hardware_tests()
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
     try:
@@ -15,13 +45,22 @@ for path in sys.argv[1:]:
     for line in lines:
         r = json.loads(line)
         res = r.get("result")
+        name = r.get("name", "?")
+        short = name.split(" / ", 1)[-1]
         if res in ("OK", "EXPECTEDFAIL"):
             passed += 1
-        elif res == "SKIP":
+        elif res == "SKIP" and short in allowed:
             skipped += 1
-            print(f"skipped: {r.get('name')}")
+            print(f"skipped: {name} (needs {allowed[short]})")
+        elif res == "SKIP" and not ci:
+            skipped += 1
+            print(f"skipped: {name}: {skip_reason(r)}")
+        elif res == "SKIP":
+            failed += 1
+            print(f"failed: {name} skipped, and only hardware tests may skip under CI: "
+                  f"{skip_reason(r)}")
         else:
             failed += 1
-            print(f"failed: {r.get('name')} ({res})")
+            print(f"failed: {name} ({res})")
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed or passed == 0 else 0)

@@ -156,6 +156,11 @@ static const struct enumval fsync_modes[] = {
 /* Element descriptions of lists: key NULL, offset 0 within the element. */
 static const struct field el_lcore = { .type = T_INT, .min = 0, .max = XF_CONFIG_MAX_LCORE };
 static const struct field el_cpu = { .type = T_INT, .min = 0, .max = XF_CONFIG_MAX_CPUS - 1 };
+static const struct field el_abspath = { .type = T_STR,
+	                                 .size = XF_CONFIG_PATH_MAX,
+	                                 .min = 1,
+	                                 .max = XF_CONFIG_PATH_MAX - 1,
+	                                 .skind = S_ABSPATH };
 static const struct field el_arg = { .type = T_STR,
 	                             .size = XF_CONFIG_ARG_MAX,
 	                             .min = 1,
@@ -196,7 +201,7 @@ static const struct field port_fields[] = {
 	  .off2 = OFF(struct xf_config_port, prefix_len),
 	  .flags = F_REQUIRED,
 	  .doc = "Own address/prefix length (1..32), e.g. 10.99.0.1/24" },
-	INT("mtu", struct xf_config_port, mtu, 576, 9600, 0, "1500",
+	INT("mtu", struct xf_config_port, mtu, 576, XF_CONFIG_MTU_MAX, 0, "1500",
 	    "IP MTU; 1500 and 9000 are the tested values"),
 	INT("udp_port", struct xf_config_port, udp_port, 1, 65535, 0, "7010",
 	    "UDP port xferd listens on"),
@@ -271,7 +276,9 @@ static const struct field eal_fields[] = {
 	STR("file_prefix", struct xf_config, eal.file_prefix, 1, S_NAME, 0, "xferd",
 	    "EAL --file-prefix; two appliances on one host need different ones"),
 	BOOL("hugepages", struct xf_config, eal.hugepages, 0, "true", "false adds --no-huge"),
-	INT("memory_mb", struct xf_config, eal.memory_mb, 64, 1048576, 0, "1024",
+	/* 256: the mbuf pool at MTU 9000 (150 MiB) and the rings fit. 16384: far above what
+	 * the engine allocates; EAL without hugepages maps all of it at start. */
+	INT("memory_mb", struct xf_config, eal.memory_mb, 256, 16384, 0, "1024",
 	    "EAL memory in MiB (-m)"),
 	BOOL("pci", struct xf_config, eal.pci, 0, "true",
 	     "false adds --no-pci (then every port must be a vdev)"),
@@ -296,10 +303,16 @@ static const struct field cores_fields[] = {
 };
 
 static const struct field session_fields[] = {
-	INT("window_files", struct xf_config, session.window_files, 16, 1048576, 0, "1024",
+	/* Every worker holds max_sessions x window_files file states: 64 x 65536 is the
+	 * most that still allocates. */
+	INT("window_files", struct xf_config, session.window_files, 16, 65536, 0, "1024",
 	    "Commit credits (files in flight) per session"),
-	INT("max_sessions", struct xf_config, session.max_sessions, 1, 1024, 0, "16",
-	    "Concurrent sessions"),
+	INT("max_sessions", struct xf_config, session.max_sessions, 1, XF_CONFIG_MAX_SESSIONS, 0,
+	    "16", "Concurrent receive sessions"),
+	INT("max_sessions_per_peer", struct xf_config, session.max_sessions_per_peer, 1,
+	    XF_CONFIG_MAX_SESSIONS_PER_PEER, 0, "8",
+	    "Concurrent sessions one peer address may hold (HELLOs beyond are refused BUSY), "
+	    "so one peer cannot take every slot"),
 	INT("rate_mbit", struct xf_config, session.rate_mbit, 0, 400000, F_RELOAD, "0",
 	    "Pacing rate in Mbit/s, 0 = unpaced"),
 	INT("timeout_ms", struct xf_config, session.timeout_ms, 100, 3600000, F_RELOAD, "10000",
@@ -327,6 +340,10 @@ static const struct field control_fields[] = {
 	    "Control socket path (absolute, < 108 characters)"),
 	STR("socket_group", struct xf_config, control.socket_group, 0, S_GROUP, 0, "",
 	    "Existing group allowed to connect; \"\" = owner only"),
+	LIST("push_roots", struct xf_config, control.push_roots, control.n_push_roots, 0,
+	     &el_abspath, F_RELOAD, "[]",
+	     "Absolute directories pushes may read, 0..16: a push whose source does not resolve "
+	     "(realpath) beneath one is refused; [] = every push is refused"),
 	END_OF_FIELDS,
 };
 

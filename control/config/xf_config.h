@@ -21,17 +21,23 @@
 #define XF_CONFIG_DEVICE_MAX     256 /**< Device string (PCI address or vdev). */
 #define XF_CONFIG_ARG_MAX        128 /**< One extra EAL argument. */
 #define XF_CONFIG_MAX_LCORE      127 /**< Highest lcore id (RTE_MAX_LCORE - 1). */
-#define XF_CONFIG_MAX_RX         16
-#define XF_CONFIG_MAX_WORKERS    64
+#define XF_CONFIG_MAX_RX         8   /**< RX cores: the engine's XF_ENGINE_MAX_RX. */
+#define XF_CONFIG_MAX_WORKERS    16  /**< Workers: the engine's XF_ENGINE_MAX_WORKERS. */
 #define XF_CONFIG_MAX_CPUS       128
 #define XF_CONFIG_MAX_EXTRA_ARGS 32
 #define XF_CONFIG_MAX_PORTS      4
-#define XF_CONFIG_MAX_NEIGHBORS  64
+#define XF_CONFIG_MAX_NEIGHBORS  32 /**< Static ARP entries: XF_ENGINE_MAX_NEIGH. */
 #define XF_CONFIG_MAX_VOLUMES    64
-#define XF_CONFIG_MAX_PEERS      256
+#define XF_CONFIG_MAX_PEERS      256  /**< Peers: the engine's XF_ENGINE_MAX_PEERS. */
+#define XF_CONFIG_MAX_SESSIONS   64   /**< Receive sessions the pipeline holds at once. */
+#define XF_CONFIG_MTU_MAX        9000 /**< The largest IP MTU the network layer takes. */
+#define XF_CONFIG_MAX_PUSH_ROOTS 16   /**< control.push_roots entries. */
 #define XF_CONFIG_ERR_KEY_MAX    128
 #define XF_CONFIG_ERR_MSG_MAX    320
 #define XF_CONFIG_ERR_SOURCE_MAX 256
+
+/** Highest session.max_sessions_per_peer (= XF_ENGINE_MAX_SESSIONS_PER_PEER). */
+#define XF_CONFIG_MAX_SESSIONS_PER_PEER 1024
 
 /** How an idle polling core waits (cores.idle). */
 enum xf_config_idle {
@@ -78,7 +84,7 @@ struct xf_config_port {
 	char device[XF_CONFIG_DEVICE_MAX];    /**< PCI address DDDD:BB:DD.F or vdev string net_*. */
 	uint32_t ipv4;                        /**< Own address, host byte order. */
 	uint32_t prefix_len;                  /**< Subnet prefix length, 1..32. */
-	uint32_t mtu;                         /**< IP MTU, 576..9600. */
+	uint32_t mtu;                         /**< IP MTU, 576..9000. */
 	uint32_t udp_port;                    /**< UDP port xferd listens on. */
 	uint32_t rx_desc;                     /**< RX ring descriptors (power of two). */
 	uint32_t tx_desc;                     /**< TX ring descriptors (power of two). */
@@ -143,6 +149,7 @@ struct xf_config {
 	struct {
 		uint32_t window_files;             /**< Credits (files in flight) per session. */
 		uint32_t max_sessions;             /**< Concurrent sessions. */
+		uint32_t max_sessions_per_peer;    /**< Concurrent sessions of one peer. */
 		uint32_t rate_mbit;                /**< Pacing rate, 0 = unpaced. */
 		uint32_t timeout_ms;               /**< Idle session timeout. */
 		uint32_t keepalive_ms;             /**< Keepalive interval (< timeout_ms). */
@@ -155,6 +162,10 @@ struct xf_config {
 	struct {
 		char socket[XF_CONFIG_SOCKET_MAX];     /**< Control socket path. */
 		char socket_group[XF_CONFIG_NAME_MAX]; /**< Group allowed to connect, "" = none. */
+		unsigned int n_push_roots;             /**< Entries used in push_roots[]. */
+		/** Directories pushes may read (a source must resolve beneath one); none: every
+		 *  push is refused. */
+		char push_roots[XF_CONFIG_MAX_PUSH_ROOTS][XF_CONFIG_PATH_MAX];
 	} control;
 };
 

@@ -247,9 +247,13 @@ xf_ctl_server_stats(const struct xf_ctl_server *srv, struct xf_ctl_stats *st)
 	*st = srv->stats;
 }
 
-/* Queue one response line; the connection is flushed by the poll loop. */
+/*
+ * Queue one response line; the connection is flushed by the poll loop. A client that
+ * sends requests and never reads the answers would grow its buffer without bound (the
+ * daemon's memory): past XF_CTL_OUTPUT_MAX unread bytes it is dropped.
+ */
 static void
-client_send(struct ctl_client *c, json_t *resp)
+client_send(struct xf_ctl_server *srv, struct ctl_client *c, json_t *resp)
 {
 	char *text = json_dumps(resp, JSON_COMPACT);
 	size_t len;
@@ -260,6 +264,21 @@ client_send(struct ctl_client *c, json_t *resp)
 		return;
 	}
 	len = strlen(text);
+	if (c->out_off > 0) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	if (c->out_len + len + 1 > XF_CTL_OUTPUT_MAX) {
+		XF_LOG(WARNING, "ctl",
+		       "control client dropped: it left more than %u bytes of responses unread",
+		       XF_CTL_OUTPUT_MAX);
+		srv->stats.dropped++;
+		free(text);
+		c->closing = true;
+		c->out_len = 0;
+		return;
+	}
 	grown = realloc(c->out, c->out_len + len + 1);
 	if (grown == NULL) {
 		free(text);
@@ -359,7 +378,7 @@ answer(struct xf_ctl_server *srv, struct ctl_client *c, json_t *resp)
 		srv->stats.errors++;
 	}
 	srv->stats.requests++;
-	client_send(c, resp);
+	client_send(srv, c, resp);
 	json_decref(resp);
 }
 

@@ -21,6 +21,8 @@
 #define XF_CTL_VERSION     1
 #define XF_CTL_REQUEST_MAX (64u * 1024u) /**< bytes of one request line, newline included */
 #define XF_CTL_CLIENTS_MAX 32u           /**< connections served at once */
+/** Response bytes a client may leave unread; past it the client is dropped (logged). */
+#define XF_CTL_OUTPUT_MAX (1024u * 1024u)
 
 /** Error codes of a failed response ("code" member). */
 enum xf_ctl_err {
@@ -95,7 +97,8 @@ struct xf_ctl_stats {
 	unsigned long requests; /**< answered */
 	unsigned long errors;   /**< answered with ok:false */
 	unsigned long refused;  /**< connections refused by peer credentials or the limit */
-	unsigned long dropped;  /**< connections closed mid-request or for oversize */
+	unsigned long dropped;  /**< connections closed mid-request, for oversize, or for
+	                             leaving over XF_CTL_OUTPUT_MAX bytes of responses unread */
 	unsigned int clients;   /**< connected now */
 };
 

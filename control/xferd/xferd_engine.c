@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,18 @@
 #include "xf_ctl.h"
 #include "xf_engine.h"
 #include "xferd.h"
+#include "xferd_roots.h"
+
+_Static_assert(XF_CONFIG_MAX_SESSIONS_PER_PEER == XF_ENGINE_MAX_SESSIONS_PER_PEER,
+               "session.max_sessions_per_peer: the schema's range is the engine's");
+
+/* A configuration the schema accepts must start: its list limits are the engine's. */
+_Static_assert(XF_CONFIG_MAX_RX == XF_ENGINE_MAX_RX, "cores.rx: schema and engine differ");
+_Static_assert(XF_CONFIG_MAX_WORKERS == XF_ENGINE_MAX_WORKERS,
+               "cores.workers: schema and engine differ");
+_Static_assert(XF_CONFIG_MAX_PEERS == XF_ENGINE_MAX_PEERS, "peers: schema and engine differ");
+_Static_assert(XF_CONFIG_MAX_NEIGHBORS == XF_ENGINE_MAX_NEIGH,
+               "ports[].neighbors: schema and engine differ");
 
 void
 xferd_config_warn_unused(const struct xf_config *cfg)
@@ -74,6 +87,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	ec->io = (int)cfg->transfer.io; /* XF_CONFIG_IO_* are XF_STORAGE_IO_* */
 	ec->window = cfg->session.window_files;
 	ec->max_sessions = cfg->session.max_sessions;
+	ec->max_sessions_per_peer = cfg->session.max_sessions_per_peer;
 	ec->rate_bps = (uint64_t)cfg->session.rate_mbit * 1000000ull;
 	ec->timeout_ms = cfg->session.timeout_ms;
 	ec->keepalive_ms = cfg->session.keepalive_ms;
@@ -165,7 +179,8 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	const char *dest = json_string_value(json_object_get(args, "dest"));
 	json_t *checksum = json_object_get(args, "checksum");
 	struct xf_engine_push_req req = { .src = src, .dest = dest };
-	char err[256] = "";
+	char err[1024] = "";
+	char resolved[PATH_MAX];
 	int rc;
 
 	if (src == NULL || peer == NULL || dest == NULL ||
@@ -181,6 +196,12 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		        "not yours)");
 		return;
 	}
+	rc = xferd_push_root_check(d->cfg, src, resolved, err, sizeof(err));
+	if (rc < 0) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "%s", err);
+		return;
+	}
+	req.src = resolved;
 	/* transfer.checksum (reloadable) makes every push compare by checksum. */
 	req.checksum = json_is_true(checksum) || d->cfg->transfer.checksum;
 	req.peer = d->cfg->n_peers;
@@ -259,6 +280,11 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	}
 	json_object_set_new(drops, "no_session", json_integer((json_int_t)st.no_session));
 	json_object_set_new(drops, "hello_refused", json_integer((json_int_t)st.hello_refused));
+	json_object_set_new(drops, "hello_not_allowed",
+	                    json_integer((json_int_t)st.hello_not_allowed));
+	json_object_set_new(drops, "hello_peer_cap", json_integer((json_int_t)st.hello_peer_cap));
+	json_object_set_new(drops, "unconfirmed", json_integer((json_int_t)st.unconfirmed));
+	json_object_set_new(drops, "pn_ahead", json_integer((json_int_t)st.pn_ahead));
 	json_object_set_new(drops, "tx_full", json_integer((json_int_t)st.tx_full));
 	for (unsigned int i = 0; i < d->cfg->cores.n_rx; i++) {
 		json_array_append_new(

@@ -212,6 +212,10 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	}
 	rte_tel_data_add_dict_u64(info, "drop_no_session", st->no_session);
 	rte_tel_data_add_dict_u64(info, "drop_hello_refused", st->hello_refused);
+	rte_tel_data_add_dict_u64(info, "drop_hello_not_allowed", st->hello_not_allowed);
+	rte_tel_data_add_dict_u64(info, "drop_hello_peer_cap", st->hello_peer_cap);
+	rte_tel_data_add_dict_u64(info, "drop_unconfirmed", st->unconfirmed);
+	rte_tel_data_add_dict_u64(info, "drop_pn_ahead", st->pn_ahead);
 	rte_tel_data_add_dict_u64(info, "drop_tx_full", st->tx_full);
 	rte_tel_data_add_dict_u64(info, "frames", st->frames);
 	rte_tel_data_add_dict_u64(info, "bad_frames", st->bad_frames);

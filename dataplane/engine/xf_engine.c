@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_random.h>
@@ -124,7 +123,7 @@ create_net(struct xf_engine *e)
  * does, except on a shared-memory link (net_memif between two processes of one host,
  * the dev pair): nothing on it can corrupt a frame, just as the kernel's loopback skips
  * TCP/UDP checksums, and computing and verifying it costs two passes over every byte
- * (about 10% of a bulk push's CPU on the dev pair, perf/transfer/README.md). Receivers
+ * (about 10% of a bulk push's CPU on the dev pair, perf/RESULTS.md). Receivers
  * accept a zero checksum (RFC 768) and verify any other.
  */
 static uint32_t
@@ -159,12 +158,13 @@ xf_engine_create(const struct xf_engine_conf *conf)
 	struct xf_engine *e;
 	struct xf_port_conf pc = { 0 };
 	struct xf_pipeline_conf plc = { 0 };
-	uint32_t room;
 	int rc;
 
 	if (conf->n_rx == 0 || conf->n_rx > XF_ENGINE_MAX_RX || conf->n_workers == 0 ||
-	    conf->n_workers > XF_ENGINE_MAX_WORKERS || conf->n_peers > XF_ENGINE_MAX_PEERS) {
-		XF_LOG(ERR, MODULE, "bad core or peer counts");
+	    conf->n_workers > XF_ENGINE_MAX_WORKERS || conf->n_peers > XF_ENGINE_MAX_PEERS ||
+	    conf->max_sessions_per_peer == 0 ||
+	    conf->max_sessions_per_peer > XF_ENGINE_MAX_SESSIONS_PER_PEER) {
+		XF_LOG(ERR, MODULE, "bad core, peer or per-peer session counts");
 		errno = EINVAL;
 		return NULL;
 	}
@@ -195,24 +195,10 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		e->w[w].lcore = conf->worker_lcore[w];
 	}
 
-	/* One frame per mbuf: room for the headroom and a whole Ethernet frame. */
-	room = RTE_PKTMBUF_HEADROOM + XF_MAX(2048u, (uint32_t)conf->mtu + 14u + 64u);
-	e->mp = rte_pktmbuf_pool_create("xf_mbufs", 16383, 256, 0, (uint16_t)room,
-	                                (int)rte_socket_id());
+	e->mp = xf_port_pool_create("xf_mbufs", 16383, conf->mtu);
 	if (e->mp == NULL) {
-		XF_LOG(ERR, MODULE, "mbuf pool: %s", rte_strerror(rte_errno));
+		XF_LOG(ERR, MODULE, "mbuf pool: %s", strerror(errno));
 		goto err;
-	}
-	{
-		int64_t n = xf_port_pool_populate(e->mp);
-
-		if (n < 0) {
-			/* Not fatal: the pages then come at first use, as they did before. */
-			XF_LOG(WARNING, MODULE, "mbuf pool: populating its pages: %s",
-			       strerror((int)-n));
-		} else {
-			XF_LOG(INFO, MODULE, "mbuf pool: %lld MiB populated", (long long)(n >> 20));
-		}
 	}
 	pc.device = conf->device;
 	pc.nb_queues = (uint16_t)conf->n_rx;
@@ -243,9 +229,10 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		XF_LOG(ERR, MODULE, "volume %s: %s", conf->volume, strerror(errno));
 		goto err;
 	}
-	if (xf_storage_io_resolve(e->volume_fd, (enum xf_storage_io)conf->io, &e->volume_io) < 0) {
+	rc = xf_storage_io_resolve(e->volume_fd, (enum xf_storage_io)conf->io, &e->volume_io);
+	if (rc < 0) {
 		XF_LOG(ERR, MODULE, "volume %s: file I/O %s: %s", conf->volume,
-		       xf_storage_io_str((enum xf_storage_io)conf->io), strerror(errno));
+		       xf_storage_io_str((enum xf_storage_io)conf->io), strerror(-rc));
 		goto err;
 	}
 	XF_LOG(INFO, MODULE, "volume %s: file I/O %s", conf->volume,
@@ -516,7 +503,7 @@ xf_engine_destroy(struct xf_engine *e)
 	if (e->root_fd >= 0) {
 		close(e->root_fd);
 	}
-	rte_mempool_free(e->mp);
+	xf_port_pool_free(e->mp);
 	free(e);
 }
 
@@ -656,9 +643,9 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
 		goto err_job;
 	}
-	if (xf_storage_io_resolve(j->dir_fd, (enum xf_storage_io)e->conf.io, &io) < 0) {
-		rc = -errno;
-		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
+	rc = xf_storage_io_resolve(j->dir_fd, (enum xf_storage_io)e->conf.io, &io);
+	if (rc < 0) {
+		snprintf(err, err_len, "%s: %s", req->src, strerror(-rc));
 		goto err_job;
 	}
 	j->io_inline = io == XF_STORAGE_IO_INLINE;
@@ -773,17 +760,17 @@ xf_engine_cancel(struct xf_engine *e, unsigned int id)
 void
 xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 {
-	struct rte_eth_stats es;
+	struct xf_port_stats ps;
 	struct rte_eth_link link;
 
 	memset(st, 0, sizeof(*st));
-	if (rte_eth_stats_get(e->port.port_id, &es) == 0) {
-		st->rx_packets = es.ipackets;
-		st->tx_packets = es.opackets;
-		st->rx_bytes = es.ibytes;
-		st->tx_bytes = es.obytes;
-		st->rx_missed = es.imissed;
-		st->tx_dropped = es.oerrors;
+	if (xf_port_stats(&e->port, &ps) == 0) {
+		st->rx_packets = ps.rx_packets;
+		st->tx_packets = ps.tx_packets;
+		st->rx_bytes = ps.rx_bytes;
+		st->tx_bytes = ps.tx_bytes;
+		st->rx_missed = ps.rx_missed;
+		st->tx_dropped = ps.tx_errors;
 	}
 	if (xf_port_link(&e->port, &link) == 0) {
 		st->link_up = link.link_status == RTE_ETH_LINK_UP;
@@ -798,6 +785,10 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->bad_frames += rx->bad_frames;
 		st->no_session += rx->no_session;
 		st->hello_refused += rx->hello_refused;
+		st->hello_not_allowed += rx->hello_not_allowed;
+		st->hello_peer_cap += rx->hello_peer_cap;
+		st->unconfirmed += rx->unconfirmed;
+		st->pn_ahead += rx->pn_ahead;
 		st->tx_full += rx->tx_full;
 		st->sessions_opened += rx->opened;
 		st->sessions_closed += rx->closed;
@@ -876,19 +867,18 @@ xf_engine_rings(struct xf_engine *e, struct xf_engine_ring_info *out, unsigned i
 unsigned int
 xf_engine_queues(struct xf_engine *e, struct xf_engine_queue_info *out, unsigned int max)
 {
-	struct rte_eth_stats es;
-	unsigned int n =
-	        XF_MIN(XF_MIN(e->conf.n_rx, max), (unsigned int)RTE_ETHDEV_QUEUE_STAT_CNTRS);
+	struct xf_port_stats ps;
+	unsigned int n = XF_MIN(XF_MIN(e->conf.n_rx, max), (unsigned int)XF_PORT_STATS_QUEUES);
 
-	if (rte_eth_stats_get(e->port.port_id, &es) != 0) {
+	if (xf_port_stats(&e->port, &ps) != 0) {
 		return 0;
 	}
 	for (unsigned int q = 0; q < n; q++) {
 		out[q] = (struct xf_engine_queue_info){
-			.rx_packets = es.q_ipackets[q],
-			.tx_packets = es.q_opackets[q],
-			.rx_bytes = es.q_ibytes[q],
-			.tx_bytes = es.q_obytes[q],
+			.rx_packets = ps.q[q].rx_packets,
+			.tx_packets = ps.q[q].tx_packets,
+			.rx_bytes = ps.q[q].rx_bytes,
+			.tx_bytes = ps.q[q].tx_bytes,
 		};
 	}
 	return n;

@@ -22,6 +22,9 @@
 #define XF_ENGINE_MAX_NEIGH   32u
 #define XF_ENGINE_MAX_JOBS    64u
 
+/** Highest max_sessions_per_peer (the config schema's bound). */
+#define XF_ENGINE_MAX_SESSIONS_PER_PEER 1024u
+
 struct xf_engine_peer {
 	uint32_t ip;       /**< network order */
 	uint16_t udp_port; /**< host order */
@@ -65,6 +68,9 @@ struct xf_engine_conf {
 	/* sessions */
 	uint32_t window; /**< credits: files in flight per session */
 	unsigned int max_sessions;
+	/** Sessions one peer address may hold at once, 1..XF_ENGINE_MAX_SESSIONS_PER_PEER:
+	 *  one peer (or HELLOs spoofing it) cannot take every slot. */
+	unsigned int max_sessions_per_peer;
 	uint64_t rate_bps; /**< pacing of each session, 0 = unpaced */
 	uint32_t timeout_ms;
 	uint32_t keepalive_ms;
@@ -151,10 +157,16 @@ struct xf_engine_stats {
 	uint64_t frame_drops[16]; /**< by enum xf_proto_reason */
 	uint64_t net_drops[32];   /**< by enum xf_net_drop */
 	uint64_t no_session;      /**< frames for an unknown session */
-	uint64_t hello_refused;   /**< HELLO from a peer not in the allowlist, or no slot */
+	uint64_t hello_refused;   /**< HELLOs answered with a refusal, every reason */
 	uint64_t tx_full;         /**< frames dropped because a TX queue was full: replies,
 	                             ACKs, refusals, or a served session's frame when its
 	                             own queue was full (the session then times out) */
+	/* Of hello_refused: the source is not in the allowlist; the peer holds
+	 * max_sessions_per_peer sessions already. */
+	uint64_t hello_not_allowed, hello_peer_cap;
+	/* FLIST/DATA/COPY/FILE_END before the sender acknowledged our HELLO_ACK (dropped, not
+	 * acknowledged); frames numbered more than a window ahead (xf_reliab). */
+	uint64_t unconfirmed, pn_ahead;
 	uint64_t sessions_opened, sessions_closed, sessions_timed_out;
 	uint64_t arp_replied, icmp_echo_replied;
 	uint64_t arp_held;     /**< frames held while their next hop was being resolved */

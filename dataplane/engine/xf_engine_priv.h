@@ -124,6 +124,8 @@ struct eng_rsess {
 	bool closing;
 	bool ack_now;     /**< a frame asked to be acknowledged at once */
 	bool tx_dropped;  /**< a frame of ours was dropped (logged once) */
+	bool confirmed;   /**< the sender acknowledged a frame of ours (the HELLO_ACK) */
+	uint16_t peer;    /**< index in conf.peers */
 	uint64_t held_ns; /**< last time its RX core left frames unread (rs_poll), 0: never */
 	uint32_t id;
 	uint32_t peer_ip;   /**< network order */
@@ -167,6 +169,7 @@ struct eng_rx {
 	bool stopping;
 	/* counters, read by the control thread (relaxed; they only grow) */
 	uint64_t frames, bad_frames, no_session, hello_refused;
+	uint64_t hello_not_allowed, hello_peer_cap, unconfirmed, pn_ahead;
 	uint64_t frame_drops[XF_R_MAX];
 	uint64_t opened, closed, timed_out, retransmits;
 	uint64_t tx_full; /* unreliable frames dropped: our TX queue was full */
@@ -261,6 +264,8 @@ struct xf_engine {
 	atomic_bool stop;         /**< RX cores: end sessions and jobs, then return */
 	atomic_bool workers_stop; /**< workers: return (after the RX cores have) */
 	atomic_uint rx_running;   /**< RX loops not finished yet */
+	/** Sessions each peer holds, over every RX core (rs_open, rs_reap). */
+	atomic_uint peer_sessions[XF_ENGINE_MAX_PEERS];
 	struct eng_combined {
 		struct eng_rx *rx;
 		struct eng_worker *w;

@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include <rte_lcore.h>
+#include <rte_random.h>
 
 #include "xf_base.h"
 #include "xf_engine_priv.h"
+#include "xf_path.h"
 
 #define MODULE "engine"
 
@@ -425,13 +427,15 @@ reads_poll(struct eng_rx *rx)
 	return busy;
 }
 
+/* A push job by (peer address, peer port, session id): the peer answers from its port. */
 static struct eng_job *
-job_by_session(struct eng_rx *rx, uint32_t id, uint32_t ip)
+job_by_session(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port)
 {
 	for (unsigned int k = 0; k < rx->njobs; k++) {
 		struct eng_job *j = &rx->e->jobs[rx->jobs[k]];
+		const struct xf_engine_peer *peer = &rx->e->conf.peers[j->req.peer];
 
-		if (j->session_id == id && rx->e->conf.peers[j->req.peer].ip == ip) {
+		if (j->session_id == id && peer->ip == ip && peer->udp_port == port) {
 			return j;
 		}
 	}
@@ -477,11 +481,28 @@ cmds_poll(struct eng_rx *rx)
 
 /* ---- sessions we serve (we are the receiver) ---- */
 
+/*
+ * An acknowledgement of a frame of ours. The first frame we send on a session is the
+ * HELLO_ACK, under a random packet number, and nothing else is sent before the sender
+ * acknowledges it: so any acknowledgement (or a late one, of a copy declared lost)
+ * proves the sender received it (docs/PROTOCOL.md 6.1).
+ */
 static void
 rs_on_acked(void *arg, const struct xf_reliab_sent *s)
 {
-	(void)arg;
+	struct eng_rsess *rs = arg;
+
+	rs->confirmed = true;
 	rte_pktmbuf_free(s->handle);
+}
+
+static void
+rs_on_spurious(void *arg, const struct xf_reliab_sent *s)
+{
+	struct eng_rsess *rs = arg;
+
+	(void)s; /* the handle went back at on_lost */
+	rs->confirmed = true;
 }
 
 static void
@@ -547,7 +568,10 @@ rs_tx(void *arg, const void *frame, unsigned int len)
 		return;
 	}
 	memcpy(payload, frame, len);
-	xf_proto_set_flags(payload, XF_HDR_F_REPLY);
+	/* The HELLO_ACK asks for its ACK at once: frames of the session wait for it. */
+	xf_proto_set_flags(payload, ((const uint8_t *)frame)[3] == XF_MSG_HELLO_ACK
+	                                    ? XF_HDR_F_REPLY | XF_HDR_F_ACKNOW
+	                                    : XF_HDR_F_REPLY);
 	tail = (rs->txq_head + rs->txq_n) % ENG_TXQ_MAX;
 	rs->txq[tail] = m;
 	rs->txq_len[tail] = (uint16_t)len;
@@ -655,6 +679,7 @@ rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
 		return false;
 	}
 	xf_reliab_destroy(rs->rel);
+	atomic_fetch_sub_explicit(&rx->e->peer_sessions[rs->peer], 1, memory_order_relaxed);
 	rx->retransmits += rs->retransmits;
 	rx->nrs--;
 	rx->closed++;
@@ -708,34 +733,48 @@ rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 	return busy;
 }
 
+/*
+ * A session we serve, by (peer address, peer port, session id): each initiator picks its
+ * ids, so two peers (or two sockets of one) may pick the same one (docs/PROTOCOL.md 2).
+ */
 static struct eng_rsess *
-rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip)
+rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port)
 {
 	for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
-		if (rx->rs[i].used && !rx->rs[i].closing && rx->rs[i].id == id &&
-		    rx->rs[i].peer_ip == ip) {
+		const struct eng_rsess *rs = &rx->rs[i];
+
+		if (rs->used && !rs->closing && rs->id == id && rs->peer_ip == ip &&
+		    rs->peer_port == port) {
 			return &rx->rs[i];
 		}
 	}
 	return NULL;
 }
 
-static bool
-peer_allowed(const struct xf_engine *e, uint32_t ip)
+/* @return the index of the peer with address ip in the allowlist, or -1. */
+static int
+peer_index(const struct xf_engine *e, uint32_t ip)
 {
 	for (unsigned int i = 0; i < e->conf.n_peers; i++) {
 		if (e->conf.peers[i].ip == ip) {
-			return true;
+			return (int)i;
 		}
 	}
-	return false;
+	return -1;
 }
 
-/* Answer a HELLO we will not serve: one unreliable HELLO_ACK with the reason. */
+/*
+ * Answer a HELLO we will not serve: one unreliable HELLO_ACK with the reason, sent to
+ * the Ethernet address the HELLO came from, never through ARP. The source address of a
+ * refused HELLO is unproven (anyone on the link can write any), so it must not create
+ * neighbour entries nor ARP requests: spoofed on-link sources would churn the table
+ * and evict real peers. The frame's source MAC is the next hop the HELLO came through.
+ */
 static void
 hello_refuse(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port,
-             uint16_t code)
+             const struct rte_ether_addr *src_mac, uint16_t code)
 {
+	struct xf_net_flow flow = { .dst_mac = *src_mac, .dst_ip = ip, .dst_port = port };
 	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK,
 		                     .flags = XF_HDR_F_REPLY | XF_HDR_F_NOACK,
 		                     .session = hello->hdr.session } };
@@ -756,11 +795,28 @@ hello_refuse(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_
 		rte_pktmbuf_free(m);
 		return;
 	}
-	frame_out(rx, m, (uint16_t)len, ip, port);
+	frame_send(rx, m, (uint16_t)len, &flow);
+}
+
+/* Count a session of peer pi, unless it holds max_sessions_per_peer already. */
+static bool
+peer_take(struct xf_engine *e, int pi)
+{
+	atomic_uint *n = &e->peer_sessions[pi];
+	unsigned int cur = atomic_load_explicit(n, memory_order_relaxed);
+
+	do {
+		if (cur >= e->conf.max_sessions_per_peer) {
+			return false;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(n, &cur, cur + 1, memory_order_relaxed,
+	                                                memory_order_relaxed));
+	return true;
 }
 
 static struct eng_rsess *
-rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port)
+rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port,
+        const struct rte_ether_addr *src_mac)
 {
 	struct xf_engine *e = rx->e;
 	struct xf_engine_params par;
@@ -768,21 +824,27 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		.keepalive_ns = 0, /* the sender keeps the session alive */
 		.on_acked = rs_on_acked,
 		.on_lost = rs_on_lost,
+		.on_spurious = rs_on_spurious,
+		/* Random, so that only a sender that got the HELLO_ACK can acknowledge it. */
+		.initial_pn = rte_rand() & (XF_RELIAB_PN_LIMIT - 1),
 	};
 	struct eng_rsess *rs = NULL;
 	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK, .session = hello->hdr.session } };
+	char dest[XF_PATH_ESCAPED_SIZE(64)];
+	int pi = peer_index(e, ip);
 
-	if (rx->stopping) {
-		hello_refuse(rx, hello, ip, port, XF_ABORT_SHUTDOWN);
+	if (pi < 0) {
+		rx->hello_not_allowed++;
+		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_REFUSED);
 		return NULL;
 	}
-	if (!peer_allowed(e, ip)) {
-		hello_refuse(rx, hello, ip, port, XF_ABORT_REFUSED);
+	if (rx->stopping) {
+		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_SHUTDOWN);
 		return NULL;
 	}
 	if (hello->hello.min_version > XF_PROTO_VERSION ||
 	    hello->hello.max_version < XF_PROTO_VERSION) {
-		hello_refuse(rx, hello, ip, port, XF_ABORT_VERSION);
+		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_VERSION);
 		return NULL;
 	}
 	for (unsigned int i = 0; i < ENG_RSESS_MAX && rx->nrs < e->conf.max_sessions; i++) {
@@ -792,10 +854,16 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		}
 	}
 	if (rs == NULL) {
-		hello_refuse(rx, hello, ip, port, XF_ABORT_BUSY);
+		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_BUSY);
+		return NULL;
+	}
+	if (!peer_take(e, pi)) {
+		rx->hello_peer_cap++;
+		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_BUSY);
 		return NULL;
 	}
 	rs->rx = rx;
+	rs->peer = (uint16_t)pi;
 	rs->id = hello->hdr.session;
 	rs->peer_ip = ip;
 	rs->peer_port = port;
@@ -809,34 +877,35 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	rc.cb_arg = rs;
 	rs->rel = xf_reliab_create(&rc, rx->now);
 	if (rs->rel == NULL) {
-		hello_refuse(rx, hello, ip, port, XF_ABORT_BUSY);
-		return NULL;
+		goto err_peer;
 	}
 	rs->ps = xf_pipeline_session_open(e->pl, rx->idx, ip, port, rs->id, rs->max_payload,
 	                                  hello->hello.flags, rs_tx, rs);
 	if (rs->ps == NULL) {
 		xf_reliab_destroy(rs->rel);
-		memset(rs, 0, sizeof(*rs));
-		hello_refuse(rx, hello, ip, port, XF_ABORT_BUSY);
-		return NULL;
+		goto err_peer;
 	}
 	xf_pipeline_session_set_tx_room(rs->ps, rs_tx_room);
 	rs->used = true;
 	rs->opened_ns = rx->now;
 	rx->nrs++;
 	rx->opened++;
-	XF_LOG(INFO, MODULE,
-	       "session %08x opened for "
-	       "%u.%u.%u.%u"
-	       " (dest '%.*s')",
-	       rs->id, ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24,
-	       (int)hello->hello.dest_len, hello->hello.dest);
+	/* The destination comes from the wire: escaped, never raw (log injection). */
+	XF_LOG(INFO, MODULE, "session %08x opened for %u.%u.%u.%u port %u (dest '%s')", rs->id,
+	       ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24, port,
+	       xf_path_escape(dest, sizeof(dest), hello->hello.dest, hello->hello.dest_len));
 	a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
 	a.hello.max_payload = rs->max_payload;
 	a.hello.window = e->conf.window;
 	a.hello.nonce = hello->hello.nonce;
 	rs_send_small(rx, rs, &a, true);
 	return rs;
+
+err_peer:
+	atomic_fetch_sub_explicit(&e->peer_sessions[pi], 1, memory_order_relaxed);
+	memset(rs, 0, sizeof(*rs));
+	hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_BUSY);
+	return NULL;
 }
 
 /* A frame of a session we serve. @return true if the mbuf was kept (for the pipeline). */
@@ -844,13 +913,15 @@ static bool
 rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg, const uint8_t *payload,
          uint16_t len, uint32_t ip, uint16_t port)
 {
-	struct eng_rsess *rs = rs_find(rx, msg->hdr.session, ip);
+	struct eng_rsess *rs = rs_find(rx, msg->hdr.session, ip, port);
 	bool eliciting = msg->hdr.type != XF_MSG_ACK && !(msg->hdr.flags & XF_HDR_F_NOACK);
 	struct xf_ack_range ranges[XF_ACK_RANGES];
+	int rc;
 
 	if (rs == NULL) {
 		if (msg->hdr.type == XF_MSG_HELLO) {
-			rs = rs_open(rx, msg, ip, port);
+			rs = rs_open(rx, msg, ip, port,
+			             &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr);
 			if (rs != NULL) {
 				xf_reliab_rx_filter(rs->rel, rx->now, msg->hdr.pn, true);
 				xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, true);
@@ -860,8 +931,10 @@ rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg, const 
 		}
 		return false;
 	}
-	if (xf_reliab_rx_filter(rs->rel, rx->now, msg->hdr.pn, eliciting) < 0) {
-		return false; /* duplicate: counted, re-acked */
+	rc = xf_reliab_rx_filter(rs->rel, rx->now, msg->hdr.pn, eliciting);
+	if (rc < 0) {
+		rx->pn_ahead += rc == -ERANGE;
+		return false; /* duplicate (counted, re-acked), or numbered too far ahead */
 	}
 	switch (msg->hdr.type) {
 	case XF_MSG_ACK:
@@ -875,6 +948,13 @@ rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg, const 
 	case XF_MSG_DATA:
 	case XF_MSG_COPY:
 	case XF_MSG_FILE_END:
+		if (!rs->confirmed) {
+			/* The sender has not shown it got our HELLO_ACK (its source may be
+			 * spoofed): not accepted, not acknowledged; a real sender sends it again
+			 * after its ACK (docs/PROTOCOL.md 6.1). */
+			rx->unconfirmed++;
+			return false;
+		}
 		if (rx->pend_n == ENG_PEND_MAX) {
 			return false; /* not accepted: not acked, the sender sends it again */
 		}
@@ -938,7 +1018,7 @@ udp_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_net_rx_result *
 		return;
 	}
 	if (msg.hdr.flags & XF_HDR_F_REPLY) {
-		struct eng_job *j = job_by_session(rx, msg.hdr.session, res->src_ip);
+		struct eng_job *j = job_by_session(rx, msg.hdr.session, res->src_ip, res->src_port);
 
 		if (j != NULL) {
 			xf_push_on_frame(j->push, &msg, res->payload_len, rx->now);

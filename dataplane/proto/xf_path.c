@@ -45,3 +45,47 @@ xf_path_validate(const char *path, size_t len)
 	}
 	return rc;
 }
+
+/* Bytes xf_path_escape() writes for c. */
+static size_t
+esc_len(unsigned char c)
+{
+	return c == '\\' ? 2 : (c >= 0x20 && c <= 0x7e) ? 1 : 4;
+}
+
+char *
+xf_path_escape(char *out, size_t cap, const char *in, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t need = 0, room, o = 0, i;
+
+	if (cap == 0) {
+		return out;
+	}
+	for (i = 0; i < len; i++) {
+		need += esc_len((unsigned char)in[i]);
+	}
+	/* All of it if it fits, else as much as leaves room for "..." (and the NUL). */
+	room = need < cap ? need : cap >= 4 ? cap - 4 : 0;
+	for (i = 0; i < len && o + esc_len((unsigned char)in[i]) <= room; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == '\\') {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else if (c >= 0x20 && c <= 0x7e) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (i < len && cap >= 4) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}

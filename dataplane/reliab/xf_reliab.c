@@ -247,7 +247,7 @@ xf_reliab_create(const struct xf_reliab_cfg *cfg, uint64_t now)
 		c.initial_rtt_ns = XF_RELIAB_INITIAL_RTT_NS;
 	}
 	if (!is_pow2(c.tx_slots) || !is_pow2(c.rx_window) || c.rx_window < 64 ||
-	    !pace_valid(c.pace_burst, c.pace_frame_bytes)) {
+	    !pace_valid(c.pace_burst, c.pace_frame_bytes) || c.initial_pn >= XF_RELIAB_PN_LIMIT) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -270,6 +270,7 @@ xf_reliab_create(const struct xf_reliab_cfg *cfg, uint64_t now)
 	r->cfg = c;
 	r->tx_mask = c.tx_slots - 1;
 	r->rx_bits = c.rx_window;
+	r->next_pn = r->tx_base = c.initial_pn;
 	r->srtt = c.initial_rtt_ns;
 	r->rttvar = c.initial_rtt_ns / 2;
 	r->last_sent = now;
@@ -698,7 +699,13 @@ rx_slide(struct xf_reliab *r, uint64_t pn)
 int
 xf_reliab_rx_filter(struct xf_reliab *r, uint64_t now, uint64_t pn, bool ack_eliciting)
 {
-	r->last_recv = XF_MAX(r->last_recv, now);
+	(void)now; /* only an accepted frame restarts the idle timer */
+	/* Accepting pn slides the base to at most rx_largest + 1 (rx_slide): no number the
+	 * peer has not sent yet can fall below it. */
+	if (r->rx_any && pn > r->rx_largest && pn - r->rx_largest > r->rx_bits) {
+		r->st.pn_ahead++;
+		return -ERANGE;
+	}
 	if (pn < r->rx_base || (pn - r->rx_base < r->rx_bits && rx_bit(r, pn))) {
 		r->st.duplicates++;
 		if (ack_eliciting) {
@@ -751,6 +758,12 @@ xf_reliab_rx_accept(struct xf_reliab *r, uint64_t now, uint64_t pn, bool ack_eli
 	if (r->rx_unacked >= XF_RELIAB_ACK_EVERY) {
 		r->ack_now = true;
 	}
+}
+
+void
+xf_reliab_ack_now(struct xf_reliab *r)
+{
+	r->ack_now = true;
 }
 
 uint64_t

@@ -33,6 +33,8 @@
 #define XF_RELIAB_PTO_FRAMES 2u
 /** Ack-eliciting frames received before an ACK is sent at once. */
 #define XF_RELIAB_ACK_EVERY 2u
+/** Bound of initial_pn: numbers stay far from wrapping around 2^64. */
+#define XF_RELIAB_PN_LIMIT (1ull << 62)
 /** Deadline value meaning "no deadline". */
 #define XF_RELIAB_NEVER UINT64_MAX
 
@@ -73,6 +75,10 @@ struct xf_reliab_cfg {
 	uint32_t pace_frame_bytes; /**< bytes of a full frame (XF_PAYLOAD_MAX) */
 	uint64_t keepalive_ns;     /**< silence before a PING; 0 = never (no default) */
 	uint64_t idle_timeout_ns;  /**< silence from the peer before abort; 0 = never */
+	uint64_t initial_pn;       /**< first packet number sent, < XF_RELIAB_PN_LIMIT: 0 for
+	                                the initiator, random for the responder (the proof
+	                                that the initiator got the HELLO_ACK is its ACK of that
+	                                number: docs/PROTOCOL.md 6.1) */
 	xf_reliab_frame_fn on_acked;    /**< may be NULL */
 	xf_reliab_frame_fn on_lost;     /**< may be NULL */
 	xf_reliab_frame_fn on_spurious; /**< may be NULL */
@@ -90,6 +96,7 @@ struct xf_reliab_stats {
 	uint64_t pto;             /**< probe timeouts fired */
 	uint64_t received;        /**< frames accepted (new packet numbers) */
 	uint64_t duplicates;      /**< frames dropped as duplicates */
+	uint64_t pn_ahead;        /**< frames dropped: numbered beyond the receive window */
 	uint64_t acks_sent;       /**< ACK frames reported by xf_reliab_ack_sent() */
 	uint64_t acks_received;   /**< ACK frames processed */
 	uint64_t bytes_in_flight; /**< bytes of tracked frames neither acked nor lost */
@@ -109,7 +116,8 @@ struct xf_reliab;
  * @param cfg Configuration; copied.
  * @param now Current time (ns): start of the keep-alive and idle timers.
  * @return The engine, or NULL with errno EINVAL (a size not a power of two, rx_window
- *         below 64, pace_burst x pace_frame_bytes overflowing) or ENOMEM.
+ *         below 64, pace_burst x pace_frame_bytes overflowing, initial_pn not below
+ *         XF_RELIAB_PN_LIMIT) or ENOMEM.
  */
 struct xf_reliab *xf_reliab_create(const struct xf_reliab_cfg *cfg, uint64_t now);
 
@@ -192,15 +200,21 @@ uint64_t xf_reliab_bytes_in_flight(const struct xf_reliab *r);
 
 /**
  * Classify a received, well-formed frame by packet number, before it is processed.
- * Any frame from the peer restarts the idle timer. A duplicate is counted and, if
- * ack-eliciting, makes an ACK due at once (our previous ACK may have been lost).
+ * Nothing here restarts the idle timer: only xf_reliab_rx_accept() does, so a peer (or
+ * anyone spoofing it) that replays old frames does not keep a session alive. A
+ * duplicate is counted and, if ack-eliciting, makes an ACK due at once (our previous ACK
+ * may have been lost). Once a number was accepted, a number more than rx_window above
+ * the largest accepted one is refused and counted (pn_ahead): accepting it would slide
+ * the window past numbers the peer has not sent yet and make them duplicates (one
+ * spoofed frame numbered 2^64-1 would silence the session). The first number is free.
  *
  * @param r             Engine.
  * @param now           Receive time (ns).
  * @param pn            The frame's packet number.
  * @param ack_eliciting The frame needs an acknowledgement.
  * @return 0 for a new number (process the frame, then xf_reliab_rx_accept()); -EALREADY
- *         for a duplicate or a number below the window (drop it).
+ *         for a duplicate or a number below the window, -ERANGE for a number too far
+ *         ahead (drop it, unacknowledged).
  */
 int xf_reliab_rx_filter(struct xf_reliab *r, uint64_t now, uint64_t pn, bool ack_eliciting);
 
@@ -237,6 +251,9 @@ uint64_t xf_reliab_ack_deadline(const struct xf_reliab *r);
 unsigned int xf_reliab_ack_build(const struct xf_reliab *r, uint64_t now,
                                  struct xf_ack_range *ranges, uint64_t *largest,
                                  uint32_t *ack_delay_us);
+
+/** Make an ACK due at once: the peer asked for it (XF_HDR_F_ACKNOW). */
+void xf_reliab_ack_now(struct xf_reliab *r);
 
 /** Record that the ACK built last was sent: the ACK schedule restarts. */
 void xf_reliab_ack_sent(struct xf_reliab *r);

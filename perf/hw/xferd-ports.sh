@@ -73,7 +73,8 @@ start() {
 		--set "ports[0].device=$pci" --set "ports[0].ipv4=$ip/24" --set "ports[0].mtu=$MTU" \
 		--set "peers[0].name=peer" --set "peers[0].ipv4=$peer" \
 		--set "volumes[0].path=$work/$name" --set "volumes[0].fsync=none" \
-		--set "control.socket=$work/$name.sock" >"$work/$name.out" 2>"$work/$name.err" &
+		--set "control.socket=$work/$name.sock" --set "control.push_roots=[\"$DATA\"]" \
+		>"$work/$name.out" 2>"$work/$name.err" &
 	pids+=($!)
 	timeout 60 bash -c "until grep -q 'xferd: ready' '$work/$name.out'; do
 		kill -0 $! 2>/dev/null || exit 1; sleep 0.1; done" || {

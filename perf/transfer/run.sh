@@ -5,15 +5,17 @@
 # pair of xferd processes (config/dev, net_memif), and the same data through an rsync
 # daemon on loopback in the same run, interleaved run by run so both see the same noise.
 #
-#   perf/transfer/run.sh [--quick] [-k K] [--csv FILE] [--sets "large small delta"]
+#   perf/transfer/run.sh [--quick] [-k K] [--csv FILE] [--sets "large small delta mixed usr"]
 #                        [--build DIR] [--data DIR] [--workdir DIR] [--profile DIR [--polls]]
 #                        [--floor] [--keep]
 #
 #   --quick        1 run, CI-sized datasets (datasets.sh --quick)
 #   -k K           runs per case, medians reported (default 3)
 #   --csv FILE     also write the summary table as CSV (columns: see perf/transfer/README.md)
-#   --sets LIST    which cases (default "large small delta"); delta is pushed on top of
-#                  large in the same destination, so it implies a large push first
+#   --sets LIST    which cases (default "large small delta mixed usr"); delta is pushed on
+#                  top of large in the same destination, so it implies a large push first;
+#                  usr is two cases, usr-include and usr-lib (copies of this machine's
+#                  /usr/include and /usr/lib/x86_64-linux-gnu; usr-include only with --quick)
 #   --build DIR    release build dir (default <repo>/build/release; set up if absent)
 #   --data DIR     where datasets live (made if missing; default inside the work dir)
 #   --workdir DIR  parent of the run's temp dir (default /dev/shm if it has room, else /tmp)
@@ -46,7 +48,7 @@ repo=${XF_REPO:-$(cd "$here/../.." && pwd)} # XF_REPO: when run from a copy
 quick=0
 runs=3
 csv=
-sets="large small delta"
+sets="large small delta mixed usr"
 build=$repo/build/release
 data=
 workdir=
@@ -131,18 +133,23 @@ trap 'exit 130' INT TERM
 # ---- datasets
 qflag=
 [ "$quick" = 1 ] && qflag=--quick
+# usr stands for two cases, usr-include and usr-lib (only usr-include with --quick: the
+# copy of /usr/lib is over 1 GB).
 want=
+cases=
 for s in $sets; do
 	case "$s" in
-	large | small) want="$want $s" ;;
-	delta) want="$want large delta" ;;
-	*) die "unknown case $s (large, small, delta)" ;;
+	large | small | mixed) want="$want $s" cases="$cases $s" ;;
+	delta) want="$want large delta" cases="$cases delta" ;;
+	usr) want="$want usr" cases="$cases usr-include$([ "$quick" = 1 ] || echo ' usr-lib')" ;;
+	*) die "unknown case $s (large, small, delta, mixed, usr)" ;;
 	esac
 done
 gen=
-for s in large small delta; do
+for s in large small delta mixed; do
 	case " $want " in *" $s "*) [ -d "$data/$s" ] || gen="$gen $s" ;; esac
 done
+case " $want " in *" usr "*) [ -d "$data/usr-include" ] || gen="$gen usr" ;; esac
 if [ -n "$gen" ]; then
 	log "generating$gen into $data"
 	"$repo/perf/datasets.sh" $qflag "$data" $gen >&2
@@ -160,7 +167,8 @@ start_xferd() { # SIDE ROLE
 	"$XFERD" -c "$repo/config/dev/$s.yaml" \
 		--set "eal.file_prefix=$tag-$s" --set "control.socket=$T/$s.sock" \
 		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock,bsize=9216$devargs" \
-		--set "volumes[0].path=$T/$s" "${xsets[@]}" >"$T/$s.ready" 2>"$T/$s.log" &
+		--set "volumes[0].path=$T/$s" --set "control.push_roots=[\"$data\"]" \
+		"${xsets[@]}" >"$T/$s.ready" 2>"$T/$s.log" &
 	pids+=($!)
 	eval "${s}_pid=$!" # sets a_pid, b_pid
 	exec {fd}<"$T/$s.ready" # held open to the end: xferd never writes to a closed pipe
@@ -181,8 +189,10 @@ link_up a && link_up b || die "memif link between the pair did not come up"
 port=$((20000 + $$ % 20000))
 mkdir -p "$T/r"
 [ "$floor" = 0 ] || mkdir -p "$T/f" # xf-bench-floor's destinations
+# use chroot = yes: without a chroot, rsyncd munges symlinks and trims the leading ../ of
+# their targets, and the trees with symlinks (mixed, usr) would not arrive as they are.
 cat >"$T/rsyncd.conf" <<EOF
-use chroot = no
+use chroot = yes
 pid file = $T/rsyncd.pid
 log file = $T/rsyncd.log
 [mod]
@@ -347,7 +357,8 @@ floor_push() {
 }
 
 # Verify one destination against its source (contents and sizes; not timed).
-verify() { diff -rq "$1" "$2" >/dev/null || die "$3: destination differs from $1"; }
+# --no-dereference: symlinks compare as links (the mixed and usr trees have dangling ones).
+verify() { diff -rq --no-dereference "$1" "$2" >/dev/null || die "$3: destination differs from $1"; }
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%d\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
@@ -397,18 +408,18 @@ if [ -n "$profile" ]; then
 		probes_added=1
 	fi
 fi
-do_large=0 do_small=0 do_delta=0
-for s in $sets; do eval "do_$s=1"; done
 for i in $(seq "$runs"); do
-	if [ "$do_large" = 1 ] || [ "$do_delta" = 1 ]; then
+	case " $cases " in *" large "* | *" delta "*)
 		run_case_push large "$data/large" "large$i" "$i"
-		[ "$do_delta" = 1 ] && run_case_push delta "$data/delta" "large$i" "$i"
+		case " $cases " in *" delta "*) run_case_push delta "$data/delta" "large$i" "$i" ;; esac
 		rm -rf "${T:?}/b/large$i" "${T:?}/r/large$i" "${T:?}/f/large$i"
-	fi
-	if [ "$do_small" = 1 ]; then
-		run_case_push small "$data/small" "small$i" "$i"
-		rm -rf "${T:?}/b/small$i" "${T:?}/r/small$i" "${T:?}/f/small$i"
-	fi
+		;;
+	esac
+	for c in $cases; do
+		case $c in large | delta) continue ;; esac
+		run_case_push "$c" "$data/$c" "$c$i" "$i"
+		rm -rf "${T:?}/b/$c$i" "${T:?}/r/$c$i" "${T:?}/f/$c$i"
+	done
 done
 
 # ---- report
@@ -419,7 +430,7 @@ echo "cpu: $cpu, $cores cores; build: $buildtype ($build); runs: $runs (medians)
 echo "volumes and datasets: $T ($voltype); xferd: config/dev pair over net_memif${devargs}${xsets[*]:+ with ${xsets[*]}}; rsync: daemon on 127.0.0.1:$port"
 # One python pass: medians, speeds, ratios, the table and the CSV (columns in README.md).
 {
-	for c in large delta small; do
+	for c in large delta small mixed usr-include usr-lib; do
 		[ -n "${XJ[$c]:-}" ] || continue
 		echo "$c $(ds_files "$data/$c") $(ds_bytes "$data/$c") | ${XJ[$c]} | ${XW[$c]} | ${XC[$c]} |" \
 			"${XB[$c]} | ${XP[$c]} | ${XR[$c]} | ${RJ[$c]} | ${RC[$c]} | ${RB[$c]}" \

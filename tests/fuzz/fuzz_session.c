@@ -189,33 +189,21 @@ rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 	return remove(path);
 }
 
-static char base[64];
-
-static void
-remove_base(void)
-{
-	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct xh h;
 	static struct xh_peer peers[2];
-	static unsigned long seq;
 	struct in in = { .p = data, .n = size };
-	char dir[128];
+	char base[64], dir[128];
 	int fds;
 
-	if (base[0] == '\0') {
-		const char *t = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-
-		snprintf(base, sizeof(base), "%s/xf-fuzz-session-XXXXXX", t);
-		CHECK(mkdtemp(base) != NULL);
-		atexit(remove_base);
-	}
+	/* A fresh directory per input, removed after it (left behind by a crash). */
+	snprintf(base, sizeof(base), "%s/xf-fuzz-session-XXXXXX",
+	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	CHECK(mkdtemp(base) != NULL);
 	fds = xh_fds();
-	snprintf(dir, sizeof(dir), "%s/%lu", base, seq++);
+	snprintf(dir, sizeof(dir), "%s/case", base);
 	/* Window 8, files up to 1 MiB, inline storage (2): small and deterministic. */
 	CHECK(xh_open(&h, dir, 8, 1u << 20, 2) == 0);
 	CHECK(xh_peer_open(&h, &peers[0], 1, 7, 0x5e55) == 0);
@@ -230,6 +218,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(h.frames_live == 0);
 	CHECK(xh_fds() == fds);
 	CHECK(xh_outside_intact(&h));
-	CHECK(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0);
+	CHECK(nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0);
 	return 0;
 }

@@ -47,7 +47,7 @@ volumes:
 peers:
   - {{name: {peer_name}, ipv4: {peer_ip}}}
 session: {{rate_mbit: {e['rate_mbit']}}}
-control: {{socket: {t}/{name}.sock}}
+control: {{socket: {t}/{name}.sock, push_roots: ["{t}"]}}
 """
 
 

@@ -1,55 +1,128 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# An allowed but hostile peer: the kernel side of a veth (an address in the appliance's
-# peer allowlist) opens a real session (hostile_session.py) whose file list holds paths
-# with '..', absolute and malformed paths, a symlink leading out of the volume and a
-# file through it, DATA far beyond a file's announced size, a bad CRC and a short file.
+# Allowed but hostile peers beside a legitimate push. Appliance A pushes a tree to B
+# while the kernel side of a bridge (addresses in B's peer allowlist, and one outside
+# it) runs hostile_session.py against B:
+#   refused   a HELLO from an address outside the allowlist is refused without an ARP
+#             request (a spoofed on-link source must not touch B's neighbour table);
+#   cap       session.max_sessions_per_peer (3 here) sessions from one address, the next
+#             HELLO refused BUSY;
+#   idreuse   a second allowed address opens a session under the id of a first one's
+#             and pushes its own file first: each session commits its own file;
+#   lastmore  FLIST LAST below an entry already seen, or entries at or above a LAST
+#             total: ABORT(PROTOCOL), B survives;
+#   traps     a session whose file list holds paths with '..', absolute and malformed
+#             paths, a symlink leading out of the volume and a file through it, DATA far
+#             beyond a file's announced size, a bad CRC and a short file; an FLIST sent
+#             before the HELLO_ACK was acknowledged and a PING numbered 2^64-1, neither
+#             taken. Last, so it also shows B still serves after the others.
 # Every trap must be refused or failed with its status, nothing may appear outside the
-# volume or stay in its temp directory, and the session must close cleanly.
+# volume or stay in its temp directory, every session must close cleanly, each drop must
+# be counted under its reason, and A's push must finish identical.
 #
 #   hostile-session.sh XFERD XFERCTL     (root; exits 77 saying what is missing)
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
 xfn_init e2e-hostile-session "${1:-}" "${2:-}"
+command -v ping >/dev/null || xfn_skip "needs 'ping' (iputils-ping)"
 here=$(cd "$(dirname "$0")" && pwd)
 
-xfn_ns k
+net=10.213.13
+xfn_ns s
+xfn_ns a
 xfn_ns b
-xfn_veth k "${XFN_TAG}k" b "${XFN_TAG}b"
-ip -n "${XFN_TAG}k" addr add 10.213.13.1/24 dev "${XFN_TAG}k"
-xfn_start B b "${XFN_TAG}b" 10.213.13.2/24 10.213.13.1
+xfn_veth s "${XFN_TAG}sa" a "${XFN_TAG}a"
+xfn_veth s "${XFN_TAG}sb" b "${XFN_TAG}b"
+xfn_bridge s "${XFN_TAG}br" "$net.1/24" "${XFN_TAG}sa" "${XFN_TAG}sb"
+# .1 traps, .4 and .7 idreuse, .5 cap, .6 lastmore: all allowed; .9 is not.
+for h in 4 5 6 7 9; do
+	ip -n "${XFN_TAG}s" addr add "$net.$h/24" dev "${XFN_TAG}br"
+done
+xfn_start A a "${XFN_TAG}a" "$net.3/24" "$net.2" --set session.rate_mbit=4
+xfn_start B b "${XFN_TAG}b" "$net.2/24" "$net.1" --set session.max_sessions_per_peer=3 \
+	--set "peers[1]={name: a, ipv4: $net.3}" --set "peers[2]={name: k4, ipv4: $net.4}" \
+	--set "peers[3]={name: k5, ipv4: $net.5}" --set "peers[4]={name: k6, ipv4: $net.6}" \
+	--set "peers[5]={name: k7, ipv4: $net.7}"
+xfn_mktree "$T/src" 1515 3000
 snap() {
 	xfn_ctl B --json stats
 }
+hs() {
+	ip netns exec "${XFN_TAG}s" timeout 60 python3 "$here/hostile_session.py" "$@" \
+		>"$T/hs-$1.out" || {
+		cat "$T/hs-$1.out"
+		xfn_fail "hostile_session.py $1: outcomes differ from the expected ones (above)"
+	}
+	cat "$T/hs-$1.out"
+	tail -n 1 "$T/hs-$1.out" >>"$T/counts.jsonl"
+}
 
-# An allowed but hostile peer: a session whose file list is full of traps.
 mkdir "$T/outside"
 before=$(snap)
-py_rc=0
-ip netns exec "${XFN_TAG}k" timeout 60 python3 "$here/hostile_session.py" 10.213.13.1 \
-	10.213.13.2 "$T/outside" || py_rc=$?
+xfn_ctl A push "$T/src" peer:tree --wait >"$T/push.out" 2>&1 &
+push_pid=$!
+# The kernel resolves B from .1 first: its ARP request for B then does not come from .9
+# (B learns the sender of a request for itself), so only B's answer could resolve .9.
+ip netns exec "${XFN_TAG}s" timeout 10 ping -n -c 1 -W 5 -I "$net.1" "$net.2" >/dev/null ||
+	xfn_fail "B does not answer ping"
+hs refused "$net.9" "$net.2" "${XFN_TAG}br"
+hs cap "$net.5" "$net.2" 3
+hs idreuse "$net.4" "$net.7" "$net.2"
+hs lastmore "$net.6" "$net.2"
+hs traps "$net.1" "$net.2" "$T/outside"
+state=$(xfn_q A jobs "r['jobs'][-1]['state']")
+rc=0
+wait "$push_pid" || rc=$?
+cat "$T/push.out"
+[ "$rc" -eq 0 ] || xfn_fail "the legitimate push exited with status $rc"
+xfn_same "$T/src" "$T/B/tree"
+echo "$XFN_NAME: the legitimate push is identical; it was '$state' after the hostile sessions"
+
+# Every session B served has let go (aborted ones close once their workers have).
+for _ in $(seq 100); do
+	[ "$(xfn_q B sessions "r['receiving']")" = 0 ] && break
+	sleep 0.1
+done
 after=$(snap)
+
 [ "$(cat "$T/B/hs/ok.txt")" = hello ] || xfn_fail "hs/ok.txt was not committed"
 [ "$(readlink "$T/B/hs/lnk")" = "$T/outside" ] || xfn_fail "hs/lnk is not the symlink sent"
 [ -z "$(ls -A "$T/outside")" ] || xfn_fail "a file was written through hs/lnk: $(ls -A "$T/outside")"
 for p in "$T/escape" "$T/b" /abs "$T/B/hs/a" "$T/B/hs/huge.bin" "$T/B/hs/badcrc.bin" \
-	"$T/B/hs/short.bin"; do
+	"$T/B/hs/short.bin" "$T/B/x" "$T/x"; do
 	if [ -e "$p" ] || [ -L "$p" ]; then
-		xfn_fail "$p exists after the hostile session"
+		xfn_fail "$p exists after the hostile sessions"
 	fi
 done
+[ "$(cat "$T/B/idreuse/v/f.txt")" = victim ] ||
+	xfn_fail "idreuse/v/f.txt is not what its own session sent"
+[ "$(cat "$T/B/idreuse/a/f.txt")" = hacker ] ||
+	xfn_fail "idreuse/a/f.txt is not what its own session sent"
 left=$(find "$T/B/.xferd/tmp" -mindepth 1 2>/dev/null | head -n 5)
-[ -z "$left" ] || xfn_fail "B's temp directory is not empty after the hostile session: $left"
-python3 - "$before" "$after" <<'PY' || xfn_fail "the hostile session did not close cleanly"
+[ -z "$left" ] || xfn_fail "B's temp directory is not empty after the hostile sessions: $left"
+python3 - "$before" "$after" "$T/counts.jsonl" <<'PY' || xfn_fail "B's counters do not match the hostile sessions"
 import json, sys
 b, a = (json.loads(x) for x in sys.argv[1:3])
-b, a = (r.get("result", r)["dataplane"] for r in (b, a))
-d = {k: a[k] - b[k] for k in ("sessions_opened", "sessions_closed", "sessions_timed_out", "bad_frames")}
-print("hostile session: %s" % d)
-sys.exit(0 if d == {"sessions_opened": 1, "sessions_closed": 1, "sessions_timed_out": 0, "bad_frames": 0} else 1)
+b, a = (r.get("result", r) for r in (b, a))
+want = {}
+for line in open(sys.argv[3]):
+    for k, v in json.loads(line).items():
+        want[k] = want.get(k, 0) + v
+n = want.pop("sessions") + 1  # and A's push
+want.update(sessions_opened=n, sessions_closed=n, sessions_timed_out=0, bad_frames=0,
+            hello_refused=want["hello_not_allowed"] + want["hello_peer_cap"])
+got = {}
+for k in want:
+    sect = "dataplane" if k.startswith("sessions_") or k == "bad_frames" else "drops"
+    got[k] = a[sect][k] - b[sect][k]
+print("hostile sessions: %s" % got)
+bad = {k: (got[k], want[k]) for k in want if got[k] != want[k]}
+if bad:
+    print("mismatch (got, expected): %s" % bad)
+sys.exit(1 if bad else 0)
 PY
-[ "$py_rc" -eq 0 ] || xfn_fail "the hostile session's outcomes differ from the expected ones (above)"
 
+xfn_stop A
 xfn_stop B
 echo "$XFN_NAME: PASS"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Send hostile UDP datagrams to an xferd appliance and print, as one JSON object, what
 the appliance must count for them: drops by reason (the keys of `xferctl --json stats`
-drops: frame_<reason>, net_<reason>, no_session, hello_refused) and bad_frames.
+drops: frame_<reason>, net_<reason>, no_session, hello_refused, hello_not_allowed) and
+bad_frames.
 
 Each datagram is built so that exactly one reason of docs/PROTOCOL.md section 5 (the
 first check that fails) or one session-layer drop applies. HELLOs come from this host,
@@ -139,9 +140,9 @@ def main():
         other.sendto(frame(PING), (dst, port + 1))
         expect["net_udp_port"] = expect.get("net_udp_port", 0) + 1
     # HELLOs from an address outside the allowlist, one with a hostile destination.
-    # A refusal is one unacknowledged HELLO_ACK (lost if, say, the appliance has not
-    # resolved our address yet), so a HELLO is sent again until answered; each one sent
-    # is a refusal to count.
+    # A refusal is one unacknowledged HELLO_ACK, sent to the frame's source MAC (never
+    # through ARP); it could still be lost, so a HELLO is sent again until answered; each
+    # one sent is a refusal to count, for its reason too (hello_not_allowed).
     nonces = {}
     for dest in (b"", b"../../etc", b"in"):
         nonces[rng.randrange(1, 1 << 32)] = (dest, rng.randrange(1 << 64))
@@ -151,6 +152,7 @@ def main():
         for sid, (dest, nonce) in nonces.items():
             s.sendto(frame(HELLO, hello_payload(dest, nonce=nonce), session=sid), (dst, port))
             expect["hello_refused"] = expect.get("hello_refused", 0) + 1
+            expect["hello_not_allowed"] = expect.get("hello_not_allowed", 0) + 1
         try:
             while nonces:
                 data = s.recv(65536)

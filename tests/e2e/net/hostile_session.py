@@ -18,10 +18,28 @@ The list (paths are relative to the volume root, as a pushing appliance sends th
    10 hs/badcrc.bin   5 bytes, FILE_END with a bad CRC  -> failed, CHECKSUM
    11 hs/short.bin    10 bytes, only 5 sent             -> failed, SIZE or CHECKSUM
 The session then ends with DONE both ways. Exit 0 when every outcome is as above; the
-caller checks the volume and OUTSIDE.
+caller checks the volume and OUTSIDE. On the way, two frames the appliance must not take:
+an FLIST sent before the HELLO_ACK was acknowledged (drops.unconfirmed) and a PING
+numbered 2^64-1 (drops.pn_ahead: taken, it would make every later frame a duplicate).
 
-    hostile_session.py SRC_IP DST_IP OUTSIDE
+Other sessions, each a case of its own (docs/PROTOCOL.md 6.1, docs/ENGINE.md):
+    cap SRC DST N          N sessions from SRC are served, the next HELLO is refused BUSY
+                           (session.max_sessions_per_peer = N), then all are aborted
+    idreuse SRC2 SRC DST   a second allowed address opens a session under the id of one
+                           from SRC and pushes its own f.txt first: each session commits
+                           its own file (idreuse/v/f.txt "victim", idreuse/a/f.txt
+                           "hacker"); the second address never writes into the first's
+    lastmore SRC DST       FLIST LAST below an entry already seen (in one burst, or
+                           after a settled entry), or entries at or above a LAST total
+                           (after it): each session gets ABORT(PROTOCOL)
+    refused SRC DST IFACE  a HELLO from SRC, outside the allowlist, is refused without an
+                           ARP request for SRC (watched on IFACE)
+Each prints, as its last line, a JSON object of what the appliance must count for it.
+
+    hostile_session.py [traps] SRC_IP DST_IP OUTSIDE
+    hostile_session.py cap|idreuse|lastmore|refused ARGS...
 """
+import json
 import os
 import random
 import socket
@@ -34,7 +52,11 @@ HELLO, HELLO_ACK, FLIST, DECISION, SIG, DATA, COPY, FILE_END, COMMIT, ACK, DONE,
 F_NOACK, F_REPLY = 0x1, 0x2
 WHOLE, REFUSED = 2, 4
 ST_BAD_PATH, ST_CHECKSUM, ST_SIZE = 1, 5, 6
+ABORT_REFUSED, ABORT_BUSY, ABORT_CANCEL, ABORT_PROTOCOL = 2, 3, 6, 7
 PORT = 7010
+# What the appliance must count for this run (printed last, as JSON).
+counts = {"hello_peer_cap": 0, "hello_not_allowed": 0, "unconfirmed": 0, "pn_ahead": 0,
+          "sessions": 0}
 
 
 def crc64(data):
@@ -54,21 +76,47 @@ def entry(path, kind=1, size=0, mode=0o644, target=b""):
 
 
 class Session:
-    def __init__(self, src, dst):
+    def __init__(self, src, dst, sid=None):
         self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.s.bind((src, 0))
         self.dst = (dst, PORT)
-        self.sid = random.randrange(1, 1 << 32)
+        self.sid = sid if sid is not None else random.randrange(1, 1 << 32)
         self.pn = 0
         self.got = set()  # packet numbers received (to acknowledge)
         self.acked = set()  # our packet numbers the peer acknowledged
+        self.aborted = None  # the appliance's ABORT code
 
-    def send(self, typ, payload=b"", flags=0):
-        pn = self.pn
-        self.pn += 1
+    def send(self, typ, payload=b"", flags=0, pn=None):
+        if pn is None:
+            pn = self.pn
+            self.pn += 1
         self.s.sendto(struct.pack(">HBBHHIIQ", 0x5846, 1, typ, flags, len(payload), self.sid,
                                   0, pn) + payload, self.dst)
         return pn
+
+    def hello(self, dest, deadline, ack=True):
+        """HELLO, again until answered. Returns (status, window); acknowledges an
+        acceptance unless ack is False."""
+        nonce = random.randrange(1 << 64)
+        body = struct.pack(">HHHHIIQHH", 1, 1, 1472, 0, 0, 0, nonce, len(dest), 0) + dest
+        while True:
+            if time.monotonic() > deadline:
+                fail("session %08x: no HELLO_ACK" % self.sid)
+            self.send(HELLO, body)
+            while (f := self.recv(0.5)) is not None:
+                if f[0] != HELLO_ACK:
+                    continue
+                status, window = struct.unpack(">HI", f[2][6:12])
+                if struct.unpack(">Q", f[2][16:24])[0] != nonce:
+                    fail("session %08x: HELLO_ACK with a wrong nonce" % self.sid)
+                if status == 0:
+                    counts["sessions"] += 1
+                    if ack:
+                        self.ack()
+                return status, window
+
+    def abort(self, code):
+        self.send(ABORT, struct.pack(">HH", code, 0))
 
     def ack(self):
         if not self.got:
@@ -108,7 +156,23 @@ class Session:
                     self.acked.update(range(f, l + 1))
             elif not flags & F_NOACK:
                 self.got.add(pn)
+            if typ == ABORT:
+                self.aborted = struct.unpack(">H", payload[:2])[0]
             return typ, flags, payload
+
+    def quiet(self, timeout=1.0):
+        """Acknowledge what the appliance still sends until it has gone quiet."""
+        while self.recv(timeout) is not None:
+            self.ack()
+
+
+def commit_parse(payload, failures):
+    """A COMMIT's failures into failures (file: status); returns its committed count."""
+    committed, credit, count = struct.unpack(">IIH", payload[:10])
+    for i in range(count):
+        file, st = struct.unpack(">IH", payload[12 + 8 * i:18 + 8 * i])
+        failures[file] = st
+    return committed
 
 
 def fail(msg):
@@ -116,8 +180,7 @@ def fail(msg):
     sys.exit(1)
 
 
-def main():
-    src, dst, outside = sys.argv[1:4]
+def traps(src, dst, outside):
     ok_data, bad_data = b"hello", b"world"
     entries = [
         entry("hs", kind=2, mode=0o755),
@@ -135,28 +198,20 @@ def main():
     ]
     n = len(entries)
     ss = Session(src, dst)
-    nonce = random.randrange(1 << 64)
-    dest = b"hs"
-    hello = struct.pack(">HHHHIIQHH", 1, 1, 1472, 0, 0, 0, nonce, len(dest), 0) + dest
     deadline = time.monotonic() + 20
 
-    # Handshake (HELLO again until answered).
-    window = None
-    while window is None:
-        if time.monotonic() > deadline:
-            fail("no HELLO_ACK")
-        ss.send(HELLO, hello)
-        while (f := ss.recv(0.5)) is not None:
-            if f[0] == HELLO_ACK:
-                status, window = struct.unpack(">HI", f[2][6:12])
-                if status != 0 or struct.unpack(">Q", f[2][16:24])[0] != nonce:
-                    fail("HELLO_ACK status %u (expected 0) or wrong nonce" % status)
-                break
+    # Handshake; the HELLO_ACK is not acknowledged yet, so an FLIST now is not taken.
+    status, window = ss.hello(b"hs", deadline, ack=False)
+    if status != 0:
+        fail("HELLO_ACK status %u (expected 0)" % status)
     if window < n:
         fail("window %u < %u entries" % (window, n))
+    flist = struct.pack(">IHH", 0, n, 1) + b"".join(entries)
+    early_pn = ss.send(FLIST, flist)
+    counts["unconfirmed"] += 1
+    ss.ack()
 
     # The list, then every decision (FLIST again until acknowledged).
-    flist = struct.pack(">IHH", 0, n, 1) + b"".join(entries)
     decisions = {}
     fl_pn = None
     while len(decisions) < n:
@@ -172,6 +227,10 @@ def main():
                     decisions[file] = (dec, st)
         ss.ack()
     print("hostile_session: decisions %s" % decisions)
+    # A frame numbered 2^64-1 (as a spoofer would send it) is refused: taken, it would
+    # make every later frame of this session a duplicate, and the session would stall.
+    ss.send(PING, pn=(1 << 64) - 1)
+    counts["pn_ahead"] += 1
     for i in (2, 3, 4, 5, 6):
         if decisions[i] != (REFUSED, ST_BAD_PATH):
             fail("entry %d: decision %s, expected REFUSED/BAD_PATH" % (i, decisions[i]))
@@ -217,21 +276,20 @@ def main():
                 fe_pn[file] = ss.send(FILE_END, body)
         while (f := ss.recv(0.2)) is not None:
             if f[0] == COMMIT:
-                c, credit, count = struct.unpack(">IIH", f[2][:10])
-                committed = max(committed, c)
-                for i in range(count):
-                    file, st = struct.unpack(">IH", f[2][12 + 8 * i:18 + 8 * i])
-                    failures[file] = st
+                committed = max(committed, commit_parse(f[2], failures))
             elif f[0] == DONE:
                 done = struct.unpack(">II", f[2][:8])
         ss.ack()
     print("hostile_session: committed %u, failures %s, DONE %s" % (committed, failures, done))
     ss.send(DONE, struct.pack(">II", n, 0))
     # Acknowledge what the appliance still sends until it has gone quiet (closed).
-    while (f := ss.recv(1.0)) is not None:
-        ss.ack()
+    ss.quiet()
 
     errors = []
+    for pn, what in ((early_pn, "the FLIST sent before the HELLO_ACK was acknowledged"),
+                     ((1 << 64) - 1, "the PING numbered 2^64-1")):
+        if pn in ss.acked:
+            errors.append("%s was acknowledged" % what)
     if committed != n:
         errors.append("committed %u, expected %u" % (committed, n))
     want = {2: {ST_BAD_PATH}, 3: {ST_BAD_PATH}, 4: {ST_BAD_PATH}, 5: {ST_BAD_PATH},
@@ -252,6 +310,190 @@ def main():
     if errors:
         fail("; ".join(errors))
     print("hostile_session: every outcome as expected")
+
+
+def cap(src, dst, n):
+    """n sessions from one address are served; one more is refused BUSY."""
+    deadline = time.monotonic() + 20
+    held = []
+    for i in range(n):
+        ss = Session(src, dst)
+        status, _ = ss.hello(b"cap", deadline)
+        if status != 0:
+            fail("cap: session %d of %d refused (status %u)" % (i + 1, n, status))
+        held.append(ss)
+    extra = Session(src, dst)
+    status, _ = extra.hello(b"cap", deadline)
+    if status != ABORT_BUSY:
+        fail("cap: session %d accepted (status %u), expected BUSY" % (n + 1, status))
+    counts["hello_peer_cap"] += 1
+    for ss in held:
+        ss.abort(ABORT_CANCEL)
+    print("hostile_session: cap: %d sessions served, the next refused BUSY" % n)
+
+
+def push_one(ss, index, name, data, deadline):
+    """FLIST entry index (a file of data), its DATA and FILE_END, until the file is
+    settled; returns its failure status (None if committed)."""
+    fl = struct.pack(">IHH", index, 1, 0) + entry(name, size=len(data))
+    parts = {FLIST: fl,
+             DATA: struct.pack(">IIQ", index, 0, 0) + data,
+             FILE_END: struct.pack(">IIQQ", index, 0, len(data), crc64(data))}
+    sent = {}
+    committed, failures = 0, {}
+    step = FLIST
+    while committed <= index:
+        if time.monotonic() > deadline:
+            fail("session %08x: entry %u not settled (step %u)" % (ss.sid, index, step))
+        if ss.aborted is not None:
+            fail("session %08x: aborted by the appliance (code %u)" % (ss.sid, ss.aborted))
+        if sent.get(step) is None or sent[step] not in ss.acked:
+            sent[step] = ss.send(step, parts[step])
+        while (f := ss.recv(0.2)) is not None:
+            if f[0] == DECISION and step == FLIST:
+                file, dec = struct.unpack(">IB", f[2][4:9])
+                if file == index and dec != WHOLE:
+                    fail("session %08x: entry %u decided %u" % (ss.sid, index, dec))
+                if file == index:
+                    step = DATA
+            elif f[0] == COMMIT:
+                committed = max(committed, commit_parse(f[2], failures))
+        if step == DATA and sent.get(DATA) in ss.acked:
+            step = FILE_END
+        ss.ack()
+    return failures.get(index)
+
+
+def finish(ss, n, deadline):
+    """FLIST LAST for n entries, then DONE both ways."""
+    pn = None
+    while ss.aborted is None:
+        if time.monotonic() > deadline:
+            fail("session %08x: no DONE" % ss.sid)
+        if pn is None or pn not in ss.acked:
+            pn = ss.send(FLIST, struct.pack(">IHH", n, 0, 1))
+        done = False
+        while (f := ss.recv(0.2)) is not None:
+            done |= f[0] == DONE
+        ss.ack()
+        if done:
+            break
+    if ss.aborted is not None:
+        fail("session %08x: aborted by the appliance (code %u)" % (ss.sid, ss.aborted))
+    ss.send(DONE, struct.pack(">II", n, 0))
+    ss.quiet()
+
+
+def idreuse(src2, src, dst):
+    """A session from src2 under the id of a session from src: each is its own."""
+    deadline = time.monotonic() + 30
+    victim = Session(src, dst)
+    attacker = Session(src2, dst, sid=victim.sid)
+    for ss, dest in ((victim, b"idreuse/v"), (attacker, b"idreuse/a")):
+        status, _ = ss.hello(dest, deadline)
+        if status != 0:
+            fail("idreuse: HELLO to %s refused (status %u)" % (dest.decode(), status))
+    # The second address pushes f.txt first, to its end: with sessions found by id
+    # alone it would land in the first session (opened first).
+    if push_one(attacker, 0, "f.txt", b"hacker", deadline) is not None:
+        fail("idreuse: the second address's f.txt failed in its own session")
+    if push_one(victim, 0, "f.txt", b"victim", deadline) is not None:
+        fail("idreuse: the first address's f.txt failed")
+    finish(attacker, 1, deadline)
+    finish(victim, 1, deadline)
+    print("hostile_session: idreuse: both sessions under id %08x committed their own file"
+          % victim.sid)
+
+
+def lastmore(src, dst):
+    """FLIST LAST whose total is below an entry already seen: ABORT(PROTOCOL)."""
+    deadline = time.monotonic() + 30
+    bursts = [
+        # {directory d, file d/a}, then LAST (first_index 0, count 0) in one burst
+        [struct.pack(">IHH", 0, 2, 0) + entry("d", kind=2, mode=0o755)
+         + entry("d/a", size=5),
+         struct.pack(">IHH", 0, 0, 1)],
+        # entry 0 a bad path (settles at once), entries 1..3, then LAST (1, 0)
+        [struct.pack(">IHH", 0, 4, 0) + entry("../x", size=1) + entry("m1", size=5)
+         + entry("m2", size=5) + entry("m3", size=5),
+         struct.pack(">IHH", 1, 0, 1)],
+        # LAST (1, 0) first, then entries 0..2: two at or above the total
+        [struct.pack(">IHH", 1, 0, 1),
+         struct.pack(">IHH", 0, 3, 0) + entry("n0", size=1) + entry("n1", size=1)
+         + entry("n2", size=1)],
+    ]
+    sessions = [Session(src, dst) for _ in bursts]
+    for k, ss in enumerate(sessions):
+        status, _ = ss.hello(b"lastmore%d" % k, deadline)
+        if status != 0:
+            fail("lastmore: HELLO refused (status %u)" % status)
+    for k, frames in enumerate(bursts):
+        ss = sessions[k]
+        pns = [ss.send(FLIST, f) for f in frames]
+        while ss.aborted is None:
+            if time.monotonic() > deadline:
+                fail("lastmore %d: no ABORT(PROTOCOL) from the appliance" % k)
+            while (f := ss.recv(0.2)) is not None:
+                pass
+            ss.ack()
+            for i, pn in enumerate(pns):
+                if pn not in ss.acked and ss.aborted is None:
+                    pns[i] = ss.send(FLIST, frames[i])
+        if ss.aborted != ABORT_PROTOCOL:
+            fail("lastmore %d: ABORT code %u, expected PROTOCOL" % (k, ss.aborted))
+        ss.quiet(0.5)
+    print("hostile_session: lastmore: every sequence ended with ABORT(PROTOCOL)")
+
+
+def refused(src, dst, iface):
+    """A HELLO from outside the allowlist: refused, and no ARP request for src."""
+    arp = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+    arp.bind((iface, 0))
+    arp.setblocking(False)
+    deadline = time.monotonic() + 20
+    ss = Session(src, dst)
+    nonce = random.randrange(1 << 64)
+    body = struct.pack(">HHHHIIQHH", 1, 1, 1472, 0, 0, 0, nonce, 0, 0)
+    status = None
+    while status is None:
+        if time.monotonic() > deadline:
+            fail("refused: no HELLO_ACK")
+        ss.send(HELLO, body)
+        counts["hello_not_allowed"] += 1
+        while (f := ss.recv(0.5)) is not None:
+            if f[0] == HELLO_ACK:
+                status = struct.unpack(">H", f[2][6:8])[0]
+                break
+    if status != ABORT_REFUSED:
+        fail("refused: HELLO_ACK status %u, expected REFUSED" % status)
+    # An ARP request for src would have gone out before the refusal (the refusal waited
+    # for its answer): everything it could be is in the socket's queue now.
+    target = socket.inet_aton(src)
+    while True:
+        try:
+            fr = arp.recv(2048)
+        except BlockingIOError:
+            break
+        if len(fr) >= 42 and fr[20:22] == b"\x00\x01" and fr[38:42] == target:
+            fail("refused: the appliance sent an ARP request for %s" % src)
+    print("hostile_session: refused: HELLO from %s refused without ARP" % src)
+
+
+def main():
+    args = sys.argv[1:]
+    case = args.pop(0) if args and args[0] in ("traps", "cap", "idreuse", "lastmore",
+                                               "refused") else "traps"
+    if case == "traps":
+        traps(*args)
+    elif case == "cap":
+        cap(args[0], args[1], int(args[2]))
+    elif case == "idreuse":
+        idreuse(*args)
+    elif case == "lastmore":
+        lastmore(*args)
+    else:
+        refused(*args)
+    print(json.dumps(counts, sort_keys=True))
 
 
 if __name__ == "__main__":

@@ -195,6 +195,7 @@ xfn_start() {
 		--set "eal.file_prefix=$XFN_TAG-$name" \
 		--set "appliance.name=$name" \
 		--set "control.socket=$T/$name.sock" \
+		--set "control.push_roots=[\"$T\"]" \
 		--set "volumes[0].path=$T/$name" \
 		--set "ports[0].device=net_af_packet0,iface=$dev,qdisc_bypass=0" \
 		--set "ports[0].mtu=1500" \

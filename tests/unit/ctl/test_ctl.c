@@ -308,6 +308,54 @@ test_disconnect_mid_request(void)
 	CU_ASSERT(after.dropped > before.dropped);
 }
 
+/*
+ * A client that sends requests and never reads the answers is dropped once more than
+ * XF_CTL_OUTPUT_MAX bytes wait for it; the server keeps serving others. Without the cap
+ * the server would read all 16 MiB of requests and hold every answer.
+ */
+static void
+test_unread_output_capped(void)
+{
+	static const char req[] = "{\"v\":1,\"cmd\":\"echo\",\"args\":{\"n\":12345}}\n";
+	size_t chunk_len = 64 * 1024, sent = 0;
+	char *chunk = malloc(chunk_len);
+	struct xf_ctl_stats before, after;
+	json_t *resp = NULL;
+	int fd = raw_connect();
+	char buf[65536];
+	ssize_t n;
+
+	CU_ASSERT_FATAL(fd >= 0 && chunk != NULL);
+	xf_ctl_server_stats(srv, &before);
+	for (size_t off = 0; off + sizeof(req) - 1 <= chunk_len; off += sizeof(req) - 1) {
+		memcpy(chunk + off, req, sizeof(req) - 1);
+	}
+	chunk_len -= chunk_len % (sizeof(req) - 1);
+	/* Blocking sends: they stall while the server has not read, and fail once it closed. */
+	while (sent < 16u * 1024u * 1024u) {
+		n = send(fd, chunk, chunk_len, MSG_NOSIGNAL);
+		if (n <= 0) {
+			break;
+		}
+		sent += (size_t)n;
+	}
+	CU_ASSERT(sent < 16u * 1024u * 1024u);
+	/* What the server had flushed before closing can still be read, then EOF (or RST). */
+	do {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		CU_ASSERT_FATAL(poll(&p, 1, 10000) == 1);
+		n = recv(fd, buf, sizeof(buf), 0);
+	} while (n > 0);
+	close(fd);
+	free(chunk);
+	xf_ctl_server_stats(srv, &after);
+	CU_ASSERT(after.dropped > before.dropped);
+	CU_ASSERT_EQUAL_FATAL(xf_ctl_call(sock_path, "status", NULL, 5000, &resp), 0);
+	CU_ASSERT(json_is_true(json_object_get(resp, "ok")));
+	json_decref(resp);
+}
+
 /* Past XF_CTL_CLIENTS_MAX connections, newcomers are refused with a reason. */
 static void
 test_connection_limit(void)
@@ -515,6 +563,7 @@ static const struct xf_test tests[] = {
 	{ "oversized request", test_oversized_request },
 	{ "disconnect mid request", test_disconnect_mid_request },
 	{ "connection limit", test_connection_limit },
+	{ "unread output capped", test_unread_output_capped },
 	{ "other uid refused", test_other_uid_refused },
 	{ "group access", test_group_access },
 	{ "create errors", test_create_errors },

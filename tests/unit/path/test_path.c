@@ -132,11 +132,53 @@ test_no_overread(void)
 	free(p);
 }
 
+/* Wire strings reach the log escaped: no newline, no terminal escape, no NUL. */
+static void
+test_escape(void)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		size_t cap;
+		const char *want;
+	} esc[] = {
+		{ "dest/ok", 7, 64, "dest/ok" },
+		{ "a\nINFO forged line", 18, 64, "a\\x0aINFO forged line" },
+		{ "\x1b[2Jx", 5, 64, "\\x1b[2Jx" },
+		{ "nul\0byte", 8, 64, "nul\\x00byte" },
+		{ "back\\slash", 10, 64, "back\\\\slash" },
+		{ "\xc3\xa9", 2, 64, "\\xc3\\xa9" },
+		{ "ab", 2, 3, "ab" },            /* exactly fits */
+		{ "abc", 3, 3, "" },             /* no room even for "..." */
+		{ "abcdefgh", 8, 8, "abcd..." }, /* truncated */
+		{ "ab\ncd", 5, 8, "ab..." },     /* an escape is never cut in half */
+		{ "", 0, 8, "" },
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof(esc) / sizeof(esc[0]); i++) {
+		memset(out, 'Z', sizeof(out));
+		CU_ASSERT_PTR_EQUAL(xf_path_escape(out, esc[i].cap, esc[i].in, esc[i].len), out);
+		CU_ASSERT_STRING_EQUAL(out, esc[i].want);
+		CU_ASSERT(strlen(out) < esc[i].cap);
+	}
+	/* the worst case fits XF_PATH_ESCAPED_SIZE */
+	{
+		char in[16], big[XF_PATH_ESCAPED_SIZE(16)];
+
+		memset(in, 0x7f, sizeof(in));
+		xf_path_escape(big, sizeof(big), in, sizeof(in));
+		CU_ASSERT_EQUAL(strlen(big), 64);
+		CU_ASSERT_PTR_NULL(strstr(big, "..."));
+	}
+}
+
 static const struct xf_test tests[] = {
 	{ "hostile and ordinary names", test_table },
 	{ "empty", test_empty },
 	{ "length limits", test_lengths },
 	{ "no overread", test_no_overread },
+	{ "escape for logs", test_escape },
 };
 
 int

@@ -113,6 +113,13 @@ static struct {
 	uint64_t fed[MAX_FILES];
 	struct xf_push *cur_push;
 	uint32_t cur_file;
+	/* A receiver that, as xferd's, numbers its frames from a random value and takes
+	 * FLIST, DATA, COPY and FILE_END only once the sender acknowledged its HELLO_ACK
+	 * (docs/PROTOCOL.md 6.1); what it refuses before that is counted. */
+	bool confirm_hello;
+	bool confirmed;
+	uint64_t hello_ack_pn;
+	unsigned int unconfirmed;
 } T;
 
 static uint32_t
@@ -483,6 +490,20 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 			T.rx_closed |= r.first <= T.done_pn && T.done_pn <= r.last;
 		}
 	}
+	if (T.confirm_hello && m.hdr.type == XF_MSG_ACK) {
+		for (uint16_t i = 0; i < m.ack.count; i++) {
+			struct xf_ack_range r;
+
+			xf_proto_ack_get(&m, i, &r);
+			T.confirmed |= r.first <= T.hello_ack_pn && T.hello_ack_pn <= r.last;
+		}
+	}
+	if (T.confirm_hello && !T.confirmed &&
+	    (m.hdr.type == XF_MSG_FLIST || m.hdr.type == XF_MSG_DATA || m.hdr.type == XF_MSG_COPY ||
+	     m.hdr.type == XF_MSG_FILE_END)) {
+		T.unconfirmed++; /* not accepted, not acknowledged */
+		return;
+	}
 	dup = T.seen[m.hdr.pn];
 	T.seen[m.hdr.pn] = 1;
 	if (m.hdr.type == XF_MSG_PING) {
@@ -505,6 +526,10 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		a.hello.window = T.window;
 		a.hello.nonce = m.hello.nonce;
 		T.nonce = m.hello.nonce;
+		if (T.confirm_hello) {
+			a.hdr.flags = XF_HDR_F_ACKNOW; /* as xferd's */
+			T.hello_ack_pn = T.rx_pn;
+		}
 		rx_send(&a);
 		break;
 	}
@@ -867,6 +892,29 @@ test_silent_peer_times_out(void)
 }
 
 /*
+ * A receiver that takes the sender's frames only once it acknowledged the HELLO_ACK
+ * (numbered from a random value, flagged ACKNOW): the sender's ACK goes out before its
+ * first FLIST, so on a clean channel nothing is refused and nothing is sent twice.
+ */
+static void
+test_hello_ack_acknowledged_first(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	setup(50, 3000, 0, 0, 0, 16);
+	T.confirm_hello = true;
+	T.rx_pn = (1ull << 61) + 12345;
+	run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, T.count);
+	CU_ASSERT(T.confirmed);
+	CU_ASSERT_EQUAL(T.unconfirmed, 0);
+	CU_ASSERT_EQUAL(st.retransmits, 0);
+	teardown();
+}
+
+/*
  * The receiver closes once its DONE is acknowledged (docs/PROTOCOL.md, 6.10) while a
  * PING of the sender's is still unacknowledged: its DONE came after a silence longer
  * than the keep-alive interval, and the ACK of that PING was lost. The sender must end
@@ -999,6 +1047,8 @@ static const struct xf_test tests[] = {
 	{ "unreadable file", test_unreadable_file },
 	{ "empty list, empty files", test_empty_list_and_empty_files },
 	{ "silent peer times out", test_silent_peer_times_out },
+	{ "the HELLO_ACK is acknowledged before the first FLIST",
+	  test_hello_ack_acknowledged_first },
 	{ "the receiver closes once its DONE is acknowledged", test_receiver_closes_on_done_ack },
 	{ "delta", test_delta },
 	{ "delta, matcher in the reader", test_delta_reader_matches },

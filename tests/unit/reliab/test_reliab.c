@@ -419,18 +419,24 @@ test_pto_backoff(void)
 
 /* --- receiver: duplicates, ranges, scheduling --------------------------------------- */
 
+/* Receive and accept the ack-eliciting numbers [from, to), each new. */
+static void
+accept_range(struct xf_reliab *r, uint64_t from, uint64_t to)
+{
+	for (uint64_t pn = from; pn < to; pn++) {
+		CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, pn, true), 0);
+		xf_reliab_rx_accept(r, 0, pn, true);
+	}
+}
+
 static void
 test_rx_duplicates(void)
 {
 	struct xf_reliab_cfg cfg = { .rx_window = 64 };
 	struct xf_reliab *r = mk(&cfg, NULL);
 	struct xf_reliab_stats st;
-	uint64_t pn;
 
-	for (pn = 0; pn < 10; pn++) {
-		CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, pn, true), 0);
-		xf_reliab_rx_accept(r, 0, pn, true);
-	}
+	accept_range(r, 0, 10);
 	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 3, true), -EALREADY);
 	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 9, true), -EALREADY);
 	/* Filtered but not accepted (no room): not remembered, the retransmission is new. */
@@ -443,14 +449,84 @@ test_rx_duplicates(void)
 	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 37, true), 0);
 	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 99, true), 0);
 	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 100, true), -EALREADY);
-	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 1000, true), 0);
+	/* up to a window (64) above the largest accepted (100) is new, beyond is refused */
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 164, true), 0);
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 165, true), -ERANGE);
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 1000, true), -ERANGE);
 	/* accepting twice counts once */
 	xf_reliab_rx_accept(r, 0, 50, true);
 	xf_reliab_rx_accept(r, 0, 50, true);
 	xf_reliab_stats(r, &st);
 	CU_ASSERT_EQUAL(st.duplicates, 5);
+	CU_ASSERT_EQUAL(st.pn_ahead, 2);
 	CU_ASSERT_EQUAL(st.received, 12);
 	xf_reliab_destroy(r);
+}
+
+/*
+ * One spoofed frame numbered 2^64-1 must not turn the peer's next frames into
+ * duplicates: it is refused (and counted), nothing slides, and the session goes on. The
+ * farthest number still accepted slides the window no higher than the largest + 1, so
+ * every number the peer has not sent yet stays new.
+ */
+static void
+test_rx_pn_ahead(void)
+{
+	struct xf_reliab_cfg cfg = { .rx_window = 64 };
+	struct xf_reliab *r = mk(&cfg, NULL);
+	struct xf_reliab_stats st;
+	uint64_t pn;
+
+	accept_range(r, 0, 10);
+	/* processed as the engine does: a new number is accepted */
+	for (int k = 0; k < 2; k++) {
+		if (xf_reliab_rx_filter(r, 0, UINT64_MAX, k == 1) == 0) {
+			xf_reliab_rx_accept(r, 0, UINT64_MAX, k == 1);
+			CU_FAIL("a number 2^64-1 was accepted after 9");
+		}
+	}
+	accept_range(r, 10, 20);
+	/* the farthest accepted number: 19 + 64 */
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 83, true), 0);
+	xf_reliab_rx_accept(r, 0, 83, true);
+	for (pn = 20; pn < 83; pn++) {
+		CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, pn, true), 0);
+	}
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.pn_ahead, 2);
+	CU_ASSERT_EQUAL(st.duplicates, 0);
+	CU_ASSERT_EQUAL(st.received, 21);
+	xf_reliab_destroy(r);
+
+	/* the first number is free (the responder starts at a random one) */
+	r = mk(&cfg, NULL);
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, XF_RELIAB_PN_LIMIT - 1, true), 0);
+	xf_reliab_rx_accept(r, 0, XF_RELIAB_PN_LIMIT - 1, true);
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, XF_RELIAB_PN_LIMIT, true), 0);
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 5, true), -EALREADY);
+	xf_reliab_destroy(r);
+}
+
+/* A responder's numbers start at initial_pn; ACKs of them work as from 0. */
+static void
+test_initial_pn(void)
+{
+	struct xf_reliab_cfg cfg = { .initial_pn = (1ull << 40) + 3 };
+	struct cb_log log;
+	struct xf_reliab *r = mk(&cfg, &log);
+
+	CU_ASSERT_EQUAL(xf_reliab_next_pn(r), (1ull << 40) + 3);
+	CU_ASSERT_EQUAL(send_tracked(r, 1 * MS, 0), (1ull << 40) + 3);
+	CU_ASSERT_EQUAL(send_tracked(r, 1 * MS, 0), (1ull << 40) + 4);
+	/* a number below the first was never sent */
+	CU_ASSERT_EQUAL(ack1(r, 2 * MS, 0, (1ull << 40) + 4, 0), 0);
+	CU_ASSERT_EQUAL(log.n_acked, 2);
+	CU_ASSERT_EQUAL(ack1(r, 2 * MS, 0, (1ull << 40) + 5, 0), -EPROTO);
+	CU_ASSERT_EQUAL(xf_reliab_bytes_in_flight(r), 0);
+	xf_reliab_destroy(r);
+
+	cfg.initial_pn = XF_RELIAB_PN_LIMIT;
+	CU_ASSERT_PTR_NULL(xf_reliab_create(&cfg, 0));
 }
 
 /* Naive reference: ranges of a set of numbers, descending, from largest down to base. */
@@ -552,6 +628,7 @@ test_ack_ranges_random(void)
 		struct xf_reliab *r = mk(&cfg, NULL);
 		uint64_t x = seed * 0x9e3779b97f4a7c15ull, largest = 0, base = 0, pn;
 		unsigned int step;
+		bool any = false;
 
 		memset(set, 0, sizeof(set));
 		for (step = 0; step < 3000; step++) {
@@ -566,7 +643,8 @@ test_ack_ranges_random(void)
 			/* mostly forward with holes, sometimes far back */
 			pn = (x % 8 == 0 && largest > 40) ? largest - x % 40 : largest + x % 5;
 			if (x % 97 == 0) {
-				pn = largest + 100 + x % 300; /* jump: slides past the window */
+				/* jump: slides past the window, or is refused beyond it */
+				pn = largest + 100 + x % 300;
 			}
 			if (pn >= sizeof(set)) {
 				break;
@@ -575,15 +653,17 @@ test_ack_ranges_random(void)
 				CU_ASSERT(pn >= base && !set[pn]);
 				xf_reliab_rx_accept(r, 0, pn, true);
 				set[pn] = 1;
-				if (pn > largest || step == 0) {
+				if (pn > largest || !any) {
 					largest = pn;
 				}
+				any = true;
 				if (largest + 1 > cfg.rx_window &&
 				    largest + 1 - cfg.rx_window > base) {
 					base = largest + 1 - cfg.rx_window;
 				}
 			} else {
-				CU_ASSERT(pn < base || set[pn]);
+				CU_ASSERT(pn < base || set[pn] ||
+				          (any && pn > largest + cfg.rx_window));
 			}
 			n = xf_reliab_ack_build(r, 0, got, &lg, &d);
 			m = ref_ranges(set, base, largest, want);
@@ -643,6 +723,11 @@ test_ack_schedule(void)
 	CU_ASSERT_EQUAL(xf_reliab_ack_build(r, 21 * MS + 10000000000000ull, rr, &largest, &delay),
 	                2);
 	CU_ASSERT_EQUAL(delay, UINT32_MAX);
+	/* the peer asks for an ACK at once (XF_HDR_F_ACKNOW) */
+	xf_reliab_ack_sent(r);
+	CU_ASSERT_EQUAL(xf_reliab_ack_deadline(r), XF_RELIAB_NEVER);
+	xf_reliab_ack_now(r);
+	CU_ASSERT_EQUAL(xf_reliab_ack_deadline(r), 0);
 	xf_reliab_destroy(r);
 }
 
@@ -727,7 +812,13 @@ test_timers(void)
 	CU_ASSERT_FALSE(xf_reliab_idle_expired(r, 1009 * MS));
 	CU_ASSERT_TRUE(xf_reliab_idle_expired(r, 1010 * MS));
 	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 500 * MS, 0, false), 0);
+	CU_ASSERT_TRUE(xf_reliab_idle_expired(r, 1010 * MS)); /* filtered, not accepted yet */
+	xf_reliab_rx_accept(r, 500 * MS, 0, false);
 	CU_ASSERT_FALSE(xf_reliab_idle_expired(r, 1010 * MS));
+	CU_ASSERT_TRUE(xf_reliab_idle_expired(r, 1500 * MS));
+	/* duplicates and numbers too far ahead (replayed or spoofed) keep nothing alive */
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 1400 * MS, 0, false), -EALREADY);
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 1400 * MS, UINT64_MAX, false), -ERANGE);
 	CU_ASSERT_TRUE(xf_reliab_idle_expired(r, 1500 * MS));
 	/* a receiver that left the peer's frames unread until 800 ms counts it heard then */
 	CU_ASSERT_FALSE(xf_reliab_idle_expired_since(r, 1799 * MS, 800 * MS));
@@ -1170,6 +1261,8 @@ static const struct xf_test tests[] = {
 	{ "spurious_after_reuse", test_spurious_after_reuse },
 	{ "pto_backoff", test_pto_backoff },
 	{ "rx_duplicates", test_rx_duplicates },
+	{ "rx_pn_ahead", test_rx_pn_ahead },
+	{ "initial_pn", test_initial_pn },
 	{ "ack_ranges_patterns", test_ack_ranges_patterns },
 	{ "ack_ranges_random", test_ack_ranges_random },
 	{ "ack_schedule", test_ack_schedule },
