@@ -237,6 +237,9 @@ static const struct field volume_fields[] = {
 	     "Durability: none, file (fsync each file) or batch (every fsync_batch files)"),
 	INT("fsync_batch", struct xf_config_volume, fsync_batch, 1, 65536, 0, "64",
 	    "Files per fsync with fsync: batch (ignored otherwise)"),
+	INT("max_file_gib", struct xf_config_volume, max_file_gib, 1, 1048576, 0, "1024",
+	    "Largest file a peer may announce, GiB; a larger one is refused before anything "
+	    "is written (so is one larger than the free space)"),
 	{ .key = "fault",
 	  .type = T_MAP,
 	  .off = 0,

@@ -100,6 +100,7 @@ struct xf_config_volume {
 	char path[XF_CONFIG_PATH_MAX]; /**< Absolute path of an existing directory. */
 	enum xf_config_fsync fsync;    /**< Durability policy. */
 	uint32_t fsync_batch;          /**< Files per fsync batch (fsync: batch). */
+	uint32_t max_file_gib;         /**< Largest file a peer may announce, GiB. */
 	struct {
 		uint32_t rename_hold_ms; /**< Test-only: first commit rename held; 0 = off. */
 	} fault;                         /**< Test-only fault stage (volumes[].fault). */

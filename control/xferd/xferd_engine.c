@@ -82,6 +82,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	ec->volume = cfg->volumes[0].path;
 	ec->fsync = (int)cfg->volumes[0].fsync;
 	ec->fsync_batch = cfg->volumes[0].fsync_batch;
+	ec->max_file_size = (uint64_t)cfg->volumes[0].max_file_gib << 30;
 	ec->fault_rename_hold_ms = cfg->volumes[0].fault.rename_hold_ms;
 	ec->io = (int)cfg->transfer.io; /* XF_CONFIG_IO_* are XF_STORAGE_IO_* */
 	ec->window = cfg->session.window_files;

@@ -256,6 +256,7 @@ xf_engine_create(const struct xf_engine_conf *conf)
 	plc.max_sessions = conf->max_sessions;
 	plc.fsync = (enum xf_fsync_policy)conf->fsync;
 	plc.fsync_batch = conf->fsync_batch;
+	plc.max_file_size = conf->max_file_size;
 	plc.test_rename_hold_ms = conf->fault_rename_hold_ms;
 	plc.io = (int)e->volume_io;
 	plc.release = release_mbuf;
@@ -442,8 +443,7 @@ static void
 job_free(struct eng_job *j)
 {
 	xf_scan_free(j->scan);
-	free(j->ent);
-	free(j->arena);
+	free(j->dest_ent);
 	if (j->dir_fd >= 0) {
 		close(j->dir_fd);
 	}
@@ -535,71 +535,39 @@ job_slot(struct xf_engine *e)
 
 /*
  * The file list of a job: the destination's directories first (so the receiver makes
- * them, in order, with the source root's mode and time), then the scanned tree with
- * every path under "dest/".
+ * them, in order, with the source root's mode and time), then the scanned tree, whose
+ * paths the scan stored under "dest/". The directories' paths are prefixes of j->dest:
+ * the FLIST builder takes a path by length, and a directory is never read.
  */
 static int
 job_build_list(struct eng_job *j, const struct stat *root_st, char *err, size_t err_len)
 {
-	size_t n = xf_scan_count(j->scan), dest_len = strlen(j->dest), ndest = 0, bytes = 0;
-	char *p;
+	size_t dest_len = strlen(j->dest);
+	uint32_t k = 0;
 
 	for (size_t i = 0; i < dest_len; i++) {
-		ndest += j->dest[i] == '/';
+		j->ndest += j->dest[i] == '/';
 	}
-	ndest += dest_len > 0;
-	for (size_t i = 0; i < n; i++) {
-		struct xf_flist_entry e;
-
-		xf_scan_get(j->scan, i, &e);
-		bytes += dest_len + 1 + e.path_len + 1;
-	}
-	bytes += ndest * (dest_len + 1);
-	j->count = (uint32_t)(n + ndest);
-	j->ent = calloc(j->count > 0 ? j->count : 1, sizeof(*j->ent));
-	j->arena = malloc(bytes > 0 ? bytes : 1);
-	if (j->ent == NULL || j->arena == NULL) {
-		snprintf(err, err_len, "out of memory for %zu entries", n);
+	j->ndest += dest_len > 0;
+	j->dest_ent = calloc(j->ndest > 0 ? j->ndest : 1, sizeof(*j->dest_ent));
+	if (j->dest_ent == NULL) {
+		snprintf(err, err_len, "out of memory for the destination's directories");
 		return -ENOMEM;
 	}
-	p = j->arena;
-	for (size_t i = 0, k = 0; i < dest_len; i++) {
+	for (size_t i = 0; i < dest_len; i++) {
 		if (j->dest[i + 1] == '/' || i + 1 == dest_len) {
-			memcpy(p, j->dest, i + 1);
-			p[i + 1] = '\0';
-			j->ent[k++] = (struct xf_flist_entry){
+			j->dest_ent[k++] = (struct xf_flist_entry){
 				.kind = XF_FILE_DIR,
 				.mode = root_st->st_mode & 07777,
 				.mtime_ns = (int64_t)root_st->st_mtim.tv_sec * 1000000000ll +
 				            root_st->st_mtim.tv_nsec,
-				.path = p,
+				.path = j->dest,
 				.path_len = (uint16_t)(i + 1),
 			};
-			p += i + 2;
 		}
 	}
 	j->src_skip = dest_len > 0 ? (unsigned int)dest_len + 1 : 0;
-	for (size_t i = 0; i < n; i++) {
-		struct xf_flist_entry *e = &j->ent[ndest + i];
-		size_t len;
-
-		xf_scan_get(j->scan, i, e);
-		len = j->src_skip + e->path_len;
-		if (len > XF_PATH_MAX) {
-			snprintf(err, err_len, "%.*s: path too long under '%s'", (int)e->path_len,
-			         e->path, j->dest);
-			return -ENAMETOOLONG;
-		}
-		if (dest_len > 0) {
-			memcpy(p, j->dest, dest_len);
-			p[dest_len] = '/';
-		}
-		memcpy(p + j->src_skip, e->path, e->path_len);
-		p[len] = '\0';
-		e->path = p;
-		e->path_len = (uint16_t)len;
-		p += len + 1;
-	}
+	j->count = j->ndest + (uint32_t)xf_scan_count(j->scan);
 	return 0;
 }
 
@@ -652,7 +620,7 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		goto err_job;
 	}
 	j->io_inline = io == XF_STORAGE_IO_INLINE;
-	j->scan = xf_scan_tree(req->src, &ss);
+	j->scan = xf_scan_tree(req->src, j->dest, &ss);
 	if (j->scan == NULL) {
 		rc = -errno;
 		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
