@@ -800,7 +800,9 @@ test_mutations(void)
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	unsigned int valid = 0, invalid = 0;
 
-	snprintf(path, sizeof(path), "%s/config/dev/a.yaml", XF_SOURCE_ROOT);
+	/* The copy with its paths in the fixtures: mutants of the original name
+	 * /tmp/xferd-dev, which exists only where the dev pair once ran. */
+	relocate("config/dev/a.yaml", path, sizeof(path));
 	orig = read_all(path);
 	CU_ASSERT_FATAL(orig != NULL);
 	len = strlen(orig);
