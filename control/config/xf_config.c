@@ -315,6 +315,9 @@ static const struct field session_fields[] = {
 	STR("psk_file", struct xf_config, session.psk_file, 0, S_OPTPATH, 0, "",
 	    "Pre-shared key file for future authentication: regular, mode 0600; "
 	    "content never printed; \"\" = none"),
+	STR("private_key_file", struct xf_config, session.private_key_file, 0, S_OPTPATH, 0, "",
+	    "This appliance's X25519 private key (xferd keygen): base64, mode 0600, owned by "
+	    "xferd's user; content never printed; \"\" = none"),
 	END_OF_FIELDS,
 };
 
