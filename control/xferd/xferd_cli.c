@@ -69,8 +69,12 @@ xferd_parse_args(int argc, char **argv, struct xferd_opts *o)
 		return 0;
 	}
 	if (argc >= 2 && strcmp(argv[1], "pubkey") == 0) {
-		/* The rest parses as usual; "pubkey" stands in for the program name. */
-		int rc = xferd_parse_args(argc - 1, argv + 1, o);
+		/* The rest parses as usual; "pubkey" stands in for the program name. That call
+		 * starts afresh, so the list allocated above goes first. */
+		int rc;
+
+		free(o->sets);
+		rc = xferd_parse_args(argc - 1, argv + 1, o);
 
 		if (rc == 0 && o->mode != XFERD_MODE_RUN) {
 			fprintf(stderr, "xferd: pubkey takes -c FILE and --set only\n");
