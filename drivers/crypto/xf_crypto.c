@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* AES-256-GCM per frame on intel-ipsec-mb 1.3 (docs/DEPENDENCIES.md, docs/SECURITY.md). */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <intel-ipsec-mb.h>
@@ -101,6 +102,14 @@ xf_crypto_nonce(const struct xf_crypto_key *k, uint64_t pn, uint8_t *nonce)
 	}
 }
 
+static bool
+args_ok(const struct xf_crypto_mgr *mgr, const struct xf_crypto_key *k, const uint8_t *aad,
+        size_t aad_len, const uint8_t *buf, size_t len, const uint8_t *tag)
+{
+	return mgr != NULL && k != NULL && k->ready && tag != NULL && (buf != NULL || len == 0) &&
+	       (aad != NULL || aad_len == 0);
+}
+
 int
 xf_crypto_seal(struct xf_crypto_mgr *mgr, const struct xf_crypto_key *k, uint64_t pn,
                const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len, uint8_t *tag)
@@ -108,8 +117,7 @@ xf_crypto_seal(struct xf_crypto_mgr *mgr, const struct xf_crypto_key *k, uint64_
 	struct gcm_context_data ctx;
 	uint8_t nonce[XF_CRYPTO_IV_LEN];
 
-	if (mgr == NULL || k == NULL || !k->ready || tag == NULL || (buf == NULL && len > 0) ||
-	    (aad == NULL && aad_len > 0)) {
+	if (!args_ok(mgr, k, aad, aad_len, buf, len, tag)) {
 		return -EINVAL;
 	}
 	xf_crypto_nonce(k, pn, nonce);
@@ -127,8 +135,7 @@ xf_crypto_open(struct xf_crypto_mgr *mgr, const struct xf_crypto_key *k, uint64_
 	uint8_t calc[XF_CRYPTO_TAG_LEN];
 	uint8_t diff = 0;
 
-	if (mgr == NULL || k == NULL || !k->ready || tag == NULL || (buf == NULL && len > 0) ||
-	    (aad == NULL && aad_len > 0)) {
+	if (!args_ok(mgr, k, aad, aad_len, buf, len, tag)) {
 		return -EINVAL;
 	}
 	xf_crypto_nonce(k, pn, nonce);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hs_keys.h"
 #include "xf_noise.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -26,14 +27,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}                                                                                  \
 	} while (0)
 
-/* The same fixed keys as gen_hs_seeds.c. */
-static const uint8_t ipriv[32] = { 1, 2, 3 };
-static const uint8_t rpriv[32] = { 4, 5, 6 };
-static const uint8_t ieph[32] = { 7, 8, 9 };
-static const struct xf_noise_prologue pro = { .version = 2, .capabilities = 1 };
-static const uint8_t src[6] = { 192, 0, 2, 1, 0, 80 };
-#define UNIX_NS 1700000000000000000ull
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -41,15 +34,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct xf_noise_peer ip, rp;
 	static struct xf_noise_hs ih, rh, saved;
 	static struct xf_noise_cookie_jar jar;
-	static const uint8_t secret[32] = { 9 };
 	static bool ready;
 	uint8_t m1[XF_NOISE_MSG1_LEN], before[XF_NOISE_TAI64N_LEN], m2[XF_NOISE_MSG2_LEN];
 	struct xf_noise_keys k;
 	int rc;
 
 	if (!ready) {
-		CHECK(xf_noise_static_init(&is, ipriv) == 0);
-		CHECK(xf_noise_static_init(&rs, rpriv) == 0);
+		CHECK(xf_noise_static_init(&is, hs_ipriv) == 0);
+		CHECK(xf_noise_static_init(&rs, hs_rpriv) == 0);
 		ready = true;
 	}
 	if (size < 1) {
@@ -57,24 +49,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(xf_noise_peer_init(&ip, rs.pub, NULL) == 0);
 	CHECK(xf_noise_peer_init(&rp, is.pub, NULL) == 0);
-	xf_noise_cookie_jar_set(&jar, secret, 0);
+	xf_noise_cookie_jar_set(&jar, hs_cookie_secret, 0);
 	switch (data[0] % 3) {
 	case 0:
 		memcpy(before, rp.last_ts, sizeof(before));
-		rc = xf_noise_check_macs(&rs, &jar, data + 1, size - 1, src, sizeof(src),
+		rc = xf_noise_check_macs(&rs, &jar, data + 1, size - 1, hs_src, sizeof(hs_src),
 		                         data[0] & 4, 0);
 		CHECK(rc == 0 || rc == -EBADMSG || rc == -EAGAIN);
-		rc = xf_noise_consume_initiation(&rh, &rs, &rp, 1, &pro, data + 1, size - 1);
+		rc = xf_noise_consume_initiation(&rh, &rs, &rp, 1, &hs_pro, data + 1, size - 1);
 		CHECK(rc == 0 || rc == -EBADMSG || rc == -ENOKEY || rc == -EALREADY);
 		if (rc != 0) {
 			CHECK(memcmp(before, rp.last_ts, sizeof(before)) == 0);
 		} else {
-			CHECK(xf_noise_respond(&rh, 5, NULL, m2, &k) == 0);
+			CHECK(xf_noise_respond(&rh, HS_R_INDEX, NULL, m2, &k) == 0);
 		}
 		break;
 	case 1:
 	case 2:
-		CHECK(xf_noise_initiate(&ih, &is, &ip, &pro, 77, ieph, UNIX_NS, 0, m1) == 0);
+		CHECK(xf_noise_initiate(&ih, &is, &ip, &hs_pro, HS_I_INDEX, hs_ieph, HS_UNIX_NS, 0,
+		                        m1) == 0);
 		saved = ih;
 		if (data[0] % 3 == 1) {
 			rc = xf_noise_consume_response(&ih, data + 1, size - 1, &k);

@@ -7,15 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hs_keys.h"
 #include "xf_noise.h"
-
-static const uint8_t ipriv[32] = { 1, 2, 3 };
-static const uint8_t rpriv[32] = { 4, 5, 6 };
-static const uint8_t ieph[32] = { 7, 8, 9 };
-static const uint8_t reph[32] = { 10, 11, 12 };
-static const struct xf_noise_prologue pro = { .version = 2, .capabilities = 1 };
-static const uint8_t src[6] = { 192, 0, 2, 1, 0, 80 };
-#define UNIX_NS 1700000000000000000ull
 
 static int
 put(const char *dir, const char *name, uint8_t sel, const uint8_t *m, size_t n)
@@ -39,7 +32,6 @@ main(int argc, char **argv)
 	static struct xf_noise_peer ip, rp;
 	static struct xf_noise_hs ih, rh;
 	static struct xf_noise_cookie_jar jar;
-	static const uint8_t secret[32] = { 9 };
 	uint8_t m1[XF_NOISE_MSG1_LEN], m2[XF_NOISE_MSG2_LEN], c[XF_NOISE_COOKIE_LEN_MSG];
 	struct xf_noise_keys k;
 	int bad = 0;
@@ -48,15 +40,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: gen_hs_seeds DIR\n");
 		return 2;
 	}
-	if (xf_noise_static_init(&is, ipriv) || xf_noise_static_init(&rs, rpriv) ||
+	if (xf_noise_static_init(&is, hs_ipriv) || xf_noise_static_init(&rs, hs_rpriv) ||
 	    xf_noise_peer_init(&ip, rs.pub, NULL) || xf_noise_peer_init(&rp, is.pub, NULL)) {
 		return 1;
 	}
-	xf_noise_cookie_jar_set(&jar, secret, 0);
-	if (xf_noise_initiate(&ih, &is, &ip, &pro, 77, ieph, UNIX_NS, 0, m1) ||
-	    xf_noise_cookie_reply(&rs, &jar, m1, src, sizeof(src), NULL, 0, c) ||
-	    xf_noise_consume_initiation(&rh, &rs, &rp, 1, &pro, m1, sizeof(m1)) ||
-	    xf_noise_respond(&rh, 5, reph, m2, &k)) {
+	xf_noise_cookie_jar_set(&jar, hs_cookie_secret, 0);
+	if (xf_noise_initiate(&ih, &is, &ip, &hs_pro, HS_I_INDEX, hs_ieph, HS_UNIX_NS, 0, m1) ||
+	    xf_noise_cookie_reply(&rs, &jar, m1, hs_src, sizeof(hs_src), NULL, 0, c) ||
+	    xf_noise_consume_initiation(&rh, &rs, &rp, 1, &hs_pro, m1, sizeof(m1)) ||
+	    xf_noise_respond(&rh, HS_R_INDEX, hs_reph, m2, &k)) {
 		fprintf(stderr, "gen_hs_seeds: handshake failed\n");
 		return 1;
 	}

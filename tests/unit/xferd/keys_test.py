@@ -11,27 +11,17 @@ import base64
 import os
 import shutil
 import stat
-import subprocess
 import sys
 import tempfile
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-XFERD = sys.argv[1]
-ROOT = sys.argv[2]
+# The same command line (XFERD SOURCE_ROOT) and helpers as the --check tests.
+import cli_test
+from cli_test import ROOT, check, run
+
 DEV = os.path.join(ROOT, "config", "dev", "a.yaml")
-failures = 0
-
-
-def check(cond, msg):
-    global failures
-    print(("ok: " if cond else "FAIL: ") + msg, flush=True)
-    failures += not cond
-
-
-def run(*args):
-    return subprocess.run([XFERD, *args], capture_output=True, text=True, timeout=30)
 
 
 def pub_of(priv):
@@ -91,7 +81,7 @@ def main():
               "--dump-config shows the key file's path, never its content")
     finally:
         shutil.rmtree(t)
-    sys.exit(1 if failures else 0)
+    sys.exit(1 if cli_test.failures else 0)
 
 
 if __name__ == "__main__":
