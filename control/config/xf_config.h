@@ -151,8 +151,7 @@ struct xf_config {
 		uint32_t timeout_ms;               /**< Idle session timeout. */
 		uint32_t keepalive_ms;             /**< Keepalive interval (< timeout_ms). */
 		char psk_file[XF_CONFIG_PATH_MAX]; /**< Pre-shared key file path, "" = none. */
-		char private_key_file[XF_CONFIG_PATH_MAX]; /**< Static private key file, "" = none.
-		                                            */
+		char private_key_file[XF_CONFIG_PATH_MAX]; /**< Private key file, "" = none. */
 	} session;
 	struct {
 		bool checksum; /**< Quick check by whole-file checksum instead of size+mtime. */

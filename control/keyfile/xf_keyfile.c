@@ -60,7 +60,9 @@ xf_keyfile_write(const char *path, const uint8_t *key)
 	}
 	xf_key_b64_encode(key, text);
 	text[XF_KEY_B64_LEN] = '\n';
-	/* The umask may have taken bits away, never added: still force exactly 0600. */
+	/* The umask may have taken bits away, never added: still force exactly 0600. A
+	 * short write sets no errno, hence the reset. */
+	errno = 0;
 	if (fchmod(fd, 0600) < 0 || write(fd, text, XF_KEY_B64_LEN + 1) != XF_KEY_B64_LEN + 1 ||
 	    fsync(fd) < 0) {
 		rc = errno != 0 ? -errno : -EIO;
