@@ -76,6 +76,14 @@ def main():
         r = run("pubkey", "-c", DEV)
         check(r.returncode == 1 and "private_key_file is not set" in r.stderr,
               f"unset key file: {r.stderr.strip()}")
+        # peers[].public_key takes what keygen printed, and nothing malformed.
+        r = run("--check", "-c", DEV, "--set", f"peers[0].public_key={printed}")
+        check(r.returncode == 0, f"peers[0].public_key={printed}: {r.stderr.strip()}")
+        for bad_key in (printed[:-1], printed[:-2] + "==", printed[:10] + "." + printed[11:],
+                        printed[:42] + "B="):
+            r = run("--check", "-c", DEV, "--set", f"peers[0].public_key={bad_key}")
+            check(r.returncode == 1 and "is not a key" in r.stderr,
+                  f"peers[0].public_key={bad_key} refused: {r.stderr.strip()[:80]}")
         d = run("--dump-config", "-c", DEV, "--set", f"session.private_key_file={key}")
         check(d.returncode == 0 and key in d.stdout and text.strip() not in d.stdout,
               "--dump-config shows the key file's path, never its content")
