@@ -96,20 +96,19 @@ xf_secure_init(struct xf_secure *s, struct xf_crypto_mgr *mgr, const struct xf_n
 	memcpy(s->tx.secret, k->send, KL);
 	memcpy(s->rx.next_secret, k->recv, KL);
 	rc = install(mgr, &s->tx.key, s->tx.secret);
-	/* The next receive key is ready before it is needed: deriving it on the first frame
-	 * of a new phase would show in timing whether a forged phase bit was tried. */
+	/* The next keys are ready before they are needed: the fast paths only swap keys,
+	 * never derive one (OpenSSL allocates), and deriving the receive key on the first
+	 * frame of a new phase would show in timing whether a forged phase bit was tried. */
+	rc = rc ? rc : install(mgr, &s->tx.next, s->tx.secret);
 	rc = rc ? rc : install(mgr, &s->rx.cur, s->rx.next_secret);
 	rc = rc ? rc : install(mgr, &s->rx.next, s->rx.next_secret);
 	if (rc != 0) {
 		xf_secure_wipe(s);
+		return rc;
 	}
+	s->tx.next_ready = true;
+	s->rx.next_ready = true;
 	return rc;
-}
-
-uint8_t
-xf_secure_phase(const struct xf_secure *s)
-{
-	return s->tx.phase;
 }
 
 bool
@@ -128,6 +127,25 @@ bool
 xf_secure_key_expired(const struct xf_secure *s, uint64_t now_ns)
 {
 	return now_ns - s->born_ns >= s->lim.reject_ns;
+}
+
+/* Swap in the precomputed next send key; xf_secure_maintain derives the one after. */
+static void
+tx_update(struct xf_secure *s)
+{
+	s->tx.key = s->tx.next;
+	s->tx.next_ready = false;
+	s->tx.phase ^= 1;
+	s->tx.frames = 0;
+	s->tx.updates++;
+	s->st.key_updates_tx++;
+}
+
+/* Updates the receive side has seen; written by the receiving core, read by the sender. */
+static uint64_t
+rx_updates(const struct xf_secure *s)
+{
+	return __atomic_load_n(&s->rx.updates, __ATOMIC_ACQUIRE);
 }
 
 int
@@ -157,46 +175,61 @@ xf_secure_seal(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint64_t pn, uint
 	return rc;
 }
 
-static int
-tx_update(struct xf_secure *s, struct xf_crypto_mgr *mgr)
+uint8_t
+xf_secure_phase(struct xf_secure *s)
 {
-	int rc = install(mgr, &s->tx.key, s->tx.secret);
+	/* The peer updated its keys: answer with ours (RFC 9001 6.2) from this frame on.
+	 * Without the next key prepared the frame goes under the current one, which the
+	 * peer still holds as its previous key. */
+	if (rx_updates(s) > s->tx.updates && s->tx.next_ready) {
+		tx_update(s);
+	}
+	return s->tx.phase;
+}
 
-	if (rc == 0) {
-		s->tx.phase ^= 1;
-		s->tx.frames = 0;
-		s->st.key_updates_tx++;
+int
+xf_secure_key_update(struct xf_secure *s)
+{
+	/* The peer must have answered the last update (sent under our phase) first, and
+	 * the key after the current one must be ready. */
+	if (s->tx.updates != rx_updates(s) || !s->tx.next_ready) {
+		return -EAGAIN;
+	}
+	tx_update(s);
+	return 0;
+}
+
+int
+xf_secure_maintain(struct xf_secure *s, struct xf_crypto_mgr *mgr)
+{
+	int rc = 0;
+
+	if (!s->tx.next_ready) {
+		rc = install(mgr, &s->tx.next, s->tx.secret);
+		s->tx.next_ready = rc == 0;
+	}
+	if (rc == 0 && !__atomic_load_n(&s->rx.next_ready, __ATOMIC_ACQUIRE)) {
+		rc = install(mgr, &s->rx.next, s->rx.next_secret);
+		__atomic_store_n(&s->rx.next_ready, rc == 0, __ATOMIC_RELEASE);
 	}
 	return rc;
 }
 
-int
-xf_secure_key_update(struct xf_secure *s, struct xf_crypto_mgr *mgr)
-{
-	/* The peer must have answered the last update (sent under our phase) first. */
-	if (s->tx.phase != s->rx.phase) {
-		return -EAGAIN;
-	}
-	return tx_update(s, mgr);
-}
-
-/* After the next key verified a frame: prev <- cur <- next <- derive(next). */
-static int
-rx_rotate(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint64_t pn, uint64_t now_ns)
+/* After the next key verified a frame: prev <- cur <- next; the next one comes from
+ * xf_secure_maintain. The send side answers on its next seal (xf_secure_seal). */
+static void
+rx_rotate(struct xf_secure *s, uint64_t pn, uint64_t now_ns)
 {
 	s->rx.prev = s->rx.cur;
 	s->rx.has_prev = true;
 	s->rx.prev_until_ns = now_ns + s->lim.prev_key_ns;
 	s->rx.cur = s->rx.next;
+	__atomic_store_n(&s->rx.next_ready, false, __ATOMIC_RELEASE);
 	s->rx.phase ^= 1;
 	s->rx.cur_first_pn = pn;
 	s->rx.cur_any = true;
 	s->st.key_updates_rx++;
-	/* Answer the peer's update with ours (RFC 9001 6.2) unless we started it. */
-	if (s->tx.phase != s->rx.phase && tx_update(s, mgr) != 0) {
-		return -EIO;
-	}
-	return install(mgr, &s->rx.next, s->rx.next_secret);
+	__atomic_store_n(&s->rx.updates, s->rx.updates + 1, __ATOMIC_RELEASE);
 }
 
 int
@@ -229,9 +262,13 @@ xf_secure_open(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint64_t pn, uint
 		k = &s->rx.cur;
 	} else if (s->rx.has_prev && pn < s->rx.cur_first_pn) {
 		k = &s->rx.prev; /* reordered from before the last update */
-	} else {
+	} else if (__atomic_load_n(&s->rx.next_ready, __ATOMIC_ACQUIRE)) {
 		k = &s->rx.next;
 		use_next = true;
+	} else {
+		/* A second update before xf_secure_maintain ran: cannot be genuine yet. */
+		s->st.auth_failed++;
+		return -EBADMSG;
 	}
 	rc = xf_crypto_open(mgr, k, pn, aad, aad_len, buf, len, tag);
 	if (rc != 0) {
@@ -241,7 +278,8 @@ xf_secure_open(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint64_t pn, uint
 	xf_replay_accept(&s->rx.win, pn);
 	s->st.opened++;
 	if (use_next) {
-		return rx_rotate(s, mgr, pn, now_ns);
+		rx_rotate(s, pn, now_ns);
+		return 0;
 	}
 	if (k == &s->rx.cur && (!s->rx.cur_any || pn < s->rx.cur_first_pn)) {
 		s->rx.cur_first_pn = pn;

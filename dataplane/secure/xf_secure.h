@@ -20,7 +20,11 @@
  *   the session keys are XF_SECURE_REJECT_SECS old, and a new handshake is due at
  *   XF_SECURE_REKEY_SECS (WireGuard's Reject-After-Time and Rekey-After-Time).
  *
- * Each direction's state belongs to one core; nothing here locks or allocates.
+ * Seal and open never derive a key, lock or allocate: the next keys are precomputed, and
+ * xf_secure_maintain (off the fast path) prepares the ones after an update. The receive
+ * half (xf_secure_open) may run on one core and the send half (xf_secure_seal,
+ * xf_secure_key_update) on another; the only state they share is the count of receive
+ * rotations, read atomically, through which the send side answers a peer's update.
  */
 #ifndef XF_SECURE_H
 #define XF_SECURE_H
@@ -60,17 +64,22 @@ struct xf_secure_stats {
 
 struct xf_secure_tx {
 	struct xf_crypto_key key;
-	uint8_t secret[XF_NOISE_KEY_LEN];
-	uint64_t last_pn; /**< last packet number sealed */
-	bool any;         /**< something sealed yet */
-	uint64_t frames;  /**< frames sealed under the current key */
-	uint8_t phase;    /**< key phase bit of the current key */
+	struct xf_crypto_key next;        /**< key of the next update, precomputed */
+	bool next_ready;                  /**< next is installed */
+	uint64_t updates;                 /**< key updates of this direction */
+	uint8_t secret[XF_NOISE_KEY_LEN]; /**< secret of the key after next */
+	uint64_t last_pn;                 /**< last packet number sealed */
+	bool any;                         /**< something sealed yet */
+	uint64_t frames;                  /**< frames sealed under the current key */
+	uint8_t phase;                    /**< key phase bit of the current key */
 };
 
 struct xf_secure_rx {
 	struct xf_crypto_key cur, next, prev;
-	uint8_t next_secret[XF_NOISE_KEY_LEN]; /**< secret of next (to derive the one after) */
-	uint8_t phase;                         /**< key phase bit of cur */
+	uint8_t next_secret[XF_NOISE_KEY_LEN]; /**< secret of the key after next */
+	bool next_ready;                       /**< next is installed */
+	uint64_t updates; /**< rotations so far (read by the sending core: atomic) */
+	uint8_t phase;    /**< key phase bit of cur */
 	bool has_prev;
 	uint64_t prev_until_ns;
 	uint64_t cur_first_pn; /**< lowest packet number accepted under cur */
@@ -109,17 +118,20 @@ void xf_secure_wipe(struct xf_secure *s);
 /**
  * Seal one frame in place under the current send key.
  * @param pn Packet number; must be above every one sealed before in this session.
- * @param phase Out: the key phase bit to put in the header (the caller puts it in the
- *        header before sealing, so it is authenticated as associated data: see
- *        xf_secure_phase).
+ * The header (aad) already holds the key phase bit from xf_secure_phase, so the bit is
+ * authenticated.
  * @return 0; -EINVAL (pn not above the last: would reuse a nonce), -EKEYEXPIRED (keys
  *         XF_SECURE_REJECT_SECS old), -ENOSPC (frame limit of this key: update first).
  */
 int xf_secure_seal(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint64_t pn, uint64_t now_ns,
                    const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len, uint8_t *tag);
 
-/** Key phase bit of the current send key (to write into the header before sealing). */
-uint8_t xf_secure_phase(const struct xf_secure *s);
+/**
+ * Key phase bit to write into the header of the next frame, before sealing it. When the
+ * peer has updated its keys since, this first switches the send side to the next key
+ * (the answer of RFC 9001 6.2), so call it once per frame, on the sending core.
+ */
+uint8_t xf_secure_phase(struct xf_secure *s);
 
 /**
  * Open one frame in place. Replay window and key rotation change only when the tag
@@ -132,11 +144,21 @@ int xf_secure_open(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint64_t pn, 
                    const uint8_t *tag);
 
 /**
- * Start a key update of the send direction (phase bit flips, next secret).
+ * Start a key update of the send direction: the phase bit flips and the precomputed next
+ * key takes over. No derivation, no allocation.
  * @return 0, or -EAGAIN while the peer has not yet sent under our current phase (as RFC
- *         9001 6.1: one update at a time).
+ *         9001 6.1: one update at a time) or xf_secure_maintain has not prepared the next
+ *         key yet.
  */
-int xf_secure_key_update(struct xf_secure *s, struct xf_crypto_mgr *mgr);
+int xf_secure_key_update(struct xf_secure *s);
+
+/**
+ * Derive the keys that follow the ones in use after an update (HKDF through OpenSSL,
+ * which allocates): call it off the fast path, e.g. from the session's timer, whenever
+ * an update happened. Until it has run, a further update is refused (-EAGAIN) and a
+ * frame of a second new phase fails to open. @return 0 or -EIO.
+ */
+int xf_secure_maintain(struct xf_secure *s, struct xf_crypto_mgr *mgr);
 
 /** Has the current send key sealed enough frames that a key update is due? */
 bool xf_secure_should_key_update(const struct xf_secure *s);

@@ -497,11 +497,13 @@ test_nonce_discipline(void)
 
 		if (xf_secure_should_key_update(&e.a)) {
 			/* The peer answers each update by sending (here: b replies). */
-			CU_ASSERT_EQUAL_FATAL(xf_secure_key_update(&e.a, mgr), 0);
+			CU_ASSERT_EQUAL_FATAL(xf_secure_key_update(&e.a), 0);
 			CU_ASSERT_EQUAL_FATAL(send(&e.a, ++pn, 0, &f), 0);
 			CU_ASSERT_EQUAL_FATAL(recv(&e.b, &f, 0), 0);
 			CU_ASSERT_EQUAL_FATAL(send(&e.b, (uint64_t)i + 1, 0, &f), 0);
 			CU_ASSERT_EQUAL_FATAL(recv(&e.a, &f, 0), 0);
+			CU_ASSERT_EQUAL_FATAL(xf_secure_maintain(&e.a, mgr), 0);
+			CU_ASSERT_EQUAL_FATAL(xf_secure_maintain(&e.b, mgr), 0);
 		}
 		rc = send(&e.a, pn + step, 0, &f);
 		CU_ASSERT_EQUAL_FATAL(rc, step == 0 ? -EINVAL : 0);
@@ -532,10 +534,11 @@ test_key_update(void)
 	CU_ASSERT_EQUAL(send(&e.a, 2, 0, &old1), 0);
 	CU_ASSERT_EQUAL(send(&e.a, 3, 0, &old2), 0);
 	CU_ASSERT_EQUAL(recv(&e.b, &f, 0), 0);
-	CU_ASSERT_EQUAL(xf_secure_key_update(&e.a, mgr), 0);
+	CU_ASSERT_EQUAL(xf_secure_key_update(&e.a), 0);
 	CU_ASSERT_EQUAL(xf_secure_phase(&e.a), 1);
 	/* One at a time: no second update before the peer answers. */
-	CU_ASSERT_EQUAL(xf_secure_key_update(&e.a, mgr), -EAGAIN);
+	CU_ASSERT_EQUAL(xf_secure_maintain(&e.a, mgr), 0);
+	CU_ASSERT_EQUAL(xf_secure_key_update(&e.a), -EAGAIN);
 	CU_ASSERT_EQUAL(send(&e.a, 4, 0, &f), 0);
 	CU_ASSERT_EQUAL(f.phase, 1);
 	/* A forged phase-1 frame does not rotate b's keys. */
@@ -545,7 +548,8 @@ test_key_update(void)
 	CU_ASSERT_EQUAL(e.b.rx.phase, 0);
 	CU_ASSERT_EQUAL(recv(&e.b, &f, SEC), 0);
 	CU_ASSERT_EQUAL(e.b.rx.phase, 1);
-	CU_ASSERT_EQUAL(xf_secure_phase(&e.b), 1); /* b answered with its own update */
+	/* b answers with its own update when it next builds a frame, not before. */
+	CU_ASSERT_EQUAL(e.b.tx.phase, 0);
 	/* Reordered frames of the old phase still open with the kept key... */
 	CU_ASSERT_EQUAL(recv(&e.b, &old1, 2 * SEC), 0);
 	/* ...and a replay stays a replay across the update. */
@@ -558,11 +562,52 @@ test_key_update(void)
 	CU_ASSERT_EQUAL(send(&e.b, 1, 5 * SEC, &g), 0);
 	CU_ASSERT_EQUAL(g.phase, 1);
 	CU_ASSERT_EQUAL(recv(&e.a, &g, 5 * SEC), 0);
-	CU_ASSERT_EQUAL(xf_secure_key_update(&e.a, mgr), 0);
+	CU_ASSERT_EQUAL(xf_secure_key_update(&e.a), 0);
 	CU_ASSERT_EQUAL(send(&e.a, 5, 5 * SEC, &f), 0);
 	CU_ASSERT_EQUAL(f.phase, 0);
+	/* b has not prepared the key after its update yet: the frame cannot open (and does
+	 * not use up its packet number); once b's maintenance ran, it opens. */
+	CU_ASSERT_EQUAL(recv(&e.b, &f, 5 * SEC), -EBADMSG);
+	CU_ASSERT_EQUAL(xf_secure_maintain(&e.b, mgr), 0);
 	CU_ASSERT_EQUAL(recv(&e.b, &f, 5 * SEC), 0);
 	CU_ASSERT_EQUAL(e.b.st.key_updates_rx, 2);
+	/* b answers on its next frame; a opens it once its own maintenance has prepared
+	 * the key after its last rotation, and only then may update again. */
+	CU_ASSERT_EQUAL(send(&e.b, 2, 5 * SEC, &g), 0);
+	CU_ASSERT_EQUAL(g.phase, 0);
+	CU_ASSERT_EQUAL(recv(&e.a, &g, 5 * SEC), -EBADMSG);
+	CU_ASSERT_EQUAL(xf_secure_key_update(&e.a), -EAGAIN);
+	CU_ASSERT_EQUAL(xf_secure_maintain(&e.a, mgr), 0);
+	CU_ASSERT_EQUAL(recv(&e.a, &g, 5 * SEC), 0);
+	CU_ASSERT_EQUAL(xf_secure_key_update(&e.a), 0);
+	CU_ASSERT_EQUAL(e.a.st.key_updates_tx, 3);
+	CU_ASSERT_EQUAL(e.b.st.key_updates_tx, 2);
+}
+
+/* The fast paths never derive keys: an update needs the key xf_secure_maintain made. */
+static void
+test_maintain(void)
+{
+	static struct ends e;
+	static struct frame f;
+
+	ends_init(&e, NULL, 0);
+	CU_ASSERT_EQUAL(xf_secure_key_update(&e.a), 0);
+	CU_ASSERT_EQUAL(send(&e.a, 1, 0, &f), 0);
+	CU_ASSERT_EQUAL(recv(&e.b, &f, 0), 0);
+	CU_ASSERT_EQUAL(send(&e.b, 1, 0, &f), 0);
+	CU_ASSERT_EQUAL(f.phase, 1);
+	CU_ASSERT_EQUAL(recv(&e.a, &f, 0), 0);
+	/* The peer has answered, but the key after the current one is not made yet. */
+	CU_ASSERT_EQUAL(xf_secure_key_update(&e.a), -EAGAIN);
+	CU_ASSERT_EQUAL(xf_secure_maintain(&e.a, mgr), 0);
+	CU_ASSERT_EQUAL(xf_secure_key_update(&e.a), 0);
+	/* b has not made the key after its rotation yet: a's second update opens at b only
+	 * once b's maintenance has run (and the failed try used up nothing). */
+	CU_ASSERT_EQUAL(send(&e.a, 2, 0, &f), 0);
+	CU_ASSERT_EQUAL(recv(&e.b, &f, 0), -EBADMSG);
+	CU_ASSERT_EQUAL(xf_secure_maintain(&e.b, mgr), 0);
+	CU_ASSERT_EQUAL(recv(&e.b, &f, 0), 0);
 }
 
 static void
@@ -584,7 +629,7 @@ test_limits(void)
 		CU_ASSERT_EQUAL(send(&e.a, pn, 100 * SEC, &f), 0);
 	}
 	CU_ASSERT_EQUAL(send(&e.a, 6, 100 * SEC, &f), -ENOSPC);
-	CU_ASSERT_EQUAL(xf_secure_key_update(&e.a, mgr), 0);
+	CU_ASSERT_EQUAL(xf_secure_key_update(&e.a), 0);
 	CU_ASSERT_FALSE(xf_secure_should_key_update(&e.a));
 	CU_ASSERT_EQUAL(send(&e.a, 6, 100 * SEC, &f), 0);
 	CU_ASSERT_FALSE(xf_secure_should_rekey(&e.a, 219 * SEC));
@@ -660,6 +705,7 @@ static const struct xf_test tests[] = {
 	{ "transport", test_transport },
 	{ "nonce_discipline", test_nonce_discipline },
 	{ "key_update", test_key_update },
+	{ "maintain", test_maintain },
 	{ "limits", test_limits },
 	{ "keys_and_wipe", test_keys_and_wipe },
 };
