@@ -134,11 +134,19 @@ static void
 tx_update(struct xf_secure *s)
 {
 	s->tx.key = s->tx.next;
-	s->tx.next_ready = false;
+	__atomic_store_n(&s->tx.next_ready, false, __ATOMIC_RELEASE);
 	s->tx.phase ^= 1;
 	s->tx.frames = 0;
 	s->tx.updates++;
 	s->st.key_updates_tx++;
+}
+
+/* The next keys are handed over between xf_secure_maintain and the fast paths, which may
+ * run on different cores: the flag is published after the key is written. */
+static bool
+tx_next_ready(const struct xf_secure *s)
+{
+	return __atomic_load_n(&s->tx.next_ready, __ATOMIC_ACQUIRE);
 }
 
 /* Updates the receive side has seen; written by the receiving core, read by the sender. */
@@ -181,7 +189,7 @@ xf_secure_phase(struct xf_secure *s)
 	/* The peer updated its keys: answer with ours (RFC 9001 6.2) from this frame on.
 	 * Without the next key prepared the frame goes under the current one, which the
 	 * peer still holds as its previous key. */
-	if (rx_updates(s) > s->tx.updates && s->tx.next_ready) {
+	if (rx_updates(s) > s->tx.updates && tx_next_ready(s)) {
 		tx_update(s);
 	}
 	return s->tx.phase;
@@ -192,7 +200,7 @@ xf_secure_key_update(struct xf_secure *s)
 {
 	/* The peer must have answered the last update (sent under our phase) first, and
 	 * the key after the current one must be ready. */
-	if (s->tx.updates != rx_updates(s) || !s->tx.next_ready) {
+	if (s->tx.updates != rx_updates(s) || !tx_next_ready(s)) {
 		return -EAGAIN;
 	}
 	tx_update(s);
@@ -204,9 +212,9 @@ xf_secure_maintain(struct xf_secure *s, struct xf_crypto_mgr *mgr)
 {
 	int rc = 0;
 
-	if (!s->tx.next_ready) {
+	if (!tx_next_ready(s)) {
 		rc = install(mgr, &s->tx.next, s->tx.secret);
-		s->tx.next_ready = rc == 0;
+		__atomic_store_n(&s->tx.next_ready, rc == 0, __ATOMIC_RELEASE);
 	}
 	if (rc == 0 && !__atomic_load_n(&s->rx.next_ready, __ATOMIC_ACQUIRE)) {
 		rc = install(mgr, &s->rx.next, s->rx.next_secret);

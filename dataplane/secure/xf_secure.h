@@ -23,8 +23,10 @@
  * Seal and open never derive a key, lock or allocate: the next keys are precomputed, and
  * xf_secure_maintain (off the fast path) prepares the ones after an update. The receive
  * half (xf_secure_open) may run on one core and the send half (xf_secure_seal,
- * xf_secure_key_update) on another; the only state they share is the count of receive
- * rotations, read atomically, through which the send side answers a peer's update.
+ * xf_secure_key_update) on another, and xf_secure_maintain on a third. They share only
+ * the count of receive rotations (through which the send side answers a peer's update)
+ * and the two "next key ready" flags, all read and written atomically; each key is
+ * written only while its flag says nobody else reads it.
  */
 #ifndef XF_SECURE_H
 #define XF_SECURE_H
