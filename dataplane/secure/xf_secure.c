@@ -166,8 +166,9 @@ xf_secure_seal(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint64_t pn, uint
 		s->st.nonce_refused++;
 		return -EINVAL;
 	}
+	/* Not counted here: the receive side owns st.expired, and a refused seal is the
+	 * caller's own decision to act on. */
 	if (xf_secure_key_expired(s, now_ns)) {
-		s->st.expired++;
 		return -EKEYEXPIRED;
 	}
 	if (s->tx.frames >= s->lim.max_frames) {

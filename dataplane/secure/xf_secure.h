@@ -53,13 +53,15 @@ struct xf_secure_limits {
 	uint64_t prev_key_ns;       /**< how long the previous receive key is kept */
 };
 
-/** Counters of one session (read by the session layer for stats). */
+/** Counters of one session (read by the session layer for stats). sealed and
+ * nonce_refused and key_updates_tx belong to the sending core, the rest to the
+ * receiving one. */
 struct xf_secure_stats {
 	uint64_t sealed, opened;
 	uint64_t auth_failed;   /**< tag did not verify */
 	uint64_t replayed;      /**< duplicate packet number */
 	uint64_t too_old;       /**< behind the replay window */
-	uint64_t expired;       /**< refused: keys too old */
+	uint64_t expired;       /**< frames received after the keys expired */
 	uint64_t nonce_refused; /**< seal asked with a packet number not above the last */
 	uint64_t key_updates_tx, key_updates_rx;
 };
