@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fail if any tracked C file differs from .clang-format (../shared/STYLE.md, item 10).
+# Fail if any tracked C file differs from .clang-format (docs/STYLE.md, section 9).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bad=0

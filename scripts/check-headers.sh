@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every public header compiles on its own (../shared/STYLE.md, item 11): include each
+# Every public header compiles on its own (docs/STYLE.md, section 10): include each
 # xf_*.h alone in an empty translation unit with the project's flags.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -202,7 +202,7 @@ static const struct field port_fields[] = {
 	  .off2 = OFF(struct xf_config_port, prefix_len),
 	  .flags = F_REQUIRED,
 	  .doc = "Own address/prefix length (1..32), e.g. 10.99.0.1/24" },
-	INT("mtu", struct xf_config_port, mtu, 576, 9600, 0, "1500",
+	INT("mtu", struct xf_config_port, mtu, 576, XF_CONFIG_MTU_MAX, 0, "1500",
 	    "IP MTU; 1500 and 9000 are the tested values"),
 	INT("udp_port", struct xf_config_port, udp_port, 1, 65535, 0, "7010",
 	    "UDP port xferd listens on"),
@@ -238,6 +238,9 @@ static const struct field volume_fields[] = {
 	     "Durability: none, file (fsync each file) or batch (every fsync_batch files)"),
 	INT("fsync_batch", struct xf_config_volume, fsync_batch, 1, 65536, 0, "64",
 	    "Files per fsync with fsync: batch (ignored otherwise)"),
+	INT("max_file_gib", struct xf_config_volume, max_file_gib, 1, 1048576, 0, "1024",
+	    "Largest file a peer may announce, GiB; a larger one is refused before anything "
+	    "is written (so is one larger than the free space)"),
 	{ .key = "fault",
 	  .type = T_MAP,
 	  .off = 0,
@@ -277,7 +280,9 @@ static const struct field eal_fields[] = {
 	STR("file_prefix", struct xf_config, eal.file_prefix, 1, S_NAME, 0, "xferd",
 	    "EAL --file-prefix; two appliances on one host need different ones"),
 	BOOL("hugepages", struct xf_config, eal.hugepages, 0, "true", "false adds --no-huge"),
-	INT("memory_mb", struct xf_config, eal.memory_mb, 64, 1048576, 0, "1024",
+	/* 256: the mbuf pool at MTU 9000 (150 MiB) and the rings fit. 16384: far above what
+	 * the engine allocates; EAL without hugepages maps all of it at start. */
+	INT("memory_mb", struct xf_config, eal.memory_mb, 256, 16384, 0, "1024",
 	    "EAL memory in MiB (-m)"),
 	BOOL("pci", struct xf_config, eal.pci, 0, "true",
 	     "false adds --no-pci (then every port must be a vdev)"),
@@ -302,10 +307,12 @@ static const struct field cores_fields[] = {
 };
 
 static const struct field session_fields[] = {
-	INT("window_files", struct xf_config, session.window_files, 16, 1048576, 0, "1024",
+	/* Every worker holds max_sessions x window_files file states: 64 x 65536 is the
+	 * most that still allocates. */
+	INT("window_files", struct xf_config, session.window_files, 16, 65536, 0, "1024",
 	    "Commit credits (files in flight) per session"),
-	INT("max_sessions", struct xf_config, session.max_sessions, 1, 1024, 0, "16",
-	    "Concurrent sessions"),
+	INT("max_sessions", struct xf_config, session.max_sessions, 1, XF_CONFIG_MAX_SESSIONS, 0,
+	    "16", "Concurrent receive sessions"),
 	INT("max_sessions_per_peer", struct xf_config, session.max_sessions_per_peer, 1,
 	    XF_CONFIG_MAX_SESSIONS_PER_PEER, 0, "8",
 	    "Concurrent sessions one peer address may hold (HELLOs beyond are refused BUSY), "

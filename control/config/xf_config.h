@@ -22,15 +22,17 @@
 #define XF_CONFIG_DEVICE_MAX     256 /**< Device string (PCI address or vdev). */
 #define XF_CONFIG_ARG_MAX        128 /**< One extra EAL argument. */
 #define XF_CONFIG_MAX_LCORE      127 /**< Highest lcore id (RTE_MAX_LCORE - 1). */
-#define XF_CONFIG_MAX_RX         16
-#define XF_CONFIG_MAX_WORKERS    64
+#define XF_CONFIG_MAX_RX         8   /**< RX cores: the engine's XF_ENGINE_MAX_RX. */
+#define XF_CONFIG_MAX_WORKERS    16  /**< Workers: the engine's XF_ENGINE_MAX_WORKERS. */
 #define XF_CONFIG_MAX_CPUS       128
 #define XF_CONFIG_MAX_EXTRA_ARGS 32
 #define XF_CONFIG_MAX_PORTS      4
-#define XF_CONFIG_MAX_NEIGHBORS  64
+#define XF_CONFIG_MAX_NEIGHBORS  32 /**< Static ARP entries: XF_ENGINE_MAX_NEIGH. */
 #define XF_CONFIG_MAX_VOLUMES    64
-#define XF_CONFIG_MAX_PEERS      256
-#define XF_CONFIG_MAX_PUSH_ROOTS 16 /**< control.push_roots entries. */
+#define XF_CONFIG_MAX_PEERS      256  /**< Peers: the engine's XF_ENGINE_MAX_PEERS. */
+#define XF_CONFIG_MAX_SESSIONS   64   /**< Receive sessions the pipeline holds at once. */
+#define XF_CONFIG_MTU_MAX        9000 /**< The largest IP MTU the network layer takes. */
+#define XF_CONFIG_MAX_PUSH_ROOTS 16   /**< control.push_roots entries. */
 #define XF_CONFIG_ERR_KEY_MAX    128
 #define XF_CONFIG_ERR_MSG_MAX    320
 #define XF_CONFIG_ERR_SOURCE_MAX 256
@@ -83,7 +85,7 @@ struct xf_config_port {
 	char device[XF_CONFIG_DEVICE_MAX];    /**< PCI address DDDD:BB:DD.F or vdev string net_*. */
 	uint32_t ipv4;                        /**< Own address, host byte order. */
 	uint32_t prefix_len;                  /**< Subnet prefix length, 1..32. */
-	uint32_t mtu;                         /**< IP MTU, 576..9600. */
+	uint32_t mtu;                         /**< IP MTU, 576..9000. */
 	uint32_t udp_port;                    /**< UDP port xferd listens on. */
 	uint32_t rx_desc;                     /**< RX ring descriptors (power of two). */
 	uint32_t tx_desc;                     /**< TX ring descriptors (power of two). */
@@ -99,6 +101,7 @@ struct xf_config_volume {
 	char path[XF_CONFIG_PATH_MAX]; /**< Absolute path of an existing directory. */
 	enum xf_config_fsync fsync;    /**< Durability policy. */
 	uint32_t fsync_batch;          /**< Files per fsync batch (fsync: batch). */
+	uint32_t max_file_gib;         /**< Largest file a peer may announce, GiB. */
 	struct {
 		uint32_t rename_hold_ms; /**< Test-only: first commit rename held; 0 = off. */
 	} fault;                         /**< Test-only fault stage (volumes[].fault). */

@@ -18,6 +18,14 @@
 _Static_assert(XF_CONFIG_MAX_SESSIONS_PER_PEER == XF_ENGINE_MAX_SESSIONS_PER_PEER,
                "session.max_sessions_per_peer: the schema's range is the engine's");
 
+/* A configuration the schema accepts must start: its list limits are the engine's. */
+_Static_assert(XF_CONFIG_MAX_RX == XF_ENGINE_MAX_RX, "cores.rx: schema and engine differ");
+_Static_assert(XF_CONFIG_MAX_WORKERS == XF_ENGINE_MAX_WORKERS,
+               "cores.workers: schema and engine differ");
+_Static_assert(XF_CONFIG_MAX_PEERS == XF_ENGINE_MAX_PEERS, "peers: schema and engine differ");
+_Static_assert(XF_CONFIG_MAX_NEIGHBORS == XF_ENGINE_MAX_NEIGH,
+               "ports[].neighbors: schema and engine differ");
+
 void
 xferd_config_warn_unused(const struct xf_config *cfg)
 {
@@ -74,6 +82,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	ec->volume = cfg->volumes[0].path;
 	ec->fsync = (int)cfg->volumes[0].fsync;
 	ec->fsync_batch = cfg->volumes[0].fsync_batch;
+	ec->max_file_size = (uint64_t)cfg->volumes[0].max_file_gib << 30;
 	ec->fault_rename_hold_ms = cfg->volumes[0].fault.rename_hold_ms;
 	ec->io = (int)cfg->transfer.io; /* XF_CONFIG_IO_* are XF_STORAGE_IO_* */
 	ec->window = cfg->session.window_files;

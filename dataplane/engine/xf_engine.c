@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_random.h>
@@ -124,7 +123,7 @@ create_net(struct xf_engine *e)
  * does, except on a shared-memory link (net_memif between two processes of one host,
  * the dev pair): nothing on it can corrupt a frame, just as the kernel's loopback skips
  * TCP/UDP checksums, and computing and verifying it costs two passes over every byte
- * (about 10% of a bulk push's CPU on the dev pair, perf/transfer/README.md). Receivers
+ * (about 10% of a bulk push's CPU on the dev pair, perf/RESULTS.md). Receivers
  * accept a zero checksum (RFC 768) and verify any other.
  */
 static uint32_t
@@ -159,7 +158,6 @@ xf_engine_create(const struct xf_engine_conf *conf)
 	struct xf_engine *e;
 	struct xf_port_conf pc = { 0 };
 	struct xf_pipeline_conf plc = { 0 };
-	uint32_t room;
 	int rc;
 
 	if (conf->n_rx == 0 || conf->n_rx > XF_ENGINE_MAX_RX || conf->n_workers == 0 ||
@@ -197,24 +195,10 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		e->w[w].lcore = conf->worker_lcore[w];
 	}
 
-	/* One frame per mbuf: room for the headroom and a whole Ethernet frame. */
-	room = RTE_PKTMBUF_HEADROOM + XF_MAX(2048u, (uint32_t)conf->mtu + 14u + 64u);
-	e->mp = rte_pktmbuf_pool_create("xf_mbufs", 16383, 256, 0, (uint16_t)room,
-	                                (int)rte_socket_id());
+	e->mp = xf_port_pool_create("xf_mbufs", 16383, conf->mtu);
 	if (e->mp == NULL) {
-		XF_LOG(ERR, MODULE, "mbuf pool: %s", rte_strerror(rte_errno));
+		XF_LOG(ERR, MODULE, "mbuf pool: %s", strerror(errno));
 		goto err;
-	}
-	{
-		int64_t n = xf_port_pool_populate(e->mp);
-
-		if (n < 0) {
-			/* Not fatal: the pages then come at first use, as they did before. */
-			XF_LOG(WARNING, MODULE, "mbuf pool: populating its pages: %s",
-			       strerror((int)-n));
-		} else {
-			XF_LOG(INFO, MODULE, "mbuf pool: %lld MiB populated", (long long)(n >> 20));
-		}
 	}
 	pc.device = conf->device;
 	pc.nb_queues = (uint16_t)conf->n_rx;
@@ -245,9 +229,10 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		XF_LOG(ERR, MODULE, "volume %s: %s", conf->volume, strerror(errno));
 		goto err;
 	}
-	if (xf_storage_io_resolve(e->volume_fd, (enum xf_storage_io)conf->io, &e->volume_io) < 0) {
+	rc = xf_storage_io_resolve(e->volume_fd, (enum xf_storage_io)conf->io, &e->volume_io);
+	if (rc < 0) {
 		XF_LOG(ERR, MODULE, "volume %s: file I/O %s: %s", conf->volume,
-		       xf_storage_io_str((enum xf_storage_io)conf->io), strerror(errno));
+		       xf_storage_io_str((enum xf_storage_io)conf->io), strerror(-rc));
 		goto err;
 	}
 	XF_LOG(INFO, MODULE, "volume %s: file I/O %s", conf->volume,
@@ -267,6 +252,7 @@ xf_engine_create(const struct xf_engine_conf *conf)
 	plc.max_sessions = conf->max_sessions;
 	plc.fsync = (enum xf_fsync_policy)conf->fsync;
 	plc.fsync_batch = conf->fsync_batch;
+	plc.max_file_size = conf->max_file_size;
 	plc.test_rename_hold_ms = conf->fault_rename_hold_ms;
 	plc.io = (int)e->volume_io;
 	plc.release = release_mbuf;
@@ -453,8 +439,7 @@ static void
 job_free(struct eng_job *j)
 {
 	xf_scan_free(j->scan);
-	free(j->ent);
-	free(j->arena);
+	free(j->dest_ent);
 	if (j->dir_fd >= 0) {
 		close(j->dir_fd);
 	}
@@ -517,7 +502,7 @@ xf_engine_destroy(struct xf_engine *e)
 	if (e->root_fd >= 0) {
 		close(e->root_fd);
 	}
-	rte_mempool_free(e->mp);
+	xf_port_pool_free(e->mp);
 	free(e);
 }
 
@@ -546,71 +531,39 @@ job_slot(struct xf_engine *e)
 
 /*
  * The file list of a job: the destination's directories first (so the receiver makes
- * them, in order, with the source root's mode and time), then the scanned tree with
- * every path under "dest/".
+ * them, in order, with the source root's mode and time), then the scanned tree, whose
+ * paths the scan stored under "dest/". The directories' paths are prefixes of j->dest:
+ * the FLIST builder takes a path by length, and a directory is never read.
  */
 static int
 job_build_list(struct eng_job *j, const struct stat *root_st, char *err, size_t err_len)
 {
-	size_t n = xf_scan_count(j->scan), dest_len = strlen(j->dest), ndest = 0, bytes = 0;
-	char *p;
+	size_t dest_len = strlen(j->dest);
+	uint32_t k = 0;
 
 	for (size_t i = 0; i < dest_len; i++) {
-		ndest += j->dest[i] == '/';
+		j->ndest += j->dest[i] == '/';
 	}
-	ndest += dest_len > 0;
-	for (size_t i = 0; i < n; i++) {
-		struct xf_flist_entry e;
-
-		xf_scan_get(j->scan, i, &e);
-		bytes += dest_len + 1 + e.path_len + 1;
-	}
-	bytes += ndest * (dest_len + 1);
-	j->count = (uint32_t)(n + ndest);
-	j->ent = calloc(j->count > 0 ? j->count : 1, sizeof(*j->ent));
-	j->arena = malloc(bytes > 0 ? bytes : 1);
-	if (j->ent == NULL || j->arena == NULL) {
-		snprintf(err, err_len, "out of memory for %zu entries", n);
+	j->ndest += dest_len > 0;
+	j->dest_ent = calloc(j->ndest > 0 ? j->ndest : 1, sizeof(*j->dest_ent));
+	if (j->dest_ent == NULL) {
+		snprintf(err, err_len, "out of memory for the destination's directories");
 		return -ENOMEM;
 	}
-	p = j->arena;
-	for (size_t i = 0, k = 0; i < dest_len; i++) {
+	for (size_t i = 0; i < dest_len; i++) {
 		if (j->dest[i + 1] == '/' || i + 1 == dest_len) {
-			memcpy(p, j->dest, i + 1);
-			p[i + 1] = '\0';
-			j->ent[k++] = (struct xf_flist_entry){
+			j->dest_ent[k++] = (struct xf_flist_entry){
 				.kind = XF_FILE_DIR,
 				.mode = root_st->st_mode & 07777,
 				.mtime_ns = (int64_t)root_st->st_mtim.tv_sec * 1000000000ll +
 				            root_st->st_mtim.tv_nsec,
-				.path = p,
+				.path = j->dest,
 				.path_len = (uint16_t)(i + 1),
 			};
-			p += i + 2;
 		}
 	}
 	j->src_skip = dest_len > 0 ? (unsigned int)dest_len + 1 : 0;
-	for (size_t i = 0; i < n; i++) {
-		struct xf_flist_entry *e = &j->ent[ndest + i];
-		size_t len;
-
-		xf_scan_get(j->scan, i, e);
-		len = j->src_skip + e->path_len;
-		if (len > XF_PATH_MAX) {
-			snprintf(err, err_len, "%.*s: path too long under '%s'", (int)e->path_len,
-			         e->path, j->dest);
-			return -ENAMETOOLONG;
-		}
-		if (dest_len > 0) {
-			memcpy(p, j->dest, dest_len);
-			p[dest_len] = '/';
-		}
-		memcpy(p + j->src_skip, e->path, e->path_len);
-		p[len] = '\0';
-		e->path = p;
-		e->path_len = (uint16_t)len;
-		p += len + 1;
-	}
+	j->count = j->ndest + (uint32_t)xf_scan_count(j->scan);
 	return 0;
 }
 
@@ -657,13 +610,13 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
 		goto err_job;
 	}
-	if (xf_storage_io_resolve(j->dir_fd, (enum xf_storage_io)e->conf.io, &io) < 0) {
-		rc = -errno;
-		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
+	rc = xf_storage_io_resolve(j->dir_fd, (enum xf_storage_io)e->conf.io, &io);
+	if (rc < 0) {
+		snprintf(err, err_len, "%s: %s", req->src, strerror(-rc));
 		goto err_job;
 	}
 	j->io_inline = io == XF_STORAGE_IO_INLINE;
-	j->scan = xf_scan_tree(req->src, &ss);
+	j->scan = xf_scan_tree(req->src, j->dest, &ss);
 	if (j->scan == NULL) {
 		rc = -errno;
 		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
@@ -774,17 +727,17 @@ xf_engine_cancel(struct xf_engine *e, unsigned int id)
 void
 xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 {
-	struct rte_eth_stats es;
+	struct xf_port_stats ps;
 	struct rte_eth_link link;
 
 	memset(st, 0, sizeof(*st));
-	if (rte_eth_stats_get(e->port.port_id, &es) == 0) {
-		st->rx_packets = es.ipackets;
-		st->tx_packets = es.opackets;
-		st->rx_bytes = es.ibytes;
-		st->tx_bytes = es.obytes;
-		st->rx_missed = es.imissed;
-		st->tx_dropped = es.oerrors;
+	if (xf_port_stats(&e->port, &ps) == 0) {
+		st->rx_packets = ps.rx_packets;
+		st->tx_packets = ps.tx_packets;
+		st->rx_bytes = ps.rx_bytes;
+		st->tx_bytes = ps.tx_bytes;
+		st->rx_missed = ps.rx_missed;
+		st->tx_dropped = ps.tx_errors;
 	}
 	if (xf_port_link(&e->port, &link) == 0) {
 		st->link_up = link.link_status == RTE_ETH_LINK_UP;
@@ -881,19 +834,18 @@ xf_engine_rings(struct xf_engine *e, struct xf_engine_ring_info *out, unsigned i
 unsigned int
 xf_engine_queues(struct xf_engine *e, struct xf_engine_queue_info *out, unsigned int max)
 {
-	struct rte_eth_stats es;
-	unsigned int n =
-	        XF_MIN(XF_MIN(e->conf.n_rx, max), (unsigned int)RTE_ETHDEV_QUEUE_STAT_CNTRS);
+	struct xf_port_stats ps;
+	unsigned int n = XF_MIN(XF_MIN(e->conf.n_rx, max), (unsigned int)XF_PORT_STATS_QUEUES);
 
-	if (rte_eth_stats_get(e->port.port_id, &es) != 0) {
+	if (xf_port_stats(&e->port, &ps) != 0) {
 		return 0;
 	}
 	for (unsigned int q = 0; q < n; q++) {
 		out[q] = (struct xf_engine_queue_info){
-			.rx_packets = es.q_ipackets[q],
-			.tx_packets = es.q_opackets[q],
-			.rx_bytes = es.q_ibytes[q],
-			.tx_bytes = es.q_obytes[q],
+			.rx_packets = ps.q[q].rx_packets,
+			.tx_packets = ps.q[q].tx_packets,
+			.rx_bytes = ps.q[q].rx_bytes,
+			.tx_bytes = ps.q[q].tx_bytes,
 		};
 	}
 	return n;

@@ -61,6 +61,8 @@ struct xf_engine_conf {
 	const char *volume;
 	int fsync; /**< enum xf_fsync_policy */
 	unsigned int fsync_batch;
+	/** largest announced file size taken (0: the pipeline's default) */
+	uint64_t max_file_size;
 	uint32_t fault_rename_hold_ms; /**< test-only: the first commit rename held, 0 = off */
 	int io; /**< enum xf_storage_io: volume writes and push reads (0: AUTO) */
 	/* sessions */

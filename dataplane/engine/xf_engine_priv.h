@@ -96,10 +96,13 @@ struct eng_job {
 	char src[256], dest[256];
 	int dir_fd;
 	bool io_inline; /**< its source's file system reads best inline (xf_storage_io) */
+	/* The file list: the destination's directories, then the scan, whose paths are
+	 * stored as "dest/relpath" (NUL-terminated): the list is held once, per entry 32
+	 * bytes and the path (job_entry()). */
 	struct xf_scan *scan;
-	struct xf_flist_entry *ent;
-	char *arena; /**< paths: NUL-terminated "dest/relpath" */
-	uint32_t count;
+	struct xf_flist_entry *dest_ent; /**< the destination's directories, made first */
+	uint32_t ndest;
+	uint32_t count; /**< ndest + the scan's entries */
 	uint64_t skipped;
 	uint64_t started_ns;
 	uint32_t session_id;

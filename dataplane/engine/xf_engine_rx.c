@@ -277,7 +277,7 @@ static int
 push_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
                   uint32_t nframes, uint32_t data_len)
 {
-	(void)path_len; /* the arena keeps every path NUL-terminated */
+	(void)path_len; /* the scan keeps every path NUL-terminated */
 	return read_request(arg, file, path, offset, nframes, data_len, false, NULL);
 }
 
@@ -305,6 +305,19 @@ job_publish(struct eng_job *j, enum xf_job_state state, const char *error)
 	atomic_fetch_add_explicit(&j->seq, 1, memory_order_acq_rel);
 }
 
+/* The push's view of the file list (xf_push_io.entry): see job_build_list(). */
+static void
+push_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
+{
+	struct eng_job *j = arg;
+
+	if (i < j->ndest) {
+		*e = j->dest_ent[i];
+	} else {
+		xf_scan_get(j->scan, i - j->ndest, e);
+	}
+}
+
 static void
 job_start(struct eng_rx *rx, struct eng_job *j)
 {
@@ -320,6 +333,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 	};
 	struct xf_push_io io = {
 		.arg = j,
+		.entry = push_entry,
 		.frame_alloc = push_frame_alloc,
 		.frame_send = push_frame_send,
 		.frame_free = push_frame_free,
@@ -333,7 +347,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 	cfg.reliab.keepalive_ns = (uint64_t)par.keepalive_ms * 1000000ull;
 	cfg.reliab.idle_timeout_ns = (uint64_t)par.timeout_ms * 1000000ull;
 	j->push_rx = rx;
-	j->push = xf_push_create(&cfg, &io, j->ent, j->count, rx->now);
+	j->push = xf_push_create(&cfg, &io, j->count, rx->now);
 	if (j->push == NULL) {
 		job_publish(j, XF_JOB_FAILED, "cannot create the session (out of memory)");
 		j->finished = true;
@@ -879,7 +893,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	if (rs->rel == NULL) {
 		goto err_peer;
 	}
-	rs->ps = xf_pipeline_session_open(e->pl, rx->idx, rs->id, rs->max_payload,
+	rs->ps = xf_pipeline_session_open(e->pl, rx->idx, ip, port, rs->id, rs->max_payload,
 	                                  hello->hello.flags, rs_tx, rs);
 	if (rs->ps == NULL) {
 		xf_reliab_destroy(rs->rel);
@@ -958,8 +972,13 @@ rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg, const 
 		if (rx->pend_n == ENG_PEND_MAX) {
 			return false; /* not accepted: not acked, the sender sends it again */
 		}
+		/* The pipeline finds the session by the key it was opened with. */
 		rx->pend[(rx->pend_head + rx->pend_n) % ENG_PEND_MAX] =
-		        (struct xf_frame){ .buf = payload, .len = len, .owner = m };
+		        (struct xf_frame){ .buf = payload,
+			                   .len = len,
+			                   .addr = rs->peer_ip,
+			                   .port = rs->peer_port,
+			                   .owner = m };
 		rx->pend_n++;
 		xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, eliciting);
 		rs->ack_now |= (msg->hdr.flags & XF_HDR_F_ACKNOW) != 0;

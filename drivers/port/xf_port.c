@@ -516,3 +516,59 @@ xf_port_pool_populate(struct rte_mempool *mp)
 	rte_mempool_mem_iter(mp, populate_chunk, &c);
 	return c.err != 0 ? -c.err : c.bytes;
 }
+
+struct rte_mempool *
+xf_port_pool_create(const char *name, unsigned int n, uint16_t mtu)
+{
+	/* One frame per mbuf: Ethernet header, VLAN tags and CRC room around the MTU. */
+	uint32_t room = RTE_PKTMBUF_HEADROOM + XF_MAX(2048u, (uint32_t)mtu + 14u + 64u);
+	struct rte_mempool *mp =
+	        rte_pktmbuf_pool_create(name, n, 256, 0, (uint16_t)room, (int)rte_socket_id());
+	int64_t bytes;
+
+	if (mp == NULL) {
+		errno = rte_errno;
+		return NULL;
+	}
+	bytes = xf_port_pool_populate(mp);
+	if (bytes < 0) {
+		XF_LOG(WARNING, MOD, "mbuf pool %s: populating its pages: %s", name,
+		       strerror((int)-bytes));
+	} else {
+		XF_LOG(INFO, MOD, "mbuf pool %s: %lld MiB populated", name,
+		       (long long)(bytes >> 20));
+	}
+	return mp;
+}
+
+void
+xf_port_pool_free(struct rte_mempool *mp)
+{
+	rte_mempool_free(mp);
+}
+
+int
+xf_port_stats(const struct xf_port *port, struct xf_port_stats *out)
+{
+	struct rte_eth_stats es;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = rte_eth_stats_get(port->port_id, &es);
+	if (ret != 0) {
+		return ret < 0 ? ret : -EIO;
+	}
+	out->rx_packets = es.ipackets;
+	out->tx_packets = es.opackets;
+	out->rx_bytes = es.ibytes;
+	out->tx_bytes = es.obytes;
+	out->rx_missed = es.imissed;
+	out->tx_errors = es.oerrors;
+	for (unsigned int q = 0; q < XF_PORT_STATS_QUEUES; q++) {
+		out->q[q].rx_packets = es.q_ipackets[q];
+		out->q[q].tx_packets = es.q_opackets[q];
+		out->q[q].rx_bytes = es.q_ibytes[q];
+		out->q[q].tx_bytes = es.q_obytes[q];
+	}
+	return 0;
+}

@@ -61,6 +61,25 @@ struct xf_port {
 	struct xf_port_fault *fault;     /**< Per TX queue fault stages, NULL when off. */
 };
 
+/** Queues xf_port_stats reports counters of (DPDK's per-queue counter limit). */
+#define XF_PORT_STATS_QUEUES RTE_ETHDEV_QUEUE_STAT_CNTRS
+
+/** Counters of one port, as the device keeps them. */
+struct xf_port_stats {
+	uint64_t rx_packets; /**< Frames received. */
+	uint64_t tx_packets; /**< Frames sent. */
+	uint64_t rx_bytes;   /**< Bytes received. */
+	uint64_t tx_bytes;   /**< Bytes sent. */
+	uint64_t rx_missed;  /**< Frames the device dropped for want of RX descriptors. */
+	uint64_t tx_errors;  /**< Frames the device failed to send. */
+	struct {
+		uint64_t rx_packets; /**< Frames received on the queue. */
+		uint64_t tx_packets; /**< Frames sent on the queue. */
+		uint64_t rx_bytes;   /**< Bytes received on the queue. */
+		uint64_t tx_bytes;   /**< Bytes sent on the queue. */
+	} q[XF_PORT_STATS_QUEUES];   /**< Per queue, the first XF_PORT_STATS_QUEUES. */
+};
+
 /** Receives one extended statistic from xf_port_xstats. */
 typedef void (*xf_port_xstat_fn)(void *arg, const char *name, uint64_t value);
 
@@ -92,6 +111,15 @@ int xf_port_start(struct xf_port *port);
  * @return 0, or -ENOTSUP/-ENODEV from rte_eth_link_get_nowait.
  */
 int xf_port_link(const struct xf_port *port, struct rte_eth_link *link);
+
+/**
+ * Read the port's counters. Control path.
+ *
+ * @param port  An open port.
+ * @param out   Filled with the counters (zeroed first).
+ * @return 0, or -errno of rte_eth_stats_get (-ENODEV, -ENOTSUP).
+ */
+int xf_port_stats(const struct xf_port *port, struct xf_port_stats *out);
 
 /**
  * Report every extended statistic (name and value) to fn. Control path: allocates.
@@ -167,5 +195,26 @@ void xf_port_close(struct xf_port *port);
  * @return Bytes populated (page-rounded), or -errno of the first chunk that failed.
  */
 int64_t xf_port_pool_populate(struct rte_mempool *mp);
+
+/**
+ * Create the packet pool of a port: n mbufs of one whole Ethernet frame of the given IP
+ * MTU each (at least 2048 bytes of data room, after the headroom), on the caller's NUMA
+ * socket, with a per-core cache, and its pages populated (xf_port_pool_populate; a
+ * failure there is logged, not fatal: the pages then come at first use). Control path.
+ *
+ * @param name  Pool name, unique in the process.
+ * @param n     Number of mbufs, at least 384 (the per-core cache holds 256); 2^k - 1
+ *              uses the ring best.
+ * @param mtu   IP MTU the frames carry.
+ * @return the pool, or NULL with errno set (rte_errno of the pool's creation).
+ */
+struct rte_mempool *xf_port_pool_create(const char *name, unsigned int n, uint16_t mtu);
+
+/**
+ * Free a pool from xf_port_pool_create; NULL is a no-op.
+ *
+ * @param mp  A pool whose mbufs have all been returned.
+ */
+void xf_port_pool_free(struct rte_mempool *mp);
 
 #endif /* XF_PORT_H */

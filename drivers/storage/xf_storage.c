@@ -154,11 +154,10 @@ xf_storage_io_resolve(int fd, enum xf_storage_io io, enum xf_storage_io *out)
 		return 0;
 	}
 	if (io != XF_STORAGE_IO_AUTO) {
-		errno = EINVAL;
-		return -1;
+		return -EINVAL;
 	}
 	if (fstatfs(fd, &sf) < 0) {
-		return -1;
+		return -errno;
 	}
 	*out = (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC) ? XF_STORAGE_IO_INLINE
 	                                                              : XF_STORAGE_IO_URING;
@@ -213,7 +212,9 @@ xf_storage_create(int root_fd, unsigned int depth, enum xf_storage_io io)
 		return NULL;
 	}
 	st->hold_ops = 0;
-	if (xf_storage_io_resolve(root_fd, io, &st->io) < 0) {
+	ret = xf_storage_io_resolve(root_fd, io, &st->io);
+	if (ret < 0) {
+		errno = -ret;
 		goto err_free_st;
 	}
 	st->depth = depth;
@@ -475,8 +476,8 @@ queue(struct xf_storage *st, struct slot *s)
 }
 
 /*
- * 0 if name is one component that stays in its directory; otherwise the errno its
- * operation completes with.
+ * 0 if name is one component that stays in its directory; otherwise -errno, the result
+ * its operation completes with.
  */
 static int
 check_name(const char *name)
@@ -484,22 +485,22 @@ check_name(const char *name)
 	const char *p = name;
 
 	if (name == NULL || name[0] == '\0' || strcmp(name, ".") == 0) {
-		return EINVAL;
+		return -EINVAL;
 	}
 	if (name[0] == '/') {
-		return EXDEV;
+		return -EXDEV;
 	}
 	/* Any ".." component climbs out of the directory. */
 	while (p != NULL) {
 		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0')) {
-			return EXDEV;
+			return -EXDEV;
 		}
 		p = strchr(p, '/');
 		if (p != NULL) {
 			p++;
 		}
 	}
-	return strchr(name, '/') != NULL ? EINVAL : 0;
+	return strchr(name, '/') != NULL ? -EINVAL : 0;
 }
 
 /*
@@ -513,9 +514,9 @@ at_dir(const struct xf_storage *st, int dir_fd)
 	return dir_fd >= 0 ? dir_fd : st->root_fd;
 }
 
-/* Queue a rejected operation that completes with -err under its own op. */
+/* Queue a rejected operation that completes with res (-errno) under its own op. */
 static int
-prep_rejected(struct xf_storage *st, enum xf_storage_op op, uint64_t tag, int err)
+prep_rejected(struct xf_storage *st, enum xf_storage_op op, uint64_t tag, int res)
 {
 	struct slot *s = get_slot(st, op, tag);
 
@@ -523,7 +524,7 @@ prep_rejected(struct xf_storage *st, enum xf_storage_op op, uint64_t tag, int er
 		return -EBUSY;
 	}
 	s->forced = 1;
-	s->res = -err;
+	s->res = res;
 	return queue(st, s);
 }
 
@@ -569,7 +570,7 @@ prep_rw(struct xf_storage *st, enum xf_storage_op op, int fd, const void *p, uin
 	struct slot *s;
 
 	if (vec && (len == 0 || len > IOV_MAX)) {
-		return prep_rejected(st, op, tag, EINVAL);
+		return prep_rejected(st, op, tag, -EINVAL);
 	}
 	s = get_slot(st, op, tag);
 	if (s == NULL) {
@@ -737,7 +738,7 @@ xf_storage_prep_symlink(struct xf_storage *st, const char *target, int dir_fd, c
 	/* The target is only stored, never resolved here; opens through the link are
 	 * still confined by RESOLVE_BENEATH. */
 	if (err == 0 && (target == NULL || target[0] == '\0')) {
-		err = EINVAL;
+		err = -EINVAL;
 	}
 	if (err != 0) {
 		return prep_rejected(st, XF_SOP_SYMLINK, tag, err);

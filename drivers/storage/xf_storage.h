@@ -87,7 +87,7 @@ enum xf_storage_io xf_storage_io(const struct xf_storage *st);
 /**
  * The back end AUTO gives for the file system of fd (any fd on it): inline on tmpfs
  * and ramfs, io_uring elsewhere; URING and INLINE stay as they are.
- * @return 0, or -1 with errno (EINVAL for an unknown io, or fstatfs's error).
+ * @return 0, or -errno (-EINVAL for an unknown io, or fstatfs's error).
  */
 int xf_storage_io_resolve(int fd, enum xf_storage_io io, enum xf_storage_io *out);
 

@@ -313,9 +313,9 @@ pair_verify() {
 # pair_stop: `xferctl shutdown` to B, then (once B has exited) to A; both must exit 0 in
 # time. One after the other: DPDK 22.11's net_memif is not safe against both ends
 # stopping at once. The later one's rte_eth_dev_stop then races its own interrupt thread,
-# which is handling the peer's disconnect, and both free the device's memory: CI caught A
-# dying of SIGSEGV at exit that way (xferd's fatal-signal report: xf_engine_destroy ->
-# xf_port_stop -> rte_eth_dev_stop -> memif -> rte_free). docs/OPERATIONS.md, "Stopping".
+# which is handling the peer's disconnect, and both free the device's memory: A then dies
+# of SIGSEGV at exit (xferd's fatal-signal report: xf_engine_destroy -> xf_port_stop ->
+# rte_eth_dev_stop -> memif -> rte_free). docs/OPERATIONS.md, "Stopping".
 pair_stop() {
 	local side pid rc deadline
 	deadline=$((SECONDS + PAIR_STOP_TIMEOUT))

@@ -555,6 +555,77 @@ test_pool_populate(void)
 	rte_mempool_free(mp);
 }
 
+/*
+ * The port's counters: frames sent from A and received on B, in the totals and in queue
+ * 0, the only queue of the pair. A fresh pair, so that the counts start at zero.
+ */
+static void
+test_port_stats(void)
+{
+	static const uint8_t frame[64] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1 };
+	struct xf_port a, b;
+	struct xf_port_stats sa, sb;
+	struct rte_mbuf *pkts[BURST];
+	unsigned int got = 0;
+
+	open_pair("xsa", "xsb", &a, &b, NULL);
+	for (unsigned int i = 0; i < 5; i++) {
+		send_bytes(&a, frame, sizeof(frame));
+	}
+	for (unsigned int tries = 0; got < 5 && tries < 1000; tries++) {
+		uint16_t nb = xf_port_rx_burst(&b, 0, pkts, BURST);
+
+		for (uint16_t i = 0; i < nb; i++) {
+			rte_pktmbuf_free(pkts[i]);
+		}
+		got += nb;
+	}
+	CU_ASSERT_EQUAL_FATAL(got, 5);
+	CU_ASSERT_EQUAL(xf_port_stats(&a, &sa), 0);
+	CU_ASSERT_EQUAL(xf_port_stats(&b, &sb), 0);
+	CU_ASSERT_EQUAL(sa.tx_packets, 5);
+	CU_ASSERT_EQUAL(sa.q[0].tx_packets, 5);
+	CU_ASSERT_EQUAL(sa.rx_packets, 0);
+	CU_ASSERT_EQUAL(sb.rx_packets, 5);
+	CU_ASSERT_EQUAL(sb.q[0].rx_packets, 5);
+	CU_ASSERT_EQUAL(sb.tx_packets, 0);
+	xf_port_close(&a);
+	xf_port_close(&b);
+}
+
+/* The port's pool: one whole frame of the MTU per mbuf, never less than 2048 bytes. */
+static void
+test_pool_create(void)
+{
+	static const struct {
+		uint16_t mtu;
+		uint16_t room;
+	} cases[] = { { 576, 2048 }, { 1500, 2048 }, { 9000, 9000 + 14 + 64 } };
+
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char name[32];
+		struct rte_mempool *mp;
+		struct rte_mbuf *m;
+
+		snprintf(name, sizeof(name), "xf_eal_pool%u", i);
+		mp = xf_port_pool_create(name, 1023, cases[i].mtu);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(mp);
+		CU_ASSERT_EQUAL(mp->size, 1023);
+		CU_ASSERT_EQUAL(rte_pktmbuf_data_room_size(mp),
+		                RTE_PKTMBUF_HEADROOM + cases[i].room);
+		m = rte_pktmbuf_alloc(mp);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		CU_ASSERT_EQUAL(rte_pktmbuf_tailroom(m), cases[i].room);
+		rte_pktmbuf_free(m);
+		/* The name is taken while the pool lives: a second one fails with EEXIST. */
+		errno = 0;
+		CU_ASSERT_PTR_NULL(xf_port_pool_create(name, 1023, cases[i].mtu));
+		CU_ASSERT_EQUAL(errno, EEXIST);
+		xf_port_pool_free(mp);
+	}
+	xf_port_pool_free(NULL);
+}
+
 static const struct xf_test tests[] = {
 	{ "open a ring pair, link up", test_link_up },
 	{ "ARP resolve across the pair", test_arp },
@@ -565,6 +636,8 @@ static const struct xf_test tests[] = {
 	{ "TX fault stage", test_fault_stage },
 	{ "hot-plug and errors", test_hotplug_and_errors },
 	{ "a pool's pages populated at start", test_pool_populate },
+	{ "the port's pool holds one frame per mbuf", test_pool_create },
+	{ "port counters, total and per queue", test_port_stats },
 };
 
 int

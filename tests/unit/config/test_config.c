@@ -2,9 +2,12 @@
 /*
  * Unit tests of the YAML configuration loader.
  *
- * the files bad/NN-name.yaml are a corpus of broken configurations. Each file starts with one
+ * The files bad/NN-name.yaml are a corpus of broken configurations. Each file starts with one
  * comment line per expected error, in order:   # expect: LINE:COL KEY.PATH MESSAGE-FRAGMENT
  * (KEY.PATH "-" when the error has none). The loader must report exactly those errors.
+ * @FIXTURES@ in a corpus file stands for this build's fixture directory, and the example
+ * configs' /tmp/xferd-dev for a directory in it: the test loads copies with the paths
+ * replaced, so that it writes nothing outside its build directory.
  *
  * Extra modes: test_config --show FILE [--set K=V ...] prints the errors (text and JSON);
  * test_config --gen-doc prints the generated key table of docs/CONFIG.md.
@@ -28,6 +31,9 @@
 
 /* Per build directory: several builds may run their tests at once on one machine. */
 #define FIXTURES XF_FIXTURES_DIR
+/* Where the dev pair's configs keep their volumes and sockets, and where they go here. */
+#define DEV_DIR      "/tmp/xferd-dev"
+#define DEV_FIXTURES FIXTURES "/xferd-dev"
 
 static char *
 read_all(const char *path)
@@ -74,23 +80,83 @@ put_fixture(const char *path, const char *text, mode_t mode)
 	return fclose(f) == 0 && chmod(path, mode) == 0 ? 0 : -1;
 }
 
+static int
+make_dir(const char *path)
+{
+	return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
 /*
- * Suite set-up: the dev configs' volume directories (the dev demo script creates the
- * same ones) and key files for the psk_file checks.
+ * Suite set-up, all inside the build directory: the dev configs' volume directories and
+ * key files for the psk_file checks.
  */
 static int
 make_fixtures(void)
 {
-	mkdir("/tmp/xferd-dev", 0755);
-	mkdir("/tmp/xferd-dev/a", 0755);
-	mkdir("/tmp/xferd-dev/b", 0755);
-	mkdir(FIXTURES, 0755);
-	if (put_fixture(FIXTURES "/psk-0644", "not a secret\n", 0644) < 0 ||
+	if (make_dir(FIXTURES) < 0 || make_dir(DEV_FIXTURES) < 0 ||
+	    make_dir(DEV_FIXTURES "/a") < 0 || make_dir(DEV_FIXTURES "/b") < 0 ||
+	    put_fixture(FIXTURES "/psk-0644", "not a secret\n", 0644) < 0 ||
 	    put_fixture(FIXTURES "/psk-0600", "s3cret-key-material\n", 0600) < 0) {
 		perror("test_config: fixtures in " FIXTURES);
 		return -1;
 	}
 	return 0;
+}
+
+/* TEXT with every FROM replaced by TO, or NULL when out of memory. */
+static char *
+replace_all(const char *text, const char *from, const char *to)
+{
+	size_t nfrom = strlen(from), nto = strlen(to), n = 0;
+	const char *p;
+	char *out, *o;
+
+	for (p = strstr(text, from); p != NULL; p = strstr(p + nfrom, from)) {
+		n++;
+	}
+	out = malloc(strlen(text) + n * nto + 1);
+	if (out == NULL) {
+		return NULL;
+	}
+	o = out;
+	for (p = text; n > 0; n--) {
+		const char *hit = strstr(p, from);
+
+		memcpy(o, p, (size_t)(hit - p));
+		o += hit - p;
+		memcpy(o, to, nto);
+		o += nto;
+		p = hit + nfrom;
+	}
+	strcpy(o, p);
+	return out;
+}
+
+/*
+ * Copy the source file REL into the fixture directory with its placeholder paths
+ * replaced (see the top of this file); the copy's path goes to PATH.
+ */
+static void
+relocate(const char *rel, char *path, size_t size)
+{
+	char src[512], *text, *step, *done;
+
+	CU_ASSERT_FATAL((size_t)snprintf(src, sizeof(src), "%s/%s", XF_SOURCE_ROOT, rel) <
+	                sizeof(src));
+	CU_ASSERT_FATAL((size_t)snprintf(path, size, "%s/%s", FIXTURES, rel) < size);
+	for (char *c = path + strlen(FIXTURES) + 1; *c != '\0'; c++) {
+		*c = *c == '/' ? '-' : *c;
+	}
+	text = read_all(src);
+	CU_ASSERT_FATAL(text != NULL);
+	step = replace_all(text, "@FIXTURES@", FIXTURES);
+	CU_ASSERT_FATAL(step != NULL);
+	done = replace_all(step, DEV_DIR, DEV_FIXTURES);
+	CU_ASSERT_FATAL(done != NULL);
+	CU_ASSERT_FATAL(put_fixture(path, done, 0644) == 0);
+	free(done);
+	free(step);
+	free(text);
 }
 
 static int
@@ -99,9 +165,7 @@ load(const char *rel, const char *const *sets, unsigned int nsets, struct xf_con
 {
 	char path[512];
 
-	if (snprintf(path, sizeof(path), "%s/%s", XF_SOURCE_ROOT, rel) >= (int)sizeof(path)) {
-		return -ENAMETOOLONG;
-	}
+	relocate(rel, path, sizeof(path));
 	return xf_config_load_errors(path, sets, nsets, cfg, errs);
 }
 
@@ -164,7 +228,7 @@ cmp_names(const void *a, const void *b)
 static void
 test_bad_corpus(void)
 {
-	char dirpath[512];
+	char dirpath[512], rel[512], path[512];
 	char *names[256];
 	int nnames = 0, checked = 0;
 	DIR *d;
@@ -185,7 +249,6 @@ test_bad_corpus(void)
 	CU_ASSERT(nnames >= 25);
 
 	for (int i = 0; i < nnames; i++) {
-		char path[1024];
 		struct expect ex[16];
 		struct xf_config_errors errs = { 0 };
 		struct xf_config *cfg = NULL;
@@ -193,7 +256,8 @@ test_bad_corpus(void)
 		int nex, rc;
 		bool ok = true;
 
-		snprintf(path, sizeof(path), "%s/%s", dirpath, names[i]);
+		snprintf(rel, sizeof(rel), "tests/unit/config/bad/%s", names[i]);
+		relocate(rel, path, sizeof(path));
 		text = read_all(path);
 		CU_ASSERT_FATAL(text != NULL);
 		nex = parse_expects(text, ex, 16);
@@ -256,9 +320,8 @@ test_dev_a_values(void)
 	CU_ASSERT_EQUAL(c->cores.idle, XF_CONFIG_IDLE_BACKOFF);
 	CU_ASSERT_EQUAL(c->n_ports, 1);
 	CU_ASSERT_STRING_EQUAL(c->ports[0].name, "wire0");
-	CU_ASSERT_STRING_EQUAL(
-	        c->ports[0].device,
-	        "net_memif0,role=server,socket=/tmp/xferd-dev/memif.sock,bsize=9216");
+	CU_ASSERT_STRING_EQUAL(c->ports[0].device, "net_memif0,role=server,socket=" DEV_FIXTURES
+	                                           "/memif.sock,bsize=9216");
 	CU_ASSERT_EQUAL(c->ports[0].ipv4, (10u << 24) | (99u << 16) | 1u);
 	CU_ASSERT_EQUAL(c->ports[0].prefix_len, 24);
 	CU_ASSERT_EQUAL(c->ports[0].mtu, 9000);
@@ -270,7 +333,7 @@ test_dev_a_values(void)
 	CU_ASSERT_EQUAL(c->ports[0].fault.reorder_percent, 0);
 	CU_ASSERT_EQUAL(c->ports[0].fault.seed, 1);
 	CU_ASSERT_EQUAL(c->n_volumes, 1);
-	CU_ASSERT_STRING_EQUAL(c->volumes[0].path, "/tmp/xferd-dev/a");
+	CU_ASSERT_STRING_EQUAL(c->volumes[0].path, DEV_FIXTURES "/a");
 	CU_ASSERT_EQUAL(c->volumes[0].fsync, XF_CONFIG_FSYNC_NONE);
 	CU_ASSERT_EQUAL(c->volumes[0].fsync_batch, 64);
 	CU_ASSERT_EQUAL(c->n_peers, 1);
@@ -286,7 +349,7 @@ test_dev_a_values(void)
 	CU_ASSERT_EQUAL(c->session.keepalive_ms, 1000);
 	CU_ASSERT_STRING_EQUAL(c->session.psk_file, "");
 	CU_ASSERT_FALSE(c->transfer.checksum);
-	CU_ASSERT_STRING_EQUAL(c->control.socket, "/tmp/xferd-dev/a.sock");
+	CU_ASSERT_STRING_EQUAL(c->control.socket, DEV_FIXTURES "/a.sock");
 	CU_ASSERT_STRING_EQUAL(c->control.socket_group, "");
 	CU_ASSERT_EQUAL(c->control.n_push_roots, 1);
 	CU_ASSERT_STRING_EQUAL(c->control.push_roots[0], "/tmp");
@@ -302,7 +365,7 @@ test_minimal_defaults(void)
 	write_file(FIXTURES "/minimal.yaml",
 	           "version: 1\n"
 	           "ports: [{name: p, device: net_null0, ipv4: 10.0.0.1/8}]\n"
-	           "volumes: [{name: v, path: /tmp}]\n",
+	           "volumes: [{name: v, path: " FIXTURES "}]\n",
 	           0644);
 	CU_ASSERT_EQUAL_FATAL(xf_config_load(FIXTURES "/minimal.yaml", NULL, 0, &c, stderr), 0);
 	CU_ASSERT_STRING_EQUAL(c->appliance.name, "xferd");
@@ -381,7 +444,7 @@ check_dir(const char *rel)
 			check_dir(sub);
 		} else if (len > 5 && strcmp(de->d_name + len - 5, ".yaml") == 0) {
 			static const char *const sets[] = {
-				"volumes[0].path=/tmp",
+				"volumes[0].path=" FIXTURES,
 			};
 			bool dev = strstr(sub, "/dev/") != NULL;
 			struct xf_config *c = load_good(sub, sets, dev ? 0 : 1);
@@ -505,7 +568,7 @@ test_text_and_json_printers(void)
 	char expected[1024];
 
 	snprintf(expected, sizeof(expected),
-	         "version: 1\nports:\n%s\nvolumes: [{name: v, path: /tmp}]\n", line3);
+	         "version: 1\nports:\n%s\nvolumes: [{name: v, path: " FIXTURES "}]\n", line3);
 	write_file(FIXTURES "/two.yaml", expected, 0644);
 	CU_ASSERT_EQUAL(xf_config_load_errors(FIXTURES "/two.yaml", sets, 1, &c, &errs), -EINVAL);
 	CU_ASSERT_EQUAL_FATAL(errs.count, 2);
@@ -521,7 +584,7 @@ test_text_and_json_printers(void)
 	         "%s:3:64: error: ports[0].udp_port: '80x' is not a valid integer\n"
 	         "  %s\n"
 	         "  %*s^\n"
-	         "--set:1:14: error: ports[0].mtu: 1 is out of range (576..9600)\n"
+	         "--set:1:14: error: ports[0].mtu: 1 is out of range (576..9000)\n"
 	         "  ports[0].mtu=1\n"
 	         "  %*s^\n",
 	         FIXTURES "/two.yaml", line3, 63, "", 13, "");
@@ -531,7 +594,7 @@ test_text_and_json_printers(void)
 	              "\"key\": \"ports[0].udp_port\", \"message\": \"'80x' is not a valid "
 	              "integer\"},\n"
 	              " {\"file\": \"--set\", \"line\": 1, \"col\": 14, \"key\": \"ports[0].mtu\", "
-	              "\"message\": \"1 is out of range (576..9600)\"}\n]\n");
+	              "\"message\": \"1 is out of range (576..9000)\"}\n]\n");
 	free(text);
 	free(json);
 	xf_config_errors_clear(&errs);
@@ -662,7 +725,7 @@ test_eal_args_dev(void)
 		"512",
 		"--no-huge",
 		"--no-pci",
-		"--vdev=net_memif0,role=server,socket=/tmp/xferd-dev/memif.sock,bsize=9216",
+		"--vdev=net_memif0,role=server,socket=" DEV_FIXTURES "/memif.sock,bsize=9216",
 	};
 	struct xf_config *c = load_good("config/dev/a.yaml", NULL, 0);
 	char *argv[32];
@@ -683,8 +746,10 @@ test_eal_args_dev(void)
 static void
 test_eal_args_reference(void)
 {
+	/* The concatenation is meant (clang's -Wstring-concatenation warns on the first
+	 * element of an array otherwise): parenthesised. */
 	static const char *const sets[] = {
-		"volumes[0].path=/tmp",
+		("volumes[0].path=" FIXTURES),
 		"eal.extra_args=[\"--log-level=pmd.net.ice:info\"]",
 		"cores.main=1",
 	};

@@ -272,7 +272,9 @@ test_two_threads(void)
 /*
  * The owner assertion: a core other than the producer enqueueing must abort. Runs in a
  * child so the abort does not take the suite with it. Release builds (NDEBUG) compile
- * the assertion out, so only there is the check skipped.
+ * the assertion out: there this test is not built and not listed, rather than listed
+ * as passed (the owner fields it checks against are tested in both builds, "SP/SC flags
+ * and fields").
  */
 #ifndef NDEBUG
 static int
@@ -336,13 +338,6 @@ test_owner_assertion(void)
 	CU_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
 	xf_ring_free(r);
 }
-#else
-static void
-test_owner_assertion(void)
-{
-	printf("\n  owner assertion compiled out (NDEBUG): death test skipped\n");
-	CU_PASS("NDEBUG build");
-}
 #endif
 
 /* Without EAL there is no rte_malloc heap: a socket ring fails cleanly. */
@@ -361,7 +356,9 @@ static const struct xf_test tests[] = {
 	{ "FIFO and burst", test_fifo_and_burst },
 	{ "48-byte element copy", test_element_copy },
 	{ "two threads, 1M elements", test_two_threads },
+#ifndef NDEBUG
 	{ "owner assertion", test_owner_assertion },
+#endif
 	{ "socket ring without EAL", test_socket_without_eal },
 };
 

@@ -34,6 +34,7 @@ static char out_dir[PATH_MAX];
 static int vol_fd = -1;
 /* The back end every test of the current suite runs on (main() runs the suite on each). */
 static enum xf_storage_io g_io = XF_STORAGE_IO_URING;
+static bool g_uring = true; /* false: this kernel refuses io_uring */
 
 static int
 rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
@@ -956,10 +957,12 @@ test_auto(void)
 		mem = sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC;
 		CU_ASSERT_EQUAL(xf_storage_io_resolve(fd, XF_STORAGE_IO_AUTO, &io), 0);
 		CU_ASSERT_EQUAL(io, mem ? XF_STORAGE_IO_INLINE : XF_STORAGE_IO_URING);
-		st = xf_storage_create(fd, 8, XF_STORAGE_IO_AUTO);
-		CU_ASSERT_FATAL(st != NULL);
-		CU_ASSERT_EQUAL(xf_storage_io(st), io);
-		xf_storage_destroy(st);
+		if (io == XF_STORAGE_IO_INLINE || g_uring) {
+			st = xf_storage_create(fd, 8, XF_STORAGE_IO_AUTO);
+			CU_ASSERT_FATAL(st != NULL);
+			CU_ASSERT_EQUAL(xf_storage_io(st), io);
+			xf_storage_destroy(st);
+		}
 		/* A forced back end stays as it is. */
 		CU_ASSERT_EQUAL(xf_storage_io_resolve(fd, XF_STORAGE_IO_URING, &io), 0);
 		CU_ASSERT_EQUAL(io, XF_STORAGE_IO_URING);
@@ -967,8 +970,8 @@ test_auto(void)
 		CU_ASSERT_EQUAL(io, XF_STORAGE_IO_INLINE);
 		close(fd);
 	}
-	CU_ASSERT_EQUAL(xf_storage_io_resolve(-1, XF_STORAGE_IO_AUTO, &io), -1);
-	CU_ASSERT_EQUAL(errno, EBADF);
+	CU_ASSERT_EQUAL(xf_storage_io_resolve(-1, XF_STORAGE_IO_AUTO, &io), -EBADF);
+	CU_ASSERT_EQUAL(xf_storage_io_resolve(0, (enum xf_storage_io)9, &io), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(xf_storage_io_str(XF_STORAGE_IO_AUTO), "auto");
 	CU_ASSERT_STRING_EQUAL(xf_storage_io_str(XF_STORAGE_IO_URING), "io_uring");
 	CU_ASSERT_STRING_EQUAL(xf_storage_io_str(XF_STORAGE_IO_INLINE), "inline");
@@ -1096,26 +1099,29 @@ main(void)
 {
 	struct xf_storage *probe;
 	int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int err;
+	int err = 0;
 
-	/* The one honest skip: a kernel without io_uring, or with it disabled by sysctl
-	 * (kernel.io_uring_disabled) or seccomp. */
-	probe = xf_storage_create(root, 8, XF_STORAGE_IO_AUTO);
-	err = errno;
-	close(root);
-	if (probe == NULL && (err == ENOSYS || err == EPERM)) {
-		printf("io_uring is unavailable here (io_uring_queue_init: %s): skipping\n",
-		       strerror(err));
-		return 77;
+	/* A kernel without io_uring, or with it disabled by sysctl (kernel.io_uring_disabled)
+	 * or seccomp, skips the io_uring cases only: the inline back end runs anyway. */
+	probe = xf_storage_create(root, 8, XF_STORAGE_IO_URING);
+	if (probe == NULL && (errno == ENOSYS || errno == EPERM)) {
+		printf("io_uring is unavailable here (io_uring_queue_init: %s): its cases are "
+		       "not run\n",
+		       strerror(errno));
+		g_uring = false;
 	}
 	xf_storage_destroy(probe);
+	close(root);
 
 	/* Every test on each back end, forced, whatever file system TMPDIR is on. */
-	err = xf_test_main("storage io_uring", suite_init, suite_clean, XF_TESTS(tests));
-	err |= xf_test_main("storage io_uring only", suite_init, suite_clean,
-	                    XF_TESTS(uring_tests));
+	if (g_uring) {
+		err |= xf_test_main("storage io_uring", suite_init, suite_clean, XF_TESTS(tests));
+		err |= xf_test_main("storage io_uring only", suite_init, suite_clean,
+		                    XF_TESTS(uring_tests));
+	}
 	g_io = XF_STORAGE_IO_INLINE;
 	err |= xf_test_main("storage inline", suite_init, suite_clean, XF_TESTS(tests));
 	err |= xf_test_main("storage inline only", suite_init, suite_clean, XF_TESTS(inline_tests));
-	return err;
+	/* The inline cases passed, the io_uring ones did not run: say skipped, not passed. */
+	return err != 0 ? 1 : g_uring ? 0 : 77;
 }

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The sending side of a session, file list and whole-file data: FLIST frames within the
+ * receiver's credit, its DECISIONs, the reads asked of the reader, DATA and FILE_END
+ * frames (docs/PROTOCOL.md).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xf_push_priv.h"
+
+bool
+xf_push_send_flist(struct xf_push *p)
+{
+	bool busy = false;
+
+	while (p->next_list < p->count && p->next_list < p->credit) {
+		struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_FLIST) };
+		struct xf_proto_builder b;
+		struct push_frame *f = xf_push_pf_get(p);
+		uint32_t first = p->next_list;
+		int rc;
+
+		if (f == NULL) {
+			break;
+		}
+		m.flist.first_index = first;
+		rc = xf_proto_build_begin(&b, f->payload, p->peer_payload, &m);
+		while (rc == 0 && p->next_list < p->count && p->next_list < p->credit) {
+			struct xf_flist_entry e = xf_push_entry(p, p->next_list);
+
+			rc = xf_proto_build_flist(&b, &e);
+			if (rc == 0) {
+				p->files[p->next_list].state = F_LISTED;
+				p->next_list++;
+			} else if (rc == -EINVAL || (rc == -ENOSPC && b.count == 0)) {
+				/* The entry can never be listed (too long for the frame): fail it,
+				 * and list a placeholder? No: the receiver must learn of every
+				 * index, so abort cleanly with a reason the operator can act on. */
+				XF_LOG(ERR, "push", "entry %u cannot be encoded in a %u-byte frame",
+				       p->next_list, p->peer_payload);
+				xf_push_pf_put(p, f);
+				xf_push_queue_abort(p, XF_ABORT_PROTOCOL,
+				                    "entry too large for a frame");
+				xf_push_enter_aborted(p, XF_ABORT_PROTOCOL);
+				return true;
+			}
+		}
+		if (p->next_list == p->count) {
+			/* The LAST flag lives in the flist flags field at build time. */
+			m.flist.flags = XF_FLIST_F_LAST;
+		}
+		if (m.flist.flags != 0) {
+			/* Rebuild the fixed part with the flag: cheap, the frame is small. */
+			uint32_t n = p->next_list - first;
+
+			rc = xf_proto_build_begin(&b, f->payload, p->peer_payload, &m);
+			for (uint32_t i = 0; rc == 0 && i < n; i++) {
+				struct xf_flist_entry e = xf_push_entry(p, first + i);
+
+				rc = xf_proto_build_flist(&b, &e);
+			}
+		}
+		rc = xf_proto_build_finish(&b);
+		if (rc < 0) {
+			xf_push_pf_put(p, f);
+			xf_push_queue_abort(p, XF_ABORT_PROTOCOL, "file list encoding failed");
+			xf_push_enter_aborted(p, XF_ABORT_PROTOCOL);
+			return true;
+		}
+		f->len = (uint16_t)rc;
+		f->type = XF_MSG_FLIST;
+		enqueue(&p->q_head, &p->q_tail, f);
+		busy = true;
+	}
+	if (p->count == 0 && !p->done_sent) {
+		/* An empty list is one empty FLIST frame with the LAST flag. */
+		struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_FLIST) };
+
+		m.flist.flags = XF_FLIST_F_LAST;
+		if (xf_push_queue_msg_built(p, &m) == 0) {
+			p->done_sent = true;
+			busy = true;
+		}
+	}
+	return busy;
+}
+
+static void
+queue_file_end(struct xf_push *p, uint32_t idx)
+{
+	struct push_file *f = &p->files[idx];
+	struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_FILE_END) };
+
+	m.file_end.file = idx;
+	m.file_end.status = f->status; /* nonzero: we give the file up (give_up) */
+	m.file_end.size = f->size;
+	m.file_end.crc64 = f->crc64;
+	if (xf_push_queue_msg(p, &m, idx) == 0) {
+		f->state = F_END_SENT;
+		act_remove(p, idx);
+	}
+}
+
+uint32_t
+xf_push_frame_data_len(const struct xf_push *p)
+{
+	return p->peer_payload - XF_DATA_OVERHEAD;
+}
+
+void
+xf_push_give_up(struct xf_push *p, uint32_t idx, uint8_t status)
+{
+	struct push_file *f = &p->files[idx];
+
+	if (f->state != F_READING && f->state != F_QUEUED && f->state != F_DATA_DONE) {
+		return;
+	}
+	if (f->state == F_QUEUED && p->active == ACTIVE_FILES) {
+		/* No slot: it stays queued and is given up when it gets one. */
+		f->give_up = status;
+		return;
+	}
+	if (f->state == F_QUEUED) {
+		act_add(p, idx); /* queue_file_end counts it out */
+	}
+	f->status = status;
+	f->size = 0;
+	f->crc64 = 0;
+	f->eof = 1;
+	f->state = F_DATA_DONE;
+	xf_push_delta_free(p, f); /* its queued ops are dropped by drain_ops */
+	f->unacked = 0;           /* do not wait for acks of void data */
+}
+
+bool
+xf_push_schedule_reads(struct xf_push *p)
+{
+	bool busy = false;
+
+	/* Fill the reading slots from the queue, in decision order. */
+	while (p->active < ACTIVE_FILES && p->fq_head < p->fq_tail) {
+		uint32_t idx = p->queued[p->fq_head++];
+		struct push_file *q = &p->files[idx];
+
+		if (q->state != F_QUEUED) {
+			continue; /* settled meanwhile (refused, failed at the receiver) */
+		}
+		q->state = F_READING;
+		act_add(p, idx);
+		if (q->give_up != 0) {
+			xf_push_give_up(p, idx, q->give_up);
+		}
+	}
+	for (uint32_t k = 0; k < p->active; k++) {
+		uint32_t i = p->act[k];
+		struct push_file *f = &p->files[i];
+		struct xf_flist_entry e;
+		uint32_t n;
+		int rc;
+
+		if (f->state != F_READING || f->eof || f->reqs >= REQS_PER_FILE) {
+			continue;
+		}
+		if (f->delta && p->ops_n - p->ops_head >= OPS_HIGH) {
+			continue; /* the matcher's output waits for frames: read later */
+		}
+		if (p->read_ahead + READ_CHUNK > XF_PUSH_READ_AHEAD) {
+			break;
+		}
+		e = xf_push_entry(p, i);
+		if (f->reqs == 0) {
+			f->next_off = f->got_off; /* resynchronise (a file that grew, an error) */
+		} else if (f->next_off > e.size) {
+			continue; /* the outstanding requests reach past the end already */
+		}
+		/* What the scan saw, plus one frame to find the end. */
+		n = 1;
+		if (e.size > f->next_off) {
+			uint64_t left = (e.size - f->next_off + xf_push_frame_data_len(p) - 1) /
+			                xf_push_frame_data_len(p);
+
+			n = (uint32_t)XF_MIN((uint64_t)READ_CHUNK, left + 1);
+		}
+		if (f->delta && p->io.delta_request != NULL) {
+			struct xf_delta_params prm = {
+				.block_size = f->block_size,
+				.block_count = f->block_count,
+				.max_literal = xf_push_frame_data_len(p),
+				.sigs = f->sigs,
+			};
+
+			rc = p->io.delta_request(p->io.arg, i, e.path, e.path_len, f->next_off, n,
+			                         xf_push_frame_data_len(p),
+			                         f->handed ? NULL : &prm);
+			if (rc == 0 && !f->handed) {
+				/* The reader owns the signatures now. */
+				f->handed = 1;
+				p->sig_blocks -= f->sigs != NULL ? f->block_count : 0;
+				f->sigs = NULL;
+				xf_lease_free(f->have);
+				f->have = NULL;
+			}
+		} else {
+			rc = p->io.read_request(p->io.arg, i, e.path, e.path_len, f->next_off, n,
+			                        xf_push_frame_data_len(p));
+		}
+		if (rc == -EAGAIN) {
+			break;
+		}
+		if (rc < 0) {
+			xf_push_give_up(p, i, XF_ST_IO);
+			continue;
+		}
+		f->reqs++;
+		f->asked += n;
+		p->read_ahead += n;
+		f->next_off += (uint64_t)n * xf_push_frame_data_len(p);
+		busy = true;
+	}
+	return busy;
+}
+
+bool
+xf_push_check_file_ends(struct xf_push *p)
+{
+	bool busy = false;
+
+	/* Backwards: queue_file_end takes the file out of the list. */
+	for (uint32_t k = p->active; k-- > 0;) {
+		uint32_t i = p->act[k];
+		struct push_file *f = &p->files[i];
+
+		if (f->state == F_DATA_DONE && f->unacked == 0 && f->dops == 0) {
+			queue_file_end(p, i);
+			busy = true;
+		}
+	}
+	return busy;
+}
+
+void
+xf_push_queue_data(struct xf_push *p, struct push_file *f, struct push_frame *pf,
+                   const struct xf_push_read *rd, int len, bool read_ahead)
+{
+	pf->frame = rd->frame;
+	pf->payload = rd->payload;
+	pf->next = NULL;
+	pf->retransmit = 0;
+	pf->ra = read_ahead;
+	pf->type = XF_MSG_DATA;
+	pf->file = rd->file;
+	pf->len = (uint16_t)len;
+	f->unacked++;
+	p->st.bytes_sent += rd->len;
+	p->st.bytes_literal += rd->len;
+	enqueue(&p->q_head, &p->q_tail, pf);
+}
+
+void
+xf_push_on_decisions(struct xf_push *p, const struct xf_msg *msg)
+{
+	for (uint16_t i = 0; i < msg->decision.count; i++) {
+		struct xf_decision_rec d;
+		struct push_file *f;
+
+		xf_proto_decision_get(msg, i, &d);
+		if (d.file >= p->next_list) {
+			continue; /* never listed: a broken peer; ignore */
+		}
+		f = &p->files[d.file];
+		if (f->decided) {
+			continue; /* a duplicate decision */
+		}
+		f->decided = 1;
+		if (f->state == F_SETTLED) {
+			/* Its COMMIT overtook the DECISION (frames may be reordered): it was
+			 * counted committed; an up-to-date file was not sent, so say so. */
+			if (d.decision == XF_DEC_UPTODATE && f->status == XF_ST_OK) {
+				p->st.files_committed--;
+				p->st.files_uptodate++;
+			}
+			continue;
+		}
+		if (f->state != F_LISTED) {
+			continue;
+		}
+		switch (d.decision) {
+		case XF_DEC_UPTODATE:
+			p->st.files_uptodate++;
+			f->state = F_SETTLED;
+			break;
+		case XF_DEC_REFUSED:
+			xf_push_settle(p, d.file, d.status != 0 ? d.status : XF_ST_BAD_PATH);
+			break;
+		case XF_DEC_DELTA:
+			if (xf_push_entry(p, d.file).kind == XF_FILE_REG) {
+				xf_push_delta_begin(p, d.file, &d);
+				break;
+			}
+			f->state = F_END_SENT; /* not a regular file: made from FLIST */
+			break;
+		case XF_DEC_WHOLE:
+			if (xf_push_entry(p, d.file).kind == XF_FILE_REG) {
+				xf_push_enqueue_file(p, d.file);
+			} else {
+				/* Directories and symlinks are made by the receiver from FLIST. */
+				f->state = F_END_SENT;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void
+xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
+{
+	struct push_file *f;
+
+	(void)now;
+	if (rd->file >= p->count) {
+		if (rd->frame != NULL) {
+			p->io.frame_free(p->io.arg, rd->frame);
+		}
+		return;
+	}
+	f = &p->files[rd->file];
+	if (f->delta && p->io.delta_request != NULL) {
+		xf_push_delta_op(p, f, rd);
+	} else if (f->delta) {
+		xf_push_delta_feed(p, f, rd);
+	} else if (rd->frame != NULL) {
+		struct push_frame *pf = p->free_list; /* reserved by read_ahead: never NULL */
+		struct xf_hdr h = hdr_for(p, XF_MSG_DATA);
+		int len = -EINVAL;
+
+		/* FILE_END waits for the file's last frame to be acked: ask for it at once. */
+		if (rd->eof) {
+			h.flags |= XF_HDR_F_ACKNOW;
+		}
+		f->asked -= XF_MIN(f->asked, 1u);
+		f->got_off = rd->offset + rd->len;
+		if (f->state == F_READING && pf != NULL) {
+			/* The reader put the data after the DATA header: write the header. */
+			len = xf_proto_data_hdr_encode(rd->payload, &h, rd->file, rd->offset,
+			                               rd->len);
+		}
+		if (len < 0) {
+			/* Not wanted any more (the file failed meanwhile), or unencodable. */
+			p->io.frame_free(p->io.arg, rd->frame);
+			p->read_ahead -= XF_MIN(p->read_ahead, 1u);
+			if (f->state == F_READING) {
+				xf_push_give_up(p, rd->file, XF_ST_IO);
+			}
+		} else {
+			p->free_list = pf->next;
+			p->pool_free--;
+			/* read_ahead keeps counting it until its first transmission. */
+			xf_push_queue_data(p, f, pf, rd, len, true);
+		}
+	}
+	if (!rd->last) {
+		return;
+	}
+	/* Frames of this request that are not coming (end of file, error). */
+	f->reqs -= XF_MIN(f->reqs, 1u);
+	f->asked -= XF_MIN(f->asked, rd->undelivered);
+	p->read_ahead -= XF_MIN(p->read_ahead, rd->undelivered);
+	if (f->state != F_READING) {
+		return; /* later answers for a file already at its end or failed */
+	}
+	if (rd->error < 0) {
+		struct xf_flist_entry e = xf_push_entry(p, rd->file);
+
+		XF_LOG(WARNING, "push", "read of %.*s failed: %s", (int)e.path_len, e.path,
+		       strerror(-rd->error));
+		xf_push_give_up(p, rd->file, XF_ST_IO);
+		return;
+	}
+	if (rd->eof) {
+		f->eof = 1;
+		f->size = rd->size;
+		f->crc64 = rd->crc64;
+		f->state = F_DATA_DONE;
+		p->st.files_sent++;
+		if (f->delta) {
+			xf_push_delta_free(p, f); /* finished: its ops are queued */
+		}
+	}
+}
