@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 # The same command line (XFERD SOURCE_ROOT) and helpers as the --check tests.
 import cli_test
-from cli_test import ROOT, check, run
+from cli_test import ROOT, check, overrides_for, run
 
 DEV = os.path.join(ROOT, "config", "dev", "a.yaml")
 
@@ -29,13 +29,17 @@ def pub_of(priv):
         serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
 
 
+SETS = []  # --set options that make DEV's volume paths exist here (overrides_for)
+
+
 def pubkey(path):
-    return run("pubkey", "-c", DEV, "--set", f"session.private_key_file={path}")
+    return run("pubkey", "-c", DEV, *SETS, "--set", f"session.private_key_file={path}")
 
 
 def main():
     t = tempfile.mkdtemp(prefix="xf-keys-")
     try:
+        SETS.extend(overrides_for(DEV, t))
         key = os.path.join(t, "appliance.key")
         r = run("keygen", key)
         check(r.returncode == 0, f"keygen: exit {r.returncode} {r.stderr}")
@@ -73,18 +77,18 @@ def main():
         os.chmod(bad, 0o600)
         r = pubkey(bad)
         check(r.returncode == 1 and "not a key file" in r.stderr, f"malformed: {r.stderr.strip()}")
-        r = run("pubkey", "-c", DEV)
+        r = run("pubkey", "-c", DEV, *SETS)
         check(r.returncode == 1 and "private_key_file is not set" in r.stderr,
               f"unset key file: {r.stderr.strip()}")
         # peers[].public_key takes what keygen printed, and nothing malformed.
-        r = run("--check", "-c", DEV, "--set", f"peers[0].public_key={printed}")
+        r = run("--check", "-c", DEV, *SETS, "--set", f"peers[0].public_key={printed}")
         check(r.returncode == 0, f"peers[0].public_key={printed}: {r.stderr.strip()}")
         for bad_key in (printed[:-1], printed[:-2] + "==", printed[:10] + "." + printed[11:],
                         printed[:42] + "B="):
-            r = run("--check", "-c", DEV, "--set", f"peers[0].public_key={bad_key}")
+            r = run("--check", "-c", DEV, *SETS, "--set", f"peers[0].public_key={bad_key}")
             check(r.returncode == 1 and "is not a key" in r.stderr,
                   f"peers[0].public_key={bad_key} refused: {r.stderr.strip()[:80]}")
-        d = run("--dump-config", "-c", DEV, "--set", f"session.private_key_file={key}")
+        d = run("--dump-config", "-c", DEV, *SETS, "--set", f"session.private_key_file={key}")
         check(d.returncode == 0 and key in d.stdout and text.strip() not in d.stdout,
               "--dump-config shows the key file's path, never its content")
     finally:
