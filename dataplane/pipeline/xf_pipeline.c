@@ -113,7 +113,7 @@ xf_pipeline_remove_tree(int dir_fd, const char *name)
 /*
  * The permission bits a file created in the staging directory keeps of the mode asked
  * for: the umask's complement, or what a default ACL there allows. A file whose mode
- * survives creation then needs no fchmod at verification (xf_worker.c, decide()): one
+ * survives creation then needs no fchmod at verification (xf_worker_stat.c, stat_decide()): one
  * system call in six for a small file. 0 (every file gets its fchmod) if the probe fails.
  */
 static uint32_t
@@ -207,7 +207,7 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	{
 		struct stat sb;
 
-		/* Names the volume in the table of files whose DELTA failed (xf_worker.c). */
+		/* Names the volume in the table of files whose DELTA failed (xf_worker_delta.c). */
 		if (fstat(p->root_fd, &sb) == 0) {
 			p->volume_id = ((uint64_t)sb.st_dev << 32) ^ (uint64_t)sb.st_ino;
 		}

@@ -115,7 +115,7 @@ struct xf_rxcore {
 	struct xf_pipeline_rx_stats stats;
 };
 
-struct xf_worker; /* xf_worker.c */
+struct xf_worker; /* xf_worker_priv.h */
 
 struct xf_core_arg {
 	struct xf_pipeline *p;

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker, DELTA: the signatures of a basis (one file at a time through sg_buf, docs/
+ * DELTA.md), and the pipeline's set of files whose DELTA failed verification. The COPY
+ * ops that use the basis are writes (xf_worker_write.c).
+ */
+
+#include <unistd.h>
+
+#include "xf_worker_priv.h"
+
+/*
+ * Files whose DELTA failed verification: struct xf_pipeline.delta_failed, one set per
+ * pipeline (its workers share it). A full set forgets: such a file then goes DELTA again,
+ * which is never wrong, only possibly failed again.
+ */
+#define DF_PROBE 8u
+
+uint64_t
+df_key(const struct xf_worker *w, const struct wfile *f)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ w->p->volume_id;
+	const char *base = f->name + f->dir_len + 1;
+
+	for (uint32_t i = 0; i < f->dir_len; i++) {
+		h = (h ^ (uint8_t)f->name[i]) * 0x100000001b3ull;
+	}
+	h = (h ^ '/') * 0x100000001b3ull;
+	for (const char *c = base; *c != '\0'; c++) {
+		h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+	}
+	return h != 0 ? h : 1;
+}
+
+void
+df_remember(struct xf_worker *w, uint64_t key)
+{
+	for (uint32_t i = 0; i < DF_PROBE; i++) {
+		_Atomic uint64_t *slot = &w->p->delta_failed[(key + i) % XF_DF_SLOTS];
+		uint64_t cur = atomic_load_explicit(slot, memory_order_relaxed);
+
+		if (cur == key || (cur == 0 && atomic_compare_exchange_strong(slot, &cur, key)) ||
+		    cur == key) {
+			return;
+		}
+	}
+}
+
+/* True (and forgotten) if the key was remembered. */
+bool
+df_take(struct xf_worker *w, uint64_t key)
+{
+	for (uint32_t i = 0; i < DF_PROBE; i++) {
+		_Atomic uint64_t *slot = &w->p->delta_failed[(key + i) % XF_DF_SLOTS];
+		uint64_t cur = key;
+
+		if (atomic_compare_exchange_strong(slot, &cur, 0)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A DELTA file is done with its basis: the fd, its signatures and its kept chunks. */
+void
+close_basis(struct xf_worker *w, struct wfile *f)
+{
+	if (f->basis_fd >= 0) {
+		close(f->basis_fd); /* a file opened for reading: close does not block */
+		f->basis_fd = -1;
+	}
+	xf_lease_free(f->sigs);
+	f->sigs = NULL;
+	while (f->nkeep > 0) {
+		w->keep_free[w->keep_nfree++] = f->keep[--f->nkeep];
+	}
+}
+
+/* ---- DELTA: signatures of the basis, one file at a time through sg_buf ---- */
+
+static void
+sig_read(struct xf_worker *w, uint32_t fi)
+{
+	struct wfile *f = &w->files[fi];
+	uint64_t left = f->basis_size - f->sig_off;
+	uint32_t len;
+
+	if (f->nkeep > 0) {
+		/* Up to the end of the chunk (a short read leaves sig_off inside one). */
+		len = CBUF - (uint32_t)(f->sig_off % CBUF);
+		len = left < len ? (uint32_t)left : len;
+		PREP(w, xf_storage_prep_read(w->st, f->basis_fd, keep_chunk(w, f, f->sig_off), len,
+		                             f->sig_off, tag_of(T_SIG, fi)));
+		return;
+	}
+	len = left < RB_SIZE ? (uint32_t)left : RB_SIZE;
+	PREP(w, xf_storage_prep_read(w->st, f->basis_fd, w->sg_buf, len, f->sig_off,
+	                             tag_of(T_SIG, fi)));
+}
+
+void
+sig_start(struct xf_worker *w, uint32_t fi)
+{
+	struct wfile *f = &w->files[fi];
+
+	w->sg_active = fi + 1;
+	if (f->aborted) {
+		/* Aborted while queued: let go of it, then the next one. */
+		w->sg_active = 0;
+		fail_file(w, f, XF_ST_IO);
+		if (w->sg_head != 0) {
+			uint32_t nx = w->sg_head - 1;
+
+			w->sg_head = w->files[nx].sg_next;
+			if (w->sg_head == 0) {
+				w->sg_tail = 0;
+			}
+			sig_start(w, nx);
+		}
+		return;
+	}
+	{
+		uint64_t need = (f->basis_size + CBUF - 1) / CBUF;
+
+		if (need <= KEEP_MAX && need <= w->keep_nfree) {
+			while (f->nkeep < need) {
+				f->keep[f->nkeep++] = w->keep_free[--w->keep_nfree];
+			}
+		}
+	}
+	sig_read(w, fi);
+}
+
+static void
+sig_next_file(struct xf_worker *w)
+{
+	w->sg_active = 0;
+	if (w->sg_head != 0) {
+		uint32_t fi = w->sg_head - 1;
+
+		w->sg_head = w->files[fi].sg_next;
+		if (w->sg_head == 0) {
+			w->sg_tail = 0;
+		}
+		sig_start(w, fi);
+	}
+}
+
+void
+on_sig(struct xf_worker *w, uint32_t fi, int32_t res)
+{
+	struct wfile *f = &w->files[fi];
+	struct xf_done d;
+	int n;
+
+	if (f->aborted) {
+		fail_file(w, f, XF_ST_IO);
+		sig_next_file(w);
+		return;
+	}
+	if (res > 0) {
+		const uint8_t *got = f->nkeep > 0 ? keep_chunk(w, f, f->sig_off) : w->sg_buf;
+
+		n = xf_delta_sig_update(&f->sg, got, (size_t)res, f->sigs + f->nsig,
+		                        f->count - f->nsig);
+		if (n >= 0) {
+			f->nsig += (uint32_t)n;
+			f->sig_off += (uint64_t)res;
+			if (f->sig_off < f->basis_size) {
+				sig_read(w, fi);
+				return;
+			}
+			if (f->nsig < f->count) {
+				f->nsig += (uint32_t)xf_delta_sig_finish(&f->sg, f->sigs + f->nsig);
+			}
+		}
+	}
+	if (res <= 0 || f->nsig != f->count) {
+		/* The basis shrank or cannot be read: no signatures, the file goes whole. */
+		close_basis(w, f);
+		f->delta = 0;
+		f->state = W_OPEN;
+		post_simple(w, f, XF_DONE_STAT, XF_DEC_WHOLE, XF_ST_OK, -1);
+		sig_next_file(w);
+		return;
+	}
+	d = (struct xf_done){
+		.type = XF_DONE_STAT,
+		.decision = XF_DEC_DELTA,
+		.sid = f->sid,
+		.file = f->file,
+		.fd = -1,
+		.block_size = f->bs,
+		.block_count = f->count,
+		.gen = f->gen,
+		.sigs = f->sigs, /* the RX core's now: it sends them and gives them back */
+	};
+	f->sigs = NULL;
+	f->state = W_OPEN;
+	post_done(w, f->rx, &d);
+	sig_next_file(w);
+}

@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker's internals, shared by its stage files (nothing outside xf_worker*.c
+ * includes this). Which file owns which functions (their declarations below are grouped
+ * by file), and which fields of struct xf_worker each stage writes:
+ *
+ *   xf_worker.c         the poll loop, dispatch of items and completions, creation and
+ *                       teardown (every field is set up there), abort. Writes out[],
+ *                       out_pending (completions to the RX cores), deferred and def_*
+ *                       (completions reaped while waiting), aborting[], abort_rx[],
+ *                       abort_gen[], naborting, now, wait_fn, wait_arg; records the
+ *                       commit executor's completions wherever they are reaped
+ *                       (sync_res[], sync_got, ch_res[], ch_got: keep_cqe()).
+ *   xf_worker_stat.c    STAT, quick check, decision, temp file: a file state (files[])
+ *                       from W_STAT_DIR to W_OPEN (its identity, kind, mode, decision,
+ *                       fd), nodir_*, lead, follow[], nfollow; queues a DELTA file for
+ *                       its signatures (sg_head, sg_tail, sg_next).
+ *   xf_worker_stage.c   staged directories: stg[], stg_head, stg_tail, stg_last_status,
+ *                       stg_path, stg_plen, stg_sid, stg_sess, stg_end, sq[], sq_head,
+ *                       cdefer[], cmine[]; a file's inplace, stg, stg_busy, and the
+ *                       held items' cstatus[] and cchanged[].
+ *   xf_worker_delta.c   signatures and the basis: sg_active, sg_head, sg_tail, keep_free[]
+ *                       and keep_nfree (chunks taken and given back), a file's sigs, nsig,
+ *                       sig_off, keep[], nkeep, basis_fd; p->delta_failed (compare-and-
+ *                       swap only, shared by the pipeline's workers).
+ *   xf_worker_write.c   DATA and COPY: wo[], wo_free[], wo_nfree, wo_open, ws_nfree, cs[],
+ *                       cs_free[], cs_nfree, cpend[], cp_head, cp_tail; a file's inflight,
+ *                       crc and crc_off (in order), max_end, status (a failed write).
+ *   xf_worker_verify.c  FILE_END, read-back and verification: rb_active, rb_head, rb_tail,
+ *                       a file's fe_*, rb_next, crc, W_FINISH; fail_file() and the end of
+ *                       a file free its state (W_FREE).
+ *   xf_worker_commit.c  the commit executor (worker XF_COMMIT_WORKER): cq_head, bn, bpos,
+ *                       sync_*, ch_*, cstatus[], cchanged[], cfres[], cdir, cdir_fd,
+ *                       cdir_dirty, root_dirty.
+ *
+ * Counters (t) are written by the stage they count. Everything runs on the worker's own
+ * core: nothing here is shared with another core except through the rings and
+ * p->delta_failed.
+ */
+#ifndef XF_WORKER_PRIV_H
+#define XF_WORKER_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "xf_csum.h"
+#include "xf_delta.h"
+#include "xf_pipeline_priv.h"
+
+#define MODULE "worker"
+
+#define WSLOTS   512u            /* DATA frames in flight per worker */
+#define WIOV     W_BURST         /* frames per coalesced write: one dequeued burst */
+#define RB_SIZE  (1024u * 1024u) /* read-back and signature chunk: one io-wq hand-off per MiB */
+#define CQE_MAX  64u
+#define SYNC_MAX 512u            /* operations of one commit batch phase */
+#define CSLOTS   8u              /* COPY operations in flight per worker */
+#define CBUF     (1024u * 1024u) /* bytes of one COPY read/write step */
+#define CPEND    256u            /* COPY items waiting for a slot */
+/*
+ * A basis of at most KEEP_MAX chunks of CBUF bytes is kept in memory from its signature
+ * pass to its COPY ops, so that it is read once instead of twice (the second read was
+ * 15% of the receiver's CPU in the `delta` benchmark). The chunks come from a per-worker
+ * pool (xf_pipeline_conf.delta_cache_mb); a file that finds too few free goes the old
+ * way, reading the basis again for each COPY.
+ */
+#define KEEP_MAX 8u
+/* Staged directories between their creation and their placement (a power of two). */
+#define STG_DIRS 32u
+/*
+ * What one staged directory takes: files of at most STG_FILE_MAX bytes, STG_BYTES in
+ * all. Its files become visible together, so this bounds what a crash before it is put
+ * in place costs the next push; a bigger file's link is nothing beside its data.
+ */
+#define STG_FILE_MAX (1024u * 1024u)
+#define STG_BYTES    (16u * 1024u * 1024u)
+
+enum tag_type {
+	T_STAT = 1, /* index: file state */
+	T_TMP,      /* file state: temp open */
+	T_WRITE,    /* write slot */
+	T_READ,     /* file state: read-back */
+	T_IGN,      /* fire and forget (close) */
+	T_SYNC,     /* commit executor, waited for */
+	T_CHAIN,    /* commit executor: k-th rename of the pending chain */
+	T_BASIS,    /* file state: basis open (DELTA) */
+	T_SIG,      /* file state: basis read for signatures */
+	T_CREAD,    /* copy slot: basis read */
+	T_CWRITE,   /* copy slot: temp write */
+};
+
+static inline uint64_t
+tag_of(enum tag_type t, uint32_t idx)
+{
+	return ((uint64_t)t << 56) | idx;
+}
+
+/* Files that may wait for one parent lookup (beyond: they look it up themselves). */
+#define FOLLOW_MAX 64u
+
+enum wstate {
+	W_FREE = 0,
+	W_STAT_DIR,    /* opening the parent directory */
+	W_STAT_FOLLOW, /* waiting for the lookup of the same parent for an earlier file */
+	W_STAT,        /* statx */
+	W_BASIS,       /* opening the basis (DELTA) */
+	W_TMP,         /* creating the temp file */
+	W_SIG,         /* DELTA: reading the basis for signatures (queued or active) */
+	W_OPEN,        /* receiving data */
+	W_FINISH,      /* verifying (read-back) */
+};
+
+struct wfile {
+	uint8_t state;
+	uint8_t kind;
+	uint8_t status; /* first failure */
+	uint8_t fe_pending;
+	uint8_t aborted;     /* session aborted while busy: clean up, report nothing */
+	uint8_t mode_set;    /* the temp file was created with the file's mode: no fchmod */
+	uint8_t tmp_retried; /* a leftover temp file of the same name was removed */
+	uint8_t fresh;       /* the quick check found nothing at the final path */
+	uint8_t unnamed;     /* the temp file has no name (O_TMPFILE): the commit links it */
+	uint8_t inplace;     /* a staged directory (DIR), or a file written in one (REG) */
+	uint8_t stg_busy;    /* REG in place: counted in its directory's busy */
+	uint32_t stg;        /* inplace: the staged directory's number */
+	uint16_t sid;
+	uint16_t rx;
+	uint32_t file;
+	uint32_t sess_id;
+	uint32_t gen; /* the session's generation (struct xf_work.gen) */
+	uint32_t mode;
+	uint32_t dir_len;
+	int fd;
+	int dirfd;
+	uint32_t inflight; /* writes not completed */
+	uint32_t rb_next;  /* read-back queue link: slot + 1, 0 = end */
+	uint64_t size;     /* FLIST size (quick check) */
+	int64_t mtime_ns;
+	uint64_t crc;
+	uint64_t crc_off; /* CRC covers [0, crc_off) */
+	uint64_t max_end;
+	uint64_t fe_size;
+	uint64_t fe_crc;
+	const char *name;
+	/* DELTA: the basis (the file at the final path) and its signatures. */
+	uint8_t delta;    /* decided DELTA: COPY reads basis_fd */
+	uint8_t checksum; /* session in checksum mode */
+	int basis_fd;
+	uint64_t basis_size;
+	uint32_t bs, count, nsig;
+	uint32_t sg_next; /* signature queue link: slot + 1, 0 = end */
+	uint64_t sig_off;
+	uint8_t nkeep;          /* chunks of the kept basis (0: not kept) */
+	uint8_t keep[KEEP_MAX]; /* their pool indices, in basis order */
+	struct xf_sig_rec *sigs;
+	struct xf_delta_sig sg;
+	char tmpname[XF_TMPNAME_SIZE];
+	struct statx stx;
+};
+
+/* A COPY in progress: the basis range is read and written in CBUF steps. */
+struct cslot {
+	uint32_t fslot;
+	uint32_t left;  /* bytes of the op still to copy */
+	uint32_t piece; /* bytes read into buf for the current step */
+	uint32_t wdone; /* of those, written */
+	uint64_t off;   /* destination of the current step */
+	uint64_t src;   /* basis offset of the current step */
+	uint8_t *buf;
+	const uint8_t *data; /* the current step's bytes: buf, or the kept basis */
+};
+
+/*
+ * One write operation: DATA frames of one file at contiguous offsets, taken off the
+ * ring in the same burst, written by one pwritev. A short write advances through iov
+ * (first, and the base and length of iov[first]); the owners are released together
+ * once every byte is written, or the write failed.
+ */
+struct wop {
+	uint32_t fslot;
+	uint16_t n;     /* frames (iovecs, owners) */
+	uint16_t first; /* first iovec not completely written */
+	uint64_t off;   /* file offset of iov[first] */
+	uint64_t end;   /* file offset after the last byte */
+	struct iovec iov[WIOV];
+	void *owner[WIOV];
+};
+
+struct outq {
+	struct xf_done *q;
+	uint32_t head, tail; /* free-running */
+};
+
+/*
+ * A staged directory (docs/PIPELINE.md, "Staged directories"): a new directory made under
+ * a staging name, in which the regular files listed right after its entry are written at
+ * their names; put in place by one rename once they are committed.
+ */
+struct stg_dir {
+	uint32_t num; /* its number (free-running, like stg_head and stg_tail) */
+	uint16_t sid; /* its session */
+	uint32_t sess;
+	uint32_t file;  /* index of its own entry */
+	uint32_t last;  /* index of the last entry it took (its own at first) */
+	uint32_t n;     /* files it took, */
+	uint64_t bytes; /* their sizes */
+	uint32_t busy;  /* of those, not yet verified or failed */
+	int fd;
+	bool open;           /* still taking the files that follow */
+	bool seen;           /* its COMMIT item reached the commit executor */
+	struct xf_work item; /* that item */
+	char tmp[XF_TMPNAME_SIZE];
+};
+
+/* A commit report held until the staged directory at the head is put in place. */
+struct stg_report {
+	struct xf_done d;
+	uint16_t rx;
+	uint8_t mine; /* STG_OWN or STG_FILE: its status follows the placement; 0: its own */
+};
+
+#define STG_OWN  1u /* the directory's own entry */
+#define STG_FILE 2u /* a file written in it */
+
+struct xf_worker {
+	struct xf_pipeline *p;
+	unsigned int idx;
+	struct xf_storage *st;
+	int root_fd; /* the storage's root */
+	unsigned int depth;
+	uint32_t window;
+	struct wfile *files;
+	uint32_t nfiles;
+	struct wop *wo; /* WSLOTS: never more operations than frames */
+	uint32_t wo_free[WSLOTS];
+	uint32_t wo_nfree;
+	uint32_t wo_open;  /* operation being filled from the current burst: index + 1 */
+	uint32_t ws_nfree; /* frames that may still go in flight */
+	uint8_t *rb_buf;
+	uint32_t rb_active; /* slot + 1 */
+	uint32_t rb_head, rb_tail;
+	struct outq out[XF_PIPELINE_MAX_RX];
+	uint32_t out_cap; /* power of two */
+	uint32_t out_pending;
+	struct xf_storage_cqe cqe[CQE_MAX];
+	/* DELTA: one signature pass at a time through sg_buf; COPY slots and their queue. */
+	uint8_t *sg_buf;
+	uint32_t sg_active; /* slot + 1 */
+	uint32_t sg_head, sg_tail;
+	struct cslot cs[CSLOTS];
+	uint32_t cs_free[CSLOTS];
+	uint32_t cs_nfree;
+	struct xf_work cpend[CPEND];
+	uint32_t cp_head, cp_tail; /* free-running */
+	uint8_t *keep_mem;         /* the pool: keep_n chunks of CBUF */
+	uint32_t keep_n;
+	uint32_t keep_nfree;
+	uint8_t keep_free[256];
+	/* Commit executor (worker XF_COMMIT_WORKER only). */
+	struct xf_work *cq;
+	uint32_t cq_cap, cq_head, cq_tail; /* free-running */
+	int32_t sync_res[SYNC_MAX];
+	uint32_t sync_got;
+	uint16_t sync_sid;
+	uint32_t sync_file;
+	/* The pending chain of renames: in file-list order, linked, waited for at once. */
+	uint32_t ch_n, ch_got;
+	uint32_t ch_item[SYNC_MAX]; /* batch index of the k-th rename */
+	int ch_pfd[SYNC_MAX];       /* its parent directory fd */
+	int ch_fd[SYNC_MAX];        /* an unnamed temp file's fd, linked (-1: a rename) */
+	int32_t ch_res[SYNC_MAX];
+	char ch_tmp[SYNC_MAX][XF_TMPNAME_SIZE]; /* its temp name, valid until completion */
+	uint8_t cstatus[SYNC_MAX];              /* of the batch's items */
+	uint8_t cchanged[SYNC_MAX];
+	int32_t cfres[SYNC_MAX]; /* the batch's file fsync results */
+	/* The batch in flight: items [cq_head, cq_head + bn), run up to bpos; a paused
+	 * batch waits for its chain (ch_n renames submitted, ch_got completed). */
+	uint32_t bn, bpos;
+	int cdir_fd;
+	bool cdir_dirty;
+	bool root_dirty;
+	char cdir[XF_PATH_MAX + 1];
+	/*
+	 * Quick check: the parent directory this worker last found missing, for one session
+	 * (nodir_len 0: none). The session's other files in it or in any directory beneath
+	 * it go WHOLE without a lookup each: what a lookup would decide while it is
+	 * missing, and still right if it appeared since (WHOLE sends the file whatever is
+	 * there; it only forgoes UPTODATE or DELTA for a file that someone else put there
+	 * meanwhile). A push into a destination directory that does not exist yet then
+	 * makes one lookup in all; before, beneath only, it made one per directory, and
+	 * more for each burst that came before the last lookup had answered.
+	 */
+	uint16_t nodir_sid;
+	uint32_t nodir_sess;
+	uint32_t nodir_len;
+	char nodir[XF_PATH_MAX + 1];
+	/*
+	 * The parent lookup in flight that later files of the same session, in the same
+	 * directory or beneath it, wait for instead of looking it up too (file slot + 1,
+	 * 0: none), and those files (W_STAT_FOLLOW), in arrival order (lookup_parent).
+	 */
+	uint32_t lead;
+	uint32_t nfollow;
+	uint32_t follow[FOLLOW_MAX];
+	struct xf_storage_cqe scqe[CQE_MAX];
+	struct xf_storage_cqe *deferred; /* reaped by make_room, not yet dispatched */
+	uint32_t def_cap, def_head, def_tail;
+	/*
+	 * Staged directories, one session at a time: [stg_head, stg_tail) made and not yet put
+	 * in place, the one at the tail taking files while open (stg_path, its final path);
+	 * reports held for the head (sq); the last one placed, and how (stg_head - 1).
+	 */
+	bool stg_on;
+	uint32_t stg_cap; /* files one directory may take: below the window (credits) */
+	struct stg_dir stg[STG_DIRS];
+	uint32_t stg_head, stg_tail;
+	uint8_t stg_last_status;
+	uint32_t stg_plen;
+	char stg_path[XF_PATH_MAX + 1];
+	uint16_t stg_sid; /* the session of the last one made, and the last entry it took: */
+	uint32_t stg_sess;
+	uint32_t stg_end; /* the next may only start after it (their commits come in order) */
+	struct stg_report *sq;
+	uint32_t sq_cap, sq_head, sq_tail; /* free-running */
+	uint32_t cdefer[SYNC_MAX];         /* batch item held for directory number + 1 */
+	uint8_t cmine[SYNC_MAX];           /* ... as STG_OWN, STG_FILE or 0 */
+	bool aborting[64];                 /* per session slot: abort in progress */
+	uint16_t abort_rx[64];
+	uint32_t abort_gen[64];
+	unsigned int naborting;
+	/* What to serve while waiting for a storage step (xf_pipeline_set_wait_poll). */
+	xf_pipeline_wait_fn wait_fn;
+	void *wait_arg;
+	/* Counters; `now` is read once per poll for the stage spans. */
+	struct xf_pipeline_times t;
+	uint64_t now;
+};
+
+static inline uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Queue an operation. A full submission queue is flushed to the kernel; if every
+ * completion slot is taken, completions are collected (waiting for one if need be)
+ * and kept for the poll loop to dispatch, so a prep never recurses into handlers.
+ */
+#define PREP(w, call)                                                                              \
+	do {                                                                                       \
+		while ((call) == -EBUSY) {                                                         \
+			make_room(w);                                                              \
+		}                                                                                  \
+	} while (0)
+
+/* A file's state slot: one window of slots per session slot. */
+static inline uint32_t
+fslot_of(const struct xf_worker *w, uint16_t sid, uint32_t file)
+{
+	return (uint32_t)sid * w->window + file % w->window;
+}
+
+/* A stage span: the first and the last time the stage ran. */
+static inline void
+stamp(uint64_t now, uint64_t *first, uint64_t *last)
+{
+	if (*first == 0) {
+		*first = now;
+	}
+	*last = now;
+}
+
+/* Byte off of a file's basis kept in the pool (struct wfile.keep). */
+static inline uint8_t *
+keep_chunk(const struct xf_worker *w, const struct wfile *f, uint64_t off)
+{
+	return w->keep_mem + (size_t)f->keep[off / CBUF] * CBUF + off % CBUF;
+}
+
+/* Staged directory number num (a ring of STG_DIRS). */
+static inline struct stg_dir *
+stg_at(struct xf_worker *w, uint32_t num)
+{
+	return &w->stg[num & (STG_DIRS - 1)];
+}
+
+/* The oldest staged directory not yet in place, or NULL. */
+static inline struct stg_dir *
+stg_first(struct xf_worker *w)
+{
+	return w->stg_head != w->stg_tail ? stg_at(w, w->stg_head) : NULL;
+}
+
+/* Is staged directory num made and not yet in place? */
+static inline bool
+stg_alive(const struct xf_worker *w, uint32_t num)
+{
+	return num - w->stg_head < w->stg_tail - w->stg_head;
+}
+
+/* Item i of the commit queue, counted from its head (the batch in flight). */
+static inline struct xf_work *
+cq_item(const struct xf_worker *w, uint32_t i)
+{
+	return &w->cq[(w->cq_head + i) & (w->cq_cap - 1)];
+}
+
+/* The last component of a commit item's path. */
+static inline const char *
+base_of(const struct xf_work *it)
+{
+	/* A MARK names no file. */
+	return it->ptr != NULL ? (const char *)it->ptr + it->len + 1 : "";
+}
+
+/* One operation, waited for, after the pending renames; its result goes to out. */
+#define RUN1(w, out, call)                                                                         \
+	do {                                                                                       \
+		chain_flush(w);                                                                    \
+		(w)->sync_got = 0;                                                                 \
+		PREP(w, call);                                                                     \
+		sync_wait(w, 1);                                                                   \
+		(out) = (w)->sync_res[0];                                                          \
+	} while (0)
+
+/* ---- xf_worker.c ---- */
+void post_done(struct xf_worker *w, uint16_t rx, const struct xf_done *d);
+void post_simple(struct xf_worker *w, const struct wfile *f, uint8_t type, uint8_t decision,
+                 uint8_t status, int fd);
+void keep_cqe(struct xf_worker *w, const struct xf_storage_cqe *c);
+void slow_check(struct xf_worker *w, uint64_t t0, const char *what);
+int worker_wait(struct xf_worker *w, struct xf_storage_cqe *out, unsigned int min);
+void make_room(struct xf_worker *w);
+int run_deferred(struct xf_worker *w);
+void cqe_dispatch(struct xf_worker *w, const struct xf_storage_cqe *c);
+
+/* ---- xf_worker_stat.c ---- */
+void stat_decide(struct xf_worker *w, struct wfile *f, uint32_t fi, uint8_t decision,
+                 uint8_t status);
+bool path_within(const struct wfile *f, uint16_t sid, uint32_t sess, const char *dir, uint32_t len);
+void on_stat(struct xf_worker *w, uint32_t fi, int32_t res);
+void on_basis(struct xf_worker *w, uint32_t fi, int32_t res);
+void do_stat(struct xf_worker *w, const struct xf_work *it);
+void on_tmp(struct xf_worker *w, uint32_t fi, int32_t res);
+
+/* ---- xf_worker_stage.c ---- */
+void stg_release(struct xf_worker *w, struct wfile *f);
+bool stg_take(struct xf_worker *w, struct wfile *f, uint32_t fi);
+void stg_pop(struct xf_worker *w, uint8_t st);
+void stg_drop(struct xf_worker *w, uint16_t sid);
+bool stg_places(const struct xf_worker *w, const struct xf_work *it);
+bool stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it);
+int stg_idle(struct xf_worker *w);
+
+/* ---- xf_worker_delta.c ---- */
+void close_basis(struct xf_worker *w, struct wfile *f);
+uint64_t df_key(const struct xf_worker *w, const struct wfile *f);
+void df_remember(struct xf_worker *w, uint64_t key);
+bool df_take(struct xf_worker *w, uint64_t key);
+void sig_start(struct xf_worker *w, uint32_t fi);
+void on_sig(struct xf_worker *w, uint32_t fi, int32_t res);
+
+/* ---- xf_worker_write.c ---- */
+void wr_flush(struct xf_worker *w);
+void do_data(struct xf_worker *w, const struct xf_work *it);
+void on_write(struct xf_worker *w, uint32_t oi, int32_t res);
+void do_copy(struct xf_worker *w, const struct xf_work *it);
+void on_cread(struct xf_worker *w, uint32_t si, int32_t res);
+void on_cwrite(struct xf_worker *w, uint32_t si, int32_t res);
+
+/* ---- xf_worker_verify.c ---- */
+void fail_file(struct xf_worker *w, struct wfile *f, uint8_t status);
+void mtime_spec(int64_t mtime_ns, struct timespec ts[2]);
+void file_verify(struct xf_worker *w, struct wfile *f);
+void on_read(struct xf_worker *w, uint32_t fi, int32_t res);
+void file_finish(struct xf_worker *w, uint32_t fi);
+void do_file_end(struct xf_worker *w, const struct xf_work *it);
+
+/* ---- xf_worker_commit.c ---- */
+void sync_wait(struct xf_worker *w, uint32_t n);
+void mark_dirty(struct xf_worker *w, int pfd);
+void chain_flush(struct xf_worker *w);
+int parent_fd(struct xf_worker *w, const struct xf_work *it, bool create);
+int commit_run(struct xf_worker *w);
+
+#endif /* XF_WORKER_PRIV_H */

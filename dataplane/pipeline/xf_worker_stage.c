@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker, staged directories (docs/PIPELINE.md, "Staged directories"): a new directory
+ * made under a staging name takes the files listed right after it (the STAT side), and
+ * is put in place by one rename once they are committed (the commit side, on the commit
+ * executor).
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "xf_worker_priv.h"
+
+/* ---- the STAT side: a new directory made, and the files it takes ---- */
+
+/* The full number of a staged directory from its low 16 bits (as the RX core passes it
+ * on): one of the last placed, or one not yet placed. */
+static inline uint32_t
+stg_num(const struct xf_worker *w, uint64_t low)
+{
+	uint32_t ref = w->stg_head - 1;
+
+	return ref + (uint16_t)((uint16_t)low - (uint16_t)ref);
+}
+
+/* A file written in its staged directory is verified or failed: one less to wait for. */
+void
+stg_release(struct xf_worker *w, struct wfile *f)
+{
+	if (f->stg_busy) {
+		f->stg_busy = 0;
+		if (stg_alive(w, f->stg)) {
+			stg_at(w, f->stg)->busy--;
+		}
+	}
+}
+
+/*
+ * Is there nothing at the final path of directory entry f? Asked at once, not through
+ * the storage queue, so that the files listed right after it (in the same burst) can be
+ * written in its staged directory: a short lookup per new directory, on the worker.
+ */
+static bool
+stg_fresh(struct xf_worker *w, const struct wfile *f)
+{
+	const char *base = f->name + f->dir_len + 1;
+	struct stat sb;
+	int pfd = w->root_fd;
+	int rc, err;
+
+	if (path_within(f, w->nodir_sid, w->nodir_sess, w->nodir, w->nodir_len)) {
+		return true; /* its parent is missing */
+	}
+	if (f->dir_len != 0) {
+		struct open_how how = {
+			.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+		};
+
+		pfd = (int)syscall(SYS_openat2, w->root_fd, f->name, &how, sizeof(how));
+		if (pfd < 0) {
+			return errno == ENOENT;
+		}
+	}
+	rc = fstatat(pfd, base, &sb, AT_SYMLINK_NOFOLLOW);
+	err = errno;
+	if (pfd != w->root_fd) {
+		close(pfd);
+	}
+	return rc != 0 && err == ENOENT;
+}
+
+/* Directory entry f is new: make it under a staging name and let it take the files that
+ * follow. False if it cannot be staged (it then goes the usual way). */
+static bool
+stg_new(struct xf_worker *w, struct wfile *f, uint32_t fi)
+{
+	const char *base = f->name + f->dir_len + 1;
+	size_t blen = strlen(base);
+	char tmp[XF_TMPNAME_SIZE];
+	struct stg_dir *d;
+	int fd;
+
+	if (w->stg_tail - w->stg_head == STG_DIRS || f->dir_len + 1 + blen > XF_PATH_MAX) {
+		return false;
+	}
+	d = stg_first(w);
+	if (d != NULL && (d->sid != f->sid || d->sess != f->sess_id)) {
+		return false; /* one session at a time */
+	}
+	if (w->stg_sid == f->sid && w->stg_sess == f->sess_id && f->file <= w->stg_end &&
+	    w->stg_tail != 0) {
+		/* Listed before what an earlier one took (STATs out of order: FLIST frames
+		 * reordered): its commit would come in the middle of theirs. */
+		return false;
+	}
+	if (!stg_fresh(w, f)) {
+		return false;
+	}
+	xf_work_tmpname(tmp, f->sid, f->sess_id, f->file);
+	if (mkdirat(w->p->tmp_fd, tmp, 0700) != 0) {
+		/* A leftover of an earlier attempt (a crash): removed, as a temp file's. */
+		if (errno != EEXIST || xf_pipeline_remove_tree(w->p->tmp_fd, tmp) != 0 ||
+		    mkdirat(w->p->tmp_fd, tmp, 0700) != 0) {
+			return false;
+		}
+		w->t.tmp_leftovers++;
+	}
+	fd = openat(w->p->tmp_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		unlinkat(w->p->tmp_fd, tmp, AT_REMOVEDIR);
+		return false;
+	}
+	d = stg_at(w, w->stg_tail);
+	*d = (struct stg_dir){
+		.num = w->stg_tail,
+		.sid = f->sid,
+		.sess = f->sess_id,
+		.file = f->file,
+		.last = f->file,
+		.fd = fd,
+		.open = true,
+	};
+	memcpy(d->tmp, tmp, sizeof(tmp));
+	w->stg_tail++;
+	w->stg_sid = f->sid;
+	w->stg_sess = f->sess_id;
+	w->stg_end = f->file;
+	if (f->dir_len == 0) {
+		memcpy(w->stg_path, base, blen);
+		w->stg_plen = (uint32_t)blen;
+	} else {
+		memcpy(w->stg_path, f->name, f->dir_len);
+		w->stg_path[f->dir_len] = '/';
+		memcpy(w->stg_path + f->dir_len + 1, base, blen);
+		w->stg_plen = f->dir_len + 1 + (uint32_t)blen;
+	}
+	f->inplace = 1;
+	f->stg = d->num;
+	stat_decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
+	return true;
+}
+
+/*
+ * The STAT of f, before any quick check: a regular file listed right after the open
+ * staged directory's entry (or its last file), in it, is taken (within the bounds above):
+ * nothing can be at its final path, it is written there at its name. Anything else of the session
+ * closes the directory; a new directory may start the next. Returns true if f is decided.
+ */
+bool
+stg_take(struct xf_worker *w, struct wfile *f, uint32_t fi)
+{
+	struct stg_dir *d = w->stg_tail != w->stg_head ? stg_at(w, w->stg_tail - 1) : NULL;
+
+	if (d != NULL && d->open && f->sid == d->sid && f->sess_id == d->sess) {
+		if (f->kind == XF_FILE_REG && f->file == d->last + 1 && d->n < w->stg_cap &&
+		    f->size <= STG_FILE_MAX && d->bytes + f->size <= STG_BYTES &&
+		    f->dir_len == w->stg_plen && memcmp(f->name, w->stg_path, w->stg_plen) == 0) {
+			d->last = f->file;
+			w->stg_end = f->file;
+			d->n++;
+			d->bytes += f->size;
+			d->busy++;
+			f->inplace = 1;
+			f->stg_busy = 1;
+			f->stg = d->num;
+			f->fresh = 1;
+			stat_decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
+			return true;
+		}
+		d->open = false;
+	}
+	return f->kind == XF_FILE_DIR && stg_new(w, f, fi);
+}
+
+/* ---- the commit side: reports held, the directory put in place ---- */
+
+/*
+ * The head staged directory is done with (st: put in place, or why not): release the
+ * reports held for it, in order, the held ones first (earlier batches), then the batch's.
+ * Those of its own entry and its files carry st when it failed.
+ */
+void
+stg_pop(struct xf_worker *w, uint8_t st)
+{
+	uint32_t num = w->stg_head++;
+
+	w->stg_last_status = st;
+	while (w->sq_head != w->sq_tail) {
+		struct stg_report *r = &w->sq[w->sq_head++ & (w->sq_cap - 1)];
+
+		if (r->mine != 0 && st != XF_ST_OK) {
+			r->d.status = st;
+			r->d.changed = 0;
+		}
+		w->t.staged_files += r->mine == STG_FILE && r->d.status == XF_ST_OK;
+		post_done(w, r->rx, &r->d);
+	}
+	for (uint32_t i = 0; i < w->bn; i++) {
+		if (w->cdefer[i] != num + 1) {
+			continue;
+		}
+		w->cdefer[i] = 0;
+		if (w->cmine[i] != 0 && st != XF_ST_OK) {
+			w->cstatus[i] = st;
+			w->cchanged[i] = 0;
+		}
+		w->t.staged_files += w->cmine[i] == STG_FILE && w->cstatus[i] == XF_ST_OK;
+	}
+}
+
+/* Put the head staged directory in place: its mode, then one rename that never replaces
+ * anything. On any failure it is removed, with the files in it. */
+static void
+stg_place(struct xf_worker *w)
+{
+	struct stg_dir *d = stg_at(w, w->stg_head);
+	const struct xf_work *it = &d->item;
+	uint8_t st = XF_ST_OK;
+	int32_t rc;
+	int pfd;
+
+	d->open = false;
+	if (d->busy != 0) {
+		/* Cannot happen (its files are listed, so committed, before whatever places
+		 * it); if it did, a file still being written must not appear. */
+		XF_LOG(ERR, MODULE, "staged directory %s: %u files still busy", d->tmp, d->busy);
+		st = XF_ST_IO;
+	} else if (fchmodat(w->p->tmp_fd, d->tmp, it->mode & 07777, 0) != 0) {
+		st = XF_ST_IO;
+	} else if ((pfd = parent_fd(w, it, true)) < 0) {
+		st = xf_status_of_errno(-pfd);
+	} else {
+		uint16_t sid = w->sync_sid;
+		uint32_t file = w->sync_file;
+
+		w->sync_sid = it->sid; /* the step is the directory's own (fault hook) */
+		w->sync_file = it->file;
+		RUN1(w, rc,
+		     xf_storage_prep_rename(w->st, w->p->tmp_fd, d->tmp, pfd, base_of(it),
+		                            RENAME_NOREPLACE, tag_of(T_SYNC, 0)));
+		w->sync_sid = sid;
+		w->sync_file = file;
+		if (rc < 0) {
+			st = xf_status_of_errno(-rc);
+		} else {
+			mark_dirty(w, pfd);
+		}
+	}
+	close(d->fd);
+	if (st == XF_ST_OK) {
+		w->t.staged_dirs++;
+	} else {
+		xf_pipeline_remove_tree(w->p->tmp_fd, d->tmp);
+		w->t.staged_failed++;
+	}
+	stg_pop(w, st);
+}
+
+/* Every staged directory of session slot sid is dropped (abort, teardown): removed with
+ * its files; what was held for them is released. */
+void
+stg_drop(struct xf_worker *w, uint16_t sid)
+{
+	struct stg_dir *d;
+
+	while ((d = stg_first(w)) != NULL && d->sid == sid) {
+		close(d->fd);
+		xf_pipeline_remove_tree(w->p->tmp_fd, d->tmp);
+		w->t.staged_failed++;
+		stg_pop(w, XF_ST_IO);
+	}
+}
+
+static inline void
+stg_hold(struct xf_worker *w, uint32_t i, uint32_t num, uint8_t mine)
+{
+	w->cdefer[i] = num + 1;
+	w->cmine[i] = mine;
+}
+
+/*
+ * Must the head staged directory go in place before item it runs? Yes for an item of its
+ * session that does something on disk (not one of its files, a no-op or a discard),
+ * once its own entry was committed; and for another session's item once it waits for
+ * nothing (another session can keep the commit queue from running dry for long).
+ */
+bool
+stg_places(const struct xf_worker *w, const struct xf_work *it)
+{
+	const struct stg_dir *d = &w->stg[w->stg_head & (STG_DIRS - 1)];
+	bool passive = it->type == XF_WORK_COMMIT &&
+	               (it->flags & (XF_WORK_F_NOOP | XF_WORK_F_INPLACE | XF_WORK_F_DISCARD)) != 0;
+
+	if (w->stg_head == w->stg_tail || !d->seen) {
+		return false;
+	}
+	if (it->sid == d->sid && it->sess_id == d->sess) {
+		return !passive;
+	}
+	return d->busy == 0;
+}
+
+/*
+ * Batch item i (it) meets the staged directories. While the head one's entry has been
+ * committed and it is not in place yet, the reports of its session wait for it (file-list
+ * order): its files commit as they are (they are at their names in it), a no-op is held;
+ * stg_places() says what puts it in place first. A staged directory's own entry becomes
+ * the head. Returns true if the item is done with, false if it runs as usual.
+ */
+bool
+stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it)
+{
+	struct stg_dir *d;
+	bool held;
+
+	if (stg_places(w, it)) {
+		stg_place(w);
+	}
+	d = stg_first(w);
+	held = d != NULL && d->seen && it->sid == d->sid && it->sess_id == d->sess;
+	if (it->type != XF_WORK_COMMIT || (it->flags & XF_WORK_F_DISCARD) != 0) {
+		return false;
+	}
+	if ((it->flags & XF_WORK_F_INPLACE) != 0) {
+		uint32_t num = stg_num(w, it->off);
+
+		if (it->fd >= 0) {
+			close(it->fd); /* verified, at its name */
+		}
+		if (held && num == d->num) {
+			stg_hold(w, i, num, STG_FILE);
+		} else if (num == w->stg_head - 1 && w->stg_last_status == XF_ST_OK) {
+			w->t.staged_files++; /* already in place with its directory */
+		} else {
+			/* Its directory was dropped or failed, and took it along. */
+			w->cstatus[i] = num == w->stg_head - 1 ? w->stg_last_status : XF_ST_IO;
+		}
+		w->cchanged[i] = w->cstatus[i] == XF_ST_OK;
+		w->t.commits++;
+		return true;
+	}
+	if ((it->flags & XF_WORK_F_NOOP) != 0) {
+		if (held) {
+			stg_hold(w, i, d->num, 0);
+		}
+		return true;
+	}
+	if ((it->flags & XF_WORK_F_STAGED) == 0) {
+		return false;
+	}
+	if (d == NULL || d->num != stg_num(w, it->off) || d->file != it->file ||
+	    d->sid != it->sid || d->sess != it->sess_id) {
+		w->cstatus[i] = XF_ST_IO; /* dropped (its session was aborted) */
+		return true;
+	}
+	d->seen = true;
+	d->item = *it;
+	stg_hold(w, i, d->num, STG_OWN);
+	w->cchanged[i] = 1;
+	w->t.commits++;
+	return true;
+}
+
+/* Nothing left to commit: the head staged directory goes in place once the files it
+ * took are all verified or failed (it takes no more then), so that the session's end
+ * never waits for it. */
+int
+stg_idle(struct xf_worker *w)
+{
+	const struct stg_dir *d = stg_first(w);
+
+	if (d == NULL || !d->seen || d->busy != 0) {
+		return 0;
+	}
+	stg_place(w);
+	return 1;
+}

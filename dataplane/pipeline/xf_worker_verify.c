@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker, verification: FILE_END, the read-back of what the running CRC64 did not see,
+ * size and CRC64 checked against FILE_END, mode and mtime set, the verified fd reported;
+ * and a file's failure (docs/PIPELINE.md, "Files on disk").
+ */
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xf_worker_priv.h"
+
+void
+fail_file(struct xf_worker *w, struct wfile *f, uint8_t status)
+{
+	/* Failure path only: short blocking calls on the worker, never on an RX core. */
+	if (f->fd >= 0) {
+		close(f->fd);
+		f->fd = -1;
+	}
+	close_basis(w, f);
+	if (f->delta && status == XF_ST_CHECKSUM && !f->aborted) {
+		/* Never a corrupt commit: the file fails now and goes whole next time. */
+		df_remember(w, df_key(w, f));
+	}
+	if (f->inplace) {
+		/* Written at its name in a staged directory: it must not be there when the
+		 * directory is put in place (one that was dropped took it along). */
+		if (stg_alive(w, f->stg)) {
+			unlinkat(stg_at(w, f->stg)->fd, f->name + f->dir_len + 1, 0);
+		}
+		stg_release(w, f);
+	} else if (!f->unnamed) {
+		unlinkat(w->p->tmp_fd, f->tmpname, 0);
+	}
+	post_simple(w, f, XF_DONE_FILE, 0, status, -1);
+	f->state = W_FREE;
+}
+
+/*
+ * The times argument of futimens/utimensat that sets the modification time to mtime_ns
+ * (nanoseconds since the epoch, negative before 1970) and leaves the access time alone.
+ */
+void
+mtime_spec(int64_t mtime_ns, struct timespec ts[2])
+{
+	ts[0] = (struct timespec){ .tv_nsec = UTIME_OMIT };
+	ts[1].tv_sec = mtime_ns / 1000000000ll;
+	ts[1].tv_nsec = mtime_ns % 1000000000ll;
+	if (ts[1].tv_nsec < 0) {
+		ts[1].tv_sec--;
+		ts[1].tv_nsec += 1000000000ll;
+	}
+}
+
+void
+file_verify(struct xf_worker *w, struct wfile *f)
+{
+	struct timespec ts[2];
+
+	if (f->crc != f->fe_crc || f->aborted) {
+		fail_file(w, f, XF_ST_CHECKSUM);
+		return;
+	}
+	mtime_spec(f->mtime_ns, ts);
+	/* No io_uring opcode sets mode or times: short blocking calls on the worker. The mode
+	 * is already right when the file was created with it (tmp_open). */
+	{
+		uint64_t t0 = now_ns();
+		bool ok = (f->mode_set || fchmod(f->fd, f->mode & 07777) == 0) &&
+		          futimens(f->fd, ts) == 0;
+
+		slow_check(w, t0, "setting a file's mode and mtime");
+		if (!ok) {
+			fail_file(w, f, XF_ST_IO);
+			return;
+		}
+	}
+	close_basis(w, f);
+	stg_release(w, f);
+	w->t.modes_at_create += f->mode_set;
+	w->t.unnamed_temps += f->unnamed;
+	w->t.files_done++;
+	stamp(w->now, &w->t.data_first, &w->t.data_last);
+	post_simple(w, f, XF_DONE_FILE, 0, XF_ST_OK, f->fd);
+	f->fd = -1; /* the commit worker owns it now */
+	f->state = W_FREE;
+}
+
+/*
+ * Queue the read-back of the file's next piece. A hole where it starts (never written:
+ * zeros) goes into the CRC without being read (xf_csum_crc64_zeros), so a file announced
+ * huge with one byte at its end costs no read-back of the rest. @return false if nothing
+ * is left to read.
+ */
+static bool
+read_next(struct xf_worker *w, uint32_t fi)
+{
+	struct wfile *f = &w->files[fi];
+	off_t data = lseek(f->fd, (off_t)f->crc_off, SEEK_DATA);
+	uint64_t left;
+	uint32_t len;
+
+	if (data < 0 ? errno == ENXIO : (uint64_t)data > f->crc_off) {
+		uint64_t to = data < 0 || (uint64_t)data > f->fe_size ? f->fe_size : (uint64_t)data;
+
+		f->crc = xf_csum_crc64_zeros(f->crc, to - f->crc_off);
+		f->crc_off = to;
+	}
+	if (f->crc_off >= f->fe_size) {
+		return false;
+	}
+	left = f->fe_size - f->crc_off;
+	len = left < RB_SIZE ? (uint32_t)left : RB_SIZE;
+	PREP(w, xf_storage_prep_read(w->st, f->fd, w->rb_buf, len, f->crc_off, tag_of(T_READ, fi)));
+	return true;
+}
+
+/* The next file waiting for the read-back buffer: started, or finished at once (all
+ * holes, or aborted meanwhile). */
+static void
+rb_start_next(struct xf_worker *w)
+{
+	w->rb_active = 0;
+	while (w->rb_head != 0) {
+		uint32_t fi = w->rb_head - 1;
+		struct wfile *f = &w->files[fi];
+
+		w->rb_head = f->rb_next;
+		if (w->rb_head == 0) {
+			w->rb_tail = 0;
+		}
+		if (f->aborted) {
+			fail_file(w, f, XF_ST_IO);
+		} else if (read_next(w, fi)) {
+			w->rb_active = fi + 1;
+			return;
+		} else {
+			file_verify(w, f);
+		}
+	}
+}
+
+void
+on_read(struct xf_worker *w, uint32_t fi, int32_t res)
+{
+	struct wfile *f = &w->files[fi];
+
+	if (res <= 0 || f->aborted) {
+		/* An abort stops a long read-back between two pieces. */
+		rb_start_next(w);
+		fail_file(w, f,
+		          f->aborted ? XF_ST_IO
+		          : res == 0 ? XF_ST_SIZE
+		                     : xf_status_of_errno(-res));
+		return;
+	}
+	f->crc = xf_csum_crc64(f->crc, w->rb_buf, (size_t)res);
+	f->crc_off += (uint64_t)res;
+	w->t.readback_bytes += (uint64_t)res;
+	if (f->crc_off < f->fe_size && read_next(w, fi)) {
+		return;
+	}
+	rb_start_next(w);
+	file_verify(w, f);
+}
+
+void
+file_finish(struct xf_worker *w, uint32_t fi)
+{
+	struct wfile *f = &w->files[fi];
+
+	f->fe_pending = 0;
+	f->state = W_FINISH;
+	if (f->aborted) {
+		fail_file(w, f, XF_ST_IO);
+		return;
+	}
+	if (f->status != XF_ST_OK) {
+		fail_file(w, f, f->status);
+		return;
+	}
+	if (f->max_end != f->fe_size) {
+		fail_file(w, f, XF_ST_SIZE);
+		return;
+	}
+	if (f->crc_off < f->fe_size) {
+		/* Data came out of order: CRC the rest from the temp file, one file at a time
+		 * through the worker's read-back buffer. */
+		f->rb_next = 0;
+		if (w->rb_active == 0) {
+			if (!read_next(w, fi)) {
+				file_verify(w, f);
+				return;
+			}
+			w->rb_active = fi + 1;
+		} else if (w->rb_tail == 0) {
+			w->rb_head = w->rb_tail = fi + 1;
+		} else {
+			w->files[w->rb_tail - 1].rb_next = fi + 1;
+			w->rb_tail = fi + 1;
+		}
+		return;
+	}
+	file_verify(w, f);
+}
+
+void
+do_file_end(struct xf_worker *w, const struct xf_work *it)
+{
+	uint32_t fi = fslot_of(w, it->sid, it->file);
+	struct wfile *f = &w->files[fi];
+
+	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->gen != it->gen ||
+	    f->fe_pending || f->aborted) {
+		return;
+	}
+	f->fe_pending = 1;
+	f->fe_size = it->off;
+	f->fe_crc = it->val;
+	if (it->status != XF_ST_OK && f->status == XF_ST_OK) {
+		f->status = it->status; /* the sender gave the file up: fail it in file_finish() */
+	}
+	if (f->inflight == 0) {
+		file_finish(w, fi);
+	}
+}
+
+/*
+ * Abort of a session: idle files are removed now, busy ones (an operation in flight)
+ * are flagged and removed when it completes, reporting nothing. XF_DONE_ABORT goes
+ * back once no file of the session is left; it follows every other completion of the
+ * session on the same FIFO ring.
+ */

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker, writes: DATA frames coalesced into one pwritev per run of contiguous frames
+ * (docs/PIPELINE.md, "DATA writes: one operation per run of frames"), and COPY ops of a
+ * DELTA file (a basis range into the temp file, in CBUF steps).
+ */
+
+#include "xf_worker_priv.h"
+
+static void
+release(struct xf_worker *w, void *owner)
+{
+	if (w->p->conf.release != NULL) {
+		w->p->conf.release(w->p->conf.release_arg, owner);
+	}
+}
+
+/* Write what is left of operation oi: from iov[first], at off. */
+static void
+wr_prep(struct xf_worker *w, uint32_t oi)
+{
+	struct wop *o = &w->wo[oi];
+	int fd = w->files[o->fslot].fd;
+
+	if (o->n - o->first == 1) {
+		/* A lone frame (small files, out of order): a plain write. */
+		PREP(w, xf_storage_prep_write(w->st, fd, o->iov[o->first].iov_base,
+		                              (uint32_t)o->iov[o->first].iov_len, o->off,
+		                              tag_of(T_WRITE, oi)));
+		return;
+	}
+	PREP(w,
+	     xf_storage_prep_writev(w->st, fd, o->iov + o->first, (unsigned int)(o->n - o->first),
+	                            o->off, tag_of(T_WRITE, oi)));
+}
+
+/* Send the operation being filled (if any): one pwritev for all its frames. */
+void
+wr_flush(struct xf_worker *w)
+{
+	uint32_t oi;
+
+	if (w->wo_open == 0) {
+		return;
+	}
+	oi = w->wo_open - 1;
+	w->wo_open = 0;
+	w->t.data_writes++;
+	wr_prep(w, oi);
+}
+
+/*
+ * A DATA item. Its bytes join the operation being filled when they continue it (same
+ * file, next offset, room left); otherwise that one is sent and a new one begins.
+ * Nothing waits for a later burst: the poll loop sends the last one after the burst.
+ */
+void
+do_data(struct xf_worker *w, const struct xf_work *it)
+{
+	uint32_t fi = fslot_of(w, it->sid, it->file);
+	struct wfile *f = &w->files[fi];
+	uint64_t end = it->off + it->len;
+	struct wop *o = w->wo_open != 0 ? &w->wo[w->wo_open - 1] : NULL;
+
+	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->gen != it->gen ||
+	    f->fe_pending || f->status != XF_ST_OK || f->aborted) {
+		release(w, it->owner);
+		return;
+	}
+	if (it->status != XF_ST_OK) {
+		/* Data past the announced size: never written (a hostile peer could make a
+		 * huge sparse temp); the file fails with this status at its FILE_END. */
+		f->status = it->status;
+		release(w, it->owner);
+		return;
+	}
+	/* Running CRC while data arrives in offset order (the buffer is ours until the
+	 * release after the write), including the new part of an overlapping frame. */
+	if (it->off <= f->crc_off && end > f->crc_off) {
+		f->crc = xf_csum_crc64(f->crc, (const uint8_t *)it->ptr + (f->crc_off - it->off),
+		                       (size_t)(end - f->crc_off));
+		f->crc_off = end;
+	}
+	if (end > f->max_end) {
+		f->max_end = end;
+	}
+	if (o == NULL || o->fslot != fi || o->end != it->off || o->n == WIOV) {
+		uint32_t oi;
+
+		wr_flush(w);
+		oi = w->wo_free[--w->wo_nfree];
+		o = &w->wo[oi];
+		o->fslot = fi;
+		o->n = 0;
+		o->first = 0;
+		o->off = it->off;
+		o->end = it->off;
+		w->wo_open = oi + 1;
+		f->inflight++;
+	}
+	o->iov[o->n] = (struct iovec){ .iov_base = (void *)(uintptr_t)it->ptr, .iov_len = it->len };
+	o->owner[o->n++] = it->owner;
+	o->end = end;
+	w->ws_nfree--;
+}
+
+void
+on_write(struct xf_worker *w, uint32_t oi, int32_t res)
+{
+	struct wop *o = &w->wo[oi];
+	struct wfile *f = &w->files[o->fslot];
+
+	if (res > 0) {
+		w->t.data_bytes += (uint64_t)res;
+		if (o->off + (uint64_t)res < o->end) {
+			/* Short write: send the rest, from inside whichever frame it stopped. */
+			size_t left = (size_t)res;
+
+			o->off += (uint64_t)res;
+			while (o->first < o->n && left >= o->iov[o->first].iov_len) {
+				left -= o->iov[o->first++].iov_len;
+			}
+			o->iov[o->first].iov_base = (uint8_t *)o->iov[o->first].iov_base + left;
+			o->iov[o->first].iov_len -= left;
+			wr_prep(w, oi);
+			return;
+		}
+		w->t.data_items += o->n;
+		stamp(w->now, &w->t.data_first, &w->t.data_last);
+	} else if (f->status == XF_ST_OK) {
+		f->status = res == 0 ? XF_ST_IO : xf_status_of_errno(-res);
+	}
+	for (uint32_t i = 0; i < o->n; i++) {
+		release(w, o->owner[i]);
+	}
+	w->ws_nfree += o->n;
+	w->wo_free[w->wo_nfree++] = oi;
+	if (--f->inflight == 0 && (f->fe_pending || f->aborted)) {
+		file_finish(w, o->fslot);
+	}
+}
+
+/* ---- COPY: a basis range into the temp file, through io_uring in CBUF steps ---- */
+
+static void
+copy_step(struct xf_worker *w, uint32_t si)
+{
+	struct cslot *c = &w->cs[si];
+	struct wfile *f = &w->files[c->fslot];
+
+	c->piece = c->left < CBUF ? c->left : CBUF;
+	c->wdone = 0;
+	if (f->nkeep > 0) {
+		/* The basis as its signatures saw it: no read. Past its end is what a read of
+		 * a basis shorter than the range gives (0: the file fails). */
+		uint64_t end = c->src < f->basis_size ? f->basis_size - c->src : 0;
+		uint32_t piece = CBUF - (uint32_t)(c->src % CBUF);
+
+		piece = c->piece < piece ? c->piece : piece;
+		piece = end < piece ? (uint32_t)end : piece;
+		c->data = piece > 0 ? keep_chunk(w, f, c->src) : NULL;
+		w->t.copy_kept += piece;
+		on_cread(w, si, (int32_t)piece);
+		return;
+	}
+	c->data = c->buf;
+	PREP(w, xf_storage_prep_read(w->st, f->basis_fd, c->buf, c->piece, c->src,
+	                             tag_of(T_CREAD, si)));
+}
+
+static bool
+copy_valid(const struct wfile *f, const struct xf_work *it)
+{
+	return f->state == W_OPEN && f->file == it->file && f->sid == it->sid &&
+	       f->gen == it->gen && f->delta && f->basis_fd >= 0 && !f->fe_pending && !f->aborted;
+}
+
+/* Start a queued COPY in slot si (its file's inflight already counts it). */
+static void
+copy_begin(struct xf_worker *w, uint32_t si, const struct xf_work *it)
+{
+	uint32_t fi = fslot_of(w, it->sid, it->file);
+	struct cslot *c = &w->cs[si];
+
+	c->fslot = fi;
+	c->left = it->len;
+	c->off = it->off;
+	c->src = it->val;
+	copy_step(w, si);
+}
+
+static void
+copy_end(struct xf_worker *w, uint32_t si)
+{
+	uint32_t fi = w->cs[si].fslot;
+	struct wfile *f = &w->files[fi];
+
+	w->cs_free[w->cs_nfree++] = si;
+	while (w->cp_head != w->cp_tail && w->cs_nfree > 0) {
+		const struct xf_work *it = &w->cpend[w->cp_head++ % CPEND];
+		struct wfile *g = &w->files[fslot_of(w, it->sid, it->file)];
+
+		if (g->status != XF_ST_OK || g->aborted) {
+			/* Its file failed meanwhile: nothing to copy, but it was counted. */
+			if (--g->inflight == 0 && (g->fe_pending || g->aborted)) {
+				file_finish(w, fslot_of(w, it->sid, it->file));
+			}
+			continue;
+		}
+		copy_begin(w, w->cs_free[--w->cs_nfree], it);
+	}
+	if (--f->inflight == 0 && (f->fe_pending || f->aborted)) {
+		file_finish(w, fi);
+	}
+}
+
+void
+do_copy(struct xf_worker *w, const struct xf_work *it)
+{
+	uint32_t fi = fslot_of(w, it->sid, it->file);
+	struct wfile *f = &w->files[fi];
+	uint64_t end = it->off + it->len;
+
+	if (!copy_valid(f, it) || f->status != XF_ST_OK) {
+		return;
+	}
+	if (it->status != XF_ST_OK) {
+		f->status = it->status; /* past the announced size: never written (see do_data) */
+		return;
+	}
+	if (end > f->max_end) {
+		f->max_end = end;
+	}
+	f->inflight++;
+	if (w->cs_nfree > 0) {
+		copy_begin(w, w->cs_free[--w->cs_nfree], it);
+	} else {
+		/* Room was checked before the item was taken off the ring. */
+		w->cpend[w->cp_tail++ % CPEND] = *it;
+	}
+}
+
+void
+on_cread(struct xf_worker *w, uint32_t si, int32_t res)
+{
+	struct cslot *c = &w->cs[si];
+	struct wfile *f = &w->files[c->fslot];
+
+	if (res <= 0 || f->status != XF_ST_OK || f->aborted) {
+		if (f->status == XF_ST_OK) {
+			/* A basis shorter than its signatures said: it changed under us. */
+			f->status = res == 0 ? XF_ST_CHECKSUM : xf_status_of_errno(-res);
+		}
+		copy_end(w, si);
+		return;
+	}
+	c->piece = (uint32_t)res; /* a short read: the rest in the next step */
+	if (c->off <= f->crc_off && c->off + c->piece > f->crc_off) {
+		f->crc = xf_csum_crc64(f->crc, c->data + (f->crc_off - c->off),
+		                       (size_t)(c->off + c->piece - f->crc_off));
+		f->crc_off = c->off + c->piece;
+	}
+	PREP(w,
+	     xf_storage_prep_write(w->st, f->fd, c->data, c->piece, c->off, tag_of(T_CWRITE, si)));
+}
+
+void
+on_cwrite(struct xf_worker *w, uint32_t si, int32_t res)
+{
+	struct cslot *c = &w->cs[si];
+	struct wfile *f = &w->files[c->fslot];
+
+	if (res <= 0) {
+		if (f->status == XF_ST_OK) {
+			f->status = res == 0 ? XF_ST_IO : xf_status_of_errno(-res);
+		}
+		copy_end(w, si);
+		return;
+	}
+	c->wdone += (uint32_t)res;
+	w->t.data_bytes += (uint64_t)res;
+	if (c->wdone < c->piece) {
+		PREP(w, xf_storage_prep_write(w->st, f->fd, c->data + c->wdone, c->piece - c->wdone,
+		                              c->off + c->wdone, tag_of(T_CWRITE, si)));
+		return;
+	}
+	c->off += c->piece;
+	c->src += c->piece;
+	c->left -= c->piece;
+	if (c->left > 0 && f->status == XF_ST_OK && !f->aborted) {
+		copy_step(w, si);
+		return;
+	}
+	w->t.data_items++;
+	copy_end(w, si);
+}
