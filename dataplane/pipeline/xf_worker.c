@@ -275,6 +275,7 @@ cqe_dispatch(struct xf_worker *w, const struct xf_storage_cqe *c)
 	case T_CWRITE:
 		on_cwrite(w, idx, c->res);
 		break;
+	case T_SYNC: /* a paused commit item's step (step_pause()) */
 	case T_CHAIN:
 		keep_cqe(w, c);
 		break;
@@ -599,6 +600,21 @@ xf_worker_destroy(struct xf_worker *w)
 	/* The loops have returned and the cores' state is going away: the waits below
 	 * (the paused chain, the storage's drain) must not serve an RX core. */
 	w->wait_fn = NULL;
+	if (w->st != NULL && w->bstep != 0) {
+		/* Stopped with an item paused for its step: the operation completes first,
+		 * and a symlink it made under its temp name goes. */
+		if (w->sync_got == 0) {
+			sync_wait(w, 1);
+		}
+		if (w->bstep != STEP_MKDIR && w->sync_res[0] >= 0) {
+			const struct xf_work *it = cq_item(w, w->bpos);
+			char tmp[XF_TMPNAME_SIZE];
+
+			xf_work_tmpname(tmp, it->sid, it->sess_id, it->file);
+			unlinkat(w->p->tmp_fd, tmp, 0);
+		}
+		w->bstep = 0;
+	}
 	if (w->st != NULL && w->ch_n != 0) {
 		/* Stopped with a batch paused: its renames complete before the fds go. */
 		chain_flush(w);

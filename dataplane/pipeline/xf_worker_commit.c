@@ -13,9 +13,11 @@
  * runs them on one io-wq thread without a wake-up per file, and they still reach the
  * file system in list order. The worker does not wait for a chain: commit_run() pauses
  * the batch and returns, later polls collect the completions (T_CHAIN) and resume it.
- * Every other ordered step (open or create a parent, mkdir, symlink, a directory's
- * fsync or mtime, dropping a temp) needs the pending chain complete: the batch pauses
- * before it, then it is one operation or system call of its own, waited for (RUN1).
+ * Every other ordered step needs the pending chain complete: the batch pauses before
+ * it. A directory's mkdir and a symlink (made under its temp name) then pause the batch
+ * again, for their own operation (step_pause()); the rest (open or create a parent, a
+ * directory's fsync or mtime, dropping a temp) is one operation or system call of its
+ * own, waited for (RUN1).
  * While it waits, completions of its other files are dispatched as usual. Operations
  * whose order does not matter (the fsyncs of a batch's files) go out together in one
  * submission, waited for at the start of the batch.
@@ -384,17 +386,43 @@ commit_reg(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char
 	return place_tmp(w, i, it, base, tmp, fd);
 }
 
-static uint8_t
-commit_dir(struct xf_worker *w, const struct xf_work *it, const char *base)
+/*
+ * Pause the batch at item i while the operation of its step (T_SYNC 0, queued after
+ * sync_got was cleared) runs: commit_run() returns, and resumes the item through
+ * step_resume() once a later poll has collected the completion.
+ */
+static void
+step_pause(struct xf_worker *w, uint32_t i, uint8_t step)
 {
-	struct stat sb;
-	int pfd, rc;
+	w->bstep = step;
+	w->bpos = i;
+	xf_storage_submit(w->st);
+}
+
+/* A directory: its parent (opened or made), then the mkdir, which the batch pauses for. */
+static bool
+commit_dir(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base)
+{
+	int pfd;
 
 	pfd = parent_fd(w, it, true);
 	if (pfd < 0) {
-		return xf_status_of_errno(-pfd);
+		w->cstatus[i] = xf_status_of_errno(-pfd);
+		return false;
 	}
-	RUN1(w, rc, xf_storage_prep_mkdir(w->st, pfd, base, 0700, tag_of(T_SYNC, 0)));
+	w->bpfd = pfd;
+	w->sync_got = 0;
+	PREP(w, xf_storage_prep_mkdir(w->st, pfd, base, 0700, tag_of(T_SYNC, 0)));
+	step_pause(w, i, STEP_MKDIR);
+	return true;
+}
+
+static uint8_t
+commit_dir_made(struct xf_worker *w, const struct xf_work *it, const char *base, int32_t rc)
+{
+	int pfd = w->bpfd; /* the cached parent: nothing else of the executor ran since */
+	struct stat sb;
+
 	if (rc == -EEXIST) {
 		/* Fine if it is a directory (not a symlink to one). */
 		if (fstatat(pfd, base, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(sb.st_mode)) {
@@ -411,31 +439,60 @@ commit_dir(struct xf_worker *w, const struct xf_work *it, const char *base)
 	return XF_ST_OK;
 }
 
-static uint8_t
-commit_symlink(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base,
-               const char *tmp)
+/* A symlink, made under a temp name then renamed (the final path flips atomically). */
+static void
+symlink_prep(struct xf_worker *w, uint32_t i, const char *base, const char *tmp, uint8_t step)
 {
 	const char *target = base + strlen(base) + 1;
-	struct timespec ts[2];
-	int rc;
 
-	mtime_spec((int64_t)it->val, ts);
-	/* Made under a temp name then renamed: the final path flips atomically. */
-	RUN1(w, rc, xf_storage_prep_symlink(w->st, target, w->p->tmp_fd, tmp, tag_of(T_SYNC, 0)));
-	if (rc == -EEXIST) {
+	w->sync_got = 0;
+	PREP(w, xf_storage_prep_symlink(w->st, target, w->p->tmp_fd, tmp, tag_of(T_SYNC, 0)));
+	step_pause(w, i, step);
+}
+
+/* The symlink's step completed: made (then renamed into place, in the chain), made
+ * again over a leftover of the same temp name, or failed. Returns true if paused. */
+static bool
+symlink_made(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base,
+             const char *tmp, uint8_t step, int32_t rc)
+{
+	struct timespec ts[2];
+
+	if (rc == -EEXIST && step == STEP_SYMLINK) {
 		unlinkat(w->p->tmp_fd, tmp, 0);
-		RUN1(w, rc,
-		     xf_storage_prep_symlink(w->st, target, w->p->tmp_fd, tmp, tag_of(T_SYNC, 0)));
+		symlink_prep(w, i, base, tmp, STEP_SYMLINK_AGAIN);
+		return true;
 	}
 	if (rc < 0) {
-		return xf_status_of_errno(-rc);
+		w->cstatus[i] = xf_status_of_errno(-rc);
+		return false;
 	}
+	mtime_spec((int64_t)it->val, ts);
 	if (utimensat(w->p->tmp_fd, tmp, ts, AT_SYMLINK_NOFOLLOW) != 0) {
 		rc = -errno;
 		unlinkat(w->p->tmp_fd, tmp, 0);
-		return xf_status_of_errno(-rc);
+		w->cstatus[i] = xf_status_of_errno(-rc);
+		return false;
 	}
-	return place_tmp(w, i, it, base, tmp, -1);
+	w->cstatus[i] = place_tmp(w, i, it, base, tmp, -1);
+	return false;
+}
+
+/* Item i (bpos) resumes: the operation of its step completed. True if it paused again. */
+static bool
+step_resume(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base)
+{
+	uint8_t step = w->bstep;
+	int32_t rc = w->sync_res[0];
+	char tmp[XF_TMPNAME_SIZE];
+
+	w->bstep = 0;
+	if (step == STEP_MKDIR) {
+		w->cstatus[i] = commit_dir_made(w, it, base, rc);
+		return false;
+	}
+	xf_work_tmpname(tmp, it->sid, it->sess_id, it->file);
+	return symlink_made(w, i, it, base, tmp, step, rc);
 }
 
 static void
@@ -557,6 +614,14 @@ batch_items(struct xf_worker *w)
 			xf_storage_submit(w->st);
 			return true;
 		}
+		if (w->bstep != 0) {
+			if (step_resume(w, i, it, base)) {
+				return true;
+			}
+			w->cchanged[i] = w->cstatus[i] == XF_ST_OK;
+			w->t.commits++;
+			continue;
+		}
 		w->sync_sid = it->sid;
 		w->sync_file = it->file;
 		w->cstatus[i] = it->status;
@@ -596,11 +661,13 @@ batch_items(struct xf_worker *w)
 			}
 			break;
 		case XF_FILE_DIR:
-			w->cstatus[i] = commit_dir(w, it, base);
+			if (commit_dir(w, i, it, base)) {
+				return true;
+			}
 			break;
 		default:
-			w->cstatus[i] = commit_symlink(w, i, it, base, tmp);
-			break;
+			symlink_prep(w, i, base, tmp, STEP_SYMLINK);
+			return true;
 		}
 		/* A queued rename is settled by chain_settle(), which overwrites both. */
 		w->cchanged[i] = w->cstatus[i] == XF_ST_OK;
@@ -695,6 +762,9 @@ commit_run(struct xf_worker *w)
 		}
 		if (w->bn != 0 && w->ch_got < w->ch_n) {
 			return busy; /* the chain is running */
+		}
+		if (w->bn != 0 && w->bstep != 0 && w->sync_got == 0) {
+			return busy; /* the paused item's operation is running */
 		}
 		t0 = now_ns();
 		if (w->bn == 0) {

@@ -30,6 +30,7 @@
  *                       a file's fe_*, rb_next, crc, W_FINISH; fail_file() and the end of
  *                       a file free its state (W_FREE).
  *   xf_worker_commit.c  the commit executor (worker XF_COMMIT_WORKER): cq_head, bn, bpos,
+ *                       bstep, bpfd,
  *                       sync_*, ch_*, cstatus[], cchanged[], cfres[], cdir, cdir_fd,
  *                       cdir_dirty, root_dirty.
  *
@@ -222,6 +223,13 @@ struct stg_report {
 	uint8_t mine; /* STG_OWN or STG_FILE: its status follows the placement; 0: its own */
 };
 
+/* Steps a commit item pauses the batch for (struct xf_worker.bstep). */
+enum commit_step {
+	STEP_MKDIR = 1,     /* a directory's mkdir */
+	STEP_SYMLINK,       /* a symlink made under its temp name */
+	STEP_SYMLINK_AGAIN, /* the same, after a leftover of that name was removed */
+};
+
 #define STG_OWN  1u /* the directory's own entry */
 #define STG_FILE 2u /* a file written in it */
 
@@ -279,6 +287,10 @@ struct xf_worker {
 	/* The batch in flight: items [cq_head, cq_head + bn), run up to bpos; a paused
 	 * batch waits for its chain (ch_n renames submitted, ch_got completed). */
 	uint32_t bn, bpos;
+	/* The batch paused at item bpos for the operation of one of its steps (STEP_*, 0:
+	 * none), T_SYNC 0, done once sync_got is 1; bpfd: that item's parent directory. */
+	uint8_t bstep;
+	int bpfd;
 	int cdir_fd;
 	bool cdir_dirty;
 	bool root_dirty;

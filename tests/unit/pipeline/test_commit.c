@@ -57,6 +57,7 @@ struct ccase {
 	unsigned int nrenamed;
 	unsigned int reports;
 	unsigned int served; /* calls of the wait poll (serve()) */
+	unsigned int steps;  /* mkdir and symlink completions the hook saw */
 	bool slow;           /* serve() makes its first call last 1.1 s */
 	unsigned int bad_order, early, missing, not_final;
 };
@@ -67,6 +68,9 @@ on_fault(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, int3
 	struct ccase *cc = arg;
 
 	(void)sid;
+	if (op == XF_SOP_MKDIR || op == XF_SOP_SYMLINK) {
+		cc->steps++;
+	}
 	if (op != XF_SOP_RENAME || file >= NITEM) {
 		return res;
 	}
@@ -171,26 +175,32 @@ stage(struct ccase *cc)
 }
 
 static void
+put_one(struct ccase *cc, uint32_t i)
+{
+	const struct entry *e = &cc->e[i];
+	struct xf_work it = {
+		.type = e->type,
+		.kind = e->kind,
+		.flags = e->flags,
+		.sid = 0,
+		.rx = 0,
+		.file = i,
+		.len = e->dir_len,
+		.mode = e->kind == XF_FILE_DIR ? 0750 : 0644,
+		.fd = e->fd,
+		.sess_id = SESS,
+		.val = (uint64_t)MTIME,
+		.ptr = e->name,
+	};
+
+	CU_ASSERT_EQUAL_FATAL(xf_ring_enqueue_burst(cc->p->to_w[0][0], &it, 1), 1);
+}
+
+static void
 put_all(struct ccase *cc)
 {
 	for (uint32_t i = 0; i < NITEM; i++) {
-		const struct entry *e = &cc->e[i];
-		struct xf_work it = {
-			.type = e->type,
-			.kind = e->kind,
-			.flags = e->flags,
-			.sid = 0,
-			.rx = 0,
-			.file = i,
-			.len = e->dir_len,
-			.mode = e->kind == XF_FILE_DIR ? 0750 : 0644,
-			.fd = e->fd,
-			.sess_id = SESS,
-			.val = (uint64_t)MTIME,
-			.ptr = e->name,
-		};
-
-		CU_ASSERT_EQUAL_FATAL(xf_ring_enqueue_burst(cc->p->to_w[0][0], &it, 1), 1);
+		put_one(cc, i);
 	}
 }
 
@@ -485,12 +495,87 @@ test_teardown_in_flight(void)
 	teardown_case("teardown-served", true);
 }
 
+/* Poll until the hook has seen more than n mkdir/symlink completions; return the count. */
+static unsigned int
+poll_steps(struct ccase *cc, unsigned int n)
+{
+	struct timespec t0;
+
+	xf_pt_start(&t0);
+	while (cc->steps <= n) {
+		xf_worker_poll(cc->p->w[0]);
+		if (xf_pt_expired(&t0)) {
+			CU_FAIL_FATAL("the step never completed");
+		}
+	}
+	return cc->steps;
+}
+
+/*
+ * A directory's mkdir and a symlink pause the batch instead of waiting for their
+ * operation: the poll that submits one returns before its completion is collected (the
+ * hook sees it in a later poll), so no poll sees both. Then they are reported in order
+ * at their final paths; with teardown, the pipeline is destroyed while the symlink is
+ * in flight and leaves nothing in the staging directory.
+ */
+static void
+steps_case(const char *tag, bool teardown)
+{
+	struct ccase *cc = calloc(1, sizeof(*cc));
+	struct xf_done d;
+	char tmp[300];
+	int tfd;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cc);
+	cc_open(cc, tag, XF_FSYNC_NONE, 0);
+	memset(cc->e, 0, sizeof(cc->e));
+	cc->e[0] = (struct entry){ .type = XF_WORK_COMMIT, .kind = XF_FILE_DIR, .fd = -1 };
+	set_name(&cc->e[0], "", "d", NULL);
+	cc->e[1] = (struct entry){ .type = XF_WORK_COMMIT, .kind = XF_FILE_SYMLINK, .fd = -1 };
+	set_name(&cc->e[1], "", "l", "f001");
+	put_one(cc, 0);
+	put_one(cc, 1);
+	xf_worker_poll(cc->p->w[0]); /* takes the items */
+	xf_worker_poll(cc->p->w[0]); /* runs the batch up to the mkdir, submitted */
+	CU_ASSERT_EQUAL(cc->steps, 0);
+	CU_ASSERT_EQUAL(xf_ring_dequeue_burst(cc->p->to_rx[0][0], &d, 1), 0);
+	CU_ASSERT_EQUAL(poll_steps(cc, 0), 1); /* the mkdir; the symlink submitted */
+	if (teardown) {
+		snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", cc->dir);
+		tfd = open(tmp, O_RDONLY | O_DIRECTORY);
+		CU_ASSERT_FATAL(tfd >= 0);
+		xf_pipeline_destroy(cc->p);
+		CU_ASSERT_EQUAL(count_entries(tfd), 0);
+		CU_ASSERT_EQUAL(cc->reports, 0);
+		close(tfd);
+	} else {
+		CU_ASSERT_EQUAL(poll_steps(cc, 1), 2);
+		pump(cc, 2);
+		CU_ASSERT_EQUAL(cc->bad_order, 0);
+		CU_ASSERT_EQUAL(cc->early, 0);
+		CU_ASSERT_EQUAL(cc->not_final, 0);
+		CU_ASSERT_EQUAL(count_entries(cc->p->tmp_fd), 0);
+		CU_ASSERT_TRUE(xf_worker_idle(cc->p->w[0]));
+		xf_pipeline_destroy(cc->p);
+	}
+	close(cc->root);
+	free(cc);
+}
+
+static void
+test_steps_pause(void)
+{
+	steps_case("steps", false);
+	steps_case("steps-teardown", true);
+}
+
 static const struct xf_test tests[] = {
 	{ "async batches, fsync none: reports after renames, in order", test_order_none },
 	{ "async batches, fsync batch", test_order_batch },
 	{ "async batches, fsync file", test_order_file },
 	{ "async batches, RX core served while the worker waits", test_order_served },
 	{ "teardown with a chain in flight", test_teardown_in_flight },
+	{ "mkdir and symlink pause the batch, never wait", test_steps_pause },
 };
 
 int
