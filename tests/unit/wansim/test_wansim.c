@@ -152,6 +152,25 @@ test_s2_bursty_loss(void)
 	CU_ASSERT(r.retransmitted >= r.fwd.dropped[XF_LINKSIM_DROP_LOSS]);
 }
 
+/* Random loss on both links (data and ACKs), as the nftables sweep of issue 20. */
+static void
+test_loss_sweep(void)
+{
+	static const unsigned int pct[] = { 0, 1, 2, 5, 10, 20 };
+
+	for (unsigned int i = 0; i < sizeof(pct) / sizeof(pct[0]); i++) {
+		struct xf_wansim_cfg c = s1(1);
+		struct xf_wansim_result r;
+		char label[64];
+
+		c.fwd.loss = c.back.loss = pct[i] / 100.0;
+		c.bytes = 250000000ull;
+		snprintf(label, sizeof(label), "sweep %u%% loss each way", pct[i]);
+		run_scenario(label, &c, &r, true);
+		CU_ASSERT(r.retransmitted >= r.fwd.dropped[XF_LINKSIM_DROP_LOSS]);
+	}
+}
+
 static void
 test_s3_rate_changes(void)
 {
@@ -230,6 +249,7 @@ main(void)
 		{ "S1 at the NIC rate", test_s1_nic_rate },
 		{ "S2 random loss, 5 seeds", test_s2_random_loss },
 		{ "S2 bursty loss", test_s2_bursty_loss },
+		{ "loss sweep, both ways", test_loss_sweep },
 		{ "S3 rate changes", test_s3_rate_changes },
 		{ "S6 rate ceiling", test_s6_rate_ceiling },
 		{ "S7 blackhole", test_s7_blackhole },
