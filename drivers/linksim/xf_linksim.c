@@ -276,6 +276,15 @@ before(const struct xf_linksim *l, uint32_t a, uint32_t b)
 }
 
 static void
+heap_swap(struct xf_linksim *l, uint32_t a, uint32_t b)
+{
+	uint32_t t = l->heap[a];
+
+	l->heap[a] = l->heap[b];
+	l->heap[b] = t;
+}
+
+static void
 sift_down(struct xf_linksim *l, uint32_t i)
 {
 	for (;;) {
@@ -290,10 +299,7 @@ sift_down(struct xf_linksim *l, uint32_t i)
 		if (m == i) {
 			return;
 		}
-		uint32_t t = l->heap[i];
-
-		l->heap[i] = l->heap[m];
-		l->heap[m] = t;
+		heap_swap(l, i, m);
 		i = m;
 	}
 }
@@ -310,10 +316,7 @@ heap_push(struct xf_linksim *l, uint32_t idx)
 		if (!before(l, l->heap[i], l->heap[p])) {
 			break;
 		}
-		uint32_t t = l->heap[i];
-
-		l->heap[i] = l->heap[p];
-		l->heap[p] = t;
+		heap_swap(l, i, p);
 		i = p;
 	}
 }

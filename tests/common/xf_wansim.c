@@ -22,7 +22,6 @@ struct data_rec {
 	uint64_t pn;
 	uint64_t chunk;
 	uint32_t refs;
-	uint32_t next_free;
 };
 
 struct ack_rec {
@@ -30,8 +29,13 @@ struct ack_rec {
 	uint32_t delay_us;
 	uint32_t nranges;
 	uint32_t refs;
-	uint32_t next_free;
 	struct xf_ack_range ranges[XF_ACK_RANGES];
+};
+
+/* A free list of record indices (next[] beside the records, NONE-terminated). */
+struct freelist {
+	uint32_t head;
+	uint32_t *next;
 };
 
 struct sim {
@@ -41,9 +45,9 @@ struct sim {
 	struct xf_reliab *tx, *rx;
 
 	struct data_rec *data;
-	uint32_t data_n, data_free;
+	struct freelist data_free;
 	struct ack_rec *acks;
-	uint32_t acks_n, acks_free;
+	struct freelist acks_free;
 
 	/* sender */
 	uint64_t next_chunk;
@@ -61,46 +65,36 @@ struct sim {
 #define NONE UINT32_MAX
 
 static uint32_t
-data_get(struct sim *s)
+fl_get(struct freelist *f)
 {
-	uint32_t i = s->data_free;
+	uint32_t i = f->head;
 
 	if (i != NONE) {
-		s->data_free = s->data[i].next_free;
+		f->head = f->next[i];
 	}
 	return i;
+}
+
+static void
+fl_put(struct freelist *f, uint32_t i)
+{
+	f->next[i] = f->head;
+	f->head = i;
 }
 
 static void
 data_put(struct sim *s, struct data_rec *d)
 {
 	if (--d->refs == 0) {
-		uint32_t i = (uint32_t)(d - s->data);
-
-		d->next_free = s->data_free;
-		s->data_free = i;
+		fl_put(&s->data_free, (uint32_t)(d - s->data));
 	}
-}
-
-static uint32_t
-ack_get(struct sim *s)
-{
-	uint32_t i = s->acks_free;
-
-	if (i != NONE) {
-		s->acks_free = s->acks[i].next_free;
-	}
-	return i;
 }
 
 static void
 ack_put(struct sim *s, struct ack_rec *a)
 {
 	if (--a->refs == 0) {
-		uint32_t i = (uint32_t)(a - s->acks);
-
-		a->next_free = s->acks_free;
-		s->acks_free = i;
+		fl_put(&s->acks_free, (uint32_t)(a - s->acks));
 	}
 }
 
@@ -161,7 +155,7 @@ sender_send(struct sim *s, uint64_t now)
 	while (sender_has_data(s) && xf_reliab_can_send(s->tx) &&
 	       xf_reliab_pace_next(s->tx, now, s->cfg.frame_bytes) <= now) {
 		unsigned int flags = XF_RELIAB_F_ACK_ELICITING;
-		uint32_t i = data_get(s);
+		uint32_t i = fl_get(&s->data_free);
 		uint64_t chunk;
 		int v;
 
@@ -198,7 +192,7 @@ receiver_ack(struct sim *s, uint64_t now)
 	if (xf_reliab_ack_deadline(s->rx) > now) {
 		return;
 	}
-	i = ack_get(s);
+	i = fl_get(&s->acks_free);
 	if (i == NONE) {
 		return; /* the back link holds every record; it drains by itself */
 	}
@@ -277,7 +271,7 @@ next_time(struct sim *s, uint64_t now)
 	                  xf_reliab_ack_deadline(s->rx));
 
 	t = min3(t, xf_reliab_loss_deadline(s->tx), XF_RELIAB_NEVER);
-	if (sender_has_data(s) && xf_reliab_can_send(s->tx) && s->data_free != NONE) {
+	if (sender_has_data(s) && xf_reliab_can_send(s->tx) && s->data_free.head != NONE) {
 		t = min3(t, xf_reliab_pace_next(s->tx, now, s->cfg.frame_bytes), XF_RELIAB_NEVER);
 	}
 	return t < now ? now : t;
@@ -347,7 +341,9 @@ sim_free(struct sim *s)
 	xf_linksim_destroy(s->fwd);
 	xf_linksim_destroy(s->back);
 	free(s->data);
+	free(s->data_free.next);
 	free(s->acks);
+	free(s->acks_free.next);
 	free(s->retx);
 	free(s->tx_acked);
 	free(s->rx_have);
@@ -403,25 +399,25 @@ xf_wansim_run(const struct xf_wansim_cfg *cfg, struct xf_wansim_result *res)
 		rc_err = -errno;
 		goto out;
 	}
-	s.data_n = s.cfg.fwd.slots;
-	s.acks_n = s.cfg.back.slots;
-	s.data = calloc(s.data_n, sizeof(*s.data));
-	s.acks = calloc(s.acks_n, sizeof(*s.acks));
+	s.data = calloc(s.cfg.fwd.slots, sizeof(*s.data));
+	s.data_free.next = calloc(s.cfg.fwd.slots, sizeof(uint32_t));
+	s.acks = calloc(s.cfg.back.slots, sizeof(*s.acks));
+	s.acks_free.next = calloc(s.cfg.back.slots, sizeof(uint32_t));
 	s.retx = calloc(res->frames, sizeof(*s.retx));
 	s.tx_acked = calloc(res->frames, 1);
 	s.rx_have = calloc(res->frames, 1);
-	if (s.data == NULL || s.acks == NULL || s.retx == NULL || s.tx_acked == NULL ||
-	    s.rx_have == NULL) {
+	if (s.data == NULL || s.data_free.next == NULL || s.acks == NULL ||
+	    s.acks_free.next == NULL || s.retx == NULL || s.tx_acked == NULL || s.rx_have == NULL) {
 		goto out;
 	}
-	for (uint32_t i = 0; i < s.data_n; i++) {
-		s.data[i].next_free = i + 1 < s.data_n ? i + 1 : NONE;
+	/* every record the links can hold at once: a record is never short while they have room */
+	s.data_free.head = s.acks_free.head = NONE;
+	for (uint32_t i = s.cfg.fwd.slots; i-- > 0;) {
+		fl_put(&s.data_free, i);
 	}
-	for (uint32_t i = 0; i < s.acks_n; i++) {
-		s.acks[i].next_free = i + 1 < s.acks_n ? i + 1 : NONE;
+	for (uint32_t i = s.cfg.back.slots; i-- > 0;) {
+		fl_put(&s.acks_free, i);
 	}
-	s.data_free = 0;
-	s.acks_free = 0;
 	run(&s);
 	collect(&s);
 	rc_err = 0;
