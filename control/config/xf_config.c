@@ -53,6 +53,7 @@ enum skind {
 	S_OPTPATH, /* "" or absolute path */
 	S_DEVICE,  /* PCI address or net_* vdev */
 	S_GROUP,   /* "" or a group name */
+	S_KEY,     /* "" or canonical base64 of 32 bytes */
 };
 
 #define F_REQUIRED 0x1u /* must be present */
@@ -260,6 +261,9 @@ static const struct field peer_fields[] = {
 	INT("udp_port", struct xf_config_peer, udp_port, 1, 65535, 0, "7010", "Peer's UDP port"),
 	STR("port", struct xf_config_peer, port, 0, S_IDENT, 0, NULL,
 	    "Name of the port that reaches it; default: the first port whose subnet holds ipv4"),
+	STR("public_key", struct xf_config_peer, public_key, 0, S_KEY, 0, "",
+	    "Its X25519 public key (the output of xferd keygen on it), base64 of 32 bytes, for "
+	    "the handshake of docs/SECURITY.md (sessions do not use it yet); \"\" = none"),
 	END_OF_FIELDS,
 };
 static const struct field el_peer = { .type = T_MAP, .sub = peer_fields };
@@ -322,6 +326,9 @@ static const struct field session_fields[] = {
 	STR("psk_file", struct xf_config, session.psk_file, 0, S_OPTPATH, 0, "",
 	    "Pre-shared key file for future authentication: regular, mode 0600; "
 	    "content never printed; \"\" = none"),
+	STR("private_key_file", struct xf_config, session.private_key_file, 0, S_OPTPATH, 0, "",
+	    "This appliance's X25519 private key (xferd keygen): base64, mode 0600, owned by "
+	    "xferd's user; content never printed; \"\" = none"),
 	END_OF_FIELDS,
 };
 
@@ -677,6 +684,28 @@ hexval(char c)
 	return -1;
 }
 
+/* Canonical base64 of 32 bytes: 43 characters of the alphabet, then '='. The last one
+ * carries 4 bits, so its two low bits are zero. The key is decoded where it is used
+ * (xf_key_b64_decode); this only rejects typos at load time. */
+static bool
+is_key_b64(const char *s, size_t len)
+{
+	static const char alpha[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *last;
+
+	if (len != 44 || s[43] != '=') {
+		return false;
+	}
+	for (size_t i = 0; i < 43; i++) {
+		if (s[i] == '\0' || strchr(alpha, s[i]) == NULL) {
+			return false;
+		}
+	}
+	last = strchr(alpha, s[42]);
+	return ((last - alpha) & 3) == 0;
+}
+
 static bool
 is_pci_addr(const char *s)
 {
@@ -782,6 +811,14 @@ check_string(const struct field *f, const char *s, size_t len, char *msg, size_t
 	case S_GROUP:
 		if (len > 0 && !all_chars(s, "_-.", false)) {
 			snprintf(msg, msz, "'%s' is not a valid group name", s);
+			return -1;
+		}
+		return 0;
+	case S_KEY:
+		if (len > 0 && !is_key_b64(s, len)) {
+			snprintf(msg, msz,
+			         "'%s' is not a key: base64 of 32 bytes is 43 characters and '='",
+			         s);
 			return -1;
 		}
 		return 0;

@@ -329,7 +329,9 @@ xf_scan_tree(const char *root, const char *prefix, struct xf_scan_stats *st)
 	w->s = s;
 	w->st = st;
 	/* The walk extends w->path from the prefix: each entry is "prefix/rel" as stored. */
-	memcpy(w->path, prefix, prefix_len);
+	if (prefix_len > 0) {
+		memcpy(w->path, prefix, prefix_len);
+	}
 	walk_dir(w, fd, prefix_len);
 	err = w->err;
 	if (err != 0) {

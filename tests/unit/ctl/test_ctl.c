@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
@@ -379,6 +380,17 @@ test_connection_limit(void)
 	close(extra);
 	for (unsigned int i = 0; i < XF_CTL_CLIENTS_MAX; i++) {
 		close(fds[i]);
+	}
+	/* The server notices the closes on its own thread: the next test's connection would
+	 * be refused at the limit until it has. Wait for the count (bounded: 10 s). */
+	for (int i = 0; i < 10000; i++) {
+		struct xf_ctl_stats st;
+
+		xf_ctl_server_stats(srv, &st);
+		if (st.clients == 0) {
+			break;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
 	}
 }
 
