@@ -393,14 +393,18 @@ fifo_pop(struct xf_linksim *l, uint64_t now)
 /*
  * Re-time, from time t, what the bottleneck has not finished: after a rate change the
  * packet in service finishes its remaining bits at the new rate and the rest follow; every
- * packet leaving from t on takes the delay in force.
+ * packet leaving from t on takes the delay in force. With the rate unchanged (a delay
+ * change) the departures, and the remainder carried between them, stay as they are.
  */
 static void
 retime(struct xf_linksim *l, uint64_t t, uint64_t old_rate)
 {
+	bool rate_changed = l->rate != old_rate;
 	uint64_t prev = t;
 
-	l->carry = 0;
+	if (rate_changed) {
+		l->carry = 0;
+	}
 	for (uint32_t i = 0; i < l->fifo_n; i++) {
 		struct pkt *p = &l->pool[fifo_at(l, i)];
 
@@ -408,7 +412,9 @@ retime(struct xf_linksim *l, uint64_t t, uint64_t old_rate)
 			prev = p->depart;
 			continue;
 		}
-		if (p->start < t) {
+		if (!rate_changed) {
+			/* departure kept */
+		} else if (p->start < t) {
 			/* in service: the remaining time scales with the rate */
 			if (l->rate == 0) {
 				p->depart = t;

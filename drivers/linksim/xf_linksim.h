@@ -24,7 +24,7 @@
 #define XF_LINKSIM_DEFAULT_SLOTS 65536u
 /** Queue-delay histogram: sub-buckets per power of two (relative error <= 1/16). */
 #define XF_LINKSIM_HIST_SUB 16u
-/** Queue-delay histogram: powers of two covered (1 ns .. 2^40 ns, about 18 min). */
+/** Queue-delay histogram: powers of two covered (up to 2^44 ns, about 4.9 hours). */
 #define XF_LINKSIM_HIST_POW 41u
 /** Time value meaning "never". */
 #define XF_LINKSIM_NEVER UINT64_MAX

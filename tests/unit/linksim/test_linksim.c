@@ -271,6 +271,7 @@ test_schedule_delay(void)
 	};
 	struct xf_linksim_cfg c = { .delay_ns = 10 * MS, .events = ev, .nb_events = 2 };
 	struct xf_linksim_pkt out[8];
+	static struct xf_linksim_pkt big[80];
 	struct xf_linksim *l = xf_linksim_create(&c, 0);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
@@ -288,6 +289,22 @@ test_schedule_delay(void)
 	CU_ASSERT_EQUAL(out[2].arrive_ns, 105 * MS);
 	CU_ASSERT_EQUAL(id_of(&out[3]), 3);
 	CU_ASSERT_EQUAL(out[3].arrive_ns, 119 * MS);
+	xf_linksim_destroy(l);
+
+	/* a delay change leaves the departures alone: 1000 B at 7 Mbit/s (1142857.14 ns
+	 * each, remainder carried), the delay going from 10 to 20 ms at 50 ms */
+	c.rate_bps = 7000000;
+	l = xf_linksim_create(&c, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	for (uintptr_t i = 0; i < 80; i++) {
+		CU_ASSERT_EQUAL(xf_linksim_enqueue(l, 0, 1000, (void *)i), XF_LINKSIM_ACCEPTED);
+	}
+	CU_ASSERT_EQUAL_FATAL(drain(l, big, 80), 80);
+	for (unsigned int i = 0; i < 80; i++) {
+		uint64_t depart = (uint64_t)(i + 1) * 8000 * 1000000000ull / 7000000;
+
+		CU_ASSERT_EQUAL(big[i].arrive_ns, depart + (depart < 50 * MS ? 10 : 20) * MS);
+	}
 	xf_linksim_destroy(l);
 }
 
