@@ -23,7 +23,7 @@
  *   xf_config_check.c   the cross-field checks (lcores, unique names, subnets, volumes,
  *                       session files and group), each pointing at a node by key path;
  *   xf_config_print.c   the output: error printers (text, JSON), --dump-config, the diff
- *                       a reload prints and applies, and the docs/CONFIG.md table;
+ *                       a reload prints, and the docs/CONFIG.md table;
  *   xf_config_eal.c     the EAL argument vector built from the config.
  */
 #ifndef XF_CONFIG_PRIV_H
