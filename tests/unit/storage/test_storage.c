@@ -138,6 +138,16 @@ sclose(struct xf_storage *st, int fd)
 	return c.res;
 }
 
+/* The end of a test that leaves nothing behind: its root closed, the context destroyed
+ * and the volume empty again. */
+static void
+end_empty(struct xf_storage *st, int root)
+{
+	CU_ASSERT_EQUAL(sclose(st, root), 0);
+	xf_storage_destroy(st);
+	CU_ASSERT_EQUAL(dir_entries(vol_dir), 0u);
+}
+
 static void
 test_create_args(void)
 {
@@ -380,9 +390,7 @@ test_statx_rename(void)
 
 	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "a", 0, 8), 0);
 	CU_ASSERT_EQUAL(one(st).res, 0);
-	CU_ASSERT_EQUAL(sclose(st, root), 0);
-	xf_storage_destroy(st);
-	CU_ASSERT_EQUAL(dir_entries(vol_dir), 0u);
+	end_empty(st, root);
 }
 
 /*
@@ -431,9 +439,7 @@ test_link_unnamed(void)
 	CU_ASSERT_EQUAL(dir_entries(vol_dir), 1u);
 	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "named", 0, 5), 0);
 	CU_ASSERT_EQUAL(one(st).res, 0);
-	CU_ASSERT_EQUAL(sclose(st, root), 0);
-	xf_storage_destroy(st);
-	CU_ASSERT_EQUAL(dir_entries(vol_dir), 0u);
+	end_empty(st, root);
 }
 
 static void
@@ -513,9 +519,7 @@ test_dirs_links(void)
 	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "sub", AT_REMOVEDIR, 16), 0);
 	CU_ASSERT_EQUAL(one(st).res, -ENOENT);
 	CU_ASSERT_EQUAL(sclose(st, sub), 0);
-	CU_ASSERT_EQUAL(sclose(st, root), 0);
-	xf_storage_destroy(st);
-	CU_ASSERT_EQUAL(dir_entries(vol_dir), 0u);
+	end_empty(st, root);
 }
 
 static void

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A control socket served by a thread of the test program, as the daemon serves it on its
+ * control thread: a temp directory of its own (so tests running at once do not meet),
+ * the socket DIR/ctl.sock, and a thread polling it until the suite ends. The test
+ * registers its handlers between xf_test_ctl_open() and xf_test_ctl_start().
+ */
+#ifndef XF_TEST_CTL_H
+#define XF_TEST_CTL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xf_ctl.h"
+
+struct xf_test_ctl {
+	char dir[64];        /**< the temp directory */
+	char sock_path[128]; /**< DIR/ctl.sock */
+	struct xf_ctl_server *srv;
+	pthread_t thread;
+	atomic_bool stop;
+	bool started;
+};
+
+/**
+ * Make a temp directory from tmpl ("/tmp/NAME-XXXXXX"), give it mode, and create the
+ * server on DIR/ctl.sock.
+ * @return 0, or -1 if the directory or the server could not be made.
+ */
+static inline int
+xf_test_ctl_open(struct xf_test_ctl *t, const char *tmpl, mode_t mode)
+{
+	snprintf(t->dir, sizeof(t->dir), "%s", tmpl);
+	if (mkdtemp(t->dir) == NULL || chmod(t->dir, mode) != 0) {
+		return -1;
+	}
+	snprintf(t->sock_path, sizeof(t->sock_path), "%s/ctl.sock", t->dir);
+	t->srv = xf_ctl_server_create(t->sock_path, NULL);
+	return t->srv != NULL ? 0 : -1;
+}
+
+static inline void *
+xf_test_ctl_serve(void *arg)
+{
+	struct xf_test_ctl *t = arg;
+
+	while (!atomic_load(&t->stop)) {
+		xf_ctl_server_poll(t->srv, 20);
+	}
+	return NULL;
+}
+
+/**
+ * Start the thread that serves the socket.
+ * @return 0, or -1 if the thread could not be created.
+ */
+static inline int
+xf_test_ctl_start(struct xf_test_ctl *t)
+{
+	atomic_store(&t->stop, false);
+	t->started = pthread_create(&t->thread, NULL, xf_test_ctl_serve, t) == 0;
+	return t->started ? 0 : -1;
+}
+
+/** Stop the thread, destroy the server (it removes the socket) and remove the directory. */
+static inline void
+xf_test_ctl_close(struct xf_test_ctl *t)
+{
+	if (t->started) {
+		atomic_store(&t->stop, true);
+		pthread_join(t->thread, NULL);
+		t->started = false;
+	}
+	xf_ctl_server_destroy(t->srv);
+	t->srv = NULL;
+	rmdir(t->dir);
+}
+
+#endif /* XF_TEST_CTL_H */
