@@ -8,6 +8,8 @@
 #ifndef XF_TEST_CTL_H
 #define XF_TEST_CTL_H
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -65,6 +67,26 @@ xf_test_ctl_start(struct xf_test_ctl *t)
 	atomic_store(&t->stop, false);
 	t->started = pthread_create(&t->thread, NULL, xf_test_ctl_serve, t) == 0;
 	return t->started ? 0 : -1;
+}
+
+/**
+ * Wait until the server has seen every connection of the test close (its poll loop
+ * turns every 20 ms), so that the next test finds every slot free.
+ * @return 0, or -ETIMEDOUT if connections are still held after 5 s.
+ */
+static inline int
+xf_test_ctl_wait_idle(struct xf_test_ctl *t)
+{
+	struct xf_ctl_stats st;
+
+	for (int i = 0; i < 5000; i++) {
+		xf_ctl_server_stats(t->srv, &st);
+		if (st.clients == 0) {
+			return 0;
+		}
+		poll(NULL, 0, 1);
+	}
+	return -ETIMEDOUT;
 }
 
 /** Stop the thread, destroy the server (it removes the socket) and remove the directory. */

@@ -357,6 +357,9 @@ test_connection_limit(void)
 	for (unsigned int i = 0; i < XF_CTL_CLIENTS_MAX; i++) {
 		close(fds[i]);
 	}
+	/* Every slot comes back once the clients are gone; the next test needs one, and
+	 * would be refused while the server has not yet seen the closes. */
+	CU_ASSERT_EQUAL(xf_test_ctl_wait_idle(&ctl), 0);
 }
 
 /* Fork a child that becomes uid/gid 65534 and tries a request; returns its verdict. */
