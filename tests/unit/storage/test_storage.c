@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * xf_storage on a real io_uring over real files in a temporary directory:
- * batched writes and reads, fsync, statx, rename, mkdir, symlink, unlink, close,
+ * xf_storage over real files in a temporary directory, on each back end (io_uring and
+ * inline): batched writes and reads, fsync, statx, rename, mkdir, symlink, unlink, close,
  * confinement beneath the volume root, error reporting, the fault hook, queue-full
- * back-pressure and in-flight accounting. Exits 77 if io_uring is unavailable.
+ * back-pressure and in-flight accounting. Where io_uring is unavailable only the inline
+ * cases run, and the program exits 77 after they pass.
+ *
+ * Over 1,000 lines: one program for the one driver, so that each case runs on both back
+ * ends from the same table (tests[]) and the back-end-only cases sit beside them.
  */
 #include <dirent.h>
 #include <errno.h>
