@@ -2,8 +2,8 @@
 /*
  * A control socket served by a thread of the test program, as the daemon serves it on its
  * control thread: a temp directory of its own (so tests running at once do not meet),
- * the socket DIR/ctl.sock, and a thread polling it until the suite ends. The test
- * registers its handlers between xf_test_ctl_open() and xf_test_ctl_start().
+ * the socket DIR/ctl.sock with the test's handlers, and a thread polling it until the
+ * suite ends.
  */
 #ifndef XF_TEST_CTL_H
 #define XF_TEST_CTL_H
@@ -29,23 +29,7 @@ struct xf_test_ctl {
 	bool started;
 };
 
-/**
- * Make a temp directory from tmpl ("/tmp/NAME-XXXXXX"), give it mode, and create the
- * server on DIR/ctl.sock.
- * @return 0, or -1 if the directory or the server could not be made.
- */
-static inline int
-xf_test_ctl_open(struct xf_test_ctl *t, const char *tmpl, mode_t mode)
-{
-	snprintf(t->dir, sizeof(t->dir), "%s", tmpl);
-	if (mkdtemp(t->dir) == NULL || chmod(t->dir, mode) != 0) {
-		return -1;
-	}
-	snprintf(t->sock_path, sizeof(t->sock_path), "%s/ctl.sock", t->dir);
-	t->srv = xf_ctl_server_create(t->sock_path, NULL);
-	return t->srv != NULL ? 0 : -1;
-}
-
+/* The server thread: it polls until xf_test_ctl_close(). */
 static inline void *
 xf_test_ctl_serve(void *arg)
 {
@@ -57,13 +41,36 @@ xf_test_ctl_serve(void *arg)
 	return NULL;
 }
 
+/** One command of the test server: its name and handler (arg NULL). */
+struct xf_test_ctl_cmd {
+	const char *cmd;
+	xf_ctl_handler_fn fn;
+};
+
 /**
- * Start the thread that serves the socket.
- * @return 0, or -1 if the thread could not be created.
+ * Make a temp directory from tmpl ("/tmp/NAME-XXXXXX") with mode, create the server on
+ * DIR/ctl.sock with the commands of cmds (ended by a NULL cmd), and start the thread
+ * that serves it.
+ * @return 0, or -1 if a step failed.
  */
 static inline int
-xf_test_ctl_start(struct xf_test_ctl *t)
+xf_test_ctl_open(struct xf_test_ctl *t, const char *tmpl, mode_t mode,
+                 const struct xf_test_ctl_cmd *cmds)
 {
+	snprintf(t->dir, sizeof(t->dir), "%s", tmpl);
+	if (mkdtemp(t->dir) == NULL || chmod(t->dir, mode) != 0) {
+		return -1;
+	}
+	snprintf(t->sock_path, sizeof(t->sock_path), "%s/ctl.sock", t->dir);
+	t->srv = xf_ctl_server_create(t->sock_path, NULL);
+	if (t->srv == NULL) {
+		return -1;
+	}
+	for (; cmds->cmd != NULL; cmds++) {
+		if (xf_ctl_server_register(t->srv, cmds->cmd, cmds->fn, NULL) != 0) {
+			return -1;
+		}
+	}
 	atomic_store(&t->stop, false);
 	t->started = pthread_create(&t->thread, NULL, xf_test_ctl_serve, t) == 0;
 	return t->started ? 0 : -1;

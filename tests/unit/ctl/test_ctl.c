@@ -54,15 +54,14 @@ h_echo(void *arg, json_t *args, struct xf_ctl_reply *reply)
 static int
 suite_init(void)
 {
+	static const struct xf_test_ctl_cmd cmds[] = {
+		{ "status", h_status },
+		{ "echo", h_echo },
+		{ NULL, NULL },
+	};
+
 	/* Other uids must be able to reach the socket file for the credential tests. */
-	if (xf_test_ctl_open(&ctl, "/tmp/xf-ctl-XXXXXX", 0755) != 0) {
-		return -1;
-	}
-	if (xf_ctl_server_register(ctl.srv, "status", h_status, NULL) != 0 ||
-	    xf_ctl_server_register(ctl.srv, "echo", h_echo, NULL) != 0) {
-		return -1;
-	}
-	return xf_test_ctl_start(&ctl);
+	return xf_test_ctl_open(&ctl, "/tmp/xf-ctl-XXXXXX", 0755, cmds);
 }
 
 static int

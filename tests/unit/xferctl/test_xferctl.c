@@ -106,15 +106,12 @@ h_cancel(void *arg, json_t *args, struct xf_ctl_reply *reply)
 static int
 suite_init(void)
 {
-	if (xf_test_ctl_open(&ctl, "/tmp/xf-xferctl-XXXXXX", 0700) != 0 ||
-	    xf_ctl_server_register(ctl.srv, "status", h_status, NULL) != 0 ||
-	    xf_ctl_server_register(ctl.srv, "stats", h_stats, NULL) != 0 ||
-	    xf_ctl_server_register(ctl.srv, "push", h_push, NULL) != 0 ||
-	    xf_ctl_server_register(ctl.srv, "jobs", h_jobs, NULL) != 0 ||
-	    xf_ctl_server_register(ctl.srv, "cancel", h_cancel, NULL) != 0) {
-		return -1;
-	}
-	return xf_test_ctl_start(&ctl);
+	static const struct xf_test_ctl_cmd cmds[] = {
+		{ "status", h_status }, { "stats", h_stats },   { "push", h_push },
+		{ "jobs", h_jobs },     { "cancel", h_cancel }, { NULL, NULL },
+	};
+
+	return xf_test_ctl_open(&ctl, "/tmp/xf-xferctl-XXXXXX", 0700, cmds);
 }
 
 static int
