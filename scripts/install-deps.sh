@@ -11,6 +11,10 @@ packages=(
 	gcc clang meson ninja-build pkg-config git
 	# libraries
 	libdpdk-dev liburing-dev libisal-dev libcunit1-dev libyaml-dev libjansson-dev
+	# per-frame AES-256-GCM (drivers/crypto) and the handshake primitives (dataplane/secure)
+	libipsec-mb-dev libssl-dev
+	# the independent Python implementation of the handshake (tests/unit/secure/noise_ref.py)
+	python3-cryptography
 	# sanitizer and libFuzzer runtimes for clang
 	libclang-rt-14-dev
 	# dpdk-devbind.py (perf/hw); dpdk-dev: dpdk-telemetry.py (e2e telemetry test),

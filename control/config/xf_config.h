@@ -16,6 +16,7 @@
 
 #define XF_CONFIG_VERSION        1   /**< The schema version this loader reads. */
 #define XF_CONFIG_NAME_MAX       64  /**< Names and identifiers: 63 characters + NUL. */
+#define XF_CONFIG_KEY_B64_MAX    45  /**< base64 of a 32-byte key: 44 characters + NUL. */
 #define XF_CONFIG_PATH_MAX       256 /**< Paths: 255 characters + NUL. */
 #define XF_CONFIG_SOCKET_MAX     108 /**< Unix socket path: sizeof(sun_path). */
 #define XF_CONFIG_DEVICE_MAX     256 /**< Device string (PCI address or vdev). */
@@ -100,6 +101,7 @@ struct xf_config_volume {
 	char path[XF_CONFIG_PATH_MAX]; /**< Absolute path of an existing directory. */
 	enum xf_config_fsync fsync;    /**< Durability policy. */
 	uint32_t fsync_batch;          /**< Files per fsync batch (fsync: batch). */
+	uint32_t max_file_gib;         /**< Largest file a peer may announce, GiB. */
 	struct {
 		uint32_t rename_hold_ms; /**< Test-only: first commit rename held; 0 = off. */
 	} fault;                         /**< Test-only fault stage (volumes[].fault). */
@@ -107,11 +109,12 @@ struct xf_config_volume {
 
 /** One remote appliance (peers[]). */
 struct xf_config_peer {
-	char name[XF_CONFIG_NAME_MAX]; /**< Identifier, unique among peers. */
-	uint32_t ipv4;                 /**< Address, host byte order. */
-	uint32_t udp_port;             /**< Its UDP port. */
-	char port[XF_CONFIG_NAME_MAX]; /**< Name of the port that reaches it (resolved). */
-	unsigned int port_index;       /**< Index of that port in ports[] (derived). */
+	char name[XF_CONFIG_NAME_MAX];          /**< Identifier, unique among peers. */
+	uint32_t ipv4;                          /**< Address, host byte order. */
+	uint32_t udp_port;                      /**< Its UDP port. */
+	char port[XF_CONFIG_NAME_MAX];          /**< Name of the port that reaches it (resolved). */
+	unsigned int port_index;                /**< Index of that port in ports[] (derived). */
+	char public_key[XF_CONFIG_KEY_B64_MAX]; /**< X25519 public key, base64; "" = none. */
 };
 
 /** The whole validated configuration. Immutable once loaded. */
@@ -153,6 +156,7 @@ struct xf_config {
 		uint32_t timeout_ms;               /**< Idle session timeout. */
 		uint32_t keepalive_ms;             /**< Keepalive interval (< timeout_ms). */
 		char psk_file[XF_CONFIG_PATH_MAX]; /**< Pre-shared key file path, "" = none. */
+		char private_key_file[XF_CONFIG_PATH_MAX]; /**< Private key file, "" = none. */
 	} session;
 	struct {
 		bool checksum; /**< Quick check by whole-file checksum instead of size+mtime. */

@@ -60,6 +60,7 @@ enum skind {
 	S_OPTPATH, /* "" or absolute path */
 	S_DEVICE,  /* PCI address or net_* vdev */
 	S_GROUP,   /* "" or a group name */
+	S_KEY,     /* "" or canonical base64 of 32 bytes */
 };
 
 #define F_REQUIRED 0x1u /* must be present */

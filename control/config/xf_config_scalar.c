@@ -150,6 +150,28 @@ hexval(char c)
 	return -1;
 }
 
+/* Canonical base64 of 32 bytes: 43 characters of the alphabet, then '='. The last one
+ * carries 4 bits, so its two low bits are zero. The key is decoded where it is used
+ * (xf_key_b64_decode); this only rejects typos at load time. */
+static bool
+is_key_b64(const char *s, size_t len)
+{
+	static const char alpha[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *last;
+
+	if (len != 44 || s[43] != '=') {
+		return false;
+	}
+	for (size_t i = 0; i < 43; i++) {
+		if (s[i] == '\0' || strchr(alpha, s[i]) == NULL) {
+			return false;
+		}
+	}
+	last = strchr(alpha, s[42]);
+	return ((last - alpha) & 3) == 0;
+}
+
 bool
 xf_config_is_pci_addr(const char *s)
 {
@@ -255,6 +277,14 @@ check_string(const struct field *f, const char *s, size_t len, char *msg, size_t
 	case S_GROUP:
 		if (len > 0 && !all_chars(s, "_-.", false)) {
 			snprintf(msg, msz, "'%s' is not a valid group name", s);
+			return -1;
+		}
+		return 0;
+	case S_KEY:
+		if (len > 0 && !is_key_b64(s, len)) {
+			snprintf(msg, msz,
+			         "'%s' is not a key: base64 of 32 bytes is 43 characters and '='",
+			         s);
 			return -1;
 		}
 		return 0;

@@ -170,6 +170,9 @@ static const struct field volume_fields[] = {
 	     "Durability: none, file (fsync each file) or batch (every fsync_batch files)"),
 	INT("fsync_batch", struct xf_config_volume, fsync_batch, 1, 65536, 0, "64",
 	    "Files per fsync with fsync: batch (ignored otherwise)"),
+	INT("max_file_gib", struct xf_config_volume, max_file_gib, 1, 1048576, 0, "1024",
+	    "Largest file a peer may announce, GiB; a larger one is refused before anything "
+	    "is written (so is one larger than the free space)"),
 	{ .key = "fault",
 	  .type = T_MAP,
 	  .off = 0,
@@ -190,6 +193,9 @@ static const struct field peer_fields[] = {
 	INT("udp_port", struct xf_config_peer, udp_port, 1, 65535, 0, "7010", "Peer's UDP port"),
 	STR("port", struct xf_config_peer, port, 0, S_IDENT, 0, NULL,
 	    "Name of the port that reaches it; default: the first port whose subnet holds ipv4"),
+	STR("public_key", struct xf_config_peer, public_key, 0, S_KEY, 0, "",
+	    "Its X25519 public key (the output of xferd keygen on it), base64 of 32 bytes, for "
+	    "the handshake of docs/SECURITY.md (sessions do not use it yet); \"\" = none"),
 	END_OF_FIELDS,
 };
 static const struct field el_peer = { .type = T_MAP, .sub = peer_fields };
@@ -252,6 +258,9 @@ static const struct field session_fields[] = {
 	STR("psk_file", struct xf_config, session.psk_file, 0, S_OPTPATH, 0, "",
 	    "Pre-shared key file for future authentication: regular, mode 0600; "
 	    "content never printed; \"\" = none"),
+	STR("private_key_file", struct xf_config, session.private_key_file, 0, S_OPTPATH, 0, "",
+	    "This appliance's X25519 private key (xferd keygen): base64, mode 0600, owned by "
+	    "xferd's user; content never printed; \"\" = none"),
 	END_OF_FIELDS,
 };
 

@@ -148,9 +148,9 @@ show_status(json_t *r)
 	printf("jobs       %lld running\n", num(r, "jobs"));
 	json_array_foreach(get(r, "ports"), i, port)
 	{
-		printf("port       %s: link %s, %lld Mbit/s, %s\n", str(port, "name"),
+		printf("port       %s: link %s, %lld Mbit/s, %s, %s\n", str(port, "name"),
 		       json_is_true(get(port, "link_up")) ? "up" : "down", num(port, "speed_mbps"),
-		       str(port, "ipv4"));
+		       str(port, "ipv4"), str(port, "mac"));
 	}
 }
 

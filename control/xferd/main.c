@@ -24,6 +24,12 @@ main(int argc, char **argv)
 	case XFERD_MODE_DUMP:
 		rc = xferd_dump(&o);
 		break;
+	case XFERD_MODE_KEYGEN:
+		rc = xferd_keygen(&o);
+		break;
+	case XFERD_MODE_PUBKEY:
+		rc = xferd_pubkey(&o);
+		break;
 	default:
 		rc = xferd_run(&o);
 		break;

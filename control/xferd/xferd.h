@@ -17,6 +17,8 @@ enum xferd_mode {
 	XFERD_MODE_CHECK,   /**< validate the configuration, exit 0 or 1 */
 	XFERD_MODE_DUMP,    /**< print the effective configuration */
 	XFERD_MODE_HELP,    /**< usage was printed */
+	XFERD_MODE_KEYGEN,  /**< xferd keygen FILE: new private key file, print public key */
+	XFERD_MODE_PUBKEY,  /**< xferd pubkey -c FILE: print session.private_key_file's key */
 };
 
 struct xferd_opts {
@@ -24,8 +26,9 @@ struct xferd_opts {
 	char **sets;        /**< --set KEY.PATH=VALUE, in order */
 	unsigned int nsets;
 	enum xferd_mode mode;
-	bool json;    /**< --format json */
-	bool verbose; /**< -v */
+	bool json;           /**< --format json */
+	bool verbose;        /**< -v */
+	const char *keyfile; /**< xferd keygen FILE */
 };
 
 /** Parse argv. @return 0, -EINVAL (usage printed), -ENOMEM. */
@@ -38,6 +41,10 @@ int xferd_load_config(const struct xferd_opts *o, struct xf_config **cfg);
 /** --check and --dump-config. @return the process exit code. */
 int xferd_check(const struct xferd_opts *o);
 int xferd_dump(const struct xferd_opts *o);
+
+/** xferd keygen FILE and xferd pubkey -c FILE (xferd_keys.c). @return the exit code. */
+int xferd_keygen(const struct xferd_opts *o);
+int xferd_pubkey(const struct xferd_opts *o);
 
 /**
  * Fatal signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) print the signal, the faulting

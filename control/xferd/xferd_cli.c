@@ -23,6 +23,9 @@ usage(FILE *out)
 	fprintf(out,
 	        "usage: xferd -c FILE [--set KEY.PATH=VALUE]... [--check [--format text|json]]\n"
 	        "             [--dump-config] [-v]\n"
+	        "       xferd keygen FILE      new private key in FILE (mode 0600, must not\n"
+	        "                              exist); prints the public key (base64)\n"
+	        "       xferd pubkey -c FILE   prints the public key of session.private_key_file\n"
 	        "\n"
 	        "  -c, --config FILE     the YAML configuration (docs/CONFIG.md)\n"
 	        "      --set K=V         override one key, validated like the file (repeatable)\n"
@@ -55,6 +58,32 @@ xferd_parse_args(int argc, char **argv, struct xferd_opts *o)
 	o->sets = calloc(XFERD_MAX_SETS, sizeof(*o->sets));
 	if (o->sets == NULL) {
 		return -ENOMEM;
+	}
+	if (argc >= 2 && strcmp(argv[1], "keygen") == 0) {
+		if (argc != 3 || argv[2][0] == '-') {
+			fprintf(stderr, "xferd: usage: xferd keygen FILE\n");
+			return -EINVAL;
+		}
+		o->mode = XFERD_MODE_KEYGEN;
+		o->keyfile = argv[2];
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "pubkey") == 0) {
+		/* The rest parses as usual; "pubkey" stands in for the program name. That call
+		 * starts afresh, so the list allocated above goes first. */
+		int rc;
+
+		free(o->sets);
+		rc = xferd_parse_args(argc - 1, argv + 1, o);
+
+		if (rc == 0 && o->mode != XFERD_MODE_RUN) {
+			fprintf(stderr, "xferd: pubkey takes -c FILE and --set only\n");
+			return -EINVAL;
+		}
+		if (rc == 0) {
+			o->mode = XFERD_MODE_PUBKEY;
+		}
+		return rc;
 	}
 	while ((c = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
 		switch (c) {

@@ -82,6 +82,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	ec->volume = cfg->volumes[0].path;
 	ec->fsync = (int)cfg->volumes[0].fsync;
 	ec->fsync_batch = cfg->volumes[0].fsync_batch;
+	ec->max_file_size = (uint64_t)cfg->volumes[0].max_file_gib << 30;
 	ec->fault_rename_hold_ms = cfg->volumes[0].fault.rename_hold_ms;
 	ec->io = (int)cfg->transfer.io; /* XF_CONFIG_IO_* are XF_STORAGE_IO_* */
 	ec->window = cfg->session.window_files;
@@ -326,6 +327,15 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	        (json_int_t)st.icmp_echo_replied, "arp_held", (json_int_t)st.arp_held,
 	        "arp_expired", (json_int_t)st.arp_expired);
 	if (reply->result != NULL) {
+		json_t *dp = json_object_get(reply->result, "dataplane");
+
+		json_object_set_new(dp, "arp_requests", json_integer((json_int_t)st.arp_requests));
+		json_object_set_new(dp, "arp_probes", json_integer((json_int_t)st.arp_probes));
+		json_object_set_new(dp, "arp_announced",
+		                    json_integer((json_int_t)st.arp_announced));
+		json_object_set_new(dp, "neigh_changed",
+		                    json_integer((json_int_t)st.neigh_changed));
+		json_object_set_new(dp, "neigh_failed", json_integer((json_int_t)st.neigh_failed));
 		json_object_set_new(reply->result, "delta",
 		                    json_pack("{s:I, s:I, s:I}", "basis_kept_bytes",
 		                              (json_int_t)st.basis_kept_bytes, "sig_from_ring",

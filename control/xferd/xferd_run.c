@@ -129,7 +129,7 @@ h_status(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	struct xferd *d = arg;
 	struct xf_engine_stats st;
 	unsigned int ids[XF_ENGINE_MAX_JOBS], n, running = 0;
-	char ip[32];
+	char ip[32], mac[24];
 	const struct xf_config_port *port = &d->cfg->ports[0];
 
 	(void)args;
@@ -143,13 +143,15 @@ h_status(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	}
 	snprintf(ip, sizeof(ip), "%u.%u.%u.%u/%u", port->ipv4 >> 24, (port->ipv4 >> 16) & 0xff,
 	         (port->ipv4 >> 8) & 0xff, port->ipv4 & 0xff, port->prefix_len);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", st.mac[0], st.mac[1], st.mac[2],
+	         st.mac[3], st.mac[4], st.mac[5]);
 	reply->result =
-	        json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:[{s:s, s:b, s:i, s:s}]}", "name",
-	                  d->cfg->appliance.name, "version", XFERD_VERSION, "dpdk", rte_version(),
-	                  "state", d->stopping ? "stopping" : "running", "uptime_s",
+	        json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:[{s:s, s:b, s:i, s:s, s:s}]}",
+	                  "name", d->cfg->appliance.name, "version", XFERD_VERSION, "dpdk",
+	                  rte_version(), "state", d->stopping ? "stopping" : "running", "uptime_s",
 	                  (json_int_t)(time(NULL) - d->started), "sessions", (int)st.sessions,
 	                  "jobs", (int)running, "ports", "name", port->name, "link_up", st.link_up,
-	                  "speed_mbps", (int)st.link_speed_mbps, "ipv4", ip);
+	                  "speed_mbps", (int)st.link_speed_mbps, "ipv4", ip, "mac", mac);
 }
 
 static void
@@ -306,6 +308,7 @@ xferd_run(const struct xferd_opts *o)
 			break;
 		}
 		signals_handle(&d);
+		xf_engine_link_poll(d.engine); /* a gratuitous ARP at each link-up */
 		xferd_telemetry_refresh(&d);
 	}
 	/* Answer what is already queued (e.g. the shutdown reply), then close. */

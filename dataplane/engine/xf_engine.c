@@ -98,7 +98,11 @@ create_net(struct xf_engine *e)
 			.prefix_len = e->conf.prefix_len,
 			.udp_port = e->conf.udp_port,
 			.mtu = e->port.mtu != 0 ? XF_MIN(e->port.mtu, e->conf.mtu) : e->conf.mtu,
-			.arp_interval = 100000000ull, /* 100 ms, in the loops' ns clock */
+			/* Neighbour timers in the loops' ns clock; why these values:
+			 * docs/ENGINE.md, "Neighbours". */
+			.arp_interval = 100000000ull,     /* 100 ms */
+			.reachable_time = 30000000000ull, /* 30 s */
+			.delay_time = 1000000000ull,      /* 1 s */
 		};
 		int rc = xf_net_init(&e->rx[r].net, &nc);
 
@@ -252,6 +256,7 @@ xf_engine_create(const struct xf_engine_conf *conf)
 	plc.max_sessions = conf->max_sessions;
 	plc.fsync = (enum xf_fsync_policy)conf->fsync;
 	plc.fsync_batch = conf->fsync_batch;
+	plc.max_file_size = conf->max_file_size;
 	plc.test_rename_hold_ms = conf->fault_rename_hold_ms;
 	plc.io = (int)e->volume_io;
 	plc.release = release_mbuf;
@@ -438,8 +443,7 @@ static void
 job_free(struct eng_job *j)
 {
 	xf_scan_free(j->scan);
-	free(j->ent);
-	free(j->arena);
+	free(j->dest_ent);
 	if (j->dir_fd >= 0) {
 		close(j->dir_fd);
 	}
@@ -531,71 +535,39 @@ job_slot(struct xf_engine *e)
 
 /*
  * The file list of a job: the destination's directories first (so the receiver makes
- * them, in order, with the source root's mode and time), then the scanned tree with
- * every path under "dest/".
+ * them, in order, with the source root's mode and time), then the scanned tree, whose
+ * paths the scan stored under "dest/". The directories' paths are prefixes of j->dest:
+ * the FLIST builder takes a path by length, and a directory is never read.
  */
 static int
 job_build_list(struct eng_job *j, const struct stat *root_st, char *err, size_t err_len)
 {
-	size_t n = xf_scan_count(j->scan), dest_len = strlen(j->dest), ndest = 0, bytes = 0;
-	char *p;
+	size_t dest_len = strlen(j->dest);
+	uint32_t k = 0;
 
 	for (size_t i = 0; i < dest_len; i++) {
-		ndest += j->dest[i] == '/';
+		j->ndest += j->dest[i] == '/';
 	}
-	ndest += dest_len > 0;
-	for (size_t i = 0; i < n; i++) {
-		struct xf_flist_entry e;
-
-		xf_scan_get(j->scan, i, &e);
-		bytes += dest_len + 1 + e.path_len + 1;
-	}
-	bytes += ndest * (dest_len + 1);
-	j->count = (uint32_t)(n + ndest);
-	j->ent = calloc(j->count > 0 ? j->count : 1, sizeof(*j->ent));
-	j->arena = malloc(bytes > 0 ? bytes : 1);
-	if (j->ent == NULL || j->arena == NULL) {
-		snprintf(err, err_len, "out of memory for %zu entries", n);
+	j->ndest += dest_len > 0;
+	j->dest_ent = calloc(j->ndest > 0 ? j->ndest : 1, sizeof(*j->dest_ent));
+	if (j->dest_ent == NULL) {
+		snprintf(err, err_len, "out of memory for the destination's directories");
 		return -ENOMEM;
 	}
-	p = j->arena;
-	for (size_t i = 0, k = 0; i < dest_len; i++) {
+	for (size_t i = 0; i < dest_len; i++) {
 		if (j->dest[i + 1] == '/' || i + 1 == dest_len) {
-			memcpy(p, j->dest, i + 1);
-			p[i + 1] = '\0';
-			j->ent[k++] = (struct xf_flist_entry){
+			j->dest_ent[k++] = (struct xf_flist_entry){
 				.kind = XF_FILE_DIR,
 				.mode = root_st->st_mode & 07777,
 				.mtime_ns = (int64_t)root_st->st_mtim.tv_sec * 1000000000ll +
 				            root_st->st_mtim.tv_nsec,
-				.path = p,
+				.path = j->dest,
 				.path_len = (uint16_t)(i + 1),
 			};
-			p += i + 2;
 		}
 	}
 	j->src_skip = dest_len > 0 ? (unsigned int)dest_len + 1 : 0;
-	for (size_t i = 0; i < n; i++) {
-		struct xf_flist_entry *e = &j->ent[ndest + i];
-		size_t len;
-
-		xf_scan_get(j->scan, i, e);
-		len = j->src_skip + e->path_len;
-		if (len > XF_PATH_MAX) {
-			snprintf(err, err_len, "%.*s: path too long under '%s'", (int)e->path_len,
-			         e->path, j->dest);
-			return -ENAMETOOLONG;
-		}
-		if (dest_len > 0) {
-			memcpy(p, j->dest, dest_len);
-			p[dest_len] = '/';
-		}
-		memcpy(p + j->src_skip, e->path, e->path_len);
-		p[len] = '\0';
-		e->path = p;
-		e->path_len = (uint16_t)len;
-		p += len + 1;
-	}
+	j->count = j->ndest + (uint32_t)xf_scan_count(j->scan);
 	return 0;
 }
 
@@ -648,7 +620,7 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		goto err_job;
 	}
 	j->io_inline = io == XF_STORAGE_IO_INLINE;
-	j->scan = xf_scan_tree(req->src, &ss);
+	j->scan = xf_scan_tree(req->src, j->dest, &ss);
 	if (j->scan == NULL) {
 		rc = -errno;
 		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
@@ -756,6 +728,22 @@ xf_engine_cancel(struct xf_engine *e, unsigned int id)
 	return xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) == 1 ? 0 : -EBUSY;
 }
 
+bool
+xf_engine_link_poll(struct xf_engine *e)
+{
+	struct rte_eth_link link;
+	bool up = xf_port_link(&e->port, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
+
+	if (up != e->link_was_up) {
+		XF_LOG(NOTICE, MODULE, "%s: link %s", e->port.name, up ? "up" : "down");
+		if (up) {
+			atomic_fetch_add_explicit(&e->link_ups, 1, memory_order_relaxed);
+		}
+		e->link_was_up = up;
+	}
+	return up;
+}
+
 void
 xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 {
@@ -775,6 +763,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->link_up = link.link_status == RTE_ETH_LINK_UP;
 		st->link_speed_mbps = link.link_speed;
 	}
+	memcpy(st->mac, e->port.mac.addr_bytes, sizeof(st->mac));
 	/* Counters are written by the RX cores only and only grow; a racy read is a
 	 * slightly old value, which is all a stats reader needs. */
 	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
@@ -797,6 +786,11 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->arp_replied += rx->net.ctr.arp_replied;
 		st->arp_held += rx->arp_held;
 		st->arp_expired += rx->arp_expired;
+		st->arp_requests += rx->net.ctr.arp_requests;
+		st->arp_probes += rx->net.ctr.arp_probes;
+		st->arp_announced += rx->net.ctr.arp_announced;
+		st->neigh_changed += rx->net.ctr.neigh_changed;
+		st->neigh_failed += rx->net.ctr.neigh_failed;
 		st->icmp_echo_replied += rx->net.ctr.icmp_echo_replied;
 		for (unsigned int i = 0; i < XF_R_MAX && i < XF_ARRAY_SIZE(st->frame_drops); i++) {
 			st->frame_drops[i] += rx->frame_drops[i];

@@ -61,6 +61,8 @@ struct xf_engine_conf {
 	const char *volume;
 	int fsync; /**< enum xf_fsync_policy */
 	unsigned int fsync_batch;
+	/** largest announced file size taken (0: the pipeline's default) */
+	uint64_t max_file_size;
 	uint32_t fault_rename_hold_ms; /**< test-only: the first commit rename held, 0 = off */
 	int io; /**< enum xf_storage_io: volume writes and push reads (0: AUTO) */
 	/* sessions */
@@ -94,6 +96,17 @@ int xf_engine_launch(struct xf_engine *e);
 void xf_engine_stop(struct xf_engine *e);
 
 void xf_engine_destroy(struct xf_engine *e);
+
+/**
+ * Watch the port's link (control thread, a few times a second): each time it comes up,
+ * including the first time after start, the first RX core announces our MAC with a
+ * gratuitous ARP, so that a peer that knew another MAC for our address (we restarted
+ * with a new one, or replaced an appliance) updates it at once. Transitions are logged.
+ *
+ * @param e  The engine.
+ * @return Whether the link is up.
+ */
+bool xf_engine_link_poll(struct xf_engine *e);
 
 /** A push job as the operator asked for it. */
 struct xf_engine_push_req {
@@ -167,8 +180,11 @@ struct xf_engine_stats {
 	uint64_t unconfirmed, pn_ahead;
 	uint64_t sessions_opened, sessions_closed, sessions_timed_out;
 	uint64_t arp_replied, icmp_echo_replied;
-	uint64_t arp_held;     /**< frames held while their next hop was being resolved */
-	uint64_t arp_expired;  /**< dropped unresolved: after 1 s, at stop, hold queue full */
+	uint64_t arp_held;    /**< frames held while their next hop was being resolved */
+	uint64_t arp_expired; /**< dropped unresolved: failed, after 1 s, at stop, queue full */
+	/* Neighbours (docs/ENGINE.md, "Neighbours"): requests sent (broadcast, unicast
+	 * probes, gratuitous), MACs that changed, neighbours given up. */
+	uint64_t arp_requests, arp_probes, arp_announced, neigh_changed, neigh_failed;
 	uint64_t retransmits;  /**< receive sessions: our frames sent again */
 	unsigned int sessions; /**< receive sessions open now */
 	/* DELTA, both roles (docs/DELTA.md): COPY bytes written from a basis kept since its
@@ -184,6 +200,7 @@ struct xf_engine_stats {
 	uint64_t staged_dirs, staged_files, staged_failed;
 	bool link_up;
 	uint32_t link_speed_mbps;
+	uint8_t mac[6]; /**< the port's MAC */
 };
 
 void xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st);

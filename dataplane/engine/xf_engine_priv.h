@@ -87,6 +87,13 @@ struct eng_read_done {
 	uint64_t src_offset; /**< the COPY's basis offset */
 };
 
+/* What the engine last saw of a session's reliability, for its peer's neighbour entry
+ * (neigh_watch in xf_engine_rx.c). */
+struct eng_nud {
+	uint64_t acked; /**< our frames acknowledged: more confirms the entry */
+	bool probed;    /**< its peer was probed in the current silence */
+};
+
 /* A push job. Immutable parts are set by the control thread before START; the RX core
  * owns `push` while the job runs and publishes snapshots under `seq`. */
 struct eng_job {
@@ -96,10 +103,13 @@ struct eng_job {
 	char src[256], dest[256];
 	int dir_fd;
 	bool io_inline; /**< its source's file system reads best inline (xf_storage_io) */
+	/* The file list: the destination's directories, then the scan, whose paths are
+	 * stored as "dest/relpath" (NUL-terminated): the list is held once, per entry 32
+	 * bytes and the path (job_entry()). */
 	struct xf_scan *scan;
-	struct xf_flist_entry *ent;
-	char *arena; /**< paths: NUL-terminated "dest/relpath" */
-	uint32_t count;
+	struct xf_flist_entry *dest_ent; /**< the destination's directories, made first */
+	uint32_t ndest;
+	uint32_t count; /**< ndest + the scan's entries */
 	uint64_t skipped;
 	uint64_t started_ns;
 	uint32_t session_id;
@@ -108,6 +118,7 @@ struct eng_job {
 	/* owned by the RX core while running */
 	struct xf_push *push;
 	struct eng_rx *push_rx;
+	struct eng_nud nud;
 	/* published by the RX core */
 	atomic_uint seq;
 	uint8_t state; /**< enum xf_job_state */
@@ -140,6 +151,7 @@ struct eng_rsess {
 	uint16_t txq_len[ENG_TXQ_MAX];
 	unsigned int txq_head, txq_n;
 	uint64_t retransmits;
+	struct eng_nud nud;
 };
 
 /* Frames an RX core holds while their next hop is being resolved, and for how long. */
@@ -183,6 +195,7 @@ struct eng_rx {
 	} held[ENG_HOLD_MAX];
 	unsigned int nheld;
 	uint64_t arp_held, arp_expired; /* frames held for ARP; frames dropped unresolved */
+	unsigned int link_ups;          /**< xf_engine.link_ups announced (RX core 0) */
 };
 
 struct eng_fd {
@@ -264,6 +277,8 @@ struct xf_engine {
 	atomic_bool stop;         /**< RX cores: end sessions and jobs, then return */
 	atomic_bool workers_stop; /**< workers: return (after the RX cores have) */
 	atomic_uint rx_running;   /**< RX loops not finished yet */
+	atomic_uint link_ups;     /**< times the link came up (xf_engine_link_poll) */
+	bool link_was_up;         /**< control thread: the link at its last poll */
 	/** Sessions each peer holds, over every RX core (rs_open, rs_reap). */
 	atomic_uint peer_sessions[XF_ENGINE_MAX_PEERS];
 	struct eng_combined {

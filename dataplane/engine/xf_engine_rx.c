@@ -135,8 +135,9 @@ frame_send(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, const struct xf_
  * queue the frame; the queue's reference is the one in m (the caller adds its own if it
  * keeps the frame). A frame to a neighbour not resolved yet waits, with an ARP request
  * out, until the reply comes (held_poll()): the first HELLO after start would otherwise
- * be lost and wait for its retransmission timer (about a second). A full hold queue
- * drops the frame: reliable frames come again.
+ * be lost and wait for its retransmission timer (about a second). A full hold queue, or
+ * a next hop that cannot be resolved, drops the frame (counted): reliable frames come
+ * again, and a failed neighbour is resolved again for them.
  */
 static void
 frame_out(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, uint32_t ip, uint16_t port)
@@ -160,15 +161,14 @@ frame_out(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, uint32_t ip, uint
 		rx->arp_held++;
 		return;
 	}
-	if (rc == -EAGAIN) {
-		rx->arp_expired++; /* the hold queue is full */
-	}
+	rx->arp_expired++; /* the hold queue is full, or no next hop */
 	rte_pktmbuf_free(m);
 }
 
 /*
  * Held frames whose next hop has answered go out, in the order they were held; those
- * held longer than ENG_HOLD_NS are dropped (the resolve keeps asking at its own pace).
+ * whose next hop failed, or held longer than ENG_HOLD_NS, are dropped (the neighbour's
+ * requests run on their own timer, neigh_poll).
  */
 static bool
 held_poll(struct eng_rx *rx)
@@ -179,12 +179,9 @@ held_poll(struct eng_rx *rx)
 	for (unsigned int i = 0; i < rx->nheld; i++) {
 		struct eng_held *h = &rx->held[i];
 		struct xf_net_flow flow = { .dst_ip = h->ip, .dst_port = h->port };
-		uint16_t arp_len = 0;
-		uint8_t arp_buf[XF_NET_MIN_FRAME];
-		int rc = xf_net_neigh_resolve(&rx->net, xf_net_next_hop(&rx->net, h->ip), rx->now,
-		                              &flow.dst_mac, arp_buf, &arp_len);
+		int rc = xf_net_neigh_lookup(&rx->net, xf_net_next_hop(&rx->net, h->ip),
+		                             &flow.dst_mac);
 
-		arp_out(rx, arp_buf, arp_len);
 		if (rc == 0) {
 			frame_send(rx, h->m, h->len, &flow);
 			busy = true;
@@ -197,6 +194,48 @@ held_poll(struct eng_rx *rx)
 	}
 	rx->nheld = keep;
 	return busy;
+}
+
+/*
+ * Neighbour timers (requests and probes that fall due), and a gratuitous ARP each time
+ * the link comes up (xf_engine_link_poll), from the first RX core: the one ARP lands on.
+ */
+static void
+neigh_poll(struct eng_rx *rx)
+{
+	uint8_t arp_buf[XF_NET_MIN_FRAME];
+	uint16_t len;
+	unsigned int ups;
+
+	while ((len = xf_net_neigh_poll(&rx->net, rx->now, arp_buf)) > 0) {
+		arp_out(rx, arp_buf, len);
+	}
+	ups = atomic_load_explicit(&rx->e->link_ups, memory_order_relaxed);
+	if (rx->idx == 0 && ups != rx->link_ups) {
+		rx->link_ups = ups;
+		arp_out(rx, arp_buf, xf_net_announce(&rx->net, arp_buf));
+	}
+}
+
+/*
+ * Reachability hints from a session to its peer's neighbour entry: our frames newly
+ * acknowledged confirm it; a second probe timeout in a row without an acknowledgement
+ * (the peer silent, long before the session times out) probes it once, so that a peer
+ * that restarted with another MAC is found again (docs/ENGINE.md, "Neighbours").
+ */
+static void
+neigh_watch(struct eng_rx *rx, struct eng_nud *w, uint32_t ip, const struct xf_reliab_stats *st)
+{
+	if (st->acked != w->acked) {
+		w->acked = st->acked;
+		xf_net_neigh_confirm(&rx->net, ip, rx->now);
+	}
+	if (st->pto_backoff < 2) {
+		w->probed = false;
+	} else if (!w->probed) {
+		w->probed = true;
+		xf_net_neigh_probe(&rx->net, ip, rx->now);
+	}
 }
 
 static struct rte_mbuf *
@@ -282,7 +321,7 @@ static int
 push_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
                   uint32_t nframes, uint32_t data_len)
 {
-	(void)path_len; /* the arena keeps every path NUL-terminated */
+	(void)path_len; /* the scan keeps every path NUL-terminated */
 	return read_request(arg, file, path, offset, nframes, data_len, false, NULL);
 }
 
@@ -310,6 +349,19 @@ job_publish(struct eng_job *j, enum xf_job_state state, const char *error)
 	atomic_fetch_add_explicit(&j->seq, 1, memory_order_acq_rel);
 }
 
+/* The push's view of the file list (xf_push_io.entry): see job_build_list(). */
+static void
+push_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
+{
+	struct eng_job *j = arg;
+
+	if (i < j->ndest) {
+		*e = j->dest_ent[i];
+	} else {
+		xf_scan_get(j->scan, i - j->ndest, e);
+	}
+}
+
 static void
 job_start(struct eng_rx *rx, struct eng_job *j)
 {
@@ -325,6 +377,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 	};
 	struct xf_push_io io = {
 		.arg = j,
+		.entry = push_entry,
 		.frame_alloc = push_frame_alloc,
 		.frame_send = push_frame_send,
 		.frame_free = push_frame_free,
@@ -338,7 +391,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 	cfg.reliab.keepalive_ns = (uint64_t)par.keepalive_ms * 1000000ull;
 	cfg.reliab.idle_timeout_ns = (uint64_t)par.timeout_ms * 1000000ull;
 	j->push_rx = rx;
-	j->push = xf_push_create(&cfg, &io, j->ent, j->count, rx->now);
+	j->push = xf_push_create(&cfg, &io, j->count, rx->now);
 	if (j->push == NULL) {
 		job_publish(j, XF_JOB_FAILED, "cannot create the session (out of memory)");
 		j->finished = true;
@@ -369,8 +422,11 @@ jobs_poll(struct eng_rx *rx)
 	for (unsigned int k = 0; k < rx->njobs;) {
 		struct eng_job *j = &rx->e->jobs[rx->jobs[k]];
 		struct xf_push_stats st;
+		struct xf_reliab_stats rel;
 
 		busy |= xf_push_poll(j->push, rx->now);
+		xf_push_reliab_stats(j->push, &rel);
+		neigh_watch(rx, &j->nud, rx->e->conf.peers[j->req.peer].ip, &rel);
 		xf_push_stats(j->push, &st);
 		if (st.state == XF_PUSH_DONE) {
 			job_end(rx, k, XF_JOB_DONE, NULL);
@@ -702,11 +758,14 @@ rx_held_back(const struct eng_rx *rx)
 static bool
 rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 {
+	struct xf_reliab_stats rel;
 	bool busy = false;
 
 	if (rs->closing) {
 		return rs_reap(rx, rs);
 	}
+	xf_reliab_stats(rs->rel, &rel);
+	neigh_watch(rx, &rs->nud, rs->peer_ip, &rel);
 	/*
 	 * While this core leaves frames in the NIC queue (our storage is behind, say a
 	 * disk stalled behind its journal), the peer's frames are not read, so silence is
@@ -884,7 +943,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	if (rs->rel == NULL) {
 		goto err_peer;
 	}
-	rs->ps = xf_pipeline_session_open(e->pl, rx->idx, rs->id, rs->max_payload,
+	rs->ps = xf_pipeline_session_open(e->pl, rx->idx, ip, port, rs->id, rs->max_payload,
 	                                  hello->hello.flags, rs_tx, rs);
 	if (rs->ps == NULL) {
 		xf_reliab_destroy(rs->rel);
@@ -963,8 +1022,13 @@ rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg, const 
 		if (rx->pend_n == ENG_PEND_MAX) {
 			return false; /* not accepted: not acked, the sender sends it again */
 		}
+		/* The pipeline finds the session by the key it was opened with. */
 		rx->pend[(rx->pend_head + rx->pend_n) % ENG_PEND_MAX] =
-		        (struct xf_frame){ .buf = payload, .len = len, .owner = m };
+		        (struct xf_frame){ .buf = payload,
+			                   .len = len,
+			                   .addr = rs->peer_ip,
+			                   .port = rs->peer_port,
+			                   .owner = m };
 		rx->pend_n++;
 		xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, eliciting);
 		rs->ack_now |= (msg->hdr.flags & XF_HDR_F_ACKNOW) != 0;
@@ -1049,7 +1113,9 @@ port_poll(struct eng_rx *rx)
 		uint32_t flags = xf_net_rx_flags_from_mbuf(m->ol_flags);
 
 		if (m->nb_segs != 1) {
-			rte_pktmbuf_free(m); /* we never send chained frames, nor ask for them */
+			/* We never send chained frames, nor ask for them. */
+			xf_net_rx_discard(&rx->net, XF_NET_DROP_CHAINED);
+			rte_pktmbuf_free(m);
 			continue;
 		}
 		switch (xf_net_rx(&rx->net, rte_pktmbuf_mtod(m, uint8_t *), m->data_len,
@@ -1094,6 +1160,11 @@ xf_engine_rx_poll(struct eng_rx *rx)
 	rx->now = xf_engine_now();
 	busy |= cmds_poll(rx);
 	busy |= port_poll(rx);
+	/* Frames left in the NIC queue hold ARP answers too: the neighbours are not judged
+	 * meanwhile (their timers wait, as the sessions' idle timers do). */
+	if (!rx_held_back(rx)) {
+		neigh_poll(rx);
+	}
 	if (rx->nheld > 0) {
 		busy |= held_poll(rx);
 	}

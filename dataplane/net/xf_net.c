@@ -28,6 +28,8 @@
 static const char *const drop_names[XF_NET_DROP_MAX] = {
 	[XF_NET_DROP_SHORT] = "short",
 	[XF_NET_DROP_DST_MAC] = "dst_mac",
+	[XF_NET_DROP_MULTICAST] = "multicast",
+	[XF_NET_DROP_CHAINED] = "chained",
 	[XF_NET_DROP_VLAN] = "vlan",
 	[XF_NET_DROP_ETHERTYPE] = "ethertype",
 	[XF_NET_DROP_ARP_MALFORMED] = "arp_malformed",
@@ -82,7 +84,15 @@ xf_net_init(struct xf_net *net, const struct xf_net_conf *conf)
 	net->conf = *conf;
 	net->netmask =
 	        conf->prefix_len == 0 ? 0 : rte_cpu_to_be_32(UINT32_MAX << (32 - conf->prefix_len));
+	net->timer_at = UINT64_MAX;
 	return 0;
+}
+
+void
+xf_net_rx_discard(struct xf_net *net, enum xf_net_drop reason)
+{
+	net->ctr.rx_frames++;
+	net->ctr.drop[(unsigned int)reason < XF_NET_DROP_MAX ? reason : XF_NET_DROP_SHORT]++;
 }
 
 static enum xf_net_verdict
@@ -147,6 +157,40 @@ neigh_slot(struct xf_net *net)
 	return victim;
 }
 
+/* A frame can go to the entry's MAC (PROBE still uses it, as Linux does). */
+static bool
+neigh_usable(const struct xf_net_neigh *n)
+{
+	return n->state == XF_NET_NEIGH_STATIC || n->state == XF_NET_NEIGH_REACHABLE ||
+	       n->state == XF_NET_NEIGH_STALE || n->state == XF_NET_NEIGH_DELAY ||
+	       n->state == XF_NET_NEIGH_PROBE;
+}
+
+/* Arm an entry's timer and keep net->timer_at the earliest. */
+static void
+neigh_arm(struct xf_net *net, struct xf_net_neigh *n, uint64_t at)
+{
+	n->timer = at;
+	if (at < net->timer_at) {
+		net->timer_at = at;
+	}
+}
+
+static void
+neigh_set(struct xf_net *net, struct xf_net_neigh *n, enum xf_net_neigh_state state, uint64_t now)
+{
+	n->state = (uint8_t)state;
+	n->probes = 0;
+	n->updated = now;
+	if (state == XF_NET_NEIGH_REACHABLE) {
+		n->confirmed = now;
+	} else if (state == XF_NET_NEIGH_INCOMPLETE || state == XF_NET_NEIGH_PROBE) {
+		neigh_arm(net, n, now); /* the first request goes at once */
+	} else if (state == XF_NET_NEIGH_DELAY) {
+		neigh_arm(net, n, now + net->conf.delay_time);
+	}
+}
+
 int
 xf_net_neigh_add_static(struct xf_net *net, uint32_t ip, const struct rte_ether_addr *mac)
 {
@@ -165,43 +209,53 @@ xf_net_neigh_add_static(struct xf_net *net, uint32_t ip, const struct rte_ether_
 	n->ip = ip;
 	n->mac = *mac;
 	n->state = XF_NET_NEIGH_STATIC;
-	n->last_request = 0;
+	n->probes = 0;
 	n->updated = 0;
 	return 0;
 }
 
 /*
- * RFC 826 merge: update a known sender; create an entry only when the ARP was aimed at
- * us (create = true). Static entries are never overridden, which also keeps a spoofed
- * ARP from redirecting a configured peer.
+ * An ARP from ip says it is at mac (RFC 826 merge, with NUD's states). A known entry is
+ * updated; a new one is created only when the ARP was aimed at us (create). A reply to
+ * our request (solicited) confirms the entry; anything else (a request, an announcement)
+ * only says where the host is now: a new MAC, or a failed entry, becomes STALE, and is
+ * checked once used. Static entries are never changed, which also keeps a spoofed ARP
+ * from redirecting a configured peer. @return whether ip has an entry now.
  */
-static void
+static bool
 neigh_learn(struct xf_net *net, uint32_t ip, const struct rte_ether_addr *mac, uint64_t now,
-            bool create)
+            bool create, bool solicited)
 {
 	struct xf_net_neigh *n;
+	bool moved;
 
-	if (!ip_is_unicast(ip) || !rte_is_valid_assigned_ether_addr(mac)) {
-		return;
+	if (!ip_is_unicast(ip) || ip == net->conf.ip || !rte_is_valid_assigned_ether_addr(mac)) {
+		return false;
 	}
 	n = neigh_find(net, ip);
 	if (n != NULL && n->state == XF_NET_NEIGH_STATIC) {
-		return;
+		return true;
 	}
 	if (n == NULL) {
-		if (!create) {
-			return;
+		if (!create || (n = neigh_slot(net)) == NULL) {
+			return false;
 		}
-		n = neigh_slot(net);
-		if (n == NULL) {
-			return;
-		}
+		memset(n, 0, sizeof(*n));
+		n->ip = ip;
+		n->state = XF_NET_NEIGH_INCOMPLETE;
 	}
-	n->ip = ip;
+	moved = !rte_is_same_ether_addr(&n->mac, mac);
+	if (moved && !rte_is_zero_ether_addr(&n->mac)) {
+		net->ctr.neigh_changed++; /* restarted with another NIC, failed over, replaced */
+	}
+	if (!solicited && !moved && n->state != XF_NET_NEIGH_INCOMPLETE &&
+	    n->state != XF_NET_NEIGH_FAILED) {
+		return true; /* the same news: the entry's checks go on */
+	}
 	n->mac = *mac;
-	n->state = XF_NET_NEIGH_LEARNED;
-	n->updated = now;
+	neigh_set(net, n, solicited ? XF_NET_NEIGH_REACHABLE : XF_NET_NEIGH_STALE, now);
 	net->ctr.arp_learned++;
+	return true;
 }
 
 uint32_t
@@ -213,13 +267,19 @@ xf_net_next_hop(const struct xf_net *net, uint32_t dst)
 	return net->conf.gateway;
 }
 
+/* An ARP request for target: broadcast, or a unicast probe to dst when given. */
 static uint16_t
-build_arp_request(struct xf_net *net, uint8_t *frame, uint32_t target)
+build_arp_request(struct xf_net *net, uint8_t *frame, uint32_t target,
+                  const struct rte_ether_addr *dst)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
 	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(frame + ETH_LEN);
 
-	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
+	if (dst != NULL) {
+		eth->dst_addr = *dst;
+	} else {
+		memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
+	}
 	eth->src_addr = net->conf.mac;
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
 	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
@@ -231,8 +291,63 @@ build_arp_request(struct xf_net *net, uint8_t *frame, uint32_t target)
 	arp->arp_data.arp_sip = net->conf.ip;
 	memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
 	arp->arp_data.arp_tip = target;
-	net->ctr.arp_requests++;
 	return pad_reply(frame, ETH_LEN + ARP_LEN, XF_NET_MIN_FRAME);
+}
+
+uint16_t
+xf_net_announce(struct xf_net *net, uint8_t *frame)
+{
+	net->ctr.arp_announced++;
+	return build_arp_request(net, frame, net->conf.ip, NULL);
+}
+
+/* A REACHABLE entry whose confirmation is older than reachable_time is STALE (no timer:
+ * that matters only when it is next used). */
+static void
+neigh_age(const struct xf_net *net, struct xf_net_neigh *n, uint64_t now)
+{
+	if (n->state == XF_NET_NEIGH_REACHABLE && net->conf.reachable_time != 0 &&
+	    now - n->confirmed >= net->conf.reachable_time) {
+		n->state = XF_NET_NEIGH_STALE;
+	}
+}
+
+/*
+ * Run an entry's timer if it is due: a DELAY entry left unconfirmed is probed; an
+ * INCOMPLETE or PROBE entry sends its next request (PROBE: XF_NET_UCAST_PROBES unicast
+ * to the MAC it has, then broadcast), or fails once they all went unanswered.
+ * @return the length of a request built at frame, or 0.
+ */
+static uint16_t
+neigh_step(struct xf_net *net, struct xf_net_neigh *n, uint64_t now, uint8_t *frame)
+{
+	unsigned int budget;
+	bool unicast;
+
+	neigh_age(net, n, now);
+	if (n->state == XF_NET_NEIGH_DELAY && now >= n->timer) {
+		neigh_set(net, n, XF_NET_NEIGH_PROBE, now);
+	}
+	if ((n->state != XF_NET_NEIGH_INCOMPLETE && n->state != XF_NET_NEIGH_PROBE) ||
+	    now < n->timer) {
+		return 0;
+	}
+	budget = XF_NET_MCAST_PROBES + (n->state == XF_NET_NEIGH_PROBE ? XF_NET_UCAST_PROBES : 0);
+	if (n->probes >= budget) {
+		n->state = XF_NET_NEIGH_FAILED;
+		n->updated = now;
+		net->ctr.neigh_failed++;
+		return 0;
+	}
+	unicast = n->state == XF_NET_NEIGH_PROBE && n->probes < XF_NET_UCAST_PROBES;
+	n->probes++;
+	neigh_arm(net, n, now + net->conf.arp_interval);
+	if (unicast) {
+		net->ctr.arp_probes++;
+	} else {
+		net->ctr.arp_requests++;
+	}
+	return build_arp_request(net, frame, n->ip, unicast ? &n->mac : NULL);
 }
 
 int
@@ -246,25 +361,107 @@ xf_net_neigh_resolve(struct xf_net *net, uint32_t ip, uint64_t now, struct rte_e
 		return -EINVAL;
 	}
 	n = neigh_find(net, ip);
-	if (n != NULL && n->state != XF_NET_NEIGH_PENDING) {
-		*mac = n->mac;
-		return 0;
-	}
 	if (n == NULL) {
 		n = neigh_slot(net);
 		if (n == NULL) {
 			return -ENOSPC;
 		}
+		memset(n, 0, sizeof(*n));
 		n->ip = ip;
-		n->state = XF_NET_NEIGH_PENDING;
-		memset(&n->mac, 0, sizeof(n->mac));
-		n->updated = now;
-	} else if (now - n->last_request < net->conf.arp_interval) {
+	}
+	if (n->state == XF_NET_NEIGH_FREE || n->state == XF_NET_NEIGH_FAILED) {
+		/* Resolved again before the frame goes out (the first request now); the
+		 * old MAC stays, to tell a change from a return. */
+		neigh_set(net, n, XF_NET_NEIGH_INCOMPLETE, now);
+		*arp_len = neigh_step(net, n, now, arp_frame);
+	}
+	neigh_age(net, n, now);
+	if (n->state == XF_NET_NEIGH_STALE) {
+		neigh_set(net, n, XF_NET_NEIGH_DELAY, now);
+	}
+	if (n->state == XF_NET_NEIGH_INCOMPLETE) {
 		return -EAGAIN;
 	}
-	n->last_request = now;
-	*arp_len = build_arp_request(net, arp_frame, ip);
-	return -EAGAIN;
+	*mac = n->mac;
+	return 0;
+}
+
+int
+xf_net_neigh_lookup(const struct xf_net *net, uint32_t ip, struct rte_ether_addr *mac)
+{
+	for (unsigned int i = 0; i < XF_NET_NEIGH_MAX; i++) {
+		const struct xf_net_neigh *n = &net->neigh[i];
+
+		if (n->state == XF_NET_NEIGH_FREE || n->ip != ip) {
+			continue;
+		}
+		if (n->state == XF_NET_NEIGH_INCOMPLETE) {
+			return -EAGAIN;
+		}
+		if (!neigh_usable(n)) {
+			return -EHOSTUNREACH;
+		}
+		*mac = n->mac;
+		return 0;
+	}
+	return -EHOSTUNREACH;
+}
+
+uint16_t
+xf_net_neigh_poll(struct xf_net *net, uint64_t now, uint8_t *arp_frame)
+{
+	uint64_t next = UINT64_MAX;
+	uint16_t len = 0;
+
+	if (now < net->timer_at) {
+		return 0;
+	}
+	for (unsigned int i = 0; i < XF_NET_NEIGH_MAX; i++) {
+		struct xf_net_neigh *n = &net->neigh[i];
+
+		if (len == 0) {
+			len = neigh_step(net, n, now, arp_frame);
+		}
+		if ((n->state == XF_NET_NEIGH_INCOMPLETE || n->state == XF_NET_NEIGH_DELAY ||
+		     n->state == XF_NET_NEIGH_PROBE) &&
+		    n->timer < next) {
+			next = n->timer;
+		}
+	}
+	net->timer_at = next;
+	return len;
+}
+
+void
+xf_net_neigh_confirm(struct xf_net *net, uint32_t ip, uint64_t now)
+{
+	struct xf_net_neigh *n = neigh_find(net, xf_net_next_hop(net, ip));
+
+	if (n == NULL || n->state == XF_NET_NEIGH_STATIC || !neigh_usable(n)) {
+		return;
+	}
+	if (n->state == XF_NET_NEIGH_REACHABLE) {
+		n->confirmed = now; /* the common case, once per acknowledgement: no more */
+		n->updated = now;
+		return;
+	}
+	neigh_set(net, n, XF_NET_NEIGH_REACHABLE, now);
+}
+
+int
+xf_net_neigh_probe(struct xf_net *net, uint32_t ip, uint64_t now)
+{
+	struct xf_net_neigh *n = neigh_find(net, xf_net_next_hop(net, ip));
+
+	if (n == NULL || n->state == XF_NET_NEIGH_STATIC) {
+		return -ENOENT;
+	}
+	if (n->state != XF_NET_NEIGH_REACHABLE && n->state != XF_NET_NEIGH_STALE &&
+	    n->state != XF_NET_NEIGH_DELAY) {
+		return -EALREADY;
+	}
+	neigh_set(net, n, XF_NET_NEIGH_PROBE, now);
+	return 0;
 }
 
 /* ---- receive ---- */
@@ -285,18 +482,24 @@ rx_arp(struct xf_net *net, uint8_t *frame, uint16_t len, uint16_t buf_len, uint6
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
 	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(frame + ETH_LEN);
 	struct rte_arp_ipv4 *d = &arp->arp_data;
-	bool for_us;
+	bool for_us, known;
 
 	if (len < ETH_LEN + ARP_LEN || arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
 	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
 	    arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4) {
 		return drop(net, res, XF_NET_DROP_ARP_MALFORMED);
 	}
-	for_us = d->arp_tip == net->conf.ip;
+	/* A gratuitous ARP (sender = target address) announces the sender, whoever it asks. */
+	for_us = d->arp_tip == net->conf.ip && d->arp_sip != d->arp_tip;
 	switch (rte_be_to_cpu_16(arp->arp_opcode)) {
 	case RTE_ARP_OP_REQUEST:
-		neigh_learn(net, d->arp_sip, &d->arp_sha, now, for_us);
+		known = neigh_learn(net, d->arp_sip, &d->arp_sha, now, for_us, false);
 		if (!for_us) {
+			if (known && d->arp_sip == d->arp_tip) {
+				net->ctr.arp_consumed++;
+				res->verdict = XF_NET_CONSUMED;
+				return XF_NET_CONSUMED;
+			}
 			return drop(net, res, XF_NET_DROP_ARP_NOT_US);
 		}
 		/* Answer the requester directly, whatever MAC it used to reach us. */
@@ -310,10 +513,14 @@ rx_arp(struct xf_net *net, uint8_t *frame, uint16_t len, uint16_t buf_len, uint6
 		net->ctr.arp_replied++;
 		return reply(res, frame, ETH_LEN + ARP_LEN, buf_len);
 	case RTE_ARP_OP_REPLY:
-		if (!for_us && neigh_find(net, d->arp_sip) == NULL) {
+		/* A reply sent to our MAC answers our request: it confirms the entry. */
+		known = neigh_learn(net, d->arp_sip, &d->arp_sha, now, for_us,
+		                    for_us &&
+		                            rte_is_same_ether_addr(&eth->dst_addr, &net->conf.mac));
+		if (!known) {
 			return drop(net, res, XF_NET_DROP_ARP_NOT_US);
 		}
-		neigh_learn(net, d->arp_sip, &d->arp_sha, now, for_us);
+		net->ctr.arp_consumed++;
 		res->verdict = XF_NET_CONSUMED;
 		return XF_NET_CONSUMED;
 	default:
@@ -455,7 +662,11 @@ xf_net_rx(struct xf_net *net, uint8_t *frame, uint16_t len, uint16_t buf_len, ui
 	}
 	if (!rte_is_same_ether_addr(&eth->dst_addr, &net->conf.mac) &&
 	    !rte_is_broadcast_ether_addr(&eth->dst_addr)) {
-		return drop(net, res, XF_NET_DROP_DST_MAC);
+		/* Seen where the device does not filter (memif, af_packet, promiscuous): a
+		 * peer still using our previous MAC lands here. */
+		return drop(net, res,
+		            rte_is_multicast_ether_addr(&eth->dst_addr) ? XF_NET_DROP_MULTICAST
+		                                                        : XF_NET_DROP_DST_MAC);
 	}
 	type = rte_be_to_cpu_16(eth->ether_type);
 	switch (type) {

@@ -5,6 +5,11 @@
  * back the payload), build the UDP/IPv4/Ethernet header of an outgoing frame, and keep a
  * small neighbour table. No EAL: only DPDK's header-only structs and checksum helpers.
  *
+ * Neighbours follow Linux's NUD states (reachable, stale, delay, probe, failed) on the
+ * caller's clock: xf_net_neigh_confirm when the peer acknowledges our traffic,
+ * xf_net_neigh_probe when a session finds it silent, xf_net_neigh_poll for the timers.
+ * docs/ENGINE.md, "Neighbours", gives the states, the timers and why.
+ *
  * Ownership: one struct xf_net (and its neighbour table and counters) belongs to one
  * core. Non-IP frames (ARP) land on RX queue 0 under RSS, so the core of queue 0 owns
  * the learned entries; other cores use static entries or their own instance.
@@ -30,11 +35,19 @@
 #define XF_NET_MIN_FRAME 60u
 /** Entries in a neighbour table; a peer list on an appliance is short. */
 #define XF_NET_NEIGH_MAX 32u
+/** Unicast requests to a neighbour's known MAC before probing it by broadcast (Linux's
+ * ucast_probes). */
+#define XF_NET_UCAST_PROBES 3u
+/** Broadcast requests before a neighbour is given up as failed, both when resolving and
+ * after the unicast probes (Linux's mcast_probes). */
+#define XF_NET_MCAST_PROBES 3u
 
 /** Why a received frame was dropped. Each has a name (xf_net_drop_name) and a counter. */
 enum xf_net_drop {
 	XF_NET_DROP_SHORT = 0,     /**< Shorter than an Ethernet header. */
-	XF_NET_DROP_DST_MAC,       /**< Destination MAC neither ours nor broadcast. */
+	XF_NET_DROP_DST_MAC,       /**< Destination: another host's unicast MAC. */
+	XF_NET_DROP_MULTICAST,     /**< Destination: a multicast MAC (we join no group). */
+	XF_NET_DROP_CHAINED,       /**< Frame in several buffers (xf_net_rx_discard). */
 	XF_NET_DROP_VLAN,          /**< 802.1Q/802.1ad tagged: the appliance runs untagged. */
 	XF_NET_DROP_ETHERTYPE,     /**< Neither IPv4 nor ARP (IPv6, LLDP, ...). */
 	XF_NET_DROP_ARP_MALFORMED, /**< ARP too short, or not Ethernet/IPv4 ARP. */
@@ -83,28 +96,41 @@ struct xf_net_counters {
 	uint64_t rx_frames;             /**< Frames given to xf_net_rx. */
 	uint64_t arp_replied;           /**< ARP requests for us answered. */
 	uint64_t arp_learned;           /**< Neighbour entries created or updated by ARP. */
-	uint64_t arp_requests;          /**< ARP requests built by xf_net_neigh_resolve. */
+	uint64_t arp_consumed;          /**< ARP replies and announcements taken in. */
+	uint64_t arp_requests;          /**< Broadcast ARP requests built (resolve, probe). */
+	uint64_t arp_probes;            /**< Unicast ARP requests built (probe). */
+	uint64_t arp_announced;         /**< Gratuitous ARPs built (xf_net_announce). */
+	uint64_t neigh_changed;         /**< Neighbours whose MAC changed (ARP said so). */
+	uint64_t neigh_failed;          /**< Neighbours given up after unanswered requests. */
 	uint64_t icmp_echo_replied;     /**< ICMP echo requests answered. */
 	uint64_t udp_payload;           /**< UDP datagrams handed back as payload. */
 	uint64_t tx_built;              /**< Headers built by xf_net_tx_build. */
 	uint64_t drop[XF_NET_DROP_MAX]; /**< Dropped frames by reason. */
 };
 
-/** Neighbour entry states. */
+/** Neighbour entry states, after Linux's NUD. Frames go out in STATIC, REACHABLE,
+ * STALE, DELAY and PROBE; they wait in INCOMPLETE; FAILED is resolved again first. */
 enum xf_net_neigh_state {
-	XF_NET_NEIGH_FREE = 0, /**< Slot unused. */
-	XF_NET_NEIGH_STATIC,   /**< From config; ARP never overrides it. */
-	XF_NET_NEIGH_LEARNED,  /**< From ARP. */
-	XF_NET_NEIGH_PENDING,  /**< Asked for; no answer yet. */
+	XF_NET_NEIGH_FREE = 0,   /**< Slot unused. */
+	XF_NET_NEIGH_STATIC,     /**< From config: never changed by ARP, never probed. */
+	XF_NET_NEIGH_INCOMPLETE, /**< Being resolved: broadcast requests, no MAC yet. */
+	XF_NET_NEIGH_REACHABLE,  /**< Confirmed less than conf.reachable_time ago. */
+	XF_NET_NEIGH_STALE,      /**< Not confirmed lately (or announced): checked at next use. */
+	XF_NET_NEIGH_DELAY,      /**< Used while stale: a confirmation is due by `timer`. */
+	XF_NET_NEIGH_PROBE,      /**< Unconfirmed: unicast, then broadcast requests. */
+	XF_NET_NEIGH_FAILED,     /**< Requests unanswered: resolved again before it is used. */
 };
 
 /** One neighbour. */
 struct xf_net_neigh {
 	uint32_t ip;               /**< IPv4 address, network order. */
-	struct rte_ether_addr mac; /**< Its MAC, valid for STATIC and LEARNED. */
+	struct rte_ether_addr mac; /**< Its MAC; zero until first learned; kept when it
+	                                fails, to tell a new MAC from a return. */
 	uint8_t state;             /**< enum xf_net_neigh_state. */
-	uint64_t last_request;     /**< When we last sent an ARP request for it (PENDING). */
-	uint64_t updated;          /**< When it was last learned or asked for (eviction order). */
+	uint8_t probes;            /**< Requests sent in INCOMPLETE or PROBE. */
+	uint64_t confirmed;        /**< Last confirmation (REACHABLE until + reachable_time). */
+	uint64_t timer;            /**< INCOMPLETE, DELAY, PROBE: when the next step is due. */
+	uint64_t updated;          /**< Last learned, confirmed or asked for (eviction order). */
 };
 
 /** Addresses and settings of one interface, as the config gives them. */
@@ -115,15 +141,19 @@ struct xf_net_conf {
 	uint32_t gateway;          /**< Next hop off-subnet, network order; 0 if none. */
 	uint16_t udp_port;         /**< Our UDP port, host order. */
 	uint16_t mtu;              /**< IP MTU (1500 or 9000): largest IPv4 total length sent. */
-	uint64_t arp_interval;     /**< Minimum time between ARP requests for one address, in
+	uint64_t arp_interval;     /**< Time between two ARP requests for one address, in
 	                                the caller's time unit (the `now` arguments). */
+	uint64_t reachable_time;   /**< How long a confirmation holds; 0: for ever. */
+	uint64_t delay_time;       /**< How long a stale entry in use waits for a
+	                                confirmation before it is probed. */
 };
 
 /** One interface's state on one core. Initialise with xf_net_init; no allocation. */
 struct xf_net {
-	struct xf_net_conf conf;                     /**< Copy of the configuration. */
-	uint32_t netmask;                            /**< From prefix_len, network order. */
-	uint16_t ip_id;                              /**< Next IPv4 identification. */
+	struct xf_net_conf conf; /**< Copy of the configuration. */
+	uint32_t netmask;        /**< From prefix_len, network order. */
+	uint16_t ip_id;          /**< Next IPv4 identification. */
+	uint64_t timer_at;       /**< Earliest neighbour timer (xf_net_neigh_poll has work then). */
 	struct xf_net_neigh neigh[XF_NET_NEIGH_MAX]; /**< Neighbour table. */
 	struct xf_net_counters ctr;                  /**< Counters. */
 };
@@ -215,9 +245,13 @@ int xf_net_neigh_add_static(struct xf_net *net, uint32_t ip, const struct rte_et
 uint32_t xf_net_next_hop(const struct xf_net *net, uint32_t dst);
 
 /**
- * Resolve a next hop's MAC. When unknown, an ARP request is built at arp_frame (at most
- * once per conf.arp_interval for one address) and *arp_len says its length; the caller
- * sends it and retries later.
+ * Resolve a next hop's MAC before sending a frame to it. An entry in use is checked as
+ * NUD does: a stale one moves to DELAY (a confirmation is expected soon, else it is
+ * probed). An unknown or failed one is resolved: a broadcast ARP request is built at
+ * arp_frame and *arp_len says its length; the caller sends it and holds the frame. The
+ * requests after it, probes and failures run on xf_net_neigh_poll's timers only: a
+ * caller that cannot see answers for a while (it leaves its receive queue unread) stops
+ * polling, and its neighbours are not judged meanwhile.
  *
  * @param net        Interface state.
  * @param ip         Next hop, network order.
@@ -225,11 +259,76 @@ uint32_t xf_net_next_hop(const struct xf_net *net, uint32_t dst);
  * @param mac        Filled when resolved.
  * @param arp_frame  Buffer of at least XF_NET_MIN_FRAME bytes for an ARP request.
  * @param arp_len    Set to the ARP frame's length to send, or 0 if none is due.
- * @return 0 when resolved; -EAGAIN when not (yet); -EINVAL for a zero or broadcast
- *         address; -ENOSPC when no slot can be used for the pending entry.
+ * @return 0 when the frame can go to *mac; -EAGAIN while resolving (hold the frame);
+ *         -EINVAL for a zero or broadcast address; -ENOSPC when no slot can be used for
+ *         the entry.
  */
 int xf_net_neigh_resolve(struct xf_net *net, uint32_t ip, uint64_t now, struct rte_ether_addr *mac,
                          uint8_t *arp_frame, uint16_t *arp_len);
+
+/**
+ * Look a next hop up without changing anything (for frames held while it resolves).
+ *
+ * @param net  Interface state.
+ * @param ip   Next hop, network order.
+ * @param mac  Filled when usable.
+ * @return 0 when usable; -EAGAIN while it resolves; -EHOSTUNREACH when it failed or has
+ *         no entry.
+ */
+int xf_net_neigh_lookup(const struct xf_net *net, uint32_t ip, struct rte_ether_addr *mac);
+
+/**
+ * Run the neighbour timers: requests of entries being resolved or probed, DELAY entries
+ * whose confirmation did not come, entries given up. Builds at most one ARP request per
+ * call: call again while it returns a frame. Cheap when nothing is due.
+ *
+ * @param net        Interface state.
+ * @param now        Current time in the caller's unit.
+ * @param arp_frame  Buffer of at least XF_NET_MIN_FRAME bytes.
+ * @return Length of the ARP frame built at arp_frame to send, or 0.
+ */
+uint16_t xf_net_neigh_poll(struct xf_net *net, uint64_t now, uint8_t *arp_frame);
+
+/**
+ * The peer acknowledged our traffic: its next hop's entry is reachable (NUD's upper-layer
+ * confirmation). Static, incomplete and failed entries are left as they are.
+ *
+ * @param net  Interface state.
+ * @param ip   The peer (not the next hop), network order.
+ * @param now  Current time in the caller's unit.
+ */
+void xf_net_neigh_confirm(struct xf_net *net, uint32_t ip, uint64_t now);
+
+/**
+ * The peer has gone silent: probe its next hop now (unicast requests, then broadcast),
+ * however recently it was confirmed, so that a peer that came back with another MAC is
+ * found before the session times out.
+ *
+ * @param net  Interface state.
+ * @param ip   The peer (not the next hop), network order.
+ * @param now  Current time in the caller's unit.
+ * @return 0 when probing started; -EALREADY when the entry is being resolved or probed
+ *         already, or failed; -ENOENT when there is no entry or it is static.
+ */
+int xf_net_neigh_probe(struct xf_net *net, uint32_t ip, uint64_t now);
+
+/**
+ * Build a gratuitous ARP (a broadcast request for our own address) announcing our MAC,
+ * for start and link-up: neighbours that knew another MAC for our address update it.
+ *
+ * @param net    Interface state.
+ * @param frame  Buffer of at least XF_NET_MIN_FRAME bytes.
+ * @return The frame's length.
+ */
+uint16_t xf_net_announce(struct xf_net *net, uint8_t *frame);
+
+/**
+ * Count a received frame the caller drops before xf_net_rx can classify it.
+ *
+ * @param net     Interface state.
+ * @param reason  Why (XF_NET_DROP_CHAINED, ...).
+ */
+void xf_net_rx_discard(struct xf_net *net, enum xf_net_drop reason);
 
 /**
  * Name of a drop reason, for stats and telemetry ("ip_cksum", ...).

@@ -15,48 +15,100 @@ xf_ftable_init(struct xf_ftable *ft)
 	memset(ft, 0, sizeof(*ft));
 }
 
+static void
+arena_fini(struct xf_farena *a)
+{
+	for (uint32_t i = a->first; i < a->n; i++) {
+		free(a->c[i].mem);
+	}
+	free(a->c);
+}
+
 void
 xf_ftable_fini(struct xf_ftable *ft)
 {
-	for (uint32_t i = 0; i < ft->nchunks; i++) {
-		free(ft->chunks[i]);
-	}
-	free(ft->chunks);
+	arena_fini(&ft->live);
+	arena_fini(&ft->keep);
 	free(ft->ent);
 	memset(ft, 0, sizeof(*ft));
 }
 
+/* n bytes for a path of entry idx. */
 static char *
-arena_alloc(struct xf_ftable *ft, size_t n)
+arena_alloc(struct xf_ftable *ft, struct xf_farena *a, size_t n, uint32_t idx)
 {
+	struct xf_fchunk *last = a->first < a->n ? &a->c[a->n - 1] : NULL;
 	char *p;
 
-	if (ft->nchunks == 0 || ft->chunk_size - ft->chunk_used < n) {
+	if (last == NULL || last->size - a->used < n) {
 		size_t sz = n > CHUNK_SIZE ? n : CHUNK_SIZE;
 
-		if (ft->nchunks == ft->chunks_cap) {
-			uint32_t ncap = ft->chunks_cap != 0 ? ft->chunks_cap * 2 : 16;
-			char **nc = realloc(ft->chunks, ncap * sizeof(*nc));
+		if (a->n == a->cap && a->first > 0) {
+			/* Freed chunks at the front: slide the live ones down. */
+			memmove(a->c, a->c + a->first, (size_t)(a->n - a->first) * sizeof(*a->c));
+			a->n -= a->first;
+			a->first = 0;
+		}
+		if (a->n == a->cap) {
+			uint32_t ncap = a->cap != 0 ? a->cap * 2 : 16;
+			struct xf_fchunk *nc = realloc(a->c, ncap * sizeof(*nc));
 
 			if (nc == NULL) {
 				return NULL;
 			}
-			ft->mem += (ncap - ft->chunks_cap) * sizeof(*nc);
-			ft->chunks = nc;
-			ft->chunks_cap = ncap;
+			ft->mem += (ncap - a->cap) * sizeof(*nc);
+			a->c = nc;
+			a->cap = ncap;
 		}
 		p = malloc(sz);
 		if (p == NULL) {
 			return NULL;
 		}
-		ft->chunks[ft->nchunks++] = p;
-		ft->chunk_size = sz;
-		ft->chunk_used = 0;
+		last = &a->c[a->n++];
+		*last = (struct xf_fchunk){ .mem = p, .size = sz, .max_idx = idx };
+		a->used = 0;
 		ft->mem += sz;
 	}
-	p = ft->chunks[ft->nchunks - 1] + ft->chunk_used;
-	ft->chunk_used += n;
+	p = last->mem + a->used;
+	a->used += n;
+	if (idx > last->max_idx) {
+		last->max_idx = idx;
+	}
 	return p;
+}
+
+/* Bytes of an entry's name: parent NUL, last component NUL, target NUL. */
+static size_t
+name_size(const struct xf_fentry *fe)
+{
+	return (size_t)fe->path_len + (fe->dir_len == 0 ? 1u : 0u) + fe->target_len + 2u;
+}
+
+void
+xf_ftable_settled(struct xf_ftable *ft, uint32_t idx, bool keep)
+{
+	struct xf_farena *a = &ft->live;
+	struct xf_fentry *fe = xf_ftable_get(ft, idx);
+
+	if (fe != NULL && fe->name != NULL) {
+		size_t n = name_size(fe);
+		char *k = keep && ft->kept + n <= XF_FTABLE_KEEP_MAX
+		                  ? arena_alloc(ft, &ft->keep, n, idx)
+		                  : NULL;
+
+		if (k != NULL) {
+			memcpy(k, fe->name, n);
+			ft->kept += n;
+		}
+		fe->name = k;
+	}
+	/* Entries are settled in index order: a chunk whose highest index is settled holds
+	 * nothing anyone reads. */
+	while (a->first < a->n && a->c[a->first].max_idx <= idx) {
+		ft->mem -= a->c[a->first].size;
+		free(a->c[a->first].mem);
+		a->first++;
+	}
 }
 
 static int
@@ -128,7 +180,9 @@ xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e
 		return -EINVAL;
 	}
 	if (idx < ft->cap && ft->ent[idx].kind != 0) {
-		return same_entry(&ft->ent[idx], e) ? -EALREADY : -EEXIST;
+		/* A settled entry's path is gone: whatever comes again for it is late. */
+		return ft->ent[idx].name == NULL || same_entry(&ft->ent[idx], e) ? -EALREADY
+		                                                                 : -EEXIST;
 	}
 	if (idx >= ft->cap) {
 		rc = grow(ft, idx);
@@ -138,7 +192,7 @@ xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e
 	}
 	dl = dir_len_of(e->path, e->path_len);
 	bl = (uint16_t)(e->path_len - dl - (dl != 0 ? 1 : 0));
-	p = arena_alloc(ft, (size_t)dl + bl + e->target_len + 3u);
+	p = arena_alloc(ft, &ft->live, (size_t)dl + bl + e->target_len + 3u, idx);
 	if (p == NULL) {
 		return -ENOMEM;
 	}

@@ -6,8 +6,13 @@
  * any order. A path is stored split for the *at() calls: the parent directory
  * ("" at the top level) and the last component, each NUL-terminated, then the symlink
  * target. Arena chunks never move, so a worker may read a path through a pointer
- * carried in a work item for as long as the session lives; the ring's release/acquire
- * ordering publishes the bytes.
+ * carried in a work item until the entry is settled (its last completion came back);
+ * the ring's release/acquire ordering publishes the bytes.
+ *
+ * Paths are let go as the window moves (xf_ftable_settled): a chunk is freed once every
+ * entry in it is settled, so the paths held are those of about two windows of entries,
+ * whatever the peer sent before. The paths of directories whose mtime is set at the end
+ * of the session are copied into a second arena of at most XF_FTABLE_KEEP_MAX bytes.
  *
  * Resident size: 40 bytes of entry (array grown by doubling) plus the path bytes plus
  * three NULs; the unit test measures it for one million entries.
@@ -21,10 +26,14 @@
 
 #include "xf_proto.h"
 
+/** Bytes of kept directory paths per table (beyond, a directory's mtime is not set). */
+#define XF_FTABLE_KEEP_MAX (8u * 1024u * 1024u)
+
 struct xf_fentry {
 	uint64_t size;       /**< from FLIST */
 	int64_t mtime_ns;    /**< from FLIST */
-	const char *name;    /**< arena: parent NUL, last component NUL, target NUL */
+	const char *name;    /**< arena: parent NUL, last component NUL, target NUL; NULL
+	                          once settled (unless kept) */
 	uint32_t mode;       /**< permission bits */
 	uint16_t path_len;   /**< bytes of the whole relative path */
 	uint16_t dir_len;    /**< bytes of the parent part (0 at the top level) */
@@ -36,16 +45,28 @@ struct xf_fentry {
 	uint8_t pad[2];
 };
 
+/** One arena chunk: its bytes and the highest entry index with a path in it. */
+struct xf_fchunk {
+	char *mem;
+	size_t size;
+	uint32_t max_idx;
+};
+
+/** Chunks [first, n) are live; the last one takes new paths. */
+struct xf_farena {
+	struct xf_fchunk *c;
+	uint32_t first, n, cap;
+	size_t used; /**< bytes used in the last chunk */
+};
+
 struct xf_ftable {
 	struct xf_fentry *ent; /**< dense, by index */
 	uint32_t cap;          /**< entries allocated */
 	uint32_t count;        /**< entries known */
-	char **chunks;         /**< arena chunks; never moved */
-	uint32_t nchunks;
-	uint32_t chunks_cap;
-	size_t chunk_used; /**< bytes used in the last chunk */
-	size_t chunk_size; /**< size of the last chunk */
-	size_t mem;        /**< bytes allocated, for accounting */
+	struct xf_farena live; /**< paths of entries not yet settled (and some settled) */
+	struct xf_farena keep; /**< paths of directories kept past their settling */
+	size_t kept;           /**< bytes in keep */
+	size_t mem;            /**< bytes allocated, for accounting */
 };
 
 /** Initialise an empty table (no allocation yet). */
@@ -60,12 +81,20 @@ void xf_ftable_fini(struct xf_ftable *ft);
  * @param idx   File index (FLIST first_index + i).
  * @param e     The entry as decoded; its path bytes are copied.
  * @param limit Indices must be below this (the credit limit).
- * @return 0 added; -EALREADY an identical entry is already known (ignore it);
+ * @return 0 added; -EALREADY an identical entry is already known, or the index is
+ *         settled and its path let go (ignore it);
  *         -EEXIST a different entry has this index (refuse it); -ERANGE idx >= limit;
  *         -EINVAL bad kind or lengths; -ENOMEM.
  */
 int xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e,
                   uint32_t limit);
+
+/**
+ * Entry idx is settled: its path is not needed any more (keep: copy it into the kept
+ * arena, while there is room). Called in index order; every chunk whose entries are all
+ * at or below idx is freed.
+ */
+void xf_ftable_settled(struct xf_ftable *ft, uint32_t idx, bool keep);
 
 /** Entry idx, or NULL if that index is not known. */
 static inline struct xf_fentry *

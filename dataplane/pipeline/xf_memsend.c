@@ -329,9 +329,8 @@ xf_memsend_source(void *arg, struct xf_frame *out, unsigned int max)
 			}
 			continue;
 		}
-		out[k].buf = buf;
-		out[k].len = (uint32_t)len;
-		out[k].owner = owner;
+		/* From address 0, port 0: sessions opened with those take them. */
+		out[k] = (struct xf_frame){ .buf = buf, .len = (uint32_t)len, .owner = owner };
 		k++;
 		ms->st.frames++;
 		if (d.dup) {

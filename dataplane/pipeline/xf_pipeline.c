@@ -192,6 +192,10 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	if (p->conf.ring_size == 0) {
 		p->conf.ring_size = 4096;
 	}
+	if (p->conf.max_file_size == 0) {
+		p->conf.max_file_size = XF_PIPELINE_MAX_FILE_SIZE;
+	}
+	atomic_init(&p->gen_next, 1);
 	p->root_fd = -1;
 	p->tmp_fd = -1;
 	raise_nofile();
@@ -304,8 +308,9 @@ xf_pipeline_destroy(struct xf_pipeline *p)
 }
 
 struct xf_session *
-xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t id, uint16_t max_payload,
-                         uint32_t flags, xf_pipeline_tx_fn tx, void *tx_arg)
+xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t addr, uint16_t port,
+                         uint32_t id, uint16_t max_payload, uint32_t flags, xf_pipeline_tx_fn tx,
+                         void *tx_arg)
 {
 	struct xf_rxcore *rc;
 	struct xf_session *s = NULL;
@@ -327,7 +332,8 @@ xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t id, ui
 		errno = EBUSY;
 		return NULL;
 	}
-	rv = xf_session_init(s, p, (uint16_t)(s - p->sessions), (uint16_t)rx, id, max_payload);
+	rv = xf_session_init(s, p, (uint16_t)(s - p->sessions), (uint16_t)rx, addr, port, id,
+	                     max_payload);
 	if (rv < 0) {
 		errno = -rv;
 		return NULL;
@@ -387,8 +393,11 @@ rx_frame(struct xf_pipeline *p, struct xf_rxcore *rc, const struct xf_frame *fr)
 		release(p, fr->owner);
 		return 0;
 	}
+	/* By (address, port, id), as the engine keys its sessions: another peer that uses
+	 * the same id never reaches this one. */
 	for (unsigned int i = 0; i < rc->nsess; i++) {
-		if (rc->sess[i]->id == m.hdr.session) {
+		if (rc->sess[i]->id == m.hdr.session && rc->sess[i]->addr == fr->addr &&
+		    rc->sess[i]->port == fr->port) {
 			s = rc->sess[i];
 			break;
 		}
@@ -408,6 +417,26 @@ rx_frame(struct xf_pipeline *p, struct xf_rxcore *rc, const struct xf_frame *fr)
 	return 0;
 }
 
+/*
+ * A completion of a session that is closed, or whose slot a new session took: counted and
+ * let go, never settled (the slot's reorder window is gone or another session's). It
+ * cannot happen while every session is drained before it closes; this is the second
+ * line. Its temp fd is closed (a named temp file stays until the next start empties the
+ * staging directory) and its signatures given back.
+ */
+static void
+stale_done(struct xf_rxcore *rc, const struct xf_done *d)
+{
+	rc->stats.stale_done++;
+	XF_LOG(ERR, MODULE, "completion %u of file %u for slot %u generation %u dropped (stale)",
+	       d->type, d->file, d->sid, d->gen);
+	if (d->type == XF_DONE_STAT) {
+		xf_lease_free(d->sigs);
+	} else if (d->type == XF_DONE_FILE && d->fd >= 0) {
+		close(d->fd);
+	}
+}
+
 int
 xf_pipeline_rx_poll(struct xf_pipeline *p, unsigned int rx)
 {
@@ -420,7 +449,15 @@ xf_pipeline_rx_poll(struct xf_pipeline *p, unsigned int rx)
 	for (unsigned int w = 0; w < p->conf.n_workers; w++) {
 		n = xf_ring_dequeue_burst(p->to_rx[w][rx], dones, XF_ARRAY_SIZE(dones));
 		for (unsigned int i = 0; i < n; i++) {
-			xf_session_done(&p->sessions[dones[i].sid], &dones[i]);
+			struct xf_session *s = dones[i].sid < p->conf.max_sessions
+			                               ? &p->sessions[dones[i].sid]
+			                               : NULL;
+
+			if (s == NULL || !s->used || s->gen != dones[i].gen) {
+				stale_done(rc, &dones[i]);
+				continue;
+			}
+			xf_session_done(s, &dones[i]);
 		}
 		busy |= n != 0;
 	}
@@ -520,6 +557,8 @@ xf_pipeline_run_threads(struct xf_pipeline *p)
 	unsigned int n = 0;
 	int rv = 0;
 
+	/* A pipeline may run again after a stop (tests: one pipeline, sessions in turn). */
+	atomic_store_explicit(&p->stop, false, memory_order_release);
 	for (unsigned int r = 0; r < p->conf.n_rx && rv == 0; r++) {
 		rv = -pthread_create(&th[n], NULL, thread_main, &p->rx_arg[r]);
 		n += rv == 0;

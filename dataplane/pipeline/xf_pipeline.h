@@ -26,10 +26,12 @@ struct xf_session;
 #define XF_PIPELINE_MAX_RX      8u
 #define XF_PIPELINE_MAX_WORKERS 16u
 
-/** One received frame: a UDP payload and the buffer that holds it. */
+/** One received frame: a UDP payload, the buffer that holds it, and who sent it. */
 struct xf_frame {
 	const void *buf; /**< frame bytes */
 	uint32_t len;    /**< bytes */
+	uint32_t addr;   /**< sender's IPv4 address (as the session was opened with) */
+	uint16_t port;   /**< sender's UDP port (as the session was opened with) */
 	void *owner;     /**< released through the release callback when done */
 };
 
@@ -63,6 +65,9 @@ enum xf_fsync_policy {
 	XF_FSYNC_BATCH = 2, /**< the same for up to fsync_batch files at once */
 };
 
+/** Default of xf_pipeline_conf.max_file_size: 1 TiB. */
+#define XF_PIPELINE_MAX_FILE_SIZE (1ull << 40)
+
 /** Default of xf_pipeline_conf.delta_cache_mb: eight 4 MiB files per worker. */
 #define XF_PIPELINE_DELTA_CACHE_MB 32
 
@@ -81,13 +86,15 @@ struct xf_pipeline_conf {
 	int io;                       /**< enum xf_storage_io of the workers (0: AUTO) */
 	uint32_t test_rename_hold_ms; /**< tests: the commit worker's first rename completes
 	                                   this late (xf_storage_set_hold); 0 = off */
-	bool named_temps;    /**< tests: every temp file gets a name in the staging directory
-	                          (default: a new file's is unnamed, O_TMPFILE, when it can be) */
-	bool no_staged_dirs; /**< tests and benchmarks: no staged directories (by default, with
-	                          one worker and fsync none, a new directory is made under a
-	                          staged name and its files written in it at their names) */
-	int delta_cache_mb;  /**< basis kept from signatures to COPY, per worker, MiB, at most
-	                          256 (0: XF_PIPELINE_DELTA_CACHE_MB, negative: none) */
+	bool named_temps;       /**< tests: every temp file gets a name in the staging directory
+	                             (default: a new file's is unnamed, O_TMPFILE, when it can be) */
+	bool no_staged_dirs;    /**< tests and benchmarks: no staged directories (by default, with
+	                             one worker and fsync none, a new directory is made under a
+	                             staged name and its files written in it at their names) */
+	int delta_cache_mb;     /**< basis kept from signatures to COPY, per worker, MiB, at most
+	                             256 (0: XF_PIPELINE_DELTA_CACHE_MB, negative: none) */
+	uint64_t max_file_size; /**< a larger announced size is refused (XF_ST_SIZE) before
+	                             anything is written (0: XF_PIPELINE_MAX_FILE_SIZE) */
 	xf_pipeline_source_fn source[XF_PIPELINE_MAX_RX]; /**< frame source per RX core */
 	void *source_arg[XF_PIPELINE_MAX_RX];
 	xf_pipeline_release_fn release; /**< frame buffer release */
@@ -104,6 +111,9 @@ struct xf_pipeline_rx_stats {
 	uint64_t stalls;       /**< a frame waited for ring room */
 	uint64_t data_dropped; /**< DATA for a file not expecting it (duplicates, late) */
 	uint64_t entries_dup;  /**< identical FLIST entries seen again */
+	uint64_t
+	        proto_aborts; /**< sessions aborted with ABORT(PROTOCOL) (or BUSY, out of memory) */
+	uint64_t stale_done;  /**< worker completions of a closed or reused session, dropped */
 };
 
 /**
@@ -119,15 +129,19 @@ void xf_pipeline_destroy(struct xf_pipeline *p);
 
 /**
  * Open a receive session on RX core rx. Call before the loops run, or on that RX core.
+ * Frames reach it only if they carry its (addr, port, id): another peer that uses the
+ * same id never reaches it.
+ * @param addr        The peer's IPv4 address (struct xf_frame.addr of its frames).
+ * @param port        The peer's UDP port (struct xf_frame.port of its frames).
  * @param id          Wire session id (nonzero).
  * @param max_payload Largest frame the peer accepts (DECISION and COMMIT frames).
  * @param flags       XF_HELLO_F_* (XF_HELLO_F_CHECKSUM: every existing regular file is
  *                    decided DELTA; the whole-file CRC64 then decides, docs/DELTA.md).
  * @return the session, or NULL with errno (EINVAL, EBUSY no free slot, ENOMEM).
  */
-struct xf_session *xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t id,
-                                            uint16_t max_payload, uint32_t flags,
-                                            xf_pipeline_tx_fn tx, void *tx_arg);
+struct xf_session *xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t addr,
+                                            uint16_t port, uint32_t id, uint16_t max_payload,
+                                            uint32_t flags, xf_pipeline_tx_fn tx, void *tx_arg);
 
 /** Install the transmit-room callback of a session (before its first frame). */
 void xf_pipeline_session_set_tx_room(struct xf_session *s, xf_pipeline_tx_room_fn room);
@@ -137,7 +151,9 @@ void xf_pipeline_session_set_tx_room(struct xf_session *s, xf_pipeline_tx_room_f
  * it are ignored from now on; workers drop its files and remove their temp files;
  * files already verified are discarded, not committed, unless their commit was
  * already under way. The session counts as done once every worker has let go of it.
- * Nothing is sent on the wire (ABORT frames are the session layer's).
+ * Nothing is sent on the wire (ABORT frames are the session layer's), except when the
+ * pipeline aborts a session itself for a protocol violation: then it sends
+ * ABORT(PROTOCOL) through the session's transmit callback.
  */
 void xf_session_abort(struct xf_session *s);
 
@@ -147,8 +163,8 @@ void xf_session_abort(struct xf_session *s);
  */
 int xf_pipeline_session_close(struct xf_pipeline *p, struct xf_session *s);
 
-/** True once the session sent DONE (every file settled and reported), or its abort
- *  finished. */
+/** True once the session sent DONE (every file settled and reported) or its abort
+ *  finished, and every worker has let go of it (its file table may go). */
 bool xf_session_is_done(const struct xf_session *s);
 
 /** Files committed (index < this are settled). */
@@ -172,7 +188,8 @@ int xf_pipeline_core_loop(void *arg);
 /** The loop argument of RX core (role 0) or worker (role 1) number idx. */
 void *xf_pipeline_core_arg(struct xf_pipeline *p, int role, unsigned int idx);
 
-/** Run every core loop on its own thread and wait for them all. @return 0 or -errno. */
+/** Run every core loop on its own thread and wait for them all (a stop asked for before
+ *  the call is cleared: a stopped pipeline may run again). @return 0 or -errno. */
 int xf_pipeline_run_threads(struct xf_pipeline *p);
 
 /** Ask every loop to return (after finishing what is in flight). Any thread. */
@@ -233,6 +250,8 @@ struct xf_pipeline_times {
 	uint64_t staged_dirs;     /**< staged directories put in place */
 	uint64_t staged_files;    /**< files committed by putting their staged directory in place */
 	uint64_t staged_failed;   /**< staged directories that could not be put in place */
+	uint64_t readback_bytes;  /**< bytes read back from temp files for their CRC (holes
+	                               are not read) */
 };
 
 /** Sum of the workers' counters, and the widest spans (after the run). */

@@ -17,7 +17,9 @@
 #include "xf_work.h"
 
 #define RX_BURST 32u
-#define W_BURST  32u
+/* Slots of struct xf_pipeline.delta_failed. */
+#define XF_DF_SLOTS 1024u
+#define W_BURST     32u
 
 /* Bytes of each worker's signature ring: 256 DELTA files of 4 MiB (2048 blocks of 8-byte
  * records each) between their signature pass and their SIG frames; beyond, the heap. */
@@ -48,6 +50,7 @@ enum sess_phase {
 	PH_DIRTIME, /* all settled; directory mtimes being fixed */
 	PH_MARK,    /* waiting for the commit worker's mark */
 	PH_ABORT,   /* aborted: workers clean up, verified temps are discarded */
+	PH_DRAIN,   /* DONE sent: waiting for every worker to say it holds nothing of it */
 	PH_DONE,
 };
 
@@ -64,12 +67,16 @@ struct xf_session {
 	uint16_t sid;
 	uint16_t rx;
 	uint32_t id;
+	uint32_t addr; /* the peer (with port and id, the key frames are matched with) */
+	uint16_t port;
 	uint16_t max_payload;
+	uint32_t gen; /* generation of the slot: stamped on every work item */
 	bool used;
 	enum sess_phase phase;
 	struct xf_ftable ft;
 	struct xf_reorder ro;
 	uint32_t total;     /* UINT32_MAX until the LAST FLIST */
+	uint32_t seen_end;  /* one past the highest index an FLIST frame carried */
 	uint32_t committed; /* every index below is settled */
 	uint32_t reported;  /* committed value last sent in COMMIT */
 	uint32_t commit_inflight;
@@ -137,7 +144,15 @@ struct xf_pipeline {
 	atomic_bool stop;
 	xf_pipeline_fault_fn fault;
 	void *fault_arg;
-	uint64_t volume_id; /* st_dev and st_ino of the root, mixed */
+	uint64_t volume_id;   /* st_dev and st_ino of the root, mixed */
+	atomic_uint gen_next; /* the next session's generation */
+	/*
+	 * Files whose DELTA failed verification (their basis changed while it was used): the
+	 * next push of the same path is decided WHOLE (docs/DELTA.md). Keys (volume, path)
+	 * in a small open-addressed set, shared by this pipeline's workers and updated with
+	 * compare-and-swap only (no lock); each pipeline has its own.
+	 */
+	_Atomic uint64_t delta_failed[XF_DF_SLOTS];
 };
 
 /* Session side (xf_session.c), all on the session's RX core. */
@@ -145,7 +160,7 @@ int xf_session_input(struct xf_session *s, const struct xf_msg *m, void *owner);
 void xf_session_done(struct xf_session *s, const struct xf_done *d);
 int xf_session_progress(struct xf_session *s);
 int xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint16_t rx,
-                    uint32_t id, uint16_t max_payload);
+                    uint32_t addr, uint16_t port, uint32_t id, uint16_t max_payload);
 void xf_session_fini(struct xf_session *s);
 
 /* Worker side (xf_worker.c). */

@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "xf_delta.h"
 #include "xf_path.h"
 #include "xf_pipeline_priv.h"
 
@@ -28,8 +30,8 @@ stats(struct xf_session *s)
 }
 
 int
-xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint16_t rx, uint32_t id,
-                uint16_t max_payload)
+xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint16_t rx,
+                uint32_t addr, uint16_t port, uint32_t id, uint16_t max_payload)
 {
 	int rc;
 
@@ -37,7 +39,10 @@ xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint1
 	s->p = p;
 	s->sid = sid;
 	s->rx = rx;
+	s->addr = addr;
+	s->port = port;
 	s->id = id;
+	s->gen = atomic_fetch_add(&p->gen_next, 1);
 	s->max_payload = max_payload;
 	s->fail_cap = (max_payload - XF_HDR_LEN - 12u) / 8u;
 	if (s->fail_cap > XF_COMMIT_FAIL_MAX) {
@@ -74,6 +79,13 @@ xf_session_fini(struct xf_session *s)
 	s->sigq = NULL;
 	s->sigq_n = 0;
 	s->used = false;
+}
+
+/* Aborting, or draining the workers after DONE: what comes back is let go, not used. */
+static inline bool
+winding_down(const struct xf_session *s)
+{
+	return s->phase == PH_ABORT || s->phase == PH_DRAIN;
 }
 
 bool
@@ -199,13 +211,81 @@ refuse(struct xf_session *s, uint32_t file, struct xf_fentry *fe, uint8_t status
 	settle(s, file, status);
 }
 
-/* The staging directory is ours: a path into it is refused like a bad path. */
+/*
+ * The staging directory is ours: a path with a component named like it, in any case (a
+ * case-insensitive volume takes .XFERD for .xferd), is refused like a bad path, and so is
+ * a symlink whose target has one. Any lookup that reaches the staging directory from the
+ * root must look its name up there, and that name comes from a path or a symlink target;
+ * refusing both at every component means that no symlink the peer makes (x -> .) and no
+ * path it sends (x/.xferd/tmp) can get there (docs/PIPELINE.md, "Invariants").
+ */
 static bool
-is_staging(const char *path, uint16_t len)
+names_staging(const char *path, uint16_t len)
 {
-	size_t n = strlen(XF_STAGING_DIR);
+	const size_t n = strlen(XF_STAGING_DIR);
 
-	return len >= n && memcmp(path, XF_STAGING_DIR, n) == 0 && (len == n || path[n] == '/');
+	for (uint16_t i = 0; i < len;) {
+		uint16_t j = i;
+
+		while (j < len && path[j] != '/') {
+			j++;
+		}
+		if ((size_t)(j - i) == n && strncasecmp(path + i, XF_STAGING_DIR, n) == 0) {
+			return true;
+		}
+		i = (uint16_t)(j + 1);
+	}
+	return false;
+}
+
+/* Nothing more is taken from the peer: ABORT(code) goes out (after the decisions made so
+ * far) and the session aborts. For what a correct sender never does (a frame was already
+ * acknowledged, so dropping it silently would leave the sender waiting forever). */
+static void
+proto_abort(struct xf_session *s, uint16_t code, const char *why)
+{
+	uint8_t buf[64];
+	struct xf_msg m;
+	int n;
+
+	stats(s)->proto_err++;
+	stats(s)->proto_aborts++;
+	XF_LOG(NOTICE, MODULE, "session %08x: %s: aborted", s->id, why);
+	xf_session_abort(s);
+	hdr_init(s, &m, XF_MSG_ABORT);
+	m.abort.code = code;
+	n = xf_proto_encode(buf, sizeof(buf), &m);
+	if (n > 0) {
+		s->tx(s->tx_arg, buf, (unsigned int)n);
+	}
+}
+
+/* Entries the state machine cannot accept from a correct sender. @return the reason, or
+ * NULL if the frame may be taken. */
+static const char *
+flist_violation(const struct xf_session *s, const struct xf_msg_flist *fl, uint32_t limit)
+{
+	uint32_t end;
+
+	if (fl->first_index > UINT32_MAX - fl->count) {
+		return "FLIST indices wrap";
+	}
+	end = fl->first_index + fl->count;
+	if (end > limit) {
+		return "FLIST beyond the credit";
+	}
+	if (s->total != UINT32_MAX && end > s->total) {
+		return "FLIST entry at or above the LAST total";
+	}
+	if ((fl->flags & XF_FLIST_F_LAST) != 0) {
+		if (end < s->seen_end) {
+			return "LAST below an index already seen";
+		}
+		if (s->total != UINT32_MAX && s->total != end) {
+			return "a second LAST with another total";
+		}
+	}
+	return NULL;
 }
 
 static int
@@ -216,10 +296,11 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 	struct xf_flist_entry e;
 	uint32_t cursor = 0, idx = fl->first_index;
 	uint32_t limit = xf_reorder_limit(&s->ro);
+	const char *why = flist_violation(s, fl, limit);
 
-	if (fl->first_index > UINT32_MAX - fl->count || fl->first_index + fl->count > limit) {
-		stats(s)->proto_err++;
-		return -EPROTO;
+	if (why != NULL) {
+		proto_abort(s, XF_ABORT_PROTOCOL, why);
+		return 0;
 	}
 	/* All or nothing: the frame is accepted only if every STAT fits its ring now.
 	 * Only this core enqueues, so the free counts can only grow until we do. */
@@ -242,10 +323,11 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 			continue;
 		}
 		if (rc < 0) {
-			stats(s)->proto_err++;
 			if (rc == -ENOMEM) {
-				return rc;
+				proto_abort(s, XF_ABORT_BUSY, "out of memory for the file list");
+				return 0;
 			}
+			stats(s)->proto_err++;
 			idx++;
 			continue;
 		}
@@ -253,9 +335,18 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 		if (fe->kind == XF_FILE_DIR) {
 			s->ndirs++;
 		}
-		if (xf_path_validate(e.path, e.path_len) != 0 || is_staging(e.path, e.path_len) ||
-		    (e.kind == XF_FILE_SYMLINK && e.target_len == 0)) {
+		if (xf_path_validate(e.path, e.path_len) != 0 ||
+		    names_staging(e.path, e.path_len) ||
+		    (e.kind == XF_FILE_SYMLINK &&
+		     (e.target_len == 0 || names_staging(e.target, e.target_len)))) {
 			refuse(s, idx, fe, XF_ST_BAD_PATH);
+			idx++;
+			continue;
+		}
+		if (fe->kind == XF_FILE_REG && fe->size > s->p->conf.max_file_size) {
+			/* Announced larger than this volume takes: refused before anything is
+			 * written (the free space is the worker's check, at STAT). */
+			refuse(s, idx, fe, XF_ST_SIZE);
 			idx++;
 			continue;
 		}
@@ -269,6 +360,7 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 		it.mode = fe->mode;
 		it.fd = -1;
 		it.sess_id = s->id;
+		it.gen = s->gen;
 		it.off = fe->kind == XF_FILE_SYMLINK ? fe->target_len : fe->size;
 		it.val = (uint64_t)fe->mtime_ns;
 		it.ptr = fe->name;
@@ -283,14 +375,11 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 		fe->state = FS_STAT;
 		idx++;
 	}
+	if (fl->first_index + fl->count > s->seen_end) {
+		s->seen_end = fl->first_index + fl->count;
+	}
 	if ((fl->flags & XF_FLIST_F_LAST) != 0) {
-		uint32_t total = fl->first_index + fl->count;
-
-		if (s->total != UINT32_MAX && s->total != total) {
-			stats(s)->proto_err++;
-		} else {
-			s->total = total;
-		}
+		s->total = fl->first_index + fl->count; /* flist_violation() checked it */
 	}
 	return 0;
 }
@@ -319,6 +408,7 @@ to_worker(struct xf_session *s, struct xf_work *it)
 {
 	it->sid = s->sid;
 	it->rx = s->rx;
+	it->gen = s->gen;
 	it->fd = -1;
 	return xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, it->file)), it, 1) == 1
 	               ? 0
@@ -398,7 +488,9 @@ on_copy(struct xf_session *s, const struct xf_msg *m)
 	if (fe == NULL) {
 		return 0;
 	}
-	it.status = bound_status(fe, c->offset, c->len);
+	/* No COPY is longer than the matcher makes them: a 48-byte frame never asks for more
+	 * than XF_DELTA_COPY_MAX bytes of work. */
+	it.status = c->len > XF_DELTA_COPY_MAX ? XF_ST_SIZE : bound_status(fe, c->offset, c->len);
 	return to_worker(s, &it);
 }
 
@@ -500,12 +592,26 @@ send_done(struct xf_session *s)
 	if (n > 0) {
 		s->tx(s->tx_arg, buf, (unsigned int)n);
 	}
-	finished(s);
+	/* Every file is settled, yet the session is done only once every worker has said
+	 * it holds nothing of it (the ABORT round of abort_progress(), which finds nothing
+	 * to drop): its file table is freed after that, never under a worker. */
+	s->phase = PH_DRAIN;
+	s->abort_sent = 0;
+	s->abort_acks = 0;
+}
+
+/* A directory whose mtime is set at the end (PH_DIRTIME): made or found, not refused. */
+static inline bool
+dirtime_wanted(const struct xf_fentry *fe)
+{
+	return fe->kind == XF_FILE_DIR && fe->status == XF_ST_OK && fe->decision != XF_DEC_REFUSED;
 }
 
 static void
 on_settled(struct xf_session *s, uint32_t file, uint8_t status, bool changed)
 {
+	struct xf_fentry *fe;
+
 	if (file != s->committed) {
 		XF_LOG(ERR, MODULE, "session %08x: settled %u, expected %u", s->id, file,
 		       s->committed);
@@ -525,6 +631,10 @@ on_settled(struct xf_session *s, uint32_t file, uint8_t status, bool changed)
 	}
 	s->committed = file + 1;
 	xf_reorder_release(&s->ro, s->committed);
+	/* Its path is not needed any more (a directory's, for its mtime at the end, is kept),
+	 * so the file list holds what the window holds, not what the peer sent. */
+	fe = xf_ftable_get(&s->ft, file);
+	xf_ftable_settled(&s->ft, file, fe != NULL && status == XF_ST_OK && dirtime_wanted(fe));
 }
 
 /* The reorder value of a verified file: commit it, with its temp fd (and kind of name). */
@@ -570,7 +680,7 @@ xf_session_done(struct xf_session *s, const struct xf_done *d)
 {
 	struct xf_fentry *fe = xf_ftable_get(&s->ft, d->file);
 
-	if (s->phase == PH_ABORT) {
+	if (winding_down(s)) {
 		done_aborted(s, d);
 		return;
 	}
@@ -649,7 +759,9 @@ commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
 	it.file = file;
 	it.fd = -1;
 	it.sess_id = s->id;
-	if (fe != NULL) {
+	it.gen = s->gen;
+	if (fe != NULL && type != XF_WORK_MARK) {
+		/* A MARK names no file (entry 0's path may be gone by then). */
 		it.kind = fe->kind;
 		it.len = fe->dir_len;
 		it.mode = fe->mode;
@@ -671,7 +783,7 @@ commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
 		} else {
 			it.flags = XF_WORK_F_NOOP;
 		}
-		if (s->phase == PH_ABORT) {
+		if (winding_down(s)) {
 			it.flags |= XF_WORK_F_DISCARD;
 		}
 	}
@@ -681,7 +793,7 @@ commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
 void
 xf_session_abort(struct xf_session *s)
 {
-	if (s->phase == PH_ABORT || s->phase == PH_DONE) {
+	if (winding_down(s) || s->phase == PH_DONE) {
 		return;
 	}
 	s->phase = PH_ABORT;
@@ -710,7 +822,9 @@ abort_progress(struct xf_session *s)
 	uint64_t val;
 
 	for (unsigned int w = 0; w < nw; w++) {
-		struct xf_work it = { .type = XF_WORK_ABORT, .sid = s->sid, .rx = s->rx, .fd = -1 };
+		struct xf_work it = {
+			.type = XF_WORK_ABORT, .sid = s->sid, .rx = s->rx, .fd = -1, .gen = s->gen
+		};
 
 		if ((s->abort_sent & (1u << w)) == 0 &&
 		    xf_ring_enqueue_burst(ring_to(s, w), &it, 1) == 1) {
@@ -748,7 +862,7 @@ xf_session_progress(struct xf_session *s)
 	if (s->phase == PH_DONE) {
 		return 0;
 	}
-	if (s->phase == PH_ABORT) {
+	if (winding_down(s)) {
 		return abort_progress(s);
 	}
 	/*
@@ -790,8 +904,8 @@ xf_session_progress(struct xf_session *s)
 		while (s->dir_cursor < s->total && xf_ring_free_count(cr) > 1) {
 			struct xf_fentry *fe = xf_ftable_get(&s->ft, s->dir_cursor);
 
-			if (fe != NULL && fe->kind == XF_FILE_DIR && fe->status == XF_ST_OK &&
-			    fe->decision != XF_DEC_REFUSED) {
+			if (fe != NULL && fe->kind == XF_FILE_DIR && fe->name != NULL &&
+			    dirtime_wanted(fe)) {
 				commit_item(s, XF_WORK_DIRTIME, s->dir_cursor, 0);
 			}
 			s->dir_cursor++;

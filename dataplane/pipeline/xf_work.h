@@ -59,12 +59,14 @@ struct xf_work {
 	uint32_t mode;    /**< permission bits */
 	int32_t fd;       /**< COMMIT: verified temp file, or -1 */
 	uint32_t sess_id; /**< wire session id, names the temp files */
-	uint32_t pad;
-	uint64_t off;    /**< DATA: offset; FILE_END: size; STAT: size from FLIST; COMMIT with
-	                  *   XF_WORK_F_STAGED or _INPLACE: the staged directory's number */
-	uint64_t val;    /**< FILE_END: CRC64; STAT/COMMIT/DIRTIME: mtime (ns) */
-	const void *ptr; /**< DATA: bytes; else the entry's name (dir NUL base NUL target NUL) */
-	void *owner;     /**< DATA: buffer owner, released after the write */
+	uint32_t gen;     /**< the slot's generation (a session opened in it): its items and
+	                   *   completions name it, so that nothing of a closed session can
+	                   *   be taken for the next one's */
+	uint64_t off;     /**< DATA: offset; FILE_END: size; STAT: size from FLIST; COMMIT with
+	                   *   XF_WORK_F_STAGED or _INPLACE: the staged directory's number */
+	uint64_t val;     /**< FILE_END: CRC64; STAT/COMMIT/DIRTIME: mtime (ns) */
+	const void *ptr;  /**< DATA: bytes; else the entry's name (dir NUL base NUL target NUL) */
+	void *owner;      /**< DATA: buffer owner, released after the write */
 };
 
 /** Completion types. */
@@ -88,6 +90,7 @@ struct xf_done {
 	uint32_t block_size;  /**< STAT DELTA: bytes per basis block */
 	uint32_t block_count; /**< STAT DELTA: blocks (records in sigs); with
 	                       *   XF_DONE_F_STAGED or _INPLACE: the staged directory's number */
+	uint32_t gen;         /**< generation of the item it answers (struct xf_work.gen) */
 	void *sigs;           /**< STAT DELTA: struct xf_sig_rec[block_count] from the worker's
 	                       *   lease ring; the RX core sends them in SIG frames and gives
 	                       *   them back (xf_lease_free) */

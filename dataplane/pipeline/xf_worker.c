@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,6 +108,7 @@ struct wfile {
 	uint16_t rx;
 	uint32_t file;
 	uint32_t sess_id;
+	uint32_t gen; /* the session's generation (struct xf_work.gen) */
 	uint32_t mode;
 	uint32_t dir_len;
 	int fd;
@@ -305,6 +307,7 @@ struct xf_worker {
 	uint8_t cmine[SYNC_MAX];           /* ... as STG_OWN, STG_FILE or 0 */
 	bool aborting[64];                 /* per session slot: abort in progress */
 	uint16_t abort_rx[64];
+	uint32_t abort_gen[64];
 	unsigned int naborting;
 	/* What to serve while waiting for a storage step (xf_pipeline_set_wait_poll). */
 	xf_pipeline_wait_fn wait_fn;
@@ -317,16 +320,11 @@ struct xf_worker {
 static void dispatch(struct xf_worker *w, const struct xf_storage_cqe *c);
 
 /*
- * Files whose DELTA failed verification (their basis changed while it was used): the
- * next push of the same path to the same volume is decided WHOLE (docs/DELTA.md).
- * A small open-addressed set of 64-bit keys (volume, path), shared by every worker of
- * every pipeline in the process and updated with compare-and-swap only (no lock). A
- * full set forgets: such a file then goes DELTA again, which is never wrong, only
- * possibly failed again.
+ * Files whose DELTA failed verification: struct xf_pipeline.delta_failed, one set per
+ * pipeline (its workers share it). A full set forgets: such a file then goes DELTA again,
+ * which is never wrong, only possibly failed again.
  */
-#define DF_SLOTS 1024u
 #define DF_PROBE 8u
-static _Atomic uint64_t delta_failed[DF_SLOTS];
 
 static uint64_t
 df_key(const struct xf_worker *w, const struct wfile *f)
@@ -345,10 +343,10 @@ df_key(const struct xf_worker *w, const struct wfile *f)
 }
 
 static void
-df_remember(uint64_t key)
+df_remember(struct xf_worker *w, uint64_t key)
 {
 	for (uint32_t i = 0; i < DF_PROBE; i++) {
-		_Atomic uint64_t *slot = &delta_failed[(key + i) % DF_SLOTS];
+		_Atomic uint64_t *slot = &w->p->delta_failed[(key + i) % XF_DF_SLOTS];
 		uint64_t cur = atomic_load_explicit(slot, memory_order_relaxed);
 
 		if (cur == key || (cur == 0 && atomic_compare_exchange_strong(slot, &cur, key)) ||
@@ -360,10 +358,10 @@ df_remember(uint64_t key)
 
 /* True (and forgotten) if the key was remembered. */
 static bool
-df_take(uint64_t key)
+df_take(struct xf_worker *w, uint64_t key)
 {
 	for (uint32_t i = 0; i < DF_PROBE; i++) {
-		_Atomic uint64_t *slot = &delta_failed[(key + i) % DF_SLOTS];
+		_Atomic uint64_t *slot = &w->p->delta_failed[(key + i) % XF_DF_SLOTS];
 		uint64_t cur = key;
 
 		if (atomic_compare_exchange_strong(slot, &cur, 0)) {
@@ -458,6 +456,7 @@ post_simple(struct xf_worker *w, const struct wfile *f, uint8_t type, uint8_t de
 		.flags = f->unnamed ? XF_DONE_F_UNNAMED : 0,
 		.file = f->file,
 		.fd = fd,
+		.gen = f->gen,
 	};
 	if (f->inplace) {
 		d.flags |= f->kind == XF_FILE_DIR ? XF_DONE_F_STAGED : XF_DONE_F_INPLACE;
@@ -837,7 +836,7 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 
 	f->fresh = res == -ENOENT;
 
-	if (dec == XF_DEC_DELTA && (f->aborted || df_take(df_key(w, f)))) {
+	if (dec == XF_DEC_DELTA && (f->aborted || df_take(w, df_key(w, f)))) {
 		dec = XF_DEC_WHOLE; /* its last DELTA failed: whole this time */
 	}
 	if (res >= 0 && dec == XF_DEC_DELTA) {
@@ -1077,6 +1076,19 @@ stg_take(struct xf_worker *w, struct wfile *f, uint32_t fi)
 	return f->kind == XF_FILE_DIR && stg_new(w, f, fi);
 }
 
+/* Files from this size on are checked against the volume's free space at STAT (one
+ * fstatvfs each); smaller ones are not worth a system call. */
+#define SPACE_CHECK_MIN (1024u * 1024u)
+
+/* Can size bytes fit in the volume's free space now? True if it cannot be known. */
+static bool
+space_for(const struct xf_worker *w, uint64_t size)
+{
+	struct statvfs sv;
+
+	return fstatvfs(w->root_fd, &sv) != 0 || size <= (uint64_t)sv.f_bavail * sv.f_frsize;
+}
+
 static void
 do_stat(struct xf_worker *w, const struct xf_work *it)
 {
@@ -1094,6 +1106,7 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 	f->rx = it->rx;
 	f->file = it->file;
 	f->sess_id = it->sess_id;
+	f->gen = it->gen;
 	f->mode = it->mode;
 	f->dir_len = it->len;
 	f->fd = -1;
@@ -1103,6 +1116,11 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 	f->name = it->ptr;
 	f->basis_fd = -1;
 	f->checksum = (it->flags & XF_WORK_F_CHECKSUM) != 0;
+	if (f->kind == XF_FILE_REG && f->size >= SPACE_CHECK_MIN && !space_for(w, f->size)) {
+		/* Refused before anything is written: it cannot fit. */
+		post_simple(w, f, XF_DONE_STAT, XF_DEC_REFUSED, XF_ST_NOSPACE, -1);
+		return;
+	}
 	if (w->stg_on && stg_take(w, f, fi)) {
 		return;
 	}
@@ -1295,6 +1313,7 @@ on_sig(struct xf_worker *w, uint32_t fi, int32_t res)
 		.fd = -1,
 		.block_size = f->bs,
 		.block_count = f->count,
+		.gen = f->gen,
 		.sigs = f->sigs, /* the RX core's now: it sends them and gives them back */
 	};
 	f->sigs = NULL;
@@ -1316,7 +1335,7 @@ fail_file(struct xf_worker *w, struct wfile *f, uint8_t status)
 	close_basis(w, f);
 	if (f->delta && status == XF_ST_CHECKSUM && !f->aborted) {
 		/* Never a corrupt commit: the file fails now and goes whole next time. */
-		df_remember(df_key(w, f));
+		df_remember(w, df_key(w, f));
 	}
 	if (f->inplace) {
 		/* Written at its name in a staged directory: it must not be there when the
@@ -1382,29 +1401,57 @@ verify(struct xf_worker *w, struct wfile *f)
 	f->state = W_FREE;
 }
 
-static void
+/*
+ * Queue the read-back of the file's next piece. A hole where it starts (never written:
+ * zeros) goes into the CRC without being read (xf_csum_crc64_zeros), so a file announced
+ * huge with one byte at its end costs no read-back of the rest. @return false if nothing
+ * is left to read.
+ */
+static bool
 read_next(struct xf_worker *w, uint32_t fi)
 {
 	struct wfile *f = &w->files[fi];
-	uint64_t left = f->fe_size - f->crc_off;
-	uint32_t len = left < RB_SIZE ? (uint32_t)left : RB_SIZE;
+	off_t data = lseek(f->fd, (off_t)f->crc_off, SEEK_DATA);
+	uint64_t left;
+	uint32_t len;
 
+	if (data < 0 ? errno == ENXIO : (uint64_t)data > f->crc_off) {
+		uint64_t to = data < 0 || (uint64_t)data > f->fe_size ? f->fe_size : (uint64_t)data;
+
+		f->crc = xf_csum_crc64_zeros(f->crc, to - f->crc_off);
+		f->crc_off = to;
+	}
+	if (f->crc_off >= f->fe_size) {
+		return false;
+	}
+	left = f->fe_size - f->crc_off;
+	len = left < RB_SIZE ? (uint32_t)left : RB_SIZE;
 	PREP(w, xf_storage_prep_read(w->st, f->fd, w->rb_buf, len, f->crc_off, tag_of(T_READ, fi)));
+	return true;
 }
 
+/* The next file waiting for the read-back buffer: started, or finished at once (all
+ * holes, or aborted meanwhile). */
 static void
 rb_start_next(struct xf_worker *w)
 {
 	w->rb_active = 0;
-	if (w->rb_head != 0) {
+	while (w->rb_head != 0) {
 		uint32_t fi = w->rb_head - 1;
+		struct wfile *f = &w->files[fi];
 
-		w->rb_head = w->files[fi].rb_next;
+		w->rb_head = f->rb_next;
 		if (w->rb_head == 0) {
 			w->rb_tail = 0;
 		}
-		w->rb_active = fi + 1;
-		read_next(w, fi);
+		if (f->aborted) {
+			fail_file(w, f, XF_ST_IO);
+		} else if (read_next(w, fi)) {
+			w->rb_active = fi + 1;
+			return;
+		} else {
+			verify(w, f);
+		}
 	}
 }
 
@@ -1413,15 +1460,19 @@ on_read(struct xf_worker *w, uint32_t fi, int32_t res)
 {
 	struct wfile *f = &w->files[fi];
 
-	if (res <= 0) {
+	if (res <= 0 || f->aborted) {
+		/* An abort stops a long read-back between two pieces. */
 		rb_start_next(w);
-		fail_file(w, f, res == 0 ? XF_ST_SIZE : xf_status_of_errno(-res));
+		fail_file(w, f,
+		          f->aborted ? XF_ST_IO
+		          : res == 0 ? XF_ST_SIZE
+		                     : xf_status_of_errno(-res));
 		return;
 	}
 	f->crc = xf_csum_crc64(f->crc, w->rb_buf, (size_t)res);
 	f->crc_off += (uint64_t)res;
-	if (f->crc_off < f->fe_size) {
-		read_next(w, fi);
+	w->t.readback_bytes += (uint64_t)res;
+	if (f->crc_off < f->fe_size && read_next(w, fi)) {
 		return;
 	}
 	rb_start_next(w);
@@ -1452,8 +1503,11 @@ finish(struct xf_worker *w, uint32_t fi)
 		 * through the worker's read-back buffer. */
 		f->rb_next = 0;
 		if (w->rb_active == 0) {
+			if (!read_next(w, fi)) {
+				verify(w, f);
+				return;
+			}
 			w->rb_active = fi + 1;
-			read_next(w, fi);
 		} else if (w->rb_tail == 0) {
 			w->rb_head = w->rb_tail = fi + 1;
 		} else {
@@ -1520,8 +1574,8 @@ do_data(struct xf_worker *w, const struct xf_work *it)
 	uint64_t end = it->off + it->len;
 	struct wop *o = w->wo_open != 0 ? &w->wo[w->wo_open - 1] : NULL;
 
-	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->fe_pending ||
-	    f->status != XF_ST_OK || f->aborted) {
+	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->gen != it->gen ||
+	    f->fe_pending || f->status != XF_ST_OK || f->aborted) {
 		release(w, it->owner);
 		return;
 	}
@@ -1631,8 +1685,8 @@ copy_step(struct xf_worker *w, uint32_t si)
 static bool
 copy_valid(const struct wfile *f, const struct xf_work *it)
 {
-	return f->state == W_OPEN && f->file == it->file && f->sid == it->sid && f->delta &&
-	       f->basis_fd >= 0 && !f->fe_pending && !f->aborted;
+	return f->state == W_OPEN && f->file == it->file && f->sid == it->sid &&
+	       f->gen == it->gen && f->delta && f->basis_fd >= 0 && !f->fe_pending && !f->aborted;
 }
 
 /* Start a queued COPY in slot si (its file's inflight already counts it). */
@@ -1761,8 +1815,8 @@ do_file_end(struct xf_worker *w, const struct xf_work *it)
 	uint32_t fi = fslot_of(w, it->sid, it->file);
 	struct wfile *f = &w->files[fi];
 
-	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->fe_pending ||
-	    f->aborted) {
+	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->gen != it->gen ||
+	    f->fe_pending || f->aborted) {
 		return;
 	}
 	f->fe_pending = 1;
@@ -1790,7 +1844,9 @@ abort_check(struct xf_worker *w, uint16_t sid)
 			return false;
 		}
 	}
-	post(w, w->abort_rx[sid], &(struct xf_done){ .type = XF_DONE_ABORT, .sid = sid, .fd = -1 });
+	post(w, w->abort_rx[sid],
+	     &(struct xf_done){
+	             .type = XF_DONE_ABORT, .sid = sid, .fd = -1, .gen = w->abort_gen[sid] });
 	w->aborting[sid] = false;
 	w->naborting--;
 	return true;
@@ -1818,6 +1874,7 @@ do_abort(struct xf_worker *w, const struct xf_work *it)
 	if (!w->aborting[it->sid]) {
 		w->aborting[it->sid] = true;
 		w->abort_rx[it->sid] = it->rx;
+		w->abort_gen[it->sid] = it->gen;
 		w->naborting++;
 	}
 	abort_check(w, it->sid);
@@ -1890,7 +1947,8 @@ cq_item(const struct xf_worker *w, uint32_t i)
 static inline const char *
 base_of(const struct xf_work *it)
 {
-	return (const char *)it->ptr + it->len + 1;
+	/* A MARK names no file. */
+	return it->ptr != NULL ? (const char *)it->ptr + it->len + 1 : "";
 }
 
 static void
@@ -2687,6 +2745,7 @@ batch_end(struct xf_worker *w)
 			.sid = it->sid,
 			.file = it->file,
 			.fd = -1,
+			.gen = it->gen,
 		};
 
 		if (it->type == XF_WORK_DIRTIME) {
@@ -2957,6 +3016,7 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->staged_dirs += w->t.staged_dirs;
 	t->staged_files += w->t.staged_files;
 	t->staged_failed += w->t.staged_failed;
+	t->readback_bytes += w->t.readback_bytes;
 	{
 		struct xf_lease_stats ls;
 

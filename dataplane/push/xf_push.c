@@ -132,8 +132,8 @@ on_lost(void *arg, const struct xf_reliab_sent *s)
 }
 
 struct xf_push *
-xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io,
-               const struct xf_flist_entry *entries, uint32_t count, uint64_t now)
+xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io, uint32_t count,
+               uint64_t now)
 {
 	struct xf_push *p;
 	struct xf_reliab_cfg rc;
@@ -142,7 +142,7 @@ xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io,
 	if (cfg->session_id == 0 || cfg->max_payload < XF_PAYLOAD_MIN ||
 	    cfg->max_payload > XF_PAYLOAD_MAX || io->frame_alloc == NULL ||
 	    io->frame_send == NULL || io->frame_free == NULL || io->read_request == NULL ||
-	    (count > 0 && entries == NULL)) {
+	    io->entry == NULL) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -152,15 +152,16 @@ xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io,
 	}
 	p->cfg = *cfg;
 	p->io = *io;
-	p->ent = entries;
 	p->count = count;
 	p->state = XF_PUSH_HELLO;
 	p->peer_payload = cfg->max_payload;
 	p->st.files_total = count;
 	p->st.state = XF_PUSH_HELLO;
 	for (uint32_t i = 0; i < count; i++) {
-		if (entries[i].kind == XF_FILE_REG) {
-			p->st.bytes_total += entries[i].size;
+		struct xf_flist_entry e = xf_push_entry(p, i);
+
+		if (e.kind == XF_FILE_REG) {
+			p->st.bytes_total += e.size;
 		}
 	}
 	p->files = calloc(count > 0 ? count : 1, sizeof(*p->files));
@@ -442,11 +443,10 @@ on_commit(struct xf_push *p, const struct xf_msg *msg)
 	for (uint32_t i = p->committed; i < upto; i++) {
 		struct push_file *f = &p->files[i];
 
+		/* Directories and symlinks decided UPTODATE were counted there. */
 		if (f->state != F_SETTLED) {
 			xf_push_settle(p, i, XF_ST_OK);
 			p->st.files_committed++;
-		} else if (f->status == XF_ST_OK && p->ent[i].kind != XF_FILE_REG) {
-			/* directories and symlinks decided UPTODATE were counted there */
 		}
 	}
 	if (upto > p->committed) {

@@ -34,6 +34,13 @@ enum xf_push_state {
  */
 struct xf_push_io {
 	void *arg; /**< first argument of every callback */
+	/**
+	 * Entry i (below the count given to xf_push_create) of the file list, in list
+	 * order. Its path and target stay valid and NUL-terminated for the session's life.
+	 * The session asks whenever it needs an entry and keeps no copy, so the list is held
+	 * once, by its owner (a push job: the scan of its source tree).
+	 */
+	void (*entry)(void *arg, uint32_t i, struct xf_flist_entry *e);
 	/** A frame buffer; *payload points where the UDP payload goes. NULL when none. */
 	void *(*frame_alloc)(void *arg, uint8_t **payload);
 	/**
@@ -130,13 +137,13 @@ struct xf_push_cfg {
 struct xf_push;
 
 /**
- * Create a session over a file list (the entries and their path bytes must outlive it)
- * and queue its HELLO.
- * @return the session, or NULL with errno EINVAL (bad config, no entries allowed is fine)
- *         or ENOMEM.
+ * Create a session over a file list of count entries, read through io->entry, and queue
+ * its HELLO.
+ * @return the session, or NULL with errno EINVAL (bad config, no io->entry; an empty
+ *         list is fine) or ENOMEM.
  */
 struct xf_push *xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io,
-                               const struct xf_flist_entry *entries, uint32_t count, uint64_t now);
+                               uint32_t count, uint64_t now);
 
 /** Free the session and every frame it still holds. NULL is a no-op. */
 void xf_push_destroy(struct xf_push *p);

@@ -28,7 +28,9 @@ xf_push_send_flist(struct xf_push *p)
 		m.flist.first_index = first;
 		rc = xf_proto_build_begin(&b, f->payload, p->peer_payload, &m);
 		while (rc == 0 && p->next_list < p->count && p->next_list < p->credit) {
-			rc = xf_proto_build_flist(&b, &p->ent[p->next_list]);
+			struct xf_flist_entry e = xf_push_entry(p, p->next_list);
+
+			rc = xf_proto_build_flist(&b, &e);
 			if (rc == 0) {
 				p->files[p->next_list].state = F_LISTED;
 				p->next_list++;
@@ -55,7 +57,9 @@ xf_push_send_flist(struct xf_push *p)
 
 			rc = xf_proto_build_begin(&b, f->payload, p->peer_payload, &m);
 			for (uint32_t i = 0; rc == 0 && i < n; i++) {
-				rc = xf_proto_build_flist(&b, &p->ent[first + i]);
+				struct xf_flist_entry e = xf_push_entry(p, first + i);
+
+				rc = xf_proto_build_flist(&b, &e);
 			}
 		}
 		rc = xf_proto_build_finish(&b);
@@ -152,6 +156,7 @@ xf_push_schedule_reads(struct xf_push *p)
 	for (uint32_t k = 0; k < p->active; k++) {
 		uint32_t i = p->act[k];
 		struct push_file *f = &p->files[i];
+		struct xf_flist_entry e;
 		uint32_t n;
 		int rc;
 
@@ -164,17 +169,17 @@ xf_push_schedule_reads(struct xf_push *p)
 		if (p->read_ahead + READ_CHUNK > XF_PUSH_READ_AHEAD) {
 			break;
 		}
+		e = xf_push_entry(p, i);
 		if (f->reqs == 0) {
 			f->next_off = f->got_off; /* resynchronise (a file that grew, an error) */
-		} else if (f->next_off > p->ent[i].size) {
+		} else if (f->next_off > e.size) {
 			continue; /* the outstanding requests reach past the end already */
 		}
 		/* What the scan saw, plus one frame to find the end. */
 		n = 1;
-		if (p->ent[i].size > f->next_off) {
-			uint64_t left =
-			        (p->ent[i].size - f->next_off + xf_push_frame_data_len(p) - 1) /
-			        xf_push_frame_data_len(p);
+		if (e.size > f->next_off) {
+			uint64_t left = (e.size - f->next_off + xf_push_frame_data_len(p) - 1) /
+			                xf_push_frame_data_len(p);
 
 			n = (uint32_t)XF_MIN((uint64_t)READ_CHUNK, left + 1);
 		}
@@ -186,8 +191,8 @@ xf_push_schedule_reads(struct xf_push *p)
 				.sigs = f->sigs,
 			};
 
-			rc = p->io.delta_request(p->io.arg, i, p->ent[i].path, p->ent[i].path_len,
-			                         f->next_off, n, xf_push_frame_data_len(p),
+			rc = p->io.delta_request(p->io.arg, i, e.path, e.path_len, f->next_off, n,
+			                         xf_push_frame_data_len(p),
 			                         f->handed ? NULL : &prm);
 			if (rc == 0 && !f->handed) {
 				/* The reader owns the signatures now. */
@@ -198,8 +203,8 @@ xf_push_schedule_reads(struct xf_push *p)
 				f->have = NULL;
 			}
 		} else {
-			rc = p->io.read_request(p->io.arg, i, p->ent[i].path, p->ent[i].path_len,
-			                        f->next_off, n, xf_push_frame_data_len(p));
+			rc = p->io.read_request(p->io.arg, i, e.path, e.path_len, f->next_off, n,
+			                        xf_push_frame_data_len(p));
 		}
 		if (rc == -EAGAIN) {
 			break;
@@ -290,14 +295,14 @@ xf_push_on_decisions(struct xf_push *p, const struct xf_msg *msg)
 			xf_push_settle(p, d.file, d.status != 0 ? d.status : XF_ST_BAD_PATH);
 			break;
 		case XF_DEC_DELTA:
-			if (p->ent[d.file].kind == XF_FILE_REG) {
+			if (xf_push_entry(p, d.file).kind == XF_FILE_REG) {
 				xf_push_delta_begin(p, d.file, &d);
 				break;
 			}
 			f->state = F_END_SENT; /* not a regular file: made from FLIST */
 			break;
 		case XF_DEC_WHOLE:
-			if (p->ent[d.file].kind == XF_FILE_REG) {
+			if (xf_push_entry(p, d.file).kind == XF_FILE_REG) {
 				xf_push_enqueue_file(p, d.file);
 			} else {
 				/* Directories and symlinks are made by the receiver from FLIST. */
@@ -368,8 +373,10 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		return; /* later answers for a file already at its end or failed */
 	}
 	if (rd->error < 0) {
-		XF_LOG(WARNING, "push", "read of %.*s failed: %s", (int)p->ent[rd->file].path_len,
-		       p->ent[rd->file].path, strerror(-rd->error));
+		struct xf_flist_entry e = xf_push_entry(p, rd->file);
+
+		XF_LOG(WARNING, "push", "read of %.*s failed: %s", (int)e.path_len, e.path,
+		       strerror(-rd->error));
 		xf_push_give_up(p, rd->file, XF_ST_IO);
 		return;
 	}

@@ -16,7 +16,7 @@
 
 /* One listed entry; path (then target) bytes live in the arena at off. */
 struct rec {
-	uint64_t off;        /* arena offset of the path; the target follows it */
+	const char *path;    /* in an arena chunk; the target follows its NUL */
 	uint64_t size;       /* bytes; target length for symlinks; 0 for directories */
 	int64_t mtime_ns;    /* modification time */
 	uint16_t path_len;   /* 1..XF_PATH_MAX */
@@ -27,11 +27,26 @@ struct rec {
 
 _Static_assert(sizeof(struct rec) == 32, "one scan record is 32 bytes (xf_scan.h)");
 
+/*
+ * Records and path bytes live in fixed-size chunks, never moved once written: growing one
+ * array by realloc would copy it (glibc serves blocks under its mmap threshold, up to
+ * 32 MiB, from the heap), and the old and new copies together would set the process's
+ * peak memory, about 1.5x what is used. Chunks waste less than one chunk each.
+ */
+#ifndef REC_CHUNK_SHIFT            /* unit-scan-chunks makes both small, to cross many boundaries */
+#define REC_CHUNK_SHIFT 16         /* 65,536 records (2 MiB) a chunk */
+#define ARENA_CHUNK     (1u << 20) /* 1 MiB: more than the longest path and target */
+#endif
+#define REC_CHUNK (1u << REC_CHUNK_SHIFT)
+
+_Static_assert(ARENA_CHUNK >= 2 * (XF_PATH_MAX + 1), "an entry's strings fit in a chunk");
+
 struct xf_scan {
-	struct rec *recs;
-	size_t count, cap;
-	char *arena;
-	size_t used, arena_cap;
+	struct rec **recs; /* chunks of REC_CHUNK records */
+	size_t count, nrec_chunks, rec_chunks_cap;
+	char **arenas; /* chunks of ARENA_CHUNK bytes; the last one is being filled */
+	size_t narenas, arenas_cap;
+	size_t used; /* bytes used in the last arena chunk */
 };
 
 /* Walk state shared by every level. */
@@ -77,23 +92,46 @@ add(struct walk *w, uint8_t kind, const struct stat *sb, size_t path_len, const 
 	struct xf_scan *s = w->s;
 	struct rec *r;
 
-	if (!grow((void **)&s->recs, &s->cap, s->count + 1, sizeof(*s->recs), 256) ||
-	    !grow((void **)&s->arena, &s->arena_cap, s->used + path_len + target_len, 1, 16384)) {
-		w->err = ENOMEM;
-		return -ENOMEM;
+	/* Each string is NUL-terminated: readers of the path (a worker's openat) take it as
+	 * a C string. */
+	size_t need = path_len + 1 + (target_len > 0 ? target_len + 1 : 0);
+	char *a;
+
+	if (s->count == s->nrec_chunks * REC_CHUNK) {
+		if (!grow((void **)&s->recs, &s->rec_chunks_cap, s->nrec_chunks + 1,
+		          sizeof(*s->recs), 16) ||
+		    (s->recs[s->nrec_chunks] = malloc(REC_CHUNK * sizeof(struct rec))) == NULL) {
+			w->err = ENOMEM;
+			return -ENOMEM;
+		}
+		s->nrec_chunks++;
 	}
-	r = &s->recs[s->count++];
-	r->off = s->used;
+	if (s->narenas == 0 || s->used + need > ARENA_CHUNK) {
+		if (!grow((void **)&s->arenas, &s->arenas_cap, s->narenas + 1, sizeof(*s->arenas),
+		          16) ||
+		    (s->arenas[s->narenas] = malloc(ARENA_CHUNK)) == NULL) {
+			w->err = ENOMEM;
+			return -ENOMEM;
+		}
+		s->narenas++;
+		s->used = 0;
+	}
+	a = s->arenas[s->narenas - 1] + s->used;
+	r = &s->recs[s->count >> REC_CHUNK_SHIFT][s->count & (REC_CHUNK - 1)];
+	s->count++;
+	r->path = a;
 	r->path_len = (uint16_t)path_len;
 	r->target_len = (uint16_t)target_len;
 	r->kind = kind;
 	r->mode = (uint16_t)(sb->st_mode & 07777);
 	r->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
-	memcpy(s->arena + s->used, w->path, path_len);
+	memcpy(a, w->path, path_len);
+	a[path_len] = '\0';
 	if (target_len > 0) {
-		memcpy(s->arena + s->used + path_len, target, target_len);
+		memcpy(a + path_len + 1, target, target_len);
+		a[path_len + 1 + target_len] = '\0';
 	}
-	s->used += path_len + target_len;
+	s->used += need;
 	switch (kind) {
 	case XF_FILE_REG:
 		r->size = (uint64_t)sb->st_size;
@@ -262,9 +300,10 @@ walk_dir(struct walk *w, int dfd, size_t plen)
 }
 
 struct xf_scan *
-xf_scan_tree(const char *root, struct xf_scan_stats *st)
+xf_scan_tree(const char *root, const char *prefix, struct xf_scan_stats *st)
 {
 	struct xf_scan_stats dummy;
+	size_t prefix_len = prefix != NULL ? strlen(prefix) : 0;
 	struct walk *w;
 	struct xf_scan *s;
 	int fd, err;
@@ -273,6 +312,10 @@ xf_scan_tree(const char *root, struct xf_scan_stats *st)
 		st = &dummy;
 	}
 	memset(st, 0, sizeof(*st));
+	if (prefix_len >= XF_PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
 	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		return NULL;
@@ -285,7 +328,11 @@ xf_scan_tree(const char *root, struct xf_scan_stats *st)
 	}
 	w->s = s;
 	w->st = st;
-	walk_dir(w, fd, 0);
+	/* The walk extends w->path from the prefix: each entry is "prefix/rel" as stored. */
+	if (prefix_len > 0) {
+		memcpy(w->path, prefix, prefix_len);
+	}
+	walk_dir(w, fd, prefix_len);
 	err = w->err;
 	if (err != 0) {
 		goto err_free;
@@ -312,15 +359,15 @@ xf_scan_count(const struct xf_scan *s)
 void
 xf_scan_get(const struct xf_scan *s, size_t i, struct xf_flist_entry *e)
 {
-	const struct rec *r = &s->recs[i];
+	const struct rec *r = &s->recs[i >> REC_CHUNK_SHIFT][i & (REC_CHUNK - 1)];
 
 	e->kind = r->kind;
 	e->mode = r->mode;
 	e->size = r->size;
 	e->mtime_ns = r->mtime_ns;
-	e->path = s->arena + r->off;
+	e->path = r->path;
 	e->path_len = r->path_len;
-	e->target = r->target_len > 0 ? s->arena + r->off + r->path_len : NULL;
+	e->target = r->target_len > 0 ? r->path + r->path_len + 1 : NULL;
 	e->target_len = r->target_len;
 }
 
@@ -330,7 +377,13 @@ xf_scan_free(struct xf_scan *s)
 	if (s == NULL) {
 		return;
 	}
+	for (size_t i = 0; i < s->nrec_chunks; i++) {
+		free(s->recs[i]);
+	}
 	free(s->recs);
-	free(s->arena);
+	for (size_t i = 0; i < s->narenas; i++) {
+		free(s->arenas[i]);
+	}
+	free(s->arenas);
 	free(s);
 }

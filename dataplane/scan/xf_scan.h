@@ -11,8 +11,10 @@
  * entries whose relative path would exceed XF_PATH_MAX or a name XF_NAME_MAX
  * (a directory skipped this way is skipped with everything below it).
  *
- * Memory: one fixed 32-byte record per entry plus its path and target bytes in
- * an arena; the scan holds the names of the directories on the current path only.
+ * Memory: one fixed 32-byte record per entry plus its path and target bytes, each
+ * NUL-terminated, in an arena; the scan holds the names of the directories on the current
+ * path only. Paths are stored with the caller's prefix ("dest/"), so a push job's file list
+ * is the scan itself: nothing is copied per entry.
  */
 #ifndef XF_SCAN_H
 #define XF_SCAN_H
@@ -38,22 +40,27 @@ struct xf_scan;
 /**
  * Walk the tree under root.
  *
- * @param root The source directory (followed if it is itself a symlink: the operator
- *             named it); its entries get paths relative to it.
- * @param st   Filled with the counters (also on failure, as far as the walk got); may
- *             be NULL.
+ * @param root   The source directory (followed if it is itself a symlink: the operator
+ *               named it); its entries get paths relative to it.
+ * @param prefix NULL or "": paths are relative to root. Otherwise every path is stored
+ *               as "prefix/relative" (a push's destination directory), and the
+ *               XF_PATH_MAX limit applies to that whole path.
+ * @param st     Filled with the counters (also on failure, as far as the walk got); may
+ *               be NULL.
  * @return the scan, or NULL with errno: that of open(root) (ENOENT, ENOTDIR,
- *         EACCES...), or ENOMEM. Errors below the root do not fail the scan: they are
- *         logged and counted in st->errors.
+ *         EACCES...), ENAMETOOLONG (the prefix alone reaches XF_PATH_MAX), or ENOMEM.
+ *         Errors below the root do not fail the scan: they are logged and counted in
+ *         st->errors.
  */
-struct xf_scan *xf_scan_tree(const char *root, struct xf_scan_stats *st);
+struct xf_scan *xf_scan_tree(const char *root, const char *prefix, struct xf_scan_stats *st);
 
 /** Number of entries listed. */
 size_t xf_scan_count(const struct xf_scan *s);
 
 /**
  * Entry i (< xf_scan_count()) in file-list order, ready for the FLIST builder. path
- * and target point into the scan and stay valid until xf_scan_free().
+ * and target point into the scan, are NUL-terminated, and stay valid until
+ * xf_scan_free().
  */
 void xf_scan_get(const struct xf_scan *s, size_t i, struct xf_flist_entry *e);
 

@@ -42,3 +42,70 @@ xf_csum_crc64(uint64_t crc, const void *buf, size_t len)
 {
 	return crc64_ecma_refl(crc, buf, len);
 }
+
+/*
+ * Zeros through CRC-64/XZ without reading them: over zero bytes the (inverted) register
+ * evolves linearly, reg' = M^n reg over GF(2), so the operator for n bytes is built by
+ * squaring the one-bit operator (as zlib's crc32_combine does) and applied bit by bit
+ * of n. About 64 x 64 x log2(n) word operations: a 2^63-byte hole costs microseconds.
+ */
+#define CRC64_XZ_POLY 0xc96c5795d7870f42ull /* ECMA-182, reflected */
+
+static uint64_t
+gf2_times(const uint64_t *mat, uint64_t vec)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; vec != 0; i++, vec >>= 1) {
+		if ((vec & 1u) != 0) {
+			sum ^= mat[i];
+		}
+	}
+	return sum;
+}
+
+static void
+gf2_square(uint64_t *sq, const uint64_t *mat)
+{
+	for (unsigned int i = 0; i < 64; i++) {
+		sq[i] = gf2_times(mat, mat[i]);
+	}
+}
+
+uint64_t
+xf_csum_crc64_zeros(uint64_t crc, uint64_t len)
+{
+	uint64_t even[64], odd[64];
+	uint64_t reg = ~crc;
+
+	if (len == 0) {
+		return crc;
+	}
+	/* The operator for one zero bit, then two, four: odd holds one byte's afterwards. */
+	odd[0] = CRC64_XZ_POLY;
+	for (unsigned int i = 1; i < 64; i++) {
+		odd[i] = 1ull << (i - 1);
+	}
+	gf2_square(even, odd);
+	gf2_square(odd, even);
+	gf2_square(even, odd); /* even: 8 bits */
+	for (;;) {
+		if ((len & 1u) != 0) {
+			reg = gf2_times(even, reg);
+		}
+		len >>= 1;
+		if (len == 0) {
+			break;
+		}
+		gf2_square(odd, even);
+		if ((len & 1u) != 0) {
+			reg = gf2_times(odd, reg);
+		}
+		len >>= 1;
+		if (len == 0) {
+			break;
+		}
+		gf2_square(even, odd);
+	}
+	return ~reg;
+}

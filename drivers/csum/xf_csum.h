@@ -24,4 +24,11 @@ uint32_t xf_csum_crc32c(uint32_t crc, const void *buf, size_t len);
  */
 uint64_t xf_csum_crc64(uint64_t crc, const void *buf, size_t len);
 
+/**
+ * xf_csum_crc64(crc, zeros, len) computed without the zeros: the CRC over a hole of a
+ * sparse file costs no read, whatever its length.
+ * @param crc Result of the previous piece, or 0 to start.
+ */
+uint64_t xf_csum_crc64_zeros(uint64_t crc, uint64_t len);
+
 #endif /* XF_CSUM_H */

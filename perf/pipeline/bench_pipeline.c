@@ -212,8 +212,8 @@ run_once(int root, struct xf_memsend_file *files, uint32_t n, unsigned int worke
 	}
 	pc.source_arg[0] = ms;
 	p = xf_pipeline_create(&pc);
-	s = p != NULL ? xf_pipeline_session_open(p, 0, mc.session, mc.max_payload, 0, xf_memsend_tx,
-	                                         ms)
+	s = p != NULL ? xf_pipeline_session_open(p, 0, 0, 0, mc.session, mc.max_payload, 0,
+	                                         xf_memsend_tx, ms)
 	              : NULL;
 	if (s == NULL) {
 		fprintf(stderr, "pipeline: %s\n", strerror(errno));

@@ -393,11 +393,12 @@ def idreuse(src2, src, dst):
         status, _ = ss.hello(dest, deadline)
         if status != 0:
             fail("idreuse: HELLO to %s refused (status %u)" % (dest.decode(), status))
-    # The second address pushes f.txt first, to its end: with sessions found by id
-    # alone it would land in the first session (opened first).
-    if push_one(attacker, 0, "f.txt", b"hacker", deadline) is not None:
+    # The second address pushes its f.txt first, to its end: with sessions found by id
+    # alone it would land in the first session (opened first). Paths carry the
+    # destination, as a sender's do.
+    if push_one(attacker, 0, "idreuse/a/f.txt", b"hacker", deadline) is not None:
         fail("idreuse: the second address's f.txt failed in its own session")
-    if push_one(victim, 0, "f.txt", b"victim", deadline) is not None:
+    if push_one(victim, 0, "idreuse/v/f.txt", b"victim", deadline) is not None:
         fail("idreuse: the first address's f.txt failed")
     finish(attacker, 1, deadline)
     finish(victim, 1, deadline)

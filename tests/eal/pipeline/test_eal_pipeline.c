@@ -156,8 +156,8 @@ run(const char *dst, const struct list *l, unsigned int dup_permille)
 	pc.source_arg[0] = ms;
 	p = xf_pipeline_create(&pc);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(
-	        xf_pipeline_session_open(p, 0, mc.session, mc.max_payload, 0, xf_memsend_tx, ms));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(xf_pipeline_session_open(
+	        p, 0, 0, 0, mc.session, mc.max_payload, 0, xf_memsend_tx, ms));
 	CU_ASSERT_EQUAL_FATAL(
 	        rte_eal_remote_launch(xf_pipeline_core_loop, xf_pipeline_core_arg(p, 1, 0), 1), 0);
 	CU_ASSERT_EQUAL_FATAL(

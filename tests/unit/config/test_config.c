@@ -746,8 +746,10 @@ test_eal_args_dev(void)
 static void
 test_eal_args_reference(void)
 {
+	/* The concatenation is meant (clang's -Wstring-concatenation warns on the first
+	 * element of an array otherwise): parenthesised. */
 	static const char *const sets[] = {
-		"volumes[0].path=" FIXTURES,
+		("volumes[0].path=" FIXTURES),
 		"eal.extra_args=[\"--log-level=pmd.net.ice:info\"]",
 		"cores.main=1",
 	};
@@ -798,8 +800,8 @@ test_mutations(void)
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	unsigned int valid = 0, invalid = 0;
 
-	/* The copy with this build's directories: the example's own /tmp/xferd-dev need not
-	 * exist, and the unmutated file must load. */
+	/* The copy with its paths in the fixtures: mutants of the original name
+	 * /tmp/xferd-dev, which exists only where the dev pair once ran. */
 	relocate("config/dev/a.yaml", path, sizeof(path));
 	orig = read_all(path);
 	CU_ASSERT_FATAL(orig != NULL);

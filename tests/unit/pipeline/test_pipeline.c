@@ -16,6 +16,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_hostile.h"
 #include "xf_pipeline_test.h"
 #include "xf_test.h"
 
@@ -221,9 +222,24 @@ struct run_opts {
 	uint32_t flags;                            /* XF_HELLO_F_* of the session */
 	void (*on_sigs)(void *arg, uint32_t file); /* memsend hook (DELTA) */
 	void *on_sigs_arg;
-	int delta_cache_mb; /* xf_pipeline_conf.delta_cache_mb (0: default, kept) */
-	bool named_temps;   /* xf_pipeline_conf.named_temps: no unnamed (O_TMPFILE) temps */
+	int delta_cache_mb;  /* xf_pipeline_conf.delta_cache_mb (0: default, kept) */
+	bool named_temps;    /* xf_pipeline_conf.named_temps: no unnamed (O_TMPFILE) temps */
+	struct reuse *reuse; /* non-NULL: one pipeline for every run given it (the caller
+	                        destroys reuse->p), its sessions one after another */
 };
+
+/* A pipeline kept from run to run: its source reads the current run's sender. */
+struct reuse {
+	struct xf_pipeline *p;
+	struct xf_memsend *ms;
+	struct xf_session *s;
+};
+
+static unsigned int
+reuse_source(void *arg, struct xf_frame *out, unsigned int max)
+{
+	return xf_memsend_source(((struct reuse *)arg)->ms, out, max);
+}
 
 struct run_result {
 	uint8_t *dec;
@@ -276,10 +292,29 @@ run(const char *dst, const struct list *l, const struct run_opts *o, struct run_
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ms);
 	pc.root_fd = root;
 	pc.source_arg[0] = ms;
-	p = xf_pipeline_create(&pc);
+	if (o->reuse != NULL) {
+		pc.source[0] = reuse_source;
+		pc.source_arg[0] = o->reuse;
+		o->reuse->ms = ms;
+		if (o->reuse->s != NULL) {
+			CU_ASSERT_EQUAL(xf_pipeline_session_close(o->reuse->p, o->reuse->s), 0);
+		} else {
+			o->reuse->p = xf_pipeline_create(&pc);
+		}
+		p = o->reuse->p;
+	} else {
+		p = xf_pipeline_create(&pc);
+	}
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(xf_pipeline_session_open(p, 0, mc.session, mc.max_payload,
-	                                                      o->flags, xf_memsend_tx, ms));
+	{
+		struct xf_session *s = xf_pipeline_session_open(
+		        p, 0, 0, 0, mc.session, mc.max_payload, o->flags, xf_memsend_tx, ms);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		if (o->reuse != NULL) {
+			o->reuse->s = s;
+		}
+	}
 	if (o->fault != NULL) {
 		xf_pipeline_set_fault(p, o->fault, o->fault_arg);
 	}
@@ -294,7 +329,9 @@ run(const char *dst, const struct list *l, const struct run_opts *o, struct run_
 	res->rx = *xf_pipeline_rx_stats(p, 0);
 	xf_pipeline_times(p, &res->times);
 	res->ms = *xf_memsend_stats(ms);
-	xf_pipeline_destroy(p);
+	if (o->reuse == NULL) {
+		xf_pipeline_destroy(p);
+	}
 	xf_memsend_destroy(ms);
 	close(root);
 }
@@ -304,24 +341,6 @@ result_free(struct run_result *r)
 {
 	free(r->dec);
 	free(r->status);
-}
-
-/* Entries in a directory, "." and ".." aside. */
-static int
-count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	if (d == NULL) {
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-	}
-	closedir(d);
-	return n;
 }
 
 static int64_t
@@ -473,13 +492,13 @@ test_tree_end_to_end(void)
 	CU_ASSERT_EQUAL(r1.times.link_taken, 0u);
 	CU_ASSERT_EQUAL(r1.rx.bad_frames, 0);
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
-	CU_ASSERT_EQUAL(count_entries(canary_dir), 0);
-	CU_ASSERT_EQUAL(count_entries(tag_dir), 3); /* src, dst, canary: nothing else */
+	CU_ASSERT_EQUAL(xh_count_entries(canary_dir), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tag_dir), 3); /* src, dst, canary: nothing else */
 	{
 		char tmp[300];
 
 		snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
-		CU_ASSERT_EQUAL(count_entries(tmp), 0);
+		CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 	}
 	rc = rsync_diff(src_dir, dst_dir, diff, sizeof(diff));
 	if (rc != 0) {
@@ -596,8 +615,8 @@ test_hostile_paths(void)
 	CU_ASSERT_EQUAL(r.dec[DOTDOT], XF_DEC_REFUSED);
 	CU_ASSERT_EQUAL(r.rx.bad_frames, 1); /* the 4096-byte path */
 	CU_ASSERT_EQUAL(r.ms.done_files, (uint32_t)N);
-	CU_ASSERT_EQUAL(count_entries(canary_dir), 0);
-	CU_ASSERT_EQUAL(count_entries(tag_dir), 3);
+	CU_ASSERT_EQUAL(xh_count_entries(canary_dir), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tag_dir), 3);
 	{
 		uint8_t skip[N] = { 0 };
 
@@ -607,7 +626,7 @@ test_hostile_paths(void)
 		CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
 	}
 	/* good one, good two, evil, lnk and the staging dir: nothing else in the volume. */
-	CU_ASSERT_EQUAL(count_entries(dst_dir), 5);
+	CU_ASSERT_EQUAL(xh_count_entries(dst_dir), 5);
 	result_free(&r);
 	list_free(&l);
 }
@@ -632,7 +651,7 @@ tmp_left(const char *dst)
 	char tmp[300];
 
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst);
-	return (unsigned int)count_entries(tmp);
+	return (unsigned int)xh_count_entries(tmp);
 }
 
 /*
@@ -814,11 +833,13 @@ test_delta_basis_changed(void)
 {
 	struct list l = { 0 };
 	struct change_ctx cc = { .l = &l, .file = 0 };
+	struct reuse ru = { 0 };
 	struct run_opts o = { .window = 8,
 		              .max_payload = 1472,
 		              .on_sigs = change_basis,
 		              .on_sigs_arg = &cc,
-		              .delta_cache_mb = -1 };
+		              .delta_cache_mb = -1,
+		              .reuse = &ru };
 	struct run_result r1, r2;
 	uint8_t *after;
 	char g0[300];
@@ -860,12 +881,14 @@ test_delta_basis_changed(void)
 
 		CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
 	}
-	/* Again: g0 goes whole this time, g1 is up to date. */
+	/* Again, through the same pipeline (the set of failed DELTA files is its own): g0
+	 * goes whole this time, g1 is up to date. */
 	run(dst_dir, &l, &o, &r2);
 	CU_ASSERT_EQUAL(r2.dec[0], XF_DEC_WHOLE);
 	CU_ASSERT_EQUAL(r2.status[0], 0);
 	CU_ASSERT_EQUAL(r2.dec[1], XF_DEC_UPTODATE);
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	xf_pipeline_destroy(ru.p);
 	result_free(&r1);
 	result_free(&r2);
 	list_free(&l);
@@ -1094,7 +1117,7 @@ test_modes(void)
 		CU_ASSERT_EQUAL(r.times.tmp_leftovers, named ? 1 : 0);
 		CU_ASSERT_EQUAL(r.times.unnamed_temps, named ? 0 : l.n);
 		CU_ASSERT_EQUAL(r.times.link_taken, named ? 0 : 1);
-		CU_ASSERT_EQUAL(count_entries(tmp_dir), 0);
+		CU_ASSERT_EQUAL(xh_count_entries(tmp_dir), 0);
 		printf("\n  %s temps, umask %03o: %llu of %u modes set at creation",
 		       named ? "named" : "unnamed", (unsigned int)um,
 		       (unsigned long long)r.times.modes_at_create, l.n);
@@ -1173,7 +1196,7 @@ test_failures(void)
 	/* The old versions are intact at the final paths. */
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &old, NULL), 0);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 	result_free(&r);
 	list_free(&l);
 	list_free(&old);
@@ -1280,7 +1303,7 @@ chain_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch, bool
 	snprintf(tmp, sizeof(tmp), "%s/%s/keep", dst_dir, l.f[conflict].path);
 	CU_ASSERT_EQUAL(access(tmp, F_OK), 0);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 	result_free(&r);
 	list_free(&l);
 	list_free(&pre);
@@ -1318,12 +1341,6 @@ abort_source(void *arg, struct xf_frame *out, unsigned int max)
 	return n;
 }
 
-static int
-count_fds(void)
-{
-	return count_entries("/proc/self/fd");
-}
-
 static void make_scan_tree(struct list *l, const char *top, uint32_t ndirs, uint32_t per_dir,
                            uint32_t big_dir);
 
@@ -1354,7 +1371,7 @@ abort_case(const char *tag, struct list *l, unsigned int workers, uint64_t limit
 	int root, fds;
 
 	mkpaths(tag);
-	fds = count_fds();
+	fds = xh_fds();
 	root = open(dst_dir, O_RDONLY | O_DIRECTORY);
 	mc.files = l->f;
 	mc.nfiles = l->n;
@@ -1363,7 +1380,8 @@ abort_case(const char *tag, struct list *l, unsigned int workers, uint64_t limit
 	pc.source_arg[0] = &as;
 	p = xf_pipeline_create(&pc);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	as.s = xf_pipeline_session_open(p, 0, mc.session, mc.max_payload, 0, xf_memsend_tx, as.ms);
+	as.s = xf_pipeline_session_open(p, 0, 0, 0, mc.session, mc.max_payload, 0, xf_memsend_tx,
+	                                as.ms);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(as.s);
 	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
 	CU_ASSERT_TRUE(xf_session_is_done(as.s));
@@ -1372,12 +1390,12 @@ abort_case(const char *tag, struct list *l, unsigned int workers, uint64_t limit
 	CU_ASSERT_EQUAL(xf_pipeline_session_close(p, as.s), 0);
 	/* Cleaned up by the abort itself, not only when the pipeline goes. */
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 	xf_pipeline_destroy(p);
 	xf_memsend_destroy(as.ms);
 	close(root);
-	CU_ASSERT_EQUAL(count_fds(), fds);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_fds(), fds);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 	for (uint32_t i = 0; i < l->n; i++) {
 		struct list one = { .f = &l->f[i], .n = 1 };
 
@@ -1487,7 +1505,7 @@ two_rx_case(const char *tag, unsigned int workers, enum xf_fsync_policy fsync)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	for (int k = 0; k < 2; k++) {
 		CU_ASSERT_PTR_NOT_NULL_FATAL(
-		        xf_pipeline_session_open(p, (unsigned int)k, 0x7000u + (uint32_t)k,
+		        xf_pipeline_session_open(p, (unsigned int)k, 0, 0, 0x7000u + (uint32_t)k,
 		                                 XF_PAYLOAD_MTU1500, 0, xf_memsend_tx, ms[k]));
 	}
 	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
@@ -1515,7 +1533,7 @@ two_rx_case(const char *tag, unsigned int workers, enum xf_fsync_policy fsync)
 	xf_pipeline_destroy(p);
 	close(root);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 }
 
 static void
@@ -1662,7 +1680,7 @@ staged_case(const char *dst, const struct list *l, struct run_opts *o, struct ru
 	CU_ASSERT_EQUAL(r->ms.done_files, l->n);
 	CU_ASSERT_EQUAL(verify_tree(dst, l, NULL), 0);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 }
 
 static void
@@ -1796,11 +1814,11 @@ test_staged_failures(void)
 		skip[i] = in;
 	}
 	CU_ASSERT_EQUAL(r.status[d03], XF_ST_CONFLICT);
-	CU_ASSERT_EQUAL(count_entries(taken), 0); /* as it was made */
+	CU_ASSERT_EQUAL(xh_count_entries(taken), 0); /* as it was made */
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
 	CU_ASSERT_EQUAL(r.times.staged_failed, 1);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
-	CU_ASSERT_EQUAL(count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 	result_free(&r);
 
 	/* Again into a fresh destination: one file of top/d01 fails its write. */

@@ -265,7 +265,7 @@ static void
 test_tree(void)
 {
 	struct xf_scan_stats st;
-	struct xf_scan *s = xf_scan_tree(root, &st);
+	struct xf_scan *s = xf_scan_tree(root, NULL, &st);
 	uint64_t files = 0, dirs = 0, links = 0, bytes = 0;
 	size_t n;
 
@@ -331,13 +331,59 @@ test_tree(void)
 	CU_ASSERT_EQUAL(st.skipped_special, 2); /* fifo, socket */
 	CU_ASSERT_EQUAL(st.skipped_long, 2);    /* the 17th level, the 1-byte-too-long name */
 	CU_ASSERT_EQUAL(st.errors, 0);
+#ifdef XF_SCAN_SMALL_CHUNKS
+	CU_ASSERT(s->nrec_chunks > 1 && s->narenas > 1); /* the tree crossed chunks */
+#endif
 	xf_scan_free(s);
+}
+
+/* With a prefix every path is "prefix/relative", each path and target NUL-terminated (a
+ * worker opens the path as a C string), and the length limit counts the prefix. */
+static void
+test_prefix(void)
+{
+	struct xf_scan_stats st, plain_st;
+	struct xf_scan *plain = xf_scan_tree(root, NULL, &plain_st);
+	struct xf_scan *s = xf_scan_tree(root, "dest/sub", &st);
+	char longp[XF_PATH_MAX + 1];
+
+	CU_ASSERT_FATAL(plain != NULL && s != NULL);
+	/* The prefix (9 bytes with its '/') pushes the two deepest entries over the limit. */
+	CU_ASSERT(xf_scan_count(s) < xf_scan_count(plain));
+	CU_ASSERT(st.skipped_long > plain_st.skipped_long);
+	for (size_t i = 0, k = 0; i < xf_scan_count(s); i++, k++) {
+		struct xf_flist_entry e, pe;
+
+		xf_scan_get(s, i, &e);
+		xf_scan_get(plain, k, &pe);
+		while (pe.path_len + 9u > XF_PATH_MAX) { /* skipped with the prefix */
+			xf_scan_get(plain, ++k, &pe);
+		}
+		CU_ASSERT_EQUAL_FATAL(e.path_len, pe.path_len + 9);
+		CU_ASSERT(memcmp(e.path, "dest/sub/", 9) == 0);
+		CU_ASSERT(memcmp(e.path + 9, pe.path, pe.path_len) == 0);
+		CU_ASSERT_EQUAL(e.path[e.path_len], '\0');
+		CU_ASSERT_EQUAL(e.kind, pe.kind);
+		if (e.kind == XF_FILE_SYMLINK) {
+			CU_ASSERT(e.target_len == pe.target_len &&
+			          memcmp(e.target, pe.target, e.target_len) == 0);
+			CU_ASSERT_EQUAL(e.target[e.target_len], '\0');
+		}
+	}
+	xf_scan_free(s);
+	xf_scan_free(plain);
+	/* A prefix that alone reaches the limit leaves no room for any entry. */
+	memset(longp, 'p', XF_PATH_MAX);
+	longp[XF_PATH_MAX] = '\0';
+	errno = 0;
+	CU_ASSERT_PTR_NULL(xf_scan_tree(root, longp, &st));
+	CU_ASSERT_EQUAL(errno, ENAMETOOLONG);
 }
 
 static void
 test_nanoseconds(void)
 {
-	struct xf_scan *s = xf_scan_tree(root, NULL);
+	struct xf_scan *s = xf_scan_tree(root, NULL, NULL);
 	struct xf_flist_entry e;
 
 	CU_ASSERT_FATAL(s != NULL && xf_scan_count(s) > 0);
@@ -355,14 +401,14 @@ test_errors(void)
 
 	snprintf(path, sizeof(path), "%s/no-such-dir", root);
 	errno = 0;
-	CU_ASSERT_PTR_NULL(xf_scan_tree(path, &st));
+	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, &st));
 	CU_ASSERT_EQUAL(errno, ENOENT);
 	snprintf(path, sizeof(path), "%s/empty_file", root);
-	CU_ASSERT_PTR_NULL(xf_scan_tree(path, &st));
+	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, &st));
 	CU_ASSERT_EQUAL(errno, ENOTDIR);
 	/* An empty directory lists nothing. */
 	snprintf(path, sizeof(path), "%s/empty_dir", root);
-	s = xf_scan_tree(path, &st);
+	s = xf_scan_tree(path, NULL, &st);
 	CU_ASSERT_FATAL(s != NULL);
 	CU_ASSERT_EQUAL(xf_scan_count(s), 0);
 	CU_ASSERT_EQUAL(st.files + st.dirs + st.symlinks, 0);
@@ -372,6 +418,7 @@ test_errors(void)
 
 static const struct xf_test tests[] = {
 	{ "order and fields", test_tree },
+	{ "prefix", test_prefix },
 	{ "nanosecond mtime", test_nanoseconds },
 	{ "errors", test_errors },
 };

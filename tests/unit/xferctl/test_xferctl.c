@@ -36,10 +36,10 @@ h_status(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	(void)arg;
 	(void)args;
 	reply->result =
-	        json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:[{s:s, s:b, s:i, s:s}]}", "name",
+	        json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:[{s:s, s:b, s:i, s:s, s:s}]}", "name",
 	                  "dev-a", "version", "0.1.0", "state", "running", "uptime_s", 42,
 	                  "sessions", 1, "jobs", 0, "ports", "name", "wire0", "link_up", 1,
-	                  "speed_mbps", 10000, "ipv4", "10.99.0.1/24");
+	                  "speed_mbps", 10000, "ipv4", "10.99.0.1/24", "mac", "02:00:00:00:00:01");
 }
 
 static void
@@ -176,7 +176,8 @@ test_status(void)
 
 	CU_ASSERT_EQUAL(run(out, sizeof(out), "status", NULL), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "dev-a (xferd 0.1.0)"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "wire0: link up, 10000 Mbit/s, 10.99.0.1/24"));
+	CU_ASSERT_PTR_NOT_NULL(
+	        strstr(out, "wire0: link up, 10000 Mbit/s, 10.99.0.1/24, 02:00:00:00:00:01"));
 
 	CU_ASSERT_EQUAL(run(out, sizeof(out), "--json", "status", NULL), 0);
 	j = json_loads(out, 0, NULL);

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The Noise IKpsk2 handshake (Noise_IKpsk2_25519_AESGCM_SHA256, Noise rev 34 sections 5,
+ * 7, 9 and 11; WireGuard's pattern) and its DoS protection (WireGuard's mac1, mac2 and
+ * cookie reply, on HMAC-SHA256 and AES-256-GCM). docs/SECURITY.md gives every message
+ * byte by byte.
+ *
+ *   <- s
+ *   ...
+ *   -> e, es, s, ss          message 1 (XF_NOISE_MSG1_LEN), payload: TAI64N timestamp
+ *   <- e, ee, se, psk        message 2 (XF_NOISE_MSG2_LEN), payload: empty
+ *
+ * Every primitive comes from OpenSSL 3.0 (X25519, SHA-256, HMAC, AES-256-GCM); this file
+ * is only the state machine. Pure C, no EAL, no allocation on the caller's behalf beyond
+ * OpenSSL's own short-lived contexts (the handshake runs on the control path, never on
+ * an RX core). Every length and field of a received message is checked; a message that
+ * fails is rejected with a distinct errno and leaves no state behind.
+ */
+#ifndef XF_NOISE_H
+#define XF_NOISE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define XF_NOISE_KEY_LEN    32u /**< X25519 keys, PSK, chaining key, hash */
+#define XF_NOISE_MAC_LEN    16u /**< mac1, mac2 (HMAC-SHA256 truncated) */
+#define XF_NOISE_COOKIE_LEN 16u /**< cookie (HMAC-SHA256 truncated) */
+#define XF_NOISE_TAI64N_LEN 12u /**< timestamp payload of message 1 */
+
+/** Message types (first byte; bytes 1..3 are zero). */
+enum xf_noise_type {
+	XF_NOISE_MSG1 = 1,   /**< initiation */
+	XF_NOISE_MSG2 = 2,   /**< response */
+	XF_NOISE_COOKIE = 3, /**< cookie reply */
+};
+
+#define XF_NOISE_MSG1_LEN       148u /**< 4+4+32+48+28+16+16 */
+#define XF_NOISE_MSG2_LEN       76u  /**< 4+4+4+32+16+16 */
+#define XF_NOISE_COOKIE_LEN_MSG 52u  /**< 4+4+12+16+16 */
+
+/** Seconds a cookie secret (responder) and a received cookie (initiator) stay valid. */
+#define XF_NOISE_COOKIE_SECS 120u
+
+/** What the prologue binds: a peer that saw other values derives other keys. */
+struct xf_noise_prologue {
+	uint8_t version;       /**< protocol version */
+	uint32_t capabilities; /**< capability flags offered */
+};
+
+/** This appliance's static key pair and the keys derived from its public key. */
+struct xf_noise_static {
+	uint8_t priv[XF_NOISE_KEY_LEN];
+	uint8_t pub[XF_NOISE_KEY_LEN];
+	uint8_t mac1_key[XF_NOISE_KEY_LEN];   /**< SHA256("mac1----" || pub) */
+	uint8_t cookie_key[XF_NOISE_KEY_LEN]; /**< SHA256("cookie--" || pub) */
+};
+
+/** A peer: its public key, the PSK, and per-peer handshake state. */
+struct xf_noise_peer {
+	uint8_t pub[XF_NOISE_KEY_LEN];
+	uint8_t psk[XF_NOISE_KEY_LEN];        /**< all zero when no PSK is configured */
+	uint8_t mac1_key[XF_NOISE_KEY_LEN];   /**< SHA256("mac1----" || pub) */
+	uint8_t cookie_key[XF_NOISE_KEY_LEN]; /**< SHA256("cookie--" || pub) */
+	uint8_t last_ts[XF_NOISE_TAI64N_LEN]; /**< greatest accepted timestamp (responder) */
+	uint8_t cookie[XF_NOISE_COOKIE_LEN];  /**< cookie from this peer (initiator) */
+	uint64_t cookie_ns;                   /**< when it arrived (monotonic ns) */
+	bool has_cookie;
+	uint8_t last_mac1[XF_NOISE_MAC_LEN]; /**< mac1 of our last message 1 to it */
+	bool sent_mac1;
+};
+
+/** Responder-side cookie state: a random secret replaced every XF_NOISE_COOKIE_SECS. */
+struct xf_noise_cookie_jar {
+	uint8_t secret[XF_NOISE_KEY_LEN];
+	uint64_t born_ns;
+	bool ready;
+};
+
+/** A handshake in progress (either role). Wiped when it ends. */
+struct xf_noise_hs {
+	uint8_t ck[XF_NOISE_KEY_LEN];
+	uint8_t h[XF_NOISE_KEY_LEN];
+	uint8_t k[XF_NOISE_KEY_LEN];
+	bool has_k;
+	uint64_t n;
+	uint8_t e_priv[XF_NOISE_KEY_LEN];
+	uint8_t e_pub[XF_NOISE_KEY_LEN];
+	uint8_t re[XF_NOISE_KEY_LEN];
+	uint32_t local_index;
+	uint32_t remote_index;
+	bool initiator;
+	int state; /**< internal: which message comes next */
+	const struct xf_noise_static *local;
+	struct xf_noise_peer *peer;
+};
+
+/** The result of a finished handshake: one 32-byte traffic secret per direction. */
+struct xf_noise_keys {
+	uint8_t send[XF_NOISE_KEY_LEN];
+	uint8_t recv[XF_NOISE_KEY_LEN];
+	uint8_t hash[XF_NOISE_KEY_LEN]; /**< handshake hash h, binds the transcript */
+	uint32_t local_index;
+	uint32_t remote_index;
+	bool initiator;
+};
+
+/** New random private key and its public key. @return 0 or -EIO. */
+int xf_noise_keygen(uint8_t *priv, uint8_t *pub);
+
+/** Public key of a private key. @return 0 or -EIO. */
+int xf_noise_pubkey(const uint8_t *priv, uint8_t *pub);
+
+/** Fill a static key pair (derives pub, mac1 and cookie keys). @return 0 or -EIO. */
+int xf_noise_static_init(struct xf_noise_static *s, const uint8_t *priv);
+
+/**
+ * Fill a peer. @param psk 32 bytes, or NULL for the all-zero PSK (as WireGuard without a
+ * preshared key: the handshake then rests on the static and ephemeral keys alone).
+ * @return 0 or -EIO.
+ */
+int xf_noise_peer_init(struct xf_noise_peer *p, const uint8_t *pub, const uint8_t *psk);
+
+/** TAI64N label of a Unix time in nanoseconds (12 bytes, big-endian, orders as time). */
+void xf_noise_tai64n(uint64_t unix_ns, uint8_t *out);
+
+/**
+ * Initiator: write message 1.
+ * @param e_priv Ephemeral private key, or NULL for a fresh random one (tests fix it).
+ * @param unix_ns Wall clock for the timestamp; @param mono_ns monotonic clock (cookie age).
+ * @return 0, -EINVAL, -EIO (OpenSSL failure, or a low-order peer key).
+ */
+int xf_noise_initiate(struct xf_noise_hs *hs, const struct xf_noise_static *local,
+                      struct xf_noise_peer *peer, const struct xf_noise_prologue *pro,
+                      uint32_t local_index, const uint8_t *e_priv, uint64_t unix_ns,
+                      uint64_t mono_ns, uint8_t *msg);
+
+/**
+ * Responder, before any Diffie-Hellman: check the type, length and mac1 of a message 1
+ * (or 2), and mac2 when under load.
+ * @param src, src_len The sender's address as seen on the wire (bound into the cookie).
+ * @return 0 (go on), -EBADMSG (length/type/mac1 wrong: drop), -EAGAIN (under load and
+ *         mac2 missing or wrong: answer with xf_noise_cookie_reply, do nothing else).
+ */
+int xf_noise_check_macs(const struct xf_noise_static *local, struct xf_noise_cookie_jar *jar,
+                        const uint8_t *msg, size_t len, const uint8_t *src, size_t src_len,
+                        bool under_load, uint64_t mono_ns);
+
+/**
+ * Responder under load: write a cookie reply to a message 1 whose mac1 was checked.
+ * @param nonce 12 bytes, or NULL for random (tests fix it).
+ * @return 0, -EINVAL or -EIO.
+ */
+int xf_noise_cookie_reply(const struct xf_noise_static *local, struct xf_noise_cookie_jar *jar,
+                          const uint8_t *msg1, const uint8_t *src, size_t src_len,
+                          const uint8_t *nonce, uint64_t mono_ns, uint8_t *out);
+
+/** Set a cookie secret (tests); otherwise the jar draws a random one when it expires. */
+void xf_noise_cookie_jar_set(struct xf_noise_cookie_jar *jar, const uint8_t *secret,
+                             uint64_t mono_ns);
+
+/**
+ * Initiator: take a cookie reply for our last message 1 to peer; the next message 1
+ * carries mac2. @return 0, -EBADMSG (length, type, index or tag wrong), -ENOENT (no
+ * message 1 outstanding).
+ */
+int xf_noise_consume_cookie(struct xf_noise_hs *hs, const uint8_t *msg, size_t len,
+                            uint64_t mono_ns);
+
+/**
+ * Responder: read message 1 (after xf_noise_check_macs). Finds the peer among peers by
+ * the decrypted static key, checks the timestamp against the peer's last one and only
+ * then records it.
+ * @return 0; -EBADMSG (malformed or fails to decrypt), -ENOKEY (unknown static key),
+ *         -EALREADY (timestamp not newer: a replay), -EIO.
+ */
+int xf_noise_consume_initiation(struct xf_noise_hs *hs, const struct xf_noise_static *local,
+                                struct xf_noise_peer *peers, size_t npeers,
+                                const struct xf_noise_prologue *pro, const uint8_t *msg,
+                                size_t len);
+
+/**
+ * Responder: write message 2 and finish. @param e_priv as in xf_noise_initiate.
+ * @return 0, -EINVAL (wrong state), -EIO.
+ */
+int xf_noise_respond(struct xf_noise_hs *hs, uint32_t local_index, const uint8_t *e_priv,
+                     uint8_t *msg, struct xf_noise_keys *keys);
+
+/**
+ * Initiator: read message 2 and finish.
+ * @return 0, -EBADMSG (malformed, mac1 wrong, index wrong, fails to decrypt), -EINVAL
+ *         (wrong state), -EIO.
+ */
+int xf_noise_consume_response(struct xf_noise_hs *hs, const uint8_t *msg, size_t len,
+                              struct xf_noise_keys *keys);
+
+/** Wipe a handshake (also done by every function that ends one). */
+void xf_noise_hs_wipe(struct xf_noise_hs *hs);
+
+#endif /* XF_NOISE_H */

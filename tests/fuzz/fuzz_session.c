@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer harness for the receive session state machine: each input is a sequence of
+ * operations of two peers (same session id, different addresses) and a spoofer against
+ * the real pipeline (one RX core, one worker, inline storage) on a fresh temp volume,
+ * through tests/unit/pipeline/xf_hostile.h.
+ *
+ * Operations (first byte: op in bits 0-3, peer B in bit 4, spoofed source in bit 5):
+ *   0 FLIST  first, count|LAST(0x80), then per entry: kind|path (kind in bits 4-5:
+ *            reg, dir, symlink), size class (bit 7: 2^(bits 0-5); else 37 * value;
+ *            a symlink's target is target[value % 8])
+ *   1 DATA   file, offset (2 bytes), length 1..64 (zeros)
+ *   2 FILE_END  file, size (2 bytes), flags (bit 0: CRC of size zeros, else 0)
+ *   3 COPY   file, offset (2 bytes), basis offset (2 bytes), length (4 bytes)
+ *   4 POLL   n: 4n polls
+ *   5 ABORT  the peer's session (as the session layer does)
+ *   6 REOPEN the peer's session if it is done: closed and opened again (the slot reused)
+ *   7 RAW    n, then n bytes sent as a frame
+ *   else     every queued frame taken
+ * After the input every session is ended (aborted unless done) and closed, and:
+ *   nothing outside the volume (its directory holds the volume and an intact canary),
+ *   no temp left in the staging directory, every frame released, no fd left open,
+ *   and no stale completion. A violation aborts, which libFuzzer reports as a crash.
+ */
+#include <ftw.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xf_hostile.h"
+#include "xf_pipeline_priv.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "fuzz_session: %s failed (line %d)\n", #c, __LINE__);      \
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
+
+static const char *const paths[16] = {
+	"a",    "d",   "d/a", "x", "x/.xferd", "x/.xferd/tmp", "x/.xferd/tmp/p", ".XFERD/t",
+	"../e", "d/b", "s",   "b", "d/c",      ".xferd",       "e/f/g",          "c",
+};
+static const char *const targets[8] = {
+	".", ".xferd", "d", "../..", "/etc", "a", "x/.xferd", "q/../.XferD/tmp",
+};
+static const uint8_t zeros[64];
+
+struct in {
+	const uint8_t *p;
+	size_t n;
+};
+
+static uint8_t
+take(struct in *in)
+{
+	uint8_t v = 0;
+
+	if (in->n > 0) {
+		v = *in->p++;
+		in->n--;
+	}
+	return v;
+}
+
+static uint32_t
+take_le(struct in *in, int bytes)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < bytes; i++) {
+		v |= (uint32_t)take(in) << (8 * i);
+	}
+	return v;
+}
+
+static void
+op_flist(struct xh_peer *pe, struct in *in)
+{
+	struct xf_flist_entry e[3];
+	uint32_t first = take(in);
+	uint8_t cnt = take(in);
+	unsigned int n = cnt & 3u;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t k = take(in), s = take(in);
+		const char *path = paths[k & 15u];
+		uint64_t size = (s & 0x80u) != 0 ? 1ull << (s & 63u) : 37ull * s;
+
+		switch ((k >> 4) & 3u) {
+		case 1:
+			e[i] = xh_dir(path, 0700 | (s & 077u));
+			break;
+		case 2:
+			e[i] = xh_symlink(path, targets[s % 8u]);
+			break;
+		default:
+			e[i] = xh_reg(path, size);
+			break;
+		}
+	}
+	xh_flist(pe, first, e, n, (cnt & 0x80u) != 0);
+}
+
+static void
+run_ops(struct xh *h, struct xh_peer *peers, struct in *in)
+{
+	while (in->n > 0) {
+		uint8_t op = take(in);
+		struct xh_peer *pe = &peers[(op >> 4) & 1u];
+		struct xh_peer spoof;
+
+		if ((op & 0x20u) != 0) {
+			/* The same id from an address with no session. */
+			spoof = *pe;
+			spoof.addr = 3;
+			pe = &spoof;
+		}
+		switch (op & 0x0fu) {
+		case 0:
+			op_flist(pe, in);
+			break;
+		case 1: {
+			uint32_t file = take(in), off = take_le(in, 2), len = take(in) % 64u + 1u;
+
+			xh_data(pe, file, off, zeros, len);
+			break;
+		}
+		case 2: {
+			uint32_t file = take(in), sz = take_le(in, 2);
+
+			xh_file_end(pe, file, sz,
+			            (take(in) & 1u) != 0 ? xf_csum_crc64_zeros(0, sz) : 0);
+			break;
+		}
+		case 3: {
+			uint32_t file = take(in), off = take_le(in, 2), src = take_le(in, 2);
+
+			xh_copy(pe, file, off, src, take_le(in, 4) | 1u);
+			break;
+		}
+		case 4:
+			for (unsigned int i = take(in) * 4u; i > 0; i--) {
+				xh_poll(h);
+			}
+			break;
+		case 5:
+			if (pe != &spoof && pe->s != NULL) {
+				xf_session_abort(pe->s);
+			}
+			break;
+		case 6:
+			if (pe != &spoof && pe->s != NULL && xf_session_is_done(pe->s)) {
+				struct xh_peer old = *pe;
+
+				CHECK(xf_pipeline_session_close(h->p, pe->s) == 0);
+				CHECK(xh_peer_open(h, pe, old.addr, old.port, old.id) == 0);
+			}
+			break;
+		case 7: {
+			uint8_t raw[256];
+			unsigned int n = take(in);
+
+			for (unsigned int i = 0; i < n; i++) {
+				raw[i] = take(in);
+			}
+			xh_push_from(h, pe->addr, pe->port, raw, (int)n);
+			break;
+		}
+		default:
+			xh_drain(h, 5000);
+			break;
+		}
+		if (h->qt - h->qh > XH_QUEUE / 2) {
+			xh_drain(h, 5000);
+		}
+	}
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct xh h;
+	static struct xh_peer peers[2];
+	struct in in = { .p = data, .n = size };
+	char base[64], dir[128];
+	int fds;
+
+	/* A fresh directory per input, removed after it (left behind by a crash). */
+	snprintf(base, sizeof(base), "%s/xf-fuzz-session-XXXXXX",
+	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	CHECK(mkdtemp(base) != NULL);
+	fds = xh_fds();
+	snprintf(dir, sizeof(dir), "%s/case", base);
+	/* Window 8, files up to 1 MiB, inline storage (2): small and deterministic. */
+	CHECK(xh_open(&h, dir, 8, 1u << 20, 2) == 0);
+	CHECK(xh_peer_open(&h, &peers[0], 1, 7, 0x5e55) == 0);
+	CHECK(xh_peer_open(&h, &peers[1], 2, 7, 0x5e55) == 0);
+	run_ops(&h, peers, &in);
+	CHECK(xh_peer_end(&peers[0], 10000));
+	CHECK(xh_peer_end(&peers[1], 10000));
+	CHECK(xh_tmp_left(&h) == 0);
+	CHECK(xh_outside_intact(&h));
+	CHECK(xf_pipeline_rx_stats(h.p, 0)->stale_done == 0);
+	xh_close(&h);
+	CHECK(h.frames_live == 0);
+	CHECK(xh_fds() == fds);
+	CHECK(xh_outside_intact(&h));
+	CHECK(nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0);
+	return 0;
+}
