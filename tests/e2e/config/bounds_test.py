@@ -112,10 +112,6 @@ def list_value(key, n, t):
         return "[" + ",".join(f'"{t}/root{i}"' for i in range(n)) + "]"
     if key == "peers[]":
         return "[" + ",".join(f"{{name: p{i}, ipv4: 10.99.1.{i}}}" for i in range(n)) + "]"
-    if key == "control.push_roots":
-        for i in range(n):
-            os.makedirs(f"{t}/root{i}", exist_ok=True)
-        return "[" + ",".join(f"{t}/root{i}" for i in range(n)) + "]"
     return None
 
 
