@@ -4,6 +4,11 @@
  * the pipeline's receive session) and the push jobs it runs. It never blocks: file
  * reads go to the workers through SP/SC rings, and so does every file system call of
  * the sessions it serves (inside the pipeline).
+ *
+ * Over 1,000 lines: its parts are the TX batch and held frames (tx_*, frame_*), the
+ * push jobs (job_*, reads_poll), the receive sessions (rs_*) and the poll loop, and the
+ * jobs and the sessions both send through the TX helpers, static in this file; a split
+ * along those seams would export the helpers through xf_engine_priv.h.
  */
 #include <errno.h>
 #include <string.h>

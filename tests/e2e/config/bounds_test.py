@@ -6,8 +6,8 @@ readiness line, report `running` over the control socket, and stop with exit 0 o
 `xferctl shutdown`.
 
 The keys and ranges come from the key table of docs/CONFIG.md, which unit-config keeps
-equal to the schema in control/config/xf_config.c: a key added to the schema is tested
-here without a change to this file. Every failure is reported, then the test fails.
+equal to the schema in control/config/xf_config_schema.c: a key added to the schema is
+tested here without a change to this file. Every failure is reported, then the test fails.
 
 usage: bounds_test.py SOURCE_ROOT XFERD XFERCTL"""
 import json

@@ -7,7 +7,6 @@ reported), a syntactically bad file (refused, old config kept), a restart-only c
 
 usage: reload_test.py XFERD XFERCTL"""
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -126,13 +125,7 @@ def main():
         apps = []
         ok = True
     finally:
-        for app in apps:
-            app.stop()
-            app.dump_log()
-        if ok:
-            shutil.rmtree(t, ignore_errors=True)
-        else:
-            print("kept " + t)
+        xfe2e.finish(t, apps, ok)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ dpdk-telemetry.py -f PREFIX. Its /xferd/* answers agree with xferctl's.
 
 usage: telemetry_test.py XFERD XFERCTL"""
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -103,13 +102,7 @@ def main():
         a = None
         ok = True
     finally:
-        if a is not None:
-            a.stop()
-            a.dump_log()
-        if ok:
-            shutil.rmtree(t, ignore_errors=True)
-        else:
-            print("kept " + t)
+        xfe2e.finish(t, [a] if a is not None else [], ok)
 
 
 if __name__ == "__main__":

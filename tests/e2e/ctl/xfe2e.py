@@ -29,6 +29,19 @@ def skip(msg):
     sys.exit(77)
 
 
+def finish(t, apps, ok):
+    """The end of a test, passed or not: stop the appliances still running and print
+    their logs; remove the temp dir t if the test got to its end (ok), else keep it
+    for a look."""
+    for app in apps:
+        app.stop()
+        app.dump_log()
+    if ok:
+        shutil.rmtree(t, ignore_errors=True)
+    else:
+        print("kept " + t)
+
+
 def config_yaml(t, name, role, ip, peer_name, peer_ip, prefix, extra=None):
     """A complete appliance config (no --set: reload re-reads exactly this file)."""
     e = {"log_level": "notice", "rate_mbit": 0, "mtu": 1500}

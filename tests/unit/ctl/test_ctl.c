@@ -24,12 +24,9 @@
 #include "xf_test.h"
 
 #include "xf_ctl.h"
+#include "xf_test_ctl.h"
 
-static char dir[64];
-static char sock_path[128];
-static struct xf_ctl_server *srv;
-static pthread_t srv_thread;
-static atomic_bool srv_stop;
+static struct xf_test_ctl ctl;
 static atomic_int status_calls;
 
 static void
@@ -55,44 +52,23 @@ h_echo(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	reply->result = json_pack("{s:I}", "n", json_integer_value(n) * 2);
 }
 
-static void *
-serve(void *arg)
-{
-	(void)arg;
-	while (!atomic_load(&srv_stop)) {
-		xf_ctl_server_poll(srv, 20);
-	}
-	return NULL;
-}
-
 static int
 suite_init(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/xf-ctl-XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		return -1;
-	}
+	static const struct xf_test_ctl_cmd cmds[] = {
+		{ "status", h_status },
+		{ "echo", h_echo },
+		{ NULL, NULL },
+	};
+
 	/* Other uids must be able to reach the socket file for the credential tests. */
-	chmod(dir, 0755);
-	snprintf(sock_path, sizeof(sock_path), "%s/ctl.sock", dir);
-	srv = xf_ctl_server_create(sock_path, NULL);
-	if (srv == NULL) {
-		return -1;
-	}
-	if (xf_ctl_server_register(srv, "status", h_status, NULL) != 0 ||
-	    xf_ctl_server_register(srv, "echo", h_echo, NULL) != 0) {
-		return -1;
-	}
-	return pthread_create(&srv_thread, NULL, serve, NULL) == 0 ? 0 : -1;
+	return xf_test_ctl_open(&ctl, "/tmp/xf-ctl-XXXXXX", 0755, cmds);
 }
 
 static int
 suite_clean(void)
 {
-	atomic_store(&srv_stop, true);
-	pthread_join(srv_thread, NULL);
-	xf_ctl_server_destroy(srv);
-	rmdir(dir);
+	xf_test_ctl_close(&ctl);
 	return 0;
 }
 
@@ -111,7 +87,7 @@ raw_connect(void)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	set_sun_path(&sa, sock_path);
+	set_sun_path(&sa, ctl.sock_path);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		if (fd >= 0) {
 			close(fd);
@@ -175,7 +151,7 @@ test_status_and_args(void)
 {
 	json_t *resp = NULL, *args;
 
-	CU_ASSERT_EQUAL_FATAL(xf_ctl_call(sock_path, "status", NULL, 5000, &resp), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_ctl_call(ctl.sock_path, "status", NULL, 5000, &resp), 0);
 	CU_ASSERT(json_is_true(json_object_get(resp, "ok")));
 	CU_ASSERT_STRING_EQUAL(
 	        json_string_value(json_object_get(json_object_get(resp, "result"), "state")),
@@ -184,14 +160,14 @@ test_status_and_args(void)
 	json_decref(resp);
 
 	args = json_pack("{s:i}", "n", 21);
-	CU_ASSERT_EQUAL_FATAL(xf_ctl_call(sock_path, "echo", args, 5000, &resp), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_ctl_call(ctl.sock_path, "echo", args, 5000, &resp), 0);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(resp, "result"), "n")),
 	                42);
 	json_decref(resp);
 	json_decref(args);
 
 	args = json_pack("{s:s}", "n", "x");
-	CU_ASSERT_EQUAL_FATAL(xf_ctl_call(sock_path, "echo", args, 5000, &resp), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_ctl_call(ctl.sock_path, "echo", args, 5000, &resp), 0);
 	CU_ASSERT(json_is_false(json_object_get(resp, "ok")));
 	CU_ASSERT_STRING_EQUAL(
 	        json_string_value(json_object_get(json_object_get(resp, "error"), "code")),
@@ -199,7 +175,7 @@ test_status_and_args(void)
 	json_decref(resp);
 	json_decref(args);
 
-	CU_ASSERT_EQUAL_FATAL(xf_ctl_call(sock_path, "no-such", NULL, 5000, &resp), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_ctl_call(ctl.sock_path, "no-such", NULL, 5000, &resp), 0);
 	CU_ASSERT_STRING_EQUAL(
 	        json_string_value(json_object_get(json_object_get(resp, "error"), "code")),
 	        "unknown_command");
@@ -262,7 +238,7 @@ test_oversized_request(void)
 	struct xf_ctl_stats before, after;
 
 	CU_ASSERT_FATAL(fd >= 0 && big != NULL);
-	xf_ctl_server_stats(srv, &before);
+	xf_ctl_server_stats(ctl.srv, &before);
 	memset(big, 'x', len);
 	big[len] = '\0';
 	/* The server answers and closes once its buffer is full; later sends may fail. */
@@ -279,7 +255,7 @@ test_oversized_request(void)
 	CU_ASSERT_EQUAL(read_line(fd, line, sizeof(line)), 0); /* then EOF */
 	close(fd);
 	free(big);
-	xf_ctl_server_stats(srv, &after);
+	xf_ctl_server_stats(ctl.srv, &after);
 	CU_ASSERT(after.dropped > before.dropped);
 }
 
@@ -291,19 +267,19 @@ test_disconnect_mid_request(void)
 	int fd = raw_connect();
 
 	CU_ASSERT_FATAL(fd >= 0);
-	xf_ctl_server_stats(srv, &before);
+	xf_ctl_server_stats(ctl.srv, &before);
 	CU_ASSERT(send(fd, "{\"v\":1,\"cmd\":\"sta", 17, MSG_NOSIGNAL) == 17);
 	close(fd);
 	/* The server noticed, dropped the half request, and still serves. */
-	CU_ASSERT_EQUAL_FATAL(xf_ctl_call(sock_path, "status", NULL, 5000, &resp), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_ctl_call(ctl.sock_path, "status", NULL, 5000, &resp), 0);
 	CU_ASSERT(json_is_true(json_object_get(resp, "ok")));
 	json_decref(resp);
 	for (int i = 0; i < 500; i++) {
-		xf_ctl_server_stats(srv, &after);
+		xf_ctl_server_stats(ctl.srv, &after);
 		if (after.dropped > before.dropped) {
 			break;
 		}
-		CU_ASSERT_EQUAL_FATAL(xf_ctl_call(sock_path, "status", NULL, 5000, &resp), 0);
+		CU_ASSERT_EQUAL_FATAL(xf_ctl_call(ctl.sock_path, "status", NULL, 5000, &resp), 0);
 		json_decref(resp);
 	}
 	CU_ASSERT(after.dropped > before.dropped);
@@ -327,7 +303,7 @@ test_unread_output_capped(void)
 	ssize_t n;
 
 	CU_ASSERT_FATAL(fd >= 0 && chunk != NULL);
-	xf_ctl_server_stats(srv, &before);
+	xf_ctl_server_stats(ctl.srv, &before);
 	for (size_t off = 0; off + sizeof(req) - 1 <= chunk_len; off += sizeof(req) - 1) {
 		memcpy(chunk + off, req, sizeof(req) - 1);
 	}
@@ -350,9 +326,9 @@ test_unread_output_capped(void)
 	} while (n > 0);
 	close(fd);
 	free(chunk);
-	xf_ctl_server_stats(srv, &after);
+	xf_ctl_server_stats(ctl.srv, &after);
 	CU_ASSERT(after.dropped > before.dropped);
-	CU_ASSERT_EQUAL_FATAL(xf_ctl_call(sock_path, "status", NULL, 5000, &resp), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_ctl_call(ctl.sock_path, "status", NULL, 5000, &resp), 0);
 	CU_ASSERT(json_is_true(json_object_get(resp, "ok")));
 	json_decref(resp);
 }
@@ -381,17 +357,9 @@ test_connection_limit(void)
 	for (unsigned int i = 0; i < XF_CTL_CLIENTS_MAX; i++) {
 		close(fds[i]);
 	}
-	/* The server notices the closes on its own thread: the next test's connection would
-	 * be refused at the limit until it has. Wait for the count (bounded: 10 s). */
-	for (int i = 0; i < 10000; i++) {
-		struct xf_ctl_stats st;
-
-		xf_ctl_server_stats(srv, &st);
-		if (st.clients == 0) {
-			break;
-		}
-		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
-	}
+	/* Every slot comes back once the clients are gone; the next test needs one, and
+	 * would be refused while the server has not yet seen the closes. */
+	CU_ASSERT_EQUAL(xf_test_ctl_wait_idle(&ctl), 0);
 }
 
 /* Fork a child that becomes uid/gid 65534 and tries a request; returns its verdict. */
@@ -447,16 +415,16 @@ test_other_uid_refused(void)
 		return;
 	}
 	/* Owner-only socket: the file mode stops the other uid at connect. */
-	CU_ASSERT_EQUAL_FATAL(stat(sock_path, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(stat(ctl.sock_path, &st), 0);
 	CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
-	CU_ASSERT_EQUAL(as_other_uid(sock_path, 65534), CHILD_EACCES);
+	CU_ASSERT_EQUAL(as_other_uid(ctl.sock_path, 65534), CHILD_EACCES);
 
 	/* Even when the file mode lets it in, the peer credentials do not. */
-	xf_ctl_server_stats(srv, &before);
-	CU_ASSERT_EQUAL_FATAL(chmod(sock_path, 0666), 0);
-	CU_ASSERT_EQUAL(as_other_uid(sock_path, 65534), CHILD_REFUSED);
-	CU_ASSERT_EQUAL(chmod(sock_path, 0600), 0);
-	xf_ctl_server_stats(srv, &after);
+	xf_ctl_server_stats(ctl.srv, &before);
+	CU_ASSERT_EQUAL_FATAL(chmod(ctl.sock_path, 0666), 0);
+	CU_ASSERT_EQUAL(as_other_uid(ctl.sock_path, 65534), CHILD_REFUSED);
+	CU_ASSERT_EQUAL(chmod(ctl.sock_path, 0600), 0);
+	xf_ctl_server_stats(ctl.srv, &after);
 	CU_ASSERT_EQUAL(after.refused, before.refused + 1);
 }
 
@@ -475,7 +443,7 @@ test_group_access(void)
 		fprintf(stderr, "test_group_access: needs root and group nogroup, case not run\n");
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/group.sock", dir);
+	snprintf(path, sizeof(path), "%s/group.sock", ctl.dir);
 	gsrv = xf_ctl_server_create(path, &acc);
 	CU_ASSERT_FATAL(gsrv != NULL);
 	CU_ASSERT_EQUAL(xf_ctl_server_register(gsrv, "status", h_status, NULL), 0);
@@ -510,7 +478,7 @@ test_create_errors(void)
 	int fd;
 
 	/* A regular file in the way is never replaced. */
-	snprintf(path, sizeof(path), "%s/regular", dir);
+	snprintf(path, sizeof(path), "%s/regular", ctl.dir);
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	CU_ASSERT_FATAL(fd >= 0);
 	close(fd);
@@ -521,11 +489,11 @@ test_create_errors(void)
 
 	/* A live daemon's socket is never taken over... */
 	errno = 0;
-	CU_ASSERT_PTR_NULL(xf_ctl_server_create(sock_path, NULL));
+	CU_ASSERT_PTR_NULL(xf_ctl_server_create(ctl.sock_path, NULL));
 	CU_ASSERT_EQUAL(errno, EADDRINUSE);
 
 	/* ...but a stale one, left by a crash (bound, never unlinked), is replaced. */
-	snprintf(path, sizeof(path), "%s/stale.sock", dir);
+	snprintf(path, sizeof(path), "%s/stale.sock", ctl.dir);
 	{
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
@@ -548,14 +516,14 @@ test_create_errors(void)
 	{
 		struct xf_ctl_access access = { .group = "no-such-group-xf" };
 
-		snprintf(path, sizeof(path), "%s/g.sock", dir);
+		snprintf(path, sizeof(path), "%s/g.sock", ctl.dir);
 		errno = 0;
 		CU_ASSERT_PTR_NULL(xf_ctl_server_create(path, &access));
 		CU_ASSERT_EQUAL(errno, ENOENT);
 	}
 
-	CU_ASSERT_EQUAL(xf_ctl_server_register(srv, "status", h_status, NULL), -EEXIST);
-	CU_ASSERT_EQUAL(xf_ctl_server_register(srv, "", h_status, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(xf_ctl_server_register(ctl.srv, "status", h_status, NULL), -EEXIST);
+	CU_ASSERT_EQUAL(xf_ctl_server_register(ctl.srv, "", h_status, NULL), -EINVAL);
 }
 
 static void
@@ -564,7 +532,7 @@ test_client_errors(void)
 	char path[160];
 	json_t *resp = (json_t *)1;
 
-	snprintf(path, sizeof(path), "%s/absent.sock", dir);
+	snprintf(path, sizeof(path), "%s/absent.sock", ctl.dir);
 	CU_ASSERT_EQUAL(xf_ctl_call(path, "status", NULL, 1000, &resp), -ENOENT);
 	CU_ASSERT_PTR_NULL(resp);
 }

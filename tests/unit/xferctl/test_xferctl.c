@@ -20,13 +20,10 @@
 #include "xf_test.h"
 
 #include "xf_ctl.h"
+#include "xf_test_ctl.h"
 
 static const char *xferctl;
-static char dir[64];
-static char sock_path[128];
-static struct xf_ctl_server *srv;
-static pthread_t srv_thread;
-static atomic_bool srv_stop;
+static struct xf_test_ctl ctl;
 
 /* A push job advances one step per "jobs" call; job 2 ends with a failed file. */
 static atomic_int job_polls;
@@ -106,42 +103,21 @@ h_cancel(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	}
 }
 
-static void *
-serve(void *arg)
-{
-	(void)arg;
-	while (!atomic_load(&srv_stop)) {
-		xf_ctl_server_poll(srv, 20);
-	}
-	return NULL;
-}
-
 static int
 suite_init(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/xf-xferctl-XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		return -1;
-	}
-	snprintf(sock_path, sizeof(sock_path), "%s/ctl.sock", dir);
-	srv = xf_ctl_server_create(sock_path, NULL);
-	if (srv == NULL || xf_ctl_server_register(srv, "status", h_status, NULL) != 0 ||
-	    xf_ctl_server_register(srv, "stats", h_stats, NULL) != 0 ||
-	    xf_ctl_server_register(srv, "push", h_push, NULL) != 0 ||
-	    xf_ctl_server_register(srv, "jobs", h_jobs, NULL) != 0 ||
-	    xf_ctl_server_register(srv, "cancel", h_cancel, NULL) != 0) {
-		return -1;
-	}
-	return pthread_create(&srv_thread, NULL, serve, NULL) == 0 ? 0 : -1;
+	static const struct xf_test_ctl_cmd cmds[] = {
+		{ "status", h_status }, { "stats", h_stats },   { "push", h_push },
+		{ "jobs", h_jobs },     { "cancel", h_cancel }, { NULL, NULL },
+	};
+
+	return xf_test_ctl_open(&ctl, "/tmp/xf-xferctl-XXXXXX", 0700, cmds);
 }
 
 static int
 suite_clean(void)
 {
-	atomic_store(&srv_stop, true);
-	pthread_join(srv_thread, NULL);
-	xf_ctl_server_destroy(srv);
-	rmdir(dir);
+	xf_test_ctl_close(&ctl);
 	return 0;
 }
 
@@ -157,7 +133,7 @@ run(char *out, size_t cap, ...)
 
 	argv[argc++] = (char *)xferctl;
 	argv[argc++] = (char *)"-s";
-	argv[argc++] = sock_path;
+	argv[argc++] = ctl.sock_path;
 	va_start(ap, cap);
 	while (argc < 15 && (argv[argc] = va_arg(ap, char *)) != NULL) {
 		argc++;
@@ -269,7 +245,7 @@ test_errors_and_usage(void)
 	CU_ASSERT_EQUAL(run(out, sizeof(out), "status", "extra", NULL), 2);
 
 	/* Unreachable daemon: exit 3. */
-	snprintf(absent, sizeof(absent), "%s/absent.sock", dir);
+	snprintf(absent, sizeof(absent), "%s/absent.sock", ctl.dir);
 	{
 		char *argv[] = { (char *)xferctl, (char *)"-s", absent, (char *)"status", NULL };
 		int status;

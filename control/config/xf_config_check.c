@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Checks across fields, run on the filled struct: lcores and CPUs used once, unique
+ * names, neighbours and peers inside a port's subnet, volumes that exist, the session's
+ * files and the control socket's group. Each error points at a node by key path
+ * (xf_config_path_error), so it carries a position like the walk's own errors.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xf_config_priv.h"
+
+/* ------------------------------------------------------------------------------------ */
+/* Cross-field checks                                                                    */
+
+static bool
+in_subnet(uint32_t a, uint32_t net, uint32_t plen)
+{
+	uint32_t mask = plen == 0 ? 0 : ~0u << (32 - plen);
+
+	return (a & mask) == (net & mask);
+}
+
+static void
+check_lcores(struct loader *ld, const struct xf_config *c)
+{
+	struct {
+		uint32_t id;
+		char kind; /* 'm'ain, 'r'x, 'w'orker */
+		char path[48];
+	} used[1 + XF_CONFIG_MAX_RX + XF_CONFIG_MAX_WORKERS];
+	unsigned int n = 0;
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+
+	used[n].id = c->cores.main;
+	used[n].kind = 'm';
+	snprintf(used[n++].path, sizeof(used[0].path), "cores.main");
+	for (unsigned int i = 0; i < c->cores.n_rx; i++) {
+		used[n].id = c->cores.rx[i];
+		used[n].kind = 'r';
+		snprintf(used[n++].path, sizeof(used[0].path), "cores.rx[%u]", i);
+	}
+	for (unsigned int i = 0; i < c->cores.n_workers; i++) {
+		used[n].id = c->cores.workers[i];
+		used[n].kind = 'w';
+		snprintf(used[n++].path, sizeof(used[0].path), "cores.workers[%u]", i);
+	}
+	for (unsigned int i = 1; i < n; i++) {
+		for (unsigned int j = 0; j < i; j++) {
+			/* A worker may share an RX core's lcore: combined mode (docs/ENGINE.md). */
+			bool combined = used[i].kind == 'w' && used[j].kind == 'r';
+
+			if (used[i].id == used[j].id && !combined) {
+				xf_config_path_error(ld, used[i].path,
+				                     "lcore %u is already used by %s", used[i].id,
+				                     used[j].path);
+				break;
+			}
+		}
+	}
+	for (unsigned int i = 0; i < c->cores.n_cpus; i++) {
+		char path[48];
+
+		snprintf(path, sizeof(path), "cores.cpus[%u]", i);
+		if (ncpu > 0 && c->cores.cpus[i] >= (uint32_t)ncpu) {
+			xf_config_path_error(ld, path,
+			                     "CPU %u does not exist (this host has %ld CPUs)",
+			                     c->cores.cpus[i], ncpu);
+		}
+		for (unsigned int j = 0; j < i; j++) {
+			if (c->cores.cpus[j] == c->cores.cpus[i]) {
+				xf_config_path_error(ld, path,
+				                     "CPU %u is listed twice (also cores.cpus[%u])",
+				                     c->cores.cpus[i], j);
+				break;
+			}
+		}
+	}
+}
+
+static void
+check_unique_names(struct loader *ld, const char *list, const char *base, size_t stride,
+                   unsigned int n, const char *what)
+{
+	for (unsigned int i = 1; i < n; i++) {
+		for (unsigned int j = 0; j < i; j++) {
+			const char *a = base + i * stride, *b = base + j * stride;
+
+			if (a[0] != '\0' && strcmp(a, b) == 0) {
+				char path[64];
+
+				snprintf(path, sizeof(path), "%s[%u].%s", list, i, what);
+				xf_config_path_error(ld, path, "%s '%s' is already used by %s[%u]",
+				                     what, a, list, j);
+				break;
+			}
+		}
+	}
+}
+
+static void
+check_ports(struct loader *ld, struct xf_config *c)
+{
+	char a[16], path[64];
+
+	check_unique_names(ld, "ports", c->ports[0].name, sizeof(c->ports[0]), c->n_ports, "name");
+	check_unique_names(ld, "ports", c->ports[0].device, sizeof(c->ports[0]), c->n_ports,
+	                   "device");
+	for (unsigned int i = 0; i < c->n_ports; i++) {
+		const struct xf_config_port *p = &c->ports[i];
+
+		if (!c->eal.pci && xf_config_is_pci_addr(p->device)) {
+			snprintf(path, sizeof(path), "ports[%u].device", i);
+			xf_config_path_error(ld, path, "'%s' is a PCI device but eal.pci is false",
+			                     p->device);
+		}
+		for (unsigned int j = 0; j < p->n_neighbors; j++) {
+			const struct xf_config_neighbor *nb = &p->neighbors[j];
+
+			if (!in_subnet(nb->ipv4, p->ipv4, p->prefix_len)) {
+				xf_config_fmt_ipv4(nb->ipv4, a, sizeof(a));
+				snprintf(path, sizeof(path), "ports[%u].neighbors[%u].ipv4", i, j);
+				xf_config_path_error(ld, path,
+				                     "%s is outside the subnet of port '%s'", a,
+				                     p->name);
+			}
+		}
+	}
+}
+
+static void
+check_peers(struct loader *ld, struct xf_config *c)
+{
+	char a[16], path[64];
+
+	check_unique_names(ld, "peers", c->peers[0].name, sizeof(c->peers[0]), c->n_peers, "name");
+	for (unsigned int i = 0; i < c->n_peers; i++) {
+		struct xf_config_peer *pe = &c->peers[i];
+		int found = -1;
+
+		xf_config_fmt_ipv4(pe->ipv4, a, sizeof(a));
+		if (pe->port[0] != '\0') {
+			for (unsigned int j = 0; j < c->n_ports; j++) {
+				if (strcmp(c->ports[j].name, pe->port) == 0) {
+					found = (int)j;
+				}
+			}
+			snprintf(path, sizeof(path), "peers[%u].port", i);
+			if (found < 0) {
+				xf_config_path_error(ld, path, "no port is named '%s'", pe->port);
+				continue;
+			}
+			if (!in_subnet(pe->ipv4, c->ports[found].ipv4,
+			               c->ports[found].prefix_len)) {
+				snprintf(path, sizeof(path), "peers[%u].ipv4", i);
+				xf_config_path_error(ld, path,
+				                     "%s is outside the subnet of port '%s'", a,
+				                     pe->port);
+				continue;
+			}
+		} else {
+			for (unsigned int j = 0; j < c->n_ports && found < 0; j++) {
+				if (in_subnet(pe->ipv4, c->ports[j].ipv4, c->ports[j].prefix_len)) {
+					found = (int)j;
+				}
+			}
+			if (found < 0) {
+				snprintf(path, sizeof(path), "peers[%u].ipv4", i);
+				xf_config_path_error(ld, path,
+				                     "%s is not inside the subnet of any port", a);
+				continue;
+			}
+			snprintf(pe->port, sizeof(pe->port), "%s", c->ports[found].name);
+		}
+		pe->port_index = (unsigned int)found;
+		if (pe->ipv4 == c->ports[found].ipv4) {
+			snprintf(path, sizeof(path), "peers[%u].ipv4", i);
+			xf_config_path_error(ld, path, "%s is the address of port '%s' itself", a,
+			                     c->ports[found].name);
+		}
+	}
+}
+
+static void
+check_volumes(struct loader *ld, const struct xf_config *c)
+{
+	char path[64];
+	struct stat st;
+
+	check_unique_names(ld, "volumes", c->volumes[0].name, sizeof(c->volumes[0]), c->n_volumes,
+	                   "name");
+	for (unsigned int i = 0; i < c->n_volumes; i++) {
+		const char *p = c->volumes[i].path;
+
+		if (p[0] != '/') {
+			continue; /* already reported */
+		}
+		snprintf(path, sizeof(path), "volumes[%u].path", i);
+		if (stat(p, &st) < 0) {
+			xf_config_path_error(ld, path, "'%s': %s", p, strerror(errno));
+		} else if (!S_ISDIR(st.st_mode)) {
+			xf_config_path_error(ld, path, "'%s' is not a directory", p);
+		}
+	}
+}
+
+static bool has_error_under(const struct loader *ld, unsigned int first, const char *prefix);
+
+static void
+check_session(struct loader *ld, const struct xf_config *c, unsigned int first)
+{
+	const struct loader *view = ld;
+	const char *psk = c->session.psk_file;
+	struct stat st;
+
+	if (has_error_under(view, first, "session.psk_file")) {
+		psk = "";
+	}
+	if (!has_error_under(view, first, "session.keepalive_ms") &&
+	    !has_error_under(view, first, "session.timeout_ms") &&
+	    c->session.keepalive_ms >= c->session.timeout_ms) {
+		xf_config_path_error(ld, "session.keepalive_ms",
+		                     "keepalive_ms (%u) must be less than timeout_ms (%u)",
+		                     c->session.keepalive_ms, c->session.timeout_ms);
+	}
+	if (psk[0] == '/') {
+		if (stat(psk, &st) < 0) {
+			xf_config_path_error(ld, "session.psk_file", "'%s': %s", psk,
+			                     strerror(errno));
+		} else if (!S_ISREG(st.st_mode)) {
+			xf_config_path_error(ld, "session.psk_file", "'%s' is not a regular file",
+			                     psk);
+		} else if ((st.st_mode & 07777) != 0600) {
+			xf_config_path_error(
+			        ld, "session.psk_file",
+			        "'%s' has mode %04o; a key file must be mode 0600 (owner-only)",
+			        psk, (unsigned int)(st.st_mode & 07777));
+		}
+	}
+	if (c->control.socket_group[0] != '\0' &&
+	    !has_error_under(view, first, "control.socket_group")) {
+		struct group gr, *res = NULL;
+		char buf[4096];
+
+		if (getgrnam_r(c->control.socket_group, &gr, buf, sizeof(buf), &res) != 0 ||
+		    res == NULL) {
+			xf_config_path_error(ld, "control.socket_group", "no group is named '%s'",
+			                     c->control.socket_group);
+		}
+	}
+}
+
+/*
+ * Run each cross-field check unless a key it reads already has an error: a value that
+ * failed to convert still holds its default, and checking it would report nonsense.
+ */
+static bool
+has_error_under(const struct loader *ld, unsigned int first, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (unsigned int i = first; i < ld->errs->count; i++) {
+		const char *k = ld->errs->items[i].key;
+
+		if (strncmp(k, prefix, n) == 0 && (k[n] == '\0' || k[n] == '.' || k[n] == '[')) {
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+xf_config_cross_checks(struct loader *ld, struct xf_config *c, unsigned int first)
+{
+	if (!has_error_under(ld, first, "cores")) {
+		check_lcores(ld, c);
+	}
+	if (!has_error_under(ld, first, "ports") && !has_error_under(ld, first, "eal.pci")) {
+		check_ports(ld, c);
+	}
+	if (!has_error_under(ld, first, "ports") && !has_error_under(ld, first, "peers")) {
+		check_peers(ld, c);
+	}
+	if (!has_error_under(ld, first, "volumes")) {
+		check_volumes(ld, c);
+	}
+	check_session(ld, c, first);
+}

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The schema: one table entry per key of docs/CONFIG.md, with its type, range, flags,
+ * default and description. The loader walks the document with it, the printers walk the
+ * struct with it and the docs table is generated from it, so a key exists in one place.
+ * The ranges are the engine's (e2e-config-bounds starts the daemon at each bound).
+ */
+#include <stddef.h>
+
+#include "xf_config_priv.h"
+
+_Static_assert(sizeof(enum xf_config_fsync) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(enum xf_config_idle) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(enum xf_log_level) == sizeof(int), "enums are stored as int");
+
+static const struct enumval log_levels[] = {
+	{ "err", XF_LOG_ERR },   { "warning", XF_LOG_WARNING }, { "notice", XF_LOG_NOTICE },
+	{ "info", XF_LOG_INFO }, { "debug", XF_LOG_DEBUG },     { NULL, 0 },
+};
+static const struct enumval idle_modes[] = {
+	{ "backoff", XF_CONFIG_IDLE_BACKOFF },
+	{ "poll", XF_CONFIG_IDLE_POLL },
+	{ NULL, 0 },
+};
+static const struct enumval udp_csum_modes[] = {
+	{ "auto", XF_CONFIG_UDP_CSUM_AUTO },
+	{ "on", XF_CONFIG_UDP_CSUM_ON },
+	{ "off", XF_CONFIG_UDP_CSUM_OFF },
+	{ NULL, 0 },
+};
+static const struct enumval io_modes[] = {
+	{ "auto", XF_CONFIG_IO_AUTO },
+	{ "io_uring", XF_CONFIG_IO_URING },
+	{ "inline", XF_CONFIG_IO_INLINE },
+	{ NULL, 0 },
+};
+static const struct enumval fsync_modes[] = {
+	{ "none", XF_CONFIG_FSYNC_NONE },
+	{ "file", XF_CONFIG_FSYNC_FILE },
+	{ "batch", XF_CONFIG_FSYNC_BATCH },
+	{ NULL, 0 },
+};
+
+#define OFF(s, m) offsetof(s, m)
+#define FSZ(s, m) sizeof(((s *)0)->m)
+#define END_OF_FIELDS                                                                              \
+	{                                                                                          \
+		.key = NULL                                                                        \
+	}
+
+#define INT(k, s, m, lo, hi, fl, d, txt)                                                           \
+	{                                                                                          \
+		.key = k, .type = T_INT, .off = OFF(s, m), .min = lo, .max = hi, .flags = fl,      \
+		.def = d, .doc = txt                                                               \
+	}
+#define BOOL(k, s, m, fl, d, txt)                                                                  \
+	{                                                                                          \
+		.key = k, .type = T_BOOL, .off = OFF(s, m), .flags = fl, .def = d, .doc = txt      \
+	}
+#define STR(k, s, m, lo, kind, fl, d, txt)                                                         \
+	{                                                                                          \
+		.key = k, .type = T_STR, .off = OFF(s, m), .size = FSZ(s, m), .min = lo,           \
+		.max = FSZ(s, m) - 1, .skind = kind, .flags = fl, .def = d, .doc = txt             \
+	}
+#define ENUM(k, s, m, e, fl, d, txt)                                                               \
+	{                                                                                          \
+		.key = k, .type = T_ENUM, .off = OFF(s, m), .enums = e, .flags = fl, .def = d,     \
+		.doc = txt                                                                         \
+	}
+#define LIST(k, s, arr, cnt, lo, el, fl, d, txt)                                                   \
+	{                                                                                          \
+		.key = k, .type = T_LIST, .off = OFF(s, arr), .off2 = OFF(s, cnt),                 \
+		.size = sizeof(((s *)0)->arr[0]), .min = lo,                                       \
+		.max = sizeof(((s *)0)->arr) / sizeof(((s *)0)->arr[0]), .sub = el, .flags = fl,   \
+		.def = d, .doc = txt                                                               \
+	}
+#define MAP(k, s, m, children, fl, txt)                                                            \
+	{                                                                                          \
+		.key = k, .type = T_MAP, .off = OFF(s, m), .sub = children, .flags = fl,           \
+		.doc = txt                                                                         \
+	}
+
+/* A top-level section: its children's offsets are already within struct xf_config. */
+#define ROOTMAP(k, children, fl, txt)                                                              \
+	{                                                                                          \
+		.key = k, .type = T_MAP, .off = 0, .sub = children, .flags = fl, .doc = txt        \
+	}
+
+/* Element descriptions of lists: key NULL, offset 0 within the element. */
+static const struct field el_lcore = { .type = T_INT, .min = 0, .max = XF_CONFIG_MAX_LCORE };
+static const struct field el_cpu = { .type = T_INT, .min = 0, .max = XF_CONFIG_MAX_CPUS - 1 };
+static const struct field el_abspath = { .type = T_STR,
+	                                 .size = XF_CONFIG_PATH_MAX,
+	                                 .min = 1,
+	                                 .max = XF_CONFIG_PATH_MAX - 1,
+	                                 .skind = S_ABSPATH };
+static const struct field el_arg = { .type = T_STR,
+	                             .size = XF_CONFIG_ARG_MAX,
+	                             .min = 1,
+	                             .max = XF_CONFIG_ARG_MAX - 1,
+	                             .skind = S_ANY };
+
+static const struct field neighbor_fields[] = {
+	{ .key = "ipv4",
+	  .type = T_IPV4,
+	  .off = OFF(struct xf_config_neighbor, ipv4),
+	  .flags = F_REQUIRED,
+	  .doc = "Neighbor address, inside the port's subnet" },
+	{ .key = "mac",
+	  .type = T_MAC,
+	  .off = OFF(struct xf_config_neighbor, mac),
+	  .flags = F_REQUIRED,
+	  .doc = "Unicast Ethernet address aa:bb:cc:dd:ee:ff" },
+	END_OF_FIELDS,
+};
+static const struct field el_neighbor = { .type = T_MAP, .sub = neighbor_fields };
+
+static const struct field fault_fields[] = {
+	INT("reorder_percent", struct xf_config_fault, reorder_percent, 0, 100, 0, "0",
+	    "Percentage of received frames the test-only reordering stage holds back; 0 = off"),
+	INT("seed", struct xf_config_fault, seed, 0, UINT32_MAX, 0, "1",
+	    "Seed of the fault stage's deterministic generator"),
+	END_OF_FIELDS,
+};
+
+static const struct field port_fields[] = {
+	STR("name", struct xf_config_port, name, 1, S_IDENT, F_REQUIRED, NULL,
+	    "Identifier, unique among ports"),
+	STR("device", struct xf_config_port, device, 1, S_DEVICE, F_REQUIRED, NULL,
+	    "PCI address DDDD:BB:DD.F (hex) or DPDK vdev string net_NAME[,ARGS]; unique"),
+	{ .key = "ipv4",
+	  .type = T_CIDR,
+	  .off = OFF(struct xf_config_port, ipv4),
+	  .off2 = OFF(struct xf_config_port, prefix_len),
+	  .flags = F_REQUIRED,
+	  .doc = "Own address/prefix length (1..32), e.g. 10.99.0.1/24" },
+	INT("mtu", struct xf_config_port, mtu, 576, XF_CONFIG_MTU_MAX, 0, "1500",
+	    "IP MTU; 1500 and 9000 are the tested values"),
+	INT("udp_port", struct xf_config_port, udp_port, 1, 65535, 0, "7010",
+	    "UDP port xferd listens on"),
+	INT("rx_desc", struct xf_config_port, rx_desc, 64, 16384, F_POW2, "1024",
+	    "RX descriptors, a power of two"),
+	INT("tx_desc", struct xf_config_port, tx_desc, 64, 16384, F_POW2, "1024",
+	    "TX descriptors, a power of two"),
+	ENUM("udp_checksum", struct xf_config_port, udp_checksum, udp_csum_modes, 0, "auto",
+	     "UDP checksums sent: auto (device offload, else software; none on net_memif, "
+	     "a shared-memory link), on, or off (0: no checksum, as RFC 768 allows)"),
+	LIST("neighbors", struct xf_config_port, neighbors, n_neighbors, 0, &el_neighbor, 0, "[]",
+	     "Static ARP entries {ipv4, mac}"),
+	MAP("fault", struct xf_config_port, fault, fault_fields, 0,
+	    "Test-only fault stage (default off)"),
+	END_OF_FIELDS,
+};
+static const struct field el_port = { .type = T_MAP, .sub = port_fields };
+
+static const struct field volume_fault_fields[] = {
+	INT("rename_hold_ms", struct xf_config_volume, fault.rename_hold_ms, 0, 600000, 0, "0",
+	    "Test-only: the commit worker's first rename completes this many ms late (a storage "
+	    "step stalled behind its disk); 0 = off"),
+	END_OF_FIELDS,
+};
+
+static const struct field volume_fields[] = {
+	STR("name", struct xf_config_volume, name, 1, S_IDENT, F_REQUIRED, NULL,
+	    "Identifier, unique among volumes"),
+	STR("path", struct xf_config_volume, path, 1, S_ABSPATH, F_REQUIRED, NULL,
+	    "Absolute path of an existing directory"),
+	/* restart: the pipeline's writers take the policy when they are created */
+	ENUM("fsync", struct xf_config_volume, fsync, fsync_modes, 0, "file",
+	     "Durability: none, file (fsync each file) or batch (every fsync_batch files)"),
+	INT("fsync_batch", struct xf_config_volume, fsync_batch, 1, 65536, 0, "64",
+	    "Files per fsync with fsync: batch (ignored otherwise)"),
+	INT("max_file_gib", struct xf_config_volume, max_file_gib, 1, 1048576, 0, "1024",
+	    "Largest file a peer may announce, GiB; a larger one is refused before anything "
+	    "is written (so is one larger than the free space)"),
+	{ .key = "fault",
+	  .type = T_MAP,
+	  .off = 0,
+	  .sub = volume_fault_fields,
+	  .doc = "Test-only fault stage of the volume (default off)" },
+	END_OF_FIELDS,
+};
+static const struct field el_volume = { .type = T_MAP, .sub = volume_fields };
+
+static const struct field peer_fields[] = {
+	STR("name", struct xf_config_peer, name, 1, S_IDENT, F_REQUIRED, NULL,
+	    "Identifier, unique among peers"),
+	{ .key = "ipv4",
+	  .type = T_IPV4,
+	  .off = OFF(struct xf_config_peer, ipv4),
+	  .flags = F_REQUIRED,
+	  .doc = "Peer address, inside the subnet of a port" },
+	INT("udp_port", struct xf_config_peer, udp_port, 1, 65535, 0, "7010", "Peer's UDP port"),
+	STR("port", struct xf_config_peer, port, 0, S_IDENT, 0, NULL,
+	    "Name of the port that reaches it; default: the first port whose subnet holds ipv4"),
+	STR("public_key", struct xf_config_peer, public_key, 0, S_KEY, 0, "",
+	    "Its X25519 public key (the output of xferd keygen on it), base64 of 32 bytes, for "
+	    "the handshake of docs/SECURITY.md (sessions do not use it yet); \"\" = none"),
+	END_OF_FIELDS,
+};
+static const struct field el_peer = { .type = T_MAP, .sub = peer_fields };
+
+static const struct field appliance_fields[] = {
+	STR("name", struct xf_config, appliance.name, 1, S_NAME, 0, "xferd",
+	    "Appliance name, 1..63 of [A-Za-z0-9._-]"),
+	ENUM("log_level", struct xf_config, appliance.log_level, log_levels, F_RELOAD, "notice",
+	     "Log threshold"),
+	END_OF_FIELDS,
+};
+
+static const struct field eal_fields[] = {
+	STR("file_prefix", struct xf_config, eal.file_prefix, 1, S_NAME, 0, "xferd",
+	    "EAL --file-prefix; two appliances on one host need different ones"),
+	BOOL("hugepages", struct xf_config, eal.hugepages, 0, "true", "false adds --no-huge"),
+	/* 256: the mbuf pool at MTU 9000 (150 MiB) and the rings fit. 16384: far above what
+	 * the engine allocates; EAL without hugepages maps all of it at start. */
+	INT("memory_mb", struct xf_config, eal.memory_mb, 256, 16384, 0, "1024",
+	    "EAL memory in MiB (-m)"),
+	BOOL("pci", struct xf_config, eal.pci, 0, "true",
+	     "false adds --no-pci (then every port must be a vdev)"),
+	LIST("extra_args", struct xf_config, eal.extra_args, eal.n_extra_args, 0, &el_arg, 0, "[]",
+	     "Extra EAL arguments appended verbatim, 1..127 characters each"),
+	END_OF_FIELDS,
+};
+
+static const struct field cores_fields[] = {
+	INT("main", struct xf_config, cores.main, 0, XF_CONFIG_MAX_LCORE, 0, "0",
+	    "lcore id of the control core"),
+	LIST("rx", struct xf_config, cores.rx, cores.n_rx, 1, &el_lcore, 0, "[1]",
+	     "RX lcore ids (0..127); unique, and not main"),
+	LIST("workers", struct xf_config, cores.workers, cores.n_workers, 1, &el_lcore, 0, "[2]",
+	     "Worker lcore ids (0..127); unique, not main; a worker on an RX core's lcore shares it (combined mode, for small machines)"),
+	LIST("cpus", struct xf_config, cores.cpus, cores.n_cpus, 0, &el_cpu, 0, "[]",
+	     "CPU ids all lcores float over (dev boxes), unique, each < configured CPUs; "
+	     "empty = lcore id is cpu id"),
+	ENUM("idle", struct xf_config, cores.idle, idle_modes, F_RELOAD, "backoff",
+	     "Idle polling cores: backoff (spin, then sleep) or poll"),
+	END_OF_FIELDS,
+};
+
+static const struct field session_fields[] = {
+	/* Every worker holds max_sessions x window_files file states: 64 x 65536 is the
+	 * most that still allocates. */
+	INT("window_files", struct xf_config, session.window_files, 16, 65536, 0, "1024",
+	    "Commit credits (files in flight) per session"),
+	INT("max_sessions", struct xf_config, session.max_sessions, 1, XF_CONFIG_MAX_SESSIONS, 0,
+	    "16", "Concurrent receive sessions"),
+	INT("max_sessions_per_peer", struct xf_config, session.max_sessions_per_peer, 1,
+	    XF_CONFIG_MAX_SESSIONS_PER_PEER, 0, "8",
+	    "Concurrent sessions one peer address may hold (HELLOs beyond are refused BUSY), "
+	    "so one peer cannot take every slot"),
+	INT("rate_mbit", struct xf_config, session.rate_mbit, 0, 400000, F_RELOAD, "0",
+	    "Pacing rate in Mbit/s, 0 = unpaced"),
+	INT("timeout_ms", struct xf_config, session.timeout_ms, 100, 3600000, F_RELOAD, "10000",
+	    "Idle session timeout"),
+	INT("keepalive_ms", struct xf_config, session.keepalive_ms, 10, 600000, F_RELOAD, "1000",
+	    "Keepalive interval, must be < timeout_ms"),
+	STR("psk_file", struct xf_config, session.psk_file, 0, S_OPTPATH, 0, "",
+	    "Pre-shared key file for future authentication: regular, mode 0600; "
+	    "content never printed; \"\" = none"),
+	STR("private_key_file", struct xf_config, session.private_key_file, 0, S_OPTPATH, 0, "",
+	    "This appliance's X25519 private key (xferd keygen): base64, mode 0600, owned by "
+	    "xferd's user; content never printed; \"\" = none"),
+	END_OF_FIELDS,
+};
+
+static const struct field transfer_fields[] = {
+	BOOL("checksum", struct xf_config, transfer.checksum, F_RELOAD, "false",
+	     "Quick check by whole-file checksum instead of size+mtime"),
+	/* restart: storage contexts are made with the workers */
+	ENUM("io", struct xf_config, transfer.io, io_modes, 0, "auto",
+	     "File I/O: auto (inline on tmpfs and ramfs, where io_uring would hand every "
+	     "read and write to a kernel thread; io_uring elsewhere), io_uring, or inline"),
+	END_OF_FIELDS,
+};
+
+static const struct field control_fields[] = {
+	STR("socket", struct xf_config, control.socket, 1, S_ABSPATH, 0, "/run/xferd/xferd.sock",
+	    "Control socket path (absolute, < 108 characters)"),
+	STR("socket_group", struct xf_config, control.socket_group, 0, S_GROUP, 0, "",
+	    "Existing group allowed to connect; \"\" = owner only"),
+	LIST("push_roots", struct xf_config, control.push_roots, control.n_push_roots, 0,
+	     &el_abspath, F_RELOAD, "[]",
+	     "Absolute directories pushes may read, 0..16: a push whose source does not resolve "
+	     "(realpath) beneath one is refused; [] = every push is refused"),
+	END_OF_FIELDS,
+};
+
+const struct field xf_config_root_fields[] = {
+	INT("version", struct xf_config, version, 1, 1, F_REQUIRED, NULL,
+	    "Schema version, must be 1"),
+	ROOTMAP("appliance", appliance_fields, 0, "Identity and logging"),
+	ROOTMAP("eal", eal_fields, 0, "DPDK EAL arguments"),
+	ROOTMAP("cores", cores_fields, 0, "Core assignment"),
+	LIST("ports", struct xf_config, ports, n_ports, 1, &el_port, F_REQUIRED, NULL,
+	     "DPDK ports, 1..4"),
+	LIST("volumes", struct xf_config, volumes, n_volumes, 1, &el_volume, F_REQUIRED, NULL,
+	     "Storage volumes, 1..64"),
+	LIST("peers", struct xf_config, peers, n_peers, 0, &el_peer, 0, "[]",
+	     "Remote appliances (the allowlist), 0..256"),
+	ROOTMAP("session", session_fields, 0, "Session protocol"),
+	ROOTMAP("transfer", transfer_fields, 0, "Transfer behaviour"),
+	ROOTMAP("control", control_fields, 0, "Control socket"),
+	END_OF_FIELDS,
+};
