@@ -127,6 +127,17 @@ on_lost(void *arg, const struct xf_reliab_sent *s)
 		xf_push_pf_put(p, f);
 		return;
 	}
+	/*
+	 * A keep-alive PING carries nothing to deliver: the next one goes out when the
+	 * keep-alive falls due again. Sending it again would only count as a retransmission:
+	 * during a long stall of the receiver (e2e-push-stall) its neighbour entry fails
+	 * (it answers no ARP while it leaves its NIC queue unread) and our PINGs of that
+	 * time die in the ARP hold queue (arp_expired).
+	 */
+	if (f->type == XF_MSG_PING) {
+		xf_push_pf_put(p, f);
+		return;
+	}
 	f->retransmit = 1;
 	enqueue(&p->rq_head, &p->rq_tail, f);
 }

@@ -122,6 +122,7 @@ static struct {
 	/* A slow receiver on a lossless wire: it reads nothing for the last stall_ns of every
 	 * stall_period_ns (its pipeline full, its process descheduled); frames wait. */
 	uint64_t stall_ns, stall_period_ns;
+	bool lose_pings; /* the sender's PINGs are lost on the wire */
 	uint64_t hello_ack_pn;
 	unsigned int unconfirmed;
 } T;
@@ -176,7 +177,7 @@ t_send(void *arg, void *frame, uint16_t len)
 	uint64_t due = T.now + 200000; /* 200 us one way */
 
 	(void)arg;
-	if (rnd() % 100 < T.loss_pct) {
+	if (rnd() % 100 < T.loss_pct || (T.lose_pings && f->buf[3] == XF_MSG_PING)) {
 		return 0; /* lost on the wire */
 	}
 	if (rnd() % 100 < T.reorder_pct) {
@@ -906,6 +907,31 @@ test_slow_receiver_lossless(void)
 	teardown();
 }
 
+/*
+ * Keep-alive PINGs lost on the wire (as they are in the sender's ARP hold queue while a
+ * stalled receiver answers no ARP, e2e-push-stall) are declared lost but not sent again:
+ * they carry nothing, and the keep-alive sends a fresh one when due.
+ */
+static void
+test_lost_pings_not_resent(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	setup(100, 30000, 0, 0, 0, 16);
+	T.lose_pings = true;
+	T.stall_ns = 400000000; /* 4 keep-alive intervals in every 405 ms */
+	T.stall_period_ns = 405000000;
+	run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, 100);
+	CU_ASSERT(rs.lost > 0);
+	CU_ASSERT_EQUAL(st.retransmits, 0);
+	printf("\n  %llu PINGs lost, %llu retransmitted\n", (unsigned long long)rs.lost,
+	       (unsigned long long)st.retransmits);
+	teardown();
+}
+
 static void
 test_empty_list_and_empty_files(void)
 {
@@ -985,8 +1011,10 @@ test_receiver_closes_on_done_ack(void)
 	deliver(&T.to_rx, NULL);
 	CU_ASSERT(T.rx_closed);
 	CU_ASSERT(T.pings > 0);
-	printf("\n  %u PINGs unanswered, %u frames after the receiver closed\n", T.pings,
-	       T.dropped_after_close);
+	printf("\n  %u PINGs unanswered, %u frames after the receiver closed; lost %llu, "
+	       "retransmitted %llu\n",
+	       T.pings, T.dropped_after_close, (unsigned long long)rs.lost,
+	       (unsigned long long)st.retransmits);
 	teardown();
 }
 
@@ -1093,6 +1121,7 @@ static const struct xf_test tests[] = {
 	{ "lossy channel", test_lossy_channel },
 	{ "a slow receiver on a lossless wire: probes, no retransmission",
 	  test_slow_receiver_lossless },
+	{ "lost keep-alive PINGs are not sent again", test_lost_pings_not_resent },
 	{ "unreadable file", test_unreadable_file },
 	{ "empty list, empty files", test_empty_list_and_empty_files },
 	{ "silent peer times out", test_silent_peer_times_out },
