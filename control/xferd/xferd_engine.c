@@ -130,6 +130,10 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg)
 		json_object_set_new(o, "rtt_us",
 		                    json_integer((json_int_t)(j->rel.smoothed_rtt_ns / 1000)));
 		json_object_set_new(o, "lost", json_integer((json_int_t)j->rel.lost));
+		/* Losses later disproved by an ACK, and probe timeouts: on a lossless link
+		 * every retransmission should be explained by these (docs/RELIABILITY.md). */
+		json_object_set_new(o, "spurious", json_integer((json_int_t)j->rel.spurious));
+		json_object_set_new(o, "pto", json_integer((json_int_t)j->rel.pto));
 		json_object_set_new(o, "io", json_string(j->io));
 		if (j->error[0] != '\0') {
 			json_object_set_new(o, "error", json_string(j->error));

@@ -649,6 +649,7 @@ rs_tx_room(void *arg)
 	return ENG_TXQ_MAX - rs->txq_n;
 }
 
+/* A small frame of ours: tracked (through the session's queue), else a probe. */
 static void
 rs_send_small(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *msg, bool tracked)
 {
@@ -669,8 +670,34 @@ rs_send_small(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *msg,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	xf_reliab_on_sent(rs->rel, rx->now, (uint32_t)len, NULL, 0, 0, NULL);
+	xf_reliab_on_sent(rs->rel, rx->now, (uint32_t)len, NULL, 0, XF_RELIAB_F_PROBE, NULL);
 	frame_out(rx, m, (uint16_t)len, rs->peer_ip, rs->peer_port);
+}
+
+/*
+ * The probes a probe timeout asked for: PINGs the sender answers at once, carrying no
+ * data, so a sender that was only slow never gets a frame of ours twice (the ACK of a
+ * probe lets the thresholds settle what is in flight; docs/RELIABILITY.md).
+ */
+static bool
+rs_send_probes(struct eng_rx *rx, struct eng_rsess *rs)
+{
+	bool busy = false;
+
+	while (xf_reliab_probes_due(rs->rel) > 0 && tx_room(rx, 2)) {
+		struct xf_msg m = { .hdr = { .type = XF_MSG_PING,
+			                     .flags = XF_HDR_F_REPLY | XF_HDR_F_ACKNOW,
+			                     .session = rs->id,
+			                     .pn = xf_reliab_next_pn(rs->rel) } };
+		uint64_t sent = xf_reliab_next_pn(rs->rel);
+
+		rs_send_small(rx, rs, &m, false);
+		if (xf_reliab_next_pn(rs->rel) == sent) {
+			break; /* no mbuf: the next poll tries again */
+		}
+		busy = true;
+	}
+	return busy;
 }
 
 static void
@@ -781,6 +808,7 @@ rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 		return true;
 	}
 	busy |= xf_reliab_on_timeout(rs->rel, rx->now) > 0;
+	busy |= rs_send_probes(rx, rs);
 	busy |= rs_flush(rx, rs);
 	if (rs->ack_now || xf_reliab_ack_deadline(rs->rel) <= rx->now ||
 	    xf_reliab_keepalive_due(rs->rel, rx->now)) {
@@ -1042,6 +1070,8 @@ rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg, const 
 		break; /* HELLO again (our HELLO_ACK was lost: the engine resends it), PING */
 	}
 	xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, eliciting);
+	/* A probe asks for its ACK at once: the sender waits on it to settle its losses. */
+	rs->ack_now |= (msg->hdr.flags & XF_HDR_F_ACKNOW) != 0;
 	return false;
 }
 

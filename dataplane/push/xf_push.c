@@ -127,6 +127,17 @@ on_lost(void *arg, const struct xf_reliab_sent *s)
 		xf_push_pf_put(p, f);
 		return;
 	}
+	/*
+	 * A keep-alive PING carries nothing to deliver: the next one goes out when the
+	 * keep-alive falls due again. Sending it again would only count as a retransmission:
+	 * during a long stall of the receiver (e2e-push-stall) its neighbour entry fails
+	 * (it answers no ARP while it leaves its NIC queue unread) and our PINGs of that
+	 * time die in the ARP hold queue (arp_expired).
+	 */
+	if (f->type == XF_MSG_PING) {
+		xf_push_pf_put(p, f);
+		return;
+	}
 	f->retransmit = 1;
 	enqueue(&p->rq_head, &p->rq_tail, f);
 }
@@ -367,6 +378,42 @@ send_ack_if_due(struct xf_push *p, uint64_t now)
 	return true;
 }
 
+/*
+ * The probes a probe timeout asked for: PINGs, answered at once (ACKNOW), that carry no
+ * data and are not tracked, so a receiver that was only slow never gets a frame twice;
+ * their ACK lets the thresholds settle what is in flight. Neither the table nor the
+ * pacer holds them back (RFC 9002 6.2.4); a full TX queue does, until the next poll.
+ */
+static bool
+send_probes(struct xf_push *p, uint64_t now)
+{
+	bool busy = false;
+
+	while (xf_reliab_probes_due(p->rel) > 0) {
+		struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_PING) };
+		uint8_t *payload;
+		void *frame = p->io.frame_alloc(p->io.arg, &payload);
+		int len;
+
+		if (frame == NULL) {
+			break;
+		}
+		m.hdr.pn = xf_reliab_next_pn(p->rel);
+		m.hdr.flags = XF_HDR_F_ACKNOW;
+		len = xf_proto_encode(payload, p->peer_payload, &m);
+		if (len < 0 || p->io.frame_send(p->io.arg, frame, (uint16_t)len) < 0) {
+			p->io.frame_free(p->io.arg, frame);
+			break;
+		}
+		xf_reliab_on_sent(p->rel, now, (uint32_t)len, NULL, 0, XF_RELIAB_F_PROBE, NULL);
+		p->st.wire_bytes_sent += (uint64_t)len;
+		p->st.frames_sent++;
+		p->io.frame_free(p->io.arg, frame);
+		busy = true;
+	}
+	return busy;
+}
+
 /* Send from the queues while the engine, the pacer and the I/O layer allow. */
 static bool
 transmit(struct xf_push *p, uint64_t now)
@@ -557,6 +604,7 @@ xf_push_poll(struct xf_push *p, uint64_t now)
 	/* The ACK first: a receiver takes our frames only once we acknowledged its
 	 * HELLO_ACK (docs/PROTOCOL.md 6.1), which asks for it at once (ACKNOW). */
 	busy |= send_ack_if_due(p, now);
+	busy |= send_probes(p, now);
 	busy |= transmit(p, now);
 	/*
 	 * Closing ends once the ACK of the receiver's DONE is out. Frames of ours still

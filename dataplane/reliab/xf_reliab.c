@@ -45,7 +45,8 @@ struct xf_reliab {
 	uint64_t loss_time; /* 0 = no time-threshold timer */
 	uint64_t last_eliciting_sent;
 	uint32_t pto_backoff;
-	uint64_t *lost_pn; /* ascending ring of tx_slots numbers */
+	uint32_t probes_due; /* probes asked for by the last probe timeout, not yet sent */
+	uint64_t *lost_pn;   /* ascending ring of tx_slots numbers */
 	uint64_t lost_head;
 	uint64_t lost_n;
 
@@ -371,6 +372,12 @@ xf_reliab_on_sent(struct xf_reliab *r, uint64_t now, uint32_t bytes, void *handl
 	if (flags & XF_RELIAB_F_RETRANSMIT) {
 		r->st.retransmitted++;
 	}
+	if (flags & XF_RELIAB_F_PROBE) {
+		r->st.probes++;
+		r->probes_due -= r->probes_due > 0;
+		/* RFC 9002 6.2.1: the timer restarts when a probe is sent. */
+		r->last_eliciting_sent = now;
+	}
 	r->next_pn = n + 1;
 	if (r->tx_base == n && !(flags & XF_RELIAB_F_ACK_ELICITING)) {
 		r->tx_base = n + 1; /* nothing older in flight and this one is not tracked */
@@ -605,6 +612,7 @@ xf_reliab_on_ack(struct xf_reliab *r, uint64_t now, uint64_t largest, uint32_t a
 	}
 	if (newly_acked) {
 		r->pto_backoff = 0;
+		r->probes_due = 0; /* the peer answered: a probe not sent yet is not needed */
 	}
 	detect_lost(r, now);
 	return 0;
@@ -649,6 +657,20 @@ xf_reliab_on_timeout(struct xf_reliab *r, uint64_t now)
 	}
 	r->st.pto++;
 	r->pto_backoff++;
+	if (r->any_acked) {
+		/*
+		 * RFC 9002 6.2.4: probe, declare nothing. The peer answers a probe as soon as
+		 * it reads it; then thresholds settle every frame below it. Were the frames in
+		 * flight declared lost here, a receiver that is only slow (its ring full
+		 * behind a stalled pipeline, its process descheduled) would get them twice: on
+		 * a lossless link every retransmission was one of those (docs/RELIABILITY.md,
+		 * "Lossless links").
+		 */
+		r->probes_due = XF_RELIAB_PTO_FRAMES;
+		return 0;
+	}
+	/* The handshake: nothing answers a PING before the session exists on both sides,
+	 * so the oldest frames (the HELLO, the HELLO_ACK) are sent again instead. */
 	for (pn = r->tx_base; pn < r->next_pn && n < XF_RELIAB_PTO_FRAMES; pn++) {
 		struct xf_reliab_sent *s = slot_of(r, pn);
 
@@ -869,10 +891,20 @@ xf_reliab_idle_expired_since(const struct xf_reliab *r, uint64_t now, uint64_t s
 	       now >= XF_MAX(r->last_recv, since) + r->cfg.idle_timeout_ns;
 }
 
+unsigned int
+xf_reliab_probes_due(const struct xf_reliab *r)
+{
+	return r->probes_due;
+}
+
 uint64_t
 xf_reliab_next_deadline(const struct xf_reliab *r)
 {
 	uint64_t d = XF_MIN(xf_reliab_loss_deadline(r), xf_reliab_ack_deadline(r));
+
+	if (r->probes_due > 0) {
+		return 0;
+	}
 
 	if (r->cfg.keepalive_ns != 0) {
 		d = XF_MIN(d, XF_MAX(r->last_sent, r->last_recv) + r->cfg.keepalive_ns);

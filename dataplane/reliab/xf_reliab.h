@@ -29,7 +29,10 @@
 #define XF_RELIAB_DEFAULT_SLOTS 4096u
 /** Default pacer burst, in full frames. */
 #define XF_RELIAB_DEFAULT_BURST 4u
-/** Frames a probe timeout declares lost (the oldest in flight), like RFC 9002's probes. */
+/**
+ * Probes a probe timeout asks for (RFC 9002 6.2.4: one or two). Before anything was
+ * acknowledged (the handshake) it declares this many oldest frames lost instead.
+ */
 #define XF_RELIAB_PTO_FRAMES 2u
 /** Ack-eliciting frames received before an ACK is sent at once. */
 #define XF_RELIAB_ACK_EVERY 2u
@@ -41,6 +44,9 @@
 /** xf_reliab_on_sent() flags. */
 #define XF_RELIAB_F_ACK_ELICITING 0x1u /**< the peer must acknowledge it; tracked */
 #define XF_RELIAB_F_RETRANSMIT    0x2u /**< same content as a frame declared lost */
+/** A probe asked for by xf_reliab_probes_due(): ack-eliciting on the wire (a PING),
+ *  untracked here unless XF_RELIAB_F_ACK_ELICITING is given too. */
+#define XF_RELIAB_F_PROBE 0x4u
 
 /** A tracked (ack-eliciting) frame, as the callbacks see it. */
 struct xf_reliab_sent {
@@ -94,6 +100,7 @@ struct xf_reliab_stats {
 	uint64_t retransmitted;   /**< frames sent with XF_RELIAB_F_RETRANSMIT */
 	uint64_t spurious;        /**< frames acknowledged after being declared lost */
 	uint64_t pto;             /**< probe timeouts fired */
+	uint64_t probes;          /**< probe frames sent (XF_RELIAB_F_PROBE) */
 	uint64_t received;        /**< frames accepted (new packet numbers) */
 	uint64_t duplicates;      /**< frames dropped as duplicates */
 	uint64_t pn_ahead;        /**< frames dropped: numbered beyond the receive window */
@@ -186,12 +193,23 @@ uint64_t xf_reliab_loss_deadline(const struct xf_reliab *r);
 
 /**
  * Fire the sender's timer if it is due: declare time-threshold losses, or on a probe
- * timeout declare the XF_RELIAB_PTO_FRAMES oldest frames in flight lost and double the
- * next timeout. Calls on_lost for each.
+ * timeout ask for XF_RELIAB_PTO_FRAMES probes (xf_reliab_probes_due()) and double the
+ * next timeout. A probe timeout declares nothing lost: the frames in flight may only be
+ * waiting in a slow receiver's queue, and the probe's ACK settles which are lost. Only
+ * before the first acknowledgement (nothing could answer a probe yet) does it declare
+ * the XF_RELIAB_PTO_FRAMES oldest frames lost, calling on_lost for each.
  *
- * @return Frames declared lost (0 if the timer was not due).
+ * @return Frames declared lost (0 if the timer was not due or it asked for probes).
  */
 unsigned int xf_reliab_on_timeout(struct xf_reliab *r, uint64_t now);
+
+/**
+ * @return Probes due now: the caller sends that many small ack-eliciting frames that
+ *         carry no data (PING, with XF_HDR_F_ACKNOW), each recorded with
+ *         xf_reliab_on_sent(..., XF_RELIAB_F_PROBE, ...). The next deadline stays "now"
+ *         while any is due.
+ */
+unsigned int xf_reliab_probes_due(const struct xf_reliab *r);
 
 /** @return Bytes of tracked frames neither acknowledged nor declared lost. */
 uint64_t xf_reliab_bytes_in_flight(const struct xf_reliab *r);
@@ -300,7 +318,7 @@ bool xf_reliab_idle_expired_since(const struct xf_reliab *r, uint64_t now, uint6
 /**
  * @return The earliest of the loss deadline, the ACK deadline, the keep-alive time and
  *         the idle timeout, or XF_RELIAB_NEVER: when the owner must next look at this
- *         session if no frame arrives.
+ *         session if no frame arrives; 0 while a probe is due.
  */
 uint64_t xf_reliab_next_deadline(const struct xf_reliab *r);
 

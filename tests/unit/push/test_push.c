@@ -28,7 +28,8 @@
 
 #define MAX_FILES 300
 #define MAX_Q     65536
-#define TICK_NS   50000ull /* 50 us of simulated time per loop turn */
+#define TICK_NS   50000ull      /* 50 us of simulated time per loop turn */
+#define START_NS  1000000000ull /* simulated time when a push starts */
 
 struct tframe {
 	uint8_t buf[XF_PAYLOAD_MAX];
@@ -121,6 +122,10 @@ static struct {
 	 * (docs/PROTOCOL.md 6.1); what it refuses before that is counted. */
 	bool confirm_hello;
 	bool confirmed;
+	/* A slow receiver on a lossless wire: it reads nothing for the last stall_ns of every
+	 * stall_period_ns (its pipeline full, its process descheduled); frames wait. */
+	uint64_t stall_ns, stall_period_ns;
+	bool lose_pings; /* the sender's PINGs are lost on the wire */
 	uint64_t hello_ack_pn;
 	unsigned int unconfirmed;
 } T;
@@ -175,7 +180,7 @@ t_send(void *arg, void *frame, uint16_t len)
 	uint64_t due = T.now + 200000; /* 200 us one way */
 
 	(void)arg;
-	if (rnd() % 100 < T.loss_pct) {
+	if (rnd() % 100 < T.loss_pct || (T.lose_pings && f->buf[3] == XF_MSG_PING)) {
 		return 0; /* lost on the wire */
 	}
 	if (rnd() % 100 < T.reorder_pct) {
@@ -785,7 +790,7 @@ run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 	struct xf_push *p;
 	unsigned long turns = 0;
 
-	T.now = 1000000000ull;
+	T.now = START_NS;
 	p = xf_push_create(&cfg, &io, T.count, T.now);
 	CU_ASSERT_FATAL(p != NULL);
 	for (;;) {
@@ -796,7 +801,10 @@ run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		xf_push_poll(p, T.now);
 		serve_reads(p);
 		xf_push_poll(p, T.now);
-		deliver(&T.to_rx, NULL);
+		if (T.stall_period_ns == 0 ||
+		    (T.now - START_NS) % T.stall_period_ns < T.stall_period_ns - T.stall_ns) {
+			deliver(&T.to_rx, NULL);
+		}
 		rx_tick();
 		deliver(&T.to_tx, p);
 		T.now += TICK_NS;
@@ -869,6 +877,61 @@ test_lossy_channel(void)
 	CU_ASSERT(st.retransmits > 0);
 	CU_ASSERT(rs.lost > 0);
 	CU_ASSERT_EQUAL(T.committed, 300);
+	teardown();
+}
+
+/*
+ * A receiver that is only slow, on a lossless wire: it stops reading for 10 ms in every
+ * 20 ms, past the sender's probe timeout (srtt is 0.4 ms). The timeouts send
+ * probes and declare nothing lost, so no frame goes twice (docs/RELIABILITY.md,
+ * "Lossless links").
+ */
+static void
+test_slow_receiver_lossless(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	setup(300, 200000, 0, 0, 0, 64);
+	T.stall_ns = 10000000;
+	T.stall_period_ns = 20000000;
+	run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, 300);
+	CU_ASSERT(rs.pto > 0);
+	CU_ASSERT_EQUAL(rs.probes, XF_RELIAB_PTO_FRAMES * rs.pto);
+	CU_ASSERT_EQUAL(st.retransmits, 0);
+	CU_ASSERT_EQUAL(rs.lost, 0);
+	CU_ASSERT_EQUAL(rs.spurious, 0);
+	printf("\n  slow receiver: %llu PTOs, %llu probes, %llu lost, %llu retransmitted\n",
+	       (unsigned long long)rs.pto, (unsigned long long)rs.probes,
+	       (unsigned long long)rs.lost, (unsigned long long)st.retransmits);
+	CU_ASSERT_EQUAL(T.committed, 300);
+	teardown();
+}
+
+/*
+ * Keep-alive PINGs lost on the wire (as they are in the sender's ARP hold queue while a
+ * stalled receiver answers no ARP, e2e-push-stall) are declared lost but not sent again:
+ * they carry nothing, and the keep-alive sends a fresh one when due.
+ */
+static void
+test_lost_pings_not_resent(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	setup(100, 30000, 0, 0, 0, 16);
+	T.lose_pings = true;
+	T.stall_ns = 400000000; /* 4 keep-alive intervals in every 405 ms */
+	T.stall_period_ns = 405000000;
+	run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, 100);
+	CU_ASSERT(rs.lost > 0);
+	CU_ASSERT_EQUAL(st.retransmits, 0);
+	printf("\n  %llu PINGs lost, %llu retransmitted\n", (unsigned long long)rs.lost,
+	       (unsigned long long)st.retransmits);
 	teardown();
 }
 
@@ -951,8 +1014,10 @@ test_receiver_closes_on_done_ack(void)
 	deliver(&T.to_rx, NULL);
 	CU_ASSERT(T.rx_closed);
 	CU_ASSERT(T.pings > 0);
-	printf("\n  %u PINGs unanswered, %u frames after the receiver closed\n", T.pings,
-	       T.dropped_after_close);
+	printf("\n  %u PINGs unanswered, %u frames after the receiver closed; lost %llu, "
+	       "retransmitted %llu\n",
+	       T.pings, T.dropped_after_close, (unsigned long long)rs.lost,
+	       (unsigned long long)st.retransmits);
 	teardown();
 }
 
@@ -1057,6 +1122,9 @@ test_delta_reader_matches(void)
 static const struct xf_test tests[] = {
 	{ "clean channel", test_clean_channel },
 	{ "lossy channel", test_lossy_channel },
+	{ "a slow receiver on a lossless wire: probes, no retransmission",
+	  test_slow_receiver_lossless },
+	{ "lost keep-alive PINGs are not sent again", test_lost_pings_not_resent },
 	{ "unreadable file", test_unreadable_file },
 	{ "empty list, empty files", test_empty_list_and_empty_files },
 	{ "silent peer times out", test_silent_peer_times_out },

@@ -387,36 +387,104 @@ test_pto_backoff(void)
 	dl = xf_reliab_loss_deadline(r);
 	CU_ASSERT_EQUAL(dl, t + MS + period); /* from the last ack-eliciting frame sent */
 	CU_ASSERT_EQUAL(xf_reliab_on_timeout(r, dl - 1), 0);
-	CU_ASSERT_EQUAL(xf_reliab_on_timeout(r, dl), XF_RELIAB_PTO_FRAMES);
-	CU_ASSERT_EQUAL(log.n_lost, 2);
-	CU_ASSERT_EQUAL(log.lost[0], 1); /* the oldest first */
-	CU_ASSERT_EQUAL(log.lost[1], 2);
+	CU_ASSERT_EQUAL(xf_reliab_probes_due(r), 0);
+	/* The timeout declares nothing lost: it asks for probes. */
+	CU_ASSERT_EQUAL(xf_reliab_on_timeout(r, dl), 0);
+	CU_ASSERT_EQUAL(log.n_lost, 0);
+	CU_ASSERT_EQUAL(xf_reliab_probes_due(r), XF_RELIAB_PTO_FRAMES);
+	CU_ASSERT_EQUAL(xf_reliab_next_deadline(r), 0); /* due now, until sent */
 	xf_reliab_stats(r, &st);
 	CU_ASSERT_EQUAL(st.pto, 1);
 	CU_ASSERT_EQUAL(st.pto_backoff, 1);
-	CU_ASSERT_EQUAL(st.in_flight, 1);
+	CU_ASSERT_EQUAL(st.in_flight, 3);
+	CU_ASSERT_EQUAL(st.lost, 0);
 
-	/* The caller re-sends: the next PTO is twice as long, from that send. */
+	/* The caller sends the probes (pn 4, 5; untracked): the next PTO is twice as long,
+	 * from the last probe. */
 	t = dl;
-	send_tracked(r, t, 1);
-	send_tracked(r, t, 2);
+	CU_ASSERT_EQUAL(xf_reliab_on_sent(r, t, 20, NULL, 0, XF_RELIAB_F_PROBE, NULL), 0);
+	CU_ASSERT_EQUAL(xf_reliab_probes_due(r), 1);
+	CU_ASSERT_EQUAL(xf_reliab_on_sent(r, t, 20, NULL, 0, XF_RELIAB_F_PROBE, NULL), 0);
+	CU_ASSERT_EQUAL(xf_reliab_probes_due(r), 0);
 	CU_ASSERT_EQUAL(xf_reliab_loss_deadline(r), t + 2 * period);
 	CU_ASSERT_EQUAL(xf_reliab_on_timeout(r, t + 2 * period - 1), 0);
-	CU_ASSERT_EQUAL(xf_reliab_on_timeout(r, t + 2 * period), 2);
-	CU_ASSERT_EQUAL(log.lost[2], 3);
-	CU_ASSERT_EQUAL(log.lost[3], 4);
+	CU_ASSERT_EQUAL(xf_reliab_on_timeout(r, t + 2 * period), 0);
+	CU_ASSERT_EQUAL(xf_reliab_probes_due(r), XF_RELIAB_PTO_FRAMES);
 	xf_reliab_stats(r, &st);
 	CU_ASSERT_EQUAL(st.pto_backoff, 2);
-	CU_ASSERT_EQUAL(xf_reliab_loss_deadline(r), t + 4 * period); /* 5 still out */
+	CU_ASSERT_EQUAL(st.probes, 2);
+	CU_ASSERT_EQUAL(st.in_flight, 3);
 
-	/* An ACK that acknowledges something resets the backoff. */
+	/* The receiver was only slow: its ACK covers everything, nothing was lost, and the
+	 * probe not sent yet is no longer due; the backoff resets. */
 	t += 2 * period;
-	CU_ASSERT_EQUAL(ack1(r, t + MS, 5, 5, 0), 0);
+	CU_ASSERT_EQUAL(ack1(r, t + MS, 1, 5, 0), 0);
+	CU_ASSERT_EQUAL(log.n_lost, 0);
+	CU_ASSERT_EQUAL(xf_reliab_probes_due(r), 0);
 	xf_reliab_stats(r, &st);
 	CU_ASSERT_EQUAL(st.pto_backoff, 0);
 	CU_ASSERT_EQUAL(st.in_flight, 0);
+	CU_ASSERT_EQUAL(st.lost, 0);
+	CU_ASSERT_EQUAL(st.spurious, 0);
 	CU_ASSERT_EQUAL(xf_reliab_loss_deadline(r), XF_RELIAB_NEVER);
 	CU_ASSERT_EQUAL(xf_reliab_on_timeout(r, t + 100 * period), 0);
+	xf_reliab_destroy(r);
+}
+
+/* A real tail loss: the probe's ACK lets the thresholds declare what never arrived. */
+static void
+test_pto_tail_loss(void)
+{
+	struct xf_reliab_cfg cfg = { 0 };
+	struct cb_log log;
+	struct xf_reliab *r = mk(&cfg, &log);
+	struct xf_reliab_stats st;
+	uint64_t dl;
+
+	send_tracked(r, 0, 0);
+	CU_ASSERT_EQUAL(ack1(r, 10 * MS, 0, 0, 0), 0);
+	send_tracked(r, 20 * MS, 1); /* pn 1..3: the tail, all lost on the way */
+	send_tracked(r, 20 * MS, 2);
+	send_tracked(r, 20 * MS, 3);
+	dl = xf_reliab_loss_deadline(r);
+	CU_ASSERT_EQUAL(xf_reliab_on_timeout(r, dl), 0);
+	CU_ASSERT_EQUAL(xf_reliab_probes_due(r), XF_RELIAB_PTO_FRAMES);
+	CU_ASSERT_EQUAL(xf_reliab_on_sent(r, dl, 20, NULL, 0, XF_RELIAB_F_PROBE, NULL), 0);
+	CU_ASSERT_EQUAL(xf_reliab_on_sent(r, dl, 20, NULL, 0, XF_RELIAB_F_PROBE, NULL), 0);
+	/* The probes (pn 4, 5) arrive, the tail did not: all of it is lost at once (pn 1, 2
+	 * by the packet threshold, pn 3 by time: it went out a PTO ago). */
+	CU_ASSERT_EQUAL(ack1(r, dl + 10 * MS, 4, 5, 0), 0);
+	CU_ASSERT_EQUAL(log.n_lost, 3);
+	CU_ASSERT_EQUAL(log.lost[0], 1);
+	CU_ASSERT_EQUAL(log.lost[1], 2);
+	CU_ASSERT_EQUAL(log.lost[2], 3);
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.in_flight, 0);
+	CU_ASSERT_EQUAL(st.lost, 3);
+	CU_ASSERT_EQUAL(st.probes, 2);
+	CU_ASSERT_EQUAL(st.acked, 1); /* the probes are not tracked */
+	xf_reliab_destroy(r);
+}
+
+/* Before the first acknowledgement nothing can answer a probe: the oldest frames (the
+ * handshake) are declared lost, to be sent again. */
+static void
+test_pto_handshake(void)
+{
+	struct xf_reliab_cfg cfg = { 0 };
+	struct cb_log log;
+	struct xf_reliab *r = mk(&cfg, &log);
+	uint64_t dl;
+
+	send_tracked(r, 0, 0);
+	send_tracked(r, 0, 1);
+	send_tracked(r, 0, 2);
+	dl = xf_reliab_loss_deadline(r);
+	CU_ASSERT_EQUAL(xf_reliab_on_timeout(r, dl), XF_RELIAB_PTO_FRAMES);
+	CU_ASSERT_EQUAL(xf_reliab_probes_due(r), 0);
+	CU_ASSERT_EQUAL(log.n_lost, 2);
+	CU_ASSERT_EQUAL(log.lost[0], 0); /* the oldest first */
+	CU_ASSERT_EQUAL(log.lost[1], 1);
 	xf_reliab_destroy(r);
 }
 
@@ -862,8 +930,9 @@ test_timers(void)
 
 struct sim_pkt {
 	uint64_t t;
-	uint64_t seq; /* tie-break: FIFO among equal times */
-	uint8_t to_a; /* 0: data to B, 1: ACK to A */
+	uint64_t seq;  /* tie-break: FIFO among equal times */
+	uint8_t to_a;  /* 0: data to B, 1: ACK to A */
+	uint8_t probe; /* data to B: a probe (untracked PING), no content */
 	uint64_t pn;
 	uint32_t cid;
 	uint16_t len; /* ACK: the encoded frame */
@@ -889,6 +958,7 @@ struct sim {
 	uint8_t pn_seen_b[SIM_MAX_PN]; /* numbers B delivered to its application */
 	uint32_t copies_b[SIM_FRAMES]; /* content copies B's application got */
 	uint64_t data_arrivals_b, data_accepted_b;
+	uint64_t probes_accepted_b, probe_dups_b;
 	uint64_t dropped, duplicated, reordered;
 	bool bad_handle;
 	bool blackout; /* the channel drops everything for a while: PTO must recover */
@@ -1147,7 +1217,15 @@ sim_run(uint64_t seed, bool blackout)
 			uint32_t idx = heap_pop(s);
 			struct sim_pkt *p = &s->pool[idx];
 
-			if (!p->to_a) {
+			if (!p->to_a && p->probe) {
+				if (xf_reliab_rx_filter(b, now, p->pn, true) == 0) {
+					xf_reliab_rx_accept(b, now, p->pn, true);
+					xf_reliab_ack_now(b); /* ACKNOW */
+					s->probes_accepted_b++;
+				} else {
+					s->probe_dups_b++;
+				}
+			} else if (!p->to_a) {
 				s->data_arrivals_b++;
 				if (xf_reliab_rx_filter(b, now, p->pn, true) == 0) {
 					xf_reliab_rx_accept(b, now, p->pn, true);
@@ -1174,6 +1252,16 @@ sim_run(uint64_t seed, bool blackout)
 		/* 3. A's loss timer and PTO */
 		if (xf_reliab_loss_deadline(a) <= now) {
 			xf_reliab_on_timeout(a, now);
+		}
+		while (xf_reliab_probes_due(a) > 0) {
+			struct sim_pkt p = { .to_a = 0, .probe = 1 };
+
+			CU_ASSERT_EQUAL(
+			        xf_reliab_on_sent(a, now, 20, NULL, 0, XF_RELIAB_F_PROBE, &p.pn),
+			        0);
+			CU_ASSERT_FALSE(s->pn_used_a[p.pn]);
+			s->pn_used_a[p.pn] = 1;
+			sim_transmit(s, now, &p);
 		}
 		/* 4. A sends what the pacer and the table allow */
 		while (sim_has_work(s) && xf_reliab_can_send(a) &&
@@ -1211,8 +1299,8 @@ sim_run(uint64_t seed, bool blackout)
 	}
 	CU_ASSERT(extra <= sa.retransmitted);
 	/* each number was delivered at most once; every other arrival was a duplicate */
-	CU_ASSERT_EQUAL(sb.received, s->data_accepted_b);
-	CU_ASSERT_EQUAL(sb.duplicates, s->data_arrivals_b - s->data_accepted_b);
+	CU_ASSERT_EQUAL(sb.received, s->data_accepted_b + s->probes_accepted_b);
+	CU_ASSERT_EQUAL(sb.duplicates, s->data_arrivals_b - s->data_accepted_b + s->probe_dups_b);
 	CU_ASSERT(sb.duplicates > 0);
 	/* losses were detected and repaired, the books balance */
 	CU_ASSERT(sa.lost > 0);
@@ -1225,6 +1313,8 @@ sim_run(uint64_t seed, bool blackout)
 	CU_ASSERT(sa.min_rtt_ns >= 2 * SIM_DELAY);
 	if (blackout) {
 		CU_ASSERT(sa.pto > 0);
+		/* every timeout probed (the first ACK came long before), none declared a loss */
+		CU_ASSERT_EQUAL(sa.probes, XF_RELIAB_PTO_FRAMES * sa.pto);
 		CU_ASSERT(now > SIM_BLACKOUT_TO);
 	}
 	printf("\n    sim seed %llu: %.3f s simulated; A sent %llu (retransmitted %llu), lost %llu, "
@@ -1263,6 +1353,8 @@ static const struct xf_test tests[] = {
 	{ "loss_packet_threshold_burst", test_loss_packet_threshold_burst },
 	{ "spurious_after_reuse", test_spurious_after_reuse },
 	{ "pto_backoff", test_pto_backoff },
+	{ "pto_tail_loss", test_pto_tail_loss },
+	{ "pto_handshake", test_pto_handshake },
 	{ "rx_duplicates", test_rx_duplicates },
 	{ "rx_pn_ahead", test_rx_pn_ahead },
 	{ "initial_pn", test_initial_pn },
