@@ -149,9 +149,40 @@ sender_has_data(struct sim *s)
 	return s->retx_n > 0 || s->next_chunk < s->res->frames;
 }
 
+/* A probe's record: no chunk, answered by an immediate ACK (a PING with ACKNOW). */
+#define PROBE_CHUNK UINT64_MAX
+
+/* The probes a probe timeout asks for (RFC 9002 6.2.4), sent as the push sends them:
+ * small, untracked, not paced, acknowledged at once by the receiver. */
+static void
+sender_probe(struct sim *s, uint64_t now)
+{
+	while (xf_reliab_probes_due(s->tx) > 0) {
+		uint32_t i = fl_get(&s->data_free);
+		int v;
+
+		if (i == NONE) {
+			return;
+		}
+		s->data[i].chunk = PROBE_CHUNK;
+		s->data[i].pn = xf_reliab_next_pn(s->tx);
+		(void)xf_reliab_on_sent(s->tx, now, s->cfg.ack_bytes, NULL, 0, XF_RELIAB_F_PROBE,
+		                        NULL);
+		s->res->probes++;
+		v = xf_linksim_enqueue(s->fwd, now, s->cfg.ack_bytes, &s->data[i]);
+		s->res->probes_lost += v >= XF_LINKSIM_DROP_QUEUE; /* dropped on the way in */
+		s->data[i].refs = refs_of(v);
+		if (s->data[i].refs == 0) {
+			s->data[i].refs = 1;
+			data_put(s, &s->data[i]);
+		}
+	}
+}
+
 static void
 sender_send(struct sim *s, uint64_t now)
 {
+	sender_probe(s, now);
 	while (sender_has_data(s) && xf_reliab_can_send(s->tx) &&
 	       xf_reliab_pace_next(s->tx, now, s->cfg.frame_bytes) <= now) {
 		unsigned int flags = XF_RELIAB_F_ACK_ELICITING;
@@ -238,10 +269,17 @@ deliver(struct sim *s, uint64_t now)
 			struct data_rec *d = out[k].opaque;
 
 			if (out[k].lost) {
+				s->res->probes_lost += d->chunk == PROBE_CHUNK;
 				data_put(s, d);
 				continue;
 			}
-			if (xf_reliab_rx_filter(s->rx, now, d->pn, true) == 0) {
+			if (d->chunk == PROBE_CHUNK) {
+				s->res->probes_delivered++;
+				if (xf_reliab_rx_filter(s->rx, now, d->pn, true) == 0) {
+					xf_reliab_rx_accept(s->rx, now, d->pn, true);
+				}
+				xf_reliab_ack_now(s->rx);
+			} else if (xf_reliab_rx_filter(s->rx, now, d->pn, true) == 0) {
 				if (!s->rx_have[d->chunk]) {
 					s->rx_have[d->chunk] = 1;
 					s->rx_count++;

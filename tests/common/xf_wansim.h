@@ -42,6 +42,9 @@ struct xf_wansim_result {
 	uint32_t retransmit_pm;       /**< retransmitted per mille of frames */
 	uint64_t spurious;            /**< frames acknowledged after being declared lost */
 	uint64_t pto;                 /**< probe timeouts */
+	uint64_t probes;              /**< probe frames sent (PINGs a probe timeout asks for) */
+	uint64_t probes_delivered;    /**< probe frames that reached the receiver */
+	uint64_t probes_lost;         /**< probe frames the forward link dropped */
 	uint64_t rx_duplicates;       /**< data frames the receiver had already */
 	uint64_t rx_pn_ahead;         /**< data frames the receiver refused: numbered beyond its
 	                                   window (xf_reliab_rx_filter() -ERANGE) */
