@@ -17,6 +17,7 @@
 #   come in. Every run unpacks a new root from it.
 # - Downloaded .deb files are kept in the cache too (bind-mounted on the root's
 #   /var/cache/apt/archives): a run still installs every package, but downloads it once.
+#   Runs take the cache's lock, so two at once run one after the other.
 # - The commit under test (HEAD of this checkout) is cloned into /src/xferd in the root.
 # - Everything runs in a private mount namespace (unshare). The root is bind-mounted onto
 #   itself first (`ip netns exec` remounts / and fails unless / is a mount point), then
@@ -181,11 +182,18 @@ main() {
 		shift
 	done
 	[ $# -gt 0 ] || set -- bash -c 'scripts/demo.sh && scripts/test-all.sh'
-	for c in unshare chroot mount umount git tar python3; do
+	for c in unshare chroot mount umount flock git tar python3; do
 		command -v "$c" >/dev/null || die "this host needs '$c'"
 	done
 	t_all=$(now)
 	mkdir -p "$cache"
+	# Runs share the cache's .deb files, and apt in one root would find the archives
+	# locked by the other's: one run at a time, the next one waits (and says so).
+	exec 9>"$cache/lock"
+	if ! flock -n 9; then
+		say "another fresh-root run holds $cache/lock: waiting for it"
+		flock 9
+	fi
 	tar=$(base_tarball)
 
 	t0=$(now)
