@@ -3,6 +3,10 @@
  * Unit tests of the L2/L3 edge. Frames are written byte by byte here (not with DPDK's
  * structs) and checksums are checked against a plain RFC 1071 reference, so the code
  * under test is compared with an independent reading of the wire formats.
+ *
+ * Over 1,000 lines, one file: it is one CUnit program per module (docs/TESTING.md), and
+ * the neighbour state machine's tests share the frame builders, the interface setup and
+ * the injected clock with the ARP, ICMP and UDP tests.
  */
 #include <CUnit/Basic.h>
 #include <errno.h>
