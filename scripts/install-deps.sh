@@ -26,8 +26,9 @@ packages=(
 	# ethtool to turn off veth checksum offload), loss (nftables), ping, and the tools
 	# their scripts call (awk: mawk; pgrep, ps, sysctl: procps)
 	rsync iproute2 nftables ethtool iputils-ping mawk procps
-	# XFS volumes for tests and benchmarks (mkfs.xfs on a loop device)
-	xfsprogs
+	# XFS volumes for tests and benchmarks (mkfs.xfs on a loop device; losetup, mount and
+	# umount come from mount, which is not Essential and so not in a minimal root)
+	xfsprogs mount
 	# perf/: datasets (openssl as a fast seeded random stream), profiles (perf), plots
 	openssl linux-perf gnuplot-nox python3
 )

@@ -7,7 +7,7 @@
 #
 #   perf/transfer/run.sh [--quick] [-k K] [--csv FILE] [--sets "large small delta mixed usr"]
 #                        [--build DIR] [--data DIR] [--workdir DIR] [--profile DIR [--polls]]
-#                        [--floor] [--keep]
+#                        [--fs tmpfs|xfs] [--floor] [--keep]
 #
 #   --quick        1 run, CI-sized datasets (datasets.sh --quick)
 #   -k K           runs per case, medians reported (default 3)
@@ -18,7 +18,13 @@
 #                  /usr/include and /usr/lib/x86_64-linux-gnu; usr-include only with --quick)
 #   --build DIR    release build dir (default <repo>/build/release; set up if absent)
 #   --data DIR     where datasets live (made if missing; default inside the work dir)
-#   --workdir DIR  parent of the run's temp dir (default /dev/shm if it has room, else /tmp)
+#   --workdir DIR  parent of the run's temp dir (default /dev/shm if it has room, else /tmp;
+#                  with --fs xfs, /tmp: only the mount point is made there)
+#   --fs FS        the work dir's file system (datasets unless --data, both volumes,
+#                  rsync's and the floor's destinations): tmpfs (default; /tmp when
+#                  /dev/shm lacks room, the header says) or xfs: a fresh XFS (reflink=1) on
+#                  a loop device over a sparse image in /dev/shm (tests/e2e/lib/xfs.sh),
+#                  unmounted and detached at exit
 #   --profile DIR  record both xferd processes with `perf record -g` (at XF_PERF_FREQ
 #                  samples a second, default 499) during the first
 #                  xferd push of each case (perf-<case>-a.data, -b.data, stats JSON)
@@ -33,7 +39,7 @@
 #                  same destination history, in $T/f): the least CPU any atomic,
 #                  verifying receiver and sender need here; adds a second table and
 #                  floor_* CSV columns
-#   --keep         keep the temp dir (logs, volumes)
+#   --keep         keep the temp dir (logs, volumes; not with --fs xfs, whose mount goes)
 #
 # Times: xferd "job" = the job's elapsed_ms (daemon side, first frame to last commit);
 # xferd "wall" = xferctl push --wait start to exit (includes its 20 ms polling); rsync
@@ -58,6 +64,7 @@ xsets=()
 devargs=
 floor=0
 keep=0
+fs=tmpfs
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; shift ;;
@@ -71,14 +78,16 @@ while [ $# -gt 0 ]; do
 	--polls) polls=1; shift ;;
 	--xferd-set) xsets+=(--set "$2"); shift 2 ;;
 	--devargs) devargs=",$2"; shift 2 ;;
+	--fs) fs=$2; shift 2 ;;
 	--floor) floor=1; shift ;;
 	--keep) keep=1; shift ;;
-	-h | --help) sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
 [ "$quick" = 1 ] && runs=1
 case "$runs" in '' | *[!0-9]* | 0) echo "run.sh: -k needs a positive count" >&2; exit 2 ;; esac
+case "$fs" in tmpfs | xfs) ;; *) echo "run.sh: --fs is tmpfs or xfs, not '$fs'" >&2; exit 2 ;; esac
 
 log() { echo "run.sh: $*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
@@ -103,16 +112,20 @@ buildtype=$(meson introspect --buildoptions "$build" 2>/dev/null |
 	python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"))' ||
 	echo unknown)
 
-# ---- work dir: tmpfs if it has room for sources + two destinations
+# ---- work dir: tmpfs if it has room for sources + two destinations, or a fresh XFS
 if [ "$quick" = 1 ]; then need_mb=600; else need_mb=5500; fi
 [ "$floor" = 1 ] && need_mb=$((need_mb + need_mb / 5)) # a third destination (and its arena)
-if [ -z "$workdir" ]; then
-	avail=$(df -Pm /dev/shm 2>/dev/null | awk 'NR==2 {print $4}')
+avail=$(df -Pm /dev/shm 2>/dev/null | awk 'NR==2 {print $4}')
+if [ "$fs" = xfs ]; then
+	# The image's memory comes from /dev/shm: no fallback to a disk, which would measure it.
+	[ "${avail:-0}" -gt "$need_mb" ] || die "--fs xfs: /dev/shm has ${avail:-0} MB free, needs $need_mb"
+	# shellcheck source=tests/e2e/lib/xfs.sh
+	. "$repo/tests/e2e/lib/xfs.sh"
+	[ -n "$workdir" ] || workdir=/tmp
+elif [ -z "$workdir" ]; then
 	if [ "${avail:-0}" -gt "$need_mb" ]; then workdir=/dev/shm; else workdir=/tmp; fi
 fi
 T=$(mktemp -d "$workdir/xf-perf-xfer.XXXXXX")
-voltype=$(df -PT "$T" | awk 'NR==2 {print $2}')
-[ -n "$data" ] || data=$T/data
 
 pids=()
 a_pid='' b_pid=''
@@ -125,10 +138,23 @@ cleanup() {
 		wait "${pids[i]}" 2>/dev/null || true
 	done
 	if [ "${probes_added:-0}" = 1 ]; then perf probe -q -d 'probe_xferd:*' 2>/dev/null || true; fi
-	if [ "$keep" = 1 ]; then log "kept $T"; else rm -rf "$T"; fi
+	if [ "$fs" = xfs ]; then
+		# Everything that had files open on it is stopped above.
+		xfs_cleanup
+		rm -rf "$T"
+		[ "$keep" = 0 ] || log "--keep: nothing kept, $T was an XFS mount and is gone"
+	elif [ "$keep" = 1 ]; then log "kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
+# Room for sources, both destinations and XFS's own metadata and log; sparse, so only
+# what is written takes memory.
+[ "$fs" = tmpfs ] || xfs_mount "$T" $((need_mb * 3 / 2 + 512))
 trap 'exit 130' INT TERM
+voltype=$(df -PT "$T" | awk 'NR==2 {print $2}')
+[ "$fs" = tmpfs ] || [ "$voltype" = xfs ] || die "$T is $voltype, not xfs"
+fsnote=
+[ "$fs" = tmpfs ] || fsnote=", loop device ${XFS_LOOPS[0]} on a RAM-backed image, reflink=1"
+[ -n "$data" ] || data=$T/data
 
 # ---- datasets
 qflag=
@@ -427,7 +453,8 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 cores=$(nproc)
 echo "xferd transfer benchmark: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "cpu: $cpu, $cores cores; build: $buildtype ($build); runs: $runs (medians)$([ "$quick" = 1 ] && echo ', quick datasets')"
-echo "volumes and datasets: $T ($voltype); xferd: config/dev pair over net_memif${devargs}${xsets[*]:+ with ${xsets[*]}}; rsync: daemon on 127.0.0.1:$port"
+echo "file system: $voltype$fsnote; datasets: $data ($(df -PT "$data" | awk 'NR==2 {print $2}'))"
+echo "volumes: $T ($voltype); xferd: config/dev pair over net_memif${devargs}${xsets[*]:+ with ${xsets[*]}}; rsync: daemon on 127.0.0.1:$port"
 # One python pass: medians, speeds, ratios, the table and the CSV (columns in README.md).
 {
 	for c in large delta small mixed usr-include usr-lib; do

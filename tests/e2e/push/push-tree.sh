@@ -7,7 +7,9 @@
 #   directories; mtimes in the past (also 1970 and before);
 # - pushing into a destination sub-directory b:some/dir creates it;
 # - a second push of the unchanged tree sends no file data;
-# - the first push of a fresh pair loses nothing while A resolves B's MAC by ARP.
+# - the first push of a fresh pair loses nothing while A resolves B's MAC by ARP;
+# - each side uses the file I/O back end transfer.io asks for (PAIR_IO, or auto's choice
+#   for the file system: meson runs the test on XFS too, PAIR_FS=xfs).
 #
 #   push-tree.sh XFERD XFERCTL
 set -euo pipefail
@@ -56,6 +58,10 @@ pair_expect_field files_failed 0
 pair_expect_field files_skipped 0
 pair_expect_field files_sent "$nreg"
 pair_verify "$src/special" "$PAIR_VOL_B/$dest"
+# The file I/O back end on each side: PAIR_IO, or what transfer.io auto gives the file
+# system (meson also runs this test on XFS, PAIR_FS=xfs).
+pair_expect_io a "$src/special" job
+pair_expect_io b "$PAIR_VOL_B" volume
 # The dev pair runs one worker: new directories came whole, put in place by one rename
 # each (docs/PIPELINE.md, "Staged directories"), and none left in B's staging directory.
 staged=$(pair_json b 'j["dataplane"]["staged_dirs"]' stats)
