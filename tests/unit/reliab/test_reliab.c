@@ -930,6 +930,12 @@ test_outage_recovers(void)
 	}
 	xf_reliab_stats(b, &sb);
 	CU_ASSERT_EQUAL(sb.pn_ahead, 0);
+	/* the wider default window still refuses what no sender could number */
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(b, now, pn + XF_RELIAB_DEFAULT_WINDOW + 1, true),
+	                -ERANGE);
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(b, now, UINT64_MAX, true), -ERANGE);
+	xf_reliab_stats(b, &sb);
+	CU_ASSERT_EQUAL(sb.pn_ahead, 2);
 	xf_reliab_destroy(a);
 	xf_reliab_destroy(b);
 }
