@@ -12,6 +12,12 @@
  * Receiver: a bitmap of rx_window packet numbers starting at rx_base; everything below
  * rx_base counts as seen. The window slides forward when a number beyond it arrives;
  * if rx_window >= the peer's tx_slots it only forgets numbers the peer has settled.
+ * A tracked frame is numbered less than tx_slots above the oldest frame in flight, and
+ * every tracked number below that is acknowledged or was declared lost below an
+ * acknowledged one; so the peer's largest accepted number is at most tx_slots plus the
+ * untracked numbers (probes, ACKs) lost since, below ours. A window of twice the peer's
+ * table accepts our frames after an outage with tx_slots to spare for those
+ * (docs/RELIABILITY.md, "Packet-number window").
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -239,7 +245,7 @@ xf_reliab_create(const struct xf_reliab_cfg *cfg, uint64_t now)
 		c.tx_slots = XF_RELIAB_DEFAULT_SLOTS;
 	}
 	if (c.rx_window == 0) {
-		c.rx_window = XF_RELIAB_DEFAULT_SLOTS;
+		c.rx_window = XF_RELIAB_DEFAULT_WINDOW;
 	}
 	if (c.max_ack_delay_ns == 0) {
 		c.max_ack_delay_ns = XF_RELIAB_MAX_ACK_DELAY_NS;

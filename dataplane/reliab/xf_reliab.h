@@ -25,8 +25,16 @@
 #define XF_RELIAB_MAX_ACK_DELAY_NS 1000000ull
 /** Default RTT before the first sample (RFC 9002 kInitialRtt). */
 #define XF_RELIAB_INITIAL_RTT_NS 333000000ull
-/** Default sent-frame table slots and receive window (packet numbers). */
+/** Default sent-frame table slots (tracked frames in flight). */
 #define XF_RELIAB_DEFAULT_SLOTS 4096u
+/**
+ * Default receive window (packet numbers): twice the peer's table. The peer numbers a
+ * tracked frame at most its tx_slots above our largest accepted number plus the
+ * untracked numbers (probes, ACKs) it lost since; the second half of the window is for
+ * those, so that a session recovers from an outage (docs/RELIABILITY.md,
+ * "Packet-number window").
+ */
+#define XF_RELIAB_DEFAULT_WINDOW (2u * XF_RELIAB_DEFAULT_SLOTS)
 /** Default pacer burst, in full frames. */
 #define XF_RELIAB_DEFAULT_BURST 4u
 /**
@@ -73,7 +81,7 @@ typedef void (*xf_reliab_frame_fn)(void *arg, const struct xf_reliab_sent *frame
 struct xf_reliab_cfg {
 	uint32_t tx_slots;         /**< sent-frame table, power of two (XF_RELIAB_DEFAULT_SLOTS) */
 	uint32_t rx_window;        /**< received-pn window, power of two >= 64; should be >=
-	                                the peer's tx_slots (XF_RELIAB_DEFAULT_SLOTS) */
+	                                2 x the peer's tx_slots (XF_RELIAB_DEFAULT_WINDOW) */
 	uint64_t max_ack_delay_ns; /**< XF_RELIAB_MAX_ACK_DELAY_NS */
 	uint64_t initial_rtt_ns;   /**< XF_RELIAB_INITIAL_RTT_NS */
 	uint64_t pace_rate;        /**< bytes per second; 0 = unpaced (no default) */

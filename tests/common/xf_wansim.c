@@ -423,7 +423,7 @@ xf_wansim_run(const struct xf_wansim_cfg *cfg, struct xf_wansim_result *res)
 		goto out;
 	}
 	rc.tx_slots = s.cfg.tx_slots;
-	rc.rx_window = s.cfg.rx_window ? s.cfg.rx_window : s.cfg.tx_slots;
+	rc.rx_window = s.cfg.rx_window; /* 0: the engine's default */
 	rc.pace_rate = s.cfg.pace_bps / 8u;
 	rc.pace_frame_bytes = s.cfg.frame_bytes;
 	rc.on_acked = on_acked;

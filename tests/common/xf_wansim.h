@@ -26,7 +26,7 @@ struct xf_wansim_cfg {
 	uint64_t pace_bps;          /**< sender pacing, bits/s: the NIC's rate when the session
 	                                 has no rate_mbit (required) */
 	uint32_t tx_slots;          /**< xf_reliab sent-frame table (4096) */
-	uint32_t rx_window;         /**< receiver's window of packet numbers (tx_slots) */
+	uint32_t rx_window;         /**< receiver's pn window (XF_RELIAB_DEFAULT_WINDOW) */
 	uint64_t time_limit_ns;     /**< give up after this much virtual time (600 s) */
 };
 

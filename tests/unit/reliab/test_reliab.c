@@ -865,6 +865,81 @@ test_pacer(void)
 
 /* --- session timers --------------------------------------------------------------- */
 
+/*
+ * An outage longer than several probe timeouts with the default windows: every tracked
+ * frame the table allows and every probe is lost. When the link is back, the next probe
+ * and the retransmissions must be accepted, not refused as too far ahead (which left the
+ * session stuck for good).
+ */
+static void
+test_outage_recovers(void)
+{
+	struct xf_reliab_cfg cfg = { 0 };
+	struct xf_reliab *a = xf_reliab_create(&cfg, 0), *b = xf_reliab_create(&cfg, 0);
+	struct xf_ack_range rg[2];
+	struct xf_reliab_stats sb;
+	uint64_t now = 0, pn, probe = 0, lost_data = 0;
+	unsigned int ptos = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	/* one frame delivered and acknowledged: RTT 1 ms */
+	CU_ASSERT_EQUAL(xf_reliab_on_sent(a, now, 1000, NULL, 0, XF_RELIAB_F_ACK_ELICITING, &pn),
+	                0);
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(b, now, pn, true), 0);
+	xf_reliab_rx_accept(b, now, pn, true);
+	now += MS;
+	rg[0] = (struct xf_ack_range){ .first = pn, .last = pn };
+	CU_ASSERT_EQUAL(xf_reliab_on_ack(a, now, pn, 0, rg, 1), 0);
+	/* the outage: everything the sender may send is lost */
+	while (xf_reliab_can_send(a)) {
+		CU_ASSERT_EQUAL(
+		        xf_reliab_on_sent(a, now, 1000, NULL, 0, XF_RELIAB_F_ACK_ELICITING, NULL),
+		        0);
+		lost_data++;
+	}
+	CU_ASSERT(lost_data >= XF_RELIAB_DEFAULT_SLOTS - 1);
+	for (ptos = 0; ptos < 10; ptos++) {
+		now = xf_reliab_loss_deadline(a);
+		CU_ASSERT_EQUAL(xf_reliab_on_timeout(a, now), 0);
+		while (xf_reliab_probes_due(a) > 0) {
+			xf_reliab_on_sent(a, now, 64, NULL, 0, XF_RELIAB_F_PROBE, &probe);
+		}
+	}
+	CU_ASSERT(now > 2000 * MS); /* an outage of seconds */
+	/* the link is back: the next probe arrives */
+	now = xf_reliab_loss_deadline(a);
+	CU_ASSERT_EQUAL(xf_reliab_on_timeout(a, now), 0);
+	CU_ASSERT(xf_reliab_probes_due(a) > 0);
+	xf_reliab_on_sent(a, now, 64, NULL, 0, XF_RELIAB_F_PROBE, &probe);
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(b, now, probe, true), 0);
+	xf_reliab_rx_accept(b, now, probe, true);
+	/* its ACK declares the data lost; the retransmissions are accepted */
+	rg[0] = (struct xf_ack_range){ .first = probe, .last = probe };
+	rg[1] = (struct xf_ack_range){ .first = 0, .last = 0 };
+	now += MS;
+	CU_ASSERT_EQUAL(xf_reliab_on_ack(a, now, probe, 0, rg, 2), 0);
+	CU_ASSERT_TRUE_FATAL(xf_reliab_can_send(a));
+	for (unsigned int i = 0; i < 64 && xf_reliab_can_send(a); i++) {
+		CU_ASSERT_EQUAL(
+		        xf_reliab_on_sent(a, now, 1000, NULL, 0,
+		                          XF_RELIAB_F_ACK_ELICITING | XF_RELIAB_F_RETRANSMIT, &pn),
+		        0);
+		CU_ASSERT_EQUAL(xf_reliab_rx_filter(b, now, pn, true), 0);
+		xf_reliab_rx_accept(b, now, pn, true);
+	}
+	xf_reliab_stats(b, &sb);
+	CU_ASSERT_EQUAL(sb.pn_ahead, 0);
+	/* the wider default window still refuses what no sender could number */
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(b, now, pn + XF_RELIAB_DEFAULT_WINDOW + 1, true),
+	                -ERANGE);
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(b, now, UINT64_MAX, true), -ERANGE);
+	xf_reliab_stats(b, &sb);
+	CU_ASSERT_EQUAL(sb.pn_ahead, 2);
+	xf_reliab_destroy(a);
+	xf_reliab_destroy(b);
+}
+
 static void
 test_timers(void)
 {
@@ -1363,6 +1438,7 @@ static const struct xf_test tests[] = {
 	{ "ack_schedule", test_ack_schedule },
 	{ "pacer", test_pacer },
 	{ "timers", test_timers },
+	{ "outage_recovers", test_outage_recovers },
 	{ "simulation", test_simulation },
 };
 
