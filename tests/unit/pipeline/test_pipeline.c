@@ -1761,21 +1761,24 @@ test_staged_dirs(void)
 	list_free(&l);
 }
 
-/* When directory `after` has been put in place, something else takes the name of
- * `taken` (which is staged meanwhile). */
+/* Once a file of the staged directory `taken` has been written (so the directory was
+ * staged, and is not in place: it goes in place after its files commit), something else
+ * takes its name. Keyed to a write of its own file, not to another directory's rename,
+ * so it does not depend on when the directory's STAT ran. */
 struct taken_ctx {
-	uint32_t after;
-	const char *taken; /* its path */
+	uint32_t first, last; /* the indices of the files in `taken` */
+	const char *taken;    /* its path */
 	unsigned int hits;
 };
 
 static int32_t
-take_name_on_rename(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, int32_t res)
+take_name_on_write(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, int32_t res)
 {
 	struct taken_ctx *tc = arg;
 
 	(void)sid;
-	if (op == XF_SOP_RENAME && file == tc->after && res == 0) {
+	if (op == XF_SOP_WRITE && file >= tc->first && file <= tc->last && res >= 0 &&
+	    tc->hits == 0) {
 		tc->hits++;
 		CU_ASSERT(mkdir(tc->taken, 0755) == 0);
 	}
@@ -1794,7 +1797,7 @@ test_staged_failures(void)
 	struct list l = { 0 };
 	struct taken_ctx tc = { 0 };
 	struct run_opts o = {
-		.workers = 1, .window = 64, .fault = take_name_on_rename, .fault_arg = &tc
+		.workers = 1, .window = 64, .fault = take_name_on_write, .fault_arg = &tc
 	};
 	struct fault_ctx fc = { 0 };
 	struct run_result r;
@@ -1805,7 +1808,12 @@ test_staged_failures(void)
 	mkpaths("staged-fail");
 	make_scan_tree(&l, "top", 6, 20, 99);
 	d03 = index_of(&l, "top/d03");
-	tc.after = index_of(&l, "top/d02");
+	tc.first = d03 + 1;
+	tc.last = d03;
+	while (tc.last + 1 < l.n && strncmp(l.f[tc.last + 1].path, "top/d03/", 8) == 0) {
+		tc.last++;
+	}
+	CU_ASSERT_FATAL(tc.last > d03);
 	snprintf(taken, sizeof(taken), "%s/top/d03", dst_dir);
 	tc.taken = taken;
 	run(dst_dir, &l, &o, &r);
