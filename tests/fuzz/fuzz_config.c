@@ -18,15 +18,9 @@
 #include <string.h>
 
 #include "xf_config.h"
+#include "xf_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			__builtin_trap();                                                          \
-		}                                                                                  \
-	} while (0)
 
 /* Valid on any machine: the volume is /tmp, no PCI, cores 0..2 without a cpus list. */
 static const char base[] = "version: 1\n"

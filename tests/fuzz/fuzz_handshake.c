@@ -17,15 +17,9 @@
 
 #include "hs_keys.h"
 #include "xf_noise.h"
+#include "xf_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			__builtin_trap();                                                          \
-		}                                                                                  \
-	} while (0)
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -17,15 +17,9 @@
 
 #include "xf_path.h"
 #include "xf_proto.h"
+#include "xf_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			__builtin_trap();                                                          \
-		}                                                                                  \
-	} while (0)
 
 static uint8_t out[XF_PAYLOAD_MAX + 64];
 static uint8_t out2[XF_PAYLOAD_MAX + 64];

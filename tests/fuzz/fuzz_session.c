@@ -29,16 +29,9 @@
 
 #include "xf_hostile.h"
 #include "xf_pipeline_priv.h"
+#include "xf_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "fuzz_session: %s failed (line %d)\n", #c, __LINE__);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static const char *const paths[16] = {
 	"a",    "d",   "d/a", "x", "x/.xferd", "x/.xferd/tmp", "x/.xferd/tmp/p", ".XFERD/t",
