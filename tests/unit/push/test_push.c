@@ -8,812 +8,17 @@
  * the bytes it got, commits in order and says DONE. Its own frames go through a
  * lossless direction so that it needs no retransmission of its own; losses of the
  * sender's frames and of the ACKs' effect (a frame delivered twice) are what is tested.
- *
- * Over 1,000 lines: most of it is the scripted receiver and the lossy channel, which
- * every case shares; splitting the cases from them would put the double in a header.
+ * The channel, reader and receiver are in push_harness.c; the DELTA cases in
+ * test_push_delta.c.
  */
-#include <errno.h>
+
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <CUnit/Basic.h>
 
 #include "xf_test.h"
 
-#include "xf_base.h"
-#include "xf_csum.h"
-#include "xf_delta.h"
-#include "xf_push.h"
-
-#define MAX_FILES 300
-#define MAX_Q     65536
-#define TICK_NS   50000ull      /* 50 us of simulated time per loop turn */
-#define START_NS  1000000000ull /* simulated time when a push starts */
-
-struct tframe {
-	uint8_t buf[XF_PAYLOAD_MAX];
-};
-
-/* A datagram on the wire: a copy of the bytes. */
-struct dgram {
-	uint16_t len;
-	uint64_t due; /* delivery time (ns) */
-	uint64_t seq; /* send order: ties in due time keep it, as a wire does */
-	uint8_t *bytes;
-};
-
-struct chan {
-	struct dgram q[MAX_Q];
-	unsigned int n;
-};
-
-struct rfile {
-	uint8_t *data; /* rebuilt contents */
-	uint64_t size;
-	uint8_t decided;
-	uint8_t decision;
-	uint8_t settled;
-	uint8_t failed;
-};
-
-static struct {
-	/* the source tree, in memory */
-	struct xf_flist_entry ent[MAX_FILES];
-	char paths[MAX_FILES][32];
-	uint8_t *src[MAX_FILES];
-	uint32_t count;
-	/* reader state per file */
-	uint64_t crc[MAX_FILES];
-	/* pending read requests */
-	struct {
-		uint32_t file;
-		uint64_t off;
-		uint32_t n, dl;
-		bool delta;
-	} reads[1024];
-	unsigned int nreads;
-	/* the channel */
-	struct chan to_rx, to_tx;
-	uint64_t now;
-	uint64_t seq;
-	uint64_t seed;
-	unsigned int loss_pct, dup_pct, reorder_pct;
-	/* the scripted receiver */
-	struct rfile rf[MAX_FILES];
-	uint32_t window;
-	uint32_t total; /* from the sender's DONE, or UINT32_MAX */
-	uint32_t committed;
-	uint64_t rx_pn;   /* receiver's packet numbers */
-	uint64_t largest; /* largest pn seen from the sender */
-	uint8_t *seen;    /* pn seen, for the receiver's duplicate check */
-	unsigned int dups_applied;
-	unsigned int frames_alive;
-	unsigned int refuse_index;     /* a file the receiver refuses, or UINT32_MAX */
-	unsigned int unreadable_index; /* a file the sender cannot read, or UINT32_MAX */
-	unsigned int uptodate_index;
-	bool done_sent;
-	uint32_t session;
-	uint64_t nonce;
-	/* DELTA: the receiver's basis of a file (NULL: none, the file goes WHOLE) */
-	uint8_t *basis[MAX_FILES];
-	uint64_t basis_size[MAX_FILES];
-	unsigned int absurd_index; /* a DELTA decision with an absurd block count */
-	uint64_t copied, literal;  /* bytes applied from COPY and DATA frames */
-	/* The reader runs the matcher (delta_request), as the engine's workers do. */
-	bool reader_matches;
-	/* A receiver that closes as xferd's does, once its DONE is acknowledged, and drops
-	 * everything after; its DONE goes out done_delay_ns after the last commit, and its
-	 * ACKs of PINGs are lost (so a PING is unacknowledged when it closes). */
-	bool close_on_done_ack;
-	uint64_t done_delay_ns, done_at;
-	uint64_t done_pn;
-	bool rx_closed;
-	unsigned int dropped_after_close, pings;
-	struct xf_delta_match *tm[MAX_FILES];
-	struct xf_sig_rec *tsigs[MAX_FILES];
-	struct xf_lease_ring *sig_ring; /* cfg.sig_ring (NULL: the heap) */
-	unsigned int delta_requests;
-	uint64_t fed[MAX_FILES];
-	struct xf_push *cur_push;
-	uint32_t cur_file;
-	/* A receiver that, as xferd's, numbers its frames from a random value and takes
-	 * FLIST, DATA, COPY and FILE_END only once the sender acknowledged its HELLO_ACK
-	 * (docs/PROTOCOL.md 6.1); what it refuses before that is counted. */
-	bool confirm_hello;
-	bool confirmed;
-	/* A slow receiver on a lossless wire: it reads nothing for the last stall_ns of every
-	 * stall_period_ns (its pipeline full, its process descheduled); frames wait. */
-	uint64_t stall_ns, stall_period_ns;
-	bool lose_pings; /* the sender's PINGs are lost on the wire */
-	uint64_t hello_ack_pn;
-	unsigned int unconfirmed;
-} T;
-
-static uint32_t
-rnd(void)
-{
-	T.seed ^= T.seed << 13;
-	T.seed ^= T.seed >> 7;
-	T.seed ^= T.seed << 17;
-	return (uint32_t)(T.seed >> 11);
-}
-
-static void *
-t_alloc(void *arg, uint8_t **payload)
-{
-	struct tframe *f = malloc(sizeof(*f));
-
-	(void)arg;
-	if (f == NULL) {
-		return NULL;
-	}
-	T.frames_alive++;
-	*payload = f->buf;
-	return f;
-}
-
-static void
-t_free(void *arg, void *frame)
-{
-	(void)arg;
-	T.frames_alive--;
-	free(frame);
-}
-
-static void
-chan_put(struct chan *c, const uint8_t *bytes, uint16_t len, uint64_t due)
-{
-	CU_ASSERT_FATAL(c->n < MAX_Q);
-	c->q[c->n].bytes = malloc(len);
-	memcpy(c->q[c->n].bytes, bytes, len);
-	c->q[c->n].len = len;
-	c->q[c->n].due = due;
-	c->q[c->n].seq = T.seq++;
-	c->n++;
-}
-
-static int
-t_send(void *arg, void *frame, uint16_t len)
-{
-	struct tframe *f = frame;
-	uint64_t due = T.now + 200000; /* 200 us one way */
-
-	(void)arg;
-	if (rnd() % 100 < T.loss_pct || (T.lose_pings && f->buf[3] == XF_MSG_PING)) {
-		return 0; /* lost on the wire */
-	}
-	if (rnd() % 100 < T.reorder_pct) {
-		due += 100000 + rnd() % 400000;
-	}
-	chan_put(&T.to_rx, f->buf, len, due);
-	if (rnd() % 100 < T.dup_pct) {
-		chan_put(&T.to_rx, f->buf, len, due + 50000);
-	}
-	return 0;
-}
-
-static int
-t_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
-               uint32_t nframes, uint32_t data_len)
-{
-	(void)arg;
-	CU_ASSERT_EQUAL(path_len, strlen(T.paths[file]));
-	CU_ASSERT_EQUAL(memcmp(path, T.paths[file], path_len), 0);
-	CU_ASSERT_FATAL(T.nreads < 1024);
-	T.reads[T.nreads].file = file;
-	T.reads[T.nreads].off = offset;
-	T.reads[T.nreads].n = nframes;
-	T.reads[T.nreads].dl = data_len;
-	T.reads[T.nreads].delta = false;
-	T.nreads++;
-	return 0;
-}
-
-/* The test reader's matcher output, straight to the session. */
-static int
-t_emit(void *arg, const struct xf_delta_op *op)
-{
-	struct xf_push_read rd = { .file = T.cur_file, .offset = op->offset };
-
-	(void)arg;
-	if (op->kind == XF_DELTA_OP_COPY) {
-		rd.copy_len = op->len;
-		rd.src_offset = op->src_offset;
-	} else {
-		rd.frame = t_alloc(NULL, &rd.payload);
-		memcpy(rd.payload + XF_DATA_OVERHEAD, op->bytes, op->len);
-		rd.len = op->len;
-	}
-	xf_push_on_read(T.cur_push, &rd, T.now);
-	return 0;
-}
-
-static int
-t_delta_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
-                uint32_t nframes, uint32_t data_len, const struct xf_delta_params *sig)
-{
-	int rc = t_read_request(arg, file, path, path_len, offset, nframes, data_len);
-
-	T.reads[T.nreads - 1].delta = true;
-	T.delta_requests++;
-	if (sig != NULL) {
-		/* The first request: the signatures are the reader's now. */
-		CU_ASSERT_EQUAL(offset, 0);
-		CU_ASSERT_PTR_NULL(T.tm[file]);
-		CU_ASSERT_EQUAL(sig->max_literal, data_len);
-		T.tsigs[file] = (struct xf_sig_rec *)sig->sigs;
-		T.tm[file] = xf_delta_match_create(sig, t_emit, &T.tm[file]);
-		CU_ASSERT_PTR_NOT_NULL(T.tm[file]);
-	}
-	return rc;
-}
-
-/* A request of a DELTA file: its bytes through the file's matcher, then the closing
- * answer (as the engine's worker does). */
-static void
-serve_delta(struct xf_push *p, unsigned int r)
-{
-	uint32_t file = T.reads[r].file;
-	uint64_t off = T.reads[r].off, size = T.ent[file].size;
-	uint64_t want = (uint64_t)T.reads[r].n * T.reads[r].dl;
-	uint64_t end = off < size ? XF_MIN(size, off + want) : off;
-	struct xf_push_read rd = { .file = file, .last = true, .undelivered = T.reads[r].n };
-
-	T.cur_push = p;
-	T.cur_file = file;
-	if (T.tm[file] == NULL) {
-		/* Already at its end (a request issued before the end was known). */
-		rd.offset = size;
-		rd.eof = true;
-		rd.size = size;
-		rd.crc64 = T.crc[file];
-		xf_push_on_read(p, &rd, T.now);
-		return;
-	}
-	CU_ASSERT_EQUAL(off, T.fed[file]);
-	if (end > off) {
-		T.crc[file] = xf_csum_crc64(T.crc[file], T.src[file] + off, end - off);
-		CU_ASSERT_EQUAL(xf_delta_match_feed(T.tm[file], T.src[file] + off, end - off), 0);
-		T.fed[file] = end;
-	}
-	rd.eof = end - off < want;
-	if (rd.eof) {
-		CU_ASSERT_EQUAL(xf_delta_match_finish(T.tm[file]), 0);
-		xf_delta_match_free(T.tm[file]);
-		xf_lease_free(T.tsigs[file]);
-		T.tm[file] = NULL;
-		T.tsigs[file] = NULL;
-	}
-	rd.offset = end;
-	rd.size = end;
-	rd.crc64 = T.crc[file];
-	xf_push_on_read(p, &rd, T.now);
-}
-
-/* The reader: serve requests in order, the CRC running per file. */
-static void
-serve_reads(struct xf_push *p)
-{
-	for (unsigned int r = 0; r < T.nreads; r++) {
-		uint32_t file = T.reads[r].file;
-		uint64_t off = T.reads[r].off, size = T.ent[file].size;
-
-		if (off == 0) {
-			T.crc[file] = 0;
-		}
-		if (T.reads[r].delta) {
-			serve_delta(p, r);
-			continue;
-		}
-		if (file == T.unreadable_index) {
-			struct xf_push_read rd = { .file = file,
-				                   .offset = off,
-				                   .last = true,
-				                   .error = -EIO,
-				                   .undelivered = T.reads[r].n };
-
-			xf_push_on_read(p, &rd, T.now);
-			continue;
-		}
-		for (uint32_t k = 0; k < T.reads[r].n; k++) {
-			struct xf_push_read rd = { .file = file, .offset = XF_MIN(off, size) };
-			uint64_t len = off < size ? XF_MIN((uint64_t)T.reads[r].dl, size - off) : 0;
-
-			if (len > 0) {
-				rd.frame = t_alloc(NULL, &rd.payload);
-				memcpy(rd.payload + XF_DATA_OVERHEAD, T.src[file] + off, len);
-				T.crc[file] = xf_csum_crc64(T.crc[file], T.src[file] + off, len);
-				rd.len = (uint32_t)len;
-			}
-			off += len;
-			/* A short (or empty) read is the end, as it is for the real reader. */
-			rd.eof = len < T.reads[r].dl;
-			rd.last = rd.eof || k + 1 == T.reads[r].n;
-			rd.undelivered = rd.last ? T.reads[r].n - k - (len > 0 ? 1 : 0) : 0;
-			rd.size = XF_MIN(off, size);
-			rd.crc64 = T.crc[file];
-			xf_push_on_read(p, &rd, T.now);
-			if (rd.last) {
-				break;
-			}
-		}
-	}
-	T.nreads = 0;
-}
-
-/* The receiver's frames: encoded and put on the lossless direction. */
-static void
-rx_send(struct xf_msg *m)
-{
-	uint8_t buf[XF_PAYLOAD_MAX];
-	int len;
-
-	m->hdr.session = T.session;
-	m->hdr.pn = T.rx_pn++;
-	len = xf_proto_encode(buf, sizeof(buf), m);
-	CU_ASSERT_FATAL(len > 0);
-	chan_put(&T.to_tx, buf, (uint16_t)len, T.now + 200000);
-}
-
-static void
-rx_send_built(struct xf_proto_builder *b)
-{
-	int len = xf_proto_build_finish(b);
-
-	CU_ASSERT_FATAL(len > 0);
-	chan_put(&T.to_tx, b->buf, (uint16_t)len, T.now + 200000);
-}
-
-static void
-rx_ack(uint64_t pn)
-{
-	/* Acknowledge exactly the one frame: the sender must cope with single ranges. */
-	struct xf_msg m = { .hdr = { .type = XF_MSG_ACK, .session = T.session, .pn = T.rx_pn++ } };
-	struct xf_ack_range r = { pn, pn };
-	struct xf_proto_builder b;
-	uint8_t buf[256];
-
-	m.ack.largest = pn;
-	CU_ASSERT_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m) == 0);
-	CU_ASSERT_FATAL(xf_proto_build_ack(&b, &r) == 0);
-	rx_send_built(&b);
-}
-
-static bool
-rx_settle_ready(uint32_t i)
-{
-	return T.rf[i].settled;
-}
-
-static void
-rx_commit_progress(void)
-{
-	struct xf_msg m = { .hdr = { .type = XF_MSG_COMMIT, .session = T.session } };
-	struct xf_proto_builder b;
-	uint8_t buf[XF_PAYLOAD_MAX];
-	uint32_t before = T.committed;
-
-	while (T.committed < T.total && T.committed < MAX_FILES && rx_settle_ready(T.committed)) {
-		T.committed++;
-	}
-	if (T.committed == before) {
-		goto done;
-	}
-	m.hdr.pn = T.rx_pn++;
-	m.commit.committed = T.committed;
-	m.commit.credit = T.committed + T.window;
-	CU_ASSERT_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m) == 0);
-	for (uint32_t i = before; i < T.committed; i++) {
-		if (T.rf[i].failed) {
-			struct xf_commit_fail cf = { i, XF_ST_BAD_PATH };
-
-			CU_ASSERT_FATAL(xf_proto_build_commit(&b, &cf) == 0);
-		}
-	}
-	rx_send_built(&b);
-done:
-	if (T.committed == T.total && !T.done_sent) {
-		struct xf_msg d = { .hdr = { .type = XF_MSG_DONE } };
-
-		if (T.close_on_done_ack) {
-			if (T.done_at == 0) {
-				T.done_at = T.now + T.done_delay_ns;
-			}
-			if (T.now < T.done_at) {
-				return; /* rx_tick() comes back */
-			}
-		}
-		d.done.files = T.committed;
-		T.done_pn = T.rx_pn;
-		rx_send(&d);
-		T.done_sent = true;
-	}
-}
-
-/* The receiver's own clock: a delayed DONE goes out when due. */
-static void
-rx_tick(void)
-{
-	if (T.done_at != 0 && !T.done_sent && !T.rx_closed) {
-		rx_commit_progress();
-	}
-}
-
-/* SIG frames of a file's basis, after its DECISION, last block first (any order goes). */
-static void
-rx_send_sigs(uint32_t file)
-{
-	uint32_t bs = xf_delta_block_size(T.basis_size[file]);
-	uint32_t count = (uint32_t)xf_delta_block_count(T.basis_size[file], bs);
-	struct xf_sig_rec *rec = calloc(count + 1, sizeof(*rec));
-	struct xf_delta_sig g;
-	int n;
-
-	CU_ASSERT_FATAL(xf_delta_sig_begin(&g, bs) == 0);
-	n = xf_delta_sig_update(&g, T.basis[file], T.basis_size[file], rec, count);
-	CU_ASSERT_FATAL(n >= 0);
-	n += xf_delta_sig_finish(&g, rec + n);
-	CU_ASSERT_EQUAL_FATAL((uint32_t)n, count);
-	for (uint32_t end = count; end > 0;) {
-		uint32_t first = end > 50 ? end - 50 : 0; /* 50 records a frame */
-		struct xf_msg m = { .hdr = { .type = XF_MSG_SIG, .session = T.session } };
-		struct xf_proto_builder b;
-		uint8_t buf[XF_PAYLOAD_MAX];
-
-		m.hdr.pn = T.rx_pn++;
-		m.sig.file = file;
-		m.sig.block_size = bs;
-		m.sig.first_block = first;
-		CU_ASSERT_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m) == 0);
-		for (uint32_t i = first; i < end; i++) {
-			CU_ASSERT_FATAL(xf_proto_build_sig(&b, &rec[i]) == 0);
-		}
-		rx_send_built(&b);
-		end = first;
-	}
-	free(rec);
-}
-
-/* The receiver handles one datagram from the sender. */
-static void
-rx_handle(const uint8_t *bytes, uint16_t len)
-{
-	struct xf_msg m;
-	enum xf_proto_reason why;
-	bool dup;
-
-	CU_ASSERT_FATAL(xf_proto_decode(bytes, len, &m, &why) == 0);
-	CU_ASSERT_EQUAL(m.hdr.session, T.session);
-	CU_ASSERT_FATAL(m.hdr.pn < 1u << 20);
-	if (T.rx_closed) {
-		T.dropped_after_close++; /* no session any more: dropped, unanswered */
-		return;
-	}
-	if (T.close_on_done_ack && T.done_sent && m.hdr.type == XF_MSG_ACK) {
-		for (uint16_t i = 0; i < m.ack.count; i++) {
-			struct xf_ack_range r;
-
-			xf_proto_ack_get(&m, i, &r);
-			T.rx_closed |= r.first <= T.done_pn && T.done_pn <= r.last;
-		}
-	}
-	if (T.confirm_hello && m.hdr.type == XF_MSG_ACK) {
-		for (uint16_t i = 0; i < m.ack.count; i++) {
-			struct xf_ack_range r;
-
-			xf_proto_ack_get(&m, i, &r);
-			T.confirmed |= r.first <= T.hello_ack_pn && T.hello_ack_pn <= r.last;
-		}
-	}
-	if (T.confirm_hello && !T.confirmed &&
-	    (m.hdr.type == XF_MSG_FLIST || m.hdr.type == XF_MSG_DATA || m.hdr.type == XF_MSG_COPY ||
-	     m.hdr.type == XF_MSG_FILE_END)) {
-		T.unconfirmed++; /* not accepted, not acknowledged */
-		return;
-	}
-	dup = T.seen[m.hdr.pn];
-	T.seen[m.hdr.pn] = 1;
-	if (m.hdr.type == XF_MSG_PING) {
-		T.pings++;
-	}
-	if (m.hdr.type != XF_MSG_ACK && !(T.close_on_done_ack && m.hdr.type == XF_MSG_PING)) {
-		rx_ack(m.hdr.pn);
-	}
-	if (dup) {
-		return;
-	}
-	switch (m.hdr.type) {
-	case XF_MSG_HELLO: {
-		struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK } };
-
-		CU_ASSERT_EQUAL(m.hello.min_version, XF_PROTO_VERSION);
-		CU_ASSERT_EQUAL(m.hello.dest_len, 4);
-		a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
-		a.hello.max_payload = 1472;
-		a.hello.window = T.window;
-		a.hello.nonce = m.hello.nonce;
-		T.nonce = m.hello.nonce;
-		if (T.confirm_hello) {
-			a.hdr.flags = XF_HDR_F_ACKNOW; /* as xferd's */
-			T.hello_ack_pn = T.rx_pn;
-		}
-		rx_send(&a);
-		break;
-	}
-	case XF_MSG_FLIST: {
-		struct xf_msg d = { .hdr = { .type = XF_MSG_DECISION, .session = T.session } };
-		struct xf_proto_builder b;
-		struct xf_flist_entry e;
-		uint32_t cur = 0, idx = m.flist.first_index;
-		uint8_t buf[XF_PAYLOAD_MAX];
-
-		/* Entries never arrive beyond the credit the receiver gave. */
-		CU_ASSERT(m.flist.first_index + m.flist.count <= T.committed + T.window);
-		d.hdr.pn = T.rx_pn++;
-		CU_ASSERT_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &d) == 0);
-		while (xf_proto_flist_next(&m, &cur, &e)) {
-			struct xf_decision_rec rec = { .file = idx };
-
-			CU_ASSERT_EQUAL(e.path_len, strlen(T.paths[idx]));
-			CU_ASSERT_EQUAL(e.size, T.ent[idx].size);
-			if (T.rf[idx].decided) {
-				/* The same entry again (a retransmission): same answer, nothing
-				 * reset. */
-				rec.decision = T.rf[idx].decision;
-				rec.status = rec.decision == XF_DEC_REFUSED ? XF_ST_BAD_PATH : 0;
-			} else if (idx == T.refuse_index) {
-				rec.decision = XF_DEC_REFUSED;
-				rec.status = XF_ST_BAD_PATH;
-				T.rf[idx].settled = T.rf[idx].failed = 1;
-			} else if (idx == T.uptodate_index || e.kind != XF_FILE_REG) {
-				rec.decision = XF_DEC_UPTODATE;
-				T.rf[idx].settled = 1;
-			} else if (T.basis[idx] != NULL || idx == T.absurd_index) {
-				rec.decision = XF_DEC_DELTA;
-				rec.block_size = xf_delta_block_size(T.basis_size[idx]);
-				rec.block_count = (uint32_t)xf_delta_block_count(T.basis_size[idx],
-				                                                 rec.block_size);
-				if (idx == T.absurd_index) {
-					rec.block_size = 700;
-					rec.block_count = 0xfffffff0u; /* and no SIG ever comes */
-				}
-				T.rf[idx].data = calloc(1, e.size + 1);
-			} else {
-				rec.decision = XF_DEC_WHOLE;
-				T.rf[idx].data = calloc(1, e.size + 1);
-			}
-			T.rf[idx].decided = 1;
-			T.rf[idx].decision = rec.decision;
-			CU_ASSERT_FATAL(xf_proto_build_decision(&b, &rec) == 0);
-			idx++;
-		}
-		if (m.flist.flags & XF_FLIST_F_LAST) {
-			CU_ASSERT_EQUAL(idx, T.count);
-			T.total = idx;
-		}
-		if (m.flist.count > 0) {
-			rx_send_built(&b);
-			for (uint32_t i = m.flist.first_index; i < idx; i++) {
-				if (T.basis[i] != NULL && i != T.absurd_index) {
-					rx_send_sigs(i);
-				}
-			}
-		}
-		rx_commit_progress();
-		break;
-	}
-	case XF_MSG_COPY: {
-		struct xf_delta_op op = { .kind = XF_DELTA_OP_COPY,
-			                  .len = m.copy.len,
-			                  .offset = m.copy.offset,
-			                  .src_offset = m.copy.src_offset };
-
-		CU_ASSERT_FATAL(m.copy.file < T.count);
-		CU_ASSERT_FATAL(T.basis[m.copy.file] != NULL);
-		CU_ASSERT_FATAL(T.rf[m.copy.file].data != NULL);
-		CU_ASSERT_FALSE(T.rf[m.copy.file].settled);
-		CU_ASSERT_EQUAL_FATAL(
-		        xf_delta_apply(&op, T.basis[m.copy.file], T.basis_size[m.copy.file],
-		                       T.rf[m.copy.file].data, T.ent[m.copy.file].size),
-		        0);
-		T.rf[m.copy.file].size = XF_MAX(T.rf[m.copy.file].size, m.copy.offset + m.copy.len);
-		T.copied += m.copy.len;
-		break;
-	}
-	case XF_MSG_DATA:
-		T.literal += m.data.len;
-		CU_ASSERT_FATAL(m.data.file < T.count);
-		CU_ASSERT_FATAL(T.rf[m.data.file].data != NULL);
-		CU_ASSERT_FATAL(m.data.offset + m.data.len <= T.ent[m.data.file].size);
-		CU_ASSERT_FALSE(T.rf[m.data.file].settled);
-		memcpy(T.rf[m.data.file].data + m.data.offset, m.data.bytes, m.data.len);
-		T.rf[m.data.file].size = XF_MAX(T.rf[m.data.file].size, m.data.offset + m.data.len);
-		break;
-	case XF_MSG_FILE_END: {
-		struct rfile *f = &T.rf[m.file_end.file];
-
-		if (f->settled) {
-			break; /* a retransmitted FILE_END */
-		}
-		if (m.file_end.status != 0) {
-			/* The sender gave the file up: fail it, as the pipeline does. */
-			CU_ASSERT_EQUAL(m.file_end.file, T.unreadable_index);
-			f->settled = f->failed = 1;
-			rx_commit_progress();
-			break;
-		}
-		/* FILE_END comes only after all the file's data: it is all here. */
-		CU_ASSERT_EQUAL(m.file_end.size, T.ent[m.file_end.file].size);
-		CU_ASSERT_EQUAL(f->size, m.file_end.size);
-		CU_ASSERT_EQUAL(xf_csum_crc64(0, f->data, f->size), m.file_end.crc64);
-		CU_ASSERT_EQUAL(memcmp(f->data, T.src[m.file_end.file], f->size), 0);
-		f->settled = 1;
-		rx_commit_progress();
-		break;
-	}
-	case XF_MSG_DONE:
-		CU_FAIL("the sender ends its list with the LAST flag, never with DONE");
-		break;
-	default:
-		break;
-	}
-}
-
-/* Deliver what is due in a channel, in due order (which reorders). */
-static unsigned int
-deliver(struct chan *c, struct xf_push *p)
-{
-	unsigned int n = 0;
-
-	for (;;) {
-		unsigned int best = c->n;
-
-		for (unsigned int i = 0; i < c->n; i++) {
-			if (c->q[i].due <= T.now &&
-			    (best == c->n || c->q[i].due < c->q[best].due ||
-			     (c->q[i].due == c->q[best].due && c->q[i].seq < c->q[best].seq))) {
-				best = i;
-			}
-		}
-		if (best == c->n) {
-			return n;
-		}
-		{
-			struct dgram d = c->q[best];
-
-			c->q[best] = c->q[--c->n];
-			if (p == NULL) {
-				rx_handle(d.bytes, d.len);
-			} else {
-				struct xf_msg m;
-
-				CU_ASSERT_FATAL(xf_proto_decode(d.bytes, d.len, &m, NULL) == 0);
-				xf_push_on_frame(p, &m, d.len, T.now);
-			}
-			free(d.bytes);
-			n++;
-		}
-	}
-}
-
-static void
-setup(uint32_t count, uint64_t max_size, unsigned int loss, unsigned int dup, unsigned int reorder,
-      uint32_t window)
-{
-	memset(&T, 0, sizeof(T));
-	T.seed = 0x9e3779b97f4a7c15ull ^ (count * 31 + loss);
-	T.count = count;
-	T.loss_pct = loss;
-	T.dup_pct = dup;
-	T.reorder_pct = reorder;
-	T.window = window;
-	T.total = UINT32_MAX;
-	T.refuse_index = UINT32_MAX;
-	T.unreadable_index = UINT32_MAX;
-	T.uptodate_index = UINT32_MAX;
-	T.absurd_index = UINT32_MAX;
-	T.session = 0x1234abcd;
-	T.seen = calloc(1u << 20, 1);
-	for (uint32_t i = 0; i < count; i++) {
-		uint64_t size = max_size == 0 ? 0 : rnd() % (max_size + 1);
-
-		if (i % 7 == 3) {
-			size = 1448 * (1 + i % 3); /* exact multiples of a frame's data */
-		}
-		snprintf(T.paths[i], sizeof(T.paths[i]), "d%u/f%u", i % 5, i);
-		T.src[i] = malloc(size + 1);
-		for (uint64_t k = 0; k < size; k++) {
-			T.src[i][k] = (uint8_t)rnd();
-		}
-		T.ent[i] = (struct xf_flist_entry){
-			.kind = XF_FILE_REG,
-			.mode = 0644,
-			.size = size,
-			.mtime_ns = 1700000000000000000ll + i,
-			.path = T.paths[i],
-			.path_len = (uint16_t)strlen(T.paths[i]),
-		};
-	}
-}
-
-static void
-teardown(void)
-{
-	for (uint32_t i = 0; i < T.count; i++) {
-		free(T.src[i]);
-		free(T.rf[i].data);
-		free(T.basis[i]);
-		xf_delta_match_free(T.tm[i]);
-		xf_lease_free(T.tsigs[i]);
-	}
-	for (unsigned int i = 0; i < T.to_rx.n; i++) {
-		free(T.to_rx.q[i].bytes);
-	}
-	for (unsigned int i = 0; i < T.to_tx.n; i++) {
-		free(T.to_tx.q[i].bytes);
-	}
-	free(T.seen);
-}
-
-/* The file list, as its owner hands it to the session. */
-static void
-t_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
-{
-	(void)arg;
-	CU_ASSERT_FATAL(i < T.count);
-	*e = T.ent[i];
-}
-
-/* Run a push to the end; returns its final stats. */
-static void
-run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
-{
-	struct xf_push_cfg cfg = {
-		.session_id = T.session,
-		.nonce = 42,
-		.dest = "dest",
-		.max_payload = 1472,
-		.sig_ring = T.sig_ring,
-		.reliab = { .tx_slots = 1024,
-		            .rx_window = 1024,
-		            .initial_rtt_ns = 1000000,
-		            .idle_timeout_ns = 5000000000ull,
-		            .keepalive_ns = 100000000ull },
-	};
-	struct xf_push_io io = { .entry = t_entry,
-		                 .frame_alloc = t_alloc,
-		                 .frame_send = t_send,
-		                 .frame_free = t_free,
-		                 .read_request = t_read_request,
-		                 .delta_request = T.reader_matches ? t_delta_request : NULL };
-	struct xf_push *p;
-	unsigned long turns = 0;
-
-	T.now = START_NS;
-	p = xf_push_create(&cfg, &io, T.count, T.now);
-	CU_ASSERT_FATAL(p != NULL);
-	for (;;) {
-		xf_push_stats(p, st);
-		if (st->state == XF_PUSH_DONE || st->state == XF_PUSH_ABORTED) {
-			break;
-		}
-		xf_push_poll(p, T.now);
-		serve_reads(p);
-		xf_push_poll(p, T.now);
-		if (T.stall_period_ns == 0 ||
-		    (T.now - START_NS) % T.stall_period_ns < T.stall_period_ns - T.stall_ns) {
-			deliver(&T.to_rx, NULL);
-		}
-		rx_tick();
-		deliver(&T.to_tx, p);
-		T.now += TICK_NS;
-		CU_ASSERT_FATAL(++turns < 2000000); /* 100 s of simulated time */
-	}
-	xf_push_reliab_stats(p, rs);
-	xf_push_destroy(p);
-	CU_ASSERT_EQUAL(T.frames_alive, 0); /* every frame buffer came back */
-}
+#include "push_harness.h"
 
 static void
 test_clean_channel(void)
@@ -821,10 +26,10 @@ test_clean_channel(void)
 	struct xf_push_stats st;
 	struct xf_reliab_stats rs;
 
-	setup(200, 20000, 0, 0, 0, 32);
+	push_setup(200, 20000, 0, 0, 0, 32);
 	T.refuse_index = 17;
 	T.uptodate_index = 5;
-	run(&st, &rs);
+	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_total, 200);
 	CU_ASSERT_EQUAL(st.files_failed, 1);
@@ -838,7 +43,7 @@ test_clean_channel(void)
 		        (unsigned long)rs.smoothed_rtt_ns);
 	}
 	CU_ASSERT_EQUAL(T.committed, 200);
-	teardown();
+	push_teardown();
 }
 
 /* A file the sender cannot read is given up with FILE_END(status): it fails, the rest
@@ -849,17 +54,17 @@ test_unreadable_file(void)
 	struct xf_push_stats st;
 	struct xf_reliab_stats rs;
 
-	setup(50, 20000, 0, 0, 0, 16);
+	push_setup(50, 20000, 0, 0, 0, 16);
 	T.unreadable_index = 7;
 	if (T.ent[7].size == 0) {
 		T.ent[7].size = 5000; /* a file with data to read */
 	}
-	run(&st, &rs);
+	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_failed, 1);
 	CU_ASSERT_EQUAL(st.files_committed, 49);
 	CU_ASSERT(T.rf[7].failed);
-	teardown();
+	push_teardown();
 }
 
 static void
@@ -869,15 +74,15 @@ test_lossy_channel(void)
 	struct xf_reliab_stats rs;
 
 	/* 3% loss, 1% duplication, 10% reordering of the sender's frames. */
-	setup(300, 30000, 3, 1, 10, 64);
-	run(&st, &rs);
+	push_setup(300, 30000, 3, 1, 10, 64);
+	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_committed, 300);
 	CU_ASSERT_EQUAL(st.files_failed, 0);
 	CU_ASSERT(st.retransmits > 0);
 	CU_ASSERT(rs.lost > 0);
 	CU_ASSERT_EQUAL(T.committed, 300);
-	teardown();
+	push_teardown();
 }
 
 /*
@@ -892,10 +97,10 @@ test_slow_receiver_lossless(void)
 	struct xf_push_stats st;
 	struct xf_reliab_stats rs;
 
-	setup(300, 200000, 0, 0, 0, 64);
+	push_setup(300, 200000, 0, 0, 0, 64);
 	T.stall_ns = 10000000;
 	T.stall_period_ns = 20000000;
-	run(&st, &rs);
+	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_committed, 300);
 	CU_ASSERT(rs.pto > 0);
@@ -907,7 +112,7 @@ test_slow_receiver_lossless(void)
 	       (unsigned long long)rs.pto, (unsigned long long)rs.probes,
 	       (unsigned long long)rs.lost, (unsigned long long)st.retransmits);
 	CU_ASSERT_EQUAL(T.committed, 300);
-	teardown();
+	push_teardown();
 }
 
 /*
@@ -921,18 +126,18 @@ test_lost_pings_not_resent(void)
 	struct xf_push_stats st;
 	struct xf_reliab_stats rs;
 
-	setup(100, 30000, 0, 0, 0, 16);
+	push_setup(100, 30000, 0, 0, 0, 16);
 	T.lose_pings = true;
 	T.stall_ns = 400000000; /* 4 keep-alive intervals in every 405 ms */
 	T.stall_period_ns = 405000000;
-	run(&st, &rs);
+	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_committed, 100);
 	CU_ASSERT(rs.lost > 0);
 	CU_ASSERT_EQUAL(st.retransmits, 0);
 	printf("\n  %llu PINGs lost, %llu retransmitted\n", (unsigned long long)rs.lost,
 	       (unsigned long long)st.retransmits);
-	teardown();
+	push_teardown();
 }
 
 static void
@@ -941,17 +146,17 @@ test_empty_list_and_empty_files(void)
 	struct xf_push_stats st;
 	struct xf_reliab_stats rs;
 
-	setup(0, 0, 0, 0, 0, 16);
-	run(&st, &rs);
+	push_setup(0, 0, 0, 0, 0, 16);
+	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_total, 0);
-	teardown();
+	push_teardown();
 
-	setup(10, 0, 0, 0, 0, 16); /* ten empty files (and some of one or two frames) */
-	run(&st, &rs);
+	push_setup(10, 0, 0, 0, 0, 16); /* ten empty files (and some of one or two frames) */
+	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_committed, 10);
-	teardown();
+	push_teardown();
 }
 
 static void
@@ -960,11 +165,11 @@ test_silent_peer_times_out(void)
 	struct xf_push_stats st;
 	struct xf_reliab_stats rs;
 
-	setup(3, 100, 100, 0, 0, 16); /* everything the sender sends is lost */
-	run(&st, &rs);
+	push_setup(3, 100, 100, 0, 0, 16); /* everything the sender sends is lost */
+	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_ABORTED);
 	CU_ASSERT_EQUAL(st.abort_code, XF_ABORT_TIMEOUT);
-	teardown();
+	push_teardown();
 }
 
 /*
@@ -978,16 +183,16 @@ test_hello_ack_acknowledged_first(void)
 	struct xf_push_stats st;
 	struct xf_reliab_stats rs;
 
-	setup(50, 3000, 0, 0, 0, 16);
+	push_setup(50, 3000, 0, 0, 0, 16);
 	T.confirm_hello = true;
 	T.rx_pn = (1ull << 61) + 12345;
-	run(&st, &rs);
+	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_committed, T.count);
 	CU_ASSERT(T.confirmed);
 	CU_ASSERT_EQUAL(T.unconfirmed, 0);
 	CU_ASSERT_EQUAL(st.retransmits, 0);
-	teardown();
+	push_teardown();
 }
 
 /*
@@ -1003,120 +208,22 @@ test_receiver_closes_on_done_ack(void)
 	struct xf_push_stats st;
 	struct xf_reliab_stats rs;
 
-	setup(20, 3000, 0, 0, 0, 16);
+	push_setup(20, 3000, 0, 0, 0, 16);
 	T.close_on_done_ack = true;
 	T.done_delay_ns = 250000000ull; /* 2.5 keep-alive intervals */
-	run(&st, &rs);
+	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_committed, T.count);
 	/* What the sender sent last reaches the receiver: the ACK of its DONE is among it. */
 	T.now += 10000000ull;
-	deliver(&T.to_rx, NULL);
+	push_deliver(&T.to_rx, NULL);
 	CU_ASSERT(T.rx_closed);
 	CU_ASSERT(T.pings > 0);
 	printf("\n  %u PINGs unanswered, %u frames after the receiver closed; lost %llu, "
 	       "retransmitted %llu\n",
 	       T.pings, T.dropped_after_close, (unsigned long long)rs.lost,
 	       (unsigned long long)st.retransmits);
-	teardown();
-}
-
-/*
- * The receiver holds an older version of most files (bytes changed, inserted, deleted,
- * a file cut short, one grown); it answers DELTA with the signatures of its basis and
- * rebuilds each file from COPY (xf_delta_apply) and DATA. Over a lossy, reordering
- * channel every file must arrive identical, with most bytes matched, not sent.
- */
-static void
-delta_case(bool reader_matches)
-{
-	struct xf_push_stats st;
-	struct xf_reliab_stats rs;
-	uint64_t total = 0, delta_total = 0;
-
-	struct xf_lease_ring *ring;
-	struct xf_lease_stats ls;
-
-	setup(40, 60000, 3, 1, 10, 16);
-	T.reader_matches = reader_matches;
-	/* Small enough that some files' signatures go to the heap while others are held. */
-	T.sig_ring = ring = xf_lease_create(2048);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(ring);
-	for (uint32_t i = 0; i < T.count; i++) {
-		uint64_t size = T.ent[i].size;
-		uint8_t *b;
-
-		total += size;
-		if (i % 4 == 0 || size < 2000) {
-			continue; /* no basis: WHOLE */
-		}
-		b = malloc(size + 4096);
-		memcpy(b, T.src[i], size);
-		T.basis_size[i] = size;
-		switch (i % 4) {
-		case 1: /* a few bytes changed */
-			for (int k = 0; k < 3; k++) {
-				b[rnd() % size] ^= 0x5a;
-			}
-			break;
-		case 2: /* 100 bytes deleted in the middle (the new file has them) */
-			memmove(b + size / 2, b + size / 2 + 100, size - size / 2 - 100);
-			T.basis_size[i] = size - 100;
-			break;
-		default: /* basis longer: junk appended; and the head changed */
-			for (int k = 0; k < 4096; k++) {
-				b[size + (uint64_t)k] = (uint8_t)rnd();
-			}
-			b[0] ^= 1;
-			T.basis_size[i] = size + 4096;
-			break;
-		}
-		T.basis[i] = b;
-		delta_total += size;
-	}
-	/* A file whose DECISION claims an absurd block count: sent as literals only. */
-	T.absurd_index = 0;
-	run(&st, &rs);
-	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
-	CU_ASSERT_EQUAL(st.files_committed, T.count);
-	CU_ASSERT_EQUAL(st.files_failed, 0);
-	CU_ASSERT_EQUAL(T.committed, T.count);
-	/* Every byte of every file went once, as a literal or as a match. */
-	CU_ASSERT_EQUAL(st.bytes_literal + st.bytes_matched, total);
-	CU_ASSERT(T.copied >= st.bytes_matched);  /* retransmitted COPYs apply again */
-	CU_ASSERT(T.literal >= st.bytes_literal); /* retransmissions and duplicates */
-	/* Most of the DELTA files' bytes were matched. */
-	CU_ASSERT(st.bytes_matched > delta_total * 8 / 10);
-	printf("\n  %llu bytes, %llu in DELTA files: %llu literal, %llu matched, %llu on the "
-	       "wire\n",
-	       (unsigned long long)total, (unsigned long long)delta_total,
-	       (unsigned long long)st.bytes_literal, (unsigned long long)st.bytes_matched,
-	       (unsigned long long)st.wire_bytes_sent);
-	CU_ASSERT_EQUAL(T.delta_requests > 0, reader_matches);
-	teardown();
-	/* Arrays and maps came from the ring, and every one was given back: a new block is
-	 * then all the ring holds. */
-	xf_lease_stats(ring, &ls);
-	printf("  signature arrays and maps: %llu from the ring, %llu from the heap\n",
-	       (unsigned long long)ls.taken, (unsigned long long)ls.heap);
-	CU_ASSERT(ls.taken > 0);
-	CU_ASSERT_PTR_NOT_NULL(xf_lease_take(ring, 8));
-	xf_lease_stats(ring, &ls);
-	CU_ASSERT_EQUAL(ls.in_use, 16);
-	xf_lease_destroy(ring);
-}
-
-static void
-test_delta(void)
-{
-	delta_case(false);
-}
-
-/* The same with the matcher in the reader (delta_request), as on the appliance. */
-static void
-test_delta_reader_matches(void)
-{
-	delta_case(true);
+	push_teardown();
 }
 
 static const struct xf_test tests[] = {
@@ -1131,8 +238,8 @@ static const struct xf_test tests[] = {
 	{ "the HELLO_ACK is acknowledged before the first FLIST",
 	  test_hello_ack_acknowledged_first },
 	{ "the receiver closes once its DONE is acknowledged", test_receiver_closes_on_done_ack },
-	{ "delta", test_delta },
-	{ "delta, matcher in the reader", test_delta_reader_matches },
+	{ "delta", push_test_delta },
+	{ "delta, matcher in the reader", push_test_delta_reader_matches },
 };
 
 int

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The harness of unit-push: the in-memory channel that loses, duplicates and reorders
+ * the sender's frames (seeded), the test reader, and the scripted receiver (see
+ * test_push.c). Private to this test.
+ */
+#ifndef XF_PUSH_HARNESS_H
+#define XF_PUSH_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xf_base.h"
+#include "xf_delta.h"
+#include "xf_push.h"
+
+#define MAX_FILES 300
+#define MAX_Q     65536
+#define TICK_NS   50000ull      /* 50 us of simulated time per loop turn */
+#define START_NS  1000000000ull /* simulated time when a push starts */
+
+struct tframe {
+	uint8_t buf[XF_PAYLOAD_MAX];
+};
+
+/* A datagram on the wire: a copy of the bytes. */
+struct dgram {
+	uint16_t len;
+	uint64_t due; /* delivery time (ns) */
+	uint64_t seq; /* send order: ties in due time keep it, as a wire does */
+	uint8_t *bytes;
+};
+
+struct chan {
+	struct dgram q[MAX_Q];
+	unsigned int n;
+};
+
+struct rfile {
+	uint8_t *data; /* rebuilt contents */
+	uint64_t size;
+	uint8_t decided;
+	uint8_t decision;
+	uint8_t settled;
+	uint8_t failed;
+};
+
+struct push_harness {
+	/* the source tree, in memory */
+	struct xf_flist_entry ent[MAX_FILES];
+	char paths[MAX_FILES][32];
+	uint8_t *src[MAX_FILES];
+	uint32_t count;
+	/* reader state per file */
+	uint64_t crc[MAX_FILES];
+	/* pending read requests */
+	struct {
+		uint32_t file;
+		uint64_t off;
+		uint32_t n, dl;
+		bool delta;
+	} reads[1024];
+	unsigned int nreads;
+	/* the channel */
+	struct chan to_rx, to_tx;
+	uint64_t now;
+	uint64_t seq;
+	uint64_t seed;
+	unsigned int loss_pct, dup_pct, reorder_pct;
+	/* the scripted receiver */
+	struct rfile rf[MAX_FILES];
+	uint32_t window;
+	uint32_t total; /* from the sender's DONE, or UINT32_MAX */
+	uint32_t committed;
+	uint64_t rx_pn;   /* receiver's packet numbers */
+	uint64_t largest; /* largest pn seen from the sender */
+	uint8_t *seen;    /* pn seen, for the receiver's duplicate check */
+	unsigned int dups_applied;
+	unsigned int frames_alive;
+	unsigned int refuse_index;     /* a file the receiver refuses, or UINT32_MAX */
+	unsigned int unreadable_index; /* a file the sender cannot read, or UINT32_MAX */
+	unsigned int uptodate_index;
+	bool done_sent;
+	uint32_t session;
+	uint64_t nonce;
+	/* DELTA: the receiver's basis of a file (NULL: none, the file goes WHOLE) */
+	uint8_t *basis[MAX_FILES];
+	uint64_t basis_size[MAX_FILES];
+	unsigned int absurd_index; /* a DELTA decision with an absurd block count */
+	uint64_t copied, literal;  /* bytes applied from COPY and DATA frames */
+	/* The reader runs the matcher (delta_request), as the engine's workers do. */
+	bool reader_matches;
+	/* A receiver that closes as xferd's does, once its DONE is acknowledged, and drops
+	 * everything after; its DONE goes out done_delay_ns after the last commit, and its
+	 * ACKs of PINGs are lost (so a PING is unacknowledged when it closes). */
+	bool close_on_done_ack;
+	uint64_t done_delay_ns, done_at;
+	uint64_t done_pn;
+	bool rx_closed;
+	unsigned int dropped_after_close, pings;
+	struct xf_delta_match *tm[MAX_FILES];
+	struct xf_sig_rec *tsigs[MAX_FILES];
+	struct xf_lease_ring *sig_ring; /* cfg.sig_ring (NULL: the heap) */
+	unsigned int delta_requests;
+	uint64_t fed[MAX_FILES];
+	struct xf_push *cur_push;
+	uint32_t cur_file;
+	/* A receiver that, as xferd's, numbers its frames from a random value and takes
+	 * FLIST, DATA, COPY and FILE_END only once the sender acknowledged its HELLO_ACK
+	 * (docs/PROTOCOL.md 6.1); what it refuses before that is counted. */
+	bool confirm_hello;
+	bool confirmed;
+	/* A slow receiver on a lossless wire: it reads nothing for the last stall_ns of every
+	 * stall_period_ns (its pipeline full, its process descheduled); frames wait. */
+	uint64_t stall_ns, stall_period_ns;
+	bool lose_pings; /* the sender's PINGs are lost on the wire */
+	uint64_t hello_ack_pn;
+	unsigned int unconfirmed;
+};
+
+/* The one state of the harness, which every case sets up and reads. */
+extern struct push_harness T;
+
+uint32_t push_rnd(void);
+unsigned int push_deliver(struct chan *c, struct xf_push *p);
+void push_setup(uint32_t count, uint64_t max_size, unsigned int loss, unsigned int dup,
+                unsigned int reorder, uint32_t window);
+void push_teardown(void);
+void push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs);
+
+/* The cases of test_push_delta.c. */
+void push_test_delta(void);
+void push_test_delta_reader_matches(void);
+
+#endif
