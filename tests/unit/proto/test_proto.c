@@ -5,8 +5,8 @@
  * class rejected with its reason. Frames under test are copied into buffers of their
  * exact size so that ASan catches any read past the datagram.
  *
- * Over 1,000 lines: every frame type's round trips and rejections, sharing the
- * exact-size decoding (decode_exact) and the base frames (make_base).
+ * This file holds the base frames and the round trips; the malformed classes are in
+ * test_proto_malformed.c, the encoder's and builders' refusals in test_proto_encode.c.
  */
 #include <CUnit/Basic.h>
 
@@ -18,19 +18,9 @@
 
 #include "xf_base.h"
 #include "xf_proto.h"
-
-#define BUF_CAP (XF_PAYLOAD_MAX + 64u)
-#define OFF_MAX ((uint64_t)INT64_MAX)
+#include "xf_proto_test.h"
 
 /* ---- helpers ---- */
-
-static void
-put_be(uint8_t *p, unsigned int width, uint64_t v)
-{
-	for (unsigned int i = 0; i < width; i++) {
-		p[i] = (uint8_t)(v >> (8 * (width - 1 - i)));
-	}
-}
 
 static uint64_t
 get_be(const uint8_t *p, unsigned int width)
@@ -41,33 +31,6 @@ get_be(const uint8_t *p, unsigned int width)
 		v = (v << 8) | p[i];
 	}
 	return v;
-}
-
-/* Decode a copy of buf[0..len) held in a buffer of exactly len bytes. */
-static int
-decode_exact(const uint8_t *buf, size_t len, struct xf_msg *msg, enum xf_proto_reason *r)
-{
-	uint8_t *copy = malloc(len != 0 ? len : 1);
-	int rc;
-
-	memcpy(copy, buf, len);
-	rc = xf_proto_decode(copy, len, msg, r);
-	free(copy);
-	return rc;
-}
-
-static struct xf_hdr
-hdr(uint8_t type)
-{
-	struct xf_hdr h = {
-		.version = XF_PROTO_VERSION,
-		.type = type,
-		.flags = 0,
-		.session = 0xdeadbeef,
-		.pn = 0x0102030405060708ull,
-	};
-
-	return h;
 }
 
 /* ---- the valid frame of every type that the malformed tests start from ---- */
@@ -118,8 +81,8 @@ static const uint8_t data_bytes[100] = { 1, 2, 3, 4, 5 };
 static const char abort_text[] = "operator cancelled";
 
 /* Build the base frame of type into buf; returns its length. */
-static size_t
-make_base(uint8_t type, uint8_t *buf)
+size_t
+tp_make_base(uint8_t type, uint8_t *buf)
 {
 	struct xf_proto_builder b;
 	struct xf_msg m;
@@ -229,8 +192,8 @@ make_base(uint8_t type, uint8_t *buf)
  * Decode buf (must be valid), re-encode the decoded message and check the bytes are
  * identical: decode(encode(x)) == x and encode(decode(y)) == y.
  */
-static void
-roundtrip(const uint8_t *buf, size_t len, struct xf_msg *m)
+void
+tp_roundtrip(const uint8_t *buf, size_t len, struct xf_msg *m)
 {
 	static uint8_t again[BUF_CAP];
 	enum xf_proto_reason r = XF_R_MAX;
@@ -265,7 +228,7 @@ check_entry_eq(const struct xf_flist_entry *a, const struct xf_flist_entry *b)
 
 /* ---- round trips ---- */
 
-static void
+void
 test_roundtrip_base(void)
 {
 	static uint8_t buf[BUF_CAP];
@@ -279,8 +242,8 @@ test_roundtrip_base(void)
 	size_t n;
 
 	for (uint8_t t = 1; t <= XF_MSG_TYPE_MAX; t++) {
-		n = make_base(t, buf);
-		roundtrip(buf, n, &m);
+		n = tp_make_base(t, buf);
+		tp_roundtrip(buf, n, &m);
 		CU_ASSERT_EQUAL(m.hdr.version, XF_PROTO_VERSION);
 		CU_ASSERT_EQUAL(m.hdr.type, t);
 		CU_ASSERT_EQUAL(m.hdr.flags, 0);
@@ -400,7 +363,7 @@ test_roundtrip_base(void)
 }
 
 /* Out-of-range accessor indices read nothing and return zeroed records. */
-static void
+void
 test_accessor_bounds(void)
 {
 	static uint8_t buf[BUF_CAP];
@@ -410,25 +373,26 @@ test_accessor_bounds(void)
 	struct xf_ack_range a;
 	struct xf_msg m;
 
-	CU_ASSERT_EQUAL_FATAL(xf_proto_decode(buf, make_base(XF_MSG_DECISION, buf), &m, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_proto_decode(buf, tp_make_base(XF_MSG_DECISION, buf), &m, NULL),
+	                      0);
 	memset(&d, 0xff, sizeof(d));
 	xf_proto_decision_get(&m, m.decision.count, &d);
 	CU_ASSERT_EQUAL(d.decision, 0);
-	CU_ASSERT_EQUAL_FATAL(xf_proto_decode(buf, make_base(XF_MSG_SIG, buf), &m, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_proto_decode(buf, tp_make_base(XF_MSG_SIG, buf), &m, NULL), 0);
 	memset(&s, 0xff, sizeof(s));
 	xf_proto_sig_get(&m, UINT16_MAX, &s);
 	CU_ASSERT_EQUAL(s.strong, 0);
-	CU_ASSERT_EQUAL_FATAL(xf_proto_decode(buf, make_base(XF_MSG_COMMIT, buf), &m, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_proto_decode(buf, tp_make_base(XF_MSG_COMMIT, buf), &m, NULL), 0);
 	memset(&f, 0xff, sizeof(f));
 	xf_proto_commit_get(&m, m.commit.count, &f);
 	CU_ASSERT_EQUAL(f.status, 0);
-	CU_ASSERT_EQUAL_FATAL(xf_proto_decode(buf, make_base(XF_MSG_ACK, buf), &m, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_proto_decode(buf, tp_make_base(XF_MSG_ACK, buf), &m, NULL), 0);
 	memset(&a, 0xff, sizeof(a));
 	xf_proto_ack_get(&m, m.ack.count, &a);
 	CU_ASSERT_EQUAL(a.last, 0);
 }
 
-static void
+void
 test_roundtrip_hello_limits(void)
 {
 	static uint8_t buf[BUF_CAP];
@@ -448,7 +412,7 @@ test_roundtrip_hello_limits(void)
 		                         .dest_len = XF_PATH_MAX };
 	rc = xf_proto_encode(buf, sizeof(buf), &m);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 28 + XF_PATH_MAX));
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.hdr.flags, XF_HDR_F_NOACK);
 	CU_ASSERT_EQUAL(d.hello.max_version, UINT16_MAX);
 	CU_ASSERT_EQUAL(d.hello.max_payload, XF_PAYLOAD_MIN);
@@ -461,18 +425,18 @@ test_roundtrip_hello_limits(void)
 	m.hello.max_payload = XF_PAYLOAD_MAX;
 	rc = xf_proto_encode(buf, sizeof(buf), &m);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 28));
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 
 	m.hdr.type = XF_MSG_HELLO_ACK;
 	m.hello.status = XF_ABORT_BUSY;
 	m.hello.window = 0;
 	rc = xf_proto_encode(buf, sizeof(buf), &m);
 	CU_ASSERT_FATAL(rc > 0);
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.hello.status, XF_ABORT_BUSY);
 }
 
-static void
+void
 test_roundtrip_flist_limits(void)
 {
 	static uint8_t buf[BUF_CAP];
@@ -503,7 +467,7 @@ test_roundtrip_flist_limits(void)
 	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &e), 0);
 	rc = xf_proto_build_finish(&b);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_FLIST_OVERHEAD + 2 * XF_PATH_MAX));
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.flist.first_index, UINT32_MAX - 1);
 	CU_ASSERT_EQUAL(d.flist.flags, XF_FLIST_F_LAST);
 	CU_ASSERT_FATAL(xf_proto_flist_next(&d, &cur, &got));
@@ -528,7 +492,7 @@ test_roundtrip_flist_limits(void)
 	CU_ASSERT(b.len + XF_FLIST_OVERHEAD < XF_PAYLOAD_MAX);
 	rc = xf_proto_build_finish(&b);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 8 + XF_FLIST_MAX * (24 + 4)));
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.flist.count, XF_FLIST_MAX);
 	cur = 0;
 	for (unsigned int i = 0; i < XF_FLIST_MAX; i++) {
@@ -546,7 +510,7 @@ test_roundtrip_flist_limits(void)
 	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, XF_PAYLOAD_MIN, &m), 0);
 	rc = xf_proto_build_finish(&b);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 8));
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.flist.count, 0);
 	cur = 0;
 	CU_ASSERT_FALSE(xf_proto_flist_next(&d, &cur, &got));
@@ -557,7 +521,7 @@ test_roundtrip_flist_limits(void)
 }
 
 /* An entry fits a frame exactly when XF_FLIST_OVERHEAD + path + target <= the cap. */
-static void
+void
 test_flist_fill_bytes(void)
 {
 	static uint8_t buf[BUF_CAP];
@@ -595,12 +559,12 @@ test_flist_fill_bytes(void)
 	e.path_len = 1;
 	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &e), -ENOSPC);
 	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), (int)XF_PAYLOAD_MTU1500);
-	roundtrip(buf, XF_PAYLOAD_MTU1500, &d);
+	tp_roundtrip(buf, XF_PAYLOAD_MTU1500, &d);
 	CU_ASSERT_EQUAL(d.flist.count, 10);
 }
 
 /* Each array builder: exactly k records fit a frame sized for k; k + 1 does not. */
-static void
+void
 test_builders_fill(void)
 {
 	static uint8_t buf[BUF_CAP];
@@ -633,7 +597,7 @@ test_builders_fill(void)
 	rc = xf_proto_build_finish(&b);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 4 + XF_DECISION_MAX * 16));
 	CU_ASSERT(rc <= (int)XF_PAYLOAD_MAX && rc + 16 > (int)XF_PAYLOAD_MAX);
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	xf_proto_decision_get(&d, XF_DECISION_MAX - 1, &dr);
 	CU_ASSERT_EQUAL(dr.file, XF_DECISION_MAX - 1);
 
@@ -651,7 +615,7 @@ test_builders_fill(void)
 	rc = xf_proto_build_finish(&b);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 16 + XF_SIG_MAX * 8));
 	CU_ASSERT(rc <= (int)XF_PAYLOAD_MAX && rc + 12 > (int)XF_PAYLOAD_MAX);
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	xf_proto_sig_get(&d, XF_SIG_MAX - 1, &sr);
 	CU_ASSERT_EQUAL(sr.weak, XF_SIG_MAX - 1);
 	CU_ASSERT_EQUAL(d.sig.block_size, XF_BLOCK_MAX);
@@ -676,14 +640,14 @@ test_builders_fill(void)
 	rc = xf_proto_build_finish(&b);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 12 + XF_COMMIT_FAIL_MAX * 8));
 	CU_ASSERT(rc <= (int)XF_PAYLOAD_MAX && rc + 8 > (int)XF_PAYLOAD_MAX);
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	xf_proto_commit_get(&d, XF_COMMIT_FAIL_MAX - 1, &cf);
 	CU_ASSERT_EQUAL(cf.file, (XF_COMMIT_FAIL_MAX - 1) * 2);
 	CU_ASSERT_EQUAL(cf.status, XF_ST_NOSPACE);
 	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, BUF_CAP, &m), 0);
 	rc = xf_proto_build_finish(&b);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 12));
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.commit.count, 0);
 
 	/* ACK: XF_ACK_RANGES ranges, from UINT64_MAX down to a range starting at 0. */
@@ -702,7 +666,7 @@ test_builders_fill(void)
 	rc = xf_proto_build_finish(&b);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 16 + XF_ACK_RANGES * 16));
 	CU_ASSERT(rc <= (int)XF_PAYLOAD_MTU1500);
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	xf_proto_ack_get(&d, XF_ACK_RANGES - 1, &ar);
 	CU_ASSERT_EQUAL(ar.first, 0);
 	CU_ASSERT_EQUAL(ar.last, 1);
@@ -722,7 +686,7 @@ test_builders_fill(void)
 	CU_ASSERT(xf_proto_build_finish(&b) <= (int)XF_PAYLOAD_MIN);
 }
 
-static void
+void
 test_roundtrip_data_copy(void)
 {
 	static uint8_t buf[BUF_CAP], payload[XF_PAYLOAD_MAX];
@@ -742,7 +706,7 @@ test_roundtrip_data_copy(void)
 	};
 	rc = xf_proto_encode(buf, sizeof(buf), &m);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)XF_PAYLOAD_MAX);
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.data.len, max);
 	CU_ASSERT_EQUAL(d.data.offset, OFF_MAX - max);
 	CU_ASSERT(memcmp(d.data.bytes, payload, max) == 0);
@@ -752,7 +716,7 @@ test_roundtrip_data_copy(void)
 	h.type = 0; /* ignored: the function makes DATA */
 	rc = xf_proto_data_hdr_encode(buf, &h, UINT32_MAX, OFF_MAX - max, max);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)XF_PAYLOAD_MAX);
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.hdr.type, XF_MSG_DATA);
 	CU_ASSERT_EQUAL(d.data.len, max);
 	/* One byte at MTU 1500's largest payload. */
@@ -760,7 +724,7 @@ test_roundtrip_data_copy(void)
 	CU_ASSERT_EQUAL(rc, (int)XF_PAYLOAD_MTU1500);
 	rc = xf_proto_data_hdr_encode(buf, &h, 0, 0, 1);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)XF_DATA_OVERHEAD + 1);
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.data.len, 1);
 	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 0, 0, 0), -EINVAL);
 	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 0, 0, max + 1), -EMSGSIZE);
@@ -778,7 +742,7 @@ test_roundtrip_data_copy(void)
 		                       .src_offset = OFF_MAX - UINT32_MAX };
 	rc = xf_proto_encode(buf, sizeof(buf), &m);
 	CU_ASSERT_EQUAL_FATAL(rc, XF_HDR_LEN + 24);
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.copy.len, UINT32_MAX);
 	CU_ASSERT_EQUAL(d.copy.src_offset, OFF_MAX - UINT32_MAX);
 
@@ -787,16 +751,16 @@ test_roundtrip_data_copy(void)
 	m.hdr = hdr(XF_MSG_FILE_END);
 	rc = xf_proto_encode(buf, sizeof(buf), &m);
 	CU_ASSERT_EQUAL_FATAL(rc, XF_HDR_LEN + 24);
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	m.file_end.size = OFF_MAX;
 	m.file_end.crc64 = UINT64_MAX;
 	rc = xf_proto_encode(buf, sizeof(buf), &m);
 	CU_ASSERT_FATAL(rc > 0);
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.file_end.size, OFF_MAX);
 }
 
-static void
+void
 test_roundtrip_abort_done(void)
 {
 	static uint8_t buf[BUF_CAP];
@@ -816,751 +780,20 @@ test_roundtrip_abort_done(void)
 		                         .msg = text };
 	rc = xf_proto_encode(buf, XF_PAYLOAD_MIN, &m);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 4 + XF_ABORT_MSG_MAX));
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT(memcmp(d.abort.msg, text, XF_ABORT_MSG_MAX) == 0);
 	m.abort = (struct xf_msg_abort){ .code = XF_ABORT_VERSION };
 	rc = xf_proto_encode(buf, sizeof(buf), &m);
 	CU_ASSERT_EQUAL_FATAL(rc, XF_HDR_LEN + 4);
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 
 	memset(&m, 0, sizeof(m));
 	m.hdr = hdr(XF_MSG_DONE);
 	m.done = (struct xf_msg_done){ .files = UINT32_MAX, .status = XF_ABORT_MAX };
 	rc = xf_proto_encode(buf, sizeof(buf), &m);
 	CU_ASSERT_EQUAL_FATAL(rc, XF_HDR_LEN + 8);
-	roundtrip(buf, (size_t)rc, &d);
+	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.done.files, UINT32_MAX);
-}
-
-/* ---- malformed frames ---- */
-
-static void
-expect_reject(const uint8_t *buf, size_t len, enum xf_proto_reason want, const char *what)
-{
-	struct xf_msg m;
-	enum xf_proto_reason r = XF_R_OK;
-	int rc = decode_exact(buf, len, &m, &r);
-
-	if (r != want) {
-		fprintf(stderr, "%s: reason %s, want %s\n", what, xf_proto_reason_str(r),
-		        xf_proto_reason_str(want));
-	}
-	CU_ASSERT_EQUAL(r, want);
-	if (want == XF_R_OK) {
-		CU_ASSERT_EQUAL(rc, 0);
-	} else if (want == XF_R_VERSION) {
-		CU_ASSERT_EQUAL(rc, -EPROTONOSUPPORT);
-	} else {
-		CU_ASSERT_EQUAL(rc, -EBADMSG);
-	}
-}
-
-/* Every cut of every valid frame is rejected, with or without a matching header. */
-static void
-test_truncate_everywhere(void)
-{
-	static uint8_t buf[BUF_CAP], cut[BUF_CAP];
-	char what[64];
-
-	for (uint8_t t = 1; t <= XF_MSG_TYPE_MAX; t++) {
-		size_t n = make_base(t, buf);
-
-		for (size_t l = 0; l < n; l++) {
-			snprintf(what, sizeof(what), "%s cut at %zu", xf_proto_type_str(t), l);
-			expect_reject(buf, l, l < XF_HDR_LEN ? XF_R_SHORT : XF_R_LENGTH, what);
-			if (l < XF_HDR_LEN) {
-				continue;
-			}
-			/* The header's length says the cut length: the body is short. */
-			memcpy(cut, buf, l);
-			put_be(cut + 6, 2, l - XF_HDR_LEN);
-			snprintf(what, sizeof(what), "%s cut at %zu, len fixed",
-			         xf_proto_type_str(t), l);
-			if (t != XF_MSG_DATA) {
-				expect_reject(cut, l, XF_R_TRUNCATED, what);
-			} else if (l < XF_DATA_OVERHEAD) {
-				expect_reject(cut, l, XF_R_TRUNCATED, what);
-			} else if (l == XF_DATA_OVERHEAD) {
-				expect_reject(cut, l, XF_R_COUNT, what);
-			} else {
-				/* A shorter DATA is a valid DATA with fewer bytes. */
-				expect_reject(cut, l, XF_R_OK, what);
-			}
-		}
-	}
-}
-
-/* One byte more than the fields: trailing (DATA has no trailer: it is data). */
-static void
-test_trailing(void)
-{
-	static uint8_t buf[BUF_CAP];
-
-	for (uint8_t t = 1; t <= XF_MSG_TYPE_MAX; t++) {
-		size_t n = make_base(t, buf);
-
-		buf[n] = 0;
-		put_be(buf + 6, 2, n + 1 - XF_HDR_LEN);
-		expect_reject(buf, n + 1, t == XF_MSG_DATA ? XF_R_OK : XF_R_TRAILING,
-		              xf_proto_type_str(t));
-		/* Header length disagreeing with the datagram either way. */
-		expect_reject(buf, n, XF_R_LENGTH, "len over datagram");
-		put_be(buf + 6, 2, n - 1 - XF_HDR_LEN);
-		expect_reject(buf, n, XF_R_LENGTH, "len under datagram");
-	}
-}
-
-static void
-test_header(void)
-{
-	static uint8_t buf[BUF_CAP];
-	static uint8_t big[XF_PAYLOAD_MAX + 1];
-	const uint8_t bad_types[] = { 0, XF_MSG_TYPE_MAX + 1, 0x80, 0xff };
-	struct xf_msg m;
-	enum xf_proto_reason r;
-	char what[64];
-
-	for (uint8_t t = 1; t <= XF_MSG_TYPE_MAX; t++) {
-		size_t n = make_base(t, buf);
-
-		snprintf(what, sizeof(what), "%s", xf_proto_type_str(t));
-		buf[0] ^= 0x01;
-		expect_reject(buf, n, XF_R_MAGIC, what);
-		buf[0] ^= 0x01;
-		buf[1] = 0x58;
-		expect_reject(buf, n, XF_R_MAGIC, what);
-		buf[1] = 0x46;
-		expect_reject(buf, n, XF_R_OK, what);
-
-		for (unsigned int v = 0; v < 256; v += (v < 4 ? 1 : 51)) {
-			buf[2] = (uint8_t)v;
-			expect_reject(buf, n, v == XF_PROTO_VERSION ? XF_R_OK : XF_R_VERSION, what);
-		}
-		/* A version mismatch still fills the header so the receiver can answer. */
-		buf[2] = 2;
-		CU_ASSERT_EQUAL(xf_proto_decode(buf, n, &m, &r), -EPROTONOSUPPORT);
-		CU_ASSERT_EQUAL(m.hdr.version, 2);
-		CU_ASSERT_EQUAL(m.hdr.session, 0xdeadbeefu);
-		CU_ASSERT_EQUAL(m.hdr.type, t);
-		buf[2] = XF_PROTO_VERSION;
-
-		for (size_t i = 0; i < sizeof(bad_types); i++) {
-			buf[3] = bad_types[i];
-			expect_reject(buf, n, XF_R_TYPE, what);
-		}
-		buf[3] = t;
-
-		for (unsigned int bit = 3; bit < 16; bit++) {
-			put_be(buf + 4, 2, 1u << bit);
-			expect_reject(buf, n, XF_R_RESERVED, what);
-		}
-		put_be(buf + 4, 2, XF_HDR_F_NOACK);
-		expect_reject(buf, n, XF_R_OK, what);
-		put_be(buf + 4, 2, XF_HDR_F_REPLY);
-		expect_reject(buf, n, XF_R_OK, what);
-		put_be(buf + 4, 2, XF_HDR_F_ACKNOW);
-		expect_reject(buf, n, XF_R_OK, what);
-		put_be(buf + 4, 2, 0);
-
-		for (unsigned int i = 12; i < 16; i++) {
-			buf[i] = 0x80;
-			expect_reject(buf, n, XF_R_RESERVED, what);
-			buf[i] = 0x01;
-			expect_reject(buf, n, XF_R_RESERVED, what);
-			buf[i] = 0;
-		}
-
-		put_be(buf + 8, 4, 0);
-		expect_reject(buf, n, XF_R_FIELD, "session 0");
-		put_be(buf + 8, 4, 1);
-		expect_reject(buf, n, XF_R_OK, "session 1");
-		/* Every packet number is valid. */
-		put_be(buf + 16, 8, UINT64_MAX);
-		expect_reject(buf, n, XF_R_OK, what);
-	}
-
-	/* A datagram over XF_PAYLOAD_MAX, even if its header agrees. */
-	make_base(XF_MSG_DATA, big);
-	put_be(big + 6, 2, sizeof(big) - XF_HDR_LEN);
-	expect_reject(big, sizeof(big), XF_R_LENGTH, "over max");
-	put_be(big + 6, 2, sizeof(big) - 1 - XF_HDR_LEN);
-	expect_reject(big, sizeof(big) - 1, XF_R_OK, "at max");
-
-	/* NULL reason pointer is allowed. */
-	CU_ASSERT_EQUAL(xf_proto_decode(buf, 3, &m, NULL), -EBADMSG);
-}
-
-/* A field of a base frame set to a value, and the verdict. */
-struct mutation {
-	uint8_t type;
-	uint16_t off; /**< from the start of the body */
-	uint8_t width;
-	uint64_t value;
-	enum xf_proto_reason want;
-};
-
-static const struct mutation mutations[] = {
-	/* HELLO */
-	{ XF_MSG_HELLO, 0, 2, 0, XF_R_FIELD },
-	{ XF_MSG_HELLO, 0, 2, 2, XF_R_FIELD }, /* min 2 > max 1 */
-	{ XF_MSG_HELLO, 2, 2, 7, XF_R_OK },
-	{ XF_MSG_HELLO, 4, 2, XF_PAYLOAD_MIN - 1, XF_R_FIELD },
-	{ XF_MSG_HELLO, 4, 2, XF_PAYLOAD_MIN, XF_R_OK },
-	{ XF_MSG_HELLO, 4, 2, XF_PAYLOAD_MAX, XF_R_OK },
-	{ XF_MSG_HELLO, 4, 2, XF_PAYLOAD_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_HELLO, 4, 2, 0, XF_R_FIELD },
-	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED }, /* status is HELLO_ACK's */
-	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED }, /* window is HELLO_ACK's */
-	{ XF_MSG_HELLO, 12, 4, 2, XF_R_RESERVED },
-	{ XF_MSG_HELLO, 12, 4, 0x80000000u, XF_R_RESERVED },
-	{ XF_MSG_HELLO, 12, 4, 0, XF_R_OK },
-	{ XF_MSG_HELLO, 24, 2, 8, XF_R_TRUNCATED },
-	{ XF_MSG_HELLO, 24, 2, 6, XF_R_TRAILING },
-	{ XF_MSG_HELLO, 24, 2, XF_PATH_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_HELLO, 24, 2, UINT16_MAX, XF_R_FIELD },
-	/* HELLO_ACK */
-	{ XF_MSG_HELLO_ACK, 6, 2, XF_ABORT_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_HELLO_ACK, 6, 2, XF_ABORT_REFUSED, XF_R_OK },
-	{ XF_MSG_HELLO_ACK, 8, 4, 0, XF_R_FIELD }, /* accepted with no credit */
-	{ XF_MSG_HELLO_ACK, 8, 4, UINT32_MAX, XF_R_OK },
-	{ XF_MSG_HELLO_ACK, 24, 2, 1, XF_R_RESERVED }, /* no destination in the answer */
-	{ XF_MSG_HELLO_ACK, 0, 2, 0, XF_R_FIELD },
-	{ XF_MSG_HELLO_ACK, 4, 2, 100, XF_R_FIELD },
-	{ XF_MSG_HELLO_ACK, 12, 4, 4, XF_R_RESERVED },
-	/* FLIST: fixed part */
-	{ XF_MSG_FLIST, 4, 2, 0, XF_R_COUNT },
-	{ XF_MSG_FLIST, 4, 2, XF_FLIST_MAX + 1, XF_R_COUNT },
-	{ XF_MSG_FLIST, 4, 2, UINT16_MAX, XF_R_COUNT },
-	{ XF_MSG_FLIST, 4, 2, 4, XF_R_TRUNCATED },
-	{ XF_MSG_FLIST, 4, 2, 2, XF_R_TRAILING },
-	{ XF_MSG_FLIST, 6, 2, 2, XF_R_RESERVED },
-	{ XF_MSG_FLIST, 6, 2, 0x8000, XF_R_RESERVED },
-	{ XF_MSG_FLIST, 6, 2, XF_FLIST_F_LAST, XF_R_OK },
-	{ XF_MSG_FLIST, 0, 4, UINT32_MAX - 3, XF_R_OK },
-	{ XF_MSG_FLIST, 0, 4, UINT32_MAX - 2, XF_R_RANGE }, /* index overflow */
-	/* FLIST entry 0 (regular, at 8): kind, reserved, lengths, mode, size */
-	{ XF_MSG_FLIST, 8, 1, 0, XF_R_FIELD },
-	{ XF_MSG_FLIST, 8, 1, 4, XF_R_FIELD },
-	{ XF_MSG_FLIST, 8, 1, XF_FILE_DIR, XF_R_FIELD }, /* a directory of size 1000 */
-	{ XF_MSG_FLIST, 10, 2, 0, XF_R_FIELD },
-	{ XF_MSG_FLIST, 10, 2, XF_PATH_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_FLIST, 10, 2, XF_PATH_MAX, XF_R_TRUNCATED },
-	{ XF_MSG_FLIST, 10, 2, 8, XF_R_FIELD }, /* entry 1 then starts a byte late: kind 0 */
-	{ XF_MSG_FLIST, 12, 2, 1, XF_R_FIELD }, /* a regular file with a target */
-	{ XF_MSG_FLIST, 14, 2, 010000, XF_R_FIELD },
-	{ XF_MSG_FLIST, 14, 2, 0xffff, XF_R_FIELD },
-	{ XF_MSG_FLIST, 14, 2, 07777, XF_R_OK },
-	{ XF_MSG_FLIST, 16, 8, OFF_MAX, XF_R_OK },
-	{ XF_MSG_FLIST, 16, 8, OFF_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_FLIST, 24, 8, UINT64_MAX, XF_R_OK }, /* mtime -1 ns */
-	/* FLIST entry 1 (directory, at 39) */
-	{ XF_MSG_FLIST, 47, 8, 1, XF_R_FIELD }, /* directory size */
-	{ XF_MSG_FLIST, 43, 2, 1, XF_R_FIELD }, /* directory target */
-	{ XF_MSG_FLIST, 39, 1, XF_FILE_REG, XF_R_OK },
-	/* FLIST entry 2 (symlink, at 64) */
-	{ XF_MSG_FLIST, 68, 2, 0, XF_R_FIELD }, /* symlink without target */
-	{ XF_MSG_FLIST, 72, 8, 4, XF_R_FIELD }, /* size != target length */
-	{ XF_MSG_FLIST, 68, 2, 4, XF_R_FIELD }, /* target length != size */
-	{ XF_MSG_FLIST, 68, 2, 6, XF_R_FIELD },
-	{ XF_MSG_FLIST, 64, 1, XF_FILE_REG, XF_R_FIELD },
-	/* DECISION */
-	{ XF_MSG_DECISION, 0, 2, 0, XF_R_COUNT },
-	{ XF_MSG_DECISION, 0, 2, XF_DECISION_MAX + 1, XF_R_COUNT },
-	{ XF_MSG_DECISION, 0, 2, 5, XF_R_TRUNCATED },
-	{ XF_MSG_DECISION, 0, 2, 3, XF_R_TRAILING },
-	{ XF_MSG_DECISION, 4 + 4, 1, 0, XF_R_FIELD },
-	{ XF_MSG_DECISION, 4 + 4, 1, 5, XF_R_FIELD },
-	{ XF_MSG_DECISION, 4 + 5, 1, 1, XF_R_FIELD },    /* status with UPTODATE */
-	{ XF_MSG_DECISION, 4 + 8, 4, 4096, XF_R_FIELD }, /* block size with UPTODATE */
-	{ XF_MSG_DECISION, 20 + 12, 4, 1, XF_R_FIELD },  /* block count with WHOLE */
-	{ XF_MSG_DECISION, 36 + 8, 4, 0, XF_R_FIELD },   /* DELTA block size 0 */
-	{ XF_MSG_DECISION, 36 + 8, 4, XF_BLOCK_MAX, XF_R_OK },
-	{ XF_MSG_DECISION, 36 + 8, 4, XF_BLOCK_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_DECISION, 36 + 12, 4, 0, XF_R_FIELD },       /* DELTA of no blocks */
-	{ XF_MSG_DECISION, 36 + 5, 1, XF_ST_IO, XF_R_FIELD }, /* status with DELTA */
-	{ XF_MSG_DECISION, 52 + 5, 1, 0, XF_R_FIELD },        /* REFUSED without status */
-	{ XF_MSG_DECISION, 52 + 5, 1, XF_ST_MAX, XF_R_OK },
-	{ XF_MSG_DECISION, 52 + 5, 1, XF_ST_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_DECISION, 52 + 8, 4, 1, XF_R_FIELD },
-	/* SIG */
-	{ XF_MSG_SIG, 4, 4, 0, XF_R_FIELD },
-	{ XF_MSG_SIG, 4, 4, XF_BLOCK_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_SIG, 4, 4, 1, XF_R_OK },
-	{ XF_MSG_SIG, 12, 2, 0, XF_R_COUNT },
-	{ XF_MSG_SIG, 12, 2, XF_SIG_MAX + 1, XF_R_COUNT },
-	{ XF_MSG_SIG, 12, 2, 4, XF_R_TRUNCATED },
-	{ XF_MSG_SIG, 12, 2, 2, XF_R_TRAILING },
-	{ XF_MSG_SIG, 8, 4, UINT32_MAX - 2, XF_R_OK },
-	{ XF_MSG_SIG, 8, 4, UINT32_MAX - 1, XF_R_RANGE },
-	{ XF_MSG_SIG, 8, 4, UINT32_MAX, XF_R_RANGE },
-	/* DATA (100 bytes) */
-	{ XF_MSG_DATA, 8, 8, OFF_MAX - 100, XF_R_OK },
-	{ XF_MSG_DATA, 8, 8, OFF_MAX - 99, XF_R_RANGE },
-	{ XF_MSG_DATA, 8, 8, UINT64_MAX, XF_R_RANGE },
-	{ XF_MSG_DATA, 0, 4, UINT32_MAX, XF_R_OK },
-	/* COPY (4096 bytes) */
-	{ XF_MSG_COPY, 4, 4, 0, XF_R_FIELD },
-	{ XF_MSG_COPY, 8, 8, OFF_MAX - 4096, XF_R_OK },
-	{ XF_MSG_COPY, 8, 8, OFF_MAX - 4095, XF_R_RANGE },
-	{ XF_MSG_COPY, 8, 8, UINT64_MAX, XF_R_RANGE },
-	{ XF_MSG_COPY, 16, 8, OFF_MAX - 4096, XF_R_OK },
-	{ XF_MSG_COPY, 16, 8, OFF_MAX - 4095, XF_R_RANGE },
-	{ XF_MSG_COPY, 16, 8, UINT64_MAX - 1, XF_R_RANGE },
-	/* FILE_END */
-	{ XF_MSG_FILE_END, 8, 8, OFF_MAX, XF_R_OK },
-	{ XF_MSG_FILE_END, 8, 8, OFF_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_FILE_END, 8, 8, 0, XF_R_OK },
-	{ XF_MSG_FILE_END, 4, 2, XF_ST_IO, XF_R_OK },
-	{ XF_MSG_FILE_END, 4, 2, XF_ST_MAX + 1, XF_R_FIELD },
-	/* COMMIT (committed 10, credit 74, failures 3 and 7) */
-	{ XF_MSG_COMMIT, 4, 4, 9, XF_R_RANGE }, /* credit below committed */
-	{ XF_MSG_COMMIT, 4, 4, 10, XF_R_OK },
-	{ XF_MSG_COMMIT, 8, 2, XF_COMMIT_FAIL_MAX + 1, XF_R_COUNT },
-	{ XF_MSG_COMMIT, 8, 2, 3, XF_R_TRUNCATED },
-	{ XF_MSG_COMMIT, 8, 2, 1, XF_R_TRAILING },
-	{ XF_MSG_COMMIT, 12 + 4, 2, 0, XF_R_FIELD },
-	{ XF_MSG_COMMIT, 12 + 4, 2, XF_ST_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_COMMIT, 20, 4, 10, XF_R_RANGE }, /* not yet settled */
-	{ XF_MSG_COMMIT, 20, 4, 9, XF_R_OK },
-	{ XF_MSG_COMMIT, 20, 4, 3, XF_R_RANGE }, /* listed twice */
-	{ XF_MSG_COMMIT, 20, 4, 2, XF_R_RANGE }, /* out of order */
-	{ XF_MSG_COMMIT, 0, 4, 7, XF_R_RANGE },
-	/* ACK (largest 100: 90-100, 50-80, 0-10) */
-	{ XF_MSG_ACK, 12, 2, 0, XF_R_COUNT },
-	{ XF_MSG_ACK, 12, 2, XF_ACK_RANGES + 1, XF_R_COUNT },
-	{ XF_MSG_ACK, 12, 2, 4, XF_R_TRUNCATED },
-	{ XF_MSG_ACK, 12, 2, 2, XF_R_TRAILING },
-	{ XF_MSG_ACK, 0, 8, 101, XF_R_RANGE }, /* largest != first range's last */
-	{ XF_MSG_ACK, 0, 8, 99, XF_R_RANGE },
-	{ XF_MSG_ACK, 16, 8, 101, XF_R_RANGE }, /* first > last */
-	{ XF_MSG_ACK, 16, 8, 100, XF_R_OK },
-	{ XF_MSG_ACK, 40, 8, 89, XF_R_RANGE }, /* touching: no gap */
-	{ XF_MSG_ACK, 40, 8, 88, XF_R_OK },
-	{ XF_MSG_ACK, 40, 8, 95, XF_R_RANGE },  /* overlapping */
-	{ XF_MSG_ACK, 40, 8, 200, XF_R_RANGE }, /* ascending */
-	{ XF_MSG_ACK, 56, 8, 49, XF_R_RANGE },
-	{ XF_MSG_ACK, 56, 8, 48, XF_R_OK },
-	{ XF_MSG_ACK, 48, 8, 11, XF_R_RANGE },
-	{ XF_MSG_ACK, 8, 4, UINT32_MAX, XF_R_OK },
-	/* DONE */
-	{ XF_MSG_DONE, 4, 4, XF_ABORT_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_DONE, 4, 4, XF_ABORT_PROTOCOL, XF_R_OK },
-	{ XF_MSG_DONE, 0, 4, 0, XF_R_OK },
-	/* ABORT ("operator cancelled", 18 bytes) */
-	{ XF_MSG_ABORT, 0, 2, 0, XF_R_FIELD },
-	{ XF_MSG_ABORT, 0, 2, XF_ABORT_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_ABORT, 0, 2, XF_ABORT_VERSION, XF_R_OK },
-	{ XF_MSG_ABORT, 2, 2, 19, XF_R_TRUNCATED },
-	{ XF_MSG_ABORT, 2, 2, 17, XF_R_TRAILING },
-	{ XF_MSG_ABORT, 2, 2, XF_ABORT_MSG_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_ABORT, 4, 1, 0x7f, XF_R_FIELD },
-	{ XF_MSG_ABORT, 4, 1, '\n', XF_R_FIELD },
-	{ XF_MSG_ABORT, 4, 1, 0, XF_R_FIELD },
-	{ XF_MSG_ABORT, 21, 1, 0xc3, XF_R_FIELD },
-	{ XF_MSG_ABORT, 21, 1, '~', XF_R_OK },
-};
-
-static void
-test_mutations(void)
-{
-	static uint8_t buf[BUF_CAP];
-	char what[96];
-
-	for (size_t i = 0; i < XF_ARRAY_SIZE(mutations); i++) {
-		const struct mutation *mu = &mutations[i];
-		size_t n = make_base(mu->type, buf);
-
-		CU_ASSERT_FATAL(XF_HDR_LEN + mu->off + mu->width <= n);
-		put_be(buf + XF_HDR_LEN + mu->off, mu->width, mu->value);
-		snprintf(what, sizeof(what), "mutation %zu (%s +%u = %llu)", i,
-		         xf_proto_type_str(mu->type), mu->off, (unsigned long long)mu->value);
-		expect_reject(buf, n, mu->want, what);
-	}
-}
-
-/* Reserved bytes of every body layout; each set bit is rejected. */
-struct reserved {
-	uint8_t type;
-	uint16_t off;
-	uint8_t len;
-};
-
-static const struct reserved reserved_fields[] = {
-	{ XF_MSG_HELLO, 26, 2 },    { XF_MSG_HELLO_ACK, 26, 2 }, { XF_MSG_FLIST, 9, 1 },
-	{ XF_MSG_FLIST, 40, 1 },    { XF_MSG_FLIST, 65, 1 },     { XF_MSG_DECISION, 2, 2 },
-	{ XF_MSG_DECISION, 10, 2 }, { XF_MSG_DECISION, 58, 2 },  { XF_MSG_SIG, 14, 2 },
-	{ XF_MSG_DATA, 4, 4 },      { XF_MSG_FILE_END, 6, 2 },   { XF_MSG_COMMIT, 10, 2 },
-	{ XF_MSG_COMMIT, 18, 2 },   { XF_MSG_COMMIT, 26, 2 },    { XF_MSG_ACK, 14, 2 },
-};
-
-static void
-test_reserved(void)
-{
-	static uint8_t buf[BUF_CAP];
-	char what[64];
-
-	for (size_t i = 0; i < XF_ARRAY_SIZE(reserved_fields); i++) {
-		const struct reserved *rf = &reserved_fields[i];
-		size_t n = make_base(rf->type, buf);
-
-		for (unsigned int byte = 0; byte < rf->len; byte++) {
-			uint8_t *p = buf + XF_HDR_LEN + rf->off + byte;
-
-			CU_ASSERT_EQUAL_FATAL(*p, 0);
-			for (unsigned int bit = 0; bit < 8; bit++) {
-				*p = (uint8_t)(1u << bit);
-				snprintf(what, sizeof(what), "%s reserved +%u bit %u",
-				         xf_proto_type_str(rf->type), rf->off + byte, bit);
-				expect_reject(buf, n, XF_R_RESERVED, what);
-			}
-			*p = 0;
-		}
-		expect_reject(buf, n, XF_R_OK, "restored");
-	}
-}
-
-/* Single-bit flips anywhere: never a crash, and never a silently different header. */
-static void
-test_bitflips(void)
-{
-	static uint8_t buf[BUF_CAP];
-	struct xf_msg m;
-
-	for (uint8_t t = 1; t <= XF_MSG_TYPE_MAX; t++) {
-		size_t n = make_base(t, buf);
-
-		for (size_t i = 0; i < n * 8; i++) {
-			buf[i / 8] ^= (uint8_t)(1u << (i % 8));
-			if (decode_exact(buf, n, &m, NULL) == 0) {
-				/* Accepted: then it re-encodes to the same bytes. */
-				roundtrip(buf, n, &m);
-			}
-			buf[i / 8] ^= (uint8_t)(1u << (i % 8));
-		}
-	}
-}
-
-/* ---- the encoder and the builders refuse what the decoder would reject ---- */
-
-static int
-enc(const struct xf_msg *m)
-{
-	static uint8_t buf[BUF_CAP];
-
-	return xf_proto_encode(buf, sizeof(buf), m);
-}
-
-static void
-test_encode_refuses(void)
-{
-	static uint8_t buf[BUF_CAP], big[XF_PAYLOAD_MAX];
-	static const uint8_t bad_decision[16] = { 0, 0, 0, 1, 9 };
-	struct xf_msg m, base;
-	char text[] = "bad\ttab";
-
-	memset(&base, 0, sizeof(base));
-	base.hdr = hdr(XF_MSG_DONE);
-	CU_ASSERT(enc(&base) > 0);
-	/* Header. */
-	m = base;
-	m.hdr.type = 0;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m.hdr.type = XF_MSG_TYPE_MAX + 1;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m = base;
-	m.hdr.flags = 0x8000;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m = base;
-	m.hdr.session = 0;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m = base;
-	m.hdr.version = 9; /* forced to XF_PROTO_VERSION */
-	CU_ASSERT_EQUAL(enc(&m), XF_HDR_LEN + 8);
-	m.done.status = XF_ABORT_MAX + 1;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	/* The caller's capacity. */
-	CU_ASSERT_EQUAL(xf_proto_encode(buf, XF_HDR_LEN + 7, &base), -EMSGSIZE);
-	CU_ASSERT_EQUAL(xf_proto_encode(buf, XF_HDR_LEN + 8, &base), XF_HDR_LEN + 8);
-	m = base;
-	m.hdr.type = XF_MSG_PING;
-	CU_ASSERT_EQUAL(xf_proto_encode(buf, XF_HDR_LEN - 1, &m), -EMSGSIZE);
-	CU_ASSERT_EQUAL(xf_proto_encode(buf, XF_HDR_LEN, &m), (int)XF_HDR_LEN);
-
-	/* HELLO / HELLO_ACK. */
-	memset(&m, 0, sizeof(m));
-	m.hdr = hdr(XF_MSG_HELLO);
-	m.hello = (struct xf_msg_hello){ .min_version = 1, .max_version = 1, .max_payload = 1472 };
-	CU_ASSERT(enc(&m) > 0);
-	m.hello.max_payload = XF_PAYLOAD_MIN - 1;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m.hello.max_payload = 1472;
-	m.hello.min_version = 2;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m.hello.min_version = 1;
-	m.hello.window = 4;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m.hello.window = 0;
-	m.hello.flags = 0x10;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m.hello.flags = 0;
-	m.hello.dest_len = XF_PATH_MAX + 1;
-	m.hello.dest = (const char *)big;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m.hello.dest_len = 3;
-	m.hello.dest = NULL;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m.hello.dest = "abc";
-	m.hdr.type = XF_MSG_HELLO_ACK;
-	m.hello.window = 1;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL); /* destination in the answer */
-	m.hello.dest_len = 0;
-	CU_ASSERT(enc(&m) > 0);
-	m.hello.window = 0;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-
-	/* DATA. */
-	memset(&m, 0, sizeof(m));
-	m.hdr = hdr(XF_MSG_DATA);
-	m.data.bytes = big;
-	m.data.len = 0;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m.data.len = XF_PAYLOAD_MAX - XF_DATA_OVERHEAD + 1;
-	CU_ASSERT_EQUAL(enc(&m), -EMSGSIZE);
-	m.data.len = UINT32_MAX;
-	CU_ASSERT_EQUAL(enc(&m), -EMSGSIZE);
-	m.data.len = 10;
-	m.data.offset = OFF_MAX - 9;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m.data.offset = OFF_MAX - 10;
-	CU_ASSERT(enc(&m) > 0);
-	m.data.bytes = NULL;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-
-	/* COPY, FILE_END, ABORT. */
-	memset(&m, 0, sizeof(m));
-	m.hdr = hdr(XF_MSG_COPY);
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL); /* len 0 */
-	m.copy.len = 1;
-	m.copy.src_offset = OFF_MAX;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	memset(&m, 0, sizeof(m));
-	m.hdr = hdr(XF_MSG_FILE_END);
-	m.file_end.size = OFF_MAX + 1;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	memset(&m, 0, sizeof(m));
-	m.hdr = hdr(XF_MSG_ABORT);
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL); /* code NONE */
-	m.abort.code = XF_ABORT_PROTOCOL;
-	m.abort.msg = text;
-	m.abort.msg_len = (uint16_t)strlen(text);
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m.abort.msg_len = 3;
-	CU_ASSERT(enc(&m) > 0);
-	m.abort.msg = (const char *)big;
-	m.abort.msg_len = XF_ABORT_MSG_MAX + 1;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-
-	/* Arrays passed as raw wire bytes are checked as the decoder checks them. */
-	memset(&m, 0, sizeof(m));
-	m.hdr = hdr(XF_MSG_DECISION);
-	m.decision.count = 1;
-	m.decision.raw = bad_decision;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m.decision.count = 0;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	m.decision.count = XF_DECISION_MAX + 1;
-	m.decision.raw = big;
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
-	memset(&m, 0, sizeof(m));
-	m.hdr = hdr(XF_MSG_FLIST);
-	m.flist.count = 1;
-	m.flist.raw = big;
-	m.flist.raw_len = 30;
-	memset(big, 0, 64);
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL); /* kind 0 */
-	m.flist.raw_len = sizeof(big);
-	CU_ASSERT_EQUAL(enc(&m), -EMSGSIZE);
-	memset(&m, 0, sizeof(m));
-	m.hdr = hdr(XF_MSG_ACK);
-	CU_ASSERT_EQUAL(enc(&m), -EINVAL); /* no range */
-}
-
-static void
-test_builders_refuse(void)
-{
-	static uint8_t buf[BUF_CAP];
-	struct xf_proto_builder b;
-	struct xf_flist_entry e = {
-		.kind = XF_FILE_REG, .mode = 0644, .size = 1, .path = "x", .path_len = 1
-	};
-	struct xf_flist_entry bad;
-	struct xf_decision_rec dr = { .decision = XF_DEC_REFUSED, .status = 0 };
-	struct xf_commit_fail cf = { .file = 4, .status = XF_ST_IO };
-	struct xf_ack_range ar = { .first = 5, .last = 10 };
-	struct xf_sig_rec sr = { 0 };
-	struct xf_msg m;
-
-	memset(&m, 0, sizeof(m));
-	/* Types without arrays, bad headers, too little room for the fixed part. */
-	m.hdr = hdr(XF_MSG_DATA);
-	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), -EINVAL);
-	m.hdr = hdr(XF_MSG_PING);
-	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), -EINVAL);
-	m.hdr = hdr(XF_MSG_FLIST);
-	m.hdr.session = 0;
-	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), -EINVAL);
-	m.hdr = hdr(XF_MSG_FLIST);
-	m.flist.flags = 4;
-	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), -EINVAL);
-	m.flist.flags = 0;
-	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, XF_HDR_LEN + 7, &m), -EMSGSIZE);
-	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, XF_HDR_LEN + 8, &m), 0);
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &e), -ENOSPC);
-	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), -EINVAL);
-
-	/* FLIST entries the decoder would reject. */
-	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), 0);
-	bad = e;
-	bad.kind = 0;
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL);
-	bad = e;
-	bad.mode = 010644;
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL);
-	bad = e;
-	bad.path_len = 0;
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL);
-	bad = e;
-	bad.path_len = XF_PATH_MAX + 1;
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL);
-	bad = e;
-	bad.path = NULL;
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL);
-	bad = e;
-	bad.kind = XF_FILE_DIR;
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL); /* size 1 */
-	bad = e;
-	bad.size = OFF_MAX + 1;
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL);
-	bad = e;
-	bad.kind = XF_FILE_SYMLINK;
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL); /* no target */
-	bad.target = "y";
-	bad.target_len = 1;
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), 0);
-	bad.size = 2;
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL);
-	bad = e;
-	bad.target_len = 1;
-	bad.target = "y";
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL);
-	/* A record of another type is refused. */
-	CU_ASSERT_EQUAL(xf_proto_build_decision(&b, &dr), -EINVAL);
-	CU_ASSERT_EQUAL(xf_proto_build_ack(&b, &ar), -EINVAL);
-	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), XF_FLIST_OVERHEAD + 2);
-	/* Indices past UINT32_MAX. */
-	m.flist.first_index = UINT32_MAX - 1;
-	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), 0);
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &e), 0);
-	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &e), -EINVAL);
-
-	/* DECISION. */
-	m.hdr = hdr(XF_MSG_DECISION);
-	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), 0);
-	CU_ASSERT_EQUAL(xf_proto_build_decision(&b, &dr), -EINVAL);
-	dr.status = XF_ST_MAX + 1;
-	CU_ASSERT_EQUAL(xf_proto_build_decision(&b, &dr), -EINVAL);
-	dr = (struct xf_decision_rec){ .decision = XF_DEC_DELTA, .block_size = 512 };
-	CU_ASSERT_EQUAL(xf_proto_build_decision(&b, &dr), -EINVAL);
-	dr.decision = 0;
-	CU_ASSERT_EQUAL(xf_proto_build_decision(&b, &dr), -EINVAL);
-	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), -EINVAL);
-
-	/* SIG. */
-	m.hdr = hdr(XF_MSG_SIG);
-	m.sig.block_size = 0;
-	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), -EINVAL);
-	m.sig.block_size = XF_BLOCK_MAX + 1;
-	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), -EINVAL);
-	m.sig.block_size = 1;
-	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), 0);
-	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), -EINVAL);
-	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), 0);
-	CU_ASSERT_EQUAL(xf_proto_build_sig(&b, &sr), 0);
-	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), XF_HDR_LEN + 16 + 8);
-
-	/* ACK: first range ends at largest; then descending with gaps. */
-	m.hdr = hdr(XF_MSG_ACK);
-	m.ack.largest = 11;
-	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), 0);
-	CU_ASSERT_EQUAL(xf_proto_build_ack(&b, &ar), -EINVAL);
-	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), -EINVAL);
-	ar.last = 11;
-	CU_ASSERT_EQUAL(xf_proto_build_ack(&b, &ar), 0);
-	ar = (struct xf_ack_range){ .first = 2, .last = 4 }; /* touches 5 */
-	CU_ASSERT_EQUAL(xf_proto_build_ack(&b, &ar), -EINVAL);
-	ar = (struct xf_ack_range){ .first = 3, .last = 2 };
-	CU_ASSERT_EQUAL(xf_proto_build_ack(&b, &ar), -EINVAL);
-	ar = (struct xf_ack_range){ .first = 0, .last = 3 };
-	CU_ASSERT_EQUAL(xf_proto_build_ack(&b, &ar), 0);
-	ar = (struct xf_ack_range){ .first = 0, .last = 0 };
-	CU_ASSERT_EQUAL(xf_proto_build_ack(&b, &ar), -EINVAL); /* nothing below 0 */
-	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), XF_HDR_LEN + 16 + 32);
-
-	/* COMMIT. */
-	m.hdr = hdr(XF_MSG_COMMIT);
-	m.commit.committed = 5;
-	m.commit.credit = 4;
-	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), -EINVAL);
-	m.commit.credit = 5;
-	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), 0);
-	CU_ASSERT_EQUAL(xf_proto_build_commit(&b, &cf), 0);
-	CU_ASSERT_EQUAL(xf_proto_build_commit(&b, &cf), -EINVAL); /* twice */
-	cf.file = 5;
-	CU_ASSERT_EQUAL(xf_proto_build_commit(&b, &cf), -EINVAL); /* not settled */
-	cf.file = 3;
-	CU_ASSERT_EQUAL(xf_proto_build_commit(&b, &cf), -EINVAL); /* out of order */
-	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), XF_HDR_LEN + 12 + 8);
-	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), 0);
-	cf.status = 0;
-	CU_ASSERT_EQUAL(xf_proto_build_commit(&b, &cf), -EINVAL);
-}
-
-static void
-test_names(void)
-{
-	for (int r = 0; r < XF_R_MAX; r++) {
-		const char *s = xf_proto_reason_str((enum xf_proto_reason)r);
-
-		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-		CU_ASSERT(strcmp(s, "?") != 0);
-	}
-	CU_ASSERT_STRING_EQUAL(xf_proto_reason_str(XF_R_TRUNCATED), "truncated");
-	CU_ASSERT_STRING_EQUAL(xf_proto_reason_str(XF_R_MAX), "?");
-	CU_ASSERT_STRING_EQUAL(xf_proto_reason_str((enum xf_proto_reason) - 1), "?");
-	for (unsigned int t = 1; t <= XF_MSG_TYPE_MAX; t++) {
-		CU_ASSERT(strcmp(xf_proto_type_str(t), "?") != 0);
-	}
-	CU_ASSERT_STRING_EQUAL(xf_proto_type_str(XF_MSG_FLIST), "FLIST");
-	CU_ASSERT_STRING_EQUAL(xf_proto_type_str(0), "?");
-	CU_ASSERT_STRING_EQUAL(xf_proto_type_str(XF_MSG_TYPE_MAX + 1), "?");
-}
-
-/* A retransmission rewrites the packet number (and the responder a flag) in place. */
-static void
-test_set_pn_flags(void)
-{
-	uint8_t buf[64];
-	struct xf_msg m = { .hdr = { .type = XF_MSG_PING, .session = 7, .pn = 1 } }, d;
-	int n = xf_proto_encode(buf, sizeof(buf), &m);
-
-	CU_ASSERT_FATAL(n == XF_HDR_LEN);
-	xf_proto_set_pn(buf, 0x0102030405060708ull);
-	xf_proto_set_flags(buf, XF_HDR_F_REPLY);
-	xf_proto_set_flags(buf, XF_HDR_F_ACKNOW);
-	CU_ASSERT_EQUAL_FATAL(xf_proto_decode(buf, (size_t)n, &d, NULL), 0);
-	CU_ASSERT_EQUAL(d.hdr.pn, 0x0102030405060708ull);
-	CU_ASSERT_EQUAL(d.hdr.flags, XF_HDR_F_REPLY | XF_HDR_F_ACKNOW);
-	CU_ASSERT_EQUAL(d.hdr.session, 7);
 }
 
 static const struct xf_test tests[] = {
