@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The delta cases of test_pipeline: a basis at the receiver, DELTA and COPY against it,
+ * the basis changed while in use, and checksum mode.
+ */
+#include "xf_pipeline_run.h"
+
+static unsigned int
+tmp_left(const char *dst)
+{
+	char tmp[300];
+
+	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst);
+	return (unsigned int)xh_count_entries(tmp);
+}
+
+/*
+ * Older versions of the files at the receiver: DELTA for each, its signatures computed
+ * from the basis, COPY applied through io_uring next to DATA, and the whole-file CRC64
+ * verified. Bytes changed, a block inserted, a longer basis, an unrelated basis, the
+ * same content under an older mtime, and a file with no basis (WHOLE). Frames are
+ * shuffled and duplicated, at MTU 1500 so that files span many frames.
+ */
+static void
+delta_run(const char *tag, int delta_cache_mb)
+{
+	struct list l = { 0 };
+	struct run_opts o = { .shuffle = true,
+		              .dup_permille = 20,
+		              .window = 8,
+		              .max_payload = 1472,
+		              .delta_cache_mb = delta_cache_mb };
+	struct run_result r;
+	static const uint64_t sizes[] = { 300000, 1u << 20, 5000, 2u << 20, 777777, 100000 };
+	enum { CHANGED, INSERTED, LONGER, UNRELATED, SAMEBYTES, NOBASIS, N };
+	uint64_t delta_bytes = 0;
+
+	mkpaths(tag);
+	for (int i = 0; i < N; i++) {
+		char path[32];
+		struct xf_memsend_file *f;
+		uint8_t *b;
+		uint64_t bn;
+
+		snprintf(path, sizeof(path), "f%d", i);
+		f = add_file(&l, path, sizes[i]);
+		b = malloc(f->size + 10000);
+		memcpy(b, f->data, f->size);
+		bn = f->size;
+		switch (i) {
+		case CHANGED:
+			for (int k = 0; k < 5; k++) {
+				b[rnd() % bn] ^= 0xff;
+			}
+			break;
+		case INSERTED: /* the new file has 3000 bytes the basis lacks */
+			memmove(b + 1000, b + 4000, bn - 4000);
+			bn -= 3000;
+			break;
+		case LONGER:
+			memcpy(b + bn, f->data, 10000 < bn ? 10000 : bn);
+			bn += 10000 < bn ? 10000 : bn;
+			break;
+		case UNRELATED:
+			free(b);
+			b = random_bytes(bn);
+			break;
+		default:
+			break;
+		}
+		if (i != NOBASIS) {
+			put_file(dst_dir, path, b, bn, f->mtime_ns - 1000000000ll);
+		}
+		if (i != NOBASIS && i != UNRELATED) {
+			delta_bytes += f->size;
+		}
+		free(b);
+	}
+	run(dst_dir, &l, &o, &r);
+	for (int i = 0; i < N; i++) {
+		CU_ASSERT_EQUAL(r.status[i], 0);
+		CU_ASSERT_EQUAL(r.dec[i], i == NOBASIS ? XF_DEC_WHOLE : XF_DEC_DELTA);
+	}
+	CU_ASSERT_EQUAL(r.ms.sig_files, N - 1);
+	/* Each DELTA file's signature array came from its worker's ring, none from malloc. */
+	CU_ASSERT_EQUAL(r.times.sig_leased, N - 1);
+	CU_ASSERT_EQUAL(r.times.sig_heap, 0);
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	/* Nearly everything of the related files came from their basis. */
+	CU_ASSERT(r.ms.matched_bytes > delta_bytes * 9 / 10);
+	CU_ASSERT(r.ms.literal_bytes >= sizes[UNRELATED]);
+	CU_ASSERT_EQUAL(r.rx.bad_frames, 0);
+	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+	printf("\n  matched %llu, literal %llu bytes\n", (unsigned long long)r.ms.matched_bytes,
+	       (unsigned long long)r.ms.literal_bytes);
+	/* Kept: every COPY byte came from memory (duplicated frames may add more); not
+	 * kept: every one was read from the basis again. */
+	if (delta_cache_mb < 0) {
+		CU_ASSERT_EQUAL(r.times.copy_kept, 0);
+	} else {
+		CU_ASSERT(r.times.copy_kept >= r.ms.matched_bytes);
+	}
+	result_free(&r);
+	list_free(&l);
+}
+
+void
+test_delta(void)
+{
+	delta_run("delta", 0);
+}
+
+/* The same with no basis kept in memory: each COPY reads the basis again. */
+void
+test_delta_reread(void)
+{
+	delta_run("delta-reread", -1);
+}
+
+/* The basis is rewritten in place after its signatures went out, before any COPY. */
+struct change_ctx {
+	const struct list *l;
+	uint32_t file;
+	unsigned int hits;
+};
+
+static void
+change_basis(void *arg, uint32_t file)
+{
+	struct change_ctx *c = arg;
+	char path[512];
+	uint8_t junk[4096];
+	int fd;
+
+	if (file != c->file) {
+		return;
+	}
+	c->hits++;
+	memset(junk, 0xa5, sizeof(junk));
+	snprintf(path, sizeof(path), "%s/%s", dst_dir, c->l->f[file].path);
+	fd = open(path, O_WRONLY);
+	CU_ASSERT_FATAL(fd >= 0);
+	for (off_t off = 0; off < 65536; off += (off_t)sizeof(junk)) {
+		CU_ASSERT_FATAL(pwrite(fd, junk, sizeof(junk), off) == (ssize_t)sizeof(junk));
+	}
+	close(fd);
+}
+
+/*
+ * A basis that changes on disk while in use never produces a corrupt commit. Read again
+ * for its COPY ops (not kept in memory): the whole-file CRC64 catches it, the file fails
+ * with XF_ST_CHECKSUM and the final path keeps the (changed) basis; the next push of it
+ * goes WHOLE and lands intact. test_delta_basis_changed_kept has the other case.
+ */
+/*
+ * A hostile sender's COPY far past the announced size (2^40): nothing is written there
+ * (no terabyte sparse temp), the file fails with XF_ST_SIZE, its old version stays.
+ */
+void
+test_delta_copy_past_size(void)
+{
+	struct list l = { 0 };
+	struct run_opts o = { .window = 8, .max_payload = 1472 };
+	struct run_result r;
+	struct xf_memsend_file *f;
+	uint8_t *b;
+	struct stat sb;
+	char path[600];
+
+	mkpaths("copy-past");
+	f = add_file(&l, "victim", 200000);
+	f->copy_shift = 1ull << 40;
+	b = malloc(f->size);
+	memcpy(b, f->data, f->size);
+	b[1000] ^= 0xff; /* a basis that differs a little: DELTA, mostly COPY */
+	put_file(dst_dir, "victim", b, f->size, f->mtime_ns - 1000000000ll);
+	run(dst_dir, &l, &o, &r);
+	CU_ASSERT_EQUAL(r.dec[0], XF_DEC_DELTA);
+	CU_ASSERT_EQUAL(r.status[0], XF_ST_SIZE);
+	/* Only the literal around the changed byte was written, no COPY (at 2^40 or at all). */
+	CU_ASSERT(r.times.data_bytes < f->size / 4);
+	snprintf(path, sizeof(path), "%s/victim", dst_dir);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_size, (off_t)f->size); /* the old version, intact */
+	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+	free(b);
+	result_free(&r);
+	list_free(&l);
+}
+
+void
+test_delta_basis_changed(void)
+{
+	struct list l = { 0 };
+	struct change_ctx cc = { .l = &l, .file = 0 };
+	struct reuse ru = { 0 };
+	struct run_opts o = { .window = 8,
+		              .max_payload = 1472,
+		              .on_sigs = change_basis,
+		              .on_sigs_arg = &cc,
+		              .delta_cache_mb = -1,
+		              .reuse = &ru };
+	struct run_result r1, r2;
+	uint8_t *after;
+	char g0[300];
+	int fd;
+
+	mkpaths("basis-changed");
+	for (int i = 0; i < 2; i++) {
+		char path[32];
+		struct xf_memsend_file *f;
+		uint8_t *d;
+
+		snprintf(path, sizeof(path), "g%d", i);
+		f = add(&l, path, XF_FILE_REG);
+		f->size = 400000;
+		f->data = d = random_bytes(f->size);
+		d[1000] ^= 1; /* the basis below differs in one byte */
+		put_file(dst_dir, path, d, f->size, f->mtime_ns - 5);
+		d[1000] ^= 1;
+	}
+	run(dst_dir, &l, &o, &r1);
+	CU_ASSERT_EQUAL(cc.hits, 1);
+	CU_ASSERT_EQUAL(r1.dec[0], XF_DEC_DELTA);
+	CU_ASSERT_EQUAL(r1.status[0], XF_ST_CHECKSUM);
+	CU_ASSERT_EQUAL(r1.status[1], 0);
+	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+	/* What is at g0 is the basis as the test changed it: not a mix, not the new file. */
+	after = malloc(l.f[0].size);
+	snprintf(g0, sizeof(g0), "%s/g0", dst_dir);
+	fd = open(g0, O_RDONLY);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pread(fd, after, l.f[0].size, 0), (ssize_t)l.f[0].size);
+	close(fd);
+	CU_ASSERT_EQUAL(after[0], 0xa5);
+	CU_ASSERT_EQUAL(after[65535], 0xa5);
+	CU_ASSERT_EQUAL(memcmp(after + 65536, l.f[0].data + 65536, l.f[0].size - 65536), 0);
+	free(after);
+	{
+		uint8_t skip[2] = { 1, 0 };
+
+		CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
+	}
+	/* Again, through the same pipeline (the set of failed DELTA files is its own): g0
+	 * goes whole this time, g1 is up to date. */
+	run(dst_dir, &l, &o, &r2);
+	CU_ASSERT_EQUAL(r2.dec[0], XF_DEC_WHOLE);
+	CU_ASSERT_EQUAL(r2.status[0], 0);
+	CU_ASSERT_EQUAL(r2.dec[1], XF_DEC_UPTODATE);
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	xf_pipeline_destroy(ru.p);
+	result_free(&r1);
+	result_free(&r2);
+	list_free(&l);
+}
+
+/*
+ * A basis kept in memory since its signatures, then rewritten on disk before any COPY:
+ * the COPY ops take the bytes the signatures described, so the file is rebuilt as the
+ * sender has it, verified and committed (the change on disk is replaced, as it would
+ * be a moment later by any push). Never a mix of the two.
+ */
+void
+test_delta_basis_changed_kept(void)
+{
+	struct list l = { 0 };
+	struct change_ctx cc = { .l = &l, .file = 0 };
+	struct run_opts o = {
+		.window = 8, .max_payload = 1472, .on_sigs = change_basis, .on_sigs_arg = &cc
+	};
+	struct run_result r;
+	struct xf_memsend_file *f;
+	uint8_t *d;
+
+	mkpaths("basis-changed-kept");
+	f = add(&l, "g0", XF_FILE_REG);
+	f->size = 400000;
+	f->data = d = random_bytes(f->size);
+	d[1000] ^= 1; /* the basis differs in one byte */
+	put_file(dst_dir, "g0", d, f->size, f->mtime_ns - 5);
+	d[1000] ^= 1;
+	run(dst_dir, &l, &o, &r);
+	CU_ASSERT_EQUAL(cc.hits, 1);
+	CU_ASSERT_EQUAL(r.dec[0], XF_DEC_DELTA);
+	CU_ASSERT_EQUAL(r.status[0], 0);
+	CU_ASSERT(r.times.copy_kept >= f->size - 4096);
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+	result_free(&r);
+	list_free(&l);
+}
+
+/*
+ * A hostile sender's COPY from past the end of the basis: the file fails with
+ * XF_ST_CHECKSUM (what a read of a shorter basis gives), its old version stays, and no
+ * byte comes from beyond the kept basis. Kept in memory and read again alike.
+ */
+void
+test_delta_copy_beyond_basis(void)
+{
+	for (int keep = 0; keep < 2; keep++) {
+		struct list l = { 0 };
+		struct run_opts o = { .window = 8,
+			              .max_payload = 1472,
+			              .delta_cache_mb = keep ? 0 : -1 };
+		struct run_result r;
+		struct xf_memsend_file *f;
+		uint8_t *b;
+		struct stat sb;
+		char path[600];
+
+		mkpaths(keep ? "copy-beyond-kept" : "copy-beyond");
+		f = add_file(&l, "victim", 200000);
+		f->copy_src_shift = f->size; /* every COPY starts at or past the basis end */
+		b = malloc(f->size);
+		memcpy(b, f->data, f->size);
+		b[1000] ^= 0xff;
+		put_file(dst_dir, "victim", b, f->size, f->mtime_ns - 1000000000ll);
+		run(dst_dir, &l, &o, &r);
+		CU_ASSERT_EQUAL(r.dec[0], XF_DEC_DELTA);
+		CU_ASSERT_EQUAL(r.status[0], XF_ST_CHECKSUM);
+		CU_ASSERT_EQUAL(r.times.copy_kept, 0);
+		snprintf(path, sizeof(path), "%s/victim", dst_dir);
+		CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+		CU_ASSERT_EQUAL(sb.st_size, (off_t)f->size);
+		CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+		free(b);
+		result_free(&r);
+		list_free(&l);
+	}
+}
+
+/*
+ * Checksum mode: a file with the same size and mtime but other bytes is found and
+ * fixed (the quick check by size and mtime would call it up to date); an identical
+ * one is rebuilt from its basis alone (all COPY); two empty files are up to date.
+ */
+void
+test_checksum_mode(void)
+{
+	struct list l = { 0 };
+	struct run_opts o = { .window = 8, .max_payload = 1472, .flags = XF_HELLO_F_CHECKSUM };
+	struct run_result r;
+	struct xf_memsend_file *f;
+	uint8_t *b;
+
+	mkpaths("checksum");
+	f = add_file(&l, "sneaky", 200000);
+	b = malloc(f->size);
+	memcpy(b, f->data, f->size);
+	b[123456] ^= 0x10;
+	put_file(dst_dir, "sneaky", b, f->size, f->mtime_ns);
+	free(b);
+	f = add_file(&l, "same", 150000);
+	put_file(dst_dir, "same", f->data, f->size, f->mtime_ns);
+	f = add(&l, "empty", XF_FILE_REG);
+	put_file(dst_dir, "empty", (const uint8_t *)"", 0, f->mtime_ns);
+	run(dst_dir, &l, &o, &r);
+	CU_ASSERT_EQUAL(r.dec[0], XF_DEC_DELTA);
+	CU_ASSERT_EQUAL(r.dec[1], XF_DEC_DELTA);
+	CU_ASSERT_EQUAL(r.dec[2], XF_DEC_UPTODATE);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(r.status[i], 0);
+	}
+	CU_ASSERT(r.ms.literal_bytes < 5000); /* one block of sneaky */
+	CU_ASSERT_EQUAL(r.ms.literal_bytes + r.ms.matched_bytes, 350000);
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	result_free(&r);
+	list_free(&l);
+}
