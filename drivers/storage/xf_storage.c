@@ -29,21 +29,18 @@
  * completion naming the operation, like any other failure, and prep keeps returning
  * only 0 or -EBUSY. A negative directory fd means the root for these, as for open.
  *
- * About 1,000 lines in one file: both back ends share the slot table, the name checks
- * and every prep call, and differ only in how a slot runs (prep_sqe or run_inline) and
- * in submit and reap. Splitting them would export the slot table to a private header
- * for the sake of the inline back end's 120 lines.
+ * Both back ends share the slot table (xf_storage_priv.h), the name checks and every
+ * prep call, here; they differ only in how a slot runs (prep_sqe, or run_inline in
+ * xf_storage_inline.c) and in submit and reap.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
-#include <stdio.h> /* renameat2 */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -51,73 +48,13 @@
 
 #include "xf_base.h"
 #include "xf_storage.h"
+#include "xf_storage_priv.h"
 
 #define XF_STORAGE_MIN_DEPTH 8u
 #define XF_STORAGE_MAX_DEPTH 4096u
 
 /* Completions pulled per io_uring_enter while draining at teardown. */
 #define DRAIN_BATCH 32u
-
-/*
- * Inline: bytes of reads and writes one submit or reap runs before it returns with the
- * rest still queued, and what any other operation counts as. On an RX core the poll
- * loop must come round well within the peer's probe timeout (>= 2 ms) and before the
- * port's RX ring fills: 256 KiB is some 30 us of copying.
- */
-#define XF_STORAGE_INLINE_BUDGET (256u * 1024u)
-#define XF_STORAGE_INLINE_OP_MIN 4096u
-
-/* An operation's arguments, as the prep call gave them (directory fds resolved). */
-struct sop_args {
-	const void *p;  /**< buffer, iovec array, path or first name */
-	const void *p2; /**< second name (rename, symlink) or struct statx */
-	uint64_t off;   /**< file offset (read, write) */
-	uint32_t len;   /**< byte count, or iovec count if vec */
-	int fd;         /**< file fd, or directory fd for the *at calls */
-	int fd2;        /**< new directory (rename) */
-	int flags;      /**< unlink: flags; fsync: 1 for datasync; mkdir: the mode; rename: flags */
-	uint8_t vec;    /**< p is an iovec array */
-};
-
-struct slot {
-	uint64_t tag;        /**< the caller's tag */
-	struct sop_args a;   /**< the arguments */
-	struct open_how how; /**< XF_SOP_OPEN: read by the kernel at submission */
-	int32_t res;         /**< inline: the result; either: the result if forced */
-	uint8_t op;          /**< enum xf_storage_op */
-	uint8_t forced;      /**< rejected at prep: res applies, nothing runs */
-};
-
-struct xf_storage {
-	struct io_uring ring;      /**< XF_STORAGE_IO_URING only */
-	enum xf_storage_io io;     /**< the back end in use (never AUTO) */
-	int root_fd;               /**< our duplicate of the volume root */
-	unsigned int depth;        /**< submission queue entries */
-	unsigned int nslots;       /**< CQ entries (a power of two) */
-	unsigned int nfree;        /**< free slot indices on free_stack */
-	xf_storage_fault_fn fault; /**< test hook, or NULL */
-	void *fault_arg;
-	uint32_t *free_stack;      /**< nslots entries */
-	struct slot *slots;        /**< nslots entries */
-	struct io_uring_sqe *last; /**< io_uring: SQE prepped last since the last submit */
-	/*
-	 * Inline: slot indices in prep order, nslots entries, free-running cursors:
-	 * [head, done) have run and wait for reap, [done, sub) are submitted and run in
-	 * budgeted steps by submit and reap, [sub, tail) wait for the next submit.
-	 */
-	/* Tests (xf_storage_set_hold): one completion held back until due_ns. */
-	uint32_t hold_ops; /**< ops (1 << op) whose next completion is held; 0: none */
-	uint64_t hold_ns;  /**< for how long */
-	bool held;         /**< a completion is held now */
-	uint32_t held_idx; /**< its slot */
-	int32_t held_res;  /**< its result */
-	uint64_t held_due; /**< CLOCK_MONOTONIC ns when it is handed out */
-	uint32_t *fifo;
-	unsigned int head;
-	unsigned int done;
-	unsigned int sub;
-	unsigned int tail;
-};
 
 static const char *const op_names[XF_SOP_MAX] = {
 	[XF_SOP_OPEN] = "open",   [XF_SOP_READ] = "read",       [XF_SOP_WRITE] = "write",
@@ -343,12 +280,6 @@ get_slot(struct xf_storage *st, enum xf_storage_op op, uint64_t tag)
 	return s;
 }
 
-static void
-put_slot(struct xf_storage *st, uint32_t idx)
-{
-	st->free_stack[st->nfree++] = idx;
-}
-
 /* Fill the SQE that get_slot() took from the slot's arguments. */
 static void
 prep_sqe(struct io_uring_sqe *sqe, struct slot *s)
@@ -406,63 +337,6 @@ prep_sqe(struct io_uring_sqe *sqe, struct slot *s)
 		io_uring_prep_nop(sqe);
 		break;
 	}
-}
-
-/* The slot's operation as a system call: its result, >= 0 or -errno. */
-static int32_t
-run_inline(struct slot *s)
-{
-	const struct sop_args *a = &s->a;
-	struct iovec one = { .iov_base = (void *)(uintptr_t)a->p, .iov_len = a->len };
-	const struct iovec *iov = a->vec ? a->p : &one;
-	int iovcnt = a->vec ? (int)a->len : 1;
-	long ret;
-
-	if (s->forced) {
-		return s->res;
-	}
-	/* EINTR comes only from a signal before anything was done: run it again. */
-	do {
-		switch ((enum xf_storage_op)s->op) {
-		case XF_SOP_OPEN:
-			ret = syscall(SYS_openat2, a->fd, a->p, &s->how, sizeof(s->how));
-			break;
-		case XF_SOP_READ:
-			ret = preadv2(a->fd, iov, iovcnt, (off_t)a->off, 0);
-			break;
-		case XF_SOP_WRITE:
-			ret = pwritev2(a->fd, iov, iovcnt, (off_t)a->off, 0);
-			break;
-		case XF_SOP_FSYNC:
-			ret = a->flags != 0 ? fdatasync(a->fd) : fsync(a->fd);
-			break;
-		case XF_SOP_STATX:
-			ret = statx(a->fd, a->p, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
-			            (struct statx *)(uintptr_t)a->p2);
-			break;
-		case XF_SOP_RENAME:
-			ret = renameat2(a->fd, a->p, a->fd2, a->p2, (unsigned int)a->flags);
-			break;
-		case XF_SOP_MKDIR:
-			ret = mkdirat(a->fd, a->p, (mode_t)a->flags);
-			break;
-		case XF_SOP_SYMLINK:
-			ret = symlinkat(a->p, a->fd, a->p2);
-			break;
-		case XF_SOP_UNLINK:
-			ret = unlinkat(a->fd, a->p, a->flags);
-			break;
-		case XF_SOP_CLOSE:
-			/* Never retried: on Linux the fd is gone even when close says EINTR. */
-			return close(a->fd) < 0 && errno != EINTR ? -errno : 0;
-		case XF_SOP_LINK:
-			ret = linkat(a->fd, "", a->fd2, a->p2, AT_EMPTY_PATH);
-			break;
-		default:
-			return -EINVAL;
-		}
-	} while (ret < 0 && errno == EINTR);
-	return ret < 0 ? -errno : (int32_t)(ret > INT32_MAX ? INT32_MAX : ret);
 }
 
 /* The slot is filled: put it in line for submission. */
@@ -789,62 +663,13 @@ xf_storage_prep_close(struct xf_storage *st, int fd, uint64_t tag)
 	return queue(st, s);
 }
 
-/* What an operation costs against the inline budget: its bytes, at least a page. */
-static size_t
-op_cost(const struct slot *s)
-{
-	size_t bytes = 0;
-
-	if (s->op == XF_SOP_READ || s->op == XF_SOP_WRITE) {
-		if (s->a.vec && !s->forced) {
-			const struct iovec *iov = s->a.p;
-
-			for (uint32_t i = 0; i < s->a.len; i++) {
-				bytes += iov[i].iov_len;
-			}
-		} else {
-			bytes = s->a.len;
-		}
-	}
-	return XF_MAX(bytes, (size_t)XF_STORAGE_INLINE_OP_MIN);
-}
-
-/*
- * Inline: run submitted operations in prep order, at least one if there is one, until
- * budget bytes are spent (SIZE_MAX: all).
- */
-static void
-run_submitted(struct xf_storage *st, size_t budget)
-{
-	size_t spent = 0;
-
-	while (st->done != st->sub && spent < budget) {
-		struct slot *s = &st->slots[st->fifo[st->done & (st->nslots - 1)]];
-
-		spent += op_cost(s);
-		s->res = run_inline(s);
-		st->done++;
-	}
-}
-
-/* Inline submit: what is queued becomes submitted, and a budget of it runs now. */
-static int
-submit_inline(struct xf_storage *st)
-{
-	unsigned int n = st->tail - st->sub;
-
-	st->sub = st->tail;
-	run_submitted(st, XF_STORAGE_INLINE_BUDGET);
-	return (int)n;
-}
-
 int
 xf_storage_submit(struct xf_storage *st)
 {
 	int ret;
 
 	if (st->io == XF_STORAGE_IO_INLINE) {
-		return submit_inline(st);
+		return xf_storage_inline_submit(st);
 	}
 	/*
 	 * No wait is requested, so EINTR can only come from a signal during submission
@@ -860,38 +685,6 @@ xf_storage_submit(struct xf_storage *st)
 	return ret;
 }
 
-/* One completion out: the fault hook sees it, the slot goes back. */
-static void
-complete(struct xf_storage *st, uint32_t idx, int32_t res, struct xf_storage_cqe *out)
-{
-	struct slot *s = &st->slots[idx];
-
-	if (st->fault != NULL) {
-		res = st->fault(st->fault_arg, (enum xf_storage_op)s->op, s->tag, res);
-	}
-	out->tag = s->tag;
-	out->res = res;
-	out->op = s->op;
-	put_slot(st, idx);
-}
-
-static unsigned int
-reap_inline(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int max)
-{
-	unsigned int n = 0;
-
-	/* What a budgeted submit left runs here: pollers reap, so it makes progress. */
-	if (st->head == st->done) {
-		run_submitted(st, XF_STORAGE_INLINE_BUDGET);
-	}
-	while (n < max && st->head != st->done) {
-		uint32_t idx = st->fifo[st->head++ & (st->nslots - 1)];
-
-		complete(st, idx, st->slots[idx].res, &out[n++]);
-	}
-	return n;
-}
-
 unsigned int
 xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int max)
 {
@@ -901,7 +694,7 @@ xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 	unsigned int n = 0;
 
 	if (st->io == XF_STORAGE_IO_INLINE) {
-		return reap_inline(st, out, max);
+		return xf_storage_inline_reap(st, out, max);
 	}
 	if (unlikely(st->held) && n < max && mono_ns() >= st->held_due) {
 		st->held = false;
@@ -947,8 +740,8 @@ xf_storage_wait(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 	if (st->io == XF_STORAGE_IO_INLINE) {
 		/* Everything queued has completed once it has run. */
 		st->sub = st->tail;
-		run_submitted(st, SIZE_MAX);
-		return (int)reap_inline(st, out, max);
+		xf_storage_inline_run(st, SIZE_MAX);
+		return (int)xf_storage_inline_reap(st, out, max);
 	}
 	if (unlikely(st->held)) {
 		/* The held completion is not in the ring any more: hand it out when due. */

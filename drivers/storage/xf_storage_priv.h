@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The slot table and context shared by xf_storage.c (create, prep, the io_uring back
+ * end, reap and teardown) and xf_storage_inline.c (the inline back end's submit and
+ * reap). Not a public header: nothing outside drivers/storage includes it.
+ */
+#ifndef XF_STORAGE_PRIV_H
+#define XF_STORAGE_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <liburing.h>
+
+#include "xf_base.h"
+#include "xf_storage.h"
+
+/* An operation's arguments, as the prep call gave them (directory fds resolved). */
+struct sop_args {
+	const void *p;  /**< buffer, iovec array, path or first name */
+	const void *p2; /**< second name (rename, symlink) or struct statx */
+	uint64_t off;   /**< file offset (read, write) */
+	uint32_t len;   /**< byte count, or iovec count if vec */
+	int fd;         /**< file fd, or directory fd for the *at calls */
+	int fd2;        /**< new directory (rename) */
+	int flags;      /**< unlink: flags; fsync: 1 for datasync; mkdir: the mode; rename: flags */
+	uint8_t vec;    /**< p is an iovec array */
+};
+
+struct slot {
+	uint64_t tag;        /**< the caller's tag */
+	struct sop_args a;   /**< the arguments */
+	struct open_how how; /**< XF_SOP_OPEN: read by the kernel at submission */
+	int32_t res;         /**< inline: the result; either: the result if forced */
+	uint8_t op;          /**< enum xf_storage_op */
+	uint8_t forced;      /**< rejected at prep: res applies, nothing runs */
+};
+
+struct xf_storage {
+	struct io_uring ring;      /**< XF_STORAGE_IO_URING only */
+	enum xf_storage_io io;     /**< the back end in use (never AUTO) */
+	int root_fd;               /**< our duplicate of the volume root */
+	unsigned int depth;        /**< submission queue entries */
+	unsigned int nslots;       /**< CQ entries (a power of two) */
+	unsigned int nfree;        /**< free slot indices on free_stack */
+	xf_storage_fault_fn fault; /**< test hook, or NULL */
+	void *fault_arg;
+	uint32_t *free_stack;      /**< nslots entries */
+	struct slot *slots;        /**< nslots entries */
+	struct io_uring_sqe *last; /**< io_uring: SQE prepped last since the last submit */
+	/*
+	 * Inline: slot indices in prep order, nslots entries, free-running cursors:
+	 * [head, done) have run and wait for reap, [done, sub) are submitted and run in
+	 * budgeted steps by submit and reap, [sub, tail) wait for the next submit.
+	 */
+	/* Tests (xf_storage_set_hold): one completion held back until due_ns. */
+	uint32_t hold_ops; /**< ops (1 << op) whose next completion is held; 0: none */
+	uint64_t hold_ns;  /**< for how long */
+	bool held;         /**< a completion is held now */
+	uint32_t held_idx; /**< its slot */
+	int32_t held_res;  /**< its result */
+	uint64_t held_due; /**< CLOCK_MONOTONIC ns when it is handed out */
+	uint32_t *fifo;
+	unsigned int head;
+	unsigned int done;
+	unsigned int sub;
+	unsigned int tail;
+};
+
+static inline void
+put_slot(struct xf_storage *st, uint32_t idx)
+{
+	st->free_stack[st->nfree++] = idx;
+}
+
+/* One completion out: the fault hook sees it, the slot goes back. */
+static inline void
+complete(struct xf_storage *st, uint32_t idx, int32_t res, struct xf_storage_cqe *out)
+{
+	struct slot *s = &st->slots[idx];
+
+	if (st->fault != NULL) {
+		res = st->fault(st->fault_arg, (enum xf_storage_op)s->op, s->tag, res);
+	}
+	out->tag = s->tag;
+	out->res = res;
+	out->op = s->op;
+	put_slot(st, idx);
+}
+
+/* Inline back end (xf_storage_inline.c). */
+void xf_storage_inline_run(struct xf_storage *st, size_t budget);
+int xf_storage_inline_submit(struct xf_storage *st);
+unsigned int xf_storage_inline_reap(struct xf_storage *st, struct xf_storage_cqe *out,
+                                    unsigned int max);
+
+#endif /* XF_STORAGE_PRIV_H */
