@@ -88,7 +88,7 @@ struct eng_read_done {
 };
 
 /* What the engine last saw of a session's reliability, for its peer's neighbour entry
- * (neigh_watch in xf_engine_rx.c). */
+ * (eng_neigh_watch in xf_engine_tx.c). */
 struct eng_nud {
 	uint64_t acked; /**< our frames acknowledged: more confirms the entry */
 	bool probed;    /**< its peer was probed in the current silence */
@@ -303,5 +303,31 @@ void xf_engine_rx_done(struct xf_engine *e);
 uint64_t xf_engine_now(void);
 void xf_engine_idle(struct xf_engine *e, unsigned int *idle);
 bool xf_engine_idle_poll(const struct xf_engine *e); /* xf_engine_params.c */
+
+/* An RX core's stages, polled in turn by xf_engine_rx_poll (xf_engine_rx.c). */
+/* Transmit: TX batch, held frames, neighbours (xf_engine_tx.c). */
+void eng_tx_flush(struct eng_rx *rx);
+bool eng_tx_room(struct eng_rx *rx, unsigned int n);
+void eng_tx_enqueue(struct eng_rx *rx, struct rte_mbuf *m);
+void eng_frame_send(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len,
+                    const struct xf_net_flow *flow);
+void eng_frame_out(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, uint32_t ip, uint16_t port);
+struct rte_mbuf *eng_frame_new(struct eng_rx *rx, uint8_t **payload);
+bool eng_held_poll(struct eng_rx *rx);
+void eng_neigh_poll(struct eng_rx *rx);
+void eng_neigh_watch(struct eng_rx *rx, struct eng_nud *w, uint32_t ip,
+                     const struct xf_reliab_stats *st);
+/* Push jobs and the control plane's commands (xf_engine_jobs.c). */
+bool eng_jobs_poll(struct eng_rx *rx);
+bool eng_reads_poll(struct eng_rx *rx);
+bool eng_cmds_poll(struct eng_rx *rx);
+struct eng_job *eng_job_by_session(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port);
+/* Served sessions (xf_engine_rsess.c). */
+bool eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
+                  const uint8_t *payload, uint16_t len, uint32_t ip, uint16_t port);
+bool eng_rs_poll(struct eng_rx *rx, struct eng_rsess *rs);
+void eng_rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out);
+/* The pipeline is behind: frames stay in the NIC queue (xf_engine_rx.c). */
+bool eng_rx_held_back(const struct eng_rx *rx);
 
 #endif /* XF_ENGINE_PRIV_H */

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * An RX core's push jobs (we are the sender): their frames, their file reads through the
+ * workers' rings (never blocking the core), their progress and end, and the commands
+ * the control plane sends the core.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "xf_base.h"
+#include "xf_engine_priv.h"
+
+/* ---- push jobs (we are the sender) ---- */
+
+static void *
+push_frame_alloc(void *arg, uint8_t **payload)
+{
+	struct eng_job *j = arg;
+
+	return eng_frame_new(j->push_rx, payload);
+}
+
+static int
+push_frame_send(void *arg, void *frame, uint16_t len)
+{
+	struct eng_job *j = arg;
+	struct eng_rx *rx = j->push_rx;
+	const struct xf_engine_peer *peer = &rx->e->conf.peers[j->req.peer];
+
+	/* Two frames at most (an ARP request and this one). */
+	if (!eng_tx_room(rx, 2)) {
+		return -EAGAIN;
+	}
+	/* The session keeps its reference for retransmission; the queue takes another. */
+	rte_mbuf_refcnt_update(frame, 1);
+	eng_frame_out(rx, frame, len, peer->ip, peer->udp_port);
+	return 0;
+}
+
+static void
+push_frame_free(void *arg, void *frame)
+{
+	(void)arg;
+	rte_pktmbuf_free(frame);
+}
+
+/*
+ * Ask the file's worker (file affinity: one file, one worker, so its CRC runs in order)
+ * for frames of a source file; with sig, the worker also runs the matcher over what it
+ * reads (a DELTA file) and owns the signatures from then on.
+ */
+static int
+read_request(struct eng_job *j, uint32_t file, const char *path, uint64_t offset, uint32_t nframes,
+             uint32_t data_len, bool delta, const struct xf_delta_params *sig)
+{
+	struct eng_rx *rx = j->push_rx;
+	unsigned int w = file % rx->e->conf.n_workers;
+	struct eng_read_req req = {
+		.job = (uint16_t)(j - rx->e->jobs),
+		.job_id = j->id,
+		.rx = (uint16_t)rx->idx,
+		.file = file,
+		.off = offset,
+		.n = XF_MIN(nframes, ENG_BURST),
+		.dl = data_len,
+		.path = path + j->src_skip, /* the source path, without "dest/" */
+		.dir_fd = j->dir_fd,
+		.delta = delta,
+		.io_inline = j->io_inline,
+	};
+
+	if (sig != NULL) {
+		req.sigs = (struct xf_sig_rec *)sig->sigs; /* handed over on success */
+		req.block_size = sig->block_size;
+		req.block_count = sig->block_count;
+	}
+	return xf_ring_enqueue_burst(rx->read_to[w], &req, 1) == 1 ? 0 : -EAGAIN;
+}
+
+static int
+push_read_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
+                  uint32_t nframes, uint32_t data_len)
+{
+	(void)path_len; /* the scan keeps every path NUL-terminated */
+	return read_request(arg, file, path, offset, nframes, data_len, false, NULL);
+}
+
+static int
+push_delta_request(void *arg, uint32_t file, const char *path, uint16_t path_len, uint64_t offset,
+                   uint32_t nframes, uint32_t data_len, const struct xf_delta_params *sig)
+{
+	(void)path_len;
+	return read_request(arg, file, path, offset, nframes, data_len, true, sig);
+}
+
+static void
+job_publish(struct eng_job *j, enum xf_job_state state, const char *error)
+{
+	atomic_fetch_add_explicit(&j->seq, 1, memory_order_acq_rel);
+	if (j->push != NULL) {
+		xf_push_stats(j->push, &j->st);
+		xf_push_reliab_stats(j->push, &j->rel);
+	}
+	j->state = (uint8_t)state;
+	j->elapsed_ns = xf_engine_now() - j->started_ns;
+	if (error != NULL) {
+		snprintf(j->error, sizeof(j->error), "%s", error);
+	}
+	atomic_fetch_add_explicit(&j->seq, 1, memory_order_acq_rel);
+}
+
+/* The push's view of the file list (xf_push_io.entry): see job_build_list(). */
+static void
+push_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
+{
+	struct eng_job *j = arg;
+
+	if (i < j->ndest) {
+		*e = j->dest_ent[i];
+	} else {
+		xf_scan_get(j->scan, i - j->ndest, e);
+	}
+}
+
+static void
+job_start(struct eng_rx *rx, struct eng_job *j)
+{
+	struct xf_engine *e = rx->e;
+	struct xf_engine_params par;
+	struct xf_push_cfg cfg = {
+		.session_id = j->session_id,
+		.nonce = j->nonce,
+		.dest = j->dest,
+		.max_payload = (uint16_t)XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX),
+		.checksum = j->req.checksum,
+		.sig_ring = rx->sig_ring,
+	};
+	struct xf_push_io io = {
+		.arg = j,
+		.entry = push_entry,
+		.frame_alloc = push_frame_alloc,
+		.frame_send = push_frame_send,
+		.frame_free = push_frame_free,
+		.read_request = push_read_request,
+		.delta_request = push_delta_request,
+	};
+
+	/* Reloadable: a job takes the parameters in effect when it starts. */
+	xf_engine_get_params(e, &par);
+	cfg.reliab.pace_rate = par.rate_bps / 8;
+	cfg.reliab.keepalive_ns = (uint64_t)par.keepalive_ms * 1000000ull;
+	cfg.reliab.idle_timeout_ns = (uint64_t)par.timeout_ms * 1000000ull;
+	j->push_rx = rx;
+	j->push = xf_push_create(&cfg, &io, j->count, rx->now);
+	if (j->push == NULL) {
+		job_publish(j, XF_JOB_FAILED, "cannot create the session (out of memory)");
+		j->finished = true;
+		return;
+	}
+	rx->jobs[rx->njobs++] = (unsigned int)(j - e->jobs);
+	job_publish(j, XF_JOB_RUNNING, NULL);
+}
+
+static void
+job_end(struct eng_rx *rx, unsigned int k, enum xf_job_state state, const char *error)
+{
+	struct eng_job *j = &rx->e->jobs[rx->jobs[k]];
+
+	job_publish(j, state, error);
+	xf_push_destroy(j->push);
+	j->push = NULL;
+	rx->jobs[k] = rx->jobs[--rx->njobs];
+	atomic_thread_fence(memory_order_release);
+	j->finished = true;
+}
+
+bool
+eng_jobs_poll(struct eng_rx *rx)
+{
+	bool busy = false;
+
+	for (unsigned int k = 0; k < rx->njobs;) {
+		struct eng_job *j = &rx->e->jobs[rx->jobs[k]];
+		struct xf_push_stats st;
+		struct xf_reliab_stats rel;
+
+		busy |= xf_push_poll(j->push, rx->now);
+		xf_push_reliab_stats(j->push, &rel);
+		eng_neigh_watch(rx, &j->nud, rx->e->conf.peers[j->req.peer].ip, &rel);
+		xf_push_stats(j->push, &st);
+		if (st.state == XF_PUSH_DONE) {
+			job_end(rx, k, XF_JOB_DONE, NULL);
+			continue;
+		}
+		if (st.state == XF_PUSH_ABORTED) {
+			job_end(rx, k,
+			        st.abort_code == XF_ABORT_CANCEL ? XF_JOB_CANCELLED : XF_JOB_FAILED,
+			        st.abort_code == XF_ABORT_TIMEOUT   ? "peer silent past the timeout"
+			        : st.abort_code == XF_ABORT_REFUSED ? "refused by the peer"
+			        : st.abort_code == XF_ABORT_CANCEL  ? "cancelled"
+			                                            : "aborted");
+			continue;
+		}
+		/* Publish progress now and then (every ~16 ms) for `xferctl jobs`. */
+		if (((rx->now >> 24) & 1) != ((j->elapsed_ns + j->started_ns) >> 24 & 1)) {
+			job_publish(j, XF_JOB_RUNNING, NULL);
+		}
+		k++;
+	}
+	return busy;
+}
+
+bool
+eng_reads_poll(struct eng_rx *rx)
+{
+	struct eng_read_done d[ENG_BURST];
+	bool busy = false;
+
+	for (unsigned int w = 0; w < rx->e->conf.n_workers; w++) {
+		unsigned int n = xf_ring_dequeue_burst(rx->read_from[w], d, ENG_BURST);
+
+		for (unsigned int i = 0; i < n; i++) {
+			struct eng_job *j = &rx->e->jobs[d[i].job];
+			struct xf_push_read rd = {
+				.file = d[i].file,
+				.frame = d[i].m,
+				.payload = d[i].payload,
+				.len = d[i].len,
+				.offset = d[i].off,
+				.last = d[i].last,
+				.eof = d[i].eof,
+				.error = d[i].error,
+				.undelivered = d[i].undelivered,
+				.size = d[i].size,
+				.crc64 = d[i].crc64,
+				.copy_len = d[i].copy_len,
+				.src_offset = d[i].src_offset,
+			};
+
+			if (j->push == NULL || j->id != d[i].job_id) {
+				rte_pktmbuf_free(d[i].m); /* the job ended meanwhile */
+				continue;
+			}
+			xf_push_on_read(j->push, &rd, rx->now);
+		}
+		busy |= n != 0;
+	}
+	return busy;
+}
+
+/* A push job by (peer address, peer port, session id): the peer answers from its port. */
+struct eng_job *
+eng_job_by_session(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port)
+{
+	for (unsigned int k = 0; k < rx->njobs; k++) {
+		struct eng_job *j = &rx->e->jobs[rx->jobs[k]];
+		const struct xf_engine_peer *peer = &rx->e->conf.peers[j->req.peer];
+
+		if (j->session_id == id && peer->ip == ip && peer->udp_port == port) {
+			return j;
+		}
+	}
+	return NULL;
+}
+
+bool
+eng_cmds_poll(struct eng_rx *rx)
+{
+	struct eng_cmd c[8];
+	unsigned int n = xf_ring_dequeue_burst(rx->cmd, c, XF_ARRAY_SIZE(c));
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct eng_job *j = &rx->e->jobs[c[i].job];
+
+		switch (c[i].type) {
+		case ENG_CMD_START:
+			if (rx->stopping) {
+				job_publish(j, XF_JOB_CANCELLED, "the appliance is stopping");
+				j->finished = true;
+			} else {
+				job_start(rx, j);
+			}
+			break;
+		case ENG_CMD_CANCEL:
+			if (j->push != NULL) {
+				xf_push_abort(j->push, XF_ABORT_CANCEL, rx->now);
+			}
+			break;
+		case ENG_CMD_STOP:
+			rx->stopping = true;
+			for (unsigned int k = 0; k < rx->njobs; k++) {
+				xf_push_abort(rx->e->jobs[rx->jobs[k]].push, XF_ABORT_SHUTDOWN,
+				              rx->now);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return n != 0;
+}

@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The sessions an RX core serves (we are the receiver): reliability around the
+ * pipeline's receive session, from the HELLO that opens one to its end. Every file
+ * system call of theirs runs on the workers, inside the pipeline.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_random.h>
+
+#include "xf_base.h"
+#include "xf_engine_priv.h"
+#include "xf_path.h"
+
+#define MODULE "engine"
+
+/* ---- sessions we serve (we are the receiver) ---- */
+
+/*
+ * An acknowledgement of a frame of ours. The first frame we send on a session is the
+ * HELLO_ACK, under a random packet number, and nothing else is sent before the sender
+ * acknowledges it: so any acknowledgement (or a late one, of a copy declared lost)
+ * proves the sender received it (docs/PROTOCOL.md 6.1).
+ */
+static void
+rs_on_acked(void *arg, const struct xf_reliab_sent *s)
+{
+	struct eng_rsess *rs = arg;
+
+	rs->confirmed = true;
+	rte_pktmbuf_free(s->handle);
+}
+
+static void
+rs_on_spurious(void *arg, const struct xf_reliab_sent *s)
+{
+	struct eng_rsess *rs = arg;
+
+	(void)s; /* the handle went back at on_lost */
+	rs->confirmed = true;
+}
+
+static void
+rs_on_lost(void *arg, const struct xf_reliab_sent *s)
+{
+	struct eng_rsess *rs = arg;
+	struct rte_mbuf *m = s->handle;
+
+	/* Back to the front of the queue, to go out again under a new number. */
+	if (rs->txq_n == ENG_TXQ_MAX) {
+		rte_pktmbuf_free(m); /* cannot happen: the queue holds what the table cannot */
+		return;
+	}
+	rs->txq_head = (rs->txq_head + ENG_TXQ_MAX - 1) % ENG_TXQ_MAX;
+	rs->txq[rs->txq_head] = m;
+	rs->txq_len[rs->txq_head] = (uint16_t)s->bytes;
+	rs->txq_n++;
+	rs->retransmits++;
+}
+
+/* Send queued frames while the reliability engine and the pacer allow. */
+static bool
+rs_flush(struct eng_rx *rx, struct eng_rsess *rs)
+{
+	bool busy = false;
+
+	while (rs->txq_n > 0 && xf_reliab_can_send(rs->rel) && eng_tx_room(rx, 2) &&
+	       xf_reliab_pace_next(rs->rel, rx->now, rs->txq_len[rs->txq_head]) <= rx->now) {
+		struct rte_mbuf *m = rs->txq[rs->txq_head];
+		uint16_t len = rs->txq_len[rs->txq_head];
+		uint8_t *payload = rte_pktmbuf_mtod(m, uint8_t *) + XF_NET_HDR_LEN;
+
+		xf_proto_set_pn(payload, xf_reliab_next_pn(rs->rel));
+		rs->txq_head = (rs->txq_head + 1) % ENG_TXQ_MAX;
+		rs->txq_n--;
+		xf_reliab_on_sent(rs->rel, rx->now, len, m, 0, XF_RELIAB_F_ACK_ELICITING, NULL);
+		rte_mbuf_refcnt_update(m, 1);
+		eng_frame_out(rx, m, len, rs->peer_ip, rs->peer_port);
+		busy = true;
+	}
+	return busy;
+}
+
+/* The pipeline session's transmit callback: DECISION, COMMIT, DONE. */
+static void
+rs_tx(void *arg, const void *frame, unsigned int len)
+{
+	struct eng_rsess *rs = arg;
+	struct eng_rx *rx = rs->rx;
+	uint8_t *payload;
+	struct rte_mbuf *m;
+	unsigned int tail;
+
+	if (rs->txq_n == ENG_TXQ_MAX || (m = eng_frame_new(rx, &payload)) == NULL) {
+		/* The peer will not get this frame; the session ends by timeout. Counted per
+		 * frame, logged once per session: never a log line per frame on an RX core. */
+		rx->tx_full++;
+		if (!rs->tx_dropped) {
+			rs->tx_dropped = true;
+			XF_LOG(WARNING, MODULE, "session %08x: transmit queue full, frames dropped",
+			       rs->id);
+		}
+		return;
+	}
+	memcpy(payload, frame, len);
+	/* The HELLO_ACK asks for its ACK at once: frames of the session wait for it. */
+	xf_proto_set_flags(payload, ((const uint8_t *)frame)[3] == XF_MSG_HELLO_ACK
+	                                    ? XF_HDR_F_REPLY | XF_HDR_F_ACKNOW
+	                                    : XF_HDR_F_REPLY);
+	tail = (rs->txq_head + rs->txq_n) % ENG_TXQ_MAX;
+	rs->txq[tail] = m;
+	rs->txq_len[tail] = (uint16_t)len;
+	rs->txq_n++;
+	rs_flush(rx, rs);
+}
+
+/* Room in the session's transmit queue: SIG frames leave some for control frames. */
+static unsigned int
+rs_tx_room(void *arg)
+{
+	const struct eng_rsess *rs = arg;
+
+	return ENG_TXQ_MAX - rs->txq_n;
+}
+
+/* A small frame of ours: tracked (through the session's queue), else a probe. */
+static void
+rs_send_small(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *msg, bool tracked)
+{
+	uint8_t *payload;
+	struct rte_mbuf *m = eng_frame_new(rx, &payload);
+	int len;
+
+	if (m == NULL) {
+		return;
+	}
+	len = xf_proto_encode(payload, rs->max_payload, msg);
+	if (len < 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (tracked) {
+		rs_tx(rs, payload, (unsigned int)len); /* copies into a frame of its own */
+		rte_pktmbuf_free(m);
+		return;
+	}
+	xf_reliab_on_sent(rs->rel, rx->now, (uint32_t)len, NULL, 0, XF_RELIAB_F_PROBE, NULL);
+	eng_frame_out(rx, m, (uint16_t)len, rs->peer_ip, rs->peer_port);
+}
+
+/*
+ * The probes a probe timeout asked for: PINGs the sender answers at once, carrying no
+ * data, so a sender that was only slow never gets a frame of ours twice (the ACK of a
+ * probe lets the thresholds settle what is in flight; docs/RELIABILITY.md).
+ */
+static bool
+rs_send_probes(struct eng_rx *rx, struct eng_rsess *rs)
+{
+	bool busy = false;
+
+	while (xf_reliab_probes_due(rs->rel) > 0 && eng_tx_room(rx, 2)) {
+		struct xf_msg m = { .hdr = { .type = XF_MSG_PING,
+			                     .flags = XF_HDR_F_REPLY | XF_HDR_F_ACKNOW,
+			                     .session = rs->id,
+			                     .pn = xf_reliab_next_pn(rs->rel) } };
+		uint64_t sent = xf_reliab_next_pn(rs->rel);
+
+		rs_send_small(rx, rs, &m, false);
+		if (xf_reliab_next_pn(rs->rel) == sent) {
+			break; /* no mbuf: the next poll tries again */
+		}
+		busy = true;
+	}
+	return busy;
+}
+
+static void
+rs_send_ack(struct eng_rx *rx, struct eng_rsess *rs)
+{
+	struct xf_ack_range ranges[XF_ACK_RANGES];
+	struct xf_msg m = { .hdr = { .type = XF_MSG_ACK, .flags = XF_HDR_F_REPLY } };
+	struct xf_proto_builder b;
+	unsigned int n;
+	uint64_t largest;
+	uint32_t delay;
+	uint8_t *payload;
+	struct rte_mbuf *mb;
+	int len;
+
+	n = xf_reliab_ack_build(rs->rel, rx->now, ranges, &largest, &delay);
+	if (n == 0 || (mb = eng_frame_new(rx, &payload)) == NULL) {
+		return;
+	}
+	m.hdr.session = rs->id;
+	m.hdr.pn = xf_reliab_next_pn(rs->rel);
+	m.ack.largest = largest;
+	m.ack.ack_delay_us = delay;
+	len = xf_proto_build_begin(&b, payload, rs->max_payload, &m);
+	for (unsigned int i = 0; len == 0 && i < n; i++) {
+		if (xf_proto_build_ack(&b, &ranges[i]) < 0) {
+			break;
+		}
+	}
+	len = len == 0 ? xf_proto_build_finish(&b) : len;
+	if (len <= 0) {
+		rte_pktmbuf_free(mb);
+		return;
+	}
+	xf_reliab_on_sent(rs->rel, rx->now, (uint32_t)len, NULL, 0, 0, NULL);
+	xf_reliab_ack_sent(rs->rel);
+	eng_frame_out(rx, mb, (uint16_t)len, rs->peer_ip, rs->peer_port);
+}
+
+/*
+ * End a session we serve. Our frames are given back; a session that did not finish is
+ * aborted in the pipeline (workers drop its files and temps) and keeps its slot until
+ * the pipeline says every worker has let go of it (eng_rs_poll frees it then).
+ */
+void
+eng_rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
+{
+	while (rs->txq_n > 0) {
+		rte_pktmbuf_free(rs->txq[rs->txq_head]);
+		rs->txq_head = (rs->txq_head + 1) % ENG_TXQ_MAX;
+		rs->txq_n--;
+	}
+	xf_reliab_drain(rs->rel, rs_on_acked, rs); /* our frames still in flight */
+	if (!xf_session_is_done(rs->ps)) {
+		xf_session_abort(rs->ps);
+	}
+	rs->closing = true;
+	rx->timed_out += timed_out;
+	XF_LOG(INFO, MODULE, "session %08x ended%s", rs->id, timed_out ? " (timeout)" : "");
+}
+
+/* Free the slot once the pipeline has let go of the session. */
+static bool
+rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
+{
+	if (!xf_session_is_done(rs->ps) || xf_pipeline_session_close(rx->e->pl, rs->ps) < 0) {
+		return false;
+	}
+	xf_reliab_destroy(rs->rel);
+	atomic_fetch_sub_explicit(&rx->e->peer_sessions[rs->peer], 1, memory_order_relaxed);
+	rx->retransmits += rs->retransmits;
+	rx->nrs--;
+	rx->closed++;
+	memset(rs, 0, sizeof(*rs));
+	return true;
+}
+
+bool
+eng_rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
+{
+	struct xf_reliab_stats rel;
+	bool busy = false;
+
+	if (rs->closing) {
+		return rs_reap(rx, rs);
+	}
+	xf_reliab_stats(rs->rel, &rel);
+	eng_neigh_watch(rx, &rs->nud, rs->peer_ip, &rel);
+	/*
+	 * While this core leaves frames in the NIC queue (our storage is behind, say a
+	 * disk stalled behind its journal), the peer's frames are not read, so silence is
+	 * ours, not the peer's: no idle expiry then, nor for a whole timeout after (the
+	 * peer's frames of that time are read only now). And the ACK goes out again every
+	 * keep-alive interval, so that the peer, which hears nothing else from us, does not
+	 * time the session out (it did in CI after 10 s of a stalled commit step).
+	 */
+	if (eng_rx_held_back(rx)) {
+		rs->held_ns = rx->now;
+	} else if (xf_reliab_idle_expired_since(rs->rel, rx->now, rs->held_ns)) {
+		eng_rs_end(rx, rs, true);
+		return true;
+	}
+	busy |= xf_reliab_on_timeout(rs->rel, rx->now) > 0;
+	busy |= rs_send_probes(rx, rs);
+	busy |= rs_flush(rx, rs);
+	if (rs->ack_now || xf_reliab_ack_deadline(rs->rel) <= rx->now ||
+	    xf_reliab_keepalive_due(rs->rel, rx->now)) {
+		rs_send_ack(rx, rs);
+		rs->ack_now = false;
+		busy = true;
+	}
+	/* Finished: DONE sent and every frame of ours acknowledged. */
+	if (xf_session_is_done(rs->ps) && rs->txq_n == 0 &&
+	    xf_reliab_bytes_in_flight(rs->rel) == 0) {
+		eng_rs_end(rx, rs, false);
+		return true;
+	}
+	return busy;
+}
+
+/*
+ * A session we serve, by (peer address, peer port, session id): each initiator picks its
+ * ids, so two peers (or two sockets of one) may pick the same one (docs/PROTOCOL.md 2).
+ */
+static struct eng_rsess *
+rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port)
+{
+	for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
+		const struct eng_rsess *rs = &rx->rs[i];
+
+		if (rs->used && !rs->closing && rs->id == id && rs->peer_ip == ip &&
+		    rs->peer_port == port) {
+			return &rx->rs[i];
+		}
+	}
+	return NULL;
+}
+
+/* @return the index of the peer with address ip in the allowlist, or -1. */
+static int
+peer_index(const struct xf_engine *e, uint32_t ip)
+{
+	for (unsigned int i = 0; i < e->conf.n_peers; i++) {
+		if (e->conf.peers[i].ip == ip) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Answer a HELLO we will not serve: one unreliable HELLO_ACK with the reason, sent to
+ * the Ethernet address the HELLO came from, never through ARP. The source address of a
+ * refused HELLO is unproven (anyone on the link can write any), so it must not create
+ * neighbour entries nor ARP requests: spoofed on-link sources would churn the table
+ * and evict real peers. The frame's source MAC is the next hop the HELLO came through.
+ */
+static void
+hello_refuse(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port,
+             const struct rte_ether_addr *src_mac, uint16_t code)
+{
+	struct xf_net_flow flow = { .dst_mac = *src_mac, .dst_ip = ip, .dst_port = port };
+	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK,
+		                     .flags = XF_HDR_F_REPLY | XF_HDR_F_NOACK,
+		                     .session = hello->hdr.session } };
+	uint8_t *payload;
+	struct rte_mbuf *m = eng_frame_new(rx, &payload);
+	int len;
+
+	rx->hello_refused++;
+	if (m == NULL) {
+		return;
+	}
+	a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
+	a.hello.max_payload = XF_PAYLOAD_MIN;
+	a.hello.status = code;
+	a.hello.nonce = hello->hello.nonce;
+	len = xf_proto_encode(payload, XF_PAYLOAD_MIN, &a);
+	if (len < 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	eng_frame_send(rx, m, (uint16_t)len, &flow);
+}
+
+/* Count a session of peer pi, unless it holds max_sessions_per_peer already. */
+static bool
+peer_take(struct xf_engine *e, int pi)
+{
+	atomic_uint *n = &e->peer_sessions[pi];
+	unsigned int cur = atomic_load_explicit(n, memory_order_relaxed);
+
+	do {
+		if (cur >= e->conf.max_sessions_per_peer) {
+			return false;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(n, &cur, cur + 1, memory_order_relaxed,
+	                                                memory_order_relaxed));
+	return true;
+}
+
+static struct eng_rsess *
+rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port,
+        const struct rte_ether_addr *src_mac)
+{
+	struct xf_engine *e = rx->e;
+	struct xf_engine_params par;
+	struct xf_reliab_cfg rc = {
+		.keepalive_ns = 0, /* the sender keeps the session alive */
+		.on_acked = rs_on_acked,
+		.on_lost = rs_on_lost,
+		.on_spurious = rs_on_spurious,
+		/* Random, so that only a sender that got the HELLO_ACK can acknowledge it. */
+		.initial_pn = rte_rand() & (XF_RELIAB_PN_LIMIT - 1),
+	};
+	struct eng_rsess *rs = NULL;
+	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK, .session = hello->hdr.session } };
+	char dest[XF_PATH_ESCAPED_SIZE(64)];
+	int pi = peer_index(e, ip);
+
+	if (pi < 0) {
+		rx->hello_not_allowed++;
+		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_REFUSED);
+		return NULL;
+	}
+	if (rx->stopping) {
+		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_SHUTDOWN);
+		return NULL;
+	}
+	if (hello->hello.min_version > XF_PROTO_VERSION ||
+	    hello->hello.max_version < XF_PROTO_VERSION) {
+		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_VERSION);
+		return NULL;
+	}
+	for (unsigned int i = 0; i < ENG_RSESS_MAX && rx->nrs < e->conf.max_sessions; i++) {
+		if (!rx->rs[i].used) {
+			rs = &rx->rs[i];
+			break;
+		}
+	}
+	if (rs == NULL) {
+		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_BUSY);
+		return NULL;
+	}
+	if (!peer_take(e, pi)) {
+		rx->hello_peer_cap++;
+		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_BUSY);
+		return NULL;
+	}
+	rs->rx = rx;
+	rs->peer = (uint16_t)pi;
+	rs->id = hello->hdr.session;
+	rs->peer_ip = ip;
+	rs->peer_port = port;
+	rs->max_payload = (uint16_t)XF_MIN(hello->hello.max_payload, e->conf.mtu - 28u);
+	/* Reloadable: a session takes the parameters in effect when it opens. */
+	xf_engine_get_params(e, &par);
+	rc.pace_rate = par.rate_bps / 8;
+	rc.idle_timeout_ns = (uint64_t)par.timeout_ms * 1000000ull;
+	/* Our ACK goes out again this often when nothing else does (eng_rs_poll). */
+	rc.keepalive_ns = (uint64_t)par.keepalive_ms * 1000000ull;
+	rc.cb_arg = rs;
+	rs->rel = xf_reliab_create(&rc, rx->now);
+	if (rs->rel == NULL) {
+		goto err_peer;
+	}
+	rs->ps = xf_pipeline_session_open(e->pl, rx->idx, ip, port, rs->id, rs->max_payload,
+	                                  hello->hello.flags, rs_tx, rs);
+	if (rs->ps == NULL) {
+		xf_reliab_destroy(rs->rel);
+		goto err_peer;
+	}
+	xf_pipeline_session_set_tx_room(rs->ps, rs_tx_room);
+	rs->used = true;
+	rs->opened_ns = rx->now;
+	rx->nrs++;
+	rx->opened++;
+	/* The destination comes from the wire: escaped, never raw (log injection). */
+	XF_LOG(INFO, MODULE, "session %08x opened for %u.%u.%u.%u port %u (dest '%s')", rs->id,
+	       ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24, port,
+	       xf_path_escape(dest, sizeof(dest), hello->hello.dest, hello->hello.dest_len));
+	a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
+	a.hello.max_payload = rs->max_payload;
+	a.hello.window = e->conf.window;
+	a.hello.nonce = hello->hello.nonce;
+	rs_send_small(rx, rs, &a, true);
+	return rs;
+
+err_peer:
+	atomic_fetch_sub_explicit(&e->peer_sessions[pi], 1, memory_order_relaxed);
+	memset(rs, 0, sizeof(*rs));
+	hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_BUSY);
+	return NULL;
+}
+
+/* A frame of a session we serve. @return true if the mbuf was kept (for the pipeline). */
+bool
+eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
+             const uint8_t *payload, uint16_t len, uint32_t ip, uint16_t port)
+{
+	struct eng_rsess *rs = rs_find(rx, msg->hdr.session, ip, port);
+	bool eliciting = msg->hdr.type != XF_MSG_ACK && !(msg->hdr.flags & XF_HDR_F_NOACK);
+	struct xf_ack_range ranges[XF_ACK_RANGES];
+	int rc;
+
+	if (rs == NULL) {
+		if (msg->hdr.type == XF_MSG_HELLO) {
+			rs = rs_open(rx, msg, ip, port,
+			             &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr);
+			if (rs != NULL) {
+				xf_reliab_rx_filter(rs->rel, rx->now, msg->hdr.pn, true);
+				xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, true);
+			}
+		} else {
+			rx->no_session++;
+		}
+		return false;
+	}
+	rc = xf_reliab_rx_filter(rs->rel, rx->now, msg->hdr.pn, eliciting);
+	if (rc < 0) {
+		rx->pn_ahead += rc == -ERANGE;
+		return false; /* duplicate (counted, re-acked), or numbered too far ahead */
+	}
+	switch (msg->hdr.type) {
+	case XF_MSG_ACK:
+		for (uint16_t i = 0; i < msg->ack.count; i++) {
+			xf_proto_ack_get(msg, i, &ranges[i]);
+		}
+		xf_reliab_on_ack(rs->rel, rx->now, msg->ack.largest, msg->ack.ack_delay_us, ranges,
+		                 msg->ack.count);
+		break;
+	case XF_MSG_FLIST:
+	case XF_MSG_DATA:
+	case XF_MSG_COPY:
+	case XF_MSG_FILE_END:
+		if (!rs->confirmed) {
+			/* The sender has not shown it got our HELLO_ACK (its source may be
+			 * spoofed): not accepted, not acknowledged; a real sender sends it again
+			 * after its ACK (docs/PROTOCOL.md 6.1). */
+			rx->unconfirmed++;
+			return false;
+		}
+		if (rx->pend_n == ENG_PEND_MAX) {
+			return false; /* not accepted: not acked, the sender sends it again */
+		}
+		/* The pipeline finds the session by the key it was opened with. */
+		rx->pend[(rx->pend_head + rx->pend_n) % ENG_PEND_MAX] =
+		        (struct xf_frame){ .buf = payload,
+			                   .len = len,
+			                   .addr = rs->peer_ip,
+			                   .port = rs->peer_port,
+			                   .owner = m };
+		rx->pend_n++;
+		xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, eliciting);
+		rs->ack_now |= (msg->hdr.flags & XF_HDR_F_ACKNOW) != 0;
+		return true;
+	case XF_MSG_ABORT:
+		XF_LOG(NOTICE, MODULE, "session %08x aborted by the sender (code %u)", rs->id,
+		       msg->abort.code);
+		eng_rs_end(rx, rs, false);
+		return false;
+	default:
+		break; /* HELLO again (our HELLO_ACK was lost: the engine resends it), PING */
+	}
+	xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, eliciting);
+	/* A probe asks for its ACK at once: the sender waits on it to settle its losses. */
+	rs->ack_now |= (msg->hdr.flags & XF_HDR_F_ACKNOW) != 0;
+	return false;
+}
