@@ -49,14 +49,13 @@ dec_hello(const uint8_t *b, uint32_t n, struct xf_msg_hello *m, bool ack)
 	m->nonce = ld64(b + 16);
 	m->dest_len = ld16(b + 24);
 	m->dest = (const char *)b + HELLO_LEN;
-	if (ld16(b + 26) != 0) {
-		return XF_R_RESERVED;
-	}
+	m->auth_len = ld16(b + 26);
+	m->auth = b + HELLO_LEN + m->dest_len;
 	r = check_hello(m, ack);
 	if (r != XF_R_OK) {
 		return r;
 	}
-	return exact(n, HELLO_LEN + m->dest_len);
+	return exact(n, HELLO_LEN + m->dest_len + m->auth_len);
 }
 
 static enum xf_proto_reason

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define XF_PROTO_MAGIC   0x5846u /**< "XF" */
-#define XF_PROTO_VERSION 1u
+#define XF_PROTO_VERSION 2u
 #define XF_HDR_LEN       24u
 
 /** Largest UDP payload at MTU 1500 (20 bytes IPv4, 8 bytes UDP, no options). */
@@ -104,6 +104,8 @@ struct xf_hdr {
  * it (the last DATA frame of a file: FILE_END goes out only when all of it is acked).
  */
 #define XF_HDR_F_ACKNOW 0x0004u
+/** Key phase of an AEAD frame (docs/SECURITY.md 5); the codec sees it cleared. */
+#define XF_HDR_F_KEY_PHASE 0x0008u
 
 /** File kinds in FLIST entries. */
 enum xf_file_kind {
@@ -178,10 +180,19 @@ struct xf_msg_hello {
 	uint64_t nonce;       /**< random, echoed in HELLO_ACK */
 	const char *dest;     /**< HELLO: destination path in the volume, may be empty */
 	uint16_t dest_len;
+	/** The handshake message after dest (docs/SECURITY.md 8): HELLO 0 or
+	 *  XF_HELLO_AUTH_LEN (Noise message 1), HELLO_ACK 0 or XF_HELLO_ACK_AUTH_LEN
+	 *  (message 2); nonzero exactly when flags has XF_HELLO_F_AEAD. */
+	const uint8_t *auth;
+	uint16_t auth_len;
 };
 
 /** Quick check compares whole-file checksums instead of size and mtime. */
 #define XF_HELLO_F_CHECKSUM 0x1u
+/** Every frame after the handshake is AEAD-sealed; the HELLO carries Noise message 1. */
+#define XF_HELLO_F_AEAD       0x2u
+#define XF_HELLO_AUTH_LEN     148u /**< Noise IKpsk2 message 1 (XF_NOISE_MSG1_LEN) */
+#define XF_HELLO_ACK_AUTH_LEN 76u  /**< Noise IKpsk2 message 2 (XF_NOISE_MSG2_LEN) */
 
 struct xf_msg_flist {
 	uint32_t first_index; /**< index of the first entry; the rest follow in order */

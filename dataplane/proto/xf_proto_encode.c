@@ -43,10 +43,11 @@ body_len(const struct xf_msg *msg, int *err)
 	case XF_MSG_HELLO:
 	case XF_MSG_HELLO_ACK:
 		if (msg->hello.dest_len > XF_PATH_MAX ||
-		    !src_ok(msg->hello.dest, msg->hello.dest_len)) {
+		    !src_ok(msg->hello.dest, msg->hello.dest_len) ||
+		    !src_ok(msg->hello.auth, msg->hello.auth_len)) {
 			return 0;
 		}
-		return HELLO_LEN + msg->hello.dest_len;
+		return HELLO_LEN + msg->hello.dest_len + msg->hello.auth_len;
 	case XF_MSG_FLIST:
 		if (!src_ok(msg->flist.raw, msg->flist.raw_len)) {
 			return 0;
@@ -127,8 +128,9 @@ wr_body(uint8_t *b, const struct xf_msg *msg)
 		st32(b + 12, msg->hello.flags);
 		st64(b + 16, msg->hello.nonce);
 		st16(b + 24, msg->hello.dest_len);
-		st16(b + 26, 0);
+		st16(b + 26, msg->hello.auth_len);
 		put(b + HELLO_LEN, msg->hello.dest, msg->hello.dest_len);
+		put(b + HELLO_LEN + msg->hello.dest_len, msg->hello.auth, msg->hello.auth_len);
 		break;
 	case XF_MSG_FLIST:
 		st32(b, msg->flist.first_index);

@@ -122,8 +122,13 @@ check_hdr(const struct xf_hdr *h)
 static inline enum xf_proto_reason
 check_hello(const struct xf_msg_hello *m, bool ack)
 {
-	if (m->flags & ~(uint32_t)XF_HELLO_F_CHECKSUM) {
+	if (m->flags & ~(uint32_t)(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD)) {
 		return XF_R_RESERVED;
+	}
+	if (m->auth_len != ((m->flags & XF_HELLO_F_AEAD) == 0 ? 0u
+	                    : ack                             ? XF_HELLO_ACK_AUTH_LEN
+	                                                      : XF_HELLO_AUTH_LEN)) {
+		return XF_R_FIELD;
 	}
 	if (ack) {
 		/* The destination is the initiator's to name; the answer carries none. */

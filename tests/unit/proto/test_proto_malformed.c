@@ -129,9 +129,9 @@ test_header(void)
 			expect_reject(buf, n, v == XF_PROTO_VERSION ? XF_R_OK : XF_R_VERSION, what);
 		}
 		/* A version mismatch still fills the header so the receiver can answer. */
-		buf[2] = 2;
+		buf[2] = 1; /* version 1 is not spoken: it has no authentication */
 		CU_ASSERT_EQUAL(xf_proto_decode(buf, n, &m, &r), -EPROTONOSUPPORT);
-		CU_ASSERT_EQUAL(m.hdr.version, 2);
+		CU_ASSERT_EQUAL(m.hdr.version, 1);
 		CU_ASSERT_EQUAL(m.hdr.session, 0xdeadbeefu);
 		CU_ASSERT_EQUAL(m.hdr.type, t);
 		buf[2] = XF_PROTO_VERSION;
@@ -203,7 +203,10 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 4, 2, 0, XF_R_FIELD },
 	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED }, /* status is HELLO_ACK's */
 	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED }, /* window is HELLO_ACK's */
-	{ XF_MSG_HELLO, 12, 4, 2, XF_R_RESERVED },
+	{ XF_MSG_HELLO, 12, 4, 4, XF_R_RESERVED },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_AEAD, XF_R_FIELD },   /* AEAD without message 1 */
+	{ XF_MSG_HELLO, 26, 2, XF_HELLO_AUTH_LEN, XF_R_FIELD }, /* message 1 without AEAD */
+	{ XF_MSG_HELLO, 26, 2, 1, XF_R_FIELD },
 	{ XF_MSG_HELLO, 12, 4, 0x80000000u, XF_R_RESERVED },
 	{ XF_MSG_HELLO, 12, 4, 0, XF_R_OK },
 	{ XF_MSG_HELLO, 24, 2, 8, XF_R_TRUNCATED },
@@ -219,6 +222,7 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO_ACK, 0, 2, 0, XF_R_FIELD },
 	{ XF_MSG_HELLO_ACK, 4, 2, 100, XF_R_FIELD },
 	{ XF_MSG_HELLO_ACK, 12, 4, 4, XF_R_RESERVED },
+	{ XF_MSG_HELLO_ACK, 26, 2, XF_HELLO_ACK_AUTH_LEN, XF_R_FIELD },
 	/* FLIST: fixed part */
 	{ XF_MSG_FLIST, 4, 2, 0, XF_R_COUNT },
 	{ XF_MSG_FLIST, 4, 2, XF_FLIST_MAX + 1, XF_R_COUNT },
@@ -378,11 +382,11 @@ struct reserved {
 };
 
 static const struct reserved reserved_fields[] = {
-	{ XF_MSG_HELLO, 26, 2 },    { XF_MSG_HELLO_ACK, 26, 2 }, { XF_MSG_FLIST, 9, 1 },
-	{ XF_MSG_FLIST, 40, 1 },    { XF_MSG_FLIST, 65, 1 },     { XF_MSG_DECISION, 2, 2 },
-	{ XF_MSG_DECISION, 10, 2 }, { XF_MSG_DECISION, 58, 2 },  { XF_MSG_SIG, 14, 2 },
-	{ XF_MSG_DATA, 4, 4 },      { XF_MSG_FILE_END, 6, 2 },   { XF_MSG_COMMIT, 10, 2 },
-	{ XF_MSG_COMMIT, 18, 2 },   { XF_MSG_COMMIT, 26, 2 },    { XF_MSG_ACK, 14, 2 },
+	{ XF_MSG_FLIST, 9, 1 },    { XF_MSG_FLIST, 40, 1 },    { XF_MSG_FLIST, 65, 1 },
+	{ XF_MSG_DECISION, 2, 2 }, { XF_MSG_DECISION, 10, 2 }, { XF_MSG_DECISION, 58, 2 },
+	{ XF_MSG_SIG, 14, 2 },     { XF_MSG_DATA, 4, 4 },      { XF_MSG_FILE_END, 6, 2 },
+	{ XF_MSG_COMMIT, 10, 2 },  { XF_MSG_COMMIT, 18, 2 },   { XF_MSG_COMMIT, 26, 2 },
+	{ XF_MSG_ACK, 14, 2 },
 };
 
 void

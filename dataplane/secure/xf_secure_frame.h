@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * AEAD on whole protocol frames (docs/SECURITY.md 4, docs/PROTOCOL.md 2): the 24-byte
+ * header is the associated data, the payload is encrypted in place, and the 16-byte tag
+ * follows it; the header's len counts the tag and its flags carry the key phase
+ * (XF_HDR_F_KEY_PHASE). A HELLO_ACK is authenticated whole and encrypted not at all: its
+ * Noise message 2 must be read before its keys exist.
+ *
+ * Sealing is done once the header is final (packet number, flags); opening comes before
+ * any parsing of the payload, and gives back the frame as the codec expects it (len
+ * without the tag, the phase bit cleared) only when the tag verified.
+ */
+#ifndef XF_SECURE_FRAME_H
+#define XF_SECURE_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xf_secure.h"
+
+/** Bytes a sealed frame carries more than its plaintext (the tag). */
+#define XF_SECURE_FRAME_OVERHEAD XF_CRYPTO_TAG_LEN
+
+/**
+ * Seal a frame in place. @param frame header and payload, len bytes, with
+ * XF_SECURE_FRAME_OVERHEAD bytes of room after them for the tag.
+ * @return the sealed length (len + 16), or a negative errno of xf_secure_seal
+ *         (-EINVAL also for a frame shorter than the header).
+ */
+int xf_secure_frame_seal(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint8_t *frame, size_t len,
+                         uint64_t now_ns);
+
+/**
+ * Open a sealed frame in place (its header's length already checked against the
+ * datagram). @return the plaintext length (len - 16), -EBADMSG (too short, or the tag),
+ *         or another negative errno of xf_secure_open (-EALREADY, -ESTALE, -EKEYEXPIRED).
+ */
+int xf_secure_frame_open(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint8_t *frame, size_t len,
+                         uint64_t now_ns);
+
+#endif /* XF_SECURE_FRAME_H */
