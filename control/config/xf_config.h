@@ -46,6 +46,12 @@ enum xf_config_idle {
 	XF_CONFIG_IDLE_POLL = 1,    /**< Poll without ever sleeping (isolated cores). */
 };
 
+/** Protection of sessions (session.security, docs/SECURITY.md). */
+enum xf_config_security {
+	XF_CONFIG_SECURITY_AEAD = 0, /**< Noise IKpsk2 handshake, every frame AES-256-GCM. */
+	XF_CONFIG_SECURITY_NONE = 1, /**< Lab only: frames in clear, peers known by address. */
+};
+
 /** How file I/O runs (transfer.io); the values are enum xf_storage_io's. */
 enum xf_config_io {
 	XF_CONFIG_IO_AUTO = 0,   /**< Inline on tmpfs and ramfs, io_uring elsewhere. */
@@ -157,6 +163,7 @@ struct xf_config {
 		uint32_t keepalive_ms;             /**< Keepalive interval (< timeout_ms). */
 		char psk_file[XF_CONFIG_PATH_MAX]; /**< Pre-shared key file path, "" = none. */
 		char private_key_file[XF_CONFIG_PATH_MAX]; /**< Private key file, "" = none. */
+		enum xf_config_security security;          /**< aead (default) or none. */
 	} session;
 	struct {
 		bool checksum; /**< Quick check by whole-file checksum instead of size+mtime. */

@@ -11,6 +11,7 @@
 
 _Static_assert(sizeof(enum xf_config_fsync) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum xf_config_idle) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(enum xf_config_security) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum xf_log_level) == sizeof(int), "enums are stored as int");
 
 static const struct enumval log_levels[] = {
@@ -20,6 +21,11 @@ static const struct enumval log_levels[] = {
 static const struct enumval idle_modes[] = {
 	{ "backoff", XF_CONFIG_IDLE_BACKOFF },
 	{ "poll", XF_CONFIG_IDLE_POLL },
+	{ NULL, 0 },
+};
+static const struct enumval security_modes[] = {
+	{ "aead", XF_CONFIG_SECURITY_AEAD },
+	{ "none", XF_CONFIG_SECURITY_NONE },
 	{ NULL, 0 },
 };
 static const struct enumval udp_csum_modes[] = {
@@ -194,8 +200,9 @@ static const struct field peer_fields[] = {
 	STR("port", struct xf_config_peer, port, 0, S_IDENT, 0, NULL,
 	    "Name of the port that reaches it; default: the first port whose subnet holds ipv4"),
 	STR("public_key", struct xf_config_peer, public_key, 0, S_KEY, 0, "",
-	    "Its X25519 public key (the output of xferd keygen on it), base64 of 32 bytes, for "
-	    "the handshake of docs/SECURITY.md (sessions do not use it yet); \"\" = none"),
+	    "Its X25519 public key (the output of xferd keygen on it), base64 of 32 bytes: "
+	    "only its holder opens sessions from this address (session.security aead); "
+	    "\"\" = none: its sessions are refused"),
 	END_OF_FIELDS,
 };
 static const struct field el_peer = { .type = T_MAP, .sub = peer_fields };
@@ -256,11 +263,17 @@ static const struct field session_fields[] = {
 	INT("keepalive_ms", struct xf_config, session.keepalive_ms, 10, 600000, F_RELOAD, "1000",
 	    "Keepalive interval, must be < timeout_ms"),
 	STR("psk_file", struct xf_config, session.psk_file, 0, S_OPTPATH, 0, "",
-	    "Pre-shared key file for future authentication: regular, mode 0600; "
-	    "content never printed; \"\" = none"),
+	    "Pre-shared key mixed into every handshake (xferd keygen makes one): regular, mode "
+	    "0600; content never printed; both sides must have the same one, or none; "
+	    "\"\" = none"),
 	STR("private_key_file", struct xf_config, session.private_key_file, 0, S_OPTPATH, 0, "",
 	    "This appliance's X25519 private key (xferd keygen): base64, mode 0600, owned by "
 	    "xferd's user; content never printed; \"\" = none"),
+	/* restart: the engine's keys and crypto managers are made at start */
+	ENUM("security", struct xf_config, session.security, security_modes, 0, "aead",
+	     "aead: Noise IKpsk2 handshake and AES-256-GCM on every frame; none: frames in "
+	     "clear and peers trusted by address (lab only; warns at every start; a peer is "
+	     "served only if it also runs none)"),
 	END_OF_FIELDS,
 };
 

@@ -8,10 +8,14 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
 
 #include "xf_config.h"
 #include "xf_ctl.h"
 #include "xf_engine.h"
+#include "xf_keyfile.h"
 #include "xferd.h"
 #include "xferd_roots.h"
 
@@ -35,6 +39,59 @@ xferd_config_warn_unused(const struct xf_config *cfg)
 		       "(%s) only",
 		       i, cfg->volumes[i].name, cfg->volumes[i].path, cfg->volumes[0].name);
 	}
+}
+
+/*
+ * The keys of session.security aead: the private key and the PSK read from their files
+ * (a file that cannot be read stops the start), the peers' public keys. A daemon without
+ * its own key, or a peer without one, starts and says so: its sessions are refused.
+ */
+static int
+engine_keys(const struct xf_config *cfg, struct xf_engine_conf *ec)
+{
+	const char *pk = cfg->session.private_key_file;
+	const char *psk = cfg->session.psk_file;
+	int rc;
+
+	ec->security_none = cfg->session.security == XF_CONFIG_SECURITY_NONE;
+	if (ec->security_none) {
+		XF_LOG(WARNING, "xferd",
+		       "session.security is none: frames travel in clear, and any host that can "
+		       "send from a peer's address can write files (lab use only)");
+		return 0;
+	}
+	if (pk[0] == '\0') {
+		XF_LOG(WARNING, "xferd",
+		       "session.private_key_file is not set: every session is refused "
+		       "(xferd keygen FILE makes a key)");
+	} else if ((rc = xf_keyfile_read(pk, ec->private_key)) < 0) {
+		XF_LOG(ERR, "xferd", "session.private_key_file %s: %s", pk, strerror(-rc));
+		return rc;
+	} else {
+		ec->has_private_key = true;
+	}
+	if (psk[0] != '\0') {
+		rc = xf_keyfile_read(psk, ec->psk);
+		if (rc < 0) {
+			XF_LOG(ERR, "xferd", "session.psk_file %s: %s", psk, strerror(-rc));
+			return rc;
+		}
+		ec->has_psk = true;
+	}
+	for (unsigned int i = 0; i < ec->n_peers; i++) {
+		const char *b64 = cfg->peers[i].public_key;
+
+		/* The loader checked the form already. */
+		ec->peers[i].has_key =
+		        b64[0] != '\0' &&
+		        xf_key_b64_decode(b64, strlen(b64), ec->peers[i].public_key) == 0;
+		if (!ec->peers[i].has_key) {
+			XF_LOG(WARNING, "xferd",
+			       "peers[%u] (%s) has no public_key: its sessions are refused", i,
+			       cfg->peers[i].name);
+		}
+	}
+	return 0;
 }
 
 int
@@ -96,7 +153,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 		ec->peers[i].ip = htonl(cfg->peers[i].ipv4);
 		ec->peers[i].udp_port = (uint16_t)cfg->peers[i].udp_port;
 	}
-	return 0;
+	return engine_keys(cfg, ec);
 }
 
 static json_t *
@@ -290,6 +347,17 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	json_object_set_new(drops, "unconfirmed", json_integer((json_int_t)st.unconfirmed));
 	json_object_set_new(drops, "pn_ahead", json_integer((json_int_t)st.pn_ahead));
 	json_object_set_new(drops, "tx_full", json_integer((json_int_t)st.tx_full));
+	/* AEAD and handshake drops by reason (docs/SECURITY.md 8). */
+	json_object_update_new(
+	        drops,
+	        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "auth_failed",
+	                  (json_int_t)st.auth_failed, "auth_replayed", (json_int_t)st.auth_replayed,
+	                  "auth_too_old", (json_int_t)st.auth_too_old, "auth_expired",
+	                  (json_int_t)st.auth_expired, "auth_no_keys", (json_int_t)st.auth_no_keys,
+	                  "hs_bad_mac", (json_int_t)st.hs_bad_mac, "hs_no_key",
+	                  (json_int_t)st.hs_no_key, "hs_replay", (json_int_t)st.hs_replay,
+	                  "hs_bad_response", (json_int_t)st.hs_bad_response, "hs_mode",
+	                  (json_int_t)st.hs_mode, "hs_failed", (json_int_t)st.hs_failed));
 	for (unsigned int i = 0; i < d->cfg->cores.n_rx; i++) {
 		json_array_append_new(
 		        cores, json_pack("{s:i, s:s}", "lcore", d->cfg->cores.rx[i], "role", "rx"));
@@ -356,11 +424,46 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		                                 (json_int_t)st.staged_dirs, "staged_files",
 		                                 (json_int_t)st.staged_files, "staged_failed",
 		                                 (json_int_t)st.staged_failed));
+		json_object_set_new(
+		        reply->result, "security",
+		        json_pack("{s:s, s:I, s:I, s:I, s:I}", "mode",
+		                  d->cfg->session.security == XF_CONFIG_SECURITY_NONE ? "none"
+		                                                                      : "aead",
+		                  "handshakes", (json_int_t)st.handshakes, "frames_sealed",
+		                  (json_int_t)st.sealed, "frames_opened", (json_int_t)st.opened,
+		                  "nonce_refused", (json_int_t)st.nonce_refused));
 		json_object_set_new(reply->result, "volumes",
 		                    json_pack("[{s:s, s:s, s:s}]", "name", d->cfg->volumes[0].name,
 		                              "path", d->cfg->volumes[0].path, "io",
 		                              xf_engine_volume_io(d->engine)));
 	}
+}
+
+/* A public key's fingerprint for humans: the first 8 bytes of its SHA-256, in hex (as
+ * the key itself is never printed by stats). "" when the peer has no key. */
+static void
+key_fingerprint(const char *b64, char *out)
+{
+	uint8_t key[XF_KEY_LEN], md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	out[0] = '\0';
+	if (b64[0] == '\0' || xf_key_b64_decode(b64, strlen(b64), key) < 0 ||
+	    EVP_Digest(key, sizeof(key), md, &n, EVP_sha256(), NULL) != 1 || n < 8) {
+		return;
+	}
+	for (unsigned int i = 0; i < 8; i++) {
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	}
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void
@@ -380,16 +483,26 @@ h_sessions(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		if (xf_engine_job(d->engine, ids[i], &j) < 0 || j.state != XF_JOB_RUNNING) {
 			continue;
 		}
-		json_array_append_new(
-		        list,
-		        json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "id",
-		                  (int)j.id, "peer", d->cfg->peers[j.peer].name, "role", "sender",
-		                  "state", "running", "files_total", (json_int_t)j.push.files_total,
-		                  "files_committed", (json_int_t)j.push.files_committed,
-		                  "files_failed", (json_int_t)j.push.files_failed, "bytes",
-		                  (json_int_t)j.push.bytes_sent, "rtt_us",
-		                  (json_int_t)(j.rel.smoothed_rtt_ns / 1000), "retransmits",
-		                  (json_int_t)j.push.retransmits));
+		char fp[17];
+		json_t *o;
+
+		o = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "id", (int)j.id,
+		              "peer", d->cfg->peers[j.peer].name, "role", "sender", "state",
+		              "running", "files_total", (json_int_t)j.push.files_total,
+		              "files_committed", (json_int_t)j.push.files_committed, "files_failed",
+		              (json_int_t)j.push.files_failed, "bytes",
+		              (json_int_t)j.push.bytes_sent, "rtt_us",
+		              (json_int_t)(j.rel.smoothed_rtt_ns / 1000), "retransmits",
+		              (json_int_t)j.push.retransmits);
+		/* The peer's key (fingerprint), the age of the session's keys, key updates. */
+		if (o != NULL && j.keyed) {
+			key_fingerprint(d->cfg->peers[j.peer].public_key, fp);
+			json_object_update_new(
+			        o, json_pack("{s:s, s:I, s:I}", "key_fingerprint", fp, "key_age_ms",
+			                     (json_int_t)((mono_ns() - j.keys_born_ns) / 1000000),
+			                     "key_updates", (json_int_t)j.key_updates));
+		}
+		json_array_append_new(list, o);
 	}
 	reply->result = json_pack("{s:o, s:i}", "sessions", list, "receiving", st.sessions);
 }

@@ -272,9 +272,11 @@ xferd_run(const struct xferd_opts *o)
 	}
 	xf_core_set_self(rte_lcore_id());
 	if (xferd_engine_conf(d.cfg, &ec) < 0) {
+		explicit_bzero(&ec, sizeof(ec));
 		goto out_eal;
 	}
 	d.engine = xf_engine_create(&ec);
+	explicit_bzero(&ec, sizeof(ec)); /* the keys: the engine holds its own copies */
 	if (d.engine == NULL || xf_engine_launch(d.engine) < 0) {
 		goto out_engine;
 	}

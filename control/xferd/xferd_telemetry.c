@@ -217,6 +217,17 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "drop_unconfirmed", st->unconfirmed);
 	rte_tel_data_add_dict_u64(info, "drop_pn_ahead", st->pn_ahead);
 	rte_tel_data_add_dict_u64(info, "drop_tx_full", st->tx_full);
+	rte_tel_data_add_dict_u64(info, "drop_auth_failed", st->auth_failed);
+	rte_tel_data_add_dict_u64(info, "drop_auth_replayed", st->auth_replayed);
+	rte_tel_data_add_dict_u64(info, "drop_auth_too_old", st->auth_too_old);
+	rte_tel_data_add_dict_u64(info, "drop_auth_expired", st->auth_expired);
+	rte_tel_data_add_dict_u64(info, "drop_auth_no_keys", st->auth_no_keys);
+	rte_tel_data_add_dict_u64(info, "drop_hs_bad_mac", st->hs_bad_mac);
+	rte_tel_data_add_dict_u64(info, "drop_hs_no_key", st->hs_no_key);
+	rte_tel_data_add_dict_u64(info, "drop_hs_replay", st->hs_replay);
+	rte_tel_data_add_dict_u64(info, "drop_hs_bad_response", st->hs_bad_response);
+	rte_tel_data_add_dict_u64(info, "drop_hs_mode", st->hs_mode);
+	rte_tel_data_add_dict_u64(info, "drop_hs_failed", st->hs_failed);
 	rte_tel_data_add_dict_u64(info, "frames", st->frames);
 	rte_tel_data_add_dict_u64(info, "bad_frames", st->bad_frames);
 	rte_tel_data_add_dict_u64(info, "sessions_opened", st->sessions_opened);

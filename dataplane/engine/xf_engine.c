@@ -17,6 +17,8 @@
 #include <rte_lcore.h>
 #include <rte_random.h>
 
+#include <openssl/crypto.h>
+
 #include "xf_base.h"
 #include "xf_engine_priv.h"
 #include "xf_path.h"
@@ -197,6 +199,13 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		e->w[w].e = e;
 		e->w[w].idx = w;
 		e->w[w].lcore = conf->worker_lcore[w];
+	}
+	rc = eng_secure_create(e);
+	/* The keys live on in their derived forms (the static pair, the peers' state). */
+	OPENSSL_cleanse(e->conf.private_key, sizeof(e->conf.private_key));
+	OPENSSL_cleanse(e->conf.psk, sizeof(e->conf.psk));
+	if (rc < 0) {
+		goto err;
 	}
 
 	e->mp = xf_port_pool_create("xf_mbufs", 16383, conf->mtu);
@@ -507,6 +516,7 @@ xf_engine_destroy(struct xf_engine *e)
 		close(e->root_fd);
 	}
 	xf_port_pool_free(e->mp);
+	eng_secure_destroy(e);
 	free(e);
 }
 
@@ -688,6 +698,9 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 		out->push = j->st;
 		out->rel = j->rel;
 		out->elapsed_ns = j->elapsed_ns;
+		out->keyed = j->keyed;
+		out->keys_born_ns = j->keys_born_ns;
+		out->key_updates = j->key_updates;
 		memcpy(out->error, j->error, sizeof(out->error));
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&j->seq, memory_order_acquire);
@@ -778,6 +791,21 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->unconfirmed += rx->unconfirmed;
 		st->pn_ahead += rx->pn_ahead;
 		st->tx_full += rx->tx_full;
+		st->auth_failed += rx->auth_failed;
+		st->auth_replayed += rx->auth_replayed;
+		st->auth_too_old += rx->auth_too_old;
+		st->auth_expired += rx->auth_expired;
+		st->auth_no_keys += rx->auth_no_keys;
+		st->nonce_refused += rx->nonce_refused;
+		st->sealed += rx->sealed;
+		st->opened += rx->unsealed;
+		st->handshakes += rx->handshakes;
+		st->hs_bad_mac += rx->hs_bad_mac;
+		st->hs_no_key += rx->hs_no_key;
+		st->hs_replay += rx->hs_replay;
+		st->hs_bad_response += rx->hs_bad_response;
+		st->hs_mode += rx->hs_mode;
+		st->hs_failed += rx->hs_failed;
 		st->sessions_opened += rx->opened;
 		st->sessions_closed += rx->closed;
 		st->sessions_timed_out += rx->timed_out;

@@ -26,8 +26,10 @@
 #define XF_ENGINE_MAX_SESSIONS_PER_PEER 1024u
 
 struct xf_engine_peer {
-	uint32_t ip;       /**< network order */
-	uint16_t udp_port; /**< host order */
+	uint32_t ip;            /**< network order */
+	uint16_t udp_port;      /**< host order */
+	bool has_key;           /**< public_key is set: sessions with it can be made */
+	uint8_t public_key[32]; /**< X25519 (peers[].public_key) */
 };
 
 /* UDP checksums on transmit (xf_engine_conf.udp_checksum). */
@@ -76,6 +78,13 @@ struct xf_engine_conf {
 	uint32_t keepalive_ms;
 	unsigned int n_peers; /**< the allowlist: only these may open sessions */
 	struct xf_engine_peer peers[XF_ENGINE_MAX_PEERS];
+	/* security (docs/SECURITY.md): the engine copies the keys and xf_engine_create
+	 * wipes them here; the caller wipes its own copies */
+	bool security_none;      /**< session.security none: no handshake, frames in clear */
+	bool has_private_key;    /**< private_key is set (else every session is refused) */
+	uint8_t private_key[32]; /**< X25519 static private key */
+	bool has_psk;            /**< psk is set (else the all-zero PSK) */
+	uint8_t psk[32];
 };
 
 struct xf_engine;
@@ -141,6 +150,9 @@ struct xf_job_info {
 	struct xf_reliab_stats rel;
 	uint64_t files_skipped; /**< specials and too-long names left out by the scan */
 	const char *io;         /**< how its sources are read: "io_uring" or "inline" */
+	bool keyed;             /**< its handshake finished (session.security aead) */
+	uint64_t keys_born_ns;  /**< when (xf_engine_now's clock) */
+	uint64_t key_updates;   /**< key updates since, both directions */
 };
 
 /**
@@ -178,6 +190,17 @@ struct xf_engine_stats {
 	/* FLIST/DATA/COPY/FILE_END before the sender acknowledged our HELLO_ACK (dropped, not
 	 * acknowledged); frames numbered more than a window ahead (xf_reliab). */
 	uint64_t unconfirmed, pn_ahead;
+	/* AEAD (docs/SECURITY.md 8): frames whose tag failed, replayed (duplicate packet
+	 * number) or behind the window, after the keys expired, for a session without keys
+	 * yet; seals refused because a packet number was not above the last (never expected:
+	 * a nonzero count is a bug); frames sealed and opened. */
+	uint64_t auth_failed, auth_replayed, auth_too_old, auth_expired, auth_no_keys;
+	uint64_t nonce_refused, sealed, opened;
+	/* Handshake drops by reason: mac1 wrong or malformed, unknown static key (or the key
+	 * of another peer than the source address), replayed message 1 (timestamp), message
+	 * 2 failed (wrong key or PSK), HELLO whose security mode differs from ours, other. */
+	uint64_t hs_bad_mac, hs_no_key, hs_replay, hs_bad_response, hs_mode, hs_failed;
+	uint64_t handshakes; /**< completed, either role */
 	uint64_t sessions_opened, sessions_closed, sessions_timed_out;
 	uint64_t arp_replied, icmp_echo_replied;
 	uint64_t arp_held;    /**< frames held while their next hop was being resolved */

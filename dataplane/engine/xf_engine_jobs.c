@@ -33,6 +33,20 @@ push_frame_send(void *arg, void *frame, uint16_t len)
 	}
 	/* The session keeps its reference for retransmission; the queue takes another. */
 	rte_mbuf_refcnt_update(frame, 1);
+	if (rx->e->aead && rte_pktmbuf_mtod((struct rte_mbuf *)frame,
+	                                    uint8_t *)[XF_NET_HDR_LEN + 3] != XF_MSG_HELLO) {
+		/* Sealed (a copy: the session's stays in clear); before the HELLO_ACK there
+		 * are no keys, and the frame waits for its retransmission. */
+		if (!j->sec_ready) {
+			rx->auth_no_keys++;
+			rte_pktmbuf_free(frame);
+			return 0;
+		}
+		frame = eng_secure_tx(rx, &j->sec, frame, &len);
+		if (frame == NULL) {
+			return 0;
+		}
+	}
 	eng_frame_out(rx, frame, len, peer->ip, peer->udp_port);
 	return 0;
 }
@@ -103,6 +117,11 @@ job_publish(struct eng_job *j, enum xf_job_state state, const char *error)
 	}
 	j->state = (uint8_t)state;
 	j->elapsed_ns = xf_engine_now() - j->started_ns;
+	j->keyed = j->sec_ready;
+	if (j->sec_ready) {
+		j->keys_born_ns = j->sec.born_ns;
+		j->key_updates = j->sec.st.key_updates_tx + j->sec.st.key_updates_rx;
+	}
 	if (error != NULL) {
 		snprintf(j->error, sizeof(j->error), "%s", error);
 	}
@@ -145,6 +164,26 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.delta_request = push_delta_request,
 	};
 
+	if (e->aead) {
+		int rc;
+
+		/* Room for the tag: a sealed frame is no larger than the link's payload. */
+		cfg.max_payload -= XF_SECURE_FRAME_OVERHEAD;
+		rc = eng_secure_job_start(rx, j,
+		                          xf_push_hello_flags(&(struct xf_push_cfg){
+		                                  .checksum = cfg.checksum, .auth = j->msg1 }),
+		                          cfg.max_payload);
+		if (rc < 0) {
+			job_publish(j, XF_JOB_FAILED,
+			            rc == -ENOKEY
+			                    ? "no key for the peer (session.private_key_file, "
+			                      "peers[].public_key)"
+			                    : "handshake failed");
+			j->finished = true;
+			return;
+		}
+		cfg.auth = j->msg1;
+	}
 	/* Reloadable: a job takes the parameters in effect when it starts. */
 	xf_engine_get_params(e, &par);
 	cfg.reliab.pace_rate = par.rate_bps / 8;
@@ -169,6 +208,9 @@ job_end(struct eng_rx *rx, unsigned int k, enum xf_job_state state, const char *
 	job_publish(j, state, error);
 	xf_push_destroy(j->push);
 	j->push = NULL;
+	xf_noise_hs_wipe(&j->hs);
+	xf_secure_wipe(&j->sec);
+	j->sec_ready = false;
 	rx->jobs[k] = rx->jobs[--rx->njobs];
 	atomic_thread_fence(memory_order_release);
 	j->finished = true;
@@ -184,6 +226,9 @@ eng_jobs_poll(struct eng_rx *rx)
 		struct xf_push_stats st;
 		struct xf_reliab_stats rel;
 
+		if (j->sec_ready) {
+			eng_secure_maintain(rx, &j->sec);
+		}
 		busy |= xf_push_poll(j->push, rx->now);
 		xf_push_reliab_stats(j->push, &rel);
 		eng_neigh_watch(rx, &j->nud, rx->e->conf.peers[j->req.peer].ip, &rel);

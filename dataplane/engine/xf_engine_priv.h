@@ -18,6 +18,7 @@
 #include "xf_reliab.h"
 #include "xf_ring.h"
 #include "xf_scan.h"
+#include "xf_secure_frame.h"
 #include "xf_storage.h"
 
 #define ENG_BURST     32u
@@ -119,12 +120,21 @@ struct eng_job {
 	struct xf_push *push;
 	struct eng_rx *push_rx;
 	struct eng_nud nud;
+	/* AEAD (owned by the RX core): the handshake until HELLO_ACK, then the keys */
+	struct xf_noise_peer npeer;
+	struct xf_noise_hs hs;
+	uint8_t msg1[XF_NOISE_MSG1_LEN];
+	bool sec_ready;
+	struct xf_secure sec;
 	/* published by the RX core */
 	atomic_uint seq;
 	uint8_t state; /**< enum xf_job_state */
 	bool finished; /**< the RX core is done with the job: control may free it */
 	char error[128];
 	uint64_t elapsed_ns;
+	bool keyed;            /**< published sec_ready */
+	uint64_t keys_born_ns; /**< published sec.born_ns */
+	uint64_t key_updates;  /**< published key updates of sec */
 	struct xf_push_stats st;
 	struct xf_reliab_stats rel;
 };
@@ -152,6 +162,7 @@ struct eng_rsess {
 	unsigned int txq_head, txq_n;
 	uint64_t retransmits;
 	struct eng_nud nud;
+	struct xf_secure sec; /**< AEAD keys (unused with session.security none) */
 };
 
 /* Frames an RX core holds while their next hop is being resolved, and for how long. */
@@ -185,6 +196,14 @@ struct eng_rx {
 	uint64_t frame_drops[XF_R_MAX];
 	uint64_t opened, closed, timed_out, retransmits;
 	uint64_t tx_full; /* unreliable frames dropped: our TX queue was full */
+	uint64_t auth_failed, auth_replayed, auth_too_old, auth_expired, auth_no_keys;
+	uint64_t nonce_refused, sealed, unsealed, handshakes;
+	uint64_t hs_bad_mac, hs_no_key, hs_replay, hs_bad_response, hs_mode, hs_failed;
+	/* AEAD: this core's ipsec-mb manager (made at start), and its own copy of the peers'
+	 * handshake state (each message 1 moves its peer's timestamp: no sharing) */
+	struct xf_crypto_mgr *cmgr;
+	struct xf_noise_peer npeers[XF_ENGINE_MAX_PEERS];
+	struct xf_noise_cookie_jar jar;
 	/* Frames waiting for their next hop's MAC (an ARP request is out), oldest first;
 	 * sent when the reply arrives, dropped after ENG_HOLD_NS (as Linux's arp_queue). */
 	struct eng_held {
@@ -281,6 +300,8 @@ struct xf_engine {
 	bool link_was_up;         /**< control thread: the link at its last poll */
 	/** Sessions each peer holds, over every RX core (rs_open, rs_reap). */
 	atomic_uint peer_sessions[XF_ENGINE_MAX_PEERS];
+	bool aead;                    /**< not session.security none */
+	struct xf_noise_static local; /**< our static key pair (aead and has_private_key) */
 	struct eng_combined {
 		struct eng_rx *rx;
 		struct eng_worker *w;
@@ -327,6 +348,19 @@ bool eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *ms
                   const uint8_t *payload, uint16_t len, uint32_t ip, uint16_t port);
 bool eng_rs_poll(struct eng_rx *rx, struct eng_rsess *rs);
 void eng_rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out);
+struct eng_rsess *eng_rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port);
+/* AEAD (xf_engine_secure.c). */
+int eng_secure_create(struct xf_engine *e);
+void eng_secure_destroy(struct xf_engine *e);
+int eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uint16_t port);
+struct rte_mbuf *eng_secure_tx(struct eng_rx *rx, struct xf_secure *s, struct rte_mbuf *m,
+                               uint16_t *len);
+void eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload);
+int eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
+                         uint16_t max_payload);
+int eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct xf_msg *hello,
+                      uint8_t *msg2);
+void eng_secure_maintain(struct eng_rx *rx, struct xf_secure *s);
 /* The pipeline is behind: frames stay in the NIC queue (xf_engine_rx.c). */
 bool eng_rx_held_back(const struct eng_rx *rx);
 

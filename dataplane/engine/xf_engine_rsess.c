@@ -59,6 +59,16 @@ rs_on_lost(void *arg, const struct xf_reliab_sent *s)
 	rs->retransmits++;
 }
 
+/* A frame of the session out to its peer: sealed first unless the lab mode is on. */
+static void
+rs_out(struct eng_rx *rx, struct eng_rsess *rs, struct rte_mbuf *m, uint16_t len)
+{
+	if (rx->e->aead && (m = eng_secure_tx(rx, &rs->sec, m, &len)) == NULL) {
+		return;
+	}
+	eng_frame_out(rx, m, len, rs->peer_ip, rs->peer_port);
+}
+
 /* Send queued frames while the reliability engine and the pacer allow. */
 static bool
 rs_flush(struct eng_rx *rx, struct eng_rsess *rs)
@@ -76,7 +86,7 @@ rs_flush(struct eng_rx *rx, struct eng_rsess *rs)
 		rs->txq_n--;
 		xf_reliab_on_sent(rs->rel, rx->now, len, m, 0, XF_RELIAB_F_ACK_ELICITING, NULL);
 		rte_mbuf_refcnt_update(m, 1);
-		eng_frame_out(rx, m, len, rs->peer_ip, rs->peer_port);
+		rs_out(rx, rs, m, len);
 		busy = true;
 	}
 	return busy;
@@ -146,7 +156,7 @@ rs_send_small(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *msg,
 		return;
 	}
 	xf_reliab_on_sent(rs->rel, rx->now, (uint32_t)len, NULL, 0, XF_RELIAB_F_PROBE, NULL);
-	eng_frame_out(rx, m, (uint16_t)len, rs->peer_ip, rs->peer_port);
+	rs_out(rx, rs, m, (uint16_t)len);
 }
 
 /*
@@ -209,7 +219,7 @@ rs_send_ack(struct eng_rx *rx, struct eng_rsess *rs)
 	}
 	xf_reliab_on_sent(rs->rel, rx->now, (uint32_t)len, NULL, 0, 0, NULL);
 	xf_reliab_ack_sent(rs->rel);
-	eng_frame_out(rx, mb, (uint16_t)len, rs->peer_ip, rs->peer_port);
+	rs_out(rx, rs, mb, (uint16_t)len);
 }
 
 /*
@@ -246,6 +256,7 @@ rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
 	rx->retransmits += rs->retransmits;
 	rx->nrs--;
 	rx->closed++;
+	xf_secure_wipe(&rs->sec);
 	memset(rs, 0, sizeof(*rs));
 	return true;
 }
@@ -261,6 +272,9 @@ eng_rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 	}
 	xf_reliab_stats(rs->rel, &rel);
 	eng_neigh_watch(rx, &rs->nud, rs->peer_ip, &rel);
+	if (rx->e->aead) {
+		eng_secure_maintain(rx, &rs->sec);
+	}
 	/*
 	 * While this core leaves frames in the NIC queue (our storage is behind, say a
 	 * disk stalled behind its journal), the peer's frames are not read, so silence is
@@ -297,8 +311,8 @@ eng_rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
  * A session we serve, by (peer address, peer port, session id): each initiator picks its
  * ids, so two peers (or two sockets of one) may pick the same one (docs/PROTOCOL.md 2).
  */
-static struct eng_rsess *
-rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port)
+struct eng_rsess *
+eng_rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port)
 {
 	for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
 		const struct eng_rsess *rs = &rx->rs[i];
@@ -343,6 +357,12 @@ hello_refuse(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_
 	int len;
 
 	rx->hello_refused++;
+	if (rx->e->aead) {
+		/* Nothing is said in clear: a refusal nobody can authenticate would let anyone
+		 * end a peer's handshake, and would answer strangers. Counted, not sent. */
+		rte_pktmbuf_free(m);
+		return;
+	}
 	if (m == NULL) {
 		return;
 	}
@@ -391,6 +411,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	struct eng_rsess *rs = NULL;
 	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK, .session = hello->hdr.session } };
 	char dest[XF_PATH_ESCAPED_SIZE(64)];
+	uint8_t msg2[XF_NOISE_MSG2_LEN];
 	int pi = peer_index(e, ip);
 
 	if (pi < 0) {
@@ -427,7 +448,19 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	rs->id = hello->hdr.session;
 	rs->peer_ip = ip;
 	rs->peer_port = port;
-	rs->max_payload = (uint16_t)XF_MIN(hello->hello.max_payload, e->conf.mtu - 28u);
+	rs->max_payload =
+	        (uint16_t)XF_MIN(hello->hello.max_payload,
+	                         e->conf.mtu - 28u - (e->aead ? XF_SECURE_FRAME_OVERHEAD : 0));
+	if (e->aead ? eng_secure_accept(rx, rs, pi, hello, msg2) < 0
+	            : (hello->hello.flags & XF_HELLO_F_AEAD) != 0) {
+		/* Dropped unanswered (counted by reason): whoever cannot complete the
+		 * handshake learns nothing, not even that we are here. */
+		rx->hs_mode += !e->aead;
+		atomic_fetch_sub_explicit(&e->peer_sessions[pi], 1, memory_order_relaxed);
+		xf_secure_wipe(&rs->sec);
+		memset(rs, 0, sizeof(*rs));
+		return NULL;
+	}
 	/* Reloadable: a session takes the parameters in effect when it opens. */
 	xf_engine_get_params(e, &par);
 	rc.pace_rate = par.rate_bps / 8;
@@ -458,6 +491,11 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	a.hello.max_payload = rs->max_payload;
 	a.hello.window = e->conf.window;
 	a.hello.nonce = hello->hello.nonce;
+	if (e->aead) {
+		a.hello.flags = XF_HELLO_F_AEAD;
+		a.hello.auth = msg2;
+		a.hello.auth_len = XF_HELLO_ACK_AUTH_LEN;
+	}
 	rs_send_small(rx, rs, &a, true);
 	return rs;
 
@@ -473,7 +511,7 @@ bool
 eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
              const uint8_t *payload, uint16_t len, uint32_t ip, uint16_t port)
 {
-	struct eng_rsess *rs = rs_find(rx, msg->hdr.session, ip, port);
+	struct eng_rsess *rs = eng_rs_find(rx, msg->hdr.session, ip, port);
 	bool eliciting = msg->hdr.type != XF_MSG_ACK && !(msg->hdr.flags & XF_HDR_F_NOACK);
 	struct xf_ack_range ranges[XF_ACK_RANGES];
 	int rc;
@@ -489,6 +527,11 @@ eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
 		} else {
 			rx->no_session++;
 		}
+		return false;
+	}
+	if (rx->e->aead && msg->hdr.type == XF_MSG_HELLO) {
+		/* In clear, so unauthenticated: it must not mark its packet number as seen.
+		 * Our HELLO_ACK goes out again on its own timer. */
 		return false;
 	}
 	rc = xf_reliab_rx_filter(rs->rel, rx->now, msg->hdr.pn, eliciting);

@@ -75,12 +75,18 @@ static void
 udp_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_net_rx_result *res)
 {
 	uint8_t *payload = rte_pktmbuf_mtod(m, uint8_t *) + res->payload_off;
+	uint16_t len = res->payload_len;
 	enum xf_proto_reason why = XF_R_OK;
 	struct xf_msg msg;
 	int rc;
 
 	rx->frames++;
-	rc = xf_proto_decode(payload, res->payload_len, &msg, &why);
+	/* With AEAD, nothing of a frame but its header is read before its tag verified. */
+	if (rx->e->aead && eng_secure_rx(rx, payload, &len, res->src_ip, res->src_port) < 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rc = xf_proto_decode(payload, len, &msg, &why);
 	if (rc < 0) {
 		rx->bad_frames++;
 		rx->frame_drops[why < XF_R_MAX ? why : 0]++;
@@ -92,14 +98,14 @@ udp_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_net_rx_result *
 		        eng_job_by_session(rx, msg.hdr.session, res->src_ip, res->src_port);
 
 		if (j != NULL) {
-			xf_push_on_frame(j->push, &msg, res->payload_len, rx->now);
+			xf_push_on_frame(j->push, &msg, len, rx->now);
 		} else {
 			rx->no_session++;
 		}
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (!eng_rs_input(rx, m, &msg, payload, res->payload_len, res->src_ip, res->src_port)) {
+	if (!eng_rs_input(rx, m, &msg, payload, len, res->src_ip, res->src_port)) {
 		rte_pktmbuf_free(m);
 	}
 }

@@ -297,6 +297,13 @@ xf_push_queue_msg_built(struct xf_push *p, const struct xf_msg *msg)
 	return 0;
 }
 
+uint32_t
+xf_push_hello_flags(const struct xf_push_cfg *cfg)
+{
+	return (cfg->checksum ? XF_HELLO_F_CHECKSUM : 0) |
+	       (cfg->auth != NULL ? XF_HELLO_F_AEAD : 0);
+}
+
 static void
 queue_hello(struct xf_push *p)
 {
@@ -305,10 +312,14 @@ queue_hello(struct xf_push *p)
 	m.hello.min_version = XF_PROTO_VERSION;
 	m.hello.max_version = XF_PROTO_VERSION;
 	m.hello.max_payload = p->cfg.max_payload;
-	m.hello.flags = p->cfg.checksum ? XF_HELLO_F_CHECKSUM : 0;
+	m.hello.flags = xf_push_hello_flags(&p->cfg);
 	m.hello.nonce = p->cfg.nonce;
 	m.hello.dest = p->cfg.dest;
 	m.hello.dest_len = (uint16_t)strlen(p->cfg.dest);
+	if (p->cfg.auth != NULL) {
+		m.hello.auth = p->cfg.auth;
+		m.hello.auth_len = XF_HELLO_AUTH_LEN;
+	}
 	if (xf_push_queue_msg(p, &m, 0) == 0) {
 		p->hello_queued = true;
 	}
@@ -458,6 +469,9 @@ on_hello_ack(struct xf_push *p, const struct xf_msg_hello *h)
 {
 	if (p->state != XF_PUSH_HELLO) {
 		return; /* a duplicate answer: already running */
+	}
+	if ((h->flags & XF_HELLO_F_AEAD) != (xf_push_hello_flags(&p->cfg) & XF_HELLO_F_AEAD)) {
+		return; /* not an answer in our mode, not even a refusal: the timer resends */
 	}
 	if (h->status != 0) {
 		XF_LOG(ERR, "push", "session %08x refused by the peer (code %u)", p->cfg.session_id,

@@ -127,6 +127,10 @@ struct xf_push_cfg {
 	const char *dest;     /**< destination path in the peer's volume ("" for its root) */
 	uint16_t max_payload; /**< largest UDP payload we send and accept */
 	bool checksum;        /**< ask for quick check by checksum */
+	/** Noise message 1 for the HELLO (XF_HELLO_AUTH_LEN bytes, outliving the session), or
+	 *  NULL for a session without AEAD (session.security none). With it the HELLO asks
+	 *  for XF_HELLO_F_AEAD, and an answer that does not echo it is ignored. */
+	const uint8_t *auth;
 	/** Where DELTA files' signature arrays and maps come from (xf_lease.h): owned by the
 	 *  caller's core and outliving the session and any reader still holding an array;
 	 *  NULL: the heap. */
@@ -144,6 +148,9 @@ struct xf_push;
  */
 struct xf_push *xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io,
                                uint32_t count, uint64_t now);
+
+/** The HELLO flags a session with cfg sends (bound into the handshake's prologue). */
+uint32_t xf_push_hello_flags(const struct xf_push_cfg *cfg);
 
 /** Free the session and every frame it still holds. NULL is a no-op. */
 void xf_push_destroy(struct xf_push *p);

@@ -187,10 +187,15 @@ ds_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d",
 # not retry a connection that failed)
 tag=xfpx$$
 mkdir -p "$T/a" "$T/b"
+# Keys of the pair (session.security aead, as deployed): made here, never committed.
+pub_a=$("$XFERD" keygen "$T/a.key") || die "xferd keygen failed"
+pub_b=$("$XFERD" keygen "$T/b.key") || die "xferd keygen failed"
 start_xferd() { # SIDE ROLE
-	local s=$1 role=$2 fd line
+	local s=$1 role=$2 fd line peer_pub=$pub_a
+	[ "$s" = a ] && peer_pub=$pub_b
 	mkfifo "$T/$s.ready"
 	"$XFERD" -c "$repo/config/dev/$s.yaml" \
+		--set "session.private_key_file=$T/$s.key" --set "peers[0].public_key=$peer_pub" \
 		--set "eal.file_prefix=$tag-$s" --set "control.socket=$T/$s.sock" \
 		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock,bsize=9216$devargs" \
 		--set "volumes[0].path=$T/$s" --set "control.push_roots=[\"$data\"]" \

@@ -6,6 +6,8 @@ reported), a syntactically bad file (refused, old config kept), a restart-only c
 (refused and listed), then by SIGHUP. The push completes byte-identical.
 
 usage: reload_test.py XFERD XFERCTL"""
+import base64
+import hashlib
 import os
 import signal
 import subprocess
@@ -55,6 +57,22 @@ def main():
                 break
             time.sleep(0.05)
         check(job_state() == "running", "the push is running before the reloads")
+        # The session is keyed (session.security aead): its peer's key fingerprint (the
+        # first 8 bytes of SHA-256 of the public key, never the key), its keys' age.
+        _, pub = xfe2e.test_key(t)
+        want_fp = hashlib.sha256(base64.b64decode(pub)).hexdigest()[:16]
+        for _ in range(600):
+            rc, out, _ = a.ctl("sessions")
+            if rc == 0 and out["sessions"] and "key_fingerprint" in out["sessions"][0]:
+                break
+            time.sleep(0.05)
+        s0 = out["sessions"][0]
+        check(s0.get("key_fingerprint") == want_fp and s0["key_age_ms"] >= 0
+              and s0["key_updates"] == 0, f"xferctl sessions shows the session's keys: {s0}")
+        rc, st, _ = a.ctl("stats")
+        check(st["security"]["mode"] == "aead" and st["security"]["handshakes"] == 1
+              and st["security"]["frames_sealed"] > 0 and st["security"]["nonce_refused"] == 0,
+              f"stats: one handshake, frames sealed, no nonce refused: {st['security']}")
 
         # 1. A good change: log level and rate. Applied, and reported.
         a.write_config(cfg_a(log_level="info", rate_mbit=25))

@@ -42,10 +42,34 @@ def finish(t, apps, ok):
         print("kept " + t)
 
 
+def test_key(t):
+    """The test key pair of the appliances in t, made once (as `xferd keygen`: base64 of
+    the X25519 private key in a 0600 file): every appliance of a test holds it, so each
+    one's peer entry names the same public key. Returns (key file, public key)."""
+    import base64
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    path = os.path.join(t, "test.key")
+    if not os.path.exists(path):
+        raw = X25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+            serialization.NoEncryption())
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, base64.b64encode(raw) + b"\n")
+        os.close(fd)
+    with open(path, "rb") as f:
+        priv = X25519PrivateKey.from_private_bytes(base64.b64decode(f.read().strip()))
+    pub = priv.public_key().public_bytes(serialization.Encoding.Raw,
+                                         serialization.PublicFormat.Raw)
+    return path, base64.b64encode(pub).decode()
+
+
 def config_yaml(t, name, role, ip, peer_name, peer_ip, prefix, extra=None):
     """A complete appliance config (no --set: reload re-reads exactly this file)."""
     e = {"log_level": "notice", "rate_mbit": 0, "mtu": 1500}
     e.update(extra or {})
+    key, pub = test_key(t)
     return f"""version: 1
 appliance: {{name: {name}, log_level: {e['log_level']}}}
 eal: {{file_prefix: {prefix}, hugepages: false, memory_mb: 512, pci: false}}
@@ -58,8 +82,8 @@ ports:
 volumes:
   - {{name: data, path: {t}/{name}, fsync: none}}
 peers:
-  - {{name: {peer_name}, ipv4: {peer_ip}}}
-session: {{rate_mbit: {e['rate_mbit']}}}
+  - {{name: {peer_name}, ipv4: {peer_ip}, public_key: "{pub}"}}
+session: {{rate_mbit: {e['rate_mbit']}, private_key_file: {key}}}
 control: {{socket: {t}/{name}.sock, push_roots: ["{t}"]}}
 """
 

@@ -169,6 +169,16 @@ pair_init() {
 	PAIR_VOL_A=$PAIR_DIR/a
 	PAIR_VOL_B=$PAIR_DIR/b
 	mkdir -p "$PAIR_VOL_A" "$PAIR_VOL_B"
+	pair_keygen
+}
+
+# pair_keygen: key pairs of A and B and a shared PSK for this test (xferd keygen: mode
+# 0600, never committed), public keys in PAIR_PUB_A and PAIR_PUB_B. The dev pair runs
+# session.security aead, as a deployment does.
+pair_keygen() {
+	PAIR_PUB_A=$("$PAIR_XFERD" keygen "$PAIR_DIR/a.key") || pair_fail "xferd keygen failed"
+	PAIR_PUB_B=$("$PAIR_XFERD" keygen "$PAIR_DIR/b.key") || pair_fail "xferd keygen failed"
+	"$PAIR_XFERD" keygen "$PAIR_DIR/psk.key" >/dev/null || pair_fail "xferd keygen failed"
 }
 
 # pair_ctl SIDE ARG...: xferctl on A's or B's socket, bounded.
@@ -196,8 +206,12 @@ print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)
 pair_start_one() {
 	local side=$1 role=$2
 	shift 2
-	local pid
+	local pid peer_pub=$PAIR_PUB_A
+	[ "$side" = a ] && peer_pub=$PAIR_PUB_B
 	timeout -k 5 "$PAIR_LIFETIME" "$PAIR_XFERD" -c "$PAIR_SRC_ROOT/config/dev/$side.yaml" \
+		--set "session.private_key_file=$PAIR_DIR/$side.key" \
+		--set "session.psk_file=$PAIR_DIR/psk.key" \
+		--set "peers[0].public_key=$peer_pub" \
 		--set "eal.file_prefix=$(pair_eal_prefix "$side")" \
 		--set "control.socket=$PAIR_DIR/$side.sock" \
 		--set "control.push_roots=[\"$PAIR_DIR\"]" \

@@ -33,12 +33,22 @@ Other sessions, each a case of its own (docs/PROTOCOL.md 6.1, docs/ENGINE.md):
                            after a settled entry), or entries at or above a LAST total
                            (after it): each session gets ABORT(PROTOCOL)
     refused SRC DST IFACE  a HELLO from SRC, outside the allowlist, is refused without an
-                           ARP request for SRC (watched on IFACE)
+                           ARP request for SRC (watched on IFACE); with keys, in silence
+And the attacks on the keys (docs/SECURITY.md 1), with xfsec.py:
+    replay IFACE DST SECS  frames to DST captured on IFACE for SECS seconds, sent again
+    nokey SRC DST          an allowed address without the key: version-1 HELLO, HELLO in
+                           clear, made-up message 1, wrong static key, frames of no
+                           session: nothing answered
+    wrongpsk SRC DST       the right static key, another PSK: nothing verifies either way
+    flips SRC DST          every byte of a sealed FLIST flipped: none decided or acked
 Each prints, as its last line, a JSON object of what the appliance must count for it.
+With XF_HS_KEY, XF_HS_PEER_PUB and XF_HS_PSK in the environment the peer holds keys and
+speaks session.security aead; without, frames go in clear (session.security none).
 
     hostile_session.py [traps] SRC_IP DST_IP OUTSIDE
-    hostile_session.py cap|idreuse|lastmore|refused ARGS...
+    hostile_session.py cap|idreuse|lastmore|refused|replay|nokey|wrongpsk|flips ARGS...
 """
+import base64
 import json
 import os
 import random
@@ -47,6 +57,8 @@ import struct
 import sys
 import time
 
+import xfsec
+
 HELLO, HELLO_ACK, FLIST, DECISION, SIG, DATA, COPY, FILE_END, COMMIT, ACK, DONE, ABORT, PING = \
     range(1, 14)
 F_NOACK, F_REPLY = 0x1, 0x2
@@ -54,9 +66,25 @@ WHOLE, REFUSED = 2, 4
 ST_BAD_PATH, ST_CHECKSUM, ST_SIZE = 1, 5, 6
 ABORT_REFUSED, ABORT_BUSY, ABORT_CANCEL, ABORT_PROTOCOL = 2, 3, 6, 7
 PORT = 7010
+VERSION = 2
 # What the appliance must count for this run (printed last, as JSON).
 counts = {"hello_peer_cap": 0, "hello_not_allowed": 0, "unconfirmed": 0, "pn_ahead": 0,
           "sessions": 0}
+
+
+def sec_from_env():
+    """The keys this peer holds (session.security aead), from XF_HS_KEY (its private key
+    file), XF_HS_PEER_PUB (the appliance's public key, base64) and XF_HS_PSK (a PSK file,
+    optional); None without XF_HS_KEY: frames in clear (session.security none)."""
+    if not os.environ.get("XF_HS_KEY"):
+        return None
+    psk = os.environ.get("XF_HS_PSK")
+    return {"s": xfsec.read_key(os.environ["XF_HS_KEY"]),
+            "rs": base64.b64decode(os.environ["XF_HS_PEER_PUB"]),
+            "psk": xfsec.read_key(psk) if psk else None}
+
+
+SEC = sec_from_env()
 
 
 def crc64(data):
@@ -76,7 +104,7 @@ def entry(path, kind=1, size=0, mode=0o644, target=b""):
 
 
 class Session:
-    def __init__(self, src, dst, sid=None):
+    def __init__(self, src, dst, sid=None, sec=None):
         self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.s.bind((src, 0))
         self.dst = (dst, PORT)
@@ -85,20 +113,41 @@ class Session:
         self.got = set()  # packet numbers received (to acknowledge)
         self.acked = set()  # our packet numbers the peer acknowledged
         self.aborted = None  # the appliance's ABORT code
+        self.sec = SEC if sec is None else sec  # keys held ({} : none, frames in clear)
+        self.ini = xfsec.Initiator(self.sec["s"], self.sec["rs"],
+                                   self.sec["psk"]) if self.sec else None
+        self.keys = None  # transport keys, once the HELLO_ACK verified
+        self.sent = []  # every datagram sent (for replays)
+
+    def raw(self, data):
+        self.s.sendto(data, self.dst)
+        self.sent.append(data)
 
     def send(self, typ, payload=b"", flags=0, pn=None):
         if pn is None:
             pn = self.pn
             self.pn += 1
-        self.s.sendto(struct.pack(">HBBHHIIQ", 0x5846, 1, typ, flags, len(payload), self.sid,
-                                  0, pn) + payload, self.dst)
+        fields = (0x5846, VERSION, typ, flags, len(payload), self.sid, 0, pn)
+        if self.keys is not None and typ != HELLO:
+            self.raw(self.keys.seal(fields, payload))
+        else:
+            self.raw(struct.pack(">HBBHHIIQ", *fields) + payload)
         return pn
+
+    def hello_body(self, dest, nonce, max_payload=1456):
+        """A HELLO's payload: with keys, AEAD asked and Noise message 1 after dest."""
+        if not self.ini:
+            return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, 0, nonce,
+                               len(dest), 0) + dest
+        m1 = self.ini.msg1(self.sid, xfsec.F_AEAD, max_payload, time.time_ns())
+        return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, xfsec.F_AEAD,
+                           nonce, len(dest), len(m1)) + dest + m1
 
     def hello(self, dest, deadline, ack=True):
         """HELLO, again until answered. Returns (status, window); acknowledges an
         acceptance unless ack is False."""
         nonce = random.randrange(1 << 64)
-        body = struct.pack(">HHHHIIQHH", 1, 1, 1472, 0, 0, 0, nonce, len(dest), 0) + dest
+        body = self.hello_body(dest, nonce)
         while True:
             if time.monotonic() > deadline:
                 fail("session %08x: no HELLO_ACK" % self.sid)
@@ -148,7 +197,14 @@ class Session:
             magic, ver, typ, flags, ln, sid, _, pn = struct.unpack(">HBBHHIIQ", data[:24])
             if magic != 0x5846 or sid != self.sid or not flags & F_REPLY:
                 continue
-            payload = data[24:]
+            if self.ini is None:
+                payload = data[24:]
+            else:
+                if self.keys is None and typ == HELLO_ACK and len(data) == 24 + 28 + 76 + 16:
+                    self.keys = self.ini.finish(data[52:128])
+                payload = self.keys.open(data) if self.keys is not None else None
+                if payload is None:
+                    continue  # not for us: nothing that does not verify is read
             if typ == ACK:
                 largest, _, count, _ = struct.unpack(">QIHH", payload[:16])
                 for i in range(count):
@@ -159,6 +215,14 @@ class Session:
             if typ == ABORT:
                 self.aborted = struct.unpack(">H", payload[:2])[0]
             return typ, flags, payload
+
+    def recv_raw(self, timeout):
+        """Any datagram for this session, verified or not (bytes), or None on timeout."""
+        self.s.settimeout(timeout)
+        try:
+            return self.s.recv(65536)
+        except socket.timeout:
+            return None
 
     def quiet(self, timeout=1.0):
         """Acknowledge what the appliance still sends until it has gone quiet."""
@@ -323,10 +387,14 @@ def cap(src, dst, n):
             fail("cap: session %d of %d refused (status %u)" % (i + 1, n, status))
         held.append(ss)
     extra = Session(src, dst)
-    status, _ = extra.hello(b"cap", deadline)
-    if status != ABORT_BUSY:
-        fail("cap: session %d accepted (status %u), expected BUSY" % (n + 1, status))
-    counts["hello_peer_cap"] += 1
+    if extra.sec:
+        # Refused in silence: with AEAD nothing is said before a session has keys.
+        counts["hello_peer_cap"] += unanswered(extra, extra.hello_body(b"cap", 1), "cap")
+    else:
+        status, _ = extra.hello(b"cap", deadline)
+        if status != ABORT_BUSY:
+            fail("cap: session %d accepted (status %u), expected BUSY" % (n + 1, status))
+        counts["hello_peer_cap"] += 1
     for ss in held:
         ss.abort(ABORT_CANCEL)
     print("hostile_session: cap: %d sessions served, the next refused BUSY" % n)
@@ -454,8 +522,10 @@ def refused(src, dst, iface):
     deadline = time.monotonic() + 20
     ss = Session(src, dst)
     nonce = random.randrange(1 << 64)
-    body = struct.pack(">HHHHIIQHH", 1, 1, 1472, 0, 0, 0, nonce, 0, 0)
-    status = None
+    body = ss.hello_body(b"", nonce)
+    status = None if not ss.sec else ABORT_REFUSED
+    if ss.sec:
+        counts["hello_not_allowed"] += unanswered(ss, body, "refused")
     while status is None:
         if time.monotonic() > deadline:
             fail("refused: no HELLO_ACK")
@@ -480,22 +550,164 @@ def refused(src, dst, iface):
     print("hostile_session: refused: HELLO from %s refused without ARP" % src)
 
 
+def unanswered(ss, body, what, tries=3, typ=HELLO):
+    """Send body (a HELLO) tries times; nothing may come back. Returns tries."""
+    for _ in range(tries):
+        ss.send(typ, body)
+        if (f := ss.recv_raw(0.4)) is not None:
+            fail("%s: the appliance answered (%d bytes)" % (what, len(f)))
+    return tries
+
+
+def nokey(src, dst):
+    """An allowed address without the key: a version-1 HELLO, a HELLO in clear, one with
+    a made-up message 1, one with a valid mac1 but a static key the appliance does not
+    know, and frames of a session that does not exist. Nothing answers, all counted."""
+    ss = Session(src, dst, sec={})
+    old = struct.pack(">HHHHIIQHH", 1, 1, 1472, 0, 0, 0, 1, 0, 0)
+    v1 = struct.pack(">HBBHHIIQ", 0x5846, 1, HELLO, 0, len(old), ss.sid, 0, 0) + old
+    for _ in range(3):
+        ss.raw(v1)
+        if ss.recv_raw(0.4) is not None:
+            fail("nokey: a version-1 HELLO was answered")
+    counts["bad_frames"] = counts.get("bad_frames", 0) + 3
+    counts["hs_mode"] = counts.get("hs_mode", 0) + unanswered(
+        ss, ss.hello_body(b"nk", 2), "nokey: HELLO in clear")
+    body = struct.pack(">HHHHIIQHH", VERSION, VERSION, 1456, 0, 0, xfsec.F_AEAD, 3, 0,
+                       xfsec.MSG1_LEN) + os.urandom(xfsec.MSG1_LEN)
+    counts["hs_bad_mac"] = counts.get("hs_bad_mac", 0) + unanswered(
+        ss, body, "nokey: made-up message 1")
+    # A key of its own (a wrong static key): mac1 passes (the appliance's public key is
+    # public), the handshake finds no such peer.
+    wrong = Session(src, dst, sec={"s": xfsec.new_key(), "rs": SEC["rs"], "psk": SEC["psk"]})
+    counts["hs_no_key"] = counts.get("hs_no_key", 0) + unanswered(
+        wrong, wrong.hello_body(b"nk", 4), "nokey: wrong static key", tries=1)
+    for typ, payload in ((FLIST, struct.pack(">IHH", 0, 1, 1) + entry("nk/f", size=1)),
+                         (DATA, struct.pack(">IIQ", 0, 0, 0) + b"x"), (PING, b"")):
+        ss.send(typ, payload)
+        counts["no_session"] = counts.get("no_session", 0) + 1
+    if ss.recv_raw(0.5) is not None:
+        fail("nokey: frames of no session were answered")
+    print("hostile_session: nokey: nothing answered, nothing written")
+
+
+def wrongpsk(src, dst):
+    """The right static key with another PSK: the appliance answers (the PSK enters at
+    message 2), but nothing of either side verifies at the other: its HELLO_ACK does not
+    open here, our frames sealed with the keys we derive are dropped there, and its
+    session times out."""
+    sec = dict(SEC, psk=xfsec.new_key())
+    ss = Session(src, dst, sec=sec)
+    ss.send(HELLO, ss.hello_body(b"wp", 5))
+    deadline = time.monotonic() + 10
+    while (f := ss.recv_raw(0.5)) is None or f[3] != HELLO_ACK:
+        if time.monotonic() > deadline:
+            fail("wrongpsk: no HELLO_ACK (the PSK is not checked before message 2)")
+    if ss.ini.finish(f[52:128]) is not None:
+        fail("wrongpsk: message 2 verified with another PSK")
+    counts["sessions"] += 1
+    counts["timed_out"] = counts.get("timed_out", 0) + 1
+    # The keys this side derives (finish() above consumed the handshake state: again).
+    ss.ini.st = ss.ini.st_after_msg1
+    ss.keys = ss.ini.finish(f[52:128], verify=False)
+    for k in range(5):
+        ss.send(FLIST, struct.pack(">IHH", 0, 1, 1) + entry("wp/f%d" % k, size=1))
+    # The appliance's own frames (its HELLO_ACK again, an ACK of the HELLO, probes) do
+    # not open here; that ours did not open there is in its counters (auth_failed) and
+    # in its volume (no wp/).
+    counts["auth_failed"] = counts.get("auth_failed", 0) + 5
+    while (f := ss.recv_raw(0.5)) is not None:
+        if ss.keys.open(f) is not None:
+            fail("wrongpsk: a frame of the appliance opened with the wrong PSK's keys")
+    print("hostile_session: wrongpsk: no frame verified either way")
+
+
+def flips(src, dst):
+    """Every byte of a sealed FLIST frame flipped in turn (one bit each): none is
+    acknowledged or decided; the genuine frame then is, and its file commits."""
+    deadline = time.monotonic() + 30
+    ss = Session(src, dst)
+    status, _ = ss.hello(b"fl", deadline)
+    if status != 0:
+        fail("flips: HELLO refused (status %u)" % status)
+    ss.quiet(0.3)
+    data = b"flipped"
+    fl = struct.pack(">IHH", 0, 1, 0) + entry("fl/f.txt", size=len(data))
+    pn = ss.pn
+    ss.pn += 1
+    genuine = ss.keys.seal((0x5846, VERSION, FLIST, 0, 0, ss.sid, 0, pn), fl)
+    # Where each flip is dropped (docs/PROTOCOL.md 2.1, 5): magic, version, the flags'
+    # reserved bits, len and the reserved word by the codec; a changed session id as no
+    # session; a packet number moved more than 8192 ahead before the tag is tried; every
+    # other byte (type, key phase, payload, tag) by the tag.
+    for i in range(len(genuine)):
+        bad = bytearray(genuine)
+        bad[i] ^= 1 << (i % 8)
+        ss.raw(bytes(bad))
+        pn_delta = (1 << (i % 8)) << (8 * (23 - i)) if 16 <= i < 24 else 0
+        why = ("bad_frames" if i in (0, 1, 2, 6, 7) or 12 <= i < 16
+               or (i in (4, 5) and (bad[4] << 8 | bad[5]) & ~0xF)
+               else "no_session" if 8 <= i < 12
+               else "pn_ahead" if pn_delta > 8192
+               else "auth_failed")
+        counts[why] = counts.get(why, 0) + 1
+    while (f := ss.recv(0.5)) is not None:
+        if f[0] == DECISION:
+            fail("flips: a flipped FLIST was decided")
+    if pn in ss.acked:
+        fail("flips: a flipped FLIST was acknowledged")
+    if push_one(ss, 0, "fl/f.txt", data, deadline) is not None:
+        fail("flips: the genuine file failed")
+    finish(ss, 1, deadline)
+    print("hostile_session: flips: %d flipped frames dropped, the genuine one taken"
+          % len(genuine))
+
+
+def replay(iface, dst, seconds):
+    """Frames on their way to dst (a legitimate push among them) captured on iface (the
+    bridge port towards dst: it sees forwarded frames) for seconds, then sent again on it
+    as they were: each is a replay the appliance must drop (a
+    duplicate packet number, or a session that has ended). Prints how many."""
+    # ETH_P_ALL: only such a tap sees the frames the bridge sends out of this port.
+    cap_s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    cap_s.bind((iface, 0))
+    target = socket.inet_aton(dst)
+    frames = []
+    end = time.monotonic() + float(seconds)
+    while time.monotonic() < end:
+        cap_s.settimeout(max(end - time.monotonic(), 0.01))
+        try:
+            fr = cap_s.recv(65536)
+        except socket.timeout:
+            break
+        # IPv4/UDP to dst port 7010, xferd version 2, not a HELLO (in clear: its own case)
+        if (len(fr) >= 42 + 24 and fr[23] == 17 and fr[30:34] == target
+                and struct.unpack(">H", fr[36:38])[0] == PORT and fr[44] == VERSION
+                and fr[45] != HELLO):
+            frames.append(fr)
+    if not frames:
+        fail("replay: nothing captured")
+    out = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    out.bind((iface, 0))
+    # Paced (about 2000 frames/s), as hostile.py: every frame must reach the classifier
+    # to be counted, beside the push the appliance serves meanwhile.
+    for fr in frames:
+        out.send(fr)
+        time.sleep(0.0005)
+    counts["replayed"] = len(frames)
+    print("hostile_session: replay: %d captured frames sent again" % len(frames))
+
+
 def main():
     args = sys.argv[1:]
-    case = args.pop(0) if args and args[0] in ("traps", "cap", "idreuse", "lastmore",
-                                               "refused") else "traps"
-    if case == "traps":
-        traps(*args)
-    elif case == "cap":
-        cap(args[0], args[1], int(args[2]))
-    elif case == "idreuse":
-        idreuse(*args)
-    elif case == "lastmore":
-        lastmore(*args)
-    else:
-        refused(*args)
+    cases = {"traps": lambda a: traps(*a), "cap": lambda a: cap(a[0], a[1], int(a[2])),
+             "idreuse": lambda a: idreuse(*a), "lastmore": lambda a: lastmore(*a),
+             "refused": lambda a: refused(*a), "nokey": lambda a: nokey(*a),
+             "wrongpsk": lambda a: wrongpsk(*a), "flips": lambda a: flips(*a),
+             "replay": lambda a: replay(*a)}
+    case = args.pop(0) if args and args[0] in cases else "traps"
+    cases[case](args)
     print(json.dumps(counts, sort_keys=True))
-
 
 if __name__ == "__main__":
     main()

@@ -181,6 +181,16 @@ xfn_base_config() {
 	EOF
 }
 
+# xfn_key: the test key pair ($T/test.key, public key in XFN_PUB), made once with
+# `xferd keygen`. Every appliance of a test holds it, so each one's peer entry names the
+# same public key whichever appliance (or restart of one) is behind the address; the
+# attacks use keys of their own.
+xfn_key() {
+	[ -e "$T/test.key" ] || "$XFERD" keygen "$T/test.key" >"$T/test.pub" ||
+		xfn_fail "xferd keygen failed"
+	XFN_PUB=$(cat "$T/test.pub")
+}
+
 # xfn_start NAME NS DEV ADDR/PLEN PEER_IP [--set K=V]...: run an appliance in namespace
 # NS on DEV (through net_af_packet) with volume $T/NAME (created if missing), control
 # socket $T/NAME.sock; wait for its "xferd: ready". Sets XFN_PID_<NAME>.
@@ -188,6 +198,7 @@ xfn_start() {
 	local name=$1 ns="$XFN_TAG$2" dev=$3 addr=$4 peer=$5 pid fd line=
 	shift 5
 	xfn_base_config
+	xfn_key
 	mkdir -p "$T/$name"
 	rm -f "$T/$name.fifo"
 	mkfifo "$T/$name.fifo"
@@ -201,6 +212,8 @@ xfn_start() {
 		--set "ports[0].mtu=1500" \
 		--set "ports[0].ipv4=$addr" \
 		--set "peers[0].ipv4=$peer" \
+		--set "peers[0].public_key=$XFN_PUB" \
+		--set "session.private_key_file=$T/test.key" \
 		"$@" >"$T/$name.fifo" 2>>"$T/$name.err" &
 	pid=$!
 	XFN_PIDS+=("$pid")

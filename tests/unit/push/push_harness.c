@@ -411,8 +411,32 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 	case XF_MSG_HELLO: {
 		struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK } };
 
+		static const uint8_t msg2[XF_HELLO_ACK_AUTH_LEN];
+
 		CU_ASSERT_EQUAL(m.hello.min_version, XF_PROTO_VERSION);
 		CU_ASSERT_EQUAL(m.hello.dest_len, 4);
+		T.hellos++;
+		if (T.auth != NULL) {
+			CU_ASSERT(m.hello.flags & XF_HELLO_F_AEAD);
+			CU_ASSERT_EQUAL_FATAL(m.hello.auth_len, XF_HELLO_AUTH_LEN);
+			CU_ASSERT_EQUAL(memcmp(m.hello.auth, T.auth, XF_HELLO_AUTH_LEN), 0);
+			/* First a refusal in clear, which must change nothing. */
+			for (; T.plain_answers > 0; T.plain_answers--) {
+				struct xf_msg r = a;
+
+				r.hello.min_version = r.hello.max_version = XF_PROTO_VERSION;
+				r.hello.max_payload = 1472;
+				r.hello.status = XF_ABORT_REFUSED;
+				r.hello.nonce = m.hello.nonce;
+				rx_send(&r);
+			}
+			a.hello.flags = XF_HELLO_F_AEAD;
+			a.hello.auth = msg2;
+			a.hello.auth_len = XF_HELLO_ACK_AUTH_LEN;
+		} else {
+			CU_ASSERT_EQUAL(m.hello.flags & XF_HELLO_F_AEAD, 0);
+			CU_ASSERT_EQUAL(m.hello.auth_len, 0);
+		}
 		a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
 		a.hello.max_payload = 1472;
 		a.hello.window = T.window;
@@ -658,6 +682,7 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		.nonce = 42,
 		.dest = "dest",
 		.max_payload = 1472,
+		.auth = T.auth,
 		.sig_ring = T.sig_ring,
 		.reliab = { .tx_slots = 1024,
 		            .rx_window = 1024,

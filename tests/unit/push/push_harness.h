@@ -116,6 +116,11 @@ struct push_harness {
 	bool lose_pings; /* the sender's PINGs are lost on the wire */
 	uint64_t hello_ack_pn;
 	unsigned int unconfirmed;
+	/* AEAD (cfg.auth): the message 1 the HELLO must carry; the receiver's first
+	 * plain_answers answers lack XF_HELLO_F_AEAD (a downgrade the sender must ignore). */
+	const uint8_t *auth;
+	unsigned int plain_answers;
+	unsigned int hellos;
 };
 
 /* The one state of the harness, which every case sets up and reads. */

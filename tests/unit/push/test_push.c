@@ -159,6 +159,29 @@ test_empty_list_and_empty_files(void)
 	push_teardown();
 }
 
+/* With AEAD the HELLO carries message 1 (cfg.auth) and asks for XF_HELLO_F_AEAD; an
+ * answer without it (a forged refusal in clear, a downgrade, a peer of
+ * session.security none) is ignored, and the keyed answer that follows is taken. */
+static void
+test_aead_hello(void)
+{
+	static uint8_t msg1[XF_HELLO_AUTH_LEN];
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	for (unsigned int i = 0; i < sizeof(msg1); i++) {
+		msg1[i] = (uint8_t)(i * 13 + 1);
+	}
+	push_setup(20, 3000, 0, 0, 0, 16);
+	T.auth = msg1;
+	T.plain_answers = 3;
+	push_run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, 20);
+	CU_ASSERT_EQUAL(T.plain_answers, 0); /* the refusals in clear went out first */
+	push_teardown();
+}
+
 static void
 test_silent_peer_times_out(void)
 {
@@ -228,6 +251,7 @@ test_receiver_closes_on_done_ack(void)
 
 static const struct xf_test tests[] = {
 	{ "clean channel", test_clean_channel },
+	{ "AEAD: message 1 in the HELLO, plain answers ignored", test_aead_hello },
 	{ "lossy channel", test_lossy_channel },
 	{ "a slow receiver on a lossless wire: probes, no retransmission",
 	  test_slow_receiver_lossless },
