@@ -338,7 +338,8 @@ peer_index(const struct xf_engine *e, uint32_t ip)
 }
 
 /*
- * Answer a HELLO we will not serve: one unreliable HELLO_ACK with the reason, sent to
+ * Refuse a HELLO we will not serve (with AEAD: counted, never answered; with
+ * session.security none: one unreliable HELLO_ACK with the reason), sent to
  * the Ethernet address the HELLO came from, never through ARP. The source address of a
  * refused HELLO is unproven (anyone on the link can write any), so it must not create
  * neighbour entries nor ARP requests: spoofed on-link sources would churn the table
@@ -353,16 +354,16 @@ hello_refuse(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_
 		                     .flags = XF_HDR_F_REPLY | XF_HDR_F_NOACK,
 		                     .session = hello->hdr.session } };
 	uint8_t *payload;
-	struct rte_mbuf *m = eng_frame_new(rx, &payload);
+	struct rte_mbuf *m;
 	int len;
 
 	rx->hello_refused++;
 	if (rx->e->aead) {
 		/* Nothing is said in clear: a refusal nobody can authenticate would let anyone
 		 * end a peer's handshake, and would answer strangers. Counted, not sent. */
-		rte_pktmbuf_free(m);
 		return;
 	}
+	m = eng_frame_new(rx, &payload);
 	if (m == NULL) {
 		return;
 	}

@@ -118,6 +118,7 @@ class Session:
                                    self.sec["psk"]) if self.sec else None
         self.keys = None  # transport keys, once the HELLO_ACK verified
         self.sent = []  # every datagram sent (for replays)
+        self.unopened = 0  # frames of the session that did not verify here
 
     def raw(self, data):
         self.s.sendto(data, self.dst)
@@ -204,6 +205,7 @@ class Session:
                     self.keys = self.ini.finish(data[52:128])
                 payload = self.keys.open(data) if self.keys is not None else None
                 if payload is None:
+                    self.unopened += 1
                     continue  # not for us: nothing that does not verify is read
             if typ == ACK:
                 largest, _, count, _ = struct.unpack(">QIHH", payload[:16])
@@ -412,7 +414,9 @@ def push_one(ss, index, name, data, deadline):
     step = FLIST
     while committed <= index:
         if time.monotonic() > deadline:
-            fail("session %08x: entry %u not settled (step %u)" % (ss.sid, index, step))
+            fail("session %08x: entry %u not settled (step %u; sent up to pn %u, acked %s, "
+                 "%u frames did not verify here)" % (ss.sid, index, step, ss.pn,
+                                                     sorted(ss.acked)[-5:], ss.unopened))
         if ss.aborted is not None:
             fail("session %08x: aborted by the appliance (code %u)" % (ss.sid, ss.aborted))
         if sent.get(step) is None or sent[step] not in ss.acked:

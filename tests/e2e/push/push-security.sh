@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # End to end over net_memif: session.security (docs/CONFIG.md, "Session security").
-#   none/none  both sides in the lab mode: the push completes identical, nothing is
-#              sealed, and each daemon warned at its start;
-#   none/aead  and aead/none: a peer whose mode differs is never answered. The push
-#              fails (the peer is silent past the timeout), the receiver counts the
-#              HELLOs under drops.hs_mode, and nothing is written.
-# (aead/aead is every other push test.)
+#   none/aead  a peer whose mode differs is never answered: the push fails (the peer is
+#              silent past the timeout), the receiver counts the HELLOs under
+#              drops.hs_mode, and nothing is written;
+#   none/none  B restarted in the lab mode too: the push completes identical, nothing is
+#              sealed, and each daemon warned at its start.
+# (aead/aead is every other push test. Only B restarts: a memif server restarted under
+# its client loses the link, docs/OPERATIONS.md.)
 #
 #   push-security.sh XFERD XFERCTL
 set -euo pipefail
@@ -30,7 +31,25 @@ pair_start_modes() {
 	pair_wait_link b "$PAIR_PID_B" "$deadline"
 }
 
-pair_start_modes none none
+pair_start_modes none aead
+before=$(pair_json b 'j["drops"]["hs_mode"]' stats)
+rc=0
+pair_push "$s" mixed >/dev/null || rc=$?
+[ "$rc" -ne 0 ] || pair_fail "modes none/aead: the push succeeded"
+[ "$(pair_job_field error)" = "peer silent past the timeout" ] ||
+	pair_fail "modes none/aead: the push failed for another reason: $(pair_job_field error)"
+after=$(pair_json b 'j["drops"]["hs_mode"]' stats)
+[ "$after" -gt "$before" ] || pair_fail "modes none/aead: B did not count the HELLOs (hs_mode)"
+[ ! -e "$PAIR_VOL_B/mixed" ] || pair_fail "modes none/aead: B wrote $PAIR_VOL_B/mixed"
+pair_log "modes none/aead: refused in silence, hs_mode +$((after - before))"
+
+# B again, in none (as push-restart.sh restarts it).
+pair_ctl b shutdown >/dev/null || pair_fail "xferctl shutdown b failed"
+wait "$PAIR_PID_B" || pair_fail "xferd b exited $?"
+deadline=$((SECONDS + PAIR_READY_TIMEOUT))
+pair_start_one b client --set session.security=none --set session.timeout_ms=2000
+pair_wait_ready_line b "$PAIR_PID_B" "$deadline"
+pair_wait_link b "$PAIR_PID_B" "$deadline"
 for side in a b; do
 	grep -q 'session.security is none: frames travel in clear' "$PAIR_DIR/$side.err" ||
 		pair_fail "$side did not warn that session.security is none"
@@ -40,22 +59,5 @@ pair_verify "$s" "$PAIR_VOL_B/plain"
 for side in a b; do
 	[ "$(pair_json "$side" '[j["security"]["mode"], j["security"]["frames_sealed"]]' stats)" = \
 		'["none", 0]' ] || pair_fail "$side: mode none must seal nothing"
-done
-pair_stop
-
-for modes in "none aead" "aead none"; do
-	# shellcheck disable=SC2086 # two words, on purpose
-	pair_start_modes $modes
-	before=$(pair_json b 'j["drops"]["hs_mode"]' stats)
-	rc=0
-	pair_push "$s" "mixed" >/dev/null || rc=$?
-	[ "$rc" -ne 0 ] || pair_fail "modes $modes: the push succeeded"
-	[ "$(pair_job_field error)" = "peer silent past the timeout" ] ||
-		pair_fail "modes $modes: the push failed for another reason: $(pair_job_field error)"
-	after=$(pair_json b 'j["drops"]["hs_mode"]' stats)
-	[ "$after" -gt "$before" ] || pair_fail "modes $modes: B did not count the HELLOs (hs_mode)"
-	[ ! -e "$PAIR_VOL_B/mixed" ] || pair_fail "modes $modes: B wrote $PAIR_VOL_B/mixed"
-	pair_log "modes $modes: refused in silence, hs_mode +$((after - before))"
-	pair_stop
 done
 pair_pass
