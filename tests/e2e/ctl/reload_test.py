@@ -51,9 +51,10 @@ def main():
                 fail(f"xferctl jobs: {text}")
             return out["jobs"][0]["state"] if out["jobs"] else None
 
-        # Wait for the job to exist (push --wait has sent the request).
+        # Wait for the job to exist (push --wait has sent the request) and its RX core to
+        # have started it (queued until then: the handshake's message 1 is made there).
         for _ in range(600):
-            if job_state() is not None:
+            if job_state() not in (None, "queued"):
                 break
             time.sleep(0.05)
         check(job_state() == "running", "the push is running before the reloads")
@@ -61,12 +62,14 @@ def main():
         # first 8 bytes of SHA-256 of the public key, never the key), its keys' age.
         _, pub = xfe2e.test_key(t)
         want_fp = hashlib.sha256(base64.b64decode(pub)).hexdigest()[:16]
+        s0 = {}
         for _ in range(600):
             rc, out, _ = a.ctl("sessions")
-            if rc == 0 and out["sessions"] and "key_fingerprint" in out["sessions"][0]:
-                break
+            if rc == 0 and out is not None and out["sessions"]:
+                s0 = out["sessions"][0]
+                if "key_fingerprint" in s0:
+                    break
             time.sleep(0.05)
-        s0 = out["sessions"][0]
         check(s0.get("key_fingerprint") == want_fp and s0["key_age_ms"] >= 0
               and s0["key_updates"] == 0, f"xferctl sessions shows the session's keys: {s0}")
         rc, st, _ = a.ctl("stats")
