@@ -5,8 +5,10 @@
  * The walk uses openat/fdopendir/fstatat(AT_SYMLINK_NOFOLLOW) and opens every
  * subdirectory with O_NOFOLLOW, so it never leaves the tree through a symlink: a
  * symlink is listed as a symlink with its target. Order is deterministic: depth
- * first, a directory right before its contents, names sorted bytewise (memcmp)
- * within each directory. Regular files, directories (empty ones too) and symlinks
+ * first, a directory right before its contents; within a directory its regular files,
+ * then its symlinks, then its subdirectories (each followed by its contents), each group
+ * sorted bytewise (memcmp), so that a directory's files are consecutive in the list
+ * (docs/DELTA.md, "Source scan"). Regular files, directories (empty ones too) and symlinks
  * are listed; fifos, sockets and devices are skipped and counted, and so are
  * entries whose relative path would exceed XF_PATH_MAX or a name XF_NAME_MAX
  * (a directory skipped this way is skipped with everything below it).
