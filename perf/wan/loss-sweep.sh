@@ -10,12 +10,14 @@
 #
 #   loss-sweep.sh XFERD XFERCTL [--runs N] [--loss "0 1 2 5 10 20"] [--mib M]
 #                 [--files N] [--limit-s S] [--csv FILE] [--plot FILE.svg]
-#                 [--link bridge|direct]
+#                 [--link bridge|direct] [--rate-mbit N]
 #
 # --link bridge (the default) joins the appliances through a bridge in a third namespace
 # and drops there, as the bridge forwards; --link direct drops on the egress of the
 # appliances' own veth ends, where net_af_packet's TX ring retries what nftables drops
-# (perf/wan/README.md).
+# (perf/wan/README.md). --rate-mbit paces both appliances (session.rate_mbit; default 0,
+# unpaced): without congestion control an unpaced sender overruns a loaded receiver's RX
+# ring, and pacing below what the receiver keeps up with leaves only nftables' loss.
 #
 # Root (network namespaces, veth, nftables netdev egress). A push that has not finished
 # within --limit-s seconds (default 120) is cancelled and reported as such.
@@ -35,6 +37,7 @@ limit_s=120
 csv=
 link=bridge
 plot=
+rate=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) runs=$2; shift 2 ;;
@@ -45,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--csv) csv=$2; shift 2 ;;
 	--link) link=$2; shift 2 ;;
 	--plot) plot=$2; shift 2 ;;
+	--rate-mbit) rate=$2; shift 2 ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -66,8 +70,9 @@ fi
 xfn_nft_loss "${drop_ns[0]}" "${drop_dev[0]}" 0 0
 xfn_nft_loss "${drop_ns[1]}" "${drop_dev[1]}" 0 0
 
-xfn_start A a "${XFN_TAG}a" 10.213.9.1/24 10.213.9.2 --set session.timeout_ms=30000
-xfn_start B b "${XFN_TAG}b" 10.213.9.2/24 10.213.9.1 --set session.timeout_ms=30000
+set_args=(--set session.timeout_ms=30000 --set "session.rate_mbit=$rate")
+xfn_start A a "${XFN_TAG}a" 10.213.9.1/24 10.213.9.2 "${set_args[@]}"
+xfn_start B b "${XFN_TAG}b" 10.213.9.2/24 10.213.9.1 "${set_args[@]}"
 
 mkdir -p "$T/src/file" "$T/src/tree"
 head -c $((mib << 20)) /dev/urandom >"$T/src/file/big.bin"
