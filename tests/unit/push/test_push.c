@@ -172,6 +172,22 @@ test_silent_peer_times_out(void)
 	push_teardown();
 }
 
+/* 50 files to a receiver that confirms the session as xferd's does, the sender's first
+ * lose_acks ACK frames lost; the push must complete. */
+static void
+run_confirming_receiver(unsigned int lose_acks, struct xf_push_stats *st,
+                        struct xf_reliab_stats *rs)
+{
+	push_setup(50, 3000, 0, 0, 0, 16);
+	T.confirm_hello = true;
+	T.rx_pn = (1ull << 61) + 12345;
+	T.lose_acks = lose_acks;
+	push_run(st, rs);
+	CU_ASSERT_EQUAL(st->state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st->files_committed, T.count);
+	CU_ASSERT(T.confirmed);
+}
+
 /*
  * A receiver that takes the sender's frames only once it acknowledged the HELLO_ACK
  * (numbered from a random value, flagged ACKNOW): the sender's ACK goes out before its
@@ -183,13 +199,7 @@ test_hello_ack_acknowledged_first(void)
 	struct xf_push_stats st;
 	struct xf_reliab_stats rs;
 
-	push_setup(50, 3000, 0, 0, 0, 16);
-	T.confirm_hello = true;
-	T.rx_pn = (1ull << 61) + 12345;
-	push_run(&st, &rs);
-	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
-	CU_ASSERT_EQUAL(st.files_committed, T.count);
-	CU_ASSERT(T.confirmed);
+	run_confirming_receiver(0, &st, &rs);
 	CU_ASSERT_EQUAL(T.unconfirmed, 0);
 	CU_ASSERT_EQUAL(st.retransmits, 0);
 	push_teardown();
@@ -209,14 +219,7 @@ test_hello_ack_ack_lost(void)
 	struct xf_push_stats st;
 	struct xf_reliab_stats rs;
 
-	push_setup(50, 3000, 0, 0, 0, 16);
-	T.confirm_hello = true;
-	T.rx_pn = (1ull << 61) + 12345;
-	T.lose_acks = 1;
-	push_run(&st, &rs);
-	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
-	CU_ASSERT_EQUAL(st.files_committed, T.count);
-	CU_ASSERT(T.confirmed);
+	run_confirming_receiver(1, &st, &rs);
 	CU_ASSERT(T.unconfirmed > 0); /* the first FLISTs were refused */
 	CU_ASSERT(rs.pto_backoff_max >= 1 && rs.pto_backoff_max <= 2);
 	CU_ASSERT(T.now - START_NS < 50000000ull);
