@@ -134,6 +134,11 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg)
 		 * every retransmission should be explained by these (docs/RELIABILITY.md). */
 		json_object_set_new(o, "spurious", json_integer((json_int_t)j->rel.spurious));
 		json_object_set_new(o, "pto", json_integer((json_int_t)j->rel.pto));
+		/* Where a lossy push spends its time: how far the probe timer backed off, and
+		 * the receiver's frames (ACKs included) that never reached us. */
+		json_object_set_new(o, "pto_backoff_max",
+		                    json_integer((json_int_t)j->rel.pto_backoff_max));
+		json_object_set_new(o, "peer_missing", json_integer((json_int_t)j->rel.rx_missing));
 		json_object_set_new(o, "io", json_string(j->io));
 		if (j->error[0] != '\0') {
 			json_object_set_new(o, "error", json_string(j->error));

@@ -52,6 +52,8 @@ struct xf_reliab {
 	uint64_t last_eliciting_sent;
 	uint32_t pto_backoff;
 	uint32_t probes_due; /* probes asked for by the last probe timeout, not yet sent */
+	uint64_t probe_pn;   /* number of the last probe sent */
+	bool probe_unacked;  /* probe_pn sent and not acknowledged yet */
 	uint64_t *lost_pn;   /* ascending ring of tx_slots numbers */
 	uint64_t lost_head;
 	uint64_t lost_n;
@@ -381,6 +383,8 @@ xf_reliab_on_sent(struct xf_reliab *r, uint64_t now, uint32_t bytes, void *handl
 	if (flags & XF_RELIAB_F_PROBE) {
 		r->st.probes++;
 		r->probes_due -= r->probes_due > 0;
+		r->probe_pn = n;
+		r->probe_unacked = true;
 		/* RFC 9002 6.2.1: the timer restarts when a probe is sent. */
 		r->last_eliciting_sent = now;
 	}
@@ -560,6 +564,7 @@ xf_reliab_on_ack(struct xf_reliab *r, uint64_t now, uint64_t largest, uint32_t a
                  const struct xf_ack_range *ranges, unsigned int count)
 {
 	bool newly_acked = false;
+	bool probe_acked = false;
 	uint64_t largest_sent_time = 0;
 	bool largest_newly = false;
 	unsigned int i;
@@ -575,6 +580,9 @@ xf_reliab_on_ack(struct xf_reliab *r, uint64_t now, uint64_t largest, uint32_t a
 		uint64_t b = ranges[i].last;
 		uint64_t pn;
 
+		if (r->probe_unacked && a <= r->probe_pn && r->probe_pn <= b) {
+			probe_acked = true;
+		}
 		if (a < r->tx_base) {
 			/* slots are checked by number, so a reused slot is never mistaken */
 			check_spurious(r, a, XF_MIN(b, r->tx_base - 1));
@@ -616,9 +624,18 @@ xf_reliab_on_ack(struct xf_reliab *r, uint64_t now, uint64_t largest, uint32_t a
 	if (largest_newly && now >= largest_sent_time) {
 		rtt_update(r, now - largest_sent_time, (uint64_t)ack_delay_us * 1000u);
 	}
-	if (newly_acked) {
+	/*
+	 * The peer answered: the backoff resets (RFC 9002 A.7, on an ACK that newly
+	 * acknowledges an ack-eliciting packet). Our probes are ack-eliciting but untracked,
+	 * so the ACK of the last one counts too, as the ACK of a probe does in RFC 9002:
+	 * otherwise a peer that answers every probe but does not take the frames in flight
+	 * (its acknowledgement of them lost, or a session it has not confirmed yet) would
+	 * double the timeout at each round, 2^7 times the base after 7 of them.
+	 */
+	if (newly_acked || probe_acked) {
 		r->pto_backoff = 0;
 		r->probes_due = 0; /* the peer answered: a probe not sent yet is not needed */
+		r->probe_unacked = false;
 	}
 	detect_lost(r, now);
 	return 0;
@@ -663,6 +680,7 @@ xf_reliab_on_timeout(struct xf_reliab *r, uint64_t now)
 	}
 	r->st.pto++;
 	r->pto_backoff++;
+	r->st.pto_backoff_max = XF_MAX(r->st.pto_backoff_max, r->pto_backoff);
 	if (r->any_acked) {
 		/*
 		 * RFC 9002 6.2.4: probe, declare nothing. The peer answers a probe as soon as
@@ -673,6 +691,16 @@ xf_reliab_on_timeout(struct xf_reliab *r, uint64_t now)
 		 * "Lossless links").
 		 */
 		r->probes_due = XF_RELIAB_PTO_FRAMES;
+		/*
+		 * And our ACK goes with them, as a QUIC probe packet carries the ACK frame: if
+		 * the peer's frames are in flight because our ACK of them was lost, this one
+		 * settles them in the same round trip instead of at the peer's own timeout (a
+		 * receiver refuses data until our ACK of its HELLO_ACK arrives; its first
+		 * timeout, from the initial RTT, is a second away).
+		 */
+		if (r->rx_any) {
+			r->ack_now = true;
+		}
 		return 0;
 	}
 	/* The handshake: nothing answers a PING before the session exists on both sides,
@@ -762,6 +790,12 @@ xf_reliab_rx_accept(struct xf_reliab *r, uint64_t now, uint64_t pn, bool ack_eli
 	r->rx_map[i >> 6] |= 1ull << (i & 63);
 	r->st.received++;
 	r->last_recv = XF_MAX(r->last_recv, now);
+	/* Numbers skipped are the peer's frames lost (or late); a late one fills its gap. */
+	if (r->rx_any && pn > r->rx_largest + 1) {
+		r->st.rx_missing += pn - r->rx_largest - 1;
+	} else if (r->rx_any && pn < r->rx_largest && r->st.rx_missing > 0) {
+		r->st.rx_missing--;
+	}
 	if (!ack_eliciting) {
 		if (!r->rx_any || pn > r->rx_largest) {
 			r->rx_largest = pn;

@@ -117,6 +117,11 @@ struct xf_reliab_stats {
 	uint64_t bytes_in_flight; /**< bytes of tracked frames neither acked nor lost */
 	uint32_t in_flight;       /**< tracked frames neither acked nor lost */
 	uint32_t pto_backoff;     /**< consecutive PTOs (the exponent of the backoff) */
+	uint32_t pto_backoff_max; /**< the most consecutive PTOs so far: how far the timer
+	                               backed off before an ACK answered */
+	uint64_t rx_missing;      /**< the peer's numbers skipped and not (yet) received:
+	                               its frames lost on the way, ACKs included, less those
+	                               that arrived late (reordered) */
 	uint64_t latest_rtt_ns;   /**< 0 before the first sample */
 	uint64_t min_rtt_ns;      /**< 0 before the first sample */
 	uint64_t smoothed_rtt_ns; /**< initial_rtt before the first sample */
@@ -201,11 +206,13 @@ uint64_t xf_reliab_loss_deadline(const struct xf_reliab *r);
 
 /**
  * Fire the sender's timer if it is due: declare time-threshold losses, or on a probe
- * timeout ask for XF_RELIAB_PTO_FRAMES probes (xf_reliab_probes_due()) and double the
- * next timeout. A probe timeout declares nothing lost: the frames in flight may only be
- * waiting in a slow receiver's queue, and the probe's ACK settles which are lost. Only
- * before the first acknowledgement (nothing could answer a probe yet) does it declare
- * the XF_RELIAB_PTO_FRAMES oldest frames lost, calling on_lost for each.
+ * timeout ask for XF_RELIAB_PTO_FRAMES probes (xf_reliab_probes_due()), make our ACK due
+ * at once if anything was received (it goes out with the probes), and double the next
+ * timeout until an ACK newly acknowledges a frame or the last probe. A probe timeout
+ * declares nothing lost: the frames in flight may only be waiting in a slow receiver's
+ * queue, and the probe's ACK settles which are lost. Only before the first
+ * acknowledgement (nothing could answer a probe yet) does it declare the
+ * XF_RELIAB_PTO_FRAMES oldest frames lost, calling on_lost for each.
  *
  * @return Frames declared lost (0 if the timer was not due or it asked for probes).
  */
