@@ -269,8 +269,9 @@ static const struct field transfer_fields[] = {
 	     "Quick check by whole-file checksum instead of size+mtime"),
 	/* restart: storage contexts are made with the workers */
 	ENUM("io", struct xf_config, transfer.io, io_modes, 0, "auto",
-	     "File I/O: auto (inline on tmpfs and ramfs, where io_uring would hand every "
-	     "read and write to a kernel thread; io_uring elsewhere), io_uring, or inline"),
+	     "File I/O: auto (inline on tmpfs, ramfs and XFS, where io_uring hands most "
+	     "operations to a kernel thread; elsewhere io_uring for fsync, the rest inline), "
+	     "io_uring, or inline"),
 	END_OF_FIELDS,
 };
 

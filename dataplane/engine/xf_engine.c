@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <rte_launch.h>
@@ -258,7 +259,9 @@ xf_engine_create(const struct xf_engine_conf *conf)
 	plc.fsync_batch = conf->fsync_batch;
 	plc.max_file_size = conf->max_file_size;
 	plc.test_rename_hold_ms = conf->fault_rename_hold_ms;
-	plc.io = (int)e->volume_io;
+	/* AUTO stays AUTO: each worker's storage takes the same back end on the volume and,
+	 * on io_uring, AUTO's route (the operations it runs inline, xf_storage_auto_route()). */
+	plc.io = conf->io;
 	plc.release = release_mbuf;
 	e->pl = xf_pipeline_create(&plc);
 	if (e->pl == NULL) {
@@ -571,6 +574,9 @@ job_build_list(struct eng_job *j, const struct stat *root_st, char *err, size_t 
 	return 0;
 }
 
+/* What a push's reader does through storage to its source files (xf_engine_worker.c). */
+#define READER_OPS ((1u << XF_SOP_OPEN) | (1u << XF_SOP_READ))
+
 int
 xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *err, size_t err_len)
 {
@@ -578,6 +584,7 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	struct eng_job *j;
 	struct eng_cmd cmd = { .type = ENG_CMD_START };
 	struct stat st;
+	struct statfs sfs;
 	enum xf_storage_io io;
 	int rc;
 
@@ -619,7 +626,12 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		snprintf(err, err_len, "%s: %s", req->src, strerror(-rc));
 		goto err_job;
 	}
-	j->io_inline = io == XF_STORAGE_IO_INLINE;
+	/* The reader opens and reads: under AUTO it runs them as AUTO's route says
+	 * for the source's file system (inline everywhere today: xf_storage_auto_route()),
+	 * through the worker's inline context if both are routed inline. */
+	j->io_inline = io == XF_STORAGE_IO_INLINE ||
+	               (e->conf.io == XF_STORAGE_IO_AUTO && fstatfs(j->dir_fd, &sfs) == 0 &&
+	                (xf_storage_auto_route((uint64_t)sfs.f_type) & READER_OPS) == READER_OPS);
 	j->scan = xf_scan_tree(req->src, j->dest, &ss);
 	if (j->scan == NULL) {
 		rc = -errno;
