@@ -351,9 +351,6 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		                              (json_int_t)st.sig_from_ring, "sig_from_heap",
 		                              (json_int_t)st.sig_from_heap));
 		json_object_set_new(json_object_get(reply->result, "dataplane"),
-		                    "commit_wait_polls",
-		                    json_integer((json_int_t)st.commit_wait_polls));
-		json_object_set_new(json_object_get(reply->result, "dataplane"),
 		                    "slow_storage_steps",
 		                    json_integer((json_int_t)st.slow_storage_steps));
 		json_object_update_new(json_object_get(reply->result, "dataplane"),

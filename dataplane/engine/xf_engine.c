@@ -326,25 +326,6 @@ combined_rx_poll(struct eng_combined *c, bool *busy)
 }
 
 /*
- * The worker's wait poll (xf_pipeline_set_wait_poll): while the commit executor waits
- * for a directory step or a rename, the RX core it shares the lcore with keeps serving
- * its port, and idle rounds back off as the loop's do.
- */
-static void
-combined_wait(void *arg)
-{
-	struct eng_combined *c = arg;
-	bool busy = false;
-
-	combined_rx_poll(c, &busy);
-	if (busy) {
-		c->wait_idle = 0;
-	} else {
-		xf_engine_idle(c->rx->e, &c->wait_idle);
-	}
-}
-
-/*
  * An lcore that is both an RX core and a worker polls both in turn: on a small machine
  * (two appliances on two CPUs) one polling thread per process instead of two halves the
  * context switches each frame costs. The rings between them are still SP/SC with one
@@ -416,7 +397,6 @@ xf_engine_launch(struct xf_engine *e)
 
 		if (w != NULL) {
 			e->combined[r] = (struct eng_combined){ .rx = &e->rx[r], .w = w };
-			xf_pipeline_set_wait_poll(e->pl, w->idx, combined_wait, &e->combined[r]);
 			rc = rte_eal_remote_launch(xf_engine_combined_loop, &e->combined[r],
 			                           e->rx[r].lcore);
 		} else {
@@ -826,7 +806,6 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->basis_kept_bytes = t.copy_kept;
 		st->sig_from_ring += t.sig_leased;
 		st->sig_from_heap += t.sig_heap;
-		st->commit_wait_polls = t.wait_polls;
 		st->slow_storage_steps = t.slow_steps;
 		st->staged_dirs = t.staged_dirs;
 		st->staged_files = t.staged_files;

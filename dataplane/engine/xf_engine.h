@@ -192,7 +192,6 @@ struct xf_engine_stats {
 	 * a ring was full. */
 	uint64_t basis_kept_bytes;
 	uint64_t sig_from_ring, sig_from_heap;
-	uint64_t commit_wait_polls;  /**< RX rounds run while a commit step was waited for */
 	uint64_t slow_storage_steps; /**< steps that kept a worker for a second or more */
 	/* Received new directories made under a staging name and put in place whole
 	 * (docs/PIPELINE.md, "Staged directories"): those put in place, the files that came

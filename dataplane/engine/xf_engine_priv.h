@@ -284,9 +284,8 @@ struct xf_engine {
 	struct eng_combined {
 		struct eng_rx *rx;
 		struct eng_worker *w;
-		bool rx_finished;       /**< its RX core has stopped: poll only the worker */
-		unsigned int wait_idle; /**< idle rounds of the worker's waits (combined_wait) */
-	} combined[XF_ENGINE_MAX_RX];   /**< lcores that are an RX core and a worker */
+		bool rx_finished;     /**< its RX core has stopped: poll only the worker */
+	} combined[XF_ENGINE_MAX_RX]; /**< lcores that are an RX core and a worker */
 	bool launched;
 };
 

@@ -297,6 +297,13 @@ xf_storage_set_hold(struct xf_storage *st, enum xf_storage_op op, uint64_t ns)
 	}
 }
 
+void
+xf_storage_release_hold(struct xf_storage *st)
+{
+	st->hold_ops = 0;
+	st->held_due = 0;
+}
+
 unsigned int
 xf_storage_inflight(const struct xf_storage *st)
 {

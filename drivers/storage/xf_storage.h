@@ -249,4 +249,11 @@ void xf_storage_set_fault(struct xf_storage *st, xf_storage_fault_fn fn, void *a
  */
 void xf_storage_set_hold(struct xf_storage *st, enum xf_storage_op op, uint64_t ns);
 
+/**
+ * Tests: the completion held (xf_storage_set_hold()) is due now, and one not held yet
+ * will not be. With a hold that never ends by itself, a test decides exactly when a
+ * step completes, with no timing involved.
+ */
+void xf_storage_release_hold(struct xf_storage *st);
+
 #endif /* XF_STORAGE_H */
