@@ -61,6 +61,10 @@ struct ccase {
 	unsigned int reports;
 	unsigned int steps; /* mkdir and symlink completions the hook saw */
 	unsigned int bad_order, early, missing, not_final;
+	/* The first rename's completion was withheld (held_case): the hook sees it when it
+	 * is released, after those the kernel completed behind it, so it is left out of the
+	 * completion-order check; the others must still be in order. */
+	bool rename_held;
 };
 
 static int32_t
@@ -369,8 +373,21 @@ check_done(struct ccase *cc)
 	CU_ASSERT_EQUAL(cc->not_final, 0);
 	/* One rename per regular file and symlink, completed in list order. */
 	CU_ASSERT_EQUAL(cc->nrenamed, 30u + 29u + 19u + 1u + 19u);
-	for (unsigned int k = 1; k < cc->nrenamed && k < NITEM; k++) {
-		CU_ASSERT(cc->order[k - 1] < cc->order[k]);
+	{
+		uint32_t skip = UINT32_MAX, prev = 0;
+		bool first = true;
+
+		for (unsigned int k = 0; cc->rename_held && k < cc->nrenamed && k < NITEM; k++) {
+			skip = cc->order[k] < skip ? cc->order[k] : skip; /* the first submitted */
+		}
+		for (unsigned int k = 0; k < cc->nrenamed && k < NITEM; k++) {
+			if (cc->order[k] == skip) {
+				continue;
+			}
+			CU_ASSERT(first || prev < cc->order[k]);
+			prev = cc->order[k];
+			first = false;
+		}
 	}
 	CU_ASSERT_EQUAL(count_entries(cc->p->tmp_fd), 0);
 	CU_ASSERT_TRUE(xf_worker_idle(cc->p->w[0]));
@@ -595,6 +612,7 @@ held_case(const char *tag, enum xf_storage_op op, enum xf_fsync_policy fsync, un
 	cc_open_io(cc, tag, fsync, batch, XF_STORAGE_IO_URING);
 	w = cc->p->w[0];
 	xf_storage_set_hold(w->st, op, 3600ull * 1000000000ull);
+	cc->rename_held = op == XF_SOP_RENAME;
 	stage(cc);
 	put_all(cc);
 	start_batch(cc);
