@@ -26,6 +26,8 @@ struct rule {
 	bool wild2;        /* has "**": may match across '/' */
 	bool wild2_prefix; /* starts with "**": its "**" then "/" may match nothing */
 	bool wild3_suffix; /* ends in "***": "dir/" then "***" also matches dir itself */
+	bool star_suffix;  /* "*" then literal bytes, no '/' ("*.o"): a suffix compare */
+	char last;         /* wildcard patterns: a literal last byte every match ends with */
 };
 
 struct xf_filter {
@@ -188,6 +190,12 @@ compile(struct rule *r, char *pat, size_t len, char *err, size_t err_len)
 	r->anchored = pat[0] == '/';
 	r->pat = pat + r->anchored;
 	r->pat_len = len - r->anchored;
+	/* The commonest rule ("*.o", "*~") matched without the wildcard engine: the last
+	 * element has no '/', so the '*' takes any prefix of it. */
+	r->star_suffix = pat[0] == '*' && len > 1 && strpbrk(pat + 1, "*?[\\/") == NULL;
+	/* Every match ends at the path's end: a last byte that is no wildcard and does not
+	 * close a set must end the path too ("[Tt]humbs.db": 'b'). */
+	r->last = len > 0 && strchr("*?]\\", pat[len - 1]) == NULL ? pat[len - 1] : '\0';
 	return r->wild ? xf_wild_check(r->pat, err, err_len) : 0;
 }
 
@@ -321,6 +329,10 @@ rule_matches(const struct rule *r, const char *path, size_t len, bool is_dir)
 			nlen = len - (size_t)(name - path);
 		}
 	}
+	if (r->star_suffix) {
+		return r->pat_len - 1 <= nlen &&
+		       memcmp(name + nlen - (r->pat_len - 1), r->pat + 1, r->pat_len - 1) == 0;
+	}
 	if (!r->wild) {
 		if (r->anchored) {
 			return nlen == r->pat_len && memcmp(name, r->pat, nlen) == 0;
@@ -329,6 +341,9 @@ rule_matches(const struct rule *r, const char *path, size_t len, bool is_dir)
 		return r->pat_len <= nlen &&
 		       memcmp(name + nlen - r->pat_len, r->pat, r->pat_len) == 0 &&
 		       (r->pat_len == nlen || name[nlen - r->pat_len - 1] == '/');
+	}
+	if (r->last != '\0' && name[nlen - 1] != r->last) {
+		return false;
 	}
 	if (r->wild2_prefix) {
 		text[tlen++] = '/';
