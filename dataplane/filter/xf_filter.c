@@ -329,6 +329,9 @@ rule_matches(const struct rule *r, const char *path, size_t len, bool is_dir)
 			nlen = len - (size_t)(name - path);
 		}
 	}
+	if (nlen == 0) {
+		return false; /* "a/": no last element (the scan never asks; a caller might) */
+	}
 	if (r->star_suffix) {
 		return r->pat_len - 1 <= nlen &&
 		       memcmp(name + nlen - (r->pat_len - 1), r->pat + 1, r->pat_len - 1) == 0;

@@ -288,6 +288,15 @@ test_first_match(void)
 	CU_ASSERT_EQUAL(xf_filter_add(f, XF_FILTER_FORM_RULE, "- **", 4, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(xf_filter_match(f, "", 0, true), XF_FILTER_NO_MATCH);
 	xf_filter_free(f);
+	/* A path with an empty last element (against the API's word: the scan never passes
+	 * one) is matched by no slash-less rule, and nothing is read before it. */
+	f = xf_filter_new();
+	CU_ASSERT_EQUAL(xf_filter_add(f, XF_FILTER_FORM_RULE, "- *.o", 5, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(xf_filter_add(f, XF_FILTER_FORM_RULE, "- [a]x", 6, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(xf_filter_add(f, XF_FILTER_FORM_RULE, "- x", 3, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(xf_filter_match(f, "ax/", 3, false), XF_FILTER_NO_MATCH);
+	CU_ASSERT_EQUAL(xf_filter_match(f, "/", 1, true), XF_FILTER_NO_MATCH);
+	xf_filter_free(f);
 }
 
 /*
