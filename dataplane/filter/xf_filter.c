@@ -33,7 +33,7 @@ struct rule {
 struct xf_filter {
 	struct rule *rules;
 	unsigned int n;
-	size_t text_bytes; /* of every rule's text: bounded by XF_FILTER_TEXT_MAX */
+	size_t text_bytes; /* of every rule's --filter form: bounded by XF_FILTER_TEXT_MAX */
 };
 
 struct xf_filter *
@@ -217,10 +217,6 @@ xf_filter_add(struct xf_filter *f, enum xf_filter_form form, const char *text, s
 		snprintf(err, err_len, "more than %u rules", XF_FILTER_RULES_MAX);
 		return -E2BIG;
 	}
-	if (f->text_bytes + len > XF_FILTER_TEXT_MAX) {
-		snprintf(err, err_len, "the rules together exceed %u bytes", XF_FILTER_TEXT_MAX);
-		return -E2BIG;
-	}
 	if (len == 0) {
 		snprintf(err, err_len, "empty rule");
 		return -EINVAL;
@@ -247,6 +243,12 @@ xf_filter_add(struct xf_filter *f, enum xf_filter_form form, const char *text, s
 		snprintf(err, err_len, "pattern of %zu bytes, more than %u", plen,
 		         XF_FILTER_PATTERN_MAX);
 		return -EINVAL;
+	}
+	/* Counted in the --filter form, as the control socket carries it: xferctl and xferd
+	 * count the same bytes for the same rules, whatever form the operator wrote. */
+	if (f->text_bytes + plen + 2 > XF_FILTER_TEXT_MAX) {
+		snprintf(err, err_len, "the rules together exceed %u bytes", XF_FILTER_TEXT_MAX);
+		return -E2BIG;
 	}
 	/* "- PAT\0PAT\0": the rule as given, then the copy compile() trims. */
 	r.text = malloc(2 * plen + 4);
@@ -277,7 +279,7 @@ xf_filter_add(struct xf_filter *f, enum xf_filter_form form, const char *text, s
 		return rc;
 	}
 	f->rules[f->n++] = r;
-	f->text_bytes += len;
+	f->text_bytes += plen + 2;
 	return 0;
 }
 

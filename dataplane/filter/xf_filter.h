@@ -16,7 +16,7 @@
 
 #define XF_FILTER_RULES_MAX   1024u /**< rules in one filter */
 #define XF_FILTER_PATTERN_MAX 1024u /**< bytes of one pattern (the text after the rule) */
-/** Bytes of every rule's text together, as the control socket carries them. */
+/** Bytes of every rule together, in the --filter form the control socket carries. */
 #define XF_FILTER_TEXT_MAX (32u * 1024u)
 
 /** How a rule's text is written. */

@@ -187,6 +187,18 @@ test_bounds(void)
 	        -E2BIG);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "exceed 32768 bytes"));
 	xf_filter_free(f);
+	/* Counted in the --filter form: an --exclude pattern of 1,023 bytes is a rule of 1,025
+	 * bytes there, so 31 fit and the 32nd goes over (counted as written, 32 would fit). */
+	f = xf_filter_new();
+	for (unsigned int i = 0; i < 31; i++) {
+		CU_ASSERT_EQUAL(xf_filter_add(f, XF_FILTER_FORM_EXCLUDE, big + 2,
+		                              XF_FILTER_PATTERN_MAX - 1, err, sizeof(err)),
+		                0);
+	}
+	CU_ASSERT_EQUAL(xf_filter_add(f, XF_FILTER_FORM_EXCLUDE, big + 2, XF_FILTER_PATTERN_MAX - 1,
+	                              err, sizeof(err)),
+	                -E2BIG);
+	xf_filter_free(f);
 
 	/* XF_FILTER_RULES_MAX rules; the next one is refused and the filter still works. */
 	f = xf_filter_new();
