@@ -595,6 +595,7 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	snprintf(j->dest, sizeof(j->dest), "%s", req->dest);
 	j->req.src = j->src;
 	j->req.dest = j->dest;
+	j->req.filter = NULL; /* the caller's: used by the scan below only */
 	j->dir_fd = open(req->src, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (j->dir_fd < 0 || fstat(j->dir_fd, &st) < 0) {
 		rc = -errno;
@@ -612,13 +613,14 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	j->io_inline = io == XF_STORAGE_IO_INLINE ||
 	               (e->conf.io == XF_STORAGE_IO_AUTO && fstatfs(j->dir_fd, &sfs) == 0 &&
 	                (xf_storage_auto_route((uint64_t)sfs.f_type) & READER_OPS) == READER_OPS);
-	j->scan = xf_scan_tree(req->src, j->dest, &ss);
+	j->scan = xf_scan_tree(req->src, j->dest, req->filter, &ss);
 	if (j->scan == NULL) {
 		rc = -errno;
 		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
 		goto err_job;
 	}
 	j->skipped = ss.skipped_special + ss.skipped_long;
+	j->filtered = ss.filtered;
 	rc = job_build_list(j, &st, err, err_len);
 	if (rc < 0) {
 		goto err_job;
@@ -637,8 +639,9 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		snprintf(err, err_len, "the RX core is not taking jobs");
 		goto err_job;
 	}
-	XF_LOG(NOTICE, MODULE, "job %u: %s -> peer %u:%s, %u entries (%lu skipped)", j->id,
-	       req->src, req->peer, req->dest, j->count, (unsigned long)j->skipped);
+	XF_LOG(NOTICE, MODULE, "job %u: %s -> peer %u:%s, %u entries (%lu skipped, %lu filtered)",
+	       j->id, req->src, req->peer, req->dest, j->count, (unsigned long)j->skipped,
+	       (unsigned long)j->filtered);
 	return (int)j->id;
 err_job:
 	job_free(j);
@@ -672,6 +675,7 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->peer = j->req.peer;
 	out->started_ns = j->started_ns;
 	out->files_skipped = j->skipped;
+	out->files_filtered = j->filtered;
 	out->io = xf_storage_io_str(j->io_inline ? XF_STORAGE_IO_INLINE : XF_STORAGE_IO_URING);
 	/* A consistent snapshot: retry while the RX core is writing one. */
 	do {

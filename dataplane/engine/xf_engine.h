@@ -108,12 +108,17 @@ void xf_engine_destroy(struct xf_engine *e);
  */
 bool xf_engine_link_poll(struct xf_engine *e);
 
+struct xf_filter;
+
 /** A push job as the operator asked for it. */
 struct xf_engine_push_req {
 	const char *src;   /**< source directory */
 	unsigned int peer; /**< index into conf.peers */
 	const char *dest;  /**< destination directory in the peer's volume ("" = its root) */
 	bool checksum;
+	/** NULL, or the rules the scan applies (xf_filter.h); used during xf_engine_push()
+	 *  only, not kept by the job. */
+	const struct xf_filter *filter;
 };
 
 /** States of a job (what `xferctl jobs` shows). */
@@ -139,8 +144,9 @@ struct xf_job_info {
 	uint64_t elapsed_ns;
 	struct xf_push_stats push;
 	struct xf_reliab_stats rel;
-	uint64_t files_skipped; /**< specials and too-long names left out by the scan */
-	const char *io;         /**< how its sources are read: "io_uring" or "inline" */
+	uint64_t files_skipped;  /**< specials and too-long names left out by the scan */
+	uint64_t files_filtered; /**< entries the filter excluded (a directory counts once) */
+	const char *io;          /**< how its sources are read: "io_uring" or "inline" */
 };
 
 /**

@@ -111,6 +111,7 @@ struct eng_job {
 	uint32_t ndest;
 	uint32_t count; /**< ndest + the scan's entries */
 	uint64_t skipped;
+	uint64_t filtered; /* entries the filter excluded (xf_scan_stats.filtered) */
 	uint64_t started_ns;
 	uint32_t session_id;
 	uint64_t nonce;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "xf_base.h"
+#include "xf_filter.h"
 #include "xf_scan.h"
 
 /* One listed entry; path (then target) bytes live in the arena at off. */
@@ -53,9 +54,11 @@ struct xf_scan {
 struct walk {
 	struct xf_scan *s;
 	struct xf_scan_stats *st;
-	char path[XF_PATH_MAX + 1];   /* relative path of the directory being read */
-	char target[XF_PATH_MAX + 1]; /* readlinkat buffer; one byte more detects overlong */
-	int err;                      /* ENOMEM: stop the walk */
+	const struct xf_filter *filter; /* NULL: every entry is listed */
+	size_t rel_off;                 /* where the path relative to the root starts */
+	char path[XF_PATH_MAX + 1];     /* relative path of the directory being read */
+	char target[XF_PATH_MAX + 1];   /* readlinkat buffer; one byte more detects overlong */
+	int err;                        /* ENOMEM: stop the walk */
 };
 
 /*
@@ -259,6 +262,13 @@ walk_entry(struct walk *w, int dfd, size_t plen, const char *name)
 		       strerror(errno));
 		return;
 	}
+	/* After the stat: a rule ending in '/' needs to know a directory, and d_type may not
+	 * say. An excluded directory is not opened: nothing below it is read. */
+	if (w->filter != NULL && xf_filter_match(w->filter, w->path + w->rel_off, len - w->rel_off,
+	                                         S_ISDIR(sb.st_mode)) == XF_FILTER_EXCLUDED) {
+		w->st->filtered++;
+		return;
+	}
 	switch (sb.st_mode & S_IFMT) {
 	case S_IFREG:
 		(void)add(w, XF_FILE_REG, &sb, len, NULL, 0);
@@ -332,7 +342,8 @@ walk_dir(struct walk *w, int dfd, size_t plen)
 }
 
 struct xf_scan *
-xf_scan_tree(const char *root, const char *prefix, struct xf_scan_stats *st)
+xf_scan_tree(const char *root, const char *prefix, const struct xf_filter *filter,
+             struct xf_scan_stats *st)
 {
 	struct xf_scan_stats dummy;
 	size_t prefix_len = prefix != NULL ? strlen(prefix) : 0;
@@ -360,6 +371,8 @@ xf_scan_tree(const char *root, const char *prefix, struct xf_scan_stats *st)
 	}
 	w->s = s;
 	w->st = st;
+	w->filter = filter;
+	w->rel_off = prefix_len > 0 ? prefix_len + 1 : 0;
 	/* The walk extends w->path from the prefix: each entry is "prefix/rel" as stored. */
 	if (prefix_len > 0) {
 		memcpy(w->path, prefix, prefix_len);
