@@ -526,6 +526,7 @@ collect(struct sim *s)
 		s->flows[f].res->frames = s->flows[f].frames;
 		s->flows[f].res->retransmitted = st.retransmitted;
 		s->flows[f].res->elapsed_ns = s->flows[f].rx_last_new;
+		xf_reliab_cc_info(s->flows[f].tx, &s->flows[f].res->cc);
 	}
 	r->nb_flows = s->nflows;
 	r->frames = fl->frames;

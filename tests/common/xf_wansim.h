@@ -64,8 +64,9 @@ struct xf_wansim_flow_result {
 	bool completed;  /**< every frame acknowledged */
 	uint64_t frames; /**< frames of its transfer */
 	uint64_t retransmitted;
-	uint64_t first_ns;   /**< its first new frame delivered */
-	uint64_t elapsed_ns; /**< its last new frame delivered */
+	uint64_t first_ns;    /**< its first new frame delivered */
+	uint64_t elapsed_ns;  /**< its last new frame delivered */
+	struct xf_cc_info cc; /**< its controller at the end (Reno: algo XF_CC_FIXED) */
 	/** distinct frame bytes first delivered in each XF_WANSIM_BUCKET_NS */
 	uint64_t delivered_bytes[XF_WANSIM_BUCKETS];
 };
