@@ -9,12 +9,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "xf_cc.h"
 #include "xf_config.h"
 #include "xf_ctl.h"
 #include "xf_engine.h"
 #include "xf_filter.h"
 #include "xferd.h"
 #include "xferd_roots.h"
+
+_Static_assert((int)XF_CONFIG_CC_BBR == (int)XF_CC_BBR &&
+                       (int)XF_CONFIG_CC_SCAVENGER == (int)XF_CC_SCAVENGER,
+               "session.congestion values are the engine's");
 
 _Static_assert(XF_CONFIG_MAX_SESSIONS_PER_PEER == XF_ENGINE_MAX_SESSIONS_PER_PEER,
                "session.max_sessions_per_peer: the schema's range is the engine's");
@@ -90,6 +95,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	ec->max_sessions = cfg->session.max_sessions;
 	ec->max_sessions_per_peer = cfg->session.max_sessions_per_peer;
 	ec->rate_bps = (uint64_t)cfg->session.rate_mbit * 1000000ull;
+	ec->congestion = (int)cfg->session.congestion; /* XF_CONFIG_CC_* are XF_CC_* */
 	ec->timeout_ms = cfg->session.timeout_ms;
 	ec->keepalive_ms = cfg->session.keepalive_ms;
 	ec->n_peers = XF_MIN(cfg->n_peers, XF_ENGINE_MAX_PEERS);

@@ -71,7 +71,8 @@ struct xf_engine_conf {
 	/** Sessions one peer address may hold at once, 1..XF_ENGINE_MAX_SESSIONS_PER_PEER:
 	 *  one peer (or HELLOs spoofing it) cannot take every slot. */
 	unsigned int max_sessions_per_peer;
-	uint64_t rate_bps; /**< pacing of each session, 0 = unpaced */
+	uint64_t rate_bps; /**< ceiling of each session's pacing, 0 = none */
+	int congestion;    /**< enum xf_cc_algo of each session */
 	uint32_t timeout_ms;
 	uint32_t keepalive_ms;
 	unsigned int n_peers; /**< the allowlist: only these may open sessions */
@@ -243,7 +244,8 @@ const char *xf_engine_net_drop_name(unsigned int i);
  * sessions already open keep theirs. Idle behaviour applies at once.
  */
 struct xf_engine_params {
-	uint64_t rate_bps;     /**< pacing of each session, 0 = unpaced */
+	uint64_t rate_bps;     /**< ceiling of each session's pacing, 0 = none */
+	int congestion;        /**< enum xf_cc_algo of each session */
 	uint32_t timeout_ms;   /**< idle session timeout, > 0 */
 	uint32_t keepalive_ms; /**< keepalive interval of push sessions, < timeout_ms */
 	bool idle_poll;        /**< never sleep when idle */

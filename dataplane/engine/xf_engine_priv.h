@@ -254,6 +254,7 @@ struct eng_worker {
 struct eng_params {
 	atomic_uint seq;
 	_Atomic uint64_t rate_bps;
+	atomic_int congestion;
 	atomic_uint timeout_ms;
 	atomic_uint keepalive_ms;
 	atomic_bool idle_poll;
