@@ -40,6 +40,12 @@
 /** Highest session.max_sessions_per_peer (= XF_ENGINE_MAX_SESSIONS_PER_PEER). */
 #define XF_CONFIG_MAX_SESSIONS_PER_PEER 1024
 
+/** Congestion control of a session; the values are xf_cc.h's XF_CC_*. */
+enum xf_config_congestion {
+	XF_CONFIG_CC_BBR = 1,       /**< BBRv3: the path's rate, rate_mbit a ceiling. */
+	XF_CONFIG_CC_SCAVENGER = 2, /**< LEDBAT-style: yields to other traffic. */
+};
+
 /** How an idle polling core waits (cores.idle). */
 enum xf_config_idle {
 	XF_CONFIG_IDLE_BACKOFF = 0, /**< Spin a bounded number of times, then sleep briefly. */
@@ -158,7 +164,8 @@ struct xf_config {
 		uint32_t window_files;             /**< Credits (files in flight) per session. */
 		uint32_t max_sessions;             /**< Concurrent sessions. */
 		uint32_t max_sessions_per_peer;    /**< Concurrent sessions of one peer. */
-		uint32_t rate_mbit;                /**< Pacing rate, 0 = unpaced. */
+		uint32_t rate_mbit;                /**< Ceiling of the pacing rate, 0 = none. */
+		int congestion;                    /**< enum xf_config_congestion. */
 		uint32_t timeout_ms;               /**< Idle session timeout. */
 		uint32_t keepalive_ms;             /**< Keepalive interval (< timeout_ms). */
 		char psk_file[XF_CONFIG_PATH_MAX]; /**< Pre-shared key file path, "" = none. */

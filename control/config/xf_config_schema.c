@@ -12,6 +12,7 @@
 _Static_assert(sizeof(enum xf_config_fsync) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum xf_config_idle) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum xf_config_security) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(enum xf_config_congestion) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum xf_log_level) == sizeof(int), "enums are stored as int");
 
 static const struct enumval log_levels[] = {
@@ -26,6 +27,11 @@ static const struct enumval idle_modes[] = {
 static const struct enumval security_modes[] = {
 	{ "aead", XF_CONFIG_SECURITY_AEAD },
 	{ "none", XF_CONFIG_SECURITY_NONE },
+	{ NULL, 0 },
+};
+static const struct enumval congestion_modes[] = {
+	{ "bbr", XF_CONFIG_CC_BBR },
+	{ "scavenger", XF_CONFIG_CC_SCAVENGER },
 	{ NULL, 0 },
 };
 static const struct enumval udp_csum_modes[] = {
@@ -257,7 +263,11 @@ static const struct field session_fields[] = {
 	    "Concurrent sessions one peer address may hold (HELLOs beyond are refused BUSY), "
 	    "so one peer cannot take every slot"),
 	INT("rate_mbit", struct xf_config, session.rate_mbit, 0, 400000, F_RELOAD, "0",
-	    "Pacing rate in Mbit/s, 0 = unpaced"),
+	    "Ceiling of each session's pacing rate in Mbit/s (congestion control paces below "
+	    "it), 0 = none"),
+	ENUM("congestion", struct xf_config, session.congestion, congestion_modes, F_RELOAD, "bbr",
+	     "Congestion control: bbr (BBRv3: finds the path's rate) or scavenger (LEDBAT-style: "
+	     "keeps its queueing delay under 5 ms and yields to any other traffic)"),
 	INT("timeout_ms", struct xf_config, session.timeout_ms, 100, 3600000, F_RELOAD, "10000",
 	    "Idle session timeout"),
 	INT("keepalive_ms", struct xf_config, session.keepalive_ms, 10, 600000, F_RELOAD, "1000",
@@ -282,8 +292,9 @@ static const struct field transfer_fields[] = {
 	     "Quick check by whole-file checksum instead of size+mtime"),
 	/* restart: storage contexts are made with the workers */
 	ENUM("io", struct xf_config, transfer.io, io_modes, 0, "auto",
-	     "File I/O: auto (inline on tmpfs and ramfs, where io_uring would hand every "
-	     "read and write to a kernel thread; io_uring elsewhere), io_uring, or inline"),
+	     "File I/O: auto (inline on tmpfs, ramfs and XFS, where io_uring hands most "
+	     "operations to a kernel thread; elsewhere io_uring for fsync, the rest inline), "
+	     "io_uring, or inline"),
 	END_OF_FIELDS,
 };
 

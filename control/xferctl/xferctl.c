@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "xf_ctl.h"
+#include "xf_filter.h"
 
 #define EXIT_FAILED      1
 #define EXIT_USAGE       2
@@ -41,8 +42,15 @@ usage(FILE *out)
 	        "  stats                          ports, queues, rings, cores, drops by reason\n"
 	        "  sessions                       transfer sessions, both directions\n"
 	        "  jobs                           push jobs started on this appliance\n"
-	        "  push SRC_DIR PEER:DEST_DIR [--wait] [--checksum]\n"
+	        "  push SRC_DIR PEER:DEST_DIR [--wait] [--checksum] [FILTERS]\n"
 	        "                                 push a tree to a peer named in the config\n"
+	        "      FILTERS, in rsync's rule syntax, first match wins (docs/FILTERS.md):\n"
+	        "      --exclude PATTERN     leave out what matches ('+ PAT' includes)\n"
+	        "      --include PATTERN     keep what matches, whatever later rules say\n"
+	        "      --filter RULE         '- PAT', '+ PAT', 'exclude PAT', 'include PAT'\n"
+	        "      --exclude-from FILE   one --exclude pattern a line ('-': stdin);\n"
+	        "                            '#' or ';' starts a comment line\n"
+	        "      --include-from FILE   one --include pattern a line\n"
 	        "  cancel JOB_ID                  cancel a push job\n"
 	        "  reload                         re-read the config file (as SIGHUP)\n"
 	        "  shutdown                       stop the daemon cleanly\n"
@@ -294,6 +302,7 @@ push_summary(json_t *job)
 	printf("Number of files transferred: %lld\n", num(job, "files_sent"));
 	printf("Number of files up to date: %lld\n", num(job, "files_uptodate"));
 	printf("Number of files failed: %lld\n", num(job, "files_failed"));
+	printf("Number of entries filtered out: %lld\n", num(job, "files_filtered"));
 	printf("Total file size: %s\n", human_bytes((double)num(job, "bytes_total"), b1, 32));
 	printf("Literal data: %s\n", human_bytes((double)num(job, "bytes_literal"), b2, 32));
 	printf("Matched data: %s\n", human_bytes((double)num(job, "bytes_matched"), b3, 32));
@@ -308,32 +317,136 @@ push_summary(json_t *job)
 	}
 }
 
+/* Bytes read from one --exclude-from/--include-from file: comments included, so more
+ * than the rules' own cap (XF_FILTER_TEXT_MAX), which xf_filter_add() applies. */
+#define FILTER_FILE_MAX (1024u * 1024u)
+
+/* Add the rules of an --exclude-from/--include-from file ("-": standard input). */
+static int
+filter_file(struct xf_filter *f, enum xf_filter_form form, const char *opt, const char *path)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *buf, err[512];
+	size_t len;
+	int rc = 0;
+
+	if (fp == NULL) {
+		fprintf(stderr, "xferctl: push: %s %s: %s\n", opt, path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	buf = malloc(FILTER_FILE_MAX + 1);
+	if (buf == NULL) {
+		fprintf(stderr, "xferctl: push: out of memory\n");
+		rc = EXIT_FAILED;
+	} else {
+		len = fread(buf, 1, FILTER_FILE_MAX + 1, fp);
+		if (ferror(fp)) {
+			fprintf(stderr, "xferctl: push: %s %s: read error\n", opt, path);
+			rc = EXIT_USAGE;
+		} else if (len > FILTER_FILE_MAX) {
+			fprintf(stderr, "xferctl: push: %s %s: larger than %u bytes\n", opt, path,
+			        FILTER_FILE_MAX);
+			rc = EXIT_USAGE;
+		} else if (xf_filter_add_lines(f, form, buf, len, err, sizeof(err)) < 0) {
+			fprintf(stderr, "xferctl: push: %s %s: %s\n", opt, path, err);
+			rc = EXIT_USAGE;
+		}
+	}
+	free(buf);
+	if (fp != stdin) {
+		fclose(fp);
+	}
+	return rc;
+}
+
+/* One filter option of push, parsed here so that a mistake is reported before the daemon
+ * is asked; the daemon parses the rules again (they are untrusted there). */
+static int
+filter_opt(struct xf_filter *f, int c, const char *arg)
+{
+	static const struct {
+		int c;
+		const char *opt;
+		enum xf_filter_form form;
+		bool file;
+	} forms[] = {
+		{ 'X', "--exclude", XF_FILTER_FORM_EXCLUDE, false },
+		{ 'I', "--include", XF_FILTER_FORM_INCLUDE, false },
+		{ 'F', "--filter", XF_FILTER_FORM_RULE, false },
+		{ 'x', "--exclude-from", XF_FILTER_FORM_EXCLUDE, true },
+		{ 'i', "--include-from", XF_FILTER_FORM_INCLUDE, true },
+	};
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		if (forms[i].c != c) {
+			continue;
+		}
+		if (forms[i].file) {
+			return filter_file(f, forms[i].form, forms[i].opt, arg);
+		}
+		if (xf_filter_add(f, forms[i].form, arg, strlen(arg), err, sizeof(err)) < 0) {
+			fprintf(stderr, "xferctl: push: %s '%s': %s\n", forms[i].opt, arg, err);
+			return EXIT_USAGE;
+		}
+		return 0;
+	}
+	return EXIT_USAGE;
+}
+
+/* The filter's rules as the control socket carries them: an array of --filter rules. */
+static json_t *
+filter_json(const struct xf_filter *f)
+{
+	json_t *a = json_array();
+
+	for (unsigned int i = 0; a != NULL && i < xf_filter_count(f); i++) {
+		json_array_append_new(a, json_string(xf_filter_rule(f, i)));
+	}
+	return a;
+}
+
 static int
 cmd_push(const struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "wait", no_argument, NULL, 'w' },
 		{ "checksum", no_argument, NULL, 'c' },
+		{ "exclude", required_argument, NULL, 'X' },
+		{ "include", required_argument, NULL, 'I' },
+		{ "filter", required_argument, NULL, 'F' },
+		{ "exclude-from", required_argument, NULL, 'x' },
+		{ "include-from", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool wait = false, checksum = false;
 	const char *src, *target, *colon;
 	json_t *args, *result = NULL;
+	struct xf_filter *filter = xf_filter_new();
 	long long id;
 	int c, rc;
 
+	if (filter == NULL) {
+		fprintf(stderr, "xferctl: out of memory\n");
+		return EXIT_FAILED;
+	}
 	optind = 0; /* glibc: rescan a new argv from scratch */
 	while ((c = getopt_long(argc, argv, "wc", longopts, NULL)) != -1) {
 		if (c == 'w') {
 			wait = true;
 		} else if (c == 'c') {
 			checksum = true;
-		} else {
-			return EXIT_USAGE;
+		} else if ((rc = filter_opt(filter, c, optarg)) != 0) {
+			xf_filter_free(filter);
+			return rc;
 		}
 	}
 	if (argc - optind != 2) {
-		fprintf(stderr, "xferctl: push SRC_DIR PEER:DEST_DIR [--wait] [--checksum]\n");
+		fprintf(stderr,
+		        "xferctl: push SRC_DIR PEER:DEST_DIR [--wait] [--checksum] [--exclude PAT] "
+		        "[--include PAT] [--filter RULE] [--exclude-from FILE] "
+		        "[--include-from FILE]\n");
+		xf_filter_free(filter);
 		return EXIT_USAGE;
 	}
 	src = argv[optind];
@@ -341,10 +454,13 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	colon = strchr(target, ':');
 	if (colon == NULL || colon == target) {
 		fprintf(stderr, "xferctl: push: '%s' is not PEER:DEST_DIR\n", target);
+		xf_filter_free(filter);
 		return EXIT_USAGE;
 	}
-	args = json_pack("{s:s, s:s%, s:s, s:b}", "src", src, "peer", target,
-	                 (size_t)(colon - target), "dest", colon + 1, "checksum", checksum);
+	args = json_pack("{s:s, s:s%, s:s, s:b, s:o}", "src", src, "peer", target,
+	                 (size_t)(colon - target), "dest", colon + 1, "checksum", checksum,
+	                 "filters", filter_json(filter));
+	xf_filter_free(filter);
 	rc = call(o, "push", args, &result);
 	json_decref(args);
 	if (rc != 0) {

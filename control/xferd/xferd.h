@@ -67,6 +67,7 @@ struct xferd {
 	time_t started;
 	unsigned long reloads;
 	unsigned long reloads_refused;
+	unsigned long push_filters_refused; /**< pushes refused for their filter rules */
 };
 
 /**

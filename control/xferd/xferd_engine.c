@@ -12,12 +12,18 @@
 
 #include <openssl/evp.h>
 
+#include "xf_cc.h"
 #include "xf_config.h"
 #include "xf_ctl.h"
 #include "xf_engine.h"
+#include "xf_filter.h"
 #include "xf_keyfile.h"
 #include "xferd.h"
 #include "xferd_roots.h"
+
+_Static_assert((int)XF_CONFIG_CC_BBR == (int)XF_CC_BBR &&
+                       (int)XF_CONFIG_CC_SCAVENGER == (int)XF_CC_SCAVENGER,
+               "session.congestion values are the engine's");
 
 _Static_assert(XF_CONFIG_MAX_SESSIONS_PER_PEER == XF_ENGINE_MAX_SESSIONS_PER_PEER,
                "session.max_sessions_per_peer: the schema's range is the engine's");
@@ -146,6 +152,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	ec->max_sessions = cfg->session.max_sessions;
 	ec->max_sessions_per_peer = cfg->session.max_sessions_per_peer;
 	ec->rate_bps = (uint64_t)cfg->session.rate_mbit * 1000000ull;
+	ec->congestion = (int)cfg->session.congestion; /* XF_CONFIG_CC_* are XF_CC_* */
 	ec->timeout_ms = cfg->session.timeout_ms;
 	ec->keepalive_ms = cfg->session.keepalive_ms;
 	ec->n_peers = XF_MIN(cfg->n_peers, XF_ENGINE_MAX_PEERS);
@@ -191,7 +198,14 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg)
 		 * every retransmission should be explained by these (docs/RELIABILITY.md). */
 		json_object_set_new(o, "spurious", json_integer((json_int_t)j->rel.spurious));
 		json_object_set_new(o, "pto", json_integer((json_int_t)j->rel.pto));
+		/* Where a lossy push spends its time: how far the probe timer backed off, and
+		 * the receiver's frames (ACKs included) that never reached us. */
+		json_object_set_new(o, "pto_backoff_max",
+		                    json_integer((json_int_t)j->rel.pto_backoff_max));
+		json_object_set_new(o, "peer_missing", json_integer((json_int_t)j->rel.rx_missing));
 		json_object_set_new(o, "io", json_string(j->io));
+		json_object_set_new(o, "files_filtered",
+		                    json_integer((json_int_t)j->files_filtered));
 		if (j->error[0] != '\0') {
 			json_object_set_new(o, "error", json_string(j->error));
 		}
@@ -231,6 +245,59 @@ h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	reply->result = json_pack("{s:o}", "jobs", list);
 }
 
+/*
+ * args.filters: an array of rules in the --filter form ("- PAT", "+ PAT"), in order, as
+ * xferctl sends them (docs/FILTERS.md). Untrusted: at most XF_FILTER_RULES_MAX rules and
+ * XF_FILTER_TEXT_MAX bytes, each parsed in full; a refusal names the rule and is counted.
+ * @return 0 with *out NULL (no rules) or the compiled filter, or -EINVAL (reply set).
+ */
+static int
+push_filters(struct xferd *d, json_t *args, struct xf_filter **out, struct xf_ctl_reply *reply)
+{
+	json_t *rules = json_object_get(args, "filters");
+	struct xf_filter *f;
+	char err[512];
+	size_t i;
+	json_t *r;
+
+	*out = NULL;
+	if (rules == NULL || (json_is_array(rules) && json_array_size(rules) == 0)) {
+		return 0;
+	}
+	if (!json_is_array(rules) || json_array_size(rules) > XF_FILTER_RULES_MAX) {
+		d->push_filters_refused++;
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "args.filters: expected an array of at most %u strings",
+		                   XF_FILTER_RULES_MAX);
+		return -EINVAL;
+	}
+	f = xf_filter_new();
+	if (f == NULL) {
+		xf_ctl_reply_error(reply, XF_CTL_E_FAILED, "out of memory for the filter");
+		return -ENOMEM;
+	}
+	json_array_foreach(rules, i, r)
+	{
+		int rc = -EINVAL;
+
+		if (!json_is_string(r)) {
+			snprintf(err, sizeof(err), "not a string");
+		} else {
+			rc = xf_filter_add(f, XF_FILTER_FORM_RULE, json_string_value(r),
+			                   json_string_length(r), err, sizeof(err));
+		}
+		if (rc < 0) {
+			d->push_filters_refused++;
+			xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "args.filters[%zu]: %s", i,
+			                   err);
+			xf_filter_free(f);
+			return rc;
+		}
+	}
+	*out = f;
+	return 0;
+}
+
 static void
 h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 {
@@ -240,6 +307,7 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	const char *dest = json_string_value(json_object_get(args, "dest"));
 	json_t *checksum = json_object_get(args, "checksum");
 	struct xf_engine_push_req req = { .src = src, .dest = dest };
+	struct xf_filter *filter;
 	char err[1024] = "";
 	char resolved[PATH_MAX];
 	int rc;
@@ -280,7 +348,12 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		dest++;
 	}
 	req.dest = dest;
+	if (push_filters(d, args, &filter, reply) < 0) {
+		return;
+	}
+	req.filter = filter;
 	rc = xf_engine_push(d->engine, &req, err, sizeof(err));
+	xf_filter_free(filter);
 	if (rc < 0) {
 		xf_ctl_reply_error(reply, rc == -EBUSY ? XF_CTL_E_BUSY : XF_CTL_E_FAILED, "%s",
 		                   err);
@@ -408,14 +481,14 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		json_object_set_new(dp, "neigh_changed",
 		                    json_integer((json_int_t)st.neigh_changed));
 		json_object_set_new(dp, "neigh_failed", json_integer((json_int_t)st.neigh_failed));
+		json_object_set_new(reply->result, "control",
+		                    json_pack("{s:I}", "push_filters_refused",
+		                              (json_int_t)d->push_filters_refused));
 		json_object_set_new(reply->result, "delta",
 		                    json_pack("{s:I, s:I, s:I}", "basis_kept_bytes",
 		                              (json_int_t)st.basis_kept_bytes, "sig_from_ring",
 		                              (json_int_t)st.sig_from_ring, "sig_from_heap",
 		                              (json_int_t)st.sig_from_heap));
-		json_object_set_new(json_object_get(reply->result, "dataplane"),
-		                    "commit_wait_polls",
-		                    json_integer((json_int_t)st.commit_wait_polls));
 		json_object_set_new(json_object_get(reply->result, "dataplane"),
 		                    "slow_storage_steps",
 		                    json_integer((json_int_t)st.slow_storage_steps));

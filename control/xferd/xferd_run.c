@@ -96,6 +96,7 @@ reload(struct xferd *d, json_t **report)
 	} else {
 		struct xf_engine_params par = {
 			.rate_bps = (uint64_t)cand->session.rate_mbit * 1000000ull,
+			.congestion = (int)cand->session.congestion,
 			.timeout_ms = cand->session.timeout_ms,
 			.keepalive_ms = cand->session.keepalive_ms,
 			.idle_poll = cand->cores.idle == XF_CONFIG_IDLE_POLL,

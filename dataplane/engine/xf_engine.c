@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <rte_launch.h>
@@ -267,7 +268,9 @@ xf_engine_create(const struct xf_engine_conf *conf)
 	plc.fsync_batch = conf->fsync_batch;
 	plc.max_file_size = conf->max_file_size;
 	plc.test_rename_hold_ms = conf->fault_rename_hold_ms;
-	plc.io = (int)e->volume_io;
+	/* AUTO stays AUTO: each worker's storage takes the same back end on the volume and,
+	 * on io_uring, AUTO's route (the operations it runs inline, xf_storage_auto_route()). */
+	plc.io = conf->io;
 	plc.release = release_mbuf;
 	e->pl = xf_pipeline_create(&plc);
 	if (e->pl == NULL) {
@@ -328,25 +331,6 @@ combined_rx_poll(struct eng_combined *c, bool *busy)
 			c->rx_finished = true;
 			xf_engine_rx_done(c->rx->e);
 		}
-	}
-}
-
-/*
- * The worker's wait poll (xf_pipeline_set_wait_poll): while the commit executor waits
- * for a directory step or a rename, the RX core it shares the lcore with keeps serving
- * its port, and idle rounds back off as the loop's do.
- */
-static void
-combined_wait(void *arg)
-{
-	struct eng_combined *c = arg;
-	bool busy = false;
-
-	combined_rx_poll(c, &busy);
-	if (busy) {
-		c->wait_idle = 0;
-	} else {
-		xf_engine_idle(c->rx->e, &c->wait_idle);
 	}
 }
 
@@ -422,7 +406,6 @@ xf_engine_launch(struct xf_engine *e)
 
 		if (w != NULL) {
 			e->combined[r] = (struct eng_combined){ .rx = &e->rx[r], .w = w };
-			xf_pipeline_set_wait_poll(e->pl, w->idx, combined_wait, &e->combined[r]);
 			rc = rte_eal_remote_launch(xf_engine_combined_loop, &e->combined[r],
 			                           e->rx[r].lcore);
 		} else {
@@ -581,6 +564,9 @@ job_build_list(struct eng_job *j, const struct stat *root_st, char *err, size_t 
 	return 0;
 }
 
+/* What a push's reader does through storage to its source files (xf_engine_worker.c). */
+#define READER_OPS ((1u << XF_SOP_OPEN) | (1u << XF_SOP_READ))
+
 int
 xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *err, size_t err_len)
 {
@@ -588,6 +574,7 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	struct eng_job *j;
 	struct eng_cmd cmd = { .type = ENG_CMD_START };
 	struct stat st;
+	struct statfs sfs;
 	enum xf_storage_io io;
 	int rc;
 
@@ -618,6 +605,7 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	snprintf(j->dest, sizeof(j->dest), "%s", req->dest);
 	j->req.src = j->src;
 	j->req.dest = j->dest;
+	j->req.filter = NULL; /* the caller's: used by the scan below only */
 	j->dir_fd = open(req->src, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (j->dir_fd < 0 || fstat(j->dir_fd, &st) < 0) {
 		rc = -errno;
@@ -629,14 +617,20 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		snprintf(err, err_len, "%s: %s", req->src, strerror(-rc));
 		goto err_job;
 	}
-	j->io_inline = io == XF_STORAGE_IO_INLINE;
-	j->scan = xf_scan_tree(req->src, j->dest, &ss);
+	/* The reader opens and reads: under AUTO it runs them as AUTO's route says
+	 * for the source's file system (inline everywhere today: xf_storage_auto_route()),
+	 * through the worker's inline context if both are routed inline. */
+	j->io_inline = io == XF_STORAGE_IO_INLINE ||
+	               (e->conf.io == XF_STORAGE_IO_AUTO && fstatfs(j->dir_fd, &sfs) == 0 &&
+	                (xf_storage_auto_route((uint64_t)sfs.f_type) & READER_OPS) == READER_OPS);
+	j->scan = xf_scan_tree(req->src, j->dest, req->filter, &ss);
 	if (j->scan == NULL) {
 		rc = -errno;
 		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
 		goto err_job;
 	}
 	j->skipped = ss.skipped_special + ss.skipped_long;
+	j->filtered = ss.filtered;
 	rc = job_build_list(j, &st, err, err_len);
 	if (rc < 0) {
 		goto err_job;
@@ -655,8 +649,9 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		snprintf(err, err_len, "the RX core is not taking jobs");
 		goto err_job;
 	}
-	XF_LOG(NOTICE, MODULE, "job %u: %s -> peer %u:%s, %u entries (%lu skipped)", j->id,
-	       req->src, req->peer, req->dest, j->count, (unsigned long)j->skipped);
+	XF_LOG(NOTICE, MODULE, "job %u: %s -> peer %u:%s, %u entries (%lu skipped, %lu filtered)",
+	       j->id, req->src, req->peer, req->dest, j->count, (unsigned long)j->skipped,
+	       (unsigned long)j->filtered);
 	return (int)j->id;
 err_job:
 	job_free(j);
@@ -690,6 +685,7 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->peer = j->req.peer;
 	out->started_ns = j->started_ns;
 	out->files_skipped = j->skipped;
+	out->files_filtered = j->filtered;
 	out->io = xf_storage_io_str(j->io_inline ? XF_STORAGE_IO_INLINE : XF_STORAGE_IO_URING);
 	/* A consistent snapshot: retry while the RX core is writing one. */
 	do {
@@ -842,7 +838,6 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->basis_kept_bytes = t.copy_kept;
 		st->sig_from_ring += t.sig_leased;
 		st->sig_from_heap += t.sig_heap;
-		st->commit_wait_polls = t.wait_polls;
 		st->slow_storage_steps = t.slow_steps;
 		st->staged_dirs = t.staged_dirs;
 		st->staged_files = t.staged_files;

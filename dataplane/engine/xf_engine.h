@@ -73,7 +73,8 @@ struct xf_engine_conf {
 	/** Sessions one peer address may hold at once, 1..XF_ENGINE_MAX_SESSIONS_PER_PEER:
 	 *  one peer (or HELLOs spoofing it) cannot take every slot. */
 	unsigned int max_sessions_per_peer;
-	uint64_t rate_bps; /**< pacing of each session, 0 = unpaced */
+	uint64_t rate_bps; /**< ceiling of each session's pacing, 0 = none */
+	int congestion;    /**< enum xf_cc_algo of each session */
 	uint32_t timeout_ms;
 	uint32_t keepalive_ms;
 	unsigned int n_peers; /**< the allowlist: only these may open sessions */
@@ -117,12 +118,17 @@ void xf_engine_destroy(struct xf_engine *e);
  */
 bool xf_engine_link_poll(struct xf_engine *e);
 
+struct xf_filter;
+
 /** A push job as the operator asked for it. */
 struct xf_engine_push_req {
 	const char *src;   /**< source directory */
 	unsigned int peer; /**< index into conf.peers */
 	const char *dest;  /**< destination directory in the peer's volume ("" = its root) */
 	bool checksum;
+	/** NULL, or the rules the scan applies (xf_filter.h); used during xf_engine_push()
+	 *  only, not kept by the job. */
+	const struct xf_filter *filter;
 };
 
 /** States of a job (what `xferctl jobs` shows). */
@@ -148,11 +154,12 @@ struct xf_job_info {
 	uint64_t elapsed_ns;
 	struct xf_push_stats push;
 	struct xf_reliab_stats rel;
-	uint64_t files_skipped; /**< specials and too-long names left out by the scan */
-	const char *io;         /**< how its sources are read: "io_uring" or "inline" */
-	bool keyed;             /**< its handshake finished (session.security aead) */
-	uint64_t keys_born_ns;  /**< when (xf_engine_now's clock) */
-	uint64_t key_updates;   /**< key updates since, both directions */
+	uint64_t files_skipped;  /**< specials and too-long names left out by the scan */
+	uint64_t files_filtered; /**< entries the filter excluded (a directory counts once) */
+	const char *io;          /**< how its sources are read: "io_uring" or "inline" */
+	bool keyed;              /**< its handshake finished (session.security aead) */
+	uint64_t keys_born_ns;   /**< when (xf_engine_now's clock) */
+	uint64_t key_updates;    /**< key updates since, both directions */
 };
 
 /**
@@ -215,7 +222,6 @@ struct xf_engine_stats {
 	 * a ring was full. */
 	uint64_t basis_kept_bytes;
 	uint64_t sig_from_ring, sig_from_heap;
-	uint64_t commit_wait_polls;  /**< RX rounds run while a commit step was waited for */
 	uint64_t slow_storage_steps; /**< steps that kept a worker for a second or more */
 	/* Received new directories made under a staging name and put in place whole
 	 * (docs/PIPELINE.md, "Staged directories"): those put in place, the files that came
@@ -261,7 +267,8 @@ const char *xf_engine_net_drop_name(unsigned int i);
  * sessions already open keep theirs. Idle behaviour applies at once.
  */
 struct xf_engine_params {
-	uint64_t rate_bps;     /**< pacing of each session, 0 = unpaced */
+	uint64_t rate_bps;     /**< ceiling of each session's pacing, 0 = none */
+	int congestion;        /**< enum xf_cc_algo of each session */
 	uint32_t timeout_ms;   /**< idle session timeout, > 0 */
 	uint32_t keepalive_ms; /**< keepalive interval of push sessions, < timeout_ms */
 	bool idle_poll;        /**< never sleep when idle */

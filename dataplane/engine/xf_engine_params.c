@@ -25,6 +25,7 @@ xf_engine_set_params(struct xf_engine *e, const struct xf_engine_params *p)
 	atomic_store_explicit(&s->seq, seq + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	atomic_store_explicit(&s->rate_bps, p->rate_bps, memory_order_relaxed);
+	atomic_store_explicit(&s->congestion, p->congestion, memory_order_relaxed);
 	atomic_store_explicit(&s->timeout_ms, p->timeout_ms, memory_order_relaxed);
 	atomic_store_explicit(&s->keepalive_ms, p->keepalive_ms, memory_order_relaxed);
 	atomic_store_explicit(&s->idle_poll, p->idle_poll, memory_order_relaxed);
@@ -43,6 +44,7 @@ xf_engine_get_params(const struct xf_engine *e, struct xf_engine_params *out)
 		if (s1 == 0) {
 			/* Never published: the configuration the engine was created with. */
 			out->rate_bps = e->conf.rate_bps;
+			out->congestion = e->conf.congestion;
 			out->timeout_ms = e->conf.timeout_ms;
 			out->keepalive_ms = e->conf.keepalive_ms;
 			out->idle_poll = e->conf.idle_poll;
@@ -52,6 +54,7 @@ xf_engine_get_params(const struct xf_engine *e, struct xf_engine_params *out)
 			continue;
 		}
 		out->rate_bps = atomic_load_explicit(&s->rate_bps, memory_order_relaxed);
+		out->congestion = atomic_load_explicit(&s->congestion, memory_order_relaxed);
 		out->timeout_ms = atomic_load_explicit(&s->timeout_ms, memory_order_relaxed);
 		out->keepalive_ms = atomic_load_explicit(&s->keepalive_ms, memory_order_relaxed);
 		out->idle_poll = atomic_load_explicit(&s->idle_poll, memory_order_relaxed);

@@ -112,6 +112,7 @@ struct eng_job {
 	uint32_t ndest;
 	uint32_t count; /**< ndest + the scan's entries */
 	uint64_t skipped;
+	uint64_t filtered; /* entries the filter excluded (xf_scan_stats.filtered) */
 	uint64_t started_ns;
 	uint32_t session_id;
 	uint64_t nonce;
@@ -272,6 +273,7 @@ struct eng_worker {
 struct eng_params {
 	atomic_uint seq;
 	_Atomic uint64_t rate_bps;
+	atomic_int congestion;
 	atomic_uint timeout_ms;
 	atomic_uint keepalive_ms;
 	atomic_bool idle_poll;
@@ -305,9 +307,8 @@ struct xf_engine {
 	struct eng_combined {
 		struct eng_rx *rx;
 		struct eng_worker *w;
-		bool rx_finished;       /**< its RX core has stopped: poll only the worker */
-		unsigned int wait_idle; /**< idle rounds of the worker's waits (combined_wait) */
-	} combined[XF_ENGINE_MAX_RX];   /**< lcores that are an RX core and a worker */
+		bool rx_finished;     /**< its RX core has stopped: poll only the worker */
+	} combined[XF_ENGINE_MAX_RX]; /**< lcores that are an RX core and a worker */
 	bool launched;
 };
 

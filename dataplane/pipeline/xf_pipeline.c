@@ -592,12 +592,6 @@ xf_pipeline_set_fault(struct xf_pipeline *p, xf_pipeline_fault_fn fn, void *arg)
 	}
 }
 
-void
-xf_pipeline_set_wait_poll(struct xf_pipeline *p, unsigned int w, xf_pipeline_wait_fn fn, void *arg)
-{
-	xf_worker_set_wait_poll(p->w[w], fn, arg);
-}
-
 const struct xf_pipeline_rx_stats *
 xf_pipeline_rx_stats(const struct xf_pipeline *p, unsigned int rx)
 {

@@ -198,24 +198,6 @@ void xf_pipeline_stop(struct xf_pipeline *p);
 /** Install a fault hook on every worker's storage (tests). Before the loops run. */
 void xf_pipeline_set_fault(struct xf_pipeline *p, xf_pipeline_fault_fn fn, void *arg);
 
-/**
- * Called over and over while worker w waits for a storage step it cannot go on without
- * (a directory step or a rename of the commit executor, room in a full submission
- * queue). When it finds no work it backs off itself.
- */
-typedef void (*xf_pipeline_wait_fn)(void *arg);
-
-/**
- * Let worker w serve something else while it waits (NULL: wait in the kernel). The
- * engine passes the RX core that shares the worker's lcore (combined mode), so that a
- * slow file system step, such as a directory's mtime behind a busy ext4 journal, never
- * silences that core's port: its sessions keep acknowledging and their peers do not time
- * out. With the inline back end the steps run in the calling thread and fn is not used.
- * Before the loops run.
- */
-void xf_pipeline_set_wait_poll(struct xf_pipeline *p, unsigned int w, xf_pipeline_wait_fn fn,
-                               void *arg);
-
 /** Call fn for every ring of the pipeline (for stats; snapshots, any thread). */
 typedef void (*xf_pipeline_ring_fn)(void *arg, const struct xf_ring *ring);
 void xf_pipeline_rings(const struct xf_pipeline *p, xf_pipeline_ring_fn fn, void *arg);
@@ -235,14 +217,15 @@ struct xf_pipeline_times {
 	uint64_t data_first, data_last;     /**< span of the writes and verifications */
 	uint64_t commit_first, commit_last; /**< span of the commits */
 	double busy_commit_s;               /**< commit worker time inside commit batches */
-	uint64_t data_writes;     /**< write operations for DATA (one pwritev per run of frames) */
-	uint64_t stat_nodir;      /**< quick checks answered by a parent just found missing */
-	uint64_t stat_lookups;    /**< parent directory lookups of the quick checks */
-	uint64_t copy_kept;       /**< COPY bytes taken from a basis kept since its signatures */
-	uint64_t wait_polls;      /**< calls of the wait poll while waiting for storage steps */
-	uint64_t slow_steps;      /**< storage steps that kept a worker for a second or more */
-	uint64_t sig_leased;      /**< signature arrays from the workers' rings (xf_lease.h) */
-	uint64_t sig_heap;        /**< signature arrays from the heap: a ring had no room */
+	uint64_t data_writes;  /**< write operations for DATA (one pwritev per run of frames) */
+	uint64_t stat_nodir;   /**< quick checks answered by a parent just found missing */
+	uint64_t stat_lookups; /**< parent directory lookups of the quick checks */
+	uint64_t copy_kept;    /**< COPY bytes taken from a basis kept since its signatures */
+	uint64_t full_storage; /**< preps that found every storage slot taken (none expected:
+	                        *   every step checks for room first) */
+	uint64_t slow_steps;   /**< mode or mtime calls that kept a worker for a second or more */
+	uint64_t sig_leased;   /**< signature arrays from the workers' rings (xf_lease.h) */
+	uint64_t sig_heap;     /**< signature arrays from the heap: a ring had no room */
 	uint64_t modes_at_create; /**< files whose mode was set by creating them (no fchmod) */
 	uint64_t tmp_leftovers;   /**< temp files found in the way, removed and created again */
 	uint64_t unnamed_temps;   /**< new files written to an unnamed (O_TMPFILE) temp file */

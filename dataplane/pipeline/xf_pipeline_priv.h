@@ -169,7 +169,6 @@ void xf_worker_destroy(struct xf_worker *w);
 int xf_worker_poll(struct xf_worker *w);
 bool xf_worker_idle(const struct xf_worker *w);
 void xf_worker_set_fault(struct xf_worker *w);
-void xf_worker_set_wait_poll(struct xf_worker *w, xf_pipeline_wait_fn fn, void *arg);
 void xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t);
 
 /* Worker that owns file idx (file affinity) and the commit worker. */

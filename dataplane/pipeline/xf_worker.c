@@ -13,8 +13,8 @@
  * overflow queues and the commit queue are sized from the configuration up front.
  *
  * This file: the poll loop, dispatch of work items and completions, completions back
- * to the RX cores, waits, abort, creation and teardown. Each stage lives in its own
- * file (xf_worker_priv.h lists which owns what).
+ * to the RX cores, room in the storage, abort, creation and teardown. Each stage lives
+ * in its own file (xf_worker_priv.h lists which owns what).
  */
 
 #include <errno.h>
@@ -111,18 +111,11 @@ keep_cqe(struct xf_worker *w, const struct xf_storage_cqe *c)
 	w->deferred[w->def_tail++ & (w->def_cap - 1)] = *c;
 }
 
-/* Waits call the wait poll instead of sleeping in the kernel (inline steps have run). */
-static bool
-served(const struct xf_worker *w)
-{
-	return w->wait_fn != NULL && xf_storage_io(w->st) != XF_STORAGE_IO_INLINE;
-}
-
 /*
- * A storage step that kept the worker (and, in combined mode, maybe its RX core) for
- * more than a second: counted, and logged with what it was, since a peer times a
- * session out after session.timeout_ms of silence. Rare by definition: a disk stalled
- * behind its journal, say.
+ * A synchronous step (a mode or mtime call) that kept the worker (and, in combined
+ * mode, its RX core) for more than a second: counted, and logged with what it was,
+ * since a peer times a session out after session.timeout_ms of silence. Rare by
+ * definition: a disk stalled behind its journal, say.
  */
 #define SLOW_STEP_NS 1000000000ull
 
@@ -133,71 +126,60 @@ slow_check(struct xf_worker *w, uint64_t t0, const char *what)
 
 	if (d >= SLOW_STEP_NS) {
 		w->t.slow_steps++;
-		XF_LOG(WARNING, MODULE, "worker %u: %s took %.1f s (its RX core %s meanwhile)",
-		       w->idx, what, (double)d / 1e9, served(w) ? "was served" : "waited");
+		XF_LOG(WARNING, MODULE, "worker %u: %s took %.1f s", w->idx, what, (double)d / 1e9);
 	}
 }
 
 /*
- * Wait until at least one completion is there (at most CQE_MAX into out), or min of
- * them when not served. Served, the wait poll is called between checks, at least once
- * per wait, and the completions are taken as they come.
+ * A prep found the storage full. A full submission queue is sent to the kernel, which
+ * empties it. Every slot in flight is not expected: each step checks for room before it
+ * preps (HANDLER_ROOM for a completion's handler or an item off a ring, COMMIT_ROOM for
+ * the commit executor, WSLOTS and the window bound the rest). Should it happen, the
+ * completions that are there are collected without waiting and kept for the poll to
+ * dispatch, so a prep never recurses into handlers, and the prep tries again.
  */
-int
-worker_wait(struct xf_worker *w, struct xf_storage_cqe *out, unsigned int min)
-{
-	int rc;
-
-	if (!served(w)) {
-		return xf_storage_wait(w->st, out, min, CQE_MAX);
-	}
-	for (;;) {
-		unsigned int n;
-
-		/* Again each round: what a full completion queue refused (-EBUSY) goes once
-		 * reaping has made room. Nothing is entered when nothing is queued. */
-		rc = xf_storage_submit(w->st);
-		if (rc < 0 && rc != -EBUSY && rc != -EAGAIN && rc != -EINTR) {
-			return rc;
-		}
-		w->t.wait_polls++;
-		w->wait_fn(w->wait_arg);
-		n = xf_storage_reap(w->st, out, CQE_MAX);
-		if (n > 0 || xf_storage_inflight(w->st) == 0) {
-			return (int)n;
-		}
-	}
-}
-
 void
 make_room(struct xf_worker *w)
 {
 	struct xf_storage_cqe c[CQE_MAX];
-	int n;
+	unsigned int n;
 
-	if (xf_storage_submit(w->st) >= 0 && xf_storage_inflight(w->st) < 2u * w->depth) {
+	if (xf_storage_submit(w->st) >= 0 && st_free(w) != 0) {
 		return; /* the submission queue had filled up: it is empty now */
 	}
-	{
-		uint64_t t0 = now_ns();
-
-		n = worker_wait(w, c, 1);
-		slow_check(w, t0, "waiting for room in the submission queue");
-	}
-	for (int i = 0; i < n; i++) {
+	w->t.full_storage++;
+	n = xf_storage_reap(w->st, c, CQE_MAX);
+	for (unsigned int i = 0; i < n; i++) {
 		keep_cqe(w, &c[i]);
 	}
 }
 
+/*
+ * Storage slots completion c's handler may take: HANDLER_ROOM, and for the lead lookup of
+ * a parent one more per file that waits for it (lookup_parent(), whose followers are
+ * capped so that this never exceeds the storage).
+ */
+static uint32_t
+handler_room(const struct xf_worker *w, const struct xf_storage_cqe *c)
+{
+	if ((c->tag >> 56) == T_STAT && w->lead == (uint32_t)c->tag + 1) {
+		return XF_MIN(HANDLER_ROOM + w->nfollow, 2u * w->depth);
+	}
+	return HANDLER_ROOM;
+}
+
+/* Dispatch the completions kept, in order, while their handlers have room. */
 int
 run_deferred(struct xf_worker *w)
 {
-	int busy = w->def_head != w->def_tail;
+	int busy = 0;
 
-	while (w->def_head != w->def_tail) {
+	while (w->def_head != w->def_tail &&
+	       st_free(w) >= handler_room(w, &w->deferred[w->def_head & (w->def_cap - 1)])) {
 		struct xf_storage_cqe c = w->deferred[w->def_head++ & (w->def_cap - 1)];
 
 		cqe_dispatch(w, &c);
+		busy = 1;
 	}
 	return busy;
 }
@@ -275,7 +257,7 @@ cqe_dispatch(struct xf_worker *w, const struct xf_storage_cqe *c)
 	case T_CWRITE:
 		on_cwrite(w, idx, c->res);
 		break;
-	case T_SYNC: /* a paused commit item's step (step_pause()) */
+	case T_SYNC: /* a paused commit step's operation (STEP_OP()) */
 	case T_CHAIN:
 		keep_cqe(w, c);
 		break;
@@ -326,7 +308,12 @@ xf_worker_poll(struct xf_worker *w)
 	busy |= run_deferred(w);
 	n = xf_storage_reap(w->st, w->cqe, CQE_MAX);
 	for (unsigned int i = 0; i < n; i++) {
-		cqe_dispatch(w, &w->cqe[i]);
+		/* Behind those kept, or kept itself when its handler would find no room. */
+		if (w->def_head != w->def_tail || st_free(w) < handler_room(w, &w->cqe[i])) {
+			keep_cqe(w, &w->cqe[i]);
+		} else {
+			cqe_dispatch(w, &w->cqe[i]);
+		}
 	}
 	busy |= n != 0;
 	busy |= run_deferred(w);
@@ -343,6 +330,10 @@ xf_worker_poll(struct xf_worker *w)
 			}
 			/* Any item may be a COPY that has to wait for a slot. */
 			room = XF_MIN(room, CPEND - (w->cp_tail - w->cp_head));
+			/* And may take a storage slot (one at most), with HANDLER_ROOM left for a
+			 * completion's handler: nothing waits for room (make_room()). */
+			room = XF_MIN(room,
+			              st_free(w) > HANDLER_ROOM ? st_free(w) - HANDLER_ROOM : 0u);
 
 			if (room == 0) {
 				break;
@@ -376,7 +367,8 @@ xf_worker_poll(struct xf_worker *w)
 bool
 xf_worker_idle(const struct xf_worker *w)
 {
-	return xf_storage_inflight(w->st) == 0 && w->out_pending == 0 && w->cq_tail == w->cq_head;
+	return xf_storage_inflight(w->st) == 0 && w->out_pending == 0 && w->cq_tail == w->cq_head &&
+	       w->bstep == 0 && w->def_head == w->def_tail;
 }
 
 static int32_t
@@ -421,13 +413,6 @@ xf_worker_set_fault(struct xf_worker *w)
 }
 
 void
-xf_worker_set_wait_poll(struct xf_worker *w, xf_pipeline_wait_fn fn, void *arg)
-{
-	w->wait_fn = fn;
-	w->wait_arg = arg;
-}
-
-void
 xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 {
 	t->stat_items += w->t.stat_items;
@@ -437,7 +422,7 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->stat_nodir += w->t.stat_nodir;
 	t->stat_lookups += w->t.stat_lookups;
 	t->copy_kept += w->t.copy_kept;
-	t->wait_polls += w->t.wait_polls;
+	t->full_storage += w->t.full_storage;
 	t->slow_steps += w->t.slow_steps;
 	t->modes_at_create += w->t.modes_at_create;
 	t->tmp_leftovers += w->t.tmp_leftovers;
@@ -597,27 +582,9 @@ xf_worker_destroy(struct xf_worker *w)
 	if (w == NULL) {
 		return;
 	}
-	/* The loops have returned and the cores' state is going away: the waits below
-	 * (the paused chain, the storage's drain) must not serve an RX core. */
-	w->wait_fn = NULL;
-	if (w->st != NULL && w->bstep != 0) {
-		/* Stopped with an item paused for its step: the operation completes first,
-		 * and a symlink it made under its temp name goes. */
-		if (w->sync_got == 0) {
-			sync_wait(w, 1);
-		}
-		if (w->bstep != STEP_MKDIR && w->sync_res[0] >= 0) {
-			const struct xf_work *it = cq_item(w, w->bpos);
-			char tmp[XF_TMPNAME_SIZE];
-
-			xf_work_tmpname(tmp, it->sid, it->sess_id, it->file);
-			unlinkat(w->p->tmp_fd, tmp, 0);
-		}
-		w->bstep = 0;
-	}
-	if (w->st != NULL && w->ch_n != 0) {
-		/* Stopped with a batch paused: its renames complete before the fds go. */
-		chain_flush(w);
+	if (w->st != NULL && w->cq != NULL) {
+		/* The loops have returned: the commit executor's chain and step complete. */
+		commit_drain(w);
 	}
 	if (w->cdir_fd >= 0) {
 		close(w->cdir_fd);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Worker, commit executor (worker XF_COMMIT_WORKER): batches of COMMIT items in
- * file-list order, the rename/link chain, parent directories, directories, symlinks,
- * fsyncs and directory mtimes (docs/PIPELINE.md, "Commit ordering without blocking the
- * RX core").
+ * file-list order, the rename/link chain, directories, symlinks, fsyncs and directory
+ * mtimes (docs/PIPELINE.md, "Commit ordering without blocking the RX core"); the parent
+ * directories are xf_worker_parent.c's.
  *
  * Why this keeps file-list order without the RX core blocking: each RX core sends its
  * sessions' commit items, already in file-list order, on its own FIFO ring to this one
@@ -11,16 +11,20 @@
  * go out as one chain (xf_storage_chain(): each starts only once the one before it has
  * completed, whatever its result), so a run of them costs one submission, the kernel
  * runs them on one io-wq thread without a wake-up per file, and they still reach the
- * file system in list order. The worker does not wait for a chain: commit_run() pauses
- * the batch and returns, later polls collect the completions (T_CHAIN) and resume it.
- * Every other ordered step needs the pending chain complete: the batch pauses before
- * it. A directory's mkdir and a symlink (made under its temp name) then pause the batch
- * again, for their own operation (step_pause()); the rest (open or create a parent, a
- * directory's fsync or mtime, dropping a temp) is one operation or system call of its
- * own, waited for (RUN1).
- * While it waits, completions of its other files are dispatched as usual. Operations
- * whose order does not matter (the fsyncs of a batch's files) go out together in one
- * submission, waited for at the start of the batch.
+ * file system in list order.
+ *
+ * The executor never waits for a completion: the worker's core polls, and in the
+ * engine's combined mode the same loop polls an RX core's port. Every operation whose
+ * result the next step needs is queued, the executor pauses and returns, and a later
+ * poll that has collected the completion (cqe_dispatch() -> keep_cqe()) resumes it,
+ * as SPDK's pollers do: the chain (T_CHAIN), and one step at a time outside it (T_SYNC,
+ * STEP_OP(): bstep says which step, bctx whose). Every step outside the chain needs the
+ * pending chain settled first: the batch pauses before it. The steps: the batch's file
+ * fsyncs, a new parent directory (xf_worker_parent.c), a directory's mkdir, a symlink
+ * made under its temp name, the head staged directory's rename (xf_worker_stage.c), a
+ * chain step to run again alone or a link over a name taken, the directory fsyncs at
+ * the end of a batch. A step starts only with room in the storage (COMMIT_ROOM free
+ * slots), else the executor returns busy and the next poll tries again.
  */
 
 #include <errno.h>
@@ -31,34 +35,6 @@
 #include <unistd.h>
 
 #include "xf_worker_priv.h"
-
-/* Submit and wait until n T_SYNC operations (indices 0..n-1) have completed. */
-void
-sync_wait(struct xf_worker *w, uint32_t n)
-{
-	uint64_t t0 = now_ns();
-
-	while (w->sync_got < n) {
-		int k = worker_wait(w, w->scqe, 1);
-
-		if (k < 0) {
-			if (k == -EINTR || k == -EAGAIN) {
-				continue;
-			}
-			XF_LOG(ERR, MODULE, "storage wait: %d", k);
-			for (uint32_t i = w->sync_got; i < n; i++) {
-				w->sync_res[i] = k;
-			}
-			w->sync_got = n;
-			return;
-		}
-		for (int i = 0; i < k; i++) {
-			keep_cqe(w, &w->scqe[i]);
-		}
-		run_deferred(w);
-	}
-	slow_check(w, t0, "waiting for a commit step");
-}
 
 void
 mark_dirty(struct xf_worker *w, int pfd)
@@ -81,64 +57,76 @@ chain_prep(struct xf_worker *w, uint32_t j, const char *base, uint64_t tag)
 	                              tag);
 }
 
+/* The fault hook names the item of a T_SYNC operation through sync_sid and sync_file. */
+static void
+sync_item(struct xf_worker *w, const struct xf_work *it)
+{
+	w->sync_sid = it->sid;
+	w->sync_file = it->file;
+}
+
 /*
- * An unnamed temp file whose final name was taken since its quick check (link: EEXIST):
- * replace what is there, as a named one would have. It gets its staging name, then is
- * renamed over the final path. Rare, so synchronous. @return 0 or -errno.
+ * The result of chain position j once every step it needs has run, or 1 while it is
+ * paused for one (CTX_SETTLE). A step the kernel failed at submission and never ran
+ * (-ECANCELED) runs again, alone; the ones after it follow, so the order holds. An
+ * unnamed temp whose final name was taken since its quick check (link: EEXIST) replaces
+ * what is there, as a named one would have: it gets its staging name, then is renamed
+ * over the final path (rare).
  */
 static int32_t
-link_taken(struct xf_worker *w, uint32_t j, const char *base)
+settle_rc(struct xf_worker *w, uint32_t j)
 {
-	int32_t rc;
+	const struct xf_work *it = cq_item(w, w->ch_item[j]);
+	int32_t rc = w->ch_res[j];
+	uint8_t step = 0;
 
-	w->t.link_taken++;
-	RUN1(w, rc,
-	     xf_storage_prep_link(w->st, w->ch_fd[j], w->p->tmp_fd, w->ch_tmp[j],
-	                          tag_of(T_SYNC, 0)));
-	if (rc < 0) {
-		return rc;
+	if (w->bctx == CTX_SETTLE) {
+		step = w->bstep;
+		rc = step_take(w);
 	}
-	RUN1(w, rc,
-	     xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[j], w->ch_pfd[j], base, 0,
-	                            tag_of(T_SYNC, 0)));
-	if (rc < 0) {
+	sync_item(w, it);
+	if (step == 0 && rc == -ECANCELED) {
+		STEP_OP(w, CTX_SETTLE, STEP_RERUN,
+		        chain_prep(w, j, base_of(it), tag_of(T_SYNC, 0)));
+		return 1;
+	}
+	if ((step == 0 || step == STEP_RERUN) && rc == -EEXIST && w->ch_fd[j] >= 0) {
+		w->t.link_taken++;
+		STEP_OP(w, CTX_SETTLE, STEP_LINK_TMP,
+		        xf_storage_prep_link(w->st, w->ch_fd[j], w->p->tmp_fd, w->ch_tmp[j],
+		                             tag_of(T_SYNC, 0)));
+		return 1;
+	}
+	if (step == STEP_LINK_TMP && rc >= 0) {
+		STEP_OP(w, CTX_SETTLE, STEP_LINK_OVER,
+		        xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[j], w->ch_pfd[j],
+		                               base_of(it), 0, tag_of(T_SYNC, 0)));
+		return 1;
+	}
+	if (step == STEP_LINK_OVER && rc < 0) {
 		unlinkat(w->p->tmp_fd, w->ch_tmp[j], 0);
 	}
 	return rc;
 }
 
 /*
- * Settle each item of a completed chain as its step run alone would be: a failure
- * removes a named temp and gives the item the status of its error (the final path
- * keeps what it had); a success marks the parent for its fsync. An unnamed temp's fd,
- * open until its link ran, is closed here.
+ * Settle each item of a completed chain, from position ch_sj on, as its step run alone
+ * would be: a failure removes a named temp and gives the item the status of its error
+ * (the final path keeps what it had); a success marks the parent for its fsync. An
+ * unnamed temp's fd, open until its link ran, is closed here. Returns true while paused
+ * for a step of one of them (settle_rc()).
  */
-static void
+static bool
 chain_settle(struct xf_worker *w)
 {
-	uint32_t n = w->ch_n;
-
-	w->ch_n = 0;
-	w->ch_got = 0;
-	for (uint32_t j = 0; j < n; j++) {
+	for (uint32_t j = w->ch_sj; j < w->ch_n; j++) {
 		uint32_t i = w->ch_item[j];
-		const struct xf_work *it = cq_item(w, i);
-		int32_t rc = w->ch_res[j];
-		uint16_t sid = w->sync_sid;
-		uint32_t file = w->sync_file;
+		int32_t rc = settle_rc(w, j);
 
-		w->sync_sid = it->sid;
-		w->sync_file = it->file;
-		if (rc == -ECANCELED) {
-			/* The kernel failed the chain at submission and never ran this one: run
-			 * it now, alone; the ones after it follow, so the order holds. */
-			RUN1(w, rc, chain_prep(w, j, base_of(it), tag_of(T_SYNC, 0)));
+		if (rc == 1) {
+			w->ch_sj = j;
+			return true;
 		}
-		if (rc == -EEXIST && w->ch_fd[j] >= 0) {
-			rc = link_taken(w, j, base_of(it));
-		}
-		w->sync_sid = sid;
-		w->sync_file = file;
 		if (w->ch_fd[j] >= 0) {
 			close(w->ch_fd[j]);
 			w->ch_fd[j] = -1;
@@ -154,46 +142,10 @@ chain_settle(struct xf_worker *w)
 			w->cchanged[i] = 1;
 		}
 	}
-}
-
-/*
- * Wait for every rename of the pending chain and settle it: the synchronous way, for
- * the steps that cannot be paused (the fallbacks of chain_add(), a directory's
- * release, teardown). commit_run() itself never waits for a chain.
- */
-void
-chain_flush(struct xf_worker *w)
-{
-	uint32_t n = w->ch_n;
-	uint64_t t0;
-
-	if (n == 0) {
-		return;
-	}
-	t0 = now_ns();
-	while (w->ch_got < n) {
-		/* Wake once for the whole chain, not once per rename. */
-		int k = worker_wait(w, w->scqe, n - w->ch_got);
-
-		if (k < 0) {
-			if (k == -EINTR || k == -EAGAIN) {
-				continue;
-			}
-			XF_LOG(ERR, MODULE, "storage wait: %d", k);
-			for (uint32_t j = 0; j < n; j++) {
-				if (w->ch_res[j] > 0) {
-					w->ch_res[j] = k;
-				}
-			}
-			break;
-		}
-		for (int i = 0; i < k; i++) {
-			keep_cqe(w, &w->scqe[i]);
-		}
-		run_deferred(w);
-	}
-	slow_check(w, t0, "waiting for the rename chain");
-	chain_settle(w);
+	w->ch_n = 0;
+	w->ch_got = 0;
+	w->ch_sj = 0;
+	return false;
 }
 
 /* Fill chain position k before its step is prepped (the fault hook maps it back). */
@@ -210,132 +162,30 @@ chain_slot(struct xf_worker *w, uint32_t k, uint32_t i, int pfd, const char *tmp
 /*
  * Queue the commit step of batch item i behind the pending ones: the rename of its temp
  * file tmp, or with fd >= 0 the link of its unnamed temp file fd (which the chain then
- * owns, and closes when settled). Room for the whole chain is made up front (an empty
- * submission queue, free slots), so the link to it is never left open at a submit and
- * one submission carries the chain.
+ * owns, and closes when settled). The chain never finds the storage full: it starts with
+ * an empty submission queue (submitted here), holds at most the queue's depth, and
+ * needs_chain() pauses the batch before an item when the chain is full or fewer than
+ * COMMIT_ROOM slots are free; so the link to it is never left open at a submit and one
+ * submission carries the chain.
  */
 static void
 chain_add(struct xf_worker *w, uint32_t i, int pfd, const char *tmp, const char *base, int fd)
 {
-	uint32_t k;
-	int rc;
+	uint32_t k = w->ch_n;
 
-	if (w->ch_n == XF_MIN(w->depth, SYNC_MAX) || xf_storage_inflight(w->st) >= 2u * w->depth) {
-		chain_flush(w);
-	}
-	if (w->ch_n == 0) {
+	if (k == 0) {
 		xf_storage_submit(w->st);
 	} else {
 		xf_storage_chain(w->st);
 	}
-	k = w->ch_n;
 	chain_slot(w, k, i, pfd, tmp, fd);
-	rc = chain_prep(w, k, base, tag_of(T_CHAIN, k));
-	if (rc == -EBUSY) {
-		/* Not expected given the room made above. Should it happen, the submit in the
-		 * flush ends the open link and the flush waits for it: the order holds. */
-		chain_flush(w);
-		k = 0;
-		chain_slot(w, k, i, pfd, tmp, fd);
+	if (chain_prep(w, k, base, tag_of(T_CHAIN, k)) == -EBUSY) {
+		/* Cannot happen (see above). Should it, the step goes out after a submit that
+		 * ends the link: it may then overtake the renames before it. */
+		XF_LOG(ERR, MODULE, "rename chain: no room for position %u", k);
 		PREP(w, chain_prep(w, k, base, tag_of(T_CHAIN, k)));
 	}
 	w->ch_n = k + 1;
-}
-
-static void
-cdir_release(struct xf_worker *w)
-{
-	int32_t ign;
-
-	if (w->cdir_fd < 0) {
-		return;
-	}
-	/* Renames into it still pending must land (and mark it dirty) before it goes. */
-	chain_flush(w);
-	if (w->cdir_dirty && w->p->conf.fsync != XF_FSYNC_NONE) {
-		RUN1(w, ign, xf_storage_prep_fsync(w->st, w->cdir_fd, false, tag_of(T_SYNC, 0)));
-		if (ign < 0) {
-			XF_LOG(ERR, MODULE, "fsync of directory %s: %d", w->cdir, ign);
-		}
-	}
-	close(w->cdir_fd);
-	w->cdir_fd = -1;
-	w->cdir_dirty = false;
-}
-
-/* mkdir -p of a parent that does not exist (directories missing from the list). */
-static int
-mkdir_parents(struct xf_worker *w, const char *dir)
-{
-	char buf[XF_PATH_MAX + 1];
-	size_t len = strlen(dir);
-	int pfd = w->root_fd;
-	size_t start = 0;
-	int rc = 0;
-
-	memcpy(buf, dir, len + 1);
-	for (size_t i = 0; i <= len; i++) {
-		char save;
-		int nfd;
-
-		if (buf[i] != '/' && buf[i] != '\0') {
-			continue;
-		}
-		save = buf[i];
-		buf[i] = '\0';
-		RUN1(w, rc,
-		     xf_storage_prep_mkdir(w->st, pfd, buf + start, 0755, tag_of(T_SYNC, 0)));
-		if (rc < 0 && rc != -EEXIST) {
-			break;
-		}
-		RUN1(w, nfd, xf_storage_prep_open_dir(w->st, buf, tag_of(T_SYNC, 0)));
-		if (pfd != w->root_fd) {
-			close(pfd);
-		}
-		if (nfd < 0) {
-			return nfd;
-		}
-		pfd = nfd;
-		rc = 0;
-		buf[i] = save;
-		start = i + 1;
-	}
-	if (pfd != w->root_fd) {
-		close(pfd);
-	}
-	return rc;
-}
-
-/* Directory fd (readable, so it can be fsynced) of the item's parent, cached. */
-int
-parent_fd(struct xf_worker *w, const struct xf_work *it, bool create)
-{
-	const char *dir = it->ptr;
-	int fd;
-
-	if (it->len == 0) {
-		return w->root_fd;
-	}
-	if (w->cdir_fd >= 0 && strcmp(w->cdir, dir) == 0) {
-		return w->cdir_fd;
-	}
-	cdir_release(w);
-	RUN1(w, fd,
-	     xf_storage_prep_open(w->st, -1, dir, O_RDONLY | O_DIRECTORY, 0, tag_of(T_SYNC, 0)));
-	if (fd == -ENOENT && create) {
-		fd = mkdir_parents(w, dir);
-		if (fd == 0) {
-			RUN1(w, fd,
-			     xf_storage_prep_open(w->st, -1, dir, O_RDONLY | O_DIRECTORY, 0,
-			                          tag_of(T_SYNC, 0)));
-		}
-	}
-	if (fd < 0) {
-		return fd;
-	}
-	w->cdir_fd = fd;
-	memcpy(w->cdir, dir, it->len + 1);
-	return fd;
 }
 
 /* A temp file that will not be committed: a named one is removed, an unnamed one's fd
@@ -348,73 +198,6 @@ drop_tmp(struct xf_worker *w, const char *tmp, int fd)
 	} else {
 		unlinkat(w->p->tmp_fd, tmp, 0);
 	}
-}
-
-/*
- * Give a staged temp file (or symlink) of batch item i its final name in its parent:
- * the one step that makes a file appear, atomically. A named temp tmp is renamed there;
- * an unnamed one (fd >= 0, owned by this call from here on) is linked there. The step
- * joins the pending chain and chain_settle() settles its status; on any failure the temp
- * is dropped and the final path keeps what it had.
- */
-static uint8_t
-place_tmp(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base,
-          const char *tmp, int fd)
-{
-	int pfd = parent_fd(w, it, true);
-
-	if (pfd < 0) {
-		drop_tmp(w, tmp, fd);
-		return xf_status_of_errno(-pfd);
-	}
-	chain_add(w, i, pfd, tmp, base, fd);
-	return XF_ST_OK;
-}
-
-/* A verified regular file. An unnamed temp's fd is the commit's to close (a named one's
- * is closed by the caller: its rename works on names). */
-static uint8_t
-commit_reg(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base,
-           const char *tmp, int32_t fsync_res)
-{
-	int fd = (it->flags & XF_WORK_F_UNNAMED) != 0 ? it->fd : -1;
-
-	if (fsync_res < 0) {
-		drop_tmp(w, tmp, fd);
-		return xf_status_of_errno(-fsync_res);
-	}
-	return place_tmp(w, i, it, base, tmp, fd);
-}
-
-/*
- * Pause the batch at item i while the operation of its step (T_SYNC 0, queued after
- * sync_got was cleared) runs: commit_run() returns, and resumes the item through
- * step_resume() once a later poll has collected the completion.
- */
-static void
-step_pause(struct xf_worker *w, uint32_t i, uint8_t step)
-{
-	w->bstep = step;
-	w->bpos = i;
-	xf_storage_submit(w->st);
-}
-
-/* A directory: its parent (opened or made), then the mkdir, which the batch pauses for. */
-static bool
-commit_dir(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base)
-{
-	int pfd;
-
-	pfd = parent_fd(w, it, true);
-	if (pfd < 0) {
-		w->cstatus[i] = xf_status_of_errno(-pfd);
-		return false;
-	}
-	w->bpfd = pfd;
-	w->sync_got = 0;
-	PREP(w, xf_storage_prep_mkdir(w->st, pfd, base, 0700, tag_of(T_SYNC, 0)));
-	step_pause(w, i, STEP_MKDIR);
-	return true;
 }
 
 static uint8_t
@@ -441,17 +224,17 @@ commit_dir_made(struct xf_worker *w, const struct xf_work *it, const char *base,
 
 /* A symlink, made under a temp name then renamed (the final path flips atomically). */
 static void
-symlink_prep(struct xf_worker *w, uint32_t i, const char *base, const char *tmp, uint8_t step)
+symlink_prep(struct xf_worker *w, const char *base, const char *tmp, uint8_t step)
 {
 	const char *target = base + strlen(base) + 1;
 
-	w->sync_got = 0;
-	PREP(w, xf_storage_prep_symlink(w->st, target, w->p->tmp_fd, tmp, tag_of(T_SYNC, 0)));
-	step_pause(w, i, step);
+	STEP_OP(w, CTX_ITEM, step,
+	        xf_storage_prep_symlink(w->st, target, w->p->tmp_fd, tmp, tag_of(T_SYNC, 0)));
 }
 
-/* The symlink's step completed: made (then renamed into place, in the chain), made
- * again over a leftover of the same temp name, or failed. Returns true if paused. */
+/* The symlink's step completed: made (then renamed into place, in the chain, in its
+ * parent bpfd), made again over a leftover of the same temp name, or failed. Returns
+ * true if paused again. */
 static bool
 symlink_made(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base,
              const char *tmp, uint8_t step, int32_t rc)
@@ -460,7 +243,7 @@ symlink_made(struct xf_worker *w, uint32_t i, const struct xf_work *it, const ch
 
 	if (rc == -EEXIST && step == STEP_SYMLINK) {
 		unlinkat(w->p->tmp_fd, tmp, 0);
-		symlink_prep(w, i, base, tmp, STEP_SYMLINK_AGAIN);
+		symlink_prep(w, base, tmp, STEP_SYMLINK_AGAIN);
 		return true;
 	}
 	if (rc < 0) {
@@ -474,44 +257,119 @@ symlink_made(struct xf_worker *w, uint32_t i, const struct xf_work *it, const ch
 		w->cstatus[i] = xf_status_of_errno(-rc);
 		return false;
 	}
-	w->cstatus[i] = place_tmp(w, i, it, base, tmp, -1);
+	chain_add(w, i, w->bpfd, tmp, base, -1);
+	w->cstatus[i] = XF_ST_OK;
 	return false;
 }
 
-/* Item i (bpos) resumes: the operation of its step completed. True if it paused again. */
+/* A directory's mtime (end of its session), once its parent is open. True if paused. */
 static bool
-step_resume(struct xf_worker *w, uint32_t i, const struct xf_work *it, const char *base)
-{
-	uint8_t step = w->bstep;
-	int32_t rc = w->sync_res[0];
-	char tmp[XF_TMPNAME_SIZE];
-
-	w->bstep = 0;
-	if (step == STEP_MKDIR) {
-		w->cstatus[i] = commit_dir_made(w, it, base, rc);
-		return false;
-	}
-	xf_work_tmpname(tmp, it->sid, it->sess_id, it->file);
-	return symlink_made(w, i, it, base, tmp, step, rc);
-}
-
-static void
 dirtime(struct xf_worker *w, const struct xf_work *it)
 {
-	const char *base = (const char *)it->ptr + it->len + 1;
+	const char *base = base_of(it);
 	struct timespec ts[2];
 	int pfd;
 
-	mtime_spec((int64_t)it->val, ts);
-	/* A rename into the directory still pending would move its mtime again. */
-	chain_flush(w);
-	pfd = parent_fd(w, it, false);
+	if (parent_step(w, it, false, CTX_ITEM, &pfd)) {
+		return true;
+	}
 	if (pfd >= 0) {
 		uint64_t t0 = now_ns();
 
+		mtime_spec((int64_t)it->val, ts);
 		utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
 		slow_check(w, t0, "setting a directory's mtime");
 	}
+	return false;
+}
+
+/*
+ * Run batch item i (it) from where it is: each regular file (or symlink, once made)
+ * joins the chain of renames, in its parent (parent_step()); a directory is made. Sets
+ * its status; returns true while it is paused for a step of its own (CTX_ITEM).
+ */
+static bool
+item_run(struct xf_worker *w, uint32_t i, const struct xf_work *it)
+{
+	const char *base = base_of(it);
+	bool unnamed = (it->flags & XF_WORK_F_UNNAMED) != 0;
+	char tmp[XF_TMPNAME_SIZE];
+	uint8_t step = w->bctx == CTX_ITEM ? w->bstep : 0;
+	int pfd;
+
+	if (it->type == XF_WORK_DIRTIME) {
+		return dirtime(w, it);
+	}
+	if (it->type != XF_WORK_COMMIT) {
+		return false;
+	}
+	xf_work_tmpname(tmp, it->sid, it->sess_id, it->file);
+	if ((it->flags & XF_WORK_F_DISCARD) != 0) {
+		/* Aborted session: a verified temp file is dropped, not committed (after the
+		 * pending renames, like every step outside the chain: needs_chain()). */
+		if (it->kind == XF_FILE_REG && it->fd >= 0) {
+			if (!unnamed) {
+				unlinkat(w->p->tmp_fd, tmp, 0);
+			}
+			close(it->fd);
+		}
+		return false;
+	}
+	if ((it->flags & XF_WORK_F_NOOP) != 0) {
+		return false;
+	}
+	if (step == STEP_MKDIR) {
+		w->cstatus[i] = commit_dir_made(w, it, base, step_take(w));
+		goto done;
+	}
+	if (step == STEP_SYMLINK || step == STEP_SYMLINK_AGAIN) {
+		if (symlink_made(w, i, it, base, tmp, step, step_take(w))) {
+			return true;
+		}
+		goto done;
+	}
+	if (it->kind == XF_FILE_REG && step == 0 && w->cfres[i] < 0) {
+		/* Its fsync failed: the temp goes, nothing is renamed. */
+		drop_tmp(w, tmp, unnamed ? it->fd : -1);
+		w->cstatus[i] = xf_status_of_errno(-w->cfres[i]);
+		goto closed;
+	}
+	if (parent_step(w, it, true, CTX_ITEM, &pfd)) {
+		return true;
+	}
+	if (pfd < 0) {
+		w->cstatus[i] = xf_status_of_errno(-pfd);
+		if (it->kind == XF_FILE_REG) {
+			drop_tmp(w, tmp, unnamed ? it->fd : -1);
+			goto closed;
+		}
+		goto done;
+	}
+	w->bpfd = pfd;
+	switch (it->kind) {
+	case XF_FILE_REG:
+		/* The chain owns an unnamed temp's fd from here on. */
+		chain_add(w, i, pfd, tmp, base, unnamed ? it->fd : -1);
+		w->cstatus[i] = XF_ST_OK;
+		goto closed;
+	case XF_FILE_DIR:
+		STEP_OP(w, CTX_ITEM, STEP_MKDIR,
+		        xf_storage_prep_mkdir(w->st, pfd, base, 0700, tag_of(T_SYNC, 0)));
+		return true;
+	default:
+		symlink_prep(w, base, tmp, STEP_SYMLINK);
+		return true;
+	}
+closed:
+	if (!unnamed) {
+		/* Its rename works on names: the fd can go before it runs. */
+		close(it->fd);
+	}
+done:
+	/* A queued rename is settled by chain_settle(), which overwrites both. */
+	w->cchanged[i] = w->cstatus[i] == XF_ST_OK;
+	w->t.commits++;
+	return false;
 }
 
 static uint32_t
@@ -528,9 +386,9 @@ batch_size(const struct xf_worker *w)
 }
 
 /*
- * Whether running batch item i (it) would have to wait for the pending chain: every
- * step outside the chain does (see above), and so does a rename that finds the chain
- * full. commit_run() pauses the batch there instead of waiting.
+ * Whether running batch item i (it) needs the pending chain settled first: every step
+ * outside the chain does (see above), and so does a rename that finds the chain full,
+ * or too little room in the storage. batch_items() pauses the batch there.
  */
 static bool
 needs_chain(const struct xf_worker *w, uint32_t i, const struct xf_work *it)
@@ -557,121 +415,103 @@ needs_chain(const struct xf_worker *w, uint32_t i, const struct xf_work *it)
 		return true; /* mkdir, or the symlink made under its temp name */
 	}
 	if (it->len != 0 && (w->cdir_fd < 0 || strcmp(w->cdir, (const char *)it->ptr) != 0)) {
-		return true; /* a new parent: opened (or created) and waited for */
+		return true; /* a new parent: opened (or created) first */
 	}
-	return w->ch_n == XF_MIN(w->depth, SYNC_MAX) || xf_storage_inflight(w->st) >= 2u * w->depth;
+	return w->ch_n == XF_MIN(w->depth, SYNC_MAX) || st_free(w) < COMMIT_ROOM;
 }
 
-/*
- * Start a batch of up to batch_size() queued items: fsync its verified temp files in
- * one submission and wait for them (only under fsync file or batch; no chain is in
- * flight between batches, so this keeps fsync-before-rename without ordering work).
- */
+/* Start a batch of up to batch_size() queued items. */
 static void
 batch_start(struct xf_worker *w)
 {
 	uint32_t n = XF_MIN(w->cq_tail - w->cq_head, batch_size(w));
-	bool durable = w->p->conf.fsync != XF_FSYNC_NONE;
-	uint32_t nsync = 0;
 
-	w->sync_got = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct xf_work *it = cq_item(w, i);
-
-		w->sync_res[i] = 0;
-		if (durable && it->type == XF_WORK_COMMIT && it->kind == XF_FILE_REG &&
-		    it->fd >= 0 && (it->flags & XF_WORK_F_DISCARD) == 0) {
-			PREP(w, xf_storage_prep_fsync(w->st, it->fd, false, tag_of(T_SYNC, i)));
-			nsync++;
-		}
-	}
-	if (nsync != 0) {
-		w->sync_got = n - nsync; /* the others count as done */
-		sync_wait(w, n);
-	}
-	memcpy(w->cfres, w->sync_res, n * sizeof(w->cfres[0]));
+	memset(w->sync_res, 0, n * sizeof(w->sync_res[0]));
 	memset(w->cdefer, 0, n * sizeof(w->cdefer[0])); /* stg_pop() looks at the whole batch */
+	w->sync_got = 0;
+	w->sync_need = 0;
 	w->bn = n;
 	w->bpos = 0;
+	w->bfs_next = 0;
+	w->bphase = PH_FSYNC;
+}
+
+/*
+ * Under fsync file or batch, the batch's verified temp files are fsynced (T_SYNC i for
+ * item i, queued together as room allows: their order does not matter) before any of
+ * them is renamed; no chain is in flight between batches, so this keeps fsync before
+ * rename without ordering work. Returns true while paused for them.
+ */
+static bool
+fsync_files(struct xf_worker *w)
+{
+	bool durable = w->p->conf.fsync != XF_FSYNC_NONE;
+
+	if (w->bctx == CTX_BATCH) {
+		step_take(w);
+	}
+	for (; durable && w->bfs_next < w->bn; w->bfs_next++) {
+		const struct xf_work *it = cq_item(w, w->bfs_next);
+
+		if (it->type != XF_WORK_COMMIT || it->kind != XF_FILE_REG || it->fd < 0 ||
+		    (it->flags & XF_WORK_F_DISCARD) != 0) {
+			continue;
+		}
+		if (st_free(w) < COMMIT_ROOM) {
+			break; /* the rest once completions have made room */
+		}
+		PREP(w, xf_storage_prep_fsync(w->st, it->fd, false, tag_of(T_SYNC, w->bfs_next)));
+		w->sync_need++;
+	}
+	if (w->sync_got < w->sync_need || (durable && w->bfs_next < w->bn)) {
+		w->bstep = STEP_FILE_FSYNC;
+		w->bctx = CTX_BATCH;
+		xf_storage_submit(w->st);
+		return true;
+	}
+	memcpy(w->cfres, w->sync_res, w->bn * sizeof(w->cfres[0]));
+	return false;
 }
 
 /*
  * Run the batch's items from bpos on: each regular file (or symlink) joins the chain
- * of renames; any other step runs at once, after the chain. Returns true when the
- * batch is paused with a chain submitted (at an item that has to wait for it, or at
- * the end), false when every item is settled.
+ * of renames; any other step runs after the chain. Returns true when the batch is
+ * paused: with a chain submitted (at an item that needs it settled, or at the end),
+ * for a step's operation, or for room; false when every item is settled.
  */
 static bool
 batch_items(struct xf_worker *w)
 {
 	for (uint32_t i = w->bpos; i < w->bn; i++) {
 		struct xf_work *it = cq_item(w, i);
-		const char *base = base_of(it);
-		char tmp[XF_TMPNAME_SIZE];
+		bool resumed = w->bstep != 0; /* item i's own step, or a placement before it */
 
-		if (w->ch_n != 0 && needs_chain(w, i, it)) {
+		if (!resumed) {
+			if (w->ch_n != 0 && needs_chain(w, i, it)) {
+				w->bpos = i;
+				xf_storage_submit(w->st);
+				return true;
+			}
 			w->bpos = i;
-			xf_storage_submit(w->st);
-			return true;
+			if (st_free(w) < COMMIT_ROOM) {
+				return true; /* the next poll tries again */
+			}
+			w->cstatus[i] = it->status;
+			w->cchanged[i] = 0;
 		}
-		if (w->bstep != 0) {
-			if (step_resume(w, i, it, base)) {
+		if (w->stg_on && (w->bctx == CTX_STG || (!resumed && stg_places(w, it)))) {
+			if (stg_place(w)) {
 				return true;
 			}
-			w->cchanged[i] = w->cstatus[i] == XF_ST_OK;
-			w->t.commits++;
+			resumed = false;
+		}
+		sync_item(w, it);
+		if (!resumed && w->stg_on && stg_commit(w, i, it)) {
 			continue;
 		}
-		w->sync_sid = it->sid;
-		w->sync_file = it->file;
-		w->cstatus[i] = it->status;
-		w->cchanged[i] = 0;
-		if (w->stg_on && stg_commit(w, i, it)) {
-			continue;
-		}
-		if (it->type == XF_WORK_DIRTIME) {
-			dirtime(w, it);
-			continue;
-		}
-		if (it->type != XF_WORK_COMMIT) {
-			continue;
-		}
-		xf_work_tmpname(tmp, it->sid, it->sess_id, it->file);
-		if ((it->flags & XF_WORK_F_DISCARD) != 0) {
-			/* Aborted session: a verified temp file is dropped, not committed.
-			 * After the pending renames, like every step outside the chain. */
-			chain_flush(w);
-			if (it->kind == XF_FILE_REG && it->fd >= 0) {
-				if ((it->flags & XF_WORK_F_UNNAMED) == 0) {
-					unlinkat(w->p->tmp_fd, tmp, 0);
-				}
-				close(it->fd);
-			}
-			continue;
-		}
-		if ((it->flags & XF_WORK_F_NOOP) != 0) {
-			continue;
-		}
-		switch (it->kind) {
-		case XF_FILE_REG:
-			w->cstatus[i] = commit_reg(w, i, it, base, tmp, w->cfres[i]);
-			if ((it->flags & XF_WORK_F_UNNAMED) == 0) {
-				/* Its rename works on names: the fd can go before it runs. */
-				close(it->fd);
-			}
-			break;
-		case XF_FILE_DIR:
-			if (commit_dir(w, i, it, base)) {
-				return true;
-			}
-			break;
-		default:
-			symlink_prep(w, i, base, tmp, STEP_SYMLINK);
+		if (item_run(w, i, it)) {
 			return true;
 		}
-		/* A queued rename is settled by chain_settle(), which overwrites both. */
-		w->cchanged[i] = w->cstatus[i] == XF_ST_OK;
-		w->t.commits++;
 	}
 	w->bpos = w->bn;
 	if (w->ch_n != 0) {
@@ -682,31 +522,54 @@ batch_items(struct xf_worker *w)
 }
 
 /*
- * End of a batch, every rename settled: fsync the directories that changed (fsync
- * file or batch), then report the batch in order. A file is reported committed only
- * here, so "committed through N" follows its rename and is durable under the policy.
+ * End of a batch, every rename settled: fsync the directories that changed (fsync file
+ * or batch; both at once, their order does not matter). Returns true while paused.
+ */
+static bool
+fsync_dirs(struct xf_worker *w)
+{
+	uint32_t n = 0;
+
+	if (w->bctx == CTX_BATCH) {
+		step_take(w);
+		for (uint32_t k = 0; k < w->sync_need; k++) {
+			if (w->sync_res[k] < 0) {
+				/* The renames are done; the files stay committed, the error is
+				 * logged. */
+				XF_LOG(ERR, MODULE, "fsync of a directory: %d", w->sync_res[k]);
+			}
+		}
+		return false;
+	}
+	if (w->p->conf.fsync == XF_FSYNC_NONE) {
+		return false;
+	}
+	w->sync_got = 0;
+	if (w->cdir_fd >= 0 && w->cdir_dirty) {
+		PREP(w, xf_storage_prep_fsync(w->st, w->cdir_fd, false, tag_of(T_SYNC, n++)));
+		w->cdir_dirty = false;
+	}
+	if (w->root_dirty) {
+		PREP(w, xf_storage_prep_fsync(w->st, w->root_fd, false, tag_of(T_SYNC, n++)));
+		w->root_dirty = false;
+	}
+	if (n == 0) {
+		return false;
+	}
+	w->sync_need = n;
+	w->bstep = STEP_DIR_FSYNC;
+	w->bctx = CTX_BATCH;
+	xf_storage_submit(w->st);
+	return true;
+}
+
+/*
+ * Report the batch in order. A file is reported committed only here, so "committed
+ * through N" follows its rename and is durable under the policy.
  */
 static void
-batch_end(struct xf_worker *w)
+batch_report(struct xf_worker *w)
 {
-	int32_t ign = 0;
-
-	if (w->p->conf.fsync != XF_FSYNC_NONE) {
-		if (w->cdir_fd >= 0 && w->cdir_dirty) {
-			RUN1(w, ign,
-			     xf_storage_prep_fsync(w->st, w->cdir_fd, false, tag_of(T_SYNC, 0)));
-			w->cdir_dirty = false;
-		}
-		if (w->root_dirty) {
-			RUN1(w, ign,
-			     xf_storage_prep_fsync(w->st, w->root_fd, false, tag_of(T_SYNC, 0)));
-			w->root_dirty = false;
-		}
-		if (ign < 0) {
-			/* The renames are done; the files stay committed, the error is logged. */
-			XF_LOG(ERR, MODULE, "fsync of a directory: %d", ign);
-		}
-	}
 	for (uint32_t i = 0; i < w->bn; i++) {
 		const struct xf_work *it = cq_item(w, i);
 		struct xf_done d = {
@@ -741,12 +604,43 @@ batch_end(struct xf_worker *w)
 }
 
 /*
- * Drive the commit queue, one batch in flight at a time, without waiting for renames:
- * (1) batch_start(): fsync the batch's temp files (fsync file/batch), (2) batch_items():
- * make each file final in order, the renames as one chain, submitted; the batch pauses
- * while the chain runs and a later poll, once cqe_dispatch() has counted every rename's
- * completion, settles it and resumes, (3) batch_end(): fsync the directories that
- * changed, report the batch in order. Returns 1 if it did anything.
+ * The batch in flight, from where it paused: (1) fsync its temp files (fsync file or
+ * batch), (2) settle a completed chain, then run its items in order, the renames as one
+ * chain, (3) fsync the directories that changed, and report it in order. Returns true
+ * while paused, false once reported.
+ */
+static bool
+batch_run(struct xf_worker *w)
+{
+	if (w->bn == 0) {
+		batch_start(w);
+	}
+	if (w->bphase == PH_FSYNC) {
+		if (fsync_files(w)) {
+			return true;
+		}
+		w->bphase = PH_ITEMS;
+	}
+	if (w->bphase == PH_ITEMS) {
+		if (w->ch_n != 0 && chain_settle(w)) {
+			return true;
+		}
+		if (batch_items(w)) {
+			return true;
+		}
+		w->bphase = PH_END;
+	}
+	if (fsync_dirs(w)) {
+		return true;
+	}
+	batch_report(w);
+	return false;
+}
+
+/*
+ * Drive the commit queue, one batch in flight at a time, without waiting for any
+ * completion: a batch paused for its chain or for a step's operations resumes in the
+ * poll that has collected them. Returns 1 if it did anything.
  */
 int
 commit_run(struct xf_worker *w)
@@ -757,25 +651,21 @@ commit_run(struct xf_worker *w)
 		uint64_t t0;
 		bool paused;
 
-		if (w->bn == 0 && w->cq_tail == w->cq_head) {
-			return w->stg_on ? busy | stg_idle(w) : busy;
-		}
-		if (w->bn != 0 && w->ch_got < w->ch_n) {
+		if (w->ch_got < w->ch_n) {
 			return busy; /* the chain is running */
 		}
-		if (w->bn != 0 && w->bstep != 0 && w->sync_got == 0) {
-			return busy; /* the paused item's operation is running */
+		if (w->bstep != 0 && w->sync_got < w->sync_need) {
+			return busy; /* a step's operation is running */
+		}
+		if (st_free(w) < COMMIT_ROOM) {
+			return busy; /* again once completions have made room */
+		}
+		if (w->bn == 0 && (w->bctx == CTX_STG || w->cq_tail == w->cq_head)) {
+			/* Nothing queued, or a placement of that time not done yet. */
+			return w->stg_on ? busy | stg_idle(w) : busy;
 		}
 		t0 = now_ns();
-		if (w->bn == 0) {
-			batch_start(w);
-		} else if (w->ch_n != 0) {
-			chain_settle(w);
-		}
-		paused = batch_items(w);
-		if (!paused) {
-			batch_end(w);
-		}
+		paused = batch_run(w);
 		w->now = now_ns();
 		stamp(t0, &w->t.commit_first, &w->t.commit_last);
 		w->t.commit_last = w->now;
@@ -785,4 +675,48 @@ commit_run(struct xf_worker *w)
 			return busy;
 		}
 	}
+}
+
+/*
+ * Teardown (xf_worker_destroy()): the loops have returned, so no RX core is polled by
+ * this thread any more and waiting here holds nothing up. The chain and the step in
+ * flight complete; a chain is settled (its steps run to the end, so renames that went
+ * out stay in order), a symlink made under its temp name goes, what a parent step
+ * opened is closed.
+ */
+void
+commit_drain(struct xf_worker *w)
+{
+	for (;;) {
+		while (w->ch_got < w->ch_n || (w->bstep != 0 && w->sync_got < w->sync_need)) {
+			int k = xf_storage_wait(w->st, w->scqe, 1, CQE_MAX);
+
+			if (k < 0 && k != -EINTR && k != -EAGAIN) {
+				/* What is still in flight is abandoned with the storage. */
+				XF_LOG(ERR, MODULE, "storage wait at teardown: %d", k);
+				w->bstep = 0;
+				w->bctx = 0;
+				return;
+			}
+			for (int i = 0; i < k; i++) {
+				keep_cqe(w, &w->scqe[i]);
+			}
+			run_deferred(w);
+		}
+		if (w->ch_n != 0 && (w->bctx == 0 || w->bctx == CTX_SETTLE) && chain_settle(w)) {
+			continue;
+		}
+		break;
+	}
+	if (w->bctx == CTX_ITEM && (w->bstep == STEP_SYMLINK || w->bstep == STEP_SYMLINK_AGAIN) &&
+	    w->sync_res[0] >= 0) {
+		const struct xf_work *it = cq_item(w, w->bpos);
+		char tmp[XF_TMPNAME_SIZE];
+
+		xf_work_tmpname(tmp, it->sid, it->sess_id, it->file);
+		unlinkat(w->p->tmp_fd, tmp, 0);
+	}
+	parent_abandon(w);
+	w->bstep = 0;
+	w->bctx = 0;
 }

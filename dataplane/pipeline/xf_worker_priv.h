@@ -7,16 +7,18 @@
  *   xf_worker.c         the poll loop, dispatch of items and completions, creation and
  *                       teardown (every field is set up there), abort. Writes out[],
  *                       out_pending (completions to the RX cores), deferred and def_*
- *                       (completions reaped while waiting), aborting[], abort_rx[],
- *                       abort_gen[], naborting, now, wait_fn, wait_arg; records the
- *                       commit executor's completions wherever they are reaped
- *                       (sync_res[], sync_got, ch_res[], ch_got: keep_cqe()).
+ *                       (completions reaped to make room, or kept for a poll with room
+ *                       for their handlers), aborting[], abort_rx[], abort_gen[],
+ *                       naborting, now; records the commit executor's completions
+ *                       wherever they are reaped (sync_res[], sync_got, ch_res[],
+ *                       ch_got: keep_cqe()).
  *   xf_worker_stat.c    STAT, quick check, decision, temp file: a file state (files[])
  *                       from W_STAT_DIR to W_OPEN (its identity, kind, mode, decision,
  *                       fd), nodir_*, lead, follow[], nfollow; queues a DELTA file for
  *                       its signatures (sg_head, sg_tail, sg_next).
  *   xf_worker_stage.c   staged directories: stg[], stg_head, stg_tail, stg_last_status,
- *                       stg_path, stg_plen, stg_sid, stg_sess, stg_end, sq[], sq_head,
+ *                       stg_path, stg_plen, stg_sid, stg_sess, stg_end, stg_drop_sid,
+ *                       sq[], sq_head,
  *                       cdefer[], cmine[]; a file's inplace, stg, stg_busy, and the
  *                       held items' cstatus[] and cchanged[].
  *   xf_worker_delta.c   signatures and the basis: sg_active, sg_head, sg_tail, keep_free[]
@@ -30,9 +32,11 @@
  *                       a file's fe_*, rb_next, crc, W_FINISH; fail_file() and the end of
  *                       a file free its state (W_FREE).
  *   xf_worker_commit.c  the commit executor (worker XF_COMMIT_WORKER): cq_head, bn, bpos,
- *                       bstep, bpfd,
- *                       sync_*, ch_*, cstatus[], cchanged[], cfres[], cdir, cdir_fd,
- *                       cdir_dirty, root_dirty.
+ *                       bphase, bfs_next, bstep, bctx, bpfd, sync_*, ch_*, cstatus[],
+ *                       cchanged[], cfres[], cdir, cdir_fd, cdir_dirty, root_dirty.
+ *   xf_worker_parent.c  the commit executor's parent directories: the cached one (cdir,
+ *                       cdir_fd, cdir_dirty) released and the next opened or made
+ *                       (pbuf, plen, ppos, pstart, psave, ppfd).
  *
  * Counters (t) are written by the stage they count. Everything runs on the worker's own
  * core: nothing here is shared with another core except through the rings and
@@ -69,8 +73,14 @@
  * way, reading the basis again for each COPY.
  */
 #define KEEP_MAX 8u
-/* Staged directories between their creation and their placement (a power of two). */
-#define STG_DIRS 32u
+/*
+ * Staged directories between their creation and their placement (a power of two). The
+ * placements trail the creations by up to a window of entries, and a directory-rich tree
+ * has a directory every ten of them: /usr/include (863 directories, 8,567 files) had 288
+ * staged with 32 and all 863 with 256 (dev pair on tmpfs, docs/PIPELINE.md). 256 costs
+ * about 40 KiB of struct stg_dir and up to 256 open directory fds per worker.
+ */
+#define STG_DIRS 256u
 /*
  * What one staged directory takes: files of at most STG_FILE_MAX bytes, STG_BYTES in
  * all. Its files become visible together, so this bounds what a crash before it is put
@@ -85,7 +95,7 @@ enum tag_type {
 	T_WRITE,    /* write slot */
 	T_READ,     /* file state: read-back */
 	T_IGN,      /* fire and forget (close) */
-	T_SYNC,     /* commit executor, waited for */
+	T_SYNC,     /* commit executor: the operation(s) of a paused step */
 	T_CHAIN,    /* commit executor: k-th rename of the pending chain */
 	T_BASIS,    /* file state: basis open (DELTA) */
 	T_SIG,      /* file state: basis read for signatures */
@@ -223,12 +233,56 @@ struct stg_report {
 	uint8_t mine; /* STG_OWN or STG_FILE: its status follows the placement; 0: its own */
 };
 
-/* Steps a commit item pauses the batch for (struct xf_worker.bstep). */
+/*
+ * Steps the commit executor pauses for (struct xf_worker.bstep): their operations are
+ * queued (T_SYNC), and a later poll that has collected them resumes the step.
+ */
 enum commit_step {
 	STEP_MKDIR = 1,     /* a directory's mkdir */
 	STEP_SYMLINK,       /* a symlink made under its temp name */
 	STEP_SYMLINK_AGAIN, /* the same, after a leftover of that name was removed */
+	STEP_CDIR_FSYNC,    /* the cached parent's fsync before it is released (parent_step) */
+	STEP_POPEN,         /* opening the item's parent */
+	STEP_PMKDIR,        /* making a missing component of it */
+	STEP_POPENDIR,      /* opening that component, for the next one */
+	STEP_PREOPEN,       /* opening the parent again, once made */
+	STEP_STG_RENAME,    /* the head staged directory's rename into place */
+	STEP_RERUN,         /* a chain step the kernel never ran, run alone */
+	STEP_LINK_TMP,      /* an unnamed temp whose name was taken: linked at its temp name */
+	STEP_LINK_OVER,     /* ... then renamed over the final name */
+	STEP_FILE_FSYNC,    /* the batch's file fsyncs (or room for them) */
+	STEP_DIR_FSYNC,     /* the batch's directory fsyncs */
 };
+
+/* Whose step is paused (struct xf_worker.bctx): where the executor resumes it. */
+enum commit_ctx {
+	CTX_ITEM = 1, /* batch item bpos */
+	CTX_STG,      /* the head staged directory's placement */
+	CTX_SETTLE,   /* the chain's settlement, at position ch_sj */
+	CTX_BATCH,    /* the batch's fsyncs */
+};
+
+/* Phases of the batch in flight (struct xf_worker.bphase). */
+enum batch_phase {
+	PH_FSYNC = 0, /* its temp files' fsyncs */
+	PH_ITEMS,     /* its items, in order */
+	PH_END,       /* its directories' fsyncs, then its reports */
+};
+
+/*
+ * Storage slots a commit step needs free before it starts: one operation (two for a
+ * batch's directory fsyncs). Checked before every step, so that a prep in the executor
+ * never finds the storage full (docs/PIPELINE.md, "No waits on a worker").
+ */
+#define COMMIT_ROOM 2u
+/*
+ * Storage slots a completion's handler may take (a STAT's result: a close and an open;
+ * the end of a COPY: the next COPY's read and its file's read-back), the lead lookup of
+ * a parent aside (handler_room()). A completion is dispatched only while this many are
+ * free, and an item (which takes one at most) is taken off a ring only while more are.
+ * At most the queue's depth (8 at least): the storage has twice as many slots.
+ */
+#define HANDLER_ROOM 4u
 
 #define STG_OWN  1u /* the directory's own entry */
 #define STG_FILE 2u /* a file written in it */
@@ -271,7 +325,7 @@ struct xf_worker {
 	struct xf_work *cq;
 	uint32_t cq_cap, cq_head, cq_tail; /* free-running */
 	int32_t sync_res[SYNC_MAX];
-	uint32_t sync_got;
+	uint32_t sync_got, sync_need; /* completions of the paused step's ops, and of those */
 	uint16_t sync_sid;
 	uint32_t sync_file;
 	/* The pending chain of renames: in file-list order, linked, waited for at once. */
@@ -287,10 +341,23 @@ struct xf_worker {
 	/* The batch in flight: items [cq_head, cq_head + bn), run up to bpos; a paused
 	 * batch waits for its chain (ch_n renames submitted, ch_got completed). */
 	uint32_t bn, bpos;
-	/* The batch paused at item bpos for the operation of one of its steps (STEP_*, 0:
-	 * none), T_SYNC 0, done once sync_got is 1; bpfd: that item's parent directory. */
+	uint32_t ch_sj; /* settling a completed chain: the next position */
+	/* The batch's phase, and its next item whose fsync is to be queued. */
+	uint8_t bphase;
+	uint32_t bfs_next;
+	/* The executor paused for the operation(s) of a step (STEP_*, 0: none) of bctx,
+	 * T_SYNC 0 .. sync_need - 1, done once sync_got reaches sync_need; bpfd: the parent
+	 * directory of the item (or staged directory) whose step it is. */
 	uint8_t bstep;
+	uint8_t bctx;
 	int bpfd;
+	/* A parent made on the way (parent_step()): the path, cut at ppos while a
+	 * component is made (its byte there in psave), the component's start, and the
+	 * directory it is made in (ppfd, opened beneath the root). */
+	char pbuf[XF_PATH_MAX + 1];
+	uint32_t plen, ppos, pstart;
+	char psave;
+	int ppfd;
 	int cdir_fd;
 	bool cdir_dirty;
 	bool root_dirty;
@@ -318,7 +385,7 @@ struct xf_worker {
 	uint32_t nfollow;
 	uint32_t follow[FOLLOW_MAX];
 	struct xf_storage_cqe scqe[CQE_MAX];
-	struct xf_storage_cqe *deferred; /* reaped by make_room, not yet dispatched */
+	struct xf_storage_cqe *deferred; /* reaped, not yet dispatched */
 	uint32_t def_cap, def_head, def_tail;
 	/*
 	 * Staged directories, one session at a time: [stg_head, stg_tail) made and not yet put
@@ -334,7 +401,9 @@ struct xf_worker {
 	char stg_path[XF_PATH_MAX + 1];
 	uint16_t stg_sid; /* the session of the last one made, and the last entry it took: */
 	uint32_t stg_sess;
-	uint32_t stg_end; /* the next may only start after it (their commits come in order) */
+	uint32_t stg_end;      /* the next may only start after it (their commits come in order) */
+	uint16_t stg_drop_sid; /* session slot + 1 whose staged directories go once the
+	                        * placement in flight is done (an abort met it), 0: none */
 	struct stg_report *sq;
 	uint32_t sq_cap, sq_head, sq_tail; /* free-running */
 	uint32_t cdefer[SYNC_MAX];         /* batch item held for directory number + 1 */
@@ -343,9 +412,6 @@ struct xf_worker {
 	uint16_t abort_rx[64];
 	uint32_t abort_gen[64];
 	unsigned int naborting;
-	/* What to serve while waiting for a storage step (xf_pipeline_set_wait_poll). */
-	xf_pipeline_wait_fn wait_fn;
-	void *wait_arg;
 	/* Counters; `now` is read once per poll for the stage spans. */
 	struct xf_pipeline_times t;
 	uint64_t now;
@@ -361,9 +427,9 @@ now_ns(void)
 }
 
 /*
- * Queue an operation. A full submission queue is flushed to the kernel; if every
- * completion slot is taken, completions are collected (waiting for one if need be)
- * and kept for the poll loop to dispatch, so a prep never recurses into handlers.
+ * Queue an operation. A full submission queue is flushed to the kernel (make_room()).
+ * A free slot is there: every step that preps checks for room first (HANDLER_ROOM,
+ * COMMIT_ROOM), and nothing waits for a completion to free one.
  */
 #define PREP(w, call)                                                                              \
 	do {                                                                                       \
@@ -432,15 +498,42 @@ base_of(const struct xf_work *it)
 	return it->ptr != NULL ? (const char *)it->ptr + it->len + 1 : "";
 }
 
-/* One operation, waited for, after the pending renames; its result goes to out. */
-#define RUN1(w, out, call)                                                                         \
+/* Storage slots free now. */
+static inline uint32_t
+st_free(const struct xf_worker *w)
+{
+	return 2u * w->depth - xf_storage_inflight(w->st);
+}
+
+/*
+ * A commit step of context ctx queues its one operation (T_SYNC 0) and pauses: the
+ * executor returns, and resumes the step once a later poll has collected the
+ * completion (its result in sync_res[0]). Room was checked (COMMIT_ROOM).
+ */
+#define STEP_OP(w, ctx, step, call)                                                                \
 	do {                                                                                       \
-		chain_flush(w);                                                                    \
-		(w)->sync_got = 0;                                                                 \
+		step_begin(w, ctx, step);                                                          \
 		PREP(w, call);                                                                     \
-		sync_wait(w, 1);                                                                   \
-		(out) = (w)->sync_res[0];                                                          \
+		xf_storage_submit((w)->st);                                                        \
 	} while (0)
+
+static inline void
+step_begin(struct xf_worker *w, uint8_t ctx, uint8_t step)
+{
+	w->sync_got = 0;
+	w->sync_need = 1;
+	w->bstep = step;
+	w->bctx = ctx;
+}
+
+/* The paused step's result is taken: nothing is paused any more. */
+static inline int32_t
+step_take(struct xf_worker *w)
+{
+	w->bstep = 0;
+	w->bctx = 0;
+	return w->sync_res[0];
+}
 
 /* ---- xf_worker.c ---- */
 void post_done(struct xf_worker *w, uint16_t rx, const struct xf_done *d);
@@ -448,7 +541,6 @@ void post_simple(struct xf_worker *w, const struct wfile *f, uint8_t type, uint8
                  uint8_t status, int fd);
 void keep_cqe(struct xf_worker *w, const struct xf_storage_cqe *c);
 void slow_check(struct xf_worker *w, uint64_t t0, const char *what);
-int worker_wait(struct xf_worker *w, struct xf_storage_cqe *out, unsigned int min);
 void make_room(struct xf_worker *w);
 int run_deferred(struct xf_worker *w);
 void cqe_dispatch(struct xf_worker *w, const struct xf_storage_cqe *c);
@@ -468,6 +560,7 @@ bool stg_take(struct xf_worker *w, struct wfile *f, uint32_t fi);
 void stg_pop(struct xf_worker *w, uint8_t st);
 void stg_drop(struct xf_worker *w, uint16_t sid);
 bool stg_places(const struct xf_worker *w, const struct xf_work *it);
+bool stg_place(struct xf_worker *w);
 bool stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it);
 int stg_idle(struct xf_worker *w);
 
@@ -496,10 +589,12 @@ void file_finish(struct xf_worker *w, uint32_t fi);
 void do_file_end(struct xf_worker *w, const struct xf_work *it);
 
 /* ---- xf_worker_commit.c ---- */
-void sync_wait(struct xf_worker *w, uint32_t n);
 void mark_dirty(struct xf_worker *w, int pfd);
-void chain_flush(struct xf_worker *w);
-int parent_fd(struct xf_worker *w, const struct xf_work *it, bool create);
 int commit_run(struct xf_worker *w);
+void commit_drain(struct xf_worker *w);
+
+/* ---- xf_worker_parent.c ---- */
+bool parent_step(struct xf_worker *w, const struct xf_work *it, bool create, uint8_t ctx, int *out);
+void parent_abandon(struct xf_worker *w);
 
 #endif /* XF_WORKER_PRIV_H */

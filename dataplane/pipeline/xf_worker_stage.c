@@ -215,44 +215,59 @@ stg_pop(struct xf_worker *w, uint8_t st)
 	}
 }
 
-/* Put the head staged directory in place: its mode, then one rename that never replaces
- * anything. On any failure it is removed, with the files in it. */
-static void
+/*
+ * Put the head staged directory in place: its mode, its parent (parent_step()), then one
+ * rename that never replaces anything, each operation paused for (CTX_STG). On any
+ * failure it is removed, with the files in it. Returns true while paused.
+ */
+bool
 stg_place(struct xf_worker *w)
 {
 	struct stg_dir *d = stg_at(w, w->stg_head);
 	const struct xf_work *it = &d->item;
 	uint8_t st = XF_ST_OK;
-	int32_t rc;
 	int pfd;
 
-	d->open = false;
-	if (d->busy != 0) {
-		/* Cannot happen (its files are listed, so committed, before whatever places
-		 * it); if it did, a file still being written must not appear. */
-		XF_LOG(ERR, MODULE, "staged directory %s: %u files still busy", d->tmp, d->busy);
-		st = XF_ST_IO;
-	} else if (fchmodat(w->p->tmp_fd, d->tmp, it->mode & 07777, 0) != 0) {
-		st = XF_ST_IO;
-	} else if ((pfd = parent_fd(w, it, true)) < 0) {
-		st = xf_status_of_errno(-pfd);
-	} else {
-		uint16_t sid = w->sync_sid;
-		uint32_t file = w->sync_file;
+	if (w->bstep == STEP_STG_RENAME) {
+		int32_t rc = step_take(w);
 
-		w->sync_sid = it->sid; /* the step is the directory's own (fault hook) */
-		w->sync_file = it->file;
-		RUN1(w, rc,
-		     xf_storage_prep_rename(w->st, w->p->tmp_fd, d->tmp, pfd, base_of(it),
-		                            RENAME_NOREPLACE, tag_of(T_SYNC, 0)));
-		w->sync_sid = sid;
-		w->sync_file = file;
 		if (rc < 0) {
 			st = xf_status_of_errno(-rc);
 		} else {
-			mark_dirty(w, pfd);
+			mark_dirty(w, w->bpfd);
+		}
+		goto done;
+	}
+	if (w->bstep == 0) {
+		d->open = false;
+		if (d->busy != 0) {
+			/* Cannot happen (its files are listed, so committed, before whatever
+			 * places it); if it did, a file still being written must not appear. */
+			XF_LOG(ERR, MODULE, "staged directory %s: %u files still busy", d->tmp,
+			       d->busy);
+			st = XF_ST_IO;
+			goto done;
+		}
+		if (fchmodat(w->p->tmp_fd, d->tmp, it->mode & 07777, 0) != 0) {
+			st = XF_ST_IO;
+			goto done;
 		}
 	}
+	if (parent_step(w, it, true, CTX_STG, &pfd)) {
+		return true;
+	}
+	if (pfd < 0) {
+		st = xf_status_of_errno(-pfd);
+		goto done;
+	}
+	w->bpfd = pfd;
+	w->sync_sid = it->sid; /* the step is the directory's own (fault hook) */
+	w->sync_file = it->file;
+	STEP_OP(w, CTX_STG, STEP_STG_RENAME,
+	        xf_storage_prep_rename(w->st, w->p->tmp_fd, d->tmp, pfd, base_of(it),
+	                               RENAME_NOREPLACE, tag_of(T_SYNC, 0)));
+	return true;
+done:
 	close(d->fd);
 	if (st == XF_ST_OK) {
 		w->t.staged_dirs++;
@@ -261,16 +276,29 @@ stg_place(struct xf_worker *w)
 		w->t.staged_failed++;
 	}
 	stg_pop(w, st);
+	if (w->stg_drop_sid != 0) {
+		uint16_t sid = (uint16_t)(w->stg_drop_sid - 1);
+
+		w->stg_drop_sid = 0;
+		stg_drop(w, sid);
+	}
+	return false;
 }
 
 /* Every staged directory of session slot sid is dropped (abort, teardown): removed with
- * its files; what was held for them is released. */
+ * its files; what was held for them is released. The head one, while its placement is
+ * in flight (its rename may be running), is done with first: stg_place() drops the
+ * others then. */
 void
 stg_drop(struct xf_worker *w, uint16_t sid)
 {
 	struct stg_dir *d;
 
 	while ((d = stg_first(w)) != NULL && d->sid == sid) {
+		if (w->bctx == CTX_STG) {
+			w->stg_drop_sid = (uint16_t)(sid + 1);
+			return;
+		}
 		close(d->fd);
 		xf_pipeline_remove_tree(w->p->tmp_fd, d->tmp);
 		w->t.staged_failed++;
@@ -311,8 +339,9 @@ stg_places(const struct xf_worker *w, const struct xf_work *it)
  * Batch item i (it) meets the staged directories. While the head one's entry has been
  * committed and it is not in place yet, the reports of its session wait for it (file-list
  * order): its files commit as they are (they are at their names in it), a no-op is held;
- * stg_places() says what puts it in place first. A staged directory's own entry becomes
- * the head. Returns true if the item is done with, false if it runs as usual.
+ * stg_places() says what puts it in place first (batch_items() does, before this). A
+ * staged directory's own entry becomes the head. Returns true if the item is done with,
+ * false if it runs as usual.
  */
 bool
 stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it)
@@ -320,9 +349,6 @@ stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 	struct stg_dir *d;
 	bool held;
 
-	if (stg_places(w, it)) {
-		stg_place(w);
-	}
 	d = stg_first(w);
 	held = d != NULL && d->seen && it->sid == d->sid && it->sess_id == d->sess;
 	if (it->type != XF_WORK_COMMIT || (it->flags & XF_WORK_F_DISCARD) != 0) {
@@ -370,13 +396,13 @@ stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 
 /* Nothing left to commit: the head staged directory goes in place once the files it
  * took are all verified or failed (it takes no more then), so that the session's end
- * never waits for it. */
+ * never waits for it. A placement so started and paused resumes here. */
 int
 stg_idle(struct xf_worker *w)
 {
 	const struct stg_dir *d = stg_first(w);
 
-	if (d == NULL || !d->seen || d->busy != 0) {
+	if (w->bctx != CTX_STG && (d == NULL || !d->seen || d->busy != 0)) {
 		return 0;
 	}
 	stg_place(w);

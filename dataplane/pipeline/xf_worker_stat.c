@@ -151,7 +151,7 @@ lookup_parent(struct xf_worker *w, struct wfile *f, uint32_t fi)
 		f->state = W_STAT_DIR;
 		w->t.stat_nodir++;
 		on_stat(w, fi, -ENOENT); /* its parent is still missing: WHOLE */
-	} else if (lead != NULL && w->nfollow < FOLLOW_MAX &&
+	} else if (lead != NULL && w->nfollow < XF_MIN(FOLLOW_MAX, 2u * w->depth - HANDLER_ROOM) &&
 	           path_within(f, lead->sid, lead->sess_id, lead->name, lead->dir_len)) {
 		f->state = W_STAT_FOLLOW;
 		w->follow[w->nfollow++] = fi;

@@ -437,6 +437,9 @@ transmit(struct xf_push *p, uint64_t now)
 		struct push_frame *f = *head;
 		uint64_t pn;
 
+		if (f == NULL && xf_reliab_can_send(p->rel)) {
+			xf_reliab_app_limited(p->rel); /* the path could take more than we have */
+		}
 		if (f == NULL || !xf_reliab_can_send(p->rel) ||
 		    xf_reliab_pace_next(p->rel, now, f->len) > now) {
 			break;

@@ -52,6 +52,8 @@ struct xf_reliab {
 	uint64_t last_eliciting_sent;
 	uint32_t pto_backoff;
 	uint32_t probes_due; /* probes asked for by the last probe timeout, not yet sent */
+	uint64_t probe_pn;   /* number of the last probe sent */
+	bool probe_unacked;  /* probe_pn sent and not acknowledged yet */
 	uint64_t *lost_pn;   /* ascending ring of tx_slots numbers */
 	uint64_t lost_head;
 	uint64_t lost_n;
@@ -83,6 +85,12 @@ struct xf_reliab {
 	/* session timers */
 	uint64_t last_sent;
 	uint64_t last_recv;
+
+	/* congestion control (xf_cc.h): one sampler record per table slot */
+	struct xf_cc cc;
+	struct xf_cc_pkt *cc_pkt;
+	uint32_t pace_burst;
+	uint32_t pace_frame_bytes;
 
 	struct xf_reliab_stats st;
 };
@@ -159,6 +167,8 @@ pace_configure(struct xf_reliab *r, uint64_t now, uint64_t rate, uint32_t burst,
 		return -EINVAL;
 	}
 	burst_bytes = (uint64_t)burst * frame_bytes;
+	r->pace_burst = burst;
+	r->pace_frame_bytes = frame_bytes;
 	if (r->pace_rate != 0) {
 		/* Keep earned credit (or debt) across the change, as bytes. Control path. */
 		bytes_credit = (double)pace_credit_at(r, now) * (double)r->pace_rate / 1e9;
@@ -226,11 +236,30 @@ xf_reliab_pace_next(const struct xf_reliab *r, uint64_t now, uint32_t bytes)
 	return now + (uint64_t)(need - c);
 }
 
+/* Follow the controller's rate (after every ACK and loss); cheap when it is unchanged. */
+static void
+pace_follow_cc(struct xf_reliab *r, uint64_t now)
+{
+	uint64_t rate = xf_cc_pacing_rate(&r->cc);
+
+	if (r->cc.algo != XF_CC_FIXED && rate != r->pace_rate) {
+		(void)pace_configure(r, now, rate, r->pace_burst, r->pace_frame_bytes);
+	}
+}
+
 int
 xf_reliab_pace_set(struct xf_reliab *r, uint64_t now, uint64_t rate, uint32_t burst,
                    uint32_t frame_bytes)
 {
-	return pace_configure(r, now, rate, burst, frame_bytes);
+	if (r->cc.algo == XF_CC_FIXED) {
+		r->cc.ceiling = rate;
+		return pace_configure(r, now, rate, burst, frame_bytes);
+	}
+	if (!pace_valid(burst, frame_bytes)) {
+		return -EINVAL;
+	}
+	r->cc.ceiling = rate;
+	return pace_configure(r, now, xf_cc_pacing_rate(&r->cc), burst, frame_bytes);
 }
 
 /* --- lifecycle -------------------------------------------------------------------- */
@@ -254,7 +283,8 @@ xf_reliab_create(const struct xf_reliab_cfg *cfg, uint64_t now)
 		c.initial_rtt_ns = XF_RELIAB_INITIAL_RTT_NS;
 	}
 	if (!is_pow2(c.tx_slots) || !is_pow2(c.rx_window) || c.rx_window < 64 ||
-	    !pace_valid(c.pace_burst, c.pace_frame_bytes) || c.initial_pn >= XF_RELIAB_PN_LIMIT) {
+	    !pace_valid(c.pace_burst, c.pace_frame_bytes) || c.initial_pn >= XF_RELIAB_PN_LIMIT ||
+	    c.congestion > XF_CC_SCAVENGER) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -274,6 +304,10 @@ xf_reliab_create(const struct xf_reliab_cfg *cfg, uint64_t now)
 	if (r->rx_map == NULL) {
 		goto err_free_lost;
 	}
+	r->cc_pkt = calloc(c.tx_slots, sizeof(*r->cc_pkt));
+	if (r->cc_pkt == NULL) {
+		goto err_free_rx;
+	}
 	r->cfg = c;
 	r->tx_mask = c.tx_slots - 1;
 	r->rx_bits = c.rx_window;
@@ -282,9 +316,14 @@ xf_reliab_create(const struct xf_reliab_cfg *cfg, uint64_t now)
 	r->rttvar = c.initial_rtt_ns / 2;
 	r->last_sent = now;
 	r->last_recv = now;
-	(void)pace_configure(r, now, c.pace_rate, c.pace_burst, c.pace_frame_bytes);
+	xf_cc_init(&r->cc, (enum xf_cc_algo)c.congestion,
+	           c.pace_frame_bytes ? c.pace_frame_bytes : XF_PAYLOAD_MAX, c.pace_rate,
+	           c.initial_rtt_ns, c.cc_seed, now);
+	(void)pace_configure(r, now, xf_cc_pacing_rate(&r->cc), c.pace_burst, c.pace_frame_bytes);
 	return r;
 
+err_free_rx:
+	free(r->rx_map);
 err_free_lost:
 	free(r->lost_pn);
 err_free_slots:
@@ -315,6 +354,7 @@ xf_reliab_destroy(struct xf_reliab *r)
 	if (r == NULL) {
 		return;
 	}
+	free(r->cc_pkt);
 	free(r->rx_map);
 	free(r->lost_pn);
 	free(r->slots);
@@ -332,7 +372,7 @@ xf_reliab_next_pn(const struct xf_reliab *r)
 bool
 xf_reliab_can_send(const struct xf_reliab *r)
 {
-	return r->next_pn - r->tx_base <= r->tx_mask;
+	return r->next_pn - r->tx_base <= r->tx_mask && r->st.bytes_in_flight < xf_cc_cwnd(&r->cc);
 }
 
 uint64_t
@@ -370,6 +410,8 @@ xf_reliab_on_sent(struct xf_reliab *r, uint64_t now, uint32_t bytes, void *handl
 		s->bytes = bytes;
 		s->state = SLOT_INFLIGHT;
 		s->flags = (uint8_t)flags;
+		xf_cc_on_sent(&r->cc, &r->cc_pkt[n & r->tx_mask], now, bytes,
+		              r->st.bytes_in_flight);
 		r->st.sent_tracked++;
 		r->st.in_flight++;
 		r->st.bytes_in_flight += bytes;
@@ -381,6 +423,8 @@ xf_reliab_on_sent(struct xf_reliab *r, uint64_t now, uint32_t bytes, void *handl
 	if (flags & XF_RELIAB_F_PROBE) {
 		r->st.probes++;
 		r->probes_due -= r->probes_due > 0;
+		r->probe_pn = n;
+		r->probe_unacked = true;
 		/* RFC 9002 6.2.1: the timer restarts when a probe is sent. */
 		r->last_eliciting_sent = now;
 	}
@@ -441,13 +485,14 @@ lost_push(struct xf_reliab *r, uint64_t pn)
 }
 
 static void
-declare_lost(struct xf_reliab *r, struct xf_reliab_sent *s)
+declare_lost(struct xf_reliab *r, struct xf_reliab_sent *s, uint64_t now)
 {
 	s->state = SLOT_LOST;
 	r->st.in_flight--;
 	r->st.bytes_in_flight -= s->bytes;
 	r->st.lost++;
 	lost_push(r, s->pn);
+	xf_cc_on_lost(&r->cc, &r->cc_pkt[s->pn & r->tx_mask], now, r->st.bytes_in_flight);
 	if (r->cfg.on_lost != NULL) {
 		r->cfg.on_lost(r->cfg.cb_arg, s);
 	}
@@ -482,7 +527,7 @@ detect_lost(struct xf_reliab *r, uint64_t now)
 		}
 		if (now >= s->time_sent + delay ||
 		    r->largest_acked - pn >= XF_RELIAB_PKT_THRESHOLD) {
-			declare_lost(r, s);
+			declare_lost(r, s, now);
 			n++;
 		} else if (r->loss_time == 0 || s->time_sent + delay < r->loss_time) {
 			r->loss_time = s->time_sent + delay;
@@ -560,7 +605,8 @@ xf_reliab_on_ack(struct xf_reliab *r, uint64_t now, uint64_t largest, uint32_t a
                  const struct xf_ack_range *ranges, unsigned int count)
 {
 	bool newly_acked = false;
-	uint64_t largest_sent_time = 0;
+	bool probe_acked = false;
+	uint64_t largest_sent_time = 0, rtt_sample = 0;
 	bool largest_newly = false;
 	unsigned int i;
 	int rc;
@@ -575,6 +621,9 @@ xf_reliab_on_ack(struct xf_reliab *r, uint64_t now, uint64_t largest, uint32_t a
 		uint64_t b = ranges[i].last;
 		uint64_t pn;
 
+		if (r->probe_unacked && a <= r->probe_pn && r->probe_pn <= b) {
+			probe_acked = true;
+		}
 		if (a < r->tx_base) {
 			/* slots are checked by number, so a reused slot is never mistaken */
 			check_spurious(r, a, XF_MIN(b, r->tx_base - 1));
@@ -597,6 +646,7 @@ xf_reliab_on_ack(struct xf_reliab *r, uint64_t now, uint64_t largest, uint32_t a
 				r->st.bytes_in_flight -= s->bytes;
 				r->st.acked++;
 				newly_acked = true;
+				xf_cc_on_acked(&r->cc, &r->cc_pkt[pn & r->tx_mask], now);
 				if (pn == largest) {
 					largest_newly = true;
 					largest_sent_time = s->time_sent;
@@ -614,13 +664,25 @@ xf_reliab_on_ack(struct xf_reliab *r, uint64_t now, uint64_t largest, uint32_t a
 		r->any_acked = true;
 	}
 	if (largest_newly && now >= largest_sent_time) {
-		rtt_update(r, now - largest_sent_time, (uint64_t)ack_delay_us * 1000u);
+		rtt_sample = now - largest_sent_time;
+		rtt_update(r, rtt_sample, (uint64_t)ack_delay_us * 1000u);
 	}
-	if (newly_acked) {
+	/*
+	 * The peer answered: the backoff resets (RFC 9002 A.7, on an ACK that newly
+	 * acknowledges an ack-eliciting packet). Our probes are ack-eliciting but untracked,
+	 * so the ACK of the last one counts too, as the ACK of a probe does in RFC 9002:
+	 * otherwise a peer that answers every probe but does not take the frames in flight
+	 * (its acknowledgement of them lost, or a session it has not confirmed yet) would
+	 * double the timeout at each round, 2^7 times the base after 7 of them.
+	 */
+	if (newly_acked || probe_acked) {
 		r->pto_backoff = 0;
 		r->probes_due = 0; /* the peer answered: a probe not sent yet is not needed */
+		r->probe_unacked = false;
 	}
 	detect_lost(r, now);
+	xf_cc_on_ack_end(&r->cc, now, rtt_sample, r->srtt, r->st.bytes_in_flight);
+	pace_follow_cc(r, now);
 	return 0;
 }
 
@@ -656,13 +718,16 @@ xf_reliab_on_timeout(struct xf_reliab *r, uint64_t now)
 		if (now < r->loss_time) {
 			return 0;
 		}
-		return detect_lost(r, now);
+		n = detect_lost(r, now);
+		pace_follow_cc(r, now);
+		return n;
 	}
 	if (r->st.in_flight == 0 || now < pto_deadline(r)) {
 		return 0;
 	}
 	r->st.pto++;
 	r->pto_backoff++;
+	r->st.pto_backoff_max = XF_MAX(r->st.pto_backoff_max, r->pto_backoff);
 	if (r->any_acked) {
 		/*
 		 * RFC 9002 6.2.4: probe, declare nothing. The peer answers a probe as soon as
@@ -673,6 +738,16 @@ xf_reliab_on_timeout(struct xf_reliab *r, uint64_t now)
 		 * "Lossless links").
 		 */
 		r->probes_due = XF_RELIAB_PTO_FRAMES;
+		/*
+		 * And our ACK goes with them, as a QUIC probe packet carries the ACK frame: if
+		 * the peer's frames are in flight because our ACK of them was lost, this one
+		 * settles them in the same round trip instead of at the peer's own timeout (a
+		 * receiver refuses data until our ACK of its HELLO_ACK arrives; its first
+		 * timeout, from the initial RTT, is a second away).
+		 */
+		if (r->rx_any) {
+			r->ack_now = true;
+		}
 		return 0;
 	}
 	/* The handshake: nothing answers a PING before the session exists on both sides,
@@ -681,11 +756,12 @@ xf_reliab_on_timeout(struct xf_reliab *r, uint64_t now)
 		struct xf_reliab_sent *s = slot_of(r, pn);
 
 		if (s->pn == pn && s->state == SLOT_INFLIGHT) {
-			declare_lost(r, s);
+			declare_lost(r, s, now);
 			n++;
 		}
 	}
 	advance_base(r);
+	pace_follow_cc(r, now);
 	return n;
 }
 
@@ -762,6 +838,12 @@ xf_reliab_rx_accept(struct xf_reliab *r, uint64_t now, uint64_t pn, bool ack_eli
 	r->rx_map[i >> 6] |= 1ull << (i & 63);
 	r->st.received++;
 	r->last_recv = XF_MAX(r->last_recv, now);
+	/* Numbers skipped are the peer's frames lost (or late); a late one fills its gap. */
+	if (r->rx_any && pn > r->rx_largest + 1) {
+		r->st.rx_missing += pn - r->rx_largest - 1;
+	} else if (r->rx_any && pn < r->rx_largest && r->st.rx_missing > 0) {
+		r->st.rx_missing--;
+	}
 	if (!ack_eliciting) {
 		if (!r->rx_any || pn > r->rx_largest) {
 			r->rx_largest = pn;
@@ -872,6 +954,23 @@ xf_reliab_ack_sent(struct xf_reliab *r)
 	r->rx_unacked = 0;
 	r->ack_now = false;
 	r->st.acks_sent++;
+}
+
+/* --- congestion control ---------------------------------------------------------- */
+
+void
+xf_reliab_app_limited(struct xf_reliab *r)
+{
+	xf_cc_app_limited(&r->cc, r->st.bytes_in_flight);
+}
+
+void
+xf_reliab_cc_info(const struct xf_reliab *r, struct xf_cc_info *info)
+{
+	xf_cc_info(&r->cc, info);
+	if (info->min_rtt_ns == 0 && r->rtt_sampled) {
+		info->min_rtt_ns = r->min_rtt;
+	}
 }
 
 /* --- session timers --------------------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "xf_cc.h"
 #include "xf_proto.h"
 
 /** Packet threshold of loss detection (RFC 9002 kPacketThreshold). */
@@ -84,11 +85,16 @@ struct xf_reliab_cfg {
 	                                2 x the peer's tx_slots (XF_RELIAB_DEFAULT_WINDOW) */
 	uint64_t max_ack_delay_ns; /**< XF_RELIAB_MAX_ACK_DELAY_NS */
 	uint64_t initial_rtt_ns;   /**< XF_RELIAB_INITIAL_RTT_NS */
-	uint64_t pace_rate;        /**< bytes per second; 0 = unpaced (no default) */
+	uint64_t pace_rate;        /**< bytes per second; 0 = unpaced (no default). With a
+	                                congestion controller, the ceiling of its rate (0 =
+	                                none: the NIC's speed) */
 	uint32_t pace_burst;       /**< frames (XF_RELIAB_DEFAULT_BURST) */
 	uint32_t pace_frame_bytes; /**< bytes of a full frame (XF_PAYLOAD_MAX) */
 	uint64_t keepalive_ns;     /**< silence before a PING; 0 = never (no default) */
 	uint64_t idle_timeout_ns;  /**< silence from the peer before abort; 0 = never */
+	uint8_t congestion;        /**< enum xf_cc_algo; XF_CC_FIXED (0) paces at pace_rate
+	                                with no window but the table */
+	uint64_t cc_seed;          /**< seed of the controller's randomised probing */
 	uint64_t initial_pn;       /**< first packet number sent, < XF_RELIAB_PN_LIMIT: 0 for
 	                                the initiator, random for the responder (the proof
 	                                that the initiator got the HELLO_ACK is its ACK of that
@@ -117,6 +123,11 @@ struct xf_reliab_stats {
 	uint64_t bytes_in_flight; /**< bytes of tracked frames neither acked nor lost */
 	uint32_t in_flight;       /**< tracked frames neither acked nor lost */
 	uint32_t pto_backoff;     /**< consecutive PTOs (the exponent of the backoff) */
+	uint32_t pto_backoff_max; /**< the most consecutive PTOs so far: how far the timer
+	                               backed off before an ACK answered */
+	uint64_t rx_missing;      /**< the peer's numbers skipped and not (yet) received:
+	                               its frames lost on the way, ACKs included, less those
+	                               that arrived late (reordered) */
 	uint64_t latest_rtt_ns;   /**< 0 before the first sample */
 	uint64_t min_rtt_ns;      /**< 0 before the first sample */
 	uint64_t smoothed_rtt_ns; /**< initial_rtt before the first sample */
@@ -154,7 +165,8 @@ uint64_t xf_reliab_next_pn(const struct xf_reliab *r);
 
 /**
  * @return true when an ack-eliciting frame may be sent now: the sent-frame table has a
- *         free slot for the next packet number. Non-eliciting frames can always be sent.
+ *         free slot for the next packet number and the bytes in flight are below the
+ *         congestion window. Non-eliciting frames can always be sent.
  */
 bool xf_reliab_can_send(const struct xf_reliab *r);
 
@@ -201,11 +213,13 @@ uint64_t xf_reliab_loss_deadline(const struct xf_reliab *r);
 
 /**
  * Fire the sender's timer if it is due: declare time-threshold losses, or on a probe
- * timeout ask for XF_RELIAB_PTO_FRAMES probes (xf_reliab_probes_due()) and double the
- * next timeout. A probe timeout declares nothing lost: the frames in flight may only be
- * waiting in a slow receiver's queue, and the probe's ACK settles which are lost. Only
- * before the first acknowledgement (nothing could answer a probe yet) does it declare
- * the XF_RELIAB_PTO_FRAMES oldest frames lost, calling on_lost for each.
+ * timeout ask for XF_RELIAB_PTO_FRAMES probes (xf_reliab_probes_due()), make our ACK due
+ * at once if anything was received (it goes out with the probes), and double the next
+ * timeout until an ACK newly acknowledges a frame or the last probe. A probe timeout
+ * declares nothing lost: the frames in flight may only be waiting in a slow receiver's
+ * queue, and the probe's ACK settles which are lost. Only before the first
+ * acknowledgement (nothing could answer a probe yet) does it declare the
+ * XF_RELIAB_PTO_FRAMES oldest frames lost, calling on_lost for each.
  *
  * @return Frames declared lost (0 if the timer was not due or it asked for probes).
  */
@@ -295,8 +309,8 @@ void xf_reliab_ack_sent(struct xf_reliab *r);
 uint64_t xf_reliab_pace_next(const struct xf_reliab *r, uint64_t now, uint32_t bytes);
 
 /**
- * Change the pacing rate at run time; credit earned so far is kept (as bytes, capped by
- * the new burst).
+ * Change the pacing rate at run time (with a congestion controller: its ceiling, 0 =
+ * none); credit earned so far is kept (as bytes, capped by the new burst).
  *
  * @param r           Engine.
  * @param now         Current time (ns).
@@ -307,6 +321,18 @@ uint64_t xf_reliab_pace_next(const struct xf_reliab *r, uint64_t now, uint32_t b
  */
 int xf_reliab_pace_set(struct xf_reliab *r, uint64_t now, uint64_t rate, uint32_t burst,
                        uint32_t frame_bytes);
+
+/* --- Congestion control ---------------------------------------------------------- */
+
+/**
+ * Tell the controller the sender has nothing to send although the window and the pacer
+ * would let it: the delivery-rate samples of what is in flight are app-limited (they
+ * measure the sender, not the path). Call it when the send queue runs empty.
+ */
+void xf_reliab_app_limited(struct xf_reliab *r);
+
+/** Fill info with the controller's state (xferctl sessions, telemetry). */
+void xf_reliab_cc_info(const struct xf_reliab *r, struct xf_cc_info *info);
 
 /* --- Session timers --------------------------------------------------------------- */
 

@@ -5,8 +5,10 @@
  * The walk uses openat/fdopendir/fstatat(AT_SYMLINK_NOFOLLOW) and opens every
  * subdirectory with O_NOFOLLOW, so it never leaves the tree through a symlink: a
  * symlink is listed as a symlink with its target. Order is deterministic: depth
- * first, a directory right before its contents, names sorted bytewise (memcmp)
- * within each directory. Regular files, directories (empty ones too) and symlinks
+ * first, a directory right before its contents; within a directory its regular files,
+ * then its symlinks, then its subdirectories (each followed by its contents), each group
+ * sorted bytewise (memcmp), so that a directory's files are consecutive in the list
+ * (docs/DELTA.md, "Source scan"). Regular files, directories (empty ones too) and symlinks
  * are listed; fifos, sockets and devices are skipped and counted, and so are
  * entries whose relative path would exceed XF_PATH_MAX or a name XF_NAME_MAX
  * (a directory skipped this way is skipped with everything below it).
@@ -33,9 +35,12 @@ struct xf_scan_stats {
 	uint64_t skipped_special; /**< fifos, sockets, devices: skipped with a warning */
 	uint64_t skipped_long;    /**< path or name too long: skipped with a warning */
 	uint64_t errors;          /**< entries that vanished or could not be read */
+	uint64_t filtered;        /**< excluded by the filter (an excluded directory counts
+	                               once: what is below it is not read) */
 };
 
 struct xf_scan;
+struct xf_filter;
 
 /**
  * Walk the tree under root.
@@ -45,6 +50,10 @@ struct xf_scan;
  * @param prefix NULL or "": paths are relative to root. Otherwise every path is stored
  *               as "prefix/relative" (a push's destination directory), and the
  *               XF_PATH_MAX limit applies to that whole path.
+ * @param filter NULL, or the rules that decide which entries are listed: each entry's
+ *               path relative to root is matched (the prefix is not part of it); an
+ *               excluded entry is left out and counted in st->filtered, and an excluded
+ *               directory is not read (xf_filter.h, docs/FILTERS.md).
  * @param st     Filled with the counters (also on failure, as far as the walk got); may
  *               be NULL.
  * @return the scan, or NULL with errno: that of open(root) (ENOENT, ENOTDIR,
@@ -52,7 +61,8 @@ struct xf_scan;
  *         Errors below the root do not fail the scan: they are logged and counted in
  *         st->errors.
  */
-struct xf_scan *xf_scan_tree(const char *root, const char *prefix, struct xf_scan_stats *st);
+struct xf_scan *xf_scan_tree(const char *root, const char *prefix, const struct xf_filter *filter,
+                             struct xf_scan_stats *st);
 
 /** Number of entries listed. */
 size_t xf_scan_count(const struct xf_scan *s);

@@ -19,6 +19,18 @@
  *   Linux 6.18), so it hands every operation to an io-wq kernel thread: a wake-up and
  *   two context switches for what is a memory copy here. docs/PIPELINE.md has the
  *   measurements.
+ * AUTO also picks inline on XFS, and on other file systems an io_uring context that runs
+ * every operation but fsync inline (its route, a bit per op: xf_storage_auto_route()).
+ * io_uring hands openat with O_CREAT, statx, renameat, mkdirat, symlinkat, unlinkat and
+ * linkat to an io-wq thread on every file system, and on XFS and ext4 an appending
+ * buffered write too; measured per operation (perf/storage, docs/PIPELINE.md), each
+ * costs 1.5-12x its system call on XFS, ext4 and tmpfs. Page-cache reads came out
+ * even at best. fsync is the one operation io_uring wins on a disk: run side by side
+ * on io-wq threads, 2,048 of them took a quarter of the time of one after the other on
+ * ext4; on XFS over RAM, where fsync waits for no device, it lost.
+ * Routed operations share the slot table and the fifo with the inline back end; submit
+ * sends the ring's first, then runs the inline ones, so every io_uring operation of the
+ * batch has taken its file before an inline close of the same fd runs.
  *
  * The *at operations (statx, rename, mkdir, symlink, unlink) resolve their name
  * without RESOLVE_BENEATH (io_uring has no openat2-style flags for them), so the name
@@ -101,8 +113,56 @@ xf_storage_io_resolve(int fd, enum xf_storage_io io, enum xf_storage_io *out)
 	if (fstatfs(fd, &sf) < 0) {
 		return -errno;
 	}
-	*out = (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC) ? XF_STORAGE_IO_INLINE
-	                                                              : XF_STORAGE_IO_URING;
+	*out = xf_storage_auto_route((uint64_t)sf.f_type) == XF_STORAGE_OPS_ALL
+	               ? XF_STORAGE_IO_INLINE
+	               : XF_STORAGE_IO_URING;
+	return 0;
+}
+
+uint32_t
+xf_storage_auto_route(uint64_t fs_type)
+{
+	if (fs_type == TMPFS_MAGIC || fs_type == RAMFS_MAGIC || fs_type == XFS_SUPER_MAGIC) {
+		return XF_STORAGE_OPS_ALL;
+	}
+	return XF_STORAGE_OPS_ALL & ~(1u << XF_SOP_FSYNC);
+}
+
+uint32_t
+xf_storage_route(const struct xf_storage *st)
+{
+	return st->route;
+}
+
+int
+xf_storage_set_route(struct xf_storage *st, uint32_t inline_ops)
+{
+	if (st->io == XF_STORAGE_IO_INLINE || (inline_ops & ~XF_STORAGE_OPS_ALL) != 0) {
+		return -EINVAL;
+	}
+	if (xf_storage_inflight(st) > 0) {
+		return -EBUSY;
+	}
+	st->route = inline_ops;
+	return 0;
+}
+
+/* The route of a new context: everything inline, nothing, or AUTO's for the root's fs. */
+static int
+initial_route(struct xf_storage *st, int root_fd, enum xf_storage_io asked)
+{
+	struct statfs sf;
+
+	if (st->io == XF_STORAGE_IO_INLINE) {
+		st->route = XF_STORAGE_OPS_ALL;
+	} else if (asked == XF_STORAGE_IO_AUTO) {
+		if (fstatfs(root_fd, &sf) < 0) {
+			return -errno;
+		}
+		st->route = xf_storage_auto_route((uint64_t)sf.f_type);
+	} else {
+		st->route = 0; /* io_uring as asked: every operation on the ring */
+	}
 	return 0;
 }
 
@@ -154,7 +214,11 @@ xf_storage_create(int root_fd, unsigned int depth, enum xf_storage_io io)
 		return NULL;
 	}
 	st->hold_ops = 0;
+	st->last_inl = -1;
 	ret = xf_storage_io_resolve(root_fd, io, &st->io);
+	if (ret == 0) {
+		ret = initial_route(st, root_fd, io);
+	}
 	if (ret < 0) {
 		errno = -ret;
 		goto err_free_st;
@@ -172,12 +236,11 @@ xf_storage_create(int root_fd, unsigned int depth, enum xf_storage_io io)
 		}
 	} else {
 		st->nslots = 2 * depth; /* as io_uring sizes its CQ */
-		st->fifo = calloc(st->nslots, sizeof(*st->fifo));
 	}
+	st->fifo = calloc(st->nslots, sizeof(*st->fifo));
 	st->slots = calloc(st->nslots, sizeof(*st->slots));
 	st->free_stack = calloc(st->nslots, sizeof(*st->free_stack));
-	if (st->slots == NULL || st->free_stack == NULL ||
-	    (st->io == XF_STORAGE_IO_INLINE && st->fifo == NULL)) {
+	if (st->slots == NULL || st->free_stack == NULL || st->fifo == NULL) {
 		errno = ENOMEM;
 		goto err_free_tables;
 	}
@@ -225,15 +288,6 @@ xf_storage_set_fault(struct xf_storage *st, xf_storage_fault_fn fn, void *arg)
 	st->fault_arg = arg;
 }
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void
 xf_storage_set_hold(struct xf_storage *st, enum xf_storage_op op, uint64_t ns)
 {
@@ -243,6 +297,13 @@ xf_storage_set_hold(struct xf_storage *st, enum xf_storage_op op, uint64_t ns)
 	}
 }
 
+void
+xf_storage_release_hold(struct xf_storage *st)
+{
+	st->hold_ops = 0;
+	st->held_due = 0;
+}
+
 unsigned int
 xf_storage_inflight(const struct xf_storage *st)
 {
@@ -250,19 +311,21 @@ xf_storage_inflight(const struct xf_storage *st)
 }
 
 /*
- * Take a slot, and with io_uring an SQE, together, or neither; the caller fills the
+ * Take a slot, and on the ring an SQE, together, or neither; the caller fills the
  * slot's arguments and then calls queue(). Inline, at most depth operations wait for
- * a submit, as the SQ would hold.
+ * a submit, as the SQ would hold. The route is the op's, or after xf_storage_chain()
+ * the route of the operation it follows, so that a chain never spans both.
  */
 static struct slot *
 get_slot(struct xf_storage *st, enum xf_storage_op op, uint64_t tag)
 {
+	bool inl = st->chain_next ? st->chain_inl : ((st->route >> op) & 1u) != 0;
 	struct slot *s;
 
 	if (unlikely(st->nfree == 0)) {
 		return NULL;
 	}
-	if (st->io == XF_STORAGE_IO_URING) {
+	if (!inl) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&st->ring);
 
 		if (unlikely(sqe == NULL)) {
@@ -272,11 +335,14 @@ get_slot(struct xf_storage *st, enum xf_storage_op op, uint64_t tag)
 	} else if (unlikely(st->tail - st->sub >= st->depth)) {
 		return NULL;
 	}
+	st->chain_next = false;
+	st->last_inl = inl ? 1 : 0;
 	s = &st->slots[st->free_stack[--st->nfree]];
 	memset(&s->a, 0, sizeof(s->a));
 	s->tag = tag;
 	s->op = (uint8_t)op;
 	s->forced = 0;
+	s->inl = inl;
 	return s;
 }
 
@@ -345,7 +411,7 @@ queue(struct xf_storage *st, struct slot *s)
 {
 	uint32_t idx = (uint32_t)(s - st->slots);
 
-	if (st->io == XF_STORAGE_IO_URING) {
+	if (!s->inl) {
 		prep_sqe(st->last, s);
 		io_uring_sqe_set_data64(st->last, idx);
 	} else {
@@ -494,19 +560,21 @@ xf_storage_prep_writev(struct xf_storage *st, int fd, const struct iovec *iov, u
 int
 xf_storage_chain(struct xf_storage *st)
 {
-	if (st->io == XF_STORAGE_IO_INLINE) {
-		/* Inline, every operation runs after the one prepped before it. */
-		return st->tail != st->sub ? 0 : -EINVAL;
-	}
-	if (st->last == NULL) {
+	if (st->last_inl < 0) {
 		return -EINVAL;
 	}
 	/*
-	 * A hard link: the next operation starts only once this one has completed, and an
-	 * error here does not cancel it. The kernel runs such a chain on one io-wq worker,
-	 * one after the other, without a wake-up per operation.
+	 * Inline, every operation runs after the one prepped before it: the next one only
+	 * has to run inline too. On the ring, a hard link: the next operation starts only
+	 * once this one has completed, and an error here does not cancel it. The kernel runs
+	 * such a chain on one io-wq worker, one after the other, without a wake-up per
+	 * operation.
 	 */
-	st->last->flags |= IOSQE_IO_HARDLINK;
+	if (st->last_inl == 0) {
+		st->last->flags |= IOSQE_IO_HARDLINK;
+	}
+	st->chain_next = true;
+	st->chain_inl = st->last_inl == 1;
 	return 0;
 }
 
@@ -669,20 +737,26 @@ xf_storage_submit(struct xf_storage *st)
 	int ret;
 
 	if (st->io == XF_STORAGE_IO_INLINE) {
+		st->last_inl = -1;
+		st->chain_next = false;
 		return xf_storage_inline_submit(st);
 	}
 	/*
 	 * No wait is requested, so EINTR can only come from a signal during submission
 	 * itself: retry. EAGAIN (kernel short of memory for requests) and EBUSY are
-	 * returned; the SQEs stay queued and the next submit sends them.
+	 * returned; the SQEs stay queued and the next submit sends them, and the routed
+	 * operations wait with them, so that none overtakes an earlier one on the ring.
 	 */
 	do {
 		ret = io_uring_submit(&st->ring);
 	} while (ret == -EINTR);
-	if (ret >= 0) {
-		st->last = NULL;
+	if (ret < 0) {
+		return ret;
 	}
-	return ret;
+	st->last = NULL;
+	st->last_inl = -1;
+	st->chain_next = false;
+	return ret + xf_storage_inline_submit(st);
 }
 
 unsigned int
@@ -699,6 +773,9 @@ xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 	if (unlikely(st->held) && n < max && mono_ns() >= st->held_due) {
 		st->held = false;
 		complete(st, st->held_idx, st->held_res, &out[n++]);
+	}
+	if (st->head != st->tail && n < max) {
+		n += xf_storage_inline_reap(st, out + n, max - n); /* the routed operations */
 	}
 	if (IO_URING_READ_ONCE(*st->ring.sq.kflags) & IORING_SQ_TASKRUN) {
 		io_uring_get_events(&st->ring); /* completions waiting as task work */
@@ -717,12 +794,8 @@ xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 			continue;
 		}
 		s = &st->slots[idx];
-		if (unlikely((st->hold_ops & (1u << s->op)) != 0) && !st->held) {
-			st->hold_ops = 0;
-			st->held = true;
-			st->held_idx = (uint32_t)idx;
-			st->held_res = s->forced ? s->res : cqe->res;
-			st->held_due = mono_ns() + st->hold_ns;
+		if (unlikely(st->hold_ops != 0) &&
+		    hold_take(st, (uint32_t)idx, s->forced ? s->res : cqe->res)) {
 			continue;
 		}
 		complete(st, (uint32_t)idx, s->forced ? s->res : cqe->res, &out[n++]);
@@ -735,10 +808,13 @@ int
 xf_storage_wait(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int min,
                 unsigned int max)
 {
+	unsigned int ready_inline;
 	int ret;
 
 	if (st->io == XF_STORAGE_IO_INLINE) {
 		/* Everything queued has completed once it has run. */
+		st->last_inl = -1;
+		st->chain_next = false;
 		st->sub = st->tail;
 		xf_storage_inline_run(st, SIZE_MAX);
 		return (int)xf_storage_inline_reap(st, out, max);
@@ -761,6 +837,17 @@ xf_storage_wait(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 	if (min > xf_storage_inflight(st)) {
 		min = xf_storage_inflight(st);
 	}
+	/* The ring's operations go first (xf_storage_submit()), then every routed one runs;
+	 * what they complete counts towards min. */
+	if (st->tail != st->head) {
+		ret = xf_storage_submit(st);
+		if (ret < 0) {
+			return ret;
+		}
+		xf_storage_inline_run(st, SIZE_MAX);
+		ready_inline = st->done - st->head;
+		min = min > ready_inline ? min - ready_inline : 0;
+	}
 	/*
 	 * Submit and wait in one io_uring_enter. The kernel counts completions already in
 	 * the CQ towards wait_nr. A signal ends the wait early with EINTR (queued SQEs are
@@ -776,6 +863,8 @@ xf_storage_wait(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 		}
 		if (ret >= 0) {
 			st->last = NULL;
+			st->last_inl = -1;
+			st->chain_next = false;
 		}
 		if (io_uring_cq_ready(&st->ring) >= min) {
 			break;

@@ -47,6 +47,9 @@ enum xf_storage_op {
 	XF_SOP_MAX,
 };
 
+/** Every operation, as a route (bit 1 << op). */
+#define XF_STORAGE_OPS_ALL (((1u << XF_SOP_MAX) - 1u) & ~1u)
+
 /** One completion. */
 struct xf_storage_cqe {
 	uint64_t tag; /**< the caller's tag from the prep call */
@@ -63,7 +66,8 @@ typedef int32_t (*xf_storage_fault_fn)(void *arg, enum xf_storage_op op, uint64_
 
 /** How operations run. */
 enum xf_storage_io {
-	XF_STORAGE_IO_AUTO = 0, /**< inline on tmpfs and ramfs, io_uring elsewhere */
+	XF_STORAGE_IO_AUTO = 0, /**< inline on tmpfs, ramfs and XFS; elsewhere io_uring,
+	                         * with the operations of xf_storage_auto_route() inline */
 	XF_STORAGE_IO_URING,    /**< through an io_uring */
 	XF_STORAGE_IO_INLINE,   /**< as system calls at submit, one after the other */
 };
@@ -85,11 +89,38 @@ struct xf_storage *xf_storage_create(int root_fd, unsigned int depth, enum xf_st
 enum xf_storage_io xf_storage_io(const struct xf_storage *st);
 
 /**
- * The back end AUTO gives for the file system of fd (any fd on it): inline on tmpfs
- * and ramfs, io_uring elsewhere; URING and INLINE stay as they are.
+ * The back end AUTO gives for the file system of fd (any fd on it): inline where
+ * xf_storage_auto_route() runs every operation inline (tmpfs, ramfs, XFS), io_uring
+ * elsewhere; URING and INLINE stay as they are.
  * @return 0, or -errno (-EINVAL for an unknown io, or fstatfs's error).
  */
 int xf_storage_io_resolve(int fd, enum xf_storage_io io, enum xf_storage_io *out);
+
+/**
+ * The operations (bit 1 << op) that AUTO runs inline on a file system of type fs_type
+ * (statfs f_type): every one on tmpfs, ramfs and XFS (the inline back end); elsewhere
+ * all but fsync, which stays on io_uring. io_uring hands the others to an io-wq thread
+ * (or gains nothing on them), and that costs more than the system call; fsyncs run side
+ * by side there, which pays where they wait for a disk (docs/PIPELINE.md, "Which
+ * operation runs where", has the figures per operation).
+ */
+uint32_t xf_storage_auto_route(uint64_t fs_type);
+
+/** The operations st runs inline (bit 1 << op): XF_STORAGE_OPS_ALL on the inline back end. */
+uint32_t xf_storage_route(const struct xf_storage *st);
+
+/**
+ * Choose the operations an io_uring context runs inline (bit 1 << op), the others on
+ * its ring. AUTO sets xf_storage_auto_route() at creation and a forced io_uring none;
+ * this is for tests and benchmarks that compare routes.
+ * Inline and ring operations keep prep order only within their route: an operation
+ * that must follow another is chained to it (xf_storage_chain() keeps it on the same
+ * route). A submit sends the ring's operations before it runs the inline ones, so an
+ * inline close may follow an unchained ring operation on the same fd in one batch.
+ * @return 0; -EINVAL on an inline context or for a bit that is no operation; -EBUSY
+ *         while operations are queued or in flight.
+ */
+int xf_storage_set_route(struct xf_storage *st, uint32_t inline_ops);
 
 /** "auto", "io_uring" or "inline". Never NULL. */
 const char *xf_storage_io_str(enum xf_storage_io io);
@@ -141,7 +172,8 @@ int xf_storage_prep_writev(struct xf_storage *st, int fd, const struct iovec *io
 
 /**
  * Order the operation prepped last before the next one prepped (IOSQE_IO_HARDLINK):
- * the next starts only after it completes, whatever its result. Both must be prepped
+ * the next starts only after it completes, whatever its result, and runs on the same
+ * route (inline or on the ring) whatever its own route is. Both must be prepped
  * before the next xf_storage_submit() or xf_storage_wait(). For operations whose order
  * on disk matters (the renames of in-order commit), sent as one batch.
  * @return 0, or -EINVAL if nothing was prepped since the last submit.
@@ -216,5 +248,12 @@ void xf_storage_set_fault(struct xf_storage *st, xf_storage_fault_fn fn, void *a
  * for the last call's ns.
  */
 void xf_storage_set_hold(struct xf_storage *st, enum xf_storage_op op, uint64_t ns);
+
+/**
+ * Tests: the completion held (xf_storage_set_hold()) is due now, and one not held yet
+ * will not be. With a hold that never ends by itself, a test decides exactly when a
+ * step completes, with no timing involved.
+ */
+void xf_storage_release_hold(struct xf_storage *st);
 
 #endif /* XF_STORAGE_H */

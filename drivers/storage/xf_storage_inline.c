@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The inline back end (xf_storage.c says when and why it is chosen): submit runs the
- * queued operations one after the other as plain system calls, within a budget, and
- * reap hands out their results in prep order.
+ * The inline back end (xf_storage.c says when and why it is chosen), and the operations
+ * an io_uring context routes inline: submit runs the queued operations one after the
+ * other as plain system calls, within a budget, and reap hands out their results in
+ * prep order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -142,6 +143,9 @@ xf_storage_inline_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsign
 	while (n < max && st->head != st->done) {
 		uint32_t idx = st->fifo[st->head++ & (st->nslots - 1)];
 
+		if (unlikely(st->hold_ops != 0) && hold_take(st, idx, st->slots[idx].res)) {
+			continue; /* routed on an io_uring context, held for a test */
+		}
 		complete(st, idx, st->slots[idx].res, &out[n++]);
 	}
 	return n;

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <liburing.h>
 
@@ -34,6 +35,7 @@ struct slot {
 	int32_t res;         /**< inline: the result; either: the result if forced */
 	uint8_t op;          /**< enum xf_storage_op */
 	uint8_t forced;      /**< rejected at prep: res applies, nothing runs */
+	uint8_t inl;         /**< runs inline (queued on fifo), not through the ring */
 };
 
 struct xf_storage {
@@ -48,8 +50,14 @@ struct xf_storage {
 	uint32_t *free_stack;      /**< nslots entries */
 	struct slot *slots;        /**< nslots entries */
 	struct io_uring_sqe *last; /**< io_uring: SQE prepped last since the last submit */
+	uint32_t route;            /**< ops (1 << op) run inline; XF_STORAGE_OPS_ALL inline */
+	int8_t last_inl;           /**< the op prepped last since the last submit: -1 none,
+	                            * 0 on the ring, 1 inline */
+	bool chain_next;           /**< xf_storage_chain() was called: the next op goes... */
+	bool chain_inl;            /**< ...inline (1) or on the ring (0), as the one before */
 	/*
-	 * Inline: slot indices in prep order, nslots entries, free-running cursors:
+	 * Operations run inline (every one on the inline back end, the routed ones on an
+	 * io_uring context): slot indices in prep order, nslots entries, free-running cursors:
 	 * [head, done) have run and wait for reap, [done, sub) are submitted and run in
 	 * budgeted steps by submit and reap, [sub, tail) wait for the next submit.
 	 */
@@ -88,7 +96,34 @@ complete(struct xf_storage *st, uint32_t idx, int32_t res, struct xf_storage_cqe
 	put_slot(st, idx);
 }
 
-/* Inline back end (xf_storage_inline.c). */
+static inline uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Tests (xf_storage_set_hold): hold this completion back if it is the first of a held
+ * op. @return true if it was held (the caller hands it out later, not now).
+ */
+static inline bool
+hold_take(struct xf_storage *st, uint32_t idx, int32_t res)
+{
+	if (likely((st->hold_ops & (1u << st->slots[idx].op)) == 0) || st->held) {
+		return false;
+	}
+	st->hold_ops = 0;
+	st->held = true;
+	st->held_idx = idx;
+	st->held_res = res;
+	st->held_due = mono_ns() + st->hold_ns;
+	return true;
+}
+
+/* Inline back end and routed operations (xf_storage_inline.c). */
 void xf_storage_inline_run(struct xf_storage *st, size_t budget);
 int xf_storage_inline_submit(struct xf_storage *st);
 unsigned int xf_storage_inline_reap(struct xf_storage *st, struct xf_storage_cqe *out,

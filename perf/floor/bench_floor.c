@@ -21,7 +21,9 @@
  * divided by the online CPUs is the wall time of a perfectly parallel implementation with
  * zero protocol cost: a bound no transfer on this machine can beat, to set beside rsync
  * and xferd measured in the same run (perf/transfer/run.sh --floor).
- * Regular files and directories only: symlinks and special files are not listed.
+ * Regular files, directories and symlinks (read at the scan, as a sender lists them; made
+ * under a temp name and renamed into place, or at their name in a staged directory, with
+ * their mtime set, as xferd does); special files are not listed.
  *
  * --warm: on a VM whose balloon does free page reporting (virtio-balloon F_REPORTING, as
  * on the development box), memory the guest frees is handed back to the host about 2 s
@@ -63,10 +65,11 @@
 #define BLOCK_MAX 131072u
 
 struct dir {
-	char *path;      /**< relative to the tree's root; "." for the root itself */
-	int parent;      /**< index in the directory list; -1 for the root */
-	mode_t mode;     /**< permission bits of the source directory */
-	uint32_t nfiles; /**< regular files directly inside */
+	char *path;            /**< relative to the tree's root; "." for the root itself */
+	int parent;            /**< index in the directory list; -1 for the root */
+	mode_t mode;           /**< permission bits of the source directory */
+	struct timespec mtime; /**< its mtime, given to the copy once its entries are in */
+	uint32_t nfiles;       /**< regular files and symlinks directly inside */
 };
 
 struct file {
@@ -76,15 +79,17 @@ struct file {
 	mode_t mode;           /**< permission bits */
 	struct timespec mtime; /**< modification time to give the copy */
 	uint64_t off;          /**< where its bytes sit in the arena */
+	char *link;            /**< a symlink's target (size 0, no bytes); NULL: a regular file */
 };
 
 struct tree {
 	struct dir *dirs;
 	unsigned int ndirs, dirs_cap;
 	struct file *files;
-	unsigned int nfiles, files_cap;
-	uint64_t bytes;    /**< sum of the file sizes */
-	uint64_t max_size; /**< largest file */
+	unsigned int nfiles, files_cap; /**< regular files and symlinks */
+	unsigned int nlinks;            /**< symlinks among the files */
+	uint64_t bytes;                 /**< sum of the file sizes */
+	uint64_t max_size;              /**< largest file */
 };
 
 /* A phase's CPU (this thread) and wall time, in ns. */
@@ -257,7 +262,7 @@ block_crcs(const unsigned char *p, uint64_t size, uint32_t bs)
 /* ---- scan */
 
 static int
-add_dir(struct tree *t, const char *path, int parent, mode_t mode)
+add_dir(struct tree *t, const char *path, int parent, const struct stat *st)
 {
 	if (t->ndirs == t->dirs_cap) {
 		t->dirs_cap = t->dirs_cap ? t->dirs_cap * 2 : 64;
@@ -269,13 +274,14 @@ add_dir(struct tree *t, const char *path, int parent, mode_t mode)
 	t->dirs[t->ndirs] = (struct dir){
 		.path = xstrdup(path),
 		.parent = parent,
-		.mode = mode & 07777,
+		.mode = st->st_mode & 07777,
+		.mtime = st->st_mtim,
 	};
 	return (int)t->ndirs++;
 }
 
 static void
-add_file(struct tree *t, const char *name, int dir, const struct stat *st)
+add_file(struct tree *t, const char *name, int dir, const struct stat *st, char *link)
 {
 	if (t->nfiles == t->files_cap) {
 		t->files_cap = t->files_cap ? t->files_cap * 2 : 1024;
@@ -291,8 +297,13 @@ add_file(struct tree *t, const char *name, int dir, const struct stat *st)
 		.mode = st->st_mode & 07777,
 		.mtime = st->st_mtim,
 		.off = t->bytes,
+		.link = link,
 	};
 	t->dirs[dir].nfiles++;
+	if (link != NULL) {
+		t->nlinks++;
+		return; /* a symlink's target is its content: no bytes to read, none to write */
+	}
 	t->bytes += (uint64_t)st->st_size;
 	if ((uint64_t)st->st_size > t->max_size) {
 		t->max_size = (uint64_t)st->st_size;
@@ -307,7 +318,7 @@ scan_dir(struct tree *t, int dfd, int self)
 {
 	DIR *d = fdopendir(dfd);
 	char **subs = NULL;
-	mode_t *sub_modes = NULL;
+	struct stat *sub_st = NULL;
 	unsigned int nsubs = 0, cap = 0;
 	struct dirent *de;
 
@@ -332,17 +343,26 @@ scan_dir(struct tree *t, int dfd, int self)
 			die_errno("fstatat", src_root, t->dirs[self].path, de->d_name);
 		}
 		if (S_ISREG(st.st_mode)) {
-			add_file(t, de->d_name, self, &st);
+			add_file(t, de->d_name, self, &st, NULL);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+
+			if (n < 0) {
+				die_errno("readlinkat", src_root, t->dirs[self].path, de->d_name);
+			}
+			target[n] = '\0';
+			add_file(t, de->d_name, self, &st, xstrdup(target));
 		} else if (S_ISDIR(st.st_mode)) {
 			if (nsubs == cap) {
 				cap = cap ? cap * 2 : 16;
 				subs = realloc(subs, cap * sizeof(*subs));
-				sub_modes = realloc(sub_modes, cap * sizeof(*sub_modes));
-				if (subs == NULL || sub_modes == NULL) {
+				sub_st = realloc(sub_st, cap * sizeof(*sub_st));
+				if (subs == NULL || sub_st == NULL) {
 					die_msg("out of memory");
 				}
 			}
-			sub_modes[nsubs] = st.st_mode;
+			sub_st[nsubs] = st;
 			subs[nsubs++] = xstrdup(de->d_name);
 		}
 	}
@@ -361,13 +381,13 @@ scan_dir(struct tree *t, int dfd, int self)
 		if (cfd < 0) {
 			die_errno("openat", src_root, path, NULL);
 		}
-		child = add_dir(t, path, self, sub_modes[i]);
+		child = add_dir(t, path, self, &sub_st[i]);
 		free(path);
 		scan_dir(t, cfd, child);
 		free(subs[i]);
 	}
 	free(subs);
-	free(sub_modes);
+	free(sub_st);
 	if (closedir(d) != 0) {
 		die_errno("closedir", src_root, t->dirs[self].path, NULL);
 	}
@@ -382,7 +402,7 @@ scan(struct tree *t, int src_fd)
 	if (fstat(src_fd, &st) != 0) {
 		die_errno("fstat", src_root, NULL, NULL);
 	}
-	add_dir(t, ".", -1, st.st_mode);
+	add_dir(t, ".", -1, &st);
 	fd = dup(src_fd); /* fdopendir takes the fd over; the caller keeps src_fd */
 	if (fd < 0) {
 		die_errno("dup", src_root, NULL, NULL);
@@ -512,6 +532,10 @@ send_read(const struct tree *t, int src_fd, unsigned char *arena)
 	for (unsigned int i = 0; i < t->nfiles; i++) {
 		const struct file *f = &t->files[i];
 		const char *dpath = t->dirs[f->dir].path;
+
+		if (f->link != NULL) {
+			continue; /* read at the scan */
+		}
 		int dfd = dir_fd(&c, t, f->dir, false, false, src_root);
 		int fd = openat(dfd, f->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		struct stat st;
@@ -616,6 +640,23 @@ write_whole(int fd, const unsigned char *buf, uint64_t len, const char *dir, con
 	}
 }
 
+/* A symlink made at `name` (its final name in a staged directory, else a temp name that
+ * is renamed over the final one: atomic, like a file), then given the source's mtime. */
+static void
+recv_link(const struct file *f, int dfd, const char *dpath, const char *name,
+          const struct timespec times[2])
+{
+	if (symlinkat(f->link, dfd, name) != 0) {
+		die_errno("symlinkat", dst_root, dpath, name);
+	}
+	if (name != f->name && renameat(dfd, name, dfd, f->name) != 0) {
+		die_errno("renameat", dst_root, dpath, f->name);
+	}
+	if (utimensat(dfd, f->name, times, AT_SYMLINK_NOFOLLOW) != 0) {
+		die_errno("utimensat", dst_root, dpath, f->name);
+	}
+}
+
 /* O_TMPFILE works in the destination (cleared at the first refusal: named temps then). */
 static bool unnamed_ok = true;
 
@@ -642,6 +683,10 @@ recv_tree(const struct tree *t, int dst_fd, const unsigned char *arena, bool del
 		}
 		bool unnamed = false;
 
+		if (f->link != NULL) {
+			recv_link(f, dfd, dpath, in_place ? f->name : tmp, times);
+			continue;
+		}
 		if (delta) {
 			read_basis(r, dfd, dpath, f->name);
 		} else if (in_place) {
@@ -693,6 +738,14 @@ recv_tree(const struct tree *t, int dst_fd, const unsigned char *arena, bool del
 	for (unsigned int i = 1; i < t->ndirs; i++) {
 		if (t->dirs[i].nfiles == 0) {
 			make_dir(&c, t, (int)i, dst_root);
+		}
+	}
+	/* last, the directories' mtimes (making their entries moved them), children first */
+	for (unsigned int i = t->ndirs; i-- > 0;) {
+		const struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, t->dirs[i].mtime };
+
+		if (utimensat(dst_fd, t->dirs[i].path, times, 0) != 0) {
+			die_errno("utimensat", dst_root, t->dirs[i].path, NULL);
 		}
 	}
 }
@@ -867,7 +920,8 @@ main(int argc, char **argv)
 	fs_cpu = sec(p_scan.cpu + p_read.cpu + p_recv.cpu);
 	total_cpu = fs_cpu + sec(p_scsum.cpu + p_rcsum.cpu);
 
-	printf("  %u files, %u directories, %" PRIu64 " bytes", t.nfiles, t.ndirs, t.bytes);
+	printf("  %u files (%u of them symlinks), %u directories, %" PRIu64 " bytes", t.nfiles,
+	       t.nlinks, t.ndirs, t.bytes);
 	if (delta) {
 		printf("; basis: %" PRIu64 " files, %" PRIu64 " bytes read; block %s",
 		       r.basis_files, r.basis_bytes, fixed_block ? "fixed" : "sqrt rule");

@@ -283,14 +283,16 @@ print(" ".join("%s=%s" % (k, j[k]) for k in ("state", "files_total", "files_sent
 
 # pair_expect_io SIDE DIR WHAT: the back end xferd reports for DIR (WHAT: "volume" from
 # SIDE's stats, or "job" from the last job) is PAIR_IO if set, else what transfer.io auto
-# gives DIR's file system: inline on tmpfs and ramfs, io_uring elsewhere.
+# gives DIR's file system: inline on tmpfs, ramfs and XFS, io_uring elsewhere for a
+# volume (with all but fsync routed inline), and inline for a job's reads everywhere
+# (docs/PIPELINE.md, "Which operation runs where").
 pair_expect_io() {
 	local side=$1 dir=$2 what=$3 want got
 	want=${PAIR_IO:-}
 	if [ -z "$want" ]; then
 		case $(stat -f -c %T "$dir") in
-		tmpfs | ramfs) want=inline ;;
-		*) want=io_uring ;;
+		tmpfs | ramfs | xfs) want=inline ;;
+		*) [ "$what" = volume ] && want=io_uring || want=inline ;;
 		esac
 	fi
 	if [ "$what" = volume ]; then

@@ -140,7 +140,22 @@ xfn_bridge() {
 	ip -n "$XFN_TAG$ns" link set "$br" up
 }
 
-# xfn_nft_loss NS DEV DROP_PCT DUP_PCT: random drop and duplication on DEV's egress.
+# xfn_lossy_link NS_A DEV_A NS_B DEV_B: join DEV_A (in NS_A) and DEV_B (in NS_B) through a
+# bridge in a namespace of its own, "s", whose ports are <tag>sa (toward A) and <tag>sb
+# (toward B): give those to xfn_nft_loss. Loss is emulated there, as the bridge forwards,
+# and not on an appliance's own veth end: net_af_packet sends through the kernel's
+# packet_mmap TX ring, which keeps a frame the egress hook dropped and sends it again on
+# the next send(), so a drop there is a delay until the appliance next transmits, not a
+# loss (perf/wan/README.md).
+xfn_lossy_link() {
+	xfn_ns s
+	xfn_veth "$1" "$2" s "${XFN_TAG}sa"
+	xfn_veth "$3" "$4" s "${XFN_TAG}sb"
+	xfn_bridge s "${XFN_TAG}br" "" "${XFN_TAG}sa" "${XFN_TAG}sb"
+}
+
+# xfn_nft_loss NS DEV DROP_PCT DUP_PCT: random drop and duplication on DEV's egress. DEV
+# must not be an appliance's own end (see xfn_lossy_link).
 xfn_nft_loss() {
 	local ns="$XFN_TAG$1" dev=$2
 	ip netns exec "$ns" nft -f - <<-EOF || xfn_fail "nft rules on $dev"
@@ -152,6 +167,16 @@ xfn_nft_loss() {
 			}
 		}
 	EOF
+}
+
+# xfn_nft_set_drop NS DEV DROP_PCT: replace xfn_nft_loss's rules on DEV with a drop of
+# DROP_PCT% alone (no duplication), counters from 0.
+xfn_nft_set_drop() {
+	local ns="$XFN_TAG$1" dev=$2
+	ip netns exec "$ns" nft flush chain netdev "xfloss_$dev" egress &&
+		ip netns exec "$ns" nft add rule netdev "xfloss_$dev" egress \
+			numgen random mod 100 '<' "$3" counter drop ||
+		xfn_fail "nft drop rule on $dev"
 }
 
 # xfn_nft_counters NS DEV: "dropped=N duplicated=M" of xfn_nft_loss's rules.

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# A push over a lossy link: two appliances on the two ends of a veth pair (each in its
-# namespace, net_af_packet), nftables on both ends' egress dropping 2% and duplicating
-# 1% of the frames, and each appliance's seeded fault stage holding back 10% of what it
-# receives (reordering). A seeded tree of small files in nested directories must arrive
-# identical, and the job must have seen the loss (lost > 0) and repaired it
-# (retransmits > 0).
+# A push over a lossy link: two appliances (each in its namespace, net_af_packet) joined
+# by a bridge in a third one (xfn_lossy_link), nftables on both bridge ports' egress
+# dropping 2% and duplicating 1% of the frames, and each appliance's seeded fault stage
+# holding back 10% of what it receives (reordering). A seeded tree of small files in
+# nested directories must arrive identical, and the job must have seen the loss
+# (lost > 0) and repaired it (retransmits > 0).
 #
 #   lossy.sh XFERD XFERCTL [FILES]     (root; exits 77 saying what is missing)
 set -euo pipefail
@@ -16,9 +16,9 @@ files=${3:-20000}
 
 xfn_ns a
 xfn_ns b
-xfn_veth a "${XFN_TAG}a" b "${XFN_TAG}b"
-xfn_nft_loss a "${XFN_TAG}a" 2 1
-xfn_nft_loss b "${XFN_TAG}b" 2 1
+xfn_lossy_link a "${XFN_TAG}a" b "${XFN_TAG}b"
+xfn_nft_loss s "${XFN_TAG}sb" 2 1
+xfn_nft_loss s "${XFN_TAG}sa" 2 1
 
 fault=(--set ports[0].fault.reorder_percent=10)
 xfn_start A a "${XFN_TAG}a" 10.213.8.1/24 10.213.8.2 "${fault[@]}" --set ports[0].fault.seed=11
@@ -37,8 +37,8 @@ read -r state sent failed retx lost wire < <(xfn_q A jobs \
 	"' '.join(str(r['jobs'][-1][k]) for k in ('state', 'files_sent', 'files_failed', 'retransmits', 'lost', 'wire_bytes_sent'))")
 echo "$XFN_NAME: $files files in $ms ms: state=$state files_sent=$sent files_failed=$failed" \
 	"retransmits=$retx lost=$lost wire_bytes_sent=$wire"
-echo "$XFN_NAME: nft on A's egress: $(xfn_nft_counters a "${XFN_TAG}a");" \
-	"on B's egress: $(xfn_nft_counters b "${XFN_TAG}b")"
+echo "$XFN_NAME: nft toward B: $(xfn_nft_counters s "${XFN_TAG}sb");" \
+	"toward A: $(xfn_nft_counters s "${XFN_TAG}sa")"
 echo "$XFN_NAME: receiver B dataplane: $(xfn_q B stats "r['dataplane']")"
 
 [ "$state" = "done" ] || xfn_fail "job state is $state, expected done"

@@ -345,6 +345,7 @@ test_dev_a_values(void)
 	CU_ASSERT_EQUAL(c->session.window_files, 1024);
 	CU_ASSERT_EQUAL(c->session.max_sessions, 16);
 	CU_ASSERT_EQUAL(c->session.rate_mbit, 0);
+	CU_ASSERT_EQUAL(c->session.congestion, XF_CONFIG_CC_BBR);
 	CU_ASSERT_EQUAL(c->session.timeout_ms, 10000);
 	CU_ASSERT_EQUAL(c->session.keepalive_ms, 1000);
 	CU_ASSERT_STRING_EQUAL(c->session.psk_file, "");
@@ -671,6 +672,7 @@ test_diff(void)
 		"appliance.log_level=debug",
 		"cores.idle=poll",
 		"session.rate_mbit=1000",
+		"session.congestion=scavenger",
 		"control.push_roots=[/tmp, /srv/out]",
 	};
 	static const char *const restart_sets[] = {
@@ -679,7 +681,7 @@ test_diff(void)
 		"session.timeout_ms=20000",
 	};
 	struct xf_config *a = load_good("config/dev/a.yaml", NULL, 0);
-	struct xf_config *r = load_good("config/dev/a.yaml", reload_sets, 4);
+	struct xf_config *r = load_good("config/dev/a.yaml", reload_sets, 5);
 	struct xf_config *s = load_good("config/dev/a.yaml", restart_sets, 3);
 	char *out = NULL;
 	size_t n = 0;
@@ -689,12 +691,13 @@ test_diff(void)
 	CU_ASSERT_FATAL(a != NULL && r != NULL && s != NULL);
 	CU_ASSERT_EQUAL(xf_config_diff(a, a, NULL, &restart), 0);
 	CU_ASSERT_FALSE(restart);
-	CU_ASSERT_EQUAL(xf_config_diff(a, r, f, &restart), 4);
+	CU_ASSERT_EQUAL(xf_config_diff(a, r, f, &restart), 5);
 	CU_ASSERT_FALSE(restart);
 	fflush(f);
 	CU_ASSERT_STRING_EQUAL(out, "appliance.log_level: info -> debug (reloadable)\n"
 	                            "cores.idle: backoff -> poll (reloadable)\n"
 	                            "session.rate_mbit: 0 -> 1000 (reloadable)\n"
+	                            "session.congestion: bbr -> scavenger (reloadable)\n"
 	                            "control.push_roots: [\"/tmp\"] -> [\"/tmp\", \"/srv/out\"] "
 	                            "(reloadable)\n");
 	fclose(f);

@@ -60,14 +60,14 @@ xf_pt_main(const char *suite, char *dir, size_t n, const struct xf_test *tests, 
 
 /**
  * A pipeline of one RX core and one worker on core 0 (both ends of every ring on the
- * test's thread), on the storage back end XF_TEST_IO asks for, over a new volume
- * base/tag (its path in dir, size dn; its fd in *root, the caller closes it). The
- * caller's pc sets the rest (window, fsync, release); this sets the cores, io,
- * max_sessions 1 and root_fd. Fails the test fatally if anything cannot be made.
+ * test's thread), on storage back end io, over a new volume base/tag (its path in dir,
+ * size dn; its fd in *root, the caller closes it). The caller's pc sets the rest
+ * (window, fsync, release); this sets the cores, io, max_sessions 1 and root_fd. Fails
+ * the test fatally if anything cannot be made.
  */
 static inline struct xf_pipeline *
-xf_pt_open(struct xf_pipeline_conf *pc, const char *base, const char *tag, char *dir, size_t dn,
-           int *root)
+xf_pt_open_io(struct xf_pipeline_conf *pc, const char *base, const char *tag, char *dir, size_t dn,
+              int *root, int io)
 {
 	struct xf_pipeline *p;
 
@@ -75,7 +75,7 @@ xf_pt_open(struct xf_pipeline_conf *pc, const char *base, const char *tag, char 
 	pc->n_workers = 1;
 	pc->rx_core[0] = 0;
 	pc->worker_core[0] = 0;
-	pc->io = xf_test_io();
+	pc->io = io;
 	pc->max_sessions = 1;
 	snprintf(dir, dn, "%s/%s", base, tag);
 	CU_ASSERT_FATAL(mkdir(dir, 0700) == 0);
@@ -85,6 +85,14 @@ xf_pt_open(struct xf_pipeline_conf *pc, const char *base, const char *tag, char 
 	p = xf_pipeline_create(pc);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	return p;
+}
+
+/** xf_pt_open_io() on the storage back end XF_TEST_IO asks for. */
+static inline struct xf_pipeline *
+xf_pt_open(struct xf_pipeline_conf *pc, const char *base, const char *tag, char *dir, size_t dn,
+           int *root)
+{
+	return xf_pt_open_io(pc, base, tag, dir, dn, root, xf_test_io());
 }
 
 /** Set *t0 to now: the start of a bounded wait. */

@@ -67,6 +67,10 @@ t_send(void *arg, void *frame, uint16_t len)
 	if (push_rnd() % 100 < T.loss_pct || (T.lose_pings && f->buf[3] == XF_MSG_PING)) {
 		return 0; /* lost on the wire */
 	}
+	if (T.lose_acks > 0 && f->buf[3] == XF_MSG_ACK) {
+		T.lose_acks--;
+		return 0;
+	}
 	if (push_rnd() % 100 < T.reorder_pct) {
 		due += 100000 + push_rnd() % 400000;
 	}

@@ -113,7 +113,8 @@ struct push_harness {
 	/* A slow receiver on a lossless wire: it reads nothing for the last stall_ns of every
 	 * stall_period_ns (its pipeline full, its process descheduled); frames wait. */
 	uint64_t stall_ns, stall_period_ns;
-	bool lose_pings; /* the sender's PINGs are lost on the wire */
+	bool lose_pings;        /* the sender's PINGs are lost on the wire */
+	unsigned int lose_acks; /* the sender's next ACK frames lost on the wire */
 	uint64_t hello_ack_pn;
 	unsigned int unconfirmed;
 	/* AEAD (cfg.auth): the message 1 the HELLO must carry; the receiver's first

@@ -195,6 +195,22 @@ test_silent_peer_times_out(void)
 	push_teardown();
 }
 
+/* 50 files to a receiver that confirms the session as xferd's does, the sender's first
+ * lose_acks ACK frames lost; the push must complete. */
+static void
+run_confirming_receiver(unsigned int lose_acks, struct xf_push_stats *st,
+                        struct xf_reliab_stats *rs)
+{
+	push_setup(50, 3000, 0, 0, 0, 16);
+	T.confirm_hello = true;
+	T.rx_pn = (1ull << 61) + 12345;
+	T.lose_acks = lose_acks;
+	push_run(st, rs);
+	CU_ASSERT_EQUAL(st->state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st->files_committed, T.count);
+	CU_ASSERT(T.confirmed);
+}
+
 /*
  * A receiver that takes the sender's frames only once it acknowledged the HELLO_ACK
  * (numbered from a random value, flagged ACKNOW): the sender's ACK goes out before its
@@ -206,15 +222,32 @@ test_hello_ack_acknowledged_first(void)
 	struct xf_push_stats st;
 	struct xf_reliab_stats rs;
 
-	push_setup(50, 3000, 0, 0, 0, 16);
-	T.confirm_hello = true;
-	T.rx_pn = (1ull << 61) + 12345;
-	push_run(&st, &rs);
-	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
-	CU_ASSERT_EQUAL(st.files_committed, T.count);
-	CU_ASSERT(T.confirmed);
+	run_confirming_receiver(0, &st, &rs);
 	CU_ASSERT_EQUAL(T.unconfirmed, 0);
 	CU_ASSERT_EQUAL(st.retransmits, 0);
+	push_teardown();
+}
+
+/*
+ * The same receiver, with the sender's ACK of its HELLO_ACK lost: it refuses the file
+ * list until an ACK covering the HELLO_ACK arrives, and this one never sends the HELLO_ACK
+ * again. The sender's first probe timeout sends its ACK with the probes, and the probes'
+ * ACK resets the backoff: the push goes on after one timeout (a few ms of simulated time
+ * here). Before, the sender sent no ACK until the receiver sent something new, and the
+ * push hung until the receiver's own timeout (xferd's: 1 s, from the initial RTT).
+ */
+static void
+test_hello_ack_ack_lost(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	run_confirming_receiver(1, &st, &rs);
+	CU_ASSERT(T.unconfirmed > 0); /* the first FLISTs were refused */
+	CU_ASSERT(rs.pto_backoff_max >= 1 && rs.pto_backoff_max <= 2);
+	CU_ASSERT(T.now - START_NS < 50000000ull);
+	printf("\n  refused %u, pto %llu, backoff at most %u, done in %.1f ms\n", T.unconfirmed,
+	       (unsigned long long)rs.pto, rs.pto_backoff_max, (double)(T.now - START_NS) / 1e6);
 	push_teardown();
 }
 
@@ -261,6 +294,7 @@ static const struct xf_test tests[] = {
 	{ "silent peer times out", test_silent_peer_times_out },
 	{ "the HELLO_ACK is acknowledged before the first FLIST",
 	  test_hello_ack_acknowledged_first },
+	{ "the ACK of the HELLO_ACK lost: the probes carry the next one", test_hello_ack_ack_lost },
 	{ "the receiver closes once its DONE is acknowledged", test_receiver_closes_on_done_ack },
 	{ "delta", push_test_delta },
 	{ "delta, matcher in the reader", push_test_delta_reader_matches },

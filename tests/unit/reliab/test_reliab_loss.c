@@ -172,6 +172,7 @@ test_pto_backoff(void)
 	CU_ASSERT_EQUAL(xf_reliab_probes_due(r), XF_RELIAB_PTO_FRAMES);
 	xf_reliab_stats(r, &st);
 	CU_ASSERT_EQUAL(st.pto_backoff, 2);
+	CU_ASSERT_EQUAL(st.pto_backoff_max, 2);
 	CU_ASSERT_EQUAL(st.probes, 2);
 	CU_ASSERT_EQUAL(st.in_flight, 3);
 
@@ -183,6 +184,7 @@ test_pto_backoff(void)
 	CU_ASSERT_EQUAL(xf_reliab_probes_due(r), 0);
 	xf_reliab_stats(r, &st);
 	CU_ASSERT_EQUAL(st.pto_backoff, 0);
+	CU_ASSERT_EQUAL(st.pto_backoff_max, 2); /* the deepest backoff stays on record */
 	CU_ASSERT_EQUAL(st.in_flight, 0);
 	CU_ASSERT_EQUAL(st.lost, 0);
 	CU_ASSERT_EQUAL(st.spurious, 0);
@@ -223,6 +225,95 @@ test_pto_tail_loss(void)
 	CU_ASSERT_EQUAL(st.lost, 3);
 	CU_ASSERT_EQUAL(st.probes, 2);
 	CU_ASSERT_EQUAL(st.acked, 1); /* the probes are not tracked */
+	xf_reliab_destroy(r);
+}
+
+/*
+ * The peer answers every probe but takes none of the frames in flight (a receiver that has
+ * not confirmed the session refuses them until our ACK of its HELLO_ACK arrives). The ACK
+ * of a probe resets the backoff, as the ACK of a (tracked) probe does in RFC 9002: without
+ * it the timeout doubled at every round while the peer was answering.
+ */
+void
+test_pto_probe_ack_resets_backoff(void)
+{
+	struct xf_reliab_cfg cfg = { 0 };
+	struct cb_log log;
+	struct xf_reliab *r = mk(&cfg, &log);
+	struct xf_reliab_stats st;
+	uint64_t dl, period;
+
+	send_tracked(r, 0, 0);
+	CU_ASSERT_EQUAL(ack1(r, 10 * MS, 0, 0, 0), 0);
+	period = 10 * MS + 4 * 5 * MS + XF_RELIAB_MAX_ACK_DELAY_NS;
+	send_tracked(r, 20 * MS, 1); /* pn 1..3: refused by the peer */
+	send_tracked(r, 20 * MS, 2);
+	send_tracked(r, 20 * MS, 3);
+	/* Two rounds of probes unanswered: pn 4, 5 then 6, 7; the backoff is at 2. */
+	dl = xf_reliab_loss_deadline(r);
+	CU_ASSERT_EQUAL(dl, 20 * MS + period);
+	CU_ASSERT_EQUAL(xf_reliab_on_timeout(r, dl), 0);
+	CU_ASSERT_EQUAL(xf_reliab_on_sent(r, dl, 20, NULL, 0, XF_RELIAB_F_PROBE, NULL), 0);
+	CU_ASSERT_EQUAL(xf_reliab_on_sent(r, dl, 20, NULL, 0, XF_RELIAB_F_PROBE, NULL), 0);
+	dl = xf_reliab_loss_deadline(r);
+	CU_ASSERT_EQUAL(xf_reliab_on_timeout(r, dl), 0);
+	CU_ASSERT_EQUAL(xf_reliab_on_sent(r, dl, 20, NULL, 0, XF_RELIAB_F_PROBE, NULL), 0);
+	CU_ASSERT_EQUAL(xf_reliab_on_sent(r, dl, 20, NULL, 0, XF_RELIAB_F_PROBE, NULL), 0);
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.pto_backoff, 2);
+	/* An ACK of the first probes only (late, the last probe not in it): still backed off. */
+	CU_ASSERT_EQUAL(ack1(r, dl + MS, 4, 5, 0), 0);
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.pto_backoff, 2);
+	CU_ASSERT_EQUAL(log.n_lost, 3); /* 1..3 by the packet threshold */
+	/* The last probe's ACK: the peer answers, the backoff resets. */
+	CU_ASSERT_EQUAL(ack1(r, dl + 2 * MS, 4, 7, 0), 0);
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.pto_backoff, 0);
+	CU_ASSERT_EQUAL(st.pto_backoff_max, 2);
+	CU_ASSERT_EQUAL(st.acked, 1); /* the probes are still not tracked */
+	/* The next timeout is one base period after the last tracked frame sent. */
+	send_tracked(r, dl + 3 * MS, 8);
+	CU_ASSERT_EQUAL(xf_reliab_loss_deadline(r), dl + 3 * MS + period);
+	xf_reliab_destroy(r);
+}
+
+/*
+ * A probe timeout makes our ACK due as well, so that the probes carry it: when the peer's
+ * frames are in flight because our ACK of them was lost, it settles them in this round
+ * trip. Nothing received, nothing to acknowledge: no ACK falls due (and the deadline does
+ * not stay at "now" once the probes are out).
+ */
+void
+test_pto_acks_too(void)
+{
+	struct xf_reliab_cfg cfg = { 0 };
+	struct xf_reliab *r = mk(&cfg, NULL);
+	uint64_t dl;
+
+	/* Never received anything. */
+	send_tracked(r, 0, 0);
+	CU_ASSERT_EQUAL(ack1(r, 10 * MS, 0, 0, 0), 0);
+	send_tracked(r, 20 * MS, 1);
+	dl = xf_reliab_loss_deadline(r);
+	CU_ASSERT_EQUAL(xf_reliab_on_timeout(r, dl), 0);
+	CU_ASSERT_EQUAL(xf_reliab_probes_due(r), XF_RELIAB_PTO_FRAMES);
+	CU_ASSERT_EQUAL(xf_reliab_ack_deadline(r), XF_RELIAB_NEVER);
+	CU_ASSERT_EQUAL(xf_reliab_on_sent(r, dl, 20, NULL, 0, XF_RELIAB_F_PROBE, NULL), 0);
+	CU_ASSERT_EQUAL(xf_reliab_on_sent(r, dl, 20, NULL, 0, XF_RELIAB_F_PROBE, NULL), 0);
+	CU_ASSERT(xf_reliab_next_deadline(r) > dl);
+
+	/* A frame of the peer's, acknowledged already (that ACK was lost on the way). */
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, dl, 1000, true), 0);
+	xf_reliab_rx_accept(r, dl, 1000, true);
+	xf_reliab_ack_sent(r);
+	CU_ASSERT_EQUAL(xf_reliab_ack_deadline(r), XF_RELIAB_NEVER);
+	dl = xf_reliab_loss_deadline(r);
+	CU_ASSERT_EQUAL(xf_reliab_on_timeout(r, dl), 0);
+	CU_ASSERT_EQUAL(xf_reliab_probes_due(r), XF_RELIAB_PTO_FRAMES);
+	CU_ASSERT_EQUAL(xf_reliab_ack_deadline(r), 0); /* due with the probes */
+	xf_reliab_ack_sent(r);
+	CU_ASSERT_EQUAL(xf_reliab_ack_deadline(r), XF_RELIAB_NEVER);
 	xf_reliab_destroy(r);
 }
 

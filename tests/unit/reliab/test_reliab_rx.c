@@ -52,6 +52,37 @@ test_rx_duplicates(void)
 }
 
 /*
+ * rx_missing: the peer's numbers skipped (its frames lost on the way, ACKs included), less
+ * those that arrived late. Over a link that only delays, it ends at 0; this is what told
+ * a drop that nftables retried inside the sender's kernel from a loss.
+ */
+void
+test_rx_missing(void)
+{
+	struct xf_reliab_cfg cfg = { .rx_window = 64 };
+	struct xf_reliab *r = mk(&cfg, NULL);
+	struct xf_reliab_stats st;
+
+	accept_range(r, 100, 105); /* the first number is free: nothing missing */
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.rx_missing, 0);
+	xf_reliab_rx_accept(r, 0, 108, true);  /* 105..107 skipped */
+	xf_reliab_rx_accept(r, 0, 110, false); /* 109; an ACK counts as any frame */
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.rx_missing, 4);
+	xf_reliab_rx_accept(r, 0, 106, true); /* late: fills its gap */
+	xf_reliab_rx_accept(r, 0, 106, true); /* accepted once only */
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 106, true), -EALREADY);
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.rx_missing, 3);
+	xf_reliab_rx_accept(r, 0, 111, true); /* in order */
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.rx_missing, 3);
+	CU_ASSERT_EQUAL(st.received, 9);
+	xf_reliab_destroy(r);
+}
+
+/*
  * One spoofed frame numbered 2^64-1 must not turn the peer's next frames into
  * duplicates: it is refused (and counted), nothing slides, and the session goes on. The
  * farthest number still accepted slides the window no higher than the largest + 1, so

@@ -176,33 +176,13 @@ suite_init(void)
 	if (root_fd < 0 || wants == NULL) {
 		return -1;
 	}
-	/* In the order the scan must list them (bytewise within each directory). */
+	/* In the order the scan must list them: in each directory its regular files, then
+	 * its symlinks (and what is skipped), then its subdirectories, each with everything
+	 * below it; bytewise within each group. */
 	rc |= write_file(root_fd, "-dash file", 5, 0640);
 	expect("-dash file", XF_FILE_REG);
-	rc |= mkdirat(root_fd, "a b", 0750);
-	expect("a b", XF_FILE_DIR);
-	rc |= mkdirat(root_fd, "a b/nested", 0700);
-	expect("a b/nested", XF_FILE_DIR);
-	rc |= write_file(root_fd, "a b/nested/deep.txt", 1000, 04711);
-	expect("a b/nested/deep.txt", XF_FILE_REG);
-	rc |= symlinkat("does/not/exist", root_fd, "dangling");
-	expect("dangling", XF_FILE_SYMLINK);
-	rc |= mkdirat(root_fd, "empty_dir", 0755);
-	rc |= fchmodat(root_fd, "empty_dir", 01777, 0);
-	expect("empty_dir", XF_FILE_DIR);
 	rc |= write_file(root_fd, "empty_file", 0, 0644);
 	expect("empty_file", XF_FILE_REG);
-	rc |= mkfifoat(root_fd, "fifo", 0644); /* skipped */
-	rc |= symlinkat("a b", root_fd, "link_to_dir");
-	expect("link_to_dir", XF_FILE_SYMLINK);
-	rc |= symlinkat("-dash file", root_fd, "link_to_file");
-	expect("link_to_file", XF_FILE_SYMLINK);
-	rc |= make_long_chain();
-	rc |= make_socket(root, "sock"); /* skipped */
-	rc |= mkdirat(root_fd, "z", 0755);
-	expect("z", XF_FILE_DIR);
-	rc |= write_file(root_fd, "z/zz", 0, 0444);
-	expect("z/zz", XF_FILE_REG);
 	rc |= write_file(root_fd,
 	                 "\xc3\xbcn\xc3\xaf"
 	                 "c\xc3\xb8"
@@ -212,6 +192,33 @@ suite_init(void)
 	       "c\xc3\xb8"
 	       "d\xc3\xa9.txt",
 	       XF_FILE_REG);
+	rc |= symlinkat("does/not/exist", root_fd, "dangling");
+	expect("dangling", XF_FILE_SYMLINK);
+	rc |= mkfifoat(root_fd, "fifo", 0644); /* skipped */
+	rc |= symlinkat("a b", root_fd, "link_to_dir");
+	expect("link_to_dir", XF_FILE_SYMLINK);
+	rc |= symlinkat("-dash file", root_fd, "link_to_file");
+	expect("link_to_file", XF_FILE_SYMLINK);
+	rc |= make_socket(root, "sock"); /* skipped */
+	rc |= mkdirat(root_fd, "a b", 0750);
+	expect("a b", XF_FILE_DIR);
+	rc |= mkdirat(root_fd, "a b/nested", 0700);
+	expect("a b/nested", XF_FILE_DIR);
+	rc |= write_file(root_fd, "a b/nested/deep.txt", 1000, 04711);
+	expect("a b/nested/deep.txt", XF_FILE_REG);
+	/* a file whose name sorts after the subdirectory's is still listed before it */
+	rc |= write_file(root_fd, "a b/nested/zz-file", 1, 0644);
+	expect("a b/nested/zz-file", XF_FILE_REG);
+	rc |= mkdirat(root_fd, "a b/nested/sub", 0755);
+	expect("a b/nested/sub", XF_FILE_DIR);
+	rc |= mkdirat(root_fd, "empty_dir", 0755);
+	rc |= fchmodat(root_fd, "empty_dir", 01777, 0);
+	expect("empty_dir", XF_FILE_DIR);
+	rc |= make_long_chain();
+	rc |= mkdirat(root_fd, "z", 0755);
+	expect("z", XF_FILE_DIR);
+	rc |= write_file(root_fd, "z/zz", 0, 0444);
+	expect("z/zz", XF_FILE_REG);
 	/* Nanosecond mtimes, set after the contents so nothing changes them again. */
 	rc |= set_mtime(root_fd, "-dash file", 1700000000, 123456789);
 	rc |= set_mtime(root_fd, "dangling", 1600000000, 1);
@@ -265,7 +272,7 @@ static void
 test_tree(void)
 {
 	struct xf_scan_stats st;
-	struct xf_scan *s = xf_scan_tree(root, NULL, &st);
+	struct xf_scan *s = xf_scan_tree(root, NULL, NULL, &st);
 	uint64_t files = 0, dirs = 0, links = 0, bytes = 0;
 	size_t n;
 
@@ -343,8 +350,8 @@ static void
 test_prefix(void)
 {
 	struct xf_scan_stats st, plain_st;
-	struct xf_scan *plain = xf_scan_tree(root, NULL, &plain_st);
-	struct xf_scan *s = xf_scan_tree(root, "dest/sub", &st);
+	struct xf_scan *plain = xf_scan_tree(root, NULL, NULL, &plain_st);
+	struct xf_scan *s = xf_scan_tree(root, "dest/sub", NULL, &st);
 	char longp[XF_PATH_MAX + 1];
 
 	CU_ASSERT_FATAL(plain != NULL && s != NULL);
@@ -376,14 +383,14 @@ test_prefix(void)
 	memset(longp, 'p', XF_PATH_MAX);
 	longp[XF_PATH_MAX] = '\0';
 	errno = 0;
-	CU_ASSERT_PTR_NULL(xf_scan_tree(root, longp, &st));
+	CU_ASSERT_PTR_NULL(xf_scan_tree(root, longp, NULL, &st));
 	CU_ASSERT_EQUAL(errno, ENAMETOOLONG);
 }
 
 static void
 test_nanoseconds(void)
 {
-	struct xf_scan *s = xf_scan_tree(root, NULL, NULL);
+	struct xf_scan *s = xf_scan_tree(root, NULL, NULL, NULL);
 	struct xf_flist_entry e;
 
 	CU_ASSERT_FATAL(s != NULL && xf_scan_count(s) > 0);
@@ -401,14 +408,14 @@ test_errors(void)
 
 	snprintf(path, sizeof(path), "%s/no-such-dir", root);
 	errno = 0;
-	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, &st));
+	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, NULL, &st));
 	CU_ASSERT_EQUAL(errno, ENOENT);
 	snprintf(path, sizeof(path), "%s/empty_file", root);
-	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, &st));
+	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, NULL, &st));
 	CU_ASSERT_EQUAL(errno, ENOTDIR);
 	/* An empty directory lists nothing. */
 	snprintf(path, sizeof(path), "%s/empty_dir", root);
-	s = xf_scan_tree(path, NULL, &st);
+	s = xf_scan_tree(path, NULL, NULL, &st);
 	CU_ASSERT_FATAL(s != NULL);
 	CU_ASSERT_EQUAL(xf_scan_count(s), 0);
 	CU_ASSERT_EQUAL(st.files + st.dirs + st.symlinks, 0);

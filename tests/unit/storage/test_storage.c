@@ -37,6 +37,7 @@ static char out_dir[PATH_MAX];
 int vol_fd = -1;
 /* The back end every test of the current suite runs on (main() runs the suite on each). */
 enum xf_storage_io g_io = XF_STORAGE_IO_URING;
+uint32_t g_route = 0;
 bool g_uring = true; /* false: this kernel refuses io_uring */
 
 static int
@@ -858,12 +859,19 @@ static const struct xf_test tests[] = {
 	{ "EBUSY and in-flight counts", test_busy_and_inflight },
 	{ "destroy with operations in flight", test_destroy_inflight },
 	{ "auto picks inline on memory file systems", test_auto },
+	{ "auto's route by file system", test_auto_route },
 };
 
 /* io_uring only: a pipe read blocks until written, which inline would do on this thread. */
 static const struct xf_test uring_tests[] = {
 	{ "a chained operation waits for the one before", test_chain_waits },
 	{ "a held completion comes late, in flight meanwhile", test_hold },
+};
+
+/* io_uring with a route: the ring and the inline queue in one context. */
+static const struct xf_test routed_tests[] = {
+	{ "each operation goes where its route says", test_route_split },
+	{ "a chain stays on the route it started on", test_route_chain },
 };
 
 static const struct xf_test inline_tests[] = {
@@ -894,6 +902,17 @@ main(void)
 		err |= xf_test_main("storage io_uring", suite_init, suite_clean, XF_TESTS(tests));
 		err |= xf_test_main("storage io_uring only", suite_init, suite_clean,
 		                    XF_TESTS(uring_tests));
+		/* Every case again on io_uring with reads and fsyncs on the ring and the other
+		 * operations inline: both queues in one context (auto's route on ext4 keeps
+		 * only fsync on the ring; this one mixes more). */
+		g_route = XF_STORAGE_OPS_ALL & ~((1u << XF_SOP_READ) | (1u << XF_SOP_FSYNC));
+		err |= xf_test_main("storage io_uring routed", suite_init, suite_clean,
+		                    XF_TESTS(tests));
+		err |= xf_test_main("storage io_uring routed, io_uring only", suite_init,
+		                    suite_clean, XF_TESTS(uring_tests));
+		err |= xf_test_main("storage io_uring routed only", suite_init, suite_clean,
+		                    XF_TESTS(routed_tests));
+		g_route = 0;
 	}
 	g_io = XF_STORAGE_IO_INLINE;
 	err |= xf_test_main("storage inline", suite_init, suite_clean, XF_TESTS(tests));

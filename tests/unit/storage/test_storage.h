@@ -20,7 +20,8 @@
 extern char vol_dir[PATH_MAX];
 extern int vol_fd;
 extern enum xf_storage_io g_io;
-extern bool g_uring; /* false: this kernel refuses io_uring */
+extern uint32_t g_route; /* io_uring: the operations run inline (xf_storage_set_route) */
+extern bool g_uring;     /* false: this kernel refuses io_uring */
 
 static inline struct xf_storage *
 new_storage(unsigned int depth)
@@ -29,6 +30,9 @@ new_storage(unsigned int depth)
 
 	CU_ASSERT_PTR_NOT_NULL(st);
 	CU_ASSERT(st == NULL || xf_storage_io(st) == g_io);
+	if (st != NULL && g_io == XF_STORAGE_IO_URING) {
+		CU_ASSERT_EQUAL(xf_storage_set_route(st, g_route), 0);
+	}
 	return st;
 }
 
@@ -71,5 +75,8 @@ void test_chain_waits(void);
 void test_auto(void);
 void test_inline_budget(void);
 void test_hold(void);
+void test_auto_route(void);
+void test_route_split(void);
+void test_route_chain(void);
 
 #endif /* TEST_STORAGE_H */

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <CUnit/Basic.h>
 
 #include "xf_storage.h"
+#include "xf_storage_priv.h" /* white box: which queue an operation went to */
 #include "test_storage.h"
 
 /*
@@ -74,7 +76,7 @@ test_chain_waits(void)
 	xf_storage_destroy(st);
 }
 
-/* AUTO: inline exactly on tmpfs and ramfs, by the file system of the fd. */
+/* AUTO: inline exactly on tmpfs, ramfs and XFS, by the file system of the fd. */
 void
 test_auto(void)
 {
@@ -91,7 +93,8 @@ test_auto(void)
 			continue; /* no /dev/shm in this container: the others still count */
 		}
 		CU_ASSERT_FATAL(fstatfs(fd, &sf) == 0);
-		mem = sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC;
+		mem = sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC ||
+		      sf.f_type == XFS_SUPER_MAGIC; /* memory file systems, and XFS */
 		CU_ASSERT_EQUAL(xf_storage_io_resolve(fd, XF_STORAGE_IO_AUTO, &io), 0);
 		CU_ASSERT_EQUAL(io, mem ? XF_STORAGE_IO_INLINE : XF_STORAGE_IO_URING);
 		if (io == XF_STORAGE_IO_INLINE || g_uring) {
@@ -201,4 +204,204 @@ test_hold(void)
 	CU_ASSERT_EQUAL(sclose(st, fd), 0);
 	xf_storage_destroy(st);
 	unlinkat(vol_fd, "held", 0);
+}
+
+/*
+ * AUTO's route: every operation inline on memory file systems and XFS, all but fsync
+ * elsewhere; a context gets it only when AUTO was asked for.
+ */
+void
+test_auto_route(void)
+{
+	const uint32_t ring_ops = 1u << XF_SOP_FSYNC;
+	const char *dirs[] = { "/dev/shm", "/" };
+	struct xf_storage *st;
+
+	CU_ASSERT_EQUAL(xf_storage_auto_route(TMPFS_MAGIC), XF_STORAGE_OPS_ALL);
+	CU_ASSERT_EQUAL(xf_storage_auto_route(RAMFS_MAGIC), XF_STORAGE_OPS_ALL);
+	CU_ASSERT_EQUAL(xf_storage_auto_route(XFS_SUPER_MAGIC), XF_STORAGE_OPS_ALL);
+	CU_ASSERT_EQUAL(xf_storage_auto_route(EXT4_SUPER_MAGIC), XF_STORAGE_OPS_ALL & ~ring_ops);
+	CU_ASSERT_EQUAL(xf_storage_auto_route(BTRFS_SUPER_MAGIC), XF_STORAGE_OPS_ALL & ~ring_ops);
+	for (unsigned int op = XF_SOP_OPEN; op < XF_SOP_MAX; op++) {
+		CU_ASSERT((XF_STORAGE_OPS_ALL >> op) & 1u);
+	}
+	CU_ASSERT_EQUAL(XF_STORAGE_OPS_ALL & 1u, 0u);
+	for (unsigned int i = 0; i < 2; i++) {
+		int fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct statfs sf;
+
+		if (fd < 0) {
+			continue; /* no /dev/shm in this container: "/" still counts */
+		}
+		CU_ASSERT_FATAL(fstatfs(fd, &sf) == 0);
+		st = xf_storage_create(fd, 8, XF_STORAGE_IO_AUTO);
+		if (st != NULL) {
+			CU_ASSERT_EQUAL(xf_storage_route(st),
+			                xf_storage_auto_route((uint64_t)sf.f_type));
+			xf_storage_destroy(st);
+		} else {
+			CU_ASSERT(!g_uring); /* only io_uring can be missing */
+		}
+		close(fd);
+	}
+	st = xf_storage_create(vol_fd, 8, XF_STORAGE_IO_INLINE);
+	CU_ASSERT_FATAL(st != NULL);
+	CU_ASSERT_EQUAL(xf_storage_route(st), XF_STORAGE_OPS_ALL);
+	CU_ASSERT_EQUAL(xf_storage_set_route(st, 0), -EINVAL); /* inline is all inline */
+	xf_storage_destroy(st);
+	if (!g_uring) {
+		return;
+	}
+	st = xf_storage_create(vol_fd, 8, XF_STORAGE_IO_URING);
+	CU_ASSERT_FATAL(st != NULL);
+	CU_ASSERT_EQUAL(xf_storage_route(st), 0u); /* forced io_uring: all on the ring */
+	CU_ASSERT_EQUAL(xf_storage_set_route(st, XF_STORAGE_OPS_ALL | 1u), -EINVAL);
+	CU_ASSERT_EQUAL(xf_storage_set_route(st, 1u << XF_SOP_MAX), -EINVAL);
+	CU_ASSERT_EQUAL(xf_storage_set_route(st, XF_STORAGE_OPS_ALL), 0);
+	CU_ASSERT_EQUAL(xf_storage_route(st), XF_STORAGE_OPS_ALL);
+	CU_ASSERT_EQUAL(xf_storage_prep_mkdir(st, -1, "busy", 0755, 1), 0);
+	CU_ASSERT_EQUAL(xf_storage_set_route(st, 0), -EBUSY); /* not with one queued */
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(xf_storage_set_route(st, 0), 0);
+	CU_ASSERT_EQUAL(unlinkat(vol_fd, "busy", AT_REMOVEDIR), 0);
+	xf_storage_destroy(st);
+}
+
+/* Where the operation prepped last went: 1 inline, 0 the ring (white box). */
+static int
+went_inline(struct xf_storage *st, unsigned int *fifo, unsigned int *sq)
+{
+	unsigned int f = st->tail - st->sub;
+	unsigned int q = io_uring_sq_ready(&st->ring);
+	int where = f == *fifo + 1 && q == *sq ? 1 : f == *fifo && q == *sq + 1 ? 0 : -1;
+
+	*fifo = f;
+	*sq = q;
+	return where;
+}
+
+/*
+ * With a route that puts reads and fsyncs on the ring and the rest inline, each kind of
+ * operation is queued on its route, and one batch of both completes with every result
+ * right.
+ */
+void
+test_route_split(void)
+{
+	static char wbuf[BLK] = { 'w' }, rbuf[BLK];
+	struct xf_storage *st = new_storage(32);
+	struct xf_storage_cqe c[16];
+	struct statx sx;
+	struct stat sb;
+	unsigned int fifo = 0, sq = 0, n = 0, got = 0;
+	int fd = openat(vol_fd, "f", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int rfd = openat(vol_fd, "r", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int cfd = dup(fd);
+
+	CU_ASSERT_FATAL(st != NULL && fd >= 0 && rfd >= 0 && cfd >= 0);
+	CU_ASSERT_EQUAL(xf_storage_route(st), g_route);
+	CU_ASSERT_EQUAL_FATAL(pwrite(rfd, "abcd", 4, 0), 4);
+	close(openat(vol_fd, "r1", O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+	close(openat(vol_fd, "u", O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+#define ROUTED(prep, op)                                                                           \
+	do {                                                                                       \
+		CU_ASSERT_EQUAL(prep, 0);                                                          \
+		CU_ASSERT_EQUAL(went_inline(st, &fifo, &sq), (int)((g_route >> (op)) & 1u));       \
+		n++;                                                                               \
+	} while (0)
+	ROUTED(xf_storage_prep_open(st, -1, "a", O_WRONLY | O_CREAT | O_EXCL, 0600, 1),
+	       XF_SOP_OPEN);
+	ROUTED(xf_storage_prep_write(st, fd, wbuf, BLK, 0, 2), XF_SOP_WRITE);
+	ROUTED(xf_storage_prep_read(st, rfd, rbuf, BLK, 0, 3), XF_SOP_READ);
+	ROUTED(xf_storage_prep_fsync(st, rfd, false, 4), XF_SOP_FSYNC);
+	ROUTED(xf_storage_prep_statx(st, -1, "r", &sx, 5), XF_SOP_STATX);
+	ROUTED(xf_storage_prep_rename(st, -1, "r1", -1, "r2", 0, 6), XF_SOP_RENAME);
+	ROUTED(xf_storage_prep_mkdir(st, -1, "d", 0755, 7), XF_SOP_MKDIR);
+	ROUTED(xf_storage_prep_symlink(st, "r", -1, "l", 8), XF_SOP_SYMLINK);
+	ROUTED(xf_storage_prep_unlink(st, -1, "u", 0, 9), XF_SOP_UNLINK);
+	ROUTED(xf_storage_prep_close(st, cfd, 10), XF_SOP_CLOSE);
+#undef ROUTED
+	/* The auto route puts both kinds in this batch. */
+	CU_ASSERT(fifo > 0 && sq > 0);
+	CU_ASSERT_EQUAL(xf_storage_submit(st), (int)n);
+	while (got < n) {
+		int k = xf_storage_wait(st, c + got, 1, n - got);
+
+		CU_ASSERT_FATAL(k > 0);
+		got += (unsigned int)k;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		switch (c[i].tag) {
+		case 1:
+			CU_ASSERT(c[i].res >= 0);
+			close(c[i].res);
+			break;
+		case 2:
+		case 3:
+			CU_ASSERT_EQUAL(c[i].res, c[i].tag == 2 ? (int32_t)BLK : 4);
+			break;
+		default:
+			CU_ASSERT_EQUAL(c[i].res, 0);
+		}
+	}
+	CU_ASSERT_EQUAL(memcmp(rbuf, "abcd", 4), 0);
+	CU_ASSERT_EQUAL(sx.stx_size, 4u);
+	CU_ASSERT_EQUAL(fstat(fd, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_size, (off_t)BLK);
+	CU_ASSERT_EQUAL(fcntl(cfd, F_GETFD), -1); /* closed */
+	CU_ASSERT_EQUAL(fstatat(vol_fd, "r2", &sb, 0), 0);
+	CU_ASSERT_EQUAL(fstatat(vol_fd, "u", &sb, 0), -1);
+	CU_ASSERT_EQUAL(fstatat(vol_fd, "l", &sb, AT_SYMLINK_NOFOLLOW), 0);
+	CU_ASSERT(S_ISLNK(sb.st_mode));
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), 0u);
+	close(fd);
+	close(rfd);
+	for (unsigned int i = 0; i < 5; i++) {
+		unlinkat(vol_fd, (const char *[]){ "a", "f", "r", "r2", "l" }[i], 0);
+	}
+	unlinkat(vol_fd, "d", AT_REMOVEDIR);
+	xf_storage_destroy(st);
+}
+
+/*
+ * A chain keeps the route of its first operation (the same route): a rename (inline)
+ * chained to a read (the ring) goes on the ring behind it, an fsync (the ring) chained
+ * to a rename (inline) runs inline after it; the next unchained operation takes its own
+ * route. (test_chain_waits, run on this route too, shows the ring's chain holds the
+ * rename.)
+ */
+void
+test_route_chain(void)
+{
+	struct xf_storage *st = new_storage(32);
+	struct xf_storage_cqe c[8];
+	struct stat sb;
+	unsigned int fifo = 0, sq = 0;
+	char byte;
+	int fd = openat(vol_fd, "c1", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	CU_ASSERT_FATAL(st != NULL && fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(pwrite(fd, "z", 1, 0), 1);
+	CU_ASSERT_EQUAL(xf_storage_prep_read(st, fd, &byte, 1, 0, 1), 0);
+	CU_ASSERT_EQUAL(went_inline(st, &fifo, &sq), 0);
+	CU_ASSERT_EQUAL(xf_storage_chain(st), 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, -1, "c1", -1, "c2", 0, 2), 0);
+	CU_ASSERT_EQUAL(went_inline(st, &fifo, &sq), 0); /* behind the read, on the ring */
+	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, -1, "missing", -1, "m", 0, 3), 0);
+	CU_ASSERT_EQUAL(went_inline(st, &fifo, &sq), 1); /* unchained: its own route */
+	CU_ASSERT_EQUAL(xf_storage_chain(st), 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_fsync(st, fd, false, 4), 0);
+	CU_ASSERT_EQUAL(went_inline(st, &fifo, &sq), 1); /* behind the rename, inline */
+	CU_ASSERT_EQUAL(xf_storage_prep_fsync(st, fd, false, 5), 0);
+	CU_ASSERT_EQUAL(went_inline(st, &fifo, &sq), 0);
+	CU_ASSERT_EQUAL(xf_storage_wait(st, c, 5, 8), 5);
+	for (unsigned int i = 0; i < 5; i++) {
+		CU_ASSERT_EQUAL(c[i].res, c[i].tag == 1 ? 1 : c[i].tag == 3 ? -ENOENT : 0);
+	}
+	CU_ASSERT_EQUAL(fstatat(vol_fd, "c2", &sb, 0), 0);
+	/* A submit ends any chain. */
+	CU_ASSERT_EQUAL(xf_storage_chain(st), -EINVAL);
+	close(fd);
+	unlinkat(vol_fd, "c2", 0);
+	xf_storage_destroy(st);
 }

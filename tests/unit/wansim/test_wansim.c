@@ -45,25 +45,16 @@ s1(uint64_t seed)
 	return c;
 }
 
-static double
-cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Run a scenario twice (identical figures) and check the invariants; print it. */
 static void
 run_scenario(const char *label, const struct xf_wansim_cfg *c, struct xf_wansim_result *r)
 {
 	struct xf_wansim_result again;
-	double t0 = cpu_now(), cpu;
+	double t0 = xf_wansim_cpu_now(), cpu;
 	uint64_t buffer_ns;
 
 	CU_ASSERT_EQUAL_FATAL(xf_wansim_run(c, r), 0);
-	cpu = cpu_now() - t0;
+	cpu = xf_wansim_cpu_now() - t0;
 	CU_ASSERT_EQUAL_FATAL(xf_wansim_run(c, &again), 0);
 	CU_ASSERT_EQUAL(memcmp(r, &again, sizeof(*r)), 0);
 	xf_wansim_print(label, r);

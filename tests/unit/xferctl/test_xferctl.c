@@ -29,6 +29,7 @@ static struct xf_test_ctl ctl;
 static atomic_int job_polls;
 static atomic_int next_job = 1;
 static char last_push_dest[256];
+static char last_push_filters[1024]; /* args.filters of the last push, as JSON */
 
 static void
 h_status(void *arg, json_t *args, struct xf_ctl_reply *reply)
@@ -70,6 +71,12 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		return;
 	}
 	snprintf(last_push_dest, sizeof(last_push_dest), "%s", dest);
+	char *filters =
+	        json_dumps(json_object_get(args, "filters"), JSON_COMPACT | JSON_ENCODE_ANY);
+
+	snprintf(last_push_filters, sizeof(last_push_filters), "%s",
+	         filters != NULL ? filters : "(none)");
+	free(filters);
 	atomic_store(&job_polls, 0);
 	reply->result = json_pack("{s:i}", "job", atomic_fetch_add(&next_job, 1));
 }
@@ -84,13 +91,13 @@ h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	(void)arg;
 	reply->result = json_pack(
 	        "{s:[{s:I, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, "
-	        "s:i, s:i, s:i}]}",
+	        "s:i, s:i, s:i, s:i}]}",
 	        "jobs", "id", id, "state", done ? "done" : "running", "src", "/src", "peer", "b",
 	        "dest", last_push_dest, "files_total", 10, "files_done", done ? 10 : polls * 3,
 	        "files_sent", 7, "files_uptodate", 3 - (id == 2), "files_failed", id == 2 ? 1 : 0,
 	        "bytes_total", 1 << 20, "bytes_done", done ? 1 << 20 : polls << 18, "bytes_literal",
 	        1 << 20, "bytes_matched", 0, "wire_bytes_sent", 1100000, "wire_bytes_received",
-	        9000, "elapsed_ms", 500, "retransmits", 2);
+	        9000, "elapsed_ms", 500, "retransmits", 2, "files_filtered", 4);
 }
 
 static void
@@ -125,7 +132,7 @@ suite_clean(void)
 static int
 run(char *out, size_t cap, ...)
 {
-	char *argv[16];
+	char *argv[24];
 	int argc = 0, pipefd[2], status;
 	size_t off = 0;
 	va_list ap;
@@ -135,7 +142,7 @@ run(char *out, size_t cap, ...)
 	argv[argc++] = (char *)"-s";
 	argv[argc++] = ctl.sock_path;
 	va_start(ap, cap);
-	while (argc < 15 && (argv[argc] = va_arg(ap, char *)) != NULL) {
+	while (argc < 23 && (argv[argc] = va_arg(ap, char *)) != NULL) {
 		argc++;
 	}
 	va_end(ap);
@@ -210,7 +217,9 @@ test_push_wait(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Number of files: 10"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Number of files up to date: 3"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Retransmitted frames: 2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Number of entries filtered out: 4"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Job 1: done"));
+	CU_ASSERT_STRING_EQUAL(last_push_filters, "[]");
 
 	/* Job 2 commits all but one file: the exit code says so. */
 	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:x", "--wait", NULL), 1);
@@ -219,6 +228,51 @@ test_push_wait(void)
 	/* Without --wait: the job id, at once. */
 	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:y", NULL), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "job 3 started"));
+}
+
+/* Filter options reach the daemon as one list of --filter rules, in command-line order;
+ * a bad rule stops xferctl before it asks (docs/FILTERS.md). */
+static void
+test_push_filters(void)
+{
+	char out[8192], file[192];
+	FILE *fp;
+
+	snprintf(file, sizeof(file), "%s/excludes", ctl.dir);
+	fp = fopen(file, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	fputs("# comment\r\nfrom1\n\n+ from2\n", fp);
+	fclose(fp);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:f", "--exclude", "*.o",
+	                    "--include", "keep/", "--filter", "exclude_x", "--exclude-from", file,
+	                    "--exclude", "+ y", "--include-from", file, "--filter", "+ z z", NULL),
+	                0);
+	CU_ASSERT_STRING_EQUAL(last_push_filters,
+	                       "[\"- *.o\",\"+ keep/\",\"- x\",\"- from1\",\"+ from2\","
+	                       "\"+ y\",\"+ from1\",\"+ from2\",\"+ z z\"]");
+
+	/* Refused before the daemon is asked: exit 2, the option, the rule and the reason. */
+	snprintf(last_push_filters, sizeof(last_push_filters), "untouched");
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:f", "--filter", "-/ x", NULL), 2);
+	CU_ASSERT_PTR_NOT_NULL(
+	        strstr(out, "--filter '-/ x': modifier '/' (absolute path) is not supported"));
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:f", "--exclude", "a[b", NULL), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "--exclude 'a[b': unterminated '[' at byte 2"));
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:f", "--include", "!", NULL), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "'!' (clear the rules so far) is not supported"));
+	fp = fopen(file, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	fputs("ok\n; c\n[:alpha:\n", fp);
+	fclose(fp);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:f", "--exclude-from", file, NULL),
+	                2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "line 3: unterminated '[' at byte 1"));
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:f", "--exclude-from",
+	                    "/nonexistent/rules", NULL),
+	                2);
+	CU_ASSERT_PTR_NOT_NULL(
+	        strstr(out, "--exclude-from /nonexistent/rules: No such file or directory"));
+	CU_ASSERT_STRING_EQUAL(last_push_filters, "untouched");
 }
 
 static void
@@ -267,6 +321,7 @@ static const struct xf_test tests[] = {
 	{ "status", test_status },
 	{ "stats table", test_stats_table },
 	{ "push --wait", test_push_wait },
+	{ "push filters", test_push_filters },
 	{ "errors and usage", test_errors_and_usage },
 };
 
