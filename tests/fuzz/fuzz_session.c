@@ -22,12 +22,12 @@
  *   no temp left in the staging directory, every frame released, no fd left open,
  *   and no stale completion. A violation aborts, which libFuzzer reports as a crash.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "xf_hostile.h"
+#include "xf_test_tree.h"
 #include "xf_pipeline_priv.h"
 #include "xf_fuzz.h"
 
@@ -173,15 +173,6 @@ run_ops(struct xh *h, struct xh_peer *peers, struct in *in)
 	}
 }
 
-static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -211,6 +202,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(h.frames_live == 0);
 	CHECK(xh_fds() == fds);
 	CHECK(xh_outside_intact(&h));
-	CHECK(nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0);
+	CHECK(xf_test_rm_tree(base) == 0);
 	return 0;
 }

@@ -8,7 +8,6 @@
 #define XF_PIPELINE_TEST_H
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -19,15 +18,7 @@
 
 #include "xf_pipeline.h"
 #include "xf_test.h"
-
-static inline int
-xf_pt_rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
+#include "xf_test_tree.h"
 
 /**
  * Run the tests as one suite with a fresh scratch directory, whose path is in dir
@@ -52,7 +43,7 @@ xf_pt_main(const char *suite, char *dir, size_t n, const struct xf_test *tests, 
 		return 1;
 	}
 	rc = xf_test_main(suite, NULL, NULL, tests, nt);
-	if (nftw(dir, xf_pt_rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+	if (xf_test_rm_tree(dir) != 0) {
 		fprintf(stderr, "cleanup of %s failed\n", dir);
 	}
 	return rc;

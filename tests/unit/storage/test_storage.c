@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include <CUnit/Basic.h>
 
 #include "xf_test.h"
+#include "xf_test_tree.h"
 
 #include "xf_storage.h"
 #include "test_storage.h"
@@ -39,15 +39,6 @@ int vol_fd = -1;
 enum xf_storage_io g_io = XF_STORAGE_IO_URING;
 uint32_t g_route = 0;
 bool g_uring = true; /* false: this kernel refuses io_uring */
-
-static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 suite_init(void)
@@ -70,7 +61,7 @@ static int
 suite_clean(void)
 {
 	close(vol_fd);
-	return nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return xf_test_rm_tree(base_dir);
 }
 
 static unsigned int
