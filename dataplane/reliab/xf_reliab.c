@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Per-session reliability engine; see xf_reliab.h and docs/RELIABILITY.md.
+ * Per-session reliability engine; see xf_reliab.h and docs/RELIABILITY.md. About 1,000
+ * lines in one file on purpose: the sent-frame table, loss detection, the probe timer and
+ * the pacer read and write the same per-session state on every ACK; congestion control
+ * is apart (xf_cc*.c).
  *
  * Sender: a ring of tx_slots records indexed by pn & (tx_slots - 1). tx_base is the
  * oldest tracked frame still in flight; a new tracked frame needs pn - tx_base < slots,
