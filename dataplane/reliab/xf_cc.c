@@ -35,7 +35,8 @@ xf_cc_on_sent(struct xf_cc *cc, struct xf_cc_pkt *pkt, uint64_t now, uint32_t by
               uint64_t inflight_pre)
 {
 	/* Held at the ceiling, the sender sends less than the model allows: what it then
-	 * measures is the ceiling, not the path (issue 20: such samples are app-limited). */
+	 * measures is the ceiling, not the path, so such samples are app-limited
+	 * (docs/RELIABILITY.md). */
 	if (cc->ceiling != 0 && cc->algo != XF_CC_FIXED && cc->pacing_rate > cc->ceiling) {
 		xf_cc_rate_app_limited(&cc->rate, inflight_pre + bytes);
 	}

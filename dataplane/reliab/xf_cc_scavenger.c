@@ -16,7 +16,7 @@
 #define NS_PER_S 1000000000ull
 #define MS       1000000ull
 /* RFC 6817 2.4.2 allows up to 100 ms; 5 ms sits below the queue of any loss-based flow
- * on a buffer of a quarter BDP at 20 ms RTT, the smallest of issue 20's scenarios. */
+ * on a buffer of a quarter BDP at 20 ms RTT, the smallest of the WAN scenarios. */
 #define TARGET_NS    (5ull * MS)
 #define BASE_MINUTES 10u /* RFC 6817 BASE_HISTORY */
 #define MIN_CWND     2u  /* frames, RFC 6817 MIN_CWND */
