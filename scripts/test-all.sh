@@ -32,6 +32,15 @@ setup() { # dir, extra meson args...
 	fi
 }
 
+# A build that fails ends the run and shows why (its full output is in DIR/ninja.log).
+build() { # dir
+	if ! ninja -C "$1" >"$1/ninja.log" 2>&1; then
+		echo "test-all: the build in $1 failed:" >&2
+		grep -E -A3 'error|FAILED' "$1/ninja.log" | head -60 >&2
+		exit 1
+	fi
+}
+
 results=()
 run_suites() { # dir, suites...
 	local dir=$1
@@ -48,7 +57,7 @@ status=0
 
 step "debug build: unit, eal, e2e"
 setup "$out/debug" --buildtype=debug
-ninja -C "$out/debug" >/dev/null
+build "$out/debug"
 if [ -n "${XF_QUICK:-}" ]; then
 	run_suites "$out/debug" unit || status=1
 else
@@ -57,19 +66,19 @@ else
 	# NDEBUG takes other code paths (no assertions, no owner checks): run them too.
 	step "release build (-O3 -DNDEBUG, warnings as errors): unit, e2e, perf-smoke"
 	setup "$out/release" --buildtype=release -Dtests=true
-	ninja -C "$out/release" >/dev/null
+	build "$out/release"
 	run_suites "$out/release" unit e2e perf-smoke || status=1
 
 	step "ASan+UBSan build: unit, eal"
 	setup "$out/asan" --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
-	ninja -C "$out/asan" >/dev/null
+	build "$out/asan"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		run_suites "$out/asan" unit eal || status=1
 
 	step "libFuzzer (clang): ${fuzz_seconds}s per harness"
 	CC=clang setup "$out/fuzz" --buildtype=debug -Dfuzz=true \
 		-Db_sanitize=address,undefined -Db_lundef=false
-	ninja -C "$out/fuzz" >/dev/null
+	build "$out/fuzz"
 	XF_FUZZ_SECONDS=$fuzz_seconds run_suites "$out/fuzz" fuzz || status=1
 fi
 

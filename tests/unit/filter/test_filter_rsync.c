@@ -414,9 +414,13 @@ static int
 make_path(const char *dir, const char *path, bool is_dir)
 {
 	char full[PATH_MAX];
-	int fd;
+	int fd, n;
 
-	snprintf(full, sizeof(full), "%s/%s", dir, path);
+	n = snprintf(full, sizeof(full), "%s/%s", dir, path);
+
+	if (n < 0 || (size_t)n >= sizeof(full)) {
+		return -1;
+	}
 	for (char *p = full + strlen(dir) + 1; (p = strchr(p, '/')) != NULL; p++) {
 		*p = '\0';
 		if (mkdir(full, 0755) != 0 && errno != EEXIST) {

@@ -94,10 +94,10 @@ test_round_trip(void)
 	CU_ASSERT_FATAL(len > 0);
 	memcpy(buf, plain, (size_t)len);
 	sealed = xf_secure_frame_seal(&ini, mgr, buf, (size_t)len, SEC);
-	CU_ASSERT_EQUAL_FATAL(sealed, len + XF_SECURE_FRAME_OVERHEAD);
+	CU_ASSERT_EQUAL_FATAL(sealed, len + (int)XF_SECURE_FRAME_OVERHEAD);
 	/* The header is in clear, with len counting the tag; the payload is not. */
 	CU_ASSERT_EQUAL(memcmp(buf, plain, 6), 0);
-	CU_ASSERT_EQUAL(buf[6] << 8 | buf[7], sealed - XF_HDR_LEN);
+	CU_ASSERT_EQUAL(buf[6] << 8 | buf[7], sealed - (int)XF_HDR_LEN);
 	CU_ASSERT_NOT_EQUAL(memcmp(buf + XF_HDR_LEN, plain + XF_HDR_LEN, 64), 0);
 	/* The codec refuses the sealed frame (its length, or its bytes), accepts the opened. */
 	CU_ASSERT(xf_proto_decode(buf, (size_t)sealed, &m, &why) < 0);
@@ -153,7 +153,7 @@ test_hello_ack_readable(void)
 	len = xf_proto_encode(buf, sizeof(buf), &m);
 	CU_ASSERT_FATAL(len == (int)(XF_HDR_LEN + 28 + XF_HELLO_ACK_AUTH_LEN));
 	sealed = xf_secure_frame_seal(&res, mgr, buf, (size_t)len, SEC);
-	CU_ASSERT_EQUAL_FATAL(sealed, len + XF_SECURE_FRAME_OVERHEAD);
+	CU_ASSERT_EQUAL_FATAL(sealed, len + (int)XF_SECURE_FRAME_OVERHEAD);
 	/* Message 2 must be readable before the keys exist: nothing is encrypted. */
 	CU_ASSERT_EQUAL(memcmp(buf + len - XF_HELLO_ACK_AUTH_LEN, auth, sizeof(auth)), 0);
 	memcpy(copy, buf, (size_t)sealed);
