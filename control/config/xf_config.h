@@ -42,7 +42,8 @@
 
 /** Congestion control of a session; the values are xf_cc.h's XF_CC_*. */
 enum xf_config_congestion {
-	XF_CONFIG_CC_BBR = 1,       /**< BBRv3: the path's rate, rate_mbit a ceiling. */
+	XF_CONFIG_CC_NONE = 0, /**< none: paced at rate_mbit (0: the NIC's), window = the table. */
+	XF_CONFIG_CC_BBR = 1,  /**< BBRv3: the path's rate, rate_mbit a ceiling. */
 	XF_CONFIG_CC_SCAVENGER = 2, /**< LEDBAT-style: yields to other traffic. */
 };
 

@@ -30,6 +30,7 @@ static const struct enumval security_modes[] = {
 	{ NULL, 0 },
 };
 static const struct enumval congestion_modes[] = {
+	{ "none", XF_CONFIG_CC_NONE },
 	{ "bbr", XF_CONFIG_CC_BBR },
 	{ "scavenger", XF_CONFIG_CC_SCAVENGER },
 	{ NULL, 0 },
@@ -265,9 +266,10 @@ static const struct field session_fields[] = {
 	INT("rate_mbit", struct xf_config, session.rate_mbit, 0, 400000, F_RELOAD, "0",
 	    "Ceiling of each session's pacing rate in Mbit/s (congestion control paces below "
 	    "it), 0 = none"),
-	ENUM("congestion", struct xf_config, session.congestion, congestion_modes, F_RELOAD, "bbr",
-	     "Congestion control: bbr (BBRv3: finds the path's rate) or scavenger (LEDBAT-style: "
-	     "keeps its queueing delay under 5 ms and yields to any other traffic)"),
+	ENUM("congestion", struct xf_config, session.congestion, congestion_modes, F_RELOAD, "none",
+	     "Congestion control: none (paced at rate_mbit; the default until bbr tolerates random "
+	     "loss: docs/RELIABILITY.md), bbr (BBRv3: finds the path's rate) or scavenger "
+	     "(LEDBAT-style: keeps its queueing delay under 5 ms and yields to any other traffic)"),
 	INT("timeout_ms", struct xf_config, session.timeout_ms, 100, 3600000, F_RELOAD, "10000",
 	    "Idle session timeout"),
 	INT("keepalive_ms", struct xf_config, session.keepalive_ms, 10, 600000, F_RELOAD, "1000",

@@ -21,7 +21,8 @@
 #include "xferd.h"
 #include "xferd_roots.h"
 
-_Static_assert((int)XF_CONFIG_CC_BBR == (int)XF_CC_BBR &&
+_Static_assert((int)XF_CONFIG_CC_NONE == (int)XF_CC_FIXED &&
+                       (int)XF_CONFIG_CC_BBR == (int)XF_CC_BBR &&
                        (int)XF_CONFIG_CC_SCAVENGER == (int)XF_CC_SCAVENGER,
                "session.congestion values are the engine's");
 

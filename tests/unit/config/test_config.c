@@ -345,7 +345,7 @@ test_dev_a_values(void)
 	CU_ASSERT_EQUAL(c->session.window_files, 1024);
 	CU_ASSERT_EQUAL(c->session.max_sessions, 16);
 	CU_ASSERT_EQUAL(c->session.rate_mbit, 0);
-	CU_ASSERT_EQUAL(c->session.congestion, XF_CONFIG_CC_BBR);
+	CU_ASSERT_EQUAL(c->session.congestion, XF_CONFIG_CC_NONE);
 	CU_ASSERT_EQUAL(c->session.timeout_ms, 10000);
 	CU_ASSERT_EQUAL(c->session.keepalive_ms, 1000);
 	CU_ASSERT_STRING_EQUAL(c->session.psk_file, "");
@@ -697,7 +697,7 @@ test_diff(void)
 	CU_ASSERT_STRING_EQUAL(out, "appliance.log_level: info -> debug (reloadable)\n"
 	                            "cores.idle: backoff -> poll (reloadable)\n"
 	                            "session.rate_mbit: 0 -> 1000 (reloadable)\n"
-	                            "session.congestion: bbr -> scavenger (reloadable)\n"
+	                            "session.congestion: none -> scavenger (reloadable)\n"
 	                            "control.push_roots: [\"/tmp\"] -> [\"/tmp\", \"/srv/out\"] "
 	                            "(reloadable)\n");
 	fclose(f);
