@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Per-session reliability engine; see xf_reliab.h and docs/RELIABILITY.md. About 1,000
- * lines in one file on purpose: the sent-frame table, loss detection, the probe timer and
- * the pacer read and write the same per-session state on every ACK; congestion control
- * is apart (xf_cc*.c).
+ * Per-session reliability engine; see xf_reliab.h and docs/RELIABILITY.md. This file is the
+ * sending side: the sent-frame table, loss detection, the probe timer and the pacer; the
+ * receiving side (packet-number window, ACK ranges) is in xf_reliab_rx.c and congestion
+ * control in xf_cc*.c; struct xf_reliab is in xf_reliab_priv.h.
  *
  * Sender: a ring of tx_slots records indexed by pn & (tx_slots - 1). tx_base is the
  * oldest tracked frame still in flight; a new tracked frame needs pn - tx_base < slots,
@@ -11,16 +11,6 @@
  * until it is reused, which is how a late ACK for a frame declared lost is recognised
  * (spurious). Lost numbers are also kept in an ascending ring so an ACK range below
  * tx_base is checked by binary search instead of a walk.
- *
- * Receiver: a bitmap of rx_window packet numbers starting at rx_base; everything below
- * rx_base counts as seen. The window slides forward when a number beyond it arrives;
- * if rx_window >= the peer's tx_slots it only forgets numbers the peer has settled.
- * A tracked frame is numbered less than tx_slots above the oldest frame in flight, and
- * every tracked number below that is acknowledged or was declared lost below an
- * acknowledged one; so the peer's largest accepted number is at most tx_slots plus the
- * untracked numbers (probes, ACKs) lost since, below ours. A window of twice the peer's
- * table accepts our frames after an outage with tx_slots to spare for those
- * (docs/RELIABILITY.md, "Packet-number window").
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,75 +18,7 @@
 
 #include "xf_base.h"
 #include "xf_reliab.h"
-
-#define NS_PER_S 1000000000ull
-
-enum slot_state {
-	SLOT_FREE = 0, /* never used, or the pn was not tracked */
-	SLOT_INFLIGHT,
-	SLOT_ACKED,
-	SLOT_LOST,
-	SLOT_SPURIOUS, /* lost, then acknowledged */
-};
-
-struct xf_reliab {
-	/* configuration */
-	struct xf_reliab_cfg cfg;
-	uint64_t tx_mask;
-	uint64_t rx_bits; /* rx_window */
-
-	/* sender */
-	struct xf_reliab_sent *slots;
-	uint64_t next_pn;
-	uint64_t tx_base; /* lowest pn that may still be in flight */
-	uint64_t largest_acked;
-	bool any_acked;
-	uint64_t loss_time; /* 0 = no time-threshold timer */
-	uint64_t last_eliciting_sent;
-	uint32_t pto_backoff;
-	uint32_t probes_due; /* probes asked for by the last probe timeout, not yet sent */
-	uint64_t probe_pn;   /* number of the last probe sent */
-	bool probe_unacked;  /* probe_pn sent and not acknowledged yet */
-	uint64_t *lost_pn;   /* ascending ring of tx_slots numbers */
-	uint64_t lost_head;
-	uint64_t lost_n;
-
-	/* RTT (RFC 9002 section 5) */
-	bool rtt_sampled;
-	uint64_t latest_rtt;
-	uint64_t min_rtt;
-	uint64_t srtt;
-	uint64_t rttvar;
-
-	/* receiver */
-	uint64_t *rx_map; /* rx_bits / 64 words, bit (pn & (rx_bits - 1)) */
-	uint64_t rx_base; /* all pns below are treated as seen */
-	uint64_t rx_largest;
-	uint64_t rx_largest_time;
-	bool rx_any;
-	uint32_t rx_unacked; /* ack-eliciting accepted since the last ACK */
-	uint64_t rx_first_unacked_time;
-	bool ack_now;
-
-	/* pacer: credit in nanoseconds of sending at the rate */
-	uint64_t pace_rate;
-	int64_t pace_credit;
-	int64_t pace_cap;
-	uint64_t pace_last;
-	uint64_t pace_burst_bytes;
-
-	/* session timers */
-	uint64_t last_sent;
-	uint64_t last_recv;
-
-	/* congestion control (xf_cc.h): one sampler record per table slot */
-	struct xf_cc cc;
-	struct xf_cc_pkt *cc_pkt;
-	uint32_t pace_burst;
-	uint32_t pace_frame_bytes;
-
-	struct xf_reliab_stats st;
-};
+#include "xf_reliab_priv.h"
 
 static bool
 is_pow2(uint64_t v)
@@ -766,197 +688,6 @@ xf_reliab_on_timeout(struct xf_reliab *r, uint64_t now)
 	advance_base(r);
 	pace_follow_cc(r, now);
 	return n;
-}
-
-/* --- receiver --------------------------------------------------------------------- */
-
-static inline bool
-rx_bit(const struct xf_reliab *r, uint64_t pn)
-{
-	uint64_t i = pn & (r->rx_bits - 1);
-
-	return (r->rx_map[i >> 6] >> (i & 63)) & 1u;
-}
-
-/* Slide the window so that pn fits; forget (as "seen") everything below the new base. */
-static void
-rx_slide(struct xf_reliab *r, uint64_t pn)
-{
-	uint64_t new_base = pn - r->rx_bits + 1;
-	uint64_t p = r->rx_base;
-
-	if (new_base - r->rx_base >= r->rx_bits) {
-		memset(r->rx_map, 0, r->rx_bits / 8);
-	} else {
-		while (p < new_base) {
-			uint64_t i = p & (r->rx_bits - 1);
-
-			if ((i & 63) == 0 && new_base - p >= 64) {
-				r->rx_map[i >> 6] = 0;
-				p += 64;
-			} else {
-				r->rx_map[i >> 6] &= ~(1ull << (i & 63));
-				p++;
-			}
-		}
-	}
-	r->rx_base = new_base;
-}
-
-int
-xf_reliab_rx_filter(struct xf_reliab *r, uint64_t now, uint64_t pn, bool ack_eliciting)
-{
-	(void)now; /* only an accepted frame restarts the idle timer */
-	/* Accepting pn slides the base to at most rx_largest + 1 (rx_slide): no number the
-	 * peer has not sent yet can fall below it. */
-	if (r->rx_any && pn > r->rx_largest && pn - r->rx_largest > r->rx_bits) {
-		r->st.pn_ahead++;
-		return -ERANGE;
-	}
-	if (pn < r->rx_base || (pn - r->rx_base < r->rx_bits && rx_bit(r, pn))) {
-		r->st.duplicates++;
-		if (ack_eliciting) {
-			r->ack_now = true;
-		}
-		return -EALREADY;
-	}
-	return 0;
-}
-
-void
-xf_reliab_rx_accept(struct xf_reliab *r, uint64_t now, uint64_t pn, bool ack_eliciting)
-{
-	uint64_t i;
-
-	if (pn < r->rx_base) {
-		return;
-	}
-	if (pn - r->rx_base >= r->rx_bits) {
-		rx_slide(r, pn);
-	}
-	if (rx_bit(r, pn)) {
-		return;
-	}
-	i = pn & (r->rx_bits - 1);
-	r->rx_map[i >> 6] |= 1ull << (i & 63);
-	r->st.received++;
-	r->last_recv = XF_MAX(r->last_recv, now);
-	/* Numbers skipped are the peer's frames lost (or late); a late one fills its gap. */
-	if (r->rx_any && pn > r->rx_largest + 1) {
-		r->st.rx_missing += pn - r->rx_largest - 1;
-	} else if (r->rx_any && pn < r->rx_largest && r->st.rx_missing > 0) {
-		r->st.rx_missing--;
-	}
-	if (!ack_eliciting) {
-		if (!r->rx_any || pn > r->rx_largest) {
-			r->rx_largest = pn;
-			r->rx_largest_time = now;
-			r->rx_any = true;
-		}
-		return;
-	}
-	/* Out of order (a gap opened or filled): tell the sender at once (RFC 9000 13.2.1). */
-	if (r->rx_any && pn != r->rx_largest + 1) {
-		r->ack_now = true;
-	}
-	if (!r->rx_any || pn > r->rx_largest) {
-		r->rx_largest = pn;
-		r->rx_largest_time = now;
-		r->rx_any = true;
-	}
-	if (r->rx_unacked == 0) {
-		r->rx_first_unacked_time = now;
-	}
-	r->rx_unacked++;
-	if (r->rx_unacked >= XF_RELIAB_ACK_EVERY) {
-		r->ack_now = true;
-	}
-}
-
-void
-xf_reliab_ack_now(struct xf_reliab *r)
-{
-	r->ack_now = true;
-}
-
-uint64_t
-xf_reliab_ack_deadline(const struct xf_reliab *r)
-{
-	if (r->ack_now) {
-		return 0;
-	}
-	if (r->rx_unacked > 0) {
-		return r->rx_first_unacked_time + r->cfg.max_ack_delay_ns;
-	}
-	return XF_RELIAB_NEVER;
-}
-
-/*
- * Find the highest pn in [rx_base, from] whose bit equals want. Positions below rx_base
- * in the same word belong to numbers at the top of the window, so a hit below rx_base
- * means "none".
- */
-static bool
-rx_scan_down(const struct xf_reliab *r, uint64_t from, bool want, uint64_t *out)
-{
-	uint64_t pn = from;
-
-	for (;;) {
-		uint64_t i = pn & (r->rx_bits - 1);
-		unsigned int bit = (unsigned int)(i & 63);
-		uint64_t w = want ? r->rx_map[i >> 6] : ~r->rx_map[i >> 6];
-
-		w &= bit == 63 ? ~0ull : ((1ull << (bit + 1)) - 1);
-		if (w != 0) {
-			unsigned int msb = 63u - (unsigned int)__builtin_clzll(w);
-			uint64_t hit = pn - (bit - msb);
-
-			if (hit < r->rx_base) {
-				return false;
-			}
-			*out = hit;
-			return true;
-		}
-		if (pn - r->rx_base <= bit) {
-			return false;
-		}
-		pn -= (uint64_t)bit + 1;
-	}
-}
-
-unsigned int
-xf_reliab_ack_build(const struct xf_reliab *r, uint64_t now, struct xf_ack_range *ranges,
-                    uint64_t *largest, uint32_t *ack_delay_us)
-{
-	unsigned int n = 0;
-	uint64_t hi, gap, delay_us;
-
-	if (!r->rx_any || r->rx_largest < r->rx_base) {
-		return 0;
-	}
-	hi = r->rx_largest; /* accepted, so its bit is set */
-	while (n < XF_ACK_RANGES) {
-		uint64_t lo = rx_scan_down(r, hi, false, &gap) ? gap + 1 : r->rx_base;
-
-		ranges[n].first = lo;
-		ranges[n].last = hi;
-		n++;
-		if (lo == r->rx_base || !rx_scan_down(r, lo - 1, true, &hi)) {
-			break;
-		}
-	}
-	*largest = ranges[0].last;
-	delay_us = now > r->rx_largest_time ? (now - r->rx_largest_time) / 1000u : 0;
-	*ack_delay_us = delay_us > UINT32_MAX ? UINT32_MAX : (uint32_t)delay_us;
-	return n;
-}
-
-void
-xf_reliab_ack_sent(struct xf_reliab *r)
-{
-	r->rx_unacked = 0;
-	r->ack_now = false;
-	r->st.acks_sent++;
 }
 
 /* --- congestion control ---------------------------------------------------------- */
