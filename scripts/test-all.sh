@@ -64,10 +64,10 @@ else
 	run_suites "$out/debug" unit eal e2e || status=1
 
 	# NDEBUG takes other code paths (no assertions, no owner checks): run them too.
-	step "release build (-O3 -DNDEBUG, warnings as errors): unit, e2e"
+	step "release build (-O3 -DNDEBUG, warnings as errors): unit, e2e, perf-smoke"
 	setup "$out/release" --buildtype=release -Dtests=true
 	build "$out/release"
-	run_suites "$out/release" unit e2e || status=1
+	run_suites "$out/release" unit e2e perf-smoke || status=1
 
 	step "ASan+UBSan build: unit, eal"
 	setup "$out/asan" --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false

@@ -355,9 +355,12 @@ run_once(enum strategy st, unsigned int nprod, unsigned int per_prod, bool *stal
 	sum = collect(&b, total, t0 + run_budget_ns, &got);
 	t1 = xf_perf_now_ns();
 	for (unsigned int k = 0; k < nprod; k++) {
-		uint64_t base = (uint64_t)k * per_prod, c = prods[k].count;
+		uint64_t base = (uint64_t)k * per_prod, c;
 
+		/* The consumer can hold every item before a producer has stored its count:
+		 * read the count only once the producer has ended. */
 		pthread_join(prods[k].tid, NULL);
+		c = prods[k].count;
 		expect += c * base + c * (c + 1) / 2;
 	}
 	*stalled = atomic_load(&b.stop) != 0;
