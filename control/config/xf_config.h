@@ -27,8 +27,8 @@
 #define XF_CONFIG_MAX_CPUS       128
 #define XF_CONFIG_MAX_EXTRA_ARGS 32
 #define XF_CONFIG_MAX_PORTS      4
-#define XF_CONFIG_MAX_NEIGHBORS  32 /**< Static ARP entries: XF_ENGINE_MAX_NEIGH. */
-#define XF_CONFIG_MAX_VOLUMES    64
+#define XF_CONFIG_MAX_NEIGHBORS  32   /**< Static ARP entries: XF_ENGINE_MAX_NEIGH. */
+#define XF_CONFIG_MAX_VOLUMES    16   /**< Volumes: the engine's XF_ENGINE_MAX_VOLUMES. */
 #define XF_CONFIG_MAX_PEERS      256  /**< Peers: the engine's XF_ENGINE_MAX_PEERS. */
 #define XF_CONFIG_MAX_SESSIONS   64   /**< Receive sessions the pipeline holds at once. */
 #define XF_CONFIG_MTU_MAX        9000 /**< The largest IP MTU the network layer takes. */
@@ -115,6 +115,8 @@ struct xf_config_volume {
 	enum xf_config_fsync fsync;    /**< Durability policy. */
 	uint32_t fsync_batch;          /**< Files per fsync batch (fsync: batch). */
 	uint32_t max_file_gib;         /**< Largest file a peer may announce, GiB. */
+	unsigned int n_workers;        /**< Entries used in workers[]; 0 = every worker. */
+	uint32_t workers[XF_CONFIG_MAX_WORKERS]; /**< Worker lcores that write it. */
 	struct {
 		uint32_t rename_hold_ms; /**< Test-only: first commit rename held; 0 = off. */
 	} fault;                         /**< Test-only fault stage (volumes[].fault). */

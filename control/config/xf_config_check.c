@@ -184,8 +184,38 @@ check_peers(struct loader *ld, struct xf_config *c)
 	}
 }
 
+/* volumes[i].workers: lcores of cores.workers, each once (cores checked already). */
 static void
-check_volumes(struct loader *ld, const struct xf_config *c)
+check_volume_workers(struct loader *ld, const struct xf_config *c, unsigned int i)
+{
+	const struct xf_config_volume *v = &c->volumes[i];
+	char path[64];
+
+	for (unsigned int k = 0; k < v->n_workers; k++) {
+		bool known = false;
+
+		snprintf(path, sizeof(path), "volumes[%u].workers[%u]", i, k);
+		for (unsigned int w = 0; w < c->cores.n_workers; w++) {
+			known |= c->cores.workers[w] == v->workers[k];
+		}
+		if (!known) {
+			xf_config_path_error(ld, path, "lcore %u is not one of cores.workers",
+			                     v->workers[k]);
+			continue;
+		}
+		for (unsigned int j = 0; j < k; j++) {
+			if (v->workers[j] == v->workers[k]) {
+				xf_config_path_error(ld, path,
+				                     "lcore %u is listed twice (also workers[%u])",
+				                     v->workers[k], j);
+				break;
+			}
+		}
+	}
+}
+
+static void
+check_volumes(struct loader *ld, const struct xf_config *c, bool cores_ok)
 {
 	char path[64];
 	struct stat st;
@@ -197,6 +227,9 @@ check_volumes(struct loader *ld, const struct xf_config *c)
 
 		if (p[0] != '/') {
 			continue; /* already reported */
+		}
+		if (cores_ok) {
+			check_volume_workers(ld, c, i);
 		}
 		snprintf(path, sizeof(path), "volumes[%u].path", i);
 		if (stat(p, &st) < 0) {
@@ -285,7 +318,7 @@ xf_config_cross_checks(struct loader *ld, struct xf_config *c, unsigned int firs
 		check_peers(ld, c);
 	}
 	if (!has_error_under(ld, first, "volumes")) {
-		check_volumes(ld, c);
+		check_volumes(ld, c, !has_error_under(ld, first, "cores"));
 	}
 	check_session(ld, c, first);
 }

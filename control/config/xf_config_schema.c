@@ -186,6 +186,10 @@ static const struct field volume_fields[] = {
 	INT("max_file_gib", struct xf_config_volume, max_file_gib, 1, 1048576, 0, "1024",
 	    "Largest file a peer may announce, GiB; a larger one is refused before anything "
 	    "is written (so is one larger than the free space)"),
+	/* restart: each volume's pipeline is made over its workers */
+	LIST("workers", struct xf_config_volume, workers, n_workers, 0, &el_lcore, 0, "[]",
+	     "Worker lcores (of cores.workers, unique) that write this volume, the first "
+	     "committing; [] = every worker"),
 	{ .key = "fault",
 	  .type = T_MAP,
 	  .off = 0,
@@ -321,7 +325,8 @@ const struct field xf_config_root_fields[] = {
 	LIST("ports", struct xf_config, ports, n_ports, 1, &el_port, F_REQUIRED, NULL,
 	     "DPDK ports, 1..4"),
 	LIST("volumes", struct xf_config, volumes, n_volumes, 1, &el_volume, F_REQUIRED, NULL,
-	     "Storage volumes, 1..64"),
+	     "Storage volumes, 1..16; a push names one as PEER::VOLUME/PATH, PEER:PATH is the "
+	     "first"),
 	LIST("peers", struct xf_config, peers, n_peers, 0, &el_peer, 0, "[]",
 	     "Remote appliances (the allowlist), 0..256"),
 	ROOTMAP("session", session_fields, 0, "Session protocol"),

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "xf_ctl.h"
+#include "xf_dest.h"
 #include "xf_filter.h"
 
 #define EXIT_FAILED      1
@@ -39,11 +40,13 @@ usage(FILE *out)
 	        "\n"
 	        "commands:\n"
 	        "  status                         is the appliance up, and what it runs\n"
-	        "  stats                          ports, queues, rings, cores, drops by reason\n"
+	        "  stats                          ports, queues, rings, cores, volumes, drops\n"
 	        "  sessions                       transfer sessions, both directions\n"
 	        "  jobs                           push jobs started on this appliance\n"
 	        "  push SRC_DIR PEER:DEST_DIR [--wait] [--checksum] [FILTERS]\n"
-	        "                                 push a tree to a peer named in the config\n"
+	        "                                 push a tree to a peer named in the config,\n"
+	        "                                 into its first volume; PEER::VOLUME/DEST_DIR\n"
+	        "                                 (or PEER::VOLUME) names another of its volumes\n"
 	        "      FILTERS, in rsync's rule syntax, first match wins (docs/FILTERS.md):\n"
 	        "      --exclude PATTERN     leave out what matches ('+ PAT' includes)\n"
 	        "      --include PATTERN     keep what matches, whatever later rules say\n"
@@ -228,6 +231,14 @@ show_stats(json_t *r)
 	{
 		printf("%-24s %10lld %10lld\n", str(e, "name"), num(e, "count"), num(e, "free"));
 	}
+	printf("\n%-16s %-8s %8s %10s %12s %12s %16s\n", "VOLUME", "IO", "SESSIONS", "OPENED",
+	       "VERIFIED", "COMMITS", "BYTES WRITTEN");
+	json_array_foreach(get(r, "volumes"), i, e)
+	{
+		printf("%-16s %-8s %8lld %10lld %12lld %12lld %16lld\n", str(e, "name"),
+		       str(e, "io"), num(e, "sessions"), num(e, "sessions_opened"),
+		       num(e, "files_verified"), num(e, "commits"), num(e, "bytes_written"));
+	}
 	putchar('\n');
 	show_counters("drops by reason", get(r, "drops"));
 	putchar('\n');
@@ -261,10 +272,13 @@ show_jobs(json_t *r)
 	       "BYTES", "SRC -> PEER:DEST");
 	json_array_foreach(get(r, "jobs"), i, j)
 	{
-		printf("%-5lld %-10s %10lld %10lld %8lld %14lld  %s -> %s:%s\n", num(j, "id"),
+		const char *vol = json_is_string(get(j, "volume")) ? str(j, "volume") : "";
+
+		/* The destination as the operator wrote it: PEER:DEST or PEER::VOLUME/DEST. */
+		printf("%-5lld %-10s %10lld %10lld %8lld %14lld  %s -> %s:%s%s%s%s\n", num(j, "id"),
 		       str(j, "state"), num(j, "files_total"), num(j, "files_done"),
 		       num(j, "files_failed"), num(j, "bytes_done"), str(j, "src"), str(j, "peer"),
-		       str(j, "dest"));
+		       vol[0] != '\0' ? ":" : "", vol, vol[0] != '\0' ? "/" : "", str(j, "dest"));
 	}
 }
 
@@ -420,7 +434,9 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool wait = false, checksum = false;
-	const char *src, *target, *colon;
+	const char *src, *target, *peer;
+	size_t peer_len;
+	struct xf_dest dest;
 	json_t *args, *result = NULL;
 	struct xf_filter *filter = xf_filter_new();
 	long long id;
@@ -443,7 +459,8 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr,
-		        "xferctl: push SRC_DIR PEER:DEST_DIR [--wait] [--checksum] [--exclude PAT] "
+		        "xferctl: push SRC_DIR PEER:DEST_DIR|PEER::VOLUME[/DEST_DIR] [--wait] "
+		        "[--checksum] [--exclude PAT] "
 		        "[--include PAT] [--filter RULE] [--exclude-from FILE] "
 		        "[--include-from FILE]\n");
 		xf_filter_free(filter);
@@ -451,15 +468,21 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	}
 	src = argv[optind];
 	target = argv[optind + 1];
-	colon = strchr(target, ':');
-	if (colon == NULL || colon == target) {
-		fprintf(stderr, "xferctl: push: '%s' is not PEER:DEST_DIR\n", target);
+	rc = xf_dest_target(target, &peer, &peer_len, &dest);
+	if (rc < 0) {
+		fprintf(stderr,
+		        "xferctl: push: '%s' is not PEER:DEST_DIR nor PEER::VOLUME[/DEST_DIR]%s\n",
+		        target,
+		        rc == -ENAMETOOLONG ? " (a volume name has at most 63 bytes)"
+		        : strstr(target, "::") != NULL
+		                ? " (VOLUME is one name, not empty, '.' nor '..')"
+		                : "");
 		xf_filter_free(filter);
 		return EXIT_USAGE;
 	}
-	args = json_pack("{s:s, s:s%, s:s, s:b, s:o}", "src", src, "peer", target,
-	                 (size_t)(colon - target), "dest", colon + 1, "checksum", checksum,
-	                 "filters", filter_json(filter));
+	args = json_pack("{s:s, s:s%, s:s, s:s%, s:b, s:o}", "src", src, "peer", peer, peer_len,
+	                 "dest", dest.path, "volume", dest.volume != NULL ? dest.volume : "",
+	                 dest.volume_len, "checksum", checksum, "filters", filter_json(filter));
 	xf_filter_free(filter);
 	rc = call(o, "push", args, &result);
 	json_decref(args);

@@ -70,13 +70,6 @@ struct xferd {
 	unsigned long push_filters_refused; /**< pushes refused for their filter rules */
 };
 
-/**
- * Log a warning for each part of a valid configuration that this version does not use
- * (volumes after the first: docs/ENGINE.md, "Limits of this version"). --check and the daemon's
- * start.
- */
-void xferd_config_warn_unused(const struct xf_config *cfg);
-
 /** The engine's configuration from the file's. @return 0 or -EINVAL (logged). */
 int xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec);
 

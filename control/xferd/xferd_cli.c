@@ -172,7 +172,6 @@ xferd_check(const struct xferd_opts *o)
 		xf_config_errors_print_json(&errs, stdout);
 		printf("}\n");
 	} else if (rc == 0) {
-		xferd_config_warn_unused(cfg);
 		printf("%s: configuration ok\n", o->config);
 	} else {
 		xf_config_errors_print_text(&errs, stderr);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -37,16 +38,7 @@ _Static_assert(XF_CONFIG_MAX_PEERS == XF_ENGINE_MAX_PEERS, "peers: schema and en
 _Static_assert(XF_CONFIG_MAX_NEIGHBORS == XF_ENGINE_MAX_NEIGH,
                "ports[].neighbors: schema and engine differ");
 
-void
-xferd_config_warn_unused(const struct xf_config *cfg)
-{
-	for (unsigned int i = 1; i < cfg->n_volumes; i++) {
-		XF_LOG(WARNING, "config",
-		       "volumes[%u] (%s, %s) is not used: this version receives into volumes[0] "
-		       "(%s) only",
-		       i, cfg->volumes[i].name, cfg->volumes[i].path, cfg->volumes[0].name);
-	}
-}
+_Static_assert(XF_CONFIG_MAX_VOLUMES == XF_ENGINE_MAX_VOLUMES, "volumes: schema and engine differ");
 
 /*
  * The keys of session.security aead: the private key and the PSK read from their files
@@ -142,12 +134,26 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 		ec->worker_lcore[i] = cfg->cores.workers[i];
 	}
 	ec->idle_poll = cfg->cores.idle == XF_CONFIG_IDLE_POLL;
-	xferd_config_warn_unused(cfg);
-	ec->volume = cfg->volumes[0].path;
-	ec->fsync = (int)cfg->volumes[0].fsync;
-	ec->fsync_batch = cfg->volumes[0].fsync_batch;
-	ec->max_file_size = (uint64_t)cfg->volumes[0].max_file_gib << 30;
-	ec->fault_rename_hold_ms = cfg->volumes[0].fault.rename_hold_ms;
+	ec->n_volumes = XF_MIN(cfg->n_volumes, XF_ENGINE_MAX_VOLUMES);
+	for (unsigned int v = 0; v < ec->n_volumes; v++) {
+		const struct xf_config_volume *cv = &cfg->volumes[v];
+		struct xf_engine_volume *ev = &ec->volumes[v];
+
+		ev->name = cv->name;
+		ev->path = cv->path;
+		ev->fsync = (int)cv->fsync;
+		ev->fsync_batch = cv->fsync_batch;
+		ev->max_file_size = (uint64_t)cv->max_file_gib << 30;
+		ev->fault_rename_hold_ms = cv->fault.rename_hold_ms;
+		/* The config names workers by lcore (checked: each is in cores.workers). */
+		for (unsigned int k = 0; k < cv->n_workers; k++) {
+			for (unsigned int w = 0; w < ec->n_workers; w++) {
+				if (ec->worker_lcore[w] == cv->workers[k]) {
+					ev->workers[ev->n_workers++] = w;
+				}
+			}
+		}
+	}
 	ec->io = (int)cfg->transfer.io; /* XF_CONFIG_IO_* are XF_STORAGE_IO_* */
 	ec->window = cfg->session.window_files;
 	ec->max_sessions = cfg->session.max_sessions;
@@ -205,6 +211,8 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg)
 		                    json_integer((json_int_t)j->rel.pto_backoff_max));
 		json_object_set_new(o, "peer_missing", json_integer((json_int_t)j->rel.rx_missing));
 		json_object_set_new(o, "io", json_string(j->io));
+		/* The peer's volume as asked ("" for its first one, whatever its name). */
+		json_object_set_new(o, "volume", json_string(j->volume));
 		json_object_set_new(o, "files_filtered",
 		                    json_integer((json_int_t)j->files_filtered));
 		if (j->error[0] != '\0') {
@@ -306,6 +314,7 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	const char *src = json_string_value(json_object_get(args, "src"));
 	const char *peer = json_string_value(json_object_get(args, "peer"));
 	const char *dest = json_string_value(json_object_get(args, "dest"));
+	json_t *volume = json_object_get(args, "volume");
 	json_t *checksum = json_object_get(args, "checksum");
 	struct xf_engine_push_req req = { .src = src, .dest = dest };
 	struct xf_filter *filter;
@@ -314,11 +323,15 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	int rc;
 
 	if (src == NULL || peer == NULL || dest == NULL ||
-	    (checksum != NULL && !json_is_boolean(checksum))) {
-		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
-		                   "expected src, peer, dest (strings) and checksum (bool)");
+	    (checksum != NULL && !json_is_boolean(checksum)) ||
+	    (volume != NULL && !json_is_string(volume))) {
+		xf_ctl_reply_error(
+		        reply, XF_CTL_E_INVALID_ARGS,
+		        "expected src, peer, dest, volume (strings) and checksum (bool)");
 		return;
 	}
+	/* The peer's volume; absent or "": its first. xf_engine_push checks its form. */
+	req.volume = volume != NULL ? json_string_value(volume) : NULL;
 	if (src[0] != '/') {
 		xf_ctl_reply_error(
 		        reply, XF_CTL_E_INVALID_ARGS,
@@ -386,12 +399,51 @@ h_cancel(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	}
 }
 
+/* Every volume with its counters (docs/CONTROL.md, `stats`). */
+static json_t *
+volumes_json(struct xferd *d)
+{
+	json_t *list = json_array();
+
+	for (unsigned int v = 0; v < d->cfg->n_volumes; v++) {
+		const struct xf_config_volume *cv = &d->cfg->volumes[v];
+		struct xf_engine_volume_info vi;
+		json_t *workers = json_array();
+
+		if (xf_engine_volume(d->engine, v, &vi) < 0) {
+			json_decref(workers);
+			continue;
+		}
+		for (unsigned int k = 0; k < cv->n_workers; k++) {
+			json_array_append_new(workers, json_integer(cv->workers[k]));
+		}
+		for (unsigned int k = 0; cv->n_workers == 0 && k < d->cfg->cores.n_workers; k++) {
+			json_array_append_new(workers, json_integer(d->cfg->cores.workers[k]));
+		}
+		json_array_append_new(
+		        list,
+		        json_pack("{s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:I, s:I, s:I}", "name",
+		                  cv->name, "path", cv->path, "io", vi.io, "workers", workers,
+		                  "sessions", (int)vi.sessions, "sessions_opened",
+		                  (json_int_t)vi.sessions_opened, "files_verified",
+		                  (json_int_t)vi.files_verified, "commits", (json_int_t)vi.commits,
+		                  "bytes_written", (json_int_t)vi.bytes_written, "staged_dirs",
+		                  (json_int_t)vi.staged_dirs));
+	}
+	return list;
+}
+
 static void
 h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 {
 	struct xferd *d = arg;
 	struct xf_engine_stats st;
-	struct xf_engine_ring_info ri[64];
+	/* The engine's rings and every volume's pipeline's (2 x RX cores x workers each):
+	 * at most 264 + 4096, too many for the stack. */
+	const unsigned int ri_max =
+	        XF_ENGINE_MAX_RX * (1 + 2 * XF_ENGINE_MAX_WORKERS) +
+	        XF_ENGINE_MAX_VOLUMES * 2 * XF_ENGINE_MAX_RX * XF_ENGINE_MAX_WORKERS;
+	struct xf_engine_ring_info *ri = calloc(ri_max, sizeof(*ri));
 	struct xf_engine_queue_info qi[XF_ENGINE_MAX_RX];
 	unsigned int nr, nq;
 	json_t *rings, *queues;
@@ -441,12 +493,13 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		                                       d->cfg->cores.workers[i], "role", "worker"));
 	}
 	rings = json_array();
-	nr = xf_engine_rings(d->engine, ri, XF_ARRAY_SIZE(ri));
+	nr = ri != NULL ? xf_engine_rings(d->engine, ri, ri_max) : 0;
 	for (unsigned int i = 0; i < nr; i++) {
 		json_array_append_new(rings,
 		                      json_pack("{s:s, s:i, s:i}", "name", ri[i].name, "count",
 		                                (int)ri[i].count, "free", (int)ri[i].free));
 	}
+	free(ri);
 	queues = json_array();
 	nq = xf_engine_queues(d->engine, qi, XF_ARRAY_SIZE(qi));
 	for (unsigned int q = 0; q < nq; q++) {
@@ -506,10 +559,9 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		                  "handshakes", (json_int_t)st.handshakes, "frames_sealed",
 		                  (json_int_t)st.sealed, "frames_opened", (json_int_t)st.opened,
 		                  "nonce_refused", (json_int_t)st.nonce_refused));
-		json_object_set_new(reply->result, "volumes",
-		                    json_pack("[{s:s, s:s, s:s}]", "name", d->cfg->volumes[0].name,
-		                              "path", d->cfg->volumes[0].path, "io",
-		                              xf_engine_volume_io(d->engine)));
+		json_object_set_new(reply->result, "volumes", volumes_json(d));
+		json_object_set_new(drops, "volume_refused",
+		                    json_integer((json_int_t)st.volume_refused));
 	}
 }
 

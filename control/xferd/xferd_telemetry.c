@@ -77,7 +77,7 @@ xferd_telemetry_refresh(struct xferd *d)
 	snprintf(s->log_level, sizeof(s->log_level), "%s", level_name(d->cfg->appliance.log_level));
 	snprintf(s->port, sizeof(s->port), "%s", port->name);
 	s->udp_tx = xf_engine_udp_tx_checksum(d->engine);
-	s->volume_io = xf_engine_volume_io(d->engine);
+	s->volume_io = xf_engine_volume_io(d->engine, 0); /* the first volume's */
 	snprintf(s->ipv4, sizeof(s->ipv4), "%u.%u.%u.%u/%u", port->ipv4 >> 24,
 	         (port->ipv4 >> 16) & 0xff, (port->ipv4 >> 8) & 0xff, port->ipv4 & 0xff,
 	         port->prefix_len);

@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 
 #include "xf_base.h"
+#include "xf_dest.h"
 #include "xf_engine_priv.h"
 #include "xf_path.h"
 
@@ -159,19 +160,95 @@ udp_tx_flag(struct xf_engine *e)
 	return flag;
 }
 
+/*
+ * Volume v's receive pipeline: its own root, staging directory, fsync policy and size
+ * limit, written by the workers volumes[v].workers names (all by default; the first is
+ * its commit worker), fed by every RX core from that core's queue for v. Sessions whose
+ * HELLO names v open in it, so nothing they write can reach another volume's root.
+ */
+static int
+create_volume(struct xf_engine *e, unsigned int v)
+{
+	const struct xf_engine_conf *conf = &e->conf;
+	const struct xf_engine_volume *cv = &conf->volumes[v];
+	struct xf_pipeline_conf plc = { 0 };
+	struct eng_volume *ev = &e->vol[v];
+	unsigned int nw = cv->n_workers > 0 ? cv->n_workers : conf->n_workers;
+	int rc;
+
+	e->vol_names[v] = cv->name;
+	ev->fd = open(cv->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ev->fd < 0) {
+		rc = -errno;
+		XF_LOG(ERR, MODULE, "volume %s (%s): %s", cv->name, cv->path, strerror(-rc));
+		return rc;
+	}
+	rc = xf_storage_io_resolve(ev->fd, (enum xf_storage_io)conf->io, &ev->io);
+	if (rc < 0) {
+		XF_LOG(ERR, MODULE, "volume %s (%s): file I/O %s: %s", cv->name, cv->path,
+		       xf_storage_io_str((enum xf_storage_io)conf->io), strerror(-rc));
+		return rc;
+	}
+	plc.n_rx = conf->n_rx;
+	plc.n_workers = nw;
+	for (unsigned int r = 0; r < conf->n_rx; r++) {
+		plc.rx_core[r] = conf->rx_lcore[r];
+		plc.source[r] = xf_engine_source;
+		plc.source_arg[r] = &e->rx[r].pend[v];
+	}
+	for (unsigned int i = 0; i < nw; i++) {
+		unsigned int w = cv->n_workers > 0 ? cv->workers[i] : i;
+		struct eng_worker *ew = &e->w[w];
+
+		if (w >= conf->n_workers) {
+			XF_LOG(ERR, MODULE, "volume %s: worker %u does not exist", cv->name, w);
+			return -EINVAL;
+		}
+		plc.worker_core[i] = conf->worker_lcore[w];
+		ew->vol[ew->nvol].idx = i;
+		ew->vol[ew->nvol++].pl = NULL; /* set below, once made */
+	}
+	plc.root_fd = ev->fd;
+	plc.window = conf->window;
+	plc.max_sessions = conf->max_sessions;
+	plc.fsync = (enum xf_fsync_policy)cv->fsync;
+	plc.fsync_batch = cv->fsync_batch;
+	plc.max_file_size = cv->max_file_size;
+	plc.test_rename_hold_ms = cv->fault_rename_hold_ms;
+	/* AUTO stays AUTO: each worker's storage takes the same back end on the volume and,
+	 * on io_uring, AUTO's route (the operations it runs inline, xf_storage_auto_route()). */
+	plc.io = conf->io;
+	plc.release = release_mbuf;
+	ev->pl = xf_pipeline_create(&plc);
+	if (ev->pl == NULL) {
+		rc = -errno;
+		XF_LOG(ERR, MODULE, "pipeline over volume %s (%s): %s", cv->name, cv->path,
+		       strerror(-rc));
+		return rc;
+	}
+	for (unsigned int i = 0; i < nw; i++) {
+		struct eng_worker *ew = &e->w[cv->n_workers > 0 ? cv->workers[i] : i];
+
+		ew->vol[ew->nvol - 1].pl = ev->pl;
+	}
+	XF_LOG(INFO, MODULE, "volume %s (%s): file I/O %s, %u worker%s", cv->name, cv->path,
+	       xf_storage_io_str(ev->io), nw, nw == 1 ? "" : "s");
+	return 0;
+}
+
 struct xf_engine *
 xf_engine_create(const struct xf_engine_conf *conf)
 {
 	struct xf_engine *e;
 	struct xf_port_conf pc = { 0 };
-	struct xf_pipeline_conf plc = { 0 };
 	int rc;
 
 	if (conf->n_rx == 0 || conf->n_rx > XF_ENGINE_MAX_RX || conf->n_workers == 0 ||
 	    conf->n_workers > XF_ENGINE_MAX_WORKERS || conf->n_peers > XF_ENGINE_MAX_PEERS ||
 	    conf->max_sessions_per_peer == 0 ||
-	    conf->max_sessions_per_peer > XF_ENGINE_MAX_SESSIONS_PER_PEER) {
-		XF_LOG(ERR, MODULE, "bad core, peer or per-peer session counts");
+	    conf->max_sessions_per_peer > XF_ENGINE_MAX_SESSIONS_PER_PEER || conf->n_volumes == 0 ||
+	    conf->n_volumes > XF_ENGINE_MAX_VOLUMES) {
+		XF_LOG(ERR, MODULE, "bad core, peer, per-peer session or volume counts");
 		errno = EINVAL;
 		return NULL;
 	}
@@ -180,7 +257,10 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		return NULL;
 	}
 	e->conf = *conf;
-	e->volume_fd = e->root_fd = -1;
+	e->root_fd = -1;
+	for (unsigned int v = 0; v < XF_ENGINE_MAX_VOLUMES; v++) {
+		e->vol[v].fd = -1;
+	}
 	for (unsigned int w = 0; w < XF_ENGINE_MAX_WORKERS; w++) {
 		for (unsigned int i = 0; i < ENG_FDS_MAX; i++) {
 			e->w[w].fds[i].fd = -1;
@@ -237,45 +317,15 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		goto err;
 	}
 
-	e->volume_fd = open(conf->volume, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	e->root_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (e->volume_fd < 0 || e->root_fd < 0) {
-		XF_LOG(ERR, MODULE, "volume %s: %s", conf->volume, strerror(errno));
+	if (e->root_fd < 0) {
+		XF_LOG(ERR, MODULE, "/: %s", strerror(errno));
 		goto err;
 	}
-	rc = xf_storage_io_resolve(e->volume_fd, (enum xf_storage_io)conf->io, &e->volume_io);
-	if (rc < 0) {
-		XF_LOG(ERR, MODULE, "volume %s: file I/O %s: %s", conf->volume,
-		       xf_storage_io_str((enum xf_storage_io)conf->io), strerror(-rc));
-		goto err;
-	}
-	XF_LOG(INFO, MODULE, "volume %s: file I/O %s", conf->volume,
-	       xf_storage_io_str(e->volume_io));
-	plc.n_rx = conf->n_rx;
-	plc.n_workers = conf->n_workers;
-	for (unsigned int r = 0; r < conf->n_rx; r++) {
-		plc.rx_core[r] = conf->rx_lcore[r];
-		plc.source[r] = xf_engine_source;
-		plc.source_arg[r] = &e->rx[r];
-	}
-	for (unsigned int w = 0; w < conf->n_workers; w++) {
-		plc.worker_core[w] = conf->worker_lcore[w];
-	}
-	plc.root_fd = e->volume_fd;
-	plc.window = conf->window;
-	plc.max_sessions = conf->max_sessions;
-	plc.fsync = (enum xf_fsync_policy)conf->fsync;
-	plc.fsync_batch = conf->fsync_batch;
-	plc.max_file_size = conf->max_file_size;
-	plc.test_rename_hold_ms = conf->fault_rename_hold_ms;
-	/* AUTO stays AUTO: each worker's storage takes the same back end on the volume and,
-	 * on io_uring, AUTO's route (the operations it runs inline, xf_storage_auto_route()). */
-	plc.io = conf->io;
-	plc.release = release_mbuf;
-	e->pl = xf_pipeline_create(&plc);
-	if (e->pl == NULL) {
-		XF_LOG(ERR, MODULE, "pipeline over %s: %s", conf->volume, strerror(errno));
-		goto err;
+	for (unsigned int v = 0; v < conf->n_volumes; v++) {
+		if (create_volume(e, v) < 0) {
+			goto err;
+		}
 	}
 	for (unsigned int w = 0; w < conf->n_workers; w++) {
 		/* Sources can be anywhere: each job reads through the one its source directory
@@ -482,7 +532,12 @@ xf_engine_destroy(struct xf_engine *e)
 		xf_storage_destroy(e->w[w].st);
 		xf_storage_destroy(e->w[w].st_inline);
 	}
-	xf_pipeline_destroy(e->pl);
+	for (unsigned int v = 0; v < XF_ENGINE_MAX_VOLUMES; v++) {
+		xf_pipeline_destroy(e->vol[v].pl);
+		if (e->vol[v].fd >= 0) {
+			close(e->vol[v].fd);
+		}
+	}
 	for (unsigned int r = 0; r < XF_ENGINE_MAX_RX; r++) {
 		/* Last: the jobs and the readers above gave back what they held. Arrays still
 		 * in the rings between the cores go with the ring's memory. */
@@ -491,9 +546,6 @@ xf_engine_destroy(struct xf_engine *e)
 	if (e->port_open) {
 		xf_port_stop(&e->port);
 		xf_port_close(&e->port);
-	}
-	if (e->volume_fd >= 0) {
-		close(e->volume_fd);
 	}
 	if (e->root_fd >= 0) {
 		close(e->root_fd);
@@ -576,6 +628,8 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	struct stat st;
 	struct statfs sfs;
 	enum xf_storage_io io;
+	struct xf_dest vd;
+	const char *vol;
 	int rc;
 
 	if (req->peer >= e->conf.n_peers) {
@@ -587,6 +641,16 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		snprintf(err, err_len,
 		         "destination '%s' is not a relative path without '..' or empty parts",
 		         req->dest);
+		return -EINVAL;
+	}
+	/* A volume is checked as the receiver will check it: one component of the HELLO. */
+	vol = req->volume != NULL ? req->volume : "";
+	if (vol[0] != '\0' &&
+	    (xf_dest_parse(vol, strlen(vol), XF_HELLO_F_VOLUME, &vd) < 0 || vd.path_len != 0)) {
+		snprintf(err, err_len,
+		         "volume '%.64s' is not a name of at most %u bytes without '/' (nor '.', "
+		         "'..')",
+		         vol, XF_DEST_VOLUME_MAX);
 		return -EINVAL;
 	}
 	if (atomic_load(&e->stop)) {
@@ -603,6 +667,12 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	j->req = *req;
 	snprintf(j->src, sizeof(j->src), "%s", req->src);
 	snprintf(j->dest, sizeof(j->dest), "%s", req->dest);
+	snprintf(j->volume, sizeof(j->volume), "%s", vol);
+	/* The HELLO names the volume before the path: "VOLUME/PATH", "VOLUME" for its root
+	 * (xf_dest.h); the file list's paths stay relative to the volume's root. */
+	snprintf(j->hello_dest, sizeof(j->hello_dest), "%s%s%s", j->volume,
+	         j->volume[0] != '\0' && j->dest[0] != '\0' ? "/" : "", j->dest);
+	j->req.volume = j->volume;
 	j->req.src = j->src;
 	j->req.dest = j->dest;
 	j->req.filter = NULL; /* the caller's: used by the scan below only */
@@ -682,6 +752,7 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->id = j->id;
 	snprintf(out->src, sizeof(out->src), "%s", j->src);
 	snprintf(out->dest, sizeof(out->dest), "%s", j->dest);
+	snprintf(out->volume, sizeof(out->volume), "%s", j->volume);
 	out->peer = j->req.peer;
 	out->started_ns = j->started_ns;
 	out->files_skipped = j->skipped;
@@ -784,6 +855,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->hello_refused += rx->hello_refused;
 		st->hello_not_allowed += rx->hello_not_allowed;
 		st->hello_peer_cap += rx->hello_peer_cap;
+		st->volume_refused += rx->volume_refused;
 		st->unconfirmed += rx->unconfirmed;
 		st->pn_ahead += rx->pn_ahead;
 		st->tx_full += rx->tx_full;
@@ -831,17 +903,21 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 			st->sig_from_heap += ls.heap;
 		}
 	}
-	if (e->pl != NULL) {
+	for (unsigned int v = 0; v < e->conf.n_volumes; v++) {
 		struct xf_pipeline_times t;
 
-		xf_pipeline_times(e->pl, &t); /* the workers' counters, read racily as well */
-		st->basis_kept_bytes = t.copy_kept;
+		if (e->vol[v].pl == NULL) {
+			continue;
+		}
+		/* the workers' counters, read racily as well */
+		xf_pipeline_times(e->vol[v].pl, &t);
+		st->basis_kept_bytes += t.copy_kept;
 		st->sig_from_ring += t.sig_leased;
 		st->sig_from_heap += t.sig_heap;
-		st->slow_storage_steps = t.slow_steps;
-		st->staged_dirs = t.staged_dirs;
-		st->staged_files = t.staged_files;
-		st->staged_failed = t.staged_failed;
+		st->slow_storage_steps += t.slow_steps;
+		st->staged_dirs += t.staged_dirs;
+		st->staged_files += t.staged_files;
+		st->staged_failed += t.staged_failed;
 	}
 }
 
@@ -876,7 +952,9 @@ xf_engine_rings(struct xf_engine *e, struct xf_engine_ring_info *out, unsigned i
 			ring_add(&rw, e->rx[r].read_from[w]);
 		}
 	}
-	xf_pipeline_rings(e->pl, ring_add, &rw);
+	for (unsigned int v = 0; v < e->conf.n_volumes; v++) {
+		xf_pipeline_rings(e->vol[v].pl, ring_add, &rw);
+	}
 	return rw.n;
 }
 
@@ -901,9 +979,31 @@ xf_engine_queues(struct xf_engine *e, struct xf_engine_queue_info *out, unsigned
 }
 
 const char *
-xf_engine_volume_io(const struct xf_engine *e)
+xf_engine_volume_io(const struct xf_engine *e, unsigned int v)
 {
-	return xf_storage_io_str(e->volume_io);
+	return v < e->conf.n_volumes ? xf_storage_io_str(e->vol[v].io) : "?";
+}
+
+int
+xf_engine_volume(struct xf_engine *e, unsigned int v, struct xf_engine_volume_info *out)
+{
+	struct xf_pipeline_times t;
+
+	if (v >= e->conf.n_volumes || e->vol[v].pl == NULL) {
+		return -ENOENT;
+	}
+	memset(out, 0, sizeof(*out));
+	out->io = xf_storage_io_str(e->vol[v].io);
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		out->sessions_opened += e->rx[r].vol_opened[v];
+		out->sessions += e->rx[r].vol_sessions[v];
+	}
+	xf_pipeline_times(e->vol[v].pl, &t); /* racy by design, as xf_engine_stats */
+	out->files_verified = t.files_done;
+	out->commits = t.commits;
+	out->bytes_written = t.data_bytes;
+	out->staged_dirs = t.staged_dirs;
+	return 0;
 }
 
 const char *

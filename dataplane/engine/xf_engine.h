@@ -21,6 +21,7 @@
 #define XF_ENGINE_MAX_PEERS   256u
 #define XF_ENGINE_MAX_NEIGH   32u
 #define XF_ENGINE_MAX_JOBS    64u
+#define XF_ENGINE_MAX_VOLUMES 16u
 
 /** Highest max_sessions_per_peer (the config schema's bound). */
 #define XF_ENGINE_MAX_SESSIONS_PER_PEER 1024u
@@ -30,6 +31,21 @@ struct xf_engine_peer {
 	uint16_t udp_port;      /**< host order */
 	bool has_key;           /**< public_key is set: sessions with it can be made */
 	uint8_t public_key[32]; /**< X25519 (peers[].public_key) */
+};
+
+/** A volume that receives: each has a receive pipeline of its own (docs/ENGINE.md). */
+struct xf_engine_volume {
+	const char *name; /**< what a destination's VOLUME names (xf_dest.h) */
+	const char *path; /**< its root directory */
+	int fsync;        /**< enum xf_fsync_policy */
+	unsigned int fsync_batch;
+	/** largest announced file size taken (0: the pipeline's default) */
+	uint64_t max_file_size;
+	uint32_t fault_rename_hold_ms; /**< test-only: the first commit rename held, 0 = off */
+	/** Workers that write it, as indices into worker_lcore[] (the first is its commit
+	 *  worker); 0: every worker, in order. */
+	unsigned int n_workers;
+	unsigned int workers[XF_ENGINE_MAX_WORKERS];
 };
 
 /* UDP checksums on transmit (xf_engine_conf.udp_checksum). */
@@ -59,13 +75,9 @@ struct xf_engine_conf {
 	unsigned int n_workers;
 	unsigned int worker_lcore[XF_ENGINE_MAX_WORKERS];
 	bool idle_poll; /**< never sleep when idle (isolated cores) */
-	/* the volume sessions write into */
-	const char *volume;
-	int fsync; /**< enum xf_fsync_policy */
-	unsigned int fsync_batch;
-	/** largest announced file size taken (0: the pipeline's default) */
-	uint64_t max_file_size;
-	uint32_t fault_rename_hold_ms; /**< test-only: the first commit rename held, 0 = off */
+	/* the volumes sessions write into: a HELLO names one, else the first receives */
+	unsigned int n_volumes; /**< 1..XF_ENGINE_MAX_VOLUMES */
+	struct xf_engine_volume volumes[XF_ENGINE_MAX_VOLUMES];
 	int io; /**< enum xf_storage_io: volume writes and push reads (0: AUTO) */
 	/* sessions */
 	uint32_t window; /**< credits: files in flight per session */
@@ -125,6 +137,9 @@ struct xf_engine_push_req {
 	const char *src;   /**< source directory */
 	unsigned int peer; /**< index into conf.peers */
 	const char *dest;  /**< destination directory in the peer's volume ("" = its root) */
+	/** the peer's volume (an identifier, at most XF_DEST_VOLUME_MAX bytes), or NULL or ""
+	 *  for its first one */
+	const char *volume;
 	bool checksum;
 	/** NULL, or the rules the scan applies (xf_filter.h); used during xf_engine_push()
 	 *  only, not kept by the job. */
@@ -148,8 +163,9 @@ struct xf_job_info {
 	enum xf_job_state state;
 	char src[256];
 	char dest[256];
+	char volume[64]; /**< "": the peer's first */
 	unsigned int peer;
-	char error[128];
+	char error[320];
 	uint64_t started_ns;
 	uint64_t elapsed_ns;
 	struct xf_push_stats push;
@@ -194,6 +210,9 @@ struct xf_engine_stats {
 	/* Of hello_refused: the source is not in the allowlist; the peer holds
 	 * max_sessions_per_peer sessions already. */
 	uint64_t hello_not_allowed, hello_peer_cap;
+	/** Sessions refused because their destination named no volume of ours, or was
+	 *  malformed (the sender is told why in an ABORT). */
+	uint64_t volume_refused;
 	/* FLIST/DATA/COPY/FILE_END before the sender acknowledged our HELLO_ACK (dropped, not
 	 * acknowledged); frames numbered more than a window ahead (xf_reliab). */
 	uint64_t unconfirmed, pn_ahead;
@@ -297,7 +316,24 @@ void xf_engine_get_params(const struct xf_engine *e, struct xf_engine_params *ou
 /** UDP checksums this engine's port sends: "none", "offload" or "software". */
 const char *xf_engine_udp_tx_checksum(const struct xf_engine *e);
 
-/** How the volume is written and read: "io_uring" or "inline" (transfer.io resolved). */
-const char *xf_engine_volume_io(const struct xf_engine *e);
+/** A volume as `xferctl stats` shows it: its counters, summed over the cores. */
+struct xf_engine_volume_info {
+	const char *io;           /**< "io_uring" or "inline" (transfer.io resolved for it) */
+	unsigned int sessions;    /**< receive sessions writing into it now */
+	uint64_t sessions_opened; /**< receive sessions opened into it */
+	uint64_t files_verified;  /**< files written and verified (size, CRC-64) */
+	uint64_t commits;         /**< commit steps done (renames, directories, links) */
+	uint64_t bytes_written;   /**< file bytes written (DATA and COPY) */
+	uint64_t staged_dirs;     /**< staged directories put in place */
+};
+
+/**
+ * Counters of volume v (snapshots, read racily from the control thread).
+ * @return 0, or -ENOENT (no volume v).
+ */
+int xf_engine_volume(struct xf_engine *e, unsigned int v, struct xf_engine_volume_info *out);
+
+/** How volume v is written and read: "io_uring" or "inline" ("?" for no such volume). */
+const char *xf_engine_volume_io(const struct xf_engine *e, unsigned int v);
 
 #endif /* XF_ENGINE_H */

@@ -149,7 +149,8 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 	struct xf_push_cfg cfg = {
 		.session_id = j->session_id,
 		.nonce = j->nonce,
-		.dest = j->dest,
+		.dest = j->hello_dest,
+		.volume = j->volume[0] != '\0',
 		.max_payload = (uint16_t)XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX),
 		.checksum = j->req.checksum,
 		.sig_ring = rx->sig_ring,
@@ -169,10 +170,11 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 
 		/* Room for the tag: a sealed frame is no larger than the link's payload. */
 		cfg.max_payload -= XF_SECURE_FRAME_OVERHEAD;
-		rc = eng_secure_job_start(rx, j,
-		                          xf_push_hello_flags(&(struct xf_push_cfg){
-		                                  .checksum = cfg.checksum, .auth = j->msg1 }),
-		                          cfg.max_payload);
+		rc = eng_secure_job_start(
+		        rx, j,
+		        xf_push_hello_flags(&(struct xf_push_cfg){
+		                .checksum = cfg.checksum, .volume = cfg.volume, .auth = j->msg1 }),
+		        cfg.max_payload);
 		if (rc < 0) {
 			job_publish(j, XF_JOB_FAILED,
 			            rc == -ENOKEY
@@ -218,6 +220,22 @@ job_end(struct eng_rx *rx, unsigned int k, enum xf_job_state state, const char *
 	j->finished = true;
 }
 
+/* A job whose session aborted: why, with the peer's own words when it gave some (its
+ * ABORT's text: a volume it does not have, say). */
+static void
+job_aborted(struct eng_rx *rx, unsigned int k, const struct xf_push_stats *st)
+{
+	const char *peer_msg = xf_push_peer_abort_msg(rx->e->jobs[rx->jobs[k]].push);
+	const char *why = st->abort_code == XF_ABORT_TIMEOUT   ? "peer silent past the timeout"
+	                  : st->abort_code == XF_ABORT_REFUSED ? "refused by the peer"
+	                  : st->abort_code == XF_ABORT_CANCEL  ? "cancelled"
+	                                                       : "aborted";
+	char error[320];
+
+	snprintf(error, sizeof(error), "%s%s%s", why, peer_msg[0] != '\0' ? ": " : "", peer_msg);
+	job_end(rx, k, st->abort_code == XF_ABORT_CANCEL ? XF_JOB_CANCELLED : XF_JOB_FAILED, error);
+}
+
 bool
 eng_jobs_poll(struct eng_rx *rx)
 {
@@ -240,12 +258,7 @@ eng_jobs_poll(struct eng_rx *rx)
 			continue;
 		}
 		if (st.state == XF_PUSH_ABORTED) {
-			job_end(rx, k,
-			        st.abort_code == XF_ABORT_CANCEL ? XF_JOB_CANCELLED : XF_JOB_FAILED,
-			        st.abort_code == XF_ABORT_TIMEOUT   ? "peer silent past the timeout"
-			        : st.abort_code == XF_ABORT_REFUSED ? "refused by the peer"
-			        : st.abort_code == XF_ABORT_CANCEL  ? "cancelled"
-			                                            : "aborted");
+			job_aborted(rx, k, &st);
 			continue;
 		}
 		/* Publish progress now and then (every ~16 ms) for `xferctl jobs`. */

@@ -101,7 +101,9 @@ struct eng_job {
 	unsigned int id; /**< 0: free slot */
 	unsigned int rx; /**< RX core that runs it */
 	struct xf_engine_push_req req;
-	char src[256], dest[256];
+	char src[256], dest[256], volume[64];
+	/** The HELLO's destination: "VOLUME/dest" (XF_HELLO_F_VOLUME) or dest (xf_dest.h). */
+	char hello_dest[64 + 1 + 256];
 	int dir_fd;
 	bool io_inline; /**< its source's file system reads best inline (xf_storage_io) */
 	/* The file list: the destination's directories, then the scan, whose paths are
@@ -131,7 +133,7 @@ struct eng_job {
 	atomic_uint seq;
 	uint8_t state; /**< enum xf_job_state */
 	bool finished; /**< the RX core is done with the job: control may free it */
-	char error[128];
+	char error[320];
 	uint64_t elapsed_ns;
 	bool keyed;            /**< published sec_ready */
 	uint64_t keys_born_ns; /**< published sec.born_ns */
@@ -153,7 +155,12 @@ struct eng_rsess {
 	uint32_t peer_ip;   /**< network order */
 	uint16_t peer_port; /**< host order */
 	uint16_t max_payload;
-	struct xf_session *ps; /**< the pipeline's session */
+	struct xf_session *ps; /**< the pipeline's session; NULL: refused (refuse_msg) */
+	uint8_t vol;           /**< the volume it writes into (index in conf.volumes) */
+	bool refuse_sent;      /**< the ABORT of a refused session went out once */
+	/** Why a session whose destination we do not serve is refused: the ABORT's text,
+	 *  sent once the sender confirmed the HELLO_ACK and again for each frame it sends. */
+	char refuse_msg[XF_ABORT_MSG_MAX + 1];
 	struct xf_reliab *rel;
 	struct eng_rx *rx;
 	uint64_t opened_ns;
@@ -178,8 +185,11 @@ struct eng_rx {
 	 * given back by it or by the reader that matched the file (xf_lease.h). */
 	struct xf_lease_ring *sig_ring;
 	struct xf_net net;
-	struct xf_frame pend[ENG_PEND_MAX];
-	unsigned int pend_head, pend_n;
+	/* Frames for the pipelines, one queue per volume: each is that pipeline's source. */
+	struct eng_pend {
+		struct xf_frame f[ENG_PEND_MAX];
+		unsigned int head, n;
+	} pend[XF_ENGINE_MAX_VOLUMES];
 	struct rte_mbuf *tx[ENG_TXBUF];
 	unsigned int ntx;
 	struct eng_rsess rs[ENG_RSESS_MAX];
@@ -194,6 +204,9 @@ struct eng_rx {
 	/* counters, read by the control thread (relaxed; they only grow) */
 	uint64_t frames, bad_frames, no_session, hello_refused;
 	uint64_t hello_not_allowed, hello_peer_cap, unconfirmed, pn_ahead;
+	uint64_t volume_refused;                          /* destinations we do not serve */
+	uint64_t vol_opened[XF_ENGINE_MAX_VOLUMES];       /* sessions opened, per volume */
+	unsigned int vol_sessions[XF_ENGINE_MAX_VOLUMES]; /* open now, per volume */
 	uint64_t frame_drops[XF_R_MAX];
 	uint64_t opened, closed, timed_out, retransmits;
 	uint64_t tx_full; /* unreliable frames dropped: our TX queue was full */
@@ -263,6 +276,12 @@ struct eng_worker {
 	uint32_t oq_head, oq_tail; /**< free-running */
 	struct eng_read *emit_r;   /**< the request being matched (emit callback) */
 	struct xf_delta_match *spare[ENG_SPARE_MATCHERS]; /**< matchers kept for reuse */
+	/** The pipelines this worker writes for (volumes[].workers) and its index in each. */
+	unsigned int nvol;
+	struct {
+		struct xf_pipeline *pl;
+		unsigned int idx;
+	} vol[XF_ENGINE_MAX_VOLUMES];
 	unsigned int nspare;
 	int emit_err;
 };
@@ -285,12 +304,16 @@ struct xf_engine {
 	struct rte_mempool *mp;
 	struct xf_port port;
 	bool port_open;
-	struct xf_pipeline *pl;
-	int volume_fd;
+	/* One receive pipeline per volume: its root, its workers, its sessions. */
+	struct eng_volume {
+		struct xf_pipeline *pl;
+		int fd;
+		enum xf_storage_io io; /**< how its workers reach it */
+	} vol[XF_ENGINE_MAX_VOLUMES];
+	const char *vol_names[XF_ENGINE_MAX_VOLUMES];
 	int root_fd; /**< "/": the readers' storage root; jobs open beneath their source */
 	uint32_t tx_flags;
-	const char *udp_tx;           /**< UDP checksums sent: "none", "offload" or "software" */
-	enum xf_storage_io volume_io; /**< how the pipeline's workers reach the volume */
+	const char *udp_tx; /**< UDP checksums sent: "none", "offload" or "software" */
 	struct eng_rx rx[XF_ENGINE_MAX_RX];
 	struct eng_worker w[XF_ENGINE_MAX_WORKERS];
 	struct eng_job jobs[XF_ENGINE_MAX_JOBS];
@@ -356,7 +379,8 @@ void eng_secure_destroy(struct xf_engine *e);
 int eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uint16_t port);
 struct rte_mbuf *eng_secure_tx(struct eng_rx *rx, struct xf_secure *s, struct rte_mbuf *m,
                                uint16_t *len);
-void eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload);
+void eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload,
+                         const char *dest, uint16_t dest_len);
 int eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
                          uint16_t max_payload);
 int eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct xf_msg *hello,

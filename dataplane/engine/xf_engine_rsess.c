@@ -10,6 +10,7 @@
 #include <rte_random.h>
 
 #include "xf_base.h"
+#include "xf_dest.h"
 #include "xf_engine_priv.h"
 #include "xf_path.h"
 
@@ -236,7 +237,7 @@ eng_rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
 		rs->txq_n--;
 	}
 	xf_reliab_drain(rs->rel, rs_on_acked, rs); /* our frames still in flight */
-	if (!xf_session_is_done(rs->ps)) {
+	if (rs->ps != NULL && !xf_session_is_done(rs->ps)) {
 		xf_session_abort(rs->ps);
 	}
 	rs->closing = true;
@@ -244,13 +245,36 @@ eng_rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
 	XF_LOG(INFO, MODULE, "session %08x ended%s", rs->id, timed_out ? " (timeout)" : "");
 }
 
+/*
+ * The ABORT(REFUSED) of a session whose destination we do not serve, with the reason in
+ * its text (printable ASCII: what the sender's operator reads in `xferctl jobs`). Not
+ * tracked: the sender stops on it and acknowledges nothing more, so it goes out again
+ * for every frame the sender sends instead (eng_rs_input), one answer per frame.
+ */
+static void
+rs_refuse(struct eng_rx *rx, struct eng_rsess *rs)
+{
+	struct xf_msg m = { .hdr = { .type = XF_MSG_ABORT,
+		                     .flags = XF_HDR_F_REPLY,
+		                     .session = rs->id,
+		                     .pn = xf_reliab_next_pn(rs->rel) } };
+
+	m.abort.code = XF_ABORT_REFUSED;
+	m.abort.msg = rs->refuse_msg;
+	m.abort.msg_len = (uint16_t)strlen(rs->refuse_msg);
+	rs_send_small(rx, rs, &m, false);
+	rs->refuse_sent = true;
+}
+
 /* Free the slot once the pipeline has let go of the session. */
 static bool
 rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
 {
-	if (!xf_session_is_done(rs->ps) || xf_pipeline_session_close(rx->e->pl, rs->ps) < 0) {
+	if (rs->ps != NULL && (!xf_session_is_done(rs->ps) ||
+	                       xf_pipeline_session_close(rx->e->vol[rs->vol].pl, rs->ps) < 0)) {
 		return false;
 	}
+	rx->vol_sessions[rs->vol] -= rs->ps != NULL;
 	xf_reliab_destroy(rs->rel);
 	atomic_fetch_sub_explicit(&rx->e->peer_sessions[rs->peer], 1, memory_order_relaxed);
 	rx->retransmits += rs->retransmits;
@@ -297,6 +321,15 @@ eng_rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 		rs_send_ack(rx, rs);
 		rs->ack_now = false;
 		busy = true;
+	}
+	if (rs->ps == NULL) {
+		/* Refused: the ABORT once the sender has shown it holds the HELLO_ACK; the
+		 * session then lasts until the sender falls silent (the idle expiry above). */
+		if (rs->confirmed && !rs->refuse_sent) {
+			rs_refuse(rx, rs);
+			busy = true;
+		}
+		return busy;
 	}
 	/* Finished: DONE sent and every frame of ours acknowledged. */
 	if (xf_session_is_done(rs->ps) && rs->txq_n == 0 &&
@@ -395,6 +428,42 @@ peer_take(struct xf_engine *e, int pi)
 	return true;
 }
 
+/*
+ * The volume a HELLO's destination names (xf_dest.h), or -1 with the reason, for the
+ * ABORT, in rs->refuse_msg: printable ASCII (the name from the wire escaped), and our
+ * volumes' names, which the sender's operator needs to write a destination we serve.
+ */
+static int
+rs_volume(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg_hello *h)
+{
+	const struct xf_engine *e = rx->e;
+	char name[XF_PATH_ESCAPED_SIZE(XF_DEST_VOLUME_MAX)];
+	struct xf_dest d;
+	size_t n;
+	int v, rc = xf_dest_parse(h->dest, h->dest_len, h->flags, &d);
+
+	if (rc == 0 && (v = xf_dest_volume(&d, e->vol_names, e->conf.n_volumes)) >= 0) {
+		return v;
+	}
+	rx->volume_refused++;
+	if (rc < 0) {
+		snprintf(rs->refuse_msg, sizeof(rs->refuse_msg),
+		         "destination refused: %s (a relative path without '.', '..' or empty "
+		         "parts, in a volume named by at most %u bytes)",
+		         rc == -ENAMETOOLONG ? "too long" : "malformed", XF_DEST_VOLUME_MAX);
+		return -1;
+	}
+	/* Escaped into at most 64 bytes, so that the names of ours fit after it. */
+	xf_path_escape(name, 64, d.volume, d.volume_len);
+	n = (size_t)snprintf(rs->refuse_msg, sizeof(rs->refuse_msg),
+	                     "no volume '%s' on this appliance; its volumes:", name);
+	for (unsigned int i = 0; i < e->conf.n_volumes && n < sizeof(rs->refuse_msg); i++) {
+		n += (size_t)snprintf(rs->refuse_msg + n, sizeof(rs->refuse_msg) - n, "%s %s",
+		                      i > 0 ? "," : "", e->vol_names[i]);
+	}
+	return -1;
+}
+
 static struct eng_rsess *
 rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port,
         const struct rte_ether_addr *src_mac)
@@ -413,7 +482,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK, .session = hello->hdr.session } };
 	char dest[XF_PATH_ESCAPED_SIZE(64)];
 	uint8_t msg2[XF_NOISE_MSG2_LEN];
-	int pi = peer_index(e, ip);
+	int pi = peer_index(e, ip), vol;
 
 	if (pi < 0) {
 		rx->hello_not_allowed++;
@@ -475,21 +544,38 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	if (rs->rel == NULL) {
 		goto err_peer;
 	}
-	rs->ps = xf_pipeline_session_open(e->pl, rx->idx, ip, port, rs->id, rs->max_payload,
-	                                  hello->hello.flags, rs_tx, rs);
-	if (rs->ps == NULL) {
-		xf_reliab_destroy(rs->rel);
-		goto err_peer;
+	/* A destination we do not serve still gets its session (with AEAD, the only way to
+	 * tell the sender why is a sealed frame): it writes nothing and ends in an ABORT. */
+	vol = rs_volume(rx, rs, &hello->hello);
+	if (vol >= 0) {
+		rs->vol = (uint8_t)vol;
+		rs->ps = xf_pipeline_session_open(e->vol[vol].pl, rx->idx, ip, port, rs->id,
+		                                  rs->max_payload, hello->hello.flags, rs_tx, rs);
+		if (rs->ps == NULL) {
+			xf_reliab_destroy(rs->rel);
+			goto err_peer;
+		}
+		xf_pipeline_session_set_tx_room(rs->ps, rs_tx_room);
+		rx->vol_opened[vol]++;
+		rx->vol_sessions[vol]++;
 	}
-	xf_pipeline_session_set_tx_room(rs->ps, rs_tx_room);
 	rs->used = true;
 	rs->opened_ns = rx->now;
 	rx->nrs++;
 	rx->opened++;
 	/* The destination comes from the wire: escaped, never raw (log injection). */
-	XF_LOG(INFO, MODULE, "session %08x opened for %u.%u.%u.%u port %u (dest '%s')", rs->id,
-	       ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24, port,
-	       xf_path_escape(dest, sizeof(dest), hello->hello.dest, hello->hello.dest_len));
+	xf_path_escape(dest, sizeof(dest), hello->hello.dest, hello->hello.dest_len);
+	if (vol >= 0) {
+		XF_LOG(INFO, MODULE,
+		       "session %08x opened for %u.%u.%u.%u port %u (volume %s, dest '%s')", rs->id,
+		       ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24, port,
+		       e->vol_names[vol], dest);
+	} else {
+		XF_LOG(NOTICE, MODULE,
+		       "session %08x for %u.%u.%u.%u port %u refused (dest '%s'): %s", rs->id,
+		       ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24, port, dest,
+		       rs->refuse_msg);
+	}
 	a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
 	a.hello.max_payload = rs->max_payload;
 	a.hello.window = e->conf.window;
@@ -517,6 +603,7 @@ eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
 	struct eng_rsess *rs = eng_rs_find(rx, msg->hdr.session, ip, port);
 	bool eliciting = msg->hdr.type != XF_MSG_ACK && !(msg->hdr.flags & XF_HDR_F_NOACK);
 	struct xf_ack_range ranges[XF_ACK_RANGES];
+	struct eng_pend *pq;
 	int rc;
 
 	if (rs == NULL) {
@@ -561,17 +648,21 @@ eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
 			rx->unconfirmed++;
 			return false;
 		}
-		if (rx->pend_n == ENG_PEND_MAX) {
+		if (rs->ps == NULL) {
+			rs_refuse(rx, rs); /* not accepted: the sender learns why again */
+			return false;
+		}
+		pq = &rx->pend[rs->vol];
+		if (pq->n == ENG_PEND_MAX) {
 			return false; /* not accepted: not acked, the sender sends it again */
 		}
-		/* The pipeline finds the session by the key it was opened with. */
-		rx->pend[(rx->pend_head + rx->pend_n) % ENG_PEND_MAX] =
-		        (struct xf_frame){ .buf = payload,
-			                   .len = len,
-			                   .addr = rs->peer_ip,
-			                   .port = rs->peer_port,
-			                   .owner = m };
-		rx->pend_n++;
+		/* The volume's pipeline finds the session by the key it was opened with. */
+		pq->f[(pq->head + pq->n) % ENG_PEND_MAX] = (struct xf_frame){ .buf = payload,
+			                                                      .len = len,
+			                                                      .addr = rs->peer_ip,
+			                                                      .port = rs->peer_port,
+			                                                      .owner = m };
+		pq->n++;
 		xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, eliciting);
 		rs->ack_now |= (msg->hdr.flags & XF_HDR_F_ACKNOW) != 0;
 		return true;

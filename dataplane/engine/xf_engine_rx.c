@@ -44,31 +44,40 @@ xf_engine_idle(struct xf_engine *e, unsigned int *idle)
 	nanosleep(&(struct timespec){ .tv_nsec = *idle < 4096 ? 20000 : 200000 }, NULL);
 }
 
-/* ---- the pipeline's frame source: what eng_rs_input queued ---- */
+/* ---- the pipelines' frame sources: what eng_rs_input queued, one queue per volume ---- */
 
 unsigned int xf_engine_source(void *arg, struct xf_frame *out, unsigned int max);
 
 unsigned int
 xf_engine_source(void *arg, struct xf_frame *out, unsigned int max)
 {
-	struct eng_rx *rx = arg;
-	unsigned int n = XF_MIN(max, rx->pend_n);
+	struct eng_pend *q = arg;
+	unsigned int n = XF_MIN(max, q->n);
 
 	for (unsigned int i = 0; i < n; i++) {
-		out[i] = rx->pend[rx->pend_head];
-		rx->pend_head = (rx->pend_head + 1) % ENG_PEND_MAX;
+		out[i] = q->f[q->head];
+		q->head = (q->head + 1) % ENG_PEND_MAX;
 	}
-	rx->pend_n -= n;
+	q->n -= n;
 	return n;
 }
 
 /* ---- the NIC queue ---- */
 
-/* The pipeline is behind: frames stay in the NIC queue until it has room. */
+/*
+ * A pipeline is behind: frames stay in the NIC queue until it has room. One volume's
+ * queue full holds back every session of this core, as one session's did before there
+ * were several volumes: the NIC queue is not sorted by volume before it is read.
+ */
 bool
 eng_rx_held_back(const struct eng_rx *rx)
 {
-	return rx->pend_n + ENG_BURST > ENG_PEND_MAX;
+	for (unsigned int v = 0; v < rx->e->conf.n_volumes; v++) {
+		if (rx->pend[v].n + ENG_BURST > ENG_PEND_MAX) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static void
@@ -182,7 +191,9 @@ xf_engine_rx_poll(struct eng_rx *rx)
 		busy |= eng_held_poll(rx);
 	}
 	busy |= eng_reads_poll(rx);
-	busy |= xf_pipeline_rx_poll(e->pl, rx->idx) != 0;
+	for (unsigned int v = 0; v < e->conf.n_volumes; v++) {
+		busy |= xf_pipeline_rx_poll(e->vol[v].pl, rx->idx) != 0;
+	}
 	busy |= eng_jobs_poll(rx);
 	for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
 		if (rx->rs[i].used) {

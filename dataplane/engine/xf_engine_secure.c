@@ -83,14 +83,19 @@ eng_secure_destroy(struct xf_engine *e)
 
 /*
  * The prologue binds what the HELLO offers: the protocol version in the header and the
- * HELLO's flags and max_payload, so that a middlebox that changed any of them (to turn
- * AEAD off, say) makes the handshake fail.
+ * HELLO's flags, max_payload and destination, so that a middlebox that changed any of
+ * them (to turn AEAD off, or to redirect a push to another volume, say) makes the
+ * handshake fail.
  */
 void
-eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload)
+eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload,
+                    const char *dest, uint16_t dest_len)
 {
 	pro->version = XF_PROTO_VERSION;
 	pro->capabilities = (uint32_t)max_payload << 16 | (hello_flags & 0xffffu);
+	/* The destination names the volume written (XF_HELLO_F_VOLUME): bound too. */
+	pro->dest = (const uint8_t *)dest;
+	pro->dest_len = dest_len;
 }
 
 static uint64_t
@@ -130,7 +135,8 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	/* This core's state of the peer holds its key and the PSK (the configuration's
 	 * copies are wiped once the engine is made). */
 	j->npeer = rx->npeers[j->req.peer];
-	eng_secure_prologue(&pro, hello_flags, max_payload);
+	eng_secure_prologue(&pro, hello_flags, max_payload, j->hello_dest,
+	                    (uint16_t)strlen(j->hello_dest));
 	j->sec_ready = false;
 	return xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
 	                         unix_now(), rx->now, j->msg1);
@@ -170,7 +176,8 @@ eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct 
 		rx->hs_bad_mac++;
 		return rc;
 	}
-	eng_secure_prologue(&pro, hello->hello.flags, hello->hello.max_payload);
+	eng_secure_prologue(&pro, hello->hello.flags, hello->hello.max_payload, hello->hello.dest,
+	                    hello->hello.dest_len);
 	/* Only the key the allowlist names for this source address counts: another peer's
 	 * key from this address is unknown here (-ENOKEY), and each address keeps its own
 	 * last timestamp. */

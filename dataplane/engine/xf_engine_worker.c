@@ -570,8 +570,11 @@ reader_poll(struct eng_worker *w, uint64_t now)
 bool
 xf_engine_worker_poll(struct eng_worker *w)
 {
-	bool busy = xf_pipeline_worker_poll(w->e->pl, w->idx) != 0;
+	bool busy = false;
 
+	for (unsigned int v = 0; v < w->nvol; v++) {
+		busy |= xf_pipeline_worker_poll(w->vol[v].pl, w->vol[v].idx) != 0;
+	}
 	return reader_poll(w, xf_engine_now()) || busy;
 }
 

@@ -193,6 +193,9 @@ struct xf_msg_hello {
 #define XF_HELLO_F_AEAD       0x2u
 #define XF_HELLO_AUTH_LEN     148u /**< Noise IKpsk2 message 1 (XF_NOISE_MSG1_LEN) */
 #define XF_HELLO_ACK_AUTH_LEN 76u  /**< Noise IKpsk2 message 2 (XF_NOISE_MSG2_LEN) */
+/** HELLO only: dest's first component names the receiver's volume (xf_dest.h); without
+ *  it dest is a path in the receiver's first volume. */
+#define XF_HELLO_F_VOLUME 0x4u
 
 struct xf_msg_flist {
 	uint32_t first_index; /**< index of the first entry; the rest follow in order */

@@ -122,7 +122,8 @@ check_hdr(const struct xf_hdr *h)
 static inline enum xf_proto_reason
 check_hello(const struct xf_msg_hello *m, bool ack)
 {
-	if (m->flags & ~(uint32_t)(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD)) {
+	if (m->flags &
+	    ~(uint32_t)(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | (ack ? 0u : XF_HELLO_F_VOLUME))) {
 		return XF_R_RESERVED;
 	}
 	if (m->auth_len != ((m->flags & XF_HELLO_F_AEAD) == 0 ? 0u

@@ -301,7 +301,7 @@ uint32_t
 xf_push_hello_flags(const struct xf_push_cfg *cfg)
 {
 	return (cfg->checksum ? XF_HELLO_F_CHECKSUM : 0) |
-	       (cfg->auth != NULL ? XF_HELLO_F_AEAD : 0);
+	       (cfg->auth != NULL ? XF_HELLO_F_AEAD : 0) | (cfg->volume ? XF_HELLO_F_VOLUME : 0);
 }
 
 static void
@@ -564,6 +564,11 @@ xf_push_on_frame(struct xf_push *p, const struct xf_msg *msg, uint32_t bytes, ui
 	case XF_MSG_ABORT:
 		XF_LOG(ERR, "push", "session %08x aborted by the peer (code %u: %.*s)",
 		       p->cfg.session_id, msg->abort.code, (int)msg->abort.msg_len, msg->abort.msg);
+		/* Printable ASCII and at most XF_ABORT_MSG_MAX bytes: the codec checked. */
+		if (p->state != XF_PUSH_ABORTED) {
+			memcpy(p->peer_abort_msg, msg->abort.msg, msg->abort.msg_len);
+			p->peer_abort_msg[msg->abort.msg_len] = '\0';
+		}
 		xf_push_enter_aborted(p,
 		                      msg->abort.code != 0 ? msg->abort.code : XF_ABORT_PROTOCOL);
 		break;
@@ -678,4 +683,10 @@ void
 xf_push_reliab_stats(const struct xf_push *p, struct xf_reliab_stats *st)
 {
 	xf_reliab_stats(p->rel, st);
+}
+
+const char *
+xf_push_peer_abort_msg(const struct xf_push *p)
+{
+	return p->peer_abort_msg;
 }

@@ -127,6 +127,8 @@ struct xf_push_cfg {
 	const char *dest;     /**< destination path in the peer's volume ("" for its root) */
 	uint16_t max_payload; /**< largest UDP payload we send and accept */
 	bool checksum;        /**< ask for quick check by checksum */
+	/** dest's first component names the peer's volume (XF_HELLO_F_VOLUME, xf_dest.h) */
+	bool volume;
 	/** Noise message 1 for the HELLO (XF_HELLO_AUTH_LEN bytes, outliving the session), or
 	 *  NULL for a session without AEAD (session.security none). With it the HELLO asks
 	 *  for XF_HELLO_F_AEAD, and an answer that does not echo it is ignored. */
@@ -177,6 +179,9 @@ uint64_t xf_push_next_deadline(const struct xf_push *p);
 void xf_push_abort(struct xf_push *p, uint16_t code, uint64_t now);
 
 void xf_push_stats(const struct xf_push *p, struct xf_push_stats *st);
+
+/** The text of the peer's ABORT, if one came (printable ASCII), else "". */
+const char *xf_push_peer_abort_msg(const struct xf_push *p);
 
 /** The reliability engine's counters (RTT, losses). */
 void xf_push_reliab_stats(const struct xf_push *p, struct xf_reliab_stats *st);

@@ -141,6 +141,8 @@ struct xf_push {
 
 	struct xf_push_stats st;
 	uint16_t abort_code;
+	/** The peer's ABORT text (printable ASCII, NUL-terminated), "" if none came. */
+	char peer_abort_msg[XF_ABORT_MSG_MAX + 1];
 
 	/* DELTA: ops waiting for frames (FIFO) and their literal bytes. */
 	struct dop *ops;

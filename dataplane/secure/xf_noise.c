@@ -303,7 +303,8 @@ xf_noise_hs_wipe(struct xf_noise_hs *hs)
 static int
 hs_start(struct xf_noise_hs *hs, const struct xf_noise_prologue *pro, const uint8_t *rs)
 {
-	uint8_t p[sizeof(prologue_label) - 1 + 5];
+	uint8_t p[sizeof(prologue_label) - 1 + 5 + XF_NOISE_PROLOGUE_DEST_MAX];
+	size_t plen = sizeof(prologue_label) - 1 + 5;
 	int rc;
 
 	/* The name is exactly HASHLEN bytes, so h is the name itself (section 5.2). */
@@ -315,7 +316,16 @@ hs_start(struct xf_noise_hs *hs, const struct xf_noise_prologue *pro, const uint
 	memcpy(p, prologue_label, sizeof(prologue_label) - 1);
 	p[sizeof(prologue_label) - 1] = pro->version;
 	put32(p + sizeof(prologue_label), pro->capabilities);
-	rc = mix_hash(hs, p, sizeof(p));
+	/* One prologue, one MixHash (Noise section 6): without a destination its bytes are
+	 * what they always were. */
+	if (pro->dest_len > XF_NOISE_PROLOGUE_DEST_MAX) {
+		return -EINVAL;
+	}
+	if (pro->dest_len > 0) {
+		memcpy(p + plen, pro->dest, pro->dest_len);
+		plen += pro->dest_len;
+	}
+	rc = mix_hash(hs, p, plen);
 	return rc ? rc : mix_hash(hs, rs, KL);
 }
 

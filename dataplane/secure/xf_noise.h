@@ -46,7 +46,15 @@ enum xf_noise_type {
 struct xf_noise_prologue {
 	uint8_t version;       /**< protocol version */
 	uint32_t capabilities; /**< capability flags offered */
+	/** The HELLO's destination (volume and path), which travels in clear: appended to
+	 *  the prologue's bytes, so a HELLO whose destination was changed on the way fails
+	 *  its handshake. dest_len 0 (NULL allowed) appends nothing. */
+	const uint8_t *dest;
+	uint16_t dest_len; /**< at most XF_NOISE_PROLOGUE_DEST_MAX */
 };
+
+/** Longest destination a prologue binds (XF_PATH_MAX). */
+#define XF_NOISE_PROLOGUE_DEST_MAX 4095u
 
 /** This appliance's static key pair and the keys derived from its public key. */
 struct xf_noise_static {

@@ -72,7 +72,7 @@ start() {
 		--set "cores.workers=[$workers]" \
 		--set "ports[0].device=$pci" --set "ports[0].ipv4=$ip/24" --set "ports[0].mtu=$MTU" \
 		--set "peers[0].name=peer" --set "peers[0].ipv4=$peer" \
-		--set "volumes[0].path=$work/$name" --set "volumes[0].fsync=none" \
+		--set "volumes=[{name: data, path: $work/$name, fsync: none}]" \
 		--set "control.socket=$work/$name.sock" --set "control.push_roots=[\"$DATA\"]" \
 		>"$work/$name.out" 2>"$work/$name.err" &
 	pids+=($!)

@@ -18,6 +18,9 @@
 #
 # Tests fail with pair_fail MSG (exit 1) and skip with pair_skip MSG (exit 77).
 # PAIR_IO=io_uring|inline in the environment starts both with that transfer.io.
+# PAIR_VOLUMES="NAME[@LCORE+LCORE...] ..." gives each side one volume per word: the first
+# at $PAIR_VOL_A / $PAIR_VOL_B as usual, each other at $PAIR_DIR/SIDE-NAME; @ lists the
+# volume's workers (volumes[].workers).
 # PAIR_FS=xfs puts $PAIR_DIR (both volumes, and sources tests make in it) on a fresh XFS
 # loop mount (tests/e2e/lib/xfs.sh), unmounted by the EXIT trap; PAIR_KEEP keeps no copy.
 
@@ -202,6 +205,22 @@ print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)
 ' "$expr"
 }
 
+# pair_volumes SIDE: the --set value of PAIR_VOLUMES for SIDE (its directories made).
+pair_volumes() {
+	local side=$1 list="" dir w name workers
+	for w in $PAIR_VOLUMES; do
+		name=${w%%@*}
+		workers=
+		[ "$name" = "$w" ] || workers=", workers: [${w#*@}]"
+		workers=${workers//+/, }
+		dir=$PAIR_DIR/$side-$name
+		[ -n "$list" ] || dir=$PAIR_DIR/$side
+		mkdir -p "$dir"
+		list+="${list:+, }{name: $name, path: $dir, fsync: none$workers}"
+	done
+	printf 'volumes=[%s]' "$list"
+}
+
 # pair_start_one SIDE ROLE EXTRA...: start one daemon in the background.
 pair_start_one() {
 	local side=$1 role=$2
@@ -216,6 +235,7 @@ pair_start_one() {
 		--set "control.socket=$PAIR_DIR/$side.sock" \
 		--set "control.push_roots=[\"$PAIR_DIR\"]" \
 		--set "volumes[0].path=$PAIR_DIR/$side" \
+		${PAIR_VOLUMES:+--set "$(pair_volumes "$side")"} \
 		--set "ports[0].device=net_memif0,role=$role,socket=$PAIR_DIR/memif.sock,bsize=9216" \
 		${PAIR_IO:+--set "transfer.io=$PAIR_IO"} \
 		"$@" >"$PAIR_DIR/$side.out" 2>"$PAIR_DIR/$side.err" </dev/null &

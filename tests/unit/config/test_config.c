@@ -398,7 +398,8 @@ test_every_example_loads(void)
 {
 	/* The reference appliance's volumes live on its own disks: point them here. */
 	static const char *const ref_sets[] = {
-		"volumes[0].path=" FIXTURES,
+		("volumes[0].path=" FIXTURES),
+		("volumes[1].path=" FIXTURES),
 	};
 	struct xf_config *c;
 
@@ -410,14 +411,16 @@ test_every_example_loads(void)
 	CU_ASSERT_STRING_EQUAL(c->eal.file_prefix, "xferd-b");
 	CU_ASSERT_PTR_NOT_NULL(strstr(c->ports[0].device, "role=client"));
 	xf_config_free(c);
-	c = load_good("config/reference-appliance.yaml", ref_sets, 1);
+	c = load_good("config/reference-appliance.yaml", ref_sets, 2);
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_EQUAL(c->ports[0].mtu, 9000);
 	CU_ASSERT_EQUAL(c->cores.n_rx, 4);
 	CU_ASSERT_EQUAL(c->cores.n_workers, 8);
 	CU_ASSERT_EQUAL(c->cores.idle, XF_CONFIG_IDLE_POLL);
 	CU_ASSERT_EQUAL(c->volumes[0].fsync, XF_CONFIG_FSYNC_BATCH);
-	CU_ASSERT_EQUAL(c->n_volumes, 1); /* the second is a comment: only the first receives */
+	CU_ASSERT_EQUAL(c->n_volumes, 2); /* each on the workers of its NUMA node */
+	CU_ASSERT_EQUAL(c->volumes[0].n_workers, 4);
+	CU_ASSERT_EQUAL(c->volumes[1].workers[0], 10);
 	CU_ASSERT_STRING_EQUAL(c->volumes[0].path, FIXTURES);
 	xf_config_free(c);
 }
@@ -444,11 +447,13 @@ check_dir(const char *rel)
 		if (de->d_type == DT_DIR) {
 			check_dir(sub);
 		} else if (len > 5 && strcmp(de->d_name + len - 5, ".yaml") == 0) {
+			/* The appliance's (its two volumes) relocated; the dev pair's as is. */
 			static const char *const sets[] = {
-				"volumes[0].path=" FIXTURES,
+				("volumes[0].path=" FIXTURES),
+				("volumes[1].path=" FIXTURES),
 			};
 			bool dev = strstr(sub, "/dev/") != NULL;
-			struct xf_config *c = load_good(sub, sets, dev ? 0 : 1);
+			struct xf_config *c = load_good(sub, sets, dev ? 0 : 2);
 
 			xf_config_free(c);
 		}
@@ -755,6 +760,7 @@ test_eal_args_reference(void)
 		("volumes[0].path=" FIXTURES),
 		"eal.extra_args=[\"--log-level=pmd.net.ice:info\"]",
 		"cores.main=1",
+		("volumes[1].path=" FIXTURES),
 	};
 	static const char *const expected[] = {
 		"xferd",
@@ -768,7 +774,7 @@ test_eal_args_reference(void)
 		"0000:3b:00.0",
 		"--log-level=pmd.net.ice:info",
 	};
-	struct xf_config *c = load_good("config/reference-appliance.yaml", sets, 3);
+	struct xf_config *c = load_good("config/reference-appliance.yaml", sets, 4);
 	char *argv[32];
 	int argc;
 

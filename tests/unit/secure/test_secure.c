@@ -159,6 +159,33 @@ test_prologue_mismatch(void)
 	CU_ASSERT_EQUAL(
 	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1, sizeof(p.m1)),
 	        -EBADMSG);
+	/* The HELLO's destination (it names the volume written) is bound: changed on the
+	 * way, or dropped, the handshake fails; the same bytes on both sides pass. */
+	{
+		struct xf_noise_prologue sent = pro, seen = pro;
+
+		sent.dest = (const uint8_t *)"archive/x";
+		sent.dest_len = 9;
+		seen.dest = (const uint8_t *)"data/x";
+		seen.dest_len = 6;
+		CU_ASSERT_EQUAL(
+		        xf_noise_initiate(&p.ih, &istat, &p.ip, &sent, 1, NULL, T0, 0, p.m1), 0);
+		CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &seen, p.m1,
+		                                            sizeof(p.m1)),
+		                -EBADMSG);
+		CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1,
+		                                            sizeof(p.m1)),
+		                -EBADMSG);
+		seen.dest = (const uint8_t *)"archive/x";
+		seen.dest_len = 9;
+		CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &seen, p.m1,
+		                                            sizeof(p.m1)),
+		                0);
+		seen.dest_len = XF_NOISE_PROLOGUE_DEST_MAX + 1;
+		CU_ASSERT_EQUAL(
+		        xf_noise_initiate(&p.ih, &istat, &p.ip, &seen, 1, NULL, T0, 0, p.m1),
+		        -EINVAL);
+	}
 }
 
 static void

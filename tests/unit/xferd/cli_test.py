@@ -110,9 +110,7 @@ def main():
                 check(False, f"{os.path.basename(path)}: text and json disagree")
         check(len(corpus) > 0, f"{len(corpus)} bad files: exit 1, text and json agree")
 
-        # A second volume is valid but unused in this version: --check says so.
-        r = run("--check", *base)
-        check("is not used" not in r.stderr, f"one volume: no warning ({r.stderr!r})")
+        # A second volume is valid and receives: --check warns about nothing.
         two = os.path.join(t, "two-volumes.yaml")
         with open(dev) as f:
             text = f.read()
@@ -123,8 +121,13 @@ def main():
             f.write(f"{head}\n  - name: second\n    path: {vol2}\npeers:{tail}")
         r = run("--check", "-c", two, "--set", f"volumes[0].path={vol}")
         check(r.returncode == 0 and "configuration ok" in r.stdout, f"two volumes: valid ({r.stderr})")
-        check(f"volumes[1] (second, {vol2}) is not used" in r.stderr,
-              f"two volumes: the second is said to be unused ({r.stderr!r})")
+        check("warning" not in r.stderr.lower(), f"two volumes: no warning ({r.stderr!r})")
+        # Its workers must be the appliance's: an lcore that is no worker is refused.
+        r = run("--check", "-c", two, "--set", f"volumes[0].path={vol}",
+                "--set", "volumes[1].workers=[99]")
+        check(r.returncode == 1 and "volumes[1].workers[0]" in r.stderr and
+              "not one of cores.workers" in r.stderr,
+              f"volumes[1].workers=[99]: refused ({r.stderr!r})")
 
         # Exit codes: 0 valid, 1 invalid or unreadable, 2 usage.
         check(run("--check", *base).returncode == 0, "valid: 0")
