@@ -31,6 +31,7 @@
 #define XF_CONFIG_MAX_VOLUMES    16   /**< Volumes: the engine's XF_ENGINE_MAX_VOLUMES. */
 #define XF_CONFIG_MAX_PEERS      256  /**< Peers: the engine's XF_ENGINE_MAX_PEERS. */
 #define XF_CONFIG_MAX_SESSIONS   64   /**< Receive sessions the pipeline holds at once. */
+#define XF_CONFIG_MAX_JOBS       64   /**< Push jobs the engine holds: XF_ENGINE_MAX_JOBS. */
 #define XF_CONFIG_MTU_MAX        9000 /**< The largest IP MTU the network layer takes. */
 #define XF_CONFIG_MAX_PUSH_ROOTS 16   /**< control.push_roots entries. */
 #define XF_CONFIG_ERR_KEY_MAX    128
@@ -167,6 +168,7 @@ struct xf_config {
 		uint32_t window_files;             /**< Credits (files in flight) per session. */
 		uint32_t max_sessions;             /**< Concurrent sessions. */
 		uint32_t max_sessions_per_peer;    /**< Concurrent sessions of one peer. */
+		uint32_t max_jobs_per_peer;        /**< Push jobs to one peer running at once. */
 		uint32_t rate_mbit;                /**< Ceiling of the pacing rate, 0 = none. */
 		int congestion;                    /**< enum xf_config_congestion. */
 		uint32_t timeout_ms;               /**< Idle session timeout. */

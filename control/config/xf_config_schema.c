@@ -267,6 +267,11 @@ static const struct field session_fields[] = {
 	    XF_CONFIG_MAX_SESSIONS_PER_PEER, 0, "8",
 	    "Concurrent sessions one peer address may hold (HELLOs beyond are refused BUSY), "
 	    "so one peer cannot take every slot"),
+	/* restart: the RX cores read it from the engine's configuration */
+	INT("max_jobs_per_peer", struct xf_config, session.max_jobs_per_peer, 1, XF_CONFIG_MAX_JOBS,
+	    0, "8",
+	    "Push jobs to one peer that run at once (more wait queued, first asked first "
+	    "run); keep it at most the peer's max_sessions_per_peer"),
 	INT("rate_mbit", struct xf_config, session.rate_mbit, 0, 400000, F_RELOAD, "0",
 	    "Ceiling of each session's pacing rate in Mbit/s (congestion control paces below "
 	    "it), 0 = none"),

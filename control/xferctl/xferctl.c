@@ -268,17 +268,32 @@ show_jobs(json_t *r)
 	json_t *j;
 	size_t i;
 
-	printf("%-5s %-10s %10s %10s %8s %14s  %s\n", "JOB", "STATE", "FILES", "DONE", "FAILED",
-	       "BYTES", "SRC -> PEER:DEST");
+	printf("%-5s %-10s %10s %10s %8s %14s %12s  %s\n", "JOB", "STATE", "FILES", "DONE",
+	       "FAILED", "BYTES", "SHARE/FAIR", "SRC -> PEER:DEST");
 	json_array_foreach(get(r, "jobs"), i, j)
 	{
 		const char *vol = json_is_string(get(j, "volume")) ? str(j, "volume") : "";
+		char share[32] = "-";
+
+		/* A running job's part of the running jobs' rates, and what an equal part is. */
+		if (json_is_number(get(j, "share")) && json_is_number(get(j, "fair_share"))) {
+			snprintf(share, sizeof(share), "%.0f%%/%.0f%%",
+			         100 * json_number_value(get(j, "share")),
+			         100 * json_number_value(get(j, "fair_share")));
+		}
 
 		/* The destination as the operator wrote it: PEER:DEST or PEER::VOLUME/DEST. */
-		printf("%-5lld %-10s %10lld %10lld %8lld %14lld  %s -> %s:%s%s%s%s\n", num(j, "id"),
-		       str(j, "state"), num(j, "files_total"), num(j, "files_done"),
-		       num(j, "files_failed"), num(j, "bytes_done"), str(j, "src"), str(j, "peer"),
-		       vol[0] != '\0' ? ":" : "", vol, vol[0] != '\0' ? "/" : "", str(j, "dest"));
+		printf("%-5lld %-10s %10lld %10lld %8lld %14lld %12s  %s -> %s:%s%s%s%s\n",
+		       num(j, "id"), str(j, "state"), num(j, "files_total"), num(j, "files_done"),
+		       num(j, "files_failed"), num(j, "bytes_done"), share, str(j, "src"),
+		       str(j, "peer"), vol[0] != '\0' ? ":" : "", vol, vol[0] != '\0' ? "/" : "",
+		       str(j, "dest"));
+	}
+	if (json_is_object(get(r, "fairness"))) {
+		json_t *f = get(r, "fairness");
+
+		printf("running: %lld, fairness (Jain's index of their rates, 1 = equal): %.2f\n",
+		       num(f, "running"), json_number_value(get(f, "jain")));
 	}
 }
 

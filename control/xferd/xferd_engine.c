@@ -39,6 +39,8 @@ _Static_assert(XF_CONFIG_MAX_NEIGHBORS == XF_ENGINE_MAX_NEIGH,
                "ports[].neighbors: schema and engine differ");
 
 _Static_assert(XF_CONFIG_MAX_VOLUMES == XF_ENGINE_MAX_VOLUMES, "volumes: schema and engine differ");
+_Static_assert(XF_CONFIG_MAX_JOBS == XF_ENGINE_MAX_JOBS,
+               "session.max_jobs_per_peer: the schema's range is the engine's");
 
 /*
  * The keys of session.security aead: the private key and the PSK read from their files
@@ -158,6 +160,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	ec->window = cfg->session.window_files;
 	ec->max_sessions = cfg->session.max_sessions;
 	ec->max_sessions_per_peer = cfg->session.max_sessions_per_peer;
+	ec->max_jobs_per_peer = cfg->session.max_jobs_per_peer;
 	ec->rate_bps = (uint64_t)cfg->session.rate_mbit * 1000000ull;
 	ec->congestion = (int)cfg->session.congestion; /* XF_CONFIG_CC_* are XF_CC_* */
 	ec->timeout_ms = cfg->session.timeout_ms;
@@ -170,10 +173,30 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	return engine_keys(cfg, ec);
 }
 
-static json_t *
-job_json(const struct xf_job_info *j, const struct xf_config *cfg)
+/* A job's rate in bit/s over the time it ran (not the time it waited queued). */
+static uint64_t
+job_rate(const struct xf_job_info *j)
 {
-	double secs = (double)j->elapsed_ns / 1e9;
+	double secs = (double)(j->elapsed_ns - XF_MIN(j->queued_ns, j->elapsed_ns)) / 1e9;
+	uint64_t done_bytes = j->push.bytes_literal + j->push.bytes_matched;
+
+	return secs > 0 ? (uint64_t)((double)done_bytes * 8 / secs) : 0;
+}
+
+/*
+ * How the running jobs share the appliance: each running job's share of their summed
+ * rates against the fair share (1/n), and Jain's index over their rates (1: all equal,
+ * 1/n: one job has it all). Rates are each job's average since it started running.
+ */
+struct job_shares {
+	unsigned int running;
+	double sum, sum_sq; /**< of the running jobs' rates */
+};
+
+static json_t *
+job_json(const struct xf_job_info *j, const struct xf_config *cfg, const struct job_shares *sh)
+{
+	double secs = (double)(j->elapsed_ns - XF_MIN(j->queued_ns, j->elapsed_ns)) / 1e9;
 	/* File bytes covered: sent as literals or matched in the receiver's basis (COPY). */
 	uint64_t done_bytes = j->push.bytes_literal + j->push.bytes_matched;
 	uint64_t rate = secs > 0 ? (uint64_t)((double)done_bytes * 8 / secs) : 0;
@@ -215,6 +238,15 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg)
 		json_object_set_new(o, "volume", json_string(j->volume));
 		json_object_set_new(o, "files_filtered",
 		                    json_integer((json_int_t)j->files_filtered));
+		json_object_set_new(o, "queued_ms",
+		                    json_integer((json_int_t)(j->queued_ns / 1000000)));
+		if (j->state == XF_JOB_RUNNING) {
+			json_object_set_new(
+			        o, "share",
+			        json_real(sh->sum > 0 ? (double)job_rate(j) / sh->sum : 0));
+			json_object_set_new(o, "fair_share",
+			                    json_real(sh->running > 0 ? 1.0 / sh->running : 1.0));
+		}
 		if (j->error[0] != '\0') {
 			json_object_set_new(o, "error", json_string(j->error));
 		}
@@ -227,7 +259,8 @@ h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
 {
 	struct xferd *d = arg;
 	json_t *id = json_object_get(args, "id"), *list = json_array();
-	unsigned int ids[XF_ENGINE_MAX_JOBS], n;
+	unsigned int ids[XF_ENGINE_MAX_JOBS], all[XF_ENGINE_MAX_JOBS], n, nall;
+	struct job_shares sh = { 0 };
 
 	if (id != NULL && !json_is_integer(id)) {
 		json_decref(list);
@@ -240,18 +273,33 @@ h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	} else {
 		n = xf_engine_jobs(d->engine, ids, XF_ENGINE_MAX_JOBS);
 	}
+	/* Shares are of every running job, whichever ones were asked for. */
+	nall = xf_engine_jobs(d->engine, all, XF_ENGINE_MAX_JOBS);
+	for (unsigned int i = 0; i < nall; i++) {
+		struct xf_job_info info;
+
+		if (xf_engine_job(d->engine, all[i], &info) == 0 && info.state == XF_JOB_RUNNING) {
+			double r = (double)job_rate(&info);
+
+			sh.running++;
+			sh.sum += r;
+			sh.sum_sq += r * r;
+		}
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		struct xf_job_info info;
 
 		if (xf_engine_job(d->engine, ids[i], &info) == 0) {
-			json_array_append_new(list, job_json(&info, d->cfg));
+			json_array_append_new(list, job_json(&info, d->cfg, &sh));
 		} else if (id != NULL) {
 			json_decref(list);
 			xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no job %u", ids[i]);
 			return;
 		}
 	}
-	reply->result = json_pack("{s:o}", "jobs", list);
+	reply->result = json_pack("{s:o, s:{s:i, s:f}}", "jobs", list, "fairness", "running",
+	                          (int)sh.running, "jain",
+	                          sh.sum_sq > 0 ? sh.sum * sh.sum / (sh.running * sh.sum_sq) : 1.0);
 }
 
 /*

@@ -257,6 +257,9 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		return NULL;
 	}
 	e->conf = *conf;
+	if (e->conf.max_jobs_per_peer == 0) {
+		e->conf.max_jobs_per_peer = XF_ENGINE_MAX_JOBS; /* not limited */
+	}
 	e->root_fd = -1;
 	for (unsigned int v = 0; v < XF_ENGINE_MAX_VOLUMES; v++) {
 		e->vol[v].fd = -1;
@@ -765,6 +768,7 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 		out->push = j->st;
 		out->rel = j->rel;
 		out->elapsed_ns = j->elapsed_ns;
+		out->queued_ns = j->queued_ns;
 		out->keyed = j->keyed;
 		out->keys_born_ns = j->keys_born_ns;
 		out->key_updates = j->key_updates;

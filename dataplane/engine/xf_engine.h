@@ -85,6 +85,10 @@ struct xf_engine_conf {
 	/** Sessions one peer address may hold at once, 1..XF_ENGINE_MAX_SESSIONS_PER_PEER:
 	 *  one peer (or HELLOs spoofing it) cannot take every slot. */
 	unsigned int max_sessions_per_peer;
+	/** Push jobs to one peer that run at once, 1..XF_ENGINE_MAX_JOBS; more wait, queued,
+	 *  in the order they were asked for (a peer refuses sessions beyond its own
+	 *  max_sessions_per_peer, silently with AEAD, so sending more only times out). */
+	unsigned int max_jobs_per_peer;
 	uint64_t rate_bps; /**< ceiling of each session's pacing, 0 = none */
 	int congestion;    /**< enum xf_cc_algo of each session */
 	uint32_t timeout_ms;
@@ -168,6 +172,7 @@ struct xf_job_info {
 	char error[320];
 	uint64_t started_ns;
 	uint64_t elapsed_ns;
+	uint64_t queued_ns; /**< of elapsed_ns, the time it waited queued (max_jobs_per_peer) */
 	struct xf_push_stats push;
 	struct xf_reliab_stats rel;
 	uint64_t files_skipped;  /**< specials and too-long names left out by the scan */

@@ -117,6 +117,7 @@ job_publish(struct eng_job *j, enum xf_job_state state, const char *error)
 	}
 	j->state = (uint8_t)state;
 	j->elapsed_ns = xf_engine_now() - j->started_ns;
+	j->queued_ns = (j->run_ns != 0 ? j->run_ns : j->started_ns + j->elapsed_ns) - j->started_ns;
 	j->keyed = j->sec_ready;
 	if (j->sec_ready) {
 		j->keys_born_ns = j->sec.born_ns;
@@ -194,6 +195,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 	cfg.reliab.keepalive_ns = (uint64_t)par.keepalive_ms * 1000000ull;
 	cfg.reliab.idle_timeout_ns = (uint64_t)par.timeout_ms * 1000000ull;
 	j->push_rx = rx;
+	j->run_ns = xf_engine_now();
 	j->push = xf_push_create(&cfg, &io, j->count, rx->now);
 	if (j->push == NULL) {
 		job_publish(j, XF_JOB_FAILED, "cannot create the session (out of memory)");
@@ -236,10 +238,79 @@ job_aborted(struct eng_rx *rx, unsigned int k, const struct xf_push_stats *st)
 	job_end(rx, k, st->abort_code == XF_ABORT_CANCEL ? XF_JOB_CANCELLED : XF_JOB_FAILED, error);
 }
 
+/* Jobs of this core running to peer. */
+static unsigned int
+jobs_to(const struct eng_rx *rx, unsigned int peer)
+{
+	unsigned int n = 0;
+
+	for (unsigned int k = 0; k < rx->njobs; k++) {
+		n += rx->e->jobs[rx->jobs[k]].req.peer == peer;
+	}
+	return n;
+}
+
+/* Start waiting jobs, oldest first, while their peers have room. @return started any. */
+static bool
+jobs_dequeue(struct eng_rx *rx)
+{
+	bool busy = false;
+
+	for (unsigned int k = 0; k < rx->nwaiting;) {
+		struct eng_job *j = &rx->e->jobs[rx->waiting[k]];
+
+		if (jobs_to(rx, j->req.peer) >= rx->e->conf.max_jobs_per_peer) {
+			k++;
+			continue;
+		}
+		memmove(&rx->waiting[k], &rx->waiting[k + 1],
+		        (rx->nwaiting - k - 1) * sizeof(rx->waiting[0]));
+		rx->nwaiting--;
+		job_start(rx, j);
+		busy = true;
+	}
+	return busy;
+}
+
+/*
+ * A job the control thread handed over joins the queue and runs at once if its peer has
+ * room: jobs to one peer start in the order they were asked for, and one peer's full
+ * share never holds up a job to another.
+ */
+static void
+job_arrive(struct eng_rx *rx, struct eng_job *j)
+{
+	rx->waiting[rx->nwaiting++] = (unsigned int)(j - rx->e->jobs);
+	job_publish(j, XF_JOB_QUEUED, NULL);
+	jobs_dequeue(rx);
+}
+
+/* Take a waiting job out of the queue with state (cancelled: by the operator, or stop). */
+static bool
+job_unqueue(struct eng_rx *rx, struct eng_job *j, const char *why)
+{
+	for (unsigned int k = 0; k < rx->nwaiting; k++) {
+		if (&rx->e->jobs[rx->waiting[k]] == j) {
+			memmove(&rx->waiting[k], &rx->waiting[k + 1],
+			        (rx->nwaiting - k - 1) * sizeof(rx->waiting[0]));
+			rx->nwaiting--;
+			job_publish(j, XF_JOB_CANCELLED, why);
+			atomic_thread_fence(memory_order_release);
+			j->finished = true;
+			return true;
+		}
+	}
+	return false;
+}
+
 bool
 eng_jobs_poll(struct eng_rx *rx)
 {
 	bool busy = false;
+
+	if (rx->nwaiting > 0) {
+		busy |= jobs_dequeue(rx);
+	}
 
 	for (unsigned int k = 0; k < rx->njobs;) {
 		struct eng_job *j = &rx->e->jobs[rx->jobs[k]];
@@ -338,16 +409,22 @@ eng_cmds_poll(struct eng_rx *rx)
 				job_publish(j, XF_JOB_CANCELLED, "the appliance is stopping");
 				j->finished = true;
 			} else {
-				job_start(rx, j);
+				job_arrive(rx, j);
 			}
 			break;
 		case ENG_CMD_CANCEL:
 			if (j->push != NULL) {
 				xf_push_abort(j->push, XF_ABORT_CANCEL, rx->now);
+			} else {
+				job_unqueue(rx, j, "cancelled");
 			}
 			break;
 		case ENG_CMD_STOP:
 			rx->stopping = true;
+			while (rx->nwaiting > 0) {
+				job_unqueue(rx, &rx->e->jobs[rx->waiting[0]],
+				            "the appliance is stopping");
+			}
 			for (unsigned int k = 0; k < rx->njobs; k++) {
 				xf_push_abort(rx->e->jobs[rx->jobs[k]].push, XF_ABORT_SHUTDOWN,
 				              rx->now);

@@ -116,6 +116,7 @@ struct eng_job {
 	uint64_t skipped;
 	uint64_t filtered; /* entries the filter excluded (xf_scan_stats.filtered) */
 	uint64_t started_ns;
+	uint64_t run_ns; /**< when its session started (after waiting queued), 0: not yet */
 	uint32_t session_id;
 	uint64_t nonce;
 	unsigned int src_skip; /**< bytes of "dest/" in front of each source path */
@@ -135,6 +136,7 @@ struct eng_job {
 	bool finished; /**< the RX core is done with the job: control may free it */
 	char error[320];
 	uint64_t elapsed_ns;
+	uint64_t queued_ns;    /**< published: time spent queued */
 	bool keyed;            /**< published sec_ready */
 	uint64_t keys_born_ns; /**< published sec.born_ns */
 	uint64_t key_updates;  /**< published key updates of sec */
@@ -149,6 +151,7 @@ struct eng_rsess {
 	bool ack_now;     /**< a frame asked to be acknowledged at once */
 	bool tx_dropped;  /**< a frame of ours was dropped (logged once) */
 	bool confirmed;   /**< the sender acknowledged a frame of ours (the HELLO_ACK) */
+	bool done_acked;  /**< the sender acknowledged the pipeline's DONE */
 	uint16_t peer;    /**< index in conf.peers */
 	uint64_t held_ns; /**< last time its RX core left frames unread (rs_poll), 0: never */
 	uint32_t id;
@@ -199,6 +202,10 @@ struct eng_rx {
 	struct xf_ring *read_from[XF_ENGINE_MAX_WORKERS];
 	unsigned int jobs[XF_ENGINE_MAX_JOBS]; /**< job slots this core runs */
 	unsigned int njobs;
+	/** Job slots waiting for their peer to have fewer than max_jobs_per_peer jobs
+	 *  running, oldest first (eng_jobs_poll starts them). */
+	unsigned int waiting[XF_ENGINE_MAX_JOBS];
+	unsigned int nwaiting;
 	uint64_t now;
 	bool stopping;
 	/* counters, read by the control thread (relaxed; they only grow) */

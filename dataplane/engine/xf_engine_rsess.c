@@ -24,12 +24,16 @@
  * acknowledges it: so any acknowledgement (or a late one, of a copy declared lost)
  * proves the sender received it (docs/PROTOCOL.md 6.1).
  */
+/* The tag of a tracked frame of ours that carries the pipeline's DONE (rs_flush). */
+#define RS_TAG_DONE 1u
+
 static void
 rs_on_acked(void *arg, const struct xf_reliab_sent *s)
 {
 	struct eng_rsess *rs = arg;
 
 	rs->confirmed = true;
+	rs->done_acked |= s->tag == RS_TAG_DONE;
 	rte_pktmbuf_free(s->handle);
 }
 
@@ -38,8 +42,9 @@ rs_on_spurious(void *arg, const struct xf_reliab_sent *s)
 {
 	struct eng_rsess *rs = arg;
 
-	(void)s; /* the handle went back at on_lost */
+	/* the handle went back at on_lost */
 	rs->confirmed = true;
+	rs->done_acked |= s->tag == RS_TAG_DONE;
 }
 
 static void
@@ -85,7 +90,9 @@ rs_flush(struct eng_rx *rx, struct eng_rsess *rs)
 		xf_proto_set_pn(payload, xf_reliab_next_pn(rs->rel));
 		rs->txq_head = (rs->txq_head + 1) % ENG_TXQ_MAX;
 		rs->txq_n--;
-		xf_reliab_on_sent(rs->rel, rx->now, len, m, 0, XF_RELIAB_F_ACK_ELICITING, NULL);
+		xf_reliab_on_sent(rs->rel, rx->now, len, m,
+		                  payload[3] == XF_MSG_DONE ? RS_TAG_DONE : 0,
+		                  XF_RELIAB_F_ACK_ELICITING, NULL);
 		rte_mbuf_refcnt_update(m, 1);
 		rs_out(rx, rs, m, len);
 		busy = true;
@@ -266,6 +273,46 @@ rs_refuse(struct eng_rx *rx, struct eng_rsess *rs)
 	rs->refuse_sent = true;
 }
 
+/*
+ * Finished: DONE sent and acknowledged, with nothing left to send. A probe or keep-alive
+ * of ours still unacknowledged is not waited for: the sender has every answer and closes
+ * once it acknowledged our DONE, after which nobody would acknowledge it, and waiting
+ * would hold the slot (and the peer's max_sessions_per_peer share) for the idle timeout,
+ * refusing the sender's next job meanwhile.
+ */
+static bool
+rs_finished(struct eng_rsess *rs)
+{
+	return rs->ps != NULL && xf_session_is_done(rs->ps) && rs->txq_n == 0 &&
+	       (rs->done_acked || xf_reliab_bytes_in_flight(rs->rel) == 0);
+}
+
+static bool rs_reap(struct eng_rx *rx, struct eng_rsess *rs);
+
+/*
+ * Before a HELLO of peer pi is refused for want of a slot: end and free its sessions on
+ * this core that have finished but were not polled yet. The ACK of a session's DONE and
+ * the HELLO of the sender's next job often arrive in one burst, the HELLO read before
+ * the poll that would free the first session's slot.
+ */
+static void
+rs_reap_finished(struct eng_rx *rx, int pi)
+{
+	for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
+		struct eng_rsess *rs = &rx->rs[i];
+
+		if (!rs->used || rs->peer != pi) {
+			continue;
+		}
+		if (!rs->closing && rs_finished(rs)) {
+			eng_rs_end(rx, rs, false);
+		}
+		if (rs->closing) {
+			rs_reap(rx, rs);
+		}
+	}
+}
+
 /* Free the slot once the pipeline has let go of the session. */
 static bool
 rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
@@ -331,9 +378,7 @@ eng_rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 		}
 		return busy;
 	}
-	/* Finished: DONE sent and every frame of ours acknowledged. */
-	if (xf_session_is_done(rs->ps) && rs->txq_n == 0 &&
-	    xf_reliab_bytes_in_flight(rs->rel) == 0) {
+	if (rs_finished(rs)) {
 		eng_rs_end(rx, rs, false);
 		return true;
 	}
@@ -497,6 +542,11 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	    hello->hello.max_version < XF_PROTO_VERSION) {
 		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_VERSION);
 		return NULL;
+	}
+	if (rx->nrs >= e->conf.max_sessions ||
+	    atomic_load_explicit(&e->peer_sessions[pi], memory_order_relaxed) >=
+	            e->conf.max_sessions_per_peer) {
+		rs_reap_finished(rx, pi);
 	}
 	for (unsigned int i = 0; i < ENG_RSESS_MAX && rx->nrs < e->conf.max_sessions; i++) {
 		if (!rx->rs[i].used) {

@@ -29,6 +29,7 @@ static struct xf_test_ctl ctl;
 static atomic_int job_polls;
 static atomic_int next_job = 1;
 static char last_push_dest[256];
+static char last_push_volume[256];   /**< args.volume of the last push, "(none)" if absent */
 static char last_push_filters[1024]; /* args.filters of the last push, as JSON */
 
 static void
@@ -71,6 +72,10 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		return;
 	}
 	snprintf(last_push_dest, sizeof(last_push_dest), "%s", dest);
+	snprintf(last_push_volume, sizeof(last_push_volume), "%s",
+	         json_is_string(json_object_get(args, "volume"))
+	                 ? json_string_value(json_object_get(args, "volume"))
+	                 : "(none)");
 	char *filters =
 	        json_dumps(json_object_get(args, "filters"), JSON_COMPACT | JSON_ENCODE_ANY);
 
@@ -98,6 +103,16 @@ h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	        "bytes_total", 1 << 20, "bytes_done", done ? 1 << 20 : polls << 18, "bytes_literal",
 	        1 << 20, "bytes_matched", 0, "wire_bytes_sent", 1100000, "wire_bytes_received",
 	        9000, "elapsed_ms", 500, "retransmits", 2, "files_filtered", 4);
+	/* A running job's share of the running jobs' rates (docs/CONTROL.md, jobs). */
+	if (!done && reply->result != NULL) {
+		json_t *j = json_array_get(json_object_get(reply->result, "jobs"), 0);
+
+		json_object_set_new(j, "share", json_real(0.25));
+		json_object_set_new(j, "fair_share", json_real(0.5));
+		json_object_set_new(j, "volume", json_string(last_push_volume));
+		json_object_set_new(reply->result, "fairness",
+		                    json_pack("{s:i, s:f}", "running", 2, "jain", 0.8));
+	}
 }
 
 static void
@@ -228,6 +243,29 @@ test_push_wait(void)
 	/* Without --wait: the job id, at once. */
 	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:y", NULL), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "job 3 started"));
+	CU_ASSERT_STRING_EQUAL(last_push_volume, "");
+
+	/* PEER::VOLUME/DEST names the peer's volume; one colon never does. */
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b::archive/in/here", NULL), 0);
+	CU_ASSERT_STRING_EQUAL(last_push_volume, "archive");
+	CU_ASSERT_STRING_EQUAL(last_push_dest, "in/here");
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:archive/x", NULL), 0);
+	CU_ASSERT_STRING_EQUAL(last_push_volume, "");
+	CU_ASSERT_STRING_EQUAL(last_push_dest, "archive/x");
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b::archive", NULL), 0);
+	CU_ASSERT_STRING_EQUAL(last_push_dest, "");
+	/* An empty or dotted volume is a usage error; the daemon is not asked. */
+	last_push_volume[0] = '\0';
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b::/x", NULL), 2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b::../x", NULL), 2);
+	CU_ASSERT_STRING_EQUAL(last_push_volume, "");
+
+	/* The jobs table: the destination as asked, a running job's share and the fair one. */
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b::archive/d", NULL), 0);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "jobs", NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "25%/50%"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "/src -> b::archive/d"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "running: 2, fairness"));
 }
 
 /* Filter options reach the daemon as one list of --filter rules, in command-line order;
