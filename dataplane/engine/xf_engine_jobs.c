@@ -303,6 +303,18 @@ job_unqueue(struct eng_rx *rx, struct eng_job *j, const char *why)
 	return false;
 }
 
+void
+eng_jobs_stop(struct eng_rx *rx)
+{
+	rx->stopping = true;
+	while (rx->nwaiting > 0) {
+		job_unqueue(rx, &rx->e->jobs[rx->waiting[0]], "the appliance is stopping");
+	}
+	for (unsigned int k = 0; k < rx->njobs; k++) {
+		xf_push_abort(rx->e->jobs[rx->jobs[k]].push, XF_ABORT_SHUTDOWN, rx->now);
+	}
+}
+
 bool
 eng_jobs_poll(struct eng_rx *rx)
 {
@@ -420,15 +432,7 @@ eng_cmds_poll(struct eng_rx *rx)
 			}
 			break;
 		case ENG_CMD_STOP:
-			rx->stopping = true;
-			while (rx->nwaiting > 0) {
-				job_unqueue(rx, &rx->e->jobs[rx->waiting[0]],
-				            "the appliance is stopping");
-			}
-			for (unsigned int k = 0; k < rx->njobs; k++) {
-				xf_push_abort(rx->e->jobs[rx->jobs[k]].push, XF_ABORT_SHUTDOWN,
-				              rx->now);
-			}
+			eng_jobs_stop(rx);
 			break;
 		default:
 			break;

@@ -373,6 +373,8 @@ void eng_neigh_watch(struct eng_rx *rx, struct eng_nud *w, uint32_t ip,
 bool eng_jobs_poll(struct eng_rx *rx);
 bool eng_reads_poll(struct eng_rx *rx);
 bool eng_cmds_poll(struct eng_rx *rx);
+/* Stopping: queued jobs are cancelled, running ones aborted (SHUTDOWN). */
+void eng_jobs_stop(struct eng_rx *rx);
 struct eng_job *eng_job_by_session(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port);
 /* Served sessions (xf_engine_rsess.c). */
 bool eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,

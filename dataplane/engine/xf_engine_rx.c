@@ -162,10 +162,7 @@ port_poll(struct eng_rx *rx)
 static void
 rx_stopping(struct eng_rx *rx)
 {
-	rx->stopping = true;
-	for (unsigned int k = 0; k < rx->njobs; k++) {
-		xf_push_abort(rx->e->jobs[rx->jobs[k]].push, XF_ABORT_SHUTDOWN, rx->now);
-	}
+	eng_jobs_stop(rx);
 	for (unsigned int i = 0; i < ENG_RSESS_MAX; i++) {
 		if (rx->rs[i].used && !rx->rs[i].closing) {
 			eng_rs_end(rx, &rx->rs[i], false);

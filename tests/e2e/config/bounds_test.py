@@ -52,6 +52,8 @@ MACHINE_BOUND = {
 COMPANIONS = {
     ("session.timeout_ms", "min"): ["session.keepalive_ms=10"],
     ("session.keepalive_ms", "max"): ["session.timeout_ms=3600000"],
+    # A volume's workers are lcores of cores.workers.
+    ("volumes[].workers", "max"): ["cores.workers=[" + ",".join(str(1 + i) for i in range(16)) + "]"],
 }
 
 
@@ -86,7 +88,7 @@ def list_value(key, n, t):
     """A flow-style list of N valid entries for list KEY (its entries unique)."""
     if key == "cores.rx":
         return "[" + ",".join(str(1 + i) for i in range(n)) + "]"
-    if key == "cores.workers":
+    if key in ("cores.workers", "volumes[].workers"):
         return "[" + ",".join(str(1 + i) for i in range(n)) + "]"
     if key == "cores.cpus":
         return "[" + ",".join(str(i) for i in range(n)) + "]"
@@ -118,6 +120,8 @@ def list_value(key, n, t):
 def lcore_each(key, v):
     """--set for one lcore list entry at bound V; lcore 0 means main must move."""
     sets = [f"{key}=[{v}]"]
+    if key == "volumes[].workers":  # an lcore of cores.workers
+        sets = [f"cores.workers=[{v}]", f"volumes[0].workers=[{v}]"]
     if v == 0:
         sets.append("cores.main=127")
     return sets
@@ -141,7 +145,8 @@ def cases(rows, t):
                 out.append((f"{key} (no generator)", None))
                 continue
             path = set_path(key[:-2] if key.endswith("[]") else key)
-            out.append((f"{key} with {v} entries", [f"{path}={value}"]))
+            out.append((f"{key} with {v} entries",
+                        [f"{path}={value}"] + COMPANIONS.get((key, which), [])))
         if kind == "list" and each_lo is not None:
             for which, v in (("min", each_lo), ("max", each_hi)):
                 if (key, "each", which) in MACHINE_BOUND:

@@ -140,7 +140,7 @@ class Session:
         if not self.ini:
             return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, 0, nonce,
                                len(dest), 0) + dest
-        m1 = self.ini.msg1(self.sid, xfsec.F_AEAD, max_payload, time.time_ns())
+        m1 = self.ini.msg1(self.sid, xfsec.F_AEAD, max_payload, time.time_ns(), dest)
         return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, xfsec.F_AEAD,
                            nonce, len(dest), len(m1)) + dest + m1
 

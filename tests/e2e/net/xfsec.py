@@ -37,9 +37,10 @@ def new_key():
     return os.urandom(32)
 
 
-def prologue(flags, max_payload):
-    return b"xferd-noise" + bytes([VERSION]) + struct.pack(">I",
-                                                           (max_payload << 16) | (flags & 0xFFFF))
+def prologue(flags, max_payload, dest=b""):
+    """The handshake's prologue: version, capabilities, then the HELLO's destination."""
+    return b"xferd-noise" + bytes([VERSION]) + struct.pack(
+        ">I", (max_payload << 16) | (flags & 0xFFFF)) + dest
 
 
 class Keys:
@@ -81,9 +82,9 @@ class Initiator:
     def __init__(self, s, rs, psk=None):
         self.s, self.rs, self.psk = s, rs, psk or bytes(32)
 
-    def msg1(self, index, flags, max_payload, unix_ns):
+    def msg1(self, index, flags, max_payload, unix_ns, dest=b""):
         self.e = os.urandom(32)
-        st = Sym(prologue(flags, max_payload), self.rs)
+        st = Sym(prologue(flags, max_payload, dest), self.rs)
         epub = pub(self.e)
         st.mix_hash(epub)
         st.mix_key(epub)

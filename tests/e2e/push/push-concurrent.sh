@@ -20,7 +20,7 @@ jobs=${3:-16}
 back=${4:-4}
 : "${CONCURRENT_TIMEOUT:=300}"
 
-PAIR_VOLUMES="data archive"
+export PAIR_VOLUMES="data archive"
 cap=${CONCURRENT_CAP:-8}
 if [ -n "${CONCURRENT_CAP:-}" ]; then
 	pair_start --set "session.max_sessions_per_peer=$cap" --set "session.max_jobs_per_peer=$cap"
@@ -34,36 +34,60 @@ for ((i = 0; i < jobs + back; i++)); do
 	python3 "$PAIR_LIB_DIR/mktree.py" sizes "$PAIR_DIR/src$i/big" 8388608 --seed $((i + 1)) >/dev/null
 done
 
-# start SIDE FIRST COUNT TARGET-PYEXPR: COUNT push requests on one connection to SIDE's
-# control socket, written at once (the jobs start together, not one xferctl apart);
-# prints the job ids. TARGET-PYEXPR gives (volume, dest) for tree i.
+# start SIDE FIRST COUNT TARGET-PYEXPR [EXTRA]: COUNT push requests on one connection to
+# SIDE's control socket, written at once (the jobs start together, not one xferctl
+# apart); prints the job ids. TARGET-PYEXPR gives (volume, dest) for tree i. With EXTRA
+# (a directory), one more push of it to "extra", cancelled as soon as it is accepted:
+# behind COUNT jobs it is still queued then (its id is printed last).
 start() {
 	timeout 30 python3 - "$PAIR_DIR" "$@" <<'PY'
 import json, socket, sys
 d, side, first, count, target = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+extra = sys.argv[6] if len(sys.argv) > 6 else None
 peer = "b" if side == "a" else "a"
 reqs = []
 for i in range(first, first + count):
     vol, dest = eval(target)
-    reqs.append(json.dumps({"v": 1, "id": i, "cmd": "push", "args": {
-        "src": f"{d}/src{i}", "peer": peer, "dest": dest, "volume": vol}}) + "\n")
+    reqs.append({"src": f"{d}/src{i}", "peer": peer, "dest": dest, "volume": vol})
+if extra:
+    reqs.append({"src": extra, "peer": peer, "dest": "extra"})
 s = socket.socket(socket.AF_UNIX)
 s.connect(f"{d}/{side}.sock")
-s.sendall("".join(reqs).encode())
+s.sendall("".join(json.dumps({"v": 1, "id": i, "cmd": "push", "args": a}) + "\n"
+                  for i, a in enumerate(reqs)).encode())
 f = s.makefile()
+ids = []
 for _ in reqs:
     r = json.loads(f.readline())
     if not r.get("ok"):
         sys.exit(f"push {r.get('id')}: {r}")
-    print(r["result"]["job"])
+    ids.append(r["result"]["job"])
+if extra:
+    s.sendall((json.dumps({"v": 1, "cmd": "cancel", "args": {"id": ids[-1]}}) + "\n").encode())
+    r = json.loads(f.readline())
+    if not r.get("ok"):
+        sys.exit(f"cancel {ids[-1]}: {r}")
+print("\n".join(map(str, ids)))
 PY
 }
 # A's pushes alternate between B's volumes; B's go to A's first volume.
-mapfile -t ids_a < <(start a 0 "$jobs" '("", f"j{i}") if i % 2 == 0 else ("archive", f"j{i}")')
+# One more job to B, cancelled while it waits its turn: it never opens a session.
+extra_src=
+if [ "$jobs" -ge "$cap" ]; then
+	extra_src=$PAIR_DIR/src-extra
+	mkdir -p "$extra_src"
+	echo x >"$extra_src/f"
+fi
+mapfile -t ids_a < <(start a 0 "$jobs" '("", f"j{i}") if i % 2 == 0 else ("archive", f"j{i}")' ${extra_src:+"$extra_src"})
+extra=
+if [ -n "$extra_src" ]; then
+	extra=${ids_a[-1]}
+	unset 'ids_a[-1]'
+fi
 mapfile -t ids_b < <(start b "$jobs" "$back" '("", f"back{i}")')
 [ "${#ids_a[@]}" -eq "$jobs" ] && [ "${#ids_b[@]}" -eq "$back" ] ||
 	pair_fail "started ${#ids_a[@]} of $jobs jobs on A, ${#ids_b[@]} of $back on B"
-pair_log "started ${#ids_a[@]} jobs on A, ${#ids_b[@]} on B"
+pair_log "started ${#ids_a[@]} jobs on A, ${#ids_b[@]} on B${extra:+, and cancelled job $extra}"
 
 # Wait for every job to end, watching the most that ran at once and their shares.
 deadline=$((SECONDS + CONCURRENT_TIMEOUT))
@@ -114,6 +138,13 @@ for ((i = 0; i < back; i++)); do
 	check_job b "${ids_b[$i]}"
 	pair_verify "$PAIR_DIR/src$((jobs + i))" "$PAIR_VOL_A/back$((jobs + i))"
 done
+if [ -n "$extra" ]; then
+	pair_json a "[x for x in j['jobs'] if x['id'] == $extra][0]" jobs >"$PAIR_DIR/job.json"
+	PAIR_JOB=$extra
+	pair_expect_field state cancelled
+	pair_expect_field wire_bytes_sent 0
+	[ ! -e "$PAIR_VOL_B/extra" ] || pair_fail "the cancelled queued job wrote b:extra"
+fi
 # B served every push of A, across its two volumes.
 [ "$(pair_json b 'sum(v["sessions_opened"] for v in j["volumes"])' stats)" -eq "$jobs" ] ||
 	pair_fail "B opened $(pair_json b 'sum(v["sessions_opened"] for v in j["volumes"])' stats) sessions for $jobs jobs"

@@ -22,7 +22,7 @@ scratch=$PAIR_DIR/b-scratch
 
 # A second worker on lcore 2 (both float over the two CPUs): archive is written by it
 # alone, data and scratch by both.
-PAIR_VOLUMES="data archive@2 scratch"
+export PAIR_VOLUMES="data archive@2 scratch"
 pair_start --set "cores.workers=[1, 2]"
 
 nreg=$(python3 "$PAIR_LIB_DIR/mktree.py" special "$src/special" --seed 22)
