@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xf_dest.h"
 #include "xf_path.h"
 #include "xf_proto.h"
 #include "xf_fuzz.h"
@@ -32,6 +33,39 @@ check_path(const char *p, size_t n)
 	CHECK(rc == 0 || rc == -EINVAL || rc == -ENAMETOOLONG);
 	if (rc == 0) {
 		CHECK(n >= 1 && n <= XF_PATH_MAX && p[0] != '/' && memchr(p, 0, n) == NULL);
+	}
+}
+
+/*
+ * The receiver's split of a HELLO's destination (xf_dest.h): what it accepts is a volume
+ * name of one component (with XF_HELLO_F_VOLUME) and a valid path, both inside dest; a
+ * volume it names is found only by an equal name.
+ */
+static void
+check_dest(const char *dest, size_t n, uint32_t flags)
+{
+	static const char *const names[] = { "data", "archive" };
+	struct xf_dest d;
+	int rc = xf_dest_parse(dest, n, flags, &d);
+	int v;
+
+	CHECK(rc == 0 || rc == -EINVAL || rc == -ENAMETOOLONG);
+	if (rc != 0) {
+		return;
+	}
+	CHECK(d.path_len == 0 || xf_path_validate(d.path, d.path_len) == 0);
+	CHECK(d.path >= dest && d.path + d.path_len <= dest + n);
+	CHECK((d.volume != NULL) == ((flags & XF_HELLO_F_VOLUME) != 0));
+	if (d.volume != NULL) {
+		CHECK(d.volume_len >= 1 && d.volume_len <= XF_DEST_VOLUME_MAX);
+		CHECK(memchr(d.volume, '/', d.volume_len) == NULL);
+		CHECK(xf_path_validate(d.volume, d.volume_len) == 0);
+	}
+	v = xf_dest_volume(&d, names, 2);
+	CHECK(v == -ENOENT || (v >= 0 && v < 2));
+	if (v >= 0 && d.volume != NULL) {
+		CHECK(d.volume_len == strlen(names[v]) &&
+		      memcmp(d.volume, names[v], d.volume_len) == 0);
 	}
 }
 
@@ -124,6 +158,7 @@ datagram(const uint8_t *data, size_t size)
 	case XF_MSG_HELLO:
 	case XF_MSG_HELLO_ACK:
 		check_path(m.hello.dest, m.hello.dest_len);
+		check_dest(m.hello.dest, m.hello.dest_len, m.hello.flags);
 		break;
 	case XF_MSG_FLIST:
 	case XF_MSG_DECISION:
