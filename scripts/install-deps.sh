@@ -29,6 +29,8 @@ packages=(
 	# XFS volumes for tests and benchmarks (mkfs.xfs on a loop device; losetup, mount and
 	# umount come from mount, which is not Essential and so not in a minimal root)
 	xfsprogs mount
+	# man pages: groff formats them (unit test man-pages), man shows them
+	groff-base man-db
 	# perf/: datasets (openssl as a fast seeded random stream), profiles (perf), plots
 	openssl linux-perf gnuplot-nox python3
 )
