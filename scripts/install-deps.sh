@@ -34,6 +34,9 @@ packages=(
 	# systemd-analyze verify checks the units in dist/systemd (unit test systemd-units);
 	# no running systemd is needed
 	systemd
+	# the Debian package (debian/, tests/package): dpkg-buildpackage, debhelper with its
+	# meson build system, build-essential (which dpkg-checkbuilddeps requires), lintian
+	dpkg-dev debhelper build-essential lintian
 	# man pages: groff formats them (unit test man-pages), man shows them
 	groff-base man-db
 	# perf/: datasets (openssl as a fast seeded random stream), profiles (perf), plots
