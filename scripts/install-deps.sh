@@ -15,6 +15,8 @@ packages=(
 	libipsec-mb-dev libssl-dev
 	# sd_notify: readiness, reload and stop under systemd's Type=notify (control/xferd)
 	libsystemd-dev
+	# the HTTP server of the Prometheus /metrics endpoint (control/xferd/xferd_metrics.c)
+	libmicrohttpd-dev
 	# the independent Python implementation of the handshake (tests/unit/secure/noise_ref.py)
 	python3-cryptography
 	# sanitizer and libFuzzer runtimes for clang
@@ -37,6 +39,8 @@ packages=(
 	# the Debian package (debian/, tests/package): dpkg-buildpackage, debhelper with its
 	# meson build system, build-essential (which dpkg-checkbuilddeps requires), lintian
 	dpkg-dev debhelper build-essential lintian
+	# promtool checks the /metrics exposition (e2e-metrics)
+	prometheus
 	# man pages: groff formats them (unit test man-pages), man shows them
 	groff-base man-db
 	# perf/: datasets (openssl as a fast seeded random stream), profiles (perf), plots

@@ -19,6 +19,7 @@
 #define XF_CONFIG_KEY_B64_MAX    45  /**< base64 of a 32-byte key: 44 characters + NUL. */
 #define XF_CONFIG_PATH_MAX       256 /**< Paths: 255 characters + NUL. */
 #define XF_CONFIG_SOCKET_MAX     108 /**< Unix socket path: sizeof(sun_path). */
+#define XF_CONFIG_LISTEN_MAX     22  /**< "255.255.255.255:65535" + NUL. */
 #define XF_CONFIG_DEVICE_MAX     256 /**< Device string (PCI address or vdev). */
 #define XF_CONFIG_ARG_MAX        128 /**< One extra EAL argument. */
 #define XF_CONFIG_MAX_LCORE      127 /**< Highest lcore id (RTE_MAX_LCORE - 1). */
@@ -185,6 +186,10 @@ struct xf_config {
 		 *  push is refused. */
 		char push_roots[XF_CONFIG_MAX_PUSH_ROOTS][XF_CONFIG_PATH_MAX];
 	} control;
+	struct {
+		/** Prometheus endpoint "IPV4:PORT" (xferd_metrics.c), "" = off. */
+		char listen[XF_CONFIG_LISTEN_MAX];
+	} metrics;
 };
 
 /** One configuration error with its position. */
@@ -203,6 +208,12 @@ struct xf_config_errors {
 	unsigned int count;            /**< Errors collected. */
 	unsigned int cap;              /**< Allocated entries. */
 };
+
+/**
+ * Parse a listening address "A.B.C.D:PORT" (dotted decimal without leading zeros, port
+ * 1..65535), as metrics.listen takes it. @return 0, or -EINVAL.
+ */
+int xf_config_parse_listen(const char *s, uint32_t *addr, uint16_t *port);
 
 /**
  * Load, override and validate a configuration file.

@@ -312,6 +312,14 @@ static const struct field control_fields[] = {
 	END_OF_FIELDS,
 };
 
+static const struct field metrics_fields[] = {
+	/* restart: the HTTP server's socket is bound at start */
+	STR("listen", struct xf_config, metrics.listen, 0, S_LISTEN, 0, "",
+	    "Prometheus /metrics endpoint IPV4:PORT, served by its own thread off the dataplane "
+	    "cores (docs/OPERATIONS.md, \"Metrics\"); \"\" = off"),
+	END_OF_FIELDS,
+};
+
 const struct field xf_config_root_fields[] = {
 	INT("version", struct xf_config, version, 1, 1, F_REQUIRED, NULL,
 	    "Schema version, must be 1"),
@@ -327,5 +335,6 @@ const struct field xf_config_root_fields[] = {
 	ROOTMAP("session", session_fields, 0, "Session protocol"),
 	ROOTMAP("transfer", transfer_fields, 0, "Transfer behaviour"),
 	ROOTMAP("control", control_fields, 0, "Control socket"),
+	ROOTMAP("metrics", metrics_fields, 0, "Prometheus metrics"),
 	END_OF_FIELDS,
 };

@@ -214,36 +214,44 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg)
 	return o;
 }
 
-static void
-h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
+json_t *
+xferd_jobs_json(struct xferd *d)
 {
-	struct xferd *d = arg;
-	json_t *id = json_object_get(args, "id"), *list = json_array();
-	unsigned int ids[XF_ENGINE_MAX_JOBS], n;
+	json_t *list = json_array();
+	unsigned int ids[XF_ENGINE_MAX_JOBS],
+	        n = xf_engine_jobs(d->engine, ids, XF_ENGINE_MAX_JOBS);
 
-	if (id != NULL && !json_is_integer(id)) {
-		json_decref(list);
-		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "args.id: expected an integer");
-		return;
-	}
-	if (id != NULL) {
-		ids[0] = (unsigned int)json_integer_value(id);
-		n = 1;
-	} else {
-		n = xf_engine_jobs(d->engine, ids, XF_ENGINE_MAX_JOBS);
-	}
 	for (unsigned int i = 0; i < n; i++) {
 		struct xf_job_info info;
 
 		if (xf_engine_job(d->engine, ids[i], &info) == 0) {
 			json_array_append_new(list, job_json(&info, d->cfg));
-		} else if (id != NULL) {
-			json_decref(list);
-			xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no job %u", ids[i]);
-			return;
 		}
 	}
-	reply->result = json_pack("{s:o}", "jobs", list);
+	return list;
+}
+
+static void
+h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	struct xferd *d = arg;
+	json_t *id = json_object_get(args, "id");
+	struct xf_job_info info;
+
+	if (id != NULL && !json_is_integer(id)) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "args.id: expected an integer");
+		return;
+	}
+	if (id == NULL) {
+		reply->result = json_pack("{s:o}", "jobs", xferd_jobs_json(d));
+		return;
+	}
+	if (xf_engine_job(d->engine, (unsigned int)json_integer_value(id), &info) < 0) {
+		xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no job %u",
+		                   (unsigned int)json_integer_value(id));
+		return;
+	}
+	reply->result = json_pack("{s:[o]}", "jobs", job_json(&info, d->cfg));
 }
 
 /*
@@ -386,10 +394,9 @@ h_cancel(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	}
 }
 
-static void
-h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
+json_t *
+xferd_stats_json(struct xferd *d)
 {
-	struct xferd *d = arg;
 	struct xf_engine_stats st;
 	struct xf_engine_ring_info ri[64];
 	struct xf_engine_queue_info qi[XF_ENGINE_MAX_RX];
@@ -397,8 +404,8 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	json_t *rings, *queues;
 	json_t *drops = json_object(), *cores = json_array();
 	char key[64];
+	json_t *result;
 
-	(void)args;
 	xf_engine_stats(d->engine, &st);
 	for (unsigned int i = 1; i < XF_ARRAY_SIZE(st.frame_drops); i++) {
 		if (st.frame_drops[i] != 0) {
@@ -457,7 +464,7 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		                                "rx_bytes", (json_int_t)qi[q].rx_bytes, "tx_bytes",
 		                                (json_int_t)qi[q].tx_bytes));
 	}
-	reply->result = json_pack(
+	result = json_pack(
 	        "{s:[{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}], s:o, s:o, s:o, s:o, s:{s:I, s:I, "
 	        "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	        "ports", "name", d->cfg->ports[0].name, "udp_checksum_tx",
@@ -472,8 +479,8 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	        "arp_replied", (json_int_t)st.arp_replied, "icmp_echo_replied",
 	        (json_int_t)st.icmp_echo_replied, "arp_held", (json_int_t)st.arp_held,
 	        "arp_expired", (json_int_t)st.arp_expired);
-	if (reply->result != NULL) {
-		json_t *dp = json_object_get(reply->result, "dataplane");
+	if (result != NULL) {
+		json_t *dp = json_object_get(result, "dataplane");
 
 		json_object_set_new(dp, "arp_requests", json_integer((json_int_t)st.arp_requests));
 		json_object_set_new(dp, "arp_probes", json_integer((json_int_t)st.arp_probes));
@@ -482,35 +489,42 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		json_object_set_new(dp, "neigh_changed",
 		                    json_integer((json_int_t)st.neigh_changed));
 		json_object_set_new(dp, "neigh_failed", json_integer((json_int_t)st.neigh_failed));
-		json_object_set_new(reply->result, "control",
+		json_object_set_new(result, "control",
 		                    json_pack("{s:I}", "push_filters_refused",
 		                              (json_int_t)d->push_filters_refused));
-		json_object_set_new(reply->result, "delta",
+		json_object_set_new(result, "delta",
 		                    json_pack("{s:I, s:I, s:I}", "basis_kept_bytes",
 		                              (json_int_t)st.basis_kept_bytes, "sig_from_ring",
 		                              (json_int_t)st.sig_from_ring, "sig_from_heap",
 		                              (json_int_t)st.sig_from_heap));
-		json_object_set_new(json_object_get(reply->result, "dataplane"),
-		                    "slow_storage_steps",
+		json_object_set_new(json_object_get(result, "dataplane"), "slow_storage_steps",
 		                    json_integer((json_int_t)st.slow_storage_steps));
-		json_object_update_new(json_object_get(reply->result, "dataplane"),
+		json_object_update_new(json_object_get(result, "dataplane"),
 		                       json_pack("{s:I, s:I, s:I}", "staged_dirs",
 		                                 (json_int_t)st.staged_dirs, "staged_files",
 		                                 (json_int_t)st.staged_files, "staged_failed",
 		                                 (json_int_t)st.staged_failed));
 		json_object_set_new(
-		        reply->result, "security",
+		        result, "security",
 		        json_pack("{s:s, s:I, s:I, s:I, s:I}", "mode",
 		                  d->cfg->session.security == XF_CONFIG_SECURITY_NONE ? "none"
 		                                                                      : "aead",
 		                  "handshakes", (json_int_t)st.handshakes, "frames_sealed",
 		                  (json_int_t)st.sealed, "frames_opened", (json_int_t)st.opened,
 		                  "nonce_refused", (json_int_t)st.nonce_refused));
-		json_object_set_new(reply->result, "volumes",
+		json_object_set_new(result, "volumes",
 		                    json_pack("[{s:s, s:s, s:s}]", "name", d->cfg->volumes[0].name,
 		                              "path", d->cfg->volumes[0].path, "io",
 		                              xf_engine_volume_io(d->engine)));
 	}
+	return result;
+}
+
+static void
+h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	(void)args;
+	reply->result = xferd_stats_json(arg);
 }
 
 /* A public key's fingerprint for humans: the first 8 bytes of its SHA-256, in hex (as

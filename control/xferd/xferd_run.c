@@ -317,6 +317,9 @@ xferd_run(const struct xferd_opts *o)
 	if (xferd_telemetry_init(&d) < 0) {
 		XF_LOG(WARNING, "xferd", "DPDK telemetry commands not registered");
 	}
+	if (xferd_metrics_start(&d) < 0) {
+		goto out_ctl;
+	}
 	XF_LOG(NOTICE, "xferd", "%s running (xferd %s, %s), control socket %s",
 	       d.cfg->appliance.name, XFERD_VERSION, rte_version(), d.cfg->control.socket);
 	/* Readiness line for scripts and tests: they wait for it, never sleep. */
@@ -336,6 +339,7 @@ xferd_run(const struct xferd_opts *o)
 		signals_handle(&d);
 		xf_engine_link_poll(d.engine); /* a gratuitous ARP at each link-up */
 		xferd_telemetry_refresh(&d);
+		xferd_metrics_poll(&d);
 	}
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	/* Answer what is already queued (e.g. the shutdown reply), then close. */
@@ -343,6 +347,7 @@ xferd_run(const struct xferd_opts *o)
 	status = 0;
 	XF_LOG(NOTICE, "xferd", "stopped");
 out_ctl:
+	xferd_metrics_stop(&d);
 	xf_ctl_server_destroy(d.ctl);
 out_engine:
 	/* Stop the loops: sessions end, unfinished files' temps are removed. */

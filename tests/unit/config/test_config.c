@@ -528,6 +528,13 @@ test_set_bad(void)
 		{ "cores..rx=1", 1, "cores..rx", "empty key" },
 		{ "appliance.name=*x", 16, "appliance.name", "aliases are not allowed" },
 		{ "session.timeout_ms={a: 1}", 20, "session.timeout_ms", "got a mapping" },
+		{ "metrics.listen=127.0.0.1", 16, "metrics.listen", "is not IPV4:PORT" },
+		{ "metrics.listen=127.0.0.1:0", 16, "metrics.listen", "is not IPV4:PORT" },
+		{ "metrics.listen=127.0.0.1:65536", 16, "metrics.listen", "is not IPV4:PORT" },
+		{ "metrics.listen=127.0.0.01:80", 16, "metrics.listen", "is not IPV4:PORT" },
+		{ "metrics.listen=127.0.0.1:080", 16, "metrics.listen", "is not IPV4:PORT" },
+		{ "metrics.listen=127.0.0.1:80x", 16, "metrics.listen", "is not IPV4:PORT" },
+		{ "metrics.listen=localhost:80", 16, "metrics.listen", "is not IPV4:PORT" },
 	};
 
 	for (size_t i = 0; i < XF_ARRAY_SIZE(cases); i++) {
@@ -923,6 +930,29 @@ show(int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+/* metrics.listen: the parser the daemon binds with, at its edges. */
+static void
+test_listen(void)
+{
+	uint32_t a = 0;
+	uint16_t port = 0;
+
+	CU_ASSERT_EQUAL(xf_config_parse_listen("127.0.0.1:9810", &a, &port), 0);
+	CU_ASSERT_EQUAL(a, 0x7f000001u);
+	CU_ASSERT_EQUAL(port, 9810);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("0.0.0.0:65535", &a, &port), 0);
+	CU_ASSERT_EQUAL(a, 0u);
+	CU_ASSERT_EQUAL(port, 65535);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("10.0.0.1:1", &a, &port), 0);
+	CU_ASSERT_EQUAL(port, 1);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("10.0.0.1:", &a, &port), -EINVAL);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("10.0.0.1:123456", &a, &port), -EINVAL);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("10.0.0.1:99999", &a, &port), -EINVAL);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("10.0.0.256:80", &a, &port), -EINVAL);
+	CU_ASSERT_EQUAL(xf_config_parse_listen(":80", &a, &port), -EINVAL);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("", &a, &port), -EINVAL);
+}
+
 static const struct xf_test tests[] = {
 	{ "bad corpus", test_bad_corpus },
 	{ "dev a values", test_dev_a_values },
@@ -931,6 +961,7 @@ static const struct xf_test tests[] = {
 	{ "config dir loads", test_config_dir_loads },
 	{ "set good", test_set_good },
 	{ "set bad", test_set_bad },
+	{ "metrics listen", test_listen },
 	{ "printers", test_text_and_json_printers },
 	{ "io errors", test_io_errors },
 	{ "dump roundtrip", test_dump_roundtrip },
