@@ -110,4 +110,12 @@ int xferd_metrics_start(struct xferd *d);
 void xferd_metrics_poll(struct xferd *d);
 void xferd_metrics_stop(struct xferd *d);
 
+/**
+ * Logs to the journal with structured fields when stderr is the journal stream systemd
+ * connected (JOURNAL_STREAM), to stderr otherwise (xferd_journal.c). Before any thread.
+ */
+void xferd_journal_init(void);
+/** Is stderr the stream named by JOURNAL_STREAM? */
+bool xferd_journal_stream(void);
+
 #endif /* XFERD_H */

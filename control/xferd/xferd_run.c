@@ -272,6 +272,7 @@ xferd_run(const struct xferd_opts *o)
 	sigset_t set;
 	int rc, status = 1;
 
+	xferd_journal_init();
 	if (xferd_load_config(o, &d.cfg) < 0) {
 		return 1;
 	}
