@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Helpers of metrics.sh: scrape /metrics, and hold a scrape against xferctl's JSON.
+"""The checks of metrics.sh: scrape /metrics, and hold a scrape against xferctl's JSON.
 
   metrics_check.py get URL              print the body; exit 1 unless 200 and the
                                         exposition format's content type
