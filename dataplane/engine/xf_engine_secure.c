@@ -326,31 +326,31 @@ eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uin
 
 /*
  * Seal a frame of ours for sending. A frame the session keeps for retransmission (a
- * second reference) is sealed in a copy: its plaintext goes out again under a new
- * packet number, never the same ciphertext. m's reference passes to the result.
+ * second reference) is sealed into a new frame, straight from its plaintext (no copy
+ * first: the cipher writes the new frame anyway): its plaintext goes out again under a
+ * new packet number, never the same ciphertext. m's reference passes to the result.
  * @return the frame to send (*len updated), or NULL: dropped and counted.
  */
 struct rte_mbuf *
 eng_secure_tx(struct eng_rx *rx, struct xf_secure *s, struct rte_mbuf *m, uint16_t *len)
 {
+	const uint8_t *src = rte_pktmbuf_mtod(m, uint8_t *) + XF_NET_HDR_LEN;
 	struct rte_mbuf *out = m;
-	uint8_t *frame;
+	uint8_t *frame = (uint8_t *)src;
 	int rc;
 
 	if (rte_mbuf_refcnt_read(m) > 1) {
-		uint8_t *payload;
-
-		out = eng_frame_new(rx, &payload);
+		out = eng_frame_new(rx, &frame);
 		if (out == NULL) {
 			rx->tx_full++;
 			rte_pktmbuf_free(m);
 			return NULL;
 		}
-		memcpy(payload, rte_pktmbuf_mtod(m, uint8_t *) + XF_NET_HDR_LEN, *len);
-		rte_pktmbuf_free(m);
 	}
-	frame = rte_pktmbuf_mtod(out, uint8_t *) + XF_NET_HDR_LEN;
-	rc = xf_secure_frame_seal(s, rx->cmgr, frame, *len, rx->now);
+	rc = xf_secure_frame_seal_to(s, rx->cmgr, src, frame, *len, rx->now);
+	if (out != m) {
+		rte_pktmbuf_free(m); /* the kept reference stays with the session */
+	}
 	if (rc < 0) {
 		rx->nonce_refused += rc == -EINVAL;
 		rte_pktmbuf_free(out);

@@ -394,6 +394,12 @@ fault_hook(void *arg, enum xf_storage_op op, uint64_t tag, int32_t res)
 		f = &w->files[w->wo[idx].fslot];
 		break;
 	case T_SYNC:
+		if (w->bctx == CTX_BATCH && w->bstep == STEP_FILE_FSYNC && idx < w->bn) {
+			/* The batch's file fsyncs: T_SYNC i is item i's. */
+			const struct xf_work *it = cq_item(w, idx);
+
+			return w->p->fault(w->p->fault_arg, it->sid, it->file, op, res);
+		}
 		return w->p->fault(w->p->fault_arg, w->sync_sid, w->sync_file, op, res);
 	case T_CHAIN: {
 		const struct xf_work *it = cq_item(w, w->ch_item[idx]);
@@ -544,9 +550,8 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 		}
 	}
 	/* Staged directories need the files' STATs and their commits on one core, in list
-	 * order, and commits that need no fsync (docs/PIPELINE.md, "Staged directories"). */
-	w->stg_on =
-	        p->conf.n_workers == 1 && p->conf.fsync == XF_FSYNC_NONE && !p->conf.no_staged_dirs;
+	 * order (docs/PIPELINE.md, "Staged directories"). */
+	w->stg_on = p->conf.n_workers == 1 && !p->conf.no_staged_dirs;
 	if (w->stg_on) {
 		/* Reports held for one directory stay below the window: the sender can always
 		 * send the files it waits for. */

@@ -214,11 +214,13 @@ struct stg_dir {
 	uint32_t num; /* its number (free-running, like stg_head and stg_tail) */
 	uint16_t sid; /* its session */
 	uint32_t sess;
-	uint32_t file;  /* index of its own entry */
-	uint32_t last;  /* index of the last entry it took (its own at first) */
-	uint32_t n;     /* files it took, */
-	uint64_t bytes; /* their sizes */
-	uint32_t busy;  /* of those, not yet verified or failed */
+	uint32_t file;     /* index of its own entry */
+	uint32_t last;     /* index of the last entry it took (its own at first) */
+	uint32_t n;        /* files it took, */
+	uint64_t bytes;    /* their sizes */
+	uint32_t busy;     /* of those, not yet verified or failed */
+	uint32_t unsynced; /* verified, their commit (under fsync file or batch: their fsync)
+	                    * not run yet */
 	int fd;
 	bool open;           /* still taking the files that follow */
 	bool seen;           /* its COMMIT item reached the commit executor */
@@ -246,7 +248,9 @@ enum commit_step {
 	STEP_PMKDIR,        /* making a missing component of it */
 	STEP_POPENDIR,      /* opening that component, for the next one */
 	STEP_PREOPEN,       /* opening the parent again, once made */
-	STEP_STG_RENAME,    /* the head staged directory's rename into place */
+	STEP_STG_DSYNC,     /* fsync file or batch: the head staged directory's fsync, */
+	STEP_STG_RENAME,    /* its rename into place, */
+	STEP_STG_PSYNC,     /* and its new parent's fsync */
 	STEP_RERUN,         /* a chain step the kernel never ran, run alone */
 	STEP_LINK_TMP,      /* an unnamed temp whose name was taken: linked at its temp name */
 	STEP_LINK_OVER,     /* ... then renamed over the final name */
@@ -555,7 +559,7 @@ void do_stat(struct xf_worker *w, const struct xf_work *it);
 void on_tmp(struct xf_worker *w, uint32_t fi, int32_t res);
 
 /* ---- xf_worker_stage.c ---- */
-void stg_release(struct xf_worker *w, struct wfile *f);
+void stg_release(struct xf_worker *w, struct wfile *f, bool ok);
 bool stg_take(struct xf_worker *w, struct wfile *f, uint32_t fi);
 void stg_pop(struct xf_worker *w, uint8_t st);
 void stg_drop(struct xf_worker *w, uint16_t sid);

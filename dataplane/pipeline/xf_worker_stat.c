@@ -359,7 +359,7 @@ on_tmp(struct xf_worker *w, uint32_t fi, int32_t res)
 
 	if (res < 0 && f->inplace) {
 		/* Its own new directory has the name already: the list names it twice. */
-		stg_release(w, f);
+		stg_release(w, f, false);
 		post_simple(w, f, XF_DONE_STAT, XF_DEC_REFUSED, xf_status_of_errno(-res), -1);
 		f->state = W_FREE;
 		return;

@@ -31,7 +31,7 @@ fail_file(struct xf_worker *w, struct wfile *f, uint8_t status)
 		if (stg_alive(w, f->stg)) {
 			unlinkat(stg_at(w, f->stg)->fd, f->name + f->dir_len + 1, 0);
 		}
-		stg_release(w, f);
+		stg_release(w, f, false);
 	} else if (!f->unnamed) {
 		unlinkat(w->p->tmp_fd, f->tmpname, 0);
 	}
@@ -79,7 +79,7 @@ file_verify(struct xf_worker *w, struct wfile *f)
 		}
 	}
 	close_basis(w, f);
-	stg_release(w, f);
+	stg_release(w, f, true);
 	w->t.modes_at_create += f->mode_set;
 	w->t.unnamed_temps += f->unnamed;
 	w->t.files_done++;

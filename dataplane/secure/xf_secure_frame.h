@@ -31,6 +31,15 @@ int xf_secure_frame_seal(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint8_t
                          uint64_t now_ns);
 
 /**
+ * Seal the frame at src (len bytes, left as it was) into dst (room for len + the tag, not
+ * overlapping src unless dst == src): the same bytes xf_secure_frame_seal would make of a
+ * copy, without the copy. For a frame kept for retransmission.
+ * @return as xf_secure_frame_seal.
+ */
+int xf_secure_frame_seal_to(struct xf_secure *s, struct xf_crypto_mgr *mgr, const uint8_t *src,
+                            uint8_t *dst, size_t len, uint64_t now_ns);
+
+/**
  * Open a sealed frame in place (its header's length already checked against the
  * datagram). @return the plaintext length (len - 16), -EBADMSG (too short, or the tag),
  *         or another negative errno of xf_secure_open (-EALREADY, -ESTALE, -EKEYEXPIRED).

@@ -17,7 +17,9 @@
 #   pair_pass                          # pair_stop if needed, "NAME: PASS", exit 0
 #
 # Tests fail with pair_fail MSG (exit 1) and skip with pair_skip MSG (exit 77).
-# PAIR_IO=io_uring|inline in the environment starts both with that transfer.io.
+# PAIR_IO=io_uring|inline in the environment starts both with that transfer.io, and
+# PAIR_FSYNC=none|file|batch with that volumes[0].fsync (config/dev: none), and
+# PAIR_WORKERS=[1,2] with those cores.workers (config/dev: [1], the RX core's lcore).
 # PAIR_FS=xfs puts $PAIR_DIR (both volumes, and sources tests make in it) on a fresh XFS
 # loop mount (tests/e2e/lib/xfs.sh), unmounted by the EXIT trap; PAIR_KEEP keeps no copy.
 
@@ -218,6 +220,8 @@ pair_start_one() {
 		--set "volumes[0].path=$PAIR_DIR/$side" \
 		--set "ports[0].device=net_memif0,role=$role,socket=$PAIR_DIR/memif.sock,bsize=9216" \
 		${PAIR_IO:+--set "transfer.io=$PAIR_IO"} \
+		${PAIR_FSYNC:+--set "volumes[0].fsync=$PAIR_FSYNC"} \
+		${PAIR_WORKERS:+--set "cores.workers=$PAIR_WORKERS"} \
 		"$@" >"$PAIR_DIR/$side.out" 2>"$PAIR_DIR/$side.err" </dev/null &
 	pid=$!
 	if [ "$side" = a ]; then PAIR_PID_A=$pid; else PAIR_PID_B=$pid; fi

@@ -744,6 +744,7 @@ static const struct xf_test tests[] = {
 	{ "tree end to end", test_tree_end_to_end },
 	{ "staged directories", test_staged_dirs },
 	{ "staged directories: a name taken, a file failed", test_staged_failures },
+	{ "staged directories under fsync file and batch", test_staged_fsync },
 	{ "delta", test_delta },
 	{ "delta, basis read again for COPY", test_delta_reread },
 	{ "delta, basis changed in use", test_delta_basis_changed },

@@ -546,5 +546,6 @@ void test_checksum_mode(void);
 /* The cases in test_pipeline_staged.c. */
 void test_staged_dirs(void);
 void test_staged_failures(void);
+void test_staged_fsync(void);
 
 #endif /* XF_PIPELINE_RUN_H */
