@@ -47,6 +47,9 @@ struct xh_peer {
 	uint16_t abort_code; /* its code */
 	uint32_t committed;  /* from COMMIT */
 	uint32_t credit;     /* from COMMIT (0: none yet) */
+	bool done_delete;    /* the DONE said what its deletion did: */
+	uint32_t deleted, kept;
+	uint16_t del_status;
 	uint8_t dec[XH_FILES];
 	uint8_t st[XH_FILES];
 };
@@ -118,6 +121,10 @@ xh_tx(void *arg, const void *frame, unsigned int len)
 		break;
 	case XF_MSG_DONE:
 		pe->done = true;
+		pe->done_delete = m.done.has_delete;
+		pe->deleted = m.done.deleted;
+		pe->kept = m.done.kept;
+		pe->del_status = m.done.del_status;
 		break;
 	case XF_MSG_ABORT:
 		pe->aborted = true;
