@@ -10,7 +10,11 @@
  * spare an entry that should have been deleted, never delete one that should have been
  * kept (about 1 in 10^7 for a list of a million paths). Filled by the session's RX core;
  * read by the commit worker only after the list is complete and every file committed
- * (the ring hand-off publishes it), never written again.
+ * (the ring hand-off publishes it), never written again. It grows on the RX core as the
+ * file table's entry array does (xf_ftable.h): amortised O(1) per path, but a doubling
+ * rehashes every hash so far (at a million paths, 512 Ki of them, 8 MiB: milliseconds).
+ * Presizing it from the list's total is not possible: the total comes with the last
+ * FLIST frame.
  */
 #ifndef XF_PATHSET_H
 #define XF_PATHSET_H

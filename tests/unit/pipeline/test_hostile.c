@@ -543,7 +543,7 @@ test_delete_session(void)
 	                                   XF_DELETE_UNLIMITED) == 0);
 	CU_ASSERT_EQUAL(xh_flist(&pe, 0, e, 2, true), 0);
 	CU_ASSERT_FATAL(xh_until(&c.h, deleting, &pe, 20000));
-	/* 3000 entries take several steps of 256: the RX core waits, never blocks. */
+	/* 3000 entries take many steps (DEL_BUDGET): the RX core waits, never blocks. */
 	xh_poll(&c.h);
 	CU_ASSERT_EQUAL(pe.s->phase, PH_DELETE);
 	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pe, 20000));
