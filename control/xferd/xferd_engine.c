@@ -164,6 +164,28 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	return engine_keys(cfg, ec);
 }
 
+/* What --delete did: status "pending" until the receiver's DONE says (docs/CONTROL.md). */
+static json_t *
+job_delete_json(const struct xf_job_info *j)
+{
+	static const char *const names[] = {
+		[XF_DEL_OK] = "done",
+		[XF_DEL_LIMIT] = "limit",
+		[XF_DEL_SKIPPED] = "skipped",
+		[XF_DEL_ERROR] = "error",
+	};
+	const char *st = "pending";
+
+	if (j->delete_scan_errors) {
+		st = "scan_errors";
+	} else if (j->push.delete_reported && j->push.delete_status <= XF_DEL_MAX) {
+		st = names[j->push.delete_status];
+	}
+	return json_pack("{s:s,s:I,s:I}", "status", st, "deleted",
+	                 (json_int_t)j->push.files_deleted, "kept",
+	                 (json_int_t)j->push.delete_kept);
+}
+
 static json_t *
 job_json(const struct xf_job_info *j, const struct xf_config *cfg)
 {
@@ -207,6 +229,9 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg)
 		json_object_set_new(o, "io", json_string(j->io));
 		json_object_set_new(o, "files_filtered",
 		                    json_integer((json_int_t)j->files_filtered));
+		if (j->delete_asked) {
+			json_object_set_new(o, "delete", job_delete_json(j));
+		}
 		if (j->error[0] != '\0') {
 			json_object_set_new(o, "error", json_string(j->error));
 		}
@@ -307,6 +332,44 @@ push_filters(struct xferd *d, json_t *args, struct xf_filter **out, struct xf_ct
 	return 0;
 }
 
+/*
+ * args.delete (bool) and args.max_delete (integer, 0..2^32-2). With filters, --delete is
+ * refused: the receiver does not know the rules, so it would delete what they left out,
+ * which rsync protects.
+ */
+static int
+push_delete(json_t *args, bool filtered, struct xf_engine_push_req *req, struct xf_ctl_reply *reply)
+{
+	json_t *del = json_object_get(args, "delete");
+	json_t *max = json_object_get(args, "max_delete");
+
+	if (del != NULL && !json_is_boolean(del)) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "args.delete: expected a bool");
+		return -EINVAL;
+	}
+	if (max != NULL && (!json_is_integer(max) || json_integer_value(max) < 0 ||
+	                    json_integer_value(max) >= (json_int_t)XF_DELETE_UNLIMITED)) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "args.max_delete: expected an integer from 0 to %u",
+		                   XF_DELETE_UNLIMITED - 1);
+		return -EINVAL;
+	}
+	req->delete_extra = json_is_true(del);
+	req->max_delete = max != NULL ? (uint32_t)json_integer_value(max) : XF_DELETE_UNLIMITED;
+	if (max != NULL && !req->delete_extra) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "args.max_delete: only with args.delete");
+		return -EINVAL;
+	}
+	if (req->delete_extra && filtered) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "args.delete: not with args.filters (the receiver does not "
+		                   "have the rules, so it would delete what they leave out)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void
 h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 {
@@ -361,6 +424,10 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		return;
 	}
 	req.filter = filter;
+	if (push_delete(args, filter != NULL, &req, reply) < 0) {
+		xf_filter_free(filter);
+		return;
+	}
 	rc = xf_engine_push(d->engine, &req, err, sizeof(err));
 	xf_filter_free(filter);
 	if (rc < 0) {

@@ -630,6 +630,7 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		goto err_job;
 	}
 	j->skipped = ss.skipped_special + ss.skipped_long;
+	j->delete_scan_errors = ss.skipped_long + ss.errors != 0;
 	j->filtered = ss.filtered;
 	rc = job_build_list(j, &st, err, err_len);
 	if (rc < 0) {
@@ -686,6 +687,8 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->started_ns = j->started_ns;
 	out->files_skipped = j->skipped;
 	out->files_filtered = j->filtered;
+	out->delete_asked = j->req.delete_extra;
+	out->delete_scan_errors = j->req.delete_extra && j->delete_scan_errors;
 	out->io = xf_storage_io_str(j->io_inline ? XF_STORAGE_IO_INLINE : XF_STORAGE_IO_URING);
 	/* A consistent snapshot: retry while the RX core is writing one. */
 	do {

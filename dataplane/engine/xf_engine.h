@@ -129,6 +129,8 @@ struct xf_engine_push_req {
 	/** NULL, or the rules the scan applies (xf_filter.h); used during xf_engine_push()
 	 *  only, not kept by the job. */
 	const struct xf_filter *filter;
+	bool delete_extra;   /**< --delete: the receiver deletes what the source lacks */
+	uint32_t max_delete; /**< with delete_extra: at most this many (XF_DELETE_UNLIMITED) */
 };
 
 /** States of a job (what `xferctl jobs` shows). */
@@ -160,6 +162,9 @@ struct xf_job_info {
 	bool keyed;              /**< its handshake finished (session.security aead) */
 	uint64_t keys_born_ns;   /**< when (xf_engine_now's clock) */
 	uint64_t key_updates;    /**< key updates since, both directions */
+	bool delete_asked;       /**< the push asked for --delete */
+	bool delete_scan_errors; /**< ... and the scan lost entries, so none was asked of the
+	                              receiver */
 };
 
 /**

@@ -152,6 +152,10 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.dest = j->dest,
 		.max_payload = (uint16_t)XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX),
 		.checksum = j->req.checksum,
+		/* A scan that lost entries cannot say what the source lacks (rsync too deletes
+		 * nothing after an I/O error on the sending side). */
+		.delete_extra = j->req.delete_extra && !j->delete_scan_errors,
+		.max_delete = j->req.max_delete,
 		.sig_ring = rx->sig_ring,
 	};
 	struct xf_push_io io = {
@@ -171,8 +175,10 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		cfg.max_payload -= XF_SECURE_FRAME_OVERHEAD;
 		rc = eng_secure_job_start(rx, j,
 		                          xf_push_hello_flags(&(struct xf_push_cfg){
-		                                  .checksum = cfg.checksum, .auth = j->msg1 }),
-		                          cfg.max_payload);
+		                                  .checksum = cfg.checksum,
+		                                  .auth = j->msg1,
+		                                  .delete_extra = cfg.delete_extra }),
+		                          cfg.max_payload, cfg.delete_extra ? cfg.max_delete : 0);
 		if (rc < 0) {
 			job_publish(j, XF_JOB_FAILED,
 			            rc == -ENOKEY

@@ -112,7 +112,8 @@ struct eng_job {
 	uint32_t ndest;
 	uint32_t count; /**< ndest + the scan's entries */
 	uint64_t skipped;
-	uint64_t filtered; /* entries the filter excluded (xf_scan_stats.filtered) */
+	uint64_t filtered;       /* entries the filter excluded (xf_scan_stats.filtered) */
+	bool delete_scan_errors; /* the scan lost entries: --delete is not asked of the peer */
 	uint64_t started_ns;
 	uint32_t session_id;
 	uint64_t nonce;
@@ -356,9 +357,10 @@ void eng_secure_destroy(struct xf_engine *e);
 int eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uint16_t port);
 struct rte_mbuf *eng_secure_tx(struct eng_rx *rx, struct xf_secure *s, struct rte_mbuf *m,
                                uint16_t *len);
-void eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload);
+void eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload,
+                         uint32_t hello_window);
 int eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
-                         uint16_t max_payload);
+                         uint16_t max_payload, uint32_t hello_window);
 int eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct xf_msg *hello,
                       uint8_t *msg2);
 void eng_secure_maintain(struct eng_rx *rx, struct xf_secure *s);

@@ -482,6 +482,8 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		goto err_peer;
 	}
 	xf_pipeline_session_set_tx_room(rs->ps, rs_tx_room);
+	xf_pipeline_session_set_delete(rs->ps, hello->hello.dest, hello->hello.dest_len,
+	                               hello->hello.window);
 	rs->used = true;
 	rs->opened_ns = rx->now;
 	rx->nrs++;

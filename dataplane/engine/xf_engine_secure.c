@@ -83,14 +83,18 @@ eng_secure_destroy(struct xf_engine *e)
 
 /*
  * The prologue binds what the HELLO offers: the protocol version in the header and the
- * HELLO's flags and max_payload, so that a middlebox that changed any of them (to turn
- * AEAD off, say) makes the handshake fail.
+ * HELLO's flags and max_payload (and, with XF_HELLO_F_DELETE, its window: the limit), so that a
+ * middlebox that changed any of them (to turn AEAD off, say) makes the handshake fail.
  */
 void
-eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload)
+eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload,
+                    uint32_t hello_window)
 {
 	pro->version = XF_PROTO_VERSION;
 	pro->capabilities = (uint32_t)max_payload << 16 | (hello_flags & 0xffffu);
+	/* A deleting session's limit too: a middlebox must not raise it. */
+	pro->has_options = (hello_flags & XF_HELLO_F_DELETE) != 0;
+	pro->options = pro->has_options ? hello_window : 0;
 }
 
 static uint64_t
@@ -118,7 +122,7 @@ limits(struct xf_secure_limits *lim)
 /* Initiator: the HELLO's message 1 for a job, before its session is made. */
 int
 eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
-                     uint16_t max_payload)
+                     uint16_t max_payload, uint32_t hello_window)
 {
 	const struct xf_engine_conf *c = &rx->e->conf;
 	const struct xf_engine_peer *peer = &c->peers[j->req.peer];
@@ -130,7 +134,7 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	/* This core's state of the peer holds its key and the PSK (the configuration's
 	 * copies are wiped once the engine is made). */
 	j->npeer = rx->npeers[j->req.peer];
-	eng_secure_prologue(&pro, hello_flags, max_payload);
+	eng_secure_prologue(&pro, hello_flags, max_payload, hello_window);
 	j->sec_ready = false;
 	return xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
 	                         unix_now(), rx->now, j->msg1);
@@ -170,7 +174,8 @@ eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct 
 		rx->hs_bad_mac++;
 		return rc;
 	}
-	eng_secure_prologue(&pro, hello->hello.flags, hello->hello.max_payload);
+	eng_secure_prologue(&pro, hello->hello.flags, hello->hello.max_payload,
+	                    hello->hello.window);
 	/* Only the key the allowlist names for this source address counts: another peer's
 	 * key from this address is unknown here (-ENOKEY), and each address keeps its own
 	 * last timestamp. */

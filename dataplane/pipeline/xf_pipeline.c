@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xf_path.h"
 #include "xf_pipeline_priv.h"
 
 #define MODULE "pipeline"
@@ -350,6 +351,31 @@ void
 xf_pipeline_session_set_tx_room(struct xf_session *s, xf_pipeline_tx_room_fn room)
 {
 	s->tx_room = room;
+}
+
+void
+xf_pipeline_session_set_delete(struct xf_session *s, const char *dest, size_t dest_len,
+                               uint32_t max_delete)
+{
+	if ((s->flags & XF_HELLO_F_DELETE) == 0) {
+		return;
+	}
+	s->del_conf.max_delete = max_delete;
+	/* From the wire: a destination the file list could not name is never walked. */
+	if (dest_len != 0 &&
+	    (xf_path_validate(dest, dest_len) != 0 || xf_session_names_staging(dest, dest_len))) {
+		s->del_broken = true;
+		return;
+	}
+	s->del_dest = malloc(dest_len + 1);
+	if (s->del_dest == NULL) {
+		s->del_broken = true;
+		return;
+	}
+	memcpy(s->del_dest, dest, dest_len);
+	s->del_dest[dest_len] = '\0';
+	s->del_conf.dest = s->del_dest;
+	s->del_conf.dest_len = dest_len;
 }
 
 int

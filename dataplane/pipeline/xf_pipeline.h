@@ -15,6 +15,7 @@
 #define XF_PIPELINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "xf_storage.h"
@@ -142,6 +143,17 @@ void xf_pipeline_destroy(struct xf_pipeline *p);
 struct xf_session *xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t addr,
                                             uint16_t port, uint32_t id, uint16_t max_payload,
                                             uint32_t flags, xf_pipeline_tx_fn tx, void *tx_arg);
+
+/**
+ * The deletion of a session opened with XF_HELLO_F_DELETE (others: no-op), before its
+ * first frame: once every file is committed, what the list lacks beneath dest is deleted,
+ * at most max_delete entries (docs/PIPELINE.md, "Deletion"); DONE reports the outcome.
+ * @param dest     The HELLO's destination (from the wire: checked here; one that fails
+ *                 the path rules deletes nothing and reports XF_DEL_ERROR). Copied.
+ * @param max_delete The HELLO's limit (XF_DELETE_UNLIMITED: none).
+ */
+void xf_pipeline_session_set_delete(struct xf_session *s, const char *dest, size_t dest_len,
+                                    uint32_t max_delete);
 
 /** Install the transmit-room callback of a session (before its first frame). */
 void xf_pipeline_session_set_tx_room(struct xf_session *s, xf_pipeline_tx_room_fn room);

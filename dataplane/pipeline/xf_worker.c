@@ -216,6 +216,7 @@ do_abort(struct xf_worker *w, const struct xf_work *it)
 	if (w->stg_on) {
 		stg_drop(w, it->sid);
 	}
+	del_abort(w, it->sid, it->gen);
 	if (!w->aborting[it->sid]) {
 		w->aborting[it->sid] = true;
 		w->abort_rx[it->sid] = it->rx;
@@ -291,6 +292,9 @@ handle(struct xf_worker *w, const struct xf_work *it)
 	case XF_WORK_COPY:
 		do_copy(w, it);
 		break;
+	case XF_WORK_DELETE:
+		del_start(w, it);
+		break;
 	default:
 		break;
 	}
@@ -320,6 +324,7 @@ xf_worker_poll(struct xf_worker *w)
 	if (w->cq != NULL) {
 		busy |= commit_run(w);
 	}
+	busy |= del_run(w);
 	/* Back-pressure: take new work only when its completions and writes have room. */
 	if (w->out_pending == 0) {
 		for (unsigned int r = 0; r < w->p->conf.n_rx; r++) {
@@ -368,7 +373,7 @@ bool
 xf_worker_idle(const struct xf_worker *w)
 {
 	return xf_storage_inflight(w->st) == 0 && w->out_pending == 0 && w->cq_tail == w->cq_head &&
-	       w->bstep == 0 && w->def_head == w->def_tail;
+	       w->bstep == 0 && w->def_head == w->def_tail && w->del_head == NULL;
 }
 
 static int32_t
@@ -608,6 +613,7 @@ xf_worker_destroy(struct xf_worker *w)
 			close_basis(w, &w->files[i]);
 		}
 	}
+	del_free_all(w);
 	xf_storage_destroy(w->st);
 	for (unsigned int r = 0; r < XF_PIPELINE_MAX_RX; r++) {
 		free(w->out[r].q);

@@ -34,6 +34,8 @@
  *   xf_worker_commit.c  the commit executor (worker XF_COMMIT_WORKER): cq_head, bn, bpos,
  *                       bphase, bfs_next, bstep, bctx, bpfd, sync_*, ch_*, cstatus[],
  *                       cchanged[], cfres[], cdir, cdir_fd, cdir_dirty, root_dirty.
+ *   xf_worker_delete.c  deletions of sessions with --delete (XF_WORK_DELETE), one walk
+ *                       at a time, a bounded step per poll: del_head, del_tail.
  *   xf_worker_parent.c  the commit executor's parent directories: the cached one (cdir,
  *                       cdir_fd, cdir_dirty) released and the next opened or made
  *                       (pbuf, plen, ppos, pstart, psave, ppfd).
@@ -396,6 +398,8 @@ struct xf_worker {
 	 * in place, the one at the tail taking files while open (stg_path, its final path);
 	 * reports held for the head (sq); the last one placed, and how (stg_head - 1).
 	 */
+	/* Deletion walks (xf_worker_delete.c), FIFO; the head one runs. */
+	struct del_job *del_head, *del_tail;
 	bool stg_on;
 	uint32_t stg_cap; /* files one directory may take: below the window (credits) */
 	struct stg_dir stg[STG_DIRS];
@@ -538,6 +542,12 @@ step_take(struct xf_worker *w)
 	w->bctx = 0;
 	return w->sync_res[0];
 }
+
+/* ---- xf_worker_delete.c ---- */
+void del_start(struct xf_worker *w, const struct xf_work *it);
+int del_run(struct xf_worker *w);
+void del_abort(struct xf_worker *w, uint16_t sid, uint32_t gen);
+void del_free_all(struct xf_worker *w);
 
 /* ---- xf_worker.c ---- */
 void post_done(struct xf_worker *w, uint16_t rx, const struct xf_done *d);

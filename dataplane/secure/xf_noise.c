@@ -303,7 +303,8 @@ xf_noise_hs_wipe(struct xf_noise_hs *hs)
 static int
 hs_start(struct xf_noise_hs *hs, const struct xf_noise_prologue *pro, const uint8_t *rs)
 {
-	uint8_t p[sizeof(prologue_label) - 1 + 5];
+	uint8_t p[sizeof(prologue_label) - 1 + 9];
+	size_t plen = sizeof(prologue_label) - 1 + 5;
 	int rc;
 
 	/* The name is exactly HASHLEN bytes, so h is the name itself (section 5.2). */
@@ -315,7 +316,12 @@ hs_start(struct xf_noise_hs *hs, const struct xf_noise_prologue *pro, const uint
 	memcpy(p, prologue_label, sizeof(prologue_label) - 1);
 	p[sizeof(prologue_label) - 1] = pro->version;
 	put32(p + sizeof(prologue_label), pro->capabilities);
-	rc = mix_hash(hs, p, sizeof(p));
+	if (pro->has_options) {
+		/* Only then: a prologue without options is what it always was. */
+		put32(p + plen, pro->options);
+		plen += 4;
+	}
+	rc = mix_hash(hs, p, plen);
 	return rc ? rc : mix_hash(hs, rs, KL);
 }
 

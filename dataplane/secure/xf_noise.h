@@ -46,6 +46,9 @@ enum xf_noise_type {
 struct xf_noise_prologue {
 	uint8_t version;       /**< protocol version */
 	uint32_t capabilities; /**< capability flags offered */
+	bool has_options;      /**< options follow the capabilities in the prologue */
+	uint32_t options;      /**< what an offer says beyond its flags (the HELLO's window:
+	                            the deletion limit of a session with XF_HELLO_F_DELETE) */
 };
 
 /** This appliance's static key pair and the keys derived from its public key. */

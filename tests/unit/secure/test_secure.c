@@ -161,6 +161,34 @@ test_prologue_mismatch(void)
 	        -EBADMSG);
 }
 
+/* The options (a deleting HELLO's limit) are bound: raised, or dropped, the handshake
+ * fails; the same on both sides, it succeeds. */
+static void
+test_prologue_options(void)
+{
+	static struct pair p;
+	struct xf_noise_prologue del = pro, alt;
+
+	del.has_options = true;
+	del.options = 5;
+	alt = del;
+	alt.options = 6;
+	pair_init(&p, NULL, NULL);
+	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &alt, 1, NULL, T0, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(
+	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &del, p.m1, sizeof(p.m1)),
+	        -EBADMSG);
+	alt = del;
+	alt.has_options = false;
+	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &alt, 1, NULL, T0, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(
+	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &del, p.m1, sizeof(p.m1)),
+	        -EBADMSG);
+	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &del, 1, NULL, T0, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(
+	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &del, p.m1, sizeof(p.m1)), 0);
+}
+
 static void
 test_replayed_initiation(void)
 {
@@ -697,6 +725,7 @@ static const struct xf_test tests[] = {
 	{ "wrong_static", test_wrong_static },
 	{ "wrong_psk", test_wrong_psk },
 	{ "prologue_mismatch", test_prologue_mismatch },
+	{ "prologue options (the deletion limit) bound", test_prologue_options },
 	{ "replayed_initiation", test_replayed_initiation },
 	{ "bit_flips", test_bit_flips },
 	{ "low_order_keys", test_low_order_keys },
