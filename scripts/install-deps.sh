@@ -29,6 +29,9 @@ packages=(
 	# XFS volumes for tests and benchmarks (mkfs.xfs on a loop device; losetup, mount and
 	# umount come from mount, which is not Essential and so not in a minimal root)
 	xfsprogs mount
+	# ext4 volumes for the tests of the file system that cannot clone (mkfs.ext4);
+	# e2fsprogs is not Essential, so a minimal root lacks it
+	e2fsprogs
 	# perf/: datasets (openssl as a fast seeded random stream), profiles (perf), plots
 	openssl linux-perf gnuplot-nox python3
 )
