@@ -488,7 +488,7 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		                    json_pack("{s:I}", "push_filters_refused",
 		                              (json_int_t)d->push_filters_refused));
 		json_object_set_new(reply->result, "delta",
-		                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		                              "basis_kept_bytes", (json_int_t)st.basis_kept_bytes,
 		                              "sig_from_ring", (json_int_t)st.sig_from_ring,
 		                              "sig_from_heap", (json_int_t)st.sig_from_heap,
@@ -496,7 +496,8 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		                              "copy_range_bytes", (json_int_t)st.copy_range_bytes,
 		                              "crc_combined_bytes",
 		                              (json_int_t)st.crc_combined_bytes, "basis_changed",
-		                              (json_int_t)st.basis_changed));
+		                              (json_int_t)st.basis_changed, "basis_dirty",
+		                              (json_int_t)st.basis_dirty));
 		json_object_set_new(json_object_get(reply->result, "dataplane"),
 		                    "slow_storage_steps",
 		                    json_integer((json_int_t)st.slow_storage_steps));

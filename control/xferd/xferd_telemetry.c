@@ -257,6 +257,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "delta_copy_range_bytes", st->copy_range_bytes);
 	rte_tel_data_add_dict_u64(info, "delta_crc_combined_bytes", st->crc_combined_bytes);
 	rte_tel_data_add_dict_u64(info, "delta_basis_changed", st->basis_changed);
+	rte_tel_data_add_dict_u64(info, "delta_basis_dirty", st->basis_dirty);
 	free(s);
 	return 0;
 }

@@ -844,6 +844,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->copy_range_bytes = t.copy_ranged;
 		st->crc_combined_bytes = t.crc_combined;
 		st->basis_changed = t.basis_changed;
+		st->basis_dirty = t.basis_dirty;
 		st->sig_from_ring += t.sig_leased;
 		st->sig_from_heap += t.sig_heap;
 		st->slow_storage_steps = t.slow_steps;

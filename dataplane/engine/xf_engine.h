@@ -226,6 +226,7 @@ struct xf_engine_stats {
 	/* Apply by clone (docs/DELTA.md): COPY bytes cloned, copied by copy_file_range,
 	 * whose CRC-64 came from block CRCs; files whose basis changed under them. */
 	uint64_t cloned_bytes, copy_range_bytes, crc_combined_bytes, basis_changed;
+	uint64_t basis_dirty; /**< DELTA files not cloned: their basis was not written back */
 	uint64_t sig_from_ring, sig_from_heap;
 	uint64_t slow_storage_steps; /**< steps that kept a worker for a second or more */
 	/* Received new directories made under a staging name and put in place whole

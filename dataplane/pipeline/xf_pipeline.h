@@ -245,6 +245,8 @@ struct xf_pipeline_times {
 	                               CRCs (xf_csum_crc64_combine), not from their data */
 	uint64_t basis_changed;   /**< files whose basis changed after its signatures: read
 	                               back in full (or COPY ops not cloned) */
+	uint64_t basis_dirty;     /**< DELTA files on a cloning volume whose basis was not
+	                               written back yet: not cloned */
 };
 
 /**

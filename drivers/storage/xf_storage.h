@@ -287,6 +287,14 @@ int xf_storage_clone_probe(int dir_fd, enum xf_storage_clone *mode, uint32_t *bl
 int xf_storage_clone(int src_fd, uint64_t src_off, int dst_fd, uint64_t dst_off, uint64_t len);
 
 /**
+ * Pages of fd in the page cache not yet written to the device (dirty or under
+ * writeback), by cachestat(2): a clone from such a file first waits for them to be
+ * written. Not blocking.
+ * @return 0 (pages set), or -errno: -ENOSYS before Linux 6.5.
+ */
+int xf_storage_unwritten_pages(int fd, uint64_t *pages);
+
+/**
  * copy_file_range until len bytes are copied or src ends. Blocking.
  * @return Bytes copied (less than len only at src's end), or -errno if none were.
  */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -69,6 +70,32 @@ xf_storage_copy_range(int src_fd, uint64_t src_off, int dst_fd, uint64_t dst_off
 		done += (uint64_t)n;
 	}
 	return (int64_t)done;
+}
+
+/* cachestat(2), Linux 6.5: not in Debian 12's headers. */
+#ifndef __NR_cachestat
+#define __NR_cachestat 451
+#endif
+
+struct xf_cachestat_range {
+	uint64_t off, len;
+};
+
+struct xf_cachestat {
+	uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
+};
+
+int
+xf_storage_unwritten_pages(int fd, uint64_t *pages)
+{
+	struct xf_cachestat_range r = { 0, 0 }; /* len 0: to the end of the file */
+	struct xf_cachestat cs;
+
+	if (syscall(__NR_cachestat, fd, &r, &cs, 0) != 0) {
+		return -errno;
+	}
+	*pages = cs.nr_dirty + cs.nr_writeback;
+	return 0;
 }
 
 /* The probe's two files hold the same bytes where they should. */

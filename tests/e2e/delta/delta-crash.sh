@@ -44,6 +44,7 @@ complete() {
 	pair_push "$T/src" tree >"$T/push.out" || pair_fail "$1: completing the tree failed: $(cat "$T/push.out")"
 	pair_expect_field files_failed 0
 	pair_verify "$T/src" "$PAIR_VOL_B/tree"
+	sync -f "$PAIR_VOL_B/tree" # written back: bases not written back are not cloned
 	restart paced
 }
 pair_start "${PACED[@]}"
@@ -107,6 +108,7 @@ wait_committed() {
 
 # B's old version: a plain copy (a whole push would take minutes at this pace).
 cp -a --reflink=never "$T/src" "$PAIR_VOL_B/tree"
+sync -f "$PAIR_VOL_B/tree" # written back: bases not written back are not cloned
 apply=$(pair_json b 'j["volumes"][0]["apply"]' stats) || pair_fail "cannot read B's stats"
 [ "$apply" = clone ] || pair_fail "B applies COPY ops by $apply on $PAIR_FS, not clone"
 

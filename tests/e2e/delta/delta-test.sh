@@ -64,6 +64,9 @@ fi
 # after the push replaces the files, and a clone shows as shared extents.
 cp -a --reflink=auto "$PAIR_VOL_B/tree" "$T/rsync-dst"
 apply=$(pair_json b 'j["volumes"][0]["apply"]' stats) || pair_fail "cannot read B's stats"
+# The bases written back: a basis still dirty in the page cache is not cloned (a clone
+# would first wait for its writeback: docs/DELTA.md, "Apply by clone").
+sync -f "$PAIR_VOL_B/tree"
 case ${PAIR_FS:-} in
 xfs) [ "$apply" = clone ] || pair_fail "B applies COPY ops by $apply on XFS (reflink=1), not clone" ;;
 *) [ "$apply" != clone ] || pair_fail "B claims to clone on $(stat -f -c %T "$PAIR_VOL_B")" ;;
@@ -107,7 +110,7 @@ delta_stat() { # SIDE KEY
 kept=$(delta_stat b basis_kept_bytes)
 cloned=$(delta_stat b cloned_bytes)
 combined=$(delta_stat b crc_combined_bytes)
-pair_log "B: COPY by $apply: cloned $cloned B, copy_file_range $(delta_stat b copy_range_bytes) B, kept $kept B, CRC combined $combined B"
+pair_log "B: COPY by $apply: cloned $cloned B, copy_file_range $(delta_stat b copy_range_bytes) B, kept $kept B, CRC combined $combined B, $(delta_stat b basis_dirty) bases not written back"
 [ "$(delta_stat b basis_changed)" -eq 0 ] || pair_fail "B saw a basis change that nobody made"
 if [ "$apply" = clone ]; then
 	# Every block of the volume inside a COPY is cloned (4 changed runs per file cost

@@ -409,7 +409,8 @@ test_route_chain(void)
 
 /*
  * Copies without user memory (xf_storage_clone.c), on whatever file system the test
- * directory is: the probe leaves nothing behind and names a mode that works;
+ * directory is: the probe leaves nothing behind and names a mode that works; the count
+ * of pages not written back answers (or says the kernel lacks cachestat);
  * copy_file_range copies unaligned ranges byte for byte and stops at the source's end;
  * a clone of an unaligned range is refused, never half done; where the probe found
  * cloning, an aligned clone holds the source's bytes. (XFS, where it clones, is the
@@ -451,6 +452,17 @@ test_clone_and_copy_range(void)
 		CU_ASSERT(memcmp(b, a + 2 * blk, 8 * blk) == 0);
 	}
 	CU_ASSERT(xf_storage_copy_range(-1, 0, dst, 0, 10) < 0);
+	{
+		/* cachestat(2): from Linux 6.5; a bad fd is refused as such. */
+		uint64_t pages = 0;
+		int rc = xf_storage_unwritten_pages(src, &pages);
+
+		CU_ASSERT(rc == 0 || rc == -ENOSYS);
+		if (rc == 0) {
+			CU_ASSERT(pages <= len / 4096 + 1);
+			CU_ASSERT_EQUAL(xf_storage_unwritten_pages(-1, &pages), -EBADF);
+		}
+	}
 	close(src);
 	close(dst);
 	unlinkat(vol_fd, "clone-src", 0);
