@@ -4,6 +4,9 @@
  * (read and written, or cloned / copied in the kernel with the CRC-64 combined from block
  * CRCs), the basis changed while in use, and checksum mode.
  */
+#include <sched.h>
+#include <time.h>
+
 #include "xf_pipeline_run.h"
 #include "xf_storage.h"
 
@@ -142,6 +145,27 @@ test_delta_reread(void)
  * several block sizes, short last blocks, COPYs at offsets other than their source.
  * With verify full, every byte of every file is read back instead.
  */
+/*
+ * Until the coarse clock (the one file times come from) has moved past the ctime of
+ * path: a basis changed in the clock's current tick counts as changed (basis_unchanged()
+ * in xf_worker_delta.c), and these bases were just written.
+ */
+static void
+wait_ctime_settled(const char *dir, const char *name)
+{
+	char path[600];
+	struct stat sb;
+	struct timespec now;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+	do {
+		sched_yield();
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	} while (now.tv_sec < sb.st_ctim.tv_sec ||
+	         (now.tv_sec == sb.st_ctim.tv_sec && now.tv_nsec <= sb.st_ctim.tv_nsec));
+}
+
 static void
 direct_run(const char *tag, bool verify_full)
 {
@@ -173,6 +197,7 @@ direct_run(const char *tag, bool verify_full)
 		total += f->size;
 		free(b);
 	}
+	wait_ctime_settled(dst_dir, "c4"); /* the last one written */
 	run(dst_dir, &l, &o, &r);
 	for (size_t i = 0; i < XF_ARRAY_SIZE(sizes); i++) {
 		CU_ASSERT_EQUAL(r.status[i], 0);
@@ -317,7 +342,7 @@ test_delta_basis_changed(void)
 	CU_ASSERT_EQUAL(r1.status[1], 0);
 	if (r1.clone_mode != XF_STORAGE_CLONE_NONE) {
 		/* Seen before its COPY ops, which then read (and do not clone) the basis. */
-		CU_ASSERT_EQUAL(r1.times.basis_changed, 1);
+		CU_ASSERT(r1.times.basis_changed >= 1);
 	}
 	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
 	/* What is at g0 is the basis as the test changed it: not a mix, not the new file. */
