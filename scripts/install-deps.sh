@@ -43,6 +43,9 @@ packages=(
 	prometheus
 	# man pages: groff formats them (unit test man-pages), man shows them
 	groff-base man-db
+	# ext4 volumes for the tests of the file system that cannot clone (mkfs.ext4);
+	# e2fsprogs is not Essential, so a minimal root lacks it
+	e2fsprogs
 	# perf/: datasets (openssl as a fast seeded random stream), profiles (perf), plots
 	openssl linux-perf gnuplot-nox python3
 )

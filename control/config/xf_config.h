@@ -74,6 +74,19 @@ enum xf_config_fsync {
 	XF_CONFIG_FSYNC_BATCH = 2, /**< fsync every fsync_batch files. */
 };
 
+/** How a volume checks a received file (volumes[].verify). */
+enum xf_config_verify {
+	XF_CONFIG_VERIFY_FAST = 0, /**< CRC-64 from what was written: a read-back only where
+	                                data landed out of order or a basis changed. */
+	XF_CONFIG_VERIFY_FULL = 1, /**< Every file read back for its CRC-64. */
+};
+
+/** How a volume applies a DELTA file's COPY ops (volumes[].delta_apply). */
+enum xf_config_apply {
+	XF_CONFIG_APPLY_AUTO = 0,       /**< Clone, else copy_file_range, else read and write. */
+	XF_CONFIG_APPLY_READ_WRITE = 1, /**< Always read the basis and write the temp file. */
+};
+
 /** UDP checksums a port puts on the frames it sends (ports[].udp_checksum). */
 enum xf_config_udp_csum {
 	XF_CONFIG_UDP_CSUM_AUTO = 0, /**< Device offload, else software; none on net_memif. */
@@ -111,11 +124,13 @@ struct xf_config_port {
 
 /** One storage volume (volumes[]). */
 struct xf_config_volume {
-	char name[XF_CONFIG_NAME_MAX]; /**< Identifier, unique among volumes. */
-	char path[XF_CONFIG_PATH_MAX]; /**< Absolute path of an existing directory. */
-	enum xf_config_fsync fsync;    /**< Durability policy. */
-	uint32_t fsync_batch;          /**< Files per fsync batch (fsync: batch). */
-	uint32_t max_file_gib;         /**< Largest file a peer may announce, GiB. */
+	char name[XF_CONFIG_NAME_MAX];    /**< Identifier, unique among volumes. */
+	char path[XF_CONFIG_PATH_MAX];    /**< Absolute path of an existing directory. */
+	enum xf_config_fsync fsync;       /**< Durability policy. */
+	uint32_t fsync_batch;             /**< Files per fsync batch (fsync: batch). */
+	uint32_t max_file_gib;            /**< Largest file a peer may announce, GiB. */
+	enum xf_config_verify verify;     /**< How received files are checked. */
+	enum xf_config_apply delta_apply; /**< How COPY ops reach the temp file. */
 	struct {
 		uint32_t rename_hold_ms; /**< Test-only: first commit rename held; 0 = off. */
 	} fault;                         /**< Test-only fault stage (volumes[].fault). */

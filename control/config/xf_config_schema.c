@@ -47,6 +47,16 @@ static const struct enumval io_modes[] = {
 	{ "inline", XF_CONFIG_IO_INLINE },
 	{ NULL, 0 },
 };
+static const struct enumval verify_modes[] = {
+	{ "fast", XF_CONFIG_VERIFY_FAST },
+	{ "full", XF_CONFIG_VERIFY_FULL },
+	{ NULL, 0 },
+};
+static const struct enumval apply_modes[] = {
+	{ "auto", XF_CONFIG_APPLY_AUTO },
+	{ "read_write", XF_CONFIG_APPLY_READ_WRITE },
+	{ NULL, 0 },
+};
 static const struct enumval fsync_modes[] = {
 	{ "none", XF_CONFIG_FSYNC_NONE },
 	{ "file", XF_CONFIG_FSYNC_FILE },
@@ -186,6 +196,13 @@ static const struct field volume_fields[] = {
 	INT("max_file_gib", struct xf_config_volume, max_file_gib, 1, 1048576, 0, "1024",
 	    "Largest file a peer may announce, GiB; a larger one is refused before anything "
 	    "is written (so is one larger than the free space)"),
+	ENUM("verify", struct xf_config_volume, verify, verify_modes, 0, "fast",
+	     "How a received file's CRC-64 is checked: fast (from the bytes written and, for "
+	     "cloned ranges, the basis's block CRCs; read back only where needed) or full "
+	     "(every file read back)"),
+	ENUM("delta_apply", struct xf_config_volume, delta_apply, apply_modes, 0, "auto",
+	     "How DELTA files reuse the old file: auto (clone its blocks where the file system "
+	     "can, else copy_file_range, else read and write; probed at start) or read_write"),
 	{ .key = "fault",
 	  .type = T_MAP,
 	  .off = 0,

@@ -149,6 +149,8 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	ec->max_file_size = (uint64_t)cfg->volumes[0].max_file_gib << 30;
 	ec->fault_rename_hold_ms = cfg->volumes[0].fault.rename_hold_ms;
 	ec->io = (int)cfg->transfer.io; /* XF_CONFIG_IO_* are XF_STORAGE_IO_* */
+	ec->verify_full = cfg->volumes[0].verify == XF_CONFIG_VERIFY_FULL;
+	ec->no_clone = cfg->volumes[0].delta_apply == XF_CONFIG_APPLY_READ_WRITE;
 	ec->window = cfg->session.window_files;
 	ec->max_sessions = cfg->session.max_sessions;
 	ec->max_sessions_per_peer = cfg->session.max_sessions_per_peer;
@@ -560,11 +562,18 @@ xferd_stats_json(struct xferd *d)
 		                    json_pack("{s:I}", "push_filters_refused",
 		                              (json_int_t)d->push_filters_refused));
 		json_object_set_new(result, "delta",
-		                    json_pack("{s:I, s:I, s:I}", "basis_kept_bytes",
-		                              (json_int_t)st.basis_kept_bytes, "sig_from_ring",
-		                              (json_int_t)st.sig_from_ring, "sig_from_heap",
-		                              (json_int_t)st.sig_from_heap));
-		json_object_set_new(json_object_get(result, "dataplane"), "slow_storage_steps",
+		                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		                              "basis_kept_bytes", (json_int_t)st.basis_kept_bytes,
+		                              "sig_from_ring", (json_int_t)st.sig_from_ring,
+		                              "sig_from_heap", (json_int_t)st.sig_from_heap,
+		                              "cloned_bytes", (json_int_t)st.cloned_bytes,
+		                              "copy_range_bytes", (json_int_t)st.copy_range_bytes,
+		                              "crc_combined_bytes",
+		                              (json_int_t)st.crc_combined_bytes, "basis_changed",
+		                              (json_int_t)st.basis_changed, "basis_dirty",
+		                              (json_int_t)st.basis_dirty));
+		json_object_set_new(json_object_get(result, "dataplane"),
+		                    "slow_storage_steps",
 		                    json_integer((json_int_t)st.slow_storage_steps));
 		json_object_update_new(json_object_get(result, "dataplane"),
 		                       json_pack("{s:I, s:I, s:I}", "staged_dirs",
@@ -579,10 +588,14 @@ xferd_stats_json(struct xferd *d)
 		                  "handshakes", (json_int_t)st.handshakes, "frames_sealed",
 		                  (json_int_t)st.sealed, "frames_opened", (json_int_t)st.opened,
 		                  "nonce_refused", (json_int_t)st.nonce_refused));
-		json_object_set_new(result, "volumes",
-		                    json_pack("[{s:s, s:s, s:s}]", "name", d->cfg->volumes[0].name,
-		                              "path", d->cfg->volumes[0].path, "io",
-		                              xf_engine_volume_io(d->engine)));
+		json_object_set_new(
+		        result, "volumes",
+		        json_pack("[{s:s, s:s, s:s, s:s, s:s}]", "name", d->cfg->volumes[0].name,
+		                  "path", d->cfg->volumes[0].path, "io",
+		                  xf_engine_volume_io(d->engine), "apply",
+		                  xf_engine_volume_apply(d->engine), "verify",
+		                  d->cfg->volumes[0].verify == XF_CONFIG_VERIFY_FULL ? "full"
+		                                                                     : "fast"));
 	}
 	return result;
 }

@@ -34,8 +34,9 @@ struct tel_snap {
 	char name[XF_CONFIG_NAME_MAX];
 	char log_level[16];
 	char port[XF_CONFIG_NAME_MAX];
-	const char *udp_tx;    /**< a static string of the engine's */
-	const char *volume_io; /**< likewise: "io_uring" or "inline" */
+	const char *udp_tx;       /**< a static string of the engine's */
+	const char *volume_io;    /**< likewise: "io_uring" or "inline" */
+	const char *volume_apply; /**< likewise: "clone", "copy_file_range", "read_write" */
 	char ipv4[32];
 	bool stopping;
 	uint64_t uptime_s;
@@ -78,6 +79,7 @@ xferd_telemetry_refresh(struct xferd *d)
 	snprintf(s->port, sizeof(s->port), "%s", port->name);
 	s->udp_tx = xf_engine_udp_tx_checksum(d->engine);
 	s->volume_io = xf_engine_volume_io(d->engine);
+	s->volume_apply = xf_engine_volume_apply(d->engine);
 	snprintf(s->ipv4, sizeof(s->ipv4), "%u.%u.%u.%u/%u", port->ipv4 >> 24,
 	         (port->ipv4 >> 16) & 0xff, (port->ipv4 >> 8) & 0xff, port->ipv4 & 0xff,
 	         port->prefix_len);
@@ -190,6 +192,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_string(info, "port_name", s->port);
 	rte_tel_data_add_dict_string(info, "port_udp_checksum_tx", s->udp_tx);
 	rte_tel_data_add_dict_string(info, "volume_io", s->volume_io);
+	rte_tel_data_add_dict_string(info, "volume_apply", s->volume_apply);
 	rte_tel_data_add_dict_u64(info, "port_rx_packets", st->rx_packets);
 	rte_tel_data_add_dict_u64(info, "port_tx_packets", st->tx_packets);
 	rte_tel_data_add_dict_u64(info, "port_rx_bytes", st->rx_bytes);
@@ -250,6 +253,11 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "delta_basis_kept_bytes", st->basis_kept_bytes);
 	rte_tel_data_add_dict_u64(info, "delta_sig_from_ring", st->sig_from_ring);
 	rte_tel_data_add_dict_u64(info, "delta_sig_from_heap", st->sig_from_heap);
+	rte_tel_data_add_dict_u64(info, "delta_cloned_bytes", st->cloned_bytes);
+	rte_tel_data_add_dict_u64(info, "delta_copy_range_bytes", st->copy_range_bytes);
+	rte_tel_data_add_dict_u64(info, "delta_crc_combined_bytes", st->crc_combined_bytes);
+	rte_tel_data_add_dict_u64(info, "delta_basis_changed", st->basis_changed);
+	rte_tel_data_add_dict_u64(info, "delta_basis_dirty", st->basis_dirty);
 	free(s);
 	return 0;
 }

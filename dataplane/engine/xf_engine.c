@@ -271,12 +271,16 @@ xf_engine_create(const struct xf_engine_conf *conf)
 	/* AUTO stays AUTO: each worker's storage takes the same back end on the volume and,
 	 * on io_uring, AUTO's route (the operations it runs inline, xf_storage_auto_route()). */
 	plc.io = conf->io;
+	plc.verify_full = conf->verify_full;
+	plc.no_clone = conf->no_clone;
 	plc.release = release_mbuf;
 	e->pl = xf_pipeline_create(&plc);
 	if (e->pl == NULL) {
 		XF_LOG(ERR, MODULE, "pipeline over %s: %s", conf->volume, strerror(errno));
 		goto err;
 	}
+	XF_LOG(INFO, MODULE, "volume %s: COPY ops by %s, verify %s", conf->volume,
+	       xf_engine_volume_apply(e), conf->verify_full ? "full" : "fast");
 	for (unsigned int w = 0; w < conf->n_workers; w++) {
 		/* Sources can be anywhere: each job reads through the one its source directory
 		 * calls for (xf_engine_push() resolves transfer.io for it). Forced inline, no
@@ -839,6 +843,11 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 
 		xf_pipeline_times(e->pl, &t); /* the workers' counters, read racily as well */
 		st->basis_kept_bytes = t.copy_kept;
+		st->cloned_bytes = t.copy_cloned;
+		st->copy_range_bytes = t.copy_ranged;
+		st->crc_combined_bytes = t.crc_combined;
+		st->basis_changed = t.basis_changed;
+		st->basis_dirty = t.basis_dirty;
 		st->sig_from_ring += t.sig_leased;
 		st->sig_from_heap += t.sig_heap;
 		st->slow_storage_steps = t.slow_steps;
@@ -907,6 +916,12 @@ const char *
 xf_engine_volume_io(const struct xf_engine *e)
 {
 	return xf_storage_io_str(e->volume_io);
+}
+
+const char *
+xf_engine_volume_apply(const struct xf_engine *e)
+{
+	return xf_storage_clone_str((enum xf_storage_clone)xf_pipeline_clone_mode(e->pl));
 }
 
 const char *

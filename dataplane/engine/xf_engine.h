@@ -66,7 +66,9 @@ struct xf_engine_conf {
 	/** largest announced file size taken (0: the pipeline's default) */
 	uint64_t max_file_size;
 	uint32_t fault_rename_hold_ms; /**< test-only: the first commit rename held, 0 = off */
-	int io; /**< enum xf_storage_io: volume writes and push reads (0: AUTO) */
+	int io;           /**< enum xf_storage_io: volume writes and push reads (0: AUTO) */
+	bool verify_full; /**< every received file read back for its CRC-64 */
+	bool no_clone;    /**< COPY ops read and write, whatever the volume can do */
 	/* sessions */
 	uint32_t window; /**< credits: files in flight per session */
 	unsigned int max_sessions;
@@ -226,6 +228,10 @@ struct xf_engine_stats {
 	 * signatures; signature arrays and maps from the lease rings, and from the heap when
 	 * a ring was full. */
 	uint64_t basis_kept_bytes;
+	/* Apply by clone (docs/DELTA.md): COPY bytes cloned, copied by copy_file_range,
+	 * whose CRC-64 came from block CRCs; files whose basis changed under them. */
+	uint64_t cloned_bytes, copy_range_bytes, crc_combined_bytes, basis_changed;
+	uint64_t basis_dirty; /**< DELTA files not cloned: their basis was not written back */
 	uint64_t sig_from_ring, sig_from_heap;
 	uint64_t slow_storage_steps; /**< steps that kept a worker for a second or more */
 	/* Received new directories made under a staging name and put in place whole
@@ -304,5 +310,8 @@ const char *xf_engine_udp_tx_checksum(const struct xf_engine *e);
 
 /** How the volume is written and read: "io_uring" or "inline" (transfer.io resolved). */
 const char *xf_engine_volume_io(const struct xf_engine *e);
+
+/** How the volume applies COPY ops: "clone", "copy_file_range" or "read_write". */
+const char *xf_engine_volume_apply(const struct xf_engine *e);
 
 #endif /* XF_ENGINE_H */

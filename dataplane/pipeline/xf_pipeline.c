@@ -220,6 +220,20 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	}
 	p->create_keep = probe_create_keep(p->tmp_fd);
 	p->unnamed_ok = !conf->named_temps && probe_unnamed(p->tmp_fd);
+	{
+		enum xf_storage_clone mode = XF_STORAGE_CLONE_NONE;
+		uint32_t blk = 4096;
+		int rc = conf->no_clone ? 0 : xf_storage_clone_probe(p->tmp_fd, &mode, &blk);
+
+		/* The engine logs the result; a failed probe is not fatal: COPY ops then
+		 * read and write as on a file system that can do neither. */
+		p->clone = (uint8_t)mode;
+		p->clone_blk = blk;
+		if (rc < 0) {
+			XF_LOG(WARNING, MODULE, "clone probe in the staging directory: %s",
+			       strerror(-rc));
+		}
+	}
 	p->sessions = calloc(conf->max_sessions, sizeof(*p->sessions));
 	if (p->sessions == NULL) {
 		err = ENOMEM;
@@ -642,4 +656,10 @@ xf_pipeline_rings(const struct xf_pipeline *p, xf_pipeline_ring_fn fn, void *arg
 			fn(arg, p->to_rx[w][r]);
 		}
 	}
+}
+
+int
+xf_pipeline_clone_mode(const struct xf_pipeline *p)
+{
+	return p->clone;
 }

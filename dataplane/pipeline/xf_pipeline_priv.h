@@ -141,6 +141,8 @@ struct xf_pipeline {
 	int tmp_fd;           /* XF_STAGING_TMP, ours */
 	uint32_t create_keep; /* mode bits a file created in tmp_fd keeps (probed at start) */
 	bool unnamed_ok;      /* O_TMPFILE in tmp_fd and linkat AT_EMPTY_PATH work (probed) */
+	uint8_t clone;        /* enum xf_storage_clone: how COPY ops are applied (probed) */
+	uint32_t clone_blk;   /* the volume's block size: clones are aligned to it */
 	struct xf_ring *to_w[XF_PIPELINE_MAX_RX][XF_PIPELINE_MAX_WORKERS];
 	struct xf_ring *to_rx[XF_PIPELINE_MAX_WORKERS][XF_PIPELINE_MAX_RX];
 	struct xf_worker *w[XF_PIPELINE_MAX_WORKERS];

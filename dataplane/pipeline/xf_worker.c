@@ -433,6 +433,11 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->stat_nodir += w->t.stat_nodir;
 	t->stat_lookups += w->t.stat_lookups;
 	t->copy_kept += w->t.copy_kept;
+	t->copy_cloned += w->t.copy_cloned;
+	t->copy_ranged += w->t.copy_ranged;
+	t->crc_combined += w->t.crc_combined;
+	t->basis_changed += w->t.basis_changed;
+	t->basis_dirty += w->t.basis_dirty;
 	t->full_storage += w->t.full_storage;
 	t->slow_steps += w->t.slow_steps;
 	t->modes_at_create += w->t.modes_at_create;

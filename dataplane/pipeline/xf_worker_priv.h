@@ -126,6 +126,20 @@ enum wstate {
 	W_FINISH,      /* verifying (read-back) */
 };
 
+/*
+ * COPY ranges whose CRC-64 is known (from the basis's block CRCs) but that lie beyond
+ * the running CRC (crc_off) when they are applied: the sender's COPY answers overtake
+ * its DATA frames (measured: only each file's first COPY was in order in the e2e delta
+ * test on XFS). Absorbed once crc_off reaches them, by DATA in order or by the
+ * read-back, which reads only the gaps between them. A file with more waits reads them
+ * back (never wrong, only slower).
+ */
+#define CRC_PIECES 16u
+
+struct crc_piece {
+	uint64_t off, len, crc;
+};
+
 struct wfile {
 	uint8_t state;
 	uint8_t kind;
@@ -170,6 +184,26 @@ struct wfile {
 	uint8_t keep[KEEP_MAX]; /* their pool indices, in basis order */
 	struct xf_sig_rec *sigs;
 	struct xf_delta_sig sg;
+	/*
+	 * Apply by clone (docs/DELTA.md): the CRC-64 of each block of the basis, taken in
+	 * the signature pass (bcrc, count of them, NULL when the volume neither clones nor
+	 * copies in the kernel), the one being summed (bcrc_run over bcrc_fill bytes of
+	 * block bcrc_n), the combine operator of one block (bs_op), the coarse clock before
+	 * the quick check's statx (sig_t0, ns: basis_unchanged()), and
+	 * whether a COPY's CRC came from bcrc (crc_combined, so the basis is checked
+	 * unchanged at FILE_END) or the basis was found changed (basis_moved: no more
+	 * clones, COPY ops read and write as before).
+	 */
+	uint64_t *bcrc;
+	uint64_t bcrc_run;
+	uint32_t bcrc_n, bcrc_fill;
+	uint64_t bs_op;
+	int64_t sig_t0;
+	uint8_t crc_combined;
+	uint8_t basis_moved;
+	uint8_t basis_dirty; /* not written back at the signature pass: not cloned */
+	uint8_t npieces;     /* of pieces, sorted by offset */
+	struct crc_piece pieces[CRC_PIECES];
 	char tmpname[XF_TMPNAME_SIZE];
 	struct statx stx;
 };
@@ -580,6 +614,10 @@ int stg_idle(struct xf_worker *w);
 
 /* ---- xf_worker_delta.c ---- */
 void close_basis(struct xf_worker *w, struct wfile *f);
+bool basis_unchanged(struct xf_worker *w, struct wfile *f);
+void crc_absorb(struct wfile *f);
+uint64_t crc_gap_end(const struct wfile *f, uint64_t end);
+void bcrc_feed(struct wfile *f, const uint8_t *p, size_t n, bool last);
 uint64_t df_key(const struct xf_worker *w, const struct wfile *f);
 void df_remember(struct xf_worker *w, uint64_t key);
 bool df_take(struct xf_worker *w, uint64_t key);

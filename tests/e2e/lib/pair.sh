@@ -22,13 +22,14 @@
 # PAIR_WORKERS=[1,2] with those cores.workers (config/dev: [1], the RX core's lcore).
 # PAIR_FS=xfs puts $PAIR_DIR (both volumes, and sources tests make in it) on a fresh XFS
 # loop mount (tests/e2e/lib/xfs.sh), unmounted by the EXIT trap; PAIR_KEEP keeps no copy.
+# PAIR_FS=ext4 does the same with ext4.
 
 # Upper bounds (seconds); a test may raise them before pair_start.
 : "${PAIR_READY_TIMEOUT:=30}"  # start until `xferd: ready` and link up
 : "${PAIR_PUSH_TIMEOUT:=120}"  # one push --wait
 : "${PAIR_STOP_TIMEOUT:=20}"   # shutdown until exit
 : "${PAIR_LIFETIME:=600}"      # backstop: timeout(1) kills a daemon that outlives this
-: "${PAIR_XFS_MB:=512}"        # MiB of the XFS with PAIR_FS=xfs (sparse, in /dev/shm)
+: "${PAIR_XFS_MB:=512}"        # MiB of the XFS (ext4) with PAIR_FS (sparse, in /dev/shm)
 
 PAIR_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PAIR_SRC_ROOT=$(cd "$PAIR_LIB_DIR/../../.." && pwd)
@@ -132,13 +133,13 @@ pair_cleanup() {
 	pair_rm_eal_dirs
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ "$PAIR_PASSED" -eq 0 ]; then
 		pair_dump_logs
-		if [ -n "${PAIR_KEEP:-}" ] && [ "${PAIR_FS:-}" != xfs ]; then
+		if [ -n "${PAIR_KEEP:-}" ] && [ -z "${PAIR_FS:-}" ]; then
 			echo "$PAIR_NAME: kept $PAIR_DIR" >&2
 			exit "$rc"
 		fi
 	fi
-	# The daemons are gone: nothing holds files on the XFS any more.
-	[ "${PAIR_FS:-}" != xfs ] || ! declare -F xfs_cleanup >/dev/null || xfs_cleanup
+	# The daemons are gone: nothing holds files on the XFS (or ext4) any more.
+	[ -z "${PAIR_FS:-}" ] || ! declare -F xfs_cleanup >/dev/null || xfs_cleanup
 	[ -n "$PAIR_DIR" ] && rm -rf "$PAIR_DIR"
 	exit "$rc"
 }
@@ -166,7 +167,14 @@ pair_init() {
 		xfs_mount "$PAIR_DIR" "$PAIR_XFS_MB"
 		pair_log "$PAIR_DIR: XFS of $PAIR_XFS_MB MiB on ${XFS_LOOPS[0]}"
 		;;
-	*) pair_fail "PAIR_FS=$PAIR_FS: only xfs (or unset) is known" ;;
+	ext4)
+		# A disk file system that cannot clone (docs/DELTA.md, "Apply by clone").
+		# shellcheck source=tests/e2e/lib/xfs.sh
+		. "$PAIR_LIB_DIR/xfs.sh"
+		xfs_mount "$PAIR_DIR" "$PAIR_XFS_MB" ext4
+		pair_log "$PAIR_DIR: ext4 of $PAIR_XFS_MB MiB on ${XFS_LOOPS[0]}"
+		;;
+	*) pair_fail "PAIR_FS=$PAIR_FS: only xfs, ext4 (or unset) are known" ;;
 	esac
 	PAIR_VOL_A=$PAIR_DIR/a
 	PAIR_VOL_B=$PAIR_DIR/b

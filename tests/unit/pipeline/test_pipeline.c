@@ -747,6 +747,8 @@ static const struct xf_test tests[] = {
 	{ "staged directories under fsync file and batch", test_staged_fsync },
 	{ "delta", test_delta },
 	{ "delta, basis read again for COPY", test_delta_reread },
+	{ "delta, COPY by clone or copy_file_range, CRC combined", test_delta_direct },
+	{ "delta, verify full reads every file back", test_delta_verify_full },
 	{ "delta, basis changed in use", test_delta_basis_changed },
 	{ "delta, basis changed in use, kept in memory", test_delta_basis_changed_kept },
 	{ "delta, COPY beyond the basis", test_delta_copy_beyond_basis },
