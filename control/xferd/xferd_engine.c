@@ -420,6 +420,7 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	json_object_set_new(drops, "hello_peer_cap", json_integer((json_int_t)st.hello_peer_cap));
 	json_object_set_new(drops, "unconfirmed", json_integer((json_int_t)st.unconfirmed));
 	json_object_set_new(drops, "pn_ahead", json_integer((json_int_t)st.pn_ahead));
+	json_object_set_new(drops, "pend_full", json_integer((json_int_t)st.pend_full));
 	json_object_set_new(drops, "tx_full", json_integer((json_int_t)st.tx_full));
 	/* AEAD and handshake drops by reason (docs/SECURITY.md 8). */
 	json_object_update_new(

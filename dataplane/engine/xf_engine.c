@@ -786,6 +786,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->hello_peer_cap += rx->hello_peer_cap;
 		st->unconfirmed += rx->unconfirmed;
 		st->pn_ahead += rx->pn_ahead;
+		st->pend_full += rx->pend_full;
 		st->tx_full += rx->tx_full;
 		st->auth_failed += rx->auth_failed;
 		st->auth_replayed += rx->auth_replayed;

@@ -197,6 +197,10 @@ struct xf_engine_stats {
 	/* FLIST/DATA/COPY/FILE_END before the sender acknowledged our HELLO_ACK (dropped, not
 	 * acknowledged); frames numbered more than a window ahead (xf_reliab). */
 	uint64_t unconfirmed, pn_ahead;
+	/* Frames of a served session not taken because the RX core's queue to its pipeline
+	 * was full (not acknowledged: the sender sends them again). The core stops reading
+	 * its port before that queue can fill, so 0 unless that bound is broken. */
+	uint64_t pend_full;
 	/* AEAD (docs/SECURITY.md 8): frames whose tag failed, replayed (duplicate packet
 	 * number) or behind the window, after the keys expired, for a session without keys
 	 * yet; seals refused because a packet number was not above the last (never expected:

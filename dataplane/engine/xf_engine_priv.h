@@ -193,7 +193,7 @@ struct eng_rx {
 	bool stopping;
 	/* counters, read by the control thread (relaxed; they only grow) */
 	uint64_t frames, bad_frames, no_session, hello_refused;
-	uint64_t hello_not_allowed, hello_peer_cap, unconfirmed, pn_ahead;
+	uint64_t hello_not_allowed, hello_peer_cap, unconfirmed, pn_ahead, pend_full;
 	uint64_t frame_drops[XF_R_MAX];
 	uint64_t opened, closed, timed_out, retransmits;
 	uint64_t tx_full; /* unreliable frames dropped: our TX queue was full */

@@ -562,6 +562,7 @@ eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
 			return false;
 		}
 		if (rx->pend_n == ENG_PEND_MAX) {
+			rx->pend_full++;
 			return false; /* not accepted: not acked, the sender sends it again */
 		}
 		/* The pipeline finds the session by the key it was opened with. */
