@@ -119,8 +119,9 @@ job_publish(struct eng_job *j, enum xf_job_state state, const char *error)
 	j->elapsed_ns = xf_engine_now() - j->started_ns;
 	j->keyed = j->sec_ready;
 	if (j->sec_ready) {
-		j->keys_born_ns = j->sec.born_ns;
-		j->key_updates = j->sec.st.key_updates_tx + j->sec.st.key_updates_rx;
+		j->keys_born_ns = j->sec.cur.born_ns;
+		j->key_updates = xf_secure_sess_key_updates(&j->sec);
+		j->rekeys = j->sec.rekeys;
 	}
 	if (error != NULL) {
 		snprintf(j->error, sizeof(j->error), "%s", error);
@@ -211,7 +212,8 @@ job_end(struct eng_rx *rx, unsigned int k, enum xf_job_state state, const char *
 	xf_push_destroy(j->push);
 	j->push = NULL;
 	xf_noise_hs_wipe(&j->hs);
-	xf_secure_wipe(&j->sec);
+	xf_secure_sess_wipe(&j->sec);
+	j->rekeying = false;
 	j->sec_ready = false;
 	rx->jobs[k] = rx->jobs[--rx->njobs];
 	atomic_thread_fence(memory_order_release);
@@ -229,7 +231,7 @@ eng_jobs_poll(struct eng_rx *rx)
 		struct xf_reliab_stats rel;
 
 		if (j->sec_ready) {
-			eng_secure_maintain(rx, &j->sec);
+			eng_secure_job_poll(rx, j);
 		}
 		busy |= xf_push_poll(j->push, rx->now);
 		xf_push_reliab_stats(j->push, &rel);

@@ -19,6 +19,7 @@
 #include "xf_ring.h"
 #include "xf_scan.h"
 #include "xf_secure_frame.h"
+#include "xf_secure_sess.h"
 #include "xf_storage.h"
 
 #define ENG_BURST     32u
@@ -126,7 +127,12 @@ struct eng_job {
 	struct xf_noise_hs hs;
 	uint8_t msg1[XF_NOISE_MSG1_LEN];
 	bool sec_ready;
-	struct xf_secure sec;
+	struct xf_secure_sess sec;
+	uint32_t hello_flags;       /**< of its HELLO: the prologue of every handshake */
+	uint16_t hello_max_payload; /**< of its HELLO, likewise */
+	bool rekeying;              /**< a new handshake's message 1 is out (hs holds it) */
+	uint8_t rekey_msg1[XF_NOISE_MSG1_LEN]; /**< that message 1 (msg1 is the push's) */
+	uint64_t rekey_sent_ns;                /**< when that message 1 went out */
 	/* published by the RX core */
 	atomic_uint seq;
 	uint8_t state; /**< enum xf_job_state */
@@ -136,6 +142,7 @@ struct eng_job {
 	bool keyed;            /**< published sec_ready */
 	uint64_t keys_born_ns; /**< published sec.born_ns */
 	uint64_t key_updates;  /**< published key updates of sec */
+	uint64_t rekeys;       /**< published handshakes that replaced sec's keys */
 	struct xf_push_stats st;
 	struct xf_reliab_stats rel;
 };
@@ -163,7 +170,7 @@ struct eng_rsess {
 	unsigned int txq_head, txq_n;
 	uint64_t retransmits;
 	struct eng_nud nud;
-	struct xf_secure sec; /**< AEAD keys (unused with session.security none) */
+	struct xf_secure_sess sec; /**< AEAD keys (unused with session.security none) */
 };
 
 /* Frames an RX core holds while their next hop is being resolved, and for how long. */
@@ -199,6 +206,8 @@ struct eng_rx {
 	uint64_t tx_full; /* unreliable frames dropped: our TX queue was full */
 	uint64_t auth_failed, auth_replayed, auth_too_old, auth_expired, auth_no_keys;
 	uint64_t nonce_refused, sealed, unsealed, handshakes;
+	uint64_t rekeys;      /* handshakes that replaced a live session's keys, either role */
+	uint64_t key_updates; /* key updates this core started (phase bit, HKDF) */
 	uint64_t hs_bad_mac, hs_no_key, hs_replay, hs_bad_response, hs_mode, hs_failed;
 	/* AEAD: this core's ipsec-mb manager (made at start), and its own copy of the peers'
 	 * handshake state (each message 1 moves its peer's timestamp: no sharing) */
@@ -354,14 +363,16 @@ struct eng_rsess *eng_rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip, uint1
 int eng_secure_create(struct xf_engine *e);
 void eng_secure_destroy(struct xf_engine *e);
 int eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uint16_t port);
-struct rte_mbuf *eng_secure_tx(struct eng_rx *rx, struct xf_secure *s, struct rte_mbuf *m,
+struct rte_mbuf *eng_secure_tx(struct eng_rx *rx, struct xf_secure_sess *s, struct rte_mbuf *m,
                                uint16_t *len);
 void eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload);
 int eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
                          uint16_t max_payload);
 int eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct xf_msg *hello,
                       uint8_t *msg2);
-void eng_secure_maintain(struct eng_rx *rx, struct xf_secure *s);
+void eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *hello);
+void eng_secure_maintain(struct eng_rx *rx, struct xf_secure_sess *s);
+void eng_secure_job_poll(struct eng_rx *rx, struct eng_job *j);
 /* The pipeline is behind: frames stay in the NIC queue (xf_engine_rx.c). */
 bool eng_rx_held_back(const struct eng_rx *rx);
 
