@@ -22,11 +22,12 @@
 #include "xf_secure_sess.h"
 #include "xf_storage.h"
 
-#define ENG_BURST     32u
-#define ENG_PEND_MAX  512u /* frames waiting for the pipeline on one RX core */
-#define ENG_RSESS_MAX 64u  /* receive sessions per RX core */
-#define ENG_RING_SIZE 1024u
-#define ENG_READS_MAX 32u /* read requests a worker works on at once */
+#define ENG_BURST           32u
+#define ENG_HELLO_FRESH_MAX 15u  /* first HELLOs resent with a fresh message 1, at most */
+#define ENG_PEND_MAX        512u /* frames waiting for the pipeline on one RX core */
+#define ENG_RSESS_MAX       64u  /* receive sessions per RX core */
+#define ENG_RING_SIZE       1024u
+#define ENG_READS_MAX       32u /* read requests a worker works on at once */
 /* Signature ring of an RX core: 8 MiB, about 450 DELTA files of 4 MiB (2048 records of
  * 8 bytes and a 2048-byte map each) signed and not yet matched; beyond, the heap. */
 #define ENG_SIG_RING_BYTES (8u * 1024u * 1024u)
@@ -126,6 +127,11 @@ struct eng_job {
 	struct xf_noise_peer npeer;
 	struct xf_noise_hs hs;
 	uint8_t msg1[XF_NOISE_MSG1_LEN];
+	/* The handshakes of earlier copies of the first HELLO (each resent with a fresh
+	 * message 1): the responder answers the first it got, which may be any of them. */
+	struct xf_noise_hs hs_old[ENG_HELLO_FRESH_MAX];
+	unsigned int n_hs_old;
+	unsigned int hello_sends; /**< copies of the first HELLO sent */
 	bool sec_ready;
 	struct xf_secure_sess sec;
 	uint32_t hello_flags;       /**< of its HELLO: the prologue of every handshake */
@@ -170,7 +176,8 @@ struct eng_rsess {
 	unsigned int txq_head, txq_n;
 	uint64_t retransmits;
 	struct eng_nud nud;
-	struct xf_secure_sess sec; /**< AEAD keys (unused with session.security none) */
+	struct xf_secure_sess sec;       /**< AEAD keys (unused with session.security none) */
+	uint8_t msg2[XF_NOISE_MSG2_LEN]; /**< message 2 of its HELLO_ACK (sent again) */
 };
 
 /* Frames an RX core holds while their next hop is being resolved, and for how long. */
@@ -366,6 +373,8 @@ int eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip,
 struct rte_mbuf *eng_secure_tx(struct eng_rx *rx, struct xf_secure_sess *s, struct rte_mbuf *m,
                                uint16_t *len);
 void eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload);
+struct rte_mbuf *eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m,
+                                        uint16_t len);
 int eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
                          uint16_t max_payload);
 int eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct xf_msg *hello,

@@ -535,11 +535,9 @@ eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
 	if (rx->e->aead && msg->hdr.type == XF_MSG_HELLO) {
 		/* In clear, so unauthenticated: it must not mark its packet number as seen.
 		 * Before the sender confirmed our HELLO_ACK it is the first HELLO again (our
-		 * HELLO_ACK goes out again on its own timer); after, it starts a new handshake
-		 * (docs/SECURITY.md 5), which its message 1 authenticates. */
-		if (rs->confirmed) {
-			eng_secure_rekey(rx, rs, msg);
-		}
+		 * HELLO_ACK goes out again); after, it starts a new handshake (docs/SECURITY.md
+		 * 5), which its message 1 authenticates. */
+		eng_secure_rekey(rx, rs, msg);
 		return false;
 	}
 	rc = xf_reliab_rx_filter(rs->rel, rx->now, msg->hdr.pn, eliciting);

@@ -152,6 +152,8 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	j->hello_max_payload = max_payload;
 	j->sec_ready = false;
 	j->rekeying = false;
+	j->n_hs_old = 0;
+	j->hello_sends = 0;
 	return xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
 	                         unix_now(), rx->now, j->msg1);
 }
@@ -233,6 +235,7 @@ eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct 
 	if (rc < 0) {
 		return rc;
 	}
+	memcpy(rs->msg2, msg2, sizeof(rs->msg2)); /* for a HELLO_ACK sent again */
 	limits(e, &lim);
 	rc = xf_secure_sess_init(&rs->sec, rx->cmgr, &keys, &lim, rx->now);
 	OPENSSL_cleanse(&keys, sizeof(keys));
@@ -262,36 +265,81 @@ set_epoch(uint8_t *frame, uint8_t epoch)
 }
 
 /*
- * Responder: a HELLO of a session we serve whose HELLO_ACK the sender confirmed: a new
- * handshake (the push's, every session.rekey_after_ms). Its keys are held as next, and
- * its HELLO_ACK, sealed under them, goes out once and unreliably (numbered as an ACK
- * is): the push sends a fresh message 1 again when no answer comes. We go on sealing
- * under the current keys until the push's first frame under the new ones verifies.
+ * Responder: a HELLO_ACK carrying msg2 (answering nonce), sealed under keys with the
+ * given epoch bit, sent once and unreliably: numbered from the session's packet-number
+ * space as an ACK is (the number is never used again), and sent again only when the
+ * initiator's HELLO comes again.
+ */
+static void
+hello_ack_out(struct eng_rx *rx, struct eng_rsess *rs, struct xf_secure *keys, uint8_t epoch,
+              uint64_t nonce, const uint8_t *msg2)
+{
+	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK,
+		                     .flags = XF_HDR_F_REPLY | XF_HDR_F_ACKNOW,
+		                     .session = rs->id,
+		                     .pn = xf_reliab_next_pn(rs->rel) } };
+	uint8_t *frame;
+	struct rte_mbuf *m = eng_frame_new(rx, &frame);
+	int len;
+
+	if (m == NULL) {
+		return; /* the initiator asks again */
+	}
+	a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
+	a.hello.max_payload = rs->max_payload;
+	a.hello.window = rx->e->conf.window;
+	a.hello.nonce = nonce;
+	a.hello.flags = XF_HELLO_F_AEAD;
+	a.hello.auth = msg2;
+	a.hello.auth_len = XF_HELLO_ACK_AUTH_LEN;
+	len = xf_proto_encode(frame, rs->max_payload, &a);
+	if (len > 0) {
+		set_epoch(frame, epoch);
+		len = xf_secure_frame_seal(keys, rx->cmgr, frame, (size_t)len, rx->now);
+		rx->nonce_refused += len == -EINVAL;
+	}
+	if (len < 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	xf_reliab_on_sent(rs->rel, rx->now, (uint32_t)len, NULL, 0, 0, NULL);
+	rx->sealed++;
+	eng_frame_out(rx, m, (uint16_t)len, rs->peer_ip, rs->peer_port);
+}
+
+/*
+ * Responder: a HELLO of a session we serve. Before the sender confirmed our HELLO_ACK,
+ * it is the first HELLO sent again (with a fresh message 1 each time, which we do not
+ * take: our keys are those of the copy we answered): our HELLO_ACK may have been lost,
+ * and our probes cannot stand in for it (the sender has no keys to open them), so it
+ * goes out again, once per HELLO whose mac1 is right. After, it is a new handshake (the
+ * push's, every session.rekey_after_ms): its keys are held as next, its HELLO_ACK goes
+ * out sealed under them, and we go on sealing under the current keys until the push's
+ * first frame under the new ones verifies. The push sends a fresh message 1 again when
+ * no answer comes.
  */
 void
 eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *hello)
 {
-	struct xf_engine *e = rx->e;
-	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK,
-		                     .flags = XF_HDR_F_REPLY | XF_HDR_F_NOACK,
-		                     .session = rs->id } };
 	uint8_t msg2[XF_NOISE_MSG2_LEN];
 	struct xf_noise_keys keys;
 	struct xf_secure_limits lim;
-	struct rte_mbuf *m;
-	uint8_t *frame;
-	int len, rc;
+	int rc;
 
 	if (!(hello->hello.flags & XF_HELLO_F_AEAD)) {
 		rx->hs_mode++;
 		return;
 	}
 	rc = hello_macs(rx, rs, hello);
+	if (rc == 0 && !rs->confirmed) {
+		hello_ack_out(rx, rs, &rs->sec.cur, rs->sec.epoch, hello->hello.nonce, rs->msg2);
+		return;
+	}
 	rc = rc < 0 ? rc : hello_respond(rx, rs->peer, hello, rs->id, msg2, &keys);
 	if (rc < 0) {
 		return;
 	}
-	limits(e, &lim);
+	limits(rx->e, &lim);
 	rc = xf_secure_sess_offer(&rs->sec, rx->cmgr, &keys, &lim, rx->now);
 	OPENSSL_cleanse(&keys, sizeof(keys));
 	if (rc < 0) {
@@ -299,30 +347,8 @@ eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *h
 		return;
 	}
 	rx->handshakes++;
-	m = eng_frame_new(rx, &frame);
-	if (m == NULL) {
-		return; /* the push asks again */
-	}
-	a.hdr.pn = xf_reliab_next_pn(rs->rel);
-	a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
-	a.hello.max_payload = rs->max_payload;
-	a.hello.window = e->conf.window;
-	a.hello.nonce = hello->hello.nonce;
-	a.hello.flags = XF_HELLO_F_AEAD;
-	a.hello.auth = msg2;
-	a.hello.auth_len = XF_HELLO_ACK_AUTH_LEN;
-	len = xf_proto_encode(frame, rs->max_payload, &a);
-	set_epoch(frame, xf_secure_sess_next_epoch(&rs->sec));
-	if (len < 0 || (len = xf_secure_frame_seal(&rs->sec.next, rx->cmgr, frame, (size_t)len,
-	                                           rx->now)) < 0) {
-		rx->nonce_refused += len == -EINVAL;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	/* Its number is taken as an unacknowledged frame's: never used again. */
-	xf_reliab_on_sent(rs->rel, rx->now, (uint32_t)len, NULL, 0, 0, NULL);
-	rx->sealed++;
-	eng_frame_out(rx, m, (uint16_t)len, rs->peer_ip, rs->peer_port);
+	hello_ack_out(rx, rs, &rs->sec.next, xf_secure_sess_next_epoch(&rs->sec),
+	              hello->hello.nonce, msg2);
 }
 
 static void count_open_failure(struct eng_rx *rx, int rc);
@@ -347,9 +373,18 @@ job_answer_keys(struct eng_rx *rx, struct eng_job *j, const uint8_t *frame, uint
 	 * handshake's) the retry timer. */
 	rc = xf_noise_consume_response(&j->hs, frame + XF_HDR_LEN + HELLO_BODY, XF_NOISE_MSG2_LEN,
 	                               &keys);
+	/* The first answer may be to an earlier copy of the HELLO (newest first). */
+	for (unsigned int i = j->n_hs_old; rc < 0 && !rekey && i-- > 0;) {
+		rc = xf_noise_consume_response(&j->hs_old[i], frame + XF_HDR_LEN + HELLO_BODY,
+		                               XF_NOISE_MSG2_LEN, &keys);
+	}
 	if (rc < 0) {
 		rx->hs_bad_response++;
 		return rc;
+	}
+	if (!rekey) {
+		OPENSSL_cleanse(j->hs_old, sizeof(j->hs_old));
+		j->n_hs_old = 0;
 	}
 	limits(rx->e, &lim);
 	rc = rekey ? xf_secure_sess_offer(&j->sec, rx->cmgr, &keys, &lim, rx->now)
@@ -618,4 +653,46 @@ eng_secure_job_poll(struct eng_rx *rx, struct eng_job *j)
 	                : xf_secure_sess_should_rekey(&j->sec, rx->now)) {
 		rekey_send(rx, j);
 	}
+}
+
+/*
+ * Initiator: the first HELLO sent again (m, the session's copy, len bytes) as a copy
+ * with a fresh message 1 (new ephemeral key and timestamp), so that a HELLO captured
+ * and replayed is stale and a cookie's mac2 can be added; the handshake of the one
+ * before is kept, since the responder answers the first copy it got. After
+ * ENG_HELLO_FRESH_MAX copies the last message 1 is sent as it is. m's reference passes
+ * to the result. @return the frame to send, or NULL (no mbuf: counted, sent later).
+ */
+struct rte_mbuf *
+eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m, uint16_t len)
+{
+	const uint8_t *in = rte_pktmbuf_mtod(m, uint8_t *) + XF_NET_HDR_LEN;
+	size_t auth = XF_HDR_LEN + HELLO_BODY + ld16(in + XF_HDR_LEN + 24);
+	struct xf_noise_prologue pro;
+	struct rte_mbuf *out;
+	uint8_t *frame;
+
+	if (j->n_hs_old == ENG_HELLO_FRESH_MAX || auth + XF_NOISE_MSG1_LEN != len) {
+		return m;
+	}
+	out = eng_frame_new(rx, &frame);
+	if (out == NULL) {
+		rx->tx_full++;
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memcpy(frame, in, len);
+	rte_pktmbuf_free(m);
+	j->hs_old[j->n_hs_old] = j->hs;
+	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload);
+	if (xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
+	                      unix_now(), rx->now, frame + auth) < 0) {
+		j->hs = j->hs_old[j->n_hs_old]; /* the last one again */
+		memcpy(frame + auth, j->msg1, XF_NOISE_MSG1_LEN);
+		rx->hs_failed++;
+		return out;
+	}
+	memcpy(j->msg1, frame + auth, XF_NOISE_MSG1_LEN);
+	j->n_hs_old++;
+	return out;
 }

@@ -30,10 +30,10 @@
 /** One session's keys over its handshakes. Caller-allocated; wipe with xf_secure_sess_wipe. */
 struct xf_secure_sess {
 	struct xf_secure cur, next, prev;
-	uint8_t epoch;          /**< parity of cur's handshake (XF_HDR_F_KEY_EPOCH) */
+	uint8_t epoch; /**< parity of cur's handshake (XF_HDR_F_KEY_EPOCH) */
 	bool has_next, has_prev;
-	uint64_t prev_until_ns; /**< prev is dropped from then on */
-	uint64_t rekeys;        /**< switches to a new handshake's keys */
+	uint64_t prev_until_ns;    /**< prev is dropped from then on */
+	uint64_t rekeys;           /**< switches to a new handshake's keys */
 	uint64_t last_key_updates; /**< key updates of the keys cur replaced, summed */
 };
 
@@ -69,8 +69,7 @@ xf_secure_sess_next_epoch(const struct xf_secure_sess *ss)
  * other, next while one is held, else prev while it is kept; NULL when none (drop:
  * nothing can verify it). Drops prev once its time is up.
  */
-struct xf_secure *xf_secure_sess_rx_keys(struct xf_secure_sess *ss, uint8_t epoch,
-                                         uint64_t now_ns);
+struct xf_secure *xf_secure_sess_rx_keys(struct xf_secure_sess *ss, uint8_t epoch, uint64_t now_ns);
 
 /** A frame verified under keys (from xf_secure_sess_rx_keys): the first under next
  *  switches to it (the responder's confirmation). @return true if it switched. */

@@ -7,7 +7,8 @@ grow in each direction of a session whatever key is in use (docs/SECURITY.md 4),
 nonce reused would show as two different frames with one (direction, session, packet
 number). Identical copies are duplicates (nftables dup, retransmission never makes one:
 it takes a new number) and are counted apart. HELLOs (in clear, message 1 protects
-itself) are left out. Runs until SIGTERM, then prints one JSON object: frames seen, the
+itself) are left out of that, but those seen on the first port are counted with their
+distinct ephemeral keys (each copy of a HELLO sent again carries a fresh message 1). Runs until SIGTERM, then prints one JSON object: frames seen, the
 reused numbers (must be 0), duplicates, and the frames seen under each key epoch bit and
 key phase bit per port (a new handshake flips the epoch bit, a key update the phase).
 A port's socket sees the frames it forwards both ways; the REPLY flag gives the direction.
@@ -44,6 +45,7 @@ def main():
         s.setblocking(False)
         socks[s.fileno()] = (iface, s)
     seen = {}  # (iface, sid, pn) -> digest
+    hellos = []  # ephemeral keys of the HELLOs seen on the first port
     out = {"frames": 0, "reused": 0, "duplicates": 0,
            "bits": {i: {"epoch0": 0, "epoch1": 0, "phase0": 0, "phase1": 0}
                     for i in sys.argv[1:]}}
@@ -65,7 +67,13 @@ def main():
                         or PORT not in struct.unpack(">HH", fr[34:38])):
                     continue
                 x = fr[42:]
-                if x[0:2] != b"\x58\x46" or x[2] != 2 or x[3] == HELLO:
+                if x[0:2] != b"\x58\x46" or x[2] != 2:
+                    continue
+                if x[3] == HELLO:
+                    # message 1 after the body and dest: type, index, then the ephemeral
+                    if iface == sys.argv[1] and len(x) >= 24 + 28:
+                        m1 = 24 + 28 + struct.unpack(">H", x[48:50])[0]
+                        hellos.append(x[m1 + 8:m1 + 40].hex())
                     continue
                 (flags,) = struct.unpack(">H", x[4:6])
                 (sid,) = struct.unpack(">I", x[8:12])
@@ -84,6 +92,8 @@ def main():
                         out["reused"] += 1
                 else:
                     seen[key] = d
+    out["hellos"] = len(hellos)
+    out["hello_ephemerals"] = len(set(hellos))
     print(json.dumps(out, sort_keys=True), flush=True)
 
 

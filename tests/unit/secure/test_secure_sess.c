@@ -42,7 +42,8 @@ suite_init(void)
 	lim.reject_ns = 6 * SEC;
 	lim.prev_key_ns = 1 * SEC;
 	lim.key_update_frames = 4;
-	return xf_noise_static_init(&rs, rpriv) != 0 || xf_noise_peer_init(&ip, rs.pub, NULL) != 0 ||
+	return xf_noise_static_init(&rs, rpriv) != 0 ||
+	       xf_noise_peer_init(&ip, rs.pub, NULL) != 0 ||
 	       xf_noise_peer_init(&rp, is.pub, NULL) != 0;
 }
 
