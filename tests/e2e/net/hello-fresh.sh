@@ -16,7 +16,6 @@ set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
 xfn_init e2e-hello-fresh "${1:-}" "${2:-}"
-here=$(cd "$(dirname "$0")" && pwd)
 
 xfn_ns a
 xfn_ns b
@@ -41,21 +40,12 @@ xfn_start A a "${XFN_TAG}a" 10.213.10.1/24 10.213.10.2
 xfn_start B b "${XFN_TAG}b" 10.213.10.2/24 10.213.10.1
 xfn_mktree "$T/src" 20261207 50
 
-ip netns exec "${XFN_TAG}s" python3 "$here/nonce_watch.py" "${XFN_TAG}sa" \
-	>"$T/watch.out" 2>"$T/watch.err" &
-watch_pid=$!
-XFN_PIDS+=("$watch_pid")
-for _ in $(seq 100); do
-	grep -q ready "$T/watch.out" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q ready "$T/watch.out" || xfn_fail "nonce_watch.py did not start: $(cat "$T/watch.err")"
+xfn_watch_start "${XFN_TAG}sa"
 
 rc=0
 out=$(xfn_ctl A push "$T/src" peer:tree --wait 2>&1) || rc=$?
 echo "$out"
-kill -TERM "$watch_pid"
-wait "$watch_pid" || xfn_fail "nonce_watch.py failed: $(cat "$T/watch.err")"
+xfn_watch_stop
 [ "$rc" -eq 0 ] || xfn_fail "push exited with status $rc"
 xfn_same "$T/src" "$T/B/tree"
 dropped() {
@@ -66,7 +56,7 @@ echo "$XFN_NAME: dropped: HELLOs toward B $(dropped xfhello), HELLO_ACKs toward 
 [ "$(dropped xfhello)" = 2 ] || xfn_fail "the bridge did not drop 2 HELLOs"
 [ "$(dropped xfhelloack)" = 3 ] || xfn_fail "the bridge did not drop 3 HELLO_ACKs"
 
-python3 - "$(xfn_ctl A --json stats)" "$(xfn_ctl B --json stats)" "$(tail -n 1 "$T/watch.out")" \
+python3 - "$(xfn_ctl A --json stats)" "$(xfn_ctl B --json stats)" "$XFN_WATCH" \
 	<<'PY' || xfn_fail "the HELLOs or the handshake counters are not as expected (above)"
 import json, sys
 a, b = (json.loads(x) for x in sys.argv[1:3])

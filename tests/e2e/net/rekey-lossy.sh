@@ -17,7 +17,6 @@ set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
 xfn_init e2e-rekey-lossy "${1:-}" "${2:-}"
-here=$(cd "$(dirname "$0")" && pwd)
 
 xfn_ns a
 xfn_ns b
@@ -36,15 +35,7 @@ xfn_start B b "${XFN_TAG}b" 10.213.9.2/24 10.213.9.1 "${fault[@]}" --set ports[0
 # About 10 MB: some 7 s at 12 Mbit/s, three or more new handshakes.
 xfn_mktree "$T/src" 20261206 300 4
 
-ip netns exec "${XFN_TAG}s" python3 "$here/nonce_watch.py" "${XFN_TAG}sa" "${XFN_TAG}sb" \
-	>"$T/watch.out" 2>"$T/watch.err" &
-watch_pid=$!
-XFN_PIDS+=("$watch_pid")
-for _ in $(seq 100); do
-	grep -q ready "$T/watch.out" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q ready "$T/watch.out" || xfn_fail "nonce_watch.py did not start: $(cat "$T/watch.err")"
+xfn_watch_start "${XFN_TAG}sa" "${XFN_TAG}sb"
 
 start=$(date +%s%N)
 xfn_ctl A push "$T/src" peer:tree --wait >"$T/push.out" 2>&1 &
@@ -69,8 +60,7 @@ cat "$T/push.out"
 read -r rekeys age <<<"$seen"
 echo "$XFN_NAME: xferctl sessions during the push: rekeys=$rekeys key_age_ms=$age"
 [ "$age" -lt 5000 ] || xfn_fail "keys $age ms old in xferctl sessions (refused at 5000)"
-kill -TERM "$watch_pid"
-wait "$watch_pid" || xfn_fail "nonce_watch.py failed: $(cat "$T/watch.err")"
+xfn_watch_stop
 [ "$rc" -eq 0 ] || xfn_fail "push exited with status $rc"
 
 read -r state failed lost < <(xfn_q A jobs \
@@ -82,7 +72,7 @@ echo "$XFN_NAME: nft toward B: $(xfn_nft_counters s "${XFN_TAG}sb");" \
 [ "$failed" -eq 0 ] || xfn_fail "$failed files failed"
 xfn_same "$T/src" "$T/B/tree"
 
-python3 - "$(xfn_ctl A --json stats)" "$(xfn_ctl B --json stats)" "$(tail -n 1 "$T/watch.out")" \
+python3 - "$(xfn_ctl A --json stats)" "$(xfn_ctl B --json stats)" "$XFN_WATCH" \
 	"$ms" <<'PY' || xfn_fail "rekeying counters or the wire do not match (above)"
 import json, sys
 a, b = (json.loads(x) for x in sys.argv[1:3])
