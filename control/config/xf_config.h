@@ -188,6 +188,9 @@ struct xf_config {
 		char psk_file[XF_CONFIG_PATH_MAX]; /**< Pre-shared key file path, "" = none. */
 		char private_key_file[XF_CONFIG_PATH_MAX]; /**< Private key file, "" = none. */
 		enum xf_config_security security;          /**< aead (default) or none. */
+		uint32_t rekey_after_ms;    /**< New handshake at this key age (push side). */
+		uint32_t reject_after_ms;   /**< Keys this old are refused (> rekey_after_ms). */
+		uint32_t key_update_frames; /**< Frames sealed per key before a key update. */
 	} session;
 	struct {
 		bool checksum; /**< Quick check by whole-file checksum instead of size+mtime. */

@@ -303,6 +303,18 @@ static const struct field session_fields[] = {
 	     "aead: Noise IKpsk2 handshake and AES-256-GCM on every frame; none: frames in "
 	     "clear and peers trusted by address (lab only; warns at every start; a peer is "
 	     "served only if it also runs none)"),
+	/* restart: the engine takes them at start (tests shorten them) */
+	INT("rekey_after_ms", struct xf_config, session.rekey_after_ms, 1000, 3600000, 0, "120000",
+	    "A push starts a new handshake when its session's keys are this old (aead); its "
+	    "message 1 goes out again, fresh, every second until answered"),
+	INT("reject_after_ms", struct xf_config, session.reject_after_ms, 2000, 7200000, 0,
+	    "180000",
+	    "Keys this old seal and open nothing (aead): a session whose new handshake did "
+	    "not finish by then stalls and times out; must be > rekey_after_ms"),
+	INT("key_update_frames", struct xf_config, session.key_update_frames, 1024, 4194304, 0,
+	    "4194304",
+	    "Frames sealed under one key before the sender updates it (aead; AES-GCM's limit "
+	    "is 2^23 per key, RFC 9001 6.6)"),
 	END_OF_FIELDS,
 };
 

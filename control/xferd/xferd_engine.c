@@ -158,6 +158,9 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	ec->congestion = (int)cfg->session.congestion; /* XF_CONFIG_CC_* are XF_CC_* */
 	ec->timeout_ms = cfg->session.timeout_ms;
 	ec->keepalive_ms = cfg->session.keepalive_ms;
+	ec->rekey_after_ms = cfg->session.rekey_after_ms;
+	ec->reject_after_ms = cfg->session.reject_after_ms;
+	ec->key_update_frames = cfg->session.key_update_frames;
 	ec->n_peers = XF_MIN(cfg->n_peers, XF_ENGINE_MAX_PEERS);
 	for (unsigned int i = 0; i < ec->n_peers; i++) {
 		ec->peers[i].ip = htonl(cfg->peers[i].ipv4);
@@ -496,6 +499,7 @@ xferd_stats_json(struct xferd *d)
 	json_object_set_new(drops, "hello_peer_cap", json_integer((json_int_t)st.hello_peer_cap));
 	json_object_set_new(drops, "unconfirmed", json_integer((json_int_t)st.unconfirmed));
 	json_object_set_new(drops, "pn_ahead", json_integer((json_int_t)st.pn_ahead));
+	json_object_set_new(drops, "pend_full", json_integer((json_int_t)st.pend_full));
 	json_object_set_new(drops, "tx_full", json_integer((json_int_t)st.tx_full));
 	/* AEAD and handshake drops by reason (docs/SECURITY.md 8). */
 	json_object_update_new(
@@ -572,8 +576,7 @@ xferd_stats_json(struct xferd *d)
 		                              (json_int_t)st.crc_combined_bytes, "basis_changed",
 		                              (json_int_t)st.basis_changed, "basis_dirty",
 		                              (json_int_t)st.basis_dirty));
-		json_object_set_new(json_object_get(result, "dataplane"),
-		                    "slow_storage_steps",
+		json_object_set_new(json_object_get(result, "dataplane"), "slow_storage_steps",
 		                    json_integer((json_int_t)st.slow_storage_steps));
 		json_object_update_new(json_object_get(result, "dataplane"),
 		                       json_pack("{s:I, s:I, s:I}", "staged_dirs",
@@ -582,12 +585,14 @@ xferd_stats_json(struct xferd *d)
 		                                 (json_int_t)st.staged_failed));
 		json_object_set_new(
 		        result, "security",
-		        json_pack("{s:s, s:I, s:I, s:I, s:I}", "mode",
+		        json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "mode",
 		                  d->cfg->session.security == XF_CONFIG_SECURITY_NONE ? "none"
 		                                                                      : "aead",
-		                  "handshakes", (json_int_t)st.handshakes, "frames_sealed",
-		                  (json_int_t)st.sealed, "frames_opened", (json_int_t)st.opened,
-		                  "nonce_refused", (json_int_t)st.nonce_refused));
+		                  "handshakes", (json_int_t)st.handshakes, "rekeys",
+		                  (json_int_t)st.rekeys, "key_updates", (json_int_t)st.key_updates,
+		                  "frames_sealed", (json_int_t)st.sealed, "frames_opened",
+		                  (json_int_t)st.opened, "nonce_refused",
+		                  (json_int_t)st.nonce_refused));
 		json_object_set_new(
 		        result, "volumes",
 		        json_pack("[{s:s, s:s, s:s, s:s, s:s}]", "name", d->cfg->volumes[0].name,
@@ -662,13 +667,16 @@ h_sessions(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		              (json_int_t)j.push.bytes_sent, "rtt_us",
 		              (json_int_t)(j.rel.smoothed_rtt_ns / 1000), "retransmits",
 		              (json_int_t)j.push.retransmits);
-		/* The peer's key (fingerprint), the age of the session's keys, key updates. */
+		/* The peer's key (fingerprint), the age of the session's current keys, key
+		 * updates and new handshakes. */
 		if (o != NULL && j.keyed) {
 			key_fingerprint(d->cfg->peers[j.peer].public_key, fp);
 			json_object_update_new(
-			        o, json_pack("{s:s, s:I, s:I}", "key_fingerprint", fp, "key_age_ms",
+			        o, json_pack("{s:s, s:I, s:I, s:I}", "key_fingerprint", fp,
+			                     "key_age_ms",
 			                     (json_int_t)((mono_ns() - j.keys_born_ns) / 1000000),
-			                     "key_updates", (json_int_t)j.key_updates));
+			                     "key_updates", (json_int_t)j.key_updates, "rekeys",
+			                     (json_int_t)j.rekeys));
 		}
 		json_array_append_new(list, o);
 	}

@@ -219,6 +219,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "drop_hello_peer_cap", st->hello_peer_cap);
 	rte_tel_data_add_dict_u64(info, "drop_unconfirmed", st->unconfirmed);
 	rte_tel_data_add_dict_u64(info, "drop_pn_ahead", st->pn_ahead);
+	rte_tel_data_add_dict_u64(info, "drop_pend_full", st->pend_full);
 	rte_tel_data_add_dict_u64(info, "drop_tx_full", st->tx_full);
 	rte_tel_data_add_dict_u64(info, "drop_auth_failed", st->auth_failed);
 	rte_tel_data_add_dict_u64(info, "drop_auth_replayed", st->auth_replayed);

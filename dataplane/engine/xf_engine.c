@@ -704,6 +704,7 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 		out->keyed = j->keyed;
 		out->keys_born_ns = j->keys_born_ns;
 		out->key_updates = j->key_updates;
+		out->rekeys = j->rekeys;
 		memcpy(out->error, j->error, sizeof(out->error));
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&j->seq, memory_order_acquire);
@@ -793,6 +794,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->hello_peer_cap += rx->hello_peer_cap;
 		st->unconfirmed += rx->unconfirmed;
 		st->pn_ahead += rx->pn_ahead;
+		st->pend_full += rx->pend_full;
 		st->tx_full += rx->tx_full;
 		st->auth_failed += rx->auth_failed;
 		st->auth_replayed += rx->auth_replayed;
@@ -803,6 +805,8 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->sealed += rx->sealed;
 		st->opened += rx->unsealed;
 		st->handshakes += rx->handshakes;
+		st->rekeys += rx->rekeys;
+		st->key_updates += rx->key_updates;
 		st->hs_bad_mac += rx->hs_bad_mac;
 		st->hs_no_key += rx->hs_no_key;
 		st->hs_replay += rx->hs_replay;

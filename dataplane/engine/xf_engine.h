@@ -88,6 +88,10 @@ struct xf_engine_conf {
 	uint8_t private_key[32]; /**< X25519 static private key */
 	bool has_psk;            /**< psk is set (else the all-zero PSK) */
 	uint8_t psk[32];
+	/* Key lifetimes (docs/SECURITY.md 5); 0 = the default of each (xf_secure.h). */
+	uint32_t rekey_after_ms;    /**< a push starts a new handshake at this key age */
+	uint32_t reject_after_ms;   /**< keys this old seal and open nothing */
+	uint32_t key_update_frames; /**< frames sealed per key before a key update */
 };
 
 struct xf_engine;
@@ -162,8 +166,9 @@ struct xf_job_info {
 	uint64_t files_filtered; /**< entries the filter excluded (a directory counts once) */
 	const char *io;          /**< how its sources are read: "io_uring" or "inline" */
 	bool keyed;              /**< its handshake finished (session.security aead) */
-	uint64_t keys_born_ns;   /**< when (xf_engine_now's clock) */
-	uint64_t key_updates;    /**< key updates since, both directions */
+	uint64_t keys_born_ns;   /**< when its current keys were made (xf_engine_now's clock) */
+	uint64_t key_updates;    /**< key updates of the session, both directions */
+	uint64_t rekeys;         /**< new handshakes that replaced its keys */
 	bool delete_asked;       /**< the push asked for --delete */
 	bool delete_scan_errors; /**< ... and the scan lost entries, so none was asked of the
 	                              receiver */
@@ -204,6 +209,10 @@ struct xf_engine_stats {
 	/* FLIST/DATA/COPY/FILE_END before the sender acknowledged our HELLO_ACK (dropped, not
 	 * acknowledged); frames numbered more than a window ahead (xf_reliab). */
 	uint64_t unconfirmed, pn_ahead;
+	/* Frames of a served session not taken because the RX core's queue to its pipeline
+	 * was full (not acknowledged: the sender sends them again). The core stops reading
+	 * its port before that queue can fill, so 0 unless that bound is broken. */
+	uint64_t pend_full;
 	/* AEAD (docs/SECURITY.md 8): frames whose tag failed, replayed (duplicate packet
 	 * number) or behind the window, after the keys expired, for a session without keys
 	 * yet; seals refused because a packet number was not above the last (never expected:
@@ -214,7 +223,9 @@ struct xf_engine_stats {
 	 * of another peer than the source address), replayed message 1 (timestamp), message
 	 * 2 failed (wrong key or PSK), HELLO whose security mode differs from ours, other. */
 	uint64_t hs_bad_mac, hs_no_key, hs_replay, hs_bad_response, hs_mode, hs_failed;
-	uint64_t handshakes; /**< completed, either role */
+	uint64_t handshakes;  /**< completed, either role */
+	uint64_t rekeys;      /**< handshakes that replaced a live session's keys, either role */
+	uint64_t key_updates; /**< key updates started (session.key_update_frames) */
 	uint64_t sessions_opened, sessions_closed, sessions_timed_out;
 	uint64_t arp_replied, icmp_echo_replied;
 	uint64_t arp_held;    /**< frames held while their next hop was being resolved */

@@ -256,7 +256,7 @@ rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
 	rx->retransmits += rs->retransmits;
 	rx->nrs--;
 	rx->closed++;
-	xf_secure_wipe(&rs->sec);
+	xf_secure_sess_wipe(&rs->sec);
 	memset(rs, 0, sizeof(*rs));
 	return true;
 }
@@ -458,7 +458,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		 * handshake learns nothing, not even that we are here. */
 		rx->hs_mode += !e->aead;
 		atomic_fetch_sub_explicit(&e->peer_sessions[pi], 1, memory_order_relaxed);
-		xf_secure_wipe(&rs->sec);
+		xf_secure_sess_wipe(&rs->sec);
 		memset(rs, 0, sizeof(*rs));
 		return NULL;
 	}
@@ -536,7 +536,10 @@ eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
 	}
 	if (rx->e->aead && msg->hdr.type == XF_MSG_HELLO) {
 		/* In clear, so unauthenticated: it must not mark its packet number as seen.
-		 * Our HELLO_ACK goes out again on its own timer. */
+		 * Before the sender confirmed our HELLO_ACK it is the first HELLO again (our
+		 * HELLO_ACK goes out again); after, it starts a new handshake (docs/SECURITY.md
+		 * 5), which its message 1 authenticates. */
+		eng_secure_rekey(rx, rs, msg);
 		return false;
 	}
 	rc = xf_reliab_rx_filter(rs->rel, rx->now, msg->hdr.pn, eliciting);
@@ -564,6 +567,7 @@ eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
 			return false;
 		}
 		if (rx->pend_n == ENG_PEND_MAX) {
+			rx->pend_full++;
 			return false; /* not accepted: not acked, the sender sends it again */
 		}
 		/* The pipeline finds the session by the key it was opened with. */

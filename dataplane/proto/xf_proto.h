@@ -106,6 +106,9 @@ struct xf_hdr {
 #define XF_HDR_F_ACKNOW 0x0004u
 /** Key phase of an AEAD frame (docs/SECURITY.md 5); the codec sees it cleared. */
 #define XF_HDR_F_KEY_PHASE 0x0008u
+/** Parity of the handshake whose keys sealed an AEAD frame (docs/SECURITY.md 5: a new
+ *  handshake replaces the keys every session.rekey_after_ms); the codec sees it cleared. */
+#define XF_HDR_F_KEY_EPOCH 0x0010u
 
 /** File kinds in FLIST entries. */
 enum xf_file_kind {

@@ -91,7 +91,7 @@ xf_secure_frame_open(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint8_t *fr
 	if (rc < 0) {
 		return rc;
 	}
-	st16(frame + HDR_FLAGS, (uint16_t)(flags & ~XF_HDR_F_KEY_PHASE));
+	st16(frame + HDR_FLAGS, (uint16_t)(flags & ~(XF_HDR_F_KEY_PHASE | XF_HDR_F_KEY_EPOCH)));
 	st16(frame + HDR_LEN, (uint16_t)(plain - XF_HDR_LEN));
 	return (int)plain;
 }

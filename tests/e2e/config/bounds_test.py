@@ -52,6 +52,8 @@ MACHINE_BOUND = {
 COMPANIONS = {
     ("session.timeout_ms", "min"): ["session.keepalive_ms=10"],
     ("session.keepalive_ms", "max"): ["session.timeout_ms=3600000"],
+    ("session.reject_after_ms", "min"): ["session.rekey_after_ms=1000"],
+    ("session.rekey_after_ms", "max"): ["session.reject_after_ms=7200000"],
 }
 
 

@@ -348,6 +348,9 @@ test_dev_a_values(void)
 	CU_ASSERT_EQUAL(c->session.congestion, XF_CONFIG_CC_NONE);
 	CU_ASSERT_EQUAL(c->session.timeout_ms, 10000);
 	CU_ASSERT_EQUAL(c->session.keepalive_ms, 1000);
+	CU_ASSERT_EQUAL(c->session.rekey_after_ms, 120000);
+	CU_ASSERT_EQUAL(c->session.reject_after_ms, 180000);
+	CU_ASSERT_EQUAL(c->session.key_update_frames, 1u << 22);
 	CU_ASSERT_STRING_EQUAL(c->session.psk_file, "");
 	CU_ASSERT_FALSE(c->transfer.checksum);
 	CU_ASSERT_STRING_EQUAL(c->control.socket, DEV_FIXTURES "/a.sock");
@@ -535,6 +538,11 @@ test_set_bad(void)
 		{ "metrics.listen=127.0.0.1:080", 16, "metrics.listen", "is not IPV4:PORT" },
 		{ "metrics.listen=127.0.0.1:80x", 16, "metrics.listen", "is not IPV4:PORT" },
 		{ "metrics.listen=localhost:80", 16, "metrics.listen", "is not IPV4:PORT" },
+		/* keys refused no later than a new handshake starts would end every session */
+		{ "session.reject_after_ms=120000", 25, "session.reject_after_ms",
+		  "must be greater than rekey_after_ms (120000)" },
+		{ "session.key_update_frames=1023", 27, "session.key_update_frames",
+		  "out of range (1024..4194304)" },
 	};
 
 	for (size_t i = 0; i < XF_ARRAY_SIZE(cases); i++) {
