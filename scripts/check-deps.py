@@ -35,6 +35,7 @@ KNOWN_COMMANDS = {
     "hyperfine": "hyperfine",
     "ip": "iproute2",
     "meson": "meson",
+    "mkfs.ext4": "e2fsprogs",
     "mkfs.xfs": "xfsprogs",
     "mmdebstrap": "mmdebstrap",
     "nft": "nftables",
@@ -45,6 +46,7 @@ KNOWN_COMMANDS = {
     "rsync": "rsync",
     "tshark": "tshark",
     "xfs_info": "xfsprogs",
+    "xfs_io": "xfsprogs",
 }
 
 # Programs whose package dpkg -S cannot name (a link made by an alternative or by the

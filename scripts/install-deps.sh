@@ -13,6 +13,10 @@ packages=(
 	libdpdk-dev liburing-dev libisal-dev libcunit1-dev libyaml-dev libjansson-dev
 	# per-frame AES-256-GCM (drivers/crypto) and the handshake primitives (dataplane/secure)
 	libipsec-mb-dev libssl-dev
+	# sd_notify: readiness, reload and stop under systemd's Type=notify (control/xferd)
+	libsystemd-dev
+	# the HTTP server of the Prometheus /metrics endpoint (control/xferd/xferd_metrics.c)
+	libmicrohttpd-dev
 	# the independent Python implementation of the handshake (tests/unit/secure/noise_ref.py)
 	python3-cryptography
 	# sanitizer and libFuzzer runtimes for clang
@@ -29,6 +33,19 @@ packages=(
 	# XFS volumes for tests and benchmarks (mkfs.xfs on a loop device; losetup, mount and
 	# umount come from mount, which is not Essential and so not in a minimal root)
 	xfsprogs mount
+	# systemd-analyze verify checks the units in dist/systemd (unit test systemd-units);
+	# no running systemd is needed
+	systemd
+	# the Debian package (debian/, tests/package): dpkg-buildpackage, debhelper with its
+	# meson build system, build-essential (which dpkg-checkbuilddeps requires), lintian
+	dpkg-dev debhelper build-essential lintian
+	# promtool checks the /metrics exposition (e2e-metrics)
+	prometheus
+	# man pages: groff formats them (unit test man-pages), man shows them
+	groff-base man-db
+	# ext4 volumes for the tests of the file system that cannot clone (mkfs.ext4);
+	# e2fsprogs is not Essential, so a minimal root lacks it
+	e2fsprogs
 	# perf/: datasets (openssl as a fast seeded random stream), profiles (perf), plots
 	openssl linux-perf gnuplot-nox python3
 )

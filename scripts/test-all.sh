@@ -69,6 +69,12 @@ else
 	build "$out/release"
 	run_suites "$out/release" unit e2e perf-smoke || status=1
 
+	# It installs into this system: as root only (the CI's fresh root). About 2 minutes.
+	if [ "$(id -u)" -eq 0 ]; then
+		step "Debian package: dpkg-buildpackage, lintian, apt-get install, xferd --check, purge"
+		XF_INSTALL_OK=1 run_suites "$out/debug" package || status=1
+	fi
+
 	step "ASan+UBSan build: unit, eal"
 	setup "$out/asan" --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 	build "$out/asan"

@@ -19,6 +19,7 @@
 #define XF_CONFIG_KEY_B64_MAX    45  /**< base64 of a 32-byte key: 44 characters + NUL. */
 #define XF_CONFIG_PATH_MAX       256 /**< Paths: 255 characters + NUL. */
 #define XF_CONFIG_SOCKET_MAX     108 /**< Unix socket path: sizeof(sun_path). */
+#define XF_CONFIG_LISTEN_MAX     22  /**< "255.255.255.255:65535" + NUL. */
 #define XF_CONFIG_DEVICE_MAX     256 /**< Device string (PCI address or vdev). */
 #define XF_CONFIG_ARG_MAX        128 /**< One extra EAL argument. */
 #define XF_CONFIG_MAX_LCORE      127 /**< Highest lcore id (RTE_MAX_LCORE - 1). */
@@ -74,6 +75,19 @@ enum xf_config_fsync {
 	XF_CONFIG_FSYNC_BATCH = 2, /**< fsync every fsync_batch files. */
 };
 
+/** How a volume checks a received file (volumes[].verify). */
+enum xf_config_verify {
+	XF_CONFIG_VERIFY_FAST = 0, /**< CRC-64 from what was written: a read-back only where
+	                                data landed out of order or a basis changed. */
+	XF_CONFIG_VERIFY_FULL = 1, /**< Every file read back for its CRC-64. */
+};
+
+/** How a volume applies a DELTA file's COPY ops (volumes[].delta_apply). */
+enum xf_config_apply {
+	XF_CONFIG_APPLY_AUTO = 0,       /**< Clone, else copy_file_range, else read and write. */
+	XF_CONFIG_APPLY_READ_WRITE = 1, /**< Always read the basis and write the temp file. */
+};
+
 /** UDP checksums a port puts on the frames it sends (ports[].udp_checksum). */
 enum xf_config_udp_csum {
 	XF_CONFIG_UDP_CSUM_AUTO = 0, /**< Device offload, else software; none on net_memif. */
@@ -111,12 +125,14 @@ struct xf_config_port {
 
 /** One storage volume (volumes[]). */
 struct xf_config_volume {
-	char name[XF_CONFIG_NAME_MAX]; /**< Identifier, unique among volumes. */
-	char path[XF_CONFIG_PATH_MAX]; /**< Absolute path of an existing directory. */
-	enum xf_config_fsync fsync;    /**< Durability policy. */
-	uint32_t fsync_batch;          /**< Files per fsync batch (fsync: batch). */
-	uint32_t max_file_gib;         /**< Largest file a peer may announce, GiB. */
-	unsigned int n_workers;        /**< Entries used in workers[]; 0 = every worker. */
+	char name[XF_CONFIG_NAME_MAX];    /**< Identifier, unique among volumes. */
+	char path[XF_CONFIG_PATH_MAX];    /**< Absolute path of an existing directory. */
+	enum xf_config_fsync fsync;       /**< Durability policy. */
+	uint32_t fsync_batch;             /**< Files per fsync batch (fsync: batch). */
+	uint32_t max_file_gib;            /**< Largest file a peer may announce, GiB. */
+	enum xf_config_verify verify;     /**< How received files are checked. */
+	enum xf_config_apply delta_apply; /**< How COPY ops reach the temp file. */
+	unsigned int n_workers;           /**< Entries used in workers[]; 0 = every worker. */
 	uint32_t workers[XF_CONFIG_MAX_WORKERS]; /**< Worker lcores that write it. */
 	struct {
 		uint32_t rename_hold_ms; /**< Test-only: first commit rename held; 0 = off. */
@@ -176,6 +192,9 @@ struct xf_config {
 		char psk_file[XF_CONFIG_PATH_MAX]; /**< Pre-shared key file path, "" = none. */
 		char private_key_file[XF_CONFIG_PATH_MAX]; /**< Private key file, "" = none. */
 		enum xf_config_security security;          /**< aead (default) or none. */
+		uint32_t rekey_after_ms;    /**< New handshake at this key age (push side). */
+		uint32_t reject_after_ms;   /**< Keys this old are refused (> rekey_after_ms). */
+		uint32_t key_update_frames; /**< Frames sealed per key before a key update. */
 	} session;
 	struct {
 		bool checksum; /**< Quick check by whole-file checksum instead of size+mtime. */
@@ -189,6 +208,10 @@ struct xf_config {
 		 *  push is refused. */
 		char push_roots[XF_CONFIG_MAX_PUSH_ROOTS][XF_CONFIG_PATH_MAX];
 	} control;
+	struct {
+		/** Prometheus endpoint "IPV4:PORT" (xferd_metrics.c), "" = off. */
+		char listen[XF_CONFIG_LISTEN_MAX];
+	} metrics;
 };
 
 /** One configuration error with its position. */
@@ -207,6 +230,12 @@ struct xf_config_errors {
 	unsigned int count;            /**< Errors collected. */
 	unsigned int cap;              /**< Allocated entries. */
 };
+
+/**
+ * Parse a listening address "A.B.C.D:PORT" (dotted decimal without leading zeros, port
+ * 1..65535), as metrics.listen takes it. @return 0, or -EINVAL.
+ */
+int xf_config_parse_listen(const char *s, uint32_t *addr, uint16_t *port);
 
 /**
  * Load, override and validate a configuration file.

@@ -259,6 +259,14 @@ check_session(struct loader *ld, const struct xf_config *c, unsigned int first)
 		                     "keepalive_ms (%u) must be less than timeout_ms (%u)",
 		                     c->session.keepalive_ms, c->session.timeout_ms);
 	}
+	if (!has_error_under(view, first, "session.rekey_after_ms") &&
+	    !has_error_under(view, first, "session.reject_after_ms") &&
+	    c->session.reject_after_ms <= c->session.rekey_after_ms) {
+		xf_config_path_error(
+		        ld, "session.reject_after_ms",
+		        "reject_after_ms (%u) must be greater than rekey_after_ms (%u)",
+		        c->session.reject_after_ms, c->session.rekey_after_ms);
+	}
 	if (psk[0] == '/') {
 		if (stat(psk, &st) < 0) {
 			xf_config_path_error(ld, "session.psk_file", "'%s': %s", psk,

@@ -61,6 +61,7 @@ enum skind {
 	S_DEVICE,  /* PCI address or net_* vdev */
 	S_GROUP,   /* "" or a group name */
 	S_KEY,     /* "" or canonical base64 of 32 bytes */
+	S_LISTEN,  /* "" or IPV4:PORT */
 };
 
 #define F_REQUIRED 0x1u /* must be present */

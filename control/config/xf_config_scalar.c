@@ -6,6 +6,7 @@
  * and the defaults go through the same conversion, so a default is read exactly as the
  * same text in the file would be.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,29 @@ parse_ipv4(const char *s, uint32_t *out, const char **end)
 	} else if (*p != '\0') {
 		return -1;
 	}
+	return 0;
+}
+
+int
+xf_config_parse_listen(const char *s, uint32_t *addr, uint16_t *port)
+{
+	const char *p;
+	unsigned int v = 0;
+	int digits = 0;
+
+	if (parse_ipv4(s, addr, &p) < 0 || *p != ':') {
+		return -EINVAL;
+	}
+	for (p++; *p >= '0' && *p <= '9'; p++) {
+		if ((digits > 0 && v == 0) || ++digits > 5) {
+			return -EINVAL; /* a leading zero, or too long */
+		}
+		v = v * 10 + (unsigned int)(*p - '0');
+	}
+	if (*p != '\0' || digits == 0 || v == 0 || v > 65535) {
+		return -EINVAL;
+	}
+	*port = (uint16_t)v;
 	return 0;
 }
 
@@ -280,6 +304,16 @@ check_string(const struct field *f, const char *s, size_t len, char *msg, size_t
 			return -1;
 		}
 		return 0;
+	case S_LISTEN: {
+		uint32_t a;
+		uint16_t port;
+
+		if (len > 0 && xf_config_parse_listen(s, &a, &port) < 0) {
+			snprintf(msg, msz, "'%s' is not IPV4:PORT (e.g. 127.0.0.1:9810)", s);
+			return -1;
+		}
+		return 0;
+	}
 	case S_KEY:
 		if (len > 0 && !is_key_b64(s, len)) {
 			snprintf(msg, msz,

@@ -47,6 +47,16 @@ static const struct enumval io_modes[] = {
 	{ "inline", XF_CONFIG_IO_INLINE },
 	{ NULL, 0 },
 };
+static const struct enumval verify_modes[] = {
+	{ "fast", XF_CONFIG_VERIFY_FAST },
+	{ "full", XF_CONFIG_VERIFY_FULL },
+	{ NULL, 0 },
+};
+static const struct enumval apply_modes[] = {
+	{ "auto", XF_CONFIG_APPLY_AUTO },
+	{ "read_write", XF_CONFIG_APPLY_READ_WRITE },
+	{ NULL, 0 },
+};
 static const struct enumval fsync_modes[] = {
 	{ "none", XF_CONFIG_FSYNC_NONE },
 	{ "file", XF_CONFIG_FSYNC_FILE },
@@ -186,6 +196,13 @@ static const struct field volume_fields[] = {
 	INT("max_file_gib", struct xf_config_volume, max_file_gib, 1, 1048576, 0, "1024",
 	    "Largest file a peer may announce, GiB; a larger one is refused before anything "
 	    "is written (so is one larger than the free space)"),
+	ENUM("verify", struct xf_config_volume, verify, verify_modes, 0, "fast",
+	     "How a received file's CRC-64 is checked: fast (from the bytes written and, for "
+	     "cloned ranges, the basis's block CRCs; read back only where needed) or full "
+	     "(every file read back)"),
+	ENUM("delta_apply", struct xf_config_volume, delta_apply, apply_modes, 0, "auto",
+	     "How DELTA files reuse the old file: auto (clone its blocks where the file system "
+	     "can, else copy_file_range, else read and write; probed at start) or read_write"),
 	/* restart: each volume's pipeline is made over its workers */
 	LIST("workers", struct xf_config_volume, workers, n_workers, 0, &el_lcore, 0, "[]",
 	     "Worker lcores (of cores.workers, unique) that write this volume, the first "
@@ -295,6 +312,18 @@ static const struct field session_fields[] = {
 	     "aead: Noise IKpsk2 handshake and AES-256-GCM on every frame; none: frames in "
 	     "clear and peers trusted by address (lab only; warns at every start; a peer is "
 	     "served only if it also runs none)"),
+	/* restart: the engine takes them at start (tests shorten them) */
+	INT("rekey_after_ms", struct xf_config, session.rekey_after_ms, 1000, 3600000, 0, "120000",
+	    "A push starts a new handshake when its session's keys are this old (aead); its "
+	    "message 1 goes out again, fresh, every second until answered"),
+	INT("reject_after_ms", struct xf_config, session.reject_after_ms, 2000, 7200000, 0,
+	    "180000",
+	    "Keys this old seal and open nothing (aead): a session whose new handshake did "
+	    "not finish by then stalls and times out; must be > rekey_after_ms"),
+	INT("key_update_frames", struct xf_config, session.key_update_frames, 1024, 4194304, 0,
+	    "4194304",
+	    "Frames sealed under one key before the sender updates it (aead; AES-GCM's limit "
+	    "is 2^23 per key, RFC 9001 6.6)"),
 	END_OF_FIELDS,
 };
 
@@ -321,6 +350,14 @@ static const struct field control_fields[] = {
 	END_OF_FIELDS,
 };
 
+static const struct field metrics_fields[] = {
+	/* restart: the HTTP server's socket is bound at start */
+	STR("listen", struct xf_config, metrics.listen, 0, S_LISTEN, 0, "",
+	    "Prometheus /metrics endpoint IPV4:PORT, served by its own thread off the dataplane "
+	    "cores (docs/OPERATIONS.md, \"Metrics\"); \"\" = off"),
+	END_OF_FIELDS,
+};
+
 const struct field xf_config_root_fields[] = {
 	INT("version", struct xf_config, version, 1, 1, F_REQUIRED, NULL,
 	    "Schema version, must be 1"),
@@ -337,5 +374,6 @@ const struct field xf_config_root_fields[] = {
 	ROOTMAP("session", session_fields, 0, "Session protocol"),
 	ROOTMAP("transfer", transfer_fields, 0, "Transfer behaviour"),
 	ROOTMAP("control", control_fields, 0, "Control socket"),
+	ROOTMAP("metrics", metrics_fields, 0, "Prometheus metrics"),
 	END_OF_FIELDS,
 };

@@ -43,10 +43,12 @@ usage(FILE *out)
 	        "  stats                          ports, queues, rings, cores, volumes, drops\n"
 	        "  sessions                       transfer sessions, both directions\n"
 	        "  jobs                           push jobs started on this appliance\n"
-	        "  push SRC_DIR PEER:DEST_DIR [--wait] [--checksum] [FILTERS]\n"
-	        "                                 push a tree to a peer named in the config,\n"
+	        "  push SRC_DIR PEER:DEST_DIR [--wait] [--checksum] [--delete [--max-delete N]]\n"
+	        "       [FILTERS]                 push a tree to a peer named in the config,\n"
 	        "                                 into its first volume; PEER::VOLUME/DEST_DIR\n"
 	        "                                 (or PEER::VOLUME) names another of its volumes\n"
+	        "      --delete              then delete on the peer what SRC_DIR lacks in DEST_DIR\n"
+	        "      --max-delete N        delete at most N entries (and say how many were left)\n"
 	        "      FILTERS, in rsync's rule syntax, first match wins (docs/FILTERS.md):\n"
 	        "      --exclude PATTERN     leave out what matches ('+ PAT' includes)\n"
 	        "      --include PATTERN     keep what matches, whatever later rules say\n"
@@ -319,6 +321,29 @@ progress_line(json_t *job)
 	fflush(stderr);
 }
 
+/* What --delete did, as rsync says it. @return whether it did all it was asked. */
+static bool
+delete_summary(json_t *del)
+{
+	const char *st = str(del, "status");
+
+	printf("Number of deleted files: %lld\n", num(del, "deleted"));
+	if (strcmp(st, "limit") == 0) {
+		printf("Deletions stopped due to --max-delete limit (%lld skipped)\n",
+		       num(del, "kept"));
+	} else if (strcmp(st, "skipped") == 0) {
+		printf("Deletions skipped: a file failed\n");
+	} else if (strcmp(st, "error") == 0) {
+		printf("Deletions incomplete: %lld entries could not be deleted\n",
+		       num(del, "kept"));
+	} else if (strcmp(st, "scan_errors") == 0) {
+		printf("Deletions skipped: the scan of the source lost entries\n");
+	} else if (strcmp(st, "done") != 0) {
+		printf("Deletions: %s\n", st);
+	}
+	return strcmp(st, "done") == 0;
+}
+
 /* The summary after a push, in the spirit of rsync --stats. */
 static void
 push_summary(json_t *job)
@@ -341,6 +366,9 @@ push_summary(json_t *job)
 	printf("Retransmitted frames: %lld\n", num(job, "retransmits"));
 	printf("Duration: %.2f s (%s/s)\n", secs,
 	       human_bytes(secs > 0 ? (double)num(job, "bytes_done") / secs : 0, b2, 32));
+	if (json_is_object(get(job, "delete"))) {
+		delete_summary(get(job, "delete"));
+	}
 	if (json_is_string(get(job, "error"))) {
 		printf("Error: %s\n", str(job, "error"));
 	}
@@ -446,9 +474,13 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		{ "filter", required_argument, NULL, 'F' },
 		{ "exclude-from", required_argument, NULL, 'x' },
 		{ "include-from", required_argument, NULL, 'i' },
+		{ "delete", no_argument, NULL, 'D' },
+		{ "max-delete", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool wait = false, checksum = false;
+	bool wait = false, checksum = false, del = false;
+	long long max_delete = -1;
+	char *end;
 	const char *src, *target, *peer;
 	size_t peer_len;
 	struct xf_dest dest;
@@ -467,6 +499,20 @@ cmd_push(const struct opts *o, int argc, char **argv)
 			wait = true;
 		} else if (c == 'c') {
 			checksum = true;
+		} else if (c == 'D') {
+			del = true;
+		} else if (c == 'M') {
+			errno = 0;
+			max_delete = strtoll(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || max_delete < 0 ||
+			    max_delete >= (long long)UINT32_MAX) {
+				fprintf(stderr,
+				        "xferctl: push: --max-delete '%s': expected a number from 0 to "
+				        "%u\n",
+				        optarg, UINT32_MAX - 1);
+				xf_filter_free(filter);
+				return EXIT_USAGE;
+			}
 		} else if ((rc = filter_opt(filter, c, optarg)) != 0) {
 			xf_filter_free(filter);
 			return rc;
@@ -475,9 +521,21 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	if (argc - optind != 2) {
 		fprintf(stderr,
 		        "xferctl: push SRC_DIR PEER:DEST_DIR|PEER::VOLUME[/DEST_DIR] [--wait] "
-		        "[--checksum] [--exclude PAT] "
+		        "[--checksum] [--delete] [--max-delete N] [--exclude PAT] "
 		        "[--include PAT] [--filter RULE] [--exclude-from FILE] "
 		        "[--include-from FILE]\n");
+		xf_filter_free(filter);
+		return EXIT_USAGE;
+	}
+	if (max_delete >= 0 && !del) {
+		fprintf(stderr, "xferctl: push: --max-delete needs --delete\n");
+		xf_filter_free(filter);
+		return EXIT_USAGE;
+	}
+	if (del && xf_filter_count(filter) != 0) {
+		/* The rules are the sender's alone: the receiver would delete what they left
+		 * out, which rsync protects. */
+		fprintf(stderr, "xferctl: push: --delete with filter rules is not supported\n");
 		xf_filter_free(filter);
 		return EXIT_USAGE;
 	}
@@ -499,6 +557,12 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	                 "dest", dest.path, "volume", dest.volume != NULL ? dest.volume : "",
 	                 dest.volume_len, "checksum", checksum, "filters", filter_json(filter));
 	xf_filter_free(filter);
+	if (args != NULL && del) {
+		json_object_set_new(args, "delete", json_true());
+		if (max_delete >= 0) {
+			json_object_set_new(args, "max_delete", json_integer(max_delete));
+		}
+	}
 	rc = call(o, "push", args, &result);
 	json_decref(args);
 	if (rc != 0) {
@@ -533,7 +597,9 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		}
 		if (job_finished(job)) {
 			bool ok = strcmp(str(job, "state"), "done") == 0 &&
-			          num(job, "files_failed") == 0;
+			          num(job, "files_failed") == 0 &&
+			          (!json_is_object(get(job, "delete")) ||
+			           strcmp(str(get(job, "delete"), "status"), "done") == 0);
 
 			if (isatty(STDERR_FILENO)) {
 				fputc('\n', stderr);

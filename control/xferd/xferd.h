@@ -7,10 +7,13 @@
 
 #include <time.h>
 
+#include <jansson.h>
+
 struct xf_config;
 struct xf_ctl_server;
 struct xf_engine;
 struct xf_engine_conf;
+struct xferd_metrics;
 
 enum xferd_mode {
 	XFERD_MODE_RUN = 0, /**< the daemon, in the foreground */
@@ -68,10 +71,15 @@ struct xferd {
 	unsigned long reloads;
 	unsigned long reloads_refused;
 	unsigned long push_filters_refused; /**< pushes refused for their filter rules */
+	struct xferd_metrics *metrics;      /**< the /metrics endpoint, NULL when off */
 };
 
 /** The engine's configuration from the file's. @return 0 or -EINVAL (logged). */
 int xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec);
+
+/** The reply of `xferctl stats` and the job list of `xferctl jobs` (control thread). */
+json_t *xferd_stats_json(struct xferd *d);
+json_t *xferd_jobs_json(struct xferd *d);
 
 /** Register the commands that read or drive the engine (jobs, push, ...). */
 int xferd_engine_register(struct xferd *d, struct xf_ctl_server *ctl);
@@ -85,5 +93,22 @@ int xferd_telemetry_init(struct xferd *d);
 
 /** Publish a new telemetry snapshot; control thread only, once per loop round. */
 void xferd_telemetry_refresh(struct xferd *d);
+
+/**
+ * The Prometheus endpoint of metrics.listen (xferd_metrics.c); nothing when it is "".
+ * start: after the engine runs. @return 0, or -errno (logged: the address cannot be
+ * bound). poll: once per round of the control loop, renders only when a scrape waits.
+ */
+int xferd_metrics_start(struct xferd *d);
+void xferd_metrics_poll(struct xferd *d);
+void xferd_metrics_stop(struct xferd *d);
+
+/**
+ * Logs to the journal with structured fields when stderr is the journal stream systemd
+ * connected (JOURNAL_STREAM), to stderr otherwise (xferd_journal.c). Before any thread.
+ */
+void xferd_journal_init(void);
+/** Is stderr the stream named by JOURNAL_STREAM? */
+bool xferd_journal_stream(void);
 
 #endif /* XFERD_H */

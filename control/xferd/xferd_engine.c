@@ -147,6 +147,8 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 		ev->fsync_batch = cv->fsync_batch;
 		ev->max_file_size = (uint64_t)cv->max_file_gib << 30;
 		ev->fault_rename_hold_ms = cv->fault.rename_hold_ms;
+		ev->verify_full = cv->verify == XF_CONFIG_VERIFY_FULL;
+		ev->no_clone = cv->delta_apply == XF_CONFIG_APPLY_READ_WRITE;
 		/* The config names workers by lcore (checked: each is in cores.workers). */
 		for (unsigned int k = 0; k < cv->n_workers; k++) {
 			for (unsigned int w = 0; w < ec->n_workers; w++) {
@@ -165,12 +167,37 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	ec->congestion = (int)cfg->session.congestion; /* XF_CONFIG_CC_* are XF_CC_* */
 	ec->timeout_ms = cfg->session.timeout_ms;
 	ec->keepalive_ms = cfg->session.keepalive_ms;
+	ec->rekey_after_ms = cfg->session.rekey_after_ms;
+	ec->reject_after_ms = cfg->session.reject_after_ms;
+	ec->key_update_frames = cfg->session.key_update_frames;
 	ec->n_peers = XF_MIN(cfg->n_peers, XF_ENGINE_MAX_PEERS);
 	for (unsigned int i = 0; i < ec->n_peers; i++) {
 		ec->peers[i].ip = htonl(cfg->peers[i].ipv4);
 		ec->peers[i].udp_port = (uint16_t)cfg->peers[i].udp_port;
 	}
 	return engine_keys(cfg, ec);
+}
+
+/* What --delete did: status "pending" until the receiver's DONE says (docs/CONTROL.md). */
+static json_t *
+job_delete_json(const struct xf_job_info *j)
+{
+	static const char *const names[] = {
+		[XF_DEL_OK] = "done",
+		[XF_DEL_LIMIT] = "limit",
+		[XF_DEL_SKIPPED] = "skipped",
+		[XF_DEL_ERROR] = "error",
+	};
+	const char *st = "pending";
+
+	if (j->delete_scan_errors) {
+		st = "scan_errors";
+	} else if (j->push.delete_reported && j->push.delete_status <= XF_DEL_MAX) {
+		st = names[j->push.delete_status];
+	}
+	return json_pack("{s:s,s:I,s:I}", "status", st, "deleted",
+	                 (json_int_t)j->push.files_deleted, "kept",
+	                 (json_int_t)j->push.delete_kept);
 }
 
 /* A job's rate in bit/s over the time it ran (not the time it waited queued). */
@@ -247,6 +274,9 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg, const struct 
 			json_object_set_new(o, "fair_share",
 			                    json_real(sh->running > 0 ? 1.0 / sh->running : 1.0));
 		}
+		if (j->delete_asked) {
+			json_object_set_new(o, "delete", job_delete_json(j));
+		}
 		if (j->error[0] != '\0') {
 			json_object_set_new(o, "error", json_string(j->error));
 		}
@@ -254,48 +284,68 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg, const struct 
 	return o;
 }
 
+/* The running jobs' rates, summed (whichever jobs a reply lists). */
 static void
-h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
+job_shares(struct xferd *d, struct job_shares *sh)
 {
-	struct xferd *d = arg;
-	json_t *id = json_object_get(args, "id"), *list = json_array();
-	unsigned int ids[XF_ENGINE_MAX_JOBS], all[XF_ENGINE_MAX_JOBS], n, nall;
-	struct job_shares sh = { 0 };
+	unsigned int all[XF_ENGINE_MAX_JOBS],
+	        nall = xf_engine_jobs(d->engine, all, XF_ENGINE_MAX_JOBS);
 
-	if (id != NULL && !json_is_integer(id)) {
-		json_decref(list);
-		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "args.id: expected an integer");
-		return;
-	}
-	if (id != NULL) {
-		ids[0] = (unsigned int)json_integer_value(id);
-		n = 1;
-	} else {
-		n = xf_engine_jobs(d->engine, ids, XF_ENGINE_MAX_JOBS);
-	}
-	/* Shares are of every running job, whichever ones were asked for. */
-	nall = xf_engine_jobs(d->engine, all, XF_ENGINE_MAX_JOBS);
+	*sh = (struct job_shares){ 0 };
 	for (unsigned int i = 0; i < nall; i++) {
 		struct xf_job_info info;
 
 		if (xf_engine_job(d->engine, all[i], &info) == 0 && info.state == XF_JOB_RUNNING) {
 			double r = (double)job_rate(&info);
 
-			sh.running++;
-			sh.sum += r;
-			sh.sum_sq += r * r;
+			sh->running++;
+			sh->sum += r;
+			sh->sum_sq += r * r;
 		}
 	}
+}
+
+json_t *
+xferd_jobs_json(struct xferd *d)
+{
+	json_t *list = json_array();
+	unsigned int ids[XF_ENGINE_MAX_JOBS],
+	        n = xf_engine_jobs(d->engine, ids, XF_ENGINE_MAX_JOBS);
+	struct job_shares sh;
+
+	job_shares(d, &sh);
 	for (unsigned int i = 0; i < n; i++) {
 		struct xf_job_info info;
 
 		if (xf_engine_job(d->engine, ids[i], &info) == 0) {
 			json_array_append_new(list, job_json(&info, d->cfg, &sh));
-		} else if (id != NULL) {
-			json_decref(list);
-			xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no job %u", ids[i]);
-			return;
 		}
+	}
+	return list;
+}
+
+static void
+h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	struct xferd *d = arg;
+	json_t *id = json_object_get(args, "id"), *list;
+	struct xf_job_info info;
+	struct job_shares sh;
+
+	if (id != NULL && !json_is_integer(id)) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "args.id: expected an integer");
+		return;
+	}
+	/* Shares are of every running job, whichever ones were asked for. */
+	job_shares(d, &sh);
+	if (id == NULL) {
+		list = xferd_jobs_json(d);
+	} else if (xf_engine_job(d->engine, (unsigned int)json_integer_value(id), &info) < 0) {
+		xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no job %u",
+		                   (unsigned int)json_integer_value(id));
+		return;
+	} else {
+		list = json_pack("[o]", job_json(&info, d->cfg, &sh));
 	}
 	reply->result = json_pack("{s:o, s:{s:i, s:f}}", "jobs", list, "fairness", "running",
 	                          (int)sh.running, "jain",
@@ -352,6 +402,44 @@ push_filters(struct xferd *d, json_t *args, struct xf_filter **out, struct xf_ct
 		}
 	}
 	*out = f;
+	return 0;
+}
+
+/*
+ * args.delete (bool) and args.max_delete (integer, 0..2^32-2). With filters, --delete is
+ * refused: the receiver does not know the rules, so it would delete what they left out,
+ * which rsync protects.
+ */
+static int
+push_delete(json_t *args, bool filtered, struct xf_engine_push_req *req, struct xf_ctl_reply *reply)
+{
+	json_t *del = json_object_get(args, "delete");
+	json_t *max = json_object_get(args, "max_delete");
+
+	if (del != NULL && !json_is_boolean(del)) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "args.delete: expected a bool");
+		return -EINVAL;
+	}
+	if (max != NULL && (!json_is_integer(max) || json_integer_value(max) < 0 ||
+	                    json_integer_value(max) >= (json_int_t)XF_DELETE_UNLIMITED)) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "args.max_delete: expected an integer from 0 to %u",
+		                   XF_DELETE_UNLIMITED - 1);
+		return -EINVAL;
+	}
+	req->delete_extra = json_is_true(del);
+	req->max_delete = max != NULL ? (uint32_t)json_integer_value(max) : XF_DELETE_UNLIMITED;
+	if (max != NULL && !req->delete_extra) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "args.max_delete: only with args.delete");
+		return -EINVAL;
+	}
+	if (req->delete_extra && filtered) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "args.delete: not with args.filters (the receiver does not "
+		                   "have the rules, so it would delete what they leave out)");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -414,6 +502,10 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		return;
 	}
 	req.filter = filter;
+	if (push_delete(args, filter != NULL, &req, reply) < 0) {
+		xf_filter_free(filter);
+		return;
+	}
 	rc = xf_engine_push(d->engine, &req, err, sizeof(err));
 	xf_filter_free(filter);
 	if (rc < 0) {
@@ -447,7 +539,7 @@ h_cancel(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	}
 }
 
-/* Every volume with its counters (docs/CONTROL.md, `stats`). */
+/* Every volume with its settings and counters (docs/CONTROL.md, `stats`). */
 static json_t *
 volumes_json(struct xferd *d)
 {
@@ -470,9 +562,11 @@ volumes_json(struct xferd *d)
 		}
 		json_array_append_new(
 		        list,
-		        json_pack("{s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:I, s:I, s:I}", "name",
-		                  cv->name, "path", cv->path, "io", vi.io, "workers", workers,
-		                  "sessions", (int)vi.sessions, "sessions_opened",
+		        json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:I, s:I, s:I}",
+		                  "name", cv->name, "path", cv->path, "io", vi.io, "apply",
+		                  vi.apply, "verify",
+		                  cv->verify == XF_CONFIG_VERIFY_FULL ? "full" : "fast", "workers",
+		                  workers, "sessions", (int)vi.sessions, "sessions_opened",
 		                  (json_int_t)vi.sessions_opened, "files_verified",
 		                  (json_int_t)vi.files_verified, "commits", (json_int_t)vi.commits,
 		                  "bytes_written", (json_int_t)vi.bytes_written, "staged_dirs",
@@ -481,10 +575,9 @@ volumes_json(struct xferd *d)
 	return list;
 }
 
-static void
-h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
+json_t *
+xferd_stats_json(struct xferd *d)
 {
-	struct xferd *d = arg;
 	struct xf_engine_stats st;
 	/* The engine's rings and every volume's pipeline's (2 x RX cores x workers each):
 	 * at most 264 + 4096, too many for the stack. */
@@ -497,8 +590,8 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	json_t *rings, *queues;
 	json_t *drops = json_object(), *cores = json_array();
 	char key[64];
+	json_t *result;
 
-	(void)args;
 	xf_engine_stats(d->engine, &st);
 	for (unsigned int i = 1; i < XF_ARRAY_SIZE(st.frame_drops); i++) {
 		if (st.frame_drops[i] != 0) {
@@ -520,6 +613,7 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	json_object_set_new(drops, "hello_peer_cap", json_integer((json_int_t)st.hello_peer_cap));
 	json_object_set_new(drops, "unconfirmed", json_integer((json_int_t)st.unconfirmed));
 	json_object_set_new(drops, "pn_ahead", json_integer((json_int_t)st.pn_ahead));
+	json_object_set_new(drops, "pend_full", json_integer((json_int_t)st.pend_full));
 	json_object_set_new(drops, "tx_full", json_integer((json_int_t)st.tx_full));
 	/* AEAD and handshake drops by reason (docs/SECURITY.md 8). */
 	json_object_update_new(
@@ -558,7 +652,7 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		                                "rx_bytes", (json_int_t)qi[q].rx_bytes, "tx_bytes",
 		                                (json_int_t)qi[q].tx_bytes));
 	}
-	reply->result = json_pack(
+	result = json_pack(
 	        "{s:[{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}], s:o, s:o, s:o, s:o, s:{s:I, s:I, "
 	        "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	        "ports", "name", d->cfg->ports[0].name, "udp_checksum_tx",
@@ -573,8 +667,8 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	        "arp_replied", (json_int_t)st.arp_replied, "icmp_echo_replied",
 	        (json_int_t)st.icmp_echo_replied, "arp_held", (json_int_t)st.arp_held,
 	        "arp_expired", (json_int_t)st.arp_expired);
-	if (reply->result != NULL) {
-		json_t *dp = json_object_get(reply->result, "dataplane");
+	if (result != NULL) {
+		json_t *dp = json_object_get(result, "dataplane");
 
 		json_object_set_new(dp, "arp_requests", json_integer((json_int_t)st.arp_requests));
 		json_object_set_new(dp, "arp_probes", json_integer((json_int_t)st.arp_probes));
@@ -583,34 +677,49 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		json_object_set_new(dp, "neigh_changed",
 		                    json_integer((json_int_t)st.neigh_changed));
 		json_object_set_new(dp, "neigh_failed", json_integer((json_int_t)st.neigh_failed));
-		json_object_set_new(reply->result, "control",
+		json_object_set_new(result, "control",
 		                    json_pack("{s:I}", "push_filters_refused",
 		                              (json_int_t)d->push_filters_refused));
-		json_object_set_new(reply->result, "delta",
-		                    json_pack("{s:I, s:I, s:I}", "basis_kept_bytes",
-		                              (json_int_t)st.basis_kept_bytes, "sig_from_ring",
-		                              (json_int_t)st.sig_from_ring, "sig_from_heap",
-		                              (json_int_t)st.sig_from_heap));
-		json_object_set_new(json_object_get(reply->result, "dataplane"),
-		                    "slow_storage_steps",
+		json_object_set_new(result, "delta",
+		                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		                              "basis_kept_bytes", (json_int_t)st.basis_kept_bytes,
+		                              "sig_from_ring", (json_int_t)st.sig_from_ring,
+		                              "sig_from_heap", (json_int_t)st.sig_from_heap,
+		                              "cloned_bytes", (json_int_t)st.cloned_bytes,
+		                              "copy_range_bytes", (json_int_t)st.copy_range_bytes,
+		                              "crc_combined_bytes",
+		                              (json_int_t)st.crc_combined_bytes, "basis_changed",
+		                              (json_int_t)st.basis_changed, "basis_dirty",
+		                              (json_int_t)st.basis_dirty));
+		json_object_set_new(json_object_get(result, "dataplane"), "slow_storage_steps",
 		                    json_integer((json_int_t)st.slow_storage_steps));
-		json_object_update_new(json_object_get(reply->result, "dataplane"),
+		json_object_update_new(json_object_get(result, "dataplane"),
 		                       json_pack("{s:I, s:I, s:I}", "staged_dirs",
 		                                 (json_int_t)st.staged_dirs, "staged_files",
 		                                 (json_int_t)st.staged_files, "staged_failed",
 		                                 (json_int_t)st.staged_failed));
 		json_object_set_new(
-		        reply->result, "security",
-		        json_pack("{s:s, s:I, s:I, s:I, s:I}", "mode",
+		        result, "security",
+		        json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "mode",
 		                  d->cfg->session.security == XF_CONFIG_SECURITY_NONE ? "none"
 		                                                                      : "aead",
-		                  "handshakes", (json_int_t)st.handshakes, "frames_sealed",
-		                  (json_int_t)st.sealed, "frames_opened", (json_int_t)st.opened,
-		                  "nonce_refused", (json_int_t)st.nonce_refused));
-		json_object_set_new(reply->result, "volumes", volumes_json(d));
+		                  "handshakes", (json_int_t)st.handshakes, "rekeys",
+		                  (json_int_t)st.rekeys, "key_updates", (json_int_t)st.key_updates,
+		                  "frames_sealed", (json_int_t)st.sealed, "frames_opened",
+		                  (json_int_t)st.opened, "nonce_refused",
+		                  (json_int_t)st.nonce_refused));
+		json_object_set_new(result, "volumes", volumes_json(d));
 		json_object_set_new(drops, "volume_refused",
 		                    json_integer((json_int_t)st.volume_refused));
 	}
+	return result;
+}
+
+static void
+h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	(void)args;
+	reply->result = xferd_stats_json(arg);
 }
 
 /* A public key's fingerprint for humans: the first 8 bytes of its SHA-256, in hex (as
@@ -668,13 +777,16 @@ h_sessions(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		              (json_int_t)j.push.bytes_sent, "rtt_us",
 		              (json_int_t)(j.rel.smoothed_rtt_ns / 1000), "retransmits",
 		              (json_int_t)j.push.retransmits);
-		/* The peer's key (fingerprint), the age of the session's keys, key updates. */
+		/* The peer's key (fingerprint), the age of the session's current keys, key
+		 * updates and new handshakes. */
 		if (o != NULL && j.keyed) {
 			key_fingerprint(d->cfg->peers[j.peer].public_key, fp);
 			json_object_update_new(
-			        o, json_pack("{s:s, s:I, s:I}", "key_fingerprint", fp, "key_age_ms",
+			        o, json_pack("{s:s, s:I, s:I, s:I}", "key_fingerprint", fp,
+			                     "key_age_ms",
 			                     (json_int_t)((mono_ns() - j.keys_born_ns) / 1000000),
-			                     "key_updates", (json_int_t)j.key_updates));
+			                     "key_updates", (json_int_t)j.key_updates, "rekeys",
+			                     (json_int_t)j.rekeys));
 		}
 		json_array_append_new(list, o);
 	}

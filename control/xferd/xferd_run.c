@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include <rte_eal.h>
 #include <rte_lcore.h>
 #include <rte_errno.h>
@@ -51,7 +53,7 @@ log_level_name(int level)
  * untouched on every failure path.
  */
 static int
-reload(struct xferd *d, json_t **report)
+reload_apply(struct xferd *d, json_t **report)
 {
 	struct xf_config *cand = NULL;
 	json_t *changed = json_array(), *restart = json_array();
@@ -122,6 +124,23 @@ reload(struct xferd *d, json_t **report)
 	*report = json_pack("{s:b, s:o, s:o}", "applied", !needs_restart, "changed", changed,
 	                    "restart_needed", restart);
 	return needs_restart ? -EBUSY : 0;
+}
+
+/*
+ * A reload as systemd sees it (Type=notify, docs/OPERATIONS.md "Under systemd"):
+ * RELOADING=1, then READY=1 once the outcome is known, whatever it is. sd_notify does
+ * nothing when NOTIFY_SOCKET is not set (not started by systemd).
+ */
+static int
+reload(struct xferd *d, json_t **report)
+{
+	int rc;
+
+	sd_notify(0, "RELOADING=1");
+	rc = reload_apply(d, report);
+	sd_notifyf(0, "READY=1\nSTATUS=reload %s; %lu applied, %lu refused since start",
+	           rc == 0 ? "applied" : "refused", d->reloads, d->reloads_refused);
+	return rc;
 }
 
 static void
@@ -253,6 +272,7 @@ xferd_run(const struct xferd_opts *o)
 	sigset_t set;
 	int rc, status = 1;
 
+	xferd_journal_init();
 	if (xferd_load_config(o, &d.cfg) < 0) {
 		return 1;
 	}
@@ -298,11 +318,18 @@ xferd_run(const struct xferd_opts *o)
 	if (xferd_telemetry_init(&d) < 0) {
 		XF_LOG(WARNING, "xferd", "DPDK telemetry commands not registered");
 	}
+	if (xferd_metrics_start(&d) < 0) {
+		goto out_ctl;
+	}
 	XF_LOG(NOTICE, "xferd", "%s running (xferd %s, %s), control socket %s",
 	       d.cfg->appliance.name, XFERD_VERSION, rte_version(), d.cfg->control.socket);
 	/* Readiness line for scripts and tests: they wait for it, never sleep. */
 	printf("xferd: ready\n");
 	fflush(stdout);
+	/* The same moment for systemd (Type=notify): the ports are started and the control
+	 * socket answers. A no-op when NOTIFY_SOCKET is not set. */
+	sd_notifyf(0, "READY=1\nSTATUS=%s running, control socket %s", d.cfg->appliance.name,
+	           d.cfg->control.socket);
 
 	while (!d.stopping) {
 		rc = xf_ctl_server_poll(d.ctl, 50);
@@ -313,12 +340,15 @@ xferd_run(const struct xferd_opts *o)
 		signals_handle(&d);
 		xf_engine_link_poll(d.engine); /* a gratuitous ARP at each link-up */
 		xferd_telemetry_refresh(&d);
+		xferd_metrics_poll(&d);
 	}
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	/* Answer what is already queued (e.g. the shutdown reply), then close. */
 	xf_ctl_server_poll(d.ctl, 0);
 	status = 0;
 	XF_LOG(NOTICE, "xferd", "stopped");
 out_ctl:
+	xferd_metrics_stop(&d);
 	xf_ctl_server_destroy(d.ctl);
 out_engine:
 	/* Stop the loops: sessions end, unfinished files' temps are removed. */

@@ -34,8 +34,9 @@ struct tel_snap {
 	char name[XF_CONFIG_NAME_MAX];
 	char log_level[16];
 	char port[XF_CONFIG_NAME_MAX];
-	const char *udp_tx;    /**< a static string of the engine's */
-	const char *volume_io; /**< likewise: "io_uring" or "inline" */
+	const char *udp_tx;       /**< a static string of the engine's */
+	const char *volume_io;    /**< likewise: "io_uring" or "inline" */
+	const char *volume_apply; /**< likewise: "clone", "copy_file_range", "read_write" */
 	char ipv4[32];
 	bool stopping;
 	uint64_t uptime_s;
@@ -77,7 +78,9 @@ xferd_telemetry_refresh(struct xferd *d)
 	snprintf(s->log_level, sizeof(s->log_level), "%s", level_name(d->cfg->appliance.log_level));
 	snprintf(s->port, sizeof(s->port), "%s", port->name);
 	s->udp_tx = xf_engine_udp_tx_checksum(d->engine);
-	s->volume_io = xf_engine_volume_io(d->engine, 0); /* the first volume's */
+	/* The first volume's (xferctl stats lists every volume's). */
+	s->volume_io = xf_engine_volume_io(d->engine, 0);
+	s->volume_apply = xf_engine_volume_apply(d->engine, 0);
 	snprintf(s->ipv4, sizeof(s->ipv4), "%u.%u.%u.%u/%u", port->ipv4 >> 24,
 	         (port->ipv4 >> 16) & 0xff, (port->ipv4 >> 8) & 0xff, port->ipv4 & 0xff,
 	         port->prefix_len);
@@ -190,6 +193,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_string(info, "port_name", s->port);
 	rte_tel_data_add_dict_string(info, "port_udp_checksum_tx", s->udp_tx);
 	rte_tel_data_add_dict_string(info, "volume_io", s->volume_io);
+	rte_tel_data_add_dict_string(info, "volume_apply", s->volume_apply);
 	rte_tel_data_add_dict_u64(info, "port_rx_packets", st->rx_packets);
 	rte_tel_data_add_dict_u64(info, "port_tx_packets", st->tx_packets);
 	rte_tel_data_add_dict_u64(info, "port_rx_bytes", st->rx_bytes);
@@ -217,6 +221,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "drop_volume_refused", st->volume_refused);
 	rte_tel_data_add_dict_u64(info, "drop_unconfirmed", st->unconfirmed);
 	rte_tel_data_add_dict_u64(info, "drop_pn_ahead", st->pn_ahead);
+	rte_tel_data_add_dict_u64(info, "drop_pend_full", st->pend_full);
 	rte_tel_data_add_dict_u64(info, "drop_tx_full", st->tx_full);
 	rte_tel_data_add_dict_u64(info, "drop_auth_failed", st->auth_failed);
 	rte_tel_data_add_dict_u64(info, "drop_auth_replayed", st->auth_replayed);
@@ -251,6 +256,11 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "delta_basis_kept_bytes", st->basis_kept_bytes);
 	rte_tel_data_add_dict_u64(info, "delta_sig_from_ring", st->sig_from_ring);
 	rte_tel_data_add_dict_u64(info, "delta_sig_from_heap", st->sig_from_heap);
+	rte_tel_data_add_dict_u64(info, "delta_cloned_bytes", st->cloned_bytes);
+	rte_tel_data_add_dict_u64(info, "delta_copy_range_bytes", st->copy_range_bytes);
+	rte_tel_data_add_dict_u64(info, "delta_crc_combined_bytes", st->crc_combined_bytes);
+	rte_tel_data_add_dict_u64(info, "delta_basis_changed", st->basis_changed);
+	rte_tel_data_add_dict_u64(info, "delta_basis_dirty", st->basis_dirty);
 	free(s);
 	return 0;
 }

@@ -33,6 +33,14 @@ enum xf_log_level {
 /** Process-wide log threshold (xf_base.c); messages above it are dropped. */
 extern int xf_log_threshold;
 
+/**
+ * Where messages go instead of stderr, when set (xferd sets it to the journal when
+ * systemd started it: control/xferd/xferd_journal.c). Set once, before any other
+ * thread runs; NULL: stderr.
+ */
+typedef void (*xf_log_sink_fn)(int level, const char *module, const char *fmt, va_list ap);
+extern xf_log_sink_fn xf_log_sink;
+
 /*
  * Logging is for the control path and for per-session or per-file events.
  * Per-frame problems on an RX core are counted, never logged.
@@ -47,6 +55,12 @@ xf_log(enum xf_log_level level, const char *module, const char *fmt, ...)
 	va_list ap;
 
 	if ((int)level > xf_log_threshold) {
+		return;
+	}
+	if (xf_log_sink != NULL) {
+		va_start(ap, fmt);
+		xf_log_sink((int)level, module, fmt, ap);
+		va_end(ap);
 		return;
 	}
 	fprintf(stderr, "xferd: %s: %s: ", names[level], module);

@@ -108,6 +108,23 @@ xf_delta_block_size(uint64_t size)
 	return (uint32_t)bs;
 }
 
+uint32_t
+xf_delta_block_size_aligned(uint64_t size, uint32_t align)
+{
+	uint32_t bs = xf_delta_block_size(size);
+
+	if (align < 8 || align > XF_BLOCK_MAX || (align & (align - 1)) != 0 || bs < align) {
+		return bs;
+	}
+	/* The nearest multiple, at most align / 2 (half of bs) from sqrt: signature and
+	 * literal bytes together grow by at most 8% (docs/DELTA.md, "Block size rule"). */
+	bs = (bs + align / 2) / align * align;
+	if (bs < XF_DELTA_BLOCK_MIN) {
+		bs += align; /* small blocks of a small file system block: the next multiple */
+	}
+	return bs > XF_BLOCK_MAX ? XF_BLOCK_MAX : bs;
+}
+
 uint64_t
 xf_delta_block_count(uint64_t size, uint32_t block_size)
 {

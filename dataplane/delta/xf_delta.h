@@ -74,6 +74,17 @@ uint32_t xf_delta_weak_sum(const void *buf, size_t len);
  */
 uint32_t xf_delta_block_size(uint64_t size);
 
+/**
+ * xf_delta_block_size() rounded to the nearest multiple of align (not below
+ * XF_DELTA_BLOCK_MIN), where it is at least align: on a volume that clones, matched
+ * runs then start and end on the file system's blocks and are cloned whole
+ * (docs/DELTA.md, "Block size rule"). Smaller blocks are left as they are.
+ * @param size Basis size in bytes.
+ * @param align File system block size: a power of two, 8..XF_BLOCK_MAX (else ignored).
+ * @return The block size, a multiple of 8 in [XF_DELTA_BLOCK_MIN, XF_BLOCK_MAX].
+ */
+uint32_t xf_delta_block_size_aligned(uint64_t size, uint32_t align);
+
 /** Number of blocks, ceil(size / block_size), the last one possibly short. */
 uint64_t xf_delta_block_count(uint64_t size, uint32_t block_size);
 

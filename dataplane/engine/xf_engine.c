@@ -218,6 +218,8 @@ create_volume(struct xf_engine *e, unsigned int v)
 	/* AUTO stays AUTO: each worker's storage takes the same back end on the volume and,
 	 * on io_uring, AUTO's route (the operations it runs inline, xf_storage_auto_route()). */
 	plc.io = conf->io;
+	plc.verify_full = cv->verify_full;
+	plc.no_clone = cv->no_clone;
 	plc.release = release_mbuf;
 	ev->pl = xf_pipeline_create(&plc);
 	if (ev->pl == NULL) {
@@ -231,8 +233,10 @@ create_volume(struct xf_engine *e, unsigned int v)
 
 		ew->vol[ew->nvol - 1].pl = ev->pl;
 	}
-	XF_LOG(INFO, MODULE, "volume %s (%s): file I/O %s, %u worker%s", cv->name, cv->path,
-	       xf_storage_io_str(ev->io), nw, nw == 1 ? "" : "s");
+	/* The clone probe ran in this volume's pipeline, on its own file system. */
+	XF_LOG(INFO, MODULE, "volume %s (%s): file I/O %s, %u worker%s, COPY ops by %s, verify %s",
+	       cv->name, cv->path, xf_storage_io_str(ev->io), nw, nw == 1 ? "" : "s",
+	       xf_engine_volume_apply(e, v), cv->verify_full ? "full" : "fast");
 	return 0;
 }
 
@@ -703,6 +707,7 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		goto err_job;
 	}
 	j->skipped = ss.skipped_special + ss.skipped_long;
+	j->delete_scan_errors = ss.skipped_long + ss.errors != 0;
 	j->filtered = ss.filtered;
 	rc = job_build_list(j, &st, err, err_len);
 	if (rc < 0) {
@@ -760,6 +765,8 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->started_ns = j->started_ns;
 	out->files_skipped = j->skipped;
 	out->files_filtered = j->filtered;
+	out->delete_asked = j->req.delete_extra;
+	out->delete_scan_errors = j->req.delete_extra && j->delete_scan_errors;
 	out->io = xf_storage_io_str(j->io_inline ? XF_STORAGE_IO_INLINE : XF_STORAGE_IO_URING);
 	/* A consistent snapshot: retry while the RX core is writing one. */
 	do {
@@ -772,6 +779,7 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 		out->keyed = j->keyed;
 		out->keys_born_ns = j->keys_born_ns;
 		out->key_updates = j->key_updates;
+		out->rekeys = j->rekeys;
 		memcpy(out->error, j->error, sizeof(out->error));
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&j->seq, memory_order_acquire);
@@ -862,6 +870,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->volume_refused += rx->volume_refused;
 		st->unconfirmed += rx->unconfirmed;
 		st->pn_ahead += rx->pn_ahead;
+		st->pend_full += rx->pend_full;
 		st->tx_full += rx->tx_full;
 		st->auth_failed += rx->auth_failed;
 		st->auth_replayed += rx->auth_replayed;
@@ -872,6 +881,8 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->sealed += rx->sealed;
 		st->opened += rx->unsealed;
 		st->handshakes += rx->handshakes;
+		st->rekeys += rx->rekeys;
+		st->key_updates += rx->key_updates;
 		st->hs_bad_mac += rx->hs_bad_mac;
 		st->hs_no_key += rx->hs_no_key;
 		st->hs_replay += rx->hs_replay;
@@ -916,6 +927,11 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		/* the workers' counters, read racily as well */
 		xf_pipeline_times(e->vol[v].pl, &t);
 		st->basis_kept_bytes += t.copy_kept;
+		st->cloned_bytes += t.copy_cloned;
+		st->copy_range_bytes += t.copy_ranged;
+		st->crc_combined_bytes += t.crc_combined;
+		st->basis_changed += t.basis_changed;
+		st->basis_dirty += t.basis_dirty;
 		st->sig_from_ring += t.sig_leased;
 		st->sig_from_heap += t.sig_heap;
 		st->slow_storage_steps += t.slow_steps;
@@ -998,6 +1014,7 @@ xf_engine_volume(struct xf_engine *e, unsigned int v, struct xf_engine_volume_in
 	}
 	memset(out, 0, sizeof(*out));
 	out->io = xf_storage_io_str(e->vol[v].io);
+	out->apply = xf_engine_volume_apply(e, v);
 	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
 		out->sessions_opened += e->rx[r].vol_opened[v];
 		out->sessions += e->rx[r].vol_sessions[v];
@@ -1008,6 +1025,15 @@ xf_engine_volume(struct xf_engine *e, unsigned int v, struct xf_engine_volume_in
 	out->bytes_written = t.data_bytes;
 	out->staged_dirs = t.staged_dirs;
 	return 0;
+}
+
+const char *
+xf_engine_volume_apply(const struct xf_engine *e, unsigned int v)
+{
+	if (v >= e->conf.n_volumes || e->vol[v].pl == NULL) {
+		return "?";
+	}
+	return xf_storage_clone_str((enum xf_storage_clone)xf_pipeline_clone_mode(e->vol[v].pl));
 }
 
 const char *

@@ -42,6 +42,8 @@ struct xf_engine_volume {
 	/** largest announced file size taken (0: the pipeline's default) */
 	uint64_t max_file_size;
 	uint32_t fault_rename_hold_ms; /**< test-only: the first commit rename held, 0 = off */
+	bool verify_full;              /**< every received file read back for its CRC-64 */
+	bool no_clone;                 /**< COPY ops read and write, whatever the volume can do */
 	/** Workers that write it, as indices into worker_lcore[] (the first is its commit
 	 *  worker); 0: every worker, in order. */
 	unsigned int n_workers;
@@ -102,6 +104,10 @@ struct xf_engine_conf {
 	uint8_t private_key[32]; /**< X25519 static private key */
 	bool has_psk;            /**< psk is set (else the all-zero PSK) */
 	uint8_t psk[32];
+	/* Key lifetimes (docs/SECURITY.md 5); 0 = the default of each (xf_secure.h). */
+	uint32_t rekey_after_ms;    /**< a push starts a new handshake at this key age */
+	uint32_t reject_after_ms;   /**< keys this old seal and open nothing */
+	uint32_t key_update_frames; /**< frames sealed per key before a key update */
 };
 
 struct xf_engine;
@@ -148,6 +154,8 @@ struct xf_engine_push_req {
 	/** NULL, or the rules the scan applies (xf_filter.h); used during xf_engine_push()
 	 *  only, not kept by the job. */
 	const struct xf_filter *filter;
+	bool delete_extra;   /**< --delete: the receiver deletes what the source lacks */
+	uint32_t max_delete; /**< with delete_extra: at most this many (XF_DELETE_UNLIMITED) */
 };
 
 /** States of a job (what `xferctl jobs` shows). */
@@ -179,8 +187,12 @@ struct xf_job_info {
 	uint64_t files_filtered; /**< entries the filter excluded (a directory counts once) */
 	const char *io;          /**< how its sources are read: "io_uring" or "inline" */
 	bool keyed;              /**< its handshake finished (session.security aead) */
-	uint64_t keys_born_ns;   /**< when (xf_engine_now's clock) */
-	uint64_t key_updates;    /**< key updates since, both directions */
+	uint64_t keys_born_ns;   /**< when its current keys were made (xf_engine_now's clock) */
+	uint64_t key_updates;    /**< key updates of the session, both directions */
+	uint64_t rekeys;         /**< new handshakes that replaced its keys */
+	bool delete_asked;       /**< the push asked for --delete */
+	bool delete_scan_errors; /**< ... and the scan lost entries, so none was asked of the
+	                              receiver */
 };
 
 /**
@@ -221,6 +233,10 @@ struct xf_engine_stats {
 	/* FLIST/DATA/COPY/FILE_END before the sender acknowledged our HELLO_ACK (dropped, not
 	 * acknowledged); frames numbered more than a window ahead (xf_reliab). */
 	uint64_t unconfirmed, pn_ahead;
+	/* Frames of a served session not taken because the RX core's queue to its pipeline
+	 * was full (not acknowledged: the sender sends them again). The core stops reading
+	 * its port before that queue can fill, so 0 unless that bound is broken. */
+	uint64_t pend_full;
 	/* AEAD (docs/SECURITY.md 8): frames whose tag failed, replayed (duplicate packet
 	 * number) or behind the window, after the keys expired, for a session without keys
 	 * yet; seals refused because a packet number was not above the last (never expected:
@@ -231,7 +247,9 @@ struct xf_engine_stats {
 	 * of another peer than the source address), replayed message 1 (timestamp), message
 	 * 2 failed (wrong key or PSK), HELLO whose security mode differs from ours, other. */
 	uint64_t hs_bad_mac, hs_no_key, hs_replay, hs_bad_response, hs_mode, hs_failed;
-	uint64_t handshakes; /**< completed, either role */
+	uint64_t handshakes;  /**< completed, either role */
+	uint64_t rekeys;      /**< handshakes that replaced a live session's keys, either role */
+	uint64_t key_updates; /**< key updates started (session.key_update_frames) */
 	uint64_t sessions_opened, sessions_closed, sessions_timed_out;
 	uint64_t arp_replied, icmp_echo_replied;
 	uint64_t arp_held;    /**< frames held while their next hop was being resolved */
@@ -245,6 +263,10 @@ struct xf_engine_stats {
 	 * signatures; signature arrays and maps from the lease rings, and from the heap when
 	 * a ring was full. */
 	uint64_t basis_kept_bytes;
+	/* Apply by clone (docs/DELTA.md): COPY bytes cloned, copied by copy_file_range,
+	 * whose CRC-64 came from block CRCs; files whose basis changed under them. */
+	uint64_t cloned_bytes, copy_range_bytes, crc_combined_bytes, basis_changed;
+	uint64_t basis_dirty; /**< DELTA files not cloned: their basis was not written back */
 	uint64_t sig_from_ring, sig_from_heap;
 	uint64_t slow_storage_steps; /**< steps that kept a worker for a second or more */
 	/* Received new directories made under a staging name and put in place whole
@@ -324,6 +346,7 @@ const char *xf_engine_udp_tx_checksum(const struct xf_engine *e);
 /** A volume as `xferctl stats` shows it: its counters, summed over the cores. */
 struct xf_engine_volume_info {
 	const char *io;           /**< "io_uring" or "inline" (transfer.io resolved for it) */
+	const char *apply;        /**< how COPY ops are applied (xf_engine_volume_apply()) */
 	unsigned int sessions;    /**< receive sessions writing into it now */
 	uint64_t sessions_opened; /**< receive sessions opened into it */
 	uint64_t files_verified;  /**< files written and verified (size, CRC-64) */
@@ -340,5 +363,9 @@ int xf_engine_volume(struct xf_engine *e, unsigned int v, struct xf_engine_volum
 
 /** How volume v is written and read: "io_uring" or "inline" ("?" for no such volume). */
 const char *xf_engine_volume_io(const struct xf_engine *e, unsigned int v);
+
+/** How volume v applies COPY ops: "clone", "copy_file_range" or "read_write" (its
+ *  pipeline's probe, on its file system; "?" for no such volume). */
+const char *xf_engine_volume_apply(const struct xf_engine *e, unsigned int v);
 
 #endif /* XF_ENGINE_H */

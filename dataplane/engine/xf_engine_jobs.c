@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "xf_base.h"
 #include "xf_engine_priv.h"
 
@@ -34,7 +36,15 @@ push_frame_send(void *arg, void *frame, uint16_t len)
 	/* The session keeps its reference for retransmission; the queue takes another. */
 	rte_mbuf_refcnt_update(frame, 1);
 	if (rx->e->aead && rte_pktmbuf_mtod((struct rte_mbuf *)frame,
-	                                    uint8_t *)[XF_NET_HDR_LEN + 3] != XF_MSG_HELLO) {
+	                                    uint8_t *)[XF_NET_HDR_LEN + 3] == XF_MSG_HELLO) {
+		/* Sent again: a copy with a fresh message 1 (docs/SECURITY.md 5). */
+		if (j->hello_sends++ > 0) {
+			frame = eng_secure_hello_again(rx, j, frame, len);
+			if (frame == NULL) {
+				return 0; /* no mbuf: the timer sends it again */
+			}
+		}
+	} else if (rx->e->aead) {
 		/* Sealed (a copy: the session's stays in clear); before the HELLO_ACK there
 		 * are no keys, and the frame waits for its retransmission. */
 		if (!j->sec_ready) {
@@ -120,8 +130,9 @@ job_publish(struct eng_job *j, enum xf_job_state state, const char *error)
 	j->queued_ns = (j->run_ns != 0 ? j->run_ns : j->started_ns + j->elapsed_ns) - j->started_ns;
 	j->keyed = j->sec_ready;
 	if (j->sec_ready) {
-		j->keys_born_ns = j->sec.born_ns;
-		j->key_updates = j->sec.st.key_updates_tx + j->sec.st.key_updates_rx;
+		j->keys_born_ns = j->sec.cur.born_ns;
+		j->key_updates = xf_secure_sess_key_updates(&j->sec);
+		j->rekeys = j->sec.rekeys;
 	}
 	if (error != NULL) {
 		snprintf(j->error, sizeof(j->error), "%s", error);
@@ -154,6 +165,10 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.volume = j->volume[0] != '\0',
 		.max_payload = (uint16_t)XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX),
 		.checksum = j->req.checksum,
+		/* A scan that lost entries cannot say what the source lacks (rsync too deletes
+		 * nothing after an I/O error on the sending side). */
+		.delete_extra = j->req.delete_extra && !j->delete_scan_errors,
+		.max_delete = j->req.max_delete,
 		.sig_ring = rx->sig_ring,
 	};
 	struct xf_push_io io = {
@@ -171,11 +186,13 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 
 		/* Room for the tag: a sealed frame is no larger than the link's payload. */
 		cfg.max_payload -= XF_SECURE_FRAME_OVERHEAD;
-		rc = eng_secure_job_start(
-		        rx, j,
-		        xf_push_hello_flags(&(struct xf_push_cfg){
-		                .checksum = cfg.checksum, .volume = cfg.volume, .auth = j->msg1 }),
-		        cfg.max_payload);
+		rc = eng_secure_job_start(rx, j,
+		                          xf_push_hello_flags(&(struct xf_push_cfg){
+		                                  .checksum = cfg.checksum,
+		                                  .volume = cfg.volume,
+		                                  .auth = j->msg1,
+		                                  .delete_extra = cfg.delete_extra }),
+		                          cfg.max_payload, cfg.delete_extra ? cfg.max_delete : 0);
 		if (rc < 0) {
 			job_publish(j, XF_JOB_FAILED,
 			            rc == -ENOKEY
@@ -215,7 +232,10 @@ job_end(struct eng_rx *rx, unsigned int k, enum xf_job_state state, const char *
 	xf_push_destroy(j->push);
 	j->push = NULL;
 	xf_noise_hs_wipe(&j->hs);
-	xf_secure_wipe(&j->sec);
+	OPENSSL_cleanse(j->hs_old, sizeof(j->hs_old));
+	j->n_hs_old = 0;
+	xf_secure_sess_wipe(&j->sec);
+	j->rekeying = false;
 	j->sec_ready = false;
 	rx->jobs[k] = rx->jobs[--rx->njobs];
 	atomic_thread_fence(memory_order_release);
@@ -330,7 +350,7 @@ eng_jobs_poll(struct eng_rx *rx)
 		struct xf_reliab_stats rel;
 
 		if (j->sec_ready) {
-			eng_secure_maintain(rx, &j->sec);
+			eng_secure_job_poll(rx, j);
 		}
 		busy |= xf_push_poll(j->push, rx->now);
 		xf_push_reliab_stats(j->push, &rel);

@@ -19,13 +19,15 @@
 #include "xf_ring.h"
 #include "xf_scan.h"
 #include "xf_secure_frame.h"
+#include "xf_secure_sess.h"
 #include "xf_storage.h"
 
-#define ENG_BURST     32u
-#define ENG_PEND_MAX  512u /* frames waiting for the pipeline on one RX core */
-#define ENG_RSESS_MAX 64u  /* receive sessions per RX core */
-#define ENG_RING_SIZE 1024u
-#define ENG_READS_MAX 32u /* read requests a worker works on at once */
+#define ENG_BURST           32u
+#define ENG_HELLO_FRESH_MAX 15u  /* first HELLOs resent with a fresh message 1, at most */
+#define ENG_PEND_MAX        512u /* frames waiting for the pipeline on one RX core */
+#define ENG_RSESS_MAX       64u  /* receive sessions per RX core */
+#define ENG_RING_SIZE       1024u
+#define ENG_READS_MAX       32u /* read requests a worker works on at once */
 /* Signature ring of an RX core: 8 MiB, about 450 DELTA files of 4 MiB (2048 records of
  * 8 bytes and a 2048-byte map each) signed and not yet matched; beyond, the heap. */
 #define ENG_SIG_RING_BYTES (8u * 1024u * 1024u)
@@ -114,7 +116,8 @@ struct eng_job {
 	uint32_t ndest;
 	uint32_t count; /**< ndest + the scan's entries */
 	uint64_t skipped;
-	uint64_t filtered; /* entries the filter excluded (xf_scan_stats.filtered) */
+	uint64_t filtered;       /* entries the filter excluded (xf_scan_stats.filtered) */
+	bool delete_scan_errors; /* the scan lost entries: --delete is not asked of the peer */
 	uint64_t started_ns;
 	uint64_t run_ns; /**< when its session started (after waiting queued), 0: not yet */
 	uint32_t session_id;
@@ -128,8 +131,19 @@ struct eng_job {
 	struct xf_noise_peer npeer;
 	struct xf_noise_hs hs;
 	uint8_t msg1[XF_NOISE_MSG1_LEN];
+	/* The handshakes of earlier copies of the first HELLO (each resent with a fresh
+	 * message 1): the responder answers the first it got, which may be any of them. */
+	struct xf_noise_hs hs_old[ENG_HELLO_FRESH_MAX];
+	unsigned int n_hs_old;
+	unsigned int hello_sends; /**< copies of the first HELLO sent */
 	bool sec_ready;
-	struct xf_secure sec;
+	struct xf_secure_sess sec;
+	uint32_t hello_flags;       /**< of its HELLO: the prologue of every handshake */
+	uint16_t hello_max_payload; /**< of its HELLO, likewise */
+	uint32_t hello_window;      /**< of its HELLO, likewise (the --max-delete limit) */
+	bool rekeying;              /**< a new handshake's message 1 is out (hs holds it) */
+	uint8_t rekey_msg1[XF_NOISE_MSG1_LEN]; /**< that message 1 (msg1 is the push's) */
+	uint64_t rekey_sent_ns;                /**< when that message 1 went out */
 	/* published by the RX core */
 	atomic_uint seq;
 	uint8_t state; /**< enum xf_job_state */
@@ -140,6 +154,7 @@ struct eng_job {
 	bool keyed;            /**< published sec_ready */
 	uint64_t keys_born_ns; /**< published sec.born_ns */
 	uint64_t key_updates;  /**< published key updates of sec */
+	uint64_t rekeys;       /**< published handshakes that replaced sec's keys */
 	struct xf_push_stats st;
 	struct xf_reliab_stats rel;
 };
@@ -173,7 +188,8 @@ struct eng_rsess {
 	unsigned int txq_head, txq_n;
 	uint64_t retransmits;
 	struct eng_nud nud;
-	struct xf_secure sec; /**< AEAD keys (unused with session.security none) */
+	struct xf_secure_sess sec;       /**< AEAD keys (unused with session.security none) */
+	uint8_t msg2[XF_NOISE_MSG2_LEN]; /**< message 2 of its HELLO_ACK (sent again) */
 };
 
 /* Frames an RX core holds while their next hop is being resolved, and for how long. */
@@ -210,7 +226,7 @@ struct eng_rx {
 	bool stopping;
 	/* counters, read by the control thread (relaxed; they only grow) */
 	uint64_t frames, bad_frames, no_session, hello_refused;
-	uint64_t hello_not_allowed, hello_peer_cap, unconfirmed, pn_ahead;
+	uint64_t hello_not_allowed, hello_peer_cap, unconfirmed, pn_ahead, pend_full;
 	uint64_t volume_refused;                          /* destinations we do not serve */
 	uint64_t vol_opened[XF_ENGINE_MAX_VOLUMES];       /* sessions opened, per volume */
 	unsigned int vol_sessions[XF_ENGINE_MAX_VOLUMES]; /* open now, per volume */
@@ -219,6 +235,8 @@ struct eng_rx {
 	uint64_t tx_full; /* unreliable frames dropped: our TX queue was full */
 	uint64_t auth_failed, auth_replayed, auth_too_old, auth_expired, auth_no_keys;
 	uint64_t nonce_refused, sealed, unsealed, handshakes;
+	uint64_t rekeys;      /* handshakes that replaced a live session's keys, either role */
+	uint64_t key_updates; /* key updates this core started (phase bit, HKDF) */
 	uint64_t hs_bad_mac, hs_no_key, hs_replay, hs_bad_response, hs_mode, hs_failed;
 	/* AEAD: this core's ipsec-mb manager (made at start), and its own copy of the peers'
 	 * handshake state (each message 1 moves its peer's timestamp: no sharing) */
@@ -386,15 +404,19 @@ struct eng_rsess *eng_rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip, uint1
 int eng_secure_create(struct xf_engine *e);
 void eng_secure_destroy(struct xf_engine *e);
 int eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uint16_t port);
-struct rte_mbuf *eng_secure_tx(struct eng_rx *rx, struct xf_secure *s, struct rte_mbuf *m,
+struct rte_mbuf *eng_secure_tx(struct eng_rx *rx, struct xf_secure_sess *s, struct rte_mbuf *m,
                                uint16_t *len);
 void eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload,
-                         const char *dest, uint16_t dest_len);
+                         uint32_t hello_window, const char *dest, uint16_t dest_len);
+struct rte_mbuf *eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m,
+                                        uint16_t len);
 int eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
-                         uint16_t max_payload);
+                         uint16_t max_payload, uint32_t hello_window);
 int eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct xf_msg *hello,
                       uint8_t *msg2);
-void eng_secure_maintain(struct eng_rx *rx, struct xf_secure *s);
+void eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *hello);
+void eng_secure_maintain(struct eng_rx *rx, struct xf_secure_sess *s);
+void eng_secure_job_poll(struct eng_rx *rx, struct eng_job *j);
 /* The pipeline is behind: frames stay in the NIC queue (xf_engine_rx.c). */
 bool eng_rx_held_back(const struct eng_rx *rx);
 

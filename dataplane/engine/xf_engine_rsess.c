@@ -327,7 +327,7 @@ rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
 	rx->retransmits += rs->retransmits;
 	rx->nrs--;
 	rx->closed++;
-	xf_secure_wipe(&rs->sec);
+	xf_secure_sess_wipe(&rs->sec);
 	memset(rs, 0, sizeof(*rs));
 	return true;
 }
@@ -474,20 +474,20 @@ peer_take(struct xf_engine *e, int pi)
 }
 
 /*
- * The volume a HELLO's destination names (xf_dest.h), or -1 with the reason, for the
- * ABORT, in rs->refuse_msg: printable ASCII (the name from the wire escaped), and our
- * volumes' names, which the sender's operator needs to write a destination we serve.
+ * The volume a HELLO's destination names (xf_dest.h) and, in *d, its parts (the path in
+ * that volume is what --delete walks), or -1 with the reason, for the ABORT, in
+ * rs->refuse_msg: printable ASCII (the name from the wire escaped), and our volumes'
+ * names, which the sender's operator needs to write a destination we serve.
  */
 static int
-rs_volume(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg_hello *h)
+rs_volume(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg_hello *h, struct xf_dest *d)
 {
 	const struct xf_engine *e = rx->e;
 	char name[XF_PATH_ESCAPED_SIZE(XF_DEST_VOLUME_MAX)];
-	struct xf_dest d;
 	size_t n;
-	int v, rc = xf_dest_parse(h->dest, h->dest_len, h->flags, &d);
+	int v, rc = xf_dest_parse(h->dest, h->dest_len, h->flags, d);
 
-	if (rc == 0 && (v = xf_dest_volume(&d, e->vol_names, e->conf.n_volumes)) >= 0) {
+	if (rc == 0 && (v = xf_dest_volume(d, e->vol_names, e->conf.n_volumes)) >= 0) {
 		return v;
 	}
 	rx->volume_refused++;
@@ -499,7 +499,7 @@ rs_volume(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg_hello *h)
 		return -1;
 	}
 	/* Escaped into at most 64 bytes, so that the names of ours fit after it. */
-	xf_path_escape(name, 64, d.volume, d.volume_len);
+	xf_path_escape(name, 64, d->volume, d->volume_len);
 	n = (size_t)snprintf(rs->refuse_msg, sizeof(rs->refuse_msg),
 	                     "no volume '%s' on this appliance; its volumes:", name);
 	for (unsigned int i = 0; i < e->conf.n_volumes && n < sizeof(rs->refuse_msg); i++) {
@@ -527,6 +527,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK, .session = hello->hdr.session } };
 	char dest[XF_PATH_ESCAPED_SIZE(64)];
 	uint8_t msg2[XF_NOISE_MSG2_LEN];
+	struct xf_dest d;
 	int pi = peer_index(e, ip), vol;
 
 	if (pi < 0) {
@@ -577,7 +578,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		 * handshake learns nothing, not even that we are here. */
 		rx->hs_mode += !e->aead;
 		atomic_fetch_sub_explicit(&e->peer_sessions[pi], 1, memory_order_relaxed);
-		xf_secure_wipe(&rs->sec);
+		xf_secure_sess_wipe(&rs->sec);
 		memset(rs, 0, sizeof(*rs));
 		return NULL;
 	}
@@ -596,7 +597,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	}
 	/* A destination we do not serve still gets its session (with AEAD, the only way to
 	 * tell the sender why is a sealed frame): it writes nothing and ends in an ABORT. */
-	vol = rs_volume(rx, rs, &hello->hello);
+	vol = rs_volume(rx, rs, &hello->hello, &d);
 	if (vol >= 0) {
 		rs->vol = (uint8_t)vol;
 		rs->ps = xf_pipeline_session_open(e->vol[vol].pl, rx->idx, ip, port, rs->id,
@@ -606,6 +607,9 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 			goto err_peer;
 		}
 		xf_pipeline_session_set_tx_room(rs->ps, rs_tx_room);
+		/* --delete walks the path in the session's volume (under its pipeline's root),
+		 * never the volume's name the HELLO's destination starts with. */
+		xf_pipeline_session_set_delete(rs->ps, d.path, d.path_len, hello->hello.window);
 		rx->vol_opened[vol]++;
 		rx->vol_sessions[vol]++;
 	}
@@ -671,7 +675,10 @@ eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
 	}
 	if (rx->e->aead && msg->hdr.type == XF_MSG_HELLO) {
 		/* In clear, so unauthenticated: it must not mark its packet number as seen.
-		 * Our HELLO_ACK goes out again on its own timer. */
+		 * Before the sender confirmed our HELLO_ACK it is the first HELLO again (our
+		 * HELLO_ACK goes out again); after, it starts a new handshake (docs/SECURITY.md
+		 * 5), which its message 1 authenticates. */
+		eng_secure_rekey(rx, rs, msg);
 		return false;
 	}
 	rc = xf_reliab_rx_filter(rs->rel, rx->now, msg->hdr.pn, eliciting);
@@ -704,6 +711,7 @@ eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
 		}
 		pq = &rx->pend[rs->vol];
 		if (pq->n == ENG_PEND_MAX) {
+			rx->pend_full++;
 			return false; /* not accepted: not acked, the sender sends it again */
 		}
 		/* The volume's pipeline finds the session by the key it was opened with. */

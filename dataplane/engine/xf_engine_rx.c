@@ -90,8 +90,9 @@ udp_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_net_rx_result *
 	int rc;
 
 	rx->frames++;
-	/* With AEAD, nothing of a frame but its header is read before its tag verified. */
-	if (rx->e->aead && eng_secure_rx(rx, payload, &len, res->src_ip, res->src_port) < 0) {
+	/* With AEAD, nothing of a frame but its header is read before its tag verified
+	 * (a new handshake's answer is taken there whole: 1). */
+	if (rx->e->aead && eng_secure_rx(rx, payload, &len, res->src_ip, res->src_port) != 0) {
 		rte_pktmbuf_free(m);
 		return;
 	}

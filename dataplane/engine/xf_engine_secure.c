@@ -10,6 +10,10 @@
  * and HKDF through OpenSSL, which allocates) runs on the RX core that receives the HELLO
  * or runs the push: mac1 is checked first (one HMAC), so a frame without knowledge of our
  * public key costs no Diffie-Hellman work.
+ *
+ * A session's keys are renewed by a new handshake every session.rekey_after_ms (the push
+ * starts it, as the Noise initiator) and refused at session.reject_after_ms
+ * (xf_secure_sess.h says which keys open what meanwhile; docs/SECURITY.md 5).
  */
 #include <errno.h>
 #include <string.h>
@@ -75,7 +79,7 @@ eng_secure_destroy(struct xf_engine *e)
 	}
 	for (unsigned int i = 0; i < XF_ENGINE_MAX_RX; i++) {
 		for (unsigned int k = 0; k < ENG_RSESS_MAX; k++) {
-			xf_secure_wipe(&e->rx[i].rs[k].sec);
+			xf_secure_sess_wipe(&e->rx[i].rs[k].sec);
 		}
 	}
 	OPENSSL_cleanse(&e->local, sizeof(e->local));
@@ -83,16 +87,21 @@ eng_secure_destroy(struct xf_engine *e)
 
 /*
  * The prologue binds what the HELLO offers: the protocol version in the header and the
- * HELLO's flags, max_payload and destination, so that a middlebox that changed any of
- * them (to turn AEAD off, or to redirect a push to another volume, say) makes the
- * handshake fail.
+ * HELLO's flags, max_payload and destination (and, with XF_HELLO_F_DELETE, its window: the
+ * limit), so that a middlebox that changed any of them (to turn AEAD off, to redirect a
+ * push to another volume or to raise its deletion limit, say) makes the handshake fail.
+ * Every HELLO of a job (the first, its fresh copies, a new handshake's) carries the same
+ * fields, so each builds the same prologue.
  */
 void
 eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload,
-                    const char *dest, uint16_t dest_len)
+                    uint32_t hello_window, const char *dest, uint16_t dest_len)
 {
 	pro->version = XF_PROTO_VERSION;
 	pro->capabilities = (uint32_t)max_payload << 16 | (hello_flags & 0xffffu);
+	/* A deleting session's limit too: a middlebox must not raise it. */
+	pro->has_options = (hello_flags & XF_HELLO_F_DELETE) != 0;
+	pro->options = pro->has_options ? hello_window : 0;
 	/* The destination names the volume written (XF_HELLO_F_VOLUME): bound too. */
 	pro->dest = (const uint8_t *)dest;
 	pro->dest_len = dest_len;
@@ -107,23 +116,36 @@ unix_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A push's message 1 of a new handshake goes out again, fresh, after this long unanswered. */
+#define ENG_REKEY_RETRY_NS (1000ull * 1000ull * 1000ull)
+
 /*
- * Limits of a session's keys. A new handshake every 120 s is not run yet, so the age
- * limits are off rather than ending every session at 180 s; key updates by frame count
- * (xf_secure_should_key_update) keep each key under AES-GCM's limit.
+ * Limits of a session's keys: the configured ones (0: the defaults of xf_secure.h). The
+ * previous handshake's keys are kept at most half a rekey interval, so that they are gone
+ * before the next handshake's keys can take their epoch bit.
  */
 static void
-limits(struct xf_secure_limits *lim)
+limits(const struct xf_engine *e, struct xf_secure_limits *lim)
 {
+	const struct xf_engine_conf *c = &e->conf;
+
 	xf_secure_limits_default(lim);
-	lim->rekey_ns = UINT64_MAX;
-	lim->reject_ns = UINT64_MAX;
+	if (c->rekey_after_ms != 0) {
+		lim->rekey_ns = c->rekey_after_ms * 1000000ull;
+	}
+	if (c->reject_after_ms != 0) {
+		lim->reject_ns = c->reject_after_ms * 1000000ull;
+	}
+	if (c->key_update_frames != 0) {
+		lim->key_update_frames = c->key_update_frames;
+	}
+	lim->prev_key_ns = XF_MIN(lim->prev_key_ns, lim->rekey_ns / 2);
 }
 
 /* Initiator: the HELLO's message 1 for a job, before its session is made. */
 int
 eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
-                     uint16_t max_payload)
+                     uint16_t max_payload, uint32_t hello_window)
 {
 	const struct xf_engine_conf *c = &rx->e->conf;
 	const struct xf_engine_peer *peer = &c->peers[j->req.peer];
@@ -135,11 +157,68 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	/* This core's state of the peer holds its key and the PSK (the configuration's
 	 * copies are wiped once the engine is made). */
 	j->npeer = rx->npeers[j->req.peer];
-	eng_secure_prologue(&pro, hello_flags, max_payload, j->hello_dest,
+	eng_secure_prologue(&pro, hello_flags, max_payload, hello_window, j->hello_dest,
 	                    (uint16_t)strlen(j->hello_dest));
+	j->hello_flags = hello_flags;
+	j->hello_max_payload = max_payload;
+	j->hello_window = hello_window;
 	j->sec_ready = false;
+	j->rekeying = false;
+	j->n_hs_old = 0;
+	j->hello_sends = 0;
 	return xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
 	                         unix_now(), rx->now, j->msg1);
+}
+
+/* Responder: the HELLO's mac1 (before any Diffie-Hellman), bound to its source. */
+static int
+hello_macs(struct eng_rx *rx, const struct eng_rsess *rs, const struct xf_msg *hello)
+{
+	uint8_t src[6];
+	int rc;
+
+	memcpy(src, &rs->peer_ip, 4);
+	src[4] = (uint8_t)(rs->peer_port >> 8);
+	src[5] = (uint8_t)rs->peer_port;
+	rc = xf_noise_check_macs(&rx->e->local, &rx->jar, hello->hello.auth, hello->hello.auth_len,
+	                         src, sizeof(src), false, rx->now);
+	rx->hs_bad_mac += rc < 0;
+	return rc;
+}
+
+/*
+ * Responder: message 1 of a HELLO from peer pi, against the one key the allowlist names
+ * for its source address (another peer's key from this address is unknown here:
+ * -ENOKEY; each address keeps its own last timestamp), then message 2 and the keys.
+ * @return 0, or a negative errno (counted).
+ */
+static int
+hello_respond(struct eng_rx *rx, int pi, const struct xf_msg *hello, uint32_t session,
+              uint8_t *msg2, struct xf_noise_keys *keys)
+{
+	struct xf_noise_prologue pro;
+	struct xf_noise_hs hs;
+	int rc;
+
+	eng_secure_prologue(&pro, hello->hello.flags, hello->hello.max_payload, hello->hello.window,
+	                    hello->hello.dest, hello->hello.dest_len);
+	rc = xf_noise_consume_initiation(&hs, &rx->e->local, &rx->npeers[pi], 1, &pro,
+	                                 hello->hello.auth, hello->hello.auth_len);
+	if (rc < 0) {
+		rx->hs_no_key += rc == -ENOKEY;
+		rx->hs_replay += rc == -EALREADY;
+		rx->hs_failed += rc != -ENOKEY && rc != -EALREADY;
+		return rc;
+	}
+	/* The initiator's index is the session id it names in every header. */
+	if (hs.remote_index != session) {
+		xf_noise_hs_wipe(&hs);
+		rx->hs_failed++;
+		return -EBADMSG;
+	}
+	rc = xf_noise_respond(&hs, session, NULL, msg2, keys);
+	rx->hs_failed += rc < 0;
+	return rc;
 }
 
 /*
@@ -152,11 +231,8 @@ eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct 
                   uint8_t *msg2)
 {
 	struct xf_engine *e = rx->e;
-	struct xf_noise_prologue pro;
-	struct xf_noise_hs hs;
 	struct xf_noise_keys keys;
 	struct xf_secure_limits lim;
-	uint8_t src[6];
 	int rc;
 
 	if (!(hello->hello.flags & XF_HELLO_F_AEAD)) {
@@ -167,31 +243,14 @@ eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct 
 		rx->hs_no_key++;
 		return -ENOKEY;
 	}
-	memcpy(src, &rs->peer_ip, 4);
-	src[4] = (uint8_t)(rs->peer_port >> 8);
-	src[5] = (uint8_t)rs->peer_port;
-	rc = xf_noise_check_macs(&e->local, &rx->jar, hello->hello.auth, hello->hello.auth_len, src,
-	                         sizeof(src), false, rx->now);
+	rc = hello_macs(rx, rs, hello);
+	rc = rc < 0 ? rc : hello_respond(rx, pi, hello, rs->id, msg2, &keys);
 	if (rc < 0) {
-		rx->hs_bad_mac++;
 		return rc;
 	}
-	eng_secure_prologue(&pro, hello->hello.flags, hello->hello.max_payload, hello->hello.dest,
-	                    hello->hello.dest_len);
-	/* Only the key the allowlist names for this source address counts: another peer's
-	 * key from this address is unknown here (-ENOKEY), and each address keeps its own
-	 * last timestamp. */
-	rc = xf_noise_consume_initiation(&hs, &e->local, &rx->npeers[pi], 1, &pro,
-	                                 hello->hello.auth, hello->hello.auth_len);
-	if (rc < 0) {
-		rx->hs_no_key += rc == -ENOKEY;
-		rx->hs_replay += rc == -EALREADY;
-		rx->hs_failed += rc != -ENOKEY && rc != -EALREADY;
-		return rc;
-	}
-	rc = xf_noise_respond(&hs, rs->id, NULL, msg2, &keys);
-	limits(&lim);
-	rc = rc < 0 ? rc : xf_secure_init(&rs->sec, rx->cmgr, &keys, &lim, rx->now);
+	memcpy(rs->msg2, msg2, sizeof(rs->msg2)); /* for a HELLO_ACK sent again */
+	limits(e, &lim);
+	rc = xf_secure_sess_init(&rs->sec, rx->cmgr, &keys, &lim, rx->now);
 	OPENSSL_cleanse(&keys, sizeof(keys));
 	if (rc < 0) {
 		rx->hs_failed++;
@@ -201,9 +260,119 @@ eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct 
 	return 0;
 }
 
-/* Initiator: the HELLO_ACK's message 2 finishes the job's handshake. */
+/* A frame's header flags; set_epoch writes its key epoch bit before it is sealed. */
+static uint16_t
+frame_flags(const uint8_t *frame)
+{
+	return (uint16_t)(frame[4] << 8 | frame[5]);
+}
+
+static void
+set_epoch(uint8_t *frame, uint8_t epoch)
+{
+	uint16_t f = (uint16_t)(frame_flags(frame) & ~XF_HDR_F_KEY_EPOCH);
+
+	f |= epoch ? XF_HDR_F_KEY_EPOCH : 0;
+	frame[4] = (uint8_t)(f >> 8);
+	frame[5] = (uint8_t)f;
+}
+
+/*
+ * Responder: a HELLO_ACK carrying msg2 (answering nonce), sealed under keys with the
+ * given epoch bit, sent once and unreliably: numbered from the session's packet-number
+ * space as an ACK is (the number is never used again), and sent again only when the
+ * initiator's HELLO comes again.
+ */
+static void
+hello_ack_out(struct eng_rx *rx, struct eng_rsess *rs, struct xf_secure *keys, uint8_t epoch,
+              uint64_t nonce, const uint8_t *msg2)
+{
+	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK,
+		                     .flags = XF_HDR_F_REPLY | XF_HDR_F_ACKNOW,
+		                     .session = rs->id,
+		                     .pn = xf_reliab_next_pn(rs->rel) } };
+	uint8_t *frame;
+	struct rte_mbuf *m = eng_frame_new(rx, &frame);
+	int len;
+
+	if (m == NULL) {
+		return; /* the initiator asks again */
+	}
+	a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
+	a.hello.max_payload = rs->max_payload;
+	a.hello.window = rx->e->conf.window;
+	a.hello.nonce = nonce;
+	a.hello.flags = XF_HELLO_F_AEAD;
+	a.hello.auth = msg2;
+	a.hello.auth_len = XF_HELLO_ACK_AUTH_LEN;
+	len = xf_proto_encode(frame, rs->max_payload, &a);
+	if (len > 0) {
+		set_epoch(frame, epoch);
+		len = xf_secure_frame_seal(keys, rx->cmgr, frame, (size_t)len, rx->now);
+		rx->nonce_refused += len == -EINVAL;
+	}
+	if (len < 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	xf_reliab_on_sent(rs->rel, rx->now, (uint32_t)len, NULL, 0, 0, NULL);
+	rx->sealed++;
+	eng_frame_out(rx, m, (uint16_t)len, rs->peer_ip, rs->peer_port);
+}
+
+/*
+ * Responder: a HELLO of a session we serve. Before the sender confirmed our HELLO_ACK,
+ * it is the first HELLO sent again (with a fresh message 1 each time, which we do not
+ * take: our keys are those of the copy we answered): our HELLO_ACK may have been lost,
+ * and our probes cannot stand in for it (the sender has no keys to open them), so it
+ * goes out again, once per HELLO whose mac1 is right. After, it is a new handshake (the
+ * push's, every session.rekey_after_ms): its keys are held as next, its HELLO_ACK goes
+ * out sealed under them, and we go on sealing under the current keys until the push's
+ * first frame under the new ones verifies. The push sends a fresh message 1 again when
+ * no answer comes.
+ */
+void
+eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *hello)
+{
+	uint8_t msg2[XF_NOISE_MSG2_LEN];
+	struct xf_noise_keys keys;
+	struct xf_secure_limits lim;
+	int rc;
+
+	if (!(hello->hello.flags & XF_HELLO_F_AEAD)) {
+		rx->hs_mode++;
+		return;
+	}
+	rc = hello_macs(rx, rs, hello);
+	if (rc == 0 && !rs->confirmed) {
+		hello_ack_out(rx, rs, &rs->sec.cur, rs->sec.epoch, hello->hello.nonce, rs->msg2);
+		return;
+	}
+	rc = rc < 0 ? rc : hello_respond(rx, rs->peer, hello, rs->id, msg2, &keys);
+	if (rc < 0) {
+		return;
+	}
+	limits(rx->e, &lim);
+	rc = xf_secure_sess_offer(&rs->sec, rx->cmgr, &keys, &lim, rx->now);
+	OPENSSL_cleanse(&keys, sizeof(keys));
+	if (rc < 0) {
+		rx->hs_failed++;
+		return;
+	}
+	rx->handshakes++;
+	hello_ack_out(rx, rs, &rs->sec.next, xf_secure_sess_next_epoch(&rs->sec),
+	              hello->hello.nonce, msg2);
+}
+
+static void count_open_failure(struct eng_rx *rx, int rc);
+
+/*
+ * Initiator: the keys of message 2 in a HELLO_ACK (*len bytes): the session's first keys,
+ * or with rekey a new handshake's, held as next. @return 0, or a negative errno (counted).
+ */
 static int
-job_finish(struct eng_rx *rx, struct eng_job *j, const uint8_t *frame, uint16_t len)
+job_answer_keys(struct eng_rx *rx, struct eng_job *j, const uint8_t *frame, uint16_t len,
+                bool rekey)
 {
 	struct xf_noise_keys keys;
 	struct xf_secure_limits lim;
@@ -213,22 +382,71 @@ job_finish(struct eng_rx *rx, struct eng_job *j, const uint8_t *frame, uint16_t 
 		rx->auth_no_keys++; /* not the answer to our HELLO: nothing opens it */
 		return -EBADMSG;
 	}
+	/* A failure leaves the handshake as it was: for the right answer, or (a new
+	 * handshake's) the retry timer. */
 	rc = xf_noise_consume_response(&j->hs, frame + XF_HDR_LEN + HELLO_BODY, XF_NOISE_MSG2_LEN,
 	                               &keys);
+	/* The first answer may be to an earlier copy of the HELLO (newest first). */
+	for (unsigned int i = j->n_hs_old; rc < 0 && !rekey && i-- > 0;) {
+		rc = xf_noise_consume_response(&j->hs_old[i], frame + XF_HDR_LEN + HELLO_BODY,
+		                               XF_NOISE_MSG2_LEN, &keys);
+	}
 	if (rc < 0) {
 		rx->hs_bad_response++;
 		return rc;
 	}
-	limits(&lim);
-	rc = xf_secure_init(&j->sec, rx->cmgr, &keys, &lim, rx->now);
+	if (!rekey) {
+		OPENSSL_cleanse(j->hs_old, sizeof(j->hs_old));
+		j->n_hs_old = 0;
+	}
+	limits(rx->e, &lim);
+	rc = rekey ? xf_secure_sess_offer(&j->sec, rx->cmgr, &keys, &lim, rx->now)
+	           : xf_secure_sess_init(&j->sec, rx->cmgr, &keys, &lim, rx->now);
 	OPENSSL_cleanse(&keys, sizeof(keys));
+	rx->hs_failed += rc < 0;
+	return rc;
+}
+
+/* Initiator: the HELLO_ACK's message 2 finishes the job's handshake. */
+static int
+job_finish(struct eng_rx *rx, struct eng_job *j, const uint8_t *frame, uint16_t len)
+{
+	int rc = job_answer_keys(rx, j, frame, len, false);
+
 	if (rc < 0) {
-		rx->hs_failed++;
 		return rc;
 	}
 	j->sec_ready = true;
 	rx->handshakes++;
 	return 0;
+}
+
+/*
+ * Initiator: the HELLO_ACK of a new handshake (its epoch bit is the next one). Its keys
+ * are held as next only while its tag is checked under them; then they replace the
+ * session's, whose receive half stays for reordered frames (xf_secure_sess_switch).
+ * @return 1 (taken: the codec never sees it), or a negative errno (dropped, counted).
+ */
+static int
+job_rekey_finish(struct eng_rx *rx, struct eng_job *j, uint8_t *frame, uint16_t len)
+{
+	int rc = job_answer_keys(rx, j, frame, len, true);
+
+	if (rc < 0) {
+		return rc;
+	}
+	rc = xf_secure_frame_open(&j->sec.next, rx->cmgr, frame, len, rx->now);
+	if (rc < 0) {
+		xf_secure_sess_drop_next(&j->sec);
+		count_open_failure(rx, rc);
+		return rc;
+	}
+	rx->unsealed++;
+	xf_secure_sess_switch(&j->sec, rx->now);
+	j->rekeying = false;
+	rx->handshakes++;
+	rx->rekeys++;
+	return 1;
 }
 
 static uint16_t
@@ -262,21 +480,23 @@ count_open_failure(struct eng_rx *rx, int rc)
  * A received frame, before the codec: open it in place with its session's keys. A HELLO
  * is left in clear (its message 1 is checked when the session opens), and so is a frame
  * whose header the codec will refuse anyway (it counts the reason).
- * @return 0 (decode *len bytes), or a negative errno: drop, counted.
+ * @return 0 (decode *len bytes), 1 (taken here: the answer of a new handshake), or a
+ *         negative errno: drop, counted.
  */
 int
 eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uint16_t port)
 {
 	uint16_t flags;
 	uint32_t id;
+	struct xf_secure_sess *ss;
 	struct xf_secure *s;
 	int rc;
 
 	/* A header the codec refuses is left to it: it counts the exact reason. */
 	if (*len < XF_HDR_LEN || ld16(frame) != XF_PROTO_MAGIC || frame[2] != XF_PROTO_VERSION ||
 	    frame[3] == 0 || frame[3] > XF_MSG_PING || ld16(frame + 6) != *len - XF_HDR_LEN ||
-	    (ld16(frame + 4) &
-	     ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW | XF_HDR_F_KEY_PHASE)) != 0 ||
+	    (ld16(frame + 4) & ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW |
+	                         XF_HDR_F_KEY_PHASE | XF_HDR_F_KEY_EPOCH)) != 0 ||
 	    ld32(frame + 8) == 0 || ld32(frame + 12) != 0) {
 		return 0;
 	}
@@ -298,8 +518,12 @@ eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uin
 			if (rc < 0) {
 				return rc;
 			}
+		} else if (j->rekeying && frame[3] == XF_MSG_HELLO_ACK &&
+		           ((flags & XF_HDR_F_KEY_EPOCH) != 0) ==
+		                   xf_secure_sess_next_epoch(&j->sec)) {
+			return job_rekey_finish(rx, j, frame, *len);
 		}
-		s = &j->sec;
+		ss = &j->sec;
 	} else {
 		struct eng_rsess *rs;
 
@@ -311,7 +535,12 @@ eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uin
 			rx->no_session++;
 			return -ENOENT;
 		}
-		s = &rs->sec;
+		ss = &rs->sec;
+	}
+	s = xf_secure_sess_rx_keys(ss, (flags & XF_HDR_F_KEY_EPOCH) != 0, rx->now);
+	if (s == NULL) {
+		rx->auth_no_keys++; /* an epoch whose keys are gone, or never were */
+		return -ENOKEY;
 	}
 	/* A number far above the highest one accepted is refused before it can verify and
 	 * slide the replay window past numbers the peer has not sent yet (a peer's frame
@@ -327,37 +556,42 @@ eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uin
 		return rc;
 	}
 	rx->unsealed++;
+	rx->rekeys += xf_secure_sess_opened(ss, s, rx->now);
 	*len = (uint16_t)rc;
 	return 0;
 }
 
 /*
  * Seal a frame of ours for sending. A frame the session keeps for retransmission (a
- * second reference) is sealed in a copy: its plaintext goes out again under a new
- * packet number, never the same ciphertext. m's reference passes to the result.
+ * second reference) is sealed into a new frame, straight from its plaintext (no copy
+ * first: the cipher writes the new frame anyway): its plaintext goes out again under a
+ * new packet number, never the same ciphertext. m's reference passes to the result.
  * @return the frame to send (*len updated), or NULL: dropped and counted.
  */
 struct rte_mbuf *
-eng_secure_tx(struct eng_rx *rx, struct xf_secure *s, struct rte_mbuf *m, uint16_t *len)
+eng_secure_tx(struct eng_rx *rx, struct xf_secure_sess *s, struct rte_mbuf *m, uint16_t *len)
 {
+	uint8_t *src = rte_pktmbuf_mtod(m, uint8_t *) + XF_NET_HDR_LEN;
 	struct rte_mbuf *out = m;
-	uint8_t *frame;
+	uint8_t *frame = src;
 	int rc;
 
 	if (rte_mbuf_refcnt_read(m) > 1) {
-		uint8_t *payload;
-
-		out = eng_frame_new(rx, &payload);
+		out = eng_frame_new(rx, &frame);
 		if (out == NULL) {
 			rx->tx_full++;
 			rte_pktmbuf_free(m);
 			return NULL;
 		}
-		memcpy(payload, rte_pktmbuf_mtod(m, uint8_t *) + XF_NET_HDR_LEN, *len);
-		rte_pktmbuf_free(m);
 	}
-	frame = rte_pktmbuf_mtod(out, uint8_t *) + XF_NET_HDR_LEN;
-	rc = xf_secure_frame_seal(s, rx->cmgr, frame, *len, rx->now);
+	/* The epoch bit is in the header, the associated data, so it is set before sealing;
+	 * on a kept frame it is set in the session's copy, whose header is written again
+	 * before every send. */
+	set_epoch(src, s->epoch);
+	rc = xf_secure_frame_seal_to(&s->cur, rx->cmgr, src, frame, *len, rx->now);
+	if (out != m) {
+		rte_pktmbuf_free(m); /* the kept reference stays with the session */
+	}
 	if (rc < 0) {
 		rx->nonce_refused += rc == -EINVAL;
 		rte_pktmbuf_free(out);
@@ -371,13 +605,115 @@ eng_secure_tx(struct eng_rx *rx, struct xf_secure *s, struct rte_mbuf *m, uint16
 /* Off the fast path (a session's poll): start a key update when one is due, and derive
  * the keys after an update. */
 void
-eng_secure_maintain(struct eng_rx *rx, struct xf_secure *s)
+eng_secure_maintain(struct eng_rx *rx, struct xf_secure_sess *ss)
 {
-	if (xf_secure_should_key_update(s)) {
-		xf_secure_key_update(s);
+	struct xf_secure *s = &ss->cur;
+
+	if (xf_secure_should_key_update(s) && xf_secure_key_update(s) == 0) {
+		rx->key_updates++;
 	}
 	if (!__atomic_load_n(&s->tx.next_ready, __ATOMIC_ACQUIRE) ||
 	    !__atomic_load_n(&s->rx.next_ready, __ATOMIC_ACQUIRE)) {
 		xf_secure_maintain(s, rx->cmgr);
 	}
+}
+
+/*
+ * Initiator: message 1 of a new handshake, in a HELLO of the running session (same id,
+ * flags, max_payload, window and destination: the same prologue). Fresh each time (new ephemeral
+ * key and timestamp), so an answer lost costs one retry, and a captured one replays nothing.
+ */
+static void
+rekey_send(struct eng_rx *rx, struct eng_job *j)
+{
+	const struct xf_engine_peer *peer = &rx->e->conf.peers[j->req.peer];
+	struct xf_noise_prologue pro;
+	struct xf_msg h = { .hdr = { .type = XF_MSG_HELLO, .session = j->session_id } };
+	struct rte_mbuf *m;
+	uint8_t *frame;
+	int len;
+
+	j->rekey_sent_ns = rx->now;
+	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window,
+	                    j->hello_dest, (uint16_t)strlen(j->hello_dest));
+	if (xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
+	                      unix_now(), rx->now, j->rekey_msg1) < 0) {
+		rx->hs_failed++;
+		return;
+	}
+	j->rekeying = true;
+	if (!eng_tx_room(rx, 2) || (m = eng_frame_new(rx, &frame)) == NULL) {
+		return; /* sent again on the retry timer */
+	}
+	h.hello.min_version = h.hello.max_version = XF_PROTO_VERSION;
+	h.hello.max_payload = j->hello_max_payload;
+	h.hello.flags = j->hello_flags;
+	h.hello.window = j->hello_window;
+	h.hello.dest = j->hello_dest;
+	h.hello.dest_len = (uint16_t)strlen(j->hello_dest);
+	h.hello.nonce = j->nonce;
+	h.hello.auth = j->rekey_msg1;
+	h.hello.auth_len = XF_HELLO_AUTH_LEN;
+	/* In clear, as every HELLO (message 1 protects itself), numbered 0: a HELLO's number
+	 * is never taken as seen, and nothing seals under it. */
+	len = xf_proto_encode(frame, j->hello_max_payload, &h);
+	if (len < 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	eng_frame_out(rx, m, (uint16_t)len, peer->ip, peer->udp_port);
+}
+
+/* A push's keys off the fast path: key updates, and a new handshake when one is due. */
+void
+eng_secure_job_poll(struct eng_rx *rx, struct eng_job *j)
+{
+	eng_secure_maintain(rx, &j->sec);
+	if (j->rekeying ? rx->now - j->rekey_sent_ns >= ENG_REKEY_RETRY_NS
+	                : xf_secure_sess_should_rekey(&j->sec, rx->now)) {
+		rekey_send(rx, j);
+	}
+}
+
+/*
+ * Initiator: the first HELLO sent again (m, the session's copy, len bytes) as a copy
+ * with a fresh message 1 (new ephemeral key and timestamp), so that a HELLO captured
+ * and replayed is stale and a cookie's mac2 can be added; the handshake of the one
+ * before is kept, since the responder answers the first copy it got. After
+ * ENG_HELLO_FRESH_MAX copies the last message 1 is sent as it is. m's reference passes
+ * to the result. @return the frame to send, or NULL (no mbuf: counted, sent later).
+ */
+struct rte_mbuf *
+eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m, uint16_t len)
+{
+	const uint8_t *in = rte_pktmbuf_mtod(m, uint8_t *) + XF_NET_HDR_LEN;
+	size_t auth = XF_HDR_LEN + HELLO_BODY + ld16(in + XF_HDR_LEN + 24);
+	struct xf_noise_prologue pro;
+	struct rte_mbuf *out;
+	uint8_t *frame;
+
+	if (j->n_hs_old == ENG_HELLO_FRESH_MAX || auth + XF_NOISE_MSG1_LEN != len) {
+		return m;
+	}
+	out = eng_frame_new(rx, &frame);
+	if (out == NULL) {
+		rx->tx_full++;
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memcpy(frame, in, len);
+	rte_pktmbuf_free(m);
+	j->hs_old[j->n_hs_old] = j->hs;
+	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window,
+	                    j->hello_dest, (uint16_t)strlen(j->hello_dest));
+	if (xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
+	                      unix_now(), rx->now, frame + auth) < 0) {
+		j->hs = j->hs_old[j->n_hs_old]; /* the last one again */
+		memcpy(frame + auth, j->msg1, XF_NOISE_MSG1_LEN);
+		rx->hs_failed++;
+		return out;
+	}
+	memcpy(j->msg1, frame + auth, XF_NOISE_MSG1_LEN);
+	j->n_hs_old++;
+	return out;
 }

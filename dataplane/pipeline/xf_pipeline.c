@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xf_path.h"
 #include "xf_pipeline_priv.h"
 
 #define MODULE "pipeline"
@@ -219,6 +220,20 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	}
 	p->create_keep = probe_create_keep(p->tmp_fd);
 	p->unnamed_ok = !conf->named_temps && probe_unnamed(p->tmp_fd);
+	{
+		enum xf_storage_clone mode = XF_STORAGE_CLONE_NONE;
+		uint32_t blk = 4096;
+		int rc = conf->no_clone ? 0 : xf_storage_clone_probe(p->tmp_fd, &mode, &blk);
+
+		/* The engine logs the result; a failed probe is not fatal: COPY ops then
+		 * read and write as on a file system that can do neither. */
+		p->clone = (uint8_t)mode;
+		p->clone_blk = blk;
+		if (rc < 0) {
+			XF_LOG(WARNING, MODULE, "clone probe in the staging directory: %s",
+			       strerror(-rc));
+		}
+	}
 	p->sessions = calloc(conf->max_sessions, sizeof(*p->sessions));
 	if (p->sessions == NULL) {
 		err = ENOMEM;
@@ -350,6 +365,31 @@ void
 xf_pipeline_session_set_tx_room(struct xf_session *s, xf_pipeline_tx_room_fn room)
 {
 	s->tx_room = room;
+}
+
+void
+xf_pipeline_session_set_delete(struct xf_session *s, const char *dest, size_t dest_len,
+                               uint32_t max_delete)
+{
+	if ((s->flags & XF_HELLO_F_DELETE) == 0) {
+		return;
+	}
+	s->del_conf.max_delete = max_delete;
+	/* From the wire: a destination the file list could not name is never walked. */
+	if (dest_len != 0 &&
+	    (xf_path_validate(dest, dest_len) != 0 || xf_session_names_staging(dest, dest_len))) {
+		s->del_broken = true;
+		return;
+	}
+	s->del_dest = malloc(dest_len + 1);
+	if (s->del_dest == NULL) {
+		s->del_broken = true;
+		return;
+	}
+	memcpy(s->del_dest, dest, dest_len);
+	s->del_dest[dest_len] = '\0';
+	s->del_conf.dest = s->del_dest;
+	s->del_conf.dest_len = dest_len;
 }
 
 int
@@ -616,4 +656,10 @@ xf_pipeline_rings(const struct xf_pipeline *p, xf_pipeline_ring_fn fn, void *arg
 			fn(arg, p->to_rx[w][r]);
 		}
 	}
+}
+
+int
+xf_pipeline_clone_mode(const struct xf_pipeline *p)
+{
+	return p->clone;
 }

@@ -15,6 +15,7 @@
 #define XF_PIPELINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "xf_storage.h"
@@ -95,6 +96,10 @@ struct xf_pipeline_conf {
 	                             256 (0: XF_PIPELINE_DELTA_CACHE_MB, negative: none) */
 	uint64_t max_file_size; /**< a larger announced size is refused (XF_ST_SIZE) before
 	                             anything is written (0: XF_PIPELINE_MAX_FILE_SIZE) */
+	bool verify_full;       /**< every file is read back for its CRC-64 at FILE_END, even
+	                             where it is known from what was written (docs/DELTA.md) */
+	bool no_clone;          /**< COPY ops read and write even where the volume can clone
+	                             or copy_file_range (tests, benchmarks) */
 	xf_pipeline_source_fn source[XF_PIPELINE_MAX_RX]; /**< frame source per RX core */
 	void *source_arg[XF_PIPELINE_MAX_RX];
 	xf_pipeline_release_fn release; /**< frame buffer release */
@@ -142,6 +147,17 @@ void xf_pipeline_destroy(struct xf_pipeline *p);
 struct xf_session *xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t addr,
                                             uint16_t port, uint32_t id, uint16_t max_payload,
                                             uint32_t flags, xf_pipeline_tx_fn tx, void *tx_arg);
+
+/**
+ * The deletion of a session opened with XF_HELLO_F_DELETE (others: no-op), before its
+ * first frame: once every file is committed, what the list lacks beneath dest is deleted,
+ * at most max_delete entries (docs/PIPELINE.md, "Deletion"); DONE reports the outcome.
+ * @param dest     The HELLO's destination (from the wire: checked here; one that fails
+ *                 the path rules deletes nothing and reports XF_DEL_ERROR). Copied.
+ * @param max_delete The HELLO's limit (XF_DELETE_UNLIMITED: none).
+ */
+void xf_pipeline_session_set_delete(struct xf_session *s, const char *dest, size_t dest_len,
+                                    uint32_t max_delete);
 
 /** Install the transmit-room callback of a session (before its first frame). */
 void xf_pipeline_session_set_tx_room(struct xf_session *s, xf_pipeline_tx_room_fn room);
@@ -235,7 +251,22 @@ struct xf_pipeline_times {
 	uint64_t staged_failed;   /**< staged directories that could not be put in place */
 	uint64_t readback_bytes;  /**< bytes read back from temp files for their CRC (holes
 	                               are not read) */
+	uint64_t copy_cloned;     /**< COPY bytes cloned from the basis (FICLONERANGE) */
+	uint64_t copy_ranged;     /**< COPY bytes copied by copy_file_range */
+	uint64_t crc_combined;    /**< COPY bytes whose CRC-64 came from the basis's block
+	                               CRCs (xf_csum_crc64_combine), not from their data */
+	uint64_t basis_changed;   /**< files whose basis changed after its signatures: read
+	                               back in full (or COPY ops not cloned) */
+	uint64_t basis_dirty;     /**< DELTA files on a cloning volume whose basis was not
+	                               written back yet: not cloned */
 };
+
+/**
+ * How COPY ops reach the temp files of this volume (probed at creation, in the staging
+ * directory; XF_STORAGE_CLONE_NONE with conf.no_clone).
+ * @return enum xf_storage_clone.
+ */
+int xf_pipeline_clone_mode(const struct xf_pipeline *p);
 
 /** Sum of the workers' counters, and the widest spans (after the run). */
 void xf_pipeline_times(const struct xf_pipeline *p, struct xf_pipeline_times *t);

@@ -7,7 +7,9 @@
 #include <stdatomic.h>
 #include <sys/stat.h>
 
+#include "xf_delete.h"
 #include "xf_ftable.h"
+#include "xf_pathset.h"
 #include "xf_lease.h"
 #include "xf_pipeline.h"
 #include "xf_proto.h"
@@ -47,6 +49,7 @@ enum {
 
 enum sess_phase {
 	PH_RUN = 0,
+	PH_DELETE,  /* all settled; the commit worker deletes what the list lacks */
 	PH_DIRTIME, /* all settled; directory mtimes being fixed */
 	PH_MARK,    /* waiting for the commit worker's mark */
 	PH_ABORT,   /* aborted: workers clean up, verified temps are discarded */
@@ -90,6 +93,15 @@ struct xf_session {
 	void *tx_arg;
 	xf_pipeline_tx_room_fn tx_room; /* NULL: unlimited */
 	uint32_t flags;                 /* XF_HELLO_F_* */
+	uint32_t failed;                /* files settled with a failure, in all */
+	/* --delete (XF_HELLO_F_DELETE): every path of the list, the walk's parameters (read
+	 * by the commit worker when it starts the walk) and its outcome, sent in DONE. */
+	struct xf_pathset keep;
+	struct xf_delete_conf del_conf;
+	char *del_dest;
+	bool del_broken; /* the set could not hold the list, or the destination is bad */
+	bool del_done;   /* del_res is final */
+	struct xf_delete_result del_res;
 	/* Signatures of DELTA files waiting to go out in SIG frames, FIFO (window slots). */
 	struct sig_out *sigq;
 	uint32_t sigq_head, sigq_n;
@@ -129,6 +141,8 @@ struct xf_pipeline {
 	int tmp_fd;           /* XF_STAGING_TMP, ours */
 	uint32_t create_keep; /* mode bits a file created in tmp_fd keeps (probed at start) */
 	bool unnamed_ok;      /* O_TMPFILE in tmp_fd and linkat AT_EMPTY_PATH work (probed) */
+	uint8_t clone;        /* enum xf_storage_clone: how COPY ops are applied (probed) */
+	uint32_t clone_blk;   /* the volume's block size: clones are aligned to it */
 	struct xf_ring *to_w[XF_PIPELINE_MAX_RX][XF_PIPELINE_MAX_WORKERS];
 	struct xf_ring *to_rx[XF_PIPELINE_MAX_WORKERS][XF_PIPELINE_MAX_RX];
 	struct xf_worker *w[XF_PIPELINE_MAX_WORKERS];
@@ -162,6 +176,8 @@ int xf_session_progress(struct xf_session *s);
 int xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint16_t rx,
                     uint32_t addr, uint16_t port, uint32_t id, uint16_t max_payload);
 void xf_session_fini(struct xf_session *s);
+/* Whether a path names the staging directory at any component (in any case). */
+bool xf_session_names_staging(const char *path, size_t len);
 
 /* Worker side (xf_worker.c). */
 struct xf_worker *xf_worker_create(struct xf_pipeline *p, unsigned int idx);

@@ -50,6 +50,7 @@ xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint1
 	}
 	s->total = UINT32_MAX;
 	xf_ftable_init(&s->ft);
+	xf_pathset_init(&s->keep);
 	rc = xf_reorder_init(&s->ro, p->conf.window, 0);
 	if (rc < 0) {
 		return rc;
@@ -71,6 +72,9 @@ xf_session_fini(struct xf_session *s)
 		return;
 	}
 	xf_ftable_fini(&s->ft);
+	xf_pathset_fini(&s->keep);
+	free(s->del_dest);
+	s->del_dest = NULL;
 	xf_reorder_fini(&s->ro);
 	for (uint32_t i = 0; i < s->sigq_n; i++) {
 		xf_lease_free(s->sigq[(s->sigq_head + i) % s->p->conf.window].sigs);
@@ -219,21 +223,21 @@ refuse(struct xf_session *s, uint32_t file, struct xf_fentry *fe, uint8_t status
  * refusing both at every component means that no symlink the peer makes (x -> .) and no
  * path it sends (x/.xferd/tmp) can get there (docs/PIPELINE.md, "Invariants").
  */
-static bool
-names_staging(const char *path, uint16_t len)
+bool
+xf_session_names_staging(const char *path, size_t len)
 {
 	const size_t n = strlen(XF_STAGING_DIR);
 
-	for (uint16_t i = 0; i < len;) {
-		uint16_t j = i;
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
 
 		while (j < len && path[j] != '/') {
 			j++;
 		}
-		if ((size_t)(j - i) == n && strncasecmp(path + i, XF_STAGING_DIR, n) == 0) {
+		if (j - i == n && strncasecmp(path + i, XF_STAGING_DIR, n) == 0) {
 			return true;
 		}
-		i = (uint16_t)(j + 1);
+		i = j + 1;
 	}
 	return false;
 }
@@ -335,10 +339,19 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 		if (fe->kind == XF_FILE_DIR) {
 			s->ndirs++;
 		}
+		if ((s->flags & XF_HELLO_F_DELETE) != 0 && !s->del_broken &&
+		    xf_pathset_add(&s->keep, e.path, e.path_len) < 0) {
+			/* Without every path, nothing may be deleted. */
+			XF_LOG(WARNING, MODULE,
+			       "session %08x: no memory for the paths to keep: "
+			       "nothing will be deleted",
+			       s->id);
+			s->del_broken = true;
+		}
 		if (xf_path_validate(e.path, e.path_len) != 0 ||
-		    names_staging(e.path, e.path_len) ||
+		    xf_session_names_staging(e.path, e.path_len) ||
 		    (e.kind == XF_FILE_SYMLINK &&
-		     (e.target_len == 0 || names_staging(e.target, e.target_len)))) {
+		     (e.target_len == 0 || xf_session_names_staging(e.target, e.target_len)))) {
 			refuse(s, idx, fe, XF_ST_BAD_PATH);
 			idx++;
 			continue;
@@ -588,6 +601,12 @@ send_done(struct xf_session *s)
 	hdr_init(s, &m, XF_MSG_DONE);
 	m.done.files = s->committed;
 	m.done.status = 0;
+	if ((s->flags & XF_HELLO_F_DELETE) != 0) {
+		m.done.has_delete = true;
+		m.done.deleted = s->del_res.deleted;
+		m.done.kept = s->del_res.kept;
+		m.done.del_status = s->del_res.status;
+	}
 	n = xf_proto_encode(buf, sizeof(buf), &m);
 	if (n > 0) {
 		s->tx(s->tx_arg, buf, (unsigned int)n);
@@ -618,6 +637,7 @@ on_settled(struct xf_session *s, uint32_t file, uint8_t status, bool changed)
 		return;
 	}
 	if (status != XF_ST_OK) {
+		s->failed++;
 		if (s->nfail == s->fail_cap) {
 			/* Files below `file` are settled; its failure goes in the next frame. */
 			send_commit(s);
@@ -665,6 +685,7 @@ done_aborted(struct xf_session *s, const struct xf_done *d)
 		break;
 	case XF_DONE_COMMIT:
 	case XF_DONE_MARK:
+	case XF_DONE_DELETE:
 		s->commit_inflight--;
 		break;
 	case XF_DONE_ABORT:
@@ -741,6 +762,16 @@ xf_session_done(struct xf_session *s, const struct xf_done *d)
 		s->commit_inflight--;
 		send_done(s);
 		break;
+	case XF_DONE_DELETE:
+		s->commit_inflight--;
+		s->del_res = (struct xf_delete_result){ .deleted = d->block_size,
+			                                .kept = d->block_count,
+			                                .status = d->status };
+		s->del_done = true;
+		/* Deleting moved the mtimes of the directories it deleted in. */
+		s->changed += d->block_size != 0;
+		s->phase = PH_RUN;
+		break;
 	default:
 		break;
 	}
@@ -760,7 +791,9 @@ commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
 	it.fd = -1;
 	it.sess_id = s->id;
 	it.gen = s->gen;
-	if (fe != NULL && type != XF_WORK_MARK) {
+	if (type == XF_WORK_DELETE) {
+		it.ptr = &s->del_conf;
+	} else if (fe != NULL && type != XF_WORK_MARK) {
 		/* A MARK names no file (entry 0's path may be gone by then). */
 		it.kind = fe->kind;
 		it.len = fe->dir_len;
@@ -851,6 +884,27 @@ abort_progress(struct xf_session *s)
 	return 1;
 }
 
+/*
+ * Every file is committed: delete what the list lacks, on the commit worker (it may take
+ * a while; this core only waits for its XF_DONE_DELETE). Not after a failure: a file
+ * that failed may be one whose old version the list still names, and rsync too deletes
+ * nothing after an error.
+ */
+static void
+start_delete(struct xf_session *s)
+{
+	if (s->failed != 0 || s->del_broken) {
+		s->del_res.status = s->failed != 0 ? XF_DEL_SKIPPED : XF_DEL_ERROR;
+		s->del_done = true;
+		return;
+	}
+	s->del_conf.keep = &s->keep;
+	if (commit_item(s, XF_WORK_DELETE, 0, 0)) {
+		s->commit_inflight++;
+		s->phase = PH_DELETE;
+	}
+}
+
 int
 xf_session_progress(struct xf_session *s)
 {
@@ -887,6 +941,12 @@ xf_session_progress(struct xf_session *s)
 	busy |= send_sigs(s);
 	if (s->phase == PH_RUN && s->committed == s->total && s->commit_inflight == 0) {
 		busy = 1;
+		if ((s->flags & XF_HELLO_F_DELETE) != 0 && !s->del_done) {
+			start_delete(s);
+			if (!s->del_done) {
+				return busy; /* deleting, or the ring is full: again next poll */
+			}
+		}
 		if (s->changed != 0 && s->ndirs != 0) {
 			s->phase = PH_DIRTIME;
 			s->dir_cursor = 0;

@@ -22,6 +22,8 @@ enum xf_work_type {
 	XF_WORK_MARK,     /**< commit worker: echo back once everything before is done */
 	XF_WORK_ABORT,    /**< drop every file of the session, remove its temps */
 	XF_WORK_COPY,     /**< copy len bytes of the basis at val to off in the temp file */
+	XF_WORK_DELETE,   /**< commit worker: delete what the list lacks (ptr: the session's
+	                   *   struct xf_delete_conf, read at once); after every commit */
 };
 
 /** COMMIT: nothing to do on disk (up to date or already failed); echo in order. */
@@ -76,6 +78,8 @@ enum xf_done_type {
 	XF_DONE_COMMIT,   /**< file settled on disk, in order */
 	XF_DONE_MARK,     /**< every commit item before the mark is done */
 	XF_DONE_ABORT,    /**< the worker holds nothing of the session any more */
+	XF_DONE_DELETE,   /**< deletion finished: status enum xf_delete_status, block_size
+	                   *   entries deleted, block_count extraneous entries left */
 };
 
 struct xf_done {

@@ -216,6 +216,7 @@ do_abort(struct xf_worker *w, const struct xf_work *it)
 	if (w->stg_on) {
 		stg_drop(w, it->sid);
 	}
+	del_abort(w, it->sid, it->gen);
 	if (!w->aborting[it->sid]) {
 		w->aborting[it->sid] = true;
 		w->abort_rx[it->sid] = it->rx;
@@ -291,6 +292,9 @@ handle(struct xf_worker *w, const struct xf_work *it)
 	case XF_WORK_COPY:
 		do_copy(w, it);
 		break;
+	case XF_WORK_DELETE:
+		del_start(w, it);
+		break;
 	default:
 		break;
 	}
@@ -320,6 +324,7 @@ xf_worker_poll(struct xf_worker *w)
 	if (w->cq != NULL) {
 		busy |= commit_run(w);
 	}
+	busy |= del_run(w);
 	/* Back-pressure: take new work only when its completions and writes have room. */
 	if (w->out_pending == 0) {
 		for (unsigned int r = 0; r < w->p->conf.n_rx; r++) {
@@ -368,7 +373,7 @@ bool
 xf_worker_idle(const struct xf_worker *w)
 {
 	return xf_storage_inflight(w->st) == 0 && w->out_pending == 0 && w->cq_tail == w->cq_head &&
-	       w->bstep == 0 && w->def_head == w->def_tail;
+	       w->bstep == 0 && w->def_head == w->def_tail && w->del_head == NULL;
 }
 
 static int32_t
@@ -394,6 +399,12 @@ fault_hook(void *arg, enum xf_storage_op op, uint64_t tag, int32_t res)
 		f = &w->files[w->wo[idx].fslot];
 		break;
 	case T_SYNC:
+		if (w->bctx == CTX_BATCH && w->bstep == STEP_FILE_FSYNC && idx < w->bn) {
+			/* The batch's file fsyncs: T_SYNC i is item i's. */
+			const struct xf_work *it = cq_item(w, idx);
+
+			return w->p->fault(w->p->fault_arg, it->sid, it->file, op, res);
+		}
 		return w->p->fault(w->p->fault_arg, w->sync_sid, w->sync_file, op, res);
 	case T_CHAIN: {
 		const struct xf_work *it = cq_item(w, w->ch_item[idx]);
@@ -422,6 +433,11 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->stat_nodir += w->t.stat_nodir;
 	t->stat_lookups += w->t.stat_lookups;
 	t->copy_kept += w->t.copy_kept;
+	t->copy_cloned += w->t.copy_cloned;
+	t->copy_ranged += w->t.copy_ranged;
+	t->crc_combined += w->t.crc_combined;
+	t->basis_changed += w->t.basis_changed;
+	t->basis_dirty += w->t.basis_dirty;
 	t->full_storage += w->t.full_storage;
 	t->slow_steps += w->t.slow_steps;
 	t->modes_at_create += w->t.modes_at_create;
@@ -544,9 +560,8 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 		}
 	}
 	/* Staged directories need the files' STATs and their commits on one core, in list
-	 * order, and commits that need no fsync (docs/PIPELINE.md, "Staged directories"). */
-	w->stg_on =
-	        p->conf.n_workers == 1 && p->conf.fsync == XF_FSYNC_NONE && !p->conf.no_staged_dirs;
+	 * order (docs/PIPELINE.md, "Staged directories"). */
+	w->stg_on = p->conf.n_workers == 1 && !p->conf.no_staged_dirs;
 	if (w->stg_on) {
 		/* Reports held for one directory stay below the window: the sender can always
 		 * send the files it waits for. */
@@ -603,6 +618,7 @@ xf_worker_destroy(struct xf_worker *w)
 			close_basis(w, &w->files[i]);
 		}
 	}
+	del_free_all(w);
 	xf_storage_destroy(w->st);
 	for (unsigned int r = 0; r < XF_PIPELINE_MAX_RX; r++) {
 		free(w->out[r].q);

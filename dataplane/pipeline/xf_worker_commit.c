@@ -21,7 +21,8 @@
  * STEP_OP(): bstep says which step, bctx whose). Every step outside the chain needs the
  * pending chain settled first: the batch pauses before it. The steps: the batch's file
  * fsyncs, a new parent directory (xf_worker_parent.c), a directory's mkdir, a symlink
- * made under its temp name, the head staged directory's rename (xf_worker_stage.c), a
+ * made under its temp name, the head staged directory's placement (xf_worker_stage.c:
+ * under fsync file or batch its fsync, its rename and its parent's fsync), a
  * chain step to run again alone or a link over a name taken, the directory fsyncs at
  * the end of a batch. A step starts only with room in the storage (COMMIT_ROOM free
  * slots), else the executor returns busy and the next poll tries again.

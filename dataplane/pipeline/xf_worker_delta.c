@@ -71,8 +71,65 @@ close_basis(struct xf_worker *w, struct wfile *f)
 	}
 	xf_lease_free(f->sigs);
 	f->sigs = NULL;
+	xf_lease_free(f->bcrc);
+	f->bcrc = NULL;
 	while (f->nkeep > 0) {
 		w->keep_free[w->keep_nfree++] = f->keep[--f->nkeep];
+	}
+}
+
+/*
+ * A basis that was settled when its signatures began and is the same now: same inode,
+ * size and change time as the quick check's statx. Any write to it since moves its
+ * ctime (metadata changes too: never a false "same"), provided the statx's ctime is from
+ * an earlier clock tick than the statx (sig_t0, CLOCK_REALTIME_COARSE, the clock file
+ * times come from): a write within the same tick could otherwise leave it unchanged
+ * where timestamps are coarse. A short blocking call on the worker (fstat),
+ * once per COPY and once at FILE_END of a file whose COPY ops were cloned or copied in
+ * the kernel.
+ */
+bool
+basis_unchanged(struct xf_worker *w, struct wfile *f)
+{
+	const struct statx *x = &f->stx;
+	int64_t ct = (int64_t)x->stx_ctime.tv_sec * 1000000000ll + x->stx_ctime.tv_nsec;
+	struct stat sb;
+	bool same;
+
+	if (f->basis_moved) {
+		return false;
+	}
+	same = f->basis_fd >= 0 && fstat(f->basis_fd, &sb) == 0 && sb.st_ino == x->stx_ino &&
+	       (uint64_t)sb.st_size == x->stx_size && sb.st_ctim.tv_sec == x->stx_ctime.tv_sec &&
+	       sb.st_ctim.tv_nsec == (long)x->stx_ctime.tv_nsec && ct < f->sig_t0;
+	if (!same) {
+		f->basis_moved = 1;
+		w->t.basis_changed++;
+	}
+	return same;
+}
+
+/* The block CRC-64s of the basis, from the bytes of its signature pass in order. */
+void
+bcrc_feed(struct wfile *f, const uint8_t *p, size_t n, bool last)
+{
+	while (n > 0 && f->bcrc_n < f->count) {
+		size_t take = f->bs - f->bcrc_fill;
+
+		take = n < take ? n : take;
+		f->bcrc_run = xf_csum_crc64(f->bcrc_run, p, take);
+		f->bcrc_fill += (uint32_t)take;
+		p += take;
+		n -= take;
+		if (f->bcrc_fill == f->bs) {
+			f->bcrc[f->bcrc_n++] = f->bcrc_run;
+			f->bcrc_run = 0;
+			f->bcrc_fill = 0;
+		}
+	}
+	if (last && f->bcrc_fill > 0 && f->bcrc_n < f->count) {
+		f->bcrc[f->bcrc_n++] = f->bcrc_run; /* the short last block */
+		f->bcrc_fill = 0;
 	}
 }
 
@@ -128,6 +185,28 @@ sig_start(struct xf_worker *w, uint32_t fi)
 			}
 		}
 	}
+	/*
+	 * A basis not yet written back (just written, by the push before: the `delta`
+	 * benchmark) is not cloned: XFS writes back a source range before it shares it,
+	 * synchronously, and that took 1.3 s for 64 files of 4 MiB against 0.07 s clean
+	 * (docs/DELTA.md, "Apply by clone"). Its COPY ops go the read-and-write way.
+	 */
+	if (w->p->clone == XF_STORAGE_CLONE_REFLINK) {
+		uint64_t pages = 0;
+
+		if (xf_storage_unwritten_pages(f->basis_fd, &pages) == 0 && pages > 0) {
+			f->basis_dirty = 1;
+			w->t.basis_dirty++;
+		}
+	}
+	/* Block CRC-64s where the COPY ops will not pass through the worker's memory
+	 * (copy_direct() in xf_worker_write.c): cloned, or copied in the kernel. */
+	if ((w->p->clone == XF_STORAGE_CLONE_REFLINK && !f->basis_dirty) ||
+	    (w->p->clone == XF_STORAGE_CLONE_COPY_RANGE && f->nkeep == 0)) {
+		f->bcrc =
+		        xf_lease_alloc(w->p->sig_ring[w->idx], (size_t)f->count * sizeof(*f->bcrc));
+		f->bs_op = xf_csum_crc64_shift(f->bs);
+	}
 	sig_read(w, fi);
 }
 
@@ -166,6 +245,9 @@ on_sig(struct xf_worker *w, uint32_t fi, int32_t res)
 		if (n >= 0) {
 			f->nsig += (uint32_t)n;
 			f->sig_off += (uint64_t)res;
+			if (f->bcrc != NULL) {
+				bcrc_feed(f, got, (size_t)res, f->sig_off >= f->basis_size);
+			}
 			if (f->sig_off < f->basis_size) {
 				sig_read(w, fi);
 				return;
@@ -174,6 +256,11 @@ on_sig(struct xf_worker *w, uint32_t fi, int32_t res)
 				f->nsig += (uint32_t)xf_delta_sig_finish(&f->sg, f->sigs + f->nsig);
 			}
 		}
+	}
+	if (f->bcrc != NULL && f->bcrc_n != f->count) {
+		/* Cannot happen with nsig == count; a file without them reads back instead. */
+		xf_lease_free(f->bcrc);
+		f->bcrc = NULL;
 	}
 	if (res <= 0 || f->nsig != f->count) {
 		/* The basis shrank or cannot be read: no signatures, the file goes whole. */

@@ -34,6 +34,8 @@
  *   xf_worker_commit.c  the commit executor (worker XF_COMMIT_WORKER): cq_head, bn, bpos,
  *                       bphase, bfs_next, bstep, bctx, bpfd, sync_*, ch_*, cstatus[],
  *                       cchanged[], cfres[], cdir, cdir_fd, cdir_dirty, root_dirty.
+ *   xf_worker_delete.c  deletions of sessions with --delete (XF_WORK_DELETE), one walk
+ *                       at a time, a bounded step per poll: del_head, del_tail.
  *   xf_worker_parent.c  the commit executor's parent directories: the cached one (cdir,
  *                       cdir_fd, cdir_dirty) released and the next opened or made
  *                       (pbuf, plen, ppos, pstart, psave, ppfd).
@@ -124,6 +126,20 @@ enum wstate {
 	W_FINISH,      /* verifying (read-back) */
 };
 
+/*
+ * COPY ranges whose CRC-64 is known (from the basis's block CRCs) but that lie beyond
+ * the running CRC (crc_off) when they are applied: the sender's COPY answers overtake
+ * its DATA frames (measured: only each file's first COPY was in order in the e2e delta
+ * test on XFS). Absorbed once crc_off reaches them, by DATA in order or by the
+ * read-back, which reads only the gaps between them. A file with more waits reads them
+ * back (never wrong, only slower).
+ */
+#define CRC_PIECES 16u
+
+struct crc_piece {
+	uint64_t off, len, crc;
+};
+
 struct wfile {
 	uint8_t state;
 	uint8_t kind;
@@ -168,6 +184,26 @@ struct wfile {
 	uint8_t keep[KEEP_MAX]; /* their pool indices, in basis order */
 	struct xf_sig_rec *sigs;
 	struct xf_delta_sig sg;
+	/*
+	 * Apply by clone (docs/DELTA.md): the CRC-64 of each block of the basis, taken in
+	 * the signature pass (bcrc, count of them, NULL when the volume neither clones nor
+	 * copies in the kernel), the one being summed (bcrc_run over bcrc_fill bytes of
+	 * block bcrc_n), the combine operator of one block (bs_op), the coarse clock before
+	 * the quick check's statx (sig_t0, ns: basis_unchanged()), and
+	 * whether a COPY's CRC came from bcrc (crc_combined, so the basis is checked
+	 * unchanged at FILE_END) or the basis was found changed (basis_moved: no more
+	 * clones, COPY ops read and write as before).
+	 */
+	uint64_t *bcrc;
+	uint64_t bcrc_run;
+	uint32_t bcrc_n, bcrc_fill;
+	uint64_t bs_op;
+	int64_t sig_t0;
+	uint8_t crc_combined;
+	uint8_t basis_moved;
+	uint8_t basis_dirty; /* not written back at the signature pass: not cloned */
+	uint8_t npieces;     /* of pieces, sorted by offset */
+	struct crc_piece pieces[CRC_PIECES];
 	char tmpname[XF_TMPNAME_SIZE];
 	struct statx stx;
 };
@@ -214,11 +250,13 @@ struct stg_dir {
 	uint32_t num; /* its number (free-running, like stg_head and stg_tail) */
 	uint16_t sid; /* its session */
 	uint32_t sess;
-	uint32_t file;  /* index of its own entry */
-	uint32_t last;  /* index of the last entry it took (its own at first) */
-	uint32_t n;     /* files it took, */
-	uint64_t bytes; /* their sizes */
-	uint32_t busy;  /* of those, not yet verified or failed */
+	uint32_t file;     /* index of its own entry */
+	uint32_t last;     /* index of the last entry it took (its own at first) */
+	uint32_t n;        /* files it took, */
+	uint64_t bytes;    /* their sizes */
+	uint32_t busy;     /* of those, not yet verified or failed */
+	uint32_t unsynced; /* verified, their commit (under fsync file or batch: their fsync)
+	                    * not run yet */
 	int fd;
 	bool open;           /* still taking the files that follow */
 	bool seen;           /* its COMMIT item reached the commit executor */
@@ -246,7 +284,9 @@ enum commit_step {
 	STEP_PMKDIR,        /* making a missing component of it */
 	STEP_POPENDIR,      /* opening that component, for the next one */
 	STEP_PREOPEN,       /* opening the parent again, once made */
-	STEP_STG_RENAME,    /* the head staged directory's rename into place */
+	STEP_STG_DSYNC,     /* fsync file or batch: the head staged directory's fsync, */
+	STEP_STG_RENAME,    /* its rename into place, */
+	STEP_STG_PSYNC,     /* and its new parent's fsync */
 	STEP_RERUN,         /* a chain step the kernel never ran, run alone */
 	STEP_LINK_TMP,      /* an unnamed temp whose name was taken: linked at its temp name */
 	STEP_LINK_OVER,     /* ... then renamed over the final name */
@@ -392,6 +432,8 @@ struct xf_worker {
 	 * in place, the one at the tail taking files while open (stg_path, its final path);
 	 * reports held for the head (sq); the last one placed, and how (stg_head - 1).
 	 */
+	/* Deletion walks (xf_worker_delete.c), FIFO; the head one runs. */
+	struct del_job *del_head, *del_tail;
 	bool stg_on;
 	uint32_t stg_cap; /* files one directory may take: below the window (credits) */
 	struct stg_dir stg[STG_DIRS];
@@ -535,6 +577,12 @@ step_take(struct xf_worker *w)
 	return w->sync_res[0];
 }
 
+/* ---- xf_worker_delete.c ---- */
+void del_start(struct xf_worker *w, const struct xf_work *it);
+int del_run(struct xf_worker *w);
+void del_abort(struct xf_worker *w, uint16_t sid, uint32_t gen);
+void del_free_all(struct xf_worker *w);
+
 /* ---- xf_worker.c ---- */
 void post_done(struct xf_worker *w, uint16_t rx, const struct xf_done *d);
 void post_simple(struct xf_worker *w, const struct wfile *f, uint8_t type, uint8_t decision,
@@ -555,7 +603,7 @@ void do_stat(struct xf_worker *w, const struct xf_work *it);
 void on_tmp(struct xf_worker *w, uint32_t fi, int32_t res);
 
 /* ---- xf_worker_stage.c ---- */
-void stg_release(struct xf_worker *w, struct wfile *f);
+void stg_release(struct xf_worker *w, struct wfile *f, bool ok);
 bool stg_take(struct xf_worker *w, struct wfile *f, uint32_t fi);
 void stg_pop(struct xf_worker *w, uint8_t st);
 void stg_drop(struct xf_worker *w, uint16_t sid);
@@ -566,6 +614,10 @@ int stg_idle(struct xf_worker *w);
 
 /* ---- xf_worker_delta.c ---- */
 void close_basis(struct xf_worker *w, struct wfile *f);
+bool basis_unchanged(struct xf_worker *w, struct wfile *f);
+void crc_absorb(struct wfile *f);
+uint64_t crc_gap_end(const struct wfile *f, uint64_t end);
+void bcrc_feed(struct wfile *f, const uint8_t *p, size_t n, bool last);
 uint64_t df_key(const struct xf_worker *w, const struct wfile *f);
 void df_remember(struct xf_worker *w, uint64_t key);
 bool df_take(struct xf_worker *w, uint64_t key);

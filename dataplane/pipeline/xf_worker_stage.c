@@ -29,16 +29,35 @@ stg_num(const struct xf_worker *w, uint64_t low)
 	return ref + (uint16_t)((uint16_t)low - (uint16_t)ref);
 }
 
-/* A file written in its staged directory is verified or failed: one less to wait for. */
+/* A file written in its staged directory is verified (ok) or failed: one less to wait
+ * for; a verified one waits for its commit (its fsync) instead. */
 void
-stg_release(struct xf_worker *w, struct wfile *f)
+stg_release(struct xf_worker *w, struct wfile *f, bool ok)
 {
 	if (f->stg_busy) {
 		f->stg_busy = 0;
 		if (stg_alive(w, f->stg)) {
 			stg_at(w, f->stg)->busy--;
+			stg_at(w, f->stg)->unsynced += ok;
 		}
 	}
+}
+
+/* Durable policies (fsync file or batch): a staged directory is fsynced before its rename
+ * and its new parent after it, and goes in place only once every file in it is fsynced. */
+static inline bool
+stg_durable(const struct xf_worker *w)
+{
+	return w->p->conf.fsync != XF_FSYNC_NONE;
+}
+
+/* Staged directory d waits for nothing of its files: each is verified or failed and,
+ * under a durable policy, each verified one committed (its fsync run): so a crash after
+ * its rename never shows a file whose data is not on disk. */
+static inline bool
+stg_ready(const struct xf_worker *w, const struct stg_dir *d)
+{
+	return d->busy == 0 && (!stg_durable(w) || d->unsynced == 0);
 }
 
 /*
@@ -228,29 +247,60 @@ stg_place(struct xf_worker *w)
 	uint8_t st = XF_ST_OK;
 	int pfd;
 
+	w->sync_sid = it->sid; /* the steps are the directory's own (fault hook) */
+	w->sync_file = it->file;
+	if (w->bstep == STEP_STG_PSYNC) {
+		int32_t rc = step_take(w);
+
+		if (rc < 0) {
+			/* Renamed: it and its files stay committed, the error is logged (as
+			 * for the directory fsyncs at the end of a batch). */
+			XF_LOG(ERR, MODULE, "fsync of the parent of %s: %d", d->tmp, rc);
+		}
+		goto done;
+	}
 	if (w->bstep == STEP_STG_RENAME) {
 		int32_t rc = step_take(w);
 
 		if (rc < 0) {
 			st = xf_status_of_errno(-rc);
+		} else if (stg_durable(w)) {
+			/* Its reports go out only once the rename is durable. */
+			STEP_OP(w, CTX_STG, STEP_STG_PSYNC,
+			        xf_storage_prep_fsync(w->st, w->bpfd, false, tag_of(T_SYNC, 0)));
+			return true;
 		} else {
 			mark_dirty(w, w->bpfd);
 		}
 		goto done;
 	}
-	if (w->bstep == 0) {
+	if (w->bstep == STEP_STG_DSYNC) {
+		int32_t rc = step_take(w);
+
+		if (rc < 0) {
+			st = xf_status_of_errno(-rc);
+			goto done;
+		}
+	} else if (w->bstep == 0) {
 		d->open = false;
-		if (d->busy != 0) {
+		if (!stg_ready(w, d)) {
 			/* Cannot happen (its files are listed, so committed, before whatever
-			 * places it); if it did, a file still being written must not appear. */
-			XF_LOG(ERR, MODULE, "staged directory %s: %u files still busy", d->tmp,
-			       d->busy);
+			 * places it); if it did, a file still being written (or, under a durable
+			 * policy, not fsynced) must not appear. */
+			XF_LOG(ERR, MODULE, "staged directory %s: %u files busy, %u not synced",
+			       d->tmp, d->busy, d->unsynced);
 			st = XF_ST_IO;
 			goto done;
 		}
 		if (fchmodat(w->p->tmp_fd, d->tmp, it->mode & 07777, 0) != 0) {
 			st = XF_ST_IO;
 			goto done;
+		}
+		if (stg_durable(w)) {
+			/* The names of its files, before it can appear. */
+			STEP_OP(w, CTX_STG, STEP_STG_DSYNC,
+			        xf_storage_prep_fsync(w->st, d->fd, false, tag_of(T_SYNC, 0)));
+			return true;
 		}
 	}
 	if (parent_step(w, it, true, CTX_STG, &pfd)) {
@@ -261,8 +311,6 @@ stg_place(struct xf_worker *w)
 		goto done;
 	}
 	w->bpfd = pfd;
-	w->sync_sid = it->sid; /* the step is the directory's own (fault hook) */
-	w->sync_file = it->file;
 	STEP_OP(w, CTX_STG, STEP_STG_RENAME,
 	        xf_storage_prep_rename(w->st, w->p->tmp_fd, d->tmp, pfd, base_of(it),
 	                               RENAME_NOREPLACE, tag_of(T_SYNC, 0)));
@@ -332,7 +380,7 @@ stg_places(const struct xf_worker *w, const struct xf_work *it)
 	if (it->sid == d->sid && it->sess_id == d->sess) {
 		return !passive;
 	}
-	return d->busy == 0;
+	return stg_ready(w, d);
 }
 
 /*
@@ -358,9 +406,15 @@ stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 		uint32_t num = stg_num(w, it->off);
 
 		if (it->fd >= 0) {
-			close(it->fd); /* verified, at its name */
+			close(it->fd); /* verified, at its name (and fsynced: fsync_files()) */
 		}
 		if (held && num == d->num) {
+			d->unsynced--;
+			if (w->cfres[i] < 0) {
+				/* Its fsync failed: it must not appear with its directory. */
+				unlinkat(d->fd, base_of(it), 0);
+				w->cstatus[i] = xf_status_of_errno(-w->cfres[i]);
+			}
 			stg_hold(w, i, num, STG_FILE);
 		} else if (num == w->stg_head - 1 && w->stg_last_status == XF_ST_OK) {
 			w->t.staged_files++; /* already in place with its directory */
@@ -402,7 +456,7 @@ stg_idle(struct xf_worker *w)
 {
 	const struct stg_dir *d = stg_first(w);
 
-	if (w->bctx != CTX_STG && (d == NULL || !d->seen || d->busy != 0)) {
+	if (w->bctx != CTX_STG && (d == NULL || !d->seen || !stg_ready(w, d))) {
 		return 0;
 	}
 	stg_place(w);

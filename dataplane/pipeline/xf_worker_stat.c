@@ -15,6 +15,22 @@
 #include "xf_worker_priv.h"
 
 /*
+ * The statx of the quick check, and the coarse clock just before it: a basis whose
+ * ctime is older than that tick shows any later write by a new ctime (basis_unchanged()
+ * in xf_worker_delta.c).
+ */
+static void
+stat_prep(struct xf_worker *w, struct wfile *f, uint32_t fi, int dir_fd, const char *name)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	f->sig_t0 = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+	f->state = W_STAT;
+	PREP(w, xf_storage_prep_statx(w->st, dir_fd, name, &f->stx, tag_of(T_STAT, fi)));
+}
+
+/*
  * Create the temp file. A new file (nothing at its final path at the quick check) gets an
  * unnamed one (O_TMPFILE) when the volume allows it: the commit then links it to its
  * final name (linkat AT_EMPTY_PATH) instead of renaming it there, one name operation less
@@ -223,9 +239,7 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 			stat_decide(w, f, fi, XF_DEC_REFUSED, xf_status_of_errno(-res));
 		} else {
 			f->dirfd = res;
-			f->state = W_STAT;
-			PREP(w, xf_storage_prep_statx(w->st, f->dirfd, base, &f->stx,
-			                              tag_of(T_STAT, fi)));
+			stat_prep(w, f, fi, f->dirfd, base);
 		}
 		if (lead) {
 			release_followers(w, res, dir_len);
@@ -287,7 +301,10 @@ on_basis(struct xf_worker *w, uint32_t fi, int32_t res)
 	if (res >= 0) {
 		f->basis_fd = res;
 		f->delta = 1;
-		f->bs = xf_delta_block_size(f->basis_size);
+		/* Cloned COPY ops want block-aligned runs (docs/DELTA.md, "Block size rule"). */
+		f->bs = w->p->clone == XF_STORAGE_CLONE_REFLINK
+		                ? xf_delta_block_size_aligned(f->basis_size, w->p->clone_blk)
+		                : xf_delta_block_size(f->basis_size);
 		f->count = (uint32_t)xf_delta_block_count(f->basis_size, f->bs);
 	}
 	/* No basis after all (it went away): the file goes whole. The temp file comes
@@ -344,9 +361,7 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 		return;
 	}
 	if (f->dir_len == 0) {
-		f->state = W_STAT;
-		PREP(w, xf_storage_prep_statx(w->st, w->root_fd, f->name + 1, &f->stx,
-		                              tag_of(T_STAT, fi)));
+		stat_prep(w, f, fi, w->root_fd, f->name + 1);
 	} else {
 		lookup_parent(w, f, fi);
 	}
@@ -359,7 +374,7 @@ on_tmp(struct xf_worker *w, uint32_t fi, int32_t res)
 
 	if (res < 0 && f->inplace) {
 		/* Its own new directory has the name already: the list names it twice. */
-		stg_release(w, f);
+		stg_release(w, f, false);
 		post_simple(w, f, XF_DONE_STAT, XF_DEC_REFUSED, xf_status_of_errno(-res), -1);
 		f->state = W_FREE;
 		return;

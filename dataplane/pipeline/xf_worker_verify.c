@@ -31,7 +31,7 @@ fail_file(struct xf_worker *w, struct wfile *f, uint8_t status)
 		if (stg_alive(w, f->stg)) {
 			unlinkat(stg_at(w, f->stg)->fd, f->name + f->dir_len + 1, 0);
 		}
-		stg_release(w, f);
+		stg_release(w, f, false);
 	} else if (!f->unnamed) {
 		unlinkat(w->p->tmp_fd, f->tmpname, 0);
 	}
@@ -79,7 +79,7 @@ file_verify(struct xf_worker *w, struct wfile *f)
 		}
 	}
 	close_basis(w, f);
-	stg_release(w, f);
+	stg_release(w, f, true);
 	w->t.modes_at_create += f->mode_set;
 	w->t.unnamed_temps += f->unnamed;
 	w->t.files_done++;
@@ -99,20 +99,24 @@ static bool
 read_next(struct xf_worker *w, uint32_t fi)
 {
 	struct wfile *f = &w->files[fi];
-	off_t data = lseek(f->fd, (off_t)f->crc_off, SEEK_DATA);
+	off_t data;
 	uint64_t left;
 	uint32_t len;
 
+	crc_absorb(f); /* ranges whose CRC is known are not read */
+	data = lseek(f->fd, (off_t)f->crc_off, SEEK_DATA);
 	if (data < 0 ? errno == ENXIO : (uint64_t)data > f->crc_off) {
-		uint64_t to = data < 0 || (uint64_t)data > f->fe_size ? f->fe_size : (uint64_t)data;
+		uint64_t to = crc_gap_end(
+		        f, data < 0 || (uint64_t)data > f->fe_size ? f->fe_size : (uint64_t)data);
 
 		f->crc = xf_csum_crc64_zeros(f->crc, to - f->crc_off);
 		f->crc_off = to;
+		crc_absorb(f);
 	}
 	if (f->crc_off >= f->fe_size) {
 		return false;
 	}
-	left = f->fe_size - f->crc_off;
+	left = crc_gap_end(f, f->fe_size) - f->crc_off;
 	len = left < RB_SIZE ? (uint32_t)left : RB_SIZE;
 	PREP(w, xf_storage_prep_read(w->st, f->fd, w->rb_buf, len, f->crc_off, tag_of(T_READ, fi)));
 	return true;
@@ -185,6 +189,13 @@ file_finish(struct xf_worker *w, uint32_t fi)
 	if (f->max_end != f->fe_size) {
 		fail_file(w, f, XF_ST_SIZE);
 		return;
+	}
+	if (w->p->conf.verify_full || (f->crc_combined && !basis_unchanged(w, f))) {
+		/* What the file holds, read back: asked for, or COPY CRCs taken from a basis
+		 * that has changed since (its clones may hold the new bytes). */
+		f->crc = 0;
+		f->crc_off = 0;
+		f->npieces = 0;
 	}
 	if (f->crc_off < f->fe_size) {
 		/* Data came out of order: CRC the rest from the temp file, one file at a time

@@ -5,6 +5,8 @@
  * DELTA file (a basis range into the temp file, in CBUF steps).
  */
 
+#include <string.h>
+
 #include "xf_worker_priv.h"
 
 static void
@@ -80,6 +82,9 @@ do_data(struct xf_worker *w, const struct xf_work *it)
 		f->crc = xf_csum_crc64(f->crc, (const uint8_t *)it->ptr + (f->crc_off - it->off),
 		                       (size_t)(end - f->crc_off));
 		f->crc_off = end;
+		if (f->npieces > 0) {
+			crc_absorb(f);
+		}
 	}
 	if (end > f->max_end) {
 		f->max_end = end;
@@ -214,6 +219,152 @@ copy_end(struct xf_worker *w, uint32_t si)
 	}
 }
 
+/* The running CRC takes every waiting piece it has reached. */
+void
+crc_absorb(struct wfile *f)
+{
+	uint32_t k = 0;
+
+	while (k < f->npieces && f->pieces[k].off <= f->crc_off) {
+		const struct crc_piece *c = &f->pieces[k++];
+
+		if (c->off == f->crc_off) {
+			f->crc = xf_csum_crc64_combine(f->crc, c->crc, c->len);
+			f->crc_off += c->len;
+		}
+		/* One that overlaps what the CRC already covers (a peer's odd COPYs) is
+		 * dropped: the read-back never skips it, so its bytes are read instead. */
+	}
+	if (k > 0) {
+		memmove(f->pieces, f->pieces + k, (f->npieces - k) * sizeof(f->pieces[0]));
+		f->npieces = (uint8_t)(f->npieces - k);
+	}
+}
+
+/* Where the bytes from crc_off on stop being unknown: the next waiting piece, or end. */
+uint64_t
+crc_gap_end(const struct wfile *f, uint64_t end)
+{
+	return f->npieces > 0 && f->pieces[0].off < end ? f->pieces[0].off : end;
+}
+
+/*
+ * The CRC-64 of a COPY from the basis's block CRCs, when it names whole blocks (the
+ * matcher's COPYs always do; a range a peer made up is read back instead): one 64-step
+ * product per block, no data. It continues the running CRC, or waits as a piece.
+ */
+static void
+copy_crc_combine(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t src, uint64_t len)
+{
+	uint64_t first = src / f->bs, n = len / f->bs, tail = len % f->bs;
+	uint64_t crc = 0;
+	uint32_t k = 0;
+
+	/* src and len come from the peer: bounded without overflow before any index. */
+	if (f->bcrc == NULL || off < f->crc_off || src % f->bs != 0 || src > f->basis_size ||
+	    len > f->basis_size - src || (tail != 0 && src + len != f->basis_size)) {
+		return;
+	}
+	if (off > f->crc_off) {
+		while (k < f->npieces && f->pieces[k].off < off) {
+			k++;
+		}
+		if (f->npieces == CRC_PIECES ||
+		    (k > 0 && f->pieces[k - 1].off + f->pieces[k - 1].len > off) ||
+		    (k < f->npieces && off + len > f->pieces[k].off)) {
+			return; /* no room, or overlapping: read back */
+		}
+	}
+	for (uint64_t i = first; i < first + n; i++) {
+		crc = xf_csum_crc64_mulmod(f->bs_op, crc) ^ f->bcrc[i];
+	}
+	if (tail != 0) {
+		crc = xf_csum_crc64_combine(crc, f->bcrc[first + n], tail);
+	}
+	f->crc_combined = 1;
+	w->t.crc_combined += len;
+	if (off == f->crc_off) {
+		f->crc = xf_csum_crc64_combine(f->crc, crc, len);
+		f->crc_off = off + len;
+		crc_absorb(f);
+		return;
+	}
+	memmove(f->pieces + k + 1, f->pieces + k, (f->npieces - k) * sizeof(f->pieces[0]));
+	f->pieces[k] = (struct crc_piece){ .off = off, .len = len, .crc = crc };
+	f->npieces++;
+}
+
+/* copy_file_range of a piece; false (the file's status set) if it failed or came short. */
+static bool
+copy_piece(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t src, uint64_t len)
+{
+	int64_t n;
+
+	if (len == 0) {
+		return true;
+	}
+	n = xf_storage_copy_range(f->basis_fd, src, f->fd, off, len);
+	if (n > 0) {
+		w->t.copy_ranged += (uint64_t)n;
+		w->t.data_bytes += (uint64_t)n;
+	}
+	if (n == (int64_t)len) {
+		return true;
+	}
+	/* A basis shorter than its signatures said changed under us (as on_cread). */
+	f->status = n >= 0 ? XF_ST_CHECKSUM : xf_status_of_errno((int)-n);
+	return false;
+}
+
+/*
+ * A COPY without user memory (docs/DELTA.md, "Apply by clone"): the volume's blocks
+ * wholly inside the range cloned from the basis, the unaligned ends (or all of it where
+ * the offsets differ modulo the block size, or the volume only has copy_file_range)
+ * copied in the kernel. Synchronous calls on the worker (no io_uring opcode for either).
+ * @return false if the COPY must go the read-and-write way: the volume can do neither,
+ *         the basis is kept in memory and the volume cannot clone (copy_file_range
+ *         would copy what a write from memory copies), the basis was not written back
+ *         at its signature pass (a clone would wait for its writeback), or it changed
+ *         since its signatures (the kept bytes, or a read, then rebuild what the sender
+ *         has).
+ */
+static bool
+copy_direct(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t src, uint64_t len)
+{
+	uint64_t blk = w->p->clone_blk, head = 0, mid = 0;
+
+	if (w->p->clone == XF_STORAGE_CLONE_NONE ||
+	    (w->p->clone == XF_STORAGE_CLONE_COPY_RANGE && f->nkeep > 0) || f->basis_dirty ||
+	    !basis_unchanged(w, f)) {
+		return false;
+	}
+	if (w->p->clone == XF_STORAGE_CLONE_REFLINK && off % blk == src % blk) {
+		head = (blk - off % blk) % blk;
+		head = head < len ? head : len;
+		/* Not the kernel's "up to the source's end" clone of a short last block: it
+		 * maps a whole block, and the bytes after the range in it would become zeros. */
+		mid = (len - head) / blk * blk;
+	}
+	if (!copy_piece(w, f, off, src, head)) {
+		return true;
+	}
+	if (mid > 0) {
+		int rc = xf_storage_clone(f->basis_fd, src + head, f->fd, off + head, mid);
+
+		if (rc == 0) {
+			w->t.copy_cloned += mid;
+		} else if (!copy_piece(w, f, off + head, src + head, mid)) {
+			return true;
+		}
+	}
+	if (!copy_piece(w, f, off + head + mid, src + head + mid, len - head - mid)) {
+		return true;
+	}
+	copy_crc_combine(w, f, off, src, len);
+	w->t.data_items++;
+	return true;
+}
+
 void
 do_copy(struct xf_worker *w, const struct xf_work *it)
 {
@@ -230,6 +381,9 @@ do_copy(struct xf_worker *w, const struct xf_work *it)
 	}
 	if (end > f->max_end) {
 		f->max_end = end;
+	}
+	if (copy_direct(w, f, it->off, it->val, it->len)) {
+		return;
 	}
 	f->inflight++;
 	if (w->cs_nfree > 0) {
@@ -259,6 +413,9 @@ on_cread(struct xf_worker *w, uint32_t si, int32_t res)
 		f->crc = xf_csum_crc64(f->crc, c->data + (f->crc_off - c->off),
 		                       (size_t)(c->off + c->piece - f->crc_off));
 		f->crc_off = c->off + c->piece;
+		if (f->npieces > 0) {
+			crc_absorb(f);
+		}
 	}
 	PREP(w,
 	     xf_storage_prep_write(w->st, f->fd, c->data, c->piece, c->off, tag_of(T_CWRITE, si)));

@@ -296,14 +296,27 @@ dec_ack(const uint8_t *b, uint32_t n, struct xf_msg_ack *m)
 static enum xf_proto_reason
 dec_done(const uint8_t *b, uint32_t n, struct xf_msg_done *m)
 {
-	enum xf_proto_reason r = exact(n, DONE_LEN);
+	enum xf_proto_reason r = exact(n, n >= DONE_DEL_LEN ? DONE_DEL_LEN : DONE_LEN);
 
 	if (r != XF_R_OK) {
 		return r;
 	}
 	m->files = ld32(b);
 	m->status = ld32(b + 4);
-	return m->status > XF_ABORT_MAX ? XF_R_FIELD : XF_R_OK;
+	m->has_delete = n == DONE_DEL_LEN;
+	m->deleted = m->kept = m->del_status = 0;
+	if (m->has_delete) {
+		m->deleted = ld32(b + 8);
+		m->kept = ld32(b + 12);
+		m->del_status = ld16(b + 16);
+		if (ld16(b + 18) != 0) {
+			return XF_R_RESERVED;
+		}
+	}
+	if (m->status > XF_ABORT_MAX || m->del_status > XF_DEL_MAX) {
+		return XF_R_FIELD;
+	}
+	return XF_R_OK;
 }
 
 static enum xf_proto_reason

@@ -106,6 +106,9 @@ struct xf_hdr {
 #define XF_HDR_F_ACKNOW 0x0004u
 /** Key phase of an AEAD frame (docs/SECURITY.md 5); the codec sees it cleared. */
 #define XF_HDR_F_KEY_PHASE 0x0008u
+/** Parity of the handshake whose keys sealed an AEAD frame (docs/SECURITY.md 5: a new
+ *  handshake replaces the keys every session.rekey_after_ms); the codec sees it cleared. */
+#define XF_HDR_F_KEY_EPOCH 0x0010u
 
 /** File kinds in FLIST entries. */
 enum xf_file_kind {
@@ -175,7 +178,9 @@ struct xf_msg_hello {
 	uint16_t max_version;
 	uint16_t max_payload; /**< largest payload this side accepts, XF_PAYLOAD_MIN..MAX */
 	uint16_t status;      /**< HELLO_ACK: 0 accepted, else enum xf_abort_code */
-	uint32_t window;      /**< files the receiver lets be in flight (credits) */
+	uint32_t window;      /**< HELLO_ACK: files the receiver lets be in flight (credits);
+	                           HELLO with XF_HELLO_F_DELETE: the most entries the receiver
+	                           may delete (XF_DELETE_UNLIMITED: no limit); else 0 */
 	uint32_t flags;       /**< XF_HELLO_F_*; others reserved */
 	uint64_t nonce;       /**< random, echoed in HELLO_ACK */
 	const char *dest;     /**< HELLO: destination path in the volume, may be empty */
@@ -190,12 +195,17 @@ struct xf_msg_hello {
 /** Quick check compares whole-file checksums instead of size and mtime. */
 #define XF_HELLO_F_CHECKSUM 0x1u
 /** Every frame after the handshake is AEAD-sealed; the HELLO carries Noise message 1. */
-#define XF_HELLO_F_AEAD       0x2u
-#define XF_HELLO_AUTH_LEN     148u /**< Noise IKpsk2 message 1 (XF_NOISE_MSG1_LEN) */
-#define XF_HELLO_ACK_AUTH_LEN 76u  /**< Noise IKpsk2 message 2 (XF_NOISE_MSG2_LEN) */
+#define XF_HELLO_F_AEAD 0x2u
+/** Mirror: once every file is committed, the receiver deletes what the file list lacks
+ *  beneath the destination (docs/PROTOCOL.md 6.12); the HELLO's window is the limit. */
+#define XF_HELLO_F_DELETE 0x4u
 /** HELLO only: dest's first component names the receiver's volume (xf_dest.h); without
  *  it dest is a path in the receiver's first volume. */
-#define XF_HELLO_F_VOLUME 0x4u
+#define XF_HELLO_F_VOLUME 0x8u
+/** HELLO window with XF_HELLO_F_DELETE: no limit on deletions. */
+#define XF_DELETE_UNLIMITED   UINT32_MAX
+#define XF_HELLO_AUTH_LEN     148u /**< Noise IKpsk2 message 1 (XF_NOISE_MSG1_LEN) */
+#define XF_HELLO_ACK_AUTH_LEN 76u  /**< Noise IKpsk2 message 2 (XF_NOISE_MSG2_LEN) */
 
 struct xf_msg_flist {
 	uint32_t first_index; /**< index of the first entry; the rest follow in order */
@@ -259,9 +269,22 @@ struct xf_msg_ack {
 	const uint8_t *raw;
 };
 
+/** What a receiver's deletion did (DONE of a session with XF_HELLO_F_DELETE). */
+enum xf_delete_status {
+	XF_DEL_OK = 0,      /**< ran to the end: every extraneous entry was deleted */
+	XF_DEL_LIMIT = 1,   /**< stopped at the limit: `kept` entries were left */
+	XF_DEL_SKIPPED = 2, /**< not run: a file of the session failed */
+	XF_DEL_ERROR = 3,   /**< ran; some entries could not be deleted (`kept` of them) */
+	XF_DEL_MAX = XF_DEL_ERROR,
+};
+
 struct xf_msg_done {
-	uint32_t files;  /**< sender: total entries in the file list; receiver: committed */
-	uint32_t status; /**< 0, or enum xf_abort_code */
+	uint32_t files;      /**< sender: total entries in the file list; receiver: committed */
+	uint32_t status;     /**< 0, or enum xf_abort_code */
+	bool has_delete;     /**< the 20-byte form: the receiver of a deleting session */
+	uint32_t deleted;    /**< has_delete: entries deleted */
+	uint32_t kept;       /**< has_delete: extraneous entries left (limit, errors) */
+	uint16_t del_status; /**< has_delete: enum xf_delete_status */
 };
 
 /** Session-level reasons (ABORT, HELLO_ACK refusals). */

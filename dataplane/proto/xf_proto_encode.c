@@ -93,7 +93,7 @@ body_len(const struct xf_msg *msg, int *err)
 		}
 		return ACK_LEN + (size_t)msg->ack.count * ACK_REC_LEN;
 	case XF_MSG_DONE:
-		return DONE_LEN;
+		return msg->done.has_delete ? DONE_DEL_LEN : DONE_LEN;
 	case XF_MSG_ABORT:
 		if (msg->abort.msg_len > XF_ABORT_MSG_MAX ||
 		    !src_ok(msg->abort.msg, msg->abort.msg_len)) {
@@ -188,6 +188,12 @@ wr_body(uint8_t *b, const struct xf_msg *msg)
 	case XF_MSG_DONE:
 		st32(b, msg->done.files);
 		st32(b + 4, msg->done.status);
+		if (msg->done.has_delete) {
+			st32(b + 8, msg->done.deleted);
+			st32(b + 12, msg->done.kept);
+			st16(b + 16, msg->done.del_status);
+			st16(b + 18, 0);
+		}
 		break;
 	case XF_MSG_ABORT:
 		st16(b, msg->abort.code);

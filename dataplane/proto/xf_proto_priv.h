@@ -38,6 +38,7 @@
 #define ACK_LEN          16u
 #define ACK_REC_LEN      16u
 #define DONE_LEN         8u
+#define DONE_DEL_LEN     20u /* with the deletion's outcome */
 #define ABORT_LEN        4u
 
 /* Largest payload after the header. */
@@ -122,8 +123,9 @@ check_hdr(const struct xf_hdr *h)
 static inline enum xf_proto_reason
 check_hello(const struct xf_msg_hello *m, bool ack)
 {
-	if (m->flags &
-	    ~(uint32_t)(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | (ack ? 0u : XF_HELLO_F_VOLUME))) {
+	if (m->flags & ~(uint32_t)(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE |
+	                           XF_HELLO_F_VOLUME) ||
+	    (ack && (m->flags & (XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME)) != 0)) {
 		return XF_R_RESERVED;
 	}
 	if (m->auth_len != ((m->flags & XF_HELLO_F_AEAD) == 0 ? 0u
@@ -143,7 +145,7 @@ check_hello(const struct xf_msg_hello *m, bool ack)
 		if (m->status == 0 && m->window == 0) {
 			return XF_R_FIELD;
 		}
-	} else if (m->status != 0 || m->window != 0) {
+	} else if (m->status != 0 || ((m->flags & XF_HELLO_F_DELETE) == 0 && m->window != 0)) {
 		return XF_R_RESERVED;
 	}
 	if (m->min_version == 0 || m->min_version > m->max_version) {

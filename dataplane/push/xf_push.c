@@ -301,7 +301,8 @@ uint32_t
 xf_push_hello_flags(const struct xf_push_cfg *cfg)
 {
 	return (cfg->checksum ? XF_HELLO_F_CHECKSUM : 0) |
-	       (cfg->auth != NULL ? XF_HELLO_F_AEAD : 0) | (cfg->volume ? XF_HELLO_F_VOLUME : 0);
+	       (cfg->auth != NULL ? XF_HELLO_F_AEAD : 0) |
+	       (cfg->delete_extra ? XF_HELLO_F_DELETE : 0) | (cfg->volume ? XF_HELLO_F_VOLUME : 0);
 }
 
 static void
@@ -313,6 +314,7 @@ queue_hello(struct xf_push *p)
 	m.hello.max_version = XF_PROTO_VERSION;
 	m.hello.max_payload = p->cfg.max_payload;
 	m.hello.flags = xf_push_hello_flags(&p->cfg);
+	m.hello.window = p->cfg.delete_extra ? p->cfg.max_delete : 0;
 	m.hello.nonce = p->cfg.nonce;
 	m.hello.dest = p->cfg.dest;
 	m.hello.dest_len = (uint16_t)strlen(p->cfg.dest);
@@ -560,6 +562,12 @@ xf_push_on_frame(struct xf_push *p, const struct xf_msg *msg, uint32_t bytes, ui
 		break;
 	case XF_MSG_DONE:
 		p->peer_done = true;
+		if (p->cfg.delete_extra && msg->done.has_delete) {
+			p->st.delete_reported = true;
+			p->st.delete_status = msg->done.del_status;
+			p->st.files_deleted = msg->done.deleted;
+			p->st.delete_kept = msg->done.kept;
+		}
 		break;
 	case XF_MSG_ABORT:
 		XF_LOG(ERR, "push", "session %08x aborted by the peer (code %u: %.*s)",

@@ -96,8 +96,12 @@ struct xf_push_stats {
 	uint64_t wire_bytes_received; /**< UDP payload bytes received */
 	uint64_t frames_sent;
 	uint64_t retransmits;
-	uint16_t abort_code; /**< enum xf_abort_code when ABORTED */
-	uint8_t state;       /**< enum xf_push_state */
+	uint16_t abort_code;    /**< enum xf_abort_code when ABORTED */
+	uint8_t state;          /**< enum xf_push_state */
+	bool delete_reported;   /**< the receiver's DONE said what its deletion did (below) */
+	uint16_t delete_status; /**< enum xf_delete_status */
+	uint32_t files_deleted; /**< entries the receiver deleted */
+	uint32_t delete_kept;   /**< extraneous entries it left (limit, errors) */
 };
 
 /** A read result delivered by the reader. */
@@ -129,6 +133,9 @@ struct xf_push_cfg {
 	bool checksum;        /**< ask for quick check by checksum */
 	/** dest's first component names the peer's volume (XF_HELLO_F_VOLUME, xf_dest.h) */
 	bool volume;
+	bool delete_extra;   /**< ask the receiver to delete what the list lacks beneath
+	                          dest once every file is committed (XF_HELLO_F_DELETE) */
+	uint32_t max_delete; /**< with delete_extra: at most this many (XF_DELETE_UNLIMITED) */
 	/** Noise message 1 for the HELLO (XF_HELLO_AUTH_LEN bytes, outliving the session), or
 	 *  NULL for a session without AEAD (session.security none). With it the HELLO asks
 	 *  for XF_HELLO_F_AEAD, and an answer that does not echo it is ignored. */

@@ -303,7 +303,7 @@ xf_noise_hs_wipe(struct xf_noise_hs *hs)
 static int
 hs_start(struct xf_noise_hs *hs, const struct xf_noise_prologue *pro, const uint8_t *rs)
 {
-	uint8_t p[sizeof(prologue_label) - 1 + 5 + XF_NOISE_PROLOGUE_DEST_MAX];
+	uint8_t p[sizeof(prologue_label) - 1 + 9 + XF_NOISE_PROLOGUE_DEST_MAX];
 	size_t plen = sizeof(prologue_label) - 1 + 5;
 	int rc;
 
@@ -316,8 +316,14 @@ hs_start(struct xf_noise_hs *hs, const struct xf_noise_prologue *pro, const uint
 	memcpy(p, prologue_label, sizeof(prologue_label) - 1);
 	p[sizeof(prologue_label) - 1] = pro->version;
 	put32(p + sizeof(prologue_label), pro->capabilities);
+	if (pro->has_options) {
+		/* Only then: a prologue without options is what it always was. */
+		put32(p + plen, pro->options);
+		plen += 4;
+	}
 	/* One prologue, one MixHash (Noise section 6): without a destination its bytes are
-	 * what they always were. */
+	 * what they always were. The options are 4 bytes and present exactly when the
+	 * capabilities say so (the engine: XF_HELLO_F_DELETE), so the bytes read one way. */
 	if (pro->dest_len > XF_NOISE_PROLOGUE_DEST_MAX) {
 		return -EINVAL;
 	}

@@ -46,9 +46,12 @@ enum xf_noise_type {
 struct xf_noise_prologue {
 	uint8_t version;       /**< protocol version */
 	uint32_t capabilities; /**< capability flags offered */
+	bool has_options;      /**< options follow the capabilities in the prologue */
+	uint32_t options;      /**< what an offer says beyond its flags (the HELLO's window:
+	                            the deletion limit of a session with XF_HELLO_F_DELETE) */
 	/** The HELLO's destination (volume and path), which travels in clear: appended to
-	 *  the prologue's bytes, so a HELLO whose destination was changed on the way fails
-	 *  its handshake. dest_len 0 (NULL allowed) appends nothing. */
+	 *  the prologue's bytes (after the options), so a HELLO whose destination was changed
+	 *  on the way fails its handshake. dest_len 0 (NULL allowed) appends nothing. */
 	const uint8_t *dest;
 	uint16_t dest_len; /**< at most XF_NOISE_PROLOGUE_DEST_MAX */
 };

@@ -160,6 +160,14 @@ int
 xf_secure_seal(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint64_t pn, uint64_t now_ns,
                const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len, uint8_t *tag)
 {
+	return xf_secure_seal_to(s, mgr, pn, now_ns, aad, aad_len, buf, buf, len, tag);
+}
+
+int
+xf_secure_seal_to(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint64_t pn, uint64_t now_ns,
+                  const uint8_t *aad, size_t aad_len, const uint8_t *src, uint8_t *dst, size_t len,
+                  uint8_t *tag)
+{
 	int rc;
 
 	if (s->tx.any && pn <= s->tx.last_pn) {
@@ -174,7 +182,7 @@ xf_secure_seal(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint64_t pn, uint
 	if (s->tx.frames >= s->lim.max_frames) {
 		return -ENOSPC;
 	}
-	rc = xf_crypto_seal(mgr, &s->tx.key, pn, aad, aad_len, buf, len, tag);
+	rc = xf_crypto_seal_to(mgr, &s->tx.key, pn, aad, aad_len, src, dst, len, tag);
 	if (rc == 0) {
 		s->tx.last_pn = pn;
 		s->tx.any = true;

@@ -131,6 +131,14 @@ int xf_secure_seal(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint64_t pn, 
                    const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len, uint8_t *tag);
 
 /**
+ * xf_secure_seal from src[0..len) into dst[0..len), src left as it was (src == dst: in
+ * place). Same parameters otherwise, same returns.
+ */
+int xf_secure_seal_to(struct xf_secure *s, struct xf_crypto_mgr *mgr, uint64_t pn, uint64_t now_ns,
+                      const uint8_t *aad, size_t aad_len, const uint8_t *src, uint8_t *dst,
+                      size_t len, uint8_t *tag);
+
+/**
  * Key phase bit to write into the header of the next frame, before sealing it. When the
  * peer has updated its keys since, this first switches the send side to the next key
  * (the answer of RFC 9001 6.2), so call it once per frame, on the sending core.

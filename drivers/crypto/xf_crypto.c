@@ -114,14 +114,22 @@ int
 xf_crypto_seal(struct xf_crypto_mgr *mgr, const struct xf_crypto_key *k, uint64_t pn,
                const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len, uint8_t *tag)
 {
+	return xf_crypto_seal_to(mgr, k, pn, aad, aad_len, buf, buf, len, tag);
+}
+
+int
+xf_crypto_seal_to(struct xf_crypto_mgr *mgr, const struct xf_crypto_key *k, uint64_t pn,
+                  const uint8_t *aad, size_t aad_len, const uint8_t *src, uint8_t *dst, size_t len,
+                  uint8_t *tag)
+{
 	struct gcm_context_data ctx;
 	uint8_t nonce[XF_CRYPTO_IV_LEN];
 
-	if (!args_ok(mgr, k, aad, aad_len, buf, len, tag)) {
+	if (!args_ok(mgr, k, aad, aad_len, src, len, tag) || (dst == NULL && len != 0)) {
 		return -EINVAL;
 	}
 	xf_crypto_nonce(k, pn, nonce);
-	IMB_AES256_GCM_ENC(imb(mgr), (const struct gcm_key_data *)k->keydata, &ctx, buf, buf, len,
+	IMB_AES256_GCM_ENC(imb(mgr), (const struct gcm_key_data *)k->keydata, &ctx, dst, src, len,
 	                   nonce, aad, aad_len, tag, XF_CRYPTO_TAG_LEN);
 	return 0;
 }

@@ -75,6 +75,15 @@ int xf_crypto_seal(struct xf_crypto_mgr *mgr, const struct xf_crypto_key *k, uin
                    const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len, uint8_t *tag);
 
 /**
+ * Encrypt src[0..len) into dst[0..len) and write the tag: xf_crypto_seal without a copy
+ * first when the plaintext must stay (src == dst is the in-place seal).
+ * @return 0, or -EINVAL (NULL pointer, key not initialised).
+ */
+int xf_crypto_seal_to(struct xf_crypto_mgr *mgr, const struct xf_crypto_key *k, uint64_t pn,
+                      const uint8_t *aad, size_t aad_len, const uint8_t *src, uint8_t *dst,
+                      size_t len, uint8_t *tag);
+
+/**
  * Decrypt buf[0..len) in place and verify the tag (constant-time compare).
  * On a tag mismatch the buffer is zeroed, so unauthenticated plaintext never leaves here.
  * @return 0, -EBADMSG on a tag mismatch, or -EINVAL.

@@ -109,3 +109,54 @@ xf_csum_crc64_zeros(uint64_t crc, uint64_t len)
 	}
 	return ~reg;
 }
+
+/*
+ * Combine by polynomial arithmetic modulo P (zlib's crc32_combine since 1.2.12, for
+ * 64 bits). In the reflected representation bit 63 is x^0 and bit 0 is x^63. For the
+ * standard values (register inverted on the way in and out) the inversions cancel:
+ * crc(A || B) = (x^(8 len(B)) * crc(A) mod P) ^ crc(B). Proof: the register after B
+ * started from r is M^n r ^ R(B), with M^n the multiplication by x^(8n) mod P; write
+ * crc(B) = ~(M^n ~0 ^ R(B)) and crc(A || B) = ~(M^n ~crc(A) ^ R(B)) and xor them.
+ */
+uint64_t
+xf_csum_crc64_mulmod(uint64_t a, uint64_t b)
+{
+	uint64_t m = 1ull << 63;
+	uint64_t prod = 0;
+
+	/* a's bits from x^0 up; b steps through b * x^i mod P alongside. */
+	while (a != 0) {
+		if ((a & m) != 0) {
+			prod ^= b;
+			a ^= m;
+		}
+		m >>= 1;
+		b = (b & 1u) != 0 ? (b >> 1) ^ CRC64_XZ_POLY : b >> 1;
+	}
+	return prod;
+}
+
+uint64_t
+xf_csum_crc64_shift(uint64_t len)
+{
+	uint64_t sq = 1ull << 55; /* x^8: one byte */
+	uint64_t p = 1ull << 63;  /* x^0 */
+
+	/* Square and multiply over the bits of len: at most 64 of each. */
+	while (len != 0) {
+		if ((len & 1u) != 0) {
+			p = xf_csum_crc64_mulmod(sq, p);
+		}
+		len >>= 1;
+		if (len != 0) {
+			sq = xf_csum_crc64_mulmod(sq, sq);
+		}
+	}
+	return p;
+}
+
+uint64_t
+xf_csum_crc64_combine(uint64_t crc1, uint64_t crc2, uint64_t len2)
+{
+	return xf_csum_crc64_mulmod(xf_csum_crc64_shift(len2), crc1) ^ crc2;
+}

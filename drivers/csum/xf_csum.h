@@ -31,4 +31,35 @@ uint64_t xf_csum_crc64(uint64_t crc, const void *buf, size_t len);
  */
 uint64_t xf_csum_crc64_zeros(uint64_t crc, uint64_t len);
 
+/**
+ * CRC-64/XZ of a concatenation from its parts: xf_csum_crc64(0, a || b) given
+ * crc1 = xf_csum_crc64(0, a), crc2 = xf_csum_crc64(0, b) and len2 = length of b, without
+ * the data (zlib's crc32_combine for CRC-64/XZ). Costs up to 128 products of 64 steps;
+ * for many pieces of one length, take xf_csum_crc64_shift() once and
+ * xf_csum_crc64_mulmod() per piece.
+ * @param crc1 CRC-64/XZ of the first part (0 for an empty one).
+ * @param crc2 CRC-64/XZ of the second part (0 for an empty one).
+ * @param len2 Length of the second part in bytes.
+ * @return CRC-64/XZ of the two parts, one after the other.
+ */
+uint64_t xf_csum_crc64_combine(uint64_t crc1, uint64_t crc2, uint64_t len2);
+
+/**
+ * The operator of xf_csum_crc64_combine() for a second part of len bytes:
+ * x^(8 len) mod P in the reflected representation, so that
+ * combine(crc1, crc2, len) == xf_csum_crc64_mulmod(xf_csum_crc64_shift(len), crc1) ^ crc2.
+ * @param len Length in bytes.
+ * @return The operator.
+ */
+uint64_t xf_csum_crc64_shift(uint64_t len);
+
+/**
+ * Product of two polynomials modulo the CRC-64/XZ polynomial, both in the reflected
+ * representation (bit 63 is x^0). At most 64 steps.
+ * @param a One factor (an operator of xf_csum_crc64_shift()).
+ * @param b The other (a CRC-64/XZ value).
+ * @return a * b mod P.
+ */
+uint64_t xf_csum_crc64_mulmod(uint64_t a, uint64_t b);
+
 #endif /* XF_CSUM_H */

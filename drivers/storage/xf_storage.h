@@ -256,4 +256,49 @@ void xf_storage_set_hold(struct xf_storage *st, enum xf_storage_op op, uint64_t 
  */
 void xf_storage_release_hold(struct xf_storage *st);
 
+/** How COPY ops of a DELTA file reach the temp file (xf_storage_clone_probe()). */
+enum xf_storage_clone {
+	XF_STORAGE_CLONE_NONE = 0,   /**< read the basis, write the temp file */
+	XF_STORAGE_CLONE_COPY_RANGE, /**< copy_file_range: in the kernel, no user copy */
+	XF_STORAGE_CLONE_REFLINK,    /**< FICLONERANGE: shared extents, nothing copied */
+};
+
+/** "clone", "copy_file_range" or "read_write". */
+const char *xf_storage_clone_str(enum xf_storage_clone mode);
+
+/**
+ * What the file system of dir_fd offers: two probe files made in dir_fd (dot names,
+ * removed again), the first cloned into the second, or else copied by copy_file_range,
+ * and the copy checked byte for byte. Blocking; call at start.
+ * @param dir_fd A directory on the volume, writable.
+ * @param mode Out: the best of the three that works.
+ * @param blk Out: the file system's block size (statfs f_bsize; 4096 if implausible):
+ *        FICLONERANGE takes ranges aligned to it.
+ * @return 0 (mode set, XF_STORAGE_CLONE_NONE if neither works), or -errno if the probe
+ *         files could not be made (mode is then XF_STORAGE_CLONE_NONE).
+ */
+int xf_storage_clone_probe(int dir_fd, enum xf_storage_clone *mode, uint32_t *blk);
+
+/**
+ * FICLONERANGE: dst's [dst_off, dst_off + len) shares src's blocks at src_off. Blocking.
+ * @return 0, or -errno: -EINVAL unaligned offsets or length (the length may end at
+ *         src's end), -EOPNOTSUPP or -EXDEV where the file system cannot, -EBADF.
+ */
+int xf_storage_clone(int src_fd, uint64_t src_off, int dst_fd, uint64_t dst_off, uint64_t len);
+
+/**
+ * Pages of fd in the page cache not yet written to the device (dirty or under
+ * writeback), by cachestat(2): a clone from such a file first waits for them to be
+ * written. Not blocking.
+ * @return 0 (pages set), or -errno: -ENOSYS before Linux 6.5.
+ */
+int xf_storage_unwritten_pages(int fd, uint64_t *pages);
+
+/**
+ * copy_file_range until len bytes are copied or src ends. Blocking.
+ * @return Bytes copied (less than len only at src's end), or -errno if none were.
+ */
+int64_t xf_storage_copy_range(int src_fd, uint64_t src_off, int dst_fd, uint64_t dst_off,
+                              uint64_t len);
+
 #endif /* XF_STORAGE_H */

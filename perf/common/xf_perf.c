@@ -71,9 +71,15 @@ xf_perf_parse(int argc, char **argv, const char *name, const char *what, unsigne
 uint64_t
 xf_perf_now_ns(void)
 {
+	return xf_perf_clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t
+xf_perf_clock_ns(clockid_t clock)
+{
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #define XF_PERF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -40,6 +41,9 @@ int xf_perf_parse(int argc, char **argv, const char *name, const char *what,
 
 /** Monotonic clock in nanoseconds. */
 uint64_t xf_perf_now_ns(void);
+
+/** Clock clock (CLOCK_THREAD_CPUTIME_ID: this thread's CPU time) in nanoseconds. */
+uint64_t xf_perf_clock_ns(clockid_t clock);
 
 /** Median of n values (sorts v in place). */
 double xf_perf_median(double *v, unsigned int n);

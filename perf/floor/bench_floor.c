@@ -9,21 +9,23 @@
  *              block of the new data: a sender's matching reads each block at least once),
  *   recv       the file-system work an atomic receiver cannot avoid: (with --delta) read
  *              the basis once, create a temp file, write it, set mode and mtime, rename it
- *              over the final path. Done the cheapest way xferd knows: a new directory is
- *              made under a staging name, its files written in it at their names, and it
- *              is renamed into place once they are (xferd's staged directories); another
- *              new file is written unnamed (O_TMPFILE) and linked to its name (a name taken
- *              meanwhile is replaced through a temp name); the mode is given at creation
- *              (umask 0 here; fchmod only for set-id and sticky bits),
- *   recv_csum  the receiver's CRC-64 of what it wrote (and with --delta, one CRC-32C per
- *              block of the basis: the signatures).
- * Each phase is timed on the thread's CPU clock and the monotonic clock. Their CPU sum
- * divided by the online CPUs is the wall time of a perfectly parallel implementation with
- * zero protocol cost: a bound no transfer on this machine can beat, to set beside rsync
- * and xferd measured in the same run (perf/transfer/run.sh --floor).
- * Regular files, directories and symlinks (read at the scan, as a sender lists them; made
- * under a temp name and renamed into place, or at their name in a staged directory, with
- * their mtime set, as xferd does); special files are not listed.
+ *              over the final path. With --delta on a file system that clones (XFS with
+ *              reflink, btrfs: FICLONE works in DST), the temp file is a clone of the
+ *              basis and only the file-system blocks that differ are written (finding
+ *              them is the sender's matching, counted in send_csum, not here), as xferd
+ *              applies COPY ops by clone (docs/DELTA.md, "Apply by clone"). Done the cheapest way
+ * xferd knows: a new directory is made under a staging name, its files written in it at their
+ * names, and it is renamed into place once they are (xferd's staged directories); another new file
+ * is written unnamed (O_TMPFILE) and linked to its name (a name taken meanwhile is replaced through
+ * a temp name); the mode is given at creation (umask 0 here; fchmod only for set-id and sticky
+ * bits), recv_csum  the receiver's CRC-64 of what it wrote (and with --delta, one CRC-32C per block
+ * of the basis: the signatures). Each phase is timed on the thread's CPU clock and the monotonic
+ * clock. Their CPU sum divided by the online CPUs is the wall time of a perfectly parallel
+ * implementation with zero protocol cost: a bound no transfer on this machine can beat, to set
+ * beside rsync and xferd measured in the same run (perf/transfer/run.sh --floor). Regular files,
+ * directories and symlinks (read at the scan, as a sender lists them; made under a temp name and
+ * renamed into place, or at their name in a staged directory, with their mtime set, as xferd does);
+ * special files are not listed.
  *
  * --warm: on a VM whose balloon does free page reporting (virtio-balloon F_REPORTING, as
  * on the development box), memory the guest frees is handed back to the host about 2 s
@@ -35,6 +37,10 @@
  * come from memory the host has just backed: the floor then measures the receiver, not
  * the hypervisor. "setup" in the output (untimed: the arena's page faults) shows whether
  * memory was cold (seconds per GiB instead of tenths).
+ *
+ * Over 1,000 lines: one benchmark program whose phases share the scanned tree, the arena
+ * and the timing; split, its one measurement would be spread over files that nothing
+ * else uses.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -47,6 +53,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -578,7 +586,18 @@ struct recv_state {
 	uint64_t scratch_size;
 	uint64_t basis_files, basis_bytes;
 	struct phase basis_csum; /**< accumulated: time spent on the basis's block CRCs */
+	int basis_fd;            /**< the current file's basis, open (--delta), or -1 */
+	struct run {
+		uint64_t off, len;
+	} * runs; /**< changed runs of the current file: max_size / FS_BLOCK + 1, set up once */
+	uint64_t basis_size;
+	bool clone_ok; /**< FICLONE works in DST (cleared at the first refusal) */
+	uint64_t cloned_files, written_bytes;
+	struct phase diff; /**< accumulated: finding the changed blocks (the sender's work) */
 };
+
+/* File-system block: what a clone shares and a partial write rewrites. */
+#define FS_BLOCK 4096u
 
 /* The one read of the basis that any delta receiver needs, plus its signatures (timed
  * apart: they belong to recv_csum). ENOENT means no basis: the file is new. */
@@ -589,6 +608,7 @@ read_basis(struct recv_state *r, int dfd, const char *dpath, const char *name)
 	struct stat st;
 	struct phase p;
 
+	r->basis_fd = -1;
 	if (fd < 0) {
 		if (errno == ENOENT) {
 			return;
@@ -606,7 +626,10 @@ read_basis(struct recv_state *r, int dfd, const char *dpath, const char *name)
 		r->scratch = prefaulted(r->scratch_size);
 	}
 	read_whole(fd, r->scratch, (uint64_t)st.st_size, dst_root, dpath, name);
-	if (close(fd) != 0) {
+	if (r->clone_ok) {
+		r->basis_fd = fd; /* cloned into the temp file (recv_clone) */
+		r->basis_size = (uint64_t)st.st_size;
+	} else if (close(fd) != 0) {
 		die_errno("close", dst_root, dpath, name);
 	}
 	r->basis_files++;
@@ -638,6 +661,65 @@ write_whole(int fd, const unsigned char *buf, uint64_t len, const char *dir, con
 		}
 		done += (uint64_t)n;
 	}
+}
+
+/* The file-system block of the new data at off equals the basis's. */
+static bool
+same_block(const struct recv_state *r, const unsigned char *data, uint64_t off, uint64_t size)
+{
+	uint64_t n = size - off < FS_BLOCK ? size - off : FS_BLOCK;
+
+	return off + n <= r->basis_size && memcmp(data + off, r->scratch + off, n) == 0;
+}
+
+/*
+ * The temp file fd as a clone of the basis with only the file-system blocks that differ
+ * written. @return false (clone_ok cleared) if the file system cannot clone.
+ */
+static bool
+recv_clone(struct recv_state *r, int fd, const unsigned char *data, uint64_t size,
+           const char *dpath, const char *name)
+{
+	struct phase p;
+	uint64_t off = 0, nruns = 0;
+
+	if (ioctl(fd, FICLONE, r->basis_fd) != 0) {
+		if (errno != EOPNOTSUPP && errno != EXDEV && errno != EINVAL && errno != ENOTTY) {
+			die_errno("ioctl FICLONE", dst_root, dpath, name);
+		}
+		r->clone_ok = false;
+		return false;
+	}
+	r->cloned_files++;
+	/* Which blocks changed: the sender's matching tells a receiver (timed apart). */
+	phase_begin(&p);
+	while (off < size) {
+		uint64_t run = 0;
+
+		while (off + run < size && !same_block(r, data, off + run, size)) {
+			run += size - (off + run) < FS_BLOCK ? size - (off + run) : FS_BLOCK;
+		}
+		if (run > 0) {
+			r->runs[nruns++] = (struct run){ off, run };
+			off += run;
+		} else {
+			off += size - off < FS_BLOCK ? size - off : FS_BLOCK;
+		}
+	}
+	phase_end(&p);
+	r->diff.cpu += p.cpu;
+	r->diff.wall += p.wall;
+	for (uint64_t i = 0; i < nruns; i++) {
+		if (pwrite(fd, data + r->runs[i].off, r->runs[i].len, (off_t)r->runs[i].off) !=
+		    (ssize_t)r->runs[i].len) {
+			die_errno("pwrite", dst_root, dpath, name);
+		}
+		r->written_bytes += r->runs[i].len;
+	}
+	if (size < r->basis_size && ftruncate(fd, (off_t)size) != 0) {
+		die_errno("ftruncate", dst_root, dpath, name);
+	}
+	return true;
 }
 
 /* A symlink made at `name` (its final name in a staged directory, else a temp name that
@@ -708,7 +790,16 @@ recv_tree(const struct tree *t, int dst_fd, const unsigned char *arena, bool del
 				die_errno("openat", dst_root, dpath, tmp);
 			}
 		}
-		write_whole(fd, arena + f->off, f->size, dpath, tmp);
+		if (!(delta && r->basis_fd >= 0 &&
+		      recv_clone(r, fd, arena + f->off, f->size, dpath, tmp))) {
+			write_whole(fd, arena + f->off, f->size, dpath, tmp);
+		}
+		if (delta && r->basis_fd >= 0) {
+			if (close(r->basis_fd) != 0) {
+				die_errno("close", dst_root, dpath, f->name);
+			}
+			r->basis_fd = -1;
+		}
 		if ((f->mode & ~0777u) != 0 && fchmod(fd, f->mode) != 0) {
 			die_errno("fchmod", dst_root, dpath, tmp);
 		}
@@ -792,7 +883,9 @@ usage(FILE *out)
 	        "  the least CPU an atomic, verifying receiver and its sender must spend to\n"
 	        "  copy the tree SRC into DST on this machine (no protocol, no network)\n"
 	        "  --delta        DST holds an older copy: read each basis once and checksum\n"
-	        "                 its blocks (signatures) and the new data's blocks (matching)\n"
+	        "                 its blocks (signatures) and the new data's blocks (matching);\n"
+	        "                 where DST clones (FICLONE), a file is a clone of its basis\n"
+	        "                 with only the changed blocks written\n"
 	        "  --block BYTES  block size for --delta (default: rsync's, sqrt of the size\n"
 	        "                 rounded down to a multiple of 8, in [%u, %u])\n"
 	        "  --warm         before recv, write and free as much memory as the receiver\n"
@@ -814,7 +907,7 @@ main(int argc, char **argv)
 	};
 	struct xf_perf_opts o = { .runs = 1 };
 	struct tree t = { 0 };
-	struct recv_state r = { 0 };
+	struct recv_state r = { .basis_fd = -1, .clone_ok = true };
 	struct phase p_scan, p_read, p_scsum, p_recv, p_rcsum, p_setup, p_warm = { 0 };
 	unsigned char *arena;
 	bool delta = false, warm = false;
@@ -887,6 +980,8 @@ main(int argc, char **argv)
 	if (delta) {
 		r.scratch_size = t.max_size;
 		r.scratch = prefaulted(r.scratch_size);
+		r.runs = (struct run *)(void *)prefaulted((t.max_size / FS_BLOCK + 1) *
+		                                          sizeof(*r.runs));
 	}
 	phase_end(&p_setup);
 
@@ -909,6 +1004,8 @@ main(int argc, char **argv)
 	phase_end(&p_recv);
 	p_recv.cpu -= r.basis_csum.cpu; /* the signatures belong to recv_csum */
 	p_recv.wall -= r.basis_csum.wall;
+	p_recv.cpu -= r.diff.cpu; /* the changed blocks: the sender's matching (send_csum) */
+	p_recv.wall -= r.diff.wall;
 
 	phase_begin(&p_rcsum);
 	recv_csum(&t, arena);
@@ -923,8 +1020,10 @@ main(int argc, char **argv)
 	printf("  %u files (%u of them symlinks), %u directories, %" PRIu64 " bytes", t.nfiles,
 	       t.nlinks, t.ndirs, t.bytes);
 	if (delta) {
-		printf("; basis: %" PRIu64 " files, %" PRIu64 " bytes read; block %s",
-		       r.basis_files, r.basis_bytes, fixed_block ? "fixed" : "sqrt rule");
+		printf("; basis: %" PRIu64 " files, %" PRIu64 " bytes read; block %s; %" PRIu64
+		       " files cloned from their basis, %" PRIu64 " bytes written into them",
+		       r.basis_files, r.basis_bytes, fixed_block ? "fixed" : "sqrt rule",
+		       r.cloned_files, r.written_bytes);
 	}
 	printf("\n%-10s %9s %9s\n", "phase", "cpu s", "wall s");
 	printf("%-10s %9.3f %9.3f   (untimed: arena page faults)\n", "setup", sec(p_setup.cpu),
@@ -942,10 +1041,10 @@ main(int argc, char **argv)
 	       total_cpu, cpus, total_cpu / cpus);
 	printf("FLOOR files=%u bytes=%" PRIu64 " scan_cpu=%.3f send_read_cpu=%.3f "
 	       "send_csum_cpu=%.3f recv_cpu=%.3f recv_csum_cpu=%.3f recv_wall=%.3f fs_cpu=%.3f "
-	       "total_cpu=%.3f cpus=%u bound=%.3f\n",
+	       "total_cpu=%.3f cpus=%u bound=%.3f cloned=%" PRIu64 "\n",
 	       t.nfiles, t.bytes, sec(p_scan.cpu), sec(p_read.cpu), sec(p_scsum.cpu),
 	       sec(p_recv.cpu), sec(p_rcsum.cpu), sec(p_recv.wall), fs_cpu, total_cpu, cpus,
-	       total_cpu / cpus);
+	       total_cpu / cpus, r.cloned_files);
 
 	/* no teardown of the arena or the lists: the process exits; the fds are checked */
 	if (close(src_fd) != 0) {

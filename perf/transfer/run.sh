@@ -40,6 +40,10 @@
 #                  verifying receiver and sender need here; adds a second table and
 #                  floor_* CSV columns
 #   --keep         keep the temp dir (logs, volumes; not with --fs xfs, whose mount goes)
+#   --settle       before each delta run, write every destination back (sync -f, not
+#                  timed): bases pushed long before, as on an appliance; without it they
+#                  were written seconds before and are still dirty, and xferd does not
+#                  clone a dirty basis (docs/DELTA.md, "Apply by clone")
 #
 # Times: xferd "job" = the job's elapsed_ms (daemon side, first frame to last commit);
 # xferd "wall" = xferctl push --wait start to exit (includes its 20 ms polling); rsync
@@ -64,6 +68,7 @@ xsets=()
 devargs=
 floor=0
 keep=0
+settle=0
 fs=tmpfs
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -81,7 +86,8 @@ while [ $# -gt 0 ]; do
 	--fs) fs=$2; shift 2 ;;
 	--floor) floor=1; shift ;;
 	--keep) keep=1; shift ;;
-	-h | --help) sed -n '3,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--settle) settle=1; shift ;;
+	-h | --help) sed -n '3,52p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -397,6 +403,8 @@ declare -A XJ XW XB XP XR XC RJ RB RC FC FF FW FB
 run_case_push() { # CASE SRC DEST_PREFIX I
 	local c=$1 src=$2 d=$3 i=$4 prof=
 	[ -n "$profile" ] && [ "$i" = 1 ] && prof=$c
+	# the destinations (xferd's, rsync's, the floor's) are on one file system
+	if [ "$settle" = 1 ] && [ "$c" = delta ]; then sync -f "$T"; fi
 	xferd_push "$src" "$d" "$prof"
 	XJ[$c]+=" $X_JOB_MS"
 	XC[$c]+=" $X_CPU_MS"
@@ -458,7 +466,7 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 cores=$(nproc)
 echo "xferd transfer benchmark: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "cpu: $cpu, $cores cores; build: $buildtype ($build); runs: $runs (medians)$([ "$quick" = 1 ] && echo ', quick datasets')"
-echo "file system: $voltype$fsnote; datasets: $data ($(df -PT "$data" | awk 'NR==2 {print $2}'))"
+echo "file system: $voltype$fsnote; datasets: $data ($(df -PT "$data" | awk 'NR==2 {print $2}'))$([ "$settle" = 0 ] || echo "; --settle: destinations written back before each delta run")"
 echo "volumes: $T ($voltype); xferd: config/dev pair over net_memif${devargs}${xsets[*]:+ with ${xsets[*]}}; rsync: daemon on 127.0.0.1:$port"
 # One python pass: medians, speeds, ratios, the table and the CSV (columns in README.md).
 {

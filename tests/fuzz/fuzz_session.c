@@ -15,6 +15,7 @@
  *   4 POLL   n: 4n polls
  *   5 ABORT  the peer's session (as the session layer does)
  *   6 REOPEN the peer's session if it is done: closed and opened again (the slot reused)
+ * Both peers' sessions ask for --delete (peer_open()).
  *   7 RAW    n, then n bytes sent as a frame
  *   else     every queued frame taken
  * After the input every session is ended (aborted unless done) and closed, and:
@@ -46,6 +47,18 @@ struct in {
 	const uint8_t *p;
 	size_t n;
 };
+
+/*
+ * Peer A's sessions delete (--delete) beneath the volume root without a limit, peer B's
+ * beneath "d" at most 3 entries: whatever the list, the symlinks and the order, nothing
+ * outside the volume and nothing of the staging directory may go (the checks below).
+ */
+static int
+peer_open(struct xh *h, struct xh_peer *pe, uint32_t addr, uint16_t port, uint32_t id)
+{
+	return xh_peer_open_flags(h, pe, addr, port, id, XF_HELLO_F_DELETE, addr == 1 ? "" : "d",
+	                          addr == 1 ? XF_DELETE_UNLIMITED : 3);
+}
 
 static uint8_t
 take(struct in *in)
@@ -150,7 +163,7 @@ run_ops(struct xh *h, struct xh_peer *peers, struct in *in)
 				struct xh_peer old = *pe;
 
 				CHECK(xf_pipeline_session_close(h->p, pe->s) == 0);
-				CHECK(xh_peer_open(h, pe, old.addr, old.port, old.id) == 0);
+				CHECK(peer_open(h, pe, old.addr, old.port, old.id) == 0);
 			}
 			break;
 		case 7: {
@@ -190,8 +203,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(dir, sizeof(dir), "%s/case", base);
 	/* Window 8, files up to 1 MiB, inline storage (2): small and deterministic. */
 	CHECK(xh_open(&h, dir, 8, 1u << 20, 2) == 0);
-	CHECK(xh_peer_open(&h, &peers[0], 1, 7, 0x5e55) == 0);
-	CHECK(xh_peer_open(&h, &peers[1], 2, 7, 0x5e55) == 0);
+	CHECK(peer_open(&h, &peers[0], 1, 7, 0x5e55) == 0);
+	CHECK(peer_open(&h, &peers[1], 2, 7, 0x5e55) == 0);
 	run_ops(&h, peers, &in);
 	CHECK(xh_peer_end(&peers[0], 10000));
 	CHECK(xh_peer_end(&peers[1], 10000));

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Writes one valid frame of every type (and a few at their size limits) into the
+ * Writes one valid frame of every type (and a few at their size limits, and the HELLO and
+ * DONE of a session with --delete) into the
  * directory given as the only argument: the seed corpus of fuzz_proto.
  */
 #include <errno.h>
@@ -61,6 +62,11 @@ plain(const char *dir)
 		                         .dest = "backups/host1",
 		                         .dest_len = 13 };
 	rc |= save(dir, "hello", xf_proto_encode(buf, sizeof(buf), &m));
+	m.hello.flags = XF_HELLO_F_DELETE;
+	m.hello.window = 100; /* the deletion limit */
+	rc |= save(dir, "hello_delete", xf_proto_encode(buf, sizeof(buf), &m));
+	m.hello.flags = XF_HELLO_F_CHECKSUM;
+	m.hello.window = 0;
 	m = msg(XF_MSG_HELLO_ACK);
 	m.hello = (struct xf_msg_hello){
 		.min_version = 1, .max_version = 1, .max_payload = XF_PAYLOAD_MAX, .window = 64
@@ -80,6 +86,10 @@ plain(const char *dir)
 	m = msg(XF_MSG_DONE);
 	m.done = (struct xf_msg_done){ .files = 7 };
 	rc |= save(dir, "done", xf_proto_encode(buf, sizeof(buf), &m));
+	m.done = (struct xf_msg_done){
+		.files = 7, .has_delete = true, .deleted = 5, .kept = 2, .del_status = XF_DEL_LIMIT
+	};
+	rc |= save(dir, "done_delete", xf_proto_encode(buf, sizeof(buf), &m));
 	m = msg(XF_MSG_ABORT);
 	m.abort = (struct xf_msg_abort){ .code = XF_ABORT_TIMEOUT,
 		                         .msg = "peer silent",
@@ -174,6 +184,6 @@ main(int argc, char **argv)
 	if (plain(argv[1]) != 0 || arrays(argv[1]) != 0) {
 		return 1;
 	}
-	/* One of every type, plus the largest DATA. */
-	return written == XF_MSG_TYPE_MAX + 1 ? 0 : 1;
+	/* One of every type, plus the largest DATA and the deleting HELLO and DONE. */
+	return written == XF_MSG_TYPE_MAX + 3 ? 0 : 1;
 }

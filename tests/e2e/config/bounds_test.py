@@ -54,6 +54,8 @@ COMPANIONS = {
     ("session.keepalive_ms", "max"): ["session.timeout_ms=3600000"],
     # A volume's workers are lcores of cores.workers.
     ("volumes[].workers", "max"): ["cores.workers=[" + ",".join(str(1 + i) for i in range(16)) + "]"],
+    ("session.reject_after_ms", "min"): ["session.rekey_after_ms=1000"],
+    ("session.rekey_after_ms", "max"): ["session.reject_after_ms=7200000"],
 }
 
 

@@ -8,7 +8,12 @@
 # local copies): the sender's (job JSON wire_bytes_sent) against rsync's "Total bytes
 # sent", and both directions (signatures included) against its sent + received. Then a
 # push in checksum mode of the unchanged tree: all matched, no literal byte.
-# meson runs it with transfer.io auto and again forced inline (PAIR_IO).
+# How the receiver applied the COPY ops (docs/DELTA.md, "Apply by clone"): on XFS
+# (PAIR_FS=xfs) by clone, and the new files then share their unchanged extents with the
+# old ones (held by rsync's copy, made by cp with reflinks); elsewhere (tmpfs, ext4) not
+# by clone, from the basis kept in memory. Either way the whole-file CRC-64 holds.
+# meson runs it with transfer.io auto and again forced inline (PAIR_IO), on tmpfs, XFS
+# and ext4 (PAIR_FS).
 #
 #   delta-test.sh XFERD XFERCTL
 set -euo pipefail
@@ -54,8 +59,18 @@ if [ "${PAIR_IO:-}" = inline ]; then
 		[ "$n" -eq 0 ] || pair_fail "xferd $child holds $n io_urings with transfer.io inline"
 	done
 fi
-# rsync's basis for the comparison: a copy of what the receiver holds now.
-cp -a "$PAIR_VOL_B/tree" "$T/rsync-dst"
+# rsync's basis for the comparison: a copy of what the receiver holds now. On XFS it
+# shares the receiver's extents (a reflink copy), so that the old blocks stay referenced
+# after the push replaces the files, and a clone shows as shared extents.
+cp -a --reflink=auto "$PAIR_VOL_B/tree" "$T/rsync-dst"
+apply=$(pair_json b 'j["volumes"][0]["apply"]' stats) || pair_fail "cannot read B's stats"
+# The bases written back: a basis still dirty in the page cache is not cloned (a clone
+# would first wait for its writeback: docs/DELTA.md, "Apply by clone").
+sync -f "$PAIR_VOL_B/tree"
+case ${PAIR_FS:-} in
+xfs) [ "$apply" = clone ] || pair_fail "B applies COPY ops by $apply on XFS (reflink=1), not clone" ;;
+*) [ "$apply" != clone ] || pair_fail "B claims to clone on $(stat -f -c %T "$PAIR_VOL_B")" ;;
+esac
 
 # The change: 4 runs of 100 bytes per file at seeded offsets; mtimes moved on.
 python3 - "$T/src" "$SEED" <<'PY'
@@ -93,7 +108,33 @@ delta_stat() { # SIDE KEY
 		pair_fail "no delta.$2 in $1's stats"
 }
 kept=$(delta_stat b basis_kept_bytes)
-[ "$kept" -gt 0 ] || pair_fail "B kept no basis in memory (basis_kept_bytes $kept)"
+cloned=$(delta_stat b cloned_bytes)
+combined=$(delta_stat b crc_combined_bytes)
+pair_log "B: COPY by $apply: cloned $cloned B, copy_file_range $(delta_stat b copy_range_bytes) B, kept $kept B, CRC combined $combined B, $(delta_stat b basis_dirty) bases not written back"
+[ "$(delta_stat b basis_changed)" -eq 0 ] || pair_fail "B saw a basis change that nobody made"
+if [ "$apply" = clone ]; then
+	# Every block of the volume inside a COPY is cloned (4 changed runs per file cost
+	# at most 2 blocks each: their ends are copied), and its CRC comes from the basis's
+	# block CRCs, not from reading it.
+	[ "$cloned" -ge $((matched - NFILES * 8 * 2 * 4096)) ] || pair_fail "B cloned $cloned of $matched matched bytes"
+	[ "$combined" -ge "$matched" ] || pair_fail "B combined the CRC of $combined of $matched matched bytes"
+	# The kernel's view: extents flagged shared (FIEMAP_EXTENT_SHARED, 0x2000) in every
+	# new file, for most of its 4 MiB (units of 512 bytes).
+	for f in $(cd "$PAIR_VOL_B/tree" && find . -type f); do
+		shared=$(xfs_io -r -c "fiemap -v" "$PAIR_VOL_B/tree/$f" | python3 -c '
+import sys
+n = 0
+for line in sys.stdin.read().splitlines()[2:]:
+    w = line.split()
+    if len(w) >= 5 and w[-2].isdigit() and int(w[-1], 16) & 0x2000:
+        n += int(w[-2])
+print(n)')
+		[ "$shared" -ge $((4 * 1024 * 2 * 9 / 10)) ] ||
+			pair_fail "$f: $shared of 8192 sectors share extents with the old version"
+	done
+else
+	[ "$kept" -gt 0 ] || pair_fail "B kept no basis in memory (basis_kept_bytes $kept)"
+fi
 # Each matched byte is written once, unless its COPY frame was retransmitted after it had
 # arrived (its ACK late or lost): COPY is idempotent and applies again, up to a file's
 # 4 MiB per retransmitted frame (CI once saw 3 retransmissions and one COPY more).

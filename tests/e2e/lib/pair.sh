@@ -17,19 +17,22 @@
 #   pair_pass                          # pair_stop if needed, "NAME: PASS", exit 0
 #
 # Tests fail with pair_fail MSG (exit 1) and skip with pair_skip MSG (exit 77).
-# PAIR_IO=io_uring|inline in the environment starts both with that transfer.io.
+# PAIR_IO=io_uring|inline in the environment starts both with that transfer.io, and
+# PAIR_FSYNC=none|file|batch with that volumes[0].fsync (config/dev: none), and
+# PAIR_WORKERS=[1,2] with those cores.workers (config/dev: [1], the RX core's lcore).
 # PAIR_VOLUMES="NAME[@LCORE+LCORE...] ..." gives each side one volume per word: the first
 # at $PAIR_VOL_A / $PAIR_VOL_B as usual, each other at $PAIR_DIR/SIDE-NAME; @ lists the
 # volume's workers (volumes[].workers).
 # PAIR_FS=xfs puts $PAIR_DIR (both volumes, and sources tests make in it) on a fresh XFS
 # loop mount (tests/e2e/lib/xfs.sh), unmounted by the EXIT trap; PAIR_KEEP keeps no copy.
+# PAIR_FS=ext4 does the same with ext4.
 
 # Upper bounds (seconds); a test may raise them before pair_start.
 : "${PAIR_READY_TIMEOUT:=30}"  # start until `xferd: ready` and link up
 : "${PAIR_PUSH_TIMEOUT:=120}"  # one push --wait
 : "${PAIR_STOP_TIMEOUT:=20}"   # shutdown until exit
 : "${PAIR_LIFETIME:=600}"      # backstop: timeout(1) kills a daemon that outlives this
-: "${PAIR_XFS_MB:=512}"        # MiB of the XFS with PAIR_FS=xfs (sparse, in /dev/shm)
+: "${PAIR_XFS_MB:=512}"        # MiB of the XFS (ext4) with PAIR_FS (sparse, in /dev/shm)
 
 PAIR_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PAIR_SRC_ROOT=$(cd "$PAIR_LIB_DIR/../../.." && pwd)
@@ -133,13 +136,13 @@ pair_cleanup() {
 	pair_rm_eal_dirs
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ "$PAIR_PASSED" -eq 0 ]; then
 		pair_dump_logs
-		if [ -n "${PAIR_KEEP:-}" ] && [ "${PAIR_FS:-}" != xfs ]; then
+		if [ -n "${PAIR_KEEP:-}" ] && [ -z "${PAIR_FS:-}" ]; then
 			echo "$PAIR_NAME: kept $PAIR_DIR" >&2
 			exit "$rc"
 		fi
 	fi
-	# The daemons are gone: nothing holds files on the XFS any more.
-	[ "${PAIR_FS:-}" != xfs ] || ! declare -F xfs_cleanup >/dev/null || xfs_cleanup
+	# The daemons are gone: nothing holds files on the XFS (or ext4) any more.
+	[ -z "${PAIR_FS:-}" ] || ! declare -F xfs_cleanup >/dev/null || xfs_cleanup
 	[ -n "$PAIR_DIR" ] && rm -rf "$PAIR_DIR"
 	exit "$rc"
 }
@@ -167,7 +170,14 @@ pair_init() {
 		xfs_mount "$PAIR_DIR" "$PAIR_XFS_MB"
 		pair_log "$PAIR_DIR: XFS of $PAIR_XFS_MB MiB on ${XFS_LOOPS[0]}"
 		;;
-	*) pair_fail "PAIR_FS=$PAIR_FS: only xfs (or unset) is known" ;;
+	ext4)
+		# A disk file system that cannot clone (docs/DELTA.md, "Apply by clone").
+		# shellcheck source=tests/e2e/lib/xfs.sh
+		. "$PAIR_LIB_DIR/xfs.sh"
+		xfs_mount "$PAIR_DIR" "$PAIR_XFS_MB" ext4
+		pair_log "$PAIR_DIR: ext4 of $PAIR_XFS_MB MiB on ${XFS_LOOPS[0]}"
+		;;
+	*) pair_fail "PAIR_FS=$PAIR_FS: only xfs, ext4 (or unset) are known" ;;
 	esac
 	PAIR_VOL_A=$PAIR_DIR/a
 	PAIR_VOL_B=$PAIR_DIR/b
@@ -238,6 +248,8 @@ pair_start_one() {
 		${PAIR_VOLUMES:+--set "$(pair_volumes "$side")"} \
 		--set "ports[0].device=net_memif0,role=$role,socket=$PAIR_DIR/memif.sock,bsize=9216" \
 		${PAIR_IO:+--set "transfer.io=$PAIR_IO"} \
+		${PAIR_FSYNC:+--set "volumes[0].fsync=$PAIR_FSYNC"} \
+		${PAIR_WORKERS:+--set "cores.workers=$PAIR_WORKERS"} \
 		"$@" >"$PAIR_DIR/$side.out" 2>"$PAIR_DIR/$side.err" </dev/null &
 	pid=$!
 	if [ "$side" = a ]; then PAIR_PID_A=$pid; else PAIR_PID_B=$pid; fi

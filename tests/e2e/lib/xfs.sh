@@ -7,6 +7,8 @@
 #
 #   . tests/e2e/lib/xfs.sh
 #   xfs_mount DIR SIZE_MB     # a fresh XFS of SIZE_MB (at least 300) mounted on DIR
+#   xfs_mount DIR SIZE_MB ext4  # the same with ext4 (mkfs.ext4: e2fsprogs), the file
+#                             # system without clones that tests compare XFS with
 #   xfs_cleanup               # unmount and detach everything xfs_mount made (idempotent)
 #
 # How it is cleaned: the caller's EXIT trap calls xfs_cleanup once the processes that
@@ -31,15 +33,16 @@ xfs_die() {
 	exit 1
 }
 
-# xfs_mount DIR SIZE_MB: make an XFS of SIZE_MB MiB and mount it on DIR (created if
-# missing, must be empty). mkfs.xfs refuses file systems under 300 MiB; the image is
-# sparse, so only what is written takes memory.
+# xfs_mount DIR SIZE_MB [FS]: make an XFS (or FS: ext4) of SIZE_MB MiB and mount it on
+# DIR (created if missing, must be empty). mkfs.xfs refuses file systems under 300 MiB;
+# the image is sparse, so only what is written takes memory.
 xfs_mount() {
-	local dir=${1:?xfs_mount DIR SIZE_MB} size=${2:?xfs_mount DIR SIZE_MB} img dev t i
+	local dir=${1:?xfs_mount DIR SIZE_MB} size=${2:?xfs_mount DIR SIZE_MB} fs=${3:-xfs} img dev t i
 	case $size in '' | *[!0-9]*) xfs_die "size '$size' is not a number of MiB" ;; esac
 	[ "$size" -ge 300 ] || xfs_die "XFS needs at least 300 MiB, not $size"
 	[ "$(id -u)" -eq 0 ] || xfs_die "an XFS loop mount needs root"
-	for t in losetup mkfs.xfs mount umount timeout; do
+	case $fs in xfs | ext4) ;; *) xfs_die "file system '$fs': only xfs and ext4" ;; esac
+	for t in losetup "mkfs.$fs" mount umount timeout; do
 		command -v "$t" >/dev/null || xfs_die "needs $t (xfsprogs, mount: scripts/install-deps.sh)"
 	done
 	trap 'exit 129' HUP
@@ -52,16 +55,23 @@ xfs_mount() {
 	i=${#XFS_IMGS[@]}
 	XFS_IMGS[i]=$img XFS_LOOPS[i]='' XFS_MOUNTS[i]=''
 	truncate -s "${size}M" "$img" || xfs_die "cannot make a $size MiB image in /dev/shm"
-	timeout 60 mkfs.xfs -q -m reflink=1 "$img" >&2 || xfs_die "mkfs.xfs of $img failed"
+	if [ "$fs" = ext4 ]; then
+		timeout 60 mkfs.ext4 -q -F "$img" >&2 || xfs_die "mkfs.ext4 of $img failed"
+	else
+		timeout 60 mkfs.xfs -q -m reflink=1 "$img" >&2 || xfs_die "mkfs.xfs of $img failed"
+	fi
 	dev=$(timeout 30 losetup --find --show "$img") || xfs_die "no loop device for $img"
 	XFS_LOOPS[i]=$dev
 	# The loop device holds the file open: its name is no longer needed.
 	rm -f "$img"
-	timeout 30 mount -t xfs "$dev" "$dir" || xfs_die "mount $dev on $dir failed"
+	timeout 30 mount -t "$fs" "$dev" "$dir" || xfs_die "mount $dev on $dir failed"
 	XFS_MOUNTS[i]=$dir
 	# Autoclear: the device goes away by itself with the last unmount.
 	losetup -d "$dev" 2>/dev/null || true
-	[ "$(stat -f -c %T "$dir")" = xfs ] || xfs_die "$dir is not XFS after mounting"
+	case $(stat -f -c %T "$dir") in
+	xfs | ext2/ext3) ;; # stat names ext4 so
+	*) xfs_die "$dir is not $fs after mounting" ;;
+	esac
 }
 
 # xfs_drop_own_fds DIR: point this shell's descriptors that hold a file under DIR at

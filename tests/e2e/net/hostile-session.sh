@@ -23,11 +23,10 @@
 #   nokey     an allowed address without the key: a version-1 HELLO, a HELLO in clear,
 #             a made-up message 1, a wrong static key, frames of no session: nothing
 #             answered, each counted under its reason;
+#   flips     every byte of a sealed FLIST flipped in turn: none decided or acked, each
+#             counted under its reason; the genuine file then commits;
 #   wrongpsk  the right static key and another PSK: B answers, but nothing verifies
 #             either way; B's session times out.
-# (hostile_session.py flips, every byte of a sealed FLIST flipped in turn, is not in this
-# sequence yet: run after nokey, B stops taking the flipping session's later frames;
-# docs/SECURITY.md 8.2. unit-secure-frame flips every byte of a sealed frame.)
 # Every trap must be refused or failed with its status, nothing may appear outside the
 # volume or stay in its temp directory, every session must close (the wrong PSK's by
 # timeout), each drop must be counted under its reason, and A's push must finish
@@ -92,6 +91,7 @@ ip netns exec "${XFN_TAG}s" timeout 10 ping -n -c 1 -W 5 -I "$net.1" "$net.2" >/
 hs replay "${XFN_TAG}sb" "$net.2" 2
 hs refused "$net.9" "$net.2" "${XFN_TAG}br"
 hs nokey "$net.4" "$net.2"
+hs flips "$net.7" "$net.2"
 hs cap "$net.5" "$net.2" 3
 hs idreuse "$net.4" "$net.7" "$net.2"
 hs lastmore "$net.6" "$net.2"
@@ -160,6 +160,8 @@ if got_gone < gone:
     bad["replayed or gone"] = (got_gone, ">= %d" % gone)
 if a["security"]["nonce_refused"] != 0:
     bad["nonce_refused"] = (a["security"]["nonce_refused"], 0)
+if delta("pend_full") != 0:
+    bad["pend_full"] = (delta("pend_full"), 0)
 if bad:
     print("mismatch (got, expected): %s" % bad)
 sys.exit(1 if bad else 0)

@@ -154,6 +154,29 @@ xfn_lossy_link() {
 	xfn_bridge s "${XFN_TAG}br" "" "${XFN_TAG}sa" "${XFN_TAG}sb"
 }
 
+# xfn_watch_start DEV...: nonce_watch.py on the bridge ports DEV... of xfn_lossy_link's
+# namespace (sealed frames' packet numbers, HELLOs' ephemeral keys), until xfn_watch_stop,
+# which sets XFN_WATCH to its JSON result.
+XFN_WATCH_PID=
+XFN_WATCH=
+xfn_watch_start() {
+	ip netns exec "${XFN_TAG}s" python3 "$(dirname "${BASH_SOURCE[0]}")/nonce_watch.py" "$@" \
+		>"$T/watch.out" 2>"$T/watch.err" &
+	XFN_WATCH_PID=$!
+	XFN_PIDS+=("$XFN_WATCH_PID")
+	for _ in $(seq 100); do
+		grep -q ready "$T/watch.out" 2>/dev/null && return
+		sleep 0.1
+	done
+	xfn_fail "nonce_watch.py did not start: $(cat "$T/watch.err")"
+}
+
+xfn_watch_stop() {
+	kill -TERM "$XFN_WATCH_PID"
+	wait "$XFN_WATCH_PID" || xfn_fail "nonce_watch.py failed: $(cat "$T/watch.err")"
+	XFN_WATCH=$(tail -n 1 "$T/watch.out")
+}
+
 # xfn_nft_loss NS DEV DROP_PCT DUP_PCT: random drop and duplication on DEV's egress. DEV
 # must not be an appliance's own end (see xfn_lossy_link).
 xfn_nft_loss() {

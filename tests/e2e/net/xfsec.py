@@ -22,6 +22,8 @@ from noise_ref import Sym, dh, expand, mac, pub, sha, tai64n  # noqa: E402
 VERSION = 2
 HELLO_ACK = 2
 F_AEAD = 0x2
+F_DELETE = 0x4  # HELLO flags (docs/PROTOCOL.md 3.1); the window is then the deletion limit
+F_VOLUME = 0x8  # dest's first component names the receiver's volume
 F_KEY_PHASE = 0x8
 MSG1_LEN, MSG2_LEN, TAG = 148, 76, 16
 HDR = struct.Struct(">HBBHHIIQ")
@@ -37,10 +39,12 @@ def new_key():
     return os.urandom(32)
 
 
-def prologue(flags, max_payload, dest=b""):
-    """The handshake's prologue: version, capabilities, then the HELLO's destination."""
+def prologue(flags, max_payload, dest=b"", window=0):
+    """The handshake's prologue: version, capabilities, with F_DELETE the HELLO's window
+    (the deletion limit), then the HELLO's destination."""
+    options = struct.pack(">I", window) if flags & F_DELETE else b""
     return b"xferd-noise" + bytes([VERSION]) + struct.pack(
-        ">I", (max_payload << 16) | (flags & 0xFFFF)) + dest
+        ">I", (max_payload << 16) | (flags & 0xFFFF)) + options + dest
 
 
 class Keys:
@@ -82,9 +86,9 @@ class Initiator:
     def __init__(self, s, rs, psk=None):
         self.s, self.rs, self.psk = s, rs, psk or bytes(32)
 
-    def msg1(self, index, flags, max_payload, unix_ns, dest=b""):
+    def msg1(self, index, flags, max_payload, unix_ns, dest=b"", window=0):
         self.e = os.urandom(32)
-        st = Sym(prologue(flags, max_payload, dest), self.rs)
+        st = Sym(prologue(flags, max_payload, dest, window), self.rs)
         epub = pub(self.e)
         st.mix_hash(epub)
         st.mix_key(epub)

@@ -348,6 +348,9 @@ test_dev_a_values(void)
 	CU_ASSERT_EQUAL(c->session.congestion, XF_CONFIG_CC_NONE);
 	CU_ASSERT_EQUAL(c->session.timeout_ms, 10000);
 	CU_ASSERT_EQUAL(c->session.keepalive_ms, 1000);
+	CU_ASSERT_EQUAL(c->session.rekey_after_ms, 120000);
+	CU_ASSERT_EQUAL(c->session.reject_after_ms, 180000);
+	CU_ASSERT_EQUAL(c->session.key_update_frames, 1u << 22);
 	CU_ASSERT_STRING_EQUAL(c->session.psk_file, "");
 	CU_ASSERT_FALSE(c->transfer.checksum);
 	CU_ASSERT_STRING_EQUAL(c->control.socket, DEV_FIXTURES "/a.sock");
@@ -447,13 +450,15 @@ check_dir(const char *rel)
 		if (de->d_type == DT_DIR) {
 			check_dir(sub);
 		} else if (len > 5 && strcmp(de->d_name + len - 5, ".yaml") == 0) {
-			/* The appliance's (its two volumes) relocated; the dev pair's as is. */
+			/* The reference appliance's two volumes and the packaged example's one
+			 * relocated; the dev pair's as is. */
 			static const char *const sets[] = {
 				("volumes[0].path=" FIXTURES),
 				("volumes[1].path=" FIXTURES),
 			};
 			bool dev = strstr(sub, "/dev/") != NULL;
-			struct xf_config *c = load_good(sub, sets, dev ? 0 : 2);
+			bool two = strstr(sub, "reference-appliance") != NULL;
+			struct xf_config *c = load_good(sub, sets, dev ? 0 : two ? 2 : 1);
 
 			xf_config_free(c);
 		}
@@ -533,6 +538,18 @@ test_set_bad(void)
 		{ "cores..rx=1", 1, "cores..rx", "empty key" },
 		{ "appliance.name=*x", 16, "appliance.name", "aliases are not allowed" },
 		{ "session.timeout_ms={a: 1}", 20, "session.timeout_ms", "got a mapping" },
+		{ "metrics.listen=127.0.0.1", 16, "metrics.listen", "is not IPV4:PORT" },
+		{ "metrics.listen=127.0.0.1:0", 16, "metrics.listen", "is not IPV4:PORT" },
+		{ "metrics.listen=127.0.0.1:65536", 16, "metrics.listen", "is not IPV4:PORT" },
+		{ "metrics.listen=127.0.0.01:80", 16, "metrics.listen", "is not IPV4:PORT" },
+		{ "metrics.listen=127.0.0.1:080", 16, "metrics.listen", "is not IPV4:PORT" },
+		{ "metrics.listen=127.0.0.1:80x", 16, "metrics.listen", "is not IPV4:PORT" },
+		{ "metrics.listen=localhost:80", 16, "metrics.listen", "is not IPV4:PORT" },
+		/* keys refused no later than a new handshake starts would end every session */
+		{ "session.reject_after_ms=120000", 25, "session.reject_after_ms",
+		  "must be greater than rekey_after_ms (120000)" },
+		{ "session.key_update_frames=1023", 27, "session.key_update_frames",
+		  "out of range (1024..4194304)" },
 	};
 
 	for (size_t i = 0; i < XF_ARRAY_SIZE(cases); i++) {
@@ -929,6 +946,29 @@ show(int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+/* metrics.listen: the parser the daemon binds with, at its edges. */
+static void
+test_listen(void)
+{
+	uint32_t a = 0;
+	uint16_t port = 0;
+
+	CU_ASSERT_EQUAL(xf_config_parse_listen("127.0.0.1:9810", &a, &port), 0);
+	CU_ASSERT_EQUAL(a, 0x7f000001u);
+	CU_ASSERT_EQUAL(port, 9810);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("0.0.0.0:65535", &a, &port), 0);
+	CU_ASSERT_EQUAL(a, 0u);
+	CU_ASSERT_EQUAL(port, 65535);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("10.0.0.1:1", &a, &port), 0);
+	CU_ASSERT_EQUAL(port, 1);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("10.0.0.1:", &a, &port), -EINVAL);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("10.0.0.1:123456", &a, &port), -EINVAL);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("10.0.0.1:99999", &a, &port), -EINVAL);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("10.0.0.256:80", &a, &port), -EINVAL);
+	CU_ASSERT_EQUAL(xf_config_parse_listen(":80", &a, &port), -EINVAL);
+	CU_ASSERT_EQUAL(xf_config_parse_listen("", &a, &port), -EINVAL);
+}
+
 static const struct xf_test tests[] = {
 	{ "bad corpus", test_bad_corpus },
 	{ "dev a values", test_dev_a_values },
@@ -937,6 +977,7 @@ static const struct xf_test tests[] = {
 	{ "config dir loads", test_config_dir_loads },
 	{ "set good", test_set_good },
 	{ "set bad", test_set_bad },
+	{ "metrics listen", test_listen },
 	{ "printers", test_text_and_json_printers },
 	{ "io errors", test_io_errors },
 	{ "dump roundtrip", test_dump_roundtrip },

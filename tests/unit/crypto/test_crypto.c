@@ -134,6 +134,14 @@ test_known_answers(void)
 		CU_ASSERT_EQUAL(xf_crypto_seal(mgr, &k, 1, aad, al, buf, pl, out_tag), 0);
 		CU_ASSERT_EQUAL(memcmp(buf, ct, pl), 0);
 		CU_ASSERT_EQUAL(memcmp(out_tag, tag, 16), 0);
+		/* Out of place: the same answer in buf, the plaintext left as it was. */
+		memset(buf, 0xa5, sizeof(buf));
+		memset(out_tag, 0, sizeof(out_tag));
+		CU_ASSERT_EQUAL(xf_crypto_seal_to(mgr, &k, 1, aad, al, pt, buf, pl, out_tag), 0);
+		CU_ASSERT_EQUAL(memcmp(buf, ct, pl), 0);
+		CU_ASSERT_EQUAL(memcmp(out_tag, tag, 16), 0);
+		CU_ASSERT_EQUAL(unhex(kats[i].pt, buf), pl);
+		CU_ASSERT_EQUAL(memcmp(pt, buf, pl), 0);
 	}
 	xf_crypto_key_wipe(&k);
 	CU_ASSERT_EQUAL(k.ready, 0);

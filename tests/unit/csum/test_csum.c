@@ -2,7 +2,8 @@
 /*
  * Known-answer tests for xf_csum: check values, every tail length 0..64 and random
  * lengths/alignments against plain bitwise reference implementations, chaining at
- * random split points, and a buffer longer than ISA-L's int length for CRC-32C.
+ * random split points, the CRC-64 combine (random splits, zero-length pieces) against a
+ * full recompute, and a buffer longer than ISA-L's int length for CRC-32C.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -223,7 +224,113 @@ test_zeros(void)
 	munmap(z, big);
 }
 
+/*
+ * xf_csum_crc64_combine against a full recompute by the bitwise reference: a random
+ * buffer cut at random points into up to 40 pieces (zero-length ones included, and
+ * pieces of zeros, where a CRC without the inversions would be 0 and the inversions
+ * matter), folded left to right from the pieces' own CRCs (ISA-L); the whole by the
+ * bitwise reference.
+ */
+static void
+test_combine_random_splits(void)
+{
+	static uint8_t z[4096];
+
+	for (int round = 0; round < 150; round++) {
+		size_t len = (size_t)(rnd() % (round < 100 ? 300 : BIG));
+		const uint8_t *buf = round % 7 == 3 ? z : pool + rnd() % ALIGN_SLACK;
+		size_t cut[41];
+		unsigned int n = 1 + (unsigned int)(rnd() % 40);
+		uint64_t crc = 0;
+
+		if (buf == z && len > sizeof(z)) {
+			len = sizeof(z);
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			/* One cut in four repeats the previous one: a zero-length piece. */
+			cut[i] = (i > 0 && rnd() % 4 == 0) ? cut[i - 1]
+			                                   : (size_t)(rnd() % (len + 1));
+		}
+		cut[n] = len;
+		for (unsigned int i = 1; i <= n; i++) {
+			for (unsigned int j = i; j > 0 && cut[j - 1] > cut[j]; j--) {
+				size_t t = cut[j];
+
+				cut[j] = cut[j - 1];
+				cut[j - 1] = t;
+			}
+		}
+		crc = ref_crc64(0, buf, cut[0]);
+		for (unsigned int i = 0; i < n; i++) {
+			size_t plen = cut[i + 1] - cut[i];
+
+			crc = xf_csum_crc64_combine(crc, xf_csum_crc64(0, buf + cut[i], plen),
+			                            plen);
+		}
+		CU_ASSERT_EQUAL_FATAL(crc, ref_crc64(0, buf, len));
+	}
+}
+
+/*
+ * The check value "123456789" rebuilt from its two parts at every split; empty parts are
+ * neutral on either side; a wrong length gives another value.
+ */
+static void
+test_combine_check_value(void)
+{
+	const uint8_t *s = (const uint8_t *)"123456789";
+
+	for (size_t k = 0; k <= 9; k++) {
+		uint64_t a = xf_csum_crc64(0, s, k);
+		uint64_t b = xf_csum_crc64(0, s + k, 9 - k);
+
+		CU_ASSERT_EQUAL(xf_csum_crc64_combine(a, b, 9 - k), 0x995DC9BBDF1939FAull);
+		if (k > 0 && k < 9) {
+			CU_ASSERT_NOT_EQUAL(xf_csum_crc64_combine(a, b, 10 - k),
+			                    0x995DC9BBDF1939FAull);
+		}
+	}
+	CU_ASSERT_EQUAL(xf_csum_crc64_combine(0, 0x995DC9BBDF1939FAull, 9), 0x995DC9BBDF1939FAull);
+	CU_ASSERT_EQUAL(xf_csum_crc64_combine(0x995DC9BBDF1939FAull, 0, 0), 0x995DC9BBDF1939FAull);
+	/* A combine of one byte equals feeding that byte; shift(0) is x^0, the identity. */
+	CU_ASSERT_EQUAL(
+	        xf_csum_crc64_combine(xf_csum_crc64(0, s, 8), xf_csum_crc64(0, s + 8, 1), 1),
+	        0x995DC9BBDF1939FAull);
+	CU_ASSERT_EQUAL(xf_csum_crc64_shift(0), 1ull << 63);
+}
+
+/*
+ * Many pieces of one length through one operator (how a file is folded from its blocks'
+ * CRCs): shift() once, mulmod() per piece, against the recompute; shift(a + b) is
+ * shift(a) * shift(b); shift(n) agrees with the zeros function on a zero CRC register.
+ */
+static void
+test_combine_operator(void)
+{
+	for (int round = 0; round < 50; round++) {
+		size_t bs = 1 + (size_t)(rnd() % 9000);
+		size_t count = 1 + (size_t)(rnd() % (BIG / bs));
+		uint64_t op = xf_csum_crc64_shift(bs);
+		uint64_t crc = 0;
+		uint64_t a = rnd() % (1ull << 40), b = rnd() % (1ull << 40);
+
+		for (size_t i = 0; i < count; i++) {
+			crc = xf_csum_crc64_mulmod(op, crc) ^ xf_csum_crc64(0, pool + i * bs, bs);
+		}
+		CU_ASSERT_EQUAL_FATAL(crc, xf_csum_crc64(0, pool, count * bs));
+		CU_ASSERT_EQUAL(
+		        xf_csum_crc64_shift(a + b),
+		        xf_csum_crc64_mulmod(xf_csum_crc64_shift(a), xf_csum_crc64_shift(b)));
+		/* crc(A || zeros) = combine(crc(A), crc(zeros)), crc(zeros) from the zeros path. */
+		CU_ASSERT_EQUAL(xf_csum_crc64_combine(crc, xf_csum_crc64_zeros(0, a), a),
+		                xf_csum_crc64_zeros(crc, a));
+	}
+}
+
 static const struct xf_test tests[] = {
+	{ "CRC64 combine: random splits against a recompute", test_combine_random_splits },
+	{ "CRC64 combine: check value at every split", test_combine_check_value },
+	{ "CRC64 combine: one operator for many pieces", test_combine_operator },
 	{ "CRC64 of zeros without the zeros", test_zeros },
 	{ "check values", test_check_values },
 	{ "tail lengths 0..64 at every alignment", test_tails },

@@ -682,6 +682,7 @@ static const struct xf_test tests[] = {
 	{ "weak kernel dispatch", test_weak_dispatch },
 	{ "rolling equals fresh at every offset", test_weak_roll },
 	{ "block size rule", test_block_size },
+	{ "block size rule, aligned to the file system's block", test_block_size_aligned },
 	{ "signatures per block", test_signatures },
 	{ "signatures in random chunks equal one call", test_signature_chunks },
 	{ "signature errors", test_signature_errors },

@@ -245,6 +245,48 @@ test_block_size(void)
 	CU_ASSERT_EQUAL(xf_delta_block_count(701, 700), 2);
 }
 
+/*
+ * The aligned rule (volumes that clone): the nearest multiple of the file system block
+ * (at least XF_DELTA_BLOCK_MIN) where sqrt is a block or more, the plain rule below that
+ * or for an implausible block;
+ * never outside [XF_DELTA_BLOCK_MIN, XF_BLOCK_MAX], monotonic in the size.
+ */
+void
+test_block_size_aligned(void)
+{
+	static const uint32_t aligns[] = { 512, 4096, 65536 };
+	uint32_t prev;
+
+	CU_ASSERT_EQUAL(xf_delta_block_size_aligned(4 * MIB, 4096), 2048);  /* below 4096 */
+	CU_ASSERT_EQUAL(xf_delta_block_size_aligned(17 * MIB, 4096), 4096); /* sqrt 4224 */
+	CU_ASSERT_EQUAL(xf_delta_block_size_aligned(36 * MIB, 4096), 8192); /* sqrt 6144 */
+	CU_ASSERT_EQUAL(xf_delta_block_size_aligned(25 * MIB, 4096), 4096); /* sqrt 5120 */
+	CU_ASSERT_EQUAL(xf_delta_block_size_aligned(1ull << 40, 4096), XF_BLOCK_MAX);
+	CU_ASSERT_EQUAL(xf_delta_block_size_aligned(4 * MIB, 3000), 2048);     /* not 2^k */
+	CU_ASSERT_EQUAL(xf_delta_block_size_aligned(4 * MIB, 1u << 20), 2048); /* too big */
+	CU_ASSERT_EQUAL(xf_delta_block_size_aligned(4 * MIB, 0), 2048);
+	for (size_t a = 0; a < sizeof(aligns) / sizeof(aligns[0]); a++) {
+		prev = 0;
+		for (uint64_t s = 0; s < (1ull << 42); s = s * 5 / 4 + 1000) {
+			uint32_t bs = xf_delta_block_size_aligned(s, aligns[a]);
+			uint32_t plain = xf_delta_block_size(s);
+
+			CU_ASSERT_FATAL(bs >= XF_DELTA_BLOCK_MIN && bs <= XF_BLOCK_MAX);
+			CU_ASSERT_FATAL(bs >= prev);
+			prev = bs;
+			if (plain >= aligns[a]) {
+				CU_ASSERT_FATAL(bs % aligns[a] == 0);
+				/* The nearest, or the first multiple from XF_DELTA_BLOCK_MIN on. */
+				CU_ASSERT_FATAL((bs + aligns[a] / 2 >= plain &&
+				                 bs <= plain + aligns[a] / 2) ||
+				                bs - aligns[a] < XF_DELTA_BLOCK_MIN);
+			} else {
+				CU_ASSERT_FATAL(bs == plain);
+			}
+		}
+	}
+}
+
 struct xf_sig_rec *
 xf_dt_make_sigs(const uint8_t *p, size_t len, uint32_t bs, size_t max_chunk, uint32_t *count)
 {

@@ -74,6 +74,7 @@ void test_weak_kernels(void);
 void test_weak_dispatch(void);
 void test_weak_roll(void);
 void test_block_size(void);
+void test_block_size_aligned(void);
 void test_signatures(void);
 void test_signature_chunks(void);
 void test_signature_errors(void);

@@ -7,6 +7,8 @@
  * session on the same pipeline (the same slots) working afterwards. Run under ASan (its
  * leak check on) by the sanitizer build.
  */
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include "xf_hostile.h"
@@ -496,6 +498,88 @@ test_drain_and_generation(void)
 	case_end(&c, NULL, NULL);
 }
 
+/* n extra files in the volume's directory rel (made if missing). */
+static void
+extras(struct hcase *c, const char *rel, unsigned int n)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", c->h.vol, rel);
+	mkdir(path, 0755);
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s/x%u", c->h.vol, rel, i);
+		fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		CU_ASSERT_FATAL(fd >= 0);
+		close(fd);
+	}
+}
+
+static bool
+deleting(void *arg)
+{
+	return ((struct xh_peer *)arg)->s->phase == PH_DELETE;
+}
+
+/*
+ * A session with --delete (XF_HELLO_F_DELETE), driven by hand: its deletion runs on the
+ * worker after the last commit, in steps (the RX core stays in PH_DELETE across worker
+ * polls), and DONE reports it; an abort in the middle of the walk stops it (files are
+ * left) and ends cleanly; a session with a failed file deletes nothing (SKIPPED).
+ */
+static void
+test_delete_session(void)
+{
+	struct hcase c;
+	struct xh_peer pe;
+	struct xf_flist_entry e[] = { xh_dir("d", 0755), xh_dir("d/sub", 0755) };
+	struct xf_flist_entry bad[] = { xh_dir("d", 0755), xh_reg("d/../x", 1) };
+	char path[512];
+
+	case_begin(&c, "delete", 16, 0);
+	extras(&c, "d", 3000);
+	extras(&c, "d/sub", 0);
+	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0xde1e, XF_HELLO_F_DELETE, "d",
+	                                   XF_DELETE_UNLIMITED) == 0);
+	CU_ASSERT_EQUAL(xh_flist(&pe, 0, e, 2, true), 0);
+	CU_ASSERT_FATAL(xh_until(&c.h, deleting, &pe, 20000));
+	/* 3000 entries take many steps (DEL_BUDGET): the RX core waits, never blocks. */
+	xh_poll(&c.h);
+	CU_ASSERT_EQUAL(pe.s->phase, PH_DELETE);
+	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pe, 20000));
+	CU_ASSERT_TRUE(pe.done);
+	CU_ASSERT_TRUE(pe.done_delete);
+	CU_ASSERT_EQUAL(pe.deleted, 3000);
+	CU_ASSERT_EQUAL(pe.kept, 0);
+	CU_ASSERT_EQUAL(pe.del_status, XF_DEL_OK);
+	snprintf(path, sizeof(path), "%s/d", c.h.vol);
+	CU_ASSERT_EQUAL(xh_count_entries(path), 1); /* sub */
+	CU_ASSERT(xh_peer_end(&pe, 20000));
+
+	/* Aborted while it deletes. */
+	extras(&c, "d", 3000);
+	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0xde1f, XF_HELLO_F_DELETE, "d",
+	                                   XF_DELETE_UNLIMITED) == 0);
+	CU_ASSERT_EQUAL(xh_flist(&pe, 0, e, 2, true), 0);
+	CU_ASSERT_FATAL(xh_until(&c.h, deleting, &pe, 20000));
+	xf_session_abort(pe.s);
+	CU_ASSERT(xh_until(&c.h, xh_session_done, &pe, 20000));
+	CU_ASSERT_FALSE(pe.done);
+	CU_ASSERT(xh_count_entries(path) > 1);
+	CU_ASSERT(xh_peer_end(&pe, 20000));
+
+	/* A refused entry fails the session's list: nothing is deleted. */
+	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0xde20, XF_HELLO_F_DELETE, "d",
+	                                   XF_DELETE_UNLIMITED) == 0);
+	CU_ASSERT_EQUAL(xh_flist(&pe, 0, bad, 2, true), 0);
+	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pe, 20000));
+	CU_ASSERT_TRUE(pe.done_delete);
+	CU_ASSERT_EQUAL(pe.del_status, XF_DEL_SKIPPED);
+	CU_ASSERT_EQUAL(pe.deleted, 0);
+	CU_ASSERT(xh_count_entries(path) > 1);
+	case_end(&c, &pe, NULL);
+}
+
 static const struct xf_test tests[] = {
 	{ "drain after DONE, completions of a closed generation", test_drain_and_generation },
 	{ "LAST below the indices seen, same burst", test_last_below_seen_burst },
@@ -508,6 +592,8 @@ static const struct xf_test tests[] = {
 	{ "symlink to the staging directory", test_symlink_to_staging },
 	{ "huge size, one byte at size - 1", test_huge_size },
 	{ "a COPY longer than any the matcher makes", test_copy_cap },
+	{ "--delete: in steps after the last commit, aborted midway, after a failure",
+	  test_delete_session },
 };
 
 int

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The delta cases of test_pipeline: a basis at the receiver, DELTA and COPY against it,
- * the basis changed while in use, and checksum mode.
+ * The delta cases of test_pipeline: a basis at the receiver, DELTA and COPY against it
+ * (read and written, or cloned / copied in the kernel with the CRC-64 combined from block
+ * CRCs), the basis changed while in use, and checksum mode.
  */
+#include <sched.h>
+#include <time.h>
+
 #include "xf_pipeline_run.h"
+#include "xf_storage.h"
 
 static unsigned int
 tmp_left(const char *dst)
@@ -22,14 +27,15 @@ tmp_left(const char *dst)
  * shuffled and duplicated, at MTU 1500 so that files span many frames.
  */
 static void
-delta_run(const char *tag, int delta_cache_mb)
+delta_run(const char *tag, int delta_cache_mb, bool no_clone)
 {
 	struct list l = { 0 };
 	struct run_opts o = { .shuffle = true,
 		              .dup_permille = 20,
 		              .window = 8,
 		              .max_payload = 1472,
-		              .delta_cache_mb = delta_cache_mb };
+		              .delta_cache_mb = delta_cache_mb,
+		              .no_clone = no_clone };
 	struct run_result r;
 	static const uint64_t sizes[] = { 300000, 1u << 20, 5000, 2u << 20, 777777, 100000 };
 	enum { CHANGED, INSERTED, LONGER, UNRELATED, SAMEBYTES, NOBASIS, N };
@@ -82,8 +88,14 @@ delta_run(const char *tag, int delta_cache_mb)
 		CU_ASSERT_EQUAL(r.dec[i], i == NOBASIS ? XF_DEC_WHOLE : XF_DEC_DELTA);
 	}
 	CU_ASSERT_EQUAL(r.ms.sig_files, N - 1);
-	/* Each DELTA file's signature array came from its worker's ring, none from malloc. */
-	CU_ASSERT_EQUAL(r.times.sig_leased, N - 1);
+	/* Each DELTA file's signature array (and its block CRCs where COPY ops may be cloned)
+	 * came from its worker's ring, none from malloc. */
+	CU_ASSERT_EQUAL(r.times.sig_leased,
+	                r.clone_mode == XF_STORAGE_CLONE_REFLINK ||
+	                                (r.clone_mode == XF_STORAGE_CLONE_COPY_RANGE &&
+	                                 delta_cache_mb < 0 && !no_clone)
+	                        ? 2 * (N - 1)
+	                        : N - 1);
 	CU_ASSERT_EQUAL(r.times.sig_heap, 0);
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
 	/* Nearly everything of the related files came from their basis. */
@@ -97,8 +109,15 @@ delta_run(const char *tag, int delta_cache_mb)
 	 * kept: every one was read from the basis again. */
 	if (delta_cache_mb < 0) {
 		CU_ASSERT_EQUAL(r.times.copy_kept, 0);
-	} else {
+	} else if (r.clone_mode != XF_STORAGE_CLONE_REFLINK) {
 		CU_ASSERT(r.times.copy_kept >= r.ms.matched_bytes);
+	}
+	if (no_clone || r.clone_mode == XF_STORAGE_CLONE_NONE) {
+		CU_ASSERT_EQUAL(r.times.copy_cloned + r.times.copy_ranged, 0);
+		CU_ASSERT_EQUAL(r.times.crc_combined, 0);
+	} else if (delta_cache_mb < 0 || r.clone_mode == XF_STORAGE_CLONE_REFLINK) {
+		/* Every COPY byte went without user memory. */
+		CU_ASSERT(r.times.copy_cloned + r.times.copy_ranged >= r.ms.matched_bytes);
 	}
 	result_free(&r);
 	list_free(&l);
@@ -107,14 +126,111 @@ delta_run(const char *tag, int delta_cache_mb)
 void
 test_delta(void)
 {
-	delta_run("delta", 0);
+	delta_run("delta", 0, false);
 }
 
-/* The same with no basis kept in memory: each COPY reads the basis again. */
+/* The same with no basis kept in memory and COPY ops read and written: each COPY reads
+ * the basis again. */
 void
 test_delta_reread(void)
 {
-	delta_run("delta-reread", -1);
+	delta_run("delta-reread", -1, true);
+}
+
+/*
+ * Apply by clone (docs/DELTA.md): no basis kept, frames in order. Where the test's file
+ * system can clone or copy_file_range (tmpfs: copy_file_range), every COPY goes so,
+ * its CRC-64 comes from the basis's block CRCs, and nothing at all is read back: the
+ * whole-file CRC-64 is known from the DATA bytes and the block CRCs alone. Files of
+ * several block sizes, short last blocks, COPYs at offsets other than their source.
+ * With verify full, every byte of every file is read back instead.
+ */
+/*
+ * Until the coarse clock (the one file times come from) has moved past the ctime of
+ * path: a basis changed in the clock's current tick counts as changed (basis_unchanged()
+ * in xf_worker_delta.c), and these bases were just written.
+ */
+static void
+wait_ctime_settled(const char *dir, const char *name)
+{
+	char path[600];
+	struct stat sb;
+	struct timespec now;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+	do {
+		sched_yield();
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	} while (now.tv_sec < sb.st_ctim.tv_sec ||
+	         (now.tv_sec == sb.st_ctim.tv_sec && now.tv_nsec <= sb.st_ctim.tv_nsec));
+}
+
+static void
+direct_run(const char *tag, bool verify_full)
+{
+	struct list l = { 0 };
+	struct run_opts o = {
+		.window = 8, .max_payload = 1472, .delta_cache_mb = -1, .verify_full = verify_full
+	};
+	struct run_result r;
+	static const uint64_t sizes[] = { 300001, 1u << 20, 4u << 20, 777777, 70000 };
+	uint64_t total = 0;
+
+	mkpaths(tag);
+	for (size_t i = 0; i < XF_ARRAY_SIZE(sizes); i++) {
+		char path[32];
+		struct xf_memsend_file *f;
+		uint8_t *b;
+
+		snprintf(path, sizeof(path), "c%zu", i);
+		f = add_file(&l, path, sizes[i]);
+		b = malloc(f->size);
+		memcpy(b, f->data, f->size);
+		for (int k = 0; k < 4; k++) { /* 4 x 100 B changed, as the `delta` dataset */
+			memset(b + rnd() % (f->size - 100), (int)(rnd() & 0xff), 100);
+		}
+		if (i == 3) { /* 1000 bytes inserted: later COPYs land 1000 bytes off */
+			memmove(b + 5000, b + 6000, f->size - 6000);
+		}
+		put_file(dst_dir, path, b, f->size, f->mtime_ns - 1000000000ll);
+		total += f->size;
+		free(b);
+	}
+	wait_ctime_settled(dst_dir, "c4"); /* the last one written */
+	run(dst_dir, &l, &o, &r);
+	for (size_t i = 0; i < XF_ARRAY_SIZE(sizes); i++) {
+		CU_ASSERT_EQUAL(r.status[i], 0);
+		CU_ASSERT_EQUAL(r.dec[i], XF_DEC_DELTA);
+	}
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+	printf("\n  COPY by %s: cloned %llu, copy_file_range %llu, CRC combined %llu, read "
+	       "back %llu of %llu bytes\n",
+	       xf_storage_clone_str((enum xf_storage_clone)r.clone_mode),
+	       (unsigned long long)r.times.copy_cloned, (unsigned long long)r.times.copy_ranged,
+	       (unsigned long long)r.times.crc_combined, (unsigned long long)r.times.readback_bytes,
+	       (unsigned long long)total);
+	if (r.clone_mode != XF_STORAGE_CLONE_NONE) {
+		CU_ASSERT(r.times.copy_cloned + r.times.copy_ranged >= r.ms.matched_bytes);
+		CU_ASSERT_EQUAL(r.times.crc_combined, r.ms.matched_bytes);
+		CU_ASSERT_EQUAL(r.times.basis_changed, 0);
+		CU_ASSERT_EQUAL(r.times.readback_bytes, verify_full ? total : 0);
+	}
+	result_free(&r);
+	list_free(&l);
+}
+
+void
+test_delta_direct(void)
+{
+	direct_run("delta-direct", false);
+}
+
+void
+test_delta_verify_full(void)
+{
+	direct_run("delta-verify-full", true);
 }
 
 /* The basis is rewritten in place after its signatures went out, before any COPY. */
@@ -224,6 +340,10 @@ test_delta_basis_changed(void)
 	CU_ASSERT_EQUAL(r1.dec[0], XF_DEC_DELTA);
 	CU_ASSERT_EQUAL(r1.status[0], XF_ST_CHECKSUM);
 	CU_ASSERT_EQUAL(r1.status[1], 0);
+	if (r1.clone_mode != XF_STORAGE_CLONE_NONE) {
+		/* Seen before its COPY ops, which then read (and do not clone) the basis. */
+		CU_ASSERT(r1.times.basis_changed >= 1);
+	}
 	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
 	/* What is at g0 is the basis as the test changed it: not a mix, not the new file. */
 	after = malloc(l.f[0].size);
@@ -320,6 +440,7 @@ test_delta_copy_beyond_basis(void)
 		CU_ASSERT_EQUAL(r.dec[0], XF_DEC_DELTA);
 		CU_ASSERT_EQUAL(r.status[0], XF_ST_CHECKSUM);
 		CU_ASSERT_EQUAL(r.times.copy_kept, 0);
+		CU_ASSERT_EQUAL(r.times.crc_combined, 0);
 		snprintf(path, sizeof(path), "%s/victim", dst_dir);
 		CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
 		CU_ASSERT_EQUAL(sb.st_size, (off_t)f->size);

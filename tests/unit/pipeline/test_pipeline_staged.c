@@ -156,6 +156,26 @@ test_staged_dirs(void)
 	list_free(&l);
 }
 
+/* Every entry of a push into dst landed but file bad, which failed with status and is not
+ * there (nor at its path rel beneath dst). */
+static void
+expect_one_failed(const char *dst, const struct list *l, const struct run_result *r, uint32_t bad,
+                  uint8_t status, const char *rel)
+{
+	uint8_t *skip = calloc(l->n, 1);
+	char path[400];
+
+	CU_ASSERT_FATAL(skip != NULL);
+	for (uint32_t i = 0; i < l->n; i++) {
+		CU_ASSERT_EQUAL(r->status[i], i == bad ? status : XF_ST_OK);
+		skip[i] = i == bad;
+	}
+	CU_ASSERT_EQUAL(verify_tree(dst, l, skip), 0);
+	snprintf(path, sizeof(path), "%s/%s", dst, rel);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	free(skip);
+}
+
 /* Once a file of the staged directory `taken` has been written (so the directory was
  * staged, and is not in place: it goes in place after its files commit), something else
  * takes its name. Keyed to a write of its own file, not to another directory's rename,
@@ -237,16 +257,151 @@ test_staged_failures(void)
 	};
 	run(tmp, &l, &o, &r);
 	CU_ASSERT(fc.hits > 0);
-	for (uint32_t i = 0; i < l.n; i++) {
-		CU_ASSERT_EQUAL(r.status[i], i == fc.file ? XF_ST_NOSPACE : XF_ST_OK);
-		skip[i] = i == fc.file;
-	}
-	CU_ASSERT_EQUAL(verify_tree(tmp, &l, skip), 0);
-	snprintf(taken, sizeof(taken), "%s/top/d01/f005", tmp);
-	CU_ASSERT_EQUAL(access(taken, F_OK), -1);
+	expect_one_failed(tmp, &l, &r, fc.file, XF_ST_NOSPACE, "top/d01/f005");
 	CU_ASSERT_EQUAL(r.times.staged_failed, 0);
 	CU_ASSERT(r.times.staged_files > 0);
 	free(skip);
 	result_free(&r);
 	list_free(&l);
+}
+
+/* Every storage operation's completion, in order, as the fault hook sees it; one file's
+ * fsync may be made to fail. */
+struct oplog {
+	uint32_t n, cap;
+	uint32_t *file;
+	uint8_t *op;
+	uint32_t fail_fsync; /* a file index whose fsync fails with EIO, or UINT32_MAX */
+	unsigned int failed;
+};
+
+static int32_t
+oplog_hook(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, int32_t res)
+{
+	struct oplog *ol = arg;
+
+	(void)sid;
+	if (op == XF_SOP_FSYNC && file == ol->fail_fsync && res >= 0) {
+		ol->failed++;
+		res = -EIO;
+	}
+	if (ol->n == ol->cap) {
+		ol->cap = ol->cap != 0 ? 2 * ol->cap : 4096;
+		ol->file = realloc(ol->file, ol->cap * sizeof(*ol->file));
+		ol->op = realloc(ol->op, ol->cap);
+		CU_ASSERT_FATAL(ol->file != NULL && ol->op != NULL);
+	}
+	ol->file[ol->n] = file;
+	ol->op[ol->n++] = (uint8_t)op;
+	return res;
+}
+
+/* Position of the first (or last) completion of op for file at or after from, or -1. */
+static long
+oplog_find(const struct oplog *ol, uint32_t file, enum xf_storage_op op, uint32_t from, bool last)
+{
+	long at = -1;
+
+	for (uint32_t k = from; k < ol->n; k++) {
+		if (ol->file[k] == file && ol->op[k] == op) {
+			at = k;
+			if (!last) {
+				break;
+			}
+		}
+	}
+	return at;
+}
+
+/*
+ * fsync file and batch: directories are staged as under none, and durably. For each
+ * directory put in place (its rename): before it, its own fsync (the names in it) and the
+ * fsync of every file written in it; after it, its new parent's fsync. Every regular file
+ * is fsynced. A file whose fsync fails is not there, the rest lands.
+ */
+static void
+staged_fsync_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch)
+{
+	struct list l = { 0 };
+	struct oplog ol = { .fail_fsync = UINT32_MAX };
+	struct run_opts o = { .workers = 1,
+		              .window = 64,
+		              .fsync = fsync,
+		              .batch = batch,
+		              .fault = oplog_hook,
+		              .fault_arg = &ol };
+	struct run_result r;
+	char dst[300], tmp[340];
+	unsigned int placed = 0, inplace = 0;
+
+	mkpaths(tag);
+	make_scan_tree(&l, "top", 8, 12, 99);
+	materialise(src_dir, &l);
+	run(dst_dir, &l, &o, &r);
+	for (uint32_t i = 0; i < l.n; i++) {
+		CU_ASSERT_EQUAL(r.status[i], XF_ST_OK);
+		if (l.f[i].kind == XF_FILE_REG) {
+			CU_ASSERT(oplog_find(&ol, i, XF_SOP_FSYNC, 0, false) >= 0);
+		}
+		if (l.f[i].kind != XF_FILE_DIR) {
+			continue;
+		}
+		long ren = oplog_find(&ol, i, XF_SOP_RENAME, 0, false);
+		size_t plen = strlen(l.f[i].path);
+
+		if (ren < 0) {
+			continue; /* not staged: made by mkdir */
+		}
+		placed++;
+		/* Its own fsync before the rename, the parent's after it. */
+		CU_ASSERT(oplog_find(&ol, i, XF_SOP_FSYNC, 0, false) < ren);
+		CU_ASSERT(oplog_find(&ol, i, XF_SOP_FSYNC, (uint32_t)ren, false) > ren);
+		for (uint32_t j = i + 1; j < l.n; j++) {
+			const char *p = l.f[j].path;
+
+			if (strncmp(p, l.f[i].path, plen) != 0 || p[plen] != '/' ||
+			    strchr(p + plen + 1, '/') != NULL || l.f[j].kind != XF_FILE_REG) {
+				continue;
+			}
+			if (oplog_find(&ol, j, XF_SOP_RENAME, 0, false) >= 0 ||
+			    oplog_find(&ol, j, XF_SOP_LINK, 0, false) >= 0) {
+				continue; /* not in place: linked or renamed on its own */
+			}
+			inplace++;
+			CU_ASSERT(oplog_find(&ol, j, XF_SOP_FSYNC, 0, true) < ren);
+		}
+	}
+	printf("\n  %s: %llu staged directories (%u renames seen), %llu files in them (%u)\n", tag,
+	       (unsigned long long)r.times.staged_dirs, placed,
+	       (unsigned long long)r.times.staged_files, inplace);
+	CU_ASSERT(r.times.staged_dirs > 0);
+	CU_ASSERT_EQUAL(placed, r.times.staged_dirs);
+	CU_ASSERT_EQUAL(inplace, r.times.staged_files);
+	CU_ASSERT(r.times.staged_files > 0);
+	CU_ASSERT_EQUAL(r.times.staged_failed, 0);
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
+	result_free(&r);
+
+	/* Again into a fresh destination: the fsync of a file in top/d02 fails. */
+	ol.n = 0;
+	ol.fail_fsync = index_of(&l, "top/d02/f003");
+	snprintf(dst, sizeof(dst), "%s/again", tag_dir);
+	CU_ASSERT_FATAL(mkdir(dst, 0700) == 0);
+	run(dst, &l, &o, &r);
+	CU_ASSERT_EQUAL(ol.failed, 1);
+	expect_one_failed(dst, &l, &r, ol.fail_fsync, XF_ST_IO, "top/d02/f003");
+	CU_ASSERT(r.times.staged_files > 0);
+	free(ol.file);
+	free(ol.op);
+	result_free(&r);
+	list_free(&l);
+}
+
+void
+test_staged_fsync(void)
+{
+	staged_fsync_case("staged-fsync-file", XF_FSYNC_FILE, 0);
+	staged_fsync_case("staged-fsync-batch", XF_FSYNC_BATCH, 8);
 }

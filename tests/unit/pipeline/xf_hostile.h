@@ -47,6 +47,9 @@ struct xh_peer {
 	uint16_t abort_code; /* its code */
 	uint32_t committed;  /* from COMMIT */
 	uint32_t credit;     /* from COMMIT (0: none yet) */
+	bool done_delete;    /* the DONE said what its deletion did: */
+	uint32_t deleted, kept;
+	uint16_t del_status;
 	uint8_t dec[XH_FILES];
 	uint8_t st[XH_FILES];
 };
@@ -118,6 +121,10 @@ xh_tx(void *arg, const void *frame, unsigned int len)
 		break;
 	case XF_MSG_DONE:
 		pe->done = true;
+		pe->done_delete = m.done.has_delete;
+		pe->deleted = m.done.deleted;
+		pe->kept = m.done.kept;
+		pe->del_status = m.done.del_status;
 		break;
 	case XF_MSG_ABORT:
 		pe->aborted = true;
@@ -208,17 +215,32 @@ xh_open(struct xh *h, const char *dir, uint32_t window, uint64_t max_file_size, 
 	return 0;
 }
 
-/** Open a session of peer (addr, port, id). @return 0 or -1. */
+/**
+ * Open a session of peer (addr, port, id) with HELLO flags; with XF_HELLO_F_DELETE it
+ * deletes beneath dest at most max_delete entries once its files are committed.
+ * @return 0 or -1.
+ */
 static inline int
-xh_peer_open(struct xh *h, struct xh_peer *pe, uint32_t addr, uint16_t port, uint32_t id)
+xh_peer_open_flags(struct xh *h, struct xh_peer *pe, uint32_t addr, uint16_t port, uint32_t id,
+                   uint32_t flags, const char *dest, uint32_t max_delete)
 {
 	memset(pe, 0, sizeof(*pe));
 	pe->h = h;
 	pe->addr = addr;
 	pe->port = port;
 	pe->id = id;
-	pe->s = xf_pipeline_session_open(h->p, 0, addr, port, id, XF_PAYLOAD_MAX, 0, xh_tx, pe);
+	pe->s = xf_pipeline_session_open(h->p, 0, addr, port, id, XF_PAYLOAD_MAX, flags, xh_tx, pe);
+	if (pe->s != NULL) {
+		xf_pipeline_session_set_delete(pe->s, dest, strlen(dest), max_delete);
+	}
 	return pe->s != NULL ? 0 : -1;
+}
+
+/** Open a session of peer (addr, port, id). @return 0 or -1. */
+static inline int
+xh_peer_open(struct xh *h, struct xh_peer *pe, uint32_t addr, uint16_t port, uint32_t id)
+{
+	return xh_peer_open_flags(h, pe, addr, port, id, 0, "", 0);
 }
 
 /** Queue a copy of frame from (addr, port). @return 0, or -1 if the queue is full. */

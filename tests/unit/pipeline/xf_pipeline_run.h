@@ -228,6 +228,8 @@ struct run_opts {
 	void *on_sigs_arg;
 	int delta_cache_mb;  /* xf_pipeline_conf.delta_cache_mb (0: default, kept) */
 	bool named_temps;    /* xf_pipeline_conf.named_temps: no unnamed (O_TMPFILE) temps */
+	bool no_clone;       /* xf_pipeline_conf.no_clone: COPY ops read and write */
+	bool verify_full;    /* xf_pipeline_conf.verify_full: every file read back */
 	struct reuse *reuse; /* non-NULL: one pipeline for every run given it (the caller
 	                        destroys reuse->p), its sessions one after another */
 };
@@ -251,6 +253,7 @@ struct run_result {
 	struct xf_pipeline_rx_stats rx;
 	struct xf_memsend_stats ms;
 	struct xf_pipeline_times times;
+	int clone_mode; /* xf_pipeline_clone_mode() */
 };
 
 static inline void
@@ -279,6 +282,8 @@ run(const char *dst, const struct list *l, const struct run_opts *o, struct run_
 		.io = xf_test_io(),
 		.delta_cache_mb = o->delta_cache_mb,
 		.named_temps = o->named_temps,
+		.no_clone = o->no_clone,
+		.verify_full = o->verify_full,
 		.window = o->window,
 		.max_sessions = 2,
 		.fsync = o->fsync,
@@ -322,6 +327,7 @@ run(const char *dst, const struct list *l, const struct run_opts *o, struct run_
 	if (o->fault != NULL) {
 		xf_pipeline_set_fault(p, o->fault, o->fault_arg);
 	}
+	res->clone_mode = xf_pipeline_clone_mode(p);
 	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
 	CU_ASSERT_TRUE(xf_memsend_done(ms));
 	res->dec = calloc(l->n + 1, 1);
@@ -537,6 +543,8 @@ make_scan_tree(struct list *l, const char *top, uint32_t ndirs, uint32_t per_dir
 /* The cases in test_pipeline_delta.c. */
 void test_delta(void);
 void test_delta_reread(void);
+void test_delta_direct(void);
+void test_delta_verify_full(void);
 void test_delta_basis_changed(void);
 void test_delta_basis_changed_kept(void);
 void test_delta_copy_beyond_basis(void);
@@ -546,5 +554,6 @@ void test_checksum_mode(void);
 /* The cases in test_pipeline_staged.c. */
 void test_staged_dirs(void);
 void test_staged_failures(void);
+void test_staged_fsync(void);
 
 #endif /* XF_PIPELINE_RUN_H */

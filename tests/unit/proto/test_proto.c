@@ -794,6 +794,23 @@ test_roundtrip_abort_done(void)
 	CU_ASSERT_EQUAL_FATAL(rc, XF_HDR_LEN + 8);
 	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.done.files, UINT32_MAX);
+	CU_ASSERT_FALSE(d.done.has_delete);
+
+	/* A deleting session's receiver: 20 bytes with the deletion's outcome. */
+	m.done = (struct xf_msg_done){ .files = 7,
+		                       .has_delete = true,
+		                       .deleted = UINT32_MAX,
+		                       .kept = 3,
+		                       .del_status = XF_DEL_MAX };
+	rc = xf_proto_encode(buf, sizeof(buf), &m);
+	CU_ASSERT_EQUAL_FATAL(rc, XF_HDR_LEN + 20);
+	tp_roundtrip(buf, (size_t)rc, &d);
+	CU_ASSERT(d.done.has_delete);
+	CU_ASSERT_EQUAL(d.done.deleted, UINT32_MAX);
+	CU_ASSERT_EQUAL(d.done.kept, 3);
+	CU_ASSERT_EQUAL(d.done.del_status, XF_DEL_MAX);
+	m.done.del_status = XF_DEL_MAX + 1;
+	CU_ASSERT_EQUAL(xf_proto_encode(buf, sizeof(buf), &m), -EINVAL);
 }
 
 static const struct xf_test tests[] = {

@@ -201,10 +201,12 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 4, 2, XF_PAYLOAD_MAX, XF_R_OK },
 	{ XF_MSG_HELLO, 4, 2, XF_PAYLOAD_MAX + 1, XF_R_FIELD },
 	{ XF_MSG_HELLO, 4, 2, 0, XF_R_FIELD },
-	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED }, /* status is HELLO_ACK's */
-	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED }, /* window is HELLO_ACK's */
-	{ XF_MSG_HELLO, 12, 4, 8, XF_R_RESERVED },
-	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_VOLUME, XF_R_OK },    /* dest names the volume */
+	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED },            /* status is HELLO_ACK's */
+	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED },            /* window is HELLO_ACK's */
+	{ XF_MSG_HELLO, 12, 4, 0x10, XF_R_RESERVED },        /* the lowest flag not defined */
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_VOLUME, XF_R_OK }, /* dest names the volume */
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DELETE, XF_R_OK },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_AEAD, XF_R_FIELD },   /* AEAD without message 1 */
 	{ XF_MSG_HELLO, 26, 2, XF_HELLO_AUTH_LEN, XF_R_FIELD }, /* message 1 without AEAD */
 	{ XF_MSG_HELLO, 26, 2, 1, XF_R_FIELD },
@@ -219,11 +221,12 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO_ACK, 6, 2, XF_ABORT_REFUSED, XF_R_OK },
 	{ XF_MSG_HELLO_ACK, 8, 4, 0, XF_R_FIELD }, /* accepted with no credit */
 	{ XF_MSG_HELLO_ACK, 8, 4, UINT32_MAX, XF_R_OK },
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_DELETE, XF_R_RESERVED }, /* the HELLO's to ask */
 	{ XF_MSG_HELLO_ACK, 24, 2, 1, XF_R_RESERVED }, /* no destination in the answer */
 	{ XF_MSG_HELLO_ACK, 0, 2, 0, XF_R_FIELD },
 	{ XF_MSG_HELLO_ACK, 4, 2, 100, XF_R_FIELD },
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_VOLUME, XF_R_RESERVED }, /* the HELLO's */
-	{ XF_MSG_HELLO_ACK, 12, 4, 8, XF_R_RESERVED },
+	{ XF_MSG_HELLO_ACK, 12, 4, 0x10, XF_R_RESERVED },
 	{ XF_MSG_HELLO_ACK, 26, 2, XF_HELLO_ACK_AUTH_LEN, XF_R_FIELD },
 	/* FLIST: fixed part */
 	{ XF_MSG_FLIST, 4, 2, 0, XF_R_COUNT },

@@ -61,7 +61,9 @@ main(int argc, char **argv)
 	static struct xf_noise_peer ip, rp;
 	static struct xf_noise_hs ih, rh;
 	static struct xf_noise_cookie_jar jar;
-	struct xf_noise_prologue pro = { 0 }; /* no destination: the vectors bind none */
+	struct xf_noise_prologue pro = {
+		0
+	}; /* no options, no destination: the vectors bind none */
 	struct xf_noise_keys ik, rk;
 	uint8_t ipriv[32], rpriv[32], ieph[32], reph[32], psk[32], secret[32], src[6], cn[12];
 	uint8_t m1[XF_NOISE_MSG1_LEN], m2[XF_NOISE_MSG2_LEN], cr[XF_NOISE_COOKIE_LEN_MSG];

@@ -188,6 +188,72 @@ test_prologue_mismatch(void)
 	}
 }
 
+/* The options (a deleting HELLO's limit) are bound: raised, or dropped, the handshake
+ * fails; the same on both sides, it succeeds. */
+static void
+test_prologue_options(void)
+{
+	static struct pair p;
+	struct xf_noise_prologue del = pro, alt;
+
+	del.has_options = true;
+	del.options = 5;
+	alt = del;
+	alt.options = 6;
+	pair_init(&p, NULL, NULL);
+	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &alt, 1, NULL, T0, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(
+	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &del, p.m1, sizeof(p.m1)),
+	        -EBADMSG);
+	alt = del;
+	alt.has_options = false;
+	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &alt, 1, NULL, T0, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(
+	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &del, p.m1, sizeof(p.m1)),
+	        -EBADMSG);
+	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &del, 1, NULL, T0, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(
+	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &del, p.m1, sizeof(p.m1)), 0);
+}
+
+/* Message 1 made with the prologue sent, taken with the one seen: the responder's result. */
+static int
+handshake_seen(struct pair *p, const struct xf_noise_prologue *sent,
+               const struct xf_noise_prologue *seen)
+{
+	CU_ASSERT_EQUAL(xf_noise_initiate(&p->ih, &istat, &p->ip, sent, 1, NULL, T0, 0, p->m1), 0);
+	return xf_noise_consume_initiation(&p->rh, &rstat, &p->rp, 1, seen, p->m1, sizeof(p->m1));
+}
+
+/* A deleting HELLO into a named volume: its limit and its destination are both bound,
+ * the limit first; either changed or dropped fails, both the same succeeds. */
+static void
+test_prologue_options_dest(void)
+{
+	static struct pair p;
+	struct xf_noise_prologue both = pro, alt;
+
+	both.has_options = true;
+	both.options = 5;
+	both.dest = (const uint8_t *)"archive/x";
+	both.dest_len = 9;
+	pair_init(&p, NULL, NULL);
+	alt = both;
+	alt.dest = (const uint8_t *)"data/x";
+	alt.dest_len = 6;
+	CU_ASSERT_EQUAL(handshake_seen(&p, &alt, &both), -EBADMSG);
+	alt = both;
+	alt.options = UINT32_MAX;
+	CU_ASSERT_EQUAL(handshake_seen(&p, &alt, &both), -EBADMSG);
+	alt = both;
+	alt.dest_len = 0;
+	CU_ASSERT_EQUAL(handshake_seen(&p, &alt, &both), -EBADMSG);
+	alt = both;
+	alt.has_options = false;
+	CU_ASSERT_EQUAL(handshake_seen(&p, &alt, &both), -EBADMSG);
+	CU_ASSERT_EQUAL(handshake_seen(&p, &both, &both), 0);
+}
+
 static void
 test_replayed_initiation(void)
 {
@@ -724,6 +790,8 @@ static const struct xf_test tests[] = {
 	{ "wrong_static", test_wrong_static },
 	{ "wrong_psk", test_wrong_psk },
 	{ "prologue_mismatch", test_prologue_mismatch },
+	{ "prologue options (the deletion limit) bound", test_prologue_options },
+	{ "prologue options and destination bound together", test_prologue_options_dest },
 	{ "replayed_initiation", test_replayed_initiation },
 	{ "bit_flips", test_bit_flips },
 	{ "low_order_keys", test_low_order_keys },

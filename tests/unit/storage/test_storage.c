@@ -867,6 +867,7 @@ static const struct xf_test routed_tests[] = {
 
 static const struct xf_test inline_tests[] = {
 	{ "a submit runs a bounded amount, reaps the rest", test_inline_budget },
+	{ "clone and copy_file_range between files", test_clone_and_copy_range },
 };
 
 int

@@ -74,6 +74,7 @@ sclose(struct xf_storage *st, int fd)
 void test_chain_waits(void);
 void test_auto(void);
 void test_inline_budget(void);
+void test_clone_and_copy_range(void);
 void test_hold(void);
 void test_auto_route(void);
 void test_route_split(void);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -404,4 +405,68 @@ test_route_chain(void)
 	close(fd);
 	unlinkat(vol_fd, "c2", 0);
 	xf_storage_destroy(st);
+}
+
+/*
+ * Copies without user memory (xf_storage_clone.c), on whatever file system the test
+ * directory is: the probe leaves nothing behind and names a mode that works; the count
+ * of pages not written back answers (or says the kernel lacks cachestat);
+ * copy_file_range copies unaligned ranges byte for byte and stops at the source's end;
+ * a clone of an unaligned range is refused, never half done; where the probe found
+ * cloning, an aligned clone holds the source's bytes. (XFS, where it clones, is the
+ * e2e test's: tests/e2e/delta.)
+ */
+void
+test_clone_and_copy_range(void)
+{
+	enum xf_storage_clone mode;
+	uint32_t blk = 0;
+	size_t len = 256u * 1024u;
+	uint8_t *a = malloc(len), *b = malloc(len);
+	int src, dst;
+
+	CU_ASSERT_FATAL(a != NULL && b != NULL);
+	CU_ASSERT_EQUAL_FATAL(xf_storage_clone_probe(vol_fd, &mode, &blk), 0);
+	CU_ASSERT(blk >= 512 && (blk & (blk - 1)) == 0);
+	CU_ASSERT(faccessat(vol_fd, ".clone-probe-src", F_OK, 0) != 0);
+	CU_ASSERT(faccessat(vol_fd, ".clone-probe-dst", F_OK, 0) != 0);
+	printf("clone probe: %s, block %u\n", xf_storage_clone_str(mode), blk);
+	for (size_t i = 0; i < len; i++) {
+		a[i] = (uint8_t)(i * 2654435761u >> 13);
+	}
+	src = openat(vol_fd, "clone-src", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	dst = openat(vol_fd, "clone-dst", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CU_ASSERT_FATAL(src >= 0 && dst >= 0);
+	CU_ASSERT_EQUAL_FATAL(pwrite(src, a, len, 0), (ssize_t)len);
+	if (mode != XF_STORAGE_CLONE_NONE) {
+		CU_ASSERT_EQUAL(xf_storage_copy_range(src, 1001, dst, 77, 5000), 5000);
+		CU_ASSERT_EQUAL(pread(dst, b, 5000, 77), 5000);
+		CU_ASSERT(memcmp(b, a + 1001, 5000) == 0);
+		/* Past the source's end: what there is. */
+		CU_ASSERT_EQUAL(xf_storage_copy_range(src, len - 10, dst, 0, 100), 10);
+	}
+	CU_ASSERT(xf_storage_clone(src, 1, dst, 1, blk) < 0);
+	if (mode == XF_STORAGE_CLONE_REFLINK) {
+		CU_ASSERT_EQUAL(xf_storage_clone(src, 2 * blk, dst, 4 * blk, 8 * blk), 0);
+		CU_ASSERT_EQUAL(pread(dst, b, 8 * blk, 4 * blk), 8 * blk);
+		CU_ASSERT(memcmp(b, a + 2 * blk, 8 * blk) == 0);
+	}
+	CU_ASSERT(xf_storage_copy_range(-1, 0, dst, 0, 10) < 0);
+	{
+		/* cachestat(2): from Linux 6.5; a bad fd is refused as such. */
+		uint64_t pages = 0;
+		int rc = xf_storage_unwritten_pages(src, &pages);
+
+		CU_ASSERT(rc == 0 || rc == -ENOSYS);
+		if (rc == 0) {
+			CU_ASSERT(pages <= len / 4096 + 1);
+			CU_ASSERT_EQUAL(xf_storage_unwritten_pages(-1, &pages), -EBADF);
+		}
+	}
+	close(src);
+	close(dst);
+	unlinkat(vol_fd, "clone-src", 0);
+	unlinkat(vol_fd, "clone-dst", 0);
+	free(a);
+	free(b);
 }

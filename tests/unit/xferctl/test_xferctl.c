@@ -31,6 +31,8 @@ static atomic_int next_job = 1;
 static char last_push_dest[256];
 static char last_push_volume[256];   /**< args.volume of the last push, "(none)" if absent */
 static char last_push_filters[1024]; /* args.filters of the last push, as JSON */
+static json_int_t last_push_delete;  /* args.delete: -1 absent, else 0/1 */
+static json_int_t last_push_max;     /* args.max_delete: -1 absent */
 
 static void
 h_status(void *arg, json_t *args, struct xf_ctl_reply *reply)
@@ -82,6 +84,12 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	snprintf(last_push_filters, sizeof(last_push_filters), "%s",
 	         filters != NULL ? filters : "(none)");
 	free(filters);
+	last_push_delete = json_object_get(args, "delete") != NULL
+	                           ? json_is_true(json_object_get(args, "delete"))
+	                           : -1;
+	last_push_max = json_object_get(args, "max_delete") != NULL
+	                        ? json_integer_value(json_object_get(args, "max_delete"))
+	                        : -1;
 	atomic_store(&job_polls, 0);
 	reply->result = json_pack("{s:i}", "job", atomic_fetch_add(&next_job, 1));
 }
@@ -112,6 +120,15 @@ h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		json_object_set_new(j, "volume", json_string(last_push_volume));
 		json_object_set_new(reply->result, "fairness",
 		                    json_pack("{s:i, s:f}", "running", 2, "jain", 0.8));
+	}
+	/* A --delete push deletes 5 extraneous entries, or max_delete of them. */
+	if (done && last_push_delete == 1) {
+		json_object_set_new(json_array_get(json_object_get(reply->result, "jobs"), 0),
+		                    "delete",
+		                    json_pack("{s:s, s:I, s:I}", "status",
+		                              last_push_max >= 0 ? "limit" : "done", "deleted",
+		                              last_push_max >= 0 ? last_push_max : 5, "kept",
+		                              last_push_max >= 0 ? 5 - last_push_max : 0));
 	}
 }
 
@@ -268,6 +285,50 @@ test_push_wait(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "running: 2, fairness"));
 }
 
+/* --delete and --max-delete reach the daemon; the summary says what was deleted, and a
+ * limit reached makes the push fail; the options' misuses stop xferctl before it asks. */
+static void
+test_push_delete(void)
+{
+	char out[8192];
+
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--wait", "--delete", NULL),
+	                0);
+	CU_ASSERT_EQUAL(last_push_delete, 1);
+	CU_ASSERT_EQUAL(last_push_max, -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Number of deleted files: 5\n"));
+	CU_ASSERT_PTR_NULL(strstr(out, "Deletions"));
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--wait", "--delete",
+	                    "--max-delete", "3", NULL),
+	                1);
+	CU_ASSERT_EQUAL(last_push_max, 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Number of deleted files: 3\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	        strstr(out, "Deletions stopped due to --max-delete limit (2 skipped)"));
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--wait", NULL), 0);
+	CU_ASSERT_EQUAL(last_push_delete, -1);
+	CU_ASSERT_PTR_NULL(strstr(out, "deleted"));
+
+	last_push_delete = 7;
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--max-delete", "3", NULL), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "--max-delete needs --delete"));
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--delete", "--max-delete",
+	                    "-1", NULL),
+	                2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--delete", "--max-delete",
+	                    "4294967295", NULL),
+	                2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "expected a number from 0 to 4294967294"));
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--delete", "--max-delete",
+	                    "3x", NULL),
+	                2);
+	CU_ASSERT_EQUAL(
+	        run(out, sizeof(out), "push", "/src", "b:m", "--delete", "--exclude", "**", NULL),
+	        2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "--delete with filter rules is not supported"));
+	CU_ASSERT_EQUAL(last_push_delete, 7); /* none of those reached the daemon */
+}
+
 /* Filter options reach the daemon as one list of --filter rules, in command-line order;
  * a bad rule stops xferctl before it asks (docs/FILTERS.md). */
 static void
@@ -360,6 +421,7 @@ static const struct xf_test tests[] = {
 	{ "stats table", test_stats_table },
 	{ "push --wait", test_push_wait },
 	{ "push filters", test_push_filters },
+	{ "push --delete, --max-delete", test_push_delete },
 	{ "errors and usage", test_errors_and_usage },
 };
 

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# End to end over net_memif: `push --delete` (docs/CONTROL.md, docs/PIPELINE.md
+# "Deletion") leaves on the receiver what `rsync -a --delete` leaves on a copy of it:
+# - a re-push after files, directories and symlinks were removed from the source and
+#   added to it, with extra files, a tree of them and symlinks to a directory outside the
+#   volume on the receiver: the destination equals rsync's, the job counts as many
+#   deletions as rsync itemizes, and nothing outside the volume is touched;
+# - --max-delete N: exactly N entries go, the rest stay, the push exits 1 and says how
+#   many were left (as rsync: "Deletions stopped due to --max-delete limit");
+#   --max-delete 0 deletes nothing;
+# - a directory of the source swapped for a symlink out of the volume on the receiver:
+#   that entry fails (CONFLICT), so the job is failed and deletes nothing; outside intact;
+# - a filter with --delete is refused (the receiver does not have the rules), by xferctl
+#   and by the daemon;
+# - --delete into the volume root keeps the staging directory (.xferd), and the pair
+#   pushes again afterwards.
+#
+#   push-delete.sh XFERD XFERCTL
+set -euo pipefail
+# shellcheck source=tests/e2e/lib/pair.sh
+. "$(dirname "$0")/../lib/pair.sh"
+pair_init e2e-push-delete "${1:?usage: push-delete.sh XFERD XFERCTL}" "${2:?}"
+src=$PAIR_DIR/src
+out=$PAIR_DIR/outside # a directory outside both volumes
+d=$PAIR_VOL_B/m
+
+mkdir -p "$src"/{a/b/c,gone/deep,keep,empty,"sp ace"} "$out/sub"
+for f in a/x a/b/y a/b/c/z gone/g gone/deep/h keep/k top "sp ace/f 1"; do
+	printf '%s\n' "$f" >"$src/$f"
+done
+ln -s a/x "$src/link"
+ln -s keep "$src/dirlink"
+echo secret >"$out/secret"
+echo deeper >"$out/sub/file"
+touch -d '2012-12-12 12:12:12' "$src/a/x" "$src/a"
+snapshot_outside() { (cd "$out" && find . -printf '%p %y %s %T@\n' | sort); }
+outside_before=$(snapshot_outside)
+check_outside() {
+	[ "$(snapshot_outside)" = "$outside_before" ] ||
+		pair_fail "$1: the directory outside the volume changed"
+}
+
+# rsync_ref NAME RSYNC-ARGS...: a copy of the receiver's destination as it is now, made
+# into what rsync -a --delete makes of it; sets want_deleted to rsync's deletion count.
+rsync_ref() {
+	local name=$1
+	shift
+	rm -rf "$PAIR_DIR/ref-$name"
+	cp -a "$d" "$PAIR_DIR/ref-$name"
+	want_deleted=$(rsync -a -i "$@" -- "$src/" "$PAIR_DIR/ref-$name/" |
+		grep -c '^\*deleting' || true)
+}
+
+# job_delete: the last job's delete result as "STATUS DELETED KEPT".
+job_delete() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))["delete"]
+print(d["status"], d["deleted"], d["kept"])' "$PAIR_DIR/job.json"
+}
+
+pair_start
+pair_push "$src" m --delete >/dev/null || pair_fail "first push: exit $?"
+pair_expect_field files_failed 0
+pair_verify "$src" "$d"
+[ "$(job_delete)" = "done 0 0" ] || pair_fail "first push: delete is $(job_delete)"
+
+# The source loses a tree, a file and a symlink and gains others; the receiver gains
+# extra files, a tree, a file in a kept directory and symlinks out of the volume.
+rm -rf "$src/gone" "$src/a/b/y" "$src/link"
+echo new >"$src/a/new"
+mkdir "$src/fresh" && echo f >"$src/fresh/f"
+mkdir -p "$d/extra/x1/x2" "$d/a/b/c/xdir"
+for f in extra/e1 extra/x1/e2 extra/x1/x2/e3 a/b/c/xdir/e4 a/stray "sp ace/stray 2"; do
+	echo "$f" >"$d/$f"
+done
+ln -s "$out" "$d/outlink"         # a symlink to a directory outside the volume
+ln -s "$out/secret" "$d/a/outfile" # and to a file there
+ln -s "$out" "$d/keep/inside-kept" # in a directory the source keeps
+rsync_ref mirror --delete
+pair_push "$src" m --delete >"$PAIR_DIR/summary" || pair_fail "mirror push: exit $?"
+pair_expect_field files_failed 0
+diff -r --no-dereference -x .xferd "$PAIR_DIR/ref-mirror" "$d" >&2 ||
+	pair_fail "mirror push: the destination differs from rsync --delete's"
+pair_verify "$src" "$d"
+check_outside "mirror push"
+[ "$want_deleted" -ge 12 ] || pair_fail "rsync itemized only $want_deleted deletions"
+[ "$(job_delete)" = "done $want_deleted 0" ] ||
+	pair_fail "mirror push: delete is $(job_delete), rsync deleted $want_deleted"
+grep -qx "Number of deleted files: $want_deleted" "$PAIR_DIR/summary" ||
+	pair_fail "mirror push: the summary does not say $want_deleted deletions: $(cat "$PAIR_DIR/summary")"
+
+# --max-delete: 5 extra entries, at most 2 go.
+for i in 1 2 3 4 5; do echo "$i" >"$d/extra$i"; done
+rc=0
+pair_push "$src" m --delete --max-delete 2 >"$PAIR_DIR/summary" || rc=$?
+[ "$rc" -eq 1 ] || pair_fail "--max-delete 2: exit $rc, want 1"
+grep -qx "Deletions stopped due to --max-delete limit (3 skipped)" "$PAIR_DIR/summary" ||
+	pair_fail "--max-delete 2: summary: $(cat "$PAIR_DIR/summary")"
+left=$(find "$d" -maxdepth 1 -name 'extra?' | wc -l)
+[ "$left" -eq 3 ] || pair_fail "--max-delete 2: $left of 5 extras left, want 3"
+rc=0
+pair_push "$src" m --delete --max-delete 0 >"$PAIR_DIR/summary" || rc=$?
+[ "$rc" -eq 1 ] || pair_fail "--max-delete 0: exit $rc, want 1"
+left=$(find "$d" -maxdepth 1 -name 'extra?' | wc -l)
+[ "$left" -eq 3 ] || pair_fail "--max-delete 0: $left extras left, want 3"
+pair_push "$src" m --delete --max-delete 3 >/dev/null || pair_fail "--max-delete 3: exit $?"
+pair_verify "$src" "$d"
+
+# A directory the source has, swapped for a symlink out of the volume on the receiver:
+# that entry fails, so nothing is deleted, and outside stays as it was.
+rm -rf "$d/keep"
+ln -s "$out" "$d/keep"
+echo x >"$d/extra-after-swap"
+rc=0
+pair_push "$src" m --delete >"$PAIR_DIR/summary" || rc=$?
+[ "$rc" -eq 1 ] || pair_fail "swapped symlink: exit $rc, want 1"
+grep -qx "Deletions skipped: a file failed" "$PAIR_DIR/summary" ||
+	pair_fail "swapped symlink: summary: $(cat "$PAIR_DIR/summary")"
+[ -e "$d/extra-after-swap" ] || pair_fail "a failed job deleted extra-after-swap"
+[ -L "$d/keep" ] || pair_fail "the swapped symlink was replaced"
+check_outside "swapped symlink"
+
+# Filters and --delete: refused by xferctl, and by the daemon past it.
+rc=0
+err=$(pair_ctl a push "$src" b:m --delete --exclude '**' 2>&1) || rc=$?
+[ "$rc" -eq 2 ] || pair_fail "--delete --exclude: exit $rc, want 2"
+case $err in *"--delete with filter rules is not supported"*) ;;
+*) pair_fail "--delete --exclude: '$err'" ;;
+esac
+rc=0
+err=$(pair_ctl a push "$src" b:m --max-delete 1 2>&1) || rc=$?
+[ "$rc" -eq 2 ] || pair_fail "--max-delete alone: exit $rc, want 2"
+raw=$(python3 - "$PAIR_DIR/a.sock" "$src" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+for args in ({"delete": True, "filters": ["- **"]}, {"delete": True, "max_delete": -1},
+             {"delete": "yes"}, {"max_delete": 3}):
+    args.update({"src": sys.argv[2], "peer": "b", "dest": "raw"})
+    s.sendall(json.dumps({"v": 1, "cmd": "push", "args": args}).encode() + b"\n")
+    buf = b""
+    while not buf.endswith(b"\n"):
+        buf += s.recv(65536)
+    r = json.loads(buf)
+    print(r["error"]["code"] if not r["ok"] else "ok")
+PY
+)
+[ "$raw" = "$(printf 'invalid_args\ninvalid_args\ninvalid_args\ninvalid_args')" ] ||
+	pair_fail "raw pushes with bad delete arguments: $raw"
+[ ! -e "$PAIR_VOL_B/raw" ] || pair_fail "a refused push created its destination"
+
+# Into the volume root: everything else there goes, the staging directory stays, and the
+# pair still pushes.
+rm "$d/keep"
+pair_push "$src" / --delete >/dev/null || pair_fail "push --delete to the root: exit $?"
+[ -d "$PAIR_VOL_B/.xferd/tmp" ] || pair_fail "the staging directory was deleted"
+# The volume root itself is no entry of the list (its mtime is not the source's).
+diffs=$(rsync -a -n -i --checksum --delete --exclude=/.xferd -- "$src/" "$PAIR_VOL_B/" |
+	grep -vx '\.d\.\.t\.\.\.\.\.\. \./' || true)
+[ -z "$diffs" ] || pair_fail "push --delete to the root: rsync finds: $diffs"
+check_outside "root push"
+pair_push "$src" again >/dev/null || pair_fail "push after the root push: exit $?"
+pair_verify "$src" "$PAIR_VOL_B/again"
+
+pair_pass

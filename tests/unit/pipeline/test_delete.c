@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * --delete's parts, white box: the set of the list's paths (xf_pathset) and the walk that
+ * deletes what it lacks (xf_delete), on a scratch tree with symlinks out of the "volume",
+ * the staging directory's name, --max-delete, a dry run, cancellation and a destination
+ * that is a symlink. The walk is driven one entry per step, so every test also checks
+ * that it resumes where it stopped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "xf_test.h"
+#include "xf_test_tree.h"
+
+#include "xf_delete.h"
+#include "xf_pathset.h"
+#include "xf_proto.h"
+
+static char base[256]; /* scratch: vol/ (the volume) and out/ (outside it) */
+static int vol_fd = -1;
+
+static void
+put(const char *rel, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", base, rel);
+	f = fopen(p, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+dir(const char *rel)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", base, rel);
+	CU_ASSERT_EQUAL_FATAL(mkdir(p, 0755), 0);
+}
+
+static void
+link_to(const char *target_rel, const char *rel)
+{
+	char p[512], t[512];
+
+	snprintf(p, sizeof(p), "%s/%s", base, rel);
+	snprintf(t, sizeof(t), "%s/%s", base, target_rel);
+	CU_ASSERT_EQUAL_FATAL(symlink(t, p), 0);
+}
+
+static bool
+exists(const char *rel)
+{
+	char p[512];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", base, rel);
+	return lstat(p, &st) == 0;
+}
+
+/*
+ * vol/d/                 the destination
+ *   keep, kdir/k         in the list
+ *   kdir/x, xfile        extra files
+ *   kdir/outlink         extra symlink to out/ (a directory outside)
+ *   outfile              extra symlink to out/secret
+ *   xdir/a, xdir/b/c     an extra tree (5 entries with its directories)
+ *   .XFERD/s             the staging directory's name, in any case: never touched
+ * out/secret, out/sub/f  outside the volume
+ * Extraneous: kdir/x, kdir/outlink, xfile, outfile, xdir/a, xdir/b/c, xdir/b, xdir = 8.
+ */
+static void
+make_tree(struct xf_pathset *keep)
+{
+	static const char *const listed[] = { "d", "d/keep", "d/kdir", "d/kdir/k" };
+	char p[512];
+
+	snprintf(base, sizeof(base), "%s/xf-delete.XXXXXX",
+	         getenv("XF_TEST_TMPDIR") != NULL ? getenv("XF_TEST_TMPDIR") : "/tmp");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(base));
+	dir("vol");
+	dir("out");
+	dir("out/sub");
+	put("out/secret", "s");
+	put("out/sub/f", "f");
+	dir("vol/d");
+	put("vol/d/keep", "k");
+	dir("vol/d/kdir");
+	put("vol/d/kdir/k", "k");
+	put("vol/d/kdir/x", "x");
+	put("vol/d/xfile", "x");
+	link_to("out", "vol/d/kdir/outlink");
+	link_to("out/secret", "vol/d/outfile");
+	dir("vol/d/xdir");
+	put("vol/d/xdir/a", "a");
+	dir("vol/d/xdir/b");
+	put("vol/d/xdir/b/c", "c");
+	dir("vol/d/.XFERD");
+	put("vol/d/.XFERD/s", "s");
+	snprintf(p, sizeof(p), "%s/vol", base);
+	vol_fd = open(p, O_RDONLY | O_DIRECTORY);
+	CU_ASSERT_FATAL(vol_fd >= 0);
+	xf_pathset_init(keep);
+	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++) {
+		CU_ASSERT_EQUAL(xf_pathset_add(keep, listed[i], strlen(listed[i])), 0);
+	}
+}
+
+static void
+drop_tree(struct xf_pathset *keep)
+{
+	xf_pathset_fini(keep);
+	close(vol_fd);
+	vol_fd = -1;
+	CU_ASSERT_EQUAL(xf_test_rm_tree(base), 0);
+}
+
+static void
+outside_intact(void)
+{
+	CU_ASSERT(exists("out/secret"));
+	CU_ASSERT(exists("out/sub/f"));
+	CU_ASSERT(exists("vol/d/.XFERD/s"));
+}
+
+struct seen {
+	unsigned int n, dirs;
+	bool xdir_last; /* the extra tree's directory came after its contents */
+};
+
+static void
+on_item(void *arg, const char *path, size_t len, bool is_dir)
+{
+	struct seen *s = arg;
+
+	s->n++;
+	s->dirs += is_dir;
+	CU_ASSERT_PTR_NOT_NULL(path);
+	CU_ASSERT_EQUAL(strlen(path), len);
+	if (path != NULL && strcmp(path, "d/xdir") == 0) {
+		s->xdir_last = s->n >= 4; /* after xdir/a, xdir/b/c, xdir/b */
+	}
+}
+
+/* Run a walk one entry per step to its end. */
+static void
+run(const char *dest, const struct xf_pathset *keep, uint32_t max, bool dry,
+    struct xf_delete_result *r, struct seen *seen)
+{
+	struct xf_delete_conf c = { .root_fd = vol_fd,
+		                    .dest = dest,
+		                    .dest_len = strlen(dest),
+		                    .keep = keep,
+		                    .max_delete = max,
+		                    .dry = dry,
+		                    .item = on_item,
+		                    .item_arg = seen };
+	struct xf_delete *d = xf_delete_start(&c);
+	unsigned int steps = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	while (!xf_delete_step(d, 1)) {
+		CU_ASSERT_FATAL(++steps < 1000);
+	}
+	xf_delete_result(d, r);
+	xf_delete_free(d);
+}
+
+static void
+test_pathset(void)
+{
+	struct xf_pathset ps;
+	char p[32];
+
+	xf_pathset_init(&ps);
+	CU_ASSERT_FALSE(xf_pathset_has(&ps, "a", 1));
+	for (unsigned int i = 0; i < 100000; i++) {
+		int n = snprintf(p, sizeof(p), "dir/%u", i);
+
+		CU_ASSERT_EQUAL_FATAL(xf_pathset_add(&ps, p, (size_t)n), 0);
+	}
+	CU_ASSERT_EQUAL(xf_pathset_add(&ps, "dir/7", 5), 0); /* again: stored once */
+	CU_ASSERT_EQUAL(ps.n, 100000);
+	CU_ASSERT(ps.cap >= 2 * ps.n);
+	for (unsigned int i = 0; i < 100000; i++) {
+		int n = snprintf(p, sizeof(p), "dir/%u", i);
+
+		CU_ASSERT_FATAL(xf_pathset_has(&ps, p, (size_t)n));
+	}
+	CU_ASSERT_FALSE(xf_pathset_has(&ps, "dir/100000", 10));
+	CU_ASSERT_FALSE(xf_pathset_has(&ps, "dir", 3));
+	CU_ASSERT_FALSE(xf_pathset_has(&ps, "dir/7 ", 6));
+	CU_ASSERT_NOT_EQUAL(xf_pathset_hash("", 0), 0);
+	xf_pathset_fini(&ps);
+}
+
+static void
+test_walk(void)
+{
+	struct xf_pathset keep;
+	struct xf_delete_result r;
+	struct seen seen = { 0 };
+
+	make_tree(&keep);
+	run("d", &keep, XF_DELETE_UNLIMITED, false, &r, &seen);
+	CU_ASSERT_EQUAL(r.status, XF_DEL_OK);
+	CU_ASSERT_EQUAL(r.deleted, 8);
+	CU_ASSERT_EQUAL(r.kept, 0);
+	CU_ASSERT_EQUAL(seen.n, 8);
+	CU_ASSERT_EQUAL(seen.dirs, 2);
+	CU_ASSERT(seen.xdir_last);
+	CU_ASSERT(exists("vol/d/keep"));
+	CU_ASSERT(exists("vol/d/kdir/k"));
+	CU_ASSERT_FALSE(exists("vol/d/kdir/x"));
+	CU_ASSERT_FALSE(exists("vol/d/kdir/outlink"));
+	CU_ASSERT_FALSE(exists("vol/d/outfile"));
+	CU_ASSERT_FALSE(exists("vol/d/xfile"));
+	CU_ASSERT_FALSE(exists("vol/d/xdir"));
+	outside_intact();
+	drop_tree(&keep);
+}
+
+static void
+test_limit_and_dry(void)
+{
+	struct xf_pathset keep;
+	struct xf_delete_result r;
+	struct seen seen = { 0 };
+
+	make_tree(&keep);
+	run("d", &keep, 8, true, &r, &seen); /* dry: counts all, removes nothing */
+	CU_ASSERT_EQUAL(r.status, XF_DEL_OK);
+	CU_ASSERT_EQUAL(r.deleted, 8);
+	CU_ASSERT(exists("vol/d/xdir/b/c"));
+	CU_ASSERT(exists("vol/d/xfile"));
+	CU_ASSERT(exists("vol/d/kdir/outlink"));
+	memset(&seen, 0, sizeof(seen));
+	run("d", &keep, 3, false, &r, &seen);
+	CU_ASSERT_EQUAL(r.status, XF_DEL_LIMIT);
+	CU_ASSERT_EQUAL(r.deleted, 3);
+	CU_ASSERT_EQUAL(r.kept, 5);
+	CU_ASSERT_EQUAL(seen.n, 3);
+	memset(&seen, 0, sizeof(seen));
+	run("d", &keep, 0, false, &r, &seen);
+	CU_ASSERT_EQUAL(r.status, XF_DEL_LIMIT);
+	CU_ASSERT_EQUAL(r.deleted, 0);
+	CU_ASSERT_EQUAL(r.kept, 5);
+	run("d", &keep, XF_DELETE_UNLIMITED, false, &r, &seen);
+	CU_ASSERT_EQUAL(r.deleted, 5);
+	CU_ASSERT_FALSE(exists("vol/d/xdir"));
+	outside_intact();
+	drop_tree(&keep);
+}
+
+/* The destination, or the volume root, reached through a symlink: nothing is walked. */
+static void
+test_dest_symlink(void)
+{
+	struct xf_pathset keep;
+	struct xf_delete_result r;
+	struct seen seen = { 0 };
+
+	make_tree(&keep);
+	link_to("out", "vol/dl");
+	run("dl", &keep, XF_DELETE_UNLIMITED, false, &r, &seen);
+	CU_ASSERT_EQUAL(r.status, XF_DEL_ERROR);
+	CU_ASSERT_EQUAL(r.deleted, 0);
+	run("missing", &keep, XF_DELETE_UNLIMITED, false, &r, &seen);
+	CU_ASSERT_EQUAL(r.status, XF_DEL_OK); /* nothing there: nothing to delete */
+	CU_ASSERT_EQUAL(r.deleted, 0);
+	CU_ASSERT_EQUAL(seen.n, 0);
+	/* The volume root as the destination: only the list's top entry "d" is kept. */
+	run("", &keep, XF_DELETE_UNLIMITED, false, &r, &seen);
+	CU_ASSERT_EQUAL(r.status, XF_DEL_OK);
+	CU_ASSERT_EQUAL(r.deleted, 9); /* the 8 below d, and the symlink dl */
+	CU_ASSERT_FALSE(exists("vol/dl"));
+	outside_intact();
+	drop_tree(&keep);
+}
+
+/*
+ * Directories swapped for symlinks out of the volume after the walk listed them (readdir
+ * buffered their entries, DT_DIR included, at its first step): each is removed as the
+ * symlink it now is, never entered, so nothing outside changes.
+ */
+static void
+test_swapped_dir(void)
+{
+	struct xf_pathset keep, small;
+	struct xf_delete_conf c = { .dest = "d", .dest_len = 1, .max_delete = XF_DELETE_UNLIMITED };
+	struct xf_delete_result r;
+	struct xf_delete *d;
+	char p[512];
+
+	make_tree(&keep);
+	xf_pathset_init(&small); /* kdir is extraneous now; xdir too */
+	CU_ASSERT_EQUAL(xf_pathset_add(&small, "d/keep", 6), 0);
+	c.root_fd = vol_fd;
+	c.keep = &small;
+	d = xf_delete_start(&c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_FALSE(xf_delete_step(d, 1));
+	for (const char *const *n = (const char *const[]){ "kdir", "xdir", NULL }; *n != NULL;
+	     n++) {
+		char rel[64];
+
+		snprintf(p, sizeof(p), "%s/vol/d/%s", base, *n);
+		snprintf(rel, sizeof(rel), "vol/d/%s", *n);
+		if (exists(rel)) {
+			struct stat st;
+
+			CU_ASSERT_EQUAL(lstat(p, &st), 0);
+			if (S_ISDIR(st.st_mode)) {
+				CU_ASSERT_EQUAL(xf_test_rm_tree(p), 0);
+				link_to("out", rel);
+			}
+		}
+	}
+	while (!xf_delete_step(d, 1)) {
+	}
+	xf_delete_result(d, &r);
+	xf_delete_free(d);
+	/* The first step may have entered one of them before its swap (readdir's order is
+	 * the file system's): that one's directory fd was walked, and its removal then
+	 * finds a symlink (ENOTDIR: an error, kept). The other was swapped while listed. */
+	CU_ASSERT(r.status == XF_DEL_OK || r.status == XF_DEL_ERROR);
+	CU_ASSERT(!exists("vol/d/kdir") || !exists("vol/d/xdir"));
+	CU_ASSERT(exists("vol/d/keep"));
+	outside_intact();
+	xf_pathset_fini(&small);
+	drop_tree(&keep);
+}
+
+static void
+test_cancel(void)
+{
+	struct xf_pathset keep;
+	struct xf_delete_conf c = { .dest = "d", .dest_len = 1, .max_delete = XF_DELETE_UNLIMITED };
+	struct xf_delete_result r;
+	struct xf_delete *d;
+
+	make_tree(&keep);
+	c.root_fd = vol_fd;
+	c.keep = &keep;
+	d = xf_delete_start(&c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	xf_delete_cancel(d);
+	CU_ASSERT(xf_delete_step(d, 1));
+	xf_delete_result(d, &r);
+	xf_delete_free(d);
+	CU_ASSERT_EQUAL(r.deleted, 0);
+	CU_ASSERT(exists("vol/d/xdir/b/c"));
+	drop_tree(&keep);
+}
+
+static const struct xf_test tests[] = {
+	{ "path set: 100,000 paths, duplicates, misses", test_pathset },
+	{ "walk: extra files, trees and symlinks out; staging name kept", test_walk },
+	{ "dry run and --max-delete (0, partial, the rest)", test_limit_and_dry },
+	{ "destination through a symlink, missing, the volume root", test_dest_symlink },
+	{ "directories swapped for symlinks out after listing: not entered", test_swapped_dir },
+	{ "cancelled walk deletes nothing more", test_cancel },
+};
+
+int
+main(void)
+{
+	return xf_test_main("delete", NULL, NULL, XF_TESTS(tests));
+}
