@@ -227,6 +227,12 @@ uint64_t xf_cc_cwnd(const struct xf_cc *cc);
 /** Fill info. */
 void xf_cc_info(const struct xf_cc *cc, struct xf_cc_info *info);
 
+/** @return "none", "bbr" or "scavenger" (the names of session.congestion). */
+const char *xf_cc_algo_str(enum xf_cc_algo algo);
+
+/** @return the state's name as docs/RELIABILITY.md writes it ("ProbeBW_UP"), "-" for none. */
+const char *xf_cc_state_str(enum xf_cc_state state);
+
 /* --- Stages, for xf_cc.c and the tests ---------------------------------------- */
 
 void xf_cc_rate_init(struct xf_cc_rate *rt);

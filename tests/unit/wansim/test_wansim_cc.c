@@ -31,11 +31,6 @@
 #define GBIT  UINT64_C(1000000000)
 #define SEEDS 5u
 
-static const char *const state_names[] = {
-	"-",          "Startup",  "Drain", "ProbeBW_DOWN", "ProbeBW_CRUISE", "ProbeBW_REFILL",
-	"ProbeBW_UP", "ProbeRTT",
-};
-
 /* rate bits/s, RTT, buffer in BDPs x 1000, transfer bytes; BBR with no ceiling (NIC 10x) */
 static struct xf_wansim_cfg
 path(uint64_t rate, uint64_t rtt, uint32_t buffer_pm, uint64_t bytes, uint64_t seed)
@@ -120,7 +115,7 @@ run_scenario_n(const char *label, const struct xf_wansim_cfg *c, struct xf_wansi
 	printf("%-28s   cpu %.3f s, %" PRIu64 " events; end state %s bw %" PRIu64
 	       " Mbit/s min_rtt %" PRIu64 ".%03" PRIu64 " ms cwnd %" PRIu64 " kB (max %" PRIu64
 	       " kB)\n",
-	       "", cpu, r->events, state_names[r->cc.state], r->cc.bw * 8 / MBIT,
+	       "", cpu, r->events, xf_cc_state_str(r->cc.state), r->cc.bw * 8 / MBIT,
 	       r->cc.min_rtt_ns / MS, r->cc.min_rtt_ns % MS / 1000, r->cc.cwnd / 1000,
 	       r->max_cwnd / 1000);
 	CU_ASSERT(r->completed);
