@@ -109,6 +109,8 @@ struct xf_cc_bbr {
 	uint32_t loss_events_in_round;
 	uint64_t round_lost, round_acked; /**< bytes settled in this loss round */
 	uint64_t loss_pm_avg;             /**< loss per mille x 1000, moving average */
+	uint64_t rtt_round_max;           /**< largest RTT sample of this loss round */
+	uint64_t rtt_prev_round_max;      /**< and of the one before (queue evidence) */
 	/* startup */
 	uint64_t full_bw;
 	uint32_t full_bw_count;
