@@ -47,7 +47,8 @@ def main():
         # net_memif is a shared-memory link: no UDP checksums sent (udp_checksum: auto).
         check(cs["ports"][0]["udp_checksum_tx"] == "none",
               f"UDP checksums on memif: {cs['ports'][0]['udp_checksum_tx']}")
-        want = {"port_name": cs["ports"][0]["name"], "volume_io": cs["volumes"][0]["io"]}
+        want = {"port_name": cs["ports"][0]["name"], "volume_io": cs["volumes"][0]["io"],
+                "volume_apply": cs["volumes"][0]["apply"]}
         for k, v in cs["ports"][0].items():
             if k != "name":
                 want["port_" + k] = v
