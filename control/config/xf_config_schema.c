@@ -293,8 +293,9 @@ static const struct field session_fields[] = {
 	    "Ceiling of each session's pacing rate in Mbit/s (congestion control paces below "
 	    "it), 0 = none"),
 	ENUM("congestion", struct xf_config, session.congestion, congestion_modes, F_RELOAD, "none",
-	     "Congestion control: none (paced at rate_mbit; the default until bbr tolerates random "
-	     "loss: docs/RELIABILITY.md), bbr (BBRv3: finds the path's rate) or scavenger "
+	     "Congestion control: none (paced at rate_mbit; the default: on a loaded host bbr "
+	     "still takes random loss for congestion, docs/RELIABILITY.md), "
+	     "bbr (BBRv3: finds the path's rate) or scavenger "
 	     "(LEDBAT-style: keeps its queueing delay under 5 ms and yields to any other traffic)"),
 	INT("timeout_ms", struct xf_config, session.timeout_ms, 100, 3600000, F_RELOAD, "10000",
 	    "Idle session timeout"),

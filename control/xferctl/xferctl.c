@@ -257,10 +257,26 @@ show_sessions(json_t *r)
 	       "FILES", "COMMITTED", "FAILED", "BYTES", "RTT(us)", "RETRANS");
 	json_array_foreach(get(r, "sessions"), i, s)
 	{
+		json_t *cc = get(s, "cc");
+
 		printf("%-10llx %-16s %-9s %-10s %10lld %10lld %8lld %14lld %9lld %8lld\n",
 		       num(s, "id"), str(s, "peer"), str(s, "role"), str(s, "state"),
 		       num(s, "files_total"), num(s, "files_committed"), num(s, "files_failed"),
 		       num(s, "bytes"), num(s, "rtt_us"), num(s, "retransmits"));
+		/* the congestion controller, on a second line: rates in Mbit/s */
+		if (json_is_object(cc)) {
+			char cwnd[32] = "none";
+
+			if (json_is_integer(json_object_get(cc, "cwnd_bytes"))) {
+				snprintf(cwnd, sizeof(cwnd), "%lld B", num(cc, "cwnd_bytes"));
+			}
+			printf("%-10s cc %s %s: bw %.1f Mbit/s, min_rtt %lld us, pacing %.1f "
+			       "Mbit/s, inflight %lld B, cwnd %s, loss %.1f%%\n",
+			       "", str(cc, "algo"), str(cc, "state"),
+			       (double)num(cc, "bw_bps") / 1e6, num(cc, "min_rtt_us"),
+			       (double)num(cc, "pacing_bps") / 1e6, num(cc, "inflight_bytes"), cwnd,
+			       (double)num(cc, "loss_pm") / 10);
+		}
 	}
 }
 

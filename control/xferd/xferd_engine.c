@@ -200,6 +200,26 @@ job_delete_json(const struct xf_job_info *j)
 	                 (json_int_t)j->push.delete_kept);
 }
 
+/* The congestion controller of a session (docs/CONTROL.md, sessions): rates in bits/s;
+ * cwnd null when there is none (session.congestion none). */
+static json_t *
+cc_json(const struct xf_cc_info *cc)
+{
+	json_t *o =
+	        json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "algo", xf_cc_algo_str(cc->algo),
+	                  "state", xf_cc_state_str(cc->state), "bw_bps", (json_int_t)(cc->bw * 8),
+	                  "min_rtt_us", (json_int_t)(cc->min_rtt_ns / 1000), "pacing_bps",
+	                  (json_int_t)(cc->pacing_rate * 8), "inflight_bytes",
+	                  (json_int_t)cc->inflight, "loss_pm", (json_int_t)cc->loss_pm);
+
+	if (o != NULL) {
+		json_object_set_new(o, "cwnd_bytes",
+		                    cc->cwnd == UINT64_MAX ? json_null()
+		                                           : json_integer((json_int_t)cc->cwnd));
+	}
+	return o;
+}
+
 /* A job's rate in bit/s over the time it ran (not the time it waited queued). */
 static uint64_t
 job_rate(const struct xf_job_info *j)
@@ -260,6 +280,7 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg, const struct 
 		json_object_set_new(o, "pto_backoff_max",
 		                    json_integer((json_int_t)j->rel.pto_backoff_max));
 		json_object_set_new(o, "peer_missing", json_integer((json_int_t)j->rel.rx_missing));
+		json_object_set_new(o, "cc", cc_json(&j->rel.cc));
 		json_object_set_new(o, "io", json_string(j->io));
 		/* The peer's volume as asked ("" for its first one, whatever its name). */
 		json_object_set_new(o, "volume", json_string(j->volume));
@@ -777,6 +798,9 @@ h_sessions(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		              (json_int_t)j.push.bytes_sent, "rtt_us",
 		              (json_int_t)(j.rel.smoothed_rtt_ns / 1000), "retransmits",
 		              (json_int_t)j.push.retransmits);
+		if (o != NULL) {
+			json_object_set_new(o, "cc", cc_json(&j.rel.cc));
+		}
 		/* The peer's key (fingerprint), the age of the session's current keys, key
 		 * updates and new handshakes. */
 		if (o != NULL && j.keyed) {

@@ -308,6 +308,17 @@ job_dict(struct rte_tel_data *info, const struct tel_job *tj)
 	rte_tel_data_add_dict_u64(info, "lost", j->rel.lost);
 	rte_tel_data_add_dict_u64(info, "rtt_us", j->rel.smoothed_rtt_ns / 1000);
 	rte_tel_data_add_dict_u64(info, "elapsed_ms", j->elapsed_ns / 1000000);
+	/* the congestion controller, as "cc" of xferctl sessions --json (flat: cc_*) */
+	rte_tel_data_add_dict_string(info, "cc_algo", xf_cc_algo_str(j->rel.cc.algo));
+	rte_tel_data_add_dict_string(info, "cc_state", xf_cc_state_str(j->rel.cc.state));
+	rte_tel_data_add_dict_u64(info, "cc_bw_bps", j->rel.cc.bw * 8);
+	rte_tel_data_add_dict_u64(info, "cc_min_rtt_us", j->rel.cc.min_rtt_ns / 1000);
+	rte_tel_data_add_dict_u64(info, "cc_pacing_bps", j->rel.cc.pacing_rate * 8);
+	rte_tel_data_add_dict_u64(info, "cc_inflight_bytes", j->rel.cc.inflight);
+	if (j->rel.cc.cwnd != UINT64_MAX) {
+		rte_tel_data_add_dict_u64(info, "cc_cwnd_bytes", j->rel.cc.cwnd);
+	}
+	rte_tel_data_add_dict_u64(info, "cc_loss_pm", j->rel.cc.loss_pm);
 	if (j->error[0] != '\0') {
 		rte_tel_data_add_dict_string(info, "error", j->error);
 	}

@@ -127,6 +127,37 @@ xf_cc_cwnd(const struct xf_cc *cc)
 	return cc->cwnd;
 }
 
+const char *
+xf_cc_algo_str(enum xf_cc_algo algo)
+{
+	switch (algo) {
+	case XF_CC_BBR:
+		return "bbr";
+	case XF_CC_SCAVENGER:
+		return "scavenger";
+	case XF_CC_FIXED:
+		break;
+	}
+	return "none";
+}
+
+const char *
+xf_cc_state_str(enum xf_cc_state state)
+{
+	static const char *const names[] = {
+		[XF_CC_ST_NONE] = "-",
+		[XF_CC_ST_STARTUP] = "Startup",
+		[XF_CC_ST_DRAIN] = "Drain",
+		[XF_CC_ST_PROBE_BW_DOWN] = "ProbeBW_DOWN",
+		[XF_CC_ST_PROBE_BW_CRUISE] = "ProbeBW_CRUISE",
+		[XF_CC_ST_PROBE_BW_REFILL] = "ProbeBW_REFILL",
+		[XF_CC_ST_PROBE_BW_UP] = "ProbeBW_UP",
+		[XF_CC_ST_PROBE_RTT] = "ProbeRTT",
+	};
+
+	return (unsigned int)state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+}
+
 void
 xf_cc_info(const struct xf_cc *cc, struct xf_cc_info *info)
 {

@@ -109,6 +109,8 @@ struct xf_cc_bbr {
 	uint32_t loss_events_in_round;
 	uint64_t round_lost, round_acked; /**< bytes settled in this loss round */
 	uint64_t loss_pm_avg;             /**< loss per mille x 1000, moving average */
+	uint64_t rtt_round_max;           /**< largest RTT sample of this loss round */
+	uint64_t rtt_prev_round_max;      /**< and of the one before (queue evidence) */
 	/* startup */
 	uint64_t full_bw;
 	uint32_t full_bw_count;
@@ -226,6 +228,12 @@ uint64_t xf_cc_cwnd(const struct xf_cc *cc);
 
 /** Fill info. */
 void xf_cc_info(const struct xf_cc *cc, struct xf_cc_info *info);
+
+/** @return "none", "bbr" or "scavenger" (the names of session.congestion). */
+const char *xf_cc_algo_str(enum xf_cc_algo algo);
+
+/** @return the state's name as docs/RELIABILITY.md writes it ("ProbeBW_UP"), "-" for none. */
+const char *xf_cc_state_str(enum xf_cc_state state);
 
 /* --- Stages, for xf_cc.c and the tests ---------------------------------------- */
 

@@ -763,4 +763,5 @@ xf_reliab_stats(const struct xf_reliab *r, struct xf_reliab_stats *stats)
 	stats->min_rtt_ns = r->rtt_sampled ? r->min_rtt : 0;
 	stats->smoothed_rtt_ns = r->srtt;
 	stats->rttvar_ns = r->rttvar;
+	xf_cc_info(&r->cc, &stats->cc);
 }

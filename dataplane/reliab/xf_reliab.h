@@ -132,6 +132,7 @@ struct xf_reliab_stats {
 	uint64_t min_rtt_ns;      /**< 0 before the first sample */
 	uint64_t smoothed_rtt_ns; /**< initial_rtt before the first sample */
 	uint64_t rttvar_ns;       /**< initial_rtt / 2 before the first sample */
+	struct xf_cc_info cc;     /**< the congestion controller now (xferctl sessions) */
 };
 
 struct xf_reliab;

@@ -72,6 +72,16 @@ def main():
             time.sleep(0.05)
         check(s0.get("key_fingerprint") == want_fp and s0["key_age_ms"] >= 0
               and s0["key_updates"] == 0, f"xferctl sessions shows the session's keys: {s0}")
+        # Its congestion controller (session.congestion none: pacing at rate_mbit, no
+        # window), in the JSON and on the table's second line.
+        cc = s0.get("cc") or {}
+        check(cc.get("algo") == "none" and cc.get("state") == "-"
+              and cc.get("pacing_bps") == 20_000_000 and cc.get("cwnd_bytes", 0) is None
+              and cc.get("inflight_bytes", -1) >= 0 and 0 <= cc.get("loss_pm", -1) <= 1000,
+              f"xferctl sessions shows the session's congestion control: {cc}")
+        rc, _, text = a.ctl("sessions", json_out=False)
+        check(rc == 0 and "cc none -: bw 0.0 Mbit/s" in text and "pacing 20.0 Mbit/s" in text
+              and "cwnd none" in text, f"and its table form: {text}")
         rc, st, _ = a.ctl("stats")
         check(st["security"]["mode"] == "aead" and st["security"]["handshakes"] == 1
               and st["security"]["frames_sealed"] > 0 and st["security"]["nonce_refused"] == 0,

@@ -79,6 +79,13 @@ def main():
         cj = cj["jobs"][0]
         for k in ("id", "src", "peer", "dest", "files_total", "files_failed", "io"):
             check(j[k] == cj[k], f"job.{k}: telemetry {j[k]!r} == xferctl {cj[k]!r}")
+        # The congestion controller, flat (cc_*) in telemetry, "cc" in xferctl; no window
+        # without one (session.congestion none), and pacing at the NIC's rate (0).
+        for k in ("algo", "state", "pacing_bps", "min_rtt_us", "bw_bps"):
+            check(j["cc_" + k] == cj["cc"][k],
+                  f"job.cc.{k}: telemetry {j['cc_' + k]!r} == xferctl {cj['cc'][k]!r}")
+        check(j["cc_algo"] == "none" and "cc_cwnd_bytes" not in j
+              and cj["cc"]["cwnd_bytes"] is None, f"no window without a controller: {j}")
         jobs, sess, st = xfe2e.telemetry(prefix, "/xferd/jobs", "/xferd/sessions",
                                         "/xferd/status")
         check(jobs == {"ids": [jid], "running": 1}, f"/xferd/jobs lists it: {jobs}")

@@ -173,6 +173,21 @@ test_reliab_window(void)
 	CU_ASSERT_EQUAL(info.state, XF_CC_ST_STARTUP);
 	CU_ASSERT_EQUAL(info.inflight, 10u * FRAME);
 	CU_ASSERT(info.pacing_rate > 0);
+	/* xf_reliab_stats() carries the same (xferctl sessions reads it from there) */
+	{
+		struct xf_reliab_stats st;
+
+		xf_reliab_stats(r, &st);
+		CU_ASSERT_EQUAL(memcmp(&st.cc, &info, sizeof(info)), 0);
+	}
+	CU_ASSERT_STRING_EQUAL(xf_cc_algo_str(info.algo), "bbr");
+	CU_ASSERT_STRING_EQUAL(xf_cc_state_str(info.state), "Startup");
+	CU_ASSERT_STRING_EQUAL(xf_cc_algo_str(XF_CC_FIXED), "none");
+	CU_ASSERT_STRING_EQUAL(xf_cc_algo_str(XF_CC_SCAVENGER), "scavenger");
+	CU_ASSERT_STRING_EQUAL(xf_cc_state_str(XF_CC_ST_NONE), "-");
+	CU_ASSERT_STRING_EQUAL(xf_cc_state_str(XF_CC_ST_PROBE_BW_CRUISE), "ProbeBW_CRUISE");
+	CU_ASSERT_STRING_EQUAL(xf_cc_state_str(XF_CC_ST_PROBE_RTT), "ProbeRTT");
+	CU_ASSERT_STRING_EQUAL(xf_cc_state_str((enum xf_cc_state)99), "?");
 	/* a congestion value the engine does not know is refused */
 	c.congestion = 3;
 	CU_ASSERT(xf_reliab_create(&c, 0) == NULL);
