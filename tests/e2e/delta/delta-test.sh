@@ -12,6 +12,8 @@
 # (PAIR_FS=xfs) by clone, and the new files then share their unchanged extents with the
 # old ones (held by rsync's copy, made by cp with reflinks); elsewhere (tmpfs, ext4) not
 # by clone, from the basis kept in memory. Either way the whole-file CRC-64 holds.
+# On XFS, B has a second volume on ext4 (mounted inside the XFS): each volume's pipeline
+# probes its own file system, so the XFS one clones and the ext4 one does not.
 # meson runs it with transfer.io auto and again forced inline (PAIR_IO), on tmpfs, XFS
 # and ext4 (PAIR_FS).
 #
@@ -31,6 +33,10 @@ push() {
 	[ "$rc" -eq 0 ] || { cat "$T/push.txt" >&2; pair_fail "push exited with status $rc"; }
 }
 
+if [ "${PAIR_FS:-}" = xfs ]; then
+	xfs_mount "$PAIR_DIR/b-ext" 300 ext4
+	export PAIR_VOLUMES="data ext"
+fi
 pair_start
 
 # The tree: NFILES files of 4 MiB of seeded random bytes, two in a subdirectory.
@@ -68,7 +74,13 @@ apply=$(pair_json b 'j["volumes"][0]["apply"]' stats) || pair_fail "cannot read 
 # would first wait for its writeback: docs/DELTA.md, "Apply by clone").
 sync -f "$PAIR_VOL_B/tree"
 case ${PAIR_FS:-} in
-xfs) [ "$apply" = clone ] || pair_fail "B applies COPY ops by $apply on XFS (reflink=1), not clone" ;;
+xfs)
+	[ "$apply" = clone ] || pair_fail "B applies COPY ops by $apply on XFS (reflink=1), not clone"
+	apply_ext=$(pair_json b 'j["volumes"][1]["apply"]' stats) || pair_fail "cannot read B's stats"
+	pair_log "B's second volume, on ext4: COPY ops by $apply_ext"
+	[ "$apply_ext" != clone ] ||
+		pair_fail "B's volume on ext4 claims to clone: its probe was not of its own file system"
+	;;
 *) [ "$apply" != clone ] || pair_fail "B claims to clone on $(stat -f -c %T "$PAIR_VOL_B")" ;;
 esac
 

@@ -9,7 +9,9 @@
 # third is not confirmed yet), answering the third again: A must still hold the third's
 # handshake.
 # The tree arrives identical; B counts no replayed message 1 and no failed handshake, A
-# no answer it could not read.
+# no answer it could not read. The push goes into B's second volume with --delete
+# --max-delete 1000, so each fresh message 1 binds the destination and the deletion limit
+# in its prologue as the first did: an extraneous file there is deleted.
 #
 #   hello-fresh.sh XFERD XFERCTL     (root; exits 77 saying what is missing)
 set -euo pipefail
@@ -37,17 +39,22 @@ ip netns exec "${XFN_TAG}s" nft -f - <<-NFT || xfn_fail "nft rules"
 	}
 NFT
 xfn_start A a "${XFN_TAG}a" 10.213.10.1/24 10.213.10.2
-xfn_start B b "${XFN_TAG}b" 10.213.10.2/24 10.213.10.1
+mkdir -p "$T/B-vault/tree"
+echo extra >"$T/B-vault/tree/extraneous"
+xfn_start B b "${XFN_TAG}b" 10.213.10.2/24 10.213.10.1 \
+	--set "volumes[1]={name: vault, path: $T/B-vault, fsync: none}"
 xfn_mktree "$T/src" 20261207 50
 
 xfn_watch_start "${XFN_TAG}sa"
 
 rc=0
-out=$(xfn_ctl A push "$T/src" peer:tree --wait 2>&1) || rc=$?
+out=$(xfn_ctl A push "$T/src" peer::vault/tree --wait --delete --max-delete 1000 2>&1) || rc=$?
 echo "$out"
 xfn_watch_stop
 [ "$rc" -eq 0 ] || xfn_fail "push exited with status $rc"
-xfn_same "$T/src" "$T/B/tree"
+xfn_same "$T/src" "$T/B-vault/tree"
+[ ! -e "$T/B/tree" ] || xfn_fail "the push into volume vault wrote into B's first volume"
+grep -q "Number of deleted files: 1" <<<"$out" || xfn_fail "the extraneous file was not deleted"
 dropped() {
 	ip netns exec "${XFN_TAG}s" nft list table netdev "$1" |
 		awk '/counter/ { for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1) }'

@@ -11,6 +11,10 @@
 # watched on both bridge ports by nonce_watch.py, no packet number of a session and
 # direction carried by two different frames (a nonce used twice), frames under both key
 # epochs and both key phases; xferctl sessions shows the new handshakes meanwhile.
+# The push goes into B's second volume with --delete --max-delete 1000, so every new
+# handshake's HELLO binds the destination and the deletion limit in its prologue as the
+# first did (docs/PROTOCOL.md 6.13): an extraneous file there is deleted, nothing lands
+# in B's first volume.
 #
 #   rekey-lossy.sh XFERD XFERCTL     (root; exits 77 saying what is missing)
 set -euo pipefail
@@ -29,8 +33,10 @@ keys=(--set session.rekey_after_ms=2000 --set session.reject_after_ms=5000
 fault=(--set ports[0].fault.reorder_percent=10)
 xfn_start A a "${XFN_TAG}a" 10.213.9.1/24 10.213.9.2 "${fault[@]}" --set ports[0].fault.seed=21 \
 	--set session.rate_mbit=12 "${keys[@]}"
+mkdir -p "$T/B-vault/tree"
+echo extra >"$T/B-vault/tree/extraneous"
 xfn_start B b "${XFN_TAG}b" 10.213.9.2/24 10.213.9.1 "${fault[@]}" --set ports[0].fault.seed=22 \
-	"${keys[@]}"
+	"${keys[@]}" --set "volumes[1]={name: vault, path: $T/B-vault, fsync: none}"
 
 # About 10 MB: some 7 s at 12 Mbit/s, three or more new handshakes.
 xfn_mktree "$T/src" 20261206 300 4
@@ -38,7 +44,7 @@ xfn_mktree "$T/src" 20261206 300 4
 xfn_watch_start "${XFN_TAG}sa" "${XFN_TAG}sb"
 
 start=$(date +%s%N)
-xfn_ctl A push "$T/src" peer:tree --wait >"$T/push.out" 2>&1 &
+xfn_ctl A push "$T/src" peer::vault/tree --wait --delete --max-delete 1000 >"$T/push.out" 2>&1 &
 push_pid=$!
 # While it runs, xferctl sessions shows the new handshakes, and keys younger than the
 # reject limit (the rekey interval plus the time a handshake takes).
@@ -70,7 +76,9 @@ echo "$XFN_NAME: nft toward B: $(xfn_nft_counters s "${XFN_TAG}sb");" \
 	"toward A: $(xfn_nft_counters s "${XFN_TAG}sa")"
 [ "$state" = "done" ] || xfn_fail "job state is $state, expected done"
 [ "$failed" -eq 0 ] || xfn_fail "$failed files failed"
-xfn_same "$T/src" "$T/B/tree"
+xfn_same "$T/src" "$T/B-vault/tree"
+[ ! -e "$T/B/tree" ] || xfn_fail "the push into volume vault wrote into B's first volume"
+grep -q "Number of deleted files: 1" "$T/push.out" || xfn_fail "the extraneous file was not deleted"
 
 python3 - "$(xfn_ctl A --json stats)" "$(xfn_ctl B --json stats)" "$XFN_WATCH" \
 	"$ms" <<'PY' || xfn_fail "rekeying counters or the wire do not match (above)"

@@ -13,6 +13,8 @@
 #   that entry fails (CONFLICT), so the job is failed and deletes nothing; outside intact;
 # - a filter with --delete is refused (the receiver does not have the rules), by xferctl
 #   and by the daemon;
+# - --delete into B's second volume (b::vault/m) deletes there, as rsync does, and
+#   touches nothing in B's first volume;
 # - --delete into the volume root keeps the staging directory (.xferd), and the pair
 #   pushes again afterwards.
 #
@@ -21,6 +23,8 @@ set -euo pipefail
 # shellcheck source=tests/e2e/lib/pair.sh
 . "$(dirname "$0")/../lib/pair.sh"
 pair_init e2e-push-delete "${1:?usage: push-delete.sh XFERD XFERCTL}" "${2:?}"
+# Each side has two volumes: data (PAIR_VOL_A/B, where most cases run) and vault.
+export PAIR_VOLUMES="data vault"
 src=$PAIR_DIR/src
 out=$PAIR_DIR/outside # a directory outside both volumes
 d=$PAIR_VOL_B/m
@@ -149,6 +153,22 @@ PY
 [ "$raw" = "$(printf 'invalid_args\ninvalid_args\ninvalid_args\ninvalid_args')" ] ||
 	pair_fail "raw pushes with bad delete arguments: $raw"
 [ ! -e "$PAIR_VOL_B/raw" ] || pair_fail "a refused push created its destination"
+
+# Into B's second volume: the walk is of vault/m, from vault's root; data is untouched.
+v=$PAIR_DIR/b-vault/m
+mkdir -p "$v/extra" && echo e >"$v/extra/e" && echo s >"$v/stray"
+snapshot_data() {
+	(cd "$PAIR_VOL_B" && find . -path ./.xferd -prune -o -printf '%p %y %s %T@\n' | sort)
+}
+data_before=$(snapshot_data)
+pair_push "$src" ":vault/m" --delete >/dev/null || pair_fail "push --delete to b::vault/m: exit $?"
+[ "$(job_delete)" = "done 3 0" ] ||
+	pair_fail "b::vault/m: delete is $(job_delete), want done 3 0 (extra, extra/e, stray)"
+[ ! -e "$v/extra" ] && [ ! -e "$v/stray" ] ||
+	pair_fail "b::vault/m: the extraneous entries are still there"
+pair_verify "$src" "$v"
+[ "$(snapshot_data)" = "$data_before" ] || pair_fail "push --delete into vault changed volume data"
+check_outside "vault push"
 
 # Into the volume root: everything else there goes, the staging directory stays, and the
 # pair still pushes.
