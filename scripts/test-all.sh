@@ -47,9 +47,14 @@ run_suites() { # dir, suites...
 	shift
 	local args=()
 	for s in "$@"; do args+=(--suite "$s"); done
+	# Each run its own log: two runs in one build dir (debug's tiers, then its package
+	# suite) must not overwrite each other's results before the summary reads them.
+	local base
+	base="testlog-$(IFS=-; echo "$*")"
 	local rc=0
-	meson test -C "$dir" --print-errorlogs --num-processes 2 "${args[@]}" || rc=$?
-	results+=("$dir/meson-logs/testlog.json")
+	meson test -C "$dir" --print-errorlogs --num-processes 2 --logbase "$base" "${args[@]}" ||
+		rc=$?
+	results+=("$dir/meson-logs/$base.json")
 	return $rc
 }
 
