@@ -3,6 +3,10 @@
  * Engine set-up and the control thread's side: build the port, pool, pipeline and
  * rings; launch and stop the loops; start push jobs (the tree is scanned here, on
  * the control thread, where a blocking walk is allowed); read snapshots.
+ *
+ * Over 1,000 lines: one concern, the engine's life on the control thread (make, run,
+ * stop, free, and what the control thread asks of a running engine); the RX and worker
+ * loops, jobs, sessions and security already live in their own xf_engine_*.c files.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -5,6 +5,10 @@
  * against it; the constants are the draft's, with its section beside each. Per ACK:
  * update the model (bandwidth, min RTT, bounds) and the state, then set the pacing rate
  * and the window from them.
+ *
+ * Over 1,000 lines: one state machine. Every function reads and writes the same model
+ * (bandwidth, min RTT, inflight bounds, the ProbeBW cycle); split by state, each file
+ * would need all of it, and the draft's pseudocode could no longer be read in one place.
  */
 #include <string.h>
 

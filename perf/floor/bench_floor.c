@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
+ * Over 1,000 lines: one benchmark program whose phases share the scanned tree, the arena
+ * and the timing; split, its one measurement would be spread over files that nothing
+ * else uses.
+ *
  * xf-bench-floor: the least CPU that any atomic, verifying receiver and its sender must
  * spend to push a tree on this machine, measured by doing exactly that work and nothing
  * else, in one thread, with no protocol and no network:
@@ -37,10 +41,6 @@
  * come from memory the host has just backed: the floor then measures the receiver, not
  * the hypervisor. "setup" in the output (untimed: the arena's page faults) shows whether
  * memory was cold (seconds per GiB instead of tenths).
- *
- * Over 1,000 lines: one benchmark program whose phases share the scanned tree, the arena
- * and the timing; split, its one measurement would be spread over files that nothing
- * else uses.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -2,6 +2,9 @@
 /*
  * Unit tests of the YAML configuration loader.
  *
+ * Over 1,000 lines: one concern, the loader's contract (every key, bound, error and
+ * printer of the schema), driven by one corpus and one set of fixtures.
+ *
  * The files bad/NN-name.yaml are a corpus of broken configurations. Each file starts with one
  * comment line per expected error, in order:   # expect: LINE:COL KEY.PATH MESSAGE-FRAGMENT
  * (KEY.PATH "-" when the error has none). The loader must report exactly those errors.
