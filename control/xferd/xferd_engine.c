@@ -271,6 +271,11 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg, const struct 
 		json_object_set_new(o, "rtt_us",
 		                    json_integer((json_int_t)(j->rel.smoothed_rtt_ns / 1000)));
 		json_object_set_new(o, "lost", json_integer((json_int_t)j->rel.lost));
+		/* The receiver's COMMITs and DONEs left unacknowledged for one missing ahead
+		 * of them (docs/PROTOCOL.md 3.8): the receiver sends them again. */
+		json_object_set_new(
+		        o, "out_of_order",
+		        json_integer((json_int_t)j->push.commits_early + j->push.done_early));
 		/* Losses later disproved by an ACK, and probe timeouts: on a lossless link
 		 * every retransmission should be explained by these (docs/RELIABILITY.md). */
 		json_object_set_new(o, "spurious", json_integer((json_int_t)j->rel.spurious));

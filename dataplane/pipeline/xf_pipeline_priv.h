@@ -78,10 +78,11 @@ struct xf_session {
 	enum sess_phase phase;
 	struct xf_ftable ft;
 	struct xf_reorder ro;
-	uint32_t total;     /* UINT32_MAX until the LAST FLIST */
-	uint32_t seen_end;  /* one past the highest index an FLIST frame carried */
-	uint32_t committed; /* every index below is settled */
-	uint32_t reported;  /* committed value last sent in COMMIT */
+	uint32_t total;      /* UINT32_MAX until the LAST FLIST */
+	uint32_t seen_end;   /* one past the highest index an FLIST frame carried */
+	uint32_t committed;  /* every index below is settled */
+	uint32_t reported;   /* committed value last sent in COMMIT */
+	uint16_t commit_seq; /* the next COMMIT frame's seq (docs/PROTOCOL.md 3.8) */
 	uint32_t commit_inflight;
 	uint32_t changed; /* commits that wrote something */
 	uint32_t ndirs;

@@ -169,6 +169,7 @@ send_commit(struct xf_session *s)
 	hdr_init(s, &m, XF_MSG_COMMIT);
 	m.commit.committed = s->committed;
 	m.commit.credit = xf_reorder_limit(&s->ro);
+	m.commit.seq = s->commit_seq;
 	if (xf_proto_build_begin(&b, s->com_buf, s->max_payload, &m) < 0) {
 		return -EINVAL;
 	}
@@ -182,6 +183,7 @@ send_commit(struct xf_session *s)
 		return n;
 	}
 	s->tx(s->tx_arg, s->com_buf, (unsigned int)n);
+	s->commit_seq++;
 	s->reported = s->committed;
 	s->nfail = 0;
 	return 0;

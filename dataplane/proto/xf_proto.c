@@ -231,10 +231,8 @@ dec_commit(const uint8_t *b, uint32_t n, struct xf_msg_commit *m)
 	m->committed = ld32(b);
 	m->credit = ld32(b + 4);
 	m->count = ld16(b + 8);
+	m->seq = ld16(b + 10);
 	m->raw = b + COMMIT_LEN;
-	if (ld16(b + 10) != 0) {
-		return XF_R_RESERVED;
-	}
 	if (m->credit < m->committed) {
 		return XF_R_RANGE;
 	}

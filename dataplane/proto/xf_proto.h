@@ -259,6 +259,7 @@ struct xf_msg_commit {
 	uint32_t committed; /**< every file with index < committed is settled */
 	uint32_t credit;    /**< the sender may send files with index < credit */
 	uint16_t count;     /**< failed files listed */
+	uint16_t seq;       /**< the session's COMMIT frames numbered from 0, mod 2^16 */
 	const uint8_t *raw;
 };
 

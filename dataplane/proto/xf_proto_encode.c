@@ -175,7 +175,7 @@ wr_body(uint8_t *b, const struct xf_msg *msg)
 		st32(b, msg->commit.committed);
 		st32(b + 4, msg->commit.credit);
 		st16(b + 8, msg->commit.count);
-		st16(b + 10, 0);
+		st16(b + 10, msg->commit.seq);
 		put(b + COMMIT_LEN, msg->commit.raw, (size_t)msg->commit.count * COMMIT_REC_LEN);
 		break;
 	case XF_MSG_ACK:

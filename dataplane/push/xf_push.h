@@ -102,6 +102,10 @@ struct xf_push_stats {
 	uint16_t delete_status; /**< enum xf_delete_status */
 	uint32_t files_deleted; /**< entries the receiver deleted */
 	uint32_t delete_kept;   /**< extraneous entries it left (limit, errors) */
+	uint32_t done_early;    /**< DONE frames left unacknowledged: they came before every
+	                         *   file was settled (a COMMIT ahead of them lost) */
+	uint32_t commits_early; /**< COMMIT frames left unacknowledged: one before them was
+	                         *   lost or is late (they are applied in order) */
 };
 
 /** A read result delivered by the reader. */

@@ -120,6 +120,7 @@ struct xf_push {
 	uint32_t credit;       /**< files with index < credit may be listed */
 	uint32_t next_list;    /**< next index to put in a FLIST frame */
 	uint32_t committed;    /**< receiver: every index below it is settled */
+	uint16_t commit_seq;   /**< the seq of the receiver's next COMMIT to apply */
 	/* Files the reader works on (F_READING, F_DATA_DONE), and files waiting for one of
 	 * those slots (F_QUEUED, in decision order): polls look at these, never at the whole
 	 * credit window (a scan of it per poll was a third of the sender's time on small

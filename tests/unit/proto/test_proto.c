@@ -153,6 +153,7 @@ tp_make_base(uint8_t type, uint8_t *buf)
 	case XF_MSG_COMMIT:
 		m.commit.committed = 10;
 		m.commit.credit = 74;
+		m.commit.seq = 0xbeef;
 		CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, BUF_CAP, &m), 0);
 		for (size_t i = 0; i < XF_ARRAY_SIZE(base_fails); i++) {
 			CU_ASSERT_EQUAL_FATAL(xf_proto_build_commit(&b, &base_fails[i]), 0);
@@ -327,6 +328,7 @@ test_roundtrip_base(void)
 		case XF_MSG_COMMIT:
 			CU_ASSERT_EQUAL(m.commit.committed, 10);
 			CU_ASSERT_EQUAL(m.commit.credit, 74);
+			CU_ASSERT_EQUAL(m.commit.seq, 0xbeef);
 			CU_ASSERT_EQUAL_FATAL(m.commit.count, XF_ARRAY_SIZE(base_fails));
 			for (uint16_t i = 0; i < m.commit.count; i++) {
 				xf_proto_commit_get(&m, i, &f);

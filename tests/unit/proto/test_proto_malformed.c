@@ -316,6 +316,7 @@ static const struct mutation mutations[] = {
 	/* COMMIT (committed 10, credit 74, failures 3 and 7) */
 	{ XF_MSG_COMMIT, 4, 4, 9, XF_R_RANGE }, /* credit below committed */
 	{ XF_MSG_COMMIT, 4, 4, 10, XF_R_OK },
+	{ XF_MSG_COMMIT, 10, 2, 0xffff, XF_R_OK }, /* seq: any value, it wraps */
 	{ XF_MSG_COMMIT, 8, 2, XF_COMMIT_FAIL_MAX + 1, XF_R_COUNT },
 	{ XF_MSG_COMMIT, 8, 2, 3, XF_R_TRUNCATED },
 	{ XF_MSG_COMMIT, 8, 2, 1, XF_R_TRAILING },
@@ -390,8 +391,7 @@ static const struct reserved reserved_fields[] = {
 	{ XF_MSG_FLIST, 9, 1 },    { XF_MSG_FLIST, 40, 1 },    { XF_MSG_FLIST, 65, 1 },
 	{ XF_MSG_DECISION, 2, 2 }, { XF_MSG_DECISION, 10, 2 }, { XF_MSG_DECISION, 58, 2 },
 	{ XF_MSG_SIG, 14, 2 },     { XF_MSG_DATA, 4, 4 },      { XF_MSG_FILE_END, 6, 2 },
-	{ XF_MSG_COMMIT, 10, 2 },  { XF_MSG_COMMIT, 18, 2 },   { XF_MSG_COMMIT, 26, 2 },
-	{ XF_MSG_ACK, 14, 2 },
+	{ XF_MSG_COMMIT, 18, 2 },  { XF_MSG_COMMIT, 26, 2 },   { XF_MSG_ACK, 14, 2 },
 };
 
 void

@@ -253,6 +253,49 @@ rx_send_built(struct xf_proto_builder *b)
 	chan_put(&T.to_tx, b->buf, (uint16_t)len, T.now + 200000);
 }
 
+/* A COMMIT or DONE of the receiver's: kept until acknowledged (rx_resend_held), put on
+ * the wire delay_ns late, or not at all when lost. */
+static void
+rx_send_held(const uint8_t *buf, uint16_t len, uint64_t pn, uint64_t delay_ns, bool lost)
+{
+	CU_ASSERT_FATAL(T.nheld < MAX_HELD);
+	memcpy(T.held[T.nheld].buf, buf, len);
+	T.held[T.nheld].len = len;
+	T.held[T.nheld].pn = pn;
+	T.held[T.nheld].sent_at = T.now;
+	T.held[T.nheld].live = true;
+	T.nheld++;
+	if (!lost) {
+		chan_put(&T.to_tx, buf, len, T.now + 200000 + delay_ns);
+	}
+}
+
+static void
+rx_held_acked(const struct xf_ack_range *r)
+{
+	for (unsigned int i = 0; i < T.nheld; i++) {
+		T.held[i].live &= !(r->first <= T.held[i].pn && T.held[i].pn <= r->last);
+	}
+}
+
+static void
+rx_resend_held(void)
+{
+	for (unsigned int i = 0; i < T.nheld; i++) {
+		if (!T.held[i].live || T.now - T.held[i].sent_at < RESEND_NS) {
+			continue;
+		}
+		T.held[i].pn = T.rx_pn++;
+		T.held[i].sent_at = T.now;
+		xf_proto_set_pn(T.held[i].buf, T.held[i].pn);
+		if (T.held[i].buf[3] == XF_MSG_DONE) {
+			T.done_pn = T.held[i].pn;
+		}
+		chan_put(&T.to_tx, T.held[i].buf, T.held[i].len, T.now + 200000);
+		T.resends++;
+	}
+}
+
 static void
 rx_ack(uint64_t pn)
 {
@@ -281,6 +324,8 @@ rx_commit_progress(void)
 	struct xf_proto_builder b;
 	uint8_t buf[XF_PAYLOAD_MAX];
 	uint32_t before = T.committed;
+	uint64_t late = 0;
+	int len;
 
 	while (T.committed < T.total && T.committed < MAX_FILES && rx_settle_ready(T.committed)) {
 		T.committed++;
@@ -291,15 +336,20 @@ rx_commit_progress(void)
 	m.hdr.pn = T.rx_pn++;
 	m.commit.committed = T.committed;
 	m.commit.credit = T.committed + T.window;
+	m.commit.seq = T.commit_seq++;
 	CU_ASSERT_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m) == 0);
 	for (uint32_t i = before; i < T.committed; i++) {
 		if (T.rf[i].failed) {
 			struct xf_commit_fail cf = { i, XF_ST_BAD_PATH };
 
 			CU_ASSERT_FATAL(xf_proto_build_commit(&b, &cf) == 0);
+			late = i == T.fail_index ? T.late_commit_ns : late;
 		}
 	}
-	rx_send_built(&b);
+	len = xf_proto_build_finish(&b);
+	CU_ASSERT_FATAL(len > 0);
+	rx_send_held(buf, (uint16_t)len, m.hdr.pn, late,
+	             T.lose_final_commit && T.committed == T.total);
 done:
 	if (T.committed == T.total && !T.done_sent) {
 		struct xf_msg d = { .hdr = { .type = XF_MSG_DONE } };
@@ -312,9 +362,12 @@ done:
 				return; /* rx_tick() comes back */
 			}
 		}
+		d.hdr.session = T.session;
+		d.hdr.pn = T.done_pn = T.done_pn_first = T.rx_pn++;
 		d.done.files = T.committed;
-		T.done_pn = T.rx_pn;
-		rx_send(&d);
+		len = xf_proto_encode(buf, sizeof(buf), &d);
+		CU_ASSERT_FATAL(len > 0);
+		rx_send_held(buf, (uint16_t)len, d.hdr.pn, 0, false);
 		T.done_sent = true;
 	}
 }
@@ -325,6 +378,9 @@ rx_tick(void)
 {
 	if (T.done_at != 0 && !T.done_sent && !T.rx_closed) {
 		rx_commit_progress();
+	}
+	if (T.resend_held && !T.rx_closed) {
+		rx_resend_held();
 	}
 }
 
@@ -383,7 +439,16 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 			struct xf_ack_range r;
 
 			xf_proto_ack_get(&m, i, &r);
-			T.rx_closed |= r.first <= T.done_pn && T.done_pn <= r.last;
+			T.rx_closed |= (r.first <= T.done_pn && T.done_pn <= r.last) ||
+			               (r.first <= T.done_pn_first && T.done_pn_first <= r.last);
+		}
+	}
+	if (m.hdr.type == XF_MSG_ACK) {
+		for (uint16_t i = 0; i < m.ack.count; i++) {
+			struct xf_ack_range r;
+
+			xf_proto_ack_get(&m, i, &r);
+			rx_held_acked(&r);
 		}
 	}
 	if (T.confirm_hello && m.hdr.type == XF_MSG_ACK) {
@@ -561,6 +626,7 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		CU_ASSERT_EQUAL(xf_csum_crc64(0, f->data, f->size), m.file_end.crc64);
 		CU_ASSERT_EQUAL(memcmp(f->data, T.src[m.file_end.file], f->size), 0);
 		f->settled = 1;
+		f->failed = m.file_end.file == T.fail_index; /* its commit step failed */
 		rx_commit_progress();
 		break;
 	}
@@ -622,6 +688,7 @@ push_setup(uint32_t count, uint64_t max_size, unsigned int loss, unsigned int du
 	T.window = window;
 	T.total = UINT32_MAX;
 	T.refuse_index = UINT32_MAX;
+	T.fail_index = UINT32_MAX;
 	T.unreadable_index = UINT32_MAX;
 	T.uptodate_index = UINT32_MAX;
 	T.absurd_index = UINT32_MAX;

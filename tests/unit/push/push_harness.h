@@ -18,6 +18,8 @@
 #define MAX_Q     65536
 #define TICK_NS   50000ull      /* 50 us of simulated time per loop turn */
 #define START_NS  1000000000ull /* simulated time when a push starts */
+#define RESEND_NS 20000000ull   /* the scripted receiver's retransmission timer */
+#define MAX_HELD  1024          /* COMMIT and DONE frames the receiver keeps */
 
 struct tframe {
 	uint8_t buf[XF_PAYLOAD_MAX];
@@ -98,6 +100,22 @@ struct push_harness {
 	uint64_t done_pn;
 	bool rx_closed;
 	unsigned int dropped_after_close, pings;
+	/* The receiver's COMMIT and DONE frames, kept until acknowledged and sent again
+	 * under a new packet number every RESEND_NS, as xferd's loss recovery does. */
+	struct {
+		uint8_t buf[XF_PAYLOAD_MAX];
+		uint16_t len;
+		uint64_t pn, sent_at;
+		bool live;
+	} held[MAX_HELD];
+	unsigned int nheld, resends;
+	bool resend_held;       /* the receiver sends unacknowledged COMMIT and DONE again */
+	uint16_t commit_seq;    /* the next COMMIT's seq */
+	uint64_t done_pn_first; /* the first DONE's packet number; done_pn: the latest */
+	bool lose_final_commit; /* the COMMIT that settles the last file is lost, once */
+	uint32_t fail_index;    /* a file that fails at commit (the receiver's checks), or
+	                         * UINT32_MAX; its COMMIT arrives late_commit_ns late */
+	uint64_t late_commit_ns;
 	struct xf_delta_match *tm[MAX_FILES];
 	struct xf_sig_rec *tsigs[MAX_FILES];
 	struct xf_lease_ring *sig_ring; /* cfg.sig_ring (NULL: the heap) */

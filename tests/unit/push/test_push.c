@@ -282,6 +282,62 @@ test_receiver_closes_on_done_ack(void)
 	push_teardown();
 }
 
+/*
+ * The COMMIT that settles the last file is lost and the DONE sent right behind it
+ * arrives. The sender must leave that DONE unacknowledged: the receiver closes on its
+ * ACK and would never send the COMMIT again, and the sender, short of one file, would
+ * wait for it until its timeout (e2e-net-lossy-goodput at 5% loss, about one push in
+ * ten). It acknowledges the DONE that comes again after the COMMIT.
+ */
+static void
+test_done_before_lost_commit(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	push_setup(20, 3000, 0, 0, 0, 16);
+	T.close_on_done_ack = true;
+	T.lose_final_commit = true;
+	T.resend_held = true;
+	push_run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, T.count);
+	CU_ASSERT(st.done_early >= 1);
+	CU_ASSERT(T.resends >= 1);
+	T.now += 10000000ull;
+	push_deliver(&T.to_rx, NULL);
+	CU_ASSERT(T.rx_closed);
+	printf("\n  %u DONE(s) before the COMMIT, receiver resent %u time(s)\n", st.done_early,
+	       T.resends);
+	push_teardown();
+}
+
+/*
+ * A file fails at the receiver's commit and the COMMIT that lists it arrives late,
+ * behind the next COMMIT, whose `committed` covers the failed file too. Taken in
+ * arrival order, the file would be reported committed and the failure dropped as
+ * already settled. COMMITs carry a seq and apply in its order (docs/PROTOCOL.md 3.8).
+ */
+static void
+test_late_commit_keeps_its_failure(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	push_setup(60, 30000, 0, 0, 0, 64); /* the whole list in the first credit */
+	T.fail_index = 20;
+	T.late_commit_ns = 5000000ull; /* 5 ms: behind the COMMITs of later files */
+	T.resend_held = true;
+	push_run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_failed, 1);
+	CU_ASSERT_EQUAL(st.files_committed, T.count - 1);
+	CU_ASSERT(st.commits_early >= 1);
+	printf("\n  %u COMMIT(s) ahead of the late one left unacknowledged, %u resent\n",
+	       st.commits_early, T.resends);
+	push_teardown();
+}
+
 static const struct xf_test tests[] = {
 	{ "clean channel", test_clean_channel },
 	{ "AEAD: message 1 in the HELLO, plain answers ignored", test_aead_hello },
@@ -296,6 +352,8 @@ static const struct xf_test tests[] = {
 	  test_hello_ack_acknowledged_first },
 	{ "the ACK of the HELLO_ACK lost: the probes carry the next one", test_hello_ack_ack_lost },
 	{ "the receiver closes once its DONE is acknowledged", test_receiver_closes_on_done_ack },
+	{ "a DONE ahead of a lost COMMIT is not acknowledged", test_done_before_lost_commit },
+	{ "a late COMMIT keeps its failure", test_late_commit_keeps_its_failure },
 	{ "delta", push_test_delta },
 	{ "delta, matcher in the reader", push_test_delta_reader_matches },
 };
