@@ -613,6 +613,7 @@ test_abort(void)
 	list_free(&l);
 	make_scan_tree(&l, "top", 12, 20, 5);
 	abort_case("abort-staged", &l, 1, 300);
+	abort_case("abort-staged-w3", &l, 3, 300);
 	list_free(&l);
 }
 
