@@ -60,9 +60,8 @@ stg_durable(const struct xf_worker *w)
  * workers, the files between the ones it took (other workers', committed in list order)
  * are all in it by then, so what appears is a prefix of the list; and no report of a file
  * in it comes after it went in place, when another session's directory may have gone in
- * place since, whose number would make that report look like one of a directory
- * dropped (XF_ST_IO for a file that landed: under fsync none with one worker it went in
- * place once its files were verified, and "two RX cores" failed about once in 30 runs).
+ * place since, which would make that report look like one of a directory dropped (a file
+ * that landed, reported XF_ST_IO).
  */
 static inline bool
 stg_ready(const struct stg_dir *d)
