@@ -42,7 +42,8 @@ struct xf_fentry {
 	uint8_t state;       /**< owner's (RX core's) per-file progress */
 	uint8_t decision;    /**< enum xf_decision once decided, else 0 */
 	uint8_t status;      /**< enum xf_file_status */
-	uint8_t pad[2];
+	uint8_t run;         /**< owner's: a regular file in a run (XF_WORK_F_RUN) */
+	uint8_t pad;
 };
 
 /** One arena chunk: its bytes and the highest entry index with a path in it. */

@@ -89,9 +89,9 @@ struct xf_pipeline_conf {
 	                                   this late (xf_storage_set_hold); 0 = off */
 	bool named_temps;       /**< tests: every temp file gets a name in the staging directory
 	                             (default: a new file's is unnamed, O_TMPFILE, when it can be) */
-	bool no_staged_dirs;    /**< tests and benchmarks: no staged directories (by default, with
-	                             one worker and fsync none, a new directory is made under a
-	                             staged name and its files written in it at their names) */
+	bool no_staged_dirs;    /**< tests and benchmarks: no staged directories (by default, a
+	                             new directory is made under a staged name, its files are
+	                             put in it, and it is renamed into place whole) */
 	int delta_cache_mb;     /**< basis kept from signatures to COPY, per worker, MiB, at most
 	                             256 (0: XF_PIPELINE_DELTA_CACHE_MB, negative: none) */
 	uint64_t max_file_size; /**< a larger announced size is refused (XF_ST_SIZE) before
@@ -247,7 +247,10 @@ struct xf_pipeline_times {
 	uint64_t unnamed_temps;   /**< new files written to an unnamed (O_TMPFILE) temp file */
 	uint64_t link_taken;      /**< of those, final path taken at commit: named, renamed over */
 	uint64_t staged_dirs;     /**< staged directories put in place */
-	uint64_t staged_files;    /**< files committed by putting their staged directory in place */
+	uint64_t staged_files;    /**< files written in a staged directory at their names,
+	                               committed by putting it in place */
+	uint64_t staged_linked;   /**< files of other workers linked (or renamed) into a staged
+	                               directory, committed with it */
 	uint64_t staged_failed;   /**< staged directories that could not be put in place */
 	uint64_t readback_bytes;  /**< bytes read back from temp files for their CRC (holes
 	                               are not read) */

@@ -47,6 +47,13 @@ enum {
 #define XF_RV_INPLACE   0x800u
 #define XF_RV_STG_SHIFT 16
 
+/*
+ * The largest file a staged directory takes. Its files become visible together, so this
+ * bounds what a crash before it is in place costs the next push; a bigger file's link is
+ * nothing beside its data. The RX core ends a run of files (XF_WORK_F_RUN) at one.
+ */
+#define XF_STG_FILE_MAX (1024u * 1024u)
+
 enum sess_phase {
 	PH_RUN = 0,
 	PH_DELETE,  /* all settled; the commit worker deletes what the list lacks */
@@ -196,6 +203,19 @@ xf_pipeline_worker_of(const struct xf_pipeline *p, uint32_t file)
 }
 
 #define XF_COMMIT_WORKER 0u
+
+/*
+ * Worker whose STAT decides entry idx of kind kind. A directory has no data, only its
+ * STAT and its commit: while directories may be staged, every directory's STAT goes to
+ * the commit worker, which makes and places the staged ones (docs/PIPELINE.md, "Staged
+ * directories"). Everything else: file affinity.
+ */
+static inline unsigned int
+xf_pipeline_stat_worker(const struct xf_pipeline *p, uint32_t idx, uint8_t kind)
+{
+	return kind == XF_FILE_DIR && !p->conf.no_staged_dirs ? XF_COMMIT_WORKER
+	                                                      : xf_pipeline_worker_of(p, idx);
+}
 
 /* Remove name (a file, or a directory and everything beneath it) in dir_fd; never
  * follows a symlink. 0 or -errno (the first failure; it goes on past it). */

@@ -294,6 +294,37 @@ flist_violation(const struct xf_session *s, const struct xf_msg_flist *fl, uint3
 	return NULL;
 }
 
+/*
+ * Is regular file entry idx (fe) in a run: is every entry from its directory's own entry
+ * up to it a regular file in that directory, of at most XF_STG_FILE_MAX bytes (the larger
+ * ones are never staged: they end a run)? Known from entry idx - 1 alone, if this core
+ * has it yet (FLIST frames may come out of order: then it is not). A file in a run may be
+ * written in its staged directory by the commit worker even if some of the files before
+ * it are another worker's: all of those only go into the same directory at commit
+ * (docs/PIPELINE.md, "Staged directories").
+ */
+static bool
+in_run(struct xf_session *s, uint32_t idx, const struct xf_fentry *fe)
+{
+	const struct xf_fentry *pe = idx != 0 ? xf_ftable_get(&s->ft, idx - 1) : NULL;
+
+	if (fe->kind != XF_FILE_REG || fe->size > XF_STG_FILE_MAX || fe->dir_len == 0 ||
+	    pe == NULL || pe->name == NULL) {
+		return false;
+	}
+	if (pe->kind == XF_FILE_REG) {
+		/* The same directory as the file before it, which is in a run. */
+		return pe->run && pe->dir_len == fe->dir_len &&
+		       memcmp(xf_fentry_dir(pe), xf_fentry_dir(fe), fe->dir_len) == 0;
+	}
+	/* Right after its own directory's entry: parent "/" base of pe is fe's parent. */
+	return pe->kind == XF_FILE_DIR && pe->path_len == fe->dir_len &&
+	       memcmp(xf_fentry_dir(pe), xf_fentry_dir(fe), pe->dir_len) == 0 &&
+	       (pe->dir_len == 0 || xf_fentry_dir(fe)[pe->dir_len] == '/') &&
+	       memcmp(xf_fentry_base(pe), xf_fentry_dir(fe) + pe->dir_len + (pe->dir_len != 0),
+	              xf_fentry_base_len(pe)) == 0;
+}
+
 static int
 on_flist(struct xf_session *s, const struct xf_msg *m)
 {
@@ -310,9 +341,11 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 	}
 	/* All or nothing: the frame is accepted only if every STAT fits its ring now.
 	 * Only this core enqueues, so the free counts can only grow until we do. */
-	for (uint32_t i = 0; i < fl->count; i++) {
-		need[xf_pipeline_worker_of(s->p, fl->first_index + i)]++;
+	while (xf_proto_flist_next(m, &cursor, &e)) {
+		need[xf_pipeline_stat_worker(s->p, idx++, e.kind)]++;
 	}
+	cursor = 0;
+	idx = fl->first_index;
 	for (unsigned int w = 0; w < s->p->conf.n_workers; w++) {
 		if (need[w] != 0 && xf_ring_free_count(ring_to(s, w)) < need[w]) {
 			return -EAGAIN;
@@ -382,8 +415,12 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 		if ((s->flags & XF_HELLO_F_CHECKSUM) != 0) {
 			it.flags = XF_WORK_F_CHECKSUM;
 		}
-		if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, idx)), &it, 1) !=
-		    1) {
+		if (in_run(s, idx, fe)) {
+			fe->run = 1;
+			it.flags |= XF_WORK_F_RUN;
+		}
+		if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_stat_worker(s->p, idx, fe->kind)),
+		                          &it, 1) != 1) {
 			/* Room was checked above; a failure here is a bug, not back-pressure. */
 			XF_LOG(ERR, MODULE, "session %08x: STAT ring full", s->id);
 		}
@@ -817,6 +854,9 @@ commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
 			}
 		} else {
 			it.flags = XF_WORK_F_NOOP;
+		}
+		if (fe != NULL && fe->run) {
+			it.flags |= XF_WORK_F_RUN;
 		}
 		if (winding_down(s)) {
 			it.flags |= XF_WORK_F_DISCARD;

@@ -446,6 +446,7 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->link_taken += w->t.link_taken;
 	t->staged_dirs += w->t.staged_dirs;
 	t->staged_files += w->t.staged_files;
+	t->staged_linked += w->t.staged_linked;
 	t->staged_failed += w->t.staged_failed;
 	t->readback_bytes += w->t.readback_bytes;
 	{
@@ -559,9 +560,11 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 			goto err_destroy;
 		}
 	}
-	/* Staged directories need the files' STATs and their commits on one core, in list
-	 * order (docs/PIPELINE.md, "Staged directories"). */
-	w->stg_on = p->conf.n_workers == 1 && !p->conf.no_staged_dirs;
+	/* Staged directories are made, take files and are put in place on the commit
+	 * worker, which gets every directory's STAT (xf_pipeline_stat_worker()); the files
+	 * in them of other workers are linked into them at commit (docs/PIPELINE.md,
+	 * "Staged directories"). */
+	w->stg_on = idx == XF_COMMIT_WORKER && !p->conf.no_staged_dirs;
 	if (w->stg_on) {
 		/* Reports held for one directory stay below the window: the sender can always
 		 * send the files it waits for. */
@@ -608,7 +611,7 @@ xf_worker_destroy(struct xf_worker *w)
 	w->sq_head = w->sq_tail;
 	w->bn = 0;
 	while (stg_first(w) != NULL) {
-		stg_drop(w, stg_first(w)->sid);
+		stg_drop_now(w, stg_first(w)->sid);
 	}
 	for (uint32_t i = 0; w->files != NULL && i < w->nfiles; i++) {
 		if (w->files[i].state != W_FREE && w->files[i].fd >= 0) {

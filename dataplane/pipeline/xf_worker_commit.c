@@ -42,9 +42,9 @@ mark_dirty(struct xf_worker *w, int pfd)
 {
 	if (pfd == w->root_fd) {
 		w->root_dirty = true;
-	} else {
+	} else if (pfd == w->cdir_fd) {
 		w->cdir_dirty = true;
-	}
+	} /* else the head staged directory: fsynced before its rename (stg_place()) */
 }
 
 /* Chain position j's step (a rename, or the link of an unnamed temp), prepped with tag. */
@@ -335,7 +335,8 @@ item_run(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 		w->cstatus[i] = xf_status_of_errno(-w->cfres[i]);
 		goto closed;
 	}
-	if (parent_step(w, it, true, CTX_ITEM, &pfd)) {
+	pfd = w->stg_on ? stg_into(w, it) : -1;
+	if (pfd < 0 && parent_step(w, it, true, CTX_ITEM, &pfd)) {
 		return true;
 	}
 	if (pfd < 0) {
@@ -415,7 +416,8 @@ needs_chain(const struct xf_worker *w, uint32_t i, const struct xf_work *it)
 	if (it->kind != XF_FILE_REG) {
 		return true; /* mkdir, or the symlink made under its temp name */
 	}
-	if (it->len != 0 && (w->cdir_fd < 0 || strcmp(w->cdir, (const char *)it->ptr) != 0)) {
+	if (it->len != 0 && !(w->stg_on && stg_into(w, it) >= 0) &&
+	    (w->cdir_fd < 0 || strcmp(w->cdir, (const char *)it->ptr) != 0)) {
 		return true; /* a new parent: opened (or created) first */
 	}
 	return w->ch_n == XF_MIN(w->depth, SYNC_MAX) || st_free(w) < COMMIT_ROOM;
@@ -660,6 +662,9 @@ commit_run(struct xf_worker *w)
 		}
 		if (st_free(w) < COMMIT_ROOM) {
 			return busy; /* again once completions have made room */
+		}
+		if (w->stg_on) {
+			stg_drop_pending(w);
 		}
 		if (w->bn == 0 && (w->bctx == CTX_STG || w->cq_tail == w->cq_head)) {
 			/* Nothing queued, or a placement of that time not done yet. */

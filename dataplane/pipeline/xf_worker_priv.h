@@ -17,7 +17,7 @@
  *                       fd), nodir_*, lead, follow[], nfollow; queues a DELTA file for
  *                       its signatures (sg_head, sg_tail, sg_next).
  *   xf_worker_stage.c   staged directories: stg[], stg_head, stg_tail, stg_last_status,
- *                       stg_path, stg_plen, stg_sid, stg_sess, stg_end, stg_drop_sid,
+ *                       stg_path, stg_plen, stg_sid, stg_sess, stg_end, stg_drop_mask,
  *                       sq[], sq_head,
  *                       cdefer[], cmine[]; a file's inplace, stg, stg_busy, and the
  *                       held items' cstatus[] and cchanged[].
@@ -84,11 +84,10 @@
  */
 #define STG_DIRS 256u
 /*
- * What one staged directory takes: files of at most STG_FILE_MAX bytes, STG_BYTES in
- * all. Its files become visible together, so this bounds what a crash before it is put
- * in place costs the next push; a bigger file's link is nothing beside its data.
+ * What one staged directory takes in place: files of at most XF_STG_FILE_MAX bytes,
+ * STG_BYTES in all (the reason: XF_STG_FILE_MAX).
  */
-#define STG_FILE_MAX (1024u * 1024u)
+#define STG_FILE_MAX XF_STG_FILE_MAX
 #define STG_BYTES    (16u * 1024u * 1024u)
 
 enum tag_type {
@@ -152,6 +151,7 @@ struct wfile {
 	uint8_t unnamed;     /* the temp file has no name (O_TMPFILE): the commit links it */
 	uint8_t inplace;     /* a staged directory (DIR), or a file written in one (REG) */
 	uint8_t stg_busy;    /* REG in place: counted in its directory's busy */
+	uint8_t run;         /* REG: in a run after its directory's entry (XF_WORK_F_RUN) */
 	uint32_t stg;        /* inplace: the staged directory's number */
 	uint16_t sid;
 	uint16_t rx;
@@ -258,6 +258,7 @@ struct stg_dir {
 	uint32_t unsynced; /* verified, their commit (under fsync file or batch: their fsync)
 	                    * not run yet */
 	int fd;
+	uint32_t plen;       /* bytes of its final path (seen) */
 	bool open;           /* still taking the files that follow */
 	bool seen;           /* its COMMIT item reached the commit executor */
 	struct xf_work item; /* that item */
@@ -326,6 +327,7 @@ enum batch_phase {
 
 #define STG_OWN  1u /* the directory's own entry */
 #define STG_FILE 2u /* a file written in it */
+#define STG_LINK 3u /* a file of another worker, linked (or renamed) into it */
 
 struct xf_worker {
 	struct xf_pipeline *p;
@@ -443,9 +445,9 @@ struct xf_worker {
 	char stg_path[XF_PATH_MAX + 1];
 	uint16_t stg_sid; /* the session of the last one made, and the last entry it took: */
 	uint32_t stg_sess;
-	uint32_t stg_end;      /* the next may only start after it (their commits come in order) */
-	uint16_t stg_drop_sid; /* session slot + 1 whose staged directories go once the
-	                        * placement in flight is done (an abort met it), 0: none */
+	uint32_t stg_end;       /* the next may only start after it (their commits come in order) */
+	uint64_t stg_drop_mask; /* session slots whose staged directories go once the placement
+	                         * or the chain in flight is done (an abort met it) */
 	struct stg_report *sq;
 	uint32_t sq_cap, sq_head, sq_tail; /* free-running */
 	uint32_t cdefer[SYNC_MAX];         /* batch item held for directory number + 1 */
@@ -607,6 +609,9 @@ void stg_release(struct xf_worker *w, struct wfile *f, bool ok);
 bool stg_take(struct xf_worker *w, struct wfile *f, uint32_t fi);
 void stg_pop(struct xf_worker *w, uint8_t st);
 void stg_drop(struct xf_worker *w, uint16_t sid);
+void stg_drop_now(struct xf_worker *w, uint16_t sid);
+void stg_drop_pending(struct xf_worker *w);
+int stg_into(const struct xf_worker *w, const struct xf_work *it);
 bool stg_places(const struct xf_worker *w, const struct xf_work *it);
 bool stg_place(struct xf_worker *w);
 bool stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it);

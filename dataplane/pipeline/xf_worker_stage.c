@@ -3,7 +3,9 @@
  * Worker, staged directories (docs/PIPELINE.md, "Staged directories"): a new directory
  * made under a staging name takes the files listed right after it (the STAT side), and
  * is put in place by one rename once they are committed (the commit side, on the commit
- * executor).
+ * executor). Both sides run on the commit worker, which gets every directory's STAT; with
+ * several workers, the other workers' files of the run are linked into it at commit
+ * (stg_into()).
  */
 
 #include <errno.h>
@@ -51,13 +53,20 @@ stg_durable(const struct xf_worker *w)
 	return w->p->conf.fsync != XF_FSYNC_NONE;
 }
 
-/* Staged directory d waits for nothing of its files: each is verified or failed and,
- * under a durable policy, each verified one committed (its fsync run): so a crash after
- * its rename never shows a file whose data is not on disk. */
+/*
+ * Staged directory d waits for nothing of its files: each is verified or failed, and
+ * each verified one committed (its COMMIT item run: under a durable policy, its fsync).
+ * So a crash after its rename never shows a file whose data is not on disk; with several
+ * workers, the files between the ones it took (other workers', committed in list order)
+ * are all in it by then, so what appears is a prefix of the list; and no report of a file
+ * in it comes after it went in place, when another session's directory may have gone in
+ * place since, which would make that report look like one of a directory dropped (a file
+ * that landed, reported XF_ST_IO).
+ */
 static inline bool
-stg_ready(const struct xf_worker *w, const struct stg_dir *d)
+stg_ready(const struct stg_dir *d)
 {
-	return d->busy == 0 && (!stg_durable(w) || d->unsynced == 0);
+	return d->busy == 0 && d->unsynced == 0;
 }
 
 /*
@@ -167,10 +176,13 @@ stg_new(struct xf_worker *w, struct wfile *f, uint32_t fi)
 }
 
 /*
- * The STAT of f, before any quick check: a regular file listed right after the open
- * staged directory's entry (or its last file), in it, is taken (within the bounds above):
- * nothing can be at its final path, it is written there at its name. Anything else of the session
- * closes the directory; a new directory may start the next. Returns true if f is decided.
+ * The STAT of f, before any quick check: a regular file in the open staged directory,
+ * listed right after its entry (or its last file), or further on in the same run
+ * (XF_WORK_F_RUN: the files between are other workers', all in it too), is taken (within
+ * the bounds above, and at most window / 2 entries after the directory's own): nothing
+ * can be at its final path, it is written there at its name. Anything else of the
+ * session closes the directory; a new directory may start the next. Returns true if f is
+ * decided.
  */
 bool
 stg_take(struct xf_worker *w, struct wfile *f, uint32_t fi)
@@ -178,9 +190,11 @@ stg_take(struct xf_worker *w, struct wfile *f, uint32_t fi)
 	struct stg_dir *d = w->stg_tail != w->stg_head ? stg_at(w, w->stg_tail - 1) : NULL;
 
 	if (d != NULL && d->open && f->sid == d->sid && f->sess_id == d->sess) {
-		if (f->kind == XF_FILE_REG && f->file == d->last + 1 && d->n < w->stg_cap &&
-		    f->size <= STG_FILE_MAX && d->bytes + f->size <= STG_BYTES &&
-		    f->dir_len == w->stg_plen && memcmp(f->name, w->stg_path, w->stg_plen) == 0) {
+		if (f->kind == XF_FILE_REG &&
+		    (f->file == d->last + 1 || (f->run && f->file > d->last)) &&
+		    f->file - d->file <= w->stg_cap && f->size <= STG_FILE_MAX &&
+		    d->bytes + f->size <= STG_BYTES && f->dir_len == w->stg_plen &&
+		    memcmp(f->name, w->stg_path, w->stg_plen) == 0) {
 			d->last = f->file;
 			w->stg_end = f->file;
 			d->n++;
@@ -219,6 +233,7 @@ stg_pop(struct xf_worker *w, uint8_t st)
 			r->d.changed = 0;
 		}
 		w->t.staged_files += r->mine == STG_FILE && r->d.status == XF_ST_OK;
+		w->t.staged_linked += r->mine == STG_LINK && r->d.status == XF_ST_OK;
 		post_done(w, r->rx, &r->d);
 	}
 	for (uint32_t i = 0; i < w->bn; i++) {
@@ -231,6 +246,7 @@ stg_pop(struct xf_worker *w, uint8_t st)
 			w->cchanged[i] = 0;
 		}
 		w->t.staged_files += w->cmine[i] == STG_FILE && w->cstatus[i] == XF_ST_OK;
+		w->t.staged_linked += w->cmine[i] == STG_LINK && w->cstatus[i] == XF_ST_OK;
 	}
 }
 
@@ -283,7 +299,7 @@ stg_place(struct xf_worker *w)
 		}
 	} else if (w->bstep == 0) {
 		d->open = false;
-		if (!stg_ready(w, d)) {
+		if (!stg_ready(d)) {
 			/* Cannot happen (its files are listed, so committed, before whatever
 			 * places it); if it did, a file still being written (or, under a durable
 			 * policy, not fsynced) must not appear. */
@@ -324,34 +340,88 @@ done:
 		w->t.staged_failed++;
 	}
 	stg_pop(w, st);
-	if (w->stg_drop_sid != 0) {
-		uint16_t sid = (uint16_t)(w->stg_drop_sid - 1);
-
-		w->stg_drop_sid = 0;
-		stg_drop(w, sid);
-	}
+	stg_drop_pending(w);
 	return false;
 }
 
-/* Every staged directory of session slot sid is dropped (abort, teardown): removed with
- * its files; what was held for them is released. The head one, while its placement is
- * in flight (its rename may be running), is done with first: stg_place() drops the
- * others then. */
+/* Every staged directory of session slot sid is dropped now (teardown, or an abort once
+ * nothing in flight uses them): removed with its files; what was held for them is
+ * released. */
 void
-stg_drop(struct xf_worker *w, uint16_t sid)
+stg_drop_now(struct xf_worker *w, uint16_t sid)
 {
 	struct stg_dir *d;
 
 	while ((d = stg_first(w)) != NULL && d->sid == sid) {
-		if (w->bctx == CTX_STG) {
-			w->stg_drop_sid = (uint16_t)(sid + 1);
-			return;
-		}
 		close(d->fd);
 		xf_pipeline_remove_tree(w->p->tmp_fd, d->tmp);
 		w->t.staged_failed++;
 		stg_pop(w, XF_ST_IO);
 	}
+}
+
+/* The drops an abort asked for while a placement or a chain was in flight, once neither
+ * is (the commit executor calls this whenever it may run a step). */
+void
+stg_drop_pending(struct xf_worker *w)
+{
+	if (w->stg_drop_mask == 0 || w->bctx == CTX_STG || w->ch_n != 0) {
+		return;
+	}
+	for (uint16_t sid = 0; sid < 64; sid++) {
+		if ((w->stg_drop_mask & (1ull << sid)) != 0) {
+			w->stg_drop_mask &= ~(1ull << sid);
+			stg_drop_now(w, sid);
+		}
+	}
+}
+
+/* Every staged directory of session slot sid is dropped (abort). The head one, while its
+ * placement is in flight (its rename may be running), or while a chain in flight may
+ * link into it (by its fd), is done with once that is over (stg_drop_pending()). */
+void
+stg_drop(struct xf_worker *w, uint16_t sid)
+{
+	const struct stg_dir *d = stg_first(w);
+
+	if (d == NULL || d->sid != sid) {
+		return;
+	}
+	if (w->bctx == CTX_STG || w->ch_n != 0) {
+		w->stg_drop_mask |= 1ull << sid;
+		return;
+	}
+	stg_drop_now(w, sid);
+}
+
+/*
+ * The fd of the head staged directory if item it goes into it rather than into its final
+ * parent, else -1: a regular file of its session in a run (XF_WORK_F_RUN) whose parent is
+ * that directory's final path, once the directory's own entry was committed, within
+ * window / 2 entries of it (so its held reports stay below the window). Such a file
+ * (another worker's, or one the directory did not take) is linked, or renamed, into it
+ * at its name in the chain, with no parent of its own to open, and appears with it.
+ */
+int
+stg_into(const struct xf_worker *w, const struct xf_work *it)
+{
+	const struct stg_dir *d = &w->stg[w->stg_head & (STG_DIRS - 1)];
+	const char *dp = d->item.ptr, *ip = it->ptr;
+	uint32_t dl = d->item.len;
+
+	if (w->stg_head == w->stg_tail || !d->seen || it->type != XF_WORK_COMMIT ||
+	    it->kind != XF_FILE_REG || (it->flags & XF_WORK_F_RUN) == 0 ||
+	    (it->flags & (XF_WORK_F_NOOP | XF_WORK_F_DISCARD | XF_WORK_F_INPLACE)) != 0 ||
+	    it->sid != d->sid || it->sess_id != d->sess || it->file - d->file > w->stg_cap ||
+	    it->len != d->plen) {
+		return -1;
+	}
+	/* Its parent is the directory's parent, "/" (not at the top), its name. */
+	if (memcmp(ip, dp, dl) != 0 || (dl != 0 && ip[dl] != '/') ||
+	    memcmp(ip + dl + (dl != 0), base_of(&d->item), d->plen - dl - (dl != 0)) != 0) {
+		return -1;
+	}
+	return d->fd;
 }
 
 static inline void
@@ -378,9 +448,9 @@ stg_places(const struct xf_worker *w, const struct xf_work *it)
 		return false;
 	}
 	if (it->sid == d->sid && it->sess_id == d->sess) {
-		return !passive;
+		return !passive && stg_into(w, it) < 0;
 	}
-	return stg_ready(w, d);
+	return stg_ready(d);
 }
 
 /*
@@ -433,6 +503,10 @@ stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 		return true;
 	}
 	if ((it->flags & XF_WORK_F_STAGED) == 0) {
+		if (stg_into(w, it) >= 0) {
+			/* Linked into it by item_run(); its report waits for it. */
+			stg_hold(w, i, d->num, STG_LINK);
+		}
 		return false;
 	}
 	if (d == NULL || d->num != stg_num(w, it->off) || d->file != it->file ||
@@ -442,6 +516,7 @@ stg_commit(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 	}
 	d->seen = true;
 	d->item = *it;
+	d->plen = it->len + (it->len != 0) + (uint32_t)strlen(base_of(it));
 	stg_hold(w, i, d->num, STG_OWN);
 	w->cchanged[i] = 1;
 	w->t.commits++;
@@ -456,7 +531,7 @@ stg_idle(struct xf_worker *w)
 {
 	const struct stg_dir *d = stg_first(w);
 
-	if (w->bctx != CTX_STG && (d == NULL || !d->seen || !stg_ready(w, d))) {
+	if (w->bctx != CTX_STG && (d == NULL || !d->seen || !stg_ready(d))) {
 		return 0;
 	}
 	stg_place(w);

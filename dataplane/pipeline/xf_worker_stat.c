@@ -352,6 +352,7 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 	f->name = it->ptr;
 	f->basis_fd = -1;
 	f->checksum = (it->flags & XF_WORK_F_CHECKSUM) != 0;
+	f->run = (it->flags & XF_WORK_F_RUN) != 0;
 	if (f->kind == XF_FILE_REG && f->size >= SPACE_CHECK_MIN && !space_for(w, f->size)) {
 		/* Refused before anything is written: it cannot fit. */
 		post_simple(w, f, XF_DONE_STAT, XF_DEC_REFUSED, XF_ST_NOSPACE, -1);

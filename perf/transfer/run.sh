@@ -9,7 +9,7 @@
 #                        [--build DIR] [--data DIR] [--workdir DIR] [--profile DIR [--polls]]
 #                        [--fs tmpfs|xfs] [--floor] [--keep]
 #
-#   --quick        1 run, CI-sized datasets (datasets.sh --quick)
+#   --quick        1 run (unless -k says), CI-sized datasets (datasets.sh --quick)
 #   -k K           runs per case, medians reported (default 3)
 #   --csv FILE     also write the summary table as CSV (columns: see perf/transfer/README.md)
 #   --sets LIST    which cases (default "large small delta mixed usr"); delta is pushed on
@@ -56,7 +56,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=${XF_REPO:-$(cd "$here/../.." && pwd)} # XF_REPO: when run from a copy
 
 quick=0
-runs=3
+runs=
 csv=
 sets="large small delta mixed usr"
 build=$repo/build/release
@@ -91,7 +91,7 @@ while [ $# -gt 0 ]; do
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
-[ "$quick" = 1 ] && runs=1
+[ -n "$runs" ] || { [ "$quick" = 1 ] && runs=1; } || runs=3
 case "$runs" in '' | *[!0-9]* | 0) echo "run.sh: -k needs a positive count" >&2; exit 2 ;; esac
 case "$fs" in tmpfs | xfs) ;; *) echo "run.sh: --fs is tmpfs or xfs, not '$fs'" >&2; exit 2 ;; esac
 

@@ -613,17 +613,19 @@ test_abort(void)
 	list_free(&l);
 	make_scan_tree(&l, "top", 12, 20, 5);
 	abort_case("abort-staged", &l, 1, 300);
+	abort_case("abort-staged-w3", &l, 3, 300);
 	list_free(&l);
 }
 
 /*
  * Two RX cores, one session each, sharing the workers and the commit worker: both
  * trees complete, each in its own order, through rings from both RX cores. With two
- * workers (fsync batch); then with one (fsync none: the first session's new directories
- * are staged, one session's at a time, while the other's go the usual way).
+ * workers (fsync batch, files in directories the list does not name); then trees as the
+ * scan lists them (scan) with one worker and with two (fsync none: new directories are
+ * staged, one session's at a time, while the other's go the usual way).
  */
 static void
-two_rx_case(const char *tag, unsigned int workers, enum xf_fsync_policy fsync)
+two_rx_case(const char *tag, unsigned int workers, enum xf_fsync_policy fsync, bool scan)
 {
 	struct list l[2] = { { 0 }, { 0 } };
 	struct xf_memsend *ms[2];
@@ -653,7 +655,7 @@ two_rx_case(const char *tag, unsigned int workers, enum xf_fsync_policy fsync)
 			                      .shuffle = workers > 1,
 			                      .dup_permille = 20 };
 
-		if (workers > 1) {
+		if (!scan) {
 			for (uint32_t i = 0; i < 600; i++) {
 				char path[64];
 
@@ -693,9 +695,10 @@ two_rx_case(const char *tag, unsigned int workers, enum xf_fsync_policy fsync)
 	}
 	xf_pipeline_times(p, &t);
 	CU_ASSERT_EQUAL(t.staged_failed, 0);
-	if (workers == 1) {
-		printf("\n  one worker: %llu staged directories, %llu files in them\n",
-		       (unsigned long long)t.staged_dirs, (unsigned long long)t.staged_files);
+	if (scan) {
+		printf("\n  %u workers: %llu staged directories, %llu files in them, %llu linked\n",
+		       workers, (unsigned long long)t.staged_dirs,
+		       (unsigned long long)t.staged_files, (unsigned long long)t.staged_linked);
 		CU_ASSERT(t.staged_dirs > 0);
 	} else {
 		CU_ASSERT_EQUAL(t.staged_dirs, 0);
@@ -709,8 +712,9 @@ two_rx_case(const char *tag, unsigned int workers, enum xf_fsync_policy fsync)
 static void
 test_two_rx_cores(void)
 {
-	two_rx_case("two-rx", 2, XF_FSYNC_BATCH);
-	two_rx_case("two-rx-one-worker", 1, XF_FSYNC_NONE);
+	two_rx_case("two-rx", 2, XF_FSYNC_BATCH, false);
+	two_rx_case("two-rx-one-worker", 1, XF_FSYNC_NONE, true);
+	two_rx_case("two-rx-staged-w2", 2, XF_FSYNC_NONE, true);
 }
 
 /* The hand-made temp name is what "%u.%08x.%u" prints, at the edges of each field. */

@@ -32,9 +32,12 @@ unseen_on_write(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op o
 	struct stat sb;
 
 	(void)sid;
+	/* Atomics: with several workers, each calls this from its own thread. */
 	if (op == XF_SOP_WRITE && file < uc->l->n) {
-		uc->writes++;
-		uc->seen += fstatat(uc->dst_fd, uc->l->f[file].path, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+		__atomic_fetch_add(&uc->writes, 1, __ATOMIC_RELAXED);
+		if (fstatat(uc->dst_fd, uc->l->f[file].path, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+			__atomic_fetch_add(&uc->seen, 1, __ATOMIC_RELAXED);
+		}
 	}
 	return res;
 }
@@ -47,7 +50,9 @@ staged_case(const char *dst, const struct list *l, struct run_opts *o, struct ru
 	char tmp[300];
 	uint32_t nreg = 0;
 
-	o->workers = 1;
+	if (o->workers == 0) {
+		o->workers = 1;
+	}
 	o->fault = unseen_on_write;
 	o->fault_arg = &uc;
 	uc.dst_fd = open(dst, O_RDONLY | O_DIRECTORY);
@@ -60,10 +65,11 @@ staged_case(const char *dst, const struct list *l, struct run_opts *o, struct ru
 		CU_ASSERT_EQUAL(r->dec[i], XF_DEC_WHOLE);
 		nreg += l->f[i].kind == XF_FILE_REG;
 	}
-	printf("\n  %u entries, window %u%s: %llu staged directories, %llu files in them, "
-	       "%llu unnamed\n",
-	       l->n, o->window, o->shuffle ? ", frames shuffled" : "",
+	printf("\n  %u entries, %u workers, window %u%s: %llu staged directories, %llu files "
+	       "in them, %llu linked into them, %llu unnamed\n",
+	       l->n, o->workers, o->window, o->shuffle ? ", frames shuffled" : "",
 	       (unsigned long long)r->times.staged_dirs, (unsigned long long)r->times.staged_files,
+	       (unsigned long long)r->times.staged_linked,
 	       (unsigned long long)r->times.unnamed_temps);
 	/*
 	 * Each file is written one way or the other: in place (at most 20 a directory, the
@@ -76,22 +82,25 @@ staged_case(const char *dst, const struct list *l, struct run_opts *o, struct ru
 	CU_ASSERT(r->times.staged_files <= 11 * 20 + XF_MIN(60u, o->window / 2) + 4);
 	CU_ASSERT_EQUAL(r->times.staged_failed, 0);
 	CU_ASSERT_EQUAL(r->times.unnamed_temps, nreg - r->times.staged_files);
+	/* Linked ones are among the unnamed, and only come from other workers, or from a
+	 * file a directory did not take. */
+	CU_ASSERT(r->times.staged_linked <= r->times.unnamed_temps);
 	CU_ASSERT_EQUAL(r->ms.done_files, l->n);
 	CU_ASSERT_EQUAL(verify_tree(dst, l, NULL), 0);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst);
 	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
 }
 
-void
-test_staged_dirs(void)
+static void
+staged_dirs_case(const char *tag, unsigned int workers)
 {
 	struct list l = { 0 };
-	struct run_opts o = { .window = 64 };
+	struct run_opts o = { .window = 64, .workers = workers };
 	struct run_result r1, r2, r3;
 	char diff[4096], tmp[300], dst2[300];
 	int rc;
 
-	mkpaths("staged");
+	mkpaths(tag);
 	make_scan_tree(&l, "top", 12, 20, 5);
 	materialise(src_dir, &l);
 	/* A staged directory left by a crash, with a file in it: removed at start. */
@@ -106,6 +115,10 @@ test_staged_dirs(void)
 	 * no more than window / 2 files. */
 	staged_case(dst_dir, &l, &o, &r1);
 	CU_ASSERT_EQUAL(r1.times.staged_dirs, 1 + 12 + 4);
+	if (workers > 1) {
+		/* Files of other workers went into staged directories too. */
+		CU_ASSERT(r1.times.staged_linked > 0);
+	}
 	rc = rsync_diff(src_dir, dst_dir, diff, sizeof(diff));
 	if (rc != 0) {
 		printf("  rsync differences:\n%s\n", diff);
@@ -116,6 +129,7 @@ test_staged_dirs(void)
 	snprintf(dst2, sizeof(dst2), "%s/dst2", tag_dir);
 	CU_ASSERT_FATAL(mkdir(dst2, 0700) == 0);
 	o = (struct run_opts){ .window = 512,
+		               .workers = workers,
 		               .shuffle = true,
 		               .dup_permille = 30,
 		               .max_payload = XF_PAYLOAD_MTU1500 };
@@ -143,17 +157,28 @@ test_staged_dirs(void)
 	}
 	snprintf(dst2, sizeof(dst2), "%s/dst3", tag_dir);
 	CU_ASSERT_FATAL(mkdir(dst2, 0700) == 0);
-	o = (struct run_opts){ .window = 64, .workers = 1 };
+	o = (struct run_opts){ .window = 64, .workers = workers };
 	run(dst2, &l, &o, &r1);
 	for (uint32_t i = 0; i < l.n; i++) {
 		CU_ASSERT_EQUAL(r1.status[i], 0);
 	}
 	CU_ASSERT_EQUAL(r1.times.staged_dirs, 1);
 	CU_ASSERT_EQUAL(r1.times.staged_files, 0);
+	CU_ASSERT_EQUAL(r1.times.staged_linked, 0);
 	CU_ASSERT_EQUAL(r1.times.unnamed_temps, 3);
 	CU_ASSERT_EQUAL(verify_tree(dst2, &l, NULL), 0);
 	result_free(&r1);
 	list_free(&l);
+}
+
+/* With one worker, then two and three: with several, the commit worker makes every
+ * staged directory and writes some of its files, the others' are linked into it. */
+void
+test_staged_dirs(void)
+{
+	staged_dirs_case("staged", 1);
+	staged_dirs_case("staged-w2", 2);
+	staged_dirs_case("staged-w3", 3);
 }
 
 /* Every entry of a push into dst landed but file bad, which failed with status and is not
@@ -179,10 +204,13 @@ expect_one_failed(const char *dst, const struct list *l, const struct run_result
 /* Once a file of the staged directory `taken` has been written (so the directory was
  * staged, and is not in place: it goes in place after its files commit), something else
  * takes its name. Keyed to a write of its own file, not to another directory's rename,
- * so it does not depend on when the directory's STAT ran. */
+ * so it does not depend on when the directory's STAT ran; with several workers, to a
+ * file of the commit worker's (index % workers == 0), whose STAT came after the
+ * directory's on the same ring: another worker may write its file before that. */
 struct taken_ctx {
 	uint32_t first, last; /* the indices of the files in `taken` */
-	const char *taken;    /* its path */
+	uint32_t workers;
+	const char *taken; /* its path */
 	unsigned int hits;
 };
 
@@ -192,9 +220,10 @@ take_name_on_write(void *arg, unsigned int sid, uint32_t file, enum xf_storage_o
 	struct taken_ctx *tc = arg;
 
 	(void)sid;
-	if (op == XF_SOP_WRITE && file >= tc->first && file <= tc->last && res >= 0 &&
-	    tc->hits == 0) {
-		tc->hits++;
+	/* Once, whichever worker's thread comes first. */
+	if (op == XF_SOP_WRITE && file >= tc->first && file <= tc->last &&
+	    file % tc->workers == 0 && res >= 0 &&
+	    __atomic_exchange_n(&tc->hits, 1, __ATOMIC_SEQ_CST) == 0) {
 		CU_ASSERT(mkdir(tc->taken, 0755) == 0);
 	}
 	return res;
@@ -204,25 +233,30 @@ take_name_on_write(void *arg, unsigned int sid, uint32_t file, enum xf_storage_o
  * A staged directory whose name is taken before it is put in place (RENAME_NOREPLACE):
  * it and the files written in it fail (CONFLICT) and are removed, what took the name
  * stays as it was, the rest of the tree lands. A file that fails in a staged directory
- * (ENOSPC on its write) is not there when its directory is put in place.
+ * (ENOSPC on its write) is not there when its directory is put in place. With several
+ * workers, the failed file is another worker's (one linked into the directory), and a
+ * file of the taken directory committed after the failed placement (the directory went
+ * in place when nothing was left to commit) lands in what took the name, complete, as
+ * any file whose parent exists.
  */
-void
-test_staged_failures(void)
+static void
+staged_failures_case(const char *tag, unsigned int workers)
 {
 	struct list l = { 0 };
 	struct taken_ctx tc = { 0 };
 	struct run_opts o = {
-		.workers = 1, .window = 64, .fault = take_name_on_write, .fault_arg = &tc
+		.workers = workers, .window = 64, .fault = take_name_on_write, .fault_arg = &tc
 	};
 	struct fault_ctx fc = { 0 };
 	struct run_result r;
 	char taken[400], tmp[300];
 	uint8_t *skip;
-	uint32_t d03;
+	uint32_t d03, conflicts = 0, landed = 0;
 
-	mkpaths("staged-fail");
+	mkpaths(tag);
 	make_scan_tree(&l, "top", 6, 20, 99);
 	d03 = index_of(&l, "top/d03");
+	tc.workers = workers;
 	tc.first = d03 + 1;
 	tc.last = d03;
 	while (tc.last + 1 < l.n && strncmp(l.f[tc.last + 1].path, "top/d03/", 8) == 0) {
@@ -237,11 +271,19 @@ test_staged_failures(void)
 	for (uint32_t i = 0; i < l.n; i++) {
 		bool in = strncmp(l.f[i].path, "top/d03", 7) == 0;
 
+		if (in && workers > 1 && i != d03 && r.status[i] == XF_ST_OK) {
+			landed++; /* after the placement: in what took the name (verified below) */
+			continue;
+		}
 		CU_ASSERT_EQUAL(r.status[i], in ? XF_ST_CONFLICT : XF_ST_OK);
+		conflicts += in;
 		skip[i] = in;
 	}
+	printf("\n  %u workers: %u of top/d03 failed with it, %u landed after it\n", workers,
+	       conflicts, landed);
+	CU_ASSERT(conflicts > 1);
 	CU_ASSERT_EQUAL(r.status[d03], XF_ST_CONFLICT);
-	CU_ASSERT_EQUAL(xh_count_entries(taken), 0); /* as it was made */
+	CU_ASSERT_EQUAL(xh_count_entries(taken), landed); /* as it was made, and those */
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
 	CU_ASSERT_EQUAL(r.times.staged_failed, 1);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
@@ -252,12 +294,15 @@ test_staged_failures(void)
 	snprintf(tmp, sizeof(tmp), "%s/again", tag_dir);
 	CU_ASSERT_FATAL(mkdir(tmp, 0700) == 0);
 	fc.file = index_of(&l, "top/d01/f005");
+	if (workers > 1 && fc.file % workers == 0) {
+		fc.file++; /* another worker's: f006 */
+	}
 	o = (struct run_opts){
-		.workers = 1, .window = 64, .fault = enospc_on_write, .fault_arg = &fc
+		.workers = workers, .window = 64, .fault = enospc_on_write, .fault_arg = &fc
 	};
 	run(tmp, &l, &o, &r);
 	CU_ASSERT(fc.hits > 0);
-	expect_one_failed(tmp, &l, &r, fc.file, XF_ST_NOSPACE, "top/d01/f005");
+	expect_one_failed(tmp, &l, &r, fc.file, XF_ST_NOSPACE, l.f[fc.file].path);
 	CU_ASSERT_EQUAL(r.times.staged_failed, 0);
 	CU_ASSERT(r.times.staged_files > 0);
 	free(skip);
@@ -265,10 +310,18 @@ test_staged_failures(void)
 	list_free(&l);
 }
 
+void
+test_staged_failures(void)
+{
+	staged_failures_case("staged-fail", 1);
+	staged_failures_case("staged-fail-w2", 2);
+	staged_failures_case("staged-fail-w3", 3);
+}
+
 /* Every storage operation's completion, in order, as the fault hook sees it; one file's
  * fsync may be made to fail. */
 struct oplog {
-	uint32_t n, cap;
+	uint32_t n, cap; /* cap entries allocated up front: workers' threads append at once */
 	uint32_t *file;
 	uint8_t *op;
 	uint32_t fail_fsync; /* a file index whose fsync fails with EIO, or UINT32_MAX */
@@ -280,19 +333,19 @@ oplog_hook(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, in
 {
 	struct oplog *ol = arg;
 
+	uint32_t k;
+
 	(void)sid;
 	if (op == XF_SOP_FSYNC && file == ol->fail_fsync && res >= 0) {
-		ol->failed++;
+		__atomic_fetch_add(&ol->failed, 1, __ATOMIC_RELAXED);
 		res = -EIO;
 	}
-	if (ol->n == ol->cap) {
-		ol->cap = ol->cap != 0 ? 2 * ol->cap : 4096;
-		ol->file = realloc(ol->file, ol->cap * sizeof(*ol->file));
-		ol->op = realloc(ol->op, ol->cap);
-		CU_ASSERT_FATAL(ol->file != NULL && ol->op != NULL);
+	/* The commit worker's operations (fsyncs, renames, links) are in its own order. */
+	k = __atomic_fetch_add(&ol->n, 1, __ATOMIC_RELAXED);
+	if (k < ol->cap) {
+		ol->file[k] = file;
+		ol->op[k] = (uint8_t)op;
 	}
-	ol->file[ol->n] = file;
-	ol->op[ol->n++] = (uint8_t)op;
 	return res;
 }
 
@@ -320,11 +373,12 @@ oplog_find(const struct oplog *ol, uint32_t file, enum xf_storage_op op, uint32_
  * is fsynced. A file whose fsync fails is not there, the rest lands.
  */
 static void
-staged_fsync_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch)
+staged_fsync_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batch,
+                  unsigned int workers)
 {
 	struct list l = { 0 };
-	struct oplog ol = { .fail_fsync = UINT32_MAX };
-	struct run_opts o = { .workers = 1,
+	struct oplog ol = { .cap = 1u << 20, .fail_fsync = UINT32_MAX };
+	struct run_opts o = { .workers = workers,
 		              .window = 64,
 		              .fsync = fsync,
 		              .batch = batch,
@@ -332,8 +386,11 @@ staged_fsync_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batc
 		              .fault_arg = &ol };
 	struct run_result r;
 	char dst[300], tmp[340];
-	unsigned int placed = 0, inplace = 0;
+	unsigned int placed = 0, inplace = 0, linked = 0;
 
+	ol.file = malloc(ol.cap * sizeof(*ol.file));
+	ol.op = malloc(ol.cap);
+	CU_ASSERT_FATAL(ol.file != NULL && ol.op != NULL);
 	mkpaths(tag);
 	make_scan_tree(&l, "top", 8, 12, 99);
 	materialise(src_dir, &l);
@@ -363,20 +420,38 @@ staged_fsync_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batc
 			    strchr(p + plen + 1, '/') != NULL || l.f[j].kind != XF_FILE_REG) {
 				continue;
 			}
-			if (oplog_find(&ol, j, XF_SOP_RENAME, 0, false) >= 0 ||
-			    oplog_find(&ol, j, XF_SOP_LINK, 0, false) >= 0) {
+			long lk = oplog_find(&ol, j, XF_SOP_LINK, 0, false);
+
+			if (lk >= 0 && lk < ren) {
+				/* Linked into it before its rename: fsynced before that (its
+				 * first fsync; a directory's at the end of its batch may be
+				 * logged under its index too). */
+				long fs = oplog_find(&ol, j, XF_SOP_FSYNC, 0, false);
+
+				linked++;
+				CU_ASSERT(fs >= 0 && fs < lk);
+				continue;
+			}
+			if (oplog_find(&ol, j, XF_SOP_RENAME, 0, false) >= 0 || lk >= 0) {
 				continue; /* not in place: linked or renamed on its own */
 			}
 			inplace++;
 			CU_ASSERT(oplog_find(&ol, j, XF_SOP_FSYNC, 0, true) < ren);
 		}
 	}
-	printf("\n  %s: %llu staged directories (%u renames seen), %llu files in them (%u)\n", tag,
-	       (unsigned long long)r.times.staged_dirs, placed,
-	       (unsigned long long)r.times.staged_files, inplace);
+	printf("\n  %s: %llu staged directories (%u renames seen), %llu files in them (%u), "
+	       "%llu linked into them (%u)\n",
+	       tag, (unsigned long long)r.times.staged_dirs, placed,
+	       (unsigned long long)r.times.staged_files, inplace,
+	       (unsigned long long)r.times.staged_linked, linked);
+	CU_ASSERT_FATAL(ol.n <= ol.cap);
 	CU_ASSERT(r.times.staged_dirs > 0);
 	CU_ASSERT_EQUAL(placed, r.times.staged_dirs);
 	CU_ASSERT_EQUAL(inplace, r.times.staged_files);
+	CU_ASSERT_EQUAL(linked, r.times.staged_linked);
+	if (workers > 1) {
+		CU_ASSERT(linked > 0);
+	}
 	CU_ASSERT(r.times.staged_files > 0);
 	CU_ASSERT_EQUAL(r.times.staged_failed, 0);
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
@@ -402,6 +477,8 @@ staged_fsync_case(const char *tag, enum xf_fsync_policy fsync, unsigned int batc
 void
 test_staged_fsync(void)
 {
-	staged_fsync_case("staged-fsync-file", XF_FSYNC_FILE, 0);
-	staged_fsync_case("staged-fsync-batch", XF_FSYNC_BATCH, 8);
+	staged_fsync_case("staged-fsync-file", XF_FSYNC_FILE, 0, 1);
+	staged_fsync_case("staged-fsync-batch", XF_FSYNC_BATCH, 8, 1);
+	staged_fsync_case("staged-fsync-file-w2", XF_FSYNC_FILE, 0, 2);
+	staged_fsync_case("staged-fsync-batch-w3", XF_FSYNC_BATCH, 8, 3);
 }
