@@ -203,6 +203,11 @@ static const struct field volume_fields[] = {
 	ENUM("delta_apply", struct xf_config_volume, delta_apply, apply_modes, 0, "auto",
 	     "How DELTA files reuse the old file: auto (clone its blocks where the file system "
 	     "can, else copy_file_range, else read and write; probed at start) or read_write"),
+	/* restart: the workers allocate and load the cache when the pipeline is made */
+	INT("sig_cache_mb", struct xf_config_volume, sig_cache_mb, 0, 4096, 0, "64",
+	    "Signature cache of the volume, MiB (shared out over its workers, kept in "
+	    ".xferd/): the block sums and CRC-64s of each basis signed, so that a push that "
+	    "finds it unchanged does not read it again; 0 = off"),
 	/* restart: each volume's pipeline is made over its workers */
 	LIST("workers", struct xf_config_volume, workers, n_workers, 0, &el_lcore, 0, "[]",
 	     "Worker lcores (of cores.workers, unique) that write this volume, the first "

@@ -149,6 +149,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 		ev->fault_rename_hold_ms = cv->fault.rename_hold_ms;
 		ev->verify_full = cv->verify == XF_CONFIG_VERIFY_FULL;
 		ev->no_clone = cv->delta_apply == XF_CONFIG_APPLY_READ_WRITE;
+		ev->sig_cache_mb = cv->sig_cache_mb;
 		/* The config names workers by lcore (checked: each is in cores.workers). */
 		for (unsigned int k = 0; k < cv->n_workers; k++) {
 			for (unsigned int w = 0; w < ec->n_workers; w++) {
@@ -717,6 +718,14 @@ xferd_stats_json(struct xferd *d)
 		                              (json_int_t)st.crc_combined_bytes, "basis_changed",
 		                              (json_int_t)st.basis_changed, "basis_dirty",
 		                              (json_int_t)st.basis_dirty));
+		json_object_set_new(
+		        json_object_get(result, "delta"), "sig_cache",
+		        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "hits",
+		                  (json_int_t)st.sc_hits, "misses", (json_int_t)st.sc_misses,
+		                  "stale", (json_int_t)st.sc_stale, "stored",
+		                  (json_int_t)st.sc_stored, "evicted", (json_int_t)st.sc_evicted,
+		                  "loaded", (json_int_t)st.sc_loaded, "corrupt",
+		                  (json_int_t)st.sc_corrupt, "bytes", (json_int_t)st.sc_bytes));
 		json_object_set_new(json_object_get(result, "dataplane"), "slow_storage_steps",
 		                    json_integer((json_int_t)st.slow_storage_steps));
 		json_object_update_new(json_object_get(result, "dataplane"),

@@ -224,6 +224,7 @@ create_volume(struct xf_engine *e, unsigned int v)
 	plc.io = conf->io;
 	plc.verify_full = cv->verify_full;
 	plc.no_clone = cv->no_clone;
+	plc.sig_cache_mb = cv->sig_cache_mb;
 	plc.release = release_mbuf;
 	ev->pl = xf_pipeline_create(&plc);
 	if (ev->pl == NULL) {
@@ -936,6 +937,14 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->crc_combined_bytes += t.crc_combined;
 		st->basis_changed += t.basis_changed;
 		st->basis_dirty += t.basis_dirty;
+		st->sc_hits += t.sc_hits;
+		st->sc_misses += t.sc_misses;
+		st->sc_stale += t.sc_stale;
+		st->sc_stored += t.sc_stored;
+		st->sc_evicted += t.sc_evicted;
+		st->sc_loaded += t.sc_loaded;
+		st->sc_corrupt += t.sc_corrupt;
+		st->sc_bytes += t.sc_bytes;
 		st->sig_from_ring += t.sig_leased;
 		st->sig_from_heap += t.sig_heap;
 		st->slow_storage_steps += t.slow_steps;

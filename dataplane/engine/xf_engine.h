@@ -44,6 +44,7 @@ struct xf_engine_volume {
 	uint32_t fault_rename_hold_ms; /**< test-only: the first commit rename held, 0 = off */
 	bool verify_full;              /**< every received file read back for its CRC-64 */
 	bool no_clone;                 /**< COPY ops read and write, whatever the volume can do */
+	uint32_t sig_cache_mb;         /**< signature cache, MiB (xf_pipeline_conf.sig_cache_mb) */
 	/** Workers that write it, as indices into worker_lcore[] (the first is its commit
 	 *  worker); 0: every worker, in order. */
 	unsigned int n_workers;
@@ -267,6 +268,10 @@ struct xf_engine_stats {
 	 * whose CRC-64 came from block CRCs; files whose basis changed under them. */
 	uint64_t cloned_bytes, copy_range_bytes, crc_combined_bytes, basis_changed;
 	uint64_t basis_dirty; /**< DELTA files not cloned: their basis was not written back */
+	/* The receivers' signature caches (docs/DELTA.md, "Signature cache"), every volume:
+	 * struct xf_sigcache_stats's counters of the same names. */
+	uint64_t sc_hits, sc_misses, sc_stale, sc_stored, sc_evicted, sc_loaded, sc_corrupt;
+	uint64_t sc_bytes;
 	uint64_t sig_from_ring, sig_from_heap;
 	uint64_t slow_storage_steps; /**< steps that kept a worker for a second or more */
 	/* Received new directories made under a staging name and put in place whole

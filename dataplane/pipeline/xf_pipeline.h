@@ -100,6 +100,8 @@ struct xf_pipeline_conf {
 	                             where it is known from what was written (docs/DELTA.md) */
 	bool no_clone;          /**< COPY ops read and write even where the volume can clone
 	                             or copy_file_range (tests, benchmarks) */
+	uint32_t sig_cache_mb;  /**< the signature cache of the volume, MiB, shared out over its
+	                             workers and kept in XF_STAGING_DIR (0: none; docs/DELTA.md) */
 	xf_pipeline_source_fn source[XF_PIPELINE_MAX_RX]; /**< frame source per RX core */
 	void *source_arg[XF_PIPELINE_MAX_RX];
 	xf_pipeline_release_fn release; /**< frame buffer release */
@@ -262,6 +264,9 @@ struct xf_pipeline_times {
 	                               back in full (or COPY ops not cloned) */
 	uint64_t basis_dirty;     /**< DELTA files on a cloning volume whose basis was not
 	                               written back yet: not cloned */
+	/* The signature cache (xf_sigcache.h: the counters of the same names). */
+	uint64_t sc_hits, sc_misses, sc_stale, sc_stored, sc_evicted, sc_too_big;
+	uint64_t sc_loaded, sc_corrupt, sc_saved, sc_bytes, sc_capacity;
 };
 
 /**

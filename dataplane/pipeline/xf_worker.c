@@ -18,6 +18,8 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -438,6 +440,22 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->crc_combined += w->t.crc_combined;
 	t->basis_changed += w->t.basis_changed;
 	t->basis_dirty += w->t.basis_dirty;
+	if (w->sc != NULL) {
+		struct xf_sigcache_stats s;
+
+		xf_sigcache_stats(w->sc, &s);
+		t->sc_hits += s.hits;
+		t->sc_misses += s.misses;
+		t->sc_stale += s.stale;
+		t->sc_stored += s.stored;
+		t->sc_evicted += s.evicted;
+		t->sc_too_big += s.too_big;
+		t->sc_loaded += s.loaded;
+		t->sc_corrupt += s.corrupt;
+		t->sc_saved += s.saved;
+		t->sc_bytes += s.bytes;
+		t->sc_capacity += s.capacity;
+	}
 	t->full_storage += w->t.full_storage;
 	t->slow_steps += w->t.slow_steps;
 	t->modes_at_create += w->t.modes_at_create;
@@ -474,6 +492,59 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->commit_last = XF_MAX(t->commit_last, w->t.commit_last);
 }
 
+/*
+ * The signature cache (docs/DELTA.md, "Signature cache"): this worker's share of the
+ * volume's budget, allocated and touched now, and loaded from its file in the staging
+ * directory. A file that cannot be read or is damaged is counted and ignored: the cache
+ * starts empty.
+ */
+static int
+sc_open(struct xf_worker *w)
+{
+	size_t bytes = (size_t)w->p->conf.sig_cache_mb * 1024u * 1024u / w->p->conf.n_workers;
+	int rc;
+
+	w->sc = xf_sigcache_create(bytes);
+	if (w->sc == NULL) {
+		return -ENOMEM;
+	}
+	snprintf(w->sc_name, sizeof(w->sc_name), "sigcache.%u", w->idx);
+	w->sc_dirfd = openat(w->p->root_fd, XF_STAGING_DIR,
+	                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (w->sc_dirfd < 0) {
+		return -errno;
+	}
+	rc = xf_sigcache_load(w->sc, w->sc_dirfd, w->sc_name);
+	if (rc < 0) {
+		XF_LOG(WARNING, MODULE, "signature cache %s/%s: %s: starting empty", XF_STAGING_DIR,
+		       w->sc_name, rc == -EBADMSG ? "damaged" : strerror(-rc));
+	} else if (rc > 0) {
+		XF_LOG(INFO, MODULE, "signature cache %s/%s: %d files", XF_STAGING_DIR, w->sc_name,
+		       rc);
+	}
+	return 0;
+}
+
+/* At teardown (the loops have returned): the cache saved for the next start, and freed. */
+static void
+sc_close(struct xf_worker *w)
+{
+	if (w->sc != NULL && w->sc_dirfd >= 0) {
+		int rc = xf_sigcache_save(w->sc, w->sc_dirfd, w->sc_name);
+
+		if (rc < 0) {
+			XF_LOG(WARNING, MODULE, "signature cache %s/%s not saved: %s",
+			       XF_STAGING_DIR, w->sc_name, strerror(-rc));
+		}
+	}
+	if (w->sc_dirfd >= 0) {
+		close(w->sc_dirfd);
+		w->sc_dirfd = -1;
+	}
+	xf_sigcache_destroy(w->sc);
+	w->sc = NULL;
+}
+
 static uint32_t
 pow2_at_least(uint32_t n)
 {
@@ -499,6 +570,7 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 	w->idx = idx;
 	w->window = p->conf.window;
 	w->cdir_fd = -1;
+	w->sc_dirfd = -1;
 	w->depth = depth;
 	w->st = xf_storage_create(p->root_fd, depth, (enum xf_storage_io)p->conf.io);
 	if (w->st == NULL) {
@@ -538,6 +610,9 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 			w->keep_free[i] = (uint8_t)(w->keep_n - 1 - i);
 		}
 		w->keep_nfree = w->keep_n;
+	}
+	if (p->conf.sig_cache_mb != 0 && sc_open(w) != 0) {
+		goto err_destroy;
 	}
 	w->out_cap = pow2_at_least(outstanding);
 	for (unsigned int r = 0; r < p->conf.n_rx; r++) {
@@ -622,6 +697,7 @@ xf_worker_destroy(struct xf_worker *w)
 		}
 	}
 	del_free_all(w);
+	sc_close(w);
 	xf_storage_destroy(w->st);
 	for (unsigned int r = 0; r < XF_PIPELINE_MAX_RX; r++) {
 		free(w->out[r].q);

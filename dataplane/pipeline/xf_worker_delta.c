@@ -5,6 +5,7 @@
  * ops that use the basis are writes (xf_worker_write.c).
  */
 
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "xf_worker_priv.h"
@@ -88,20 +89,32 @@ close_basis(struct xf_worker *w, struct wfile *f)
  * once per COPY and once at FILE_END of a file whose COPY ops were cloned or copied in
  * the kernel.
  */
+static int64_t
+ctime_ns(const struct wfile *f)
+{
+	return (int64_t)f->stx.stx_ctime.tv_sec * 1000000000ll + f->stx.stx_ctime.tv_nsec;
+}
+
+static bool
+basis_same(const struct wfile *f)
+{
+	const struct statx *x = &f->stx;
+	struct stat sb;
+
+	return f->basis_fd >= 0 && fstat(f->basis_fd, &sb) == 0 && sb.st_ino == x->stx_ino &&
+	       (uint64_t)sb.st_size == x->stx_size && sb.st_ctim.tv_sec == x->stx_ctime.tv_sec &&
+	       sb.st_ctim.tv_nsec == (long)x->stx_ctime.tv_nsec && ctime_ns(f) < f->sig_t0;
+}
+
 bool
 basis_unchanged(struct xf_worker *w, struct wfile *f)
 {
-	const struct statx *x = &f->stx;
-	int64_t ct = (int64_t)x->stx_ctime.tv_sec * 1000000000ll + x->stx_ctime.tv_nsec;
-	struct stat sb;
 	bool same;
 
 	if (f->basis_moved) {
 		return false;
 	}
-	same = f->basis_fd >= 0 && fstat(f->basis_fd, &sb) == 0 && sb.st_ino == x->stx_ino &&
-	       (uint64_t)sb.st_size == x->stx_size && sb.st_ctim.tv_sec == x->stx_ctime.tv_sec &&
-	       sb.st_ctim.tv_nsec == (long)x->stx_ctime.tv_nsec && ct < f->sig_t0;
+	same = basis_same(f);
 	if (!same) {
 		f->basis_moved = 1;
 		w->t.basis_changed++;
@@ -133,6 +146,74 @@ bcrc_feed(struct wfile *f, const uint8_t *p, size_t n, bool last)
 	}
 }
 
+/* ---- the signature cache (docs/DELTA.md, "Signature cache") ---- */
+
+/* The basis's identity, from the quick check's statx. */
+static void
+sc_key(const struct wfile *f, struct xf_sigcache_key *k)
+{
+	const struct statx *x = &f->stx;
+
+	*k = (struct xf_sigcache_key){
+		.dev = makedev(x->stx_dev_major, x->stx_dev_minor),
+		.ino = x->stx_ino,
+		.size = x->stx_size,
+		.mtime_ns = (int64_t)x->stx_mtime.tv_sec * 1000000000ll + x->stx_mtime.tv_nsec,
+		.ctime_ns = ctime_ns(f),
+	};
+}
+
+/*
+ * Will the COPY ops of f take their CRC-64 from the basis's block CRCs (copy_direct() in
+ * xf_worker_write.c: cloned, or copied in the kernel)?
+ */
+static bool
+bcrc_used(const struct xf_worker *w, const struct wfile *f)
+{
+	return (w->p->clone == XF_STORAGE_CLONE_REFLINK && !f->basis_dirty) ||
+	       (w->p->clone == XF_STORAGE_CLONE_COPY_RANGE && f->nkeep == 0);
+}
+
+/*
+ * The basis's records from the cache, instead of reading it. Only a basis settled at its
+ * statx (ctime older than the coarse clock read before it, as basis_unchanged() asks):
+ * every write after the entry was made then shows as another ctime, and the entry is
+ * dropped (xf_sigcache_get).
+ */
+static bool
+sc_lookup(struct xf_worker *w, struct wfile *f)
+{
+	struct xf_sigcache_key k;
+
+	if (w->sc == NULL || ctime_ns(f) >= f->sig_t0) {
+		return false;
+	}
+	sc_key(f, &k);
+	if (xf_sigcache_get(w->sc, &k, f->bs, f->count, f->sigs, f->bcrc) != 0) {
+		return false;
+	}
+	f->nsig = f->count;
+	f->bcrc_n = f->bcrc != NULL ? f->count : 0;
+	return true;
+}
+
+/*
+ * A completed signature pass goes into the cache when what was read is the version of
+ * the key: the basis was settled at its statx and is the same now (inode, size, ctime),
+ * so no write overlapped the reads.
+ */
+static void
+sc_store(struct xf_worker *w, struct wfile *f)
+{
+	struct xf_sigcache_key k;
+
+	if (w->sc == NULL || f->bcrc == NULL || f->bcrc_n != f->count || !basis_same(f)) {
+		return;
+	}
+	sc_key(f, &k);
+	xf_sigcache_put(w->sc, &k, f->bs, f->count, f->sigs, f->bcrc);
+}
+
 /* ---- DELTA: signatures of the basis, one file at a time through sg_buf ---- */
 
 static void
@@ -155,26 +236,40 @@ sig_read(struct xf_worker *w, uint32_t fi)
 	                             tag_of(T_SIG, fi)));
 }
 
-void
-sig_start(struct xf_worker *w, uint32_t fi)
+/* The signatures of f are complete: the DELTA decision goes out with them. */
+static void
+sig_done(struct xf_worker *w, uint32_t fi)
+{
+	struct wfile *f = &w->files[fi];
+	struct xf_done d = {
+		.type = XF_DONE_STAT,
+		.decision = XF_DEC_DELTA,
+		.sid = f->sid,
+		.file = f->file,
+		.fd = -1,
+		.block_size = f->bs,
+		.block_count = f->count,
+		.gen = f->gen,
+		.sigs = f->sigs, /* the RX core's now: it sends them and gives them back */
+	};
+
+	f->sigs = NULL;
+	f->state = W_OPEN;
+	post_done(w, f->rx, &d);
+}
+
+/*
+ * Begin the signatures of f: its first read is queued (false), or it is done at once
+ * (true): aborted while queued, or its records came from the cache.
+ */
+static bool
+sig_begin(struct xf_worker *w, uint32_t fi)
 {
 	struct wfile *f = &w->files[fi];
 
-	w->sg_active = fi + 1;
 	if (f->aborted) {
-		/* Aborted while queued: let go of it, then the next one. */
-		w->sg_active = 0;
 		fail_file(w, f, XF_ST_IO);
-		if (w->sg_head != 0) {
-			uint32_t nx = w->sg_head - 1;
-
-			w->sg_head = w->files[nx].sg_next;
-			if (w->sg_head == 0) {
-				w->sg_tail = 0;
-			}
-			sig_start(w, nx);
-		}
-		return;
+		return true;
 	}
 	{
 		uint64_t need = (f->basis_size + CBUF - 1) / CBUF;
@@ -200,28 +295,72 @@ sig_start(struct xf_worker *w, uint32_t fi)
 		}
 	}
 	/* Block CRC-64s where the COPY ops will not pass through the worker's memory
-	 * (copy_direct() in xf_worker_write.c): cloned, or copied in the kernel. */
-	if ((w->p->clone == XF_STORAGE_CLONE_REFLINK && !f->basis_dirty) ||
-	    (w->p->clone == XF_STORAGE_CLONE_COPY_RANGE && f->nkeep == 0)) {
+	 * (bcrc_used()), and for the cache. */
+	if (w->sc != NULL || bcrc_used(w, f)) {
 		f->bcrc =
 		        xf_lease_alloc(w->p->sig_ring[w->idx], (size_t)f->count * sizeof(*f->bcrc));
 		f->bs_op = xf_csum_crc64_shift(f->bs);
 	}
+	if (sc_lookup(w, f)) {
+		/* Not read: nothing kept in memory, COPY ops go as for a large basis. */
+		while (f->nkeep > 0) {
+			w->keep_free[w->keep_nfree++] = f->keep[--f->nkeep];
+		}
+		if (f->bcrc != NULL && !bcrc_used(w, f)) {
+			xf_lease_free(f->bcrc);
+			f->bcrc = NULL;
+		}
+		sig_done(w, fi);
+		return true;
+	}
 	sig_read(w, fi);
+	return false;
+}
+
+/* The next queued file, or 0. */
+static uint32_t
+sig_pop(struct xf_worker *w)
+{
+	uint32_t fi = w->sg_head;
+
+	if (fi != 0) {
+		w->sg_head = w->files[fi - 1].sg_next;
+		if (w->sg_head == 0) {
+			w->sg_tail = 0;
+		}
+	}
+	return fi;
+}
+
+/* Files whose signatures end at once are taken in a loop, not by recursion: a push of
+ * many files found in the cache would otherwise nest as deep as the queue is long. */
+void
+sig_start(struct xf_worker *w, uint32_t fi)
+{
+	for (;;) {
+		uint32_t nx;
+
+		w->sg_active = fi + 1;
+		if (!sig_begin(w, fi)) {
+			return;
+		}
+		w->sg_active = 0;
+		nx = sig_pop(w);
+		if (nx == 0) {
+			return;
+		}
+		fi = nx - 1;
+	}
 }
 
 static void
 sig_next_file(struct xf_worker *w)
 {
-	w->sg_active = 0;
-	if (w->sg_head != 0) {
-		uint32_t fi = w->sg_head - 1;
+	uint32_t nx = sig_pop(w);
 
-		w->sg_head = w->files[fi].sg_next;
-		if (w->sg_head == 0) {
-			w->sg_tail = 0;
-		}
-		sig_start(w, fi);
+	w->sg_active = 0;
+	if (nx != 0) {
+		sig_start(w, nx - 1);
 	}
 }
 
@@ -229,7 +368,6 @@ void
 on_sig(struct xf_worker *w, uint32_t fi, int32_t res)
 {
 	struct wfile *f = &w->files[fi];
-	struct xf_done d;
 	int n;
 
 	if (f->aborted) {
@@ -271,19 +409,11 @@ on_sig(struct xf_worker *w, uint32_t fi, int32_t res)
 		sig_next_file(w);
 		return;
 	}
-	d = (struct xf_done){
-		.type = XF_DONE_STAT,
-		.decision = XF_DEC_DELTA,
-		.sid = f->sid,
-		.file = f->file,
-		.fd = -1,
-		.block_size = f->bs,
-		.block_count = f->count,
-		.gen = f->gen,
-		.sigs = f->sigs, /* the RX core's now: it sends them and gives them back */
-	};
-	f->sigs = NULL;
-	f->state = W_OPEN;
-	post_done(w, f->rx, &d);
+	sc_store(w, f);
+	if (f->bcrc != NULL && !bcrc_used(w, f)) {
+		xf_lease_free(f->bcrc); /* taken for the cache only */
+		f->bcrc = NULL;
+	}
+	sig_done(w, fi);
 	sig_next_file(w);
 }

@@ -23,8 +23,10 @@
  *                       held items' cstatus[] and cchanged[].
  *   xf_worker_delta.c   signatures and the basis: sg_active, sg_head, sg_tail, keep_free[]
  *                       and keep_nfree (chunks taken and given back), a file's sigs, nsig,
- *                       sig_off, keep[], nkeep, basis_fd; p->delta_failed (compare-and-
- *                       swap only, shared by the pipeline's workers).
+ *                       sig_off, keep[], nkeep, basis_fd; the signature cache's entries
+ *                       (sc: looked up and stored; made, loaded and saved by xf_worker.c);
+ *                       p->delta_failed (compare-and-swap only, shared by the pipeline's
+ *                       workers).
  *   xf_worker_write.c   DATA and COPY: wo[], wo_free[], wo_nfree, wo_open, ws_nfree, cs[],
  *                       cs_free[], cs_nfree, cpend[], cp_head, cp_tail; a file's inflight,
  *                       crc and crc_off (in order), max_end, status (a failed write).
@@ -56,6 +58,7 @@
 #include "xf_csum.h"
 #include "xf_delta.h"
 #include "xf_pipeline_priv.h"
+#include "xf_sigcache.h"
 
 #define MODULE "worker"
 
@@ -359,7 +362,12 @@ struct xf_worker {
 	uint32_t cs_nfree;
 	struct xf_work cpend[CPEND];
 	uint32_t cp_head, cp_tail; /* free-running */
-	uint8_t *keep_mem;         /* the pool: keep_n chunks of CBUF */
+	/* The signature cache of the files this worker signs (docs/DELTA.md, "Signature
+	 * cache"), NULL when off; its file sc_name in the staging directory (sc_dirfd). */
+	struct xf_sigcache *sc;
+	int sc_dirfd;
+	char sc_name[24];
+	uint8_t *keep_mem; /* the pool: keep_n chunks of CBUF */
 	uint32_t keep_n;
 	uint32_t keep_nfree;
 	uint8_t keep_free[256];

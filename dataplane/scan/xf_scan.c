@@ -236,6 +236,14 @@ names_read(DIR *d, struct names *nm)
 
 static void walk_dir(struct walk *w, int dfd, size_t plen);
 
+/*
+ * A volume's staging directory (XF_STAGING_DIR in dataplane/pipeline/xf_work.h): its
+ * temp files and its signature cache (docs/DELTA.md) are the appliance's own, and a
+ * receiver refuses any path with a component of this name, in any case. So a source
+ * that is (or holds) a volume never lists it: not sent, not counted as failed.
+ */
+#define SCAN_STAGING_NAME ".xferd"
+
 /* One name in the directory dfd, whose relative path is w->path[0..plen). */
 static void
 walk_entry(struct walk *w, int dfd, size_t plen, const char *name)
@@ -245,6 +253,11 @@ walk_entry(struct walk *w, int dfd, size_t plen, const char *name)
 	struct stat sb;
 	ssize_t tl;
 	int cfd;
+
+	if (strcasecmp(name, SCAN_STAGING_NAME) == 0) {
+		w->st->skipped_staging++;
+		return;
+	}
 
 	if (nlen > XF_NAME_MAX || len > XF_PATH_MAX) {
 		w->st->skipped_long++;

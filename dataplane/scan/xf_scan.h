@@ -37,6 +37,8 @@ struct xf_scan_stats {
 	uint64_t errors;          /**< entries that vanished or could not be read */
 	uint64_t filtered;        /**< excluded by the filter (an excluded directory counts
 	                               once: what is below it is not read) */
+	uint64_t skipped_staging; /**< entries named like a volume's staging directory
+	                               (".xferd", any case, any depth): never listed */
 };
 
 struct xf_scan;

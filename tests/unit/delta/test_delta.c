@@ -698,6 +698,9 @@ static const struct xf_test tests[] = {
 	{ "200 random edit scripts", test_property },
 	{ "ops independent of how the input is cut", test_chunking_invariant },
 	{ "one matcher reset between files", test_reset_reuse },
+	{ "signature cache: hit, and a miss for each key field", test_sigcache_hit_and_key_fields },
+	{ "signature cache: bounded in bytes, oldest evicted", test_sigcache_bound },
+	{ "signature cache: saved, loaded, damaged files refused", test_sigcache_file },
 };
 
 int

@@ -70,6 +70,9 @@ struct xf_sig_rec *xf_dt_make_sigs(const uint8_t *p, size_t len, uint32_t bs, si
                                    uint32_t *count);
 
 void test_weak_fresh(void);
+void test_sigcache_hit_and_key_fields(void);
+void test_sigcache_bound(void);
+void test_sigcache_file(void);
 void test_weak_kernels(void);
 void test_weak_dispatch(void);
 void test_weak_roll(void);

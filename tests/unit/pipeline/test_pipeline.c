@@ -758,6 +758,7 @@ static const struct xf_test tests[] = {
 	{ "delta, COPY beyond the basis", test_delta_copy_beyond_basis },
 	{ "delta, COPY past the announced size", test_delta_copy_past_size },
 	{ "checksum mode", test_checksum_mode },
+	{ "signature cache: hit, ctime catches a changed basis, damaged file", test_sig_cache },
 	{ "modes set at creation or by fchmod, under three umasks", test_modes },
 };
 

@@ -489,3 +489,113 @@ test_checksum_mode(void)
 	result_free(&r);
 	list_free(&l);
 }
+
+/* Replace a file's bytes with junk from off0 on (same size), mtime put back: `touch -d`. */
+static void
+rewrite_keep_mtime(const char *name, size_t len)
+{
+	char path[600];
+	struct stat sb;
+	struct timespec ts[2];
+	uint8_t junk[100];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dst_dir, name);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+	fd = open(path, O_WRONLY);
+	CU_ASSERT_FATAL(fd >= 0);
+	memset(junk, 0x5a, sizeof(junk));
+	for (size_t off = 0; off + sizeof(junk) <= len; off += 10000) {
+		CU_ASSERT_FATAL(pwrite(fd, junk, sizeof(junk), (off_t)off) ==
+		                (ssize_t)sizeof(junk));
+	}
+	ts[0] = sb.st_atim;
+	ts[1] = sb.st_mtim;
+	CU_ASSERT_EQUAL(futimens(fd, ts), 0);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL((uint64_t)sb.st_size, (uint64_t)len);
+}
+
+/*
+ * The signature cache (docs/DELTA.md, "Signature cache"), each run a new pipeline over
+ * the same volume, so the cache also goes through its file. Run 1 signs three bases and
+ * fails every file (a sender whose COPYs land past the size: the bases stay); one base
+ * is then rewritten with its size and mtime kept. Run 2 takes the two unchanged ones from
+ * the cache (hits, not read) and finds the third stale by its ctime: signed again, and
+ * every file lands exactly. Run 3 finds both cache files damaged: counted, ignored.
+ */
+void
+test_sig_cache(void)
+{
+	static const uint64_t sizes[] = { 300001, 1u << 20, 777777 };
+	struct list l = { 0 };
+	struct run_opts o = { .window = 8, .max_payload = 1472, .sig_cache_mb = 4 };
+	struct run_result r;
+
+	mkpaths("sig-cache");
+	for (size_t i = 0; i < XF_ARRAY_SIZE(sizes); i++) {
+		char path[32];
+		struct xf_memsend_file *f;
+		uint8_t *b;
+
+		snprintf(path, sizeof(path), "s%zu", i);
+		f = add_file(&l, path, sizes[i]);
+		b = malloc(f->size);
+		memcpy(b, f->data, f->size);
+		for (int k = 0; k < 4; k++) {
+			memset(b + rnd() % (f->size - 100), (int)(rnd() & 0xff), 100);
+		}
+		put_file(dst_dir, path, b, f->size, f->mtime_ns - 1000000000ll);
+		free(b);
+		f->copy_shift = 1ull << 40;
+	}
+	wait_ctime_settled(dst_dir, "s2");
+	run(dst_dir, &l, &o, &r);
+	for (size_t i = 0; i < XF_ARRAY_SIZE(sizes); i++) {
+		CU_ASSERT_EQUAL(r.dec[i], XF_DEC_DELTA);
+		CU_ASSERT_EQUAL(r.status[i], XF_ST_SIZE);
+		l.f[i].copy_shift = 0;
+	}
+	CU_ASSERT_EQUAL(r.times.sc_misses, 3);
+	CU_ASSERT_EQUAL(r.times.sc_stored, 3);
+	CU_ASSERT_EQUAL(r.times.sc_hits, 0);
+	result_free(&r);
+
+	rewrite_keep_mtime("s1", sizes[1]);
+	wait_ctime_settled(dst_dir, "s1");
+	run(dst_dir, &l, &o, &r);
+	CU_ASSERT_EQUAL(r.times.sc_loaded, 3);
+	CU_ASSERT_EQUAL(r.times.sc_hits, 2);
+	CU_ASSERT_EQUAL(r.times.sc_stale, 1);
+	CU_ASSERT_EQUAL(r.times.sc_corrupt, 0);
+	for (size_t i = 0; i < XF_ARRAY_SIZE(sizes); i++) {
+		CU_ASSERT_EQUAL(r.dec[i], XF_DEC_DELTA);
+		CU_ASSERT_EQUAL(r.status[i], 0);
+	}
+	/* s1's new signatures describe the junk: more literal than the others. */
+	CU_ASSERT(r.ms.matched_bytes > (sizes[0] + sizes[2]) * 9 / 10);
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+	result_free(&r);
+
+	for (int w = 0; w < 2; w++) {
+		char path[600];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/.xferd/sigcache.%d", dst_dir, w);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		CU_ASSERT_FATAL(fd >= 0);
+		CU_ASSERT_EQUAL(write(fd, "XFSIGC\r\n\1\0\0\0\7\0\0\0junk", 20), 20);
+		close(fd);
+	}
+	run(dst_dir, &l, &o, &r);
+	CU_ASSERT_EQUAL(r.times.sc_corrupt, 2);
+	CU_ASSERT_EQUAL(r.times.sc_loaded, 0);
+	for (size_t i = 0; i < XF_ARRAY_SIZE(sizes); i++) {
+		CU_ASSERT_EQUAL(r.dec[i], XF_DEC_UPTODATE);
+	}
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	result_free(&r);
+	list_free(&l);
+}

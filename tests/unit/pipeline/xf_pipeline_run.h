@@ -226,12 +226,13 @@ struct run_opts {
 	uint32_t flags;                            /* XF_HELLO_F_* of the session */
 	void (*on_sigs)(void *arg, uint32_t file); /* memsend hook (DELTA) */
 	void *on_sigs_arg;
-	int delta_cache_mb;  /* xf_pipeline_conf.delta_cache_mb (0: default, kept) */
-	bool named_temps;    /* xf_pipeline_conf.named_temps: no unnamed (O_TMPFILE) temps */
-	bool no_clone;       /* xf_pipeline_conf.no_clone: COPY ops read and write */
-	bool verify_full;    /* xf_pipeline_conf.verify_full: every file read back */
-	struct reuse *reuse; /* non-NULL: one pipeline for every run given it (the caller
-	                        destroys reuse->p), its sessions one after another */
+	int delta_cache_mb;    /* xf_pipeline_conf.delta_cache_mb (0: default, kept) */
+	bool named_temps;      /* xf_pipeline_conf.named_temps: no unnamed (O_TMPFILE) temps */
+	bool no_clone;         /* xf_pipeline_conf.no_clone: COPY ops read and write */
+	bool verify_full;      /* xf_pipeline_conf.verify_full: every file read back */
+	uint32_t sig_cache_mb; /* xf_pipeline_conf.sig_cache_mb (0: no signature cache) */
+	struct reuse *reuse;   /* non-NULL: one pipeline for every run given it (the caller
+	                          destroys reuse->p), its sessions one after another */
 };
 
 /* A pipeline kept from run to run: its source reads the current run's sender. */
@@ -284,6 +285,7 @@ run(const char *dst, const struct list *l, const struct run_opts *o, struct run_
 		.named_temps = o->named_temps,
 		.no_clone = o->no_clone,
 		.verify_full = o->verify_full,
+		.sig_cache_mb = o->sig_cache_mb,
 		.window = o->window,
 		.max_sessions = 2,
 		.fsync = o->fsync,
@@ -550,6 +552,7 @@ void test_delta_basis_changed_kept(void);
 void test_delta_copy_beyond_basis(void);
 void test_delta_copy_past_size(void);
 void test_checksum_mode(void);
+void test_sig_cache(void);
 
 /* The cases in test_pipeline_staged.c. */
 void test_staged_dirs(void);

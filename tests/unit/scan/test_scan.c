@@ -2,7 +2,8 @@
 /*
  * xf_scan on a temporary tree: nested and empty directories, an empty file, symlinks
  * to a file, to nothing and to a directory (listed, not followed), a fifo and a
- * socket (skipped and counted), names with spaces, UTF-8 and a leading dash, and a
+ * socket (skipped and counted), entries named like the staging directory (skipped and
+ * counted), names with spaces, UTF-8 and a leading dash, and a
  * chain of long names that crosses XF_PATH_MAX. The exact order is the spec; every
  * field is compared with fstatat/readlinkat results taken by the test.
  */
@@ -219,6 +220,11 @@ suite_init(void)
 	expect("z", XF_FILE_DIR);
 	rc |= write_file(root_fd, "z/zz", 0, 0444);
 	expect("z/zz", XF_FILE_REG);
+	/* A volume's staging directory (temp files, signature cache) and anything named
+	 * like it, in any case, at any depth: never listed. */
+	rc |= mkdirat(root_fd, ".xferd", 0700);
+	rc |= write_file(root_fd, ".xferd/sigcache.0", 10, 0600);
+	rc |= write_file(root_fd, "z/.XFerD", 1, 0644);
 	/* Nanosecond mtimes, set after the contents so nothing changes them again. */
 	rc |= set_mtime(root_fd, "-dash file", 1700000000, 123456789);
 	rc |= set_mtime(root_fd, "dangling", 1600000000, 1);
@@ -336,6 +342,7 @@ test_tree(void)
 	CU_ASSERT_EQUAL(st.symlinks, links);
 	CU_ASSERT_EQUAL(st.bytes, bytes);
 	CU_ASSERT_EQUAL(st.skipped_special, 2); /* fifo, socket */
+	CU_ASSERT_EQUAL(st.skipped_staging, 2); /* .xferd, z/.XFerD */
 	CU_ASSERT_EQUAL(st.skipped_long, 2);    /* the 17th level, the 1-byte-too-long name */
 	CU_ASSERT_EQUAL(st.errors, 0);
 #ifdef XF_SCAN_SMALL_CHUNKS
