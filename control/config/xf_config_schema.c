@@ -325,6 +325,11 @@ static const struct field session_fields[] = {
 	    "4194304",
 	    "Frames sealed under one key before the sender updates it (aead; AES-GCM's limit "
 	    "is 2^23 per key, RFC 9001 6.6)"),
+	/* restart: each RX core takes it at start */
+	INT("handshake_load", struct xf_config, session.handshake_load, 1, 100000, 0, "64",
+	    "HELLOs with a valid mac1 per second on one RX core from which it is under load "
+	    "(aead): then an initiation without a valid mac2 gets a cookie reply and no "
+	    "Diffie-Hellman work, and at most this many with a valid mac2 per second get it"),
 	END_OF_FIELDS,
 };
 

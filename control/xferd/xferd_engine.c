@@ -170,6 +170,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	ec->rekey_after_ms = cfg->session.rekey_after_ms;
 	ec->reject_after_ms = cfg->session.reject_after_ms;
 	ec->key_update_frames = cfg->session.key_update_frames;
+	ec->handshake_load = cfg->session.handshake_load;
 	ec->n_peers = XF_MIN(cfg->n_peers, XF_ENGINE_MAX_PEERS);
 	for (unsigned int i = 0; i < ec->n_peers; i++) {
 		ec->peers[i].ip = htonl(cfg->peers[i].ipv4);
@@ -647,6 +648,10 @@ xferd_stats_json(struct xferd *d)
 	                  (json_int_t)st.hs_no_key, "hs_replay", (json_int_t)st.hs_replay,
 	                  "hs_bad_response", (json_int_t)st.hs_bad_response, "hs_mode",
 	                  (json_int_t)st.hs_mode, "hs_failed", (json_int_t)st.hs_failed));
+	json_object_update_new(drops,
+	                       json_pack("{s:I, s:I, s:I}", "hs_cookie", (json_int_t)st.hs_cookie,
+	                                 "hs_rate", (json_int_t)st.hs_rate, "hs_bad_cookie",
+	                                 (json_int_t)st.hs_bad_cookie));
 	for (unsigned int i = 0; i < d->cfg->cores.n_rx; i++) {
 		json_array_append_new(
 		        cores, json_pack("{s:i, s:s}", "lcore", d->cfg->cores.rx[i], "role", "rx"));
@@ -729,6 +734,12 @@ xferd_stats_json(struct xferd *d)
 		                  "frames_sealed", (json_int_t)st.sealed, "frames_opened",
 		                  (json_int_t)st.opened, "nonce_refused",
 		                  (json_int_t)st.nonce_refused));
+		json_object_update_new(json_object_get(result, "security"),
+		                       json_pack("{s:I, s:I, s:I, s:I}", "cookie_replies",
+		                                 (json_int_t)st.cookie_replies, "cookies_taken",
+		                                 (json_int_t)st.cookies_taken, "hs_dh",
+		                                 (json_int_t)st.hs_dh, "under_load",
+		                                 (json_int_t)st.under_load));
 		json_object_set_new(result, "volumes", volumes_json(d));
 		json_object_set_new(drops, "volume_refused",
 		                    json_integer((json_int_t)st.volume_refused));

@@ -893,6 +893,13 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->hs_bad_response += rx->hs_bad_response;
 		st->hs_mode += rx->hs_mode;
 		st->hs_failed += rx->hs_failed;
+		st->hs_cookie += rx->hs_cookie;
+		st->hs_rate += rx->hs_rate;
+		st->hs_bad_cookie += rx->hs_bad_cookie;
+		st->cookie_replies += rx->cookie_replies;
+		st->cookies_taken += rx->cookies_taken;
+		st->hs_dh += rx->hs_dh;
+		st->under_load += rx->under_load_until > rx->now;
 		st->sessions_opened += rx->opened;
 		st->sessions_closed += rx->closed;
 		st->sessions_timed_out += rx->timed_out;

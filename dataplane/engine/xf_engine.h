@@ -55,6 +55,9 @@ struct xf_engine_volume {
 #define XF_ENGINE_UDP_CSUM_ON   1 /**< offload, else software */
 #define XF_ENGINE_UDP_CSUM_OFF  2 /**< none: the field is 0 */
 
+/** session.handshake_load when the configuration leaves it 0 (docs/SECURITY.md 3). */
+#define XF_ENGINE_HS_LOAD_DEFAULT 64u
+
 struct xf_engine_conf {
 	/* the port */
 	const char *device; /**< PCI address or vdev name (the vdev is created by EAL) */
@@ -108,6 +111,9 @@ struct xf_engine_conf {
 	uint32_t rekey_after_ms;    /**< a push starts a new handshake at this key age */
 	uint32_t reject_after_ms;   /**< keys this old seal and open nothing */
 	uint32_t key_update_frames; /**< frames sealed per key before a key update */
+	/** HELLOs with a valid mac1 per second on one RX core from which it is under load
+	 *  (docs/SECURITY.md 3); 0 = XF_ENGINE_HS_LOAD_DEFAULT (64). */
+	uint32_t handshake_load;
 };
 
 struct xf_engine;
@@ -250,6 +256,14 @@ struct xf_engine_stats {
 	uint64_t handshakes;  /**< completed, either role */
 	uint64_t rekeys;      /**< handshakes that replaced a live session's keys, either role */
 	uint64_t key_updates; /**< key updates started (session.key_update_frames) */
+	/* Under load (docs/SECURITY.md 3): initiations answered with a cookie reply and no
+	 * DH (mac2 missing or wrong), initiations with a valid mac2 dropped because the
+	 * second's budget of them was spent; cookie replies that did not verify (initiator). */
+	uint64_t hs_cookie, hs_rate, hs_bad_cookie;
+	uint64_t cookie_replies; /**< cookie replies sent (responder) */
+	uint64_t cookies_taken;  /**< cookie replies that verified (initiator) */
+	uint64_t hs_dh;          /**< initiations that got Diffie-Hellman work (responder) */
+	uint32_t under_load;     /**< RX cores under load now */
 	uint64_t sessions_opened, sessions_closed, sessions_timed_out;
 	uint64_t arp_replied, icmp_echo_replied;
 	uint64_t arp_held;    /**< frames held while their next hop was being resolved */

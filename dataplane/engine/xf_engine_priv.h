@@ -11,6 +11,7 @@
 
 #include "xf_delta.h"
 #include "xf_engine.h"
+#include "xf_hs_load.h"
 #include "xf_net.h"
 #include "xf_pipeline.h"
 #include "xf_port.h"
@@ -238,6 +239,11 @@ struct eng_rx {
 	uint64_t rekeys;      /* handshakes that replaced a live session's keys, either role */
 	uint64_t key_updates; /* key updates this core started (phase bit, HKDF) */
 	uint64_t hs_bad_mac, hs_no_key, hs_replay, hs_bad_response, hs_mode, hs_failed;
+	uint64_t hs_cookie, hs_rate, hs_bad_cookie, cookie_replies, cookies_taken, hs_dh;
+	/* Under load until then (rx->now), as judged at the last HELLO with a valid mac1:
+	 * the windows that count last two seconds. */
+	uint64_t under_load_until;
+	struct xf_hs_load hs_load; /* docs/SECURITY.md 3 */
 	/* AEAD: this core's ipsec-mb manager (made at start), and its own copy of the peers'
 	 * handshake state (each message 1 moves its peer's timestamp: no sharing) */
 	struct xf_crypto_mgr *cmgr;
@@ -412,6 +418,8 @@ struct rte_mbuf *eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, st
                                         uint16_t len);
 int eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
                          uint16_t max_payload, uint32_t hello_window);
+int eng_secure_hello_gate(struct eng_rx *rx, int pi, const struct xf_msg *hello, uint32_t ip,
+                          uint16_t port, const struct rte_ether_addr *mac);
 int eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct xf_msg *hello,
                       uint8_t *msg2);
 void eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *hello);

@@ -544,6 +544,11 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_VERSION);
 		return NULL;
 	}
+	/* mac1, and under load mac2 or a cookie reply, before a slot is taken: a flood of
+	 * HELLOs holds no slot and costs no Diffie-Hellman work (docs/SECURITY.md 3). */
+	if (e->aead && eng_secure_hello_gate(rx, pi, hello, ip, port, src_mac) < 0) {
+		return NULL;
+	}
 	if (rx->nrs >= e->conf.max_sessions ||
 	    atomic_load_explicit(&e->peer_sessions[pi], memory_order_relaxed) >=
 	            e->conf.max_sessions_per_peer) {
