@@ -735,7 +735,8 @@ xferd_stats_json(struct xferd *d)
 		                  (json_int_t)st.opened, "nonce_refused",
 		                  (json_int_t)st.nonce_refused));
 		json_object_update_new(json_object_get(result, "security"),
-		                       json_pack("{s:I, s:I, s:I, s:I}", "cookie_replies",
+		                       json_pack("{s:I, s:I, s:I, s:I, s:I}", "key_memory_locked",
+		                                 (json_int_t)st.keys_locked, "cookie_replies",
 		                                 (json_int_t)st.cookie_replies, "cookies_taken",
 		                                 (json_int_t)st.cookies_taken, "hs_dh",
 		                                 (json_int_t)st.hs_dh, "under_load",

@@ -847,6 +847,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 	struct rte_eth_link link;
 
 	memset(st, 0, sizeof(*st));
+	st->keys_locked = e->keys_locked;
 	if (xf_port_stats(&e->port, &ps) == 0) {
 		st->rx_packets = ps.rx_packets;
 		st->tx_packets = ps.tx_packets;

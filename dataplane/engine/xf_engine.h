@@ -264,6 +264,7 @@ struct xf_engine_stats {
 	uint64_t cookies_taken;  /**< cookie replies that verified (initiator) */
 	uint64_t hs_dh;          /**< initiations that got Diffie-Hellman work (responder) */
 	uint32_t under_load;     /**< RX cores under load now */
+	uint64_t keys_locked;    /**< bytes of key memory locked (0: mlock refused, or none) */
 	uint64_t sessions_opened, sessions_closed, sessions_timed_out;
 	uint64_t arp_replied, icmp_echo_replied;
 	uint64_t arp_held;    /**< frames held while their next hop was being resolved */

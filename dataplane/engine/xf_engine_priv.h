@@ -358,6 +358,9 @@ struct xf_engine {
 	atomic_uint peer_sessions[XF_ENGINE_MAX_PEERS];
 	bool aead;                    /**< not session.security none */
 	struct xf_noise_static local; /**< our static key pair (aead and has_private_key) */
+	/** The pages of the structures that hold keys are locked (eng_secure_create), this
+	 *  many bytes of them: 0 when mlock was refused (a warning said why). */
+	size_t keys_locked;
 	struct eng_combined {
 		struct eng_rx *rx;
 		struct eng_worker *w;

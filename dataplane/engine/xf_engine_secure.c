@@ -23,8 +23,11 @@
 
 #include <openssl/crypto.h>
 
+#include <sys/resource.h>
+
 #include "xf_base.h"
 #include "xf_engine_priv.h"
+#include "xf_keylock.h"
 
 #define MODULE "engine"
 
@@ -40,6 +43,64 @@ _Static_assert(XF_HELLO_ACK_AUTH_LEN == XF_NOISE_MSG2_LEN, "HELLO_ACK carries me
  * window (docs/RELIABILITY.md, "Packet-number window"). */
 #define ENG_SEC_PN_AHEAD 8192u
 
+/* The structures that hold keys (docs/SECURITY.md 6), in ranges[]: @return how many. */
+static unsigned int
+key_ranges(struct xf_engine *e, struct iovec *ranges)
+{
+	unsigned int n = 0;
+
+	ranges[n++] = (struct iovec){ &e->local, sizeof(e->local) };
+	ranges[n++] = (struct iovec){ e->conf.private_key, sizeof(e->conf.private_key) };
+	ranges[n++] = (struct iovec){ e->conf.psk, sizeof(e->conf.psk) };
+	ranges[n++] = (struct iovec){ e->jobs, sizeof(e->jobs) }; /* handshakes, keys */
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		struct eng_rx *rx = &e->rx[r];
+
+		ranges[n++] = (struct iovec){ rx->npeers, sizeof(rx->npeers) };
+		ranges[n++] = (struct iovec){ &rx->jar, sizeof(rx->jar) };
+		ranges[n++] = (struct iovec){ rx->rs, sizeof(rx->rs) }; /* sessions' keys */
+	}
+	return n;
+}
+
+#define ENG_KEY_RANGES (4u + 3u * XF_ENGINE_MAX_RX)
+
+/*
+ * Lock the pages of the structures that will hold keys, before any key is in them, and
+ * keep them out of core dumps. All or nothing, and soft: when mlock is refused
+ * (RLIMIT_MEMLOCK without CAP_IPC_LOCK) the engine runs with its keys unlocked, and says
+ * so once. Keys are wiped at teardown either way (eng_secure_destroy).
+ */
+static void
+keys_lock(struct xf_engine *e)
+{
+	struct iovec r[ENG_KEY_RANGES];
+	unsigned int n = key_ranges(e, r), i;
+	size_t bytes = 0;
+	struct rlimit lim = { 0 };
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = xf_keylock(r[i].iov_base, r[i].iov_len);
+		bytes += xf_keylock_span(r[i].iov_base, r[i].iov_len);
+	}
+	if (rc == 0) {
+		e->keys_locked = bytes;
+		return;
+	}
+	while (i-- > 0) {
+		xf_keyunlock(r[i].iov_base, r[i].iov_len);
+	}
+	for (i = 0, bytes = 0; i < n; i++) {
+		bytes += xf_keylock_span(r[i].iov_base, r[i].iov_len);
+	}
+	(void)getrlimit(RLIMIT_MEMLOCK, &lim);
+	XF_LOG(WARNING, MODULE,
+	       "key memory is not locked (mlock: %s): %zu bytes needed, RLIMIT_MEMLOCK is %llu; "
+	       "keys may be written to swap (raise LimitMEMLOCK, or grant CAP_IPC_LOCK)",
+	       strerror(-rc), bytes, (unsigned long long)lim.rlim_cur);
+}
+
 int
 eng_secure_create(struct xf_engine *e)
 {
@@ -49,6 +110,7 @@ eng_secure_create(struct xf_engine *e)
 	if (!e->aead) {
 		return 0;
 	}
+	keys_lock(e);
 	if (c->has_private_key && xf_noise_static_init(&e->local, c->private_key) < 0) {
 		XF_LOG(ERR, MODULE, "the private key is not a usable X25519 key");
 		return -EINVAL;
@@ -74,21 +136,26 @@ eng_secure_create(struct xf_engine *e)
 	return 0;
 }
 
+/* Last before the engine's memory is freed: every structure that held keys is wiped,
+ * and unlocked if it was locked. */
 void
 eng_secure_destroy(struct xf_engine *e)
 {
-	for (unsigned int r = 0; r < XF_ENGINE_MAX_RX; r++) {
-		xf_crypto_mgr_free(e->rx[r].cmgr);
-		e->rx[r].cmgr = NULL;
-		OPENSSL_cleanse(e->rx[r].npeers, sizeof(e->rx[r].npeers));
-		OPENSSL_cleanse(&e->rx[r].jar, sizeof(e->rx[r].jar));
-	}
+	struct iovec r[ENG_KEY_RANGES];
+	unsigned int n;
+
 	for (unsigned int i = 0; i < XF_ENGINE_MAX_RX; i++) {
+		xf_crypto_mgr_free(e->rx[i].cmgr);
+		e->rx[i].cmgr = NULL;
 		for (unsigned int k = 0; k < ENG_RSESS_MAX; k++) {
 			xf_secure_sess_wipe(&e->rx[i].rs[k].sec);
 		}
 	}
-	OPENSSL_cleanse(&e->local, sizeof(e->local));
+	n = key_ranges(e, r);
+	for (unsigned int i = 0; i < n; i++) {
+		xf_keylock_release(r[i].iov_base, r[i].iov_len, e->keys_locked != 0);
+	}
+	e->keys_locked = 0;
 }
 
 /*

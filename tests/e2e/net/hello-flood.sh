@@ -16,7 +16,8 @@
 #     onset of the load (32; twice that if the flooder, on a loaded machine, paused for
 #     a whole second and the load began again): hs_dh minus B's completed handshakes;
 #   - nothing but cookie replies came back to the flooder, and no HELLO with a valid
-#     mac2 was turned away (hs_rate 0: the flood never spent that budget).
+#     mac2 was turned away (hs_rate 0: the flood never spent that budget);
+#   - both appliances' key memory is locked (security.key_memory_locked: root may mlock).
 #
 #   hello-flood.sh XFERD XFERCTL     (root; exits 77 saying what is missing)
 set -euo pipefail
@@ -105,6 +106,10 @@ if flood_dh > 2 * load:
 if bd["hs_failed"] + bd["hs_no_key"] != flood_dh:
     bad.append("the flood's DH work (%d) is not its handshake failures (%d)" %
                (flood_dh, bd["hs_failed"] + bd["hs_no_key"]))
+# Root (CAP_IPC_LOCK): the engine's key memory is locked (docs/SECURITY.md 6).
+for name, st in (("A", a1), ("B", b1)):
+    if st["security"]["key_memory_locked"] <= 0:
+        bad.append("%s: key memory not locked" % name)
 if bd["hs_rate"] != 0:
     bad.append("hs_rate %d: a HELLO with a valid mac2 was turned away" % bd["hs_rate"])
 if bad:
