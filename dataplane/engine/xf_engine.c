@@ -292,6 +292,7 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		e->w[w].idx = w;
 		e->w[w].lcore = conf->worker_lcore[w];
 	}
+	eng_peers_init(e);
 	rc = eng_secure_create(e);
 	/* The keys live on in their derived forms (the static pair, the peers' state). */
 	OPENSSL_cleanse(e->conf.private_key, sizeof(e->conf.private_key));
@@ -784,6 +785,7 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 		out->keys_born_ns = j->keys_born_ns;
 		out->key_updates = j->key_updates;
 		out->rekeys = j->rekeys;
+		memcpy(out->peer_key, j->peer_key, sizeof(out->peer_key));
 		memcpy(out->error, j->error, sizeof(out->error));
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&j->seq, memory_order_acquire);
@@ -793,6 +795,31 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 		out->push.files_total = j->count;
 	}
 	return 0;
+}
+
+unsigned int
+xf_engine_rsessions(struct xf_engine *e, struct xf_engine_rsess_info *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		for (unsigned int k = 0; k < ENG_RSESS_MAX && n < max; k++) {
+			struct eng_rs_pub *p = &e->rx[r].rs_pub[k];
+			unsigned int s1, s2;
+			bool live;
+
+			/* A consistent snapshot: retry while the RX core is writing one. */
+			do {
+				s1 = atomic_load_explicit(&p->seq, memory_order_acquire);
+				live = p->live;
+				out[n] = p->info;
+				atomic_thread_fence(memory_order_acquire);
+				s2 = atomic_load_explicit(&p->seq, memory_order_acquire);
+			} while (s1 != s2 || (s1 & 1));
+			n += live;
+		}
+	}
+	return n;
 }
 
 unsigned int
@@ -900,6 +927,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->cookie_replies += rx->cookie_replies;
 		st->cookies_taken += rx->cookies_taken;
 		st->hs_dh += rx->hs_dh;
+		st->peer_gone += rx->peer_gone;
 		st->under_load += rx->under_load_until > rx->now;
 		st->sessions_opened += rx->opened;
 		st->sessions_closed += rx->closed;

@@ -52,6 +52,8 @@ key_ranges(struct xf_engine *e, struct iovec *ranges)
 	ranges[n++] = (struct iovec){ &e->local, sizeof(e->local) };
 	ranges[n++] = (struct iovec){ e->conf.private_key, sizeof(e->conf.private_key) };
 	ranges[n++] = (struct iovec){ e->conf.psk, sizeof(e->conf.psk) };
+	ranges[n++] = (struct iovec){ e->psk, sizeof(e->psk) };
+	ranges[n++] = (struct iovec){ e->peers_next.npeers, sizeof(e->peers_next.npeers) };
 	ranges[n++] = (struct iovec){ e->jobs, sizeof(e->jobs) }; /* handshakes, keys */
 	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
 		struct eng_rx *rx = &e->rx[r];
@@ -63,7 +65,7 @@ key_ranges(struct xf_engine *e, struct iovec *ranges)
 	return n;
 }
 
-#define ENG_KEY_RANGES (4u + 3u * XF_ENGINE_MAX_RX)
+#define ENG_KEY_RANGES (6u + 3u * XF_ENGINE_MAX_RX)
 
 /*
  * Lock the pages of the structures that will hold keys, before any key is in them, and
@@ -111,6 +113,8 @@ eng_secure_create(struct xf_engine *e)
 		return 0;
 	}
 	keys_lock(e);
+	e->has_psk = c->has_psk;
+	memcpy(e->psk, c->psk, sizeof(e->psk));
 	if (c->has_private_key && xf_noise_static_init(&e->local, c->private_key) < 0) {
 		XF_LOG(ERR, MODULE, "the private key is not a usable X25519 key");
 		return -EINVAL;
@@ -221,7 +225,7 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
                      uint16_t max_payload, uint32_t hello_window)
 {
 	const struct xf_engine_conf *c = &rx->e->conf;
-	const struct xf_engine_peer *peer = &c->peers[j->req.peer];
+	const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
 	struct xf_noise_prologue pro;
 
 	if (!c->has_private_key || !peer->has_key) {
@@ -352,7 +356,7 @@ eng_secure_hello_gate(struct eng_rx *rx, int pi, const struct xf_msg *hello, uin
 		rx->hs_mode++; /* a peer asking for frames in clear: never, with AEAD on */
 		return -EPROTO;
 	}
-	if (!c->has_private_key || !c->peers[pi].has_key) {
+	if (!c->has_private_key || !rx->peers[pi].has_key) {
 		rx->hs_no_key++;
 		return -ENOKEY;
 	}
@@ -851,7 +855,7 @@ eng_secure_maintain(struct eng_rx *rx, struct xf_secure_sess *ss)
 static void
 rekey_send(struct eng_rx *rx, struct eng_job *j)
 {
-	const struct xf_engine_peer *peer = &rx->e->conf.peers[j->req.peer];
+	const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
 	struct xf_noise_prologue pro;
 	struct xf_msg h = { .hdr = { .type = XF_MSG_HELLO, .session = j->session_id } };
 	struct rte_mbuf *m;
