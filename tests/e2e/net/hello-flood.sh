@@ -83,8 +83,9 @@ bd = {k: d(b0, b1, "drops", k) for k in ("hs_cookie", "hs_rate", "hs_bad_mac", "
                                           "hs_no_key")}
 at = d(a0, a1, "security", "cookies_taken")
 print("flood: %s" % flood)
-print("B: %s %s; A: cookies_taken %d, hs_bad_cookie %d" %
-      (bs, bd, at, d(a0, a1, "drops", "hs_bad_cookie")))
+print("B: %s %s; A: cookies_taken %d, hs_bad_cookie %d; key memory locked: A %d, B %d" %
+      (bs, bd, at, d(a0, a1, "drops", "hs_bad_cookie"),
+       a1["security"]["key_memory_locked"], b1["security"]["key_memory_locked"]))
 flood_dh = bs["hs_dh"] - bs["handshakes"]
 bad = []
 if at < 1:
