@@ -196,6 +196,7 @@ struct xf_config {
 		uint32_t rekey_after_ms;    /**< New handshake at this key age (push side). */
 		uint32_t reject_after_ms;   /**< Keys this old are refused (> rekey_after_ms). */
 		uint32_t key_update_frames; /**< Frames sealed per key before a key update. */
+		uint32_t handshake_load;    /**< HELLOs (mac1 valid) per second: under load. */
 	} session;
 	struct {
 		bool checksum; /**< Quick check by whole-file checksum instead of size+mtime. */

@@ -222,17 +222,20 @@ static const struct field volume_fields[] = {
 static const struct field el_volume = { .type = T_MAP, .sub = volume_fields };
 
 static const struct field peer_fields[] = {
-	STR("name", struct xf_config_peer, name, 1, S_IDENT, F_REQUIRED, NULL,
+	/* reload: a peer keeps the engine's slot by name; a change of address, port or key
+	 * ends its sessions (xferd_peers_reload, docs/CONTROL.md "Reload") */
+	STR("name", struct xf_config_peer, name, 1, S_IDENT, F_REQUIRED | F_RELOAD, NULL,
 	    "Identifier, unique among peers"),
 	{ .key = "ipv4",
 	  .type = T_IPV4,
 	  .off = OFF(struct xf_config_peer, ipv4),
-	  .flags = F_REQUIRED,
+	  .flags = F_REQUIRED | F_RELOAD,
 	  .doc = "Peer address, inside the subnet of a port" },
-	INT("udp_port", struct xf_config_peer, udp_port, 1, 65535, 0, "7010", "Peer's UDP port"),
-	STR("port", struct xf_config_peer, port, 0, S_IDENT, 0, NULL,
+	INT("udp_port", struct xf_config_peer, udp_port, 1, 65535, F_RELOAD, "7010",
+	    "Peer's UDP port"),
+	STR("port", struct xf_config_peer, port, 0, S_IDENT, F_RELOAD, NULL,
 	    "Name of the port that reaches it; default: the first port whose subnet holds ipv4"),
-	STR("public_key", struct xf_config_peer, public_key, 0, S_KEY, 0, "",
+	STR("public_key", struct xf_config_peer, public_key, 0, S_KEY, F_RELOAD, "",
 	    "Its X25519 public key (the output of xferd keygen on it), base64 of 32 bytes: "
 	    "only its holder opens sessions from this address (session.security aead); "
 	    "\"\" = none: its sessions are refused"),
@@ -330,6 +333,11 @@ static const struct field session_fields[] = {
 	    "4194304",
 	    "Frames sealed under one key before the sender updates it (aead; AES-GCM's limit "
 	    "is 2^23 per key, RFC 9001 6.6)"),
+	/* restart: each RX core takes it at start */
+	INT("handshake_load", struct xf_config, session.handshake_load, 1, 100000, 0, "64",
+	    "HELLOs with a valid mac1 per second on one RX core from which it is under load "
+	    "(aead): then an initiation without a valid mac2 gets a cookie reply and no "
+	    "Diffie-Hellman work, and at most this many with a valid mac2 per second get it"),
 	END_OF_FIELDS,
 };
 
@@ -375,7 +383,7 @@ const struct field xf_config_root_fields[] = {
 	LIST("volumes", struct xf_config, volumes, n_volumes, 1, &el_volume, F_REQUIRED, NULL,
 	     "Storage volumes, 1..16; a push names one as PEER::VOLUME/PATH, PEER:PATH is the "
 	     "first"),
-	LIST("peers", struct xf_config, peers, n_peers, 0, &el_peer, 0, "[]",
+	LIST("peers", struct xf_config, peers, n_peers, 0, &el_peer, F_RELOAD, "[]",
 	     "Remote appliances (the allowlist), 0..256"),
 	ROOTMAP("session", session_fields, 0, "Session protocol"),
 	ROOTMAP("transfer", transfer_fields, 0, "Transfer behaviour"),

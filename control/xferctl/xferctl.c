@@ -277,6 +277,12 @@ show_sessions(json_t *r)
 			       (double)num(cc, "pacing_bps") / 1e6, num(cc, "inflight_bytes"), cwnd,
 			       (double)num(cc, "loss_pm") / 10);
 		}
+		/* its peer's key and its keys' age (session.security aead), on a line of its own */
+		if (json_is_string(get(s, "key_fingerprint"))) {
+			printf("%-10s keys %s: age %.1f s, %lld key updates, %lld new handshakes\n",
+			       "", str(s, "key_fingerprint"), (double)num(s, "key_age_ms") / 1000,
+			       num(s, "key_updates"), num(s, "rekeys"));
+		}
 	}
 }
 

@@ -4,6 +4,7 @@
 #define XFERD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <time.h>
 
@@ -59,6 +60,10 @@ int xferd_crash_handlers_install(void);
 /** Run the daemon until SIGINT, SIGTERM or `xferctl shutdown`. @return the exit code. */
 int xferd_run(const struct xferd_opts *o);
 
+/* Peers' engine slots (XF_CONFIG_MAX_PEERS) and their names' size (XF_CONFIG_NAME_MAX). */
+#define XFERD_SLOTS     256u
+#define XFERD_SLOT_NAME 64u
+
 /** The running daemon, as the control thread sees it. */
 struct xferd {
 	const struct xferd_opts *opts;
@@ -72,7 +77,30 @@ struct xferd {
 	unsigned long reloads_refused;
 	unsigned long push_filters_refused; /**< pushes refused for their filter rules */
 	struct xferd_metrics *metrics;      /**< the /metrics endpoint, NULL when off */
+	/** The engine's slot of each configured peer (cfg->peers[i]) and the name of the
+	 *  peer in each slot ("": removed). Stable across reloads: a peer keeps its slot by
+	 *  name, an added one takes a new slot (xf_engine_set_peers). */
+	uint16_t peer_slot[XFERD_SLOTS];
+	char slot_name[XFERD_SLOTS][XFERD_SLOT_NAME];
+	unsigned int n_slots;
 };
+
+/** The configured peer in engine slot slot, or NULL (removed, or no such slot). */
+const struct xf_config_peer *xferd_slot_peer(const struct xferd *d, unsigned int slot);
+
+/** The name of the peer in engine slot slot ("?" when there is none). */
+const char *xferd_slot_name(const struct xferd *d, unsigned int slot);
+
+/** Start: slot i for peers[i] (the engine's configured table). */
+void xferd_slots_init(struct xferd *d);
+
+/**
+ * Reload: the peers of cand to the engine (xf_engine_set_peers), slots kept by name.
+ * On success the mapping is cand's; on failure it stays as it was.
+ * @return 0, -ENOSPC (more peers than slots over the daemon's life), or the engine's
+ *         -errno (logged).
+ */
+int xferd_peers_reload(struct xferd *d, const struct xf_config *cand);
 
 /** The engine's configuration from the file's. @return 0 or -EINVAL (logged). */
 int xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec);

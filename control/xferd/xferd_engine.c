@@ -79,19 +79,101 @@ engine_keys(const struct xf_config *cfg, struct xf_engine_conf *ec)
 		}
 		ec->has_psk = true;
 	}
-	for (unsigned int i = 0; i < ec->n_peers; i++) {
-		const char *b64 = cfg->peers[i].public_key;
+	return 0;
+}
 
-		/* The loader checked the form already. */
-		ec->peers[i].has_key =
-		        b64[0] != '\0' &&
-		        xf_key_b64_decode(b64, strlen(b64), ec->peers[i].public_key) == 0;
-		if (!ec->peers[i].has_key) {
-			XF_LOG(WARNING, "xferd",
-			       "peers[%u] (%s) has no public_key: its sessions are refused", i,
-			       cfg->peers[i].name);
+_Static_assert(XFERD_SLOTS == XF_CONFIG_MAX_PEERS && XFERD_SLOTS <= XF_ENGINE_MAX_PEERS &&
+                       XFERD_SLOT_NAME == XF_CONFIG_NAME_MAX,
+               "xferd.h's slot sizes are the config's");
+
+/* A configured peer as the engine holds it; warns when it has no key. */
+static void
+engine_peer(const struct xf_config *cfg, unsigned int i, struct xf_engine_peer *ep)
+{
+	const struct xf_config_peer *p = &cfg->peers[i];
+
+	memset(ep, 0, sizeof(*ep));
+	ep->ip = htonl(p->ipv4);
+	ep->udp_port = (uint16_t)p->udp_port;
+	/* The loader checked the form already. */
+	ep->has_key = p->public_key[0] != '\0' &&
+	              xf_key_b64_decode(p->public_key, strlen(p->public_key), ep->public_key) == 0;
+	if (!ep->has_key && cfg->session.security != XF_CONFIG_SECURITY_NONE) {
+		XF_LOG(WARNING, "xferd",
+		       "peers[%u] (%s) has no public_key: its sessions are refused", i, p->name);
+	}
+}
+
+void
+xferd_slots_init(struct xferd *d)
+{
+	d->n_slots = XF_MIN(d->cfg->n_peers, XF_CONFIG_MAX_PEERS);
+	for (unsigned int i = 0; i < d->n_slots; i++) {
+		d->peer_slot[i] = (uint16_t)i;
+		snprintf(d->slot_name[i], sizeof(d->slot_name[i]), "%s", d->cfg->peers[i].name);
+	}
+}
+
+const struct xf_config_peer *
+xferd_slot_peer(const struct xferd *d, unsigned int slot)
+{
+	for (unsigned int i = 0; i < d->cfg->n_peers; i++) {
+		if (d->peer_slot[i] == slot) {
+			return &d->cfg->peers[i];
 		}
 	}
+	return NULL;
+}
+
+const char *
+xferd_slot_name(const struct xferd *d, unsigned int slot)
+{
+	return slot < d->n_slots && d->slot_name[slot][0] != '\0' ? d->slot_name[slot] : "?";
+}
+
+int
+xferd_peers_reload(struct xferd *d, const struct xf_config *cand)
+{
+	static struct xf_engine_peer peers[XF_CONFIG_MAX_PEERS];
+	static bool present[XF_CONFIG_MAX_PEERS];
+	uint16_t slot[XF_CONFIG_MAX_PEERS];
+	unsigned int n_slots = d->n_slots;
+	int rc;
+
+	memset(present, 0, sizeof(present));
+	for (unsigned int i = 0; i < cand->n_peers; i++) {
+		unsigned int s = n_slots;
+
+		for (unsigned int k = 0; k < d->n_slots; k++) {
+			if (strcmp(d->slot_name[k], cand->peers[i].name) == 0) {
+				s = k;
+			}
+		}
+		if (s == n_slots && n_slots++ == XF_CONFIG_MAX_PEERS) {
+			XF_LOG(ERR, "reload", "peers: more than %u over this run: restart xferd",
+			       XF_CONFIG_MAX_PEERS);
+			return -ENOSPC;
+		}
+		slot[i] = (uint16_t)s;
+		present[s] = true;
+		engine_peer(cand, i, &peers[s]);
+	}
+	rc = d->engine != NULL ? xf_engine_set_peers(d->engine, peers, present, n_slots) : 0;
+	explicit_bzero(peers, sizeof(peers));
+	if (rc < 0) {
+		XF_LOG(ERR, "reload", "peers not applied: %s", strerror(-rc));
+		return rc;
+	}
+	for (unsigned int s = 0; s < n_slots; s++) {
+		if (!present[s]) {
+			d->slot_name[s][0] = '\0';
+		}
+	}
+	for (unsigned int i = 0; i < cand->n_peers; i++) {
+		d->peer_slot[i] = slot[i];
+		snprintf(d->slot_name[slot[i]], sizeof(d->slot_name[0]), "%s", cand->peers[i].name);
+	}
+	d->n_slots = n_slots;
 	return 0;
 }
 
@@ -171,10 +253,10 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	ec->rekey_after_ms = cfg->session.rekey_after_ms;
 	ec->reject_after_ms = cfg->session.reject_after_ms;
 	ec->key_update_frames = cfg->session.key_update_frames;
+	ec->handshake_load = cfg->session.handshake_load;
 	ec->n_peers = XF_MIN(cfg->n_peers, XF_ENGINE_MAX_PEERS);
 	for (unsigned int i = 0; i < ec->n_peers; i++) {
-		ec->peers[i].ip = htonl(cfg->peers[i].ipv4);
-		ec->peers[i].udp_port = (uint16_t)cfg->peers[i].udp_port;
+		engine_peer(cfg, i, &ec->peers[i]);
 	}
 	return engine_keys(cfg, ec);
 }
@@ -242,7 +324,7 @@ struct job_shares {
 };
 
 static json_t *
-job_json(const struct xf_job_info *j, const struct xf_config *cfg, const struct job_shares *sh)
+job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_shares *sh)
 {
 	double secs = (double)(j->elapsed_ns - XF_MIN(j->queued_ns, j->elapsed_ns)) / 1e9;
 	/* File bytes covered: sent as literals or matched in the receiver's basis (COPY). */
@@ -254,7 +336,7 @@ job_json(const struct xf_job_info *j, const struct xf_config *cfg, const struct 
 	        "{s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 	        "s:I, s:I, s:I, s:I, s:I}",
 	        "id", (int)j->id, "state", xf_job_state_str(j->state), "src", j->src, "peer",
-	        cfg->peers[j->peer].name, "dest", j->dest, "files_total",
+	        xferd_slot_name(d, j->peer), "dest", j->dest, "files_total",
 	        (json_int_t)j->push.files_total, "files_done", (json_int_t)settled, "files_sent",
 	        (json_int_t)j->push.files_sent, "files_uptodate",
 	        (json_int_t)j->push.files_uptodate, "files_failed",
@@ -345,7 +427,7 @@ xferd_jobs_json(struct xferd *d)
 		struct xf_job_info info;
 
 		if (xf_engine_job(d->engine, ids[i], &info) == 0) {
-			json_array_append_new(list, job_json(&info, d->cfg, &sh));
+			json_array_append_new(list, job_json(&info, d, &sh));
 		}
 	}
 	return list;
@@ -372,7 +454,7 @@ h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		                   (unsigned int)json_integer_value(id));
 		return;
 	} else {
-		list = json_pack("[o]", job_json(&info, d->cfg, &sh));
+		list = json_pack("[o]", job_json(&info, d, &sh));
 	}
 	reply->result = json_pack("{s:o, s:{s:i, s:f}}", "jobs", list, "fairness", "running",
 	                          (int)sh.running, "jain",
@@ -510,13 +592,13 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	req.src = resolved;
 	/* transfer.checksum (reloadable) makes every push compare by checksum. */
 	req.checksum = json_is_true(checksum) || d->cfg->transfer.checksum;
-	req.peer = d->cfg->n_peers;
+	req.peer = XF_CONFIG_MAX_PEERS;
 	for (unsigned int i = 0; i < d->cfg->n_peers; i++) {
 		if (strcmp(d->cfg->peers[i].name, peer) == 0) {
-			req.peer = i;
+			req.peer = d->peer_slot[i]; /* the engine's slot of the peer */
 		}
 	}
-	if (req.peer == d->cfg->n_peers) {
+	if (req.peer == XF_CONFIG_MAX_PEERS) {
 		xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no peer '%s' in the config", peer);
 		return;
 	}
@@ -653,6 +735,10 @@ xferd_stats_json(struct xferd *d)
 	                  (json_int_t)st.hs_no_key, "hs_replay", (json_int_t)st.hs_replay,
 	                  "hs_bad_response", (json_int_t)st.hs_bad_response, "hs_mode",
 	                  (json_int_t)st.hs_mode, "hs_failed", (json_int_t)st.hs_failed));
+	json_object_update_new(drops,
+	                       json_pack("{s:I, s:I, s:I}", "hs_cookie", (json_int_t)st.hs_cookie,
+	                                 "hs_rate", (json_int_t)st.hs_rate, "hs_bad_cookie",
+	                                 (json_int_t)st.hs_bad_cookie));
 	for (unsigned int i = 0; i < d->cfg->cores.n_rx; i++) {
 		json_array_append_new(
 		        cores, json_pack("{s:i, s:s}", "lcore", d->cfg->cores.rx[i], "role", "rx"));
@@ -743,6 +829,14 @@ xferd_stats_json(struct xferd *d)
 		                  "frames_sealed", (json_int_t)st.sealed, "frames_opened",
 		                  (json_int_t)st.opened, "nonce_refused",
 		                  (json_int_t)st.nonce_refused));
+		json_object_update_new(json_object_get(result, "security"),
+		                       json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+		                                 "key_memory_locked", (json_int_t)st.keys_locked,
+		                                 "peer_sessions_ended", (json_int_t)st.peer_gone,
+		                                 "cookie_replies", (json_int_t)st.cookie_replies,
+		                                 "cookies_taken", (json_int_t)st.cookies_taken,
+		                                 "hs_dh", (json_int_t)st.hs_dh, "under_load",
+		                                 (json_int_t)st.under_load));
 		json_object_set_new(result, "volumes", volumes_json(d));
 		json_object_set_new(drops, "volume_refused",
 		                    json_integer((json_int_t)st.volume_refused));
@@ -758,16 +852,15 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 }
 
 /* A public key's fingerprint for humans: the first 8 bytes of its SHA-256, in hex (as
- * the key itself is never printed by stats). "" when the peer has no key. */
+ * the key itself is never printed by stats). "" if the digest fails. */
 static void
-key_fingerprint(const char *b64, char *out)
+key_fingerprint(const uint8_t *key, char *out)
 {
-	uint8_t key[XF_KEY_LEN], md[EVP_MAX_MD_SIZE];
+	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
 	out[0] = '\0';
-	if (b64[0] == '\0' || xf_key_b64_decode(b64, strlen(b64), key) < 0 ||
-	    EVP_Digest(key, sizeof(key), md, &n, EVP_sha256(), NULL) != 1 || n < 8) {
+	if (EVP_Digest(key, XF_KEY_LEN, md, &n, EVP_sha256(), NULL) != 1 || n < 8) {
 		return;
 	}
 	for (unsigned int i = 0; i < 8; i++) {
@@ -784,10 +877,25 @@ mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A session's keys: its peer's key fingerprint, its current keys' age, key updates and
+ * new handshakes (docs/SECURITY.md 5). */
+static json_t *
+keys_json(const uint8_t *peer_key, uint64_t born_ns, uint64_t key_updates, uint64_t rekeys)
+{
+	char fp[17];
+
+	key_fingerprint(peer_key, fp);
+	return json_pack("{s:s, s:I, s:I, s:I}", "key_fingerprint", fp, "key_age_ms",
+	                 (json_int_t)((mono_ns() - born_ns) / 1000000), "key_updates",
+	                 (json_int_t)key_updates, "rekeys", (json_int_t)rekeys);
+}
+
 static void
 h_sessions(void *arg, json_t *args, struct xf_ctl_reply *reply)
 {
 	struct xferd *d = arg;
+	static struct xf_engine_rsess_info rs[XF_ENGINE_MAX_RX * XF_CONFIG_MAX_SESSIONS];
+	unsigned int nr;
 	struct xf_engine_stats st;
 	unsigned int ids[XF_ENGINE_MAX_JOBS],
 	        n = xf_engine_jobs(d->engine, ids, XF_ENGINE_MAX_JOBS);
@@ -801,11 +909,10 @@ h_sessions(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		if (xf_engine_job(d->engine, ids[i], &j) < 0 || j.state != XF_JOB_RUNNING) {
 			continue;
 		}
-		char fp[17];
 		json_t *o;
 
 		o = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "id", (int)j.id,
-		              "peer", d->cfg->peers[j.peer].name, "role", "sender", "state",
+		              "peer", xferd_slot_name(d, j.peer), "role", "sender", "state",
 		              "running", "files_total", (json_int_t)j.push.files_total,
 		              "files_committed", (json_int_t)j.push.files_committed, "files_failed",
 		              (json_int_t)j.push.files_failed, "bytes",
@@ -818,13 +925,27 @@ h_sessions(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		/* The peer's key (fingerprint), the age of the session's current keys, key
 		 * updates and new handshakes. */
 		if (o != NULL && j.keyed) {
-			key_fingerprint(d->cfg->peers[j.peer].public_key, fp);
 			json_object_update_new(
-			        o, json_pack("{s:s, s:I, s:I, s:I}", "key_fingerprint", fp,
-			                     "key_age_ms",
-			                     (json_int_t)((mono_ns() - j.keys_born_ns) / 1000000),
-			                     "key_updates", (json_int_t)j.key_updates, "rekeys",
-			                     (json_int_t)j.rekeys));
+			        o, keys_json(j.peer_key, j.keys_born_ns, j.key_updates, j.rekeys));
+		}
+		json_array_append_new(list, o);
+	}
+	/* The sessions served, each with the keys of its peer likewise. */
+	nr = xf_engine_rsessions(d->engine, rs, XF_ARRAY_SIZE(rs));
+	for (unsigned int i = 0; i < nr; i++) {
+		struct in_addr a = { .s_addr = rs[i].peer_ip };
+		char ip[INET_ADDRSTRLEN];
+		json_t *o;
+
+		inet_ntop(AF_INET, &a, ip, sizeof(ip));
+		o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:I}", "id", (json_int_t)rs[i].id,
+		              "peer", xferd_slot_name(d, rs[i].peer), "role", "receiver", "state",
+		              rs[i].refused ? "refused" : "running", "peer_ip", ip, "peer_port",
+		              (int)rs[i].peer_port, "age_ms",
+		              (json_int_t)((mono_ns() - rs[i].opened_ns) / 1000000));
+		if (o != NULL && rs[i].keyed) {
+			json_object_update_new(o, keys_json(rs[i].peer_key, rs[i].keys_born_ns,
+			                                    rs[i].key_updates, rs[i].rekeys));
 		}
 		json_array_append_new(list, o);
 	}

@@ -104,8 +104,18 @@ reload_apply(struct xferd *d, json_t **report)
 			.idle_poll = cand->cores.idle == XF_CONFIG_IDLE_POLL,
 		};
 
-		/* The loader checked keepalive < timeout, so this cannot fail; if it did, the
-		 * engine would keep the old parameters and so does the config. */
+		/* The allowlist first: the one step that can fail on a valid config (more peers
+		 * than slots over the run). Then the parameters: the loader checked keepalive <
+		 * timeout, so this cannot fail; if it did, the engine would keep the old
+		 * parameters and so does the config. */
+		rc = xferd_peers_reload(d, cand);
+		if (rc < 0) {
+			xf_config_free(cand);
+			d->reloads_refused++;
+			json_decref(changed);
+			json_decref(restart);
+			return rc;
+		}
 		if (d->engine != NULL && xf_engine_set_params(d->engine, &par) < 0) {
 			XF_LOG(ERR, "reload", "session parameters refused by the engine");
 			xf_config_free(cand);
@@ -298,6 +308,7 @@ xferd_run(const struct xferd_opts *o)
 	}
 	d.engine = xf_engine_create(&ec);
 	explicit_bzero(&ec, sizeof(ec)); /* the keys: the engine holds its own copies */
+	xferd_slots_init(&d);
 	if (d.engine == NULL || xf_engine_launch(d.engine) < 0) {
 		goto out_engine;
 	}

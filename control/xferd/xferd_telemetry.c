@@ -95,9 +95,7 @@ xferd_telemetry_refresh(struct xferd *d)
 		struct tel_job *j = &s->jobs[s->njobs];
 
 		if (xf_engine_job(d->engine, ids[i], &j->info) == 0) {
-			snprintf(j->peer, sizeof(j->peer), "%s",
-			         j->info.peer < d->cfg->n_peers ? d->cfg->peers[j->info.peer].name
-			                                        : "?");
+			snprintf(j->peer, sizeof(j->peer), "%s", xferd_slot_name(d, j->info.peer));
 			s->njobs++;
 		}
 	}
@@ -234,6 +232,9 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "drop_hs_bad_response", st->hs_bad_response);
 	rte_tel_data_add_dict_u64(info, "drop_hs_mode", st->hs_mode);
 	rte_tel_data_add_dict_u64(info, "drop_hs_failed", st->hs_failed);
+	rte_tel_data_add_dict_u64(info, "drop_hs_cookie", st->hs_cookie);
+	rte_tel_data_add_dict_u64(info, "drop_hs_rate", st->hs_rate);
+	rte_tel_data_add_dict_u64(info, "drop_hs_bad_cookie", st->hs_bad_cookie);
 	rte_tel_data_add_dict_u64(info, "frames", st->frames);
 	rte_tel_data_add_dict_u64(info, "bad_frames", st->bad_frames);
 	rte_tel_data_add_dict_u64(info, "sessions_opened", st->sessions_opened);

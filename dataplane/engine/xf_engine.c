@@ -293,6 +293,7 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		e->w[w].idx = w;
 		e->w[w].lcore = conf->worker_lcore[w];
 	}
+	eng_peers_init(e);
 	rc = eng_secure_create(e);
 	/* The keys live on in their derived forms (the static pair, the peers' state). */
 	OPENSSL_cleanse(e->conf.private_key, sizeof(e->conf.private_key));
@@ -785,6 +786,7 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 		out->keys_born_ns = j->keys_born_ns;
 		out->key_updates = j->key_updates;
 		out->rekeys = j->rekeys;
+		memcpy(out->peer_key, j->peer_key, sizeof(out->peer_key));
 		memcpy(out->error, j->error, sizeof(out->error));
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&j->seq, memory_order_acquire);
@@ -794,6 +796,31 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 		out->push.files_total = j->count;
 	}
 	return 0;
+}
+
+unsigned int
+xf_engine_rsessions(struct xf_engine *e, struct xf_engine_rsess_info *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		for (unsigned int k = 0; k < ENG_RSESS_MAX && n < max; k++) {
+			struct eng_rs_pub *p = &e->rx[r].rs_pub[k];
+			unsigned int s1, s2;
+			bool live;
+
+			/* A consistent snapshot: retry while the RX core is writing one. */
+			do {
+				s1 = atomic_load_explicit(&p->seq, memory_order_acquire);
+				live = p->live;
+				out[n] = p->info;
+				atomic_thread_fence(memory_order_acquire);
+				s2 = atomic_load_explicit(&p->seq, memory_order_acquire);
+			} while (s1 != s2 || (s1 & 1));
+			n += live;
+		}
+	}
+	return n;
 }
 
 unsigned int
@@ -848,6 +875,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 	struct rte_eth_link link;
 
 	memset(st, 0, sizeof(*st));
+	st->keys_locked = e->keys_locked;
 	if (xf_port_stats(&e->port, &ps) == 0) {
 		st->rx_packets = ps.rx_packets;
 		st->tx_packets = ps.tx_packets;
@@ -894,6 +922,14 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->hs_bad_response += rx->hs_bad_response;
 		st->hs_mode += rx->hs_mode;
 		st->hs_failed += rx->hs_failed;
+		st->hs_cookie += rx->hs_cookie;
+		st->hs_rate += rx->hs_rate;
+		st->hs_bad_cookie += rx->hs_bad_cookie;
+		st->cookie_replies += rx->cookie_replies;
+		st->cookies_taken += rx->cookies_taken;
+		st->hs_dh += rx->hs_dh;
+		st->peer_gone += rx->peer_gone;
+		st->under_load += rx->under_load_until > rx->now;
 		st->sessions_opened += rx->opened;
 		st->sessions_closed += rx->closed;
 		st->sessions_timed_out += rx->timed_out;

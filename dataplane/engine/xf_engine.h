@@ -56,6 +56,9 @@ struct xf_engine_volume {
 #define XF_ENGINE_UDP_CSUM_ON   1 /**< offload, else software */
 #define XF_ENGINE_UDP_CSUM_OFF  2 /**< none: the field is 0 */
 
+/** session.handshake_load when the configuration leaves it 0 (docs/SECURITY.md 3). */
+#define XF_ENGINE_HS_LOAD_DEFAULT 64u
+
 struct xf_engine_conf {
 	/* the port */
 	const char *device; /**< PCI address or vdev name (the vdev is created by EAL) */
@@ -109,6 +112,9 @@ struct xf_engine_conf {
 	uint32_t rekey_after_ms;    /**< a push starts a new handshake at this key age */
 	uint32_t reject_after_ms;   /**< keys this old seal and open nothing */
 	uint32_t key_update_frames; /**< frames sealed per key before a key update */
+	/** HELLOs with a valid mac1 per second on one RX core from which it is under load
+	 *  (docs/SECURITY.md 3); 0 = XF_ENGINE_HS_LOAD_DEFAULT (64). */
+	uint32_t handshake_load;
 };
 
 struct xf_engine;
@@ -191,6 +197,7 @@ struct xf_job_info {
 	uint64_t keys_born_ns;   /**< when its current keys were made (xf_engine_now's clock) */
 	uint64_t key_updates;    /**< key updates of the session, both directions */
 	uint64_t rekeys;         /**< new handshakes that replaced its keys */
+	uint8_t peer_key[32];    /**< the peer's public key its handshake used (keyed) */
 	bool delete_asked;       /**< the push asked for --delete */
 	bool delete_scan_errors; /**< ... and the scan lost entries, so none was asked of the
 	                              receiver */
@@ -209,6 +216,29 @@ int xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 
 /** Ids of known jobs, newest last. @return the count written. */
 unsigned int xf_engine_jobs(struct xf_engine *e, unsigned int *ids, unsigned int max);
+
+/** A session this appliance serves (receives), as its RX core last published it. */
+struct xf_engine_rsess_info {
+	uint32_t id;           /**< the sender's session id */
+	unsigned int rx;       /**< the RX core that serves it */
+	unsigned int peer;     /**< the peer's slot (xf_engine_set_peers) */
+	uint32_t peer_ip;      /**< network order */
+	uint16_t peer_port;    /**< host order */
+	bool refused;          /**< its destination is not served: it ends in an ABORT */
+	uint64_t opened_ns;    /**< xf_engine_now's clock */
+	bool keyed;            /**< AEAD keys in place (session.security aead) */
+	uint8_t peer_key[32];  /**< the peer's public key its handshake used (keyed) */
+	uint64_t keys_born_ns; /**< when its current keys were made (xf_engine_now's clock) */
+	uint64_t key_updates;  /**< key updates of the session, both directions */
+	uint64_t rekeys;       /**< new handshakes that replaced its keys */
+};
+
+/**
+ * The sessions this appliance serves, as their RX cores published them (at most 100 ms
+ * old). @return the count written to out (at most max).
+ */
+unsigned int xf_engine_rsessions(struct xf_engine *e, struct xf_engine_rsess_info *out,
+                                 unsigned int max);
 
 /** Cancel a job. @return 0, -ENOENT, -EALREADY (finished). */
 int xf_engine_cancel(struct xf_engine *e, unsigned int id);
@@ -251,6 +281,17 @@ struct xf_engine_stats {
 	uint64_t handshakes;  /**< completed, either role */
 	uint64_t rekeys;      /**< handshakes that replaced a live session's keys, either role */
 	uint64_t key_updates; /**< key updates started (session.key_update_frames) */
+	/* Under load (docs/SECURITY.md 3): initiations answered with a cookie reply and no
+	 * DH (mac2 missing or wrong), initiations with a valid mac2 dropped because the
+	 * second's budget of them was spent; cookie replies that did not verify (initiator). */
+	uint64_t hs_cookie, hs_rate, hs_bad_cookie;
+	uint64_t cookie_replies; /**< cookie replies sent (responder) */
+	uint64_t cookies_taken;  /**< cookie replies that verified (initiator) */
+	uint64_t hs_dh;          /**< initiations that got Diffie-Hellman work (responder) */
+	uint32_t under_load;     /**< RX cores under load now */
+	uint64_t keys_locked;    /**< bytes of key memory locked (0: mlock refused, or none) */
+	uint64_t peer_gone;      /**< sessions and pushes ended: a reload removed or re-keyed
+	                              their peer */
 	uint64_t sessions_opened, sessions_closed, sessions_timed_out;
 	uint64_t arp_replied, icmp_echo_replied;
 	uint64_t arp_held;    /**< frames held while their next hop was being resolved */
@@ -335,6 +376,23 @@ struct xf_engine_params {
  *         published then).
  */
 int xf_engine_set_params(struct xf_engine *e, const struct xf_engine_params *p);
+
+/**
+ * Replace the allowlist (a reload; control thread). Slots are stable: a peer keeps its
+ * slot for as long as it is configured (xf_engine_push_req.peer names a slot), a removed
+ * peer's slot is never given to another, an added peer takes a slot never used. Every
+ * RX core adopts the table between two polls and ends the sessions it serves and the
+ * pushes it runs whose peer was removed or changed (address, UDP port or key); this
+ * returns once every RX core has.
+ * @param peers   n_slots entries, by slot.
+ * @param present n_slots flags: false for a slot whose peer is removed.
+ * @param n_slots at least the slots in use, at most XF_ENGINE_MAX_PEERS.
+ * @return 0; -EINVAL (n_slots out of range), -EIO (a peer's key is not usable), -EBUSY
+ *         (a previous change is still being adopted), -ETIMEDOUT (an RX core did not adopt
+ *         it within 5 s: it will, at its next poll).
+ */
+int xf_engine_set_peers(struct xf_engine *e, const struct xf_engine_peer *peers,
+                        const bool *present, unsigned int n_slots);
 
 /**
  * Read the parameters in effect: the last published ones, or those of the engine's

@@ -27,7 +27,7 @@ push_frame_send(void *arg, void *frame, uint16_t len)
 {
 	struct eng_job *j = arg;
 	struct eng_rx *rx = j->push_rx;
-	const struct xf_engine_peer *peer = &rx->e->conf.peers[j->req.peer];
+	const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
 
 	/* Two frames at most (an ARP request and this one). */
 	if (!eng_tx_room(rx, 2)) {
@@ -133,6 +133,7 @@ job_publish(struct eng_job *j, enum xf_job_state state, const char *error)
 		j->keys_born_ns = j->sec.cur.born_ns;
 		j->key_updates = xf_secure_sess_key_updates(&j->sec);
 		j->rekeys = j->sec.rekeys;
+		memcpy(j->peer_key, j->npeer.pub, sizeof(j->peer_key));
 	}
 	if (error != NULL) {
 		snprintf(j->error, sizeof(j->error), "%s", error);
@@ -181,6 +182,11 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.delta_request = push_delta_request,
 	};
 
+	if (!rx->peer_present[j->req.peer]) {
+		job_publish(j, XF_JOB_FAILED, "the peer was removed by a reload");
+		j->finished = true;
+		return;
+	}
 	if (e->aead) {
 		int rc;
 
@@ -248,14 +254,18 @@ static void
 job_aborted(struct eng_rx *rx, unsigned int k, const struct xf_push_stats *st)
 {
 	const char *peer_msg = xf_push_peer_abort_msg(rx->e->jobs[rx->jobs[k]].push);
-	const char *why = st->abort_code == XF_ABORT_TIMEOUT   ? "peer silent past the timeout"
+	bool gone = rx->e->jobs[rx->jobs[k]].peer_gone;
+	const char *why = gone ? "the peer was removed or re-keyed by a reload"
+	                  : st->abort_code == XF_ABORT_TIMEOUT ? "peer silent past the timeout"
 	                  : st->abort_code == XF_ABORT_REFUSED ? "refused by the peer"
 	                  : st->abort_code == XF_ABORT_CANCEL  ? "cancelled"
 	                                                       : "aborted";
 	char error[320];
 
 	snprintf(error, sizeof(error), "%s%s%s", why, peer_msg[0] != '\0' ? ": " : "", peer_msg);
-	job_end(rx, k, st->abort_code == XF_ABORT_CANCEL ? XF_JOB_CANCELLED : XF_JOB_FAILED, error);
+	job_end(rx, k,
+	        st->abort_code == XF_ABORT_CANCEL && !gone ? XF_JOB_CANCELLED : XF_JOB_FAILED,
+	        error);
 }
 
 /* Jobs of this core running to peer. */
@@ -335,6 +345,36 @@ eng_jobs_stop(struct eng_rx *rx)
 	}
 }
 
+/*
+ * The allowlist changed (eng_peers_poll): a push to a peer removed or changed (another
+ * address or key: its session's keys were made with the old one) ends, and one waiting
+ * for such a peer never starts.
+ */
+void
+eng_jobs_peer_gone(struct eng_rx *rx, const bool *changed)
+{
+	for (unsigned int k = 0; k < rx->nwaiting;) {
+		struct eng_job *j = &rx->e->jobs[rx->waiting[k]];
+
+		if (!changed[j->req.peer] || !job_unqueue(rx, j,
+		                                          "the peer was removed or "
+		                                          "re-keyed by a reload")) {
+			k++;
+			continue;
+		}
+		rx->peer_gone++;
+	}
+	for (unsigned int k = 0; k < rx->njobs; k++) {
+		struct eng_job *j = &rx->e->jobs[rx->jobs[k]];
+
+		if (changed[j->req.peer] && !j->peer_gone) {
+			j->peer_gone = true;
+			rx->peer_gone++;
+			xf_push_abort(j->push, XF_ABORT_CANCEL, rx->now);
+		}
+	}
+}
+
 bool
 eng_jobs_poll(struct eng_rx *rx)
 {
@@ -354,7 +394,7 @@ eng_jobs_poll(struct eng_rx *rx)
 		}
 		busy |= xf_push_poll(j->push, rx->now);
 		xf_push_reliab_stats(j->push, &rel);
-		eng_neigh_watch(rx, &j->nud, rx->e->conf.peers[j->req.peer].ip, &rel);
+		eng_neigh_watch(rx, &j->nud, rx->peers[j->req.peer].ip, &rel);
 		xf_push_stats(j->push, &st);
 		if (st.state == XF_PUSH_DONE) {
 			job_end(rx, k, XF_JOB_DONE, NULL);
@@ -417,7 +457,7 @@ eng_job_by_session(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port)
 {
 	for (unsigned int k = 0; k < rx->njobs; k++) {
 		struct eng_job *j = &rx->e->jobs[rx->jobs[k]];
-		const struct xf_engine_peer *peer = &rx->e->conf.peers[j->req.peer];
+		const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
 
 		if (j->session_id == id && peer->ip == ip && peer->udp_port == port) {
 			return j;

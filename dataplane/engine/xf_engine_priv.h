@@ -11,6 +11,7 @@
 
 #include "xf_delta.h"
 #include "xf_engine.h"
+#include "xf_hs_load.h"
 #include "xf_net.h"
 #include "xf_pipeline.h"
 #include "xf_port.h"
@@ -142,6 +143,7 @@ struct eng_job {
 	uint16_t hello_max_payload; /**< of its HELLO, likewise */
 	uint32_t hello_window;      /**< of its HELLO, likewise (the --max-delete limit) */
 	bool rekeying;              /**< a new handshake's message 1 is out (hs holds it) */
+	bool peer_gone;             /**< aborted: a reload removed or re-keyed its peer */
 	uint8_t rekey_msg1[XF_NOISE_MSG1_LEN]; /**< that message 1 (msg1 is the push's) */
 	uint64_t rekey_sent_ns;                /**< when that message 1 went out */
 	/* published by the RX core */
@@ -155,11 +157,21 @@ struct eng_job {
 	uint64_t keys_born_ns; /**< published sec.born_ns */
 	uint64_t key_updates;  /**< published key updates of sec */
 	uint64_t rekeys;       /**< published handshakes that replaced sec's keys */
+	uint8_t peer_key[32];  /**< published npeer.pub once keyed */
 	struct xf_push_stats st;
 	struct xf_reliab_stats rel;
 };
 
 /* A session we serve (the receiving side), on one RX core. */
+/* What an RX core publishes of a session it serves, for xferctl sessions (seqlock),
+ * every ENG_RS_PUB_NS at most. */
+#define ENG_RS_PUB_NS (100ull * 1000000ull)
+struct eng_rs_pub {
+	atomic_uint seq; /* odd while the RX core writes */
+	bool live;
+	struct xf_engine_rsess_info info;
+};
+
 struct eng_rsess {
 	bool used;
 	bool closing;
@@ -182,6 +194,7 @@ struct eng_rsess {
 	struct xf_reliab *rel;
 	struct eng_rx *rx;
 	uint64_t opened_ns;
+	uint64_t pub_ns; /* when it was last published (rx->rs_pub) */
 	/* frames queued for their first transmission or for a retransmission */
 	struct rte_mbuf *txq[ENG_TXQ_MAX];
 	uint16_t txq_len[ENG_TXQ_MAX];
@@ -238,11 +251,24 @@ struct eng_rx {
 	uint64_t rekeys;      /* handshakes that replaced a live session's keys, either role */
 	uint64_t key_updates; /* key updates this core started (phase bit, HKDF) */
 	uint64_t hs_bad_mac, hs_no_key, hs_replay, hs_bad_response, hs_mode, hs_failed;
+	uint64_t hs_cookie, hs_rate, hs_bad_cookie, cookie_replies, cookies_taken, hs_dh;
+	/* Under load until then (rx->now), as judged at the last HELLO with a valid mac1:
+	 * the windows that count last two seconds. */
+	uint64_t under_load_until;
+	struct xf_hs_load hs_load; /* docs/SECURITY.md 3 */
 	/* AEAD: this core's ipsec-mb manager (made at start), and its own copy of the peers'
 	 * handshake state (each message 1 moves its peer's timestamp: no sharing) */
 	struct xf_crypto_mgr *cmgr;
 	struct xf_noise_peer npeers[XF_ENGINE_MAX_PEERS];
 	struct xf_noise_cookie_jar jar;
+	/* The allowlist as this core uses it, by slot (xf_engine_peers.c): the engine's
+	 * configured one, then each reload's, adopted between polls. */
+	struct xf_engine_peer peers[XF_ENGINE_MAX_PEERS];
+	bool peer_present[XF_ENGINE_MAX_PEERS];  /* false: a slot of a removed peer */
+	unsigned int n_peers;                    /* slots in use (present or not) */
+	atomic_uint peers_gen;                   /* the generation adopted (control reads) */
+	uint64_t peer_gone;                      /* sessions and jobs ended by a reload */
+	struct eng_rs_pub rs_pub[ENG_RSESS_MAX]; /* rs[i] as xferctl sessions sees it */
 	/* Frames waiting for their next hop's MAC (an ARP request is out), oldest first;
 	 * sent when the reply arrives, dropped after ENG_HOLD_NS (as Linux's arp_queue). */
 	struct eng_held {
@@ -352,6 +378,21 @@ struct xf_engine {
 	atomic_uint peer_sessions[XF_ENGINE_MAX_PEERS];
 	bool aead;                    /**< not session.security none */
 	struct xf_noise_static local; /**< our static key pair (aead and has_private_key) */
+	bool has_psk;                 /**< psk is session.psk_file's (else all zero) */
+	uint8_t psk[32];              /**< kept for the peers a reload adds or re-keys */
+	/** The allowlist a reload publishes (xf_engine_peers.c): written by the control
+	 *  thread while no RX core is adopting one, read by RX cores after peers_gen. */
+	struct eng_peers_next {
+		struct xf_engine_peer peers[XF_ENGINE_MAX_PEERS];
+		struct xf_noise_peer npeers[XF_ENGINE_MAX_PEERS]; /**< of changed slots */
+		bool present[XF_ENGINE_MAX_PEERS];
+		bool changed[XF_ENGINE_MAX_PEERS]; /**< added, removed, other address or key */
+		unsigned int n;
+	} peers_next;
+	atomic_uint peers_gen; /**< generation of peers_next (0: the configured one) */
+	/** The pages of the structures that hold keys are locked (eng_secure_create), this
+	 *  many bytes of them: 0 when mlock was refused (a warning said why). */
+	size_t keys_locked;
 	struct eng_combined {
 		struct eng_rx *rx;
 		struct eng_worker *w;
@@ -412,11 +453,19 @@ struct rte_mbuf *eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, st
                                         uint16_t len);
 int eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
                          uint16_t max_payload, uint32_t hello_window);
+int eng_secure_hello_gate(struct eng_rx *rx, int pi, const struct xf_msg *hello, uint32_t ip,
+                          uint16_t port, const struct rte_ether_addr *mac);
 int eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct xf_msg *hello,
                       uint8_t *msg2);
 void eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *hello);
 void eng_secure_maintain(struct eng_rx *rx, struct xf_secure_sess *s);
 void eng_secure_job_poll(struct eng_rx *rx, struct eng_job *j);
+/* Peers replaced by a reload (xf_engine_peers.c). */
+void eng_peers_init(struct xf_engine *e);
+bool eng_peers_poll(struct eng_rx *rx);
+void eng_rs_peer_gone(struct eng_rx *rx, struct eng_rsess *rs); /* xf_engine_rsess.c */
+void eng_rs_publish(struct eng_rx *rx, struct eng_rsess *rs, bool live);
+void eng_jobs_peer_gone(struct eng_rx *rx, const bool *changed); /* xf_engine_jobs.c */
 /* The pipeline is behind: frames stay in the NIC queue (xf_engine_rx.c). */
 bool eng_rx_held_back(const struct eng_rx *rx);
 

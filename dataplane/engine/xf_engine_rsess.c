@@ -313,6 +313,36 @@ rs_reap_finished(struct eng_rx *rx, int pi)
 	}
 }
 
+/*
+ * Publish what xferctl sessions shows of a session (live), or that it is gone: a seqlock
+ * the control thread reads (xf_engine_rsessions). A few stores, every 100 ms at most.
+ */
+void
+eng_rs_publish(struct eng_rx *rx, struct eng_rsess *rs, bool live)
+{
+	struct eng_rs_pub *p = &rx->rs_pub[rs - rx->rs];
+	struct xf_engine_rsess_info *i = &p->info;
+
+	rs->pub_ns = rx->now;
+	atomic_fetch_add_explicit(&p->seq, 1, memory_order_acq_rel);
+	p->live = live;
+	i->id = rs->id;
+	i->rx = rx->idx;
+	i->peer = rs->peer;
+	i->peer_ip = rs->peer_ip;
+	i->peer_port = rs->peer_port;
+	i->refused = rs->ps == NULL;
+	i->opened_ns = rs->opened_ns;
+	i->keyed = live && rx->e->aead;
+	if (i->keyed) {
+		memcpy(i->peer_key, rx->npeers[rs->peer].pub, sizeof(i->peer_key));
+		i->keys_born_ns = rs->sec.cur.born_ns;
+		i->key_updates = xf_secure_sess_key_updates(&rs->sec);
+		i->rekeys = rs->sec.rekeys;
+	}
+	atomic_fetch_add_explicit(&p->seq, 1, memory_order_acq_rel);
+}
+
 /* Free the slot once the pipeline has let go of the session. */
 static bool
 rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
@@ -327,6 +357,7 @@ rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
 	rx->retransmits += rs->retransmits;
 	rx->nrs--;
 	rx->closed++;
+	eng_rs_publish(rx, rs, false);
 	xf_secure_sess_wipe(&rs->sec);
 	memset(rs, 0, sizeof(*rs));
 	return true;
@@ -345,6 +376,9 @@ eng_rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 	eng_neigh_watch(rx, &rs->nud, rs->peer_ip, &rel);
 	if (rx->e->aead) {
 		eng_secure_maintain(rx, &rs->sec);
+	}
+	if (rx->now - rs->pub_ns >= ENG_RS_PUB_NS) {
+		eng_rs_publish(rx, rs, true);
 	}
 	/*
 	 * While this core leaves frames in the NIC queue (our storage is behind, say a
@@ -386,6 +420,25 @@ eng_rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 }
 
 /*
+ * The allowlist changed and this session's peer was removed or changed (another address
+ * or key: the session's keys were made with the old one): it ends, and the sender learns
+ * why in an ABORT(REFUSED), sealed under the session's keys while they are still here.
+ */
+void
+eng_rs_peer_gone(struct eng_rx *rx, struct eng_rsess *rs)
+{
+	snprintf(rs->refuse_msg, sizeof(rs->refuse_msg), "%s",
+	         "the peer was removed or re-keyed by a reload");
+	if (rs->confirmed) {
+		rs_refuse(rx, rs);
+	}
+	rx->peer_gone++;
+	XF_LOG(NOTICE, MODULE, "session %08x: its peer was removed or re-keyed by a reload",
+	       rs->id);
+	eng_rs_end(rx, rs, false);
+}
+
+/*
  * A session we serve, by (peer address, peer port, session id): each initiator picks its
  * ids, so two peers (or two sockets of one) may pick the same one (docs/PROTOCOL.md 2).
  */
@@ -403,12 +456,12 @@ eng_rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port)
 	return NULL;
 }
 
-/* @return the index of the peer with address ip in the allowlist, or -1. */
+/* @return the slot of the peer with address ip in this core's allowlist, or -1. */
 static int
-peer_index(const struct xf_engine *e, uint32_t ip)
+peer_index(const struct eng_rx *rx, uint32_t ip)
 {
-	for (unsigned int i = 0; i < e->conf.n_peers; i++) {
-		if (e->conf.peers[i].ip == ip) {
+	for (unsigned int i = 0; i < rx->n_peers; i++) {
+		if (rx->peer_present[i] && rx->peers[i].ip == ip) {
 			return (int)i;
 		}
 	}
@@ -528,7 +581,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	char dest[XF_PATH_ESCAPED_SIZE(64)];
 	uint8_t msg2[XF_NOISE_MSG2_LEN];
 	struct xf_dest d;
-	int pi = peer_index(e, ip), vol;
+	int pi = peer_index(rx, ip), vol;
 
 	if (pi < 0) {
 		rx->hello_not_allowed++;
@@ -542,6 +595,11 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	if (hello->hello.min_version > XF_PROTO_VERSION ||
 	    hello->hello.max_version < XF_PROTO_VERSION) {
 		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_VERSION);
+		return NULL;
+	}
+	/* mac1, and under load mac2 or a cookie reply, before a slot is taken: a flood of
+	 * HELLOs holds no slot and costs no Diffie-Hellman work (docs/SECURITY.md 3). */
+	if (e->aead && eng_secure_hello_gate(rx, pi, hello, ip, port, src_mac) < 0) {
 		return NULL;
 	}
 	if (rx->nrs >= e->conf.max_sessions ||
@@ -615,6 +673,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	}
 	rs->used = true;
 	rs->opened_ns = rx->now;
+	eng_rs_publish(rx, rs, true);
 	rx->nrs++;
 	rx->opened++;
 	/* The destination comes from the wire: escaped, never raw (log injection). */

@@ -179,6 +179,7 @@ xf_engine_rx_poll(struct eng_rx *rx)
 
 	rx->now = xf_engine_now();
 	busy |= eng_cmds_poll(rx);
+	busy |= eng_peers_poll(rx);
 	busy |= port_poll(rx);
 	/* Frames left in the NIC queue hold ARP answers too: the neighbours are not judged
 	 * meanwhile (their timers wait, as the sessions' idle timers do). */

@@ -9,7 +9,9 @@
  * nothing) and its own copy of the peers' handshake state. The handshake itself (X25519
  * and HKDF through OpenSSL, which allocates) runs on the RX core that receives the HELLO
  * or runs the push: mac1 is checked first (one HMAC), so a frame without knowledge of our
- * public key costs no Diffie-Hellman work.
+ * public key costs no Diffie-Hellman work; and an RX core under load (xf_hs_load.h,
+ * docs/SECURITY.md 3) answers a HELLO without a valid mac2 with a cookie reply instead,
+ * so a flood of HELLOs that know our public key costs no DH either.
  *
  * A session's keys are renewed by a new handshake every session.rekey_after_ms (the push
  * starts it, as the Noise initiator) and refused at session.reject_after_ms
@@ -21,8 +23,11 @@
 
 #include <openssl/crypto.h>
 
+#include <sys/resource.h>
+
 #include "xf_base.h"
 #include "xf_engine_priv.h"
+#include "xf_keylock.h"
 
 #define MODULE "engine"
 
@@ -32,9 +37,71 @@ _Static_assert(XF_HELLO_ACK_AUTH_LEN == XF_NOISE_MSG2_LEN, "HELLO_ACK carries me
 /* The HELLO body (docs/PROTOCOL.md 3.1) and its offsets inside a frame. */
 #define HELLO_BODY      28u
 #define HELLO_ACK_FRAME (XF_HDR_LEN + HELLO_BODY + XF_NOISE_MSG2_LEN + XF_SECURE_FRAME_OVERHEAD)
+/* A HELLO_ACK carrying a cookie reply (XF_HELLO_F_COOKIE): in clear. */
+#define COOKIE_FRAME (XF_HDR_LEN + HELLO_BODY + XF_NOISE_COOKIE_LEN_MSG)
 /* Packet numbers accepted above the highest one opened: the reliability layer's receive
  * window (docs/RELIABILITY.md, "Packet-number window"). */
 #define ENG_SEC_PN_AHEAD 8192u
+
+/* The structures that hold keys (docs/SECURITY.md 6), in ranges[]: @return how many. */
+static unsigned int
+key_ranges(struct xf_engine *e, struct iovec *ranges)
+{
+	unsigned int n = 0;
+
+	ranges[n++] = (struct iovec){ &e->local, sizeof(e->local) };
+	ranges[n++] = (struct iovec){ e->conf.private_key, sizeof(e->conf.private_key) };
+	ranges[n++] = (struct iovec){ e->conf.psk, sizeof(e->conf.psk) };
+	ranges[n++] = (struct iovec){ e->psk, sizeof(e->psk) };
+	ranges[n++] = (struct iovec){ e->peers_next.npeers, sizeof(e->peers_next.npeers) };
+	ranges[n++] = (struct iovec){ e->jobs, sizeof(e->jobs) }; /* handshakes, keys */
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		struct eng_rx *rx = &e->rx[r];
+
+		ranges[n++] = (struct iovec){ rx->npeers, sizeof(rx->npeers) };
+		ranges[n++] = (struct iovec){ &rx->jar, sizeof(rx->jar) };
+		ranges[n++] = (struct iovec){ rx->rs, sizeof(rx->rs) }; /* sessions' keys */
+	}
+	return n;
+}
+
+#define ENG_KEY_RANGES (6u + 3u * XF_ENGINE_MAX_RX)
+
+/*
+ * Lock the pages of the structures that will hold keys, before any key is in them, and
+ * keep them out of core dumps. All or nothing, and soft: when mlock is refused
+ * (RLIMIT_MEMLOCK without CAP_IPC_LOCK) the engine runs with its keys unlocked, and says
+ * so once. Keys are wiped at teardown either way (eng_secure_destroy).
+ */
+static void
+keys_lock(struct xf_engine *e)
+{
+	struct iovec r[ENG_KEY_RANGES];
+	unsigned int n = key_ranges(e, r), i;
+	size_t bytes = 0;
+	struct rlimit lim = { 0 };
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = xf_keylock(r[i].iov_base, r[i].iov_len);
+		bytes += xf_keylock_span(r[i].iov_base, r[i].iov_len);
+	}
+	if (rc == 0) {
+		e->keys_locked = bytes;
+		return;
+	}
+	while (i-- > 0) {
+		xf_keyunlock(r[i].iov_base, r[i].iov_len);
+	}
+	for (i = 0, bytes = 0; i < n; i++) {
+		bytes += xf_keylock_span(r[i].iov_base, r[i].iov_len);
+	}
+	(void)getrlimit(RLIMIT_MEMLOCK, &lim);
+	XF_LOG(WARNING, MODULE,
+	       "key memory is not locked (mlock: %s): %zu bytes needed, RLIMIT_MEMLOCK is %llu; "
+	       "keys may be written to swap (raise LimitMEMLOCK, or grant CAP_IPC_LOCK)",
+	       strerror(-rc), bytes, (unsigned long long)lim.rlim_cur);
+}
 
 int
 eng_secure_create(struct xf_engine *e)
@@ -45,6 +112,9 @@ eng_secure_create(struct xf_engine *e)
 	if (!e->aead) {
 		return 0;
 	}
+	keys_lock(e);
+	e->has_psk = c->has_psk;
+	memcpy(e->psk, c->psk, sizeof(e->psk));
 	if (c->has_private_key && xf_noise_static_init(&e->local, c->private_key) < 0) {
 		XF_LOG(ERR, MODULE, "the private key is not a usable X25519 key");
 		return -EINVAL;
@@ -52,6 +122,8 @@ eng_secure_create(struct xf_engine *e)
 	for (unsigned int r = 0; r < c->n_rx; r++) {
 		struct eng_rx *rx = &e->rx[r];
 
+		xf_hs_load_init(&rx->hs_load, c->handshake_load != 0 ? c->handshake_load
+		                                                     : XF_ENGINE_HS_LOAD_DEFAULT);
 		rx->cmgr = xf_crypto_mgr_create();
 		if (rx->cmgr == NULL) {
 			XF_LOG(ERR, MODULE, "AES-GCM (ipsec-mb): %s", strerror(errno));
@@ -68,21 +140,26 @@ eng_secure_create(struct xf_engine *e)
 	return 0;
 }
 
+/* Last before the engine's memory is freed: every structure that held keys is wiped,
+ * and unlocked if it was locked. */
 void
 eng_secure_destroy(struct xf_engine *e)
 {
-	for (unsigned int r = 0; r < XF_ENGINE_MAX_RX; r++) {
-		xf_crypto_mgr_free(e->rx[r].cmgr);
-		e->rx[r].cmgr = NULL;
-		OPENSSL_cleanse(e->rx[r].npeers, sizeof(e->rx[r].npeers));
-		OPENSSL_cleanse(&e->rx[r].jar, sizeof(e->rx[r].jar));
-	}
+	struct iovec r[ENG_KEY_RANGES];
+	unsigned int n;
+
 	for (unsigned int i = 0; i < XF_ENGINE_MAX_RX; i++) {
+		xf_crypto_mgr_free(e->rx[i].cmgr);
+		e->rx[i].cmgr = NULL;
 		for (unsigned int k = 0; k < ENG_RSESS_MAX; k++) {
 			xf_secure_sess_wipe(&e->rx[i].rs[k].sec);
 		}
 	}
-	OPENSSL_cleanse(&e->local, sizeof(e->local));
+	n = key_ranges(e, r);
+	for (unsigned int i = 0; i < n; i++) {
+		xf_keylock_release(r[i].iov_base, r[i].iov_len, e->keys_locked != 0);
+	}
+	e->keys_locked = 0;
 }
 
 /*
@@ -148,7 +225,7 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
                      uint16_t max_payload, uint32_t hello_window)
 {
 	const struct xf_engine_conf *c = &rx->e->conf;
-	const struct xf_engine_peer *peer = &c->peers[j->req.peer];
+	const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
 	struct xf_noise_prologue pro;
 
 	if (!c->has_private_key || !peer->has_key) {
@@ -170,6 +247,15 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	                         unix_now(), rx->now, j->msg1);
 }
 
+/* The source a cookie is bound to: the address and port as seen on the wire. */
+static void
+src_bytes(uint8_t *src, uint32_t ip, uint16_t port)
+{
+	memcpy(src, &ip, 4);
+	src[4] = (uint8_t)(port >> 8);
+	src[5] = (uint8_t)port;
+}
+
 /* Responder: the HELLO's mac1 (before any Diffie-Hellman), bound to its source. */
 static int
 hello_macs(struct eng_rx *rx, const struct eng_rsess *rs, const struct xf_msg *hello)
@@ -177,13 +263,123 @@ hello_macs(struct eng_rx *rx, const struct eng_rsess *rs, const struct xf_msg *h
 	uint8_t src[6];
 	int rc;
 
-	memcpy(src, &rs->peer_ip, 4);
-	src[4] = (uint8_t)(rs->peer_port >> 8);
-	src[5] = (uint8_t)rs->peer_port;
+	src_bytes(src, rs->peer_ip, rs->peer_port);
 	rc = xf_noise_check_macs(&rx->e->local, &rx->jar, hello->hello.auth, hello->hello.auth_len,
 	                         src, sizeof(src), false, rx->now);
 	rx->hs_bad_mac += rc < 0;
 	return rc;
+}
+
+static void
+st16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+st32(uint8_t *p, uint32_t v)
+{
+	st16(p, (uint16_t)(v >> 16));
+	st16(p + 2, (uint16_t)v);
+}
+
+/*
+ * Responder under load: a cookie reply to a HELLO (docs/SECURITY.md 3), in clear, in a
+ * HELLO_ACK with XF_HELLO_F_COOKIE (docs/PROTOCOL.md 3.1), numbered 0 and never kept: to
+ * the Ethernet address the HELLO came from when mac is given (as a refusal would go: the
+ * source is unproven and must not make us send an ARP request), else through the
+ * neighbour table to a served session's peer. Written here, not by the codec, which
+ * refuses the flag: the frame is read only by the initiator's engine (job_cookie).
+ */
+static void
+cookie_out(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port,
+           const struct rte_ether_addr *mac)
+{
+	uint8_t src[6];
+	uint8_t *f, *b;
+	struct rte_mbuf *m = eng_frame_new(rx, &f);
+
+	if (m == NULL) {
+		rx->tx_full++;
+		return;
+	}
+	b = f + XF_HDR_LEN;
+	memset(f, 0, COOKIE_FRAME);
+	st16(f, XF_PROTO_MAGIC);
+	f[2] = XF_PROTO_VERSION;
+	f[3] = XF_MSG_HELLO_ACK;
+	st16(f + 4, XF_HDR_F_REPLY | XF_HDR_F_NOACK);
+	st16(f + 6, COOKIE_FRAME - XF_HDR_LEN);
+	st32(f + 8, hello->hdr.session); /* packet number 0, never taken as seen */
+	st16(b, XF_PROTO_VERSION);
+	st16(b + 2, XF_PROTO_VERSION);
+	st16(b + 4, XF_PAYLOAD_MIN);
+	st32(b + 12, XF_HELLO_F_COOKIE);
+	st32(b + 16, (uint32_t)(hello->hello.nonce >> 32));
+	st32(b + 20, (uint32_t)hello->hello.nonce);
+	st16(b + 26, XF_NOISE_COOKIE_LEN_MSG);
+	src_bytes(src, ip, port);
+	if (xf_noise_cookie_reply(&rx->e->local, &rx->jar, hello->hello.auth, src, sizeof(src),
+	                          NULL, rx->now, b + HELLO_BODY) < 0) {
+		rx->hs_failed++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rx->cookie_replies++;
+	if (mac != NULL) {
+		struct xf_net_flow flow = { .dst_mac = *mac, .dst_ip = ip, .dst_port = port };
+
+		eng_frame_send(rx, m, COOKIE_FRAME, &flow);
+	} else {
+		eng_frame_out(rx, m, COOKIE_FRAME, ip, port);
+	}
+}
+
+/*
+ * Responder: may a HELLO of peer pi, from ip:port, have Diffie-Hellman work? Each test
+ * cheaper than the next: the mode, our keys, mac1 (one HMAC); then, under load
+ * (xf_hs_load.h), mac2 (one more HMAC; without it a cookie reply, no DH) and the second's
+ * budget of admissions on mac2. Runs before a session slot is taken.
+ * @return 0 (go on), or a negative errno: dropped, counted by reason.
+ */
+int
+eng_secure_hello_gate(struct eng_rx *rx, int pi, const struct xf_msg *hello, uint32_t ip,
+                      uint16_t port, const struct rte_ether_addr *mac)
+{
+	const struct xf_engine_conf *c = &rx->e->conf;
+	uint8_t src[6];
+	bool busy;
+	int rc;
+
+	if (!(hello->hello.flags & XF_HELLO_F_AEAD)) {
+		rx->hs_mode++; /* a peer asking for frames in clear: never, with AEAD on */
+		return -EPROTO;
+	}
+	if (!c->has_private_key || !rx->peers[pi].has_key) {
+		rx->hs_no_key++;
+		return -ENOKEY;
+	}
+	src_bytes(src, ip, port);
+	busy = xf_hs_load_busy(&rx->hs_load, rx->now);
+	rc = xf_noise_check_macs(&rx->e->local, &rx->jar, hello->hello.auth, hello->hello.auth_len,
+	                         src, sizeof(src), busy, rx->now);
+	if (rc < 0 && rc != -EAGAIN) {
+		rx->hs_bad_mac++;
+		return rc;
+	}
+	xf_hs_load_note(&rx->hs_load);
+	rx->under_load_until = xf_hs_load_until(&rx->hs_load);
+	if (rc == -EAGAIN) {
+		rx->hs_cookie++;
+		cookie_out(rx, hello, ip, port, mac);
+		return rc;
+	}
+	if (busy && !xf_hs_load_admit_mac2(&rx->hs_load)) {
+		rx->hs_rate++;
+		return -EBUSY;
+	}
+	return 0;
 }
 
 /*
@@ -200,6 +396,7 @@ hello_respond(struct eng_rx *rx, int pi, const struct xf_msg *hello, uint32_t se
 	struct xf_noise_hs hs;
 	int rc;
 
+	rx->hs_dh++;
 	eng_secure_prologue(&pro, hello->hello.flags, hello->hello.max_payload, hello->hello.window,
 	                    hello->hello.dest, hello->hello.dest_len);
 	rc = xf_noise_consume_initiation(&hs, &rx->e->local, &rx->npeers[pi], 1, &pro,
@@ -223,8 +420,9 @@ hello_respond(struct eng_rx *rx, int pi, const struct xf_msg *hello, uint32_t se
 
 /*
  * Responder: the handshake of a HELLO from the peer at index pi (its source address),
- * after the session slot was taken. Writes message 2 for the HELLO_ACK and installs the
- * session's keys. @return 0, or a negative errno (counted; the HELLO is dropped unanswered).
+ * after eng_secure_hello_gate let it through and the session slot was taken. Writes
+ * message 2 for the HELLO_ACK and installs the session's keys.
+ * @return 0, or a negative errno (counted; the HELLO is dropped unanswered).
  */
 int
 eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct xf_msg *hello,
@@ -235,16 +433,7 @@ eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct 
 	struct xf_secure_limits lim;
 	int rc;
 
-	if (!(hello->hello.flags & XF_HELLO_F_AEAD)) {
-		rx->hs_mode++; /* a peer asking for frames in clear: never, with AEAD on */
-		return -EPROTO;
-	}
-	if (!e->conf.has_private_key || !e->conf.peers[pi].has_key) {
-		rx->hs_no_key++;
-		return -ENOKEY;
-	}
-	rc = hello_macs(rx, rs, hello);
-	rc = rc < 0 ? rc : hello_respond(rx, pi, hello, rs->id, msg2, &keys);
+	rc = hello_respond(rx, pi, hello, rs->id, msg2, &keys);
 	if (rc < 0) {
 		return rc;
 	}
@@ -325,8 +514,10 @@ hello_ack_out(struct eng_rx *rx, struct eng_rsess *rs, struct xf_secure *keys, u
  * it is the first HELLO sent again (with a fresh message 1 each time, which we do not
  * take: our keys are those of the copy we answered): our HELLO_ACK may have been lost,
  * and our probes cannot stand in for it (the sender has no keys to open them), so it
- * goes out again, once per HELLO whose mac1 is right. After, it is a new handshake (the
- * push's, every session.rekey_after_ms): its keys are held as next, its HELLO_ACK goes
+ * goes out again, once per HELLO whose mac1 is right (no DH work). After, it is a new
+ * handshake (the push's, every session.rekey_after_ms), which passes
+ * eng_secure_hello_gate as a new session's HELLO does (under load: mac2, or a cookie
+ * reply to the session's peer): its keys are held as next, its HELLO_ACK goes
  * out sealed under them, and we go on sealing under the current keys until the push's
  * first frame under the new ones verifies. The push sends a fresh message 1 again when
  * no answer comes.
@@ -343,11 +534,14 @@ eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *h
 		rx->hs_mode++;
 		return;
 	}
-	rc = hello_macs(rx, rs, hello);
-	if (rc == 0 && !rs->confirmed) {
-		hello_ack_out(rx, rs, &rs->sec.cur, rs->sec.epoch, hello->hello.nonce, rs->msg2);
+	if (!rs->confirmed) {
+		if (hello_macs(rx, rs, hello) == 0) {
+			hello_ack_out(rx, rs, &rs->sec.cur, rs->sec.epoch, hello->hello.nonce,
+			              rs->msg2);
+		}
 		return;
 	}
+	rc = eng_secure_hello_gate(rx, rs->peer, hello, rs->peer_ip, rs->peer_port, NULL);
 	rc = rc < 0 ? rc : hello_respond(rx, rs->peer, hello, rs->id, msg2, &keys);
 	if (rc < 0) {
 		return;
@@ -467,6 +661,38 @@ ld64(const uint8_t *p)
 	return (uint64_t)ld32(p) << 32 | ld32(p + 4);
 }
 
+/*
+ * Initiator: a cookie reply (a HELLO_ACK of COOKIE_FRAME bytes, in clear) to the job's
+ * outstanding message 1, the first HELLO's or a new handshake's. Its AEAD (keyed by the
+ * responder's public key, bound to our message 1's mac1) is what authenticates it; the
+ * HELLO fields around it must be exactly those of a cookie reply to our HELLO. The next
+ * message 1 carries mac2: a new handshake's goes out at the next poll, the first HELLO's
+ * copy at its retransmission (eng_secure_hello_again). @return 1 (taken), or a negative
+ * errno: dropped, counted.
+ */
+static int
+job_cookie(struct eng_rx *rx, struct eng_job *j, const uint8_t *frame)
+{
+	const uint8_t *b = frame + XF_HDR_LEN;
+	int rc;
+
+	if (ld32(b + 12) != XF_HELLO_F_COOKIE || ld64(b + 16) != j->nonce || ld16(b + 24) != 0 ||
+	    ld16(b + 26) != XF_NOISE_COOKIE_LEN_MSG) {
+		rx->hs_bad_cookie++;
+		return -EBADMSG;
+	}
+	rc = xf_noise_consume_cookie(&j->hs, b + HELLO_BODY, XF_NOISE_COOKIE_LEN_MSG, rx->now);
+	if (rc < 0) {
+		rx->hs_bad_cookie++; /* another message 1's, none outstanding, or forged */
+		return rc;
+	}
+	rx->cookies_taken++;
+	if (j->rekeying) {
+		j->rekey_sent_ns = rx->now - ENG_REKEY_RETRY_NS;
+	}
+	return 1;
+}
+
 static void
 count_open_failure(struct eng_rx *rx, int rc)
 {
@@ -508,6 +734,9 @@ eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uin
 		if (j == NULL) {
 			rx->no_session++;
 			return -ENOENT;
+		}
+		if (frame[3] == XF_MSG_HELLO_ACK && *len == COOKIE_FRAME) {
+			return job_cookie(rx, j, frame); /* no sealed frame is this short */
 		}
 		if (!j->sec_ready) {
 			if (frame[3] != XF_MSG_HELLO_ACK) {
@@ -626,7 +855,7 @@ eng_secure_maintain(struct eng_rx *rx, struct xf_secure_sess *ss)
 static void
 rekey_send(struct eng_rx *rx, struct eng_job *j)
 {
-	const struct xf_engine_peer *peer = &rx->e->conf.peers[j->req.peer];
+	const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
 	struct xf_noise_prologue pro;
 	struct xf_msg h = { .hdr = { .type = XF_MSG_HELLO, .session = j->session_id } };
 	struct rte_mbuf *m;

@@ -202,6 +202,9 @@ struct xf_msg_hello {
 /** HELLO only: dest's first component names the receiver's volume (xf_dest.h); without
  *  it dest is a path in the receiver's first volume. */
 #define XF_HELLO_F_VOLUME 0x8u
+/** HELLO_ACK only, in clear: auth is a cookie reply (docs/SECURITY.md 3), read by the
+ *  engine before the codec (which refuses the flag as reserved). */
+#define XF_HELLO_F_COOKIE 0x10u
 /** HELLO window with XF_HELLO_F_DELETE: no limit on deletions. */
 #define XF_DELETE_UNLIMITED   UINT32_MAX
 #define XF_HELLO_AUTH_LEN     148u /**< Noise IKpsk2 message 1 (XF_NOISE_MSG1_LEN) */

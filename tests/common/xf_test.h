@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,37 @@ xf_test_io(void)
 		return 2;
 	}
 	return 0;
+}
+
+/* Built with AddressSanitizer, which replaces mlock with a no-op: a lock does not show. */
+#if defined(__SANITIZE_ADDRESS__)
+#define XF_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XF_TEST_ASAN 1
+#endif
+#endif
+#ifndef XF_TEST_ASAN
+#define XF_TEST_ASAN 0
+#endif
+
+/** The process's locked memory (VmLck in /proc/self/status), in KiB; 0 if unreadable. */
+static inline unsigned long
+xf_test_vmlck_kb(void)
+{
+	char line[256];
+	unsigned long kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "VmLck: %lu kB", &kb) == 1) {
+			break;
+		}
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+	return kb;
 }
 
 #endif /* XF_TEST_H */

@@ -65,11 +65,17 @@ def test_key(t):
     return path, base64.b64encode(pub).decode()
 
 
-def config_yaml(t, name, role, ip, peer_name, peer_ip, prefix, extra=None):
-    """A complete appliance config (no --set: reload re-reads exactly this file)."""
-    e = {"log_level": "notice", "rate_mbit": 0, "mtu": 1500}
+def config_yaml(t, name, role, ip, peer_name, peer_ip, prefix, extra=None, peers=None):
+    """A complete appliance config (no --set: reload re-reads exactly this file). peers:
+    (name, ipv4, public key base64) each, in place of the one peer_name at peer_ip with
+    the test key; extra["session"]: more keys of the session mapping ("k: v, ...")."""
+    e = {"log_level": "notice", "rate_mbit": 0, "mtu": 1500, "session": ""}
     e.update(extra or {})
     key, pub = test_key(t)
+    if peers is None:
+        peers = [(peer_name, peer_ip, pub)]
+    plist = "".join(f'  - {{name: {n}, ipv4: {a}, public_key: "{k}"}}\n' for n, a, k in peers)
+    more = ", " + e["session"] if e["session"] else ""
     return f"""version: 1
 appliance: {{name: {name}, log_level: {e['log_level']}}}
 eal: {{file_prefix: {prefix}, hugepages: false, memory_mb: 512, pci: false}}
@@ -82,8 +88,8 @@ ports:
 volumes:
   - {{name: data, path: {t}/{name}, fsync: none}}
 peers:
-  - {{name: {peer_name}, ipv4: {peer_ip}, public_key: "{pub}"}}
-session: {{rate_mbit: {e['rate_mbit']}, private_key_file: {key}}}
+{plist if plist else "  []"}
+session: {{rate_mbit: {e['rate_mbit']}, private_key_file: {key}{more}}}
 control: {{socket: {t}/{name}.sock, push_roots: ["{t}"]}}
 """
 

@@ -47,14 +47,25 @@ start=$(date +%s%N)
 xfn_ctl A push "$T/src" peer::vault/tree --wait --delete --max-delete 1000 >"$T/push.out" 2>&1 &
 push_pid=$!
 # While it runs, xferctl sessions shows the new handshakes, and keys younger than the
-# reject limit (the rekey interval plus the time a handshake takes).
+# reject limit (the rekey interval plus the time a handshake takes), on both sides: A's
+# session it pushes and B's session it serves, each with its peer's key fingerprint
+# (both hold the test key: the first 8 bytes of SHA-256 of XFN_PUB).
+fp=$(python3 -c 'import base64, hashlib, sys
+print(hashlib.sha256(base64.b64decode(sys.argv[1])).hexdigest()[:16])' "$XFN_PUB")
 seen=
+seen_b=
 for _ in $(seq 200); do
-	seen=$(xfn_ctl A --json sessions | python3 -c 'import json, sys
+	[ -n "$seen" ] || seen=$(xfn_ctl A --json sessions | python3 -c 'import json, sys
 r = json.load(sys.stdin); r = r.get("result", r)
-s = [x for x in r["sessions"] if x.get("rekeys", 0) >= 2]
-print("%d %d" % (s[0]["rekeys"], s[0]["key_age_ms"]) if s else "")') || true
-	[ -n "$seen" ] && break
+s = [x for x in r["sessions"] if x.get("rekeys", 0) >= 2 and x["role"] == "sender"
+     and x["key_fingerprint"] == sys.argv[1]]
+print("%d %d" % (s[0]["rekeys"], s[0]["key_age_ms"]) if s else "")' "$fp") || true
+	[ -n "$seen_b" ] || seen_b=$(xfn_ctl B --json sessions | python3 -c 'import json, sys
+r = json.load(sys.stdin); r = r.get("result", r)
+s = [x for x in r["sessions"] if x.get("rekeys", 0) >= 2 and x["role"] == "receiver"
+     and x["key_fingerprint"] == sys.argv[1] and x["peer"] == "peer"]
+print("%d %d" % (s[0]["rekeys"], s[0]["key_age_ms"]) if s else "")' "$fp") || true
+	[ -n "$seen" ] && [ -n "$seen_b" ] && break
 	kill -0 "$push_pid" 2>/dev/null || break
 	sleep 0.1
 done
@@ -66,6 +77,11 @@ cat "$T/push.out"
 read -r rekeys age <<<"$seen"
 echo "$XFN_NAME: xferctl sessions during the push: rekeys=$rekeys key_age_ms=$age"
 [ "$age" -lt 5000 ] || xfn_fail "keys $age ms old in xferctl sessions (refused at 5000)"
+[ -n "$seen_b" ] ||
+	xfn_fail "B's xferctl sessions never showed its served session with two new handshakes"
+read -r rekeys age <<<"$seen_b"
+echo "$XFN_NAME: B's xferctl sessions (receiver): rekeys=$rekeys key_age_ms=$age"
+[ "$age" -lt 5000 ] || xfn_fail "B: keys $age ms old in xferctl sessions (refused at 5000)"
 xfn_watch_stop
 [ "$rc" -eq 0 ] || xfn_fail "push exited with status $rc"
 

@@ -354,6 +354,7 @@ test_dev_a_values(void)
 	CU_ASSERT_EQUAL(c->session.rekey_after_ms, 120000);
 	CU_ASSERT_EQUAL(c->session.reject_after_ms, 180000);
 	CU_ASSERT_EQUAL(c->session.key_update_frames, 1u << 22);
+	CU_ASSERT_EQUAL(c->session.handshake_load, 64);
 	CU_ASSERT_STRING_EQUAL(c->session.psk_file, "");
 	CU_ASSERT_FALSE(c->transfer.checksum);
 	CU_ASSERT_STRING_EQUAL(c->control.socket, DEV_FIXTURES "/a.sock");

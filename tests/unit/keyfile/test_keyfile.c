@@ -18,17 +18,6 @@
 
 #include "xf_keyfile.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define XF_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define XF_TEST_ASAN 1
-#endif
-#endif
-#ifndef XF_TEST_ASAN
-#define XF_TEST_ASAN 0
-#endif
-
 static char dir[] = "/tmp/xf-keyfile-XXXXXX";
 static char path[256];
 
@@ -160,40 +149,22 @@ test_refusals(void)
 	CU_ASSERT_EQUAL(xf_keyfile_read(path, k), -ENOENT);
 }
 
-static unsigned long
-vmlck_kb(void)
-{
-	char line[256];
-	unsigned long kb = 0;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "VmLck: %lu kB", &kb) == 1) {
-			break;
-		}
-	}
-	if (f != NULL) {
-		fclose(f);
-	}
-	return kb;
-}
-
 static void
 test_keymem(void)
 {
-	unsigned long before = vmlck_kb();
+	unsigned long before = xf_test_vmlck_kb();
 	uint8_t *p = xf_keymem_alloc(8192);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	/* AddressSanitizer replaces mlock with a no-op, so the lock shows only without it;
 	 * the plain unit build checks it. */
-	CU_ASSERT(XF_TEST_ASAN || vmlck_kb() >= before + 8);
+	CU_ASSERT(XF_TEST_ASAN || xf_test_vmlck_kb() >= before + 8);
 	for (int i = 0; i < 8192; i++) {
 		CU_ASSERT_FATAL(p[i] == 0);
 	}
 	memset(p, 0xA5, 8192);
 	xf_keymem_free(p, 8192);
-	CU_ASSERT(vmlck_kb() <= before);
+	CU_ASSERT(xf_test_vmlck_kb() <= before);
 	xf_keymem_free(NULL, 0);
 }
 

@@ -4,7 +4,8 @@
  * replayed or older message 1, a flipped bit in every byte of every message, mac1,
  * cookie and mac2, low-order keys, prologue mismatch), the replay window's edges, and
  * the transport keys: seal/open, replay after verification only, key update with
- * reordering, nonce discipline and the time and frame limits.
+ * reordering, nonce discipline and the time and frame limits; the responder's load test
+ * (windows, the mac2 budget) and a flood judged as the engine judges it.
  * The agreement with an independent implementation is noise_ref.py's job.
  */
 #include <errno.h>
@@ -18,6 +19,7 @@
 
 #include "xf_test.h"
 
+#include "xf_hs_load.h"
 #include "xf_noise.h"
 #include "xf_replay.h"
 #include "xf_secure.h"
@@ -778,6 +780,120 @@ suite_init(void)
 	return xf_noise_static_init(&other, k) != 0;
 }
 
+static void
+test_hs_load(void)
+{
+	struct xf_hs_load l;
+
+	xf_hs_load_init(&l, 0);
+	CU_ASSERT_EQUAL(l.limit, 1); /* a limit of 0 would mean always under load */
+	xf_hs_load_init(&l, 4);
+	/* Busy once the current window has counted the limit, and not before. */
+	for (unsigned int i = 0; i < 4; i++) {
+		CU_ASSERT_FALSE(xf_hs_load_busy(&l, 10 + i));
+		CU_ASSERT_EQUAL(xf_hs_load_until(&l), 0);
+		xf_hs_load_note(&l);
+	}
+	CU_ASSERT_TRUE(xf_hs_load_busy(&l, SEC - 1));
+	CU_ASSERT_EQUAL(xf_hs_load_until(&l), 10 + 2 * SEC);
+	/* The budget of admissions on mac2: the limit per window. */
+	for (unsigned int i = 0; i < 4; i++) {
+		CU_ASSERT_TRUE(xf_hs_load_admit_mac2(&l));
+	}
+	CU_ASSERT_FALSE(xf_hs_load_admit_mac2(&l));
+	/* The next window starts busy (the one before reached the limit), with a new budget. */
+	CU_ASSERT_TRUE(xf_hs_load_busy(&l, 10 + SEC));
+	CU_ASSERT_EQUAL(xf_hs_load_until(&l), 10 + 2 * SEC);
+	CU_ASSERT_TRUE(xf_hs_load_admit_mac2(&l));
+	xf_hs_load_note(&l);
+	/* One quiet window (1 < 4) and the load is over. */
+	CU_ASSERT_FALSE(xf_hs_load_busy(&l, 10 + 2 * SEC));
+	for (unsigned int i = 0; i < 4; i++) {
+		xf_hs_load_note(&l);
+	}
+	/* A window that reached the limit, then silence longer than a window: not busy. */
+	CU_ASSERT_TRUE(xf_hs_load_busy(&l, 10 + 3 * SEC - 1));
+	CU_ASSERT_FALSE(xf_hs_load_busy(&l, 10 + 4 * SEC));
+	CU_ASSERT_EQUAL(l.prev, 0);
+}
+
+/*
+ * A flood judged as eng_secure_hello_gate judges it: mac1 first, then under load mac2
+ * or a cookie reply, and the mac2 budget. @return 0 (DH work), -EBADMSG, -EAGAIN (a
+ * cookie reply written to cr), -EBUSY.
+ */
+static int
+gate(struct xf_hs_load *l, struct xf_noise_cookie_jar *jar, const uint8_t *m1, const uint8_t *from,
+     uint64_t now, uint8_t *cr)
+{
+	bool busy = xf_hs_load_busy(l, now);
+	int rc = xf_noise_check_macs(&rstat, jar, m1, XF_NOISE_MSG1_LEN, from, 6, busy, now);
+
+	if (rc < 0 && rc != -EAGAIN) {
+		return rc;
+	}
+	xf_hs_load_note(l);
+	if (rc == -EAGAIN) {
+		CU_ASSERT_EQUAL(xf_noise_cookie_reply(&rstat, jar, m1, from, 6, NULL, now, cr), 0);
+		return rc;
+	}
+	return busy && !xf_hs_load_admit_mac2(l) ? -EBUSY : 0;
+}
+
+static void
+test_flood(void)
+{
+	static struct pair p, flood;
+	const uint8_t fsrc[6] = { 10, 0, 0, 4, 0x12, 0x34 };
+	uint8_t cr[XF_NOISE_COOKIE_LEN_MSG], bad[XF_NOISE_MSG1_LEN];
+	struct xf_hs_load l;
+	unsigned int dh = 0, cookies = 0, bad_mac = 0, rate = 0;
+	int rc;
+
+	xf_hs_load_init(&l, 8);
+	pair_init(&p, NULL, NULL);
+	pair_init(&flood, NULL, NULL);
+	/* A flood: 2,000 HELLOs in 2 s, each with a valid mac1 (our public key is public),
+	 * every tenth one with a wrong mac1. Only the onset costs DH work. */
+	CU_ASSERT_EQUAL(
+	        xf_noise_initiate(&flood.ih, &other, &flood.ip, &pro, 9, NULL, T0, 0, flood.m1), 0);
+	memcpy(bad, flood.m1, sizeof(bad));
+	bad[120] ^= 1;
+	for (unsigned int i = 0; i < 2000; i++) {
+		rc = gate(&l, &flood.jar, i % 10 == 9 ? bad : flood.m1, fsrc, i * SEC / 1000, cr);
+		dh += rc == 0;
+		cookies += rc == -EAGAIN;
+		bad_mac += rc == -EBADMSG;
+	}
+	CU_ASSERT_EQUAL(dh, 8);
+	CU_ASSERT_EQUAL(bad_mac, 200);
+	CU_ASSERT_EQUAL(cookies, 2000 - 200 - 8);
+	/* The flooder's cookie, bound to its address, does not help a HELLO from another
+	 * source; the legitimate initiator gets its own cookie and gets through. */
+	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0, 2 * SEC, p.m1),
+	                0);
+	CU_ASSERT_EQUAL(gate(&l, &flood.jar, p.m1, src, 2 * SEC, cr), -EAGAIN);
+	CU_ASSERT_EQUAL(xf_noise_consume_cookie(&p.ih, cr, sizeof(cr), 2 * SEC), 0);
+	CU_ASSERT_EQUAL(
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0 + 1, 2 * SEC + 1, p.m1),
+	        0);
+	CU_ASSERT_EQUAL(gate(&l, &flood.jar, p.m1, fsrc, 2 * SEC + 2, cr), -EAGAIN);
+	CU_ASSERT_EQUAL(gate(&l, &flood.jar, p.m1, src, 2 * SEC + 3, cr), 0);
+	CU_ASSERT_EQUAL(responder_takes(&p, p.m1, false), 0);
+	/* Admissions on mac2 are bounded too: a sender replaying that HELLO (valid mac2)
+	 * gets DH work for at most the limit per second (then the timestamp refuses it). */
+	for (unsigned int i = 0; i < 20; i++) {
+		rc = gate(&l, &flood.jar, p.m1, src, 2 * SEC + 4 + i, cr);
+		dh += rc == 0;
+		rate += rc == -EBUSY;
+	}
+	CU_ASSERT_EQUAL(dh, 8 + 7);
+	CU_ASSERT_EQUAL(rate, 20 - 7);
+	/* The flood over, a window later the core is no longer under load. */
+	CU_ASSERT_TRUE(xf_hs_load_busy(&l, 3 * SEC + 5));
+	CU_ASSERT_FALSE(xf_hs_load_busy(&l, 4 * SEC + 6));
+}
+
 static int
 suite_clean(void)
 {
@@ -796,6 +912,8 @@ static const struct xf_test tests[] = {
 	{ "bit_flips", test_bit_flips },
 	{ "low_order_keys", test_low_order_keys },
 	{ "cookie", test_cookie },
+	{ "hs_load", test_hs_load },
+	{ "flood", test_flood },
 	{ "replay_window", test_replay_window },
 	{ "transport", test_transport },
 	{ "nonce_discipline", test_nonce_discipline },
