@@ -124,9 +124,10 @@ xf_config_fault_conf(const struct xf_config_port *p, struct xf_fault_conf *out)
 
 /* ports[i].fault: the emulated link is bounded (docs/RELIABILITY.md, "The port's fault
  * stage"): a delay or a queue needs a rate, and rate x delay plus the queue must fit the
- * slots the stage preallocates. */
+ * slots the stage preallocates and, in full-size frames over the n_rx queues, half the
+ * engine's mbuf pool. */
 static void
-check_fault(struct loader *ld, const struct xf_config_port *p, unsigned int i)
+check_fault(struct loader *ld, const struct xf_config_port *p, unsigned int i, unsigned int n_rx)
 {
 	struct xf_fault_conf fc;
 	char path[64];
@@ -141,17 +142,20 @@ check_fault(struct loader *ld, const struct xf_config_port *p, unsigned int i)
 		                     i);
 		return;
 	}
+	snprintf(path, sizeof(path), "ports[%u].fault.rate_mbit", i);
 	if (xf_fault_link_slots(&fc) > XF_FAULT_MAX_SLOTS) {
-		snprintf(path, sizeof(path), "ports[%u].fault.rate_mbit", i);
+		xf_config_path_error(ld, path,
+		                     "rate x delay_ms plus the queue is %.0f bytes; the stage "
+		                     "holds at most %u frames of %u bytes",
+		                     xf_fault_link_bytes(&fc), XF_FAULT_MAX_SLOTS,
+		                     XF_FAULT_MIN_FRAME);
+	} else if (xf_fault_link_frames(&fc) * n_rx > XF_FAULT_MAX_FRAMES) {
 		xf_config_path_error(
 		        ld, path,
-		        "rate x delay_ms plus the queue is %llu bytes; the stage "
-		        "holds at most %u frames of %u bytes (%llu bytes)",
-		        (unsigned long long)((xf_fault_link_slots(&fc) - 2u * XF_FAULT_BURST) *
-		                             XF_FAULT_MIN_FRAME),
-		        XF_FAULT_MAX_SLOTS, XF_FAULT_MIN_FRAME,
-		        (unsigned long long)(XF_FAULT_MAX_SLOTS - 2u * XF_FAULT_BURST) *
-		                XF_FAULT_MIN_FRAME);
+		        "the links of its %u queues hold up to %llu frames of %u bytes; "
+		        "at most %u (half the mbuf pool)",
+		        n_rx, (unsigned long long)(xf_fault_link_frames(&fc) * n_rx), fc.max_frame,
+		        XF_FAULT_MAX_FRAMES);
 	}
 }
 
@@ -171,7 +175,7 @@ check_ports(struct loader *ld, struct xf_config *c)
 			xf_config_path_error(ld, path, "'%s' is a PCI device but eal.pci is false",
 			                     p->device);
 		}
-		check_fault(ld, p, i);
+		check_fault(ld, p, i, c->cores.n_rx > 0 ? c->cores.n_rx : 1);
 		for (unsigned int j = 0; j < p->n_neighbors; j++) {
 			const struct xf_config_neighbor *nb = &p->neighbors[j];
 

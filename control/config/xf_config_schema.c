@@ -150,7 +150,7 @@ static const struct field fault_fields[] = {
 	INT("delay_ms", struct xf_config_fault, delay_ms, 0, 10000, 0, "0",
 	    "Emulated link: one-way delay in ms (needs rate_mbit; rate x delay plus the queue "
 	    "must fit the stage's preallocated slots and half the mbuf pool)"),
-	INT("queue_bytes", struct xf_config_fault, queue_bytes, 0, 1073741824, 0, "0",
+	INT("queue_bytes", struct xf_config_fault, queue_bytes, 0, 12000000, 0, "0",
 	    "Emulated link: drop-tail queue in bytes (needs rate_mbit); 0 = one BDP of rate x "
 	    "2 x delay_ms, at least 65536"),
 	INT("loss_ppm", struct xf_config_fault, loss_ppm, 0, 1000000, 0, "0",

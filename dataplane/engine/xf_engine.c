@@ -300,6 +300,8 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		goto err;
 	}
 
+	/* ports[].fault's links may keep XF_FAULT_MAX_FRAMES of these: half (the config says). */
+	_Static_assert(XF_FAULT_MAX_FRAMES <= 16383 / 2, "the fault stage's share of the pool");
 	e->mp = xf_port_pool_create("xf_mbufs", 16383, conf->mtu);
 	if (e->mp == NULL) {
 		XF_LOG(ERR, MODULE, "mbuf pool: %s", strerror(errno));

@@ -34,6 +34,9 @@
 #define XF_FAULT_MIN_FRAME 60u
 /** Most frames a link is sized for (xf_fault_link_slots()): about 20 MiB of state. */
 #define XF_FAULT_MAX_SLOTS (1u << 18)
+/** Full-size frames the links of all of a port's queues may hold at once: half the mbuf
+ *  pool of 16,383 the engine gives a port, which also fills the RX rings. */
+#define XF_FAULT_MAX_FRAMES 8191u
 /** Smallest default queue (xf_fault_queue_bytes()). */
 #define XF_FAULT_MIN_QUEUE (64u * 1024u)
 
@@ -118,9 +121,24 @@ xf_fault_queue_bytes(const struct xf_fault_conf *conf)
 }
 
 /**
- * Frames the link must be able to hold: every byte it can hold at once, the queue, what
- * the rate puts in flight during the delay and the frame in service, divided by the
- * smallest frame, plus what one call takes. The stage preallocates this many slots.
+ * Every byte the link can hold at once: the queue, what the rate puts in flight during
+ * the delay, and the frame in service.
+ *
+ * @param conf  Configuration.
+ * @return Bytes (saturating at 2^62).
+ */
+static inline double
+xf_fault_link_bytes(const struct xf_fault_conf *conf)
+{
+	double frame = conf->max_frame != 0 ? conf->max_frame : XF_LINKSIM_MAX_BYTES;
+	double flight = xf_fault_ceil_((double)conf->rate_bps * (double)conf->delay_ns / 8e9);
+
+	return flight + (double)xf_fault_queue_bytes(conf) + frame;
+}
+
+/**
+ * Frames the link must be able to hold: xf_fault_link_bytes() over the smallest frame,
+ * plus what one call takes. The stage preallocates this many slots.
  *
  * @param conf  Configuration (rate_bps 0: the link holds only what one call offers).
  * @return Slots; compare with XF_FAULT_MAX_SLOTS.
@@ -128,12 +146,26 @@ xf_fault_queue_bytes(const struct xf_fault_conf *conf)
 static inline uint64_t
 xf_fault_link_slots(const struct xf_fault_conf *conf)
 {
-	double frame = conf->max_frame != 0 ? conf->max_frame : XF_LINKSIM_MAX_BYTES;
-	double flight = xf_fault_ceil_((double)conf->rate_bps * (double)conf->delay_ns / 8e9);
-	double bytes = flight + (double)xf_fault_queue_bytes(conf) + frame;
-	double slots = xf_fault_ceil_(bytes / XF_FAULT_MIN_FRAME) + 2.0 * XF_FAULT_BURST;
+	double slots = xf_fault_ceil_(xf_fault_link_bytes(conf) / XF_FAULT_MIN_FRAME) +
+	               2.0 * XF_FAULT_BURST;
 
 	return slots > (double)UINT32_MAX ? UINT32_MAX : (uint64_t)slots;
+}
+
+/**
+ * Full-size frames (max_frame bytes) the link can hold: mbufs it keeps from the pool.
+ *
+ * @param conf  Configuration.
+ * @return Frames, rounded up; compare their sum over a port's queues with
+ *         XF_FAULT_MAX_FRAMES.
+ */
+static inline uint64_t
+xf_fault_link_frames(const struct xf_fault_conf *conf)
+{
+	double frame = conf->max_frame != 0 ? conf->max_frame : XF_LINKSIM_MAX_BYTES;
+	double n = xf_fault_ceil_(xf_fault_link_bytes(conf) / frame);
+
+	return n > (double)UINT32_MAX ? UINT32_MAX : (uint64_t)n;
 }
 
 /**

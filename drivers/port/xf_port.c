@@ -230,7 +230,7 @@ setup_fault(struct xf_port *port, const struct xf_fault_conf *fc, const struct r
 {
 	struct xf_fault_conf c = *fc;
 	uint64_t frame = (uint64_t)port->mtu + RTE_ETHER_HDR_LEN;
-	uint64_t now = fault_now(), held;
+	uint64_t now = fault_now();
 	int ret;
 
 	c.max_frame = (uint32_t)frame;
@@ -242,12 +242,12 @@ setup_fault(struct xf_port *port, const struct xf_fault_conf *fc, const struct r
 	if (!xf_fault_conf_on(&c)) {
 		return 0;
 	}
-	held = (xf_fault_link_slots(&c) - 2u * XF_FAULT_BURST) * XF_FAULT_MIN_FRAME / frame;
-	if (held * port->nb_queues > mp->size / 2) {
+	if (xf_fault_link_frames(&c) * port->nb_queues > mp->size / 2) {
 		XF_LOG(ERR, MOD,
 		       "%s: fault stage: the links can hold %llu full frames, more than half the "
 		       "mbuf pool (%u): lower ports[].fault rate_mbit, delay_ms or queue_bytes",
-		       port->name, (unsigned long long)(held * port->nb_queues), mp->size);
+		       port->name, (unsigned long long)(xf_fault_link_frames(&c) * port->nb_queues),
+		       mp->size);
 		return -E2BIG;
 	}
 	port->fault = calloc(port->nb_queues, sizeof(*port->fault));

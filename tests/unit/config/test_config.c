@@ -626,6 +626,22 @@ test_fault_link(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(errs.items[0].message, "the stage holds at most 262144"));
 	xf_config_free(c);
 	xf_config_errors_clear(&errs);
+	c = NULL;
+	/* 1 Gbit/s x 40 ms and a 6 MB queue at MTU 576: slots enough, but 18,700 frames of
+	 * 590 B are more than half the mbuf pool */
+	{
+		static const char *const mbuf_sets[] = { "ports[0].mtu=576",
+			                                 "ports[0].fault.rate_mbit=1000",
+			                                 "ports[0].fault.delay_ms=40",
+			                                 "ports[0].fault.queue_bytes=6000000" };
+
+		CU_ASSERT_EQUAL(load("config/dev/a.yaml", mbuf_sets, 4, &c, &errs), -EINVAL);
+		CU_ASSERT_EQUAL_FATAL(errs.count, 1);
+		CU_ASSERT_STRING_EQUAL(errs.items[0].key, "ports[0].fault.rate_mbit");
+		CU_ASSERT_PTR_NOT_NULL(strstr(errs.items[0].message, "at most 8191"));
+		xf_config_free(c);
+		xf_config_errors_clear(&errs);
+	}
 }
 
 /* ---- error printers ------------------------------------------------------------------ */
