@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "xf_base.h"
+#include "xf_fault.h"
 
 #define XF_CONFIG_VERSION        1   /**< The schema version this loader reads. */
 #define XF_CONFIG_NAME_MAX       64  /**< Names and identifiers: 63 characters + NUL. */
@@ -101,10 +102,17 @@ struct xf_config_neighbor {
 	uint8_t mac[6]; /**< Ethernet address. */
 };
 
-/** The test-only fault stage of a port (ports[].fault). */
+/** The test-only fault stage on a port's transmit side (ports[].fault). */
 struct xf_config_fault {
-	uint32_t reorder_percent; /**< Percentage of received frames held back; 0 = off. */
-	uint32_t seed;            /**< Seed of the deterministic generator. */
+	uint32_t reorder_percent;    /**< Percentage of sent frames held back; 0 = off. */
+	uint32_t seed;               /**< Seed of the deterministic generator. */
+	uint32_t rate_mbit;          /**< Emulated link rate, Mbit/s; 0 = no limit. */
+	uint32_t delay_ms;           /**< One-way delay, ms (needs rate_mbit). */
+	uint32_t queue_bytes;        /**< Drop-tail queue (needs rate_mbit); 0 = one BDP. */
+	uint32_t loss_ppm;           /**< Random loss, parts per million. */
+	uint32_t burst_ppm;          /**< Chance per frame that a loss burst starts, ppm. */
+	uint32_t burst_frames;       /**< Mean length of a burst, frames. */
+	uint32_t burst_loss_percent; /**< Frames lost inside a burst, percent. */
 };
 
 /** One DPDK port (ports[]). */
@@ -238,6 +246,16 @@ struct xf_config_errors {
  * 1..65535), as metrics.listen takes it. @return 0, or -EINVAL.
  */
 int xf_config_parse_listen(const char *s, uint32_t *addr, uint16_t *port);
+
+/**
+ * The fault stage a port's ports[].fault asks for, in the stage's units (bits/s, ns,
+ * probabilities); reordering holds a frame for 8 frames; max_frame is the port's MTU plus
+ * the Ethernet header.
+ *
+ * @param port  A port of a loaded configuration.
+ * @param out   Filled.
+ */
+void xf_config_fault_conf(const struct xf_config_port *port, struct xf_fault_conf *out);
 
 /**
  * Load, override and validate a configuration file.

@@ -101,6 +101,64 @@ check_unique_names(struct loader *ld, const char *list, const char *base, size_t
 	}
 }
 
+void
+xf_config_fault_conf(const struct xf_config_port *p, struct xf_fault_conf *out)
+{
+	const struct xf_config_fault *f = &p->fault;
+
+	memset(out, 0, sizeof(*out));
+	out->seed = f->seed;
+	out->reorder_p = f->reorder_percent / 100.0;
+	out->reorder_k = f->reorder_percent > 0 ? 8 : 0;
+	out->rate_bps = (uint64_t)f->rate_mbit * 1000000u;
+	out->delay_ns = (uint64_t)f->delay_ms * 1000000u;
+	out->queue_bytes = f->queue_bytes;
+	out->loss = f->loss_ppm / 1e6;
+	if (f->burst_ppm > 0) {
+		out->ge.p_good_bad = f->burst_ppm / 1e6;
+		out->ge.p_bad_good = 1.0 / f->burst_frames;
+		out->ge.loss_bad = f->burst_loss_percent / 100.0;
+	}
+	out->max_frame = p->mtu + 14u;
+}
+
+/* ports[i].fault: the emulated link is bounded (docs/RELIABILITY.md, "The port's fault
+ * stage"): a delay or a queue needs a rate, and rate x delay plus the queue must fit the
+ * slots the stage preallocates and, in full-size frames over the n_rx queues, half the
+ * engine's mbuf pool. */
+static void
+check_fault(struct loader *ld, const struct xf_config_port *p, unsigned int i, unsigned int n_rx)
+{
+	struct xf_fault_conf fc;
+	char path[64];
+
+	xf_config_fault_conf(p, &fc);
+	if (fc.rate_bps == 0 && (fc.delay_ns != 0 || fc.queue_bytes != 0)) {
+		snprintf(path, sizeof(path), "ports[%u].fault.%s", i,
+		         fc.delay_ns != 0 ? "delay_ms" : "queue_bytes");
+		xf_config_path_error(ld, path,
+		                     "needs ports[%u].fault.rate_mbit: without a rate "
+		                     "nothing bounds what the link holds",
+		                     i);
+		return;
+	}
+	snprintf(path, sizeof(path), "ports[%u].fault.rate_mbit", i);
+	if (xf_fault_link_slots(&fc) > XF_FAULT_MAX_SLOTS) {
+		xf_config_path_error(ld, path,
+		                     "rate x delay_ms plus the queue is %.0f bytes; the stage "
+		                     "holds at most %u frames of %u bytes",
+		                     xf_fault_link_bytes(&fc), XF_FAULT_MAX_SLOTS,
+		                     XF_FAULT_MIN_FRAME);
+	} else if (xf_fault_link_frames(&fc) * n_rx > XF_FAULT_MAX_FRAMES) {
+		xf_config_path_error(
+		        ld, path,
+		        "the links of its %u queues hold up to %llu frames of %u bytes; "
+		        "at most %u (half the mbuf pool)",
+		        n_rx, (unsigned long long)(xf_fault_link_frames(&fc) * n_rx), fc.max_frame,
+		        XF_FAULT_MAX_FRAMES);
+	}
+}
+
 static void
 check_ports(struct loader *ld, struct xf_config *c)
 {
@@ -117,6 +175,7 @@ check_ports(struct loader *ld, struct xf_config *c)
 			xf_config_path_error(ld, path, "'%s' is a PCI device but eal.pci is false",
 			                     p->device);
 		}
+		check_fault(ld, p, i, c->cores.n_rx > 0 ? c->cores.n_rx : 1);
 		for (unsigned int j = 0; j < p->n_neighbors; j++) {
 			const struct xf_config_neighbor *nb = &p->neighbors[j];
 

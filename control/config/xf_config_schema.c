@@ -140,9 +140,28 @@ static const struct field el_neighbor = { .type = T_MAP, .sub = neighbor_fields 
 
 static const struct field fault_fields[] = {
 	INT("reorder_percent", struct xf_config_fault, reorder_percent, 0, 100, 0, "0",
-	    "Percentage of received frames the test-only reordering stage holds back; 0 = off"),
+	    "Percentage of sent frames the test-only reordering stage holds back, each for 8 "
+	    "frames; 0 = off"),
 	INT("seed", struct xf_config_fault, seed, 0, UINT32_MAX, 0, "1",
-	    "Seed of the fault stage's deterministic generator"),
+	    "Seed of the fault stage's deterministic generator (queue q uses seed + q)"),
+	INT("rate_mbit", struct xf_config_fault, rate_mbit, 0, 100000, 0, "0",
+	    "Emulated link on the port's transmit side (docs/RELIABILITY.md): bottleneck rate "
+	    "in Mbit/s of Ethernet frame bytes; 0 = no limit"),
+	INT("delay_ms", struct xf_config_fault, delay_ms, 0, 10000, 0, "0",
+	    "Emulated link: one-way delay in ms (needs rate_mbit; rate x delay plus the queue "
+	    "must fit the stage's preallocated slots and half the mbuf pool)"),
+	INT("queue_bytes", struct xf_config_fault, queue_bytes, 0, 12000000, 0, "0",
+	    "Emulated link: drop-tail queue in bytes (needs rate_mbit); 0 = one BDP of rate x "
+	    "2 x delay_ms, at least 65536"),
+	INT("loss_ppm", struct xf_config_fault, loss_ppm, 0, 1000000, 0, "0",
+	    "Emulated link: random loss in parts per million (10000 = 1%)"),
+	INT("burst_ppm", struct xf_config_fault, burst_ppm, 0, 1000000, 0, "0",
+	    "Emulated link: bursty loss (Gilbert-Elliott), the chance per frame in parts per "
+	    "million that a burst starts; 0 = off"),
+	INT("burst_frames", struct xf_config_fault, burst_frames, 1, 1000000, 0, "4",
+	    "Emulated link: mean length of a loss burst, frames"),
+	INT("burst_loss_percent", struct xf_config_fault, burst_loss_percent, 0, 100, 0, "100",
+	    "Emulated link: percentage of frames lost while a burst lasts"),
 	END_OF_FIELDS,
 };
 

@@ -245,6 +245,10 @@ show_stats(json_t *r)
 	show_counters("drops by reason", get(r, "drops"));
 	putchar('\n');
 	show_counters("delta", get(r, "delta"));
+	if (json_object_get(r, "fault") != NULL) {
+		putchar('\n');
+		show_counters("fault stage (ports[].fault, test-only)", get(r, "fault"));
+	}
 }
 
 static void

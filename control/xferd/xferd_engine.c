@@ -199,8 +199,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 		ec->neighbors[i].ip = htonl(port->neighbors[i].ipv4);
 		memcpy(ec->neighbors[i].mac, port->neighbors[i].mac, 6);
 	}
-	ec->fault_reorder_percent = port->fault.reorder_percent;
-	ec->fault_seed = port->fault.seed;
+	xf_config_fault_conf(port, &ec->fault);
 	ec->udp_checksum = port->udp_checksum == XF_CONFIG_UDP_CSUM_OFF  ? XF_ENGINE_UDP_CSUM_OFF
 	                   : port->udp_checksum == XF_CONFIG_UDP_CSUM_ON ? XF_ENGINE_UDP_CSUM_ON
 	                                                                 : XF_ENGINE_UDP_CSUM_AUTO;
@@ -838,6 +837,20 @@ xferd_stats_json(struct xferd *d)
 		                                 "hs_dh", (json_int_t)st.hs_dh, "under_load",
 		                                 (json_int_t)st.under_load));
 		json_object_set_new(result, "volumes", volumes_json(d));
+		if (st.fault_on) {
+			/* ports[].fault: what the test-only stage did to the frames sent */
+			json_object_set_new(
+			        result, "fault",
+			        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "frames",
+			                  (json_int_t)st.fault.frames, "delivered",
+			                  (json_int_t)st.fault.delivered, "drop_queue_full",
+			                  (json_int_t)st.fault.drop_queue, "drop_random",
+			                  (json_int_t)st.fault.drop_random, "drop_burst",
+			                  (json_int_t)st.fault.drop_burst, "drop_slots",
+			                  (json_int_t)st.fault.drop_slots, "reordered",
+			                  (json_int_t)st.fault.reordered, "refused",
+			                  (json_int_t)st.fault_refused));
+		}
 		json_object_set_new(drops, "volume_refused",
 		                    json_integer((json_int_t)st.volume_refused));
 	}

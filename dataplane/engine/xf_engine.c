@@ -302,6 +302,8 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		goto err;
 	}
 
+	/* ports[].fault's links may keep XF_FAULT_MAX_FRAMES of these: half (the config says). */
+	_Static_assert(XF_FAULT_MAX_FRAMES <= 16383 / 2, "the fault stage's share of the pool");
 	e->mp = xf_port_pool_create("xf_mbufs", 16383, conf->mtu);
 	if (e->mp == NULL) {
 		XF_LOG(ERR, MODULE, "mbuf pool: %s", strerror(errno));
@@ -313,11 +315,7 @@ xf_engine_create(const struct xf_engine_conf *conf)
 	pc.nb_txd = conf->tx_desc;
 	pc.mtu = conf->mtu;
 	pc.mp = e->mp;
-	if (conf->fault_reorder_percent > 0) {
-		pc.fault.seed = conf->fault_seed;
-		pc.fault.reorder_p = conf->fault_reorder_percent / 100.0;
-		pc.fault.reorder_k = 8;
-	}
+	pc.fault = conf->fault;
 	rc = xf_port_open(&e->port, &pc);
 	if (rc < 0) {
 		XF_LOG(ERR, MODULE, "port %s: %s", conf->device, strerror(-rc));
@@ -889,6 +887,13 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->link_speed_mbps = link.link_speed;
 	}
 	memcpy(st->mac, e->port.mac.addr_bytes, sizeof(st->mac));
+	{
+		struct xf_port_fault_stats fs;
+
+		st->fault_on = xf_port_fault_stats(&e->port, &fs);
+		st->fault = fs.st;
+		st->fault_refused = fs.refused;
+	}
 	/* Counters are written by the RX cores only and only grow; a racy read is a
 	 * slightly old value, which is all a stats reader needs. */
 	for (unsigned int r = 0; r < e->conf.n_rx; r++) {

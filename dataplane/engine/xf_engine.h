@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "xf_fault.h"
 #include "xf_push.h"
 
 #define XF_ENGINE_MAX_RX      8u
@@ -72,9 +73,9 @@ struct xf_engine_conf {
 		uint32_t ip; /**< network order */
 		uint8_t mac[6];
 	} neighbors[XF_ENGINE_MAX_NEIGH];
-	uint32_t fault_reorder_percent; /**< test-only TX reordering, 0 = off */
-	uint32_t fault_seed;
-	int udp_checksum; /**< XF_ENGINE_UDP_CSUM_* */
+	struct xf_fault_conf fault; /**< test-only TX fault stage (emulated link, reordering);
+	                                 all zero = off */
+	int udp_checksum;           /**< XF_ENGINE_UDP_CSUM_* */
 	/* cores */
 	unsigned int n_rx;
 	unsigned int rx_lcore[XF_ENGINE_MAX_RX];
@@ -322,6 +323,10 @@ struct xf_engine_stats {
 	bool link_up;
 	uint32_t link_speed_mbps;
 	uint8_t mac[6]; /**< the port's MAC */
+	/** The port's fault stage (ports[].fault), summed over its TX queues */
+	bool fault_on;
+	struct xf_fault_stats fault;
+	uint64_t fault_refused; /**< frames the device refused after the stage */
 };
 
 void xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st);

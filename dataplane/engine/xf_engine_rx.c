@@ -200,9 +200,8 @@ xf_engine_rx_poll(struct eng_rx *rx)
 		}
 	}
 	eng_tx_flush(rx);
-	if (!busy) {
-		xf_port_tx_flush(&e->port, (uint16_t)rx->idx);
-	}
+	/* The fault stage's link releases frames at their time, busy or not. */
+	busy |= xf_port_tx_poll(&e->port, (uint16_t)rx->idx, !busy) > 0;
 	if (atomic_load_explicit(&e->stop, memory_order_acquire) && !rx->stopping) {
 		rx_stopping(rx);
 	}

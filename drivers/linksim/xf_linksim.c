@@ -488,14 +488,19 @@ clamp_now(struct xf_linksim *l, uint64_t now)
 	return now;
 }
 
-static bool
+/*
+ * Whether the packet is lost: XF_LINKSIM_DROP_LOSS (random; counted so when the chain
+ * would have lost it too), XF_LINKSIM_DROP_BURST, or XF_LINKSIM_ACCEPTED. Both draws are
+ * made whatever the first gave, so the stream depends only on the packets accepted.
+ */
+static int
 draw_loss(struct xf_linksim *l)
 {
 	const struct xf_linksim_ge *ge = &l->cfg.ge;
-	bool lost = false;
+	int lost = XF_LINKSIM_ACCEPTED;
 
 	if (l->cfg.loss > 0.0 && uniform(l) < l->cfg.loss) {
-		lost = true;
+		lost = XF_LINKSIM_DROP_LOSS;
 	}
 	if (ge->p_good_bad > 0.0 || ge->loss_good > 0.0) {
 		double u = uniform(l);
@@ -505,8 +510,9 @@ draw_loss(struct xf_linksim *l)
 		} else {
 			l->ge_bad = u < ge->p_good_bad;
 		}
-		if (uniform(l) < (l->ge_bad ? ge->loss_bad : ge->loss_good)) {
-			lost = true;
+		if (uniform(l) < (l->ge_bad ? ge->loss_bad : ge->loss_good) &&
+		    lost == XF_LINKSIM_ACCEPTED) {
+			lost = XF_LINKSIM_DROP_BURST;
 		}
 	}
 	return lost;
@@ -566,11 +572,12 @@ xf_linksim_enqueue(struct xf_linksim *l, uint64_t now, uint32_t bytes, void *opa
 	if (l->st.queued_bytes > l->st.max_queued_bytes) {
 		l->st.max_queued_bytes = l->st.queued_bytes;
 	}
-	if (draw_loss(l)) {
+	verdict = draw_loss(l);
+	if (verdict != XF_LINKSIM_ACCEPTED) {
 		p->flags |= PKT_LOST;
-		l->st.dropped[XF_LINKSIM_DROP_LOSS]++;
+		l->st.dropped[verdict]++;
 		fifo_pop(l, now);
-		return XF_LINKSIM_DROP_LOSS;
+		return verdict;
 	}
 	if (l->cfg.reorder > 0.0 && uniform(l) < l->cfg.reorder) {
 		p->extra = l->cfg.reorder_ns;

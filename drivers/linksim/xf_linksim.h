@@ -73,9 +73,11 @@ enum xf_linksim_verdict {
 	XF_LINKSIM_ACCEPTED = 0,   /**< it will come out once */
 	XF_LINKSIM_DUPLICATED,     /**< it will come out twice (the second with dup set) */
 	XF_LINKSIM_DROP_QUEUE,     /**< the queue had no room for it (drop-tail) */
-	XF_LINKSIM_DROP_LOSS,      /**< random or bursty loss; it still took the bottleneck */
+	XF_LINKSIM_DROP_LOSS,      /**< random loss (cfg.loss); it still took the bottleneck */
 	XF_LINKSIM_DROP_BLACKHOLE, /**< offered during a blackhole */
 	XF_LINKSIM_DROP_SLOTS,     /**< the link already holds cfg.slots packets */
+	XF_LINKSIM_DROP_BURST,     /**< bursty loss (cfg.ge) and not random loss as well; it
+	                                still took the bottleneck */
 	XF_LINKSIM_VERDICTS,       /**< number of verdicts */
 };
 

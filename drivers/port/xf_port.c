@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_dev.h>
@@ -15,7 +16,7 @@
 #include "xf_base.h"
 
 #define MOD      "port"
-#define TX_CHUNK 32u
+#define TX_CHUNK XF_FAULT_BURST
 #define RSS_WANT (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP)
 
 /* Log which ethdev call failed and pass its -errno on. */
@@ -202,32 +203,75 @@ assign_mac(struct xf_port *port)
 	return 0;
 }
 
-static int
-setup_fault(struct xf_port *port, const struct xf_fault_conf *fc)
+/* The fault stages' clock: the engine's (CLOCK_MONOTONIC, a vDSO read, no syscall). */
+static uint64_t
+fault_now(void)
 {
-	struct xf_fault probe;
-	int ret = xf_fault_init(&probe, fc);
+	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const char *
+fault_error(int rc)
+{
+	return rc == -E2BIG ? "rate x delay plus the queue is more than its slots can hold"
+	                    : "a value out of range, or a delay or queue without a rate";
+}
+
+/*
+ * One stage per TX queue, each owned by the queue's core. The frames a link holds are
+ * mbufs of the pool the port also receives into: the full-size frames the links can hold
+ * at once (their bytes over the MTU's frame) must leave half the pool.
+ */
+static int
+setup_fault(struct xf_port *port, const struct xf_fault_conf *fc, const struct rte_mempool *mp)
+{
+	struct xf_fault_conf c = *fc;
+	uint64_t frame = (uint64_t)port->mtu + RTE_ETHER_HDR_LEN;
+	uint64_t now = fault_now();
+	int ret;
+
+	c.max_frame = (uint32_t)frame;
+	ret = xf_fault_check(&c);
 	if (ret != 0) {
-		XF_LOG(ERR, MOD, "%s: bad fault stage (p %g, k %u)", port->name, fc->reorder_p,
-		       fc->reorder_k);
+		XF_LOG(ERR, MOD, "%s: bad fault stage: %s", port->name, fault_error(ret));
 		return ret;
 	}
-	if (!xf_fault_enabled(&probe)) {
+	if (!xf_fault_conf_on(&c)) {
 		return 0;
+	}
+	if (xf_fault_link_frames(&c) * port->nb_queues > mp->size / 2) {
+		XF_LOG(ERR, MOD,
+		       "%s: fault stage: the links can hold %llu full frames, more than half the "
+		       "mbuf pool (%u): lower ports[].fault rate_mbit, delay_ms or queue_bytes",
+		       port->name, (unsigned long long)(xf_fault_link_frames(&c) * port->nb_queues),
+		       mp->size);
+		return -E2BIG;
 	}
 	port->fault = calloc(port->nb_queues, sizeof(*port->fault));
 	if (port->fault == NULL) {
 		return -ENOMEM;
 	}
 	for (uint16_t q = 0; q < port->nb_queues; q++) {
-		struct xf_fault_conf c = *fc;
+		struct xf_fault_conf qc = c;
 
-		c.seed = fc->seed + q; /* distinct but reproducible per queue */
-		xf_fault_init(&port->fault[q].stage, &c);
+		qc.seed = c.seed + q; /* distinct but reproducible per queue */
+		ret = xf_fault_init(&port->fault[q].stage, &qc, now);
+		if (ret != 0) {
+			XF_LOG(ERR, MOD, "%s: fault stage of queue %u: %s", port->name, q,
+			       strerror(-ret));
+			return ret; /* xf_port_close() finishes what was made */
+		}
 	}
-	XF_LOG(WARNING, MOD, "%s: TX fault stage on: reorder p %g, k %u, seed %llu", port->name,
-	       fc->reorder_p, fc->reorder_k, (unsigned long long)fc->seed);
+	XF_LOG(WARNING, MOD,
+	       "%s: TX fault stage on: rate %llu bit/s, delay %llu ns, queue %llu B, loss %g, "
+	       "bursts %g/%g (loss %g), reorder p %g k %u, seed %llu; %llu link slots per queue",
+	       port->name, (unsigned long long)c.rate_bps, (unsigned long long)c.delay_ns,
+	       (unsigned long long)xf_fault_queue_bytes(&c), c.loss, c.ge.p_good_bad,
+	       c.ge.p_bad_good, c.ge.loss_bad, c.reorder_p, c.reorder_k, (unsigned long long)c.seed,
+	       (unsigned long long)xf_fault_link_slots(&c));
 	return 0;
 }
 
@@ -302,7 +346,7 @@ xf_port_open(struct xf_port *port, const struct xf_port_conf *conf)
 			goto err_close;
 		}
 	}
-	ret = setup_fault(port, &conf->fault);
+	ret = setup_fault(port, &conf->fault, conf->mp);
 	if (ret != 0) {
 		goto err_close;
 	}
@@ -394,45 +438,97 @@ out_free:
 static uint16_t
 send_or_free(struct xf_port *port, uint16_t q, struct rte_mbuf **out, uint16_t m)
 {
-	uint16_t sent = rte_eth_tx_burst(port->port_id, q, out, m);
+	uint16_t sent = m == 0 ? 0 : rte_eth_tx_burst(port->port_id, q, out, m);
 
 	if (sent < m) {
-		port->fault[q].dropped += (uint64_t)(m - sent);
+		port->fault[q].refused += (uint64_t)(m - sent);
 		rte_pktmbuf_free_bulk(out + sent, (unsigned int)(m - sent));
 	}
 	return sent;
 }
 
+/* Offer n (<= TX_CHUNK) frames to queue q's stage at now; send what comes out. */
+static uint16_t
+fault_step(struct xf_port *port, uint16_t q, uint64_t now, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *out[XF_FAULT_OUT_MAX], *drop[XF_FAULT_DROP_MAX];
+	uint32_t bytes[TX_CHUNK];
+	uint16_t m, nd;
+
+	for (uint16_t i = 0; i < n; i++) {
+		bytes[i] = pkts[i]->pkt_len;
+	}
+	m = xf_fault_apply(&port->fault[q].stage, now, (void *const *)pkts, bytes, n, (void **)out,
+	                   (void **)drop, &nd);
+	if (nd > 0) {
+		rte_pktmbuf_free_bulk(drop, nd);
+	}
+	return send_or_free(port, q, out, m);
+}
+
 uint16_t
 xf_port_tx_burst(struct xf_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf *out[TX_CHUNK + XF_FAULT_MAX_HELD];
+	uint64_t now;
 
 	if (likely(port->fault == NULL)) {
 		return rte_eth_tx_burst(port->port_id, q, pkts, n);
 	}
+	now = fault_now();
 	for (uint16_t done = 0; done < n;) {
 		uint16_t chunk = (uint16_t)XF_MIN((unsigned int)(n - done), TX_CHUNK);
-		uint16_t m = xf_fault_apply(&port->fault[q].stage, (void *const *)(pkts + done),
-		                            chunk, (void **)out);
 
-		send_or_free(port, q, out, m);
+		fault_step(port, q, now, pkts + done, chunk);
 		done = (uint16_t)(done + chunk);
 	}
 	return n;
 }
 
 uint16_t
-xf_port_tx_flush(struct xf_port *port, uint16_t q)
+xf_port_tx_poll(struct xf_port *port, uint16_t q, bool idle)
 {
 	struct rte_mbuf *out[XF_FAULT_MAX_HELD];
-	uint16_t m;
+	struct xf_fault *f;
+	uint16_t sent = 0;
+	uint64_t now;
 
-	if (port->fault == NULL) {
+	if (likely(port->fault == NULL)) {
 		return 0;
 	}
-	m = xf_fault_flush(&port->fault[q].stage, (void **)out);
-	return m == 0 ? 0 : send_or_free(port, q, out, m);
+	f = &port->fault[q].stage;
+	now = fault_now();
+	/* One time for the whole round, so that it ends: what falls due meanwhile waits for
+	 * the next round. */
+	while (xf_fault_due(f, now)) {
+		sent = (uint16_t)(sent + fault_step(port, q, now, NULL, 0));
+	}
+	if (idle) {
+		sent = (uint16_t)(sent +
+		                  send_or_free(port, q, out, xf_fault_flush(f, (void **)out)));
+	}
+	return sent;
+}
+
+bool
+xf_port_fault_stats(const struct xf_port *port, struct xf_port_fault_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (port->fault == NULL) {
+		return false;
+	}
+	for (uint16_t q = 0; q < port->nb_queues; q++) {
+		const volatile struct xf_port_fault *pf = &port->fault[q];
+
+		out->st.frames += pf->stage.st.frames;
+		out->st.delivered += pf->stage.st.delivered;
+		out->st.drop_queue += pf->stage.st.drop_queue;
+		out->st.drop_random += pf->stage.st.drop_random;
+		out->st.drop_burst += pf->stage.st.drop_burst;
+		out->st.drop_slots += pf->stage.st.drop_slots;
+		out->st.reordered += pf->stage.st.reordered;
+		out->refused += pf->refused;
+	}
+	return true;
 }
 
 void
@@ -441,12 +537,16 @@ xf_port_stop(struct xf_port *port)
 	int ret;
 
 	if (port->fault != NULL) {
-		struct rte_mbuf *held[XF_FAULT_MAX_HELD];
+		struct rte_mbuf *held[XF_FAULT_OUT_MAX];
 
 		for (uint16_t q = 0; q < port->nb_queues; q++) {
-			uint16_t m = xf_fault_flush(&port->fault[q].stage, (void **)held);
+			unsigned int m;
 
-			rte_pktmbuf_free_bulk(held, m);
+			do {
+				m = xf_fault_drain(&port->fault[q].stage, (void **)held,
+				                   XF_FAULT_OUT_MAX);
+				rte_pktmbuf_free_bulk(held, m);
+			} while (m == XF_FAULT_OUT_MAX);
 		}
 	}
 	if (!port->started) {
@@ -476,6 +576,11 @@ xf_port_close(struct xf_port *port)
 		ret = rte_dev_remove(port->dev);
 		if (ret != 0) {
 			fail(port, "rte_dev_remove", ret);
+		}
+	}
+	if (port->fault != NULL) {
+		for (uint16_t q = 0; q < port->nb_queues; q++) {
+			xf_fault_fini(&port->fault[q].stage);
 		}
 	}
 	free(port->fault);

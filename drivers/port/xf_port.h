@@ -31,13 +31,21 @@ struct xf_port_conf {
 	uint16_t nb_txd;            /**< TX descriptors per queue; 0 = XF_PORT_DEFAULT_DESC. */
 	uint16_t mtu;               /**< IP MTU wanted: 1500 or 9000 (clamped to the device). */
 	struct rte_mempool *mp;     /**< Pool the RX queues fill mbufs from. */
-	struct xf_fault_conf fault; /**< Seeded TX reordering (tests); all zero = off. */
+	struct xf_fault_conf fault; /**< Fault stage on every TX queue (an emulated link, then
+	                                 reordering); all zero = off. max_frame is set from
+	                                 the MTU, the seed of queue q is fault.seed + q. */
 };
 
 /** A TX queue's fault stage and what it could not send. */
 struct xf_port_fault {
-	struct xf_fault stage; /**< Reordering stage. */
-	uint64_t dropped;      /**< Frames the device refused after the stage (freed). */
+	struct xf_fault stage; /**< The stage. */
+	uint64_t refused;      /**< Frames the device refused after the stage (freed). */
+};
+
+/** Counters of the fault stages of a port, summed over its TX queues. */
+struct xf_port_fault_stats {
+	struct xf_fault_stats st; /**< The stages' counters. */
+	uint64_t refused;         /**< Frames the device refused after the stage. */
 };
 
 /** A port brought up by xf_port_open. Fields are read-only for users. */
@@ -133,8 +141,9 @@ int xf_port_xstats(const struct xf_port *port, xf_port_xstat_fn fn, void *arg);
 
 /**
  * Send a burst on a TX queue, through the fault stage when configured. With the stage,
- * every frame is taken (held ones leave later; any the device refuses are freed and
- * counted in fault[q].dropped).
+ * every frame is taken: it leaves now or later (xf_port_tx_poll()), or is dropped by the
+ * stage's link (freed, counted by reason), or refused by the device after the stage
+ * (freed, counted in fault[q].refused). Never blocks; allocates nothing.
  *
  * @param port  A started port.
  * @param q     TX queue, owned by the calling core.
@@ -145,13 +154,26 @@ int xf_port_xstats(const struct xf_port *port, xf_port_xstat_fn fn, void *arg);
 uint16_t xf_port_tx_burst(struct xf_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
 
 /**
- * Send the frames the fault stage still holds (call when idle); 0 without a stage.
+ * Send what the fault stage's link releases by now, and, when idle, what its reordering
+ * holds back; 0 without a stage. Call it on every round of the queue's core: a frame
+ * leaves no earlier than its time, and as late as the core's next call.
  *
  * @param port  A started port.
  * @param q     TX queue, owned by the calling core.
+ * @param idle  The core had nothing else to do this round.
  * @return Frames handed to the device.
  */
-uint16_t xf_port_tx_flush(struct xf_port *port, uint16_t q);
+uint16_t xf_port_tx_poll(struct xf_port *port, uint16_t q, bool idle);
+
+/**
+ * Sum the counters of the port's fault stages. Control path: a racy read of counters
+ * that only grow, as good as a moment ago.
+ *
+ * @param port  A port.
+ * @param out   Filled (zeroed first).
+ * @return true when the port has a fault stage.
+ */
+bool xf_port_fault_stats(const struct xf_port *port, struct xf_port_fault_stats *out);
 
 /**
  * Receive a burst from an RX queue.

@@ -757,7 +757,7 @@ xf_wansim_print(const char *label, const struct xf_wansim_result *r)
 {
 	printf("%-28s %s goodput %3u.%u%% (%" PRIu64 " Mbit/s) in %" PRIu64 ".%03" PRIu64
 	       " s, queue p50 %" PRIu64 ".%03" PRIu64 " ms p99 %" PRIu64 ".%03" PRIu64
-	       " ms, drops queue %" PRIu64 " loss %" PRIu64 " blackhole %" PRIu64
+	       " ms, drops queue %" PRIu64 " loss %" PRIu64 " burst %" PRIu64 " blackhole %" PRIu64
 	       ", retransmit %u.%u%% (spurious %" PRIu64 ", pto %" PRIu64 ", refused %" PRIu64
 	       ")\n",
 	       label, r->completed ? "done" : "UNFINISHED", r->goodput_pm / 10, r->goodput_pm % 10,
@@ -765,6 +765,7 @@ xf_wansim_print(const char *label, const struct xf_wansim_result *r)
 	       r->elapsed_ns % NS_PER_S / 1000000u, r->queue_p50_ns / 1000000u,
 	       r->queue_p50_ns % 1000000u / 1000u, r->queue_p99_ns / 1000000u,
 	       r->queue_p99_ns % 1000000u / 1000u, r->fwd.dropped[XF_LINKSIM_DROP_QUEUE],
-	       r->fwd.dropped[XF_LINKSIM_DROP_LOSS], r->fwd.dropped[XF_LINKSIM_DROP_BLACKHOLE],
-	       r->retransmit_pm / 10, r->retransmit_pm % 10, r->spurious, r->pto, r->rx_pn_ahead);
+	       r->fwd.dropped[XF_LINKSIM_DROP_LOSS], r->fwd.dropped[XF_LINKSIM_DROP_BURST],
+	       r->fwd.dropped[XF_LINKSIM_DROP_BLACKHOLE], r->retransmit_pm / 10,
+	       r->retransmit_pm % 10, r->spurious, r->pto, r->rx_pn_ahead);
 }

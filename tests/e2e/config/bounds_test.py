@@ -56,6 +56,9 @@ COMPANIONS = {
     ("volumes[].workers", "max"): ["cores.workers=[" + ",".join(str(1 + i) for i in range(16)) + "]"],
     ("session.reject_after_ms", "min"): ["session.rekey_after_ms=1000"],
     ("session.rekey_after_ms", "max"): ["session.reject_after_ms=7200000"],
+    # The fault stage's link: a delay or a queue needs a rate (docs/RELIABILITY.md).
+    ("ports[].fault.delay_ms", "max"): ["ports[0].fault.rate_mbit=1"],
+    ("ports[].fault.queue_bytes", "max"): ["ports[0].fault.rate_mbit=1"],
 }
 
 

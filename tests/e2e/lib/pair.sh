@@ -26,6 +26,8 @@
 # PAIR_FS=xfs puts $PAIR_DIR (both volumes, and sources tests make in it) on a fresh XFS
 # loop mount (tests/e2e/lib/xfs.sh), unmounted by the EXIT trap; PAIR_KEEP keeps no copy.
 # PAIR_FS=ext4 does the same with ext4.
+# PAIR_SET_A=K=V and PAIR_SET_B=K=V give one side one more override, after those of
+# pair_start (the last --set of a key wins).
 
 # Upper bounds (seconds); a test may raise them before pair_start.
 : "${PAIR_READY_TIMEOUT:=30}"  # start until `xferd: ready` and link up
@@ -235,8 +237,8 @@ pair_volumes() {
 pair_start_one() {
 	local side=$1 role=$2
 	shift 2
-	local pid peer_pub=$PAIR_PUB_A
-	[ "$side" = a ] && peer_pub=$PAIR_PUB_B
+	local pid peer_pub=$PAIR_PUB_A own=${PAIR_SET_B:-}
+	[ "$side" = a ] && peer_pub=$PAIR_PUB_B && own=${PAIR_SET_A:-}
 	timeout -k 5 "$PAIR_LIFETIME" "$PAIR_XFERD" -c "$PAIR_SRC_ROOT/config/dev/$side.yaml" \
 		--set "session.private_key_file=$PAIR_DIR/$side.key" \
 		--set "session.psk_file=$PAIR_DIR/psk.key" \
@@ -250,7 +252,7 @@ pair_start_one() {
 		${PAIR_IO:+--set "transfer.io=$PAIR_IO"} \
 		${PAIR_FSYNC:+--set "volumes[0].fsync=$PAIR_FSYNC"} \
 		${PAIR_WORKERS:+--set "cores.workers=$PAIR_WORKERS"} \
-		"$@" >"$PAIR_DIR/$side.out" 2>"$PAIR_DIR/$side.err" </dev/null &
+		"$@" ${own:+--set "$own"} >"$PAIR_DIR/$side.out" 2>"$PAIR_DIR/$side.err" </dev/null &
 	pid=$!
 	if [ "$side" = a ]; then PAIR_PID_A=$pid; else PAIR_PID_B=$pid; fi
 }

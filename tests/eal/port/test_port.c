@@ -429,10 +429,10 @@ test_fault_stage(void)
 		CU_ASSERT_EQUAL(xf_port_tx_burst(&fb, 0, ms, 10), 10);
 		got += pump(&fa, &fna, keep + got, res + got, 256 - got);
 	}
-	xf_port_tx_flush(&fb, 0);
+	xf_port_tx_poll(&fb, 0, true);
 	got += pump(&fa, &fna, keep + got, res + got, 256 - got);
 	CU_ASSERT_EQUAL(got, 200);
-	CU_ASSERT_EQUAL(fb.fault[0].dropped, 0);
+	CU_ASSERT_EQUAL(fb.fault[0].refused, 0);
 	memset(seen, 0, sizeof(seen));
 	for (unsigned int i = 0; i < got; i++) {
 		unsigned int v = *rte_pktmbuf_mtod_offset(keep[i], uint8_t *, res[i].payload_off);
@@ -447,7 +447,7 @@ test_fault_stage(void)
 		rte_pktmbuf_free(keep[i]);
 	}
 	CU_ASSERT(late > 0);
-	CU_ASSERT_EQUAL(fb.fault[0].stage.reordered > 0, 1);
+	CU_ASSERT_EQUAL(fb.fault[0].stage.st.reordered > 0, 1);
 	xf_port_close(&fa);
 	xf_port_close(&fb);
 }

@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <stdint.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -554,6 +555,15 @@ test_set_bad(void)
 		  "must be greater than rekey_after_ms (120000)" },
 		{ "session.key_update_frames=1023", 27, "session.key_update_frames",
 		  "out of range (1024..4194304)" },
+		/* the fault stage's link: nothing bounds a delay or a queue without a rate */
+		{ "ports[0].fault.delay_ms=20", 25, "ports[0].fault.delay_ms",
+		  "needs ports[0].fault.rate_mbit" },
+		{ "ports[0].fault.queue_bytes=100000", 28, "ports[0].fault.queue_bytes",
+		  "needs ports[0].fault.rate_mbit" },
+		{ "ports[0].fault.loss_ppm=1000001", 25, "ports[0].fault.loss_ppm",
+		  "out of range (0..1000000)" },
+		{ "ports[0].fault.burst_frames=0", 29, "ports[0].fault.burst_frames",
+		  "out of range (1..1000000)" },
 	};
 
 	for (size_t i = 0; i < XF_ARRAY_SIZE(cases); i++) {
@@ -573,6 +583,63 @@ test_set_bad(void)
 			xf_config_errors_print_text(&errs, stderr);
 		}
 		CU_ASSERT(ok);
+		xf_config_free(c);
+		xf_config_errors_clear(&errs);
+	}
+}
+
+/* ports[].fault: the stage's units, and rate x delay plus the queue bounded by its slots. */
+static void
+test_fault_link(void)
+{
+	static const char *const ok_sets[] = {
+		"ports[0].fault.rate_mbit=200",  "ports[0].fault.delay_ms=20",
+		"ports[0].fault.loss_ppm=10000", "ports[0].fault.burst_ppm=2500",
+		"ports[0].fault.burst_frames=4", "ports[0].fault.seed=9",
+	};
+	static const char *const big_sets[] = { "ports[0].fault.rate_mbit=10000",
+		                                "ports[0].fault.delay_ms=100" };
+	struct xf_config_errors errs = { 0 };
+	struct xf_config *c = NULL;
+	struct xf_fault_conf fc;
+
+	CU_ASSERT_EQUAL_FATAL(load("config/dev/a.yaml", ok_sets, XF_ARRAY_SIZE(ok_sets), &c, &errs),
+	                      0);
+	xf_config_fault_conf(&c->ports[0], &fc);
+	CU_ASSERT_EQUAL(fc.rate_bps, 200000000ull);
+	CU_ASSERT_EQUAL(fc.delay_ns, 20000000ull);
+	CU_ASSERT_EQUAL(fc.queue_bytes, 0); /* one BDP: 1 MB */
+	CU_ASSERT_EQUAL(xf_fault_queue_bytes(&fc), 1000000);
+	CU_ASSERT(fabs(fc.loss - 0.01) < 1e-12);
+	CU_ASSERT(fabs(fc.ge.p_good_bad - 0.0025) < 1e-12);
+	CU_ASSERT(fabs(fc.ge.p_bad_good - 0.25) < 1e-12);
+	CU_ASSERT(fabs(fc.ge.loss_bad - 1.0) < 1e-12);
+	CU_ASSERT_EQUAL(fc.reorder_p, 0.0);
+	CU_ASSERT_EQUAL(fc.seed, 9);
+	CU_ASSERT_EQUAL(fc.max_frame, 9014); /* config/dev: MTU 9000 */
+	CU_ASSERT_EQUAL(xf_fault_check(&fc), 0);
+	xf_config_free(c);
+	c = NULL;
+	/* 10 Gbit/s x 100 ms: 125 MB in flight, more than 2^18 frames of 60 B */
+	CU_ASSERT_EQUAL(load("config/dev/a.yaml", big_sets, 2, &c, &errs), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(errs.count, 1);
+	CU_ASSERT_STRING_EQUAL(errs.items[0].key, "ports[0].fault.rate_mbit");
+	CU_ASSERT_PTR_NOT_NULL(strstr(errs.items[0].message, "the stage holds at most 262144"));
+	xf_config_free(c);
+	xf_config_errors_clear(&errs);
+	c = NULL;
+	/* 1 Gbit/s x 40 ms and a 6 MB queue at MTU 576: slots enough, but 18,700 frames of
+	 * 590 B are more than half the mbuf pool */
+	{
+		static const char *const mbuf_sets[] = { "ports[0].mtu=576",
+			                                 "ports[0].fault.rate_mbit=1000",
+			                                 "ports[0].fault.delay_ms=40",
+			                                 "ports[0].fault.queue_bytes=6000000" };
+
+		CU_ASSERT_EQUAL(load("config/dev/a.yaml", mbuf_sets, 4, &c, &errs), -EINVAL);
+		CU_ASSERT_EQUAL_FATAL(errs.count, 1);
+		CU_ASSERT_STRING_EQUAL(errs.items[0].key, "ports[0].fault.rate_mbit");
+		CU_ASSERT_PTR_NOT_NULL(strstr(errs.items[0].message, "at most 8191"));
 		xf_config_free(c);
 		xf_config_errors_clear(&errs);
 	}
@@ -981,6 +1048,7 @@ static const struct xf_test tests[] = {
 	{ "config dir loads", test_config_dir_loads },
 	{ "set good", test_set_good },
 	{ "set bad", test_set_bad },
+	{ "fault stage link", test_fault_link },
 	{ "metrics listen", test_listen },
 	{ "printers", test_text_and_json_printers },
 	{ "io errors", test_io_errors },

@@ -193,7 +193,7 @@ test_gilbert_elliott(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
 	for (unsigned int i = 0; i < n; i++) {
-		if (xf_linksim_enqueue(l, i * US, 1000, NULL) == XF_LINKSIM_DROP_LOSS) {
+		if (xf_linksim_enqueue(l, i * US, 1000, NULL) == XF_LINKSIM_DROP_BURST) {
 			lost++;
 			if (run++ == 0) {
 				bursts++;
@@ -522,7 +522,8 @@ test_determinism(void)
 	CU_ASSERT_EQUAL(a.offered + a.duplicated, a.delivered + a.dropped[XF_LINKSIM_DROP_LOSS] +
 	                                                  a.dropped[XF_LINKSIM_DROP_QUEUE] +
 	                                                  a.dropped[XF_LINKSIM_DROP_BLACKHOLE] +
-	                                                  a.dropped[XF_LINKSIM_DROP_SLOTS]);
+	                                                  a.dropped[XF_LINKSIM_DROP_SLOTS] +
+	                                                  a.dropped[XF_LINKSIM_DROP_BURST]);
 	CU_ASSERT_EQUAL(a.held, 0);
 	CU_ASSERT_EQUAL(a.queued_bytes, 0);
 }

@@ -79,7 +79,8 @@ export_run(const char *label, const struct xf_wansim_cfg *c, const struct xf_wan
 		        label, name, c->fwd.rate_bps, 2 * c->fwd.delay_ns, c->fwd.loss,
 		        r->completed, r->goodput_pm, r->queue_p50_ns, r->queue_p99_ns,
 		        r->qwin_p50_ns, r->qwin_p99_ns, r->fwd.dropped[XF_LINKSIM_DROP_QUEUE],
-		        r->fwd.dropped[XF_LINKSIM_DROP_LOSS],
+		        r->fwd.dropped[XF_LINKSIM_DROP_LOSS] +
+		                r->fwd.dropped[XF_LINKSIM_DROP_BURST],
 		        r->fwd.dropped[XF_LINKSIM_DROP_BLACKHOLE], r->retransmit_pm, r->elapsed_ns);
 		fclose(f);
 	}
@@ -139,8 +140,9 @@ run_scenario(const char *label, const struct xf_wansim_cfg *c, struct xf_wansim_
 static bool
 retransmits_within(const struct xf_wansim_result *r)
 {
-	uint64_t lost =
-	        r->fwd.dropped[XF_LINKSIM_DROP_LOSS] + r->fwd.dropped[XF_LINKSIM_DROP_QUEUE];
+	uint64_t lost = r->fwd.dropped[XF_LINKSIM_DROP_LOSS] +
+	                r->fwd.dropped[XF_LINKSIM_DROP_BURST] +
+	                r->fwd.dropped[XF_LINKSIM_DROP_QUEUE];
 
 	return r->retransmitted * 2 <= lost * 3 + 2;
 }
