@@ -160,6 +160,12 @@ xferd_peers_reload(struct xferd *d, const struct xf_config *cand)
 	}
 	rc = d->engine != NULL ? xf_engine_set_peers(d->engine, peers, present, n_slots) : 0;
 	explicit_bzero(peers, sizeof(peers));
+	if (rc == -ETIMEDOUT) {
+		/* Published: the slow RX core adopts it at its next poll. The mapping must
+		 * follow what the engine holds. */
+		XF_LOG(WARNING, "reload", "peers applied; an RX core has not adopted them yet");
+		rc = 0;
+	}
 	if (rc < 0) {
 		XF_LOG(ERR, "reload", "peers not applied: %s", strerror(-rc));
 		return rc;

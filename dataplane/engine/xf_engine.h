@@ -393,8 +393,9 @@ int xf_engine_set_params(struct xf_engine *e, const struct xf_engine_params *p);
  * @param present n_slots flags: false for a slot whose peer is removed.
  * @param n_slots at least the slots in use, at most XF_ENGINE_MAX_PEERS.
  * @return 0; -EINVAL (n_slots out of range), -EIO (a peer's key is not usable), -EBUSY
- *         (a previous change is still being adopted), -ETIMEDOUT (an RX core did not adopt
- *         it within 5 s: it will, at its next poll).
+ *         (a previous change is still being adopted: nothing changed), -ETIMEDOUT (applied
+ *         and published, but an RX core did not adopt it within 5 s: it will, at its
+ *         next poll).
  */
 int xf_engine_set_peers(struct xf_engine *e, const struct xf_engine_peer *peers,
                         const bool *present, unsigned int n_slots);

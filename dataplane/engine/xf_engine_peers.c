@@ -109,6 +109,7 @@ xf_engine_set_peers(struct xf_engine *e, const struct xf_engine_peer *peers, con
 {
 	struct eng_peers_next *nx = &e->peers_next;
 	unsigned int gen = atomic_load_explicit(&e->peers_gen, memory_order_relaxed);
+	bool changed[XF_ENGINE_MAX_PEERS];
 	uint64_t deadline;
 	unsigned int n_changed = 0;
 
@@ -120,23 +121,26 @@ xf_engine_set_peers(struct xf_engine *e, const struct xf_engine_peer *peers, con
 			return -EBUSY; /* the last table is not adopted everywhere yet */
 		}
 	}
+	/* peers_next holds the running table (the last published, or the configured one):
+	 * every RX core has adopted it. First what changes, and the new peers' handshake
+	 * state (nothing reads npeers before the next generation); the table itself only
+	 * once nothing can fail. */
 	OPENSSL_cleanse(nx->npeers, sizeof(nx->npeers));
 	for (unsigned int s = 0; s < n_slots; s++) {
-		/* peers_next holds the running table (the last published, or the configured
-		 * one): every RX core has adopted it. */
-		bool was = nx->present[s];
-
-		nx->changed[s] =
-		        was != present[s] || (present[s] && !same_peer(&nx->peers[s], &peers[s]));
-		nx->present[s] = present[s];
-		nx->peers[s] = present[s] ? peers[s] : (struct xf_engine_peer){ 0 };
-		if (nx->changed[s] && present[s] && peers[s].has_key && e->aead &&
+		changed[s] = nx->present[s] != present[s] ||
+		             (present[s] && !same_peer(&nx->peers[s], &peers[s]));
+		if (changed[s] && present[s] && peers[s].has_key && e->aead &&
 		    xf_noise_peer_init(&nx->npeers[s], peers[s].public_key,
 		                       e->has_psk ? e->psk : NULL) < 0) {
 			OPENSSL_cleanse(nx->npeers, sizeof(nx->npeers));
 			return -EIO;
 		}
-		n_changed += nx->changed[s];
+		n_changed += changed[s];
+	}
+	for (unsigned int s = 0; s < n_slots; s++) {
+		nx->changed[s] = changed[s];
+		nx->present[s] = present[s];
+		nx->peers[s] = present[s] ? peers[s] : (struct xf_engine_peer){ 0 };
 	}
 	nx->n = n_slots;
 	/* The control thread's own view (xf_engine_push checks a slot against it). */
@@ -158,13 +162,13 @@ xf_engine_set_peers(struct xf_engine *e, const struct xf_engine_peer *peers, con
 	deadline = mono_ns() + PEERS_ADOPT_NS;
 	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
 		while (atomic_load_explicit(&e->rx[r].peers_gen, memory_order_acquire) != gen) {
+			struct timespec ms = { .tv_nsec = 1000000 };
+
 			if (mono_ns() > deadline) {
 				XF_LOG(WARNING, MODULE,
 				       "RX core %u has not adopted the new peers yet", r);
 				return -ETIMEDOUT;
 			}
-			struct timespec ms = { .tv_nsec = 1000000 };
-
 			nanosleep(&ms, NULL);
 		}
 	}
