@@ -41,6 +41,9 @@ packages=(
 	dpkg-dev debhelper build-essential lintian
 	# promtool checks the /metrics exposition (e2e-metrics)
 	prometheus
+	# the Wireshark dissector's tests (contrib/wireshark): tshark decodes the frames and
+	# captures a push (dumpcap). Installed noninteractively, so without non-root capture.
+	tshark
 	# man pages: groff formats them (unit test man-pages), man shows them
 	groff-base man-db
 	# ext4 volumes for the tests of the file system that cannot clone (mkfs.ext4);
