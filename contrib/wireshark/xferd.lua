@@ -10,7 +10,9 @@
 --
 -- A frame that breaks a rule the codec checks (docs/PROTOCOL.md section 5) gets an
 -- expert error naming the codec's reason (truncated, trailing, reserved, count, field,
--- range, length); a well-formed capture has none.
+-- range, length), in the group Malformed, so Wireshark marks it malformed too; a
+-- well-formed capture has none. Every read is bounds-checked first: no input makes the
+-- dissector itself fail.
 --
 -- Use: tshark -X lua_script:contrib/wireshark/xferd.lua -r CAPTURE, or copy the file to
 -- ~/.local/lib/wireshark/plugins/. It decodes UDP port 7010 (the default of

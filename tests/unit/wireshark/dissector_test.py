@@ -11,6 +11,7 @@ with that reason while the well-formed ones carry none.
 """
 import json
 import os
+import random
 import shutil
 import struct
 import subprocess
@@ -173,11 +174,36 @@ def main():
     bad(frame(ABORT, struct.pack(">HH", 6, 2) + b"\n!"), "field")
     bad(frame(HELLO, hello(flags=0x2)), "field")  # AEAD without message 1
 
+    # Hostile input: mutations of every frame above (bytes flipped, cut short, grown), with
+    # the header's length kept equal to the datagram's so that each reaches the payload
+    # decoders. None may make the dissector throw (a Lua error); what it finds wrong is
+    # its own expert error.
+    rng = random.Random(20261206)
+    fuzz = []
+    for _ in range(300):
+        b = bytearray(rng.choice(cases)[0])
+        for _ in range(rng.randrange(1, 6)):
+            op = rng.randrange(3)
+            if op == 0 and len(b) > 24:
+                b[rng.randrange(24, len(b))] = rng.randrange(256)
+            elif op == 1 and len(b) > 24:
+                del b[rng.randrange(24, len(b)):]
+            else:
+                b += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40)))
+        b[6:8] = struct.pack(">H", len(b) - 24)
+        fuzz.append(bytes(b))
+
     with tempfile.TemporaryDirectory() as d:
         cap = os.path.join(d, "frames.pcap")
         write_pcap(cap, [udp_packet(c[0], dport=c[3]) for c in cases])
         out = subprocess.run(["tshark", "-n", "-X", "lua_script:" + lua, "-r", cap, "-T", "json"],
                              capture_output=True, text=True, check=True).stdout
+        fcap = os.path.join(d, "fuzz.pcap")
+        write_pcap(fcap, [udp_packet(f) for f in fuzz])
+        fout = subprocess.run(["tshark", "-n", "-X", "lua_script:" + lua, "-r", fcap, "-T",
+                               "fields", "-e", "frame.number", "-e", "xferd.type", "-e",
+                               "_ws.lua.error", "-E", "separator=\t"],
+                              capture_output=True, text=True, check=True).stdout
     pkts = json.loads(out, object_pairs_hook=lambda p: p)
     fails = 0
     if len(pkts) != len(cases):
@@ -195,8 +221,14 @@ def main():
             print(f"FAIL: packet {i}: not decoded as xferd")
             fails += 1
             continue
-        if "_ws.malformed" in layers:
-            print(f"FAIL: packet {i}: Wireshark's malformed-packet mark (the dissector threw)")
+        keys = {k for k, _ in allkv}
+        if "_ws.lua.error" in keys:
+            print(f"FAIL: packet {i}: the dissector threw (Lua error)")
+            fails += 1
+        # The malformed-packet mark: Wireshark adds it with every expert error of the
+        # MALFORMED group, so exactly the malformed frames carry it.
+        if ("_ws.malformed" in keys) != (reason is not None):
+            print(f"FAIL: packet {i}: malformed-packet mark {'present' if reason is None else 'absent'}")
             fails += 1
         for k, want in fields.items():
             got = first(kv, k)
@@ -209,8 +241,18 @@ def main():
         if reason is not None and not any(m.startswith(reason + ":") for m in errors):
             print(f"FAIL: packet {i}: expected an expert error '{reason}: ...', got {errors}")
             fails += 1
+    threw = 0
+    for line in fout.splitlines():
+        n, typ, lua_error = (line.split("\t") + ["", ""])[:3]
+        if lua_error or not typ:
+            print(f"FAIL: mutated frame {n}: {'the dissector threw' if lua_error else 'not decoded'}")
+            threw += 1
+    if len(fout.splitlines()) != len(fuzz):
+        print(f"FAIL: {len(fout.splitlines())} mutated frames read, {len(fuzz)} written")
+        threw += 1
+    fails += threw
     print(f"dissector: {len(cases)} frames, {sum(1 for c in cases if c[2])} malformed, "
-          f"{fails} failures")
+          f"{len(fuzz)} mutated; {fails} failures")
     return 1 if fails else 0
 
 
