@@ -36,6 +36,8 @@ packages=(
 	# systemd-analyze verify checks the units in dist/systemd (unit test systemd-units);
 	# no running systemd is needed
 	systemd
+	# systemd-nspawn boots systemd in a container to start the unit (e2e-nspawn-boot)
+	systemd-container
 	# the Debian package (debian/, tests/package): dpkg-buildpackage, debhelper with its
 	# meson build system, build-essential (which dpkg-checkbuilddeps requires), lintian
 	dpkg-dev debhelper build-essential lintian
