@@ -36,11 +36,16 @@ packages=(
 	# systemd-analyze verify checks the units in dist/systemd (unit test systemd-units);
 	# no running systemd is needed
 	systemd
+	# systemd-nspawn boots systemd in a container to start the unit (e2e-nspawn-boot)
+	systemd-container
 	# the Debian package (debian/, tests/package): dpkg-buildpackage, debhelper with its
 	# meson build system, build-essential (which dpkg-checkbuilddeps requires), lintian
 	dpkg-dev debhelper build-essential lintian
 	# promtool checks the /metrics exposition (e2e-metrics)
 	prometheus
+	# the Wireshark dissector's tests (contrib/wireshark): tshark decodes the frames and
+	# captures a push (dumpcap). Installed noninteractively, so without non-root capture.
+	tshark
 	# man pages: groff formats them (unit test man-pages), man shows them
 	groff-base man-db
 	# ext4 volumes for the tests of the file system that cannot clone (mkfs.ext4);

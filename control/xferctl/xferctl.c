@@ -3,8 +3,9 @@
  * xferctl: the operator's CLI, one request per invocation over xferd's control
  * socket (docs/CONTROL.md). Human tables by default, the raw JSON with --json.
  *
- * Exit codes: 0 success; 1 the daemon answered with an error, refused a reload, or a push
- * ended with failed files; 2 usage; 3 the daemon could not be reached.
+ * Exit codes: 0 success; 1 the daemon answered with an error, refused a reload, a push
+ * ended with failed files, or a capture ended short of its count; 2 usage; 3 the daemon
+ * could not be reached.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -56,6 +57,13 @@ usage(FILE *out)
 	        "      --exclude-from FILE   one --exclude pattern a line ('-': stdin);\n"
 	        "                            '#' or ';' starts a comment line\n"
 	        "      --include-from FILE   one --include pattern a line\n"
+	        "  capture --port P --count N [--timeout S] FILE\n"
+	        "                                 write the next N frames port P (its name or\n"
+	        "                                 0) receives and sends to FILE (pcapng, a new\n"
+	        "                                 file), without stopping transfers; waits for\n"
+	        "                                 them, at most S seconds (default 60)\n"
+	        "  capture-status                 the running or last capture: state, frames\n"
+	        "                                 written, frames not captured\n"
 	        "  cancel JOB_ID                  cancel a push job\n"
 	        "  reload                         re-read the config file (as SIGHUP)\n"
 	        "  shutdown                       stop the daemon cleanly\n"
@@ -65,7 +73,8 @@ usage(FILE *out)
 	        "  -j, --json         print the daemon's JSON reply as it is\n"
 	        "  -h, --help         this text\n"
 	        "\n"
-	        "exit codes: 0 ok, 1 error reply, refused reload or push with failed files,\n"
+	        "exit codes: 0 ok, 1 error reply, refused reload, push with failed files or\n"
+	        "            capture short of N frames,\n"
 	        "            2 usage, 3 unreachable\n",
 	        DEFAULT_SOCKET);
 }
@@ -711,6 +720,101 @@ cmd_reload(const struct opts *o)
 	return rc;
 }
 
+static void
+show_capture(json_t *r)
+{
+	printf("capture %s: %lld of %lld frames written to %s, %lld not captured (copies or "
+	       "rings full)\n",
+	       str(r, "state"), num(r, "written"), num(r, "count"), str(r, "path"),
+	       num(r, "missed"));
+}
+
+/* A positive integer argument of at most max, or 0 (usage). */
+static unsigned long long
+pos_arg(const char *s, unsigned long long max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	return (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v > max) ? 0 : v;
+}
+
+/*
+ * capture --port P --count N [--timeout S] FILE: start it, then ask its state every
+ * 20 ms until the daemon's writer has finished. FILE is made absolute here: the daemon
+ * has another working directory.
+ */
+static int
+cmd_capture(const struct opts *o, int argc, char **argv)
+{
+	const char *port = NULL, *file = NULL;
+	unsigned long long count = 0, timeout_s = 60;
+	char path[4096], cwd[4096];
+	json_t *args, *result = NULL;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
+			port = argv[++i];
+		} else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+			count = pos_arg(argv[++i], 10000000);
+		} else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+			timeout_s = pos_arg(argv[++i], 86400);
+		} else if (file == NULL && argv[i][0] != '-') {
+			file = argv[i];
+		} else {
+			file = NULL;
+			break;
+		}
+	}
+	if (port == NULL || count == 0 || timeout_s == 0 || file == NULL) {
+		fprintf(stderr, "xferctl: capture --port P --count N (1..10000000) "
+		                "[--timeout S (1..86400)] FILE\n");
+		return EXIT_USAGE;
+	}
+	if (file[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL) {
+		fprintf(stderr, "xferctl: capture: getcwd: %s\n", strerror(errno));
+		return EXIT_USAGE;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", file[0] == '/' ? "" : cwd,
+	                     file[0] == '/' ? "" : "/", file) >= sizeof(path)) {
+		fprintf(stderr, "xferctl: capture: path too long\n");
+		return EXIT_USAGE;
+	}
+	/* The port by index when it is a number, else by name. */
+	if (strcmp(port, "0") == 0) {
+		args = json_pack("{s:i, s:I, s:I, s:s}", "port", 0, "count", (json_int_t)count,
+		                 "timeout_ms", (json_int_t)(timeout_s * 1000), "path", path);
+	} else {
+		args = json_pack("{s:s, s:I, s:I, s:s}", "port", port, "count", (json_int_t)count,
+		                 "timeout_ms", (json_int_t)(timeout_s * 1000), "path", path);
+	}
+	rc = call(o, "capture", args, &result);
+	json_decref(args);
+	json_decref(result);
+	for (result = NULL; rc == 0; result = NULL) {
+		rc = call(o, "capture_status", NULL, &result);
+		if (rc != 0 || strcmp(str(result, "state"), "running") != 0) {
+			break;
+		}
+		json_decref(result);
+		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	if (o->json) {
+		print_json(result);
+	} else {
+		show_capture(result);
+	}
+	rc = strcmp(str(result, "state"), "done") == 0 ? 0 : EXIT_FAILED;
+	json_decref(result);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -755,6 +859,9 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "push") == 0) {
 		return cmd_push(&o, argc, argv);
 	}
+	if (strcmp(cmd, "capture") == 0) {
+		return cmd_capture(&o, argc, argv);
+	}
 	if (strcmp(cmd, "cancel") == 0) {
 		char *end;
 		long long id;
@@ -785,6 +892,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "jobs") == 0) {
 		return cmd_simple(&o, cmd, NULL, show_jobs);
+	}
+	if (strcmp(cmd, "capture-status") == 0) {
+		return cmd_simple(&o, "capture_status", NULL, show_capture);
 	}
 	if (strcmp(cmd, "reload") == 0) {
 		return cmd_reload(&o);

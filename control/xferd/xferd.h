@@ -109,6 +109,12 @@ int xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec);
 json_t *xferd_stats_json(struct xferd *d);
 json_t *xferd_jobs_json(struct xferd *d);
 
+/** Register `capture` and `capture_status` (xferd_capture.c). @return 0 or -EINVAL. */
+int xferd_capture_register(struct xferd *d, struct xf_ctl_server *ctl);
+
+/** End a running capture and join its writer (before the engine is destroyed). */
+void xferd_capture_stop(void);
+
 /** Register the commands that read or drive the engine (jobs, push, ...). */
 int xferd_engine_register(struct xferd *d, struct xf_ctl_server *ctl);
 

@@ -322,7 +322,7 @@ xferd_run(const struct xferd_opts *o)
 	if (xf_ctl_server_register(d.ctl, "status", h_status, &d) < 0 ||
 	    xf_ctl_server_register(d.ctl, "reload", h_reload, &d) < 0 ||
 	    xf_ctl_server_register(d.ctl, "shutdown", h_shutdown, &d) < 0 ||
-	    xferd_engine_register(&d, d.ctl) < 0) {
+	    xferd_engine_register(&d, d.ctl) < 0 || xferd_capture_register(&d, d.ctl) < 0) {
 		goto out_ctl;
 	}
 	/* Not fatal: EAL may run without telemetry (--no-telemetry in extra_args). */
@@ -359,6 +359,7 @@ xferd_run(const struct xferd_opts *o)
 	status = 0;
 	XF_LOG(NOTICE, "xferd", "stopped");
 out_ctl:
+	xferd_capture_stop();
 	xferd_metrics_stop(&d);
 	xf_ctl_server_destroy(d.ctl);
 out_engine:

@@ -504,6 +504,27 @@ job_free(struct eng_job *j)
 	j->dir_fd = -1;
 }
 
+struct xf_capture *
+xf_engine_capture(struct xf_engine *e, unsigned int writer)
+{
+	struct xf_capture *c = atomic_load_explicit(&e->cap, memory_order_relaxed);
+	unsigned int cores[XF_ENGINE_MAX_RX];
+
+	if (c != NULL) {
+		return c;
+	}
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		cores[r] = e->rx[r].lcore;
+	}
+	/* The whole frame: Ethernet header (with room for a VLAN tag) and the IP MTU. */
+	c = xf_capture_create(e->port.port_id, e->conf.n_rx, cores, writer,
+	                      (uint32_t)e->port.mtu + RTE_ETHER_HDR_LEN + 4u);
+	if (c != NULL) {
+		atomic_store_explicit(&e->cap, c, memory_order_release);
+	}
+	return c;
+}
+
 void
 xf_engine_destroy(struct xf_engine *e)
 {
@@ -511,6 +532,7 @@ xf_engine_destroy(struct xf_engine *e)
 		return;
 	}
 	xf_engine_stop(e);
+	xf_capture_free(atomic_load_explicit(&e->cap, memory_order_relaxed));
 	for (unsigned int i = 0; i < XF_ENGINE_MAX_JOBS; i++) {
 		if (e->jobs[i].id != 0) {
 			job_free(&e->jobs[i]);

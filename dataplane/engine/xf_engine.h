@@ -244,6 +244,16 @@ unsigned int xf_engine_rsessions(struct xf_engine *e, struct xf_engine_rsess_inf
 /** Cancel a job. @return 0, -ENOENT, -EALREADY (finished). */
 int xf_engine_cancel(struct xf_engine *e, unsigned int id);
 
+struct xf_capture;
+
+/**
+ * The capture tap of the RX cores (drivers/capture/xf_capture.h), made at the first
+ * call and kept until xf_engine_destroy. Control thread only.
+ * @param writer Core id the capture's writer thread runs as (its rings' consumer).
+ * @return it, or NULL (errno).
+ */
+struct xf_capture *xf_engine_capture(struct xf_engine *e, unsigned int writer);
+
 /** Counters of the whole dataplane, summed over cores. */
 struct xf_engine_stats {
 	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_missed, tx_dropped;

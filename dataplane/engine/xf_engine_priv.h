@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "xf_capture.h"
 #include "xf_delta.h"
 #include "xf_engine.h"
 #include "xf_hs_load.h"
@@ -399,7 +400,22 @@ struct xf_engine {
 		bool rx_finished;     /**< its RX core has stopped: poll only the worker */
 	} combined[XF_ENGINE_MAX_RX]; /**< lcores that are an RX core and a worker */
 	bool launched;
+	/** The capture tap (xf_engine_capture): NULL until the first capture, then kept
+	 *  until xf_engine_destroy; the RX cores load it on every burst. */
+	struct xf_capture *_Atomic cap;
 };
+
+/* RX core rx: copy frames for a capture, if one was ever asked for (xf_capture_tap
+ * then checks whether one is on). */
+static inline void
+eng_capture_tap(struct eng_rx *rx, struct rte_mbuf *const *pkts, unsigned int n, bool out)
+{
+	struct xf_capture *c = atomic_load_explicit(&rx->e->cap, memory_order_acquire);
+
+	if (unlikely(c != NULL)) {
+		xf_capture_tap(c, rx->idx, pkts, n, out);
+	}
+}
 
 /* Core loops. An lcore that is both an RX core and a worker (a small machine, see
  * docs/ENGINE.md) runs xf_engine_combined_loop, which polls both in turn. */

@@ -130,6 +130,7 @@ port_poll(struct eng_rx *rx)
 		return false;
 	}
 	n = xf_port_rx_burst(&rx->e->port, (uint16_t)rx->idx, pkts, ENG_BURST);
+	eng_capture_tap(rx, pkts, n, false);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct xf_net_rx_result res;

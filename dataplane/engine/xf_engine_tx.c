@@ -52,6 +52,7 @@ eng_tx_enqueue(struct eng_rx *rx, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
+	eng_capture_tap(rx, &m, 1, true);
 	rx->tx[rx->ntx++] = m;
 	if (rx->ntx >= ENG_BURST) {
 		eng_tx_flush(rx);

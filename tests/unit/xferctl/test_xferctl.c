@@ -142,12 +142,53 @@ h_cancel(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	}
 }
 
+/* capture: the last request's args as JSON; capture_status answers "running" twice,
+ * then "done" with every frame, or "timeout" with 3 when count was 13. */
+static char last_capture[1024];
+static atomic_int capture_polls;
+static json_int_t capture_count;
+
+static void
+h_capture(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	char *s = json_dumps(args, JSON_SORT_KEYS | JSON_COMPACT);
+
+	(void)arg;
+	snprintf(last_capture, sizeof(last_capture), "%s", s != NULL ? s : "");
+	free(s);
+	capture_count = json_integer_value(json_object_get(args, "count"));
+	atomic_store(&capture_polls, 0);
+	reply->result = json_pack("{s:O, s:I}", "path", json_object_get(args, "path"), "count",
+	                          capture_count);
+}
+
+static void
+h_capture_status(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	int polls = atomic_fetch_add(&capture_polls, 1);
+	bool timeout = capture_count == 13;
+
+	(void)arg;
+	(void)args;
+	reply->result =
+	        json_pack("{s:s, s:s, s:I, s:I, s:I}", "state",
+	                  polls < 2 ? "running" : (timeout ? "timeout" : "done"), "path",
+	                  "/x.pcapng", "count", capture_count, "written",
+	                  polls < 2 ? 0 : (timeout ? 3 : capture_count), "missed", (json_int_t)4);
+}
+
 static int
 suite_init(void)
 {
 	static const struct xf_test_ctl_cmd cmds[] = {
-		{ "status", h_status }, { "stats", h_stats },   { "push", h_push },
-		{ "jobs", h_jobs },     { "cancel", h_cancel }, { NULL, NULL },
+		{ "status", h_status },
+		{ "stats", h_stats },
+		{ "push", h_push },
+		{ "jobs", h_jobs },
+		{ "cancel", h_cancel },
+		{ "capture", h_capture },
+		{ "capture_status", h_capture_status },
+		{ NULL, NULL },
 	};
 
 	return xf_test_ctl_open(&ctl, "/tmp/xf-xferctl-XXXXXX", 0700, cmds);
@@ -375,6 +416,54 @@ test_push_filters(void)
 }
 
 static void
+test_capture(void)
+{
+	char out[8192], want[1024], cwd[512];
+
+	CU_ASSERT_FATAL(getcwd(cwd, sizeof(cwd)) != NULL);
+	/* Waits for the end; FILE made absolute; the port by name, or 0 as a number. */
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "capture", "--port", "wire0", "--count", "50",
+	                    "rel/c.pcapng", NULL),
+	                0);
+	snprintf(want, sizeof(want),
+	         "{\"count\":50,\"path\":\"%s/rel/c.pcapng\",\"port\":\"wire0\","
+	         "\"timeout_ms\":60000}",
+	         cwd);
+	CU_ASSERT_STRING_EQUAL(last_capture, want);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "capture done: 50 of 50 frames written to /x.pcapng, "
+	                                   "4 not captured"));
+	CU_ASSERT(atomic_load(&capture_polls) >= 3);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "capture", "--count", "13", "--timeout", "2",
+	                    "--port", "0", "/abs.pcapng", NULL),
+	                1);
+	CU_ASSERT_STRING_EQUAL(last_capture, "{\"count\":13,\"path\":\"/abs.pcapng\",\"port\":0,"
+	                                     "\"timeout_ms\":2000}");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "capture timeout: 3 of 13 frames"));
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "capture-status", NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "capture timeout"));
+	/* Usage: every argument bound-checked before anything is sent. */
+	last_capture[0] = '\0';
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "capture", "--port", "0", "f", NULL), 2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "capture", "--count", "5", "f", NULL), 2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "capture", "--port", "0", "--count", "0", "f", NULL),
+	                2);
+	CU_ASSERT_EQUAL(
+	        run(out, sizeof(out), "capture", "--port", "0", "--count", "10000001", "f", NULL),
+	        2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "capture", "--port", "0", "--count", "-5", "f", NULL),
+	                2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "capture", "--port", "0", "--count", "5x", "f", NULL),
+	                2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "capture", "--port", "0", "--count", "5", NULL), 2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "capture", "--port", "0", "--count", "5", "--timeout",
+	                    "0", "f", NULL),
+	                2);
+	CU_ASSERT_EQUAL(
+	        run(out, sizeof(out), "capture", "--port", "0", "--count", "5", "f", "g", NULL), 2);
+	CU_ASSERT_STRING_EQUAL(last_capture, "");
+}
+
+static void
 test_errors_and_usage(void)
 {
 	char out[8192];
@@ -422,6 +511,7 @@ static const struct xf_test tests[] = {
 	{ "push --wait", test_push_wait },
 	{ "push filters", test_push_filters },
 	{ "push --delete, --max-delete", test_push_delete },
+	{ "capture", test_capture },
 	{ "errors and usage", test_errors_and_usage },
 };
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# `xferctl capture` on the receiving appliance during a push: the file is a pcapng that
+# tshark reads with the dissector (contrib/wireshark/xferd.lua) and holds exactly N
+# frames, both directions, with no malformed-packet mark; the push completes identical;
+# a second capture while one runs is refused (busy); the control command refuses
+# arguments out of bounds (port, count, timeout, path), each with its reason.
+#
+#   capture.sh XFERD XFERCTL     (root; exits 77 saying what is missing)
+set -euo pipefail
+
+. "$(dirname "$0")/lib.sh"
+xfn_init e2e-capture "${1:-}" "${2:-}"
+command -v tshark >/dev/null || xfn_fail "needs tshark (scripts/install-deps.sh)"
+lua="$(cd "$(dirname "$0")" && pwd)/../../../contrib/wireshark/xferd.lua"
+n=500
+
+xfn_ns a
+xfn_ns b
+xfn_veth a "${XFN_TAG}a" b "${XFN_TAG}b"
+xfn_start A a "${XFN_TAG}a" 10.213.11.1/24 10.213.11.2
+xfn_start B b "${XFN_TAG}b" 10.213.11.2/24 10.213.11.1
+xfn_mktree "$T/src" 20261207 200 1
+
+# The control command's bounds, from a raw client (xferctl checks its own first).
+python3 - "$T/B.sock" "$T" <<-'EOF' || xfn_fail "a bad capture request was not refused as expected"
+	import json, socket, sys
+	sock, tmp = sys.argv[1], sys.argv[2]
+	open(tmp + "/exists.pcapng", "w").close()
+	good = {"port": "wire0", "count": 5, "path": tmp + "/x.pcapng"}
+	cases = [
+	    ({"port": "nope"}, "not_found"), ({"port": 1}, "not_found"), ({"port": [0]}, "invalid_args"),
+	    ({"count": 0}, "invalid_args"), ({"count": 10000001}, "invalid_args"),
+	    ({"count": "5"}, "invalid_args"), ({"count": None}, "invalid_args"),
+	    ({"timeout_ms": 0}, "invalid_args"), ({"timeout_ms": 86400001}, "invalid_args"),
+	    ({"path": "rel.pcapng"}, "invalid_args"), ({"path": "/" + "a" * 4095}, "invalid_args"),
+	    ({"path": 7}, "invalid_args"), ({"path": tmp + "/exists.pcapng"}, "failed"),
+	    ({"path": tmp + "/nodir/x.pcapng"}, "failed"),
+	]
+	s = socket.socket(socket.AF_UNIX)
+	s.connect(sock)
+	f = s.makefile("rw")
+	bad = 0
+	for i, (change, code) in enumerate(cases):
+	    args = dict(good, **change)
+	    args = {k: v for k, v in args.items() if v is not None}
+	    f.write(json.dumps({"v": 1, "id": i, "cmd": "capture", "args": args}) + "\n")
+	    f.flush()
+	    r = json.loads(f.readline())
+	    got = None if r.get("ok") else r["error"]["code"]
+	    print(f"capture {sorted(change)}: {got} {r.get('error', {}).get('message', '')[:100]}")
+	    bad += got != code
+	sys.exit(1 if bad else 0)
+EOF
+
+xfn_ctl B capture --port wire0 --count "$n" --timeout 40 "$T/B.pcapng" >"$T/capture.out" 2>&1 &
+cap=$!
+for _ in $(seq 200); do
+	[ "$(xfn_q B capture-status "r['state']")" = running ] && break
+	sleep 0.05
+done
+[ "$(xfn_q B capture-status "r['state']")" = running ] || xfn_fail "the capture did not start"
+rc=0
+xfn_ctl B capture --port 0 --count 1 "$T/second.pcapng" >"$T/second.out" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] && grep -q "a capture is running" "$T/second.out" ||
+	xfn_fail "a second capture was not refused: $(cat "$T/second.out")"
+
+xfn_ctl A push "$T/src" peer:tree --wait >/dev/null || xfn_fail "push failed"
+wait "$cap" || xfn_fail "xferctl capture failed: $(cat "$T/capture.out")"
+cat "$T/capture.out"
+xfn_same "$T/src" "$T/B/tree"
+read -r written missed < <(xfn_q B capture-status "r['written'], r['missed']" | tr -d '(),')
+
+decoded=$(tshark -n -X "lua_script:$lua" -r "$T/B.pcapng" -T fields \
+	-e frame.packet_flags_direction -e xferd.type -e _ws.malformed 2>"$T/tshark.err") ||
+	xfn_fail "tshark cannot read the capture: $(cat "$T/tshark.err")"
+frames=$(printf '%s\n' "$decoded" | grep -c . || true)
+in=$(printf '%s\n' "$decoded" | awk -F'\t' '$1 == 1 && $2 != ""' | wc -l)
+out=$(printf '%s\n' "$decoded" | awk -F'\t' '$1 == 2 && $2 != ""' | wc -l)
+bad=$(printf '%s\n' "$decoded" | awk -F'\t' '$3 != ""' | wc -l)
+echo "$XFN_NAME: $frames frames in the file (xferd inbound $in, outbound $out), malformed $bad;" \
+	"daemon: written=$written missed=$missed"
+[ "$frames" -eq "$n" ] || xfn_fail "the file has $frames frames, expected $n"
+[ "$written" -eq "$n" ] || xfn_fail "the daemon wrote $written frames, expected $n"
+[ "$in" -gt 0 ] && [ "$out" -gt 0 ] || xfn_fail "frames of one direction are missing"
+[ "$bad" -eq 0 ] || xfn_fail "$bad frames marked malformed"
+# After the capture the cores copy nothing: written stays, the next capture starts.
+xfn_ctl B capture --port wire0 --count 2 --timeout 1 "$T/after.pcapng" >/dev/null 2>&1 || true
+[ -s "$T/after.pcapng" ] || xfn_fail "no file from a capture after the first"
+
+xfn_stop A
+xfn_stop B
+echo "$XFN_NAME: PASS"
