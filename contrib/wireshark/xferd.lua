@@ -85,6 +85,8 @@ F["hello.flags.checksum"] = ProtoField.bool("xferd.hello.flags.checksum", "CHECK
 F["hello.flags.aead"] = ProtoField.bool("xferd.hello.flags.aead", "AEAD", 32, nil, 0x2)
 F["hello.flags.delete"] = ProtoField.bool("xferd.hello.flags.delete", "DELETE", 32, nil, 0x4)
 F["hello.flags.volume"] = ProtoField.bool("xferd.hello.flags.volume", "VOLUME", 32, nil, 0x8)
+F["hello.flags.cookie"] = ProtoField.bool("xferd.hello.flags.cookie", "COOKIE (HELLO_ACK: a cookie reply)", 32, nil, 0x10)
+F["hello.cookie"] = ProtoField.bytes("xferd.hello.cookie", "Cookie reply (nonce and sealed cookie)")
 uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffffff0)
 uint("hello.nonce", "Nonce", ProtoField.uint64, base.HEX)
 uint("hello.dest_len", "Destination length", ProtoField.uint16, base.DEC)
@@ -158,7 +160,7 @@ uint("file_end.crc64", "CRC-64/XZ", ProtoField.uint64, base.HEX)
 uint("commit.committed", "Committed through", ProtoField.uint32, base.DEC)
 uint("commit.credit", "Credit", ProtoField.uint32, base.DEC)
 uint("commit.count", "Failures", ProtoField.uint16, base.DEC)
-uint("commit.reserved", "Reserved", ProtoField.uint16, base.HEX)
+uint("commit.seq", "COMMIT sequence number", ProtoField.uint16, base.DEC)
 uint("commit.file", "Failed file", ProtoField.uint32, base.DEC)
 uint("commit.status", "Status", ProtoField.uint16, base.DEC, file_status)
 uint("commit.rec_reserved", "Reserved", ProtoField.uint16, base.HEX)
@@ -322,6 +324,7 @@ body[1] = function(c, ack)
 		ft:add(F["hello.flags.aead"], fr)
 		ft:add(F["hello.flags.delete"], fr)
 		ft:add(F["hello.flags.volume"], fr)
+		ft:add(F["hello.flags.cookie"], fr)
 		ft:add(F["hello.flags.reserved"], fr)
 	end
 	c:take("hello.nonce", 8)
@@ -338,15 +341,22 @@ body[1] = function(c, ack)
 	if not c:need(auth_len, "handshake message") then
 		return
 	end
+	-- A responder under load answers with a cookie reply: a HELLO_ACK with COOKIE alone,
+	-- window 0, and 52 bytes of cookie (docs/PROTOCOL.md 3.1, docs/SECURITY.md 3).
+	local cookie = ack and flags == 0x10
 	local want = 0
-	if aead then
+	if cookie then
+		want = 52
+	elseif aead then
 		want = ack and 76 or 148
 	end
 	if auth_len ~= want then
 		c:fail("field", "auth_len " .. auth_len .. " (expected " .. want .. ")")
 	end
 	if auth_len > 0 then
-		if auth_len == want then
+		if cookie and auth_len == want then
+			c:take("hello.cookie", auth_len, nil, "bytes")
+		elseif auth_len == want then
 			noise_msg(c, auth_len, not ack)
 		else
 			c.off = c.off + auth_len
@@ -366,10 +376,12 @@ body[1] = function(c, ack)
 		end
 	else
 		reserved0(c, dest_len, "dest_len")
-		reserved0(c, bit.band(flags, 0xfffffffc), "flag bits 2..31")
+		if not cookie then
+			reserved0(c, bit.band(flags, 0xfffffffc), "flag bits 2..31")
+		end
 		if status > 7 then
 			c:fail("field", "status " .. status)
-		elseif status == 0 and window == 0 then
+		elseif status == 0 and window == 0 and not cookie then
 			c:fail("field", "accepted with window 0")
 		end
 	end
@@ -580,7 +592,7 @@ body[9] = function(c)
 	local committed = c:take("commit.committed", 4)
 	local credit = c:take("commit.credit", 4)
 	local count = c:take("commit.count", 2)
-	reserved0(c, c:take("commit.reserved", 2), "COMMIT reserved")
+	c:take("commit.seq", 2) -- any value: numbered from 0, mod 2^16
 	if count > 1117 then
 		c:fail("count", "COMMIT count " .. count)
 	end
@@ -701,7 +713,7 @@ local function info_of(typ, tvb, off, len, sealed)
 		local o = len >= 16 and tostring(tvb:range(off + 8, 8):uint64()) or "?"
 		return string.format("DATA file=%s offset=%s len=%d", u(0, 4), o, len - 16)
 	elseif typ == 9 then
-		return string.format("COMMIT committed=%s credit=%s", u(0, 4), u(4, 4))
+		return string.format("COMMIT committed=%s credit=%s seq=%s", u(0, 4), u(4, 4), u(10, 2))
 	end
 	return name
 end

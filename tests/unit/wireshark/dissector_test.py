@@ -120,9 +120,9 @@ def main():
           "xferd.copy.src_offset": "0"})
     good(frame(FILE_END, struct.pack(">IHHQQ", 4, 0, 0, 100, 0xDEADBEEF)),
          {"xferd.file_end.size": "100", "xferd.file_end.crc64": "0x00000000deadbeef"})
-    good(frame(COMMIT, struct.pack(">IIHH", 9, 73, 1, 0) + struct.pack(">IHH", 5, 1, 0), flags=2),
-         {"xferd.commit.committed": "9", "xferd.commit.credit": "73", "xferd.commit.file": "5",
-          "xferd.commit.status": "1"})
+    good(frame(COMMIT, struct.pack(">IIHH", 9, 73, 1, 65535) + struct.pack(">IHH", 5, 1, 0), flags=2),
+         {"xferd.commit.committed": "9", "xferd.commit.credit": "73", "xferd.commit.seq": "65535",
+          "xferd.commit.file": "5", "xferd.commit.status": "1"})
     good(frame(ACK, struct.pack(">QIHH", 20, 250, 2, 0) + struct.pack(">QQ", 15, 20) +
                struct.pack(">QQ", 0, 13), flags=1),
          {"xferd.ack.largest": "20", "xferd.ack.delay_us": "250", "xferd.ack.count": "2",
@@ -145,6 +145,9 @@ def main():
     good(frame(HELLO, hello(b"", flags=0x2, auth=m1), **sess),
          {"xferd.hello.flags.aead": "1", "xferd.hello.auth_len": "148", "xferd.noise.type": "1",
           "xferd.noise.sender_index": "0x0000abcd"})
+    # A responder under load: a cookie reply, in clear, no tag (docs/PROTOCOL.md 3.1).
+    good(frame(HELLO_ACK, hello(window=0, flags=0x10, auth=b"C" * 52, ack=True), flags=0x2, **sess),
+         {"xferd.hello.flags.cookie": "1", "xferd.hello.auth_len": "52", "xferd.hello.cookie": None})
     good(frame(HELLO_ACK, hello(window=64, flags=0x2, auth=m2, ack=True) + b"G" * 16,
                flags=0x6, **sess),
          {"xferd.hello.auth_len": "76", "xferd.noise.type": "2",
