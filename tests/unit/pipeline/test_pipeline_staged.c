@@ -283,7 +283,7 @@ staged_failures_case(const char *tag, unsigned int workers)
 	       conflicts, landed);
 	CU_ASSERT(conflicts > 1);
 	CU_ASSERT_EQUAL(r.status[d03], XF_ST_CONFLICT);
-	CU_ASSERT_EQUAL(xh_count_entries(taken), landed); /* as it was made, and those */
+	CU_ASSERT_EQUAL(xh_count_entries(taken), (int)landed); /* as it was made, and those */
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
 	CU_ASSERT_EQUAL(r.times.staged_failed, 1);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
