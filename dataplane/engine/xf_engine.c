@@ -1012,7 +1012,9 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->sig_from_heap += t.sig_heap;
 		st->slow_storage_steps += t.slow_steps;
 		st->staged_dirs += t.staged_dirs;
-		st->staged_files += t.staged_files;
+		/* The files that came in them: written in place, or linked in (another
+		 * worker's: docs/PIPELINE.md, "Staged directories"). */
+		st->staged_files += t.staged_files + t.staged_linked;
 		st->staged_failed += t.staged_failed;
 	}
 }

@@ -42,9 +42,10 @@ enum xf_work_type {
 /** COMMIT of a regular file written at its name in staged directory number off: nothing
  *  to rename, it appears when the directory is put in place. */
 #define XF_WORK_F_INPLACE 0x20u
-/** STAT of a regular file: every entry from its directory's own entry up to it is a
- *  regular file in that directory (the RX core knew entry file - 1 when it sent this):
- *  nothing between them does anything on disk at commit but be put in that directory. */
+/** STAT and COMMIT of a regular file: every entry from its directory's own entry up to
+ *  it is a regular file of at most 1 MiB in that directory (the RX core knew entry
+ *  file - 1 when it sent the STAT): nothing between them does anything on disk at commit
+ *  but be put in that directory (docs/PIPELINE.md, "Staged directories"). */
 #define XF_WORK_F_RUN 0x40u
 /** FILE done: the temp file has no name (O_TMPFILE). */
 #define XF_DONE_F_UNNAMED 0x1u

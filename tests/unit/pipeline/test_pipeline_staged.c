@@ -171,14 +171,47 @@ staged_dirs_case(const char *tag, unsigned int workers)
 	list_free(&l);
 }
 
+/*
+ * A run broken by a file of another directory (not a scan's order): m, m/f00, m/f01,
+ * o/x, m/f02 ... m/f23, with two workers. o/x's commit puts m in place, so the commit
+ * worker must not take m/f02 or any later file of m in place (they are not in the run
+ * any more): each is written while its final path shows nothing, and linked later.
+ */
+static void
+staged_broken_run(void)
+{
+	struct list l = { 0 };
+	struct run_opts o = { .window = 64, .workers = 2, .max_payload = XF_PAYLOAD_MTU1500 };
+	struct run_result r;
+	char path[32];
+
+	mkpaths("staged-broken-run");
+	add(&l, "m", XF_FILE_DIR);
+	for (uint32_t i = 0; i < 24; i++) {
+		if (i == 2) {
+			add_file(&l, "o/x", 100);
+		}
+		snprintf(path, sizeof(path), "m/f%02u", i);
+		add_file(&l, path, 200000 + i);
+	}
+	staged_case(dst_dir, &l, &o, &r);
+	CU_ASSERT_EQUAL(r.times.staged_dirs, 1);
+	/* m/f01 at most (index 2: the commit worker's, in the run). */
+	CU_ASSERT(r.times.staged_files <= 1);
+	result_free(&r);
+	list_free(&l);
+}
+
 /* With one worker, then two and three: with several, the commit worker makes every
- * staged directory and writes some of its files, the others' are linked into it. */
+ * staged directory and writes some of its files, the others' are linked into it; and a
+ * run broken by another directory's file. */
 void
 test_staged_dirs(void)
 {
 	staged_dirs_case("staged", 1);
 	staged_dirs_case("staged-w2", 2);
 	staged_dirs_case("staged-w3", 3);
+	staged_broken_run();
 }
 
 /* Every entry of a push into dst landed but file bad, which failed with status and is not
@@ -283,7 +316,7 @@ staged_failures_case(const char *tag, unsigned int workers)
 	       conflicts, landed);
 	CU_ASSERT(conflicts > 1);
 	CU_ASSERT_EQUAL(r.status[d03], XF_ST_CONFLICT);
-	CU_ASSERT_EQUAL(xh_count_entries(taken), landed); /* as it was made, and those */
+	CU_ASSERT_EQUAL(xh_count_entries(taken), (int)landed); /* as it was made, and those */
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
 	CU_ASSERT_EQUAL(r.times.staged_failed, 1);
 	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
