@@ -497,6 +497,7 @@ job_free(struct eng_job *j)
 {
 	xf_scan_free(j->scan);
 	free(j->dest_ent);
+	free(j->items);
 	if (j->dir_fd >= 0) {
 		close(j->dir_fd);
 	}
@@ -717,6 +718,14 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	if (rc < 0) {
 		goto err_job;
 	}
+	if (req->itemize) {
+		j->items = calloc(j->count > 0 ? j->count : 1, sizeof(*j->items));
+		if (j->items == NULL) {
+			rc = -ENOMEM;
+			snprintf(err, err_len, "out of memory for the itemized list");
+			goto err_job;
+		}
+	}
 	do {
 		j->session_id = (uint32_t)rte_rand();
 	} while (j->session_id == 0);
@@ -769,6 +778,10 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->started_ns = j->started_ns;
 	out->files_skipped = j->skipped;
 	out->files_filtered = j->filtered;
+	out->checksum = j->req.checksum;
+	out->dry_run = j->req.dry_run;
+	out->itemize = j->items != NULL;
+	out->entries = j->count;
 	out->delete_asked = j->req.delete_extra;
 	out->delete_scan_errors = j->req.delete_extra && j->delete_scan_errors;
 	out->io = xf_storage_io_str(j->io_inline ? XF_STORAGE_IO_INLINE : XF_STORAGE_IO_URING);
@@ -793,6 +806,42 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 		out->push.files_total = j->count;
 	}
 	return 0;
+}
+
+int64_t
+xf_engine_job_items(struct xf_engine *e, unsigned int id, uint32_t from, xf_engine_item_fn fn,
+                    void *arg)
+{
+	struct eng_job *j = job_find(e, id);
+	uint32_t i;
+
+	if (j == NULL) {
+		return -ENOENT;
+	}
+	if (j->items == NULL) {
+		return -ENODATA;
+	}
+	/* The RX core wrote items[] before it set finished (job_end's release fence). */
+	if (!__atomic_load_n(&j->finished, __ATOMIC_ACQUIRE)) {
+		return -EAGAIN;
+	}
+	for (i = XF_MAX(from, j->ndest > 0 ? j->ndest - 1 : 0); i < j->count; i++) {
+		struct xf_flist_entry ent;
+
+		if (i < j->ndest) {
+			/* The destination directory: the source directory's "./". */
+			ent = j->dest_ent[i];
+			ent.path_len = 0;
+		} else {
+			xf_scan_get(j->scan, i - j->ndest, &ent);
+			ent.path += j->src_skip;
+			ent.path_len = (uint16_t)(ent.path_len - j->src_skip);
+		}
+		if (!fn(arg, &ent, j->items[i])) {
+			return (int64_t)i + 1;
+		}
+	}
+	return (int64_t)i;
 }
 
 unsigned int

@@ -156,6 +156,8 @@ struct xf_engine_push_req {
 	const struct xf_filter *filter;
 	bool delete_extra;   /**< --delete: the receiver deletes what the source lacks */
 	uint32_t max_delete; /**< with delete_extra: at most this many (XF_DELETE_UNLIMITED) */
+	bool dry_run;        /**< -n: the peer decides everything and writes nothing */
+	bool itemize;        /**< -i: keep each entry's decision and items (xf_engine_job_items) */
 };
 
 /** States of a job (what `xferctl jobs` shows). */
@@ -190,6 +192,10 @@ struct xf_job_info {
 	uint64_t keys_born_ns;   /**< when its current keys were made (xf_engine_now's clock) */
 	uint64_t key_updates;    /**< key updates of the session, both directions */
 	uint64_t rekeys;         /**< new handshakes that replaced its keys */
+	bool checksum;           /**< the push compares by checksum */
+	bool dry_run;            /**< the push is a dry run (-n) */
+	bool itemize;            /**< the push keeps its itemized list (-i) */
+	uint32_t entries;        /**< entries of its file list (xf_engine_job_items) */
 	bool delete_asked;       /**< the push asked for --delete */
 	bool delete_scan_errors; /**< ... and the scan lost entries, so none was asked of the
 	                              receiver */
@@ -205,6 +211,30 @@ int xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, ch
 
 /** Snapshot of job id. @return 0, or -ENOENT. */
 int xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out);
+
+/**
+ * One entry of a finished job's itemized list: its kind, its path relative to the push's
+ * source (empty for the source directory itself, rsync's "./"), a symlink's target, and
+ * its record (xf_push_item(): the receiver's decision and XF_ITEM_* bits; 0 when no
+ * decision came). @return true to go on, false to stop after it.
+ */
+typedef bool (*xf_engine_item_fn)(void *arg, const struct xf_flist_entry *e, uint16_t rec);
+
+/**
+ * Walk a finished job's entries from index from on (the destination's parent directories,
+ * which rsync would not list, are skipped), calling fn for each.
+ *
+ * @param e    The engine.
+ * @param id   The job.
+ * @param from The first entry index (0 for the first).
+ * @param fn   Called for each entry until it returns false.
+ * @param arg  fn's first argument.
+ * @return The index to continue from (the count when every entry was walked), or
+ *         -ENOENT (no such job), -ENODATA (it was not asked to itemize), -EAGAIN (it has
+ *         not finished yet).
+ */
+int64_t xf_engine_job_items(struct xf_engine *e, unsigned int id, uint32_t from,
+                            xf_engine_item_fn fn, void *arg);
 
 /** Ids of known jobs, newest last. @return the count written. */
 unsigned int xf_engine_jobs(struct xf_engine *e, unsigned int *ids, unsigned int max);

@@ -130,12 +130,15 @@ flush_decisions(struct xf_session *s)
 }
 
 static void
-add_decision(struct xf_session *s, uint32_t file, uint8_t decision, uint8_t status,
+add_decision(struct xf_session *s, uint32_t file, uint8_t decision, uint8_t status, uint16_t items,
              uint32_t block_size, uint32_t block_count)
 {
 	struct xf_decision_rec rec = { .file = file,
 		                       .decision = decision,
 		                       .status = status,
+		                       /* Only when asked: a sender that did not ask has
+		                        * them reserved. */
+		                       .items = (s->flags & XF_HELLO_F_ITEMIZE) != 0 ? items : 0,
 		                       .block_size = block_size,
 		                       .block_count = block_count };
 	struct xf_msg m;
@@ -211,7 +214,7 @@ static void
 refuse(struct xf_session *s, uint32_t file, struct xf_fentry *fe, uint8_t status)
 {
 	fe->decision = XF_DEC_REFUSED;
-	add_decision(s, file, XF_DEC_REFUSED, status, 0, 0);
+	add_decision(s, file, XF_DEC_REFUSED, status, 0, 0, 0);
 	settle(s, file, status);
 }
 
@@ -378,7 +381,13 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 		it.val = (uint64_t)fe->mtime_ns;
 		it.ptr = fe->name;
 		if ((s->flags & XF_HELLO_F_CHECKSUM) != 0) {
-			it.flags = XF_WORK_F_CHECKSUM;
+			it.flags |= XF_WORK_F_CHECKSUM;
+		}
+		if ((s->flags & XF_HELLO_F_DRYRUN) != 0) {
+			it.flags |= XF_WORK_F_DRYRUN;
+		}
+		if ((s->flags & XF_HELLO_F_ITEMIZE) != 0) {
+			it.flags |= XF_WORK_F_ITEMIZE;
 		}
 		if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, idx)), &it, 1) !=
 		    1) {
@@ -407,6 +416,12 @@ data_target(struct xf_session *s, uint32_t file, bool copy)
 {
 	struct xf_fentry *fe = xf_ftable_get(&s->ft, file);
 
+	if ((s->flags & XF_HELLO_F_DRYRUN) != 0) {
+		/* A dry run writes nothing, whatever the sender sends (every file is settled
+		 * at its decision, so this is the first of two fences). */
+		stats(s)->dry_dropped++;
+		return NULL;
+	}
 	if (fe == NULL || fe->kind != XF_FILE_REG || fe->state != FS_DECIDED ||
 	    (fe->decision != XF_DEC_DELTA && (copy || fe->decision != XF_DEC_WHOLE))) {
 		stats(s)->data_dropped++;
@@ -696,6 +711,22 @@ done_aborted(struct xf_session *s, const struct xf_done *d)
 	}
 }
 
+/*
+ * A decision of a dry run: sent as made (DELTA, which the worker never makes in a dry
+ * run, as WHOLE: no signatures), and the entry settled at once, never committed. Nothing
+ * of it reaches the commit worker, and DATA, COPY and FILE_END find no file to write.
+ */
+static void
+dry_decided(struct xf_session *s, struct xf_fentry *fe, const struct xf_done *d)
+{
+	uint8_t dec = d->decision == XF_DEC_DELTA ? XF_DEC_WHOLE : d->decision;
+
+	xf_lease_free(d->sigs);
+	fe->decision = dec;
+	add_decision(s, d->file, dec, d->status, d->items, 0, 0);
+	settle(s, d->file, dec == XF_DEC_REFUSED ? d->status : XF_ST_OK);
+}
+
 void
 xf_session_done(struct xf_session *s, const struct xf_done *d)
 {
@@ -710,13 +741,17 @@ xf_session_done(struct xf_session *s, const struct xf_done *d)
 		if (fe == NULL) {
 			return;
 		}
+		if ((s->flags & XF_HELLO_F_DRYRUN) != 0) {
+			dry_decided(s, fe, d);
+			return;
+		}
 		fe->decision = d->decision;
 		if (d->decision == XF_DEC_DELTA) {
-			add_decision(s, d->file, d->decision, d->status, d->block_size,
+			add_decision(s, d->file, d->decision, d->status, d->items, d->block_size,
 			             d->block_count);
 		} else {
 			/* block_count may carry a staged directory's number (XF_DONE_F_*). */
-			add_decision(s, d->file, d->decision, d->status, 0, 0);
+			add_decision(s, d->file, d->decision, d->status, d->items, 0, 0);
 		}
 		if (d->decision == XF_DEC_DELTA) {
 			/* Its signatures follow the DECISION (the frame goes out first). */
@@ -899,6 +934,7 @@ start_delete(struct xf_session *s)
 		return;
 	}
 	s->del_conf.keep = &s->keep;
+	s->del_conf.dry = (s->flags & XF_HELLO_F_DRYRUN) != 0;
 	if (commit_item(s, XF_WORK_DELETE, 0, 0)) {
 		s->commit_inflight++;
 		s->phase = PH_DELETE;
@@ -947,7 +983,7 @@ xf_session_progress(struct xf_session *s)
 				return busy; /* deleting, or the ring is full: again next poll */
 			}
 		}
-		if (s->changed != 0 && s->ndirs != 0) {
+		if (s->changed != 0 && s->ndirs != 0 && (s->flags & XF_HELLO_F_DRYRUN) == 0) {
 			s->phase = PH_DIRTIME;
 			s->dir_cursor = 0;
 		} else {

@@ -42,6 +42,11 @@ enum xf_work_type {
 /** COMMIT of a regular file written at its name in staged directory number off: nothing
  *  to rename, it appears when the directory is put in place. */
 #define XF_WORK_F_INPLACE 0x20u
+/** STAT of a dry-run session (XF_HELLO_F_DRYRUN): decide, write nothing (no temp file,
+ *  no staged directory, no mode applied, no basis opened). */
+#define XF_WORK_F_DRYRUN 0x40u
+/** STAT: say how the entry at the path differs (XF_ITEM_*, XF_HELLO_F_ITEMIZE). */
+#define XF_WORK_F_ITEMIZE 0x80u
 /** FILE done: the temp file has no name (O_TMPFILE). */
 #define XF_DONE_F_UNNAMED 0x1u
 /** STAT done (a directory): made under a staged name; block_count is its number. */
@@ -95,6 +100,7 @@ struct xf_done {
 	uint32_t block_count; /**< STAT DELTA: blocks (records in sigs); with
 	                       *   XF_DONE_F_STAGED or _INPLACE: the staged directory's number */
 	uint32_t gen;         /**< generation of the item it answers (struct xf_work.gen) */
+	uint16_t items;       /**< STAT: XF_ITEM_* (with XF_WORK_F_ITEMIZE), 0 for REFUSED */
 	void *sigs;           /**< STAT DELTA: struct xf_sig_rec[block_count] from the worker's
 	                       *   lease ring; the RX core sends them in SIG frames and gives
 	                       *   them back (xf_lease_free) */

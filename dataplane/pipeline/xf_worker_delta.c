@@ -280,6 +280,7 @@ on_sig(struct xf_worker *w, uint32_t fi, int32_t res)
 		.block_size = f->bs,
 		.block_count = f->count,
 		.gen = f->gen,
+		.items = f->items,
 		.sigs = f->sigs, /* the RX core's now: it sends them and gives them back */
 	};
 	f->sigs = NULL;

@@ -136,6 +136,14 @@ struct xf_push_cfg {
 	bool delete_extra;   /**< ask the receiver to delete what the list lacks beneath
 	                          dest once every file is committed (XF_HELLO_F_DELETE) */
 	uint32_t max_delete; /**< with delete_extra: at most this many (XF_DELETE_UNLIMITED) */
+	/** A dry run (XF_HELLO_F_DRYRUN): the receiver decides every entry and writes nothing;
+	 *  no DATA, COPY or FILE_END is sent. */
+	bool dry_run;
+	/** Ask for each entry's items (XF_HELLO_F_ITEMIZE), kept in items[]. */
+	bool itemize;
+	/** With itemize: count records, zeroed by the caller, which the session fills as the
+	 *  DECISIONs arrive (xf_push_item()); owned by the caller, outliving the session. */
+	uint16_t *items;
 	/** Noise message 1 for the HELLO (XF_HELLO_AUTH_LEN bytes, outliving the session), or
 	 *  NULL for a session without AEAD (session.security none). With it the HELLO asks
 	 *  for XF_HELLO_F_AEAD, and an answer that does not echo it is ignored. */
@@ -157,6 +165,16 @@ struct xf_push;
  */
 struct xf_push *xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io,
                                uint32_t count, uint64_t now);
+
+/** items[] record: the decision (enum xf_decision) above the XF_ITEM_* bits. */
+#define XF_PUSH_ITEM_DEC_SHIFT 8
+
+/** An items[] record of a DECISION. */
+static inline uint16_t
+xf_push_item(uint8_t decision, uint16_t items)
+{
+	return (uint16_t)((uint16_t)decision << XF_PUSH_ITEM_DEC_SHIFT | (items & XF_ITEM_ALL));
+}
 
 /** The HELLO flags a session with cfg sends (bound into the handshake's prologue). */
 uint32_t xf_push_hello_flags(const struct xf_push_cfg *cfg);

@@ -52,6 +52,7 @@ struct xh_peer {
 	uint16_t del_status;
 	uint8_t dec[XH_FILES];
 	uint8_t st[XH_FILES];
+	uint16_t items[XH_FILES]; /* XF_ITEM_* of its DECISION (XF_HELLO_F_ITEMIZE) */
 };
 
 struct xh {
@@ -104,6 +105,7 @@ xh_tx(void *arg, const void *frame, unsigned int len)
 			if (r.file < XH_FILES) {
 				pe->dec[r.file] = r.decision;
 				pe->st[r.file] = r.status;
+				pe->items[r.file] = r.items;
 			}
 		}
 		break;
