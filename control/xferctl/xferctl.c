@@ -421,6 +421,10 @@ print_items(const struct opts *o, long long id)
 		}
 		from = (json_int_t)num(res, "next");
 		if (json_is_true(get(res, "end")) || json_array_size(lines) == 0) {
+			if (num(res, "deletions_unlisted") > 0) {
+				printf("(%lld more deletions not itemized: the peer's list is bounded)\n",
+				       num(res, "deletions_unlisted"));
+			}
 			json_decref(res);
 			return 0;
 		}

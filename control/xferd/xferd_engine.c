@@ -578,8 +578,11 @@ static bool
 itemize_one(void *arg, const struct xf_flist_entry *e, uint16_t rec)
 {
 	struct itemize_ctx *c = arg;
-	int n = xf_itemize_line(c->buf, sizeof(c->buf), e->kind, rec, c->checksum, e->path,
-	                        e->path_len, e->target, e->target_len);
+	int n = rec == XF_ENGINE_ITEM_DELETED
+	                ? xf_itemize_deleting(c->buf, sizeof(c->buf), e->path, e->path_len,
+	                                      e->kind == XF_FILE_DIR)
+	                : xf_itemize_line(c->buf, sizeof(c->buf), e->kind, rec, c->checksum,
+	                                  e->path, e->path_len, e->target, e->target_len);
 
 	if (n > 0) {
 		json_array_append_new(c->lines, json_stringn(c->buf, (size_t)n));
@@ -602,12 +605,12 @@ h_itemize(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	struct itemize_ctx *c;
 	struct xf_job_info info;
 	int64_t next;
+	bool end;
 
 	if (!json_is_integer(id) || (from != NULL && !json_is_integer(from)) ||
-	    (from != NULL &&
-	     (json_integer_value(from) < 0 || json_integer_value(from) > (json_int_t)UINT32_MAX))) {
+	    (from != NULL && json_integer_value(from) < 0)) {
 		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
-		                   "expected id and from (integers, from 0..%u)", UINT32_MAX);
+		                   "expected id and from (integers, from >= 0)");
 		return;
 	}
 	if (xf_engine_job(d->engine, (unsigned int)json_integer_value(id), &info) < 0) {
@@ -623,8 +626,8 @@ h_itemize(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	c->lines = json_array();
 	c->checksum = info.checksum;
 	next = xf_engine_job_items(d->engine, info.id,
-	                           from != NULL ? (uint32_t)json_integer_value(from) : 0,
-	                           itemize_one, c);
+	                           from != NULL ? (uint64_t)json_integer_value(from) : 0,
+	                           itemize_one, c, &end);
 	if (next < 0) {
 		json_decref(c->lines);
 		free(c);
@@ -639,8 +642,14 @@ h_itemize(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		}
 		return;
 	}
-	reply->result = json_pack("{s:o, s:I, s:b}", "lines", c->lines, "next", (json_int_t)next,
-	                          "end", next >= (int64_t)info.entries);
+	/* Deletions the peer made beyond those it could list (a list over 4 MiB, a path too
+	 * long for a frame): rsync would have named them. */
+	reply->result =
+	        json_pack("{s:o, s:I, s:b, s:I}", "lines", c->lines, "next", (json_int_t)next,
+	                  "end", end, "deletions_unlisted",
+	                  (json_int_t)(info.push.files_deleted > info.push.deleted_listed
+	                                       ? info.push.files_deleted - info.push.deleted_listed
+	                                       : 0));
 	free(c);
 }
 

@@ -195,7 +195,6 @@ struct xf_job_info {
 	bool checksum;           /**< the push compares by checksum */
 	bool dry_run;            /**< the push is a dry run (-n) */
 	bool itemize;            /**< the push keeps its itemized list (-i) */
-	uint32_t entries;        /**< entries of its file list (xf_engine_job_items) */
 	bool delete_asked;       /**< the push asked for --delete */
 	bool delete_scan_errors; /**< ... and the scan lost entries, so none was asked of the
 	                              receiver */
@@ -220,21 +219,25 @@ int xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
  */
 typedef bool (*xf_engine_item_fn)(void *arg, const struct xf_flist_entry *e, uint16_t rec);
 
+/** The record of an entry the peer deleted (or, dry, would delete): e names it. */
+#define XF_ENGINE_ITEM_DELETED UINT16_MAX
+
 /**
- * Walk a finished job's entries from index from on (the destination's parent directories,
- * which rsync would not list, are skipped), calling fn for each.
+ * Walk a finished job's itemized list from cursor from on, calling fn for each: first
+ * what the peer deleted (with --delete: rec XF_ENGINE_ITEM_DELETED), then its entries
+ * (the destination's parent directories, which rsync would not list, are skipped).
  *
  * @param e    The engine.
  * @param id   The job.
- * @param from The first entry index (0 for the first).
- * @param fn   Called for each entry until it returns false.
+ * @param from The cursor (0 for the start, then a value this function returned).
+ * @param fn   Called for each until it returns false.
  * @param arg  fn's first argument.
- * @return The index to continue from (the count when every entry was walked), or
- *         -ENOENT (no such job), -ENODATA (it was not asked to itemize), -EAGAIN (it has
- *         not finished yet).
+ * @param end  Set when the walk reached the end.
+ * @return The cursor to continue from, or -ENOENT (no such job), -ENODATA (it was not
+ *         asked to itemize), -EAGAIN (it has not finished yet).
  */
-int64_t xf_engine_job_items(struct xf_engine *e, unsigned int id, uint32_t from,
-                            xf_engine_item_fn fn, void *arg);
+int64_t xf_engine_job_items(struct xf_engine *e, unsigned int id, uint64_t from,
+                            xf_engine_item_fn fn, void *arg, bool *end);
 
 /** Ids of known jobs, newest last. @return the count written. */
 unsigned int xf_engine_jobs(struct xf_engine *e, unsigned int *ids, unsigned int max);

@@ -172,6 +172,8 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.dry_run = j->req.dry_run,
 		.itemize = j->items != NULL,
 		.items = j->items,
+		.deleted = j->deleted,
+		.deleted_cap = j->deleted != NULL ? XF_PUSH_DELETED_MAX : 0,
 		.sig_ring = rx->sig_ring,
 	};
 	struct xf_push_io io = {
@@ -185,20 +187,16 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 	};
 
 	if (e->aead) {
+		struct xf_push_cfg hello_cfg;
 		int rc;
 
 		/* Room for the tag: a sealed frame is no larger than the link's payload. */
 		cfg.max_payload -= XF_SECURE_FRAME_OVERHEAD;
-		rc = eng_secure_job_start(
-		        rx, j,
-		        xf_push_hello_flags(&(struct xf_push_cfg){ .checksum = cfg.checksum,
-		                                                   .volume = cfg.volume,
-		                                                   .auth = j->msg1,
-		                                                   .delete_extra = cfg.delete_extra,
-		                                                   .dry_run = cfg.dry_run,
-		                                                   .itemize = cfg.itemize,
-		                                                   .items = cfg.items }),
-		        cfg.max_payload, cfg.delete_extra ? cfg.max_delete : 0);
+		/* The flags the HELLO will carry (with AEAD: message 1 comes with it). */
+		hello_cfg = cfg;
+		hello_cfg.auth = j->msg1;
+		rc = eng_secure_job_start(rx, j, xf_push_hello_flags(&hello_cfg), cfg.max_payload,
+		                          cfg.delete_extra ? cfg.max_delete : 0);
 		if (rc < 0) {
 			job_publish(j, XF_JOB_FAILED,
 			            rc == -ENOKEY

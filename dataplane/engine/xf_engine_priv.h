@@ -126,6 +126,8 @@ struct eng_job {
 	/** -i: per entry, the receiver's decision and items (xf_push_cfg.items), written by
 	 *  the RX core while running, read by the control thread once finished */
 	uint16_t *items;
+	/** -i with --delete: what the peer deleted (xf_push_cfg.deleted), same ownership */
+	uint8_t *deleted;
 	/* owned by the RX core while running */
 	struct xf_push *push;
 	struct eng_rx *push_rx;

@@ -73,6 +73,7 @@ xf_session_fini(struct xf_session *s)
 	}
 	xf_ftable_fini(&s->ft);
 	xf_pathset_fini(&s->keep);
+	xf_delete_list_free(&s->del_list);
 	free(s->del_dest);
 	s->del_dest = NULL;
 	xf_reorder_fini(&s->ro);
@@ -594,6 +595,63 @@ send_sigs(struct xf_session *s)
 	return busy;
 }
 
+/*
+ * With XF_HELLO_F_DELETE and XF_HELLO_F_ITEMIZE, before the DONE: what the deletion
+ * removed (or, dry, would), as FLIST frames to the sender (docs/PROTOCOL.md 6.14): a
+ * directory or a regular-file entry per path, relative to the destination, indexed from
+ * 0 in the order of deletion, then an empty LAST frame whose first_index is the count.
+ * Sent even when nothing was deleted (the sender waits for the LAST), as the TX path
+ * has room. A path too long for a frame is left out (the DONE's count still has it).
+ */
+static int
+send_deleted(struct xf_session *s)
+{
+	uint8_t buf[XF_PAYLOAD_MAX];
+	int busy = 0;
+
+	while (!s->del_listed) {
+		bool last = s->del_off >= s->del_list.len;
+		struct xf_proto_builder b;
+		struct xf_msg m;
+		int n;
+
+		if (s->tx_room != NULL && s->tx_room(s->tx_arg) <= TX_RESERVE) {
+			break;
+		}
+		hdr_init(s, &m, XF_MSG_FLIST);
+		m.flist.first_index = s->del_idx;
+		m.flist.flags = last ? XF_FLIST_F_LAST : 0;
+		if (xf_proto_build_begin(&b, buf, s->max_payload, &m) < 0) {
+			s->del_listed = true; /* cannot happen: the fixed part always fits */
+			break;
+		}
+		while (!last) {
+			struct xf_flist_entry e = { .kind = XF_FILE_REG };
+			size_t off = s->del_off;
+			bool dir;
+			int rc;
+
+			if (!xf_delete_list_next(&s->del_list, &off, &e.path, &e.path_len, &dir)) {
+				break;
+			}
+			e.kind = dir ? XF_FILE_DIR : XF_FILE_REG;
+			rc = xf_proto_build_flist(&b, &e);
+			if (rc == -ENOSPC && b.count != 0) {
+				break; /* the next frame takes it */
+			}
+			s->del_off = off;
+			s->del_idx += rc == 0;
+		}
+		n = xf_proto_build_finish(&b);
+		if (n > 0) {
+			s->tx(s->tx_arg, buf, (unsigned int)n);
+		}
+		busy = 1;
+		s->del_listed = last;
+	}
+	return busy;
+}
+
 static void
 finished(struct xf_session *s)
 {
@@ -935,6 +993,12 @@ start_delete(struct xf_session *s)
 	}
 	s->del_conf.keep = &s->keep;
 	s->del_conf.dry = (s->flags & XF_HELLO_F_DRYRUN) != 0;
+	if ((s->flags & XF_HELLO_F_ITEMIZE) != 0) {
+		/* The commit worker fills it during the walk; this core reads it after. */
+		s->del_list.skip = s->del_conf.dest_len != 0 ? s->del_conf.dest_len + 1 : 0;
+		s->del_conf.item = xf_delete_list_add;
+		s->del_conf.item_arg = &s->del_list;
+	}
 	if (commit_item(s, XF_WORK_DELETE, 0, 0)) {
 		s->commit_inflight++;
 		s->phase = PH_DELETE;
@@ -981,6 +1045,14 @@ xf_session_progress(struct xf_session *s)
 			start_delete(s);
 			if (!s->del_done) {
 				return busy; /* deleting, or the ring is full: again next poll */
+			}
+		}
+		if ((s->flags & (XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE)) ==
+		            (XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE) &&
+		    !s->del_listed) {
+			send_deleted(s);
+			if (!s->del_listed) {
+				return busy; /* the TX path is full: again next poll */
 			}
 		}
 		if (s->changed != 0 && s->ndirs != 0 && (s->flags & XF_HELLO_F_DRYRUN) == 0) {

@@ -399,8 +399,10 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 	f->mtime_ns = (int64_t)it->val;
 	f->name = it->ptr;
 	f->basis_fd = -1;
-	f->checksum = (it->flags & XF_WORK_F_CHECKSUM) != 0;
 	f->dry = (it->flags & XF_WORK_F_DRYRUN) != 0;
+	/* Checksum mode compares contents as the file is sent (FILE_END's CRC); a dry run
+	 * sends nothing, so it decides by size and mtime. */
+	f->checksum = (it->flags & XF_WORK_F_CHECKSUM) != 0 && !f->dry;
 	f->itemize = (it->flags & XF_WORK_F_ITEMIZE) != 0;
 	if (f->kind == XF_FILE_REG && f->size >= SPACE_CHECK_MIN && !f->dry &&
 	    !space_for(w, f->size)) {

@@ -7,13 +7,54 @@
 #include "xf_proto.h"
 #include "xf_push.h"
 
+/* A control character but a tab (a newline in a name, say) is written as rsync 3 writes
+ * it, "\#ooo", so that a name can never make a line of its own. */
+static inline bool
+escaped(unsigned char ch)
+{
+	return ch < 0x20 && ch != '\t';
+}
+
+/* Bytes of name as written. */
+static size_t
+name_len(const char *s, size_t len)
+{
+	size_t n = len;
+
+	for (size_t i = 0; i < len; i++) {
+		n += escaped((unsigned char)s[i]) ? 4u : 0u;
+	}
+	return n;
+}
+
+static size_t
+put_escaped(char *out, const char *s, size_t len)
+{
+	size_t at = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (escaped(ch)) {
+			out[at++] = '\\';
+			out[at++] = '#';
+			out[at++] = (char)('0' + (ch >> 6));
+			out[at++] = (char)('0' + ((ch >> 3) & 7));
+			out[at++] = (char)('0' + (ch & 7));
+		} else {
+			out[at++] = (char)ch;
+		}
+	}
+	return at;
+}
+
 /* name (plus '/' for a directory, "./" for the root) and " -> target" after the columns. */
 static int
 put_name(char *buf, size_t cap, size_t at, const char *path, size_t len, bool dir,
          const char *target, size_t target_len)
 {
-	size_t need = at + (len == 0 ? 2u : len + (dir ? 1u : 0u)) +
-	              (target != NULL ? 4u + target_len : 0u) + 1u;
+	size_t need = at + (len == 0 ? 2u : name_len(path, len) + (dir ? 1u : 0u)) +
+	              (target != NULL ? 4u + name_len(target, target_len) : 0u) + 1u;
 
 	if (need > cap) {
 		return -ENOSPC;
@@ -22,24 +63,22 @@ put_name(char *buf, size_t cap, size_t at, const char *path, size_t len, bool di
 		memcpy(buf + at, "./", 2);
 		at += 2;
 	} else {
-		memcpy(buf + at, path, len);
-		at += len;
+		at += put_escaped(buf + at, path, len);
 		if (dir) {
 			buf[at++] = '/';
 		}
 	}
 	if (target != NULL) {
 		memcpy(buf + at, " -> ", 4);
-		memcpy(buf + at + 4, target, target_len);
-		at += 4 + target_len;
+		at += 4 + put_escaped(buf + at + 4, target, target_len);
 	}
 	buf[at] = '\0';
 	return (int)at;
 }
 
 int
-xf_itemize_line(char *buf, size_t cap, uint8_t kind, uint16_t rec, bool checksum,
-                const char *path, size_t len, const char *target, size_t target_len)
+xf_itemize_line(char *buf, size_t cap, uint8_t kind, uint16_t rec, bool checksum, const char *path,
+                size_t len, const char *target, size_t target_len)
 {
 	uint8_t dec = (uint8_t)(rec >> XF_PUSH_ITEM_DEC_SHIFT);
 	uint16_t items = rec & XF_ITEM_ALL;

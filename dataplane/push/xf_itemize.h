@@ -8,7 +8,8 @@
  * `.` attributes only), X (`f`, `d`, `L`), c (a symlink's changed target; with
  * --checksum, a regular file sent whose basis existed, as rsync marks it), s, t and p;
  * o, g, u, a and x are always `.`: xferd neither sends owners, groups, access times,
- * ACLs nor extended attributes. A new entry is `+` in every column from c on.
+ * ACLs nor extended attributes. A new entry is `+` in every column from c on. Names are
+ * written as rsync writes them: control characters but a tab as "\#ooo".
  */
 #ifndef XF_ITEMIZE_H
 #define XF_ITEMIZE_H
@@ -17,8 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** The longest line: 11 columns, a space, a path, " -> ", a target, a NUL. */
-#define XF_ITEMIZE_LINE_MAX (12u + 4096u + 1u + 4u + 4096u + 1u)
+/** The longest line: 11 columns, a space, a path (each byte at most 5 written: a control
+ *  character is escaped as rsync does, "\#ooo"), '/', " -> ", a target, a NUL. */
+#define XF_ITEMIZE_LINE_MAX (12u + 5u * 4095u + 1u + 4u + 5u * 4095u + 1u)
 
 /**
  * The line rsync -i prints for an entry, or none when rsync prints none (nothing

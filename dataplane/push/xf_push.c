@@ -525,6 +525,56 @@ on_commit(struct xf_push *p, const struct xf_msg *msg)
 	}
 }
 
+/* The receiver's list of deletions is wanted (and its DONE waits for it). */
+static inline bool
+wants_deleted(const struct xf_push *p)
+{
+	return p->cfg.itemize && p->cfg.delete_extra && p->cfg.deleted != NULL;
+}
+
+/*
+ * An FLIST frame from the receiver: entries it deleted (docs/PROTOCOL.md 6.14), taken in
+ * index order. A frame past the next index expected is not taken yet (so not
+ * acknowledged: the receiver sends it again); entries already kept are skipped.
+ * @return whether the frame is taken.
+ */
+static bool
+on_deleted(struct xf_push *p, const struct xf_msg *msg)
+{
+	const struct xf_msg_flist *fl = &msg->flist;
+	struct xf_flist_entry e;
+	uint32_t cursor = 0, idx = fl->first_index;
+
+	if (!wants_deleted(p) || p->del_last) {
+		return true; /* not asked for, or complete: nothing to do */
+	}
+	if (fl->first_index > p->del_next) {
+		return false;
+	}
+	while (xf_proto_flist_next(msg, &cursor, &e)) {
+		size_t rlen = 3u + e.path_len;
+
+		if (idx++ < p->del_next) {
+			continue;
+		}
+		p->del_next++;
+		if (p->st.deleted_bytes + rlen > p->cfg.deleted_cap) {
+			p->st.deleted_dropped++;
+			continue;
+		}
+		p->cfg.deleted[p->st.deleted_bytes] = e.kind == XF_FILE_DIR;
+		p->cfg.deleted[p->st.deleted_bytes + 1] = (uint8_t)(e.path_len >> 8);
+		p->cfg.deleted[p->st.deleted_bytes + 2] = (uint8_t)e.path_len;
+		memcpy(p->cfg.deleted + p->st.deleted_bytes + 3, e.path, e.path_len);
+		p->st.deleted_bytes += rlen;
+		p->st.deleted_listed++;
+	}
+	if ((fl->flags & XF_FLIST_F_LAST) != 0 && idx == p->del_next) {
+		p->del_last = true;
+	}
+	return true;
+}
+
 void
 xf_push_on_frame(struct xf_push *p, const struct xf_msg *msg, uint32_t bytes, uint64_t now)
 {
@@ -562,7 +612,17 @@ xf_push_on_frame(struct xf_push *p, const struct xf_msg *msg, uint32_t bytes, ui
 			return; /* not accepted: not acknowledged, the peer sends it again */
 		}
 		break;
+	case XF_MSG_FLIST:
+		if (!on_deleted(p, msg)) {
+			return; /* not taken yet: not acknowledged, the peer sends it again */
+		}
+		break;
 	case XF_MSG_DONE:
+		if (wants_deleted(p) && !p->del_last) {
+			/* The list of deletions comes before the DONE: a DONE that overtook some of
+			 * it is not taken (nor acknowledged) until the list is complete. */
+			return;
+		}
 		p->peer_done = true;
 		if (p->cfg.delete_extra && msg->done.has_delete) {
 			p->st.delete_reported = true;

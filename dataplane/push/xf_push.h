@@ -96,12 +96,15 @@ struct xf_push_stats {
 	uint64_t wire_bytes_received; /**< UDP payload bytes received */
 	uint64_t frames_sent;
 	uint64_t retransmits;
-	uint16_t abort_code;    /**< enum xf_abort_code when ABORTED */
-	uint8_t state;          /**< enum xf_push_state */
-	bool delete_reported;   /**< the receiver's DONE said what its deletion did (below) */
-	uint16_t delete_status; /**< enum xf_delete_status */
-	uint32_t files_deleted; /**< entries the receiver deleted */
-	uint32_t delete_kept;   /**< extraneous entries it left (limit, errors) */
+	uint16_t abort_code;      /**< enum xf_abort_code when ABORTED */
+	uint8_t state;            /**< enum xf_push_state */
+	bool delete_reported;     /**< the receiver's DONE said what its deletion did (below) */
+	uint16_t delete_status;   /**< enum xf_delete_status */
+	uint32_t files_deleted;   /**< entries the receiver deleted */
+	uint32_t delete_kept;     /**< extraneous entries it left (limit, errors) */
+	uint32_t deleted_listed;  /**< entries of the receiver's list kept in cfg.deleted */
+	uint32_t deleted_dropped; /**< entries of it that did not fit cfg.deleted */
+	size_t deleted_bytes;     /**< bytes of cfg.deleted used */
 };
 
 /** A read result delivered by the reader. */
@@ -144,6 +147,13 @@ struct xf_push_cfg {
 	/** With itemize: count records, zeroed by the caller, which the session fills as the
 	 *  DECISIONs arrive (xf_push_item()); owned by the caller, outliving the session. */
 	uint16_t *items;
+	/** With itemize and delete_extra: deleted_cap bytes where the session keeps what the
+	 *  receiver says it deleted (its FLIST frames, docs/PROTOCOL.md 6.14), as records of
+	 *  a u8 (1: directory), a big-endian u16 length and the path (xf_push_deleted_next());
+	 *  owned by the caller. The session then takes the receiver's DONE only once that
+	 *  list is complete. */
+	uint8_t *deleted;
+	size_t deleted_cap;
 	/** Noise message 1 for the HELLO (XF_HELLO_AUTH_LEN bytes, outliving the session), or
 	 *  NULL for a session without AEAD (session.security none). With it the HELLO asks
 	 *  for XF_HELLO_F_AEAD, and an answer that does not echo it is ignored. */
@@ -166,6 +176,10 @@ struct xf_push;
 struct xf_push *xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io,
                                uint32_t count, uint64_t now);
 
+/** Room for the receiver's list of deletions (cfg.deleted) a job gives: as much as a
+ *  receiver keeps (XF_DELETE_LIST_MAX, the same records). */
+#define XF_PUSH_DELETED_MAX (4u << 20)
+
 /** items[] record: the decision (enum xf_decision) above the XF_ITEM_* bits. */
 #define XF_PUSH_ITEM_DEC_SHIFT 8
 
@@ -174,6 +188,30 @@ static inline uint16_t
 xf_push_item(uint8_t decision, uint16_t items)
 {
 	return (uint16_t)((uint16_t)decision << XF_PUSH_ITEM_DEC_SHIFT | (items & XF_ITEM_ALL));
+}
+
+/**
+ * The record of cfg.deleted at *off (0 for the first), *off moved past it.
+ * @return false at the end (off reached len) or on a record that does not fit.
+ */
+static inline bool
+xf_push_deleted_next(const uint8_t *buf, size_t len, size_t *off, const char **path,
+                     uint16_t *path_len, bool *dir)
+{
+	uint16_t n;
+
+	if (*off + 3 > len) {
+		return false;
+	}
+	n = (uint16_t)(buf[*off + 1] << 8 | buf[*off + 2]);
+	if (*off + 3 + n > len) {
+		return false;
+	}
+	*dir = buf[*off] != 0;
+	*path = (const char *)buf + *off + 3;
+	*path_len = n;
+	*off += 3u + n;
+	return true;
 }
 
 /** The HELLO flags a session with cfg sends (bound into the handshake's prologue). */

@@ -157,6 +157,10 @@ struct xf_push {
 	 * pool empty (its output per request is not bounded by the frames asked for). */
 	struct push_frame **extra;
 	uint32_t nextra;
+	/* The receiver's list of deletions (cfg.deleted): the next index expected, and
+	 * whether its LAST frame came. */
+	uint32_t del_next;
+	bool del_last;
 };
 
 /* ---- Small helpers of every file ---- */

@@ -540,7 +540,8 @@ test_delete_session(void)
 	case_begin(&c, "delete", 16, 0);
 	extras(&c, "d", 3000);
 	extras(&c, "d/sub", 0);
-	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0xde1e, XF_HELLO_F_DELETE, "d",
+	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0xde1e,
+	                                   XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE, "d",
 	                                   XF_DELETE_UNLIMITED) == 0);
 	CU_ASSERT_EQUAL(xh_flist(&pe, 0, e, 2, true), 0);
 	CU_ASSERT_FATAL(xh_until(&c.h, deleting, &pe, 20000));
@@ -553,6 +554,10 @@ test_delete_session(void)
 	CU_ASSERT_EQUAL(pe.deleted, 3000);
 	CU_ASSERT_EQUAL(pe.kept, 0);
 	CU_ASSERT_EQUAL(pe.del_status, XF_DEL_OK);
+	/* With items: every deletion listed (many FLIST frames), the LAST before the DONE. */
+	CU_ASSERT_EQUAL(pe.del_listed, 3000);
+	CU_ASSERT_EQUAL(pe.del_total, 3000);
+	CU_ASSERT_TRUE(pe.del_last_before_done);
 	snprintf(path, sizeof(path), "%s/d", c.h.vol);
 	CU_ASSERT_EQUAL(xh_count_entries(path), 1); /* sub */
 	CU_ASSERT(xh_peer_end(&pe, 20000));
@@ -721,6 +726,12 @@ test_dry_run(void)
 	CU_ASSERT_TRUE(pe.done_delete);
 	CU_ASSERT_EQUAL(pe.deleted, 1); /* d/extra, counted, kept */
 	CU_ASSERT_EQUAL(pe.del_status, XF_DEL_OK);
+	/* Listed for the sender's itemized changes, relative to the destination, before the
+	 * DONE. */
+	CU_ASSERT_TRUE(pe.del_last_before_done);
+	CU_ASSERT_EQUAL(pe.del_listed, 1);
+	CU_ASSERT_EQUAL(pe.del_total, 1);
+	CU_ASSERT_STRING_EQUAL(pe.del_first, "extra");
 	/* After the DONE: taken by nobody. */
 	CU_ASSERT_EQUAL(xh_data(&pe, 3, 0, data, 12), 0);
 	CU_ASSERT_EQUAL(xh_file_end(&pe, 3, 12, crc), 0);

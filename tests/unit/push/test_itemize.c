@@ -55,6 +55,12 @@ static const struct icase cases[] = {
 	{ XF_FILE_REG, XF_DEC_WHOLE, XF_ITEM_NEW, false, "sp ace/f 1", NULL,
 	  ">f+++++++++ sp ace/f 1" },
 	{ XF_FILE_REG, XF_DEC_WHOLE, XF_ITEM_NEW, false, "-n", NULL, ">f+++++++++ -n" },
+	/* control characters as rsync writes them (a tab and DEL as they are): no name makes
+	 * a line of its own */
+	{ XF_FILE_REG, XF_DEC_WHOLE, XF_ITEM_NEW, false, "a\nb\tc\x7f\x01", NULL,
+	  ">f+++++++++ a\\#012b\tc\x7f\\#001" },
+	{ XF_FILE_SYMLINK, XF_DEC_WHOLE, XF_ITEM_NEW, false, "l", "x\ny",
+	  "cL+++++++++ l -> x\\#012y" },
 	/* no line: unchanged, refused, no decision */
 	{ XF_FILE_REG, XF_DEC_UPTODATE, 0, false, "u", NULL, NULL },
 	{ XF_FILE_REG, XF_DEC_UPTODATE, 0, true, "u", NULL, NULL },
@@ -78,15 +84,16 @@ test_lines(void)
 		if (c->want == NULL) {
 			CU_ASSERT_EQUAL(n, 0);
 			if (n != 0) {
-				fprintf(stderr, "case %zu: a line where rsync prints none: '%s'\n", i,
-				        buf);
+				fprintf(stderr, "case %zu: a line where rsync prints none: '%s'\n",
+				        i, buf);
 			}
 			continue;
 		}
 		CU_ASSERT_EQUAL(n, (int)strlen(c->want));
 		CU_ASSERT_STRING_EQUAL(buf, c->want);
 		if (n <= 0 || strcmp(buf, c->want) != 0) {
-			fprintf(stderr, "case %zu: '%s', want '%s'\n", i, n > 0 ? buf : "", c->want);
+			fprintf(stderr, "case %zu: '%s', want '%s'\n", i, n > 0 ? buf : "",
+			        c->want);
 		}
 	}
 }
@@ -117,12 +124,21 @@ test_bounds(void)
 
 	memset(path, 'p', sizeof(path));
 	memset(target, 't', sizeof(target));
-	CU_ASSERT_EQUAL(xf_itemize_line(buf, XF_ITEMIZE_LINE_MAX, XF_FILE_SYMLINK, rec, false,
-	                                path, sizeof(path), target, sizeof(target)),
+	CU_ASSERT_EQUAL(xf_itemize_line(buf, XF_ITEMIZE_LINE_MAX, XF_FILE_SYMLINK, rec, false, path,
+	                                sizeof(path), target, sizeof(target)),
 	                12 + 4095 + 4 + 4095);
 	CU_ASSERT_EQUAL(xf_itemize_line(buf, XF_ITEMIZE_LINE_MAX, XF_FILE_DIR, rec, false, path,
 	                                sizeof(path), NULL, 0),
 	                12 + 4095 + 1);
+	/* Every byte a control character: each written as four more. */
+	memset(path, '\n', sizeof(path));
+	memset(target, '\n', sizeof(target));
+	CU_ASSERT_EQUAL(xf_itemize_line(buf, XF_ITEMIZE_LINE_MAX, XF_FILE_SYMLINK, rec, false, path,
+	                                sizeof(path), target, sizeof(target)),
+	                12 + 5 * 4095 + 4 + 5 * 4095);
+	CU_ASSERT_EQUAL(xf_itemize_deleting(buf, XF_ITEMIZE_LINE_MAX, path, sizeof(path), true),
+	                12 + 5 * 4095 + 1);
+	CU_ASSERT_PTR_NULL(memchr(buf, '\n', strlen(buf)));
 	for (size_t cap = 0; cap < 40; cap++) {
 		memset(buf, 'Z', sizeof(buf));
 		CU_ASSERT_EQUAL(xf_itemize_line(buf, cap, XF_FILE_SYMLINK, rec, false, "abc", 3,
@@ -131,8 +147,7 @@ test_bounds(void)
 		/* Nothing at or past cap, nor past the line's NUL. */
 		CU_ASSERT_EQUAL(buf[cap < 30 ? cap : 30], 'Z');
 	}
-	CU_ASSERT_EQUAL(xf_itemize_line(buf, sizeof(buf), 9, rec, false, "x", 1, NULL, 0),
-	                -EINVAL);
+	CU_ASSERT_EQUAL(xf_itemize_line(buf, sizeof(buf), 9, rec, false, "x", 1, NULL, 0), -EINVAL);
 }
 
 static const struct xf_test tests[] = {
