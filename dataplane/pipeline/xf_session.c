@@ -5,6 +5,11 @@
  *
  * Everything here runs on the session's RX core and never blocks: the only calls out
  * are ring enqueues/dequeues, the codec, and the transmit callback.
+ *
+ * Over 1,000 lines: one concern, a receive session's state machine on its RX core (what
+ * it takes from the peer, what it hands the workers, what it sends back, in which
+ * phase); its stages' work (stat, write, verify, commit, delete) lives in the worker's
+ * files, and splitting the phases apart would spread one state machine over files.
  */
 #include <errno.h>
 #include <stdlib.h>
