@@ -82,7 +82,12 @@ xf_itemize_line(char *buf, size_t cap, uint8_t kind, uint16_t rec, bool checksum
 {
 	uint8_t dec = (uint8_t)(rec >> XF_PUSH_ITEM_DEC_SHIFT);
 	uint16_t items = rec & XF_ITEM_ALL;
-	bool sent = dec == XF_DEC_WHOLE || dec == XF_DEC_DELTA;
+	/* With --checksum a DELTA file is sent to compare its contents (docs/PROTOCOL.md
+	 * 6.7): rsync counts it sent only if they differ (another size, a literal, a moved
+	 * block). */
+	bool sent = dec == XF_DEC_WHOLE ||
+	            (dec == XF_DEC_DELTA &&
+	             (!checksum || (items & XF_ITEM_SIZE) != 0 || (rec & XF_PUSH_ITEM_DATA) != 0));
 	bool is_new = (items & XF_ITEM_NEW) != 0;
 	char c[12];
 

@@ -6,7 +6,7 @@
  *
  * The 11 columns are YXcstpoguax. xferd fills Y (`>` sent, `c` made on the receiver,
  * `.` attributes only), X (`f`, `d`, `L`), c (a symlink's changed target; with
- * --checksum, a regular file sent whose basis existed, as rsync marks it), s, t and p;
+ * --checksum, every regular file sent, as rsync marks them), s, t and p;
  * o, g, u, a and x are always `.`: xferd neither sends owners, groups, access times,
  * ACLs nor extended attributes. A new entry is `+` in every column from c on. Names are
  * written as rsync writes them: control characters but a tab as "\#ooo".
@@ -29,7 +29,8 @@
  * @param buf      Where the line goes (NUL-terminated, no newline).
  * @param cap      Its size; XF_ITEMIZE_LINE_MAX always suffices.
  * @param kind     enum xf_file_kind.
- * @param rec      The entry's record (xf_push_item()), 0 if no decision came.
+ * @param rec      The entry's record (xf_push_item(), with XF_PUSH_ITEM_DATA once data
+ *                 went), 0 if no decision came.
  * @param checksum The push compared by checksum (rsync --checksum).
  * @param path     The path relative to the source directory ("" for the directory itself,
  *                 printed as "./"), len bytes; a directory gets a trailing '/'.

@@ -182,6 +182,9 @@ struct xf_push *xf_push_create(const struct xf_push_cfg *cfg, const struct xf_pu
 
 /** items[] record: the decision (enum xf_decision) above the XF_ITEM_* bits. */
 #define XF_PUSH_ITEM_DEC_SHIFT 8
+/** items[] record: the file's contents differ from the receiver's (a DATA frame was sent,
+ *  or a COPY from another offset): what rsync --checksum marks as sent. */
+#define XF_PUSH_ITEM_DATA 0x80u
 
 /** An items[] record of a DECISION. */
 static inline uint16_t

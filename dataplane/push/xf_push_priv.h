@@ -165,6 +165,15 @@ struct xf_push {
 
 /* ---- Small helpers of every file ---- */
 
+/* The file's contents differ from the receiver's: kept for its itemized line. */
+static inline void
+mark_data(struct xf_push *p, uint32_t file)
+{
+	if (p->cfg.itemize && p->cfg.items != NULL && file < p->count) {
+		p->cfg.items[file] |= XF_PUSH_ITEM_DATA;
+	}
+}
+
 static inline void
 enqueue(struct push_frame **head, struct push_frame **tail, struct push_frame *f)
 {

@@ -255,6 +255,7 @@ xf_push_queue_data(struct xf_push *p, struct push_file *f, struct push_frame *pf
 	f->unacked++;
 	p->st.bytes_sent += rd->len;
 	p->st.bytes_literal += rd->len;
+	mark_data(p, rd->file);
 	enqueue(&p->q_head, &p->q_tail, pf);
 }
 

@@ -9,7 +9,9 @@
 #   columns xferd fills; o, g, u, a and x are '.' on both sides here), and the receiver
 #   is unchanged: every entry's type, mode, size, mtime and contents, no temp file, no
 #   staged directory; the job counts the deletions it would make;
-# - the real push -i then prints the same entry lines and leaves rsync's copy.
+# - the real push -i then prints the same entry lines and leaves rsync's copy;
+# - push -i --checksum prints what rsync -a -n -i --checksum printed before it: new
+#   contents at the same size and mtime sent, the same contents at another mtime not.
 #
 #   push-itemize.sh XFERD XFERCTL
 set -euo pipefail
@@ -105,5 +107,22 @@ compare "push -i --delete" "$want" "$(items)"
 pair_verify "$src" "$d"
 pair_push "$src" m -i >"$PAIR_DIR/out" || pair_fail "push -i of an up-to-date tree: exit $?"
 [ -z "$(items)" ] || pair_fail "an up-to-date tree itemizes: $(items)"
+
+# --checksum: contents compared as rsync --checksum compares them: new contents at the
+# same size and mtime are sent, the same contents at another mtime are not.
+for f in cs-content cs-time cs-size; do printf '%s-0123456789\n' "$f" >"$src/$f"; done
+touch -d @1600000200 "$src"/cs-*
+pair_push "$src" m >/dev/null || pair_fail "push of the cs- files: exit $?"
+printf 'CS-CONTENT-0123456789\n' >"$src/cs-content"
+echo longer >>"$src/cs-size"
+touch -d @1600000200 "$src/cs-content" "$src/cs-size"
+touch -d @1600000300 "$src/cs-time"
+want=$(ref --checksum)
+for line in '>fc........ cs-content' '.f..t...... cs-time' '>fcs....... cs-size'; do
+	grep -qxF -- "$line" <<<"$want" || pair_fail "rsync --checksum does not print '$line': $want"
+done
+pair_push "$src" m -i --checksum >"$PAIR_DIR/out" || pair_fail "push -i --checksum: exit $?"
+compare "push -i --checksum" "$want" "$(items)"
+pair_verify "$src" "$d"
 
 pair_pass

@@ -36,6 +36,15 @@ static const struct icase cases[] = {
 	{ XF_FILE_REG, XF_DEC_WHOLE, XF_ITEM_SIZE, false, "f1", NULL, ">f.s....... f1" },
 	{ XF_FILE_REG, XF_DEC_DELTA, XF_ITEM_TIME, false, "same", NULL, ">f..t...... same" },
 	{ XF_FILE_REG, XF_DEC_DELTA, XF_ITEM_SIZE, true, "f1", NULL, ">fcs....... f1" },
+	/* --checksum: a DELTA file whose data went (a literal, a moved block) was sent; one
+	 * whose every block stayed in place was not (its mtime alone differs, or nothing) */
+	{ XF_FILE_REG, XF_DEC_DELTA, XF_PUSH_ITEM_DATA, true, "c", NULL, ">fc........ c" },
+	{ XF_FILE_REG, XF_DEC_DELTA, XF_ITEM_TIME | XF_PUSH_ITEM_DATA, true, "c", NULL,
+	  ">fc.t...... c" },
+	{ XF_FILE_REG, XF_DEC_DELTA, XF_ITEM_TIME, true, "same", NULL, ".f..t...... same" },
+	{ XF_FILE_REG, XF_DEC_DELTA, 0, true, "same", NULL, NULL },
+	{ XF_FILE_REG, XF_DEC_DELTA, XF_ITEM_PERMS, true, "m", NULL, ".f...p..... m" },
+	{ XF_FILE_REG, XF_DEC_WHOLE, XF_ITEM_TIME, true, "w", NULL, ">fc.t...... w" },
 	{ XF_FILE_REG, XF_DEC_DELTA, XF_ITEM_TIME | XF_ITEM_PERMS, false, "m", NULL,
 	  ">f..tp..... m" },
 	/* attributes only */
@@ -77,8 +86,9 @@ test_lines(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct icase *c = &cases[i];
-		int n = xf_itemize_line(buf, sizeof(buf), c->kind, xf_push_item(c->dec, c->items),
-		                        c->checksum, c->path, strlen(c->path), c->target,
+		uint16_t rec = xf_push_item(c->dec, c->items) | (c->items & XF_PUSH_ITEM_DATA);
+		int n = xf_itemize_line(buf, sizeof(buf), c->kind, rec, c->checksum, c->path,
+		                        strlen(c->path), c->target,
 		                        c->target != NULL ? strlen(c->target) : 0);
 
 		if (c->want == NULL) {
