@@ -86,8 +86,10 @@ F["hello.flags.aead"] = ProtoField.bool("xferd.hello.flags.aead", "AEAD", 32, ni
 F["hello.flags.delete"] = ProtoField.bool("xferd.hello.flags.delete", "DELETE", 32, nil, 0x4)
 F["hello.flags.volume"] = ProtoField.bool("xferd.hello.flags.volume", "VOLUME", 32, nil, 0x8)
 F["hello.flags.cookie"] = ProtoField.bool("xferd.hello.flags.cookie", "COOKIE (HELLO_ACK: a cookie reply)", 32, nil, 0x10)
+F["hello.flags.dryrun"] = ProtoField.bool("xferd.hello.flags.dryrun", "DRYRUN", 32, nil, 0x20)
+F["hello.flags.itemize"] = ProtoField.bool("xferd.hello.flags.itemize", "ITEMIZE", 32, nil, 0x40)
 F["hello.cookie"] = ProtoField.bytes("xferd.hello.cookie", "Cookie reply (nonce and sealed cookie)")
-uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffffff0)
+uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xffffff80)
 uint("hello.nonce", "Nonce", ProtoField.uint64, base.HEX)
 uint("hello.dest_len", "Destination length", ProtoField.uint16, base.DEC)
 uint("hello.auth_len", "Handshake length", ProtoField.uint16, base.DEC)
@@ -127,7 +129,12 @@ uint("decision.reserved", "Reserved", ProtoField.uint16, base.HEX)
 uint("decision.file", "File", ProtoField.uint32, base.DEC)
 uint("decision.decision", "Decision", ProtoField.uint8, base.DEC, decisions)
 uint("decision.status", "Status", ProtoField.uint8, base.DEC, file_status)
-uint("decision.rec_reserved", "Reserved", ProtoField.uint16, base.HEX)
+uint("decision.items", "Items (rsync's itemized changes)", ProtoField.uint16, base.HEX)
+F["decision.items.new"] = ProtoField.bool("xferd.decision.items.new", "NEW", 16, nil, 0x1)
+F["decision.items.size"] = ProtoField.bool("xferd.decision.items.size", "SIZE", 16, nil, 0x2)
+F["decision.items.time"] = ProtoField.bool("xferd.decision.items.time", "TIME", 16, nil, 0x4)
+F["decision.items.perms"] = ProtoField.bool("xferd.decision.items.perms", "PERMS", 16, nil, 0x8)
+F["decision.items.change"] = ProtoField.bool("xferd.decision.items.change", "CHANGE (symlink target)", 16, nil, 0x10)
 uint("decision.block_size", "Block size", ProtoField.uint32, base.DEC)
 uint("decision.block_count", "Block count", ProtoField.uint32, base.DEC)
 -- SIG (3.4).
@@ -325,6 +332,8 @@ body[1] = function(c, ack)
 		ft:add(F["hello.flags.delete"], fr)
 		ft:add(F["hello.flags.volume"], fr)
 		ft:add(F["hello.flags.cookie"], fr)
+		ft:add(F["hello.flags.dryrun"], fr)
+		ft:add(F["hello.flags.itemize"], fr)
 		ft:add(F["hello.flags.reserved"], fr)
 	end
 	c:take("hello.nonce", 8)
@@ -367,7 +376,7 @@ body[1] = function(c, ack)
 		if bit.band(flags, 0x4) == 0 then
 			reserved0(c, window, "window without DELETE")
 		end
-		reserved0(c, bit.band(flags, 0xfffffff0), "flag bits 4..31")
+		reserved0(c, bit.band(flags, 0xffffff90), "flag bits 4 and 7..31")
 		if minv == 0 or minv > maxv then
 			c:fail("field", "versions " .. minv .. ".." .. maxv)
 		end
@@ -490,13 +499,22 @@ body[4] = function(c)
 		c:take("decision.file", 4, t)
 		local d = c:take("decision.decision", 1, t)
 		local st = c:take("decision.status", 1, t)
-		reserved0(c, c:take("decision.rec_reserved", 2, t), "record reserved")
+		local ir = c.tvb:range(c.off, 2)
+		local items = c:take("decision.items", 2, t)
+		if t then
+			for _, k in ipairs({ "new", "size", "time", "perms", "change" }) do
+				t:add(F["decision.items." .. k], ir)
+			end
+		end
+		reserved0(c, bit.band(items, 0xffe0), "items bits 5..15")
 		local bs = c:take("decision.block_size", 4, t)
 		local bc = c:take("decision.block_count", 4, t)
 		if d < 1 or d > 4 then
 			c:fail("field", "decision " .. d)
 		elseif (d == 4) ~= (st ~= 0) or st > 7 then
 			c:fail("field", "status " .. st .. " with decision " .. d)
+		elseif (d == 4 and items ~= 0) or (bit.band(items, 1) ~= 0 and items ~= 1) then
+			c:fail("field", "items " .. items .. " with decision " .. d)
 		elseif d == 3 and (bs < 1 or bs > 131072 or bc == 0) then
 			c:fail("field", "DELTA block fields")
 		elseif d ~= 3 and (bs ~= 0 or bc ~= 0) then

@@ -44,10 +44,14 @@ usage(FILE *out)
 	        "  stats                          ports, queues, rings, cores, volumes, drops\n"
 	        "  sessions                       transfer sessions, both directions\n"
 	        "  jobs                           push jobs started on this appliance\n"
-	        "  push SRC_DIR PEER:DEST_DIR [--wait] [--checksum] [--delete [--max-delete N]]\n"
+	        "  push SRC_DIR PEER:DEST_DIR [--wait] [-n] [-i] [--checksum]\n"
+	        "       [--delete [--max-delete N]]\n"
 	        "       [FILTERS]                 push a tree to a peer named in the config,\n"
 	        "                                 into its first volume; PEER::VOLUME/DEST_DIR\n"
 	        "                                 (or PEER::VOLUME) names another of its volumes\n"
+	        "      -n, --dry-run         decide everything and write nothing on the peer\n"
+	        "      -i, --itemize-changes print rsync's YXcstpoguax line for each change\n"
+	        "                            (with --wait; else: itemize JOB_ID)\n"
 	        "      --delete              then delete on the peer what SRC_DIR lacks in DEST_DIR\n"
 	        "      --max-delete N        delete at most N entries (and say how many were left)\n"
 	        "      FILTERS, in rsync's rule syntax, first match wins (docs/FILTERS.md):\n"
@@ -64,6 +68,7 @@ usage(FILE *out)
 	        "                                 them, at most S seconds (default 60)\n"
 	        "  capture-status                 the running or last capture: state, frames\n"
 	        "                                 written, frames not captured\n"
+	        "  itemize JOB_ID                 a finished push -i job's itemized changes\n"
 	        "  cancel JOB_ID                  cancel a push job\n"
 	        "  reload                         re-read the config file (as SIGHUP)\n"
 	        "  shutdown                       stop the daemon cleanly\n"
@@ -386,7 +391,9 @@ push_summary(json_t *job)
 	char b1[32], b2[32], b3[32], b4[32];
 	double secs = (double)num(job, "elapsed_ms") / 1000.0;
 
-	printf("Job %lld: %s\n", num(job, "id"), str(job, "state"));
+	printf("Job %lld: %s%s\n", num(job, "id"), str(job, "state"),
+	       json_is_true(get(job, "dry_run")) ? " (DRY RUN: nothing was written on the peer)"
+	                                         : "");
 	printf("Number of files: %lld\n", num(job, "files_total"));
 	printf("Number of files transferred: %lld\n", num(job, "files_sent"));
 	printf("Number of files up to date: %lld\n", num(job, "files_uptodate"));
@@ -406,6 +413,41 @@ push_summary(json_t *job)
 	}
 	if (json_is_string(get(job, "error"))) {
 		printf("Error: %s\n", str(job, "error"));
+	}
+}
+
+/*
+ * A finished job's itemized lines (push -i), as rsync -i prints them, page by page
+ * (the itemize command). @return 0 or an exit code.
+ */
+static int
+print_items(const struct opts *o, long long id)
+{
+	json_int_t from = 0;
+
+	for (;;) {
+		json_t *args = json_pack("{s:I, s:I}", "id", (json_int_t)id, "from", from);
+		json_t *res = NULL, *lines;
+		int rc = call(o, "itemize", args, &res);
+
+		json_decref(args);
+		if (rc != 0) {
+			return rc;
+		}
+		lines = get(res, "lines");
+		for (size_t i = 0; i < json_array_size(lines); i++) {
+			printf("%s\n", json_string_value(json_array_get(lines, i)));
+		}
+		from = (json_int_t)num(res, "next");
+		if (json_is_true(get(res, "end")) || json_array_size(lines) == 0) {
+			if (num(res, "deletions_unlisted") > 0) {
+				printf("(%lld more deletions not itemized: the peer's list is bounded)\n",
+				       num(res, "deletions_unlisted"));
+			}
+			json_decref(res);
+			return 0;
+		}
+		json_decref(res);
 	}
 }
 
@@ -466,7 +508,7 @@ filter_opt(struct xf_filter *f, int c, const char *arg)
 		{ 'I', "--include", XF_FILTER_FORM_INCLUDE, false },
 		{ 'F', "--filter", XF_FILTER_FORM_RULE, false },
 		{ 'x', "--exclude-from", XF_FILTER_FORM_EXCLUDE, true },
-		{ 'i', "--include-from", XF_FILTER_FORM_INCLUDE, true },
+		{ 'Y', "--include-from", XF_FILTER_FORM_INCLUDE, true },
 	};
 	char err[512];
 
@@ -508,12 +550,14 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		{ "include", required_argument, NULL, 'I' },
 		{ "filter", required_argument, NULL, 'F' },
 		{ "exclude-from", required_argument, NULL, 'x' },
-		{ "include-from", required_argument, NULL, 'i' },
+		{ "include-from", required_argument, NULL, 'Y' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "itemize-changes", no_argument, NULL, 'i' },
 		{ "delete", no_argument, NULL, 'D' },
 		{ "max-delete", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool wait = false, checksum = false, del = false;
+	bool wait = false, checksum = false, del = false, dry = false, itemize = false;
 	long long max_delete = -1;
 	char *end;
 	const char *src, *target, *peer;
@@ -529,9 +573,13 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	optind = 0; /* glibc: rescan a new argv from scratch */
-	while ((c = getopt_long(argc, argv, "wc", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "wcni", longopts, NULL)) != -1) {
 		if (c == 'w') {
 			wait = true;
+		} else if (c == 'n') {
+			dry = true;
+		} else if (c == 'i') {
+			itemize = true;
 		} else if (c == 'c') {
 			checksum = true;
 		} else if (c == 'D') {
@@ -556,6 +604,7 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	if (argc - optind != 2) {
 		fprintf(stderr,
 		        "xferctl: push SRC_DIR PEER:DEST_DIR|PEER::VOLUME[/DEST_DIR] [--wait] "
+		        "[-n|--dry-run] [-i|--itemize-changes] "
 		        "[--checksum] [--delete] [--max-delete N] [--exclude PAT] "
 		        "[--include PAT] [--filter RULE] [--exclude-from FILE] "
 		        "[--include-from FILE]\n");
@@ -592,6 +641,12 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	                 "dest", dest.path, "volume", dest.volume != NULL ? dest.volume : "",
 	                 dest.volume_len, "checksum", checksum, "filters", filter_json(filter));
 	xf_filter_free(filter);
+	if (args != NULL && dry) {
+		json_object_set_new(args, "dry_run", json_true());
+	}
+	if (args != NULL && itemize) {
+		json_object_set_new(args, "itemize", json_true());
+	}
 	if (args != NULL && del) {
 		json_object_set_new(args, "delete", json_true());
 		if (max_delete >= 0) {
@@ -638,6 +693,10 @@ cmd_push(const struct opts *o, int argc, char **argv)
 
 			if (isatty(STDERR_FILENO)) {
 				fputc('\n', stderr);
+			}
+			if (itemize && !o->json && (rc = print_items(o, id)) != 0) {
+				json_decref(jobs);
+				return rc;
 			}
 			if (o->json) {
 				print_json(job);
@@ -862,15 +921,18 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "capture") == 0) {
 		return cmd_capture(&o, argc, argv);
 	}
-	if (strcmp(cmd, "cancel") == 0) {
+	if (strcmp(cmd, "cancel") == 0 || strcmp(cmd, "itemize") == 0) {
 		char *end;
 		long long id;
 		json_t *args;
 		int rc;
 
 		if (argc != 2 || (id = strtoll(argv[1], &end, 10)) <= 0 || *end != '\0') {
-			fprintf(stderr, "xferctl: cancel JOB_ID (a positive number)\n");
+			fprintf(stderr, "xferctl: %s JOB_ID (a positive number)\n", cmd);
 			return EXIT_USAGE;
+		}
+		if (cmd[0] == 'i') {
+			return print_items(&o, id);
 		}
 		args = json_pack("{s:I}", "id", (json_int_t)id);
 		rc = cmd_simple(&o, "cancel", args, NULL);

@@ -18,6 +18,7 @@
 #include "xf_ctl.h"
 #include "xf_engine.h"
 #include "xf_filter.h"
+#include "xf_itemize.h"
 #include "xf_keyfile.h"
 #include "xferd.h"
 #include "xferd_roots.h"
@@ -379,6 +380,8 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 		json_object_set_new(o, "volume", json_string(j->volume));
 		json_object_set_new(o, "files_filtered",
 		                    json_integer((json_int_t)j->files_filtered));
+		json_object_set_new(o, "dry_run", json_boolean(j->dry_run));
+		json_object_set_new(o, "itemize", json_boolean(j->itemize));
 		json_object_set_new(o, "queued_ms",
 		                    json_integer((json_int_t)(j->queued_ns / 1000000)));
 		if (j->state == XF_JOB_RUNNING) {
@@ -557,6 +560,24 @@ push_delete(json_t *args, bool filtered, struct xf_engine_push_req *req, struct 
 	return 0;
 }
 
+/* args.dry_run and args.itemize (bools). */
+static int
+push_modes(json_t *args, struct xf_engine_push_req *req, struct xf_ctl_reply *reply)
+{
+	json_t *dry = json_object_get(args, "dry_run");
+	json_t *itemize = json_object_get(args, "itemize");
+
+	if ((dry != NULL && !json_is_boolean(dry)) ||
+	    (itemize != NULL && !json_is_boolean(itemize))) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "args.dry_run, args.itemize: expected bools");
+		return -EINVAL;
+	}
+	req->dry_run = json_is_true(dry);
+	req->itemize = json_is_true(itemize);
+	return 0;
+}
+
 static void
 h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 {
@@ -612,6 +633,9 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		dest++;
 	}
 	req.dest = dest;
+	if (push_modes(args, &req, reply) < 0) {
+		return;
+	}
 	if (push_filters(d, args, &filter, reply) < 0) {
 		return;
 	}
@@ -628,6 +652,98 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		return;
 	}
 	reply->result = json_pack("{s:i}", "job", rc);
+}
+
+/* One reply carries at most this many itemized lines, or about this many bytes of them:
+ * a reply stays far below the client's output bound (XF_CTL_OUTPUT_MAX). */
+#define ITEMIZE_LINES 512u
+#define ITEMIZE_BYTES (64u * 1024u)
+
+struct itemize_ctx {
+	json_t *lines;
+	bool checksum;
+	unsigned int n;
+	size_t bytes;
+	char buf[XF_ITEMIZE_LINE_MAX];
+};
+
+static bool
+itemize_one(void *arg, const struct xf_flist_entry *e, uint16_t rec)
+{
+	struct itemize_ctx *c = arg;
+	int n = rec == XF_ENGINE_ITEM_DELETED
+	                ? xf_itemize_deleting(c->buf, sizeof(c->buf), e->path, e->path_len,
+	                                      e->kind == XF_FILE_DIR)
+	                : xf_itemize_line(c->buf, sizeof(c->buf), e->kind, rec, c->checksum,
+	                                  e->path, e->path_len, e->target, e->target_len);
+
+	if (n > 0) {
+		json_array_append_new(c->lines, json_stringn(c->buf, (size_t)n));
+		c->n++;
+		c->bytes += (size_t)n;
+	}
+	return c->n < ITEMIZE_LINES && c->bytes < ITEMIZE_BYTES;
+}
+
+/*
+ * itemize {id, from}: a finished job's itemized lines (push with itemize), from entry
+ * index from on: {lines[], next, end}. Ask again with from = next until end.
+ */
+static void
+h_itemize(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	struct xferd *d = arg;
+	json_t *id = json_object_get(args, "id");
+	json_t *from = json_object_get(args, "from");
+	struct itemize_ctx *c;
+	struct xf_job_info info;
+	int64_t next;
+	bool end;
+
+	if (!json_is_integer(id) || (from != NULL && !json_is_integer(from)) ||
+	    (from != NULL && json_integer_value(from) < 0)) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "expected id and from (integers, from >= 0)");
+		return;
+	}
+	if (xf_engine_job(d->engine, (unsigned int)json_integer_value(id), &info) < 0) {
+		xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no job %lld",
+		                   (long long)json_integer_value(id));
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		xf_ctl_reply_error(reply, XF_CTL_E_BUSY, "out of memory");
+		return;
+	}
+	c->lines = json_array();
+	c->checksum = info.checksum;
+	next = xf_engine_job_items(d->engine, info.id,
+	                           from != NULL ? (uint64_t)json_integer_value(from) : 0,
+	                           itemize_one, c, &end);
+	if (next < 0) {
+		json_decref(c->lines);
+		free(c);
+		if (next == -EAGAIN) {
+			xf_ctl_reply_error(reply, XF_CTL_E_BUSY, "job %u has not finished",
+			                   info.id);
+		} else if (next == -ENODATA) {
+			xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+			                   "job %u was not asked to itemize", info.id);
+		} else {
+			xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no job %u", info.id);
+		}
+		return;
+	}
+	/* Deletions the peer made beyond those it could list (a list over 4 MiB, a path too
+	 * long for a frame): rsync would have named them. */
+	reply->result =
+	        json_pack("{s:o, s:I, s:b, s:I}", "lines", c->lines, "next", (json_int_t)next,
+	                  "end", end, "deletions_unlisted",
+	                  (json_int_t)(info.push.files_deleted > info.push.deleted_listed
+	                                       ? info.push.files_deleted - info.push.deleted_listed
+	                                       : 0));
+	free(c);
 }
 
 static void
@@ -977,6 +1093,7 @@ xferd_engine_register(struct xferd *d, struct xf_ctl_server *ctl)
 	if (xf_ctl_server_register(ctl, "jobs", h_jobs, d) < 0 ||
 	    xf_ctl_server_register(ctl, "push", h_push, d) < 0 ||
 	    xf_ctl_server_register(ctl, "cancel", h_cancel, d) < 0 ||
+	    xf_ctl_server_register(ctl, "itemize", h_itemize, d) < 0 ||
 	    xf_ctl_server_register(ctl, "stats", h_stats, d) < 0 ||
 	    xf_ctl_server_register(ctl, "sessions", h_sessions, d) < 0) {
 		return -EINVAL;

@@ -497,6 +497,8 @@ job_free(struct eng_job *j)
 {
 	xf_scan_free(j->scan);
 	free(j->dest_ent);
+	free(j->items);
+	free(j->deleted);
 	if (j->dir_fd >= 0) {
 		close(j->dir_fd);
 	}
@@ -739,6 +741,21 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	if (rc < 0) {
 		goto err_job;
 	}
+	if (req->itemize) {
+		j->items = calloc(j->count > 0 ? j->count : 1, sizeof(*j->items));
+		if (j->items == NULL) {
+			rc = -ENOMEM;
+			snprintf(err, err_len, "out of memory for the itemized list");
+			goto err_job;
+		}
+		/* The pages are touched only as deletions come in. */
+		j->deleted = req->delete_extra ? malloc(XF_PUSH_DELETED_MAX) : NULL;
+		if (req->delete_extra && j->deleted == NULL) {
+			rc = -ENOMEM;
+			snprintf(err, err_len, "out of memory for the itemized deletions");
+			goto err_job;
+		}
+	}
 	do {
 		j->session_id = (uint32_t)rte_rand();
 	} while (j->session_id == 0);
@@ -791,6 +808,9 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->started_ns = j->started_ns;
 	out->files_skipped = j->skipped;
 	out->files_filtered = j->filtered;
+	out->checksum = j->req.checksum;
+	out->dry_run = j->req.dry_run;
+	out->itemize = j->items != NULL;
 	out->delete_asked = j->req.delete_extra;
 	out->delete_scan_errors = j->req.delete_extra && j->delete_scan_errors;
 	out->io = xf_storage_io_str(j->io_inline ? XF_STORAGE_IO_INLINE : XF_STORAGE_IO_URING);
@@ -816,6 +836,68 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 		out->push.files_total = j->count;
 	}
 	return 0;
+}
+
+int64_t
+xf_engine_job_items(struct xf_engine *e, unsigned int id, uint64_t from, xf_engine_item_fn fn,
+                    void *arg, bool *end)
+{
+	struct eng_job *j = job_find(e, id);
+	size_t del_len, off;
+	uint64_t i;
+
+	*end = false;
+	if (j == NULL) {
+		return -ENOENT;
+	}
+	if (j->items == NULL) {
+		return -ENODATA;
+	}
+	/* The RX core wrote items[] (and deleted[]) before it set finished (job_end's
+	 * release fence). */
+	if (!__atomic_load_n(&j->finished, __ATOMIC_ACQUIRE)) {
+		return -EAGAIN;
+	}
+	/* The deletions first, as rsync prints them: cursors below del_len are offsets in
+	 * deleted[], the rest entry indices after it. */
+	del_len = j->deleted != NULL ? XF_MIN(j->st.deleted_bytes, (size_t)XF_PUSH_DELETED_MAX) : 0;
+	for (off = (size_t)XF_MIN(from, (uint64_t)del_len); off < del_len;) {
+		struct xf_flist_entry ent = { .kind = XF_FILE_REG };
+		bool dir;
+
+		if (!xf_push_deleted_next(j->deleted, del_len, &off, &ent.path, &ent.path_len,
+		                          &dir)) {
+			off = del_len;
+			break;
+		}
+		ent.kind = dir ? XF_FILE_DIR : XF_FILE_REG;
+		if (!fn(arg, &ent, XF_ENGINE_ITEM_DELETED)) {
+			return (int64_t)off;
+		}
+	}
+	if (from < del_len) {
+		from = del_len;
+	}
+	for (i = XF_MAX(from - del_len, (uint64_t)(j->ndest > 0 ? j->ndest - 1 : 0)); i < j->count;
+	     i++) {
+		struct xf_flist_entry ent;
+
+		if (i < j->ndest) {
+			/* The destination directory: the source directory's "./". */
+			ent = j->dest_ent[i];
+			ent.path_len = 0;
+		} else {
+			xf_scan_get(j->scan, i - j->ndest, &ent);
+			ent.path += j->src_skip;
+			ent.path_len = (uint16_t)(ent.path_len - j->src_skip);
+		}
+		if (!fn(arg, &ent, j->items[i])) {
+			*end = i + 1 == j->count;
+			return (int64_t)(del_len + i + 1);
+		}
+	}
+	*end = true;
+	return (int64_t)(del_len + i);
 }
 
 unsigned int

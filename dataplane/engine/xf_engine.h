@@ -164,6 +164,8 @@ struct xf_engine_push_req {
 	const struct xf_filter *filter;
 	bool delete_extra;   /**< --delete: the receiver deletes what the source lacks */
 	uint32_t max_delete; /**< with delete_extra: at most this many (XF_DELETE_UNLIMITED) */
+	bool dry_run;        /**< -n: the peer decides everything and writes nothing */
+	bool itemize;        /**< -i: keep each entry's decision and items (xf_engine_job_items) */
 };
 
 /** States of a job (what `xferctl jobs` shows). */
@@ -199,6 +201,9 @@ struct xf_job_info {
 	uint64_t key_updates;    /**< key updates of the session, both directions */
 	uint64_t rekeys;         /**< new handshakes that replaced its keys */
 	uint8_t peer_key[32];    /**< the peer's public key its handshake used (keyed) */
+	bool checksum;           /**< the push compares by checksum */
+	bool dry_run;            /**< the push is a dry run (-n) */
+	bool itemize;            /**< the push keeps its itemized list (-i) */
 	bool delete_asked;       /**< the push asked for --delete */
 	bool delete_scan_errors; /**< ... and the scan lost entries, so none was asked of the
 	                              receiver */
@@ -214,6 +219,34 @@ int xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, ch
 
 /** Snapshot of job id. @return 0, or -ENOENT. */
 int xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out);
+
+/**
+ * One entry of a finished job's itemized list: its kind, its path relative to the push's
+ * source (empty for the source directory itself, rsync's "./"), a symlink's target, and
+ * its record (xf_push_item(): the receiver's decision and XF_ITEM_* bits; 0 when no
+ * decision came). @return true to go on, false to stop after it.
+ */
+typedef bool (*xf_engine_item_fn)(void *arg, const struct xf_flist_entry *e, uint16_t rec);
+
+/** The record of an entry the peer deleted (or, dry, would delete): e names it. */
+#define XF_ENGINE_ITEM_DELETED UINT16_MAX
+
+/**
+ * Walk a finished job's itemized list from cursor from on, calling fn for each: first
+ * what the peer deleted (with --delete: rec XF_ENGINE_ITEM_DELETED), then its entries
+ * (the destination's parent directories, which rsync would not list, are skipped).
+ *
+ * @param e    The engine.
+ * @param id   The job.
+ * @param from The cursor (0 for the start, then a value this function returned).
+ * @param fn   Called for each until it returns false.
+ * @param arg  fn's first argument.
+ * @param end  Set when the walk reached the end.
+ * @return The cursor to continue from, or -ENOENT (no such job), -ENODATA (it was not
+ *         asked to itemize), -EAGAIN (it has not finished yet).
+ */
+int64_t xf_engine_job_items(struct xf_engine *e, unsigned int id, uint64_t from,
+                            xf_engine_item_fn fn, void *arg, bool *end);
 
 /** Ids of known jobs, newest last. @return the count written. */
 unsigned int xf_engine_jobs(struct xf_engine *e, unsigned int *ids, unsigned int max);

@@ -170,6 +170,11 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		 * nothing after an I/O error on the sending side). */
 		.delete_extra = j->req.delete_extra && !j->delete_scan_errors,
 		.max_delete = j->req.max_delete,
+		.dry_run = j->req.dry_run,
+		.itemize = j->items != NULL,
+		.items = j->items,
+		.deleted = j->deleted,
+		.deleted_cap = j->deleted != NULL ? XF_PUSH_DELETED_MAX : 0,
 		.sig_ring = rx->sig_ring,
 	};
 	struct xf_push_io io = {
@@ -188,17 +193,16 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		return;
 	}
 	if (e->aead) {
+		struct xf_push_cfg hello_cfg;
 		int rc;
 
 		/* Room for the tag: a sealed frame is no larger than the link's payload. */
 		cfg.max_payload -= XF_SECURE_FRAME_OVERHEAD;
-		rc = eng_secure_job_start(rx, j,
-		                          xf_push_hello_flags(&(struct xf_push_cfg){
-		                                  .checksum = cfg.checksum,
-		                                  .volume = cfg.volume,
-		                                  .auth = j->msg1,
-		                                  .delete_extra = cfg.delete_extra }),
-		                          cfg.max_payload, cfg.delete_extra ? cfg.max_delete : 0);
+		/* The flags the HELLO will carry (with AEAD: message 1 comes with it). */
+		hello_cfg = cfg;
+		hello_cfg.auth = j->msg1;
+		rc = eng_secure_job_start(rx, j, xf_push_hello_flags(&hello_cfg), cfg.max_payload,
+		                          cfg.delete_extra ? cfg.max_delete : 0);
 		if (rc < 0) {
 			job_publish(j, XF_JOB_FAILED,
 			            rc == -ENOKEY

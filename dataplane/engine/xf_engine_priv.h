@@ -125,6 +125,11 @@ struct eng_job {
 	uint32_t session_id;
 	uint64_t nonce;
 	unsigned int src_skip; /**< bytes of "dest/" in front of each source path */
+	/** -i: per entry, the receiver's decision and items (xf_push_cfg.items), written by
+	 *  the RX core while running, read by the control thread once finished */
+	uint16_t *items;
+	/** -i with --delete: what the peer deleted (xf_push_cfg.deleted), same ownership */
+	uint8_t *deleted;
 	/* owned by the RX core while running */
 	struct xf_push *push;
 	struct eng_rx *push_rx;

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "xf_base.h"
 #include "xf_delete.h"
 #include "xf_path.h"
 #include "xf_proto.h"
@@ -245,4 +246,61 @@ xf_delete_free(struct xf_delete *d)
 		closedir(d->st[--d->depth].dir);
 	}
 	free(d);
+}
+
+void
+xf_delete_list_add(void *arg, const char *path, size_t len, bool dir)
+{
+	struct xf_delete_list *l = arg;
+	size_t rlen;
+
+	if (path == NULL || len <= l->skip || len - l->skip > XF_PATH_MAX) {
+		l->dropped++;
+		return;
+	}
+	path += l->skip;
+	len -= l->skip;
+	rlen = 3 + len;
+	if (l->len + rlen > XF_DELETE_LIST_MAX) {
+		l->dropped++;
+		return;
+	}
+	if (l->len + rlen > l->cap) {
+		size_t cap = XF_MAX(XF_MAX(l->cap * 2, (size_t)4096), l->len + rlen);
+		uint8_t *nb = realloc(l->buf, XF_MIN(cap, (size_t)XF_DELETE_LIST_MAX));
+
+		if (nb == NULL) {
+			l->dropped++;
+			return;
+		}
+		l->buf = nb;
+		l->cap = XF_MIN(cap, (size_t)XF_DELETE_LIST_MAX);
+	}
+	l->buf[l->len] = dir ? 1 : 0;
+	l->buf[l->len + 1] = (uint8_t)(len >> 8);
+	l->buf[l->len + 2] = (uint8_t)len;
+	memcpy(l->buf + l->len + 3, path, len);
+	l->len += rlen;
+	l->n++;
+}
+
+bool
+xf_delete_list_next(const struct xf_delete_list *l, size_t *off, const char **path, uint16_t *len,
+                    bool *dir)
+{
+	if (*off + 3 > l->len) {
+		return false;
+	}
+	*dir = l->buf[*off] != 0;
+	*len = (uint16_t)(l->buf[*off + 1] << 8 | l->buf[*off + 2]);
+	*path = (const char *)l->buf + *off + 3;
+	*off += 3u + *len;
+	return true;
+}
+
+void
+xf_delete_list_free(struct xf_delete_list *l)
+{
+	free(l->buf);
+	memset(l, 0, sizeof(*l));
 }

@@ -51,6 +51,37 @@ struct xf_delete_result {
 	uint16_t status;  /**< enum xf_delete_status (xf_proto.h) */
 };
 
+/**
+ * The entries a walk deleted (or, dry, would delete), for the sender's itemized list
+ * (XF_HELLO_F_ITEMIZE): records of a u8 (1: directory), a u16 length and the path
+ * relative to the destination, back to back, at most XF_DELETE_LIST_MAX bytes (more are
+ * counted in dropped, as are paths too long to name). Filled by the worker that runs the
+ * walk, read by the RX core once the walk is over.
+ */
+struct xf_delete_list {
+	uint8_t *buf;
+	size_t len, cap;
+	size_t skip;      /**< bytes of "DEST/" in front of every path the walk gives */
+	uint32_t n;       /**< records */
+	uint32_t dropped; /**< entries not recorded */
+};
+
+/** Bytes of records a list holds at most (4 MiB: about 100,000 paths of 40 bytes). */
+#define XF_DELETE_LIST_MAX (4u << 20)
+
+/** An xf_delete_item_fn that appends to the struct xf_delete_list arg. */
+void xf_delete_list_add(void *arg, const char *path, size_t len, bool dir);
+
+/**
+ * The record at *off (0 for the first), and *off moved past it.
+ * @return false at the end.
+ */
+bool xf_delete_list_next(const struct xf_delete_list *l, size_t *off, const char **path,
+                         uint16_t *len, bool *dir);
+
+/** Free the records. */
+void xf_delete_list_free(struct xf_delete_list *l);
+
 struct xf_delete;
 
 /**

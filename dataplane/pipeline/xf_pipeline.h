@@ -117,6 +117,8 @@ struct xf_pipeline_rx_stats {
 	uint64_t proto_err;    /**< refused by the session (index beyond credit, conflicts) */
 	uint64_t stalls;       /**< a frame waited for ring room */
 	uint64_t data_dropped; /**< DATA for a file not expecting it (duplicates, late) */
+	uint64_t dry_dropped;  /**< DATA, COPY, FILE_END of a dry run (a correct sender sends
+	                        *   none) */
 	uint64_t entries_dup;  /**< identical FLIST entries seen again */
 	uint64_t
 	        proto_aborts; /**< sessions aborted with ABORT(PROTOCOL) (or BUSY, out of memory) */

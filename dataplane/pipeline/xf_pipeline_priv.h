@@ -110,6 +110,12 @@ struct xf_session {
 	bool del_broken; /* the set could not hold the list, or the destination is bad */
 	bool del_done;   /* del_res is final */
 	struct xf_delete_result del_res;
+	/* With XF_HELLO_F_ITEMIZE too: what the walk deleted, sent back in FLIST frames
+	 * before the DONE (docs/PROTOCOL.md 6.14): the next record and its index. */
+	struct xf_delete_list del_list;
+	size_t del_off;
+	uint32_t del_idx;
+	bool del_listed; /* the LAST of those frames is out */
 	/* Signatures of DELTA files waiting to go out in SIG frames, FIFO (window slots). */
 	struct sig_out *sigq;
 	uint32_t sigq_head, sigq_n;

@@ -5,6 +5,11 @@
  *
  * Everything here runs on the session's RX core and never blocks: the only calls out
  * are ring enqueues/dequeues, the codec, and the transmit callback.
+ *
+ * Over 1,000 lines: one concern, a receive session's state machine on its RX core (what
+ * it takes from the peer, what it hands the workers, what it sends back, in which
+ * phase); its stages' work (stat, write, verify, commit, delete) lives in the worker's
+ * files, and splitting the phases apart would spread one state machine over files.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -73,6 +78,7 @@ xf_session_fini(struct xf_session *s)
 	}
 	xf_ftable_fini(&s->ft);
 	xf_pathset_fini(&s->keep);
+	xf_delete_list_free(&s->del_list);
 	free(s->del_dest);
 	s->del_dest = NULL;
 	xf_reorder_fini(&s->ro);
@@ -130,12 +136,15 @@ flush_decisions(struct xf_session *s)
 }
 
 static void
-add_decision(struct xf_session *s, uint32_t file, uint8_t decision, uint8_t status,
+add_decision(struct xf_session *s, uint32_t file, uint8_t decision, uint8_t status, uint16_t items,
              uint32_t block_size, uint32_t block_count)
 {
 	struct xf_decision_rec rec = { .file = file,
 		                       .decision = decision,
 		                       .status = status,
+		                       /* Only when asked: a sender that did not ask has
+		                        * them reserved. */
+		                       .items = (s->flags & XF_HELLO_F_ITEMIZE) != 0 ? items : 0,
 		                       .block_size = block_size,
 		                       .block_count = block_count };
 	struct xf_msg m;
@@ -213,7 +222,7 @@ static void
 refuse(struct xf_session *s, uint32_t file, struct xf_fentry *fe, uint8_t status)
 {
 	fe->decision = XF_DEC_REFUSED;
-	add_decision(s, file, XF_DEC_REFUSED, status, 0, 0);
+	add_decision(s, file, XF_DEC_REFUSED, status, 0, 0, 0);
 	settle(s, file, status);
 }
 
@@ -413,7 +422,13 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 		it.val = (uint64_t)fe->mtime_ns;
 		it.ptr = fe->name;
 		if ((s->flags & XF_HELLO_F_CHECKSUM) != 0) {
-			it.flags = XF_WORK_F_CHECKSUM;
+			it.flags |= XF_WORK_F_CHECKSUM;
+		}
+		if ((s->flags & XF_HELLO_F_DRYRUN) != 0) {
+			it.flags |= XF_WORK_F_DRYRUN;
+		}
+		if ((s->flags & XF_HELLO_F_ITEMIZE) != 0) {
+			it.flags |= XF_WORK_F_ITEMIZE;
 		}
 		if (in_run(s, idx, fe)) {
 			fe->run = 1;
@@ -446,6 +461,12 @@ data_target(struct xf_session *s, uint32_t file, bool copy)
 {
 	struct xf_fentry *fe = xf_ftable_get(&s->ft, file);
 
+	if ((s->flags & XF_HELLO_F_DRYRUN) != 0) {
+		/* A dry run writes nothing, whatever the sender sends (every file is settled
+		 * at its decision, so this is the first of two fences). */
+		stats(s)->dry_dropped++;
+		return NULL;
+	}
 	if (fe == NULL || fe->kind != XF_FILE_REG || fe->state != FS_DECIDED ||
 	    (fe->decision != XF_DEC_DELTA && (copy || fe->decision != XF_DEC_WHOLE))) {
 		stats(s)->data_dropped++;
@@ -618,6 +639,63 @@ send_sigs(struct xf_session *s)
 	return busy;
 }
 
+/*
+ * With XF_HELLO_F_DELETE and XF_HELLO_F_ITEMIZE, before the DONE: what the deletion
+ * removed (or, dry, would), as FLIST frames to the sender (docs/PROTOCOL.md 6.14): a
+ * directory or a regular-file entry per path, relative to the destination, indexed from
+ * 0 in the order of deletion, then an empty LAST frame whose first_index is the count.
+ * Sent even when nothing was deleted (the sender waits for the LAST), as the TX path
+ * has room. A path too long for a frame is left out (the DONE's count still has it).
+ */
+static int
+send_deleted(struct xf_session *s)
+{
+	uint8_t buf[XF_PAYLOAD_MAX];
+	int busy = 0;
+
+	while (!s->del_listed) {
+		bool last = s->del_off >= s->del_list.len;
+		struct xf_proto_builder b;
+		struct xf_msg m;
+		int n;
+
+		if (s->tx_room != NULL && s->tx_room(s->tx_arg) <= TX_RESERVE) {
+			break;
+		}
+		hdr_init(s, &m, XF_MSG_FLIST);
+		m.flist.first_index = s->del_idx;
+		m.flist.flags = last ? XF_FLIST_F_LAST : 0;
+		if (xf_proto_build_begin(&b, buf, s->max_payload, &m) < 0) {
+			s->del_listed = true; /* cannot happen: the fixed part always fits */
+			break;
+		}
+		while (!last) {
+			struct xf_flist_entry e = { .kind = XF_FILE_REG };
+			size_t off = s->del_off;
+			bool dir;
+			int rc;
+
+			if (!xf_delete_list_next(&s->del_list, &off, &e.path, &e.path_len, &dir)) {
+				break;
+			}
+			e.kind = dir ? XF_FILE_DIR : XF_FILE_REG;
+			rc = xf_proto_build_flist(&b, &e);
+			if (rc == -ENOSPC && b.count != 0) {
+				break; /* the next frame takes it */
+			}
+			s->del_off = off;
+			s->del_idx += rc == 0;
+		}
+		n = xf_proto_build_finish(&b);
+		if (n > 0) {
+			s->tx(s->tx_arg, buf, (unsigned int)n);
+		}
+		busy = 1;
+		s->del_listed = last;
+	}
+	return busy;
+}
+
 static void
 finished(struct xf_session *s)
 {
@@ -735,6 +813,22 @@ done_aborted(struct xf_session *s, const struct xf_done *d)
 	}
 }
 
+/*
+ * A decision of a dry run: sent as made (DELTA, which the worker never makes in a dry
+ * run, as WHOLE: no signatures), and the entry settled at once, never committed. Nothing
+ * of it reaches the commit worker, and DATA, COPY and FILE_END find no file to write.
+ */
+static void
+dry_decided(struct xf_session *s, struct xf_fentry *fe, const struct xf_done *d)
+{
+	uint8_t dec = d->decision == XF_DEC_DELTA ? XF_DEC_WHOLE : d->decision;
+
+	xf_lease_free(d->sigs);
+	fe->decision = dec;
+	add_decision(s, d->file, dec, d->status, d->items, 0, 0);
+	settle(s, d->file, dec == XF_DEC_REFUSED ? d->status : XF_ST_OK);
+}
+
 void
 xf_session_done(struct xf_session *s, const struct xf_done *d)
 {
@@ -749,13 +843,17 @@ xf_session_done(struct xf_session *s, const struct xf_done *d)
 		if (fe == NULL) {
 			return;
 		}
+		if ((s->flags & XF_HELLO_F_DRYRUN) != 0) {
+			dry_decided(s, fe, d);
+			return;
+		}
 		fe->decision = d->decision;
 		if (d->decision == XF_DEC_DELTA) {
-			add_decision(s, d->file, d->decision, d->status, d->block_size,
+			add_decision(s, d->file, d->decision, d->status, d->items, d->block_size,
 			             d->block_count);
 		} else {
 			/* block_count may carry a staged directory's number (XF_DONE_F_*). */
-			add_decision(s, d->file, d->decision, d->status, 0, 0);
+			add_decision(s, d->file, d->decision, d->status, d->items, 0, 0);
 		}
 		if (d->decision == XF_DEC_DELTA) {
 			/* Its signatures follow the DECISION (the frame goes out first). */
@@ -941,6 +1039,13 @@ start_delete(struct xf_session *s)
 		return;
 	}
 	s->del_conf.keep = &s->keep;
+	s->del_conf.dry = (s->flags & XF_HELLO_F_DRYRUN) != 0;
+	if ((s->flags & XF_HELLO_F_ITEMIZE) != 0) {
+		/* The commit worker fills it during the walk; this core reads it after. */
+		s->del_list.skip = s->del_conf.dest_len != 0 ? s->del_conf.dest_len + 1 : 0;
+		s->del_conf.item = xf_delete_list_add;
+		s->del_conf.item_arg = &s->del_list;
+	}
 	if (commit_item(s, XF_WORK_DELETE, 0, 0)) {
 		s->commit_inflight++;
 		s->phase = PH_DELETE;
@@ -989,7 +1094,15 @@ xf_session_progress(struct xf_session *s)
 				return busy; /* deleting, or the ring is full: again next poll */
 			}
 		}
-		if (s->changed != 0 && s->ndirs != 0) {
+		if ((s->flags & (XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE)) ==
+		            (XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE) &&
+		    !s->del_listed) {
+			send_deleted(s);
+			if (!s->del_listed) {
+				return busy; /* the TX path is full: again next poll */
+			}
+		}
+		if (s->changed != 0 && s->ndirs != 0 && (s->flags & XF_HELLO_F_DRYRUN) == 0) {
 			s->phase = PH_DIRTIME;
 			s->dir_cursor = 0;
 		} else {

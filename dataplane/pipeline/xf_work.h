@@ -47,6 +47,11 @@ enum xf_work_type {
  *  file - 1 when it sent the STAT): nothing between them does anything on disk at commit
  *  but be put in that directory (docs/PIPELINE.md, "Staged directories"). */
 #define XF_WORK_F_RUN 0x40u
+/** STAT of a dry-run session (XF_HELLO_F_DRYRUN): decide, write nothing (no temp file,
+ *  no staged directory, no mode applied, no basis opened). */
+#define XF_WORK_F_DRYRUN 0x80u
+/** STAT: say how the entry at the path differs (XF_ITEM_*, XF_HELLO_F_ITEMIZE). */
+#define XF_WORK_F_ITEMIZE 0x100u
 /** FILE done: the temp file has no name (O_TMPFILE). */
 #define XF_DONE_F_UNNAMED 0x1u
 /** STAT done (a directory): made under a staged name; block_count is its number. */
@@ -58,7 +63,7 @@ struct xf_work {
 	uint8_t type;     /**< enum xf_work_type */
 	uint8_t kind;     /**< enum xf_file_kind */
 	uint8_t status;   /**< COMMIT: status so far; FILE_END: the sender's (it gave up) */
-	uint8_t flags;    /**< XF_WORK_F_* */
+	uint16_t flags;   /**< XF_WORK_F_* */
 	uint16_t sid;     /**< session slot in the pipeline */
 	uint16_t rx;      /**< RX core index to reply to */
 	uint32_t file;    /**< file index */
@@ -100,6 +105,7 @@ struct xf_done {
 	uint32_t block_count; /**< STAT DELTA: blocks (records in sigs); with
 	                       *   XF_DONE_F_STAGED or _INPLACE: the staged directory's number */
 	uint32_t gen;         /**< generation of the item it answers (struct xf_work.gen) */
+	uint16_t items;       /**< STAT: XF_ITEM_* (with XF_WORK_F_ITEMIZE), 0 for REFUSED */
 	void *sigs;           /**< STAT DELTA: struct xf_sig_rec[block_count] from the worker's
 	                       *   lease ring; the RX core sends them in SIG frames and gives
 	                       *   them back (xf_lease_free) */

@@ -82,6 +82,7 @@ post_simple(struct xf_worker *w, const struct wfile *f, uint8_t type, uint8_t de
 		.file = f->file,
 		.fd = fd,
 		.gen = f->gen,
+		.items = decision == XF_DEC_REFUSED ? 0 : f->items,
 	};
 	if (f->inplace) {
 		d.flags |= f->kind == XF_FILE_DIR ? XF_DONE_F_STAGED : XF_DONE_F_INPLACE;

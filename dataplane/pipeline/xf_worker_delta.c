@@ -250,6 +250,7 @@ sig_done(struct xf_worker *w, uint32_t fi)
 		.block_size = f->bs,
 		.block_count = f->count,
 		.gen = f->gen,
+		.items = f->items,
 		.sigs = f->sigs, /* the RX core's now: it sends them and gives them back */
 	};
 

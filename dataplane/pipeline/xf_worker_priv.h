@@ -178,6 +178,9 @@ struct wfile {
 	/* DELTA: the basis (the file at the final path) and its signatures. */
 	uint8_t delta;    /* decided DELTA: COPY reads basis_fd */
 	uint8_t checksum; /* session in checksum mode */
+	uint8_t dry;      /* session is a dry run: decide, write nothing */
+	uint8_t itemize;  /* say how the entry differs (items) */
+	uint16_t items;   /* XF_ITEM_* found at the quick check */
 	int basis_fd;
 	uint64_t basis_size;
 	uint32_t bs, count, nsig;

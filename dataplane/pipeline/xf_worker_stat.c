@@ -72,12 +72,15 @@ stat_decide(struct xf_worker *w, struct wfile *f, uint32_t fi, uint8_t decision,
 {
 	w->t.stat_items++;
 	stamp(w->now, &w->t.stat_first, &w->t.stat_last);
+	if (f->inplace && f->itemize) {
+		f->items = XF_ITEM_NEW; /* a staged directory, or a file in one: new */
+	}
 	if (f->aborted) {
 		close_basis(w, f);
 		f->state = W_FREE;
 		return;
 	}
-	if (decision == XF_DEC_WHOLE && f->kind == XF_FILE_REG) {
+	if (decision == XF_DEC_WHOLE && f->kind == XF_FILE_REG && !f->dry) {
 		/* The temp file exists before the decision goes out, so DATA never waits. */
 		f->state = W_TMP;
 		xf_work_tmpname(f->tmpname, f->sid, f->sess_id, f->file);
@@ -138,6 +141,42 @@ quick_check(const struct wfile *f)
 		return XF_DEC_WHOLE;
 	}
 	return XF_DEC_DELTA;
+}
+
+/*
+ * How the entry found at the path (statx in f->stx, beneath dir_fd) differs from the
+ * list's, for rsync's itemized changes (XF_ITEM_*). A symlink's target is read to tell a
+ * changed one (readlinkat: a short blocking call on the worker, made only when the
+ * sender asked for items; the quick check compares target lengths only).
+ */
+static uint16_t
+items_of(const struct wfile *f, int dir_fd, const char *base)
+{
+	const struct statx *x = &f->stx;
+	int64_t mt = (int64_t)x->stx_mtime.tv_sec * 1000000000ll + x->stx_mtime.tv_nsec;
+	uint16_t items = 0;
+
+	if (!kind_matches(f->kind, x->stx_mode)) {
+		return XF_ITEM_NEW;
+	}
+	if (f->kind == XF_FILE_REG && x->stx_size != f->size) {
+		items |= XF_ITEM_SIZE;
+	}
+	if (mt != f->mtime_ns) {
+		items |= XF_ITEM_TIME;
+	}
+	if (f->kind == XF_FILE_SYMLINK) {
+		const char *want = base + strlen(base) + 1;
+		char got[XF_PATH_MAX + 1];
+		ssize_t n = readlinkat(dir_fd, base, got, sizeof(got));
+
+		if (n < 0 || (uint64_t)n != f->size || memcmp(got, want, (size_t)n) != 0) {
+			items |= XF_ITEM_CHANGE;
+		}
+	} else if ((x->stx_mode & 07777) != (f->mode & 07777)) {
+		items |= XF_ITEM_PERMS;
+	}
+	return items;
 }
 
 /*
@@ -234,6 +273,7 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 		if (res == -ENOENT || res == -ENOTDIR) {
 			/* No parent yet (or a file in its place: the commit reports it). */
 			f->fresh = 1;
+			f->items = f->itemize ? XF_ITEM_NEW : 0;
 			stat_decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
 		} else if (res < 0) {
 			stat_decide(w, f, fi, XF_DEC_REFUSED, xf_status_of_errno(-res));
@@ -249,7 +289,15 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 	uint8_t dec = res >= 0 ? quick_check(f) : XF_DEC_WHOLE;
 
 	f->fresh = res == -ENOENT;
-
+	if (f->itemize) {
+		f->items = res >= 0 ? items_of(f, f->dirfd >= 0 ? f->dirfd : w->root_fd, base)
+		                    : XF_ITEM_NEW;
+	}
+	if (f->dry && dec == XF_DEC_DELTA) {
+		/* Nothing is sent: no basis, no signatures (and the mark of a failed DELTA,
+		 * df_take(), stays for the push that writes). */
+		dec = XF_DEC_WHOLE;
+	}
 	if (dec == XF_DEC_DELTA && (f->aborted || df_take(w, df_key(w, f)))) {
 		dec = XF_DEC_WHOLE; /* its last DELTA failed: whole this time */
 	}
@@ -262,7 +310,7 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 		                             tag_of(T_BASIS, fi)));
 		return;
 	}
-	if (res >= 0 && dec == XF_DEC_UPTODATE && f->kind != XF_FILE_SYMLINK &&
+	if (res >= 0 && dec == XF_DEC_UPTODATE && f->kind != XF_FILE_SYMLINK && !f->dry &&
 	    (f->stx.stx_mode & 07777) != (f->mode & 07777)) {
 		/*
 		 * Same content, other permissions (the quick check does not look at them):
@@ -351,14 +399,19 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 	f->mtime_ns = (int64_t)it->val;
 	f->name = it->ptr;
 	f->basis_fd = -1;
-	f->checksum = (it->flags & XF_WORK_F_CHECKSUM) != 0;
+	f->dry = (it->flags & XF_WORK_F_DRYRUN) != 0;
+	/* Checksum mode compares contents as the file is sent (FILE_END's CRC); a dry run
+	 * sends nothing, so it decides by size and mtime. */
+	f->checksum = (it->flags & XF_WORK_F_CHECKSUM) != 0 && !f->dry;
+	f->itemize = (it->flags & XF_WORK_F_ITEMIZE) != 0;
 	f->run = (it->flags & XF_WORK_F_RUN) != 0;
-	if (f->kind == XF_FILE_REG && f->size >= SPACE_CHECK_MIN && !space_for(w, f->size)) {
+	if (f->kind == XF_FILE_REG && f->size >= SPACE_CHECK_MIN && !f->dry &&
+	    !space_for(w, f->size)) {
 		/* Refused before anything is written: it cannot fit. */
 		post_simple(w, f, XF_DONE_STAT, XF_DEC_REFUSED, XF_ST_NOSPACE, -1);
 		return;
 	}
-	if (w->stg_on && stg_take(w, f, fi)) {
+	if (w->stg_on && !f->dry && stg_take(w, f, fi)) {
 		return;
 	}
 	if (f->dir_len == 0) {

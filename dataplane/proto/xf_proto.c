@@ -99,7 +99,6 @@ static enum xf_proto_reason
 dec_decision(const uint8_t *b, uint32_t n, struct xf_msg_decision *m)
 {
 	struct xf_decision_rec rec;
-	uint16_t rsv;
 	enum xf_proto_reason r;
 
 	if (n < DECISION_LEN) {
@@ -118,10 +117,7 @@ dec_decision(const uint8_t *b, uint32_t n, struct xf_msg_decision *m)
 		return r;
 	}
 	for (uint16_t i = 0; i < m->count; i++) {
-		rd_decision(m->raw + (size_t)i * DECISION_REC_LEN, &rec, &rsv);
-		if (rsv != 0) {
-			return XF_R_RESERVED;
-		}
+		rd_decision(m->raw + (size_t)i * DECISION_REC_LEN, &rec);
 		r = check_decision(&rec);
 		if (r != XF_R_OK) {
 			return r;
@@ -487,13 +483,11 @@ xf_proto_flist_next(const struct xf_msg *msg, uint32_t *cursor, struct xf_flist_
 void
 xf_proto_decision_get(const struct xf_msg *msg, uint16_t i, struct xf_decision_rec *rec)
 {
-	uint16_t rsv;
-
 	if (i >= msg->decision.count) {
 		memset(rec, 0, sizeof(*rec));
 		return;
 	}
-	rd_decision(msg->decision.raw + (size_t)i * DECISION_REC_LEN, rec, &rsv);
+	rd_decision(msg->decision.raw + (size_t)i * DECISION_REC_LEN, rec);
 }
 
 void

@@ -154,6 +154,7 @@ struct xf_decision_rec {
 	uint32_t file;        /**< file index */
 	uint8_t decision;     /**< enum xf_decision */
 	uint8_t status;       /**< enum xf_file_status, nonzero only with REFUSED */
+	uint16_t items;       /**< XF_ITEM_* (XF_HELLO_F_ITEMIZE), 0 with REFUSED */
 	uint32_t block_size;  /**< DELTA: block size of the signatures, else 0 */
 	uint32_t block_count; /**< DELTA: number of blocks, else 0 */
 };
@@ -205,6 +206,38 @@ struct xf_msg_hello {
 /** HELLO_ACK only, in clear: auth is a cookie reply (docs/SECURITY.md 3), read by the
  *  engine before the codec (which refuses the flag as reserved). */
 #define XF_HELLO_F_COOKIE 0x10u
+/** HELLO only: a dry run; the receiver decides every entry (and, with XF_HELLO_F_DELETE,
+ *  what it would delete) and writes nothing (docs/PROTOCOL.md 6.14). */
+#define XF_HELLO_F_DRYRUN 0x20u
+/** HELLO only: the receiver says in each DECISION record how the entry differs
+ *  (XF_ITEM_*, rsync's itemized changes: docs/PROTOCOL.md 6.14). */
+#define XF_HELLO_F_ITEMIZE 0x40u
+/** HELLO flags the codec accepts (not XF_HELLO_F_COOKIE: the engine reads it first). */
+#define XF_HELLO_F_ALL                                                                             \
+	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
+	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE)
+/** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
+#define XF_HELLO_F_HELLO_ONLY                                                                      \
+	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE)
+
+/*
+ * DECISION record items (u16 at offset 6): how the receiver's entry at the path differs
+ * from the file list's, for rsync's itemized changes. 0 unless the HELLO asked
+ * (XF_HELLO_F_ITEMIZE), and always 0 with REFUSED.
+ */
+/** Nothing of the entry's kind at the path (absent, or another kind): created. */
+#define XF_ITEM_NEW 0x1u
+/** A regular file of another size. */
+#define XF_ITEM_SIZE 0x2u
+/** Another modification time. */
+#define XF_ITEM_TIME 0x4u
+/** Other permission bits (never for a symlink). */
+#define XF_ITEM_PERMS 0x8u
+/** A symlink with another target. */
+#define XF_ITEM_CHANGE 0x10u
+/** Every item bit; the rest are reserved. */
+#define XF_ITEM_ALL 0x1fu
+
 /** HELLO window with XF_HELLO_F_DELETE: no limit on deletions. */
 #define XF_DELETE_UNLIMITED   UINT32_MAX
 #define XF_HELLO_AUTH_LEN     148u /**< Noise IKpsk2 message 1 (XF_NOISE_MSG1_LEN) */

@@ -407,7 +407,7 @@ xf_proto_build_decision(struct xf_proto_builder *b, const struct xf_decision_rec
 	st32(p, rec->file);
 	p[4] = rec->decision;
 	p[5] = rec->status;
-	st16(p + 6, 0);
+	st16(p + 6, rec->items);
 	st32(p + 8, rec->block_size);
 	st32(p + 12, rec->block_count);
 	b->len += DECISION_REC_LEN;

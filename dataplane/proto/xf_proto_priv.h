@@ -123,9 +123,8 @@ check_hdr(const struct xf_hdr *h)
 static inline enum xf_proto_reason
 check_hello(const struct xf_msg_hello *m, bool ack)
 {
-	if (m->flags & ~(uint32_t)(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE |
-	                           XF_HELLO_F_VOLUME) ||
-	    (ack && (m->flags & (XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME)) != 0)) {
+	if ((m->flags & ~(uint32_t)XF_HELLO_F_ALL) != 0 ||
+	    (ack && (m->flags & XF_HELLO_F_HELLO_ONLY) != 0)) {
 		return XF_R_RESERVED;
 	}
 	if (m->auth_len != ((m->flags & XF_HELLO_F_AEAD) == 0 ? 0u
@@ -190,6 +189,13 @@ check_entry(const struct xf_flist_entry *e)
 static inline enum xf_proto_reason
 check_decision(const struct xf_decision_rec *r)
 {
+	if ((r->items & ~XF_ITEM_ALL) != 0) {
+		return XF_R_RESERVED;
+	}
+	/* A new entry has nothing to differ from. */
+	if ((r->items & XF_ITEM_NEW) != 0 && r->items != XF_ITEM_NEW) {
+		return XF_R_FIELD;
+	}
 	switch (r->decision) {
 	case XF_DEC_UPTODATE:
 	case XF_DEC_WHOLE:
@@ -205,7 +211,7 @@ check_decision(const struct xf_decision_rec *r)
 		return XF_R_OK;
 	case XF_DEC_REFUSED:
 		if (r->status == 0 || r->status > XF_ST_MAX || r->block_size != 0 ||
-		    r->block_count != 0) {
+		    r->block_count != 0 || r->items != 0) {
 			return XF_R_FIELD;
 		}
 		return XF_R_OK;
@@ -259,12 +265,12 @@ printable(const char *s, uint16_t n)
 /* ---- Record parsers (callers have checked the bytes are there) ---- */
 
 static inline void
-rd_decision(const uint8_t *p, struct xf_decision_rec *r, uint16_t *rsv)
+rd_decision(const uint8_t *p, struct xf_decision_rec *r)
 {
 	r->file = ld32(p);
 	r->decision = p[4];
 	r->status = p[5];
-	*rsv = ld16(p + 6);
+	r->items = ld16(p + 6);
 	r->block_size = ld32(p + 8);
 	r->block_count = ld32(p + 12);
 }

@@ -302,7 +302,9 @@ xf_push_hello_flags(const struct xf_push_cfg *cfg)
 {
 	return (cfg->checksum ? XF_HELLO_F_CHECKSUM : 0) |
 	       (cfg->auth != NULL ? XF_HELLO_F_AEAD : 0) |
-	       (cfg->delete_extra ? XF_HELLO_F_DELETE : 0) | (cfg->volume ? XF_HELLO_F_VOLUME : 0);
+	       (cfg->delete_extra ? XF_HELLO_F_DELETE : 0) | (cfg->volume ? XF_HELLO_F_VOLUME : 0) |
+	       (cfg->dry_run ? XF_HELLO_F_DRYRUN : 0) |
+	       (cfg->itemize && cfg->items != NULL ? XF_HELLO_F_ITEMIZE : 0);
 }
 
 static void
@@ -529,6 +531,56 @@ all_settled(const struct xf_push *p)
 	return p->committed >= p->count && p->next_list == p->count;
 }
 
+/* The receiver's list of deletions is wanted (and its DONE waits for it). */
+static inline bool
+wants_deleted(const struct xf_push *p)
+{
+	return p->cfg.itemize && p->cfg.delete_extra && p->cfg.deleted != NULL;
+}
+
+/*
+ * An FLIST frame from the receiver: entries it deleted (docs/PROTOCOL.md 6.14), taken in
+ * index order. A frame past the next index expected is not taken yet (so not
+ * acknowledged: the receiver sends it again); entries already kept are skipped.
+ * @return whether the frame is taken.
+ */
+static bool
+on_deleted(struct xf_push *p, const struct xf_msg *msg)
+{
+	const struct xf_msg_flist *fl = &msg->flist;
+	struct xf_flist_entry e;
+	uint32_t cursor = 0, idx = fl->first_index;
+
+	if (!wants_deleted(p) || p->del_last) {
+		return true; /* not asked for, or complete: nothing to do */
+	}
+	if (fl->first_index > p->del_next) {
+		return false;
+	}
+	while (xf_proto_flist_next(msg, &cursor, &e)) {
+		size_t rlen = 3u + e.path_len;
+
+		if (idx++ < p->del_next) {
+			continue;
+		}
+		p->del_next++;
+		if (p->st.deleted_bytes + rlen > p->cfg.deleted_cap) {
+			p->st.deleted_dropped++;
+			continue;
+		}
+		p->cfg.deleted[p->st.deleted_bytes] = e.kind == XF_FILE_DIR;
+		p->cfg.deleted[p->st.deleted_bytes + 1] = (uint8_t)(e.path_len >> 8);
+		p->cfg.deleted[p->st.deleted_bytes + 2] = (uint8_t)e.path_len;
+		memcpy(p->cfg.deleted + p->st.deleted_bytes + 3, e.path, e.path_len);
+		p->st.deleted_bytes += rlen;
+		p->st.deleted_listed++;
+	}
+	if ((fl->flags & XF_FLIST_F_LAST) != 0 && idx == p->del_next) {
+		p->del_last = true;
+	}
+	return true;
+}
+
 void
 xf_push_on_frame(struct xf_push *p, const struct xf_msg *msg, uint32_t bytes, uint64_t now)
 {
@@ -583,6 +635,11 @@ xf_push_on_frame(struct xf_push *p, const struct xf_msg *msg, uint32_t bytes, ui
 			return; /* not accepted: not acknowledged, the peer sends it again */
 		}
 		break;
+	case XF_MSG_FLIST:
+		if (!on_deleted(p, msg)) {
+			return; /* not taken yet: not acknowledged, the peer sends it again */
+		}
+		break;
 	case XF_MSG_DONE:
 		/*
 		 * Acknowledged only once every file is settled: the receiver closes on the
@@ -593,6 +650,12 @@ xf_push_on_frame(struct xf_push *p, const struct xf_msg *msg, uint32_t bytes, ui
 		 * timeout (e2e-net-lossy-goodput at 5% loss, about one push in ten).
 		 */
 		if (!all_settled(p)) {
+			p->st.done_early++;
+			return;
+		}
+		if (wants_deleted(p) && !p->del_last) {
+			/* The list of deletions comes before the DONE: a DONE that overtook some of
+			 * it is not taken (nor acknowledged) until the list is complete. */
 			p->st.done_early++;
 			return;
 		}

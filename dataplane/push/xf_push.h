@@ -106,6 +106,9 @@ struct xf_push_stats {
 	                         *   file was settled (a COMMIT ahead of them lost) */
 	uint32_t commits_early; /**< COMMIT frames left unacknowledged: one before them was
 	                         *   lost or is late (they are applied in order) */
+	uint32_t deleted_listed;  /**< entries of the receiver's list kept in cfg.deleted */
+	uint32_t deleted_dropped; /**< entries of it that did not fit cfg.deleted */
+	size_t deleted_bytes;     /**< bytes of cfg.deleted used */
 };
 
 /** A read result delivered by the reader. */
@@ -140,6 +143,21 @@ struct xf_push_cfg {
 	bool delete_extra;   /**< ask the receiver to delete what the list lacks beneath
 	                          dest once every file is committed (XF_HELLO_F_DELETE) */
 	uint32_t max_delete; /**< with delete_extra: at most this many (XF_DELETE_UNLIMITED) */
+	/** A dry run (XF_HELLO_F_DRYRUN): the receiver decides every entry and writes nothing;
+	 *  no DATA, COPY or FILE_END is sent. */
+	bool dry_run;
+	/** Ask for each entry's items (XF_HELLO_F_ITEMIZE), kept in items[]. */
+	bool itemize;
+	/** With itemize: count records, zeroed by the caller, which the session fills as the
+	 *  DECISIONs arrive (xf_push_item()); owned by the caller, outliving the session. */
+	uint16_t *items;
+	/** With itemize and delete_extra: deleted_cap bytes where the session keeps what the
+	 *  receiver says it deleted (its FLIST frames, docs/PROTOCOL.md 6.14), as records of
+	 *  a u8 (1: directory), a big-endian u16 length and the path (xf_push_deleted_next());
+	 *  owned by the caller. The session then takes the receiver's DONE only once that
+	 *  list is complete. */
+	uint8_t *deleted;
+	size_t deleted_cap;
 	/** Noise message 1 for the HELLO (XF_HELLO_AUTH_LEN bytes, outliving the session), or
 	 *  NULL for a session without AEAD (session.security none). With it the HELLO asks
 	 *  for XF_HELLO_F_AEAD, and an answer that does not echo it is ignored. */
@@ -161,6 +179,47 @@ struct xf_push;
  */
 struct xf_push *xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io,
                                uint32_t count, uint64_t now);
+
+/** Room for the receiver's list of deletions (cfg.deleted) a job gives: as much as a
+ *  receiver keeps (XF_DELETE_LIST_MAX, the same records). */
+#define XF_PUSH_DELETED_MAX (4u << 20)
+
+/** items[] record: the decision (enum xf_decision) above the XF_ITEM_* bits. */
+#define XF_PUSH_ITEM_DEC_SHIFT 8
+/** items[] record: the file's contents differ from the receiver's (a DATA frame was sent,
+ *  or a COPY from another offset): what rsync --checksum marks as sent. */
+#define XF_PUSH_ITEM_DATA 0x80u
+
+/** An items[] record of a DECISION. */
+static inline uint16_t
+xf_push_item(uint8_t decision, uint16_t items)
+{
+	return (uint16_t)((uint16_t)decision << XF_PUSH_ITEM_DEC_SHIFT | (items & XF_ITEM_ALL));
+}
+
+/**
+ * The record of cfg.deleted at *off (0 for the first), *off moved past it.
+ * @return false at the end (off reached len) or on a record that does not fit.
+ */
+static inline bool
+xf_push_deleted_next(const uint8_t *buf, size_t len, size_t *off, const char **path,
+                     uint16_t *path_len, bool *dir)
+{
+	uint16_t n;
+
+	if (*off + 3 > len) {
+		return false;
+	}
+	n = (uint16_t)(buf[*off + 1] << 8 | buf[*off + 2]);
+	if (*off + 3 + n > len) {
+		return false;
+	}
+	*dir = buf[*off] != 0;
+	*path = (const char *)buf + *off + 3;
+	*path_len = n;
+	*off += 3u + n;
+	return true;
+}
 
 /** The HELLO flags a session with cfg sends (bound into the handshake's prologue). */
 uint32_t xf_push_hello_flags(const struct xf_push_cfg *cfg);

@@ -155,6 +155,7 @@ xf_push_drain_ops(struct xf_push *p)
 			p->lit_head += d->len;
 			p->st.bytes_sent += d->len;
 			p->st.bytes_literal += d->len;
+			mark_data(p, d->file);
 			pf->type = XF_MSG_DATA;
 		} else {
 			struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_COPY) };
@@ -168,6 +169,9 @@ xf_push_drain_ops(struct xf_push *p)
 			m.copy.src_offset = d->src;
 			len = xf_proto_encode(pf->payload, p->peer_payload, &m);
 			p->st.bytes_matched += d->len;
+			if (d->src != d->off) {
+				mark_data(p, d->file); /* moved: the contents differ */
+			}
 			pf->type = XF_MSG_COPY;
 		}
 		p->ops_head++;

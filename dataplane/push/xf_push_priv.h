@@ -158,9 +158,22 @@ struct xf_push {
 	 * pool empty (its output per request is not bounded by the frames asked for). */
 	struct push_frame **extra;
 	uint32_t nextra;
+	/* The receiver's list of deletions (cfg.deleted): the next index expected, and
+	 * whether its LAST frame came. */
+	uint32_t del_next;
+	bool del_last;
 };
 
 /* ---- Small helpers of every file ---- */
+
+/* The file's contents differ from the receiver's: kept for its itemized line. */
+static inline void
+mark_data(struct xf_push *p, uint32_t file)
+{
+	if (p->cfg.itemize && p->cfg.items != NULL && file < p->count) {
+		p->cfg.items[file] |= XF_PUSH_ITEM_DATA;
+	}
+}
 
 static inline void
 enqueue(struct push_frame **head, struct push_frame **tail, struct push_frame *f)

@@ -255,6 +255,7 @@ xf_push_queue_data(struct xf_push *p, struct push_file *f, struct push_frame *pf
 	f->unacked++;
 	p->st.bytes_sent += rd->len;
 	p->st.bytes_literal += rd->len;
+	mark_data(p, rd->file);
 	enqueue(&p->q_head, &p->q_tail, pf);
 }
 
@@ -274,6 +275,9 @@ xf_push_on_decisions(struct xf_push *p, const struct xf_msg *msg)
 			continue; /* a duplicate decision */
 		}
 		f->decided = 1;
+		if (p->cfg.items != NULL && p->cfg.itemize) {
+			p->cfg.items[d.file] = xf_push_item(d.decision, d.items);
+		}
 		if (f->state == F_SETTLED) {
 			/* Its COMMIT overtook the DECISION (frames may be reordered): it was
 			 * counted committed; an up-to-date file was not sent, so say so. */
@@ -284,6 +288,11 @@ xf_push_on_decisions(struct xf_push *p, const struct xf_msg *msg)
 			continue;
 		}
 		if (f->state != F_LISTED) {
+			continue;
+		}
+		if (p->cfg.dry_run && (d.decision == XF_DEC_WHOLE || d.decision == XF_DEC_DELTA)) {
+			/* Nothing is sent in a dry run: the receiver settles it as it decides. */
+			f->state = F_END_SENT;
 			continue;
 		}
 		switch (d.decision) {

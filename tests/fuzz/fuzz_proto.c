@@ -412,6 +412,7 @@ fields_array(struct reader *rd, uint8_t type)
 				.file = (uint32_t)take(rd, 4),
 				.decision = (uint8_t)small(rd, 1),
 				.status = (uint8_t)small(rd, 1),
+				.items = (uint16_t)small(rd, 2),
 				.block_size = (uint32_t)small(rd, 4),
 				.block_count = (uint32_t)small(rd, 4),
 			};

@@ -15,7 +15,7 @@
  *   4 POLL   n: 4n polls
  *   5 ABORT  the peer's session (as the session layer does)
  *   6 REOPEN the peer's session if it is done: closed and opened again (the slot reused)
- * Both peers' sessions ask for --delete (peer_open()).
+ * Both peers' sessions ask for --delete and items (peer_open()); peer B's are dry runs.
  *   7 RAW    n, then n bytes sent as a frame
  *   else     every queued frame taken
  * After the input every session is ended (aborted unless done) and closed, and:
@@ -52,11 +52,16 @@ struct in {
  * Peer A's sessions delete (--delete) beneath the volume root without a limit, peer B's
  * beneath "d" at most 3 entries: whatever the list, the symlinks and the order, nothing
  * outside the volume and nothing of the staging directory may go (the checks below).
+ * Both ask for items (and A's list of deletions); B's sessions are dry runs, which a
+ * sender's DATA, COPY and FILE_END must not make write.
  */
 static int
 peer_open(struct xh *h, struct xh_peer *pe, uint32_t addr, uint16_t port, uint32_t id)
 {
-	return xh_peer_open_flags(h, pe, addr, port, id, XF_HELLO_F_DELETE, addr == 1 ? "" : "d",
+	uint32_t flags =
+	        XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE | (addr == 1 ? 0 : XF_HELLO_F_DRYRUN);
+
+	return xh_peer_open_flags(h, pe, addr, port, id, flags, addr == 1 ? "" : "d",
 	                          addr == 1 ? XF_DELETE_UNLIMITED : 3);
 }
 

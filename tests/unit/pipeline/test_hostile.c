@@ -8,6 +8,7 @@
  * leak check on) by the sanitizer build.
  */
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -539,7 +540,8 @@ test_delete_session(void)
 	case_begin(&c, "delete", 16, 0);
 	extras(&c, "d", 3000);
 	extras(&c, "d/sub", 0);
-	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0xde1e, XF_HELLO_F_DELETE, "d",
+	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0xde1e,
+	                                   XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE, "d",
 	                                   XF_DELETE_UNLIMITED) == 0);
 	CU_ASSERT_EQUAL(xh_flist(&pe, 0, e, 2, true), 0);
 	CU_ASSERT_FATAL(xh_until(&c.h, deleting, &pe, 20000));
@@ -552,6 +554,10 @@ test_delete_session(void)
 	CU_ASSERT_EQUAL(pe.deleted, 3000);
 	CU_ASSERT_EQUAL(pe.kept, 0);
 	CU_ASSERT_EQUAL(pe.del_status, XF_DEL_OK);
+	/* With items: every deletion listed (many FLIST frames), the LAST before the DONE. */
+	CU_ASSERT_EQUAL(pe.del_listed, 3000);
+	CU_ASSERT_EQUAL(pe.del_total, 3000);
+	CU_ASSERT_TRUE(pe.del_last_before_done);
 	snprintf(path, sizeof(path), "%s/d", c.h.vol);
 	CU_ASSERT_EQUAL(xh_count_entries(path), 1); /* sub */
 	CU_ASSERT(xh_peer_end(&pe, 20000));
@@ -580,6 +586,162 @@ test_delete_session(void)
 	case_end(&c, &pe, NULL);
 }
 
+/* Everything of a tree an xferd write could change: names, types, modes, sizes, mtimes. */
+static char snap[16384];
+static size_t snap_len;
+
+static int
+snap_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)type;
+	(void)ftw;
+	if (strstr(path, "/.xferd") != NULL && strstr(path, "/.xferd/tmp/") == NULL) {
+		return 0; /* the staging directory itself; what is in tmp/ counts */
+	}
+	snap_len += (size_t)snprintf(snap + snap_len, sizeof(snap) - snap_len,
+	                             "%s %o %lld %lld.%09ld\n", path, st->st_mode,
+	                             (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+	                             st->st_mtim.tv_nsec);
+	return snap_len >= sizeof(snap) - 1;
+}
+
+static void
+snapshot(const char *dir, char *out, size_t cap)
+{
+	snap_len = 0;
+	snap[0] = '\0';
+	CU_ASSERT_EQUAL(nftw(dir, snap_one, 16, FTW_PHYS), 0);
+	snprintf(out, cap, "%s", snap);
+}
+
+static void
+put_file(const char *path, const char *data, mode_t mode, time_t mtime)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, mode);
+	struct timespec ts[2] = { { .tv_sec = mtime }, { .tv_sec = mtime } };
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	CU_ASSERT_EQUAL(fchmod(fd, mode), 0);
+	CU_ASSERT_EQUAL(futimens(fd, ts), 0);
+	close(fd);
+}
+
+static bool
+all_decided(void *arg)
+{
+	struct xh_peer *pe = arg;
+
+	for (unsigned int i = 0; i < 7; i++) {
+		if (pe->dec[i] == 0) {
+			return pe->aborted;
+		}
+	}
+	return true;
+}
+
+/*
+ * A dry run (XF_HELLO_F_DRYRUN) with --delete and items, and a sender that sends what a
+ * dry run never does: DATA, COPY and FILE_END (right CRC) for files decided WHOLE, then
+ * the same again after the DONE. Every entry is decided with its items (new, size, time,
+ * permissions, a symlink's target), nothing is DELTA, the deletion is counted, and the
+ * volume is exactly as it was: no file, directory, symlink, temp or staged directory
+ * made, no mode applied (the up-to-date file with other permissions keeps its own), no
+ * mtime set, nothing deleted.
+ */
+static void
+test_dry_run(void)
+{
+	static const char data[] = "twelve bytes";
+	struct hcase c;
+	struct xh_peer pe;
+	struct xf_flist_entry e[] = {
+		xh_dir("d", 0755),
+		xh_reg("d/old", 12),
+		xh_reg("d/same", 5),
+		xh_reg("d/new", 12),
+		xh_dir("d/newdir", 0755),
+		xh_reg("d/newdir/f", 12),
+		xh_symlink("d/ln", "new-target"),
+	};
+	char path[512], before[sizeof(snap)], after[sizeof(snap)];
+	uint64_t crc = xf_csum_crc64(0, data, 12);
+
+	case_begin(&c, "dry", 16, 0);
+	snprintf(path, sizeof(path), "%s/d", c.h.vol);
+	CU_ASSERT_FATAL(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/d/old", c.h.vol);
+	put_file(path, "old", 0600, 1400000000); /* size, time, mode differ */
+	snprintf(path, sizeof(path), "%s/d/same", c.h.vol);
+	e[2].mode = 0755;
+	put_file(path, "same!", 0644, 1500000000); /* up to date but for its mode */
+	snprintf(path, sizeof(path), "%s/d/extra", c.h.vol);
+	put_file(path, "x", 0644, 1400000000);
+	snprintf(path, sizeof(path), "%s/d/ln", c.h.vol);
+	CU_ASSERT_FATAL(symlink("old-target", path) == 0);
+	snprintf(path, sizeof(path), "%s/d", c.h.vol);
+	CU_ASSERT_FATAL(chmod(path, 0755) == 0);
+	CU_ASSERT_FATAL(utimensat(AT_FDCWD, path,
+	                          (struct timespec[2]){ { .tv_sec = 1500000000 },
+	                                                { .tv_sec = 1500000000 } },
+	                          0) == 0);
+	snapshot(c.h.vol, before, sizeof(before));
+
+	CU_ASSERT_FATAL(
+	        xh_peer_open_flags(&c.h, &pe, 1, 1, 0xd27,
+	                           XF_HELLO_F_DRYRUN | XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE, "d",
+	                           XF_DELETE_UNLIMITED) == 0);
+	/* The list's end comes last, so the session takes frames while they arrive. */
+	CU_ASSERT_EQUAL(xh_flist(&pe, 0, e, 7, false), 0);
+	CU_ASSERT_FATAL(xh_until(&c.h, all_decided, &pe, 20000));
+	/* What a dry run's sender never sends. */
+	for (uint32_t f = 1; f < 7; f++) {
+		CU_ASSERT_EQUAL(xh_data(&pe, f, 0, data, 12), 0);
+		CU_ASSERT_EQUAL(xh_copy(&pe, f, 0, 0, 3), 0);
+		CU_ASSERT_EQUAL(xh_file_end(&pe, f, 12, crc), 0);
+	}
+	xh_drain(&c.h, 20000);
+	CU_ASSERT_EQUAL(rx_stats(&c)->dry_dropped, 18);
+	CU_ASSERT_FALSE(pe.aborted);
+	CU_ASSERT_EQUAL(xh_flist(&pe, 7, NULL, 0, true), 0);
+	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pe, 20000));
+	CU_ASSERT_TRUE(pe.done);
+	CU_ASSERT_FALSE(pe.aborted);
+	CU_ASSERT_EQUAL(pe.dec[0], XF_DEC_UPTODATE);
+	CU_ASSERT_EQUAL(pe.items[0], 0);
+	CU_ASSERT_EQUAL(pe.dec[1], XF_DEC_WHOLE); /* not DELTA: no signatures in a dry run */
+	CU_ASSERT_EQUAL(pe.items[1], XF_ITEM_SIZE | XF_ITEM_TIME | XF_ITEM_PERMS);
+	CU_ASSERT_EQUAL(pe.dec[2], XF_DEC_UPTODATE);
+	CU_ASSERT_EQUAL(pe.items[2], XF_ITEM_PERMS);
+	CU_ASSERT_EQUAL(pe.dec[3], XF_DEC_WHOLE);
+	CU_ASSERT_EQUAL(pe.items[3], XF_ITEM_NEW);
+	CU_ASSERT_EQUAL(pe.dec[4], XF_DEC_WHOLE);
+	CU_ASSERT_EQUAL(pe.items[4], XF_ITEM_NEW);
+	CU_ASSERT_EQUAL(pe.items[5], XF_ITEM_NEW);
+	CU_ASSERT_EQUAL(pe.dec[6], XF_DEC_WHOLE);
+	CU_ASSERT_EQUAL(pe.items[6], XF_ITEM_CHANGE | XF_ITEM_TIME);
+	for (uint32_t f = 0; f < 7; f++) {
+		CU_ASSERT_EQUAL(pe.st[f], XF_ST_OK);
+	}
+	CU_ASSERT_TRUE(pe.done_delete);
+	CU_ASSERT_EQUAL(pe.deleted, 1); /* d/extra, counted, kept */
+	CU_ASSERT_EQUAL(pe.del_status, XF_DEL_OK);
+	/* Listed for the sender's itemized changes, relative to the destination, before the
+	 * DONE. */
+	CU_ASSERT_TRUE(pe.del_last_before_done);
+	CU_ASSERT_EQUAL(pe.del_listed, 1);
+	CU_ASSERT_EQUAL(pe.del_total, 1);
+	CU_ASSERT_STRING_EQUAL(pe.del_first, "extra");
+	/* After the DONE: taken by nobody. */
+	CU_ASSERT_EQUAL(xh_data(&pe, 3, 0, data, 12), 0);
+	CU_ASSERT_EQUAL(xh_file_end(&pe, 3, 12, crc), 0);
+	xh_drain(&c.h, 20000);
+	CU_ASSERT_EQUAL(xh_tmp_left(&c.h), 0);
+	snapshot(c.h.vol, after, sizeof(after));
+	CU_ASSERT_STRING_EQUAL(after, before);
+	case_end(&c, &pe, NULL);
+}
+
 static const struct xf_test tests[] = {
 	{ "drain after DONE, completions of a closed generation", test_drain_and_generation },
 	{ "LAST below the indices seen, same burst", test_last_below_seen_burst },
@@ -594,6 +756,8 @@ static const struct xf_test tests[] = {
 	{ "a COPY longer than any the matcher makes", test_copy_cap },
 	{ "--delete: in steps after the last commit, aborted midway, after a failure",
 	  test_delete_session },
+	{ "dry run: decisions and items, DATA/COPY/FILE_END refused, nothing written",
+	  test_dry_run },
 };
 
 int

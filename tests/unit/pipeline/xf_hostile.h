@@ -52,6 +52,12 @@ struct xh_peer {
 	uint16_t del_status;
 	uint8_t dec[XH_FILES];
 	uint8_t st[XH_FILES];
+	uint16_t items[XH_FILES]; /* XF_ITEM_* of its DECISION (XF_HELLO_F_ITEMIZE) */
+	/* The receiver's list of deletions (FLIST frames, XF_HELLO_F_ITEMIZE with DELETE):
+	 * entries, the LAST's index, whether it came before the DONE, the first path. */
+	uint32_t del_listed, del_total;
+	bool del_last, del_last_before_done;
+	char del_first[64];
 };
 
 struct xh {
@@ -104,6 +110,7 @@ xh_tx(void *arg, const void *frame, unsigned int len)
 			if (r.file < XH_FILES) {
 				pe->dec[r.file] = r.decision;
 				pe->st[r.file] = r.status;
+				pe->items[r.file] = r.items;
 			}
 		}
 		break;
@@ -119,8 +126,25 @@ xh_tx(void *arg, const void *frame, unsigned int len)
 			}
 		}
 		break;
+	case XF_MSG_FLIST: {
+		struct xf_flist_entry e;
+		uint32_t cur = 0;
+
+		while (xf_proto_flist_next(&m, &cur, &e)) {
+			if (pe->del_listed++ == 0) {
+				snprintf(pe->del_first, sizeof(pe->del_first), "%.*s%s",
+				         (int)e.path_len, e.path, e.kind == XF_FILE_DIR ? "/" : "");
+			}
+		}
+		if ((m.flist.flags & XF_FLIST_F_LAST) != 0) {
+			pe->del_last = true;
+			pe->del_total = m.flist.first_index + m.flist.count;
+		}
+		break;
+	}
 	case XF_MSG_DONE:
 		pe->done = true;
+		pe->del_last_before_done = pe->del_last;
 		pe->done_delete = m.done.has_delete;
 		pe->deleted = m.done.deleted;
 		pe->kept = m.done.kept;

@@ -55,8 +55,12 @@ static const struct xf_flist_entry base_entries[] = {
 
 static const struct xf_decision_rec base_decisions[] = {
 	{ .file = 10, .decision = XF_DEC_UPTODATE },
-	{ .file = 11, .decision = XF_DEC_WHOLE },
-	{ .file = 12, .decision = XF_DEC_DELTA, .block_size = 4096, .block_count = 3 },
+	{ .file = 11, .decision = XF_DEC_WHOLE, .items = XF_ITEM_TIME | XF_ITEM_PERMS },
+	{ .file = 12,
+	  .decision = XF_DEC_DELTA,
+	  .items = XF_ITEM_SIZE | XF_ITEM_TIME,
+	  .block_size = 4096,
+	  .block_count = 3 },
 	{ .file = 13, .decision = XF_DEC_REFUSED, .status = XF_ST_BAD_PATH },
 };
 
@@ -292,6 +296,7 @@ test_roundtrip_base(void)
 				CU_ASSERT_EQUAL(d.file, base_decisions[i].file);
 				CU_ASSERT_EQUAL(d.decision, base_decisions[i].decision);
 				CU_ASSERT_EQUAL(d.status, base_decisions[i].status);
+				CU_ASSERT_EQUAL(d.items, base_decisions[i].items);
 				CU_ASSERT_EQUAL(d.block_size, base_decisions[i].block_size);
 				CU_ASSERT_EQUAL(d.block_count, base_decisions[i].block_count);
 			}

@@ -75,7 +75,7 @@ test_encode_refuses(void)
 	m.hello.window = 4;
 	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
 	m.hello.window = 0;
-	m.hello.flags = 0x10;
+	m.hello.flags = 0x80;
 	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
 	m.hello.flags = 0;
 	m.hello.dest_len = XF_PATH_MAX + 1;
@@ -247,6 +247,15 @@ test_builders_refuse(void)
 	dr = (struct xf_decision_rec){ .decision = XF_DEC_DELTA, .block_size = 512 };
 	CU_ASSERT_EQUAL(xf_proto_build_decision(&b, &dr), -EINVAL);
 	dr.decision = 0;
+	CU_ASSERT_EQUAL(xf_proto_build_decision(&b, &dr), -EINVAL);
+	/* Items: reserved bits, a new entry that differs, items with REFUSED. */
+	dr = (struct xf_decision_rec){ .decision = XF_DEC_WHOLE, .items = XF_ITEM_ALL + 1 };
+	CU_ASSERT_EQUAL(xf_proto_build_decision(&b, &dr), -EINVAL);
+	dr.items = XF_ITEM_NEW | XF_ITEM_SIZE;
+	CU_ASSERT_EQUAL(xf_proto_build_decision(&b, &dr), -EINVAL);
+	dr = (struct xf_decision_rec){ .decision = XF_DEC_REFUSED,
+		                       .status = XF_ST_IO,
+		                       .items = XF_ITEM_TIME };
 	CU_ASSERT_EQUAL(xf_proto_build_decision(&b, &dr), -EINVAL);
 	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), -EINVAL);
 

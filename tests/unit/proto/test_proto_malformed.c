@@ -201,9 +201,14 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 4, 2, XF_PAYLOAD_MAX, XF_R_OK },
 	{ XF_MSG_HELLO, 4, 2, XF_PAYLOAD_MAX + 1, XF_R_FIELD },
 	{ XF_MSG_HELLO, 4, 2, 0, XF_R_FIELD },
-	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED },            /* status is HELLO_ACK's */
-	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED },            /* window is HELLO_ACK's */
-	{ XF_MSG_HELLO, 12, 4, 0x10, XF_R_RESERVED },        /* the lowest flag not defined */
+	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED },     /* status is HELLO_ACK's */
+	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED },     /* window is HELLO_ACK's */
+	{ XF_MSG_HELLO, 12, 4, 0x80, XF_R_RESERVED }, /* the lowest flag not defined */
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED }, /* the HELLO_ACK's */
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DRYRUN, XF_R_OK },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_ITEMIZE, XF_R_OK },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_DELETE,
+	  XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_VOLUME, XF_R_OK }, /* dest names the volume */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DELETE, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME, XF_R_OK },
@@ -226,7 +231,10 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO_ACK, 0, 2, 0, XF_R_FIELD },
 	{ XF_MSG_HELLO_ACK, 4, 2, 100, XF_R_FIELD },
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_VOLUME, XF_R_RESERVED }, /* the HELLO's */
-	{ XF_MSG_HELLO_ACK, 12, 4, 0x10, XF_R_RESERVED },
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_DRYRUN, XF_R_RESERVED }, /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_ITEMIZE, XF_R_RESERVED },
+	{ XF_MSG_HELLO_ACK, 12, 4, 0x80, XF_R_RESERVED },
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED }, /* the engine reads it */
 	{ XF_MSG_HELLO_ACK, 26, 2, XF_HELLO_ACK_AUTH_LEN, XF_R_FIELD },
 	/* FLIST: fixed part */
 	{ XF_MSG_FLIST, 4, 2, 0, XF_R_COUNT },
@@ -283,6 +291,14 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_DECISION, 52 + 5, 1, XF_ST_MAX, XF_R_OK },
 	{ XF_MSG_DECISION, 52 + 5, 1, XF_ST_MAX + 1, XF_R_FIELD },
 	{ XF_MSG_DECISION, 52 + 8, 4, 1, XF_R_FIELD },
+	/* DECISION items (u16 @6 of a record) */
+	{ XF_MSG_DECISION, 4 + 6, 2, XF_ITEM_NEW, XF_R_OK },
+	{ XF_MSG_DECISION, 4 + 6, 2, XF_ITEM_ALL & ~XF_ITEM_NEW, XF_R_OK },
+	{ XF_MSG_DECISION, 4 + 6, 2, XF_ITEM_NEW | XF_ITEM_TIME, XF_R_FIELD }, /* new, yet older */
+	{ XF_MSG_DECISION, 4 + 6, 2, XF_ITEM_ALL + 1, XF_R_RESERVED },
+	{ XF_MSG_DECISION, 4 + 6, 2, 0x8000, XF_R_RESERVED },
+	{ XF_MSG_DECISION, 36 + 6, 2, XF_ITEM_SIZE | XF_ITEM_TIME, XF_R_OK }, /* DELTA */
+	{ XF_MSG_DECISION, 52 + 6, 2, XF_ITEM_TIME, XF_R_FIELD }, /* items with REFUSED */
 	/* SIG */
 	{ XF_MSG_SIG, 4, 4, 0, XF_R_FIELD },
 	{ XF_MSG_SIG, 4, 4, XF_BLOCK_MAX + 1, XF_R_FIELD },
@@ -389,7 +405,7 @@ struct reserved {
 
 static const struct reserved reserved_fields[] = {
 	{ XF_MSG_FLIST, 9, 1 },    { XF_MSG_FLIST, 40, 1 },    { XF_MSG_FLIST, 65, 1 },
-	{ XF_MSG_DECISION, 2, 2 }, { XF_MSG_DECISION, 10, 2 }, { XF_MSG_DECISION, 58, 2 },
+	{ XF_MSG_DECISION, 2, 2 }, { XF_MSG_DECISION, 10, 1 }, { XF_MSG_DECISION, 58, 1 },
 	{ XF_MSG_SIG, 14, 2 },     { XF_MSG_DATA, 4, 4 },      { XF_MSG_FILE_END, 6, 2 },
 	{ XF_MSG_COMMIT, 18, 2 },  { XF_MSG_COMMIT, 26, 2 },   { XF_MSG_ACK, 14, 2 },
 };

@@ -372,7 +372,40 @@ done:
 	}
 }
 
-/* The receiver's own clock: a delayed DONE goes out when due. */
+/* The receiver's list of deletions in FLIST frames of at most 40 entries, the last
+ * (empty, LAST) first, then its DONE again. */
+static void
+rx_send_deleted(void)
+{
+	uint32_t nframes = (T.ndeleted + 39) / 40;
+
+	for (uint32_t k = nframes + 1; k-- > 0;) {
+		uint8_t buf[XF_PAYLOAD_MAX];
+		struct xf_msg m = { .hdr = { .type = XF_MSG_FLIST, .session = T.session } };
+		struct xf_proto_builder b;
+		char path[32];
+
+		m.hdr.pn = T.rx_pn++;
+		m.flist.first_index = k == nframes ? T.ndeleted : k * 40;
+		m.flist.flags = k == nframes ? XF_FLIST_F_LAST : 0;
+		CU_ASSERT_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m) == 0);
+		for (uint32_t i = k * 40; k < nframes && i < XF_MIN(T.ndeleted, k * 40 + 40); i++) {
+			struct xf_flist_entry e = { .kind = i % 7 == 0 ? XF_FILE_DIR
+				                                       : XF_FILE_REG };
+
+			snprintf(path, sizeof(path), "gone/%u", i);
+			e.path = path;
+			e.path_len = (uint16_t)strlen(path);
+			CU_ASSERT_FATAL(xf_proto_build_flist(&b, &e) == 0);
+		}
+		rx_send_built(&b);
+	}
+	T.list_rounds++;
+	T.list_next_ns = T.now + 1000000;
+}
+
+/* The receiver's own clock: a delayed DONE goes out when due; the list of deletions and
+ * the DONE again until the DONE is acknowledged. */
 static void
 rx_tick(void)
 {
@@ -381,6 +414,16 @@ rx_tick(void)
 	}
 	if (T.resend_held && !T.rx_closed) {
 		rx_resend_held();
+	}
+	if (T.ndeleted != 0 && T.done_sent && !T.rx_closed && T.now >= T.list_next_ns) {
+		struct xf_msg d = { .hdr = { .type = XF_MSG_DONE } };
+
+		rx_send_deleted();
+		d.done = (struct xf_msg_done){ .files = T.committed,
+			                       .has_delete = true,
+			                       .deleted = T.ndeleted };
+		T.done_pn = T.rx_pn;
+		rx_send(&d);
 	}
 }
 
@@ -755,6 +798,12 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		.max_payload = 1472,
 		.auth = T.auth,
 		.sig_ring = T.sig_ring,
+		.delete_extra = T.ndeleted != 0,
+		.max_delete = XF_DELETE_UNLIMITED,
+		.itemize = T.ndeleted != 0,
+		.items = T.items,
+		.deleted = T.deleted,
+		.deleted_cap = sizeof(T.deleted),
 		.reliab = { .tx_slots = 1024,
 		            .rx_window = 1024,
 		            .initial_rtt_ns = 1000000,

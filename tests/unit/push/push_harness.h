@@ -140,6 +140,15 @@ struct push_harness {
 	const uint8_t *auth;
 	unsigned int plain_answers;
 	unsigned int hellos;
+	/* push -i --delete (docs/PROTOCOL.md 6.14): the receiver's list of ndeleted
+	 * deletions ("gone/N"), sent with its DONE last frame first, and again every
+	 * millisecond until the DONE is acknowledged (it closes then: close_on_done_ack);
+	 * the sender's buffer of them. */
+	uint32_t ndeleted;
+	unsigned int list_rounds;
+	uint64_t list_next_ns;
+	uint8_t deleted[16384];
+	uint16_t items[MAX_FILES];
 };
 
 /* The one state of the harness, which every case sets up and reads. */

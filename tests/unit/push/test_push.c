@@ -182,6 +182,51 @@ test_aead_hello(void)
 	push_teardown();
 }
 
+/*
+ * push -i --delete: the receiver's list of 100 deletions in three FLIST frames and an
+ * empty LAST, sent last first with its DONE, and again every millisecond until the
+ * DONE is acknowledged. The sender takes the frames in index order only (one more per
+ * round), takes no DONE before the LAST, keeps every name in order, and ends.
+ */
+static void
+test_deleted_list(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+	size_t off = 0;
+	uint32_t n = 0;
+	const char *path;
+	uint16_t len;
+	bool dir, ordered = true;
+	char want[32];
+
+	push_setup(20, 3000, 0, 0, 0, 16);
+	T.ndeleted = 100;
+	T.close_on_done_ack = true;
+	push_run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, 20);
+	CU_ASSERT_EQUAL(st.deleted_listed, 100);
+	CU_ASSERT_EQUAL(st.deleted_dropped, 0);
+	CU_ASSERT_EQUAL(st.files_deleted, 100);
+	/* Three frames out of order: one taken per round, the LAST and DONE in the fourth. */
+	CU_ASSERT(T.list_rounds >= 4);
+	while (xf_push_deleted_next(T.deleted, st.deleted_bytes, &off, &path, &len, &dir)) {
+		snprintf(want, sizeof(want), "gone/%u", n);
+		ordered &=
+		        len == strlen(want) && memcmp(path, want, len) == 0 && dir == (n % 7 == 0);
+		n++;
+	}
+	CU_ASSERT_EQUAL(n, 100);
+	CU_ASSERT_TRUE(ordered);
+	CU_ASSERT_EQUAL(off, st.deleted_bytes);
+	/* Every file's decision is kept for its itemized line. */
+	for (uint32_t i = 0; i < 20; i++) {
+		CU_ASSERT_EQUAL(T.items[i] >> XF_PUSH_ITEM_DEC_SHIFT, XF_DEC_WHOLE);
+	}
+	push_teardown();
+}
+
 static void
 test_silent_peer_times_out(void)
 {
@@ -341,6 +386,7 @@ test_late_commit_keeps_its_failure(void)
 static const struct xf_test tests[] = {
 	{ "clean channel", test_clean_channel },
 	{ "AEAD: message 1 in the HELLO, plain answers ignored", test_aead_hello },
+	{ "push -i --delete: the receiver's list of deletions, out of order", test_deleted_list },
 	{ "lossy channel", test_lossy_channel },
 	{ "a slow receiver on a lossless wire: probes, no retransmission",
 	  test_slow_receiver_lossless },

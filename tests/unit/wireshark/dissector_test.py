@@ -109,6 +109,13 @@ def main():
                struct.pack(">IBBHII", 5, 4, 1, 0, 0, 0), flags=2),
          {"xferd.decision.count": "2", "xferd.decision.file": "4", "xferd.decision.decision": "3",
           "xferd.decision.block_size": "2048", "xferd.decision.block_count": "9"})
+    # A dry run with itemized changes: the HELLO's flags, a DECISION's items (6.14).
+    good(frame(HELLO, hello(b"d", flags=0x60)),
+         {"xferd.hello.flags.dryrun": "1", "xferd.hello.flags.itemize": "1"})
+    good(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 2, 0, 0x6, 0, 0),
+               flags=2),
+         {"xferd.decision.items": "0x0006", "xferd.decision.items.size": "1",
+          "xferd.decision.items.time": "1", "xferd.decision.items.new": "0"})
     good(frame(SIG, struct.pack(">IIIHH", 4, 2048, 10, 2, 0) + struct.pack(">II", 0xA, 0xB) * 2,
                flags=2),
          {"xferd.sig.file": "4", "xferd.sig.first_block": "10", "xferd.sig.count": "2",
@@ -176,6 +183,11 @@ def main():
     bad(frame(COMMIT, struct.pack(">IIHH", 9, 8, 0, 0)), "range")
     bad(frame(ABORT, struct.pack(">HH", 6, 2) + b"\n!"), "field")
     bad(frame(HELLO, hello(flags=0x2)), "field")  # AEAD without message 1
+    bad(frame(HELLO, hello(flags=0x10)), "reserved")  # COOKIE is the HELLO_ACK's
+    bad(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 2, 0, 0x3, 0, 0)),
+        "field")  # NEW with another item
+    bad(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 2, 0, 0x20, 0, 0)),
+        "reserved")
 
     # Hostile input: mutations of every frame above (bytes flipped, cut short, grown), with
     # the header's length kept equal to the datagram's so that each reaches the payload

@@ -33,6 +33,9 @@ static char last_push_volume[256];   /**< args.volume of the last push, "(none)"
 static char last_push_filters[1024]; /* args.filters of the last push, as JSON */
 static json_int_t last_push_delete;  /* args.delete: -1 absent, else 0/1 */
 static json_int_t last_push_max;     /* args.max_delete: -1 absent */
+static int last_push_dry;            /* args.dry_run: -1 absent, else 0/1 */
+static int last_push_itemize;        /* args.itemize: -1 absent, else 0/1 */
+static atomic_int itemize_calls;     /* itemize requests since the last push */
 
 static void
 h_status(void *arg, json_t *args, struct xf_ctl_reply *reply)
@@ -55,6 +58,15 @@ h_stats(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	                          "ports", "name", "wire0", "rx_packets", 1000, "tx_packets", 900,
 	                          "rx_bytes", 1500000, "tx_bytes", 120000, "rx_missed", 0, "cores",
 	                          "rings", "drops", "bad_checksum", 3, "truncated", 7);
+}
+
+/* An optional bool argument: -1 absent, else 0 or 1. */
+static int
+opt_bool(json_t *args, const char *key)
+{
+	json_t *v = json_object_get(args, key);
+
+	return v != NULL ? json_is_true(v) : -1;
 }
 
 static void
@@ -84,12 +96,13 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	snprintf(last_push_filters, sizeof(last_push_filters), "%s",
 	         filters != NULL ? filters : "(none)");
 	free(filters);
-	last_push_delete = json_object_get(args, "delete") != NULL
-	                           ? json_is_true(json_object_get(args, "delete"))
-	                           : -1;
+	last_push_delete = opt_bool(args, "delete");
 	last_push_max = json_object_get(args, "max_delete") != NULL
 	                        ? json_integer_value(json_object_get(args, "max_delete"))
 	                        : -1;
+	last_push_dry = opt_bool(args, "dry_run");
+	last_push_itemize = opt_bool(args, "itemize");
+	atomic_store(&itemize_calls, 0);
 	atomic_store(&job_polls, 0);
 	reply->result = json_pack("{s:i}", "job", atomic_fetch_add(&next_job, 1));
 }
@@ -129,6 +142,26 @@ h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		                              last_push_max >= 0 ? "limit" : "done", "deleted",
 		                              last_push_max >= 0 ? last_push_max : 5, "kept",
 		                              last_push_max >= 0 ? 5 - last_push_max : 0));
+	}
+}
+
+/* A finished job's itemized lines in two pages: a deletion and a file, then a directory. */
+static void
+h_itemize(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	json_int_t from = json_integer_value(json_object_get(args, "from"));
+
+	(void)arg;
+	atomic_fetch_add(&itemize_calls, 1);
+	if (from == 0) {
+		reply->result =
+		        json_pack("{s:[s, s], s:i, s:b, s:i}", "lines", "*deleting   old",
+		                  ">f.st...... a/x", "next", 17, "end", 0, "deletions_unlisted", 2);
+	} else if (from == 17) {
+		reply->result = json_pack("{s:[s], s:i, s:b, s:i}", "lines", "cd+++++++++ new/",
+		                          "next", 20, "end", 1, "deletions_unlisted", 2);
+	} else {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "from %lld", (long long)from);
 	}
 }
 
@@ -188,6 +221,7 @@ suite_init(void)
 		{ "cancel", h_cancel },
 		{ "capture", h_capture },
 		{ "capture_status", h_capture_status },
+		{ "itemize", h_itemize },
 		{ NULL, NULL },
 	};
 
@@ -324,6 +358,43 @@ test_push_wait(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "25%/50%"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "/src -> b::archive/d"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "running: 2, fairness"));
+}
+
+/*
+ * -n and -i reach the daemon (absent without them); with --wait, -i prints every page of
+ * the itemized lines, in order, before the summary, and how many deletions were not
+ * named; itemize JOB_ID prints them alone; without -i nothing is asked.
+ */
+static void
+test_push_dry_itemize(void)
+{
+	char out[8192];
+	const char *a, *b, *c, *sum;
+
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--wait", "-n", "-i", NULL),
+	                0);
+	CU_ASSERT_EQUAL(last_push_dry, 1);
+	CU_ASSERT_EQUAL(last_push_itemize, 1);
+	CU_ASSERT_EQUAL(atomic_load(&itemize_calls), 2);
+	a = strstr(out, "*deleting   old\n");
+	b = strstr(out, ">f.st...... a/x\n");
+	c = strstr(out, "cd+++++++++ new/\n(2 more deletions not itemized");
+	sum = strstr(out, "Job ");
+	CU_ASSERT(a != NULL && b != NULL && c != NULL && sum != NULL && a < b && b < c && c < sum);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--wait", "--dry-run",
+	                    "--itemize-changes", NULL),
+	                0);
+	CU_ASSERT_EQUAL(last_push_dry, 1);
+	CU_ASSERT_EQUAL(last_push_itemize, 1);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--wait", NULL), 0);
+	CU_ASSERT_EQUAL(last_push_dry, -1);
+	CU_ASSERT_EQUAL(last_push_itemize, -1);
+	CU_ASSERT_EQUAL(atomic_load(&itemize_calls), 0);
+	CU_ASSERT_PTR_NULL(strstr(out, "a/x"));
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "itemize", "3", NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "*deleting   old\n>f.st...... a/x\ncd+++++++++ new/\n"));
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "itemize", "x", NULL), 2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "itemize", NULL), 2);
 }
 
 /* --delete and --max-delete reach the daemon; the summary says what was deleted, and a
@@ -512,6 +583,7 @@ static const struct xf_test tests[] = {
 	{ "push filters", test_push_filters },
 	{ "push --delete, --max-delete", test_push_delete },
 	{ "capture", test_capture },
+	{ "push -n, -i; itemize", test_push_dry_itemize },
 	{ "errors and usage", test_errors_and_usage },
 };
 
