@@ -96,16 +96,16 @@ struct xf_push_stats {
 	uint64_t wire_bytes_received; /**< UDP payload bytes received */
 	uint64_t frames_sent;
 	uint64_t retransmits;
-	uint16_t abort_code;    /**< enum xf_abort_code when ABORTED */
-	uint8_t state;          /**< enum xf_push_state */
-	bool delete_reported;   /**< the receiver's DONE said what its deletion did (below) */
-	uint16_t delete_status; /**< enum xf_delete_status */
-	uint32_t files_deleted; /**< entries the receiver deleted */
-	uint32_t delete_kept;   /**< extraneous entries it left (limit, errors) */
-	uint32_t done_early;    /**< DONE frames left unacknowledged: they came before every
-	                         *   file was settled (a COMMIT ahead of them lost) */
-	uint32_t commits_early; /**< COMMIT frames left unacknowledged: one before them was
-	                         *   lost or is late (they are applied in order) */
+	uint16_t abort_code;      /**< enum xf_abort_code when ABORTED */
+	uint8_t state;            /**< enum xf_push_state */
+	bool delete_reported;     /**< the receiver's DONE said what its deletion did (below) */
+	uint16_t delete_status;   /**< enum xf_delete_status */
+	uint32_t files_deleted;   /**< entries the receiver deleted */
+	uint32_t delete_kept;     /**< extraneous entries it left (limit, errors) */
+	uint32_t done_early;      /**< DONE frames left unacknowledged: they came before every
+	                           *   file was settled (a COMMIT ahead of them lost) */
+	uint32_t commits_early;   /**< COMMIT frames left unacknowledged: one before them was
+	                           *   lost or is late (they are applied in order) */
 	uint32_t deleted_listed;  /**< entries of the receiver's list kept in cfg.deleted */
 	uint32_t deleted_dropped; /**< entries of it that did not fit cfg.deleted */
 	size_t deleted_bytes;     /**< bytes of cfg.deleted used */

@@ -201,9 +201,9 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 4, 2, XF_PAYLOAD_MAX, XF_R_OK },
 	{ XF_MSG_HELLO, 4, 2, XF_PAYLOAD_MAX + 1, XF_R_FIELD },
 	{ XF_MSG_HELLO, 4, 2, 0, XF_R_FIELD },
-	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED },     /* status is HELLO_ACK's */
-	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED },     /* window is HELLO_ACK's */
-	{ XF_MSG_HELLO, 12, 4, 0x80, XF_R_RESERVED }, /* the lowest flag not defined */
+	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED },                  /* status is HELLO_ACK's */
+	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED },                  /* window is HELLO_ACK's */
+	{ XF_MSG_HELLO, 12, 4, 0x80, XF_R_RESERVED },              /* the lowest flag not defined */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED }, /* the HELLO_ACK's */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DRYRUN, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_ITEMIZE, XF_R_OK },
