@@ -348,6 +348,10 @@ render_jobs(struct render *r, json_t *jobs)
 				label_append(info, sizeof(info), key, json_string_value(v));
 				continue;
 			}
+			if (json_is_boolean(v)) { /* dry_run, itemize, checksum: how it runs */
+				label_append(info, sizeof(info), key, json_is_true(v) ? "true" : "false");
+				continue;
+			}
 			if (!number(v, &x) || strcmp(key, "id") == 0) {
 				continue;
 			}

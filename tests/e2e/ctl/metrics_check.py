@@ -142,7 +142,8 @@ def check_jobs(metrics_path, jobs_path):
             continue
         labels = tuple(sorted((("job", str(j["id"])), ("peer", j["peer"]))))
         for k, v in j.items():
-            if not isinstance(v, int) or k in ("id", "rate_bps", "eta_s", "elapsed_ms",
+            # Flags (dry_run, itemize, checksum) are bools, which Python counts as ints.
+            if not isinstance(v, int) or isinstance(v, bool) or k in ("id", "rate_bps", "eta_s", "elapsed_ms",
                                                "rtt_us", "pto_backoff_max", "queued_ms"):
                 continue
             name, scale = JOB_FIELDS.get(k, (f"xferd_job_{k}_total", 1))

@@ -56,7 +56,10 @@ def main():
             want["drop_" + k] = v
         want.update(cs["dataplane"])
         for k, v in cs["delta"].items():
-            want["delta_" + k] = v
+            if isinstance(v, dict):  # delta.sig_cache: delta_sig_cache_hits, ...
+                want.update({f"delta_{k}_{kk}": vv for kk, vv in v.items()})
+            else:
+                want["delta_" + k] = v
         check(tel == want, f"/xferd/stats has exactly xferctl stats' counters ({len(want)})")
 
         jobs, sess = xfe2e.telemetry(prefix, "/xferd/jobs", "/xferd/sessions")
