@@ -349,7 +349,8 @@ render_jobs(struct render *r, json_t *jobs)
 				continue;
 			}
 			if (json_is_boolean(v)) { /* dry_run, itemize, checksum: how it runs */
-				label_append(info, sizeof(info), key, json_is_true(v) ? "true" : "false");
+				label_append(info, sizeof(info), key,
+				             json_is_true(v) ? "true" : "false");
 				continue;
 			}
 			if (!number(v, &x) || strcmp(key, "id") == 0) {
