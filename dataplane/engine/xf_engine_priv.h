@@ -241,6 +241,8 @@ struct eng_rx {
 	 *  running, oldest first (eng_jobs_poll starts them). */
 	unsigned int waiting[XF_ENGINE_MAX_JOBS];
 	unsigned int nwaiting;
+	/** The round's clock (ns, xf_engine_now()): read at its start, and again right after
+	 *  a burst that returned frames, which it stamps (xf_engine_rx.c port_poll). */
 	uint64_t now;
 	bool stopping;
 	/* counters, read by the control thread (relaxed; they only grow) */

@@ -130,6 +130,17 @@ port_poll(struct eng_rx *rx)
 		return false;
 	}
 	n = xf_port_rx_burst(&rx->e->port, (uint16_t)rx->idx, pkts, ENG_BURST);
+	if (n == 0) {
+		return false;
+	}
+	/*
+	 * The burst's receive time: read after the frames are in hand, never before. A round
+	 * preempted between its first clock read and the burst would otherwise stamp frames
+	 * that came in meanwhile too early, and RTT samples (BBR's min RTT, its bandwidth)
+	 * too short. The round's clock moves forward to it, so every time the sessions are
+	 * given in this round stays in order (docs/RELIABILITY.md, "Timestamps").
+	 */
+	rx->now = xf_engine_now();
 	eng_capture_tap(rx, pkts, n, false);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -157,7 +168,7 @@ port_poll(struct eng_rx *rx)
 			break;
 		}
 	}
-	return n != 0;
+	return true;
 }
 
 /* Abort what this core runs, once the engine is told to stop. */

@@ -77,6 +77,42 @@ test_rtt_rfc_examples(void)
 	xf_reliab_destroy(r);
 }
 
+/*
+ * The sample is the time given with the ACK less the time given with the frame, to the
+ * nanosecond, and min RTT follows it down: xf_reliab has no clock, so a caller that
+ * stamps an ACK before it holds it (the engine's round clock read before its burst,
+ * docs/RELIABILITY.md "Timestamps") makes the min RTT short. A time not after the
+ * send time gives no sample rather than a wrapped one.
+ */
+static void
+test_rtt_sample_times(void)
+{
+	struct xf_reliab_cfg cfg = { 0 };
+	struct xf_reliab_stats st;
+	struct xf_reliab *r = mk(&cfg, NULL);
+	uint64_t t0 = 5000 * MS;
+
+	send_tracked(r, t0, 0);
+	CU_ASSERT_EQUAL(ack1(r, t0 + 40 * MS + 123, 0, 0, 0), 0);
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.latest_rtt_ns, 40 * MS + 123);
+	CU_ASSERT_EQUAL(st.min_rtt_ns, 40 * MS + 123);
+
+	send_tracked(r, t0 + 100 * MS, 1);
+	CU_ASSERT_EQUAL(ack1(r, t0 + 128 * MS, 0, 1, 0), 0); /* stamped 12 ms early */
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.latest_rtt_ns, 28 * MS);
+	CU_ASSERT_EQUAL(st.min_rtt_ns, 28 * MS);
+
+	send_tracked(r, t0 + 200 * MS, 2);
+	CU_ASSERT_EQUAL(ack1(r, t0 + 200 * MS - 1, 0, 2, 0), 0);
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.latest_rtt_ns, 28 * MS);
+	CU_ASSERT_EQUAL(st.min_rtt_ns, 28 * MS);
+	CU_ASSERT_EQUAL(st.acked, 3);
+	xf_reliab_destroy(r);
+}
+
 /* --- ACK validation and table capacity ------------------------------------------- */
 
 static void
@@ -147,6 +183,7 @@ test_table_capacity(void)
 
 static const struct xf_test tests[] = {
 	{ "rtt_rfc_examples", test_rtt_rfc_examples },
+	{ "rtt_sample_times", test_rtt_sample_times },
 	{ "ack_validation", test_ack_validation },
 	{ "table_capacity", test_table_capacity },
 	{ "loss_thresholds", test_loss_thresholds },
