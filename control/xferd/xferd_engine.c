@@ -314,7 +314,7 @@ static uint64_t
 job_rate(const struct xf_job_info *j)
 {
 	double secs = (double)(j->elapsed_ns - XF_MIN(j->queued_ns, j->elapsed_ns)) / 1e9;
-	uint64_t done_bytes = j->push.bytes_literal + j->push.bytes_matched;
+	uint64_t done_bytes = j->push.bytes_literal + j->push.bytes_matched + j->push.bytes_sparse;
 
 	return secs > 0 ? (uint64_t)((double)done_bytes * 8 / secs) : 0;
 }
@@ -333,8 +333,9 @@ static json_t *
 job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_shares *sh)
 {
 	double secs = (double)(j->elapsed_ns - XF_MIN(j->queued_ns, j->elapsed_ns)) / 1e9;
-	/* File bytes covered: sent as literals or matched in the receiver's basis (COPY). */
-	uint64_t done_bytes = j->push.bytes_literal + j->push.bytes_matched;
+	/* File bytes covered: sent as literals, matched in the receiver's basis (COPY), or holes
+	 * of sparse files (not sent). */
+	uint64_t done_bytes = j->push.bytes_literal + j->push.bytes_matched + j->push.bytes_sparse;
 	uint64_t rate = secs > 0 ? (uint64_t)((double)done_bytes * 8 / secs) : 0;
 	uint32_t settled = j->push.files_committed + j->push.files_uptodate + j->push.files_failed;
 	uint64_t left = j->push.bytes_total > done_bytes ? j->push.bytes_total - done_bytes : 0;
@@ -357,6 +358,8 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 	        (json_int_t)(j->elapsed_ns / 1000000));
 
 	if (o != NULL) {
+		json_object_set_new(o, "bytes_sparse",
+		                    json_integer((json_int_t)j->push.bytes_sparse));
 		json_object_set_new(o, "rtt_us",
 		                    json_integer((json_int_t)(j->rel.smoothed_rtt_ns / 1000)));
 		json_object_set_new(o, "lost", json_integer((json_int_t)j->rel.lost));

@@ -433,6 +433,7 @@ eng_reads_poll(struct eng_rx *rx)
 				.frame = d[i].m,
 				.payload = d[i].payload,
 				.len = d[i].len,
+				.hole = d[i].hole != 0,
 				.offset = d[i].off,
 				.last = d[i].last,
 				.eof = d[i].eof,

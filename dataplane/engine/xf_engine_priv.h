@@ -22,6 +22,7 @@
 #include "xf_scan.h"
 #include "xf_secure_frame.h"
 #include "xf_secure_sess.h"
+#include "xf_sparse.h"
 #include "xf_storage.h"
 
 #define ENG_BURST           32u
@@ -80,7 +81,9 @@ struct eng_read_done {
 	struct rte_mbuf *m;
 	uint8_t *payload;
 	uint32_t len;
-	uint8_t last, eof, pad2[2];
+	uint8_t last, eof;
+	uint8_t hole; /**< len bytes of zeros in a hole of the file: m NULL, nothing to send */
+	uint8_t pad2;
 	int32_t error;
 	uint32_t undelivered; /**< with last: frames of the request not delivered */
 	uint64_t off;
@@ -302,6 +305,7 @@ struct eng_fd {
 	int32_t err;       /**< FD_ENDED: the error that ended it, or 0 at end of file */
 	struct xf_delta_match *match; /**< DELTA: the matcher over this file */
 	struct xf_sig_rec *sigs;      /**< DELTA: its signatures (ours) */
+	struct xf_sparse_hole hole;   /**< WHOLE: the file's hole at or after next_off */
 };
 
 struct eng_read {

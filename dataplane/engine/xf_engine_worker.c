@@ -399,10 +399,18 @@ deliver(struct eng_worker *w, struct eng_read *r)
 			                   .off = f->next_off };
 
 		if (res > 0) {
-			d.m = r->m[k];
-			d.payload = rte_pktmbuf_mtod(d.m, uint8_t *) + XF_NET_HDR_LEN;
+			uint8_t *payload = rte_pktmbuf_mtod(r->m[k], uint8_t *) + XF_NET_HDR_LEN;
+
 			d.len = (uint32_t)res;
-			d.crc64 = xf_csum_crc64(f->crc, d.payload + XF_DATA_OVERHEAD, d.len);
+			d.crc64 = xf_csum_crc64(f->crc, payload + XF_DATA_OVERHEAD, d.len);
+			/* A frame in a hole is not sent: the receiver's file keeps a hole there,
+			 * and its whole-file CRC reads it as the zeros counted here. */
+			d.hole = xf_sparse_in_hole(f->fd, &f->hole, f->next_off,
+			                           payload + XF_DATA_OVERHEAD, d.len);
+			if (!d.hole) {
+				d.m = r->m[k];
+				d.payload = payload;
+			}
 		} else {
 			d.crc64 = f->crc;
 		}
@@ -417,7 +425,7 @@ deliver(struct eng_worker *w, struct eng_read *r)
 		}
 		f->crc = d.crc64;
 		f->next_off = d.size;
-		r->m[k] = res > 0 ? NULL : r->m[k];
+		r->m[k] = d.m != NULL ? NULL : r->m[k]; /* a hole's frame is freed by release */
 		r->done++;
 		if (res < 0 || d.eof) {
 			f->err = res < 0 ? res : 0;
@@ -516,6 +524,7 @@ on_completion(struct eng_worker *w, const struct xf_storage_cqe *c)
 			f->fd = FD_ENDED;
 		} else {
 			f->fd = c->res;
+			f->hole = XF_SPARSE_HOLE_INIT;
 		}
 		return;
 	}

@@ -287,7 +287,7 @@ encode(struct xf_memsend *ms, const struct desc *d, uint8_t *buf)
 	case D_FILE_END:
 		m.hdr.type = XF_MSG_FILE_END;
 		m.file_end.file = d->file;
-		m.file_end.size = ms->c.files[d->file].size;
+		m.file_end.size = ms->c.files[d->file].size + ms->c.files[d->file].end_shift;
 		m.file_end.crc64 = ms->crc[d->file];
 		return xf_proto_encode(buf, ms->c.max_payload, &m);
 	default:
@@ -430,6 +430,12 @@ on_sig(struct xf_memsend *ms, const struct xf_msg *m)
 	}
 }
 
+static bool
+all_zero(const uint8_t *p, uint64_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
 static void
 on_decision(struct xf_memsend *ms, uint32_t file, uint8_t decision, uint8_t status,
             uint32_t block_size, uint32_t block_count)
@@ -461,12 +467,19 @@ on_decision(struct xf_memsend *ms, uint32_t file, uint8_t decision, uint8_t stat
 		push(ms, (struct desc){ .type = D_FILE_END, .file = file });
 		return;
 	}
-	ms->left[file] = (uint32_t)((f->size + dm - 1) / dm);
+	ms->left[file] = 0;
 	for (uint64_t off = 0; off < f->size; off += dm) {
 		uint64_t len = f->size - off < dm ? f->size - off : dm;
 
+		if ((f->sparse && all_zero(f->data + off, len)) || f->omit_at == off + 1) {
+			continue;
+		}
+		ms->left[file]++;
 		push(ms, (struct desc){
 		                 .type = D_DATA, .file = file, .off = off, .len = (uint32_t)len });
+	}
+	if (ms->left[file] == 0) {
+		push(ms, (struct desc){ .type = D_FILE_END, .file = file }); /* all hole */
 	}
 }
 

@@ -32,6 +32,11 @@ struct xf_memsend_file {
 	uint64_t copy_shift;     /**< tests: added to every COPY's destination offset, as a
 	                          *   hostile sender would (0: none) */
 	uint64_t copy_src_shift; /**< tests: added to every COPY's basis offset (0: none) */
+	bool sparse;             /**< WHOLE: DATA frames of zeros are not sent, as a sender
+	                          *   does for the holes of a sparse file */
+	uint64_t omit_at;        /**< tests: the DATA frame at offset omit_at - 1 is never
+	                          *   sent, as if lost unannounced (0: none) */
+	uint64_t end_shift;      /**< tests: added to FILE_END's size (0: none) */
 };
 
 /**

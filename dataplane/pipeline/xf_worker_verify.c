@@ -171,6 +171,30 @@ on_read(struct xf_worker *w, uint32_t fi, int32_t res)
 	file_verify(w, f);
 }
 
+/*
+ * A file whose end is a hole (no DATA reached it: docs/PROTOCOL.md 6.8) gets its size
+ * from FILE_END; the hole reads as zeros, which the whole-file CRC then covers, so a range
+ * the sender had data in and that never arrived fails the file as any wrong byte does.
+ * Bounded by the announced size (file_finish), so a peer cannot make a huge sparse temp.
+ * @return false if the file failed.
+ */
+static bool
+set_size(struct xf_worker *w, struct wfile *f)
+{
+	/* No io_uring opcode on every supported kernel: a short blocking call on the worker,
+	 * as for the mode and mtime. */
+	uint64_t t0 = now_ns();
+	int rc = ftruncate(f->fd, (off_t)f->fe_size);
+
+	slow_check(w, t0, "setting a sparse file's size");
+	if (rc != 0) {
+		fail_file(w, f, xf_status_of_errno(errno));
+		return false;
+	}
+	f->max_end = f->fe_size;
+	return true;
+}
+
 void
 file_finish(struct xf_worker *w, uint32_t fi)
 {
@@ -186,8 +210,12 @@ file_finish(struct xf_worker *w, uint32_t fi)
 		fail_file(w, f, f->status);
 		return;
 	}
-	if (f->max_end != f->fe_size) {
+	if (f->max_end > f->fe_size || f->fe_size > f->size) {
+		/* Data past the end, or an end past what the file list announced. */
 		fail_file(w, f, XF_ST_SIZE);
+		return;
+	}
+	if (f->max_end < f->fe_size && !set_size(w, f)) {
 		return;
 	}
 	if (w->p->conf.verify_full || (f->crc_combined && !basis_unchanged(w, f))) {

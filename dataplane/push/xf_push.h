@@ -91,6 +91,7 @@ struct xf_push_stats {
 	uint64_t bytes_total;         /**< bytes of regular files in the list */
 	uint64_t bytes_sent;          /**< file bytes sent in DATA (first transmission) */
 	uint64_t bytes_literal;       /**< bytes sent as literals (DATA), whole files included */
+	uint64_t bytes_sparse;        /**< bytes of holes in whole files: read, not sent */
 	uint64_t bytes_matched;       /**< DELTA: bytes the receiver copied from its basis (COPY) */
 	uint64_t wire_bytes_sent;     /**< UDP payload bytes sent, every frame */
 	uint64_t wire_bytes_received; /**< UDP payload bytes received */
@@ -117,6 +118,8 @@ struct xf_push_read {
 	void *frame;      /**< filled frame, or NULL (eof with no more data, or an error) */
 	uint8_t *payload; /**< the frame's payload start; data is at payload + XF_DATA_OVERHEAD */
 	uint32_t len;     /**< data bytes in the frame */
+	bool hole;        /**< len bytes of zeros in a hole of the file (frame NULL): counted
+	                   *   as read, never sent */
 	uint64_t offset;  /**< file offset of the data */
 	bool last;        /**< the last answer to this request */
 	uint32_t undelivered; /**< with last: frames of this request that never came (end of

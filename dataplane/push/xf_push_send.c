@@ -341,6 +341,13 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		xf_push_delta_op(p, f, rd);
 	} else if (f->delta) {
 		xf_push_delta_feed(p, f, rd);
+	} else if (rd->hole) {
+		/* Zeros in a hole of the source: read, in the CRC, never sent (the receiver's
+		 * file keeps the hole; docs/PROTOCOL.md 6.8). */
+		f->asked -= XF_MIN(f->asked, 1u);
+		f->got_off = rd->offset + rd->len;
+		p->read_ahead -= XF_MIN(p->read_ahead, 1u);
+		p->st.bytes_sparse += rd->len;
 	} else if (rd->frame != NULL) {
 		struct push_frame *pf = p->free_list; /* reserved by read_ahead: never NULL */
 		struct xf_hdr h = hdr_for(p, XF_MSG_DATA);

@@ -375,6 +375,84 @@ test_failures(void)
 	list_free(&old);
 }
 
+/* A file of size zeros with random extents {offset, length}: a sparse source's bytes. */
+static struct xf_memsend_file *
+add_sparse(struct list *l, const char *path, uint64_t size, const uint64_t (*ext)[2],
+           unsigned int n)
+{
+	struct xf_memsend_file *f = add(l, path, XF_FILE_REG);
+	uint8_t *d = calloc(1, size != 0 ? size : 1);
+
+	for (unsigned int k = 0; k < n; k++) {
+		uint8_t *r = random_bytes(ext[k][1]);
+
+		memcpy(d + ext[k][0], r, ext[k][1]);
+		free(r);
+	}
+	f->size = size;
+	f->data = d;
+	f->sparse = true;
+	return f;
+}
+
+/*
+ * Sparse files (docs/PROTOCOL.md 6.8): the sender leaves out DATA for holes; the
+ * receiver writes what arrives, gives a file that ends in a hole its FILE_END size, and
+ * verifies the whole file with holes as zeros. The copies are identical and sparse. A
+ * frame with data that never came (not a hole: the sender had bytes there) fails the
+ * file with CHECKSUM; a FILE_END size past the announced one fails it with SIZE. Once
+ * with the running CRC and read-back, once with every file read back (verify_full).
+ */
+static void
+test_sparse_files(void)
+{
+	static const uint64_t ends_hole[][2] = { { 0, 5000 }, { (1u << 20) + 7, 3000 } };
+	static const uint64_t ends_data[][2] = { { 12345, 100 }, { (1u << 20) - 4096, 4096 } };
+	static const uint64_t dense[][2] = { { 0, 200000 } };
+	const uint64_t mib = 1u << 20;
+	enum { HOLE_END, ALL_HOLE, DATA_END, LOST, TOO_LONG, N_SPARSE };
+
+	for (int full = 0; full < 2; full++) {
+		struct list l = { 0 };
+		struct run_opts o = { .shuffle = true,
+			              .dup_permille = 50,
+			              .window = 16,
+			              .verify_full = full != 0,
+			              .max_payload = XF_PAYLOAD_MTU1500 };
+		struct run_result r;
+		uint8_t skip[N_SPARSE] = { 0 };
+
+		mkpaths(full ? "sparse-full" : "sparse");
+		add_sparse(&l, "hole-end", 3 * mib, ends_hole, 2);
+		add_sparse(&l, "all-hole", 2 * mib, NULL, 0);
+		add_sparse(&l, "data-end", mib, ends_data, 2);
+		add_sparse(&l, "lost", 200000, dense, 1)->omit_at =
+		        1 + 2 * (XF_PAYLOAD_MTU1500 - XF_DATA_OVERHEAD);
+		l.f[LOST].sparse = false;
+		add_sparse(&l, "too-long", mib, ends_hole, 1)->end_shift = 4096;
+		run(dst_dir, &l, &o, &r);
+		CU_ASSERT_EQUAL(r.status[HOLE_END], XF_ST_OK);
+		CU_ASSERT_EQUAL(r.status[ALL_HOLE], XF_ST_OK);
+		CU_ASSERT_EQUAL(r.status[DATA_END], XF_ST_OK);
+		CU_ASSERT_EQUAL(r.status[LOST], XF_ST_CHECKSUM);
+		CU_ASSERT_EQUAL(r.status[TOO_LONG], XF_ST_SIZE);
+		skip[LOST] = skip[TOO_LONG] = 1;
+		CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
+		for (uint32_t i = HOLE_END; i <= DATA_END; i++) {
+			char path[700];
+			struct stat st;
+
+			snprintf(path, sizeof(path), "%s/%s", dst_dir, l.f[i].path);
+			CU_ASSERT_FATAL(stat(path, &st) == 0);
+			CU_ASSERT_EQUAL((uint64_t)st.st_size, l.f[i].size);
+			/* Sparse: what arrived, rounded to blocks, not the size. */
+			CU_ASSERT((uint64_t)st.st_blocks * 512 < 256 * 1024);
+		}
+		result_free(&r);
+		list_free(&l);
+	}
+}
+
 /* Rename completions as the commit worker sees them, and one rename to fail. */
 struct chain_ctx {
 	uint32_t fail;      /* file whose commit step reports -ENOSPC */
@@ -742,6 +820,7 @@ static const struct xf_test tests[] = {
 	{ "temp names", test_tmpname },
 	{ "hostile paths", test_hostile_paths },
 	{ "failures", test_failures },
+	{ "sparse files: holes stay holes, lost data and a long end fail", test_sparse_files },
 	{ "rename chain: order and one result per file", test_rename_chain },
 	{ "abort", test_abort },
 	{ "two RX cores", test_two_rx_cores },

@@ -81,6 +81,8 @@ struct push_harness {
 	unsigned int frames_alive;
 	unsigned int refuse_index;     /* a file the receiver refuses, or UINT32_MAX */
 	unsigned int unreadable_index; /* a file the sender cannot read, or UINT32_MAX */
+	bool sparse; /* the reader answers all-zero frames as holes, as the engine's does
+	              * for frames in a hole of the file (xf_sparse_in_hole) */
 	unsigned int uptodate_index;
 	bool done_sent;
 	uint32_t session;

@@ -67,6 +67,52 @@ test_unreadable_file(void)
 	push_teardown();
 }
 
+/*
+ * Sparse sources: the reader answers the frames of holes without data (here: every
+ * all-zero frame). Those never cross the wire, the FILE_END still carries the whole
+ * size and the CRC of every byte, zeros included, and the receiver's copy (holes as
+ * zeros, a file that ends in one given its size) is identical; also under loss,
+ * duplication and reordering, and for a file that is all hole.
+ */
+static void
+test_sparse_files(void)
+{
+	for (unsigned int lossy = 0; lossy < 2; lossy++) {
+		struct xf_push_stats st;
+		struct xf_reliab_stats rs;
+		uint64_t total = 0, zeroed = 0, ranges = 0;
+
+		push_setup(60, 200000, lossy ? 3 : 0, lossy, lossy ? 10 : 0, 32);
+		T.sparse = true;
+		for (uint32_t i = 0; i < T.count; i++) {
+			uint64_t n = T.ent[i].size;
+			uint64_t a = i == 0 ? 0 : n / 4, b = i == 0 ? n : 3 * n / 4;
+
+			memset(T.src[i] + a, 0, b - a); /* a hole in the middle (file 0: all) */
+			zeroed += b - a;
+			ranges++;
+			if (i % 2 == 1 && n > 0) {
+				memset(T.src[i] + 7 * n / 8, 0, n - 7 * n / 8); /* ends in a hole */
+				zeroed += n - 7 * n / 8;
+				ranges++;
+			}
+			total += n;
+		}
+		push_run(&st, &rs);
+		CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+		CU_ASSERT_EQUAL(st.files_committed, 60);
+		CU_ASSERT_EQUAL(st.files_failed, 0);
+		CU_ASSERT_EQUAL(T.committed, 60);
+		/* Every byte was either sent once (first transmissions) or a hole. */
+		CU_ASSERT_EQUAL(st.bytes_literal + st.bytes_sparse, total);
+		/* Each zeroed range loses at most the two frames it straddles. */
+		CU_ASSERT(st.bytes_sparse + ranges * 2 * 1448 >= zeroed);
+		CU_ASSERT(st.bytes_sparse <= zeroed);
+		CU_ASSERT(T.literal < total - zeroed + ranges * 2 * 1448 + (lossy ? total : 0));
+		push_teardown();
+	}
+}
+
 static void
 test_lossy_channel(void)
 {
@@ -388,6 +434,7 @@ static const struct xf_test tests[] = {
 	{ "AEAD: message 1 in the HELLO, plain answers ignored", test_aead_hello },
 	{ "push -i --delete: the receiver's list of deletions, out of order", test_deleted_list },
 	{ "lossy channel", test_lossy_channel },
+	{ "sparse files: holes are counted, not sent", test_sparse_files },
 	{ "a slow receiver on a lossless wire: probes, no retransmission",
 	  test_slow_receiver_lossless },
 	{ "lost keep-alive PINGs are not sent again", test_lost_pings_not_resent },
