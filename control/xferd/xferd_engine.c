@@ -781,7 +781,7 @@ volumes_json(struct xferd *d)
 	for (unsigned int v = 0; v < d->cfg->n_volumes; v++) {
 		const struct xf_config_volume *cv = &d->cfg->volumes[v];
 		struct xf_engine_volume_info vi;
-		json_t *workers = json_array();
+		json_t *workers = json_array(), *vo;
 
 		if (xf_engine_volume(d->engine, v, &vi) < 0) {
 			json_decref(workers);
@@ -793,17 +793,23 @@ volumes_json(struct xferd *d)
 		for (unsigned int k = 0; cv->n_workers == 0 && k < d->cfg->cores.n_workers; k++) {
 			json_array_append_new(workers, json_integer(d->cfg->cores.workers[k]));
 		}
-		json_array_append_new(
-		        list,
-		        json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:I, s:I, s:I}",
-		                  "name", cv->name, "path", cv->path, "io", vi.io, "apply",
-		                  vi.apply, "verify",
-		                  cv->verify == XF_CONFIG_VERIFY_FULL ? "full" : "fast", "workers",
-		                  workers, "sessions", (int)vi.sessions, "sessions_opened",
-		                  (json_int_t)vi.sessions_opened, "files_verified",
-		                  (json_int_t)vi.files_verified, "commits", (json_int_t)vi.commits,
-		                  "bytes_written", (json_int_t)vi.bytes_written, "staged_dirs",
-		                  (json_int_t)vi.staged_dirs));
+		vo = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:I, s:I, s:I}",
+		               "name", cv->name, "path", cv->path, "io", vi.io, "apply", vi.apply,
+		               "verify", cv->verify == XF_CONFIG_VERIFY_FULL ? "full" : "fast",
+		               "workers", workers, "sessions", (int)vi.sessions, "sessions_opened",
+		               (json_int_t)vi.sessions_opened, "files_verified",
+		               (json_int_t)vi.files_verified, "commits", (json_int_t)vi.commits,
+		               "bytes_written", (json_int_t)vi.bytes_written, "staged_dirs",
+		               (json_int_t)vi.staged_dirs);
+		/* Its receive pipeline's counters, flat, so /metrics maps them as the rest. */
+		for (size_t i = 0; vo != NULL && i < XF_PIPELINE_RX_STATS_N; i++) {
+			char key[64];
+
+			snprintf(key, sizeof(key), "pipeline_%s", xf_pipeline_rx_stats_names[i]);
+			json_object_set_new(
+			        vo, key, json_integer((json_int_t)((const uint64_t *)&vi.rx)[i]));
+		}
+		json_array_append_new(list, vo);
 	}
 	return list;
 }

@@ -270,6 +270,11 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_loaded", st->sc_loaded);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_corrupt", st->sc_corrupt);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_bytes", st->sc_bytes);
+	/* Every volume's receive pipeline, summed (xferctl stats has them per volume). */
+	for (size_t i = 0; i < XF_PIPELINE_RX_STATS_N; i++) {
+		snprintf(key, sizeof(key), "pipeline_%s", xf_pipeline_rx_stats_names[i]);
+		rte_tel_data_add_dict_u64(info, key, ((const uint64_t *)&st->pipeline)[i]);
+	}
 	free(s);
 	return 0;
 }

@@ -1098,6 +1098,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		 * worker's: docs/PIPELINE.md, "Staged directories"). */
 		st->staged_files += t.staged_files + t.staged_linked;
 		st->staged_failed += t.staged_failed;
+		xf_pipeline_rx_stats_add(e->vol[v].pl, &st->pipeline);
 	}
 }
 
@@ -1184,6 +1185,7 @@ xf_engine_volume(struct xf_engine *e, unsigned int v, struct xf_engine_volume_in
 	out->commits = t.commits;
 	out->bytes_written = t.data_bytes;
 	out->staged_dirs = t.staged_dirs;
+	xf_pipeline_rx_stats_add(e->vol[v].pl, &out->rx); /* out is zeroed */
 	return 0;
 }
 

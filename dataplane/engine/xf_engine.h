@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "xf_fault.h"
+#include "xf_pipeline.h"
 #include "xf_push.h"
 
 #define XF_ENGINE_MAX_RX      8u
@@ -363,6 +364,7 @@ struct xf_engine_stats {
 	 * (docs/PIPELINE.md, "Staged directories"): those put in place, the files that came
 	 * in them, those that could not be put in place (their files failed). */
 	uint64_t staged_dirs, staged_files, staged_failed;
+	struct xf_pipeline_rx_stats pipeline; /**< every volume's receive pipeline, summed */
 	bool link_up;
 	uint32_t link_speed_mbps;
 	uint8_t mac[6]; /**< the port's MAC */
@@ -465,6 +467,9 @@ struct xf_engine_volume_info {
 	uint64_t commits;         /**< commit steps done (renames, directories, links) */
 	uint64_t bytes_written;   /**< file bytes written (DATA and COPY) */
 	uint64_t staged_dirs;     /**< staged directories put in place */
+	/** its receive pipeline's counters, summed over the RX cores (docs/CONTROL.md,
+	 *  volumes[].pipeline_*) */
+	struct xf_pipeline_rx_stats rx;
 };
 
 /**

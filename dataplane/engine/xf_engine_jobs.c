@@ -198,6 +198,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 
 		/* Room for the tag: a sealed frame is no larger than the link's payload. */
 		cfg.max_payload -= XF_SECURE_FRAME_OVERHEAD;
+		cfg.seal_overhead = XF_SECURE_FRAME_OVERHEAD; /* counted as it crosses */
 		/* The flags the HELLO will carry (with AEAD: message 1 comes with it). */
 		hello_cfg = cfg;
 		hello_cfg.auth = j->msg1;

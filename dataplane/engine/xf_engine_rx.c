@@ -84,7 +84,7 @@ static void
 udp_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_net_rx_result *res)
 {
 	uint8_t *payload = rte_pktmbuf_mtod(m, uint8_t *) + res->payload_off;
-	uint16_t len = res->payload_len;
+	uint16_t len = res->payload_len; /* then without the tag, once opened */
 	enum xf_proto_reason why = XF_R_OK;
 	struct xf_msg msg;
 	int rc;
@@ -108,7 +108,8 @@ udp_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_net_rx_result *
 		        eng_job_by_session(rx, msg.hdr.session, res->src_ip, res->src_port);
 
 		if (j != NULL) {
-			xf_push_on_frame(j->push, &msg, len, rx->now);
+			/* what crossed: a sealed frame with its tag */
+			xf_push_on_frame(j->push, &msg, res->payload_len, rx->now);
 		} else {
 			rx->no_session++;
 		}

@@ -638,6 +638,34 @@ xf_pipeline_rx_stats(const struct xf_pipeline *p, unsigned int rx)
 	return &p->rx[rx].stats;
 }
 
+/* Summed and named word by word, so a counter added to the struct is summed too (and its
+ * name must be added here: the assertion checks the count). */
+_Static_assert(sizeof(struct xf_pipeline_rx_stats) % sizeof(uint64_t) == 0,
+               "struct xf_pipeline_rx_stats holds uint64_t counters only");
+
+const char *const xf_pipeline_rx_stats_names[] = {
+	"frames",       "bad_frames",  "no_session",  "proto_err",    "stalls",
+	"data_dropped", "dry_dropped", "entries_dup", "proto_aborts", "stale_done",
+};
+_Static_assert(sizeof(xf_pipeline_rx_stats_names) / sizeof(xf_pipeline_rx_stats_names[0]) ==
+                       XF_PIPELINE_RX_STATS_N,
+               "a name for every counter of struct xf_pipeline_rx_stats");
+
+void
+xf_pipeline_rx_stats_add(const struct xf_pipeline *p, struct xf_pipeline_rx_stats *out)
+{
+	uint64_t *sum = (uint64_t *)out;
+
+	for (unsigned int r = 0; r < p->conf.n_rx; r++) {
+		/* volatile: one load per word, never cached or split (the RX core writes) */
+		const volatile uint64_t *c = (const volatile uint64_t *)&p->rx[r].stats;
+
+		for (size_t i = 0; i < XF_PIPELINE_RX_STATS_N; i++) {
+			sum[i] += c[i];
+		}
+	}
+}
+
 void
 xf_pipeline_times(const struct xf_pipeline *p, struct xf_pipeline_times *t)
 {

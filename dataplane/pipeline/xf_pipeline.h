@@ -109,7 +109,8 @@ struct xf_pipeline_conf {
 	bool stop_when_done; /**< stop the loops once every opened session is done */
 };
 
-/** Counters of one RX core (read after the run). */
+/** Counters of one RX core: every field a uint64_t, written by that core only, and only
+ *  growing (xf_pipeline_rx_stats_add() reads them while it runs). */
 struct xf_pipeline_rx_stats {
 	uint64_t frames;       /**< frames taken from the source */
 	uint64_t bad_frames;   /**< failed to decode */
@@ -222,9 +223,26 @@ void xf_pipeline_set_fault(struct xf_pipeline *p, xf_pipeline_fault_fn fn, void 
 typedef void (*xf_pipeline_ring_fn)(void *arg, const struct xf_ring *ring);
 void xf_pipeline_rings(const struct xf_pipeline *p, xf_pipeline_ring_fn fn, void *arg);
 
-/** Counters of RX core rx. */
+/** Counters of RX core rx (read after the run, or on that core). */
 const struct xf_pipeline_rx_stats *xf_pipeline_rx_stats(const struct xf_pipeline *p,
                                                         unsigned int rx);
+
+/** The counters of struct xf_pipeline_rx_stats, as uint64_t words in field order. */
+#define XF_PIPELINE_RX_STATS_N (sizeof(struct xf_pipeline_rx_stats) / sizeof(uint64_t))
+
+/** The name of each (its field's name), for stats output: xf_pipeline_rx_stats_names[i]
+ *  is that of word i, i < XF_PIPELINE_RX_STATS_N. */
+extern const char *const xf_pipeline_rx_stats_names[];
+
+/**
+ * Add the counters of every RX core to out, while the loops run (any thread, no lock).
+ * Each counter is one aligned 64-bit word that only its RX core writes and that only
+ * grows, so a read is a whole value, at most slightly old, as for the engine's own
+ * counters.
+ * @param out Each counter gets the sum over the RX cores added (zero it first for the
+ *            pipeline's own totals; add several pipelines for theirs).
+ */
+void xf_pipeline_rx_stats_add(const struct xf_pipeline *p, struct xf_pipeline_rx_stats *out);
 
 /** Stage counters and spans (CLOCK_MONOTONIC ns, first and last event) for benchmarks. */
 struct xf_pipeline_times {

@@ -101,6 +101,14 @@ xf_push_settle(struct xf_push *p, uint32_t idx, uint8_t status)
 	}
 }
 
+/* The bytes a frame of len bytes takes on the wire: sealed (every frame but the HELLO,
+ * under AEAD), the transmit callback adds the tag. */
+static inline uint64_t
+wire_len(const struct xf_push *p, uint8_t type, uint32_t len)
+{
+	return (uint64_t)len + (type != XF_MSG_HELLO ? p->cfg.seal_overhead : 0);
+}
+
 /* Reliability callbacks: they only move frames between lists and count. */
 static void
 on_acked(void *arg, const struct xf_reliab_sent *s)
@@ -386,7 +394,7 @@ send_ack_if_due(struct xf_push *p, uint64_t now)
 	if (len > 0 && p->io.frame_send(p->io.arg, frame, (uint16_t)len) == 0) {
 		xf_reliab_on_sent(p->rel, now, (uint32_t)len, NULL, 0, 0, NULL);
 		xf_reliab_ack_sent(p->rel);
-		p->st.wire_bytes_sent += (uint64_t)len;
+		p->st.wire_bytes_sent += wire_len(p, XF_MSG_ACK, (uint32_t)len);
 		p->st.frames_sent++;
 	}
 	p->io.frame_free(p->io.arg, frame);
@@ -421,7 +429,7 @@ send_probes(struct xf_push *p, uint64_t now)
 			break;
 		}
 		xf_reliab_on_sent(p->rel, now, (uint32_t)len, NULL, 0, XF_RELIAB_F_PROBE, NULL);
-		p->st.wire_bytes_sent += (uint64_t)len;
+		p->st.wire_bytes_sent += wire_len(p, XF_MSG_PING, (uint32_t)len);
 		p->st.frames_sent++;
 		p->io.frame_free(p->io.arg, frame);
 		busy = true;
@@ -458,7 +466,7 @@ transmit(struct xf_push *p, uint64_t now)
 		                  XF_RELIAB_F_ACK_ELICITING |
 		                          (f->retransmit ? XF_RELIAB_F_RETRANSMIT : 0),
 		                  NULL);
-		p->st.wire_bytes_sent += f->len;
+		p->st.wire_bytes_sent += wire_len(p, f->type, f->len);
 		p->st.frames_sent++;
 		if (f->retransmit) {
 			p->st.retransmits++;

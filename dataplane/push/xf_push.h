@@ -93,8 +93,8 @@ struct xf_push_stats {
 	uint64_t bytes_literal;       /**< bytes sent as literals (DATA), whole files included */
 	uint64_t bytes_sparse;        /**< bytes of holes in whole files: read, not sent */
 	uint64_t bytes_matched;       /**< DELTA: bytes the receiver copied from its basis (COPY) */
-	uint64_t wire_bytes_sent;     /**< UDP payload bytes sent, every frame */
-	uint64_t wire_bytes_received; /**< UDP payload bytes received */
+	uint64_t wire_bytes_sent;     /**< UDP payload bytes sent (sealed: with the tag) */
+	uint64_t wire_bytes_received; /**< UDP payload bytes received (sealed: with the tag) */
 	uint64_t frames_sent;
 	uint64_t retransmits;
 	uint16_t abort_code;      /**< enum xf_abort_code when ABORTED */
@@ -165,6 +165,9 @@ struct xf_push_cfg {
 	 *  NULL for a session without AEAD (session.security none). With it the HELLO asks
 	 *  for XF_HELLO_F_AEAD, and an answer that does not echo it is ignored. */
 	const uint8_t *auth;
+	/** Bytes frame_send adds to every frame but the HELLO as it seals it (the AEAD tag,
+	 *  with auth; 0 in clear): counted in wire_bytes_sent, so that it counts what crosses. */
+	uint16_t seal_overhead;
 	/** Where DELTA files' signature arrays and maps come from (xf_lease.h): owned by the
 	 *  caller's core and outliving the session and any reader still holding an array;
 	 *  NULL: the heap. */
@@ -232,7 +235,8 @@ void xf_push_destroy(struct xf_push *p);
 
 /**
  * A frame from the peer (already decoded, session id checked by the caller).
- * @param bytes Its UDP payload length, for the wire counters.
+ * @param bytes Its UDP payload length as it crossed (sealed: with its tag), for the wire
+ *              counters.
  */
 void xf_push_on_frame(struct xf_push *p, const struct xf_msg *msg, uint32_t bytes, uint64_t now);
 

@@ -6,7 +6,8 @@
 #     `promtool check metrics` accepts it (names, types, HELP, units);
 #   - every number of `xferctl --json stats` is in the scrape under its name, and no
 #     counter scraped is above what xferctl says after it; the finished job's counters
-#     equal those of `xferctl --json jobs`; B counted the frames it received;
+#     equal those of `xferctl --json jobs`; B counted the frames it received, and its
+#     volume's receive pipeline took them with nothing dropped;
 #   - only GET /metrics is served: other paths 404, other methods 405;
 #   - the example Grafana dashboard (dist/grafana/xferd.json) queries only served names.
 #
@@ -78,6 +79,18 @@ pair_ctl b --json stats >"$PAIR_DIR/b-stats.json"
 check stats "$PAIR_DIR/b.prom" "$PAIR_DIR/b-stats.json" >/dev/null || pair_fail "B: stats and metrics differ"
 frames=$(check value "$PAIR_DIR/b.prom" xferd_frames_total)
 [ "$frames" -gt 48 ] || pair_fail "B counted $frames frames for 48 files"
+# Its volume's receive pipeline took the push's frames (some of those counted), and a
+# correct sender has none dropped there as undecodable, refused by its session, or meant
+# for a dry run (hostile-session.sh counts them for known bad frames).
+vol=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); r = r.get("result", r)
+print(r["volumes"][0]["name"])' "$PAIR_DIR/b-stats.json")
+pframes=$(check value "$PAIR_DIR/b.prom" xferd_volume_pipeline_frames_total "volume=$vol")
+[ "$pframes" -gt 48 ] && [ "$pframes" -le "$frames" ] ||
+	pair_fail "B's volume $vol: $pframes pipeline frames, expected 48 < n <= $frames"
+for k in bad_frames proto_err proto_aborts dry_dropped; do
+	v=$(check value "$PAIR_DIR/b.prom" "xferd_volume_pipeline_${k}_total" "volume=$vol")
+	[ "$v" = 0 ] || pair_fail "B's volume $vol: pipeline_$k is $v for a correct push"
+done
 
 # Nothing else is served.
 [ "$(check status "http://127.0.0.1:$port_a/" GET)" = 404 ] || pair_fail "GET / is not 404"

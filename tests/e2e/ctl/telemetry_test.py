@@ -60,6 +60,14 @@ def main():
                 want.update({f"delta_{k}_{kk}": vv for kk, vv in v.items()})
             else:
                 want["delta_" + k] = v
+        # Each volume's receive pipeline counters, summed over the volumes.
+        for vol in cs["volumes"]:
+            for k, v in vol.items():
+                if k.startswith("pipeline_"):
+                    want[k] = want.get(k, 0) + v
+        check(all(k in want for k in ("pipeline_frames", "pipeline_data_dropped",
+                                      "pipeline_dry_dropped", "pipeline_proto_err")),
+              "xferctl stats has the volumes' pipeline counters")
         check(tel == want, f"/xferd/stats has exactly xferctl stats' counters ({len(want)})")
 
         jobs, sess = xfe2e.telemetry(prefix, "/xferd/jobs", "/xferd/sessions")

@@ -8,7 +8,7 @@ Checked: every UDP datagram is decoded as xferd, with no malformed-packet mark a
 expert error; HELLO to DONE (types 1..11) all appear; the receiver's `frames` equals the
 sender's datagrams (on a loaded machine less at most those the sender declared lost and
 its ACKs); one receive session per HELLO'd session id (`sessions_opened`); per
-job (in HELLO order), the frame bytes each way (without the AEAD tag) equal its
+job (in HELLO order), the UDP payload bytes each way (sealed: with the AEAD tag) equal its
 `wire_bytes_sent` and `wire_bytes_received`, and its DATA bytes equal `bytes_literal` when nothing was sent
 again; with `--mode none` no frame is sealed and every DATA, FLIST entry and HELLO field
 is decoded; with `aead` every frame but the HELLO is sealed, the HELLO and the HELLO_ACK
@@ -64,8 +64,8 @@ def main():
             fails.append(what)
 
     count = collections.Counter()
-    # (session, dir) -> frame bytes before sealing: xferd's wire_bytes_* count the frame
-    # it sealed or opened, without the 16-byte tag.
+    # (session, dir) -> UDP payload bytes: xferd's wire_bytes_* count what crosses, a
+    # sealed frame with its 16-byte tag.
     wire = collections.Counter()
     data = collections.Counter()  # session -> DATA bytes
     order = []  # session ids in HELLO order
@@ -79,7 +79,7 @@ def main():
         s = r["xferd.session"]
         count[(t, d)] += 1
         sealed = truthy(r["xferd.sealed"])
-        wire[(s, d)] += int(r["xferd.len"]) + 24 - (16 if sealed else 0)
+        wire[(s, d)] += int(r["udp.length"]) - 8
         check(int(r["udp.length"]) == int(r["xferd.len"]) + 32,
               f"frame {n}: UDP length {r['udp.length']} is not 8 + 24 + len {r['xferd.len']}")
         check(not r["_ws.malformed"], f"frame {n}: malformed-packet mark")

@@ -515,6 +515,10 @@ def lastmore(src, dst):
         if ss.aborted != ABORT_PROTOCOL:
             fail("lastmore %d: ABORT code %u, expected PROTOCOL" % (k, ss.aborted))
         ss.quiet(0.5)
+    # Each abort is the receive pipeline's own, counted once in its volume's
+    # pipeline_proto_aborts and pipeline_proto_err (docs/CONTROL.md).
+    counts["pipeline_proto_aborts"] = len(bursts)
+    counts["min"] = {"pipeline_proto_err": len(bursts)}
     print("hostile_session: lastmore: every sequence ended with ABORT(PROTOCOL)")
 
 

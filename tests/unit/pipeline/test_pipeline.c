@@ -696,6 +696,41 @@ test_abort(void)
 }
 
 /*
+ * xf_pipeline_rx_stats_add() over two RX cores: each word is the sum of the cores'
+ * (frames: every frame the senders sent), a second call adds again, and each name is
+ * that of the field at its word (what `xferctl stats` prints as volumes[].pipeline_*).
+ */
+static void
+rx_sum_check(const struct xf_pipeline *p, uint64_t frames)
+{
+	static const struct {
+		size_t off;
+		const char *name;
+	} fields[] = {
+#define F(x) { offsetof(struct xf_pipeline_rx_stats, x), #x }
+		F(frames),       F(bad_frames),  F(no_session),  F(proto_err),    F(stalls),
+		F(data_dropped), F(dry_dropped), F(entries_dup), F(proto_aborts), F(stale_done),
+#undef F
+	};
+	struct xf_pipeline_rx_stats sum = { 0 };
+	const uint64_t *w = (const uint64_t *)&sum;
+
+	xf_pipeline_rx_stats_add(p, &sum);
+	CU_ASSERT_EQUAL(sum.frames, frames);
+	for (size_t i = 0; i < XF_PIPELINE_RX_STATS_N; i++) {
+		CU_ASSERT_EQUAL(w[i], ((const uint64_t *)xf_pipeline_rx_stats(p, 0))[i] +
+		                              ((const uint64_t *)xf_pipeline_rx_stats(p, 1))[i]);
+	}
+	xf_pipeline_rx_stats_add(p, &sum);
+	CU_ASSERT_EQUAL(sum.frames, 2 * frames);
+	CU_ASSERT_EQUAL_FATAL(XF_ARRAY_SIZE(fields), XF_PIPELINE_RX_STATS_N);
+	for (size_t i = 0; i < XF_ARRAY_SIZE(fields); i++) {
+		CU_ASSERT_EQUAL(fields[i].off, i * sizeof(uint64_t));
+		CU_ASSERT_STRING_EQUAL(xf_pipeline_rx_stats_names[i], fields[i].name);
+	}
+}
+
+/*
  * Two RX cores, one session each, sharing the workers and the commit worker: both
  * trees complete, each in its own order, through rings from both RX cores. With two
  * workers (fsync batch, files in directories the list does not name); then trees as the
@@ -759,6 +794,7 @@ two_rx_case(const char *tag, unsigned int workers, enum xf_fsync_policy fsync, b
 		                                 XF_PAYLOAD_MTU1500, 0, xf_memsend_tx, ms[k]));
 	}
 	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
+	rx_sum_check(p, xf_memsend_stats(ms[0])->frames + xf_memsend_stats(ms[1])->frames);
 	for (int k = 0; k < 2; k++) {
 		CU_ASSERT_TRUE(xf_memsend_done(ms[k]));
 		CU_ASSERT_EQUAL(xf_memsend_stats(ms[k])->done_files, l[k].n);

@@ -65,6 +65,9 @@ t_send(void *arg, void *frame, uint16_t len)
 	uint64_t due = T.now + 200000; /* 200 us one way */
 
 	(void)arg;
+	T.sent_frames++;
+	T.sent_hellos += f->buf[3] == XF_MSG_HELLO;
+	T.sent_bytes += len;
 	if (push_rnd() % 100 < T.loss_pct || (T.lose_pings && f->buf[3] == XF_MSG_PING)) {
 		return 0; /* lost on the wire */
 	}
@@ -806,6 +809,7 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		.dest = "dest",
 		.max_payload = 1472,
 		.auth = T.auth,
+		.seal_overhead = T.seal_overhead,
 		.sig_ring = T.sig_ring,
 		.delete_extra = T.ndeleted != 0,
 		.max_delete = XF_DELETE_UNLIMITED,

@@ -142,6 +142,10 @@ struct push_harness {
 	const uint8_t *auth;
 	unsigned int plain_answers;
 	unsigned int hellos;
+	/* cfg.seal_overhead (the tag the engine's sealing adds), and what frame_send got:
+	 * frames, of them HELLOs, their bytes before any sealing */
+	uint16_t seal_overhead;
+	uint64_t sent_frames, sent_hellos, sent_bytes;
 	/* push -i --delete (docs/PROTOCOL.md 6.14): the receiver's list of ndeleted
 	 * deletions ("gone/N"), sent with its DONE last frame first, and again every
 	 * millisecond until the DONE is acknowledged (it closes then: close_on_done_ack);

@@ -43,6 +43,9 @@ test_clean_channel(void)
 		        (unsigned long)rs.smoothed_rtt_ns);
 	}
 	CU_ASSERT_EQUAL(T.committed, 200);
+	/* In clear, what crosses is what the session built. */
+	CU_ASSERT_EQUAL(st.frames_sent, T.sent_frames);
+	CU_ASSERT_EQUAL(st.wire_bytes_sent, T.sent_bytes);
 	push_teardown();
 }
 
@@ -221,10 +224,17 @@ test_aead_hello(void)
 	push_setup(20, 3000, 0, 0, 0, 16);
 	T.auth = msg1;
 	T.plain_answers = 3;
+	T.seal_overhead = 16;
 	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_committed, 20);
 	CU_ASSERT_EQUAL(T.plain_answers, 0); /* the refusals in clear went out first */
+	/* wire_bytes_sent counts what crosses: every frame but the HELLO with the tag that
+	 * sealing adds. */
+	CU_ASSERT(T.sent_hellos >= 1);
+	CU_ASSERT(T.sent_frames > T.sent_hellos + 20);
+	CU_ASSERT_EQUAL(st.frames_sent, T.sent_frames);
+	CU_ASSERT_EQUAL(st.wire_bytes_sent, T.sent_bytes + 16 * (T.sent_frames - T.sent_hellos));
 	push_teardown();
 }
 
