@@ -52,8 +52,7 @@ walk(int fd, struct xf_sparse_hole *h, uint64_t off)
 }
 
 bool
-xf_sparse_in_hole(int fd, struct xf_sparse_hole *h, uint64_t off, const uint8_t *data,
-                  uint32_t len)
+xf_sparse_in_hole(int fd, struct xf_sparse_hole *h, uint64_t off, const uint8_t *data, uint32_t len)
 {
 	if (len == 0) {
 		return false;
