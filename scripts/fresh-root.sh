@@ -21,7 +21,10 @@
 # - The commit under test (HEAD of this checkout) is cloned into /src/xferd in the root.
 # - Everything runs in a private mount namespace (unshare). The root is bind-mounted onto
 #   itself first (`ip netns exec` remounts / and fails unless / is a mount point), then
-#   /dev, /proc, /sys, /dev/shm and /run are bind-mounted into it.
+#   /dev, /proc, /sys, /sys/fs/cgroup, /dev/shm and /run are bind-mounted into it. The
+#   cgroup file system is a mount of its own under /sys, which a bind of /sys leaves out;
+#   systemd-nspawn needs it to boot systemd (e2e-nspawn-boot: "Failed to determine
+#   whether the unified cgroups hierarchy is used").
 # - On the way out every mount under the root is taken down, and the root is deleted only
 #   after /proc/self/mountinfo shows nothing mounted under it (an rm -rf over a live bind
 #   mount of /dev or /run would delete the host's files). rm also stays on one file system.
@@ -142,6 +145,10 @@ inner() {
 		mkdir -p "$root/$d"
 		mount --bind "/$d" "$root/$d"
 	done
+	# With its controllers' own mounts beneath it (cgroup v1 or hybrid): --rbind.
+	if mountpoint -q /sys/fs/cgroup; then
+		mount --rbind /sys/fs/cgroup "$root/sys/fs/cgroup"
+	fi
 	mkdir -p "$cache/archives/partial" "$root/var/cache/apt/archives"
 	mount --bind "$cache/archives" "$root/var/cache/apt/archives"
 	chroot "$root" /usr/bin/env -i \

@@ -49,6 +49,20 @@ s.send(b"\x02\0\0\0\0\x99" * 2 + b"\x08\x00" + ip + struct.pack(">HHHH", 9, 9, 8
 	xfn_fail "tshark did not capture a probe: $(cat "$T/tshark.err")"
 }
 
+# wait_captured FILE N: poll (10 s at most) until FILE holds N datagrams toward B, the
+# receiver's own count: dumpcap writes what its socket buffered on its own time, and an
+# interrupt that comes first loses the tail (the whole second push once, in a fresh root).
+# The analysis says what is still missing after that.
+wait_captured() {
+	local n
+	for _ in $(seq 100); do
+		n=$(tshark -n -r "$1" -Y "ip.dst == 10.213.10.2 && !(udp.dstport == 9)" \
+			2>/dev/null | wc -l) || n=0
+		[ "$n" -ge "$2" ] && return
+		sleep 0.1
+	done
+}
+
 capture_stop() {
 	kill -INT "$CAP_PID"
 	wait "$CAP_PID" || xfn_fail "tshark capture failed: $(cat "$T/tshark.err")"
@@ -86,6 +100,8 @@ with open(f, "r+b") as h:
 	xfn_ctl A --json jobs >"$T/$mode.jobs.json" || xfn_fail "xferctl jobs failed"
 	xfn_ctl A --json stats >"$T/$mode.a.json" || xfn_fail "xferctl stats on A failed"
 	xfn_ctl B --json stats >"$T/$mode.b.json" || xfn_fail "xferctl stats on B failed"
+	wait_captured "$cap" "$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["dataplane"]["frames"])' "$T/$mode.b.json")"
 	capture_stop
 	xfn_same "$T/src" "$T/B/$mode"
 	xfn_stop A
