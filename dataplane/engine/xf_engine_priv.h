@@ -266,11 +266,11 @@ struct eng_rx {
 	/* counters, read by the control thread (relaxed; they only grow) */
 	uint64_t frames, bad_frames, no_session, hello_refused;
 	uint64_t hello_not_allowed, hello_peer_cap, unconfirmed, pn_ahead, pend_full;
-	uint64_t volume_refused;                          /* destinations we do not serve */
-	uint64_t hello_ended; /* HELLOs of a session that ended here (eng_ended): dropped */
+	uint64_t volume_refused; /* destinations we do not serve */
+	uint64_t hello_ended;    /* HELLOs of a session that ended here (eng_ended): dropped */
 	struct eng_ended ended[ENG_ENDED_MAX];
-	unsigned int ended_next; /* the slot the next ended session takes */
-	uint64_t vol_opened[XF_ENGINE_MAX_VOLUMES];       /* sessions opened, per volume */
+	unsigned int ended_next;                    /* the slot the next ended session takes */
+	uint64_t vol_opened[XF_ENGINE_MAX_VOLUMES]; /* sessions opened, per volume */
 	unsigned int vol_sessions[XF_ENGINE_MAX_VOLUMES]; /* open now, per volume */
 	uint64_t frame_drops[XF_R_MAX];
 	uint64_t opened, closed, timed_out, retransmits;
