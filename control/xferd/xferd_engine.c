@@ -604,6 +604,7 @@ xferd_stats_json(struct xferd *d)
 	}
 	json_object_set_new(drops, "no_session", json_integer((json_int_t)st.no_session));
 	json_object_set_new(drops, "hello_refused", json_integer((json_int_t)st.hello_refused));
+	json_object_set_new(drops, "hello_ended", json_integer((json_int_t)st.hello_ended));
 	json_object_set_new(drops, "hello_not_allowed",
 	                    json_integer((json_int_t)st.hello_not_allowed));
 	json_object_set_new(drops, "hello_peer_cap", json_integer((json_int_t)st.hello_peer_cap));

@@ -214,6 +214,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	}
 	rte_tel_data_add_dict_u64(info, "drop_no_session", st->no_session);
 	rte_tel_data_add_dict_u64(info, "drop_hello_refused", st->hello_refused);
+	rte_tel_data_add_dict_u64(info, "drop_hello_ended", st->hello_ended);
 	rte_tel_data_add_dict_u64(info, "drop_hello_not_allowed", st->hello_not_allowed);
 	rte_tel_data_add_dict_u64(info, "drop_hello_peer_cap", st->hello_peer_cap);
 	rte_tel_data_add_dict_u64(info, "drop_volume_refused", st->volume_refused);

@@ -1007,6 +1007,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->bad_frames += rx->bad_frames;
 		st->no_session += rx->no_session;
 		st->hello_refused += rx->hello_refused;
+		st->hello_ended += rx->hello_ended;
 		st->hello_not_allowed += rx->hello_not_allowed;
 		st->hello_peer_cap += rx->hello_peer_cap;
 		st->volume_refused += rx->volume_refused;

@@ -297,6 +297,7 @@ struct xf_engine_stats {
 	uint64_t net_drops[32];   /**< by enum xf_net_drop */
 	uint64_t no_session;      /**< frames for an unknown session */
 	uint64_t hello_refused;   /**< HELLOs answered with a refusal, every reason */
+	uint64_t hello_ended;     /**< HELLOs of a session that ended here: dropped */
 	uint64_t tx_full;         /**< frames dropped because a TX queue was full: replies,
 	                             ACKs, refusals, or a served session's frame when its
 	                             own queue was full (the session then times out) */

@@ -214,6 +214,21 @@ struct eng_rsess {
 	uint8_t msg2[XF_NOISE_MSG2_LEN]; /**< message 2 of its HELLO_ACK (sent again) */
 };
 
+/*
+ * Sessions an RX core served that have ended, remembered for the idle timeout so that a
+ * HELLO of theirs arriving again (a retransmission still in flight, a duplicate on the
+ * path) does not open them anew: the sender gave up that session when its own idle
+ * timeout passed, so no HELLO of it can come later (docs/PROTOCOL.md 6.1). Bounded:
+ * the oldest is forgotten first once ENG_ENDED_MAX sessions ended within one timeout.
+ */
+#define ENG_ENDED_MAX 64u
+
+struct eng_ended {
+	uint64_t until; /**< rx->now after which it is forgotten; 0: free */
+	uint32_t id, ip;
+	uint16_t port;
+};
+
 /* Frames an RX core holds while their next hop is being resolved, and for how long. */
 #define ENG_HOLD_MAX 16u
 #define ENG_HOLD_NS  (1000ull * 1000ull * 1000ull)
@@ -251,8 +266,11 @@ struct eng_rx {
 	/* counters, read by the control thread (relaxed; they only grow) */
 	uint64_t frames, bad_frames, no_session, hello_refused;
 	uint64_t hello_not_allowed, hello_peer_cap, unconfirmed, pn_ahead, pend_full;
-	uint64_t volume_refused;                          /* destinations we do not serve */
-	uint64_t vol_opened[XF_ENGINE_MAX_VOLUMES];       /* sessions opened, per volume */
+	uint64_t volume_refused; /* destinations we do not serve */
+	uint64_t hello_ended;    /* HELLOs of a session that ended here (eng_ended): dropped */
+	struct eng_ended ended[ENG_ENDED_MAX];
+	unsigned int ended_next;                    /* the slot the next ended session takes */
+	uint64_t vol_opened[XF_ENGINE_MAX_VOLUMES]; /* sessions opened, per volume */
 	unsigned int vol_sessions[XF_ENGINE_MAX_VOLUMES]; /* open now, per volume */
 	uint64_t frame_drops[XF_R_MAX];
 	uint64_t opened, closed, timed_out, retransmits;

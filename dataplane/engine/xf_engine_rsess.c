@@ -235,6 +235,34 @@ rs_send_ack(struct eng_rx *rx, struct eng_rsess *rs)
  * aborted in the pipeline (workers drop its files and temps) and keeps its slot until
  * the pipeline says every worker has let go of it (eng_rs_poll frees it then).
  */
+static void
+rs_remember_ended(struct eng_rx *rx, const struct eng_rsess *rs)
+{
+	struct xf_engine_params par;
+	struct eng_ended *x = &rx->ended[rx->ended_next];
+
+	xf_engine_get_params(rx->e, &par);
+	x->until = rx->now + (uint64_t)par.timeout_ms * 1000000ull;
+	x->id = rs->id;
+	x->ip = rs->peer_ip;
+	x->port = rs->peer_port;
+	rx->ended_next = (rx->ended_next + 1) % ENG_ENDED_MAX;
+}
+
+/* @return true if (id, ip, port) names a session that ended here within the timeout. */
+static bool
+rs_recently_ended(const struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port)
+{
+	for (unsigned int i = 0; i < ENG_ENDED_MAX; i++) {
+		const struct eng_ended *x = &rx->ended[i];
+
+		if (x->until > rx->now && x->id == id && x->ip == ip && x->port == port) {
+			return true;
+		}
+	}
+	return false;
+}
+
 void
 eng_rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
 {
@@ -248,6 +276,7 @@ eng_rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
 		xf_session_abort(rs->ps);
 	}
 	rs->closing = true;
+	rs_remember_ended(rx, rs);
 	rx->timed_out += timed_out;
 	XF_LOG(INFO, MODULE, "session %08x ended%s", rs->id, timed_out ? " (timeout)" : "");
 }
@@ -720,7 +749,12 @@ eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
 	int rc;
 
 	if (rs == NULL) {
-		if (msg->hdr.type == XF_MSG_HELLO) {
+		if (msg->hdr.type == XF_MSG_HELLO &&
+		    rs_recently_ended(rx, msg->hdr.session, ip, port)) {
+			/* Its sender is done with it, or gives up within the timeout: a new
+			 * session now would only wait for that timeout, holding a slot. */
+			rx->hello_ended++;
+		} else if (msg->hdr.type == XF_MSG_HELLO) {
 			rs = rs_open(rx, msg, ip, port,
 			             &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr);
 			if (rs != NULL) {

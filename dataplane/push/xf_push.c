@@ -146,6 +146,15 @@ on_lost(void *arg, const struct xf_reliab_sent *s)
 		xf_push_pf_put(p, f);
 		return;
 	}
+	/*
+	 * A HELLO judged lost after the HELLO_ACK came (its ACK was slower than the loss
+	 * timer) has nothing left to do: sent again, it could reach the receiver after the
+	 * session ended there, and open it anew (docs/PROTOCOL.md 6.1).
+	 */
+	if (f->type == XF_MSG_HELLO && p->state != XF_PUSH_HELLO) {
+		xf_push_pf_put(p, f);
+		return;
+	}
 	f->retransmit = 1;
 	enqueue(&p->rq_head, &p->rq_tail, f);
 }

@@ -9,6 +9,8 @@
 #             HELLO refused BUSY;
 #   idreuse   a second allowed address opens a session under the id of a first one's
 #             and pushes its own file first: each session commits its own file;
+#   rehello   a session that ended gets its HELLO again, as sent and rebuilt: not
+#             opened anew (drops.hello_ended), nothing answered;
 #   lastmore  FLIST LAST below an entry already seen, or entries at or above a LAST
 #             total: ABORT(PROTOCOL), B survives;
 #   traps     a session whose file list holds paths with '..', absolute and malformed
@@ -94,6 +96,7 @@ hs nokey "$net.4" "$net.2"
 hs flips "$net.7" "$net.2"
 hs cap "$net.5" "$net.2" 3
 hs idreuse "$net.4" "$net.7" "$net.2"
+hs rehello "$net.4" "$net.2"
 hs lastmore "$net.6" "$net.2"
 hs traps "$net.1" "$net.2" "$T/outside"
 state=$(xfn_q A jobs "r['jobs'][-1]['state']")

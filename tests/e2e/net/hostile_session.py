@@ -29,6 +29,8 @@ Other sessions, each a case of its own (docs/PROTOCOL.md 6.1, docs/ENGINE.md):
                            from SRC and pushes its own f.txt first: each session commits
                            its own file (idreuse/v/f.txt "victim", idreuse/a/f.txt
                            "hacker"); the second address never writes into the first's
+    rehello SRC DST        a session pushes a file and ends; its HELLO then comes again,
+                           as sent and rebuilt: nothing answered, nothing opened
     lastmore SRC DST       FLIST LAST below an entry already seen (in one burst, or
                            after a settled entry), or entries at or above a LAST total
                            (after it): each session gets ABORT(PROTOCOL)
@@ -46,7 +48,7 @@ With XF_HS_KEY, XF_HS_PEER_PUB and XF_HS_PSK in the environment the peer holds k
 speaks session.security aead; without, frames go in clear (session.security none).
 
     hostile_session.py [traps] SRC_IP DST_IP OUTSIDE
-    hostile_session.py cap|idreuse|lastmore|refused|replay|nokey|wrongpsk|flips ARGS...
+    hostile_session.py cap|idreuse|lastmore|refused|replay|nokey|wrongpsk|flips|rehello ARGS...
 """
 import base64
 import json
@@ -69,7 +71,7 @@ PORT = 7010
 VERSION = 2
 # What the appliance must count for this run (printed last, as JSON).
 counts = {"hello_peer_cap": 0, "hello_not_allowed": 0, "unconfirmed": 0, "pn_ahead": 0,
-          "sessions": 0}
+          "sessions": 0, "hello_ended": 0}
 
 
 def sec_from_env():
@@ -478,6 +480,38 @@ def idreuse(src2, src, dst):
           % victim.sid)
 
 
+def rehello(src, dst):
+    """A session pushes a file and ends; then its HELLO comes again, the same bytes and
+    a new one (a fresh message 1, as a sender that rebuilt it would send) under its id:
+    neither opens it anew (drops.hello_ended), nothing is answered."""
+    deadline = time.monotonic() + 30
+    ss = Session(src, dst)
+    status, _ = ss.hello(b"rehello", deadline)
+    if status != 0:
+        fail("rehello: HELLO refused (status %u)" % status)
+    first = ss.sent[0]
+    if push_one(ss, 0, "rehello/f.txt", b"once", deadline) is not None:
+        fail("rehello: f.txt failed")
+    finish(ss, 1, deadline)
+    # Until the appliance has ended the session: a PING it no longer acknowledges.
+    while True:
+        if time.monotonic() > deadline:
+            fail("rehello: the session never ended")
+        pn = ss.send(PING)
+        while (f := ss.recv(0.2)) is not None and pn not in ss.acked:
+            pass
+        if pn not in ss.acked:
+            counts["no_session"] = counts.get("no_session", 0) + 1
+            break
+    ss.raw(first)
+    ss.send(HELLO, ss.hello_body(b"rehello", random.randrange(1 << 64)))
+    if (f := ss.recv(1.0)) is not None:
+        fail("rehello: the appliance answered a HELLO of an ended session (type %u)" % f[0])
+    counts["hello_ended"] += 2
+    print("hostile_session: rehello: session %08x ended; its HELLO twice again, unanswered"
+          % ss.sid)
+
+
 def lastmore(src, dst):
     """FLIST LAST whose total is below an entry already seen: ABORT(PROTOCOL)."""
     deadline = time.monotonic() + 30
@@ -722,7 +756,7 @@ def main():
              "idreuse": lambda a: idreuse(*a), "lastmore": lambda a: lastmore(*a),
              "refused": lambda a: refused(*a), "nokey": lambda a: nokey(*a),
              "wrongpsk": lambda a: wrongpsk(*a), "flips": lambda a: flips(*a),
-             "replay": lambda a: replay(*a)}
+             "replay": lambda a: replay(*a), "rehello": lambda a: rehello(*a)}
     case = args.pop(0) if args and args[0] in cases else "traps"
     cases[case](args)
     print(json.dumps(counts, sort_keys=True))

@@ -522,7 +522,8 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 	if (m.hdr.type == XF_MSG_PING) {
 		T.pings++;
 	}
-	if (m.hdr.type != XF_MSG_ACK && !(T.close_on_done_ack && m.hdr.type == XF_MSG_PING)) {
+	if (m.hdr.type != XF_MSG_ACK && !(T.close_on_done_ack && m.hdr.type == XF_MSG_PING) &&
+	    !(T.unacked_hello && m.hdr.type == XF_MSG_HELLO)) {
 		rx_ack(m.hdr.pn);
 	}
 	if (dup) {

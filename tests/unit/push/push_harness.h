@@ -134,6 +134,7 @@ struct push_harness {
 	 * stall_period_ns (its pipeline full, its process descheduled); frames wait. */
 	uint64_t stall_ns, stall_period_ns;
 	bool lose_pings;        /* the sender's PINGs are lost on the wire */
+	bool unacked_hello;     /* the receiver answers the HELLO but never acknowledges it */
 	unsigned int lose_acks; /* the sender's next ACK frames lost on the wire */
 	uint64_t hello_ack_pn;
 	unsigned int unconfirmed;

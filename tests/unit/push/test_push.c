@@ -189,6 +189,30 @@ test_lost_pings_not_resent(void)
 	push_teardown();
 }
 
+/*
+ * The HELLO's own acknowledgement never comes (as when it is slower than the loss timer,
+ * or lost), but its HELLO_ACK does: once the session runs the HELLO is declared lost, and
+ * must not go again. Sent again it could reach the receiver after its session ended and
+ * open it anew (docs/PROTOCOL.md 6.1).
+ */
+static void
+test_lost_hello_not_resent_after_ack(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	push_setup(100, 30000, 0, 0, 0, 16);
+	T.unacked_hello = true;
+	push_run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, 100);
+	CU_ASSERT(rs.lost > 0);
+	CU_ASSERT_EQUAL(T.sent_hellos, 1);
+	CU_ASSERT_EQUAL(T.hellos, 1);
+	CU_ASSERT_EQUAL(st.retransmits, 0);
+	push_teardown();
+}
+
 static void
 test_empty_list_and_empty_files(void)
 {
@@ -448,6 +472,8 @@ static const struct xf_test tests[] = {
 	{ "a slow receiver on a lossless wire: probes, no retransmission",
 	  test_slow_receiver_lossless },
 	{ "lost keep-alive PINGs are not sent again", test_lost_pings_not_resent },
+	{ "a HELLO lost after its HELLO_ACK is not sent again",
+	  test_lost_hello_not_resent_after_ack },
 	{ "unreadable file", test_unreadable_file },
 	{ "empty list, empty files", test_empty_list_and_empty_files },
 	{ "silent peer times out", test_silent_peer_times_out },
