@@ -658,6 +658,10 @@ void do_file_end(struct xf_worker *w, const struct xf_work *it);
 
 /* ---- xf_worker_commit.c ---- */
 void mark_dirty(struct xf_worker *w, int pfd);
+/* xf_worker_link.c: hard link item it (its parent open at pfd) linked at temp name tmp
+ * (*made: then to be renamed into place); XF_ST_OK with !*made: it already is that link. */
+uint8_t link_make(struct xf_worker *w, int pfd, const struct xf_work *it, const char *tmp,
+                  bool *made);
 int commit_run(struct xf_worker *w);
 void commit_drain(struct xf_worker *w);
 

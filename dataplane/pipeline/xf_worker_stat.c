@@ -102,6 +102,8 @@ kind_matches(uint8_t kind, uint16_t mode)
 		return S_ISDIR(mode);
 	case XF_FILE_SYMLINK:
 		return S_ISLNK(mode);
+	case XF_FILE_HARDLINK:
+		return S_ISREG(mode); /* a file there (its items compare time and mode) */
 	default:
 		return false;
 	}
@@ -122,7 +124,9 @@ quick_check(const struct wfile *f)
 	int64_t mt = (int64_t)x->stx_mtime.tv_sec * 1000000000ll + x->stx_mtime.tv_nsec;
 	bool same;
 
-	if (!kind_matches(f->kind, x->stx_mode)) {
+	if (!kind_matches(f->kind, x->stx_mode) || f->kind == XF_FILE_HARDLINK) {
+		/* A hard link is settled at commit, once its leader is: whether the name
+		 * already is that link can only be told then (xf_worker_link.c). */
 		return XF_DEC_WHOLE;
 	}
 	same = mt == f->mtime_ns && (f->kind == XF_FILE_DIR || x->stx_size == f->size);

@@ -48,10 +48,11 @@ put_escaped(char *out, const char *s, size_t len)
 	return at;
 }
 
-/* name (plus '/' for a directory, "./" for the root) and " -> target" after the columns. */
+/* name (plus '/' for a directory, "./" for the root) and " -> target" (a symlink's) or
+ * " => target" (a hard link's leader) after the columns. */
 static int
 put_name(char *buf, size_t cap, size_t at, const char *path, size_t len, bool dir,
-         const char *target, size_t target_len)
+         const char *arrow, const char *target, size_t target_len)
 {
 	size_t need = at + (len == 0 ? 2u : name_len(path, len) + (dir ? 1u : 0u)) +
 	              (target != NULL ? 4u + name_len(target, target_len) : 0u) + 1u;
@@ -69,7 +70,7 @@ put_name(char *buf, size_t cap, size_t at, const char *path, size_t len, bool di
 		}
 	}
 	if (target != NULL) {
-		memcpy(buf + at, " -> ", 4);
+		memcpy(buf + at, arrow, 4);
 		at += 4 + put_escaped(buf + at + 4, target, target_len);
 	}
 	buf[at] = '\0';
@@ -112,6 +113,16 @@ xf_itemize_line(char *buf, size_t cap, uint8_t kind, uint16_t rec, bool checksum
 		c[1] = 'L';
 		c[2] = (items & XF_ITEM_CHANGE) != 0 ? 'c' : '.';
 		break;
+	case XF_FILE_HARDLINK:
+		/* rsync -H: "hf" and "=> leader" for a name made a link; the receiver cannot
+		 * tell at its decision whether the name already is that link (it is settled
+		 * once the leader is), so only a new name is said. */
+		if (!is_new) {
+			return 0;
+		}
+		c[0] = 'h';
+		c[1] = 'f';
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -132,7 +143,9 @@ xf_itemize_line(char *buf, size_t cap, uint8_t kind, uint16_t rec, bool checksum
 	}
 	memcpy(buf, c, sizeof(c));
 	return put_name(buf, cap, sizeof(c), path, len, kind == XF_FILE_DIR,
-	                kind == XF_FILE_SYMLINK ? target : NULL, target_len);
+	                kind == XF_FILE_HARDLINK ? " => " : " -> ",
+	                kind == XF_FILE_SYMLINK || kind == XF_FILE_HARDLINK ? target : NULL,
+	                target_len);
 }
 
 int
@@ -144,5 +157,5 @@ xf_itemize_deleting(char *buf, size_t cap, const char *path, size_t len, bool di
 		return -ENOSPC;
 	}
 	memcpy(buf, head, sizeof(head) - 1);
-	return put_name(buf, cap, sizeof(head) - 1, path, len, dir, NULL, 0);
+	return put_name(buf, cap, sizeof(head) - 1, path, len, dir, NULL, NULL, 0);
 }

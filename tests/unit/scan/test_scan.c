@@ -278,7 +278,7 @@ static void
 test_tree(void)
 {
 	struct xf_scan_stats st;
-	struct xf_scan *s = xf_scan_tree(root, NULL, NULL, &st);
+	struct xf_scan *s = xf_scan_tree(root, NULL, NULL, 0, &st);
 	uint64_t files = 0, dirs = 0, links = 0, bytes = 0;
 	size_t n;
 
@@ -357,8 +357,8 @@ static void
 test_prefix(void)
 {
 	struct xf_scan_stats st, plain_st;
-	struct xf_scan *plain = xf_scan_tree(root, NULL, NULL, &plain_st);
-	struct xf_scan *s = xf_scan_tree(root, "dest/sub", NULL, &st);
+	struct xf_scan *plain = xf_scan_tree(root, NULL, NULL, 0, &plain_st);
+	struct xf_scan *s = xf_scan_tree(root, "dest/sub", NULL, 0, &st);
 	char longp[XF_PATH_MAX + 1];
 
 	CU_ASSERT_FATAL(plain != NULL && s != NULL);
@@ -390,14 +390,14 @@ test_prefix(void)
 	memset(longp, 'p', XF_PATH_MAX);
 	longp[XF_PATH_MAX] = '\0';
 	errno = 0;
-	CU_ASSERT_PTR_NULL(xf_scan_tree(root, longp, NULL, &st));
+	CU_ASSERT_PTR_NULL(xf_scan_tree(root, longp, NULL, 0, &st));
 	CU_ASSERT_EQUAL(errno, ENAMETOOLONG);
 }
 
 static void
 test_nanoseconds(void)
 {
-	struct xf_scan *s = xf_scan_tree(root, NULL, NULL, NULL);
+	struct xf_scan *s = xf_scan_tree(root, NULL, NULL, 0, NULL);
 	struct xf_flist_entry e;
 
 	CU_ASSERT_FATAL(s != NULL && xf_scan_count(s) > 0);
@@ -415,14 +415,14 @@ test_errors(void)
 
 	snprintf(path, sizeof(path), "%s/no-such-dir", root);
 	errno = 0;
-	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, NULL, &st));
+	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, NULL, 0, &st));
 	CU_ASSERT_EQUAL(errno, ENOENT);
 	snprintf(path, sizeof(path), "%s/empty_file", root);
-	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, NULL, &st));
+	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, NULL, 0, &st));
 	CU_ASSERT_EQUAL(errno, ENOTDIR);
 	/* An empty directory lists nothing. */
 	snprintf(path, sizeof(path), "%s/empty_dir", root);
-	s = xf_scan_tree(path, NULL, NULL, &st);
+	s = xf_scan_tree(path, NULL, NULL, 0, &st);
 	CU_ASSERT_FATAL(s != NULL);
 	CU_ASSERT_EQUAL(xf_scan_count(s), 0);
 	CU_ASSERT_EQUAL(st.files + st.dirs + st.symlinks, 0);
