@@ -22,10 +22,8 @@
 
 #include "xf_worker_priv.h"
 
-/* The leader's parent directory (an O_PATH fd beneath the root, w->root_fd for the top
- * level), and its last component in *lbase; -errno on failure. */
-static int
-leader_dir(struct xf_worker *w, const char *target, const char **lbase)
+int
+link_leader_dir(int root_fd, const char *target, const char **lbase)
 {
 	const char *slash = strrchr(target, '/');
 	struct open_how how = {
@@ -37,13 +35,13 @@ leader_dir(struct xf_worker *w, const char *target, const char **lbase)
 
 	if (slash == NULL) {
 		*lbase = target;
-		return w->root_fd;
+		return root_fd;
 	}
 	/* The session checked the path (xf_path_validate): no empty component, < XF_PATH_MAX. */
 	memcpy(dir, target, (size_t)(slash - target));
 	dir[slash - target] = '\0';
 	*lbase = slash + 1;
-	fd = (int)syscall(SYS_openat2, w->root_fd, dir, &how, sizeof(how));
+	fd = (int)syscall(SYS_openat2, root_fd, dir, &how, sizeof(how));
 	return fd >= 0 ? fd : -errno;
 }
 
@@ -55,7 +53,7 @@ link_make(struct xf_worker *w, int pfd, const struct xf_work *it, const char *tm
 	const char *lbase;
 	struct stat lsb, sb;
 	uint8_t st = XF_ST_OK;
-	int lfd = leader_dir(w, target, &lbase);
+	int lfd = link_leader_dir(w->root_fd, target, &lbase);
 	uint64_t t0 = now_ns();
 
 	*made = false;

@@ -114,21 +114,24 @@ xf_itemize_line(char *buf, size_t cap, uint8_t kind, uint16_t rec, bool checksum
 		c[2] = (items & XF_ITEM_CHANGE) != 0 ? 'c' : '.';
 		break;
 	case XF_FILE_HARDLINK:
-		/* rsync -H: "hf" and "=> leader" for a name made a link; the receiver cannot
-		 * tell at its decision whether the name already is that link (it is settled
-		 * once the leader is), so only a new name is said. */
-		if (!is_new) {
+		/* rsync -H: "hf+++++++++ name => leader" for a new name, "hf" and blanks for
+		 * one made a link over another file (XF_ITEM_CHANGE: the receiver found it
+		 * not the leader's inode); nothing for one that already is that link. */
+		if (!is_new && (items & XF_ITEM_CHANGE) == 0) {
 			return 0;
 		}
 		c[0] = 'h';
 		c[1] = 'f';
+		if (!is_new) {
+			memset(c + 2, ' ', 9);
+		}
 		break;
 	default:
 		return -EINVAL;
 	}
 	if (is_new) {
 		memset(c + 2, '+', 9);
-	} else {
+	} else if (kind != XF_FILE_HARDLINK) {
 		c[3] = (items & XF_ITEM_SIZE) != 0 ? 's' : '.';
 		c[4] = (items & XF_ITEM_TIME) != 0 ? 't' : '.';
 		c[5] = (items & XF_ITEM_PERMS) != 0 ? 'p' : '.';

@@ -65,8 +65,14 @@ links_match() {
 	[ -z "$out" ] || pair_fail "rsync -a -n -i --checksum -H lists differences: $out"
 }
 
+# hf: the itemized lines of the last push -i for hard links, sorted (rsync -H prints
+# "hf+++++++++ NAME => LEADER" for a new name; its leader may be another name of the group).
+hf() { sed -n '/^Job [0-9]*: /q;/^hf/p' "$PAIR_DIR/out" | LC_ALL=C sort; }
+
 pair_start
-pair_push "$s" h -H >/dev/null || pair_fail "first push: exit $?"
+pair_push "$s" h -H -i >"$PAIR_DIR/out" || pair_fail "first push: exit $?"
+want=$'hf+++++++++ b => a\nhf+++++++++ many/f299 => many/f000\nhf+++++++++ sub/deep/t2 => sub/t\nhf+++++++++ zz/far => many/f000\nhf+++++++++ zz/t3 => sub/t'
+[ "$(hf)" = "$want" ] || pair_fail "first push: hard links itemized as $(hf)"
 pair_expect_field files_failed 0
 pair_expect_field hard_links true
 # b, sub/deep/t2, zz/t3, many/f299 and zz/far are sent as links.
@@ -85,7 +91,10 @@ ln "$s/sub/t" "$s/sub/t4"
 rm "$s/zz/t3"
 echo "own t3" >"$s/zz/t3"
 touch -d '2002-02-02' "$s/a" "$s/zz/t3"
-pair_push "$s" h -H >/dev/null || pair_fail "second push: exit $?"
+pair_push "$s" h -H -i >"$PAIR_DIR/out" || pair_fail "second push: exit $?"
+# The new name is itemized; the names that already were links are not (b follows the
+# rewritten a at commit).
+[ "$(hf)" = "hf+++++++++ sub/t4 => sub/t" ] || pair_fail "second push: hard links itemized as $(hf)"
 pair_expect_field files_failed 0
 pair_verify "$s" "$d"
 same_inode "$d" a b
