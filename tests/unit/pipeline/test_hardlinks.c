@@ -297,12 +297,55 @@ test_existing_names(void)
 	case_end(&c, &pe, NULL);
 }
 
+/*
+ * Symlinks on the receiver in a leader's path: one to a directory outside the volume (the
+ * leader cannot be written there: ESCAPE, so its link is refused), one to a directory in
+ * the volume (the leader is written through it, but the link's lookup follows no
+ * symlink: refused). Nothing is linked, nothing outside the volume changes.
+ */
+static void
+test_symlinks_in_the_way(void)
+{
+	struct lcase c;
+	struct xh_peer pe;
+	struct xf_flist_entry e[] = {
+		xh_reg("out/x", 5),
+		xh_hardlink("y", "out/x"),
+		xh_reg("in/x", 5),
+		xh_hardlink("z", "in/x"),
+	};
+	const uint32_t reg[] = { 2 };
+	char path[512];
+
+	case_begin(&c, "symlinks");
+	snprintf(path, sizeof(path), "%s/out", c.h.vol);
+	CU_ASSERT_FATAL(symlink(c.h.dir, path) == 0); /* the case's directory: CANARY beside */
+	snprintf(path, sizeof(path), "%s/real", c.h.vol);
+	CU_ASSERT_FATAL(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/in", c.h.vol);
+	CU_ASSERT_FATAL(symlink("real", path) == 0);
+	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x4a, XF_HELLO_F_HARDLINKS, "", 0) ==
+	                0);
+	run_list(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg), "fives");
+	CU_ASSERT_EQUAL(pe.st[0], XF_ST_ESCAPE);
+	CU_ASSERT_EQUAL(pe.st[1], XF_ST_LINK);
+	CU_ASSERT_EQUAL(pe.st[2], XF_ST_OK);
+	CU_ASSERT_NOT_EQUAL(ino_of(&c, "real/x"), 0);
+	CU_ASSERT_EQUAL(pe.st[3], XF_ST_LINK);
+	CU_ASSERT_FALSE(exists(&c, "y"));
+	CU_ASSERT_FALSE(exists(&c, "z"));
+	/* y refused on the RX core (no committed leader), z by the commit worker's lookup. */
+	CU_ASSERT_EQUAL(links_refused(&c), 1);
+	case_end(&c, &pe, NULL);
+}
+
 static const struct xf_test tests[] = {
 	{ "a group across directories; every wrong leader refused", test_groups_and_refusals },
 	{ "no flag, a failed leader, a leader of another session",
 	  test_flag_failed_leader_other_session },
 	{ "names already linked, replaced, following a rewritten leader, a directory",
 	  test_existing_names },
+	{ "symlinks in a leader's path: out of the volume, in it", test_symlinks_in_the_way },
 };
 
 int
