@@ -373,12 +373,11 @@ fentry_path(const struct xf_fentry *fe, char *buf)
  * of another session: none of them is in the set).
  */
 static uint8_t
-link_status(struct xf_session *s, const struct xf_fentry *fe)
+link_status(const struct xf_session *s, const struct xf_fentry *fe)
 {
 	if (s->links_broken ||
 	    !xf_pathset_has(&s->linkable, xf_fentry_target(fe), fe->target_len)) {
-		stats(s)->links_refused++;
-		return XF_ST_LINK;
+		return XF_ST_LINK; /* counted as it settles (on_settled()) */
 	}
 	return XF_ST_OK;
 }
@@ -450,7 +449,6 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 			continue;
 		}
 		if (e.kind == XF_FILE_HARDLINK && !link_entry_ok(s, &e)) {
-			stats(s)->links_refused++;
 			refuse(s, idx, fe, XF_ST_LINK);
 			idx++;
 			continue;
@@ -807,6 +805,10 @@ on_settled(struct xf_session *s, uint32_t file, uint8_t status, bool changed)
 		XF_LOG(ERR, MODULE, "session %08x: settled %u, expected %u", s->id, file,
 		       s->committed);
 		return;
+	}
+	if (status == XF_ST_LINK) {
+		/* Refused as listed, for its leader here, or by the commit worker's lookup. */
+		stats(s)->links_refused++;
 	}
 	if (status != XF_ST_OK) {
 		s->failed++;
