@@ -42,9 +42,9 @@ local abort_codes = {
 }
 local file_status = {
 	[0] = "OK", [1] = "BAD_PATH", [2] = "ESCAPE", [3] = "IO", [4] = "NOSPACE",
-	[5] = "CHECKSUM", [6] = "SIZE", [7] = "CONFLICT",
+	[5] = "CHECKSUM", [6] = "SIZE", [7] = "CONFLICT", [8] = "LINK",
 }
-local kinds = { [1] = "regular", [2] = "directory", [3] = "symlink" }
+local kinds = { [1] = "regular", [2] = "directory", [3] = "symlink", [4] = "hard link" }
 local decisions = { [1] = "UPTODATE", [2] = "WHOLE", [3] = "DELTA", [4] = "REFUSED" }
 local del_status = { [0] = "OK", [1] = "LIMIT", [2] = "SKIPPED", [3] = "ERROR" }
 local noise_types = { [1] = "initiation", [2] = "response", [3] = "cookie reply" }
@@ -88,8 +88,9 @@ F["hello.flags.volume"] = ProtoField.bool("xferd.hello.flags.volume", "VOLUME", 
 F["hello.flags.cookie"] = ProtoField.bool("xferd.hello.flags.cookie", "COOKIE (HELLO_ACK: a cookie reply)", 32, nil, 0x10)
 F["hello.flags.dryrun"] = ProtoField.bool("xferd.hello.flags.dryrun", "DRYRUN", 32, nil, 0x20)
 F["hello.flags.itemize"] = ProtoField.bool("xferd.hello.flags.itemize", "ITEMIZE", 32, nil, 0x40)
+F["hello.flags.hardlinks"] = ProtoField.bool("xferd.hello.flags.hardlinks", "HARDLINKS", 32, nil, 0x80)
 F["hello.cookie"] = ProtoField.bytes("xferd.hello.cookie", "Cookie reply (nonce and sealed cookie)")
-uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xffffff80)
+uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xffffff00)
 uint("hello.nonce", "Nonce", ProtoField.uint64, base.HEX)
 uint("hello.dest_len", "Destination length", ProtoField.uint16, base.DEC)
 uint("hello.auth_len", "Handshake length", ProtoField.uint16, base.DEC)
@@ -334,6 +335,7 @@ body[1] = function(c, ack)
 		ft:add(F["hello.flags.cookie"], fr)
 		ft:add(F["hello.flags.dryrun"], fr)
 		ft:add(F["hello.flags.itemize"], fr)
+		ft:add(F["hello.flags.hardlinks"], fr)
 		ft:add(F["hello.flags.reserved"], fr)
 	end
 	c:take("hello.nonce", 8)
@@ -376,7 +378,7 @@ body[1] = function(c, ack)
 		if bit.band(flags, 0x4) == 0 then
 			reserved0(c, window, "window without DELETE")
 		end
-		reserved0(c, bit.band(flags, 0xffffff90), "flag bits 4 and 7..31")
+		reserved0(c, bit.band(flags, 0xffffff10), "flag bits 4 and 8..31")
 		if minv == 0 or minv > maxv then
 			c:fail("field", "versions " .. minv .. ".." .. maxv)
 		end
@@ -450,7 +452,7 @@ body[3] = function(c)
 			c:take("entry.target", tlen, t, "str")
 		end
 		reserved0(c, res, "entry byte 1")
-		if kind < 1 or kind > 3 then
+		if kind < 1 or kind > 4 then
 			c:fail("field", "kind " .. kind)
 		end
 		if mode > 4095 then
@@ -465,12 +467,12 @@ body[3] = function(c)
 		if kind == 2 and size ~= UInt64(0) then
 			c:fail("field", "directory size not 0")
 		end
-		if kind == 3 then
+		if kind == 3 or kind == 4 then
 			if tlen == 0 or size ~= UInt64(tlen) then
-				c:fail("field", "symlink target_len " .. tlen)
+				c:fail("field", kinds[kind] .. " target_len " .. tlen)
 			end
 		elseif tlen ~= 0 then
-			c:fail("field", "target_len on a non-symlink")
+			c:fail("field", "target_len on a regular file or directory")
 		end
 	end
 end
@@ -511,7 +513,7 @@ body[4] = function(c)
 		local bc = c:take("decision.block_count", 4, t)
 		if d < 1 or d > 4 then
 			c:fail("field", "decision " .. d)
-		elseif (d == 4) ~= (st ~= 0) or st > 7 then
+		elseif (d == 4) ~= (st ~= 0) or st > 8 then
 			c:fail("field", "status " .. st .. " with decision " .. d)
 		elseif (d == 4 and items ~= 0) or (bit.band(items, 1) ~= 0 and items ~= 1) then
 			c:fail("field", "items " .. items .. " with decision " .. d)
@@ -595,7 +597,7 @@ body[8] = function(c)
 	reserved0(c, c:take("file_end.reserved", 2), "FILE_END reserved")
 	local size = c:take("file_end.size", 8)
 	c:take("file_end.crc64", 8)
-	if st > 7 then
+	if st > 8 then
 		c:fail("field", "status " .. st)
 	end
 	if size > U64_MAX_OFF then
@@ -622,7 +624,7 @@ body[9] = function(c)
 		local f = c:take("commit.file", 4, t)
 		local st = c:take("commit.status", 2, t)
 		reserved0(c, c:take("commit.rec_reserved", 2, t), "record reserved")
-		if st < 1 or st > 7 then
+		if st < 1 or st > 8 then
 			c:fail("field", "failure status " .. st)
 		end
 		if f >= committed or f <= prev then

@@ -44,7 +44,7 @@ usage(FILE *out)
 	        "  stats                          ports, queues, rings, cores, volumes, drops\n"
 	        "  sessions                       transfer sessions, both directions\n"
 	        "  jobs                           push jobs started on this appliance\n"
-	        "  push SRC_DIR PEER:DEST_DIR [--wait] [-n] [-i] [--checksum]\n"
+	        "  push SRC_DIR PEER:DEST_DIR [--wait] [-n] [-i] [-H] [--checksum]\n"
 	        "       [--delete [--max-delete N]]\n"
 	        "       [FILTERS]                 push a tree to a peer named in the config,\n"
 	        "                                 into its first volume; PEER::VOLUME/DEST_DIR\n"
@@ -52,6 +52,8 @@ usage(FILE *out)
 	        "      -n, --dry-run         decide everything and write nothing on the peer\n"
 	        "      -i, --itemize-changes print rsync's YXcstpoguax line for each change\n"
 	        "                            (with --wait; else: itemize JOB_ID)\n"
+	        "      -H, --hard-links      files that share an inode in SRC_DIR share one\n"
+	        "                            on the peer (needs a peer that knows them)\n"
 	        "      --delete              then delete on the peer what SRC_DIR lacks in DEST_DIR\n"
 	        "      --max-delete N        delete at most N entries (and say how many were left)\n"
 	        "      FILTERS, in rsync's rule syntax, first match wins (docs/FILTERS.md):\n"
@@ -553,11 +555,13 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		{ "include-from", required_argument, NULL, 'Y' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "itemize-changes", no_argument, NULL, 'i' },
+		{ "hard-links", no_argument, NULL, 'H' },
 		{ "delete", no_argument, NULL, 'D' },
 		{ "max-delete", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool wait = false, checksum = false, del = false, dry = false, itemize = false;
+	bool links = false;
 	long long max_delete = -1;
 	char *end;
 	const char *src, *target, *peer;
@@ -573,9 +577,11 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	optind = 0; /* glibc: rescan a new argv from scratch */
-	while ((c = getopt_long(argc, argv, "wcni", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "wcniH", longopts, NULL)) != -1) {
 		if (c == 'w') {
 			wait = true;
+		} else if (c == 'H') {
+			links = true;
 		} else if (c == 'n') {
 			dry = true;
 		} else if (c == 'i') {
@@ -604,7 +610,7 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	if (argc - optind != 2) {
 		fprintf(stderr,
 		        "xferctl: push SRC_DIR PEER:DEST_DIR|PEER::VOLUME[/DEST_DIR] [--wait] "
-		        "[-n|--dry-run] [-i|--itemize-changes] "
+		        "[-n|--dry-run] [-i|--itemize-changes] [-H|--hard-links] "
 		        "[--checksum] [--delete] [--max-delete N] [--exclude PAT] "
 		        "[--include PAT] [--filter RULE] [--exclude-from FILE] "
 		        "[--include-from FILE]\n");
@@ -646,6 +652,9 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	}
 	if (args != NULL && itemize) {
 		json_object_set_new(args, "itemize", json_true());
+	}
+	if (args != NULL && links) {
+		json_object_set_new(args, "hard_links", json_true());
 	}
 	if (args != NULL && del) {
 		json_object_set_new(args, "delete", json_true());

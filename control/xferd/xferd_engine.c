@@ -142,6 +142,9 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 		                    json_integer((json_int_t)j->files_filtered));
 		json_object_set_new(o, "dry_run", json_boolean(j->dry_run));
 		json_object_set_new(o, "itemize", json_boolean(j->itemize));
+		json_object_set_new(o, "hard_links", json_boolean(j->hard_links));
+		json_object_set_new(o, "files_hardlinked",
+		                    json_integer((json_int_t)j->files_hardlinked));
 		json_object_set_new(o, "queued_ms",
 		                    json_integer((json_int_t)(j->queued_ns / 1000000)));
 		if (j->state == XF_JOB_RUNNING) {
@@ -320,21 +323,24 @@ push_delete(json_t *args, bool filtered, struct xf_engine_push_req *req, struct 
 	return 0;
 }
 
-/* args.dry_run and args.itemize (bools). */
+/* args.dry_run, args.itemize and args.hard_links (bools). */
 static int
 push_modes(json_t *args, struct xf_engine_push_req *req, struct xf_ctl_reply *reply)
 {
 	json_t *dry = json_object_get(args, "dry_run");
 	json_t *itemize = json_object_get(args, "itemize");
+	json_t *links = json_object_get(args, "hard_links");
 
 	if ((dry != NULL && !json_is_boolean(dry)) ||
-	    (itemize != NULL && !json_is_boolean(itemize))) {
+	    (itemize != NULL && !json_is_boolean(itemize)) ||
+	    (links != NULL && !json_is_boolean(links))) {
 		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
-		                   "args.dry_run, args.itemize: expected bools");
+		                   "args.dry_run, args.itemize, args.hard_links: expected bools");
 		return -EINVAL;
 	}
 	req->dry_run = json_is_true(dry);
 	req->itemize = json_is_true(itemize);
+	req->hard_links = json_is_true(links);
 	return 0;
 }
 

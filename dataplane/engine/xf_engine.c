@@ -728,7 +728,8 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	j->io_inline = io == XF_STORAGE_IO_INLINE ||
 	               (e->conf.io == XF_STORAGE_IO_AUTO && fstatfs(j->dir_fd, &sfs) == 0 &&
 	                (xf_storage_auto_route((uint64_t)sfs.f_type) & READER_OPS) == READER_OPS);
-	j->scan = xf_scan_tree(req->src, j->dest, req->filter, &ss);
+	j->scan = xf_scan_tree(req->src, j->dest, req->filter,
+	                       req->hard_links ? XF_SCAN_F_HARDLINKS : 0, &ss);
 	if (j->scan == NULL) {
 		rc = -errno;
 		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
@@ -737,6 +738,7 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	j->skipped = ss.skipped_special + ss.skipped_long;
 	j->delete_scan_errors = ss.skipped_long + ss.errors != 0;
 	j->filtered = ss.filtered;
+	j->hardlinked = ss.hardlinks;
 	rc = job_build_list(j, &st, err, err_len);
 	if (rc < 0) {
 		goto err_job;
@@ -811,6 +813,8 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->checksum = j->req.checksum;
 	out->dry_run = j->req.dry_run;
 	out->itemize = j->items != NULL;
+	out->hard_links = j->req.hard_links;
+	out->files_hardlinked = j->hardlinked;
 	out->delete_asked = j->req.delete_extra;
 	out->delete_scan_errors = j->req.delete_extra && j->delete_scan_errors;
 	out->io = xf_storage_io_str(j->io_inline ? XF_STORAGE_IO_INLINE : XF_STORAGE_IO_URING);
@@ -890,6 +894,11 @@ xf_engine_job_items(struct xf_engine *e, unsigned int id, uint64_t from, xf_engi
 			xf_scan_get(j->scan, i - j->ndest, &ent);
 			ent.path += j->src_skip;
 			ent.path_len = (uint16_t)(ent.path_len - j->src_skip);
+			if (ent.kind == XF_FILE_HARDLINK) {
+				/* Its leader is a listed file too: named from the same root. */
+				ent.target += j->src_skip;
+				ent.target_len = (uint16_t)(ent.target_len - j->src_skip);
+			}
 		}
 		if (!fn(arg, &ent, j->items[i])) {
 			*end = i + 1 == j->count;

@@ -167,6 +167,7 @@ struct xf_engine_push_req {
 	uint32_t max_delete; /**< with delete_extra: at most this many (XF_DELETE_UNLIMITED) */
 	bool dry_run;        /**< -n: the peer decides everything and writes nothing */
 	bool itemize;        /**< -i: keep each entry's decision and items (xf_engine_job_items) */
+	bool hard_links;     /**< -H: files sharing an inode are sent as hard links */
 };
 
 /** States of a job (what `xferctl jobs` shows). */
@@ -194,20 +195,22 @@ struct xf_job_info {
 	uint64_t queued_ns; /**< of elapsed_ns, the time it waited queued (max_jobs_per_peer) */
 	struct xf_push_stats push;
 	struct xf_reliab_stats rel;
-	uint64_t files_skipped;  /**< specials and too-long names left out by the scan */
-	uint64_t files_filtered; /**< entries the filter excluded (a directory counts once) */
-	const char *io;          /**< how its sources are read: "io_uring" or "inline" */
-	bool keyed;              /**< its handshake finished (session.security aead) */
-	uint64_t keys_born_ns;   /**< when its current keys were made (xf_engine_now's clock) */
-	uint64_t key_updates;    /**< key updates of the session, both directions */
-	uint64_t rekeys;         /**< new handshakes that replaced its keys */
-	uint8_t peer_key[32];    /**< the peer's public key its handshake used (keyed) */
-	bool checksum;           /**< the push compares by checksum */
-	bool dry_run;            /**< the push is a dry run (-n) */
-	bool itemize;            /**< the push keeps its itemized list (-i) */
-	bool delete_asked;       /**< the push asked for --delete */
-	bool delete_scan_errors; /**< ... and the scan lost entries, so none was asked of the
-	                              receiver */
+	uint64_t files_skipped;    /**< specials and too-long names left out by the scan */
+	uint64_t files_filtered;   /**< entries the filter excluded (a directory counts once) */
+	const char *io;            /**< how its sources are read: "io_uring" or "inline" */
+	bool keyed;                /**< its handshake finished (session.security aead) */
+	uint64_t keys_born_ns;     /**< when its current keys were made (xf_engine_now's clock) */
+	uint64_t key_updates;      /**< key updates of the session, both directions */
+	uint64_t rekeys;           /**< new handshakes that replaced its keys */
+	uint8_t peer_key[32];      /**< the peer's public key its handshake used (keyed) */
+	bool checksum;             /**< the push compares by checksum */
+	bool dry_run;              /**< the push is a dry run (-n) */
+	bool itemize;              /**< the push keeps its itemized list (-i) */
+	bool hard_links;           /**< the push keeps hard links (-H) */
+	uint64_t files_hardlinked; /**< with hard_links: names sent as links to another */
+	bool delete_asked;         /**< the push asked for --delete */
+	bool delete_scan_errors;   /**< ... and the scan lost entries, so none was asked of the
+	                                receiver */
 };
 
 /**

@@ -171,6 +171,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.delete_extra = j->req.delete_extra && !j->delete_scan_errors,
 		.max_delete = j->req.max_delete,
 		.dry_run = j->req.dry_run,
+		.hard_links = j->req.hard_links,
 		.itemize = j->items != NULL,
 		.items = j->items,
 		.deleted = j->deleted,

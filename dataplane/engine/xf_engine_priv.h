@@ -122,6 +122,7 @@ struct eng_job {
 	uint32_t count; /**< ndest + the scan's entries */
 	uint64_t skipped;
 	uint64_t filtered;       /* entries the filter excluded (xf_scan_stats.filtered) */
+	uint64_t hardlinked;     /* names listed as hard links (xf_scan_stats.hardlinks) */
 	bool delete_scan_errors; /* the scan lost entries: --delete is not asked of the peer */
 	uint64_t started_ns;
 	uint64_t run_ns; /**< when its session started (after waiting queued), 0: not yet */

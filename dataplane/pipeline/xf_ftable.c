@@ -175,7 +175,7 @@ xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e
 	if (idx >= limit) {
 		return -ERANGE;
 	}
-	if (e->kind < XF_FILE_REG || e->kind > XF_FILE_SYMLINK || e->path_len == 0 ||
+	if (e->kind < XF_FILE_REG || e->kind > XF_FILE_HARDLINK || e->path_len == 0 ||
 	    e->path_len > XF_PATH_MAX || e->target_len > XF_PATH_MAX) {
 		return -EINVAL;
 	}

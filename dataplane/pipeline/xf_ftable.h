@@ -37,7 +37,7 @@ struct xf_fentry {
 	uint32_t mode;       /**< permission bits */
 	uint16_t path_len;   /**< bytes of the whole relative path */
 	uint16_t dir_len;    /**< bytes of the parent part (0 at the top level) */
-	uint16_t target_len; /**< symlink target bytes */
+	uint16_t target_len; /**< symlink target (hard link: leader path) bytes */
 	uint8_t kind;        /**< enum xf_file_kind; 0 for an unknown index */
 	uint8_t state;       /**< owner's (RX core's) per-file progress */
 	uint8_t decision;    /**< enum xf_decision once decided, else 0 */
@@ -128,7 +128,7 @@ xf_fentry_base(const struct xf_fentry *fe)
 	return fe->name + fe->dir_len + 1;
 }
 
-/** Symlink target, NUL-terminated ("" for other kinds). */
+/** Symlink target or a hard link's leader path, NUL-terminated ("" for other kinds). */
 static inline const char *
 xf_fentry_target(const struct xf_fentry *fe)
 {

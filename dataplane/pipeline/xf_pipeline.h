@@ -124,6 +124,9 @@ struct xf_pipeline_rx_stats {
 	uint64_t
 	        proto_aborts; /**< sessions aborted with ABORT(PROTOCOL) (or BUSY, out of memory) */
 	uint64_t stale_done;  /**< worker completions of a closed or reused session, dropped */
+	uint64_t links_refused; /**< hard links refused (XF_ST_LINK, or a bad leader path):
+	                         *   a leader not a regular file this session committed
+	                         *   before it, or a session without XF_HELLO_F_HARDLINKS */
 };
 
 /**

@@ -116,6 +116,11 @@ struct xf_session {
 	size_t del_off;
 	uint32_t del_idx;
 	bool del_listed; /* the LAST of those frames is out */
+	/* XF_HELLO_F_HARDLINKS: the paths of the regular files this session committed (or
+	 * found up to date), the only leaders a hard link may name (docs/PIPELINE.md, "Hard
+	 * links"); links_broken once it could not hold one (every later link is refused). */
+	struct xf_pathset linkable;
+	bool links_broken;
 	/* Signatures of DELTA files waiting to go out in SIG frames, FIFO (window slots). */
 	struct sig_out *sigq;
 	uint32_t sigq_head, sigq_n;

@@ -56,6 +56,7 @@ xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint1
 	s->total = UINT32_MAX;
 	xf_ftable_init(&s->ft);
 	xf_pathset_init(&s->keep);
+	xf_pathset_init(&s->linkable);
 	rc = xf_reorder_init(&s->ro, p->conf.window, 0);
 	if (rc < 0) {
 		return rc;
@@ -78,6 +79,7 @@ xf_session_fini(struct xf_session *s)
 	}
 	xf_ftable_fini(&s->ft);
 	xf_pathset_fini(&s->keep);
+	xf_pathset_fini(&s->linkable);
 	xf_delete_list_free(&s->del_list);
 	free(s->del_dest);
 	s->del_dest = NULL;
@@ -334,6 +336,52 @@ in_run(struct xf_session *s, uint32_t idx, const struct xf_fentry *fe)
 	              xf_fentry_base_len(pe)) == 0;
 }
 
+/*
+ * A hard link's entry (XF_FILE_HARDLINK) as listed: only in a session that asked for them,
+ * and its leader's path passes the rules of any path (it is opened beneath the root like
+ * one) and is not its own. Whether the leader is a regular file this session committed
+ * before it is known only when everything before it is settled (link_status()).
+ */
+static bool
+link_entry_ok(const struct xf_session *s, const struct xf_flist_entry *e)
+{
+	return (s->flags & XF_HELLO_F_HARDLINKS) != 0 &&
+	       xf_path_validate(e->target, e->target_len) == 0 &&
+	       !xf_session_names_staging(e->target, e->target_len) &&
+	       !(e->target_len == e->path_len && memcmp(e->target, e->path, e->path_len) == 0);
+}
+
+/* The whole path of a table entry into buf (XF_PATH_MAX + 1 bytes); its length. */
+static size_t
+fentry_path(const struct xf_fentry *fe, char *buf)
+{
+	size_t n = 0;
+
+	if (fe->dir_len != 0) {
+		memcpy(buf, xf_fentry_dir(fe), fe->dir_len);
+		buf[fe->dir_len] = '/';
+		n = fe->dir_len + 1u;
+	}
+	memcpy(buf + n, xf_fentry_base(fe), xf_fentry_base_len(fe));
+	return n + xf_fentry_base_len(fe);
+}
+
+/*
+ * A hard link whose every predecessor is settled: XF_ST_OK if its leader (the target) is
+ * a regular file this session committed or found up to date, else XF_ST_LINK (a later
+ * entry, itself, a directory, a symlink, a failed file, a path not in the list, or one
+ * of another session: none of them is in the set).
+ */
+static uint8_t
+link_status(const struct xf_session *s, const struct xf_fentry *fe)
+{
+	if (s->links_broken ||
+	    !xf_pathset_has(&s->linkable, xf_fentry_target(fe), fe->target_len)) {
+		return XF_ST_LINK; /* counted as it settles (on_settled()) */
+	}
+	return XF_ST_OK;
+}
+
 static int
 on_flist(struct xf_session *s, const struct xf_msg *m)
 {
@@ -397,6 +445,11 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 		    (e.kind == XF_FILE_SYMLINK &&
 		     (e.target_len == 0 || xf_session_names_staging(e.target, e.target_len)))) {
 			refuse(s, idx, fe, XF_ST_BAD_PATH);
+			idx++;
+			continue;
+		}
+		if (e.kind == XF_FILE_HARDLINK && !link_entry_ok(s, &e)) {
+			refuse(s, idx, fe, XF_ST_LINK);
 			idx++;
 			continue;
 		}
@@ -753,6 +806,10 @@ on_settled(struct xf_session *s, uint32_t file, uint8_t status, bool changed)
 		       s->committed);
 		return;
 	}
+	if (status == XF_ST_LINK) {
+		/* Refused as listed, for its leader here, or by the commit worker's lookup. */
+		stats(s)->links_refused++;
+	}
 	if (status != XF_ST_OK) {
 		s->failed++;
 		if (s->nfail == s->fail_cap) {
@@ -771,6 +828,18 @@ on_settled(struct xf_session *s, uint32_t file, uint8_t status, bool changed)
 	/* Its path is not needed any more (a directory's, for its mtime at the end, is kept),
 	 * so the file list holds what the window holds, not what the peer sent. */
 	fe = xf_ftable_get(&s->ft, file);
+	if ((s->flags & XF_HELLO_F_HARDLINKS) != 0 && fe != NULL && fe->kind == XF_FILE_REG &&
+	    fe->name != NULL && status == XF_ST_OK && !s->links_broken) {
+		char path[XF_PATH_MAX + 1];
+
+		if (xf_pathset_add(&s->linkable, path, fentry_path(fe, path)) < 0) {
+			XF_LOG(WARNING, MODULE,
+			       "session %08x: no memory for the hard links' leaders: "
+			       "the links that follow are refused",
+			       s->id);
+			s->links_broken = true;
+		}
+	}
 	xf_ftable_settled(&s->ft, file, fe != NULL && status == XF_ST_OK && dirtime_wanted(fe));
 }
 
@@ -1052,6 +1121,25 @@ start_delete(struct xf_session *s)
 	}
 }
 
+static bool
+is_link(struct xf_session *s, uint32_t idx)
+{
+	const struct xf_fentry *fe = xf_ftable_get(&s->ft, idx);
+
+	return fe != NULL && fe->kind == XF_FILE_HARDLINK;
+}
+
+/*
+ * A hard link waits on the reorder window until every entry before it is settled (not
+ * only handed to the commit worker): its leader, at an earlier index, has then committed
+ * or failed, and the set of committed regular files says which (link_status()).
+ */
+static bool
+link_waits(struct xf_session *s)
+{
+	return s->commit_inflight != 0 && is_link(s, s->ro.next);
+}
+
 int
 xf_session_progress(struct xf_session *s)
 {
@@ -1072,8 +1160,18 @@ xf_session_progress(struct xf_session *s)
 	 * nothing on disk settles here directly, unless commits are still in flight ahead
 	 * of it (then it travels through the commit worker to keep the order).
 	 */
-	while (xf_ring_free_count(cr) != 0 && xf_reorder_pop(&s->ro, &idx, &val)) {
+	while (xf_ring_free_count(cr) != 0 && !link_waits(s) &&
+	       xf_reorder_pop(&s->ro, &idx, &val)) {
 		busy = 1;
+		if ((val & XF_RV_COMMIT) != 0 && is_link(s, idx)) {
+			/* Everything before it is settled (link_waits()): its leader is known. */
+			uint8_t st = link_status(s, xf_ftable_get(&s->ft, idx));
+
+			if (st != XF_ST_OK) {
+				on_settled(s, idx, st, false);
+				continue;
+			}
+		}
 		if ((val & XF_RV_COMMIT) == 0 && s->commit_inflight == 0) {
 			on_settled(s, idx, (uint8_t)(val & 0xffu), false);
 			continue;

@@ -3,7 +3,7 @@
  * Worker, commit executor (worker XF_COMMIT_WORKER): batches of COMMIT items in
  * file-list order, the rename/link chain, directories, symlinks, fsyncs and directory
  * mtimes (docs/PIPELINE.md, "Commit ordering without blocking the RX core"); the parent
- * directories are xf_worker_parent.c's.
+ * directories are xf_worker_parent.c's, hard links xf_worker_link.c's.
  *
  * Why this keeps file-list order without the RX core blocking: each RX core sends its
  * sessions' commit items, already in file-list order, on its own FIFO ring to this one
@@ -296,6 +296,7 @@ item_run(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 	bool unnamed = (it->flags & XF_WORK_F_UNNAMED) != 0;
 	char tmp[XF_TMPNAME_SIZE];
 	uint8_t step = w->bctx == CTX_ITEM ? w->bstep : 0;
+	bool made;
 	int pfd;
 
 	if (it->type == XF_WORK_DIRTIME) {
@@ -358,6 +359,16 @@ item_run(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 		STEP_OP(w, CTX_ITEM, STEP_MKDIR,
 		        xf_storage_prep_mkdir(w->st, pfd, base, 0700, tag_of(T_SYNC, 0)));
 		return true;
+	case XF_FILE_HARDLINK:
+		/* Linked under its temp name (xf_worker_link.c), renamed in the chain. */
+		w->cstatus[i] = link_make(w, pfd, it, tmp, &made);
+		if (made) {
+			chain_add(w, i, pfd, tmp, base, -1);
+			goto done;
+		}
+		w->cchanged[i] = false; /* already that link, or failed */
+		w->t.commits++;
+		return false;
 	default:
 		symlink_prep(w, base, tmp, STEP_SYMLINK);
 		return true;

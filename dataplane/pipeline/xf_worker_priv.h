@@ -658,6 +658,14 @@ void do_file_end(struct xf_worker *w, const struct xf_work *it);
 
 /* ---- xf_worker_commit.c ---- */
 void mark_dirty(struct xf_worker *w, int pfd);
+/* xf_worker_link.c: hard link item it (its parent open at pfd) linked at temp name tmp
+ * (*made: then to be renamed into place); XF_ST_OK with !*made: it already is that link. */
+uint8_t link_make(struct xf_worker *w, int pfd, const struct xf_work *it, const char *tmp,
+                  bool *made);
+/* A hard link's leader path (checked by the session): its parent directory, an O_PATH fd
+ * opened beneath root_fd without following any symlink (root_fd itself at the top level),
+ * and its last component in *lbase; -errno on failure. */
+int link_leader_dir(int root_fd, const char *target, const char **lbase);
 int commit_run(struct xf_worker *w);
 void commit_drain(struct xf_worker *w);
 

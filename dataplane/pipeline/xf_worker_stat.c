@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -102,6 +103,8 @@ kind_matches(uint8_t kind, uint16_t mode)
 		return S_ISDIR(mode);
 	case XF_FILE_SYMLINK:
 		return S_ISLNK(mode);
+	case XF_FILE_HARDLINK:
+		return S_ISREG(mode); /* a file there (its items compare time and mode) */
 	default:
 		return false;
 	}
@@ -122,7 +125,9 @@ quick_check(const struct wfile *f)
 	int64_t mt = (int64_t)x->stx_mtime.tv_sec * 1000000000ll + x->stx_mtime.tv_nsec;
 	bool same;
 
-	if (!kind_matches(f->kind, x->stx_mode)) {
+	if (!kind_matches(f->kind, x->stx_mode) || f->kind == XF_FILE_HARDLINK) {
+		/* A hard link is settled at commit, once its leader is: whether the name
+		 * already is that link can only be told then (xf_worker_link.c). */
 		return XF_DEC_WHOLE;
 	}
 	same = mt == f->mtime_ns && (f->kind == XF_FILE_DIR || x->stx_size == f->size);
@@ -144,13 +149,36 @@ quick_check(const struct wfile *f)
 }
 
 /*
+ * A hard link's items: XF_ITEM_CHANGE unless the regular file at its name (statx in
+ * f->stx) is its leader's inode now (rsync's "hf" line for a name made a link; the
+ * commit, once the leader is settled, tells for sure: xf_worker_link.c). Short blocking
+ * calls, made only when the sender asked for items.
+ */
+static uint16_t
+link_items(const struct wfile *f, int root_fd, const char *base)
+{
+	const char *lbase;
+	struct stat lsb;
+	int lfd = link_leader_dir(root_fd, base + strlen(base) + 1, &lbase);
+	bool same = lfd >= 0 && fstatat(lfd, lbase, &lsb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	            S_ISREG(lsb.st_mode) && lsb.st_ino == f->stx.stx_ino &&
+	            major(lsb.st_dev) == f->stx.stx_dev_major &&
+	            minor(lsb.st_dev) == f->stx.stx_dev_minor;
+
+	if (lfd >= 0 && lfd != root_fd) {
+		close(lfd);
+	}
+	return same ? 0 : XF_ITEM_CHANGE;
+}
+
+/*
  * How the entry found at the path (statx in f->stx, beneath dir_fd) differs from the
  * list's, for rsync's itemized changes (XF_ITEM_*). A symlink's target is read to tell a
  * changed one (readlinkat: a short blocking call on the worker, made only when the
  * sender asked for items; the quick check compares target lengths only).
  */
 static uint16_t
-items_of(const struct wfile *f, int dir_fd, const char *base)
+items_of(const struct wfile *f, int root_fd, int dir_fd, const char *base)
 {
 	const struct statx *x = &f->stx;
 	int64_t mt = (int64_t)x->stx_mtime.tv_sec * 1000000000ll + x->stx_mtime.tv_nsec;
@@ -158,6 +186,9 @@ items_of(const struct wfile *f, int dir_fd, const char *base)
 
 	if (!kind_matches(f->kind, x->stx_mode)) {
 		return XF_ITEM_NEW;
+	}
+	if (f->kind == XF_FILE_HARDLINK) {
+		return link_items(f, root_fd, base);
 	}
 	if (f->kind == XF_FILE_REG && x->stx_size != f->size) {
 		items |= XF_ITEM_SIZE;
@@ -290,7 +321,8 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 
 	f->fresh = res == -ENOENT;
 	if (f->itemize) {
-		f->items = res >= 0 ? items_of(f, f->dirfd >= 0 ? f->dirfd : w->root_fd, base)
+		f->items = res >= 0 ? items_of(f, w->root_fd, f->dirfd >= 0 ? f->dirfd : w->root_fd,
+		                               base)
 		                    : XF_ITEM_NEW;
 	}
 	if (f->dry && dec == XF_DEC_DELTA) {

@@ -115,18 +115,23 @@ enum xf_file_kind {
 	XF_FILE_REG = 1,
 	XF_FILE_DIR = 2,
 	XF_FILE_SYMLINK = 3,
+	/** A hard link to an earlier regular file of the list (the group's leader), whose
+	 *  path is the target; only in a session with XF_HELLO_F_HARDLINKS
+	 *  (docs/PROTOCOL.md 6.15). */
+	XF_FILE_HARDLINK = 4,
 };
 
 /** One file-list entry; path and target point into the frame (not NUL-terminated). */
 struct xf_flist_entry {
 	uint8_t kind;        /**< enum xf_file_kind */
 	uint32_t mode;       /**< permission bits, at most 07777 */
-	uint64_t size;       /**< bytes; 0 for directories; target length for symlinks */
+	uint64_t size;       /**< bytes; 0 for directories; target length for symlinks and
+	                          hard links */
 	int64_t mtime_ns;    /**< modification time, nanoseconds since the epoch */
 	const char *path;    /**< relative path, validated by xf_path_validate() later */
 	uint16_t path_len;   /**< 1..XF_PATH_MAX */
-	const char *target;  /**< symlink target, NULL otherwise */
-	uint16_t target_len; /**< 1..XF_PATH_MAX for symlinks, 0 otherwise */
+	const char *target;  /**< symlink target, or a hard link's leader path; NULL otherwise */
+	uint16_t target_len; /**< 1..XF_PATH_MAX for symlinks and hard links, 0 otherwise */
 };
 
 /** Receiver's decision about one file. */
@@ -147,7 +152,9 @@ enum xf_file_status {
 	XF_ST_CHECKSUM = 5, /**< whole-file checksum mismatch */
 	XF_ST_SIZE = 6,     /**< data beyond or short of the announced size */
 	XF_ST_CONFLICT = 7, /**< wrong kind at the final path (e.g. a directory) */
-	XF_ST_MAX = 7,
+	XF_ST_LINK = 8,     /**< a hard link whose leader is not a regular file this session
+	                         committed (docs/PROTOCOL.md 6.15) */
+	XF_ST_MAX = 8,
 };
 
 struct xf_decision_rec {
@@ -212,13 +219,17 @@ struct xf_msg_hello {
 /** HELLO only: the receiver says in each DECISION record how the entry differs
  *  (XF_ITEM_*, rsync's itemized changes: docs/PROTOCOL.md 6.14). */
 #define XF_HELLO_F_ITEMIZE 0x40u
+/** HELLO only: the file list may hold hard links (XF_FILE_HARDLINK, docs/PROTOCOL.md 6.15);
+ *  a receiver refuses them in a session without it. */
+#define XF_HELLO_F_HARDLINKS 0x80u
 /** HELLO flags the codec accepts (not XF_HELLO_F_COOKIE: the engine reads it first). */
 #define XF_HELLO_F_ALL                                                                             \
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
-	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE)
+	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
-	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE)
+	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
+	 XF_HELLO_F_HARDLINKS)
 
 /*
  * DECISION record items (u16 at offset 6): how the receiver's entry at the path differs

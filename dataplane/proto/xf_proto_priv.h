@@ -177,6 +177,7 @@ check_entry(const struct xf_flist_entry *e)
 	case XF_FILE_DIR:
 		return e->target_len == 0 && e->size == 0 ? XF_R_OK : XF_R_FIELD;
 	case XF_FILE_SYMLINK:
+	case XF_FILE_HARDLINK:
 		if (e->target_len == 0 || e->target_len > XF_PATH_MAX || e->size != e->target_len) {
 			return XF_R_FIELD;
 		}

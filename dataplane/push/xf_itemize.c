@@ -48,10 +48,11 @@ put_escaped(char *out, const char *s, size_t len)
 	return at;
 }
 
-/* name (plus '/' for a directory, "./" for the root) and " -> target" after the columns. */
+/* name (plus '/' for a directory, "./" for the root) and " -> target" (a symlink's) or
+ * " => target" (a hard link's leader) after the columns. */
 static int
 put_name(char *buf, size_t cap, size_t at, const char *path, size_t len, bool dir,
-         const char *target, size_t target_len)
+         const char *arrow, const char *target, size_t target_len)
 {
 	size_t need = at + (len == 0 ? 2u : name_len(path, len) + (dir ? 1u : 0u)) +
 	              (target != NULL ? 4u + name_len(target, target_len) : 0u) + 1u;
@@ -69,7 +70,7 @@ put_name(char *buf, size_t cap, size_t at, const char *path, size_t len, bool di
 		}
 	}
 	if (target != NULL) {
-		memcpy(buf + at, " -> ", 4);
+		memcpy(buf + at, arrow, 4);
 		at += 4 + put_escaped(buf + at + 4, target, target_len);
 	}
 	buf[at] = '\0';
@@ -112,12 +113,25 @@ xf_itemize_line(char *buf, size_t cap, uint8_t kind, uint16_t rec, bool checksum
 		c[1] = 'L';
 		c[2] = (items & XF_ITEM_CHANGE) != 0 ? 'c' : '.';
 		break;
+	case XF_FILE_HARDLINK:
+		/* rsync -H: "hf+++++++++ name => leader" for a new name, "hf" and blanks for
+		 * one made a link over another file (XF_ITEM_CHANGE: the receiver found it
+		 * not the leader's inode); nothing for one that already is that link. */
+		if (!is_new && (items & XF_ITEM_CHANGE) == 0) {
+			return 0;
+		}
+		c[0] = 'h';
+		c[1] = 'f';
+		if (!is_new) {
+			memset(c + 2, ' ', 9);
+		}
+		break;
 	default:
 		return -EINVAL;
 	}
 	if (is_new) {
 		memset(c + 2, '+', 9);
-	} else {
+	} else if (kind != XF_FILE_HARDLINK) {
 		c[3] = (items & XF_ITEM_SIZE) != 0 ? 's' : '.';
 		c[4] = (items & XF_ITEM_TIME) != 0 ? 't' : '.';
 		c[5] = (items & XF_ITEM_PERMS) != 0 ? 'p' : '.';
@@ -132,7 +146,9 @@ xf_itemize_line(char *buf, size_t cap, uint8_t kind, uint16_t rec, bool checksum
 	}
 	memcpy(buf, c, sizeof(c));
 	return put_name(buf, cap, sizeof(c), path, len, kind == XF_FILE_DIR,
-	                kind == XF_FILE_SYMLINK ? target : NULL, target_len);
+	                kind == XF_FILE_HARDLINK ? " => " : " -> ",
+	                kind == XF_FILE_SYMLINK || kind == XF_FILE_HARDLINK ? target : NULL,
+	                target_len);
 }
 
 int
@@ -144,5 +160,5 @@ xf_itemize_deleting(char *buf, size_t cap, const char *path, size_t len, bool di
 		return -ENOSPC;
 	}
 	memcpy(buf, head, sizeof(head) - 1);
-	return put_name(buf, cap, sizeof(head) - 1, path, len, dir, NULL, 0);
+	return put_name(buf, cap, sizeof(head) - 1, path, len, dir, NULL, NULL, 0);
 }

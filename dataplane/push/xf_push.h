@@ -149,6 +149,8 @@ struct xf_push_cfg {
 	/** A dry run (XF_HELLO_F_DRYRUN): the receiver decides every entry and writes nothing;
 	 *  no DATA, COPY or FILE_END is sent. */
 	bool dry_run;
+	/** The list may hold hard links (XF_FILE_HARDLINK): XF_HELLO_F_HARDLINKS. */
+	bool hard_links;
 	/** Ask for each entry's items (XF_HELLO_F_ITEMIZE), kept in items[]. */
 	bool itemize;
 	/** With itemize: count records, zeroed by the caller, which the session fills as the

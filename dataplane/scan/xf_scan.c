@@ -18,10 +18,12 @@
 /* One listed entry; path (then target) bytes live in the arena at off. */
 struct rec {
 	const char *path;    /* in an arena chunk; the target follows its NUL */
-	uint64_t size;       /* bytes; target length for symlinks; 0 for directories */
+	uint64_t size;       /* bytes; target length for symlinks; 0 for directories; a hard
+	                      * link's leader's index */
 	int64_t mtime_ns;    /* modification time */
 	uint16_t path_len;   /* 1..XF_PATH_MAX */
-	uint16_t target_len; /* symlinks: 1..XF_PATH_MAX; else 0 */
+	uint16_t target_len; /* symlinks: 1..XF_PATH_MAX; hard links: the leader's path_len;
+	                      * else 0 */
 	uint16_t mode;       /* st_mode & 07777 */
 	uint8_t kind;        /* enum xf_file_kind */
 };
@@ -50,6 +52,12 @@ struct xf_scan {
 	size_t used; /* bytes used in the last arena chunk */
 };
 
+/* A regular file with other names (XF_SCAN_F_HARDLINKS). */
+struct link {
+	uint64_t dev, ino;
+	size_t index; /* in the list */
+};
+
 /* Walk state shared by every level. */
 struct walk {
 	struct xf_scan *s;
@@ -59,6 +67,9 @@ struct walk {
 	char path[XF_PATH_MAX + 1];     /* relative path of the directory being read */
 	char target[XF_PATH_MAX + 1];   /* readlinkat buffer; one byte more detects overlong */
 	int err;                        /* ENOMEM: stop the walk */
+	bool hardlinks;                 /* XF_SCAN_F_HARDLINKS: note files with nlink > 1 */
+	struct link *links;
+	size_t nlinks, links_cap;
 };
 
 /*
@@ -100,6 +111,12 @@ grow(void **p, size_t *cap, size_t need, size_t elem, size_t first)
 	*p = np;
 	*cap = ncap;
 	return true;
+}
+
+static struct rec *
+rec_at(const struct xf_scan *s, size_t i)
+{
+	return &s->recs[i >> REC_CHUNK_SHIFT][i & (REC_CHUNK - 1)];
 }
 
 static int
@@ -154,6 +171,18 @@ add(struct walk *w, uint8_t kind, const struct stat *sb, size_t path_len, const 
 		r->size = (uint64_t)sb->st_size;
 		w->st->files++;
 		w->st->bytes += r->size;
+		if (w->hardlinks && sb->st_nlink > 1) {
+			if (!grow((void **)&w->links, &w->links_cap, w->nlinks + 1,
+			          sizeof(*w->links), 64)) {
+				w->err = ENOMEM;
+				return -ENOMEM;
+			}
+			w->links[w->nlinks++] = (struct link){
+				.dev = (uint64_t)sb->st_dev,
+				.ino = (uint64_t)sb->st_ino,
+				.index = s->count - 1,
+			};
+		}
 		break;
 	case XF_FILE_DIR:
 		r->size = 0;
@@ -354,9 +383,55 @@ walk_dir(struct walk *w, int dfd, size_t plen)
 	closedir(d);
 }
 
+static int
+cmp_link(const void *a, const void *b)
+{
+	const struct link *x = a, *y = b;
+
+	if (x->dev != y->dev) {
+		return x->dev < y->dev ? -1 : 1;
+	}
+	if (x->ino != y->ino) {
+		return x->ino < y->ino ? -1 : 1;
+	}
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * After the walk: the files noted in w->links that share (dev, ino) form a group; the
+ * first in list order leads it, and every later one becomes a hard link to it (its size
+ * field then holds the leader's index, its target_len the leader's path length).
+ */
+static void
+group_links(struct walk *w)
+{
+	size_t lead = 0;
+
+	if (w->nlinks > 1) {
+		qsort(w->links, w->nlinks, sizeof(*w->links), cmp_link);
+	}
+	for (size_t i = 1; i < w->nlinks; i++) {
+		const struct link *l = &w->links[i];
+
+		if (l->dev != w->links[lead].dev || l->ino != w->links[lead].ino) {
+			lead = i;
+			continue;
+		}
+		struct rec *r = rec_at(w->s, l->index);
+		const struct rec *ld = rec_at(w->s, w->links[lead].index);
+
+		w->st->files--;
+		w->st->bytes -= r->size;
+		w->st->hardlinks++;
+		r->kind = XF_FILE_HARDLINK;
+		r->size = w->links[lead].index;
+		r->target_len = ld->path_len;
+	}
+}
+
 struct xf_scan *
 xf_scan_tree(const char *root, const char *prefix, const struct xf_filter *filter,
-             struct xf_scan_stats *st)
+             unsigned int flags, struct xf_scan_stats *st)
 {
 	struct xf_scan_stats dummy;
 	size_t prefix_len = prefix != NULL ? strlen(prefix) : 0;
@@ -385,6 +460,7 @@ xf_scan_tree(const char *root, const char *prefix, const struct xf_filter *filte
 	w->s = s;
 	w->st = st;
 	w->filter = filter;
+	w->hardlinks = (flags & XF_SCAN_F_HARDLINKS) != 0;
 	w->rel_off = prefix_len > 0 ? prefix_len + 1 : 0;
 	/* The walk extends w->path from the prefix: each entry is "prefix/rel" as stored. */
 	if (prefix_len > 0) {
@@ -395,12 +471,17 @@ xf_scan_tree(const char *root, const char *prefix, const struct xf_filter *filte
 	if (err != 0) {
 		goto err_free;
 	}
+	group_links(w);
+	free(w->links);
 	free(w);
 	return s;
 
 err_free:
 	if (w == NULL || s == NULL) {
 		close(fd);
+	}
+	if (w != NULL) {
+		free(w->links);
 	}
 	free(w);
 	xf_scan_free(s);
@@ -417,7 +498,7 @@ xf_scan_count(const struct xf_scan *s)
 void
 xf_scan_get(const struct xf_scan *s, size_t i, struct xf_flist_entry *e)
 {
-	const struct rec *r = &s->recs[i >> REC_CHUNK_SHIFT][i & (REC_CHUNK - 1)];
+	const struct rec *r = rec_at(s, i);
 
 	e->kind = r->kind;
 	e->mode = r->mode;
@@ -427,6 +508,10 @@ xf_scan_get(const struct xf_scan *s, size_t i, struct xf_flist_entry *e)
 	e->path_len = r->path_len;
 	e->target = r->target_len > 0 ? r->path + r->path_len + 1 : NULL;
 	e->target_len = r->target_len;
+	if (r->kind == XF_FILE_HARDLINK) {
+		e->target = rec_at(s, r->size)->path;
+		e->size = r->target_len;
+	}
 }
 
 void

@@ -13,6 +13,12 @@
  * entries whose relative path would exceed XF_PATH_MAX or a name XF_NAME_MAX
  * (a directory skipped this way is skipped with everything below it).
  *
+ * Hard links (XF_SCAN_F_HARDLINKS): regular files with st_nlink > 1 are grouped by
+ * (st_dev, st_ino) after the walk; the first of a group in list order (its leader) stays a
+ * regular file, and each later one becomes an XF_FILE_HARDLINK entry whose target is the
+ * leader's path (docs/PROTOCOL.md 6.15). A file whose other names are outside the tree
+ * (or filtered out) stays a regular file. Without the flag, every name is a regular file.
+ *
  * Memory: one fixed 32-byte record per entry plus its path and target bytes, each
  * NUL-terminated, in an arena; the scan holds the names of the directories on the current
  * path only. Paths are stored with the caller's prefix ("dest/"), so a push job's file list
@@ -39,7 +45,12 @@ struct xf_scan_stats {
 	                               once: what is below it is not read) */
 	uint64_t skipped_staging; /**< entries named like a volume's staging directory
 	                               (".xferd", any case, any depth): never listed */
+	uint64_t hardlinks;       /**< with XF_SCAN_F_HARDLINKS: names listed as hard links
+	                               to an earlier file (not counted in files and bytes) */
 };
+
+/** Group regular files that share an inode: later names become XF_FILE_HARDLINK. */
+#define XF_SCAN_F_HARDLINKS 0x1u
 
 struct xf_scan;
 struct xf_filter;
@@ -56,6 +67,7 @@ struct xf_filter;
  *               path relative to root is matched (the prefix is not part of it); an
  *               excluded entry is left out and counted in st->filtered, and an excluded
  *               directory is not read (xf_filter.h, docs/FILTERS.md).
+ * @param flags  0 or XF_SCAN_F_HARDLINKS.
  * @param st     Filled with the counters (also on failure, as far as the walk got); may
  *               be NULL.
  * @return the scan, or NULL with errno: that of open(root) (ENOENT, ENOTDIR,
@@ -64,15 +76,15 @@ struct xf_filter;
  *         st->errors.
  */
 struct xf_scan *xf_scan_tree(const char *root, const char *prefix, const struct xf_filter *filter,
-                             struct xf_scan_stats *st);
+                             unsigned int flags, struct xf_scan_stats *st);
 
 /** Number of entries listed. */
 size_t xf_scan_count(const struct xf_scan *s);
 
 /**
  * Entry i (< xf_scan_count()) in file-list order, ready for the FLIST builder. path
- * and target point into the scan, are NUL-terminated, and stay valid until
- * xf_scan_free().
+ * and target (a symlink's, or a hard link's leader path) point into the scan, are NUL-terminated,
+ * and stay valid until xf_scan_free().
  */
 void xf_scan_get(const struct xf_scan *s, size_t i, struct xf_flist_entry *e);
 

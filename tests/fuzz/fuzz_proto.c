@@ -87,10 +87,11 @@ rebuild(const struct xf_msg *m, const uint8_t *data, size_t size)
 	switch (m->hdr.type) {
 	case XF_MSG_FLIST:
 		while (xf_proto_flist_next(m, &cur, &e)) {
-			CHECK(e.kind >= XF_FILE_REG && e.kind <= XF_FILE_SYMLINK);
+			CHECK(e.kind >= XF_FILE_REG && e.kind <= XF_FILE_HARDLINK);
 			CHECK(e.mode <= 07777 && e.size <= (uint64_t)INT64_MAX);
 			CHECK(e.path_len >= 1 && e.path_len <= XF_PATH_MAX);
-			CHECK((e.kind == XF_FILE_SYMLINK) == (e.target_len != 0));
+			CHECK((e.kind == XF_FILE_SYMLINK || e.kind == XF_FILE_HARDLINK) ==
+			      (e.target_len != 0));
 			CHECK((e.target == NULL) == (e.target_len == 0));
 			CHECK((const uint8_t *)e.path >= data &&
 			      (const uint8_t *)e.path + e.path_len <= data + size);

@@ -7,15 +7,17 @@
  *
  * Operations (first byte: op in bits 0-3, peer B in bit 4, spoofed source in bit 5):
  *   0 FLIST  first, count|LAST(0x80), then per entry: kind|path (kind in bits 4-5:
- *            reg, dir, symlink), size class (bit 7: 2^(bits 0-5); else 37 * value;
- *            a symlink's target is target[value % 8])
+ *            reg, dir, symlink, hard link), size class (bit 7: 2^(bits 0-5); else
+ *            37 * value; a symlink's target is target[value % 8], a hard link's leader
+ *            paths[value % 16]: later, itself, a directory, outside, the staging one)
  *   1 DATA   file, offset (2 bytes), length 1..64 (zeros)
  *   2 FILE_END  file, size (2 bytes), flags (bit 0: CRC of size zeros, else 0)
  *   3 COPY   file, offset (2 bytes), basis offset (2 bytes), length (4 bytes)
  *   4 POLL   n: 4n polls
  *   5 ABORT  the peer's session (as the session layer does)
  *   6 REOPEN the peer's session if it is done: closed and opened again (the slot reused)
- * Both peers' sessions ask for --delete and items (peer_open()); peer B's are dry runs.
+ * Both peers' sessions ask for --delete, items and hard links (peer_open()); peer B's
+ * are dry runs.
  *   7 RAW    n, then n bytes sent as a frame
  *   else     every queued frame taken
  * After the input every session is ended (aborted unless done) and closed, and:
@@ -58,8 +60,8 @@ struct in {
 static int
 peer_open(struct xh *h, struct xh_peer *pe, uint32_t addr, uint16_t port, uint32_t id)
 {
-	uint32_t flags =
-	        XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE | (addr == 1 ? 0 : XF_HELLO_F_DRYRUN);
+	uint32_t flags = XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS |
+	                 (addr == 1 ? 0 : XF_HELLO_F_DRYRUN);
 
 	return xh_peer_open_flags(h, pe, addr, port, id, flags, addr == 1 ? "" : "d",
 	                          addr == 1 ? XF_DELETE_UNLIMITED : 3);
@@ -107,6 +109,9 @@ op_flist(struct xh_peer *pe, struct in *in)
 			break;
 		case 2:
 			e[i] = xh_symlink(path, targets[s % 8u]);
+			break;
+		case 3:
+			e[i] = xh_hardlink(path, paths[s % 16u]);
 			break;
 		default:
 			e[i] = xh_reg(path, size);

@@ -118,6 +118,13 @@ arrays(const char *dir)
 		  .path_len = 8,
 		  .target = "hosts",
 		  .target_len = 5 },
+		{ .kind = XF_FILE_HARDLINK,
+		  .mode = 0644,
+		  .size = 9,
+		  .path = "etc/hosts2",
+		  .path_len = 10,
+		  .target = "etc/hosts",
+		  .target_len = 9 },
 	};
 	struct xf_decision_rec dec[] = {
 		{ .file = 0, .decision = XF_DEC_UPTODATE },

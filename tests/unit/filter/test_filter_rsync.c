@@ -318,7 +318,7 @@ static void
 scan_list(const struct xf_filter *f, struct list *out, uint64_t *filtered)
 {
 	struct xf_scan_stats st;
-	struct xf_scan *s = xf_scan_tree(src, "prefix/is/not/matched", f, &st);
+	struct xf_scan *s = xf_scan_tree(src, "prefix/is/not/matched", f, 0, &st);
 	const size_t skip = strlen("prefix/is/not/matched/");
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);

@@ -109,7 +109,11 @@ xh_tx(void *arg, const void *frame, unsigned int len)
 			xf_proto_decision_get(&m, i, &r);
 			if (r.file < XH_FILES) {
 				pe->dec[r.file] = r.decision;
-				pe->st[r.file] = r.status;
+				/* A COMMIT may overtake the DECISION (a hard link settles at
+				 * once when its leader is wrong): the failure stays. */
+				if (r.status != 0) {
+					pe->st[r.file] = r.status;
+				}
 				pe->items[r.file] = r.items;
 			}
 		}
@@ -389,6 +393,17 @@ xh_symlink(const char *path, const char *target)
 		                        .path_len = (uint16_t)strlen(path),
 		                        .target = target,
 		                        .target_len = (uint16_t)strlen(target) };
+}
+
+/* A hard link (XF_FILE_HARDLINK) named path to the list's leader path. */
+static inline struct xf_flist_entry
+xh_hardlink(const char *path, const char *leader)
+{
+	struct xf_flist_entry e = xh_symlink(path, leader);
+
+	e.kind = XF_FILE_HARDLINK;
+	e.mode = 0644;
+	return e;
 }
 
 static inline uint64_t

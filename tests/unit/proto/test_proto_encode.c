@@ -75,8 +75,10 @@ test_encode_refuses(void)
 	m.hello.window = 4;
 	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
 	m.hello.window = 0;
-	m.hello.flags = 0x80;
+	m.hello.flags = 0x100;
 	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
+	m.hello.flags = XF_HELLO_F_HARDLINKS;
+	CU_ASSERT(enc(&m) > 0);
 	m.hello.flags = 0;
 	m.hello.dest_len = XF_PATH_MAX + 1;
 	m.hello.dest = (const char *)big;
@@ -224,6 +226,18 @@ test_builders_refuse(void)
 	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), 0);
 	bad.size = 2;
 	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL);
+	/* A hard link: its leader's path is the target, size its length. */
+	bad = e;
+	bad.kind = XF_FILE_HARDLINK;
+	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL); /* no leader */
+	bad.target = "l";
+	bad.target_len = 1;
+	bad.size = 2;
+	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL); /* size != target_len */
+	bad.size = 1;
+	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), 0);
+	bad.kind = XF_FILE_HARDLINK + 1;
+	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &bad), -EINVAL);
 	bad = e;
 	bad.target_len = 1;
 	bad.target = "y";
@@ -231,7 +245,8 @@ test_builders_refuse(void)
 	/* A record of another type is refused. */
 	CU_ASSERT_EQUAL(xf_proto_build_decision(&b, &dr), -EINVAL);
 	CU_ASSERT_EQUAL(xf_proto_build_ack(&b, &ar), -EINVAL);
-	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), XF_FLIST_OVERHEAD + 2);
+	/* The symlink and the hard link: a 24-byte entry, 1-byte path, 1-byte target each. */
+	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), XF_FLIST_OVERHEAD + 2 + 24 + 2);
 	/* Indices past UINT32_MAX. */
 	m.flist.first_index = UINT32_MAX - 1;
 	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), 0);

@@ -201,9 +201,10 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 4, 2, XF_PAYLOAD_MAX, XF_R_OK },
 	{ XF_MSG_HELLO, 4, 2, XF_PAYLOAD_MAX + 1, XF_R_FIELD },
 	{ XF_MSG_HELLO, 4, 2, 0, XF_R_FIELD },
-	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED },                  /* status is HELLO_ACK's */
-	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED },                  /* window is HELLO_ACK's */
-	{ XF_MSG_HELLO, 12, 4, 0x80, XF_R_RESERVED },              /* the lowest flag not defined */
+	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED },      /* status is HELLO_ACK's */
+	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED },      /* window is HELLO_ACK's */
+	{ XF_MSG_HELLO, 12, 4, 0x100, XF_R_RESERVED }, /* the lowest flag not defined */
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_HARDLINKS, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED }, /* the HELLO_ACK's */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DRYRUN, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_ITEMIZE, XF_R_OK },
@@ -233,7 +234,8 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_VOLUME, XF_R_RESERVED }, /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_DRYRUN, XF_R_RESERVED }, /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_ITEMIZE, XF_R_RESERVED },
-	{ XF_MSG_HELLO_ACK, 12, 4, 0x80, XF_R_RESERVED },
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_HARDLINKS, XF_R_RESERVED }, /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, 0x100, XF_R_RESERVED },
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED }, /* the engine reads it */
 	{ XF_MSG_HELLO_ACK, 26, 2, XF_HELLO_ACK_AUTH_LEN, XF_R_FIELD },
 	/* FLIST: fixed part */
@@ -249,7 +251,8 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_FLIST, 0, 4, UINT32_MAX - 2, XF_R_RANGE }, /* index overflow */
 	/* FLIST entry 0 (regular, at 8): kind, reserved, lengths, mode, size */
 	{ XF_MSG_FLIST, 8, 1, 0, XF_R_FIELD },
-	{ XF_MSG_FLIST, 8, 1, 4, XF_R_FIELD },
+	{ XF_MSG_FLIST, 8, 1, XF_FILE_HARDLINK, XF_R_FIELD }, /* a hard link without target */
+	{ XF_MSG_FLIST, 8, 1, 5, XF_R_FIELD },
 	{ XF_MSG_FLIST, 8, 1, XF_FILE_DIR, XF_R_FIELD }, /* a directory of size 1000 */
 	{ XF_MSG_FLIST, 10, 2, 0, XF_R_FIELD },
 	{ XF_MSG_FLIST, 10, 2, XF_PATH_MAX + 1, XF_R_FIELD },
@@ -272,6 +275,8 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_FLIST, 68, 2, 4, XF_R_FIELD }, /* target length != size */
 	{ XF_MSG_FLIST, 68, 2, 6, XF_R_FIELD },
 	{ XF_MSG_FLIST, 64, 1, XF_FILE_REG, XF_R_FIELD },
+	{ XF_MSG_FLIST, 64, 1, XF_FILE_HARDLINK, XF_R_OK }, /* its target: the leader's path */
+	{ XF_MSG_FLIST, 64, 1, 5, XF_R_FIELD },
 	/* DECISION */
 	{ XF_MSG_DECISION, 0, 2, 0, XF_R_COUNT },
 	{ XF_MSG_DECISION, 0, 2, XF_DECISION_MAX + 1, XF_R_COUNT },

@@ -70,6 +70,12 @@ static const struct icase cases[] = {
 	  ">f+++++++++ a\\#012b\tc\x7f\\#001" },
 	{ XF_FILE_SYMLINK, XF_DEC_WHOLE, XF_ITEM_NEW, false, "l", "x\ny",
 	  "cL+++++++++ l -> x\\#012y" },
+	/* hard links (-H), as rsync -H prints them: a new name, a name made a link over
+	 * another file, one that already is the link (no line) */
+	{ XF_FILE_HARDLINK, XF_DEC_WHOLE, XF_ITEM_NEW, false, "e", "a", "hf+++++++++ e => a" },
+	{ XF_FILE_HARDLINK, XF_DEC_WHOLE, XF_ITEM_CHANGE, false, "b", "a", "hf          b => a" },
+	{ XF_FILE_HARDLINK, XF_DEC_WHOLE, 0, false, "b", "a", NULL },
+	{ XF_FILE_HARDLINK, XF_DEC_REFUSED, 0, false, "b", "a", NULL },
 	/* no line: unchanged, refused, no decision */
 	{ XF_FILE_REG, XF_DEC_UPTODATE, 0, false, "u", NULL, NULL },
 	{ XF_FILE_REG, XF_DEC_UPTODATE, 0, true, "u", NULL, NULL },

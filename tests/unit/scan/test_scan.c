@@ -278,7 +278,7 @@ static void
 test_tree(void)
 {
 	struct xf_scan_stats st;
-	struct xf_scan *s = xf_scan_tree(root, NULL, NULL, &st);
+	struct xf_scan *s = xf_scan_tree(root, NULL, NULL, 0, &st);
 	uint64_t files = 0, dirs = 0, links = 0, bytes = 0;
 	size_t n;
 
@@ -357,8 +357,8 @@ static void
 test_prefix(void)
 {
 	struct xf_scan_stats st, plain_st;
-	struct xf_scan *plain = xf_scan_tree(root, NULL, NULL, &plain_st);
-	struct xf_scan *s = xf_scan_tree(root, "dest/sub", NULL, &st);
+	struct xf_scan *plain = xf_scan_tree(root, NULL, NULL, 0, &plain_st);
+	struct xf_scan *s = xf_scan_tree(root, "dest/sub", NULL, 0, &st);
 	char longp[XF_PATH_MAX + 1];
 
 	CU_ASSERT_FATAL(plain != NULL && s != NULL);
@@ -390,14 +390,14 @@ test_prefix(void)
 	memset(longp, 'p', XF_PATH_MAX);
 	longp[XF_PATH_MAX] = '\0';
 	errno = 0;
-	CU_ASSERT_PTR_NULL(xf_scan_tree(root, longp, NULL, &st));
+	CU_ASSERT_PTR_NULL(xf_scan_tree(root, longp, NULL, 0, &st));
 	CU_ASSERT_EQUAL(errno, ENAMETOOLONG);
 }
 
 static void
 test_nanoseconds(void)
 {
-	struct xf_scan *s = xf_scan_tree(root, NULL, NULL, NULL);
+	struct xf_scan *s = xf_scan_tree(root, NULL, NULL, 0, NULL);
 	struct xf_flist_entry e;
 
 	CU_ASSERT_FATAL(s != NULL && xf_scan_count(s) > 0);
@@ -415,14 +415,14 @@ test_errors(void)
 
 	snprintf(path, sizeof(path), "%s/no-such-dir", root);
 	errno = 0;
-	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, NULL, &st));
+	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, NULL, 0, &st));
 	CU_ASSERT_EQUAL(errno, ENOENT);
 	snprintf(path, sizeof(path), "%s/empty_file", root);
-	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, NULL, &st));
+	CU_ASSERT_PTR_NULL(xf_scan_tree(path, NULL, NULL, 0, &st));
 	CU_ASSERT_EQUAL(errno, ENOTDIR);
 	/* An empty directory lists nothing. */
 	snprintf(path, sizeof(path), "%s/empty_dir", root);
-	s = xf_scan_tree(path, NULL, NULL, &st);
+	s = xf_scan_tree(path, NULL, NULL, 0, &st);
 	CU_ASSERT_FATAL(s != NULL);
 	CU_ASSERT_EQUAL(xf_scan_count(s), 0);
 	CU_ASSERT_EQUAL(st.files + st.dirs + st.symlinks, 0);
@@ -430,11 +430,140 @@ test_errors(void)
 	xf_scan_free(NULL);
 }
 
+/* Write a small file at dir/name. */
+static void
+put(const char *dir, const char *name)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, name, strlen(name)), (ssize_t)strlen(name));
+	close(fd);
+}
+
+static void
+hardlink(const char *dir, const char *from, const char *to)
+{
+	char a[256], b[256];
+
+	snprintf(a, sizeof(a), "%s/%s", dir, from);
+	snprintf(b, sizeof(b), "%s/%s", dir, to);
+	CU_ASSERT_FATAL(link(a, b) == 0);
+}
+
+/* Entry i of s, its path as a string. */
+static const char *
+path_at(const struct xf_scan *s, size_t i, struct xf_flist_entry *e)
+{
+	xf_scan_get(s, i, e);
+	return e->path;
+}
+
+static size_t
+index_of(const struct xf_scan *s, const char *path)
+{
+	struct xf_flist_entry e;
+
+	for (size_t i = 0; i < xf_scan_count(s); i++) {
+		if (strcmp(path_at(s, i, &e), path) == 0) {
+			return i;
+		}
+	}
+	CU_FAIL("path not listed");
+	return SIZE_MAX;
+}
+
+/*
+ * XF_SCAN_F_HARDLINKS: each group of names of one inode is led by its first name in list
+ * order, and every later one is a hard link to it (target = the leader's path, with the
+ * prefix, size = its length), even across directories and many entries (and, in
+ * unit-scan-chunks, record and arena chunks); a file whose other name is outside the
+ * tree stays a file; the counters move the links out of files and
+ * bytes. Without the flag, every name is a regular file.
+ */
+static void
+test_hardlinks(void)
+{
+	static const struct {
+		const char *path, *leader; /* leader NULL: a regular file */
+	} want[] = {
+		{ "p/a", NULL },          { "p/b", "p/a" },         { "p/lone", NULL },
+		{ "p/m/f00", NULL },      { "p/m/f19", "p/m/f00" }, { "p/sub/c", "p/a" },
+		{ "p/sub/z", "p/m/f00" },
+	};
+	char dir[96], path[160], name[16];
+	struct xf_scan_stats st, plain_st;
+	struct xf_scan *s, *plain;
+	struct xf_flist_entry e;
+
+	snprintf(dir, sizeof(dir), "%s/links", root);
+	CU_ASSERT_FATAL(mkdir(dir, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/m", dir);
+	CU_ASSERT_FATAL(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	CU_ASSERT_FATAL(mkdir(path, 0755) == 0);
+	put(dir, "a");
+	hardlink(dir, "a", "b");
+	hardlink(dir, "a", "sub/c");
+	put(dir, "lone");
+	snprintf(path, sizeof(path), "%s/lone-outside", root);
+	{
+		char in[160];
+
+		snprintf(in, sizeof(in), "%s/lone", dir);
+		CU_ASSERT_FATAL(link(in, path) == 0); /* its other name is not in the tree */
+	}
+	for (int i = 0; i < 19; i++) {
+		snprintf(name, sizeof(name), "m/f%02d", i);
+		put(dir, name);
+	}
+	hardlink(dir, "m/f00", "m/f19");
+	hardlink(dir, "m/f00", "sub/z");
+
+	s = xf_scan_tree(dir, "p", NULL, XF_SCAN_F_HARDLINKS, &st);
+	plain = xf_scan_tree(dir, "p", NULL, 0, &plain_st);
+	CU_ASSERT_FATAL(s != NULL && plain != NULL);
+	CU_ASSERT_EQUAL(xf_scan_count(s), xf_scan_count(plain));
+	CU_ASSERT_EQUAL(st.hardlinks, 4);
+	CU_ASSERT_EQUAL(plain_st.hardlinks, 0);
+	CU_ASSERT_EQUAL(st.files + st.hardlinks, plain_st.files);
+	/* b and sub/c: 1 byte ("a"); m/f19 and sub/z: 5 ("m/f00") */
+	CU_ASSERT_EQUAL(st.bytes + 1 + 1 + 5 + 5, plain_st.bytes);
+	for (size_t k = 0; k < XF_ARRAY_SIZE(want); k++) {
+		size_t i = index_of(s, want[k].path);
+
+		if (i == SIZE_MAX) {
+			continue;
+		}
+		xf_scan_get(s, i, &e);
+		if (want[k].leader == NULL) {
+			CU_ASSERT_EQUAL(e.kind, XF_FILE_REG);
+			CU_ASSERT_EQUAL(e.target_len, 0);
+			CU_ASSERT_PTR_NULL(e.target);
+			continue;
+		}
+		CU_ASSERT_EQUAL(e.kind, XF_FILE_HARDLINK);
+		CU_ASSERT_EQUAL(e.target_len, strlen(want[k].leader));
+		CU_ASSERT_EQUAL(e.size, e.target_len);
+		CU_ASSERT(e.target != NULL && strcmp(e.target, want[k].leader) == 0);
+		CU_ASSERT(index_of(s, want[k].leader) < i); /* the leader comes first */
+	}
+	for (size_t i = 0; i < xf_scan_count(plain); i++) {
+		xf_scan_get(plain, i, &e);
+		CU_ASSERT(e.kind != XF_FILE_HARDLINK);
+	}
+	xf_scan_free(s);
+	xf_scan_free(plain);
+	unlink(path);
+}
+
 static const struct xf_test tests[] = {
-	{ "order and fields", test_tree },
-	{ "prefix", test_prefix },
-	{ "nanosecond mtime", test_nanoseconds },
-	{ "errors", test_errors },
+	{ "order and fields", test_tree },        { "prefix", test_prefix },
+	{ "nanosecond mtime", test_nanoseconds }, { "errors", test_errors },
+	{ "hard links", test_hardlinks },
 };
 
 int

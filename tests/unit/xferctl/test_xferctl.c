@@ -35,6 +35,7 @@ static json_int_t last_push_delete;  /* args.delete: -1 absent, else 0/1 */
 static json_int_t last_push_max;     /* args.max_delete: -1 absent */
 static int last_push_dry;            /* args.dry_run: -1 absent, else 0/1 */
 static int last_push_itemize;        /* args.itemize: -1 absent, else 0/1 */
+static int last_push_links;          /* args.hard_links: -1 absent, else 0/1 */
 static atomic_int itemize_calls;     /* itemize requests since the last push */
 
 static void
@@ -102,6 +103,7 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	                        : -1;
 	last_push_dry = opt_bool(args, "dry_run");
 	last_push_itemize = opt_bool(args, "itemize");
+	last_push_links = opt_bool(args, "hard_links");
 	atomic_store(&itemize_calls, 0);
 	atomic_store(&job_polls, 0);
 	reply->result = json_pack("{s:i}", "job", atomic_fetch_add(&next_job, 1));
@@ -386,9 +388,16 @@ test_push_dry_itemize(void)
 	                0);
 	CU_ASSERT_EQUAL(last_push_dry, 1);
 	CU_ASSERT_EQUAL(last_push_itemize, 1);
+	CU_ASSERT_EQUAL(last_push_links, -1);
+	/* -H / --hard-links: args.hard_links, absent without. */
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "-H", NULL), 0);
+	CU_ASSERT_EQUAL(last_push_links, 1);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--hard-links", NULL), 0);
+	CU_ASSERT_EQUAL(last_push_links, 1);
 	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--wait", NULL), 0);
 	CU_ASSERT_EQUAL(last_push_dry, -1);
 	CU_ASSERT_EQUAL(last_push_itemize, -1);
+	CU_ASSERT_EQUAL(last_push_links, -1);
 	CU_ASSERT_EQUAL(atomic_load(&itemize_calls), 0);
 	CU_ASSERT_PTR_NULL(strstr(out, "a/x"));
 	CU_ASSERT_EQUAL(run(out, sizeof(out), "itemize", "3", NULL), 0);
