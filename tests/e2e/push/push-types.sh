@@ -100,6 +100,9 @@ outside_intact
 	pair_fail "keep is not the source's directory"
 out_cs=$(rsync -a -n -i --checksum --exclude=/d2f --exclude=/d2l -- "$src/" "$d/")
 [ -z "$out_cs" ] || pair_fail "entries other than d2f and d2l differ: $out_cs"
+# By an exchange: f2d, ed2f, l2d and keep (r2l and l2r by a rename, as any file).
+changes() { pair_json b '"%d %d" % (j["volumes"][0]["type_changes"], j["volumes"][0]["trees_replaced"])' stats; }
+[ "$(changes)" = "4 0" ] || pair_fail "volumes[0] type_changes trees_replaced: $(changes), want 4 0"
 
 # A dry run with --delete: rsync's lines, nothing changed.
 want=$(ref --delete)
@@ -126,6 +129,7 @@ sys.exit(0 if (d["status"], d["deleted"]) == ("done", int(sys.argv[2])) else 1)'
 	pair_fail "delete is not done $ndel: $(cat "$PAIR_DIR/job.json")"
 pair_verify "$src" "$d"
 outside_intact
+[ "$(changes)" = "6 2" ] || pair_fail "volumes[0] type_changes trees_replaced: $(changes), want 6 2"
 [ -z "$(find "$PAIR_VOL_B/.xferd/tmp" -mindepth 1)" ] || pair_fail "left in the staging directory"
 pair_push "$src" t -i >"$PAIR_DIR/out" || pair_fail "push -i of an up-to-date tree: exit $?"
 [ -z "$(items)" ] || pair_fail "an up-to-date tree itemizes: $(items)"
