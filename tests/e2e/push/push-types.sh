@@ -64,6 +64,7 @@ ln -s x "$src/l2r"
 settle_times "$src" 1600000000
 
 pair_start
+pair_expect_io b "$PAIR_VOL_B" volume
 pair_push "$src" t >/dev/null || pair_fail "first push: exit $?"
 pair_verify "$src" "$d"
 
