@@ -556,14 +556,17 @@ volumes_json(struct xferd *d)
 		for (unsigned int k = 0; cv->n_workers == 0 && k < d->cfg->cores.n_workers; k++) {
 			json_array_append_new(workers, json_integer(d->cfg->cores.workers[k]));
 		}
-		vo = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:I, s:I, s:I}",
+		vo = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
+		               "s:I}",
 		               "name", cv->name, "path", cv->path, "io", vi.io, "apply", vi.apply,
 		               "verify", cv->verify == XF_CONFIG_VERIFY_FULL ? "full" : "fast",
 		               "workers", workers, "sessions", (int)vi.sessions, "sessions_opened",
 		               (json_int_t)vi.sessions_opened, "files_verified",
 		               (json_int_t)vi.files_verified, "commits", (json_int_t)vi.commits,
 		               "bytes_written", (json_int_t)vi.bytes_written, "staged_dirs",
-		               (json_int_t)vi.staged_dirs);
+		               (json_int_t)vi.staged_dirs, "type_changes",
+		               (json_int_t)vi.type_changes, "trees_replaced",
+		               (json_int_t)vi.trees_replaced);
 		/* Its receive pipeline's counters, flat, so /metrics maps them as the rest. */
 		for (size_t i = 0; vo != NULL && i < XF_PIPELINE_RX_STATS_N; i++) {
 			char key[64];

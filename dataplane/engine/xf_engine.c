@@ -1195,6 +1195,8 @@ xf_engine_volume(struct xf_engine *e, unsigned int v, struct xf_engine_volume_in
 	out->commits = t.commits;
 	out->bytes_written = t.data_bytes;
 	out->staged_dirs = t.staged_dirs;
+	out->type_changes = t.type_changes;
+	out->trees_replaced = t.trees_replaced;
 	xf_pipeline_rx_stats_add(e->vol[v].pl, &out->rx); /* out is zeroed */
 	return 0;
 }

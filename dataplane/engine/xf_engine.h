@@ -471,6 +471,8 @@ struct xf_engine_volume_info {
 	uint64_t commits;         /**< commit steps done (renames, directories, links) */
 	uint64_t bytes_written;   /**< file bytes written (DATA and COPY) */
 	uint64_t staged_dirs;     /**< staged directories put in place */
+	uint64_t type_changes;    /**< entries that replaced one of another kind by an exchange */
+	uint64_t trees_replaced;  /**< of those, directories with entries removed after */
 	/** its receive pipeline's counters, summed over the RX cores (docs/CONTROL.md,
 	 *  volumes[].pipeline_*) */
 	struct xf_pipeline_rx_stats rx;

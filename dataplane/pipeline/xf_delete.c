@@ -198,7 +198,7 @@ xf_delete_step(struct xf_delete *d, unsigned int budget)
 			continue;
 		}
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    is_staging(de->d_name)) {
+		    (!d->c.all && is_staging(de->d_name))) {
 			continue;
 		}
 		nl = strlen(de->d_name);
@@ -212,7 +212,8 @@ xf_delete_step(struct xf_delete *d, unsigned int budget)
 			plen = (uint16_t)(at + nl);
 		}
 		/* A path that does not fit was never in the list. */
-		extra = top->extra || plen == NOPATH || !xf_pathset_has(d->c.keep, d->path, plen);
+		extra = d->c.all || top->extra || plen == NOPATH ||
+		        !xf_pathset_has(d->c.keep, d->path, plen);
 		dir = is_dir(dirfd(top->dir), de);
 		if (dir && push(d, de->d_name, plen, extra)) {
 			continue; /* its contents first; an extraneous one goes when left */

@@ -41,8 +41,14 @@ struct xf_delete_conf {
 	const struct xf_pathset *keep; /**< every path of the file list */
 	uint32_t max_delete;           /**< at most this many deletions (XF_DELETE_UNLIMITED) */
 	bool dry;                      /**< decide and count, remove nothing */
+	bool all;                      /**< remove everything beneath dest, staging names too, keep
+	                                *   unused: a tree moved aside by a type change */
 	xf_delete_item_fn item;        /**< optional */
 	void *item_arg;
+	/** Entries of directories a type change replaced (docs/PIPELINE.md, "Type changes"):
+	 *  removed, or left, before the walk; written and read by the commit worker only, and
+	 *  added to the walk's result. */
+	uint32_t replaced_deleted, replaced_kept;
 };
 
 struct xf_delete_result {

@@ -74,11 +74,30 @@ staging_open(int root_fd)
 	return tfd;
 }
 
+/* Open directory name in dir_fd for reading, never through a symlink. 0 or -errno. */
+static int
+open_nofollow(int dir_fd, const char *name, DIR **out)
+{
+	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0) {
+		return -errno;
+	}
+	*out = fdopendir(fd);
+	if (*out == NULL) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return 0;
+}
+
 int
 xf_pipeline_remove_tree(int dir_fd, const char *name)
 {
 	struct dirent *de;
-	int fd, rc = 0;
+	int rc;
 	DIR *d;
 
 	if (unlinkat(dir_fd, name, 0) == 0) {
@@ -87,14 +106,8 @@ xf_pipeline_remove_tree(int dir_fd, const char *name)
 	if (errno != EISDIR && errno != EPERM) {
 		return errno == ENOENT ? 0 : -errno;
 	}
-	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		return -errno;
-	}
-	d = fdopendir(fd);
-	if (d == NULL) {
-		rc = -errno;
-		close(fd);
+	rc = open_nofollow(dir_fd, name, &d);
+	if (rc != 0) {
 		return rc;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -108,6 +121,27 @@ xf_pipeline_remove_tree(int dir_fd, const char *name)
 	if (unlinkat(dir_fd, name, AT_REMOVEDIR) != 0 && rc == 0) {
 		rc = -errno;
 	}
+	return rc;
+}
+
+int
+xf_pipeline_dir_empty(int dir_fd, const char *name)
+{
+	struct dirent *de;
+	DIR *d;
+	int rc = open_nofollow(dir_fd, name, &d);
+
+	if (rc != 0) {
+		return rc == -ELOOP ? -ENOTDIR : rc;
+	}
+	rc = 1;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			rc = 0;
+			break;
+		}
+	}
+	closedir(d);
 	return rc;
 }
 
@@ -390,6 +424,14 @@ xf_pipeline_session_set_delete(struct xf_session *s, const char *dest, size_t de
 	s->del_dest[dest_len] = '\0';
 	s->del_conf.dest = s->del_dest;
 	s->del_conf.dest_len = dest_len;
+	if ((s->flags & XF_HELLO_F_ITEMIZE) != 0) {
+		/* From now on: a directory a type change replaces lists what it held at its
+		 * commit (docs/PIPELINE.md, "Type changes"), before the walk lists the rest.
+		 * The commit worker fills it; the RX core reads it after the walk. */
+		s->del_list.skip = dest_len != 0 ? dest_len + 1 : 0;
+		s->del_conf.item = xf_delete_list_add;
+		s->del_conf.item_arg = &s->del_list;
+	}
 }
 
 int

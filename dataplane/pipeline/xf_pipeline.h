@@ -277,6 +277,10 @@ struct xf_pipeline_times {
 	uint64_t staged_linked;   /**< files of other workers linked (or renamed) into a staged
 	                               directory, committed with it */
 	uint64_t staged_failed;   /**< staged directories that could not be put in place */
+	uint64_t type_changes;    /**< entries put in place of one of another kind by an
+	                               exchange (docs/PIPELINE.md, "Type changes") */
+	uint64_t trees_replaced;  /**< of those, directories with entries, removed step by
+	                               step after */
 	uint64_t readback_bytes;  /**< bytes read back from temp files for their CRC (holes
 	                               are not read) */
 	uint64_t copy_cloned;     /**< COPY bytes cloned from the basis (FICLONERANGE) */

@@ -232,6 +232,11 @@ xf_pipeline_stat_worker(const struct xf_pipeline *p, uint32_t idx, uint8_t kind)
  * follows a symlink. 0 or -errno (the first failure; it goes on past it). */
 int xf_pipeline_remove_tree(int dir_fd, const char *name);
 
+/* Is name in dir_fd a directory with no entries (never following a symlink)? 1 yes, 0
+ * it has entries, or -errno (-ENOTDIR: not a directory). One openat and one getdents:
+ * a short blocking call, made for type changes only (docs/PIPELINE.md, "Type changes"). */
+int xf_pipeline_dir_empty(int dir_fd, const char *name);
+
 /* Map an errno from storage to a file status. */
 static inline uint8_t
 xf_status_of_errno(int err)

@@ -306,6 +306,19 @@ flist_violation(const struct xf_session *s, const struct xf_msg_flist *fl, uint3
 }
 
 /*
+ * Does a directory in the way of a file or symlink go with what it holds (--delete
+ * without --max-delete, as rsync's --delete removes it)? Otherwise only an empty one is
+ * replaced, and one with entries refuses the entry (CONFLICT), as rsync without --delete
+ * or --force fails it (docs/PIPELINE.md, "Type changes").
+ */
+static bool
+replaces_trees(const struct xf_session *s)
+{
+	return (s->flags & XF_HELLO_F_DELETE) != 0 && !s->del_broken &&
+	       s->del_conf.max_delete == XF_DELETE_UNLIMITED;
+}
+
+/*
  * Is regular file entry idx (fe) in a run: is every entry from its directory's own entry
  * up to it a regular file in that directory, of at most XF_STG_FILE_MAX bytes (the larger
  * ones are never staged: they end a run)? Known from entry idx - 1 alone, if this core
@@ -482,6 +495,9 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 		}
 		if ((s->flags & XF_HELLO_F_ITEMIZE) != 0) {
 			it.flags |= XF_WORK_F_ITEMIZE;
+		}
+		if (replaces_trees(s)) {
+			it.flags |= XF_WORK_F_DELETE;
 		}
 		if (in_run(s, idx, fe)) {
 			fe->run = 1;
@@ -999,6 +1015,7 @@ commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
 	it.gen = s->gen;
 	if (type == XF_WORK_DELETE) {
 		it.ptr = &s->del_conf;
+		it.owner = &s->del_conf;
 	} else if (fe != NULL && type != XF_WORK_MARK) {
 		/* A MARK names no file (entry 0's path may be gone by then). */
 		it.kind = fe->kind;
@@ -1024,6 +1041,10 @@ commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
 		}
 		if (fe != NULL && fe->run) {
 			it.flags |= XF_WORK_F_RUN;
+		}
+		if (replaces_trees(s)) {
+			it.flags |= XF_WORK_F_DELETE;
+			it.owner = &s->del_conf;
 		}
 		if (winding_down(s)) {
 			it.flags |= XF_WORK_F_DISCARD;
@@ -1109,12 +1130,7 @@ start_delete(struct xf_session *s)
 	}
 	s->del_conf.keep = &s->keep;
 	s->del_conf.dry = (s->flags & XF_HELLO_F_DRYRUN) != 0;
-	if ((s->flags & XF_HELLO_F_ITEMIZE) != 0) {
-		/* The commit worker fills it during the walk; this core reads it after. */
-		s->del_list.skip = s->del_conf.dest_len != 0 ? s->del_conf.dest_len + 1 : 0;
-		s->del_conf.item = xf_delete_list_add;
-		s->del_conf.item_arg = &s->del_list;
-	}
+	/* With items, the list was set up at open (xf_pipeline_session_set_delete()). */
 	if (commit_item(s, XF_WORK_DELETE, 0, 0)) {
 		s->commit_inflight++;
 		s->phase = PH_DELETE;

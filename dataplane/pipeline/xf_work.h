@@ -22,8 +22,8 @@ enum xf_work_type {
 	XF_WORK_MARK,     /**< commit worker: echo back once everything before is done */
 	XF_WORK_ABORT,    /**< drop every file of the session, remove its temps */
 	XF_WORK_COPY,     /**< copy len bytes of the basis at val to off in the temp file */
-	XF_WORK_DELETE,   /**< commit worker: delete what the list lacks (ptr: the session's
-	                   *   struct xf_delete_conf, read at once); after every commit */
+	XF_WORK_DELETE,   /**< commit worker: delete what the list lacks (ptr, owner: the
+	                   *   session's struct xf_delete_conf); after every commit */
 };
 
 /** COMMIT: nothing to do on disk (up to date or already failed); echo in order. */
@@ -52,6 +52,10 @@ enum xf_work_type {
 #define XF_WORK_F_DRYRUN 0x80u
 /** STAT: say how the entry at the path differs (XF_ITEM_*, XF_HELLO_F_ITEMIZE). */
 #define XF_WORK_F_ITEMIZE 0x100u
+/** STAT and COMMIT: a directory in the way of a file or symlink goes even with entries in
+ *  it (--delete without a limit: docs/PIPELINE.md, "Type changes"); on COMMIT, owner is
+ *  the session's struct xf_delete_conf, whose list and counts the removal adds to. */
+#define XF_WORK_F_DELETE 0x200u
 /** FILE done: the temp file has no name (O_TMPFILE). */
 #define XF_DONE_F_UNNAMED 0x1u
 /** STAT done (a directory): made under a staged name; block_count is its number. */

@@ -461,6 +461,8 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->slow_steps += w->t.slow_steps;
 	t->modes_at_create += w->t.modes_at_create;
 	t->tmp_leftovers += w->t.tmp_leftovers;
+	t->type_changes += w->t.type_changes;
+	t->trees_replaced += w->t.trees_replaced;
 	t->unnamed_temps += w->t.unnamed_temps;
 	t->link_taken += w->t.link_taken;
 	t->staged_dirs += w->t.staged_dirs;

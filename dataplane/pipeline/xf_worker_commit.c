@@ -30,6 +30,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -64,6 +65,93 @@ sync_item(struct xf_worker *w, const struct xf_work *it)
 {
 	w->sync_sid = it->sid;
 	w->sync_file = it->file;
+}
+
+/*
+ * Type changes (docs/PIPELINE.md, "Type changes"): a rename cannot put a file or symlink
+ * over a directory, nor a directory over anything, so the new entry, ready under its
+ * temp name in the staging directory, is exchanged with the old one (renameat2
+ * RENAME_EXCHANGE: the path never shows nothing, nor anything half built), and the old
+ * one, now under the temp name, is removed from there without following a symlink.
+ */
+
+/*
+ * May the directory at base in pfd, in the way of file or symlink item it, go? With
+ * XF_WORK_F_DELETE (--delete, no limit) always, otherwise only while it is empty (the
+ * STAT stage refused it if it had entries then). 0, or -ENOTEMPTY, or -errno.
+ */
+static int
+dir_may_go(const struct xf_work *it, int pfd, const char *base)
+{
+	int e;
+
+	if ((it->flags & XF_WORK_F_DELETE) != 0) {
+		return 0;
+	}
+	e = xf_pipeline_dir_empty(pfd, base);
+	return e == 1 ? 0 : e == 0 ? -ENOTEMPTY : e;
+}
+
+/* The cached parent is the directory item it replaced, or beneath it: its fd names the
+ * old one, now in the staging directory. Forgotten (what was renamed into it goes with
+ * it: no fsync needed). */
+static void
+cdir_forget(struct xf_worker *w, const struct xf_work *it)
+{
+	const char *base = base_of(it);
+	const char *c = w->cdir;
+	size_t bl = strlen(base);
+
+	if (w->cdir_fd < 0) {
+		return;
+	}
+	if (it->len != 0) {
+		if (strncmp(c, (const char *)it->ptr, it->len) != 0 || c[it->len] != '/') {
+			return;
+		}
+		c += it->len + 1;
+	}
+	if (strncmp(c, base, bl) != 0 || (c[bl] != '\0' && c[bl] != '/')) {
+		return;
+	}
+	close(w->cdir_fd);
+	w->cdir_fd = -1;
+	w->cdir_dirty = false;
+}
+
+/*
+ * Item it (a file or symlink) was exchanged with the directory in its way, in parent
+ * pfd, which is now at temp name tmp: an empty one goes at once; one with entries goes
+ * step by step behind this batch when it may (trash_start()); one that gained entries
+ * since the check and may not go is put back, and the item fails. 0 or -errno.
+ */
+static int32_t
+dir_replaced(struct xf_worker *w, const struct xf_work *it, int pfd, const char *tmp)
+{
+	int err;
+
+	cdir_forget(w, it);
+	if (unlinkat(w->p->tmp_fd, tmp, AT_REMOVEDIR) == 0) {
+		goto done;
+	}
+	err = errno;
+	if (err != ENOTEMPTY && err != EEXIST) {
+		/* Left in the staging directory, which the next start empties. */
+		XF_LOG(WARNING, MODULE, "a replaced directory, %s: %s", tmp, strerror(err));
+		goto done;
+	}
+	if ((it->flags & XF_WORK_F_DELETE) != 0 && trash_start(w, it, tmp) == 0) {
+		goto done;
+	}
+	if (renameat2(w->p->tmp_fd, tmp, pfd, base_of(it), RENAME_EXCHANGE) != 0) {
+		XF_LOG(ERR, MODULE, "a directory that gained entries, back from %s: %s", tmp,
+		       strerror(errno));
+		goto done;
+	}
+	return -ENOTEMPTY; /* the caller removes the temp, back under its name */
+done:
+	w->t.type_changes++;
+	return 0;
 }
 
 /*
@@ -104,7 +192,23 @@ settle_rc(struct xf_worker *w, uint32_t j)
 		                               base_of(it), 0, tag_of(T_SYNC, 0)));
 		return 1;
 	}
-	if (step == STEP_LINK_OVER && rc < 0) {
+	if (rc == -EISDIR && (step == STEP_LINK_OVER || (step != STEP_XCHG && w->ch_fd[j] < 0))) {
+		/* A directory in the way: exchanged with it if it may go. */
+		int e = dir_may_go(it, w->ch_pfd[j], base_of(it));
+
+		if (e == 0) {
+			STEP_OP(w, CTX_SETTLE, STEP_XCHG,
+			        xf_storage_prep_rename(w->st, w->p->tmp_fd, w->ch_tmp[j],
+			                               w->ch_pfd[j], base_of(it), RENAME_EXCHANGE,
+			                               tag_of(T_SYNC, 0)));
+			return 1;
+		}
+		rc = e == -ENOTDIR || e == -ENOENT ? rc : e;
+	}
+	if (step == STEP_XCHG && rc >= 0) {
+		rc = dir_replaced(w, it, w->ch_pfd[j], w->ch_tmp[j]);
+	}
+	if ((step == STEP_LINK_OVER || step == STEP_XCHG) && rc < 0) {
 		unlinkat(w->p->tmp_fd, w->ch_tmp[j], 0);
 	}
 	return rc;
@@ -223,6 +327,47 @@ commit_dir_made(struct xf_worker *w, const struct xf_work *it, const char *base,
 	return XF_ST_OK;
 }
 
+/* The new directory of item it, made under its temp name tmp with its mode, to take
+ * the place of the file or symlink at its path. 0 or -errno. */
+static int
+dir_tmp(struct xf_worker *w, const struct xf_work *it, const char *tmp)
+{
+	if (mkdirat(w->p->tmp_fd, tmp, 0700) != 0) {
+		/* A leftover of an earlier attempt (a crash), as a temp file's. */
+		if (errno != EEXIST || xf_pipeline_remove_tree(w->p->tmp_fd, tmp) != 0 ||
+		    mkdirat(w->p->tmp_fd, tmp, 0700) != 0) {
+			return -errno;
+		}
+		w->t.tmp_leftovers++;
+	}
+	if (fchmodat(w->p->tmp_fd, tmp, it->mode & 07777, 0) != 0) {
+		int e = -errno;
+
+		unlinkat(w->p->tmp_fd, tmp, AT_REMOVEDIR);
+		return e;
+	}
+	return 0;
+}
+
+/* The exchange of a new directory (dir_tmp()) with the file or symlink in its way, in
+ * parent bpfd, completed with rc: what it replaced, now under temp name tmp, goes. */
+static uint8_t
+dir_exchanged(struct xf_worker *w, const char *tmp, int32_t rc)
+{
+	if (rc < 0) {
+		unlinkat(w->p->tmp_fd, tmp, AT_REMOVEDIR);
+		return xf_status_of_errno(-rc);
+	}
+	if (unlinkat(w->p->tmp_fd, tmp, 0) != 0) {
+		/* Made a directory since the check: left in the staging directory, which
+		 * the next start empties. */
+		XF_LOG(WARNING, MODULE, "what a directory replaced, %s: %s", tmp, strerror(errno));
+	}
+	w->t.type_changes++;
+	mark_dirty(w, w->bpfd);
+	return XF_ST_OK;
+}
+
 /* A symlink, made under a temp name then renamed (the final path flips atomically). */
 static void
 symlink_prep(struct xf_worker *w, const char *base, const char *tmp, uint8_t step)
@@ -321,7 +466,22 @@ item_run(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 		return false;
 	}
 	if (step == STEP_MKDIR) {
-		w->cstatus[i] = commit_dir_made(w, it, base, step_take(w));
+		int32_t rc = step_take(w);
+
+		if (rc == -EEXIST && !is_dir_at(w->bpfd, base) && dir_tmp(w, it, tmp) == 0) {
+			/* A file or symlink in its way: a new one, exchanged with it. */
+			STEP_OP(w, CTX_ITEM, STEP_DIR_XCHG,
+			        xf_storage_prep_rename(w->st, w->p->tmp_fd, tmp, w->bpfd, base,
+			                               RENAME_EXCHANGE, tag_of(T_SYNC, 0)));
+			return true;
+		}
+		w->cstatus[i] = commit_dir_made(w, it, base, rc);
+		goto done;
+	}
+	if (step == STEP_DIR_XCHG) {
+		int32_t rc = step_take(w);
+
+		w->cstatus[i] = dir_exchanged(w, tmp, rc);
 		goto done;
 	}
 	if (step == STEP_SYMLINK || step == STEP_SYMLINK_AGAIN) {

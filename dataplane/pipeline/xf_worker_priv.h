@@ -49,6 +49,7 @@
 #ifndef XF_WORKER_PRIV_H
 #define XF_WORKER_PRIV_H
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -180,6 +181,7 @@ struct wfile {
 	uint8_t checksum; /* session in checksum mode */
 	uint8_t dry;      /* session is a dry run: decide, write nothing */
 	uint8_t itemize;  /* say how the entry differs (items) */
+	uint8_t trees;    /* a directory in its way goes with its entries (XF_WORK_F_DELETE) */
 	uint16_t items;   /* XF_ITEM_* found at the quick check */
 	int basis_fd;
 	uint64_t basis_size;
@@ -297,6 +299,9 @@ enum commit_step {
 	STEP_RERUN,         /* a chain step the kernel never ran, run alone */
 	STEP_LINK_TMP,      /* an unnamed temp whose name was taken: linked at its temp name */
 	STEP_LINK_OVER,     /* ... then renamed over the final name */
+	STEP_XCHG,          /* a file or symlink exchanged with the directory in its way */
+	STEP_DIR_XCHG,      /* a new directory exchanged with the file or symlink in its way */
+	STEP_STG_XCHG,      /* a staged directory exchanged with the file or symlink there */
 	STEP_FILE_FSYNC,    /* the batch's file fsyncs (or room for them) */
 	STEP_DIR_FSYNC,     /* the batch's directory fsyncs */
 };
@@ -594,6 +599,21 @@ step_take(struct xf_worker *w)
 void del_start(struct xf_worker *w, const struct xf_work *it);
 int del_run(struct xf_worker *w);
 void del_abort(struct xf_worker *w, uint16_t sid, uint32_t gen);
+/*
+ * Remove the directory tree a type change moved to temp name tmp in the staging
+ * directory (it: the COMMIT item that replaced it), step by step behind the walks
+ * queued before; its entries count as the session's deletions (it->owner). 0 or -ENOMEM.
+ */
+int trash_start(struct xf_worker *w, const struct xf_work *it, const char *tmp);
+
+/* Is name in dfd a directory (not a symlink to one)? */
+static inline bool
+is_dir_at(int dfd, const char *name)
+{
+	struct stat sb;
+
+	return fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode);
+}
 void del_free_all(struct xf_worker *w);
 
 /* ---- xf_worker.c ---- */

@@ -70,7 +70,8 @@ stg_ready(const struct stg_dir *d)
 }
 
 /*
- * Is there nothing at the final path of directory entry f? Asked at once, not through
+ * Is there nothing at the final path of directory entry f, or nothing but a file or a
+ * symlink (a type change)? Asked at once, not through
  * the storage queue, so that the files listed right after it (in the same burst) can be
  * written in its staged directory: a short lookup per new directory, on the worker.
  */
@@ -101,7 +102,8 @@ stg_fresh(struct xf_worker *w, const struct wfile *f)
 	if (pfd != w->root_fd) {
 		close(pfd);
 	}
-	return rc != 0 && err == ENOENT;
+	/* A file or symlink there is replaced by an exchange at its placement (stg_place()). */
+	return rc != 0 ? err == ENOENT : !S_ISDIR(sb.st_mode);
 }
 
 /* Directory entry f is new: make it under a staging name and let it take the files that
@@ -275,9 +277,27 @@ stg_place(struct xf_worker *w)
 		}
 		goto done;
 	}
-	if (w->bstep == STEP_STG_RENAME) {
+	if (w->bstep == STEP_STG_RENAME || w->bstep == STEP_STG_XCHG) {
+		uint8_t was = w->bstep;
 		int32_t rc = step_take(w);
 
+		if (was == STEP_STG_RENAME && rc == -EEXIST && !is_dir_at(w->bpfd, base_of(it))) {
+			/* A file or symlink at its path: exchanged with it (docs/PIPELINE.md,
+			 * "Type changes"), so the path never shows nothing. */
+			STEP_OP(w, CTX_STG, STEP_STG_XCHG,
+			        xf_storage_prep_rename(w->st, w->p->tmp_fd, d->tmp, w->bpfd,
+			                               base_of(it), RENAME_EXCHANGE,
+			                               tag_of(T_SYNC, 0)));
+			return true;
+		}
+		if (was == STEP_STG_XCHG && rc >= 0) {
+			/* What it replaced, now under its temp name. */
+			if (unlinkat(w->p->tmp_fd, d->tmp, 0) != 0) {
+				XF_LOG(WARNING, MODULE, "what a directory replaced, %s: %s", d->tmp,
+				       strerror(errno));
+			}
+			w->t.type_changes++;
+		}
 		if (rc < 0) {
 			st = xf_status_of_errno(-rc);
 		} else if (stg_durable(w)) {

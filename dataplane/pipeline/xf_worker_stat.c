@@ -247,7 +247,7 @@ lookup_parent(struct xf_worker *w, struct wfile *f, uint32_t fi)
 		if (w->lead == 0) {
 			w->lead = fi + 1;
 		}
-		PREP(w, xf_storage_prep_open_dir(w->st, f->name, tag_of(T_STAT, fi)));
+		PREP(w, xf_storage_prep_open_dir_nolinks(w->st, f->name, tag_of(T_STAT, fi)));
 	}
 }
 
@@ -275,8 +275,8 @@ release_followers(struct xf_worker *w, int32_t res, uint32_t lead_len)
 			on_stat(w, follow[k], -ENOENT);
 		} else if (f->dir_len == lead_len) {
 			w->t.stat_lookups++;
-			PREP(w,
-			     xf_storage_prep_open_dir(w->st, f->name, tag_of(T_STAT, follow[k])));
+			PREP(w, xf_storage_prep_open_dir_nolinks(w->st, f->name,
+			                                         tag_of(T_STAT, follow[k])));
 		} else {
 			lookup_parent(w, f, follow[k]);
 		}
@@ -301,8 +301,13 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 			w->nodir_len = f->dir_len;
 			memcpy(w->nodir, f->name, f->dir_len);
 		}
-		if (res == -ENOENT || res == -ENOTDIR) {
-			/* No parent yet (or a file in its place: the commit reports it). */
+		if (res == -ENOENT || res == -ENOTDIR || res == -ELOOP) {
+			/*
+			 * No parent yet, or a file or a symlink in its place: its entry, listed
+			 * before, replaces it at commit (a list without one fails there). A
+			 * symlink is never looked through: what it names is not this path
+			 * (docs/PIPELINE.md, "Type changes").
+			 */
 			f->fresh = 1;
 			f->items = f->itemize ? XF_ITEM_NEW : 0;
 			stat_decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
@@ -324,6 +329,16 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 		f->items = res >= 0 ? items_of(f, w->root_fd, f->dirfd >= 0 ? f->dirfd : w->root_fd,
 		                               base)
 		                    : XF_ITEM_NEW;
+	}
+	if (res >= 0 && f->kind != XF_FILE_DIR && S_ISDIR(f->stx.stx_mode) && !f->trees &&
+	    xf_pipeline_dir_empty(f->dirfd >= 0 ? f->dirfd : w->root_fd, base) == 0) {
+		/*
+		 * A directory with entries in the way of a file or symlink, and no --delete to
+		 * remove them: refused before anything is sent, as rsync refuses it ("cannot
+		 * delete non-empty directory"). An empty one is replaced at commit.
+		 */
+		dec = XF_DEC_REFUSED;
+		res = -ENOTEMPTY;
 	}
 	if (f->dry && dec == XF_DEC_DELTA) {
 		/* Nothing is sent: no basis, no signatures (and the mark of a failed DELTA,
@@ -436,6 +451,7 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 	 * sends nothing, so it decides by size and mtime. */
 	f->checksum = (it->flags & XF_WORK_F_CHECKSUM) != 0 && !f->dry;
 	f->itemize = (it->flags & XF_WORK_F_ITEMIZE) != 0;
+	f->trees = (it->flags & XF_WORK_F_DELETE) != 0;
 	f->run = (it->flags & XF_WORK_F_RUN) != 0;
 	if (f->kind == XF_FILE_REG && f->size >= SPACE_CHECK_MIN && !f->dry &&
 	    !space_for(w, f->size)) {

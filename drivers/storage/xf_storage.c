@@ -475,7 +475,7 @@ prep_rejected(struct xf_storage *st, enum xf_storage_op op, uint64_t tag, int re
 
 static int
 prep_openat2(struct xf_storage *st, int dir_fd, const char *path, int flags, mode_t mode,
-             uint64_t tag)
+             uint64_t resolve, uint64_t tag)
 {
 	struct slot *s = get_slot(st, XF_SOP_OPEN, tag);
 
@@ -488,7 +488,7 @@ prep_openat2(struct xf_storage *st, int dir_fd, const char *path, int flags, mod
 	if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) {
 		s->how.mode = mode;
 	}
-	s->how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	s->how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | resolve;
 	s->a.fd = at_dir(st, dir_fd);
 	s->a.p = path;
 	return queue(st, s);
@@ -498,13 +498,19 @@ int
 xf_storage_prep_open(struct xf_storage *st, int dir_fd, const char *path, int flags, mode_t mode,
                      uint64_t tag)
 {
-	return prep_openat2(st, dir_fd, path, flags, mode, tag);
+	return prep_openat2(st, dir_fd, path, flags, mode, 0, tag);
 }
 
 int
 xf_storage_prep_open_dir(struct xf_storage *st, const char *path, uint64_t tag)
 {
-	return prep_openat2(st, -1, path, O_PATH | O_DIRECTORY, 0, tag);
+	return prep_openat2(st, -1, path, O_PATH | O_DIRECTORY, 0, 0, tag);
+}
+
+int
+xf_storage_prep_open_dir_nolinks(struct xf_storage *st, const char *path, uint64_t tag)
+{
+	return prep_openat2(st, -1, path, O_PATH | O_DIRECTORY, 0, RESOLVE_NO_SYMLINKS, tag);
 }
 
 /* Reads and writes, plain (vec 0: p is the buffer) or vectored (p is the iovec array). */

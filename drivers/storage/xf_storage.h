@@ -150,6 +150,13 @@ int xf_storage_prep_open(struct xf_storage *st, int dir_fd, const char *path, in
 /** Open a directory beneath the root as O_PATH | O_DIRECTORY, for the *at calls. */
 int xf_storage_prep_open_dir(struct xf_storage *st, const char *path, uint64_t tag);
 
+/**
+ * The same, through no symlink at all (RESOLVE_NO_SYMLINKS too): a symlink on the way
+ * fails with -ELOOP. For a lookup whose answer must be the directory at that very path,
+ * not one a symlink names (the receiver's quick check: docs/PIPELINE.md, "Type changes").
+ */
+int xf_storage_prep_open_dir_nolinks(struct xf_storage *st, const char *path, uint64_t tag);
+
 int xf_storage_prep_read(struct xf_storage *st, int fd, void *buf, uint32_t len, uint64_t off,
                          uint64_t tag);
 

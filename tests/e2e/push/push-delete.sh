@@ -10,7 +10,10 @@
 #   many were left (as rsync: "Deletions stopped due to --max-delete limit");
 #   --max-delete 0 deletes nothing;
 # - a directory of the source swapped for a symlink out of the volume on the receiver:
-#   that entry fails (CONFLICT), so the job is failed and deletes nothing; outside intact;
+#   replaced by the directory, never followed, as rsync replaces it (docs/PIPELINE.md,
+#   "Type changes"); outside intact;
+# - a directory with entries where the source has a file, under --max-delete: that entry
+#   fails (CONFLICT), so the job is failed and deletes nothing;
 # - a filter with --delete is refused (the receiver does not have the rules), by xferctl
 #   and by the daemon;
 # - --delete into B's second volume (b::vault/m) deletes there, as rsync does, and
@@ -112,18 +115,32 @@ pair_push "$src" m --delete --max-delete 3 >/dev/null || pair_fail "--max-delete
 pair_verify "$src" "$d"
 
 # A directory the source has, swapped for a symlink out of the volume on the receiver:
-# that entry fails, so nothing is deleted, and outside stays as it was.
+# replaced by the directory as the symlink it is (rsync does so too), never followed.
 rm -rf "$d/keep"
 ln -s "$out" "$d/keep"
 echo x >"$d/extra-after-swap"
-rc=0
-pair_push "$src" m --delete >"$PAIR_DIR/summary" || rc=$?
-[ "$rc" -eq 1 ] || pair_fail "swapped symlink: exit $rc, want 1"
-grep -qx "Deletions skipped: a file failed" "$PAIR_DIR/summary" ||
-	pair_fail "swapped symlink: summary: $(cat "$PAIR_DIR/summary")"
-[ -e "$d/extra-after-swap" ] || pair_fail "a failed job deleted extra-after-swap"
-[ -L "$d/keep" ] || pair_fail "the swapped symlink was replaced"
+pair_push "$src" m --delete >"$PAIR_DIR/summary" || pair_fail "swapped symlink: exit $?"
+if [ ! -d "$d/keep" ] || [ -L "$d/keep" ]; then
+	pair_fail "the swapped symlink was not replaced"
+fi
+[ ! -e "$d/extra-after-swap" ] || pair_fail "swapped symlink: extra-after-swap not deleted"
+pair_verify "$src" "$d"
 check_outside "swapped symlink"
+
+# A file where the receiver has a directory with entries, under --max-delete (whose
+# limit such a tree could overrun): that entry fails (CONFLICT), so nothing is deleted.
+mkdir -p "$d/was-dir/sub" && echo e >"$d/was-dir/sub/e"
+echo f >"$src/was-dir"
+echo x >"$d/extra-after-fail"
+rc=0
+pair_push "$src" m --delete --max-delete 100 >"$PAIR_DIR/summary" || rc=$?
+[ "$rc" -eq 1 ] || pair_fail "a failed file: exit $rc, want 1"
+grep -qx "Deletions skipped: a file failed" "$PAIR_DIR/summary" ||
+	pair_fail "a failed file: summary: $(cat "$PAIR_DIR/summary")"
+[ -e "$d/extra-after-fail" ] || pair_fail "a failed job deleted extra-after-fail"
+[ -f "$d/was-dir/sub/e" ] || pair_fail "the directory in the way was touched"
+check_outside "a failed file"
+rm "$src/was-dir" && rm -r "$d/was-dir" "$d/extra-after-fail"
 
 # Filters and --delete: refused by xferctl, and by the daemon past it.
 rc=0
@@ -172,7 +189,6 @@ check_outside "vault push"
 
 # Into the volume root: everything else there goes, the staging directory stays, and the
 # pair still pushes.
-rm "$d/keep"
 pair_push "$src" / --delete >/dev/null || pair_fail "push --delete to the root: exit $?"
 [ -d "$PAIR_VOL_B/.xferd/tmp" ] || pair_fail "the staging directory was deleted"
 # The volume root itself is no entry of the list (its mtime is not the source's).

@@ -8,7 +8,6 @@
  * leak check on) by the sanitizer build.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -586,34 +585,6 @@ test_delete_session(void)
 	case_end(&c, &pe, NULL);
 }
 
-/* Everything of a tree an xferd write could change: names, types, modes, sizes, mtimes. */
-static char snap[16384];
-static size_t snap_len;
-
-static int
-snap_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)type;
-	(void)ftw;
-	if (strstr(path, "/.xferd") != NULL && strstr(path, "/.xferd/tmp/") == NULL) {
-		return 0; /* the staging directory itself; what is in tmp/ counts */
-	}
-	snap_len += (size_t)snprintf(snap + snap_len, sizeof(snap) - snap_len,
-	                             "%s %o %lld %lld.%09ld\n", path, st->st_mode,
-	                             (long long)st->st_size, (long long)st->st_mtim.tv_sec,
-	                             st->st_mtim.tv_nsec);
-	return snap_len >= sizeof(snap) - 1;
-}
-
-static void
-snapshot(const char *dir, char *out, size_t cap)
-{
-	snap_len = 0;
-	snap[0] = '\0';
-	CU_ASSERT_EQUAL(nftw(dir, snap_one, 16, FTW_PHYS), 0);
-	snprintf(out, cap, "%s", snap);
-}
-
 static void
 put_file(const char *path, const char *data, mode_t mode, time_t mtime)
 {
@@ -664,7 +635,8 @@ test_dry_run(void)
 		xh_reg("d/newdir/f", 12),
 		xh_symlink("d/ln", "new-target"),
 	};
-	char path[512], before[sizeof(snap)], after[sizeof(snap)];
+	char path[512];
+	static char before[XH_SNAP], after[XH_SNAP];
 	uint64_t crc = xf_csum_crc64(0, data, 12);
 
 	case_begin(&c, "dry", 16, 0);
@@ -685,7 +657,7 @@ test_dry_run(void)
 	                          (struct timespec[2]){ { .tv_sec = 1500000000 },
 	                                                { .tv_sec = 1500000000 } },
 	                          0) == 0);
-	snapshot(c.h.vol, before, sizeof(before));
+	CU_ASSERT_EQUAL(xh_snapshot(c.h.vol, before, sizeof(before)), 0);
 
 	CU_ASSERT_FATAL(
 	        xh_peer_open_flags(&c.h, &pe, 1, 1, 0xd27,
@@ -737,7 +709,7 @@ test_dry_run(void)
 	CU_ASSERT_EQUAL(xh_file_end(&pe, 3, 12, crc), 0);
 	xh_drain(&c.h, 20000);
 	CU_ASSERT_EQUAL(xh_tmp_left(&c.h), 0);
-	snapshot(c.h.vol, after, sizeof(after));
+	CU_ASSERT_EQUAL(xh_snapshot(c.h.vol, after, sizeof(after)), 0);
 	CU_ASSERT_STRING_EQUAL(after, before);
 	case_end(&c, &pe, NULL);
 }

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,6 +69,7 @@ struct xh {
 	struct xf_frame q[XH_QUEUE];
 	unsigned int qh, qt; /* free-running */
 	long frames_live;    /* frames queued and not yet released */
+	unsigned int nw;     /* workers */
 };
 
 static inline unsigned int
@@ -189,16 +191,18 @@ xh_fds(void)
 }
 
 /**
- * Make <dir>/vol and <dir>/CANARY, and a pipeline of one RX core and one worker on the
- * volume (window files in flight per session, two session slots, io the storage back
- * end). @return 0, or -1 with the reason printed.
+ * Make <dir>/vol and <dir>/CANARY, and a pipeline of one RX core and workers workers on
+ * the volume (window files in flight per session, two session slots, io the storage back
+ * end, staged directories unless no_staged). @return 0, or -1 with the reason printed.
  */
 static inline int
-xh_open(struct xh *h, const char *dir, uint32_t window, uint64_t max_file_size, int io)
+xh_open_opts(struct xh *h, const char *dir, uint32_t window, uint64_t max_file_size, int io,
+             unsigned int workers, bool no_staged)
 {
 	struct xf_pipeline_conf pc = {
 		.n_rx = 1,
-		.n_workers = 1,
+		.n_workers = workers,
+		.no_staged_dirs = no_staged,
 		.window = window,
 		.max_sessions = 2,
 		.fsync = XF_FSYNC_NONE,
@@ -215,6 +219,7 @@ xh_open(struct xh *h, const char *dir, uint32_t window, uint64_t max_file_size, 
 
 	memset(h, 0, sizeof(*h));
 	h->root = -1;
+	h->nw = workers;
 	snprintf(h->dir, sizeof(h->dir), "%s", dir);
 	snprintf(h->vol, sizeof(h->vol), "%s/vol", dir);
 	snprintf(path, sizeof(path), "%s/%s", dir, XH_CANARY);
@@ -241,6 +246,13 @@ xh_open(struct xh *h, const char *dir, uint32_t window, uint64_t max_file_size, 
 		return -1;
 	}
 	return 0;
+}
+
+/** xh_open_opts() with one worker, staged directories on. */
+static inline int
+xh_open(struct xh *h, const char *dir, uint32_t window, uint64_t max_file_size, int io)
+{
+	return xh_open_opts(h, dir, window, max_file_size, io, 1, false);
 }
 
 /**
@@ -415,11 +427,16 @@ xh_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/** Poll the RX core and the worker once each. @return busy. */
+/** Poll the RX core and each worker once. @return busy. */
 static inline int
 xh_poll(struct xh *h)
 {
-	return xf_pipeline_rx_poll(h->p, 0) | xf_pipeline_worker_poll(h->p, 0);
+	int busy = xf_pipeline_rx_poll(h->p, 0);
+
+	for (unsigned int w = 0; w < h->nw; w++) {
+		busy |= xf_pipeline_worker_poll(h->p, w);
+	}
+	return busy;
 }
 
 /** Poll until pred(arg) holds, at most ms milliseconds. @return pred's last value. */
@@ -564,6 +581,55 @@ xh_good_session(struct xh *h, uint32_t addr, uint16_t port, uint32_t id, unsigne
 	}
 	free(pe);
 	return ok;
+}
+
+/* Everything of a tree an xferd write could change: names, types, modes, sizes, mtimes. */
+#define XH_SNAP 16384u
+
+struct xh_snapbuf {
+	char buf[XH_SNAP];
+	size_t len;
+};
+
+/* nftw() takes no argument for its callback: the one buffer. */
+static inline struct xh_snapbuf *
+xh_snapbuf(void)
+{
+	static struct xh_snapbuf b;
+
+	return &b;
+}
+
+static inline int
+xh_snap_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	struct xh_snapbuf *b = xh_snapbuf();
+
+	(void)type;
+	(void)ftw;
+	if (strstr(path, "/.xferd") != NULL && strstr(path, "/.xferd/tmp/") == NULL) {
+		return 0; /* the staging directory itself; what is in tmp/ counts */
+	}
+	b->len += (size_t)snprintf(b->buf + b->len, sizeof(b->buf) - b->len,
+	                           "%s %o %lld %lld.%09ld\n", path, st->st_mode,
+	                           (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+	                           st->st_mtim.tv_nsec);
+	return b->len >= sizeof(b->buf) - 1;
+}
+
+/** The tree under dir (xh_snap_one()) in out. @return 0, or -1 if it could not be read. */
+static inline int
+xh_snapshot(const char *dir, char *out, size_t cap)
+{
+	struct xh_snapbuf *b = xh_snapbuf();
+
+	b->len = 0;
+	b->buf[0] = '\0';
+	if (nftw(dir, xh_snap_one, 16, FTW_PHYS) != 0) {
+		return -1;
+	}
+	snprintf(out, cap, "%s", b->buf);
+	return 0;
 }
 
 /** Tear the pipeline down (sessions ended first by the caller); frames never taken

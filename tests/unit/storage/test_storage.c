@@ -535,6 +535,24 @@ test_confinement(void)
 	CU_ASSERT_EQUAL(xf_storage_prep_statx(st, -1, "cwd-is-root", &sx, 15), 0);
 	CU_ASSERT_EQUAL(one(st).res, 0);
 	CU_ASSERT(S_ISDIR(sx.stx_mode));
+	/* A symlink to a directory inside: followed by open_dir, never by open_dir_nolinks
+	 * (the quick check's lookup: what the link names is not that path). */
+	CU_ASSERT_EQUAL(symlinkat("cwd-is-root", vol_fd, "inner"), 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_open_dir(st, "inner", 16), 0);
+	c = one(st);
+	CU_ASSERT(c.res >= 0);
+	if (c.res >= 0) {
+		CU_ASSERT_EQUAL(sclose(st, c.res), 0);
+	}
+	CU_ASSERT_EQUAL(xf_storage_prep_open_dir_nolinks(st, "inner", 17), 0);
+	CU_ASSERT_EQUAL(one(st).res, -ELOOP);
+	CU_ASSERT_EQUAL(xf_storage_prep_open_dir_nolinks(st, "cwd-is-root", 18), 0);
+	c = one(st);
+	CU_ASSERT(c.res >= 0);
+	if (c.res >= 0) {
+		CU_ASSERT_EQUAL(sclose(st, c.res), 0);
+	}
+	CU_ASSERT_EQUAL(unlinkat(vol_fd, "inner", 0), 0);
 	CU_ASSERT_EQUAL(unlinkat(vol_fd, "cwd-is-root", AT_REMOVEDIR), 0);
 
 	/* Nothing was created (or removed) outside the volume. */
