@@ -5,6 +5,7 @@
  * ops that use the basis are writes (xf_worker_write.c).
  */
 
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -81,6 +82,8 @@ close_basis(struct xf_worker *w, struct wfile *f)
 	xf_lease_free(f->ns_sigs);
 	f->ns_sigs = NULL;
 	f->ns_bcrc = NULL;
+	xf_lease_free(f->bsig);
+	f->bsig = NULL;
 }
 
 /*
@@ -258,6 +261,7 @@ sig_done(struct xf_worker *w, uint32_t fi)
 		.sigs = f->sigs, /* the RX core's now: it sends them and gives them back */
 	};
 
+	ns_keep_basis(w, f);
 	f->sigs = NULL;
 	f->state = W_OPEN;
 	post_done(w, f->rx, &d);
@@ -491,7 +495,7 @@ ns_feed(struct xf_worker *w, struct wfile *f, uint64_t off, const uint8_t *p, si
 {
 	int got;
 
-	if (f->ns_state == NS_NONE && off == 0) {
+	if (f->ns_state == NS_NONE) {
 		ns_begin(w, f);
 	}
 	if (f->ns_state != NS_ON) {
@@ -522,6 +526,77 @@ ns_feed(struct xf_worker *w, struct wfile *f, uint64_t off, const uint8_t *p, si
 			f->ns_fill = 0;
 		}
 	}
+}
+
+/*
+ * A DELTA file whose COPY ops will not pass through the worker (cloned, or copied in the
+ * kernel: their CRC-64 comes from the basis's block CRCs) and whose next block size is
+ * the basis's (a file of about the same size): the basis's records are kept, so that a
+ * COPY that keeps whole blocks in place gives the file's own records without its bytes
+ * (ns_copy()). 8 bytes per block, from the worker's lease ring.
+ */
+void
+ns_keep_basis(struct xf_worker *w, struct wfile *f)
+{
+	if (f->bcrc == NULL || f->sigs == NULL) {
+		return;
+	}
+	if (f->ns_state == NS_NONE) {
+		ns_begin(w, f);
+	}
+	if (f->ns_state != NS_ON || f->ns_bs != f->bs) {
+		return;
+	}
+	f->bsig = xf_lease_alloc(w->p->sig_ring[w->idx], (size_t)f->count * sizeof(*f->bsig));
+	if (f->bsig != NULL) {
+		memcpy(f->bsig, f->sigs, (size_t)f->count * sizeof(*f->bsig));
+	}
+}
+
+/*
+ * A COPY of whole basis blocks [src, src + len) to [off, off + len) whose CRC-64 was
+ * combined from the basis's block CRCs: where it starts on a block of the file's own
+ * signatures (same block size), each of its blocks is a block of the file, with the
+ * basis block's weak and strong sums and CRC-64. The last block may be short only where
+ * it is both files' last. The records go in place now; the signatures pass over the
+ * range when the running CRC does (ns_skip()).
+ * @return true if the records were placed.
+ */
+bool
+ns_copy(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t src, uint64_t len)
+{
+	uint64_t bs = f->bs, first = off / bs, nb = (len + bs - 1) / bs;
+
+	(void)w;
+	if (f->ns_state != NS_ON || f->bsig == NULL || off % bs != 0 || src % bs != 0 ||
+	    off > f->size || len > f->size - off || src > f->basis_size ||
+	    len > f->basis_size - src ||
+	    (len % bs != 0 && (src + len != f->basis_size || off + len != f->size))) {
+		return false;
+	}
+	memcpy(f->ns_sigs + first, f->bsig + src / bs, nb * sizeof(*f->ns_sigs));
+	memcpy(f->ns_bcrc + first, f->bcrc + src / bs, nb * sizeof(*f->ns_bcrc));
+	return true;
+}
+
+/*
+ * The running CRC passed over [off, off + len) without its bytes (a COPY's combined CRC):
+ * so do the signatures, if that range's records were placed (ns_copy()) and they stand at
+ * its start; otherwise the next bytes find a gap and the file is not signed.
+ */
+void
+ns_skip(struct wfile *f, uint64_t off, uint64_t len)
+{
+	uint64_t nb = (len + f->ns_bs - 1) / f->ns_bs;
+
+	if (f->ns_state != NS_ON || f->ns_off != off || f->ns_fill != 0 ||
+	    f->ns_n != off / f->ns_bs) {
+		return;
+	}
+	f->ns_n += (uint32_t)nb;
+	f->ns_bn += (uint32_t)nb;
+	f->ns_sg.blocks += nb;
+	f->ns_off = off + len;
 }
 
 static void

@@ -148,6 +148,7 @@ enum wstate {
 
 struct crc_piece {
 	uint64_t off, len, crc;
+	bool ns; /* its blocks' records are in the file's own signatures (ns_copy()) */
 };
 
 struct wfile {
@@ -229,6 +230,7 @@ struct wfile {
 	 */
 	struct xf_sig_rec *ns_sigs;
 	uint64_t *ns_bcrc;
+	struct xf_sig_rec *bsig; /* the basis's records, for COPY ops that keep its blocks */
 	uint64_t ns_off;
 	uint64_t ns_run;
 	uint32_t ns_bs, ns_count, ns_n, ns_bn, ns_fill;
@@ -667,6 +669,9 @@ bool df_take(struct xf_worker *w, uint64_t key);
 void sig_start(struct xf_worker *w, uint32_t fi);
 void ns_feed(struct xf_worker *w, struct wfile *f, uint64_t off, const uint8_t *p, size_t n);
 void ns_restart(struct wfile *f);
+void ns_keep_basis(struct xf_worker *w, struct wfile *f);
+bool ns_copy(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t src, uint64_t len);
+void ns_skip(struct wfile *f, uint64_t off, uint64_t len);
 void ns_verified(struct xf_worker *w, struct wfile *f);
 void sc_settle(struct xf_worker *w, const struct xf_sigcache_key *k);
 void sc_notes(struct xf_worker *w);

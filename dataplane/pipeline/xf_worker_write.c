@@ -232,6 +232,9 @@ crc_absorb(struct wfile *f)
 
 		if (c->off == f->crc_off) {
 			f->crc = xf_csum_crc64_combine(f->crc, c->crc, c->len);
+			if (c->ns) {
+				ns_skip(f, c->off, c->len);
+			}
 			f->crc_off += c->len;
 		}
 		/* One that overlaps what the CRC already covers (a peer's odd COPYs) is
@@ -261,6 +264,7 @@ copy_crc_combine(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t sr
 	uint64_t first = src / f->bs, n = len / f->bs, tail = len % f->bs;
 	uint64_t crc = 0;
 	uint32_t k = 0;
+	bool placed;
 
 	/* src and len come from the peer: bounded without overflow before any index. */
 	if (f->bcrc == NULL || off < f->crc_off || src % f->bs != 0 || src > f->basis_size ||
@@ -285,14 +289,18 @@ copy_crc_combine(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t sr
 	}
 	f->crc_combined = 1;
 	w->t.crc_combined += len;
+	placed = ns_copy(w, f, off, src, len);
 	if (off == f->crc_off) {
 		f->crc = xf_csum_crc64_combine(f->crc, crc, len);
+		if (placed) {
+			ns_skip(f, off, len);
+		}
 		f->crc_off = off + len;
 		crc_absorb(f);
 		return;
 	}
 	memmove(f->pieces + k + 1, f->pieces + k, (f->npieces - k) * sizeof(f->pieces[0]));
-	f->pieces[k] = (struct crc_piece){ .off = off, .len = len, .crc = crc };
+	f->pieces[k] = (struct crc_piece){ .off = off, .len = len, .crc = crc, .ns = placed };
 	f->npieces++;
 }
 

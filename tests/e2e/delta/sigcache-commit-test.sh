@@ -5,7 +5,8 @@
 # of 64 KiB or more as it writes it and the commit gives the entry its key. Then NCHANGED
 # files change at the source (4 x 100 B and the mtime) and A pushes again: B takes the
 # signatures of exactly the changed files from its cache (hits == NCHANGED, no basis
-# read for them), and the tree lands identical to the source. On a kernel whose file
+# read for them), and the tree lands identical to the source; and once more, with
+# files the push before built by DELTA among the changed ones. On a kernel whose file
 # times are coarse (no multigrain timestamps) B makes no entry at commit: no hits.
 #
 #   sigcache-commit-test.sh XFERD XFERCTL
@@ -61,11 +62,12 @@ pair_log "first push: $committed entries made at commit (fine ctime: $fine)"
 [ "$committed" -eq $((fine ? big : 0)) ] ||
 	pair_fail "B made $committed entries at commit, expected $((fine ? big : 0))"
 
-# 2. NCHANGED large files change at the source (the small ones too: not signed).
-python3 - "$T/src" "$NCHANGED" <<'PY'
+# NCHANGED large files change at the source (and a small one: not signed).
+change() {
+	python3 - "$T/src" "$NCHANGED" "$1" <<'PY'
 import os, random, sys
-root, n = sys.argv[1], int(sys.argv[2])
-rng = random.Random(77)
+root, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(seed)
 names = sorted(os.path.relpath(os.path.join(d, f), root)
                for d, _, fs in os.walk(root) for f in fs if f.endswith(".bin"))
 for name in rng.sample(names, n) + ["small0"]:
@@ -78,13 +80,22 @@ for name in rng.sample(names, n) + ["small0"]:
     st = os.stat(p)
     os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 3_000_000_000))
 PY
-hits0=$(sc b hits)
-pair_push "$T/src" tree >"$T/push2.out" || pair_fail "the second push failed: $(cat "$T/push2.out")"
-pair_expect_field files_failed 0
-pair_verify "$T/src" "$PAIR_VOL_B/tree"
-hits=$(($(sc b hits) - hits0))
-pair_log "second push: $hits hits for $NCHANGED changed large files, $(sc b stale) stale"
-[ "$hits" -eq $((fine ? NCHANGED : 0)) ] ||
-	pair_fail "B had $hits hits, expected $((fine ? NCHANGED : 0))"
-[ "$(sc b stale)" -eq 0 ] || pair_fail "B found stale entries: nothing changed under it"
+}
+
+# 2. and 3. Changed and pushed again, twice: the second time the changed files include
+# files that were built by DELTA in the push before (their entries were made at its
+# commits, from their bytes and their COPY ops' basis records).
+for round in 2 3; do
+	change $((70 + round))
+	hits0=$(sc b hits)
+	pair_push "$T/src" tree >"$T/push$round.out" ||
+		pair_fail "push $round failed: $(cat "$T/push$round.out")"
+	pair_expect_field files_failed 0
+	pair_verify "$T/src" "$PAIR_VOL_B/tree"
+	hits=$(($(sc b hits) - hits0))
+	pair_log "push $round: $hits hits for $NCHANGED changed large files, $(sc b stale) stale, $(sc b committed) entries made at commit in all"
+	[ "$hits" -eq $((fine ? NCHANGED : 0)) ] ||
+		pair_fail "B had $hits hits in push $round, expected $((fine ? NCHANGED : 0))"
+	[ "$(sc b stale)" -eq 0 ] || pair_fail "B found stale entries: nothing changed under it"
+done
 pair_pass

@@ -693,6 +693,24 @@ test_sig_cache_commit(void)
 	}
 	/* c1's new signatures describe the junk: less matched than the others. */
 	CU_ASSERT(r.ms.matched_bytes > (sizes[0] + sizes[2]) * 9 / 10);
+	/* Built by DELTA, each signed too: c1 from its bytes (its basis kept in memory), the
+	 * others with their COPY ops' records taken from their bases' (kernel copies). */
+	CU_ASSERT_EQUAL(r.times.sc_committed, fine ? 3 : 0);
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+	result_free(&r);
+
+	/* Run 3: every changed file's signatures from the entries run 2's commits made. */
+	change_sources(&l);
+	run(dst_dir, &l, &o, &r);
+	CU_ASSERT_EQUAL(r.times.sc_hits, fine ? 3 : 0);
+	CU_ASSERT_EQUAL(r.times.sc_stale, 0);
+	CU_ASSERT_EQUAL(r.times.sc_committed, fine ? 3 : 0);
+	for (size_t i = 0; i < XF_ARRAY_SIZE(sizes); i++) {
+		CU_ASSERT_EQUAL(r.dec[i], XF_DEC_DELTA);
+		CU_ASSERT_EQUAL(r.status[i], 0);
+	}
+	CU_ASSERT(r.ms.matched_bytes > (sizes[0] + sizes[1] + sizes[2]) * 9 / 10);
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
 	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
 	result_free(&r);
