@@ -79,9 +79,7 @@ close_basis(struct xf_worker *w, struct wfile *f)
 	while (f->nkeep > 0) {
 		w->keep_free[w->keep_nfree++] = f->keep[--f->nkeep];
 	}
-	xf_lease_free(f->ns_sigs);
-	f->ns_sigs = NULL;
-	f->ns_bcrc = NULL;
+	ns_off(w, f);
 	xf_lease_free(f->bsig);
 	f->bsig = NULL;
 }
@@ -429,10 +427,14 @@ on_sig(struct xf_worker *w, uint32_t fi, int32_t res)
 
 /* ---- signatures of the file being written, for its entry at commit ---- */
 
-static void
-ns_off(struct wfile *f)
+/* f is not signed (any more): its records go back. */
+void
+ns_off(struct xf_worker *w, struct wfile *f)
 {
-	xf_lease_free(f->ns_sigs);
+	if (f->ns_sigs != NULL) {
+		w->ns_held -= (uint64_t)f->ns_count * (sizeof(*f->ns_sigs) + sizeof(*f->ns_bcrc));
+		xf_lease_free(f->ns_sigs);
+	}
 	f->ns_sigs = NULL;
 	f->ns_bcrc = NULL;
 	f->ns_state = NS_OFF;
@@ -442,12 +444,14 @@ ns_off(struct wfile *f)
  * Begin signing f as the next push will sign it as a basis of its announced size: the
  * block size is the receiver's choice from that size and this volume alone (on_basis()),
  * so it is known now. Only where an entry can be made safely (ctime_fine) and is worth
- * it (NS_MIN).
+ * it (NS_MIN). The size is the peer's word: the records of the files being signed are
+ * bounded together by the worker's cache (what they could take in it at most).
  */
 static void
 ns_begin(struct xf_worker *w, struct wfile *f)
 {
-	uint64_t count;
+	struct xf_sigcache_stats st;
+	uint64_t count, need;
 
 	f->ns_state = NS_OFF;
 	if (w->sc == NULL || !w->p->ctime_fine || f->size < NS_MIN || f->dry) {
@@ -457,16 +461,18 @@ ns_begin(struct xf_worker *w, struct wfile *f)
 	                   ? xf_delta_block_size_aligned(f->size, w->p->clone_blk)
 	                   : xf_delta_block_size(f->size);
 	count = xf_delta_block_count(f->size, f->ns_bs);
-	if (count > XF_DELTA_BLOCKS_MAX || xf_delta_sig_begin(&f->ns_sg, f->ns_bs) != 0) {
+	need = count * (sizeof(*f->ns_sigs) + sizeof(*f->ns_bcrc));
+	xf_sigcache_stats(w->sc, &st);
+	if (count > XF_DELTA_BLOCKS_MAX || need > st.capacity - XF_MIN(w->ns_held, st.capacity) ||
+	    xf_delta_sig_begin(&f->ns_sg, f->ns_bs) != 0) {
 		return;
 	}
 	f->ns_count = (uint32_t)count;
-	f->ns_sigs =
-	        xf_lease_alloc(w->p->sig_ring[w->idx],
-	                       (size_t)f->ns_count * (sizeof(*f->ns_sigs) + sizeof(*f->ns_bcrc)));
+	f->ns_sigs = xf_lease_alloc(w->p->sig_ring[w->idx], (size_t)need);
 	if (f->ns_sigs == NULL) {
 		return;
 	}
+	w->ns_held += need;
 	f->ns_bcrc = (uint64_t *)(void *)(f->ns_sigs + f->ns_count);
 	f->ns_off = 0;
 	f->ns_n = 0;
@@ -478,9 +484,9 @@ ns_begin(struct xf_worker *w, struct wfile *f)
 
 /* The running CRC starts again from 0 (verify: full): so do the signatures. */
 void
-ns_restart(struct wfile *f)
+ns_restart(struct xf_worker *w, struct wfile *f)
 {
-	ns_off(f);
+	ns_off(w, f);
 	f->ns_state = NS_NONE; /* the read-back from 0 begins them again (ns_feed()) */
 }
 
@@ -502,12 +508,12 @@ ns_feed(struct xf_worker *w, struct wfile *f, uint64_t off, const uint8_t *p, si
 		return;
 	}
 	if (off != f->ns_off || n > f->size - off) {
-		ns_off(f);
+		ns_off(w, f);
 		return;
 	}
 	got = xf_delta_sig_update(&f->ns_sg, p, n, f->ns_sigs + f->ns_n, f->ns_count - f->ns_n);
 	if (got < 0) {
-		ns_off(f);
+		ns_off(w, f);
 		return;
 	}
 	f->ns_n += (uint32_t)got;
@@ -645,7 +651,7 @@ ns_verified(struct xf_worker *w, struct wfile *f)
 			}
 		}
 	}
-	ns_off(f);
+	ns_off(w, f);
 }
 
 /* A committed file's key: its pending entry becomes an entry (this worker's cache). */

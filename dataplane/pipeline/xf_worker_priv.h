@@ -395,6 +395,7 @@ struct xf_worker {
 	/* The signature cache of the files this worker signs (docs/DELTA.md, "Signature
 	 * cache"), NULL when off; its file sc_name in the staging directory (sc_dirfd). */
 	struct xf_sigcache *sc;
+	uint64_t ns_held; /* bytes of the records of the files being signed (ns_begin()) */
 	int sc_dirfd;
 	char sc_name[24];
 	uint8_t *keep_mem; /* the pool: keep_n chunks of CBUF */
@@ -668,7 +669,8 @@ void df_remember(struct xf_worker *w, uint64_t key);
 bool df_take(struct xf_worker *w, uint64_t key);
 void sig_start(struct xf_worker *w, uint32_t fi);
 void ns_feed(struct xf_worker *w, struct wfile *f, uint64_t off, const uint8_t *p, size_t n);
-void ns_restart(struct wfile *f);
+void ns_restart(struct xf_worker *w, struct wfile *f);
+void ns_off(struct xf_worker *w, struct wfile *f);
 void ns_keep_basis(struct xf_worker *w, struct wfile *f);
 bool ns_copy(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t src, uint64_t len);
 void ns_skip(struct wfile *f, uint64_t off, uint64_t len);

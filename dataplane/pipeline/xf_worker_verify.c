@@ -226,7 +226,7 @@ file_finish(struct xf_worker *w, uint32_t fi)
 		f->crc = 0;
 		f->crc_off = 0;
 		f->npieces = 0;
-		ns_restart(f);
+		ns_restart(w, f);
 	}
 	if (f->crc_off < f->fe_size) {
 		/* Data came out of order: CRC the rest from the temp file, one file at a time
