@@ -225,7 +225,8 @@ static const struct field volume_fields[] = {
 	/* restart: the workers allocate and load the cache when the pipeline is made */
 	INT("sig_cache_mb", struct xf_config_volume, sig_cache_mb, 0, 4096, 0, "64",
 	    "Signature cache of the volume, MiB (shared out over its workers, kept in "
-	    ".xferd/): the block sums and CRC-64s of each basis signed, so that a push that "
+	    ".xferd/): the block sums and CRC-64s of each basis signed, and of each file of "
+	    "64 KiB or more this receiver writes (made at its commit), so that a push that "
 	    "finds it unchanged does not read it again; 0 = off"),
 	/* restart: each volume's pipeline is made over its workers */
 	LIST("workers", struct xf_config_volume, workers, n_workers, 0, &el_lcore, 0, "[]",

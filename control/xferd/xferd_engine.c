@@ -703,10 +703,11 @@ xferd_stats_json(struct xferd *d)
 		                              (json_int_t)st.basis_dirty));
 		json_object_set_new(
 		        json_object_get(result, "delta"), "sig_cache",
-		        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "hits",
+		        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "hits",
 		                  (json_int_t)st.sc_hits, "misses", (json_int_t)st.sc_misses,
 		                  "stale", (json_int_t)st.sc_stale, "stored",
-		                  (json_int_t)st.sc_stored, "evicted", (json_int_t)st.sc_evicted,
+		                  (json_int_t)st.sc_stored, "committed",
+		                  (json_int_t)st.sc_committed, "evicted", (json_int_t)st.sc_evicted,
 		                  "loaded", (json_int_t)st.sc_loaded, "corrupt",
 		                  (json_int_t)st.sc_corrupt, "bytes", (json_int_t)st.sc_bytes));
 		json_object_set_new(json_object_get(result, "dataplane"), "slow_storage_steps",

@@ -267,6 +267,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_misses", st->sc_misses);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_stale", st->sc_stale);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_stored", st->sc_stored);
+	rte_tel_data_add_dict_u64(info, "delta_sig_cache_committed", st->sc_committed);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_evicted", st->sc_evicted);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_loaded", st->sc_loaded);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_corrupt", st->sc_corrupt);

@@ -40,8 +40,12 @@ struct ent {
 	struct xf_sigcache_key k;
 	uint32_t bs, count;
 	uint32_t len;  /* bytes of the entry in the arena: header and records */
-	uint32_t live; /* 0: dropped, its bytes wait for eviction at the head */
+	uint32_t live; /* 0: dropped, its bytes wait for eviction at the head; ENT_PENDING:
+	                * made at a file's verification, its ctime not known yet */
 };
+
+#define ENT_LIVE    1u
+#define ENT_PENDING 2u
 _Static_assert(sizeof(struct ent) == 56, "struct ent is packed by hand");
 
 struct xf_sigcache {
@@ -54,8 +58,9 @@ struct xf_sigcache {
 	uint32_t tail; /* next entry */
 	uint32_t
 	        wrap_end; /* wrapped: entries are [head, wrap_end) and [0, tail); 0: [head, tail) */
-	uint32_t n;       /* live entries */
-	uint64_t used;    /* arena bytes of entries, live or dropped */
+	uint32_t n;       /* live entries, pending ones included */
+	uint32_t npending; /* of those, pending (ENT_PENDING) */
+	uint64_t used;     /* arena bytes of entries, live or dropped */
 	struct xf_sigcache_stats st;
 };
 
@@ -125,7 +130,12 @@ idx_remove(struct xf_sigcache *c, uint32_t i)
 static void
 drop_slot(struct xf_sigcache *c, uint32_t i)
 {
-	ent_at(c, c->idx[i] - 1)->live = 0;
+	struct ent *e = ent_at(c, c->idx[i] - 1);
+
+	if (e->live == ENT_PENDING) {
+		c->npending--;
+	}
+	e->live = 0;
 	idx_remove(c, i);
 	c->n--;
 }
@@ -186,6 +196,7 @@ reset(struct xf_sigcache *c)
 	memset(c->idx, 0, ((size_t)c->idx_mask + 1) * sizeof(*c->idx));
 	c->head = c->tail = c->wrap_end = 0;
 	c->n = 0;
+	c->npending = 0;
 	c->used = 0;
 }
 
@@ -263,7 +274,7 @@ xf_sigcache_get(struct xf_sigcache *c, const struct xf_sigcache_key *k, uint32_t
 		return -ENOENT;
 	}
 	e = ent_at(c, c->idx[i] - 1);
-	if (!key_eq(&e->k, k) || e->bs != bs || e->count != count) {
+	if (e->live == ENT_PENDING || !key_eq(&e->k, k) || e->bs != bs || e->count != count) {
 		drop_slot(c, i);
 		c->st.stale++;
 		return -ENOENT;
@@ -277,9 +288,9 @@ xf_sigcache_get(struct xf_sigcache *c, const struct xf_sigcache_key *k, uint32_t
 	return 0;
 }
 
-int
-xf_sigcache_put(struct xf_sigcache *c, const struct xf_sigcache_key *k, uint32_t bs, uint32_t count,
-                const struct xf_sig_rec *sigs, const uint64_t *bcrc)
+static int
+put(struct xf_sigcache *c, const struct xf_sigcache_key *k, uint32_t bs, uint32_t count,
+    const struct xf_sig_rec *sigs, const uint64_t *bcrc, uint32_t live)
 {
 	uint32_t i, off, len;
 	struct ent *e;
@@ -295,7 +306,7 @@ xf_sigcache_put(struct xf_sigcache *c, const struct xf_sigcache_key *k, uint32_t
 	xf_sigcache_drop(c, k->dev, k->ino);
 	off = arena_alloc(c, len);
 	e = ent_at(c, off);
-	*e = (struct ent){ .k = *k, .bs = bs, .count = count, .len = len, .live = 1 };
+	*e = (struct ent){ .k = *k, .bs = bs, .count = count, .len = len, .live = live };
 	memcpy(e + 1, sigs, (size_t)count * sizeof(*sigs));
 	memcpy((uint8_t *)(e + 1) + (size_t)count * sizeof(*sigs), bcrc,
 	       (size_t)count * sizeof(*bcrc));
@@ -303,7 +314,51 @@ xf_sigcache_put(struct xf_sigcache *c, const struct xf_sigcache_key *k, uint32_t
 	i = find(c, k->dev, k->ino);
 	c->idx[i] = off + 1;
 	c->n++;
+	if (live == ENT_LIVE) {
+		c->st.stored++;
+	} else {
+		c->npending++;
+	}
+	return 0;
+}
+
+int
+xf_sigcache_put(struct xf_sigcache *c, const struct xf_sigcache_key *k, uint32_t bs, uint32_t count,
+                const struct xf_sig_rec *sigs, const uint64_t *bcrc)
+{
+	return put(c, k, bs, count, sigs, bcrc, ENT_LIVE);
+}
+
+int
+xf_sigcache_put_pending(struct xf_sigcache *c, const struct xf_sigcache_key *k, uint32_t bs,
+                        uint32_t count, const struct xf_sig_rec *sigs, const uint64_t *bcrc)
+{
+	return put(c, k, bs, count, sigs, bcrc, ENT_PENDING);
+}
+
+int
+xf_sigcache_settle(struct xf_sigcache *c, const struct xf_sigcache_key *k)
+{
+	uint32_t i = find(c, k->dev, k->ino);
+	struct ent *e;
+
+	if (c->idx[i] == 0) {
+		return -ENOENT;
+	}
+	e = ent_at(c, c->idx[i] - 1);
+	if (e->live != ENT_PENDING) {
+		return -ENOENT; /* an entry of its own key: not this one's to change */
+	}
+	if (e->k.size != k->size || e->k.mtime_ns != k->mtime_ns) {
+		/* Not the version that was verified: nothing to vouch for. */
+		drop_slot(c, i);
+		return -ENOENT;
+	}
+	e->k.ctime_ns = k->ctime_ns;
+	e->live = ENT_LIVE;
+	c->npending--;
 	c->st.stored++;
+	c->st.committed++;
 	return 0;
 }
 
@@ -540,7 +595,7 @@ save_all(const struct xf_sigcache *c, struct wbuf *w)
 		while (off < end) {
 			const struct ent *e = ent_at(c, off);
 
-			if (e->live) {
+			if (e->live == ENT_LIVE) {
 				save_entry(w, e);
 			}
 			off += e->len;
@@ -558,7 +613,8 @@ xf_sigcache_save(struct xf_sigcache *c, int dir_fd, const char *name)
 {
 	char tmp[256];
 	struct wbuf *w;
-	uint32_t hdr[2] = { SC_VERSION, c->n };
+	/* Pending entries are not saved: nothing would settle them after a restart. */
+	uint32_t hdr[2] = { SC_VERSION, c->n - c->npending };
 	int rc;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp)) {
@@ -594,6 +650,6 @@ xf_sigcache_save(struct xf_sigcache *c, int dir_fd, const char *name)
 		return rc;
 	}
 	fsync(dir_fd);
-	c->st.saved = c->n;
-	return (int)c->n;
+	c->st.saved = hdr[1];
+	return (int)hdr[1];
 }

@@ -27,17 +27,18 @@ struct xf_sigcache_key {
 
 /** Counters of one cache (xf_sigcache_stats). */
 struct xf_sigcache_stats {
-	uint64_t hits;     /**< lookups that found the file's entry, same key and block size */
-	uint64_t misses;   /**< lookups that found no entry for the file */
-	uint64_t stale;    /**< lookups that found an entry of another version: dropped */
-	uint64_t stored;   /**< entries stored */
-	uint64_t evicted;  /**< entries dropped to make room for newer ones */
-	uint64_t too_big;  /**< entries not stored: larger than the whole cache */
-	uint64_t loaded;   /**< entries taken from the file at load */
-	uint64_t corrupt;  /**< cache files refused at load (damaged, truncated, foreign) */
-	uint64_t saved;    /**< entries written by the last save */
-	uint64_t bytes;    /**< bytes of the arena in use now */
-	uint64_t capacity; /**< bytes of the arena */
+	uint64_t hits;      /**< lookups that found the file's entry, same key and block size */
+	uint64_t misses;    /**< lookups that found no entry for the file */
+	uint64_t stale;     /**< lookups that found an entry of another version: dropped */
+	uint64_t stored;    /**< entries stored (settled ones included) */
+	uint64_t committed; /**< of those, made at a file's commit (xf_sigcache_settle) */
+	uint64_t evicted;   /**< entries dropped to make room for newer ones */
+	uint64_t too_big;   /**< entries not stored: larger than the whole cache */
+	uint64_t loaded;    /**< entries taken from the file at load */
+	uint64_t corrupt;   /**< cache files refused at load (damaged, truncated, foreign) */
+	uint64_t saved;     /**< entries written by the last save */
+	uint64_t bytes;     /**< bytes of the arena in use now */
+	uint64_t capacity;  /**< bytes of the arena */
 };
 
 struct xf_sigcache;
@@ -72,6 +73,23 @@ int xf_sigcache_get(struct xf_sigcache *c, const struct xf_sigcache_key *k, uint
  */
 int xf_sigcache_put(struct xf_sigcache *c, const struct xf_sigcache_key *k, uint32_t bs,
                     uint32_t count, const struct xf_sig_rec *sigs, const uint64_t *bcrc);
+
+/**
+ * Store the records of a file this receiver wrote and verified, pending: never a hit
+ * until xf_sigcache_settle() gives it the ctime its file has once committed. Not saved.
+ * @return as xf_sigcache_put().
+ */
+int xf_sigcache_put_pending(struct xf_sigcache *c, const struct xf_sigcache_key *k, uint32_t bs,
+                            uint32_t count, const struct xf_sig_rec *sigs, const uint64_t *bcrc);
+
+/**
+ * The pending entry of (k->dev, k->ino) gets k->ctime_ns (the committed file's, taken
+ * after its last step that moves the ctime) and becomes an entry like any other, if its
+ * size and mtime are k's; otherwise it is dropped. An entry that is not pending is left
+ * as it is.
+ * @return 0, or -ENOENT (no pending entry of k's version).
+ */
+int xf_sigcache_settle(struct xf_sigcache *c, const struct xf_sigcache_key *k);
 
 /** Forget the entry of (dev, ino), if any. */
 void xf_sigcache_drop(struct xf_sigcache *c, uint64_t dev, uint64_t ino);

@@ -1096,6 +1096,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->sc_misses += t.sc_misses;
 		st->sc_stale += t.sc_stale;
 		st->sc_stored += t.sc_stored;
+		st->sc_committed += t.sc_committed;
 		st->sc_evicted += t.sc_evicted;
 		st->sc_loaded += t.sc_loaded;
 		st->sc_corrupt += t.sc_corrupt;

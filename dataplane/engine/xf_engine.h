@@ -360,7 +360,8 @@ struct xf_engine_stats {
 	uint64_t basis_dirty; /**< DELTA files not cloned: their basis was not written back */
 	/* The receivers' signature caches (docs/DELTA.md, "Signature cache"), every volume:
 	 * struct xf_sigcache_stats's counters of the same names. */
-	uint64_t sc_hits, sc_misses, sc_stale, sc_stored, sc_evicted, sc_loaded, sc_corrupt;
+	uint64_t sc_hits, sc_misses, sc_stale, sc_stored, sc_committed, sc_evicted, sc_loaded,
+	        sc_corrupt;
 	uint64_t sc_bytes;
 	uint64_t sig_from_ring, sig_from_heap;
 	uint64_t slow_storage_steps; /**< steps that kept a worker for a second or more */

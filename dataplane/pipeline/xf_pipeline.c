@@ -18,6 +18,7 @@
 
 #include "xf_path.h"
 #include "xf_pipeline_priv.h"
+#include "xf_sigcache.h"
 
 #define MODULE "pipeline"
 
@@ -194,6 +195,37 @@ probe_unnamed(int tmp_fd)
 	return ok;
 }
 
+/*
+ * Does every change of a file whose ctime was just read get a later ctime, even within
+ * one tick of the coarse clock (multigrain timestamps: Linux 6.13 on XFS, ext4, btrfs,
+ * tmpfs)? Then a key taken by fstat cannot be left unchanged by a later write, and a
+ * file this receiver commits may get a signature cache entry (docs/DELTA.md, "Signature
+ * cache"). Eight reads, each followed at once by a chmod: with coarse timestamps at least
+ * one of them lands in the same tick and leaves the ctime as it was.
+ */
+static bool
+probe_ctime_fine(int tmp_fd)
+{
+	static const char probe[] = ".ctime-probe";
+	int fd = openat(tmp_fd, probe, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	bool fine = fd >= 0;
+
+	for (int i = 0; fine && i < 8; i++) {
+		struct stat a, b;
+
+		fine = fstat(fd, &a) == 0 && fchmod(fd, (i & 1) != 0 ? 0600 : 0640) == 0 &&
+		       fstat(fd, &b) == 0 &&
+		       (b.st_ctim.tv_sec > a.st_ctim.tv_sec ||
+		        (b.st_ctim.tv_sec == a.st_ctim.tv_sec &&
+		         b.st_ctim.tv_nsec > a.st_ctim.tv_nsec));
+	}
+	if (fd >= 0) {
+		close(fd);
+		unlinkat(tmp_fd, probe, 0);
+	}
+	return fine;
+}
+
 static void
 raise_nofile(void)
 {
@@ -254,6 +286,7 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	}
 	p->create_keep = probe_create_keep(p->tmp_fd);
 	p->unnamed_ok = !conf->named_temps && probe_unnamed(p->tmp_fd);
+	p->ctime_fine = probe_ctime_fine(p->tmp_fd);
 	{
 		enum xf_storage_clone mode = XF_STORAGE_CLONE_NONE;
 		uint32_t blk = 4096;
@@ -292,6 +325,18 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 				err = errno != 0 ? errno : ENOMEM;
 				goto err_destroy;
 			}
+		}
+	}
+	for (unsigned int w = 0; w < conf->n_workers; w++) {
+		unsigned int seq = atomic_fetch_add(&ring_seq, 1);
+
+		snprintf(name, sizeof(name), "xfp%u_sc%u", seq, w);
+		p->sc_note[w] = xf_ring_create(
+		        name, p->conf.ring_size, sizeof(struct xf_sigcache_key),
+		        conf->worker_core[XF_COMMIT_WORKER], conf->worker_core[w], -1);
+		if (p->sc_note[w] == NULL) {
+			err = errno != 0 ? errno : ENOMEM;
+			goto err_destroy;
 		}
 	}
 	for (unsigned int w = 0; w < conf->n_workers; w++) {
@@ -346,6 +391,7 @@ xf_pipeline_destroy(struct xf_pipeline *p)
 		/* After the sessions: they give back the signatures they still hold. Arrays
 		 * left in the rings between the cores go with the ring's memory. */
 		xf_lease_destroy(p->sig_ring[w]);
+		xf_ring_free(p->sc_note[w]);
 	}
 	if (p->tmp_fd >= 0) {
 		close(p->tmp_fd);

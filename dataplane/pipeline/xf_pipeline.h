@@ -289,10 +289,12 @@ struct xf_pipeline_times {
 	                               CRCs (xf_csum_crc64_combine), not from their data */
 	uint64_t basis_changed;   /**< files whose basis changed after its signatures: read
 	                               back in full (or COPY ops not cloned) */
+	uint64_t sc_notes_lost;   /**< committed files' keys lost to a full ring: their
+	                               signature cache entries stay pending */
 	uint64_t basis_dirty;     /**< DELTA files on a cloning volume whose basis was not
 	                               written back yet: not cloned */
 	/* The signature cache (xf_sigcache.h: the counters of the same names). */
-	uint64_t sc_hits, sc_misses, sc_stale, sc_stored, sc_evicted, sc_too_big;
+	uint64_t sc_hits, sc_misses, sc_stale, sc_stored, sc_committed, sc_evicted, sc_too_big;
 	uint64_t sc_loaded, sc_corrupt, sc_saved, sc_bytes, sc_capacity;
 };
 

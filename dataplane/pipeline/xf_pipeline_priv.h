@@ -45,6 +45,7 @@ enum {
 #define XF_RV_UNNAMED   0x200u
 #define XF_RV_STAGED    0x400u
 #define XF_RV_INPLACE   0x800u
+#define XF_RV_SIGNED    0x1000u /* a pending signature cache entry waits for its key */
 #define XF_RV_STG_SHIFT 16
 
 /*
@@ -162,12 +163,16 @@ struct xf_pipeline {
 	bool unnamed_ok;      /* O_TMPFILE in tmp_fd and linkat AT_EMPTY_PATH work (probed) */
 	uint8_t clone;        /* enum xf_storage_clone: how COPY ops are applied (probed) */
 	uint32_t clone_blk;   /* the volume's block size: clones are aligned to it */
+	bool ctime_fine;      /* a change after a read of the ctime moves it (probed) */
 	struct xf_ring *to_w[XF_PIPELINE_MAX_RX][XF_PIPELINE_MAX_WORKERS];
 	struct xf_ring *to_rx[XF_PIPELINE_MAX_WORKERS][XF_PIPELINE_MAX_RX];
 	struct xf_worker *w[XF_PIPELINE_MAX_WORKERS];
 	/* Signature arrays of DELTA files: taken by worker w, given back by the RX core
 	 * that sends them (xf_lease.h). The pipeline's, so they outlive the sessions. */
 	struct xf_lease_ring *sig_ring[XF_PIPELINE_MAX_WORKERS];
+	/* Keys of committed files, from the commit executor to the worker whose signature
+	 * cache holds their pending entries (docs/DELTA.md, "Signature cache"). */
+	struct xf_ring *sc_note[XF_PIPELINE_MAX_WORKERS];
 	struct xf_rxcore rx[XF_PIPELINE_MAX_RX];
 	struct xf_session *sessions; /* max_sessions slots */
 	struct xf_core_arg rx_arg[XF_PIPELINE_MAX_RX];

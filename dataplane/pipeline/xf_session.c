@@ -866,6 +866,9 @@ rv_commit(const struct xf_done *d)
 	uint64_t v = XF_RV_COMMIT | ((d->flags & XF_DONE_F_UNNAMED) != 0 ? XF_RV_UNNAMED : 0) |
 	             ((uint64_t)(uint32_t)d->fd << 32);
 
+	if ((d->flags & XF_DONE_F_SIGNED) != 0) {
+		v |= XF_RV_SIGNED;
+	}
 	if ((d->flags & XF_DONE_F_INPLACE) != 0) {
 		v |= XF_RV_INPLACE | (uint64_t)(d->block_count & 0xffffu) << XF_RV_STG_SHIFT;
 	}
@@ -1030,6 +1033,9 @@ commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
 			it.fd = (int32_t)(val >> 32);
 			if ((val & XF_RV_UNNAMED) != 0) {
 				it.flags |= XF_WORK_F_UNNAMED;
+			}
+			if ((val & XF_RV_SIGNED) != 0) {
+				it.flags |= XF_WORK_F_SIGNED;
 			}
 			if ((val & (XF_RV_STAGED | XF_RV_INPLACE)) != 0) {
 				it.flags |= (val & XF_RV_STAGED) != 0 ? XF_WORK_F_STAGED

@@ -56,12 +56,17 @@ enum xf_work_type {
  *  it (--delete without a limit: docs/PIPELINE.md, "Type changes"); on COMMIT, owner is
  *  the session's struct xf_delete_conf, whose list and counts the removal adds to. */
 #define XF_WORK_F_DELETE 0x200u
+/** COMMIT of a regular file whose signatures wait in its worker's cache for the key
+ *  the commit gives it (docs/DELTA.md, "Signature cache"). */
+#define XF_WORK_F_SIGNED 0x800u
 /** FILE done: the temp file has no name (O_TMPFILE). */
 #define XF_DONE_F_UNNAMED 0x1u
 /** STAT done (a directory): made under a staged name; block_count is its number. */
 #define XF_DONE_F_STAGED 0x2u
 /** FILE done: written at its name in staged directory number block_count. */
 #define XF_DONE_F_INPLACE 0x4u
+/** FILE done: signed while written; pending in its worker's signature cache. */
+#define XF_DONE_F_SIGNED 0x8u
 
 struct xf_work {
 	uint8_t type;     /**< enum xf_work_type */

@@ -78,7 +78,8 @@ post_simple(struct xf_worker *w, const struct wfile *f, uint8_t type, uint8_t de
 		.decision = decision,
 		.status = status,
 		.sid = f->sid,
-		.flags = f->unnamed ? XF_DONE_F_UNNAMED : 0,
+		.flags = (uint16_t)((f->unnamed ? XF_DONE_F_UNNAMED : 0) |
+		                    (type == XF_DONE_FILE && f->ns_pending ? XF_DONE_F_SIGNED : 0)),
 		.file = f->file,
 		.fd = fd,
 		.gen = f->gen,
@@ -328,6 +329,7 @@ xf_worker_poll(struct xf_worker *w)
 		busy |= commit_run(w);
 	}
 	busy |= del_run(w);
+	sc_notes(w);
 	/* Back-pressure: take new work only when its completions and writes have room. */
 	if (w->out_pending == 0) {
 		for (unsigned int r = 0; r < w->p->conf.n_rx; r++) {
@@ -440,6 +442,7 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->copy_ranged += w->t.copy_ranged;
 	t->crc_combined += w->t.crc_combined;
 	t->basis_changed += w->t.basis_changed;
+	t->sc_notes_lost += w->t.sc_notes_lost;
 	t->basis_dirty += w->t.basis_dirty;
 	if (w->sc != NULL) {
 		struct xf_sigcache_stats s;
@@ -449,6 +452,7 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 		t->sc_misses += s.misses;
 		t->sc_stale += s.stale;
 		t->sc_stored += s.stored;
+		t->sc_committed += s.committed;
 		t->sc_evicted += s.evicted;
 		t->sc_too_big += s.too_big;
 		t->sc_loaded += s.loaded;
@@ -528,10 +532,15 @@ sc_open(struct xf_worker *w)
 	return 0;
 }
 
-/* At teardown (the loops have returned): the cache saved for the next start, and freed. */
+/*
+ * At teardown (the loops have returned): the keys the commit executor sent last taken
+ * (it is torn down first, its chain settled), the cache saved for the next start, and
+ * freed.
+ */
 static void
 sc_close(struct xf_worker *w)
 {
+	sc_notes(w);
 	if (w->sc != NULL && w->sc_dirfd >= 0) {
 		int rc = xf_sigcache_save(w->sc, w->sc_dirfd, w->sc_name);
 
@@ -675,9 +684,14 @@ err_free:
 void
 xf_worker_destroy(struct xf_worker *w)
 {
+	unsigned int self = xf_core_self();
+
 	if (w == NULL) {
 		return;
 	}
+	/* The loops have returned: this thread stands for the worker's core, whose ends
+	 * of the signature cache's key rings the drain below and sc_close() use. */
+	xf_core_set_self(w->p->conf.worker_core[w->idx]);
 	if (w->st != NULL && w->cq != NULL) {
 		/* The loops have returned: the commit executor's chain and step complete. */
 		commit_drain(w);
@@ -717,4 +731,5 @@ xf_worker_destroy(struct xf_worker *w)
 	free(w->wo);
 	free(w->files);
 	free(w);
+	xf_core_set_self(self);
 }

@@ -232,6 +232,15 @@ chain_settle(struct xf_worker *w)
 			w->ch_sj = j;
 			return true;
 		}
+		if (rc >= 0 && w->ch_signed[j]) {
+			/* Final: the key of its signature cache entry, taken now. */
+			sc_note_commit(w, cq_item(w, i),
+			               w->ch_fd[j] >= 0 ? w->ch_fd[j] : w->ch_kfd[j]);
+		}
+		if (w->ch_kfd[j] >= 0) {
+			close(w->ch_kfd[j]);
+			w->ch_kfd[j] = -1;
+		}
 		if (w->ch_fd[j] >= 0) {
 			close(w->ch_fd[j]);
 			w->ch_fd[j] = -1;
@@ -260,6 +269,8 @@ chain_slot(struct xf_worker *w, uint32_t k, uint32_t i, int pfd, const char *tmp
 	w->ch_item[k] = i;
 	w->ch_pfd[k] = pfd;
 	w->ch_fd[k] = fd;
+	w->ch_kfd[k] = -1;
+	w->ch_signed[k] = 0;
 	w->ch_res[k] = 1; /* pending: renames and links report 0 or -errno */
 	memcpy(w->ch_tmp[k], tmp, XF_TMPNAME_SIZE);
 }
@@ -511,9 +522,17 @@ item_run(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 	w->bpfd = pfd;
 	switch (it->kind) {
 	case XF_FILE_REG:
-		/* The chain owns an unnamed temp's fd from here on. */
+		/* The chain owns an unnamed temp's fd from here on, and a signed file's
+		 * (XF_WORK_F_SIGNED): its key is taken once it is final (chain_settle()). */
 		chain_add(w, i, pfd, tmp, base, unnamed ? it->fd : -1);
 		w->cstatus[i] = XF_ST_OK;
+		if ((it->flags & XF_WORK_F_SIGNED) != 0 && it->fd >= 0) {
+			w->ch_signed[w->ch_n - 1] = 1;
+			if (!unnamed) {
+				w->ch_kfd[w->ch_n - 1] = it->fd;
+				goto done;
+			}
+		}
 		goto closed;
 	case XF_FILE_DIR:
 		STEP_OP(w, CTX_ITEM, STEP_MKDIR,

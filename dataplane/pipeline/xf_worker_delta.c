@@ -5,6 +5,8 @@
  * ops that use the basis are writes (xf_worker_write.c).
  */
 
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -77,6 +79,9 @@ close_basis(struct xf_worker *w, struct wfile *f)
 	while (f->nkeep > 0) {
 		w->keep_free[w->keep_nfree++] = f->keep[--f->nkeep];
 	}
+	ns_off(w, f);
+	xf_lease_free(f->bsig);
+	f->bsig = NULL;
 }
 
 /*
@@ -254,6 +259,7 @@ sig_done(struct xf_worker *w, uint32_t fi)
 		.sigs = f->sigs, /* the RX core's now: it sends them and gives them back */
 	};
 
+	ns_keep_basis(w, f);
 	f->sigs = NULL;
 	f->state = W_OPEN;
 	post_done(w, f->rx, &d);
@@ -417,4 +423,283 @@ on_sig(struct xf_worker *w, uint32_t fi, int32_t res)
 	}
 	sig_done(w, fi);
 	sig_next_file(w);
+}
+
+/* ---- signatures of the file being written, for its entry at commit ---- */
+
+/* f is not signed (any more): its records go back. */
+void
+ns_off(struct xf_worker *w, struct wfile *f)
+{
+	if (f->ns_sigs != NULL) {
+		w->ns_held -= (uint64_t)f->ns_count * (sizeof(*f->ns_sigs) + sizeof(*f->ns_bcrc));
+		xf_lease_free(f->ns_sigs);
+	}
+	f->ns_sigs = NULL;
+	f->ns_bcrc = NULL;
+	f->ns_state = NS_OFF;
+}
+
+/*
+ * Begin signing f as the next push will sign it as a basis of its announced size: the
+ * block size is the receiver's choice from that size and this volume alone (on_basis()),
+ * so it is known now. Only where an entry can be made safely (ctime_fine) and is worth
+ * it (NS_MIN). The size is the peer's word: the records of the files being signed are
+ * bounded together by the worker's cache (what they could take in it at most).
+ */
+static void
+ns_begin(struct xf_worker *w, struct wfile *f)
+{
+	struct xf_sigcache_stats st;
+	uint64_t count, need;
+
+	f->ns_state = NS_OFF;
+	if (w->sc == NULL || !w->p->ctime_fine || f->size < NS_MIN || f->dry) {
+		return;
+	}
+	f->ns_bs = w->p->clone == XF_STORAGE_CLONE_REFLINK
+	                   ? xf_delta_block_size_aligned(f->size, w->p->clone_blk)
+	                   : xf_delta_block_size(f->size);
+	count = xf_delta_block_count(f->size, f->ns_bs);
+	need = count * (sizeof(*f->ns_sigs) + sizeof(*f->ns_bcrc));
+	xf_sigcache_stats(w->sc, &st);
+	if (count > XF_DELTA_BLOCKS_MAX || need > st.capacity - XF_MIN(w->ns_held, st.capacity) ||
+	    xf_delta_sig_begin(&f->ns_sg, f->ns_bs) != 0) {
+		return;
+	}
+	f->ns_count = (uint32_t)count;
+	f->ns_sigs = xf_lease_alloc(w->p->sig_ring[w->idx], (size_t)need);
+	if (f->ns_sigs == NULL) {
+		return;
+	}
+	w->ns_held += need;
+	f->ns_bcrc = (uint64_t *)(void *)(f->ns_sigs + f->ns_count);
+	f->ns_off = 0;
+	f->ns_n = 0;
+	f->ns_bn = 0;
+	f->ns_fill = 0;
+	f->ns_run = 0;
+	f->ns_state = NS_ON;
+}
+
+/* The running CRC starts again from 0 (verify: full): so do the signatures. */
+void
+ns_restart(struct xf_worker *w, struct wfile *f)
+{
+	ns_off(w, f);
+	f->ns_state = NS_NONE; /* the read-back from 0 begins them again (ns_feed()) */
+}
+
+/*
+ * The running CRC took bytes [off, off + n) of f (p): they go into its signatures too, in
+ * the same pass over memory. A range the CRC took without bytes (a cloned COPY's
+ * combined CRC, a hole) leaves a gap: the next bytes do not start at ns_off, and the file
+ * is not signed (docs/DELTA.md, "Signature cache", what it covers).
+ */
+void
+ns_feed(struct xf_worker *w, struct wfile *f, uint64_t off, const uint8_t *p, size_t n)
+{
+	int got;
+
+	if (f->ns_state == NS_NONE) {
+		ns_begin(w, f);
+	}
+	if (f->ns_state != NS_ON) {
+		return;
+	}
+	if (off != f->ns_off || n > f->size - off) {
+		ns_off(w, f);
+		return;
+	}
+	got = xf_delta_sig_update(&f->ns_sg, p, n, f->ns_sigs + f->ns_n, f->ns_count - f->ns_n);
+	if (got < 0) {
+		ns_off(w, f);
+		return;
+	}
+	f->ns_n += (uint32_t)got;
+	f->ns_off = off + n;
+	while (n > 0) {
+		size_t take = f->ns_bs - f->ns_fill;
+
+		take = n < take ? n : take;
+		f->ns_run = xf_csum_crc64(f->ns_run, p, take);
+		f->ns_fill += (uint32_t)take;
+		p += take;
+		n -= take;
+		if (f->ns_fill == f->ns_bs) {
+			f->ns_bcrc[f->ns_bn++] = f->ns_run;
+			f->ns_run = 0;
+			f->ns_fill = 0;
+		}
+	}
+}
+
+/*
+ * A DELTA file whose COPY ops will not pass through the worker (cloned, or copied in the
+ * kernel: their CRC-64 comes from the basis's block CRCs) and whose next block size is
+ * the basis's (a file of about the same size): the basis's records are kept, so that a
+ * COPY that keeps whole blocks in place gives the file's own records without its bytes
+ * (ns_copy()). 8 bytes per block, from the worker's lease ring.
+ */
+void
+ns_keep_basis(struct xf_worker *w, struct wfile *f)
+{
+	if (f->bcrc == NULL || f->sigs == NULL) {
+		return;
+	}
+	if (f->ns_state == NS_NONE) {
+		ns_begin(w, f);
+	}
+	if (f->ns_state != NS_ON || f->ns_bs != f->bs) {
+		return;
+	}
+	f->bsig = xf_lease_alloc(w->p->sig_ring[w->idx], (size_t)f->count * sizeof(*f->bsig));
+	if (f->bsig != NULL) {
+		memcpy(f->bsig, f->sigs, (size_t)f->count * sizeof(*f->bsig));
+	}
+}
+
+/*
+ * A COPY of whole basis blocks [src, src + len) to [off, off + len) whose CRC-64 was
+ * combined from the basis's block CRCs: where it starts on a block of the file's own
+ * signatures (same block size), each of its blocks is a block of the file, with the
+ * basis block's weak and strong sums and CRC-64. The last block may be short only where
+ * it is both files' last. The records go in place now; the signatures pass over the
+ * range when the running CRC does (ns_skip()).
+ * @return true if the records were placed.
+ */
+bool
+ns_copy(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t src, uint64_t len)
+{
+	uint64_t bs = f->bs, first = off / bs, nb = (len + bs - 1) / bs;
+
+	(void)w;
+	if (f->ns_state != NS_ON || f->bsig == NULL || off % bs != 0 || src % bs != 0 ||
+	    off > f->size || len > f->size - off || src > f->basis_size ||
+	    len > f->basis_size - src ||
+	    (len % bs != 0 && (src + len != f->basis_size || off + len != f->size))) {
+		return false;
+	}
+	memcpy(f->ns_sigs + first, f->bsig + src / bs, nb * sizeof(*f->ns_sigs));
+	memcpy(f->ns_bcrc + first, f->bcrc + src / bs, nb * sizeof(*f->ns_bcrc));
+	return true;
+}
+
+/*
+ * The running CRC passed over [off, off + len) without its bytes (a COPY's combined CRC):
+ * so do the signatures, if that range's records were placed (ns_copy()) and they stand at
+ * its start; otherwise the next bytes find a gap and the file is not signed.
+ */
+void
+ns_skip(struct wfile *f, uint64_t off, uint64_t len)
+{
+	uint64_t nb = (len + f->ns_bs - 1) / f->ns_bs;
+
+	if (f->ns_state != NS_ON || f->ns_off != off || f->ns_fill != 0 ||
+	    f->ns_n != off / f->ns_bs) {
+		return;
+	}
+	f->ns_n += (uint32_t)nb;
+	f->ns_bn += (uint32_t)nb;
+	f->ns_sg.blocks += nb;
+	f->ns_off = off + len;
+}
+
+static void
+key_of(const struct stat *sb, struct xf_sigcache_key *k)
+{
+	*k = (struct xf_sigcache_key){
+		.dev = sb->st_dev,
+		.ino = sb->st_ino,
+		.size = (uint64_t)sb->st_size,
+		.mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000ll + sb->st_mtim.tv_nsec,
+		.ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000ll + sb->st_ctim.tv_nsec,
+	};
+}
+
+/*
+ * f is verified (its mode and mtime set): a file signed whole goes into the cache,
+ * pending, under its inode; the commit gives it its key (sc_note_commit()). A file
+ * written at its name in a staged directory has had its last step that moves its ctime
+ * (its mtime): the directory's rename does not touch it, so its key is taken now. A
+ * short blocking call on the worker (fstat), once per signed file.
+ */
+void
+ns_verified(struct xf_worker *w, struct wfile *f)
+{
+	struct xf_sigcache_key k;
+	struct stat sb;
+
+	if (f->ns_state != NS_ON) {
+		return;
+	}
+	if (f->ns_off == f->size && f->fe_size == f->size) {
+		if (f->ns_fill > 0) {
+			f->ns_bcrc[f->ns_bn++] = f->ns_run; /* the short last block */
+		}
+		if (f->ns_n < f->ns_count) {
+			f->ns_n += (uint32_t)xf_delta_sig_finish(&f->ns_sg, f->ns_sigs + f->ns_n);
+		}
+		if (f->ns_n == f->ns_count && f->ns_bn == f->ns_count && fstat(f->fd, &sb) == 0) {
+			key_of(&sb, &k);
+			f->ns_pending = k.size == f->size && k.mtime_ns == f->mtime_ns &&
+			                xf_sigcache_put_pending(w->sc, &k, f->ns_bs, f->ns_count,
+			                                        f->ns_sigs, f->ns_bcrc) == 0;
+			if (f->ns_pending && f->inplace) {
+				xf_sigcache_settle(w->sc, &k);
+				f->ns_pending = 0;
+			}
+		}
+	}
+	ns_off(w, f);
+}
+
+/* A committed file's key: its pending entry becomes an entry (this worker's cache). */
+void
+sc_settle(struct xf_worker *w, const struct xf_sigcache_key *k)
+{
+	if (w->sc != NULL) {
+		xf_sigcache_settle(w->sc, k);
+	}
+}
+
+/* The keys the commit executor sent this worker. */
+void
+sc_notes(struct xf_worker *w)
+{
+	struct xf_sigcache_key k[16];
+	unsigned int n;
+
+	if (w->p->sc_note[w->idx] == NULL) {
+		return;
+	}
+	n = xf_ring_dequeue_burst(w->p->sc_note[w->idx], k, XF_ARRAY_SIZE(k));
+	for (unsigned int i = 0; i < n; i++) {
+		sc_settle(w, &k[i]);
+	}
+}
+
+/*
+ * The commit executor made the signed file of it (fd) final: its key, taken now, after
+ * the last step that moves its ctime (its rename or link; the mode and mtime were set
+ * before), goes to the worker whose cache holds its pending entry. Why this key cannot
+ * hide a later write: docs/DELTA.md, "Signature cache". A full ring loses the key (the
+ * entry stays pending, never a hit), counted.
+ */
+void
+sc_note_commit(struct xf_worker *w, const struct xf_work *it, int fd)
+{
+	unsigned int owner = xf_pipeline_worker_of(w->p, it->file);
+	struct xf_sigcache_key k;
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		return;
+	}
+	key_of(&sb, &k);
+	if (owner == w->idx) {
+		sc_settle(w, &k);
+	} else if (xf_ring_enqueue_burst(w->p->sc_note[owner], &k, 1) != 1) {
+		w->t.sc_notes_lost++;
+	}
 }

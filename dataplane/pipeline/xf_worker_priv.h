@@ -80,6 +80,14 @@
  */
 #define KEEP_MAX 8u
 /*
+ * Files from this size on (64 KiB: 94 blocks of 700 B) are signed while they are
+ * written, for a signature cache entry at their commit (docs/DELTA.md, "Signature
+ * cache"): a smaller one costs little to read again, and would take cache room and a
+ * system call at verification and at commit for little.
+ */
+#define NS_MIN (64u * 1024u)
+enum { NS_NONE = 0, NS_ON, NS_OFF };
+/*
  * Staged directories between their creation and their placement (a power of two). The
  * placements trail the creations by up to a window of entries, and a directory-rich tree
  * has a directory every ten of them: /usr/include (863 directories, 8,567 files) had 288
@@ -141,6 +149,7 @@ enum wstate {
 
 struct crc_piece {
 	uint64_t off, len, crc;
+	bool ns; /* its blocks' records are in the file's own signatures (ns_copy()) */
 };
 
 struct wfile {
@@ -212,6 +221,24 @@ struct wfile {
 	uint8_t basis_dirty; /* not written back at the signature pass: not cloned */
 	uint8_t npieces;     /* of pieces, sorted by offset */
 	struct crc_piece pieces[CRC_PIECES];
+	/*
+	 * The file's own signatures for the next push (docs/DELTA.md, "Signature cache"):
+	 * the block size that push will choose for it (ns_bs, ns_count blocks), the sums
+	 * (ns_sigs, ns_n of them) and block CRC-64s (ns_bcrc, ns_bn; ns_run over ns_fill
+	 * bytes of the current one) of the bytes the running CRC sees, fed in offset order
+	 * up to ns_off. ns_state: NS_NONE (not begun), NS_ON, NS_OFF (not this file: too
+	 * small, no cache, or a range the worker did not see). ns_pending: stored pending
+	 * at verification, its key to come from the commit.
+	 */
+	struct xf_sig_rec *ns_sigs;
+	uint64_t *ns_bcrc;
+	struct xf_sig_rec *bsig; /* the basis's records, for COPY ops that keep its blocks */
+	uint64_t ns_off;
+	uint64_t ns_run;
+	uint32_t ns_bs, ns_count, ns_n, ns_bn, ns_fill;
+	uint8_t ns_state;
+	uint8_t ns_pending;
+	struct xf_delta_sig ns_sg;
 	char tmpname[XF_TMPNAME_SIZE];
 	struct statx stx;
 };
@@ -373,6 +400,7 @@ struct xf_worker {
 	/* The signature cache of the files this worker signs (docs/DELTA.md, "Signature
 	 * cache"), NULL when off; its file sc_name in the staging directory (sc_dirfd). */
 	struct xf_sigcache *sc;
+	uint64_t ns_held; /* bytes of the records of the files being signed (ns_begin()) */
 	int sc_dirfd;
 	char sc_name[24];
 	uint8_t *keep_mem; /* the pool: keep_n chunks of CBUF */
@@ -388,9 +416,11 @@ struct xf_worker {
 	uint32_t sync_file;
 	/* The pending chain of renames: in file-list order, linked, waited for at once. */
 	uint32_t ch_n, ch_got;
-	uint32_t ch_item[SYNC_MAX]; /* batch index of the k-th rename */
-	int ch_pfd[SYNC_MAX];       /* its parent directory fd */
-	int ch_fd[SYNC_MAX];        /* an unnamed temp file's fd, linked (-1: a rename) */
+	uint32_t ch_item[SYNC_MAX];  /* batch index of the k-th rename */
+	int ch_pfd[SYNC_MAX];        /* its parent directory fd */
+	int ch_fd[SYNC_MAX];         /* an unnamed temp file's fd, linked (-1: a rename) */
+	int ch_kfd[SYNC_MAX];        /* a signed named temp's fd, kept for its key (-1: none) */
+	uint8_t ch_signed[SYNC_MAX]; /* XF_WORK_F_SIGNED: its key goes to its cache entry */
 	int32_t ch_res[SYNC_MAX];
 	char ch_tmp[SYNC_MAX][XF_TMPNAME_SIZE]; /* its temp name, valid until completion */
 	uint8_t cstatus[SYNC_MAX];              /* of the batch's items */
@@ -658,6 +688,16 @@ uint64_t df_key(const struct xf_worker *w, const struct wfile *f);
 void df_remember(struct xf_worker *w, uint64_t key);
 bool df_take(struct xf_worker *w, uint64_t key);
 void sig_start(struct xf_worker *w, uint32_t fi);
+void ns_feed(struct xf_worker *w, struct wfile *f, uint64_t off, const uint8_t *p, size_t n);
+void ns_restart(struct xf_worker *w, struct wfile *f);
+void ns_off(struct xf_worker *w, struct wfile *f);
+void ns_keep_basis(struct xf_worker *w, struct wfile *f);
+bool ns_copy(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t src, uint64_t len);
+void ns_skip(struct wfile *f, uint64_t off, uint64_t len);
+void ns_verified(struct xf_worker *w, struct wfile *f);
+void sc_settle(struct xf_worker *w, const struct xf_sigcache_key *k);
+void sc_notes(struct xf_worker *w);
+void sc_note_commit(struct xf_worker *w, const struct xf_work *it, int fd);
 void on_sig(struct xf_worker *w, uint32_t fi, int32_t res);
 
 /* ---- xf_worker_write.c ---- */

@@ -78,6 +78,7 @@ file_verify(struct xf_worker *w, struct wfile *f)
 			return;
 		}
 	}
+	ns_verified(w, f);
 	close_basis(w, f);
 	stg_release(w, f, true);
 	w->t.modes_at_create += f->mode_set;
@@ -162,6 +163,7 @@ on_read(struct xf_worker *w, uint32_t fi, int32_t res)
 		return;
 	}
 	f->crc = xf_csum_crc64(f->crc, w->rb_buf, (size_t)res);
+	ns_feed(w, f, f->crc_off, w->rb_buf, (size_t)res);
 	f->crc_off += (uint64_t)res;
 	w->t.readback_bytes += (uint64_t)res;
 	if (f->crc_off < f->fe_size && read_next(w, fi)) {
@@ -224,6 +226,7 @@ file_finish(struct xf_worker *w, uint32_t fi)
 		f->crc = 0;
 		f->crc_off = 0;
 		f->npieces = 0;
+		ns_restart(w, f);
 	}
 	if (f->crc_off < f->fe_size) {
 		/* Data came out of order: CRC the rest from the temp file, one file at a time

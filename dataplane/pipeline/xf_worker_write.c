@@ -79,8 +79,10 @@ do_data(struct xf_worker *w, const struct xf_work *it)
 	/* Running CRC while data arrives in offset order (the buffer is ours until the
 	 * release after the write), including the new part of an overlapping frame. */
 	if (it->off <= f->crc_off && end > f->crc_off) {
-		f->crc = xf_csum_crc64(f->crc, (const uint8_t *)it->ptr + (f->crc_off - it->off),
-		                       (size_t)(end - f->crc_off));
+		const uint8_t *p = (const uint8_t *)it->ptr + (f->crc_off - it->off);
+
+		f->crc = xf_csum_crc64(f->crc, p, (size_t)(end - f->crc_off));
+		ns_feed(w, f, f->crc_off, p, (size_t)(end - f->crc_off));
 		f->crc_off = end;
 		if (f->npieces > 0) {
 			crc_absorb(f);
@@ -230,6 +232,9 @@ crc_absorb(struct wfile *f)
 
 		if (c->off == f->crc_off) {
 			f->crc = xf_csum_crc64_combine(f->crc, c->crc, c->len);
+			if (c->ns) {
+				ns_skip(f, c->off, c->len);
+			}
 			f->crc_off += c->len;
 		}
 		/* One that overlaps what the CRC already covers (a peer's odd COPYs) is
@@ -259,6 +264,7 @@ copy_crc_combine(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t sr
 	uint64_t first = src / f->bs, n = len / f->bs, tail = len % f->bs;
 	uint64_t crc = 0;
 	uint32_t k = 0;
+	bool placed;
 
 	/* src and len come from the peer: bounded without overflow before any index. */
 	if (f->bcrc == NULL || off < f->crc_off || src % f->bs != 0 || src > f->basis_size ||
@@ -283,14 +289,18 @@ copy_crc_combine(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t sr
 	}
 	f->crc_combined = 1;
 	w->t.crc_combined += len;
+	placed = ns_copy(w, f, off, src, len);
 	if (off == f->crc_off) {
 		f->crc = xf_csum_crc64_combine(f->crc, crc, len);
+		if (placed) {
+			ns_skip(f, off, len);
+		}
 		f->crc_off = off + len;
 		crc_absorb(f);
 		return;
 	}
 	memmove(f->pieces + k + 1, f->pieces + k, (f->npieces - k) * sizeof(f->pieces[0]));
-	f->pieces[k] = (struct crc_piece){ .off = off, .len = len, .crc = crc };
+	f->pieces[k] = (struct crc_piece){ .off = off, .len = len, .crc = crc, .ns = placed };
 	f->npieces++;
 }
 
@@ -410,8 +420,10 @@ on_cread(struct xf_worker *w, uint32_t si, int32_t res)
 	}
 	c->piece = (uint32_t)res; /* a short read: the rest in the next step */
 	if (c->off <= f->crc_off && c->off + c->piece > f->crc_off) {
-		f->crc = xf_csum_crc64(f->crc, c->data + (f->crc_off - c->off),
-		                       (size_t)(c->off + c->piece - f->crc_off));
+		const uint8_t *p = c->data + (f->crc_off - c->off);
+
+		f->crc = xf_csum_crc64(f->crc, p, (size_t)(c->off + c->piece - f->crc_off));
+		ns_feed(w, f, f->crc_off, p, (size_t)(c->off + c->piece - f->crc_off));
 		f->crc_off = c->off + c->piece;
 		if (f->npieces > 0) {
 			crc_absorb(f);

@@ -119,8 +119,10 @@ hits=$(sc b hits)
 stale=$(sc b stale)
 pair_log "cache: $loaded entries loaded, $hits hits, $stale stale"
 [ "$stale" -eq 1 ] || pair_fail "B found $stale stale entries, expected 1 ($victim)"
-[ "$hits" -eq $((loaded - committed - 1)) ] ||
-	pair_fail "B had $hits hits, expected $((loaded - committed - 1)) (loaded $loaded, committed $committed, 1 rewritten)"
+# A file committed before the stop left its basis's entry (its old inode, never looked
+# up again) and may have made one at its commit (its new inode, UPTODATE now).
+[ "$hits" -le $((loaded - committed - 1)) ] && [ "$hits" -ge $((loaded - 2 * committed - 1)) ] ||
+	pair_fail "B had $hits hits, expected $((loaded - 2 * committed - 1)) to $((loaded - committed - 1)) (loaded $loaded, committed $committed, 1 rewritten)"
 [ "$hits" -ge 1 ] || pair_fail "no hit: the cache saved nothing a push could use"
 [ "$(sc b corrupt)" -eq 0 ] || pair_fail "B counted its own cache file corrupt"
 

@@ -701,6 +701,7 @@ static const struct xf_test tests[] = {
 	{ "signature cache: hit, and a miss for each key field", test_sigcache_hit_and_key_fields },
 	{ "signature cache: bounded in bytes, oldest evicted", test_sigcache_bound },
 	{ "signature cache: saved, loaded, damaged files refused", test_sigcache_file },
+	{ "signature cache: pending entries, settled at commit", test_sigcache_pending },
 };
 
 int

@@ -334,3 +334,69 @@ test_sigcache_file(void)
 	close(dfd);
 	rmdir(dir);
 }
+
+/*
+ * A pending entry (made at a file's verification) is never a hit, is settled by the key
+ * of its committed file only if size and mtime are the verified ones (else dropped), and
+ * is not saved; a settled one is an entry like any other.
+ */
+void
+test_sigcache_pending(void)
+{
+	const char *dir = tmp_dir();
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	struct xf_sigcache *c = xf_sigcache_create(1u << 20);
+	struct xf_sigcache *d = xf_sigcache_create(1u << 20);
+	struct xf_sigcache_key k[4], fin;
+	struct xf_sigcache_stats st;
+	uint32_t n = blocks(100000);
+	struct xf_sig_rec *s = calloc(n, sizeof(*s));
+	uint64_t *b = calloc(n, sizeof(*b));
+
+	CU_ASSERT_FATAL(dfd >= 0 && c != NULL && d != NULL && s != NULL && b != NULL);
+	for (uint32_t i = 0; i < 4; i++) {
+		k[i] = key_of(900 + i, 100000);
+		fake_records(&k[i], n, s, b);
+		CU_ASSERT_EQUAL(xf_sigcache_put_pending(c, &k[i], SC_BS, n, s, b), 0);
+		CU_ASSERT(!hit(c, &k[i])); /* pending: a miss, and dropped */
+		CU_ASSERT_EQUAL(xf_sigcache_put_pending(c, &k[i], SC_BS, n, s, b), 0);
+	}
+	/* 0: settled, its ctime moved by the commit. */
+	fin = k[0];
+	fin.ctime_ns += 1234567;
+	CU_ASSERT_EQUAL(xf_sigcache_settle(c, &fin), 0);
+	CU_ASSERT(!hit(c, &k[0])); /* the key before the commit: stale, dropped */
+	CU_ASSERT_EQUAL(xf_sigcache_settle(c, &fin), -ENOENT);
+	fake_records(&fin, n, s, b);
+	CU_ASSERT_EQUAL(xf_sigcache_put_pending(c, &fin, SC_BS, n, s, b), 0);
+	CU_ASSERT_EQUAL(xf_sigcache_settle(c, &fin), 0);
+	CU_ASSERT(hit(c, &fin));
+	CU_ASSERT_EQUAL(xf_sigcache_settle(c, &fin), -ENOENT); /* settled once */
+	CU_ASSERT(hit(c, &fin));
+	/* 1: another size, 2: another mtime at commit: not the verified version, dropped. */
+	fin = k[1];
+	fin.size++;
+	CU_ASSERT_EQUAL(xf_sigcache_settle(c, &fin), -ENOENT);
+	fin = k[2];
+	fin.mtime_ns--;
+	CU_ASSERT_EQUAL(xf_sigcache_settle(c, &fin), -ENOENT);
+	CU_ASSERT_EQUAL(xf_sigcache_settle(c, &k[1]), -ENOENT);
+	CU_ASSERT_EQUAL(xf_sigcache_settle(c, &k[2]), -ENOENT);
+	/* 3 stays pending: the save writes only the settled one. */
+	CU_ASSERT_EQUAL(xf_sigcache_count(c), 2);
+	CU_ASSERT_EQUAL(xf_sigcache_save(c, dfd, "sigcache-p"), 1);
+	CU_ASSERT_EQUAL(xf_sigcache_load(d, dfd, "sigcache-p"), 1);
+	fin = k[0];
+	fin.ctime_ns += 1234567;
+	CU_ASSERT(hit(d, &fin));
+	CU_ASSERT(!hit(d, &k[3]));
+	xf_sigcache_stats(c, &st);
+	CU_ASSERT_EQUAL(st.committed, 2);
+	CU_ASSERT_EQUAL(st.stored, 2);
+	unlinkat(dfd, "sigcache-p", 0);
+	free(s);
+	free(b);
+	xf_sigcache_destroy(c);
+	xf_sigcache_destroy(d);
+	close(dfd);
+}

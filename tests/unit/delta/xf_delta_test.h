@@ -73,6 +73,7 @@ void test_weak_fresh(void);
 void test_sigcache_hit_and_key_fields(void);
 void test_sigcache_bound(void);
 void test_sigcache_file(void);
+void test_sigcache_pending(void);
 void test_weak_kernels(void);
 void test_weak_dispatch(void);
 void test_weak_roll(void);

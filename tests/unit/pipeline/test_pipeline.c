@@ -877,6 +877,8 @@ static const struct xf_test tests[] = {
 	{ "delta, COPY past the announced size", test_delta_copy_past_size },
 	{ "checksum mode", test_checksum_mode },
 	{ "signature cache: hit, ctime catches a changed basis, damaged file", test_sig_cache },
+	{ "signature cache: entries made at commit, hit next push, stale by ctime",
+	  test_sig_cache_commit },
 	{ "modes set at creation or by fchmod, under three umasks", test_modes },
 };
 

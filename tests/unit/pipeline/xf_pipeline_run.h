@@ -553,6 +553,7 @@ void test_delta_copy_beyond_basis(void);
 void test_delta_copy_past_size(void);
 void test_checksum_mode(void);
 void test_sig_cache(void);
+void test_sig_cache_commit(void);
 
 /* The cases in test_pipeline_staged.c. */
 void test_staged_dirs(void);
