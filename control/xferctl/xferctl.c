@@ -45,13 +45,16 @@ usage(FILE *out)
 	        "  sessions                       transfer sessions, both directions\n"
 	        "  jobs                           push jobs started on this appliance\n"
 	        "  push SRC_DIR PEER:DEST_DIR [--wait] [-n] [-i] [--checksum]\n"
-	        "       [--delete [--max-delete N]]\n"
+	        "       [--compress|--no-compress] [--delete [--max-delete N]]\n"
 	        "       [FILTERS]                 push a tree to a peer named in the config,\n"
 	        "                                 into its first volume; PEER::VOLUME/DEST_DIR\n"
 	        "                                 (or PEER::VOLUME) names another of its volumes\n"
 	        "      -n, --dry-run         decide everything and write nothing on the peer\n"
 	        "      -i, --itemize-changes print rsync's YXcstpoguax line for each change\n"
 	        "                            (with --wait; else: itemize JOB_ID)\n"
+	        "      --compress            compress literal data per frame where it saves\n"
+	        "                            1/16 or more (incompressible data goes as is)\n"
+	        "      --no-compress         do not, whatever transfer.compress says\n"
 	        "      --delete              then delete on the peer what SRC_DIR lacks in DEST_DIR\n"
 	        "      --max-delete N        delete at most N entries (and say how many were left)\n"
 	        "      FILTERS, in rsync's rule syntax, first match wins (docs/FILTERS.md):\n"
@@ -555,10 +558,13 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		{ "itemize-changes", no_argument, NULL, 'i' },
 		{ "delete", no_argument, NULL, 'D' },
 		{ "max-delete", required_argument, NULL, 'M' },
+		{ "compress", no_argument, NULL, 'z' },
+		{ "no-compress", no_argument, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool wait = false, checksum = false, del = false, dry = false, itemize = false;
 	long long max_delete = -1;
+	int compress = -1; /* -1: transfer.compress decides */
 	char *end;
 	const char *src, *target, *peer;
 	size_t peer_len;
@@ -584,6 +590,8 @@ cmd_push(const struct opts *o, int argc, char **argv)
 			checksum = true;
 		} else if (c == 'D') {
 			del = true;
+		} else if (c == 'z' || c == 'Z') {
+			compress = c == 'z';
 		} else if (c == 'M') {
 			errno = 0;
 			max_delete = strtoll(optarg, &end, 10);
@@ -605,7 +613,8 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		fprintf(stderr,
 		        "xferctl: push SRC_DIR PEER:DEST_DIR|PEER::VOLUME[/DEST_DIR] [--wait] "
 		        "[-n|--dry-run] [-i|--itemize-changes] "
-		        "[--checksum] [--delete] [--max-delete N] [--exclude PAT] "
+		        "[--checksum] [--compress|--no-compress] [--delete] [--max-delete N] "
+		        "[--exclude PAT] "
 		        "[--include PAT] [--filter RULE] [--exclude-from FILE] "
 		        "[--include-from FILE]\n");
 		xf_filter_free(filter);
@@ -646,6 +655,9 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	}
 	if (args != NULL && itemize) {
 		json_object_set_new(args, "itemize", json_true());
+	}
+	if (args != NULL && compress >= 0) {
+		json_object_set_new(args, "compress", json_boolean(compress));
 	}
 	if (args != NULL && del) {
 		json_object_set_new(args, "delete", json_true());

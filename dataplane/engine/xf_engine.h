@@ -167,6 +167,8 @@ struct xf_engine_push_req {
 	uint32_t max_delete; /**< with delete_extra: at most this many (XF_DELETE_UNLIMITED) */
 	bool dry_run;        /**< -n: the peer decides everything and writes nothing */
 	bool itemize;        /**< -i: keep each entry's decision and items (xf_engine_job_items) */
+	bool compress;       /**< --compress: DATA literals compressed where it helps
+	                          (XF_HELLO_F_COMPRESS, docs/PROTOCOL.md 6.15) */
 };
 
 /** States of a job (what `xferctl jobs` shows). */
@@ -205,6 +207,7 @@ struct xf_job_info {
 	bool checksum;           /**< the push compares by checksum */
 	bool dry_run;            /**< the push is a dry run (-n) */
 	bool itemize;            /**< the push keeps its itemized list (-i) */
+	bool compress;           /**< the push compresses its DATA literals (--compress) */
 	bool delete_asked;       /**< the push asked for --delete */
 	bool delete_scan_errors; /**< ... and the scan lost entries, so none was asked of the
 	                              receiver */
@@ -354,6 +357,10 @@ struct xf_engine_stats {
 	 * whose CRC-64 came from block CRCs; files whose basis changed under them. */
 	uint64_t cloned_bytes, copy_range_bytes, crc_combined_bytes, basis_changed;
 	uint64_t basis_dirty; /**< DELTA files not cloned: their basis was not written back */
+	/* Compressed DATA received (docs/PROTOCOL.md 6.15), every volume: frames inflated,
+	 * their bytes as they came and inflated, and those refused by reason (their file
+	 * fails). struct xf_pipeline_times's zip_* counters. */
+	uint64_t zip_frames, zip_bytes_in, zip_bytes_out, zip_bad, zip_long, zip_short;
 	/* The receivers' signature caches (docs/DELTA.md, "Signature cache"), every volume:
 	 * struct xf_sigcache_stats's counters of the same names. */
 	uint64_t sc_hits, sc_misses, sc_stale, sc_stored, sc_evicted, sc_loaded, sc_corrupt;

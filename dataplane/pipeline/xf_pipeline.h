@@ -124,6 +124,8 @@ struct xf_pipeline_rx_stats {
 	uint64_t
 	        proto_aborts; /**< sessions aborted with ABORT(PROTOCOL) (or BUSY, out of memory) */
 	uint64_t stale_done;  /**< worker completions of a closed or reused session, dropped */
+	uint64_t zip_refused; /**< compressed DATA in a session that did not announce
+	                       *   XF_HELLO_F_COMPRESS: dropped */
 };
 
 /**
@@ -287,6 +289,13 @@ struct xf_pipeline_times {
 	/* The signature cache (xf_sigcache.h: the counters of the same names). */
 	uint64_t sc_hits, sc_misses, sc_stale, sc_stored, sc_evicted, sc_too_big;
 	uint64_t sc_loaded, sc_corrupt, sc_saved, sc_bytes, sc_capacity;
+	/* Compressed DATA frames (XF_HELLO_F_COMPRESS), inflated on the workers. */
+	uint64_t zip_frames;    /**< inflated and written */
+	uint64_t zip_bytes_in;  /**< their bytes as they came (compressed) */
+	uint64_t zip_bytes_out; /**< their bytes inflated (raw_len) */
+	uint64_t zip_bad;       /**< refused: not one valid raw DEFLATE stream; its file fails */
+	uint64_t zip_long;      /**< refused: inflates past raw_len; its file fails */
+	uint64_t zip_short;     /**< refused: inflates to less than raw_len; its file fails */
 };
 
 /**
