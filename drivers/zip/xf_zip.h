@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Per-frame compression of DATA literals with ISA-L's igzip (docs/PROTOCOL.md 6.15):
- * one raw DEFLATE stream (no gzip or zlib wrapper) per frame, at igzip's level 1, and
- * its strict inverse. One struct xf_zip per core holds everything both need (the level
- * buffer and the inflate state), allocated once: nothing is allocated per frame.
+ * one raw DEFLATE stream (no gzip or zlib wrapper) per frame, at igzip's level
+ * XF_ZIP_LEVEL, and its strict inverse. One struct xf_zip per core holds everything both
+ * need (the deflate and inflate states), allocated once: nothing is allocated per frame.
  */
 #ifndef XF_ZIP_H
 #define XF_ZIP_H
 
 #include <stdint.h>
+
+/** igzip's level the sender uses (0: fastest, the reason in xf_zip.c). */
+#define XF_ZIP_LEVEL 0
 
 /** A core's compression and inflation state. */
 struct xf_zip;
