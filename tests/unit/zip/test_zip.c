@@ -29,9 +29,21 @@ static uint8_t text[FRAME], noise[FRAME];
 static void
 make_text(uint8_t *b, size_t n)
 {
-	static const char *words[] = { "static ", "int ", "struct xf_work ", "return ", "if (",
-		                       "len", " == NULL) {\n", "\t", "uint32_t ", "offset",
-		                       " + ", ";\n", "}\n", "/* the frame */\n", "#define " };
+	static const char *words[] = { "static ",
+		                       "int ",
+		                       "struct xf_work ",
+		                       "return ",
+		                       "if (",
+		                       "len",
+		                       " == NULL) {\n",
+		                       "\t",
+		                       "uint32_t ",
+		                       "offset",
+		                       " + ",
+		                       ";\n",
+		                       "}\n",
+		                       "/* the frame */\n",
+		                       "#define " };
 	size_t i = 0;
 
 	while (i < n) {
@@ -169,7 +181,8 @@ test_garbage(void)
 		}
 		memset(back + 4096, 0xa5, GUARD);
 		rc = xf_zip_inflate(z, in, len, back, 4096);
-		CU_ASSERT(rc == 0 || rc == -XF_ZIP_BAD || rc == -XF_ZIP_LONG || rc == -XF_ZIP_SHORT);
+		CU_ASSERT(rc == 0 || rc == -XF_ZIP_BAD || rc == -XF_ZIP_LONG ||
+		          rc == -XF_ZIP_SHORT);
 		CU_ASSERT_EQUAL(back[4096], 0xa5);
 	}
 	/* A valid stream with one bit flipped, at every byte: never past raw_len. */
