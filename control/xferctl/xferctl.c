@@ -405,6 +405,15 @@ push_summary(json_t *job)
 	printf("Total file size: %s\n", human_bytes((double)num(job, "bytes_total"), b1, 32));
 	printf("Literal data: %s\n", human_bytes((double)num(job, "bytes_literal"), b2, 32));
 	printf("Matched data: %s\n", human_bytes((double)num(job, "bytes_matched"), b3, 32));
+	if (json_is_true(get(get(job, "compress"), "on"))) {
+		json_t *z = get(job, "compress");
+
+		/* rsync -z --stats has no such line: its "sent" bytes are after compression. */
+		printf("Literal data compressed: %s sent as %s (%lld of %lld frames tried)\n",
+		       human_bytes((double)num(z, "bytes_raw"), b3, 32),
+		       human_bytes((double)num(z, "bytes_wire"), b4, 32),
+		       num(z, "frames_compressed"), num(z, "frames_tried"));
+	}
 	printf("Bytes on the wire: %s sent, %s received\n",
 	       human_bytes((double)num(job, "wire_bytes_sent"), b4, 32),
 	       human_bytes((double)num(job, "wire_bytes_received"), b1, 32));

@@ -36,7 +36,9 @@ plain_wire=$(pair_job_field wire_bytes_sent)
 [ "$(job_zip frames_tried)" -eq 0 ] || pair_fail "a push without --compress tried frames"
 [ "$(b_zip frames_inflated)" -eq 0 ] || pair_fail "B inflated frames of a plain push"
 
-pair_push "$text" zip --compress >/dev/null || pair_fail "push --compress: exit $?"
+pair_push "$text" zip --compress >"$PAIR_DIR/zip.out" || pair_fail "push --compress: exit $?"
+grep -q '^Literal data compressed: .* sent as .* frames tried)$' "$PAIR_DIR/zip.out" ||
+	pair_fail "push --compress --wait prints no compression line: $(cat "$PAIR_DIR/zip.out")"
 pair_expect_field state "done"
 pair_expect_field files_failed 0
 zip_wire=$(pair_job_field wire_bytes_sent)
