@@ -3,12 +3,12 @@
  * DEFLATE per frame on ISA-L's igzip (xf_zip.h).
  *
  * Level 0, not 1 (perf/zip, docs/PROTOCOL.md 6.15): on frames of /usr/include text,
- * level 1 sends 0.38 of the bytes at 1432-byte frames and 0.26 at 8932, level 0 0.49 and
- * 0.29, but level 0 compresses 3.5 and 1.8 times as fast (one pass with igzip's static
- * Huffman tables; level 1 builds tables per frame, a fixed cost a small frame pays in
- * full) and tries random data 8 times as fast. XF_ZIP_LEVEL 1 uses the level buffer
- * below, sized for one frame's tokens (ISAL_DEF_LVL1_SMALL: 16 Ki, more than a 9 KiB
- * frame makes).
+ * level 1 sends 0.34 of the bytes in 1432-byte frames and 0.25 in 8932-byte ones, level
+ * 0 0.45 and 0.29, but level 0 compresses 4.1 and 1.4 times as fast (one pass with
+ * igzip's static Huffman tables; level 1 builds tables per frame, a fixed cost a small
+ * frame pays in full) and tries random data 9 and 2.3 times as fast. XF_ZIP_LEVEL 1 uses
+ * the level buffer below, sized for one frame's tokens (ISAL_DEF_LVL1_SMALL: 16 Ki, more
+ * than a 9 KiB frame makes).
  */
 #include <errno.h>
 #include <isa-l/igzip_lib.h>
