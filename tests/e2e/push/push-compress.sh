@@ -5,7 +5,9 @@
 # bytes on the wire than the same tree pushed without it, and the receiver counts the
 # frames it inflated; a random file pushed with --compress arrives identical with no
 # frame compressed, a few tried (the job's guess stops trying), and the same wire bytes
-# as without. A second push with --compress sends nothing.
+# as without. A second push with --compress sends nothing; after 8 KB of text went into
+# the middle of ten of the largest headers, a third sends them as deltas whose literals
+# are compressed.
 #
 #   push-compress.sh XFERD XFERCTL
 set -euo pipefail
@@ -87,4 +89,27 @@ pair_push "$text" zip --compress >/dev/null || pair_fail "second push: exit $?"
 pair_expect_field state "done"
 pair_expect_field files_sent 0
 pair_expect_field files_uptodate "$(pair_job_field files_total)"
+
+# DELTA literals (docs/DELTA.md): compressed on the worker that matched them.
+find "$text" -type f -size +40k -printf '%s %p\n' | sort -rn | head -n 10 | cut -d' ' -f2- |
+	while IFS= read -r f; do
+		python3 -c '
+import sys
+p = sys.argv[1]
+b = open(p, "rb").read()
+ins = b"".join(b"/* inserted line %d: a delta literal that compresses */\n" % i for i in range(150))
+open(p, "wb").write(b[: len(b) // 2] + ins + b[len(b) // 2 :])' "$f"
+	done
+pair_push "$text" zip --compress >/dev/null || pair_fail "delta push: exit $?"
+pair_expect_field state "done"
+pair_expect_field files_failed 0
+pair_expect_field files_sent 10
+matched=$(pair_job_field bytes_matched)
+dframes=$(job_zip frames_compressed)
+pair_log "delta: $(job_zip bytes_raw) literal bytes as $(job_zip bytes_wire), $dframes frames" \
+	"compressed, $matched bytes matched"
+[ "$matched" -gt 0 ] || pair_fail "the re-push matched nothing: not a delta"
+[ "$dframes" -gt 0 ] || pair_fail "no delta literal was compressed"
+[ "$(job_zip bytes_wire)" -lt "$(job_zip bytes_raw)" ] || pair_fail "delta literals did not shrink"
+pair_verify "$text" "$PAIR_VOL_B/zip"
 pair_pass
