@@ -322,8 +322,8 @@ struct eng_read {
 	struct rte_mbuf *m[ENG_BURST];
 	int32_t res[ENG_BURST];
 	struct iovec iov[ENG_BURST]; /**< the frames' payload areas: one readv */
-	unsigned int zk;             /**< frame zk - 1 was compressed in place and its
-	                              *   answer, zsave, found no room: resent as is */
+	unsigned int zk; /**< frame zk - 1 was tried (and maybe compressed in place) and its
+	                  *   answer, zsave, found no room: answered as it is next time */
 	struct eng_read_done zsave;
 };
 

@@ -474,8 +474,8 @@ deliver(struct eng_worker *w, struct eng_read *r)
 		d.undelivered = d.last ? r->req.n - k - (res > 0 ? 1 : 0) : 0;
 		d.size = f->next_off + (res > 0 ? (uint64_t)res : 0);
 		if (!answer(w, r, &d)) {
-			if (d.raw_len != 0) {
-				r->zsave = d;
+			if (d.ztried) {
+				r->zsave = d; /* tried once: not again, nor counted twice */
 				r->zk = k + 1;
 			}
 			return false;

@@ -59,11 +59,6 @@ wr_flush(struct xf_worker *w)
 }
 
 /*
- * A DATA item. Its bytes join the operation being filled when they continue it (same
- * file, next offset, room left); otherwise that one is sent and a new one begins.
- * Nothing waits for a later burst: the poll loop sends the last one after the burst.
- */
-/*
  * A compressed DATA item into a buffer of the pool: the frame is released at once and
  * the item made plain, its owner the buffer. A stream that is not exactly one raw
  * DEFLATE stream of raw_len bytes fails the file (XF_ST_CHECKSUM): its bytes cannot be
@@ -97,6 +92,11 @@ inflate_item(struct xf_worker *w, struct wfile *f, struct xf_work *it)
 	return true;
 }
 
+/*
+ * A DATA item. Its bytes join the operation being filled when they continue it (same
+ * file, next offset, room left); otherwise that one is sent and a new one begins.
+ * Nothing waits for a later burst: the poll loop sends the last one after the burst.
+ */
 void
 do_data(struct xf_worker *w, const struct xf_work *item)
 {
