@@ -863,6 +863,57 @@ test_compressed(void)
 	case_end(&c, &pn, NULL);
 }
 
+/*
+ * 400 compressed frames of one file in a row, more than the worker's 128 inflation
+ * buffers: the worker takes them as buffers come back (none dropped, none reused while
+ * its write is in flight), and the file is committed byte for byte.
+ */
+static void
+test_compressed_many(void)
+{
+	enum { FRAMES = 400, FL = 4096 };
+	static uint8_t data[FRAMES * FL], z[FL], got[FRAMES * FL];
+	struct xf_flist_entry e = xh_reg("many", sizeof(data));
+	struct xf_zip *zip = xf_zip_create();
+	struct xf_pipeline_times t;
+	struct hcase c;
+	struct xh_peer pe;
+	char path[400];
+	int fd;
+
+	CU_ASSERT_FATAL(zip != NULL);
+	for (size_t i = 0; i < sizeof(data); i++) {
+		data[i] = (uint8_t)("0123456789abcdef"[(i / FL) % 16] + (i % 61 == 0));
+	}
+	case_begin(&c, "zipmany", 16, 0);
+	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x21d, XF_HELLO_F_COMPRESS, "", 0) ==
+	                0);
+	CU_ASSERT_EQUAL(xh_flist(&pe, 0, &e, 1, true), 0);
+	CU_ASSERT(xh_until(&c.h, xh_decided, &pe, 20000));
+	for (unsigned int k = 0; k < FRAMES; k++) {
+		int n = xf_zip_deflate(zip, data + (size_t)k * FL, FL, z, FL);
+
+		CU_ASSERT_FATAL(n > 0);
+		CU_ASSERT_EQUAL_FATAL(data_z(&pe, 0, (uint64_t)k * FL, z, (uint32_t)n, FL), 0);
+	}
+	CU_ASSERT_EQUAL(xh_file_end(&pe, 0, sizeof(data), xf_csum_crc64(0, data, sizeof(data))), 0);
+	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pe, 60000));
+	CU_ASSERT_TRUE(pe.done);
+	CU_ASSERT_EQUAL(pe.st[0], XF_ST_OK);
+	snprintf(path, sizeof(path), "%s/many", c.h.vol);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pread(fd, got, sizeof(got), 0), (ssize_t)sizeof(got));
+	close(fd);
+	CU_ASSERT_EQUAL(memcmp(got, data, sizeof(data)), 0);
+	xf_pipeline_times(c.h.p, &t);
+	CU_ASSERT_EQUAL(t.zip_frames, FRAMES);
+	CU_ASSERT_EQUAL(t.zip_bytes_out, sizeof(data));
+	CU_ASSERT_EQUAL(t.zip_bad + t.zip_long + t.zip_short, 0);
+	xf_zip_free(zip);
+	case_end(&c, &pe, NULL);
+}
+
 static const struct xf_test tests[] = {
 	{ "drain after DONE, completions of a closed generation", test_drain_and_generation },
 	{ "LAST below the indices seen, same burst", test_last_below_seen_burst },
@@ -881,6 +932,7 @@ static const struct xf_test tests[] = {
 	  test_dry_run },
 	{ "compressed DATA: good, truncated, too long, zip bomb, trailing, not announced",
 	  test_compressed },
+	{ "400 compressed frames in a row: more than the inflation buffers", test_compressed_many },
 };
 
 int
