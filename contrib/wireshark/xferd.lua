@@ -89,8 +89,9 @@ F["hello.flags.cookie"] = ProtoField.bool("xferd.hello.flags.cookie", "COOKIE (H
 F["hello.flags.dryrun"] = ProtoField.bool("xferd.hello.flags.dryrun", "DRYRUN", 32, nil, 0x20)
 F["hello.flags.itemize"] = ProtoField.bool("xferd.hello.flags.itemize", "ITEMIZE", 32, nil, 0x40)
 F["hello.flags.hardlinks"] = ProtoField.bool("xferd.hello.flags.hardlinks", "HARDLINKS", 32, nil, 0x80)
+F["hello.flags.compress"] = ProtoField.bool("xferd.hello.flags.compress", "COMPRESS", 32, nil, 0x100)
 F["hello.cookie"] = ProtoField.bytes("xferd.hello.cookie", "Cookie reply (nonce and sealed cookie)")
-uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xffffff00)
+uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffffe00)
 uint("hello.nonce", "Nonce", ProtoField.uint64, base.HEX)
 uint("hello.dest_len", "Destination length", ProtoField.uint16, base.DEC)
 uint("hello.auth_len", "Handshake length", ProtoField.uint16, base.DEC)
@@ -149,7 +150,7 @@ uint("sig.weak", "Weak (rolling)", ProtoField.uint32, base.HEX)
 uint("sig.strong", "Strong (CRC-32C)", ProtoField.uint32, base.HEX)
 -- DATA (3.5).
 uint("data.file", "File", ProtoField.uint32, base.DEC)
-uint("data.reserved", "Reserved", ProtoField.uint32, base.HEX)
+uint("data.raw_len", "Raw length (0: plain; else the bytes are DEFLATE, inflating to this)", ProtoField.uint32, base.DEC)
 uint("data.offset", "Offset", ProtoField.uint64, base.DEC)
 F["data.bytes"] = ProtoField.bytes("xferd.data.bytes", "Data")
 uint("data.len", "Data length", ProtoField.uint32, base.DEC)
@@ -336,6 +337,7 @@ body[1] = function(c, ack)
 		ft:add(F["hello.flags.dryrun"], fr)
 		ft:add(F["hello.flags.itemize"], fr)
 		ft:add(F["hello.flags.hardlinks"], fr)
+		ft:add(F["hello.flags.compress"], fr)
 		ft:add(F["hello.flags.reserved"], fr)
 	end
 	c:take("hello.nonce", 8)
@@ -378,7 +380,7 @@ body[1] = function(c, ack)
 		if bit.band(flags, 0x4) == 0 then
 			reserved0(c, window, "window without DELETE")
 		end
-		reserved0(c, bit.band(flags, 0xffffff10), "flag bits 4 and 8..31")
+		reserved0(c, bit.band(flags, 0xfffffe10), "flag bits 4 and 9..31")
 		if minv == 0 or minv > maxv then
 			c:fail("field", "versions " .. minv .. ".." .. maxv)
 		end
@@ -557,7 +559,8 @@ body[6] = function(c)
 		return
 	end
 	c:take("data.file", 4)
-	reserved0(c, c:take("data.reserved", 4), "DATA reserved")
+	-- raw_len (docs/PROTOCOL.md 3.5, 6.16): the frame writes raw_len bytes once inflated.
+	local raw_len = c:take("data.raw_len", 4)
 	local off = c:take("data.offset", 8)
 	local n = c:left()
 	if n == 0 then
@@ -567,7 +570,10 @@ body[6] = function(c)
 		c.tree:add(F["data.len"], n):set_generated()
 	end
 	c:take("data.bytes", n, nil, "bytes")
-	if not no_overflow(off, UInt64(n)) then
+	if raw_len > 8932 then
+		return c:fail("field", "raw_len " .. raw_len .. " past 8932")
+	end
+	if not no_overflow(off, UInt64(raw_len ~= 0 and raw_len or n)) then
 		c:fail("range", "offset + length past 2^63-1")
 	end
 end
@@ -731,6 +737,11 @@ local function info_of(typ, tvb, off, len, sealed)
 		return string.format("FLIST first=%s count=%s", u(0, 4), u(4, 2))
 	elseif typ == 6 then
 		local o = len >= 16 and tostring(tvb:range(off + 8, 8):uint64()) or "?"
+		local raw = len >= 16 and tvb:range(off + 4, 4):uint() or 0
+		if raw ~= 0 then
+			return string.format("DATA file=%s offset=%s len=%d raw_len=%d", u(0, 4), o,
+			                     len - 16, raw)
+		end
 		return string.format("DATA file=%s offset=%s len=%d", u(0, 4), o, len - 16)
 	elseif typ == 9 then
 		return string.format("COMMIT committed=%s credit=%s seq=%s", u(0, 4), u(4, 4), u(10, 2))

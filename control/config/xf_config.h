@@ -208,6 +208,7 @@ struct xf_config {
 	} session;
 	struct {
 		bool checksum; /**< Quick check by whole-file checksum instead of size+mtime. */
+		bool compress; /**< Pushes compress DATA literals by default (--compress). */
 		enum xf_config_io io; /**< How file I/O runs. */
 	} transfer;
 	struct {

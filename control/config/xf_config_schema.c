@@ -364,6 +364,9 @@ static const struct field session_fields[] = {
 static const struct field transfer_fields[] = {
 	BOOL("checksum", struct xf_config, transfer.checksum, F_RELOAD, "false",
 	     "Quick check by whole-file checksum instead of size+mtime"),
+	BOOL("compress", struct xf_config, transfer.compress, F_RELOAD, "false",
+	     "Pushes compress DATA literals per frame (igzip, level 0) where it saves 1/16 or "
+	     "more, unless xferctl push says --no-compress (docs/PROTOCOL.md 6.16)"),
 	/* restart: storage contexts are made with the workers */
 	ENUM("io", struct xf_config, transfer.io, io_modes, 0, "auto",
 	     "File I/O: auto (inline on tmpfs, ramfs and XFS, where io_uring hands most "

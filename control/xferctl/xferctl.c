@@ -45,7 +45,7 @@ usage(FILE *out)
 	        "  sessions                       transfer sessions, both directions\n"
 	        "  jobs                           push jobs started on this appliance\n"
 	        "  push SRC_DIR PEER:DEST_DIR [--wait] [-n] [-i] [-H] [--checksum]\n"
-	        "       [--delete [--max-delete N]]\n"
+	        "       [--compress|--no-compress] [--delete [--max-delete N]]\n"
 	        "       [FILTERS]                 push a tree to a peer named in the config,\n"
 	        "                                 into its first volume; PEER::VOLUME/DEST_DIR\n"
 	        "                                 (or PEER::VOLUME) names another of its volumes\n"
@@ -54,6 +54,9 @@ usage(FILE *out)
 	        "                            (with --wait; else: itemize JOB_ID)\n"
 	        "      -H, --hard-links      files that share an inode in SRC_DIR share one\n"
 	        "                            on the peer (needs a peer that knows them)\n"
+	        "      --compress            compress literal data per frame where it saves\n"
+	        "                            1/16 or more (incompressible data goes as is)\n"
+	        "      --no-compress         do not, whatever transfer.compress says\n"
 	        "      --delete              then delete on the peer what SRC_DIR lacks in DEST_DIR\n"
 	        "      --max-delete N        delete at most N entries (and say how many were left)\n"
 	        "      FILTERS, in rsync's rule syntax, first match wins (docs/FILTERS.md):\n"
@@ -404,6 +407,15 @@ push_summary(json_t *job)
 	printf("Total file size: %s\n", human_bytes((double)num(job, "bytes_total"), b1, 32));
 	printf("Literal data: %s\n", human_bytes((double)num(job, "bytes_literal"), b2, 32));
 	printf("Matched data: %s\n", human_bytes((double)num(job, "bytes_matched"), b3, 32));
+	if (json_is_true(get(get(job, "compress"), "on"))) {
+		json_t *z = get(job, "compress");
+
+		/* rsync -z --stats has no such line: its "sent" bytes are after compression. */
+		printf("Literal data compressed: %s sent as %s (%lld of %lld frames tried)\n",
+		       human_bytes((double)num(z, "bytes_raw"), b3, 32),
+		       human_bytes((double)num(z, "bytes_wire"), b4, 32),
+		       num(z, "frames_compressed"), num(z, "frames_tried"));
+	}
 	printf("Bytes on the wire: %s sent, %s received\n",
 	       human_bytes((double)num(job, "wire_bytes_sent"), b4, 32),
 	       human_bytes((double)num(job, "wire_bytes_received"), b1, 32));
@@ -558,11 +570,14 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		{ "hard-links", no_argument, NULL, 'H' },
 		{ "delete", no_argument, NULL, 'D' },
 		{ "max-delete", required_argument, NULL, 'M' },
+		{ "compress", no_argument, NULL, 'z' },
+		{ "no-compress", no_argument, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool wait = false, checksum = false, del = false, dry = false, itemize = false;
 	bool links = false;
 	long long max_delete = -1;
+	int compress = -1; /* -1: transfer.compress decides */
 	char *end;
 	const char *src, *target, *peer;
 	size_t peer_len;
@@ -590,6 +605,8 @@ cmd_push(const struct opts *o, int argc, char **argv)
 			checksum = true;
 		} else if (c == 'D') {
 			del = true;
+		} else if (c == 'z' || c == 'Z') {
+			compress = c == 'z';
 		} else if (c == 'M') {
 			errno = 0;
 			max_delete = strtoll(optarg, &end, 10);
@@ -611,7 +628,8 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		fprintf(stderr,
 		        "xferctl: push SRC_DIR PEER:DEST_DIR|PEER::VOLUME[/DEST_DIR] [--wait] "
 		        "[-n|--dry-run] [-i|--itemize-changes] [-H|--hard-links] "
-		        "[--checksum] [--delete] [--max-delete N] [--exclude PAT] "
+		        "[--checksum] [--compress|--no-compress] [--delete] [--max-delete N] "
+		        "[--exclude PAT] "
 		        "[--include PAT] [--filter RULE] [--exclude-from FILE] "
 		        "[--include-from FILE]\n");
 		xf_filter_free(filter);
@@ -655,6 +673,9 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	}
 	if (args != NULL && links) {
 		json_object_set_new(args, "hard_links", json_true());
+	}
+	if (args != NULL && compress >= 0) {
+		json_object_set_new(args, "compress", json_boolean(compress));
 	}
 	if (args != NULL && del) {
 		json_object_set_new(args, "delete", json_true());

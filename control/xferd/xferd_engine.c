@@ -145,6 +145,13 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 		json_object_set_new(o, "hard_links", json_boolean(j->hard_links));
 		json_object_set_new(o, "files_hardlinked",
 		                    json_integer((json_int_t)j->files_hardlinked));
+		/* --compress: what the reader tried and what it saved (docs/PROTOCOL.md 6.16). */
+		json_object_set_new(o, "compress",
+		                    json_pack("{s:b, s:I, s:I, s:I, s:I}", "on", j->compress,
+		                              "frames_tried", (json_int_t)j->push.zip_tried,
+		                              "frames_compressed", (json_int_t)j->push.zip_frames,
+		                              "bytes_raw", (json_int_t)j->push.bytes_literal,
+		                              "bytes_wire", (json_int_t)j->push.bytes_data_wire));
 		json_object_set_new(o, "queued_ms",
 		                    json_integer((json_int_t)(j->queued_ns / 1000000)));
 		if (j->state == XF_JOB_RUNNING) {
@@ -323,24 +330,30 @@ push_delete(json_t *args, bool filtered, struct xf_engine_push_req *req, struct 
 	return 0;
 }
 
-/* args.dry_run, args.itemize and args.hard_links (bools). */
+/* args.dry_run, args.itemize, args.hard_links and args.compress (bools; compress absent:
+ * transfer.compress, reloadable). */
 static int
-push_modes(json_t *args, struct xf_engine_push_req *req, struct xf_ctl_reply *reply)
+push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
+           struct xf_ctl_reply *reply)
 {
 	json_t *dry = json_object_get(args, "dry_run");
 	json_t *itemize = json_object_get(args, "itemize");
 	json_t *links = json_object_get(args, "hard_links");
+	json_t *compress = json_object_get(args, "compress");
 
 	if ((dry != NULL && !json_is_boolean(dry)) ||
 	    (itemize != NULL && !json_is_boolean(itemize)) ||
-	    (links != NULL && !json_is_boolean(links))) {
+	    (links != NULL && !json_is_boolean(links)) ||
+	    (compress != NULL && !json_is_boolean(compress))) {
 		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
-		                   "args.dry_run, args.itemize, args.hard_links: expected bools");
+		                   "args.dry_run, args.itemize, args.hard_links, args.compress: "
+		                   "expected bools");
 		return -EINVAL;
 	}
 	req->dry_run = json_is_true(dry);
 	req->itemize = json_is_true(itemize);
 	req->hard_links = json_is_true(links);
+	req->compress = compress != NULL ? json_is_true(compress) : d->cfg->transfer.compress;
 	return 0;
 }
 
@@ -399,7 +412,7 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		dest++;
 	}
 	req.dest = dest;
-	if (push_modes(args, &req, reply) < 0) {
+	if (push_modes(d, args, &req, reply) < 0) {
 		return;
 	}
 	if (push_filters(d, args, &filter, reply) < 0) {
@@ -687,6 +700,14 @@ xferd_stats_json(struct xferd *d)
 		json_object_set_new(dp, "neigh_changed",
 		                    json_integer((json_int_t)st.neigh_changed));
 		json_object_set_new(dp, "neigh_failed", json_integer((json_int_t)st.neigh_failed));
+		json_object_set_new(result, "compress",
+		                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "frames_inflated",
+		                              (json_int_t)st.zip_frames, "bytes_in",
+		                              (json_int_t)st.zip_bytes_in, "bytes_out",
+		                              (json_int_t)st.zip_bytes_out, "refused_bad",
+		                              (json_int_t)st.zip_bad, "refused_long",
+		                              (json_int_t)st.zip_long, "refused_short",
+		                              (json_int_t)st.zip_short));
 		json_object_set_new(result, "control",
 		                    json_pack("{s:I}", "push_filters_refused",
 		                              (json_int_t)d->push_filters_refused));

@@ -348,6 +348,15 @@ render_jobs(struct render *r, json_t *jobs)
 				label_append(info, sizeof(info), key, json_string_value(v));
 				continue;
 			}
+			if (json_is_object(v) && strcmp(key, "compress") == 0) {
+				/* frames_tried, ...: xferd_job_compress_frames_tried_total */
+				counters(r, v, "xferd_job_compress_", labels,
+				         "xferctl jobs: compress");
+				label_append(info, sizeof(info), "compress",
+				             json_is_true(json_object_get(v, "on")) ? "true"
+				                                                    : "false");
+				continue;
+			}
 			if (json_is_boolean(v)) { /* dry_run, itemize, checksum: how it runs */
 				label_append(info, sizeof(info), key,
 				             json_is_true(v) ? "true" : "false");

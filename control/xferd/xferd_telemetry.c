@@ -272,6 +272,12 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_loaded", st->sc_loaded);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_corrupt", st->sc_corrupt);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_bytes", st->sc_bytes);
+	rte_tel_data_add_dict_u64(info, "compress_frames_inflated", st->zip_frames);
+	rte_tel_data_add_dict_u64(info, "compress_bytes_in", st->zip_bytes_in);
+	rte_tel_data_add_dict_u64(info, "compress_bytes_out", st->zip_bytes_out);
+	rte_tel_data_add_dict_u64(info, "compress_refused_bad", st->zip_bad);
+	rte_tel_data_add_dict_u64(info, "compress_refused_long", st->zip_long);
+	rte_tel_data_add_dict_u64(info, "compress_refused_short", st->zip_short);
 	/* Every volume's receive pipeline, summed (xferctl stats has them per volume). */
 	for (size_t i = 0; i < XF_PIPELINE_RX_STATS_N; i++) {
 		snprintf(key, sizeof(key), "pipeline_%s", xf_pipeline_rx_stats_names[i]);

@@ -354,7 +354,9 @@ xf_engine_create(const struct xf_engine_conf *conf)
 			goto err;
 		}
 		e->w[w].oq = calloc(ENG_OQ_SIZE, sizeof(*e->w[w].oq));
-		if (e->w[w].oq == NULL) {
+		e->w[w].zip = xf_zip_create();
+		e->w[w].zbuf = malloc(XF_DATA_RAW_MAX);
+		if (e->w[w].oq == NULL || e->w[w].zip == NULL || e->w[w].zbuf == NULL) {
 			XF_LOG(ERR, MODULE, "worker %u: out of memory", w);
 			goto err;
 		}
@@ -564,6 +566,8 @@ xf_engine_destroy(struct xf_engine *e)
 			rte_pktmbuf_free(e->w[w].oq[q % ENG_OQ_SIZE].m);
 		}
 		free(e->w[w].oq);
+		xf_zip_free(e->w[w].zip);
+		free(e->w[w].zbuf);
 		xf_storage_destroy(e->w[w].st);
 		xf_storage_destroy(e->w[w].st_inline);
 	}
@@ -815,6 +819,7 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->itemize = j->items != NULL;
 	out->hard_links = j->req.hard_links;
 	out->files_hardlinked = j->hardlinked;
+	out->compress = j->req.compress;
 	out->delete_asked = j->req.delete_extra;
 	out->delete_scan_errors = j->req.delete_extra && j->delete_scan_errors;
 	out->io = xf_storage_io_str(j->io_inline ? XF_STORAGE_IO_INLINE : XF_STORAGE_IO_URING);
@@ -1092,6 +1097,12 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->crc_combined_bytes += t.crc_combined;
 		st->basis_changed += t.basis_changed;
 		st->basis_dirty += t.basis_dirty;
+		st->zip_frames += t.zip_frames;
+		st->zip_bytes_in += t.zip_bytes_in;
+		st->zip_bytes_out += t.zip_bytes_out;
+		st->zip_bad += t.zip_bad;
+		st->zip_long += t.zip_long;
+		st->zip_short += t.zip_short;
 		st->sc_hits += t.sc_hits;
 		st->sc_misses += t.sc_misses;
 		st->sc_stale += t.sc_stale;

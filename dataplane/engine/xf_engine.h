@@ -168,6 +168,8 @@ struct xf_engine_push_req {
 	bool dry_run;        /**< -n: the peer decides everything and writes nothing */
 	bool itemize;        /**< -i: keep each entry's decision and items (xf_engine_job_items) */
 	bool hard_links;     /**< -H: files sharing an inode are sent as hard links */
+	bool compress;       /**< --compress: DATA literals compressed where it helps
+	                          (XF_HELLO_F_COMPRESS, docs/PROTOCOL.md 6.16) */
 };
 
 /** States of a job (what `xferctl jobs` shows). */
@@ -206,6 +208,7 @@ struct xf_job_info {
 	bool checksum;             /**< the push compares by checksum */
 	bool dry_run;              /**< the push is a dry run (-n) */
 	bool itemize;              /**< the push keeps its itemized list (-i) */
+	bool compress;             /**< the push compresses its DATA literals (--compress) */
 	bool hard_links;           /**< the push keeps hard links (-H) */
 	uint64_t files_hardlinked; /**< with hard_links: names sent as links to another */
 	bool delete_asked;         /**< the push asked for --delete */
@@ -358,6 +361,10 @@ struct xf_engine_stats {
 	 * whose CRC-64 came from block CRCs; files whose basis changed under them. */
 	uint64_t cloned_bytes, copy_range_bytes, crc_combined_bytes, basis_changed;
 	uint64_t basis_dirty; /**< DELTA files not cloned: their basis was not written back */
+	/* Compressed DATA received (docs/PROTOCOL.md 6.16), every volume: frames inflated,
+	 * their bytes as they came and inflated, and those refused by reason (their file
+	 * fails). struct xf_pipeline_times's zip_* counters. */
+	uint64_t zip_frames, zip_bytes_in, zip_bytes_out, zip_bad, zip_long, zip_short;
 	/* The receivers' signature caches (docs/DELTA.md, "Signature cache"), every volume:
 	 * struct xf_sigcache_stats's counters of the same names. */
 	uint64_t sc_hits, sc_misses, sc_stale, sc_stored, sc_committed, sc_evicted, sc_loaded,

@@ -91,6 +91,7 @@ read_request(struct eng_job *j, uint32_t file, const char *path, uint64_t offset
 		.dir_fd = j->dir_fd,
 		.delta = delta,
 		.io_inline = j->io_inline,
+		.compress = j->req.compress,
 	};
 
 	if (sig != NULL) {
@@ -172,6 +173,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.max_delete = j->req.max_delete,
 		.dry_run = j->req.dry_run,
 		.hard_links = j->req.hard_links,
+		.compress = j->req.compress,
 		.itemize = j->items != NULL,
 		.items = j->items,
 		.deleted = j->deleted,
@@ -435,6 +437,8 @@ eng_reads_poll(struct eng_rx *rx)
 				.frame = d[i].m,
 				.payload = d[i].payload,
 				.len = d[i].len,
+				.raw_len = d[i].raw_len,
+				.ztried = d[i].ztried != 0,
 				.hole = d[i].hole != 0,
 				.offset = d[i].off,
 				.last = d[i].last,

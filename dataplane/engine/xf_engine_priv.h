@@ -24,6 +24,7 @@
 #include "xf_secure_sess.h"
 #include "xf_sparse.h"
 #include "xf_storage.h"
+#include "xf_zip.h"
 
 #define ENG_BURST           32u
 #define ENG_HELLO_FRESH_MAX 15u  /* first HELLOs resent with a fresh message 1, at most */
@@ -66,7 +67,8 @@ struct eng_read_req {
 	int32_t dir_fd;    /**< the job's source directory */
 	uint8_t delta;     /**< run the matcher over what is read, answer its ops */
 	uint8_t io_inline; /**< read through the worker's inline storage (eng_job) */
-	uint8_t pad[2];
+	uint8_t compress;  /**< compress the frames' literals where it helps (--compress) */
+	uint8_t pad;
 	struct xf_sig_rec *sigs; /**< first DELTA request: the signatures, ours to free */
 	uint32_t block_size;     /**< with sigs */
 	uint32_t block_count;    /**< with sigs */
@@ -82,8 +84,9 @@ struct eng_read_done {
 	uint8_t *payload;
 	uint32_t len;
 	uint8_t last, eof;
-	uint8_t hole; /**< len bytes of zeros in a hole of the file: m NULL, nothing to send */
-	uint8_t pad2;
+	uint8_t hole;     /**< len bytes of zeros in a hole of the file: m NULL, nothing to send */
+	uint8_t ztried;   /**< the worker tried to compress the frame */
+	uint32_t raw_len; /**< 0: plain; else len compressed bytes inflate to raw_len */
 	int32_t error;
 	uint32_t undelivered; /**< with last: frames of the request not delivered */
 	uint64_t off;
@@ -338,6 +341,9 @@ struct eng_read {
 	struct rte_mbuf *m[ENG_BURST];
 	int32_t res[ENG_BURST];
 	struct iovec iov[ENG_BURST]; /**< the frames' payload areas: one readv */
+	unsigned int zk; /**< frame zk - 1 was tried (and maybe compressed in place) and its
+	                  *   answer, zsave, found no room: answered as it is next time */
+	struct eng_read_done zsave;
 };
 
 /* Answers of the delta matchers queued on a worker, FIFO, until the rings take them. */
@@ -366,6 +372,15 @@ struct eng_worker {
 	} vol[XF_ENGINE_MAX_VOLUMES];
 	unsigned int nspare;
 	int emit_err;
+	/* --compress: igzip's state, the frame being compressed, and per job slot the guess
+	 * whether its data compresses (eng_zip_frame(), xf_engine_worker.c). */
+	struct xf_zip *zip;
+	uint8_t *zbuf; /**< XF_DATA_RAW_MAX bytes */
+	struct eng_zguess {
+		uint32_t job_id; /**< the job the guess is of */
+		uint16_t misses; /**< frames in a row that did not shrink */
+		uint16_t skip;   /**< frames still sent as they are before the next try */
+	} zguess[XF_ENGINE_MAX_JOBS];
 };
 
 /* Reloadable parameters (xf_engine_params.c): one writer, the control thread; readers on

@@ -128,6 +128,54 @@ fd_alloc(struct eng_worker *w, uint16_t job, uint32_t job_id, uint32_t file, uin
 	return pick;
 }
 
+/*
+ * --compress (docs/PROTOCOL.md 6.16): a frame's literal bytes are replaced by their raw
+ * DEFLATE stream when that saves at least 1/ZIP_GAIN of them (else the frame goes as it
+ * is, and the attempt cost only time). Data that does not compress is not tried on and
+ * on: after ZIP_MISSES frames of the job in a row that did not shrink, the next
+ * ZIP_SKIP_MIN frames go as they are, then one is tried; each further miss doubles the
+ * skip up to ZIP_SKIP_MAX, and a frame that shrinks ends it. The guess is per job, on
+ * each worker (the files of a job spread over the workers), so no core shares it.
+ */
+#define ZIP_GAIN     16u
+#define ZIP_MISSES   4u
+#define ZIP_SKIP_MIN 16u
+#define ZIP_SKIP_MAX 1024u
+
+static void
+zip_frame(struct eng_worker *w, const struct eng_read_req *req, uint8_t *data,
+          struct eng_read_done *d)
+{
+	struct eng_zguess *g = &w->zguess[req->job % XF_ENGINE_MAX_JOBS];
+	uint32_t len = d->len;
+	int n;
+
+	if (!req->compress || len < ZIP_GAIN) {
+		return;
+	}
+	if (g->job_id != req->job_id) {
+		*g = (struct eng_zguess){ .job_id = req->job_id };
+	}
+	if (g->skip > 0) {
+		g->skip--;
+		return;
+	}
+	d->ztried = 1;
+	n = xf_zip_deflate(w->zip, data, len, w->zbuf, len - len / ZIP_GAIN);
+	if (n <= 0) {
+		if (++g->misses >= ZIP_MISSES) {
+			uint32_t shift = XF_MIN(g->misses - ZIP_MISSES, 6u);
+
+			g->skip = (uint16_t)XF_MIN(ZIP_SKIP_MIN << shift, ZIP_SKIP_MAX);
+		}
+		return;
+	}
+	g->misses = 0;
+	memcpy(data, w->zbuf, (size_t)n);
+	d->raw_len = len;
+	d->len = (uint32_t)n;
+}
+
 static uint64_t
 tag_of(unsigned int slot, unsigned int k)
 {
@@ -285,6 +333,7 @@ emit_op(void *arg, const struct xf_delta_op *op)
 		d.payload = rte_pktmbuf_mtod(d.m, uint8_t *) + XF_NET_HDR_LEN;
 		d.len = op->len;
 		memcpy(d.payload + XF_DATA_OVERHEAD, op->bytes, op->len);
+		zip_frame(w, &r->req, d.payload + XF_DATA_OVERHEAD, &d);
 	}
 	if (!oq_put(w, &d)) {
 		rte_pktmbuf_free(d.m);
@@ -398,7 +447,9 @@ deliver(struct eng_worker *w, struct eng_read *r)
 			                   .file = r->req.file,
 			                   .off = f->next_off };
 
-		if (res > 0) {
+		if (r->zk == k + 1) {
+			d = r->zsave; /* compressed in place before its answer found no room */
+		} else if (res > 0) {
 			uint8_t *payload = rte_pktmbuf_mtod(r->m[k], uint8_t *) + XF_NET_HDR_LEN;
 
 			d.len = (uint32_t)res;
@@ -410,6 +461,8 @@ deliver(struct eng_worker *w, struct eng_read *r)
 			if (!d.hole) {
 				d.m = r->m[k];
 				d.payload = payload;
+				/* After the CRC and the hole check, which read the raw bytes. */
+				zip_frame(w, &r->req, payload + XF_DATA_OVERHEAD, &d);
 			}
 		} else {
 			d.crc64 = f->crc;
@@ -421,8 +474,13 @@ deliver(struct eng_worker *w, struct eng_read *r)
 		d.undelivered = d.last ? r->req.n - k - (res > 0 ? 1 : 0) : 0;
 		d.size = f->next_off + (res > 0 ? (uint64_t)res : 0);
 		if (!answer(w, r, &d)) {
+			if (d.ztried) {
+				r->zsave = d; /* tried once: not again, nor counted twice */
+				r->zk = k + 1;
+			}
 			return false;
 		}
+		r->zk = 0;
 		f->crc = d.crc64;
 		f->next_off = d.size;
 		r->m[k] = d.m != NULL ? NULL : r->m[k]; /* a hole's frame is freed by release */
@@ -457,6 +515,7 @@ take_requests(struct eng_worker *w, uint64_t now)
 			busy = true;
 			r->used = true;
 			r->done = 0;
+			r->zk = 0;
 			r->completed = 0;
 			r->err = 0;
 			memset(r->m, 0, sizeof(r->m));

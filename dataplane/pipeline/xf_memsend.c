@@ -272,7 +272,7 @@ encode(struct xf_memsend *ms, const struct desc *d, uint8_t *buf)
 	}
 	case D_DATA:
 		m.hdr.type = XF_MSG_DATA;
-		n = xf_proto_data_hdr_encode(buf, &m.hdr, d->file, d->off, d->len);
+		n = xf_proto_data_hdr_encode(buf, &m.hdr, d->file, d->off, d->len, 0);
 		if (n > 0) {
 			memcpy(buf + XF_DATA_OVERHEAD, ms->c.files[d->file].data + d->off, d->len);
 		}

@@ -127,6 +127,8 @@ struct xf_pipeline_rx_stats {
 	uint64_t links_refused; /**< hard links refused (XF_ST_LINK, or a bad leader path):
 	                         *   a leader not a regular file this session committed
 	                         *   before it, or a session without XF_HELLO_F_HARDLINKS */
+	uint64_t zip_refused; /**< compressed DATA in a session that did not announce
+	                       *   XF_HELLO_F_COMPRESS: dropped */
 };
 
 /**
@@ -296,6 +298,13 @@ struct xf_pipeline_times {
 	/* The signature cache (xf_sigcache.h: the counters of the same names). */
 	uint64_t sc_hits, sc_misses, sc_stale, sc_stored, sc_committed, sc_evicted, sc_too_big;
 	uint64_t sc_loaded, sc_corrupt, sc_saved, sc_bytes, sc_capacity;
+	/* Compressed DATA frames (XF_HELLO_F_COMPRESS), inflated on the workers. */
+	uint64_t zip_frames;    /**< inflated and written */
+	uint64_t zip_bytes_in;  /**< their bytes as they came (compressed) */
+	uint64_t zip_bytes_out; /**< their bytes inflated (raw_len) */
+	uint64_t zip_bad;       /**< refused: not one valid raw DEFLATE stream; its file fails */
+	uint64_t zip_long;      /**< refused: inflates past raw_len; its file fails */
+	uint64_t zip_short;     /**< refused: inflates to less than raw_len; its file fails */
 };
 
 /**

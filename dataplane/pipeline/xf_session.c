@@ -583,10 +583,20 @@ on_data(struct xf_session *s, const struct xf_msg *m, void *owner)
 		.owner = owner,
 	};
 
+	if (d->raw_len != 0) {
+		if ((s->flags & XF_HELLO_F_COMPRESS) == 0) {
+			/* Not announced: a correct sender never sends it (PROTOCOL.md 6.16). */
+			stats(s)->zip_refused++;
+			return 0;
+		}
+		/* Inflated by the worker, never here: the RX core only forwards. */
+		it.flags = XF_WORK_F_COMPRESSED;
+		it.val = d->raw_len;
+	}
 	if (fe == NULL) {
 		return 0;
 	}
-	it.status = bound_status(fe, d->offset, d->len);
+	it.status = bound_status(fe, d->offset, xf_proto_data_span(d));
 	return to_worker(s, &it) == 0 ? 1 : -EAGAIN; /* 1: the worker owns the buffer */
 }
 

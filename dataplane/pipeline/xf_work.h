@@ -59,6 +59,9 @@ enum xf_work_type {
 /** COMMIT of a regular file whose signatures wait in its worker's cache for the key
  *  the commit gives it (docs/DELTA.md, "Signature cache"). */
 #define XF_WORK_F_SIGNED 0x800u
+/** DATA: ptr holds len bytes of one raw DEFLATE stream that inflates to val bytes
+ *  (the frame's raw_len, XF_HELLO_F_COMPRESS); the worker inflates it. */
+#define XF_WORK_F_COMPRESSED 0x400u
 /** FILE done: the temp file has no name (O_TMPFILE). */
 #define XF_DONE_F_UNNAMED 0x1u
 /** STAT done (a directory): made under a staged name; block_count is its number. */
@@ -85,7 +88,8 @@ struct xf_work {
 	                   *   be taken for the next one's */
 	uint64_t off;     /**< DATA: offset; FILE_END: size; STAT: size from FLIST; COMMIT with
 	                   *   XF_WORK_F_STAGED or _INPLACE: the staged directory's number */
-	uint64_t val;     /**< FILE_END: CRC64; STAT/COMMIT/DIRTIME: mtime (ns) */
+	uint64_t val;     /**< FILE_END: CRC64; STAT/COMMIT/DIRTIME: mtime (ns); DATA with
+	                   *   XF_WORK_F_COMPRESSED: bytes once inflated */
 	const void *ptr;  /**< DATA: bytes; else the entry's name (dir NUL base NUL target NUL) */
 	void *owner;      /**< DATA: buffer owner, released after the write */
 };

@@ -338,6 +338,8 @@ xf_worker_poll(struct xf_worker *w)
 			if (w->cq != NULL) {
 				room = XF_MIN(room, w->cq_cap - (w->cq_tail - w->cq_head));
 			}
+			/* Any item may be compressed DATA that takes an inflation buffer. */
+			room = XF_MIN(room, w->z_nfree);
 			/* Any item may be a COPY that has to wait for a slot. */
 			room = XF_MIN(room, CPEND - (w->cp_tail - w->cp_head));
 			/* And may take a storage slot (one at most), with HANDLER_ROOM left for a
@@ -438,6 +440,12 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->stat_nodir += w->t.stat_nodir;
 	t->stat_lookups += w->t.stat_lookups;
 	t->copy_kept += w->t.copy_kept;
+	t->zip_frames += w->t.zip_frames;
+	t->zip_bytes_in += w->t.zip_bytes_in;
+	t->zip_bytes_out += w->t.zip_bytes_out;
+	t->zip_bad += w->t.zip_bad;
+	t->zip_long += w->t.zip_long;
+	t->zip_short += w->t.zip_short;
 	t->copy_cloned += w->t.copy_cloned;
 	t->copy_ranged += w->t.copy_ranged;
 	t->crc_combined += w->t.crc_combined;
@@ -663,9 +671,16 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 		}
 	}
 	w->wo = calloc(WSLOTS, sizeof(*w->wo));
-	if (w->files == NULL || w->rb_buf == NULL || w->sg_buf == NULL || w->wo == NULL) {
+	w->zip = xf_zip_create();
+	w->z_mem = aligned_alloc(64, (size_t)ZSLOTS * ZBUF);
+	if (w->files == NULL || w->rb_buf == NULL || w->sg_buf == NULL || w->wo == NULL ||
+	    w->zip == NULL || w->z_mem == NULL) {
 		goto err_destroy;
 	}
+	for (uint32_t i = 0; i < ZSLOTS; i++) {
+		w->z_free[i] = ZSLOTS - 1 - i;
+	}
+	w->z_nfree = ZSLOTS;
 	for (uint32_t i = 0; i < WSLOTS; i++) {
 		w->wo_free[i] = WSLOTS - 1 - i;
 	}
@@ -730,6 +745,8 @@ xf_worker_destroy(struct xf_worker *w)
 	}
 	free(w->wo);
 	free(w->files);
+	xf_zip_free(w->zip);
+	free(w->z_mem);
 	free(w);
 	xf_core_set_self(self);
 }

@@ -27,7 +27,8 @@
  *                       (sc: looked up and stored; made, loaded and saved by xf_worker.c);
  *                       p->delta_failed (compare-and-swap only, shared by the pipeline's
  *                       workers).
- *   xf_worker_write.c   DATA and COPY: wo[], wo_free[], wo_nfree, wo_open, ws_nfree, cs[],
+ *   xf_worker_write.c   DATA and COPY: wo[], wo_free[], wo_nfree, wo_open, ws_nfree, zip,
+ *                       z_free[], z_nfree (the inflation buffers, z_mem), cs[],
  *                       cs_free[], cs_nfree, cpend[], cp_head, cp_tail; a file's inflight,
  *                       crc and crc_off (in order), max_end, status (a failed write).
  *   xf_worker_verify.c  FILE_END, read-back and verification: rb_active, rb_head, rb_tail,
@@ -60,6 +61,7 @@
 #include "xf_delta.h"
 #include "xf_pipeline_priv.h"
 #include "xf_sigcache.h"
+#include "xf_zip.h"
 
 #define MODULE "worker"
 
@@ -71,6 +73,13 @@
 #define CSLOTS   8u              /* COPY operations in flight per worker */
 #define CBUF     (1024u * 1024u) /* bytes of one COPY read/write step */
 #define CPEND    256u            /* COPY items waiting for a slot */
+/*
+ * Compressed DATA frames (XF_WORK_F_COMPRESSED) inflate into buffers of a per-worker
+ * pool, each held from the inflation to its write's completion (the frame's mbuf goes
+ * back at once). ZSLOTS of them: 1.1 MiB per worker, four bursts of frames in flight.
+ */
+#define ZSLOTS 128u
+#define ZBUF   ((XF_DATA_RAW_MAX + 63u) & ~63u)
 /*
  * A basis of at most KEEP_MAX chunks of CBUF bytes is kept in memory from its signature
  * pass to its COPY ops, so that it is read once instead of twice (the second read was
@@ -381,6 +390,11 @@ struct xf_worker {
 	uint32_t wo_nfree;
 	uint32_t wo_open;  /* operation being filled from the current burst: index + 1 */
 	uint32_t ws_nfree; /* frames that may still go in flight */
+	/* Inflation of compressed DATA: igzip's state and the buffer pool (ZSLOTS of ZBUF). */
+	struct xf_zip *zip;
+	uint8_t *z_mem;
+	uint32_t z_free[ZSLOTS];
+	uint32_t z_nfree;
 	uint8_t *rb_buf;
 	uint32_t rb_active; /* slot + 1 */
 	uint32_t rb_head, rb_tail;

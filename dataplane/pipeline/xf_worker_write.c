@@ -12,6 +12,13 @@
 static void
 release(struct xf_worker *w, void *owner)
 {
+	const uint8_t *b = owner;
+
+	if (b >= w->z_mem && b < w->z_mem + (size_t)ZSLOTS * ZBUF) {
+		/* An inflation buffer, not a frame: back to the pool. */
+		w->z_free[w->z_nfree++] = (uint32_t)((size_t)(b - w->z_mem) / ZBUF);
+		return;
+	}
 	if (w->p->conf.release != NULL) {
 		w->p->conf.release(w->p->conf.release_arg, owner);
 	}
@@ -52,16 +59,52 @@ wr_flush(struct xf_worker *w)
 }
 
 /*
+ * A compressed DATA item into a buffer of the pool: the frame is released at once and
+ * the item made plain, its owner the buffer. A stream that is not exactly one raw
+ * DEFLATE stream of raw_len bytes fails the file (XF_ST_CHECKSUM): its bytes cannot be
+ * known, and the frame was acknowledged, so it is not sent again; the next push sends
+ * the file. Nothing of it is written. @return false if the item is done with.
+ */
+static bool
+inflate_item(struct xf_worker *w, struct wfile *f, struct xf_work *it)
+{
+	uint32_t slot = w->z_free[--w->z_nfree]; /* the poll loop took no more than there are */
+	uint8_t *buf = w->z_mem + (size_t)slot * ZBUF;
+	int rc = it->val <= ZBUF ? xf_zip_inflate(w->zip, it->ptr, it->len, buf, (uint32_t)it->val)
+	                         : -XF_ZIP_LONG; /* the codec bounds raw_len: never */
+
+	release(w, it->owner);
+	if (rc != 0) {
+		w->z_free[w->z_nfree++] = slot;
+		w->t.zip_bad += rc == -XF_ZIP_BAD;
+		w->t.zip_long += rc == -XF_ZIP_LONG;
+		w->t.zip_short += rc == -XF_ZIP_SHORT;
+		f->status = XF_ST_CHECKSUM;
+		return false;
+	}
+	w->t.zip_frames++;
+	w->t.zip_bytes_in += it->len;
+	w->t.zip_bytes_out += it->val;
+	it->ptr = buf;
+	it->len = (uint32_t)it->val;
+	it->owner = buf;
+	it->flags &= (uint16_t)~XF_WORK_F_COMPRESSED;
+	return true;
+}
+
+/*
  * A DATA item. Its bytes join the operation being filled when they continue it (same
  * file, next offset, room left); otherwise that one is sent and a new one begins.
  * Nothing waits for a later burst: the poll loop sends the last one after the burst.
  */
 void
-do_data(struct xf_worker *w, const struct xf_work *it)
+do_data(struct xf_worker *w, const struct xf_work *item)
 {
-	uint32_t fi = fslot_of(w, it->sid, it->file);
+	uint32_t fi = fslot_of(w, item->sid, item->file);
 	struct wfile *f = &w->files[fi];
-	uint64_t end = it->off + it->len;
+	struct xf_work plain = *item;
+	const struct xf_work *it = &plain;
+	uint64_t end;
 	struct wop *o = w->wo_open != 0 ? &w->wo[w->wo_open - 1] : NULL;
 
 	if (f->state != W_OPEN || f->file != it->file || f->sid != it->sid || f->gen != it->gen ||
@@ -76,6 +119,10 @@ do_data(struct xf_worker *w, const struct xf_work *it)
 		release(w, it->owner);
 		return;
 	}
+	if ((it->flags & XF_WORK_F_COMPRESSED) != 0 && !inflate_item(w, f, &plain)) {
+		return;
+	}
+	end = it->off + it->len;
 	/* Running CRC while data arrives in offset order (the buffer is ours until the
 	 * release after the write), including the new part of an overlapping frame. */
 	if (it->off <= f->crc_off && end > f->crc_off) {

@@ -162,13 +162,14 @@ dec_data(const uint8_t *b, uint32_t n, struct xf_msg_data *m)
 	m->offset = ld64(b + 8);
 	m->len = n - DATA_LEN;
 	m->bytes = b + DATA_LEN;
-	if (ld32(b + 4) != 0) {
-		return XF_R_RESERVED;
-	}
+	m->raw_len = ld32(b + 4);
 	if (m->len == 0) {
 		return XF_R_COUNT;
 	}
-	if (m->offset > OFF_MAX - m->len) {
+	if (m->raw_len > XF_DATA_RAW_MAX) {
+		return XF_R_FIELD;
+	}
+	if (m->offset > OFF_MAX - xf_proto_data_span(m)) {
 		return XF_R_RANGE;
 	}
 	return XF_R_OK;

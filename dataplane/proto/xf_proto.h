@@ -222,14 +222,17 @@ struct xf_msg_hello {
 /** HELLO only: the file list may hold hard links (XF_FILE_HARDLINK, docs/PROTOCOL.md 6.15);
  *  a receiver refuses them in a session without it. */
 #define XF_HELLO_F_HARDLINKS 0x80u
+/** HELLO only: DATA frames of this session may be compressed (a nonzero raw_len,
+ *  docs/PROTOCOL.md 6.16); without it a compressed DATA frame is dropped. */
+#define XF_HELLO_F_COMPRESS 0x100u
 /** HELLO flags the codec accepts (not XF_HELLO_F_COOKIE: the engine reads it first). */
 #define XF_HELLO_F_ALL                                                                             \
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
-	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS)
+	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
-	 XF_HELLO_F_HARDLINKS)
+	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS)
 
 /*
  * DECISION record items (u16 at offset 6): how the receiver's entry at the path differs
@@ -282,10 +285,24 @@ struct xf_msg_sig {
 
 struct xf_msg_data {
 	uint32_t file;
-	uint32_t len; /**< 1..payload; offset+len does not overflow */
-	uint64_t offset;
+	uint32_t len;         /**< bytes in the frame, 1..payload */
+	uint32_t raw_len;     /**< 0: the bytes are plain; else they are one raw DEFLATE stream
+	                       *   that inflates to exactly raw_len (1..XF_DATA_RAW_MAX) bytes
+	                       *   (XF_HELLO_F_COMPRESS, docs/PROTOCOL.md 6.16) */
+	uint64_t offset;      /**< offset + the bytes written (xf_proto_data_span) fits off_t */
 	const uint8_t *bytes; /**< points into the frame */
 };
+
+/** Most bytes one DATA frame writes: what a plain frame of XF_PAYLOAD_MAX carries, so
+ *  that a compressed frame still maps to one write of at most one frame's bytes. */
+#define XF_DATA_RAW_MAX (XF_PAYLOAD_MAX - XF_HDR_LEN - 16u)
+
+/** Bytes a DATA frame writes in the file: raw_len if compressed, else len. */
+static inline uint32_t
+xf_proto_data_span(const struct xf_msg_data *d)
+{
+	return d->raw_len != 0 ? d->raw_len : d->len;
+}
 
 struct xf_msg_copy {
 	uint32_t file;
@@ -434,10 +451,12 @@ void xf_proto_set_flags(void *frame, uint16_t flags);
 /**
  * Write the frame header and DATA fields into buf[0..XF_DATA_OVERHEAD) for a payload
  * of len bytes that the caller has placed (or will place) at buf + XF_DATA_OVERHEAD.
+ * @param raw_len 0 for plain bytes; else the payload is a raw DEFLATE stream of that
+ *                many bytes once inflated (1..XF_DATA_RAW_MAX).
  * @return XF_DATA_OVERHEAD + len, or -EMSGSIZE / -EINVAL.
  */
 int xf_proto_data_hdr_encode(void *buf, const struct xf_hdr *hdr, uint32_t file, uint64_t offset,
-                             uint32_t len);
+                             uint32_t len, uint32_t raw_len);
 
 /**
  * Builder for frames with arrays (FLIST, DECISION, SIG, ACK, COMMIT): begin with the

@@ -154,7 +154,7 @@ wr_body(uint8_t *b, const struct xf_msg *msg)
 		break;
 	case XF_MSG_DATA:
 		st32(b, msg->data.file);
-		st32(b + 4, 0);
+		st32(b + 4, msg->data.raw_len);
 		st64(b + 8, msg->data.offset);
 		put(b + DATA_LEN, msg->data.bytes, msg->data.len);
 		break;
@@ -241,14 +241,16 @@ xf_proto_encode(void *buf, size_t cap, const struct xf_msg *msg)
 
 int
 xf_proto_data_hdr_encode(void *buf, const struct xf_hdr *hdr, uint32_t file, uint64_t offset,
-                         uint32_t len)
+                         uint32_t len, uint32_t raw_len)
 {
 	struct xf_hdr h = *hdr;
 	uint8_t *p = buf;
+	uint32_t span = raw_len != 0 ? raw_len : len;
 
 	/* The function only makes DATA frames, so the type is DATA whatever hdr says. */
 	h.type = XF_MSG_DATA;
-	if (buf == NULL || check_hdr(&h) != XF_R_OK || len == 0 || offset > OFF_MAX - len) {
+	if (buf == NULL || check_hdr(&h) != XF_R_OK || len == 0 || raw_len > XF_DATA_RAW_MAX ||
+	    offset > OFF_MAX - span) {
 		return -EINVAL;
 	}
 	if (len > XF_PAYLOAD_MAX - XF_DATA_OVERHEAD) {
@@ -256,7 +258,7 @@ xf_proto_data_hdr_encode(void *buf, const struct xf_hdr *hdr, uint32_t file, uin
 	}
 	wr_hdr(p, &h, XF_MSG_DATA, (uint16_t)(DATA_LEN + len));
 	st32(p + XF_HDR_LEN, file);
-	st32(p + XF_HDR_LEN + 4, 0);
+	st32(p + XF_HDR_LEN + 4, raw_len);
 	st64(p + XF_HDR_LEN + 8, offset);
 	return (int)(XF_DATA_OVERHEAD + len);
 }

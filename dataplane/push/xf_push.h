@@ -93,6 +93,10 @@ struct xf_push_stats {
 	uint64_t bytes_literal;       /**< bytes sent as literals (DATA), whole files included */
 	uint64_t bytes_sparse;        /**< bytes of holes in whole files: read, not sent */
 	uint64_t bytes_matched;       /**< DELTA: bytes the receiver copied from its basis (COPY) */
+	uint64_t bytes_data_wire;     /**< DATA bytes as sent (first transmission): bytes_literal
+	                               *   less what compression saved */
+	uint64_t zip_tried;           /**< DATA frames the reader tried to compress */
+	uint64_t zip_frames;          /**< of those, frames sent compressed */
 	uint64_t wire_bytes_sent;     /**< UDP payload bytes sent (sealed: with the tag) */
 	uint64_t wire_bytes_received; /**< UDP payload bytes received (sealed: with the tag) */
 	uint64_t frames_sent;
@@ -113,11 +117,17 @@ struct xf_push_stats {
 };
 
 /** A read result delivered by the reader. */
+/** Bytes of the file a read result covers: raw_len when compressed, else len. */
+#define XF_PUSH_READ_SPAN(rd) ((rd)->raw_len != 0 ? (rd)->raw_len : (rd)->len)
+
 struct xf_push_read {
 	uint32_t file;
 	void *frame;      /**< filled frame, or NULL (eof with no more data, or an error) */
 	uint8_t *payload; /**< the frame's payload start; data is at payload + XF_DATA_OVERHEAD */
 	uint32_t len;     /**< data bytes in the frame */
+	uint32_t raw_len; /**< 0: plain; else the frame's bytes are compressed from raw_len
+	                   *   bytes (the DATA frame's raw_len, XF_HELLO_F_COMPRESS) */
+	bool ztried;      /**< the reader tried to compress the frame (raw_len may be 0) */
 	bool hole;        /**< len bytes of zeros in a hole of the file (frame NULL): counted
 	                   *   as read, never sent */
 	uint64_t offset;  /**< file offset of the data */
@@ -153,6 +163,8 @@ struct xf_push_cfg {
 	bool hard_links;
 	/** Ask for each entry's items (XF_HELLO_F_ITEMIZE), kept in items[]. */
 	bool itemize;
+	/** Announce XF_HELLO_F_COMPRESS: the reader may send DATA literals compressed. */
+	bool compress;
 	/** With itemize: count records, zeroed by the caller, which the session fills as the
 	 *  DECISIONs arrive (xf_push_item()); owned by the caller, outliving the session. */
 	uint16_t *items;

@@ -148,13 +148,14 @@ xf_push_drain_ops(struct xf_push *p)
 			if (f->eof && d->seq == f->last_seq) {
 				h.flags |= XF_HDR_F_ACKNOW; /* FILE_END waits for it */
 			}
-			len = xf_proto_data_hdr_encode(pf->payload, &h, d->file, d->off, d->len);
+			len = xf_proto_data_hdr_encode(pf->payload, &h, d->file, d->off, d->len, 0);
 			if (len > 0) {
 				memcpy(pf->payload + XF_DATA_OVERHEAD, p->lit + d->src, d->len);
 			}
 			p->lit_head += d->len;
 			p->st.bytes_sent += d->len;
 			p->st.bytes_literal += d->len;
+			p->st.bytes_data_wire += d->len;
 			mark_data(p, d->file);
 			pf->type = XF_MSG_DATA;
 		} else {
@@ -259,7 +260,7 @@ xf_push_delta_op(struct xf_push *p, struct push_file *f, const struct xf_push_re
 
 		if (f->state == F_READING && (pf = xf_push_pf_take(p)) != NULL) {
 			len = xf_proto_data_hdr_encode(rd->payload, &h, rd->file, rd->offset,
-			                               rd->len);
+			                               rd->len, rd->raw_len);
 		}
 		if (len < 0) {
 			if (pf != NULL) {

@@ -253,8 +253,11 @@ xf_push_queue_data(struct xf_push *p, struct push_file *f, struct push_frame *pf
 	pf->file = rd->file;
 	pf->len = (uint16_t)len;
 	f->unacked++;
-	p->st.bytes_sent += rd->len;
-	p->st.bytes_literal += rd->len;
+	p->st.bytes_sent += XF_PUSH_READ_SPAN(rd);
+	p->st.bytes_literal += XF_PUSH_READ_SPAN(rd);
+	p->st.bytes_data_wire += rd->len;
+	p->st.zip_tried += rd->ztried;
+	p->st.zip_frames += rd->raw_len != 0;
 	mark_data(p, rd->file);
 	enqueue(&p->q_head, &p->q_tail, pf);
 }
@@ -358,11 +361,11 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 			h.flags |= XF_HDR_F_ACKNOW;
 		}
 		f->asked -= XF_MIN(f->asked, 1u);
-		f->got_off = rd->offset + rd->len;
+		f->got_off = rd->offset + XF_PUSH_READ_SPAN(rd);
 		if (f->state == F_READING && pf != NULL) {
 			/* The reader put the data after the DATA header: write the header. */
 			len = xf_proto_data_hdr_encode(rd->payload, &h, rd->file, rd->offset,
-			                               rd->len);
+			                               rd->len, rd->raw_len);
 		}
 		if (len < 0) {
 			/* Not wanted any more (the file failed meanwhile), or unencodable. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Checksums on ISA-L. The only user of libisal.
+ * Checksums on ISA-L (drivers/zip is its other user: igzip).
  *
  * Both functions chain: f(f(0, a), b) == f(0, a || b), so a file is checksummed
  * piece by piece in offset order. f(0, "123456789") is the standard check value:

@@ -16,6 +16,9 @@
 #                  top of large in the same destination, so it implies a large push first;
 #                  usr is two cases, usr-include and usr-lib (copies of this machine's
 #                  /usr/include and /usr/lib/x86_64-linux-gnu; usr-include only with --quick)
+#                  compressible (not in the default) is two cases on the usr-include copy:
+#                  compressible (xferd and rsync as for usr-include) and compressible-z
+#                  (xferctl push --compress, rsync -z), run one after the other
 #   --build DIR    release build dir (default <repo>/build/release; set up if absent)
 #   --data DIR     where datasets live (made if missing; default inside the work dir)
 #   --workdir DIR  parent of the run's temp dir (default /dev/shm if it has room, else /tmp;
@@ -174,7 +177,8 @@ for s in $sets; do
 	large | small | mixed) want="$want $s" cases="$cases $s" ;;
 	delta) want="$want large delta" cases="$cases delta" ;;
 	usr) want="$want usr" cases="$cases usr-include$([ "$quick" = 1 ] || echo ' usr-lib')" ;;
-	*) die "unknown case $s (large, small, delta, mixed, usr)" ;;
+	compressible) want="$want usr" cases="$cases compressible compressible-z" ;;
+	*) die "unknown case $s (large, small, delta, mixed, usr, compressible)" ;;
 	esac
 done
 gen=
@@ -186,6 +190,13 @@ if [ -n "$gen" ]; then
 	log "generating$gen into $data"
 	"$repo/perf/datasets.sh" $qflag "$data" $gen >&2
 fi
+# The data set of a case: compressible and compressible-z push the usr-include copy.
+case_data() {
+	case $1 in
+	compressible*) echo "$data/usr-include" ;;
+	*) echo "$data/$1" ;;
+	esac
+}
 ds_files() { find "$1" -type f | wc -l; }
 ds_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}'; }
 
@@ -320,7 +331,7 @@ xferd_push() {
 	cb0=$(cpu_self "$b_pid")
 	w0=$(port_bytes)
 	t0=$(now_ns)
-	"$XFERCTL" -s "$T/a.sock" push "$src" "b:$dest" --wait >"$T/push.out" 2>&1 || rc=$?
+	"$XFERCTL" -s "$T/a.sock" push "$src" "b:$dest" --wait ${push_opt:+"$push_opt"} >"$T/push.out" 2>&1 || rc=$?
 	t1=$(now_ns)
 	if [ -n "$prof" ]; then
 		"$XFERCTL" -s "$T/a.sock" --json stats >"$profile/stats-$prof-a-after.json"
@@ -354,8 +365,8 @@ rsync_push() {
 	c0=$(cpu_children "$rsyncd_pid")
 	t0=$(now_ns)
 	# the client runs under a shell that reports the CPU of its reaped child (the client)
-	cc=$(sh -c 'rsync -a --stats "$1" "$2" >"$3" 2>&1 || exit 1; awk "{print \$16 + \$17}" /proc/$$/stat' \
-		sh "$src/" "rsync://127.0.0.1:$port/mod/$dest/" "$T/rsync.out") ||
+	cc=$(sh -c 'rsync -a --stats $4 "$1" "$2" >"$3" 2>&1 || exit 1; awk "{print \$16 + \$17}" /proc/$$/stat' \
+		sh "$src/" "rsync://127.0.0.1:$port/mod/$dest/" "$T/rsync.out" "$rsync_opt") ||
 		die "rsync failed: $(tail -5 "$T/rsync.out")"
 	t1=$(now_ns)
 	R_MS=$(((t1 - t0) / 1000000))
@@ -400,9 +411,18 @@ verify() { diff -rq --no-dereference "$1" "$2" >/dev/null || die "$3: destinatio
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%d\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 declare -A XJ XW XB XP XR XC RJ RB RC FC FF FW FB
+push_opt=
+rsync_opt=
 run_case_push() { # CASE SRC DEST_PREFIX I
 	local c=$1 src=$2 d=$3 i=$4 prof=
 	[ -n "$profile" ] && [ "$i" = 1 ] && prof=$c
+	# compressible-z: both compress (xferd per frame, igzip; rsync -z, zlib)
+	push_opt=
+	rsync_opt=
+	if [ "$c" = compressible-z ]; then
+		push_opt=--compress
+		rsync_opt=-z
+	fi
 	# the destinations (xferd's, rsync's, the floor's) are on one file system
 	if [ "$settle" = 1 ] && [ "$c" = delta ]; then sync -f "$T"; fi
 	xferd_push "$src" "$d" "$prof"
@@ -456,7 +476,7 @@ for i in $(seq "$runs"); do
 	esac
 	for c in $cases; do
 		case $c in large | delta) continue ;; esac
-		run_case_push "$c" "$data/$c" "$c$i" "$i"
+		run_case_push "$c" "$(case_data "$c")" "$c$i" "$i"
 		rm -rf "${T:?}/b/$c$i" "${T:?}/r/$c$i" "${T:?}/f/$c$i"
 	done
 done
@@ -470,9 +490,9 @@ echo "file system: $voltype$fsnote; datasets: $data ($(df -PT "$data" | awk 'NR=
 echo "volumes: $T ($voltype); xferd: config/dev pair over net_memif${devargs}${xsets[*]:+ with ${xsets[*]}}; rsync: daemon on 127.0.0.1:$port"
 # One python pass: medians, speeds, ratios, the table and the CSV (columns in README.md).
 {
-	for c in large delta small mixed usr-include usr-lib; do
+	for c in large delta small mixed usr-include usr-lib compressible compressible-z; do
 		[ -n "${XJ[$c]:-}" ] || continue
-		echo "$c $(ds_files "$data/$c") $(ds_bytes "$data/$c") | ${XJ[$c]} | ${XW[$c]} | ${XC[$c]} |" \
+		echo "$c $(ds_files "$(case_data "$c")") $(ds_bytes "$(case_data "$c")") | ${XJ[$c]} | ${XW[$c]} | ${XC[$c]} |" \
 			"${XB[$c]} | ${XP[$c]} | ${XR[$c]} | ${RJ[$c]} | ${RC[$c]} | ${RB[$c]}" \
 			"$([ "$floor" = 0 ] || echo "| ${FF[$c]} | ${FC[$c]} | ${FW[$c]} | ${FB[$c]}")"
 	done
@@ -504,7 +524,9 @@ for line in sys.stdin:
     mb = b / 1e6
     per = lambda ms: mb / (max(ms, 1) / 1000.0)
     xs, xws, rs, xe, re_ = per(xj), per(xw), per(rj), per(xc), per(rc)
-    label = "delta (re-push of large, 4x100 B changed per file)" if c == "delta" else c
+    label = {"delta": "delta (re-push of large, 4x100 B changed per file)",
+             "compressible": "compressible (usr-include, plain)",
+             "compressible-z": "compressible-z (--compress, rsync -z)"}.get(c, c)
     print(fmt % (label, files, "%.1f" % mb, "%.3f" % (xj / 1e3), "%.3f" % (xw / 1e3), "%.1f" % xs,
                  "%.3f" % (rj / 1e3), "%.1f" % rs, "%.2f" % (xs / rs), "%.2f" % (xws / rs),
                  "%.2f" % (xc / 1e3), "%.2f" % (rc / 1e3), "%.1f" % xe, "%.1f" % re_,

@@ -172,7 +172,8 @@ datagram(const uint8_t *data, size_t size)
 		/* Build the same frame in place. */
 		CHECK(m.data.len >= 1 && m.data.bytes == data + XF_DATA_OVERHEAD);
 		memcpy(out2 + XF_DATA_OVERHEAD, m.data.bytes, m.data.len);
-		rc = xf_proto_data_hdr_encode(out2, &m.hdr, m.data.file, m.data.offset, m.data.len);
+		rc = xf_proto_data_hdr_encode(out2, &m.hdr, m.data.file, m.data.offset, m.data.len,
+		                              m.data.raw_len);
 		CHECK(rc == (int)size && memcmp(out2, data, size) == 0);
 		break;
 	case XF_MSG_ABORT:

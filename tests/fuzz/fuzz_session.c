@@ -10,14 +10,17 @@
  *            reg, dir, symlink, hard link), size class (bit 7: 2^(bits 0-5); else
  *            37 * value; a symlink's target is target[value % 8], a hard link's leader
  *            paths[value % 16]: later, itself, a directory, outside, the staging one)
- *   1 DATA   file, offset (2 bytes), length 1..64 (zeros)
+ *   1 DATA   file, offset (2 bytes), length 1..64 (zeros); op bit 6: compressed
+ *            (a raw DEFLATE stream of the zeros, raw_len the length, XF_HELLO_F_COMPRESS),
+ *            and with op bit 7 too, raw_len one more than the stream holds
  *   2 FILE_END  file, size (2 bytes), flags (bit 0: CRC of size zeros, else 0)
  *   3 COPY   file, offset (2 bytes), basis offset (2 bytes), length (4 bytes)
  *   4 POLL   n: 4n polls
  *   5 ABORT  the peer's session (as the session layer does)
  *   6 REOPEN the peer's session if it is done: closed and opened again (the slot reused)
  * Both peers' sessions ask for --delete, items and hard links (peer_open()); peer B's
- * are dry runs.
+ * are dry runs; peer A's announce compression (RAW frames may then carry any stream for
+ * the worker to inflate), B's do not (its compressed DATA is refused).
  *   7 RAW    n, then n bytes sent as a frame
  *   else     every queued frame taken
  * After the input every session is ended (aborted unless done) and closed, and:
@@ -33,6 +36,7 @@
 #include "xf_test_tree.h"
 #include "xf_pipeline_priv.h"
 #include "xf_fuzz.h"
+#include "xf_zip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,6 +48,7 @@ static const char *const targets[8] = {
 	".", ".xferd", "d", "../..", "/etc", "a", "x/.xferd", "q/../.XferD/tmp",
 };
 static const uint8_t zeros[64];
+static struct xf_zip *zip; /* the compressed DATA operation's, made once */
 
 struct in {
 	const uint8_t *p;
@@ -61,7 +66,7 @@ static int
 peer_open(struct xh *h, struct xh_peer *pe, uint32_t addr, uint16_t port, uint32_t id)
 {
 	uint32_t flags = XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS |
-	                 (addr == 1 ? 0 : XF_HELLO_F_DRYRUN);
+	                 (addr == 1 ? XF_HELLO_F_COMPRESS : XF_HELLO_F_DRYRUN);
 
 	return xh_peer_open_flags(h, pe, addr, port, id, flags, addr == 1 ? "" : "d",
 	                          addr == 1 ? XF_DELETE_UNLIMITED : 3);
@@ -141,8 +146,21 @@ run_ops(struct xh *h, struct xh_peer *peers, struct in *in)
 			break;
 		case 1: {
 			uint32_t file = take(in), off = take_le(in, 2), len = take(in) % 64u + 1u;
+			struct xf_msg m = { .data = {
+				                    .file = file, .offset = off, .raw_len = len } };
+			uint8_t z[128];
+			int n;
 
-			xh_data(pe, file, off, zeros, len);
+			if ((op & 0x40u) == 0) {
+				xh_data(pe, file, off, zeros, len);
+				break;
+			}
+			n = xf_zip_deflate(zip, zeros, len, z, sizeof(z));
+			CHECK(n > 0);
+			m.data.len = (uint32_t)n;
+			m.data.bytes = z;
+			m.data.raw_len += (op & 0x80u) != 0;
+			xh_msg(pe, &m, XF_MSG_DATA);
 			break;
 		}
 		case 2: {
@@ -205,6 +223,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char base[64], dir[128];
 	int fds;
 
+	if (zip == NULL) {
+		zip = xf_zip_create();
+		CHECK(zip != NULL);
+	}
 	/* A fresh directory per input, removed after it (left behind by a crash). */
 	snprintf(base, sizeof(base), "%s/xf-fuzz-session-XXXXXX",
 	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");

@@ -8,6 +8,10 @@ out=$1
 # A correct session: FLIST LAST {a, 74 bytes}; poll; DATA 0..64, 64..74; FILE_END 74,
 # CRC of zeros; every frame taken.
 printf '\000\000\201\000\002\004\010\001\000\000\000\077\001\000\100\000\011\002\000\112\000\001\017' >"$out/good"
+# The same with both DATA frames compressed (peer A announces it), then with the second
+# claiming one byte more than its stream holds (the file fails).
+printf '\000\000\201\000\002\004\010\101\000\000\000\077\101\000\100\000\011\002\000\112\000\001\017' >"$out/good-zip"
+printf '\000\000\201\000\002\004\010\101\000\000\000\077\301\000\100\000\011\002\000\112\000\001\017' >"$out/zip-long"
 # FLIST {d, d/a} and FLIST LAST (0, 0) in one burst.
 printf '\000\000\002\021\000\002\012\000\000\200\017' >"$out/last-burst"
 # Entry 0 a bad path, entries 1..2, then LAST (1, 0).

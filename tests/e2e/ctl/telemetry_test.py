@@ -60,6 +60,7 @@ def main():
                 want.update({f"delta_{k}_{kk}": vv for kk, vv in v.items()})
             else:
                 want["delta_" + k] = v
+        want.update({"compress_" + k: v for k, v in cs["compress"].items()})
         # Each volume's receive pipeline counters, summed over the volumes.
         for vol in cs["volumes"]:
             for k, v in vol.items():

@@ -14,6 +14,7 @@
 #include "xf_hostile.h"
 #include "xf_pipeline_priv.h"
 #include "xf_pipeline_test.h"
+#include "xf_zip.h"
 
 static char base_dir[96];
 
@@ -714,6 +715,177 @@ test_dry_run(void)
 	case_end(&c, &pe, NULL);
 }
 
+/* A DATA frame whose len bytes at z inflate, it says, to raw_len bytes. */
+static int
+data_z(struct xh_peer *pe, uint32_t file, uint64_t off, const void *z, uint32_t len,
+       uint32_t raw_len)
+{
+	struct xf_msg m = {
+		.data = { .file = file, .len = len, .raw_len = raw_len, .offset = off, .bytes = z }
+	};
+
+	return xh_msg(pe, &m, XF_MSG_DATA);
+}
+
+static bool
+file_is(const struct hcase *c, const char *name, const uint8_t *want, size_t n)
+{
+	static uint8_t got[8192];
+	char path[400];
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", c->h.vol, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return false;
+	}
+	r = read(fd, got, sizeof(got));
+	close(fd);
+	return r == (ssize_t)n && memcmp(got, want, n) == 0;
+}
+
+/*
+ * Compressed DATA (XF_HELLO_F_COMPRESS, docs/PROTOCOL.md 6.16): a good stream is
+ * inflated and written; a truncated one, one that claims more bytes than it holds, a
+ * zip bomb and one with bytes after its end each fail their file (XF_ST_CHECKSUM: never
+ * committed, nothing at the final path) with their counted reason, even though the
+ * FILE_END carries the right CRC-64; plain and compressed frames mix in one file. In a
+ * session that did not announce the flag, compressed DATA is refused and counted.
+ */
+static void
+test_compressed(void)
+{
+	static uint8_t text[4096], z[8192], bomb[4u << 20];
+	struct xf_flist_entry e[6] = { xh_reg("good", 4096),   xh_reg("cut", 4096),
+		                       xh_reg("claims", 4096), xh_reg("bomb", 4096),
+		                       xh_reg("trail", 4096),  xh_reg("mixed", 4096) };
+	struct xf_zip *zip = xf_zip_create();
+	struct xf_pipeline_times t;
+	struct hcase c;
+	struct xh_peer pe, pn;
+	uint64_t crc;
+	int n, nh, nb;
+
+	CU_ASSERT_FATAL(zip != NULL);
+	for (size_t i = 0; i < sizeof(text); i++) {
+		text[i] = (uint8_t)("static int xf_frame(void);\n"[i % 27]);
+	}
+	crc = xf_csum_crc64(0, text, sizeof(text));
+	n = xf_zip_deflate(zip, text, sizeof(text), z, sizeof(text));
+	nh = xf_zip_deflate(zip, text + 2048, 2048, z + 4096, 2048);
+	nb = xf_zip_deflate(zip, bomb, sizeof(bomb), bomb, sizeof(bomb)); /* in place: zeros */
+	CU_ASSERT_FATAL(n > 0 && n < 1024 && nh > 0 && nb > 0 && nb < 8192);
+
+	case_begin(&c, "zip", 16, 0);
+	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x21b, XF_HELLO_F_COMPRESS, "", 0) ==
+	                0);
+	CU_ASSERT_EQUAL(xh_flist(&pe, 0, e, 6, true), 0);
+	CU_ASSERT(xh_until(&c.h, xh_decided, &pe, 20000));
+	CU_ASSERT_EQUAL(data_z(&pe, 0, 0, z, (uint32_t)n, 4096), 0);
+	CU_ASSERT_EQUAL(data_z(&pe, 1, 0, z, (uint32_t)n - 3, 4096), 0);
+	CU_ASSERT_EQUAL(data_z(&pe, 2, 0, z, (uint32_t)n, 4000), 0); /* inflates past 4000 */
+	CU_ASSERT_EQUAL(data_z(&pe, 3, 0, bomb, (uint32_t)nb, 4096), 0);
+	memcpy(z + n, "\0\0\0\0", 4);
+	CU_ASSERT_EQUAL(data_z(&pe, 4, 0, z, (uint32_t)n + 4, 4096), 0);
+	CU_ASSERT_EQUAL(xh_data(&pe, 5, 0, text, 2048), 0);
+	CU_ASSERT_EQUAL(data_z(&pe, 5, 2048, z + 4096, (uint32_t)nh, 2048), 0);
+	for (uint32_t f = 0; f < 6; f++) {
+		CU_ASSERT_EQUAL(xh_file_end(&pe, f, sizeof(text), crc), 0);
+	}
+	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pe, 20000));
+	CU_ASSERT_TRUE(pe.done);
+	CU_ASSERT_EQUAL(pe.st[0], XF_ST_OK);
+	CU_ASSERT_EQUAL(pe.st[1], XF_ST_CHECKSUM);
+	CU_ASSERT_EQUAL(pe.st[2], XF_ST_CHECKSUM);
+	CU_ASSERT_EQUAL(pe.st[3], XF_ST_CHECKSUM);
+	CU_ASSERT_EQUAL(pe.st[4], XF_ST_CHECKSUM);
+	CU_ASSERT_EQUAL(pe.st[5], XF_ST_OK);
+	CU_ASSERT(file_is(&c, "good", text, sizeof(text)));
+	CU_ASSERT(file_is(&c, "mixed", text, sizeof(text)));
+	for (unsigned int i = 1; i <= 4; i++) {
+		char path[400];
+
+		snprintf(path, sizeof(path), "%s/%.*s", c.h.vol, (int)e[i].path_len, e[i].path);
+		CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	}
+	xf_pipeline_times(c.h.p, &t);
+	CU_ASSERT_EQUAL(t.zip_frames, 2);
+	CU_ASSERT_EQUAL(t.zip_bytes_in, (uint64_t)n + (uint64_t)nh);
+	CU_ASSERT_EQUAL(t.zip_bytes_out, 4096 + 2048);
+	CU_ASSERT_EQUAL(t.zip_long, 2);              /* "claims" and the bomb */
+	CU_ASSERT_EQUAL(t.zip_bad + t.zip_short, 2); /* "cut" and "trail" */
+	CU_ASSERT_EQUAL(t.zip_bad, 1);
+	CU_ASSERT_EQUAL(t.data_bytes, 4096 + 4096);
+	CU_ASSERT(xh_peer_end(&pe, 20000));
+
+	/* Not announced: refused before any worker sees it. */
+	CU_ASSERT_FATAL(xh_peer_open(&c.h, &pn, 1, 2, 0x21c) == 0);
+	CU_ASSERT_EQUAL(xh_flist(&pn, 0, &e[1], 1, true), 0); /* "cut" failed: WHOLE */
+	CU_ASSERT(xh_until(&c.h, xh_decided, &pn, 20000));
+	CU_ASSERT_EQUAL(pn.dec[0], XF_DEC_WHOLE);
+	CU_ASSERT_EQUAL(data_z(&pn, 0, 0, z, (uint32_t)n, 4096), 0);
+	CU_ASSERT_EQUAL(xh_file_end(&pn, 0, sizeof(text), crc), 0);
+	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pn, 20000));
+	CU_ASSERT_EQUAL(rx_stats(&c)->zip_refused, 1);
+	CU_ASSERT_NOT_EQUAL(pn.st[0], XF_ST_OK);
+	xf_pipeline_times(c.h.p, &t);
+	CU_ASSERT_EQUAL(t.zip_frames, 2);
+	xf_zip_free(zip);
+	case_end(&c, &pn, NULL);
+}
+
+/*
+ * 400 compressed frames of one file in a row, more than the worker's 128 inflation
+ * buffers: the worker takes them as buffers come back (none dropped, none reused while
+ * its write is in flight), and the file is committed byte for byte.
+ */
+static void
+test_compressed_many(void)
+{
+	enum { FRAMES = 400, FL = 4096 };
+	static uint8_t data[FRAMES * FL], z[FL], got[FRAMES * FL];
+	struct xf_flist_entry e = xh_reg("many", sizeof(data));
+	struct xf_zip *zip = xf_zip_create();
+	struct xf_pipeline_times t;
+	struct hcase c;
+	struct xh_peer pe;
+	char path[400];
+	int fd;
+
+	CU_ASSERT_FATAL(zip != NULL);
+	for (size_t i = 0; i < sizeof(data); i++) {
+		data[i] = (uint8_t)("0123456789abcdef"[(i / FL) % 16] + (i % 61 == 0));
+	}
+	case_begin(&c, "zipmany", 16, 0);
+	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x21d, XF_HELLO_F_COMPRESS, "", 0) ==
+	                0);
+	CU_ASSERT_EQUAL(xh_flist(&pe, 0, &e, 1, true), 0);
+	CU_ASSERT(xh_until(&c.h, xh_decided, &pe, 20000));
+	for (unsigned int k = 0; k < FRAMES; k++) {
+		int n = xf_zip_deflate(zip, data + (size_t)k * FL, FL, z, FL);
+
+		CU_ASSERT_FATAL(n > 0);
+		CU_ASSERT_EQUAL_FATAL(data_z(&pe, 0, (uint64_t)k * FL, z, (uint32_t)n, FL), 0);
+	}
+	CU_ASSERT_EQUAL(xh_file_end(&pe, 0, sizeof(data), xf_csum_crc64(0, data, sizeof(data))), 0);
+	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pe, 60000));
+	CU_ASSERT_TRUE(pe.done);
+	CU_ASSERT_EQUAL(pe.st[0], XF_ST_OK);
+	snprintf(path, sizeof(path), "%s/many", c.h.vol);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pread(fd, got, sizeof(got), 0), (ssize_t)sizeof(got));
+	close(fd);
+	CU_ASSERT_EQUAL(memcmp(got, data, sizeof(data)), 0);
+	xf_pipeline_times(c.h.p, &t);
+	CU_ASSERT_EQUAL(t.zip_frames, FRAMES);
+	CU_ASSERT_EQUAL(t.zip_bytes_out, sizeof(data));
+	CU_ASSERT_EQUAL(t.zip_bad + t.zip_long + t.zip_short, 0);
+	xf_zip_free(zip);
+	case_end(&c, &pe, NULL);
+}
+
 static const struct xf_test tests[] = {
 	{ "drain after DONE, completions of a closed generation", test_drain_and_generation },
 	{ "LAST below the indices seen, same burst", test_last_below_seen_burst },
@@ -730,6 +902,9 @@ static const struct xf_test tests[] = {
 	  test_delete_session },
 	{ "dry run: decisions and items, DATA/COPY/FILE_END refused, nothing written",
 	  test_dry_run },
+	{ "compressed DATA: good, truncated, too long, zip bomb, trailing, not announced",
+	  test_compressed },
+	{ "400 compressed frames in a row: more than the inflation buffers", test_compressed_many },
 };
 
 int

@@ -721,24 +721,62 @@ test_roundtrip_data_copy(void)
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf + XF_DATA_OVERHEAD, payload, max);
 	h.type = 0; /* ignored: the function makes DATA */
-	rc = xf_proto_data_hdr_encode(buf, &h, UINT32_MAX, OFF_MAX - max, max);
+	rc = xf_proto_data_hdr_encode(buf, &h, UINT32_MAX, OFF_MAX - max, max, 0);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)XF_PAYLOAD_MAX);
 	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.hdr.type, XF_MSG_DATA);
 	CU_ASSERT_EQUAL(d.data.len, max);
 	/* One byte at MTU 1500's largest payload. */
-	rc = xf_proto_data_hdr_encode(buf, &h, 0, 0, XF_PAYLOAD_MTU1500 - XF_DATA_OVERHEAD);
+	rc = xf_proto_data_hdr_encode(buf, &h, 0, 0, XF_PAYLOAD_MTU1500 - XF_DATA_OVERHEAD, 0);
 	CU_ASSERT_EQUAL(rc, (int)XF_PAYLOAD_MTU1500);
-	rc = xf_proto_data_hdr_encode(buf, &h, 0, 0, 1);
+	rc = xf_proto_data_hdr_encode(buf, &h, 0, 0, 1, 0);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)XF_DATA_OVERHEAD + 1);
 	tp_roundtrip(buf, (size_t)rc, &d);
 	CU_ASSERT_EQUAL(d.data.len, 1);
-	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 0, 0, 0), -EINVAL);
-	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 0, 0, max + 1), -EMSGSIZE);
-	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 0, OFF_MAX, 1), -EINVAL);
-	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 0, OFF_MAX - 1, 1), XF_DATA_OVERHEAD + 1);
+	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 0, 0, 0, 0), -EINVAL);
+	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 0, 0, max + 1, 0), -EMSGSIZE);
+	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 0, OFF_MAX, 1, 0), -EINVAL);
+	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 0, OFF_MAX - 1, 1, 0),
+	                XF_DATA_OVERHEAD + 1);
+
+	/* Compressed (raw_len, 6.16): the write's end is offset + raw_len, not + len. */
+	rc = xf_proto_data_hdr_encode(buf, &h, 9, OFF_MAX - XF_DATA_RAW_MAX, 100, XF_DATA_RAW_MAX);
+	CU_ASSERT_EQUAL_FATAL(rc, (int)XF_DATA_OVERHEAD + 100);
+	tp_roundtrip(buf, (size_t)rc, &d);
+	CU_ASSERT_EQUAL(d.data.len, 100);
+	CU_ASSERT_EQUAL(d.data.raw_len, XF_DATA_RAW_MAX);
+	CU_ASSERT_EQUAL(xf_proto_data_span(&d.data), XF_DATA_RAW_MAX);
+	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 9, OFF_MAX - XF_DATA_RAW_MAX + 1, 100,
+	                                         XF_DATA_RAW_MAX),
+	                -EINVAL);
+	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 9, 0, 100, XF_DATA_RAW_MAX + 1), -EINVAL);
+	rc = xf_proto_data_hdr_encode(buf, &h, 9, 0, 100, 0);
+	tp_roundtrip(buf, (size_t)rc, &d);
+	CU_ASSERT_EQUAL(d.data.raw_len, 0);
+	CU_ASSERT_EQUAL(xf_proto_data_span(&d.data), 100);
+	/* The decoder checks the range with raw_len too. */
+	rc = xf_proto_data_hdr_encode(buf, &h, 9, OFF_MAX - 200, 100, 0);
+	CU_ASSERT_EQUAL_FATAL(rc, (int)XF_DATA_OVERHEAD + 100);
+	buf[XF_HDR_LEN + 4] = 0; /* raw_len 201, big-endian */
+	buf[XF_HDR_LEN + 5] = 0;
+	buf[XF_HDR_LEN + 6] = 0;
+	buf[XF_HDR_LEN + 7] = 201;
+	CU_ASSERT_EQUAL(xf_proto_decode(buf, (size_t)rc, &d, NULL), -EBADMSG);
+	buf[XF_HDR_LEN + 7] = 200;
+	CU_ASSERT_EQUAL(xf_proto_decode(buf, (size_t)rc, &d, NULL), 0);
+	CU_ASSERT_EQUAL(d.data.raw_len, 200);
+	/* And xf_proto_encode writes it. */
+	memset(&m, 0, sizeof(m));
+	m.hdr = hdr(XF_MSG_DATA);
+	m.data = (struct xf_msg_data){ .file = 1, .len = 10, .raw_len = 4000, .bytes = payload };
+	rc = xf_proto_encode(buf, sizeof(buf), &m);
+	CU_ASSERT_EQUAL_FATAL(rc, (int)XF_DATA_OVERHEAD + 10);
+	tp_roundtrip(buf, (size_t)rc, &d);
+	CU_ASSERT_EQUAL(d.data.raw_len, 4000);
+	m.data.raw_len = XF_DATA_RAW_MAX + 1;
+	CU_ASSERT_EQUAL(xf_proto_encode(buf, sizeof(buf), &m), -EINVAL);
 	h.session = 0;
-	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 0, 0, 1), -EINVAL);
+	CU_ASSERT_EQUAL(xf_proto_data_hdr_encode(buf, &h, 0, 0, 1, 0), -EINVAL);
 
 	/* COPY of the largest length ending at the largest offset, in both files. */
 	memset(&m, 0, sizeof(m));

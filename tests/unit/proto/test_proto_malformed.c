@@ -203,11 +203,13 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 4, 2, 0, XF_R_FIELD },
 	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED },      /* status is HELLO_ACK's */
 	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED },      /* window is HELLO_ACK's */
-	{ XF_MSG_HELLO, 12, 4, 0x100, XF_R_RESERVED }, /* the lowest flag not defined */
+	{ XF_MSG_HELLO, 12, 4, 0x200, XF_R_RESERVED }, /* the lowest flag not defined */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_HARDLINKS, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED }, /* the HELLO_ACK's */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DRYRUN, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_ITEMIZE, XF_R_OK },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_COMPRESS, XF_R_OK },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_COMPRESS << 1, XF_R_RESERVED },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_DELETE,
 	  XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_VOLUME, XF_R_OK }, /* dest names the volume */
@@ -235,7 +237,8 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_DRYRUN, XF_R_RESERVED }, /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_ITEMIZE, XF_R_RESERVED },
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_HARDLINKS, XF_R_RESERVED }, /* the HELLO's */
-	{ XF_MSG_HELLO_ACK, 12, 4, 0x100, XF_R_RESERVED },
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COMPRESS, XF_R_RESERVED },  /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, 0x200, XF_R_RESERVED },
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED }, /* the engine reads it */
 	{ XF_MSG_HELLO_ACK, 26, 2, XF_HELLO_ACK_AUTH_LEN, XF_R_FIELD },
 	/* FLIST: fixed part */
@@ -320,6 +323,10 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_DATA, 8, 8, OFF_MAX - 99, XF_R_RANGE },
 	{ XF_MSG_DATA, 8, 8, UINT64_MAX, XF_R_RANGE },
 	{ XF_MSG_DATA, 0, 4, UINT32_MAX, XF_R_OK },
+	{ XF_MSG_DATA, 4, 4, 1, XF_R_OK }, /* raw_len: compressed (6.16) */
+	{ XF_MSG_DATA, 4, 4, XF_DATA_RAW_MAX, XF_R_OK },
+	{ XF_MSG_DATA, 4, 4, XF_DATA_RAW_MAX + 1, XF_R_FIELD },
+	{ XF_MSG_DATA, 4, 4, UINT32_MAX, XF_R_FIELD },
 	/* COPY (4096 bytes) */
 	{ XF_MSG_COPY, 4, 4, 0, XF_R_FIELD },
 	{ XF_MSG_COPY, 8, 8, OFF_MAX - 4096, XF_R_OK },
@@ -411,8 +418,8 @@ struct reserved {
 static const struct reserved reserved_fields[] = {
 	{ XF_MSG_FLIST, 9, 1 },    { XF_MSG_FLIST, 40, 1 },    { XF_MSG_FLIST, 65, 1 },
 	{ XF_MSG_DECISION, 2, 2 }, { XF_MSG_DECISION, 10, 1 }, { XF_MSG_DECISION, 58, 1 },
-	{ XF_MSG_SIG, 14, 2 },     { XF_MSG_DATA, 4, 4 },      { XF_MSG_FILE_END, 6, 2 },
-	{ XF_MSG_COMMIT, 18, 2 },  { XF_MSG_COMMIT, 26, 2 },   { XF_MSG_ACK, 14, 2 },
+	{ XF_MSG_SIG, 14, 2 },     { XF_MSG_FILE_END, 6, 2 },  { XF_MSG_COMMIT, 18, 2 },
+	{ XF_MSG_COMMIT, 26, 2 },  { XF_MSG_ACK, 14, 2 },
 };
 
 void

@@ -10,6 +10,7 @@
 
 #include "xf_csum.h"
 #include "xf_sparse.h"
+#include "xf_zip.h"
 
 #include "push_harness.h"
 
@@ -211,6 +212,7 @@ serve_reads(struct xf_push *p)
 		for (uint32_t k = 0; k < T.reads[r].n; k++) {
 			struct xf_push_read rd = { .file = file, .offset = XF_MIN(off, size) };
 			uint64_t len = off < size ? XF_MIN((uint64_t)T.reads[r].dl, size - off) : 0;
+			int n;
 
 			if (len > 0 && T.sparse && xf_sparse_all_zero(T.src[file] + off, len)) {
 				/* A hole: counted, in the CRC, no frame. */
@@ -219,9 +221,20 @@ serve_reads(struct xf_push *p)
 				rd.hole = true;
 			} else if (len > 0) {
 				rd.frame = t_alloc(NULL, &rd.payload);
-				memcpy(rd.payload + XF_DATA_OVERHEAD, T.src[file] + off, len);
 				T.crc[file] = xf_csum_crc64(T.crc[file], T.src[file] + off, len);
 				rd.len = (uint32_t)len;
+				rd.ztried = T.compress;
+				n = T.compress ? xf_zip_deflate(T.zip, T.src[file] + off, rd.len,
+				                                rd.payload + XF_DATA_OVERHEAD,
+				                                rd.len - rd.len / 16)
+				               : -1;
+				if (n > 0) {
+					rd.raw_len = rd.len;
+					rd.len = (uint32_t)n;
+				} else {
+					memcpy(rd.payload + XF_DATA_OVERHEAD, T.src[file] + off,
+					       len);
+				}
 			}
 			off += len;
 			/* A short (or empty) read is the end, as it is for the real reader. */
@@ -559,6 +572,7 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 			CU_ASSERT_EQUAL(m.hello.flags & XF_HELLO_F_AEAD, 0);
 			CU_ASSERT_EQUAL(m.hello.auth_len, 0);
 		}
+		CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_COMPRESS) != 0, T.compress);
 		a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
 		a.hello.max_payload = 1472;
 		a.hello.window = T.window;
@@ -651,15 +665,29 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		T.copied += m.copy.len;
 		break;
 	}
-	case XF_MSG_DATA:
-		T.literal += m.data.len;
+	case XF_MSG_DATA: {
+		uint32_t span = xf_proto_data_span(&m.data);
+
+		T.literal += span;
+		T.wire_literal += m.data.len;
 		CU_ASSERT_FATAL(m.data.file < T.count);
 		CU_ASSERT_FATAL(T.rf[m.data.file].data != NULL);
-		CU_ASSERT_FATAL(m.data.offset + m.data.len <= T.ent[m.data.file].size);
+		CU_ASSERT_FATAL(m.data.offset + span <= T.ent[m.data.file].size);
 		CU_ASSERT_FALSE(T.rf[m.data.file].settled);
-		memcpy(T.rf[m.data.file].data + m.data.offset, m.data.bytes, m.data.len);
-		T.rf[m.data.file].size = XF_MAX(T.rf[m.data.file].size, m.data.offset + m.data.len);
+		if (m.data.raw_len != 0) {
+			/* Only in a session that announced it, and exactly raw_len bytes. */
+			CU_ASSERT_FATAL(T.compress);
+			CU_ASSERT_EQUAL_FATAL(xf_zip_inflate(T.zip, m.data.bytes, m.data.len,
+			                                     T.rf[m.data.file].data + m.data.offset,
+			                                     span),
+			                      0);
+			T.inflated++;
+		} else {
+			memcpy(T.rf[m.data.file].data + m.data.offset, m.data.bytes, m.data.len);
+		}
+		T.rf[m.data.file].size = XF_MAX(T.rf[m.data.file].size, m.data.offset + span);
 		break;
+	}
 	case XF_MSG_FILE_END: {
 		struct rfile *f = &T.rf[m.file_end.file];
 
@@ -815,6 +843,7 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		.delete_extra = T.ndeleted != 0,
 		.max_delete = XF_DELETE_UNLIMITED,
 		.itemize = T.ndeleted != 0,
+		.compress = T.compress,
 		.items = T.items,
 		.deleted = T.deleted,
 		.deleted_cap = sizeof(T.deleted),
@@ -834,6 +863,10 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 	unsigned long turns = 0;
 
 	T.now = START_NS;
+	if (T.compress) {
+		T.zip = xf_zip_create();
+		CU_ASSERT_FATAL(T.zip != NULL);
+	}
 	p = xf_push_create(&cfg, &io, T.count, T.now);
 	CU_ASSERT_FATAL(p != NULL);
 	for (;;) {
@@ -855,5 +888,7 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 	}
 	xf_push_reliab_stats(p, rs);
 	xf_push_destroy(p);
+	xf_zip_free(T.zip);
+	T.zip = NULL;
 	CU_ASSERT_EQUAL(T.frames_alive, 0); /* every frame buffer came back */
 }

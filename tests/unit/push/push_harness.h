@@ -83,6 +83,10 @@ struct push_harness {
 	unsigned int unreadable_index; /* a file the sender cannot read, or UINT32_MAX */
 	bool sparse; /* the reader answers all-zero frames as holes, as the engine's does
 	              * for frames in a hole of the file (xf_sparse_in_hole) */
+	/* --compress: the reader compresses frames that shrink by 1/16 as the engine's does
+	 * (raw_len), the receiver inflates them; zip is the state of both (push_run's). */
+	bool compress;
+	struct xf_zip *zip;
 	unsigned int uptodate_index;
 	bool done_sent;
 	uint32_t session;
@@ -92,6 +96,8 @@ struct push_harness {
 	uint64_t basis_size[MAX_FILES];
 	unsigned int absurd_index; /* a DELTA decision with an absurd block count */
 	uint64_t copied, literal;  /* bytes applied from COPY and DATA frames */
+	uint64_t wire_literal;     /* DATA bytes as they came (compressed or not) */
+	uint64_t inflated;         /* compressed DATA frames inflated */
 	/* The reader runs the matcher (delta_request), as the engine's workers do. */
 	bool reader_matches;
 	/* A receiver that closes as xferd's does, once its DONE is acknowledged, and drops

@@ -121,7 +121,12 @@ def main():
          {"xferd.sig.file": "4", "xferd.sig.first_block": "10", "xferd.sig.count": "2",
           "xferd.sig.block": "10", "xferd.sig.weak": "0x0000000a", "xferd.sig.strong": "0x0000000b"})
     good(frame(DATA, struct.pack(">IIQ", 4, 0, 1 << 40) + b"x" * 100, flags=4),
-         {"xferd.data.file": "4", "xferd.data.offset": str(1 << 40), "xferd.data.len": "100"})
+         {"xferd.data.file": "4", "xferd.data.offset": str(1 << 40), "xferd.data.len": "100",
+          "xferd.data.raw_len": "0"})
+    # Compressed (docs/PROTOCOL.md 6.16): 40 bytes that inflate to 8932.
+    good(frame(DATA, struct.pack(">IIQ", 5, 8932, 4096) + b"z" * 40),
+         {"xferd.data.file": "5", "xferd.data.raw_len": "8932", "xferd.data.len": "40"})
+    good(frame(HELLO, hello(b"d", flags=0x100)), {"xferd.hello.flags.compress": "1"})
     good(frame(COPY, struct.pack(">IIQQ", 4, 4096, 8192, 0)),
          {"xferd.copy.file": "4", "xferd.copy.len": "4096", "xferd.copy.offset": "8192",
           "xferd.copy.src_offset": "0"})
@@ -173,7 +178,8 @@ def main():
     bad(frame(PING, session=0), "field")
     bad(frame(COPY, b"\0" * 20), "truncated")
     bad(frame(PING, b"\0"), "trailing")
-    bad(frame(DATA, struct.pack(">IIQ", 4, 1, 0) + b"x"), "reserved")
+    bad(frame(DATA, struct.pack(">IIQ", 4, 8933, 0) + b"x"), "field")  # raw_len
+    bad(frame(DATA, struct.pack(">IIQ", 4, 100, (1 << 63) - 100) + b"x"), "range")
     bad(frame(DATA, struct.pack(">IIQ", 4, 0, 0)), "count")
     bad(frame(ACK, struct.pack(">QIHH", 5, 0, 0, 0)), "count")
     bad(frame(FLIST, struct.pack(">IHH", 0, 1, 0) + entry(b"x", kind=4)), "field")
