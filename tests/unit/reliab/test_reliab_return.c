@@ -9,15 +9,15 @@
 
 #define RP_DELAY    (20 * MS) /* one way */
 #define RP_TICK     (50 * US)
-#define RP_DATA_B   1400u          /* A's frames */
-#define RP_RATE     25000000ull    /* A's pace: 200 Mbit/s */
-#define RP_DATA_END (3000 * MS)    /* A stops sending then */
-#define RP_COMMIT_B 40u            /* B's frames */
-#define RP_EVERY    (10 * MS)      /* B has a COMMIT to send this often... */
-#define RP_LAST     (3500 * MS)    /* ...until then */
-#define RP_END      (20000 * MS)   /* the simulation gives up then */
+#define RP_DATA_B   1400u        /* A's frames */
+#define RP_RATE     25000000ull  /* A's pace: 200 Mbit/s */
+#define RP_DATA_END (3000 * MS)  /* A stops sending then */
+#define RP_COMMIT_B 40u          /* B's frames */
+#define RP_EVERY    (10 * MS)    /* B has a COMMIT to send this often... */
+#define RP_LAST     (3500 * MS)  /* ...until then */
+#define RP_END      (20000 * MS) /* the simulation gives up then */
 #define RP_COMMITS  (RP_LAST / RP_EVERY)
-#define RP_RANGES   16u /* of an ACK, the most recent: the rest do not fit, as on the wire */
+#define RP_RANGES   16u /* of an ACK, the most recent (up to 64 on the wire; fewer suffice here) */
 #define RP_Q        4096u
 #define RP_B_PN0    1000000ull /* B numbers from elsewhere, as a responder does */
 
@@ -132,8 +132,8 @@ rp_arrive(struct rp *s, struct rp_wire *w, struct xf_reliab *r, uint64_t now)
 			continue;
 		}
 		if (p->kind == RP_ACK) {
-			CU_ASSERT_EQUAL(xf_reliab_on_ack(r, now, p->largest, p->delay_us, p->r, p->nr),
-			                0);
+			CU_ASSERT_EQUAL(
+			        xf_reliab_on_ack(r, now, p->largest, p->delay_us, p->r, p->nr), 0);
 		} else if (p->kind == RP_COMMIT && s->delivered_at[p->cid] == 0) {
 			s->delivered_at[p->cid] = now;
 			s->n_delivered++;
@@ -251,11 +251,13 @@ test_return_path(void)
 		s.loss_pm = 10; /* 1% each way */
 		rp_run(&s, seed);
 		xf_reliab_stats(s.b, &sb);
-		if (s.n_delivered != s.n_queued || s.max_wait > 5 * MS || s.max_latency > 500 * MS) {
+		if (s.n_delivered != s.n_queued || s.max_wait > 5 * MS ||
+		    s.max_latency > 500 * MS) {
 			printf("\nseed %llu: %u of %u COMMITs delivered, longest wait %.3f s, longest "
 			       "latency %.3f s, B's pacing %llu B/s, %llu ACKs, %llu lost\n",
-			       (unsigned long long)seed, s.n_delivered, s.n_queued, s.max_wait / 1e9,
-			       s.max_latency / 1e9, (unsigned long long)sb.cc.pacing_rate,
+			       (unsigned long long)seed, s.n_delivered, s.n_queued,
+			       s.max_wait / 1e9, s.max_latency / 1e9,
+			       (unsigned long long)sb.cc.pacing_rate,
 			       (unsigned long long)sb.acks_sent, (unsigned long long)sb.lost);
 		}
 		CU_ASSERT(s.lost_wire > 0);
