@@ -205,6 +205,7 @@ static const struct xf_test tests[] = {
 	{ "timers", test_timers },
 	{ "outage_recovers", test_outage_recovers },
 	{ "return_path", test_return_path },
+	{ "keepalive_both_idle", test_keepalive_both_idle },
 	{ "simulation", test_simulation },
 };
 

@@ -3,7 +3,8 @@
  * Unit tests of the reliability engine: the return path of a push (docs/RELIABILITY.md, "Loss
  * on the return path"). A sends a bulk stream to B; B acknowledges it and, as xferd's receiver
  * does, sends its own small tracked frames (COMMITs) now and then, both engines under BBR, over
- * a 40 ms path that loses frames at random both ways (seeded).
+ * a 40 ms path that loses frames at random both ways (seeded); and the keep-alives of
+ * the two once both are idle.
  */
 #include "xf_reliab_test.h"
 
@@ -269,4 +270,53 @@ test_return_path(void)
 		xf_reliab_destroy(s.a);
 		xf_reliab_destroy(s.b);
 	}
+}
+
+/*
+ * Both ends idle, as at the end of a push whose receiver has nothing left to say: A (the
+ * sender) sends a keep-alive PING when its keep-alive is due, B (the receiver) its ACK
+ * again (eng_rs_poll), over 20 ms each way. Neither idle timer may expire. Counted from
+ * the later of sent and received, B's ACK reached A every interval just as A's PING fell
+ * due and put it off: A never sent another, and B's idle timer expired with both alive.
+ */
+void
+test_keepalive_both_idle(void)
+{
+	static struct rp s;
+	struct xf_reliab_cfg cfg = { .keepalive_ns = 1000 * MS, .idle_timeout_ns = 10000 * MS };
+	struct rp_pkt ping = { .kind = RP_PING };
+	uint64_t now;
+	unsigned int pings = 0;
+	bool expired = false;
+
+	memset(&s, 0, sizeof(s));
+	s.a = xf_reliab_create(&cfg, 0);
+	cfg.initial_pn = RP_B_PN0;
+	s.b = xf_reliab_create(&cfg, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s.a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s.b);
+	for (now = 0; now < 30000 * MS && !expired; now += 100 * US) {
+		rp_arrive(&s, &s.to_a, s.a, now);
+		rp_arrive(&s, &s.to_b, s.b, now);
+		xf_reliab_on_timeout(s.a, now);
+		rp_probes(s.a, now, &s, &s.to_b);
+		if (now == 0 || xf_reliab_keepalive_due(s.a, now)) {
+			ping.pn = xf_reliab_next_pn(s.a);
+			xf_reliab_on_sent(s.a, now, XF_HDR_LEN, NULL, 0, XF_RELIAB_F_ACK_ELICITING,
+			                  NULL);
+			rp_put(&s, &s.to_b, &ping, now);
+			pings++;
+		}
+		if (xf_reliab_ack_deadline(s.b) <= now || xf_reliab_keepalive_due(s.b, now)) {
+			rp_ack(s.b, now, &s, &s.to_a);
+		}
+		expired = xf_reliab_idle_expired(s.a, now) || xf_reliab_idle_expired(s.b, now);
+	}
+	CU_ASSERT_FALSE(expired);
+	CU_ASSERT(pings >= 29); /* one a second */
+	if (expired) {
+		printf("\n  an idle timer expired at %.3f s after %u PINGs\n", now / 1e9, pings);
+	}
+	xf_reliab_destroy(s.a);
+	xf_reliab_destroy(s.b);
 }

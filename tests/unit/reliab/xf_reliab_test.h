@@ -136,6 +136,7 @@ void test_pacer(void);
 void test_outage_recovers(void);
 void test_timers(void);
 void test_return_path(void);
+void test_keepalive_both_idle(void);
 void test_simulation(void);
 
 #endif /* XF_RELIAB_TEST_H */
