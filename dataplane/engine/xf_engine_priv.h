@@ -212,6 +212,7 @@ struct eng_rsess {
 	struct rte_mbuf *txq[ENG_TXQ_MAX];
 	uint16_t txq_len[ENG_TXQ_MAX];
 	unsigned int txq_head, txq_n;
+	unsigned int txq_rtx; /* of them, retransmissions at the front, in their first order */
 	uint64_t retransmits;
 	struct eng_nud nud;
 	struct xf_secure_sess sec;       /**< AEAD keys (unused with session.security none) */

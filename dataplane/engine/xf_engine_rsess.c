@@ -52,16 +52,32 @@ rs_on_lost(void *arg, const struct xf_reliab_sent *s)
 {
 	struct eng_rsess *rs = arg;
 	struct rte_mbuf *m = s->handle;
+	unsigned int at;
 
-	/* Back to the front of the queue, to go out again under a new number. */
+	/*
+	 * To the front of the queue, to go out again under a new number, but behind the
+	 * retransmissions already there: losses are declared in the order the frames were
+	 * sent, and COMMITs are taken only in their seq order (docs/PROTOCOL.md 3.8). Each
+	 * put at the very front reversed them, and the sender left all but the first of a
+	 * run of lost COMMITs unacknowledged, one more loss round each.
+	 */
 	if (rs->txq_n == ENG_TXQ_MAX) {
 		rte_pktmbuf_free(m); /* cannot happen: the queue holds what the table cannot */
 		return;
 	}
 	rs->txq_head = (rs->txq_head + ENG_TXQ_MAX - 1) % ENG_TXQ_MAX;
-	rs->txq[rs->txq_head] = m;
-	rs->txq_len[rs->txq_head] = (uint16_t)s->bytes;
+	for (unsigned int i = 0; i < rs->txq_rtx; i++) {
+		unsigned int to = (rs->txq_head + i) % ENG_TXQ_MAX;
+		unsigned int from = (to + 1) % ENG_TXQ_MAX;
+
+		rs->txq[to] = rs->txq[from];
+		rs->txq_len[to] = rs->txq_len[from];
+	}
+	at = (rs->txq_head + rs->txq_rtx) % ENG_TXQ_MAX;
+	rs->txq[at] = m;
+	rs->txq_len[at] = (uint16_t)s->bytes;
 	rs->txq_n++;
+	rs->txq_rtx++;
 	rs->retransmits++;
 }
 
@@ -90,12 +106,23 @@ rs_flush(struct eng_rx *rx, struct eng_rsess *rs)
 		xf_proto_set_pn(payload, xf_reliab_next_pn(rs->rel));
 		rs->txq_head = (rs->txq_head + 1) % ENG_TXQ_MAX;
 		rs->txq_n--;
+		rs->txq_rtx -= rs->txq_rtx > 0;
 		xf_reliab_on_sent(rs->rel, rx->now, len, m,
 		                  payload[3] == XF_MSG_DONE ? RS_TAG_DONE : 0,
 		                  XF_RELIAB_F_ACK_ELICITING, NULL);
 		rte_mbuf_refcnt_update(m, 1);
 		rs_out(rx, rs, m, len);
 		busy = true;
+	}
+	/*
+	 * Nothing left that the window would let go: the controller's samples measure how
+	 * little we had to say, not the path, and must not lower its estimate (as the push
+	 * does, xf_push.c transmit()). Unmarked, a receiver's BBR took its trickle of
+	 * DECISION and COMMIT frames, a few KB/s, for the path's bandwidth and paced them
+	 * at that.
+	 */
+	if (rs->txq_n == 0 && xf_reliab_can_send(rs->rel)) {
+		xf_reliab_app_limited(rs->rel);
 	}
 	return busy;
 }
@@ -271,6 +298,7 @@ eng_rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
 		rs->txq_head = (rs->txq_head + 1) % ENG_TXQ_MAX;
 		rs->txq_n--;
 	}
+	rs->txq_rtx = 0;
 	xf_reliab_drain(rs->rel, rs_on_acked, rs); /* our frames still in flight */
 	if (rs->ps != NULL && !xf_session_is_done(rs->ps)) {
 		xf_session_abort(rs->ps);

@@ -135,7 +135,7 @@ pace_consume(struct xf_reliab *r, uint64_t now, uint32_t bytes)
 		return;
 	}
 	c = pace_credit_at(r, now) - pace_cost(r->pace_rate, bytes);
-	/* Frames sent regardless of pacing (ACKs) may run a debt; bound it to stay finite. */
+	/* A caller that sends without asking xf_reliab_pace_next() runs a debt: keep it finite. */
 	if (c < INT64_MIN / 4) {
 		c = INT64_MIN / 4;
 	}
@@ -341,6 +341,15 @@ xf_reliab_on_sent(struct xf_reliab *r, uint64_t now, uint32_t bytes, void *handl
 		r->st.in_flight++;
 		r->st.bytes_in_flight += bytes;
 		r->last_eliciting_sent = now;
+		/*
+		 * Only tracked frames are paced and pay for it. ACK-only frames and probes are
+		 * not congestion controlled (RFC 9002 7 and 7.5), and the controller's rate is
+		 * measured from tracked frames alone: charged to it, a receiver's ACK stream
+		 * (hundreds of KB/s against its few KB/s of COMMITs) ran a debt that held its
+		 * control frames back for minutes (docs/RELIABILITY.md, "Loss on the return
+		 * path").
+		 */
+		pace_consume(r, now, bytes);
 	}
 	if (flags & XF_RELIAB_F_RETRANSMIT) {
 		r->st.retransmitted++;
@@ -359,7 +368,6 @@ xf_reliab_on_sent(struct xf_reliab *r, uint64_t now, uint32_t bytes, void *handl
 	}
 	r->st.sent++;
 	r->last_sent = XF_MAX(r->last_sent, now);
-	pace_consume(r, now, bytes);
 	if (pn != NULL) {
 		*pn = n;
 	}
@@ -712,9 +720,13 @@ xf_reliab_cc_info(const struct xf_reliab *r, struct xf_cc_info *info)
 bool
 xf_reliab_keepalive_due(const struct xf_reliab *r, uint64_t now)
 {
-	uint64_t last = XF_MAX(r->last_sent, r->last_recv);
-
-	return r->cfg.keepalive_ns != 0 && now >= last + r->cfg.keepalive_ns;
+	/*
+	 * From what we sent only: the keep-alive is for the peer's idle timer, and hearing
+	 * from the peer tells the peer nothing. From the later of sent and received, a peer
+	 * whose own keep-alive (an ACK, which we do not answer) arrived every interval just
+	 * ahead of ours put ours off, and its idle timer expired with both sides alive.
+	 */
+	return r->cfg.keepalive_ns != 0 && now >= r->last_sent + r->cfg.keepalive_ns;
 }
 
 bool
@@ -746,7 +758,7 @@ xf_reliab_next_deadline(const struct xf_reliab *r)
 	}
 
 	if (r->cfg.keepalive_ns != 0) {
-		d = XF_MIN(d, XF_MAX(r->last_sent, r->last_recv) + r->cfg.keepalive_ns);
+		d = XF_MIN(d, r->last_sent + r->cfg.keepalive_ns);
 	}
 	if (r->cfg.idle_timeout_ns != 0) {
 		d = XF_MIN(d, r->last_recv + r->cfg.idle_timeout_ns);

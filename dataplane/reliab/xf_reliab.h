@@ -337,8 +337,9 @@ void xf_reliab_cc_info(const struct xf_reliab *r, struct xf_cc_info *info);
 
 /* --- Session timers --------------------------------------------------------------- */
 
-/** @return true when the session was silent (nothing sent or received) for keepalive_ns:
- *  send a PING. Sending anything restarts the interval. */
+/** @return true when nothing was sent for keepalive_ns: send a PING (the peer's idle
+ *  timer hears only what we send; what we receive does not put it off). Sending anything
+ *  restarts the interval. */
 bool xf_reliab_keepalive_due(const struct xf_reliab *r, uint64_t now);
 
 /** @return true when nothing was received for idle_timeout_ns: abort (TIMEOUT). */

@@ -4,8 +4,9 @@
 # docs/RELIABILITY.md "The port's fault stage") is a bottleneck of WAN_RATE_MBIT with
 # WAN_DELAY_MS each way (RTT twice that) and a one-BDP drop-tail queue each way, with
 # WAN_LOSS_PPM of random loss on the data (A to B) and WAN_BACK_LOSS_PPM on the
-# acknowledgements and control frames (B to A; 0 by default: with loss there too a push
-# can stall with every file committed, see docs/RELIABILITY.md). A tree of a
+# acknowledgements and control frames (B to A; loss there stalled a push with every file
+# committed, its COMMITs held by the receiver's pacer: docs/RELIABILITY.md, "Loss on the
+# return path"). A tree of a
 # few large and many small files goes from A to B with WAN_CC congestion control: it
 # arrives identical, A's link dropped frames at random and the job retransmitted, and
 # the goodput (the tree's bytes over the job's duration) reaches WAN_MIN_PERCENT of the
@@ -19,7 +20,7 @@
 #
 #   push-wan.sh XFERD XFERCTL
 #
-# Defaults: 200 Mbit/s, 20 ms each way, 1% loss A to B, bbr, at least 10%: a floor that
+# Defaults: 200 Mbit/s, 20 ms each way, 1% loss each way, bbr, at least 10%: a floor that
 # catches a collapse (issue 20's 1 MB/s at 5% loss would be 4% here), not a figure; the
 # push took 16 s once at a load of 20, about 14%. docs/RELIABILITY.md, "The port's
 # fault stage", gives the figures measured on the loaded 2-core machine (median 54.5%),
@@ -32,7 +33,7 @@ pair_init e2e-push-wan "${1:?usage: push-wan.sh XFERD XFERCTL}" "${2:?}"
 : "${WAN_RATE_MBIT:=200}"
 : "${WAN_DELAY_MS:=20}"
 : "${WAN_LOSS_PPM:=10000}"
-: "${WAN_BACK_LOSS_PPM:=0}"
+: "${WAN_BACK_LOSS_PPM:=10000}"
 : "${WAN_MIN_PERCENT:=10}"
 : "${WAN_CC:=bbr}"
 : "${WAN_PACE_MBIT:=0}"

@@ -204,6 +204,8 @@ static const struct xf_test tests[] = {
 	{ "pacer", test_pacer },
 	{ "timers", test_timers },
 	{ "outage_recovers", test_outage_recovers },
+	{ "return_path", test_return_path },
+	{ "keepalive_both_idle", test_keepalive_both_idle },
 	{ "simulation", test_simulation },
 };
 

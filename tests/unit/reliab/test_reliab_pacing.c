@@ -22,7 +22,9 @@ pace_run(struct xf_reliab *r, uint64_t *now, uint64_t end, uint32_t frame)
 			return bytes;
 		}
 		*now = t;
-		CU_ASSERT_EQUAL(xf_reliab_on_sent(r, t, frame, NULL, 0, 0, NULL), 0);
+		CU_ASSERT_EQUAL(
+		        xf_reliab_on_sent(r, t, frame, NULL, 0, XF_RELIAB_F_ACK_ELICITING, NULL),
+		        0);
 		bytes += frame;
 	}
 }
@@ -32,11 +34,12 @@ test_pacer(void)
 {
 	const uint64_t rate = 12500000; /* 100 Mbit/s */
 	const uint32_t frame = 1472, burst = 4;
-	struct xf_reliab_cfg cfg = { .pace_rate = rate,
-		                     .pace_burst = burst,
-		                     .pace_frame_bytes = frame };
+	/* a table that holds every frame of the test: none is acknowledged */
+	struct xf_reliab_cfg cfg = {
+		.tx_slots = 32768, .pace_rate = rate, .pace_burst = burst, .pace_frame_bytes = frame
+	};
 	struct xf_reliab *r = mk(&cfg, NULL);
-	uint64_t now = 0, bytes, want;
+	uint64_t now = 0, bytes, want, next;
 
 	/* one simulated second from a full bucket: rate x 1 s + the burst */
 	bytes = pace_run(r, &now, 1000 * MS, frame);
@@ -48,11 +51,23 @@ test_pacer(void)
 	bytes = pace_run(r, &now, 1500 * MS, frame);
 	CU_ASSERT(absdiff(bytes, rate) <= frame);
 
+	/* ACK-only frames and probes neither wait for the pacer nor pay it (RFC 9002 7, 7.5):
+	 * 640 KB of them (26 ms at the rate; they take numbers, not slots) leave the next
+	 * tracked frame's time where it was */
+	next = xf_reliab_pace_next(r, now, frame);
+	CU_ASSERT(next > now);
+	for (unsigned int i = 0; i < 10000; i++) {
+		CU_ASSERT_EQUAL(
+		        xf_reliab_on_sent(r, now, 64, NULL, 0, i % 2 ? XF_RELIAB_F_PROBE : 0, NULL),
+		        0);
+	}
+	CU_ASSERT_EQUAL(xf_reliab_pace_next(r, now, frame), next);
+
 	/* idle for a while: the bucket refills to the burst, no more */
 	now += 5000 * MS;
 	bytes = 0;
 	while (xf_reliab_pace_next(r, now, frame) == now) {
-		xf_reliab_on_sent(r, now, frame, NULL, 0, 0, NULL);
+		xf_reliab_on_sent(r, now, frame, NULL, 0, XF_RELIAB_F_ACK_ELICITING, NULL);
 		bytes += frame;
 	}
 	CU_ASSERT_EQUAL(bytes, (uint64_t)burst * frame);
@@ -157,6 +172,7 @@ test_timers(void)
 	xf_reliab_on_sent(r, 110 * MS, 24, NULL, 0, 0, NULL);
 	CU_ASSERT_FALSE(xf_reliab_keepalive_due(r, 209 * MS));
 	CU_ASSERT_TRUE(xf_reliab_keepalive_due(r, 210 * MS));
+
 	/* but only receiving keeps the session alive */
 	CU_ASSERT_FALSE(xf_reliab_idle_expired(r, 1009 * MS));
 	CU_ASSERT_TRUE(xf_reliab_idle_expired(r, 1010 * MS));
@@ -173,7 +189,12 @@ test_timers(void)
 	CU_ASSERT_FALSE(xf_reliab_idle_expired_since(r, 1799 * MS, 800 * MS));
 	CU_ASSERT_TRUE(xf_reliab_idle_expired_since(r, 1800 * MS, 800 * MS));
 	CU_ASSERT_TRUE(xf_reliab_idle_expired_since(r, 1500 * MS, 100 * MS)); /* older: moot */
-	CU_ASSERT_EQUAL(xf_reliab_next_deadline(r), 600 * MS);
+	/* What was received (at 500 ms) does not restart the keep-alive interval: the peer's
+	 * idle timer hears only what we send. From the later of the two, a peer whose
+	 * keep-alive ACK arrived every interval just ahead of our PING put it off, and its
+	 * idle timer expired (docs/RELIABILITY.md, "Session timers"). */
+	CU_ASSERT_TRUE(xf_reliab_keepalive_due(r, 210 * MS));
+	CU_ASSERT_EQUAL(xf_reliab_next_deadline(r), 210 * MS);
 	xf_reliab_destroy(r);
 
 	/* disabled timers never fire */

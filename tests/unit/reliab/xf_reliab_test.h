@@ -99,6 +99,17 @@ ack1(struct xf_reliab *r, uint64_t now, uint64_t first, uint64_t last, uint32_t 
 	return xf_reliab_on_ack(r, now, last, delay_us, &a, 1);
 }
 
+/* splitmix64: the seeded stream of the simulations */
+static inline uint64_t
+splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
 static inline uint64_t
 absdiff(uint64_t a, uint64_t b)
 {
@@ -124,6 +135,8 @@ void test_ack_schedule(void);
 void test_pacer(void);
 void test_outage_recovers(void);
 void test_timers(void);
+void test_return_path(void);
+void test_keepalive_both_idle(void);
 void test_simulation(void);
 
 #endif /* XF_RELIAB_TEST_H */
