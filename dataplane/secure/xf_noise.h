@@ -205,6 +205,12 @@ int xf_noise_respond(struct xf_noise_hs *hs, uint32_t local_index, const uint8_t
 int xf_noise_consume_response(struct xf_noise_hs *hs, const uint8_t *msg, size_t len,
                               struct xf_noise_keys *keys);
 
+/**
+ * X25519 operations (Diffie-Hellman) the calling thread has done since it started: a
+ * thread-local count, so that an RX core can show it did none (docs/SECURITY.md 3).
+ */
+uint64_t xf_noise_dh_ops(void);
+
 /** Wipe a handshake (also done by every function that ends one). */
 void xf_noise_hs_wipe(struct xf_noise_hs *hs);
 
