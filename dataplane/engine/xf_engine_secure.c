@@ -577,6 +577,9 @@ eng_secure_hs_poll(struct eng_rx *rx)
 	struct xf_hs_rec *hs;
 	bool busy = false;
 
+	if (!rx->e->aead) {
+		return false; /* session.security none: no handshakes, no queue */
+	}
 	while ((hs = xf_hs_queue_result(&rx->hsq)) != NULL) {
 		struct eng_rsess *rs = hs->kind == XF_HS_REKEY ? &rx->rs[hs->rs] : NULL;
 		int rc = hs->rc;

@@ -12,8 +12,9 @@
  *
  * Every primitive comes from OpenSSL 3.0 (X25519, SHA-256, HMAC, AES-256-GCM); this file
  * is only the state machine. Pure C, no EAL, no allocation on the caller's behalf beyond
- * OpenSSL's own short-lived contexts (the handshake runs on the control path, never on
- * an RX core). Every length and field of a received message is checked; a message that
+ * OpenSSL's own short-lived contexts (the responder's handshake runs on the engine's
+ * handshake thread, xf_hs_queue.h; mac1 and mac2 on the RX core, and the initiator's
+ * side on the RX core of the push: docs/SECURITY.md 8.2). Every length and field of a received message is checked; a message that
  * fails is rejected with a distinct errno and leaves no state behind.
  */
 #ifndef XF_NOISE_H
