@@ -45,7 +45,8 @@ hs_loop(void *arg)
 			continue;
 		}
 		idle += idle < HS_IDLE_LONG;
-		nanosleep(&(struct timespec){ .tv_nsec = idle < HS_IDLE_LONG ? 20000 : 200000 }, NULL);
+		nanosleep(&(struct timespec){ .tv_nsec = idle < HS_IDLE_LONG ? 20000 : 200000 },
+		          NULL);
 	}
 	return NULL;
 }

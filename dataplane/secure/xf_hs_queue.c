@@ -96,7 +96,6 @@ xf_hs_queue_serve(struct xf_hs_queue *q, const struct xf_noise_static *local, un
 	}
 	/* The record's bytes are out before its index: the ring's enqueue releases them. */
 	(void)xf_ring_enqueue_burst(q->res, idx, n);
-	q->served += n;
 	return n;
 }
 

@@ -43,34 +43,33 @@ enum xf_hs_kind {
 /** One HELLO handed off, and its answer. */
 struct xf_hs_rec {
 	/* The request, written by the RX core. */
-	uint8_t kind;                          /**< enum xf_hs_kind */
-	uint16_t peer;                         /**< allowlist slot of the source address */
-	uint16_t rs;                           /**< XF_HS_REKEY: the session's slot */
-	uint32_t rs_gen;                       /**< XF_HS_REKEY: that slot's generation */
-	uint32_t ip;                           /**< source address, network order */
-	uint16_t port;                         /**< source port, host order */
-	uint8_t mac[6];                        /**< Ethernet source (refusals go there) */
-	uint64_t asked_ns;                     /**< when the RX core passed it on */
-	struct xf_hdr hdr;                     /**< the HELLO's header */
-	struct xf_msg_hello hello;             /**< its body; dest and auth point below */
-	char dest[XF_PATH_MAX];                /**< the destination, dest_len bytes */
-	uint8_t msg1[XF_NOISE_MSG1_LEN];       /**< Noise message 1 */
-	struct xf_noise_peer npeer;            /**< the peer's handshake state, a copy */
+	uint8_t kind;                    /**< enum xf_hs_kind */
+	uint16_t peer;                   /**< allowlist slot of the source address */
+	uint16_t rs;                     /**< XF_HS_REKEY: the session's slot */
+	uint32_t rs_gen;                 /**< XF_HS_REKEY: that slot's generation */
+	uint32_t ip;                     /**< source address, network order */
+	uint16_t port;                   /**< source port, host order */
+	uint8_t mac[6];                  /**< Ethernet source (refusals go there) */
+	uint64_t asked_ns;               /**< when the RX core passed it on */
+	struct xf_hdr hdr;               /**< the HELLO's header */
+	struct xf_msg_hello hello;       /**< its body; dest and auth point below */
+	char dest[XF_PATH_MAX];          /**< the destination, dest_len bytes */
+	uint8_t msg1[XF_NOISE_MSG1_LEN]; /**< Noise message 1 */
+	struct xf_noise_peer npeer;      /**< the peer's handshake state, a copy */
 	/* The result, written by the handshake thread. */
-	int32_t rc;                            /**< 0, or the responder's -errno */
-	uint8_t msg2[XF_NOISE_MSG2_LEN];       /**< message 2 for the HELLO_ACK */
-	struct xf_noise_keys keys;             /**< the session's traffic secrets */
+	int32_t rc;                      /**< 0, or the responder's -errno */
+	uint8_t msg2[XF_NOISE_MSG2_LEN]; /**< message 2 for the HELLO_ACK */
+	struct xf_noise_keys keys;       /**< the session's traffic secrets */
 };
 
 /** A queue: one per RX core. Zero it, then xf_hs_queue_init. */
 struct xf_hs_queue {
 	struct xf_hs_rec rec[XF_HS_QUEUE_LEN];
-	struct xf_ring *req;   /**< record indices, RX core -> handshake thread */
-	struct xf_ring *res;   /**< record indices, handshake thread -> RX core */
-	unsigned int head;     /**< RX core: the oldest record in flight */
-	unsigned int n;        /**< RX core: records in flight */
-	uint64_t full;         /**< RX core: HELLOs refused, the queue full */
-	uint64_t served;       /**< handshake thread: records answered */
+	struct xf_ring *req; /**< record indices, RX core -> handshake thread */
+	struct xf_ring *res; /**< record indices, handshake thread -> RX core */
+	unsigned int head;   /**< RX core: the oldest record in flight */
+	unsigned int n;      /**< RX core: records in flight */
+	uint64_t full;       /**< RX core: HELLOs refused, the queue full */
 };
 
 /**
@@ -85,9 +84,9 @@ void xf_hs_queue_fini(struct xf_hs_queue *q);
 
 /**
  * RX core: a free record for a HELLO, filled from it: the header and body (dest and
- * message 1 copied: the record does not point into the frame) and the peer's state. @return the record, to pass on with xf_hs_queue_submit, or NULL:
- * the queue is full (counted in q->full) or the HELLO is not one a record holds
- * (no message 1, a destination too long): the HELLO is dropped.
+ * message 1 copied: the record does not point into the frame) and the peer's state. @return the
+ * record, to pass on with xf_hs_queue_submit, or NULL: the queue is full (counted in q->full) or
+ * the HELLO is not one a record holds (no message 1, a destination too long): the HELLO is dropped.
  */
 struct xf_hs_rec *xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind,
                                    const struct xf_msg *hello, const struct xf_noise_peer *npeer,

@@ -14,8 +14,9 @@
  * is only the state machine. Pure C, no EAL, no allocation on the caller's behalf beyond
  * OpenSSL's own short-lived contexts (the responder's handshake runs on the engine's
  * handshake thread, xf_hs_queue.h; mac1 and mac2 on the RX core, and the initiator's
- * side on the RX core of the push: docs/SECURITY.md 8.2). Every length and field of a received message is checked; a message that
- * fails is rejected with a distinct errno and leaves no state behind.
+ * side on the RX core of the push: docs/SECURITY.md 8.2). Every length and field of a received
+ * message is checked; a message that fails is rejected with a distinct errno and leaves no state
+ * behind.
  */
 #ifndef XF_NOISE_H
 #define XF_NOISE_H

@@ -125,7 +125,8 @@ test_codec(void)
 	CU_ASSERT(out.hello.max_payload == 1400 && out.hello.window == 99);
 	CU_ASSERT(out.hello.flags == (XF_HELLO_F_AEAD | XF_HELLO_F_DELETE));
 	CU_ASSERT(out.hello.nonce == 0x1122334455667788ull + 41);
-	CU_ASSERT(out.hello.dest_len == strlen(dest) && memcmp(out.hello.dest, dest, strlen(dest)) == 0);
+	CU_ASSERT(out.hello.dest_len == strlen(dest) &&
+	          memcmp(out.hello.dest, dest, strlen(dest)) == 0);
 	CU_ASSERT(out.hello.dest == r->dest && out.hello.auth == r->msg1);
 	CU_ASSERT(out.hello.auth_len == XF_NOISE_MSG1_LEN &&
 	          memcmp(out.hello.auth, copy1, XF_NOISE_MSG1_LEN) == 0);
@@ -171,7 +172,7 @@ test_order_keys(void)
 	for (unsigned int i = 0; i < 3; i++) {
 		CU_ASSERT_FATAL(submit(&m[i]) != NULL);
 	}
-	CU_ASSERT(xf_noise_dh_ops() == dh); /* the RX core's part does no DH */
+	CU_ASSERT(xf_noise_dh_ops() == dh);        /* the RX core's part does no DH */
 	CU_ASSERT(xf_hs_queue_result(&q) == NULL); /* nothing answered yet */
 	CU_ASSERT(serve(2) == 2);
 	CU_ASSERT(serve(2) == 1);
@@ -280,9 +281,9 @@ test_stale(void)
 	r->kind = XF_HS_REKEY;
 	r->rs_gen = 6;
 	CU_ASSERT(xf_hs_rec_current(r, true, 6, 400));
-	CU_ASSERT(!xf_hs_rec_current(r, true, 7, 400)); /* the slot was reused */
+	CU_ASSERT(!xf_hs_rec_current(r, true, 7, 400));  /* the slot was reused */
 	CU_ASSERT(!xf_hs_rec_current(r, false, 6, 400)); /* the session ended */
-	CU_ASSERT(!xf_hs_rec_current(r, true, 6, 401));   /* another session's id */
+	CU_ASSERT(!xf_hs_rec_current(r, true, 6, 401));  /* another session's id */
 	xf_hs_queue_done(&q, r);
 	xf_noise_hs_wipe(&hs);
 }
@@ -345,7 +346,8 @@ test_threads(void)
 		struct xf_hs_rec *r;
 
 		if (sent < THREADED_N) {
-			r = xf_hs_queue_fill(&q, XF_HS_NEW, &m[sent % 4], &resp_peer, 3, 1, 2, mac, 0);
+			r = xf_hs_queue_fill(&q, XF_HS_NEW, &m[sent % 4], &resp_peer, 3, 1, 2, mac,
+			                     0);
 			if (r != NULL) {
 				xf_hs_queue_submit(&q, r);
 				sent++;
@@ -368,12 +370,9 @@ test_threads(void)
 }
 
 static const struct xf_test tests[] = {
-	{ "codec", test_codec },
-	{ "order_keys", test_order_keys },
-	{ "full", test_full },
-	{ "replay_in_flight", test_replay_in_flight },
-	{ "stale", test_stale },
-	{ "bad_index", test_bad_index },
+	{ "codec", test_codec },     { "order_keys", test_order_keys },
+	{ "full", test_full },       { "replay_in_flight", test_replay_in_flight },
+	{ "stale", test_stale },     { "bad_index", test_bad_index },
 	{ "threads", test_threads },
 };
 
