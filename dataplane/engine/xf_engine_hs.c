@@ -5,7 +5,7 @@
  * pthread, not an EAL lcore: it is not part of the dataplane, may allocate and be
  * descheduled, and takes no core of its own (on a 2-CPU machine it shares them with
  * everything else, as the control thread does). It polls each RX core's queue
- * (xf_hs_queue.h) in turn and answers what it finds; idle, it sleeps (20 us, then 200 us
+ * (xf_hs_queue.h) in turn and answers what it finds; idle, it sleeps (20 us, then 1 ms
  * after a second of nothing), so a HELLO waits at most about that long for it.
  */
 #include <errno.h>
@@ -45,7 +45,7 @@ hs_loop(void *arg)
 			continue;
 		}
 		idle += idle < HS_IDLE_LONG;
-		nanosleep(&(struct timespec){ .tv_nsec = idle < HS_IDLE_LONG ? 20000 : 200000 },
+		nanosleep(&(struct timespec){ .tv_nsec = idle < HS_IDLE_LONG ? 20000 : 1000000 },
 		          NULL);
 	}
 	return NULL;

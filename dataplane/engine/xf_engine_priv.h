@@ -267,8 +267,9 @@ struct eng_rx {
 	uint64_t key_updates; /* key updates this core started (phase bit, HKDF) */
 	uint64_t hs_bad_mac, hs_no_key, hs_replay, hs_bad_response, hs_mode, hs_failed;
 	uint64_t hs_cookie, hs_rate, hs_bad_cookie, cookie_replies, cookies_taken, hs_dh;
-	uint64_t hs_stale; /* handshake answers whose session or peer went meanwhile */
-	uint64_t dh_ops;   /* X25519 operations this core's thread did (xf_noise_dh_ops) */
+	uint64_t hs_stale;     /* handshake answers whose session or peer went meanwhile */
+	uint64_t hs_in_flight; /* copies of a HELLO whose handshake was in flight */
+	uint64_t dh_ops;       /* X25519 operations this core's thread did (xf_noise_dh_ops) */
 	/* The responder's handshakes in flight to the handshake thread (xf_hs_queue.h) */
 	struct xf_hs_queue hsq;
 	uint32_t rs_gen[ENG_RSESS_MAX]; /* sessions opened in each slot: stale answers */

@@ -639,6 +639,13 @@ rs_hello_admit(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint1
 {
 	int pi = rs_hello_peer(rx, hello, ip, port, src_mac);
 
+	/* A copy of a HELLO whose answer is on its way (the push sends its first HELLO
+	 * again, fresh, on a timer that can be shorter than the handshake thread's wait):
+	 * that answer's HELLO_ACK will do for both, as a copy after it does (no DH). */
+	if (pi >= 0 && xf_hs_queue_pending(&rx->hsq, hello->hdr.session, ip, port)) {
+		rx->hs_in_flight++;
+		return;
+	}
 	if (pi < 0 || eng_secure_hello_gate(rx, pi, hello, ip, port, src_mac) < 0 ||
 	    rs_slot(rx, pi, false, hello, ip, port, src_mac) == NULL) {
 		return;

@@ -75,6 +75,19 @@ xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind, const struct xf_ms
 	return r;
 }
 
+bool
+xf_hs_queue_pending(const struct xf_hs_queue *q, uint32_t session, uint32_t ip, uint16_t port)
+{
+	for (unsigned int i = 0; i < q->n; i++) {
+		const struct xf_hs_rec *r = &q->rec[(q->head + i) % XF_HS_QUEUE_LEN];
+
+		if (r->hdr.session == session && r->ip == ip && r->port == port) {
+			return true;
+		}
+	}
+	return false;
+}
+
 void
 xf_hs_queue_submit(struct xf_hs_queue *q, struct xf_hs_rec *r)
 {

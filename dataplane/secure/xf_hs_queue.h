@@ -93,6 +93,12 @@ struct xf_hs_rec *xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind,
                                    uint16_t peer, uint32_t ip, uint16_t port, const uint8_t *mac,
                                    uint64_t now_ns);
 
+/**
+ * RX core: is a HELLO of this session (id, source address and port) with the handshake
+ * thread, not yet applied? Reads only fields the handshake thread does not write.
+ */
+bool xf_hs_queue_pending(const struct xf_hs_queue *q, uint32_t session, uint32_t ip, uint16_t port);
+
 /** RX core: pass the record xf_hs_queue_fill returned to the handshake thread. */
 void xf_hs_queue_submit(struct xf_hs_queue *q, struct xf_hs_rec *r);
 

@@ -2,10 +2,10 @@
 /*
  * dataplane/secure/xf_hs_queue: the hand-off of the responder's handshakes from an RX core
  * to the handshake thread. The record holds a copy of the HELLO (nothing points into the
- * frame), a full queue refuses and counts, the answers come back in the order asked and
- * open with the initiator's keys, no Diffie-Hellman is done when a record is filled (only
- * when served), a message 1 answered twice in flight is adopted once (the copy is a
- * replay), an answer for a re-keyed peer or a reused session slot is stale, a record is
+ * frame) and is found by its session while in flight, a full queue refuses and counts, the answers
+ * come back in the order asked and open with the initiator's keys, no Diffie-Hellman is done when a
+ * record is filled (only when served), a message 1 answered twice in flight is adopted once (the
+ * copy is a replay), an answer for a re-keyed peer or a reused session slot is stale, a record is
  * wiped when done, and two threads (an RX core and the handshake thread) pass records
  * through the rings.
  */
@@ -132,12 +132,19 @@ test_codec(void)
 	          memcmp(out.hello.auth, copy1, XF_NOISE_MSG1_LEN) == 0);
 	CU_ASSERT(r->peer == 3 && r->ip == 0x0100000a && r->port == 4000 && r->asked_ns == 55);
 	CU_ASSERT(memcmp(r->mac, mac, 6) == 0 && r->kind == XF_HS_NEW);
+	/* In flight: a copy of this session's HELLO is known as such, another's is not. */
+	CU_ASSERT(xf_hs_queue_pending(&q, 41, 0x0100000a, 4000));
+	CU_ASSERT(!xf_hs_queue_pending(&q, 42, 0x0100000a, 4000));
+	CU_ASSERT(!xf_hs_queue_pending(&q, 41, 0x0200000a, 4000));
+	CU_ASSERT(!xf_hs_queue_pending(&q, 41, 0x0100000a, 4001));
 	/* Its answer: the handshake runs on the copy. */
 	CU_ASSERT(serve(8) == 1);
+	CU_ASSERT(xf_hs_queue_pending(&q, 41, 0x0100000a, 4000)); /* answered, not applied */
 	CU_ASSERT(xf_hs_queue_result(&q) == r);
 	CU_ASSERT(r->rc == 0);
 	xf_hs_queue_done(&q, r);
 	CU_ASSERT(q.n == 0);
+	CU_ASSERT(!xf_hs_queue_pending(&q, 41, 0x0100000a, 4000));
 	xf_noise_hs_wipe(&hs);
 }
 
