@@ -645,10 +645,12 @@ xferd_stats_json(struct xferd *d)
 	                  (json_int_t)st.hs_no_key, "hs_replay", (json_int_t)st.hs_replay,
 	                  "hs_bad_response", (json_int_t)st.hs_bad_response, "hs_mode",
 	                  (json_int_t)st.hs_mode, "hs_failed", (json_int_t)st.hs_failed));
-	json_object_update_new(drops,
-	                       json_pack("{s:I, s:I, s:I}", "hs_cookie", (json_int_t)st.hs_cookie,
-	                                 "hs_rate", (json_int_t)st.hs_rate, "hs_bad_cookie",
-	                                 (json_int_t)st.hs_bad_cookie));
+	json_object_update_new(
+	        drops, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "hs_cookie",
+	                         (json_int_t)st.hs_cookie, "hs_rate", (json_int_t)st.hs_rate,
+	                         "hs_bad_cookie", (json_int_t)st.hs_bad_cookie, "hs_queue_full",
+	                         (json_int_t)st.hs_queue_full, "hs_stale", (json_int_t)st.hs_stale,
+	                         "hs_in_flight", (json_int_t)st.hs_in_flight));
 	for (unsigned int i = 0; i < d->cfg->cores.n_rx; i++) {
 		json_array_append_new(
 		        cores, json_pack("{s:i, s:s}", "lcore", d->cfg->cores.rx[i], "role", "rx"));
@@ -756,6 +758,10 @@ xferd_stats_json(struct xferd *d)
 		                                 "cookies_taken", (json_int_t)st.cookies_taken,
 		                                 "hs_dh", (json_int_t)st.hs_dh, "under_load",
 		                                 (json_int_t)st.under_load));
+		json_object_update_new(json_object_get(result, "security"),
+		                       json_pack("{s:I, s:I}", "hs_dh_offcore",
+		                                 (json_int_t)st.hs_dh_offcore, "hs_dh_oncore",
+		                                 (json_int_t)st.hs_dh_oncore));
 		json_object_set_new(result, "volumes", volumes_json(d));
 		if (st.fault_on) {
 			/* ports[].fault: what the test-only stage did to the frames sent */

@@ -451,6 +451,11 @@ is_rx_lcore(const struct xf_engine *e, unsigned int lcore)
 int
 xf_engine_launch(struct xf_engine *e)
 {
+	int hs_rc = eng_hs_start(e); /* before any HELLO can reach an RX core */
+
+	if (hs_rc < 0) {
+		return hs_rc;
+	}
 	atomic_store(&e->rx_running, e->conf.n_rx);
 	for (unsigned int w = 0; w < e->conf.n_workers; w++) {
 		int rc;
@@ -486,11 +491,13 @@ void
 xf_engine_stop(struct xf_engine *e)
 {
 	if (!e->launched) {
+		eng_hs_stop(e); /* a launch that failed after starting it */
 		return;
 	}
 	/* RX cores end their sessions and jobs; the last one to finish stops the workers. */
 	atomic_store_explicit(&e->stop, true, memory_order_release);
 	rte_eal_mp_wait_lcore();
+	eng_hs_stop(e);
 	e->launched = false;
 }
 
@@ -992,6 +999,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	st->keys_locked = e->keys_locked;
+	st->hs_dh_offcore = __atomic_load_n(&e->hs_dh_ops, __ATOMIC_RELAXED);
 	if (xf_port_stats(&e->port, &ps) == 0) {
 		st->rx_packets = ps.rx_packets;
 		st->tx_packets = ps.tx_packets;
@@ -1052,6 +1060,10 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->cookie_replies += rx->cookie_replies;
 		st->cookies_taken += rx->cookies_taken;
 		st->hs_dh += rx->hs_dh;
+		st->hs_queue_full += rx->hsq.full;
+		st->hs_stale += rx->hs_stale;
+		st->hs_in_flight += rx->hs_in_flight;
+		st->hs_dh_oncore += rx->dh_ops;
 		st->peer_gone += rx->peer_gone;
 		st->under_load += rx->under_load_until > rx->now;
 		st->sessions_opened += rx->opened;

@@ -340,10 +340,15 @@ struct xf_engine_stats {
 	uint64_t cookie_replies; /**< cookie replies sent (responder) */
 	uint64_t cookies_taken;  /**< cookie replies that verified (initiator) */
 	uint64_t hs_dh;          /**< initiations that got Diffie-Hellman work (responder) */
-	uint32_t under_load;     /**< RX cores under load now */
-	uint64_t keys_locked;    /**< bytes of key memory locked (0: mlock refused, or none) */
-	uint64_t peer_gone;      /**< sessions and pushes ended: a reload removed or re-keyed
-	                              their peer */
+	uint64_t hs_queue_full;  /**< HELLOs dropped: the RX core's handshake queue was full */
+	uint64_t hs_stale; /**< handshake answers dropped: their session or peer went meanwhile */
+	uint64_t hs_in_flight;  /**< HELLOs dropped: a copy of one with the handshake thread */
+	uint64_t hs_dh_offcore; /**< X25519 operations the handshake thread did */
+	uint64_t hs_dh_oncore;  /**< X25519 operations the RX cores did (the pushes' side) */
+	uint32_t under_load;    /**< RX cores under load now */
+	uint64_t keys_locked;   /**< bytes of key memory locked (0: mlock refused, or none) */
+	uint64_t peer_gone;     /**< sessions and pushes ended: a reload removed or re-keyed
+	                             their peer */
 	uint64_t sessions_opened, sessions_closed, sessions_timed_out;
 	uint64_t arp_replied, icmp_echo_replied;
 	uint64_t arp_held;    /**< frames held while their next hop was being resolved */

@@ -3,6 +3,7 @@
 #ifndef XF_ENGINE_PRIV_H
 #define XF_ENGINE_PRIV_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <sys/uio.h>
 
@@ -13,6 +14,7 @@
 #include "xf_delta.h"
 #include "xf_engine.h"
 #include "xf_hs_load.h"
+#include "xf_hs_queue.h"
 #include "xf_net.h"
 #include "xf_pipeline.h"
 #include "xf_port.h"
@@ -26,7 +28,9 @@
 #include "xf_storage.h"
 #include "xf_zip.h"
 
-#define ENG_BURST           32u
+#define ENG_BURST 32u
+/* The handshake thread's core id for the rings' owner checks: no EAL lcore has it. */
+#define ENG_HS_CORE         RTE_MAX_LCORE
 #define ENG_HELLO_FRESH_MAX 15u  /* first HELLOs resent with a fresh message 1, at most */
 #define ENG_PEND_MAX        512u /* frames waiting for the pipeline on one RX core */
 #define ENG_RSESS_MAX       64u  /* receive sessions per RX core */
@@ -286,6 +290,12 @@ struct eng_rx {
 	uint64_t key_updates; /* key updates this core started (phase bit, HKDF) */
 	uint64_t hs_bad_mac, hs_no_key, hs_replay, hs_bad_response, hs_mode, hs_failed;
 	uint64_t hs_cookie, hs_rate, hs_bad_cookie, cookie_replies, cookies_taken, hs_dh;
+	uint64_t hs_stale;     /* handshake answers whose session or peer went meanwhile */
+	uint64_t hs_in_flight; /* copies of a HELLO whose handshake was in flight */
+	uint64_t dh_ops;       /* X25519 operations this core's thread did (xf_noise_dh_ops) */
+	/* The responder's handshakes in flight to the handshake thread (xf_hs_queue.h) */
+	struct xf_hs_queue hsq;
+	uint32_t rs_gen[ENG_RSESS_MAX]; /* sessions opened in each slot: stale answers */
 	/* Under load until then (rx->now), as judged at the last HELLO with a valid mac1:
 	 * the windows that count last two seconds. */
 	uint64_t under_load_until;
@@ -437,6 +447,11 @@ struct xf_engine {
 		unsigned int n;
 	} peers_next;
 	atomic_uint peers_gen; /**< generation of peers_next (0: the configured one) */
+	/** The handshake thread (xf_engine_hs.c): the responder's Noise handshakes. */
+	pthread_t hs_thread;
+	bool hs_started;
+	atomic_bool hs_stop;
+	uint64_t hs_dh_ops; /**< X25519 operations it did (it writes, stats read) */
 	/** The pages of the structures that hold keys are locked (eng_secure_create), this
 	 *  many bytes of them: 0 when mlock was refused (a warning said why). */
 	size_t keys_locked;
@@ -503,6 +518,7 @@ bool eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *ms
 bool eng_rs_poll(struct eng_rx *rx, struct eng_rsess *rs);
 void eng_rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out);
 struct eng_rsess *eng_rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port);
+void eng_rs_open_keyed(struct eng_rx *rx, const struct xf_hs_rec *hs);
 /* AEAD (xf_engine_secure.c). */
 int eng_secure_create(struct xf_engine *e);
 void eng_secure_destroy(struct xf_engine *e);
@@ -517,8 +533,14 @@ int eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_fl
                          uint16_t max_payload, uint32_t hello_window);
 int eng_secure_hello_gate(struct eng_rx *rx, int pi, const struct xf_msg *hello, uint32_t ip,
                           uint16_t port, const struct rte_ether_addr *mac);
-int eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct xf_msg *hello,
-                      uint8_t *msg2);
+int eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_hs_rec *hs);
+int eng_secure_hs_submit(struct eng_rx *rx, enum xf_hs_kind kind, int pi,
+                         const struct xf_msg *hello, uint32_t ip, uint16_t port,
+                         const struct rte_ether_addr *mac, const struct eng_rsess *rs);
+bool eng_secure_hs_poll(struct eng_rx *rx);
+/* The handshake thread (xf_engine_hs.c). */
+int eng_hs_start(struct xf_engine *e);
+void eng_hs_stop(struct xf_engine *e);
 void eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *hello);
 void eng_secure_maintain(struct eng_rx *rx, struct xf_secure_sess *s);
 void eng_secure_job_poll(struct eng_rx *rx, struct eng_job *j);

@@ -619,46 +619,45 @@ rs_volume(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg_hello *h,
 	return -1;
 }
 
-static struct eng_rsess *
-rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port,
-        const struct rte_ether_addr *src_mac)
+/*
+ * A HELLO that opens a session: the tests that refuse it in clear (the allowlist, stopping,
+ * the version). @return the peer's slot, or -1: refused (counted).
+ */
+static int
+rs_hello_peer(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port,
+              const struct rte_ether_addr *src_mac)
 {
-	struct xf_engine *e = rx->e;
-	struct xf_engine_params par;
-	struct xf_reliab_cfg rc = {
-		.keepalive_ns = 0, /* the sender keeps the session alive */
-		.on_acked = rs_on_acked,
-		.on_lost = rs_on_lost,
-		.on_spurious = rs_on_spurious,
-		/* Random, so that only a sender that got the HELLO_ACK can acknowledge it. */
-		.initial_pn = rte_rand() & (XF_RELIAB_PN_LIMIT - 1),
-	};
-	struct eng_rsess *rs = NULL;
-	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK, .session = hello->hdr.session } };
-	char dest[XF_PATH_ESCAPED_SIZE(64)];
-	uint8_t msg2[XF_NOISE_MSG2_LEN];
-	struct xf_dest d;
-	int pi = peer_index(rx, ip), vol;
+	int pi = peer_index(rx, ip);
 
 	if (pi < 0) {
 		rx->hello_not_allowed++;
 		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_REFUSED);
-		return NULL;
+		return -1;
 	}
 	if (rx->stopping) {
 		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_SHUTDOWN);
-		return NULL;
+		return -1;
 	}
 	if (hello->hello.min_version > XF_PROTO_VERSION ||
 	    hello->hello.max_version < XF_PROTO_VERSION) {
 		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_VERSION);
-		return NULL;
+		return -1;
 	}
-	/* mac1, and under load mac2 or a cookie reply, before a slot is taken: a flood of
-	 * HELLOs holds no slot and costs no Diffie-Hellman work (docs/SECURITY.md 3). */
-	if (e->aead && eng_secure_hello_gate(rx, pi, hello, ip, port, src_mac) < 0) {
-		return NULL;
-	}
+	return pi;
+}
+
+/*
+ * A free session slot for peer pi (finished sessions of that peer are reaped first when
+ * the core or the peer is at its limit), taken with the peer's share when take is set.
+ * @return the slot, or NULL: refused BUSY (counted).
+ */
+static struct eng_rsess *
+rs_slot(struct eng_rx *rx, int pi, bool take, const struct xf_msg *hello, uint32_t ip,
+        uint16_t port, const struct rte_ether_addr *src_mac)
+{
+	struct xf_engine *e = rx->e;
+	struct eng_rsess *rs = NULL;
+
 	if (rx->nrs >= e->conf.max_sessions ||
 	    atomic_load_explicit(&e->peer_sessions[pi], memory_order_relaxed) >=
 	            e->conf.max_sessions_per_peer) {
@@ -674,9 +673,76 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_BUSY);
 		return NULL;
 	}
-	if (!peer_take(e, pi)) {
+	if (take ? !peer_take(e, pi)
+	         : atomic_load_explicit(&e->peer_sessions[pi], memory_order_relaxed) >=
+	                    e->conf.max_sessions_per_peer) {
 		rx->hello_peer_cap++;
 		hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_BUSY);
+		return NULL;
+	}
+	return rs;
+}
+
+/*
+ * With AEAD, a HELLO that opens a session passes the RX core's tests (rs_hello_peer; mac1,
+ * and under load mac2 or a cookie reply: a flood of HELLOs holds no slot and costs no
+ * Diffie-Hellman work, docs/SECURITY.md 3; a slot free now), then goes to the handshake
+ * thread (eng_secure_hs_submit): the session opens when its answer comes back
+ * (eng_rs_open_keyed).
+ */
+static void
+rs_hello_admit(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port,
+               const struct rte_ether_addr *src_mac)
+{
+	int pi = rs_hello_peer(rx, hello, ip, port, src_mac);
+
+	/* A copy of a HELLO whose answer is on its way (the push sends its first HELLO
+	 * again, fresh, on a timer that can be shorter than the handshake thread's wait):
+	 * that answer's HELLO_ACK will do for both, as a copy after it does (no DH). */
+	if (pi >= 0 && xf_hs_queue_pending(&rx->hsq, hello->hdr.session, ip, port)) {
+		rx->hs_in_flight++;
+		return;
+	}
+	if (pi < 0 || eng_secure_hello_gate(rx, pi, hello, ip, port, src_mac) < 0 ||
+	    rs_slot(rx, pi, false, hello, ip, port, src_mac) == NULL) {
+		return;
+	}
+	(void)eng_secure_hs_submit(rx, XF_HS_NEW, pi, hello, ip, port, src_mac, NULL);
+}
+
+/*
+ * Open a session for a HELLO: with AEAD, hs is the handshake thread's answer (message 2
+ * and the keys, for the peer it names), without, NULL.
+ */
+static struct eng_rsess *
+rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port,
+        const struct rte_ether_addr *src_mac, const struct xf_hs_rec *hs)
+{
+	struct xf_engine *e = rx->e;
+	struct xf_engine_params par;
+	struct xf_reliab_cfg rc = {
+		.keepalive_ns = 0, /* the sender keeps the session alive */
+		.on_acked = rs_on_acked,
+		.on_lost = rs_on_lost,
+		.on_spurious = rs_on_spurious,
+		/* Random, so that only a sender that got the HELLO_ACK can acknowledge it. */
+		.initial_pn = rte_rand() & (XF_RELIAB_PN_LIMIT - 1),
+	};
+	struct eng_rsess *rs = NULL;
+	struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK, .session = hello->hdr.session } };
+	char dest[XF_PATH_ESCAPED_SIZE(64)];
+	struct xf_dest d;
+	int pi = rs_hello_peer(rx, hello, ip, port, src_mac), vol;
+
+	if (pi < 0) {
+		return NULL;
+	}
+	if (hs != NULL && pi != hs->peer) {
+		rx->hs_stale++; /* a reload gave the address to another slot meanwhile */
+		return NULL;
+	}
+	rs = rs_slot(rx, pi, true, hello, ip, port, src_mac);
+	if (rs == NULL) {
 		return NULL;
 	}
 	rs->rx = rx;
@@ -687,7 +753,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	rs->max_payload =
 	        (uint16_t)XF_MIN(hello->hello.max_payload,
 	                         e->conf.mtu - 28u - (e->aead ? XF_SECURE_FRAME_OVERHEAD : 0));
-	if (e->aead ? eng_secure_accept(rx, rs, pi, hello, msg2) < 0
+	if (e->aead ? hs == NULL || eng_secure_accept(rx, rs, hs) < 0
 	            : (hello->hello.flags & XF_HELLO_F_AEAD) != 0) {
 		/* Dropped unanswered (counted by reason): whoever cannot complete the
 		 * handshake learns nothing, not even that we are here. */
@@ -729,6 +795,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		rx->vol_sessions[vol]++;
 	}
 	rs->used = true;
+	rx->rs_gen[rs - rx->rs]++; /* a handshake answer for the slot's last session is stale */
 	rs->opened_ns = rx->now;
 	eng_rs_publish(rx, rs, true);
 	rx->nrs++;
@@ -752,10 +819,13 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	a.hello.nonce = hello->hello.nonce;
 	if (e->aead) {
 		a.hello.flags = XF_HELLO_F_AEAD;
-		a.hello.auth = msg2;
+		a.hello.auth = rs->msg2;
 		a.hello.auth_len = XF_HELLO_ACK_AUTH_LEN;
 	}
 	rs_send_small(rx, rs, &a, true);
+	/* The HELLO's number is taken as seen only once the session exists. */
+	xf_reliab_rx_filter(rs->rel, rx->now, hello->hdr.pn, true);
+	xf_reliab_rx_accept(rs->rel, rx->now, hello->hdr.pn, true);
 	return rs;
 
 err_peer:
@@ -763,6 +833,27 @@ err_peer:
 	memset(rs, 0, sizeof(*rs));
 	hello_refuse(rx, hello, ip, port, src_mac, XF_ABORT_BUSY);
 	return NULL;
+}
+
+/*
+ * The handshake thread's answer to a HELLO that opens a session (eng_secure_hs_poll): the
+ * session opens now, unless its slot or peer went meanwhile. A copy of the HELLO that was
+ * in flight beside the one that opened it is dropped (the push sends it again, and gets
+ * the HELLO_ACK again: eng_secure_rekey).
+ */
+void
+eng_rs_open_keyed(struct eng_rx *rx, const struct xf_hs_rec *hs)
+{
+	struct rte_ether_addr mac;
+	struct xf_msg hello;
+
+	xf_hs_rec_hello(hs, &hello);
+	memcpy(mac.addr_bytes, hs->mac, sizeof(mac.addr_bytes));
+	if (eng_rs_find(rx, hello.hdr.session, hs->ip, hs->port) != NULL) {
+		rx->hs_stale++;
+		return;
+	}
+	(void)rs_open(rx, &hello, hs->ip, hs->port, &mac, hs);
 }
 
 /* A frame of a session we serve. @return true if the mbuf was kept (for the pipeline). */
@@ -777,18 +868,18 @@ eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
 	int rc;
 
 	if (rs == NULL) {
+		const struct rte_ether_addr *src_mac =
+		        &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr;
+
 		if (msg->hdr.type == XF_MSG_HELLO &&
 		    rs_recently_ended(rx, msg->hdr.session, ip, port)) {
 			/* Its sender is done with it, or gives up within the timeout: a new
 			 * session now would only wait for that timeout, holding a slot. */
 			rx->hello_ended++;
+		} else if (msg->hdr.type == XF_MSG_HELLO && rx->e->aead) {
+			rs_hello_admit(rx, msg, ip, port, src_mac);
 		} else if (msg->hdr.type == XF_MSG_HELLO) {
-			rs = rs_open(rx, msg, ip, port,
-			             &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr);
-			if (rs != NULL) {
-				xf_reliab_rx_filter(rs->rel, rx->now, msg->hdr.pn, true);
-				xf_reliab_rx_accept(rs->rel, rx->now, msg->hdr.pn, true);
-			}
+			(void)rs_open(rx, msg, ip, port, src_mac, NULL);
 		} else {
 			rx->no_session++;
 		}

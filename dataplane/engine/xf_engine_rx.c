@@ -194,6 +194,8 @@ xf_engine_rx_poll(struct eng_rx *rx)
 	busy |= eng_cmds_poll(rx);
 	busy |= eng_peers_poll(rx);
 	busy |= port_poll(rx);
+	busy |= eng_secure_hs_poll(rx); /* the handshake thread's answers */
+	rx->dh_ops = xf_noise_dh_ops(); /* 0 unless it runs a push (docs/SECURITY.md 3) */
 	/* Frames left in the NIC queue hold ARP answers too: the neighbours are not judged
 	 * meanwhile (their timers wait, as the sessions' idle timers do). */
 	if (!eng_rx_held_back(rx)) {

@@ -6,12 +6,14 @@
  * leave through eng_secure_tx, sealed after their header is final.
  *
  * Each RX core has its own ipsec-mb manager (made at start: sealing and opening allocate
- * nothing) and its own copy of the peers' handshake state. The handshake itself (X25519
- * and HKDF through OpenSSL, which allocates) runs on the RX core that receives the HELLO
- * or runs the push: mac1 is checked first (one HMAC), so a frame without knowledge of our
- * public key costs no Diffie-Hellman work; and an RX core under load (xf_hs_load.h,
- * docs/SECURITY.md 3) answers a HELLO without a valid mac2 with a cookie reply instead,
- * so a flood of HELLOs that know our public key costs no DH either.
+ * nothing) and its own copy of the peers' handshake state. The responder's handshake
+ * (X25519 and HKDF through OpenSSL, which allocates) runs on the handshake thread
+ * (xf_engine_hs.c), never on an RX core: the RX core checks mac1 first (one HMAC), so a
+ * frame without knowledge of our public key goes no further; under load (xf_hs_load.h,
+ * docs/SECURITY.md 3) it answers a HELLO without a valid mac2 with a cookie reply; what
+ * passes goes to the handshake thread in a record of this core's queue (xf_hs_queue.h),
+ * and the answers come back in order (eng_secure_hs_poll). The initiator's side (the
+ * push's message 1 and its reading of message 2) still runs on the RX core of the push.
  *
  * A session's keys are renewed by a new handshake every session.rekey_after_ms (the push
  * starts it, as the Noise initiator) and refused at session.reject_after_ms
@@ -39,6 +41,8 @@ _Static_assert(XF_HELLO_ACK_AUTH_LEN == XF_NOISE_MSG2_LEN, "HELLO_ACK carries me
 #define HELLO_ACK_FRAME (XF_HDR_LEN + HELLO_BODY + XF_NOISE_MSG2_LEN + XF_SECURE_FRAME_OVERHEAD)
 /* A HELLO_ACK carrying a cookie reply (XF_HELLO_F_COOKIE): in clear. */
 #define COOKIE_FRAME (XF_HDR_LEN + HELLO_BODY + XF_NOISE_COOKIE_LEN_MSG)
+/* HELLOs waiting for the handshake thread from which an RX core is under load. */
+#define ENG_HS_BEHIND (XF_HS_QUEUE_LEN / 2)
 /* Packet numbers accepted above the highest one opened: the reliability layer's receive
  * window (docs/RELIABILITY.md, "Packet-number window"). */
 #define ENG_SEC_PN_AHEAD 8192u
@@ -61,11 +65,13 @@ key_ranges(struct xf_engine *e, struct iovec *ranges)
 		ranges[n++] = (struct iovec){ rx->npeers, sizeof(rx->npeers) };
 		ranges[n++] = (struct iovec){ &rx->jar, sizeof(rx->jar) };
 		ranges[n++] = (struct iovec){ rx->rs, sizeof(rx->rs) }; /* sessions' keys */
+		/* handshakes in flight to the handshake thread: the peer's state, the keys */
+		ranges[n++] = (struct iovec){ rx->hsq.rec, sizeof(rx->hsq.rec) };
 	}
 	return n;
 }
 
-#define ENG_KEY_RANGES (6u + 3u * XF_ENGINE_MAX_RX)
+#define ENG_KEY_RANGES (6u + 4u * XF_ENGINE_MAX_RX)
 
 /*
  * Lock the pages of the structures that will hold keys, before any key is in them, and
@@ -121,7 +127,13 @@ eng_secure_create(struct xf_engine *e)
 	}
 	for (unsigned int r = 0; r < c->n_rx; r++) {
 		struct eng_rx *rx = &e->rx[r];
+		char name[16];
 
+		snprintf(name, sizeof(name), "hs%u", r);
+		if (xf_hs_queue_init(&rx->hsq, name, rx->lcore, ENG_HS_CORE) < 0) {
+			XF_LOG(ERR, MODULE, "handshake queue of RX core %u: no memory", r);
+			return -ENOMEM;
+		}
 		xf_hs_load_init(&rx->hs_load, c->handshake_load != 0 ? c->handshake_load
 		                                                     : XF_ENGINE_HS_LOAD_DEFAULT);
 		rx->cmgr = xf_crypto_mgr_create();
@@ -151,6 +163,7 @@ eng_secure_destroy(struct xf_engine *e)
 	for (unsigned int i = 0; i < XF_ENGINE_MAX_RX; i++) {
 		xf_crypto_mgr_free(e->rx[i].cmgr);
 		e->rx[i].cmgr = NULL;
+		xf_hs_queue_fini(&e->rx[i].hsq); /* the records in flight wiped */
 		for (unsigned int k = 0; k < ENG_RSESS_MAX; k++) {
 			xf_secure_sess_wipe(&e->rx[i].rs[k].sec);
 		}
@@ -174,14 +187,8 @@ void
 eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload,
                     uint32_t hello_window, const char *dest, uint16_t dest_len)
 {
-	pro->version = XF_PROTO_VERSION;
-	pro->capabilities = (uint32_t)max_payload << 16 | (hello_flags & 0xffffu);
-	/* A deleting session's limit too: a middlebox must not raise it. */
-	pro->has_options = (hello_flags & XF_HELLO_F_DELETE) != 0;
-	pro->options = pro->has_options ? hello_window : 0;
-	/* The destination names the volume written (XF_HELLO_F_VOLUME): bound too. */
-	pro->dest = (const uint8_t *)dest;
-	pro->dest_len = dest_len;
+	/* The handshake thread builds the responder's from a record the same way. */
+	xf_hs_prologue(pro, hello_flags, max_payload, hello_window, dest, dest_len);
 }
 
 static uint64_t
@@ -361,7 +368,9 @@ eng_secure_hello_gate(struct eng_rx *rx, int pi, const struct xf_msg *hello, uin
 		return -ENOKEY;
 	}
 	src_bytes(src, ip, port);
-	busy = xf_hs_load_busy(&rx->hs_load, rx->now);
+	/* Under load too while the handshake thread is behind: half this core's queue
+	 * waiting (a full one drops, drops.hs_queue_full). */
+	busy = xf_hs_load_busy(&rx->hs_load, rx->now) || rx->hsq.n >= ENG_HS_BEHIND;
 	rc = xf_noise_check_macs(&rx->e->local, &rx->jar, hello->hello.auth, hello->hello.auth_len,
 	                         src, sizeof(src), busy, rx->now);
 	if (rc < 0 && rc != -EAGAIN) {
@@ -382,65 +391,29 @@ eng_secure_hello_gate(struct eng_rx *rx, int pi, const struct xf_msg *hello, uin
 	return 0;
 }
 
-/*
- * Responder: message 1 of a HELLO from peer pi, against the one key the allowlist names
- * for its source address (another peer's key from this address is unknown here:
- * -ENOKEY; each address keeps its own last timestamp), then message 2 and the keys.
- * @return 0, or a negative errno (counted).
- */
-static int
-hello_respond(struct eng_rx *rx, int pi, const struct xf_msg *hello, uint32_t session,
-              uint8_t *msg2, struct xf_noise_keys *keys)
+/* Responder: a handshake answer that failed, counted by its reason. */
+static void
+count_hs_failure(struct eng_rx *rx, int rc)
 {
-	struct xf_noise_prologue pro;
-	struct xf_noise_hs hs;
-	int rc;
-
-	rx->hs_dh++;
-	eng_secure_prologue(&pro, hello->hello.flags, hello->hello.max_payload, hello->hello.window,
-	                    hello->hello.dest, hello->hello.dest_len);
-	rc = xf_noise_consume_initiation(&hs, &rx->e->local, &rx->npeers[pi], 1, &pro,
-	                                 hello->hello.auth, hello->hello.auth_len);
-	if (rc < 0) {
-		rx->hs_no_key += rc == -ENOKEY;
-		rx->hs_replay += rc == -EALREADY;
-		rx->hs_failed += rc != -ENOKEY && rc != -EALREADY;
-		return rc;
-	}
-	/* The initiator's index is the session id it names in every header. */
-	if (hs.remote_index != session) {
-		xf_noise_hs_wipe(&hs);
-		rx->hs_failed++;
-		return -EBADMSG;
-	}
-	rc = xf_noise_respond(&hs, session, NULL, msg2, keys);
-	rx->hs_failed += rc < 0;
-	return rc;
+	rx->hs_no_key += rc == -ENOKEY;
+	rx->hs_replay += rc == -EALREADY;
+	rx->hs_failed += rc != -ENOKEY && rc != -EALREADY;
 }
 
 /*
- * Responder: the handshake of a HELLO from the peer at index pi (its source address),
- * after eng_secure_hello_gate let it through and the session slot was taken. Writes
- * message 2 for the HELLO_ACK and installs the session's keys.
+ * Responder: install the keys of the handshake thread's answer hs in a session just
+ * opened (its slot taken), and keep message 2 for a HELLO_ACK sent again.
  * @return 0, or a negative errno (counted; the HELLO is dropped unanswered).
  */
 int
-eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, int pi, const struct xf_msg *hello,
-                  uint8_t *msg2)
+eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_hs_rec *hs)
 {
-	struct xf_engine *e = rx->e;
-	struct xf_noise_keys keys;
 	struct xf_secure_limits lim;
 	int rc;
 
-	rc = hello_respond(rx, pi, hello, rs->id, msg2, &keys);
-	if (rc < 0) {
-		return rc;
-	}
-	memcpy(rs->msg2, msg2, sizeof(rs->msg2)); /* for a HELLO_ACK sent again */
-	limits(e, &lim);
-	rc = xf_secure_sess_init(&rs->sec, rx->cmgr, &keys, &lim, rx->now);
-	OPENSSL_cleanse(&keys, sizeof(keys));
+	memcpy(rs->msg2, hs->msg2, sizeof(rs->msg2));
+	limits(rx->e, &lim);
+	rc = xf_secure_sess_init(&rs->sec, rx->cmgr, &hs->keys, &lim, rx->now);
 	if (rc < 0) {
 		rx->hs_failed++;
 		return rc;
@@ -517,17 +490,14 @@ hello_ack_out(struct eng_rx *rx, struct eng_rsess *rs, struct xf_secure *keys, u
  * goes out again, once per HELLO whose mac1 is right (no DH work). After, it is a new
  * handshake (the push's, every session.rekey_after_ms), which passes
  * eng_secure_hello_gate as a new session's HELLO does (under load: mac2, or a cookie
- * reply to the session's peer): its keys are held as next, its HELLO_ACK goes
- * out sealed under them, and we go on sealing under the current keys until the push's
- * first frame under the new ones verifies. The push sends a fresh message 1 again when
- * no answer comes.
+ * reply to the session's peer) and goes to the handshake thread; its answer
+ * (rekey_apply) holds the keys as next and sends the HELLO_ACK sealed under them, and we
+ * go on sealing under the current keys until the push's first frame under the new ones
+ * verifies. The push sends a fresh message 1 again when no answer comes.
  */
 void
 eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *hello)
 {
-	uint8_t msg2[XF_NOISE_MSG2_LEN];
-	struct xf_noise_keys keys;
-	struct xf_secure_limits lim;
 	int rc;
 
 	if (!(hello->hello.flags & XF_HELLO_F_AEAD)) {
@@ -542,20 +512,95 @@ eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *h
 		return;
 	}
 	rc = eng_secure_hello_gate(rx, rs->peer, hello, rs->peer_ip, rs->peer_port, NULL);
-	rc = rc < 0 ? rc : hello_respond(rx, rs->peer, hello, rs->id, msg2, &keys);
-	if (rc < 0) {
-		return;
+	if (rc == 0) {
+		(void)eng_secure_hs_submit(rx, XF_HS_REKEY, rs->peer, hello, rs->peer_ip,
+		                           rs->peer_port, NULL, rs);
 	}
+}
+
+/* Responder: the handshake thread's answer to a new handshake of session rs. */
+static void
+rekey_apply(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_hs_rec *hs)
+{
+	struct xf_secure_limits lim;
+
 	limits(rx->e, &lim);
-	rc = xf_secure_sess_offer(&rs->sec, rx->cmgr, &keys, &lim, rx->now);
-	OPENSSL_cleanse(&keys, sizeof(keys));
-	if (rc < 0) {
+	if (xf_secure_sess_offer(&rs->sec, rx->cmgr, &hs->keys, &lim, rx->now) < 0) {
 		rx->hs_failed++;
 		return;
 	}
 	rx->handshakes++;
-	hello_ack_out(rx, rs, &rs->sec.next, xf_secure_sess_next_epoch(&rs->sec),
-	              hello->hello.nonce, msg2);
+	hello_ack_out(rx, rs, &rs->sec.next, xf_secure_sess_next_epoch(&rs->sec), hs->hello.nonce,
+	              hs->msg2);
+}
+
+/*
+ * Responder: pass a HELLO that passed eng_secure_hello_gate to the handshake thread: a
+ * new session's (kind XF_HS_NEW), or a new handshake of session rs (XF_HS_REKEY). The
+ * record takes a copy of the HELLO and of peer pi's handshake state.
+ * @return 0, or -ENOBUFS: this core's queue is full, the HELLO is dropped (counted,
+ *         drops.hs_queue_full; the initiator sends it again).
+ */
+int
+eng_secure_hs_submit(struct eng_rx *rx, enum xf_hs_kind kind, int pi, const struct xf_msg *hello,
+                     uint32_t ip, uint16_t port, const struct rte_ether_addr *mac,
+                     const struct eng_rsess *rs)
+{
+	static const uint8_t no_mac[6];
+	struct xf_hs_rec *r =
+	        xf_hs_queue_fill(&rx->hsq, kind, hello, &rx->npeers[pi], (uint16_t)pi, ip, port,
+	                         mac != NULL ? mac->addr_bytes : no_mac, rx->now);
+
+	if (r == NULL) {
+		return -ENOBUFS; /* counted in hsq.full (the gate let through only message 1s) */
+	}
+	if (rs != NULL) {
+		r->rs = (uint16_t)(rs - rx->rs);
+		r->rs_gen = rx->rs_gen[r->rs];
+	}
+	rx->hs_dh++;
+	xf_hs_queue_submit(&rx->hsq, r);
+	return 0;
+}
+
+/*
+ * Responder: apply the handshake thread's answers, in the order the HELLOs came. An
+ * answer whose session or peer went meanwhile is stale (drops.hs_stale): a session that
+ * ended (its slot perhaps taken by another: the slot's generation says), a peer a reload
+ * re-keyed or moved. A message 1 answered while a copy of it was in flight is a replay
+ * once the first is taken (its timestamp is no longer newer: drops.hs_replay). Each
+ * record is wiped once applied. @return true if there was any (busy).
+ */
+bool
+eng_secure_hs_poll(struct eng_rx *rx)
+{
+	struct xf_hs_rec *hs;
+	bool busy = false;
+
+	if (!rx->e->aead) {
+		return false; /* session.security none: no handshakes, no queue */
+	}
+	while ((hs = xf_hs_queue_result(&rx->hsq)) != NULL) {
+		struct eng_rsess *rs = hs->kind == XF_HS_REKEY ? &rx->rs[hs->rs] : NULL;
+		int rc = hs->rc;
+
+		busy = true;
+		if (rs != NULL &&
+		    !xf_hs_rec_current(hs, rs->used && !rs->closing, rx->rs_gen[hs->rs], rs->id)) {
+			rx->hs_stale++;
+		} else if (rc < 0 ||
+		           (rc = xf_hs_rec_adopt(hs, &rx->npeers[hs->peer])) == -EALREADY) {
+			count_hs_failure(rx, rc);
+		} else if (rc < 0 || !rx->peer_present[hs->peer]) {
+			rx->hs_stale++; /* re-keyed or removed by a reload */
+		} else if (rs != NULL) {
+			rekey_apply(rx, rs, hs);
+		} else {
+			eng_rs_open_keyed(rx, hs);
+		}
+		xf_hs_queue_done(&rx->hsq, hs);
+	}
+	return busy;
 }
 
 static void count_open_failure(struct eng_rx *rx, int rc);

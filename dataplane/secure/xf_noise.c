@@ -199,6 +199,15 @@ decrypt_and_hash(struct xf_noise_hs *hs, const uint8_t *ct, size_t len, uint8_t 
 	return mix_hash(hs, ct, len + TAGL);
 }
 
+/* X25519 operations (dh) done by the calling thread: xf_noise_dh_ops. */
+static __thread uint64_t dh_ops;
+
+uint64_t
+xf_noise_dh_ops(void)
+{
+	return dh_ops;
+}
+
 /* X25519. OpenSSL refuses an all-zero shared secret (a low-order public key). */
 static int
 dh(const uint8_t *priv, const uint8_t *pub, uint8_t *out)
@@ -211,6 +220,7 @@ dh(const uint8_t *priv, const uint8_t *pub, uint8_t *out)
 	         EVP_PKEY_derive_set_peer(c, b) == 1 && EVP_PKEY_derive(c, out, &ol) == 1 &&
 	         ol == KL;
 
+	dh_ops++;
 	EVP_PKEY_CTX_free(c);
 	EVP_PKEY_free(a);
 	EVP_PKEY_free(b);

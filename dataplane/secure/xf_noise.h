@@ -12,9 +12,11 @@
  *
  * Every primitive comes from OpenSSL 3.0 (X25519, SHA-256, HMAC, AES-256-GCM); this file
  * is only the state machine. Pure C, no EAL, no allocation on the caller's behalf beyond
- * OpenSSL's own short-lived contexts (the handshake runs on the control path, never on
- * an RX core). Every length and field of a received message is checked; a message that
- * fails is rejected with a distinct errno and leaves no state behind.
+ * OpenSSL's own short-lived contexts (the responder's handshake runs on the engine's
+ * handshake thread, xf_hs_queue.h; mac1 and mac2 on the RX core, and the initiator's
+ * side on the RX core of the push: docs/SECURITY.md 8.2). Every length and field of a received
+ * message is checked; a message that fails is rejected with a distinct errno and leaves no state
+ * behind.
  */
 #ifndef XF_NOISE_H
 #define XF_NOISE_H
@@ -204,6 +206,12 @@ int xf_noise_respond(struct xf_noise_hs *hs, uint32_t local_index, const uint8_t
  */
 int xf_noise_consume_response(struct xf_noise_hs *hs, const uint8_t *msg, size_t len,
                               struct xf_noise_keys *keys);
+
+/**
+ * X25519 operations (Diffie-Hellman) the calling thread has done since it started: a
+ * thread-local count, so that an RX core can show it did none (docs/SECURITY.md 3).
+ */
+uint64_t xf_noise_dh_ops(void);
 
 /** Wipe a handshake (also done by every function that ends one). */
 void xf_noise_hs_wipe(struct xf_noise_hs *hs);

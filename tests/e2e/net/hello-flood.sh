@@ -17,7 +17,11 @@
 #     a whole second and the load began again): hs_dh minus B's completed handshakes;
 #   - nothing but cookie replies came back to the flooder, and no HELLO with a valid
 #     mac2 was turned away (hs_rate 0: the flood never spent that budget);
-#   - both appliances' key memory is locked (security.key_memory_locked: root may mlock).
+#   - both appliances' key memory is locked (security.key_memory_locked: root may mlock);
+#   - B's RX core did no Diffie-Hellman (security.hs_dh_oncore 0: B runs no push), its
+#     handshake thread did all of it (hs_dh_offcore: 4 per handshake, at least 1 per
+#     flood HELLO that got DH work), and A's RX core did its push's (hs_dh_oncore > 0:
+#     the initiator's side still runs there).
 #
 #   hello-flood.sh XFERD XFERCTL     (root; exits 77 saying what is missing)
 set -euo pipefail
@@ -78,9 +82,10 @@ a0, a1, b0, b1 = (r.get("result", r) for r in (a0, a1, b0, b1))
 flood, load = json.loads(sys.argv[5]), int(sys.argv[6])
 def d(x0, x1, sect, k):
     return x1[sect][k] - x0[sect][k]
-bs = {k: d(b0, b1, "security", k) for k in ("cookie_replies", "hs_dh", "handshakes")}
+bs = {k: d(b0, b1, "security", k) for k in ("cookie_replies", "hs_dh", "handshakes",
+                                             "hs_dh_offcore")}
 bd = {k: d(b0, b1, "drops", k) for k in ("hs_cookie", "hs_rate", "hs_bad_mac", "hs_failed",
-                                          "hs_no_key")}
+                                          "hs_no_key", "hs_stale", "hs_queue_full")}
 at = d(a0, a1, "security", "cookies_taken")
 print("flood: %s" % flood)
 print("B: %s %s; A: cookies_taken %d, hs_bad_cookie %d; key memory locked: A %d, B %d" %
@@ -104,9 +109,20 @@ if bd["hs_bad_mac"] < 1 or bd["hs_bad_mac"] > flood["sent_bad"]:
     bad.append("hs_bad_mac %d for %d sent" % (bd["hs_bad_mac"], flood["sent_bad"]))
 if flood_dh > 2 * load:
     bad.append("DH work for %d of the flood's HELLOs (at most %d)" % (flood_dh, 2 * load))
-if bd["hs_failed"] + bd["hs_no_key"] != flood_dh:
+if bd["hs_failed"] + bd["hs_no_key"] + bd["hs_stale"] != flood_dh:
     bad.append("the flood's DH work (%d) is not its handshake failures (%d)" %
-               (flood_dh, bd["hs_failed"] + bd["hs_no_key"]))
+               (flood_dh, bd["hs_failed"] + bd["hs_no_key"] + bd["hs_stale"]))
+# The responder's DH runs on the handshake thread, never on B's RX core.
+print("B: hs_dh_oncore %d, hs_dh_offcore +%d; A: hs_dh_oncore %d" %
+      (b1["security"]["hs_dh_oncore"], bs["hs_dh_offcore"], a1["security"]["hs_dh_oncore"]))
+if b1["security"]["hs_dh_oncore"] != 0:
+    bad.append("B's RX core did %d X25519 operations" % b1["security"]["hs_dh_oncore"])
+if bs["hs_dh_offcore"] < 4 * bs["handshakes"] + flood_dh:
+    bad.append("the handshake thread did %d X25519 operations for %d handshakes and %d "
+               "flood HELLOs" % (bs["hs_dh_offcore"], bs["handshakes"], flood_dh))
+if a1["security"]["hs_dh_oncore"] < 4:
+    bad.append("A's RX core shows %d X25519 operations for its push" %
+               a1["security"]["hs_dh_oncore"])
 # Root (CAP_IPC_LOCK): the engine's key memory is locked (docs/SECURITY.md 6).
 for name, st in (("A", a1), ("B", b1)):
     if st["security"]["key_memory_locked"] <= 0:

@@ -71,7 +71,8 @@ a, b = (r.get("result", r) for r in (a, b))
 w = json.loads(sys.argv[3])
 print("wire: %d HELLOs from A, %d distinct ephemeral keys" % (w["hellos"], w["hello_ephemerals"]))
 print("A drops: %s" % {k: v for k, v in a["drops"].items() if k.startswith("hs_") and v})
-print("B drops: %s" % {k: v for k, v in b["drops"].items() if k.startswith("hs_") and v})
+print("B drops: %s" % {k: v for k, v in b["drops"].items() if v})
+print("B security: %s" % b["security"])
 bad = []
 if w["hellos"] < 4:
     bad.append("only %d HELLOs seen" % w["hellos"])

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The responder's handshakes off the RX core (xf_hs_queue.h, docs/SECURITY.md 3). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "xf_hs_queue.h"
+#include "xf_ring.h"
+
+_Static_assert((XF_HS_QUEUE_LEN & (XF_HS_QUEUE_LEN - 1)) == 0, "a power of two");
+
+int
+xf_hs_queue_init(struct xf_hs_queue *q, const char *name, unsigned int rx_core,
+                 unsigned int hs_core)
+{
+	char n[32];
+
+	/* Each ring holds every record at most once, so neither is ever full. */
+	snprintf(n, sizeof(n), "%s_req", name);
+	q->req = xf_ring_create(n, XF_HS_QUEUE_LEN, sizeof(uint32_t), rx_core, hs_core, -1);
+	snprintf(n, sizeof(n), "%s_res", name);
+	q->res = xf_ring_create(n, XF_HS_QUEUE_LEN, sizeof(uint32_t), hs_core, rx_core, -1);
+	if (q->req == NULL || q->res == NULL) {
+		xf_hs_queue_fini(q);
+		return -ENOMEM;
+	}
+	q->head = q->n = 0;
+	return 0;
+}
+
+void
+xf_hs_queue_fini(struct xf_hs_queue *q)
+{
+	xf_ring_free(q->req);
+	xf_ring_free(q->res);
+	q->req = q->res = NULL;
+	OPENSSL_cleanse(q->rec, sizeof(q->rec));
+	q->head = q->n = 0;
+}
+
+struct xf_hs_rec *
+xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind, const struct xf_msg *hello,
+                 const struct xf_noise_peer *npeer, uint16_t peer, uint32_t ip, uint16_t port,
+                 const uint8_t *mac, uint64_t now_ns)
+{
+	const struct xf_msg_hello *h = &hello->hello;
+	struct xf_hs_rec *r;
+
+	if (h->auth_len != XF_NOISE_MSG1_LEN || h->dest_len > XF_PATH_MAX) {
+		return NULL;
+	}
+	if (q->n == XF_HS_QUEUE_LEN) {
+		q->full++;
+		return NULL;
+	}
+	r = &q->rec[(q->head + q->n) % XF_HS_QUEUE_LEN];
+	r->kind = (uint8_t)kind;
+	r->peer = peer;
+	r->rs = 0;
+	r->rs_gen = 0;
+	r->ip = ip;
+	r->port = port;
+	memcpy(r->mac, mac, sizeof(r->mac));
+	r->asked_ns = now_ns;
+	r->hdr = hello->hdr;
+	r->hello = *h;
+	memcpy(r->dest, h->dest, h->dest_len);
+	memcpy(r->msg1, h->auth, XF_NOISE_MSG1_LEN);
+	r->hello.dest = NULL; /* set again by xf_hs_rec_hello: nothing points outside */
+	r->hello.auth = NULL;
+	r->npeer = *npeer;
+	r->rc = -EINPROGRESS;
+	return r;
+}
+
+bool
+xf_hs_queue_pending(const struct xf_hs_queue *q, uint32_t session, uint32_t ip, uint16_t port)
+{
+	for (unsigned int i = 0; i < q->n; i++) {
+		const struct xf_hs_rec *r = &q->rec[(q->head + i) % XF_HS_QUEUE_LEN];
+
+		if (r->hdr.session == session && r->ip == ip && r->port == port) {
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+xf_hs_queue_submit(struct xf_hs_queue *q, struct xf_hs_rec *r)
+{
+	uint32_t i = (uint32_t)(r - q->rec);
+
+	/* Never full: at most XF_HS_QUEUE_LEN records are in flight (xf_hs_queue_fill). */
+	(void)xf_ring_enqueue_burst(q->req, &i, 1);
+	q->n++;
+}
+
+unsigned int
+xf_hs_queue_serve(struct xf_hs_queue *q, const struct xf_noise_static *local, unsigned int max)
+{
+	uint32_t idx[XF_HS_QUEUE_LEN];
+	unsigned int n = xf_ring_dequeue_burst(q->req, idx, XF_MIN(max, XF_HS_QUEUE_LEN));
+
+	for (unsigned int i = 0; i < n; i++) {
+		xf_hs_respond(&q->rec[idx[i] % XF_HS_QUEUE_LEN], local);
+	}
+	/* The record's bytes are out before its index: the ring's enqueue releases them. */
+	(void)xf_ring_enqueue_burst(q->res, idx, n);
+	return n;
+}
+
+struct xf_hs_rec *
+xf_hs_queue_result(struct xf_hs_queue *q)
+{
+	uint32_t i;
+
+	if (xf_ring_dequeue_burst(q->res, &i, 1) != 1) {
+		return NULL;
+	}
+	/* In order: the handshake thread answers the requests as they came. */
+	return &q->rec[i % XF_HS_QUEUE_LEN];
+}
+
+void
+xf_hs_queue_done(struct xf_hs_queue *q, struct xf_hs_rec *r)
+{
+	OPENSSL_cleanse(r, sizeof(*r));
+	q->head = (q->head + 1) % XF_HS_QUEUE_LEN;
+	q->n--;
+}
+
+void
+xf_hs_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload,
+               uint32_t hello_window, const char *dest, uint16_t dest_len)
+{
+	pro->version = XF_PROTO_VERSION;
+	pro->capabilities = (uint32_t)max_payload << 16 | (hello_flags & 0xffffu);
+	/* A deleting session's limit too: a middlebox must not raise it. */
+	pro->has_options = (hello_flags & XF_HELLO_F_DELETE) != 0;
+	pro->options = pro->has_options ? hello_window : 0;
+	/* The destination names the volume written (XF_HELLO_F_VOLUME): bound too. */
+	pro->dest = (const uint8_t *)dest;
+	pro->dest_len = dest_len;
+}
+
+int
+xf_hs_respond(struct xf_hs_rec *r, const struct xf_noise_static *local)
+{
+	struct xf_noise_prologue pro;
+	struct xf_noise_hs hs;
+	int rc;
+
+	xf_hs_prologue(&pro, r->hello.flags, r->hello.max_payload, r->hello.window, r->dest,
+	               r->hello.dest_len);
+	rc = xf_noise_consume_initiation(&hs, local, &r->npeer, 1, &pro, r->msg1,
+	                                 XF_NOISE_MSG1_LEN);
+	/* The initiator's index is the session id it names in every header. */
+	if (rc == 0 && hs.remote_index != r->hdr.session) {
+		xf_noise_hs_wipe(&hs);
+		rc = -EBADMSG;
+	}
+	if (rc == 0) {
+		rc = xf_noise_respond(&hs, r->hdr.session, NULL, r->msg2, &r->keys);
+	}
+	r->rc = rc;
+	return rc;
+}
+
+int
+xf_hs_rec_adopt(const struct xf_hs_rec *r, struct xf_noise_peer *npeer)
+{
+	if (CRYPTO_memcmp(r->npeer.pub, npeer->pub, sizeof(npeer->pub)) != 0) {
+		return -ENOKEY;
+	}
+	/* TAI64N orders as bytes (big-endian). */
+	if (memcmp(r->npeer.last_ts, npeer->last_ts, sizeof(npeer->last_ts)) <= 0) {
+		return -EALREADY;
+	}
+	memcpy(npeer->last_ts, r->npeer.last_ts, sizeof(npeer->last_ts));
+	return 0;
+}
+
+bool
+xf_hs_rec_current(const struct xf_hs_rec *r, bool slot_used, uint32_t slot_gen,
+                  uint32_t slot_session)
+{
+	return slot_used && slot_gen == r->rs_gen && slot_session == r->hdr.session;
+}
+
+void
+xf_hs_rec_hello(const struct xf_hs_rec *r, struct xf_msg *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->hdr = r->hdr;
+	out->hello = r->hello;
+	out->hello.dest = r->dest;
+	out->hello.auth = r->msg1;
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The responder's handshakes off the RX core (docs/SECURITY.md 3): an RX core that
+ * admitted a HELLO (allowlist, mode, mac1, load, mac2: the cheap tests) copies it into a
+ * fixed-size record and passes the record to the handshake thread, which runs the Noise
+ * responder (X25519 and HKDF through OpenSSL, which allocates) and passes the record back
+ * with message 2 and the keys, or a refusal. The RX core applies the results in the order
+ * it asked (opens the session, sends the HELLO_ACK).
+ *
+ * One queue per RX core: XF_HS_QUEUE_LEN records, owned by the RX core except while in
+ * flight, and two SP/SC rings of record indices (xf_ring.h): requests (RX core -> the
+ * handshake thread) and results (back). A full queue refuses the HELLO (counted: `full`),
+ * which bounds both the memory and the handshake thread's backlog. The handshake thread
+ * reads nothing of the RX core's but the record: the peer's handshake state (its key, the
+ * PSK and the last timestamp accepted) is copied into it, and the new timestamp comes back
+ * in it, adopted by the RX core only if still newer than its own (a replay that was in
+ * flight beside its original is refused then: xf_hs_rec_adopt).
+ *
+ * The records hold keys: the queue's memory is locked with the engine's other key memory
+ * (xf_keylock.h) and a record is wiped when its result has been applied (xf_hs_queue_done).
+ * Pure C, no EAL (the rings work without it), no allocation after xf_hs_queue_init.
+ */
+#ifndef XF_HS_QUEUE_H
+#define XF_HS_QUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xf_noise.h"
+#include "xf_proto.h"
+
+struct xf_ring;
+
+/** Records per RX core: HELLOs admitted and not yet applied. A power of two. */
+#define XF_HS_QUEUE_LEN 32u
+
+/** What a record asks for. */
+enum xf_hs_kind {
+	XF_HS_NEW = 1,   /**< a HELLO that opens a session */
+	XF_HS_REKEY = 2, /**< a new handshake of a running session (rs, rs_gen) */
+};
+
+/** One HELLO handed off, and its answer. */
+struct xf_hs_rec {
+	/* The request, written by the RX core. */
+	uint8_t kind;                    /**< enum xf_hs_kind */
+	uint16_t peer;                   /**< allowlist slot of the source address */
+	uint16_t rs;                     /**< XF_HS_REKEY: the session's slot */
+	uint32_t rs_gen;                 /**< XF_HS_REKEY: that slot's generation */
+	uint32_t ip;                     /**< source address, network order */
+	uint16_t port;                   /**< source port, host order */
+	uint8_t mac[6];                  /**< Ethernet source (refusals go there) */
+	uint64_t asked_ns;               /**< when the RX core passed it on */
+	struct xf_hdr hdr;               /**< the HELLO's header */
+	struct xf_msg_hello hello;       /**< its body; dest and auth point below */
+	char dest[XF_PATH_MAX];          /**< the destination, dest_len bytes */
+	uint8_t msg1[XF_NOISE_MSG1_LEN]; /**< Noise message 1 */
+	struct xf_noise_peer npeer;      /**< the peer's handshake state, a copy */
+	/* The result, written by the handshake thread. */
+	int32_t rc;                      /**< 0, or the responder's -errno */
+	uint8_t msg2[XF_NOISE_MSG2_LEN]; /**< message 2 for the HELLO_ACK */
+	struct xf_noise_keys keys;       /**< the session's traffic secrets */
+};
+
+/** A queue: one per RX core. Zero it, then xf_hs_queue_init. */
+struct xf_hs_queue {
+	struct xf_hs_rec rec[XF_HS_QUEUE_LEN];
+	struct xf_ring *req; /**< record indices, RX core -> handshake thread */
+	struct xf_ring *res; /**< record indices, handshake thread -> RX core */
+	unsigned int head;   /**< RX core: the oldest record in flight */
+	unsigned int n;      /**< RX core: records in flight */
+	uint64_t full;       /**< RX core: HELLOs refused, the queue full */
+};
+
+/**
+ * Make the queue's rings. @param rx_core the RX core's id (xf_core_self), @param hs_core
+ * the handshake thread's. @return 0, or -errno (ENOMEM).
+ */
+int xf_hs_queue_init(struct xf_hs_queue *q, const char *name, unsigned int rx_core,
+                     unsigned int hs_core);
+
+/** Free the rings and wipe every record (a queue never initialised is fine). */
+void xf_hs_queue_fini(struct xf_hs_queue *q);
+
+/**
+ * RX core: a free record for a HELLO, filled from it: the header and body (dest and
+ * message 1 copied: the record does not point into the frame) and the peer's state. @return the
+ * record, to pass on with xf_hs_queue_submit, or NULL: the queue is full (counted in q->full) or
+ * the HELLO is not one a record holds (no message 1, a destination too long): the HELLO is dropped.
+ */
+struct xf_hs_rec *xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind,
+                                   const struct xf_msg *hello, const struct xf_noise_peer *npeer,
+                                   uint16_t peer, uint32_t ip, uint16_t port, const uint8_t *mac,
+                                   uint64_t now_ns);
+
+/**
+ * RX core: is a HELLO of this session (id, source address and port) with the handshake
+ * thread, not yet applied? Reads only fields the handshake thread does not write.
+ */
+bool xf_hs_queue_pending(const struct xf_hs_queue *q, uint32_t session, uint32_t ip, uint16_t port);
+
+/** RX core: pass the record xf_hs_queue_fill returned to the handshake thread. */
+void xf_hs_queue_submit(struct xf_hs_queue *q, struct xf_hs_rec *r);
+
+/**
+ * The handshake thread: answer up to max requests, in order (xf_hs_respond), and pass
+ * each back. @return how many.
+ */
+unsigned int xf_hs_queue_serve(struct xf_hs_queue *q, const struct xf_noise_static *local,
+                               unsigned int max);
+
+/** RX core: the oldest answered record, or NULL. Apply it, then xf_hs_queue_done. */
+struct xf_hs_rec *xf_hs_queue_result(struct xf_hs_queue *q);
+
+/** RX core: wipe the record (its keys) and free it. */
+void xf_hs_queue_done(struct xf_hs_queue *q, struct xf_hs_rec *r);
+
+/**
+ * The Noise responder on a record: message 1 against the record's peer (another key:
+ * -ENOKEY; a timestamp not above the copy's: -EALREADY), the initiator's index equal to
+ * the HELLO's session id (else -EBADMSG), then message 2 and the keys. Sets r->rc.
+ * @return r->rc.
+ */
+int xf_hs_respond(struct xf_hs_rec *r, const struct xf_noise_static *local);
+
+/**
+ * RX core: take an answered record's timestamp into the peer's state, if the peer is the
+ * one the record was made for (same public key: a reload may have re-keyed it) and the
+ * timestamp is still newer (a copy of the same message 1 answered meanwhile is a replay).
+ * @return 0 (adopted), -ENOKEY (the peer changed), -EALREADY (not newer).
+ */
+int xf_hs_rec_adopt(const struct xf_hs_rec *r, struct xf_noise_peer *npeer);
+
+/**
+ * RX core: is an answered XF_HS_REKEY record still for the session in its slot? The slot
+ * must be in use, by a session opened as many times over as when the record was made
+ * (slot_gen: a slot freed and taken again by another session has moved on) and with the
+ * record's session id. @return true (apply it), false (stale: drop it).
+ */
+bool xf_hs_rec_current(const struct xf_hs_rec *r, bool slot_used, uint32_t slot_gen,
+                       uint32_t slot_session);
+
+/** The HELLO a record holds, with dest and auth pointing into the record. */
+void xf_hs_rec_hello(const struct xf_hs_rec *r, struct xf_msg *out);
+
+/** The prologue a HELLO binds (docs/SECURITY.md 8.1): dest is the caller's. */
+void xf_hs_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload,
+                    uint32_t hello_window, const char *dest, uint16_t dest_len);
+
+#endif /* XF_HS_QUEUE_H */

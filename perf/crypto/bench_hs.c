@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xf-bench-hs: the responder's handshakes (docs/SECURITY.md 3), inline on the receiving
+ * thread against handed off to a handshake thread (dataplane/secure/xf_hs_queue.h), on
+ * the same message 1s. Each run makes N fresh message 1s (newer timestamps), then:
+ *   inline:  one thread, per HELLO: mac1 (xf_noise_check_macs), the Noise responder
+ *            (message 1, message 2, keys), as an RX core did before the hand-off;
+ *   handoff: the receiving thread checks mac1, fills and submits a record, and applies
+ *            the answers (timestamp adopted, record wiped); a second thread serves the
+ *            queue, as the engine's handshake thread does.
+ * Reported, medians of --runs runs alternated by mode: handshakes a second (N over the
+ * wall time, all answered; and N over the CPU time of the thread that did the DH, which
+ * another process's load does not inflate), the receiving thread's CPU time per HELLO
+ * (CLOCK_THREAD_CPUTIME_ID around its own steps only, not its waits for room or answers:
+ * two clock reads per step, which the inline loop does not pay) and OpenSSL allocations
+ * per HELLO made by the receiving thread (CRYPTO_set_mem_functions, counted per thread).
+ * The load average is printed: on a shared machine the wall figures are for orientation.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+
+#include "xf_base.h"
+#include "xf_hs_queue.h"
+#include "xf_perf.h"
+
+#define NAME    "xf-bench-hs"
+#define RX_CORE 1u
+#define HS_CORE 2u
+
+static __thread uint64_t allocs; /* OpenSSL allocations by this thread */
+
+static void *
+count_malloc(size_t n, const char *f, int l)
+{
+	(void)f;
+	(void)l;
+	allocs++;
+	return malloc(n);
+}
+
+static void *
+count_realloc(void *p, size_t n, const char *f, int l)
+{
+	(void)f;
+	(void)l;
+	allocs++;
+	return realloc(p, n);
+}
+
+static void
+count_free(void *p, const char *f, int l)
+{
+	(void)f;
+	(void)l;
+	free(p);
+}
+
+static struct xf_noise_static resp, init;
+static struct xf_noise_peer resp_peer, init_peer;
+static struct xf_noise_cookie_jar jar;
+static struct xf_hs_queue q;
+static struct xf_msg *hellos;
+static uint8_t (*msg1s)[XF_NOISE_MSG1_LEN];
+static uint64_t ts_next = 1000;
+static atomic_bool serving;
+static const uint8_t src[6] = { 10, 0, 0, 4, 0x12, 0x34 };
+static const char dest[] = "vol/tree";
+
+struct result {
+	double hs_per_s;   /* handshakes a second, wall clock */
+	double hs_per_cpu; /* per second of CPU time of the thread that does the DH */
+	double rx_ns;      /* the receiving thread's CPU time per HELLO */
+	double allocs;     /* OpenSSL allocations by the receiving thread per HELLO */
+};
+
+static uint64_t hs_cpu_ns; /* the handshake thread's CPU time, its last run */
+
+static uint64_t
+cpu_now(void)
+{
+	return xf_perf_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+static void
+make_hellos(unsigned int n)
+{
+	struct xf_noise_prologue pro;
+	struct xf_noise_hs hs;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct xf_msg *m = &hellos[i];
+
+		memset(m, 0, sizeof(*m));
+		m->hdr.type = XF_MSG_HELLO;
+		m->hdr.session = 1000 + i;
+		m->hello.min_version = m->hello.max_version = XF_PROTO_VERSION;
+		m->hello.max_payload = 8900;
+		m->hello.flags = XF_HELLO_F_AEAD;
+		m->hello.dest = dest;
+		m->hello.dest_len = (uint16_t)strlen(dest);
+		xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, 0, dest,
+		               m->hello.dest_len);
+		if (xf_noise_initiate(&hs, &init, &init_peer, &pro, m->hdr.session, NULL, ts_next++,
+		                      1, msg1s[i]) != 0) {
+			abort();
+		}
+		xf_noise_hs_wipe(&hs);
+		m->hello.auth = msg1s[i];
+		m->hello.auth_len = XF_NOISE_MSG1_LEN;
+	}
+}
+
+static int
+mac1(const struct xf_msg *m)
+{
+	return xf_noise_check_macs(&resp, &jar, m->hello.auth, m->hello.auth_len, src, sizeof(src),
+	                           false, 1);
+}
+
+static struct result
+run_inline(unsigned int n)
+{
+	uint64_t t0 = xf_perf_now_ns(), c0 = cpu_now(), a0 = allocs;
+	struct xf_noise_prologue pro;
+	struct xf_noise_keys keys;
+	struct xf_noise_hs hs;
+	uint8_t msg2[XF_NOISE_MSG2_LEN];
+	double s;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct xf_msg *m = &hellos[i];
+
+		xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, 0, dest,
+		               m->hello.dest_len);
+		if (mac1(m) != 0 ||
+		    xf_noise_consume_initiation(&hs, &resp, &resp_peer, 1, &pro, m->hello.auth,
+		                                XF_NOISE_MSG1_LEN) != 0 ||
+		    xf_noise_respond(&hs, m->hdr.session, NULL, msg2, &keys) != 0) {
+			abort();
+		}
+		OPENSSL_cleanse(&keys, sizeof(keys));
+	}
+	s = (double)(xf_perf_now_ns() - t0) / 1e9;
+	c0 = cpu_now() - c0;
+	return (struct result){ n / s, n / ((double)c0 / 1e9), (double)c0 / n,
+		                (double)(allocs - a0) / n };
+}
+
+static void *
+hs_thread(void *arg)
+{
+	uint64_t c0 = cpu_now();
+
+	(void)arg;
+	xf_core_set_self(HS_CORE);
+	while (atomic_load(&serving)) {
+		if (xf_hs_queue_serve(&q, &resp, 4) == 0) {
+			sched_yield(); /* the engine's thread sleeps when idle */
+		}
+	}
+	hs_cpu_ns = cpu_now() - c0;
+	return NULL;
+}
+
+static struct result
+run_handoff(unsigned int n)
+{
+	uint64_t t0 = xf_perf_now_ns(), a0 = allocs, rx_ns = 0;
+	unsigned int sent = 0, got = 0;
+	pthread_t t;
+	double s;
+
+	atomic_store(&serving, true);
+	if (pthread_create(&t, NULL, hs_thread, NULL) != 0) {
+		abort();
+	}
+	while (got < n) {
+		uint64_t w0 = cpu_now();
+		struct xf_hs_rec *r;
+		bool work = false;
+
+		if (sent < n && q.n < XF_HS_QUEUE_LEN) {
+			if (mac1(&hellos[sent]) != 0 ||
+			    (r = xf_hs_queue_fill(&q, XF_HS_NEW, &hellos[sent], &resp_peer, 0, 1, 2,
+			                          src, 0)) == NULL) {
+				abort();
+			}
+			xf_hs_queue_submit(&q, r);
+			sent++;
+			work = true;
+		}
+		while ((r = xf_hs_queue_result(&q)) != NULL) {
+			if (r->rc != 0 || xf_hs_rec_adopt(r, &resp_peer) != 0) {
+				abort();
+			}
+			xf_hs_queue_done(&q, r);
+			got++;
+			work = true;
+		}
+		if (work) {
+			rx_ns += cpu_now() - w0;
+		} else {
+			sched_yield(); /* an RX core would poll its port meanwhile */
+		}
+	}
+	s = (double)(xf_perf_now_ns() - t0) / 1e9;
+	atomic_store(&serving, false);
+	pthread_join(t, NULL);
+	return (struct result){ n / s, n / ((double)hs_cpu_ns / 1e9), (double)rx_ns / n,
+		                (double)(allocs - a0) / n };
+}
+
+int
+main(int argc, char **argv)
+{
+	struct xf_perf_opts o;
+	unsigned int n;
+	double hs[2][64], hc[2][64], rx[2][64], al[2][64], load[3] = { 0 };
+	static const char *const mode[2] = { "inline", "handoff" };
+	uint8_t k1[32], k2[32];
+	int rc = xf_perf_parse(argc, argv, NAME,
+	                       "the responder's handshakes: inline on the receiving thread "
+	                       "against handed off to a handshake thread",
+	                       5, 2, &o);
+
+	if (rc != 0) {
+		return rc > 0 ? 0 : 2;
+	}
+	o.runs = XF_MIN(o.runs, 64u);
+	n = o.quick ? 200 : 2000;
+	if (CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free) != 1) {
+		fprintf(stderr, "%s: CRYPTO_set_mem_functions refused\n", NAME);
+		return 1;
+	}
+	memset(k1, 1, sizeof(k1));
+	memset(k2, 2, sizeof(k2));
+	xf_core_set_self(RX_CORE);
+	if (xf_noise_static_init(&resp, k1) || xf_noise_static_init(&init, k2) ||
+	    xf_noise_peer_init(&init_peer, resp.pub, NULL) ||
+	    xf_noise_peer_init(&resp_peer, init.pub, NULL) ||
+	    xf_hs_queue_init(&q, "bench", RX_CORE, HS_CORE) != 0) {
+		return 1;
+	}
+	hellos = calloc(n, sizeof(*hellos));
+	msg1s = calloc(n, sizeof(*msg1s));
+	if (hellos == NULL || msg1s == NULL) {
+		return 1;
+	}
+	xf_perf_banner(NAME, OPENSSL_VERSION_TEXT, &o);
+	(void)getloadavg(load, 3);
+	printf("%u HELLOs per run, %u runs alternated; load average before: %.2f %.2f %.2f\n", n,
+	       o.runs, load[0], load[1], load[2]);
+	for (unsigned int r = 0; r < o.runs; r++) {
+		for (unsigned int i = 0; i < 2; i++) {
+			unsigned int m = i ^ (r & 1); /* odd runs: handoff first */
+			struct result x;
+
+			make_hellos(n);
+			x = m == 0 ? run_inline(n) : run_handoff(n);
+			hs[m][r] = x.hs_per_s;
+			hc[m][r] = x.hs_per_cpu;
+			rx[m][r] = x.rx_ns;
+			al[m][r] = x.allocs;
+		}
+	}
+	(void)getloadavg(load, 3);
+	for (unsigned int m = 0; m < 2; m++) {
+		printf("%-8s handshakes/s %7.0f wall, %7.0f per CPU second of the DH thread; "
+		       "receiving thread per HELLO: %7.0f ns CPU, %5.1f OpenSSL allocations\n",
+		       mode[m], xf_perf_median(hs[m], o.runs), xf_perf_median(hc[m], o.runs),
+		       xf_perf_median(rx[m], o.runs), xf_perf_median(al[m], o.runs));
+	}
+	printf("ratio handoff/inline: handshakes/s wall %.2f, per DH-thread CPU second %.2f, "
+	       "receiving thread CPU per HELLO %.3f\n",
+	       xf_perf_median(hs[1], o.runs) / xf_perf_median(hs[0], o.runs),
+	       xf_perf_median(hc[1], o.runs) / xf_perf_median(hc[0], o.runs),
+	       xf_perf_median(rx[1], o.runs) / xf_perf_median(rx[0], o.runs));
+	printf("load average after: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
+	xf_hs_queue_fini(&q);
+	free(hellos);
+	free(msg1s);
+	return 0;
+}

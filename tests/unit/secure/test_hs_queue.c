@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dataplane/secure/xf_hs_queue: the hand-off of the responder's handshakes from an RX core
+ * to the handshake thread. The record holds a copy of the HELLO (nothing points into the
+ * frame) and is found by its session while in flight, a full queue refuses and counts, the answers
+ * come back in the order asked and open with the initiator's keys, no Diffie-Hellman is done when a
+ * record is filled (only when served), a message 1 answered twice in flight is adopted once (the
+ * copy is a replay), an answer for a re-keyed peer or a reused session slot is stale, a record is
+ * wiped when done, and two threads (an RX core and the handshake thread) pass records
+ * through the rings.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "xf_test.h"
+
+#include "xf_base.h"
+#include "xf_hs_queue.h"
+
+#define RX_CORE 1u
+#define HS_CORE 2u
+
+static struct xf_noise_static resp, init;
+static struct xf_noise_peer resp_peer; /* the responder's state of the initiator */
+static struct xf_noise_peer init_peer; /* the initiator's state of the responder */
+static struct xf_hs_queue q;           /* static: zeroed, 150 KiB */
+static const char dest[] = "vol/some/path";
+static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 9 };
+
+/* Message 1 for session id, timestamped ts (unix ns), as an initiator makes it. */
+static void
+make_hello(struct xf_msg *m, uint8_t *msg1, struct xf_noise_hs *hs, uint32_t id, uint64_t ts)
+{
+	struct xf_noise_prologue pro;
+
+	memset(m, 0, sizeof(*m));
+	m->hdr.type = XF_MSG_HELLO;
+	m->hdr.session = id;
+	m->hdr.pn = 7;
+	m->hello.min_version = m->hello.max_version = XF_PROTO_VERSION;
+	m->hello.max_payload = 1400;
+	m->hello.flags = XF_HELLO_F_AEAD | XF_HELLO_F_DELETE;
+	m->hello.window = 99;
+	m->hello.nonce = 0x1122334455667788ull + id;
+	m->hello.dest = dest;
+	m->hello.dest_len = (uint16_t)strlen(dest);
+	xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, m->hello.window, dest,
+	               m->hello.dest_len);
+	CU_ASSERT_FATAL(xf_noise_initiate(hs, &init, &init_peer, &pro, id, NULL, ts, 1, msg1) == 0);
+	m->hello.auth = msg1;
+	m->hello.auth_len = XF_NOISE_MSG1_LEN;
+}
+
+static struct xf_hs_rec *
+submit(const struct xf_msg *m)
+{
+	struct xf_hs_rec *r =
+	        xf_hs_queue_fill(&q, XF_HS_NEW, m, &resp_peer, 3, 0x0100000a, 4000, mac, 55);
+
+	if (r != NULL) {
+		xf_hs_queue_submit(&q, r);
+	}
+	return r;
+}
+
+static int
+suite_init(void)
+{
+	uint8_t k1[32], k2[32];
+
+	for (int i = 0; i < 32; i++) {
+		k1[i] = (uint8_t)(i + 1);
+		k2[i] = (uint8_t)(i + 101);
+	}
+	xf_core_set_self(RX_CORE);
+	return xf_noise_static_init(&resp, k1) || xf_noise_static_init(&init, k2) ||
+	       xf_noise_peer_init(&init_peer, resp.pub, NULL) ||
+	       xf_noise_peer_init(&resp_peer, init.pub, NULL) ||
+	       xf_hs_queue_init(&q, "t", RX_CORE, HS_CORE);
+}
+
+static int
+suite_clean(void)
+{
+	xf_hs_queue_fini(&q);
+	return 0;
+}
+
+/* The handshake thread's side, run from this thread: the rings check the caller. */
+static unsigned int
+serve(unsigned int max)
+{
+	unsigned int n;
+
+	xf_core_set_self(HS_CORE);
+	n = xf_hs_queue_serve(&q, &resp, max);
+	xf_core_set_self(RX_CORE);
+	return n;
+}
+
+static void
+test_codec(void)
+{
+	uint8_t msg1[XF_NOISE_MSG1_LEN], copy1[XF_NOISE_MSG1_LEN];
+	char frame_dest[sizeof(dest)];
+	struct xf_noise_hs hs;
+	struct xf_msg m, out;
+	struct xf_hs_rec *r;
+
+	make_hello(&m, msg1, &hs, 41, 1000);
+	memcpy(frame_dest, dest, sizeof(dest));
+	m.hello.dest = frame_dest;
+	memcpy(copy1, msg1, sizeof(msg1));
+	r = submit(&m);
+	CU_ASSERT_FATAL(r != NULL);
+	/* The frame goes back to the pool: the record keeps its own copy. */
+	memset(frame_dest, 'x', sizeof(frame_dest));
+	memset(msg1, 0, sizeof(msg1));
+	xf_hs_rec_hello(r, &out);
+	CU_ASSERT(out.hdr.type == XF_MSG_HELLO && out.hdr.session == 41 && out.hdr.pn == 7);
+	CU_ASSERT(out.hello.max_payload == 1400 && out.hello.window == 99);
+	CU_ASSERT(out.hello.flags == (XF_HELLO_F_AEAD | XF_HELLO_F_DELETE));
+	CU_ASSERT(out.hello.nonce == 0x1122334455667788ull + 41);
+	CU_ASSERT(out.hello.dest_len == strlen(dest) &&
+	          memcmp(out.hello.dest, dest, strlen(dest)) == 0);
+	CU_ASSERT(out.hello.dest == r->dest && out.hello.auth == r->msg1);
+	CU_ASSERT(out.hello.auth_len == XF_NOISE_MSG1_LEN &&
+	          memcmp(out.hello.auth, copy1, XF_NOISE_MSG1_LEN) == 0);
+	CU_ASSERT(r->peer == 3 && r->ip == 0x0100000a && r->port == 4000 && r->asked_ns == 55);
+	CU_ASSERT(memcmp(r->mac, mac, 6) == 0 && r->kind == XF_HS_NEW);
+	/* In flight: a copy of this session's HELLO is known as such, another's is not. */
+	CU_ASSERT(xf_hs_queue_pending(&q, 41, 0x0100000a, 4000));
+	CU_ASSERT(!xf_hs_queue_pending(&q, 42, 0x0100000a, 4000));
+	CU_ASSERT(!xf_hs_queue_pending(&q, 41, 0x0200000a, 4000));
+	CU_ASSERT(!xf_hs_queue_pending(&q, 41, 0x0100000a, 4001));
+	/* Its answer: the handshake runs on the copy. */
+	CU_ASSERT(serve(8) == 1);
+	CU_ASSERT(xf_hs_queue_pending(&q, 41, 0x0100000a, 4000)); /* answered, not applied */
+	CU_ASSERT(xf_hs_queue_result(&q) == r);
+	CU_ASSERT(r->rc == 0);
+	xf_hs_queue_done(&q, r);
+	CU_ASSERT(q.n == 0);
+	CU_ASSERT(!xf_hs_queue_pending(&q, 41, 0x0100000a, 4000));
+	xf_noise_hs_wipe(&hs);
+}
+
+static bool
+all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* In order, with the initiator's keys; DH only when served; records wiped when done. */
+static void
+test_order_keys(void)
+{
+	uint8_t msg1[3][XF_NOISE_MSG1_LEN];
+	struct xf_noise_hs hs[3];
+	struct xf_msg m[3];
+	struct xf_hs_rec *r;
+	uint64_t dh;
+
+	xf_noise_peer_init(&resp_peer, init.pub, NULL);
+	for (unsigned int i = 0; i < 3; i++) {
+		make_hello(&m[i], msg1[i], &hs[i], 100 + i, 2000 + i);
+	}
+	dh = xf_noise_dh_ops();
+	for (unsigned int i = 0; i < 3; i++) {
+		CU_ASSERT_FATAL(submit(&m[i]) != NULL);
+	}
+	CU_ASSERT(xf_noise_dh_ops() == dh);        /* the RX core's part does no DH */
+	CU_ASSERT(xf_hs_queue_result(&q) == NULL); /* nothing answered yet */
+	CU_ASSERT(serve(2) == 2);
+	CU_ASSERT(serve(2) == 1);
+	CU_ASSERT(xf_noise_dh_ops() == dh + 3 * 4); /* es, ss (message 1); ee, se (2) */
+	for (unsigned int i = 0; i < 3; i++) {
+		struct xf_noise_keys ik;
+
+		r = xf_hs_queue_result(&q);
+		CU_ASSERT_FATAL(r != NULL);
+		CU_ASSERT(r->hdr.session == 100 + i); /* in the order asked */
+		CU_ASSERT(r->rc == 0);
+		CU_ASSERT(xf_hs_rec_adopt(r, &resp_peer) == 0);
+		CU_ASSERT(xf_noise_consume_response(&hs[i], r->msg2, XF_NOISE_MSG2_LEN, &ik) == 0);
+		CU_ASSERT(memcmp(ik.send, r->keys.recv, 32) == 0);
+		CU_ASSERT(memcmp(ik.recv, r->keys.send, 32) == 0);
+		xf_hs_queue_done(&q, r);
+		CU_ASSERT(all_zero(r, sizeof(*r)));
+	}
+	CU_ASSERT(xf_hs_queue_result(&q) == NULL);
+	CU_ASSERT(q.n == 0);
+}
+
+/* A full queue refuses and counts; a record answered and done frees its place. */
+static void
+test_full(void)
+{
+	uint8_t msg1[XF_NOISE_MSG1_LEN];
+	struct xf_noise_hs hs;
+	struct xf_msg m;
+	struct xf_hs_rec *r;
+	uint64_t full = q.full;
+
+	make_hello(&m, msg1, &hs, 200, 3000);
+	for (unsigned int i = 0; i < XF_HS_QUEUE_LEN; i++) {
+		CU_ASSERT_FATAL(submit(&m) != NULL);
+	}
+	CU_ASSERT(submit(&m) == NULL);
+	CU_ASSERT(submit(&m) == NULL);
+	CU_ASSERT(q.full == full + 2);
+	CU_ASSERT(serve(1) == 1);
+	CU_ASSERT(submit(&m) == NULL); /* answered, not yet applied: still in flight */
+	r = xf_hs_queue_result(&q);
+	CU_ASSERT_FATAL(r != NULL);
+	xf_hs_queue_done(&q, r);
+	CU_ASSERT(submit(&m) != NULL);
+	/* Drain: the copies of one message 1 are a replay once the first is adopted. */
+	while (serve(XF_HS_QUEUE_LEN) > 0) {
+	}
+	while ((r = xf_hs_queue_result(&q)) != NULL) {
+		xf_hs_queue_done(&q, r);
+	}
+	CU_ASSERT(q.n == 0 && q.full == full + 3);
+	xf_noise_hs_wipe(&hs);
+}
+
+/* The same message 1 twice in flight: both answered, the second one refused at adoption. */
+static void
+test_replay_in_flight(void)
+{
+	uint8_t msg1[XF_NOISE_MSG1_LEN];
+	struct xf_noise_hs hs;
+	struct xf_hs_rec *a, *b;
+	struct xf_msg m;
+
+	xf_noise_peer_init(&resp_peer, init.pub, NULL);
+	make_hello(&m, msg1, &hs, 300, 4000);
+	CU_ASSERT_FATAL(submit(&m) != NULL && submit(&m) != NULL);
+	CU_ASSERT(serve(8) == 2);
+	a = xf_hs_queue_result(&q);
+	b = xf_hs_queue_result(&q);
+	CU_ASSERT_FATAL(a != NULL && b != NULL);
+	CU_ASSERT(a->rc == 0 && b->rc == 0); /* each against the timestamp it was given */
+	CU_ASSERT(xf_hs_rec_adopt(a, &resp_peer) == 0);
+	CU_ASSERT(xf_hs_rec_adopt(b, &resp_peer) == -EALREADY);
+	xf_hs_queue_done(&q, a);
+	xf_hs_queue_done(&q, b);
+	/* Once adopted, the same message 1 is refused by the handshake itself. */
+	CU_ASSERT_FATAL(submit(&m) != NULL);
+	CU_ASSERT(serve(8) == 1);
+	a = xf_hs_queue_result(&q);
+	CU_ASSERT(a != NULL && a->rc == -EALREADY);
+	xf_hs_queue_done(&q, a);
+	xf_noise_hs_wipe(&hs);
+}
+
+/* A peer re-keyed while its HELLO was in flight; a session slot taken by another. */
+static void
+test_stale(void)
+{
+	uint8_t msg1[XF_NOISE_MSG1_LEN], other[32];
+	struct xf_noise_peer rekeyed;
+	struct xf_noise_hs hs;
+	struct xf_hs_rec *r;
+	struct xf_msg m;
+
+	make_hello(&m, msg1, &hs, 400, 5000);
+	CU_ASSERT_FATAL(submit(&m) != NULL);
+	CU_ASSERT(serve(8) == 1);
+	r = xf_hs_queue_result(&q);
+	CU_ASSERT_FATAL(r != NULL && r->rc == 0);
+	memset(other, 0x5a, sizeof(other));
+	CU_ASSERT_FATAL(xf_noise_pubkey(other, other) == 0);
+	xf_noise_peer_init(&rekeyed, other, NULL);
+	CU_ASSERT(xf_hs_rec_adopt(r, &rekeyed) == -ENOKEY);
+	/* A rekey record for slot generation 6 of session 400. */
+	r->kind = XF_HS_REKEY;
+	r->rs_gen = 6;
+	CU_ASSERT(xf_hs_rec_current(r, true, 6, 400));
+	CU_ASSERT(!xf_hs_rec_current(r, true, 7, 400));  /* the slot was reused */
+	CU_ASSERT(!xf_hs_rec_current(r, false, 6, 400)); /* the session ended */
+	CU_ASSERT(!xf_hs_rec_current(r, true, 6, 401));  /* another session's id */
+	xf_hs_queue_done(&q, r);
+	xf_noise_hs_wipe(&hs);
+}
+
+/* A message 1 whose sender index is not the HELLO's session id. */
+static void
+test_bad_index(void)
+{
+	uint8_t msg1[XF_NOISE_MSG1_LEN];
+	struct xf_noise_hs hs;
+	struct xf_hs_rec *r;
+	struct xf_msg m;
+
+	make_hello(&m, msg1, &hs, 500, 6000);
+	m.hdr.session = 501;
+	CU_ASSERT_FATAL(submit(&m) != NULL);
+	CU_ASSERT(serve(8) == 1);
+	r = xf_hs_queue_result(&q);
+	CU_ASSERT(r != NULL && r->rc == -EBADMSG);
+	xf_hs_queue_done(&q, r);
+	/* A HELLO without message 1 never takes a record. */
+	m.hello.auth_len = 0;
+	CU_ASSERT(submit(&m) == NULL && q.n == 0);
+	xf_noise_hs_wipe(&hs);
+}
+
+/* Two threads: this one as the RX core, another as the handshake thread. */
+#define THREADED_N 200u
+
+static volatile int hs_done;
+
+static void *
+hs_thread(void *arg)
+{
+	(void)arg;
+	xf_core_set_self(HS_CORE);
+	while (!hs_done) {
+		xf_hs_queue_serve(&q, &resp, 4);
+	}
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	uint8_t msg1[4][XF_NOISE_MSG1_LEN];
+	struct xf_noise_hs hs[4];
+	struct xf_msg m[4];
+	unsigned int sent = 0, got = 0, refused = 0;
+	pthread_t t;
+
+	xf_noise_peer_init(&resp_peer, init.pub, NULL);
+	/* 4 message 1s of distinct sessions, sent in turn: from the 5th on, replays */
+	for (unsigned int i = 0; i < 4; i++) {
+		make_hello(&m[i], msg1[i], &hs[i], 600 + i, 7000 + i);
+	}
+	hs_done = 0;
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, hs_thread, NULL) == 0);
+	while (got < THREADED_N) {
+		struct xf_hs_rec *r;
+
+		if (sent < THREADED_N) {
+			r = xf_hs_queue_fill(&q, XF_HS_NEW, &m[sent % 4], &resp_peer, 3, 1, 2, mac,
+			                     0);
+			if (r != NULL) {
+				xf_hs_queue_submit(&q, r);
+				sent++;
+			}
+		}
+		while ((r = xf_hs_queue_result(&q)) != NULL) {
+			CU_ASSERT(r->hdr.session == 600 + got % 4); /* in order */
+			refused += r->rc != 0 || xf_hs_rec_adopt(r, &resp_peer) != 0;
+			xf_hs_queue_done(&q, r);
+			got++;
+		}
+	}
+	hs_done = 1;
+	pthread_join(t, NULL);
+	CU_ASSERT(q.n == 0);
+	CU_ASSERT(refused == THREADED_N - 4); /* each message 1 adopted once */
+	for (unsigned int i = 0; i < 4; i++) {
+		xf_noise_hs_wipe(&hs[i]);
+	}
+}
+
+static const struct xf_test tests[] = {
+	{ "codec", test_codec },     { "order_keys", test_order_keys },
+	{ "full", test_full },       { "replay_in_flight", test_replay_in_flight },
+	{ "stale", test_stale },     { "bad_index", test_bad_index },
+	{ "threads", test_threads },
+};
+
+int
+main(void)
+{
+	return xf_test_main("hs_queue", suite_init, suite_clean, XF_TESTS(tests));
+}
