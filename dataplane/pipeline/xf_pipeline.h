@@ -127,8 +127,8 @@ struct xf_pipeline_rx_stats {
 	uint64_t links_refused; /**< hard links refused (XF_ST_LINK, or a bad leader path):
 	                         *   a leader not a regular file this session committed
 	                         *   before it, or a session without XF_HELLO_F_HARDLINKS */
-	uint64_t zip_refused; /**< compressed DATA in a session that did not announce
-	                       *   XF_HELLO_F_COMPRESS: dropped */
+	uint64_t zip_refused;   /**< compressed DATA in a session that did not announce
+	                         *   XF_HELLO_F_COMPRESS: dropped */
 };
 
 /**
