@@ -735,6 +735,8 @@ xferd_stats_json(struct xferd *d)
 		                  (json_int_t)st.sc_corrupt, "bytes", (json_int_t)st.sc_bytes));
 		json_object_set_new(json_object_get(result, "dataplane"), "slow_storage_steps",
 		                    json_integer((json_int_t)st.slow_storage_steps));
+		json_object_set_new(json_object_get(result, "dataplane"), "source_fd_waits",
+		                    json_integer((json_int_t)st.source_fd_waits));
 		json_object_update_new(json_object_get(result, "dataplane"),
 		                       json_pack("{s:I, s:I, s:I}", "staged_dirs",
 		                                 (json_int_t)st.staged_dirs, "staged_files",

@@ -1020,6 +1020,10 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->fault = fs.st;
 		st->fault_refused = fs.refused;
 	}
+	/* Read workers' counters: written by their cores only, and only grow. */
+	for (unsigned int w = 0; w < e->conf.n_workers; w++) {
+		st->source_fd_waits += ((const volatile struct eng_worker *)&e->w[w])->fd_waits;
+	}
 	/* Counters are written by the RX cores only and only grow; a racy read is a
 	 * slightly old value, which is all a stats reader needs. */
 	for (unsigned int r = 0; r < e->conf.n_rx; r++) {

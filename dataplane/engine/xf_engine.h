@@ -377,6 +377,7 @@ struct xf_engine_stats {
 	uint64_t sc_bytes;
 	uint64_t sig_from_ring, sig_from_heap;
 	uint64_t slow_storage_steps; /**< steps that kept a worker for a second or more */
+	uint64_t source_fd_waits;    /**< read requests that waited for a source file entry */
 	/* Received new directories made under a staging name and put in place whole
 	 * (docs/PIPELINE.md, "Staged directories"): those put in place, the files that came
 	 * in them, those that could not be put in place (their files failed). */

@@ -42,9 +42,12 @@
 /* Matchers a worker keeps for the next DELTA files (each about 100-200 KiB for 4 MiB
  * files: window buffer, table and filter). */
 #define ENG_SPARE_MATCHERS 8u
-#define ENG_FDS_MAX        64u  /* open source files a worker keeps */
-#define ENG_TXQ_MAX        256u /* frames a receive session holds back when its table is full */
-#define ENG_TXBUF          512u /* frames an RX core queues for its NIC TX queue */
+#ifndef ENG_FDS_MAX     /* a build may set it smaller to exercise a full table */
+#define ENG_FDS_MAX 64u /* open source files a worker keeps */
+#endif
+#define ENG_FD_WAITERS (ENG_READS_MAX / 2) /* requests waiting for a table entry */
+#define ENG_TXQ_MAX    256u /* frames a receive session holds back when its table is full */
+#define ENG_TXBUF      512u /* frames an RX core queues for its NIC TX queue */
 
 /* Control thread -> RX core. */
 enum eng_cmd_type {
@@ -370,6 +373,8 @@ struct eng_worker {
 	struct xf_storage *st;        /**< reads of push sources, io_uring */
 	struct xf_storage *st_inline; /**< the same on memory file systems (inline) */
 	struct eng_read reads[ENG_READS_MAX];
+	unsigned int fd_waiters; /* reads[] waiting for a table entry (R_WAIT_FD) */
+	uint64_t fd_waits;       /* requests that waited so: counted, read by stats */
 	struct eng_fd fds[ENG_FDS_MAX];
 	struct eng_read_done *oq;  /**< ENG_OQ_SIZE answers of the matchers */
 	uint32_t oq_head, oq_tail; /**< free-running */

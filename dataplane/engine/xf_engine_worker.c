@@ -26,7 +26,7 @@
 #define FD_ENDED   (-3) /* end of file reached (or an error): size, crc and err are final */
 
 /* Read slot phases. */
-enum { R_WAIT_OPEN = 0, R_READING, R_COMPLETE };
+enum { R_WAIT_OPEN = 0, R_READING, R_COMPLETE, R_WAIT_FD };
 
 static struct eng_fd *
 fd_find(struct eng_worker *w, uint16_t job, uint32_t job_id, uint32_t file)
@@ -497,11 +497,87 @@ deliver(struct eng_worker *w, struct eng_read *r)
 	return true;
 }
 
+/*
+ * Set up a request taken from a ring: its source file's table entry (found, or made and
+ * its open sent), its buffers, and its reads if the file is open. A new file finds no
+ * free entry while every one holds a file still being read (many jobs at once): the
+ * request waits in its slot (R_WAIT_FD) and is set up again at the next poll, when a
+ * file has ended, rather than failing its file. At most ENG_FD_WAITERS wait, so that
+ * the other slots stay free for the next requests of the files that hold the entries
+ * (they end them); one more fails as before (-EMFILE). @return false if it waits.
+ */
+static bool
+start_request(struct eng_worker *w, struct eng_read *r, unsigned int slot, uint64_t now)
+{
+	memset(r->m, 0, sizeof(r->m));
+	r->fd = fd_find(w, r->req.job, r->req.job_id, r->req.file);
+	if (r->fd == NULL) {
+		r->fd = fd_alloc(w, r->req.job, r->req.job_id, r->req.file, now);
+		if (r->fd == NULL && (r->phase == R_WAIT_FD || w->fd_waiters < ENG_FD_WAITERS)) {
+			if (r->phase != R_WAIT_FD) {
+				r->phase = R_WAIT_FD;
+				w->fd_waiters++;
+				w->fd_waits++;
+			}
+			return false;
+		}
+		if (r->fd != NULL) {
+			r->fd->st = r->req.io_inline ? w->st_inline : w->st;
+			/* Tagged with the table entry: the request may be gone (failed) by the
+			 * time the open completes. */
+			xf_storage_prep_open(r->fd->st, r->req.dir_fd, r->req.path,
+			                     O_RDONLY | O_NOFOLLOW, 0,
+			                     tag_of((unsigned int)(r->fd - w->fds), TAG_OPEN));
+		}
+	}
+	if (r->phase == R_WAIT_FD) {
+		w->fd_waiters--;
+	}
+	if (r->req.sigs != NULL) {
+		/* The file's first DELTA request: its signatures are ours now, given back
+		 * with its table entry. */
+		if (r->fd != NULL && r->fd->sigs == NULL && r->fd->match == NULL) {
+			r->fd->sigs = r->req.sigs;
+		} else {
+			xf_lease_free(r->req.sigs);
+		}
+		r->req.sigs = NULL;
+	}
+	if (r->fd == NULL ||
+	    (r->fd->fd != FD_ENDED && rte_pktmbuf_alloc_bulk(w->e->mp, r->m, r->req.n) != 0)) {
+		/* No table entry or no buffers: this request fails, the file too. */
+		memset(r->m, 0, sizeof(r->m));
+		r->err = r->fd == NULL ? -EMFILE : -ENOMEM;
+		if (r->fd != NULL && r->fd->fd != FD_OPENING) {
+			r->fd->err = r->err;
+			fd_close(w, r->fd);
+		}
+		r->fd = NULL;
+		r->phase = R_COMPLETE;
+		return true;
+	}
+	r->fd->used_ns = now;
+	r->phase = R_WAIT_OPEN;
+	if (r->fd->fd >= 0) {
+		issue_reads(r, slot);
+	} else if (r->fd->fd == FD_ENDED) {
+		r->phase = R_COMPLETE;
+	}
+	return true;
+}
+
 static bool
 take_requests(struct eng_worker *w, uint64_t now)
 {
 	bool busy = false;
 
+	for (unsigned int slot = 0; w->fd_waiters > 0 && slot < ENG_READS_MAX; slot++) {
+		struct eng_read *r = &w->reads[slot];
+
+		if (r->used && r->phase == R_WAIT_FD) {
+			busy |= start_request(w, r, slot, now);
+		}
+	}
 	for (unsigned int rxi = 0; rxi < w->e->conf.n_rx; rxi++) {
 		for (unsigned int slot = 0; slot < ENG_READS_MAX; slot++) {
 			struct eng_read *r = &w->reads[slot];
@@ -518,52 +594,8 @@ take_requests(struct eng_worker *w, uint64_t now)
 			r->zk = 0;
 			r->completed = 0;
 			r->err = 0;
-			memset(r->m, 0, sizeof(r->m));
-			r->fd = fd_find(w, r->req.job, r->req.job_id, r->req.file);
-			if (r->fd == NULL) {
-				r->fd = fd_alloc(w, r->req.job, r->req.job_id, r->req.file, now);
-				if (r->fd != NULL) {
-					r->fd->st = r->req.io_inline ? w->st_inline : w->st;
-					/* Tagged with the table entry: the request may be gone
-					 * (failed) by the time the open completes. */
-					xf_storage_prep_open(
-					        r->fd->st, r->req.dir_fd, r->req.path,
-					        O_RDONLY | O_NOFOLLOW, 0,
-					        tag_of((unsigned int)(r->fd - w->fds), TAG_OPEN));
-				}
-			}
-			if (r->req.sigs != NULL) {
-				/* The file's first DELTA request: its signatures are ours now,
-				 * given back with its table entry. */
-				if (r->fd != NULL && r->fd->sigs == NULL && r->fd->match == NULL) {
-					r->fd->sigs = r->req.sigs;
-				} else {
-					xf_lease_free(r->req.sigs);
-				}
-				r->req.sigs = NULL;
-			}
-			if (r->fd == NULL ||
-			    (r->fd->fd != FD_ENDED &&
-			     rte_pktmbuf_alloc_bulk(w->e->mp, r->m, r->req.n) != 0)) {
-				/* No table entry or no buffers: this request fails, the file too.
-				 */
-				memset(r->m, 0, sizeof(r->m));
-				r->err = r->fd == NULL ? -EMFILE : -ENOMEM;
-				if (r->fd != NULL && r->fd->fd != FD_OPENING) {
-					r->fd->err = r->err;
-					fd_close(w, r->fd);
-				}
-				r->fd = NULL;
-				r->phase = R_COMPLETE;
-				continue;
-			}
-			r->fd->used_ns = now;
 			r->phase = R_WAIT_OPEN;
-			if (r->fd->fd >= 0) {
-				issue_reads(r, slot);
-			} else if (r->fd->fd == FD_ENDED) {
-				r->phase = R_COMPLETE;
-			}
+			start_request(w, r, slot, now);
 		}
 	}
 	return busy;
