@@ -17,6 +17,8 @@
 set -euo pipefail
 # shellcheck source=tests/e2e/lib/pair.sh
 . "$(dirname "$0")/../lib/pair.sh"
+# shellcheck source=tests/e2e/lib/itemize.sh
+. "$(dirname "$0")/../lib/itemize.sh"
 pair_init e2e-push-itemize "${1:?usage: push-itemize.sh XFERD XFERCTL}" "${2:?}"
 src=$PAIR_DIR/src
 d=$PAIR_VOL_B/m
@@ -38,20 +40,6 @@ items() { sed -n '/^Job [0-9]*: /q;p' "$PAIR_DIR/out" | LC_ALL=C sort; }
 # without its "created directory" notice, sorted.
 ref() {
 	rsync -a -n -i "$@" -- "$src/" "$d/" | grep -v '^created directory ' | LC_ALL=C sort
-}
-# snapshot: everything of B's volume an xferd write could change.
-snapshot() {
-	(cd "$PAIR_VOL_B" && find . -path ./.xferd -prune -o -printf '%p %y %m %s %T@ %l\n' |
-		LC_ALL=C sort && find . -path ./.xferd -prune -o -type f -exec md5sum {} + |
-		LC_ALL=C sort && find .xferd -mindepth 1 -printf 'staging: %p\n' |
-		{ grep -v '^staging: \.xferd/tmp$' || true; })
-}
-compare() {
-	local what=$1 want=$2 got=$3
-	if [ "$want" != "$got" ]; then
-		diff <(echo "$want") <(echo "$got") >&2 || true
-		pair_fail "$what: xferd's itemized lines (>) differ from rsync's (<)"
-	fi
 }
 
 pair_start
