@@ -255,6 +255,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "neigh_changed", st->neigh_changed);
 	rte_tel_data_add_dict_u64(info, "neigh_failed", st->neigh_failed);
 	rte_tel_data_add_dict_u64(info, "slow_storage_steps", st->slow_storage_steps);
+	rte_tel_data_add_dict_u64(info, "source_fd_waits", st->source_fd_waits);
 	rte_tel_data_add_dict_u64(info, "staged_dirs", st->staged_dirs);
 	rte_tel_data_add_dict_u64(info, "staged_files", st->staged_files);
 	rte_tel_data_add_dict_u64(info, "staged_failed", st->staged_failed);
