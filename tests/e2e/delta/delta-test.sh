@@ -11,7 +11,8 @@
 # How the receiver applied the COPY ops (docs/DELTA.md, "Apply by clone"): on XFS
 # (PAIR_FS=xfs) by clone, and the new files then share their unchanged extents with the
 # old ones (held by rsync's copy, made by cp with reflinks); elsewhere (tmpfs, ext4) not
-# by clone, from the basis kept in memory. Either way the whole-file CRC-64 holds.
+# by clone, from the basis kept in memory (B's signature cache off there, so that each
+# basis is read). Either way the whole-file CRC-64 holds.
 # On XFS, B has a second volume on ext4 (mounted inside the XFS): each volume's pipeline
 # probes its own file system, so the XFS one clones and the ext4 one does not.
 # meson runs it with transfer.io auto and again forced inline (PAIR_IO), on tmpfs, XFS
@@ -36,8 +37,14 @@ push() {
 if [ "${PAIR_FS:-}" = xfs ]; then
 	xfs_mount "$PAIR_DIR/b-ext" 300 ext4
 	export PAIR_VOLUMES="data ext"
+	pair_start
+else
+	# Without the signature cache: the re-push then reads each basis and keeps it in
+	# memory for its COPY ops, the path this case checks. With it, the files B wrote
+	# have entries made at their commit and their bases are not read at all
+	# (e2e-sigcache-commit-xfs checks that path).
+	pair_start --set "volumes[0].sig_cache_mb=0"
 fi
-pair_start
 
 # The tree: NFILES files of 4 MiB of seeded random bytes, two in a subdirectory.
 python3 - "$T/src" "$NFILES" "$SEED" <<'PY'
