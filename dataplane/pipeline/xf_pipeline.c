@@ -203,8 +203,8 @@ probe_unnamed(int tmp_fd)
  * cache"). Eight reads, each followed at once by a chmod: with coarse timestamps at least
  * one of them lands in the same tick and leaves the ctime as it was.
  */
-static bool
-probe_ctime_fine(int tmp_fd)
+bool
+xf_pipeline_probe_ctime_fine(int tmp_fd)
 {
 	static const char probe[] = ".ctime-probe";
 	int fd = openat(tmp_fd, probe, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -286,7 +286,7 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	}
 	p->create_keep = probe_create_keep(p->tmp_fd);
 	p->unnamed_ok = !conf->named_temps && probe_unnamed(p->tmp_fd);
-	p->ctime_fine = probe_ctime_fine(p->tmp_fd);
+	p->ctime_fine = xf_pipeline_probe_ctime_fine(p->tmp_fd);
 	{
 		enum xf_storage_clone mode = XF_STORAGE_CLONE_NONE;
 		uint32_t blk = 4096;

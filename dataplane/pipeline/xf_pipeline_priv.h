@@ -263,4 +263,8 @@ xf_status_of_errno(int err)
 	}
 }
 
+/* Does a change right after a read of a file's ctime move it, in directory dir_fd (a
+ * probe file made and removed there; xf_pipeline.c)? */
+bool xf_pipeline_probe_ctime_fine(int dir_fd);
+
 #endif /* XF_PIPELINE_PRIV_H */

@@ -16,7 +16,7 @@ set -euo pipefail
 pair_init e2e-push-compress "${1:?usage: push-compress.sh XFERD XFERCTL}" "${2:?}"
 text=$PAIR_DIR/text
 rand=$PAIR_DIR/rand
-[ -d /usr/include/linux ] || pair_skip "no /usr/include/linux to copy"
+[ -d /usr/include/linux ] || pair_fail "no /usr/include/linux to copy (linux-libc-dev, which the build dependencies bring)"
 mkdir -p "$text" "$rand"
 cp -a /usr/include/linux "$text/" || pair_fail "cannot copy /usr/include/linux"
 head -c $((4 << 20)) /dev/urandom >"$rand/random.bin"
