@@ -90,12 +90,14 @@ F["hello.flags.dryrun"] = ProtoField.bool("xferd.hello.flags.dryrun", "DRYRUN", 
 F["hello.flags.itemize"] = ProtoField.bool("xferd.hello.flags.itemize", "ITEMIZE", 32, nil, 0x40)
 F["hello.flags.hardlinks"] = ProtoField.bool("xferd.hello.flags.hardlinks", "HARDLINKS", 32, nil, 0x80)
 F["hello.flags.compress"] = ProtoField.bool("xferd.hello.flags.compress", "COMPRESS", 32, nil, 0x100)
+F["hello.flags.filters"] = ProtoField.bool("xferd.hello.flags.filters", "FILTERS", 32, nil, 0x10000)
 F["hello.cookie"] = ProtoField.bytes("xferd.hello.cookie", "Cookie reply (nonce and sealed cookie)")
-uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffffe00)
+uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffefe00)
 uint("hello.nonce", "Nonce", ProtoField.uint64, base.HEX)
 uint("hello.dest_len", "Destination length", ProtoField.uint16, base.DEC)
 uint("hello.auth_len", "Handshake length", ProtoField.uint16, base.DEC)
 F["hello.dest"] = ProtoField.string("xferd.hello.dest", "Destination")
+F["hello.rules"] = ProtoField.string("xferd.hello.rules", "Filter rules (--delete keeps what they exclude)")
 -- Noise messages (docs/SECURITY.md 2.1, 2.2, 3).
 uint("noise.type", "Noise message", ProtoField.uint8, base.DEC, noise_types)
 uint("noise.reserved", "Reserved", ProtoField.uint24, base.HEX)
@@ -338,6 +340,7 @@ body[1] = function(c, ack)
 		ft:add(F["hello.flags.itemize"], fr)
 		ft:add(F["hello.flags.hardlinks"], fr)
 		ft:add(F["hello.flags.compress"], fr)
+		ft:add(F["hello.flags.filters"], fr)
 		ft:add(F["hello.flags.reserved"], fr)
 	end
 	c:take("hello.nonce", 8)
@@ -348,7 +351,28 @@ body[1] = function(c, ack)
 	if not c:need(dest_len, "destination") then
 		return
 	end
-	if dest_len > 0 then
+	-- With FILTERS the field is the destination, a NUL and the rules (docs/PROTOCOL.md 6.12).
+	local nul = nil
+	if bit.band(flags, 0x10000) ~= 0 then
+		for i = 0, dest_len - 1 do
+			if c.tvb(c.off + i, 1):uint() == 0 then
+				nul = i
+				break
+			end
+		end
+		if nul == nil then
+			c:fail("field", "FILTERS without the NUL before the rules")
+		end
+	end
+	if nul ~= nil then
+		if nul > 0 then
+			c:take("hello.dest", nul, nil, "str")
+		end
+		c.off = c.off + 1
+		if dest_len - nul - 1 > 0 then
+			c:take("hello.rules", dest_len - nul - 1, nil, "str")
+		end
+	elseif dest_len > 0 then
 		c:take("hello.dest", dest_len, nil, "str")
 	end
 	if not c:need(auth_len, "handshake message") then
@@ -380,7 +404,7 @@ body[1] = function(c, ack)
 		if bit.band(flags, 0x4) == 0 then
 			reserved0(c, window, "window without DELETE")
 		end
-		reserved0(c, bit.band(flags, 0xfffffe10), "flag bits 4 and 9..31")
+		reserved0(c, bit.band(flags, 0xfffefe10), "flag bits 4, 9..15 and 17..31")
 		if minv == 0 or minv > maxv then
 			c:fail("field", "versions " .. minv .. ".." .. maxv)
 		end

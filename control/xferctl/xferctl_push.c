@@ -314,13 +314,6 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		xf_filter_free(filter);
 		return EXIT_USAGE;
 	}
-	if (del && xf_filter_count(filter) != 0) {
-		/* The rules are the sender's alone: the receiver would delete what they left
-		 * out, which rsync protects. */
-		fprintf(stderr, "xferctl: push: --delete with filter rules is not supported\n");
-		xf_filter_free(filter);
-		return EXIT_USAGE;
-	}
 	src = argv[optind];
 	target = argv[optind + 1];
 	rc = xf_dest_target(target, &peer, &peer_len, &dest);

@@ -293,12 +293,11 @@ push_filters(struct xferd *d, json_t *args, struct xf_filter **out, struct xf_ct
 }
 
 /*
- * args.delete (bool) and args.max_delete (integer, 0..2^32-2). With filters, --delete is
- * refused: the receiver does not know the rules, so it would delete what they left out,
- * which rsync protects.
+ * args.delete (bool) and args.max_delete (integer, 0..2^32-2). With filters, the rules go
+ * to the receiver too, whose deletion keeps what they exclude (docs/PROTOCOL.md 6.12).
  */
 static int
-push_delete(json_t *args, bool filtered, struct xf_engine_push_req *req, struct xf_ctl_reply *reply)
+push_delete(json_t *args, struct xf_engine_push_req *req, struct xf_ctl_reply *reply)
 {
 	json_t *del = json_object_get(args, "delete");
 	json_t *max = json_object_get(args, "max_delete");
@@ -319,12 +318,6 @@ push_delete(json_t *args, bool filtered, struct xf_engine_push_req *req, struct 
 	if (max != NULL && !req->delete_extra) {
 		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
 		                   "args.max_delete: only with args.delete");
-		return -EINVAL;
-	}
-	if (req->delete_extra && filtered) {
-		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
-		                   "args.delete: not with args.filters (the receiver does not "
-		                   "have the rules, so it would delete what they leave out)");
 		return -EINVAL;
 	}
 	return 0;
@@ -419,7 +412,7 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		return;
 	}
 	req.filter = filter;
-	if (push_delete(args, filter != NULL, &req, reply) < 0) {
+	if (push_delete(args, &req, reply) < 0) {
 		xf_filter_free(filter);
 		return;
 	}

@@ -516,6 +516,7 @@ job_free(struct eng_job *j)
 	free(j->dest_ent);
 	free(j->items);
 	free(j->deleted);
+	free(j->dest_field);
 	if (j->dir_fd >= 0) {
 		close(j->dir_fd);
 	}
@@ -730,6 +731,10 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	j->req.src = j->src;
 	j->req.dest = j->dest;
 	j->req.filter = NULL; /* the caller's: used by the scan below only */
+	rc = eng_job_rules(e, j, req->filter, err, err_len);
+	if (rc < 0) {
+		goto err_job;
+	}
 	j->dir_fd = open(req->src, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (j->dir_fd < 0 || fstat(j->dir_fd, &st) < 0) {
 		rc = -errno;

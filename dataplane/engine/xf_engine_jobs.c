@@ -5,12 +5,15 @@
  * the control plane sends the core.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "xf_base.h"
 #include "xf_engine_priv.h"
+#include "xf_filter.h"
 
 /* ---- push jobs (we are the sender) ---- */
 
@@ -155,6 +158,43 @@ push_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
 	}
 }
 
+int
+eng_job_rules(const struct xf_engine *e, struct eng_job *j, const struct xf_filter *f, char *err,
+              size_t err_len)
+{
+	/* The HELLO must fit the payload this side announces, with message 1 under AEAD
+	 * (docs/PROTOCOL.md 3.1). */
+	size_t room = XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX) - XF_HDR_LEN - HELLO_BODY -
+	              (e->aead ? XF_HELLO_AUTH_LEN : 0u);
+	size_t dl = strlen(j->hello_dest);
+	long n;
+
+	if (!j->req.delete_extra || f == NULL || xf_filter_count(f) == 0) {
+		return 0;
+	}
+	room = XF_MIN(room, (size_t)XF_PATH_MAX);
+	j->dest_field = malloc(room);
+	if (j->dest_field == NULL) {
+		snprintf(err, err_len, "out of memory for the filter rules");
+		return -ENOMEM;
+	}
+	n = dl + 1 < room ? xf_filter_text(f, j->dest_field + dl + 1, room - dl - 1) : -E2BIG;
+	if (n == -EINVAL) {
+		snprintf(err, err_len, "a filter rule with a newline cannot go to the receiver");
+		return -EINVAL;
+	}
+	if (n < 0) {
+		snprintf(err, err_len,
+		         "the filter rules and destination take more than the %zu bytes a HELLO "
+		         "holds, which --delete needs to send them (docs/PROTOCOL.md 6.12)",
+		         room);
+		return -E2BIG;
+	}
+	memcpy(j->dest_field, j->hello_dest, dl + 1);
+	j->dest_field_len = (uint16_t)(dl + 1 + (size_t)n);
+	return 0;
+}
+
 static void
 job_start(struct eng_rx *rx, struct eng_job *j)
 {
@@ -164,6 +204,10 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.session_id = j->session_id,
 		.nonce = j->nonce,
 		.dest = j->hello_dest,
+		.rules = j->dest_field != NULL ? j->dest_field + strlen(j->hello_dest) + 1 : NULL,
+		.rules_len = j->dest_field != NULL
+		                     ? (uint16_t)(j->dest_field_len - strlen(j->hello_dest) - 1u)
+		                     : 0,
 		.volume = j->volume[0] != '\0',
 		.max_payload = (uint16_t)XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX),
 		.checksum = j->req.checksum,

@@ -112,6 +112,9 @@ struct eng_nud {
 	bool probed;    /**< its peer was probed in the current silence */
 };
 
+/* Bytes of the HELLO body before its destination (docs/PROTOCOL.md 3.1). */
+#define HELLO_BODY 28u
+
 /* A push job. Immutable parts are set by the control thread before START; the RX core
  * owns `push` while the job runs and publishes snapshots under `seq`. */
 struct eng_job {
@@ -121,6 +124,10 @@ struct eng_job {
 	char src[256], dest[256], volume[64];
 	/** The HELLO's destination: "VOLUME/dest" (XF_HELLO_F_VOLUME) or dest (xf_dest.h). */
 	char hello_dest[64 + 1 + 256];
+	/** With --delete and filter rules: the HELLO's whole destination field, hello_dest,
+	 *  a NUL and the rules (XF_HELLO_F_FILTERS, eng_job_rules()); NULL otherwise. */
+	char *dest_field;
+	uint16_t dest_field_len;
 	int dir_fd;
 	bool io_inline; /**< its source's file system reads best inline (xf_storage_io) */
 	/* The file list: the destination's directories, then the scan, whose paths are
@@ -517,6 +524,25 @@ bool eng_cmds_poll(struct eng_rx *rx);
 /* Stopping: queued jobs are cancelled, running ones aborted (SHUTDOWN). */
 void eng_jobs_stop(struct eng_rx *rx);
 struct eng_job *eng_job_by_session(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port);
+/**
+ * Control thread: with --delete, the job's filter rules go to the receiver in its HELLO
+ * (XF_HELLO_F_FILTERS), so that its deletion keeps what they exclude; builds
+ * j->dest_field from j->hello_dest. @return 0, or -E2BIG/-EINVAL/-ENOMEM with err set.
+ */
+int eng_job_rules(const struct xf_engine *e, struct eng_job *j, const struct xf_filter *f,
+                  char *err, size_t err_len);
+
+/** The HELLO's destination field of a job (what the prologue binds), and its length. */
+static inline const char *
+eng_job_dest_field(const struct eng_job *j, uint16_t *len)
+{
+	if (j->dest_field != NULL) {
+		*len = j->dest_field_len;
+		return j->dest_field;
+	}
+	*len = (uint16_t)strlen(j->hello_dest);
+	return j->hello_dest;
+}
 /* Served sessions (xf_engine_rsess.c). */
 bool eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
                   const uint8_t *payload, uint16_t len, uint32_t ip, uint16_t port);

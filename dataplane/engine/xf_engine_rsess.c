@@ -791,6 +791,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		/* --delete walks the path in the session's volume (under its pipeline's root),
 		 * never the volume's name the HELLO's destination starts with. */
 		xf_pipeline_session_set_delete(rs->ps, d.path, d.path_len, hello->hello.window);
+		xf_pipeline_session_set_protect(rs->ps, hello->hello.rules, hello->hello.rules_len);
 		rx->vol_opened[vol]++;
 		rx->vol_sessions[vol]++;
 	}

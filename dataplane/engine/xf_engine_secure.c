@@ -36,8 +36,7 @@
 _Static_assert(XF_HELLO_AUTH_LEN == XF_NOISE_MSG1_LEN, "HELLO carries message 1");
 _Static_assert(XF_HELLO_ACK_AUTH_LEN == XF_NOISE_MSG2_LEN, "HELLO_ACK carries message 2");
 
-/* The HELLO body (docs/PROTOCOL.md 3.1) and its offsets inside a frame. */
-#define HELLO_BODY      28u
+/* The HELLO's offsets inside a frame (HELLO_BODY: xf_engine_priv.h). */
 #define HELLO_ACK_FRAME (XF_HDR_LEN + HELLO_BODY + XF_NOISE_MSG2_LEN + XF_SECURE_FRAME_OVERHEAD)
 /* A HELLO_ACK carrying a cookie reply (XF_HELLO_F_COOKIE): in clear. */
 #define COOKIE_FRAME (XF_HDR_LEN + HELLO_BODY + XF_NOISE_COOKIE_LEN_MSG)
@@ -234,6 +233,8 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	const struct xf_engine_conf *c = &rx->e->conf;
 	const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
 	struct xf_noise_prologue pro;
+	const char *dest;
+	uint16_t dest_len;
 
 	if (!c->has_private_key || !peer->has_key) {
 		return -ENOKEY;
@@ -241,8 +242,8 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	/* This core's state of the peer holds its key and the PSK (the configuration's
 	 * copies are wiped once the engine is made). */
 	j->npeer = rx->npeers[j->req.peer];
-	eng_secure_prologue(&pro, hello_flags, max_payload, hello_window, j->hello_dest,
-	                    (uint16_t)strlen(j->hello_dest));
+	dest = eng_job_dest_field(j, &dest_len);
+	eng_secure_prologue(&pro, hello_flags, max_payload, hello_window, dest, dest_len);
 	j->hello_flags = hello_flags;
 	j->hello_max_payload = max_payload;
 	j->hello_window = hello_window;
@@ -904,12 +905,15 @@ rekey_send(struct eng_rx *rx, struct eng_job *j)
 	struct xf_noise_prologue pro;
 	struct xf_msg h = { .hdr = { .type = XF_MSG_HELLO, .session = j->session_id } };
 	struct rte_mbuf *m;
+	const char *dest;
+	uint16_t dest_len;
 	uint8_t *frame;
 	int len;
 
 	j->rekey_sent_ns = rx->now;
-	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window,
-	                    j->hello_dest, (uint16_t)strlen(j->hello_dest));
+	dest = eng_job_dest_field(j, &dest_len);
+	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window, dest,
+	                    dest_len);
 	if (xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
 	                      unix_now(), rx->now, j->rekey_msg1) < 0) {
 		rx->hs_failed++;
@@ -925,6 +929,10 @@ rekey_send(struct eng_rx *rx, struct eng_job *j)
 	h.hello.window = j->hello_window;
 	h.hello.dest = j->hello_dest;
 	h.hello.dest_len = (uint16_t)strlen(j->hello_dest);
+	if (j->dest_field != NULL) {
+		h.hello.rules = j->dest_field + h.hello.dest_len + 1;
+		h.hello.rules_len = (uint16_t)(j->dest_field_len - h.hello.dest_len - 1u);
+	}
 	h.hello.nonce = j->nonce;
 	h.hello.auth = j->rekey_msg1;
 	h.hello.auth_len = XF_HELLO_AUTH_LEN;
@@ -964,6 +972,8 @@ eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m,
 	size_t auth = XF_HDR_LEN + HELLO_BODY + ld16(in + XF_HDR_LEN + 24);
 	struct xf_noise_prologue pro;
 	struct rte_mbuf *out;
+	const char *dest;
+	uint16_t dest_len;
 	uint8_t *frame;
 
 	if (j->n_hs_old == ENG_HELLO_FRESH_MAX || auth + XF_NOISE_MSG1_LEN != len) {
@@ -978,8 +988,9 @@ eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m,
 	memcpy(frame, in, len);
 	rte_pktmbuf_free(m);
 	j->hs_old[j->n_hs_old] = j->hs;
-	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window,
-	                    j->hello_dest, (uint16_t)strlen(j->hello_dest));
+	dest = eng_job_dest_field(j, &dest_len);
+	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window, dest,
+	                    dest_len);
 	if (xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
 	                      unix_now(), rx->now, frame + auth) < 0) {
 		j->hs = j->hs_old[j->n_hs_old]; /* the last one again */

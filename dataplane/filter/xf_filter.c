@@ -67,6 +67,27 @@ xf_filter_rule(const struct xf_filter *f, unsigned int i)
 	return f->rules[i].text;
 }
 
+long
+xf_filter_text(const struct xf_filter *f, char *buf, size_t cap)
+{
+	size_t at = 0;
+
+	for (unsigned int i = 0; i < f->n; i++) {
+		size_t len = strlen(f->rules[i].text);
+
+		if (memchr(f->rules[i].text, '\n', len) != NULL) {
+			return -EINVAL;
+		}
+		if (cap - at < len + 1) {
+			return -E2BIG;
+		}
+		memcpy(buf + at, f->rules[i].text, len);
+		buf[at + len] = '\n';
+		at += len + 1;
+	}
+	return (long)at;
+}
+
 /* Rules of --filter that rsync has and this subset refuses, and why. */
 static const struct {
 	const char *name; /* long form */

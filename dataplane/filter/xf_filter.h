@@ -77,6 +77,16 @@ unsigned int xf_filter_count(const struct xf_filter *f);
 const char *xf_filter_rule(const struct xf_filter *f, unsigned int i);
 
 /**
+ * Every rule in the --filter form, each ended by '\n' ("- a\n+ b\n"), as a HELLO carries
+ * them to the receiver of a --delete (docs/PROTOCOL.md 6.12); parsed again line by line
+ * with XF_FILTER_FORM_RULE it gives the same rules.
+ *
+ * @return the bytes written (no NUL is added; 0 for no rules); -E2BIG if they need more
+ *         than cap; -EINVAL if a pattern holds a '\n' (it cannot be a line).
+ */
+long xf_filter_text(const struct xf_filter *f, char *buf, size_t cap);
+
+/**
  * Decide about one entry.
  *
  * @param path   Its path relative to the transfer root ("a/b/c"), len bytes, no leading

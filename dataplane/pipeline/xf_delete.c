@@ -13,6 +13,7 @@
 
 #include "xf_base.h"
 #include "xf_delete.h"
+#include "xf_filter.h"
 #include "xf_path.h"
 #include "xf_proto.h"
 #include "xf_work.h"
@@ -23,6 +24,7 @@ struct del_dir {
 	DIR *dir;
 	uint16_t plen; /* bytes of its path in d->path, or NOPATH */
 	bool extra;    /* not in the list: deleted once emptied */
+	bool held;     /* holds an entry the protect rules keep: never emptied */
 	char name[XF_NAME_MAX + 1];
 };
 
@@ -95,6 +97,7 @@ push(struct xf_delete *d, const char *name, uint16_t plen, bool extra)
 	}
 	n->plen = plen;
 	n->extra = extra;
+	n->held = false;
 	memcpy(n->name, name, strlen(name) + 1);
 	d->depth++;
 	return true;
@@ -109,6 +112,15 @@ pop(struct xf_delete *d)
 	closedir(top->dir);
 	top->dir = NULL;
 	d->depth--;
+	if (top->held) {
+		/* Not empty, nor is its parent: kept, as rsync keeps it ("cannot delete
+		 * non-empty directory"), without an error. */
+		if (d->depth > 0) {
+			d->st[d->depth - 1].held = true;
+		}
+		d->r.protected_n += top->extra;
+		return;
+	}
 	if (top->extra && d->depth > 0 && !d->cancelled) {
 		if (top->plen != NOPATH) {
 			d->path[top->plen] = '\0';
@@ -152,6 +164,7 @@ xf_delete_start(const struct xf_delete_conf *conf)
 		return d;
 	}
 	d->st[0].plen = (uint16_t)conf->dest_len;
+	d->st[0].held = false;
 	d->depth = 1;
 	return d;
 }
@@ -172,6 +185,23 @@ is_dir(int dfd, const struct dirent *de)
 		return de->d_type == DT_DIR;
 	}
 	return fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Does the protect filter keep the extraneous entry at d->path (plen bytes, NOPATH: too
+ * long to name, so kept too: a rule might have matched it)?
+ */
+static bool
+protected_entry(const struct xf_delete *d, uint16_t plen, bool dir)
+{
+	size_t skip = d->c.dest_len != 0 ? d->c.dest_len + 1 : 0;
+
+	if (d->c.protect == NULL) {
+		return false;
+	}
+	return plen == NOPATH || plen <= skip ||
+	       xf_filter_match(d->c.protect, d->path + skip, plen - skip, dir) ==
+	               XF_FILTER_EXCLUDED;
 }
 
 bool
@@ -215,6 +245,11 @@ xf_delete_step(struct xf_delete *d, unsigned int budget)
 		extra = d->c.all || top->extra || plen == NOPATH ||
 		        !xf_pathset_has(d->c.keep, d->path, plen);
 		dir = is_dir(dirfd(top->dir), de);
+		if (extra && protected_entry(d, plen, dir)) {
+			d->r.protected_n++;
+			top->held = true;
+			continue;
+		}
 		if (dir && push(d, de->d_name, plen, extra)) {
 			continue; /* its contents first; an extraneous one goes when left */
 		}

@@ -15,6 +15,11 @@
  *
  * An extraneous directory is deleted with everything in it, each entry counted (as rsync
  * counts them against --max-delete); its contents go first, the directory last.
+ *
+ * With protect rules (the sender's filter, XF_HELLO_F_FILTERS), an extraneous entry they
+ * exclude is kept and, if a directory, not entered, and so are the directories above it
+ * (they are not empty): rsync's "excluded files are protected from deletion". Entries are
+ * matched by their path relative to dest, as the sender's scan matched its own.
  */
 #ifndef XF_DELETE_H
 #define XF_DELETE_H
@@ -24,6 +29,8 @@
 #include <stdint.h>
 
 #include "xf_pathset.h"
+
+struct xf_filter;
 
 /** Directories open at once (the walk's depth); a deeper one is an error. */
 #define XF_DELETE_DEPTH 256u
@@ -35,15 +42,16 @@
 typedef void (*xf_delete_item_fn)(void *arg, const char *path, size_t len, bool dir);
 
 struct xf_delete_conf {
-	int root_fd;                   /**< the volume root */
-	const char *dest;              /**< where the walk starts, relative to the root */
-	size_t dest_len;               /**< 0: the root itself */
-	const struct xf_pathset *keep; /**< every path of the file list */
-	uint32_t max_delete;           /**< at most this many deletions (XF_DELETE_UNLIMITED) */
-	bool dry;                      /**< decide and count, remove nothing */
-	bool all;                      /**< remove everything beneath dest, staging names too, keep
-	                                *   unused: a tree moved aside by a type change */
-	xf_delete_item_fn item;        /**< optional */
+	int root_fd;                     /**< the volume root */
+	const char *dest;                /**< where the walk starts, relative to the root */
+	size_t dest_len;                 /**< 0: the root itself */
+	const struct xf_pathset *keep;   /**< every path of the file list */
+	const struct xf_filter *protect; /**< NULL, or what is kept that the list lacks */
+	uint32_t max_delete;             /**< at most this many deletions (XF_DELETE_UNLIMITED) */
+	bool dry;                        /**< decide and count, remove nothing */
+	bool all;               /**< remove everything beneath dest, staging names too, keep
+	                         *   unused: a tree moved aside by a type change */
+	xf_delete_item_fn item; /**< optional */
 	void *item_arg;
 	/** Entries of directories a type change replaced (docs/PIPELINE.md, "Type changes"):
 	 *  removed, or left, before the walk; written and read by the commit worker only, and
@@ -52,9 +60,11 @@ struct xf_delete_conf {
 };
 
 struct xf_delete_result {
-	uint32_t deleted; /**< entries removed (dry: that would be) */
-	uint32_t kept;    /**< extraneous entries left: past the limit, or not removable */
-	uint16_t status;  /**< enum xf_delete_status (xf_proto.h) */
+	uint32_t deleted;     /**< entries removed (dry: that would be) */
+	uint32_t kept;        /**< extraneous entries left: past the limit, or not removable */
+	uint32_t protected_n; /**< extraneous entries the protect rules kept, and directories
+	                       *   left because they hold one (neither deleted nor kept) */
+	uint16_t status;      /**< enum xf_delete_status (xf_proto.h) */
 };
 
 /**

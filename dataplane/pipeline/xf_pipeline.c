@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "xf_path.h"
+#include "xf_filter.h"
 #include "xf_pipeline_priv.h"
 #include "xf_sigcache.h"
 
@@ -480,6 +481,44 @@ xf_pipeline_session_set_delete(struct xf_session *s, const char *dest, size_t de
 	}
 }
 
+void
+xf_pipeline_session_set_protect(struct xf_session *s, const char *rules, size_t rules_len)
+{
+	struct xf_filter *f;
+	char why[160];
+	size_t at = 0;
+	unsigned int line = 1;
+
+	if ((s->flags & (XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS)) !=
+	            (XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS) ||
+	    s->del_broken) {
+		return;
+	}
+	f = xf_filter_new();
+	if (f == NULL) {
+		s->del_broken = true;
+		return;
+	}
+	while (at < rules_len) {
+		const char *nl = memchr(rules + at, '\n', rules_len - at);
+		size_t len = nl != NULL ? (size_t)(nl - (rules + at)) : rules_len - at;
+
+		if (xf_filter_add(f, XF_FILTER_FORM_RULE, rules + at, len, why, sizeof(why)) < 0) {
+			XF_LOG(WARNING, MODULE,
+			       "session %08x: filter rule %u refused (%s): nothing will be deleted",
+			       s->id, line, why);
+			s->p->rx[s->rx].stats.delete_rules_refused++;
+			xf_filter_free(f);
+			s->del_broken = true;
+			return;
+		}
+		at += len + 1;
+		line++;
+	}
+	s->del_protect = f;
+	s->del_conf.protect = f;
+}
+
 int
 xf_pipeline_session_close(struct xf_pipeline *p, struct xf_session *s)
 {
@@ -732,8 +771,9 @@ _Static_assert(sizeof(struct xf_pipeline_rx_stats) % sizeof(uint64_t) == 0,
                "struct xf_pipeline_rx_stats holds uint64_t counters only");
 
 const char *const xf_pipeline_rx_stats_names[] = {
-	"frames",      "bad_frames",  "no_session",   "proto_err",  "stalls",        "data_dropped",
-	"dry_dropped", "entries_dup", "proto_aborts", "stale_done", "links_refused", "zip_refused",
+	"frames",        "bad_frames",  "no_session",           "proto_err",        "stalls",
+	"data_dropped",  "dry_dropped", "entries_dup",          "proto_aborts",     "stale_done",
+	"links_refused", "zip_refused", "delete_rules_refused", "delete_protected",
 };
 _Static_assert(sizeof(xf_pipeline_rx_stats_names) / sizeof(xf_pipeline_rx_stats_names[0]) ==
                        XF_PIPELINE_RX_STATS_N,

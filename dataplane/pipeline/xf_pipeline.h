@@ -124,11 +124,15 @@ struct xf_pipeline_rx_stats {
 	uint64_t
 	        proto_aborts; /**< sessions aborted with ABORT(PROTOCOL) (or BUSY, out of memory) */
 	uint64_t stale_done;  /**< worker completions of a closed or reused session, dropped */
-	uint64_t links_refused; /**< hard links refused (XF_ST_LINK, or a bad leader path):
-	                         *   a leader not a regular file this session committed
-	                         *   before it, or a session without XF_HELLO_F_HARDLINKS */
-	uint64_t zip_refused;   /**< compressed DATA in a session that did not announce
-	                         *   XF_HELLO_F_COMPRESS: dropped */
+	uint64_t links_refused;        /**< hard links refused (XF_ST_LINK, or a bad leader path):
+	                                *   a leader not a regular file this session committed
+	                                *   before it, or a session without XF_HELLO_F_HARDLINKS */
+	uint64_t zip_refused;          /**< compressed DATA in a session that did not announce
+	                                *   XF_HELLO_F_COMPRESS: dropped */
+	uint64_t delete_rules_refused; /**< sessions whose HELLO's filter rules did not parse
+	                                *   (XF_HELLO_F_FILTERS): they delete nothing */
+	uint64_t delete_protected;     /**< entries deletions kept for the sender's filter rules
+	                                *   (XF_HELLO_F_FILTERS), and directories holding one */
 };
 
 /**
@@ -168,6 +172,17 @@ struct xf_session *xf_pipeline_session_open(struct xf_pipeline *p, unsigned int 
  */
 void xf_pipeline_session_set_delete(struct xf_session *s, const char *dest, size_t dest_len,
                                     uint32_t max_delete);
+
+/**
+ * The filter rules of a session opened with XF_HELLO_F_DELETE and XF_HELLO_F_FILTERS
+ * (others: no-op), after xf_pipeline_session_set_delete(): its deletion keeps every entry
+ * they exclude, and the directories holding one, as rsync's does (docs/PIPELINE.md,
+ * "Deletion"). rules is the HELLO's: "- PAT\n" lines, from the wire, parsed here; rules
+ * that fail to parse delete nothing (XF_DEL_ERROR), logged and counted in
+ * pipeline_delete_rules_refused. Compiled now, on the RX core at the session's open, as
+ * the destination is copied (bounded by the HELLO: at most XF_PATH_MAX bytes).
+ */
+void xf_pipeline_session_set_protect(struct xf_session *s, const char *rules, size_t rules_len);
 
 /** Install the transmit-room callback of a session (before its first frame). */
 void xf_pipeline_session_set_tx_room(struct xf_session *s, xf_pipeline_tx_room_fn room);

@@ -108,6 +108,7 @@ struct xf_session {
 	struct xf_pathset keep;
 	struct xf_delete_conf del_conf;
 	char *del_dest;
+	struct xf_filter *del_protect; /* XF_HELLO_F_FILTERS: what the deletion keeps */
 	bool del_broken; /* the set could not hold the list, or the destination is bad */
 	bool del_done;   /* del_res is final */
 	struct xf_delete_result del_res;

@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "xf_delta.h"
+#include "xf_filter.h"
 #include "xf_path.h"
 #include "xf_pipeline_priv.h"
 
@@ -86,6 +87,8 @@ xf_session_fini(struct xf_session *s)
 	xf_delete_list_free(&s->del_list);
 	free(s->del_dest);
 	s->del_dest = NULL;
+	xf_filter_free(s->del_protect);
+	s->del_protect = NULL;
 	xf_reorder_fini(&s->ro);
 	for (uint32_t i = 0; i < s->sigq_n; i++) {
 		xf_lease_free(s->sigq[(s->sigq_head + i) % s->p->conf.window].sigs);
@@ -312,13 +315,15 @@ flist_violation(const struct xf_session *s, const struct xf_msg_flist *fl, uint3
  * Does a directory in the way of a file or symlink go with what it holds (--delete
  * without --max-delete, as rsync's --delete removes it)? Otherwise only an empty one is
  * replaced, and one with entries refuses the entry (CONFLICT), as rsync without --delete
- * or --force fails it (docs/PIPELINE.md, "Type changes").
+ * or --force fails it (docs/PIPELINE.md, "Type changes"). Not with protect rules
+ * either: the tree's removal does not apply them, and rsync fails such an entry when the
+ * tree holds one they keep.
  */
 static bool
 replaces_trees(const struct xf_session *s)
 {
 	return (s->flags & XF_HELLO_F_DELETE) != 0 && !s->del_broken &&
-	       s->del_conf.max_delete == XF_DELETE_UNLIMITED;
+	       s->del_conf.max_delete == XF_DELETE_UNLIMITED && s->del_protect == NULL;
 }
 
 /*
@@ -1004,7 +1009,9 @@ xf_session_done(struct xf_session *s, const struct xf_done *d)
 		s->commit_inflight--;
 		s->del_res = (struct xf_delete_result){ .deleted = d->block_size,
 			                                .kept = d->block_count,
+			                                .protected_n = d->file,
 			                                .status = d->status };
+		stats(s)->delete_protected += d->file;
 		s->del_done = true;
 		/* Deleting moved the mtimes of the directories it deleted in. */
 		s->changed += d->block_size != 0;

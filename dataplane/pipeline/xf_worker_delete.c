@@ -81,6 +81,7 @@ report(struct xf_worker *w, const struct del_job *j, const struct xf_delete_resu
 	          &(struct xf_done){ .type = XF_DONE_DELETE,
 	                             .status = (uint8_t)r->status,
 	                             .sid = j->sid,
+	                             .file = r->protected_n, /* unused otherwise */
 	                             .fd = -1,
 	                             .block_size = r->deleted,
 	                             .block_count = r->kept,

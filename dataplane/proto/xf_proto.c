@@ -32,6 +32,34 @@ exact_array(uint32_t n, uint32_t fixed, uint32_t count, uint32_t rec)
 	return exact(n, fixed + count * rec);
 }
 
+/*
+ * With XF_HELLO_F_FILTERS (only with XF_HELLO_F_DELETE, check_hello()): the destination
+ * field is the path, one NUL and the rules, which are not empty, hold no other NUL and
+ * end their last line. Each rule is parsed by its receiver (xf_filter.h).
+ */
+static enum xf_proto_reason
+split_hello_rules(struct xf_msg_hello *m)
+{
+	const char *nul;
+	uint16_t field = m->dest_len;
+
+	if ((m->flags & XF_HELLO_F_FILTERS) == 0) {
+		return XF_R_OK;
+	}
+	nul = memchr(m->dest, '\0', field);
+	if (nul == NULL) {
+		return XF_R_FIELD;
+	}
+	m->dest_len = (uint16_t)(nul - m->dest);
+	m->rules = nul + 1;
+	m->rules_len = (uint16_t)(field - m->dest_len - 1u);
+	if (m->rules_len == 0 || memchr(m->rules, '\0', m->rules_len) != NULL ||
+	    m->rules[m->rules_len - 1] != '\n') {
+		return XF_R_FIELD;
+	}
+	return XF_R_OK;
+}
+
 static enum xf_proto_reason
 dec_hello(const uint8_t *b, uint32_t n, struct xf_msg_hello *m, bool ack)
 {
@@ -49,13 +77,16 @@ dec_hello(const uint8_t *b, uint32_t n, struct xf_msg_hello *m, bool ack)
 	m->nonce = ld64(b + 16);
 	m->dest_len = ld16(b + 24);
 	m->dest = (const char *)b + HELLO_LEN;
+	m->rules = NULL;
+	m->rules_len = 0;
 	m->auth_len = ld16(b + 26);
 	m->auth = b + HELLO_LEN + m->dest_len;
 	r = check_hello(m, ack);
 	if (r != XF_R_OK) {
 		return r;
 	}
-	return exact(n, HELLO_LEN + m->dest_len + m->auth_len);
+	r = exact(n, HELLO_LEN + m->dest_len + m->auth_len);
+	return r == XF_R_OK ? split_hello_rules(m) : r;
 }
 
 static enum xf_proto_reason

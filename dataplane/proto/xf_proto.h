@@ -193,6 +193,12 @@ struct xf_msg_hello {
 	uint64_t nonce;       /**< random, echoed in HELLO_ACK */
 	const char *dest;     /**< HELLO: destination path in the volume, may be empty */
 	uint16_t dest_len;
+	/** HELLO with XF_HELLO_F_FILTERS: the sender's filter rules, which protect what they
+	 *  exclude from deletion (docs/PROTOCOL.md 6.12): one rule a line in the --filter
+	 *  form ("- PAT\n"), on the wire after dest and one NUL, in the field dest_len
+	 *  counts; rules_len > 0 exactly when the flag is set. */
+	const char *rules;
+	uint16_t rules_len;
 	/** The handshake message after dest (docs/SECURITY.md 8): HELLO 0 or
 	 *  XF_HELLO_AUTH_LEN (Noise message 1), HELLO_ACK 0 or XF_HELLO_ACK_AUTH_LEN
 	 *  (message 2); nonzero exactly when flags has XF_HELLO_F_AEAD. */
@@ -225,14 +231,31 @@ struct xf_msg_hello {
 /** HELLO only: DATA frames of this session may be compressed (a nonzero raw_len,
  *  docs/PROTOCOL.md 6.16); without it a compressed DATA frame is dropped. */
 #define XF_HELLO_F_COMPRESS 0x100u
+/** HELLO only, with XF_HELLO_F_DELETE: the destination field carries the sender's filter
+ *  rules after the path and a NUL (rules), and the receiver's deletion keeps what they
+ *  exclude, as rsync's does (docs/PROTOCOL.md 6.12). Above the 16 flag bits the
+ *  prologue's capabilities hold: it is bound through the destination bytes it changes. */
+#define XF_HELLO_F_FILTERS 0x10000u
 /** HELLO flags the codec accepts (not XF_HELLO_F_COOKIE: the engine reads it first). */
 #define XF_HELLO_F_ALL                                                                             \
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
-	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS)
+	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS |     \
+	 XF_HELLO_F_FILTERS)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
-	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS)
+	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_FILTERS)
+
+/**
+ * Bytes of a HELLO's destination field as it crosses (and as the handshake's prologue
+ * binds it): dest, and with rules a NUL and the rules. In a decoded HELLO they are
+ * contiguous from dest.
+ */
+static inline uint16_t
+xf_hello_dest_field_len(const struct xf_msg_hello *h)
+{
+	return (uint16_t)(h->dest_len + (h->rules_len != 0 ? 1u + h->rules_len : 0u));
+}
 
 /*
  * DECISION record items (u16 at offset 6): how the receiver's entry at the path differs

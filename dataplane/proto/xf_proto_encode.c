@@ -42,12 +42,16 @@ body_len(const struct xf_msg *msg, int *err)
 	switch (msg->hdr.type) {
 	case XF_MSG_HELLO:
 	case XF_MSG_HELLO_ACK:
-		if (msg->hello.dest_len > XF_PATH_MAX ||
+		/* Rules exactly with their flag; the field they share with dest is bounded as
+		 * dest alone is (the decoder's check_hello()). */
+		if (xf_hello_dest_field_len(&msg->hello) > XF_PATH_MAX ||
+		    (msg->hello.rules_len != 0) != ((msg->hello.flags & XF_HELLO_F_FILTERS) != 0) ||
 		    !src_ok(msg->hello.dest, msg->hello.dest_len) ||
+		    !src_ok(msg->hello.rules, msg->hello.rules_len) ||
 		    !src_ok(msg->hello.auth, msg->hello.auth_len)) {
 			return 0;
 		}
-		return HELLO_LEN + msg->hello.dest_len + msg->hello.auth_len;
+		return HELLO_LEN + xf_hello_dest_field_len(&msg->hello) + msg->hello.auth_len;
 	case XF_MSG_FLIST:
 		if (!src_ok(msg->flist.raw, msg->flist.raw_len)) {
 			return 0;
@@ -127,10 +131,16 @@ wr_body(uint8_t *b, const struct xf_msg *msg)
 		st32(b + 8, msg->hello.window);
 		st32(b + 12, msg->hello.flags);
 		st64(b + 16, msg->hello.nonce);
-		st16(b + 24, msg->hello.dest_len);
+		st16(b + 24, xf_hello_dest_field_len(&msg->hello));
 		st16(b + 26, msg->hello.auth_len);
 		put(b + HELLO_LEN, msg->hello.dest, msg->hello.dest_len);
-		put(b + HELLO_LEN + msg->hello.dest_len, msg->hello.auth, msg->hello.auth_len);
+		if (msg->hello.rules_len != 0) {
+			b[HELLO_LEN + msg->hello.dest_len] = 0;
+			put(b + HELLO_LEN + msg->hello.dest_len + 1, msg->hello.rules,
+			    msg->hello.rules_len);
+		}
+		put(b + HELLO_LEN + xf_hello_dest_field_len(&msg->hello), msg->hello.auth,
+		    msg->hello.auth_len);
 		break;
 	case XF_MSG_FLIST:
 		st32(b, msg->flist.first_index);

@@ -146,6 +146,9 @@ check_hello(const struct xf_msg_hello *m, bool ack)
 		}
 	} else if (m->status != 0 || ((m->flags & XF_HELLO_F_DELETE) == 0 && m->window != 0)) {
 		return XF_R_RESERVED;
+	} else if ((m->flags & (XF_HELLO_F_FILTERS | XF_HELLO_F_DELETE)) == XF_HELLO_F_FILTERS) {
+		/* Rules only protect from a deletion. */
+		return XF_R_FIELD;
 	}
 	if (m->min_version == 0 || m->min_version > m->max_version) {
 		return XF_R_FIELD;

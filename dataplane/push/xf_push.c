@@ -323,6 +323,7 @@ xf_push_hello_flags(const struct xf_push_cfg *cfg)
 	       (cfg->dry_run ? XF_HELLO_F_DRYRUN : 0) |
 	       (cfg->hard_links ? XF_HELLO_F_HARDLINKS : 0) |
 	       (cfg->compress ? XF_HELLO_F_COMPRESS : 0) |
+	       (cfg->delete_extra && cfg->rules_len != 0 ? XF_HELLO_F_FILTERS : 0) |
 	       (cfg->itemize && cfg->items != NULL ? XF_HELLO_F_ITEMIZE : 0);
 }
 
@@ -339,6 +340,10 @@ queue_hello(struct xf_push *p)
 	m.hello.nonce = p->cfg.nonce;
 	m.hello.dest = p->cfg.dest;
 	m.hello.dest_len = (uint16_t)strlen(p->cfg.dest);
+	if ((m.hello.flags & XF_HELLO_F_FILTERS) != 0) {
+		m.hello.rules = p->cfg.rules;
+		m.hello.rules_len = p->cfg.rules_len;
+	}
 	if (p->cfg.auth != NULL) {
 		m.hello.auth = p->cfg.auth;
 		m.hello.auth_len = XF_HELLO_AUTH_LEN;

@@ -146,9 +146,13 @@ struct xf_push_read {
 #define XF_PUSH_READ_AHEAD 256u
 
 struct xf_push_cfg {
-	uint32_t session_id;  /**< nonzero, random */
-	uint64_t nonce;       /**< random */
-	const char *dest;     /**< destination path in the peer's volume ("" for its root) */
+	uint32_t session_id; /**< nonzero, random */
+	uint64_t nonce;      /**< random */
+	const char *dest;    /**< destination path in the peer's volume ("" for its root) */
+	/** With delete_extra: the filter rules, rules_len bytes, "- PAT\n" a line, that the
+	 *  receiver's deletion keeps what they exclude by (XF_HELLO_F_FILTERS); else NULL. */
+	const char *rules;
+	uint16_t rules_len;
 	uint16_t max_payload; /**< largest UDP payload we send and accept */
 	bool checksum;        /**< ask for quick check by checksum */
 	/** dest's first component names the peer's volume (XF_HELLO_F_VOLUME, xf_dest.h) */

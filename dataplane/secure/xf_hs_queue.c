@@ -48,7 +48,7 @@ xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind, const struct xf_ms
 	const struct xf_msg_hello *h = &hello->hello;
 	struct xf_hs_rec *r;
 
-	if (h->auth_len != XF_NOISE_MSG1_LEN || h->dest_len > XF_PATH_MAX) {
+	if (h->auth_len != XF_NOISE_MSG1_LEN || xf_hello_dest_field_len(h) > XF_PATH_MAX) {
 		return NULL;
 	}
 	if (q->n == XF_HS_QUEUE_LEN) {
@@ -66,9 +66,11 @@ xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind, const struct xf_ms
 	r->asked_ns = now_ns;
 	r->hdr = hello->hdr;
 	r->hello = *h;
-	memcpy(r->dest, h->dest, h->dest_len);
+	/* The destination with its rules (XF_HELLO_F_FILTERS), as the prologue binds it. */
+	memcpy(r->dest, h->dest, xf_hello_dest_field_len(h));
 	memcpy(r->msg1, h->auth, XF_NOISE_MSG1_LEN);
 	r->hello.dest = NULL; /* set again by xf_hs_rec_hello: nothing points outside */
+	r->hello.rules = NULL;
 	r->hello.auth = NULL;
 	r->npeer = *npeer;
 	r->rc = -EINPROGRESS;
@@ -154,7 +156,7 @@ xf_hs_respond(struct xf_hs_rec *r, const struct xf_noise_static *local)
 	int rc;
 
 	xf_hs_prologue(&pro, r->hello.flags, r->hello.max_payload, r->hello.window, r->dest,
-	               r->hello.dest_len);
+	               xf_hello_dest_field_len(&r->hello));
 	rc = xf_noise_consume_initiation(&hs, local, &r->npeer, 1, &pro, r->msg1,
 	                                 XF_NOISE_MSG1_LEN);
 	/* The initiator's index is the session id it names in every header. */
@@ -197,5 +199,6 @@ xf_hs_rec_hello(const struct xf_hs_rec *r, struct xf_msg *out)
 	out->hdr = r->hdr;
 	out->hello = r->hello;
 	out->hello.dest = r->dest;
+	out->hello.rules = r->hello.rules_len != 0 ? r->dest + r->hello.dest_len + 1 : NULL;
 	out->hello.auth = r->msg1;
 }

@@ -53,7 +53,7 @@ struct xf_hs_rec {
 	uint64_t asked_ns;               /**< when the RX core passed it on */
 	struct xf_hdr hdr;               /**< the HELLO's header */
 	struct xf_msg_hello hello;       /**< its body; dest and auth point below */
-	char dest[XF_PATH_MAX];          /**< the destination, dest_len bytes */
+	char dest[XF_PATH_MAX];          /**< the destination field: dest, then any rules */
 	uint8_t msg1[XF_NOISE_MSG1_LEN]; /**< Noise message 1 */
 	struct xf_noise_peer npeer;      /**< the peer's handshake state, a copy */
 	/* The result, written by the handshake thread. */

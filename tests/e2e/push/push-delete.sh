@@ -14,8 +14,10 @@
 #   "Type changes"); outside intact;
 # - a directory with entries where the source has a file, under --max-delete: that entry
 #   fails (CONFLICT), so the job is failed and deletes nothing;
-# - a filter with --delete is refused (the receiver does not have the rules), by xferctl
-#   and by the daemon;
+# - filters with --delete: what the rules exclude is kept on the receiver, and so are the
+#   extraneous directories that hold it, as rsync keeps them: the destination equals
+#   rsync's with the same rules, and the kept entries are counted; a filter that excludes
+#   everything deletes nothing;
 # - --delete into B's second volume (b::vault/m) deletes there, as rsync does, and
 #   touches nothing in B's first volume;
 # - --delete into the volume root keeps the staging directory (.xferd), and the pair
@@ -142,13 +144,52 @@ grep -qx "Deletions skipped: a file failed" "$PAIR_DIR/summary" ||
 check_outside "a failed file"
 rm "$src/was-dir" && rm -r "$d/was-dir" "$d/extra-after-fail"
 
-# Filters and --delete: refused by xferctl, and by the daemon past it.
+# Filters and --delete: the rules reach B in the HELLO, and B keeps what they exclude
+# (docs/PIPELINE.md, "Deletion"); compared with rsync -a --delete and the same rules.
+fs=$PAIR_DIR/fsrc fd=$PAIR_VOL_B/f fr=$PAIR_DIR/ref-filters
+mkdir -p "$fs/keep" "$fs/sub"
+echo a >"$fs/keep/f" && echo s >"$fs/x.c" && echo t >"$fs/sub/t"
+pair_push "$fs" f >"$PAIR_DIR/summary" || pair_fail "filters: first push: exit $?"
+# Extraneous on B: kept by a rule (top.o, extra/sub/g.o and so extra/sub and extra,
+# cache/ whole, keep/old.o, the anchored /anch), or deleted (zz, extra/h, keep/old.txt,
+# sub/anch, which /anch does not match below the top).
+mkdir -p "$fd/extra/sub" "$fd/cache/in"
+for f in top.o zz extra/h extra/sub/g.o cache/in/c keep/old.o keep/old.txt anch sub/anch; do
+	echo "$f" >"$fd/$f"
+done
+rm -rf "$fr" && cp -a "$fd" "$fr"
+rules=(--exclude '*.o' --exclude 'cache/' --filter '- /anch')
+rsync -a --delete "${rules[@]}" -- "$fs/" "$fr/" 2>/dev/null || true # "cannot delete non-empty directory"
+prot() { pair_json b 'sum(v["pipeline_delete_protected"] for v in j["volumes"])' stats; }
+p0=$(prot)
+pair_push "$fs" f --delete "${rules[@]}" >"$PAIR_DIR/summary" || pair_fail "filters: exit $?"
+tree() { (cd "$1" && find . -printf '%p %y\n' | sort); }
+[ "$(tree "$fd")" = "$(tree "$fr")" ] ||
+	pair_fail "filters: B differs from rsync's: $(diff <(tree "$fd") <(tree "$fr") | head -20)"
+# -O: the mtime of a kept directory something was deleted in is when that happened.
+diffs=$(rsync -a -n -i -O --checksum -- "$fr/" "$fd/") || pair_fail "filters: rsync failed"
+[ -z "$diffs" ] || pair_fail "filters: contents differ from rsync's: $diffs"
+grep -qx "Number of deleted files: 4" "$PAIR_DIR/summary" ||
+	pair_fail "filters: summary: $(cat "$PAIR_DIR/summary")"
+# Five entries the rules keep, and the two directories above extra/sub/g.o.
+[ "$(($(prot) - p0))" -eq 7 ] || pair_fail "filters: pipeline_delete_protected grew by $(($(prot) - p0)), want 7"
+
+# Rules that do not fit in the HELLO are refused before anything is sent.
+for i in $(seq 1 400); do printf 'rule-%04d\n' "$i"; done >"$PAIR_DIR/many-rules"
 rc=0
-err=$(pair_ctl a push "$src" b:m --delete --exclude '**' 2>&1) || rc=$?
-[ "$rc" -eq 2 ] || pair_fail "--delete --exclude: exit $rc, want 2"
-case $err in *"--delete with filter rules is not supported"*) ;;
-*) pair_fail "--delete --exclude: '$err'" ;;
+err=$(pair_ctl a push "$fs" b:f --delete --exclude-from "$PAIR_DIR/many-rules" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] || pair_fail "rules too long for the HELLO: exit $rc, want 1"
+case $err in *"more than the"*"bytes a HELLO holds"*) ;;
+*) pair_fail "rules too long for the HELLO: '$err'" ;;
 esac
+
+# A filter that excludes everything: nothing is sent, nothing deleted.
+before=$(tree "$fd")
+pair_push "$fs" f --delete --exclude '**' >"$PAIR_DIR/summary" || pair_fail "exclude all: exit $?"
+[ "$(tree "$fd")" = "$before" ] || pair_fail "a filter that excludes everything changed B"
+grep -qx "Number of deleted files: 0" "$PAIR_DIR/summary" ||
+	pair_fail "exclude all: summary: $(cat "$PAIR_DIR/summary")"
+
 rc=0
 err=$(pair_ctl a push "$src" b:m --max-delete 1 2>&1) || rc=$?
 [ "$rc" -eq 2 ] || pair_fail "--max-delete alone: exit $rc, want 2"
@@ -156,8 +197,7 @@ raw=$(python3 - "$PAIR_DIR/a.sock" "$src" <<'PY'
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
-for args in ({"delete": True, "filters": ["- **"]}, {"delete": True, "max_delete": -1},
-             {"delete": "yes"}, {"max_delete": 3}):
+for args in ({"delete": True, "max_delete": -1}, {"delete": "yes"}, {"max_delete": 3}):
     args.update({"src": sys.argv[2], "peer": "b", "dest": "raw"})
     s.sendall(json.dumps({"v": 1, "cmd": "push", "args": args}).encode() + b"\n")
     buf = b""
@@ -167,7 +207,7 @@ for args in ({"delete": True, "filters": ["- **"]}, {"delete": True, "max_delete
     print(r["error"]["code"] if not r["ok"] else "ok")
 PY
 )
-[ "$raw" = "$(printf 'invalid_args\ninvalid_args\ninvalid_args\ninvalid_args')" ] ||
+[ "$raw" = "$(printf 'invalid_args\ninvalid_args\ninvalid_args')" ] ||
 	pair_fail "raw pushes with bad delete arguments: $raw"
 [ ! -e "$PAIR_VOL_B/raw" ] || pair_fail "a refused push created its destination"
 

@@ -311,6 +311,47 @@ test_first_match(void)
 	xf_filter_free(f);
 }
 
+/* The rules as a HELLO carries them (xf_filter_text): "- PAT\n" lines that parse back to
+ * the same rules; bounded by the caller's room; a pattern with a newline refused. */
+static void
+test_text(void)
+{
+	static const char *const rules[] = { "+ *.c", "- cache/", "- /a b" };
+	struct xf_filter *f = xf_filter_new(), *g = xf_filter_new();
+	char buf[64], err[256];
+	size_t at = 0;
+
+	CU_ASSERT_EQUAL(xf_filter_text(f, buf, 0), 0);
+	for (size_t i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(xf_filter_add(f, XF_FILTER_FORM_RULE, rules[i], strlen(rules[i]),
+		                              err, sizeof(err)),
+		                0);
+	}
+	CU_ASSERT_EQUAL(xf_filter_text(f, buf, sizeof(buf)), 22);
+	CU_ASSERT(memcmp(buf, "+ *.c\n- cache/\n- /a b\n", 22) == 0);
+	CU_ASSERT_EQUAL(xf_filter_text(f, buf, 22), 22);
+	CU_ASSERT_EQUAL(xf_filter_text(f, buf, 21), -E2BIG);
+	while (at < 22) {
+		const char *nl = memchr(buf + at, '\n', 22 - at);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(nl);
+		CU_ASSERT_EQUAL(xf_filter_add(g, XF_FILTER_FORM_RULE, buf + at,
+		                              (size_t)(nl - buf) - at, err, sizeof(err)),
+		                0);
+		at = (size_t)(nl - buf) + 1;
+	}
+	CU_ASSERT_EQUAL(xf_filter_count(g), 3);
+	for (unsigned int i = 0; i < 3; i++) {
+		CU_ASSERT_STRING_EQUAL(xf_filter_rule(g, i), rules[i]);
+	}
+	xf_filter_free(g);
+	/* A newline inside a pattern (rsync takes one from --exclude) cannot be a line. */
+	if (xf_filter_add(f, XF_FILTER_FORM_EXCLUDE, "a\nb", 3, err, sizeof(err)) == 0) {
+		CU_ASSERT_EQUAL(xf_filter_text(f, buf, sizeof(buf)), -EINVAL);
+	}
+	xf_filter_free(f);
+}
+
 /*
  * Patterns built to make a naive backtracking matcher exponential, on long texts: each
  * must be decided at once (this test would run for hours otherwise).
@@ -348,7 +389,7 @@ main(void)
 		{ "forms", test_forms },         { "refusals", test_refusals },
 		{ "bounds", test_bounds },       { "lines", test_lines },
 		{ "match", test_match },         { "first_match", test_first_match },
-		{ "no_blowup", test_no_blowup },
+		{ "no_blowup", test_no_blowup }, { "text", test_text },
 	};
 
 	return xf_test_main("filter", NULL, NULL, XF_TESTS(tests));

@@ -20,10 +20,12 @@
 #include "xf_test_tree.h"
 
 #include "xf_delete.h"
+#include "xf_filter.h"
 #include "xf_pathset.h"
 #include "xf_proto.h"
 
-static char base[256]; /* scratch: vol/ (the volume) and out/ (outside it) */
+static char base[256];                      /* scratch: vol/ (the volume) and out/ (outside it) */
+static const struct xf_filter *run_protect; /* the next run()'s protect rules */
 static int vol_fd = -1;
 
 static void
@@ -161,6 +163,7 @@ run(const char *dest, const struct xf_pathset *keep, uint32_t max, bool dry,
 		                    .dest = dest,
 		                    .dest_len = strlen(dest),
 		                    .keep = keep,
+		                    .protect = run_protect,
 		                    .max_delete = max,
 		                    .dry = dry,
 		                    .item = on_item,
@@ -228,6 +231,64 @@ test_walk(void)
 	CU_ASSERT_FALSE(exists("vol/d/xdir"));
 	outside_intact();
 	drop_tree(&keep);
+}
+
+/*
+ * Protect rules (the sender's filter, XF_HELLO_F_FILTERS): an excluded extraneous entry
+ * stays, and so do the directories above it, unentered if it is one; rules match paths
+ * relative to the destination; a rule for directories does not match a symlink.
+ */
+static void
+test_protect(void)
+{
+	static const char *const rules[] = { "- x", "- c", "- outfile/", "- /xfile", "- /k" };
+	struct xf_filter *f = xf_filter_new();
+	struct xf_pathset keep;
+	struct xf_delete_result r;
+	struct seen seen = { 0 };
+	char why[128];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(xf_filter_add(f, XF_FILTER_FORM_RULE, rules[i],
+		                                    strlen(rules[i]), why, sizeof(why)),
+		                      0);
+	}
+	make_tree(&keep);
+	put("vol/d/xdir/b/k", "k"); /* /k is anchored at d: this one goes */
+	run_protect = f;
+	run("d", &keep, XF_DELETE_UNLIMITED, false, &r, &seen);
+	run_protect = NULL;
+	CU_ASSERT_EQUAL(r.status, XF_DEL_OK);
+	/* kdir/outlink, outfile (a symlink, not a directory), xdir/a, xdir/b/k */
+	CU_ASSERT_EQUAL(r.deleted, 4);
+	CU_ASSERT_EQUAL(seen.n, 4);
+	CU_ASSERT_EQUAL(seen.dirs, 0);
+	CU_ASSERT_EQUAL(r.kept, 0);
+	/* kdir/x, xfile, xdir/b/c, and xdir/b and xdir above it */
+	CU_ASSERT_EQUAL(r.protected_n, 5);
+	CU_ASSERT(exists("vol/d/kdir/x"));
+	CU_ASSERT(exists("vol/d/xfile"));
+	CU_ASSERT(exists("vol/d/xdir/b/c"));
+	CU_ASSERT_FALSE(exists("vol/d/xdir/a"));
+	CU_ASSERT_FALSE(exists("vol/d/xdir/b/k"));
+	CU_ASSERT_FALSE(exists("vol/d/outfile"));
+	CU_ASSERT_FALSE(exists("vol/d/kdir/outlink"));
+	CU_ASSERT(exists("vol/d/keep"));
+	outside_intact();
+	drop_tree(&keep);
+
+	/* An excluded directory is not entered: its extraneous contents stay. */
+	CU_ASSERT_EQUAL(xf_filter_add(f, XF_FILTER_FORM_RULE, "- xdir/", 7, why, sizeof(why)), 0);
+	make_tree(&keep);
+	run_protect = f;
+	run("d", &keep, XF_DELETE_UNLIMITED, false, &r, &seen);
+	run_protect = NULL;
+	CU_ASSERT_EQUAL(r.protected_n, 3); /* kdir/x, xfile, xdir */
+	CU_ASSERT(exists("vol/d/xdir/a"));
+	CU_ASSERT(exists("vol/d/xdir/b/c"));
+	drop_tree(&keep);
+	xf_filter_free(f);
 }
 
 static void
@@ -366,6 +427,7 @@ test_cancel(void)
 static const struct xf_test tests[] = {
 	{ "path set: 100,000 paths, duplicates, misses", test_pathset },
 	{ "walk: extra files, trees and symlinks out; staging name kept", test_walk },
+	{ "protect rules keep what they exclude, and the directories above", test_protect },
 	{ "dry run and --max-delete (0, partial, the rest)", test_limit_and_dry },
 	{ "destination through a symlink, missing, the volume root", test_dest_symlink },
 	{ "directories swapped for symlinks out after listing: not entered", test_swapped_dir },

@@ -710,9 +710,20 @@ rx_sum_check(const struct xf_pipeline *p, uint64_t frames)
 		const char *name;
 	} fields[] = {
 #define F(x) { offsetof(struct xf_pipeline_rx_stats, x), #x }
-		F(frames),       F(bad_frames),   F(no_session),    F(proto_err),
-		F(stalls),       F(data_dropped), F(dry_dropped),   F(entries_dup),
-		F(proto_aborts), F(stale_done),   F(links_refused), F(zip_refused),
+		F(frames),
+		F(bad_frames),
+		F(no_session),
+		F(proto_err),
+		F(stalls),
+		F(data_dropped),
+		F(dry_dropped),
+		F(entries_dup),
+		F(proto_aborts),
+		F(stale_done),
+		F(links_refused),
+		F(zip_refused),
+		F(delete_rules_refused),
+		F(delete_protected),
 #undef F
 	};
 	struct xf_pipeline_rx_stats sum = { 0 };

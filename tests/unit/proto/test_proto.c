@@ -399,6 +399,80 @@ test_accessor_bounds(void)
 	CU_ASSERT_EQUAL(a.last, 0);
 }
 
+/*
+ * XF_HELLO_F_FILTERS: the rules ride the destination field after one NUL; decoded apart
+ * from the destination, and refused when the NUL, the last newline or DELETE is missing,
+ * or another NUL is inside. The encoder takes rules exactly with their flag.
+ */
+static void
+test_hello_rules(void)
+{
+	static uint8_t buf[BUF_CAP];
+	static const char rules[] = "- *.o\n+ keep/\n";
+	const size_t rl = sizeof(rules) - 1, field = XF_HDR_LEN + 24, at = XF_HDR_LEN + 28;
+	struct xf_msg m, d;
+	enum xf_proto_reason why;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr = hdr(XF_MSG_HELLO);
+	m.hello = (struct xf_msg_hello){ .min_version = 1,
+		                         .max_version = 1,
+		                         .max_payload = XF_PAYLOAD_MIN,
+		                         .window = 5,
+		                         .flags = XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS,
+		                         .dest = "m/d",
+		                         .dest_len = 3,
+		                         .rules = rules,
+		                         .rules_len = (uint16_t)rl };
+	CU_ASSERT_EQUAL(xf_hello_dest_field_len(&m.hello), 3 + 1 + rl);
+	rc = xf_proto_encode(buf, sizeof(buf), &m);
+	CU_ASSERT_EQUAL_FATAL(rc, (int)(at + 3 + 1 + rl));
+	CU_ASSERT_EQUAL(buf[field] << 8 | buf[field + 1], (int)(3 + 1 + rl));
+	CU_ASSERT_EQUAL(buf[at + 3], 0);
+	tp_roundtrip(buf, (size_t)rc, &d);
+	CU_ASSERT_EQUAL(d.hello.dest_len, 3);
+	CU_ASSERT(memcmp(d.hello.dest, "m/d", 3) == 0);
+	CU_ASSERT_EQUAL(d.hello.rules_len, rl);
+	CU_ASSERT(d.hello.rules != NULL && memcmp(d.hello.rules, rules, rl) == 0);
+	CU_ASSERT_EQUAL(xf_hello_dest_field_len(&d.hello), 3 + 1 + rl);
+
+	/* Mutations of the encoded frame. */
+	buf[at + 3 + 1 + rl - 1] = 'x'; /* the last rule unended */
+	CU_ASSERT(xf_proto_decode(buf, (size_t)rc, &d, &why) < 0 && why == XF_R_FIELD);
+	buf[at + 3 + 1 + rl - 1] = '\n';
+	buf[at + 3 + 2] = 0; /* a second NUL, in the rules */
+	CU_ASSERT(xf_proto_decode(buf, (size_t)rc, &d, &why) < 0 && why == XF_R_FIELD);
+	buf[at + 3 + 2] = '*';
+	buf[at + 3] = '/'; /* no NUL: the flag without its rules */
+	CU_ASSERT(xf_proto_decode(buf, (size_t)rc, &d, &why) < 0 && why == XF_R_FIELD);
+	buf[at + 3] = 0;
+	buf[XF_HDR_LEN + 12 + 3] &= (uint8_t)~XF_HELLO_F_DELETE; /* rules without DELETE */
+	buf[XF_HDR_LEN + 8 + 3] = 0;                             /* nor its window */
+	CU_ASSERT(xf_proto_decode(buf, (size_t)rc, &d, &why) < 0 && why == XF_R_FIELD);
+
+	/* The NUL, then nothing: the flag with no rules. */
+	m.hello.rules_len = 0;
+	m.hello.flags = XF_HELLO_F_DELETE;
+	m.hello.dest = "m/\0";
+	rc = xf_proto_encode(buf, sizeof(buf), &m);
+	CU_ASSERT_FATAL(rc > 0);
+	buf[XF_HDR_LEN + 12 + 1] = XF_HELLO_F_FILTERS >> 16; /* flags are big-endian */
+	CU_ASSERT(xf_proto_decode(buf, (size_t)rc, &d, &why) < 0 && why == XF_R_FIELD);
+	m.hello.dest = "m/d";
+
+	/* The encoder: rules exactly with the flag, and the field within XF_PATH_MAX. */
+	m.hello.rules = rules;
+	m.hello.rules_len = (uint16_t)rl;
+	m.hello.flags = XF_HELLO_F_DELETE;
+	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) < 0);
+	m.hello.flags = XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS;
+	m.hello.rules_len = 0;
+	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) < 0);
+	m.hello.rules_len = (uint16_t)(XF_PATH_MAX - 3);
+	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) < 0);
+}
+
 void
 test_roundtrip_hello_limits(void)
 {
@@ -862,6 +936,7 @@ static const struct xf_test tests[] = {
 	{ "round trip of every type", test_roundtrip_base },
 	{ "accessor bounds", test_accessor_bounds },
 	{ "HELLO limits", test_roundtrip_hello_limits },
+	{ "HELLO filter rules", test_hello_rules },
 	{ "FLIST limits", test_roundtrip_flist_limits },
 	{ "FLIST fills bytes exactly", test_flist_fill_bytes },
 	{ "builders fill to the limit", test_builders_fill },

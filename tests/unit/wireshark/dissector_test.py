@@ -127,6 +127,11 @@ def main():
     good(frame(DATA, struct.pack(">IIQ", 5, 8932, 4096) + b"z" * 40),
          {"xferd.data.file": "5", "xferd.data.raw_len": "8932", "xferd.data.len": "40"})
     good(frame(HELLO, hello(b"d", flags=0x100)), {"xferd.hello.flags.compress": "1"})
+    # --delete with filter rules: the destination field is dest, a NUL, the rules (6.12).
+    good(frame(HELLO, hello(b"m/d\0- *.o\n", flags=0x10004, window=9)),
+         {"xferd.hello.flags.filters": "1", "xferd.hello.dest": "m/d",
+          "xferd.hello.rules": "- *.o\n"})
+    bad(frame(HELLO, hello(b"m/d", flags=0x10004)), "field")  # FILTERS without the NUL
     good(frame(COPY, struct.pack(">IIQQ", 4, 4096, 8192, 0)),
          {"xferd.copy.file": "4", "xferd.copy.len": "4096", "xferd.copy.offset": "8192",
           "xferd.copy.src_offset": "0"})

@@ -406,8 +406,9 @@ test_push_dry_itemize(void)
 	CU_ASSERT_EQUAL(run(out, sizeof(out), "itemize", NULL), 2);
 }
 
-/* --delete and --max-delete reach the daemon; the summary says what was deleted, and a
- * limit reached makes the push fail; the options' misuses stop xferctl before it asks. */
+/* --delete and --max-delete reach the daemon, with filters too; the summary says what was
+ * deleted, and a limit reached makes the push fail; the options' misuses stop xferctl
+ * before it asks. */
 static void
 test_push_delete(void)
 {
@@ -443,11 +444,13 @@ test_push_delete(void)
 	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--delete", "--max-delete",
 	                    "3x", NULL),
 	                2);
+	CU_ASSERT_EQUAL(last_push_delete, 7); /* none of those reached the daemon */
+	/* With filters: both reach it (the receiver keeps what the rules exclude). */
 	CU_ASSERT_EQUAL(
 	        run(out, sizeof(out), "push", "/src", "b:m", "--delete", "--exclude", "**", NULL),
-	        2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "--delete with filter rules is not supported"));
-	CU_ASSERT_EQUAL(last_push_delete, 7); /* none of those reached the daemon */
+	        0);
+	CU_ASSERT_EQUAL(last_push_delete, 1);
+	CU_ASSERT_STRING_EQUAL(last_push_filters, "[\"- **\"]");
 }
 
 /* Filter options reach the daemon as one list of --filter rules, in command-line order;
