@@ -65,6 +65,12 @@ plain(const char *dir)
 	m.hello.flags = XF_HELLO_F_DELETE;
 	m.hello.window = 100; /* the deletion limit */
 	rc |= save(dir, "hello_delete", xf_proto_encode(buf, sizeof(buf), &m));
+	m.hello.flags = XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS; /* rules after the NUL */
+	m.hello.rules = "- *.o\n+ keep/\n- /cache/\n";
+	m.hello.rules_len = 24;
+	rc |= save(dir, "hello_delete_rules", xf_proto_encode(buf, sizeof(buf), &m));
+	m.hello.rules = NULL;
+	m.hello.rules_len = 0;
 	m.hello.flags = XF_HELLO_F_CHECKSUM;
 	m.hello.window = 0;
 	m = msg(XF_MSG_HELLO_ACK);
