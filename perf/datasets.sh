@@ -4,7 +4,7 @@
 # Generate the standard benchmark datasets (perf/README.md), seeded and
 # reproducible, under OUTDIR (never inside the repository: they are not committed).
 #
-#   perf/datasets.sh [--quick] [--seed N] OUTDIR [large] [small] [mixed] [delta] [usr]
+#   perf/datasets.sh [--quick] [--seed N] OUTDIR [large] [small] [mixed] [delta] [usr] [mirror]
 #
 #   large  256 files of 4 MiB random data (1 GiB)          OUTDIR/large
 #   small  20,000 files of 4 KiB in 200 directories          OUTDIR/small
@@ -16,9 +16,12 @@
 #          1 GB), made at run time              OUTDIR/usr-include, OUTDIR/usr-lib
 #   delta  large with 4 runs of 100 bytes changed per file   OUTDIR/delta
 #          (seeded offsets; mtimes set 1 s later than large's, as rsync sees an edit)
+#   mirror small with 10% of its files removed and as many new ones added (seeded;
+#          the rest hard links to small's)                   OUTDIR/mirror
 #
 # --quick makes CI-sized sets: large 16 x 4 MiB, small 1,000 x 4 KiB in 10 directories,
-# mixed 1,000 files. No names given: large, small, mixed and delta (usr only by name).
+# mixed 1,000 files. No names given: large, small, mixed and delta (usr and mirror only by
+# name).
 # Content comes from AES-CTR keystreams (openssl enc of /dev/zero with a key derived from
 # seed and file name), so a rerun gives the same bytes; mixed from perf/gen_mixed.py's
 # seeded PRNG.
@@ -38,7 +41,7 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-[ $# -ge 1 ] || { echo "usage: datasets.sh [--quick] [--seed N] OUTDIR [large|small|mixed|delta]..." >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: datasets.sh [--quick] [--seed N] OUTDIR [large|small|mixed|delta|usr|mirror]..." >&2; exit 2; }
 out=$1
 shift
 sets=${*:-large small mixed delta}
@@ -144,6 +147,31 @@ for name in sorted(os.listdir(d)):
 	report delta "$d"
 }
 
+# mirror = small with 10% of its files removed and as many new 4 KiB files added beside
+# them (the choice seeded by (seed, "mirror")), for a re-push with --delete on top of
+# small. Unchanged files are hard links to small's: the same names, bytes and mtimes.
+# Needs OUTDIR/small (made first if missing).
+gen_mirror() {
+	[ -d "$out/small" ] || gen_small >/dev/null
+	d=$out/mirror
+	rm -rf "$d"
+	cp -al "$out/small" "$d"
+	python3 -c '
+import os, random, sys
+d, seed, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rng = random.Random("%s/mirror" % seed)
+files = sorted(os.path.join(r, f) for r, _, fs in os.walk(d) for f in fs)
+gone = rng.sample(files, len(files) // 10)
+for p in gone:
+    os.unlink(p)
+for i, p in enumerate(gone):
+    with open(os.path.join(os.path.dirname(p), "new%05d" % i), "wb") as f:
+        f.write(rng.randbytes(size))
+' "$d" "$seed" "$SMALL_BYTES"
+	find "$d" -name 'new*' -exec touch -h -t $MTIME {} +
+	report mirror "$d"
+}
+
 mkdir -p "$out"
 for s in $sets; do
 	case "$s" in
@@ -152,6 +180,7 @@ for s in $sets; do
 	small) gen_small ;;
 	mixed) gen_mixed ;;
 	delta) gen_delta ;;
+	mirror) gen_mirror ;;
 	*) echo "datasets.sh: unknown dataset $s" >&2; exit 2 ;;
 	esac
 done

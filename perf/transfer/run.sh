@@ -19,6 +19,9 @@
 #                  compressible (not in the default) is two cases on the usr-include copy:
 #                  compressible (xferd and rsync as for usr-include) and compressible-z
 #                  (xferctl push --compress, rsync -z), run one after the other
+#                  mirror (not in the default) re-pushes onto small's destination with
+#                  --delete (rsync --delete), after 10% of the files were removed and as
+#                  many added (datasets.sh mirror); it implies a small push first
 #   --build DIR    release build dir (default <repo>/build/release; set up if absent)
 #   --data DIR     where datasets live (made if missing; default inside the work dir)
 #   --workdir DIR  parent of the run's temp dir (default /dev/shm if it has room, else /tmp;
@@ -178,11 +181,12 @@ for s in $sets; do
 	delta) want="$want large delta" cases="$cases delta" ;;
 	usr) want="$want usr" cases="$cases usr-include$([ "$quick" = 1 ] || echo ' usr-lib')" ;;
 	compressible) want="$want usr" cases="$cases compressible compressible-z" ;;
-	*) die "unknown case $s (large, small, delta, mixed, usr, compressible)" ;;
+	mirror) want="$want small mirror" cases="$cases small mirror" ;;
+	*) die "unknown case $s (large, small, delta, mixed, usr, compressible, mirror)" ;;
 	esac
 done
 gen=
-for s in large small delta mixed; do
+for s in large small delta mixed mirror; do
 	case " $want " in *" $s "*) [ -d "$data/$s" ] || gen="$gen $s" ;; esac
 done
 case " $want " in *" usr "*) [ -d "$data/usr-include" ] || gen="$gen usr" ;; esac
@@ -423,6 +427,10 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 		push_opt=--compress
 		rsync_opt=-z
 	fi
+	if [ "$c" = mirror ]; then
+		push_opt=--delete
+		rsync_opt=--delete
+	fi
 	# the destinations (xferd's, rsync's, the floor's) are on one file system
 	if [ "$settle" = 1 ] && [ "$c" = delta ]; then sync -f "$T"; fi
 	xferd_push "$src" "$d" "$prof"
@@ -449,7 +457,8 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 	if [ "$i" = 1 ]; then
 		verify "$src" "$T/b/$d" "xferd $c"
 		verify "$src" "$T/r/$d" "rsync $c"
-		[ "$floor" = 0 ] || verify "$src" "$T/f/$d" "floor $c"
+		# the floor writes what changed and deletes nothing: no mirror of its own
+		[ "$floor" = 0 ] || [ "$c" = mirror ] || verify "$src" "$T/f/$d" "floor $c"
 	fi
 	log "$c run $i: xferd job ${X_JOB_MS} ms wall ${X_WALL_MS} ms cpu ${X_CPU_MS} ms (a ${X_CPU_A_MS} b ${X_CPU_B_MS}) wire $X_PWIRE (job says $X_WIRE) retx $X_RETX; rsync ${R_MS} ms cpu ${R_CPU_MS} ms wire $R_WIRE$fmsg"
 }
@@ -474,8 +483,16 @@ for i in $(seq "$runs"); do
 		rm -rf "${T:?}/b/large$i" "${T:?}/r/large$i" "${T:?}/f/large$i"
 		;;
 	esac
+	# mirror, like delta, goes onto the destination small's push left
+	case " $cases " in *" mirror "*)
+		run_case_push small "$data/small" "small$i" "$i"
+		run_case_push mirror "$data/mirror" "small$i" "$i"
+		rm -rf "${T:?}/b/small$i" "${T:?}/r/small$i" "${T:?}/f/small$i"
+		;;
+	esac
 	for c in $cases; do
-		case $c in large | delta) continue ;; esac
+		case $c in large | delta | mirror) continue ;; esac
+		case " $cases " in *" mirror "*) [ "$c" = small ] && continue ;; esac
 		run_case_push "$c" "$(case_data "$c")" "$c$i" "$i"
 		rm -rf "${T:?}/b/$c$i" "${T:?}/r/$c$i" "${T:?}/f/$c$i"
 	done
@@ -490,7 +507,7 @@ echo "file system: $voltype$fsnote; datasets: $data ($(df -PT "$data" | awk 'NR=
 echo "volumes: $T ($voltype); xferd: config/dev pair over net_memif${devargs}${xsets[*]:+ with ${xsets[*]}}; rsync: daemon on 127.0.0.1:$port"
 # One python pass: medians, speeds, ratios, the table and the CSV (columns in README.md).
 {
-	for c in large delta small mixed usr-include usr-lib compressible compressible-z; do
+	for c in large delta small mirror mixed usr-include usr-lib compressible compressible-z; do
 		[ -n "${XJ[$c]:-}" ] || continue
 		echo "$c $(ds_files "$(case_data "$c")") $(ds_bytes "$(case_data "$c")") | ${XJ[$c]} | ${XW[$c]} | ${XC[$c]} |" \
 			"${XB[$c]} | ${XP[$c]} | ${XR[$c]} | ${RJ[$c]} | ${RC[$c]} | ${RB[$c]}" \
@@ -525,6 +542,7 @@ for line in sys.stdin:
     per = lambda ms: mb / (max(ms, 1) / 1000.0)
     xs, xws, rs, xe, re_ = per(xj), per(xw), per(rj), per(xc), per(rc)
     label = {"delta": "delta (re-push of large, 4x100 B changed per file)",
+             "mirror": "mirror (small again, --delete)",
              "compressible": "compressible (usr-include, plain)",
              "compressible-z": "compressible-z (--compress, rsync -z)"}.get(c, c)
     print(fmt % (label, files, "%.1f" % mb, "%.3f" % (xj / 1e3), "%.3f" % (xw / 1e3), "%.1f" % xs,
