@@ -202,6 +202,7 @@ main(int argc, char **argv)
 	if (plain(argv[1]) != 0 || arrays(argv[1]) != 0) {
 		return 1;
 	}
-	/* One of every type, plus the largest DATA and the deleting HELLO and DONE. */
-	return written == XF_MSG_TYPE_MAX + 3 ? 0 : 1;
+	/* One of every type, plus the largest DATA, the deleting HELLO and DONE, and the
+	 * FLIST with owners. */
+	return written == XF_MSG_TYPE_MAX + 4 ? 0 : 1;
 }
