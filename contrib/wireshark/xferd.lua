@@ -43,6 +43,7 @@ local abort_codes = {
 local file_status = {
 	[0] = "OK", [1] = "BAD_PATH", [2] = "ESCAPE", [3] = "IO", [4] = "NOSPACE",
 	[5] = "CHECKSUM", [6] = "SIZE", [7] = "CONFLICT", [8] = "LINK",
+	[9] = "ATTR",
 }
 local kinds = { [1] = "regular", [2] = "directory", [3] = "symlink", [4] = "hard link" }
 local decisions = { [1] = "UPTODATE", [2] = "WHOLE", [3] = "DELTA", [4] = "REFUSED" }
@@ -90,9 +91,10 @@ F["hello.flags.dryrun"] = ProtoField.bool("xferd.hello.flags.dryrun", "DRYRUN", 
 F["hello.flags.itemize"] = ProtoField.bool("xferd.hello.flags.itemize", "ITEMIZE", 32, nil, 0x40)
 F["hello.flags.hardlinks"] = ProtoField.bool("xferd.hello.flags.hardlinks", "HARDLINKS", 32, nil, 0x80)
 F["hello.flags.compress"] = ProtoField.bool("xferd.hello.flags.compress", "COMPRESS", 32, nil, 0x100)
+F["hello.flags.owner"] = ProtoField.bool("xferd.hello.flags.owner", "OWNER", 32, nil, 0x200)
 F["hello.flags.filters"] = ProtoField.bool("xferd.hello.flags.filters", "FILTERS", 32, nil, 0x10000)
 F["hello.cookie"] = ProtoField.bytes("xferd.hello.cookie", "Cookie reply (nonce and sealed cookie)")
-uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffefe00)
+uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffefc00)
 uint("hello.nonce", "Nonce", ProtoField.uint64, base.HEX)
 uint("hello.dest_len", "Destination length", ProtoField.uint16, base.DEC)
 uint("hello.auth_len", "Handshake length", ProtoField.uint16, base.DEC)
@@ -116,7 +118,8 @@ uint("flist.first_index", "First index", ProtoField.uint32, base.DEC)
 uint("flist.count", "Count", ProtoField.uint16, base.DEC)
 uint("flist.flags", "FLIST flags", ProtoField.uint16, base.HEX)
 F["flist.flags.last"] = ProtoField.bool("xferd.flist.flags.last", "LAST", 16, nil, 0x1)
-uint("flist.flags.reserved", "Reserved FLIST flag bits", ProtoField.uint16, base.HEX, nil, 0xfffe)
+F["flist.flags.owner"] = ProtoField.bool("xferd.flist.flags.owner", "OWNER (entries carry uid, gid)", 16, nil, 0x2)
+uint("flist.flags.reserved", "Reserved FLIST flag bits", ProtoField.uint16, base.HEX, nil, 0xfffc)
 uint("entry.index", "File index", ProtoField.uint32, base.DEC)
 uint("entry.kind", "Kind", ProtoField.uint8, base.DEC, kinds)
 uint("entry.reserved", "Reserved", ProtoField.uint8, base.HEX)
@@ -125,6 +128,8 @@ uint("entry.target_len", "Target length", ProtoField.uint16, base.DEC)
 uint("entry.mode", "Mode", ProtoField.uint16, base.OCT)
 uint("entry.size", "Size", ProtoField.uint64, base.DEC)
 F["entry.mtime_ns"] = ProtoField.int64("xferd.entry.mtime_ns", "mtime (ns since the epoch)", base.DEC)
+uint("entry.uid", "Owner (uid; 4294967295: not sent)", ProtoField.uint32, base.DEC)
+uint("entry.gid", "Group (gid; 4294967295: not sent)", ProtoField.uint32, base.DEC)
 F["entry.path"] = ProtoField.string("xferd.entry.path", "Path")
 F["entry.target"] = ProtoField.string("xferd.entry.target", "Target")
 -- DECISION (3.3).
@@ -139,6 +144,8 @@ F["decision.items.size"] = ProtoField.bool("xferd.decision.items.size", "SIZE", 
 F["decision.items.time"] = ProtoField.bool("xferd.decision.items.time", "TIME", 16, nil, 0x4)
 F["decision.items.perms"] = ProtoField.bool("xferd.decision.items.perms", "PERMS", 16, nil, 0x8)
 F["decision.items.change"] = ProtoField.bool("xferd.decision.items.change", "CHANGE (symlink target)", 16, nil, 0x10)
+F["decision.items.owner"] = ProtoField.bool("xferd.decision.items.owner", "OWNER", 16, nil, 0x20)
+F["decision.items.group"] = ProtoField.bool("xferd.decision.items.group", "GROUP", 16, nil, 0x40)
 uint("decision.block_size", "Block size", ProtoField.uint32, base.DEC)
 uint("decision.block_count", "Block count", ProtoField.uint32, base.DEC)
 -- SIG (3.4).
@@ -340,6 +347,7 @@ body[1] = function(c, ack)
 		ft:add(F["hello.flags.itemize"], fr)
 		ft:add(F["hello.flags.hardlinks"], fr)
 		ft:add(F["hello.flags.compress"], fr)
+		ft:add(F["hello.flags.owner"], fr)
 		ft:add(F["hello.flags.filters"], fr)
 		ft:add(F["hello.flags.reserved"], fr)
 	end
@@ -404,7 +412,7 @@ body[1] = function(c, ack)
 		if bit.band(flags, 0x4) == 0 then
 			reserved0(c, window, "window without DELETE")
 		end
-		reserved0(c, bit.band(flags, 0xfffefe10), "flag bits 4, 9..15 and 17..31")
+		reserved0(c, bit.band(flags, 0xfffefc10), "flag bits 4, 10..15 and 17..31")
 		if minv == 0 or minv > maxv then
 			c:fail("field", "versions " .. minv .. ".." .. maxv)
 		end
@@ -442,9 +450,12 @@ body[3] = function(c)
 	if c.tree then
 		local ft = c.tree:add(F["flist.flags"], fr)
 		ft:add(F["flist.flags.last"], fr)
+		ft:add(F["flist.flags.owner"], fr)
 		ft:add(F["flist.flags.reserved"], fr)
 	end
-	reserved0(c, bit.band(flags, 0xfffe), "FLIST flag bits 1..15")
+	reserved0(c, bit.band(flags, 0xfffc), "FLIST flag bits 2..15")
+	local owner = bit.band(flags, 2) ~= 0
+	local fixed = owner and 32 or 24
 	if count > 256 or (count == 0 and bit.band(flags, 1) == 0) then
 		c:fail("count", "FLIST count " .. count)
 	end
@@ -452,17 +463,17 @@ body[3] = function(c)
 		c:fail("range", "first_index + count past 2^32-1")
 	end
 	for i = 0, count - 1 do
-		if not c:need(24, "entry " .. i) then
+		if not c:need(fixed, "entry " .. i) then
 			return
 		end
 		local plen = c.tvb:range(c.off + 2, 2):uint()
 		local tlen = c.tvb:range(c.off + 4, 2):uint()
-		local n = 24 + plen + tlen
+		local n = fixed + plen + tlen
 		if not c:need(n, "path or target of entry " .. i) then
 			return
 		end
 		local t = c:subtree(string.format("Entry %u: %s", first + i,
-			c.tvb:range(c.off + 24, plen):string()), n)
+			c.tvb:range(c.off + fixed, plen):string()), n)
 		if t then
 			t:add(F["entry.index"], first + i):set_generated()
 		end
@@ -473,6 +484,10 @@ body[3] = function(c)
 		local mode = c:take("entry.mode", 2, t)
 		local size = c:take("entry.size", 8, t)
 		c:take("entry.mtime_ns", 8, t)
+		if owner then
+			c:take("entry.uid", 4, t)
+			c:take("entry.gid", 4, t)
+		end
 		c:take("entry.path", plen, t, "str")
 		if tlen > 0 then
 			c:take("entry.target", tlen, t, "str")
@@ -530,16 +545,16 @@ body[4] = function(c)
 		local ir = c.tvb:range(c.off, 2)
 		local items = c:take("decision.items", 2, t)
 		if t then
-			for _, k in ipairs({ "new", "size", "time", "perms", "change" }) do
+			for _, k in ipairs({ "new", "size", "time", "perms", "change", "owner", "group" }) do
 				t:add(F["decision.items." .. k], ir)
 			end
 		end
-		reserved0(c, bit.band(items, 0xffe0), "items bits 5..15")
+		reserved0(c, bit.band(items, 0xff80), "items bits 7..15")
 		local bs = c:take("decision.block_size", 4, t)
 		local bc = c:take("decision.block_count", 4, t)
 		if d < 1 or d > 4 then
 			c:fail("field", "decision " .. d)
-		elseif (d == 4) ~= (st ~= 0) or st > 8 then
+		elseif (d == 4) ~= (st ~= 0) or st > 9 then
 			c:fail("field", "status " .. st .. " with decision " .. d)
 		elseif (d == 4 and items ~= 0) or (bit.band(items, 1) ~= 0 and items ~= 1) then
 			c:fail("field", "items " .. items .. " with decision " .. d)
@@ -627,7 +642,7 @@ body[8] = function(c)
 	reserved0(c, c:take("file_end.reserved", 2), "FILE_END reserved")
 	local size = c:take("file_end.size", 8)
 	c:take("file_end.crc64", 8)
-	if st > 8 then
+	if st > 9 then
 		c:fail("field", "status " .. st)
 	end
 	if size > U64_MAX_OFF then
@@ -654,7 +669,7 @@ body[9] = function(c)
 		local f = c:take("commit.file", 4, t)
 		local st = c:take("commit.status", 2, t)
 		reserved0(c, c:take("commit.rec_reserved", 2, t), "record reserved")
-		if st < 1 or st > 8 then
+		if st < 1 or st > 9 then
 			c:fail("field", "failure status " .. st)
 		end
 		if f >= committed or f <= prev then

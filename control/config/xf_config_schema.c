@@ -228,6 +228,11 @@ static const struct field volume_fields[] = {
 	    ".xferd/): the block sums and CRC-64s of each basis signed, and of each file of "
 	    "64 KiB or more this receiver writes (made at its commit), so that a push that "
 	    "finds it unchanged does not read it again; 0 = off"),
+	/* restart: the pipeline takes it when it is made */
+	BOOL("keep_owner", struct xf_config_volume, keep_owner, 0, "false",
+	     "Keep the owners and groups a push sends (xferctl push -o, -g: numeric uid and "
+	     "gid; needs CAP_CHOWN: an entry that cannot have them fails with status ATTR); "
+	     "false = a push that asks for them is refused"),
 	/* restart: each volume's pipeline is made over its workers */
 	LIST("workers", struct xf_config_volume, workers, n_workers, 0, &el_lcore, 0, "[]",
 	     "Worker lcores (of cores.workers, unique) that write this volume, the first "

@@ -246,10 +246,12 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		{ "max-delete", required_argument, NULL, 'M' },
 		{ "compress", no_argument, NULL, 'z' },
 		{ "no-compress", no_argument, NULL, 'Z' },
+		{ "owner", no_argument, NULL, 'o' },
+		{ "group", no_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool wait = false, checksum = false, del = false, dry = false, itemize = false;
-	bool links = false;
+	bool links = false, owner = false, group = false;
 	long long max_delete = -1;
 	int compress = -1; /* -1: transfer.compress decides */
 	char *end;
@@ -266,9 +268,13 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	optind = 0; /* glibc: rescan a new argv from scratch */
-	while ((c = getopt_long(argc, argv, "wcniH", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "wcniHog", longopts, NULL)) != -1) {
 		if (c == 'w') {
 			wait = true;
+		} else if (c == 'o') {
+			owner = true;
+		} else if (c == 'g') {
+			group = true;
 		} else if (c == 'H') {
 			links = true;
 		} else if (c == 'n') {
@@ -302,7 +308,7 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		fprintf(stderr,
 		        "xferctl: push SRC_DIR PEER:DEST_DIR|PEER::VOLUME[/DEST_DIR] [--wait] "
 		        "[-n|--dry-run] [-i|--itemize-changes] [-H|--hard-links] "
-		        "[--checksum] [--compress|--no-compress] [--delete] [--max-delete N] "
+		        "[-o|--owner] [-g|--group] [--checksum] [--compress|--no-compress] [--delete] [--max-delete N] "
 		        "[--exclude PAT] "
 		        "[--include PAT] [--filter RULE] [--exclude-from FILE] "
 		        "[--include-from FILE]\n");
@@ -340,6 +346,12 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	}
 	if (args != NULL && links) {
 		json_object_set_new(args, "hard_links", json_true());
+	}
+	if (args != NULL && owner) {
+		json_object_set_new(args, "owner", json_true());
+	}
+	if (args != NULL && group) {
+		json_object_set_new(args, "group", json_true());
 	}
 	if (args != NULL && compress >= 0) {
 		json_object_set_new(args, "compress", json_boolean(compress));

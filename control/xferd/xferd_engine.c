@@ -143,6 +143,8 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 		json_object_set_new(o, "dry_run", json_boolean(j->dry_run));
 		json_object_set_new(o, "itemize", json_boolean(j->itemize));
 		json_object_set_new(o, "hard_links", json_boolean(j->hard_links));
+		json_object_set_new(o, "owner", json_boolean(j->owner));
+		json_object_set_new(o, "group", json_boolean(j->group));
 		json_object_set_new(o, "files_hardlinked",
 		                    json_integer((json_int_t)j->files_hardlinked));
 		/* --compress: what the reader tried and what it saved (docs/PROTOCOL.md 6.16). */
@@ -323,8 +325,8 @@ push_delete(json_t *args, struct xf_engine_push_req *req, struct xf_ctl_reply *r
 	return 0;
 }
 
-/* args.dry_run, args.itemize, args.hard_links and args.compress (bools; compress absent:
- * transfer.compress, reloadable). */
+/* args.dry_run, args.itemize, args.hard_links, args.compress, args.owner and args.group
+ * (bools; compress absent: transfer.compress, reloadable). */
 static int
 push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
            struct xf_ctl_reply *reply)
@@ -333,16 +335,22 @@ push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
 	json_t *itemize = json_object_get(args, "itemize");
 	json_t *links = json_object_get(args, "hard_links");
 	json_t *compress = json_object_get(args, "compress");
+	json_t *owner = json_object_get(args, "owner");
+	json_t *group = json_object_get(args, "group");
 
 	if ((dry != NULL && !json_is_boolean(dry)) ||
 	    (itemize != NULL && !json_is_boolean(itemize)) ||
 	    (links != NULL && !json_is_boolean(links)) ||
-	    (compress != NULL && !json_is_boolean(compress))) {
+	    (compress != NULL && !json_is_boolean(compress)) ||
+	    (owner != NULL && !json_is_boolean(owner)) ||
+	    (group != NULL && !json_is_boolean(group))) {
 		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
-		                   "args.dry_run, args.itemize, args.hard_links, args.compress: "
-		                   "expected bools");
+		                   "args.dry_run, args.itemize, args.hard_links, args.compress, "
+		                   "args.owner, args.group: expected bools");
 		return -EINVAL;
 	}
+	req->owner = json_is_true(owner);
+	req->group = json_is_true(group);
 	req->dry_run = json_is_true(dry);
 	req->itemize = json_is_true(itemize);
 	req->hard_links = json_is_true(links);
@@ -562,17 +570,18 @@ volumes_json(struct xferd *d)
 		for (unsigned int k = 0; cv->n_workers == 0 && k < d->cfg->cores.n_workers; k++) {
 			json_array_append_new(workers, json_integer(d->cfg->cores.workers[k]));
 		}
-		vo = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
-		               "s:I}",
-		               "name", cv->name, "path", cv->path, "io", vi.io, "apply", vi.apply,
-		               "verify", cv->verify == XF_CONFIG_VERIFY_FULL ? "full" : "fast",
-		               "workers", workers, "sessions", (int)vi.sessions, "sessions_opened",
-		               (json_int_t)vi.sessions_opened, "files_verified",
-		               (json_int_t)vi.files_verified, "commits", (json_int_t)vi.commits,
-		               "bytes_written", (json_int_t)vi.bytes_written, "staged_dirs",
-		               (json_int_t)vi.staged_dirs, "type_changes",
-		               (json_int_t)vi.type_changes, "trees_replaced",
-		               (json_int_t)vi.trees_replaced);
+		vo = json_pack(
+		        "{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
+		        "s:I, s:I, s:I}",
+		        "name", cv->name, "path", cv->path, "io", vi.io, "apply", vi.apply,
+		        "verify", cv->verify == XF_CONFIG_VERIFY_FULL ? "full" : "fast", "workers",
+		        workers, "sessions", (int)vi.sessions, "sessions_opened",
+		        (json_int_t)vi.sessions_opened, "files_verified",
+		        (json_int_t)vi.files_verified, "commits", (json_int_t)vi.commits,
+		        "bytes_written", (json_int_t)vi.bytes_written, "staged_dirs",
+		        (json_int_t)vi.staged_dirs, "type_changes", (json_int_t)vi.type_changes,
+		        "trees_replaced", (json_int_t)vi.trees_replaced, "owners_set",
+		        (json_int_t)vi.owners_set, "owners_failed", (json_int_t)vi.owners_failed);
 		/* Its receive pipeline's counters, flat, so /metrics maps them as the rest. */
 		for (size_t i = 0; vo != NULL && i < XF_PIPELINE_RX_STATS_N; i++) {
 			char key[64];
@@ -774,6 +783,8 @@ xferd_stats_json(struct xferd *d)
 		}
 		json_object_set_new(drops, "volume_refused",
 		                    json_integer((json_int_t)st.volume_refused));
+		json_object_set_new(drops, "owner_refused",
+		                    json_integer((json_int_t)st.owner_refused));
 	}
 	return result;
 }

@@ -218,6 +218,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "drop_hello_not_allowed", st->hello_not_allowed);
 	rte_tel_data_add_dict_u64(info, "drop_hello_peer_cap", st->hello_peer_cap);
 	rte_tel_data_add_dict_u64(info, "drop_volume_refused", st->volume_refused);
+	rte_tel_data_add_dict_u64(info, "drop_owner_refused", st->owner_refused);
 	rte_tel_data_add_dict_u64(info, "drop_unconfirmed", st->unconfirmed);
 	rte_tel_data_add_dict_u64(info, "drop_pn_ahead", st->pn_ahead);
 	rte_tel_data_add_dict_u64(info, "drop_pend_full", st->pend_full);

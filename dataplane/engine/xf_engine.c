@@ -233,6 +233,7 @@ create_volume(struct xf_engine *e, unsigned int v)
 	plc.verify_full = cv->verify_full;
 	plc.no_clone = cv->no_clone;
 	plc.sig_cache_mb = cv->sig_cache_mb;
+	plc.keep_owner = cv->keep_owner;
 	plc.release = release_mbuf;
 	ev->pl = xf_pipeline_create(&plc);
 	if (ev->pl == NULL) {
@@ -663,6 +664,8 @@ job_build_list(struct eng_job *j, const struct stat *root_st, char *err, size_t 
 				            root_st->st_mtim.tv_nsec,
 				.path = j->dest,
 				.path_len = (uint16_t)(i + 1),
+				.uid = (uint32_t)root_st->st_uid,
+				.gid = (uint32_t)root_st->st_gid,
 			};
 		}
 	}
@@ -838,6 +841,8 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->dry_run = j->req.dry_run;
 	out->itemize = j->items != NULL;
 	out->hard_links = j->req.hard_links;
+	out->owner = j->req.owner;
+	out->group = j->req.group;
 	out->files_hardlinked = j->hardlinked;
 	out->compress = j->req.compress;
 	out->delete_asked = j->req.delete_extra;

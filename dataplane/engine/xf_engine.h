@@ -47,6 +47,7 @@ struct xf_engine_volume {
 	bool verify_full;              /**< every received file read back for its CRC-64 */
 	bool no_clone;                 /**< COPY ops read and write, whatever the volume can do */
 	uint32_t sig_cache_mb;         /**< signature cache, MiB (xf_pipeline_conf.sig_cache_mb) */
+	bool keep_owner;               /**< keeps owners and groups (xf_pipeline_conf.keep_owner) */
 	/** Workers that write it, as indices into worker_lcore[] (the first is its commit
 	 *  worker); 0: every worker, in order. */
 	unsigned int n_workers;
@@ -170,6 +171,8 @@ struct xf_engine_push_req {
 	bool hard_links;     /**< -H: files sharing an inode are sent as hard links */
 	bool compress;       /**< --compress: DATA literals compressed where it helps
 	                          (XF_HELLO_F_COMPRESS, docs/PROTOCOL.md 6.16) */
+	bool owner;          /**< -o: each entry's uid is sent and set (XF_HELLO_F_OWNER) */
+	bool group;          /**< -g: each entry's gid is sent and set (XF_HELLO_F_OWNER) */
 };
 
 /** States of a job (what `xferctl jobs` shows). */
@@ -210,6 +213,8 @@ struct xf_job_info {
 	bool itemize;              /**< the push keeps its itemized list (-i) */
 	bool compress;             /**< the push compresses its DATA literals (--compress) */
 	bool hard_links;           /**< the push keeps hard links (-H) */
+	bool owner;                /**< the push sends owners (-o) */
+	bool group;                /**< the push sends groups (-g) */
 	uint64_t files_hardlinked; /**< with hard_links: names sent as links to another */
 	bool delete_asked;         /**< the push asked for --delete */
 	bool delete_scan_errors;   /**< ... and the scan lost entries, so none was asked of the
@@ -313,6 +318,9 @@ struct xf_engine_stats {
 	/** Sessions refused because their destination named no volume of ours, or was
 	 *  malformed (the sender is told why in an ABORT). */
 	uint64_t volume_refused;
+	/** Of those, sessions that asked for owners (XF_HELLO_F_OWNER) into a volume
+	 *  without volumes[].keep_owner. */
+	uint64_t owner_refused;
 	/* FLIST/DATA/COPY/FILE_END before the sender acknowledged our HELLO_ACK (dropped, not
 	 * acknowledged); frames numbered more than a window ahead (xf_reliab). */
 	uint64_t unconfirmed, pn_ahead;
@@ -487,6 +495,8 @@ struct xf_engine_volume_info {
 	uint64_t staged_dirs;     /**< staged directories put in place */
 	uint64_t type_changes;    /**< entries that replaced one of another kind by an exchange */
 	uint64_t trees_replaced;  /**< of those, directories with entries removed after */
+	uint64_t owners_set;      /**< entries given the owner and group a push sent */
+	uint64_t owners_failed;   /**< entries that could not have them (XF_ST_ATTR) */
 	/** its receive pipeline's counters, summed over the RX cores (docs/CONTROL.md,
 	 *  volumes[].pipeline_*) */
 	struct xf_pipeline_rx_stats rx;

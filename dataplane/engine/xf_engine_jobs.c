@@ -156,6 +156,13 @@ push_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
 	} else {
 		xf_scan_get(j->scan, i - j->ndest, e);
 	}
+	/* -o and -g each: what is not asked for is not sent (the receiver leaves it). */
+	if (!j->req.owner) {
+		e->uid = XF_ID_NONE;
+	}
+	if (!j->req.group) {
+		e->gid = XF_ID_NONE;
+	}
 }
 
 int
@@ -218,6 +225,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.dry_run = j->req.dry_run,
 		.hard_links = j->req.hard_links,
 		.compress = j->req.compress,
+		.owner = j->req.owner || j->req.group,
 		.itemize = j->items != NULL,
 		.items = j->items,
 		.deleted = j->deleted,

@@ -286,6 +286,7 @@ struct eng_rx {
 	uint64_t frames, bad_frames, no_session, hello_refused;
 	uint64_t hello_not_allowed, hello_peer_cap, unconfirmed, pn_ahead, pend_full;
 	uint64_t volume_refused; /* destinations we do not serve */
+	uint64_t owner_refused;  /* of those, owners asked of a volume that does not keep them */
 	uint64_t hello_ended;    /* HELLOs of a session that ended here (eng_ended): dropped */
 	struct eng_ended ended[ENG_ENDED_MAX];
 	unsigned int ended_next;                    /* the slot the next ended session takes */

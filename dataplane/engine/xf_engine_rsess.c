@@ -587,7 +587,9 @@ peer_take(struct xf_engine *e, int pi)
  * The volume a HELLO's destination names (xf_dest.h) and, in *d, its parts (the path in
  * that volume is what --delete walks), or -1 with the reason, for the ABORT, in
  * rs->refuse_msg: printable ASCII (the name from the wire escaped), and our volumes'
- * names, which the sender's operator needs to write a destination we serve.
+ * names, which the sender's operator needs to write a destination we serve. A HELLO that
+ * asks for owners (XF_HELLO_F_OWNER) into a volume that does not keep them is refused
+ * so too (docs/PROTOCOL.md 6.17): a push never ends "done" without what it asked for.
  */
 static int
 rs_volume(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg_hello *h, struct xf_dest *d)
@@ -598,7 +600,15 @@ rs_volume(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg_hello *h,
 	int v, rc = xf_dest_parse(h->dest, h->dest_len, h->flags, d);
 
 	if (rc == 0 && (v = xf_dest_volume(d, e->vol_names, e->conf.n_volumes)) >= 0) {
-		return v;
+		if ((h->flags & XF_HELLO_F_OWNER) == 0 || e->conf.volumes[v].keep_owner) {
+			return v;
+		}
+		rx->volume_refused++;
+		rx->owner_refused++;
+		snprintf(rs->refuse_msg, sizeof(rs->refuse_msg),
+		         "volume '%s' does not keep owners and groups (volumes[].keep_owner)",
+		         e->vol_names[v]);
+		return -1;
 	}
 	rx->volume_refused++;
 	if (rc < 0) {

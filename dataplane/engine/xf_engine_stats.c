@@ -72,6 +72,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->hello_not_allowed += rx->hello_not_allowed;
 		st->hello_peer_cap += rx->hello_peer_cap;
 		st->volume_refused += rx->volume_refused;
+		st->owner_refused += rx->owner_refused;
 		st->unconfirmed += rx->unconfirmed;
 		st->pn_ahead += rx->pn_ahead;
 		st->pend_full += rx->pend_full;
@@ -260,6 +261,8 @@ xf_engine_volume(struct xf_engine *e, unsigned int v, struct xf_engine_volume_in
 	out->staged_dirs = t.staged_dirs;
 	out->type_changes = t.type_changes;
 	out->trees_replaced = t.trees_replaced;
+	out->owners_set = t.owners_set;
+	out->owners_failed = t.owners_failed;
 	xf_pipeline_rx_stats_add(e->vol[v].pl, &out->rx); /* out is zeroed */
 	return 0;
 }

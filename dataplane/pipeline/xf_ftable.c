@@ -152,9 +152,9 @@ same_entry(const struct xf_fentry *fe, const struct xf_flist_entry *e)
 	uint16_t dl = dir_len_of(e->path, e->path_len);
 	const char *base = e->path + dl + (dl != 0 ? 1 : 0);
 
-	if (fe->kind != e->kind || fe->mode != e->mode || fe->size != e->size ||
-	    fe->mtime_ns != e->mtime_ns || fe->path_len != e->path_len || fe->dir_len != dl ||
-	    fe->target_len != e->target_len) {
+	if (fe->kind != e->kind || fe->mode != e->mode || fe->uid != e->uid || fe->gid != e->gid ||
+	    fe->size != e->size || fe->mtime_ns != e->mtime_ns || fe->path_len != e->path_len ||
+	    fe->dir_len != dl || fe->target_len != e->target_len) {
 		return false;
 	}
 	if (memcmp(xf_fentry_dir(fe), e->path, dl) != 0 ||
@@ -209,6 +209,8 @@ xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e
 	fe->size = e->size;
 	fe->mtime_ns = e->mtime_ns;
 	fe->mode = e->mode;
+	fe->uid = e->uid;
+	fe->gid = e->gid;
 	fe->path_len = e->path_len;
 	fe->dir_len = dl;
 	fe->target_len = e->target_len;

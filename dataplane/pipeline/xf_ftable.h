@@ -14,7 +14,7 @@
  * whatever the peer sent before. The paths of directories whose mtime is set at the end
  * of the session are copied into a second arena of at most XF_FTABLE_KEEP_MAX bytes.
  *
- * Resident size: 40 bytes of entry (array grown by doubling) plus the path bytes plus
+ * Resident size: 48 bytes of entry (array grown by doubling) plus the path bytes plus
  * three NULs; the unit test measures it for one million entries.
  */
 #ifndef XF_FTABLE_H
@@ -35,6 +35,8 @@ struct xf_fentry {
 	const char *name;    /**< arena: parent NUL, last component NUL, target NUL; NULL
 	                          once settled (unless kept) */
 	uint32_t mode;       /**< permission bits */
+	uint32_t uid;        /**< owner, XF_ID_NONE: not kept (XF_FLIST_F_OWNER) */
+	uint32_t gid;        /**< group, XF_ID_NONE: not kept */
 	uint16_t path_len;   /**< bytes of the whole relative path */
 	uint16_t dir_len;    /**< bytes of the parent part (0 at the top level) */
 	uint16_t target_len; /**< symlink target (hard link: leader path) bytes */

@@ -96,6 +96,9 @@ struct xf_pipeline_conf {
 	                             256 (0: XF_PIPELINE_DELTA_CACHE_MB, negative: none) */
 	uint64_t max_file_size; /**< a larger announced size is refused (XF_ST_SIZE) before
 	                             anything is written (0: XF_PIPELINE_MAX_FILE_SIZE) */
+	bool keep_owner;        /**< the volume keeps owners and groups (volumes[].keep_owner):
+	                             without it a session with XF_HELLO_F_OWNER sets none (the
+	                             engine refuses such a HELLO first, docs/PROTOCOL.md 6.17) */
 	bool verify_full;       /**< every file is read back for its CRC-64 at FILE_END, even
 	                             where it is known from what was written (docs/DELTA.md) */
 	bool no_clone;          /**< COPY ops read and write even where the volume can clone
@@ -285,6 +288,9 @@ struct xf_pipeline_times {
 	uint64_t sig_leased;   /**< signature arrays from the workers' rings (xf_lease.h) */
 	uint64_t sig_heap;     /**< signature arrays from the heap: a ring had no room */
 	uint64_t modes_at_create; /**< files whose mode was set by creating them (no fchmod) */
+	uint64_t owners_set;      /**< entries given the owner or group the list says (6.17) */
+	uint64_t owners_failed;   /**< entries whose owner or group could not be set
+	                               (XF_ST_ATTR: without CAP_CHOWN, EPERM) */
 	uint64_t tmp_leftovers;   /**< temp files found in the way, removed and created again */
 	uint64_t unnamed_temps;   /**< new files written to an unnamed (O_TMPFILE) temp file */
 	uint64_t link_taken;      /**< of those, final path taken at commit: named, renamed over */

@@ -300,6 +300,12 @@ flist_violation(const struct xf_session *s, const struct xf_msg_flist *fl, uint3
 	if (s->total != UINT32_MAX && end > s->total) {
 		return "FLIST entry at or above the LAST total";
 	}
+	if (((fl->flags & XF_FLIST_F_OWNER) != 0) != ((s->flags & XF_HELLO_F_OWNER) != 0)) {
+		/* Entries of another layout than the HELLO announced (6.17). */
+		return (fl->flags & XF_FLIST_F_OWNER) != 0
+		               ? "FLIST with owners in a session without XF_HELLO_F_OWNER"
+		               : "FLIST without owners in a session with XF_HELLO_F_OWNER";
+	}
 	if ((fl->flags & XF_FLIST_F_LAST) != 0) {
 		if (end < s->seen_end) {
 			return "LAST below an index already seen";
@@ -403,6 +409,17 @@ link_status(const struct xf_session *s, const struct xf_fentry *fe)
 	return XF_ST_OK;
 }
 
+/* The owner and group a STAT or COMMIT item of entry fe sets: those the list carries,
+ * on a volume that keeps them (else none: XF_ID_NONE leaves them). */
+static void
+owner_of(const struct xf_session *s, const struct xf_fentry *fe, struct xf_work *it)
+{
+	bool keep = s->p->conf.keep_owner;
+
+	it->uid = keep ? fe->uid : XF_ID_NONE;
+	it->gid = keep ? fe->gid : XF_ID_NONE;
+}
+
 static int
 on_flist(struct xf_session *s, const struct xf_msg *m)
 {
@@ -489,6 +506,7 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 		it.file = idx;
 		it.len = fe->dir_len;
 		it.mode = fe->mode;
+		owner_of(s, fe, &it);
 		it.fd = -1;
 		it.sess_id = s->id;
 		it.gen = s->gen;
@@ -1044,6 +1062,7 @@ commit_item(struct xf_session *s, uint8_t type, uint32_t file, uint64_t val)
 		it.kind = fe->kind;
 		it.len = fe->dir_len;
 		it.mode = fe->mode;
+		owner_of(s, fe, &it);
 		it.val = (uint64_t)fe->mtime_ns;
 		it.ptr = fe->name;
 	}

@@ -78,14 +78,16 @@ struct xf_work {
 	uint16_t flags;   /**< XF_WORK_F_* */
 	uint16_t sid;     /**< session slot in the pipeline */
 	uint16_t rx;      /**< RX core index to reply to */
+	uint16_t mode;    /**< permission bits */
 	uint32_t file;    /**< file index */
 	uint32_t len;     /**< DATA: bytes; STAT/COMMIT/DIRTIME: parent dir length */
-	uint32_t mode;    /**< permission bits */
 	int32_t fd;       /**< COMMIT: verified temp file, or -1 */
 	uint32_t sess_id; /**< wire session id, names the temp files */
 	uint32_t gen;     /**< the slot's generation (a session opened in it): its items and
 	                   *   completions name it, so that nothing of a closed session can
 	                   *   be taken for the next one's */
+	uint32_t uid;     /**< STAT/COMMIT: owner to set, XF_ID_NONE: leave it (6.17) */
+	uint32_t gid;     /**< STAT/COMMIT: group to set, XF_ID_NONE: leave it */
 	uint64_t off;     /**< DATA: offset; FILE_END: size; STAT: size from FLIST; COMMIT with
 	                   *   XF_WORK_F_STAGED or _INPLACE: the staged directory's number */
 	uint64_t val;     /**< FILE_END: CRC64; STAT/COMMIT/DIRTIME: mtime (ns); DATA with

@@ -472,6 +472,8 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->full_storage += w->t.full_storage;
 	t->slow_steps += w->t.slow_steps;
 	t->modes_at_create += w->t.modes_at_create;
+	t->owners_set += w->t.owners_set;
+	t->owners_failed += w->t.owners_failed;
 	t->tmp_leftovers += w->t.tmp_leftovers;
 	t->type_changes += w->t.type_changes;
 	t->trees_replaced += w->t.trees_replaced;

@@ -330,6 +330,9 @@ commit_dir_made(struct xf_worker *w, const struct xf_work *it, const char *base,
 	} else if (rc < 0) {
 		return xf_status_of_errno(-rc);
 	}
+	if (owner_set(w, pfd, base, it->uid, it->gid) != XF_ST_OK) {
+		return XF_ST_ATTR;
+	}
 	/* The exact mode regardless of umask; its mtime is set at the end of the session. */
 	if (fchmodat(pfd, base, it->mode & 07777, 0) != 0) {
 		return XF_ST_IO;
@@ -338,8 +341,9 @@ commit_dir_made(struct xf_worker *w, const struct xf_work *it, const char *base,
 	return XF_ST_OK;
 }
 
-/* The new directory of item it, made under its temp name tmp with its mode, to take
- * the place of the file or symlink at its path. 0 or -errno. */
+/* The new directory of item it, made under its temp name tmp with its owner and mode,
+ * to take the place of the file or symlink at its path. 0, -errno, or XF_ST_ATTR: it
+ * cannot have its owner (removed again). */
 static int
 dir_tmp(struct xf_worker *w, const struct xf_work *it, const char *tmp)
 {
@@ -350,6 +354,10 @@ dir_tmp(struct xf_worker *w, const struct xf_work *it, const char *tmp)
 			return -errno;
 		}
 		w->t.tmp_leftovers++;
+	}
+	if (owner_set(w, w->p->tmp_fd, tmp, it->uid, it->gid) != XF_ST_OK) {
+		unlinkat(w->p->tmp_fd, tmp, AT_REMOVEDIR);
+		return XF_ST_ATTR;
 	}
 	if (fchmodat(w->p->tmp_fd, tmp, it->mode & 07777, 0) != 0) {
 		int e = -errno;
@@ -405,6 +413,11 @@ symlink_made(struct xf_worker *w, uint32_t i, const struct xf_work *it, const ch
 	}
 	if (rc < 0) {
 		w->cstatus[i] = xf_status_of_errno(-rc);
+		return false;
+	}
+	if (owner_set(w, w->p->tmp_fd, tmp, it->uid, it->gid) != XF_ST_OK) {
+		unlinkat(w->p->tmp_fd, tmp, 0);
+		w->cstatus[i] = XF_ST_ATTR;
 		return false;
 	}
 	mtime_spec((int64_t)it->val, ts);
@@ -478,13 +491,18 @@ item_run(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 	}
 	if (step == STEP_MKDIR) {
 		int32_t rc = step_take(w);
+		int xchg = rc == -EEXIST && !is_dir_at(w->bpfd, base) ? dir_tmp(w, it, tmp) : -1;
 
-		if (rc == -EEXIST && !is_dir_at(w->bpfd, base) && dir_tmp(w, it, tmp) == 0) {
+		if (xchg == 0) {
 			/* A file or symlink in its way: a new one, exchanged with it. */
 			STEP_OP(w, CTX_ITEM, STEP_DIR_XCHG,
 			        xf_storage_prep_rename(w->st, w->p->tmp_fd, tmp, w->bpfd, base,
 			                               RENAME_EXCHANGE, tag_of(T_SYNC, 0)));
 			return true;
+		}
+		if (xchg == XF_ST_ATTR) {
+			w->cstatus[i] = XF_ST_ATTR;
+			goto done;
 		}
 		w->cstatus[i] = commit_dir_made(w, it, base, rc);
 		goto done;

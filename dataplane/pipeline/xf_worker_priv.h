@@ -181,6 +181,7 @@ struct wfile {
 	uint32_t sess_id;
 	uint32_t gen; /* the session's generation (struct xf_work.gen) */
 	uint32_t mode;
+	uint32_t uid, gid; /* owner and group to set; XF_ID_NONE: left as they are */
 	uint32_t dir_len;
 	int fd;
 	int dirfd;
@@ -725,6 +726,7 @@ void on_cwrite(struct xf_worker *w, uint32_t si, int32_t res);
 /* ---- xf_worker_verify.c ---- */
 void fail_file(struct xf_worker *w, struct wfile *f, uint8_t status);
 void mtime_spec(int64_t mtime_ns, struct timespec ts[2]);
+uint8_t owner_set(struct xf_worker *w, int fd, const char *base, uint32_t uid, uint32_t gid);
 void file_verify(struct xf_worker *w, struct wfile *f);
 void on_read(struct xf_worker *w, uint32_t fi, int32_t res);
 void file_finish(struct xf_worker *w, uint32_t fi);

@@ -328,6 +328,10 @@ stg_place(struct xf_worker *w)
 			st = XF_ST_IO;
 			goto done;
 		}
+		st = owner_set(w, w->p->tmp_fd, d->tmp, it->uid, it->gid);
+		if (st != XF_ST_OK) {
+			goto done;
+		}
 		if (fchmodat(w->p->tmp_fd, d->tmp, it->mode & 07777, 0) != 0) {
 			st = XF_ST_IO;
 			goto done;

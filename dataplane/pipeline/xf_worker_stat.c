@@ -148,6 +148,15 @@ quick_check(const struct wfile *f)
 	return XF_DEC_DELTA;
 }
 
+/* XF_ITEM_OWNER, XF_ITEM_GROUP: the entry at the path (statx in f->stx) has another
+ * owner or group than the list gives (only those the list carries, 6.17). */
+static uint16_t
+owner_items(const struct wfile *f)
+{
+	return (f->uid != XF_ID_NONE && f->uid != f->stx.stx_uid ? XF_ITEM_OWNER : 0u) |
+	       (f->gid != XF_ID_NONE && f->gid != f->stx.stx_gid ? XF_ITEM_GROUP : 0u);
+}
+
 /*
  * A hard link's items: XF_ITEM_CHANGE unless the regular file at its name (statx in
  * f->stx) is its leader's inode now (rsync's "hf" line for a name made a link; the
@@ -207,7 +216,7 @@ items_of(const struct wfile *f, int root_fd, int dir_fd, const char *base)
 	} else if ((x->stx_mode & 07777) != (f->mode & 07777)) {
 		items |= XF_ITEM_PERMS;
 	}
-	return items;
+	return items | owner_items(f);
 }
 
 /*
@@ -280,6 +289,16 @@ release_followers(struct xf_worker *w, int32_t res, uint32_t lead_len)
 		} else {
 			lookup_parent(w, f, follow[k]);
 		}
+	}
+}
+
+/* The parent directory the quick check kept open, closed (queued). */
+static void
+close_dirfd(struct xf_worker *w, struct wfile *f)
+{
+	if (f->dirfd >= 0) {
+		PREP(w, xf_storage_prep_close(w->st, f->dirfd, tag_of(T_IGN, 0)));
+		f->dirfd = -1;
 	}
 }
 
@@ -357,24 +376,36 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 		                             tag_of(T_BASIS, fi)));
 		return;
 	}
-	if (res >= 0 && dec == XF_DEC_UPTODATE && f->kind != XF_FILE_SYMLINK && !f->dry &&
-	    (f->stx.stx_mode & 07777) != (f->mode & 07777)) {
+	if (res >= 0 && dec == XF_DEC_UPTODATE && !f->dry) {
+		int pfd = f->dirfd >= 0 ? f->dirfd : w->root_fd;
+		bool chowned = false;
+
+		if (owner_items(f) != 0) {
+			/* Same content, another owner or group: set them (6.17), never
+			 * through a symlink; the entry is refused if it cannot have them. */
+			if (owner_set(w, pfd, base, f->uid, f->gid) != XF_ST_OK) {
+				close_dirfd(w, f);
+				stat_decide(w, f, fi, XF_DEC_REFUSED, XF_ST_ATTR);
+				return;
+			}
+			chowned = true;
+		}
 		/*
-		 * Same content, other permissions (the quick check does not look at them):
-		 * apply the mode, as rsync does. A short blocking call on the worker (no
-		 * io_uring opcode); AT_SYMLINK_NOFOLLOW so a symlink swapped in since the statx
-		 * is never followed out of the volume. On failure the file is refused: it is
-		 * not what the sender has.
+		 * Same content, other permissions (the quick check does not look at them), or
+		 * a set-id bit the chown just cleared: apply the mode, as rsync does. A short
+		 * blocking call on the worker (no io_uring opcode); AT_SYMLINK_NOFOLLOW so a
+		 * symlink swapped in since the statx is never followed out of the volume. On
+		 * failure the file is refused: it is not what the sender has.
 		 */
-		if (fchmodat(f->dirfd, base, f->mode & 07777, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (f->kind != XF_FILE_SYMLINK &&
+		    ((f->stx.stx_mode & 07777) != (f->mode & 07777) ||
+		     (chowned && (f->mode & 06000) != 0)) &&
+		    fchmodat(pfd, base, f->mode & 07777, AT_SYMLINK_NOFOLLOW) != 0) {
 			dec = XF_DEC_REFUSED;
 			res = -errno;
 		}
 	}
-	if (f->dirfd >= 0) {
-		PREP(w, xf_storage_prep_close(w->st, f->dirfd, tag_of(T_IGN, 0)));
-		f->dirfd = -1;
-	}
+	close_dirfd(w, f);
 	if (res == -ENOENT) {
 		stat_decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
 	} else if (res < 0) {
@@ -389,10 +420,7 @@ on_basis(struct xf_worker *w, uint32_t fi, int32_t res)
 {
 	struct wfile *f = &w->files[fi];
 
-	if (f->dirfd >= 0) {
-		PREP(w, xf_storage_prep_close(w->st, f->dirfd, tag_of(T_IGN, 0)));
-		f->dirfd = -1;
-	}
+	close_dirfd(w, f);
 	if (res >= 0) {
 		f->basis_fd = res;
 		f->delta = 1;
@@ -439,6 +467,8 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 	f->sess_id = it->sess_id;
 	f->gen = it->gen;
 	f->mode = it->mode;
+	f->uid = it->uid;
+	f->gid = it->gid;
 	f->dir_len = it->len;
 	f->fd = -1;
 	f->dirfd = -1;

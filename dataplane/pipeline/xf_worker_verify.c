@@ -6,6 +6,8 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +57,34 @@ mtime_spec(int64_t mtime_ns, struct timespec ts[2])
 	}
 }
 
+/*
+ * Give an entry the owner and group its list entry carries (docs/PROTOCOL.md 6.17;
+ * XF_ID_NONE, chown's -1, leaves that one as it is): the open file fd when base is NULL,
+ * else base beneath directory fd, never following a symlink (a symlink's own owner).
+ * Before the mode: a chown clears the set-user-ID and set-group-ID bits. A short blocking
+ * call on the worker (no io_uring opcode). @return XF_ST_OK, or XF_ST_ATTR: it failed
+ * (EPERM without CAP_CHOWN), logged and counted.
+ */
+uint8_t
+owner_set(struct xf_worker *w, int fd, const char *base, uint32_t uid, uint32_t gid)
+{
+	int rc;
+
+	if (uid == XF_ID_NONE && gid == XF_ID_NONE) {
+		return XF_ST_OK;
+	}
+	rc = base == NULL ? fchown(fd, (uid_t)uid, (gid_t)gid)
+	                  : fchownat(fd, base, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW);
+	if (rc != 0) {
+		w->t.owners_failed++;
+		XF_LOG(WARNING, MODULE, "owner %d, group %d of %s: %s", (int)uid, (int)gid,
+		       base != NULL ? base : "a received file", strerror(errno));
+		return XF_ST_ATTR;
+	}
+	w->t.owners_set++;
+	return XF_ST_OK;
+}
+
 void
 file_verify(struct xf_worker *w, struct wfile *f)
 {
@@ -65,16 +95,19 @@ file_verify(struct xf_worker *w, struct wfile *f)
 		return;
 	}
 	mtime_spec(f->mtime_ns, ts);
-	/* No io_uring opcode sets mode or times: short blocking calls on the worker. The mode
-	 * is already right when the file was created with it (tmp_open). */
+	/* No io_uring opcode sets owner, mode or times: short blocking calls on the worker.
+	 * The mode is already right when the file was created with it (tmp_open: never with
+	 * a set-id bit, which the chown would clear). The owner is set before the file can
+	 * appear: a file that cannot have it fails (XF_ST_ATTR) and never appears. */
 	{
 		uint64_t t0 = now_ns();
-		bool ok = (f->mode_set || fchmod(f->fd, f->mode & 07777) == 0) &&
+		uint8_t st = owner_set(w, f->fd, NULL, f->uid, f->gid);
+		bool ok = st == XF_ST_OK && (f->mode_set || fchmod(f->fd, f->mode & 07777) == 0) &&
 		          futimens(f->fd, ts) == 0;
 
-		slow_check(w, t0, "setting a file's mode and mtime");
+		slow_check(w, t0, "setting a file's owner, mode and mtime");
 		if (!ok) {
-			fail_file(w, f, XF_ST_IO);
+			fail_file(w, f, st != XF_ST_OK ? st : XF_ST_IO);
 			return;
 		}
 	}

@@ -102,7 +102,7 @@ dec_flist(const uint8_t *b, uint32_t n, struct xf_msg_flist *m)
 	m->first_index = ld32(b);
 	m->count = ld16(b + 4);
 	m->flags = ld16(b + 6);
-	if (m->flags & ~XF_FLIST_F_LAST) {
+	if (m->flags & ~XF_FLIST_F_ALL) {
 		return XF_R_RESERVED;
 	}
 	/* An empty frame is allowed only to mark the end (total = first_index). */
@@ -113,7 +113,7 @@ dec_flist(const uint8_t *b, uint32_t n, struct xf_msg_flist *m)
 		return XF_R_RANGE;
 	}
 	for (uint16_t i = 0; i < m->count; i++) {
-		r = rd_entry(b, n, &pos, &e);
+		r = rd_entry(b, n, &pos, &e, (m->flags & XF_FLIST_F_OWNER) != 0);
 		if (r != XF_R_OK) {
 			return r;
 		}
@@ -509,7 +509,8 @@ xf_proto_flist_next(const struct xf_msg *msg, uint32_t *cursor, struct xf_flist_
 		return false;
 	}
 	/* Cannot fail on a decoded frame; the check keeps a bad cursor from reading past. */
-	return rd_entry(m->raw, m->raw_len, cursor, e) == XF_R_OK;
+	return rd_entry(m->raw, m->raw_len, cursor, e, (m->flags & XF_FLIST_F_OWNER) != 0) ==
+	       XF_R_OK;
 }
 
 void

@@ -45,6 +45,8 @@
  * XF_FLIST_OVERHEAD + path_len + target_len <= max_payload.
  */
 #define XF_FLIST_OVERHEAD (XF_HDR_LEN + 8u + 24u)
+/** Bytes each entry of an FLIST frame with XF_FLIST_F_OWNER adds (uid, gid). */
+#define XF_FLIST_OWNER_LEN 8u
 
 /** Frame types. Values are fixed on the wire. */
 enum xf_msg_type {
@@ -132,7 +134,13 @@ struct xf_flist_entry {
 	uint16_t path_len;   /**< 1..XF_PATH_MAX */
 	const char *target;  /**< symlink target, or a hard link's leader path; NULL otherwise */
 	uint16_t target_len; /**< 1..XF_PATH_MAX for symlinks and hard links, 0 otherwise */
+	uint32_t uid;        /**< owner (XF_FLIST_F_OWNER), or XF_ID_NONE: not kept */
+	uint32_t gid;        /**< group (XF_FLIST_F_OWNER), or XF_ID_NONE: not kept */
 };
+
+/** uid or gid of an entry whose owner (or group) is not kept: chown's (uid_t)-1, which
+ *  no account has. Entries of a frame without XF_FLIST_F_OWNER decode with it. */
+#define XF_ID_NONE UINT32_MAX
 
 /** Receiver's decision about one file. */
 enum xf_decision {
@@ -154,7 +162,8 @@ enum xf_file_status {
 	XF_ST_CONFLICT = 7, /**< wrong kind at the final path (e.g. a directory) */
 	XF_ST_LINK = 8,     /**< a hard link whose leader is not a regular file this session
 	                         committed (docs/PROTOCOL.md 6.15) */
-	XF_ST_MAX = 8,
+	XF_ST_ATTR = 9,     /**< the owner or group could not be set (docs/PROTOCOL.md 6.17) */
+	XF_ST_MAX = 9,
 };
 
 struct xf_decision_rec {
@@ -231,6 +240,9 @@ struct xf_msg_hello {
 /** HELLO only: DATA frames of this session may be compressed (a nonzero raw_len,
  *  docs/PROTOCOL.md 6.16); without it a compressed DATA frame is dropped. */
 #define XF_HELLO_F_COMPRESS 0x100u
+/** HELLO only: the file list carries owners and groups (every FLIST frame has
+ *  XF_FLIST_F_OWNER, docs/PROTOCOL.md 6.17); the receiver's volume must keep them. */
+#define XF_HELLO_F_OWNER 0x200u
 /** HELLO only, with XF_HELLO_F_DELETE: the destination field carries the sender's filter
  *  rules after the path and a NUL (rules), and the receiver's deletion keeps what they
  *  exclude, as rsync's does (docs/PROTOCOL.md 6.12). Above the 16 flag bits the
@@ -240,11 +252,11 @@ struct xf_msg_hello {
 #define XF_HELLO_F_ALL                                                                             \
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
 	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS |     \
-	 XF_HELLO_F_FILTERS)
+	 XF_HELLO_F_OWNER | XF_HELLO_F_FILTERS)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
-	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_FILTERS)
+	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_FILTERS)
 
 /**
  * Bytes of a HELLO's destination field as it crosses (and as the handshake's prologue
@@ -272,8 +284,12 @@ xf_hello_dest_field_len(const struct xf_msg_hello *h)
 #define XF_ITEM_PERMS 0x8u
 /** A symlink with another target. */
 #define XF_ITEM_CHANGE 0x10u
+/** Another owner (only when the list carries the owner: XF_HELLO_F_OWNER). */
+#define XF_ITEM_OWNER 0x20u
+/** Another group (only when the list carries the group: XF_HELLO_F_OWNER). */
+#define XF_ITEM_GROUP 0x40u
 /** Every item bit; the rest are reserved. */
-#define XF_ITEM_ALL 0x1fu
+#define XF_ITEM_ALL 0x7fu
 
 /** HELLO window with XF_HELLO_F_DELETE: no limit on deletions. */
 #define XF_DELETE_UNLIMITED   UINT32_MAX
@@ -290,6 +306,12 @@ struct xf_msg_flist {
 
 /** This frame holds the last entries of the file list. */
 #define XF_FLIST_F_LAST 0x1u
+/** Every entry of this frame carries uid and gid (XF_FLIST_OWNER_LEN bytes after its
+ *  fixed fields); set on every FLIST frame of a session with XF_HELLO_F_OWNER, on none
+ *  of another (docs/PROTOCOL.md 3.2, 6.17). */
+#define XF_FLIST_F_OWNER 0x2u
+/** FLIST flags the codec accepts. */
+#define XF_FLIST_F_ALL (XF_FLIST_F_LAST | XF_FLIST_F_OWNER)
 
 struct xf_msg_decision {
 	uint16_t count; /**< 1..limit that fits the frame */

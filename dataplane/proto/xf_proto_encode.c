@@ -294,7 +294,7 @@ xf_proto_build_begin(struct xf_proto_builder *b, void *buf, size_t cap, const st
 	/* The fixed fields are written with a zero count; records follow. */
 	switch (msg->hdr.type) {
 	case XF_MSG_FLIST:
-		if ((msg->flist.flags & ~XF_FLIST_F_LAST) != 0) {
+		if ((msg->flist.flags & ~XF_FLIST_F_ALL) != 0) {
 			return -EINVAL;
 		}
 		fixed.flist.raw_len = 0;
@@ -374,7 +374,9 @@ room(const struct xf_proto_builder *b, uint8_t type, size_t n)
 int
 xf_proto_build_flist(struct xf_proto_builder *b, const struct xf_flist_entry *e)
 {
-	size_t n = FLIST_ENTRY_LEN + (size_t)e->path_len + e->target_len;
+	bool owner = b->type == XF_MSG_FLIST && (ld16(body(b) + 6) & XF_FLIST_F_OWNER) != 0;
+	size_t fixed = FLIST_ENTRY_LEN + (owner ? XF_FLIST_OWNER_LEN : 0u);
+	size_t n = fixed + (size_t)e->path_len + e->target_len;
 	uint8_t *p = b->buf + b->len;
 	int rc;
 
@@ -396,8 +398,12 @@ xf_proto_build_flist(struct xf_proto_builder *b, const struct xf_flist_entry *e)
 	st16(p + 6, (uint16_t)e->mode);
 	st64(p + 8, e->size);
 	st64(p + 16, (uint64_t)e->mtime_ns);
-	memcpy(p + FLIST_ENTRY_LEN, e->path, e->path_len);
-	put(p + FLIST_ENTRY_LEN + e->path_len, e->target, e->target_len);
+	if (owner) {
+		st32(p + FLIST_ENTRY_LEN, e->uid);
+		st32(p + FLIST_ENTRY_LEN + 4, e->gid);
+	}
+	memcpy(p + fixed, e->path, e->path_len);
+	put(p + fixed + e->path_len, e->target, e->target_len);
 	b->len += n;
 	b->count++;
 	return 0;

@@ -48,7 +48,8 @@
 
 _Static_assert(XF_DATA_OVERHEAD == XF_HDR_LEN + DATA_LEN, "DATA layout");
 _Static_assert(XF_FLIST_OVERHEAD == XF_HDR_LEN + FLIST_LEN + FLIST_ENTRY_LEN, "FLIST layout");
-_Static_assert(XF_FLIST_OVERHEAD + 2u * XF_PATH_MAX <= XF_PAYLOAD_MAX, "largest entry fits");
+_Static_assert(XF_FLIST_OVERHEAD + XF_FLIST_OWNER_LEN + 2u * XF_PATH_MAX <= XF_PAYLOAD_MAX,
+               "largest entry fits");
 _Static_assert(XF_HDR_LEN + ACK_LEN + XF_ACK_RANGES * ACK_REC_LEN <= XF_PAYLOAD_MTU1500,
                "a full ACK fits MTU 1500");
 _Static_assert(XF_HDR_LEN + ABORT_LEN + XF_ABORT_MSG_MAX <= XF_PAYLOAD_MIN, "ABORT always fits");
@@ -295,19 +296,23 @@ rd_ack_range(const uint8_t *p, struct xf_ack_range *r)
 }
 
 /*
- * Parse the FLIST entry at b[*pos], n bytes in all. On success *pos moves past it.
+ * Parse the FLIST entry at b[*pos], n bytes in all; owner: the frame has XF_FLIST_F_OWNER
+ * (uid and gid follow the fixed fields). On success *pos moves past it.
  * Only the decoder calls this on untrusted bytes; the accessor relies on its checks.
  */
 static inline enum xf_proto_reason
-rd_entry(const uint8_t *b, uint32_t n, uint32_t *pos, struct xf_flist_entry *e)
+rd_entry(const uint8_t *b, uint32_t n, uint32_t *pos, struct xf_flist_entry *e, bool owner)
 {
 	const uint8_t *p = b + *pos;
+	uint32_t fixed = FLIST_ENTRY_LEN + (owner ? XF_FLIST_OWNER_LEN : 0u);
 	uint32_t var;
 	enum xf_proto_reason r;
 
-	if (n - *pos < FLIST_ENTRY_LEN) {
+	if (n - *pos < fixed) {
 		return XF_R_TRUNCATED;
 	}
+	e->uid = owner ? ld32(p + FLIST_ENTRY_LEN) : XF_ID_NONE;
+	e->gid = owner ? ld32(p + FLIST_ENTRY_LEN + 4) : XF_ID_NONE;
 	e->kind = p[0];
 	e->path_len = ld16(p + 2);
 	e->target_len = ld16(p + 4);
@@ -322,12 +327,12 @@ rd_entry(const uint8_t *b, uint32_t n, uint32_t *pos, struct xf_flist_entry *e)
 		return r;
 	}
 	var = (uint32_t)e->path_len + e->target_len;
-	if (n - *pos - FLIST_ENTRY_LEN < var) {
+	if (n - *pos - fixed < var) {
 		return XF_R_TRUNCATED;
 	}
-	e->path = (const char *)p + FLIST_ENTRY_LEN;
+	e->path = (const char *)p + fixed;
 	e->target = e->target_len != 0 ? e->path + e->path_len : NULL;
-	*pos += FLIST_ENTRY_LEN + var;
+	*pos += fixed + var;
 	return XF_R_OK;
 }
 

@@ -322,7 +322,7 @@ xf_push_hello_flags(const struct xf_push_cfg *cfg)
 	       (cfg->delete_extra ? XF_HELLO_F_DELETE : 0) | (cfg->volume ? XF_HELLO_F_VOLUME : 0) |
 	       (cfg->dry_run ? XF_HELLO_F_DRYRUN : 0) |
 	       (cfg->hard_links ? XF_HELLO_F_HARDLINKS : 0) |
-	       (cfg->compress ? XF_HELLO_F_COMPRESS : 0) |
+	       (cfg->compress ? XF_HELLO_F_COMPRESS : 0) | (cfg->owner ? XF_HELLO_F_OWNER : 0) |
 	       (cfg->delete_extra && cfg->rules_len != 0 ? XF_HELLO_F_FILTERS : 0) |
 	       (cfg->itemize && cfg->items != NULL ? XF_HELLO_F_ITEMIZE : 0);
 }

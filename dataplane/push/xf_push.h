@@ -169,6 +169,9 @@ struct xf_push_cfg {
 	bool itemize;
 	/** Announce XF_HELLO_F_COMPRESS: the reader may send DATA literals compressed. */
 	bool compress;
+	/** Announce XF_HELLO_F_OWNER: every FLIST frame carries each entry's uid and gid
+	 *  (XF_FLIST_F_OWNER; the entry callback gives XF_ID_NONE for one not sent). */
+	bool owner;
 	/** With itemize: count records, zeroed by the caller, which the session fills as the
 	 *  DECISIONs arrive (xf_push_item()); owned by the caller, outliving the session. */
 	uint16_t *items;

@@ -26,6 +26,7 @@ xf_push_send_flist(struct xf_push *p)
 			break;
 		}
 		m.flist.first_index = first;
+		m.flist.flags = p->cfg.owner ? XF_FLIST_F_OWNER : 0;
 		rc = xf_proto_build_begin(&b, f->payload, p->peer_payload, &m);
 		while (rc == 0 && p->next_list < p->count && p->next_list < p->credit) {
 			struct xf_flist_entry e = xf_push_entry(p, p->next_list);
@@ -49,9 +50,9 @@ xf_push_send_flist(struct xf_push *p)
 		}
 		if (p->next_list == p->count) {
 			/* The LAST flag lives in the flist flags field at build time. */
-			m.flist.flags = XF_FLIST_F_LAST;
+			m.flist.flags |= XF_FLIST_F_LAST;
 		}
-		if (m.flist.flags != 0) {
+		if ((m.flist.flags & XF_FLIST_F_LAST) != 0) {
 			/* Rebuild the fixed part with the flag: cheap, the frame is small. */
 			uint32_t n = p->next_list - first;
 
@@ -78,7 +79,7 @@ xf_push_send_flist(struct xf_push *p)
 		/* An empty list is one empty FLIST frame with the LAST flag. */
 		struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_FLIST) };
 
-		m.flist.flags = XF_FLIST_F_LAST;
+		m.flist.flags = XF_FLIST_F_LAST | (p->cfg.owner ? XF_FLIST_F_OWNER : 0);
 		if (xf_push_queue_msg_built(p, &m) == 0) {
 			p->done_sent = true;
 			busy = true;

@@ -24,11 +24,12 @@ struct rec {
 	uint16_t path_len;   /* 1..XF_PATH_MAX */
 	uint16_t target_len; /* symlinks: 1..XF_PATH_MAX; hard links: the leader's path_len;
 	                      * else 0 */
+	uint32_t uid, gid;   /* owner and group (sent with XF_HELLO_F_OWNER) */
 	uint16_t mode;       /* st_mode & 07777 */
 	uint8_t kind;        /* enum xf_file_kind */
 };
 
-_Static_assert(sizeof(struct rec) == 32, "one scan record is 32 bytes (xf_scan.h)");
+_Static_assert(sizeof(struct rec) == 40, "one scan record is 40 bytes (xf_scan.h)");
 
 /*
  * Records and path bytes live in fixed-size chunks, never moved once written: growing one
@@ -158,6 +159,8 @@ add(struct walk *w, uint8_t kind, const struct stat *sb, size_t path_len, const 
 	r->target_len = (uint16_t)target_len;
 	r->kind = kind;
 	r->mode = (uint16_t)(sb->st_mode & 07777);
+	r->uid = (uint32_t)sb->st_uid;
+	r->gid = (uint32_t)sb->st_gid;
 	r->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
 	memcpy(a, w->path, path_len);
 	a[path_len] = '\0';
@@ -502,6 +505,8 @@ xf_scan_get(const struct xf_scan *s, size_t i, struct xf_flist_entry *e)
 
 	e->kind = r->kind;
 	e->mode = r->mode;
+	e->uid = r->uid;
+	e->gid = r->gid;
 	e->size = r->size;
 	e->mtime_ns = r->mtime_ns;
 	e->path = r->path;

@@ -19,10 +19,10 @@
  * leader's path (docs/PROTOCOL.md 6.15). A file whose other names are outside the tree
  * (or filtered out) stays a regular file. Without the flag, every name is a regular file.
  *
- * Memory: one fixed 32-byte record per entry plus its path and target bytes, each
- * NUL-terminated, in an arena; the scan holds the names of the directories on the current
- * path only. Paths are stored with the caller's prefix ("dest/"), so a push job's file list
- * is the scan itself: nothing is copied per entry.
+ * Memory: one fixed 40-byte record per entry (8 bytes of it the owner and group) plus its path and
+ * target bytes, each NUL-terminated, in an arena; the scan holds the names of the directories on
+ * the current path only. Paths are stored with the caller's prefix ("dest/"), so a push job's file
+ * list is the scan itself: nothing is copied per entry.
  */
 #ifndef XF_SCAN_H
 #define XF_SCAN_H

@@ -89,6 +89,9 @@ rebuild(const struct xf_msg *m, const uint8_t *data, size_t size)
 		while (xf_proto_flist_next(m, &cur, &e)) {
 			CHECK(e.kind >= XF_FILE_REG && e.kind <= XF_FILE_HARDLINK);
 			CHECK(e.mode <= 07777 && e.size <= (uint64_t)INT64_MAX);
+			/* Owners only in a frame that carries them (6.17). */
+			CHECK((m->flist.flags & XF_FLIST_F_OWNER) != 0 ||
+			      (e.uid == XF_ID_NONE && e.gid == XF_ID_NONE));
 			CHECK(e.path_len >= 1 && e.path_len <= XF_PATH_MAX);
 			CHECK((e.kind == XF_FILE_SYMLINK || e.kind == XF_FILE_HARDLINK) ==
 			      (e.target_len != 0));

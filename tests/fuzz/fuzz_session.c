@@ -20,7 +20,10 @@
  *   6 REOPEN the peer's session if it is done: closed and opened again (the slot reused)
  * Both peers' sessions ask for --delete, items and hard links (peer_open()); peer B's
  * are dry runs; peer A's announce compression (RAW frames may then carry any stream for
- * the worker to inflate), B's do not (its compressed DATA is refused).
+ * the worker to inflate), B's do not (its compressed DATA is refused); peer A's announce
+ * owners on a volume that keeps them. An FLIST's count byte bit 6 gives its entries
+ * owners (XF_FLIST_F_OWNER, ids from the entry bytes): a frame whose layout is not its
+ * session's aborts it.
  *   7 RAW    n, then n bytes sent as a frame
  *   else     every queued frame taken
  * After the input every session is ended (aborted unless done) and closed, and:
@@ -66,7 +69,7 @@ static int
 peer_open(struct xh *h, struct xh_peer *pe, uint32_t addr, uint16_t port, uint32_t id)
 {
 	uint32_t flags = XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS |
-	                 (addr == 1 ? XF_HELLO_F_COMPRESS : XF_HELLO_F_DRYRUN);
+	                 (addr == 1 ? XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER : XF_HELLO_F_DRYRUN);
 
 	return xh_peer_open_flags(h, pe, addr, port, id, flags, addr == 1 ? "" : "d",
 	                          addr == 1 ? XF_DELETE_UNLIMITED : 3);
@@ -122,7 +125,11 @@ op_flist(struct xh_peer *pe, struct in *in)
 			e[i] = xh_reg(path, size);
 			break;
 		}
+		e[i].uid = (k & 0x40u) != 0 ? XF_ID_NONE : s;
+		e[i].gid = (k & 0x80u) != 0 ? XF_ID_NONE : k;
 	}
+	/* Owners or not, whatever the session announced (peer A announces them). */
+	pe->flist_flags = (cnt & 0x40u) != 0 ? XF_FLIST_F_OWNER : 0;
 	xh_flist(pe, first, e, n, (cnt & 0x80u) != 0);
 }
 
@@ -235,6 +242,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(dir, sizeof(dir), "%s/case", base);
 	/* Window 8, files up to 1 MiB, inline storage (2): small and deterministic. */
 	CHECK(xh_open(&h, dir, 8, 1u << 20, 2) == 0);
+	h.p->conf.keep_owner = true; /* peer A's owners are set (6.17) */
 	CHECK(peer_open(&h, &peers[0], 1, 7, 0x5e55) == 0);
 	CHECK(peer_open(&h, &peers[1], 2, 7, 0x5e55) == 0);
 	run_ops(&h, peers, &in);

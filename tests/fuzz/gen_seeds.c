@@ -151,6 +151,17 @@ arrays(const char *dir)
 		xf_proto_build_flist(&b, &entries[i]);
 	}
 	rc |= save(dir, "flist", xf_proto_build_finish(&b));
+	/* The same entries with owners (XF_FLIST_F_OWNER: uid and gid after each). */
+	m.flist.flags = XF_FLIST_F_LAST | XF_FLIST_F_OWNER;
+	xf_proto_build_begin(&b, buf, sizeof(buf), &m);
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+		struct xf_flist_entry e = entries[i];
+
+		e.uid = 1000u + (uint32_t)i;
+		e.gid = i == 0 ? XF_ID_NONE : 100u;
+		xf_proto_build_flist(&b, &e);
+	}
+	rc |= save(dir, "flist-owner", xf_proto_build_finish(&b));
 	m = msg(XF_MSG_DECISION);
 	xf_proto_build_begin(&b, buf, sizeof(buf), &m);
 	for (size_t i = 0; i < sizeof(dec) / sizeof(dec[0]); i++) {
@@ -197,6 +208,7 @@ main(int argc, char **argv)
 	if (plain(argv[1]) != 0 || arrays(argv[1]) != 0) {
 		return 1;
 	}
-	/* One of every type, plus the largest DATA and the deleting HELLO and DONE. */
-	return written == XF_MSG_TYPE_MAX + 3 ? 0 : 1;
+	/* One of every type, plus the largest DATA, the deleting HELLO and DONE, and the
+	 * FLIST with owners. */
+	return written == XF_MSG_TYPE_MAX + 4 ? 0 : 1;
 }

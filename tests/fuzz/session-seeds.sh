@@ -29,3 +29,8 @@ printf '\000\000\001\000\002\005\004\010\006\000\000\201\000\002\017' >"$out/reo
 # A session whose entry 0 settled (and let its path go) before the end: the MARK item
 # named entry 0's path (a NULL pointer in the commit worker, found by this harness).
 printf '\000\000\202\000\226\122\014\000\000\040\140\000\000\140\040\000\000\040\120\367\202' >"$out/mark-after-release"
+# The correct session with owners (peer A announces them: uid 2, gid 0), and peer B's
+# FLIST with owners though its sessions do not announce them (aborted, docs/PROTOCOL.md
+# 6.17).
+printf '\000\000\301\000\002\004\010\001\000\000\000\077\001\000\100\000\011\002\000\112\000\001\017' >"$out/good-owner"
+printf '\020\000\301\000\002\004\010\017' >"$out/owner-mismatch"

@@ -81,22 +81,11 @@ exists(struct lcase *c, const char *name)
 	return ino_of(c, name) != 0;
 }
 
-static uint32_t waited;
-
-static bool
-decided(void *arg)
-{
-	const struct xh_peer *pe = arg;
-
-	return pe->dec[waited] != 0 || pe->aborted;
-}
-
 /* Until file f's DECISION arrived: DATA before it is dropped (data_dropped). */
 static void
-wait_decided(struct lcase *c, struct xh_peer *pe, uint32_t f)
+wait_decided(struct xh_peer *pe, uint32_t f)
 {
-	waited = f;
-	CU_ASSERT(xh_until(&c->h, decided, pe, 20000));
+	CU_ASSERT(xh_wait_decided(pe, f, 20000));
 }
 
 /* The list is sent whole (LAST), the data of the regular files listed in reg[] (n of
@@ -107,7 +96,7 @@ run_list(struct lcase *c, struct xh_peer *pe, const struct xf_flist_entry *e, un
 {
 	CU_ASSERT_EQUAL_FATAL(xh_flist(pe, 0, e, n, true), 0);
 	for (unsigned int i = 0; i < nreg; i++) {
-		wait_decided(c, pe, reg[i]);
+		wait_decided(pe, reg[i]);
 		send_five(pe, reg[i], data, true);
 	}
 	CU_ASSERT(xh_until(&c->h, xh_done_or_aborted, pe, 20000));
@@ -203,7 +192,7 @@ test_flag_failed_leader_other_session(void)
 	                0);
 	e[0].mtime_ns++; /* not up to date: sent again */
 	CU_ASSERT_EQUAL_FATAL(xh_flist(&pe, 0, e, 2, true), 0);
-	wait_decided(&c, &pe, 0);
+	wait_decided(&pe, 0);
 	send_five(&pe, 0, "wrong", false);
 	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pe, 20000));
 	CU_ASSERT_EQUAL(pe.st[0], XF_ST_CHECKSUM);

@@ -43,12 +43,14 @@ struct xh_peer {
 	uint16_t port;
 	uint32_t id;
 	uint64_t pn;
-	bool done;           /* DONE received */
-	bool aborted;        /* ABORT received */
-	uint16_t abort_code; /* its code */
-	uint32_t committed;  /* from COMMIT */
-	uint32_t credit;     /* from COMMIT (0: none yet) */
-	bool done_delete;    /* the DONE said what its deletion did: */
+	uint16_t flist_flags; /* FLIST flags every xh_flist() frame has (XF_FLIST_F_OWNER) */
+	uint32_t wait_file;   /* the index xh_wait_decided() waits for */
+	bool done;            /* DONE received */
+	bool aborted;         /* ABORT received */
+	uint16_t abort_code;  /* its code */
+	uint32_t committed;   /* from COMMIT */
+	uint32_t credit;      /* from COMMIT (0: none yet) */
+	bool done_delete;     /* the DONE said what its deletion did: */
 	uint32_t deleted, kept;
 	uint16_t del_status;
 	uint8_t dec[XH_FILES];
@@ -322,7 +324,7 @@ xh_flist(struct xh_peer *pe, uint32_t first, const struct xf_flist_entry *e, uns
 
 	xh_hdr(pe, &m, XF_MSG_FLIST, pe->id);
 	m.flist.first_index = first;
-	m.flist.flags = last ? XF_FLIST_F_LAST : 0;
+	m.flist.flags = (uint16_t)((last ? XF_FLIST_F_LAST : 0) | pe->flist_flags);
 	if (xf_proto_build_begin(&b, buf, sizeof(buf), &m) < 0) {
 		return -1;
 	}
@@ -537,6 +539,23 @@ xh_decided(void *arg)
 	struct xh_peer *pe = arg;
 
 	return pe->dec[0] != 0 || pe->aborted;
+}
+
+static inline bool
+xh_file_decided(void *arg)
+{
+	struct xh_peer *pe = arg;
+
+	return pe->dec[pe->wait_file] != 0 || pe->aborted;
+}
+
+/** Poll until file f's DECISION arrived (DATA before it is dropped), or the session was
+ *  aborted, at most ms. @return whether it did. */
+static inline bool
+xh_wait_decided(struct xh_peer *pe, uint32_t f, unsigned int ms)
+{
+	pe->wait_file = f < XH_FILES ? f : XH_FILES - 1;
+	return xh_until(pe->h, xh_file_decided, pe, ms);
 }
 
 static inline bool

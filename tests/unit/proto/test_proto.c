@@ -932,6 +932,118 @@ test_roundtrip_abort_done(void)
 	CU_ASSERT_EQUAL(xf_proto_encode(buf, sizeof(buf), &m), -EINVAL);
 }
 
+/*
+ * XF_FLIST_F_OWNER (docs/PROTOCOL.md 3.2, 6.17): each entry carries uid and gid after its
+ * fixed fields, 8 bytes more; they round-trip, XF_ID_NONE included; the same entries in
+ * a frame without the flag decode with XF_ID_NONE and take 8 bytes less; a frame cut
+ * inside the owner fields is truncated; the fit rule counts XF_FLIST_OWNER_LEN.
+ */
+static void
+test_flist_owner(void)
+{
+	static uint8_t buf[BUF_CAP];
+	static char path[XF_PATH_MAX];
+	struct xf_flist_entry in[3] = {
+		{ .kind = XF_FILE_REG,
+		  .mode = 0640,
+		  .size = 5,
+		  .path = "a",
+		  .path_len = 1,
+		  .uid = 1000,
+		  .gid = 100 },
+		{ .kind = XF_FILE_DIR,
+		  .mode = 0755,
+		  .path = "d",
+		  .path_len = 1,
+		  .uid = 0,
+		  .gid = XF_ID_NONE },
+		{ .kind = XF_FILE_SYMLINK,
+		  .mode = 0777,
+		  .size = 2,
+		  .path = "d/l",
+		  .path_len = 3,
+		  .target = "..",
+		  .target_len = 2,
+		  .uid = XF_ID_NONE - 1,
+		  .gid = 7 },
+	};
+	struct xf_proto_builder b;
+	struct xf_flist_entry e;
+	struct xf_msg m, d;
+	uint32_t cursor = 0;
+	int len, plain;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr = hdr(XF_MSG_FLIST);
+	m.flist.flags = XF_FLIST_F_OWNER | XF_FLIST_F_LAST;
+	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), 0);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &in[i]), 0);
+	}
+	len = xf_proto_build_finish(&b);
+	CU_ASSERT_EQUAL(len, (int)(XF_HDR_LEN + 8 + 3 * (24 + XF_FLIST_OWNER_LEN) + 1 + 1 + 3 + 2));
+	tp_roundtrip(buf, (size_t)len, &d);
+	CU_ASSERT_EQUAL(d.flist.flags, XF_FLIST_F_OWNER | XF_FLIST_F_LAST);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_FATAL(xf_proto_flist_next(&d, &cursor, &e));
+		CU_ASSERT_EQUAL(e.uid, in[i].uid);
+		CU_ASSERT_EQUAL(e.gid, in[i].gid);
+		CU_ASSERT_EQUAL(e.mode, in[i].mode);
+		CU_ASSERT_EQUAL(e.path_len, in[i].path_len);
+		CU_ASSERT_EQUAL(memcmp(e.path, in[i].path, e.path_len), 0);
+		CU_ASSERT_EQUAL(e.target_len, in[i].target_len);
+	}
+	CU_ASSERT_FALSE(xf_proto_flist_next(&d, &cursor, &e));
+	/* Cut inside the last entry's owner fields (before its path): truncated. */
+	for (int cut = 1; cut <= 8; cut++) {
+		size_t n = (size_t)len - 5 - (size_t)cut;
+		enum xf_proto_reason why = XF_R_OK;
+
+		buf[6] = (uint8_t)((n - XF_HDR_LEN) >> 8);
+		buf[7] = (uint8_t)(n - XF_HDR_LEN);
+		CU_ASSERT_EQUAL(xf_proto_decode(buf, n, &d, &why), -EBADMSG);
+		CU_ASSERT_EQUAL(why, XF_R_TRUNCATED);
+	}
+
+	/* Without the flag: the same entries, 8 bytes less each, owners not carried. */
+	m.flist.flags = XF_FLIST_F_LAST;
+	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), 0);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &in[i]), 0);
+	}
+	plain = xf_proto_build_finish(&b);
+	CU_ASSERT_EQUAL(plain, len - 3 * (int)XF_FLIST_OWNER_LEN);
+	tp_roundtrip(buf, (size_t)plain, &d);
+	cursor = 0;
+	while (xf_proto_flist_next(&d, &cursor, &e)) {
+		CU_ASSERT_EQUAL(e.uid, XF_ID_NONE);
+		CU_ASSERT_EQUAL(e.gid, XF_ID_NONE);
+	}
+
+	/* The fit rule: overhead + owner fields + path bytes. */
+	memset(path, 'q', sizeof(path));
+	m.flist.flags = XF_FLIST_F_OWNER;
+	e = (struct xf_flist_entry){ .kind = XF_FILE_REG, .path = path };
+	e.path_len = (uint16_t)(XF_PAYLOAD_MIN - XF_FLIST_OVERHEAD - XF_FLIST_OWNER_LEN + 1);
+	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, XF_PAYLOAD_MIN, &m), 0);
+	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &e), -ENOSPC);
+	e.path_len--;
+	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &e), 0);
+	CU_ASSERT_EQUAL(xf_proto_build_finish(&b), (int)XF_PAYLOAD_MIN);
+	CU_ASSERT_EQUAL(xf_proto_decode(buf, XF_PAYLOAD_MIN, &d, NULL), 0);
+	/* The largest entry still fits a jumbo frame with them. */
+	e.path_len = XF_PATH_MAX;
+	e.kind = XF_FILE_SYMLINK;
+	e.target = path;
+	e.target_len = XF_PATH_MAX;
+	e.size = XF_PATH_MAX;
+	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, XF_PAYLOAD_MAX, &m), 0);
+	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &e), 0);
+	/* An unknown FLIST flag is refused by the builder. */
+	m.flist.flags = 0x4;
+	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), -EINVAL);
+}
+
 static const struct xf_test tests[] = {
 	{ "round trip of every type", test_roundtrip_base },
 	{ "accessor bounds", test_accessor_bounds },
@@ -939,6 +1051,7 @@ static const struct xf_test tests[] = {
 	{ "HELLO filter rules", test_hello_rules },
 	{ "FLIST limits", test_roundtrip_flist_limits },
 	{ "FLIST fills bytes exactly", test_flist_fill_bytes },
+	{ "FLIST with owners", test_flist_owner },
 	{ "builders fill to the limit", test_builders_fill },
 	{ "DATA, COPY, FILE_END limits", test_roundtrip_data_copy },
 	{ "ABORT and DONE limits", test_roundtrip_abort_done },

@@ -203,13 +203,14 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 4, 2, 0, XF_R_FIELD },
 	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED },      /* status is HELLO_ACK's */
 	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED },      /* window is HELLO_ACK's */
-	{ XF_MSG_HELLO, 12, 4, 0x200, XF_R_RESERVED }, /* the lowest flag not defined */
+	{ XF_MSG_HELLO, 12, 4, 0x400, XF_R_RESERVED }, /* the lowest flag not defined */
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_OWNER, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_HARDLINKS, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED }, /* the HELLO_ACK's */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DRYRUN, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_ITEMIZE, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_COMPRESS, XF_R_OK },
-	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_COMPRESS << 1, XF_R_RESERVED },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_OWNER << 1, XF_R_RESERVED },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_DELETE,
 	  XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_VOLUME, XF_R_OK }, /* dest names the volume */
@@ -242,8 +243,8 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_HARDLINKS, XF_R_RESERVED }, /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COMPRESS, XF_R_RESERVED },  /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_FILTERS, XF_R_RESERVED },   /* the HELLO's */
-	{ XF_MSG_HELLO_ACK, 12, 4, 0x200, XF_R_RESERVED },
-	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED }, /* the engine reads it */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_OWNER, XF_R_RESERVED },     /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED },    /* the engine reads it */
 	{ XF_MSG_HELLO_ACK, 26, 2, XF_HELLO_ACK_AUTH_LEN, XF_R_FIELD },
 	/* FLIST: fixed part */
 	{ XF_MSG_FLIST, 4, 2, 0, XF_R_COUNT },
@@ -251,7 +252,10 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_FLIST, 4, 2, UINT16_MAX, XF_R_COUNT },
 	{ XF_MSG_FLIST, 4, 2, 4, XF_R_TRUNCATED },
 	{ XF_MSG_FLIST, 4, 2, 2, XF_R_TRAILING },
-	{ XF_MSG_FLIST, 6, 2, 2, XF_R_RESERVED },
+	{ XF_MSG_FLIST, 6, 2, 4, XF_R_RESERVED }, /* the lowest flag not defined */
+	/* XF_FLIST_F_OWNER on entries without owners: each is read 8 bytes longer, so
+	 * entry 0's uid and gid are its path and entry 1 starts in the wrong place. */
+	{ XF_MSG_FLIST, 6, 2, XF_FLIST_F_OWNER, XF_R_FIELD },
 	{ XF_MSG_FLIST, 6, 2, 0x8000, XF_R_RESERVED },
 	{ XF_MSG_FLIST, 6, 2, XF_FLIST_F_LAST, XF_R_OK },
 	{ XF_MSG_FLIST, 0, 4, UINT32_MAX - 3, XF_R_OK },

@@ -55,6 +55,15 @@ static const struct icase cases[] = {
 	  ".d..tp..... keep/" },
 	{ XF_FILE_DIR, XF_DEC_WHOLE, XF_ITEM_TIME, false, "", NULL, ".d..t...... ./" },
 	{ XF_FILE_SYMLINK, XF_DEC_WHOLE, XF_ITEM_TIME, false, "l", "t", ".L..t...... l -> t" },
+	/* owners and groups (push -o, -g, docs/PROTOCOL.md 6.17) */
+	{ XF_FILE_REG, XF_DEC_UPTODATE, XF_ITEM_OWNER | XF_ITEM_GROUP, false, "o", NULL,
+	  ".f....og... o" },
+	{ XF_FILE_REG, XF_DEC_UPTODATE, XF_ITEM_GROUP, true, "g", NULL, ".f.....g... g" },
+	{ XF_FILE_REG, XF_DEC_WHOLE, XF_ITEM_SIZE | XF_ITEM_TIME | XF_ITEM_OWNER, false, "so", NULL,
+	  ">f.st.o.... so" },
+	{ XF_FILE_DIR, XF_DEC_UPTODATE, XF_ITEM_OWNER, false, "od", NULL, ".d....o.... od/" },
+	{ XF_FILE_SYMLINK, XF_DEC_UPTODATE, XF_ITEM_GROUP, false, "ol", "t",
+	  ".L.....g... ol -> t" },
 	/* a symlink re-pointed: made again */
 	{ XF_FILE_SYMLINK, XF_DEC_WHOLE, XF_ITEM_CHANGE, false, "ln2", "other",
 	  "cLc........ ln2 -> other" },

@@ -39,6 +39,10 @@ def entry(path, kind=1, size=10, mode=0o644, target=b"", mtime=-5):
     return struct.pack(">BBHHHQq", kind, 0, len(path), len(target), mode, size, mtime) + path + target
 
 
+def entry_owned(path, uid, gid, kind=1, size=10, mode=0o644, mtime=-5):
+    return struct.pack(">BBHHHQqII", kind, 0, len(path), 0, mode, size, mtime, uid, gid) + path
+
+
 def udp_packet(payload, sport=7010, dport=7010):
     udp = struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload
     ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0x4000, 64, 17, 0,
@@ -132,6 +136,18 @@ def main():
          {"xferd.hello.flags.filters": "1", "xferd.hello.dest": "m/d",
           "xferd.hello.rules": "- *.o\n"})
     bad(frame(HELLO, hello(b"m/d", flags=0x10004)), "field")  # FILTERS without the NUL
+    # Owners (docs/PROTOCOL.md 6.17): the HELLO flag, entries with uid and gid, items o, g.
+    good(frame(HELLO, hello(b"d", flags=0x200)), {"xferd.hello.flags.owner": "1"})
+    good(frame(FLIST, struct.pack(">IHH", 0, 2, 3) + entry_owned(b"a", 1000, 4294967295) +
+               entry_owned(b"d", 0, 50, kind=2, size=0)),
+         {"xferd.flist.flags.owner": "1", "xferd.entry.uid": "1000",
+          "xferd.entry.gid": "4294967295", "xferd.entry.path": "a"})
+    good(frame(FLIST, struct.pack(">IHH", 0, 1, 2) + entry_owned(b"d", 0, 50, kind=2, size=0)),
+         {"xferd.entry.uid": "0", "xferd.entry.gid": "50", "xferd.entry.kind": "2"})
+    good(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 1, 0, 0x60, 0, 0),
+               flags=2),
+         {"xferd.decision.items.owner": "1", "xferd.decision.items.group": "1"})
+    bad(frame(FLIST, struct.pack(">IHH", 0, 1, 2) + entry(b"x")), "truncated")
     good(frame(COPY, struct.pack(">IIQQ", 4, 4096, 8192, 0)),
          {"xferd.copy.file": "4", "xferd.copy.len": "4096", "xferd.copy.offset": "8192",
           "xferd.copy.src_offset": "0"})
@@ -197,7 +213,7 @@ def main():
     bad(frame(HELLO, hello(flags=0x10)), "reserved")  # COOKIE is the HELLO_ACK's
     bad(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 2, 0, 0x3, 0, 0)),
         "field")  # NEW with another item
-    bad(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 2, 0, 0x20, 0, 0)),
+    bad(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 2, 0, 0x80, 0, 0)),
         "reserved")
 
     # Hostile input: mutations of every frame above (bytes flipped, cut short, grown), with
