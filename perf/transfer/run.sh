@@ -144,6 +144,7 @@ fi
 T=$(mktemp -d "$workdir/xf-perf-xfer.XXXXXX")
 
 pids=()
+# shellcheck disable=SC2034 # c_pid, d_pid: set and read through eval (start_xferd, side_pid)
 a_pid='' b_pid='' c_pid='' d_pid=''
 fds=()
 cleanup() {
