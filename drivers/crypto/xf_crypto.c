@@ -207,7 +207,7 @@ xf_crypto_hmac(struct xf_crypto_mgr *mgr, const struct xf_crypto_hmac_key *hk, c
 	uint8_t tag[XF_CRYPTO_HMAC_LEN];
 	int rc = -EIO;
 
-	/* ipsec-mb refuses a job that hashes nothing (IMB_ERR_JOB_AUTH_LEN). */
+	/* ipsec-mb 1.3 refuses a job that hashes nothing (its status is not completed). */
 	if (mgr == NULL || hk == NULL || !hk->ready || d == NULL || len == 0 || out == NULL ||
 	    out_len == 0 || out_len > XF_CRYPTO_HMAC_LEN) {
 		return -EINVAL;
