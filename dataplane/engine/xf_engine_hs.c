@@ -5,12 +5,12 @@
  * pthread, not an EAL lcore: it is not part of the dataplane, may allocate and be
  * descheduled, and takes no core of its own (on a 2-CPU machine it shares them with
  * everything else, as the control thread does). It polls each RX core's queue
- * (xf_hs_queue.h) in turn and answers what it finds; idle, it sleeps (20 us, then 1 ms
- * after a second of nothing), so a HELLO waits at most about that long for it.
+ * (xf_hs_queue.h) in turn and answers what it finds; when it finds nothing it sleeps until
+ * an RX core submits a HELLO and rings its doorbell (xf_hs_bell.h), so an idle thread costs
+ * no CPU and a HELLO waits only for the wake-up.
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include <sys/prctl.h>
 
@@ -21,32 +21,30 @@
 /* Records answered per RX core per turn, so that one core's flood delays the others'
  * HELLOs by at most this many handshakes. */
 #define HS_TURN 4u
-/* Idle polls before the longer sleep (about one second at 20 us). */
-#define HS_IDLE_LONG 50000u
 
 static void *
 hs_loop(void *arg)
 {
 	struct xf_engine *e = arg;
-	unsigned int idle = 0;
 
 	xf_core_set_self(ENG_HS_CORE);
 	prctl(PR_SET_NAME, "xferd-hs");
-	prctl(PR_SET_TIMERSLACK, 1000UL);
-	while (!atomic_load_explicit(&e->hs_stop, memory_order_acquire)) {
+	for (;;) {
+		/* The token before the stop flag and the queues: a ring after it (a HELLO, or
+		 * eng_hs_stop) keeps the wait below from sleeping. */
+		uint32_t token = xf_hs_bell_token(&e->hs_bell);
 		unsigned int n = 0;
 
+		if (atomic_load_explicit(&e->hs_stop, memory_order_acquire)) {
+			break;
+		}
 		for (unsigned int r = 0; r < e->conf.n_rx; r++) {
 			n += xf_hs_queue_serve(&e->rx[r].hsq, &e->local, HS_TURN);
 		}
 		__atomic_store_n(&e->hs_dh_ops, xf_noise_dh_ops(), __ATOMIC_RELAXED);
-		if (n > 0) {
-			idle = 0;
-			continue;
+		if (n == 0) {
+			(void)xf_hs_bell_wait(&e->hs_bell, token);
 		}
-		idle += idle < HS_IDLE_LONG;
-		nanosleep(&(struct timespec){ .tv_nsec = idle < HS_IDLE_LONG ? 20000 : 1000000 },
-		          NULL);
 	}
 	return NULL;
 }
@@ -77,6 +75,7 @@ eng_hs_stop(struct xf_engine *e)
 		return;
 	}
 	atomic_store_explicit(&e->hs_stop, true, memory_order_release);
+	xf_hs_bell_ring(&e->hs_bell);
 	pthread_join(e->hs_thread, NULL);
 	e->hs_started = false;
 }

@@ -464,7 +464,8 @@ struct xf_engine {
 	pthread_t hs_thread;
 	bool hs_started;
 	atomic_bool hs_stop;
-	uint64_t hs_dh_ops; /**< X25519 operations it did (it writes, stats read) */
+	struct xf_hs_bell hs_bell; /**< every RX core's queue rings it at each submit */
+	uint64_t hs_dh_ops;        /**< X25519 operations it did (it writes, stats read) */
 	/** The pages of the structures that hold keys are locked (eng_secure_create), this
 	 *  many bytes of them: 0 when mlock was refused (a warning said why). */
 	size_t keys_locked;

@@ -129,7 +129,7 @@ eng_secure_create(struct xf_engine *e)
 		char name[16];
 
 		snprintf(name, sizeof(name), "hs%u", r);
-		if (xf_hs_queue_init(&rx->hsq, name, rx->lcore, ENG_HS_CORE) < 0) {
+		if (xf_hs_queue_init(&rx->hsq, name, rx->lcore, ENG_HS_CORE, &e->hs_bell) < 0) {
 			XF_LOG(ERR, MODULE, "handshake queue of RX core %u: no memory", r);
 			return -ENOMEM;
 		}
@@ -139,6 +139,13 @@ eng_secure_create(struct xf_engine *e)
 		if (rx->cmgr == NULL) {
 			XF_LOG(ERR, MODULE, "AES-GCM (ipsec-mb): %s", strerror(errno));
 			return -errno;
+		}
+		/* mac1 and mac2 on this core's manager, mac1's key prepared once: no allocation
+		 * per HELLO (xf_noise.h). */
+		if (c->has_private_key &&
+		    xf_noise_cookie_jar_init(&rx->jar, rx->cmgr, &e->local) < 0) {
+			XF_LOG(ERR, MODULE, "HMAC-SHA256 (ipsec-mb): cannot prepare the mac1 key");
+			return -EIO;
 		}
 		for (unsigned int i = 0; i < c->n_peers; i++) {
 			if (c->peers[i].has_key &&

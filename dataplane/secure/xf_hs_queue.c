@@ -13,7 +13,7 @@ _Static_assert((XF_HS_QUEUE_LEN & (XF_HS_QUEUE_LEN - 1)) == 0, "a power of two")
 
 int
 xf_hs_queue_init(struct xf_hs_queue *q, const char *name, unsigned int rx_core,
-                 unsigned int hs_core)
+                 unsigned int hs_core, struct xf_hs_bell *bell)
 {
 	char n[32];
 
@@ -27,6 +27,7 @@ xf_hs_queue_init(struct xf_hs_queue *q, const char *name, unsigned int rx_core,
 		return -ENOMEM;
 	}
 	q->head = q->n = 0;
+	q->bell = bell;
 	return 0;
 }
 
@@ -98,6 +99,9 @@ xf_hs_queue_submit(struct xf_hs_queue *q, struct xf_hs_rec *r)
 	/* Never full: at most XF_HS_QUEUE_LEN records are in flight (xf_hs_queue_fill). */
 	(void)xf_ring_enqueue_burst(q->req, &i, 1);
 	q->n++;
+	if (q->bell != NULL) {
+		xf_hs_bell_ring(q->bell); /* after the enqueue: the thread finds the record */
+	}
 }
 
 unsigned int

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "xf_hs_bell.h"
 #include "xf_noise.h"
 #include "xf_proto.h"
 
@@ -65,19 +66,22 @@ struct xf_hs_rec {
 /** A queue: one per RX core. Zero it, then xf_hs_queue_init. */
 struct xf_hs_queue {
 	struct xf_hs_rec rec[XF_HS_QUEUE_LEN];
-	struct xf_ring *req; /**< record indices, RX core -> handshake thread */
-	struct xf_ring *res; /**< record indices, handshake thread -> RX core */
-	unsigned int head;   /**< RX core: the oldest record in flight */
-	unsigned int n;      /**< RX core: records in flight */
-	uint64_t full;       /**< RX core: HELLOs refused, the queue full */
+	struct xf_ring *req;     /**< record indices, RX core -> handshake thread */
+	struct xf_ring *res;     /**< record indices, handshake thread -> RX core */
+	unsigned int head;       /**< RX core: the oldest record in flight */
+	unsigned int n;          /**< RX core: records in flight */
+	uint64_t full;           /**< RX core: HELLOs refused, the queue full */
+	struct xf_hs_bell *bell; /**< rung at each submit (NULL: none) */
 };
 
 /**
  * Make the queue's rings. @param rx_core the RX core's id (xf_core_self), @param hs_core
- * the handshake thread's. @return 0, or -errno (ENOMEM).
+ * the handshake thread's, @param bell rung at each xf_hs_queue_submit (the handshake
+ * thread's doorbell, shared by every RX core's queue; NULL: the thread polls).
+ * @return 0, or -errno (ENOMEM).
  */
 int xf_hs_queue_init(struct xf_hs_queue *q, const char *name, unsigned int rx_core,
-                     unsigned int hs_core);
+                     unsigned int hs_core, struct xf_hs_bell *bell);
 
 /** Free the rings and wipe every record (a queue never initialised is fine). */
 void xf_hs_queue_fini(struct xf_hs_queue *q);
@@ -99,7 +103,8 @@ struct xf_hs_rec *xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind,
  */
 bool xf_hs_queue_pending(const struct xf_hs_queue *q, uint32_t session, uint32_t ip, uint16_t port);
 
-/** RX core: pass the record xf_hs_queue_fill returned to the handshake thread. */
+/** RX core: pass the record xf_hs_queue_fill returned to the handshake thread (and ring
+ *  its bell). */
 void xf_hs_queue_submit(struct xf_hs_queue *q, struct xf_hs_rec *r);
 
 /**

@@ -433,6 +433,50 @@ xf_noise_cookie_jar_set(struct xf_noise_cookie_jar *jar, const uint8_t *secret, 
 	memcpy(jar->secret, secret, KL);
 	jar->born_ns = mono_ns;
 	jar->ready = true;
+	if (jar->mgr != NULL) {
+		(void)xf_crypto_hmac_key_init(jar->mgr, &jar->secret_hk, secret, KL);
+	}
+}
+
+int
+xf_noise_cookie_jar_init(struct xf_noise_cookie_jar *jar, struct xf_crypto_mgr *mgr,
+                         const struct xf_noise_static *local)
+{
+	if (jar == NULL || mgr == NULL || local == NULL ||
+	    xf_crypto_hmac_key_init(mgr, &jar->mac1, local->mac1_key, KL) != 0) {
+		return -EINVAL;
+	}
+	jar->mgr = mgr;
+	jar->local = local;
+	if (jar->ready) {
+		return xf_crypto_hmac_key_init(mgr, &jar->secret_hk, jar->secret, KL);
+	}
+	return 0;
+}
+
+/* A MAC of the jar's thread: on its manager when it has one (no allocation), else
+ * OpenSSL's one-shot. hk: key, prepared; NULL: prepare key (kl bytes) here. */
+static int
+jar_mac(const struct xf_noise_cookie_jar *jar, const struct xf_crypto_hmac_key *hk,
+        const uint8_t *key, size_t kl, const uint8_t *d, size_t dl, uint8_t *out)
+{
+	struct xf_crypto_hmac_key tmp;
+	int rc;
+
+	if (jar == NULL || jar->mgr == NULL) {
+		return trunc_mac(key, kl, d, dl, out);
+	}
+	if (hk == NULL) {
+		if (xf_crypto_hmac_key_init(jar->mgr, &tmp, key, kl) != 0) {
+			return -EIO;
+		}
+		hk = &tmp;
+	}
+	rc = xf_crypto_hmac(jar->mgr, hk, d, dl, out, XF_NOISE_MAC_LEN);
+	if (hk == &tmp) {
+		xf_crypto_hmac_key_wipe(&tmp);
+	}
+	return rc;
 }
 
 static int
@@ -448,7 +492,7 @@ make_cookie(struct xf_noise_cookie_jar *jar, const uint8_t *src, size_t src_len,
 		xf_noise_cookie_jar_set(jar, s, mono_ns);
 		OPENSSL_cleanse(s, sizeof(s));
 	}
-	return trunc_mac(jar->secret, KL, src, src_len, cookie);
+	return jar_mac(jar, &jar->secret_hk, jar->secret, KL, src, src_len, cookie);
 }
 
 int
@@ -457,6 +501,7 @@ xf_noise_check_macs(const struct xf_noise_static *local, struct xf_noise_cookie_
                     bool under_load, uint64_t mono_ns)
 {
 	uint8_t mac[XF_NOISE_MAC_LEN], cookie[XF_NOISE_COOKIE_LEN];
+	const struct xf_noise_cookie_jar *mj;
 	size_t mac1_off;
 
 	if (msg == NULL || local == NULL) {
@@ -472,7 +517,10 @@ xf_noise_check_macs(const struct xf_noise_static *local, struct xf_noise_cookie_
 	if (msg[1] != 0 || msg[2] != 0 || msg[3] != 0) {
 		return -EBADMSG;
 	}
-	if (trunc_mac(local->mac1_key, KL, msg, mac1_off, mac) != 0 ||
+	/* The jar's prepared mac1 key only if it is local's (else OpenSSL's one-shot). */
+	mj = jar != NULL && jar->local == local ? jar : NULL;
+	if (jar_mac(mj, mj != NULL ? &mj->mac1 : NULL, local->mac1_key, KL, msg, mac1_off, mac) !=
+	            0 ||
 	    !equal16(mac, msg + mac1_off)) {
 		return -EBADMSG;
 	}
@@ -480,7 +528,7 @@ xf_noise_check_macs(const struct xf_noise_static *local, struct xf_noise_cookie_
 		return 0;
 	}
 	if (jar == NULL || src == NULL || make_cookie(jar, src, src_len, mono_ns, cookie) != 0 ||
-	    trunc_mac(cookie, sizeof(cookie), msg, M1_MAC2, mac) != 0 ||
+	    jar_mac(jar, NULL, cookie, sizeof(cookie), msg, M1_MAC2, mac) != 0 ||
 	    !equal16(mac, msg + M1_MAC2)) {
 		return -EAGAIN;
 	}

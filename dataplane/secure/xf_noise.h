@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xf_crypto.h"
+
 #define XF_NOISE_KEY_LEN    32u /**< X25519 keys, PSK, chaining key, hash */
 #define XF_NOISE_MAC_LEN    16u /**< mac1, mac2 (HMAC-SHA256 truncated) */
 #define XF_NOISE_COOKIE_LEN 16u /**< cookie (HMAC-SHA256 truncated) */
@@ -83,11 +85,20 @@ struct xf_noise_peer {
 	bool sent_mac1;
 };
 
-/** Responder-side cookie state: a random secret replaced every XF_NOISE_COOKIE_SECS. */
+/**
+ * Responder-side cookie state: a random secret replaced every XF_NOISE_COOKIE_SECS. One
+ * per RX core. Zeroed, xf_noise_check_macs computes its MACs with OpenSSL's one-shot HMAC
+ * (about 13 allocations each); after xf_noise_cookie_jar_init, with ipsec-mb on the
+ * core's manager from keys prepared once (no allocation: the RX core's path).
+ */
 struct xf_noise_cookie_jar {
 	uint8_t secret[XF_NOISE_KEY_LEN];
 	uint64_t born_ns;
 	bool ready;
+	struct xf_crypto_mgr *mgr;           /**< the RX core's (NULL: OpenSSL) */
+	const struct xf_noise_static *local; /**< whose mac1 key mac1 is */
+	struct xf_crypto_hmac_key mac1;      /**< local->mac1_key, prepared */
+	struct xf_crypto_hmac_key secret_hk; /**< secret, prepared (when ready) */
 };
 
 /** A handshake in progress (either role). Wiped when it ends. */
@@ -167,6 +178,14 @@ int xf_noise_check_macs(const struct xf_noise_static *local, struct xf_noise_coo
 int xf_noise_cookie_reply(const struct xf_noise_static *local, struct xf_noise_cookie_jar *jar,
                           const uint8_t *msg1, const uint8_t *src, size_t src_len,
                           const uint8_t *nonce, uint64_t mono_ns, uint8_t *out);
+
+/**
+ * Bind a zeroed jar to an RX core's ipsec-mb manager and our static key: mac1 checks (and
+ * mac2, cookies) against local then allocate nothing. Not on the fast path (prepares keys).
+ * @return 0, or -EINVAL.
+ */
+int xf_noise_cookie_jar_init(struct xf_noise_cookie_jar *jar, struct xf_crypto_mgr *mgr,
+                             const struct xf_noise_static *local);
 
 /** Set a cookie secret (tests); otherwise the jar draws a random one when it expires. */
 void xf_noise_cookie_jar_set(struct xf_noise_cookie_jar *jar, const uint8_t *secret,

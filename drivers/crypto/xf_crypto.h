@@ -92,4 +92,40 @@ int xf_crypto_open(struct xf_crypto_mgr *mgr, const struct xf_crypto_key *k, uin
                    const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
                    const uint8_t *tag);
 
+/** HMAC-SHA256 digest bytes; the key may be at most one SHA-256 block. */
+#define XF_CRYPTO_HMAC_LEN     32u
+#define XF_CRYPTO_HMAC_KEY_MAX 64u
+
+/**
+ * An HMAC-SHA256 key prepared once (RFC 2104 section 4): the SHA-256 states after the
+ * block key XOR ipad and after key XOR opad, which ipsec-mb's HMAC job starts from. A MAC
+ * under it then hashes only the message and one more block, and allocates nothing (the
+ * handshake's mac1 and mac2 checks on an RX core: docs/SECURITY.md 3). Wipe with
+ * xf_crypto_hmac_key_wipe.
+ */
+struct xf_crypto_hmac_key {
+	alignas(16) uint8_t ipad[XF_CRYPTO_HMAC_LEN]; /**< SHA-256 state after key ^ ipad */
+	alignas(16) uint8_t opad[XF_CRYPTO_HMAC_LEN]; /**< SHA-256 state after key ^ opad */
+	uint8_t ready;                                /**< 1 after xf_crypto_hmac_key_init */
+};
+
+/**
+ * Prepare key[0..key_len) (at most XF_CRYPTO_HMAC_KEY_MAX bytes) for xf_crypto_hmac.
+ * @return 0, or -EINVAL (NULL pointer, key too long).
+ */
+int xf_crypto_hmac_key_init(struct xf_crypto_mgr *mgr, struct xf_crypto_hmac_key *hk,
+                            const uint8_t *key, size_t key_len);
+
+/** Overwrite a prepared HMAC key. */
+void xf_crypto_hmac_key_wipe(struct xf_crypto_hmac_key *hk);
+
+/**
+ * HMAC-SHA256 of d[0..len) under hk, its first out_len bytes (1 to XF_CRYPTO_HMAC_LEN)
+ * to out, on mgr's job queue (drained before returning; no allocation).
+ * @return 0, -EINVAL (NULL pointer, key not prepared, len 0: ipsec-mb hashes no empty
+ *         message, out_len out of range), or -EIO (ipsec-mb refused the job).
+ */
+int xf_crypto_hmac(struct xf_crypto_mgr *mgr, const struct xf_crypto_hmac_key *hk, const uint8_t *d,
+                   size_t len, uint8_t *out, size_t out_len);
+
 #endif /* XF_CRYPTO_H */

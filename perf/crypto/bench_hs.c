@@ -14,6 +14,11 @@
  * (CLOCK_THREAD_CPUTIME_ID around its own steps only, not its waits for room or answers:
  * two clock reads per step, which the inline loop does not pay) and OpenSSL allocations
  * per HELLO made by the receiving thread (CRYPTO_set_mem_functions, counted per thread).
+ * Then mac1 alone (xf_noise_check_macs, not under load, as every HELLO is checked on an RX
+ * core), on the same message 1s, alternated run by run: OpenSSL's one-shot HMAC() (a jar
+ * not bound to a manager: the baseline) against ipsec-mb's HMAC job from mac1's key prepared
+ * once (a jar bound with xf_noise_cookie_jar_init, as the engine's RX cores use it): ns of
+ * thread CPU per check and OpenSSL allocations per check, medians of --runs runs.
  * The load average is printed: on a shared machine the wall figures are for orientation.
  */
 #include <errno.h>
@@ -66,6 +71,7 @@ count_free(void *p, const char *f, int l)
 static struct xf_noise_static resp, init;
 static struct xf_noise_peer resp_peer, init_peer;
 static struct xf_noise_cookie_jar jar;
+static struct xf_noise_cookie_jar jar_mb; /* bound to an ipsec-mb manager */
 static struct xf_hs_queue q;
 static struct xf_msg *hellos;
 static uint8_t (*msg1s)[XF_NOISE_MSG1_LEN];
@@ -218,6 +224,59 @@ run_handoff(unsigned int n)
 		                (double)(allocs - a0) / n };
 }
 
+/* mac1 checks of the n message 1s, reps times over, with jar j: ns of CPU and OpenSSL
+ * allocations per check. */
+static void
+run_mac1(struct xf_noise_cookie_jar *j, unsigned int n, unsigned int reps, double *ns, double *al)
+{
+	uint64_t c0 = cpu_now(), a0 = allocs;
+
+	for (unsigned int r = 0; r < reps; r++) {
+		for (unsigned int i = 0; i < n; i++) {
+			if (xf_noise_check_macs(&resp, j, msg1s[i], XF_NOISE_MSG1_LEN, src,
+			                        sizeof(src), false, 1) != 0) {
+				abort();
+			}
+		}
+	}
+	*ns = (double)(cpu_now() - c0) / ((double)n * reps);
+	*al = (double)(allocs - a0) / ((double)n * reps);
+}
+
+/* mac1: OpenSSL's one-shot (the baseline) against ipsec-mb from a prepared key. */
+static int
+bench_mac1(const struct xf_perf_opts *o, unsigned int n)
+{
+	static const char *const mode[2] = { "openssl HMAC()", "ipsec-mb prepared" };
+	struct xf_crypto_mgr *mgr = xf_crypto_mgr_create();
+	double ns[2][64], al[2][64];
+	unsigned int reps = o->quick ? 5 : 20;
+
+	if (mgr == NULL || xf_noise_cookie_jar_init(&jar_mb, mgr, &resp) != 0) {
+		fprintf(stderr, "%s: no ipsec-mb manager\n", NAME);
+		xf_crypto_mgr_free(mgr);
+		return 1;
+	}
+	make_hellos(n);
+	for (unsigned int r = 0; r < o->runs; r++) {
+		for (unsigned int i = 0; i < 2; i++) {
+			unsigned int m = i ^ (r & 1); /* odd runs: ipsec-mb first */
+
+			run_mac1(m == 0 ? &jar : &jar_mb, n, reps, &ns[m][r], &al[m][r]);
+		}
+	}
+	for (unsigned int m = 0; m < 2; m++) {
+		printf("mac1 check, %-17s %6.0f ns CPU, %5.1f OpenSSL allocations (%u checks per "
+		       "run)\n",
+		       mode[m], xf_perf_median(ns[m], o->runs), xf_perf_median(al[m], o->runs),
+		       n * reps);
+	}
+	printf("ratio mac1 ipsec-mb/openssl: CPU per check %.3f\n",
+	       xf_perf_median(ns[1], o->runs) / xf_perf_median(ns[0], o->runs));
+	xf_crypto_mgr_free(mgr);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -246,7 +305,7 @@ main(int argc, char **argv)
 	if (xf_noise_static_init(&resp, k1) || xf_noise_static_init(&init, k2) ||
 	    xf_noise_peer_init(&init_peer, resp.pub, NULL) ||
 	    xf_noise_peer_init(&resp_peer, init.pub, NULL) ||
-	    xf_hs_queue_init(&q, "bench", RX_CORE, HS_CORE) != 0) {
+	    xf_hs_queue_init(&q, "bench", RX_CORE, HS_CORE, NULL) != 0) {
 		return 1;
 	}
 	hellos = calloc(n, sizeof(*hellos));
@@ -283,9 +342,11 @@ main(int argc, char **argv)
 	       xf_perf_median(hs[1], o.runs) / xf_perf_median(hs[0], o.runs),
 	       xf_perf_median(hc[1], o.runs) / xf_perf_median(hc[0], o.runs),
 	       xf_perf_median(rx[1], o.runs) / xf_perf_median(rx[0], o.runs));
+	rc = bench_mac1(&o, n);
+	(void)getloadavg(load, 3);
 	printf("load average after: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
 	xf_hs_queue_fini(&q);
 	free(hellos);
 	free(msg1s);
-	return 0;
+	return rc;
 }

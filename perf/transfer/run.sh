@@ -46,6 +46,10 @@
 #                  verifying receiver and sender need here; adds a second table and
 #                  floor_* CSV columns
 #   --keep         keep the temp dir (logs, volumes; not with --fs xfs, whose mount goes)
+#   --no-plain     push only through the encrypted pair (session.security aead, as
+#                  deployed); by default a second pair in session.security none (c and d)
+#                  takes the same push after it, run by run, and the table adds its
+#                  columns: p job s, p cpu s, ratio_p, cpu_rat_p and aead/plain cpu
 #   --settle       before each delta run, write every destination back (sync -f, not
 #                  timed): bases pushed long before, as on an appliance; without it they
 #                  were written seconds before and are still dirty, and xferd does not
@@ -75,6 +79,7 @@ devargs=
 floor=0
 keep=0
 settle=0
+plain=1
 fs=tmpfs
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -93,7 +98,8 @@ while [ $# -gt 0 ]; do
 	--floor) floor=1; shift ;;
 	--keep) keep=1; shift ;;
 	--settle) settle=1; shift ;;
-	-h | --help) sed -n '3,52p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--no-plain) plain=0; shift ;;
+	-h | --help) sed -n '3,56p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -127,6 +133,7 @@ buildtype=$(meson introspect --buildoptions "$build" 2>/dev/null |
 # ---- work dir: tmpfs if it has room for sources + two destinations, or a fresh XFS
 if [ "$quick" = 1 ]; then need_mb=600; else need_mb=5500; fi
 [ "$floor" = 1 ] && need_mb=$((need_mb + need_mb / 5)) # a third destination (and its arena)
+[ "$plain" = 1 ] && need_mb=$((need_mb + need_mb / 5))   # the plaintext pair's destination
 avail=$(df -Pm /dev/shm 2>/dev/null | awk 'NR==2 {print $4}')
 if [ "$fs" = xfs ]; then
 	# The image's memory comes from /dev/shm: no fallback to a disk, which would measure it.
@@ -140,7 +147,8 @@ fi
 T=$(mktemp -d "$workdir/xf-perf-xfer.XXXXXX")
 
 pids=()
-a_pid='' b_pid=''
+# shellcheck disable=SC2034 # c_pid, d_pid: set and read through eval (start_xferd, side_pid)
+a_pid='' b_pid='' c_pid='' d_pid=''
 fds=()
 cleanup() {
 	local i
@@ -205,37 +213,49 @@ ds_files() { find "$1" -type f | wc -l; }
 ds_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}'; }
 
 # ---- the xferd pair (A server, B client; B only after A listens: a memif client does
-# not retry a connection that failed)
+# not retry a connection that failed), and unless --no-plain a second pair, C and D (the
+# same configs, its own memif link), in session.security none
 tag=xfpx$$
 mkdir -p "$T/a" "$T/b"
 # Keys of the pair (session.security aead, as deployed): made here, never committed.
 pub_a=$("$XFERD" keygen "$T/a.key") || die "xferd keygen failed"
 pub_b=$("$XFERD" keygen "$T/b.key") || die "xferd keygen failed"
-start_xferd() { # SIDE ROLE
-	local s=$1 role=$2 fd line peer_pub=$pub_a
-	[ "$s" = a ] && peer_pub=$pub_b
+start_xferd() { # SIDE ROLE CONFIG(a|b) LINK [--set K=V ...]
+	local s=$1 role=$2 conf=$3 link=$4 fd line peer_pub=$pub_a
+	shift 4
+	[ "$conf" = a ] && peer_pub=$pub_b
+	mkdir -p "$T/$s"
 	mkfifo "$T/$s.ready"
-	"$XFERD" -c "$repo/config/dev/$s.yaml" \
-		--set "session.private_key_file=$T/$s.key" --set "peers[0].public_key=$peer_pub" \
+	"$XFERD" -c "$repo/config/dev/$conf.yaml" \
+		--set "session.private_key_file=$T/$conf.key" --set "peers[0].public_key=$peer_pub" \
 		--set "eal.file_prefix=$tag-$s" --set "control.socket=$T/$s.sock" \
-		--set "ports[0].device=net_memif0,role=$role,socket=$T/memif.sock,bsize=9216$devargs" \
+		--set "ports[0].device=net_memif0,role=$role,socket=$T/$link.sock,bsize=9216$devargs" \
 		--set "volumes[0].path=$T/$s" --set "control.push_roots=[\"$data\"]" \
-		"${xsets[@]}" >"$T/$s.ready" 2>"$T/$s.log" &
+		"${xsets[@]}" "$@" >"$T/$s.ready" 2>"$T/$s.log" &
 	pids+=($!)
-	eval "${s}_pid=$!" # sets a_pid, b_pid
+	eval "${s}_pid=$!" # sets a_pid, b_pid, c_pid, d_pid
 	exec {fd}<"$T/$s.ready" # held open to the end: xferd never writes to a closed pipe
 	fds+=("$fd")
 	IFS= read -r -t 30 -u "$fd" line || die "xferd $s did not start; log: $(tail -5 "$T/$s.log")"
 	[ "$line" = "xferd: ready" ] || die "xferd $s said '$line'"
 }
-start_xferd a server
-start_xferd b client
+start_xferd a server a memif
+start_xferd b client b memif
+if [ "$plain" = 1 ]; then
+	start_xferd c server a memif-plain --set session.security=none
+	start_xferd d client b memif-plain --set session.security=none
+fi
 link_up() { "$XFERCTL" -s "$T/$1.sock" --json status | grep -q '"link_up": true'; }
+sides="a b$([ "$plain" = 0 ] || echo ' c d')"
+links_up() {
+	local s
+	for s in $sides; do link_up "$s" || return 1; done
+}
 for _ in $(seq 100); do
-	link_up a && link_up b && break
+	links_up && break
 	sleep 0.1
 done
-link_up a && link_up b || die "memif link between the pair did not come up"
+links_up || die "memif link between a pair did not come up"
 
 # ---- the rsync daemon on loopback
 port=$((20000 + $$ % 20000))
@@ -285,11 +305,16 @@ threads_snapshot() {
 
 # Bytes both ways through A's port (what really crossed the memif link), from its stats.
 port_bytes() {
-	"$XFERCTL" -s "$T/a.sock" --json stats |
+	"$XFERCTL" -s "$T/$xs.sock" --json stats |
 		python3 -c 'import json,sys; print(sum(p["tx_bytes"] + p["rx_bytes"] for p in json.load(sys.stdin)["ports"]))'
 }
 
-# xferd_push SRC DEST [PROFILE_CASE] -> sets X_JOB_MS X_WALL_MS X_CPU_MS (= X_CPU_A_MS +
+# The pair a push goes through: sender xs, receiver xr (a b: encrypted; c d: plaintext;
+# peer "b" of config a is the receiver either way).
+xs=a xr=b
+side_pid() { eval "echo \$${1}_pid"; }
+
+# xferd_push SRC DEST [PROFILE_CASE] (through xs -> xr; profiles only a b) -> sets X_JOB_MS X_WALL_MS X_CPU_MS (= X_CPU_A_MS +
 # X_CPU_B_MS, sender and receiver) X_WIRE (job's
 # wire_bytes_sent + received) X_PWIRE (port bytes) X_RETX
 xferd_push() {
@@ -331,11 +356,11 @@ xferd_push() {
 		sleep 0.5 # perf attaches asynchronously; the push must start after it has
 	fi
 	local ca0 cb0 w0
-	ca0=$(cpu_self "$a_pid")
-	cb0=$(cpu_self "$b_pid")
+	ca0=$(cpu_self "$(side_pid "$xs")")
+	cb0=$(cpu_self "$(side_pid "$xr")")
 	w0=$(port_bytes)
 	t0=$(now_ns)
-	"$XFERCTL" -s "$T/a.sock" push "$src" "b:$dest" --wait ${push_opt:+"$push_opt"} >"$T/push.out" 2>&1 || rc=$?
+	"$XFERCTL" -s "$T/$xs.sock" push "$src" "b:$dest" --wait ${push_opt:+"$push_opt"} >"$T/push.out" 2>&1 || rc=$?
 	t1=$(now_ns)
 	if [ -n "$prof" ]; then
 		"$XFERCTL" -s "$T/a.sock" --json stats >"$profile/stats-$prof-a-after.json"
@@ -348,7 +373,7 @@ xferd_push() {
 		cp "$T/push.out" "$profile/push-$prof.txt"
 	fi
 	[ "$rc" = 0 ] || die "xferctl push $src exited $rc: $(cat "$T/push.out")"
-	"$XFERCTL" -s "$T/a.sock" --json jobs >"$T/jobs.json"
+	"$XFERCTL" -s "$T/$xs.sock" --json jobs >"$T/jobs.json"
 	[ -z "$prof" ] || cp "$T/jobs.json" "$profile/jobs-$prof.json"
 	read -r X_JOB_MS X_WIRE X_RETX X_STATE < <(python3 -c '
 import json, sys
@@ -357,8 +382,8 @@ print(j["elapsed_ms"], j["wire_bytes_sent"] + j["wire_bytes_received"], j["retra
 ' "$T/jobs.json")
 	[ "$X_STATE" = "done" ] || die "job ended $X_STATE: $(cat "$T/push.out")"
 	X_WALL_MS=$(((t1 - t0) / 1000000))
-	X_CPU_A_MS=$((($(cpu_self "$a_pid") - ca0) * 1000 / hz))
-	X_CPU_B_MS=$((($(cpu_self "$b_pid") - cb0) * 1000 / hz))
+	X_CPU_A_MS=$((($(cpu_self "$(side_pid "$xs")") - ca0) * 1000 / hz))
+	X_CPU_B_MS=$((($(cpu_self "$(side_pid "$xr")") - cb0) * 1000 / hz))
 	X_CPU_MS=$((X_CPU_A_MS + X_CPU_B_MS))
 	X_PWIRE=$(($(port_bytes) - w0))
 }
@@ -414,7 +439,7 @@ verify() { diff -rq --no-dereference "$1" "$2" >/dev/null || die "$3: destinatio
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%d\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-declare -A XJ XW XB XP XR XC RJ RB RC FC FF FW FB
+declare -A XJ XW XB XP XR XC RJ RB RC FC FF FW FB PJ PC
 push_opt=
 rsync_opt=
 run_case_push() { # CASE SRC DEST_PREFIX I
@@ -440,6 +465,15 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 	XB[$c]+=" $X_WIRE"
 	XP[$c]+=" $X_PWIRE"
 	XR[$c]+=" $X_RETX"
+	local xmsg="xferd job ${X_JOB_MS} ms wall ${X_WALL_MS} ms cpu ${X_CPU_MS} ms (a ${X_CPU_A_MS} b ${X_CPU_B_MS}) wire $X_PWIRE (job says $X_WIRE) retx $X_RETX"
+	local pmsg=
+	if [ "$plain" = 1 ]; then
+		# the same push through the plaintext pair (never profiled)
+		xs=c xr=d xferd_push "$src" "$d"
+		PJ[$c]+=" $X_JOB_MS"
+		PC[$c]+=" $X_CPU_MS"
+		pmsg="; plain job ${X_JOB_MS} ms cpu ${X_CPU_MS} ms (c ${X_CPU_A_MS} d ${X_CPU_B_MS})"
+	fi
 	rsync_push "$src" "$d"
 	RJ[$c]+=" $R_MS"
 	RB[$c]+=" $R_WIRE"
@@ -456,11 +490,12 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 	fi
 	if [ "$i" = 1 ]; then
 		verify "$src" "$T/b/$d" "xferd $c"
+		[ "$plain" = 0 ] || verify "$src" "$T/d/$d" "xferd plain $c"
 		verify "$src" "$T/r/$d" "rsync $c"
 		# the floor writes what changed and deletes nothing: no mirror of its own
 		[ "$floor" = 0 ] || [ "$c" = mirror ] || verify "$src" "$T/f/$d" "floor $c"
 	fi
-	log "$c run $i: xferd job ${X_JOB_MS} ms wall ${X_WALL_MS} ms cpu ${X_CPU_MS} ms (a ${X_CPU_A_MS} b ${X_CPU_B_MS}) wire $X_PWIRE (job says $X_WIRE) retx $X_RETX; rsync ${R_MS} ms cpu ${R_CPU_MS} ms wire $R_WIRE$fmsg"
+	log "$c run $i: $xmsg$pmsg; rsync ${R_MS} ms cpu ${R_CPU_MS} ms wire $R_WIRE$fmsg"
 }
 
 stat_events=task-clock,context-switches,syscalls:sys_enter_clock_nanosleep,syscalls:sys_enter_nanosleep
@@ -480,7 +515,7 @@ for i in $(seq "$runs"); do
 	case " $cases " in *" large "* | *" delta "*)
 		run_case_push large "$data/large" "large$i" "$i"
 		case " $cases " in *" delta "*) run_case_push delta "$data/delta" "large$i" "$i" ;; esac
-		rm -rf "${T:?}/b/large$i" "${T:?}/r/large$i" "${T:?}/f/large$i"
+		rm -rf "${T:?}/b/large$i" "${T:?}/d/large$i" "${T:?}/r/large$i" "${T:?}/f/large$i"
 		;;
 	esac
 	# mirror, like delta, goes onto the destination small's push left
@@ -494,7 +529,7 @@ for i in $(seq "$runs"); do
 		case $c in large | delta | mirror) continue ;; esac
 		case " $cases " in *" mirror "*) [ "$c" = small ] && continue ;; esac
 		run_case_push "$c" "$(case_data "$c")" "$c$i" "$i"
-		rm -rf "${T:?}/b/$c$i" "${T:?}/r/$c$i" "${T:?}/f/$c$i"
+		rm -rf "${T:?}/b/$c$i" "${T:?}/d/$c$i" "${T:?}/r/$c$i" "${T:?}/f/$c$i"
 	done
 done
 
@@ -504,18 +539,19 @@ cores=$(nproc)
 echo "xferd transfer benchmark: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "cpu: $cpu, $cores cores; build: $buildtype ($build); runs: $runs (medians)$([ "$quick" = 1 ] && echo ', quick datasets')"
 echo "file system: $voltype$fsnote; datasets: $data ($(df -PT "$data" | awk 'NR==2 {print $2}'))$([ "$settle" = 0 ] || echo "; --settle: destinations written back before each delta run")"
-echo "volumes: $T ($voltype); xferd: config/dev pair over net_memif${devargs}${xsets[*]:+ with ${xsets[*]}}; rsync: daemon on 127.0.0.1:$port"
+echo "volumes: $T ($voltype); xferd: config/dev pair over net_memif${devargs}${xsets[*]:+ with ${xsets[*]}}$([ "$plain" = 0 ] || echo '; and a second pair with session.security none'); rsync: daemon on 127.0.0.1:$port"
 # One python pass: medians, speeds, ratios, the table and the CSV (columns in README.md).
 {
 	for c in large delta small mirror mixed usr-include usr-lib compressible compressible-z; do
 		[ -n "${XJ[$c]:-}" ] || continue
 		echo "$c $(ds_files "$(case_data "$c")") $(ds_bytes "$(case_data "$c")") | ${XJ[$c]} | ${XW[$c]} | ${XC[$c]} |" \
 			"${XB[$c]} | ${XP[$c]} | ${XR[$c]} | ${RJ[$c]} | ${RC[$c]} | ${RB[$c]}" \
+			"| ${PJ[$c]:-} | ${PC[$c]:-}" \
 			"$([ "$floor" = 0 ] || echo "| ${FF[$c]} | ${FC[$c]} | ${FW[$c]} | ${FB[$c]}")"
 	done
 } | python3 -c '
 import statistics, sys
-csv_path, runs, buildtype, cpu, cores, vol, floor_path = sys.argv[1:8]
+csv_path, runs, buildtype, cpu, cores, vol, floor_path, plain_path = sys.argv[1:9]
 med = lambda f: statistics.median(int(v) for v in f.split())
 fmed = lambda f: statistics.median(float(v) for v in f.split())
 hdr = ("case", "files", "MB", "x job s", "x wall", "x MB/s", "r s", "r MB/s", "ratio",
@@ -528,13 +564,19 @@ cols = ("case,label,runs,files,bytes,xferd_job_s,xferd_wall_s,xferd_MBps,rsync_s
         "cpu_ratio,xferd_wire_bytes,rsync_wire_bytes,wire_ratio,xferd_retransmits,xferd_job_wire_bytes,"
         "buildtype,cpu,cores,volumes")
 rows = []
+if plain_path:
+    cols += (",plain_job_s,plain_MBps,ratio_plain,plain_cpu_s,plain_MB_per_cpu_s,cpu_ratio_plain,"
+             "aead_plain_cpu")
+    pfmt = "%-34s | %7s %7s | %7s %7s | %7s %7s %14s | %7s %9s"
+    ptab = [pfmt % ("case", "x job s", "p job s", "ratio", "ratio_p", "x cpu s", "p cpu s",
+                    "aead/plain cpu", "cpu_rat", "cpu_rat_p")]
 if floor_path:
     cols += ",floor_fs_cpu_s,floor_cpu_s,floor_recv_s,floor_bound_s,max_ratio"
     ffmt = "%-34s | %14s %11s %12s %18s | %7s | %25s %18s"
     ftab = [ffmt % ("case", "floor fs cpu s", "floor cpu s", "floor recv s", "floor s (cpu/ncpu)",
                     "r s", "max ratio (r s / floor s)", "x job s / floor s")]
 for line in sys.stdin:
-    head, xj, xw, xc, xb, xp, xr, rj, rc, rb, *fl = line.split("|")
+    head, xj, xw, xc, xb, xp, xr, rj, rc, rb, pj, pc, *fl = line.split("|")
     c, files, b = head.split()
     b = int(b)
     xj, xw, xc, xb, xp, xr, rj, rc, rb = (med(v) for v in (xj, xw, xc, xb, xp, xr, rj, rc, rb))
@@ -554,6 +596,14 @@ for line in sys.stdin:
                  "%.2f" % (xc / 1e3), "%.2f" % (rc / 1e3), "%.1f" % xe, "%.1f" % re_,
                  "%.3f" % (xe / re_), "%d" % xp, "%d" % rb, "%.3f" % (xp / max(rb, 1)), "%d" % xr, "%d" % xb,
                  buildtype, "\"%s\"" % cpu, cores, vol])
+    if plain_path:
+        pj, pc = med(pj), med(pc)
+        ps, pe = per(pj), per(pc)
+        ptab.append(pfmt % (label, "%.3f" % (xj / 1e3), "%.3f" % (pj / 1e3), "%.2f" % (xs / rs),
+                            "%.2f" % (ps / rs), "%.2f" % (xc / 1e3), "%.2f" % (pc / 1e3),
+                            "%.2f" % (xc / max(pc, 1)), "%.2f" % (xe / re_), "%.2f" % (pe / re_)))
+        rows[-1] += ["%.3f" % (pj / 1e3), "%.1f" % ps, "%.3f" % (ps / rs), "%.2f" % (pc / 1e3),
+                     "%.1f" % pe, "%.3f" % (pe / re_), "%.3f" % (xc / max(pc, 1))]
     if floor_path:
         ff, fc, fw, fb = (fmed(v) for v in fl)
         fbs = max(fb, 0.001)
@@ -568,12 +618,24 @@ if csv_path:
 if floor_path:
     with open(floor_path, "w") as f:
         f.write("\n".join(ftab) + "\n")
-' "$csv" "$runs" "$buildtype" "$cpu" "$cores" "$voltype" "$([ "$floor" = 0 ] || echo "$T/floor-table.txt")"
+if plain_path:
+    with open(plain_path, "w") as f:
+        f.write("\n".join(ptab) + "\n")
+' "$csv" "$runs" "$buildtype" "$cpu" "$cores" "$voltype" "$([ "$floor" = 0 ] || echo "$T/floor-table.txt")" \
+	"$([ "$plain" = 0 ] || echo "$T/plain-table.txt")"
 echo "ratio = xferd MB/s (job elapsed) / rsync MB/s; r_wall: xferd wall clock instead; x/r cpu s:"
 echo "CPU time of both xferd processes / rsync client + daemon; MB/cpu = MB per CPU second"
 echo "(cpu_rat = xferd / rsync efficiency: robust on a loaded machine); wire = bytes both ways"
 echo "(xferd: A's port counters; 'x job wire' = the job's wire_bytes_sent + received, which also"
 echo "counts frames the TX path dropped)"
+if [ "$plain" = 1 ]; then
+	echo
+	echo "encrypted (x: session.security aead, as deployed) against plaintext (p: the c d pair in"
+	echo "session.security none), the same pushes, run by run after each other:"
+	cat "$T/plain-table.txt"
+	echo "ratio_p, cpu_rat_p: as ratio and cpu_rat, for the plaintext pair; aead/plain cpu = x cpu s"
+	echo "/ p cpu s: what encryption costs in CPU"
+fi
 if [ "$floor" = 1 ]; then
 	echo
 	echo "floor: perf/floor/xf-bench-floor on the same case and destination history, after rsync"

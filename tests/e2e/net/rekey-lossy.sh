@@ -10,7 +10,8 @@
 # refused for its packet number (security.nonce_refused 0 on both), and on the wire,
 # watched on both bridge ports by nonce_watch.py, no packet number of a session and
 # direction carried by two different frames (a nonce used twice), frames under both key
-# epochs and both key phases; xferctl sessions shows the new handshakes meanwhile.
+# epochs and both key phases; xferctl sessions shows the new handshakes meanwhile; each
+# side's handshake thread woke only for the HELLOs handed to it (it does not poll).
 # The push goes into B's second volume with --delete --max-delete 1000, so every new
 # handshake's HELLO binds the destination and the deletion limit in its prologue as the
 # first did (docs/PROTOCOL.md 6.13): an extraneous file there is deleted, nothing lands
@@ -134,6 +135,28 @@ if bad:
     print("FAIL: " + "; ".join(bad))
 sys.exit(1 if bad else 0)
 PY
+
+# The handshake thread sleeps until an RX core hands it a HELLO (docs/ENGINE.md): over
+# the whole run its voluntary context switches stay within a few per HELLO handed to it
+# (security.hs_dh; A, the initiator, hands it none). One that polled on a timer made tens
+# of thousands a second. Counts, not times: the machine's load does not move them.
+hs_switches() { # NAME -> voluntary context switches of its xferd-hs thread
+	local t v="XFN_PID_$1"
+	for t in /proc/"${!v}"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = xferd-hs ] || continue
+		awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status"
+		return 0
+	done
+	echo "none"
+}
+for n in A B; do
+	sw=$(hs_switches "$n")
+	dh=$(xfn_q "$n" stats "r['security']['hs_dh']")
+	echo "$XFN_NAME: $n's handshake thread: $sw voluntary context switches, $dh HELLOs handed to it"
+	[ "$sw" != none ] || xfn_fail "$n has no xferd-hs thread"
+	[ "$sw" -le $((4 * dh + 16)) ] ||
+		xfn_fail "$n's handshake thread woke $sw times for $dh HELLOs: it polls"
+done
 
 xfn_stop A
 xfn_stop B

@@ -7,7 +7,11 @@
  *   payload lengths 0..9000 and AAD lengths 0..64, in place;
  * - the nonce is IV xor big-endian packet number;
  * - every flipped bit position of AAD, ciphertext and tag fails the open and zeroes the
- *   buffer.
+ *   buffer;
+ * - HMAC-SHA256 (xf_crypto_hmac, ipsec-mb's job from keys prepared once): RFC 4231 test
+ *   cases 1 to 5 (the keys of at most one block), a cross-check against OpenSSL's HMAC()
+ *   on random keys of 0..64 bytes, messages of 1..300 bytes and truncations, one prepared
+ *   key reused for many messages, and refused arguments.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -17,6 +21,7 @@
 
 #include <CUnit/Basic.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "xf_test.h"
 
@@ -277,10 +282,107 @@ suite_clean(void)
 	return 0;
 }
 
+/* RFC 4231 section 4: test cases 1 to 5 (keys of at most 64 bytes; case 5 truncated to
+ * 128 bits). */
+static void
+test_hmac_known_answers(void)
+{
+	static const struct {
+		const char *key, *data, *mac;
+	} kat[] = {
+		{ "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265",
+		  "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7" },
+		{ "4a656665", "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
+		  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		  "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+		  "dddddddddddddddddddddddd",
+		  "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe" },
+		{ "0102030405060708090a0b0c0d0e0f10111213141516171819",
+		  "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"
+		  "cdcdcdcdcdcdcdcdcdcdcdcd",
+		  "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b" },
+		{ "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c",
+		  "546573742057697468205472756e636174696f6e", "a3b6167473100ee06e0c796c2955552b" },
+	};
+	struct xf_crypto_hmac_key hk;
+	uint8_t key[64], data[64], mac[32], out[32];
+
+	for (size_t i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
+		size_t kl = unhex(kat[i].key, key), dl = unhex(kat[i].data, data);
+		size_t ml = unhex(kat[i].mac, mac);
+
+		CU_ASSERT_EQUAL_FATAL(xf_crypto_hmac_key_init(mgr, &hk, key, kl), 0);
+		memset(out, 0, sizeof(out));
+		CU_ASSERT_EQUAL(xf_crypto_hmac(mgr, &hk, data, dl, out, ml), 0);
+		CU_ASSERT_EQUAL(memcmp(out, mac, ml), 0);
+	}
+	xf_crypto_hmac_key_wipe(&hk);
+	CU_ASSERT_EQUAL(hk.ready, 0);
+}
+
+static void
+test_hmac_cross_openssl(void)
+{
+	struct xf_crypto_hmac_key hk;
+	uint8_t key[64], data[300], out[32], ref[32];
+	unsigned int rl;
+
+	for (int it = 0; it < 600; it++) {
+		size_t kl = (size_t)(xf_test_rand(&rng_state) % (sizeof(key) + 1));
+		size_t ol = it % 3 == 0 ? 32 : it % 3 == 1 ? 16 : 1 + it % 32;
+
+		fill(key, kl);
+		CU_ASSERT_EQUAL_FATAL(xf_crypto_hmac_key_init(mgr, &hk, key, kl), 0);
+		/* one prepared key, several messages (as mac1's key serves every HELLO) */
+		for (int m = 0; m < 4; m++) {
+			size_t dl = 1 + (size_t)(xf_test_rand(&rng_state) % sizeof(data));
+
+			fill(data, dl);
+			CU_ASSERT_FATAL(HMAC(EVP_sha256(), key, (int)kl, data, dl, ref, &rl) !=
+			                NULL);
+			memset(out, 0xa5, sizeof(out));
+			CU_ASSERT_EQUAL_FATAL(xf_crypto_hmac(mgr, &hk, data, dl, out, ol), 0);
+			CU_ASSERT_EQUAL_FATAL(memcmp(out, ref, ol), 0);
+			for (size_t b = ol; b < sizeof(out); b++) {
+				CU_ASSERT_EQUAL_FATAL(out[b], 0xa5); /* nothing past out_len */
+			}
+		}
+	}
+	xf_crypto_hmac_key_wipe(&hk);
+}
+
+static void
+test_hmac_bad_args(void)
+{
+	struct xf_crypto_hmac_key hk = { 0 };
+	uint8_t key[65] = { 1 }, d[8] = { 2 }, out[32];
+
+	CU_ASSERT_EQUAL(xf_crypto_hmac(mgr, &hk, d, sizeof(d), out, 16), -EINVAL); /* unprepared */
+	CU_ASSERT_EQUAL(xf_crypto_hmac_key_init(mgr, &hk, key, 65), -EINVAL);
+	CU_ASSERT_EQUAL(xf_crypto_hmac_key_init(NULL, &hk, key, 32), -EINVAL);
+	CU_ASSERT_EQUAL(xf_crypto_hmac_key_init(mgr, NULL, key, 32), -EINVAL);
+	CU_ASSERT_EQUAL(xf_crypto_hmac_key_init(mgr, &hk, NULL, 32), -EINVAL);
+	CU_ASSERT_EQUAL(hk.ready, 0);
+	CU_ASSERT_EQUAL_FATAL(xf_crypto_hmac_key_init(mgr, &hk, key, 64), 0);
+	CU_ASSERT_EQUAL(xf_crypto_hmac(mgr, &hk, d, sizeof(d), out, 0), -EINVAL);
+	CU_ASSERT_EQUAL(xf_crypto_hmac(mgr, &hk, d, sizeof(d), out, 33), -EINVAL);
+	CU_ASSERT_EQUAL(xf_crypto_hmac(mgr, &hk, NULL, 1, out, 16), -EINVAL);
+	CU_ASSERT_EQUAL(xf_crypto_hmac(mgr, &hk, d, sizeof(d), NULL, 16), -EINVAL);
+	CU_ASSERT_EQUAL(xf_crypto_hmac(NULL, &hk, d, sizeof(d), out, 16), -EINVAL);
+	CU_ASSERT_EQUAL(xf_crypto_hmac(mgr, &hk, d, 0, out, 16), -EINVAL); /* empty message */
+	xf_crypto_hmac_key_wipe(&hk);
+}
+
 static const struct xf_test tests[] = {
-	{ "known_answers", test_known_answers }, { "nonce", test_nonce },
-	{ "cross_openssl", test_cross_openssl }, { "bit_flips", test_bit_flips },
+	{ "known_answers", test_known_answers },
+	{ "nonce", test_nonce },
+	{ "cross_openssl", test_cross_openssl },
+	{ "bit_flips", test_bit_flips },
 	{ "bad_args", test_bad_args },
+	{ "hmac_known_answers", test_hmac_known_answers },
+	{ "hmac_cross_openssl", test_hmac_cross_openssl },
+	{ "hmac_bad_args", test_hmac_bad_args },
 };
 
 int

@@ -7,12 +7,15 @@
  * record is filled (only when served), a message 1 answered twice in flight is adopted once (the
  * copy is a replay), an answer for a re-keyed peer or a reused session slot is stale, a record is
  * wiped when done, and two threads (an RX core and the handshake thread) pass records
- * through the rings.
+ * through the rings. The doorbell (xf_hs_bell.h): a ring since the token keeps the waiter
+ * awake, a ring with nobody asleep makes no system call, and a handshake thread that sleeps
+ * on it answers every HELLO submitted and stops when rung, without polling.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <CUnit/Basic.h>
 
@@ -28,6 +31,7 @@ static struct xf_noise_static resp, init;
 static struct xf_noise_peer resp_peer; /* the responder's state of the initiator */
 static struct xf_noise_peer init_peer; /* the initiator's state of the responder */
 static struct xf_hs_queue q;           /* static: zeroed, 150 KiB */
+static struct xf_hs_bell bell;         /* rung by q's submits */
 static const char dest[] = "vol/some/path";
 static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 9 };
 
@@ -80,7 +84,7 @@ suite_init(void)
 	return xf_noise_static_init(&resp, k1) || xf_noise_static_init(&init, k2) ||
 	       xf_noise_peer_init(&init_peer, resp.pub, NULL) ||
 	       xf_noise_peer_init(&resp_peer, init.pub, NULL) ||
-	       xf_hs_queue_init(&q, "t", RX_CORE, HS_CORE);
+	       xf_hs_queue_init(&q, "t", RX_CORE, HS_CORE, &bell);
 }
 
 static int
@@ -376,11 +380,128 @@ test_threads(void)
 	}
 }
 
+/* The doorbell alone: a ring after the token keeps the waiter from sleeping, and a ring
+ * while nobody waits makes no wake-up call. */
+static void
+test_bell_rung(void)
+{
+	struct xf_hs_bell b = { 0 };
+	uint32_t t = xf_hs_bell_token(&b);
+
+	xf_hs_bell_ring(&b);
+	CU_ASSERT(xf_hs_bell_token(&b) == t + 1);
+	CU_ASSERT(xf_hs_bell_wait(&b, t) == 0); /* rung since t: returns at once */
+	CU_ASSERT(b.sleeps == 0);
+	CU_ASSERT(b.wakes == 0); /* nobody was waiting */
+	CU_ASSERT(b.waiting == 0);
+	/* a token that wrapped around compares as well */
+	b.seq = UINT32_MAX;
+	t = xf_hs_bell_token(&b);
+	xf_hs_bell_ring(&b);
+	CU_ASSERT(b.seq == 0);
+	CU_ASSERT(xf_hs_bell_wait(&b, t) == 0);
+}
+
+/* The handshake thread's loop as xf_engine_hs.c runs it: token, stop flag, serve, and sleep
+ * on the bell when there was nothing. */
+static int bell_stop;
+static unsigned int bell_loops;
+
+static void *
+bell_thread(void *arg)
+{
+	(void)arg;
+	xf_core_set_self(HS_CORE);
+	for (;;) {
+		uint32_t token = xf_hs_bell_token(&bell);
+
+		if (__atomic_load_n(&bell_stop, __ATOMIC_ACQUIRE)) {
+			break;
+		}
+		bell_loops++;
+		if (xf_hs_queue_serve(&q, &resp, 4) == 0) {
+			(void)xf_hs_bell_wait(&bell, token);
+		}
+	}
+	return NULL;
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+#define BELL_N 20u
+
+/* HELLOs one at a time to a thread asleep on the bell: each answered (the ring woke it),
+ * in a bounded number of its loops (it sleeps between them, it does not poll), and the
+ * ring of the stop flag ends it. */
+static void
+test_bell_threads(void)
+{
+	uint8_t msg1[XF_NOISE_MSG1_LEN];
+	struct xf_noise_hs hs;
+	struct xf_msg m;
+	struct timespec until;
+	pthread_t t;
+	unsigned int got = 0;
+
+	xf_noise_peer_init(&resp_peer, init.pub, NULL);
+	memset(&bell, 0, sizeof(bell));
+	bell_stop = 0;
+	bell_loops = 0;
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, bell_thread, NULL) == 0);
+	for (unsigned int i = 0; i < BELL_N; i++) {
+		uint64_t deadline = mono_ns() + 10000000000ull;
+		struct xf_hs_rec *r;
+
+		/* the thread asleep (or about to be) before the HELLO: it must be woken */
+		while (__atomic_load_n(&bell.waiting, __ATOMIC_ACQUIRE) == 0 &&
+		       mono_ns() < deadline) {
+		}
+		make_hello(&m, msg1, &hs, 800 + i, 9000 + i);
+		r = xf_hs_queue_fill(&q, XF_HS_NEW, &m, &resp_peer, 3, 1, 2, mac, 0);
+		CU_ASSERT_FATAL(r != NULL);
+		xf_hs_queue_submit(&q, r);
+		while ((r = xf_hs_queue_result(&q)) == NULL && mono_ns() < deadline) {
+		}
+		CU_ASSERT_FATAL(r != NULL);
+		CU_ASSERT(r->hdr.session == 800 + i);
+		CU_ASSERT(r->rc == 0 && xf_hs_rec_adopt(r, &resp_peer) == 0);
+		xf_hs_queue_done(&q, r);
+		xf_noise_hs_wipe(&hs);
+		got++;
+	}
+	__atomic_store_n(&bell_stop, 1, __ATOMIC_RELEASE);
+	xf_hs_bell_ring(&bell);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	CU_ASSERT_FATAL(pthread_timedjoin_np(t, NULL, &until) == 0);
+	CU_ASSERT(got == BELL_N);
+	CU_ASSERT(q.n == 0);
+	/* Asleep before each HELLO, so each one needed a wake-up call. A loop per HELLO
+	 * served, one that found nothing more, at most one more when a ring fell between a
+	 * token and the serve, and the last (stop): a thread that polled on a timer would run
+	 * thousands. */
+	CU_ASSERT(bell.wakes >= BELL_N);
+	CU_ASSERT(bell.sleeps >= BELL_N);
+	CU_ASSERT(bell_loops <= 3 * BELL_N + 2);
+}
+
 static const struct xf_test tests[] = {
-	{ "codec", test_codec },     { "order_keys", test_order_keys },
-	{ "full", test_full },       { "replay_in_flight", test_replay_in_flight },
-	{ "stale", test_stale },     { "bad_index", test_bad_index },
+	{ "codec", test_codec },
+	{ "order_keys", test_order_keys },
+	{ "full", test_full },
+	{ "replay_in_flight", test_replay_in_flight },
+	{ "stale", test_stale },
+	{ "bad_index", test_bad_index },
 	{ "threads", test_threads },
+	{ "bell_rung", test_bell_rung },
+	{ "bell_threads", test_bell_threads },
 };
 
 int

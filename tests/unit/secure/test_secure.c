@@ -5,7 +5,10 @@
  * cookie and mac2, low-order keys, prologue mismatch), the replay window's edges, and
  * the transport keys: seal/open, replay after verification only, key update with
  * reordering, nonce discipline and the time and frame limits; the responder's load test
- * (windows, the mac2 budget) and a flood judged as the engine judges it.
+ * (windows, the mac2 budget) and a flood judged as the engine judges it. The mac1, mac2
+ * and cookie checks run both ways: OpenSSL's one-shot HMAC (a zeroed jar) and ipsec-mb from
+ * keys prepared once (a jar bound with xf_noise_cookie_jar_init, as an RX core's), with
+ * the same answers for every flipped byte of message 1.
  * The agreement with an independent implementation is noise_ref.py's job.
  */
 #include <errno.h>
@@ -385,14 +388,18 @@ test_low_order_keys(void)
 	        -EBADMSG);
 }
 
+/* bound: the jar on ipsec-mb (an RX core's), else OpenSSL's one-shot HMAC. */
 static void
-test_cookie(void)
+cookie_case(bool bound)
 {
 	static struct pair p;
 	uint8_t cr[XF_NOISE_COOKIE_LEN_MSG];
 	const uint8_t src2[6] = { 10, 0, 0, 2, 0x12, 0x34 };
 
 	pair_init(&p, NULL, NULL);
+	if (bound) {
+		CU_ASSERT_EQUAL_FATAL(xf_noise_cookie_jar_init(&p.jar, mgr, &rstat), 0);
+	}
 	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0, 0, p.m1), 0);
 	/* Not under load: mac2 is not needed. Under load: a cookie reply is due. */
 	CU_ASSERT_EQUAL(
@@ -429,6 +436,81 @@ test_cookie(void)
 	for (unsigned int i = 132; i < 148; i++) {
 		CU_ASSERT_EQUAL(p.m1[i], 0);
 	}
+}
+
+static void
+test_cookie(void)
+{
+	cookie_case(false);
+	cookie_case(true);
+}
+
+/*
+ * The jar bound to ipsec-mb answers as OpenSSL does: a message 1 with and without mac2,
+ * each byte of it flipped in turn, under load and not; a jar bound to another static key
+ * (whose prepared mac1 key is not ours) is not used for mac1; refused arguments.
+ */
+static void
+test_macs_bound(void)
+{
+	static struct pair p;
+	static struct xf_noise_cookie_jar plain, bound, wrong;
+	uint8_t secret[32], cr[XF_NOISE_COOKIE_LEN_MSG], m[XF_NOISE_MSG1_LEN];
+
+	fill(secret, sizeof(secret));
+	memset(&plain, 0, sizeof(plain));
+	memset(&bound, 0, sizeof(bound));
+	memset(&wrong, 0, sizeof(wrong));
+	xf_noise_cookie_jar_set(&plain, secret, 0);
+	xf_noise_cookie_jar_set(&bound, secret, 0); /* before init: init prepares it */
+	CU_ASSERT_EQUAL_FATAL(xf_noise_cookie_jar_init(&bound, mgr, &rstat), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_noise_cookie_jar_init(&wrong, mgr, &other), 0);
+	xf_noise_cookie_jar_set(&wrong, secret, 0); /* after init: set prepares it */
+	CU_ASSERT_EQUAL(xf_noise_cookie_jar_init(NULL, mgr, &rstat), -EINVAL);
+	CU_ASSERT_EQUAL(xf_noise_cookie_jar_init(&p.jar, NULL, &rstat), -EINVAL);
+	CU_ASSERT_EQUAL(xf_noise_cookie_jar_init(&p.jar, mgr, NULL), -EINVAL);
+	pair_init(&p, NULL, NULL);
+	for (int with_mac2 = 0; with_mac2 < 2; with_mac2++) {
+		CU_ASSERT_EQUAL_FATAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 5, NULL,
+		                                        T0 + (uint64_t)with_mac2, SEC, m),
+		                      0);
+		for (int load = 0; load < 2; load++) {
+			int want = with_mac2 || !load ? 0 : -EAGAIN;
+
+			CU_ASSERT_EQUAL(xf_noise_check_macs(&rstat, &plain, m, sizeof(m), src, 6,
+			                                    load, SEC),
+			                want);
+			CU_ASSERT_EQUAL(xf_noise_check_macs(&rstat, &bound, m, sizeof(m), src, 6,
+			                                    load, SEC),
+			                want);
+			CU_ASSERT_EQUAL(xf_noise_check_macs(&rstat, &wrong, m, sizeof(m), src, 6,
+			                                    load, SEC),
+			                want);
+		}
+		for (size_t i = 0; i < sizeof(m); i++) {
+			for (int load = 0; load < 2; load++) {
+				int a, b;
+
+				m[i] ^= 0x40;
+				a = xf_noise_check_macs(&rstat, &plain, m, sizeof(m), src, 6, load,
+				                        SEC);
+				b = xf_noise_check_macs(&rstat, &bound, m, sizeof(m), src, 6, load,
+				                        SEC);
+				m[i] ^= 0x40;
+				CU_ASSERT_EQUAL(a, b);
+				/* the bytes mac1 covers, and mac1 itself, fail; mac2 fails under
+				 * load only */
+				CU_ASSERT(a != 0 || (i >= 132 && !load));
+			}
+		}
+		if (!with_mac2) {
+			/* the cookie of the bound jar is the plain jar's: same secret, same src */
+			CU_ASSERT_EQUAL(
+			        xf_noise_cookie_reply(&rstat, &bound, m, src, 6, NULL, SEC, cr), 0);
+			CU_ASSERT_EQUAL(xf_noise_consume_cookie(&p.ih, cr, sizeof(cr), SEC), 0);
+		}
+	}
+	xf_noise_hs_wipe(&p.ih);
 }
 
 static void
@@ -912,6 +994,7 @@ static const struct xf_test tests[] = {
 	{ "bit_flips", test_bit_flips },
 	{ "low_order_keys", test_low_order_keys },
 	{ "cookie", test_cookie },
+	{ "macs_bound", test_macs_bound },
 	{ "hs_load", test_hs_load },
 	{ "flood", test_flood },
 	{ "replay_window", test_replay_window },
