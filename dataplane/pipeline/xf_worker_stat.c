@@ -313,7 +313,10 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 			 */
 			f->fresh = 1;
 			f->items = f->itemize ? XF_ITEM_NEW : 0;
-			stat_decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
+			/* New, or its partial file as the basis (its parent is made at commit). */
+			if (!partial_basis(w, f, fi)) {
+				stat_decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
+			}
 		} else if (res < 0) {
 			stat_decide(w, f, fi, XF_DEC_REFUSED, xf_status_of_errno(-res));
 		} else {
