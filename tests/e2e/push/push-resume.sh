@@ -58,12 +58,31 @@ last_job() {
 	pair_json a 'max([x["id"] for x in j["jobs"]], default=0)' jobs || pair_fail "cannot read A's jobs"
 }
 
+# cut_push SRC DEST FRAC: push SRC to b:DEST in the background (its pid in push_pid) and
+# return once its job has FRAC of its bytes done (its id in job). A push that ended
+# before that was seen (a loaded machine samples late) does not count: its copy on B is
+# removed and it runs again, three times at most.
+cut_push() {
+	local try rc last
+	for try in 1 2 3; do
+		last=$(last_job)
+		PAIR_CTL_TIMEOUT=$PAIR_PUSH_TIMEOUT pair_ctl a push "$1" "b:$2" --wait \
+			>"$PAIR_DIR/cut.out" 2>&1 &
+		push_pid=$!
+		rc=0
+		job=$(pair_wait_job bytes_done "$3" "$last") || rc=$?
+		[ "$rc" -ne 0 ] || return 0
+		wait "$push_pid" || true
+		[ "$rc" -eq 1 ] || pair_fail "the push of $2 did not reach $3 of its bytes in 60 s"
+		pair_log "try $try: the push of $2 ended before $3 of its bytes were seen done; again"
+		rm -rf "${PAIR_VOL_B:?}/$2"
+	done
+	pair_fail "the push of $2 was not cut at $3 in 3 tries"
+}
+
 # ---- 1: kill -9 of the receiver at 90% ----
 size=$((64 * MiB))
-last=$(last_job)
-PAIR_CTL_TIMEOUT=$PAIR_PUSH_TIMEOUT pair_ctl a push "$src/r1" b:r1 --wait >"$PAIR_DIR/push1.out" 2>&1 &
-push_pid=$!
-pair_wait_job bytes_done 0.9 "$last" >/dev/null || pair_fail "the first push did not reach 90%"
+cut_push "$src/r1" r1 0.9
 xferd_b=$(pgrep -P "$PAIR_PID_B" -x xferd) || pair_fail "no xferd under $PAIR_PID_B"
 kill -KILL "$xferd_b"
 wait "$PAIR_PID_B" 2>/dev/null || true
@@ -98,10 +117,7 @@ left=$(find "$PAIR_VOL_B/.xferd/partial" "$PAIR_VOL_B/.xferd/tmp" -mindepth 1 | 
 [ -z "$left" ] || pair_fail "left after the commit: $left"
 
 # ---- 2: cancel at half way, then the source changes ----
-last=$(last_job)
-PAIR_CTL_TIMEOUT=$PAIR_PUSH_TIMEOUT pair_ctl a push "$src/r2" b:r2 --wait >"$PAIR_DIR/push3.out" 2>&1 &
-push_pid=$!
-job=$(pair_wait_job bytes_done 0.5 "$last") || pair_fail "the third push did not reach half way"
+cut_push "$src/r2" r2 0.5
 pair_ctl a cancel "$job" >/dev/null || pair_fail "cancel $job failed"
 wait "$push_pid" || true
 wait_for "B keeps the cancelled file's partial" partial_kept
