@@ -142,6 +142,8 @@ struct xf_config_volume {
 	enum xf_config_apply delta_apply; /**< How COPY ops reach the temp file. */
 	uint32_t sig_cache_mb;            /**< Signature cache of the volume, MiB; 0 = off. */
 	bool keep_owner;                  /**< Keeps the owners and groups a push sends. */
+	uint32_t partial_max_files;       /**< Partial files kept, at most; 0 = none. */
+	uint32_t partial_max_mb;          /**< Space the partial files take, at most, MiB. */
 	unsigned int n_workers;           /**< Entries used in workers[]; 0 = every worker. */
 	uint32_t workers[XF_CONFIG_MAX_WORKERS]; /**< Worker lcores that write it. */
 	struct {

@@ -233,6 +233,15 @@ static const struct field volume_fields[] = {
 	     "Keep the owners and groups a push sends (xferctl push -o, -g: numeric uid and "
 	     "gid; needs CAP_CHOWN: an entry that cannot have them fails with status ATTR); "
 	     "false = a push that asks for them is refused"),
+	/* restart: the pipeline scans and bounds the partial files when it is made */
+	INT("partial_max_files", struct xf_config_volume, partial_max_files, 0, 4096, 0, "16",
+	    "Partial files kept for a resumed push, at most: the temp file of a file of 1 MiB "
+	    "or more that failed or whose session ended before it was verified, kept in "
+	    ".xferd/partial/ as the delta basis of the next push of the same path and version; "
+	    "oldest removed first; 0 = none kept (and those there removed at start)"),
+	INT("partial_max_mb", struct xf_config_volume, partial_max_mb, 0, 16777216, 0, "65536",
+	    "Space the partial files of the volume take, at most, MiB (allocated blocks); "
+	    "oldest removed first"),
 	/* restart: each volume's pipeline is made over its workers */
 	LIST("workers", struct xf_config_volume, workers, n_workers, 0, &el_lcore, 0, "[]",
 	     "Worker lcores (of cores.workers, unique) that write this volume, the first "

@@ -735,6 +735,16 @@ xferd_stats_json(struct xferd *d)
 		                  (json_int_t)st.sc_committed, "evicted", (json_int_t)st.sc_evicted,
 		                  "loaded", (json_int_t)st.sc_loaded, "corrupt",
 		                  (json_int_t)st.sc_corrupt, "bytes", (json_int_t)st.sc_bytes));
+		json_object_set_new(json_object_get(result, "delta"), "partial",
+		                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "kept",
+		                              (json_int_t)st.partial_kept, "used",
+		                              (json_int_t)st.partial_used, "bytes_saved",
+		                              (json_int_t)st.partial_saved, "evicted",
+		                              (json_int_t)st.partial_evicted, "stale",
+		                              (json_int_t)st.partial_stale, "recovered",
+		                              (json_int_t)st.partial_recovered, "discarded",
+		                              (json_int_t)st.partial_discarded, "untagged",
+		                              (json_int_t)st.partial_untagged));
 		json_object_set_new(json_object_get(result, "dataplane"), "slow_storage_steps",
 		                    json_integer((json_int_t)st.slow_storage_steps));
 		json_object_set_new(json_object_get(result, "dataplane"), "source_fd_waits",

@@ -240,6 +240,8 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 		ev->no_clone = cv->delta_apply == XF_CONFIG_APPLY_READ_WRITE;
 		ev->sig_cache_mb = cv->sig_cache_mb;
 		ev->keep_owner = cv->keep_owner;
+		ev->partial_max_files = cv->partial_max_files;
+		ev->partial_max_bytes = (uint64_t)cv->partial_max_mb << 20;
 		/* The config names workers by lcore (checked: each is in cores.workers). */
 		for (unsigned int k = 0; k < cv->n_workers; k++) {
 			for (unsigned int w = 0; w < ec->n_workers; w++) {

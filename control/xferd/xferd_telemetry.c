@@ -268,6 +268,14 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "delta_crc_combined_bytes", st->crc_combined_bytes);
 	rte_tel_data_add_dict_u64(info, "delta_basis_changed", st->basis_changed);
 	rte_tel_data_add_dict_u64(info, "delta_basis_dirty", st->basis_dirty);
+	rte_tel_data_add_dict_u64(info, "delta_partial_kept", st->partial_kept);
+	rte_tel_data_add_dict_u64(info, "delta_partial_used", st->partial_used);
+	rte_tel_data_add_dict_u64(info, "delta_partial_bytes_saved", st->partial_saved);
+	rte_tel_data_add_dict_u64(info, "delta_partial_evicted", st->partial_evicted);
+	rte_tel_data_add_dict_u64(info, "delta_partial_stale", st->partial_stale);
+	rte_tel_data_add_dict_u64(info, "delta_partial_recovered", st->partial_recovered);
+	rte_tel_data_add_dict_u64(info, "delta_partial_discarded", st->partial_discarded);
+	rte_tel_data_add_dict_u64(info, "delta_partial_untagged", st->partial_untagged);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_hits", st->sc_hits);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_misses", st->sc_misses);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_stale", st->sc_stale);

@@ -234,6 +234,8 @@ create_volume(struct xf_engine *e, unsigned int v)
 	plc.no_clone = cv->no_clone;
 	plc.sig_cache_mb = cv->sig_cache_mb;
 	plc.keep_owner = cv->keep_owner;
+	plc.partial_max_files = cv->partial_max_files;
+	plc.partial_max_bytes = cv->partial_max_bytes;
 	plc.release = release_mbuf;
 	ev->pl = xf_pipeline_create(&plc);
 	if (ev->pl == NULL) {

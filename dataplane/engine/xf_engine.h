@@ -48,6 +48,8 @@ struct xf_engine_volume {
 	bool no_clone;                 /**< COPY ops read and write, whatever the volume can do */
 	uint32_t sig_cache_mb;         /**< signature cache, MiB (xf_pipeline_conf.sig_cache_mb) */
 	bool keep_owner;               /**< keeps owners and groups (xf_pipeline_conf.keep_owner) */
+	uint32_t partial_max_files;    /**< xf_pipeline_conf.partial_max_files */
+	uint64_t partial_max_bytes;    /**< xf_pipeline_conf.partial_max_bytes */
 	/** Workers that write it, as indices into worker_lcore[] (the first is its commit
 	 *  worker); 0: every worker, in order. */
 	unsigned int n_workers;
@@ -374,6 +376,11 @@ struct xf_engine_stats {
 	 * whose CRC-64 came from block CRCs; files whose basis changed under them. */
 	uint64_t cloned_bytes, copy_range_bytes, crc_combined_bytes, basis_changed;
 	uint64_t basis_dirty; /**< DELTA files not cloned: their basis was not written back */
+	/** Partial files, every volume (xf_pipeline_times.partial_*: kept, used as a basis,
+	 *  COPY bytes taken from them, evicted, removed as another version's, found at start,
+	 *  dropped at start, temp files that could not be tagged). */
+	uint64_t partial_kept, partial_used, partial_saved, partial_evicted, partial_stale,
+	        partial_recovered, partial_discarded, partial_untagged;
 	/* Compressed DATA received (docs/PROTOCOL.md 6.16), every volume: frames inflated,
 	 * their bytes as they came and inflated, and those refused by reason (their file
 	 * fails). struct xf_pipeline_times's zip_* counters. */

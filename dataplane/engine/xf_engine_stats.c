@@ -149,6 +149,14 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->crc_combined_bytes += t.crc_combined;
 		st->basis_changed += t.basis_changed;
 		st->basis_dirty += t.basis_dirty;
+		st->partial_kept += t.partial_kept;
+		st->partial_used += t.partial_used;
+		st->partial_saved += t.partial_saved;
+		st->partial_evicted += t.partial_evicted;
+		st->partial_stale += t.partial_stale;
+		st->partial_recovered += t.partial_recovered;
+		st->partial_discarded += t.partial_discarded;
+		st->partial_untagged += t.partial_untagged;
 		st->zip_frames += t.zip_frames;
 		st->zip_bytes_in += t.zip_bytes_in;
 		st->zip_bytes_out += t.zip_bytes_out;

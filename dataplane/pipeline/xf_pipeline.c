@@ -18,6 +18,7 @@
 
 #include "xf_path.h"
 #include "xf_filter.h"
+#include "xf_partial.h"
 #include "xf_pipeline_priv.h"
 #include "xf_sigcache.h"
 
@@ -30,10 +31,40 @@
 
 static atomic_uint ring_seq;
 
-/* Create (or reuse) the staging directory and empty it: temp files of a previous run
- * are never valid, since nothing uncommitted survives a restart. */
+/*
+ * Create (or reuse) the directory of partial files in the staging directory
+ * (docs/PIPELINE.md, "Partial files"). @return its fd, or -errno.
+ */
 static int
-staging_open(int root_fd)
+partial_dir_open(int root_fd)
+{
+	int xfd, fd;
+
+	if (mkdirat(root_fd, XF_STAGING_DIR, 0700) != 0 && errno != EEXIST) {
+		return -errno;
+	}
+	xfd = openat(root_fd, XF_STAGING_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (xfd < 0) {
+		return -errno;
+	}
+	if (mkdirat(xfd, XF_PARTIAL_DIR, 0700) != 0 && errno != EEXIST) {
+		fd = -errno;
+	} else {
+		fd = openat(xfd, XF_PARTIAL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		fd = fd >= 0 ? fd : -errno;
+	}
+	close(xfd);
+	return fd;
+}
+
+/*
+ * Create (or reuse) the staging directory and empty it: temp files of a previous run are
+ * never committed, since nothing uncommitted survives a restart. A tagged temp file of a
+ * large file first becomes a partial file in part_fd (when part_fd >= 0), the basis of
+ * its next push; the counts go to st.
+ */
+static int
+staging_open(int root_fd, int part_fd, struct xf_partial_start *st)
 {
 	int xfd, tfd, dfd;
 	DIR *d;
@@ -65,6 +96,9 @@ staging_open(int root_fd)
 		}
 		close(tfd);
 		return -EIO;
+	}
+	if (part_fd >= 0) {
+		xf_partial_recover(tfd, part_fd, st);
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
@@ -266,6 +300,7 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	atomic_init(&p->gen_next, 1);
 	p->root_fd = -1;
 	p->tmp_fd = -1;
+	p->part_fd = -1;
 	raise_nofile();
 	p->root_fd = openat(conf->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (p->root_fd < 0) {
@@ -280,10 +315,31 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 			p->volume_id = ((uint64_t)sb.st_dev << 32) ^ (uint64_t)sb.st_ino;
 		}
 	}
-	p->tmp_fd = staging_open(p->root_fd);
-	if (p->tmp_fd < 0) {
-		err = -p->tmp_fd;
+	p->part_fd = partial_dir_open(p->root_fd);
+	if (p->part_fd < 0) {
+		err = -p->part_fd;
 		goto err_destroy;
+	}
+	{
+		struct xf_partial_start st = { 0 };
+		int ev;
+
+		p->tmp_fd = staging_open(p->root_fd, p->part_fd, &st);
+		if (p->tmp_fd < 0) {
+			err = -p->tmp_fd;
+			goto err_destroy;
+		}
+		/* With partial_max_files 0 every partial goes, and none is kept from now. */
+		ev = xf_partial_evict(p->part_fd, p->conf.partial_max_files,
+		                      p->conf.partial_max_bytes);
+		p->part_recovered = st.recovered;
+		p->part_discarded = st.discarded;
+		atomic_init(&p->part_kept, 0);
+		atomic_init(&p->part_evicted, ev > 0 ? (uint64_t)ev : 0);
+		if (p->conf.partial_max_files == 0) {
+			close(p->part_fd);
+			p->part_fd = -1;
+		}
 	}
 	p->create_keep = probe_create_keep(p->tmp_fd);
 	p->unnamed_ok = !conf->named_temps && probe_unnamed(p->tmp_fd);
@@ -396,6 +452,9 @@ xf_pipeline_destroy(struct xf_pipeline *p)
 	}
 	if (p->tmp_fd >= 0) {
 		close(p->tmp_fd);
+	}
+	if (p->part_fd >= 0) {
+		close(p->part_fd);
 	}
 	if (p->root_fd >= 0) {
 		close(p->root_fd);
@@ -801,6 +860,10 @@ xf_pipeline_times(const struct xf_pipeline *p, struct xf_pipeline_times *t)
 	for (unsigned int w = 0; w < p->conf.n_workers; w++) {
 		xf_worker_add_times(p->w[w], t);
 	}
+	t->partial_kept = atomic_load_explicit(&p->part_kept, memory_order_relaxed);
+	t->partial_evicted = atomic_load_explicit(&p->part_evicted, memory_order_relaxed);
+	t->partial_discarded = p->part_discarded;
+	t->partial_recovered = p->part_recovered;
 }
 
 void

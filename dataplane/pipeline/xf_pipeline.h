@@ -105,6 +105,9 @@ struct xf_pipeline_conf {
 	                             or copy_file_range (tests, benchmarks) */
 	uint32_t sig_cache_mb;  /**< the signature cache of the volume, MiB, shared out over its
 	                             workers and kept in XF_STAGING_DIR (0: none; docs/DELTA.md) */
+	uint32_t partial_max_files; /**< partial files kept for a resumed push, at most (0: none
+	                                 kept; docs/PIPELINE.md, "Partial files") */
+	uint64_t partial_max_bytes; /**< and the space they take, at most, bytes */
 	xf_pipeline_source_fn source[XF_PIPELINE_MAX_RX]; /**< frame source per RX core */
 	void *source_arg[XF_PIPELINE_MAX_RX];
 	xf_pipeline_release_fn release; /**< frame buffer release */
@@ -316,6 +319,18 @@ struct xf_pipeline_times {
 	                               signature cache entries stay pending */
 	uint64_t basis_dirty;     /**< DELTA files on a cloning volume whose basis was not
 	                               written back yet: not cloned */
+	/* Partial files (docs/PIPELINE.md, "Partial files"). */
+	uint64_t partial_kept;      /**< temp files of failed or ended files kept as partials */
+	uint64_t partial_used;      /**< files whose delta basis was their partial */
+	uint64_t partial_saved;     /**< COPY bytes taken from a partial: not sent again */
+	uint64_t partial_evicted;   /**< partials removed, oldest first, for the bounds */
+	uint64_t partial_discarded; /**< at start: partials and tagged temps that could not prove
+	                                 what they are for, or a smaller copy of one */
+	uint64_t partial_recovered; /**< at start: tagged temp files of a killed run kept */
+	uint64_t partial_stale;     /**< partials found for another version of their path's
+	                                 source (size or mtime): removed, not used */
+	uint64_t partial_untagged;  /**< large files whose temp file could not be tagged (no
+	                                 user xattrs on the volume): not kept if they fail */
 	/* The signature cache (xf_sigcache.h: the counters of the same names). */
 	uint64_t sc_hits, sc_misses, sc_stale, sc_stored, sc_committed, sc_evicted, sc_too_big;
 	uint64_t sc_loaded, sc_corrupt, sc_saved, sc_bytes, sc_capacity;

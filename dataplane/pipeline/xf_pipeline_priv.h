@@ -192,6 +192,16 @@ struct xf_pipeline {
 	 * compare-and-swap only (no lock); each pipeline has its own.
 	 */
 	_Atomic uint64_t delta_failed[XF_DF_SLOTS];
+	/*
+	 * Partial files (docs/PIPELINE.md, "Partial files"): XF_STAGING_DIR/XF_PARTIAL_DIR,
+	 * ours (-1: none kept), and the counters of the workers that keep and evict them
+	 * (any worker: relaxed atomic adds, on a failure path) and of the start-up scan.
+	 */
+	int part_fd;
+	_Atomic uint64_t part_kept;
+	_Atomic uint64_t part_evicted;
+	uint64_t part_discarded;
+	uint64_t part_recovered;
 };
 
 /* Session side (xf_session.c), all on the session's RX core. */

@@ -440,6 +440,10 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->stat_nodir += w->t.stat_nodir;
 	t->stat_lookups += w->t.stat_lookups;
 	t->copy_kept += w->t.copy_kept;
+	t->partial_used += w->t.partial_used;
+	t->partial_saved += w->t.partial_saved;
+	t->partial_untagged += w->t.partial_untagged;
+	t->partial_stale += w->t.partial_stale;
 	t->zip_frames += w->t.zip_frames;
 	t->zip_bytes_in += w->t.zip_bytes_in;
 	t->zip_bytes_out += w->t.zip_bytes_out;

@@ -37,6 +37,9 @@
  *   xf_worker_commit.c  the commit executor (worker XF_COMMIT_WORKER): cq_head, bn, bpos,
  *                       bphase, bfs_next, bstep, bctx, bpfd, sync_*, ch_*, cstatus[],
  *                       cchanged[], cfres[], cdir, cdir_fd, cdir_dirty, root_dirty.
+ *   xf_worker_partial.c partial files: a file's pkeep and pbasis, p->part_kept and
+ *                       p->part_evicted (relaxed atomic adds, shared by the pipeline's
+ *                       workers); a failed file's temp file renamed into XF_PARTIAL_DIR.
  *   xf_worker_delete.c  deletions of sessions with --delete (XF_WORK_DELETE), one walk
  *                       at a time, a bounded step per poll: del_head, del_tail.
  *   xf_worker_parent.c  the commit executor's parent directories: the cached one (cdir,
@@ -59,6 +62,7 @@
 
 #include "xf_csum.h"
 #include "xf_delta.h"
+#include "xf_partial.h"
 #include "xf_pipeline_priv.h"
 #include "xf_sigcache.h"
 #include "xf_zip.h"
@@ -171,6 +175,8 @@ struct wfile {
 	uint8_t tmp_retried; /* a leftover temp file of the same name was removed */
 	uint8_t fresh;       /* the quick check found nothing at the final path */
 	uint8_t unnamed;     /* the temp file has no name (O_TMPFILE): the commit links it */
+	uint8_t pkeep;       /* its temp file is tagged: kept as a partial if it fails */
+	uint8_t pbasis;      /* its basis is its partial, not the file at its final path */
 	uint8_t inplace;     /* a staged directory (DIR), or a file written in one (REG) */
 	uint8_t stg_busy;    /* REG in place: counted in its directory's busy */
 	uint8_t run;         /* REG: in a run after its directory's entry (XF_WORK_F_RUN) */
@@ -458,6 +464,7 @@ struct xf_worker {
 	 * component is made (its byte there in psave), the component's start, and the
 	 * directory it is made in (ppfd, opened beneath the root). */
 	char pbuf[XF_PATH_MAX + 1];
+	struct xf_partial_id pid; /* scratch of xf_worker_partial.c: a file's partial id */
 	uint32_t plen, ppos, pstart;
 	char psave;
 	int ppfd;
@@ -722,6 +729,12 @@ void on_write(struct xf_worker *w, uint32_t oi, int32_t res);
 void do_copy(struct xf_worker *w, const struct xf_work *it);
 void on_cread(struct xf_worker *w, uint32_t si, int32_t res);
 void on_cwrite(struct xf_worker *w, uint32_t si, int32_t res);
+
+/* ---- xf_worker_partial.c ---- */
+void partial_tag(struct xf_worker *w, struct wfile *f);
+bool partial_basis(struct xf_worker *w, struct wfile *f, uint32_t fi);
+void partial_fail(struct xf_worker *w, struct wfile *f, uint8_t status);
+void partial_verified(struct xf_worker *w, struct wfile *f);
 
 /* ---- xf_worker_verify.c ---- */
 void fail_file(struct xf_worker *w, struct wfile *f, uint8_t status);

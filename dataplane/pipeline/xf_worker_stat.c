@@ -85,7 +85,10 @@ stat_decide(struct xf_worker *w, struct wfile *f, uint32_t fi, uint8_t decision,
 		/* The temp file exists before the decision goes out, so DATA never waits. */
 		f->state = W_TMP;
 		xf_work_tmpname(f->tmpname, f->sid, f->sess_id, f->file);
-		f->unnamed = f->fresh && !f->delta && !f->inplace && w->p->unnamed_ok;
+		/* A large file's temp file is named and tagged, to be kept as a partial if it
+		 * fails, or found again after a crash (docs/PIPELINE.md, "Partial files"). */
+		f->pkeep = w->p->part_fd >= 0 && !f->inplace && f->size >= XF_PARTIAL_MIN;
+		f->unnamed = f->fresh && !f->delta && !f->inplace && !f->pkeep && w->p->unnamed_ok;
 		tmp_open(w, f, fi);
 		return;
 	}
@@ -329,7 +332,10 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 			 */
 			f->fresh = 1;
 			f->items = f->itemize ? XF_ITEM_NEW : 0;
-			stat_decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
+			/* New, or its partial file as the basis (its parent is made at commit). */
+			if (!partial_basis(w, f, fi)) {
+				stat_decide(w, f, fi, XF_DEC_WHOLE, XF_ST_OK);
+			}
 		} else if (res < 0) {
 			stat_decide(w, f, fi, XF_DEC_REFUSED, xf_status_of_errno(-res));
 		} else {
@@ -366,6 +372,10 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 	}
 	if (dec == XF_DEC_DELTA && (f->aborted || df_take(w, df_key(w, f)))) {
 		dec = XF_DEC_WHOLE; /* its last DELTA failed: whole this time */
+	}
+	if ((res >= 0 || res == -ENOENT) && (dec == XF_DEC_DELTA || dec == XF_DEC_WHOLE) &&
+	    partial_basis(w, f, fi)) {
+		return;
 	}
 	if (res >= 0 && dec == XF_DEC_DELTA) {
 		/* Open the basis beneath its parent (kept open until then), never following
@@ -536,6 +546,11 @@ on_tmp(struct xf_worker *w, uint32_t fi, int32_t res)
 	}
 	f->fd = res;
 	f->state = W_OPEN;
+	if (f->pkeep && f->aborted) {
+		f->pkeep = 0; /* never tagged: removed below as any temp file */
+	} else if (f->pkeep) {
+		partial_tag(w, f);
+	}
 	if (f->aborted) {
 		fail_file(w, f, XF_ST_IO);
 		return;

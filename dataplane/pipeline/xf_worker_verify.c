@@ -18,6 +18,7 @@ void
 fail_file(struct xf_worker *w, struct wfile *f, uint8_t status)
 {
 	/* Failure path only: short blocking calls on the worker, never on an RX core. */
+	partial_fail(w, f, status);
 	if (f->fd >= 0) {
 		close(f->fd);
 		f->fd = -1;
@@ -112,6 +113,7 @@ file_verify(struct xf_worker *w, struct wfile *f)
 		}
 	}
 	ns_verified(w, f);
+	partial_verified(w, f);
 	close_basis(w, f);
 	stg_release(w, f, true);
 	w->t.modes_at_create += f->mode_set;

@@ -439,6 +439,9 @@ do_copy(struct xf_worker *w, const struct xf_work *it)
 	if (end > f->max_end) {
 		f->max_end = end;
 	}
+	if (f->pbasis) {
+		w->t.partial_saved += it->len; /* not sent again: taken from its partial */
+	}
 	if (copy_direct(w, f, it->off, it->val, it->len)) {
 		return;
 	}

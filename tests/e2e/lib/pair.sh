@@ -315,6 +315,30 @@ print(" ".join("%s=%s" % (k, j[k]) for k in ("state", "files_total", "files_sent
 	return "$rc"
 }
 
+# pair_wait_job FIELD FRAC LAST: until A's first job with an id above LAST has FIELD (a
+# byte count of `xferctl jobs`) at FRAC of its bytes_total or more; prints its id. One
+# Python process polls every 5 ms, so that a loaded machine still samples often. Returns
+# 1 if the job ended first, 2 if it did not get there in 60 s.
+pair_wait_job() {
+	python3 - "$PAIR_XFERCTL" "$PAIR_DIR/a.sock" "$1" "$2" "$3" <<-'PY'
+		import json, subprocess, sys, time
+		ctl, sock, field = sys.argv[1], sys.argv[2], sys.argv[3]
+		frac, last = float(sys.argv[4]), int(sys.argv[5])
+		end = time.monotonic() + 60
+		while time.monotonic() < end:
+		    out = subprocess.run([ctl, "-s", sock, "--json", "jobs"], capture_output=True,
+		                         timeout=20).stdout
+		    jobs = [x for x in json.loads(out)["jobs"] if x["id"] > last]
+		    if jobs and jobs[0]["state"] not in ("queued", "running"):
+		        sys.exit(1)
+		    if jobs and jobs[0][field] >= frac * jobs[0]["bytes_total"]:
+		        print(jobs[0]["id"])
+		        sys.exit(0)
+		    time.sleep(0.005)
+		sys.exit(2)
+	PY
+}
+
 # pair_expect_io SIDE DIR WHAT: the back end xferd reports for DIR (WHAT: "volume" from
 # SIDE's stats, or "job" from the last job) is PAIR_IO if set, else what transfer.io auto
 # gives DIR's file system: inline on tmpfs, ramfs and XFS, io_uring elsewhere for a

@@ -70,24 +70,9 @@ for ((attempt = 1; round < ROUNDS; attempt++)); do
 		>"$PAIR_DIR/push1.out" 2>&1 &
 	push_pid=$!
 	# Kill B once that fraction of the bytes is sent: paced, A's job's wire bytes grow
-	# smoothly (bytes_done jumps as staged directories go in place). One Python process
-	# polls, so that a loaded machine still samples every few milliseconds.
+	# smoothly (bytes_done jumps as staged directories go in place).
 	rc=0
-	python3 - "$PAIR_XFERCTL" "$PAIR_DIR/a.sock" "$frac" "$last_job" <<-'PY' || rc=$?
-		import json, subprocess, sys, time
-		ctl, sock, frac, last = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
-		end = time.monotonic() + 60
-		while time.monotonic() < end:
-		    out = subprocess.run([ctl, "-s", sock, "--json", "jobs"], capture_output=True,
-		                         timeout=20).stdout
-		    jobs = [x for x in json.loads(out)["jobs"] if x["id"] > last]
-		    if jobs and jobs[0]["state"] not in ("queued", "running"):
-		        sys.exit(1)
-		    if jobs and jobs[0]["wire_bytes_sent"] >= frac * jobs[0]["bytes_total"]:
-		        sys.exit(0)
-		    time.sleep(0.005)
-		sys.exit(2)
-	PY
+	pair_wait_job wire_bytes_sent "$frac" "$last_job" >/dev/null || rc=$?
 	# 1: the push ended first (seen at the end of the round, which then does not count).
 	[ "$rc" -le 1 ] || pair_fail "round $round: $frac of the push not sent in 60 s"
 	xferd_b=$(pgrep -P "$PAIR_PID_B" -x xferd) || pair_fail "round $round: no xferd under $PAIR_PID_B"

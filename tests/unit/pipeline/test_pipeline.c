@@ -673,6 +673,107 @@ abort_case(const char *tag, struct list *l, unsigned int workers, uint64_t limit
 }
 
 /*
+ * Partial files (docs/PIPELINE.md, "Partial files"): an 8 MiB file whose session is
+ * aborted about half way keeps its temp file as .xferd/partial/HASH, nothing at its final
+ * path. The next push of the same version takes it as its basis: what it holds comes as
+ * COPY (counted in partial_saved), the rest as DATA, the file is identical and the
+ * partial gone. With new_version, the file's mtime changes before the next push: the
+ * partial is removed unused (partial_stale) and the whole file is sent.
+ */
+static void
+partial_case(const char *tag, bool new_version)
+{
+	const uint64_t size = 8u << 20;
+	struct xf_memsend_conf mc = {
+		.session = 0xab048, .max_payload = XF_PAYLOAD_MTU1500, .window = 64, .seed = 3
+	};
+	struct xf_pipeline_conf pc = { .n_rx = 1,
+		                       .n_workers = 2,
+		                       .rx_core = { 1 },
+		                       .worker_core = { 2, 3 },
+		                       .io = xf_test_io(),
+		                       .window = 64,
+		                       .max_sessions = 1,
+		                       .partial_max_files = 4,
+		                       .partial_max_bytes = 1u << 30,
+		                       .source = { abort_source },
+		                       .release = xf_memsend_release,
+		                       .stop_when_done = true };
+	/* About half of the file's 5,992 DATA frames (the list and FILE_END aside). */
+	struct abort_src as = { .limit = 3000 };
+	struct run_opts o = { .window = 64, .partial_max_files = 4, .partial_max_bytes = 1u << 30 };
+	struct xf_pipeline_times t;
+	struct run_result r;
+	struct list l = { 0 };
+	struct xf_pipeline *p;
+	char tmp[300], part[300], fin[300];
+	int root;
+
+	mkpaths(tag);
+	add_file(&l, "small", 1000);
+	add_file(&l, "d/big", size);
+	root = open(dst_dir, O_RDONLY | O_DIRECTORY);
+	mc.files = l.f;
+	mc.nfiles = l.n;
+	as.ms = xf_memsend_create(&mc);
+	pc.root_fd = root;
+	pc.source_arg[0] = &as;
+	p = xf_pipeline_create(&pc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	as.s = xf_pipeline_session_open(p, 0, 0, 0, mc.session, mc.max_payload, 0, xf_memsend_tx,
+	                                as.ms);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(as.s);
+	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
+	CU_ASSERT_TRUE(xf_session_is_done(as.s));
+	CU_ASSERT_EQUAL(xf_pipeline_session_close(p, as.s), 0);
+	xf_pipeline_times(p, &t);
+	CU_ASSERT_EQUAL(t.partial_kept, 1);
+	CU_ASSERT_EQUAL(t.partial_untagged, 0);
+	xf_pipeline_destroy(p);
+	xf_memsend_destroy(as.ms);
+	close(root);
+	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
+	snprintf(part, sizeof(part), "%s/.xferd/partial", dst_dir);
+	snprintf(fin, sizeof(fin), "%s/d/big", dst_dir);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(part), 1);
+	CU_ASSERT_NOT_EQUAL(access(fin, F_OK), 0);
+	if (new_version) {
+		l.f[1].mtime_ns += 1000000000ll;
+	}
+	run(dst_dir, &l, &o, &r);
+	CU_ASSERT_EQUAL(r.status[0], 0);
+	CU_ASSERT_EQUAL(r.status[1], 0);
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	printf("\n  %s: partial used %llu, stale %llu, COPY %llu B, DATA %llu B\n", tag,
+	       (unsigned long long)r.times.partial_used, (unsigned long long)r.times.partial_stale,
+	       (unsigned long long)r.ms.matched_bytes, (unsigned long long)r.ms.literal_bytes);
+	if (new_version) {
+		CU_ASSERT_EQUAL(r.times.partial_used, 0);
+		CU_ASSERT_EQUAL(r.times.partial_stale, 1);
+		CU_ASSERT_EQUAL(r.ms.matched_bytes, 0);
+	} else {
+		CU_ASSERT_EQUAL(r.times.partial_used, 1);
+		CU_ASSERT_EQUAL(r.times.partial_stale, 0);
+		CU_ASSERT(r.ms.matched_bytes >= size / 4);
+		CU_ASSERT(r.ms.literal_bytes <= size * 3 / 4);
+		CU_ASSERT_EQUAL(r.ms.matched_bytes + r.ms.literal_bytes, size);
+		CU_ASSERT_EQUAL(r.times.partial_saved, r.ms.matched_bytes);
+	}
+	CU_ASSERT_EQUAL(xh_count_entries(part), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
+	result_free(&r);
+	list_free(&l);
+}
+
+static void
+test_abort_partial(void)
+{
+	partial_case("partial", false);
+	partial_case("partial-stale", true);
+}
+
+/*
  * Abort in the middle of a transfer: the session finishes without DONE, every temp
  * file (and staged directory) is removed, no fd is left open, and each final path holds
  * the complete file or nothing. A second push then completes the tree (committed files
@@ -873,6 +974,7 @@ static const struct xf_test tests[] = {
 	{ "sparse files: holes stay holes, lost data and a long end fail", test_sparse_files },
 	{ "rename chain: order and one result per file", test_rename_chain },
 	{ "abort", test_abort },
+	{ "abort keeps a large file's partial; the next push resumes from it", test_abort_partial },
 	{ "two RX cores", test_two_rx_cores },
 	{ "tree end to end", test_tree_end_to_end },
 	{ "staged directories", test_staged_dirs },

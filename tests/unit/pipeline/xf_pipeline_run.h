@@ -233,6 +233,10 @@ struct run_opts {
 	uint32_t sig_cache_mb; /* xf_pipeline_conf.sig_cache_mb (0: no signature cache) */
 	struct reuse *reuse;   /* non-NULL: one pipeline for every run given it (the caller
 	                          destroys reuse->p), its sessions one after another */
+
+	/* xf_pipeline_conf.partial_max_files (0: no partial file kept) and _bytes */
+	uint32_t partial_max_files;
+	uint64_t partial_max_bytes;
 };
 
 /* A pipeline kept from run to run: its source reads the current run's sender. */
@@ -286,6 +290,8 @@ run(const char *dst, const struct list *l, const struct run_opts *o, struct run_
 		.no_clone = o->no_clone,
 		.verify_full = o->verify_full,
 		.sig_cache_mb = o->sig_cache_mb,
+		.partial_max_files = o->partial_max_files,
+		.partial_max_bytes = o->partial_max_bytes,
 		.window = o->window,
 		.max_sessions = 2,
 		.fsync = o->fsync,
