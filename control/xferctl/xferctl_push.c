@@ -246,11 +246,12 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		{ "max-delete", required_argument, NULL, 'M' },
 		{ "compress", no_argument, NULL, 'z' },
 		{ "no-compress", no_argument, NULL, 'Z' },
+		{ "lanes", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool wait = false, checksum = false, del = false, dry = false, itemize = false;
 	bool links = false;
-	long long max_delete = -1;
+	long long max_delete = -1, lanes = 0;
 	int compress = -1; /* -1: transfer.compress decides */
 	char *end;
 	const char *src, *target, *peer;
@@ -281,6 +282,17 @@ cmd_push(const struct opts *o, int argc, char **argv)
 			del = true;
 		} else if (c == 'z' || c == 'Z') {
 			compress = c == 'z';
+		} else if (c == 'L') {
+			errno = 0;
+			lanes = strtoll(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || lanes < 1 ||
+			    lanes > 16) {
+				fprintf(stderr,
+				        "xferctl: push: --lanes '%s': expected a number from 1 to 16\n",
+				        optarg);
+				xf_filter_free(filter);
+				return EXIT_USAGE;
+			}
 		} else if (c == 'M') {
 			errno = 0;
 			max_delete = strtoll(optarg, &end, 10);
@@ -302,7 +314,8 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		fprintf(stderr,
 		        "xferctl: push SRC_DIR PEER:DEST_DIR|PEER::VOLUME[/DEST_DIR] [--wait] "
 		        "[-n|--dry-run] [-i|--itemize-changes] [-H|--hard-links] "
-		        "[--checksum] [--compress|--no-compress] [--delete] [--max-delete N] "
+		        "[--checksum] [--compress|--no-compress] [--lanes N] [--delete] "
+		        "[--max-delete N] "
 		        "[--exclude PAT] "
 		        "[--include PAT] [--filter RULE] [--exclude-from FILE] "
 		        "[--include-from FILE]\n");
@@ -347,6 +360,9 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	}
 	if (args != NULL && links) {
 		json_object_set_new(args, "hard_links", json_true());
+	}
+	if (args != NULL && lanes > 0) {
+		json_object_set_new(args, "lanes", json_integer(lanes));
 	}
 	if (args != NULL && compress >= 0) {
 		json_object_set_new(args, "compress", json_boolean(compress));

@@ -116,6 +116,12 @@ udp_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_net_rx_result *
 		rte_pktmbuf_free(m);
 		return;
 	}
+	if (res->dst_port != rx->e->conf.udp_port) {
+		/* The lanes' ports take our pushes' answers only (docs/ENGINE.md, "Lanes"). */
+		rx->no_session++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	if (!eng_rs_input(rx, m, &msg, payload, len, res->src_ip, res->src_port)) {
 		rte_pktmbuf_free(m);
 	}

@@ -150,7 +150,8 @@ check_structure(const struct list *l, const struct xf_lanes *s)
 			continue;
 		}
 		for (uint32_t j = 0; j < i; j++) {
-			if (l->e[j].kind == XF_FILE_REG && strcmp(l->path[j], l->e[i].target) == 0) {
+			if (l->e[j].kind == XF_FILE_REG &&
+			    strcmp(l->path[j], l->e[i].target) == 0) {
 				CU_ASSERT_EQUAL(lane_of[i], lane_of[j]);
 			}
 		}
