@@ -360,8 +360,9 @@ push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
 	return 0;
 }
 
-/* args.lanes (integer 1..16; absent: transfer.lanes, reloadable). The engine checks it
- * against its ports and the push's modes. */
+/* args.lanes (integer 1..16; absent: transfer.lanes, reloadable, except for a push with
+ * dry_run, itemize or delete, which one session carries). The engine checks it against
+ * its ports and the push's modes. */
 static int
 push_lanes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
            struct xf_ctl_reply *reply)
@@ -374,8 +375,13 @@ push_lanes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
 		                   "args.lanes: expected an integer from 1 to %u", XF_LANES_MAX);
 		return -EINVAL;
 	}
-	req->lanes =
-	        lanes != NULL ? (unsigned int)json_integer_value(lanes) : d->cfg->transfer.lanes;
+	if (lanes != NULL) {
+		req->lanes = (unsigned int)json_integer_value(lanes);
+	} else {
+		req->lanes = req->dry_run || req->itemize || req->delete_extra
+		                     ? 1
+		                     : d->cfg->transfer.lanes;
+	}
 	return 0;
 }
 
@@ -434,14 +440,15 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		dest++;
 	}
 	req.dest = dest;
-	if (push_modes(d, args, &req, reply) < 0 || push_lanes(d, args, &req, reply) < 0) {
+	if (push_modes(d, args, &req, reply) < 0) {
 		return;
 	}
 	if (push_filters(d, args, &filter, reply) < 0) {
 		return;
 	}
 	req.filter = filter;
-	if (push_delete(args, filter != NULL, &req, reply) < 0) {
+	if (push_delete(args, filter != NULL, &req, reply) < 0 ||
+	    push_lanes(d, args, &req, reply) < 0) {
 		xf_filter_free(filter);
 		return;
 	}

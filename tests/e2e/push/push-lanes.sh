@@ -11,7 +11,8 @@
 #   and A's answers came back on both of its queues;
 # - a second push of the unchanged tree sends no file data; a changed directory mtime
 #   and a changed file come right;
-# - --lanes with -n, -i or --delete, and beyond 16, are refused with the reason.
+# - --lanes with -n, -i or --delete, and beyond 16, are refused with the reason;
+# - transfer.lanes: 2 makes a push's default 2 lanes, but 1 for -n, -i or --delete.
 #
 #   push-lanes.sh XFERD XFERCTL
 set -euo pipefail
@@ -21,7 +22,8 @@ pair_init e2e-push-lanes "${1:?usage: push-lanes.sh XFERD XFERCTL}" "${2:?}"
 mktree="$PAIR_LIB_DIR/mktree.py"
 src=$PAIR_DIR/src
 
-pair_start --set 'cores.rx=[1, 2]' --set 'cores.workers=[1, 2]'
+# A pushes over 2 lanes by default (transfer.lanes).
+PAIR_SET_A=transfer.lanes=2 pair_start --set 'cores.rx=[1, 2]' --set 'cores.workers=[1, 2]'
 for side in a b; do
 	n=$(pair_json "$side" 'sum(1 for c in j["cores"] if c["role"] == "rx")' stats)
 	[ "$n" -eq 2 ] || pair_fail "$side runs $n RX cores, not 2"
@@ -46,7 +48,7 @@ entries=$(find "$src" -mindepth 1 -printf x | wc -c) # names may hold newlines
 q_before() { pair_json "$1" '[q["rx_packets"] for q in j["queues"]]' stats; }
 qb0=$(q_before b)
 qa0=$(q_before a)
-pair_push "$src" tree --lanes 2 -H >/dev/null || pair_fail "push with 2 lanes: exit $?"
+pair_push "$src" tree -H >/dev/null || pair_fail "push with 2 lanes: exit $?"
 pair_expect_field state "done"
 pair_expect_field lanes 2
 pair_expect_field files_failed 0
@@ -95,6 +97,10 @@ for mode in -n -i --delete; do
 	grep -q "lanes: more than one is not supported with -n, -i or --delete" <<<"$out" ||
 		pair_fail "--lanes 2 $mode: $out"
 done
+# transfer.lanes gives way to one session for those modes when --lanes is not said.
+pair_push "$src" tree -n >/dev/null || pair_fail "push -n with transfer.lanes 2: exit $?"
+pair_expect_field state "done"
+pair_expect_field lanes 1
 out=$(pair_ctl a push "$src" b:tree --lanes 17 2>&1) && pair_fail "--lanes 17 accepted"
 grep -q -- "--lanes '17': expected a number from 1 to 16" <<<"$out" || pair_fail "--lanes 17: $out"
 pair_ctl a jobs | grep -Eq '^[0-9]+ +done +2 ' || pair_fail "xferctl jobs shows no LANES 2: $(pair_ctl a jobs)"
