@@ -9,7 +9,9 @@
 #   the split (docs/ENGINE.md, "Lanes") cuts it in two halves of equal weight;
 # - the kill came while at least one lane was partly committed (else it proves nothing);
 # - with the receiver back, a push of 2 lanes makes the tree identical, and the
-#   receiver's staging directory is empty.
+#   receiver's staging directory is empty;
+# - xferctl cancel of a push of 2 lanes cancels both: the job ends cancelled, the
+#   receiver's sessions end, and neither lane reached its end.
 #
 #   push-lanes-crash.sh XFERD XFERCTL
 set -euo pipefail
@@ -114,5 +116,48 @@ pair_expect_field state "done"
 pair_expect_field files_failed 0
 pair_verify "$T/src" "$PAIR_VOL_B/tree"
 [ -z "$(ls -A "$PAIR_VOL_B/.xferd/tmp")" ] || pair_fail "left in B's staging directory: $(ls -A "$PAIR_VOL_B/.xferd/tmp")"
+
+# xferctl cancel of the job cancels every lane: the job ends cancelled, B's sessions all
+# end, and neither lane went on to its end.
+python3 - "$T/src" <<'PY'
+import os, random, sys
+rng = random.Random(2224)
+for name in sorted(os.listdir(sys.argv[1])):
+    p = os.path.join(sys.argv[1], name)
+    with open(p, "wb") as f:
+        f.write(rng.randbytes(65536))
+    st = os.stat(p)
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 7_000_000_000))
+PY
+id=$(pair_json a 'j["job"]' push "$T/src" b:tree --lanes 2) || pair_fail "push to cancel"
+deadline=$((SECONDS + 30))
+until [ "$(pair_json a "[x for x in j['jobs'] if x['id'] == $id][0]['wire_bytes_sent'] > 0" jobs)" = true ]; do
+	[ "$SECONDS" -lt "$deadline" ] || pair_fail "job $id sent nothing in 30 s"
+	sleep 0.02
+done
+pair_ctl a cancel "$id" >/dev/null || pair_fail "cancel $id"
+deadline=$((SECONDS + 10))
+until [ "$(pair_json a "[x for x in j['jobs'] if x['id'] == $id][0]['state']" jobs)" = cancelled ]; do
+	[ "$SECONDS" -lt "$deadline" ] || pair_fail "job $id not cancelled in 10 s: $(pair_ctl a jobs)"
+	sleep 0.02
+done
+[ "$(pair_json a "[x for x in j['jobs'] if x['id'] == $id][0]['error']" jobs)" = cancelled ] ||
+	pair_fail "job $id: error is not 'cancelled'"
+deadline=$((SECONDS + 10))
+until [ "$(pair_json b 'len(j["sessions"])' sessions)" -eq 0 ]; do
+	[ "$SECONDS" -lt "$deadline" ] || pair_fail "B still serves sessions 10 s after the cancel"
+	sleep 0.02
+done
+python3 - "$PAIR_VOL_B/tree" "$T/src" <<'PY' || pair_fail "a lane went on after the cancel"
+import os, sys
+b, src = sys.argv[1], sys.argv[2]
+names = sorted(os.listdir(src), key=os.fsencode)
+new = [os.stat(os.path.join(b, n)).st_mtime_ns == os.stat(os.path.join(src, n)).st_mtime_ns
+       for n in names]
+half = len(names) // 2
+done = [sum(new[:half]), sum(new[half:])]
+print("new versions per lane after the cancel: %s of %d" % (done, half), file=sys.stderr)
+sys.exit(0 if max(done) < half else 1)
+PY
 
 pair_pass
