@@ -40,6 +40,7 @@ struct eng_lanes {
 	uint8_t phase_of[CHILD_MAX];  /* PH_* */
 	uint8_t lane_of[CHILD_MAX];   /* lane index, or DIR_PASS_* */
 	bool sent[CHILD_MAX];         /* its START went to its RX core */
+	bool cancel_sent[CHILD_MAX];  /* its CANCEL did */
 	unsigned int phase;
 	bool cancel; /* the operator cancelled the job */
 	int failed;  /* the first child that ended other than DONE, -1: none */
@@ -173,16 +174,17 @@ child_cmd(struct xf_engine *e, const struct eng_job *c, uint32_t type)
 	return xf_ring_enqueue_burst(e->rx[c->rx].cmd, &cmd, 1) == 1;
 }
 
-/* The running children of the phase are cancelled (a failed lane, or the operator). */
+/* The running children of the phase are cancelled (a failed lane, or the operator);
+ * a CANCEL that found its command ring full goes at the next poll. */
 static void
 phase_cancel(struct xf_engine *e, struct eng_lanes *L)
 {
 	for (unsigned int i = 0; i < L->n; i++) {
 		const struct eng_job *c = &e->jobs[L->slot[i]];
 
-		if (L->phase_of[i] == L->phase && L->sent[i] && !child_finished(c)) {
-			/* A full command ring: the job fails at its own timeout instead. */
-			(void)child_cmd(e, c, ENG_CMD_CANCEL);
+		if (L->phase_of[i] == L->phase && L->sent[i] && !L->cancel_sent[i] &&
+		    !child_finished(c)) {
+			L->cancel_sent[i] = child_cmd(e, c, ENG_CMD_CANCEL);
 		}
 	}
 }
@@ -223,6 +225,9 @@ lanes_step(struct xf_engine *e, struct eng_job *p)
 	while (L->phase < PH_END) {
 		bool all = true;
 
+		if (L->cancel || L->failed >= 0) {
+			phase_cancel(e, L); /* those whose CANCEL has not gone yet */
+		}
 		for (unsigned int i = 0; i < L->n; i++) {
 			struct eng_job *c = &e->jobs[L->slot[i]];
 
