@@ -210,8 +210,9 @@ struct xf_config {
 		uint32_t handshake_load;    /**< HELLOs (mac1 valid) per second: under load. */
 	} session;
 	struct {
-		bool checksum; /**< Quick check by whole-file checksum instead of size+mtime. */
-		bool compress; /**< Pushes compress DATA literals by default (--compress). */
+		bool checksum;  /**< Quick check by whole-file checksum instead of size+mtime. */
+		bool compress;  /**< Pushes compress DATA literals by default (--compress). */
+		uint32_t lanes; /**< Sessions per push by default (--lanes), 1..16. */
 		enum xf_config_io io; /**< How file I/O runs. */
 	} transfer;
 	struct {

@@ -381,6 +381,10 @@ static const struct field transfer_fields[] = {
 	BOOL("compress", struct xf_config, transfer.compress, F_RELOAD, "false",
 	     "Pushes compress DATA literals per frame (igzip, level 0) where it saves 1/16 or "
 	     "more, unless xferctl push says --no-compress (docs/PROTOCOL.md 6.16)"),
+	INT("lanes", struct xf_config, transfer.lanes, 1, 16, F_RELOAD, "1",
+	    "Sessions that carry one push, unless xferctl push says --lanes N (a push with -n, "
+	    "-i or --delete: 1): its file list split by bytes, each on its own UDP source port "
+	    "and, over net_memif, RX core (docs/ENGINE.md, \"Lanes\")"),
 	/* restart: storage contexts are made with the workers */
 	ENUM("io", struct xf_config, transfer.io, io_modes, 0, "auto",
 	     "File I/O: auto (inline on tmpfs, ramfs and XFS, where io_uring hands most "

@@ -65,7 +65,7 @@ usage(FILE *out)
 	        "  sessions                       transfer sessions, both directions\n"
 	        "  jobs                           push jobs started on this appliance\n"
 	        "  push SRC_DIR PEER:DEST_DIR [--wait] [-n] [-i] [-H] [-o] [-g] [--checksum]\n"
-	        "       [--compress|--no-compress] [--delete [--max-delete N]]\n"
+	        "       [--compress|--no-compress] [--lanes N] [--delete [--max-delete N]]\n"
 	        "       [FILTERS]                 push a tree to a peer named in the config,\n"
 	        "                                 into its first volume; PEER::VOLUME/DEST_DIR\n"
 	        "                                 (or PEER::VOLUME) names another of its volumes\n"
@@ -80,6 +80,8 @@ usage(FILE *out)
 	        "      --compress            compress literal data per frame where it saves\n"
 	        "                            1/16 or more (incompressible data goes as is)\n"
 	        "      --no-compress         do not, whatever transfer.compress says\n"
+	        "      --lanes N             carry it over N sessions (1..16; transfer.lanes\n"
+	        "                            by default), its files split by bytes\n"
 	        "      --delete              then delete on the peer what SRC_DIR lacks in DEST_DIR\n"
 	        "      --max-delete N        delete at most N entries (and say how many were left)\n"
 	        "      FILTERS, in rsync's rule syntax, first match wins (docs/FILTERS.md):\n"
@@ -259,8 +261,8 @@ show_jobs(json_t *r)
 	json_t *j;
 	size_t i;
 
-	printf("%-5s %-10s %10s %10s %8s %14s %12s  %s\n", "JOB", "STATE", "FILES", "DONE",
-	       "FAILED", "BYTES", "SHARE/FAIR", "SRC -> PEER:DEST");
+	printf("%-5s %-10s %5s %10s %10s %8s %14s %12s  %s\n", "JOB", "STATE", "LANES", "FILES",
+	       "DONE", "FAILED", "BYTES", "SHARE/FAIR", "SRC -> PEER:DEST");
 	json_array_foreach(get(r, "jobs"), i, j)
 	{
 		const char *vol = json_is_string(get(j, "volume")) ? str(j, "volume") : "";
@@ -274,11 +276,12 @@ show_jobs(json_t *r)
 		}
 
 		/* The destination as the operator wrote it: PEER:DEST or PEER::VOLUME/DEST. */
-		printf("%-5lld %-10s %10lld %10lld %8lld %14lld %12s  %s -> %s:%s%s%s%s\n",
-		       num(j, "id"), str(j, "state"), num(j, "files_total"), num(j, "files_done"),
-		       num(j, "files_failed"), num(j, "bytes_done"), share, str(j, "src"),
-		       str(j, "peer"), vol[0] != '\0' ? ":" : "", vol, vol[0] != '\0' ? "/" : "",
-		       str(j, "dest"));
+		printf("%-5lld %-10s %5lld %10lld %10lld %8lld %14lld %12s  %s -> %s:%s%s%s%s\n",
+		       num(j, "id"), str(j, "state"),
+		       json_is_integer(get(j, "lanes")) ? num(j, "lanes") : 1LL,
+		       num(j, "files_total"), num(j, "files_done"), num(j, "files_failed"),
+		       num(j, "bytes_done"), share, str(j, "src"), str(j, "peer"),
+		       vol[0] != '\0' ? ":" : "", vol, vol[0] != '\0' ? "/" : "", str(j, "dest"));
 	}
 	if (json_is_object(get(r, "fairness"))) {
 		json_t *f = get(r, "fairness");

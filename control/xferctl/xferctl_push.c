@@ -248,11 +248,12 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		{ "no-compress", no_argument, NULL, 'Z' },
 		{ "owner", no_argument, NULL, 'o' },
 		{ "group", no_argument, NULL, 'g' },
+		{ "lanes", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool wait = false, checksum = false, del = false, dry = false, itemize = false;
 	bool links = false, owner = false, group = false;
-	long long max_delete = -1;
+	long long max_delete = -1, lanes = 0;
 	int compress = -1; /* -1: transfer.compress decides */
 	char *end;
 	const char *src, *target, *peer;
@@ -287,6 +288,17 @@ cmd_push(const struct opts *o, int argc, char **argv)
 			del = true;
 		} else if (c == 'z' || c == 'Z') {
 			compress = c == 'z';
+		} else if (c == 'L') {
+			errno = 0;
+			lanes = strtoll(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || lanes < 1 ||
+			    lanes > 16) {
+				fprintf(stderr,
+				        "xferctl: push: --lanes '%s': expected a number from 1 to 16\n",
+				        optarg);
+				xf_filter_free(filter);
+				return EXIT_USAGE;
+			}
 		} else if (c == 'M') {
 			errno = 0;
 			max_delete = strtoll(optarg, &end, 10);
@@ -308,7 +320,8 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		fprintf(stderr,
 		        "xferctl: push SRC_DIR PEER:DEST_DIR|PEER::VOLUME[/DEST_DIR] [--wait] "
 		        "[-n|--dry-run] [-i|--itemize-changes] [-H|--hard-links] "
-		        "[-o|--owner] [-g|--group] [--checksum] [--compress|--no-compress] [--delete] [--max-delete N] "
+		        "[-o|--owner] [-g|--group] [--checksum] [--compress|--no-compress] [--lanes N] "
+		        "[--delete] [--max-delete N] "
 		        "[--exclude PAT] "
 		        "[--include PAT] [--filter RULE] [--exclude-from FILE] "
 		        "[--include-from FILE]\n");
@@ -352,6 +365,9 @@ cmd_push(const struct opts *o, int argc, char **argv)
 	}
 	if (args != NULL && group) {
 		json_object_set_new(args, "group", json_true());
+	}
+	if (args != NULL && lanes > 0) {
+		json_object_set_new(args, "lanes", json_integer(lanes));
 	}
 	if (args != NULL && compress >= 0) {
 		json_object_set_new(args, "compress", json_boolean(compress));

@@ -21,6 +21,7 @@
 #include "xf_filter.h"
 #include "xf_itemize.h"
 #include "xf_keyfile.h"
+#include "xf_lanes.h"
 #include "xferd.h"
 #include "xferd_roots.h"
 
@@ -154,6 +155,8 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 		                              "frames_compressed", (json_int_t)j->push.zip_frames,
 		                              "bytes_raw", (json_int_t)j->push.bytes_literal,
 		                              "bytes_wire", (json_int_t)j->push.bytes_data_wire));
+		/* Sessions that carry it (docs/ENGINE.md, "Lanes"): the counters add theirs. */
+		json_object_set_new(o, "lanes", json_integer((json_int_t)j->lanes));
 		json_object_set_new(o, "queued_ms",
 		                    json_integer((json_int_t)(j->queued_ns / 1000000)));
 		if (j->state == XF_JOB_RUNNING) {
@@ -358,6 +361,31 @@ push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
 	return 0;
 }
 
+/* args.lanes (integer 1..16; absent: transfer.lanes, reloadable, except for a push with
+ * dry_run, itemize or delete, which one session carries). The engine checks it against
+ * its ports and the push's modes. */
+static int
+push_lanes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
+           struct xf_ctl_reply *reply)
+{
+	json_t *lanes = json_object_get(args, "lanes");
+
+	if (lanes != NULL && (!json_is_integer(lanes) || json_integer_value(lanes) < 1 ||
+	                      json_integer_value(lanes) > XF_LANES_MAX)) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "args.lanes: expected an integer from 1 to %u", XF_LANES_MAX);
+		return -EINVAL;
+	}
+	if (lanes != NULL) {
+		req->lanes = (unsigned int)json_integer_value(lanes);
+	} else {
+		req->lanes = req->dry_run || req->itemize || req->delete_extra
+		                     ? 1
+		                     : d->cfg->transfer.lanes;
+	}
+	return 0;
+}
+
 static void
 h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 {
@@ -420,7 +448,7 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		return;
 	}
 	req.filter = filter;
-	if (push_delete(args, &req, reply) < 0) {
+	if (push_delete(args, &req, reply) < 0 || push_lanes(d, args, &req, reply) < 0) {
 		xf_filter_free(filter);
 		return;
 	}

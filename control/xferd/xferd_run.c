@@ -281,6 +281,9 @@ xferd_run(const struct xferd_opts *o)
 	struct xf_engine_conf ec;
 	sigset_t set;
 	int rc, status = 1;
+	bool lanes_running = false;
+	struct timespec now;
+	long long last_ms = 0;
 
 	xferd_journal_init();
 	if (xferd_load_config(o, &d.cfg) < 0) {
@@ -343,12 +346,22 @@ xferd_run(const struct xferd_opts *o)
 	           d.cfg->control.socket);
 
 	while (!d.stopping) {
-		rc = xf_ctl_server_poll(d.ctl, 50);
+		/* A job of several lanes starts each phase at the poll after the last one
+		 * ended: come back within 1 ms while one runs (docs/ENGINE.md, "Lanes"). */
+		rc = xf_ctl_server_poll(d.ctl, lanes_running ? 1 : 50);
 		if (rc < 0) {
 			XF_LOG(ERR, "xferd", "control socket: %s", strerror(-rc));
 			break;
 		}
 		signals_handle(&d);
+		lanes_running = xf_engine_lanes_poll(d.engine);
+		/* The rest after every poll, as without lanes, but while they run every 50 ms
+		 * at most (a telemetry snapshot reads every counter). */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (lanes_running && now.tv_sec * 1000 + now.tv_nsec / 1000000 - last_ms < 50) {
+			continue;
+		}
+		last_ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
 		xf_engine_link_poll(d.engine); /* a gratuitous ARP at each link-up */
 		xferd_telemetry_refresh(&d);
 		xferd_metrics_poll(&d);

@@ -113,6 +113,8 @@ create_net(struct xf_engine *e)
 			.ip = e->conf.ip,
 			.prefix_len = e->conf.prefix_len,
 			.udp_port = e->conf.udp_port,
+			/* The lanes' source ports, where they fit below 65536. */
+			.udp_ports = (uint16_t)XF_MIN(XF_LANES_MAX, 65536u - e->conf.udp_port),
 			.mtu = e->port.mtu != 0 ? XF_MIN(e->port.mtu, e->conf.mtu) : e->conf.mtu,
 			/* Neighbour timers in the loops' ns clock; why these values:
 			 * docs/ENGINE.md, "Neighbours". */
@@ -513,8 +515,12 @@ xf_engine_stop(struct xf_engine *e)
 }
 
 static void
-job_free(struct eng_job *j)
+job_free(struct xf_engine *e, struct eng_job *j)
 {
+	if (j->parent != 0) {
+		return; /* a lane's record goes with its job's (eng_lanes_free) */
+	}
+	eng_lanes_free(e, j);
 	xf_scan_free(j->scan);
 	free(j->dest_ent);
 	free(j->items);
@@ -558,7 +564,7 @@ xf_engine_destroy(struct xf_engine *e)
 	xf_capture_free(atomic_load_explicit(&e->cap, memory_order_relaxed));
 	for (unsigned int i = 0; i < XF_ENGINE_MAX_JOBS; i++) {
 		if (e->jobs[i].id != 0) {
-			job_free(&e->jobs[i]);
+			job_free(e, &e->jobs[i]);
 		}
 	}
 	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
@@ -614,8 +620,8 @@ xf_engine_destroy(struct xf_engine *e)
 }
 
 /* A slot for a new job: a free one, else the oldest finished one. */
-static struct eng_job *
-job_slot(struct xf_engine *e)
+struct eng_job *
+eng_job_slot(struct xf_engine *e)
 {
 	struct eng_job *old = NULL;
 
@@ -625,13 +631,13 @@ job_slot(struct xf_engine *e)
 		if (j->id == 0) {
 			return j;
 		}
-		if (j->finished && (old == NULL || j->id < old->id)) {
+		if (j->finished && j->parent == 0 && (old == NULL || j->id < old->id)) {
 			old = j;
 		}
 	}
 	if (old != NULL) {
 		atomic_thread_fence(memory_order_acquire);
-		job_free(old);
+		job_free(e, old);
 	}
 	return old;
 }
@@ -713,11 +719,15 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 		         vol, XF_DEST_VOLUME_MAX);
 		return -EINVAL;
 	}
+	rc = eng_lanes_check(e, req, err, err_len);
+	if (rc < 0) {
+		return rc;
+	}
 	if (atomic_load(&e->stop)) {
 		snprintf(err, err_len, "the appliance is stopping");
 		return -ESHUTDOWN;
 	}
-	j = job_slot(e);
+	j = eng_job_slot(e);
 	if (j == NULL) {
 		snprintf(err, err_len, "%u jobs are running: wait for one to finish",
 		         XF_ENGINE_MAX_JOBS);
@@ -796,7 +806,13 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	j->started_ns = xf_engine_now();
 	j->state = XF_JOB_QUEUED;
 	cmd.job = (uint32_t)(j - e->jobs);
-	if (xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) != 1) {
+	if (req->lanes > 1) {
+		/* Its sessions start from xf_engine_lanes_poll. */
+		rc = eng_lanes_create(e, j, req->lanes, err, err_len);
+		if (rc < 0) {
+			goto err_job;
+		}
+	} else if (xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) != 1) {
 		rc = -EBUSY;
 		snprintf(err, err_len, "the RX core is not taking jobs");
 		goto err_job;
@@ -806,7 +822,7 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	       (unsigned long)j->filtered);
 	return (int)j->id;
 err_job:
-	job_free(j);
+	job_free(e, j);
 	return rc;
 }
 
@@ -814,7 +830,7 @@ static struct eng_job *
 job_find(struct xf_engine *e, unsigned int id)
 {
 	for (unsigned int i = 0; i < XF_ENGINE_MAX_JOBS; i++) {
-		if (id != 0 && e->jobs[i].id == id) {
+		if (id != 0 && (id & ENG_LANE_ID_BIT) == 0 && e->jobs[i].id == id) {
 			return &e->jobs[i];
 		}
 	}
@@ -870,6 +886,10 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->error[sizeof(out->error) - 1] = '\0';
 	if (out->state == XF_JOB_QUEUED) {
 		out->push.files_total = j->count;
+	}
+	out->lanes = 1;
+	if (j->lanes != NULL) {
+		eng_lanes_info(e, j, out);
 	}
 	return 0;
 }
@@ -990,6 +1010,9 @@ xf_engine_cancel(struct xf_engine *e, unsigned int id)
 	}
 	if (j->finished) {
 		return -EALREADY;
+	}
+	if (j->lanes != NULL) {
+		return eng_lanes_cancel(e, j);
 	}
 	cmd.job = (uint32_t)(j - e->jobs);
 	return xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) == 1 ? 0 : -EBUSY;

@@ -175,6 +175,9 @@ struct xf_engine_push_req {
 	                          (XF_HELLO_F_COMPRESS, docs/PROTOCOL.md 6.16) */
 	bool owner;          /**< -o: each entry's uid is sent and set (XF_HELLO_F_OWNER) */
 	bool group;          /**< -g: each entry's gid is sent and set (XF_HELLO_F_OWNER) */
+	/** --lanes: sessions that carry the job, 1..XF_LANES_MAX (0: 1); more than one
+	 *  only without dry_run, itemize and delete_extra (docs/ENGINE.md, "Lanes") */
+	unsigned int lanes;
 };
 
 /** States of a job (what `xferctl jobs` shows). */
@@ -221,6 +224,7 @@ struct xf_job_info {
 	bool delete_asked;         /**< the push asked for --delete */
 	bool delete_scan_errors;   /**< ... and the scan lost entries, so none was asked of the
 	                                receiver */
+	unsigned int lanes;        /**< sessions that carry it (its push and rel add theirs up) */
 };
 
 /**
@@ -261,6 +265,14 @@ typedef bool (*xf_engine_item_fn)(void *arg, const struct xf_flist_entry *e, uin
  */
 int64_t xf_engine_job_items(struct xf_engine *e, unsigned int id, uint64_t from,
                             xf_engine_item_fn fn, void *arg, bool *end);
+
+/**
+ * Drive the jobs of several lanes (control thread, in its loop): start each phase's
+ * sessions, end a job once they all ended, cancel the others when one fails.
+ * @return true while such a job runs (the loop should come back soon: each phase
+ *         starts at the poll after the one before it ended).
+ */
+bool xf_engine_lanes_poll(struct xf_engine *e);
 
 /** Ids of known jobs, newest last. @return the count written. */
 unsigned int xf_engine_jobs(struct xf_engine *e, unsigned int *ids, unsigned int max);

@@ -60,7 +60,7 @@ push_frame_send(void *arg, void *frame, uint16_t len)
 			return 0;
 		}
 	}
-	eng_frame_out(rx, frame, len, peer->ip, peer->udp_port);
+	eng_frame_out(rx, frame, len, peer->ip, peer->udp_port, j->lane_port);
 	return 0;
 }
 
@@ -145,12 +145,10 @@ job_publish(struct eng_job *j, enum xf_job_state state, const char *error)
 	atomic_fetch_add_explicit(&j->seq, 1, memory_order_acq_rel);
 }
 
-/* The push's view of the file list (xf_push_io.entry): see job_build_list(). */
-static void
-push_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
+/* Entry i of a job's whole list: see job_build_list(). */
+void
+eng_job_entry(const struct eng_job *j, uint32_t i, struct xf_flist_entry *e)
 {
-	struct eng_job *j = arg;
-
 	if (i < j->ndest) {
 		*e = j->dest_ent[i];
 	} else {
@@ -200,6 +198,15 @@ eng_job_rules(const struct xf_engine *e, struct eng_job *j, const struct xf_filt
 	memcpy(j->dest_field, j->hello_dest, dl + 1);
 	j->dest_field_len = (uint16_t)(dl + 1 + (size_t)n);
 	return 0;
+}
+
+/* The push's view of the file list (xf_push_io.entry); a lane's is its share of it. */
+static void
+push_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
+{
+	const struct eng_job *j = arg;
+
+	eng_job_entry(j, j->map != NULL ? j->map[i] : i, e);
 }
 
 static void

@@ -15,6 +15,7 @@
 #include "xf_engine.h"
 #include "xf_hs_load.h"
 #include "xf_hs_queue.h"
+#include "xf_lanes.h"
 #include "xf_net.h"
 #include "xf_pipeline.h"
 #include "xf_port.h"
@@ -187,6 +188,15 @@ struct eng_job {
 	uint8_t peer_key[32];  /**< published npeer.pub once keyed */
 	struct xf_push_stats st;
 	struct xf_reliab_stats rel;
+	/* Lanes (xf_engine_lanes.c, docs/ENGINE.md "Lanes"). A job of several lanes is a
+	 * parent record the control thread drives (it never goes to an RX core) and child
+	 * records, one per session, that run as any job. A child borrows the parent's scan,
+	 * destination entries and source directory, and lists the parent's entries map[0..
+	 * count): its file i is the parent's map[i]. */
+	unsigned int parent;     /**< a child: its parent's slot + 1; 0 otherwise */
+	const uint32_t *map;     /**< a child: its entries in the parent's list */
+	uint16_t lane_port;      /**< a child: its UDP source port (0: conf.udp_port) */
+	struct eng_lanes *lanes; /**< a parent: its children and phases, else NULL */
 };
 
 /* A session we serve (the receiving side), on one RX core. */
@@ -330,7 +340,7 @@ struct eng_rx {
 		struct rte_mbuf *m;
 		uint64_t since;
 		uint32_t ip;
-		uint16_t len, port;
+		uint16_t len, port, sport;
 	} held[ENG_HOLD_MAX];
 	unsigned int nheld;
 	uint64_t arp_held, arp_expired; /* frames held for ARP; frames dropped unresolved */
@@ -444,6 +454,8 @@ struct xf_engine {
 	atomic_uint rx_running;   /**< RX loops not finished yet */
 	atomic_uint link_ups;     /**< times the link came up (xf_engine_link_poll) */
 	bool link_was_up;         /**< control thread: the link at its last poll */
+
+	unsigned int next_lane_id; /**< ids of lanes' records: ENG_LANE_ID_BIT | n */
 	/** Sessions each peer holds, over every RX core (rs_open, rs_reap). */
 	atomic_uint peer_sessions[XF_ENGINE_MAX_PEERS];
 	bool aead;                    /**< not session.security none */
@@ -506,6 +518,22 @@ uint64_t xf_engine_now(void);
 void xf_engine_idle(struct xf_engine *e, unsigned int *idle);
 bool xf_engine_idle_poll(const struct xf_engine *e); /* xf_engine_params.c */
 
+/* Job records (xf_engine.c): a free slot (or the oldest finished job's, freed), and
+ * entry i of a job's whole list (the destination's directories, then the scan). */
+struct eng_job *eng_job_slot(struct xf_engine *e);
+void eng_job_entry(const struct eng_job *j, uint32_t i, struct xf_flist_entry *ent);
+
+/* Jobs of several lanes (xf_engine_lanes.c), on the control thread. The lanes' records
+ * have ids of their own, never shown: ENG_LANE_ID_BIT | n. */
+#define ENG_LANE_ID_BIT 0x80000000u
+int eng_lanes_check(const struct xf_engine *e, const struct xf_engine_push_req *req, char *err,
+                    size_t err_len);
+int eng_lanes_create(struct xf_engine *e, struct eng_job *p, unsigned int nlanes, char *err,
+                     size_t err_len);
+void eng_lanes_free(struct xf_engine *e, struct eng_job *p);
+int eng_lanes_cancel(struct xf_engine *e, struct eng_job *p);
+void eng_lanes_info(struct xf_engine *e, const struct eng_job *p, struct xf_job_info *out);
+
 /* An RX core's stages, polled in turn by xf_engine_rx_poll (xf_engine_rx.c). */
 /* Transmit: TX batch, held frames, neighbours (xf_engine_tx.c). */
 void eng_tx_flush(struct eng_rx *rx);
@@ -513,7 +541,8 @@ bool eng_tx_room(struct eng_rx *rx, unsigned int n);
 void eng_tx_enqueue(struct eng_rx *rx, struct rte_mbuf *m);
 void eng_frame_send(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len,
                     const struct xf_net_flow *flow);
-void eng_frame_out(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, uint32_t ip, uint16_t port);
+void eng_frame_out(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, uint32_t ip, uint16_t port,
+                   uint16_t sport);
 struct rte_mbuf *eng_frame_new(struct eng_rx *rx, uint8_t **payload);
 bool eng_held_poll(struct eng_rx *rx);
 void eng_neigh_poll(struct eng_rx *rx);

@@ -88,7 +88,7 @@ rs_out(struct eng_rx *rx, struct eng_rsess *rs, struct rte_mbuf *m, uint16_t len
 	if (rx->e->aead && (m = eng_secure_tx(rx, &rs->sec, m, &len)) == NULL) {
 		return;
 	}
-	eng_frame_out(rx, m, len, rs->peer_ip, rs->peer_port);
+	eng_frame_out(rx, m, len, rs->peer_ip, rs->peer_port, 0);
 }
 
 /* Send queued frames while the reliability engine and the pacer allow. */

@@ -90,6 +90,15 @@ udp_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_net_rx_result *
 	int rc;
 
 	rx->frames++;
+	/* The lanes' ports take our pushes' answers only (docs/ENGINE.md, "Lanes"): a frame
+	 * there without XF_HDR_F_REPLY (header flags, offset 4, big-endian: authenticated,
+	 * not encrypted) is dropped before anything else reads it. */
+	if (res->dst_port != rx->e->conf.udp_port &&
+	    (len < XF_HDR_LEN || !((payload[4] << 8 | payload[5]) & XF_HDR_F_REPLY))) {
+		rx->no_session++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	/* With AEAD, nothing of a frame but its header is read before its tag verified
 	 * (a new handshake's answer is taken there whole: 1). */
 	if (rx->e->aead && eng_secure_rx(rx, payload, &len, res->src_ip, res->src_port) != 0) {

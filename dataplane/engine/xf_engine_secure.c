@@ -347,7 +347,7 @@ cookie_out(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t 
 
 		eng_frame_send(rx, m, COOKIE_FRAME, &flow);
 	} else {
-		eng_frame_out(rx, m, COOKIE_FRAME, ip, port);
+		eng_frame_out(rx, m, COOKIE_FRAME, ip, port, 0);
 	}
 }
 
@@ -487,7 +487,7 @@ hello_ack_out(struct eng_rx *rx, struct eng_rsess *rs, struct xf_secure *keys, u
 	}
 	xf_reliab_on_sent(rs->rel, rx->now, (uint32_t)len, NULL, 0, 0, NULL);
 	rx->sealed++;
-	eng_frame_out(rx, m, (uint16_t)len, rs->peer_ip, rs->peer_port);
+	eng_frame_out(rx, m, (uint16_t)len, rs->peer_ip, rs->peer_port, 0);
 }
 
 /*
@@ -950,7 +950,7 @@ rekey_send(struct eng_rx *rx, struct eng_job *j)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	eng_frame_out(rx, m, (uint16_t)len, peer->ip, peer->udp_port);
+	eng_frame_out(rx, m, (uint16_t)len, peer->ip, peer->udp_port, j->lane_port);
 }
 
 /* A push's keys off the fast path: key updates, and a new handshake when one is due. */

@@ -97,12 +97,14 @@ eng_frame_send(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, const struct
  * out, until the reply comes (eng_held_poll()): the first HELLO after start would otherwise
  * be lost and wait for its retransmission timer (about a second). A full hold queue, or
  * a next hop that cannot be resolved, drops the frame (counted): reliable frames come
- * again, and a failed neighbour is resolved again for them.
+ * again, and a failed neighbour is resolved again for them. sport: our source port (0:
+ * conf.udp_port; a push's lane: its own, docs/ENGINE.md "Lanes").
  */
 void
-eng_frame_out(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, uint32_t ip, uint16_t port)
+eng_frame_out(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, uint32_t ip, uint16_t port,
+              uint16_t sport)
 {
-	struct xf_net_flow flow = { .dst_ip = ip, .dst_port = port };
+	struct xf_net_flow flow = { .dst_ip = ip, .dst_port = port, .src_port = sport };
 	uint16_t arp_len = 0;
 	uint8_t arp_buf[XF_NET_MIN_FRAME];
 	int rc;
@@ -116,7 +118,7 @@ eng_frame_out(struct eng_rx *rx, struct rte_mbuf *m, uint16_t len, uint32_t ip, 
 	arp_out(rx, arp_buf, arp_len);
 	if (rc == -EAGAIN && rx->nheld < ENG_HOLD_MAX) {
 		rx->held[rx->nheld++] = (struct eng_held){
-			.m = m, .since = rx->now, .ip = ip, .len = len, .port = port
+			.m = m, .since = rx->now, .ip = ip, .len = len, .port = port, .sport = sport
 		};
 		rx->arp_held++;
 		return;
@@ -138,7 +140,9 @@ eng_held_poll(struct eng_rx *rx)
 
 	for (unsigned int i = 0; i < rx->nheld; i++) {
 		struct eng_held *h = &rx->held[i];
-		struct xf_net_flow flow = { .dst_ip = h->ip, .dst_port = h->port };
+		struct xf_net_flow flow = { .dst_ip = h->ip,
+			                    .dst_port = h->port,
+			                    .src_port = h->sport };
 		int rc = xf_net_neigh_lookup(&rx->net, xf_net_next_hop(&rx->net, h->ip),
 		                             &flow.dst_mac);
 
@@ -159,6 +163,10 @@ eng_held_poll(struct eng_rx *rx)
 /*
  * Neighbour timers (requests and probes that fall due), and a gratuitous ARP each time
  * the link comes up (xf_engine_link_poll), from the first RX core: the one ARP lands on.
+ * On net_memif from every RX core: there a frame lands on the peer's queue of the
+ * number it was sent on, and each of the peer's RX cores keeps its own neighbour table
+ * (a lane on its RX core 1 would otherwise send to our old MAC until its probes found
+ * the new one: docs/ENGINE.md, "Lanes").
  */
 void
 eng_neigh_poll(struct eng_rx *rx)
@@ -171,7 +179,7 @@ eng_neigh_poll(struct eng_rx *rx)
 		arp_out(rx, arp_buf, len);
 	}
 	ups = atomic_load_explicit(&rx->e->link_ups, memory_order_relaxed);
-	if (rx->idx == 0 && ups != rx->link_ups) {
+	if ((rx->idx == 0 || rx->e->port.memory_link) && ups != rx->link_ups) {
 		rx->link_ups = ups;
 		arp_out(rx, arp_buf, xf_net_announce(&rx->net, arp_buf));
 	}

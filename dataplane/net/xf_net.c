@@ -77,7 +77,8 @@ xf_net_init(struct xf_net *net, const struct xf_net_conf *conf)
 {
 	if (net == NULL || conf == NULL || !ip_is_unicast(conf->ip) || conf->prefix_len > 32 ||
 	    conf->mtu < 576 || conf->mtu > 9000 || !rte_is_unicast_ether_addr(&conf->mac) ||
-	    rte_is_zero_ether_addr(&conf->mac)) {
+	    rte_is_zero_ether_addr(&conf->mac) ||
+	    (uint32_t)conf->udp_port + XF_MAX(conf->udp_ports, 1) - 1 > UINT16_MAX) {
 		return -EINVAL;
 	}
 	memset(net, 0, sizeof(*net));
@@ -582,7 +583,8 @@ rx_udp(struct xf_net *net, uint8_t *frame, struct rte_ipv4_hdr *ip, uint16_t ihl
 	if (rte_be_to_cpu_16(udp->dgram_len) != l4_len) {
 		return drop(net, res, XF_NET_DROP_UDP_LEN);
 	}
-	if (rte_be_to_cpu_16(udp->dst_port) != net->conf.udp_port) {
+	if ((uint16_t)(rte_be_to_cpu_16(udp->dst_port) - net->conf.udp_port) >=
+	    XF_MAX(net->conf.udp_ports, 1)) {
 		return drop(net, res, XF_NET_DROP_UDP_PORT);
 	}
 	if (rx_flags & XF_NET_RX_L4_CKSUM_BAD) {
@@ -598,6 +600,7 @@ rx_udp(struct xf_net *net, uint8_t *frame, struct rte_ipv4_hdr *ip, uint16_t ihl
 	res->payload_len = l4_len - UDP_LEN;
 	res->src_ip = ip->src_addr;
 	res->src_port = rte_be_to_cpu_16(udp->src_port);
+	res->dst_port = rte_be_to_cpu_16(udp->dst_port);
 	return XF_NET_PAYLOAD;
 }
 

@@ -68,7 +68,7 @@ enum xf_net_drop {
 	XF_NET_DROP_UDP_SHORT,     /**< IP payload shorter than a UDP header. */
 	XF_NET_DROP_UDP_LEN,       /**< UDP length field disagrees with the IP total length. */
 	XF_NET_DROP_UDP_CKSUM,     /**< UDP checksum nonzero and wrong (software or NIC). */
-	XF_NET_DROP_UDP_PORT,      /**< UDP to a port other than ours. */
+	XF_NET_DROP_UDP_PORT,      /**< UDP to a port other than ours (udp_port + udp_ports). */
 	XF_NET_DROP_MAX,
 };
 
@@ -140,12 +140,15 @@ struct xf_net_conf {
 	uint8_t prefix_len;        /**< Subnet prefix length, 0..32. */
 	uint32_t gateway;          /**< Next hop off-subnet, network order; 0 if none. */
 	uint16_t udp_port;         /**< Our UDP port, host order. */
-	uint16_t mtu;              /**< IP MTU (1500 or 9000): largest IPv4 total length sent. */
-	uint64_t arp_interval;     /**< Time between two ARP requests for one address, in
-	                                the caller's time unit (the `now` arguments). */
-	uint64_t reachable_time;   /**< How long a confirmation holds; 0: for ever. */
-	uint64_t delay_time;       /**< How long a stale entry in use waits for a
-	                                confirmation before it is probed. */
+	/** Ports taken from udp_port on (0 counts as 1): udp_port + k is the source port of
+	 *  a push's lane k, to which the peer answers (docs/ENGINE.md, "Lanes"). */
+	uint16_t udp_ports;
+	uint16_t mtu;            /**< IP MTU (1500 or 9000): largest IPv4 total length sent. */
+	uint64_t arp_interval;   /**< Time between two ARP requests for one address, in
+	                              the caller's time unit (the `now` arguments). */
+	uint64_t reachable_time; /**< How long a confirmation holds; 0: for ever. */
+	uint64_t delay_time;     /**< How long a stale entry in use waits for a
+	                              confirmation before it is probed. */
 };
 
 /** One interface's state on one core. Initialise with xf_net_init; no allocation. */
@@ -167,6 +170,7 @@ struct xf_net_rx_result {
 	uint16_t payload_len;        /**< Length of the UDP payload, when XF_NET_PAYLOAD. */
 	uint32_t src_ip;             /**< Sender's IPv4 address (network order), when PAYLOAD. */
 	uint16_t src_port;           /**< Sender's UDP port (host order), when PAYLOAD. */
+	uint16_t dst_port;           /**< Our UDP port it went to (host order), when PAYLOAD. */
 };
 
 /** Where and how to send one datagram. */

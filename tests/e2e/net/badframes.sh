@@ -4,7 +4,8 @@
 # and the kernel (an address on a bridge) share one segment; A pushes a tree to B while
 # hostile.py sends B truncated, oversized, wrong-magic, wrong-version, unknown-type and
 # random datagrams, valid headers with hostile bodies (bad counts, huge offsets, paths
-# with ..), frames for sessions that do not exist, datagrams to another port and
+# with ..), frames for sessions that do not exist, datagrams to another port, frames
+# (a HELLO among them) to a port of the lanes that answer no push of B's, and
 # HELLOs from an address outside B's peer allowlist. B must keep
 # serving (the push completes identical) and count each drop under its exact reason.
 #

@@ -141,11 +141,20 @@ def main():
     for d in sent:
         s.sendto(d, (dst, port))
         time.sleep(0.0005)
-    # To another UDP port: dropped by the network layer.
+    # To a UDP port past the lanes' (port .. port + 15, docs/ENGINE.md "Lanes"):
+    # dropped by the network layer.
     other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     for _ in range(5):
-        other.sendto(frame(PING), (dst, port + 1))
+        other.sendto(frame(PING), (dst, port + 16))
         expect["net_udp_port"] = expect.get("net_udp_port", 0) + 1
+    # To a lane's port, and not an answer to a push of B's (no REPLY flag): dropped
+    # before the codec reads it, as no_session.
+    for _ in range(5):
+        other.sendto(frame(PING), (dst, port + 1))
+        expect["no_session"] = expect.get("no_session", 0) + 1
+    # A HELLO there never reaches the session table (else: hello_refused, not allowed).
+    other.sendto(frame(HELLO, hello_payload(b"", nonce=rng.randrange(1 << 64))), (dst, port + 1))
+    expect["no_session"] += 1
     # HELLOs from an address outside the allowlist, one with a hostile destination: not
     # one answered (a refusal in clear would answer strangers and could be forged), each
     # counted as refused for its reason (hello_not_allowed).
@@ -162,7 +171,7 @@ def main():
     except socket.timeout:
         pass
     expect["bad_frames"] = sum(v for k, v in expect.items() if k.startswith("frame_"))
-    expect["sent"] = len(sent) + 5 + expect["hello_refused"]
+    expect["sent"] = len(sent) + 11 + expect["hello_refused"]
     print(json.dumps(expect, sort_keys=True))
 
 

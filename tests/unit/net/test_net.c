@@ -31,6 +31,13 @@ test_init_rejects(void)
 	c.prefix_len = 33;
 	CU_ASSERT_EQUAL(xf_net_init(&n, &c), -EINVAL);
 	c.prefix_len = 24;
+	c.udp_port = 65530;
+	c.udp_ports = 6; /* 65530..65535 */
+	CU_ASSERT_EQUAL(xf_net_init(&n, &c), 0);
+	c.udp_ports = 7; /* past 65535 */
+	CU_ASSERT_EQUAL(xf_net_init(&n, &c), -EINVAL);
+	c.udp_port = 0;
+	c.udp_ports = 0;
 	c.mac.addr_bytes[0] = 0x01; /* multicast */
 	CU_ASSERT_EQUAL(xf_net_init(&n, &c), -EINVAL);
 }
@@ -282,6 +289,25 @@ test_udp_good(void)
 		                XF_NET_PAYLOAD);
 		CU_ASSERT_EQUAL(r.payload_len, 9000 - 28);
 	}
+	CU_ASSERT_EQUAL(r.dst_port, OUR_PORT);
+}
+
+/* The lanes' ports: udp_port .. udp_port + udp_ports - 1 are ours, and say which. */
+static void
+test_udp_lane_ports(void)
+{
+	struct xf_net_rx_result r;
+
+	net_setup();
+	net.conf.udp_ports = 4;
+	for (unsigned int k = 0; k < 4; k++) {
+		uint16_t len = mk_udp_opt(buf, 5, 10, (uint16_t)(OUR_PORT + k), true);
+
+		CU_ASSERT_EQUAL(xf_net_rx(&net, buf, len, sizeof(buf), 0, 0, &r), XF_NET_PAYLOAD);
+		CU_ASSERT_EQUAL(r.dst_port, OUR_PORT + k);
+	}
+	expect_drop(mk_udp_opt(buf, 5, 10, OUR_PORT + 4, true), 0, XF_NET_DROP_UDP_PORT);
+	expect_drop(mk_udp_opt(buf, 5, 10, OUR_PORT - 1, true), 0, XF_NET_DROP_UDP_PORT);
 }
 
 static void
@@ -391,6 +417,7 @@ test_udp_drops(void)
 {
 	net_setup();
 	expect_drop(mk_udp_opt(buf, 5, 10, OUR_PORT + 1, true), 0, XF_NET_DROP_UDP_PORT);
+	expect_drop(mk_udp_opt(buf, 5, 10, OUR_PORT - 1, true), 0, XF_NET_DROP_UDP_PORT);
 
 	mk_udp(buf, 10);
 	put16(buf + 38, 17); /* UDP length != IP payload length (18) */
@@ -567,6 +594,7 @@ static const struct xf_test tests[] = {
 	{ "UDP good", test_udp_good },
 	{ "L2 drops", test_l2_drops },
 	{ "IPv4 drops", test_ip_drops },
+	{ "UDP to the lanes' ports", test_udp_lane_ports },
 	{ "UDP drops", test_udp_drops },
 	{ "RX offload flags", test_rx_offload_flags },
 	{ "TX header build", test_tx_build },

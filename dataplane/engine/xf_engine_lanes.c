@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A job carried by several sessions ("lanes", docs/ENGINE.md "Lanes"), on the control
+ * thread: the file list split (xf_lanes.h), one child record per session, the phases
+ * (the directories, then the lanes side by side, then the directories again for their
+ * mtimes), the job's end when its sessions have ended, and its stats as their sum.
+ * The children run on the RX cores as any job does (xf_engine_jobs.c); this file only
+ * starts them, reads what they publish and cancels them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_random.h>
+
+#include "xf_base.h"
+#include "xf_engine_priv.h"
+#include "xf_lanes.h"
+
+#define MODULE "engine"
+
+/* The phases, in order; a phase with no session is passed over. */
+enum {
+	PH_DIRS,     /* the directory pass: every directory made, with its mode */
+	PH_LANES,    /* the lanes, side by side */
+	PH_DIRTIMES, /* the directory pass again: mtimes the lanes' files moved are set */
+	PH_END,
+};
+
+#define CHILD_MAX  (XF_LANES_MAX + 2u)
+#define DIR_PASS_A UINT8_MAX       /* lane_of[] of the directory passes */
+#define DIR_PASS_B (UINT8_MAX - 1) /* (for the error messages) */
+
+struct eng_lanes {
+	struct xf_lanes *split;
+	unsigned int nlanes;
+	unsigned int n;               /* children */
+	unsigned int slot[CHILD_MAX]; /* their records */
+	unsigned int id[CHILD_MAX];   /* their ids (a record is freed with the parent) */
+	uint8_t phase_of[CHILD_MAX];  /* PH_* */
+	uint8_t lane_of[CHILD_MAX];   /* lane index, or DIR_PASS_* */
+	bool sent[CHILD_MAX];         /* its START went to its RX core */
+	bool cancel_sent[CHILD_MAX];  /* its CANCEL did */
+	unsigned int phase;
+	bool cancel; /* the operator cancelled the job */
+	int failed;  /* the first child that ended other than DONE, -1: none */
+};
+
+static void
+split_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
+{
+	eng_job_entry(arg, i, e);
+}
+
+/* The RX core a lane runs on. On net_memif a frame comes out of the peer's queue of
+ * the number it was sent on, and the peer answers on that queue too: lane k on RX core
+ * k % n_rx. Elsewhere the peer's answers reach whichever queue RSS hashes them to,
+ * which only RX core 0 is known to take today (docs/ENGINE.md, "Limits"). */
+static unsigned int
+lane_core(const struct xf_engine *e, unsigned int lane)
+{
+	return e->port.memory_link ? lane % e->conf.n_rx : 0;
+}
+
+static int
+child_add(struct xf_engine *e, struct eng_job *p, const uint32_t *map, uint32_t count,
+          uint8_t phase, uint8_t lane)
+{
+	struct eng_lanes *L = p->lanes;
+	struct eng_job *c = eng_job_slot(e);
+
+	if (c == NULL) {
+		return -EBUSY;
+	}
+	memcpy(c, p, sizeof(*c));
+	atomic_store_explicit(&c->seq, 0, memory_order_relaxed);
+	c->lanes = NULL;
+	c->items = NULL;
+	c->deleted = NULL;
+	c->parent = (unsigned int)(p - e->jobs) + 1;
+	c->map = map;
+	c->count = count;
+	do {
+		c->session_id = (uint32_t)rte_rand();
+	} while (c->session_id == 0);
+	c->nonce = rte_rand();
+	e->next_lane_id = (e->next_lane_id + 1) & ~ENG_LANE_ID_BIT;
+	c->id = ENG_LANE_ID_BIT | e->next_lane_id;
+	c->rx = phase == PH_LANES ? lane_core(e, lane) : 0;
+	c->lane_port = phase == PH_LANES ? (uint16_t)(e->conf.udp_port + lane) : 0;
+	L->slot[L->n] = (unsigned int)(c - e->jobs);
+	L->id[L->n] = c->id;
+	L->phase_of[L->n] = phase;
+	L->lane_of[L->n] = lane;
+	L->n++;
+	return 0;
+}
+
+int
+eng_lanes_create(struct xf_engine *e, struct eng_job *p, unsigned int nlanes, char *err,
+                 size_t err_len)
+{
+	struct eng_lanes *L = calloc(1, sizeof(*L));
+	int rc = 0;
+
+	if (L == NULL) {
+		snprintf(err, err_len, "out of memory for the lanes");
+		return -ENOMEM;
+	}
+	L->failed = -1;
+	L->nlanes = nlanes;
+	p->lanes = L;
+	L->split = xf_lanes_split(p->count, nlanes, split_entry, p);
+	if (L->split == NULL) {
+		rc = -errno;
+		snprintf(err, err_len, "%s",
+		         rc == -ENOENT ? "a hard link whose leader is not in the list"
+		                       : "out of memory for the lanes");
+		return rc;
+	}
+	if (L->split->ndirs > 0) {
+		rc = child_add(e, p, L->split->order, L->split->ndirs, PH_DIRS, DIR_PASS_A);
+	}
+	for (unsigned int k = 0; k < nlanes && rc == 0; k++) {
+		if (xf_lanes_count(L->split, k) > 0) {
+			rc = child_add(e, p, L->split->order + L->split->start[k],
+			               xf_lanes_count(L->split, k), PH_LANES, (uint8_t)k);
+		}
+	}
+	if (L->split->ndirs > 0 && rc == 0) {
+		rc = child_add(e, p, L->split->order, L->split->ndirs, PH_DIRTIMES, DIR_PASS_B);
+	}
+	if (rc < 0) {
+		snprintf(err, err_len,
+		         "no room for %u lanes: %u job records are in use (each lane takes one, "
+		         "and a tree with directories two more)",
+		         nlanes, XF_ENGINE_MAX_JOBS);
+	}
+	return rc;
+}
+
+void
+eng_lanes_free(struct xf_engine *e, struct eng_job *p)
+{
+	struct eng_lanes *L = p->lanes;
+
+	if (L == NULL) {
+		return;
+	}
+	for (unsigned int i = 0; i < L->n; i++) {
+		struct eng_job *c = &e->jobs[L->slot[i]];
+
+		if (c->id == L->id[i]) {
+			memset(c, 0, sizeof(*c));
+			c->dir_fd = -1;
+		}
+	}
+	xf_lanes_free(L->split);
+	free(L);
+	p->lanes = NULL;
+}
+
+static bool
+child_finished(const struct eng_job *c)
+{
+	return __atomic_load_n(&c->finished, __ATOMIC_ACQUIRE);
+}
+
+static bool
+child_cmd(struct xf_engine *e, const struct eng_job *c, uint32_t type)
+{
+	struct eng_cmd cmd = { .type = type, .job = (uint32_t)(c - e->jobs) };
+
+	return xf_ring_enqueue_burst(e->rx[c->rx].cmd, &cmd, 1) == 1;
+}
+
+/* The running children of the phase are cancelled (a failed lane, or the operator);
+ * a CANCEL that found its command ring full goes at the next poll. */
+static void
+phase_cancel(struct xf_engine *e, struct eng_lanes *L)
+{
+	for (unsigned int i = 0; i < L->n; i++) {
+		const struct eng_job *c = &e->jobs[L->slot[i]];
+
+		if (L->phase_of[i] == L->phase && L->sent[i] && !L->cancel_sent[i] &&
+		    !child_finished(c)) {
+			L->cancel_sent[i] = child_cmd(e, c, ENG_CMD_CANCEL);
+		}
+	}
+}
+
+static void
+lanes_finish(struct eng_job *p, enum xf_job_state state, const char *error)
+{
+	atomic_fetch_add_explicit(&p->seq, 1, memory_order_acq_rel);
+	p->state = (uint8_t)state;
+	p->elapsed_ns = xf_engine_now() - p->started_ns;
+	snprintf(p->error, sizeof(p->error), "%s", error != NULL ? error : "");
+	atomic_fetch_add_explicit(&p->seq, 1, memory_order_acq_rel);
+	p->finished = true;
+	XF_LOG(NOTICE, MODULE, "job %u: %s over %u lanes%s%s", p->id, xf_job_state_str(state),
+	       p->lanes->nlanes, error != NULL ? ": " : "", error != NULL ? error : "");
+}
+
+/* Why the job failed: which session, in its own words. */
+static void
+fail_message(const struct eng_lanes *L, const struct eng_job *c, char *buf, size_t len)
+{
+	uint8_t lane = L->lane_of[L->failed];
+
+	if (lane == DIR_PASS_A || lane == DIR_PASS_B) {
+		snprintf(buf, len, "the directory pass%s: %s",
+		         lane == DIR_PASS_B ? " (mtimes)" : "", c->error);
+	} else {
+		snprintf(buf, len, "lane %u of %u: %s", lane, L->nlanes, c->error);
+	}
+}
+
+/* One job's phases, as far as they go now. */
+static void
+lanes_step(struct xf_engine *e, struct eng_job *p)
+{
+	struct eng_lanes *L = p->lanes;
+
+	while (L->phase < PH_END) {
+		bool all = true;
+
+		if (L->cancel || L->failed >= 0) {
+			phase_cancel(e, L); /* those whose CANCEL has not gone yet */
+		}
+		for (unsigned int i = 0; i < L->n; i++) {
+			struct eng_job *c = &e->jobs[L->slot[i]];
+
+			if (L->phase_of[i] != L->phase) {
+				continue;
+			}
+			if (!L->sent[i]) {
+				if (L->cancel || L->failed >= 0) {
+					continue; /* never started */
+				}
+				c->started_ns = xf_engine_now();
+				L->sent[i] = child_cmd(e, c, ENG_CMD_START);
+				all = false;
+				continue;
+			}
+			if (!child_finished(c)) {
+				all = false;
+			} else if (c->state != XF_JOB_DONE && L->failed < 0) {
+				L->failed = (int)i;
+				phase_cancel(e, L);
+			}
+		}
+		if (!all) {
+			return;
+		}
+		if (L->failed >= 0 &&
+		    !(L->cancel && e->jobs[L->slot[L->failed]].state == XF_JOB_CANCELLED)) {
+			char why[sizeof(p->error)];
+
+			fail_message(L, &e->jobs[L->slot[L->failed]], why, sizeof(why));
+			lanes_finish(p, XF_JOB_FAILED, why);
+			return;
+		}
+		if (L->cancel || L->failed >= 0) {
+			lanes_finish(p, XF_JOB_CANCELLED, "cancelled");
+			return;
+		}
+		L->phase++;
+	}
+	lanes_finish(p, XF_JOB_DONE, NULL);
+}
+
+bool
+xf_engine_lanes_poll(struct xf_engine *e)
+{
+	bool running = false;
+
+	for (unsigned int i = 0; i < XF_ENGINE_MAX_JOBS; i++) {
+		struct eng_job *p = &e->jobs[i];
+
+		if (p->id != 0 && p->lanes != NULL && !p->finished) {
+			lanes_step(e, p);
+			running |= !p->finished;
+		}
+	}
+	return running;
+}
+
+int
+eng_lanes_cancel(struct xf_engine *e, struct eng_job *p)
+{
+	if (p->finished) {
+		return -EALREADY;
+	}
+	p->lanes->cancel = true;
+	phase_cancel(e, p->lanes);
+	return 0;
+}
+
+/* A child's snapshot (it publishes under seq, as xf_engine_job reads a job). */
+static void
+child_snap(const struct eng_job *c, struct eng_job *out)
+{
+	unsigned int s1, s2;
+
+	do {
+		s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
+		out->state = c->state;
+		out->st = c->st;
+		out->rel = c->rel;
+		out->queued_ns = c->queued_ns;
+		out->keyed = c->keyed;
+		out->key_updates = c->key_updates;
+		out->rekeys = c->rekeys;
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&c->seq, memory_order_acquire);
+	} while (s1 != s2 || (s1 & 1));
+}
+
+static void
+push_add(struct xf_push_stats *d, const struct xf_push_stats *s, bool files)
+{
+	if (files) {
+		d->files_committed += s->files_committed;
+		d->files_uptodate += s->files_uptodate;
+		d->files_failed += s->files_failed;
+		d->files_sent += s->files_sent;
+		d->bytes_total += s->bytes_total;
+	}
+	d->bytes_sent += s->bytes_sent;
+	d->bytes_literal += s->bytes_literal;
+	d->bytes_sparse += s->bytes_sparse;
+	d->bytes_matched += s->bytes_matched;
+	d->bytes_data_wire += s->bytes_data_wire;
+	d->zip_tried += s->zip_tried;
+	d->zip_frames += s->zip_frames;
+	d->wire_bytes_sent += s->wire_bytes_sent;
+	d->wire_bytes_received += s->wire_bytes_received;
+	d->frames_sent += s->frames_sent;
+	d->retransmits += s->retransmits;
+	d->done_early += s->done_early;
+	d->commits_early += s->commits_early;
+}
+
+/* Counters add up; the path's estimates (RTT, congestion) are the busiest lane's. */
+static void
+rel_add(struct xf_reliab_stats *d, const struct xf_reliab_stats *s)
+{
+	struct xf_reliab_stats sum = s->sent > d->sent ? *s : *d;
+
+	sum.sent = d->sent + s->sent;
+	sum.sent_tracked = d->sent_tracked + s->sent_tracked;
+	sum.acked = d->acked + s->acked;
+	sum.lost = d->lost + s->lost;
+	sum.retransmitted = d->retransmitted + s->retransmitted;
+	sum.spurious = d->spurious + s->spurious;
+	sum.pto = d->pto + s->pto;
+	sum.probes = d->probes + s->probes;
+	sum.received = d->received + s->received;
+	sum.duplicates = d->duplicates + s->duplicates;
+	sum.pn_ahead = d->pn_ahead + s->pn_ahead;
+	sum.acks_sent = d->acks_sent + s->acks_sent;
+	sum.acks_received = d->acks_received + s->acks_received;
+	sum.bytes_in_flight = d->bytes_in_flight + s->bytes_in_flight;
+	sum.in_flight = d->in_flight + s->in_flight;
+	sum.rx_missing = d->rx_missing + s->rx_missing;
+	sum.pto_backoff_max = XF_MAX(d->pto_backoff_max, s->pto_backoff_max);
+	*d = sum;
+}
+
+void
+eng_lanes_info(struct xf_engine *e, const struct eng_job *p, struct xf_job_info *out)
+{
+	const struct eng_lanes *L = p->lanes;
+	bool started = false, keyed = true;
+
+	memset(&out->push, 0, sizeof(out->push));
+	memset(&out->rel, 0, sizeof(out->rel));
+	out->lanes = L->nlanes;
+	out->key_updates = out->rekeys = 0;
+	out->queued_ns = 0;
+	for (unsigned int i = 0; i < L->n; i++) {
+		struct eng_job s;
+
+		if (!L->sent[i]) {
+			keyed = false;
+			continue;
+		}
+		child_snap(&e->jobs[L->slot[i]], &s);
+		/* The second directory pass lists the directories again: its traffic counts,
+		 * its entries were counted by the first. */
+		push_add(&out->push, &s.st, L->phase_of[i] != PH_DIRTIMES);
+		rel_add(&out->rel, &s.rel);
+		started |= s.state != XF_JOB_QUEUED;
+		keyed &= s.keyed;
+		out->key_updates += s.key_updates;
+		out->rekeys += s.rekeys;
+		if (i == 0) {
+			out->queued_ns = s.queued_ns;
+		}
+	}
+	out->keyed = keyed && L->n > 0;
+	out->push.files_total = p->count;
+	if (!p->finished) {
+		out->state = started ? XF_JOB_RUNNING : XF_JOB_QUEUED;
+		out->elapsed_ns = xf_engine_now() - p->started_ns;
+	}
+}
+
+int
+eng_lanes_check(const struct xf_engine *e, const struct xf_engine_push_req *req, char *err,
+                size_t err_len)
+{
+	unsigned int ports = XF_MIN(XF_LANES_MAX, 65536u - e->conf.udp_port);
+
+	if (req->lanes > ports) {
+		snprintf(err, err_len, "lanes: %u is more than %u (one UDP port each, from %u on)",
+		         req->lanes, ports, e->conf.udp_port);
+		return -EINVAL;
+	}
+	if (req->lanes > 1 && (req->dry_run || req->itemize || req->delete_extra)) {
+		/* Each of these needs the whole list in one session: the receiver's deletion
+		 * walk keeps what its session listed, and -n/-i report per session. */
+		snprintf(err, err_len,
+		         "lanes: more than one is not supported with -n, -i or --delete");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The lane split of a push's file list (docs/ENGINE.md, "Lanes"): which entries each of
+ * a job's sessions carries. Pure: no EAL, no I/O.
+ *
+ * The rule:
+ * - every directory goes to the directory pass (made before any lane's file and sent
+ *   again after all of them, for its mtime), in list order, so a parent always comes
+ *   before its children;
+ * - the other entries are cut, in list order, into nlanes contiguous runs of about equal
+ *   weight (bytes plus XF_LANE_ENTRY_COST per entry): a lane's entries are neighbours in
+ *   the list, mostly whole directories, so its receiver's cached parent directory and
+ *   quick-check lookups stay warm;
+ * - a hard link goes to the lane of its leader (the receiver links a name only to a
+ *   leader that the same session committed: docs/PROTOCOL.md 6.15).
+ * Within the directory pass and within each lane the list order is kept.
+ */
+#ifndef XF_LANES_H
+#define XF_LANES_H
+
+#include <stdint.h>
+
+#include "xf_proto.h"
+
+/** Most lanes of one job (the most RX cores an engine has). */
+#define XF_LANES_MAX 16u
+
+/** What an entry weighs beyond its bytes: each costs a create and a commit, so a lane of
+ *  many empty files is not counted as empty. */
+#define XF_LANE_ENTRY_COST 4096u
+
+/** Entry i of the list (the push's xf_push_io.entry: kind, size, path, target). */
+typedef void (*xf_lanes_entry_fn)(void *arg, uint32_t i, struct xf_flist_entry *e);
+
+/** A split list. */
+struct xf_lanes {
+	unsigned int nlanes; /**< lanes asked for (some may be empty) */
+	uint32_t n;          /**< entries in the list */
+	/** n list indices: the directory pass (order[0..ndirs)), then lane 0's entries,
+	 *  lane 1's, and so on, each in list order */
+	uint32_t *order;
+	uint32_t ndirs;                   /**< directories (the directory pass) */
+	uint32_t start[XF_LANES_MAX + 1]; /**< lane k: order[start[k] .. start[k + 1]) */
+	uint64_t weight[XF_LANES_MAX];    /**< lane k's weight (saturates at UINT64_MAX) */
+};
+
+/**
+ * Split a file list across lanes.
+ *
+ * @param n       entries in the list
+ * @param nlanes  1..XF_LANES_MAX
+ * @param entry   reads entry i (i < n); called twice per entry
+ * @param arg     for entry
+ * @return the split (xf_lanes_free() it), or NULL with errno: EINVAL (nlanes out of
+ *         range), ENOENT (a hard link whose leader is no earlier regular file of the
+ *         list), ENOMEM.
+ */
+struct xf_lanes *xf_lanes_split(uint32_t n, unsigned int nlanes, xf_lanes_entry_fn entry,
+                                void *arg);
+
+/** Entries of lane k (0 for a lane past nlanes). */
+static inline uint32_t
+xf_lanes_count(const struct xf_lanes *l, unsigned int k)
+{
+	return k < l->nlanes ? l->start[k + 1] - l->start[k] : 0;
+}
+
+/** Free a split (NULL is fine). */
+void xf_lanes_free(struct xf_lanes *l);
+
+#endif

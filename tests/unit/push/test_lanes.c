@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The lane split (xf_lanes.c): every entry in exactly one place, directories in the
+ * directory pass in list order, each lane in list order and contiguous, hard links with
+ * their leaders, and lanes balanced by bytes within one entry's weight of the mean, on
+ * skewed mixes of sizes (seeded, so a failure repeats).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xf_lanes.h"
+#include "xf_test.h"
+
+#define LIST_MAX 4096
+
+struct list {
+	uint32_t n;
+	struct xf_flist_entry e[LIST_MAX];
+	char path[LIST_MAX][24];
+};
+
+static struct list L;
+
+static void
+entry_of(void *arg, uint32_t i, struct xf_flist_entry *e)
+{
+	const struct list *l = arg;
+
+	CU_ASSERT_FATAL(i < l->n);
+	*e = l->e[i];
+}
+
+static uint64_t rng_state;
+
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void
+add(struct list *l, uint8_t kind, uint64_t size, const char *target)
+{
+	uint32_t i = l->n++;
+
+	CU_ASSERT_FATAL(i < LIST_MAX);
+	snprintf(l->path[i], sizeof(l->path[i]), "p%u", i);
+	l->e[i] = (struct xf_flist_entry){
+		.kind = kind,
+		.size = kind == XF_FILE_DIR ? 0 : size,
+		.path = l->path[i],
+		.path_len = (uint16_t)strlen(l->path[i]),
+		.target = target,
+		.target_len = target != NULL ? (uint16_t)strlen(target) : 0,
+	};
+	if (kind == XF_FILE_HARDLINK || kind == XF_FILE_SYMLINK) {
+		l->e[i].size = l->e[i].target_len;
+	}
+}
+
+/* A scan-shaped tree: a directory, then its files; sizes from a skewed mix (most files
+ * a few KiB, some MiB, a few hundred MiB), symlinks now and then. */
+static void
+make_tree(struct list *l, uint32_t n, uint64_t seed)
+{
+	rng_state = seed;
+	l->n = 0;
+	while (l->n < n) {
+		uint64_t r = rng();
+
+		if (r % 23 == 0 || l->n == 0) {
+			add(l, XF_FILE_DIR, 0, NULL);
+		} else if (r % 31 == 0) {
+			add(l, XF_FILE_SYMLINK, 0, "somewhere");
+		} else if (r % 97 == 0) {
+			add(l, XF_FILE_REG, (rng() % 512) << 20, NULL); /* up to 512 MiB */
+		} else if (r % 7 == 0) {
+			add(l, XF_FILE_REG, rng() % (8u << 20), NULL);
+		} else {
+			add(l, XF_FILE_REG, rng() % 16384, NULL);
+		}
+	}
+}
+
+static uint64_t
+weight(const struct xf_flist_entry *e)
+{
+	return (e->kind == XF_FILE_REG ? e->size : 0) + XF_LANE_ENTRY_COST;
+}
+
+/*
+ * Everything the split promises except balance: each entry in exactly one place, the
+ * directory pass = the directories in list order, each lane in list order, the lanes'
+ * positional entries contiguous runs in lane order, hard links in their leader's lane,
+ * and weight[] what the lanes hold.
+ */
+static void
+check_structure(const struct list *l, const struct xf_lanes *s)
+{
+	static uint8_t seen[LIST_MAX];
+	static int lane_of[LIST_MAX];
+	uint32_t prev_last = 0;
+	bool any = false;
+
+	CU_ASSERT_EQUAL_FATAL(s->n, l->n);
+	CU_ASSERT_EQUAL(s->start[0], s->ndirs);
+	CU_ASSERT_EQUAL(s->start[s->nlanes], l->n);
+	memset(seen, 0, sizeof(seen));
+	for (uint32_t p = 0; p < l->n; p++) {
+		CU_ASSERT_FATAL(s->order[p] < l->n);
+		seen[s->order[p]]++;
+	}
+	for (uint32_t i = 0; i < l->n; i++) {
+		CU_ASSERT_EQUAL(seen[i], 1);
+	}
+	for (uint32_t p = 0; p < s->ndirs; p++) {
+		CU_ASSERT_EQUAL(l->e[s->order[p]].kind, XF_FILE_DIR);
+		CU_ASSERT(p == 0 || s->order[p] > s->order[p - 1]);
+	}
+	for (unsigned int k = 0; k < s->nlanes; k++) {
+		uint64_t w = 0;
+		uint32_t first = UINT32_MAX, last = 0;
+
+		for (uint32_t p = s->start[k]; p < s->start[k + 1]; p++) {
+			const struct xf_flist_entry *e = &l->e[s->order[p]];
+
+			CU_ASSERT_NOT_EQUAL(e->kind, XF_FILE_DIR);
+			CU_ASSERT(p == s->start[k] || s->order[p] > s->order[p - 1]);
+			lane_of[s->order[p]] = (int)k;
+			w += e->kind == XF_FILE_HARDLINK ? XF_LANE_ENTRY_COST : weight(e);
+			if (e->kind != XF_FILE_HARDLINK) {
+				first = first < s->order[p] ? first : s->order[p];
+				last = s->order[p];
+			}
+		}
+		CU_ASSERT_EQUAL(w, s->weight[k]);
+		if (first != UINT32_MAX) {
+			CU_ASSERT(!any || first > prev_last); /* contiguous, in lane order */
+			prev_last = last;
+			any = true;
+		}
+	}
+	for (uint32_t i = 0; i < l->n; i++) {
+		if (l->e[i].kind != XF_FILE_HARDLINK) {
+			continue;
+		}
+		for (uint32_t j = 0; j < i; j++) {
+			if (l->e[j].kind == XF_FILE_REG &&
+			    strcmp(l->path[j], l->e[i].target) == 0) {
+				CU_ASSERT_EQUAL(lane_of[i], lane_of[j]);
+			}
+		}
+	}
+}
+
+/* Balance: no lane over the mean by more than the heaviest entry; with lanes enough
+ * entries to go round, none under it by more either. */
+static void
+check_balance(const struct list *l, const struct xf_lanes *s, bool lower)
+{
+	uint64_t total = 0, wmax = 0, sum = 0;
+
+	for (uint32_t i = 0; i < l->n; i++) {
+		if (l->e[i].kind != XF_FILE_DIR) {
+			total += weight(&l->e[i]);
+			wmax = weight(&l->e[i]) > wmax ? weight(&l->e[i]) : wmax;
+		}
+	}
+	for (unsigned int k = 0; k < s->nlanes; k++) {
+		sum += s->weight[k];
+		CU_ASSERT(s->weight[k] <= total / s->nlanes + wmax);
+		if (lower) {
+			CU_ASSERT(s->weight[k] + wmax >= total / s->nlanes);
+		}
+	}
+	CU_ASSERT_EQUAL(sum, total);
+}
+
+static void
+test_bad_args(void)
+{
+	L.n = 0;
+	errno = 0;
+	CU_ASSERT_PTR_NULL(xf_lanes_split(0, 0, entry_of, &L));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	errno = 0;
+	CU_ASSERT_PTR_NULL(xf_lanes_split(0, XF_LANES_MAX + 1, entry_of, &L));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+}
+
+static void
+test_empty_and_dirs_only(void)
+{
+	struct xf_lanes *s;
+
+	L.n = 0;
+	s = xf_lanes_split(0, 4, entry_of, &L);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	for (unsigned int k = 0; k < 4; k++) {
+		CU_ASSERT_EQUAL(xf_lanes_count(s, k), 0);
+	}
+	xf_lanes_free(s);
+	for (int i = 0; i < 5; i++) {
+		add(&L, XF_FILE_DIR, 0, NULL);
+	}
+	s = xf_lanes_split(L.n, 3, entry_of, &L);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(s->ndirs, 5);
+	CU_ASSERT_EQUAL(xf_lanes_count(s, 0) + xf_lanes_count(s, 1) + xf_lanes_count(s, 2), 0);
+	CU_ASSERT_EQUAL(xf_lanes_count(s, 3), 0); /* past nlanes */
+	check_structure(&L, s);
+	xf_lanes_free(s);
+}
+
+/* Seeded skewed trees, every lane count: structure and both bounds. */
+static void
+test_skewed_mixes(void)
+{
+	for (uint64_t seed = 1; seed <= 20; seed++) {
+		make_tree(&L, LIST_MAX, seed * 0x9e3779b97f4a7c15ull);
+		for (unsigned int n = 1; n <= XF_LANES_MAX; n++) {
+			struct xf_lanes *s = xf_lanes_split(L.n, n, entry_of, &L);
+
+			CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+			check_structure(&L, s);
+			check_balance(&L, s, false);
+			xf_lanes_free(s);
+		}
+	}
+}
+
+/* By bytes, not by count: 100 files of 1 MiB then 100 of 1 byte, two lanes. A split by
+ * count would give lane 0 every MiB file; by bytes each lane holds about 50 of them. */
+static void
+test_bytes_not_count(void)
+{
+	struct xf_lanes *s;
+	uint32_t big0 = 0;
+
+	L.n = 0;
+	add(&L, XF_FILE_DIR, 0, NULL);
+	for (int i = 0; i < 100; i++) {
+		add(&L, XF_FILE_REG, 1u << 20, NULL);
+	}
+	for (int i = 0; i < 100; i++) {
+		add(&L, XF_FILE_REG, 1, NULL);
+	}
+	s = xf_lanes_split(L.n, 2, entry_of, &L);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	check_structure(&L, s);
+	check_balance(&L, s, true);
+	for (uint32_t p = s->start[0]; p < s->start[1]; p++) {
+		big0 += L.e[s->order[p]].size == 1u << 20;
+	}
+	CU_ASSERT(big0 >= 49 && big0 <= 52);
+	CU_ASSERT(xf_lanes_count(s, 1) > 140); /* the rest of the big ones and every small one */
+	xf_lanes_free(s);
+}
+
+/* Many files of one size: every lane within one file of the mean, both ways. */
+static void
+test_uniform(void)
+{
+	L.n = 0;
+	for (int i = 0; i < 1000; i++) {
+		add(&L, i % 50 == 0 ? XF_FILE_DIR : XF_FILE_REG, 65536, NULL);
+	}
+	for (unsigned int n = 1; n <= XF_LANES_MAX; n++) {
+		struct xf_lanes *s = xf_lanes_split(L.n, n, entry_of, &L);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		check_structure(&L, s);
+		check_balance(&L, s, true);
+		xf_lanes_free(s);
+	}
+}
+
+/* One file of most of the bytes: alone, or nearly, in its lane; the others share the
+ * rest; no lane over the mean by more than that file. */
+static void
+test_one_giant(void)
+{
+	struct xf_lanes *s;
+
+	L.n = 0;
+	add(&L, XF_FILE_DIR, 0, NULL);
+	for (int i = 0; i < 300; i++) {
+		add(&L, XF_FILE_REG, i == 150 ? 10ull << 30 : 100000, NULL);
+	}
+	s = xf_lanes_split(L.n, 4, entry_of, &L);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	check_structure(&L, s);
+	check_balance(&L, s, false);
+	for (unsigned int k = 0; k < 4; k++) {
+		for (uint32_t p = s->start[k]; p < s->start[k + 1]; p++) {
+			if (s->order[p] == 151) { /* the giant (index 0 is the directory) */
+				CU_ASSERT(xf_lanes_count(s, k) <= 2);
+			}
+		}
+	}
+	xf_lanes_free(s);
+}
+
+/* Hard links go with their leaders, wherever they are listed; one whose leader is not
+ * listed fails the split. */
+static void
+test_hard_links(void)
+{
+	struct xf_lanes *s;
+
+	make_tree(&L, 2000, 42);
+	/* Links, at the end of the list, to files all over it. */
+	for (uint32_t i = 1; i < 2000; i += 97) {
+		if (L.e[i].kind == XF_FILE_REG) {
+			add(&L, XF_FILE_HARDLINK, 0, L.path[i]);
+			add(&L, XF_FILE_HARDLINK, 0, L.path[i]);
+		}
+	}
+	for (unsigned int n = 1; n <= 8; n++) {
+		s = xf_lanes_split(L.n, n, entry_of, &L);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		check_structure(&L, s);
+		xf_lanes_free(s);
+	}
+	add(&L, XF_FILE_HARDLINK, 0, "no-such-leader");
+	errno = 0;
+	CU_ASSERT_PTR_NULL(xf_lanes_split(L.n, 2, entry_of, &L));
+	CU_ASSERT_EQUAL(errno, ENOENT);
+	/* A directory is no leader either. */
+	L.n--;
+	add(&L, XF_FILE_HARDLINK, 0, L.path[0]);
+	CU_ASSERT_EQUAL(L.e[0].kind, XF_FILE_DIR);
+	errno = 0;
+	CU_ASSERT_PTR_NULL(xf_lanes_split(L.n, 2, entry_of, &L));
+	CU_ASSERT_EQUAL(errno, ENOENT);
+}
+
+static const struct xf_test tests[] = {
+	{ "bad arguments", test_bad_args },
+	{ "an empty list, a list of directories", test_empty_and_dirs_only },
+	{ "skewed mixes: structure and balance, 1..16 lanes", test_skewed_mixes },
+	{ "balanced by bytes, not by count", test_bytes_not_count },
+	{ "uniform sizes: within one file of the mean", test_uniform },
+	{ "one giant file", test_one_giant },
+	{ "hard links with their leaders", test_hard_links },
+};
+
+int
+main(void)
+{
+	return xf_test_main("lanes", NULL, NULL, XF_TESTS(tests));
+}
