@@ -267,6 +267,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "delta_crc_combined_bytes", st->crc_combined_bytes);
 	rte_tel_data_add_dict_u64(info, "delta_basis_changed", st->basis_changed);
 	rte_tel_data_add_dict_u64(info, "delta_basis_dirty", st->basis_dirty);
+	rte_tel_data_add_dict_u64(info, "delta_redone", st->redone);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_hits", st->sc_hits);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_misses", st->sc_misses);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_stale", st->sc_stale);

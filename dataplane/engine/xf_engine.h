@@ -366,6 +366,7 @@ struct xf_engine_stats {
 	 * whose CRC-64 came from block CRCs; files whose basis changed under them. */
 	uint64_t cloned_bytes, copy_range_bytes, crc_combined_bytes, basis_changed;
 	uint64_t basis_dirty; /**< DELTA files not cloned: their basis was not written back */
+	uint64_t redone;      /**< DELTA files that failed and were sent again whole */
 	/* Compressed DATA received (docs/PROTOCOL.md 6.16), every volume: frames inflated,
 	 * their bytes as they came and inflated, and those refused by reason (their file
 	 * fails). struct xf_pipeline_times's zip_* counters. */

@@ -148,6 +148,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->crc_combined_bytes += t.crc_combined;
 		st->basis_changed += t.basis_changed;
 		st->basis_dirty += t.basis_dirty;
+		st->redone += t.redone;
 		st->zip_frames += t.zip_frames;
 		st->zip_bytes_in += t.zip_bytes_in;
 		st->zip_bytes_out += t.zip_bytes_out;

@@ -129,6 +129,12 @@ struct xf_pipeline_rx_stats {
 	                         *   before it, or a session without XF_HELLO_F_HARDLINKS */
 	uint64_t zip_refused;   /**< compressed DATA in a session that did not announce
 	                         *   XF_HELLO_F_COMPRESS: dropped */
+	uint64_t redo_stale;    /**< DATA, COPY or FILE_END of a file's first attempt that came
+	                         *   after it was asked again whole (no XF_HDR_F_REDO): dropped */
+	uint64_t redo_unasked;  /**< DATA, COPY or FILE_END with XF_HDR_F_REDO for a file not
+	                         *   asked again: dropped */
+	uint64_t redo_no_room;  /**< DELTA files not sent again whole because the ring to their
+	                         *   worker was full at that moment: failed as without it */
 };
 
 /**
@@ -295,6 +301,8 @@ struct xf_pipeline_times {
 	                               signature cache entries stay pending */
 	uint64_t basis_dirty;     /**< DELTA files on a cloning volume whose basis was not
 	                               written back yet: not cloned */
+	uint64_t redone;          /**< files whose DELTA failed its CRC-64, decided WHOLE
+	                               again to be sent whole in the same session */
 	/* The signature cache (xf_sigcache.h: the counters of the same names). */
 	uint64_t sc_hits, sc_misses, sc_stale, sc_stored, sc_committed, sc_evicted, sc_too_big;
 	uint64_t sc_loaded, sc_corrupt, sc_saved, sc_bytes, sc_capacity;

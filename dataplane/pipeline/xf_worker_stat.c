@@ -348,6 +348,11 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 	if (dec == XF_DEC_DELTA && (f->aborted || df_take(w, df_key(w, f)))) {
 		dec = XF_DEC_WHOLE; /* its last DELTA failed: whole this time */
 	}
+	if (f->redo && (dec == XF_DEC_DELTA || dec == XF_DEC_UPTODATE)) {
+		/* Sent again whole after its DELTA failed: whatever the path holds now is not
+		 * what the sender has, even with the file list's size and mtime. */
+		dec = XF_DEC_WHOLE;
+	}
 	if (res >= 0 && dec == XF_DEC_DELTA) {
 		/* Open the basis beneath its parent (kept open until then), never following
 		 * a symlink at the final path. */
@@ -453,6 +458,7 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 	f->itemize = (it->flags & XF_WORK_F_ITEMIZE) != 0;
 	f->trees = (it->flags & XF_WORK_F_DELETE) != 0;
 	f->run = (it->flags & XF_WORK_F_RUN) != 0;
+	f->redo = (it->flags & XF_WORK_F_REDO) != 0;
 	if (f->kind == XF_FILE_REG && f->size >= SPACE_CHECK_MIN && !f->dry &&
 	    !space_for(w, f->size)) {
 		/* Refused before anything is written: it cannot fit. */
@@ -530,5 +536,6 @@ on_tmp(struct xf_worker *w, uint32_t fi, int32_t res)
 		close_basis(w, f);
 		f->delta = 0;
 	}
+	w->t.redone += f->redo;
 	post_simple(w, f, XF_DONE_STAT, XF_DEC_WHOLE, XF_ST_OK, -1);
 }

@@ -109,6 +109,12 @@ struct xf_hdr {
 /** Parity of the handshake whose keys sealed an AEAD frame (docs/SECURITY.md 5: a new
  *  handshake replaces the keys every session.rekey_after_ms); the codec sees it cleared. */
 #define XF_HDR_F_KEY_EPOCH 0x0010u
+/**
+ * DATA and FILE_END of a file's second attempt: the receiver asked for it to be sent
+ * again whole (a DECISION WHOLE with status XF_ST_REDO, XF_HELLO_F_REDO); the receiver
+ * drops the first attempt's frames that arrive after that (docs/PROTOCOL.md 6.22).
+ */
+#define XF_HDR_F_REDO 0x0020u
 
 /** File kinds in FLIST entries. */
 enum xf_file_kind {
@@ -154,7 +160,10 @@ enum xf_file_status {
 	XF_ST_CONFLICT = 7, /**< wrong kind at the final path (e.g. a directory) */
 	XF_ST_LINK = 8,     /**< a hard link whose leader is not a regular file this session
 	                         committed (docs/PROTOCOL.md 6.15) */
-	XF_ST_MAX = 8,
+	XF_ST_MAX = 8,      /**< the largest failure status */
+	/** Not a failure: in a DECISION WHOLE only, "send this file again, whole, in this
+	 *  session" (XF_HELLO_F_REDO, docs/PROTOCOL.md 6.22). */
+	XF_ST_REDO = 10,
 };
 
 struct xf_decision_rec {
@@ -225,14 +234,18 @@ struct xf_msg_hello {
 /** HELLO only: DATA frames of this session may be compressed (a nonzero raw_len,
  *  docs/PROTOCOL.md 6.16); without it a compressed DATA frame is dropped. */
 #define XF_HELLO_F_COMPRESS 0x100u
+/** HELLO only: the sender sends a DELTA file again whole when the receiver asks (DECISION
+ *  WHOLE with XF_ST_REDO, docs/PROTOCOL.md 6.22); without it such a file fails. */
+#define XF_HELLO_F_REDO 0x8000u
 /** HELLO flags the codec accepts (not XF_HELLO_F_COOKIE: the engine reads it first). */
 #define XF_HELLO_F_ALL                                                                             \
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
-	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS)
+	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS |     \
+	 XF_HELLO_F_REDO)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
-	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS)
+	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_REDO)
 
 /*
  * DECISION record items (u16 at offset 6): how the receiver's entry at the path differs

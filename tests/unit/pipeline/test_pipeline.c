@@ -710,9 +710,9 @@ rx_sum_check(const struct xf_pipeline *p, uint64_t frames)
 		const char *name;
 	} fields[] = {
 #define F(x) { offsetof(struct xf_pipeline_rx_stats, x), #x }
-		F(frames),       F(bad_frames),   F(no_session),    F(proto_err),
-		F(stalls),       F(data_dropped), F(dry_dropped),   F(entries_dup),
-		F(proto_aborts), F(stale_done),   F(links_refused), F(zip_refused),
+		F(frames),        F(bad_frames),  F(no_session),  F(proto_err),    F(stalls),
+		F(data_dropped),  F(dry_dropped), F(entries_dup), F(proto_aborts), F(stale_done),
+		F(links_refused), F(zip_refused), F(redo_stale),  F(redo_unasked), F(redo_no_room),
 #undef F
 	};
 	struct xf_pipeline_rx_stats sum = { 0 };
@@ -873,6 +873,8 @@ static const struct xf_test tests[] = {
 	{ "delta, verify full reads every file back", test_delta_verify_full },
 	{ "delta, basis changed in use", test_delta_basis_changed },
 	{ "delta, basis changed in use, kept in memory", test_delta_basis_changed_kept },
+	{ "delta, basis changed in use, sent again whole", test_delta_redo },
+	{ "delta, sent again whole, fails again", test_delta_redo_fails_again },
 	{ "delta, COPY beyond the basis", test_delta_copy_beyond_basis },
 	{ "delta, COPY past the announced size", test_delta_copy_past_size },
 	{ "checksum mode", test_checksum_mode },
