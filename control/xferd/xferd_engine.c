@@ -117,6 +117,10 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 	if (o != NULL) {
 		json_object_set_new(o, "bytes_sparse",
 		                    json_integer((json_int_t)j->push.bytes_sparse));
+		/* DELTA files the receiver asked again whole (docs/DELTA.md, "Sent again
+		 * whole"): counted once in files_sent. */
+		json_object_set_new(o, "files_redone",
+		                    json_integer((json_int_t)j->push.files_redone));
 		json_object_set_new(o, "rtt_us",
 		                    json_integer((json_int_t)(j->rel.smoothed_rtt_ns / 1000)));
 		json_object_set_new(o, "lost", json_integer((json_int_t)j->rel.lost));
