@@ -265,14 +265,21 @@ xf_push_queue_data(struct xf_push *p, struct push_file *f, struct push_frame *pf
 	enqueue(&p->q_head, &p->q_tail, pf);
 }
 
-/* An answer for the first attempt of a file sent again whole: let go, counted out. */
+/*
+ * An answer for the first attempt of a file sent again whole: let go, counted out as
+ * xf_push_on_read() would have. (They come after that attempt's end of file, so they
+ * carry no frame; one that did would be a DELTA read's: reserved by read_ahead only
+ * where the session matched read_request data itself.)
+ */
 static void
 old_answer(struct xf_push *p, struct push_file *f, const struct xf_push_read *rd)
 {
 	if (rd->frame != NULL) {
 		p->io.frame_free(p->io.arg, rd->frame);
-		f->asked -= XF_MIN(f->asked, 1u);
-		p->read_ahead -= XF_MIN(p->read_ahead, 1u);
+		if (p->io.delta_request == NULL) {
+			f->asked -= XF_MIN(f->asked, 1u);
+			p->read_ahead -= XF_MIN(p->read_ahead, 1u);
+		}
 	}
 	if (rd->last) {
 		f->reqs -= XF_MIN(f->reqs, 1u);
