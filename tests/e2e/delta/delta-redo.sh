@@ -91,6 +91,8 @@ pair_log "push exit $rc: files_failed $failed, files_redone $redone_a (A), delta
 [ "$redone_b" -eq 1 ] || pair_fail "B asked for $redone_b files again whole, expected 1"
 [ "$(field files_done)" -eq "$(field files_total)" ] ||
 	pair_fail "$(field files_done) of $(field files_total) entries settled"
+grep -q '^Number of files sent again whole: 1$' "$T/push.out" ||
+	pair_fail "xferctl's summary does not say the file was sent again: $(cat "$T/push.out")"
 pair_verify "$T/src" "$PAIR_VOL_B/tree"
 left=$(find "$PAIR_VOL_B/.xferd/tmp" -mindepth 1 2>/dev/null | head -n 5)
 [ -z "$left" ] || pair_fail "B's temp directory is not empty: $left"
