@@ -75,6 +75,11 @@ push_summary(json_t *job)
 	                                         : "");
 	printf("Number of files: %lld\n", num(job, "files_total"));
 	printf("Number of files transferred: %lld\n", num(job, "files_sent"));
+	if (num(job, "files_redone") > 0) {
+		/* DELTA files whose basis changed under the peer (docs/DELTA.md, "Sent again
+		 * whole"); rsync logs each one's redo instead. */
+		printf("Number of files sent again whole: %lld\n", num(job, "files_redone"));
+	}
 	printf("Number of files up to date: %lld\n", num(job, "files_uptodate"));
 	printf("Number of files failed: %lld\n", num(job, "files_failed"));
 	printf("Number of entries filtered out: %lld\n", num(job, "files_filtered"));

@@ -118,6 +118,10 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 	if (o != NULL) {
 		json_object_set_new(o, "bytes_sparse",
 		                    json_integer((json_int_t)j->push.bytes_sparse));
+		/* DELTA files the receiver asked again whole (docs/DELTA.md, "Sent again
+		 * whole"): counted once in files_sent. */
+		json_object_set_new(o, "files_redone",
+		                    json_integer((json_int_t)j->push.files_redone));
 		json_object_set_new(o, "rtt_us",
 		                    json_integer((json_int_t)(j->rel.smoothed_rtt_ns / 1000)));
 		json_object_set_new(o, "lost", json_integer((json_int_t)j->rel.lost));
@@ -743,17 +747,17 @@ xferd_stats_json(struct xferd *d)
 		json_object_set_new(result, "control",
 		                    json_pack("{s:I}", "push_filters_refused",
 		                              (json_int_t)d->push_filters_refused));
-		json_object_set_new(result, "delta",
-		                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-		                              "basis_kept_bytes", (json_int_t)st.basis_kept_bytes,
-		                              "sig_from_ring", (json_int_t)st.sig_from_ring,
-		                              "sig_from_heap", (json_int_t)st.sig_from_heap,
-		                              "cloned_bytes", (json_int_t)st.cloned_bytes,
-		                              "copy_range_bytes", (json_int_t)st.copy_range_bytes,
-		                              "crc_combined_bytes",
-		                              (json_int_t)st.crc_combined_bytes, "basis_changed",
-		                              (json_int_t)st.basis_changed, "basis_dirty",
-		                              (json_int_t)st.basis_dirty));
+		json_object_set_new(
+		        result, "delta",
+		        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		                  "basis_kept_bytes", (json_int_t)st.basis_kept_bytes,
+		                  "sig_from_ring", (json_int_t)st.sig_from_ring, "sig_from_heap",
+		                  (json_int_t)st.sig_from_heap, "cloned_bytes",
+		                  (json_int_t)st.cloned_bytes, "copy_range_bytes",
+		                  (json_int_t)st.copy_range_bytes, "crc_combined_bytes",
+		                  (json_int_t)st.crc_combined_bytes, "basis_changed",
+		                  (json_int_t)st.basis_changed, "basis_dirty",
+		                  (json_int_t)st.basis_dirty, "redone", (json_int_t)st.redone));
 		json_object_set_new(
 		        json_object_get(result, "delta"), "sig_cache",
 		        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "hits",

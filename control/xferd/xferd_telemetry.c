@@ -276,6 +276,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "delta_partial_recovered", st->partial_recovered);
 	rte_tel_data_add_dict_u64(info, "delta_partial_discarded", st->partial_discarded);
 	rte_tel_data_add_dict_u64(info, "delta_partial_untagged", st->partial_untagged);
+	rte_tel_data_add_dict_u64(info, "delta_redone", st->redone);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_hits", st->sc_hits);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_misses", st->sc_misses);
 	rte_tel_data_add_dict_u64(info, "delta_sig_cache_stale", st->sc_stale);
@@ -331,6 +332,7 @@ job_dict(struct rte_tel_data *info, const struct tel_job *tj)
 	rte_tel_data_add_dict_u64(info, "files_total", j->push.files_total);
 	rte_tel_data_add_dict_u64(info, "files_done", settled);
 	rte_tel_data_add_dict_u64(info, "files_sent", j->push.files_sent);
+	rte_tel_data_add_dict_u64(info, "files_redone", j->push.files_redone);
 	rte_tel_data_add_dict_u64(info, "files_committed", j->push.files_committed);
 	rte_tel_data_add_dict_u64(info, "files_uptodate", j->push.files_uptodate);
 	rte_tel_data_add_dict_u64(info, "files_failed", j->push.files_failed);

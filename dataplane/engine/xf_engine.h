@@ -393,6 +393,7 @@ struct xf_engine_stats {
 	 *  dropped at start, temp files that could not be tagged). */
 	uint64_t partial_kept, partial_used, partial_saved, partial_evicted, partial_stale,
 	        partial_recovered, partial_discarded, partial_untagged;
+	uint64_t redone;      /**< DELTA files that failed and were sent again whole */
 	/* Compressed DATA received (docs/PROTOCOL.md 6.16), every volume: frames inflated,
 	 * their bytes as they came and inflated, and those refused by reason (their file
 	 * fails). struct xf_pipeline_times's zip_* counters. */

@@ -157,6 +157,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->partial_recovered += t.partial_recovered;
 		st->partial_discarded += t.partial_discarded;
 		st->partial_untagged += t.partial_untagged;
+		st->redone += t.redone;
 		st->zip_frames += t.zip_frames;
 		st->zip_bytes_in += t.zip_bytes_in;
 		st->zip_bytes_out += t.zip_bytes_out;

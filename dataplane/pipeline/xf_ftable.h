@@ -45,7 +45,8 @@ struct xf_fentry {
 	uint8_t decision;    /**< enum xf_decision once decided, else 0 */
 	uint8_t status;      /**< enum xf_file_status */
 	uint8_t run;         /**< owner's: a regular file in a run (XF_WORK_F_RUN) */
-	uint8_t pad;
+	uint8_t redo;        /**< owner's: being sent again whole (XF_HELLO_F_REDO): its
+	                          frames carry XF_HDR_F_REDO, the first attempt's are dropped */
 };
 
 /** One arena chunk: its bytes and the highest entry index with a path in it. */

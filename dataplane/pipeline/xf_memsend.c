@@ -16,6 +16,7 @@ enum { D_FLIST = 1, D_DATA, D_FILE_END, D_RAW, D_COPY };
 struct desc {
 	uint8_t type;
 	uint8_t dup;
+	uint8_t redo; /* DATA, FILE_END: the file's second attempt (XF_HDR_F_REDO) */
 	uint16_t flags;
 	uint32_t file; /* FLIST: first index; RAW: raw index */
 	uint32_t len;  /* FLIST: count; DATA: bytes */
@@ -53,6 +54,7 @@ struct xf_memsend {
 	uint32_t *left; /* DATA frames of a file not yet sent */
 	uint8_t *dec;
 	uint8_t *status;
+	uint8_t *redone; /* sent again whole */
 	struct msig *sig;
 	struct pool_buf *pool;
 	atomic_uint pool_free; /* buffers not busy: no scan when there are none */
@@ -147,6 +149,7 @@ xf_memsend_create(const struct xf_memsend_conf *conf)
 	ms->left = calloc(conf->nfiles + 1, sizeof(*ms->left));
 	ms->dec = calloc(conf->nfiles + 1, 1);
 	ms->status = calloc(conf->nfiles + 1, 1);
+	ms->redone = calloc(conf->nfiles + 1, 1);
 	ms->sig = calloc(conf->nfiles + 1, sizeof(*ms->sig));
 	if (conf->alloc == NULL) {
 		ms->pool = calloc(POOL_FRAMES, sizeof(*ms->pool));
@@ -156,7 +159,7 @@ xf_memsend_create(const struct xf_memsend_conf *conf)
 		atomic_store(&ms->pool_free, POOL_FRAMES);
 	}
 	if (ms->crc == NULL || ms->left == NULL || ms->dec == NULL || ms->status == NULL ||
-	    (conf->alloc == NULL && ms->pool == NULL)) {
+	    ms->redone == NULL || (conf->alloc == NULL && ms->pool == NULL)) {
 		xf_memsend_destroy(ms);
 		errno = ENOMEM;
 		return NULL;
@@ -185,6 +188,7 @@ xf_memsend_destroy(struct xf_memsend *ms)
 	free(ms->crc);
 	free(ms->left);
 	free(ms->dec);
+	free(ms->redone);
 	free(ms->status);
 	for (uint32_t i = 0; ms->sig != NULL && i < ms->c.nfiles; i++) {
 		free(ms->sig[i].rec);
@@ -235,6 +239,7 @@ encode(struct xf_memsend *ms, const struct desc *d, uint8_t *buf)
 	m.hdr.version = XF_PROTO_VERSION;
 	m.hdr.session = ms->c.session;
 	m.hdr.pn = ms->pn++;
+	m.hdr.flags = d->redo ? XF_HDR_F_REDO : 0;
 	switch (d->type) {
 	case D_RAW:
 		memcpy(buf, ms->c.raw[d->file], ms->c.raw_len[d->file]);
@@ -342,7 +347,8 @@ xf_memsend_source(void *arg, struct xf_frame *out, unsigned int max)
 			push(ms, again);
 		}
 		if ((d.type == D_DATA || d.type == D_COPY) && !d.dup && --ms->left[d.file] == 0) {
-			push(ms, (struct desc){ .type = D_FILE_END, .file = d.file });
+			push(ms,
+			     (struct desc){ .type = D_FILE_END, .file = d.file, .redo = d.redo });
 		}
 	}
 	return k;
@@ -436,13 +442,70 @@ all_zero(const uint8_t *p, uint64_t n)
 	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
+/* A WHOLE file's DATA frames (its FILE_END follows the last), or its FILE_END alone. */
+static void
+queue_whole(struct xf_memsend *ms, uint32_t file, uint8_t redo)
+{
+	const struct xf_memsend_file *f = &ms->c.files[file];
+	uint32_t dm = data_max(ms);
+
+	if (f->size == 0) {
+		push(ms, (struct desc){ .type = D_FILE_END, .file = file, .redo = redo });
+		return;
+	}
+	ms->left[file] = 0;
+	for (uint64_t off = 0; off < f->size; off += dm) {
+		uint64_t len = f->size - off < dm ? f->size - off : dm;
+
+		if ((f->sparse && all_zero(f->data + off, len)) || f->omit_at == off + 1) {
+			continue;
+		}
+		ms->left[file]++;
+		push(ms, (struct desc){ .type = D_DATA,
+		                        .file = file,
+		                        .off = off,
+		                        .len = (uint32_t)len,
+		                        .redo = redo });
+	}
+	if (ms->left[file] == 0) {
+		/* all hole */
+		push(ms, (struct desc){ .type = D_FILE_END, .file = file, .redo = redo });
+	}
+}
+
+/* DECISION WHOLE with XF_ST_REDO for a DELTA file: the file again, whole, once. */
+static void
+on_redo(struct xf_memsend *ms, uint32_t file)
+{
+	const struct xf_memsend_file *f = &ms->c.files[file];
+
+	if (!ms->c.redo || ms->dec[file] != XF_DEC_DELTA || ms->redone[file] ||
+	    f->kind != XF_FILE_REG) {
+		return;
+	}
+	ms->redone[file] = 1;
+	ms->st.redone++;
+	if (ms->c.redo_stale && f->size > 0) {
+		uint32_t n = f->size < 4096 ? (uint32_t)f->size : 4096u;
+
+		/* Late frames of the first attempt: dup, so they end nothing. */
+		push(ms, (struct desc){ .type = D_COPY, .dup = 1, .file = file, .len = n });
+		push(ms, (struct desc){ .type = D_DATA, .dup = 1, .file = file, .len = n });
+		push(ms, (struct desc){ .type = D_FILE_END, .dup = 1, .file = file });
+	}
+	queue_whole(ms, file, 1);
+}
+
 static void
 on_decision(struct xf_memsend *ms, uint32_t file, uint8_t decision, uint8_t status,
             uint32_t block_size, uint32_t block_count)
 {
 	const struct xf_memsend_file *f;
-	uint32_t dm = data_max(ms);
 
+	if (file < ms->c.nfiles && decision == XF_DEC_WHOLE && status == XF_ST_REDO) {
+		on_redo(ms, file);
+		return;
+	}
 	if (file >= ms->c.nfiles || ms->dec[file] != 0) {
 		return;
 	}
@@ -463,24 +526,7 @@ on_decision(struct xf_memsend *ms, uint32_t file, uint8_t decision, uint8_t stat
 	if (decision != XF_DEC_WHOLE || f->kind != XF_FILE_REG) {
 		return;
 	}
-	if (f->size == 0) {
-		push(ms, (struct desc){ .type = D_FILE_END, .file = file });
-		return;
-	}
-	ms->left[file] = 0;
-	for (uint64_t off = 0; off < f->size; off += dm) {
-		uint64_t len = f->size - off < dm ? f->size - off : dm;
-
-		if ((f->sparse && all_zero(f->data + off, len)) || f->omit_at == off + 1) {
-			continue;
-		}
-		ms->left[file]++;
-		push(ms, (struct desc){
-		                 .type = D_DATA, .file = file, .off = off, .len = (uint32_t)len });
-	}
-	if (ms->left[file] == 0) {
-		push(ms, (struct desc){ .type = D_FILE_END, .file = file }); /* all hole */
-	}
+	queue_whole(ms, file, 0);
 }
 
 void

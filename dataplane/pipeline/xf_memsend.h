@@ -60,6 +60,13 @@ struct xf_memsend_conf {
 	 *  DATA frames are queued (e.g. to change the basis under the receiver). */
 	void (*on_sigs)(void *arg, uint32_t file);
 	void *on_sigs_arg;
+	/** Answer a DECISION WHOLE with XF_ST_REDO (the session's HELLO had
+	 *  XF_HELLO_F_REDO) by sending the file again whole, its frames marked
+	 *  XF_HDR_F_REDO; once per file. */
+	bool redo;
+	/** tests: with redo, send a COPY and a DATA frame of the first attempt (unmarked)
+	 *  right after the redo decision, as late retransmissions would arrive. */
+	bool redo_stale;
 	const void *const *raw; /**< tests: raw frames sent first, as they are */
 	const uint32_t *raw_len;
 	unsigned int nraw;
@@ -98,6 +105,7 @@ struct xf_memsend_stats {
 	uint32_t sig_files;     /**< DELTA files whose signatures all arrived */
 	uint64_t literal_bytes; /**< DELTA: bytes sent as DATA */
 	uint64_t matched_bytes; /**< DELTA: bytes sent as COPY */
+	uint32_t redone;        /**< files sent again whole (conf.redo) */
 };
 const struct xf_memsend_stats *xf_memsend_stats(const struct xf_memsend *ms);
 

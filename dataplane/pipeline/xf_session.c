@@ -363,6 +363,44 @@ in_run(struct xf_session *s, uint32_t idx, const struct xf_fentry *fe)
 	              xf_fentry_base_len(pe)) == 0;
 }
 
+/* The STAT item of entry idx (fe->run already set). */
+static void owner_of(const struct xf_session *s, const struct xf_fentry *fe, struct xf_work *it);
+
+static void
+stat_item(const struct xf_session *s, uint32_t idx, const struct xf_fentry *fe, struct xf_work *it)
+{
+	memset(it, 0, sizeof(*it));
+	it->type = XF_WORK_STAT;
+	it->kind = fe->kind;
+	it->sid = s->sid;
+	it->rx = s->rx;
+	it->file = idx;
+	it->len = fe->dir_len;
+	it->mode = fe->mode;
+	owner_of(s, fe, it);
+	it->fd = -1;
+	it->sess_id = s->id;
+	it->gen = s->gen;
+	it->off = fe->kind == XF_FILE_SYMLINK ? fe->target_len : fe->size;
+	it->val = (uint64_t)fe->mtime_ns;
+	it->ptr = fe->name;
+	if ((s->flags & XF_HELLO_F_CHECKSUM) != 0) {
+		it->flags |= XF_WORK_F_CHECKSUM;
+	}
+	if ((s->flags & XF_HELLO_F_DRYRUN) != 0) {
+		it->flags |= XF_WORK_F_DRYRUN;
+	}
+	if ((s->flags & XF_HELLO_F_ITEMIZE) != 0) {
+		it->flags |= XF_WORK_F_ITEMIZE;
+	}
+	if (replaces_trees(s)) {
+		it->flags |= XF_WORK_F_DELETE;
+	}
+	if (fe->run) {
+		it->flags |= XF_WORK_F_RUN;
+	}
+}
+
 /*
  * A hard link's entry (XF_FILE_HARDLINK) as listed: only in a session that asked for them,
  * and its leader's path passes the rules of any path (it is opened beneath the root like
@@ -498,37 +536,8 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 			idx++;
 			continue;
 		}
-		memset(&it, 0, sizeof(it));
-		it.type = XF_WORK_STAT;
-		it.kind = fe->kind;
-		it.sid = s->sid;
-		it.rx = s->rx;
-		it.file = idx;
-		it.len = fe->dir_len;
-		it.mode = fe->mode;
-		owner_of(s, fe, &it);
-		it.fd = -1;
-		it.sess_id = s->id;
-		it.gen = s->gen;
-		it.off = fe->kind == XF_FILE_SYMLINK ? fe->target_len : fe->size;
-		it.val = (uint64_t)fe->mtime_ns;
-		it.ptr = fe->name;
-		if ((s->flags & XF_HELLO_F_CHECKSUM) != 0) {
-			it.flags |= XF_WORK_F_CHECKSUM;
-		}
-		if ((s->flags & XF_HELLO_F_DRYRUN) != 0) {
-			it.flags |= XF_WORK_F_DRYRUN;
-		}
-		if ((s->flags & XF_HELLO_F_ITEMIZE) != 0) {
-			it.flags |= XF_WORK_F_ITEMIZE;
-		}
-		if (replaces_trees(s)) {
-			it.flags |= XF_WORK_F_DELETE;
-		}
-		if (in_run(s, idx, fe)) {
-			fe->run = 1;
-			it.flags |= XF_WORK_F_RUN;
-		}
+		fe->run = in_run(s, idx, fe);
+		stat_item(s, idx, fe, &it);
 		if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_stat_worker(s->p, idx, fe->kind)),
 		                          &it, 1) != 1) {
 			/* Room was checked above; a failure here is a bug, not back-pressure. */
@@ -548,18 +557,33 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 
 /*
  * The entry of a file that DATA, COPY or FILE_END may address: decided WHOLE or DELTA
- * (COPY: DELTA only) and not yet at its end. Anything else is late or a duplicate: counted
- * and dropped.
+ * (COPY: DELTA only) and not yet at its end, of the file's current attempt. Anything else
+ * is late or a duplicate: counted and dropped.
  */
 static struct xf_fentry *
-data_target(struct xf_session *s, uint32_t file, bool copy)
+data_target(struct xf_session *s, const struct xf_msg *m, uint32_t file, bool copy)
 {
 	struct xf_fentry *fe = xf_ftable_get(&s->ft, file);
+	bool second = (m->hdr.flags & XF_HDR_F_REDO) != 0;
 
 	if ((s->flags & XF_HELLO_F_DRYRUN) != 0) {
 		/* A dry run writes nothing, whatever the sender sends (every file is settled
 		 * at its decision, so this is the first of two fences). */
 		stats(s)->dry_dropped++;
+		return NULL;
+	}
+	if (fe != NULL && second != (fe->redo != 0)) {
+		/*
+		 * The first attempt's frames that come after the file was asked again whole
+		 * (a retransmission of a frame whose first copy was acknowledged, say): its
+		 * COPY would write the changed basis into the new temp file. Or a second
+		 * attempt's frame for a file not asked again: a broken peer.
+		 */
+		if (fe->redo) {
+			stats(s)->redo_stale++;
+		} else {
+			stats(s)->redo_unasked++;
+		}
 		return NULL;
 	}
 	if (fe == NULL || fe->kind != XF_FILE_REG || fe->state != FS_DECIDED ||
@@ -599,7 +623,7 @@ static int
 on_data(struct xf_session *s, const struct xf_msg *m, void *owner)
 {
 	const struct xf_msg_data *d = &m->data;
-	struct xf_fentry *fe = data_target(s, d->file, false);
+	struct xf_fentry *fe = data_target(s, m, d->file, false);
 	struct xf_work it = {
 		.type = XF_WORK_DATA,
 		.file = d->file,
@@ -630,7 +654,7 @@ static int
 on_file_end(struct xf_session *s, const struct xf_msg *m)
 {
 	const struct xf_msg_file_end *f = &m->file_end;
-	struct xf_fentry *fe = data_target(s, f->file, false);
+	struct xf_fentry *fe = data_target(s, m, f->file, false);
 	struct xf_work it = {
 		.type = XF_WORK_FILE_END,
 		.file = f->file,
@@ -654,7 +678,7 @@ static int
 on_copy(struct xf_session *s, const struct xf_msg *m)
 {
 	const struct xf_msg_copy *c = &m->copy;
-	struct xf_fentry *fe = data_target(s, c->file, true);
+	struct xf_fentry *fe = data_target(s, m, c->file, true);
 	struct xf_work it = {
 		.type = XF_WORK_COPY,
 		.file = c->file,
@@ -953,6 +977,38 @@ dry_decided(struct xf_session *s, struct xf_fentry *fe, const struct xf_done *d)
 	settle(s, d->file, dec == XF_DEC_REFUSED ? d->status : XF_ST_OK);
 }
 
+/*
+ * A DELTA file that failed its whole-file CRC-64 (its basis changed while in use, or a
+ * false block match) is sent again whole in this session, once, when the sender can
+ * (XF_HELLO_F_REDO): a STAT that decides WHOLE whatever the path holds makes a new temp
+ * file, and its DECISION (WHOLE, XF_ST_REDO) asks the sender for the file again. The file
+ * is not settled meanwhile, so the commit chain waits at it and every later file waits
+ * in the reorder window, which the credit bounds (docs/PROTOCOL.md 6.22).
+ * @return false when it is not sent again: the caller fails it.
+ */
+static bool
+redo(struct xf_session *s, uint32_t file, struct xf_fentry *fe, uint8_t status)
+{
+	struct xf_work it;
+
+	if ((s->flags & XF_HELLO_F_REDO) == 0 || fe == NULL || fe->redo ||
+	    fe->decision != XF_DEC_DELTA || status != XF_ST_CHECKSUM) {
+		return false;
+	}
+	stat_item(s, file, fe, &it);
+	it.flags |= XF_WORK_F_REDO;
+	if (xf_ring_enqueue_burst(ring_to(s, xf_pipeline_stat_worker(s->p, file, fe->kind)), &it,
+	                          1) != 1) {
+		/* No room now: it fails as without the flag (never waits on a ring here). */
+		stats(s)->redo_no_room++;
+		return false;
+	}
+	fe->redo = 1;
+	fe->decision = 0;
+	fe->state = FS_STAT;
+	return true;
+}
+
 void
 xf_session_done(struct xf_session *s, const struct xf_done *d)
 {
@@ -972,6 +1028,18 @@ xf_session_done(struct xf_session *s, const struct xf_done *d)
 			return;
 		}
 		fe->decision = d->decision;
+		if (fe->redo) {
+			/* Sent again whole: the sender has had its first DECISION. Refused now
+			 * (say, a directory in its place): it fails, reported in COMMIT. */
+			if (d->decision == XF_DEC_WHOLE) {
+				add_decision(s, d->file, XF_DEC_WHOLE, XF_ST_REDO, 0, 0, 0);
+				fe->state = FS_DECIDED;
+			} else {
+				settle(s, d->file,
+				       d->decision == XF_DEC_REFUSED ? d->status : XF_ST_IO);
+			}
+			break;
+		}
 		if (d->decision == XF_DEC_DELTA) {
 			add_decision(s, d->file, d->decision, d->status, d->items, d->block_size,
 			             d->block_count);
@@ -1011,7 +1079,7 @@ xf_session_done(struct xf_session *s, const struct xf_done *d)
 	case XF_DONE_FILE:
 		if (d->status == XF_ST_OK) {
 			settle(s, d->file, rv_commit(d));
-		} else {
+		} else if (!redo(s, d->file, fe, d->status)) {
 			settle(s, d->file, d->status);
 		}
 		break;

@@ -62,6 +62,10 @@ enum xf_work_type {
 /** DATA: ptr holds len bytes of one raw DEFLATE stream that inflates to val bytes
  *  (the frame's raw_len, XF_HELLO_F_COMPRESS); the worker inflates it. */
 #define XF_WORK_F_COMPRESSED 0x400u
+/** STAT of a file whose DELTA failed its CRC-64: decide WHOLE whatever the final path
+ *  holds (a new temp file), so that it is sent again whole in this session
+ *  (XF_HELLO_F_REDO, docs/DELTA.md "Sent again whole"). */
+#define XF_WORK_F_REDO 0x10000u
 /** FILE done: the temp file has no name (O_TMPFILE). */
 #define XF_DONE_F_UNNAMED 0x1u
 /** STAT done (a directory): made under a staged name; block_count is its number. */
@@ -75,7 +79,7 @@ struct xf_work {
 	uint8_t type;     /**< enum xf_work_type */
 	uint8_t kind;     /**< enum xf_file_kind */
 	uint8_t status;   /**< COMMIT: status so far; FILE_END: the sender's (it gave up) */
-	uint16_t flags;   /**< XF_WORK_F_* */
+	uint32_t flags;   /**< XF_WORK_F_* */
 	uint16_t sid;     /**< session slot in the pipeline */
 	uint16_t rx;      /**< RX core index to reply to */
 	uint16_t mode;    /**< permission bits */

@@ -207,6 +207,7 @@ struct wfile {
 	uint8_t dry;      /* session is a dry run: decide, write nothing */
 	uint8_t itemize;  /* say how the entry differs (items) */
 	uint8_t trees;    /* a directory in its way goes with its entries (XF_WORK_F_DELETE) */
+	uint8_t redo;     /* its DELTA failed: decided WHOLE whatever is there (XF_WORK_F_REDO) */
 	uint16_t items;   /* XF_ITEM_* found at the quick check */
 	int basis_fd;
 	uint64_t basis_size;

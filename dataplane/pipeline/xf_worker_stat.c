@@ -373,8 +373,13 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 	if (dec == XF_DEC_DELTA && (f->aborted || df_take(w, df_key(w, f)))) {
 		dec = XF_DEC_WHOLE; /* its last DELTA failed: whole this time */
 	}
-	if ((res >= 0 || res == -ENOENT) && (dec == XF_DEC_DELTA || dec == XF_DEC_WHOLE) &&
-	    partial_basis(w, f, fi)) {
+	if (f->redo && (dec == XF_DEC_DELTA || dec == XF_DEC_UPTODATE)) {
+		/* Sent again whole after its DELTA failed: whatever the path holds now is not
+		 * what the sender has, even with the file list's size and mtime; nor is a
+		 * partial of it a basis. */
+		dec = XF_DEC_WHOLE;
+	} else if ((res >= 0 || res == -ENOENT) && (dec == XF_DEC_DELTA || dec == XF_DEC_WHOLE) &&
+	           partial_basis(w, f, fi)) {
 		return;
 	}
 	if (res >= 0 && dec == XF_DEC_DELTA) {
@@ -493,6 +498,7 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 	f->itemize = (it->flags & XF_WORK_F_ITEMIZE) != 0;
 	f->trees = (it->flags & XF_WORK_F_DELETE) != 0;
 	f->run = (it->flags & XF_WORK_F_RUN) != 0;
+	f->redo = (it->flags & XF_WORK_F_REDO) != 0;
 	if (f->kind == XF_FILE_REG && f->size >= SPACE_CHECK_MIN && !f->dry &&
 	    !space_for(w, f->size)) {
 		/* Refused before anything is written: it cannot fit. */
@@ -575,5 +581,6 @@ on_tmp(struct xf_worker *w, uint32_t fi, int32_t res)
 		close_basis(w, f);
 		f->delta = 0;
 	}
+	w->t.redone += f->redo;
 	post_simple(w, f, XF_DONE_STAT, XF_DEC_WHOLE, XF_ST_OK, -1);
 }

@@ -111,6 +111,12 @@ struct xf_hdr {
 /** Parity of the handshake whose keys sealed an AEAD frame (docs/SECURITY.md 5: a new
  *  handshake replaces the keys every session.rekey_after_ms); the codec sees it cleared. */
 #define XF_HDR_F_KEY_EPOCH 0x0010u
+/**
+ * DATA and FILE_END of a file's second attempt: the receiver asked for it to be sent
+ * again whole (a DECISION WHOLE with status XF_ST_REDO, XF_HELLO_F_REDO); the receiver
+ * drops the first attempt's frames that arrive after that (docs/PROTOCOL.md 6.22).
+ */
+#define XF_HDR_F_REDO 0x0020u
 
 /** File kinds in FLIST entries. */
 enum xf_file_kind {
@@ -163,7 +169,10 @@ enum xf_file_status {
 	XF_ST_LINK = 8,     /**< a hard link whose leader is not a regular file this session
 	                         committed (docs/PROTOCOL.md 6.15) */
 	XF_ST_ATTR = 9,     /**< the owner or group could not be set (docs/PROTOCOL.md 6.17) */
-	XF_ST_MAX = 9,
+	XF_ST_MAX = 9,      /**< the largest failure status */
+	/** Not a failure: in a DECISION WHOLE only, "send this file again, whole, in this
+	 *  session" (XF_HELLO_F_REDO, docs/PROTOCOL.md 6.22). */
+	XF_ST_REDO = 10,
 };
 
 struct xf_decision_rec {
@@ -243,6 +252,9 @@ struct xf_msg_hello {
 /** HELLO only: the file list carries owners and groups (every FLIST frame has
  *  XF_FLIST_F_OWNER, docs/PROTOCOL.md 6.17); the receiver's volume must keep them. */
 #define XF_HELLO_F_OWNER 0x200u
+/** HELLO only: the sender sends a DELTA file again whole when the receiver asks (DECISION
+ *  WHOLE with XF_ST_REDO, docs/PROTOCOL.md 6.22); without it such a file fails. */
+#define XF_HELLO_F_REDO 0x8000u
 /** HELLO only, with XF_HELLO_F_DELETE: the destination field carries the sender's filter
  *  rules after the path and a NUL (rules), and the receiver's deletion keeps what they
  *  exclude, as rsync's does (docs/PROTOCOL.md 6.12). Above the 16 flag bits the
@@ -252,11 +264,12 @@ struct xf_msg_hello {
 #define XF_HELLO_F_ALL                                                                             \
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
 	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS |     \
-	 XF_HELLO_F_OWNER | XF_HELLO_F_FILTERS)
+	 XF_HELLO_F_OWNER | XF_HELLO_F_REDO | XF_HELLO_F_FILTERS)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
-	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_FILTERS)
+	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_REDO |          \
+	 XF_HELLO_F_FILTERS)
 
 /**
  * Bytes of a HELLO's destination field as it crosses (and as the handshake's prologue

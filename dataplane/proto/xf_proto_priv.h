@@ -112,7 +112,7 @@ check_hdr(const struct xf_hdr *h)
 	if (h->type == 0 || h->type > XF_MSG_TYPE_MAX) {
 		return XF_R_TYPE;
 	}
-	if (h->flags & ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW)) {
+	if (h->flags & ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW | XF_HDR_F_REDO)) {
 		return XF_R_RESERVED;
 	}
 	if (h->session == 0) {
@@ -204,7 +204,9 @@ check_decision(const struct xf_decision_rec *r)
 	switch (r->decision) {
 	case XF_DEC_UPTODATE:
 	case XF_DEC_WHOLE:
-		if (r->status != 0 || r->block_size != 0 || r->block_count != 0) {
+		/* WHOLE may carry XF_ST_REDO: the file again, whole (docs/PROTOCOL.md 6.22). */
+		if ((r->status != 0 && (r->decision != XF_DEC_WHOLE || r->status != XF_ST_REDO)) ||
+		    r->block_size != 0 || r->block_count != 0) {
 			return XF_R_FIELD;
 		}
 		return XF_R_OK;

@@ -75,11 +75,12 @@ xf_push_pf_put(struct xf_push *p, struct push_frame *f)
 void
 xf_push_enqueue_file(struct xf_push *p, uint32_t idx)
 {
-	if (p->files[idx].state == F_QUEUED || p->fq_tail == p->count) {
-		return; /* already queued: a file has one decision */
+	if (p->files[idx].state == F_QUEUED || p->fq_tail - p->fq_head == p->count) {
+		return; /* already queued: a file is in the queue once at a time */
 	}
 	p->files[idx].state = F_QUEUED;
-	p->queued[p->fq_tail++] = idx;
+	/* A ring: a file sent again whole (DECIDED_REDO) is queued a second time. */
+	p->queued[p->fq_tail++ % p->count] = idx;
 }
 
 void
@@ -323,6 +324,7 @@ xf_push_hello_flags(const struct xf_push_cfg *cfg)
 	       (cfg->dry_run ? XF_HELLO_F_DRYRUN : 0) |
 	       (cfg->hard_links ? XF_HELLO_F_HARDLINKS : 0) |
 	       (cfg->compress ? XF_HELLO_F_COMPRESS : 0) | (cfg->owner ? XF_HELLO_F_OWNER : 0) |
+	       (cfg->redo ? XF_HELLO_F_REDO : 0) |
 	       (cfg->delete_extra && cfg->rules_len != 0 ? XF_HELLO_F_FILTERS : 0) |
 	       (cfg->itemize && cfg->items != NULL ? XF_HELLO_F_ITEMIZE : 0);
 }

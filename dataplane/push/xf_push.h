@@ -88,6 +88,8 @@ struct xf_push_stats {
 	uint32_t files_uptodate;      /**< settled: nothing to send */
 	uint32_t files_failed;        /**< settled: failed (refused, read error, receiver error) */
 	uint32_t files_sent;          /**< files whose data was sent */
+	uint32_t files_redone;        /**< DELTA files the receiver asked again whole (they failed
+	                               *   its CRC-64), sent again in the same session */
 	uint64_t bytes_total;         /**< bytes of regular files in the list */
 	uint64_t bytes_sent;          /**< file bytes sent in DATA (first transmission) */
 	uint64_t bytes_literal;       /**< bytes sent as literals (DATA), whole files included */
@@ -172,6 +174,9 @@ struct xf_push_cfg {
 	/** Announce XF_HELLO_F_OWNER: every FLIST frame carries each entry's uid and gid
 	 *  (XF_FLIST_F_OWNER; the entry callback gives XF_ID_NONE for one not sent). */
 	bool owner;
+	/** Announce XF_HELLO_F_REDO: a DELTA file that fails the receiver's CRC-64 is sent
+	 *  again whole when it asks (docs/PROTOCOL.md 6.22); without it such a file fails. */
+	bool redo;
 	/** With itemize: count records, zeroed by the caller, which the session fills as the
 	 *  DECISIONs arrive (xf_push_item()); owned by the caller, outliving the session. */
 	uint16_t *items;

@@ -78,13 +78,23 @@ struct push_file {
 	uint8_t status;   /**< enum xf_file_status once failed */
 	uint8_t eof;      /**< the reader delivered the last frame */
 	uint8_t give_up;  /**< F_QUEUED: give it up (this status) once it gets a slot */
-	uint8_t decided;  /**< its DECISION arrived */
+	uint8_t decided;  /**< its DECISION arrived (DECIDED_ONCE), or a second one asked for
+	                   *   it again whole (DECIDED_REDO) */
 	uint8_t reqs;     /**< read requests outstanding */
 	uint8_t delta;    /**< decided DELTA: the reader's data feeds the matcher */
 	uint8_t handed;   /**< delta_request: the reader owns the signatures */
 };
 
 _Static_assert(sizeof(struct push_file) == 96, "push_file: one per entry, no padding");
+
+/* push_file.decided */
+#define DECIDED_ONCE 1u
+/* The receiver asked for the file again whole (DECISION WHOLE with XF_ST_REDO,
+ * docs/PROTOCOL.md 6.22): its DATA and FILE_END carry XF_HDR_F_REDO. While its next_off
+ * is 0 it has asked the reader for nothing yet, and what the reader answers for it is
+ * the first attempt's (answers come in order, and the first request of the second
+ * attempt waits until the first attempt's are all answered). */
+#define DECIDED_REDO 2u
 
 /* A matcher op waiting for a frame: DATA bytes are in the push's literal buffer. */
 struct dop {
@@ -127,12 +137,12 @@ struct xf_push {
 	 * files). */
 	uint32_t act[ACTIVE_FILES];
 	uint32_t active;
-	uint32_t *queued; /**< FIFO of file indices, room for every file */
-	uint32_t fq_head, fq_tail;
-	uint32_t read_ahead; /**< DATA frames asked of the reader and not yet sent once */
-	uint32_t pool_free;  /**< frame records free */
-	bool done_sent;      /**< the empty LAST FLIST of an empty list is queued */
-	bool peer_done;      /**< the receiver's DONE arrived */
+	uint32_t *queued;          /**< FIFO of file indices, a ring with room for every file */
+	uint32_t fq_head, fq_tail; /**< free-running (at most two enqueues per file) */
+	uint32_t read_ahead;       /**< DATA frames asked of the reader and not yet sent once */
+	uint32_t pool_free;        /**< frame records free */
+	bool done_sent;            /**< the empty LAST FLIST of an empty list is queued */
+	bool peer_done;            /**< the receiver's DONE arrived */
 	bool hello_queued;
 
 	struct push_frame *pool; /**< every frame record, allocated once */
@@ -207,6 +217,18 @@ hdr_for(const struct xf_push *p, uint8_t type)
 {
 	struct xf_hdr h = { .type = type, .session = p->cfg.session_id };
 
+	return h;
+}
+
+/* The header of a file's DATA or FILE_END: marked when it is its second attempt. */
+static inline struct xf_hdr
+hdr_for_file(const struct xf_push *p, uint8_t type, const struct push_file *f)
+{
+	struct xf_hdr h = hdr_for(p, type);
+
+	if (f->decided == DECIDED_REDO) {
+		h.flags |= XF_HDR_F_REDO;
+	}
 	return h;
 }
 

@@ -92,7 +92,7 @@ static void
 queue_file_end(struct xf_push *p, uint32_t idx)
 {
 	struct push_file *f = &p->files[idx];
-	struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_FILE_END) };
+	struct xf_msg m = { .hdr = hdr_for_file(p, XF_MSG_FILE_END, f) };
 
 	m.file_end.file = idx;
 	m.file_end.status = f->status; /* nonzero: we give the file up (give_up) */
@@ -142,7 +142,7 @@ xf_push_schedule_reads(struct xf_push *p)
 
 	/* Fill the reading slots from the queue, in decision order. */
 	while (p->active < ACTIVE_FILES && p->fq_head < p->fq_tail) {
-		uint32_t idx = p->queued[p->fq_head++];
+		uint32_t idx = p->queued[p->fq_head++ % p->count];
 		struct push_file *q = &p->files[idx];
 
 		if (q->state != F_QUEUED) {
@@ -161,7 +161,10 @@ xf_push_schedule_reads(struct xf_push *p)
 		uint32_t n;
 		int rc;
 
-		if (f->state != F_READING || f->eof || f->reqs >= REQS_PER_FILE) {
+		if (f->state != F_READING || f->eof || f->reqs >= REQS_PER_FILE ||
+		    (f->next_off == 0 && f->reqs != 0)) {
+			/* (The last: a file sent again whole whose first attempt still has
+			 * requests out; see DECIDED_REDO.) */
 			continue;
 		}
 		if (f->delta && p->ops_n - p->ops_head >= OPS_HIGH) {
@@ -263,6 +266,57 @@ xf_push_queue_data(struct xf_push *p, struct push_file *f, struct push_frame *pf
 	enqueue(&p->q_head, &p->q_tail, pf);
 }
 
+/*
+ * An answer for the first attempt of a file sent again whole: let go, counted out as
+ * xf_push_on_read() would have. (They come after that attempt's end of file, so they
+ * carry no frame; one that did would be a DELTA read's: reserved by read_ahead only
+ * where the session matched read_request data itself.)
+ */
+static void
+old_answer(struct xf_push *p, struct push_file *f, const struct xf_push_read *rd)
+{
+	if (rd->frame != NULL) {
+		p->io.frame_free(p->io.arg, rd->frame);
+		if (p->io.delta_request == NULL) {
+			f->asked -= XF_MIN(f->asked, 1u);
+			p->read_ahead -= XF_MIN(p->read_ahead, 1u);
+		}
+	}
+	if (rd->last) {
+		f->reqs -= XF_MIN(f->reqs, 1u);
+		f->asked -= XF_MIN(f->asked, rd->undelivered);
+		p->read_ahead -= XF_MIN(p->read_ahead, rd->undelivered);
+	}
+}
+
+/*
+ * The receiver asks for a DELTA file again whole (DECISION WHOLE, XF_ST_REDO): its
+ * rebuilt contents failed the CRC-64, and the receiver made a new temp file. Once per
+ * file, and only for one whose FILE_END went out (the receiver asks only after it): it
+ * is read again from the start and sent as DATA, like a WHOLE file.
+ */
+static void
+redo_file(struct xf_push *p, uint32_t idx)
+{
+	struct push_file *f = &p->files[idx];
+
+	xf_push_delta_free(p, f);
+	f->delta = 0;
+	f->handed = 0;
+	f->block_count = 0;
+	f->eof = 0;
+	f->give_up = 0;
+	f->status = XF_ST_OK;
+	f->got_off = 0;
+	f->next_off = 0;
+	f->size = 0;
+	f->crc64 = 0;
+	f->decided = DECIDED_REDO;
+	f->state = F_LISTED;
+	p->st.files_redone++;
+	xf_push_enqueue_file(p, idx);
+}
+
 void
 xf_push_on_decisions(struct xf_push *p, const struct xf_msg *msg)
 {
@@ -275,10 +329,15 @@ xf_push_on_decisions(struct xf_push *p, const struct xf_msg *msg)
 			continue; /* never listed: a broken peer; ignore */
 		}
 		f = &p->files[d.file];
-		if (f->decided) {
-			continue; /* a duplicate decision */
+		if (f->decided == DECIDED_ONCE && d.decision == XF_DEC_WHOLE &&
+		    d.status == XF_ST_REDO && f->delta && f->state == F_END_SENT && p->cfg.redo) {
+			redo_file(p, d.file);
+			continue;
 		}
-		f->decided = 1;
+		if (f->decided) {
+			continue; /* a duplicate decision (or a redo we did not ask for) */
+		}
+		f->decided = DECIDED_ONCE;
 		if (p->cfg.items != NULL && p->cfg.itemize) {
 			p->cfg.items[d.file] = xf_push_item(d.decision, d.items);
 		}
@@ -341,6 +400,10 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		return;
 	}
 	f = &p->files[rd->file];
+	if (f->decided == DECIDED_REDO && f->next_off == 0) {
+		old_answer(p, f, rd);
+		return;
+	}
 	if (f->delta && p->io.delta_request != NULL) {
 		xf_push_delta_op(p, f, rd);
 	} else if (f->delta) {
@@ -354,7 +417,7 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		p->st.bytes_sparse += rd->len;
 	} else if (rd->frame != NULL) {
 		struct push_frame *pf = p->free_list; /* reserved by read_ahead: never NULL */
-		struct xf_hdr h = hdr_for(p, XF_MSG_DATA);
+		struct xf_hdr h = hdr_for_file(p, XF_MSG_DATA, f);
 		int len = -EINVAL;
 
 		/* FILE_END waits for the file's last frame to be acked: ask for it at once. */
@@ -405,7 +468,7 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		f->size = rd->size;
 		f->crc64 = rd->crc64;
 		f->state = F_DATA_DONE;
-		p->st.files_sent++;
+		p->st.files_sent += f->decided != DECIDED_REDO; /* counted once */
 		if (f->delta) {
 			xf_push_delta_free(p, f); /* finished: its ops are queued */
 		}

@@ -6,9 +6,10 @@
 # and fails on the first final path that is neither the old nor the new version.
 #  1. Bases changed in place mid-push (every file B has not replaced yet, mtimes put
 #     back): none is committed as a mix. A file whose basis changed after its
-#     signatures is rebuilt from the kept basis as A has it, or fails (CHECKSUM) and
-#     keeps the changed basis; one changed before its signatures is simply the basis.
-#     The next push makes the tree identical. (tests/unit/pipeline changes a basis at
+#     signatures is rebuilt from the kept basis as A has it, or fails its CRC-64 and is
+#     sent again whole (the push is cancelled once one is: at this pace that takes
+#     minutes), or fails; one changed before its signatures is simply the basis. The
+#     next push makes the tree identical. (tests/unit/pipeline changes a basis at
 #     the exact moment, after its signatures and before its COPY ops.)
 #  2. ROUNDS times (default 2): B killed (SIGKILL) at a seeded moment of the DELTA push
 #     (a kill after B's last commit does not count: the next moment is tried, up to
@@ -182,13 +183,25 @@ for name in sorted(os.listdir(b)):
 print(n)
 PY
 )
+# A file whose basis changed after its signatures and was not kept is sent again whole
+# (docs/DELTA.md, "Sent again whole"): at this pace seconds per MiB. Once B has asked
+# for one (or the push ended by itself), the push is cancelled; the watcher has looked
+# all the while, and complete() below finishes the tree.
+deadline=$((SECONDS + 60))
+until [ "$(pair_json b 'j["delta"]["redone"]' stats)" -ge 1 ] || ! kill -0 "$push_pid" 2>/dev/null; do
+	[ "$SECONDS" -lt "$deadline" ] || pair_fail "the push neither ended nor sent a file again in 60 s"
+	sleep 0.05
+done
+redone=$(pair_json b 'j["delta"]["redone"]' stats)
+job=$(pair_json a 'max(j["jobs"], key=lambda x: x["id"])["id"]' jobs)
+pair_ctl a cancel "$job" >/dev/null 2>&1 || true # it may have ended: nothing to cancel
 rc=0
 wait "$push_pid" || rc=$?
 failed=$(pair_json a 'max(j["jobs"], key=lambda x: x["id"])["files_failed"]' jobs)
 changed=$(pair_json b 'j["delta"]["basis_changed"]' stats)
 cloned=$(pair_json b 'j["delta"]["cloned_bytes"]' stats)
 [ "$cloned" -gt 0 ] || pair_fail "B cloned nothing"
-pair_log "$nchanged bases changed mid-push: push exit $rc, $failed files failed, B saw $changed bases change after their signatures"
+pair_log "$nchanged bases changed mid-push: push exit $rc, $failed files failed, B saw $changed bases change after their signatures and asked for $redone again whole"
 [ "$nchanged" -gt 0 ] || pair_fail "every file was replaced before a tenth of the push: nothing changed"
 [ "$failed" -le "$changed" ] || pair_fail "$failed files failed, more than the $changed bases B saw change"
 watch_stop "bases changed"

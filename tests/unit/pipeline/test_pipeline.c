@@ -825,6 +825,9 @@ rx_sum_check(const struct xf_pipeline *p, uint64_t frames)
 		F(zip_refused),
 		F(delete_rules_refused),
 		F(delete_protected),
+		F(redo_stale),
+		F(redo_unasked),
+		F(redo_no_room),
 #undef F
 	};
 	struct xf_pipeline_rx_stats sum = { 0 };
@@ -986,6 +989,8 @@ static const struct xf_test tests[] = {
 	{ "delta, verify full reads every file back", test_delta_verify_full },
 	{ "delta, basis changed in use", test_delta_basis_changed },
 	{ "delta, basis changed in use, kept in memory", test_delta_basis_changed_kept },
+	{ "delta, basis changed in use, sent again whole", test_delta_redo },
+	{ "delta, sent again whole, fails again", test_delta_redo_fails_again },
 	{ "delta, COPY beyond the basis", test_delta_copy_beyond_basis },
 	{ "delta, COPY past the announced size", test_delta_copy_past_size },
 	{ "checksum mode", test_checksum_mode },

@@ -341,6 +341,9 @@ test_delta_basis_changed(void)
 	CU_ASSERT_EQUAL(r1.dec[0], XF_DEC_DELTA);
 	CU_ASSERT_EQUAL(r1.status[0], XF_ST_CHECKSUM);
 	CU_ASSERT_EQUAL(r1.status[1], 0);
+	/* A sender without XF_HELLO_F_REDO is not asked for it again. */
+	CU_ASSERT_EQUAL(r1.times.redone, 0);
+	CU_ASSERT_EQUAL(r1.ms.redone, 0);
 	if (r1.clone_mode != XF_STORAGE_CLONE_NONE) {
 		/* Seen before its COPY ops, which then read (and do not clone) the basis. */
 		CU_ASSERT(r1.times.basis_changed >= 1);
@@ -372,6 +375,116 @@ test_delta_basis_changed(void)
 	xf_pipeline_destroy(ru.p);
 	result_free(&r1);
 	result_free(&r2);
+	list_free(&l);
+}
+
+/* Three files whose bases differ from them in one byte: DELTA, mostly COPY. */
+static void
+redo_files(struct list *l)
+{
+	for (int i = 0; i < 3; i++) {
+		char path[32];
+		struct xf_memsend_file *f;
+		uint8_t *d;
+
+		snprintf(path, sizeof(path), "g%d", i);
+		f = add(l, path, XF_FILE_REG);
+		f->size = 400000;
+		f->data = d = random_bytes(f->size);
+		d[1000] ^= 1;
+		put_file(dst_dir, path, d, f->size, f->mtime_ns - 5);
+		d[1000] ^= 1;
+	}
+}
+
+/*
+ * With XF_HELLO_F_REDO, a DELTA file whose basis changed between its signatures and its
+ * COPY ops (read again, not kept) fails its CRC-64, is decided WHOLE again (XF_ST_REDO)
+ * and sent again whole in the same session: it commits identical, in its place (the
+ * files after it wait in the window). The first attempt's COPY, DATA and FILE_END that
+ * come after the redo decision are dropped and counted, not written into the new temp.
+ */
+void
+test_delta_redo(void)
+{
+	struct list l = { 0 };
+	struct change_ctx cc = { .l = &l, .file = 1 };
+	struct run_opts o = { .window = 8,
+		              .max_payload = 1472,
+		              .on_sigs = change_basis,
+		              .on_sigs_arg = &cc,
+		              .delta_cache_mb = -1,
+		              .flags = XF_HELLO_F_REDO,
+		              .redo_stale = true };
+	struct run_result r;
+
+	mkpaths("redo");
+	redo_files(&l);
+	run(dst_dir, &l, &o, &r);
+	CU_ASSERT_EQUAL(cc.hits, 1);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(r.dec[i], XF_DEC_DELTA);
+		CU_ASSERT_EQUAL(r.status[i], 0);
+	}
+	CU_ASSERT_EQUAL(r.ms.redone, 1);
+	CU_ASSERT_EQUAL(r.times.redone, 1);
+	CU_ASSERT_EQUAL(r.ms.committed, 3);
+	CU_ASSERT_EQUAL(r.ms.done_files, 3);
+	CU_ASSERT_EQUAL(r.rx.redo_stale, 3); /* COPY, DATA and FILE_END of attempt 1 */
+	CU_ASSERT_EQUAL(r.rx.redo_unasked, 0);
+	CU_ASSERT_EQUAL(r.rx.redo_no_room, 0);
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0); /* g1 as the sender has it */
+	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+	result_free(&r);
+	list_free(&l);
+}
+
+/*
+ * Sent again whole only once: a file whose second attempt fails too (here every FILE_END
+ * of it carries a wrong CRC-64) fails with XF_ST_CHECKSUM as without the flag, its old
+ * version stays, and the files around it commit.
+ */
+void
+test_delta_redo_fails_again(void)
+{
+	struct list l = { 0 };
+	struct run_opts o = {
+		.window = 8, .max_payload = 1472, .delta_cache_mb = -1, .flags = XF_HELLO_F_REDO
+	};
+	struct run_result r;
+	uint8_t *after;
+	char path[300];
+	int fd;
+
+	mkpaths("redo-again");
+	redo_files(&l);
+	l.f[1].crc_xor = 1;
+	run(dst_dir, &l, &o, &r);
+	CU_ASSERT_EQUAL(r.dec[1], XF_DEC_DELTA);
+	CU_ASSERT_EQUAL(r.status[0], 0);
+	CU_ASSERT_EQUAL(r.status[1], XF_ST_CHECKSUM);
+	CU_ASSERT_EQUAL(r.status[2], 0);
+	CU_ASSERT_EQUAL(r.ms.redone, 1);
+	CU_ASSERT_EQUAL(r.times.redone, 1);
+	CU_ASSERT_EQUAL(r.ms.done_files, 3);
+	CU_ASSERT_EQUAL(r.rx.redo_stale, 0);
+	/* g1 is its old version: the new data with byte 1000 flipped. */
+	after = malloc(l.f[1].size);
+	snprintf(path, sizeof(path), "%s/g1", dst_dir);
+	fd = open(path, O_RDONLY);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pread(fd, after, l.f[1].size, 0), (ssize_t)l.f[1].size);
+	close(fd);
+	after[1000] ^= 1;
+	CU_ASSERT_EQUAL(memcmp(after, l.f[1].data, l.f[1].size), 0);
+	free(after);
+	{
+		uint8_t skip[3] = { 0, 1, 0 };
+
+		CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
+	}
+	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+	result_free(&r);
 	list_free(&l);
 }
 

@@ -223,7 +223,8 @@ struct run_opts {
 	const void *const *raw;
 	const uint32_t *raw_len;
 	unsigned int nraw;
-	uint32_t flags;                            /* XF_HELLO_F_* of the session */
+	uint32_t flags;  /* XF_HELLO_F_* of the session */
+	bool redo_stale; /* with XF_HELLO_F_REDO: the sender sends first-attempt frames late */
 	void (*on_sigs)(void *arg, uint32_t file); /* memsend hook (DELTA) */
 	void *on_sigs_arg;
 	int delta_cache_mb;    /* xf_pipeline_conf.delta_cache_mb (0: default, kept) */
@@ -278,6 +279,8 @@ run(const char *dst, const struct list *l, const struct run_opts *o, struct run_
 		.nraw = o->nraw,
 		.on_sigs = o->on_sigs,
 		.on_sigs_arg = o->on_sigs_arg,
+		.redo = (o->flags & XF_HELLO_F_REDO) != 0,
+		.redo_stale = o->redo_stale,
 	};
 	struct xf_pipeline_conf pc = {
 		.n_rx = 1,
@@ -555,6 +558,8 @@ void test_delta_direct(void);
 void test_delta_verify_full(void);
 void test_delta_basis_changed(void);
 void test_delta_basis_changed_kept(void);
+void test_delta_redo(void);
+void test_delta_redo_fails_again(void);
 void test_delta_copy_beyond_basis(void);
 void test_delta_copy_past_size(void);
 void test_checksum_mode(void);

@@ -143,6 +143,9 @@ test_header(void)
 		buf[3] = t;
 
 		for (unsigned int bit = 3; bit < 16; bit++) {
+			if ((1u << bit) == XF_HDR_F_REDO) {
+				continue; /* defined: a file's second attempt (6.22) */
+			}
 			put_be(buf + 4, 2, 1u << bit);
 			expect_reject(buf, n, XF_R_RESERVED, what);
 		}
@@ -151,6 +154,8 @@ test_header(void)
 		put_be(buf + 4, 2, XF_HDR_F_REPLY);
 		expect_reject(buf, n, XF_R_OK, what);
 		put_be(buf + 4, 2, XF_HDR_F_ACKNOW);
+		expect_reject(buf, n, XF_R_OK, what);
+		put_be(buf + 4, 2, XF_HDR_F_REDO | XF_HDR_F_ACKNOW);
 		expect_reject(buf, n, XF_R_OK, what);
 		put_be(buf + 4, 2, 0);
 
@@ -211,6 +216,7 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_ITEMIZE, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_COMPRESS, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_OWNER << 1, XF_R_RESERVED },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_REDO, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_DELETE,
 	  XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_VOLUME, XF_R_OK }, /* dest names the volume */
@@ -244,6 +250,7 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COMPRESS, XF_R_RESERVED },  /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_FILTERS, XF_R_RESERVED },   /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_OWNER, XF_R_RESERVED },     /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_REDO, XF_R_RESERVED },      /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED },    /* the engine reads it */
 	{ XF_MSG_HELLO_ACK, 26, 2, XF_HELLO_ACK_AUTH_LEN, XF_R_FIELD },
 	/* FLIST: fixed part */
@@ -306,6 +313,13 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_DECISION, 52 + 5, 1, 0, XF_R_FIELD },        /* REFUSED without status */
 	{ XF_MSG_DECISION, 52 + 5, 1, XF_ST_MAX, XF_R_OK },
 	{ XF_MSG_DECISION, 52 + 5, 1, XF_ST_MAX + 1, XF_R_FIELD },
+	/* XF_ST_REDO: with WHOLE only ("again, whole", 6.22); never a failure */
+	{ XF_MSG_DECISION, 20 + 5, 1, XF_ST_REDO, XF_R_OK },
+	{ XF_MSG_DECISION, 20 + 5, 1, XF_ST_CHECKSUM, XF_R_FIELD },
+	{ XF_MSG_DECISION, 20 + 5, 1, XF_ST_REDO + 1, XF_R_FIELD },
+	{ XF_MSG_DECISION, 4 + 5, 1, XF_ST_REDO, XF_R_FIELD },
+	{ XF_MSG_DECISION, 36 + 5, 1, XF_ST_REDO, XF_R_FIELD },
+	{ XF_MSG_DECISION, 52 + 5, 1, XF_ST_REDO, XF_R_FIELD },
 	{ XF_MSG_DECISION, 52 + 8, 4, 1, XF_R_FIELD },
 	/* DECISION items (u16 @6 of a record) */
 	{ XF_MSG_DECISION, 4 + 6, 2, XF_ITEM_NEW, XF_R_OK },
@@ -349,6 +363,7 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_FILE_END, 8, 8, 0, XF_R_OK },
 	{ XF_MSG_FILE_END, 4, 2, XF_ST_IO, XF_R_OK },
 	{ XF_MSG_FILE_END, 4, 2, XF_ST_MAX + 1, XF_R_FIELD },
+	{ XF_MSG_FILE_END, 4, 2, XF_ST_REDO, XF_R_FIELD }, /* not a way to give up */
 	/* COMMIT (committed 10, credit 74, failures 3 and 7) */
 	{ XF_MSG_COMMIT, 4, 4, 9, XF_R_RANGE }, /* credit below committed */
 	{ XF_MSG_COMMIT, 4, 4, 10, XF_R_OK },
@@ -358,7 +373,8 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_COMMIT, 8, 2, 1, XF_R_TRAILING },
 	{ XF_MSG_COMMIT, 12 + 4, 2, 0, XF_R_FIELD },
 	{ XF_MSG_COMMIT, 12 + 4, 2, XF_ST_MAX + 1, XF_R_FIELD },
-	{ XF_MSG_COMMIT, 20, 4, 10, XF_R_RANGE }, /* not yet settled */
+	{ XF_MSG_COMMIT, 12 + 4, 2, XF_ST_REDO, XF_R_FIELD }, /* not a failure */
+	{ XF_MSG_COMMIT, 20, 4, 10, XF_R_RANGE },             /* not yet settled */
 	{ XF_MSG_COMMIT, 20, 4, 9, XF_R_OK },
 	{ XF_MSG_COMMIT, 20, 4, 3, XF_R_RANGE }, /* listed twice */
 	{ XF_MSG_COMMIT, 20, 4, 2, XF_R_RANGE }, /* out of order */

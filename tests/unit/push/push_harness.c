@@ -485,6 +485,65 @@ rx_send_sigs(uint32_t file)
 }
 
 /* The receiver handles one datagram from the sender. */
+/*
+ * DATA, COPY and FILE_END of the file asked again whole: after the ask only marked
+ * frames count (unmarked ones are the first attempt's, late), before it none is marked,
+ * nor is any frame of another file. @return true: the frame is dropped.
+ */
+static bool
+redo_filter(const struct xf_msg *m)
+{
+	uint32_t file;
+	bool marked = (m->hdr.flags & XF_HDR_F_REDO) != 0;
+
+	switch (m->hdr.type) {
+	case XF_MSG_DATA:
+		file = m->data.file;
+		break;
+	case XF_MSG_COPY:
+		file = m->copy.file;
+		break;
+	case XF_MSG_FILE_END:
+		file = m->file_end.file;
+		break;
+	default:
+		CU_ASSERT_FALSE(marked);
+		return false;
+	}
+	if (file != T.redo_index || !T.redo_asked) {
+		CU_ASSERT_FALSE(marked);
+		return false;
+	}
+	CU_ASSERT(m->hdr.type != XF_MSG_COPY || !marked); /* sent again whole: no COPY */
+	if (!marked) {
+		T.redo_stale++;
+		return true;
+	}
+	T.redo_frames++;
+	return false;
+}
+
+/* The first FILE_END of redo_index: all its data is here and right, yet the receiver
+ * asks for it again whole, as xferd's does when the rebuilt file fails its CRC-64. */
+static void
+rx_ask_redo(uint32_t file)
+{
+	struct xf_msg d = { .hdr = { .type = XF_MSG_DECISION, .session = T.session } };
+	struct xf_decision_rec rec = { .file = file,
+		                       .decision = XF_DEC_WHOLE,
+		                       .status = XF_ST_REDO };
+	struct xf_proto_builder b;
+	uint8_t buf[XF_PAYLOAD_MAX];
+
+	T.redo_asked = true;
+	memset(T.rf[file].data, 0, T.ent[file].size);
+	T.rf[file].size = 0;
+	d.hdr.pn = T.rx_pn++;
+	CU_ASSERT_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &d) == 0);
+	CU_ASSERT_FATAL(xf_proto_build_decision(&b, &rec) == 0);
+	rx_send_built(&b);
+}
+
 static void
 rx_handle(const uint8_t *bytes, uint16_t len)
 {
@@ -542,6 +601,9 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 	if (dup) {
 		return;
 	}
+	if (redo_filter(&m)) {
+		return;
+	}
 	switch (m.hdr.type) {
 	case XF_MSG_HELLO: {
 		struct xf_msg a = { .hdr = { .type = XF_MSG_HELLO_ACK } };
@@ -573,6 +635,7 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 			CU_ASSERT_EQUAL(m.hello.auth_len, 0);
 		}
 		CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_COMPRESS) != 0, T.compress);
+		CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_REDO) != 0, T.redo);
 		a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
 		a.hello.max_payload = 1472;
 		a.hello.window = T.window;
@@ -709,6 +772,10 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		CU_ASSERT_EQUAL(f->size, m.file_end.size);
 		CU_ASSERT_EQUAL(xf_csum_crc64(0, f->data, f->size), m.file_end.crc64);
 		CU_ASSERT_EQUAL(memcmp(f->data, T.src[m.file_end.file], f->size), 0);
+		if (m.file_end.file == T.redo_index && !T.redo_asked) {
+			rx_ask_redo(m.file_end.file);
+			break;
+		}
 		f->settled = 1;
 		f->failed = m.file_end.file == T.fail_index; /* its commit step failed */
 		rx_commit_progress();
@@ -776,6 +843,7 @@ push_setup(uint32_t count, uint64_t max_size, unsigned int loss, unsigned int du
 	T.unreadable_index = UINT32_MAX;
 	T.uptodate_index = UINT32_MAX;
 	T.absurd_index = UINT32_MAX;
+	T.redo_index = UINT32_MAX;
 	T.session = 0x1234abcd;
 	T.seen = calloc(1u << 20, 1);
 	for (uint32_t i = 0; i < count; i++) {
@@ -844,6 +912,7 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		.max_delete = XF_DELETE_UNLIMITED,
 		.itemize = T.ndeleted != 0,
 		.compress = T.compress,
+		.redo = T.redo,
 		.items = T.items,
 		.deleted = T.deleted,
 		.deleted_cap = sizeof(T.deleted),

@@ -162,6 +162,13 @@ struct push_harness {
 	uint64_t list_next_ns;
 	uint8_t deleted[16384];
 	uint16_t items[MAX_FILES];
+	/* XF_HELLO_F_REDO (cfg.redo): the receiver answers the first FILE_END of DELTA file
+	 * redo_index with a DECISION WHOLE, XF_ST_REDO, and rebuilds it from the marked
+	 * (XF_HDR_F_REDO) DATA that follows; unmarked frames of it after that are stale. */
+	bool redo;
+	uint32_t redo_index;
+	bool redo_asked;
+	unsigned int redo_frames, redo_stale;
 };
 
 /* The one state of the harness, which every case sets up and reads. */
@@ -177,5 +184,7 @@ void push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs);
 /* The cases of test_push_delta.c. */
 void push_test_delta(void);
 void push_test_delta_reader_matches(void);
+void push_test_redo(void);
+void push_test_redo_reader_matches(void);
 
 #endif

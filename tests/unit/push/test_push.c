@@ -528,6 +528,8 @@ static const struct xf_test tests[] = {
 	{ "a late COMMIT keeps its failure", test_late_commit_keeps_its_failure },
 	{ "delta", push_test_delta },
 	{ "delta, matcher in the reader", push_test_delta_reader_matches },
+	{ "delta, sent again whole when the receiver asks", push_test_redo },
+	{ "delta, sent again whole, matcher in the reader", push_test_redo_reader_matches },
 };
 
 int

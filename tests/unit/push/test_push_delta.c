@@ -106,3 +106,62 @@ push_test_delta_reader_matches(void)
 {
 	delta_case(true);
 }
+
+/*
+ * The receiver asks for a DELTA file again whole after its FILE_END (XF_HELLO_F_REDO, as
+ * when its basis changed under it): the sender reads it again from the start and sends
+ * it as marked DATA (no COPY) and a marked FILE_END, once, over a lossy channel; the
+ * file commits identical and is counted in files_redone, not twice in files_sent.
+ */
+static void
+redo_case(bool reader_matches)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	push_setup(12, 60000, 3, 1, 10, 4);
+	T.reader_matches = reader_matches;
+	T.redo = true;
+	for (uint32_t i = 0; i < T.count; i++) {
+		uint64_t size = T.ent[i].size;
+
+		if (size < 20000) {
+			continue;
+		}
+		T.basis[i] = malloc(size);
+		memcpy(T.basis[i], T.src[i], size);
+		T.basis[i][size / 3] ^= 0x5a;
+		T.basis_size[i] = size;
+		if (T.redo_index == UINT32_MAX && i > 0) {
+			T.redo_index = i; /* not the first: later files wait behind it */
+		}
+	}
+	CU_ASSERT_FATAL(T.redo_index != UINT32_MAX);
+	push_run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_TRUE(T.redo_asked);
+	CU_ASSERT_EQUAL(st.files_redone, 1);
+	CU_ASSERT_EQUAL(st.files_committed, T.count);
+	CU_ASSERT_EQUAL(st.files_failed, 0);
+	CU_ASSERT_EQUAL(st.files_sent, T.count);
+	CU_ASSERT_EQUAL(T.committed, T.count);
+	/* Every frame of the file's size again, and its FILE_END (the receiver's check of
+	 * each FILE_END compares the rebuilt bytes with the source). */
+	CU_ASSERT(T.redo_frames >= (T.ent[T.redo_index].size + (1472 - XF_DATA_OVERHEAD) - 1) /
+	                                           (1472 - XF_DATA_OVERHEAD) +
+	                                   1);
+	CU_ASSERT(st.bytes_literal >= T.ent[T.redo_index].size);
+	push_teardown();
+}
+
+void
+push_test_redo(void)
+{
+	redo_case(false);
+}
+
+void
+push_test_redo_reader_matches(void)
+{
+	redo_case(true);
+}
