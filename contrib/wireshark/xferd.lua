@@ -65,7 +65,8 @@ F["flags.reply"] = ProtoField.bool("xferd.flags.reply", "REPLY (from the respond
 F["flags.acknow"] = ProtoField.bool("xferd.flags.acknow", "ACKNOW", 16, nil, 0x0004)
 F["flags.key_phase"] = ProtoField.bool("xferd.flags.key_phase", "KEY_PHASE", 16, nil, 0x0008)
 F["flags.key_epoch"] = ProtoField.bool("xferd.flags.key_epoch", "KEY_EPOCH", 16, nil, 0x0010)
-uint("flags.reserved", "Reserved flag bits", ProtoField.uint16, base.HEX, nil, 0xffe0)
+F["flags.redo"] = ProtoField.bool("xferd.flags.redo", "REDO (a file sent again whole)", 16, nil, 0x0020)
+uint("flags.reserved", "Reserved flag bits", ProtoField.uint16, base.HEX, nil, 0xffc0)
 uint("len", "Payload length", ProtoField.uint16, base.DEC)
 uint("session", "Session", ProtoField.uint32, base.HEX)
 uint("reserved", "Reserved", ProtoField.uint32, base.HEX)
@@ -92,9 +93,10 @@ F["hello.flags.itemize"] = ProtoField.bool("xferd.hello.flags.itemize", "ITEMIZE
 F["hello.flags.hardlinks"] = ProtoField.bool("xferd.hello.flags.hardlinks", "HARDLINKS", 32, nil, 0x80)
 F["hello.flags.compress"] = ProtoField.bool("xferd.hello.flags.compress", "COMPRESS", 32, nil, 0x100)
 F["hello.flags.owner"] = ProtoField.bool("xferd.hello.flags.owner", "OWNER", 32, nil, 0x200)
+F["hello.flags.redo"] = ProtoField.bool("xferd.hello.flags.redo", "REDO", 32, nil, 0x8000)
 F["hello.flags.filters"] = ProtoField.bool("xferd.hello.flags.filters", "FILTERS", 32, nil, 0x10000)
 F["hello.cookie"] = ProtoField.bytes("xferd.hello.cookie", "Cookie reply (nonce and sealed cookie)")
-uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffefc00)
+uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffe7c00)
 uint("hello.nonce", "Nonce", ProtoField.uint64, base.HEX)
 uint("hello.dest_len", "Destination length", ProtoField.uint16, base.DEC)
 uint("hello.auth_len", "Handshake length", ProtoField.uint16, base.DEC)
@@ -348,6 +350,7 @@ body[1] = function(c, ack)
 		ft:add(F["hello.flags.hardlinks"], fr)
 		ft:add(F["hello.flags.compress"], fr)
 		ft:add(F["hello.flags.owner"], fr)
+		ft:add(F["hello.flags.redo"], fr)
 		ft:add(F["hello.flags.filters"], fr)
 		ft:add(F["hello.flags.reserved"], fr)
 	end
@@ -412,7 +415,7 @@ body[1] = function(c, ack)
 		if bit.band(flags, 0x4) == 0 then
 			reserved0(c, window, "window without DELETE")
 		end
-		reserved0(c, bit.band(flags, 0xfffefc10), "flag bits 4, 10..15 and 17..31")
+		reserved0(c, bit.band(flags, 0xfffe7c10), "flag bits 4, 10..14 and 17..31")
 		if minv == 0 or minv > maxv then
 			c:fail("field", "versions " .. minv .. ".." .. maxv)
 		end
@@ -803,7 +806,7 @@ function xf.dissector(tvb, pinfo, tree)
 	root:add(F["version"], tvb(2, 1))
 	root:add(F["type"], tvb(3, 1))
 	local ft = root:add(F["flags"], tvb(4, 2))
-	for _, k in ipairs({ "noack", "reply", "acknow", "key_phase", "key_epoch", "reserved" }) do
+	for _, k in ipairs({ "noack", "reply", "acknow", "key_phase", "key_epoch", "redo", "reserved" }) do
 		ft:add(F["flags." .. k], tvb(4, 2))
 	end
 	root:add(F["len"], tvb(6, 2))
@@ -834,7 +837,7 @@ function xf.dissector(tvb, pinfo, tree)
 			dlen - HDR_LEN))
 		return dlen
 	end
-	if tvb(12, 4):uint() ~= 0 or bit.band(flags, 0xffe0) ~= 0 then
+	if tvb(12, 4):uint() ~= 0 or bit.band(flags, 0xffc0) ~= 0 then
 		bad("reserved: header reserved word or flag bits 5..15")
 	end
 	if session == 0 then

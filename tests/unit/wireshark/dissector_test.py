@@ -131,6 +131,10 @@ def main():
     good(frame(DATA, struct.pack(">IIQ", 5, 8932, 4096) + b"z" * 40),
          {"xferd.data.file": "5", "xferd.data.raw_len": "8932", "xferd.data.len": "40"})
     good(frame(HELLO, hello(b"d", flags=0x100)), {"xferd.hello.flags.compress": "1"})
+    # Sent again whole (6.22): the HELLO's REDO flag, and the header flag of its frames.
+    good(frame(HELLO, hello(b"d", flags=0x8000)), {"xferd.hello.flags.redo": "1"})
+    good(frame(DATA, struct.pack(">IIQ", 5, 0, 0) + b"z" * 8, flags=0x20),
+         {"xferd.flags.redo": "1", "xferd.data.file": "5"})
     # --delete with filter rules: the destination field is dest, a NUL, the rules (6.12).
     good(frame(HELLO, hello(b"m/d\0- *.o\n", flags=0x10004, window=9)),
          {"xferd.hello.flags.filters": "1", "xferd.hello.dest": "m/d",
@@ -195,7 +199,7 @@ def main():
     bad(frame(PING, version=3), "version")
     bad(hdr(PING, 4) + b"\0\0", "length")
     bad(frame(PING, reserved=1), "reserved")
-    bad(frame(PING, flags=0x20), "reserved")
+    bad(frame(PING, flags=0x40), "reserved")
     bad(frame(PING, session=0), "field")
     bad(frame(COPY, b"\0" * 20), "truncated")
     bad(frame(PING, b"\0"), "trailing")
