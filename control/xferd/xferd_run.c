@@ -350,6 +350,7 @@ xferd_run(const struct xferd_opts *o)
 		}
 		signals_handle(&d);
 		xf_engine_link_poll(d.engine); /* a gratuitous ARP at each link-up */
+		xferd_pull_serve(&d);
 		xferd_telemetry_refresh(&d);
 		xferd_metrics_poll(&d);
 	}

@@ -2,10 +2,14 @@
 /*
  * An RX core's push jobs (we are the sender): their frames, their file reads through the
  * workers' rings (never blocking the core), their progress and end, and the commands
- * the control plane sends the core.
+ * the control plane sends the core; and the job slots the control thread fills and hands
+ * to a core (eng_job_new, eng_job_submit).
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <rte_random.h>
 
 #include <openssl/crypto.h>
 
@@ -164,6 +168,8 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.session_id = j->session_id,
 		.nonce = j->nonce,
 		.dest = j->hello_dest,
+		.dest_len = j->hello_dest_len,
+		.pull = j->pull,
 		.volume = j->volume[0] != '\0',
 		.max_payload = (uint16_t)XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX),
 		.checksum = j->req.checksum,
@@ -510,4 +516,85 @@ eng_cmds_poll(struct eng_rx *rx)
 		}
 	}
 	return n != 0;
+}
+
+void
+eng_job_free(struct eng_job *j)
+{
+	xf_scan_free(j->scan);
+	free(j->dest_ent);
+	free(j->items);
+	free(j->deleted);
+	if (j->dir_fd >= 0) {
+		close(j->dir_fd);
+	}
+	memset(j, 0, sizeof(*j));
+	j->dir_fd = -1;
+}
+
+/* A slot for a new job: a free one, else the oldest finished one. */
+static struct eng_job *
+job_slot(struct xf_engine *e)
+{
+	struct eng_job *old = NULL;
+
+	for (unsigned int i = 0; i < XF_ENGINE_MAX_JOBS; i++) {
+		struct eng_job *j = &e->jobs[i];
+
+		if (j->id == 0) {
+			return j;
+		}
+		if (j->finished && (old == NULL || j->id < old->id)) {
+			old = j;
+		}
+	}
+	if (old != NULL) {
+		atomic_thread_fence(memory_order_acquire);
+		eng_job_free(old);
+	}
+	return old;
+}
+
+struct eng_job *
+eng_job_new(struct xf_engine *e, char *err, size_t err_len, int *rc)
+{
+	struct eng_job *j;
+
+	if (atomic_load(&e->stop)) {
+		snprintf(err, err_len, "the appliance is stopping");
+		*rc = -ESHUTDOWN;
+		return NULL;
+	}
+	j = job_slot(e);
+	if (j == NULL) {
+		snprintf(err, err_len, "%u jobs are running: wait for one to finish",
+		         XF_ENGINE_MAX_JOBS);
+		*rc = -EBUSY;
+		return NULL;
+	}
+	memset(j, 0, sizeof(*j));
+	j->dir_fd = -1;
+	return j;
+}
+
+/* Give a job built on this thread its ids and hand it to its RX core. @return 0, -EBUSY. */
+int
+eng_job_submit(struct xf_engine *e, struct eng_job *j, char *err, size_t err_len)
+{
+	struct eng_cmd cmd = { .type = ENG_CMD_START, .job = (uint32_t)(j - e->jobs) };
+
+	j->session_id = j->req.session_id;
+	while (j->session_id == 0) {
+		j->session_id = (uint32_t)rte_rand();
+	}
+	j->nonce = rte_rand();
+	j->id = ++e->next_job_id;
+	j->rx = 0; /* replies from a peer hash to one queue: see docs/ENGINE.md */
+	j->started_ns = xf_engine_now();
+	j->state = XF_JOB_QUEUED;
+	if (xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) != 1) {
+		snprintf(err, err_len, "the RX core is not taking jobs");
+		return -EBUSY;
+	}
+	return 0;
 }

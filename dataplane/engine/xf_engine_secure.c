@@ -242,7 +242,7 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	 * copies are wiped once the engine is made). */
 	j->npeer = rx->npeers[j->req.peer];
 	eng_secure_prologue(&pro, hello_flags, max_payload, hello_window, j->hello_dest,
-	                    (uint16_t)strlen(j->hello_dest));
+	                    j->hello_dest_len);
 	j->hello_flags = hello_flags;
 	j->hello_max_payload = max_payload;
 	j->hello_window = hello_window;
@@ -909,7 +909,7 @@ rekey_send(struct eng_rx *rx, struct eng_job *j)
 
 	j->rekey_sent_ns = rx->now;
 	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window,
-	                    j->hello_dest, (uint16_t)strlen(j->hello_dest));
+	                    j->hello_dest, j->hello_dest_len);
 	if (xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
 	                      unix_now(), rx->now, j->rekey_msg1) < 0) {
 		rx->hs_failed++;
@@ -924,7 +924,7 @@ rekey_send(struct eng_rx *rx, struct eng_job *j)
 	h.hello.flags = j->hello_flags;
 	h.hello.window = j->hello_window;
 	h.hello.dest = j->hello_dest;
-	h.hello.dest_len = (uint16_t)strlen(j->hello_dest);
+	h.hello.dest_len = j->hello_dest_len;
 	h.hello.nonce = j->nonce;
 	h.hello.auth = j->rekey_msg1;
 	h.hello.auth_len = XF_HELLO_AUTH_LEN;

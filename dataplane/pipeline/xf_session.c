@@ -115,6 +115,15 @@ xf_session_committed(const struct xf_session *s)
 	return s->committed;
 }
 
+void
+xf_session_counts(const struct xf_session *s, struct xf_session_counts *out)
+{
+	out->total = s->total;
+	out->settled = s->committed;
+	out->changed = s->changed;
+	out->failed = s->failed;
+}
+
 static void
 hdr_init(struct xf_session *s, struct xf_msg *m, uint8_t type)
 {

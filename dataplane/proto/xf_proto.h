@@ -225,14 +225,19 @@ struct xf_msg_hello {
 /** HELLO only: DATA frames of this session may be compressed (a nonzero raw_len,
  *  docs/PROTOCOL.md 6.16); without it a compressed DATA frame is dropped. */
 #define XF_HELLO_F_COMPRESS 0x100u
+/** HELLO only: a pull (docs/PROTOCOL.md 3.1.2, 6.19): dest is a pull request (xf_pull.h)
+ *  asking the responder to push its SRC back to the initiator, with the push flags
+ *  (CHECKSUM, DELETE and its window, VOLUME, DRYRUN, HARDLINKS, COMPRESS) of this HELLO. */
+#define XF_HELLO_F_PULL 0x1000u
 /** HELLO flags the codec accepts (not XF_HELLO_F_COOKIE: the engine reads it first). */
 #define XF_HELLO_F_ALL                                                                             \
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
-	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS)
+	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS |     \
+	 XF_HELLO_F_PULL)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
-	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS)
+	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_PULL)
 
 /*
  * DECISION record items (u16 at offset 6): how the receiver's entry at the path differs

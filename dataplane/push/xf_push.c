@@ -322,7 +322,7 @@ xf_push_hello_flags(const struct xf_push_cfg *cfg)
 	       (cfg->delete_extra ? XF_HELLO_F_DELETE : 0) | (cfg->volume ? XF_HELLO_F_VOLUME : 0) |
 	       (cfg->dry_run ? XF_HELLO_F_DRYRUN : 0) |
 	       (cfg->hard_links ? XF_HELLO_F_HARDLINKS : 0) |
-	       (cfg->compress ? XF_HELLO_F_COMPRESS : 0) |
+	       (cfg->compress ? XF_HELLO_F_COMPRESS : 0) | (cfg->pull ? XF_HELLO_F_PULL : 0) |
 	       (cfg->itemize && cfg->items != NULL ? XF_HELLO_F_ITEMIZE : 0);
 }
 
@@ -338,7 +338,7 @@ queue_hello(struct xf_push *p)
 	m.hello.window = p->cfg.delete_extra ? p->cfg.max_delete : 0;
 	m.hello.nonce = p->cfg.nonce;
 	m.hello.dest = p->cfg.dest;
-	m.hello.dest_len = (uint16_t)strlen(p->cfg.dest);
+	m.hello.dest_len = p->cfg.dest_len != 0 ? p->cfg.dest_len : (uint16_t)strlen(p->cfg.dest);
 	if (p->cfg.auth != NULL) {
 		m.hello.auth = p->cfg.auth;
 		m.hello.auth_len = XF_HELLO_AUTH_LEN;

@@ -146,9 +146,13 @@ struct xf_push_read {
 #define XF_PUSH_READ_AHEAD 256u
 
 struct xf_push_cfg {
-	uint32_t session_id;  /**< nonzero, random */
-	uint64_t nonce;       /**< random */
-	const char *dest;     /**< destination path in the peer's volume ("" for its root) */
+	uint32_t session_id; /**< nonzero, random */
+	uint64_t nonce;      /**< random */
+	const char *dest;    /**< destination path in the peer's volume ("" for its root) */
+	/** dest's length when it is not NUL-terminated (a pull request holds NULs), 0: strlen */
+	uint16_t dest_len;
+	/** A pull (XF_HELLO_F_PULL): dest is a pull request (xf_pull.h); list no file */
+	bool pull;
 	uint16_t max_payload; /**< largest UDP payload we send and accept */
 	bool checksum;        /**< ask for quick check by checksum */
 	/** dest's first component names the peer's volume (XF_HELLO_F_VOLUME, xf_dest.h) */

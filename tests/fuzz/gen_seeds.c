@@ -65,8 +65,11 @@ plain(const char *dir)
 	m.hello.flags = XF_HELLO_F_DELETE;
 	m.hello.window = 100; /* the deletion limit */
 	rc |= save(dir, "hello_delete", xf_proto_encode(buf, sizeof(buf), &m));
-	m.hello.flags = XF_HELLO_F_CHECKSUM;
+	m.hello.flags = XF_HELLO_F_PULL | XF_HELLO_F_CHECKSUM | XF_HELLO_F_VOLUME;
 	m.hello.window = 0;
+	m.hello.dest = "/srv/data/\0archive/in\0- *.o\0+ src/**";
+	m.hello.dest_len = 36; /* a pull request (xf_pull.h) with two rules */
+	rc |= save(dir, "hello_pull", xf_proto_encode(buf, sizeof(buf), &m));
 	m = msg(XF_MSG_HELLO_ACK);
 	m.hello = (struct xf_msg_hello){
 		.min_version = 1, .max_version = 1, .max_payload = XF_PAYLOAD_MAX, .window = 64
@@ -191,6 +194,7 @@ main(int argc, char **argv)
 	if (plain(argv[1]) != 0 || arrays(argv[1]) != 0) {
 		return 1;
 	}
-	/* One of every type, plus the largest DATA and the deleting HELLO and DONE. */
-	return written == XF_MSG_TYPE_MAX + 3 ? 0 : 1;
+	/* One of every type, plus the largest DATA, the deleting HELLO and DONE and the
+	 * pulling HELLO. */
+	return written == XF_MSG_TYPE_MAX + 4 ? 0 : 1;
 }
