@@ -21,8 +21,8 @@
 
 /** A pull request split into its parts (pointers into the bytes it was parsed from). */
 struct xf_pull_req {
-	const char *src; /**< absolute directory on the responder; a trailing '/' asks for
-	                      its contents (rsync's rule), as the push command's src does */
+	const char *src; /**< absolute directory on the responder; with or without a
+	                      trailing '/', its contents go into DEST, as a push's SRC_DIR's */
 	size_t src_len;
 	const char *dest; /**< the push's destination, a push HELLO's dest (xf_dest_parse() with
 	                       the HELLO's XF_HELLO_F_VOLUME) */
