@@ -894,7 +894,6 @@ int
 xf_engine_cancel(struct xf_engine *e, unsigned int id)
 {
 	struct eng_job *j = job_find(e, id);
-	struct eng_cmd cmd = { .type = ENG_CMD_CANCEL };
 
 	if (j == NULL) {
 		return -ENOENT;
@@ -902,8 +901,7 @@ xf_engine_cancel(struct xf_engine *e, unsigned int id)
 	if (j->finished) {
 		return -EALREADY;
 	}
-	cmd.job = (uint32_t)(j - e->jobs);
-	return xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) == 1 ? 0 : -EBUSY;
+	return eng_cmd_post(e, j, ENG_CMD_CANCEL);
 }
 
 bool

@@ -579,10 +579,16 @@ eng_job_new(struct xf_engine *e, char *err, size_t err_len, int *rc)
 
 /* Give a job built on this thread its ids and hand it to its RX core. @return 0, -EBUSY. */
 int
+eng_cmd_post(struct xf_engine *e, struct eng_job *j, enum eng_cmd_type type)
+{
+	struct eng_cmd cmd = { .type = type, .job = (uint32_t)(j - e->jobs) };
+
+	return xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) == 1 ? 0 : -EBUSY;
+}
+
+int
 eng_job_submit(struct xf_engine *e, struct eng_job *j, char *err, size_t err_len)
 {
-	struct eng_cmd cmd = { .type = ENG_CMD_START, .job = (uint32_t)(j - e->jobs) };
-
 	j->session_id = j->req.session_id;
 	while (j->session_id == 0) {
 		j->session_id = (uint32_t)rte_rand();
@@ -592,7 +598,7 @@ eng_job_submit(struct xf_engine *e, struct eng_job *j, char *err, size_t err_len
 	j->rx = 0; /* replies from a peer hash to one queue: see docs/ENGINE.md */
 	j->started_ns = xf_engine_now();
 	j->state = XF_JOB_QUEUED;
-	if (xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) != 1) {
+	if (eng_cmd_post(e, j, ENG_CMD_START) < 0) {
 		snprintf(err, err_len, "the RX core is not taking jobs");
 		return -EBUSY;
 	}
