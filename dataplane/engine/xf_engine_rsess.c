@@ -388,7 +388,8 @@ eng_rs_publish(struct eng_rx *rx, struct eng_rsess *rs, bool live)
 	i->peer = rs->peer;
 	i->peer_ip = rs->peer_ip;
 	i->peer_port = rs->peer_port;
-	i->refused = rs->ps == NULL;
+	/* A pull session writes nothing either, but is refused only once judged so. */
+	i->refused = rs->ps == NULL && (rs->pull == ENG_PULL_NONE || rs->pull == ENG_PULL_REFUSED);
 	i->opened_ns = rs->opened_ns;
 	if (live && rs->ps != NULL) {
 		xf_session_counts(rs->ps, &i->files);
