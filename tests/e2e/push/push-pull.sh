@@ -5,7 +5,7 @@
 # - A pulls a tree from B: identical (rsync -a -n -i --checksum lists nothing, both ways),
 #   the summary counts its files, B counts one pull asked and accepted;
 # - with a trailing '/' on SRC the same (the contents go into DEST, as push does);
-# - --checksum, a filter and -n pass through: what rsync with the same rule makes; a dry
+# - --delete (with --max-delete), --checksum, a filter and -n pass through: what rsync with the same rule makes; a dry
 #   run writes nothing here;
 # - refusals, each with its exact reason, exit 1, and counted on the side that refused:
 #   B pulling from A (not_allowed), a source outside B's control.push_roots
@@ -65,6 +65,12 @@ pair_verify "$src" "$PAIR_VOL_A/pulled"
 grep -qx 'Number of files transferred: 0' "$PAIR_DIR/slash.out" ||
 	pair_fail "a second pull wrote files: $(cat "$PAIR_DIR/slash.out")"
 
+# --delete passes through: what SRC lacks goes from DEST, within --max-delete.
+printf 'stray\n' >"$PAIR_VOL_A/pulled/stray.txt"
+pull_wait delete "$src" pulled --delete --max-delete 5 || pair_fail "pull --delete: exit $?"
+[ ! -e "$PAIR_VOL_A/pulled/stray.txt" ] || pair_fail "pull --delete left stray.txt"
+pair_verify "$src" "$PAIR_VOL_A/pulled"
+
 # --checksum and a filter pass through: the result is rsync's with the same rule.
 pull_wait filtered "$src" filtered --checksum --exclude '*.o' || pair_fail "filtered: exit $?"
 rsync -a --exclude '*.o' -- "$src/" "$PAIR_DIR/ref-filtered/" || pair_fail "rsync failed"
@@ -109,6 +115,6 @@ pair_ctl a pull "b:$src" x -i >/dev/null 2>&1 || rc=$?
 rc=0
 pair_ctl a pull "b:relative" x >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || pair_fail "pull of a relative SRC: exit $rc, want 2"
-[ "$(stat_field b 'j["pull"]["asked"]')" = 6 ] || pair_fail "B counts $(stat_field b 'j["pull"]["asked"]') pulls asked, want 6"
+[ "$(stat_field b 'j["pull"]["asked"]')" = 7 ] || pair_fail "B counts $(stat_field b 'j["pull"]["asked"]') pulls asked, want 7"
 
 pair_pass
