@@ -159,6 +159,7 @@ struct xf_config_peer {
 	char port[XF_CONFIG_NAME_MAX];          /**< Name of the port that reaches it (resolved). */
 	unsigned int port_index;                /**< Index of that port in ports[] (derived). */
 	char public_key[XF_CONFIG_KEY_B64_MAX]; /**< X25519 public key, base64; "" = none. */
+	bool allow_pull; /**< It may pull a directory beneath control.push_roots. */
 };
 
 /** The whole validated configuration. Immutable once loaded. */

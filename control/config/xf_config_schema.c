@@ -273,6 +273,9 @@ static const struct field peer_fields[] = {
 	    "Its X25519 public key (the output of xferd keygen on it), base64 of 32 bytes: "
 	    "only its holder opens sessions from this address (session.security aead); "
 	    "\"\" = none: its sessions are refused"),
+	BOOL("allow_pull", struct xf_config_peer, allow_pull, F_RELOAD, "false",
+	     "It may pull (xferctl pull on it): this appliance then pushes it a directory "
+	     "beneath control.push_roots that it names; false: its pulls are refused"),
 	END_OF_FIELDS,
 };
 static const struct field el_peer = { .type = T_MAP, .sub = peer_fields };

@@ -91,6 +91,14 @@ usage(FILE *out)
 	        "      --exclude-from FILE   one --exclude pattern a line ('-': stdin);\n"
 	        "                            '#' or ';' starts a comment line\n"
 	        "      --include-from FILE   one --include pattern a line\n"
+	        "  pull PEER:SRC_DIR DEST_DIR [--wait] [-n] [-H] [--checksum] [--compress|--no-compress]\n"
+	        "       [--delete [--max-delete N]] [FILTERS]\n"
+	        "                                 ask the peer to push its SRC_DIR (absolute,\n"
+	        "                                 beneath its control.push_roots; it must allow\n"
+	        "                                 us peers[].allow_pull) into DEST_DIR of our\n"
+	        "                                 first volume (::VOLUME[/DEST_DIR]: another);\n"
+	        "                                 the options as push's; --wait follows the\n"
+	        "                                 push until it has arrived\n"
 	        "  capture --port P --count N [--timeout S] FILE\n"
 	        "                                 write the next N frames port P (its name or\n"
 	        "                                 0) receives and sends to FILE (pcapng, a new\n"
@@ -108,7 +116,8 @@ usage(FILE *out)
 	        "  -j, --json         print the daemon's JSON reply as it is\n"
 	        "  -h, --help         this text\n"
 	        "\n"
-	        "exit codes: 0 ok, 1 error reply, refused reload, push with failed files or\n"
+	        "exit codes: 0 ok, 1 error reply, refused reload, push or pull with failed files,\n"
+	        "            refused pull, or\n"
 	        "            capture short of N frames,\n"
 	        "            2 usage, 3 unreachable\n",
 	        DEFAULT_SOCKET);
@@ -489,6 +498,9 @@ main(int argc, char **argv)
 
 	if (strcmp(cmd, "push") == 0) {
 		return cmd_push(&o, argc, argv);
+	}
+	if (strcmp(cmd, "pull") == 0) {
+		return cmd_pull(&o, argc, argv);
 	}
 	if (strcmp(cmd, "capture") == 0) {
 		return cmd_capture(&o, argc, argv);

@@ -76,8 +76,9 @@ print_json(json_t *v)
  */
 int ctl_call(const struct opts *o, const char *cmd, json_t *args, json_t **result);
 
-/* xferctl_push.c: `push` and `itemize`. */
+/* xferctl_push.c: `push`, `pull` and `itemize`. */
 int cmd_push(const struct opts *o, int argc, char **argv);
+int cmd_pull(const struct opts *o, int argc, char **argv);
 int print_items(const struct opts *o, long long id);
 
 #endif /* XFERCTL_H */

@@ -19,8 +19,9 @@
 #include "xferctl.h"
 
 static bool
-job_finished(json_t *job)
+job_finished(json_t *job, void *arg)
 {
+	(void)arg;
 	const char *state = str(job, "state");
 
 	return strcmp(state, "done") == 0 || strcmp(state, "failed") == 0 ||
@@ -233,8 +234,22 @@ filter_json(const struct xf_filter *f)
 	return a;
 }
 
-int
-cmd_push(const struct opts *o, int argc, char **argv)
+/* The options push and pull share (rsync's), as parsed from the command line. */
+struct push_opts {
+	bool wait, checksum, del, dry, itemize, links, owner, group;
+	long long max_delete; /* -1: none */
+	long long lanes;      /* 0: transfer.lanes decides */
+	int compress;         /* -1: transfer.compress decides */
+	struct xf_filter *filter;
+};
+
+/*
+ * Parse push's (and pull's) options; cmd names the command in messages. On return 0,
+ * optind is the first operand and po->filter is the caller's to free; else an exit code
+ * (the filter freed).
+ */
+static int
+push_opts_parse(const char *cmd, int argc, char **argv, struct push_opts *po)
 {
 	static const struct option longopts[] = {
 		{ "wait", no_argument, NULL, 'w' },
@@ -256,86 +271,206 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		{ "lanes", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool wait = false, checksum = false, del = false, dry = false, itemize = false;
-	bool links = false, owner = false, group = false;
-	long long max_delete = -1, lanes = 0;
-	int compress = -1; /* -1: transfer.compress decides */
 	char *end;
-	const char *src, *target, *peer;
-	size_t peer_len;
-	struct xf_dest dest;
-	json_t *args, *result = NULL;
-	struct xf_filter *filter = xf_filter_new();
-	long long id;
-	int c, rc;
+	int c, rc = 0;
 
-	if (filter == NULL) {
+	*po = (struct push_opts){ .max_delete = -1, .compress = -1, .filter = xf_filter_new() };
+	if (po->filter == NULL) {
 		fprintf(stderr, "xferctl: out of memory\n");
 		return EXIT_FAILED;
 	}
 	optind = 0; /* glibc: rescan a new argv from scratch */
-	while ((c = getopt_long(argc, argv, "wcniHog", longopts, NULL)) != -1) {
+	while (rc == 0 && (c = getopt_long(argc, argv, "wcniHog", longopts, NULL)) != -1) {
 		if (c == 'w') {
-			wait = true;
+			po->wait = true;
 		} else if (c == 'o') {
-			owner = true;
+			po->owner = true;
 		} else if (c == 'g') {
-			group = true;
-		} else if (c == 'H') {
-			links = true;
-		} else if (c == 'n') {
-			dry = true;
-		} else if (c == 'i') {
-			itemize = true;
-		} else if (c == 'c') {
-			checksum = true;
-		} else if (c == 'D') {
-			del = true;
-		} else if (c == 'z' || c == 'Z') {
-			compress = c == 'z';
+			po->group = true;
 		} else if (c == 'L') {
 			errno = 0;
-			lanes = strtoll(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' || lanes < 1 ||
-			    lanes > 16) {
+			po->lanes = strtoll(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || po->lanes < 1 ||
+			    po->lanes > 16) {
 				fprintf(stderr,
-				        "xferctl: push: --lanes '%s': expected a number from 1 to 16\n",
-				        optarg);
-				xf_filter_free(filter);
-				return EXIT_USAGE;
+				        "xferctl: %s: --lanes '%s': expected a number from 1 to 16\n",
+				        cmd, optarg);
+				rc = EXIT_USAGE;
 			}
+		} else if (c == 'H') {
+			po->links = true;
+		} else if (c == 'n') {
+			po->dry = true;
+		} else if (c == 'i') {
+			po->itemize = true;
+		} else if (c == 'c') {
+			po->checksum = true;
+		} else if (c == 'D') {
+			po->del = true;
+		} else if (c == 'z' || c == 'Z') {
+			po->compress = c == 'z';
 		} else if (c == 'M') {
 			errno = 0;
-			max_delete = strtoll(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' || max_delete < 0 ||
-			    max_delete >= (long long)UINT32_MAX) {
+			po->max_delete = strtoll(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || po->max_delete < 0 ||
+			    po->max_delete >= (long long)UINT32_MAX) {
 				fprintf(stderr,
-				        "xferctl: push: --max-delete '%s': expected a number from 0 to "
-				        "%u\n",
-				        optarg, UINT32_MAX - 1);
-				xf_filter_free(filter);
-				return EXIT_USAGE;
+				        "xferctl: %s: --max-delete '%s': expected a number from 0 "
+				        "to %u\n",
+				        cmd, optarg, UINT32_MAX - 1);
+				rc = EXIT_USAGE;
 			}
-		} else if ((rc = filter_opt(filter, c, optarg)) != 0) {
-			xf_filter_free(filter);
+		} else {
+			rc = filter_opt(po->filter, c, optarg);
+		}
+	}
+	if (rc == 0 && po->max_delete >= 0 && !po->del) {
+		fprintf(stderr, "xferctl: %s: --max-delete needs --delete\n", cmd);
+		rc = EXIT_USAGE;
+	}
+	if (rc != 0) {
+		xf_filter_free(po->filter);
+		po->filter = NULL;
+	}
+	return rc;
+}
+
+/* The options into the request's args (filters included; po->filter is freed). */
+static json_t *
+push_opts_json(struct push_opts *po, json_t *args)
+{
+	if (args != NULL) {
+		json_object_set_new(args, "checksum", json_boolean(po->checksum));
+		json_object_set_new(args, "filters", filter_json(po->filter));
+	}
+	xf_filter_free(po->filter);
+	po->filter = NULL;
+	if (args != NULL && po->dry) {
+		json_object_set_new(args, "dry_run", json_true());
+	}
+	if (args != NULL && po->itemize) {
+		json_object_set_new(args, "itemize", json_true());
+	}
+	if (args != NULL && po->links) {
+		json_object_set_new(args, "hard_links", json_true());
+	}
+	if (args != NULL && po->owner) {
+		json_object_set_new(args, "owner", json_true());
+	}
+	if (args != NULL && po->group) {
+		json_object_set_new(args, "group", json_true());
+	}
+	if (args != NULL && po->lanes > 0) {
+		json_object_set_new(args, "lanes", json_integer(po->lanes));
+	}
+	if (args != NULL && po->compress >= 0) {
+		json_object_set_new(args, "compress", json_boolean(po->compress));
+	}
+	if (args != NULL && po->del) {
+		json_object_set_new(args, "delete", json_true());
+		if (po->max_delete >= 0) {
+			json_object_set_new(args, "max_delete", json_integer(po->max_delete));
+		}
+	}
+	return args;
+}
+
+/*
+ * Poll job id until cond says it is over, every 20 ms: polling the daemon for the end,
+ * not synchronising, so that a job of a fraction of a second does not wait up to 200 ms
+ * more to be reported (one small request to the control thread each time). *job is the
+ * last snapshot (the caller's to free with *jobs). @return 0 or an exit code.
+ */
+static int
+job_follow(const struct opts *o, long long id, bool (*over)(json_t *job, void *arg), void *arg,
+           json_t **jobs, json_t **job)
+{
+	for (unsigned int round = 0;; round++) {
+		json_t *args = json_pack("{s:I}", "id", (json_int_t)id);
+		int rc = ctl_call(o, "jobs", args, jobs);
+
+		json_decref(args);
+		if (rc != 0) {
 			return rc;
 		}
+		*job = json_array_get(get(*jobs, "jobs"), 0);
+		if (*job == NULL) {
+			fprintf(stderr, "xferctl: job %lld vanished\n", id);
+			json_decref(*jobs);
+			return EXIT_FAILED;
+		}
+		if (over(*job, arg)) {
+			if (isatty(STDERR_FILENO) && !o->json) {
+				fputc('\n', stderr);
+			}
+			return 0;
+		}
+		if (isatty(STDERR_FILENO) && !o->json && round % 10 == 0) {
+			progress_line(*job); /* 5 updates a second */
+		}
+		json_decref(*jobs);
+		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	}
+}
+
+/*
+ * Ask the daemon for a push or pull job (cmd) with the options (po->filter freed).
+ * Without --wait, say its id and set *id 0. @return 0 or an exit code.
+ */
+static int
+job_request(const struct opts *o, const char *cmd, struct push_opts *po, const char *src,
+            const char *peer, size_t peer_len, const struct xf_dest *dest, long long *id)
+{
+	json_t *result = NULL;
+	json_t *args = push_opts_json(po, json_pack("{s:s, s:s%, s:s, s:s%}", "src", src, "peer",
+	                                            peer, peer_len, "dest", dest->path, "volume",
+	                                            dest->volume != NULL ? dest->volume : "",
+	                                            dest->volume_len));
+	int rc = ctl_call(o, cmd, args, &result);
+
+	json_decref(args);
+	*id = 0;
+	if (rc != 0) {
+		return rc;
+	}
+	if (po->wait) {
+		*id = num(result, "job");
+	} else if (o->json) {
+		print_json(result);
+	} else {
+		printf("job %lld started%s\n", num(result, "job"),
+		       strcmp(cmd, "pull") == 0 ? " (pull)" : "");
+	}
+	json_decref(result);
+	return 0;
+}
+
+int
+cmd_push(const struct opts *o, int argc, char **argv)
+{
+	const char *src, *target, *peer;
+	size_t peer_len;
+	struct xf_dest dest;
+	struct push_opts po;
+	json_t *jobs, *job;
+	long long id;
+	bool ok;
+	int rc;
+
+	rc = push_opts_parse("push", argc, argv, &po);
+	if (rc != 0) {
+		return rc;
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr,
 		        "xferctl: push SRC_DIR PEER:DEST_DIR|PEER::VOLUME[/DEST_DIR] [--wait] "
 		        "[-n|--dry-run] [-i|--itemize-changes] [-H|--hard-links] "
-		        "[-o|--owner] [-g|--group] [--checksum] [--compress|--no-compress] [--lanes N] "
-		        "[--delete] [--max-delete N] "
+		        "[-o|--owner] [-g|--group] [--checksum] [--compress|--no-compress] "
+		        "[--lanes N] [--delete] [--max-delete N] "
 		        "[--exclude PAT] "
 		        "[--include PAT] [--filter RULE] [--exclude-from FILE] "
 		        "[--include-from FILE]\n");
-		xf_filter_free(filter);
-		return EXIT_USAGE;
-	}
-	if (max_delete >= 0 && !del) {
-		fprintf(stderr, "xferctl: push: --max-delete needs --delete\n");
-		xf_filter_free(filter);
+		xf_filter_free(po.filter);
 		return EXIT_USAGE;
 	}
 	src = argv[optind];
@@ -349,102 +484,167 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		        : strstr(target, "::") != NULL
 		                ? " (VOLUME is one name, not empty, '.' nor '..')"
 		                : "");
-		xf_filter_free(filter);
+		xf_filter_free(po.filter);
 		return EXIT_USAGE;
 	}
-	args = json_pack("{s:s, s:s%, s:s, s:s%, s:b, s:o}", "src", src, "peer", peer, peer_len,
-	                 "dest", dest.path, "volume", dest.volume != NULL ? dest.volume : "",
-	                 dest.volume_len, "checksum", checksum, "filters", filter_json(filter));
-	xf_filter_free(filter);
-	if (args != NULL && dry) {
-		json_object_set_new(args, "dry_run", json_true());
+	rc = job_request(o, "push", &po, src, peer, peer_len, &dest, &id);
+	if (rc != 0 || id == 0) {
+		return rc;
 	}
-	if (args != NULL && itemize) {
-		json_object_set_new(args, "itemize", json_true());
-	}
-	if (args != NULL && links) {
-		json_object_set_new(args, "hard_links", json_true());
-	}
-	if (args != NULL && owner) {
-		json_object_set_new(args, "owner", json_true());
-	}
-	if (args != NULL && group) {
-		json_object_set_new(args, "group", json_true());
-	}
-	if (args != NULL && lanes > 0) {
-		json_object_set_new(args, "lanes", json_integer(lanes));
-	}
-	if (args != NULL && compress >= 0) {
-		json_object_set_new(args, "compress", json_boolean(compress));
-	}
-	if (args != NULL && del) {
-		json_object_set_new(args, "delete", json_true());
-		if (max_delete >= 0) {
-			json_object_set_new(args, "max_delete", json_integer(max_delete));
-		}
-	}
-	rc = ctl_call(o, "push", args, &result);
-	json_decref(args);
+	rc = job_follow(o, id, job_finished, NULL, &jobs, &job);
 	if (rc != 0) {
 		return rc;
 	}
-	id = num(result, "job");
-	if (!wait) {
-		if (o->json) {
-			print_json(result);
-		} else {
-			printf("job %lld started\n", id);
-		}
-		json_decref(result);
-		return 0;
+	ok = strcmp(str(job, "state"), "done") == 0 && num(job, "files_failed") == 0 &&
+	     (!json_is_object(get(job, "delete")) ||
+	      strcmp(str(get(job, "delete"), "status"), "done") == 0);
+
+	if (po.itemize && !o->json && (rc = print_items(o, id)) != 0) {
+		json_decref(jobs);
+		return rc;
 	}
-	json_decref(result);
+	if (o->json) {
+		print_json(job);
+	} else {
+		push_summary(job);
+	}
+	json_decref(jobs);
+	return ok ? 0 : EXIT_FAILED;
+}
 
-	for (unsigned int round = 0;; round++) {
-		json_t *jobs, *job;
+/* How long `pull --wait` waits for the peer's push to arrive once the peer accepted. */
+#define PULL_ARRIVE_NS (60ull * 1000 * 1000 * 1000)
 
-		args = json_pack("{s:I}", "id", (json_int_t)id);
-		rc = ctl_call(o, "jobs", args, &jobs);
-		json_decref(args);
-		if (rc != 0) {
-			return rc;
-		}
-		job = json_array_get(get(jobs, "jobs"), 0);
-		if (job == NULL) {
-			fprintf(stderr, "xferctl: job %lld vanished\n", id);
-			json_decref(jobs);
-			return EXIT_FAILED;
-		}
-		if (job_finished(job)) {
-			bool ok = strcmp(str(job, "state"), "done") == 0 &&
-			          num(job, "files_failed") == 0 &&
-			          (!json_is_object(get(job, "delete")) ||
-			           strcmp(str(get(job, "delete"), "status"), "done") == 0);
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
 
-			if (isatty(STDERR_FILENO)) {
-				fputc('\n', stderr);
-			}
-			if (itemize && !o->json && (rc = print_items(o, id)) != 0) {
-				json_decref(jobs);
-				return rc;
-			}
-			if (o->json) {
-				print_json(job);
-			} else {
-				push_summary(job);
-			}
-			json_decref(jobs);
-			return ok ? 0 : EXIT_FAILED;
-		}
-		if (isatty(STDERR_FILENO) && !o->json && round % 10 == 0) {
-			progress_line(job); /* 5 updates a second */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The peer's push is over (ended or refused here), or did not come in time. */
+static bool
+pull_over(json_t *job, void *arg)
+{
+	const char *st = str(get(job, "pull"), "state");
+
+	return strcmp(st, "ended") == 0 || strcmp(st, "refused") == 0 ||
+	       (strcmp(st, "waiting") == 0 && mono_ns() > *(uint64_t *)arg);
+}
+
+/* The summary of a pull: what the peer's push did here. @return whether it all arrived. */
+static bool
+pull_summary(json_t *job, bool dry)
+{
+	json_t *p = get(job, "pull");
+	const char *st = str(p, "state");
+	bool ok = json_is_true(get(p, "complete")) && num(p, "files_failed") == 0;
+
+	printf("Pull job %lld: %s%s\n", num(job, "id"), ok ? "done" : "failed",
+	       dry ? " (DRY RUN: nothing was written here)" : "");
+	printf("Number of files: %lld\n", num(p, "files_total"));
+	printf("Number of files transferred: %lld\n", num(p, "files_written"));
+	printf("Number of files failed: %lld\n", num(p, "files_failed"));
+	if (strcmp(st, "waiting") == 0) {
+		printf("Error: the peer accepted, but its push did not arrive within %llu s\n",
+		       PULL_ARRIVE_NS / 1000000000ull);
+	} else if (strcmp(st, "refused") == 0) {
+		printf("Error: the peer's push named a destination this appliance does not "
+		       "serve\n");
+	} else if (!json_is_true(get(p, "complete"))) {
+		printf("Error: the peer's push ended before every file was settled\n");
+	}
+	return ok;
+}
+
+int
+cmd_pull(const struct opts *o, int argc, char **argv)
+{
+	const char *source, *colon, *target;
+	char local[4096 + 2];
+	const char *peer;
+	size_t peer_len;
+	struct xf_dest dest;
+	struct push_opts po;
+	json_t *jobs, *job;
+	uint64_t deadline;
+	long long id;
+	bool ok;
+	int rc;
+
+	rc = push_opts_parse("pull", argc, argv, &po);
+	if (rc != 0) {
+		return rc;
+	}
+	if (argc - optind != 2 || po.itemize || po.owner || po.group || po.lanes > 0) {
+		fprintf(stderr, "%s",
+		        po.itemize ? "xferctl: pull: -i is not supported (the itemized list would "
+		                     "be the peer's: it is the sender)\n"
+		        : po.owner || po.group || po.lanes > 0
+		                ? "xferctl: pull: -o, -g and --lanes are not supported (the pull "
+		                  "request does not carry them)\n"
+		                   : "xferctl: pull PEER:SRC_DIR DEST_DIR|::VOLUME[/DEST_DIR] "
+		                     "[--wait] [-n|--dry-run] [-H|--hard-links] [--checksum] "
+		                     "[--compress|--no-compress] [--delete] [--max-delete N] "
+		                     "[--exclude PAT] [--include PAT] [--filter RULE] "
+		                     "[--exclude-from FILE] [--include-from FILE]\n");
+		xf_filter_free(po.filter);
+		return EXIT_USAGE;
+	}
+	source = argv[optind];
+	target = argv[optind + 1];
+	colon = strchr(source, ':');
+	if (colon == NULL || colon == source || colon[1] != '/') {
+		fprintf(stderr, "xferctl: pull: '%s' is not PEER:/ABSOLUTE/SRC_DIR\n", source);
+		xf_filter_free(po.filter);
+		return EXIT_USAGE;
+	}
+	/* The local destination is read as a push target's would be, for a peer "-". */
+	snprintf(local, sizeof(local), "-%s%s", target[0] == ':' ? "" : ":", target);
+	rc = strlen(target) > 4096 ? -ENAMETOOLONG : xf_dest_target(local, &peer, &peer_len, &dest);
+	if (rc < 0) {
+		fprintf(stderr,
+		        "xferctl: pull: '%s' is not DEST_DIR nor ::VOLUME[/DEST_DIR] (a volume "
+		        "of this appliance)\n",
+		        target);
+		xf_filter_free(po.filter);
+		return EXIT_USAGE;
+	}
+	rc = job_request(o, "pull", &po, colon + 1, source, (size_t)(colon - source), &dest, &id);
+	if (rc != 0 || id == 0) {
+		return rc;
+	}
+	/* First the peer's answer: the pull job ends done (its push starts) or failed. */
+	rc = job_follow(o, id, job_finished, NULL, &jobs, &job);
+	if (rc != 0) {
+		return rc;
+	}
+	if (strcmp(str(job, "state"), "done") != 0) {
+		if (o->json) {
+			print_json(job);
+		} else {
+			printf("Pull job %lld: %s\nError: %s\n", id, str(job, "state"),
+			       str(job, "error"));
 		}
 		json_decref(jobs);
-		/*
-		 * Polling the daemon for the end, not synchronising: every 20 ms, so that a push
-		 * of a fraction of a second does not wait up to 200 ms more to be reported (one
-		 * small request to the control thread each time).
-		 */
-		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+		return EXIT_FAILED;
 	}
+	json_decref(jobs);
+	/* Then the push it started, as it arrives here under the job's session id. */
+	deadline = mono_ns() + PULL_ARRIVE_NS;
+	rc = job_follow(o, id, pull_over, &deadline, &jobs, &job);
+	if (rc != 0) {
+		return rc;
+	}
+	if (o->json) {
+		print_json(job);
+		ok = json_is_true(get(get(job, "pull"), "complete")) &&
+		     num(get(job, "pull"), "files_failed") == 0;
+	} else {
+		ok = pull_summary(job, po.dry);
+	}
+	json_decref(jobs);
+	return ok ? 0 : EXIT_FAILED;
 }

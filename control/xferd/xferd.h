@@ -115,6 +115,37 @@ int xferd_capture_register(struct xferd *d, struct xf_ctl_server *ctl);
 /** End a running capture and join its writer (before the engine is destroyed). */
 void xferd_capture_stop(void);
 
+/*
+ * The push command's shared argument readers (xferd_engine.c), for push and pull:
+ * args.filters compiled (*out NULL without rules; refusals counted), args.delete and
+ * args.max_delete, args.dry_run/itemize/hard_links/compress. @return 0 or -errno with
+ * the reply set.
+ */
+struct xf_filter;
+struct xf_ctl_reply;
+struct xf_engine_push_req;
+/* args.src (absolute), peer (its engine slot), dest (a leading '/' dropped), volume,
+ * checksum into req. @return 0, or -EINVAL (reply set). */
+int xferd_job_args(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
+                   struct xf_ctl_reply *reply);
+int xferd_push_filters(struct xferd *d, json_t *args, struct xf_filter **out,
+                       struct xf_ctl_reply *reply);
+int xferd_push_delete(json_t *args, struct xf_engine_push_req *req,
+                      struct xf_ctl_reply *reply);
+int xferd_push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
+                     struct xf_ctl_reply *reply);
+
+/* xferd_pull.c: the pull command, and the judge of peers' pulls (docs/CONTROL.md, "Pull"). */
+void xferd_h_pull(void *arg, json_t *args, struct xf_ctl_reply *reply);
+/** A pull job's "pull" member of `jobs`: the push it asked for, as it arrives here. */
+struct xf_job_info;
+json_t *xferd_pull_json(const struct xferd *d, const struct xf_job_info *j);
+/** The `pull` member of `stats`: the pulls peers asked of us, by outcome. */
+struct xf_engine_stats;
+json_t *xferd_pull_stats_json(const struct xf_engine_stats *st);
+/** Judge the pulls peers asked for (control thread, once per loop round). */
+void xferd_pull_serve(struct xferd *d);
+
 /** Register the commands that read or drive the engine (jobs, push, ...). */
 int xferd_engine_register(struct xferd *d, struct xf_ctl_server *ctl);
 

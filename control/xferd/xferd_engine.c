@@ -173,6 +173,9 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 		if (j->delete_asked) {
 			json_object_set_new(o, "delete", job_delete_json(j));
 		}
+		if (j->pull) {
+			json_object_set_new(o, "pull", xferd_pull_json(d, j));
+		}
 		if (j->error[0] != '\0') {
 			json_object_set_new(o, "error", json_string(j->error));
 		}
@@ -254,8 +257,9 @@ h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
  * XF_FILTER_TEXT_MAX bytes, each parsed in full; a refusal names the rule and is counted.
  * @return 0 with *out NULL (no rules) or the compiled filter, or -EINVAL (reply set).
  */
-static int
-push_filters(struct xferd *d, json_t *args, struct xf_filter **out, struct xf_ctl_reply *reply)
+int
+xferd_push_filters(struct xferd *d, json_t *args, struct xf_filter **out,
+                   struct xf_ctl_reply *reply)
 {
 	json_t *rules = json_object_get(args, "filters");
 	struct xf_filter *f;
@@ -305,8 +309,8 @@ push_filters(struct xferd *d, json_t *args, struct xf_filter **out, struct xf_ct
  * args.delete (bool) and args.max_delete (integer, 0..2^32-2). With filters, the rules go
  * to the receiver too, whose deletion keeps what they exclude (docs/PROTOCOL.md 6.12).
  */
-static int
-push_delete(json_t *args, struct xf_engine_push_req *req, struct xf_ctl_reply *reply)
+int
+xferd_push_delete(json_t *args, struct xf_engine_push_req *req, struct xf_ctl_reply *reply)
 {
 	json_t *del = json_object_get(args, "delete");
 	json_t *max = json_object_get(args, "max_delete");
@@ -334,9 +338,9 @@ push_delete(json_t *args, struct xf_engine_push_req *req, struct xf_ctl_reply *r
 
 /* args.dry_run, args.itemize, args.hard_links, args.compress, args.owner and args.group
  * (bools; compress absent: transfer.compress, reloadable). */
-static int
-push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
-           struct xf_ctl_reply *reply)
+int
+xferd_push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
+                 struct xf_ctl_reply *reply)
 {
 	json_t *dry = json_object_get(args, "dry_run");
 	json_t *itemize = json_object_get(args, "itemize");
@@ -390,20 +394,15 @@ push_lanes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
 	return 0;
 }
 
-static void
-h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
+int
+xferd_job_args(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
+               struct xf_ctl_reply *reply)
 {
-	struct xferd *d = arg;
 	const char *src = json_string_value(json_object_get(args, "src"));
 	const char *peer = json_string_value(json_object_get(args, "peer"));
 	const char *dest = json_string_value(json_object_get(args, "dest"));
 	json_t *volume = json_object_get(args, "volume");
 	json_t *checksum = json_object_get(args, "checksum");
-	struct xf_engine_push_req req = { .src = src, .dest = dest };
-	struct xf_filter *filter;
-	char err[1024] = "";
-	char resolved[PATH_MAX];
-	int rc;
 
 	if (src == NULL || peer == NULL || dest == NULL ||
 	    (checksum != NULL && !json_is_boolean(checksum)) ||
@@ -411,48 +410,66 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 		xf_ctl_reply_error(
 		        reply, XF_CTL_E_INVALID_ARGS,
 		        "expected src, peer, dest, volume (strings) and checksum (bool)");
-		return;
+		return -EINVAL;
 	}
-	/* The peer's volume; absent or "": its first. xf_engine_push checks its form. */
-	req.volume = volume != NULL ? json_string_value(volume) : NULL;
 	if (src[0] != '/') {
 		xf_ctl_reply_error(
 		        reply, XF_CTL_E_INVALID_ARGS,
 		        "src must be an absolute path (the daemon's working directory is "
 		        "not yours)");
+		return -EINVAL;
+	}
+	req->src = src;
+	/* The peer's volume; absent or "": its first. The engine checks its form. */
+	req->volume = volume != NULL ? json_string_value(volume) : NULL;
+	req->checksum = json_is_true(checksum);
+	req->peer = XF_CONFIG_MAX_PEERS;
+	for (unsigned int i = 0; i < d->cfg->n_peers; i++) {
+		if (strcmp(d->cfg->peers[i].name, peer) == 0) {
+			req->peer = d->peer_slot[i]; /* the engine's slot of the peer */
+		}
+	}
+	if (req->peer == XF_CONFIG_MAX_PEERS) {
+		xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no peer '%s' in the config", peer);
+		return -EINVAL;
+	}
+	/* A leading '/' in DEST means the root of the volume, as does "". */
+	while (dest[0] == '/') {
+		dest++;
+	}
+	req->dest = dest;
+	return 0;
+}
+
+static void
+h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	struct xferd *d = arg;
+	struct xf_engine_push_req req = { 0 };
+	struct xf_filter *filter;
+	char err[1024] = "";
+	char resolved[PATH_MAX];
+	int rc;
+
+	if (xferd_job_args(d, args, &req, reply) < 0) {
 		return;
 	}
-	rc = xferd_push_root_check(d->cfg, src, resolved, err, sizeof(err));
+	rc = xferd_push_root_check(d->cfg, req.src, resolved, err, sizeof(err));
 	if (rc < 0) {
 		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "%s", err);
 		return;
 	}
 	req.src = resolved;
 	/* transfer.checksum (reloadable) makes every push compare by checksum. */
-	req.checksum = json_is_true(checksum) || d->cfg->transfer.checksum;
-	req.peer = XF_CONFIG_MAX_PEERS;
-	for (unsigned int i = 0; i < d->cfg->n_peers; i++) {
-		if (strcmp(d->cfg->peers[i].name, peer) == 0) {
-			req.peer = d->peer_slot[i]; /* the engine's slot of the peer */
-		}
-	}
-	if (req.peer == XF_CONFIG_MAX_PEERS) {
-		xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no peer '%s' in the config", peer);
+	req.checksum = req.checksum || d->cfg->transfer.checksum;
+	if (xferd_push_modes(d, args, &req, reply) < 0) {
 		return;
 	}
-	/* A leading '/' in DEST means the root of the peer's volume, as does "". */
-	while (dest[0] == '/') {
-		dest++;
-	}
-	req.dest = dest;
-	if (push_modes(d, args, &req, reply) < 0) {
-		return;
-	}
-	if (push_filters(d, args, &filter, reply) < 0) {
+	if (xferd_push_filters(d, args, &filter, reply) < 0) {
 		return;
 	}
 	req.filter = filter;
-	if (push_delete(args, &req, reply) < 0 || push_lanes(d, args, &req, reply) < 0) {
+	if (xferd_push_delete(args, &req, reply) < 0 || push_lanes(d, args, &req, reply) < 0) {
 		xf_filter_free(filter);
 		return;
 	}
@@ -827,6 +844,7 @@ xferd_stats_json(struct xferd *d)
 		                    json_integer((json_int_t)st.volume_refused));
 		json_object_set_new(drops, "owner_refused",
 		                    json_integer((json_int_t)st.owner_refused));
+		json_object_set_new(result, "pull", xferd_pull_stats_json(&st));
 	}
 	return result;
 }
@@ -944,6 +962,7 @@ xferd_engine_register(struct xferd *d, struct xf_ctl_server *ctl)
 {
 	if (xf_ctl_server_register(ctl, "jobs", h_jobs, d) < 0 ||
 	    xf_ctl_server_register(ctl, "push", h_push, d) < 0 ||
+	    xf_ctl_server_register(ctl, "pull", xferd_h_pull, d) < 0 ||
 	    xf_ctl_server_register(ctl, "cancel", h_cancel, d) < 0 ||
 	    xf_ctl_server_register(ctl, "itemize", h_itemize, d) < 0 ||
 	    xf_ctl_server_register(ctl, "stats", h_stats, d) < 0 ||

@@ -37,7 +37,7 @@ xferd_push_root_check(const struct xf_config *cfg, const char *src, char *resolv
 		snprintf(err, err_len,
 		         "pushes are refused: control.push_roots is empty (list the directories "
 		         "pushes may read in the configuration)");
-		return -EACCES;
+		return -EPERM;
 	}
 	if (realpath(src, resolved) == NULL) {
 		rc = -errno;
@@ -58,5 +58,5 @@ xferd_push_root_check(const struct xf_config *cfg, const char *src, char *resolv
 		off += (size_t)snprintf(err + off, err_len - off, " %s",
 		                        cfg->control.push_roots[i]);
 	}
-	return -EACCES;
+	return -EPERM;
 }

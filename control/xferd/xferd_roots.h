@@ -18,7 +18,7 @@ struct xf_config;
  * @param resolved Set to its realpath; at least PATH_MAX bytes.
  * @param err      Set to the reason on refusal (for the client).
  * @param err_len  Its size.
- * @return 0 if allowed; -EACCES if not beneath a root (or no root is configured);
+ * @return 0 if allowed; -EPERM if not beneath a root (or no root is configured);
  *         -errno of realpath(3) if the source cannot be resolved.
  */
 int xferd_push_root_check(const struct xf_config *cfg, const char *src, char *resolved, char *err,

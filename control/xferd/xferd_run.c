@@ -363,6 +363,7 @@ xferd_run(const struct xferd_opts *o)
 		}
 		last_ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
 		xf_engine_link_poll(d.engine); /* a gratuitous ARP at each link-up */
+		xferd_pull_serve(&d);
 		xferd_telemetry_refresh(&d);
 		xferd_metrics_poll(&d);
 	}

@@ -514,25 +514,6 @@ xf_engine_stop(struct xf_engine *e)
 	e->launched = false;
 }
 
-static void
-job_free(struct xf_engine *e, struct eng_job *j)
-{
-	if (j->parent != 0) {
-		return; /* a lane's record goes with its job's (eng_lanes_free) */
-	}
-	eng_lanes_free(e, j);
-	xf_scan_free(j->scan);
-	free(j->dest_ent);
-	free(j->items);
-	free(j->deleted);
-	free(j->dest_field);
-	if (j->dir_fd >= 0) {
-		close(j->dir_fd);
-	}
-	memset(j, 0, sizeof(*j));
-	j->dir_fd = -1;
-}
-
 struct xf_capture *
 xf_engine_capture(struct xf_engine *e, unsigned int writer)
 {
@@ -564,7 +545,7 @@ xf_engine_destroy(struct xf_engine *e)
 	xf_capture_free(atomic_load_explicit(&e->cap, memory_order_relaxed));
 	for (unsigned int i = 0; i < XF_ENGINE_MAX_JOBS; i++) {
 		if (e->jobs[i].id != 0) {
-			job_free(e, &e->jobs[i]);
+			eng_job_free(e, &e->jobs[i]);
 		}
 	}
 	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
@@ -619,29 +600,6 @@ xf_engine_destroy(struct xf_engine *e)
 	free(e);
 }
 
-/* A slot for a new job: a free one, else the oldest finished one. */
-struct eng_job *
-eng_job_slot(struct xf_engine *e)
-{
-	struct eng_job *old = NULL;
-
-	for (unsigned int i = 0; i < XF_ENGINE_MAX_JOBS; i++) {
-		struct eng_job *j = &e->jobs[i];
-
-		if (j->id == 0) {
-			return j;
-		}
-		if (j->finished && j->parent == 0 && (old == NULL || j->id < old->id)) {
-			old = j;
-		}
-	}
-	if (old != NULL) {
-		atomic_thread_fence(memory_order_acquire);
-		job_free(e, old);
-	}
-	return old;
-}
-
 /*
  * The file list of a job: the destination's directories first (so the receiver makes
  * them, in order, with the source root's mode and time), then the scanned tree, whose
@@ -690,7 +648,6 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 {
 	struct xf_scan_stats ss;
 	struct eng_job *j;
-	struct eng_cmd cmd = { .type = ENG_CMD_START };
 	struct stat st;
 	struct statfs sfs;
 	enum xf_storage_io io;
@@ -723,25 +680,19 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	if (rc < 0) {
 		return rc;
 	}
-	if (atomic_load(&e->stop)) {
-		snprintf(err, err_len, "the appliance is stopping");
-		return -ESHUTDOWN;
-	}
-	j = eng_job_slot(e);
+	j = eng_job_new(e, err, err_len, &rc);
 	if (j == NULL) {
-		snprintf(err, err_len, "%u jobs are running: wait for one to finish",
-		         XF_ENGINE_MAX_JOBS);
-		return -EBUSY;
+		return rc;
 	}
-	memset(j, 0, sizeof(*j));
 	j->req = *req;
 	snprintf(j->src, sizeof(j->src), "%s", req->src);
 	snprintf(j->dest, sizeof(j->dest), "%s", req->dest);
 	snprintf(j->volume, sizeof(j->volume), "%s", vol);
 	/* The HELLO names the volume before the path: "VOLUME/PATH", "VOLUME" for its root
 	 * (xf_dest.h); the file list's paths stay relative to the volume's root. */
-	snprintf(j->hello_dest, sizeof(j->hello_dest), "%s%s%s", j->volume,
-	         j->volume[0] != '\0' && j->dest[0] != '\0' ? "/" : "", j->dest);
+	j->hello_dest_len =
+	        (uint16_t)snprintf(j->hello_dest, sizeof(j->hello_dest), "%s%s%s", j->volume,
+	                           j->volume[0] != '\0' && j->dest[0] != '\0' ? "/" : "", j->dest);
 	j->req.volume = j->volume;
 	j->req.src = j->src;
 	j->req.dest = j->dest;
@@ -797,24 +748,8 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 			goto err_job;
 		}
 	}
-	do {
-		j->session_id = (uint32_t)rte_rand();
-	} while (j->session_id == 0);
-	j->nonce = rte_rand();
-	j->id = ++e->next_job_id;
-	j->rx = 0; /* replies from a peer hash to one queue: see docs/ENGINE.md */
-	j->started_ns = xf_engine_now();
-	j->state = XF_JOB_QUEUED;
-	cmd.job = (uint32_t)(j - e->jobs);
-	if (req->lanes > 1) {
-		/* Its sessions start from xf_engine_lanes_poll. */
-		rc = eng_lanes_create(e, j, req->lanes, err, err_len);
-		if (rc < 0) {
-			goto err_job;
-		}
-	} else if (xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) != 1) {
-		rc = -EBUSY;
-		snprintf(err, err_len, "the RX core is not taking jobs");
+	rc = eng_job_submit(e, j, err, err_len);
+	if (rc < 0) {
 		goto err_job;
 	}
 	XF_LOG(NOTICE, MODULE, "job %u: %s -> peer %u:%s, %u entries (%lu skipped, %lu filtered)",
@@ -822,7 +757,7 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	       (unsigned long)j->filtered);
 	return (int)j->id;
 err_job:
-	job_free(e, j);
+	eng_job_free(e, j);
 	return rc;
 }
 
@@ -865,6 +800,8 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->compress = j->req.compress;
 	out->delete_asked = j->req.delete_extra;
 	out->delete_scan_errors = j->req.delete_extra && j->delete_scan_errors;
+	out->pull = j->pull;
+	out->session = j->session_id;
 	out->io = xf_storage_io_str(j->io_inline ? XF_STORAGE_IO_INLINE : XF_STORAGE_IO_URING);
 	/* A consistent snapshot: retry while the RX core is writing one. */
 	do {
@@ -962,31 +899,6 @@ xf_engine_job_items(struct xf_engine *e, unsigned int id, uint64_t from, xf_engi
 }
 
 unsigned int
-xf_engine_rsessions(struct xf_engine *e, struct xf_engine_rsess_info *out, unsigned int max)
-{
-	unsigned int n = 0;
-
-	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
-		for (unsigned int k = 0; k < ENG_RSESS_MAX && n < max; k++) {
-			struct eng_rs_pub *p = &e->rx[r].rs_pub[k];
-			unsigned int s1, s2;
-			bool live;
-
-			/* A consistent snapshot: retry while the RX core is writing one. */
-			do {
-				s1 = atomic_load_explicit(&p->seq, memory_order_acquire);
-				live = p->live;
-				out[n] = p->info;
-				atomic_thread_fence(memory_order_acquire);
-				s2 = atomic_load_explicit(&p->seq, memory_order_acquire);
-			} while (s1 != s2 || (s1 & 1));
-			n += live;
-		}
-	}
-	return n;
-}
-
-unsigned int
 xf_engine_jobs(struct xf_engine *e, unsigned int *ids, unsigned int max)
 {
 	unsigned int n = 0;
@@ -1003,7 +915,6 @@ int
 xf_engine_cancel(struct xf_engine *e, unsigned int id)
 {
 	struct eng_job *j = job_find(e, id);
-	struct eng_cmd cmd = { .type = ENG_CMD_CANCEL };
 
 	if (j == NULL) {
 		return -ENOENT;
@@ -1014,8 +925,7 @@ xf_engine_cancel(struct xf_engine *e, unsigned int id)
 	if (j->lanes != NULL) {
 		return eng_lanes_cancel(e, j);
 	}
-	cmd.job = (uint32_t)(j - e->jobs);
-	return xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) == 1 ? 0 : -EBUSY;
+	return eng_cmd_post(e, j, ENG_CMD_CANCEL);
 }
 
 bool

@@ -16,6 +16,7 @@
 
 #include "xf_fault.h"
 #include "xf_pipeline.h"
+#include "xf_pull.h"
 #include "xf_push.h"
 
 #define XF_ENGINE_MAX_RX      8u
@@ -178,7 +179,53 @@ struct xf_engine_push_req {
 	/** --lanes: sessions that carry the job, 1..XF_LANES_MAX (0: 1); more than one
 	 *  only without dry_run, itemize and delete_extra (docs/ENGINE.md, "Lanes") */
 	unsigned int lanes;
+	/** 0: a random session id; else the id the push's session takes (the push a pull
+	 *  starts takes the pull's, so that the puller knows it: docs/PROTOCOL.md 6.18) */
+	uint32_t session_id;
 };
+
+/**
+ * A pull (xferctl pull): ask the peer to push its directory src back here, into dest in
+ * volume (the push request's fields, the same meaning; filter, itemize unused). The job
+ * sends a HELLO with XF_HELLO_F_PULL and lists no file; it ends DONE when the peer
+ * started the push (which comes under the job's session id, xf_job_info.session), or
+ * FAILED with the peer's reason.
+ */
+struct xf_engine_pull_req {
+	struct xf_engine_push_req push; /**< src: the peer's directory (absolute) */
+	const char *const *rules;       /**< filter rules in the --filter form, or NULL */
+	unsigned int n_rules;
+};
+
+/**
+ * Start a pull job. @return the job id (> 0), or -errno: EINVAL (peer, src, destination,
+ *         rules: err says which; the request must fit one HELLO), EBUSY, ESHUTDOWN.
+ */
+int xf_engine_pull(struct xf_engine *e, const struct xf_engine_pull_req *req, char *err,
+                   size_t err_len);
+
+/** A peer's pull request, authenticated and well-formed (xf_pull_parse()), to be judged. */
+struct xf_engine_pull_in {
+	unsigned int peer; /**< the peer's slot (xf_engine_set_peers) */
+	uint32_t session;  /**< the pull's session id: the push it starts must take it */
+	uint32_t flags;    /**< the HELLO's flags: the push's options */
+	uint32_t window;   /**< with XF_HELLO_F_DELETE: the deletion limit */
+	const char *req;   /**< the request's bytes (xf_pull.h) */
+	uint16_t req_len;
+};
+
+/**
+ * Judge one pull request on the control thread: start the push and return XF_PULL_OK,
+ * or return the refusal with its reason in msg (printable ASCII; the puller reads it).
+ */
+typedef enum xf_pull_refusal (*xf_engine_pull_fn)(void *arg, const struct xf_engine_pull_in *in,
+                                                  char *msg, size_t msg_len);
+
+/**
+ * Judge the pull requests the RX cores hold (control thread, each poll). Each answer
+ * goes back to its RX core, which tells the puller. @return the requests judged.
+ */
+unsigned int xf_engine_pull_serve(struct xf_engine *e, xf_engine_pull_fn fn, void *arg);
 
 /** States of a job (what `xferctl jobs` shows). */
 enum xf_job_state {
@@ -225,6 +272,8 @@ struct xf_job_info {
 	bool delete_scan_errors;   /**< ... and the scan lost entries, so none was asked of the
 	                                receiver */
 	unsigned int lanes;        /**< sessions that carry it (its push and rel add theirs up) */
+	bool pull;                 /**< a pull job (xf_engine_pull): src is the peer's */
+	uint32_t session;          /**< its session id (a pull's push comes under it) */
 };
 
 /**
@@ -291,7 +340,20 @@ struct xf_engine_rsess_info {
 	uint64_t keys_born_ns; /**< when its current keys were made (xf_engine_now's clock) */
 	uint64_t key_updates;  /**< key updates of the session, both directions */
 	uint64_t rekeys;       /**< new handshakes that replaced its keys */
+	/** What it did, as last published (final once it ended): its list's length
+	 *  (UINT32_MAX until known), entries settled, written, failed */
+	struct xf_session_counts files;
+	bool done; /**< its pipeline finished (DONE sent, or aborted) */
 };
+
+/**
+ * One session this appliance serves or served, by its peer's slot and id (the push a
+ * pull started comes under the pull job's session id): while its slot is not reused,
+ * an ended one is still found, with its final counts. @return 0 (*live says whether it
+ * is open), or -ENOENT.
+ */
+int xf_engine_rsession(struct xf_engine *e, unsigned int peer, uint32_t id,
+                       struct xf_engine_rsess_info *out, bool *live);
 
 /**
  * The sessions this appliance serves, as their RX cores published them (at most 100 ms
@@ -335,6 +397,10 @@ struct xf_engine_stats {
 	/** Of those, sessions that asked for owners (XF_HELLO_F_OWNER) into a volume
 	 *  without volumes[].keep_owner. */
 	uint64_t owner_refused;
+	/** Pulls (docs/PROTOCOL.md 6.18): requests handed to the control thread, accepted
+	 *  (a push started), refused by enum xf_pull_refusal, and frames other than ACK,
+	 *  PING and ABORT a puller sent on its pull session (dropped). */
+	uint64_t pull_asked, pull_accepted, pull_refused[8], pull_frames;
 	/* FLIST/DATA/COPY/FILE_END before the sender acknowledged our HELLO_ACK (dropped, not
 	 * acknowledged); frames numbered more than a window ahead (xf_reliab). */
 	uint64_t unconfirmed, pn_ahead;

@@ -2,12 +2,16 @@
 /*
  * An RX core's push jobs (we are the sender): their frames, their file reads through the
  * workers' rings (never blocking the core), their progress and end, and the commands
- * the control plane sends the core.
+ * the control plane sends the core; and the job slots the control thread fills and hands
+ * to a core (eng_job_new, eng_job_submit).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <rte_random.h>
 
 #include <openssl/crypto.h>
 
@@ -171,19 +175,14 @@ eng_job_rules(const struct xf_engine *e, struct eng_job *j, const struct xf_filt
 	 * (docs/PROTOCOL.md 3.1). */
 	size_t room = XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX) - XF_HDR_LEN - HELLO_BODY -
 	              (e->aead ? XF_HELLO_AUTH_LEN : 0u);
-	size_t dl = strlen(j->hello_dest);
+	size_t dl = j->hello_dest_len;
 	long n;
 
 	if (!j->req.delete_extra || f == NULL || xf_filter_count(f) == 0) {
 		return 0;
 	}
 	room = XF_MIN(room, (size_t)XF_PATH_MAX);
-	j->dest_field = malloc(room);
-	if (j->dest_field == NULL) {
-		snprintf(err, err_len, "out of memory for the filter rules");
-		return -ENOMEM;
-	}
-	n = dl + 1 < room ? xf_filter_text(f, j->dest_field + dl + 1, room - dl - 1) : -E2BIG;
+	n = dl + 1 < room ? xf_filter_text(f, j->hello_dest + dl + 1, room - dl - 1) : -E2BIG;
 	if (n == -EINVAL) {
 		snprintf(err, err_len, "a filter rule with a newline cannot go to the receiver");
 		return -EINVAL;
@@ -195,8 +194,9 @@ eng_job_rules(const struct xf_engine *e, struct eng_job *j, const struct xf_filt
 		         room);
 		return -E2BIG;
 	}
-	memcpy(j->dest_field, j->hello_dest, dl + 1);
-	j->dest_field_len = (uint16_t)(dl + 1 + (size_t)n);
+	j->hello_dest[dl] = '\0';
+	j->rules_len = (uint16_t)n;
+	j->hello_dest_len = (uint16_t)(dl + 1 + (size_t)n);
 	return 0;
 }
 
@@ -214,14 +214,18 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 {
 	struct xf_engine *e = rx->e;
 	struct xf_engine_params par;
-	struct xf_push_cfg cfg = {
+	struct xf_msg_hello hd;
+	struct xf_push_cfg cfg;
+
+	eng_job_hello_dest(j, &hd);
+	cfg = (struct xf_push_cfg){
 		.session_id = j->session_id,
 		.nonce = j->nonce,
 		.dest = j->hello_dest,
-		.rules = j->dest_field != NULL ? j->dest_field + strlen(j->hello_dest) + 1 : NULL,
-		.rules_len = j->dest_field != NULL
-		                     ? (uint16_t)(j->dest_field_len - strlen(j->hello_dest) - 1u)
-		                     : 0,
+		.dest_len = hd.dest_len,
+		.rules = hd.rules,
+		.rules_len = hd.rules_len,
+		.pull = j->pull,
 		.volume = j->volume[0] != '\0',
 		.max_payload = (uint16_t)XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX),
 		.checksum = j->req.checksum,
@@ -572,4 +576,100 @@ eng_cmds_poll(struct eng_rx *rx)
 		}
 	}
 	return n != 0;
+}
+
+void
+eng_job_free(struct xf_engine *e, struct eng_job *j)
+{
+	if (j->parent != 0) {
+		return; /* a lane's record goes with its job's (eng_lanes_free) */
+	}
+	eng_lanes_free(e, j);
+	xf_scan_free(j->scan);
+	free(j->dest_ent);
+	free(j->items);
+	free(j->deleted);
+	if (j->dir_fd >= 0) {
+		close(j->dir_fd);
+	}
+	memset(j, 0, sizeof(*j));
+	j->dir_fd = -1;
+}
+
+/* A slot for a new job: a free one, else the oldest finished one (a whole job: never a
+ * lane's record, which goes with its job's). */
+struct eng_job *
+eng_job_slot(struct xf_engine *e)
+{
+	struct eng_job *old = NULL;
+
+	for (unsigned int i = 0; i < XF_ENGINE_MAX_JOBS; i++) {
+		struct eng_job *j = &e->jobs[i];
+
+		if (j->id == 0) {
+			return j;
+		}
+		if (j->finished && j->parent == 0 && (old == NULL || j->id < old->id)) {
+			old = j;
+		}
+	}
+	if (old != NULL) {
+		atomic_thread_fence(memory_order_acquire);
+		eng_job_free(e, old);
+	}
+	return old;
+}
+
+struct eng_job *
+eng_job_new(struct xf_engine *e, char *err, size_t err_len, int *rc)
+{
+	struct eng_job *j;
+
+	if (atomic_load(&e->stop)) {
+		snprintf(err, err_len, "the appliance is stopping");
+		*rc = -ESHUTDOWN;
+		return NULL;
+	}
+	j = eng_job_slot(e);
+	if (j == NULL) {
+		snprintf(err, err_len, "%u jobs are running: wait for one to finish",
+		         XF_ENGINE_MAX_JOBS);
+		*rc = -EBUSY;
+		return NULL;
+	}
+	memset(j, 0, sizeof(*j));
+	j->dir_fd = -1;
+	return j;
+}
+
+/* Give a job built on this thread its ids and hand it to its RX core. @return 0, -EBUSY. */
+int
+eng_cmd_post(struct xf_engine *e, struct eng_job *j, enum eng_cmd_type type)
+{
+	struct eng_cmd cmd = { .type = type, .job = (uint32_t)(j - e->jobs) };
+
+	return xf_ring_enqueue_burst(e->rx[j->rx].cmd, &cmd, 1) == 1 ? 0 : -EBUSY;
+}
+
+int
+eng_job_submit(struct xf_engine *e, struct eng_job *j, char *err, size_t err_len)
+{
+	j->session_id = j->req.session_id;
+	while (j->session_id == 0) {
+		j->session_id = (uint32_t)rte_rand();
+	}
+	j->nonce = rte_rand();
+	j->id = ++e->next_job_id;
+	j->rx = 0; /* replies from a peer hash to one queue: see docs/ENGINE.md */
+	j->started_ns = xf_engine_now();
+	j->state = XF_JOB_QUEUED;
+	if (j->req.lanes > 1) {
+		/* Its sessions start from xf_engine_lanes_poll. */
+		return eng_lanes_create(e, j, j->req.lanes, err, err_len);
+	}
+	if (eng_cmd_post(e, j, ENG_CMD_START) < 0) {
+		snprintf(err, err_len, "the RX core is not taking jobs");
+		return -EBUSY;
+	}
+	return 0;
 }

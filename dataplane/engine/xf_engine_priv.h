@@ -123,12 +123,14 @@ struct eng_job {
 	unsigned int rx; /**< RX core that runs it */
 	struct xf_engine_push_req req;
 	char src[256], dest[256], volume[64];
-	/** The HELLO's destination: "VOLUME/dest" (XF_HELLO_F_VOLUME) or dest (xf_dest.h). */
-	char hello_dest[64 + 1 + 256];
-	/** With --delete and filter rules: the HELLO's whole destination field, hello_dest,
-	 *  a NUL and the rules (XF_HELLO_F_FILTERS, eng_job_rules()); NULL otherwise. */
-	char *dest_field;
-	uint16_t dest_field_len;
+	/** The HELLO's destination: "VOLUME/dest" (XF_HELLO_F_VOLUME) or dest (xf_dest.h);
+	 *  a pull's: its request (xf_pull.h, NULs inside). */
+	char hello_dest[XF_PATH_MAX + 1];
+	uint16_t hello_dest_len;
+	/** Of hello_dest_len, the filter rules at its end, after the destination and a NUL
+	 *  (XF_HELLO_F_FILTERS: --delete with filters, eng_job_rules()); 0: none. */
+	uint16_t rules_len;
+	bool pull; /**< a pull job (xf_engine_pull): no file list, XF_HELLO_F_PULL */
 	int dir_fd;
 	bool io_inline; /**< its source's file system reads best inline (xf_storage_io) */
 	/* The file list: the destination's directories, then the scan, whose paths are
@@ -241,6 +243,37 @@ struct eng_rsess {
 	struct eng_nud nud;
 	struct xf_secure_sess sec;       /**< AEAD keys (unused with session.security none) */
 	uint8_t msg2[XF_NOISE_MSG2_LEN]; /**< message 2 of its HELLO_ACK (sent again) */
+	/** A pull session (XF_HELLO_F_PULL, ps NULL): waiting for the control thread's
+	 *  answer, refused (refuse_msg, sent as for a refused destination), or accepted (a
+	 *  DONE goes out; the session ends when it is acknowledged). */
+	enum eng_pull_state {
+		ENG_PULL_NONE = 0,
+		ENG_PULL_WAIT,
+		ENG_PULL_REFUSED,
+		ENG_PULL_ACCEPTED
+	} pull;
+	bool pull_done_sent;
+};
+
+/*
+ * A pull request handed from an RX core to the control thread (xf_engine_pull_serve):
+ * the RX core fills a FREE slot and stores ASKED; the control thread judges it, fills
+ * the answer and stores ANSWERED; the RX core applies the answer and stores FREE. Each
+ * side writes only in the states it owns (release/acquire on state).
+ */
+#define ENG_PULL_SLOTS 4u
+
+enum eng_pull_slot_state { ENG_PULL_FREE = 0, ENG_PULL_ASKED, ENG_PULL_ANSWERED };
+
+struct eng_pull_slot {
+	atomic_uint state;
+	uint32_t session, ip;
+	uint16_t port, peer;
+	uint32_t flags, window;
+	uint16_t req_len;
+	char req[XF_PATH_MAX + 1];
+	uint8_t refusal; /**< the answer: enum xf_pull_refusal */
+	char msg[200];   /**< its text (the ABORT adds the reason's name) */
 };
 
 /*
@@ -298,6 +331,8 @@ struct eng_rx {
 	uint64_t volume_refused; /* destinations we do not serve */
 	uint64_t owner_refused;  /* of those, owners asked of a volume that does not keep them */
 	uint64_t hello_ended;    /* HELLOs of a session that ended here (eng_ended): dropped */
+	struct eng_pull_slot pulls[ENG_PULL_SLOTS]; /* pull requests with the control thread */
+	uint64_t pull_asked, pull_accepted, pull_refused[XF_PULL_REFUSAL_MAX + 1], pull_frames;
 	struct eng_ended ended[ENG_ENDED_MAX];
 	unsigned int ended_next;                    /* the slot the next ended session takes */
 	uint64_t vol_opened[XF_ENGINE_MAX_VOLUMES]; /* sessions opened, per volume */
@@ -550,30 +585,43 @@ void eng_neigh_watch(struct eng_rx *rx, struct eng_nud *w, uint32_t ip,
                      const struct xf_reliab_stats *st);
 /* Push jobs and the control plane's commands (xf_engine_jobs.c). */
 bool eng_jobs_poll(struct eng_rx *rx);
+/* A zeroed slot for a new job (control thread), or NULL with *rc -ESHUTDOWN or -EBUSY
+ * and err set. */
+struct eng_job *eng_job_new(struct xf_engine *e, char *err, size_t err_len, int *rc);
+void eng_job_free(struct xf_engine *e, struct eng_job *j);
+int eng_job_submit(struct xf_engine *e, struct eng_job *j, char *err, size_t err_len);
+/* A command for job j to its RX core (control thread). @return 0, or -EBUSY (ring full). */
+int eng_cmd_post(struct xf_engine *e, struct eng_job *j, enum eng_cmd_type type);
+/* xf_engine_pull.c: the responder's side of pulls (docs/PROTOCOL.md 6.18). */
+void eng_pull_open(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg_hello *h);
+bool eng_pull_poll(struct eng_rx *rx);
+bool eng_pull_rs_poll(struct eng_rx *rx, struct eng_rsess *rs);
+void eng_rs_send(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *msg, bool tracked);
+void eng_rs_refuse(struct eng_rx *rx, struct eng_rsess *rs);
 bool eng_reads_poll(struct eng_rx *rx);
 bool eng_cmds_poll(struct eng_rx *rx);
 /* Stopping: queued jobs are cancelled, running ones aborted (SHUTDOWN). */
 void eng_jobs_stop(struct eng_rx *rx);
 struct eng_job *eng_job_by_session(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port);
+
 /**
  * Control thread: with --delete, the job's filter rules go to the receiver in its HELLO
- * (XF_HELLO_F_FILTERS), so that its deletion keeps what they exclude; builds
- * j->dest_field from j->hello_dest. @return 0, or -E2BIG/-EINVAL/-ENOMEM with err set.
+ * (XF_HELLO_F_FILTERS), so that its deletion keeps what they exclude: appended to
+ * j->hello_dest after a NUL (j->rules_len). @return 0, or -E2BIG or -EINVAL with err set.
  */
 int eng_job_rules(const struct xf_engine *e, struct eng_job *j, const struct xf_filter *f,
                   char *err, size_t err_len);
 
-/** The HELLO's destination field of a job (what the prologue binds), and its length. */
-static inline const char *
-eng_job_dest_field(const struct eng_job *j, uint16_t *len)
+/** The destination and rules of a job's HELLO, from its destination field. */
+static inline void
+eng_job_hello_dest(const struct eng_job *j, struct xf_msg_hello *h)
 {
-	if (j->dest_field != NULL) {
-		*len = j->dest_field_len;
-		return j->dest_field;
-	}
-	*len = (uint16_t)strlen(j->hello_dest);
-	return j->hello_dest;
+	h->dest = j->hello_dest;
+	h->dest_len = (uint16_t)(j->hello_dest_len - (j->rules_len != 0 ? j->rules_len + 1u : 0u));
+	h->rules = j->rules_len != 0 ? j->hello_dest + h->dest_len + 1 : NULL;
+	h->rules_len = j->rules_len;
 }
+
 /* Served sessions (xf_engine_rsess.c). */
 bool eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
                   const uint8_t *payload, uint16_t len, uint32_t ip, uint16_t port);

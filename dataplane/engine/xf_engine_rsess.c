@@ -170,8 +170,8 @@ rs_tx_room(void *arg)
 }
 
 /* A small frame of ours: tracked (through the session's queue), else a probe. */
-static void
-rs_send_small(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *msg, bool tracked)
+void
+eng_rs_send(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *msg, bool tracked)
 {
 	uint8_t *payload;
 	struct rte_mbuf *m = eng_frame_new(rx, &payload);
@@ -211,7 +211,7 @@ rs_send_probes(struct eng_rx *rx, struct eng_rsess *rs)
 			                     .pn = xf_reliab_next_pn(rs->rel) } };
 		uint64_t sent = xf_reliab_next_pn(rs->rel);
 
-		rs_send_small(rx, rs, &m, false);
+		eng_rs_send(rx, rs, &m, false);
 		if (xf_reliab_next_pn(rs->rel) == sent) {
 			break; /* no mbuf: the next poll tries again */
 		}
@@ -315,8 +315,8 @@ eng_rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out)
  * tracked: the sender stops on it and acknowledges nothing more, so it goes out again
  * for every frame the sender sends instead (eng_rs_input), one answer per frame.
  */
-static void
-rs_refuse(struct eng_rx *rx, struct eng_rsess *rs)
+void
+eng_rs_refuse(struct eng_rx *rx, struct eng_rsess *rs)
 {
 	struct xf_msg m = { .hdr = { .type = XF_MSG_ABORT,
 		                     .flags = XF_HDR_F_REPLY,
@@ -326,7 +326,7 @@ rs_refuse(struct eng_rx *rx, struct eng_rsess *rs)
 	m.abort.code = XF_ABORT_REFUSED;
 	m.abort.msg = rs->refuse_msg;
 	m.abort.msg_len = (uint16_t)strlen(rs->refuse_msg);
-	rs_send_small(rx, rs, &m, false);
+	eng_rs_send(rx, rs, &m, false);
 	rs->refuse_sent = true;
 }
 
@@ -388,8 +388,13 @@ eng_rs_publish(struct eng_rx *rx, struct eng_rsess *rs, bool live)
 	i->peer = rs->peer;
 	i->peer_ip = rs->peer_ip;
 	i->peer_port = rs->peer_port;
-	i->refused = rs->ps == NULL;
+	/* A pull session writes nothing either, but is refused only once judged so. */
+	i->refused = rs->ps == NULL && (rs->pull == ENG_PULL_NONE || rs->pull == ENG_PULL_REFUSED);
 	i->opened_ns = rs->opened_ns;
+	if (live && rs->ps != NULL) {
+		xf_session_counts(rs->ps, &i->files);
+		i->done = xf_session_is_done(rs->ps);
+	}
 	i->keyed = live && rx->e->aead;
 	if (i->keyed) {
 		memcpy(i->peer_key, rx->npeers[rs->peer].pub, sizeof(i->peer_key));
@@ -404,8 +409,11 @@ eng_rs_publish(struct eng_rx *rx, struct eng_rsess *rs, bool live)
 static bool
 rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
 {
-	if (rs->ps != NULL && (!xf_session_is_done(rs->ps) ||
-	                       xf_pipeline_session_close(rx->e->vol[rs->vol].pl, rs->ps) < 0)) {
+	if (rs->ps != NULL && !xf_session_is_done(rs->ps)) {
+		return false;
+	}
+	eng_rs_publish(rx, rs, true); /* its final counts, while its pipeline session is here */
+	if (rs->ps != NULL && xf_pipeline_session_close(rx->e->vol[rs->vol].pl, rs->ps) < 0) {
 		return false;
 	}
 	rx->vol_sessions[rs->vol] -= rs->ps != NULL;
@@ -460,11 +468,14 @@ eng_rs_poll(struct eng_rx *rx, struct eng_rsess *rs)
 		rs->ack_now = false;
 		busy = true;
 	}
+	if (rs->pull != ENG_PULL_NONE && rs->pull != ENG_PULL_REFUSED) {
+		return eng_pull_rs_poll(rx, rs) || busy;
+	}
 	if (rs->ps == NULL) {
 		/* Refused: the ABORT once the sender has shown it holds the HELLO_ACK; the
 		 * session then lasts until the sender falls silent (the idle expiry above). */
 		if (rs->confirmed && !rs->refuse_sent) {
-			rs_refuse(rx, rs);
+			eng_rs_refuse(rx, rs);
 			busy = true;
 		}
 		return busy;
@@ -487,7 +498,7 @@ eng_rs_peer_gone(struct eng_rx *rx, struct eng_rsess *rs)
 	snprintf(rs->refuse_msg, sizeof(rs->refuse_msg), "%s",
 	         "the peer was removed or re-keyed by a reload");
 	if (rs->confirmed) {
-		rs_refuse(rx, rs);
+		eng_rs_refuse(rx, rs);
 	}
 	rx->peer_gone++;
 	XF_LOG(NOTICE, MODULE, "session %08x: its peer was removed or re-keyed by a reload",
@@ -788,7 +799,9 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	}
 	/* A destination we do not serve still gets its session (with AEAD, the only way to
 	 * tell the sender why is a sealed frame): it writes nothing and ends in an ABORT. */
-	vol = rs_volume(rx, rs, &hello->hello, &d);
+	/* A pull writes nothing here: the control thread judges it (xf_engine_pull.c). */
+	vol = (hello->hello.flags & XF_HELLO_F_PULL) != 0 ? -1
+	                                                  : rs_volume(rx, rs, &hello->hello, &d);
 	if (vol >= 0) {
 		rs->vol = (uint8_t)vol;
 		rs->ps = xf_pipeline_session_open(e->vol[vol].pl, rx->idx, ip, port, rs->id,
@@ -813,7 +826,9 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	rx->opened++;
 	/* The destination comes from the wire: escaped, never raw (log injection). */
 	xf_path_escape(dest, sizeof(dest), hello->hello.dest, hello->hello.dest_len);
-	if (vol >= 0) {
+	if ((hello->hello.flags & XF_HELLO_F_PULL) != 0) {
+		eng_pull_open(rx, rs, &hello->hello);
+	} else if (vol >= 0) {
 		XF_LOG(INFO, MODULE,
 		       "session %08x opened for %u.%u.%u.%u port %u (volume %s, dest '%s')", rs->id,
 		       ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24, port,
@@ -833,7 +848,7 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		a.hello.auth = rs->msg2;
 		a.hello.auth_len = XF_HELLO_ACK_AUTH_LEN;
 	}
-	rs_send_small(rx, rs, &a, true);
+	eng_rs_send(rx, rs, &a, true);
 	/* The HELLO's number is taken as seen only once the session exists. */
 	xf_reliab_rx_filter(rs->rel, rx->now, hello->hdr.pn, true);
 	xf_reliab_rx_accept(rs->rel, rx->now, hello->hdr.pn, true);
@@ -928,8 +943,12 @@ eng_rs_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_msg *msg,
 			rx->unconfirmed++;
 			return false;
 		}
+		if (rs->pull != ENG_PULL_NONE && rs->pull != ENG_PULL_REFUSED) {
+			rx->pull_frames++; /* a puller lists no file (docs/PROTOCOL.md 6.18) */
+			return false;
+		}
 		if (rs->ps == NULL) {
-			rs_refuse(rx, rs); /* not accepted: the sender learns why again */
+			eng_rs_refuse(rx, rs); /* not accepted: the sender learns why again */
 			return false;
 		}
 		pq = &rx->pend[rs->vol];

@@ -201,6 +201,7 @@ xf_engine_rx_poll(struct eng_rx *rx)
 
 	rx->now = xf_engine_now();
 	busy |= eng_cmds_poll(rx);
+	busy |= eng_pull_poll(rx); /* the control thread's answers to pulls */
 	busy |= eng_peers_poll(rx);
 	busy |= port_poll(rx);
 	busy |= eng_secure_hs_poll(rx); /* the handshake thread's answers */

@@ -240,8 +240,6 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	const struct xf_engine_conf *c = &rx->e->conf;
 	const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
 	struct xf_noise_prologue pro;
-	const char *dest;
-	uint16_t dest_len;
 
 	if (!c->has_private_key || !peer->has_key) {
 		return -ENOKEY;
@@ -249,8 +247,8 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	/* This core's state of the peer holds its key and the PSK (the configuration's
 	 * copies are wiped once the engine is made). */
 	j->npeer = rx->npeers[j->req.peer];
-	dest = eng_job_dest_field(j, &dest_len);
-	eng_secure_prologue(&pro, hello_flags, max_payload, hello_window, dest, dest_len);
+	eng_secure_prologue(&pro, hello_flags, max_payload, hello_window, j->hello_dest,
+	                    j->hello_dest_len);
 	j->hello_flags = hello_flags;
 	j->hello_max_payload = max_payload;
 	j->hello_window = hello_window;
@@ -912,15 +910,12 @@ rekey_send(struct eng_rx *rx, struct eng_job *j)
 	struct xf_noise_prologue pro;
 	struct xf_msg h = { .hdr = { .type = XF_MSG_HELLO, .session = j->session_id } };
 	struct rte_mbuf *m;
-	const char *dest;
-	uint16_t dest_len;
 	uint8_t *frame;
 	int len;
 
 	j->rekey_sent_ns = rx->now;
-	dest = eng_job_dest_field(j, &dest_len);
-	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window, dest,
-	                    dest_len);
+	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window,
+	                    j->hello_dest, j->hello_dest_len);
 	if (xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
 	                      unix_now(), rx->now, j->rekey_msg1) < 0) {
 		rx->hs_failed++;
@@ -934,12 +929,7 @@ rekey_send(struct eng_rx *rx, struct eng_job *j)
 	h.hello.max_payload = j->hello_max_payload;
 	h.hello.flags = j->hello_flags;
 	h.hello.window = j->hello_window;
-	h.hello.dest = j->hello_dest;
-	h.hello.dest_len = (uint16_t)strlen(j->hello_dest);
-	if (j->dest_field != NULL) {
-		h.hello.rules = j->dest_field + h.hello.dest_len + 1;
-		h.hello.rules_len = (uint16_t)(j->dest_field_len - h.hello.dest_len - 1u);
-	}
+	eng_job_hello_dest(j, &h.hello);
 	h.hello.nonce = j->nonce;
 	h.hello.auth = j->rekey_msg1;
 	h.hello.auth_len = XF_HELLO_AUTH_LEN;
@@ -979,8 +969,6 @@ eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m,
 	size_t auth = XF_HDR_LEN + HELLO_BODY + ld16(in + XF_HDR_LEN + 24);
 	struct xf_noise_prologue pro;
 	struct rte_mbuf *out;
-	const char *dest;
-	uint16_t dest_len;
 	uint8_t *frame;
 
 	if (j->n_hs_old == ENG_HELLO_FRESH_MAX || auth + XF_NOISE_MSG1_LEN != len) {
@@ -995,9 +983,8 @@ eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m,
 	memcpy(frame, in, len);
 	rte_pktmbuf_free(m);
 	j->hs_old[j->n_hs_old] = j->hs;
-	dest = eng_job_dest_field(j, &dest_len);
-	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window, dest,
-	                    dest_len);
+	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window,
+	                    j->hello_dest, j->hello_dest_len);
 	if (xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
 	                      unix_now(), rx->now, frame + auth) < 0) {
 		j->hs = j->hs_old[j->n_hs_old]; /* the last one again */

@@ -73,6 +73,12 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->hello_peer_cap += rx->hello_peer_cap;
 		st->volume_refused += rx->volume_refused;
 		st->owner_refused += rx->owner_refused;
+		st->pull_asked += rx->pull_asked;
+		st->pull_accepted += rx->pull_accepted;
+		st->pull_frames += rx->pull_frames;
+		for (unsigned int k = 0; k <= XF_PULL_REFUSAL_MAX; k++) {
+			st->pull_refused[k] += rx->pull_refused[k];
+		}
 		st->unconfirmed += rx->unconfirmed;
 		st->pn_ahead += rx->pn_ahead;
 		st->pend_full += rx->pend_full;
@@ -289,4 +295,52 @@ const char *
 xf_engine_udp_tx_checksum(const struct xf_engine *e)
 {
 	return e->udp_tx != NULL ? e->udp_tx : "software";
+}
+
+_Static_assert(XF_PULL_REFUSAL_MAX < 8, "xf_engine_stats.pull_refused has 8 slots");
+
+/* A consistent snapshot of a published session: retried while its RX core writes one. */
+static bool
+rs_snapshot(struct eng_rs_pub *p, struct xf_engine_rsess_info *out)
+{
+	unsigned int s1, s2;
+	bool live;
+
+	do {
+		s1 = atomic_load_explicit(&p->seq, memory_order_acquire);
+		live = p->live;
+		*out = p->info;
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&p->seq, memory_order_acquire);
+	} while (s1 != s2 || (s1 & 1));
+	return live;
+}
+
+unsigned int
+xf_engine_rsessions(struct xf_engine *e, struct xf_engine_rsess_info *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		for (unsigned int k = 0; k < ENG_RSESS_MAX && n < max; k++) {
+			n += rs_snapshot(&e->rx[r].rs_pub[k], &out[n]);
+		}
+	}
+	return n;
+}
+
+int
+xf_engine_rsession(struct xf_engine *e, unsigned int peer, uint32_t id,
+                   struct xf_engine_rsess_info *out, bool *live)
+{
+	for (unsigned int r = 0; r < e->conf.n_rx; r++) {
+		for (unsigned int k = 0; k < ENG_RSESS_MAX; k++) {
+			*live = rs_snapshot(&e->rx[r].rs_pub[k], out);
+			/* A slot never used has id 0, which no session has. */
+			if (out->id == id && out->peer == peer && id != 0) {
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
 }

@@ -513,7 +513,7 @@ start_request(struct eng_worker *w, struct eng_read *r, unsigned int slot, uint6
 	r->fd = fd_find(w, r->req.job, r->req.job_id, r->req.file);
 	if (r->fd != NULL && r->fd->fd == FD_ENDED && r->req.off == 0) {
 		/* A file's first request again: the receiver asked for it whole once more
-		 * (docs/PROTOCOL.md 6.22; the push asks only once the first attempt's requests
+		 * (docs/PROTOCOL.md 6.19; the push asks only once the first attempt's requests
 		 * are all answered). Opened and read afresh, its CRC-64 from zero. */
 		match_put(w, r->fd->match);
 		xf_lease_free(r->fd->sigs);

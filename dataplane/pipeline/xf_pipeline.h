@@ -223,6 +223,13 @@ bool xf_session_is_done(const struct xf_session *s);
 /** Files committed (index < this are settled). */
 uint32_t xf_session_committed(const struct xf_session *s);
 
+/** What a session did so far (on its RX core): the list's length (UINT32_MAX until its
+ *  LAST frame), entries settled, of them the ones that wrote something, and failed. */
+struct xf_session_counts {
+	uint32_t total, settled, changed, failed;
+};
+void xf_session_counts(const struct xf_session *s, struct xf_session_counts *out);
+
 /** Poll RX core rx once (on that core). @return 1 busy, 0 idle. */
 int xf_pipeline_rx_poll(struct xf_pipeline *p, unsigned int rx);
 

@@ -118,6 +118,15 @@ xf_session_committed(const struct xf_session *s)
 	return s->committed;
 }
 
+void
+xf_session_counts(const struct xf_session *s, struct xf_session_counts *out)
+{
+	out->total = s->total;
+	out->settled = s->committed;
+	out->changed = s->changed;
+	out->failed = s->failed;
+}
+
 static void
 hdr_init(struct xf_session *s, struct xf_msg *m, uint8_t type)
 {
@@ -983,7 +992,7 @@ dry_decided(struct xf_session *s, struct xf_fentry *fe, const struct xf_done *d)
  * (XF_HELLO_F_REDO): a STAT that decides WHOLE whatever the path holds makes a new temp
  * file, and its DECISION (WHOLE, XF_ST_REDO) asks the sender for the file again. The file
  * is not settled meanwhile, so the commit chain waits at it and every later file waits
- * in the reorder window, which the credit bounds (docs/PROTOCOL.md 6.22).
+ * in the reorder window, which the credit bounds (docs/PROTOCOL.md 6.19).
  * @return false when it is not sent again: the caller fails it.
  */
 static bool

@@ -114,7 +114,7 @@ struct xf_hdr {
 /**
  * DATA and FILE_END of a file's second attempt: the receiver asked for it to be sent
  * again whole (a DECISION WHOLE with status XF_ST_REDO, XF_HELLO_F_REDO); the receiver
- * drops the first attempt's frames that arrive after that (docs/PROTOCOL.md 6.22).
+ * drops the first attempt's frames that arrive after that (docs/PROTOCOL.md 6.19).
  */
 #define XF_HDR_F_REDO 0x0020u
 
@@ -171,7 +171,7 @@ enum xf_file_status {
 	XF_ST_ATTR = 9,     /**< the owner or group could not be set (docs/PROTOCOL.md 6.17) */
 	XF_ST_MAX = 9,      /**< the largest failure status */
 	/** Not a failure: in a DECISION WHOLE only, "send this file again, whole, in this
-	 *  session" (XF_HELLO_F_REDO, docs/PROTOCOL.md 6.22). */
+	 *  session" (XF_HELLO_F_REDO, docs/PROTOCOL.md 6.19). */
 	XF_ST_REDO = 10,
 };
 
@@ -252,8 +252,12 @@ struct xf_msg_hello {
 /** HELLO only: the file list carries owners and groups (every FLIST frame has
  *  XF_FLIST_F_OWNER, docs/PROTOCOL.md 6.17); the receiver's volume must keep them. */
 #define XF_HELLO_F_OWNER 0x200u
+/** HELLO only: a pull (docs/PROTOCOL.md 3.1.2, 6.18): dest is a pull request (xf_pull.h)
+ *  asking the responder to push its SRC back to the initiator, with the push flags
+ *  (CHECKSUM, DELETE and its window, VOLUME, DRYRUN, HARDLINKS, COMPRESS) of this HELLO. */
+#define XF_HELLO_F_PULL 0x1000u
 /** HELLO only: the sender sends a DELTA file again whole when the receiver asks (DECISION
- *  WHOLE with XF_ST_REDO, docs/PROTOCOL.md 6.22); without it such a file fails. */
+ *  WHOLE with XF_ST_REDO, docs/PROTOCOL.md 6.19); without it such a file fails. */
 #define XF_HELLO_F_REDO 0x8000u
 /** HELLO only, with XF_HELLO_F_DELETE: the destination field carries the sender's filter
  *  rules after the path and a NUL (rules), and the receiver's deletion keeps what they
@@ -264,12 +268,12 @@ struct xf_msg_hello {
 #define XF_HELLO_F_ALL                                                                             \
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
 	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS |     \
-	 XF_HELLO_F_OWNER | XF_HELLO_F_REDO | XF_HELLO_F_FILTERS)
+	 XF_HELLO_F_OWNER | XF_HELLO_F_PULL | XF_HELLO_F_REDO | XF_HELLO_F_FILTERS)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
-	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_REDO |          \
-	 XF_HELLO_F_FILTERS)
+	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_PULL |          \
+	 XF_HELLO_F_REDO | XF_HELLO_F_FILTERS)
 
 /**
  * Bytes of a HELLO's destination field as it crosses (and as the handshake's prologue

@@ -204,7 +204,7 @@ check_decision(const struct xf_decision_rec *r)
 	switch (r->decision) {
 	case XF_DEC_UPTODATE:
 	case XF_DEC_WHOLE:
-		/* WHOLE may carry XF_ST_REDO: the file again, whole (docs/PROTOCOL.md 6.22). */
+		/* WHOLE may carry XF_ST_REDO: the file again, whole (docs/PROTOCOL.md 6.19). */
 		if ((r->status != 0 && (r->decision != XF_DEC_WHOLE || r->status != XF_ST_REDO)) ||
 		    r->block_size != 0 || r->block_count != 0) {
 			return XF_R_FIELD;

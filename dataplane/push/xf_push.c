@@ -324,7 +324,7 @@ xf_push_hello_flags(const struct xf_push_cfg *cfg)
 	       (cfg->dry_run ? XF_HELLO_F_DRYRUN : 0) |
 	       (cfg->hard_links ? XF_HELLO_F_HARDLINKS : 0) |
 	       (cfg->compress ? XF_HELLO_F_COMPRESS : 0) | (cfg->owner ? XF_HELLO_F_OWNER : 0) |
-	       (cfg->redo ? XF_HELLO_F_REDO : 0) |
+	       (cfg->redo ? XF_HELLO_F_REDO : 0) | (cfg->pull ? XF_HELLO_F_PULL : 0) |
 	       (cfg->delete_extra && cfg->rules_len != 0 ? XF_HELLO_F_FILTERS : 0) |
 	       (cfg->itemize && cfg->items != NULL ? XF_HELLO_F_ITEMIZE : 0);
 }
@@ -341,7 +341,7 @@ queue_hello(struct xf_push *p)
 	m.hello.window = p->cfg.delete_extra ? p->cfg.max_delete : 0;
 	m.hello.nonce = p->cfg.nonce;
 	m.hello.dest = p->cfg.dest;
-	m.hello.dest_len = (uint16_t)strlen(p->cfg.dest);
+	m.hello.dest_len = p->cfg.dest_len != 0 ? p->cfg.dest_len : (uint16_t)strlen(p->cfg.dest);
 	if ((m.hello.flags & XF_HELLO_F_FILTERS) != 0) {
 		m.hello.rules = p->cfg.rules;
 		m.hello.rules_len = p->cfg.rules_len;

@@ -155,6 +155,10 @@ struct xf_push_cfg {
 	 *  receiver's deletion keeps what they exclude by (XF_HELLO_F_FILTERS); else NULL. */
 	const char *rules;
 	uint16_t rules_len;
+	/** dest's length when it is not NUL-terminated (a pull request holds NULs), 0: strlen */
+	uint16_t dest_len;
+	/** A pull (XF_HELLO_F_PULL): dest is a pull request (xf_pull.h); list no file */
+	bool pull;
 	uint16_t max_payload; /**< largest UDP payload we send and accept */
 	bool checksum;        /**< ask for quick check by checksum */
 	/** dest's first component names the peer's volume (XF_HELLO_F_VOLUME, xf_dest.h) */
@@ -175,7 +179,7 @@ struct xf_push_cfg {
 	 *  (XF_FLIST_F_OWNER; the entry callback gives XF_ID_NONE for one not sent). */
 	bool owner;
 	/** Announce XF_HELLO_F_REDO: a DELTA file that fails the receiver's CRC-64 is sent
-	 *  again whole when it asks (docs/PROTOCOL.md 6.22); without it such a file fails. */
+	 *  again whole when it asks (docs/PROTOCOL.md 6.19); without it such a file fails. */
 	bool redo;
 	/** With itemize: count records, zeroed by the caller, which the session fills as the
 	 *  DECISIONs arrive (xf_push_item()); owned by the caller, outliving the session. */

@@ -90,7 +90,7 @@ _Static_assert(sizeof(struct push_file) == 96, "push_file: one per entry, no pad
 /* push_file.decided */
 #define DECIDED_ONCE 1u
 /* The receiver asked for the file again whole (DECISION WHOLE with XF_ST_REDO,
- * docs/PROTOCOL.md 6.22): its DATA and FILE_END carry XF_HDR_F_REDO. While its next_off
+ * docs/PROTOCOL.md 6.19): its DATA and FILE_END carry XF_HDR_F_REDO. While its next_off
  * is 0 it has asked the reader for nothing yet, and what the reader answers for it is
  * the first attempt's (answers come in order, and the first request of the second
  * attempt waits until the first attempt's are all answered). */

@@ -18,6 +18,7 @@
 #include "xf_dest.h"
 #include "xf_path.h"
 #include "xf_proto.h"
+#include "xf_pull.h"
 #include "xf_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -67,6 +68,56 @@ check_dest(const char *dest, size_t n, uint32_t flags)
 		CHECK(d.volume_len == strlen(names[v]) &&
 		      memcmp(d.volume, names[v], d.volume_len) == 0);
 	}
+}
+
+/*
+ * A PULL HELLO's request (xf_pull.h): what the parser accepts lies inside the bytes, SRC
+ * absolute, DEST a valid destination, exactly n_rules non-empty rules; the encoder gives
+ * the same bytes back from the parts.
+ */
+static void
+check_pull(const char *req, size_t n, uint32_t flags)
+{
+	static char copy[3 * (XF_PATH_MAX + 1) + 1];
+	static char out[XF_PATH_MAX + 1];
+	static const char *rules[XF_PULL_RULES_MAX];
+	struct xf_pull_req p;
+	struct xf_dest d;
+	size_t pos = 0, len, off = 0;
+	unsigned int k = 0;
+	const char *r;
+	char *src, *dest;
+	int rc = xf_pull_parse(req, n, flags, &p);
+
+	CHECK(rc == 0 || rc == -EINVAL || rc == -ENAMETOOLONG || rc == -E2BIG);
+	if (rc != 0) {
+		return;
+	}
+	CHECK(p.src == req && p.src_len >= 1 && p.src[0] == '/');
+	CHECK(memchr(p.src, '\0', p.src_len) == NULL);
+	CHECK(p.dest + p.dest_len <= req + n);
+	CHECK(xf_dest_parse(p.dest, p.dest_len, flags, &d) == 0);
+	CHECK((p.rules == NULL) == (p.n_rules == 0));
+	CHECK(p.n_rules == 0 || (flags & XF_HELLO_F_DELETE) == 0);
+	/* Rebuild from the parts: NUL-terminated copies, then the encoder. */
+	src = copy;
+	memcpy(src, p.src, p.src_len);
+	src[p.src_len] = '\0';
+	dest = src + p.src_len + 1;
+	memcpy(dest, p.dest, p.dest_len);
+	dest[p.dest_len] = '\0';
+	off = p.src_len + p.dest_len + 2;
+	while ((r = xf_pull_rule_next(&p, &pos, &len)) != NULL) {
+		CHECK(k < p.n_rules && len >= 1 && memchr(r, '\0', len) == NULL);
+		CHECK(off + len + 1 <= sizeof(copy));
+		memcpy(copy + off, r, len);
+		copy[off + len] = '\0';
+		rules[k++] = copy + off;
+		off += len + 1;
+	}
+	CHECK(k == p.n_rules);
+	rc = xf_pull_build(out, sizeof(out), src, dest, rules, k, flags);
+	CHECK(rc == (int)n && memcmp(out, req, n) == 0);
 }
 
 /* Rebuild an array frame from its accessors; it must give the same bytes. */
@@ -163,6 +214,7 @@ datagram(const uint8_t *data, size_t size)
 	case XF_MSG_HELLO_ACK:
 		check_path(m.hello.dest, m.hello.dest_len);
 		check_dest(m.hello.dest, m.hello.dest_len, m.hello.flags);
+		check_pull(m.hello.dest, m.hello.dest_len, m.hello.flags);
 		break;
 	case XF_MSG_FLIST:
 	case XF_MSG_DECISION:

@@ -71,8 +71,11 @@ plain(const char *dir)
 	rc |= save(dir, "hello_delete_rules", xf_proto_encode(buf, sizeof(buf), &m));
 	m.hello.rules = NULL;
 	m.hello.rules_len = 0;
-	m.hello.flags = XF_HELLO_F_CHECKSUM;
+	m.hello.flags = XF_HELLO_F_PULL | XF_HELLO_F_CHECKSUM | XF_HELLO_F_VOLUME;
 	m.hello.window = 0;
+	m.hello.dest = "/srv/data/\0archive/in\0- *.o\0+ src/**";
+	m.hello.dest_len = 36; /* a pull request (xf_pull.h) with two rules */
+	rc |= save(dir, "hello_pull", xf_proto_encode(buf, sizeof(buf), &m));
 	m = msg(XF_MSG_HELLO_ACK);
 	m.hello = (struct xf_msg_hello){
 		.min_version = 1, .max_version = 1, .max_payload = XF_PAYLOAD_MAX, .window = 64
@@ -208,7 +211,7 @@ main(int argc, char **argv)
 	if (plain(argv[1]) != 0 || arrays(argv[1]) != 0) {
 		return 1;
 	}
-	/* One of every type, plus the largest DATA, the deleting HELLO and DONE, and the
-	 * FLIST with owners. */
+	/* One of every type, plus the largest DATA, the deleting HELLO and DONE, the FLIST
+	 * with owners and the pulling HELLO. */
 	return written == XF_MSG_TYPE_MAX + 4 ? 0 : 1;
 }

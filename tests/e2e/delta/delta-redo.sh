@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # A basis changed under the receiver mid-push is sent again whole in the same push
-# (docs/DELTA.md, "Sent again whole"; docs/PROTOCOL.md 6.22). B holds the old version of
+# (docs/DELTA.md, "Sent again whole"; docs/PROTOCOL.md 6.19). B holds the old version of
 # a tree: NSMALL files of 1 MiB, then one file of 12 MiB (too large to be kept in
 # memory since its signatures, so its COPY ops read the basis again). The source only
 # moved the mtimes on, so every file goes DELTA and is rebuilt from COPY ops. B's

@@ -13,6 +13,10 @@
 #             opened anew (drops.hello_ended), nothing answered;
 #   lastmore  FLIST LAST below an entry already seen, or entries at or above a LAST
 #             total: ABORT(PROTOCOL), B survives;
+#   pull      PULL HELLOs (docs/PROTOCOL.md 6.18) from a peer without allow_pull, a
+#             malformed one, one for a source outside control.push_roots from a peer
+#             that may pull: each ABORT(REFUSED) naming its reason, counted in
+#             stats.pull.refused; a PULL HELLO in clear: not answered;
 #   traps     a session whose file list holds paths with '..', absolute and malformed
 #             paths, a symlink leading out of the volume and a file through it, DATA far
 #             beyond a file's announced size, a bad CRC and a short file; an FLIST sent
@@ -61,7 +65,7 @@ xfn_start A a "${XFN_TAG}a" "$net.3/24" "$net.2" --set session.rate_mbit=4 "${ps
 xfn_start B b "${XFN_TAG}b" "$net.2/24" "$net.1" --set session.max_sessions_per_peer=3 \
 	"${psk[@]}" --set "peers[1]={name: a, ipv4: $net.3, public_key: \"$XFN_PUB\"}" \
 	--set "peers[2]={name: k4, ipv4: $net.4, public_key: \"$XFN_PUB\"}" \
-	--set "peers[3]={name: k5, ipv4: $net.5, public_key: \"$XFN_PUB\"}" \
+	--set "peers[3]={name: k5, ipv4: $net.5, public_key: \"$XFN_PUB\", allow_pull: true}" \
 	--set "peers[4]={name: k6, ipv4: $net.6, public_key: \"$XFN_PUB\"}" \
 	--set "peers[5]={name: k7, ipv4: $net.7, public_key: \"$XFN_PUB\"}"
 # The hostile peers' keys: the appliances' test key and PSK, and B's public key.
@@ -98,6 +102,7 @@ hs cap "$net.5" "$net.2" 3
 hs idreuse "$net.4" "$net.7" "$net.2"
 hs rehello "$net.4" "$net.2"
 hs lastmore "$net.6" "$net.2"
+hs pull "$net.4" "$net.5" "$net.2" B
 hs traps "$net.1" "$net.2" "$T/outside"
 state=$(xfn_q A jobs "r['jobs'][-1]['state']")
 rc=0
@@ -154,6 +159,8 @@ gone = want.pop("replayed", 0) + want.pop("no_session", 0)
 def delta(k):
     if k.startswith("pipeline_"):  # per volume: summed over B's volumes
         return sum(v[k] for v in a["volumes"]) - sum(v[k] for v in b["volumes"])
+    if k.startswith("pull_"):  # stats.pull.refused.REASON
+        return a["pull"]["refused"][k[5:]] - b["pull"]["refused"][k[5:]]
     sect = "dataplane" if k.startswith("sessions_") or k == "bad_frames" else "drops"
     return a[sect][k] - b[sect][k]
 got = {k: delta(k) for k in want}

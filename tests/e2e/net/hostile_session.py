@@ -48,7 +48,12 @@ With XF_HS_KEY, XF_HS_PEER_PUB and XF_HS_PSK in the environment the peer holds k
 speaks session.security aead; without, frames go in clear (session.security none).
 
     hostile_session.py [traps] SRC_IP DST_IP OUTSIDE
-    hostile_session.py cap|idreuse|lastmore|refused|replay|nokey|wrongpsk|flips|rehello ARGS...
+    pull SRC SRC2 DST NAME a PULL from SRC (no peers[].allow_pull there), one malformed,
+                           one from SRC2 (allowed to pull) of a source outside
+                           control.push_roots: each ABORT(REFUSED) with its reason; and a
+                           PULL HELLO in clear: not answered (docs/PROTOCOL.md 6.18)
+
+    hostile_session.py cap|idreuse|lastmore|refused|replay|nokey|wrongpsk|flips|rehello|pull ARGS...
 """
 import base64
 import json
@@ -64,6 +69,7 @@ import xfsec
 HELLO, HELLO_ACK, FLIST, DECISION, SIG, DATA, COPY, FILE_END, COMMIT, ACK, DONE, ABORT, PING = \
     range(1, 14)
 F_NOACK, F_REPLY, F_ACKNOW = 0x1, 0x2, 0x4
+F_PULL = 0x1000  # HELLO flag: a pull request in dest (docs/PROTOCOL.md 3.1.2)
 WHOLE, REFUSED = 2, 4
 ST_BAD_PATH, ST_CHECKSUM, ST_SIZE = 1, 5, 6
 ABORT_REFUSED, ABORT_BUSY, ABORT_CANCEL, ABORT_PROTOCOL = 2, 3, 6, 7
@@ -137,20 +143,20 @@ class Session:
             self.raw(struct.pack(">HBBHHIIQ", *fields) + payload)
         return pn
 
-    def hello_body(self, dest, nonce, max_payload=1456):
+    def hello_body(self, dest, nonce, max_payload=1456, flags=0):
         """A HELLO's payload: with keys, AEAD asked and Noise message 1 after dest."""
         if not self.ini:
-            return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, 0, nonce,
+            return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, flags, nonce,
                                len(dest), 0) + dest
-        m1 = self.ini.msg1(self.sid, xfsec.F_AEAD, max_payload, time.time_ns(), dest)
-        return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, xfsec.F_AEAD,
-                           nonce, len(dest), len(m1)) + dest + m1
+        m1 = self.ini.msg1(self.sid, xfsec.F_AEAD | flags, max_payload, time.time_ns(), dest)
+        return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0,
+                           xfsec.F_AEAD | flags, nonce, len(dest), len(m1)) + dest + m1
 
-    def hello(self, dest, deadline, ack=True):
+    def hello(self, dest, deadline, ack=True, flags=0):
         """HELLO, again until answered. Returns (status, window); acknowledges an
         acceptance unless ack is False."""
         nonce = random.randrange(1 << 64)
-        body = self.hello_body(dest, nonce)
+        body = self.hello_body(dest, nonce, flags=flags)
         while True:
             if time.monotonic() > deadline:
                 fail("session %08x: no HELLO_ACK" % self.sid)
@@ -633,6 +639,46 @@ def nokey(src, dst):
     print("hostile_session: nokey: nothing answered, nothing written")
 
 
+def pull_refused(src, dst, request, reason, text):
+    """A keyed PULL HELLO: the session opens (the handshake authenticated the request),
+    and ends in ABORT(REFUSED) whose text names the reason; we then abort it."""
+    ss = Session(src, dst)
+    status, _ = ss.hello(request, time.monotonic() + 10, flags=F_PULL)
+    if status != 0:
+        fail("pull %s: HELLO_ACK status %d" % (reason, status))
+    deadline = time.monotonic() + 10
+    while ss.aborted is None:
+        if time.monotonic() > deadline:
+            fail("pull %s: no ABORT" % reason)
+        if (f := ss.recv(0.5)) is not None and f[0] != ABORT:
+            ss.ack()
+        elif f is not None:
+            code, n = struct.unpack(">HH", f[2][:4])
+            msg = f[2][4:4 + n].decode()
+            want = "pull refused (%s): %s" % (reason, text)
+            if code != ABORT_REFUSED or not msg.startswith(want):
+                fail("pull %s: ABORT %d '%s', want REFUSED '%s...'" % (reason, code, msg, want))
+    ss.abort(ABORT_CANCEL)
+    counts["pull_" + reason] = counts.get("pull_" + reason, 0) + 1
+    print("hostile_session: pull %s: refused as '%s'" % (reason, msg))
+
+
+def pull(src, src_allowed, dst, name):
+    """Pulls (docs/PROTOCOL.md 6.18) that must be refused, each with its reason: from a
+    peer without peers[].allow_pull; a malformed request (judged before the allowlist's
+    permission); from a peer allowed to pull, a source outside control.push_roots; and a
+    PULL HELLO in clear, without the handshake: not answered at all, nothing judged."""
+    pull_refused(src, dst, b"/etc\0pulled", "not_allowed",
+                 "this peer may not pull from %s (peers[].allow_pull)" % name)
+    pull_refused(src, dst, b"/etc", "bad_request", "malformed")
+    pull_refused(src, dst, b"/etc/../x\0pulled", "bad_request", "malformed")
+    pull_refused(src_allowed, dst, b"/etc\0pulled", "outside_roots",
+                 "'/etc' is not beneath control.push_roots of %s" % name)
+    ss = Session(src, dst, sec={})
+    counts["hs_mode"] = counts.get("hs_mode", 0) + unanswered(
+        ss, ss.hello_body(b"/etc\0pulled", 5, flags=F_PULL), "pull: PULL HELLO in clear")
+
+
 def wrongpsk(src, dst):
     """The right static key with another PSK: the appliance answers (the PSK enters at
     message 2), but nothing of either side verifies at the other: its HELLO_ACK does not
@@ -756,7 +802,8 @@ def main():
              "idreuse": lambda a: idreuse(*a), "lastmore": lambda a: lastmore(*a),
              "refused": lambda a: refused(*a), "nokey": lambda a: nokey(*a),
              "wrongpsk": lambda a: wrongpsk(*a), "flips": lambda a: flips(*a),
-             "replay": lambda a: replay(*a), "rehello": lambda a: rehello(*a)}
+             "replay": lambda a: replay(*a), "rehello": lambda a: rehello(*a),
+             "pull": lambda a: pull(*a)}
     case = args.pop(0) if args and args[0] in cases else "traps"
     cases[case](args)
     print(json.dumps(counts, sort_keys=True))

@@ -346,6 +346,7 @@ test_dev_a_values(void)
 	CU_ASSERT_EQUAL(c->peers[0].udp_port, 7010);
 	CU_ASSERT_STRING_EQUAL(c->peers[0].port, "wire0"); /* resolved from the subnet */
 	CU_ASSERT_EQUAL(c->peers[0].port_index, 0);
+	CU_ASSERT_FALSE(c->peers[0].allow_pull); /* pulls are opt-in */
 	CU_ASSERT_EQUAL(c->session.window_files, 1024);
 	CU_ASSERT_EQUAL(c->session.max_sessions, 16);
 	CU_ASSERT_EQUAL(c->session.rate_mbit, 0);
@@ -494,6 +495,7 @@ test_set_good(void)
 		"ports[0].fault.seed=42",
 		"ports[0].udp_checksum=on",
 		"transfer.io=inline",
+		"peers[0].allow_pull=true",
 	};
 	struct xf_config *c = load_good("config/dev/a.yaml", sets, XF_ARRAY_SIZE(sets));
 
@@ -506,6 +508,8 @@ test_set_good(void)
 	CU_ASSERT_EQUAL(c->n_peers, 2);
 	CU_ASSERT_STRING_EQUAL(c->peers[1].name, "c");
 	CU_ASSERT_EQUAL(c->peers[1].udp_port, 7020);
+	CU_ASSERT_TRUE(c->peers[0].allow_pull); /* set; the other keeps its default */
+	CU_ASSERT_FALSE(c->peers[1].allow_pull);
 	CU_ASSERT_STRING_EQUAL(c->session.psk_file, FIXTURES "/psk-0600");
 	CU_ASSERT_TRUE(c->transfer.checksum);
 	CU_ASSERT_EQUAL(c->transfer.io, XF_CONFIG_IO_INLINE);

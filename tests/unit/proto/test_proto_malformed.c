@@ -144,7 +144,7 @@ test_header(void)
 
 		for (unsigned int bit = 3; bit < 16; bit++) {
 			if ((1u << bit) == XF_HDR_F_REDO) {
-				continue; /* defined: a file's second attempt (6.22) */
+				continue; /* defined: a file's second attempt (6.19) */
 			}
 			put_be(buf + 4, 2, 1u << bit);
 			expect_reject(buf, n, XF_R_RESERVED, what);
@@ -217,6 +217,10 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_COMPRESS, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_OWNER << 1, XF_R_RESERVED },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_REDO, XF_R_OK },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_PULL, XF_R_OK }, /* dest is a pull request */
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_PULL >> 1, XF_R_RESERVED },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_PULL << 1, XF_R_RESERVED },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_PULL | XF_HELLO_F_CHECKSUM | XF_HELLO_F_DRYRUN, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_DELETE,
 	  XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_VOLUME, XF_R_OK }, /* dest names the volume */
@@ -251,6 +255,7 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_FILTERS, XF_R_RESERVED },   /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_OWNER, XF_R_RESERVED },     /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_REDO, XF_R_RESERVED },      /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_PULL, XF_R_RESERVED },      /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED },    /* the engine reads it */
 	{ XF_MSG_HELLO_ACK, 26, 2, XF_HELLO_ACK_AUTH_LEN, XF_R_FIELD },
 	/* FLIST: fixed part */
@@ -313,7 +318,7 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_DECISION, 52 + 5, 1, 0, XF_R_FIELD },        /* REFUSED without status */
 	{ XF_MSG_DECISION, 52 + 5, 1, XF_ST_MAX, XF_R_OK },
 	{ XF_MSG_DECISION, 52 + 5, 1, XF_ST_MAX + 1, XF_R_FIELD },
-	/* XF_ST_REDO: with WHOLE only ("again, whole", 6.22); never a failure */
+	/* XF_ST_REDO: with WHOLE only ("again, whole", 6.19); never a failure */
 	{ XF_MSG_DECISION, 20 + 5, 1, XF_ST_REDO, XF_R_OK },
 	{ XF_MSG_DECISION, 20 + 5, 1, XF_ST_CHECKSUM, XF_R_FIELD },
 	{ XF_MSG_DECISION, 20 + 5, 1, XF_ST_REDO + 1, XF_R_FIELD },

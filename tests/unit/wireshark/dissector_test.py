@@ -131,7 +131,7 @@ def main():
     good(frame(DATA, struct.pack(">IIQ", 5, 8932, 4096) + b"z" * 40),
          {"xferd.data.file": "5", "xferd.data.raw_len": "8932", "xferd.data.len": "40"})
     good(frame(HELLO, hello(b"d", flags=0x100)), {"xferd.hello.flags.compress": "1"})
-    # Sent again whole (6.22): the HELLO's REDO flag, and the header flag of its frames.
+    # Sent again whole (6.19): the HELLO's REDO flag, and the header flag of its frames.
     good(frame(HELLO, hello(b"d", flags=0x8000)), {"xferd.hello.flags.redo": "1"})
     good(frame(DATA, struct.pack(">IIQ", 5, 0, 0) + b"z" * 8, flags=0x20),
          {"xferd.flags.redo": "1", "xferd.data.file": "5"})

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Pulls (docs/CONTROL.md, "Pull"; docs/PROTOCOL.md 6.18), both sides on the control
+ * thread: the `pull` command, which starts a pull job to a peer, and the judge of the
+ * pulls peers ask of us, which applies the same rules as the push command (the peer may
+ * pull: peers[].allow_pull; its source beneath control.push_roots, resolved) and starts
+ * the push back to the puller.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "xf_base.h"
+#include "xf_config.h"
+#include "xf_ctl.h"
+#include "xf_dest.h"
+#include "xf_engine.h"
+#include "xf_filter.h"
+#include "xf_proto.h"
+#include "xf_pull.h"
+#include "xferd.h"
+#include "xferd_roots.h"
+
+/* The request's filter rules, compiled as the push command compiles args.filters. */
+static int
+pull_filter(const struct xf_pull_req *req, struct xf_filter **out, char *msg, size_t msg_len)
+{
+	struct xf_filter *f;
+	const char *rule;
+	size_t pos = 0, len;
+	char err[256];
+
+	*out = NULL;
+	if (req->n_rules == 0) {
+		return 0;
+	}
+	f = xf_filter_new();
+	if (f == NULL) {
+		snprintf(msg, msg_len, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; (rule = xf_pull_rule_next(req, &pos, &len)) != NULL; i++) {
+		if (xf_filter_add(f, XF_FILTER_FORM_RULE, rule, len, err, sizeof(err)) < 0) {
+			snprintf(msg, msg_len, "filter rule %u: %s", i, err);
+			xf_filter_free(f);
+			return -EINVAL;
+		}
+	}
+	*out = f;
+	return 0;
+}
+
+static enum xf_pull_refusal
+pull_judge(void *arg, const struct xf_engine_pull_in *in, char *msg, size_t msg_len)
+{
+	struct xferd *d = arg;
+	const struct xf_config_peer *peer = xferd_slot_peer(d, in->peer);
+	struct xf_engine_push_req push = { .peer = in->peer, .session_id = in->session };
+	char src[XF_PATH_MAX + 1], resolved[PATH_MAX], err[1024];
+	char volume[XF_DEST_VOLUME_MAX + 1], dest[XF_PATH_MAX + 1];
+	struct xf_filter *filter = NULL;
+	struct xf_pull_req req;
+	struct xf_dest dd;
+	struct stat st;
+	int rc;
+
+	if (peer == NULL || !peer->allow_pull) {
+		snprintf(msg, msg_len, "this peer may not pull from %s (peers[].allow_pull)",
+		         d->cfg->appliance.name);
+		return XF_PULL_NOT_ALLOWED;
+	}
+	/* The RX core checked the form; parsed again here for its parts. */
+	if (xf_pull_parse(in->req, in->req_len, in->flags, &req) < 0 ||
+	    xf_dest_parse(req.dest, req.dest_len, in->flags, &dd) < 0) {
+		snprintf(msg, msg_len, "malformed request");
+		return XF_PULL_BAD_REQUEST;
+	}
+	memcpy(src, req.src, req.src_len);
+	src[req.src_len] = '\0';
+	rc = xferd_push_root_check(d->cfg, src, resolved, err, sizeof(err));
+	if (rc == -EPERM) {
+		/* The roots themselves are not told to the peer. */
+		snprintf(msg, msg_len, "'%.120s' is not beneath control.push_roots of %s", src,
+		         d->cfg->appliance.name);
+		return XF_PULL_OUTSIDE_ROOTS;
+	}
+	if (rc == 0 && (stat(resolved, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		rc = -ENOTDIR;
+	}
+	if (rc < 0) {
+		snprintf(msg, msg_len, "'%.120s': %s", src, strerror(-rc));
+		return XF_PULL_NO_SUCH_PATH;
+	}
+	if (pull_filter(&req, &filter, msg, msg_len) < 0) {
+		return XF_PULL_BAD_REQUEST;
+	}
+	snprintf(volume, sizeof(volume), "%.*s", (int)dd.volume_len,
+	         dd.volume != NULL ? dd.volume : "");
+	snprintf(dest, sizeof(dest), "%.*s", (int)dd.path_len, dd.path);
+	push.src = resolved;
+	push.dest = dest;
+	push.volume = volume;
+	push.filter = filter;
+	/* The puller's options, as the flags of its HELLO carry them; transfer.checksum
+	 * (ours: we are the sender) makes every push compare by checksum. */
+	push.checksum = (in->flags & XF_HELLO_F_CHECKSUM) != 0 || d->cfg->transfer.checksum;
+	push.delete_extra = (in->flags & XF_HELLO_F_DELETE) != 0;
+	push.max_delete = push.delete_extra ? in->window : XF_DELETE_UNLIMITED;
+	push.dry_run = (in->flags & XF_HELLO_F_DRYRUN) != 0;
+	push.hard_links = (in->flags & XF_HELLO_F_HARDLINKS) != 0;
+	push.compress = (in->flags & XF_HELLO_F_COMPRESS) != 0;
+	rc = xf_engine_push(d->engine, &push, err, sizeof(err));
+	xf_filter_free(filter);
+	if (rc < 0) {
+		snprintf(msg, msg_len, "%.180s", err);
+		return rc == -EBUSY ? XF_PULL_BUSY : XF_PULL_FAILED;
+	}
+	XF_LOG(NOTICE, "xferd", "pull by peer %s of %s: job %d", peer->name, resolved, rc);
+	return XF_PULL_OK;
+}
+
+json_t *
+xferd_pull_json(const struct xferd *d, const struct xf_job_info *j)
+{
+	struct xf_engine_rsess_info ri = { 0 };
+	const char *state = "waiting";
+	bool live = false, complete;
+
+	if (j->state != XF_JOB_DONE) {
+		state = "none"; /* not accepted (yet) */
+	} else if (xf_engine_rsession(d->engine, j->peer, j->session, &ri, &live) == 0) {
+		state = ri.refused ? "refused" : live ? "running" : "ended";
+	}
+	complete = strcmp(state, "ended") == 0 && ri.done && ri.files.total != UINT32_MAX &&
+	           ri.files.settled == ri.files.total;
+	return json_pack(
+	        "{s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "state", state, "session",
+	        (json_int_t)j->session, "files_total",
+	        (json_int_t)(ri.files.total == UINT32_MAX ? -1 : (json_int_t)ri.files.total),
+	        "files_settled", (json_int_t)ri.files.settled, "files_written",
+	        (json_int_t)ri.files.changed, "files_failed", (json_int_t)ri.files.failed,
+	        "complete", complete);
+}
+
+json_t *
+xferd_pull_stats_json(const struct xf_engine_stats *st)
+{
+	json_t *refused = json_object();
+
+	for (unsigned int r = XF_PULL_NOT_ALLOWED; refused != NULL && r <= XF_PULL_REFUSAL_MAX;
+	     r++) {
+		json_object_set_new(refused, xf_pull_refusal_str((enum xf_pull_refusal)r),
+		                    json_integer((json_int_t)st->pull_refused[r]));
+	}
+	return json_pack("{s:I, s:I, s:o, s:I}", "asked", (json_int_t)st->pull_asked, "accepted",
+	                 (json_int_t)st->pull_accepted, "refused", refused, "frames_dropped",
+	                 (json_int_t)st->pull_frames);
+}
+
+void
+xferd_pull_serve(struct xferd *d)
+{
+	(void)xf_engine_pull_serve(d->engine, pull_judge, d);
+}
+
+/*
+ * args: peer, src (absolute on the peer), dest, volume (ours: where the peer's push
+ * goes), checksum, and the push command's filters, delete, max_delete, dry_run,
+ * hard_links, compress. itemize is refused: the itemized list would be the peer's.
+ */
+void
+xferd_h_pull(void *arg, json_t *args, struct xf_ctl_reply *reply)
+{
+	struct xferd *d = arg;
+	struct xf_engine_pull_req req = { 0 };
+	const char *rules[XF_FILTER_RULES_MAX];
+	struct xf_filter *filter;
+	char err[1024] = "";
+	int rc;
+
+	/* src is the peer's: checked there, against its control.push_roots. */
+	if (xferd_job_args(d, args, &req.push, reply) < 0) {
+		return;
+	}
+	if (xferd_push_modes(d, args, &req.push, reply) < 0) {
+		return;
+	}
+	if (req.push.itemize) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "args.itemize: not for a pull (the peer is the sender)");
+		return;
+	}
+	if (xferd_push_filters(d, args, &filter, reply) < 0) {
+		return;
+	}
+	if (xferd_push_delete(args, &req.push, reply) < 0) {
+		xf_filter_free(filter);
+		return;
+	}
+	for (unsigned int i = 0; filter != NULL && i < xf_filter_count(filter); i++) {
+		rules[req.n_rules++] = xf_filter_rule(filter, i);
+	}
+	req.rules = rules;
+	rc = xf_engine_pull(d->engine, &req, err, sizeof(err));
+	xf_filter_free(filter);
+	if (rc < 0) {
+		xf_ctl_reply_error(reply,
+		                   rc == -EBUSY    ? XF_CTL_E_BUSY
+		                   : rc == -EINVAL ? XF_CTL_E_INVALID_ARGS
+		                                   : XF_CTL_E_FAILED,
+		                   "%s", err);
+		return;
+	}
+	reply->result = json_pack("{s:i}", "job", rc);
+}
