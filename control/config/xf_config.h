@@ -209,6 +209,7 @@ struct xf_config {
 	struct {
 		bool checksum; /**< Quick check by whole-file checksum instead of size+mtime. */
 		bool compress; /**< Pushes compress DATA literals by default (--compress). */
+		bool redo;     /**< Pushes announce XF_HELLO_F_REDO (a failed DELTA sent again). */
 		enum xf_config_io io; /**< How file I/O runs. */
 	} transfer;
 	struct {

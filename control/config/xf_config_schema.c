@@ -367,6 +367,10 @@ static const struct field transfer_fields[] = {
 	BOOL("compress", struct xf_config, transfer.compress, F_RELOAD, "false",
 	     "Pushes compress DATA literals per frame (igzip, level 0) where it saves 1/16 or "
 	     "more, unless xferctl push says --no-compress (docs/PROTOCOL.md 6.16)"),
+	BOOL("redo", struct xf_config, transfer.redo, F_RELOAD, "true",
+	     "Pushes ask the peer to have a DELTA file that fails its CRC-64 sent again whole "
+	     "in the same push (XF_HELLO_F_REDO, docs/PROTOCOL.md 6.22); false for a peer "
+	     "whose xferd predates it, which refuses the flag"),
 	/* restart: storage contexts are made with the workers */
 	ENUM("io", struct xf_config, transfer.io, io_modes, 0, "auto",
 	     "File I/O: auto (inline on tmpfs, ramfs and XFS, where io_uring hands most "

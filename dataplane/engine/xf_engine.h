@@ -170,6 +170,8 @@ struct xf_engine_push_req {
 	bool hard_links;     /**< -H: files sharing an inode are sent as hard links */
 	bool compress;       /**< --compress: DATA literals compressed where it helps
 	                          (XF_HELLO_F_COMPRESS, docs/PROTOCOL.md 6.16) */
+	bool redo;           /**< transfer.redo: a DELTA file that fails the peer's CRC-64 is
+	                          sent again whole when it asks (XF_HELLO_F_REDO) */
 };
 
 /** States of a job (what `xferctl jobs` shows). */
