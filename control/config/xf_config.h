@@ -214,6 +214,7 @@ struct xf_config {
 		bool checksum;  /**< Quick check by whole-file checksum instead of size+mtime. */
 		bool compress;  /**< Pushes compress DATA literals by default (--compress). */
 		uint32_t lanes; /**< Sessions per push by default (--lanes), 1..16. */
+		bool redo;      /**< Pushes announce XF_HELLO_F_REDO (a failed DELTA sent again). */
 		enum xf_config_io io; /**< How file I/O runs. */
 	} transfer;
 	struct {

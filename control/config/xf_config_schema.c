@@ -388,6 +388,10 @@ static const struct field transfer_fields[] = {
 	    "Sessions that carry one push, unless xferctl push says --lanes N (a push with -n, "
 	    "-i or --delete: 1): its file list split by bytes, each on its own UDP source port "
 	    "and, over net_memif, RX core (docs/ENGINE.md, \"Lanes\")"),
+	BOOL("redo", struct xf_config, transfer.redo, F_RELOAD, "true",
+	     "Pushes ask the peer to have a DELTA file that fails its CRC-64 sent again whole "
+	     "in the same push (XF_HELLO_F_REDO, docs/PROTOCOL.md 6.19); false for a peer "
+	     "whose xferd predates it, which refuses the flag"),
 	/* restart: storage contexts are made with the workers */
 	ENUM("io", struct xf_config, transfer.io, io_modes, 0, "auto",
 	     "File I/O: auto (inline on tmpfs, ramfs and XFS, where io_uring hands most "

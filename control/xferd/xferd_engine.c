@@ -366,6 +366,7 @@ xferd_push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req 
 	req->itemize = json_is_true(itemize);
 	req->hard_links = json_is_true(links);
 	req->compress = compress != NULL ? json_is_true(compress) : d->cfg->transfer.compress;
+	req->redo = d->cfg->transfer.redo;
 	return 0;
 }
 

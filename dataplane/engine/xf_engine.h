@@ -182,6 +182,8 @@ struct xf_engine_push_req {
 	/** 0: a random session id; else the id the push's session takes (the push a pull
 	 *  starts takes the pull's, so that the puller knows it: docs/PROTOCOL.md 6.18) */
 	uint32_t session_id;
+	bool redo;           /**< transfer.redo: a DELTA file that fails the peer's CRC-64 is
+	                          sent again whole when it asks (XF_HELLO_F_REDO) */
 };
 
 /**

@@ -237,9 +237,10 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.hard_links = j->req.hard_links,
 		.compress = j->req.compress,
 		.owner = j->req.owner || j->req.group,
-		/* Always: a basis that changes under the receiver costs the file's resend, not
-		 * its failure (docs/DELTA.md, "Sent again whole"). */
-		.redo = true,
+		/* transfer.redo (true by default): a basis that changes under the receiver
+		 * costs the file's resend, not its failure (docs/DELTA.md, "Sent again
+		 * whole"). */
+		.redo = j->req.redo,
 		.itemize = j->items != NULL,
 		.items = j->items,
 		.deleted = j->deleted,

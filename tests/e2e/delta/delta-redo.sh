@@ -11,16 +11,19 @@
 # size and mtime put back with `touch -d`: its COPY ops, sent only once all its SIG
 # frames are in, then copy other bytes, its CRC-64 fails, and B asks for it again
 # whole. The push must end with exit 0, no failure, the tree identical, files_redone 1
-# at A and delta.redone 1 at B.
+# at A and delta.redone 1 at B. With REDO=false A runs with transfer.redo false, so
+# its HELLO lacks XF_HELLO_F_REDO: the file fails as it did before the flag (exit
+# nonzero, files_failed 1, nothing sent again) and the next push sends it whole.
 #
-#   delta-redo.sh XFERD XFERCTL
+#   [REDO=false] delta-redo.sh XFERD XFERCTL
 set -euo pipefail
 # shellcheck source=tests/e2e/lib/pair.sh
 . "$(dirname "$0")/../lib/pair.sh"
 pair_init e2e-delta-redo "${1:?usage: delta-redo.sh XFERD XFERCTL}" "${2:?}"
 : "${NSMALL:=96}"
+: "${REDO:=true}"
 T=$PAIR_DIR
-PAIR_SET_B=session.rate_mbit=1 pair_start
+PAIR_SET_A=transfer.redo=$REDO PAIR_SET_B=session.rate_mbit=1 pair_start
 
 python3 - "$T/src" "$NSMALL" <<'PY'
 import os, random, sys
@@ -85,6 +88,16 @@ redone_b=$(pair_json b 'j["delta"]["redone"]' stats)
 changed=$(pair_json b 'j["delta"]["basis_changed"]' stats)
 stale=$(pair_json b 'sum(v["pipeline_redo_stale"] for v in j["volumes"])' stats)
 pair_log "push exit $rc: files_failed $failed, files_redone $redone_a (A), delta.redone $redone_b, basis_changed $changed, redo_stale $stale (B)"
+if [ "$REDO" = false ]; then
+	[ "$rc" -ne 0 ] || pair_fail "the push succeeded though the changed basis failed its file"
+	if [ "$failed" -ne 1 ] || [ "$redone_a" -ne 0 ] || [ "$redone_b" -ne 0 ]; then
+		pair_fail "without the flag: $failed failed (1 expected), $redone_a/$redone_b sent again (0)"
+	fi
+	pair_push "$T/src" tree >"$T/push2.out" || pair_fail "the next push failed: $(cat "$T/push2.out")"
+	pair_expect_field files_failed 0
+	pair_verify "$T/src" "$PAIR_VOL_B/tree"
+	pair_pass
+fi
 [ "$rc" -eq 0 ] || pair_fail "the push failed (exit $rc): $(cat "$T/push.out")"
 [ "$failed" -eq 0 ] || pair_fail "$failed files failed"
 [ "$redone_a" -eq 1 ] || pair_fail "A sent $redone_a files again whole, expected 1"
