@@ -158,6 +158,13 @@ test_table_capacity(void)
 	CU_ASSERT_PTR_NULL(xf_reliab_create(&(struct xf_reliab_cfg){ .tx_slots = 12 }, 0));
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	CU_ASSERT_PTR_NULL(xf_reliab_create(&(struct xf_reliab_cfg){ .rx_window = 32 }, 0));
+	/* the table's maximum: a power of two, not below the starting size */
+	CU_ASSERT_PTR_NULL(
+	        xf_reliab_create(&(struct xf_reliab_cfg){ .tx_slots = 64, .tx_slots_max = 96 }, 0));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_PTR_NULL(
+	        xf_reliab_create(&(struct xf_reliab_cfg){ .tx_slots = 64, .tx_slots_max = 32 }, 0));
+	CU_ASSERT_EQUAL(errno, EINVAL);
 	for (i = 0; i < 8; i++) {
 		CU_ASSERT_TRUE(xf_reliab_can_send(r));
 		CU_ASSERT_EQUAL(send_tracked(r, 0, 0), (uint64_t)i);
