@@ -86,13 +86,14 @@ export_run(const char *label, const struct xf_wansim_cfg *c, const struct xf_wan
 		fprintf(f,
 		        "%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%.4f\t%d\t%u\t%" PRIu64 "\t%" PRIu64
 		        "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
-		        "\t%u\t%" PRIu64 "\n",
+		        "\t%u\t%" PRIu64 "\t%" PRIu32 "\n",
 		        label, name, c->fwd.rate_bps, 2 * c->fwd.delay_ns, c->fwd.loss,
 		        r->completed, r->goodput_pm, r->queue_p50_ns, r->queue_p99_ns,
 		        r->qwin_p50_ns, r->qwin_p99_ns, r->fwd.dropped[XF_LINKSIM_DROP_QUEUE],
 		        r->fwd.dropped[XF_LINKSIM_DROP_LOSS] +
 		                r->fwd.dropped[XF_LINKSIM_DROP_BURST],
-		        r->fwd.dropped[XF_LINKSIM_DROP_BLACKHOLE], r->retransmit_pm, r->elapsed_ns);
+		        r->fwd.dropped[XF_LINKSIM_DROP_BLACKHOLE], r->retransmit_pm, r->elapsed_ns,
+		        c->frame_bytes);
 		fclose(f);
 	}
 	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
@@ -423,9 +424,22 @@ shares(const char *label, const struct xf_wansim_result *r, uint64_t from, uint6
        uint64_t *b)
 {
 	double jain = xf_wansim_jain(r, from, to);
+	const char *dir = getenv("XF_WANSIM_OUT");
 
 	*a = xf_wansim_flow_goodput_between(r, 0, from, to);
 	*b = xf_wansim_flow_goodput_between(r, 1, from, to);
+	if (dir != NULL) { /* beside table.tsv: the index of the scenario's window */
+		char path[512];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/jain.tsv", dir);
+		f = fopen(path, "a");
+		if (f != NULL) {
+			fprintf(f, "%s\t%.4f\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n",
+			        label, jain, from, to, *a, *b);
+			fclose(f);
+		}
+	}
 	printf("%-28s   %" PRIu64 ".%" PRIu64 "-%" PRIu64 ".%" PRIu64 " s: flow 1 %" PRIu64
 	       " Mbit/s, flow 2 %" PRIu64 " Mbit/s, Jain %.3f\n",
 	       label, from / S, from % S / (S / 10), to / S, to % S / (S / 10), *a / MBIT,
