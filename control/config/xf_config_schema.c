@@ -307,7 +307,7 @@ static const struct field session_fields[] = {
 	INT("window_files", struct xf_config, session.window_files, 16, 65536, 0, "1024",
 	    "Commit credits (files in flight) per session"),
 	/* Restart: the mbuf pool and every session's tables are sized from it at start. */
-	INT("window_max_frames", struct xf_config, session.window_max_frames, 4096, 262144, F_POW2,
+	INT("window_max_frames", struct xf_config, session.window_max_frames, 4096, 65536, F_POW2,
 	    "4096",
 	    "Most frames a session keeps in flight: its sent-frame table starts "
 	    "at 4096 and grows to twice the measured bandwidth-delay product up to this, the "

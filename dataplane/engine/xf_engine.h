@@ -29,7 +29,7 @@
 #define XF_ENGINE_MAX_SESSIONS_PER_PEER 1024u
 
 /** Largest window_max_frames (session.window_max_frames's bound). */
-#define XF_ENGINE_MAX_WINDOW_FRAMES 262144u
+#define XF_ENGINE_MAX_WINDOW_FRAMES 65536u
 
 struct xf_engine_peer {
 	uint32_t ip;            /**< network order */
