@@ -195,6 +195,9 @@ struct xf_config {
 	struct xf_config_peer peers[XF_CONFIG_MAX_PEERS];       /**< Peers (the allowlist). */
 	struct {
 		uint32_t window_files;             /**< Credits (files in flight) per session. */
+		uint32_t window_max_frames;        /**< Most frames in flight per session: the
+		                                        sent-frame table grows to 2 x the BDP up
+		                                        to this (power of two). */
 		uint32_t max_sessions;             /**< Concurrent sessions. */
 		uint32_t max_sessions_per_peer;    /**< Concurrent sessions of one peer. */
 		uint32_t max_jobs_per_peer;        /**< Push jobs to one peer running at once. */

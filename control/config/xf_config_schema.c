@@ -323,6 +323,14 @@ static const struct field session_fields[] = {
 	 * most that still allocates. */
 	INT("window_files", struct xf_config, session.window_files, 16, 65536, 0, "1024",
 	    "Commit credits (files in flight) per session"),
+	/* Restart: the mbuf pool and every session's tables are sized from it at start. */
+	INT("window_max_frames", struct xf_config, session.window_max_frames, 4096, 65536, F_POW2,
+	    "4096",
+	    "Most frames a session keeps in flight: its sent-frame table starts "
+	    "at 4096 and grows to twice the measured bandwidth-delay product up to this, the "
+	    "peer's receive window is twice this (both appliances must have the same value, or "
+	    "the receiver a larger one); each frame costs one mbuf of the pool while in "
+	    "flight (docs/RELIABILITY.md)"),
 	INT("max_sessions", struct xf_config, session.max_sessions, 1, XF_CONFIG_MAX_SESSIONS, 0,
 	    "16", "Concurrent receive sessions"),
 	INT("max_sessions_per_peer", struct xf_config, session.max_sessions_per_peer, 1,

@@ -253,6 +253,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 	}
 	ec->io = (int)cfg->transfer.io; /* XF_CONFIG_IO_* are XF_STORAGE_IO_* */
 	ec->window = cfg->session.window_files;
+	ec->window_max_frames = cfg->session.window_max_frames;
 	ec->max_sessions = cfg->session.max_sessions;
 	ec->max_sessions_per_peer = cfg->session.max_sessions_per_peer;
 	ec->max_jobs_per_peer = cfg->session.max_jobs_per_peer;

@@ -274,6 +274,15 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (eng_window_max(conf) < XF_RELIAB_DEFAULT_SLOTS ||
+	    eng_window_max(conf) > XF_ENGINE_MAX_WINDOW_FRAMES ||
+	    (eng_window_max(conf) & (eng_window_max(conf) - 1)) != 0) {
+		XF_LOG(ERR, MODULE, "window_max_frames %u: a power of two, %u..%u",
+		       conf->window_max_frames, XF_RELIAB_DEFAULT_SLOTS,
+		       XF_ENGINE_MAX_WINDOW_FRAMES);
+		errno = EINVAL;
+		return NULL;
+	}
 	e = calloc(1, sizeof(*e));
 	if (e == NULL) {
 		return NULL;
@@ -317,7 +326,11 @@ xf_engine_create(const struct xf_engine_conf *conf)
 
 	/* ports[].fault's links may keep XF_FAULT_MAX_FRAMES of these: half (the config says). */
 	_Static_assert(XF_FAULT_MAX_FRAMES <= 16383 / 2, "the fault stage's share of the pool");
-	e->mp = xf_port_pool_create("xf_mbufs", 16383, conf->mtu);
+	/* A push holds an mbuf per frame in flight: beyond the default table's 4,096, room
+	 * for one session's whole window and as much again for the others. */
+	e->mp = xf_port_pool_create("xf_mbufs",
+	                            16383 + 2 * (eng_window_max(conf) - XF_RELIAB_DEFAULT_SLOTS),
+	                            conf->mtu);
 	if (e->mp == NULL) {
 		XF_LOG(ERR, MODULE, "mbuf pool: %s", strerror(errno));
 		goto err;

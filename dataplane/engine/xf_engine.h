@@ -29,6 +29,9 @@
 /** Highest max_sessions_per_peer (the config schema's bound). */
 #define XF_ENGINE_MAX_SESSIONS_PER_PEER 1024u
 
+/** Largest window_max_frames (session.window_max_frames's bound). */
+#define XF_ENGINE_MAX_WINDOW_FRAMES 65536u
+
 struct xf_engine_peer {
 	uint32_t ip;            /**< network order */
 	uint16_t udp_port;      /**< host order */
@@ -93,6 +96,10 @@ struct xf_engine_conf {
 	int io; /**< enum xf_storage_io: volume writes and push reads (0: AUTO) */
 	/* sessions */
 	uint32_t window; /**< credits: files in flight per session */
+	/** Most frames a push keeps in flight, a power of two (0: XF_RELIAB_DEFAULT_SLOTS):
+	 *  its sent-frame table grows to 2 x the BDP up to this, and a receive session's
+	 *  window is twice it (docs/RELIABILITY.md, "Windows sized to the path"). */
+	uint32_t window_max_frames;
 	unsigned int max_sessions;
 	/** Sessions one peer address may hold at once, 1..XF_ENGINE_MAX_SESSIONS_PER_PEER:
 	 *  one peer (or HELLOs spoofing it) cannot take every slot. */

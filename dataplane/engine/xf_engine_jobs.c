@@ -290,6 +290,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 	cfg.reliab.pace_rate = par.rate_bps / 8;
 	cfg.reliab.congestion = (uint8_t)par.congestion;
 	cfg.reliab.cc_seed = rx->now;
+	cfg.reliab.tx_slots_max = eng_window_max(&e->conf);
 	cfg.reliab.keepalive_ns = (uint64_t)par.keepalive_ms * 1000000ull;
 	cfg.reliab.idle_timeout_ns = (uint64_t)par.timeout_ms * 1000000ull;
 	j->push_rx = rx;

@@ -663,4 +663,11 @@ void eng_jobs_peer_gone(struct eng_rx *rx, const bool *changed); /* xf_engine_jo
 /* The pipeline is behind: frames stay in the NIC queue (xf_engine_rx.c). */
 bool eng_rx_held_back(const struct eng_rx *rx);
 
+/* window_max_frames, its default applied */
+static inline uint32_t
+eng_window_max(const struct xf_engine_conf *conf)
+{
+	return conf->window_max_frames != 0 ? conf->window_max_frames : XF_RELIAB_DEFAULT_SLOTS;
+}
+
 #endif /* XF_ENGINE_PRIV_H */

@@ -789,6 +789,8 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	rc.pace_rate = par.rate_bps / 8;
 	rc.congestion = (uint8_t)par.congestion;
 	rc.cc_seed = rx->now ^ hello->hdr.session;
+	/* the peer's table may grow to window_max_frames (the same on both appliances) */
+	rc.rx_window = 2 * eng_window_max(&e->conf);
 	rc.idle_timeout_ns = (uint64_t)par.timeout_ms * 1000000ull;
 	/* Our ACK goes out again this often when nothing else does (eng_rs_poll). */
 	rc.keepalive_ns = (uint64_t)par.keepalive_ms * 1000000ull;

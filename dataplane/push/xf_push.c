@@ -160,6 +160,16 @@ on_lost(void *arg, const struct xf_reliab_sent *s)
 	enqueue(&p->rq_head, &p->rq_tail, f);
 }
 
+/* Frame records: every slot the table can grow to, the read-ahead, the control frames
+ * queued; all made at create, none while the table grows. */
+static uint32_t
+pool_frames(const struct xf_reliab_cfg *rc)
+{
+	uint32_t slots = rc->tx_slots != 0 ? rc->tx_slots : XF_RELIAB_DEFAULT_SLOTS;
+
+	return XF_MAX(rc->tx_slots_max, slots) + XF_PUSH_READ_AHEAD + CONTROL_FRAMES;
+}
+
 struct xf_push *
 xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io, uint32_t count,
                uint64_t now)
@@ -201,9 +211,7 @@ xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io, uint3
 	rc.on_spurious = NULL;
 	rc.cb_arg = p;
 	p->rel = xf_reliab_create(&rc, now);
-	/* Frame records: every tracked slot, the read-ahead, and the control frames queued. */
-	nframes = (rc.tx_slots != 0 ? rc.tx_slots : XF_RELIAB_DEFAULT_SLOTS) + XF_PUSH_READ_AHEAD +
-	          CONTROL_FRAMES;
+	nframes = pool_frames(&rc);
 	p->pool = calloc(nframes, sizeof(*p->pool));
 	if (p->files == NULL || p->queued == NULL || p->rel == NULL || p->pool == NULL) {
 		int err = p->rel == NULL ? errno : ENOMEM;
@@ -241,9 +249,7 @@ xf_push_destroy(struct xf_push *p)
 	/* Frames still in flight: the engine gives them back through on_acked/on_lost only
 	 * when driven, so free them from the pool directly. */
 	if (p->pool != NULL) {
-		uint32_t nframes = (p->cfg.reliab.tx_slots != 0 ? p->cfg.reliab.tx_slots
-		                                                : XF_RELIAB_DEFAULT_SLOTS) +
-		                   XF_PUSH_READ_AHEAD + CONTROL_FRAMES;
+		uint32_t nframes = pool_frames(&p->cfg.reliab);
 
 		for (uint32_t i = 0; i < nframes; i++) {
 			if (p->pool[i].frame != NULL) {

@@ -198,8 +198,11 @@ xf_reliab_create(const struct xf_reliab_cfg *cfg, uint64_t now)
 	if (c.tx_slots == 0) {
 		c.tx_slots = XF_RELIAB_DEFAULT_SLOTS;
 	}
-	if (c.rx_window == 0) {
-		c.rx_window = XF_RELIAB_DEFAULT_WINDOW;
+	if (c.tx_slots_max == 0) {
+		c.tx_slots_max = c.tx_slots;
+	}
+	if (c.rx_window == 0 && c.tx_slots_max <= UINT32_MAX / 4) {
+		c.rx_window = XF_MAX(2 * c.tx_slots_max, XF_RELIAB_DEFAULT_WINDOW);
 	}
 	if (c.max_ack_delay_ns == 0) {
 		c.max_ack_delay_ns = XF_RELIAB_MAX_ACK_DELAY_NS;
@@ -207,7 +210,8 @@ xf_reliab_create(const struct xf_reliab_cfg *cfg, uint64_t now)
 	if (c.initial_rtt_ns == 0) {
 		c.initial_rtt_ns = XF_RELIAB_INITIAL_RTT_NS;
 	}
-	if (!is_pow2(c.tx_slots) || !is_pow2(c.rx_window) || c.rx_window < 64 ||
+	if (!is_pow2(c.tx_slots) || !is_pow2(c.tx_slots_max) || c.tx_slots_max < c.tx_slots ||
+	    !is_pow2(c.rx_window) || c.rx_window < 64 ||
 	    !pace_valid(c.pace_burst, c.pace_frame_bytes) || c.initial_pn >= XF_RELIAB_PN_LIMIT ||
 	    c.congestion > XF_CC_SCAVENGER) {
 		errno = EINVAL;
@@ -217,11 +221,11 @@ xf_reliab_create(const struct xf_reliab_cfg *cfg, uint64_t now)
 	if (r == NULL) {
 		goto err;
 	}
-	r->slots = calloc(c.tx_slots, sizeof(*r->slots));
+	r->slots = calloc(c.tx_slots_max, sizeof(*r->slots));
 	if (r->slots == NULL) {
 		goto err_free_r;
 	}
-	r->lost_pn = calloc(c.tx_slots, sizeof(*r->lost_pn));
+	r->lost_pn = calloc(c.tx_slots_max, sizeof(*r->lost_pn));
 	if (r->lost_pn == NULL) {
 		goto err_free_slots;
 	}
@@ -229,12 +233,13 @@ xf_reliab_create(const struct xf_reliab_cfg *cfg, uint64_t now)
 	if (r->rx_map == NULL) {
 		goto err_free_lost;
 	}
-	r->cc_pkt = calloc(c.tx_slots, sizeof(*r->cc_pkt));
+	r->cc_pkt = calloc(c.tx_slots_max, sizeof(*r->cc_pkt));
 	if (r->cc_pkt == NULL) {
 		goto err_free_rx;
 	}
 	r->cfg = c;
-	r->tx_mask = c.tx_slots - 1;
+	r->tx_mask = c.tx_slots_max - 1;
+	r->tx_limit = c.tx_slots;
 	r->rx_bits = c.rx_window;
 	r->next_pn = r->tx_base = c.initial_pn;
 	r->srtt = c.initial_rtt_ns;
@@ -297,7 +302,7 @@ xf_reliab_next_pn(const struct xf_reliab *r)
 bool
 xf_reliab_can_send(const struct xf_reliab *r)
 {
-	return r->next_pn - r->tx_base <= r->tx_mask && r->st.bytes_in_flight < xf_cc_cwnd(&r->cc);
+	return r->next_pn - r->tx_base < r->tx_limit && r->st.bytes_in_flight < xf_cc_cwnd(&r->cc);
 }
 
 uint64_t
@@ -533,6 +538,34 @@ ack_validate(const struct xf_reliab *r, uint64_t largest, const struct xf_ack_ra
 	return 0;
 }
 
+/*
+ * Windows sized to the path: the table in use grows (never shrinks) to hold twice the
+ * measured BDP, the delivery rate of this ACK's sample x min RTT, in full frames, and
+ * never less than the controller's window, up to the records allocated (tx_slots_max).
+ * While the table is what limits the flight, the rate it delivers is table / RTT, so
+ * 2 x BDP doubles it once per round until the path, not the table, is the limit
+ * (docs/RELIABILITY.md, "Windows sized to the path"). No allocation: a bigger limit
+ * only lets more of the ring be used.
+ */
+static void
+grow_window(struct xf_reliab *r)
+{
+	uint64_t rate = r->cc.rate.rs.delivery_rate, want, frames;
+	uint32_t frame = r->cc.smss;
+
+	if (r->tx_limit > r->tx_mask || rate == 0 || !r->rtt_sampled) {
+		return;
+	}
+	want = 2 * xf_cc_muldiv(rate, r->min_rtt, NS_PER_S);
+	if (xf_cc_cwnd(&r->cc) != UINT64_MAX && xf_cc_cwnd(&r->cc) > want) {
+		want = xf_cc_cwnd(&r->cc);
+	}
+	frames = want / frame + 1;
+	while (r->tx_limit < frames && r->tx_limit <= (r->tx_mask + 1) / 2) {
+		r->tx_limit *= 2;
+	}
+}
+
 int
 xf_reliab_on_ack(struct xf_reliab *r, uint64_t now, uint64_t largest, uint32_t ack_delay_us,
                  const struct xf_ack_range *ranges, unsigned int count)
@@ -615,6 +648,7 @@ xf_reliab_on_ack(struct xf_reliab *r, uint64_t now, uint64_t largest, uint32_t a
 	}
 	detect_lost(r, now);
 	xf_cc_on_ack_end(&r->cc, now, rtt_sample, r->srtt, r->st.bytes_in_flight);
+	grow_window(r);
 	pace_follow_cc(r, now);
 	return 0;
 }
@@ -775,5 +809,6 @@ xf_reliab_stats(const struct xf_reliab *r, struct xf_reliab_stats *stats)
 	stats->min_rtt_ns = r->rtt_sampled ? r->min_rtt : 0;
 	stats->smoothed_rtt_ns = r->srtt;
 	stats->rttvar_ns = r->rttvar;
+	stats->tx_window = (uint32_t)r->tx_limit;
 	xf_cc_info(&r->cc, &stats->cc);
 }

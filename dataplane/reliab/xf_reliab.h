@@ -80,25 +80,30 @@ typedef void (*xf_reliab_frame_fn)(void *arg, const struct xf_reliab_sent *frame
 
 /** Engine configuration; a zero field takes the default named beside it. */
 struct xf_reliab_cfg {
-	uint32_t tx_slots;         /**< sent-frame table, power of two (XF_RELIAB_DEFAULT_SLOTS) */
-	uint32_t rx_window;        /**< received-pn window, power of two >= 64; should be >=
-	                                2 x the peer's tx_slots (XF_RELIAB_DEFAULT_WINDOW) */
-	uint64_t max_ack_delay_ns; /**< XF_RELIAB_MAX_ACK_DELAY_NS */
-	uint64_t initial_rtt_ns;   /**< XF_RELIAB_INITIAL_RTT_NS */
-	uint64_t pace_rate;        /**< bytes per second; 0 = unpaced (no default). With a
-	                                congestion controller, the ceiling of its rate (0 =
-	                                none: the NIC's speed) */
-	uint32_t pace_burst;       /**< frames (XF_RELIAB_DEFAULT_BURST) */
-	uint32_t pace_frame_bytes; /**< bytes of a full frame (XF_PAYLOAD_MAX) */
-	uint64_t keepalive_ns;     /**< silence before a PING; 0 = never (no default) */
-	uint64_t idle_timeout_ns;  /**< silence from the peer before abort; 0 = never */
-	uint8_t congestion;        /**< enum xf_cc_algo; XF_CC_FIXED (0) paces at pace_rate
-	                                with no window but the table */
-	uint64_t cc_seed;          /**< seed of the controller's randomised probing */
-	uint64_t initial_pn;       /**< first packet number sent, < XF_RELIAB_PN_LIMIT: 0 for
-	                                the initiator, random for the responder (the proof
-	                                that the initiator got the HELLO_ACK is its ACK of that
-	                                number: docs/PROTOCOL.md 6.1) */
+	uint32_t tx_slots;              /**< sent-frame table at the start, power of two
+	                                     (XF_RELIAB_DEFAULT_SLOTS) */
+	uint32_t tx_slots_max;          /**< the table grows up to this (power of two >= tx_slots;
+	                                     0 = tx_slots: no growth): to 2 x the measured BDP in
+	                                     full frames. Allocated at create, never later */
+	uint32_t rx_window;             /**< received-pn window, power of two >= 64; should be >=
+	                                     2 x the peer's tx_slots_max (default: 2 x our own
+	                                     tx_slots_max, XF_RELIAB_DEFAULT_WINDOW without growth) */
+	uint64_t max_ack_delay_ns;      /**< XF_RELIAB_MAX_ACK_DELAY_NS */
+	uint64_t initial_rtt_ns;        /**< XF_RELIAB_INITIAL_RTT_NS */
+	uint64_t pace_rate;             /**< bytes per second; 0 = unpaced (no default). With a
+	                                     congestion controller, the ceiling of its rate (0 =
+	                                     none: the NIC's speed) */
+	uint32_t pace_burst;            /**< frames (XF_RELIAB_DEFAULT_BURST) */
+	uint32_t pace_frame_bytes;      /**< bytes of a full frame (XF_PAYLOAD_MAX) */
+	uint64_t keepalive_ns;          /**< silence before a PING; 0 = never (no default) */
+	uint64_t idle_timeout_ns;       /**< silence from the peer before abort; 0 = never */
+	uint8_t congestion;             /**< enum xf_cc_algo; XF_CC_FIXED (0) paces at pace_rate
+	                                     with no window but the table */
+	uint64_t cc_seed;               /**< seed of the controller's randomised probing */
+	uint64_t initial_pn;            /**< first packet number sent, < XF_RELIAB_PN_LIMIT: 0 for
+	                                     the initiator, random for the responder (the proof
+	                                     that the initiator got the HELLO_ACK is its ACK of that
+	                                     number: docs/PROTOCOL.md 6.1) */
 	xf_reliab_frame_fn on_acked;    /**< may be NULL */
 	xf_reliab_frame_fn on_lost;     /**< may be NULL */
 	xf_reliab_frame_fn on_spurious; /**< may be NULL */
@@ -122,6 +127,7 @@ struct xf_reliab_stats {
 	uint64_t acks_received;   /**< ACK frames processed */
 	uint64_t bytes_in_flight; /**< bytes of tracked frames neither acked nor lost */
 	uint32_t in_flight;       /**< tracked frames neither acked nor lost */
+	uint32_t tx_window;       /**< sent-frame table in use now (tx_slots .. tx_slots_max) */
 	uint32_t pto_backoff;     /**< consecutive PTOs (the exponent of the backoff) */
 	uint32_t pto_backoff_max; /**< the most consecutive PTOs so far: how far the timer
 	                               backed off before an ACK answered */

@@ -26,8 +26,9 @@ enum slot_state {
 struct xf_reliab {
 	/* configuration */
 	struct xf_reliab_cfg cfg;
-	uint64_t tx_mask;
-	uint64_t rx_bits; /* rx_window */
+	uint64_t tx_mask;  /* tx_slots_max - 1: the records allocated */
+	uint64_t tx_limit; /* table in use, tx_slots .. tx_slots_max (grow_window()) */
+	uint64_t rx_bits;  /* rx_window */
 
 	/* sender */
 	struct xf_reliab_sent *slots;

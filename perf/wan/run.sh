@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# WAN scenarios of issue 20 on virtual time (tests/unit/wansim/test_wansim_cc.c: BBRv3
-# over the link model, 5 seeds each), written up as a report: one row per scenario with
-# the median and range over its seeds, the Mathis bound of a Reno flow on the same path
-# beside it, and with gnuplot a goodput-over-time and a queue-delay plot of each
-# scenario's first seed.
+# WAN scenarios of issue 20 on virtual time (tests/unit/wansim/test_wansim_cc.c with
+# XF_WANSIM_FULL=1: BBRv3 over the link model, 5 seeds each at full length; the unit test
+# runs seed 1 of shorter ones), written up as a report: one row per scenario with the
+# median and range over its seeds, Jain's index and the flows' rates where several share
+# the link, the Mathis bound of a Reno flow on the same path beside it, and with gnuplot
+# a goodput-over-time and a queue-delay plot of each scenario's first seed.
 #
 #   perf/wan/run.sh [--build DIR] [--out DIR] [--only TEXT]
 #
@@ -37,10 +38,10 @@ if [ ! -d "$build" ]; then
 fi
 ninja -C "$build" tests/unit/wansim/test_wansim_cc >/dev/null
 mkdir -p "$out"
-rm -f "$out/table.tsv"
+rm -f "$out/table.tsv" "$out/jain.tsv"
 
 status=0
-XF_WANSIM_OUT="$out" XF_TEST_ONLY="$only" "$build/tests/unit/wansim/test_wansim_cc" \
+XF_WANSIM_FULL=1 XF_WANSIM_OUT="$out" XF_TEST_ONLY="$only" "$build/tests/unit/wansim/test_wansim_cc" \
 	>"$out/run.log" 2>&1 || status=$?
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 python3 "$here/report.py" "$out" "$commit" "$status"

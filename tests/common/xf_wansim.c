@@ -535,6 +535,7 @@ collect(struct sim *s)
 	r->retransmitted = st.retransmitted;
 	r->spurious = st.spurious;
 	r->pto = st.pto;
+	r->tx_window = st.tx_window;
 	r->retransmit_pm = (uint32_t)(r->retransmitted * 1000u / r->frames);
 	xf_reliab_stats(fl->rx, &st);
 	r->rx_duplicates = st.duplicates;
@@ -654,6 +655,7 @@ flow_init(struct sim *s, unsigned int idx, const struct xf_wansim_flow_cfg *fc)
 		return -errno;
 	}
 	rc.tx_slots = s->cfg.tx_slots;
+	rc.tx_slots_max = s->cfg.tx_slots_max;
 	rc.rx_window = s->cfg.rx_window; /* 0: the engine's default */
 	rc.pace_rate = s->cfg.pace_bps / 8u;
 	rc.pace_frame_bytes = s->cfg.frame_bytes;

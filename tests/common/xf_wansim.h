@@ -49,8 +49,9 @@ struct xf_wansim_cfg {
 	                                 controller, its ceiling */
 	uint8_t congestion;         /**< enum xf_cc_algo; XF_CC_FIXED paces at pace_bps */
 	uint64_t cc_seed;           /**< seed of the controller (its probing) */
-	uint32_t tx_slots;          /**< xf_reliab sent-frame table (4096) */
-	uint32_t rx_window;         /**< receiver's pn window (XF_RELIAB_DEFAULT_WINDOW) */
+	uint32_t tx_slots;          /**< xf_reliab sent-frame table at the start (4096) */
+	uint32_t tx_slots_max;      /**< the table grows to 2 x BDP up to this (0: no growth) */
+	uint32_t rx_window;         /**< receiver's pn window (xf_reliab's default) */
 	uint64_t time_limit_ns;     /**< give up after this much virtual time (600 s) */
 	uint64_t qwin_from_ns;      /**< queue-delay percentiles of a window too: frames */
 	uint64_t qwin_to_ns;        /**< dequeued in [from, to) (to 0 = the end) */
@@ -104,6 +105,7 @@ struct xf_wansim_result {
 	uint64_t acked_bytes;         /**< frame bytes the sender saw acknowledged, distinct */
 	struct xf_cc_info cc;         /**< sender's controller at the end */
 	uint64_t max_cwnd;            /**< largest congestion window seen, bytes */
+	uint32_t tx_window;           /**< sender's table in use at the end (slots) */
 	/** distinct frame bytes first delivered in each XF_WANSIM_BUCKET_NS, all flows */
 	uint64_t delivered_bytes[XF_WANSIM_BUCKETS];
 	/** largest forward queue delay of a frame dequeued in each bucket, ns */

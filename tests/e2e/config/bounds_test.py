@@ -59,6 +59,8 @@ COMPANIONS = {
     # The fault stage's link: a delay or a queue needs a rate (docs/RELIABILITY.md).
     ("ports[].fault.delay_ms", "max"): ["ports[0].fault.rate_mbit=1"],
     ("ports[].fault.queue_bytes", "max"): ["ports[0].fault.rate_mbit=1"],
+    # The mbuf pool grows with the window: 65536 at MTU 1500 needs 864 MiB.
+    ("session.window_max_frames", "max"): ["eal.memory_mb=1024"],
 }
 
 

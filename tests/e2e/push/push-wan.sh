@@ -12,7 +12,8 @@
 # the goodput (the tree's bytes over the job's duration) reaches WAN_MIN_PERCENT of the
 # bottleneck and never exceeds it (the stage shapes), the job's smoothed RTT is at least
 # 3/4 of the emulated RTT (the stage delays) and its min RTT at least WAN_MIN_RTT_PERCENT
-# of it. unit-fault checks the delay to the nanosecond; the min RTT checks the engine's
+# of it; WAN_WINDOW_MAX sets session.window_max_frames on both (the sent-frame table may
+# grow to it: docs/RELIABILITY.md, "Windows sized to the path"). unit-fault checks the delay to the nanosecond; the min RTT checks the engine's
 # timestamps: a frame received is stamped with a clock read after its burst, never
 # before (docs/RELIABILITY.md, "Timestamps"; read at the start of the round instead, a
 # preempted round measured 28 and 34 ms of 40 at a load of 17-20). The figures, of the
@@ -39,6 +40,7 @@ pair_init e2e-push-wan "${1:?usage: push-wan.sh XFERD XFERCTL}" "${2:?}"
 : "${WAN_PACE_MBIT:=0}"
 : "${WAN_LARGE_MIB:=24}"
 : "${WAN_MIN_RTT_PERCENT:=90}"
+: "${WAN_WINDOW_MAX:=4096}"
 
 mkdir "$PAIR_DIR/src"
 python3 "$PAIR_LIB_DIR/mktree.py" sizes "$PAIR_DIR/src" \
@@ -52,7 +54,8 @@ PAIR_SET_B="ports[0].fault.loss_ppm=$WAN_BACK_LOSS_PPM"
 pair_start --set "ports[0].fault.rate_mbit=$WAN_RATE_MBIT" \
 	--set "ports[0].fault.delay_ms=$WAN_DELAY_MS" \
 	--set "ports[0].fault.loss_ppm=$WAN_LOSS_PPM" --set "ports[0].fault.seed=20" \
-	--set "session.congestion=$WAN_CC" --set "session.rate_mbit=$WAN_PACE_MBIT"
+	--set "session.congestion=$WAN_CC" --set "session.rate_mbit=$WAN_PACE_MBIT" \
+	--set "session.window_max_frames=$WAN_WINDOW_MAX" ${WAN_EAL_MB:+--set "eal.memory_mb=$WAN_EAL_MB"}
 pair_push "$PAIR_DIR/src" wan >/dev/null || pair_fail "push: exit $?"
 pair_expect_field state "done"
 pair_expect_field files_failed 0

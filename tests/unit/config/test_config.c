@@ -349,6 +349,7 @@ test_dev_a_values(void)
 	CU_ASSERT_FALSE(c->peers[0].allow_pull); /* pulls are opt-in */
 	CU_ASSERT_EQUAL(c->session.window_files, 1024);
 	CU_ASSERT_EQUAL(c->session.max_sessions, 16);
+	CU_ASSERT_EQUAL(c->session.window_max_frames, 4096);
 	CU_ASSERT_EQUAL(c->session.rate_mbit, 0);
 	CU_ASSERT_EQUAL(c->session.congestion, XF_CONFIG_CC_NONE);
 	CU_ASSERT_EQUAL(c->session.timeout_ms, 10000);

@@ -147,6 +147,41 @@ test_ack_validation(void)
 	xf_reliab_destroy(r);
 }
 
+/*
+ * A table that may grow: the records for tx_slots_max are allocated, but only tx_slots
+ * may be in flight until ACKs measure a larger BDP (the growth itself: unit-wansim-cc,
+ * "windows sized to the path"); the receive window defaults to twice tx_slots_max.
+ */
+static void
+test_table_max(void)
+{
+	struct xf_reliab_cfg cfg = { .tx_slots = 8, .tx_slots_max = 64 };
+	struct xf_reliab *r = mk(&cfg, NULL);
+	struct xf_reliab_stats st;
+
+	for (int i = 0; i < 8; i++) {
+		CU_ASSERT_TRUE(xf_reliab_can_send(r));
+		send_tracked(r, 0, 0);
+	}
+	CU_ASSERT_FALSE(xf_reliab_can_send(r));
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.tx_window, 8);
+	CU_ASSERT_EQUAL(st.in_flight, 8);
+	xf_reliab_destroy(r);
+
+	cfg = (struct xf_reliab_cfg){ .tx_slots_max = 16384 };
+	r = mk(&cfg, NULL);
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 0, true), 0);
+	xf_reliab_rx_accept(r, 0, 0, true);
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 2 * 16384, true), 0);
+	xf_reliab_rx_accept(r, 0, 2 * 16384, true);
+	CU_ASSERT_EQUAL(xf_reliab_rx_filter(r, 0, 4 * 16384 + 1, true), -ERANGE);
+	xf_reliab_stats(r, &st);
+	CU_ASSERT_EQUAL(st.tx_window, XF_RELIAB_DEFAULT_SLOTS);
+	CU_ASSERT_EQUAL(st.pn_ahead, 1);
+	xf_reliab_destroy(r);
+}
+
 static void
 test_table_capacity(void)
 {
@@ -158,6 +193,13 @@ test_table_capacity(void)
 	CU_ASSERT_PTR_NULL(xf_reliab_create(&(struct xf_reliab_cfg){ .tx_slots = 12 }, 0));
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	CU_ASSERT_PTR_NULL(xf_reliab_create(&(struct xf_reliab_cfg){ .rx_window = 32 }, 0));
+	/* the table's maximum: a power of two, not below the starting size */
+	CU_ASSERT_PTR_NULL(
+	        xf_reliab_create(&(struct xf_reliab_cfg){ .tx_slots = 64, .tx_slots_max = 96 }, 0));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_PTR_NULL(
+	        xf_reliab_create(&(struct xf_reliab_cfg){ .tx_slots = 64, .tx_slots_max = 32 }, 0));
+	CU_ASSERT_EQUAL(errno, EINVAL);
 	for (i = 0; i < 8; i++) {
 		CU_ASSERT_TRUE(xf_reliab_can_send(r));
 		CU_ASSERT_EQUAL(send_tracked(r, 0, 0), (uint64_t)i);
@@ -186,6 +228,7 @@ static const struct xf_test tests[] = {
 	{ "rtt_sample_times", test_rtt_sample_times },
 	{ "ack_validation", test_ack_validation },
 	{ "table_capacity", test_table_capacity },
+	{ "table_max", test_table_max },
 	{ "loss_thresholds", test_loss_thresholds },
 	{ "loss_packet_threshold_burst", test_loss_packet_threshold_burst },
 	{ "spurious_after_reuse", test_spurious_after_reuse },

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Congestion control over the link model (tests/common/xf_wansim.h): issue 20's scenarios
- * on virtual time with BBRv3 (and the scavenger), 5 seeds each; the first seed of each
- * is run twice and must give identical figures. The targets asserted are the issue's;
- * where one is not met, or the harness measures it differently, the comment beside the
- * assertion says so with the figures (docs/RELIABILITY.md, "Scenarios with congestion
- * control").
+ * S1-S8 on virtual time with BBRv3 (and the scavenger). The targets asserted are the
+ * issue's; where one is not met, or the harness measures it differently, the comment
+ * beside the assertion says so with the figures (docs/RELIABILITY.md, "Scenarios with
+ * congestion control").
+ *
+ * Two lengths. XF_WANSIM_FULL=1 (perf/wan/run.sh): 5 seeds each at the full lengths of
+ * the report, the first seed of every scenario run twice (identical figures). Otherwise
+ * (meson test unit-wansim-cc) seed 1 only, with shorter transfers where a target does not
+ * need the full length, so that the suite takes seconds; S1 and S5 at 0.25 BDP (one flow
+ * and two) run twice there.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -25,11 +30,17 @@
 #include "xf_reliab.h"
 #include "xf_wansim.h"
 
-#define MS    UINT64_C(1000000)
-#define S     UINT64_C(1000000000)
-#define MBIT  UINT64_C(1000000)
-#define GBIT  UINT64_C(1000000000)
-#define SEEDS 5u
+#define MS   UINT64_C(1000000)
+#define S    UINT64_C(1000000000)
+#define MBIT UINT64_C(1000000)
+#define GBIT UINT64_C(1000000000)
+
+/* XF_WANSIM_FULL: every seed at full length; else seed 1, shorter (main()) */
+static bool full;
+static uint64_t seeds = 1;
+
+/* a length of the full mode, or the shorter one of the unit test */
+#define LEN(f, q) (full ? (f) : (q))
 
 /* rate bits/s, RTT, buffer in BDPs x 1000, transfer bytes; BBR with no ceiling (NIC 10x) */
 static struct xf_wansim_cfg
@@ -75,13 +86,14 @@ export_run(const char *label, const struct xf_wansim_cfg *c, const struct xf_wan
 		fprintf(f,
 		        "%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%.4f\t%d\t%u\t%" PRIu64 "\t%" PRIu64
 		        "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
-		        "\t%u\t%" PRIu64 "\n",
+		        "\t%u\t%" PRIu64 "\t%" PRIu32 "\n",
 		        label, name, c->fwd.rate_bps, 2 * c->fwd.delay_ns, c->fwd.loss,
 		        r->completed, r->goodput_pm, r->queue_p50_ns, r->queue_p99_ns,
 		        r->qwin_p50_ns, r->qwin_p99_ns, r->fwd.dropped[XF_LINKSIM_DROP_QUEUE],
 		        r->fwd.dropped[XF_LINKSIM_DROP_LOSS] +
 		                r->fwd.dropped[XF_LINKSIM_DROP_BURST],
-		        r->fwd.dropped[XF_LINKSIM_DROP_BLACKHOLE], r->retransmit_pm, r->elapsed_ns);
+		        r->fwd.dropped[XF_LINKSIM_DROP_BLACKHOLE], r->retransmit_pm, r->elapsed_ns,
+		        c->frame_bytes);
 		fclose(f);
 	}
 	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
@@ -128,12 +140,20 @@ run_scenario_n(const char *label, const struct xf_wansim_cfg *c, struct xf_wansi
 	}
 }
 
-/* The repeat (same figures) on the first seed of each scenario: once is enough to show
- * the harness is deterministic, and it halves the suite's time. */
+/* The repeat (same figures) on the first seed of each scenario in the full mode, and in
+ * the unit test only where `repeat` (S1, S5): once per kind of run is enough to show
+ * the harness is deterministic. */
+static void
+run_scenario_r(const char *label, const struct xf_wansim_cfg *c, struct xf_wansim_result *r,
+               bool repeat)
+{
+	run_scenario_n(label, c, r, c->cc_seed > 1 || !(full || repeat));
+}
+
 static void
 run_scenario(const char *label, const struct xf_wansim_cfg *c, struct xf_wansim_result *r)
 {
-	run_scenario_n(label, c, r, c->cc_seed > 1);
+	run_scenario_r(label, c, r, false);
 }
 
 /* retransmitted per mille of frames must stay within 1.5x the link's loss (issue 20, S2) */
@@ -151,21 +171,24 @@ retransmits_within(const struct xf_wansim_result *r)
 static void
 test_s1(void)
 {
-	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
-		struct xf_wansim_cfg c = path(GBIT, 50 * MS, 1000, 1250000000ull, seed);
+	for (uint64_t seed = 1; seed <= seeds; seed++) {
+		struct xf_wansim_cfg c =
+		        path(GBIT, 50 * MS, 1000, LEN(1250000000ull, 625000000ull), seed);
 		static struct xf_wansim_result r;
 		uint64_t steady;
 		char label[64];
 
 		c.qwin_from_ns = 2 * S;
 		snprintf(label, sizeof(label), "S1 BBR 1G 50ms, seed %" PRIu64, seed);
-		run_scenario(label, &c, &r);
+		run_scenario_r(label, &c, &r, true);
 		steady = xf_wansim_goodput_between(&r, 2 * S, r.elapsed_ns);
 		printf("%-28s   steady (2 s to end) %" PRIu64 " Mbit/s, queue p50 %" PRIu64
 		       " us p99 %" PRIu64 " us\n",
 		       "", steady / MBIT, r.qwin_p50_ns / 1000, r.qwin_p99_ns / 1000);
 		CU_ASSERT(steady >= GBIT * 95 / 100);
-		CU_ASSERT(r.goodput_pm >= 900);
+		/* whole transfer: Startup and Drain cost about 0.6 s, 6% of the full 10 s and
+		 * 11% of the unit test's 5.6 s */
+		CU_ASSERT(r.goodput_pm >= (full ? 900 : 850));
 		/* Startup fills the 1 BDP buffer for about 3 rounds (its window is 2 BDP), so
 		 * the whole run's p99 is the full buffer, 50 ms; the target holds from 2 s. */
 		CU_ASSERT(r.qwin_p99_ns <= 25 * MS);
@@ -173,19 +196,31 @@ test_s1(void)
 	}
 }
 
+/* S2's >= 90% of the link: of the whole transfer at full length (10 s); in the shorter
+ * unit test (5.6 s) from 2 s to the end, Startup being 11% of its time. */
+static bool
+link_share_ok(const struct xf_wansim_result *r)
+{
+	if (full) {
+		return r->goodput_pm >= 900;
+	}
+	return xf_wansim_goodput_between(r, 2 * S, r->elapsed_ns) >= GBIT * 90 / 100;
+}
+
 /* S2: S1 with 1% random loss: >= 90% of the link, retransmits <= 1.5x the loss */
 static void
 test_s2_random(void)
 {
-	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
-		struct xf_wansim_cfg c = path(GBIT, 50 * MS, 1000, 1250000000ull, seed);
+	for (uint64_t seed = 1; seed <= seeds; seed++) {
+		struct xf_wansim_cfg c =
+		        path(GBIT, 50 * MS, 1000, LEN(1250000000ull, 625000000ull), seed);
 		static struct xf_wansim_result r;
 		char label[64];
 
 		c.fwd.loss = 0.01;
 		snprintf(label, sizeof(label), "S2 BBR 1%% loss, seed %" PRIu64, seed);
 		run_scenario(label, &c, &r);
-		CU_ASSERT(r.goodput_pm >= 900);
+		CU_ASSERT(link_share_ok(&r));
 		CU_ASSERT(retransmits_within(&r));
 	}
 }
@@ -194,8 +229,9 @@ test_s2_random(void)
 static void
 test_s2_bursty(void)
 {
-	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
-		struct xf_wansim_cfg c = path(GBIT, 50 * MS, 1000, 1250000000ull, seed);
+	for (uint64_t seed = 1; seed <= seeds; seed++) {
+		struct xf_wansim_cfg c =
+		        path(GBIT, 50 * MS, 1000, LEN(1250000000ull, 625000000ull), seed);
 		static struct xf_wansim_result r;
 		char label[64];
 
@@ -210,7 +246,7 @@ test_s2_bursty(void)
 		 * behind them (queue_evidence() in xf_cc_bbr.c). Before that rule 2 seeds
 		 * of 5 reached 90% (85.1-93.3%).
 		 */
-		CU_ASSERT(r.goodput_pm >= 900);
+		CU_ASSERT(link_share_ok(&r));
 		CU_ASSERT(retransmits_within(&r));
 	}
 }
@@ -226,27 +262,29 @@ test_s2_bursty(void)
 static void
 test_s3(void)
 {
+	/* the full times in the unit test too: cut at 8 s, after the first ProbeBW cycles,
+	 * the queue took more than 10 s to settle */
+	const uint64_t t1 = 20 * S, t2 = 40 * S;
 	const struct xf_linksim_event ev[] = {
-		{ .at_ns = 20 * S, .kind = XF_LINKSIM_EV_RATE, .value = GBIT / 2 },
-		{ .at_ns = 40 * S, .kind = XF_LINKSIM_EV_RATE, .value = GBIT },
+		{ .at_ns = t1, .kind = XF_LINKSIM_EV_RATE, .value = GBIT / 2 },
+		{ .at_ns = t2, .kind = XF_LINKSIM_EV_RATE, .value = GBIT },
 	};
 
-	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+	for (uint64_t seed = 1; seed <= seeds; seed++) {
 		struct xf_wansim_cfg c = path(GBIT, 50 * MS, 1000, 5000000000ull, seed);
 		static struct xf_wansim_result r;
-		uint64_t down, up, settle = 20 * S;
+		uint64_t down, up, settle = t1;
 		char label[64];
 
 		c.fwd.events = ev;
 		c.fwd.nb_events = 2;
-		c.qwin_from_ns = 28 * S;
-		c.qwin_to_ns = 40 * S;
+		c.qwin_from_ns = t1 + 8 * S;
+		c.qwin_to_ns = t2;
 		snprintf(label, sizeof(label), "S3 BBR 1G/500M/1G, seed %" PRIu64, seed);
 		run_scenario(label, &c, &r);
-		down = xf_wansim_goodput_between(&r, 22 * S, 24 * S);
-		up = xf_wansim_goodput_between(&r, 42 * S, 44 * S);
-		for (uint64_t b = 20 * S / XF_WANSIM_BUCKET_NS; b < 40 * S / XF_WANSIM_BUCKET_NS;
-		     b++) {
+		down = xf_wansim_goodput_between(&r, t1 + 2 * S, t1 + 4 * S);
+		up = xf_wansim_goodput_between(&r, t2 + 2 * S, t2 + 4 * S);
+		for (uint64_t b = t1 / XF_WANSIM_BUCKET_NS; b < t2 / XF_WANSIM_BUCKET_NS; b++) {
 			if (r.queue_max_ns[b] > 25 * MS) {
 				settle = (b + 1) * XF_WANSIM_BUCKET_NS;
 			}
@@ -254,11 +292,11 @@ test_s3(void)
 		printf("%-28s   at 500M after 2 s: %" PRIu64 " Mbit/s, at 1G after 2 s: %" PRIu64
 		       " Mbit/s; queue under 25 ms from %" PRIu64 ".%" PRIu64
 		       " s after the cut, p99 from 8 s after it %" PRIu64 " us\n",
-		       "", down / MBIT, up / MBIT, (settle - 20 * S) / S,
-		       (settle - 20 * S) % S / (S / 10), r.qwin_p99_ns / 1000);
+		       "", down / MBIT, up / MBIT, (settle - t1) / S, (settle - t1) % S / (S / 10),
+		       r.qwin_p99_ns / 1000);
 		CU_ASSERT(down >= GBIT / 2 * 90 / 100);
 		CU_ASSERT(up >= GBIT * 90 / 100);
-		CU_ASSERT(settle <= 28 * S);
+		CU_ASSERT(settle <= t1 + 8 * S);
 		CU_ASSERT(r.qwin_p99_ns <= 25 * MS);
 	}
 }
@@ -267,7 +305,7 @@ test_s3(void)
 static void
 test_s6(void)
 {
-	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+	for (uint64_t seed = 1; seed <= seeds; seed++) {
 		struct xf_wansim_cfg c = path(GBIT, 50 * MS, 1000, 375000000ull, seed);
 		static struct xf_wansim_result r;
 		uint64_t steady;
@@ -292,7 +330,7 @@ test_s7(void)
 		{ .at_ns = 3 * S, .kind = XF_LINKSIM_EV_BLACKHOLE, .value = 2 * S },
 	};
 
-	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+	for (uint64_t seed = 1; seed <= seeds; seed++) {
 		struct xf_wansim_cfg c = path(GBIT, 50 * MS, 1000, 1250000000ull, seed);
 		static struct xf_wansim_result r;
 		uint64_t after;
@@ -310,30 +348,32 @@ test_s7(void)
 	}
 }
 
-/* S8: 10 Gbit/s, 100 ms RTT, 1 BDP buffer: >= 90% once the windows scale. The table is
- * sized to 2 x BDP (125 MB = 13,889 frames, so 32,768 slots) and the receive window to
- * twice that. 3.75 GB (3 s at the bottleneck): Startup and Drain take about 1.3 s, steady
+/* S8: 10 Gbit/s, 100 ms RTT, 1 BDP buffer: >= 90% once the windows scale. The table
+ * starts at the default 4,096 slots and may grow to 32,768 (2 x BDP = 2 x 13,889 frames,
+ * rounded up); it must get there by itself, and the receive window is twice that (the
+ * default). 3.75 GB (2 GB in the unit test): Startup and Drain take about 1.3 s, steady
  * is measured from 1.5 s. The largest scenario: 10 x the frames of S1 per second. */
 static void
 test_s8(void)
 {
-	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
-		struct xf_wansim_cfg c = path(10 * GBIT, 100 * MS, 1000, 3750000000ull, seed);
+	for (uint64_t seed = 1; seed <= seeds; seed++) {
+		struct xf_wansim_cfg c =
+		        path(10 * GBIT, 100 * MS, 1000, LEN(3750000000ull, 2000000000ull), seed);
 		static struct xf_wansim_result r;
 		uint64_t steady;
 		char label[64];
 
-		c.tx_slots = 32768;
-		c.rx_window = 65536;
+		c.tx_slots_max = 32768; /* 2 x BDP = 27,778 frames */
 		c.fwd.slots = 65536;
 		c.qwin_from_ns = 3 * S / 2;
 		snprintf(label, sizeof(label), "S8 BBR 10G 100ms, seed %" PRIu64, seed);
 		run_scenario(label, &c, &r); /* 1.6 s of CPU a run at -O0 */
 		steady = xf_wansim_goodput_between(&r, 3 * S / 2, r.elapsed_ns);
 		printf("%-28s   steady (1.5 s to end) %" PRIu64 " Mbit/s, queue p99 %" PRIu64
-		       " us\n",
-		       "", steady / MBIT, r.qwin_p99_ns / 1000);
+		       " us, table %" PRIu32 " slots\n",
+		       "", steady / MBIT, r.qwin_p99_ns / 1000, r.tx_window);
 		CU_ASSERT(steady >= 10 * GBIT * 90 / 100);
+		CU_ASSERT_EQUAL(r.tx_window, 32768);
 	}
 }
 
@@ -352,7 +392,7 @@ test_lan_random_loss(void)
 	uint64_t lossless = 0;
 
 	for (unsigned int ceiling = 0; ceiling <= 1; ceiling++) {
-		for (uint64_t seed = 1; seed <= 2; seed++) {
+		for (uint64_t seed = 1; seed <= LEN(2u, 1u); seed++) {
 			for (unsigned int i = 0; i < 3; i++) {
 				struct xf_wansim_cfg c = path(ceiling ? 10 * GBIT : GBIT, 200000,
 				                              4000, 48ull << 20, seed);
@@ -386,9 +426,22 @@ shares(const char *label, const struct xf_wansim_result *r, uint64_t from, uint6
        uint64_t *b)
 {
 	double jain = xf_wansim_jain(r, from, to);
+	const char *dir = getenv("XF_WANSIM_OUT");
 
 	*a = xf_wansim_flow_goodput_between(r, 0, from, to);
 	*b = xf_wansim_flow_goodput_between(r, 1, from, to);
+	if (dir != NULL) { /* beside table.tsv: the index of the scenario's window */
+		char path[512];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/jain.tsv", dir);
+		f = fopen(path, "a");
+		if (f != NULL) {
+			fprintf(f, "%s\t%.4f\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n",
+			        label, jain, from, to, *a, *b);
+			fclose(f);
+		}
+	}
 	printf("%-28s   %" PRIu64 ".%" PRIu64 "-%" PRIu64 ".%" PRIu64 " s: flow 1 %" PRIu64
 	       " Mbit/s, flow 2 %" PRIu64 " Mbit/s, Jain %.3f\n",
 	       label, from / S, from % S / (S / 10), to / S, to % S / (S / 10), *a / MBIT,
@@ -419,7 +472,7 @@ static void
 test_s4(void)
 {
 	for (unsigned int mixed = 0; mixed <= 1; mixed++) {
-		for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+		for (uint64_t seed = 1; seed <= seeds; seed++) {
 			struct xf_wansim_cfg c = path(GBIT, 50 * MS, 1000, 2500000000ull, seed);
 			static struct xf_wansim_result r;
 			uint64_t a, b;
@@ -436,7 +489,7 @@ test_s4(void)
 			};
 			snprintf(label, sizeof(label), "S4 BBR x2 %s, seed %" PRIu64,
 			         mixed ? "50/100ms" : "50ms", seed);
-			run_scenario_n(label, &c, &r, seed > 1);
+			run_scenario(label, &c, &r);
 			jain = shares(label, &r, 13 * S, 19 * S, &a, &b);
 			/*
 			 * Same RTT: 0.962-0.980. Mixed: 0.656-0.713, under the issue's 0.8: the
@@ -462,9 +515,9 @@ test_s5(void)
 	static const uint32_t buffers_pm[] = { 250, 1000, 4000 };
 
 	for (unsigned int i = 0; i < 3; i++) {
-		for (uint64_t seed = 1; seed <= SEEDS; seed++) {
-			struct xf_wansim_cfg c =
-			        path(GBIT, 50 * MS, buffers_pm[i], 1250000000ull, seed);
+		for (uint64_t seed = 1; seed <= seeds; seed++) {
+			struct xf_wansim_cfg c = path(GBIT, 50 * MS, buffers_pm[i],
+			                              LEN(1250000000ull, 1000000000ull), seed);
 			static struct xf_wansim_result r;
 			uint64_t a, b;
 			char label[64];
@@ -473,8 +526,8 @@ test_s5(void)
 			c.flows[0] = (struct xf_wansim_flow_cfg){ .congestion = XF_WANSIM_RENO };
 			snprintf(label, sizeof(label), "S5 BBR/Reno %u.%02u BDP, seed %" PRIu64,
 			         buffers_pm[i] / 1000, buffers_pm[i] % 1000 / 10, seed);
-			run_scenario_n(label, &c, &r, seed > 1);
-			(void)shares(label, &r, 5 * S, both_until(&r, 15 * S), &a, &b);
+			run_scenario_r(label, &c, &r, i == 0);
+			(void)shares(label, &r, 5 * S, both_until(&r, LEN(15, 10) * S), &a, &b);
 			/*
 			 * Shares while both send (from 5 s to the first one's end, at most
 			 * 15 s). BBR's is 59% at 0.25 BDP and 40% at 1 BDP, within the issue's
@@ -494,7 +547,7 @@ test_s5(void)
 static void
 test_s5_scavenger(void)
 {
-	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+	for (uint64_t seed = 1; seed <= seeds; seed++) {
 		struct xf_wansim_cfg solo = path(GBIT, 50 * MS, 1000, 1250000000ull, seed);
 		struct xf_wansim_cfg c = path(GBIT, 50 * MS, 1000, 1250000000ull, seed);
 		static struct xf_wansim_result r;
@@ -509,7 +562,7 @@ test_s5_scavenger(void)
 		c.nb_flows = 1;
 		c.flows[0] = (struct xf_wansim_flow_cfg){ .congestion = XF_WANSIM_RENO };
 		snprintf(label, sizeof(label), "S5 scavenger/Reno, seed %" PRIu64, seed);
-		run_scenario_n(label, &c, &r, seed > 1);
+		run_scenario(label, &c, &r);
 		(void)shares(label, &r, 5 * S, 10 * S, &a, &b);
 		printf("%-28s   Reno alone %" PRIu64 " Mbit/s, beside the scavenger %" PRIu64
 		       " Mbit/s\n",
@@ -523,8 +576,9 @@ test_s5_scavenger(void)
 static void
 test_scavenger_alone(void)
 {
-	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
-		struct xf_wansim_cfg c = path(GBIT, 50 * MS, 1000, 1250000000ull, seed);
+	for (uint64_t seed = 1; seed <= seeds; seed++) {
+		struct xf_wansim_cfg c =
+		        path(GBIT, 50 * MS, 1000, LEN(1250000000ull, 625000000ull), seed);
 		static struct xf_wansim_result r;
 		uint64_t steady;
 		char label[64];
@@ -542,9 +596,62 @@ test_scavenger_alone(void)
 	}
 }
 
+/*
+ * Windows sized to the path (docs/RELIABILITY.md): the sent-frame table starts at 64
+ * slots on S1's path (BDP 694 frames of 9000 B) and grows to 2 x the measured BDP, 2,048
+ * slots, within a maximum of 4,096 allocated up front; with BBR and with no congestion
+ * control (paced at the link's rate). A maximum of 256 caps it there: the goodput is
+ * then the table's, 256 frames per RTT. Without a maximum it stays at 64.
+ */
+static void
+test_windows_grow(void)
+{
+	static const struct {
+		uint8_t cc;
+		uint32_t max;
+	} cases[] = {
+		{ XF_CC_BBR, 4096 }, { XF_CC_FIXED, 4096 }, { XF_CC_BBR, 256 }, { XF_CC_BBR, 0 }
+	};
+
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xf_wansim_cfg c = path(GBIT, 50 * MS, 1000, 375000000ull, 1);
+		static struct xf_wansim_result r;
+		uint64_t table_rate, steady;
+		char label[64];
+
+		c.congestion = cases[i].cc;
+		if (cases[i].cc == XF_CC_FIXED) {
+			c.pace_bps = GBIT;
+		}
+		c.tx_slots = 64;
+		c.tx_slots_max = cases[i].max;
+		snprintf(label, sizeof(label), "windows %s max %" PRIu32,
+		         cases[i].cc == XF_CC_BBR ? "BBR" : "none", cases[i].max);
+		run_scenario_n(label, &c, &r, true);
+		steady = xf_wansim_goodput_between(&r, 3 * S / 2, r.elapsed_ns);
+		/* one table of frames per RTT (50.07 ms) */
+		table_rate = (uint64_t)r.tx_window * 9000 * 8 * 1000 / 50;
+		printf("%-28s   table %" PRIu32 " slots, steady (1.5 s to end) %" PRIu64
+		       " Mbit/s, a table per RTT %" PRIu64 " Mbit/s\n",
+		       "", r.tx_window, steady / MBIT, table_rate / MBIT);
+		if (cases[i].max == 4096) {
+			CU_ASSERT_EQUAL(r.tx_window, 2048); /* 2 x 694 frames, a power of two */
+			CU_ASSERT(steady >= GBIT * 90 / 100);
+		} else if (cases[i].max == 256) {
+			CU_ASSERT_EQUAL(r.tx_window, 256);
+			CU_ASSERT(steady <= table_rate);
+			CU_ASSERT(steady >= table_rate * 90 / 100);
+		} else {
+			CU_ASSERT_EQUAL(r.tx_window, 64);
+		}
+	}
+}
+
 int
 main(void)
 {
+	const char *f = getenv("XF_WANSIM_FULL");
+
 	static const struct xf_test tests[] = {
 		{ "S1 BBR 1G 50ms 1 BDP", test_s1 },
 		{ "S2 BBR 1% random loss", test_s2_random },
@@ -553,6 +660,7 @@ main(void)
 		{ "S6 BBR under a 300M ceiling", test_s6 },
 		{ "S7 BBR 2 s blackhole", test_s7 },
 		{ "S8 BBR 10G 100ms", test_s8 },
+		{ "windows sized to the path", test_windows_grow },
 		{ "LAN BBR random loss", test_lan_random_loss },
 		{ "S4 two BBR sessions", test_s4 },
 		{ "S5 BBR against Reno", test_s5 },
@@ -560,5 +668,7 @@ main(void)
 		{ "scavenger alone", test_scavenger_alone },
 	};
 
+	full = f != NULL && strcmp(f, "1") == 0;
+	seeds = full ? 5 : 1;
 	return xf_test_main("wansim-cc", NULL, NULL, XF_TESTS(tests));
 }
