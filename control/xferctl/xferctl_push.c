@@ -585,11 +585,11 @@ cmd_pull(const struct opts *o, int argc, char **argv)
 		        : po.owner || po.group || po.lanes > 0
 		                ? "xferctl: pull: -o, -g and --lanes are not supported (the pull "
 		                  "request does not carry them)\n"
-		                   : "xferctl: pull PEER:SRC_DIR DEST_DIR|::VOLUME[/DEST_DIR] "
-		                     "[--wait] [-n|--dry-run] [-H|--hard-links] [--checksum] "
-		                     "[--compress|--no-compress] [--delete] [--max-delete N] "
-		                     "[--exclude PAT] [--include PAT] [--filter RULE] "
-		                     "[--exclude-from FILE] [--include-from FILE]\n");
+		                : "xferctl: pull PEER:SRC_DIR DEST_DIR|::VOLUME[/DEST_DIR] "
+		                  "[--wait] [-n|--dry-run] [-H|--hard-links] [--checksum] "
+		                  "[--compress|--no-compress] [--delete] [--max-delete N] "
+		                  "[--exclude PAT] [--include PAT] [--filter RULE] "
+		                  "[--exclude-from FILE] [--include-from FILE]\n");
 		xf_filter_free(po.filter);
 		return EXIT_USAGE;
 	}

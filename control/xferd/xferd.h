@@ -130,8 +130,7 @@ int xferd_job_args(const struct xferd *d, json_t *args, struct xf_engine_push_re
                    struct xf_ctl_reply *reply);
 int xferd_push_filters(struct xferd *d, json_t *args, struct xf_filter **out,
                        struct xf_ctl_reply *reply);
-int xferd_push_delete(json_t *args, struct xf_engine_push_req *req,
-                      struct xf_ctl_reply *reply);
+int xferd_push_delete(json_t *args, struct xf_engine_push_req *req, struct xf_ctl_reply *reply);
 int xferd_push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
                      struct xf_ctl_reply *reply);
 

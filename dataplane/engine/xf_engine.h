@@ -189,8 +189,8 @@ struct xf_engine_push_req {
 	/** 0: a random session id; else the id the push's session takes (the push a pull
 	 *  starts takes the pull's, so that the puller knows it: docs/PROTOCOL.md 6.18) */
 	uint32_t session_id;
-	bool redo;           /**< transfer.redo: a DELTA file that fails the peer's CRC-64 is
-	                          sent again whole when it asks (XF_HELLO_F_REDO) */
+	bool redo; /**< transfer.redo: a DELTA file that fails the peer's CRC-64 is
+	                sent again whole when it asks (XF_HELLO_F_REDO) */
 };
 
 /**
@@ -468,7 +468,7 @@ struct xf_engine_stats {
 	 *  dropped at start, temp files that could not be tagged). */
 	uint64_t partial_kept, partial_used, partial_saved, partial_evicted, partial_stale,
 	        partial_recovered, partial_discarded, partial_untagged;
-	uint64_t redone;      /**< DELTA files that failed and were sent again whole */
+	uint64_t redone; /**< DELTA files that failed and were sent again whole */
 	/* Compressed DATA received (docs/PROTOCOL.md 6.16), every volume: frames inflated,
 	 * their bytes as they came and inflated, and those refused by reason (their file
 	 * fails). struct xf_pipeline_times's zip_* counters. */

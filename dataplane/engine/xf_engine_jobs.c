@@ -646,7 +646,7 @@ eng_job_new(struct xf_engine *e, char *err, size_t err_len, int *rc)
 
 /* Give a job built on this thread its ids and hand it to its RX core. @return 0, -EBUSY. */
 int
-eng_cmd_post(struct xf_engine *e, struct eng_job *j, enum eng_cmd_type type)
+eng_cmd_post(struct xf_engine *e, const struct eng_job *j, enum eng_cmd_type type)
 {
 	struct eng_cmd cmd = { .type = type, .job = (uint32_t)(j - e->jobs) };
 

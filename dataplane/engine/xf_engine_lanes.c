@@ -169,9 +169,7 @@ child_finished(const struct eng_job *c)
 static bool
 child_cmd(struct xf_engine *e, const struct eng_job *c, uint32_t type)
 {
-	struct eng_cmd cmd = { .type = type, .job = (uint32_t)(c - e->jobs) };
-
-	return xf_ring_enqueue_burst(e->rx[c->rx].cmd, &cmd, 1) == 1;
+	return eng_cmd_post(e, c, (enum eng_cmd_type)type) == 0;
 }
 
 /* The running children of the phase are cancelled (a failed lane, or the operator);

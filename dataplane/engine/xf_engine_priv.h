@@ -591,7 +591,7 @@ struct eng_job *eng_job_new(struct xf_engine *e, char *err, size_t err_len, int 
 void eng_job_free(struct xf_engine *e, struct eng_job *j);
 int eng_job_submit(struct xf_engine *e, struct eng_job *j, char *err, size_t err_len);
 /* A command for job j to its RX core (control thread). @return 0, or -EBUSY (ring full). */
-int eng_cmd_post(struct xf_engine *e, struct eng_job *j, enum eng_cmd_type type);
+int eng_cmd_post(struct xf_engine *e, const struct eng_job *j, enum eng_cmd_type type);
 /* xf_engine_pull.c: the responder's side of pulls (docs/PROTOCOL.md 6.18). */
 void eng_pull_open(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg_hello *h);
 bool eng_pull_poll(struct eng_rx *rx);

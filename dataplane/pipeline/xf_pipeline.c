@@ -830,9 +830,9 @@ _Static_assert(sizeof(struct xf_pipeline_rx_stats) % sizeof(uint64_t) == 0,
                "struct xf_pipeline_rx_stats holds uint64_t counters only");
 
 const char *const xf_pipeline_rx_stats_names[] = {
-	"frames",        "bad_frames",  "no_session",           "proto_err",        "stalls",
-	"data_dropped",  "dry_dropped", "entries_dup",          "proto_aborts",     "stale_done",
-	"links_refused", "zip_refused", "delete_rules_refused", "delete_protected", "redo_stale",
+	"frames",        "bad_frames",   "no_session",           "proto_err",        "stalls",
+	"data_dropped",  "dry_dropped",  "entries_dup",          "proto_aborts",     "stale_done",
+	"links_refused", "zip_refused",  "delete_rules_refused", "delete_protected", "redo_stale",
 	"redo_unasked",  "redo_no_room",
 };
 _Static_assert(sizeof(xf_pipeline_rx_stats_names) / sizeof(xf_pipeline_rx_stats_names[0]) ==

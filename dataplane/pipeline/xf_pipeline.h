@@ -139,12 +139,12 @@ struct xf_pipeline_rx_stats {
 	                                *   (XF_HELLO_F_FILTERS): they delete nothing */
 	uint64_t delete_protected;     /**< entries deletions kept for the sender's filter rules
 	                                *   (XF_HELLO_F_FILTERS), and directories holding one */
-	uint64_t redo_stale;    /**< DATA, COPY or FILE_END of a file's first attempt that came
-	                         *   after it was asked again whole (no XF_HDR_F_REDO): dropped */
-	uint64_t redo_unasked;  /**< DATA, COPY or FILE_END with XF_HDR_F_REDO for a file not
-	                         *   asked again: dropped */
-	uint64_t redo_no_room;  /**< DELTA files not sent again whole because the ring to their
-	                         *   worker was full at that moment: failed as without it */
+	uint64_t redo_stale;   /**< DATA, COPY or FILE_END of a file's first attempt that came
+	                        *   after it was asked again whole (no XF_HDR_F_REDO): dropped */
+	uint64_t redo_unasked; /**< DATA, COPY or FILE_END with XF_HDR_F_REDO for a file not
+	                        *   asked again: dropped */
+	uint64_t redo_no_room; /**< DELTA files not sent again whole because the ring to their
+	                        *   worker was full at that moment: failed as without it */
 };
 
 /**
@@ -344,8 +344,8 @@ struct xf_pipeline_times {
 	                                 source (size or mtime): removed, not used */
 	uint64_t partial_untagged;  /**< large files whose temp file could not be tagged (no
 	                                 user xattrs on the volume): not kept if they fail */
-	uint64_t redone;          /**< files whose DELTA failed its CRC-64, decided WHOLE
-	                               again to be sent whole in the same session */
+	uint64_t redone;            /**< files whose DELTA failed its CRC-64, decided WHOLE
+	                                 again to be sent whole in the same session */
 	/* The signature cache (xf_sigcache.h: the counters of the same names). */
 	uint64_t sc_hits, sc_misses, sc_stale, sc_stored, sc_committed, sc_evicted, sc_too_big;
 	uint64_t sc_loaded, sc_corrupt, sc_saved, sc_bytes, sc_capacity;

@@ -272,7 +272,7 @@ struct xf_msg_hello {
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
-	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_PULL |          \
+	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_PULL |         \
 	 XF_HELLO_F_REDO | XF_HELLO_F_FILTERS)
 
 /**
