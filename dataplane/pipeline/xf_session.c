@@ -6,10 +6,11 @@
  * Everything here runs on the session's RX core and never blocks: the only calls out
  * are ring enqueues/dequeues, the codec, and the transmit callback.
  *
- * Over 1,000 lines (1,264): one concern, a receive session's state machine on its RX
+ * Over 1,000 lines (1,370): one concern, a receive session's state machine on its RX
  * core (what it takes from the peer, what it hands the workers, what it sends back, in
- * which phase). The entry checks of hard links, compressed DATA and type changes are a
- * few lines each at the points where the machine takes an entry or a frame; its
+ * which phase). The entry checks of hard links, compressed DATA, owners, type changes
+ * and a file sent again whole are a few lines each at the points where the machine
+ * takes an entry or a frame; its
  * stages' work (stat, write, inflate, verify, commit, link, delete) lives in the
  * worker's files. Splitting the phases apart would spread one state machine, whose
  * fields every handler reads, over files that could then only agree through it.

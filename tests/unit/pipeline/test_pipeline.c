@@ -6,6 +6,10 @@
  * Paths, faults, the rename chain, abort and whole trees here; the delta and staged
  * directory cases in test_pipeline_delta.c and test_pipeline_staged.c, the harness
  * they share in xf_pipeline_run.h.
+ *
+ * Over 1,000 lines: the whole-file cases (paths, faults, the rename chain, abort, a file
+ * sent again whole, partial files) each drive the one harness end to end; the delta and
+ * staged cases already have files of their own.
  */
 #include <errno.h>
 #include <fcntl.h>

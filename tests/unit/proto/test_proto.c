@@ -7,6 +7,10 @@
  *
  * This file holds the base frames and the round trips; the malformed classes are in
  * test_proto_malformed.c, the encoder's and builders' refusals in test_proto_encode.c.
+ *
+ * Over 1,000 lines: the round trips of every frame type and of every HELLO and FLIST
+ * layout (owners, filter rules, limits) share the base frames built here; split by
+ * frame type, each file would rebuild them.
  */
 #include <CUnit/Basic.h>
 
