@@ -734,7 +734,7 @@ def flips(src, dst):
         ss.raw(bytes(bad))
         pn_delta = (1 << (i % 8)) << (8 * (23 - i)) if 16 <= i < 24 else 0
         why = ("bad_frames" if i in (0, 1, 2, 6, 7) or 12 <= i < 16
-               or (i in (4, 5) and (bad[4] << 8 | bad[5]) & ~0x1F)
+               or (i in (4, 5) and (bad[4] << 8 | bad[5]) & ~0x3F)
                else "no_session" if 8 <= i < 12
                else "pn_ahead" if pn_delta > 8192
                else "auth_failed")
