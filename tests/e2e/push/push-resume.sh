@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Resume inside a file (docs/PIPELINE.md, "Partial files"). Paced pushes (rate cap) are
 # cut mid-file, and the next push of the same file uses what the receiver kept:
-#  1. A 64 MiB file, B killed (SIGKILL) once A's job has 90% of its bytes done: the
+#  1. A 64 MiB file, B killed (SIGKILL) once it has written 90% of it: the
 #     final path holds nothing; B started again finds the tagged temp file and keeps it
 #     as a partial (`recovered` 1); the next push sends at most 20% of the file as
 #     literal bytes, B used the partial as its basis (`used` 1, `bytes_saved` at least
@@ -58,19 +58,50 @@ last_job() {
 	pair_json a 'max([x["id"] for x in j["jobs"]], default=0)' jobs || pair_fail "cannot read A's jobs"
 }
 
-# cut_push SRC DEST FRAC: push SRC to b:DEST in the background (its pid in push_pid) and
-# return once its job has FRAC of its bytes done (its id in job). A push that ended
-# before that was seen (a loaded machine samples late) does not count: its copy on B is
-# removed and it runs again, three times at most.
+# written: the file bytes B's volumes have written (volumes[].bytes_written).
+written() {
+	pair_json b 'sum(v["bytes_written"] for v in j["volumes"])' stats || pair_fail "cannot read B's stats"
+}
+
+# wait_written JOB_AFTER BASE BYTES: poll until B has written BYTES more than BASE, or A's
+# newest job after JOB_AFTER ended (exit 1), at most 60 s (exit 2); prints that job's id.
+# B's writes, not A's bytes_done: A's window lets it run tens of MB ahead of what B's
+# workers have written (with io_uring on XFS most of all), and only written bytes make
+# a partial.
+wait_written() {
+	python3 - "$PAIR_XFERCTL" "$PAIR_DIR/a.sock" "$PAIR_DIR/b.sock" "$1" "$2" "$3" <<-'PY'
+		import json, subprocess, sys, time
+		ctl, a, b = sys.argv[1:4]
+		last, base, want = (int(x) for x in sys.argv[4:7])
+		q = lambda s, c: json.loads(subprocess.run([ctl, "-s", s, "--json", c],
+		                                           capture_output=True, timeout=20).stdout)
+		end = time.monotonic() + 60
+		while time.monotonic() < end:
+		    jobs = [x for x in q(a, "jobs")["jobs"] if x["id"] > last]
+		    if jobs and jobs[0]["state"] not in ("queued", "running"):
+		        sys.exit(1)
+		    if jobs and sum(v["bytes_written"] for v in q(b, "stats")["volumes"]) - base >= want:
+		        print(jobs[0]["id"])
+		        sys.exit(0)
+		    time.sleep(0.005)
+		sys.exit(2)
+	PY
+}
+
+# cut_push SRC DEST FRAC SIZE: push SRC (SIZE bytes) to b:DEST in the background (its pid
+# in push_pid) and return once B has written FRAC of it (the job's id in job). A push
+# that ended before that was seen (a loaded machine samples late) does not count: its
+# copy on B is removed and it runs again, three times at most.
 cut_push() {
-	local try rc last
+	local try rc last base
 	for try in 1 2 3; do
 		last=$(last_job)
+		base=$(written)
 		PAIR_CTL_TIMEOUT=$PAIR_PUSH_TIMEOUT pair_ctl a push "$1" "b:$2" --wait \
 			>"$PAIR_DIR/cut.out" 2>&1 &
 		push_pid=$!
 		rc=0
-		job=$(pair_wait_job bytes_done "$3" "$last") || rc=$?
+		job=$(wait_written "$last" "$base" "$(python3 -c "print(int($3 * $4))")") || rc=$?
 		[ "$rc" -ne 0 ] || return 0
 		wait "$push_pid" || true
 		[ "$rc" -eq 1 ] || pair_fail "the push of $2 did not reach $3 of its bytes in 60 s"
@@ -82,7 +113,7 @@ cut_push() {
 
 # ---- 1: kill -9 of the receiver at 90% ----
 size=$((64 * MiB))
-cut_push "$src/r1" r1 0.9
+cut_push "$src/r1" r1 0.9 $((64 * MiB))
 xferd_b=$(pgrep -P "$PAIR_PID_B" -x xferd) || pair_fail "no xferd under $PAIR_PID_B"
 kill -KILL "$xferd_b"
 wait "$PAIR_PID_B" 2>/dev/null || true
@@ -117,7 +148,7 @@ left=$(find "$PAIR_VOL_B/.xferd/partial" "$PAIR_VOL_B/.xferd/tmp" -mindepth 1 | 
 [ -z "$left" ] || pair_fail "left after the commit: $left"
 
 # ---- 2: cancel at half way, then the source changes ----
-cut_push "$src/r2" r2 0.5
+cut_push "$src/r2" r2 0.5 $((32 * MiB))
 pair_ctl a cancel "$job" >/dev/null || pair_fail "cancel $job failed"
 wait "$push_pid" || true
 wait_for "B keeps the cancelled file's partial" partial_kept
