@@ -227,6 +227,9 @@ xf_partial_pick(struct xf_partial_ent *ents, size_t n, uint32_t max_count, uint6
 	uint64_t bytes = 0;
 	size_t out = 0;
 
+	if (n == 0) {
+		return 0; /* qsort's base may not be NULL, and ents is when there are none */
+	}
 	qsort(ents, n, sizeof(*ents), ent_cmp);
 	for (size_t i = 0; i < n; i++) {
 		bytes += ents[i].bytes;

@@ -211,7 +211,12 @@ main(int argc, char **argv)
 	if (plain(argv[1]) != 0 || arrays(argv[1]) != 0) {
 		return 1;
 	}
-	/* One of every type, plus the largest DATA, the deleting HELLO and DONE, the FLIST
-	 * with owners and the pulling HELLO. */
-	return written == XF_MSG_TYPE_MAX + 4 ? 0 : 1;
+	/* One of every type, plus the largest DATA, the deleting HELLO (with and without
+	 * filter rules) and DONE, the FLIST with owners and the pulling HELLO. */
+	if (written != XF_MSG_TYPE_MAX + 6) {
+		fprintf(stderr, "gen_seeds: %d seeds written, %d expected\n", written,
+		        XF_MSG_TYPE_MAX + 6);
+		return 1;
+	}
+	return 0;
 }
