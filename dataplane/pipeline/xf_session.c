@@ -6,7 +6,7 @@
  * Everything here runs on the session's RX core and never blocks: the only calls out
  * are ring enqueues/dequeues, the codec, and the transmit callback.
  *
- * Over 1,000 lines (1,370): one concern, a receive session's state machine on its RX
+ * Over 1,000 lines: one concern, a receive session's state machine on its RX
  * core (what it takes from the peer, what it hands the workers, what it sends back, in
  * which phase). The entry checks of hard links, compressed DATA, owners, type changes
  * and a file sent again whole are a few lines each at the points where the machine

@@ -35,19 +35,24 @@ for i in range(n):
     with open(os.path.join(root, "f%04d" % i), "wb") as f:
         f.write(rng.randbytes(65536))
 PY
+# new_version SEED: a new version of every file at A (other bytes, 7 s later mtime).
+new_version() {
+	python3 - "$T/src" "$1" <<-'PY'
+	import os, random, sys
+	rng = random.Random(int(sys.argv[2]))
+	for name in sorted(os.listdir(sys.argv[1])):
+	    p = os.path.join(sys.argv[1], name)
+	    with open(p, "wb") as f:
+	        f.write(rng.randbytes(65536))
+	    st = os.stat(p)
+	    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 7_000_000_000))
+	PY
+}
+
 # B's old version (crash_once puts it in place), then a new version of every file at A
 # (other bytes, a later mtime).
 cp -a "$T/src" "$T/old"
-python3 - "$T/src" <<'PY'
-import os, random, sys
-rng = random.Random(2223)
-for name in sorted(os.listdir(sys.argv[1])):
-    p = os.path.join(sys.argv[1], name)
-    with open(p, "wb") as f:
-        f.write(rng.randbytes(65536))
-    st = os.stat(p)
-    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 7_000_000_000))
-PY
+new_version 2223
 
 # crash_once: B's tree at its old version, a push of 2 lanes, B killed by SIGKILL once a
 # quarter of the files are at their new version; then the per-lane prefix rule checked.
@@ -144,16 +149,7 @@ pair_verify "$T/src" "$PAIR_VOL_B/tree"
 
 # xferctl cancel of the job cancels every lane: the job ends cancelled, B's sessions all
 # end, and neither lane went on to its end.
-python3 - "$T/src" <<'PY'
-import os, random, sys
-rng = random.Random(2224)
-for name in sorted(os.listdir(sys.argv[1])):
-    p = os.path.join(sys.argv[1], name)
-    with open(p, "wb") as f:
-        f.write(rng.randbytes(65536))
-    st = os.stat(p)
-    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 7_000_000_000))
-PY
+new_version 2224
 id=$(pair_json a 'j["job"]' push "$T/src" b:tree --lanes 2) || pair_fail "push to cancel"
 deadline=$((SECONDS + 30))
 until [ "$(pair_json a "[x for x in j['jobs'] if x['id'] == $id][0]['wire_bytes_sent'] > 0" jobs)" = true ]; do

@@ -598,6 +598,31 @@ abort_source(void *arg, struct xf_frame *out, unsigned int max)
 	return n;
 }
 
+/*
+ * Run the list through a pipeline whose sender stops at as->limit frames (abort_source),
+ * into root, to the end of its session. @return the pipeline (the caller's to close).
+ */
+static struct xf_pipeline *
+run_aborted(struct xf_pipeline_conf *pc, struct xf_memsend_conf *mc,
+            const struct xf_memsend_file *files, uint32_t n, int root, struct abort_src *as)
+{
+	struct xf_pipeline *p;
+
+	mc->files = files;
+	mc->nfiles = n;
+	as->ms = xf_memsend_create(mc);
+	pc->root_fd = root;
+	pc->source_arg[0] = as;
+	p = xf_pipeline_create(pc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	as->s = xf_pipeline_session_open(p, 0, 0, 0, mc->session, mc->max_payload, 0, xf_memsend_tx,
+	                                 as->ms);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(as->s);
+	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
+	CU_ASSERT_TRUE(xf_session_is_done(as->s));
+	return p;
+}
+
 static void
 abort_case(const char *tag, struct list *l, unsigned int workers, uint64_t limit)
 {
@@ -627,18 +652,7 @@ abort_case(const char *tag, struct list *l, unsigned int workers, uint64_t limit
 	mkpaths(tag);
 	fds = xh_fds();
 	root = open(dst_dir, O_RDONLY | O_DIRECTORY);
-	mc.files = l->f;
-	mc.nfiles = l->n;
-	as.ms = xf_memsend_create(&mc);
-	pc.root_fd = root;
-	pc.source_arg[0] = &as;
-	p = xf_pipeline_create(&pc);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	as.s = xf_pipeline_session_open(p, 0, 0, 0, mc.session, mc.max_payload, 0, xf_memsend_tx,
-	                                as.ms);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(as.s);
-	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
-	CU_ASSERT_TRUE(xf_session_is_done(as.s));
+	p = run_aborted(&pc, &mc, l->f, l->n, root, &as);
 	CU_ASSERT_FALSE(xf_memsend_done(as.ms)); /* no DONE after an abort */
 	CU_ASSERT(xf_session_committed(as.s) < l->n);
 	CU_ASSERT_EQUAL(xf_pipeline_session_close(p, as.s), 0);
@@ -717,18 +731,7 @@ partial_case(const char *tag, bool new_version)
 	add_file(&l, "small", 1000);
 	add_file(&l, "d/big", size);
 	root = open(dst_dir, O_RDONLY | O_DIRECTORY);
-	mc.files = l.f;
-	mc.nfiles = l.n;
-	as.ms = xf_memsend_create(&mc);
-	pc.root_fd = root;
-	pc.source_arg[0] = &as;
-	p = xf_pipeline_create(&pc);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	as.s = xf_pipeline_session_open(p, 0, 0, 0, mc.session, mc.max_payload, 0, xf_memsend_tx,
-	                                as.ms);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(as.s);
-	CU_ASSERT_EQUAL_FATAL(xf_pipeline_run_threads(p), 0);
-	CU_ASSERT_TRUE(xf_session_is_done(as.s));
+	p = run_aborted(&pc, &mc, l.f, l.n, root, &as);
 	CU_ASSERT_EQUAL(xf_pipeline_session_close(p, as.s), 0);
 	xf_pipeline_times(p, &t);
 	CU_ASSERT_EQUAL(t.partial_kept, 1);
