@@ -115,6 +115,12 @@ check_hdr(const struct xf_hdr *h)
 	if (h->flags & ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW | XF_HDR_F_REDO)) {
 		return XF_R_RESERVED;
 	}
+	/* A second attempt is a property of a file's contents: only the frames that carry
+	 * them may say so (docs/PROTOCOL.md 6.19). */
+	if ((h->flags & XF_HDR_F_REDO) != 0 && h->type != XF_MSG_DATA && h->type != XF_MSG_COPY &&
+	    h->type != XF_MSG_FILE_END) {
+		return XF_R_RESERVED;
+	}
 	if (h->session == 0) {
 		return XF_R_FIELD;
 	}

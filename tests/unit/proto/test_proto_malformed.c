@@ -155,8 +155,13 @@ test_header(void)
 		expect_reject(buf, n, XF_R_OK, what);
 		put_be(buf + 4, 2, XF_HDR_F_ACKNOW);
 		expect_reject(buf, n, XF_R_OK, what);
+		/* REDO only on the frames of a file's contents. */
 		put_be(buf + 4, 2, XF_HDR_F_REDO | XF_HDR_F_ACKNOW);
-		expect_reject(buf, n, XF_R_OK, what);
+		expect_reject(buf, n,
+		              t == XF_MSG_DATA || t == XF_MSG_COPY || t == XF_MSG_FILE_END
+		                      ? XF_R_OK
+		                      : XF_R_RESERVED,
+		              what);
 		put_be(buf + 4, 2, 0);
 
 		for (unsigned int i = 12; i < 16; i++) {
