@@ -79,6 +79,7 @@ rs_on_lost(void *arg, const struct xf_reliab_sent *s)
 	rs->txq_n++;
 	rs->txq_rtx++;
 	rs->retransmits++;
+	rs->rx->retransmits++; /* live in `stats`, not only once the session is reaped */
 }
 
 /* A frame of the session out to its peer: sealed first unless the lab mode is on. */
@@ -419,7 +420,6 @@ rs_reap(struct eng_rx *rx, struct eng_rsess *rs)
 	rx->vol_sessions[rs->vol] -= rs->ps != NULL;
 	xf_reliab_destroy(rs->rel);
 	atomic_fetch_sub_explicit(&rx->e->peer_sessions[rs->peer], 1, memory_order_relaxed);
-	rx->retransmits += rs->retransmits;
 	rx->nrs--;
 	rx->closed++;
 	eng_rs_publish(rx, rs, false);

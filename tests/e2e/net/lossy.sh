@@ -5,7 +5,7 @@
 # dropping 2% and duplicating 1% of the frames, and each appliance's seeded fault stage
 # holding back 10% of what it receives (reordering). A seeded tree of small files in
 # nested directories must arrive identical, and the job must have seen the loss
-# (lost > 0) and repaired it (retransmits > 0).
+# (lost > 0) and repaired it (retransmits > 0), and so must the receiver's counter.
 #
 #   lossy.sh XFERD XFERCTL [FILES]     (root; exits 77 saying what is missing)
 set -euo pipefail
@@ -46,6 +46,10 @@ echo "$XFN_NAME: receiver B dataplane: $(xfn_q B stats "r['dataplane']")"
 xfn_same "$T/src" "$T/B/tree"
 [ "$lost" -gt 0 ] || xfn_fail "the sender detected no loss (lost=$lost) on a lossy link"
 [ "$retx" -gt 0 ] || xfn_fail "the sender retransmitted nothing (retransmits=$retx)"
+# B's DECISIONs and COMMITs crossed the same loss; its counter counts them as they go,
+# whether or not its session has been reaped yet.
+brtx=$(xfn_q B stats "r['dataplane']['retransmits']")
+[ "$brtx" -gt 0 ] || xfn_fail "the receiver counts no retransmission (dataplane.retransmits=$brtx)"
 
 xfn_stop A
 xfn_stop B
