@@ -445,7 +445,20 @@ check_name(const char *name)
 			p++;
 		}
 	}
-	return strchr(name, '/') != NULL ? -EINVAL : 0;
+	if (strchr(name, '/') != NULL) {
+		return -EINVAL;
+	}
+	return strnlen(name, NAME_MAX + 1) > NAME_MAX ? -ENAMETOOLONG : 0;
+}
+
+/* The slot's own copy of a name check_name() passed (see struct slot). */
+static const char *
+keep_name(struct slot *s, unsigned int k, const char *name)
+{
+	size_t n = strlen(name); /* at most NAME_MAX: checked */
+
+	memcpy(s->name[k], name, n + 1);
+	return s->name[k];
 }
 
 /*
@@ -612,7 +625,7 @@ xf_storage_prep_statx(struct xf_storage *st, int dir_fd, const char *name, struc
 		return -EBUSY;
 	}
 	s->a.fd = at_dir(st, dir_fd);
-	s->a.p = name;
+	s->a.p = keep_name(s, 0, name);
 	s->a.p2 = out;
 	return queue(st, s);
 }
@@ -635,9 +648,9 @@ xf_storage_prep_rename(struct xf_storage *st, int old_dir, const char *old_name,
 		return -EBUSY;
 	}
 	s->a.fd = at_dir(st, old_dir);
-	s->a.p = old_name;
+	s->a.p = keep_name(s, 0, old_name);
 	s->a.fd2 = at_dir(st, new_dir);
-	s->a.p2 = new_name;
+	s->a.p2 = keep_name(s, 1, new_name);
 	s->a.flags = (int)flags;
 	return queue(st, s);
 }
@@ -657,7 +670,7 @@ xf_storage_prep_link(struct xf_storage *st, int fd, int new_dir, const char *new
 	}
 	s->a.fd = fd;
 	s->a.fd2 = at_dir(st, new_dir);
-	s->a.p2 = new_name;
+	s->a.p2 = keep_name(s, 1, new_name);
 	return queue(st, s);
 }
 
@@ -676,7 +689,7 @@ xf_storage_prep_mkdir(struct xf_storage *st, int dir_fd, const char *name, mode_
 		return -EBUSY;
 	}
 	s->a.fd = at_dir(st, dir_fd);
-	s->a.p = name;
+	s->a.p = keep_name(s, 0, name);
 	s->a.flags = (int)mode;
 	return queue(st, s);
 }
@@ -702,7 +715,7 @@ xf_storage_prep_symlink(struct xf_storage *st, const char *target, int dir_fd, c
 	}
 	s->a.p = target;
 	s->a.fd = at_dir(st, dir_fd);
-	s->a.p2 = name;
+	s->a.p2 = keep_name(s, 1, name);
 	return queue(st, s);
 }
 
@@ -720,7 +733,7 @@ xf_storage_prep_unlink(struct xf_storage *st, int dir_fd, const char *name, int 
 		return -EBUSY;
 	}
 	s->a.fd = at_dir(st, dir_fd);
-	s->a.p = name;
+	s->a.p = keep_name(s, 0, name);
 	s->a.flags = flags;
 	return queue(st, s);
 }

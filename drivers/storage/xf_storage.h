@@ -16,8 +16,10 @@
  * mkdirat, symlinkat, unlinkat) take a directory fd the caller opened beneath the
  * root (xf_storage_prep_open_dir()) plus a single component name.
  *
- * Buffers, paths and struct statx passed to a prep call must stay valid until the
- * completion for that tag has been reaped.
+ * The single-component names of the *at operations (statx, rename, link, mkdir, symlink,
+ * unlink) are copied at prep, so the kernel runs exactly the names that were checked.
+ * Buffers, open paths, symlink targets and struct statx passed to a prep call must stay
+ * valid until the completion for that tag has been reaped.
  */
 #ifndef XF_STORAGE_H
 #define XF_STORAGE_H

@@ -7,6 +7,7 @@
 #ifndef XF_STORAGE_PRIV_H
 #define XF_STORAGE_PRIV_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -36,6 +37,10 @@ struct slot {
 	uint8_t op;          /**< enum xf_storage_op */
 	uint8_t forced;      /**< rejected at prep: res applies, nothing runs */
 	uint8_t inl;         /**< runs inline (queued on fifo), not through the ring */
+	/** The names of a *at operation (a.p / a.p2 point here), copied at prep: the kernel
+	 *  (io_uring, at submission) or the inline back end reads them later, and they must be
+	 *  the very names check_name() passed, whatever the caller's buffer holds by then. */
+	char name[2][NAME_MAX + 1];
 };
 
 struct xf_storage {

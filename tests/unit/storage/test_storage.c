@@ -473,6 +473,68 @@ test_dirs_links(void)
 	end_empty(st, root);
 }
 
+/*
+ * The names of the *at operations are the slot's own, copied at prep: a caller's buffer
+ * that holds another name by the submit (a stack frame reused) changes nothing, and in
+ * particular cannot name a path outside the root after check_name() passed it.
+ */
+static void
+test_names_copied(void)
+{
+	struct xf_storage *st = new_storage(16);
+	struct statx sx;
+	char a[NAME_MAX + 2], b[NAME_MAX + 2];
+	int root;
+
+	CU_ASSERT_FATAL(st != NULL);
+	CU_ASSERT_EQUAL(xf_storage_prep_open_dir(st, ".", 1), 0);
+	root = one(st).res;
+	CU_ASSERT_FATAL(root >= 0);
+
+	strcpy(a, "made");
+	CU_ASSERT_EQUAL(xf_storage_prep_mkdir(st, root, a, 0700, 2), 0);
+	strcpy(a, "../outside/made");
+	strcpy(b, "link");
+	CU_ASSERT_EQUAL(xf_storage_prep_symlink(st, "made", root, b, 3), 0);
+	strcpy(b, "../outside/link");
+	CU_ASSERT_EQUAL(xf_storage_submit(st), 2);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(dir_entries(out_dir), 0u);
+	CU_ASSERT_EQUAL(dir_entries(vol_dir), 2u);
+
+	strcpy(a, "link");
+	strcpy(b, "link2");
+	CU_ASSERT_EQUAL(xf_storage_prep_rename(st, root, a, root, b, 0, 4), 0);
+	strcpy(a, "made");
+	strcpy(b, "../outside/x");
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	strcpy(a, "link2");
+	CU_ASSERT_EQUAL(xf_storage_prep_statx(st, root, a, &sx, 5), 0);
+	strcpy(a, "made");
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT(S_ISLNK(sx.stx_mode));
+	strcpy(a, "link2");
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, a, 0, 6), 0);
+	strcpy(a, "made");
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(dir_entries(out_dir), 0u);
+
+	/* A name longer than NAME_MAX fails at prep, as the kernel would fail it. */
+	memset(a, 'n', NAME_MAX + 1);
+	a[NAME_MAX + 1] = '\0';
+	CU_ASSERT_EQUAL(xf_storage_prep_mkdir(st, root, a, 0700, 7), 0);
+	CU_ASSERT_EQUAL(one(st).res, -ENAMETOOLONG);
+	a[NAME_MAX] = '\0'; /* NAME_MAX itself is a name */
+	CU_ASSERT_EQUAL(xf_storage_prep_mkdir(st, root, a, 0700, 8), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, a, AT_REMOVEDIR, 9), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "made", AT_REMOVEDIR, 10), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	end_empty(st, root);
+}
+
 static void
 test_confinement(void)
 {
@@ -862,6 +924,7 @@ static const struct xf_test tests[] = {
 	{ "readv and writev", test_vectored },
 	{ "ordered chain survives a failure", test_chain },
 	{ "mkdir, symlink, unlink", test_dirs_links },
+	{ "names are copied at prep", test_names_copied },
 	{ "confinement beneath the root", test_confinement },
 	{ "errors name the operation", test_errors },
 	{ "fault hook", test_fault_hook },
