@@ -64,6 +64,26 @@ delete_summary(json_t *del)
 	return strcmp(st, "done") == 0;
 }
 
+/* The files that failed, by name, as far as the job names them (the first 16): on
+ * stderr, as rsync reports each failure. */
+static void
+print_failures(json_t *job)
+{
+	json_t *fails = get(job, "failures");
+	long long named = (long long)json_array_size(fails);
+
+	for (size_t i = 0; i < json_array_size(fails); i++) {
+		json_t *f = json_array_get(fails, i);
+
+		fprintf(stderr, "xferctl: failed: %s (%s)\n",
+		        str(f, "path")[0] != '\0' ? str(f, "path") : ".", str(f, "status"));
+	}
+	if (named > 0 && num(job, "files_failed") > named) {
+		fprintf(stderr, "xferctl: and %lld more failed files, not named\n",
+		        num(job, "files_failed") - named);
+	}
+}
+
 /* The summary after a push, in the spirit of rsync --stats. */
 static void
 push_summary(json_t *job)
@@ -83,6 +103,7 @@ push_summary(json_t *job)
 	}
 	printf("Number of files up to date: %lld\n", num(job, "files_uptodate"));
 	printf("Number of files failed: %lld\n", num(job, "files_failed"));
+	print_failures(job);
 	printf("Number of entries filtered out: %lld\n", num(job, "files_filtered"));
 	printf("Total file size: %s\n", human_bytes((double)num(job, "bytes_total"), b1, 32));
 	printf("Literal data: %s\n", human_bytes((double)num(job, "bytes_literal"), b2, 32));

@@ -87,6 +87,53 @@ struct job_shares {
 	double sum, sum_sq; /**< of the running jobs' rates */
 };
 
+/* A path as a JSON string: as it is when it is UTF-8, else with each byte that is not
+ * (and each control character) written as rsync writes it, "\#ooo". */
+static json_t *
+path_json(const char *p, size_t len)
+{
+	json_t *s = json_stringn(p, len);
+	char *buf;
+	size_t at = 0;
+
+	if (s != NULL || (buf = malloc(len * 5 + 1)) == NULL) {
+		return s;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch < 0x20 || ch >= 0x7f) {
+			at += (size_t)sprintf(buf + at, "\\#%03o", ch);
+		} else {
+			buf[at++] = (char)ch;
+		}
+	}
+	s = json_stringn(buf, at);
+	free(buf);
+	return s;
+}
+
+/* The first failed files of a job by name and status (xf_push_stats.fail_file): which
+ * ones an operator must look at; beyond XF_PUSH_FAILS_KEPT they are only counted. */
+static json_t *
+failures_json(const struct xf_job_info *j, const struct xferd *d)
+{
+	json_t *a = json_array();
+
+	for (unsigned int k = 0; a != NULL && k < j->push.fails_kept; k++) {
+		const char *path;
+		uint16_t len;
+
+		if (xf_engine_job_path(d->engine, j->id, j->push.fail_file[k], &path, &len) != 0) {
+			continue;
+		}
+		json_array_append_new(a, json_pack("{s:o, s:s}", "path", path_json(path, len),
+		                                   "status",
+		                                   xf_proto_status_str(j->push.fail_status[k])));
+	}
+	return a;
+}
+
 static json_t *
 job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_shares *sh)
 {
@@ -122,6 +169,9 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 		 * whole"): counted once in files_sent. */
 		json_object_set_new(o, "files_redone",
 		                    json_integer((json_int_t)j->push.files_redone));
+		if (j->push.fails_kept > 0) {
+			json_object_set_new(o, "failures", failures_json(j, d));
+		}
 		json_object_set_new(o, "rtt_us",
 		                    json_integer((json_int_t)(j->rel.smoothed_rtt_ns / 1000)));
 		json_object_set_new(o, "lost", json_integer((json_int_t)j->rel.lost));

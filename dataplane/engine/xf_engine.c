@@ -911,6 +911,27 @@ xf_engine_job_items(struct xf_engine *e, unsigned int id, uint64_t from, xf_engi
 	return (int64_t)(del_len + i);
 }
 
+int
+xf_engine_job_path(struct xf_engine *e, unsigned int id, uint32_t i, const char **path,
+                   uint16_t *len)
+{
+	struct eng_job *j = job_find(e, id);
+	struct xf_flist_entry ent;
+
+	if (j == NULL || j->scan == NULL || i >= j->count) {
+		return -ENOENT;
+	}
+	if (i < j->ndest) {
+		*path = "";
+		*len = 0;
+		return 0;
+	}
+	eng_job_entry(j, i, &ent);
+	*path = ent.path + j->src_skip;
+	*len = (uint16_t)(ent.path_len - j->src_skip);
+	return 0;
+}
+
 unsigned int
 xf_engine_jobs(struct xf_engine *e, unsigned int *ids, unsigned int max)
 {

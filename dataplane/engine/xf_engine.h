@@ -325,6 +325,15 @@ int64_t xf_engine_job_items(struct xf_engine *e, unsigned int id, uint64_t from,
                             xf_engine_item_fn fn, void *arg, bool *end);
 
 /**
+ * The path of entry i of a job's list (as xf_push_stats.fail_file names it), relative to
+ * the push's source: "" for the destination directory itself. Control thread; the list
+ * stays unchanged while the job is known.
+ * @return 0, or -ENOENT (no such job, or no entry i).
+ */
+int xf_engine_job_path(struct xf_engine *e, unsigned int id, uint32_t i, const char **path,
+                       uint16_t *len);
+
+/**
  * Drive the jobs of several lanes (control thread, in its loop): start each phase's
  * sessions, end a job once they all ended, cancel the others when one fails.
  * @return true while such a job runs (the loop should come back soon: each phase

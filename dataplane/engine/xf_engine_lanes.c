@@ -315,13 +315,20 @@ child_snap(const struct eng_job *c, struct eng_job *out)
 	} while (s1 != s2 || (s1 & 1));
 }
 
+/* A lane's counters into its job's; with files, its entries' counts and failed files too
+ * (named by their index in the job's list: the lane's file i is map[i]). */
 static void
-push_add(struct xf_push_stats *d, const struct xf_push_stats *s, bool files)
+push_add(struct xf_push_stats *d, const struct xf_push_stats *s, bool files, const uint32_t *map)
 {
 	if (files) {
 		d->files_committed += s->files_committed;
 		d->files_uptodate += s->files_uptodate;
 		d->files_failed += s->files_failed;
+		for (unsigned int k = 0; k < s->fails_kept && d->fails_kept < XF_PUSH_FAILS_KEPT;
+		     k++) {
+			d->fail_file[d->fails_kept] = map[s->fail_file[k]];
+			d->fail_status[d->fails_kept++] = s->fail_status[k];
+		}
 		d->files_sent += s->files_sent;
 		d->bytes_total += s->bytes_total;
 	}
@@ -387,7 +394,7 @@ eng_lanes_info(struct xf_engine *e, const struct eng_job *p, struct xf_job_info 
 		child_snap(&e->jobs[L->slot[i]], &s);
 		/* The second directory pass lists the directories again: its traffic counts,
 		 * its entries were counted by the first. */
-		push_add(&out->push, &s.st, L->phase_of[i] != PH_DIRTIMES);
+		push_add(&out->push, &s.st, L->phase_of[i] != PH_DIRTIMES, e->jobs[L->slot[i]].map);
 		rel_add(&out->rel, &s.rel);
 		started |= s.state != XF_JOB_QUEUED;
 		keyed &= s.keyed;

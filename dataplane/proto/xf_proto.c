@@ -498,6 +498,22 @@ xf_proto_type_str(unsigned int type)
 	return names[type];
 }
 
+const char *
+xf_proto_status_str(unsigned int status)
+{
+	static const char *const names[] = {
+		[XF_ST_OK] = "ok",     [XF_ST_BAD_PATH] = "bad_path", [XF_ST_ESCAPE] = "escape",
+		[XF_ST_IO] = "io",     [XF_ST_NOSPACE] = "nospace",   [XF_ST_CHECKSUM] = "checksum",
+		[XF_ST_SIZE] = "size", [XF_ST_CONFLICT] = "conflict", [XF_ST_LINK] = "link",
+		[XF_ST_ATTR] = "attr", [XF_ST_REDO] = "redo",
+	};
+
+	if (status >= XF_ARRAY_SIZE(names) || names[status] == NULL) {
+		return "?";
+	}
+	return names[status];
+}
+
 /* ---- Accessors: the decoder has validated everything they read ---- */
 
 bool

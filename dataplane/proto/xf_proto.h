@@ -469,6 +469,10 @@ const char *xf_proto_reason_str(enum xf_proto_reason reason);
 /** Name of a frame type ("FLIST"), or "?" for an unknown value. Never NULL. */
 const char *xf_proto_type_str(unsigned int type);
 
+/** Name of a file status (enum xf_file_status: "ok", "checksum"), as `xferctl jobs`
+ *  reports a failed file's, or "?" for an unknown value. Never NULL. */
+const char *xf_proto_status_str(unsigned int status);
+
 /**
  * Read the next entry of a decoded FLIST.
  *

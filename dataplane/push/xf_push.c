@@ -99,6 +99,10 @@ xf_push_settle(struct xf_push *p, uint32_t idx, uint8_t status)
 	f->status = status;
 	if (status != XF_ST_OK) {
 		p->st.files_failed++;
+		if (p->st.fails_kept < XF_PUSH_FAILS_KEPT) {
+			p->st.fail_file[p->st.fails_kept] = idx;
+			p->st.fail_status[p->st.fails_kept++] = status;
+		}
 	}
 }
 

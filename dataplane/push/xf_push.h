@@ -82,14 +82,22 @@ struct xf_push_io {
 };
 
 /** What the session reports. */
+/** Failed files a push names (xf_push_stats.fail_file); the rest are only counted. */
+#define XF_PUSH_FAILS_KEPT 16u
+
 struct xf_push_stats {
-	uint32_t files_total;         /**< entries in the file list */
-	uint32_t files_committed;     /**< settled: committed at the receiver */
-	uint32_t files_uptodate;      /**< settled: nothing to send */
-	uint32_t files_failed;        /**< settled: failed (refused, read error, receiver error) */
-	uint32_t files_sent;          /**< files whose data was sent */
-	uint32_t files_redone;        /**< DELTA files the receiver asked again whole (they failed
-	                               *   its CRC-64), sent again in the same session */
+	uint32_t files_total;     /**< entries in the file list */
+	uint32_t files_committed; /**< settled: committed at the receiver */
+	uint32_t files_uptodate;  /**< settled: nothing to send */
+	uint32_t files_failed;    /**< settled: failed (refused, read error, receiver error) */
+	uint32_t files_sent;      /**< files whose data was sent */
+	uint32_t files_redone;    /**< DELTA files the receiver asked again whole (they failed
+	                           *   its CRC-64), sent again in the same session */
+	/** The first XF_PUSH_FAILS_KEPT failed files, in the order they failed: their list
+	 *  indices and statuses (enum xf_file_status), so that an operator is told which */
+	uint32_t fail_file[XF_PUSH_FAILS_KEPT];
+	uint8_t fail_status[XF_PUSH_FAILS_KEPT];
+	uint8_t fails_kept;
 	uint64_t bytes_total;         /**< bytes of regular files in the list */
 	uint64_t bytes_sent;          /**< file bytes sent in DATA (first transmission) */
 	uint64_t bytes_literal;       /**< bytes sent as literals (DATA), whole files included */

@@ -78,9 +78,18 @@ for line in 'cd+++++++++ f2d/' '>f+++++++++ f2d/in/b' 'cd+++++++++ l2d/' \
 done
 ! grep -q ' d2f$\| d2l ' <<<"$want" || pair_fail "rsync itemizes d2f or d2l without --delete"
 rc=0
-pair_push "$src" t -i >"$PAIR_DIR/out" || rc=$?
+pair_push "$src" t -i >"$PAIR_DIR/out" 2>"$PAIR_DIR/err" || rc=$?
 [ "$rc" -eq 1 ] || pair_fail "push -i: exit $rc, expected 1 (two directories with entries)"
 pair_expect_field files_failed 2
+# Which ones, and why: in the job and on the push's stderr.
+fails=$(python3 -c 'import json, sys
+print(" ".join(sorted("%s:%s" % (f["path"], f["status"]) for f in json.load(open(sys.argv[1]))["failures"])))' \
+	"$PAIR_DIR/job.json")
+[ "$fails" = "d2f:conflict d2l:conflict" ] || pair_fail "the job names its failures as '$fails'"
+for f in d2f d2l; do
+	grep -qxF "xferctl: failed: $f (conflict)" "$PAIR_DIR/err" ||
+		pair_fail "the push does not say $f failed: $(cat "$PAIR_DIR/err")"
+done
 compare "push -i" "$want" "$(items)"
 [ -d "$d/d2f" ] && [ -f "$d/d2f/sub/deeper/v" ] && [ -d "$d/d2l" ] && [ -f "$d/d2l/q/w" ] ||
 	pair_fail "a directory with entries was replaced without --delete"

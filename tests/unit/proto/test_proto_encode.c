@@ -342,6 +342,18 @@ test_names(void)
 	CU_ASSERT_STRING_EQUAL(xf_proto_type_str(XF_MSG_FLIST), "FLIST");
 	CU_ASSERT_STRING_EQUAL(xf_proto_type_str(0), "?");
 	CU_ASSERT_STRING_EQUAL(xf_proto_type_str(XF_MSG_TYPE_MAX + 1), "?");
+	/* Every failure status has a name of its own. */
+	for (unsigned int st = 0; st <= XF_ST_MAX; st++) {
+		const char *s = xf_proto_status_str(st);
+
+		CU_ASSERT(strcmp(s, "?") != 0);
+		for (unsigned int o = 0; o < st; o++) {
+			CU_ASSERT(strcmp(s, xf_proto_status_str(o)) != 0);
+		}
+	}
+	CU_ASSERT_STRING_EQUAL(xf_proto_status_str(XF_ST_CHECKSUM), "checksum");
+	CU_ASSERT_STRING_EQUAL(xf_proto_status_str(XF_ST_REDO), "redo");
+	CU_ASSERT_STRING_EQUAL(xf_proto_status_str(255), "?");
 }
 
 /* A retransmission rewrites the packet number (and the responder a flag) in place. */

@@ -33,6 +33,10 @@ test_clean_channel(void)
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_total, 200);
 	CU_ASSERT_EQUAL(st.files_failed, 1);
+	/* ... and named, with the receiver's reason. */
+	CU_ASSERT_EQUAL(st.fails_kept, 1);
+	CU_ASSERT_EQUAL(st.fail_file[0], 17);
+	CU_ASSERT_NOT_EQUAL(st.fail_status[0], XF_ST_OK);
 	CU_ASSERT_EQUAL(st.files_uptodate, 1);
 	CU_ASSERT_EQUAL(st.files_committed, 198);
 	CU_ASSERT_EQUAL(st.files_sent, 198);
@@ -65,6 +69,9 @@ test_unreadable_file(void)
 	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_failed, 1);
+	CU_ASSERT_EQUAL(st.fails_kept, 1);
+	CU_ASSERT_EQUAL(st.fail_file[0], 7);
+	CU_ASSERT_NOT_EQUAL(st.fail_status[0], XF_ST_OK);
 	CU_ASSERT_EQUAL(st.files_committed, 49);
 	CU_ASSERT(T.rf[7].failed);
 	push_teardown();
