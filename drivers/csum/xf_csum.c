@@ -10,8 +10,20 @@
  *  - crc64_ecma_refl(seed, buf, len) inverts both itself, so the standard CRC-64/XZ
  *    value of the previous piece is already the seed to pass.
  * crc32_iscsi takes an int length, so longer buffers go in pieces.
+ *
+ * Both return with the upper halves of the vector registers dirty: on a CPU with
+ * AVX-512, ISA-L 2.30 dispatches them to its by16_10 code, which works in zmm registers
+ * and ends without vzeroupper. The next legacy-SSE instruction (the SSE2 of this x86-64
+ * build: a struct zeroed, a memset) then pays for the AVX-to-SSE transition: about
+ * 165 ns on the development machine, against 24 ns for the CRC-32C of 1 KiB itself.
+ * The receiver signs what it writes with a CRC-32C per block (1-8 KiB) and zeroes the
+ * block's sums right after, so that cost came once per block: 228 ns per 1 KiB block
+ * against 65 ns with a vzeroupper after each call (perf/RESULTS.md, 2026-12-07). Each
+ * call is therefore followed by one, where the CPU has AVX (vzeroupper is an AVX
+ * instruction; without AVX no vector state is dirty).
  */
 #include <limits.h>
+#include <stdbool.h>
 
 #include <isa-l/crc.h>
 #include <isa-l/crc64.h>
@@ -20,6 +32,32 @@
 
 /* Largest piece handed to crc32_iscsi: fits its int length with room to spare. */
 #define CRC32C_PIECE ((size_t)1 << 30)
+
+#if defined(__x86_64__)
+static bool has_avx;
+
+/* Decided once, before main(), so the flag is never written while workers run. */
+__attribute__((constructor)) static void
+probe_avx(void)
+{
+	__builtin_cpu_init();
+	has_avx = __builtin_cpu_supports("avx");
+}
+
+/* After an ISA-L call: the upper vector state clean again (see the file comment). */
+static inline void
+clean_upper(void)
+{
+	if (has_avx) {
+		__asm__ volatile("vzeroupper");
+	}
+}
+#else
+static inline void
+clean_upper(void)
+{
+}
+#endif
 
 uint32_t
 xf_csum_crc32c(uint32_t crc, const void *buf, size_t len)
@@ -34,13 +72,17 @@ xf_csum_crc32c(uint32_t crc, const void *buf, size_t len)
 		len -= CRC32C_PIECE;
 	}
 	reg = crc32_iscsi(p, (int)len, reg);
+	clean_upper();
 	return ~reg;
 }
 
 uint64_t
 xf_csum_crc64(uint64_t crc, const void *buf, size_t len)
 {
-	return crc64_ecma_refl(crc, buf, len);
+	uint64_t r = crc64_ecma_refl(crc, buf, len);
+
+	clean_upper();
+	return r;
 }
 
 /*
