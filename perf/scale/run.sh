@@ -230,6 +230,7 @@ push_once() {
 	local s=$1 n=$2 d=$3 rc=0
 	"$XFERCTL" -s "$T/a.sock" push "$data/$s" "b:$d" --lanes "$n" --wait >"$T/push.out" 2>&1 || rc=$?
 	if [ "$rc" != 0 ]; then
+		"$XFERCTL" -s "$T/a.sock" --json jobs >"$T/jobs.json" 2>&1 || true
 		log "what differs: $(rsync -a -n -i --checksum -- "$data/$s/" "$T/b/$d/" 2>&1 | head -5)"
 		die "push of $s over $n lanes exited $rc: $(cat "$T/push.out")"
 	fi
