@@ -74,6 +74,20 @@ xf_perf_now_ns(void)
 	return xf_perf_clock_ns(CLOCK_MONOTONIC);
 }
 
+static bool
+thread_clock(void)
+{
+	const char *v = getenv("XF_PERF_CLOCK");
+
+	return v != NULL && strcmp(v, "thread") == 0;
+}
+
+uint64_t
+xf_perf_work_ns(void)
+{
+	return xf_perf_clock_ns(thread_clock() ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC);
+}
+
 uint64_t
 xf_perf_clock_ns(clockid_t clock)
 {
@@ -145,6 +159,10 @@ xf_perf_banner(const char *name, const char *libs, const struct xf_perf_opts *op
 	       xf_perf_online_cpus(), XF_BUILD_TYPE, libs);
 	printf("  runs per figure: %u (median reported)%s\n", opts->runs,
 	       opts->quick ? "; --quick: smoke run, figures are not for quoting" : "");
+	if (thread_clock()) {
+		printf("  clock: this thread's CPU time (XF_PERF_CLOCK=thread): GB/s are per CPU "
+		       "second\n");
+	}
 }
 
 FILE *

@@ -42,6 +42,14 @@ int xf_perf_parse(int argc, char **argv, const char *name, const char *what,
 /** Monotonic clock in nanoseconds. */
 uint64_t xf_perf_now_ns(void);
 
+/**
+ * The clock of a single-thread benchmark's timed work: the monotonic clock, or with
+ * XF_PERF_CLOCK=thread in the environment the calling thread's CPU clock, so that on a
+ * shared, loaded machine a figure counts only the CPU time the work got (xf_perf_banner
+ * says which). Only for work done on the calling thread alone.
+ */
+uint64_t xf_perf_work_ns(void);
+
 /** Clock clock (CLOCK_THREAD_CPUTIME_ID: this thread's CPU time) in nanoseconds. */
 uint64_t xf_perf_clock_ns(clockid_t clock);
 

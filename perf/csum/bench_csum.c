@@ -39,7 +39,7 @@ measure(enum kind k, unsigned char *src, unsigned char *dst, uint64_t span, uint
 	uint32_t c32 = 0;
 	uint64_t c64 = 0;
 
-	t0 = xf_perf_now_ns();
+	t0 = xf_perf_work_ns();
 	while (done < bytes) {
 		switch (k) {
 		case K_MEMCPY:
@@ -60,7 +60,7 @@ measure(enum kind k, unsigned char *src, unsigned char *dst, uint64_t span, uint
 			off = 0;
 		}
 	}
-	t1 = xf_perf_now_ns();
+	t1 = xf_perf_work_ns();
 	sink += c32 + c64 + dst[(block - 1) % span];
 	return (double)done / (double)(t1 - t0 ? t1 - t0 : 1);
 }

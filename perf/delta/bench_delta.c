@@ -59,7 +59,7 @@ signatures(const unsigned char *basis, uint64_t size, uint32_t bs, uint64_t *n, 
 		fprintf(stderr, NAME ": signature setup failed\n");
 		exit(1);
 	}
-	t0 = xf_perf_now_ns();
+	t0 = xf_perf_work_ns();
 	for (uint64_t off = 0; off < size; off += CHUNK) {
 		size_t len = (size_t)(size - off < CHUNK ? size - off : CHUNK);
 		int k = xf_delta_sig_update(&g, basis + off, len, sigs + got, count + 1 - got);
@@ -67,7 +67,7 @@ signatures(const unsigned char *basis, uint64_t size, uint32_t bs, uint64_t *n, 
 		got += (uint64_t)(k > 0 ? k : 0);
 	}
 	got += (uint64_t)xf_delta_sig_finish(&g, sigs + got);
-	*rate = gbps(size, t0, xf_perf_now_ns());
+	*rate = gbps(size, t0, xf_perf_work_ns());
 	*n = got;
 	return sigs;
 }
@@ -96,13 +96,13 @@ match(const unsigned char *data, uint64_t size, const struct xf_sig_rec *sigs, u
 		fprintf(stderr, NAME ": matcher setup failed\n");
 		exit(1);
 	}
-	t0 = xf_perf_now_ns();
+	t0 = xf_perf_work_ns();
 	for (uint64_t off = 0; off < size; off += CHUNK) {
 		xf_delta_match_feed(m, data + off,
 		                    (size_t)(size - off < CHUNK ? size - off : CHUNK));
 	}
 	xf_delta_match_finish(m);
-	t0 = xf_perf_now_ns() - t0;
+	t0 = xf_perf_work_ns() - t0;
 	*literal = xf_delta_match_stats(m)->literal_bytes;
 	sink += bytes;
 	xf_delta_match_free(m);
@@ -146,17 +146,17 @@ main(int argc, char **argv)
 		}
 		memcpy(dst, basis, size); /* fault the pages in before anything is timed */
 		for (unsigned int r = 0; r < runs; r++) {
-			uint64_t t0 = xf_perf_now_ns(), n;
+			uint64_t t0 = xf_perf_work_ns(), n;
 			struct xf_sig_rec *sigs;
 
 			memcpy(dst, basis, size);
-			v_memcpy[r] = gbps(size, t0, xf_perf_now_ns());
-			t0 = xf_perf_now_ns();
+			v_memcpy[r] = gbps(size, t0, xf_perf_work_ns());
+			t0 = xf_perf_work_ns();
 			sink += crc64_ecma_refl(0, basis, size);
-			v_crc[r] = gbps(size, t0, xf_perf_now_ns());
-			t0 = xf_perf_now_ns();
+			v_crc[r] = gbps(size, t0, xf_perf_work_ns());
+			t0 = xf_perf_work_ns();
 			sink += crc32_iscsi(basis, (int)size, 0);
-			v_crc32[r] = gbps(size, t0, xf_perf_now_ns());
+			v_crc32[r] = gbps(size, t0, xf_perf_work_ns());
 			sigs = signatures(basis, size, bs, &n, &v_sig[r]);
 			v_same[r] = match(basis, size, sigs, n, bs, &lit_same);
 			v_delta[r] = match(changed, size, sigs, n, bs, &lit_delta);
@@ -166,7 +166,7 @@ main(int argc, char **argv)
 		printf("file %llu MiB, block %u bytes, %u run(s), medians\n",
 		       (unsigned long long)(size >> 20), bs, runs);
 		printf("%-24s %10s %12s\n", "what", "GB/s", "x memcpy");
-		for (unsigned int k = 0; k < 6; k++) {
+		for (unsigned int k = 0; k < XF_PERF_ARRAY_SIZE(names); k++) {
 			double med = xf_perf_median(vals[k], runs);
 			double base = xf_perf_median(v_memcpy, runs);
 
