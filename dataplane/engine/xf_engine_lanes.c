@@ -52,14 +52,17 @@ split_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
 	eng_job_entry(arg, i, e);
 }
 
-/* The RX core a lane runs on. On net_memif a frame comes out of the peer's queue of
- * the number it was sent on, and the peer answers on that queue too: lane k on RX core
- * k % n_rx. Elsewhere the peer's answers reach whichever queue RSS hashes them to,
- * which only RX core 0 is known to take today (docs/ENGINE.md, "Limits"). */
+/* The RX core a lane runs on (docs/ENGINE.md, "Steering"). On net_memif a frame comes
+ * out of the peer's queue of the number it was sent on, and the peer answers on that
+ * queue too; under flow rules the answers to lane k's port go to queue k % n_rx: lane k
+ * on RX core k % n_rx. Under a hash the peer's answers reach whichever queue it picks,
+ * which only RX core 0 is known to take (docs/ENGINE.md, "Limits"). */
 static unsigned int
 lane_core(const struct xf_engine *e, unsigned int lane)
 {
-	return e->port.memory_link ? lane % e->conf.n_rx : 0;
+	return e->port.steering == XF_PORT_STEER_SENDER || e->port.steering == XF_PORT_STEER_FLOW
+	               ? xf_lanes_queue(lane, (uint16_t)e->conf.n_rx)
+	               : 0;
 }
 
 static int
