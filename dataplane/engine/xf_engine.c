@@ -141,14 +141,6 @@ create_net(struct xf_engine *e)
 }
 
 /*
- * UDP checksums on transmit. The device computes them where it can. Otherwise software
- * does, except on a shared-memory link (net_memif between two processes of one host,
- * the dev pair): nothing on it can corrupt a frame, just as the kernel's loopback skips
- * TCP/UDP checksums, and computing and verifying it costs two passes over every byte
- * (about 10% of a bulk push's CPU on the dev pair, perf/RESULTS.md). Receivers
- * accept a zero checksum (RFC 768) and verify any other.
- */
-/*
  * Put every lane on its queue (docs/ENGINE.md, "Steering"): flow rules on the UDP ports
  * of our lanes and of the configured peers' lanes, before any frame is read, so a
  * session's frames never move between queues. A peer added by a reload gets no rule:
@@ -175,6 +167,14 @@ steer(struct xf_engine *e)
 	xf_port_steer(&e->port, pr, n > 0 ? (unsigned int)n : 0);
 }
 
+/*
+ * UDP checksums on transmit. The device computes them where it can. Otherwise software
+ * does, except on a shared-memory link (net_memif between two processes of one host,
+ * the dev pair): nothing on it can corrupt a frame, just as the kernel's loopback skips
+ * TCP/UDP checksums, and computing and verifying it costs two passes over every byte
+ * (about 10% of a bulk push's CPU on the dev pair, perf/RESULTS.md). Receivers
+ * accept a zero checksum (RFC 768) and verify any other.
+ */
 static uint32_t
 udp_tx_flag(struct xf_engine *e)
 {

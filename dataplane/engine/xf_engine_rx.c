@@ -114,7 +114,7 @@ udp_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_net_rx_result *
 	}
 	/* Frames wait for a neighbour this core resolves: the peer's ARP answer may reach
 	 * another queue (docs/ENGINE.md, "Steering"); a session's frame tells the MAC. */
-	if (unlikely(rx->nheld > 0)) {
+	if (rx->nheld > 0) {
 		xf_net_neigh_heard(&rx->net, res->src_ip,
 		                   &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr, rx->now,
 		                   false);
