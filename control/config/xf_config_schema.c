@@ -179,7 +179,8 @@ static const struct field port_fields[] = {
 	INT("mtu", struct xf_config_port, mtu, 576, XF_CONFIG_MTU_MAX, 0, "1500",
 	    "IP MTU; 1500 and 9000 are the tested values"),
 	INT("udp_port", struct xf_config_port, udp_port, 1, 65535, 0, "7010",
-	    "UDP port xferd listens on"),
+	    "UDP port xferd listens on; lane k of a push sends from udp_port + k, and flow "
+	    "rules steer lanes by these ports (docs/ENGINE.md, \"Steering\")"),
 	INT("rx_desc", struct xf_config_port, rx_desc, 64, 16384, F_POW2, "1024",
 	    "RX descriptors, a power of two"),
 	INT("tx_desc", struct xf_config_port, tx_desc, 64, 16384, F_POW2, "1024",
@@ -266,7 +267,8 @@ static const struct field peer_fields[] = {
 	  .flags = F_REQUIRED | F_RELOAD,
 	  .doc = "Peer address, inside the subnet of a port" },
 	INT("udp_port", struct xf_config_peer, udp_port, 1, 65535, F_RELOAD, "7010",
-	    "Peer's UDP port"),
+	    "Peer's UDP port; rules that steer its lanes to queues are made for the ports "
+	    "configured at start"),
 	STR("port", struct xf_config_peer, port, 0, S_IDENT, F_RELOAD, NULL,
 	    "Name of the port that reaches it; default: the first port whose subnet holds ipv4"),
 	STR("public_key", struct xf_config_peer, public_key, 0, S_KEY, F_RELOAD, "",

@@ -189,6 +189,12 @@ show_stats(json_t *r)
 		       num(e, "rx_packets"), num(e, "tx_packets"), num(e, "rx_bytes"),
 		       num(e, "tx_bytes"), num(e, "rx_missed"));
 	}
+	printf("\n%-10s %-8s %10s %10s\n", "PORT", "STEERING", "RULES", "REFUSED");
+	json_array_foreach(get(r, "ports"), i, e)
+	{
+		printf("%-10s %-8s %10lld %10lld\n", str(e, "name"), str(e, "steering"),
+		       num(e, "flow_rules"), num(e, "flow_rules_refused"));
+	}
 	printf("\n%-8s %-8s\n", "LCORE", "ROLE");
 	json_array_foreach(get(r, "cores"), i, e)
 	{

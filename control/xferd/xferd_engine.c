@@ -796,6 +796,13 @@ xferd_stats_json(struct xferd *d)
 	        "arp_expired", (json_int_t)st.arp_expired);
 	if (result != NULL) {
 		json_t *dp = json_object_get(result, "dataplane");
+		json_t *port0 = json_array_get(json_object_get(result, "ports"), 0);
+		uint32_t rules, refused;
+		const char *steering = xf_engine_steering(d->engine, &rules, &refused);
+
+		json_object_set_new(port0, "steering", json_string(steering));
+		json_object_set_new(port0, "flow_rules", json_integer((json_int_t)rules));
+		json_object_set_new(port0, "flow_rules_refused", json_integer((json_int_t)refused));
 
 		json_object_set_new(dp, "arp_requests", json_integer((json_int_t)st.arp_requests));
 		json_object_set_new(dp, "arp_probes", json_integer((json_int_t)st.arp_probes));

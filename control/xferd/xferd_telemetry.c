@@ -34,7 +34,9 @@ struct tel_snap {
 	char name[XF_CONFIG_NAME_MAX];
 	char log_level[16];
 	char port[XF_CONFIG_NAME_MAX];
-	const char *udp_tx;       /**< a static string of the engine's */
+	const char *udp_tx;   /**< a static string of the engine's */
+	const char *steering; /**< likewise: "flow", "rss", "sender", "none" */
+	uint32_t flow_rules, flow_rules_refused;
 	const char *volume_io;    /**< likewise: "io_uring" or "inline" */
 	const char *volume_apply; /**< likewise: "clone", "copy_file_range", "read_write" */
 	char ipv4[32];
@@ -78,6 +80,7 @@ xferd_telemetry_refresh(struct xferd *d)
 	snprintf(s->log_level, sizeof(s->log_level), "%s", level_name(d->cfg->appliance.log_level));
 	snprintf(s->port, sizeof(s->port), "%s", port->name);
 	s->udp_tx = xf_engine_udp_tx_checksum(d->engine);
+	s->steering = xf_engine_steering(d->engine, &s->flow_rules, &s->flow_rules_refused);
 	/* The first volume's (xferctl stats lists every volume's). */
 	s->volume_io = xf_engine_volume_io(d->engine, 0);
 	s->volume_apply = xf_engine_volume_apply(d->engine, 0);
@@ -190,6 +193,9 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_start_dict(info);
 	rte_tel_data_add_dict_string(info, "port_name", s->port);
 	rte_tel_data_add_dict_string(info, "port_udp_checksum_tx", s->udp_tx);
+	rte_tel_data_add_dict_string(info, "port_steering", s->steering);
+	rte_tel_data_add_dict_u64(info, "port_flow_rules", s->flow_rules);
+	rte_tel_data_add_dict_u64(info, "port_flow_rules_refused", s->flow_rules_refused);
 	rte_tel_data_add_dict_string(info, "volume_io", s->volume_io);
 	rte_tel_data_add_dict_string(info, "volume_apply", s->volume_apply);
 	rte_tel_data_add_dict_u64(info, "port_rx_packets", st->rx_packets);

@@ -141,6 +141,33 @@ create_net(struct xf_engine *e)
 }
 
 /*
+ * Put every lane on its queue (docs/ENGINE.md, "Steering"): flow rules on the UDP ports
+ * of our lanes and of the configured peers' lanes, before any frame is read, so a
+ * session's frames never move between queues. A peer added by a reload gets no rule:
+ * its frames are spread by the fallback (a hash of the 5-tuple: one queue per session).
+ */
+static void
+steer(struct xf_engine *e)
+{
+	uint16_t peer_ports[XF_ENGINE_MAX_PEERS];
+	struct xf_lanes_rule lr[XF_LANES_RULES_MAX(XF_ENGINE_MAX_PEERS)];
+	struct xf_port_rule pr[XF_ARRAY_SIZE(lr)];
+	int n;
+
+	for (unsigned int p = 0; p < e->conf.n_peers; p++) {
+		peer_ports[p] = e->conf.peers[p].udp_port;
+	}
+	n = xf_lanes_rules(e->conf.udp_port, peer_ports, e->conf.n_peers, e->port.nb_queues, lr,
+	                   XF_ARRAY_SIZE(lr));
+	for (int i = 0; i < n; i++) {
+		pr[i] = (struct xf_port_rule){ .src_port = lr[i].src_port,
+			                       .dst_port = lr[i].dst_port,
+			                       .queue = lr[i].queue };
+	}
+	xf_port_steer(&e->port, pr, n > 0 ? (unsigned int)n : 0);
+}
+
+/*
  * UDP checksums on transmit. The device computes them where it can. Otherwise software
  * does, except on a shared-memory link (net_memif between two processes of one host,
  * the dev pair): nothing on it can corrupt a frame, just as the kernel's loopback skips
@@ -397,6 +424,7 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		XF_LOG(ERR, MODULE, "port start: %s", strerror(-rc));
 		goto err;
 	}
+	steer(e);
 	return e;
 err:
 	xf_engine_destroy(e);

@@ -587,6 +587,16 @@ void xf_engine_get_params(const struct xf_engine *e, struct xf_engine_params *ou
 /** UDP checksums this engine's port sends: "none", "offload" or "software". */
 const char *xf_engine_udp_tx_checksum(const struct xf_engine *e);
 
+/**
+ * How the port puts lanes on their queues (docs/ENGINE.md, "Steering").
+ *
+ * @param e        Engine.
+ * @param rules    Set to the flow rules installed.
+ * @param refused  Set to the flow rules the device refused.
+ * @return "flow", "rss", "sender" or "none".
+ */
+const char *xf_engine_steering(const struct xf_engine *e, uint32_t *rules, uint32_t *refused);
+
 /** A volume as `xferctl stats` shows it: its counters, summed over the cores. */
 struct xf_engine_volume_info {
 	const char *io;           /**< "io_uring" or "inline" (transfer.io resolved for it) */

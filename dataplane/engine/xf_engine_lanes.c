@@ -52,19 +52,36 @@ split_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
 	eng_job_entry(arg, i, e);
 }
 
-/* The RX core a lane runs on. On net_memif a frame comes out of the peer's queue of
- * the number it was sent on, and the peer answers on that queue too: lane k on RX core
- * k % n_rx. Elsewhere the peer's answers reach whichever queue RSS hashes them to,
- * which only RX core 0 is known to take today (docs/ENGINE.md, "Limits"). */
-static unsigned int
-lane_core(const struct xf_engine *e, unsigned int lane)
+/* Whether a job's lanes run on their own RX cores (docs/ENGINE.md, "Steering"). On
+ * net_memif a frame comes out of the peer's queue of the number it was sent on, and the
+ * peer answers on that queue too. Under flow rules the answers to lane k's port go to
+ * queue k % n_rx, but ARP answers reach one queue only (a NIC's RSS puts non-IP frames
+ * on queue 0): a core other than 0 resolves the peer only from a static entry
+ * (ports[].neighbors) of its next hop. Under a hash the answers reach whichever queue
+ * it picks, which only RX core 0 is known to take (docs/ENGINE.md, "Limits"). */
+static bool
+lanes_spread(const struct xf_engine *e, const struct eng_job *p)
 {
-	return e->port.memory_link ? lane % e->conf.n_rx : 0;
+	uint32_t hop;
+
+	if (e->port.steering == XF_PORT_STEER_SENDER) {
+		return true;
+	}
+	if (e->port.steering != XF_PORT_STEER_FLOW) {
+		return false;
+	}
+	hop = xf_net_next_hop(&e->rx[0].net, e->peers_next.peers[p->req.peer].ip);
+	for (unsigned int i = 0; i < e->conf.n_neighbors; i++) {
+		if (e->conf.neighbors[i].ip == hop) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static int
 child_add(struct xf_engine *e, struct eng_job *p, const uint32_t *map, uint32_t count,
-          uint8_t phase, uint8_t lane)
+          uint8_t phase, uint8_t lane, bool spread)
 {
 	struct eng_lanes *L = p->lanes;
 	struct eng_job *c = eng_job_slot(e);
@@ -86,8 +103,12 @@ child_add(struct xf_engine *e, struct eng_job *p, const uint32_t *map, uint32_t 
 	c->nonce = rte_rand();
 	e->next_lane_id = (e->next_lane_id + 1) & ~ENG_LANE_ID_BIT;
 	c->id = ENG_LANE_ID_BIT | e->next_lane_id;
-	c->rx = phase == PH_LANES ? lane_core(e, lane) : 0;
-	c->lane_port = phase == PH_LANES ? (uint16_t)(e->conf.udp_port + lane) : 0;
+	/* Lane k on RX core k % n_rx where it can run there; else on core 0, from lane k's
+	 * port, or under flow rules (which would put its answers on queue k) from ours. */
+	c->rx = phase == PH_LANES && spread ? xf_lanes_queue(lane, (uint16_t)e->conf.n_rx) : 0;
+	c->lane_port = phase == PH_LANES && (spread || e->port.steering != XF_PORT_STEER_FLOW)
+	                       ? (uint16_t)(e->conf.udp_port + lane)
+	                       : 0;
 	L->slot[L->n] = (unsigned int)(c - e->jobs);
 	L->id[L->n] = c->id;
 	L->phase_of[L->n] = phase;
@@ -101,8 +122,15 @@ eng_lanes_create(struct xf_engine *e, struct eng_job *p, unsigned int nlanes, ch
                  size_t err_len)
 {
 	struct eng_lanes *L = calloc(1, sizeof(*L));
+	bool spread = lanes_spread(e, p);
 	int rc = 0;
 
+	if (!spread && e->port.steering == XF_PORT_STEER_FLOW && e->conf.n_rx > 1) {
+		XF_LOG(NOTICE, MODULE,
+		       "job %u: its lanes run on RX core 0: the peer's next hop has no static "
+		       "entry (ports[].neighbors), and ARP answers reach queue 0 only",
+		       p->id);
+	}
 	if (L == NULL) {
 		snprintf(err, err_len, "out of memory for the lanes");
 		return -ENOMEM;
@@ -119,16 +147,17 @@ eng_lanes_create(struct xf_engine *e, struct eng_job *p, unsigned int nlanes, ch
 		return rc;
 	}
 	if (L->split->ndirs > 0) {
-		rc = child_add(e, p, L->split->order, L->split->ndirs, PH_DIRS, DIR_PASS_A);
+		rc = child_add(e, p, L->split->order, L->split->ndirs, PH_DIRS, DIR_PASS_A, spread);
 	}
 	for (unsigned int k = 0; k < nlanes && rc == 0; k++) {
 		if (xf_lanes_count(L->split, k) > 0) {
 			rc = child_add(e, p, L->split->order + L->split->start[k],
-			               xf_lanes_count(L->split, k), PH_LANES, (uint8_t)k);
+			               xf_lanes_count(L->split, k), PH_LANES, (uint8_t)k, spread);
 		}
 	}
 	if (L->split->ndirs > 0 && rc == 0) {
-		rc = child_add(e, p, L->split->order, L->split->ndirs, PH_DIRTIMES, DIR_PASS_B);
+		rc = child_add(e, p, L->split->order, L->split->ndirs, PH_DIRTIMES, DIR_PASS_B,
+		               spread);
 	}
 	if (rc < 0) {
 		snprintf(err, err_len,

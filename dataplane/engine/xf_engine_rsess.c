@@ -784,6 +784,9 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 		memset(rs, 0, sizeof(*rs));
 		return NULL;
 	}
+	/* Accepted: the HELLO's source is our peer. Its ARP answers may reach another
+	 * queue than ours (docs/ENGINE.md, "Steering"): the HELLO tells its MAC. */
+	xf_net_neigh_heard(&rx->net, ip, src_mac, rx->now, true);
 	/* Reloadable: a session takes the parameters in effect when it opens. */
 	xf_engine_get_params(e, &par);
 	rc.pace_rate = par.rate_bps / 8;

@@ -112,6 +112,13 @@ udp_input(struct eng_rx *rx, struct rte_mbuf *m, const struct xf_net_rx_result *
 		rte_pktmbuf_free(m);
 		return;
 	}
+	/* Frames wait for a neighbour this core resolves: the peer's ARP answer may reach
+	 * another queue (docs/ENGINE.md, "Steering"); a session's frame tells the MAC. */
+	if (rx->nheld > 0) {
+		xf_net_neigh_heard(&rx->net, res->src_ip,
+		                   &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr, rx->now,
+		                   false);
+	}
 	if (msg.hdr.flags & XF_HDR_F_REPLY) {
 		struct eng_job *j =
 		        eng_job_by_session(rx, msg.hdr.session, res->src_ip, res->src_port);

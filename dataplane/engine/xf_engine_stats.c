@@ -297,6 +297,14 @@ xf_engine_udp_tx_checksum(const struct xf_engine *e)
 	return e->udp_tx != NULL ? e->udp_tx : "software";
 }
 
+const char *
+xf_engine_steering(const struct xf_engine *e, uint32_t *rules, uint32_t *refused)
+{
+	*rules = e->port.rules_installed;
+	*refused = e->port.rules_refused;
+	return xf_port_steering_name(e->port.steering);
+}
+
 _Static_assert(XF_PULL_REFUSAL_MAX < 8, "xf_engine_stats.pull_refused has 8 slots");
 
 /* A consistent snapshot of a published session: retried while its RX core writes one. */

@@ -449,6 +449,19 @@ xf_net_neigh_confirm(struct xf_net *net, uint32_t ip, uint64_t now)
 	neigh_set(net, n, XF_NET_NEIGH_REACHABLE, now);
 }
 
+bool
+xf_net_neigh_heard(struct xf_net *net, uint32_t ip, const struct rte_ether_addr *mac, uint64_t now,
+                   bool create)
+{
+	struct xf_net_neigh *n = neigh_find(net, ip);
+
+	if ((n == NULL && !create) || xf_net_next_hop(net, ip) != ip ||
+	    (n != NULL && n->state != XF_NET_NEIGH_INCOMPLETE && n->state != XF_NET_NEIGH_FAILED)) {
+		return false;
+	}
+	return neigh_learn(net, ip, mac, now, create, false);
+}
+
 int
 xf_net_neigh_probe(struct xf_net *net, uint32_t ip, uint64_t now)
 {

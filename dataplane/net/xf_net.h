@@ -304,6 +304,26 @@ uint16_t xf_net_neigh_poll(struct xf_net *net, uint64_t now, uint8_t *arp_frame)
 void xf_net_neigh_confirm(struct xf_net *net, uint32_t ip, uint64_t now);
 
 /**
+ * A frame of a session of ours came from ip through mac: a frame that decoded (with AEAD:
+ * authenticated), or the HELLO of a session just accepted. An entry of ip being resolved
+ * (INCOMPLETE) or FAILED takes that MAC; with create, a missing entry is made with it
+ * too; either is STALE (NUD checks it once used, and the session's acknowledgements
+ * confirm it). The ARP answers of a core whose queue they never reach (RSS puts non-IP
+ * frames on queue 0; a kernel hash puts all ARP on one queue) would otherwise leave it
+ * resolving the peer of the sessions it serves forever. A known entry, a static one, and
+ * a source behind the gateway (the entry is the gateway's) are left as they are.
+ *
+ * @param net     Interface state.
+ * @param ip      The frame's IPv4 source, network order.
+ * @param mac     The frame's Ethernet source.
+ * @param now     Current time in the caller's unit.
+ * @param create  Make a missing entry (an accepted session's peer).
+ * @return true when the entry took the MAC.
+ */
+bool xf_net_neigh_heard(struct xf_net *net, uint32_t ip, const struct rte_ether_addr *mac,
+                        uint64_t now, bool create);
+
+/**
  * The peer has gone silent: probe its next hop now (unicast requests, then broadcast),
  * however recently it was confirmed, so that a peer that came back with another MAC is
  * found before the session times out.

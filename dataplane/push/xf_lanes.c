@@ -4,6 +4,7 @@
  * weight, hard links with their leaders.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,4 +212,51 @@ xf_lanes_free(struct xf_lanes *l)
 		free(l->order);
 		free(l);
 	}
+}
+
+static int
+rule_add(struct xf_lanes_rule *out, unsigned int max, unsigned int *n, uint32_t src, uint32_t dst,
+         uint16_t queue)
+{
+	if (src > UINT16_MAX || dst > UINT16_MAX) {
+		return 0;
+	}
+	if (*n >= max) {
+		return -ENOSPC;
+	}
+	out[*n] = (struct xf_lanes_rule){ .src_port = (uint16_t)src,
+		                          .dst_port = (uint16_t)dst,
+		                          .queue = queue };
+	(*n)++;
+	return 0;
+}
+
+int
+xf_lanes_rules(uint16_t udp_port, const uint16_t *peer_ports, unsigned int npeer, uint16_t nq,
+               struct xf_lanes_rule *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	if (udp_port == 0 || nq == 0) {
+		return -EINVAL;
+	}
+	for (unsigned int k = 1; k < XF_LANES_MAX; k++) {
+		if (rule_add(out, max, &n, 0, (uint32_t)udp_port + k, xf_lanes_queue(k, nq)) < 0) {
+			return -ENOSPC;
+		}
+	}
+	for (unsigned int p = 0; p < npeer; p++) {
+		bool seen = peer_ports[p] == 0;
+
+		for (unsigned int i = 0; i < p && !seen; i++) {
+			seen = peer_ports[i] == peer_ports[p];
+		}
+		for (unsigned int k = 0; k < XF_LANES_MAX && !seen; k++) {
+			if (rule_add(out, max, &n, (uint32_t)peer_ports[p] + k, udp_port,
+			             xf_lanes_queue(k, nq)) < 0) {
+				return -ENOSPC;
+			}
+		}
+	}
+	return (int)n;
 }

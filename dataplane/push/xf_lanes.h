@@ -68,4 +68,44 @@ xf_lanes_count(const struct xf_lanes *l, unsigned int k)
 /** Free a split (NULL is fine). */
 void xf_lanes_free(struct xf_lanes *l);
 
+/** The RX queue (and core) of lane k on a port of nq queues, where steering places it. */
+static inline uint16_t
+xf_lanes_queue(unsigned int k, uint16_t nq)
+{
+	return nq == 0 ? 0 : (uint16_t)(k % nq);
+}
+
+/** One steering rule: IPv4/UDP frames with these ports go to this RX queue. */
+struct xf_lanes_rule {
+	uint16_t src_port; /**< UDP source port, host order; 0: any */
+	uint16_t dst_port; /**< UDP destination port, host order */
+	uint16_t queue;    /**< RX queue */
+};
+
+/** Most rules xf_lanes_rules() makes: our lanes' answers, and 16 per peer port. */
+#define XF_LANES_RULES_MAX(npeer_ports) ((XF_LANES_MAX - 1u) + XF_LANES_MAX * (npeer_ports))
+
+/**
+ * The flow rules that put every lane on its queue on both sides (docs/ENGINE.md,
+ * "Steering"). Lane k of a push sends from our udp_port + k to the peer's udp_port, and
+ * the peer answers from there:
+ * - the answers to our lane k >= 1 (destination udp_port + k, any source) go to queue
+ *   xf_lanes_queue(k);
+ * - the frames of a peer's lane k, and for k = 0 the peer's answers to our sessions on
+ *   udp_port (source peer port + k, destination udp_port) go to xf_lanes_queue(k).
+ * Their matches never overlap. Ports past 65535 get no rule; a peer port listed twice
+ * gets one set.
+ *
+ * @param udp_port    our port (host order), > 0
+ * @param peer_ports  the peers' ports (host order; 0 entries are skipped)
+ * @param npeer       entries in peer_ports
+ * @param nq          RX queues, >= 1
+ * @param out         receives the rules
+ * @param max         room in out
+ * @return rules written; -ENOSPC when out is too small (nothing useful written),
+ *         -EINVAL for udp_port 0 or nq 0.
+ */
+int xf_lanes_rules(uint16_t udp_port, const uint16_t *peer_ports, unsigned int npeer, uint16_t nq,
+                   struct xf_lanes_rule *out, unsigned int max);
+
 #endif

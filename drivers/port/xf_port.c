@@ -100,7 +100,7 @@ choose_offloads(struct xf_port *port, const struct rte_eth_dev_info *info, struc
 		if (port->rss_hf != 0) {
 			ec->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 			ec->rx_adv_conf.rss_conf.rss_hf = port->rss_hf;
-		} else {
+		} else if (!port->kernel_hash && !port->memory_link) {
 			XF_LOG(WARNING, MOD,
 			       "%s: %u queues but no IPv4/UDP RSS: every frame lands on queue 0",
 			       port->name, port->nb_queues);
@@ -307,6 +307,9 @@ xf_port_open(struct xf_port *port, const struct xf_port_conf *conf)
 	}
 	port->dev = info.device;
 	port->memory_link = info.driver_name != NULL && strcmp(info.driver_name, "net_memif") == 0;
+	port->kernel_hash =
+	        info.driver_name != NULL && (strcmp(info.driver_name, "net_af_packet") == 0 ||
+	                                     strcmp(info.driver_name, "net_tap") == 0);
 	if (conf->nb_queues > info.max_rx_queues || conf->nb_queues > info.max_tx_queues) {
 		XF_LOG(ERR, MOD, "%s: %u queue pairs asked, device has at most %u RX and %u TX",
 		       port->name, conf->nb_queues, info.max_rx_queues, info.max_tx_queues);
@@ -549,6 +552,7 @@ xf_port_stop(struct xf_port *port)
 			} while (m == XF_FAULT_OUT_MAX);
 		}
 	}
+	xf_port_unsteer(port);
 	if (!port->started) {
 		return;
 	}

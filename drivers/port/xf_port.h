@@ -48,6 +48,23 @@ struct xf_port_fault_stats {
 	uint64_t refused;         /**< Frames the device refused after the stage. */
 };
 
+/** How a port puts each lane's frames on its RX queue (docs/ENGINE.md, "Steering"). */
+enum xf_port_steering {
+	XF_PORT_STEER_NONE = 0, /**< One queue, or several and nothing spreads frames. */
+	XF_PORT_STEER_SENDER,   /**< net_memif: the sender picks the queue. */
+	XF_PORT_STEER_RSS,      /**< A hash over the 5-tuple, queue not known in advance
+	                             (the device's RSS, or the kernel's flow hash under
+	                             net_af_packet and net_tap). */
+	XF_PORT_STEER_FLOW,     /**< rte_flow rules on the UDP ports, all installed. */
+};
+
+/** One steering rule: IPv4/UDP with these ports to an RX queue. */
+struct xf_port_rule {
+	uint16_t src_port; /**< UDP source port, host order; 0: any. */
+	uint16_t dst_port; /**< UDP destination port, host order. */
+	uint16_t queue;    /**< RX queue. */
+};
+
 /** A port brought up by xf_port_open. Fields are read-only for users. */
 struct xf_port {
 	uint16_t port_id;   /**< ethdev port id. */
@@ -61,8 +78,16 @@ struct xf_port {
 	bool tx_ip_cksum;   /**< NIC computes IPv4 header checksums. */
 	bool tx_udp_cksum;  /**< NIC computes UDP checksums. */
 	bool memory_link;   /**< net_memif: the "wire" is memory shared with the peer process */
-	bool hotplugged;    /**< We probed it, so close removes it. */
-	bool started;       /**< Between start and stop. */
+	bool kernel_hash;   /**< net_af_packet, net_tap: the kernel spreads frames over the
+	                         queues by its flow hash (PACKET_FANOUT_HASH; tun's queue
+	                         selection), whatever rss_hf says. */
+	enum xf_port_steering steering;  /**< Set by xf_port_steer(). */
+	uint32_t rules_installed;        /**< Flow rules in place. */
+	uint32_t rules_refused;          /**< Flow rules the device refused (validate or
+	                                      create); then none stays in place. */
+	struct rte_flow **flows;         /**< The rules in place (rules_installed of them). */
+	bool hotplugged;                 /**< We probed it, so close removes it. */
+	bool started;                    /**< Between start and stop. */
 	struct rte_ether_addr mac;       /**< The port's MAC address. */
 	char name[RTE_ETH_NAME_MAX_LEN]; /**< ethdev name. */
 	struct rte_device *dev;          /**< Underlying device (for removal). */
@@ -110,6 +135,38 @@ int xf_port_open(struct xf_port *port, const struct xf_port_conf *conf);
  * @return 0, or the -errno of rte_eth_dev_start.
  */
 int xf_port_start(struct xf_port *port);
+
+/**
+ * Steer frames to RX queues by flow rules (ETH / IPV4 / UDP ports -> QUEUE), all or
+ * none: each rule is validated and created; if the device refuses one (rte_flow_validate
+ * or rte_flow_create fails: no rte_flow, no UDP port match, no room), the ones made are
+ * destroyed and the port falls back to a hash over the 5-tuple (XF_PORT_STEER_RSS) when
+ * it has one, XF_PORT_STEER_NONE otherwise. One queue: NONE, nothing tried; net_memif:
+ * SENDER, nothing tried. Control path, on a started port; call it once.
+ *
+ * @param port   A started port.
+ * @param rules  The rules (queues below port->nb_queues).
+ * @param n      Number of rules.
+ * @return The steering now in effect (also in port->steering); rules_installed and
+ *         rules_refused count the rules.
+ */
+enum xf_port_steering xf_port_steer(struct xf_port *port, const struct xf_port_rule *rules,
+                                    unsigned int n);
+
+/**
+ * Name of a steering: "none", "sender", "rss", "flow".
+ *
+ * @param s  A steering.
+ * @return A static string.
+ */
+const char *xf_port_steering_name(enum xf_port_steering s);
+
+/**
+ * Destroy the port's flow rules (idempotent). xf_port_stop() calls it.
+ *
+ * @param port  A port.
+ */
+void xf_port_unsteer(struct xf_port *port);
 
 /**
  * Read the link status without waiting.

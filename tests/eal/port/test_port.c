@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "xf_base.h"
 #include "xf_net.h"
 #include "xf_port.h"
 #include "xf_test.h"
@@ -626,6 +627,95 @@ test_pool_create(void)
 	xf_port_pool_free(NULL);
 }
 
+/* Open dev with nq queues (started). */
+static void
+open_dev(struct xf_port *p, const char *dev, uint16_t nq)
+{
+	struct xf_port_conf c = { .device = dev,
+		                  .nb_queues = nq,
+		                  .nb_rxd = 256,
+		                  .nb_txd = 256,
+		                  .mtu = 1500,
+		                  .mp = pool };
+
+	CU_ASSERT_EQUAL_FATAL(xf_port_open(p, &c), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_port_start(p), 0);
+}
+
+static const struct xf_port_rule steer_rules[] = {
+	{ .src_port = 0, .dst_port = 7001, .queue = 1 },
+	{ .src_port = 7000, .dst_port = 7000, .queue = 0 },
+	{ .src_port = 7001, .dst_port = 7000, .queue = 1 },
+};
+
+/*
+ * Steering: one queue needs none; a device without rte_flow (net_ring) refuses every
+ * rule and, without RSS, spreads nothing; net_tap (TC flower rules; this needs
+ * /dev/net/tun and CAP_NET_ADMIN) installs them all where the kernel has the multiq
+ * qdisc and flower, and otherwise refuses them (its validate accepts, its create fails)
+ * and falls back to the kernel's hash over the queues. Either way no rule stays half.
+ */
+static void
+test_steering(void)
+{
+	struct rte_ring *rx[2], *tx[2];
+	struct xf_port p;
+	char dev[96];
+	unsigned int n = XF_ARRAY_SIZE(steer_rules);
+
+	open_dev(&p, "net_null_steer1", 1);
+	CU_ASSERT_EQUAL(xf_port_steer(&p, steer_rules, n), XF_PORT_STEER_NONE);
+	CU_ASSERT_EQUAL(p.rules_installed + p.rules_refused, 0);
+	xf_port_close(&p);
+
+	for (unsigned int i = 0; i < 2; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "r_steer_rx%u", i);
+		rx[i] = rte_ring_create(name, 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "r_steer_tx%u", i);
+		tx[i] = rte_ring_create(name, 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		CU_ASSERT_FATAL(rx[i] != NULL && tx[i] != NULL);
+	}
+	CU_ASSERT_FATAL(rte_eth_from_rings("steer", rx, 2, tx, 2, SOCKET_ID_ANY) >= 0);
+	open_dev(&p, "net_ring_steer", 2);
+	CU_ASSERT_EQUAL(xf_port_steer(&p, steer_rules, n), XF_PORT_STEER_NONE);
+	CU_ASSERT_EQUAL(p.rules_installed, 0);
+	CU_ASSERT_EQUAL(p.rules_refused, n);
+	CU_ASSERT_STRING_EQUAL(xf_port_steering_name(p.steering), "none");
+	xf_port_close(&p);
+
+	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0) {
+		printf("\n  net_tap part not run: needs root and /dev/net/tun\n");
+		return;
+	}
+	snprintf(dev, sizeof(dev), "net_tap_steer,iface=xfst%d", (int)(getpid() % 100000));
+	open_dev(&p, dev, 2);
+	CU_ASSERT_TRUE(p.kernel_hash);
+	switch (xf_port_steer(&p, steer_rules, n)) {
+	case XF_PORT_STEER_FLOW:
+		CU_ASSERT_EQUAL(p.rules_installed, n);
+		CU_ASSERT_EQUAL(p.rules_refused, 0);
+		break;
+	case XF_PORT_STEER_RSS:
+		CU_ASSERT_EQUAL(p.rules_installed, 0);
+		CU_ASSERT_EQUAL(p.rules_refused, n);
+		printf("\n  net_tap refused the flow rules here; fell back to the kernel's hash\n");
+		break;
+	default:
+		CU_FAIL("net_tap with 2 queues: neither flow nor rss");
+	}
+	/* A queue the port lacks is refused before the device is asked; all or none. */
+	{
+		struct xf_port_rule bad[2] = { steer_rules[0], { .dst_port = 7002, .queue = 2 } };
+
+		CU_ASSERT_EQUAL(xf_port_steer(&p, bad, 2), XF_PORT_STEER_RSS);
+		CU_ASSERT_EQUAL(p.rules_installed, 0);
+		CU_ASSERT(p.rules_refused >= 1);
+	}
+	xf_port_close(&p);
+}
+
 static const struct xf_test tests[] = {
 	{ "open a ring pair, link up", test_link_up },
 	{ "ARP resolve across the pair", test_arp },
@@ -638,6 +728,7 @@ static const struct xf_test tests[] = {
 	{ "a pool's pages populated at start", test_pool_populate },
 	{ "the port's pool holds one frame per mbuf", test_pool_create },
 	{ "port counters, total and per queue", test_port_stats },
+	{ "steering: flow rules, all or none, and the fallback", test_steering },
 };
 
 int

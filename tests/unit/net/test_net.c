@@ -110,6 +110,38 @@ test_arp_not_for_us(void)
 	expect_drop(60, 0, XF_NET_DROP_ARP_NOT_US);
 }
 
+/* A session's frame fills an entry being resolved, and only such an entry. */
+static void
+test_neigh_heard(void)
+{
+	struct rte_ether_addr mac, pm, om;
+	uint8_t arp[64];
+	uint16_t arp_len;
+
+	net_setup();
+	memcpy(pm.addr_bytes, peer_mac, 6);
+	memcpy(om.addr_bytes, peer_mac, 6);
+	om.addr_bytes[5] ^= 0x40;
+	/* No entry: nothing is created from a frame, but an accepted session makes one. */
+	CU_ASSERT_FALSE(xf_net_neigh_heard(&net, be_ip(peer_ip), &pm, 10, false));
+	CU_ASSERT_TRUE(xf_net_neigh_heard(&net, be_ip(other_ip), &pm, 10, true));
+	CU_ASSERT_EQUAL(xf_net_neigh_lookup(&net, be_ip(other_ip), &mac), 0);
+	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 0, &mac, arp, &arp_len),
+	                -EAGAIN);
+	/* Resolving: the frame's MAC is taken (STALE), and frames can go. */
+	CU_ASSERT_TRUE(xf_net_neigh_heard(&net, be_ip(peer_ip), &pm, 20, false));
+	CU_ASSERT_EQUAL(xf_net_neigh_resolve(&net, be_ip(peer_ip), 21, &mac, arp, &arp_len), 0);
+	CU_ASSERT(memcmp(mac.addr_bytes, peer_mac, 6) == 0);
+	CU_ASSERT_EQUAL(xf_net_neigh_lookup(&net, be_ip(peer_ip), &mac), 0);
+	/* Known: another MAC in a frame changes nothing (that is ARP's and NUD's). */
+	CU_ASSERT_FALSE(xf_net_neigh_heard(&net, be_ip(peer_ip), &om, 30, true));
+	CU_ASSERT_EQUAL(xf_net_neigh_lookup(&net, be_ip(peer_ip), &mac), 0);
+	CU_ASSERT(memcmp(mac.addr_bytes, peer_mac, 6) == 0);
+	/* A source off the subnet: its entry would be the gateway's. */
+	CU_ASSERT_FALSE(
+	        xf_net_neigh_heard(&net, be_ip((const uint8_t[4]){ 10, 99, 0, 1 }), &pm, 40, true));
+}
+
 static void
 test_arp_malformed(void)
 {
@@ -595,6 +627,7 @@ static const struct xf_test tests[] = {
 	{ "L2 drops", test_l2_drops },
 	{ "IPv4 drops", test_ip_drops },
 	{ "UDP to the lanes' ports", test_udp_lane_ports },
+	{ "a session's frame resolves a neighbour being resolved", test_neigh_heard },
 	{ "UDP drops", test_udp_drops },
 	{ "RX offload flags", test_rx_offload_flags },
 	{ "TX header build", test_tx_build },

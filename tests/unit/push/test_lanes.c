@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xf_base.h"
 #include "xf_lanes.h"
 #include "xf_test.h"
 
@@ -340,6 +341,76 @@ test_hard_links(void)
 	CU_ASSERT_EQUAL(errno, ENOENT);
 }
 
+/* The queue rules send a frame to; -1: none matches; -2: more than one does. */
+static int
+rules_queue(const struct xf_lanes_rule *r, int n, uint16_t src, uint16_t dst)
+{
+	int q = -1;
+
+	for (int i = 0; i < n; i++) {
+		if (r[i].dst_port == dst && (r[i].src_port == 0 || r[i].src_port == src)) {
+			q = q == -1 ? r[i].queue : -2;
+		}
+	}
+	return q;
+}
+
+/* Every lane of a push from A to B lands on queue k % nq on both sides, and so do the
+ * answers to A's sessions on its own port; nothing else is claimed twice. */
+static void
+test_steering_rules(void)
+{
+	static const struct {
+		uint16_t a, b, nqa, nqb;
+	} cases[] = { { 7000, 7000, 2, 2 },
+		      { 7000, 9100, 4, 3 },
+		      { 40000, 7000, 8, 1 },
+		      { 7000, 7008, 3, 5 } };
+	struct xf_lanes_rule ra[XF_LANES_RULES_MAX(2)], rb[XF_LANES_RULES_MAX(2)];
+
+	for (unsigned int c = 0; c < XF_ARRAY_SIZE(cases); c++) {
+		uint16_t pa[2] = { cases[c].b, cases[c].b }; /* listed twice: one set */
+		uint16_t pb[2] = { 0, cases[c].a };          /* 0: skipped */
+		int na = xf_lanes_rules(cases[c].a, pa, 2, cases[c].nqa, ra, XF_ARRAY_SIZE(ra));
+		int nb = xf_lanes_rules(cases[c].b, pb, 2, cases[c].nqb, rb, XF_ARRAY_SIZE(rb));
+
+		CU_ASSERT_EQUAL(na, (int)(XF_LANES_MAX - 1 + XF_LANES_MAX));
+		CU_ASSERT_EQUAL(nb, (int)(XF_LANES_MAX - 1 + XF_LANES_MAX));
+		for (unsigned int k = 0; k < XF_LANES_MAX; k++) {
+			uint16_t src = (uint16_t)(cases[c].a + k);
+
+			/* B takes lane k's frames on k % nqb; A its answers on k % nqa. */
+			CU_ASSERT_EQUAL(rules_queue(rb, nb, src, cases[c].b),
+			                (int)(k % cases[c].nqb));
+			CU_ASSERT_EQUAL(rules_queue(ra, na, cases[c].b, src),
+			                (int)(k % cases[c].nqa));
+		}
+		/* Another host's sessions to our port are left to the hash. */
+		CU_ASSERT_EQUAL(rules_queue(rb, nb, 5555, cases[c].b), -1);
+		for (int i = 0; i < na; i++) {
+			CU_ASSERT(ra[i].queue < cases[c].nqa);
+			CU_ASSERT_EQUAL(rules_queue(ra, na,
+			                            ra[i].src_port != 0 ? ra[i].src_port : 1,
+			                            ra[i].dst_port),
+			                ra[i].queue);
+		}
+	}
+	/* Ports past 65535 get no rule. */
+	{
+		uint16_t peer = 65530;
+		int n = xf_lanes_rules(65533, &peer, 1, 2, ra, XF_ARRAY_SIZE(ra));
+
+		CU_ASSERT_EQUAL(n, 2 + 6);
+		for (int i = 0; i < n; i++) {
+			CU_ASSERT(ra[i].dst_port >= 65533);
+			CU_ASSERT(ra[i].src_port == 0 || ra[i].src_port >= 65530);
+		}
+	}
+	CU_ASSERT_EQUAL(xf_lanes_rules(7000, NULL, 0, 2, ra, XF_LANES_MAX - 2), -ENOSPC);
+	CU_ASSERT_EQUAL(xf_lanes_rules(0, NULL, 0, 2, ra, XF_ARRAY_SIZE(ra)), -EINVAL);
+	CU_ASSERT_EQUAL(xf_lanes_rules(7000, NULL, 0, 0, ra, XF_ARRAY_SIZE(ra)), -EINVAL);
+}
+
 static const struct xf_test tests[] = {
 	{ "bad arguments", test_bad_args },
 	{ "an empty list, a list of directories", test_empty_and_dirs_only },
@@ -348,6 +419,7 @@ static const struct xf_test tests[] = {
 	{ "uniform sizes: within one file of the mean", test_uniform },
 	{ "one giant file", test_one_giant },
 	{ "hard links with their leaders", test_hard_links },
+	{ "steering rules: each lane on queue k % nq on both sides", test_steering_rules },
 };
 
 int
