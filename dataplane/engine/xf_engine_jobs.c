@@ -284,6 +284,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 			return;
 		}
 		cfg.auth = j->msg1;
+		cfg.auth_len = j->msg1_len;
 	}
 	/* Reloadable: a job takes the parameters in effect when it starts. */
 	xf_engine_get_params(e, &par);

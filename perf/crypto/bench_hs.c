@@ -74,7 +74,7 @@ static struct xf_noise_cookie_jar jar;
 static struct xf_noise_cookie_jar jar_mb; /* bound to an ipsec-mb manager */
 static struct xf_hs_queue q;
 static struct xf_msg *hellos;
-static uint8_t (*msg1s)[XF_NOISE_MSG1_LEN];
+static uint8_t (*msg1s)[XF_NOISE_MSG1_LEN + 8]; /* the payload: dest, as a push sends it */
 static uint64_t ts_next = 1000;
 static atomic_bool serving;
 static const uint8_t src[6] = { 10, 0, 0, 4, 0x12, 0x34 };
@@ -109,18 +109,15 @@ make_hellos(unsigned int n)
 		m->hdr.session = 1000 + i;
 		m->hello.min_version = m->hello.max_version = XF_PROTO_VERSION;
 		m->hello.max_payload = 8900;
-		m->hello.flags = XF_HELLO_F_AEAD;
-		m->hello.dest = dest;
-		m->hello.dest_len = (uint16_t)strlen(dest);
-		xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, 0, dest,
-		               m->hello.dest_len);
+		m->hello.flags = XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST;
+		xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, 0);
 		if (xf_noise_initiate(&hs, &init, &init_peer, &pro, m->hdr.session, NULL, ts_next++,
-		                      1, msg1s[i]) != 0) {
+		                      1, (const uint8_t *)dest, strlen(dest), msg1s[i]) != 0) {
 			abort();
 		}
 		xf_noise_hs_wipe(&hs);
 		m->hello.auth = msg1s[i];
-		m->hello.auth_len = XF_NOISE_MSG1_LEN;
+		m->hello.auth_len = (uint16_t)sizeof(msg1s[i]);
 	}
 }
 
@@ -138,17 +135,16 @@ run_inline(unsigned int n)
 	struct xf_noise_prologue pro;
 	struct xf_noise_keys keys;
 	struct xf_noise_hs hs;
-	uint8_t msg2[XF_NOISE_MSG2_LEN];
+	uint8_t msg2[XF_NOISE_MSG2_LEN], field[sizeof(dest) - 1];
 	double s;
 
 	for (unsigned int i = 0; i < n; i++) {
 		const struct xf_msg *m = &hellos[i];
 
-		xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, 0, dest,
-		               m->hello.dest_len);
+		xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, 0);
 		if (mac1(m) != 0 ||
 		    xf_noise_consume_initiation(&hs, &resp, &resp_peer, 1, &pro, m->hello.auth,
-		                                XF_NOISE_MSG1_LEN) != 0 ||
+		                                m->hello.auth_len, field) != 0 ||
 		    xf_noise_respond(&hs, m->hdr.session, NULL, msg2, &keys) != 0) {
 			abort();
 		}
@@ -233,7 +229,7 @@ run_mac1(struct xf_noise_cookie_jar *j, unsigned int n, unsigned int reps, doubl
 
 	for (unsigned int r = 0; r < reps; r++) {
 		for (unsigned int i = 0; i < n; i++) {
-			if (xf_noise_check_macs(&resp, j, msg1s[i], XF_NOISE_MSG1_LEN, src,
+			if (xf_noise_check_macs(&resp, j, msg1s[i], sizeof(msg1s[i]), src,
 			                        sizeof(src), false, 1) != 0) {
 				abort();
 			}

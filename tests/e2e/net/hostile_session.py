@@ -144,13 +144,15 @@ class Session:
         return pn
 
     def hello_body(self, dest, nonce, max_payload=1456, flags=0):
-        """A HELLO's payload: with keys, AEAD asked and Noise message 1 after dest."""
+        """A HELLO's payload: with keys, AEAD asked and Noise message 1, whose payload
+        holds dest (none of it in clear); without, dest in clear."""
         if not self.ini:
             return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, flags, nonce,
                                len(dest), 0) + dest
-        m1 = self.ini.msg1(self.sid, xfsec.F_AEAD | flags, max_payload, time.time_ns(), dest)
-        return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0,
-                           xfsec.F_AEAD | flags, nonce, len(dest), len(m1)) + dest + m1
+        flags |= xfsec.F_AEAD | xfsec.F_SEALED_DEST
+        m1 = self.ini.msg1(self.sid, flags, max_payload, time.time_ns(), dest)
+        return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, flags, nonce, 0,
+                           len(m1)) + m1
 
     def hello(self, dest, deadline, ack=True, flags=0):
         """HELLO, again until answered. Returns (status, window); acknowledges an
@@ -621,7 +623,8 @@ def nokey(src, dst):
     counts["bad_frames"] = counts.get("bad_frames", 0) + 3
     counts["hs_mode"] = counts.get("hs_mode", 0) + unanswered(
         ss, ss.hello_body(b"nk", 2), "nokey: HELLO in clear")
-    body = struct.pack(">HHHHIIQHH", VERSION, VERSION, 1456, 0, 0, xfsec.F_AEAD, 3, 0,
+    body = struct.pack(">HHHHIIQHH", VERSION, VERSION, 1456, 0, 0,
+                       xfsec.F_AEAD | xfsec.F_SEALED_DEST, 3, 0,
                        xfsec.MSG1_LEN) + os.urandom(xfsec.MSG1_LEN)
     counts["hs_bad_mac"] = counts.get("hs_bad_mac", 0) + unanswered(
         ss, body, "nokey: made-up message 1")
