@@ -6,6 +6,8 @@
 # the push (session.security aead, the default) has --delete and a filter rule, and
 # neither its destination path nor the rule is in any byte of the file: the HELLO in it
 # carries them sealed in Noise message 1 (docs/PROTOCOL.md 3.1), as many bytes as they take;
+# a destination field of 1256 bytes, the most a HELLO holds at MTU 1500 under AEAD, goes,
+# and one of 1257 is refused before anything is sent;
 # a second capture while one runs is refused (busy); the control command refuses
 # arguments out of bounds (port, count, timeout, path), each with its reason.
 #
@@ -104,6 +106,22 @@ echo "$XFN_NAME: HELLO (sealed_dest, dest_len, field in message 1): $sealed; exp
 for s in "$dest" "$rule" conf1dential s3cret-rule; do
 	! grep -a -F -q -- "$s" "$T/B.pcapng" || xfn_fail "'$s' is in clear in the capture"
 done
+# The largest destination field a HELLO holds at MTU 1500 under AEAD, 1472 - 16 - 52 - 148
+# = 1256 bytes (docs/PROTOCOL.md 3.1): "b1", a NUL and 1253 bytes of rules ("- PAT\n"
+# each) go; one byte more is refused before anything is sent.
+rules_file() { # LAST_PATTERN_LEN: nine rules of 125 bytes, then one of LEN + 3
+	for i in 1 2 3 4 5 6 7 8 9; do printf -- '%s\n' "zz$i$(printf 'q%.0s' $(seq 119))"; done
+	printf -- '%s\n' "zy$(printf 'q%.0s' $(seq $(($1 - 2))))"
+}
+rules_file 125 >"$T/rules-fit"
+rules_file 126 >"$T/rules-over"
+out=$(xfn_ctl A push "$T/src" peer:b1 --wait --delete --exclude-from "$T/rules-fit" 2>&1) ||
+	xfn_fail "a push whose destination field is 1256 bytes (the most a HELLO holds) failed: $out"
+rc=0
+err=$(xfn_ctl A push "$T/src" peer:b2 --delete --exclude-from "$T/rules-over" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] && case $err in *"more than the 1256 bytes a HELLO holds"*) true ;; *) false ;; esac ||
+	xfn_fail "a destination field of 1257 bytes was not refused (exit $rc): $err"
+echo "$XFN_NAME: a destination field of 1256 bytes went, 1257 was refused"
 # After the capture the cores copy nothing: written stays, the next capture starts.
 xfn_ctl B capture --port wire0 --count 2 --timeout 1 "$T/after.pcapng" >/dev/null 2>&1 || true
 [ -s "$T/after.pcapng" ] || xfn_fail "no file from a capture after the first"
