@@ -94,10 +94,11 @@ F["hello.flags.hardlinks"] = ProtoField.bool("xferd.hello.flags.hardlinks", "HAR
 F["hello.flags.compress"] = ProtoField.bool("xferd.hello.flags.compress", "COMPRESS", 32, nil, 0x100)
 F["hello.flags.owner"] = ProtoField.bool("xferd.hello.flags.owner", "OWNER", 32, nil, 0x200)
 F["hello.flags.pull"] = ProtoField.bool("xferd.hello.flags.pull", "PULL", 32, nil, 0x1000)
+F["hello.flags.sealed_dest"] = ProtoField.bool("xferd.hello.flags.sealed_dest", "SEALED_DEST (the destination field is in message 1, encrypted)", 32, nil, 0x4000)
 F["hello.flags.redo"] = ProtoField.bool("xferd.hello.flags.redo", "REDO", 32, nil, 0x8000)
 F["hello.flags.filters"] = ProtoField.bool("xferd.hello.flags.filters", "FILTERS", 32, nil, 0x10000)
 F["hello.cookie"] = ProtoField.bytes("xferd.hello.cookie", "Cookie reply (nonce and sealed cookie)")
-uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffe6c00)
+uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffe2c00)
 uint("hello.nonce", "Nonce", ProtoField.uint64, base.HEX)
 uint("hello.dest_len", "Destination length", ProtoField.uint16, base.DEC)
 uint("hello.auth_len", "Handshake length", ProtoField.uint16, base.DEC)
@@ -111,6 +112,8 @@ uint("noise.receiver_index", "Receiver index", ProtoField.uint32, base.HEX)
 F["noise.ephemeral"] = ProtoField.bytes("xferd.noise.ephemeral", "Ephemeral public key")
 F["noise.static"] = ProtoField.bytes("xferd.noise.static", "Static public key (encrypted)")
 F["noise.timestamp"] = ProtoField.bytes("xferd.noise.timestamp", "TAI64N timestamp (encrypted)")
+F["noise.payload"] = ProtoField.bytes("xferd.noise.payload", "TAI64N timestamp and destination field (encrypted)")
+uint("noise.sealed_dest_len", "Destination field length (encrypted in message 1)", ProtoField.uint16, base.DEC)
 F["noise.empty"] = ProtoField.bytes("xferd.noise.empty", "Empty (tag only)")
 F["noise.mac1"] = ProtoField.bytes("xferd.noise.mac1", "mac1")
 F["noise.mac2"] = ProtoField.bytes("xferd.noise.mac2", "mac2")
@@ -312,7 +315,16 @@ local function noise_msg(c, n, is_hello)
 		c:take("noise.sender_index", 4, t)
 		c:take("noise.ephemeral", 32, t, "bytes")
 		c:take("noise.static", 48, t, "bytes")
-		c:take("noise.timestamp", 28, t, "bytes")
+		-- One AEAD: the timestamp, then the HELLO's destination field (SEALED_DEST),
+		-- then the tag; nothing of the field is readable here.
+		if n > 148 then
+			if t then
+				t:add(F["noise.sealed_dest_len"], n - 148):set_generated()
+			end
+			c:take("noise.payload", 28 + n - 148, t, "bytes")
+		else
+			c:take("noise.timestamp", 28, t, "bytes")
+		end
 		c:take("noise.mac1", 16, t, "bytes")
 		c:take("noise.mac2", 16, t, "bytes")
 	else
@@ -352,6 +364,7 @@ body[1] = function(c, ack)
 		ft:add(F["hello.flags.compress"], fr)
 		ft:add(F["hello.flags.owner"], fr)
 		ft:add(F["hello.flags.pull"], fr)
+		ft:add(F["hello.flags.sealed_dest"], fr)
 		ft:add(F["hello.flags.redo"], fr)
 		ft:add(F["hello.flags.filters"], fr)
 		ft:add(F["hello.flags.reserved"], fr)
@@ -364,9 +377,10 @@ body[1] = function(c, ack)
 	if not c:need(dest_len, "destination") then
 		return
 	end
-	-- With FILTERS the field is the destination, a NUL and the rules (docs/PROTOCOL.md 6.12).
+	-- With FILTERS the field is the destination, a NUL and the rules (docs/PROTOCOL.md 6.12);
+	-- with SEALED_DEST it is in message 1's payload, not here.
 	local nul = nil
-	if bit.band(flags, 0x10000) ~= 0 then
+	if bit.band(flags, 0x10000) ~= 0 and bit.band(flags, 0x4000) == 0 then
 		for i = 0, dest_len - 1 do
 			if c.tvb(c.off + i, 1):uint() == 0 then
 				nul = i
@@ -394,13 +408,29 @@ body[1] = function(c, ack)
 	-- A responder under load answers with a cookie reply: a HELLO_ACK with COOKIE alone,
 	-- window 0, and 52 bytes of cookie (docs/PROTOCOL.md 3.1, docs/SECURITY.md 3).
 	local cookie = ack and flags == 0x10
+	local sealed = bit.band(flags, 0x4000) ~= 0
 	local want = 0
 	if cookie then
 		want = 52
+	elseif aead and not ack then
+		-- Message 1 and, in its payload, the destination field (docs/PROTOCOL.md 3.1).
+		want = auth_len
+		if auth_len < 148 or auth_len > 148 + 4095 then
+			c:fail("field", "auth_len " .. auth_len .. " (expected 148 to 4243)")
+			want = -1 -- said: no second error, and the bytes are skipped
+		end
+		if not sealed then
+			c:fail("field", "AEAD without SEALED_DEST: a destination in clear")
+		elseif dest_len ~= 0 then
+			c:fail("field", "SEALED_DEST with dest_len " .. dest_len)
+		end
 	elseif aead then
-		want = ack and 76 or 148
+		want = 76
 	end
-	if auth_len ~= want then
+	if not aead and sealed and not ack then
+		c:fail("field", "SEALED_DEST without AEAD")
+	end
+	if auth_len ~= want and want >= 0 then
 		c:fail("field", "auth_len " .. auth_len .. " (expected " .. want .. ")")
 	end
 	if auth_len > 0 then
@@ -417,7 +447,7 @@ body[1] = function(c, ack)
 		if bit.band(flags, 0x4) == 0 then
 			reserved0(c, window, "window without DELETE")
 		end
-		reserved0(c, bit.band(flags, 0xfffe6c10), "flag bits 4, 10, 11, 13, 14 and 17..31")
+		reserved0(c, bit.band(flags, 0xfffe2c10), "flag bits 4, 10, 11, 13 and 17..31")
 		if minv == 0 or minv > maxv then
 			c:fail("field", "versions " .. minv .. ".." .. maxv)
 		end

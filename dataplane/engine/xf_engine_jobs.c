@@ -171,10 +171,11 @@ int
 eng_job_rules(const struct xf_engine *e, struct eng_job *j, const struct xf_filter *f, char *err,
               size_t err_len)
 {
-	/* The HELLO must fit the payload this side announces, with message 1 under AEAD
-	 * (docs/PROTOCOL.md 3.1). */
+	/* The HELLO must fit the payload this side announces (under AEAD less the tag a
+	 * sealed frame adds, as job_start announces it), with message 1 under AEAD
+	 * (docs/PROTOCOL.md 3.1), as xf_engine_pull.c counts a request. */
 	size_t room = XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX) - XF_HDR_LEN - HELLO_BODY -
-	              (e->aead ? XF_HELLO_AUTH_LEN : 0u);
+	              (e->aead ? XF_SECURE_FRAME_OVERHEAD + XF_HELLO_AUTH_LEN : 0u);
 	size_t dl = j->hello_dest_len;
 	long n;
 
@@ -284,6 +285,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 			return;
 		}
 		cfg.auth = j->msg1;
+		cfg.auth_len = j->msg1_len;
 	}
 	/* Reloadable: a job takes the parameters in effect when it starts. */
 	xf_engine_get_params(e, &par);

@@ -161,7 +161,10 @@ struct eng_job {
 	/* AEAD (owned by the RX core): the handshake until HELLO_ACK, then the keys */
 	struct xf_noise_peer npeer;
 	struct xf_noise_hs hs;
-	uint8_t msg1[XF_NOISE_MSG1_LEN];
+	/** Its message 1, msg1_len bytes: the destination field (hello_dest) is its payload
+	 *  (XF_HELLO_F_SEALED_DEST), so every message 1 of the job has this length. */
+	uint8_t msg1[XF_NOISE_MSG1_MAX];
+	uint16_t msg1_len;
 	/* The handshakes of earlier copies of the first HELLO (each resent with a fresh
 	 * message 1): the responder answers the first it got, which may be any of them. */
 	struct xf_noise_hs hs_old[ENG_HELLO_FRESH_MAX];
@@ -174,7 +177,7 @@ struct eng_job {
 	uint32_t hello_window;      /**< of its HELLO, likewise (the --max-delete limit) */
 	bool rekeying;              /**< a new handshake's message 1 is out (hs holds it) */
 	bool peer_gone;             /**< aborted: a reload removed or re-keyed its peer */
-	uint8_t rekey_msg1[XF_NOISE_MSG1_LEN]; /**< that message 1 (msg1 is the push's) */
+	uint8_t rekey_msg1[XF_NOISE_MSG1_MAX]; /**< that message 1 (msg1 is the push's) */
 	uint64_t rekey_sent_ns;                /**< when that message 1 went out */
 	/* published by the RX core */
 	atomic_uint seq;
@@ -636,7 +639,7 @@ int eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip,
 struct rte_mbuf *eng_secure_tx(struct eng_rx *rx, struct xf_secure_sess *s, struct rte_mbuf *m,
                                uint16_t *len);
 void eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload,
-                         uint32_t hello_window, const char *dest, uint16_t dest_len);
+                         uint32_t hello_window);
 struct rte_mbuf *eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m,
                                         uint16_t len);
 int eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,

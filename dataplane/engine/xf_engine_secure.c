@@ -34,6 +34,7 @@
 #define MODULE "engine"
 
 _Static_assert(XF_HELLO_AUTH_LEN == XF_NOISE_MSG1_LEN, "HELLO carries message 1");
+_Static_assert(XF_HELLO_AUTH_MAX == XF_NOISE_MSG1_MAX, "its payload, the destination field");
 _Static_assert(XF_HELLO_ACK_AUTH_LEN == XF_NOISE_MSG2_LEN, "HELLO_ACK carries message 2");
 
 /* The HELLO's offsets inside a frame (HELLO_BODY: xf_engine_priv.h). */
@@ -183,18 +184,20 @@ eng_secure_destroy(struct xf_engine *e)
 
 /*
  * The prologue binds what the HELLO offers: the protocol version in the header and the
- * HELLO's flags, max_payload and destination (and, with XF_HELLO_F_DELETE, its window: the
- * limit), so that a middlebox that changed any of them (to turn AEAD off, to redirect a
- * push to another volume or to raise its deletion limit, say) makes the handshake fail.
- * Every HELLO of a job (the first, its fresh copies, a new handshake's) carries the same
- * fields, so each builds the same prologue.
+ * HELLO's flags and max_payload (and, with XF_HELLO_F_DELETE, its window: the limit), so
+ * that a middlebox that changed any of them (to turn AEAD off or to raise a deletion
+ * limit, say) makes the handshake fail. The destination field (which volume, which path,
+ * the rules, a pull request) is message 1's payload (XF_HELLO_F_SEALED_DEST): encrypted
+ * and authenticated by the handshake, so neither read nor changed on the way. Every HELLO
+ * of a job (the first, its fresh copies, a new handshake's) carries the same fields and
+ * the same payload, so each builds the same prologue.
  */
 void
 eng_secure_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload,
-                    uint32_t hello_window, const char *dest, uint16_t dest_len)
+                    uint32_t hello_window)
 {
 	/* The handshake thread builds the responder's from a record the same way. */
-	xf_hs_prologue(pro, hello_flags, max_payload, hello_window, dest, dest_len);
+	xf_hs_prologue(pro, hello_flags, max_payload, hello_window);
 }
 
 static uint64_t
@@ -204,6 +207,18 @@ unix_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A job's message 1 (msg1_len bytes at msg), its destination field the payload. */
+static int
+job_initiate(struct eng_rx *rx, struct eng_job *j, uint8_t *msg)
+{
+	struct xf_noise_prologue pro;
+
+	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window);
+	return xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
+	                         unix_now(), rx->now, (const uint8_t *)j->hello_dest,
+	                         j->hello_dest_len, msg);
 }
 
 /* A push's message 1 of a new handshake goes out again, fresh, after this long unanswered. */
@@ -239,25 +254,25 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 {
 	const struct xf_engine_conf *c = &rx->e->conf;
 	const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
-	struct xf_noise_prologue pro;
 
 	if (!c->has_private_key || !peer->has_key) {
 		return -ENOKEY;
 	}
+	if (j->hello_dest_len > XF_NOISE_PAYLOAD_MAX) {
+		return -E2BIG; /* bounded by XF_PATH_MAX where it is made */
+	}
 	/* This core's state of the peer holds its key and the PSK (the configuration's
 	 * copies are wiped once the engine is made). */
 	j->npeer = rx->npeers[j->req.peer];
-	eng_secure_prologue(&pro, hello_flags, max_payload, hello_window, j->hello_dest,
-	                    j->hello_dest_len);
 	j->hello_flags = hello_flags;
 	j->hello_max_payload = max_payload;
 	j->hello_window = hello_window;
+	j->msg1_len = (uint16_t)(XF_NOISE_MSG1_LEN + j->hello_dest_len);
 	j->sec_ready = false;
 	j->rekeying = false;
 	j->n_hs_old = 0;
 	j->hello_sends = 0;
-	return xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
-	                         unix_now(), rx->now, j->msg1);
+	return job_initiate(rx, j, j->msg1);
 }
 
 /* The source a cookie is bound to: the address and port as seen on the wire. */
@@ -333,8 +348,8 @@ cookie_out(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t 
 	st32(b + 20, (uint32_t)hello->hello.nonce);
 	st16(b + 26, XF_NOISE_COOKIE_LEN_MSG);
 	src_bytes(src, ip, port);
-	if (xf_noise_cookie_reply(&rx->e->local, &rx->jar, hello->hello.auth, src, sizeof(src),
-	                          NULL, rx->now, b + HELLO_BODY) < 0) {
+	if (xf_noise_cookie_reply(&rx->e->local, &rx->jar, hello->hello.auth, hello->hello.auth_len,
+	                          src, sizeof(src), NULL, rx->now, b + HELLO_BODY) < 0) {
 		rx->hs_failed++;
 		rte_pktmbuf_free(m);
 		return;
@@ -907,17 +922,13 @@ static void
 rekey_send(struct eng_rx *rx, struct eng_job *j)
 {
 	const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
-	struct xf_noise_prologue pro;
 	struct xf_msg h = { .hdr = { .type = XF_MSG_HELLO, .session = j->session_id } };
 	struct rte_mbuf *m;
 	uint8_t *frame;
 	int len;
 
 	j->rekey_sent_ns = rx->now;
-	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window,
-	                    j->hello_dest, j->hello_dest_len);
-	if (xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
-	                      unix_now(), rx->now, j->rekey_msg1) < 0) {
+	if (job_initiate(rx, j, j->rekey_msg1) < 0) {
 		rx->hs_failed++;
 		return;
 	}
@@ -929,10 +940,10 @@ rekey_send(struct eng_rx *rx, struct eng_job *j)
 	h.hello.max_payload = j->hello_max_payload;
 	h.hello.flags = j->hello_flags;
 	h.hello.window = j->hello_window;
-	eng_job_hello_dest(j, &h.hello);
 	h.hello.nonce = j->nonce;
+	/* The destination field is message 1's payload (XF_HELLO_F_SEALED_DEST). */
 	h.hello.auth = j->rekey_msg1;
-	h.hello.auth_len = XF_HELLO_AUTH_LEN;
+	h.hello.auth_len = j->msg1_len;
 	/* In clear, as every HELLO (message 1 protects itself), numbered 0: a HELLO's number
 	 * is never taken as seen, and nothing seals under it. */
 	len = xf_proto_encode(frame, j->hello_max_payload, &h);
@@ -966,12 +977,13 @@ struct rte_mbuf *
 eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m, uint16_t len)
 {
 	const uint8_t *in = rte_pktmbuf_mtod(m, uint8_t *) + XF_NET_HDR_LEN;
-	size_t auth = XF_HDR_LEN + HELLO_BODY + ld16(in + XF_HDR_LEN + 24);
-	struct xf_noise_prologue pro;
+	/* The push's HELLO: no destination in clear, message 1 after the fixed fields. */
+	size_t auth = XF_HDR_LEN + HELLO_BODY;
 	struct rte_mbuf *out;
 	uint8_t *frame;
 
-	if (j->n_hs_old == ENG_HELLO_FRESH_MAX || auth + XF_NOISE_MSG1_LEN != len) {
+	if (j->n_hs_old == ENG_HELLO_FRESH_MAX || ld16(in + XF_HDR_LEN + 24) != 0 ||
+	    auth + j->msg1_len != len) {
 		return m;
 	}
 	out = eng_frame_new(rx, &frame);
@@ -983,16 +995,13 @@ eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m,
 	memcpy(frame, in, len);
 	rte_pktmbuf_free(m);
 	j->hs_old[j->n_hs_old] = j->hs;
-	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window,
-	                    j->hello_dest, j->hello_dest_len);
-	if (xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
-	                      unix_now(), rx->now, frame + auth) < 0) {
+	if (job_initiate(rx, j, frame + auth) < 0) {
 		j->hs = j->hs_old[j->n_hs_old]; /* the last one again */
-		memcpy(frame + auth, j->msg1, XF_NOISE_MSG1_LEN);
+		memcpy(frame + auth, j->msg1, j->msg1_len);
 		rx->hs_failed++;
 		return out;
 	}
-	memcpy(j->msg1, frame + auth, XF_NOISE_MSG1_LEN);
+	memcpy(j->msg1, frame + auth, j->msg1_len);
 	j->n_hs_old++;
 	return out;
 }

@@ -37,22 +37,28 @@ exact_array(uint32_t n, uint32_t fixed, uint32_t count, uint32_t rec)
  * field is the path, one NUL and the rules, which are not empty, hold no other NUL and
  * end their last line. Each rule is parsed by its receiver (xf_filter.h).
  */
-static enum xf_proto_reason
-split_hello_rules(struct xf_msg_hello *m)
+enum xf_proto_reason
+xf_proto_hello_field(struct xf_msg_hello *m, const char *field, size_t len)
 {
 	const char *nul;
-	uint16_t field = m->dest_len;
 
+	if (m == NULL || len > XF_PATH_MAX || (field == NULL && len > 0)) {
+		return XF_R_FIELD;
+	}
+	m->dest = field;
+	m->dest_len = (uint16_t)len;
+	m->rules = NULL;
+	m->rules_len = 0;
 	if ((m->flags & XF_HELLO_F_FILTERS) == 0) {
 		return XF_R_OK;
 	}
-	nul = memchr(m->dest, '\0', field);
+	nul = len > 0 ? memchr(field, '\0', len) : NULL;
 	if (nul == NULL) {
 		return XF_R_FIELD;
 	}
-	m->dest_len = (uint16_t)(nul - m->dest);
+	m->dest_len = (uint16_t)(nul - field);
 	m->rules = nul + 1;
-	m->rules_len = (uint16_t)(field - m->dest_len - 1u);
+	m->rules_len = (uint16_t)(len - m->dest_len - 1u);
 	if (m->rules_len == 0 || memchr(m->rules, '\0', m->rules_len) != NULL ||
 	    m->rules[m->rules_len - 1] != '\n') {
 		return XF_R_FIELD;
@@ -86,7 +92,11 @@ dec_hello(const uint8_t *b, uint32_t n, struct xf_msg_hello *m, bool ack)
 		return r;
 	}
 	r = exact(n, HELLO_LEN + m->dest_len + m->auth_len);
-	return r == XF_R_OK ? split_hello_rules(m) : r;
+	/* A sealed field (XF_HELLO_F_SEALED_DEST) is read once message 1 has verified. */
+	if (r != XF_R_OK || ack || (m->flags & XF_HELLO_F_SEALED_DEST) != 0) {
+		return r;
+	}
+	return xf_proto_hello_field(m, m->dest, m->dest_len);
 }
 
 static enum xf_proto_reason

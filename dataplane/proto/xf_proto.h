@@ -209,7 +209,8 @@ struct xf_msg_hello {
 	                           may delete (XF_DELETE_UNLIMITED: no limit); else 0 */
 	uint32_t flags;       /**< XF_HELLO_F_*; others reserved */
 	uint64_t nonce;       /**< random, echoed in HELLO_ACK */
-	const char *dest;     /**< HELLO: destination path in the volume, may be empty */
+	const char *dest;     /**< HELLO: destination path in the volume, may be empty; with
+	                           XF_HELLO_F_SEALED_DEST none crosses in clear (0 bytes) */
 	uint16_t dest_len;
 	/** HELLO with XF_HELLO_F_FILTERS: the sender's filter rules, which protect what they
 	 *  exclude from deletion (docs/PROTOCOL.md 6.12): one rule a line in the --filter
@@ -218,7 +219,8 @@ struct xf_msg_hello {
 	const char *rules;
 	uint16_t rules_len;
 	/** The handshake message after dest (docs/SECURITY.md 8): HELLO 0 or
-	 *  XF_HELLO_AUTH_LEN (Noise message 1), HELLO_ACK 0 or XF_HELLO_ACK_AUTH_LEN
+	 *  XF_HELLO_AUTH_LEN..XF_HELLO_AUTH_MAX (Noise message 1, whose payload holds the
+	 *  destination field: XF_HELLO_F_SEALED_DEST), HELLO_ACK 0 or XF_HELLO_ACK_AUTH_LEN
 	 *  (message 2); nonzero exactly when flags has XF_HELLO_F_AEAD. */
 	const uint8_t *auth;
 	uint16_t auth_len;
@@ -256,6 +258,13 @@ struct xf_msg_hello {
  *  asking the responder to push its SRC back to the initiator, with the push flags
  *  (CHECKSUM, DELETE and its window, VOLUME, DRYRUN, HARDLINKS, COMPRESS) of this HELLO. */
 #define XF_HELLO_F_PULL 0x1000u
+/** HELLO only, with XF_HELLO_F_AEAD (and required by it): the destination field (dest,
+ *  rules, a pull request) is not in clear; it is the payload of Noise message 1 after its
+ *  timestamp, encrypted and authenticated by the handshake (docs/PROTOCOL.md 3.1,
+ *  docs/SECURITY.md 2.1), so dest_len is 0 and auth_len XF_HELLO_AUTH_LEN plus the field's
+ *  bytes. The responder reads the field once message 1 has verified
+ *  (xf_proto_hello_field). */
+#define XF_HELLO_F_SEALED_DEST 0x4000u
 /** HELLO only: the sender sends a DELTA file again whole when the receiver asks (DECISION
  *  WHOLE with XF_ST_REDO, docs/PROTOCOL.md 6.19); without it such a file fails. */
 #define XF_HELLO_F_REDO 0x8000u
@@ -268,16 +277,17 @@ struct xf_msg_hello {
 #define XF_HELLO_F_ALL                                                                             \
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
 	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS |     \
-	 XF_HELLO_F_OWNER | XF_HELLO_F_PULL | XF_HELLO_F_REDO | XF_HELLO_F_FILTERS)
+	 XF_HELLO_F_OWNER | XF_HELLO_F_PULL | XF_HELLO_F_REDO | XF_HELLO_F_FILTERS |               \
+	 XF_HELLO_F_SEALED_DEST)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
 	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_PULL |         \
-	 XF_HELLO_F_REDO | XF_HELLO_F_FILTERS)
+	 XF_HELLO_F_REDO | XF_HELLO_F_FILTERS | XF_HELLO_F_SEALED_DEST)
 
 /**
- * Bytes of a HELLO's destination field as it crosses (and as the handshake's prologue
- * binds it): dest, and with rules a NUL and the rules. In a decoded HELLO they are
+ * Bytes of a HELLO's destination field: dest, and with rules a NUL and the rules. In a
+ * decoded HELLO (or one a sealed field was read into, xf_proto_hello_field) they are
  * contiguous from dest.
  */
 static inline uint16_t
@@ -309,9 +319,11 @@ xf_hello_dest_field_len(const struct xf_msg_hello *h)
 #define XF_ITEM_ALL 0x7fu
 
 /** HELLO window with XF_HELLO_F_DELETE: no limit on deletions. */
-#define XF_DELETE_UNLIMITED   UINT32_MAX
-#define XF_HELLO_AUTH_LEN     148u /**< Noise IKpsk2 message 1 (XF_NOISE_MSG1_LEN) */
-#define XF_HELLO_ACK_AUTH_LEN 76u  /**< Noise IKpsk2 message 2 (XF_NOISE_MSG2_LEN) */
+#define XF_DELETE_UNLIMITED UINT32_MAX
+#define XF_HELLO_AUTH_LEN   148u /**< Noise IKpsk2 message 1 (XF_NOISE_MSG1_LEN) */
+/** Message 1 with the longest destination field in its payload (XF_NOISE_MSG1_MAX). */
+#define XF_HELLO_AUTH_MAX     (XF_HELLO_AUTH_LEN + XF_PATH_MAX)
+#define XF_HELLO_ACK_AUTH_LEN 76u /**< Noise IKpsk2 message 2 (XF_NOISE_MSG2_LEN) */
 
 struct xf_msg_flist {
 	uint32_t first_index; /**< index of the first entry; the rest follow in order */
@@ -462,6 +474,16 @@ struct xf_msg {
  *         version we do not speak (reason XF_R_VERSION).
  */
 int xf_proto_decode(const void *buf, size_t len, struct xf_msg *msg, enum xf_proto_reason *reason);
+
+/**
+ * Read a HELLO's destination field (field, len bytes: untrusted) into h, as the decoder
+ * reads one that crosses in clear: h->dest and h->dest_len, and with XF_HELLO_F_FILTERS
+ * in h->flags h->rules and h->rules_len (the path, one NUL, rules that are not empty,
+ * hold no other NUL and end their last line). The responder of a HELLO with
+ * XF_HELLO_F_SEALED_DEST calls it on the field message 1 carried. h points into field.
+ * @return XF_R_OK, or XF_R_FIELD (longer than XF_PATH_MAX, or not of that form).
+ */
+enum xf_proto_reason xf_proto_hello_field(struct xf_msg_hello *h, const char *field, size_t len);
 
 /** Name of a reject reason, for counters and logs ("truncated"). Never NULL. */
 const char *xf_proto_reason_str(enum xf_proto_reason reason);

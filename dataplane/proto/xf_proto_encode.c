@@ -42,10 +42,13 @@ body_len(const struct xf_msg *msg, int *err)
 	switch (msg->hdr.type) {
 	case XF_MSG_HELLO:
 	case XF_MSG_HELLO_ACK:
-		/* Rules exactly with their flag; the field they share with dest is bounded as
-		 * dest alone is (the decoder's check_hello()). */
+		/* Rules exactly with their flag (none in clear with XF_HELLO_F_SEALED_DEST: the
+		 * field is in message 1); the field they share with dest is bounded as dest
+		 * alone is (the decoder's check_hello()). */
 		if (xf_hello_dest_field_len(&msg->hello) > XF_PATH_MAX ||
-		    (msg->hello.rules_len != 0) != ((msg->hello.flags & XF_HELLO_F_FILTERS) != 0) ||
+		    (msg->hello.rules_len != 0) !=
+		            ((msg->hello.flags & (XF_HELLO_F_FILTERS | XF_HELLO_F_SEALED_DEST)) ==
+		             XF_HELLO_F_FILTERS) ||
 		    !src_ok(msg->hello.dest, msg->hello.dest_len) ||
 		    !src_ok(msg->hello.rules, msg->hello.rules_len) ||
 		    !src_ok(msg->hello.auth, msg->hello.auth_len)) {

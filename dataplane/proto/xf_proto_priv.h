@@ -134,9 +134,18 @@ check_hello(const struct xf_msg_hello *m, bool ack)
 	    (ack && (m->flags & XF_HELLO_F_HELLO_ONLY) != 0)) {
 		return XF_R_RESERVED;
 	}
-	if (m->auth_len != ((m->flags & XF_HELLO_F_AEAD) == 0 ? 0u
-	                    : ack                             ? XF_HELLO_ACK_AUTH_LEN
-	                                                      : XF_HELLO_AUTH_LEN)) {
+	if ((m->flags & XF_HELLO_F_AEAD) == 0) {
+		if (m->auth_len != 0 || (m->flags & XF_HELLO_F_SEALED_DEST) != 0) {
+			return XF_R_FIELD;
+		}
+	} else if (ack) {
+		if (m->auth_len != XF_HELLO_ACK_AUTH_LEN) {
+			return XF_R_FIELD;
+		}
+	} else if ((m->flags & XF_HELLO_F_SEALED_DEST) == 0 || m->dest_len != 0 ||
+	           m->auth_len < XF_HELLO_AUTH_LEN || m->auth_len > XF_HELLO_AUTH_MAX) {
+		/* With AEAD the destination field is message 1's payload, never in clear (an
+		 * earlier build's HELLO, with it in clear, is refused here). */
 		return XF_R_FIELD;
 	}
 	if (ack) {

@@ -329,7 +329,7 @@ uint32_t
 xf_push_hello_flags(const struct xf_push_cfg *cfg)
 {
 	return (cfg->checksum ? XF_HELLO_F_CHECKSUM : 0) |
-	       (cfg->auth != NULL ? XF_HELLO_F_AEAD : 0) |
+	       (cfg->auth != NULL ? XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST : 0) |
 	       (cfg->delete_extra ? XF_HELLO_F_DELETE : 0) | (cfg->volume ? XF_HELLO_F_VOLUME : 0) |
 	       (cfg->dry_run ? XF_HELLO_F_DRYRUN : 0) |
 	       (cfg->hard_links ? XF_HELLO_F_HARDLINKS : 0) |
@@ -350,15 +350,19 @@ queue_hello(struct xf_push *p)
 	m.hello.flags = xf_push_hello_flags(&p->cfg);
 	m.hello.window = p->cfg.delete_extra ? p->cfg.max_delete : 0;
 	m.hello.nonce = p->cfg.nonce;
-	m.hello.dest = p->cfg.dest;
-	m.hello.dest_len = p->cfg.dest_len != 0 ? p->cfg.dest_len : (uint16_t)strlen(p->cfg.dest);
-	if ((m.hello.flags & XF_HELLO_F_FILTERS) != 0) {
-		m.hello.rules = p->cfg.rules;
-		m.hello.rules_len = p->cfg.rules_len;
-	}
 	if (p->cfg.auth != NULL) {
+		/* The destination field is in message 1 (XF_HELLO_F_SEALED_DEST): none of it
+		 * in clear. */
 		m.hello.auth = p->cfg.auth;
-		m.hello.auth_len = XF_HELLO_AUTH_LEN;
+		m.hello.auth_len = p->cfg.auth_len;
+	} else {
+		m.hello.dest = p->cfg.dest;
+		m.hello.dest_len =
+		        p->cfg.dest_len != 0 ? p->cfg.dest_len : (uint16_t)strlen(p->cfg.dest);
+		if ((m.hello.flags & XF_HELLO_F_FILTERS) != 0) {
+			m.hello.rules = p->cfg.rules;
+			m.hello.rules_len = p->cfg.rules_len;
+		}
 	}
 	if (xf_push_queue_msg(p, &m, 0) == 0) {
 		p->hello_queued = true;

@@ -199,10 +199,13 @@ struct xf_push_cfg {
 	 *  list is complete. */
 	uint8_t *deleted;
 	size_t deleted_cap;
-	/** Noise message 1 for the HELLO (XF_HELLO_AUTH_LEN bytes, outliving the session), or
-	 *  NULL for a session without AEAD (session.security none). With it the HELLO asks
-	 *  for XF_HELLO_F_AEAD, and an answer that does not echo it is ignored. */
+	/** Noise message 1 for the HELLO (auth_len bytes, outliving the session), or NULL for
+	 *  a session without AEAD (session.security none). With it the HELLO asks for
+	 *  XF_HELLO_F_AEAD, and an answer that does not echo it is ignored; message 1 then
+	 *  carries the destination field in its payload (XF_HELLO_F_SEALED_DEST: the caller
+	 *  made it so), and dest and rules say only which flags the HELLO has. */
 	const uint8_t *auth;
+	uint16_t auth_len; /**< with auth: XF_HELLO_AUTH_LEN..XF_HELLO_AUTH_MAX */
 	/** Bytes frame_send adds to every frame but the HELLO as it seals it (the AEAD tag,
 	 *  with auth; 0 in clear): counted in wire_bytes_sent, so that it counts what crosses. */
 	uint16_t seal_overhead;

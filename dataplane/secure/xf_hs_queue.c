@@ -49,7 +49,9 @@ xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind, const struct xf_ms
 	const struct xf_msg_hello *h = &hello->hello;
 	struct xf_hs_rec *r;
 
-	if (h->auth_len != XF_NOISE_MSG1_LEN || xf_hello_dest_field_len(h) > XF_PATH_MAX) {
+	/* The codec let through only a sealed field (XF_HELLO_F_SEALED_DEST) with AEAD. */
+	if (h->auth == NULL || h->auth_len < XF_NOISE_MSG1_LEN || h->auth_len > XF_NOISE_MSG1_MAX ||
+	    xf_hello_dest_field_len(h) != 0) {
 		return NULL;
 	}
 	if (q->n == XF_HS_QUEUE_LEN) {
@@ -67,9 +69,7 @@ xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind, const struct xf_ms
 	r->asked_ns = now_ns;
 	r->hdr = hello->hdr;
 	r->hello = *h;
-	/* The destination with its rules (XF_HELLO_F_FILTERS), as the prologue binds it. */
-	memcpy(r->dest, h->dest, xf_hello_dest_field_len(h));
-	memcpy(r->msg1, h->auth, XF_NOISE_MSG1_LEN);
+	memcpy(r->msg1, h->auth, h->auth_len);
 	r->hello.dest = NULL; /* set again by xf_hs_rec_hello: nothing points outside */
 	r->hello.rules = NULL;
 	r->hello.auth = NULL;
@@ -140,34 +140,41 @@ xf_hs_queue_done(struct xf_hs_queue *q, struct xf_hs_rec *r)
 
 void
 xf_hs_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload,
-               uint32_t hello_window, const char *dest, uint16_t dest_len)
+               uint32_t hello_window)
 {
 	pro->version = XF_PROTO_VERSION;
 	pro->capabilities = (uint32_t)max_payload << 16 | (hello_flags & 0xffffu);
-	/* A deleting session's limit too: a middlebox must not raise it. */
+	/* A deleting session's limit too: a middlebox must not raise it. The destination
+	 * field needs no place here: it is message 1's payload, which the handshake
+	 * authenticates (and hides). */
 	pro->has_options = (hello_flags & XF_HELLO_F_DELETE) != 0;
 	pro->options = pro->has_options ? hello_window : 0;
-	/* The destination names the volume written (XF_HELLO_F_VOLUME): bound too. */
-	pro->dest = (const uint8_t *)dest;
-	pro->dest_len = dest_len;
 }
 
 int
 xf_hs_respond(struct xf_hs_rec *r, const struct xf_noise_static *local)
 {
+	size_t field = r->hello.auth_len - XF_NOISE_MSG1_LEN;
 	struct xf_noise_prologue pro;
 	struct xf_noise_hs hs;
 	int rc;
 
-	xf_hs_prologue(&pro, r->hello.flags, r->hello.max_payload, r->hello.window, r->dest,
-	               xf_hello_dest_field_len(&r->hello));
-	rc = xf_noise_consume_initiation(&hs, local, &r->npeer, 1, &pro, r->msg1,
-	                                 XF_NOISE_MSG1_LEN);
+	xf_hs_prologue(&pro, r->hello.flags, r->hello.max_payload, r->hello.window);
+	rc = xf_noise_consume_initiation(&hs, local, &r->npeer, 1, &pro, r->msg1, r->hello.auth_len,
+	                                 (uint8_t *)r->dest);
 	/* The initiator's index is the session id it names in every header. */
 	if (rc == 0 && hs.remote_index != r->hdr.session) {
 		xf_noise_hs_wipe(&hs);
 		rc = -EBADMSG;
 	}
+	/* The field as the codec reads one in clear (the peer holds the key: a malformed one
+	 * is its fault, not a forgery). Only lengths stay: xf_hs_rec_hello points them. */
+	if (rc == 0 && xf_proto_hello_field(&r->hello, r->dest, field) != XF_R_OK) {
+		xf_noise_hs_wipe(&hs);
+		rc = -EPROTO;
+	}
+	r->hello.dest = NULL;
+	r->hello.rules = NULL;
 	if (rc == 0) {
 		rc = xf_noise_respond(&hs, r->hdr.session, NULL, r->msg2, &r->keys);
 	}

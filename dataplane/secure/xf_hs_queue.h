@@ -54,11 +54,13 @@ struct xf_hs_rec {
 	uint64_t asked_ns;               /**< when the RX core passed it on */
 	struct xf_hdr hdr;               /**< the HELLO's header */
 	struct xf_msg_hello hello;       /**< its body; dest and auth point below */
-	char dest[XF_PATH_MAX];          /**< the destination field: dest, then any rules */
-	uint8_t msg1[XF_NOISE_MSG1_LEN]; /**< Noise message 1 */
+	uint8_t msg1[XF_NOISE_MSG1_MAX]; /**< Noise message 1, hello.auth_len bytes */
 	struct xf_noise_peer npeer;      /**< the peer's handshake state, a copy */
 	/* The result, written by the handshake thread. */
-	int32_t rc;                      /**< 0, or the responder's -errno */
+	int32_t rc; /**< 0, or the responder's -errno */
+	/** The destination field message 1 carried (XF_HELLO_F_SEALED_DEST): dest, then any
+	 *  rules (hello.dest_len and rules_len say how they split) */
+	char dest[XF_PATH_MAX];
 	uint8_t msg2[XF_NOISE_MSG2_LEN]; /**< message 2 for the HELLO_ACK */
 	struct xf_noise_keys keys;       /**< the session's traffic secrets */
 };
@@ -87,10 +89,11 @@ int xf_hs_queue_init(struct xf_hs_queue *q, const char *name, unsigned int rx_co
 void xf_hs_queue_fini(struct xf_hs_queue *q);
 
 /**
- * RX core: a free record for a HELLO, filled from it: the header and body (dest and
- * message 1 copied: the record does not point into the frame) and the peer's state. @return the
+ * RX core: a free record for a HELLO, filled from it: the header and body (message 1
+ * copied: the record does not point into the frame) and the peer's state. @return the
  * record, to pass on with xf_hs_queue_submit, or NULL: the queue is full (counted in q->full) or
- * the HELLO is not one a record holds (no message 1, a destination too long): the HELLO is dropped.
+ * the HELLO is not one a record holds (no message 1, a destination field in clear): the HELLO is
+ * dropped.
  */
 struct xf_hs_rec *xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind,
                                    const struct xf_msg *hello, const struct xf_noise_peer *npeer,
@@ -122,9 +125,10 @@ void xf_hs_queue_done(struct xf_hs_queue *q, struct xf_hs_rec *r);
 
 /**
  * The Noise responder on a record: message 1 against the record's peer (another key:
- * -ENOKEY; a timestamp not above the copy's: -EALREADY), the initiator's index equal to
- * the HELLO's session id (else -EBADMSG), then message 2 and the keys. Sets r->rc.
- * @return r->rc.
+ * -ENOKEY; a timestamp not above the copy's: -EALREADY; its payload changed: -EBADMSG),
+ * the initiator's index equal to the HELLO's session id (else -EBADMSG), the destination
+ * field of its payload read into r->dest (xf_proto_hello_field; not of that form:
+ * -EPROTO), then message 2 and the keys. Sets r->rc. @return r->rc.
  */
 int xf_hs_respond(struct xf_hs_rec *r, const struct xf_noise_static *local);
 
@@ -145,11 +149,12 @@ int xf_hs_rec_adopt(const struct xf_hs_rec *r, struct xf_noise_peer *npeer);
 bool xf_hs_rec_current(const struct xf_hs_rec *r, bool slot_used, uint32_t slot_gen,
                        uint32_t slot_session);
 
-/** The HELLO a record holds, with dest and auth pointing into the record. */
+/** The HELLO a record holds, with dest (the field message 1 carried, once answered)
+ *  and auth pointing into the record. */
 void xf_hs_rec_hello(const struct xf_hs_rec *r, struct xf_msg *out);
 
-/** The prologue a HELLO binds (docs/SECURITY.md 8.1): dest is the caller's. */
+/** The prologue a HELLO binds (docs/SECURITY.md 8.1). */
 void xf_hs_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max_payload,
-                    uint32_t hello_window, const char *dest, uint16_t dest_len);
+                    uint32_t hello_window);
 
 #endif /* XF_HS_QUEUE_H */

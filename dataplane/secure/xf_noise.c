@@ -20,7 +20,8 @@
 static const char protocol_name[] = "Noise_IKpsk2_25519_AESGCM_SHA256";
 static const char prologue_label[] = "xferd-noise"; /* 11 bytes, then version and caps */
 
-/* Message 1 offsets. */
+/* Message 1 offsets. The payload (timestamp, then the caller's n bytes) is one AEAD
+ * from M1_TS; mac1 and mac2 follow it, at M1_MAC1 + n and M1_MAC2 + n. */
 enum {
 	M1_SENDER = 4,
 	M1_E = 8,
@@ -313,7 +314,7 @@ xf_noise_hs_wipe(struct xf_noise_hs *hs)
 static int
 hs_start(struct xf_noise_hs *hs, const struct xf_noise_prologue *pro, const uint8_t *rs)
 {
-	uint8_t p[sizeof(prologue_label) - 1 + 9 + XF_NOISE_PROLOGUE_DEST_MAX];
+	uint8_t p[sizeof(prologue_label) - 1 + 9];
 	size_t plen = sizeof(prologue_label) - 1 + 5;
 	int rc;
 
@@ -327,19 +328,11 @@ hs_start(struct xf_noise_hs *hs, const struct xf_noise_prologue *pro, const uint
 	p[sizeof(prologue_label) - 1] = pro->version;
 	put32(p + sizeof(prologue_label), pro->capabilities);
 	if (pro->has_options) {
-		/* Only then: a prologue without options is what it always was. */
+		/* Only then: a prologue without options is what it always was. The options
+		 * are present exactly when the capabilities say so (the engine:
+		 * XF_HELLO_F_DELETE), so the bytes read one way. */
 		put32(p + plen, pro->options);
 		plen += 4;
-	}
-	/* One prologue, one MixHash (Noise section 6): without a destination its bytes are
-	 * what they always were. The options are 4 bytes and present exactly when the
-	 * capabilities say so (the engine: XF_HELLO_F_DELETE), so the bytes read one way. */
-	if (pro->dest_len > XF_NOISE_PROLOGUE_DEST_MAX) {
-		return -EINVAL;
-	}
-	if (pro->dest_len > 0) {
-		memcpy(p + plen, pro->dest, pro->dest_len);
-		plen += pro->dest_len;
 	}
 	rc = mix_hash(hs, p, plen);
 	return rc ? rc : mix_hash(hs, rs, KL);
@@ -385,16 +378,19 @@ int
 xf_noise_initiate(struct xf_noise_hs *hs, const struct xf_noise_static *local,
                   struct xf_noise_peer *peer, const struct xf_noise_prologue *pro,
                   uint32_t local_index, const uint8_t *e_priv, uint64_t unix_ns, uint64_t mono_ns,
-                  uint8_t *msg)
+                  const uint8_t *payload, size_t payload_len, uint8_t *msg)
 {
-	uint8_t ts[XF_NOISE_TAI64N_LEN];
+	/* The message's payload: the timestamp, then the caller's (one EncryptAndHash). */
+	uint8_t pt[XF_NOISE_TAI64N_LEN + XF_NOISE_PAYLOAD_MAX];
+	size_t mac1 = M1_MAC1 + payload_len;
 	int rc;
 
-	if (hs == NULL || local == NULL || peer == NULL || pro == NULL || msg == NULL) {
+	if (hs == NULL || local == NULL || peer == NULL || pro == NULL || msg == NULL ||
+	    payload_len > XF_NOISE_PAYLOAD_MAX || (payload == NULL && payload_len > 0)) {
 		return -EINVAL;
 	}
 	memset(hs, 0, sizeof(*hs));
-	memset(msg, 0, XF_NOISE_MSG1_LEN);
+	memset(msg, 0, XF_NOISE_MSG1_LEN + payload_len);
 	hs->initiator = true;
 	hs->local = local;
 	hs->peer = peer;
@@ -410,18 +406,23 @@ xf_noise_initiate(struct xf_noise_hs *hs, const struct xf_noise_static *local,
 	rc = rc ? rc : mix_dh(hs, hs->e_priv, peer->pub);                /* es */
 	rc = rc ? rc : encrypt_and_hash(hs, local->pub, KL, msg + M1_S); /* s */
 	rc = rc ? rc : mix_dh(hs, local->priv, peer->pub);               /* ss */
-	xf_noise_tai64n(unix_ns, ts);
-	rc = rc ? rc : encrypt_and_hash(hs, ts, sizeof(ts), msg + M1_TS);
-	rc = rc ? rc : trunc_mac(peer->mac1_key, KL, msg, M1_MAC1, msg + M1_MAC1);
+	xf_noise_tai64n(unix_ns, pt);
+	if (payload_len > 0) {
+		memcpy(pt + XF_NOISE_TAI64N_LEN, payload, payload_len);
+	}
+	rc = rc ? rc : encrypt_and_hash(hs, pt, XF_NOISE_TAI64N_LEN + payload_len, msg + M1_TS);
+	OPENSSL_cleanse(pt, XF_NOISE_TAI64N_LEN + payload_len);
+	rc = rc ? rc : trunc_mac(peer->mac1_key, KL, msg, mac1, msg + mac1);
 	if (rc == 0 && peer->has_cookie &&
 	    mono_ns - peer->cookie_ns < XF_NOISE_COOKIE_SECS * 1000000000ull) {
-		rc = trunc_mac(peer->cookie, XF_NOISE_COOKIE_LEN, msg, M1_MAC2, msg + M1_MAC2);
+		rc = trunc_mac(peer->cookie, XF_NOISE_COOKIE_LEN, msg, mac1 + XF_NOISE_MAC_LEN,
+		               msg + mac1 + XF_NOISE_MAC_LEN);
 	}
 	if (rc != 0) {
 		xf_noise_hs_wipe(hs);
 		return rc;
 	}
-	memcpy(peer->last_mac1, msg + M1_MAC1, XF_NOISE_MAC_LEN);
+	memcpy(peer->last_mac1, msg + mac1, XF_NOISE_MAC_LEN);
 	peer->sent_mac1 = true;
 	hs->state = HS_SENT1;
 	return 0;
@@ -507,8 +508,8 @@ xf_noise_check_macs(const struct xf_noise_static *local, struct xf_noise_cookie_
 	if (msg == NULL || local == NULL) {
 		return -EINVAL;
 	}
-	if (len == XF_NOISE_MSG1_LEN && msg[0] == XF_NOISE_MSG1) {
-		mac1_off = M1_MAC1;
+	if (len >= XF_NOISE_MSG1_LEN && len <= XF_NOISE_MSG1_MAX && msg[0] == XF_NOISE_MSG1) {
+		mac1_off = len - 2 * XF_NOISE_MAC_LEN;
 	} else if (len == XF_NOISE_MSG2_LEN && msg[0] == XF_NOISE_MSG2) {
 		mac1_off = M2_MAC1;
 	} else {
@@ -528,8 +529,9 @@ xf_noise_check_macs(const struct xf_noise_static *local, struct xf_noise_cookie_
 		return 0;
 	}
 	if (jar == NULL || src == NULL || make_cookie(jar, src, src_len, mono_ns, cookie) != 0 ||
-	    jar_mac(jar, NULL, cookie, sizeof(cookie), msg, M1_MAC2, mac) != 0 ||
-	    !equal16(mac, msg + M1_MAC2)) {
+	    jar_mac(jar, NULL, cookie, sizeof(cookie), msg, mac1_off + XF_NOISE_MAC_LEN, mac) !=
+	            0 ||
+	    !equal16(mac, msg + mac1_off + XF_NOISE_MAC_LEN)) {
 		return -EAGAIN;
 	}
 	return 0;
@@ -537,13 +539,14 @@ xf_noise_check_macs(const struct xf_noise_static *local, struct xf_noise_cookie_
 
 int
 xf_noise_cookie_reply(const struct xf_noise_static *local, struct xf_noise_cookie_jar *jar,
-                      const uint8_t *msg1, const uint8_t *src, size_t src_len, const uint8_t *nonce,
-                      uint64_t mono_ns, uint8_t *out)
+                      const uint8_t *msg1, size_t msg1_len, const uint8_t *src, size_t src_len,
+                      const uint8_t *nonce, uint64_t mono_ns, uint8_t *out)
 {
 	uint8_t cookie[XF_NOISE_COOKIE_LEN];
 	int rc;
 
-	if (local == NULL || jar == NULL || msg1 == NULL || src == NULL || out == NULL) {
+	if (local == NULL || jar == NULL || msg1 == NULL || src == NULL || out == NULL ||
+	    msg1_len < XF_NOISE_MSG1_LEN || msg1_len > XF_NOISE_MSG1_MAX) {
 		return -EINVAL;
 	}
 	memset(out, 0, XF_NOISE_COOKIE_LEN_MSG);
@@ -557,8 +560,8 @@ xf_noise_cookie_reply(const struct xf_noise_static *local, struct xf_noise_cooki
 	rc = make_cookie(jar, src, src_len, mono_ns, cookie);
 	/* Bound to the message it answers: the AAD is that message's mac1. */
 	rc = rc ? rc
-	        : aead(1, local->cookie_key, out + C_NONCE, msg1 + M1_MAC1, XF_NOISE_MAC_LEN,
-	               cookie, sizeof(cookie), out + C_COOKIE);
+	        : aead(1, local->cookie_key, out + C_NONCE, msg1 + msg1_len - 2 * XF_NOISE_MAC_LEN,
+	               XF_NOISE_MAC_LEN, cookie, sizeof(cookie), out + C_COOKIE);
 	OPENSSL_cleanse(cookie, sizeof(cookie));
 	return rc;
 }
@@ -599,19 +602,24 @@ xf_noise_consume_cookie(struct xf_noise_hs *hs, const uint8_t *msg, size_t len, 
 int
 xf_noise_consume_initiation(struct xf_noise_hs *hs, const struct xf_noise_static *local,
                             struct xf_noise_peer *peers, size_t npeers,
-                            const struct xf_noise_prologue *pro, const uint8_t *msg, size_t len)
+                            const struct xf_noise_prologue *pro, const uint8_t *msg, size_t len,
+                            uint8_t *payload)
 {
-	uint8_t rs[KL], ts[XF_NOISE_TAI64N_LEN];
+	uint8_t rs[KL], pt[XF_NOISE_TAI64N_LEN + XF_NOISE_PAYLOAD_MAX];
 	struct xf_noise_peer *peer = NULL;
+	size_t n = len - XF_NOISE_MSG1_LEN; /* the caller's payload */
 	int rc;
 
 	if (hs == NULL || local == NULL || pro == NULL || msg == NULL ||
 	    (peers == NULL && npeers > 0)) {
 		return -EINVAL;
 	}
-	if (len != XF_NOISE_MSG1_LEN || msg[0] != XF_NOISE_MSG1 || msg[1] != 0 || msg[2] != 0 ||
-	    msg[3] != 0) {
+	if (len < XF_NOISE_MSG1_LEN || len > XF_NOISE_MSG1_MAX || msg[0] != XF_NOISE_MSG1 ||
+	    msg[1] != 0 || msg[2] != 0 || msg[3] != 0) {
 		return -EBADMSG;
+	}
+	if (payload == NULL && n > 0) {
+		return -EINVAL;
 	}
 	memset(hs, 0, sizeof(*hs));
 	hs->local = local;
@@ -631,17 +639,22 @@ xf_noise_consume_initiation(struct xf_noise_hs *hs, const struct xf_noise_static
 		rc = -ENOKEY;
 	}
 	rc = rc ? rc : mix_dh(hs, local->priv, rs) ? -EBADMSG : 0; /* ss */
-	rc = rc ? rc : decrypt_and_hash(hs, msg + M1_TS, sizeof(ts), ts);
+	rc = rc ? rc : decrypt_and_hash(hs, msg + M1_TS, XF_NOISE_TAI64N_LEN + n, pt);
 	/* Only a fully authenticated message 1 may move the peer's timestamp, and only
 	 * forward: an equal or older one is a replay. memcmp orders TAI64N as time. */
-	if (rc == 0 && memcmp(ts, peer->last_ts, sizeof(ts)) <= 0) {
+	if (rc == 0 && memcmp(pt, peer->last_ts, XF_NOISE_TAI64N_LEN) <= 0) {
 		rc = -EALREADY;
 	}
 	if (rc != 0) {
+		OPENSSL_cleanse(pt, XF_NOISE_TAI64N_LEN + n);
 		xf_noise_hs_wipe(hs);
 		return rc;
 	}
-	memcpy(peer->last_ts, ts, sizeof(ts));
+	memcpy(peer->last_ts, pt, XF_NOISE_TAI64N_LEN);
+	if (n > 0) {
+		memcpy(payload, pt + XF_NOISE_TAI64N_LEN, n);
+	}
+	OPENSSL_cleanse(pt, XF_NOISE_TAI64N_LEN + n);
 	hs->peer = peer;
 	hs->state = HS_GOT1;
 	return 0;

@@ -7,7 +7,8 @@
  *
  *   <- s
  *   ...
- *   -> e, es, s, ss          message 1 (XF_NOISE_MSG1_LEN), payload: TAI64N timestamp
+ *   -> e, es, s, ss          message 1 (XF_NOISE_MSG1_LEN + n), payload: TAI64N timestamp,
+ *                            then n bytes of the caller's (the HELLO's destination field)
  *   <- e, ee, se, psk        message 2 (XF_NOISE_MSG2_LEN), payload: empty
  *
  * Every primitive comes from OpenSSL 3.0 (X25519, SHA-256, HMAC, AES-256-GCM); this file
@@ -39,9 +40,15 @@ enum xf_noise_type {
 	XF_NOISE_COOKIE = 3, /**< cookie reply */
 };
 
-#define XF_NOISE_MSG1_LEN       148u /**< 4+4+32+48+28+16+16 */
+#define XF_NOISE_MSG1_LEN       148u /**< 4+4+32+48+28+16+16: with no payload of the caller's */
 #define XF_NOISE_MSG2_LEN       76u  /**< 4+4+4+32+16+16 */
 #define XF_NOISE_COOKIE_LEN_MSG 52u  /**< 4+4+12+16+16 */
+
+/** Most bytes of the caller's payload message 1 carries after its timestamp (XF_PATH_MAX:
+ *  the HELLO's destination field, docs/SECURITY.md 2.1). */
+#define XF_NOISE_PAYLOAD_MAX 4095u
+/** The longest message 1: its payload at XF_NOISE_PAYLOAD_MAX. */
+#define XF_NOISE_MSG1_MAX (XF_NOISE_MSG1_LEN + XF_NOISE_PAYLOAD_MAX)
 
 /** Seconds a cookie secret (responder) and a received cookie (initiator) stay valid. */
 #define XF_NOISE_COOKIE_SECS 120u
@@ -53,15 +60,7 @@ struct xf_noise_prologue {
 	bool has_options;      /**< options follow the capabilities in the prologue */
 	uint32_t options;      /**< what an offer says beyond its flags (the HELLO's window:
 	                            the deletion limit of a session with XF_HELLO_F_DELETE) */
-	/** The HELLO's destination (volume and path), which travels in clear: appended to
-	 *  the prologue's bytes (after the options), so a HELLO whose destination was changed
-	 *  on the way fails its handshake. dest_len 0 (NULL allowed) appends nothing. */
-	const uint8_t *dest;
-	uint16_t dest_len; /**< at most XF_NOISE_PROLOGUE_DEST_MAX */
 };
-
-/** Longest destination a prologue binds (XF_PATH_MAX). */
-#define XF_NOISE_PROLOGUE_DEST_MAX 4095u
 
 /** This appliance's static key pair and the keys derived from its public key. */
 struct xf_noise_static {
@@ -149,19 +148,23 @@ int xf_noise_peer_init(struct xf_noise_peer *p, const uint8_t *pub, const uint8_
 void xf_noise_tai64n(uint64_t unix_ns, uint8_t *out);
 
 /**
- * Initiator: write message 1.
+ * Initiator: write message 1, XF_NOISE_MSG1_LEN + payload_len bytes.
  * @param e_priv Ephemeral private key, or NULL for a fresh random one (tests fix it).
  * @param unix_ns Wall clock for the timestamp; @param mono_ns monotonic clock (cookie age).
+ * @param payload, payload_len What message 1 carries after its timestamp, encrypted and
+ *        authenticated with it under the keys of es and ss (Noise's message payload), and
+ *        so bound to the handshake: at most XF_NOISE_PAYLOAD_MAX bytes (NULL when 0).
  * @return 0, -EINVAL, -EIO (OpenSSL failure, or a low-order peer key).
  */
 int xf_noise_initiate(struct xf_noise_hs *hs, const struct xf_noise_static *local,
                       struct xf_noise_peer *peer, const struct xf_noise_prologue *pro,
                       uint32_t local_index, const uint8_t *e_priv, uint64_t unix_ns,
-                      uint64_t mono_ns, uint8_t *msg);
+                      uint64_t mono_ns, const uint8_t *payload, size_t payload_len, uint8_t *msg);
 
 /**
  * Responder, before any Diffie-Hellman: check the type, length and mac1 of a message 1
- * (or 2), and mac2 when under load.
+ * (XF_NOISE_MSG1_LEN to XF_NOISE_MSG1_MAX bytes, mac1 and mac2 its last 32) or 2, and
+ * mac2 when under load.
  * @param src, src_len The sender's address as seen on the wire (bound into the cookie).
  * @return 0 (go on), -EBADMSG (length/type/mac1 wrong: drop), -EAGAIN (under load and
  *         mac2 missing or wrong: answer with xf_noise_cookie_reply, do nothing else).
@@ -171,12 +174,13 @@ int xf_noise_check_macs(const struct xf_noise_static *local, struct xf_noise_coo
                         bool under_load, uint64_t mono_ns);
 
 /**
- * Responder under load: write a cookie reply to a message 1 whose mac1 was checked.
+ * Responder under load: write a cookie reply to a message 1 (msg1_len bytes) whose mac1
+ * was checked.
  * @param nonce 12 bytes, or NULL for random (tests fix it).
  * @return 0, -EINVAL or -EIO.
  */
 int xf_noise_cookie_reply(const struct xf_noise_static *local, struct xf_noise_cookie_jar *jar,
-                          const uint8_t *msg1, const uint8_t *src, size_t src_len,
+                          const uint8_t *msg1, size_t msg1_len, const uint8_t *src, size_t src_len,
                           const uint8_t *nonce, uint64_t mono_ns, uint8_t *out);
 
 /**
@@ -201,15 +205,18 @@ int xf_noise_consume_cookie(struct xf_noise_hs *hs, const uint8_t *msg, size_t l
 
 /**
  * Responder: read message 1 (after xf_noise_check_macs). Finds the peer among peers by
- * the decrypted static key, checks the timestamp against the peer's last one and only
- * then records it.
+ * the decrypted static key, decrypts the timestamp and the payload (one AEAD: a byte
+ * changed anywhere in them fails it), checks the timestamp against the peer's last one
+ * and only then records it.
+ * @param payload Receives the payload, len - XF_NOISE_MSG1_LEN bytes (NULL allowed when
+ *        that is 0); written only on success.
  * @return 0; -EBADMSG (malformed or fails to decrypt), -ENOKEY (unknown static key),
  *         -EALREADY (timestamp not newer: a replay), -EIO.
  */
 int xf_noise_consume_initiation(struct xf_noise_hs *hs, const struct xf_noise_static *local,
                                 struct xf_noise_peer *peers, size_t npeers,
-                                const struct xf_noise_prologue *pro, const uint8_t *msg,
-                                size_t len);
+                                const struct xf_noise_prologue *pro, const uint8_t *msg, size_t len,
+                                uint8_t *payload);
 
 /**
  * Responder: write message 2 and finish. @param e_priv as in xf_noise_initiate.

@@ -3,7 +3,9 @@
  * libFuzzer harness for the handshake decoders (dataplane/secure/xf_noise.h).
  *
  * The first byte picks the receiver, the rest is the message:
- *   0: responder, message 1: check_macs (with and without load) then consume_initiation;
+ *   0: responder, message 1 (its payload after the timestamp: the HELLO's destination
+ *      field, any length up to XF_NOISE_PAYLOAD_MAX): check_macs (with and without load)
+ *      then consume_initiation;
  *   1: initiator with a message 1 outstanding, message 2: consume_response;
  *   2: the same initiator, cookie reply: consume_cookie.
  * Fixed keys make valid messages reachable from the seeds (gen_hs_seeds writes them).
@@ -29,6 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct xf_noise_hs ih, rh, saved;
 	static struct xf_noise_cookie_jar jar;
 	static bool ready;
+	static uint8_t payload[XF_NOISE_PAYLOAD_MAX + 1];
 	uint8_t m1[XF_NOISE_MSG1_LEN], before[XF_NOISE_TAI64N_LEN], m2[XF_NOISE_MSG2_LEN];
 	struct xf_noise_keys k;
 	int rc;
@@ -50,18 +53,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = xf_noise_check_macs(&rs, &jar, data + 1, size - 1, hs_src, sizeof(hs_src),
 		                         data[0] & 4, 0);
 		CHECK(rc == 0 || rc == -EBADMSG || rc == -EAGAIN);
-		rc = xf_noise_consume_initiation(&rh, &rs, &rp, 1, &hs_pro, data + 1, size - 1);
+		/* A canary past the longest payload: never written. */
+		payload[XF_NOISE_PAYLOAD_MAX] = 0xa5;
+		rc = xf_noise_consume_initiation(&rh, &rs, &rp, 1, &hs_pro, data + 1, size - 1,
+		                                 payload);
 		CHECK(rc == 0 || rc == -EBADMSG || rc == -ENOKEY || rc == -EALREADY);
+		CHECK(payload[XF_NOISE_PAYLOAD_MAX] == 0xa5);
 		if (rc != 0) {
 			CHECK(memcmp(before, rp.last_ts, sizeof(before)) == 0);
 		} else {
+			CHECK(size - 1 >= XF_NOISE_MSG1_LEN && size - 1 <= XF_NOISE_MSG1_MAX);
 			CHECK(xf_noise_respond(&rh, HS_R_INDEX, NULL, m2, &k) == 0);
 		}
 		break;
 	case 1:
 	case 2:
 		CHECK(xf_noise_initiate(&ih, &is, &ip, &hs_pro, HS_I_INDEX, hs_ieph, HS_UNIX_NS, 0,
-		                        m1) == 0);
+		                        NULL, 0, m1) == 0);
 		saved = ih;
 		if (data[0] % 3 == 1) {
 			rc = xf_noise_consume_response(&ih, data + 1, size - 1, &k);

@@ -32,7 +32,10 @@ main(int argc, char **argv)
 	static struct xf_noise_peer ip, rp;
 	static struct xf_noise_hs ih, rh;
 	static struct xf_noise_cookie_jar jar;
+	/* A HELLO's destination field as message 1 carries it: volume/path, NUL, a rule. */
+	static const char field[] = "vol/some/path\0- *.tmp\n";
 	uint8_t m1[XF_NOISE_MSG1_LEN], m2[XF_NOISE_MSG2_LEN], c[XF_NOISE_COOKIE_LEN_MSG];
+	uint8_t m1d[XF_NOISE_MSG1_LEN + sizeof(field) - 1], got[sizeof(field) - 1];
 	struct xf_noise_keys k;
 	int bad = 0;
 
@@ -45,15 +48,28 @@ main(int argc, char **argv)
 		return 1;
 	}
 	xf_noise_cookie_jar_set(&jar, hs_cookie_secret, 0);
-	if (xf_noise_initiate(&ih, &is, &ip, &hs_pro, HS_I_INDEX, hs_ieph, HS_UNIX_NS, 0, m1) ||
-	    xf_noise_cookie_reply(&rs, &jar, m1, hs_src, sizeof(hs_src), NULL, 0, c) ||
-	    xf_noise_consume_initiation(&rh, &rs, &rp, 1, &hs_pro, m1, sizeof(m1)) ||
+	if (xf_noise_initiate(&ih, &is, &ip, &hs_pro, HS_I_INDEX, hs_ieph, HS_UNIX_NS, 0, NULL, 0,
+	                      m1) ||
+	    xf_noise_cookie_reply(&rs, &jar, m1, XF_NOISE_MSG1_LEN, hs_src, sizeof(hs_src), NULL, 0,
+	                          c) ||
+	    xf_noise_consume_initiation(&rh, &rs, &rp, 1, &hs_pro, m1, sizeof(m1), NULL) ||
 	    xf_noise_respond(&rh, HS_R_INDEX, hs_reph, m2, &k)) {
 		fprintf(stderr, "gen_hs_seeds: handshake failed\n");
 		return 1;
 	}
+	/* The harness starts each input from a fresh peer: the same timestamp is taken. */
+	if (xf_noise_peer_init(&rp, is.pub, NULL) ||
+	    xf_noise_initiate(&ih, &is, &ip, &hs_pro, HS_I_INDEX, hs_ieph, HS_UNIX_NS, 0,
+	                      (const uint8_t *)field, sizeof(field) - 1, m1d) ||
+	    xf_noise_consume_initiation(&rh, &rs, &rp, 1, &hs_pro, m1d, sizeof(m1d), got) ||
+	    memcmp(got, field, sizeof(got)) != 0) {
+		fprintf(stderr, "gen_hs_seeds: message 1 with a destination field failed\n");
+		return 1;
+	}
+	xf_noise_hs_wipe(&rh);
 	bad |= put(argv[1], "msg1", 0, m1, sizeof(m1));
 	bad |= put(argv[1], "msg1-load", 4, m1, sizeof(m1));
+	bad |= put(argv[1], "msg1-dest", 0, m1d, sizeof(m1d));
 	bad |= put(argv[1], "msg2", 1, m2, sizeof(m2));
 	bad |= put(argv[1], "cookie", 2, c, sizeof(c));
 	bad |= put(argv[1], "short", 0, m1, 8);

@@ -76,6 +76,16 @@ plain(const char *dir)
 	m.hello.dest = "/srv/data/\0archive/in\0- *.o\0+ src/**";
 	m.hello.dest_len = 36; /* a pull request (xf_pull.h) with two rules */
 	rc |= save(dir, "hello_pull", xf_proto_encode(buf, sizeof(buf), &m));
+	/* Under AEAD: no destination in clear, message 1 (here its length only: 148 bytes and
+	 * a 24-byte field in its payload) carries it (XF_HELLO_F_SEALED_DEST). */
+	m.hello.flags = XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_DELETE |
+	                XF_HELLO_F_FILTERS | XF_HELLO_F_VOLUME;
+	m.hello.window = 100;
+	m.hello.dest = NULL;
+	m.hello.dest_len = 0;
+	m.hello.auth = fill;
+	m.hello.auth_len = XF_HELLO_AUTH_LEN + 24;
+	rc |= save(dir, "hello_sealed", xf_proto_encode(buf, sizeof(buf), &m));
 	m = msg(XF_MSG_HELLO_ACK);
 	m.hello = (struct xf_msg_hello){
 		.min_version = 1, .max_version = 1, .max_payload = XF_PAYLOAD_MAX, .window = 64
@@ -212,10 +222,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* One of every type, plus the largest DATA, the deleting HELLO (with and without
-	 * filter rules) and DONE, the FLIST with owners and the pulling HELLO. */
-	if (written != XF_MSG_TYPE_MAX + 6) {
+	 * filter rules) and DONE, the FLIST with owners, the pulling HELLO and the HELLO
+	 * whose destination is sealed in message 1. */
+	if (written != XF_MSG_TYPE_MAX + 7) {
 		fprintf(stderr, "gen_seeds: %d seeds written, %d expected\n", written,
-		        XF_MSG_TYPE_MAX + 6);
+		        XF_MSG_TYPE_MAX + 7);
 		return 1;
 	}
 	return 0;

@@ -13,10 +13,13 @@ job (in HELLO order), the UDP payload bytes each way (sealed: with the AEAD tag)
 again; with `--mode none` no frame is sealed and every DATA, FLIST entry and HELLO field
 is decoded; with `aead` every frame but the HELLO is sealed, the HELLO and the HELLO_ACK
 carry Noise messages 1 and 2, and the frames sealed and opened by each side equal the
-frames on the wire.
+frames on the wire. Each --secret string (a push's destination path, a filter rule:
+what only the HELLO's destination field holds) is in the capture's bytes with `none`
+(the check can see it) and in none of them with `aead`: the HELLOs carry it sealed in
+Noise message 1 (the dissector shows a field of that many bytes there, and no dest).
 
     analyse_capture.py --lua XFERD.LUA --mode none|aead --cap FILE --sender IP
-                       --jobs JOBS.json --a A_STATS.json --b B_STATS.json
+                       --jobs JOBS.json --a A_STATS.json --b B_STATS.json [--secret S]...
 """
 import argparse
 import collections
@@ -28,7 +31,8 @@ NAMES = ["?", "HELLO", "HELLO_ACK", "FLIST", "DECISION", "SIG", "DATA", "COPY", 
          "COMMIT", "ACK", "DONE", "ABORT", "PING"]
 FIELDS = ["frame.number", "ip.src", "udp.length", "xferd.type", "xferd.session", "xferd.len",
           "xferd.sealed", "xferd.data.len", "xferd.noise.type", "xferd.entry.path",
-          "xferd.hello.max_payload", "_ws.malformed", "_ws.expert.severity"]
+          "xferd.hello.max_payload", "xferd.hello.dest_len", "xferd.noise.sealed_dest_len",
+          "_ws.malformed", "_ws.expert.severity"]
 ERROR_SEVERITY = {"8388608", "Error"}  # PI_ERROR, as a number or a name
 
 
@@ -46,6 +50,7 @@ def main():
     ap = argparse.ArgumentParser()
     for a in ("lua", "mode", "cap", "sender", "jobs", "a", "b"):
         ap.add_argument("--" + a, required=True)
+    ap.add_argument("--secret", action="append", default=[])
     o = ap.parse_args()
     # Probes the capture started with (UDP to port 9) are left out.
     cmd = ["tshark", "-n", "-X", "lua_script:" + o.lua, "-r", o.cap, "-Y", "!(udp.dstport == 9)",
@@ -105,6 +110,11 @@ def main():
             if t in (1, 2):
                 check(r["xferd.noise.type"] == str(t),
                       f"frame {n}: {NAMES[t]} without Noise message {t}")
+            if t == 1 and o.secret:
+                # The destination field is message 1's payload, none of it in clear.
+                check(r["xferd.hello.dest_len"] == "0" and r["xferd.noise.sealed_dest_len"] not in
+                      ("", "0"), f"frame {n}: HELLO dest_len {r['xferd.hello.dest_len']}, "
+                      f"sealed in message 1 {r['xferd.noise.sealed_dest_len'] or 0} bytes")
 
     print(f"{o.mode}: {len(rows)} datagrams; by type (sender -> receiver / back):")
     for t in range(1, 14):
@@ -170,6 +180,15 @@ def main():
               out_total - hello_out, "receiver's frames_opened")
         check(seca["frames_opened"] <= in_total and
               (missing > 0 or seca["frames_opened"] == in_total), "sender's frames_opened")
+    with open(o.cap, "rb") as f:
+        raw = f.read()
+    for secret in o.secret:
+        seen = raw.count(secret.encode())
+        print(f"  '{secret}' in the capture's bytes: {seen} times")
+        if o.mode == "none":
+            check(seen > 0, f"'{secret}' not in the capture in clear: the search sees nothing")
+        else:
+            check(seen == 0, f"'{secret}' is in the capture in clear under aead")
     for f in fails:
         print("FAIL: " + f)
     return 1 if fails else 0

@@ -3,6 +3,11 @@
 # `xferctl capture` on the receiving appliance during a push: the file is a pcapng that
 # tshark reads with the dissector (contrib/wireshark/xferd.lua) and holds exactly N
 # frames, both directions, with no malformed-packet mark; the push completes identical;
+# the push (session.security aead, the default) has --delete and a filter rule, and
+# neither its destination path nor the rule is in any byte of the file: the HELLO in it
+# carries them sealed in Noise message 1 (docs/PROTOCOL.md 3.1), as many bytes as they take;
+# a destination field of 1256 bytes, the most a HELLO holds at MTU 1500 under AEAD, goes,
+# and one of 1257 is refused before anything is sent;
 # a second capture while one runs is refused (busy); the control command refuses
 # arguments out of bounds (port, count, timeout, path), each with its reason.
 #
@@ -65,10 +70,15 @@ xfn_ctl B capture --port 0 --count 1 "$T/second.pcapng" >"$T/second.out" 2>&1 ||
 [ "$rc" -eq 1 ] && grep -q "a capture is running" "$T/second.out" ||
 	xfn_fail "a second capture was not refused: $(cat "$T/second.out")"
 
-xfn_ctl A push "$T/src" peer:tree --wait >/dev/null || xfn_fail "push failed"
+# Strings that appear nowhere but in the push's destination field (a rule that matches no
+# file of the tree, so the copy stays identical).
+dest=tree-conf1dential-dest-7c2e
+rule=zz-s3cret-rule-9f41.tmp
+xfn_ctl A push "$T/src" "peer:$dest" --wait --delete --exclude "$rule" >/dev/null ||
+	xfn_fail "push failed"
 wait "$cap" || xfn_fail "xferctl capture failed: $(cat "$T/capture.out")"
 cat "$T/capture.out"
-xfn_same "$T/src" "$T/B/tree"
+xfn_same "$T/src" "$T/B/$dest"
 read -r written missed < <(xfn_q B capture-status "r['written'], r['missed']" | tr -d '(),')
 
 decoded=$(tshark -n -X "lua_script:$lua" -r "$T/B.pcapng" -T fields \
@@ -84,6 +94,34 @@ echo "$XFN_NAME: $frames frames in the file (xferd inbound $in, outbound $out), 
 [ "$written" -eq "$n" ] || xfn_fail "the daemon wrote $written frames, expected $n"
 [ "$in" -gt 0 ] && [ "$out" -gt 0 ] || xfn_fail "frames of one direction are missing"
 [ "$bad" -eq 0 ] || xfn_fail "$bad frames marked malformed"
+# The destination field: sealed in the HELLO's message 1 (its length, the path, a NUL and the
+# rule "- RULE\n"), in clear nowhere in the file.
+field=$((${#dest} + 1 + ${#rule} + 3))
+sealed=$(tshark -n -X "lua_script:$lua" -r "$T/B.pcapng" -Y "xferd.type == 1" -T fields \
+	-e xferd.hello.flags.sealed_dest -e xferd.hello.dest_len -e xferd.noise.sealed_dest_len \
+	2>>"$T/tshark.err" | sed 's/True/1/; s/False/0/' | sort -u)
+echo "$XFN_NAME: HELLO (sealed_dest, dest_len, field in message 1): $sealed; expected 1 0 $field"
+[ "$sealed" = "$(printf '1\t0\t%s' "$field")" ] ||
+	xfn_fail "the HELLO does not carry the destination field sealed in message 1: '$sealed'"
+for s in "$dest" "$rule" conf1dential s3cret-rule; do
+	! grep -a -F -q -- "$s" "$T/B.pcapng" || xfn_fail "'$s' is in clear in the capture"
+done
+# The largest destination field a HELLO holds at MTU 1500 under AEAD, 1472 - 16 - 52 - 148
+# = 1256 bytes (docs/PROTOCOL.md 3.1): "b1", a NUL and 1253 bytes of rules ("- PAT\n"
+# each) go; one byte more is refused before anything is sent.
+rules_file() { # LAST_PATTERN_LEN: nine rules of 125 bytes, then one of LEN + 3
+	for i in 1 2 3 4 5 6 7 8 9; do printf -- '%s\n' "zz$i$(printf 'q%.0s' $(seq 119))"; done
+	printf -- '%s\n' "zy$(printf 'q%.0s' $(seq $(($1 - 2))))"
+}
+rules_file 125 >"$T/rules-fit"
+rules_file 126 >"$T/rules-over"
+out=$(xfn_ctl A push "$T/src" peer:b1 --wait --delete --exclude-from "$T/rules-fit" 2>&1) ||
+	xfn_fail "a push whose destination field is 1256 bytes (the most a HELLO holds) failed: $out"
+rc=0
+err=$(xfn_ctl A push "$T/src" peer:b2 --delete --exclude-from "$T/rules-over" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] && case $err in *"more than the 1256 bytes a HELLO holds"*) true ;; *) false ;; esac ||
+	xfn_fail "a destination field of 1257 bytes was not refused (exit $rc): $err"
+echo "$XFN_NAME: a destination field of 1256 bytes went, 1257 was refused"
 # After the capture the cores copy nothing: written stays, the next capture starts.
 xfn_ctl B capture --port wire0 --count 2 --timeout 1 "$T/after.pcapng" >/dev/null 2>&1 || true
 [ -s "$T/after.pcapng" ] || xfn_fail "no file from a capture after the first"

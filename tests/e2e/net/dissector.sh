@@ -6,7 +6,9 @@
 # session.security none and once with aead (the default). Then
 # `tshark -X lua_script:contrib/wireshark/xferd.lua -r CAP` must decode every UDP datagram
 # as xferd with no malformed-packet mark and no expert error, and what it counts must
-# agree with the appliances' own counters (analyse_capture.py says which).
+# agree with the appliances' own counters (analyse_capture.py says which). The pushes have
+# --delete and a filter rule: their destination path and the rule are in the capture's
+# bytes in clear with none, and in no byte of it with aead (sealed in message 1).
 #
 #   dissector.sh XFERD XFERCTL     (root; exits 77 saying what is missing)
 set -euo pipefail
@@ -86,7 +88,10 @@ run() {
 		--set session.rate_mbit=200
 	xfn_start B b "${XFN_TAG}b" 10.213.10.2/24 10.213.10.1 --set "session.security=$mode"
 	capture_start "$cap"
-	xfn_ctl A push "$T/src" "peer:$mode" --wait >/dev/null || xfn_fail "$mode: first push failed"
+	# --delete with a filter rule (matching no file): the destination field holds the path
+	# and the rule, which the analysis looks for in the capture's bytes.
+	xfn_ctl A push "$T/src" "peer:$mode-$SECRET_DEST" --wait --delete --exclude "$SECRET_RULE" \
+		>/dev/null || xfn_fail "$mode: first push failed"
 	# Change 64 bytes (random) in the middle of the large file: the next push sends it as DELTA.
 	python3 -c '
 import glob, os, sys
@@ -95,7 +100,8 @@ with open(f, "r+b") as h:
     h.seek(os.path.getsize(f) // 2)
     h.write(os.urandom(64))
 ' "$T/src"
-	xfn_ctl A push "$T/src" "peer:$mode" --wait >/dev/null || xfn_fail "$mode: second push failed"
+	xfn_ctl A push "$T/src" "peer:$mode-$SECRET_DEST" --wait --delete --exclude "$SECRET_RULE" \
+		>/dev/null || xfn_fail "$mode: second push failed"
 	wait_closed B 2
 	xfn_ctl A --json jobs >"$T/$mode.jobs.json" || xfn_fail "xferctl jobs failed"
 	xfn_ctl A --json stats >"$T/$mode.a.json" || xfn_fail "xferctl stats on A failed"
@@ -103,14 +109,19 @@ with open(f, "r+b") as h:
 	wait_captured "$cap" "$(python3 -c 'import json, sys
 print(json.load(open(sys.argv[1]))["dataplane"]["frames"])' "$T/$mode.b.json")"
 	capture_stop
-	xfn_same "$T/src" "$T/B/$mode"
+	xfn_same "$T/src" "$T/B/$mode-$SECRET_DEST"
 	xfn_stop A
 	xfn_stop B
 	python3 "$here/analyse_capture.py" --lua "$lua" --mode "$mode" --cap "$cap" \
 		--sender 10.213.10.1 --jobs "$T/$mode.jobs.json" --a "$T/$mode.a.json" \
-		--b "$T/$mode.b.json" || xfn_fail "$mode: the capture disagrees (above)"
+		--b "$T/$mode.b.json" --secret "$SECRET_DEST" --secret "$SECRET_RULE" ||
+		xfn_fail "$mode: the capture disagrees (above)"
 }
 
+# Strings found nowhere but in the pushes' destination fields: in the capture's bytes with
+# session.security none, in none of them with aead (docs/SECURITY.md 1).
+SECRET_DEST=conf1dential-dest-5b1d
+SECRET_RULE=zz-s3cret-rule-0c77.tmp
 run none
 run aead
 echo "$XFN_NAME: PASS"

@@ -144,13 +144,15 @@ class Session:
         return pn
 
     def hello_body(self, dest, nonce, max_payload=1456, flags=0):
-        """A HELLO's payload: with keys, AEAD asked and Noise message 1 after dest."""
+        """A HELLO's payload: with keys, AEAD asked and Noise message 1, whose payload
+        holds dest (none of it in clear); without, dest in clear."""
         if not self.ini:
             return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, flags, nonce,
                                len(dest), 0) + dest
-        m1 = self.ini.msg1(self.sid, xfsec.F_AEAD | flags, max_payload, time.time_ns(), dest)
-        return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0,
-                           xfsec.F_AEAD | flags, nonce, len(dest), len(m1)) + dest + m1
+        flags |= xfsec.F_AEAD | xfsec.F_SEALED_DEST
+        m1 = self.ini.msg1(self.sid, flags, max_payload, time.time_ns(), dest)
+        return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, flags, nonce, 0,
+                           len(m1)) + m1
 
     def hello(self, dest, deadline, ack=True, flags=0):
         """HELLO, again until answered. Returns (status, window); acknowledges an
@@ -610,7 +612,8 @@ def unanswered(ss, body, what, tries=3, typ=HELLO):
 def nokey(src, dst):
     """An allowed address without the key: a version-1 HELLO, a HELLO in clear, one with
     a made-up message 1, one with a valid mac1 but a static key the appliance does not
-    know, and frames of a session that does not exist. Nothing answers, all counted."""
+    know, one whose sealed destination field was changed on the way, and frames of a
+    session that does not exist. Nothing answers, all counted."""
     ss = Session(src, dst, sec={})
     old = struct.pack(">HHHHIIQHH", 1, 1, 1472, 0, 0, 0, 1, 0, 0)
     v1 = struct.pack(">HBBHHIIQ", 0x5846, 1, HELLO, 0, len(old), ss.sid, 0, 0) + old
@@ -621,7 +624,8 @@ def nokey(src, dst):
     counts["bad_frames"] = counts.get("bad_frames", 0) + 3
     counts["hs_mode"] = counts.get("hs_mode", 0) + unanswered(
         ss, ss.hello_body(b"nk", 2), "nokey: HELLO in clear")
-    body = struct.pack(">HHHHIIQHH", VERSION, VERSION, 1456, 0, 0, xfsec.F_AEAD, 3, 0,
+    body = struct.pack(">HHHHIIQHH", VERSION, VERSION, 1456, 0, 0,
+                       xfsec.F_AEAD | xfsec.F_SEALED_DEST, 3, 0,
                        xfsec.MSG1_LEN) + os.urandom(xfsec.MSG1_LEN)
     counts["hs_bad_mac"] = counts.get("hs_bad_mac", 0) + unanswered(
         ss, body, "nokey: made-up message 1")
@@ -630,6 +634,15 @@ def nokey(src, dst):
     wrong = Session(src, dst, sec={"s": xfsec.new_key(), "rs": SEC["rs"], "psk": SEC["psk"]})
     counts["hs_no_key"] = counts.get("hs_no_key", 0) + unanswered(
         wrong, wrong.hello_body(b"nk", 4), "nokey: wrong static key", tries=1)
+    # The right keys, one byte of message 1's encrypted destination field changed on the
+    # way and mac1 made again (the appliance's public key is public): the handshake fails
+    # on message 1's tag (hs_failed), nothing answers, nothing is written under nk/.
+    keyed = Session(src, dst)
+    body = bytearray(keyed.hello_body(b"nk/tampered", 6))
+    body[28 + 88 + 12 + 2] ^= 1
+    body[-32:-16] = xfsec.mac(xfsec.sha(b"mac1----", SEC["rs"]), bytes(body[28:-32]))[:16]
+    counts["hs_failed"] = counts.get("hs_failed", 0) + unanswered(
+        keyed, bytes(body), "nokey: destination field changed", tries=1)
     for typ, payload in ((FLIST, struct.pack(">IHH", 0, 1, 1) + entry("nk/f", size=1)),
                          (DATA, struct.pack(">IIQ", 0, 0, 0) + b"x"), (PING, b"")):
         ss.send(typ, payload)

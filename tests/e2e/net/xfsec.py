@@ -24,6 +24,7 @@ HELLO_ACK = 2
 F_AEAD = 0x2
 F_DELETE = 0x4  # HELLO flags (docs/PROTOCOL.md 3.1); the window is then the deletion limit
 F_VOLUME = 0x8  # dest's first component names the receiver's volume
+F_SEALED_DEST = 0x4000  # with F_AEAD: the destination field is message 1's payload
 F_KEY_PHASE = 0x8
 MSG1_LEN, MSG2_LEN, TAG = 148, 76, 16
 HDR = struct.Struct(">HBBHHIIQ")
@@ -39,12 +40,12 @@ def new_key():
     return os.urandom(32)
 
 
-def prologue(flags, max_payload, dest=b"", window=0):
+def prologue(flags, max_payload, window=0):
     """The handshake's prologue: version, capabilities, with F_DELETE the HELLO's window
-    (the deletion limit), then the HELLO's destination."""
+    (the deletion limit). The destination field is message 1's payload, not here."""
     options = struct.pack(">I", window) if flags & F_DELETE else b""
     return b"xferd-noise" + bytes([VERSION]) + struct.pack(
-        ">I", (max_payload << 16) | (flags & 0xFFFF)) + options + dest
+        ">I", (max_payload << 16) | (flags & 0xFFFF)) + options
 
 
 class Keys:
@@ -87,15 +88,17 @@ class Initiator:
         self.s, self.rs, self.psk = s, rs, psk or bytes(32)
 
     def msg1(self, index, flags, max_payload, unix_ns, dest=b"", window=0):
+        """Message 1, its payload the timestamp and then the HELLO's destination field
+        (F_SEALED_DEST: the HELLO carries none of it in clear)."""
         self.e = os.urandom(32)
-        st = Sym(prologue(flags, max_payload, dest, window), self.rs)
+        st = Sym(prologue(flags, max_payload, window), self.rs)
         epub = pub(self.e)
         st.mix_hash(epub)
         st.mix_key(epub)
         st.mix_key(dh(self.e, self.rs))
         es = st.enc(pub(self.s))
         st.mix_key(dh(self.s, self.rs))
-        ets = st.enc(tai64n(unix_ns))
+        ets = st.enc(tai64n(unix_ns) + dest)
         m = bytes([1, 0, 0, 0]) + struct.pack(">I", index) + epub + es + ets
         m += mac(sha(b"mac1----", self.rs), m)[:16] + bytes(16)
         self.st = st

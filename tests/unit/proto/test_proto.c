@@ -477,6 +477,106 @@ test_hello_rules(void)
 	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) < 0);
 }
 
+/*
+ * XF_HELLO_F_SEALED_DEST: with AEAD the destination field is message 1's payload, so the
+ * HELLO carries no dest and an auth of XF_HELLO_AUTH_LEN plus the field; FILTERS and the
+ * other flags say what the field holds. Refused: AEAD without the flag (an earlier
+ * build's HELLO, its destination in clear), the flag without AEAD, a dest or rules in
+ * clear beside it, an auth outside XF_HELLO_AUTH_LEN..MAX, the flag in a HELLO_ACK. The
+ * field, once message 1 has given it, is read by xf_proto_hello_field as the decoder reads
+ * one in clear.
+ */
+static void
+test_hello_sealed(void)
+{
+	static uint8_t buf[BUF_CAP], auth[XF_HELLO_AUTH_MAX + 1];
+	static const char field[] = "vol/dst\0- *.o\n";
+	const size_t fl = sizeof(field) - 1, flags_at = XF_HDR_LEN + 12;
+	struct xf_msg m, d;
+	struct xf_msg_hello h;
+	enum xf_proto_reason why;
+	int rc;
+
+	memset(auth, 0xa7, sizeof(auth));
+	memset(&m, 0, sizeof(m));
+	m.hdr = hdr(XF_MSG_HELLO);
+	m.hello = (struct xf_msg_hello){ .min_version = 2,
+		                         .max_version = 2,
+		                         .max_payload = 1456,
+		                         .window = 5,
+		                         .flags = XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST |
+		                                  XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS |
+		                                  XF_HELLO_F_VOLUME,
+		                         .auth = auth,
+		                         .auth_len = (uint16_t)(XF_HELLO_AUTH_LEN + fl) };
+	rc = xf_proto_encode(buf, sizeof(buf), &m);
+	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 28 + XF_HELLO_AUTH_LEN + fl));
+	CU_ASSERT_EQUAL(buf[XF_HDR_LEN + 24] | buf[XF_HDR_LEN + 25], 0); /* dest_len 0 */
+	tp_roundtrip(buf, (size_t)rc, &d);
+	CU_ASSERT(d.hello.dest_len == 0 && d.hello.rules_len == 0 && d.hello.rules == NULL);
+	CU_ASSERT_EQUAL(d.hello.auth_len, XF_HELLO_AUTH_LEN + fl);
+	/* The longest field, and one byte more. */
+	m.hello.auth_len = XF_HELLO_AUTH_MAX;
+	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) > 0);
+	m.hello.auth_len = XF_HELLO_AUTH_MAX + 1;
+	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) < 0);
+	m.hello.auth_len = XF_HELLO_AUTH_LEN - 1;
+	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) < 0);
+	m.hello.auth_len = XF_HELLO_AUTH_LEN;
+	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) > 0); /* an empty field */
+	/* A dest or rules in clear beside the flag. */
+	m.hello.dest = "vol/dst";
+	m.hello.dest_len = 7;
+	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) < 0);
+	m.hello.dest_len = 0;
+	m.hello.rules = "- *.o\n";
+	m.hello.rules_len = 6;
+	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) < 0);
+	m.hello.rules_len = 0;
+	m.hello.rules = NULL;
+	m.hello.dest = NULL;
+	/* The flag taken off the wire (AEAD without it) or AEAD taken off (the flag
+	 * without it: auth_len then says message 1 without AEAD too). */
+	rc = xf_proto_encode(buf, sizeof(buf), &m);
+	CU_ASSERT_FATAL(rc > 0);
+	buf[flags_at + 2] &= (uint8_t) ~(XF_HELLO_F_SEALED_DEST >> 8);
+	CU_ASSERT(xf_proto_decode(buf, (size_t)rc, &d, &why) < 0 && why == XF_R_FIELD);
+	buf[flags_at + 2] |= (uint8_t)(XF_HELLO_F_SEALED_DEST >> 8);
+	buf[flags_at + 3] &= (uint8_t)~XF_HELLO_F_AEAD;
+	CU_ASSERT(xf_proto_decode(buf, (size_t)rc, &d, &why) < 0 && why == XF_R_FIELD);
+	/* The flag without AEAD, nothing else wrong: refused. */
+	m.hello.flags = XF_HELLO_F_SEALED_DEST;
+	m.hello.auth = NULL;
+	m.hello.auth_len = 0;
+	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) < 0);
+	/* An earlier build's HELLO: AEAD, the destination in clear. */
+	m.hello.flags = XF_HELLO_F_AEAD;
+	m.hello.dest = "vol/dst";
+	m.hello.dest_len = 7;
+	m.hello.auth = auth;
+	m.hello.auth_len = XF_HELLO_AUTH_LEN;
+	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) < 0);
+
+	/* The field as the responder reads it from message 1. */
+	memset(&h, 0, sizeof(h));
+	h.flags = XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS;
+	CU_ASSERT_EQUAL(xf_proto_hello_field(&h, field, fl), XF_R_OK);
+	CU_ASSERT(h.dest == field && h.dest_len == 7);
+	CU_ASSERT(h.rules == field + 8 && h.rules_len == 6);
+	CU_ASSERT_EQUAL(xf_hello_dest_field_len(&h), fl);
+	CU_ASSERT_EQUAL(xf_proto_hello_field(&h, field, 7), XF_R_FIELD);      /* no NUL */
+	CU_ASSERT_EQUAL(xf_proto_hello_field(&h, field, 8), XF_R_FIELD);      /* no rules */
+	CU_ASSERT_EQUAL(xf_proto_hello_field(&h, field, fl - 1), XF_R_FIELD); /* unended */
+	CU_ASSERT_EQUAL(xf_proto_hello_field(&h, NULL, 0), XF_R_FIELD);
+	CU_ASSERT_EQUAL(xf_proto_hello_field(&h, (const char *)auth, XF_PATH_MAX + 1), XF_R_FIELD);
+	h.flags = XF_HELLO_F_PULL; /* a pull request: NULs inside, all of it dest */
+	CU_ASSERT_EQUAL(xf_proto_hello_field(&h, field, fl), XF_R_OK);
+	CU_ASSERT(h.dest_len == fl && h.rules_len == 0 && h.rules == NULL);
+	h.flags = 0;
+	CU_ASSERT_EQUAL(xf_proto_hello_field(&h, NULL, 0), XF_R_OK); /* the first volume's root */
+	CU_ASSERT_EQUAL(h.dest_len, 0);
+}
+
 void
 test_roundtrip_hello_limits(void)
 {
@@ -1053,6 +1153,7 @@ static const struct xf_test tests[] = {
 	{ "accessor bounds", test_accessor_bounds },
 	{ "HELLO limits", test_roundtrip_hello_limits },
 	{ "HELLO filter rules", test_hello_rules },
+	{ "HELLO destination field sealed in message 1", test_hello_sealed },
 	{ "FLIST limits", test_roundtrip_flist_limits },
 	{ "FLIST fills bytes exactly", test_flist_fill_bytes },
 	{ "FLIST with owners", test_flist_owner },

@@ -234,8 +234,10 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS, XF_R_FIELD }, /* no NUL */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_FILTERS, XF_R_FIELD }, /* rules without DELETE */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_FILTERS << 1, XF_R_RESERVED },
-	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_AEAD, XF_R_FIELD },   /* AEAD without message 1 */
-	{ XF_MSG_HELLO, 26, 2, XF_HELLO_AUTH_LEN, XF_R_FIELD }, /* message 1 without AEAD */
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_AEAD, XF_R_FIELD },        /* AEAD without message 1 */
+	{ XF_MSG_HELLO, 26, 2, XF_HELLO_AUTH_LEN, XF_R_FIELD },      /* message 1 without AEAD */
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_SEALED_DEST, XF_R_FIELD }, /* sealed without AEAD */
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST, XF_R_FIELD }, /* no auth */
 	{ XF_MSG_HELLO, 26, 2, 1, XF_R_FIELD },
 	{ XF_MSG_HELLO, 12, 4, 0x80000000u, XF_R_RESERVED },
 	{ XF_MSG_HELLO, 12, 4, 0, XF_R_OK },
@@ -255,13 +257,14 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_VOLUME, XF_R_RESERVED }, /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_DRYRUN, XF_R_RESERVED }, /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_ITEMIZE, XF_R_RESERVED },
-	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_HARDLINKS, XF_R_RESERVED }, /* the HELLO's */
-	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COMPRESS, XF_R_RESERVED },  /* the HELLO's */
-	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_FILTERS, XF_R_RESERVED },   /* the HELLO's */
-	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_OWNER, XF_R_RESERVED },     /* the HELLO's */
-	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_REDO, XF_R_RESERVED },      /* the HELLO's */
-	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_PULL, XF_R_RESERVED },      /* the HELLO's */
-	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED },    /* the engine reads it */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_HARDLINKS, XF_R_RESERVED },   /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COMPRESS, XF_R_RESERVED },    /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_FILTERS, XF_R_RESERVED },     /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_OWNER, XF_R_RESERVED },       /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_REDO, XF_R_RESERVED },        /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_PULL, XF_R_RESERVED },        /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_SEALED_DEST, XF_R_RESERVED }, /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED }, /* the engine reads it */
 	{ XF_MSG_HELLO_ACK, 26, 2, XF_HELLO_ACK_AUTH_LEN, XF_R_FIELD },
 	/* FLIST: fixed part */
 	{ XF_MSG_FLIST, 4, 2, 0, XF_R_COUNT },

@@ -611,12 +611,15 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		static const uint8_t msg2[XF_HELLO_ACK_AUTH_LEN];
 
 		CU_ASSERT_EQUAL(m.hello.min_version, XF_PROTO_VERSION);
-		CU_ASSERT_EQUAL(m.hello.dest_len, 4);
 		T.hellos++;
 		if (T.auth != NULL) {
+			/* The destination ("dest") is message 1's payload: not in clear. */
 			CU_ASSERT(m.hello.flags & XF_HELLO_F_AEAD);
-			CU_ASSERT_EQUAL_FATAL(m.hello.auth_len, XF_HELLO_AUTH_LEN);
-			CU_ASSERT_EQUAL(memcmp(m.hello.auth, T.auth, XF_HELLO_AUTH_LEN), 0);
+			CU_ASSERT(m.hello.flags & XF_HELLO_F_SEALED_DEST);
+			CU_ASSERT_EQUAL(m.hello.dest_len, 0);
+			CU_ASSERT(memmem(bytes, len, "dest", 4) == NULL);
+			CU_ASSERT_EQUAL_FATAL(m.hello.auth_len, T.auth_len);
+			CU_ASSERT_EQUAL(memcmp(m.hello.auth, T.auth, T.auth_len), 0);
 			/* First a refusal in clear, which must change nothing. */
 			for (; T.plain_answers > 0; T.plain_answers--) {
 				struct xf_msg r = a;
@@ -631,8 +634,10 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 			a.hello.auth = msg2;
 			a.hello.auth_len = XF_HELLO_ACK_AUTH_LEN;
 		} else {
-			CU_ASSERT_EQUAL(m.hello.flags & XF_HELLO_F_AEAD, 0);
+			CU_ASSERT_EQUAL(m.hello.flags & (XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST),
+			                0);
 			CU_ASSERT_EQUAL(m.hello.auth_len, 0);
+			CU_ASSERT(m.hello.dest_len == 4 && memcmp(m.hello.dest, "dest", 4) == 0);
 		}
 		CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_COMPRESS) != 0, T.compress);
 		CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_REDO) != 0, T.redo);
@@ -906,6 +911,7 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		.dest = "dest",
 		.max_payload = 1472,
 		.auth = T.auth,
+		.auth_len = T.auth_len,
 		.seal_overhead = T.seal_overhead,
 		.sig_ring = T.sig_ring,
 		.delete_extra = T.ndeleted != 0,

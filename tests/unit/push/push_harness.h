@@ -147,6 +147,7 @@ struct push_harness {
 	/* AEAD (cfg.auth): the message 1 the HELLO must carry; the receiver's first
 	 * plain_answers answers lack XF_HELLO_F_AEAD (a downgrade the sender must ignore). */
 	const uint8_t *auth;
+	uint16_t auth_len;
 	unsigned int plain_answers;
 	unsigned int hellos;
 	/* cfg.seal_overhead (the tag the engine's sealing adds), and what frame_send got:

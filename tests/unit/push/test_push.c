@@ -281,13 +281,15 @@ test_empty_list_and_empty_files(void)
 	push_teardown();
 }
 
-/* With AEAD the HELLO carries message 1 (cfg.auth) and asks for XF_HELLO_F_AEAD; an
+/* With AEAD the HELLO carries message 1 (cfg.auth), asks for XF_HELLO_F_AEAD and
+ * XF_HELLO_F_SEALED_DEST, and has no destination in clear (message 1 carries it); an
  * answer without it (a forged refusal in clear, a downgrade, a peer of
  * session.security none) is ignored, and the keyed answer that follows is taken. */
 static void
 test_aead_hello(void)
 {
-	static uint8_t msg1[XF_HELLO_AUTH_LEN];
+	/* As if its payload held the destination (4 bytes): the HELLO carries no dest. */
+	static uint8_t msg1[XF_HELLO_AUTH_LEN + 4];
 	struct xf_push_stats st;
 	struct xf_reliab_stats rs;
 
@@ -296,6 +298,7 @@ test_aead_hello(void)
 	}
 	push_setup(20, 3000, 0, 0, 0, 16);
 	T.auth = msg1;
+	T.auth_len = sizeof(msg1);
 	T.plain_answers = 3;
 	T.seal_overhead = 16;
 	push_run(&st, &rs);

@@ -5,7 +5,8 @@
 Noise_IKpsk2_25519_AESGCM_SHA256 (Noise rev 34), WireGuard-style mac1/mac2 and cookie
 reply, and the transport key derivation, written from the specification and
 docs/SECURITY.md, not from the C code. It runs the C program noise_vec with random fixed
-keys, ephemerals, PSK (or none), prologue, indexes and cookie inputs, computes every
+keys, ephemerals, PSK (or none), prologue, indexes, message 1 payloads (the HELLO's
+destination field) and cookie inputs, computes every
 message and key itself, and fails on the first byte that differs (both directions).
 This cross-implementation check stands in for third-party test-vector files.
 
@@ -112,9 +113,13 @@ def run(vec, rnd):
     unix_ns = rnd.randrange(1 << 62)
     iidx, ridx = rnd.randrange(1 << 32), rnd.randrange(1 << 32)
     secret, src, cn = rnd.randbytes(32), rnd.randbytes(6), rnd.randbytes(12)
+    # Message 1's payload after the timestamp (the HELLO's destination field): none, one
+    # byte, a few hundred, or the longest (4095).
+    plen = rnd.choice([0, 0, 1, rnd.randrange(2, 400), 4095])
+    payload = rnd.randbytes(plen)
     args = [vec, ipriv.hex(), rpriv.hex(), ieph.hex(), reph.hex(), psk.hex() if psk else "-",
             str(version), str(caps), str(unix_ns), str(iidx), str(ridx), secret.hex(),
-            src.hex(), cn.hex()]
+            src.hex(), cn.hex(), payload.hex() if payload else "-"]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     got = dict(line.split(" ", 1) for line in out.splitlines())
     got = {k: bytes.fromhex(v) for k, v in got.items()}
@@ -133,7 +138,7 @@ def run(vec, rnd):
         s.mix_key(dh(ieph, rpub))
         es = s.enc(ipub)
         s.mix_key(dh(ipriv, rpub))
-        ets = s.enc(tai64n(ts_ns))
+        ets = s.enc(tai64n(ts_ns) + payload)
         m = bytes([1, 0, 0, 0]) + struct.pack(">I", iidx) + epub + es + ets
         m += mac(mac1_r, m)[:16]
         m += mac(cookie, m)[:16] if cookie else bytes(16)
@@ -143,7 +148,7 @@ def run(vec, rnd):
     expect = {"msg1": m1}
     cookie = mac(secret, src)[:16]
     expect["cookie_reply"] = (bytes([3, 0, 0, 0]) + struct.pack(">I", iidx) + cn +
-                              AESGCM(sha(b"cookie--", rpub)).encrypt(cn, cookie, m1[116:132]))
+                              AESGCM(sha(b"cookie--", rpub)).encrypt(cn, cookie, m1[-32:-16]))
     s, m1b = msg1(unix_ns + 1, cookie)
     expect["msg1b"] = m1b
 
@@ -155,7 +160,9 @@ def run(vec, rnd):
     r.mix_key(dh(rpriv, re))
     assert r.dec(m1b[40:88]) == ipub
     r.mix_key(dh(rpriv, ipub))
-    assert r.dec(m1b[88:116]) == tai64n(unix_ns + 1)
+    pt = r.dec(m1b[88:-32])
+    assert pt[:12] == tai64n(unix_ns + 1)
+    expect["payload"] = pt[12:]
     # Message 2.
     epub = pub(reph)
     r.mix_hash(epub)

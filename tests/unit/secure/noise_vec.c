@@ -5,10 +5,11 @@
  * independent implementation (python3-cryptography) and compares.
  *
  * usage: noise_vec I_PRIV R_PRIV I_EPH R_EPH PSK|- VERSION CAPS UNIX_NS I_IDX R_IDX
- *                  COOKIE_SECRET SRC COOKIE_NONCE     (keys and bytes in hex)
- * The flow: message 1, responder under load answers with a cookie reply, the initiator
- * sends message 1 again (same ephemeral, timestamp + 1 ns) with mac2, the responder
- * accepts it and answers message 2, both sides derive their keys.
+ *                  COOKIE_SECRET SRC COOKIE_NONCE PAYLOAD|-    (keys and bytes in hex)
+ * The flow: message 1 (its payload after the timestamp: PAYLOAD, the HELLO's destination
+ * field), responder under load answers with a cookie reply, the initiator sends message 1
+ * again (same ephemeral, timestamp + 1 ns) with mac2, the responder accepts it (and prints
+ * the payload it read) and answers message 2, both sides derive their keys.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -66,12 +67,15 @@ main(int argc, char **argv)
 	}; /* no options, no destination: the vectors bind none */
 	struct xf_noise_keys ik, rk;
 	uint8_t ipriv[32], rpriv[32], ieph[32], reph[32], psk[32], secret[32], src[6], cn[12];
-	uint8_t m1[XF_NOISE_MSG1_LEN], m2[XF_NOISE_MSG2_LEN], cr[XF_NOISE_COOKIE_LEN_MSG];
+	static uint8_t m1[XF_NOISE_MSG1_MAX], payload[XF_NOISE_PAYLOAD_MAX],
+	        got[XF_NOISE_PAYLOAD_MAX];
+	uint8_t m2[XF_NOISE_MSG2_LEN], cr[XF_NOISE_COOKIE_LEN_MSG];
+	size_t plen = 0, m1_len;
 	uint8_t key[32], iv[12], next[32];
 	uint64_t unix_ns;
 	uint32_t iidx, ridx;
 
-	if (argc != 14) {
+	if (argc != 15) {
 		fprintf(stderr, "usage: see noise_vec.c\n");
 		return 2;
 	}
@@ -90,6 +94,14 @@ main(int argc, char **argv)
 	unhex(argv[11], secret, 32);
 	unhex(argv[12], src, sizeof(src));
 	unhex(argv[13], cn, sizeof(cn));
+	if (strcmp(argv[14], "-") != 0) {
+		plen = strlen(argv[14]) / 2;
+		if (plen > sizeof(payload)) {
+			return 2;
+		}
+		unhex(argv[14], payload, plen);
+	}
+	m1_len = XF_NOISE_MSG1_LEN + plen;
 
 	must(xf_noise_static_init(&is, ipriv), "initiator static");
 	must(xf_noise_static_init(&rs, rpriv), "responder static");
@@ -97,20 +109,24 @@ main(int argc, char **argv)
 	must(xf_noise_peer_init(&rp, is.pub, strcmp(argv[5], "-") ? psk : NULL), "peer");
 	xf_noise_cookie_jar_set(&jar, secret, 1000);
 
-	must(xf_noise_initiate(&ih, &is, &ip, &pro, iidx, ieph, unix_ns, 1000, m1), "initiate");
-	put("msg1", m1, sizeof(m1));
-	if (xf_noise_check_macs(&rs, &jar, m1, sizeof(m1), src, sizeof(src), true, 2000) !=
-	    -EAGAIN) {
+	must(xf_noise_initiate(&ih, &is, &ip, &pro, iidx, ieph, unix_ns, 1000, payload, plen, m1),
+	     "initiate");
+	put("msg1", m1, m1_len);
+	if (xf_noise_check_macs(&rs, &jar, m1, m1_len, src, sizeof(src), true, 2000) != -EAGAIN) {
 		fprintf(stderr, "noise_vec: under load, message 1 without mac2 passed\n");
 		return 1;
 	}
-	must(xf_noise_cookie_reply(&rs, &jar, m1, src, sizeof(src), cn, 2000, cr), "cookie");
+	must(xf_noise_cookie_reply(&rs, &jar, m1, m1_len, src, sizeof(src), cn, 2000, cr),
+	     "cookie");
 	put("cookie_reply", cr, sizeof(cr));
 	must(xf_noise_consume_cookie(&ih, cr, sizeof(cr), 3000), "consume cookie");
-	must(xf_noise_initiate(&ih, &is, &ip, &pro, iidx, ieph, unix_ns + 1, 4000, m1), "again");
-	put("msg1b", m1, sizeof(m1));
-	must(xf_noise_check_macs(&rs, &jar, m1, sizeof(m1), src, sizeof(src), true, 5000), "macs");
-	must(xf_noise_consume_initiation(&rh, &rs, &rp, 1, &pro, m1, sizeof(m1)), "consume 1");
+	must(xf_noise_initiate(&ih, &is, &ip, &pro, iidx, ieph, unix_ns + 1, 4000, payload, plen,
+	                       m1),
+	     "again");
+	put("msg1b", m1, m1_len);
+	must(xf_noise_check_macs(&rs, &jar, m1, m1_len, src, sizeof(src), true, 5000), "macs");
+	must(xf_noise_consume_initiation(&rh, &rs, &rp, 1, &pro, m1, m1_len, got), "consume 1");
+	put("payload", got, plen);
 	must(xf_noise_respond(&rh, ridx, reph, m2, &rk), "respond");
 	put("msg2", m2, sizeof(m2));
 	must(xf_noise_consume_response(&ih, m2, sizeof(m2), &ik), "consume 2");

@@ -2,14 +2,16 @@
 /*
  * dataplane/secure/xf_hs_queue: the hand-off of the responder's handshakes from an RX core
  * to the handshake thread. The record holds a copy of the HELLO (nothing points into the
- * frame) and is found by its session while in flight, a full queue refuses and counts, the answers
- * come back in the order asked and open with the initiator's keys, no Diffie-Hellman is done when a
- * record is filled (only when served), a message 1 answered twice in flight is adopted once (the
- * copy is a replay), an answer for a re-keyed peer or a reused session slot is stale, a record is
- * wiped when done, and two threads (an RX core and the handshake thread) pass records
- * through the rings. The doorbell (xf_hs_bell.h): a ring since the token keeps the waiter
- * awake, a ring with nobody asleep makes no system call, and a handshake thread that sleeps
- * on it answers every HELLO submitted and stops when rung, without polling.
+ * frame; none of its destination field crosses in clear: the handshake thread reads it from
+ * message 1, and a byte of it changed fails the handshake) and is found by its session while in
+ * flight, a full queue refuses and counts, the answers come back in the order asked and open with
+ * the initiator's keys, no Diffie-Hellman is done when a record is filled (only when served), a
+ * message 1 answered twice in flight is adopted once (the copy is a replay), an answer for a
+ * re-keyed peer or a reused session slot is stale, a record is wiped when done, and two threads (an
+ * RX core and the handshake thread) pass records through the rings. The doorbell (xf_hs_bell.h): a
+ * ring since the token keeps the waiter awake, a ring with nobody asleep makes no system call, and
+ * a handshake thread that sleeps on it answers every HELLO submitted and stops when rung, without
+ * polling.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,9 +35,13 @@ static struct xf_noise_peer init_peer; /* the initiator's state of the responder
 static struct xf_hs_queue q;           /* static: zeroed, 150 KiB */
 static struct xf_hs_bell bell;         /* rung by q's submits */
 static const char dest[] = "vol/some/path";
+/* The destination field message 1 carries: dest, a NUL, the filter rules. */
+static const char field[] = "vol/some/path\0- *.secret-rule\n";
+#define FIELD_LEN (sizeof(field) - 1)
 static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 9 };
 
-/* Message 1 for session id, timestamped ts (unix ns), as an initiator makes it. */
+/* Message 1 for session id, timestamped ts (unix ns), as an initiator makes it: its
+ * payload the destination field (XF_HELLO_F_SEALED_DEST), none of it in clear. */
 static void
 make_hello(struct xf_msg *m, uint8_t *msg1, struct xf_noise_hs *hs, uint32_t id, uint64_t ts)
 {
@@ -47,16 +53,15 @@ make_hello(struct xf_msg *m, uint8_t *msg1, struct xf_noise_hs *hs, uint32_t id,
 	m->hdr.pn = 7;
 	m->hello.min_version = m->hello.max_version = XF_PROTO_VERSION;
 	m->hello.max_payload = 1400;
-	m->hello.flags = XF_HELLO_F_AEAD | XF_HELLO_F_DELETE;
+	m->hello.flags =
+	        XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS;
 	m->hello.window = 99;
 	m->hello.nonce = 0x1122334455667788ull + id;
-	m->hello.dest = dest;
-	m->hello.dest_len = (uint16_t)strlen(dest);
-	xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, m->hello.window, dest,
-	               m->hello.dest_len);
-	CU_ASSERT_FATAL(xf_noise_initiate(hs, &init, &init_peer, &pro, id, NULL, ts, 1, msg1) == 0);
+	xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, m->hello.window);
+	CU_ASSERT_FATAL(xf_noise_initiate(hs, &init, &init_peer, &pro, id, NULL, ts, 1,
+	                                  (const uint8_t *)field, FIELD_LEN, msg1) == 0);
 	m->hello.auth = msg1;
-	m->hello.auth_len = XF_NOISE_MSG1_LEN;
+	m->hello.auth_len = (uint16_t)(XF_NOISE_MSG1_LEN + FIELD_LEN);
 }
 
 static struct xf_hs_rec *
@@ -106,34 +111,52 @@ serve(unsigned int max)
 	return n;
 }
 
+static bool all_zero(const void *p, size_t n);
+
+static bool
+contains(const void *hay, size_t n, const char *needle)
+{
+	return memmem(hay, n, needle, strlen(needle)) != NULL;
+}
+
+/* The HELLO as it crosses: encoded, none of the destination field in its bytes (the path,
+ * the volume's name, the rule); decoded by the codec and copied into a record, which the
+ * handshake thread answers with the field read from message 1: dest and rules as the
+ * sender wrote them. */
 static void
 test_codec(void)
 {
-	uint8_t msg1[XF_NOISE_MSG1_LEN], copy1[XF_NOISE_MSG1_LEN];
-	char frame_dest[sizeof(dest)];
+	uint8_t msg1[XF_NOISE_MSG1_MAX], copy1[XF_NOISE_MSG1_MAX], frame[XF_PAYLOAD_MAX];
 	struct xf_noise_hs hs;
-	struct xf_msg m, out;
+	struct xf_msg m, dec, out;
 	struct xf_hs_rec *r;
+	int len;
 
 	make_hello(&m, msg1, &hs, 41, 1000);
-	memcpy(frame_dest, dest, sizeof(dest));
-	m.hello.dest = frame_dest;
-	memcpy(copy1, msg1, sizeof(msg1));
-	r = submit(&m);
+	len = xf_proto_encode(frame, sizeof(frame), &m);
+	CU_ASSERT_FATAL(len == (int)(XF_HDR_LEN + 28 + XF_NOISE_MSG1_LEN + FIELD_LEN));
+	CU_ASSERT(!contains(frame, (size_t)len, "some/path"));
+	CU_ASSERT(!contains(frame, (size_t)len, "vol/"));
+	CU_ASSERT(!contains(frame, (size_t)len, "secret-rule"));
+	CU_ASSERT_FATAL(xf_proto_decode(frame, (size_t)len, &dec, NULL) == 0);
+	CU_ASSERT(dec.hello.dest_len == 0 && dec.hello.rules_len == 0);
+	CU_ASSERT(dec.hello.auth_len == XF_NOISE_MSG1_LEN + FIELD_LEN);
+	memcpy(copy1, dec.hello.auth, dec.hello.auth_len);
+	r = submit(&dec);
 	CU_ASSERT_FATAL(r != NULL);
 	/* The frame goes back to the pool: the record keeps its own copy. */
-	memset(frame_dest, 'x', sizeof(frame_dest));
+	memset(frame, 'x', sizeof(frame));
 	memset(msg1, 0, sizeof(msg1));
 	xf_hs_rec_hello(r, &out);
 	CU_ASSERT(out.hdr.type == XF_MSG_HELLO && out.hdr.session == 41 && out.hdr.pn == 7);
 	CU_ASSERT(out.hello.max_payload == 1400 && out.hello.window == 99);
-	CU_ASSERT(out.hello.flags == (XF_HELLO_F_AEAD | XF_HELLO_F_DELETE));
+	CU_ASSERT(out.hello.flags == (XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_DELETE |
+	                              XF_HELLO_F_FILTERS));
 	CU_ASSERT(out.hello.nonce == 0x1122334455667788ull + 41);
-	CU_ASSERT(out.hello.dest_len == strlen(dest) &&
-	          memcmp(out.hello.dest, dest, strlen(dest)) == 0);
-	CU_ASSERT(out.hello.dest == r->dest && out.hello.auth == r->msg1);
-	CU_ASSERT(out.hello.auth_len == XF_NOISE_MSG1_LEN &&
-	          memcmp(out.hello.auth, copy1, XF_NOISE_MSG1_LEN) == 0);
+	CU_ASSERT(out.hello.dest_len == 0 && out.hello.rules_len == 0); /* not answered yet */
+	CU_ASSERT(out.hello.auth == r->msg1);
+	CU_ASSERT(out.hello.auth_len == XF_NOISE_MSG1_LEN + FIELD_LEN &&
+	          memcmp(out.hello.auth, copy1, out.hello.auth_len) == 0);
 	CU_ASSERT(r->peer == 3 && r->ip == 0x0100000a && r->port == 4000 && r->asked_ns == 55);
 	CU_ASSERT(memcmp(r->mac, mac, 6) == 0 && r->kind == XF_HS_NEW);
 	/* In flight: a copy of this session's HELLO is known as such, another's is not. */
@@ -141,14 +164,60 @@ test_codec(void)
 	CU_ASSERT(!xf_hs_queue_pending(&q, 42, 0x0100000a, 4000));
 	CU_ASSERT(!xf_hs_queue_pending(&q, 41, 0x0200000a, 4000));
 	CU_ASSERT(!xf_hs_queue_pending(&q, 41, 0x0100000a, 4001));
-	/* Its answer: the handshake runs on the copy. */
+	/* Its answer: the handshake runs on the copy, and reads the field. */
 	CU_ASSERT(serve(8) == 1);
 	CU_ASSERT(xf_hs_queue_pending(&q, 41, 0x0100000a, 4000)); /* answered, not applied */
 	CU_ASSERT(xf_hs_queue_result(&q) == r);
 	CU_ASSERT(r->rc == 0);
+	xf_hs_rec_hello(r, &out);
+	CU_ASSERT(out.hello.dest == r->dest && out.hello.dest_len == strlen(dest) &&
+	          memcmp(out.hello.dest, dest, strlen(dest)) == 0);
+	CU_ASSERT(out.hello.rules_len == strlen("- *.secret-rule\n") &&
+	          memcmp(out.hello.rules, "- *.secret-rule\n", out.hello.rules_len) == 0);
 	xf_hs_queue_done(&q, r);
 	CU_ASSERT(q.n == 0);
 	CU_ASSERT(!xf_hs_queue_pending(&q, 41, 0x0100000a, 4000));
+	xf_noise_hs_wipe(&hs);
+}
+
+/* A byte of message 1's encrypted payload changed on the way (mac1 is the RX core's to
+ * check, before the record): the handshake fails (-EBADMSG, counted hs_failed by the
+ * engine), no field is read, no keys. A field that decrypts but is not of the form its
+ * flags say (rules flagged, no NUL: only a keyed peer can send it) fails too (-EPROTO). */
+static void
+test_payload_refused(void)
+{
+	uint8_t msg1[XF_NOISE_MSG1_MAX];
+	struct xf_noise_prologue pro;
+	struct xf_noise_hs hs;
+	struct xf_msg m, out;
+	struct xf_hs_rec *r;
+
+	make_hello(&m, msg1, &hs, 51, 1100);
+	msg1[88 + 12 + 3] ^= 1; /* the payload, after the timestamp */
+	r = submit(&m);
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT(serve(8) == 1);
+	CU_ASSERT_FATAL(xf_hs_queue_result(&q) == r);
+	CU_ASSERT(r->rc == -EBADMSG);
+	xf_hs_rec_hello(r, &out);
+	CU_ASSERT(out.hello.dest_len == 0 && out.hello.rules_len == 0);
+	CU_ASSERT(all_zero(&r->keys, sizeof(r->keys)));
+	xf_hs_queue_done(&q, r);
+	xf_noise_hs_wipe(&hs);
+
+	make_hello(&m, msg1, &hs, 52, 1200);
+	xf_hs_prologue(&pro, m.hello.flags, m.hello.max_payload, m.hello.window);
+	CU_ASSERT_FATAL(xf_noise_initiate(&hs, &init, &init_peer, &pro, 52, NULL, 1300, 1,
+	                                  (const uint8_t *)dest, strlen(dest), msg1) == 0);
+	m.hello.auth_len = (uint16_t)(XF_NOISE_MSG1_LEN + strlen(dest));
+	r = submit(&m);
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT(serve(8) == 1);
+	CU_ASSERT_FATAL(xf_hs_queue_result(&q) == r);
+	CU_ASSERT(r->rc == -EPROTO);
+	xf_hs_queue_done(&q, r);
+	CU_ASSERT(q.n == 0);
 	xf_noise_hs_wipe(&hs);
 }
 
@@ -169,7 +238,7 @@ all_zero(const void *p, size_t n)
 static void
 test_order_keys(void)
 {
-	uint8_t msg1[3][XF_NOISE_MSG1_LEN];
+	uint8_t msg1[3][XF_NOISE_MSG1_MAX];
 	struct xf_noise_hs hs[3];
 	struct xf_msg m[3];
 	struct xf_hs_rec *r;
@@ -210,7 +279,7 @@ test_order_keys(void)
 static void
 test_full(void)
 {
-	uint8_t msg1[XF_NOISE_MSG1_LEN];
+	uint8_t msg1[XF_NOISE_MSG1_MAX];
 	struct xf_noise_hs hs;
 	struct xf_msg m;
 	struct xf_hs_rec *r;
@@ -243,7 +312,7 @@ test_full(void)
 static void
 test_replay_in_flight(void)
 {
-	uint8_t msg1[XF_NOISE_MSG1_LEN];
+	uint8_t msg1[XF_NOISE_MSG1_MAX];
 	struct xf_noise_hs hs;
 	struct xf_hs_rec *a, *b;
 	struct xf_msg m;
@@ -273,7 +342,7 @@ test_replay_in_flight(void)
 static void
 test_stale(void)
 {
-	uint8_t msg1[XF_NOISE_MSG1_LEN], other[32];
+	uint8_t msg1[XF_NOISE_MSG1_MAX], other[32];
 	struct xf_noise_peer rekeyed;
 	struct xf_noise_hs hs;
 	struct xf_hs_rec *r;
@@ -303,7 +372,7 @@ test_stale(void)
 static void
 test_bad_index(void)
 {
-	uint8_t msg1[XF_NOISE_MSG1_LEN];
+	uint8_t msg1[XF_NOISE_MSG1_MAX];
 	struct xf_noise_hs hs;
 	struct xf_hs_rec *r;
 	struct xf_msg m;
@@ -340,7 +409,7 @@ hs_thread(void *arg)
 static void
 test_threads(void)
 {
-	uint8_t msg1[4][XF_NOISE_MSG1_LEN];
+	uint8_t msg1[4][XF_NOISE_MSG1_MAX];
 	struct xf_noise_hs hs[4];
 	struct xf_msg m[4];
 	unsigned int sent = 0, got = 0, refused = 0;
@@ -443,7 +512,7 @@ mono_ns(void)
 static void
 test_bell_threads(void)
 {
-	uint8_t msg1[XF_NOISE_MSG1_LEN];
+	uint8_t msg1[XF_NOISE_MSG1_MAX];
 	struct xf_noise_hs hs;
 	struct xf_msg m;
 	struct timespec until;
@@ -494,6 +563,7 @@ test_bell_threads(void)
 
 static const struct xf_test tests[] = {
 	{ "codec", test_codec },
+	{ "payload_refused", test_payload_refused },
 	{ "order_keys", test_order_keys },
 	{ "full", test_full },
 	{ "replay_in_flight", test_replay_in_flight },

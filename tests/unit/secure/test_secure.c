@@ -2,7 +2,9 @@
 /*
  * dataplane/secure: the IKpsk2 handshake's failure paths (wrong static key, wrong PSK,
  * replayed or older message 1, a flipped bit in every byte of every message, mac1,
- * cookie and mac2, low-order keys, prologue mismatch), the replay window's edges, and
+ * cookie and mac2, low-order keys, prologue mismatch), message 1's payload (the HELLO's
+ * destination field: hidden, read back whole, every byte of it changed refused), the replay
+ * window's edges, and
  * the transport keys: seal/open, replay after verification only, key update with
  * reordering, nonce discipline and the time and frame limits; the responder's load test
  * (windows, the mac2 budget) and a flood judged as the engine judges it. The mac1, mac2
@@ -69,13 +71,13 @@ run_handshake(struct pair *p, uint64_t unix_ns)
 {
 	int rc;
 
-	rc = xf_noise_initiate(&p->ih, &istat, &p->ip, &pro, 11, NULL, unix_ns, 0, p->m1);
+	rc = xf_noise_initiate(&p->ih, &istat, &p->ip, &pro, 11, NULL, unix_ns, 0, NULL, 0, p->m1);
 	rc = rc ? rc
 	        : xf_noise_check_macs(&rstat, &p->jar, p->m1, sizeof(p->m1), src, sizeof(src),
 	                              false, 0);
 	rc = rc ? rc
-	        : xf_noise_consume_initiation(&p->rh, &rstat, &p->rp, 1, &pro, p->m1,
-	                                      sizeof(p->m1));
+	        : xf_noise_consume_initiation(&p->rh, &rstat, &p->rp, 1, &pro, p->m1, sizeof(p->m1),
+	                                      NULL);
 	rc = rc ? rc : xf_noise_respond(&p->rh, 22, NULL, p->m2, &p->rk);
 	return rc ? rc : xf_noise_consume_response(&p->ih, p->m2, sizeof(p->m2), &p->ik);
 }
@@ -113,23 +115,25 @@ test_wrong_static(void)
 	/* The responder does not know the initiator's key. */
 	pair_init(&p, NULL, NULL);
 	CU_ASSERT_EQUAL_FATAL(xf_noise_peer_init(&stranger, other.pub, NULL), 0);
-	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 1, NULL, T0, 0, p.m1), 0);
 	CU_ASSERT_EQUAL(
-	        xf_noise_consume_initiation(&p.rh, &rstat, &stranger, 1, &pro, p.m1, sizeof(p.m1)),
-	        -ENOKEY);
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 1, NULL, T0, 0, NULL, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &stranger, 1, &pro, p.m1,
+	                                            sizeof(p.m1), NULL),
+	                -ENOKEY);
 	CU_ASSERT_EQUAL(
-	        xf_noise_consume_initiation(&p.rh, &rstat, NULL, 0, &pro, p.m1, sizeof(p.m1)),
+	        xf_noise_consume_initiation(&p.rh, &rstat, NULL, 0, &pro, p.m1, sizeof(p.m1), NULL),
 	        -ENOKEY);
 	/* The initiator addresses a responder key that is not the responder's: mac1 fails,
 	 * and without the mac1 check the first decryption fails. */
 	CU_ASSERT_EQUAL(xf_noise_peer_init(&p.ip, other.pub, NULL), 0);
-	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 1, NULL, T0, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 1, NULL, T0, 0, NULL, 0, p.m1), 0);
 	CU_ASSERT_EQUAL(
 	        xf_noise_check_macs(&rstat, &p.jar, p.m1, sizeof(p.m1), src, sizeof(src), false, 0),
 	        -EBADMSG);
-	CU_ASSERT_EQUAL(
-	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1, sizeof(p.m1)),
-	        -EBADMSG);
+	CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1,
+	                                            sizeof(p.m1), NULL),
+	                -EBADMSG);
 	CU_ASSERT_EQUAL(p.rp.last_ts[0], 0); /* nothing recorded */
 }
 
@@ -157,43 +161,18 @@ test_prologue_mismatch(void)
 
 	pair_init(&p, NULL, NULL);
 	down.capabilities ^= 1;
-	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &down, 1, NULL, T0, 0, p.m1), 0);
 	CU_ASSERT_EQUAL(
-	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1, sizeof(p.m1)),
-	        -EBADMSG);
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &down, 1, NULL, T0, 0, NULL, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1,
+	                                            sizeof(p.m1), NULL),
+	                -EBADMSG);
 	down = pro;
 	down.version = 1;
-	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &down, 1, NULL, T0, 0, p.m1), 0);
 	CU_ASSERT_EQUAL(
-	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1, sizeof(p.m1)),
-	        -EBADMSG);
-	/* The HELLO's destination (it names the volume written) is bound: changed on the
-	 * way, or dropped, the handshake fails; the same bytes on both sides pass. */
-	{
-		struct xf_noise_prologue sent = pro, seen = pro;
-
-		sent.dest = (const uint8_t *)"archive/x";
-		sent.dest_len = 9;
-		seen.dest = (const uint8_t *)"data/x";
-		seen.dest_len = 6;
-		CU_ASSERT_EQUAL(
-		        xf_noise_initiate(&p.ih, &istat, &p.ip, &sent, 1, NULL, T0, 0, p.m1), 0);
-		CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &seen, p.m1,
-		                                            sizeof(p.m1)),
-		                -EBADMSG);
-		CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1,
-		                                            sizeof(p.m1)),
-		                -EBADMSG);
-		seen.dest = (const uint8_t *)"archive/x";
-		seen.dest_len = 9;
-		CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &seen, p.m1,
-		                                            sizeof(p.m1)),
-		                0);
-		seen.dest_len = XF_NOISE_PROLOGUE_DEST_MAX + 1;
-		CU_ASSERT_EQUAL(
-		        xf_noise_initiate(&p.ih, &istat, &p.ip, &seen, 1, NULL, T0, 0, p.m1),
-		        -EINVAL);
-	}
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &down, 1, NULL, T0, 0, NULL, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1,
+	                                            sizeof(p.m1), NULL),
+	                -EBADMSG);
 }
 
 /* The options (a deleting HELLO's limit) are bound: raised, or dropped, the handshake
@@ -209,57 +188,158 @@ test_prologue_options(void)
 	alt = del;
 	alt.options = 6;
 	pair_init(&p, NULL, NULL);
-	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &alt, 1, NULL, T0, 0, p.m1), 0);
 	CU_ASSERT_EQUAL(
-	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &del, p.m1, sizeof(p.m1)),
-	        -EBADMSG);
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &alt, 1, NULL, T0, 0, NULL, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &del, p.m1,
+	                                            sizeof(p.m1), NULL),
+	                -EBADMSG);
 	alt = del;
 	alt.has_options = false;
-	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &alt, 1, NULL, T0, 0, p.m1), 0);
 	CU_ASSERT_EQUAL(
-	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &del, p.m1, sizeof(p.m1)),
-	        -EBADMSG);
-	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &del, 1, NULL, T0, 0, p.m1), 0);
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &alt, 1, NULL, T0, 0, NULL, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &del, p.m1,
+	                                            sizeof(p.m1), NULL),
+	                -EBADMSG);
 	CU_ASSERT_EQUAL(
-	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &del, p.m1, sizeof(p.m1)), 0);
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &del, 1, NULL, T0, 0, NULL, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &del, p.m1,
+	                                            sizeof(p.m1), NULL),
+	                0);
 }
 
-/* Message 1 made with the prologue sent, taken with the one seen: the responder's result. */
-static int
-handshake_seen(struct pair *p, const struct xf_noise_prologue *sent,
-               const struct xf_noise_prologue *seen)
+/* A HELLO's destination field: a volume, a path and, after a NUL, filter rules. */
+static const char field[] = "archive/confidential-dest\0- *.secret-rule\n";
+#define FIELD_LEN (sizeof(field) - 1)
+
+static bool
+contains(const uint8_t *hay, size_t n, const char *needle)
 {
-	CU_ASSERT_EQUAL(xf_noise_initiate(&p->ih, &istat, &p->ip, sent, 1, NULL, T0, 0, p->m1), 0);
-	return xf_noise_consume_initiation(&p->rh, &rstat, &p->rp, 1, seen, p->m1, sizeof(p->m1));
+	return memmem(hay, n, needle, strlen(needle)) != NULL;
 }
 
-/* A deleting HELLO into a named volume: its limit and its destination are both bound,
- * the limit first; either changed or dropped fails, both the same succeeds. */
+/* mac1 made again over a changed message 1, as anyone who knows the responder's public key
+ * can: what is left to refuse the change is the AEAD of the payload. */
 static void
-test_prologue_options_dest(void)
+remac1(uint8_t *m, size_t len)
+{
+	uint8_t full[32];
+	unsigned int ol = 0;
+
+	HMAC(EVP_sha256(), rstat.mac1_key, 32, m, len - 32, full, &ol);
+	memcpy(m + len - 32, full, 16);
+}
+
+/* Message 1 carries the destination field in its payload: encrypted (neither the path nor
+ * the rule is in its bytes), authenticated, and read back whole by the responder, whose
+ * keys then agree with the initiator's; under load mac2 covers it too. */
+static void
+test_payload(void)
 {
 	static struct pair p;
-	struct xf_noise_prologue both = pro, alt;
+	uint8_t m1[XF_NOISE_MSG1_LEN + FIELD_LEN], got[FIELD_LEN], cr[XF_NOISE_COOKIE_LEN_MSG];
+	static struct xf_noise_cookie_jar jar;
+	uint8_t secret[32];
 
-	both.has_options = true;
-	both.options = 5;
-	both.dest = (const uint8_t *)"archive/x";
-	both.dest_len = 9;
 	pair_init(&p, NULL, NULL);
-	alt = both;
-	alt.dest = (const uint8_t *)"data/x";
-	alt.dest_len = 6;
-	CU_ASSERT_EQUAL(handshake_seen(&p, &alt, &both), -EBADMSG);
-	alt = both;
-	alt.options = UINT32_MAX;
-	CU_ASSERT_EQUAL(handshake_seen(&p, &alt, &both), -EBADMSG);
-	alt = both;
-	alt.dest_len = 0;
-	CU_ASSERT_EQUAL(handshake_seen(&p, &alt, &both), -EBADMSG);
-	alt = both;
-	alt.has_options = false;
-	CU_ASSERT_EQUAL(handshake_seen(&p, &alt, &both), -EBADMSG);
-	CU_ASSERT_EQUAL(handshake_seen(&p, &both, &both), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 3, NULL, T0, 0,
+	                                        (const uint8_t *)field, FIELD_LEN, m1),
+	                      0);
+	CU_ASSERT(!contains(m1, sizeof(m1), "confidential-dest"));
+	CU_ASSERT(!contains(m1, sizeof(m1), "secret-rule"));
+	CU_ASSERT(!contains(m1, sizeof(m1), "archive"));
+	CU_ASSERT_EQUAL(
+	        xf_noise_check_macs(&rstat, NULL, m1, sizeof(m1), src, sizeof(src), false, 0), 0);
+	/* Under load: a cookie reply bound to this message's mac1 (its last 32 bytes but 16),
+	 * then the next message 1 with the same payload carries mac2 and passes. */
+	fill(secret, sizeof(secret));
+	memset(&jar, 0, sizeof(jar));
+	xf_noise_cookie_jar_set(&jar, secret, 0);
+	CU_ASSERT_EQUAL(
+	        xf_noise_check_macs(&rstat, &jar, m1, sizeof(m1), src, sizeof(src), true, 0),
+	        -EAGAIN);
+	CU_ASSERT_EQUAL(
+	        xf_noise_cookie_reply(&rstat, &jar, m1, sizeof(m1), src, sizeof(src), NULL, 0, cr),
+	        0);
+	CU_ASSERT_EQUAL(xf_noise_consume_cookie(&p.ih, cr, sizeof(cr), 0), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 3, NULL, T0 + 1, 0,
+	                                        (const uint8_t *)field, FIELD_LEN, m1),
+	                      0);
+	CU_ASSERT_EQUAL(
+	        xf_noise_check_macs(&rstat, &jar, m1, sizeof(m1), src, sizeof(src), true, 0), 0);
+	memset(got, 0, sizeof(got));
+	CU_ASSERT_EQUAL_FATAL(
+	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, m1, sizeof(m1), got), 0);
+	CU_ASSERT_EQUAL(memcmp(got, field, FIELD_LEN), 0);
+	CU_ASSERT_EQUAL(xf_noise_respond(&p.rh, 4, NULL, p.m2, &p.rk), 0);
+	CU_ASSERT_EQUAL(xf_noise_consume_response(&p.ih, p.m2, sizeof(p.m2), &p.ik), 0);
+	CU_ASSERT_EQUAL(memcmp(p.ik.send, p.rk.recv, 32), 0);
+	CU_ASSERT_EQUAL(memcmp(p.ik.hash, p.rk.hash, 32), 0);
+	/* Bounds: a payload over XF_NOISE_PAYLOAD_MAX is not sent, a message over the longest
+	 * is not taken. */
+	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 3, NULL, T0, 0,
+	                                  (const uint8_t *)field, XF_NOISE_PAYLOAD_MAX + 1, m1),
+	                -EINVAL);
+	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 3, NULL, T0, 0, NULL, 1, m1),
+	                -EINVAL);
+	CU_ASSERT_EQUAL(
+	        xf_noise_check_macs(&rstat, NULL, m1, XF_NOISE_MSG1_MAX + 1, src, 6, false, 0),
+	        -EBADMSG);
+	CU_ASSERT_EQUAL(
+	        xf_noise_check_macs(&rstat, NULL, m1, XF_NOISE_MSG1_LEN - 1, src, 6, false, 0),
+	        -EBADMSG);
+	CU_ASSERT_EQUAL(
+	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, m1, sizeof(m1), NULL),
+	        -EINVAL);
+}
+
+/* Every byte of the encrypted timestamp and payload (and its tag) changed, mac1 made again:
+ * refused (-EBADMSG), nothing written to the caller's payload, and the peer's timestamp not
+ * moved: the genuine message is taken afterwards. A message cut short or made longer (mac1
+ * again over it) is refused too. */
+static void
+test_payload_tampered(void)
+{
+	static struct pair p;
+	uint8_t m1[XF_NOISE_MSG1_LEN + FIELD_LEN], bad[sizeof(m1) + 1], got[FIELD_LEN + 1];
+	size_t ct = 88, ct_len = XF_NOISE_TAI64N_LEN + FIELD_LEN + 16;
+	unsigned int refused = 0, wrote = 0;
+
+	pair_init(&p, NULL, NULL);
+	CU_ASSERT_EQUAL_FATAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 3, NULL, T0, 0,
+	                                        (const uint8_t *)field, FIELD_LEN, m1),
+	                      0);
+	for (size_t i = ct; i < ct + ct_len; i++) {
+		memcpy(bad, m1, sizeof(m1));
+		bad[i] ^= 0x20;
+		remac1(bad, sizeof(m1));
+		CU_ASSERT_EQUAL(
+		        xf_noise_check_macs(&rstat, NULL, bad, sizeof(m1), src, 6, false, 0), 0);
+		memset(got, 0x5a, sizeof(got));
+		refused += xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, bad,
+		                                       sizeof(m1), got) == -EBADMSG;
+		wrote += memcmp(got, field, FIELD_LEN) == 0;
+	}
+	CU_ASSERT_EQUAL(refused, ct_len);
+	CU_ASSERT_EQUAL(wrote, 0);
+	/* One byte less, or one more, in the payload (mac1 again): its tag fails. */
+	memcpy(bad, m1, sizeof(m1) - 32);
+	memset(bad + sizeof(m1) - 33, 0, 32);
+	remac1(bad, sizeof(m1) - 1);
+	CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, bad,
+	                                            sizeof(m1) - 1, got),
+	                -EBADMSG);
+	memcpy(bad, m1, sizeof(m1) - 32);
+	bad[sizeof(m1) - 32] = 0;
+	memset(bad + sizeof(m1) - 31, 0, 32);
+	remac1(bad, sizeof(bad));
+	CU_ASSERT_EQUAL(
+	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, bad, sizeof(bad), got),
+	        -EBADMSG);
+	/* The genuine one still passes: no refusal moved the timestamp. */
+	CU_ASSERT_EQUAL(
+	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, m1, sizeof(m1), got), 0);
+	CU_ASSERT_EQUAL(memcmp(got, field, FIELD_LEN), 0);
+	xf_noise_hs_wipe(&p.rh);
 }
 
 static void
@@ -270,19 +350,21 @@ test_replayed_initiation(void)
 
 	pair_init(&p, NULL, NULL);
 	CU_ASSERT_EQUAL_FATAL(run_handshake(&p, T0), 0);
-	CU_ASSERT_EQUAL(
-	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1, sizeof(p.m1)),
-	        -EALREADY);
+	CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1,
+	                                            sizeof(p.m1), NULL),
+	                -EALREADY);
 	memcpy(old, p.m1, sizeof(old));
 	/* An older timestamp in a fresh message is a replay too. */
-	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 1, NULL, T0 - 1, 0, p.m1), 0);
 	CU_ASSERT_EQUAL(
-	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1, sizeof(p.m1)),
-	        -EALREADY);
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 1, NULL, T0 - 1, 0, NULL, 0, p.m1),
+	        0);
+	CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1,
+	                                            sizeof(p.m1), NULL),
+	                -EALREADY);
 	/* A newer one passes, after which the old message still fails. */
 	CU_ASSERT_EQUAL(run_handshake(&p, T0 + 1), 0);
 	CU_ASSERT_EQUAL(
-	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, old, sizeof(old)),
+	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, old, sizeof(old), NULL),
 	        -EALREADY);
 }
 
@@ -295,7 +377,7 @@ responder_takes(struct pair *p, const uint8_t *m, bool load)
 
 	return rc ? rc
 	          : xf_noise_consume_initiation(&p->rh, &rstat, &p->rp, 1, &pro, m,
-	                                        XF_NOISE_MSG1_LEN);
+	                                        XF_NOISE_MSG1_LEN, NULL);
 }
 
 static void
@@ -306,8 +388,8 @@ test_bit_flips(void)
 	uint8_t cr[XF_NOISE_COOKIE_LEN_MSG];
 
 	pair_init(&p, NULL, NULL);
-	CU_ASSERT_EQUAL_FATAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 1, NULL, T0, 0, p.m1),
-	                      0);
+	CU_ASSERT_EQUAL_FATAL(
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 1, NULL, T0, 0, NULL, 0, p.m1), 0);
 	/* Message 1: any flip before mac2 fails mac1; a flip in mac2 fails under load (and
 	 * mac2 is not looked at otherwise: it only proves a cookie). Without the mac1
 	 * check, a flip in the Noise part still fails the decryption. */
@@ -320,13 +402,15 @@ test_bit_flips(void)
 		CU_ASSERT_FATAL(rc == (i / 8 < 132 ? -EBADMSG : -EAGAIN));
 		if (i / 8 >= 8 && i / 8 < 116) {
 			CU_ASSERT_FATAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro,
-			                                            m, sizeof(m)) == -EBADMSG);
+			                                            m, sizeof(m),
+			                                            NULL) == -EBADMSG);
 		}
 	}
 	CU_ASSERT_EQUAL(p.rp.last_ts[0], 0);
 	/* Cookie reply: every flip fails; the genuine one then passes. */
-	CU_ASSERT_EQUAL_FATAL(
-	        xf_noise_cookie_reply(&rstat, &p.jar, p.m1, src, sizeof(src), NULL, 0, cr), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_noise_cookie_reply(&rstat, &p.jar, p.m1, XF_NOISE_MSG1_LEN, src,
+	                                            sizeof(src), NULL, 0, cr),
+	                      0);
 	for (unsigned int i = 0; i < 8 * sizeof(cr); i++) {
 		memcpy(c, cr, sizeof(c));
 		c[i / 8] ^= (uint8_t)(1u << (i % 8));
@@ -361,9 +445,10 @@ test_bit_flips(void)
 	CU_ASSERT_EQUAL(xf_noise_check_macs(&rstat, &p.jar, p.m1, sizeof(p.m1) - 1, src,
 	                                    sizeof(src), false, 0),
 	                -EBADMSG);
-	CU_ASSERT_EQUAL(
-	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1, sizeof(p.m1) + 1),
-	        -EBADMSG);
+	/* A byte more (p.m2 follows p.m1) is a payload whose tag does not verify. */
+	CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1,
+	                                            sizeof(p.m1) + 1, cr),
+	                -EBADMSG);
 }
 
 static void
@@ -378,17 +463,19 @@ test_low_order_keys(void)
 		bad[0] = (uint8_t)u;
 		pair_init(&p, NULL, NULL);
 		CU_ASSERT_EQUAL(xf_noise_peer_init(&p.ip, bad, NULL), 0);
-		CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 1, NULL, T0, 0, p.m1),
+		CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 1, NULL, T0, 0, NULL,
+		                                  0, p.m1),
 		                -EIO);
 		CU_ASSERT_FALSE(p.ip.sent_mac1);
 	}
 	/* A message 1 whose ephemeral is such a point is refused (after a valid mac1). */
 	pair_init(&p, NULL, NULL);
-	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 1, NULL, T0, 0, p.m1), 0);
-	memset(p.m1 + 8, 0, 32);
 	CU_ASSERT_EQUAL(
-	        xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1, sizeof(p.m1)),
-	        -EBADMSG);
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 1, NULL, T0, 0, NULL, 0, p.m1), 0);
+	memset(p.m1 + 8, 0, 32);
+	CU_ASSERT_EQUAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1,
+	                                            sizeof(p.m1), NULL),
+	                -EBADMSG);
 }
 
 /* bound: the jar on ipsec-mb (an RX core's), else OpenSSL's one-shot HMAC. */
@@ -403,7 +490,8 @@ cookie_case(bool bound)
 	if (bound) {
 		CU_ASSERT_EQUAL_FATAL(xf_noise_cookie_jar_init(&p.jar, mgr, &rstat), 0);
 	}
-	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0, 0, p.m1), 0);
+	CU_ASSERT_EQUAL(
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0, 0, NULL, 0, p.m1), 0);
 	/* Not under load: mac2 is not needed. Under load: a cookie reply is due. */
 	CU_ASSERT_EQUAL(
 	        xf_noise_check_macs(&rstat, &p.jar, p.m1, sizeof(p.m1), src, sizeof(src), false, 0),
@@ -411,7 +499,8 @@ cookie_case(bool bound)
 	CU_ASSERT_EQUAL(
 	        xf_noise_check_macs(&rstat, &p.jar, p.m1, sizeof(p.m1), src, sizeof(src), true, 0),
 	        -EAGAIN);
-	CU_ASSERT_EQUAL(xf_noise_cookie_reply(&rstat, &p.jar, p.m1, src, sizeof(src), NULL, 0, cr),
+	CU_ASSERT_EQUAL(xf_noise_cookie_reply(&rstat, &p.jar, p.m1, XF_NOISE_MSG1_LEN, src,
+	                                      sizeof(src), NULL, 0, cr),
 	                0);
 	/* A cookie reply for another index, or with no message 1 outstanding, is refused. */
 	cr[7] ^= 1;
@@ -420,8 +509,9 @@ cookie_case(bool bound)
 	CU_ASSERT_EQUAL(xf_noise_consume_cookie(&p.ih, cr, sizeof(cr), SEC), 0);
 	CU_ASSERT_EQUAL(xf_noise_consume_cookie(&p.ih, cr, sizeof(cr), SEC), -ENOENT);
 	/* The next message 1 carries mac2 and passes under load, from the same address only. */
-	CU_ASSERT_EQUAL(
-	        xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0 + 1, 2 * SEC, p.m1), 0);
+	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0 + 1, 2 * SEC,
+	                                  NULL, 0, p.m1),
+	                0);
 	CU_ASSERT_EQUAL(xf_noise_check_macs(&rstat, &p.jar, p.m1, sizeof(p.m1), src, sizeof(src),
 	                                    true, 3 * SEC),
 	                0);
@@ -434,8 +524,9 @@ cookie_case(bool bound)
 	                                    true, 121 * SEC),
 	                -EAGAIN);
 	/* And the initiator stops using a cookie older than 120 s. */
-	CU_ASSERT_EQUAL(
-	        xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0 + 2, 122 * SEC, p.m1), 0);
+	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0 + 2, 122 * SEC,
+	                                  NULL, 0, p.m1),
+	                0);
 	for (unsigned int i = 132; i < 148; i++) {
 		CU_ASSERT_EQUAL(p.m1[i], 0);
 	}
@@ -475,7 +566,7 @@ test_macs_bound(void)
 	pair_init(&p, NULL, NULL);
 	for (int with_mac2 = 0; with_mac2 < 2; with_mac2++) {
 		CU_ASSERT_EQUAL_FATAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 5, NULL,
-		                                        T0 + (uint64_t)with_mac2, SEC, m),
+		                                        T0 + (uint64_t)with_mac2, SEC, NULL, 0, m),
 		                      0);
 		for (int load = 0; load < 2; load++) {
 			int want = with_mac2 || !load ? 0 : -EAGAIN;
@@ -508,8 +599,9 @@ test_macs_bound(void)
 		}
 		if (!with_mac2) {
 			/* the cookie of the bound jar is the plain jar's: same secret, same src */
-			CU_ASSERT_EQUAL(
-			        xf_noise_cookie_reply(&rstat, &bound, m, src, 6, NULL, SEC, cr), 0);
+			CU_ASSERT_EQUAL(xf_noise_cookie_reply(&rstat, &bound, m, XF_NOISE_MSG1_LEN,
+			                                      src, 6, NULL, SEC, cr),
+			                0);
 			CU_ASSERT_EQUAL(xf_noise_consume_cookie(&p.ih, cr, sizeof(cr), SEC), 0);
 		}
 	}
@@ -919,7 +1011,9 @@ gate(struct xf_hs_load *l, struct xf_noise_cookie_jar *jar, const uint8_t *m1, c
 	}
 	xf_hs_load_note(l);
 	if (rc == -EAGAIN) {
-		CU_ASSERT_EQUAL(xf_noise_cookie_reply(&rstat, jar, m1, from, 6, NULL, now, cr), 0);
+		CU_ASSERT_EQUAL(xf_noise_cookie_reply(&rstat, jar, m1, XF_NOISE_MSG1_LEN, from, 6,
+		                                      NULL, now, cr),
+		                0);
 		return rc;
 	}
 	return busy && !xf_hs_load_admit_mac2(l) ? -EBUSY : 0;
@@ -940,8 +1034,9 @@ test_flood(void)
 	pair_init(&flood, NULL, NULL);
 	/* A flood: 2,000 HELLOs in 2 s, each with a valid mac1 (our public key is public),
 	 * every tenth one with a wrong mac1. Only the onset costs DH work. */
-	CU_ASSERT_EQUAL(
-	        xf_noise_initiate(&flood.ih, &other, &flood.ip, &pro, 9, NULL, T0, 0, flood.m1), 0);
+	CU_ASSERT_EQUAL(xf_noise_initiate(&flood.ih, &other, &flood.ip, &pro, 9, NULL, T0, 0, NULL,
+	                                  0, flood.m1),
+	                0);
 	memcpy(bad, flood.m1, sizeof(bad));
 	bad[120] ^= 1;
 	for (unsigned int i = 0; i < 2000; i++) {
@@ -955,13 +1050,14 @@ test_flood(void)
 	CU_ASSERT_EQUAL(cookies, 2000 - 200 - 8);
 	/* The flooder's cookie, bound to its address, does not help a HELLO from another
 	 * source; the legitimate initiator gets its own cookie and gets through. */
-	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0, 2 * SEC, p.m1),
-	                0);
+	CU_ASSERT_EQUAL(
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0, 2 * SEC, NULL, 0, p.m1),
+	        0);
 	CU_ASSERT_EQUAL(gate(&l, &flood.jar, p.m1, src, 2 * SEC, cr), -EAGAIN);
 	CU_ASSERT_EQUAL(xf_noise_consume_cookie(&p.ih, cr, sizeof(cr), 2 * SEC), 0);
-	CU_ASSERT_EQUAL(
-	        xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0 + 1, 2 * SEC + 1, p.m1),
-	        0);
+	CU_ASSERT_EQUAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0 + 1, 2 * SEC + 1,
+	                                  NULL, 0, p.m1),
+	                0);
 	CU_ASSERT_EQUAL(gate(&l, &flood.jar, p.m1, fsrc, 2 * SEC + 2, cr), -EAGAIN);
 	CU_ASSERT_EQUAL(gate(&l, &flood.jar, p.m1, src, 2 * SEC + 3, cr), 0);
 	CU_ASSERT_EQUAL(responder_takes(&p, p.m1, false), 0);
@@ -992,7 +1088,8 @@ static const struct xf_test tests[] = {
 	{ "wrong_psk", test_wrong_psk },
 	{ "prologue_mismatch", test_prologue_mismatch },
 	{ "prologue options (the deletion limit) bound", test_prologue_options },
-	{ "prologue options and destination bound together", test_prologue_options_dest },
+	{ "payload: the destination field in message 1", test_payload },
+	{ "payload changed on the way: refused", test_payload_tampered },
 	{ "replayed_initiation", test_replayed_initiation },
 	{ "bit_flips", test_bit_flips },
 	{ "low_order_keys", test_low_order_keys },

@@ -45,9 +45,9 @@ suite_init(void)
 	    xf_noise_peer_init(&rp, is.pub, NULL) != 0) {
 		return 1;
 	}
-	if (xf_noise_initiate(&ih, &is, &ip, &pro, 1, NULL, 1000 * SEC, 0, m1) != 0 ||
+	if (xf_noise_initiate(&ih, &is, &ip, &pro, 1, NULL, 1000 * SEC, 0, NULL, 0, m1) != 0 ||
 	    xf_noise_check_macs(&rs, &jar, m1, sizeof(m1), k, 6, false, 0) != 0 ||
-	    xf_noise_consume_initiation(&rh, &rs, &rp, 1, &pro, m1, sizeof(m1)) != 0 ||
+	    xf_noise_consume_initiation(&rh, &rs, &rp, 1, &pro, m1, sizeof(m1), NULL) != 0 ||
 	    xf_noise_respond(&rh, 2, NULL, m2, &rk) != 0 ||
 	    xf_noise_consume_response(&ih, m2, sizeof(m2), &ik) != 0) {
 		return 1;

@@ -62,10 +62,10 @@ handshake(uint64_t unix_s, struct xf_noise_keys *ik, struct xf_noise_keys *rk)
 	struct xf_noise_hs ih, rh;
 	uint8_t m1[XF_NOISE_MSG1_LEN], m2[XF_NOISE_MSG2_LEN];
 
-	CU_ASSERT_EQUAL_FATAL(xf_noise_initiate(&ih, &is, &ip, &pro, 7, NULL, unix_s * SEC, 0, m1),
-	                      0);
-	CU_ASSERT_EQUAL_FATAL(xf_noise_consume_initiation(&rh, &rs, &rp, 1, &pro, m1, sizeof(m1)),
-	                      0);
+	CU_ASSERT_EQUAL_FATAL(
+	        xf_noise_initiate(&ih, &is, &ip, &pro, 7, NULL, unix_s * SEC, 0, NULL, 0, m1), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	        xf_noise_consume_initiation(&rh, &rs, &rp, 1, &pro, m1, sizeof(m1), NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(xf_noise_respond(&rh, 7, NULL, m2, rk), 0);
 	CU_ASSERT_EQUAL_FATAL(xf_noise_consume_response(&ih, m2, sizeof(m2), ik), 0);
 }
