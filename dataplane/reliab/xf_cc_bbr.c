@@ -103,6 +103,18 @@ is_probing_bw(const struct xf_cc_bbr *b)
 	       b->state == XF_CC_ST_PROBE_BW_UP;
 }
 
+/*
+ * Was the flight held by the window, in this round or the one just ended? cwnd_limited
+ * restarts with each round (update_round()), on the ACK that starts it: asked on that
+ * ACK alone it would always say no, and ProbeBW_UP would never see the window that
+ * bounds it (4.6.3.4, BBRProbeInflightHiUpward: TCP's is_cwnd_limited spans a window).
+ */
+static bool
+is_cwnd_limited(const struct xf_cc *cc)
+{
+	return cc->cwnd_limited || cc->bbr.prev_round_cwnd_limited;
+}
+
 /* --- BDP and inflight (4.6.4.2, 4.6.4.3) ------------------------------------------- */
 
 static uint64_t
@@ -147,7 +159,9 @@ bbr_inflight(const struct xf_cc *cc, uint64_t bw, uint32_t gain)
  *   lower and the window with it, down to 95 Mbit/s of 1 G; with the floor 146.
  * bw x srtt is what keeps delivering bw: it lets no flight grow beyond what is already
  * in flight at that rate, so it builds no queue of its own. Below 2 x min RTT (every
- * scenario where the queue stays under 1 BDP) it never binds.
+ * scenario where the queue stays under 1 BDP) it never binds. In ProbeBW_UP it is
+ * 1.25 x bw x srtt, the probe's pacing gain at the RTT seen: else, in such a queue, the
+ * window held the probe at the rate it was to probe above.
  */
 static uint64_t
 srtt_floor(const struct xf_cc *cc)
@@ -157,7 +171,8 @@ srtt_floor(const struct xf_cc *cc)
 	if (b->min_rtt == UINT64_MAX || cc->srtt <= b->min_rtt) {
 		return 0;
 	}
-	return xf_cc_muldiv(b->bw, cc->srtt, NS_PER_S);
+	return gain_of(xf_cc_muldiv(b->bw, cc->srtt, NS_PER_S),
+	               b->state == XF_CC_ST_PROBE_BW_UP ? PROBE_UP_PACING : XF_CC_UNIT);
 }
 
 static uint64_t
@@ -236,6 +251,7 @@ update_round(struct xf_cc *cc)
 		b->round_count++;
 		b->rounds_since_bw_probe++;
 		b->round_start = true;
+		b->prev_round_cwnd_limited = cc->cwnd_limited;
 		cc->cwnd_limited = false;
 	}
 }
@@ -318,6 +334,15 @@ update_max_bw(struct xf_cc *cc)
 	}
 }
 
+/*
+ * Once per ProbeBW cycle, when a probe's ACKs end (4.5.4), and here also once in a cycle
+ * whose lower bounds were cut by congestion while cruising (not in the draft): then the
+ * path delivers less than the cycles behind max_bw saw. After S3's cut from 1 G to 500 M
+ * max_bw kept 1 G for two cycles (about 6 s), and each probe in them refilled the queue
+ * to 1 G's BDP: the queue took 4.9-7.9 s to settle below 25 ms, 4.2-5.0 s with this.
+ * Forgetting at Refill instead, or draining in ProbeBW_DOWN after each such cut, settled
+ * S3 in 2.3-4.9 s but put S4's same-RTT Jain index under 0.95 (0.923-0.925) on a seed.
+ */
 static void
 advance_max_bw_filter(struct xf_cc_bbr *b)
 {
@@ -382,6 +407,7 @@ update_congestion_signals(struct xf_cc *cc)
 	    b->loss_pm_avg > (uint64_t)LOSS_THRESH_PM * 1000u && queue_evidence(cc)) {
 		init_lower_bounds(cc);
 		loss_lower_bounds(b);
+		b->lower_cut = true;
 	}
 	b->loss_in_round = false;
 	b->round_lost = 0;
@@ -520,6 +546,7 @@ start_probe_bw_refill(struct xf_cc *cc)
 	struct xf_cc_bbr *b = &cc->bbr;
 
 	reset_lower_bounds(b);
+	b->cut_advanced = false;
 	b->bw_probe_up_rounds = 0;
 	b->bw_probe_up_acks = 0;
 	b->ack_phase = ACKS_REFILLING;
@@ -552,6 +579,7 @@ start_probe_bw_up(struct xf_cc *cc, uint64_t now)
 	b->full_bw = cc->rate.rs.delivery_rate;
 	b->state = XF_CC_ST_PROBE_BW_UP;
 	b->cycle_stamp = now;
+	b->probe_srtt = cc->srtt;
 	b->pacing_gain = PROBE_UP_PACING;
 	b->cwnd_gain = PROBE_UP_CWND_GAIN;
 	raise_inflight_hi_slope(cc);
@@ -601,6 +629,10 @@ static bool
 is_time_to_go_down(struct xf_cc *cc, uint64_t now)
 {
 	struct xf_cc_bbr *b = &cc->bbr;
+	bool held_by_hi =
+	        is_cwnd_limited(cc) && b->inflight_hi != XF_CC_INF && cc->cwnd >= b->inflight_hi;
+	uint64_t target = bbr_inflight(cc, b->max_bw, PROBE_UP_PACING);
+	uint64_t at_srtt = gain_of(xf_cc_muldiv(b->bw, b->probe_srtt, NS_PER_S), PROBE_UP_PACING);
 
 	/*
 	 * Not in draft-ietf-ccwg-bbr: a probe is done once it has run a min RTT and put
@@ -608,12 +640,23 @@ is_time_to_go_down(struct xf_cc *cc, uint64_t now)
 	 * draft-cardwell-iccrg-bbr-congestion-control-00 4.3.4.3, and of Linux's BBRv2).
 	 * Waiting for a plateau over 3 rounds instead lets the probe's queue grow to the
 	 * whole buffer: on S1 (1 BDP buffer) the steady queue p99 was 42 ms, against 25.
+	 * Two limits on that rule, so that it cuts short only a probe that can grow:
+	 * - the BDP is the larger of max_bw x min RTT and bw x the srtt the probe started
+	 *   at: in a queue other flows keep (S5 at 4 BDP, srtt 180 ms for a min RTT of 50),
+	 *   1.25 x max_bw x min RTT is below what is already in flight and the probe ended
+	 *   after one min RTT having added nothing;
+	 * - while inflight_hi holds the window, the draft's rule applies (raise inflight_hi
+	 *   each round until a loss), else inflight_hi, once cut by another flow's probe,
+	 *   grows by a frame or two per cycle (S4's 100 ms flow, S5 at 4 BDP).
 	 */
-	if (b->min_rtt != UINT64_MAX && has_elapsed_in_phase(b, now, b->min_rtt) &&
-	    cc->inflight >= bbr_inflight(cc, b->max_bw, PROBE_UP_PACING)) {
+	if (at_srtt > target) {
+		target = at_srtt;
+	}
+	if (!held_by_hi && b->min_rtt != UINT64_MAX && has_elapsed_in_phase(b, now, b->min_rtt) &&
+	    cc->inflight >= target) {
 		return true;
 	}
-	if (cc->cwnd_limited && b->inflight_hi != XF_CC_INF && cc->cwnd >= b->inflight_hi) {
+	if (held_by_hi) {
 		reset_full_bw(b); /* bounded by inflight_hi: a plateau says nothing */
 		b->full_bw = cc->rate.rs.delivery_rate;
 	} else if (b->full_bw_now) {
@@ -647,7 +690,7 @@ probe_inflight_hi_upward(struct xf_cc *cc)
 {
 	struct xf_cc_bbr *b = &cc->bbr;
 
-	if (!cc->cwnd_limited || b->inflight_hi == XF_CC_INF || cc->cwnd < b->inflight_hi) {
+	if (!is_cwnd_limited(cc) || b->inflight_hi == XF_CC_INF || cc->cwnd < b->inflight_hi) {
 		return;
 	}
 	b->bw_probe_up_acks += cc->rate.rs.newly_acked;
@@ -707,6 +750,7 @@ update_probe_bw_cycle_phase(struct xf_cc *cc, uint64_t now)
 	}
 	adapt_upper_bounds(cc, now);
 	if (!in_probe_bw(b)) {
+		b->lower_cut = false;
 		return;
 	}
 	switch (b->state) {
@@ -719,7 +763,14 @@ update_probe_bw_cycle_phase(struct xf_cc *cc, uint64_t now)
 		}
 		break;
 	case XF_CC_ST_PROBE_BW_CRUISE:
-		(void)is_time_to_probe_bw(cc, now);
+		if (is_time_to_probe_bw(cc, now)) {
+			break;
+		}
+		if (b->lower_cut && !b->cut_advanced) {
+			/* advance max_bw's filter at the next round (advance_max_bw_filter()) */
+			b->ack_phase = ACKS_PROBE_STOPPING;
+			b->cut_advanced = true;
+		}
 		break;
 	case XF_CC_ST_PROBE_BW_REFILL:
 		/* after one round of refilling, the probe's ACKs tell of the pipe */
@@ -736,6 +787,7 @@ update_probe_bw_cycle_phase(struct xf_cc *cc, uint64_t now)
 	default:
 		break;
 	}
+	b->lower_cut = false;
 }
 
 static void
