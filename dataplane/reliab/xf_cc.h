@@ -118,9 +118,8 @@ struct xf_cc_bbr {
 	bool full_bw_now, full_bw_reached;
 	/* ProbeBW */
 	uint64_t cycle_stamp;
-	bool cut_advanced;   /**< max_bw's filter advanced on a cut in this cycle */
-	bool lower_cut;      /**< the lower bounds were cut on this ACK */
-	uint64_t probe_srtt; /**< srtt when ProbeBW_UP started */
+	bool cut_advanced; /**< max_bw's filter advanced on a cut in this cycle */
+	bool lower_cut;    /**< the lower bounds were cut on this ACK */
 	uint64_t bw_probe_wait_ns;
 	uint32_t ack_phase;
 	uint32_t bw_probe_samples;

@@ -159,9 +159,7 @@ bbr_inflight(const struct xf_cc *cc, uint64_t bw, uint32_t gain)
  *   lower and the window with it, down to 95 Mbit/s of 1 G; with the floor 146.
  * bw x srtt is what keeps delivering bw: it lets no flight grow beyond what is already
  * in flight at that rate, so it builds no queue of its own. Below 2 x min RTT (every
- * scenario where the queue stays under 1 BDP) it never binds. In ProbeBW_UP it is
- * 1.25 x bw x srtt, the probe's pacing gain at the RTT seen: else, in such a queue, the
- * window held the probe at the rate it was to probe above.
+ * scenario where the queue stays under 1 BDP) it never binds.
  */
 static uint64_t
 srtt_floor(const struct xf_cc *cc)
@@ -171,8 +169,7 @@ srtt_floor(const struct xf_cc *cc)
 	if (b->min_rtt == UINT64_MAX || cc->srtt <= b->min_rtt) {
 		return 0;
 	}
-	return gain_of(xf_cc_muldiv(b->bw, cc->srtt, NS_PER_S),
-	               b->state == XF_CC_ST_PROBE_BW_UP ? PROBE_UP_PACING : XF_CC_UNIT);
+	return xf_cc_muldiv(b->bw, cc->srtt, NS_PER_S);
 }
 
 static uint64_t
@@ -339,7 +336,7 @@ update_max_bw(struct xf_cc *cc)
  * whose lower bounds were cut by congestion while cruising (not in the draft): then the
  * path delivers less than the cycles behind max_bw saw. After S3's cut from 1 G to 500 M
  * max_bw kept 1 G for two cycles (about 6 s), and each probe in them refilled the queue
- * to 1 G's BDP: the queue took 4.9-7.9 s to settle below 25 ms, 4.2-5.0 s with this.
+ * to 1 G's BDP: the queue took 4.9-7.8 s to settle below 25 ms, 4.2-4.9 s with this.
  * Forgetting at Refill instead, or draining in ProbeBW_DOWN after each such cut, settled
  * S3 in 2.3-4.9 s but put S4's same-RTT Jain index under 0.95 (0.923-0.925) on a seed.
  */
@@ -579,7 +576,6 @@ start_probe_bw_up(struct xf_cc *cc, uint64_t now)
 	b->full_bw = cc->rate.rs.delivery_rate;
 	b->state = XF_CC_ST_PROBE_BW_UP;
 	b->cycle_stamp = now;
-	b->probe_srtt = cc->srtt;
 	b->pacing_gain = PROBE_UP_PACING;
 	b->cwnd_gain = PROBE_UP_CWND_GAIN;
 	raise_inflight_hi_slope(cc);
@@ -629,10 +625,6 @@ static bool
 is_time_to_go_down(struct xf_cc *cc, uint64_t now)
 {
 	struct xf_cc_bbr *b = &cc->bbr;
-	bool held_by_hi =
-	        is_cwnd_limited(cc) && b->inflight_hi != XF_CC_INF && cc->cwnd >= b->inflight_hi;
-	uint64_t target = bbr_inflight(cc, b->max_bw, PROBE_UP_PACING);
-	uint64_t at_srtt = gain_of(xf_cc_muldiv(b->bw, b->probe_srtt, NS_PER_S), PROBE_UP_PACING);
 
 	/*
 	 * Not in draft-ietf-ccwg-bbr: a probe is done once it has run a min RTT and put
@@ -640,23 +632,12 @@ is_time_to_go_down(struct xf_cc *cc, uint64_t now)
 	 * draft-cardwell-iccrg-bbr-congestion-control-00 4.3.4.3, and of Linux's BBRv2).
 	 * Waiting for a plateau over 3 rounds instead lets the probe's queue grow to the
 	 * whole buffer: on S1 (1 BDP buffer) the steady queue p99 was 42 ms, against 25.
-	 * Two limits on that rule, so that it cuts short only a probe that can grow:
-	 * - the BDP is the larger of max_bw x min RTT and bw x the srtt the probe started
-	 *   at: in a queue other flows keep (S5 at 4 BDP, srtt 180 ms for a min RTT of 50),
-	 *   1.25 x max_bw x min RTT is below what is already in flight and the probe ended
-	 *   after one min RTT having added nothing;
-	 * - while inflight_hi holds the window, the draft's rule applies (raise inflight_hi
-	 *   each round until a loss), else inflight_hi, once cut by another flow's probe,
-	 *   grows by a frame or two per cycle (S4's 100 ms flow, S5 at 4 BDP).
 	 */
-	if (at_srtt > target) {
-		target = at_srtt;
-	}
-	if (!held_by_hi && b->min_rtt != UINT64_MAX && has_elapsed_in_phase(b, now, b->min_rtt) &&
-	    cc->inflight >= target) {
+	if (b->min_rtt != UINT64_MAX && has_elapsed_in_phase(b, now, b->min_rtt) &&
+	    cc->inflight >= bbr_inflight(cc, b->max_bw, PROBE_UP_PACING)) {
 		return true;
 	}
-	if (held_by_hi) {
+	if (cc->cwnd_limited && b->inflight_hi != XF_CC_INF && cc->cwnd >= b->inflight_hi) {
 		reset_full_bw(b); /* bounded by inflight_hi: a plateau says nothing */
 		b->full_bw = cc->rate.rs.delivery_rate;
 	} else if (b->full_bw_now) {
@@ -744,13 +725,14 @@ static void
 update_probe_bw_cycle_phase(struct xf_cc *cc, uint64_t now)
 {
 	struct xf_cc_bbr *b = &cc->bbr;
+	bool cut = b->lower_cut; /* the lower bounds were cut on this ACK */
 
+	b->lower_cut = false;
 	if (!b->full_bw_reached) {
 		return;
 	}
 	adapt_upper_bounds(cc, now);
 	if (!in_probe_bw(b)) {
-		b->lower_cut = false;
 		return;
 	}
 	switch (b->state) {
@@ -766,7 +748,7 @@ update_probe_bw_cycle_phase(struct xf_cc *cc, uint64_t now)
 		if (is_time_to_probe_bw(cc, now)) {
 			break;
 		}
-		if (b->lower_cut && !b->cut_advanced) {
+		if (cut && !b->cut_advanced) {
 			/* advance max_bw's filter at the next round (advance_max_bw_filter()) */
 			b->ack_phase = ACKS_PROBE_STOPPING;
 			b->cut_advanced = true;
@@ -787,7 +769,6 @@ update_probe_bw_cycle_phase(struct xf_cc *cc, uint64_t now)
 	default:
 		break;
 	}
-	b->lower_cut = false;
 }
 
 static void
