@@ -257,7 +257,7 @@ test_s2_bursty(void)
  * 25 ms until 40 s (settle). The 3 s queue target is not met: max_bw keeps the old rate
  * until its filter has advanced twice; the first congestion cut while cruising advances
  * it once, and the probe of the first cycle after the cut still refills the queue to the
- * old rate; settle is 4.2-4.9 s over seeds 1-5 (4.9-7.9 s before that advance:
+ * old rate; settle is 4.2-4.9 s over seeds 1-5 (4.9-7.8 s before that advance:
  * docs/RELIABILITY.md, "Scenarios"). What is asserted is that it settles within 5 s and
  * stays under 25 ms at p99 from then to 40 s. */
 static void
@@ -533,9 +533,9 @@ test_s5(void)
 			 * Shares while both send (from 5 s to the first one's end, at most
 			 * 15 s). BBR's is 59% at 0.25 BDP and 40% at 1 BDP, within the issue's
 			 * 25-75%; at 4 BDP it is 14.6% (146 Mbit/s; Reno ends at 12 s). Reno
-			 * keeps the 4 BDP queue full, so each probe of BBR loses at once and
-			 * cuts inflight_hi, which then holds it at about 4 MB in flight at
-			 * an RTT of 180 ms. The floor of bw x srtt on its window keeps it
+			 * keeps the 4 BDP queue full; inflight_hi holds BBR at about 4 MB in
+			 * flight at an RTT of 180 ms, and each probe ends after a min RTT
+			 * having added nothing, or loses at once. The floor of bw x srtt on its window keeps it
 			 * from spiralling down (95 Mbit/s without it: docs/RELIABILITY.md,
 			 * "Deviations"). Asserted at 4 BDP: 14%.
 			 */
