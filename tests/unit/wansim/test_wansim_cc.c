@@ -535,9 +535,9 @@ test_s5(void)
 			 * 25-75%; at 4 BDP it is 14.6% (146 Mbit/s; Reno ends at 12 s). Reno
 			 * keeps the 4 BDP queue full; inflight_hi holds BBR at about 4 MB in
 			 * flight at an RTT of 180 ms, and each probe ends after a min RTT
-			 * having added nothing, or loses at once. The floor of bw x srtt on its window keeps it
-			 * from spiralling down (95 Mbit/s without it: docs/RELIABILITY.md,
-			 * "Deviations"). Asserted at 4 BDP: 14%.
+			 * having added nothing, or loses at once. The floor of bw x srtt on its
+			 * window keeps it from spiralling down (95 Mbit/s without it:
+			 * docs/RELIABILITY.md, "Deviations"). Asserted at 4 BDP: 14%.
 			 */
 			CU_ASSERT(a * 4 <= 3 * (a + b));
 			CU_ASSERT(buffers_pm[i] > 1000 ? a * 100 >= (a + b) * 14 : a * 4 >= a + b);
