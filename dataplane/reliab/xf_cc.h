@@ -102,6 +102,7 @@ struct xf_cc_bbr {
 	/* rounds */
 	uint64_t round_count, next_round_delivered;
 	bool round_start;
+	bool prev_round_cwnd_limited; /**< the window held the flight last round */
 	uint64_t rounds_since_bw_probe;
 	/* loss rounds */
 	uint64_t loss_round_delivered;
@@ -117,6 +118,8 @@ struct xf_cc_bbr {
 	bool full_bw_now, full_bw_reached;
 	/* ProbeBW */
 	uint64_t cycle_stamp;
+	bool cut_advanced; /**< max_bw's filter advanced on a cut in this cycle */
+	bool lower_cut;    /**< the lower bounds were cut on this ACK */
 	uint64_t bw_probe_wait_ns;
 	uint32_t ack_phase;
 	uint32_t bw_probe_samples;

@@ -255,10 +255,11 @@ test_s2_bursty(void)
  * back under 25 ms within 3 s. Measured per 100 ms bucket: the goodput of [t+2 s, t+4 s)
  * against the new rate; the time after the cut from which no frame waits more than
  * 25 ms until 40 s (settle). The 3 s queue target is not met: max_bw keeps the old rate
- * until its filter has advanced twice, once per ProbeBW cycle of 2-3 s, and the probe of
- * the first cycle after the cut refills the queue to it; settle is 4.9-7.8 s
- * (docs/RELIABILITY.md, "Scenarios"). What is asserted is that it settles within 8 s
- * and stays under 25 ms at p99 from then to 40 s. */
+ * until its filter has advanced twice; the first congestion cut while cruising advances
+ * it once, and the probe of the first cycle after the cut still refills the queue to the
+ * old rate; settle is 4.2-4.9 s over seeds 1-5 (4.9-7.8 s before that advance:
+ * docs/RELIABILITY.md, "Scenarios"). What is asserted is that it settles within 5 s and
+ * stays under 25 ms at p99 from then to 40 s. */
 static void
 test_s3(void)
 {
@@ -296,7 +297,7 @@ test_s3(void)
 		       r.qwin_p99_ns / 1000);
 		CU_ASSERT(down >= GBIT / 2 * 90 / 100);
 		CU_ASSERT(up >= GBIT * 90 / 100);
-		CU_ASSERT(settle <= t1 + 8 * S);
+		CU_ASSERT(settle <= t1 + 5 * S);
 		CU_ASSERT(r.qwin_p99_ns <= 25 * MS);
 	}
 }
@@ -492,13 +493,13 @@ test_s4(void)
 			run_scenario(label, &c, &r);
 			jain = shares(label, &r, 13 * S, 19 * S, &a, &b);
 			/*
-			 * Same RTT: 0.962-0.980. Mixed: 0.656-0.713, under the issue's 0.8: the
-			 * 100 ms flow gets 135-178 Mbit/s. Losses of the 50 ms flow's probes
-			 * cut its inflight_hi, and it probes once per 63 of its own, longer,
-			 * rounds (docs/RELIABILITY.md, "Scenarios with congestion control").
-			 * Asserted for mixed RTTs: 0.6.
+			 * Same RTT: 0.964-0.984. Mixed: 0.656-0.713, under the issue's 0.8:
+			 * the 100 ms flow gets 135-178 Mbit/s. Losses of the 50 ms flow's
+			 * probes cut its inflight_hi, and the 50 ms flow's max_bw keeps what
+			 * it measured while the other was in ProbeRTT (docs/RELIABILITY.md,
+			 * "Scenarios with congestion control"). Asserted for mixed RTTs: 0.65.
 			 */
-			CU_ASSERT(jain >= (mixed ? 0.6 : 0.95));
+			CU_ASSERT(jain >= (mixed ? 0.65 : 0.95));
 		}
 	}
 }
@@ -532,14 +533,14 @@ test_s5(void)
 			 * Shares while both send (from 5 s to the first one's end, at most
 			 * 15 s). BBR's is 59% at 0.25 BDP and 40% at 1 BDP, within the issue's
 			 * 25-75%; at 4 BDP it is 14.6% (146 Mbit/s; Reno ends at 12 s). Reno
-			 * keeps the 4 BDP queue full, and BBR's rate in a queue it did not
-			 * build grows only by its probes: each adds 0.25 x its own BDP to a
-			 * 25 MB queue. The floor of bw x srtt on its window keeps it from
-			 * spiralling down (95 Mbit/s without it: docs/RELIABILITY.md,
-			 * "Deviations"). Asserted at 4 BDP: 12%.
+			 * keeps the 4 BDP queue full; inflight_hi holds BBR at about 4 MB in
+			 * flight at an RTT of 180 ms, and each probe ends after a min RTT
+			 * having added nothing, or loses at once. The floor of bw x srtt on its
+			 * window keeps it from spiralling down (95 Mbit/s without it:
+			 * docs/RELIABILITY.md, "Deviations"). Asserted at 4 BDP: 14%.
 			 */
 			CU_ASSERT(a * 4 <= 3 * (a + b));
-			CU_ASSERT(buffers_pm[i] > 1000 ? a * 100 >= (a + b) * 12 : a * 4 >= a + b);
+			CU_ASSERT(buffers_pm[i] > 1000 ? a * 100 >= (a + b) * 14 : a * 4 >= a + b);
 		}
 	}
 }
