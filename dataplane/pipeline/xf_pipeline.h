@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xf_idmap.h"
 #include "xf_storage.h"
 
 struct xf_pipeline;
@@ -99,12 +100,16 @@ struct xf_pipeline_conf {
 	bool keep_owner;        /**< the volume keeps owners and groups (volumes[].keep_owner):
 	                             without it a session with XF_HELLO_F_OWNER sets none (the
 	                             engine refuses such a HELLO first, docs/PROTOCOL.md 6.17) */
-	bool verify_full;       /**< every file is read back for its CRC-64 at FILE_END, even
-	                             where it is known from what was written (docs/DELTA.md) */
-	bool no_clone;          /**< COPY ops read and write even where the volume can clone
-	                             or copy_file_range (tests, benchmarks) */
-	uint32_t sig_cache_mb;  /**< the signature cache of the volume, MiB, shared out over its
-	                             workers and kept in XF_STAGING_DIR (0: none; docs/DELTA.md) */
+	/** Name -> id lookup of owners and groups sent by name (XF_HELLO_F_OWNER_NAMES);
+	 *  NULL: getpwnam_r, getgrnam_r. Tests inject their own. Called by workers only. */
+	xf_idmap_byname_fn idmap_byname;
+	void *idmap_arg;            /**< idmap_byname's argument */
+	bool verify_full;           /**< every file is read back for its CRC-64 at FILE_END, even
+	                                 where it is known from what was written (docs/DELTA.md) */
+	bool no_clone;              /**< COPY ops read and write even where the volume can clone
+	                                 or copy_file_range (tests, benchmarks) */
+	uint32_t sig_cache_mb;      /**< the signature cache of the volume, MiB, shared out over its
+	                                 workers and kept in XF_STAGING_DIR (0: none; docs/DELTA.md) */
 	uint32_t partial_max_files; /**< partial files kept for a resumed push, at most (0: none
 	                                 kept; docs/PIPELINE.md, "Partial files") */
 	uint64_t partial_max_bytes; /**< and the space they take, at most, bytes */
@@ -139,12 +144,15 @@ struct xf_pipeline_rx_stats {
 	                                *   (XF_HELLO_F_FILTERS): they delete nothing */
 	uint64_t delete_protected;     /**< entries deletions kept for the sender's filter rules
 	                                *   (XF_HELLO_F_FILTERS), and directories holding one */
-	uint64_t redo_stale;   /**< DATA, COPY or FILE_END of a file's first attempt that came
-	                        *   after it was asked again whole (no XF_HDR_F_REDO): dropped */
-	uint64_t redo_unasked; /**< DATA, COPY or FILE_END with XF_HDR_F_REDO for a file not
-	                        *   asked again: dropped */
-	uint64_t redo_no_room; /**< DELTA files not sent again whole because the ring to their
-	                        *   worker was full at that moment: failed as without it */
+	uint64_t redo_stale;    /**< DATA, COPY or FILE_END of a file's first attempt that came
+	                         *   after it was asked again whole (no XF_HDR_F_REDO): dropped */
+	uint64_t redo_unasked;  /**< DATA, COPY or FILE_END with XF_HDR_F_REDO for a file not
+	                         *   asked again: dropped */
+	uint64_t redo_no_room;  /**< DELTA files not sent again whole because the ring to their
+	                         *   worker was full at that moment: failed as without it */
+	uint64_t names_refused; /**< sessions aborted for their name tables: a table in a
+	                         *   session without XF_HELLO_F_OWNER_NAMES, or a second,
+	                         *   different name for an id (docs/PROTOCOL.md 6.21) */
 };
 
 /**
@@ -307,6 +315,8 @@ struct xf_pipeline_times {
 	uint64_t owners_set;      /**< entries given the owner or group the list says (6.17) */
 	uint64_t owners_failed;   /**< entries whose owner or group could not be set
 	                               (XF_ST_ATTR: without CAP_CHOWN, EPERM) */
+	uint64_t owners_unmapped; /**< owners and groups sent by name that no account has
+	                               here: the sender's number was set instead (6.21) */
 	uint64_t tmp_leftovers;   /**< temp files found in the way, removed and created again */
 	uint64_t unnamed_temps;   /**< new files written to an unnamed (O_TMPFILE) temp file */
 	uint64_t link_taken;      /**< of those, final path taken at commit: named, renamed over */

@@ -333,6 +333,7 @@ xf_proto_build_begin(struct xf_proto_builder *b, void *buf, size_t cap, const st
 	b->buf = buf;
 	b->cap = cap;
 	b->len = XF_HDR_LEN + fixed_len;
+	b->reserve = 0;
 	b->count = 0;
 	b->limit = limit;
 	b->type = msg->hdr.type;
@@ -365,7 +366,7 @@ room(const struct xf_proto_builder *b, uint8_t type, size_t n)
 	if (b->type != type) {
 		return -EINVAL;
 	}
-	if (b->count >= b->limit || b->len + n > b->cap) {
+	if (b->count >= b->limit || b->len + n + b->reserve > b->cap) {
 		return -ENOSPC;
 	}
 	return 0;
@@ -511,6 +512,51 @@ xf_proto_build_commit(struct xf_proto_builder *b, const struct xf_commit_fail *f
 	st16(p + 6, 0);
 	b->len += COMMIT_REC_LEN;
 	b->count++;
+	return 0;
+}
+
+int
+xf_proto_build_names(struct xf_proto_builder *b, const struct xf_name_rec *recs, unsigned int n)
+{
+	uint64_t prev = 0;
+	size_t bytes = 0;
+	uint8_t *p;
+
+	if (b->type != XF_MSG_FLIST) {
+		return -EINVAL;
+	}
+	if (n == 0) {
+		return 0;
+	}
+	if ((ld16(body(b) + 6) & XF_FLIST_F_OWNER) == 0 || n > XF_NAMES_MAX) {
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t key = ((uint64_t)recs[i].kind << 32) | recs[i].id;
+
+		if ((recs[i].kind != XF_NAME_USER && recs[i].kind != XF_NAME_GROUP) ||
+		    recs[i].id == XF_ID_NONE || key <= prev ||
+		    !xf_proto_name_ok(recs[i].name, recs[i].len)) {
+			return -EINVAL;
+		}
+		prev = key;
+		bytes += recs[i].len;
+	}
+	if (b->len + xf_proto_names_size(n, bytes) > b->cap) {
+		return -ENOSPC;
+	}
+	p = b->buf + b->len;
+	st16(p, (uint16_t)n);
+	p += XF_NAMES_LEN;
+	for (unsigned int i = 0; i < n; i++) {
+		p[0] = recs[i].kind;
+		p[1] = recs[i].len;
+		st32(p + 2, recs[i].id);
+		memcpy(p + XF_NAME_REC_LEN, recs[i].name, recs[i].len);
+		p += XF_NAME_REC_LEN + recs[i].len;
+	}
+	b->len += xf_proto_names_size(n, bytes);
+	st16(b->buf + 4, (uint16_t)(ld16(b->buf + 4) | XF_HDR_F_NAMES));
 	return 0;
 }
 
