@@ -338,11 +338,12 @@ struct xf_msg_flist {
 	uint32_t first_index; /**< index of the first entry; the rest follow in order */
 	uint16_t count;       /**< 1..XF_FLIST_MAX */
 	uint16_t flags;       /**< XF_FLIST_F_* */
-	const uint8_t *raw;   /**< entries, validated; read with xf_proto_flist_next(); on
-	                           encode, with XF_HDR_F_NAMES, the name table after them */
+	const uint8_t *raw;   /**< entries, validated; read with xf_proto_flist_next() */
 	uint32_t raw_len;
-	/** Decoded with XF_HDR_F_NAMES: the name table's records (after its count),
-	 *  validated; read with xf_proto_flist_name_next(). NULL, 0 and 0 otherwise. */
+	/** With XF_HDR_F_NAMES: the name table's records (after its count: n_names),
+	 *  validated when decoded; read with xf_proto_flist_name_next(). Decoded without
+	 *  the flag: NULL, 0 and 0. The encoder writes n_names and these bytes after the
+	 *  entries when the header has the flag (the builder: xf_proto_build_names()). */
 	const uint8_t *names;
 	uint32_t names_len;
 	uint16_t n_names;

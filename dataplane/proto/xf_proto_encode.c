@@ -31,6 +31,16 @@ src_ok(const void *p, size_t n)
 	return n == 0 || p != NULL;
 }
 
+/* Bytes of an FLIST's name table (XF_HDR_F_NAMES: its count and records), else 0. */
+static size_t
+names_len(const struct xf_msg *msg)
+{
+	if ((msg->hdr.flags & XF_HDR_F_NAMES) == 0) {
+		return 0;
+	}
+	return XF_NAMES_LEN + (size_t)msg->flist.names_len;
+}
+
 /*
  * Body length of msg as encode() would write it, or 0 with *err set if a length or
  * count is out of range before any byte is written.
@@ -53,14 +63,19 @@ body_len(const struct xf_msg *msg, int *err)
 		}
 		return HELLO_LEN + xf_hello_dest_field_len(&msg->hello) + msg->hello.auth_len;
 	case XF_MSG_FLIST:
-		if (!src_ok(msg->flist.raw, msg->flist.raw_len)) {
+		if (!src_ok(msg->flist.raw, msg->flist.raw_len) ||
+		    ((msg->hdr.flags & XF_HDR_F_NAMES) != 0 &&
+		     !src_ok(msg->flist.names, msg->flist.names_len))) {
 			return 0;
 		}
 		*err = -EMSGSIZE;
-		if (msg->flist.raw_len > BODY_MAX - FLIST_LEN) {
+		if (msg->flist.raw_len > BODY_MAX - FLIST_LEN || names_len(msg) > BODY_MAX) {
 			return 0;
 		}
-		return FLIST_LEN + msg->flist.raw_len;
+		if (FLIST_LEN + msg->flist.raw_len + names_len(msg) > BODY_MAX) {
+			return 0;
+		}
+		return FLIST_LEN + msg->flist.raw_len + names_len(msg);
 	case XF_MSG_DECISION:
 		if (msg->decision.count > XF_DECISION_MAX ||
 		    !src_ok(msg->decision.raw, msg->decision.count)) {
@@ -147,6 +162,11 @@ wr_body(uint8_t *b, const struct xf_msg *msg)
 		st16(b + 4, msg->flist.count);
 		st16(b + 6, msg->flist.flags);
 		put(b + FLIST_LEN, msg->flist.raw, msg->flist.raw_len);
+		if ((msg->hdr.flags & XF_HDR_F_NAMES) != 0) {
+			st16(b + FLIST_LEN + msg->flist.raw_len, msg->flist.n_names);
+			put(b + FLIST_LEN + msg->flist.raw_len + XF_NAMES_LEN, msg->flist.names,
+			    msg->flist.names_len);
+		}
 		break;
 	case XF_MSG_DECISION:
 		st16(b, msg->decision.count);
