@@ -84,7 +84,8 @@ test_map(void)
 	CU_ASSERT_FALSE(miss);
 	CU_ASSERT_EQUAL(xf_idmap_map(&m, XF_NAME_USER, "", 12, now, &miss), 12);
 	CU_ASSERT_FALSE(miss);
-	CU_ASSERT_EQUAL(xf_idmap_map(&m, XF_NAME_USER, "alice", XF_ID_NONE, now, &miss), XF_ID_NONE);
+	CU_ASSERT_EQUAL(xf_idmap_map(&m, XF_NAME_USER, "alice", XF_ID_NONE, now, &miss),
+	                XF_ID_NONE);
 	CU_ASSERT_FALSE(miss);
 	CU_ASSERT_EQUAL(xf_idmap_map(&m, XF_NAME_USER, "a/b", 13, now, &miss), 13);
 	CU_ASSERT_TRUE(miss);

@@ -21,15 +21,34 @@
 
 /* Three entries: uids 1000, 1000, 0; gids 100, none, 0. */
 static const struct xf_flist_entry ents[3] = {
-	{ .kind = XF_FILE_REG, .mode = 0640, .size = 5, .path = "a", .path_len = 1, .uid = 1000,
+	{ .kind = XF_FILE_REG,
+	  .mode = 0640,
+	  .size = 5,
+	  .path = "a",
+	  .path_len = 1,
+	  .uid = 1000,
 	  .gid = 100 },
-	{ .kind = XF_FILE_DIR, .mode = 0755, .path = "d", .path_len = 1, .uid = 1000,
+	{ .kind = XF_FILE_DIR,
+	  .mode = 0755,
+	  .path = "d",
+	  .path_len = 1,
+	  .uid = 1000,
 	  .gid = XF_ID_NONE },
-	{ .kind = XF_FILE_SYMLINK, .mode = 0777, .size = 1, .path = "l", .path_len = 1,
-	  .target = "a", .target_len = 1, .uid = 0, .gid = 0 },
+	{ .kind = XF_FILE_SYMLINK,
+	  .mode = 0777,
+	  .size = 1,
+	  .path = "l",
+	  .path_len = 1,
+	  .target = "a",
+	  .target_len = 1,
+	  .uid = 0,
+	  .gid = 0 },
 };
 
-#define REC(k, i, s) { .kind = (k), .len = (uint8_t)(sizeof(s) - 1), .id = (i), .name = (s) }
+#define REC(k, i, s)                                                                               \
+	{                                                                                          \
+		.kind = (k), .len = (uint8_t)(sizeof(s) - 1), .id = (i), .name = (s)               \
+	}
 
 static const struct xf_name_rec good[4] = {
 	REC(XF_NAME_USER, 0, "root"),
