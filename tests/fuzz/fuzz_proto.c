@@ -167,9 +167,11 @@ rebuild(const struct xf_msg *m, const uint8_t *data, size_t size)
 
 			while (k < XF_NAMES_MAX && xf_proto_flist_name_next(m, &nc, &names[k])) {
 				CHECK(xf_proto_name_ok(names[k].name, names[k].len));
-				CHECK(names[k].kind == XF_NAME_USER || names[k].kind == XF_NAME_GROUP);
-				CHECK(k == 0 || ((uint64_t)names[k - 1].kind << 32 | names[k - 1].id) <
-				                        ((uint64_t)names[k].kind << 32 | names[k].id));
+				CHECK(names[k].kind == XF_NAME_USER ||
+				      names[k].kind == XF_NAME_GROUP);
+				CHECK(k == 0 ||
+				      ((uint64_t)names[k - 1].kind << 32 | names[k - 1].id) <
+				              ((uint64_t)names[k].kind << 32 | names[k].id));
 				k++;
 			}
 			CHECK(k == m->flist.n_names && nc == m->flist.names_len);
