@@ -344,33 +344,14 @@ inject_accounts(struct ocase *c)
 	}
 }
 
-/* An FLIST frame of entries e[0..n) from first with owners and the name table
- * rec[0..nrec) (sorted), as a sender with names sends it. */
+/* An FLIST frame with owners and the name table rec[0..nrec), as a sender with names
+ * sends it. */
 static int
 flist_named(struct xh_peer *pe, uint32_t first, const struct xf_flist_entry *e, unsigned int n,
             bool last, const struct xf_name_rec *rec, unsigned int nrec)
 {
-	static uint8_t buf[XF_PAYLOAD_MAX];
-	struct xf_proto_builder b;
-	struct xf_msg m;
-	int len;
-
-	xh_hdr(pe, &m, XF_MSG_FLIST, pe->id);
-	m.flist.first_index = first;
-	m.flist.flags = (uint16_t)((last ? XF_FLIST_F_LAST : 0) | XF_FLIST_F_OWNER);
-	if (xf_proto_build_begin(&b, buf, sizeof(buf), &m) < 0) {
-		return -1;
-	}
-	for (unsigned int i = 0; i < n; i++) {
-		if (xf_proto_build_flist(&b, &e[i]) < 0) {
-			return -1;
-		}
-	}
-	if (xf_proto_build_names(&b, rec, nrec) < 0) {
-		return -1;
-	}
-	len = xf_proto_build_finish(&b);
-	return xh_push_from(pe->h, pe->addr, pe->port, buf, len);
+	pe->flist_flags = XF_FLIST_F_OWNER;
+	return xh_flist_named(pe, first, e, n, last, rec, nrec);
 }
 
 static int
