@@ -100,16 +100,12 @@ struct xf_pipeline_conf {
 	bool keep_owner;        /**< the volume keeps owners and groups (volumes[].keep_owner):
 	                             without it a session with XF_HELLO_F_OWNER sets none (the
 	                             engine refuses such a HELLO first, docs/PROTOCOL.md 6.17) */
-	/** Name -> id lookup of owners and groups sent by name (XF_HELLO_F_OWNER_NAMES);
-	 *  NULL: getpwnam_r, getgrnam_r. Tests inject their own. Called by workers only. */
-	xf_idmap_byname_fn idmap_byname;
-	void *idmap_arg;            /**< idmap_byname's argument */
-	bool verify_full;           /**< every file is read back for its CRC-64 at FILE_END, even
-	                                 where it is known from what was written (docs/DELTA.md) */
-	bool no_clone;              /**< COPY ops read and write even where the volume can clone
-	                                 or copy_file_range (tests, benchmarks) */
-	uint32_t sig_cache_mb;      /**< the signature cache of the volume, MiB, shared out over its
-	                                 workers and kept in XF_STAGING_DIR (0: none; docs/DELTA.md) */
+	bool verify_full;       /**< every file is read back for its CRC-64 at FILE_END, even
+	                             where it is known from what was written (docs/DELTA.md) */
+	bool no_clone;          /**< COPY ops read and write even where the volume can clone
+	                             or copy_file_range (tests, benchmarks) */
+	uint32_t sig_cache_mb;  /**< the signature cache of the volume, MiB, shared out over its
+	                             workers and kept in XF_STAGING_DIR (0: none; docs/DELTA.md) */
 	uint32_t partial_max_files; /**< partial files kept for a resumed push, at most (0: none
 	                                 kept; docs/PIPELINE.md, "Partial files") */
 	uint64_t partial_max_bytes; /**< and the space they take, at most, bytes */
@@ -118,6 +114,11 @@ struct xf_pipeline_conf {
 	xf_pipeline_release_fn release; /**< frame buffer release */
 	void *release_arg;
 	bool stop_when_done; /**< stop the loops once every opened session is done */
+	/** Name -> id lookup of owners and groups sent by name (XF_HELLO_F_OWNER_NAMES);
+	 *  NULL: getpwnam_r, getgrnam_r. Tests inject their own. Called by workers only. */
+	xf_idmap_byname_fn idmap_byname;
+	/** idmap_byname's argument */
+	void *idmap_arg;
 };
 
 /** Counters of one RX core: every field a uint64_t, written by that core only, and only
@@ -144,15 +145,15 @@ struct xf_pipeline_rx_stats {
 	                                *   (XF_HELLO_F_FILTERS): they delete nothing */
 	uint64_t delete_protected;     /**< entries deletions kept for the sender's filter rules
 	                                *   (XF_HELLO_F_FILTERS), and directories holding one */
-	uint64_t redo_stale;    /**< DATA, COPY or FILE_END of a file's first attempt that came
-	                         *   after it was asked again whole (no XF_HDR_F_REDO): dropped */
-	uint64_t redo_unasked;  /**< DATA, COPY or FILE_END with XF_HDR_F_REDO for a file not
-	                         *   asked again: dropped */
-	uint64_t redo_no_room;  /**< DELTA files not sent again whole because the ring to their
-	                         *   worker was full at that moment: failed as without it */
-	uint64_t names_refused; /**< sessions aborted for their name tables: a table in a
-	                         *   session without XF_HELLO_F_OWNER_NAMES, or a second,
-	                         *   different name for an id (docs/PROTOCOL.md 6.21) */
+	uint64_t redo_stale;   /**< DATA, COPY or FILE_END of a file's first attempt that came
+	                        *   after it was asked again whole (no XF_HDR_F_REDO): dropped */
+	uint64_t redo_unasked; /**< DATA, COPY or FILE_END with XF_HDR_F_REDO for a file not
+	                        *   asked again: dropped */
+	uint64_t redo_no_room; /**< DELTA files not sent again whole because the ring to their
+	                        *   worker was full at that moment: failed as without it */
+	/** sessions aborted for their name tables: a table in a session without
+	 *  XF_HELLO_F_OWNER_NAMES, or a second, different name for an id (6.21) */
+	uint64_t names_refused;
 };
 
 /**
