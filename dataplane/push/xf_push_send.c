@@ -65,6 +65,12 @@ build_entry(struct xf_push *p, struct xf_proto_builder *b, struct frame_names *f
 	}
 	b->reserve = xf_proto_names_size(fn->n + k, bytes);
 	rc = xf_proto_build_flist(b, e);
+	if (rc == -ENOSPC && b->count == 0 && k != 0) {
+		/* Alone in a frame, it fits but not with its names: it goes without them, and
+		 * the receiver keeps its numbers (docs/PROTOCOL.md 6.21). */
+		b->reserve = 0;
+		return xf_proto_build_flist(b, e);
+	}
 	if (rc == 0) {
 		for (unsigned int i = 0; i < k; i++) {
 			fn->rec[fn->n++] = *add[i];
