@@ -66,7 +66,8 @@ F["flags.acknow"] = ProtoField.bool("xferd.flags.acknow", "ACKNOW", 16, nil, 0x0
 F["flags.key_phase"] = ProtoField.bool("xferd.flags.key_phase", "KEY_PHASE", 16, nil, 0x0008)
 F["flags.key_epoch"] = ProtoField.bool("xferd.flags.key_epoch", "KEY_EPOCH", 16, nil, 0x0010)
 F["flags.redo"] = ProtoField.bool("xferd.flags.redo", "REDO (a file sent again whole)", 16, nil, 0x0020)
-uint("flags.reserved", "Reserved flag bits", ProtoField.uint16, base.HEX, nil, 0xffc0)
+F["flags.names"] = ProtoField.bool("xferd.flags.names", "NAMES (FLIST: a name table follows the entries)", 16, nil, 0x0080)
+uint("flags.reserved", "Reserved flag bits", ProtoField.uint16, base.HEX, nil, 0xff40)
 uint("len", "Payload length", ProtoField.uint16, base.DEC)
 uint("session", "Session", ProtoField.uint32, base.HEX)
 uint("reserved", "Reserved", ProtoField.uint32, base.HEX)
@@ -94,11 +95,12 @@ F["hello.flags.hardlinks"] = ProtoField.bool("xferd.hello.flags.hardlinks", "HAR
 F["hello.flags.compress"] = ProtoField.bool("xferd.hello.flags.compress", "COMPRESS", 32, nil, 0x100)
 F["hello.flags.owner"] = ProtoField.bool("xferd.hello.flags.owner", "OWNER", 32, nil, 0x200)
 F["hello.flags.pull"] = ProtoField.bool("xferd.hello.flags.pull", "PULL", 32, nil, 0x1000)
+F["hello.flags.owner_names"] = ProtoField.bool("xferd.hello.flags.owner_names", "OWNER_NAMES (owners mapped by name)", 32, nil, 0x2000)
 F["hello.flags.sealed_dest"] = ProtoField.bool("xferd.hello.flags.sealed_dest", "SEALED_DEST (the destination field is in message 1, encrypted)", 32, nil, 0x4000)
 F["hello.flags.redo"] = ProtoField.bool("xferd.hello.flags.redo", "REDO", 32, nil, 0x8000)
 F["hello.flags.filters"] = ProtoField.bool("xferd.hello.flags.filters", "FILTERS", 32, nil, 0x10000)
 F["hello.cookie"] = ProtoField.bytes("xferd.hello.cookie", "Cookie reply (nonce and sealed cookie)")
-uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffe2c00)
+uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffe0c00)
 uint("hello.nonce", "Nonce", ProtoField.uint64, base.HEX)
 uint("hello.dest_len", "Destination length", ProtoField.uint16, base.DEC)
 uint("hello.auth_len", "Handshake length", ProtoField.uint16, base.DEC)
@@ -126,6 +128,12 @@ uint("flist.flags", "FLIST flags", ProtoField.uint16, base.HEX)
 F["flist.flags.last"] = ProtoField.bool("xferd.flist.flags.last", "LAST", 16, nil, 0x1)
 F["flist.flags.owner"] = ProtoField.bool("xferd.flist.flags.owner", "OWNER (entries carry uid, gid)", 16, nil, 0x2)
 uint("flist.flags.reserved", "Reserved FLIST flag bits", ProtoField.uint16, base.HEX, nil, 0xfffc)
+-- FLIST name table (6.21).
+uint("names.count", "Names", ProtoField.uint16, base.DEC)
+uint("name.kind", "Kind", ProtoField.uint8, base.DEC, { [1] = "user", [2] = "group" })
+uint("name.len", "Length", ProtoField.uint8, base.DEC)
+uint("name.id", "Id (the sender's)", ProtoField.uint32, base.DEC)
+F["name.name"] = ProtoField.string("xferd.name.name", "Name")
 uint("entry.index", "File index", ProtoField.uint32, base.DEC)
 uint("entry.kind", "Kind", ProtoField.uint8, base.DEC, kinds)
 uint("entry.reserved", "Reserved", ProtoField.uint8, base.HEX)
@@ -364,6 +372,7 @@ body[1] = function(c, ack)
 		ft:add(F["hello.flags.compress"], fr)
 		ft:add(F["hello.flags.owner"], fr)
 		ft:add(F["hello.flags.pull"], fr)
+		ft:add(F["hello.flags.owner_names"], fr)
 		ft:add(F["hello.flags.sealed_dest"], fr)
 		ft:add(F["hello.flags.redo"], fr)
 		ft:add(F["hello.flags.filters"], fr)
@@ -447,7 +456,10 @@ body[1] = function(c, ack)
 		if bit.band(flags, 0x4) == 0 then
 			reserved0(c, window, "window without DELETE")
 		end
-		reserved0(c, bit.band(flags, 0xfffe2c10), "flag bits 4, 10, 11, 13 and 17..31")
+		reserved0(c, bit.band(flags, 0xfffe0c10), "flag bits 4, 10, 11 and 17..31")
+		if bit.band(flags, 0x2000) ~= 0 and bit.band(flags, 0x200) == 0 then
+			c:fail("field", "OWNER_NAMES without OWNER")
+		end
 		if minv == 0 or minv > maxv then
 			c:fail("field", "versions " .. minv .. ".." .. maxv)
 		end
@@ -472,6 +484,54 @@ end
 
 body[2] = function(c)
 	body[1](c, true)
+end
+
+-- The name table after an FLIST's entries (header flag NAMES, docs/PROTOCOL.md 6.21);
+-- the decoder's checks but "an id the entries carry", which needs the entries' ids.
+local function names_table(c, owner)
+	if not owner then
+		c:fail("name_id", "a name table in an FLIST without owners")
+		return
+	end
+	if not c:need(2, "name table count") then
+		return
+	end
+	local n = c:take("names.count", 2)
+	if n == 0 or n > 512 then
+		c:fail("count", "name table count " .. n)
+	end
+	local prev = -1
+	for i = 0, n - 1 do
+		if not c:need(6, "name " .. i) then
+			return
+		end
+		local kind = c.tvb:range(c.off, 1):uint()
+		local len = c.tvb:range(c.off + 1, 1):uint()
+		local id = c.tvb:range(c.off + 2, 4):uint()
+		if not c:need(6 + len, "name " .. i .. " bytes") then
+			return
+		end
+		local name = c.tvb:range(c.off + 6, len):string()
+		local t = c:subtree(string.format("Name: %s %u = %s", kind == 2 and "group" or "user",
+			id, name), 6 + len)
+		c:take("name.kind", 1, t)
+		c:take("name.len", 1, t)
+		c:take("name.id", 4, t)
+		c:take("name.name", len, t, "str")
+		local refused = false
+		for j = 0, len - 1 do
+			local b = c.tvb:range(c.off - len + j, 1):uint()
+			refused = refused or b <= 32 or b == 127 or b == 47 or b == 58
+		end
+		if len == 0 or len > 64 or refused then
+			c:fail("name", "name " .. i .. " empty, over 64 bytes or with a refused byte")
+		end
+		local key = kind * 4294967296 + id
+		if (kind ~= 1 and kind ~= 2) or id == 0xffffffff or key <= prev then
+			c:fail("name_id", "name " .. i .. ": kind, id or order")
+		end
+		prev = key
+	end
 end
 
 body[3] = function(c)
@@ -550,6 +610,9 @@ body[3] = function(c)
 		elseif tlen ~= 0 then
 			c:fail("field", "target_len on a regular file or directory")
 		end
+	end
+	if bit.band(c.hflags or 0, 0x80) ~= 0 then
+		names_table(c, owner)
 	end
 end
 
@@ -787,8 +850,9 @@ end
 body[13] = function(c) end
 
 -- Dissect (or, without a tree, check) a payload in clear. Returns the cursor.
-local function clear_payload(tvb, typ, off, len, tree)
+local function clear_payload(tvb, typ, off, len, tree, hflags)
 	local c = cursor(tvb, off, len, tree)
+	c.hflags = hflags or 0
 	body[typ](c)
 	if not c.err and c:left() > 0 then
 		c:fail("trailing", c:left() .. " bytes after the last field")
@@ -838,7 +902,7 @@ function xf.dissector(tvb, pinfo, tree)
 	root:add(F["version"], tvb(2, 1))
 	root:add(F["type"], tvb(3, 1))
 	local ft = root:add(F["flags"], tvb(4, 2))
-	for _, k in ipairs({ "noack", "reply", "acknow", "key_phase", "key_epoch", "redo", "reserved" }) do
+	for _, k in ipairs({ "noack", "reply", "acknow", "key_phase", "key_epoch", "redo", "names", "reserved" }) do
 		ft:add(F["flags." .. k], tvb(4, 2))
 	end
 	root:add(F["len"], tvb(6, 2))
@@ -869,8 +933,11 @@ function xf.dissector(tvb, pinfo, tree)
 			dlen - HDR_LEN))
 		return dlen
 	end
-	if tvb(12, 4):uint() ~= 0 or bit.band(flags, 0xffc0) ~= 0 then
-		bad("reserved: header reserved word or flag bits 5..15")
+	if tvb(12, 4):uint() ~= 0 or bit.band(flags, 0xff40) ~= 0 then
+		bad("reserved: header reserved word or flag bits 6, 8..15")
+	end
+	if bit.band(flags, 0x80) ~= 0 and typ ~= 3 then
+		bad("reserved: header flag NAMES on another frame than FLIST")
 	end
 	if session == 0 then
 		bad("field: session 0")
@@ -895,7 +962,7 @@ function xf.dissector(tvb, pinfo, tree)
 				sealed = false
 			else
 				sealed = key_bits or
-					clear_payload(tvb, typ, HDR_LEN, plen, nil).err ~= nil
+					clear_payload(tvb, typ, HDR_LEN, plen, nil, flags).err ~= nil
 			end
 			root:add_proto_expert_info(ef_unknown_session)
 		else
@@ -932,7 +999,7 @@ function xf.dissector(tvb, pinfo, tree)
 		end
 		n = plen - TAG_LEN
 	end
-	local c = clear_payload(tvb, typ, HDR_LEN, n, root)
+	local c = clear_payload(tvb, typ, HDR_LEN, n, root, flags)
 	if sealed then
 		root:add(F["tag"], tvb(HDR_LEN + n, TAG_LEN))
 	end

@@ -64,8 +64,9 @@ usage(FILE *out)
 	        "  stats                          ports, queues, rings, cores, volumes, drops\n"
 	        "  sessions                       transfer sessions, both directions\n"
 	        "  jobs                           push jobs started on this appliance\n"
-	        "  push SRC_DIR PEER:DEST_DIR [--wait] [-n] [-i] [-H] [-o] [-g] [--checksum]\n"
-	        "       [--compress|--no-compress] [--lanes N] [--delete [--max-delete N]]\n"
+	        "  push SRC_DIR PEER:DEST_DIR [--wait] [-n] [-i] [-H] [-o] [-g] [--owner-names]\n"
+	        "       [--checksum] [--compress|--no-compress] [--lanes N]\n"
+	        "       [--delete [--max-delete N]]\n"
 	        "       [FILTERS]                 push a tree to a peer named in the config,\n"
 	        "                                 into its first volume; PEER::VOLUME/DEST_DIR\n"
 	        "                                 (or PEER::VOLUME) names another of its volumes\n"
@@ -77,6 +78,9 @@ usage(FILE *out)
 	        "      -o, --owner           set each entry's owner on the peer, by number\n"
 	        "                            (its volume needs keep_owner: true)\n"
 	        "      -g, --group           set each entry's group on the peer, by number\n"
+	        "      --owner-names         with -o, -g: by name instead (the peer sets the\n"
+	        "                            ids the names have there, the number where it\n"
+	        "                            has no such name)\n"
 	        "      --compress            compress literal data per frame where it saves\n"
 	        "                            1/16 or more (incompressible data goes as is)\n"
 	        "      --no-compress         do not, whatever transfer.compress says\n"
@@ -90,7 +94,9 @@ usage(FILE *out)
 	        "      --filter RULE         '- PAT', '+ PAT', 'exclude PAT', 'include PAT'\n"
 	        "      --exclude-from FILE   one --exclude pattern a line ('-': stdin);\n"
 	        "                            '#' or ';' starts a comment line\n"
-	        "      --include-from FILE   one --include pattern a line\n"
+	        "      --include-from FILE   one --include pattern a line\n");
+	/* Two strings: C99 promises 4095 bytes in one. */
+	fprintf(out,
 	        "  pull PEER:SRC_DIR DEST_DIR [--wait] [-n] [-H] [--checksum] [--compress|--no-compress]\n"
 	        "       [--delete [--max-delete N]] [FILTERS]\n"
 	        "                                 ask the peer to push its SRC_DIR (absolute,\n"

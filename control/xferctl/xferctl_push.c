@@ -257,7 +257,7 @@ filter_json(const struct xf_filter *f)
 
 /* The options push and pull share (rsync's), as parsed from the command line. */
 struct push_opts {
-	bool wait, checksum, del, dry, itemize, links, owner, group;
+	bool wait, checksum, del, dry, itemize, links, owner, group, owner_names;
 	long long max_delete; /* -1: none */
 	long long lanes;      /* 0: transfer.lanes decides */
 	int compress;         /* -1: transfer.compress decides */
@@ -289,6 +289,7 @@ push_opts_parse(const char *cmd, int argc, char **argv, struct push_opts *po)
 		{ "no-compress", no_argument, NULL, 'Z' },
 		{ "owner", no_argument, NULL, 'o' },
 		{ "group", no_argument, NULL, 'g' },
+		{ "owner-names", no_argument, NULL, 'N' },
 		{ "lanes", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -308,6 +309,8 @@ push_opts_parse(const char *cmd, int argc, char **argv, struct push_opts *po)
 			po->owner = true;
 		} else if (c == 'g') {
 			po->group = true;
+		} else if (c == 'N') {
+			po->owner_names = true;
 		} else if (c == 'L') {
 			errno = 0;
 			po->lanes = strtoll(optarg, &end, 10);
@@ -380,6 +383,9 @@ push_opts_json(struct push_opts *po, json_t *args)
 	}
 	if (args != NULL && po->group) {
 		json_object_set_new(args, "group", json_true());
+	}
+	if (args != NULL && po->owner_names) {
+		json_object_set_new(args, "owner_names", json_true());
 	}
 	if (args != NULL && po->lanes > 0) {
 		json_object_set_new(args, "lanes", json_integer(po->lanes));
@@ -486,11 +492,18 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		fprintf(stderr,
 		        "xferctl: push SRC_DIR PEER:DEST_DIR|PEER::VOLUME[/DEST_DIR] [--wait] "
 		        "[-n|--dry-run] [-i|--itemize-changes] [-H|--hard-links] "
-		        "[-o|--owner] [-g|--group] [--checksum] [--compress|--no-compress] "
+		        "[-o|--owner] [-g|--group] [--owner-names] [--checksum] "
+		        "[--compress|--no-compress] "
 		        "[--lanes N] [--delete] [--max-delete N] "
 		        "[--exclude PAT] "
 		        "[--include PAT] [--filter RULE] [--exclude-from FILE] "
 		        "[--include-from FILE]\n");
+		xf_filter_free(po.filter);
+		return EXIT_USAGE;
+	}
+	if (po.owner_names && !po.owner && !po.group) {
+		fprintf(stderr,
+		        "xferctl: push: --owner-names maps what -o and -g send: give one\n");
 		xf_filter_free(po.filter);
 		return EXIT_USAGE;
 	}
@@ -599,12 +612,14 @@ cmd_pull(const struct opts *o, int argc, char **argv)
 	if (rc != 0) {
 		return rc;
 	}
-	if (argc - optind != 2 || po.itemize || po.owner || po.group || po.lanes > 0) {
+	if (argc - optind != 2 || po.itemize || po.owner || po.group || po.owner_names ||
+	    po.lanes > 0) {
 		fprintf(stderr, "%s",
 		        po.itemize ? "xferctl: pull: -i is not supported (the itemized list would "
 		                     "be the peer's: it is the sender)\n"
-		        : po.owner || po.group || po.lanes > 0
-		                ? "xferctl: pull: -o, -g and --lanes are not supported (the pull "
+		        : po.owner || po.group || po.owner_names || po.lanes > 0
+		                ? "xferctl: pull: -o, -g, --owner-names and --lanes are not "
+		                  "supported (the pull "
 		                  "request does not carry them)\n"
 		                : "xferctl: pull PEER:SRC_DIR DEST_DIR|::VOLUME[/DEST_DIR] "
 		                  "[--wait] [-n|--dry-run] [-H|--hard-links] [--checksum] "

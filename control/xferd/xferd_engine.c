@@ -200,6 +200,7 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 		json_object_set_new(o, "hard_links", json_boolean(j->hard_links));
 		json_object_set_new(o, "owner", json_boolean(j->owner));
 		json_object_set_new(o, "group", json_boolean(j->group));
+		json_object_set_new(o, "owner_names", json_boolean(j->owner_names));
 		json_object_set_new(o, "files_hardlinked",
 		                    json_integer((json_int_t)j->files_hardlinked));
 		/* --compress: what the reader tried and what it saved (docs/PROTOCOL.md 6.16). */
@@ -386,8 +387,8 @@ xferd_push_delete(json_t *args, struct xf_engine_push_req *req, struct xf_ctl_re
 	return 0;
 }
 
-/* args.dry_run, args.itemize, args.hard_links, args.compress, args.owner and args.group
- * (bools; compress absent: transfer.compress, reloadable). */
+/* args.dry_run, args.itemize, args.hard_links, args.compress, args.owner, args.group and
+ * args.owner_names (bools; compress absent: transfer.compress, reloadable). */
 int
 xferd_push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
                  struct xf_ctl_reply *reply)
@@ -398,18 +399,27 @@ xferd_push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req 
 	json_t *compress = json_object_get(args, "compress");
 	json_t *owner = json_object_get(args, "owner");
 	json_t *group = json_object_get(args, "group");
+	json_t *names = json_object_get(args, "owner_names");
 
 	if ((dry != NULL && !json_is_boolean(dry)) ||
 	    (itemize != NULL && !json_is_boolean(itemize)) ||
 	    (links != NULL && !json_is_boolean(links)) ||
 	    (compress != NULL && !json_is_boolean(compress)) ||
 	    (owner != NULL && !json_is_boolean(owner)) ||
-	    (group != NULL && !json_is_boolean(group))) {
+	    (group != NULL && !json_is_boolean(group)) ||
+	    (names != NULL && !json_is_boolean(names))) {
 		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
 		                   "args.dry_run, args.itemize, args.hard_links, args.compress, "
-		                   "args.owner, args.group: expected bools");
+		                   "args.owner, args.group, args.owner_names: expected bools");
 		return -EINVAL;
 	}
+	if (json_is_true(names) && !json_is_true(owner) && !json_is_true(group)) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "args.owner_names: maps what args.owner and args.group send; "
+		                   "neither is true");
+		return -EINVAL;
+	}
+	req->owner_names = json_is_true(names);
 	req->owner = json_is_true(owner);
 	req->group = json_is_true(group);
 	req->dry_run = json_is_true(dry);
@@ -672,7 +682,7 @@ volumes_json(struct xferd *d)
 		}
 		vo = json_pack(
 		        "{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
-		        "s:I, s:I, s:I}",
+		        "s:I, s:I, s:I, s:I}",
 		        "name", cv->name, "path", cv->path, "io", vi.io, "apply", vi.apply,
 		        "verify", cv->verify == XF_CONFIG_VERIFY_FULL ? "full" : "fast", "workers",
 		        workers, "sessions", (int)vi.sessions, "sessions_opened",
@@ -681,7 +691,8 @@ volumes_json(struct xferd *d)
 		        "bytes_written", (json_int_t)vi.bytes_written, "staged_dirs",
 		        (json_int_t)vi.staged_dirs, "type_changes", (json_int_t)vi.type_changes,
 		        "trees_replaced", (json_int_t)vi.trees_replaced, "owners_set",
-		        (json_int_t)vi.owners_set, "owners_failed", (json_int_t)vi.owners_failed);
+		        (json_int_t)vi.owners_set, "owners_failed", (json_int_t)vi.owners_failed,
+		        "owners_unmapped", (json_int_t)vi.owners_unmapped);
 		/* Its receive pipeline's counters, flat, so /metrics maps them as the rest. */
 		for (size_t i = 0; vo != NULL && i < XF_PIPELINE_RX_STATS_N; i++) {
 			char key[64];

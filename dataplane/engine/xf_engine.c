@@ -681,6 +681,34 @@ job_build_list(struct eng_job *j, const struct stat *root_st, char *err, size_t 
 	return 0;
 }
 
+/* --owner-names: the names of the uids and gids the list carries (what -o and -g send),
+ * looked up here, on the control thread, since NSS may block (docs/PROTOCOL.md 6.21). */
+static int
+job_names(struct eng_job *j, char *err, size_t err_len)
+{
+	uint32_t *ids = malloc(2 * (size_t)(j->count > 0 ? j->count : 1) * sizeof(*ids));
+	int rc = -ENOMEM;
+
+	j->names = calloc(1, sizeof(*j->names));
+	if (ids != NULL && j->names != NULL) {
+		for (uint32_t i = 0; i < j->count; i++) {
+			struct xf_flist_entry ent;
+
+			eng_job_entry(j, i, &ent); /* XF_ID_NONE for what -o, -g do not send */
+			ids[i] = ent.uid;
+			ids[j->count + i] = ent.gid;
+		}
+		rc = xf_idnames_build(j->names, ids, ids + j->count, j->count, NULL, NULL);
+	}
+	free(ids);
+	if (rc < 0) {
+		free(j->names);
+		j->names = NULL;
+		snprintf(err, err_len, "out of memory for the owners' names");
+	}
+	return rc;
+}
+
 /* What a push's reader does through storage to its source files (xf_engine_worker.c). */
 #define READER_OPS ((1u << XF_SOP_OPEN) | (1u << XF_SOP_READ))
 
@@ -774,6 +802,12 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	if (rc < 0) {
 		goto err_job;
 	}
+	if (req->owner_names && (req->owner || req->group)) {
+		rc = job_names(j, err, err_len);
+		if (rc < 0) {
+			goto err_job;
+		}
+	}
 	if (req->itemize) {
 		j->items = calloc(j->count > 0 ? j->count : 1, sizeof(*j->items));
 		if (j->items == NULL) {
@@ -837,6 +871,7 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->hard_links = j->req.hard_links;
 	out->owner = j->req.owner;
 	out->group = j->req.group;
+	out->owner_names = j->names != NULL;
 	out->files_hardlinked = j->hardlinked;
 	out->compress = j->req.compress;
 	out->delete_asked = j->req.delete_extra;

@@ -183,6 +183,9 @@ struct xf_engine_push_req {
 	                          (XF_HELLO_F_COMPRESS, docs/PROTOCOL.md 6.16) */
 	bool owner;          /**< -o: each entry's uid is sent and set (XF_HELLO_F_OWNER) */
 	bool group;          /**< -g: each entry's gid is sent and set (XF_HELLO_F_OWNER) */
+	/** --owner-names, with owner or group: the names of the ids go with them and the
+	 *  receiver sets the ids those names have there (XF_HELLO_F_OWNER_NAMES, 6.21) */
+	bool owner_names;
 	/** --lanes: sessions that carry the job, 1..XF_LANES_MAX (0: 1); more than one
 	 *  only without dry_run, itemize and delete_extra (docs/ENGINE.md, "Lanes") */
 	unsigned int lanes;
@@ -275,6 +278,7 @@ struct xf_job_info {
 	bool compress;             /**< the push compresses its DATA literals (--compress) */
 	bool hard_links;           /**< the push keeps hard links (-H) */
 	bool owner;                /**< the push sends owners (-o) */
+	bool owner_names;          /**< ... with their names (--owner-names, 6.21) */
 	bool group;                /**< the push sends groups (-g) */
 	uint64_t files_hardlinked; /**< with hard_links: names sent as links to another */
 	bool delete_asked;         /**< the push asked for --delete */
@@ -611,6 +615,8 @@ struct xf_engine_volume_info {
 	uint64_t trees_replaced;  /**< of those, directories with entries removed after */
 	uint64_t owners_set;      /**< entries given the owner and group a push sent */
 	uint64_t owners_failed;   /**< entries that could not have them (XF_ST_ATTR) */
+	uint64_t owners_unmapped; /**< names sent with them that no account has here: the
+	                               sender's number was set (6.21) */
 	/** its receive pipeline's counters, summed over the RX cores (docs/CONTROL.md,
 	 *  volumes[].pipeline_*) */
 	struct xf_pipeline_rx_stats rx;

@@ -201,6 +201,16 @@ eng_job_rules(const struct xf_engine *e, struct eng_job *j, const struct xf_filt
 	return 0;
 }
 
+/* The source's name of an id of the list (xf_push_io.name): a lookup in the table made
+ * before the session started, never NSS on the RX core. */
+static const struct xf_name_rec *
+push_name(void *arg, enum xf_name_kind kind, uint32_t id)
+{
+	const struct eng_job *j = arg;
+
+	return j->names != NULL ? xf_idnames_find(j->names, kind, id) : NULL;
+}
+
 /* The push's view of the file list (xf_push_io.entry); a lane's is its share of it. */
 static void
 push_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
@@ -238,6 +248,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.hard_links = j->req.hard_links,
 		.compress = j->req.compress,
 		.owner = j->req.owner || j->req.group,
+		.owner_names = j->names != NULL,
 		/* transfer.redo (true by default): a basis that changes under the receiver
 		 * costs the file's resend, not its failure (docs/DELTA.md, "Sent again
 		 * whole"). */
@@ -251,6 +262,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 	struct xf_push_io io = {
 		.arg = j,
 		.entry = push_entry,
+		.name = push_name,
 		.frame_alloc = push_frame_alloc,
 		.frame_send = push_frame_send,
 		.frame_free = push_frame_free,
@@ -589,6 +601,10 @@ eng_job_free(struct xf_engine *e, struct eng_job *j)
 		return; /* a lane's record goes with its job's (eng_lanes_free) */
 	}
 	eng_lanes_free(e, j);
+	if (j->names != NULL) {
+		xf_idnames_free(j->names);
+		free(j->names);
+	}
 	xf_scan_free(j->scan);
 	free(j->dest_ent);
 	free(j->items);

@@ -138,6 +138,10 @@ struct eng_job {
 	 * bytes and the path (job_entry()). */
 	struct xf_scan *scan;
 	struct xf_flist_entry *dest_ent; /**< the destination's directories, made first */
+	/** --owner-names: the source's names of the ids the list carries, looked up on the
+	 *  control thread before the session starts (job_names()); the RX core only reads
+	 *  it. A lane's record shares its job's. NULL without --owner-names. */
+	struct xf_idnames *names;
 	uint32_t ndest;
 	uint32_t count; /**< ndest + the scan's entries */
 	uint64_t skipped;

@@ -278,6 +278,7 @@ xf_engine_volume(struct xf_engine *e, unsigned int v, struct xf_engine_volume_in
 	out->trees_replaced = t.trees_replaced;
 	out->owners_set = t.owners_set;
 	out->owners_failed = t.owners_failed;
+	out->owners_unmapped = t.owners_unmapped;
 	xf_pipeline_rx_stats_add(e->vol[v].pl, &out->rx); /* out is zeroed */
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,9 +165,27 @@ same_entry(const struct xf_fentry *fe, const struct xf_flist_entry *e)
 	return e->target_len == 0 || memcmp(xf_fentry_target(fe), e->target, e->target_len) == 0;
 }
 
-int
-xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e, uint32_t limit)
+/* Append rec's name and a NUL at p ("" without one); the bytes written. */
+static size_t
+put_name(char *p, const struct xf_name_rec *rec)
 {
+	size_t n = rec != NULL ? rec->len : 0u;
+
+	if (n != 0) {
+		memcpy(p, rec->name, n);
+	}
+	p[n] = '\0';
+	return n + 1;
+}
+
+/* Add entry idx; named: store its names after the target (xf_ftable_add_named()). */
+static int
+add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e, uint32_t limit, bool named,
+    const struct xf_name_rec *user, const struct xf_name_rec *group)
+{
+	size_t names =
+	        named ? (user != NULL ? user->len : 0u) + (group != NULL ? group->len : 0u) + 2u
+	              : 0u;
 	struct xf_fentry *fe;
 	uint16_t dl, bl;
 	char *p;
@@ -192,7 +211,7 @@ xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e
 	}
 	dl = dir_len_of(e->path, e->path_len);
 	bl = (uint16_t)(e->path_len - dl - (dl != 0 ? 1 : 0));
-	p = arena_alloc(ft, &ft->live, (size_t)dl + bl + e->target_len + 3u, idx);
+	p = arena_alloc(ft, &ft->live, (size_t)dl + bl + e->target_len + 3u + names, idx);
 	if (p == NULL) {
 		return -ENOMEM;
 	}
@@ -205,6 +224,12 @@ xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e
 		memcpy(p + dl + bl + 2, e->target, e->target_len);
 	}
 	p[dl + bl + 2 + e->target_len] = '\0';
+	if (named) {
+		char *q = p + dl + bl + 3 + e->target_len;
+
+		q += put_name(q, user);
+		put_name(q, group);
+	}
 	fe->name = p;
 	fe->size = e->size;
 	fe->mtime_ns = e->mtime_ns;
@@ -220,4 +245,17 @@ xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e
 	fe->status = 0;
 	ft->count++;
 	return 0;
+}
+
+int
+xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e, uint32_t limit)
+{
+	return add(ft, idx, e, limit, false, NULL, NULL);
+}
+
+int
+xf_ftable_add_named(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e,
+                    uint32_t limit, const struct xf_name_rec *user, const struct xf_name_rec *group)
+{
+	return add(ft, idx, e, limit, true, user, group);
 }

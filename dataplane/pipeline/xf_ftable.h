@@ -94,6 +94,16 @@ int xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entr
                   uint32_t limit);
 
 /**
+ * xf_ftable_add() for a session that maps owners by name (docs/PROTOCOL.md 6.21): the
+ * entry's user and group names (NULL: none) are stored after its target, each
+ * NUL-terminated ("" for none), where a STAT item with XF_WORK_F_NAMES finds them.
+ * Same returns.
+ */
+int xf_ftable_add_named(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e,
+                        uint32_t limit, const struct xf_name_rec *user,
+                        const struct xf_name_rec *group);
+
+/**
  * Entry idx is settled: its path is not needed any more (keep: copy it into the kept
  * arena, while there is room). Called in index order; every chunk whose entries are all
  * at or below idx is freed.

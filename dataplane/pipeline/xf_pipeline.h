@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xf_idmap.h"
 #include "xf_storage.h"
 
 struct xf_pipeline;
@@ -113,6 +114,11 @@ struct xf_pipeline_conf {
 	xf_pipeline_release_fn release; /**< frame buffer release */
 	void *release_arg;
 	bool stop_when_done; /**< stop the loops once every opened session is done */
+	/** Name -> id lookup of owners and groups sent by name (XF_HELLO_F_OWNER_NAMES);
+	 *  NULL: getpwnam_r, getgrnam_r. Tests inject their own. Called by workers only. */
+	xf_idmap_byname_fn idmap_byname;
+	/** idmap_byname's argument */
+	void *idmap_arg;
 };
 
 /** Counters of one RX core: every field a uint64_t, written by that core only, and only
@@ -145,6 +151,9 @@ struct xf_pipeline_rx_stats {
 	                        *   asked again: dropped */
 	uint64_t redo_no_room; /**< DELTA files not sent again whole because the ring to their
 	                        *   worker was full at that moment: failed as without it */
+	/** sessions aborted for their name tables: a table in a session without
+	 *  XF_HELLO_F_OWNER_NAMES, or a second, different name for an id (6.21) */
+	uint64_t names_refused;
 };
 
 /**
@@ -307,6 +316,8 @@ struct xf_pipeline_times {
 	uint64_t owners_set;      /**< entries given the owner or group the list says (6.17) */
 	uint64_t owners_failed;   /**< entries whose owner or group could not be set
 	                               (XF_ST_ATTR: without CAP_CHOWN, EPERM) */
+	uint64_t owners_unmapped; /**< owners and groups sent by name that no account has
+	                               here: the sender's number was set instead (6.21) */
 	uint64_t tmp_leftovers;   /**< temp files found in the way, removed and created again */
 	uint64_t unnamed_temps;   /**< new files written to an unnamed (O_TMPFILE) temp file */
 	uint64_t link_taken;      /**< of those, final path taken at commit: named, renamed over */

@@ -73,6 +73,16 @@ struct sig_out {
 	struct xf_sig_rec *sigs;
 };
 
+/** Names of ids a session remembers to refuse a second name for one of them (6.21). */
+#define XF_SESSION_NAMES 64u
+
+struct sess_name {
+	uint32_t id;
+	uint8_t kind; /* enum xf_name_kind */
+	uint8_t len;
+	char name[XF_ACCOUNT_NAME_MAX];
+};
+
 struct xf_session {
 	struct xf_pipeline *p;
 	uint16_t sid;
@@ -95,6 +105,10 @@ struct xf_session {
 	uint32_t changed; /* commits that wrote something */
 	uint32_t ndirs;
 	uint32_t dir_cursor;
+	/* XF_HELLO_F_OWNER_NAMES: the first XF_SESSION_NAMES names the sender gave, so that
+	 * a second, different name for one of those ids aborts the session (6.21). */
+	struct sess_name names[XF_SESSION_NAMES];
+	uint16_t n_names;
 	uint32_t abort_sent; /* bit per worker: ABORT item enqueued */
 	uint32_t abort_acks; /* workers that reported XF_DONE_ABORT */
 	uint64_t tx_pn;

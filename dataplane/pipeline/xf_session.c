@@ -376,6 +376,13 @@ in_run(struct xf_session *s, uint32_t idx, const struct xf_fentry *fe)
 /* The STAT item of entry idx (fe->run already set). */
 static void owner_of(const struct xf_session *s, const struct xf_fentry *fe, struct xf_work *it);
 
+/* Whether the session's STAT items map owners by name (XF_HELLO_F_OWNER_NAMES, 6.21). */
+static bool
+maps_names(const struct xf_session *s)
+{
+	return (s->flags & XF_HELLO_F_OWNER_NAMES) != 0 && s->p->conf.keep_owner;
+}
+
 static void
 stat_item(const struct xf_session *s, uint32_t idx, const struct xf_fentry *fe, struct xf_work *it)
 {
@@ -388,6 +395,9 @@ stat_item(const struct xf_session *s, uint32_t idx, const struct xf_fentry *fe, 
 	it->len = fe->dir_len;
 	it->mode = fe->mode;
 	owner_of(s, fe, it);
+	if (maps_names(s)) {
+		it->flags |= XF_WORK_F_NAMES;
+	}
 	it->fd = -1;
 	it->sess_id = s->id;
 	it->gen = s->gen;
@@ -468,6 +478,90 @@ owner_of(const struct xf_session *s, const struct xf_fentry *fe, struct xf_work 
 	it->gid = keep ? fe->gid : XF_ID_NONE;
 }
 
+/* The name table of FLIST m (XF_HDR_F_NAMES) as records, in the wire's (kind, id) order. */
+static uint16_t
+frame_names(const struct xf_msg *m, struct xf_name_rec *rec)
+{
+	uint32_t cursor = 0;
+	uint16_t n = 0;
+
+	while (n < XF_NAMES_MAX && xf_proto_flist_name_next(m, &cursor, &rec[n])) {
+		n++;
+	}
+	return n;
+}
+
+/* The record of (kind, id) among rec[0..n), sorted by (kind, id); NULL if none. */
+static const struct xf_name_rec *
+name_find(const struct xf_name_rec *rec, uint16_t n, enum xf_name_kind kind, uint32_t id)
+{
+	uint64_t key = ((uint64_t)kind << 32) | id;
+	uint16_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint16_t mid = (uint16_t)(lo + (hi - lo) / 2);
+		uint64_t k = ((uint64_t)rec[mid].kind << 32) | rec[mid].id;
+
+		if (k == key) {
+			return &rec[mid];
+		}
+		if (k < key) {
+			lo = (uint16_t)(mid + 1);
+		} else {
+			hi = mid;
+		}
+	}
+	return NULL;
+}
+
+/* Remember the names of a frame (the first XF_SESSION_NAMES ids); false if one of them
+ * names an id the sender named otherwise before: a correct sender names each id once
+ * per session, so the frame's entries could be set to two accounts for one owner. */
+static bool
+names_remember(struct xf_session *s, const struct xf_name_rec *rec, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		uint16_t j;
+
+		for (j = 0; j < s->n_names; j++) {
+			const struct sess_name *k = &s->names[j];
+
+			if (k->kind == rec[i].kind && k->id == rec[i].id) {
+				break;
+			}
+		}
+		if (j < s->n_names) {
+			if (s->names[j].len != rec[i].len ||
+			    memcmp(s->names[j].name, rec[i].name, rec[i].len) != 0) {
+				return false;
+			}
+		} else if (s->n_names < XF_SESSION_NAMES) {
+			struct sess_name *k = &s->names[s->n_names++];
+
+			k->id = rec[i].id;
+			k->kind = rec[i].kind;
+			k->len = rec[i].len;
+			memcpy(k->name, rec[i].name, rec[i].len);
+		}
+	}
+	return true;
+}
+
+/* The names of FLIST m's ids into rec[] (*n of them); NULL, or why the session must end. */
+static const char *
+flist_names(struct xf_session *s, const struct xf_msg *m, struct xf_name_rec *rec, uint16_t *n)
+{
+	*n = 0;
+	if ((m->hdr.flags & XF_HDR_F_NAMES) == 0) {
+		return NULL;
+	}
+	if ((s->flags & XF_HELLO_F_OWNER_NAMES) == 0) {
+		return "FLIST with names in a session without XF_HELLO_F_OWNER_NAMES";
+	}
+	*n = frame_names(m, rec);
+	return names_remember(s, rec, *n) ? NULL : "a second, different name for an owner or group";
+}
+
 static int
 on_flist(struct xf_session *s, const struct xf_msg *m)
 {
@@ -477,8 +571,17 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 	uint32_t cursor = 0, idx = fl->first_index;
 	uint32_t limit = xf_reorder_limit(&s->ro);
 	const char *why = flist_violation(s, fl, limit);
+	struct xf_name_rec names[XF_NAMES_MAX];
+	uint16_t n_names = 0;
+	bool named = (s->flags & XF_HELLO_F_OWNER_NAMES) != 0;
 
 	if (why != NULL) {
+		proto_abort(s, XF_ABORT_PROTOCOL, why);
+		return 0;
+	}
+	why = flist_names(s, m, names, &n_names);
+	if (why != NULL) {
+		stats(s)->names_refused++;
 		proto_abort(s, XF_ABORT_PROTOCOL, why);
 		return 0;
 	}
@@ -497,7 +600,11 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 	while (xf_proto_flist_next(m, &cursor, &e)) {
 		struct xf_fentry *fe;
 		struct xf_work it;
-		int rc = xf_ftable_add(&s->ft, idx, &e, limit);
+		int rc =
+		        named ? xf_ftable_add_named(&s->ft, idx, &e, limit,
+		                                    name_find(names, n_names, XF_NAME_USER, e.uid),
+		                                    name_find(names, n_names, XF_NAME_GROUP, e.gid))
+		              : xf_ftable_add(&s->ft, idx, &e, limit);
 
 		if (rc == -EALREADY) {
 			stats(s)->entries_dup++;
@@ -1032,6 +1139,11 @@ xf_session_done(struct xf_session *s, const struct xf_done *d)
 	case XF_DONE_STAT:
 		if (fe == NULL) {
 			return;
+		}
+		if (maps_names(s)) {
+			/* The ids the worker mapped the names to: those the commit sets (6.21). */
+			fe->uid = d->uid;
+			fe->gid = d->gid;
 		}
 		if ((s->flags & XF_HELLO_F_DRYRUN) != 0) {
 			dry_decided(s, fe, d);

@@ -66,6 +66,10 @@ enum xf_work_type {
  *  holds (a new temp file), so that it is sent again whole in this session
  *  (XF_HELLO_F_REDO, docs/DELTA.md "Sent again whole"). */
 #define XF_WORK_F_REDO 0x10000u
+/** STAT of a session that maps owners by name (XF_HELLO_F_OWNER_NAMES): uid and gid are
+ *  the sender's; their names, each NUL-terminated ("" for none), follow the target's NUL
+ *  in ptr; the worker maps them and the STAT completion carries the local ids. */
+#define XF_WORK_F_NAMES 0x20000u
 /** FILE done: the temp file has no name (O_TMPFILE). */
 #define XF_DONE_F_UNNAMED 0x1u
 /** STAT done (a directory): made under a staged name; block_count is its number. */
@@ -125,6 +129,7 @@ struct xf_done {
 	                       *   XF_DONE_F_STAGED or _INPLACE: the staged directory's number */
 	uint32_t gen;         /**< generation of the item it answers (struct xf_work.gen) */
 	uint16_t items;       /**< STAT: XF_ITEM_* (with XF_WORK_F_ITEMIZE), 0 for REFUSED */
+	uint32_t uid, gid;    /**< STAT with XF_WORK_F_NAMES: the owner and group to set */
 	void *sigs;           /**< STAT DELTA: struct xf_sig_rec[block_count] from the worker's
 	                       *   lease ring; the RX core sends them in SIG frames and gives
 	                       *   them back (xf_lease_free) */

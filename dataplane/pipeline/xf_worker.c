@@ -84,6 +84,8 @@ post_simple(struct xf_worker *w, const struct wfile *f, uint8_t type, uint8_t de
 		.fd = fd,
 		.gen = f->gen,
 		.items = decision == XF_DEC_REFUSED ? 0 : f->items,
+		.uid = f->uid,
+		.gid = f->gid,
 	};
 	if (f->inplace) {
 		d.flags |= f->kind == XF_FILE_DIR ? XF_DONE_F_STAGED : XF_DONE_F_INPLACE;
@@ -271,11 +273,46 @@ cqe_dispatch(struct xf_worker *w, const struct xf_storage_cqe *c)
 	}
 }
 
+/* The names of a STAT item with XF_WORK_F_NAMES: after the parent's, the last
+ * component's and the target's NULs of ptr (a symlink's or hard link's target is off
+ * bytes, and may hold no NUL the count could trip on). */
+static const char *
+item_names(const struct xf_work *it)
+{
+	const char *p = it->ptr;
+
+	p += strlen(p) + 1;
+	p += strlen(p) + 1;
+	p += (it->kind == XF_FILE_SYMLINK || it->kind == XF_FILE_HARDLINK ? it->off : 0u) + 1u;
+	return p;
+}
+
+/* A STAT item of a session that sends names: the sender's ids become the local ids of
+ * the names, on this worker (the lookup can block), before anything compares or sets
+ * them (docs/PROTOCOL.md 6.21). */
+static void
+stat_named(struct xf_worker *w, const struct xf_work *in)
+{
+	struct xf_work it = *in;
+	const char *user = item_names(in);
+	const char *group = user + strlen(user) + 1;
+	bool u_miss, g_miss;
+
+	it.uid = xf_idmap_map(&w->idmap, XF_NAME_USER, user, in->uid, w->now, &u_miss);
+	it.gid = xf_idmap_map(&w->idmap, XF_NAME_GROUP, group, in->gid, w->now, &g_miss);
+	w->t.owners_unmapped += (uint64_t)u_miss + (uint64_t)g_miss;
+	do_stat(w, &it);
+}
+
 static void
 handle(struct xf_worker *w, const struct xf_work *it)
 {
 	switch (it->type) {
 	case XF_WORK_STAT:
+		if ((it->flags & XF_WORK_F_NAMES) != 0) {
+			stat_named(w, it);
+			break;
+		}
 		do_stat(w, it);
 		break;
 	case XF_WORK_DATA:
@@ -479,6 +516,7 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->modes_at_create += w->t.modes_at_create;
 	t->owners_set += w->t.owners_set;
 	t->owners_failed += w->t.owners_failed;
+	t->owners_unmapped += w->t.owners_unmapped;
 	t->tmp_leftovers += w->t.tmp_leftovers;
 	t->type_changes += w->t.type_changes;
 	t->trees_replaced += w->t.trees_replaced;
@@ -598,6 +636,7 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 	w->window = p->conf.window;
 	w->cdir_fd = -1;
 	w->sc_dirfd = -1;
+	xf_idmap_init(&w->idmap, p->conf.idmap_byname, p->conf.idmap_arg);
 	w->depth = depth;
 	w->st = xf_storage_create(p->root_fd, depth, (enum xf_storage_io)p->conf.io);
 	if (w->st == NULL) {

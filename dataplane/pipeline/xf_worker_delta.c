@@ -256,6 +256,8 @@ sig_done(struct xf_worker *w, uint32_t fi)
 		.block_count = f->count,
 		.gen = f->gen,
 		.items = f->items,
+		.uid = f->uid,
+		.gid = f->gid,
 		.sigs = f->sigs, /* the RX core's now: it sends them and gives them back */
 	};
 

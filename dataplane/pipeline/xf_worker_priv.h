@@ -422,7 +422,8 @@ struct xf_worker {
 	/* The signature cache of the files this worker signs (docs/DELTA.md, "Signature
 	 * cache"), NULL when off; its file sc_name in the staging directory (sc_dirfd). */
 	struct xf_sigcache *sc;
-	uint64_t ns_held; /* bytes of the records of the files being signed (ns_begin()) */
+	struct xf_idmap idmap; /* owners and groups sent by name (stat_named()) */
+	uint64_t ns_held;      /* bytes of the records of the files being signed (ns_begin()) */
 	int sc_dirfd;
 	char sc_name[24];
 	uint8_t *keep_mem; /* the pool: keep_n chunks of CBUF */

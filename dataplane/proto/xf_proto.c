@@ -99,13 +99,72 @@ dec_hello(const uint8_t *b, uint32_t n, struct xf_msg_hello *m, bool ack)
 	return xf_proto_hello_field(m, m->dest, m->dest_len);
 }
 
+/* Whether id is among the n ids of an FLIST frame's entries. */
+static bool
+id_listed(const uint32_t *ids, uint16_t n, uint32_t id)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		if (ids[i] == id) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The name table after an FLIST's entries (b[pos..n)): a count, then records strictly
+ * increasing by (kind, id), each naming a uid (gid) that an entry of the frame carries,
+ * so that no id has two names and no name comes without its id (docs/PROTOCOL.md 6.21).
+ */
 static enum xf_proto_reason
-dec_flist(const uint8_t *b, uint32_t n, struct xf_msg_flist *m)
+dec_names(const uint8_t *b, uint32_t n, uint32_t pos, const uint32_t *uids, const uint32_t *gids,
+          uint16_t count, struct xf_msg_flist *m)
+{
+	struct xf_name_rec rec;
+	uint64_t prev = 0;
+	enum xf_proto_reason r;
+	uint16_t k;
+
+	if (n - pos < XF_NAMES_LEN) {
+		return XF_R_TRUNCATED;
+	}
+	k = ld16(b + pos);
+	if (k == 0 || k > XF_NAMES_MAX) {
+		return XF_R_COUNT;
+	}
+	pos += XF_NAMES_LEN;
+	m->names = b + pos;
+	m->names_len = n - pos;
+	m->n_names = k;
+	for (uint16_t i = 0; i < k; i++) {
+		uint64_t key;
+
+		r = rd_name(b, n, &pos, &rec);
+		if (r != XF_R_OK) {
+			return r;
+		}
+		key = ((uint64_t)rec.kind << 32) | rec.id;
+		if (key <= prev ||
+		    !id_listed(rec.kind == XF_NAME_USER ? uids : gids, count, rec.id)) {
+			return XF_R_NAME_ID;
+		}
+		prev = key;
+	}
+	return pos == n ? XF_R_OK : XF_R_TRAILING;
+}
+
+static enum xf_proto_reason
+dec_flist(const uint8_t *b, uint32_t n, uint16_t hdr_flags, struct xf_msg_flist *m)
 {
 	struct xf_flist_entry e;
 	uint32_t pos = FLIST_LEN;
+	uint32_t uids[XF_FLIST_MAX], gids[XF_FLIST_MAX];
+	bool names = (hdr_flags & XF_HDR_F_NAMES) != 0;
 	enum xf_proto_reason r;
 
+	m->names = NULL;
+	m->names_len = 0;
+	m->n_names = 0;
 	if (n < FLIST_LEN) {
 		return XF_R_TRUNCATED;
 	}
@@ -122,18 +181,24 @@ dec_flist(const uint8_t *b, uint32_t n, struct xf_msg_flist *m)
 	if ((uint64_t)m->first_index + m->count > UINT32_MAX) {
 		return XF_R_RANGE;
 	}
+	/* Names are those of the ids the entries carry: only in a frame that has them. */
+	if (names && (m->flags & XF_FLIST_F_OWNER) == 0) {
+		return XF_R_NAME_ID;
+	}
 	for (uint16_t i = 0; i < m->count; i++) {
 		r = rd_entry(b, n, &pos, &e, (m->flags & XF_FLIST_F_OWNER) != 0);
 		if (r != XF_R_OK) {
 			return r;
 		}
-	}
-	if (pos != n) {
-		return XF_R_TRAILING;
+		uids[i] = e.uid;
+		gids[i] = e.gid;
 	}
 	m->raw = b + FLIST_LEN;
-	m->raw_len = n - FLIST_LEN;
-	return XF_R_OK;
+	m->raw_len = pos - FLIST_LEN;
+	if (names) {
+		return dec_names(b, n, pos, uids, gids, m->count, m);
+	}
+	return pos == n ? XF_R_OK : XF_R_TRAILING;
 }
 
 static enum xf_proto_reason
@@ -385,7 +450,7 @@ xf_proto_body_decode(const uint8_t *b, uint32_t n, struct xf_msg *msg)
 	case XF_MSG_HELLO_ACK:
 		return dec_hello(b, n, &msg->hello, true);
 	case XF_MSG_FLIST:
-		return dec_flist(b, n, &msg->flist);
+		return dec_flist(b, n, msg->hdr.flags, &msg->flist);
 	case XF_MSG_DECISION:
 		return dec_decision(b, n, &msg->decision);
 	case XF_MSG_SIG:
@@ -481,6 +546,8 @@ xf_proto_reason_str(enum xf_proto_reason reason)
 		[XF_R_COUNT] = "count",
 		[XF_R_FIELD] = "field",
 		[XF_R_RANGE] = "range",
+		[XF_R_NAME] = "name",
+		[XF_R_NAME_ID] = "name_id",
 	};
 
 	if ((unsigned int)reason >= XF_R_MAX) {
@@ -537,6 +604,23 @@ xf_proto_flist_next(const struct xf_msg *msg, uint32_t *cursor, struct xf_flist_
 	/* Cannot fail on a decoded frame; the check keeps a bad cursor from reading past. */
 	return rd_entry(m->raw, m->raw_len, cursor, e, (m->flags & XF_FLIST_F_OWNER) != 0) ==
 	       XF_R_OK;
+}
+
+bool
+xf_proto_flist_name_next(const struct xf_msg *msg, uint32_t *cursor, struct xf_name_rec *rec)
+{
+	const struct xf_msg_flist *m = &msg->flist;
+
+	if (m->names == NULL || *cursor >= m->names_len) {
+		return false;
+	}
+	return rd_name(m->names, m->names_len, cursor, rec) == XF_R_OK;
+}
+
+bool
+xf_proto_name_ok(const char *name, size_t len)
+{
+	return name != NULL && name_ok(name, len);
 }
 
 void

@@ -47,6 +47,13 @@
 #define XF_FLIST_OVERHEAD (XF_HDR_LEN + 8u + 24u)
 /** Bytes each entry of an FLIST frame with XF_FLIST_F_OWNER adds (uid, gid). */
 #define XF_FLIST_OWNER_LEN 8u
+/** Bytes of an account name in an FLIST name table (XF_HDR_F_NAMES, docs/PROTOCOL.md 6.21). */
+#define XF_ACCOUNT_NAME_MAX 64u
+/** Records of one FLIST name table: at most a user and a group per entry. */
+#define XF_NAMES_MAX (2u * XF_FLIST_MAX)
+/** Bytes of a name table's count, and of a record before its name (kind, len, id). */
+#define XF_NAMES_LEN    2u
+#define XF_NAME_REC_LEN 6u
 
 /** Frame types. Values are fixed on the wire. */
 enum xf_msg_type {
@@ -80,6 +87,10 @@ enum xf_proto_reason {
 	XF_R_COUNT,     /**< an array count is zero where forbidden or over its limit */
 	XF_R_FIELD,     /**< a field value out of range (kind, mode, decision, status...) */
 	XF_R_RANGE,     /**< inconsistent ranges: offset+len overflow, ACK ranges disordered */
+	XF_R_NAME,      /**< an FLIST name table's name: empty, too long, or a byte refused */
+	XF_R_NAME_ID,   /**< an FLIST name table's record: unknown kind, an id no entry of
+	                 *   the frame carries, or not in strictly increasing (kind, id) order
+	                 *   (a repeated id, a second name for it) */
 	XF_R_MAX,
 };
 
@@ -117,6 +128,11 @@ struct xf_hdr {
  * drops the first attempt's frames that arrive after that (docs/PROTOCOL.md 6.19).
  */
 #define XF_HDR_F_REDO 0x0020u
+/**
+ * FLIST with XF_FLIST_F_OWNER only: a name table follows the entries, the sender's user
+ * and group names of the ids they carry (XF_HELLO_F_OWNER_NAMES, docs/PROTOCOL.md 6.21).
+ */
+#define XF_HDR_F_NAMES 0x0080u
 
 /** File kinds in FLIST entries. */
 enum xf_file_kind {
@@ -273,17 +289,21 @@ struct xf_msg_hello {
  *  exclude, as rsync's does (docs/PROTOCOL.md 6.12). Above the 16 flag bits the
  *  prologue's capabilities hold: it is bound through the destination bytes it changes. */
 #define XF_HELLO_F_FILTERS 0x10000u
+/** HELLO only, with XF_HELLO_F_OWNER: owners and groups are mapped by name: an FLIST
+ *  frame whose ids the sender can name has XF_HDR_F_NAMES, only in such a session
+ *  (docs/PROTOCOL.md 6.21). */
+#define XF_HELLO_F_OWNER_NAMES 0x2000u
 /** HELLO flags the codec accepts (not XF_HELLO_F_COOKIE: the engine reads it first). */
 #define XF_HELLO_F_ALL                                                                             \
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
 	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS |     \
 	 XF_HELLO_F_OWNER | XF_HELLO_F_PULL | XF_HELLO_F_REDO | XF_HELLO_F_FILTERS |               \
-	 XF_HELLO_F_SEALED_DEST)
+	 XF_HELLO_F_OWNER_NAMES | XF_HELLO_F_SEALED_DEST)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
 	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_PULL |         \
-	 XF_HELLO_F_REDO | XF_HELLO_F_FILTERS | XF_HELLO_F_SEALED_DEST)
+	 XF_HELLO_F_REDO | XF_HELLO_F_FILTERS | XF_HELLO_F_OWNER_NAMES | XF_HELLO_F_SEALED_DEST)
 
 /**
  * Bytes of a HELLO's destination field: dest, and with rules a NUL and the rules. In a
@@ -331,6 +351,27 @@ struct xf_msg_flist {
 	uint16_t flags;       /**< XF_FLIST_F_* */
 	const uint8_t *raw;   /**< entries, validated; read with xf_proto_flist_next() */
 	uint32_t raw_len;
+	/** With XF_HDR_F_NAMES: the name table's records (after its count: n_names),
+	 *  validated when decoded; read with xf_proto_flist_name_next(). Decoded without
+	 *  the flag: NULL, 0 and 0. The encoder writes n_names and these bytes after the
+	 *  entries when the header has the flag (the builder: xf_proto_build_names()). */
+	const uint8_t *names;
+	uint32_t names_len;
+	uint16_t n_names;
+};
+
+/** Kinds of FLIST name-table records. */
+enum xf_name_kind {
+	XF_NAME_USER = 1,  /**< the name of a uid */
+	XF_NAME_GROUP = 2, /**< the name of a gid */
+};
+
+/** One record of an FLIST name table (docs/PROTOCOL.md 6.21). */
+struct xf_name_rec {
+	uint8_t kind;     /**< enum xf_name_kind */
+	uint8_t len;      /**< 1..XF_ACCOUNT_NAME_MAX */
+	uint32_t id;      /**< a uid (or gid) an entry of the frame carries */
+	const char *name; /**< len bytes, not NUL-terminated (xf_proto_name_ok()) */
 };
 
 /** This frame holds the last entries of the file list. */
@@ -505,6 +546,22 @@ const char *xf_proto_status_str(unsigned int status);
  */
 bool xf_proto_flist_next(const struct xf_msg *msg, uint32_t *cursor, struct xf_flist_entry *e);
 
+/**
+ * Read the next record of a decoded FLIST's name table (XF_HDR_F_NAMES).
+ *
+ * @param msg    A message decoded as XF_MSG_FLIST.
+ * @param cursor Opaque position, 0 before the first call.
+ * @param rec    Filled with the record; rec->name points into the frame.
+ * @return true while a record was read, false after the last one (or without a table).
+ */
+bool xf_proto_flist_name_next(const struct xf_msg *msg, uint32_t *cursor, struct xf_name_rec *rec);
+
+/**
+ * Whether len bytes at name are an account name the wire carries: 1..XF_ACCOUNT_NAME_MAX
+ * bytes, none a control byte, space, DEL, '/' or ':' (so never NUL), as the decoder checks.
+ */
+bool xf_proto_name_ok(const char *name, size_t len);
+
 /** Record i (< count) of a decoded DECISION / SIG / ACK / COMMIT. */
 void xf_proto_decision_get(const struct xf_msg *msg, uint16_t i, struct xf_decision_rec *rec);
 void xf_proto_sig_get(const struct xf_msg *msg, uint16_t i, struct xf_sig_rec *rec);
@@ -557,6 +614,7 @@ struct xf_proto_builder {
 	uint16_t count;
 	uint16_t limit; /**< most records this frame type allows */
 	uint8_t type;
+	size_t reserve; /**< bytes records leave free at the end (FLIST: its name table) */
 };
 
 /**
@@ -573,6 +631,26 @@ int xf_proto_build_decision(struct xf_proto_builder *b, const struct xf_decision
 int xf_proto_build_sig(struct xf_proto_builder *b, const struct xf_sig_rec *rec);
 int xf_proto_build_ack(struct xf_proto_builder *b, const struct xf_ack_range *range);
 int xf_proto_build_commit(struct xf_proto_builder *b, const struct xf_commit_fail *fail);
+
+/**
+ * Bytes the name table of an FLIST takes with n records whose names add name_bytes:
+ * what a sender keeps free (xf_proto_builder.reserve) while it adds entries.
+ */
+static inline size_t
+xf_proto_names_size(unsigned int n, size_t name_bytes)
+{
+	return n == 0 ? 0u : XF_NAMES_LEN + (size_t)n * XF_NAME_REC_LEN + name_bytes;
+}
+
+/**
+ * Append the name table to an FLIST builder after its last entry and set XF_HDR_F_NAMES
+ * (the frame must have XF_FLIST_F_OWNER). recs: strictly increasing by (kind, id), each
+ * id carried by an entry of the frame (the decoder refuses the frame otherwise).
+ * @return 0 (n == 0 appends nothing, to any FLIST); -ENOSPC if it does not fit (the reserve was too
+ *         small); -EINVAL for a record that would not decode or an FLIST without owners.
+ */
+int xf_proto_build_names(struct xf_proto_builder *b, const struct xf_name_rec *recs,
+                         unsigned int n);
 
 /**
  * Patch counts and lengths.

@@ -31,6 +31,16 @@ src_ok(const void *p, size_t n)
 	return n == 0 || p != NULL;
 }
 
+/* Bytes of an FLIST's name table (XF_HDR_F_NAMES: its count and records), else 0. */
+static size_t
+names_len(const struct xf_msg *msg)
+{
+	if ((msg->hdr.flags & XF_HDR_F_NAMES) == 0) {
+		return 0;
+	}
+	return XF_NAMES_LEN + (size_t)msg->flist.names_len;
+}
+
 /*
  * Body length of msg as encode() would write it, or 0 with *err set if a length or
  * count is out of range before any byte is written.
@@ -56,14 +66,19 @@ body_len(const struct xf_msg *msg, int *err)
 		}
 		return HELLO_LEN + xf_hello_dest_field_len(&msg->hello) + msg->hello.auth_len;
 	case XF_MSG_FLIST:
-		if (!src_ok(msg->flist.raw, msg->flist.raw_len)) {
+		if (!src_ok(msg->flist.raw, msg->flist.raw_len) ||
+		    ((msg->hdr.flags & XF_HDR_F_NAMES) != 0 &&
+		     !src_ok(msg->flist.names, msg->flist.names_len))) {
 			return 0;
 		}
 		*err = -EMSGSIZE;
-		if (msg->flist.raw_len > BODY_MAX - FLIST_LEN) {
+		if (msg->flist.raw_len > BODY_MAX - FLIST_LEN || names_len(msg) > BODY_MAX) {
 			return 0;
 		}
-		return FLIST_LEN + msg->flist.raw_len;
+		if (FLIST_LEN + msg->flist.raw_len + names_len(msg) > BODY_MAX) {
+			return 0;
+		}
+		return FLIST_LEN + msg->flist.raw_len + names_len(msg);
 	case XF_MSG_DECISION:
 		if (msg->decision.count > XF_DECISION_MAX ||
 		    !src_ok(msg->decision.raw, msg->decision.count)) {
@@ -150,6 +165,11 @@ wr_body(uint8_t *b, const struct xf_msg *msg)
 		st16(b + 4, msg->flist.count);
 		st16(b + 6, msg->flist.flags);
 		put(b + FLIST_LEN, msg->flist.raw, msg->flist.raw_len);
+		if ((msg->hdr.flags & XF_HDR_F_NAMES) != 0) {
+			st16(b + FLIST_LEN + msg->flist.raw_len, msg->flist.n_names);
+			put(b + FLIST_LEN + msg->flist.raw_len + XF_NAMES_LEN, msg->flist.names,
+			    msg->flist.names_len);
+		}
 		break;
 	case XF_MSG_DECISION:
 		st16(b, msg->decision.count);
@@ -336,6 +356,7 @@ xf_proto_build_begin(struct xf_proto_builder *b, void *buf, size_t cap, const st
 	b->buf = buf;
 	b->cap = cap;
 	b->len = XF_HDR_LEN + fixed_len;
+	b->reserve = 0;
 	b->count = 0;
 	b->limit = limit;
 	b->type = msg->hdr.type;
@@ -368,7 +389,7 @@ room(const struct xf_proto_builder *b, uint8_t type, size_t n)
 	if (b->type != type) {
 		return -EINVAL;
 	}
-	if (b->count >= b->limit || b->len + n > b->cap) {
+	if (b->count >= b->limit || b->len + n + b->reserve > b->cap) {
 		return -ENOSPC;
 	}
 	return 0;
@@ -514,6 +535,51 @@ xf_proto_build_commit(struct xf_proto_builder *b, const struct xf_commit_fail *f
 	st16(p + 6, 0);
 	b->len += COMMIT_REC_LEN;
 	b->count++;
+	return 0;
+}
+
+int
+xf_proto_build_names(struct xf_proto_builder *b, const struct xf_name_rec *recs, unsigned int n)
+{
+	uint64_t prev = 0;
+	size_t bytes = 0;
+	uint8_t *p;
+
+	if (b->type != XF_MSG_FLIST) {
+		return -EINVAL;
+	}
+	if (n == 0) {
+		return 0;
+	}
+	if ((ld16(body(b) + 6) & XF_FLIST_F_OWNER) == 0 || n > XF_NAMES_MAX) {
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t key = ((uint64_t)recs[i].kind << 32) | recs[i].id;
+
+		if ((recs[i].kind != XF_NAME_USER && recs[i].kind != XF_NAME_GROUP) ||
+		    recs[i].id == XF_ID_NONE || key <= prev ||
+		    !xf_proto_name_ok(recs[i].name, recs[i].len)) {
+			return -EINVAL;
+		}
+		prev = key;
+		bytes += recs[i].len;
+	}
+	if (b->len + xf_proto_names_size(n, bytes) > b->cap) {
+		return -ENOSPC;
+	}
+	p = b->buf + b->len;
+	st16(p, (uint16_t)n);
+	p += XF_NAMES_LEN;
+	for (unsigned int i = 0; i < n; i++) {
+		p[0] = recs[i].kind;
+		p[1] = recs[i].len;
+		st32(p + 2, recs[i].id);
+		memcpy(p + XF_NAME_REC_LEN, recs[i].name, recs[i].len);
+		p += XF_NAME_REC_LEN + recs[i].len;
+	}
+	b->len += xf_proto_names_size(n, bytes);
+	st16(b->buf + 4, (uint16_t)(ld16(b->buf + 4) | XF_HDR_F_NAMES));
 	return 0;
 }
 

@@ -112,7 +112,11 @@ check_hdr(const struct xf_hdr *h)
 	if (h->type == 0 || h->type > XF_MSG_TYPE_MAX) {
 		return XF_R_TYPE;
 	}
-	if (h->flags & ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW | XF_HDR_F_REDO)) {
+	if (h->flags &
+	    ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW | XF_HDR_F_REDO | XF_HDR_F_NAMES)) {
+		return XF_R_RESERVED;
+	}
+	if ((h->flags & XF_HDR_F_NAMES) != 0 && h->type != XF_MSG_FLIST) {
 		return XF_R_RESERVED;
 	}
 	/* A second attempt is a property of a file's contents: only the frames that carry
@@ -133,6 +137,9 @@ check_hello(const struct xf_msg_hello *m, bool ack)
 	if ((m->flags & ~(uint32_t)XF_HELLO_F_ALL) != 0 ||
 	    (ack && (m->flags & XF_HELLO_F_HELLO_ONLY) != 0)) {
 		return XF_R_RESERVED;
+	}
+	if ((m->flags & XF_HELLO_F_OWNER_NAMES) != 0 && (m->flags & XF_HELLO_F_OWNER) == 0) {
+		return XF_R_FIELD;
 	}
 	if ((m->flags & XF_HELLO_F_AEAD) == 0) {
 		if (m->auth_len != 0 || (m->flags & XF_HELLO_F_SEALED_DEST) != 0) {
@@ -350,6 +357,53 @@ rd_entry(const uint8_t *b, uint32_t n, uint32_t *pos, struct xf_flist_entry *e, 
 	e->path = (const char *)p + fixed;
 	e->target = e->target_len != 0 ? e->path + e->path_len : NULL;
 	*pos += fixed + var;
+	return XF_R_OK;
+}
+
+/* An account name's bytes: none of what would end, split or escape it somewhere (NUL,
+ * control bytes, space, DEL, '/', ':'); bytes >= 0x80 pass (UTF-8 names). */
+static inline bool
+name_ok(const char *name, size_t len)
+{
+	if (len == 0 || len > XF_ACCOUNT_NAME_MAX) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)name[i];
+
+		if (c <= 0x20 || c == 0x7f || c == '/' || c == ':') {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Parse the name-table record at b[*pos], n bytes in all; on success *pos moves past it.
+ * Checks the record alone (kind, id, name); the decoder checks order and use.
+ */
+static inline enum xf_proto_reason
+rd_name(const uint8_t *b, uint32_t n, uint32_t *pos, struct xf_name_rec *rec)
+{
+	const uint8_t *p = b + *pos;
+
+	if (n - *pos < XF_NAME_REC_LEN) {
+		return XF_R_TRUNCATED;
+	}
+	rec->kind = p[0];
+	rec->len = p[1];
+	rec->id = ld32(p + 2);
+	rec->name = (const char *)p + XF_NAME_REC_LEN;
+	if ((rec->kind != XF_NAME_USER && rec->kind != XF_NAME_GROUP) || rec->id == XF_ID_NONE) {
+		return XF_R_NAME_ID;
+	}
+	if (n - *pos - XF_NAME_REC_LEN < rec->len) {
+		return XF_R_TRUNCATED;
+	}
+	if (!name_ok(rec->name, rec->len)) {
+		return XF_R_NAME;
+	}
+	*pos += XF_NAME_REC_LEN + rec->len;
 	return XF_R_OK;
 }
 

@@ -41,6 +41,12 @@ struct xf_push_io {
 	 * once, by its owner (a push job: the scan of its source tree).
 	 */
 	void (*entry)(void *arg, uint32_t i, struct xf_flist_entry *e);
+	/**
+	 * With xf_push_cfg.owner_names: the sender's name of a uid (XF_NAME_USER) or gid, or
+	 * NULL if it has none (the receiver then keeps the number). Must not block: it runs
+	 * on the core that builds FLIST frames (a table looked up beforehand).
+	 */
+	const struct xf_name_rec *(*name)(void *arg, enum xf_name_kind kind, uint32_t id);
 	/** A frame buffer; *payload points where the UDP payload goes. NULL when none. */
 	void *(*frame_alloc)(void *arg, uint8_t **payload);
 	/**
@@ -186,6 +192,9 @@ struct xf_push_cfg {
 	/** Announce XF_HELLO_F_OWNER: every FLIST frame carries each entry's uid and gid
 	 *  (XF_FLIST_F_OWNER; the entry callback gives XF_ID_NONE for one not sent). */
 	bool owner;
+	/** With owner: announce XF_HELLO_F_OWNER_NAMES; FLIST frames carry the names
+	 *  xf_push_io.name gives for their ids (docs/PROTOCOL.md 6.21). */
+	bool owner_names;
 	/** Announce XF_HELLO_F_REDO: a DELTA file that fails the receiver's CRC-64 is sent
 	 *  again whole when it asks (docs/PROTOCOL.md 6.19); without it such a file fails. */
 	bool redo;

@@ -10,6 +10,94 @@
 
 #include "xf_push_priv.h"
 
+/* The names an FLIST frame carries (docs/PROTOCOL.md 6.21): each id's once. */
+struct frame_names {
+	struct xf_name_rec rec[XF_NAMES_MAX];
+	unsigned int n;
+	size_t bytes;
+};
+
+static bool
+has_name(const struct frame_names *fn, const struct xf_name_rec *r)
+{
+	for (unsigned int i = 0; i < fn->n; i++) {
+		if (fn->rec[i].kind == r->kind && fn->rec[i].id == r->id) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The sender's names of e's ids that the frame does not carry yet (0, 1 or 2 in add[]). */
+static unsigned int
+names_new(const struct xf_push *p, const struct frame_names *fn, const struct xf_flist_entry *e,
+          const struct xf_name_rec *add[2])
+{
+	unsigned int n = 0;
+	const struct xf_name_rec *r;
+
+	if (!p->cfg.owner_names || p->io.name == NULL) {
+		return 0;
+	}
+	r = e->uid != XF_ID_NONE ? p->io.name(p->io.arg, XF_NAME_USER, e->uid) : NULL;
+	if (r != NULL && !has_name(fn, r)) {
+		add[n++] = r;
+	}
+	r = e->gid != XF_ID_NONE ? p->io.name(p->io.arg, XF_NAME_GROUP, e->gid) : NULL;
+	if (r != NULL && !has_name(fn, r)) {
+		add[n++] = r;
+	}
+	return n;
+}
+
+/* Add entry e to b, keeping room for the frame's names with its own (fn). */
+static int
+build_entry(struct xf_push *p, struct xf_proto_builder *b, struct frame_names *fn,
+            const struct xf_flist_entry *e)
+{
+	const struct xf_name_rec *add[2];
+	unsigned int k = names_new(p, fn, e, add);
+	size_t bytes = fn->bytes;
+	int rc;
+
+	for (unsigned int i = 0; i < k; i++) {
+		bytes += add[i]->len;
+	}
+	b->reserve = xf_proto_names_size(fn->n + k, bytes);
+	rc = xf_proto_build_flist(b, e);
+	if (rc == -ENOSPC && b->count == 0 && k != 0) {
+		/* Alone in a frame, it fits but not with its names: it goes without them, and
+		 * the receiver keeps its numbers (docs/PROTOCOL.md 6.21). */
+		b->reserve = 0;
+		return xf_proto_build_flist(b, e);
+	}
+	if (rc == 0) {
+		for (unsigned int i = 0; i < k; i++) {
+			fn->rec[fn->n++] = *add[i];
+		}
+		fn->bytes = bytes;
+	}
+	return rc;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	const struct xf_name_rec *x = a, *y = b;
+	uint64_t kx = ((uint64_t)x->kind << 32) | x->id, ky = ((uint64_t)y->kind << 32) | y->id;
+
+	return (kx > ky) - (kx < ky);
+}
+
+/* Close the frame's entries with its name table, in the (kind, id) order the wire wants. */
+static int
+build_names(struct xf_proto_builder *b, struct frame_names *fn)
+{
+	b->reserve = 0;
+	qsort(fn->rec, fn->n, sizeof(fn->rec[0]), cmp_name);
+	return xf_proto_build_names(b, fn->rec, fn->n);
+}
+
 bool
 xf_push_send_flist(struct xf_push *p)
 {
@@ -20,6 +108,7 @@ xf_push_send_flist(struct xf_push *p)
 		struct xf_proto_builder b;
 		struct push_frame *f = xf_push_pf_get(p);
 		uint32_t first = p->next_list;
+		struct frame_names fn;
 		int rc;
 
 		if (f == NULL) {
@@ -27,11 +116,13 @@ xf_push_send_flist(struct xf_push *p)
 		}
 		m.flist.first_index = first;
 		m.flist.flags = p->cfg.owner ? XF_FLIST_F_OWNER : 0;
+		fn.n = 0;
+		fn.bytes = 0;
 		rc = xf_proto_build_begin(&b, f->payload, p->peer_payload, &m);
 		while (rc == 0 && p->next_list < p->count && p->next_list < p->credit) {
 			struct xf_flist_entry e = xf_push_entry(p, p->next_list);
 
-			rc = xf_proto_build_flist(&b, &e);
+			rc = build_entry(p, &b, &fn, &e);
 			if (rc == 0) {
 				p->files[p->next_list].state = F_LISTED;
 				p->next_list++;
@@ -63,7 +154,10 @@ xf_push_send_flist(struct xf_push *p)
 				rc = xf_proto_build_flist(&b, &e);
 			}
 		}
-		rc = xf_proto_build_finish(&b);
+		rc = build_names(&b, &fn);
+		if (rc == 0) {
+			rc = xf_proto_build_finish(&b);
+		}
 		if (rc < 0) {
 			xf_push_pf_put(p, f);
 			xf_push_queue_abort(p, XF_ABORT_PROTOCOL, "file list encoding failed");

@@ -158,6 +158,26 @@ rebuild(const struct xf_msg *m, const uint8_t *data, size_t size)
 			n++;
 		}
 		CHECK(n == m->flist.count && cur == m->flist.raw_len);
+		/* Its name table (6.21): valid names of ids its entries carry, in order;
+		 * the builder takes them back as they are. */
+		{
+			static struct xf_name_rec names[XF_NAMES_MAX];
+			uint32_t nc = 0;
+			unsigned int k = 0;
+
+			while (k < XF_NAMES_MAX && xf_proto_flist_name_next(m, &nc, &names[k])) {
+				CHECK(xf_proto_name_ok(names[k].name, names[k].len));
+				CHECK(names[k].kind == XF_NAME_USER ||
+				      names[k].kind == XF_NAME_GROUP);
+				CHECK(k == 0 ||
+				      ((uint64_t)names[k - 1].kind << 32 | names[k - 1].id) <
+				              ((uint64_t)names[k].kind << 32 | names[k].id));
+				k++;
+			}
+			CHECK(k == m->flist.n_names && nc == m->flist.names_len);
+			CHECK(((m->hdr.flags & XF_HDR_F_NAMES) != 0) == (k != 0));
+			CHECK(xf_proto_build_names(&b, names, k) == 0);
+		}
 		break;
 	case XF_MSG_DECISION:
 		for (n = 0; n < m->decision.count; n++) {

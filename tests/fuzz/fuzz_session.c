@@ -21,9 +21,12 @@
  * Both peers' sessions ask for --delete, items and hard links (peer_open()); peer B's
  * are dry runs; peer A's announce compression (RAW frames may then carry any stream for
  * the worker to inflate), B's do not (its compressed DATA is refused); peer A's announce
- * owners on a volume that keeps them. An FLIST's count byte bit 6 gives its entries
- * owners (XF_FLIST_F_OWNER, ids from the entry bytes): a frame whose layout is not its
- * session's aborts it.
+ * owners on a volume that keeps them, by name (XF_HELLO_F_OWNER_NAMES). An FLIST's count
+ * byte bit 6 gives its entries owners (XF_FLIST_F_OWNER, ids from the entry bytes): a
+ * frame whose layout is not its session's aborts it; with bit 5 too it carries the names
+ * of its ids (XF_HDR_F_NAMES: one of two names per id by bit 4, so that two frames may
+ * name an id differently, which aborts the session; peer B's session, without the
+ * HELLO flag, aborts on any table). The receiver looks the names up with NSS.
  *   7 RAW    n, then n bytes sent as a frame
  *   else     every queued frame taken
  * After the input every session is ended (aborted unless done) and closed, and:
@@ -68,8 +71,10 @@ struct in {
 static int
 peer_open(struct xh *h, struct xh_peer *pe, uint32_t addr, uint16_t port, uint32_t id)
 {
-	uint32_t flags = XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS |
-	                 (addr == 1 ? XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER : XF_HELLO_F_DRYRUN);
+	uint32_t flags =
+	        XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS |
+	        (addr == 1 ? XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_OWNER_NAMES
+	                   : XF_HELLO_F_DRYRUN);
 
 	return xh_peer_open_flags(h, pe, addr, port, id, flags, addr == 1 ? "" : "d",
 	                          addr == 1 ? XF_DELETE_UNLIMITED : 3);
@@ -98,10 +103,48 @@ take_le(struct in *in, int bytes)
 	return v;
 }
 
+/* Add (kind, id) to rec[0..*k) in (kind, id) order unless there (or XF_ID_NONE). */
+static void
+name_add(struct xf_name_rec *rec, unsigned int *k, uint8_t kind, uint32_t id, bool other)
+{
+	static const char *const names[2][2] = { { "root", "daemon" }, { "nobody", "xf-no-one" } };
+	unsigned int i = 0;
+
+	if (id == XF_ID_NONE) {
+		return;
+	}
+	while (i < *k && (rec[i].kind < kind || (rec[i].kind == kind && rec[i].id < id))) {
+		i++;
+	}
+	if (i < *k && rec[i].kind == kind && rec[i].id == id) {
+		return;
+	}
+	memmove(&rec[i + 1], &rec[i], (*k - i) * sizeof(rec[0]));
+	rec[i].kind = kind;
+	rec[i].id = id;
+	rec[i].name = names[other][id & 1u];
+	rec[i].len = (uint8_t)strlen(rec[i].name);
+	(*k)++;
+}
+
+/* The names of the ids of e[0..n), sorted; other: the second name of each. */
+static unsigned int
+names_of(const struct xf_flist_entry *e, unsigned int n, bool other, struct xf_name_rec *rec)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		name_add(rec, &k, XF_NAME_USER, e[i].uid, other);
+		name_add(rec, &k, XF_NAME_GROUP, e[i].gid, other);
+	}
+	return k;
+}
+
 static void
 op_flist(struct xh_peer *pe, struct in *in)
 {
 	struct xf_flist_entry e[3];
+	struct xf_name_rec rec[6];
 	uint32_t first = take(in);
 	uint8_t cnt = take(in);
 	unsigned int n = cnt & 3u;
@@ -130,6 +173,11 @@ op_flist(struct xh_peer *pe, struct in *in)
 	}
 	/* Owners or not, whatever the session announced (peer A announces them). */
 	pe->flist_flags = (cnt & 0x40u) != 0 ? XF_FLIST_F_OWNER : 0;
+	if ((cnt & 0x60u) == 0x60u) {
+		xh_flist_named(pe, first, e, n, (cnt & 0x80u) != 0, rec,
+		               names_of(e, n, (cnt & 0x10u) != 0, rec));
+		return;
+	}
 	xh_flist(pe, first, e, n, (cnt & 0x80u) != 0);
 }
 

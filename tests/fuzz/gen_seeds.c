@@ -175,6 +175,25 @@ arrays(const char *dir)
 		xf_proto_build_flist(&b, &e);
 	}
 	rc |= save(dir, "flist-owner", xf_proto_build_finish(&b));
+	/* With the names of some of those ids (XF_HDR_F_NAMES, 6.21). */
+	{
+		const struct xf_name_rec names[] = {
+			{ .kind = XF_NAME_USER, .len = 4, .id = 1000, .name = "root" },
+			{ .kind = XF_NAME_USER, .len = 5, .id = 1001, .name = "alice" },
+			{ .kind = XF_NAME_GROUP, .len = 5, .id = 100, .name = "users" },
+		};
+
+		xf_proto_build_begin(&b, buf, sizeof(buf), &m);
+		for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+			struct xf_flist_entry e = entries[i];
+
+			e.uid = 1000u + (uint32_t)i;
+			e.gid = i == 0 ? XF_ID_NONE : 100u;
+			xf_proto_build_flist(&b, &e);
+		}
+		xf_proto_build_names(&b, names, 3);
+		rc |= save(dir, "flist-names", xf_proto_build_finish(&b));
+	}
 	m = msg(XF_MSG_DECISION);
 	xf_proto_build_begin(&b, buf, sizeof(buf), &m);
 	for (size_t i = 0; i < sizeof(dec) / sizeof(dec[0]); i++) {
@@ -222,8 +241,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* One of every type, plus the largest DATA, the deleting HELLO (with and without
-	 * filter rules) and DONE, the FLIST with owners, the pulling HELLO and the HELLO
-	 * whose destination is sealed in message 1. */
+	 * filter rules) and DONE, the FLIST with owners, with their names, the pulling HELLO
+	 * and the HELLO whose destination is sealed in message 1. */
 	if (written != XF_MSG_TYPE_MAX + 7) {
 		fprintf(stderr, "gen_seeds: %d seeds written, %d expected\n", written,
 		        XF_MSG_TYPE_MAX + 7);

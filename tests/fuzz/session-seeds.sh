@@ -34,3 +34,7 @@ printf '\000\000\202\000\226\122\014\000\000\040\140\000\000\140\040\000\000\040
 # 6.17).
 printf '\000\000\301\000\002\004\010\001\000\000\000\077\001\000\100\000\011\002\000\112\000\001\017' >"$out/good-owner"
 printf '\020\000\301\000\002\004\010\017' >"$out/owner-mismatch"
+# The correct session with owners by name (peer A announces XF_HELLO_F_OWNER_NAMES: uid 2
+# and gid 0 named), and two frames that name uid 2 differently (aborted, 6.21).
+printf '\000\000\341\000\002\004\010\001\000\000\000\077\001\000\100\000\011\002\000\112\000\001\017' >"$out/good-names"
+printf '\000\000\141\000\002\000\001\161\001\002\004\010\017' >"$out/names-conflict"

@@ -233,13 +233,21 @@ pair_volumes() {
 	printf 'volumes=[%s]' "$list"
 }
 
-# pair_start_one SIDE ROLE EXTRA...: start one daemon in the background.
+# pair_start_one SIDE ROLE EXTRA...: start one daemon in the background. With
+# PAIR_ETC_A (PAIR_ETC_B), a directory holding passwd and group, that side runs in a
+# mount namespace of its own where they are /etc/passwd and /etc/group: its own
+# accounts, the host's untouched (root only).
 pair_start_one() {
 	local side=$1 role=$2
 	shift 2
-	local pid peer_pub=$PAIR_PUB_A own=${PAIR_SET_B:-}
-	[ "$side" = a ] && peer_pub=$PAIR_PUB_B && own=${PAIR_SET_A:-}
-	timeout -k 5 "$PAIR_LIFETIME" "$PAIR_XFERD" -c "$PAIR_SRC_ROOT/config/dev/$side.yaml" \
+	local pid peer_pub=$PAIR_PUB_A own=${PAIR_SET_B:-} etc=${PAIR_ETC_B:-} wrap=()
+	[ "$side" = a ] && peer_pub=$PAIR_PUB_B && own=${PAIR_SET_A:-} && etc=${PAIR_ETC_A:-}
+	if [ -n "$etc" ]; then
+		# shellcheck disable=SC2016 # expanded by the inner shell
+		wrap=(unshare -m --propagation private sh -c 'mount --bind "$1/passwd" /etc/passwd &&
+			mount --bind "$1/group" /etc/group && shift && exec "$@"' sh "$etc")
+	fi
+	timeout -k 5 "$PAIR_LIFETIME" "${wrap[@]}" "$PAIR_XFERD" -c "$PAIR_SRC_ROOT/config/dev/$side.yaml" \
 		--set "session.private_key_file=$PAIR_DIR/$side.key" \
 		--set "session.psk_file=$PAIR_DIR/psk.key" \
 		--set "peers[0].public_key=$peer_pub" \

@@ -6,8 +6,12 @@
  * the chown, an up-to-date entry with another owner gets its owner back without data
  * and is itemized OWNER, GROUP; a volume that does not keep them sets none; an entry that
  * cannot have them (no CAP_CHOWN) fails with XF_ST_ATTR, is counted, and a file never
- * appears; FLIST frames whose layout disagrees with the HELLO abort the session. Each
- * case ends as test_hostile.c's do.
+ * appears; FLIST frames whose layout disagrees with the HELLO abort the session. By name
+ * (XF_HELLO_F_OWNER_NAMES, 6.21, the receiver's accounts injected): the ids the names
+ * have here are set, an unknown name or an id without one keeps the number (counted),
+ * a second push finds them up to date, the lookups are cached; a name table in a
+ * session that did not ask for names, or a second name for an id, aborts it. Each case
+ * ends as test_hostile.c's do.
  */
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -18,6 +22,7 @@
 #include "xf_hostile.h"
 #include "xf_pipeline_priv.h"
 #include "xf_pipeline_test.h"
+#include "xf_worker_priv.h"
 
 static char base_dir[96];
 
@@ -302,11 +307,186 @@ test_layout_mismatch(void)
 	case_end(&c, NULL);
 }
 
+/* ---- By name (docs/PROTOCOL.md 6.21) ---- */
+
+/* The receiver's accounts: users alpha (uid_a), beta (uid_b); groups ga (gid_a), gb
+ * (gid_b); no other. */
+static int
+accounts(void *arg, enum xf_name_kind kind, const char *name, uint32_t *id)
+{
+	static const struct {
+		uint8_t kind;
+		const char *name;
+		uint32_t *id;
+	} acc[] = {
+		{ XF_NAME_USER, "alpha", &uid_a },
+		{ XF_NAME_USER, "beta", &uid_b },
+		{ XF_NAME_GROUP, "ga", &gid_a },
+		{ XF_NAME_GROUP, "gb", &gid_b },
+	};
+
+	(void)arg;
+	for (size_t i = 0; i < XF_ARRAY_SIZE(acc); i++) {
+		if (acc[i].kind == kind && strcmp(acc[i].name, name) == 0) {
+			*id = *acc[i].id;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Give every worker of the case the injected accounts (before any session). */
+static void
+inject_accounts(struct ocase *c)
+{
+	for (unsigned int i = 0; i < c->h.p->conf.n_workers; i++) {
+		xf_idmap_init(&c->h.p->w[i]->idmap, accounts, NULL);
+	}
+}
+
+/* An FLIST frame with owners and the name table rec[0..nrec), as a sender with names
+ * sends it. */
+static int
+flist_named(struct xh_peer *pe, uint32_t first, const struct xf_flist_entry *e, unsigned int n,
+            bool last, const struct xf_name_rec *rec, unsigned int nrec)
+{
+	pe->flist_flags = XF_FLIST_F_OWNER;
+	return xh_flist_named(pe, first, e, n, last, rec, nrec);
+}
+
+static int
+cmp_rec(const void *a, const void *b)
+{
+	const struct xf_name_rec *x = a, *y = b;
+
+	return x->kind != y->kind ? (int)x->kind - (int)y->kind : (x->id > y->id) - (x->id < y->id);
+}
+
+#define NREC(k, i, s)                                                                              \
+	{                                                                                          \
+		.kind = (k), .len = (uint8_t)(sizeof(s) - 1), .id = (i), .name = (s)               \
+	}
+
+/* The sender's ids 7001, 7002 (alpha, beta), 7100, 7101 (ga, gb) differ from the
+ * receiver's; an unknown name keeps the number; an id without a name too. */
+static void
+test_names_mapped(void)
+{
+	struct ocase c;
+	struct xh_peer pe;
+	struct xf_flist_entry e[] = {
+		owned(xh_reg("a", 5), 7001, 7101),             /* 0 alpha, gb */
+		owned(xh_dir("d", 0750), 7002, 7100),          /* 1 beta, ga */
+		owned(xh_symlink("d/l", "../a"), 7001, gid_b), /* 2 alpha, "ghost" */
+		owned(xh_reg("d/f", 5), uid_b, XF_ID_NONE),    /* 3 "nobody-here", -o */
+		owned(xh_reg("u", 5), 7002, gid_a),            /* 4 beta, no name */
+	};
+	/* Frame 1: entries 0..2; frame 2: 3..4, naming 7002 again (the same name). */
+	struct xf_name_rec r1[] = {
+		NREC(XF_NAME_USER, 7001, "alpha"),   NREC(XF_NAME_USER, 7002, "beta"),
+		NREC(XF_NAME_GROUP, gid_b, "ghost"), NREC(XF_NAME_GROUP, 7100, "ga"),
+		NREC(XF_NAME_GROUP, 7101, "gb"),
+	};
+	struct xf_name_rec r2[] = {
+		NREC(XF_NAME_USER, uid_b, "nobody-here"),
+		NREC(XF_NAME_USER, 7002, "beta"),
+	};
+	const uint32_t want_uid[] = { uid_a, uid_b, uid_a, uid_b, uid_b };
+	const uint32_t want_gid[] = { gid_b, gid_a, gid_b, getgid(), gid_a };
+	const uint32_t reg[] = { 0, 3, 4 };
+	/* "ghost" twice (a group of 2, and of 4 when gid_a is gid_b), "nobody-here" once. */
+	uint64_t unmapped = 2u + (gid_a == gid_b ? 1u : 0u);
+
+	/* The wire's (kind, id) order: uid_b and gid_b are the test's own ids, or root's. */
+	qsort(r1, XF_ARRAY_SIZE(r1), sizeof(r1[0]), cmp_rec);
+	qsort(r2, XF_ARRAY_SIZE(r2), sizeof(r2[0]), cmp_rec);
+	case_begin(&c, "names", true);
+	inject_accounts(&c);
+	for (unsigned int run = 0; run < 2; run++) {
+		CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x5a + run,
+		                                   XF_HELLO_F_OWNER | XF_HELLO_F_OWNER_NAMES |
+		                                           XF_HELLO_F_ITEMIZE,
+		                                   "", 0) == 0);
+		CU_ASSERT_EQUAL_FATAL(flist_named(&pe, 0, e, 3, false, r1, XF_ARRAY_SIZE(r1)), 0);
+		CU_ASSERT_EQUAL_FATAL(flist_named(&pe, 3, e + 3, 2, true, r2, XF_ARRAY_SIZE(r2)),
+		                      0);
+		for (unsigned int i = 0; i < XF_ARRAY_SIZE(reg); i++) {
+			CU_ASSERT(xh_wait_decided(&pe, reg[i], 20000));
+			if (pe.dec[reg[i]] == XF_DEC_WHOLE) {
+				CU_ASSERT_EQUAL(xh_data(&pe, reg[i], 0, "fives", 5), 0);
+				CU_ASSERT_EQUAL(
+				        xh_file_end(&pe, reg[i], 5, xf_csum_crc64(0, "fives", 5)),
+				        0);
+			}
+		}
+		CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pe, 20000));
+		CU_ASSERT_TRUE(pe.done);
+		CU_ASSERT_FALSE(pe.aborted);
+		for (unsigned int i = 0; i < XF_ARRAY_SIZE(e); i++) {
+			struct stat sb = at(&c, e[i].path);
+
+			CU_ASSERT_EQUAL(pe.st[i], XF_ST_OK);
+			CU_ASSERT_EQUAL(sb.st_uid, want_uid[i]);
+			CU_ASSERT_EQUAL(sb.st_gid, want_gid[i]);
+			if (run == 1) {
+				/* Compared with the mapped ids: up to date, no owner item. */
+				CU_ASSERT_EQUAL(pe.dec[i], XF_DEC_UPTODATE);
+				CU_ASSERT_EQUAL(pe.items[i], 0);
+			}
+		}
+		CU_ASSERT_EQUAL(times(&c).owners_unmapped, unmapped * (run + 1));
+		CU_ASSERT_EQUAL(times(&c).owners_set, 5);
+		CU_ASSERT_EQUAL(c.h.p->rx[0].stats.names_refused, 0);
+		if (run == 0) {
+			CU_ASSERT(xh_peer_end(&pe, 20000));
+		}
+	}
+	/* alpha, beta, nobody-here, ga, gb, ghost: once each, both runs (cached). */
+	CU_ASSERT_EQUAL(c.h.p->w[0]->idmap.lookups, 6);
+	case_end(&c, &pe);
+}
+
+/* A name table the session did not ask for; a second name for an id already named. */
+static void
+test_names_refused(void)
+{
+	struct ocase c;
+	struct xh_peer pe;
+	struct xf_flist_entry e[] = { owned(xh_reg("a", 5), 7001, XF_ID_NONE),
+		                      owned(xh_reg("b", 5), 7001, XF_ID_NONE) };
+	const struct xf_name_rec alpha[] = { NREC(XF_NAME_USER, 7001, "alpha") };
+	const struct xf_name_rec beta[] = { NREC(XF_NAME_USER, 7001, "beta") };
+
+	case_begin(&c, "namesbad", true);
+	inject_accounts(&c);
+	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x6a, XF_HELLO_F_OWNER, "", 0) == 0);
+	CU_ASSERT_EQUAL_FATAL(flist_named(&pe, 0, e, 2, true, alpha, 1), 0);
+	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pe, 20000));
+	CU_ASSERT_TRUE(pe.aborted);
+	CU_ASSERT_EQUAL(pe.abort_code, XF_ABORT_PROTOCOL);
+	CU_ASSERT_EQUAL(c.h.p->rx[0].stats.names_refused, 1);
+	CU_ASSERT(xh_peer_end(&pe, 20000));
+
+	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 2, 0x6b,
+	                                   XF_HELLO_F_OWNER | XF_HELLO_F_OWNER_NAMES, "", 0) == 0);
+	CU_ASSERT_EQUAL_FATAL(flist_named(&pe, 0, e, 1, false, alpha, 1), 0);
+	CU_ASSERT_EQUAL_FATAL(flist_named(&pe, 1, e + 1, 1, true, beta, 1), 0);
+	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pe, 20000));
+	CU_ASSERT_TRUE(pe.aborted);
+	CU_ASSERT_EQUAL(pe.abort_code, XF_ABORT_PROTOCOL);
+	CU_ASSERT_EQUAL(c.h.p->rx[0].stats.names_refused, 2);
+	CU_ASSERT_EQUAL(at(&c, "b").st_ino, 0);
+	CU_ASSERT(xh_peer_end(&pe, 20000));
+	case_end(&c, NULL);
+}
+
 static const struct xf_test tests[] = {
 	{ "every kind gets its owner; up to date with another owner", test_kinds_and_uptodate },
 	{ "a volume that does not keep owners", test_not_kept },
 	{ "no CAP_CHOWN: ATTR, counted, nothing appears", test_no_cap },
 	{ "FLIST layout against the HELLO", test_layout_mismatch },
+	{ "by name: mapped, unknown kept, up to date again", test_names_mapped },
+	{ "by name: tables refused", test_names_refused },
 };
 
 int

@@ -835,6 +835,7 @@ rx_sum_check(const struct xf_pipeline *p, uint64_t frames)
 		F(redo_stale),
 		F(redo_unasked),
 		F(redo_no_room),
+		F(names_refused),
 #undef F
 	};
 	struct xf_pipeline_rx_stats sum = { 0 };

@@ -312,10 +312,11 @@ xh_hdr(struct xh_peer *pe, struct xf_msg *m, uint8_t type, uint32_t id)
 	m->hdr.pn = pe->pn++;
 }
 
-/** An FLIST frame (last: XF_FLIST_F_LAST) of n entries from first, from the peer. */
+/** xh_flist() with the name table rec[0..nrec) after the entries (XF_HDR_F_NAMES,
+ *  docs/PROTOCOL.md 6.21; sorted by (kind, id), ids the entries carry; nrec 0: none). */
 static inline int
-xh_flist(struct xh_peer *pe, uint32_t first, const struct xf_flist_entry *e, unsigned int n,
-         bool last)
+xh_flist_named(struct xh_peer *pe, uint32_t first, const struct xf_flist_entry *e, unsigned int n,
+               bool last, const struct xf_name_rec *rec, unsigned int nrec)
 {
 	static uint8_t buf[XF_PAYLOAD_MAX];
 	struct xf_proto_builder b;
@@ -333,8 +334,19 @@ xh_flist(struct xh_peer *pe, uint32_t first, const struct xf_flist_entry *e, uns
 			return -1;
 		}
 	}
+	if (xf_proto_build_names(&b, rec, nrec) < 0) {
+		return -1;
+	}
 	len = xf_proto_build_finish(&b);
 	return xh_push_from(pe->h, pe->addr, pe->port, buf, len);
+}
+
+/** An FLIST frame (last: XF_FLIST_F_LAST) of n entries from first, from the peer. */
+static inline int
+xh_flist(struct xh_peer *pe, uint32_t first, const struct xf_flist_entry *e, unsigned int n,
+         bool last)
+{
+	return xh_flist_named(pe, first, e, n, last, NULL, 0);
 }
 
 /** One message from the peer (DATA, COPY, FILE_END), m's header filled here. */

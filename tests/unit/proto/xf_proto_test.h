@@ -71,6 +71,10 @@ void test_bitflips(void);
 
 /* The encoder and builders refusing, names, in-place rewrites (test_proto_encode.c). */
 void test_encode_refuses(void);
+/* test_proto_names.c */
+void test_flist_names(void);
+void test_flist_names_build(void);
+void test_flist_names_malformed(void);
 void test_builders_refuse(void);
 void test_names(void);
 void test_set_pn_flags(void);

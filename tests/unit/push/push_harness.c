@@ -544,6 +544,8 @@ rx_ask_redo(uint32_t file)
 	rx_send_built(&b);
 }
 
+static void check_names(const struct xf_msg *m);
+
 static void
 rx_handle(const uint8_t *bytes, uint16_t len)
 {
@@ -640,6 +642,7 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 			CU_ASSERT(m.hello.dest_len == 4 && memcmp(m.hello.dest, "dest", 4) == 0);
 		}
 		CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_COMPRESS) != 0, T.compress);
+		CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_OWNER_NAMES) != 0, T.owner_names);
 		CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_REDO) != 0, T.redo);
 		a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
 		a.hello.max_payload = 1472;
@@ -662,6 +665,9 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 
 		/* Entries never arrive beyond the credit the receiver gave. */
 		CU_ASSERT(m.flist.first_index + m.flist.count <= T.committed + T.window);
+		if (T.owner_names) {
+			check_names(&m);
+		}
 		d.hdr.pn = T.rx_pn++;
 		CU_ASSERT_FATAL(xf_proto_build_begin(&b, buf, sizeof(buf), &d) == 0);
 		while (xf_proto_flist_next(&m, &cur, &e)) {
@@ -899,6 +905,58 @@ t_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
 	(void)arg;
 	CU_ASSERT_FATAL(i < T.count);
 	*e = T.ent[i];
+	e->uid = T.owner_names ? 1000u + i % 7u : XF_ID_NONE;
+	e->gid = T.owner_names ? 100u + i % 3u : XF_ID_NONE;
+}
+
+/* The sender's names (T.owner_names): uid u "u<u>", gid g "g<g>", none for u % 7 == 6. */
+static const struct xf_name_rec *
+t_name(void *arg, enum xf_name_kind kind, uint32_t id)
+{
+	static char text[2][1100][8];
+	static struct xf_name_rec rec[2][1100];
+	unsigned int k = kind == XF_NAME_USER ? 0u : 1u;
+
+	(void)arg;
+	CU_ASSERT_FATAL(id < 1100);
+	if (k == 0 && id % 7u == 6u) {
+		return NULL;
+	}
+	snprintf(text[k][id], sizeof(text[k][id]), "%c%u", k == 0 ? 'u' : 'g', id);
+	rec[k][id] = (struct xf_name_rec){ .kind = (uint8_t)kind,
+		                           .len = (uint8_t)strlen(text[k][id]),
+		                           .id = id,
+		                           .name = text[k][id] };
+	return &rec[k][id];
+}
+
+/* An FLIST of a push with names: each id of its entries the sender names has its
+ * record, with that name (the decoder has checked order, use and uniqueness). */
+static void
+check_names(const struct xf_msg *m)
+{
+	struct xf_flist_entry e;
+	struct xf_name_rec r;
+	uint32_t cur = 0;
+	unsigned int want = 0, have = 0;
+	bool seen[2][1100] = { { false } };
+
+	while (xf_proto_flist_next(m, &cur, &e)) {
+		CU_ASSERT_FATAL(e.uid < 1100 && e.gid < 1100);
+		want += !seen[0][e.uid] && e.uid % 7u != 6u;
+		want += !seen[1][e.gid];
+		seen[0][e.uid] = seen[1][e.gid] = true;
+	}
+	cur = 0;
+	while (xf_proto_flist_name_next(m, &cur, &r)) {
+		const struct xf_name_rec *s = t_name(NULL, r.kind, r.id);
+
+		CU_ASSERT_FATAL(s != NULL);
+		CU_ASSERT(r.len == s->len && memcmp(r.name, s->name, r.len) == 0);
+		have++;
+	}
+	CU_ASSERT_EQUAL(have, want);
+	T.names_seen += have;
 }
 
 /* Run a push to the end; returns its final stats. */
@@ -918,6 +976,8 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		.max_delete = XF_DELETE_UNLIMITED,
 		.itemize = T.ndeleted != 0,
 		.compress = T.compress,
+		.owner = T.owner_names,
+		.owner_names = T.owner_names,
 		.redo = T.redo,
 		.items = T.items,
 		.deleted = T.deleted,
@@ -929,6 +989,7 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		            .keepalive_ns = 100000000ull },
 	};
 	struct xf_push_io io = { .entry = t_entry,
+		                 .name = t_name,
 		                 .frame_alloc = t_alloc,
 		                 .frame_send = t_send,
 		                 .frame_free = t_free,

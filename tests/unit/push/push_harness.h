@@ -87,6 +87,11 @@ struct push_harness {
 	 * (raw_len), the receiver inflates them; zip is the state of both (push_run's). */
 	bool compress;
 	struct xf_zip *zip;
+	/* -o -g --owner-names: entry i has uid 1000 + i % 7 and gid 100 + i % 3; the sender
+	 * names uid u "u<u>" and gid g "g<g>" except u % 7 == 6 (no name); the receiver
+	 * checks every FLIST's table against that and counts the records (names_seen). */
+	bool owner_names;
+	unsigned int names_seen;
 	unsigned int uptodate_index;
 	bool done_sent;
 	uint32_t session;

@@ -129,6 +129,28 @@ test_sparse_files(void)
  * whole through loss, duplication and reordering. Offsets advance by the raw bytes, the
  * stats count both sizes, and a compressed frame is retransmitted as it was.
  */
+/*
+ * -o -g --owner-names: the HELLO says so, each FLIST frame names every id of its entries
+ * the sender can name, once, and none it cannot (push_harness.c check_names()), through
+ * loss and duplication; the push ends as without names.
+ */
+static void
+test_owner_names(void)
+{
+	for (unsigned int lossy = 0; lossy < 2; lossy++) {
+		struct xf_push_stats st;
+		struct xf_reliab_stats rs;
+
+		push_setup(300, 200, lossy ? 3 : 0, lossy, lossy ? 10 : 0, 64);
+		T.owner_names = true;
+		push_run(&st, &rs);
+		CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+		CU_ASSERT_EQUAL(st.files_failed, 0);
+		CU_ASSERT(T.names_seen >= 6 + 3); /* each frame names its own */
+		push_teardown();
+	}
+}
+
 static void
 test_compressed_frames(void)
 {
@@ -522,6 +544,7 @@ static const struct xf_test tests[] = {
 	{ "lossy channel", test_lossy_channel },
 	{ "sparse files: holes are counted, not sent", test_sparse_files },
 	{ "compressed frames: inflated to their raw_len, through loss", test_compressed_frames },
+	{ "owners by name: each FLIST names its ids", test_owner_names },
 	{ "a slow receiver on a lossless wire: probes, no retransmission",
 	  test_slow_receiver_lossless },
 	{ "lost keep-alive PINGs are not sent again", test_lost_pings_not_resent },

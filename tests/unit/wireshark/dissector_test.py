@@ -152,6 +152,30 @@ def main():
                flags=2),
          {"xferd.decision.items.owner": "1", "xferd.decision.items.group": "1"})
     bad(frame(FLIST, struct.pack(">IHH", 0, 1, 2) + entry(b"x")), "truncated")
+    # Names (docs/PROTOCOL.md 6.21): the HELLO flag, a table after the entries (header
+    # flag 0x80), and what the decoder refuses in it.
+    good(frame(HELLO, hello(b"d", flags=0x2200)), {"xferd.hello.flags.owner_names": "1"})
+    owned2 = struct.pack(">IHH", 0, 1, 3) + entry_owned(b"a", 1000, 50)
+
+    def name(kind, nid, n):
+        return struct.pack(">BBI", kind, len(n), nid) + n
+
+    good(frame(FLIST, owned2 + struct.pack(">H", 2) + name(1, 1000, b"alice") +
+               name(2, 50, b"staff"), flags=0x80),
+         {"xferd.flags.names": "1", "xferd.names.count": "2", "xferd.name.id": "1000",
+          "xferd.name.name": "alice", "xferd.name.kind": "1"})
+    bad(frame(FLIST, owned2 + struct.pack(">H", 1) + name(1, 1000, b"a:b"), flags=0x80), "name")
+    bad(frame(FLIST, owned2 + struct.pack(">H", 1) + name(1, 1000, b"a\0b"), flags=0x80),
+        "name")
+    bad(frame(FLIST, owned2 + struct.pack(">H", 1) + name(1, 1000, b"x" * 65), flags=0x80),
+        "name")
+    bad(frame(FLIST, owned2 + struct.pack(">H", 2) + name(2, 50, b"staff") +
+              name(1, 1000, b"alice"), flags=0x80), "name_id")
+    bad(frame(FLIST, owned2 + struct.pack(">H", 0), flags=0x80), "count")
+    bad(frame(FLIST, struct.pack(">IHH", 0, 1, 1) + entry(b"x") + struct.pack(">H", 1) +
+              name(1, 0, b"root"), flags=0x80), "name_id")
+    bad(frame(PING, flags=0x80), "reserved")
+    bad(frame(HELLO, hello(b"d", flags=0x2000)), "field")  # names without owners
     good(frame(COPY, struct.pack(">IIQQ", 4, 4096, 8192, 0)),
          {"xferd.copy.file": "4", "xferd.copy.len": "4096", "xferd.copy.offset": "8192",
           "xferd.copy.src_offset": "0"})

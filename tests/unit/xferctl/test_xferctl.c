@@ -36,6 +36,8 @@ static json_int_t last_push_max;     /* args.max_delete: -1 absent */
 static int last_push_dry;            /* args.dry_run: -1 absent, else 0/1 */
 static int last_push_itemize;        /* args.itemize: -1 absent, else 0/1 */
 static int last_push_links;          /* args.hard_links: -1 absent, else 0/1 */
+static int last_push_names;          /* args.owner_names: -1 absent, else 0/1 */
+static int last_push_owner;          /* args.owner: -1 absent, else 0/1 */
 static atomic_int itemize_calls;     /* itemize requests since the last push */
 
 static void
@@ -104,6 +106,8 @@ h_push(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	last_push_dry = opt_bool(args, "dry_run");
 	last_push_itemize = opt_bool(args, "itemize");
 	last_push_links = opt_bool(args, "hard_links");
+	last_push_names = opt_bool(args, "owner_names");
+	last_push_owner = opt_bool(args, "owner");
 	atomic_store(&itemize_calls, 0);
 	atomic_store(&job_polls, 0);
 	reply->result = json_pack("{s:i}", "job", atomic_fetch_add(&next_job, 1));
@@ -367,6 +371,27 @@ test_push_wait(void)
  * the itemized lines, in order, before the summary, and how many deletions were not
  * named; itemize JOB_ID prints them alone; without -i nothing is asked.
  */
+/* --owner-names goes as args.owner_names with -o or -g; alone, or with pull, it is a
+ * usage error that sends nothing. */
+static void
+test_push_owner_names(void)
+{
+	char out[8192];
+
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "-o", "--owner-names", NULL),
+	                0);
+	CU_ASSERT_EQUAL(last_push_names, 1);
+	CU_ASSERT_EQUAL(last_push_owner, 1);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "-g", NULL), 0);
+	CU_ASSERT_EQUAL(last_push_names, -1);
+	last_push_names = 7;
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--owner-names", NULL), 2);
+	CU_ASSERT_EQUAL(last_push_names, 7); /* nothing was sent */
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "pull", "b:/src", "m", "-o", "--owner-names", NULL),
+	                2);
+	CU_ASSERT_EQUAL(last_push_names, 7);
+}
+
 static void
 test_push_dry_itemize(void)
 {
@@ -596,6 +621,7 @@ static const struct xf_test tests[] = {
 	{ "push --delete, --max-delete", test_push_delete },
 	{ "capture", test_capture },
 	{ "push -n, -i; itemize", test_push_dry_itemize },
+	{ "push --owner-names", test_push_owner_names },
 	{ "errors and usage", test_errors_and_usage },
 };
 
