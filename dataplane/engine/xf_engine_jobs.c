@@ -237,6 +237,8 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.hard_links = j->req.hard_links,
 		.compress = j->req.compress,
 		.owner = j->req.owner || j->req.group,
+		.xattrs = j->req.xattrs,
+		.acls = j->req.acls,
 		/* transfer.redo (true by default): a basis that changes under the receiver
 		 * costs the file's resend, not its failure (docs/DELTA.md, "Sent again
 		 * whole"). */

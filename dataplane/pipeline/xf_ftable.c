@@ -77,12 +77,15 @@ arena_alloc(struct xf_ftable *ft, struct xf_farena *a, size_t n, uint32_t idx)
 	return p;
 }
 
-/* Bytes of an entry's name: parent NUL, last component NUL, target NUL. */
+/* Bytes of an entry's name: parent NUL, last component NUL, target NUL (the attribute
+ * set's length and bytes follow: XATTR_LEN + xf_fentry_xattr()). */
 static size_t
 name_size(const struct xf_fentry *fe)
 {
 	return (size_t)fe->path_len + (fe->dir_len == 0 ? 1u : 0u) + fe->target_len + 2u;
 }
+
+#define XATTR_LEN sizeof(uint16_t)
 
 void
 xf_ftable_settled(struct xf_ftable *ft, uint32_t idx, bool keep)
@@ -92,13 +95,15 @@ xf_ftable_settled(struct xf_ftable *ft, uint32_t idx, bool keep)
 
 	if (fe != NULL && fe->name != NULL) {
 		size_t n = name_size(fe);
-		char *k = keep && ft->kept + n <= XF_FTABLE_KEEP_MAX
-		                  ? arena_alloc(ft, &ft->keep, n, idx)
+		char *k = keep && ft->kept + n + XATTR_LEN <= XF_FTABLE_KEEP_MAX
+		                  ? arena_alloc(ft, &ft->keep, n + XATTR_LEN, idx)
 		                  : NULL;
 
 		if (k != NULL) {
+			/* The name only: a kept directory's attributes were set at its commit. */
 			memcpy(k, fe->name, n);
-			ft->kept += n;
+			memset(k + n, 0, XATTR_LEN);
+			ft->kept += n + XATTR_LEN;
 		}
 		fe->name = k;
 	}
@@ -161,7 +166,15 @@ same_entry(const struct xf_fentry *fe, const struct xf_flist_entry *e)
 	    memcmp(xf_fentry_base(fe), base, xf_fentry_base_len(fe)) != 0) {
 		return false;
 	}
-	return e->target_len == 0 || memcmp(xf_fentry_target(fe), e->target, e->target_len) == 0;
+	if (e->target_len != 0 && memcmp(xf_fentry_target(fe), e->target, e->target_len) != 0) {
+		return false;
+	}
+	{
+		uint16_t xl;
+		const uint8_t *x = xf_fname_xattr(fe->name, &xl);
+
+		return xl == e->xattr_len && (xl == 0 || memcmp(x, e->xattr, xl) == 0);
+	}
 }
 
 int
@@ -192,7 +205,8 @@ xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e
 	}
 	dl = dir_len_of(e->path, e->path_len);
 	bl = (uint16_t)(e->path_len - dl - (dl != 0 ? 1 : 0));
-	p = arena_alloc(ft, &ft->live, (size_t)dl + bl + e->target_len + 3u, idx);
+	p = arena_alloc(ft, &ft->live,
+	                (size_t)dl + bl + e->target_len + 3u + XATTR_LEN + e->xattr_len, idx);
 	if (p == NULL) {
 		return -ENOMEM;
 	}
@@ -205,6 +219,10 @@ xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e
 		memcpy(p + dl + bl + 2, e->target, e->target_len);
 	}
 	p[dl + bl + 2 + e->target_len] = '\0';
+	memcpy(p + dl + bl + 3 + e->target_len, &e->xattr_len, XATTR_LEN);
+	if (e->xattr_len != 0) {
+		memcpy(p + dl + bl + 3 + e->target_len + XATTR_LEN, e->xattr, e->xattr_len);
+	}
 	fe->name = p;
 	fe->size = e->size;
 	fe->mtime_ns = e->mtime_ns;

@@ -479,6 +479,9 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->modes_at_create += w->t.modes_at_create;
 	t->owners_set += w->t.owners_set;
 	t->owners_failed += w->t.owners_failed;
+	t->xattrs_set += w->t.xattrs_set;
+	t->xattrs_failed += w->t.xattrs_failed;
+	t->xattrs_skipped += w->t.xattrs_skipped;
 	t->tmp_leftovers += w->t.tmp_leftovers;
 	t->type_changes += w->t.type_changes;
 	t->trees_replaced += w->t.trees_replaced;

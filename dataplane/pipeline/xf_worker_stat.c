@@ -498,6 +498,7 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 	f->itemize = (it->flags & XF_WORK_F_ITEMIZE) != 0;
 	f->trees = (it->flags & XF_WORK_F_DELETE) != 0;
 	f->run = (it->flags & XF_WORK_F_RUN) != 0;
+	f->xflags = it->flags & (XF_WORK_F_XATTRS | XF_WORK_F_ACLS);
 	f->redo = (it->flags & XF_WORK_F_REDO) != 0;
 	if (f->kind == XF_FILE_REG && f->size >= SPACE_CHECK_MIN && !f->dry &&
 	    !space_for(w, f->size)) {

@@ -90,7 +90,7 @@ dec_hello(const uint8_t *b, uint32_t n, struct xf_msg_hello *m, bool ack)
 }
 
 static enum xf_proto_reason
-dec_flist(const uint8_t *b, uint32_t n, struct xf_msg_flist *m)
+dec_flist(const uint8_t *b, uint32_t n, struct xf_msg_flist *m, bool xattr)
 {
 	struct xf_flist_entry e;
 	uint32_t pos = FLIST_LEN;
@@ -113,7 +113,7 @@ dec_flist(const uint8_t *b, uint32_t n, struct xf_msg_flist *m)
 		return XF_R_RANGE;
 	}
 	for (uint16_t i = 0; i < m->count; i++) {
-		r = rd_entry(b, n, &pos, &e, (m->flags & XF_FLIST_F_OWNER) != 0);
+		r = rd_entry(b, n, &pos, &e, (m->flags & XF_FLIST_F_OWNER) != 0, xattr);
 		if (r != XF_R_OK) {
 			return r;
 		}
@@ -242,7 +242,8 @@ dec_file_end(const uint8_t *b, uint32_t n, struct xf_msg_file_end *m)
 	if (ld16(b + 6) != 0) {
 		return XF_R_RESERVED;
 	}
-	return m->size > OFF_MAX || m->status > XF_ST_MAX ? XF_R_FIELD : XF_R_OK;
+	return m->size > OFF_MAX || m->status > XF_ST_MAX || m->status == XF_ST_REDO ? XF_R_FIELD
+	                                                                             : XF_R_OK;
 }
 
 static enum xf_proto_reason
@@ -375,7 +376,7 @@ xf_proto_body_decode(const uint8_t *b, uint32_t n, struct xf_msg *msg)
 	case XF_MSG_HELLO_ACK:
 		return dec_hello(b, n, &msg->hello, true);
 	case XF_MSG_FLIST:
-		return dec_flist(b, n, &msg->flist);
+		return dec_flist(b, n, &msg->flist, (msg->hdr.flags & XF_HDR_F_XATTR) != 0);
 	case XF_MSG_DECISION:
 		return dec_decision(b, n, &msg->decision);
 	case XF_MSG_SIG:
@@ -509,8 +510,8 @@ xf_proto_flist_next(const struct xf_msg *msg, uint32_t *cursor, struct xf_flist_
 		return false;
 	}
 	/* Cannot fail on a decoded frame; the check keeps a bad cursor from reading past. */
-	return rd_entry(m->raw, m->raw_len, cursor, e, (m->flags & XF_FLIST_F_OWNER) != 0) ==
-	       XF_R_OK;
+	return rd_entry(m->raw, m->raw_len, cursor, e, (m->flags & XF_FLIST_F_OWNER) != 0,
+	                (msg->hdr.flags & XF_HDR_F_XATTR) != 0) == XF_R_OK;
 }
 
 void

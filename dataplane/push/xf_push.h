@@ -178,6 +178,11 @@ struct xf_push_cfg {
 	/** Announce XF_HELLO_F_OWNER: every FLIST frame carries each entry's uid and gid
 	 *  (XF_FLIST_F_OWNER; the entry callback gives XF_ID_NONE for one not sent). */
 	bool owner;
+	/** Announce XF_HELLO_F_XATTRS, XF_HELLO_F_ACLS: every FLIST frame has XF_HDR_F_XATTR
+	 *  and each entry its attribute set (the entry callback's xattr, docs/PROTOCOL.md
+	 *  6.20). */
+	bool xattrs;
+	bool acls;
 	/** Announce XF_HELLO_F_REDO: a DELTA file that fails the receiver's CRC-64 is sent
 	 *  again whole when it asks (docs/PROTOCOL.md 6.19); without it such a file fails. */
 	bool redo;
