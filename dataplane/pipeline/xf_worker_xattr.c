@@ -32,8 +32,8 @@ managed(const struct xf_worker *w, uint32_t flags)
 	unsigned int ns = 0;
 
 	if ((flags & XF_WORK_F_XATTRS) != 0) {
-		ns |= XF_XATTR_NS_USER | (w->p->conf.xattr_ns & (XF_XATTR_NS_SECURITY |
-		                                                 XF_XATTR_NS_TRUSTED));
+		ns |= XF_XATTR_NS_USER |
+		      (w->p->conf.xattr_ns & (XF_XATTR_NS_SECURITY | XF_XATTR_NS_TRUSTED));
 	}
 	if ((flags & XF_WORK_F_ACLS) != 0) {
 		ns |= XF_XATTR_NS_ACL;
@@ -198,8 +198,7 @@ xattr_apply(struct xf_worker *w, int fd, const char *name, uint32_t flags)
 }
 
 uint8_t
-xattr_apply_at(struct xf_worker *w, int dirfd, const char *base, const char *name,
-               uint32_t flags)
+xattr_apply_at(struct xf_worker *w, int dirfd, const char *base, const char *name, uint32_t flags)
 {
 	uint8_t st;
 	int fd;

@@ -9,12 +9,10 @@
 
 /* CRC-64/XZ, reflected polynomial 0xC96C5795D7870F42, four bits a step. */
 static const uint64_t nib[16] = {
-	0x0000000000000000ull, 0x7d9ba13851336649ull, 0xfb374270a266cc92ull,
-	0x86ace348f355aadbull, 0x64b62bcaebc387a1ull, 0x192d8af2baf0e1e8ull,
-	0x9f8169ba49a54b33ull, 0xe21ac88218962d7aull, 0xc96c5795d7870f42ull,
-	0xb4f7f6ad86b4690bull, 0x325b15e575e1c3d0ull, 0x4fc0b4dd24d2a599ull,
-	0xadda7c5f3c4488e3ull, 0xd041dd676d77eeaaull, 0x56ed3e2f9e224471ull,
-	0x2b769f17cf112238ull,
+	0x0000000000000000ull, 0x7d9ba13851336649ull, 0xfb374270a266cc92ull, 0x86ace348f355aadbull,
+	0x64b62bcaebc387a1ull, 0x192d8af2baf0e1e8ull, 0x9f8169ba49a54b33ull, 0xe21ac88218962d7aull,
+	0xc96c5795d7870f42ull, 0xb4f7f6ad86b4690bull, 0x325b15e575e1c3d0ull, 0x4fc0b4dd24d2a599ull,
+	0xadda7c5f3c4488e3ull, 0xd041dd676d77eeaaull, 0x56ed3e2f9e224471ull, 0x2b769f17cf112238ull,
 };
 
 uint64_t

@@ -101,8 +101,8 @@ void xf_xattr_enc_init(struct xf_xattr_enc *e, uint8_t *buf, size_t cap);
  * @return 0, -EINVAL (empty name, over XF_XATTR_NAME_MAX, or value over 65535 bytes),
  *         -ENOSPC (past cap: e->overflow is set and the set is unusable).
  */
-int xf_xattr_enc_add(struct xf_xattr_enc *e, const char *name, size_t name_len,
-                     const void *value, size_t value_len);
+int xf_xattr_enc_add(struct xf_xattr_enc *e, const char *name, size_t name_len, const void *value,
+                     size_t value_len);
 
 /** Finish: the count and the CRC-64. @return the set's bytes (0: no attribute, nothing to
  *  carry), or -ENOSPC if a record did not fit. */

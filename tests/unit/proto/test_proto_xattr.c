@@ -40,8 +40,9 @@ test_xattr_crc(void)
 	for (size_t n = 0; n <= sizeof(buf); n++) {
 		CU_ASSERT_EQUAL(xf_xattr_crc64(0, buf, n), crc_ref(buf, n));
 		/* Continued in two parts, as a stream. */
-		CU_ASSERT_EQUAL(xf_xattr_crc64(xf_xattr_crc64(0, buf, n / 3), buf + n / 3, n - n / 3),
-		                crc_ref(buf, n));
+		CU_ASSERT_EQUAL(
+		        xf_xattr_crc64(xf_xattr_crc64(0, buf, n / 3), buf + n / 3, n - n / 3),
+		        crc_ref(buf, n));
 	}
 }
 
@@ -119,8 +120,8 @@ void
 test_xattr_bounds(void)
 {
 	static uint8_t buf[16384];
-	const unsigned int all = XF_XATTR_NS_USER | XF_XATTR_NS_SECURITY | XF_XATTR_NS_TRUSTED |
-	                         XF_XATTR_NS_ACL;
+	const unsigned int all =
+	        XF_XATTR_NS_USER | XF_XATTR_NS_SECURITY | XF_XATTR_NS_TRUSTED | XF_XATTR_NS_ACL;
 	char name[XF_XATTR_NAME_MAX + 2];
 	struct xf_xattr_enc e;
 	int n;
@@ -236,7 +237,8 @@ test_xattr_hostile(void)
 		for (int bit = 0; bit < 8; bit++) {
 			memcpy(bad, set, (size_t)n);
 			bad[i] ^= (uint8_t)(1u << bit);
-			CU_ASSERT(xf_xattr_check(bad, (size_t)n, XF_XATTR_NS_USER | XF_XATTR_NS_ACL) !=
+			CU_ASSERT(xf_xattr_check(bad, (size_t)n,
+			                         XF_XATTR_NS_USER | XF_XATTR_NS_ACL) !=
 			          XF_XATTR_OK);
 		}
 	}
