@@ -14,56 +14,23 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "xf_csum.h"
-#include "xf_hostile.h"
-#include "xf_pipeline_priv.h"
-#include "xf_pipeline_test.h"
+#include "xf_attr_case.h"
 
 static char base_dir[96];
 
 /* Owners the entries get: others than the test's own when it may give them (root). */
 static uint32_t uid_a, gid_a, uid_b, gid_b;
 
-struct ocase {
-	struct xh h;
-	int fds;
-};
-
 static void
-case_begin(struct ocase *c, const char *tag, bool keep)
+case_begin(struct xf_acase *c, const char *tag, bool keep)
 {
-	char dir[200];
-
-	c->fds = xh_fds();
-	snprintf(dir, sizeof(dir), "%s/%s", base_dir, tag);
-	CU_ASSERT_FATAL(xh_open(&c->h, dir, 64, 0, xf_test_io()) == 0);
+	xf_acase_begin(c, base_dir, tag);
 	c->h.p->conf.keep_owner = keep; /* volumes[].keep_owner */
-}
-
-static void
-case_end(struct ocase *c, struct xh_peer *pe)
-{
-	CU_ASSERT(pe == NULL || xh_peer_end(pe, 20000));
-	CU_ASSERT_EQUAL(xh_tmp_left(&c->h), 0);
-	CU_ASSERT(xh_outside_intact(&c->h));
-	CU_ASSERT(xh_good_session(&c->h, 0x0a000001, 4000, 0x600d0001, 20000));
-	xh_close(&c->h);
-	CU_ASSERT_EQUAL(c->h.frames_live, 0);
-	CU_ASSERT_EQUAL(xh_fds(), c->fds);
-}
-
-static struct xf_pipeline_times
-times(struct ocase *c)
-{
-	struct xf_pipeline_times t;
-
-	xf_pipeline_times(c->h.p, &t);
-	return t;
 }
 
 /* lstat of name in the volume; st_ino 0 if it is not there. */
 static struct stat
-at(struct ocase *c, const char *name)
+at(struct xf_acase *c, const char *name)
 {
 	char path[512];
 	struct stat sb;
@@ -73,26 +40,6 @@ at(struct ocase *c, const char *name)
 		memset(&sb, 0, sizeof(sb));
 	}
 	return sb;
-}
-
-/* The list, then five bytes for each regular file in reg[] once it is decided WHOLE,
- * and the session run to its end. */
-static void
-run_list(struct ocase *c, struct xh_peer *pe, const struct xf_flist_entry *e, unsigned int n,
-         const uint32_t *reg, unsigned int nreg)
-{
-	CU_ASSERT_EQUAL_FATAL(xh_flist(pe, 0, e, n, true), 0);
-	for (unsigned int i = 0; i < nreg; i++) {
-		CU_ASSERT(xh_wait_decided(pe, reg[i], 20000));
-		if (pe->dec[reg[i]] == XF_DEC_WHOLE) {
-			CU_ASSERT_EQUAL(xh_data(pe, reg[i], 0, "fives", 5), 0);
-			CU_ASSERT_EQUAL(xh_file_end(pe, reg[i], 5, xf_csum_crc64(0, "fives", 5)),
-			                0);
-		}
-	}
-	CU_ASSERT(xh_until(&c->h, xh_done_or_aborted, pe, 20000));
-	CU_ASSERT_TRUE(pe->done);
-	CU_ASSERT_FALSE(pe->aborted);
 }
 
 static struct xf_flist_entry
@@ -127,7 +74,7 @@ chown_cap(bool on)
 static void
 test_kinds_and_uptodate(void)
 {
-	struct ocase c;
+	struct xf_acase c;
 	struct xh_peer pe;
 	struct xf_flist_entry e[] = {
 		owned(xh_reg("a", 5), uid_a, gid_a),            /* 0 */
@@ -146,7 +93,7 @@ test_kinds_and_uptodate(void)
 	case_begin(&c, "kinds", true);
 	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x1a, XF_HELLO_F_OWNER, "", 0) == 0);
 	pe.flist_flags = XF_FLIST_F_OWNER;
-	run_list(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
+	xf_acase_run(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
 	for (unsigned int i = 0; i < XF_ARRAY_SIZE(e); i++) {
 		CU_ASSERT_EQUAL(pe.st[i], XF_ST_OK);
 		sb = at(&c, e[i].path);
@@ -157,8 +104,8 @@ test_kinds_and_uptodate(void)
 			CU_ASSERT_EQUAL(sb.st_mode & 07777, e[i].mode);
 		}
 	}
-	CU_ASSERT_EQUAL(times(&c).owners_set, 6); /* all but "n" */
-	CU_ASSERT_EQUAL(times(&c).owners_failed, 0);
+	CU_ASSERT_EQUAL(xf_acase_times(&c).owners_set, 6); /* all but "n" */
+	CU_ASSERT_EQUAL(xf_acase_times(&c).owners_failed, 0);
 	CU_ASSERT(xh_peer_end(&pe, 20000));
 
 	/* Owners changed on the receiver, nothing else: up to date, owners set back. */
@@ -171,7 +118,7 @@ test_kinds_and_uptodate(void)
 	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x1b,
 	                                   XF_HELLO_F_OWNER | XF_HELLO_F_ITEMIZE, "", 0) == 0);
 	pe.flist_flags = XF_FLIST_F_OWNER;
-	run_list(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
+	xf_acase_run(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
 	for (unsigned int i = 0; i < XF_ARRAY_SIZE(e); i++) {
 		CU_ASSERT_EQUAL(pe.dec[i], XF_DEC_UPTODATE);
 		CU_ASSERT_EQUAL(pe.st[i], XF_ST_OK);
@@ -189,14 +136,14 @@ test_kinds_and_uptodate(void)
 	CU_ASSERT_EQUAL(pe.items[3], 0);
 	/* The chown of "s" cleared its set-user-ID bit: the mode is set again. */
 	CU_ASSERT_EQUAL(at(&c, "s").st_mode & 07777, 04755);
-	case_end(&c, &pe);
+	xf_acase_end(&c, &pe);
 }
 
 /* A volume that does not keep owners sets none, whatever the list carries. */
 static void
 test_not_kept(void)
 {
-	struct ocase c;
+	struct xf_acase c;
 	struct xh_peer pe;
 	struct xf_flist_entry e[] = { owned(xh_reg("a", 5), uid_a, gid_a),
 		                      owned(xh_dir("d", 0755), uid_b, gid_b) };
@@ -205,13 +152,13 @@ test_not_kept(void)
 	case_begin(&c, "notkept", false);
 	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x2a, XF_HELLO_F_OWNER, "", 0) == 0);
 	pe.flist_flags = XF_FLIST_F_OWNER;
-	run_list(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
+	xf_acase_run(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
 	CU_ASSERT_EQUAL(pe.st[0], XF_ST_OK);
 	CU_ASSERT_EQUAL(pe.st[1], XF_ST_OK);
 	CU_ASSERT_EQUAL(at(&c, "a").st_uid, getuid());
 	CU_ASSERT_EQUAL(at(&c, "d").st_gid, getgid());
-	CU_ASSERT_EQUAL(times(&c).owners_set, 0);
-	case_end(&c, &pe);
+	CU_ASSERT_EQUAL(xf_acase_times(&c).owners_set, 0);
+	xf_acase_end(&c, &pe);
 }
 
 /*
@@ -222,7 +169,7 @@ test_not_kept(void)
 static void
 test_no_cap(void)
 {
-	struct ocase c;
+	struct xf_acase c;
 	struct xh_peer pe;
 	uint32_t other = getuid() + 4242u;
 	struct xf_flist_entry e[] = {
@@ -251,7 +198,7 @@ test_no_cap(void)
 	}
 	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x3a, XF_HELLO_F_OWNER, "", 0) == 0);
 	pe.flist_flags = XF_FLIST_F_OWNER;
-	run_list(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
+	xf_acase_run(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
 	if (getuid() == 0) {
 		CU_ASSERT_FATAL(chown_cap(true) == 0);
 	}
@@ -265,15 +212,15 @@ test_no_cap(void)
 	CU_ASSERT_EQUAL(at(&c, "old").st_size, 0);
 	CU_ASSERT_EQUAL(at(&c, "same").st_uid, getuid());
 	CU_ASSERT_EQUAL(at(&c, "mine").st_size, 5);
-	CU_ASSERT_EQUAL(times(&c).owners_failed, 3);
-	CU_ASSERT_EQUAL(times(&c).owners_set, 1);
-	case_end(&c, &pe);
+	CU_ASSERT_EQUAL(xf_acase_times(&c).owners_failed, 3);
+	CU_ASSERT_EQUAL(xf_acase_times(&c).owners_set, 1);
+	xf_acase_end(&c, &pe);
 }
 
 /* A session with HELLO flags hello sends an FLIST with flist_flags: aborted (PROTOCOL,
  * the aborts counted so far now aborts), nothing written. */
 static void
-mismatch(struct ocase *c, uint32_t id, uint32_t hello, uint16_t flist_flags, uint64_t aborts)
+mismatch(struct xf_acase *c, uint32_t id, uint32_t hello, uint16_t flist_flags, uint64_t aborts)
 {
 	struct xh_peer pe;
 	struct xf_flist_entry e = owned(xh_reg("a", 5), uid_a, gid_a);
@@ -294,12 +241,12 @@ mismatch(struct ocase *c, uint32_t id, uint32_t hello, uint16_t flist_flags, uin
 static void
 test_layout_mismatch(void)
 {
-	struct ocase c;
+	struct xf_acase c;
 
 	case_begin(&c, "mismatch", true);
 	mismatch(&c, 0x4a, 0, XF_FLIST_F_OWNER, 1);
 	mismatch(&c, 0x4b, XF_HELLO_F_OWNER, 0, 2);
-	case_end(&c, NULL);
+	xf_acase_end(&c, NULL);
 }
 
 static const struct xf_test tests[] = {
