@@ -333,7 +333,7 @@ commit_dir_made(struct xf_worker *w, const struct xf_work *it, const char *base,
 	if (owner_set(w, pfd, base, it->uid, it->gid) != XF_ST_OK) {
 		return XF_ST_ATTR;
 	}
-	if (xattr_apply_at(w, pfd, base, it->ptr, it->flags) != XF_ST_OK) {
+	if (xattr_apply_at(w, pfd, base, it->ptr, it->flags, true) != XF_ST_OK) {
 		return XF_ST_XATTR;
 	}
 	/* The exact mode regardless of umask; its mtime is set at the end of the session. */
@@ -362,7 +362,7 @@ dir_tmp(struct xf_worker *w, const struct xf_work *it, const char *tmp)
 		unlinkat(w->p->tmp_fd, tmp, AT_REMOVEDIR);
 		return XF_ST_ATTR;
 	}
-	if (xattr_apply_at(w, w->p->tmp_fd, tmp, it->ptr, it->flags) != XF_ST_OK) {
+	if (xattr_apply_at(w, w->p->tmp_fd, tmp, it->ptr, it->flags, true) != XF_ST_OK) {
 		unlinkat(w->p->tmp_fd, tmp, AT_REMOVEDIR);
 		return XF_ST_XATTR;
 	}

@@ -752,9 +752,10 @@ void do_file_end(struct xf_worker *w, const struct xf_work *it);
  * namespaces flags (XF_WORK_F_XATTRS, _ACLS) and the volume keep, read back and compared:
  * XF_ST_OK, or XF_ST_XATTR (logged, counted). */
 uint8_t xattr_apply(struct xf_worker *w, int fd, const char *name, uint32_t flags);
-/* The same on directory base beneath dirfd (never through a symlink). */
+/* The same on base beneath dirfd, never through a symlink: a directory (dir), or an
+ * up-to-date regular file, whose set is applied only if what it has differs. */
 uint8_t xattr_apply_at(struct xf_worker *w, int dirfd, const char *base, const char *name,
-                       uint32_t flags);
+                       uint32_t flags, bool dir);
 
 /* ---- xf_worker_commit.c ---- */
 void mark_dirty(struct xf_worker *w, int pfd);

@@ -332,7 +332,7 @@ stg_place(struct xf_worker *w)
 		if (st != XF_ST_OK) {
 			goto done;
 		}
-		st = xattr_apply_at(w, w->p->tmp_fd, d->tmp, it->ptr, it->flags);
+		st = xattr_apply_at(w, w->p->tmp_fd, d->tmp, it->ptr, it->flags, true);
 		if (st != XF_ST_OK) {
 			goto done;
 		}

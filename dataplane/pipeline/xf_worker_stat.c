@@ -405,6 +405,15 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 			}
 			chowned = true;
 		}
+		/* Same content, maybe other attributes: set in place when they differ (6.20);
+		 * refused if it cannot have them. */
+		if ((f->kind == XF_FILE_REG || f->kind == XF_FILE_DIR) && f->xflags != 0 &&
+		    xattr_apply_at(w, pfd, base, f->name, f->xflags, f->kind == XF_FILE_DIR) !=
+		            XF_ST_OK) {
+			close_dirfd(w, f);
+			stat_decide(w, f, fi, XF_DEC_REFUSED, XF_ST_XATTR);
+			return;
+		}
 		/*
 		 * Same content, other permissions (the quick check does not look at them), or
 		 * a set-id bit the chown just cleared: apply the mode, as rsync does. A short

@@ -197,20 +197,49 @@ xattr_apply(struct xf_worker *w, int fd, const char *name, uint32_t flags)
 	return XF_ST_OK;
 }
 
-uint8_t
-xattr_apply_at(struct xf_worker *w, int dirfd, const char *base, const char *name, uint32_t flags)
+/* Does what fd holds in the managed namespaces differ from the set? (Also when it
+ * cannot be read: the apply then says why.) */
+static bool
+differs(struct xf_worker *w, int fd, const char *name, uint32_t flags)
 {
-	uint8_t st;
+	unsigned int ns = managed(w, flags);
+	uint8_t want[ENC_MAX], got[ENC_MAX];
+	const uint8_t *set;
+	uint16_t len;
+	char *list = malloc(LIST_MAX);
+	int nw, ng;
+
+	if (list == NULL) {
+		return true;
+	}
+	set = xf_fname_xattr(name, &len);
+	nw = expected(set, len, ns, want);
+	ng = read_back(fd, ns, got, list);
+	free(list);
+	return ng < 0 || nw != ng || (nw > 0 && memcmp(want, got, 8) != 0);
+}
+
+uint8_t
+xattr_apply_at(struct xf_worker *w, int dirfd, const char *base, const char *name, uint32_t flags,
+               bool dir)
+{
+	uint8_t st = XF_ST_OK;
 	int fd;
 
 	if (managed(w, flags) == 0) {
 		return XF_ST_OK;
 	}
-	fd = openat(dirfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: the statx said regular file; should it have become a FIFO, the open
+	 * does not wait for a writer. */
+	fd = openat(dirfd, base,
+	            O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (dir ? O_DIRECTORY : O_NONBLOCK));
 	if (fd < 0) {
 		return failed(w, "opening", base, errno);
 	}
-	st = xattr_apply(w, fd, name, flags);
+	/* An up-to-date file is written only when its attributes differ. */
+	if (dir || differs(w, fd, name, flags)) {
+		st = xattr_apply(w, fd, name, flags);
+	}
 	close(fd);
 	return st;
 }

@@ -6,6 +6,8 @@
 #   empty value, a binary one, several per entry), access ACLs and directory default
 #   ACLs arrive with them: `rsync -a -n -i --checksum -X -A` prints nothing, and B counts
 #   one verified set per file and directory;
+# - attributes changed on the source only: the files are not sent again, and get their
+#   new sets in place (rsync -X -A prints nothing again);
 # - without -X and -A nothing is set (rsync -X -A sees the difference), and a new
 #   directory under one with a default ACL has the ACL removed with -A when its source
 #   has none;
@@ -63,6 +65,17 @@ same "$PAIR_VOL_B/x"
 [ "$(vol_b xattrs_set)" = 9 ] || pair_fail "B set $(vol_b xattrs_set) attribute sets, expected 9"
 [ "$(vol_b xattrs_failed)" = 0 ] || pair_fail "B failed $(vol_b xattrs_failed) attribute sets"
 
+# Attributes changed on the source only (data and mtimes as they were): the files are up
+# to date, not sent again, and get their new sets in place.
+setfattr -n user.one -v 2 "$s/a"
+setfattr -x user.z "$s/b"
+setfacl -m u:nobody:r "$s/b"
+setfattr -n user.dir -v changed "$s/d"
+pair_push "$s" x -X -A >/dev/null || pair_fail "second push -X -A: exit $?"
+pair_expect_field files_failed 0
+pair_expect_field files_sent 0
+same "$PAIR_VOL_B/x"
+
 # Without -X -A: the data arrives, the attributes do not (rsync sees them missing).
 pair_push "$s" n >/dev/null || pair_fail "push: exit $?"
 pair_expect_field xattrs false
@@ -73,7 +86,7 @@ out=$(rsync -a -n -i --checksum -X -A -- "$s/" "$PAIR_VOL_B/n/" 2>&1) || true
 
 # -X alone: user.* but no ACL; -A alone: ACLs but no user.*.
 pair_push "$s" xo -X >/dev/null || pair_fail "push -X: exit $?"
-[ "$(getfattr --only-values -n user.one "$PAIR_VOL_B/xo/a")" = 1 ] || pair_fail "-X: user.one"
+[ "$(getfattr --only-values -n user.one "$PAIR_VOL_B/xo/a")" = 2 ] || pair_fail "-X: user.one"
 [ -z "$(getfacl -s -p "$PAIR_VOL_B/xo/b")" ] || pair_fail "-X alone set an ACL"
 pair_push "$s" ao -A >/dev/null || pair_fail "push -A: exit $?"
 [ -n "$(getfacl -s -p "$PAIR_VOL_B/ao/b")" ] || pair_fail "-A: no ACL on b"

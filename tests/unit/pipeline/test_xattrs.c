@@ -3,7 +3,8 @@
  * Extended attributes and ACLs (XF_HELLO_F_XATTRS, XF_HELLO_F_ACLS, XF_HDR_F_XATTR,
  * docs/PROTOCOL.md 6.20) against the real pipeline (xf_hostile.h): a regular file and a
  * directory get their sets (user.*, an access and a default ACL), read back equal and
- * counted; security.* and trusted.* only where the volume keeps them
+ * counted, and given again in place to an up-to-date file whose set changed; security.*
+ * and trusted.* only where the volume keeps them
  * (xf_pipeline_conf.xattr_ns, volumes[].xattr_namespaces), the others left out and
  * counted; sets over each bound, with a wrong CRC-64 or in a namespace the session did
  * not ask for are refused XF_ST_XATTR, counted by reason, and nothing appears; FLIST
@@ -111,6 +112,26 @@ kinds(const char *tag, unsigned int ns)
 	CU_ASSERT_EQUAL(xf_acase_times(&c).xattrs_set, 3);
 	CU_ASSERT_EQUAL(xf_acase_times(&c).xattrs_failed, 0);
 	CU_ASSERT_EQUAL(xf_acase_times(&c).xattrs_skipped, (sec ? 0u : 1u) + (tru ? 0u : 1u));
+	CU_ASSERT(xh_peer_end(&pe, 20000));
+
+	/* Only a's user.k changed: every entry up to date, a's new set given in place. */
+	{
+		static uint8_t sa2[256];
+		static const char *const va2[] = { "sec", acl_user, "tru", "w", "" };
+
+		e[0] = with_set(xh_reg("a", 5), sa2, sizeof(sa2), na, va2, la, 5);
+		e[0].mode = 0640;
+	}
+	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x1b,
+	                                   XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS, "", 0) == 0);
+	pe.flist_hdr = XF_HDR_F_XATTR;
+	xf_acase_run(&c, &pe, e, 3, reg, 2);
+	for (unsigned int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(pe.dec[i], XF_DEC_UPTODATE);
+		CU_ASSERT_EQUAL(pe.st[i], XF_ST_OK);
+	}
+	CU_ASSERT_EQUAL(get(&c, "a", "user.k", v, sizeof(v)), 1);
+	CU_ASSERT_EQUAL(v[0], 'w');
 	xf_acase_end(&c, &pe);
 }
 

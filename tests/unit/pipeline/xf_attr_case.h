@@ -55,8 +55,8 @@ xf_acase_times(struct xf_acase *c)
 /* The list, then five bytes for each regular file in reg[] once it is decided WHOLE,
  * and the session run to its end. */
 static inline void
-xf_acase_run(struct xf_acase *c, struct xh_peer *pe, const struct xf_flist_entry *e,
-             unsigned int n, const uint32_t *reg, unsigned int nreg)
+xf_acase_run(struct xf_acase *c, struct xh_peer *pe, const struct xf_flist_entry *e, unsigned int n,
+             const uint32_t *reg, unsigned int nreg)
 {
 	CU_ASSERT_EQUAL_FATAL(xh_flist(pe, 0, e, n, true), 0);
 	for (unsigned int i = 0; i < nreg; i++) {
