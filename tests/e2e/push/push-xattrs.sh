@@ -15,7 +15,8 @@
 #   XF_XATTR_SET_MAX (2048), fail their files with status XATTR, counted by reason on B
 #   (pipeline_xattr_value, pipeline_xattr_total): the files never appear, the others
 #   arrive;
-# - -X alone does not carry ACLs, -A alone no user.* attribute.
+# - -X alone does not carry ACLs, -A alone no user.* attribute;
+# - pull -X -A brings them the other way.
 # Needs setfattr/getfattr (attr) and setfacl (acl), and a file system with user.*
 # attributes and POSIX ACLs for the test directory (tmpfs since Linux 6.6, ext4, XFS).
 #
@@ -54,7 +55,8 @@ same() {
 }
 vol_b() { pair_json b "j[\"volumes\"][0][\"$1\"]" stats || pair_fail "cannot read B's stats"; }
 
-pair_start
+# B lets A pull (the pull case below).
+PAIR_SET_B="peers[0].allow_pull=true" pair_start
 pair_push "$s" x -X -A >/dev/null || pair_fail "push -X -A: exit $?"
 pair_expect_field files_failed 0
 pair_expect_field xattrs true
@@ -92,6 +94,13 @@ pair_push "$s" ao -A >/dev/null || pair_fail "push -A: exit $?"
 [ -n "$(getfacl -s -p "$PAIR_VOL_B/ao/b")" ] || pair_fail "-A: no ACL on b"
 [ -z "$(getfattr -d --absolute-names "$PAIR_VOL_B/ao/a" 2>/dev/null)" ] ||
 	pair_fail "-A alone set a user.* attribute"
+
+# pull -X -A: A asks B to push the tree to it, with its attributes and ACLs.
+rc=0
+PAIR_CTL_TIMEOUT=$PAIR_PUSH_TIMEOUT pair_ctl a pull "b:$s" px --wait -X -A >"$PAIR_DIR/pull.out" 2>&1 ||
+	rc=$?
+[ "$rc" -eq 0 ] || pair_fail "pull -X -A: exit $rc: $(cat "$PAIR_DIR/pull.out")"
+same "$PAIR_VOL_A/px"
 
 # Over the limits: each file fails with XATTR and never appears, counted by its reason
 # (a value over 1024 bytes; a set over 2048), and the other files arrive.
