@@ -94,16 +94,20 @@ xf_ftable_settled(struct xf_ftable *ft, uint32_t idx, bool keep)
 	struct xf_fentry *fe = xf_ftable_get(ft, idx);
 
 	if (fe != NULL && fe->name != NULL) {
-		size_t n = name_size(fe);
-		char *k = keep && ft->kept + n + XATTR_LEN <= XF_FTABLE_KEEP_MAX
-		                  ? arena_alloc(ft, &ft->keep, n + XATTR_LEN, idx)
-		                  : NULL;
+		uint16_t xl;
+		size_t n;
+		char *k;
+
+		/* The name and the attribute set: an FLIST entry sent again after its
+		 * directory settled compares equal to it (same_entry()). */
+		xf_fentry_xattr(fe, &xl);
+		n = name_size(fe) + XATTR_LEN + xl;
+		k = keep && ft->kept + n <= XF_FTABLE_KEEP_MAX ? arena_alloc(ft, &ft->keep, n, idx)
+		                                               : NULL;
 
 		if (k != NULL) {
-			/* The name only: a kept directory's attributes were set at its commit. */
 			memcpy(k, fe->name, n);
-			memset(k + n, 0, XATTR_LEN);
-			ft->kept += n + XATTR_LEN;
+			ft->kept += n;
 		}
 		fe->name = k;
 	}
@@ -171,7 +175,7 @@ same_entry(const struct xf_fentry *fe, const struct xf_flist_entry *e)
 	}
 	{
 		uint16_t xl;
-		const uint8_t *x = xf_fname_xattr(fe->name, &xl);
+		const uint8_t *x = xf_fentry_xattr(fe, &xl);
 
 		return xl == e->xattr_len && (xl == 0 || memcmp(x, e->xattr, xl) == 0);
 	}

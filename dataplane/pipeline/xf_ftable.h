@@ -143,7 +143,9 @@ xf_fentry_target(const struct xf_fentry *fe)
 /**
  * The attribute set stored after an entry's name (name: struct xf_fentry.name, or the
  * name a work item carries), and its length in *len (0: none). The set was checked by
- * the session (xf_xattr_check()); a kept directory's name has none.
+ * the session (xf_xattr_check()); a kept directory's name keeps it. Found by the NULs:
+ * only for an entry whose path passed xf_path_validate() (no NUL in it) and that has no
+ * target (a regular file or a directory), as every work item that sets one is.
  */
 static inline const uint8_t *
 xf_fname_xattr(const char *name, uint16_t *len)
@@ -151,6 +153,17 @@ xf_fname_xattr(const char *name, uint16_t *len)
 	const char *base = name + strlen(name) + 1;
 	const char *target = base + strlen(base) + 1;
 	const uint8_t *x = (const uint8_t *)target + strlen(target) + 1;
+
+	memcpy(len, x, sizeof(*len));
+	return x + sizeof(*len);
+}
+
+/** The attribute set of a table entry by its lengths (any entry, its path checked or
+ *  not), and its length in *len. */
+static inline const uint8_t *
+xf_fentry_xattr(const struct xf_fentry *fe, uint16_t *len)
+{
+	const uint8_t *x = (const uint8_t *)xf_fentry_target(fe) + fe->target_len + 1;
 
 	memcpy(len, x, sizeof(*len));
 	return x + sizeof(*len);
