@@ -48,6 +48,9 @@ packages=(
 	tshark
 	# man pages: groff formats them (unit test man-pages), man shows them
 	groff-base man-db
+	# extended attributes and POSIX ACLs of the e2e trees (setfattr, getfattr: attr;
+	# setfacl, getfacl: acl); xferd itself needs neither (docs/DEPENDENCIES.md)
+	attr acl
 	# ext4 volumes for the tests of the file system that cannot clone (mkfs.ext4);
 	# e2fsprogs is not Essential, so a minimal root lacks it
 	e2fsprogs

@@ -43,7 +43,7 @@ local abort_codes = {
 local file_status = {
 	[0] = "OK", [1] = "BAD_PATH", [2] = "ESCAPE", [3] = "IO", [4] = "NOSPACE",
 	[5] = "CHECKSUM", [6] = "SIZE", [7] = "CONFLICT", [8] = "LINK",
-	[9] = "ATTR",
+	[9] = "ATTR", [11] = "XATTR",
 }
 local kinds = { [1] = "regular", [2] = "directory", [3] = "symlink", [4] = "hard link" }
 local decisions = { [1] = "UPTODATE", [2] = "WHOLE", [3] = "DELTA", [4] = "REFUSED" }
@@ -66,8 +66,9 @@ F["flags.acknow"] = ProtoField.bool("xferd.flags.acknow", "ACKNOW", 16, nil, 0x0
 F["flags.key_phase"] = ProtoField.bool("xferd.flags.key_phase", "KEY_PHASE", 16, nil, 0x0008)
 F["flags.key_epoch"] = ProtoField.bool("xferd.flags.key_epoch", "KEY_EPOCH", 16, nil, 0x0010)
 F["flags.redo"] = ProtoField.bool("xferd.flags.redo", "REDO (a file sent again whole)", 16, nil, 0x0020)
+F["flags.xattr"] = ProtoField.bool("xferd.flags.xattr", "XATTR (FLIST entries end with their attribute sets)", 16, nil, 0x0040)
 F["flags.names"] = ProtoField.bool("xferd.flags.names", "NAMES (FLIST: a name table follows the entries)", 16, nil, 0x0080)
-uint("flags.reserved", "Reserved flag bits", ProtoField.uint16, base.HEX, nil, 0xff40)
+uint("flags.reserved", "Reserved flag bits", ProtoField.uint16, base.HEX, nil, 0xff00)
 uint("len", "Payload length", ProtoField.uint16, base.DEC)
 uint("session", "Session", ProtoField.uint32, base.HEX)
 uint("reserved", "Reserved", ProtoField.uint32, base.HEX)
@@ -94,13 +95,15 @@ F["hello.flags.itemize"] = ProtoField.bool("xferd.hello.flags.itemize", "ITEMIZE
 F["hello.flags.hardlinks"] = ProtoField.bool("xferd.hello.flags.hardlinks", "HARDLINKS", 32, nil, 0x80)
 F["hello.flags.compress"] = ProtoField.bool("xferd.hello.flags.compress", "COMPRESS", 32, nil, 0x100)
 F["hello.flags.owner"] = ProtoField.bool("xferd.hello.flags.owner", "OWNER", 32, nil, 0x200)
+F["hello.flags.xattrs"] = ProtoField.bool("xferd.hello.flags.xattrs", "XATTRS", 32, nil, 0x400)
+F["hello.flags.acls"] = ProtoField.bool("xferd.hello.flags.acls", "ACLS", 32, nil, 0x800)
 F["hello.flags.pull"] = ProtoField.bool("xferd.hello.flags.pull", "PULL", 32, nil, 0x1000)
 F["hello.flags.owner_names"] = ProtoField.bool("xferd.hello.flags.owner_names", "OWNER_NAMES (owners mapped by name)", 32, nil, 0x2000)
 F["hello.flags.sealed_dest"] = ProtoField.bool("xferd.hello.flags.sealed_dest", "SEALED_DEST (the destination field is in message 1, encrypted)", 32, nil, 0x4000)
 F["hello.flags.redo"] = ProtoField.bool("xferd.hello.flags.redo", "REDO", 32, nil, 0x8000)
 F["hello.flags.filters"] = ProtoField.bool("xferd.hello.flags.filters", "FILTERS", 32, nil, 0x10000)
 F["hello.cookie"] = ProtoField.bytes("xferd.hello.cookie", "Cookie reply (nonce and sealed cookie)")
-uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffe0c00)
+uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffe0000)
 uint("hello.nonce", "Nonce", ProtoField.uint64, base.HEX)
 uint("hello.dest_len", "Destination length", ProtoField.uint16, base.DEC)
 uint("hello.auth_len", "Handshake length", ProtoField.uint16, base.DEC)
@@ -146,6 +149,8 @@ uint("entry.uid", "Owner (uid; 4294967295: not sent)", ProtoField.uint32, base.D
 uint("entry.gid", "Group (gid; 4294967295: not sent)", ProtoField.uint32, base.DEC)
 F["entry.path"] = ProtoField.string("xferd.entry.path", "Path")
 F["entry.target"] = ProtoField.string("xferd.entry.target", "Target")
+uint("entry.xattr_len", "Attribute set length (6.20)", ProtoField.uint16, base.DEC)
+F["entry.xattr"] = ProtoField.bytes("xferd.entry.xattr", "Attribute set (CRC-64, count, records)")
 -- DECISION (3.3).
 uint("decision.count", "Count", ProtoField.uint16, base.DEC)
 uint("decision.reserved", "Reserved", ProtoField.uint16, base.HEX)
@@ -371,6 +376,8 @@ body[1] = function(c, ack)
 		ft:add(F["hello.flags.hardlinks"], fr)
 		ft:add(F["hello.flags.compress"], fr)
 		ft:add(F["hello.flags.owner"], fr)
+		ft:add(F["hello.flags.xattrs"], fr)
+		ft:add(F["hello.flags.acls"], fr)
 		ft:add(F["hello.flags.pull"], fr)
 		ft:add(F["hello.flags.owner_names"], fr)
 		ft:add(F["hello.flags.sealed_dest"], fr)
@@ -456,7 +463,7 @@ body[1] = function(c, ack)
 		if bit.band(flags, 0x4) == 0 then
 			reserved0(c, window, "window without DELETE")
 		end
-		reserved0(c, bit.band(flags, 0xfffe0c10), "flag bits 4, 10, 11 and 17..31")
+		reserved0(c, bit.band(flags, 0xfffe0010), "flag bits 4 and 17..31")
 		if bit.band(flags, 0x2000) ~= 0 and bit.band(flags, 0x200) == 0 then
 			c:fail("field", "OWNER_NAMES without OWNER")
 		end
@@ -551,6 +558,9 @@ body[3] = function(c)
 	reserved0(c, bit.band(flags, 0xfffc), "FLIST flag bits 2..15")
 	local owner = bit.band(flags, 2) ~= 0
 	local fixed = owner and 32 or 24
+	-- XF_HDR_F_XATTR in the frame header (at offset 4 of the frame): each entry ends with
+	-- a 16-bit length and its attribute set (6.20).
+	local xattr = bit.band(c.tvb:range(c.base - 20, 2):uint(), 0x40) ~= 0
 	if count > 256 or (count == 0 and bit.band(flags, 1) == 0) then
 		c:fail("count", "FLIST count " .. count)
 	end
@@ -566,6 +576,17 @@ body[3] = function(c)
 		local n = fixed + plen + tlen
 		if not c:need(n, "path or target of entry " .. i) then
 			return
+		end
+		local xlen = 0
+		if xattr then
+			if not c:need(n + 2, "attribute set length of entry " .. i) then
+				return
+			end
+			xlen = c.tvb:range(c.off + n, 2):uint()
+			n = n + 2 + xlen
+			if not c:need(n, "attribute set of entry " .. i) then
+				return
+			end
 		end
 		local t = c:subtree(string.format("Entry %u: %s", first + i,
 			c.tvb:range(c.off + fixed, plen):string()), n)
@@ -586,6 +607,12 @@ body[3] = function(c)
 		c:take("entry.path", plen, t, "str")
 		if tlen > 0 then
 			c:take("entry.target", tlen, t, "str")
+		end
+		if xattr then
+			c:take("entry.xattr_len", 2, t)
+			if xlen > 0 then
+				c:take("entry.xattr", xlen, t, "bytes")
+			end
 		end
 		reserved0(c, res, "entry byte 1")
 		if kind < 1 or kind > 4 then
@@ -902,7 +929,7 @@ function xf.dissector(tvb, pinfo, tree)
 	root:add(F["version"], tvb(2, 1))
 	root:add(F["type"], tvb(3, 1))
 	local ft = root:add(F["flags"], tvb(4, 2))
-	for _, k in ipairs({ "noack", "reply", "acknow", "key_phase", "key_epoch", "redo", "names", "reserved" }) do
+	for _, k in ipairs({ "noack", "reply", "acknow", "key_phase", "key_epoch", "redo", "xattr", "names", "reserved" }) do
 		ft:add(F["flags." .. k], tvb(4, 2))
 	end
 	root:add(F["len"], tvb(6, 2))
@@ -933,11 +960,11 @@ function xf.dissector(tvb, pinfo, tree)
 			dlen - HDR_LEN))
 		return dlen
 	end
-	if tvb(12, 4):uint() ~= 0 or bit.band(flags, 0xff40) ~= 0 then
-		bad("reserved: header reserved word or flag bits 6, 8..15")
+	if tvb(12, 4):uint() ~= 0 or bit.band(flags, 0xff00) ~= 0 then
+		bad("reserved: header reserved word or flag bits 8..15")
 	end
-	if bit.band(flags, 0x80) ~= 0 and typ ~= 3 then
-		bad("reserved: header flag NAMES on another frame than FLIST")
+	if bit.band(flags, 0xc0) ~= 0 and typ ~= 3 then
+		bad("reserved: header flag XATTR or NAMES on another frame than FLIST")
 	end
 	if session == 0 then
 		bad("field: session 0")

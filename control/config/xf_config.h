@@ -77,6 +77,12 @@ enum xf_config_fsync {
 };
 
 /** How a volume checks a received file (volumes[].verify). */
+/** Attribute namespaces a volume keeps beyond user.* (volumes[].xattr_namespaces). */
+enum xf_config_xattr_ns {
+	XF_CONFIG_XATTR_SECURITY = 1, /**< security.*: SELinux labels, file capabilities */
+	XF_CONFIG_XATTR_TRUSTED = 2,  /**< trusted.*: needs CAP_SYS_ADMIN to set */
+};
+
 enum xf_config_verify {
 	XF_CONFIG_VERIFY_FAST = 0, /**< CRC-64 from what was written: a read-back only where
 	                                data landed out of order or a basis changed. */
@@ -142,6 +148,8 @@ struct xf_config_volume {
 	enum xf_config_apply delta_apply; /**< How COPY ops reach the temp file. */
 	uint32_t sig_cache_mb;            /**< Signature cache of the volume, MiB; 0 = off. */
 	bool keep_owner;                  /**< Keeps the owners and groups a push sends. */
+	unsigned int n_xattr_namespaces;  /**< Entries used in xattr_namespaces[]. */
+	int xattr_namespaces[2];          /**< enum xf_config_xattr_ns: kept beyond user.*. */
 	uint32_t partial_max_files;       /**< Partial files kept, at most; 0 = none. */
 	uint32_t partial_max_mb;          /**< Space the partial files take, at most, MiB. */
 	unsigned int n_workers;           /**< Entries used in workers[]; 0 = every worker. */

@@ -377,9 +377,10 @@ doc_type(const struct field *f)
 	case T_MAP:
 		return "mapping";
 	case T_LIST:
-		return f->sub->type == T_MAP
-		               ? "list of mappings"
-		               : (f->sub->type == T_STR ? "list of strings" : "list of integers");
+		return f->sub->type == T_MAP    ? "list of mappings"
+		       : f->sub->type == T_STR  ? "list of strings"
+		       : f->sub->type == T_ENUM ? "list of words"
+		                                : "list of integers";
 	}
 	return "?";
 }

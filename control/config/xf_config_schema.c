@@ -110,6 +110,12 @@ static const struct enumval fsync_modes[] = {
 	}
 
 /* Element descriptions of lists: key NULL, offset 0 within the element. */
+static const struct enumval xattr_ns_names[] = {
+	{ "security", XF_CONFIG_XATTR_SECURITY },
+	{ "trusted", XF_CONFIG_XATTR_TRUSTED },
+	{ NULL, 0 },
+};
+static const struct field el_xattr_ns = { .type = T_ENUM, .enums = xattr_ns_names };
 static const struct field el_lcore = { .type = T_INT, .min = 0, .max = XF_CONFIG_MAX_LCORE };
 static const struct field el_cpu = { .type = T_INT, .min = 0, .max = XF_CONFIG_MAX_CPUS - 1 };
 static const struct field el_abspath = { .type = T_STR,
@@ -234,6 +240,12 @@ static const struct field volume_fields[] = {
 	     "Keep the owners and groups a push sends (xferctl push -o, -g: numeric uid and "
 	     "gid; needs CAP_CHOWN: an entry that cannot have them fails with status ATTR); "
 	     "false = a push that asks for them is refused"),
+	/* restart: the pipeline takes it when it is made */
+	LIST("xattr_namespaces", struct xf_config_volume, xattr_namespaces, n_xattr_namespaces, 0,
+	     &el_xattr_ns, 0, "[]",
+	     "Extended attribute namespaces kept beyond user.* (always kept) when a push sends "
+	     "attributes (xferctl push -X): security, trusted (setting trusted.* needs "
+	     "CAP_SYS_ADMIN); attributes of the others are left out, counted in xattrs_skipped"),
 	/* restart: the pipeline scans and bounds the partial files when it is made */
 	INT("partial_max_files", struct xf_config_volume, partial_max_files, 0, 4096, 0, "16",
 	    "Partial files kept for a resumed push, at most: the temp file of a file of 1 MiB "

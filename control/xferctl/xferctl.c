@@ -65,7 +65,7 @@ usage(FILE *out)
 	        "  sessions                       transfer sessions, both directions\n"
 	        "  jobs                           push jobs started on this appliance\n"
 	        "  push SRC_DIR PEER:DEST_DIR [--wait] [-n] [-i] [-H] [-o] [-g] [--owner-names]\n"
-	        "       [--checksum] [--compress|--no-compress] [--lanes N]\n"
+	        "       [-X] [-A] [--checksum] [--compress|--no-compress] [--lanes N]\n"
 	        "       [--delete [--max-delete N]]\n"
 	        "       [FILTERS]                 push a tree to a peer named in the config,\n"
 	        "                                 into its first volume; PEER::VOLUME/DEST_DIR\n"
@@ -81,6 +81,10 @@ usage(FILE *out)
 	        "      --owner-names         with -o, -g: by name instead (the peer sets the\n"
 	        "                            ids the names have there, the number where it\n"
 	        "                            has no such name)\n"
+	        "      -X, --xattrs          set each file's and directory's user.* extended\n"
+	        "                            attributes on the peer (and security.*, trusted.*\n"
+	        "                            where its volume's xattr_namespaces keeps them)\n"
+	        "      -A, --acls            set their access and default ACLs on the peer\n"
 	        "      --compress            compress literal data per frame where it saves\n"
 	        "                            1/16 or more (incompressible data goes as is)\n"
 	        "      --no-compress         do not, whatever transfer.compress says\n"
@@ -95,9 +99,10 @@ usage(FILE *out)
 	        "      --exclude-from FILE   one --exclude pattern a line ('-': stdin);\n"
 	        "                            '#' or ';' starts a comment line\n"
 	        "      --include-from FILE   one --include pattern a line\n");
-	/* Two strings: C99 promises 4095 bytes in one. */
+	/* Two strings: one would be longer than C's 4,095-byte guarantee. */
 	fprintf(out,
-	        "  pull PEER:SRC_DIR DEST_DIR [--wait] [-n] [-H] [--checksum] [--compress|--no-compress]\n"
+	        "  pull PEER:SRC_DIR DEST_DIR [--wait] [-n] [-H] [-X] [-A] [--checksum]\n"
+	        "       [--compress|--no-compress]\n"
 	        "       [--delete [--max-delete N]] [FILTERS]\n"
 	        "                                 ask the peer to push its SRC_DIR (absolute,\n"
 	        "                                 beneath its control.push_roots; it must allow\n"

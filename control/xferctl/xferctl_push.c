@@ -219,7 +219,7 @@ filter_opt(struct xf_filter *f, int c, const char *arg)
 		enum xf_filter_form form;
 		bool file;
 	} forms[] = {
-		{ 'X', "--exclude", XF_FILTER_FORM_EXCLUDE, false },
+		{ 'E', "--exclude", XF_FILTER_FORM_EXCLUDE, false },
 		{ 'I', "--include", XF_FILTER_FORM_INCLUDE, false },
 		{ 'F', "--filter", XF_FILTER_FORM_RULE, false },
 		{ 'x', "--exclude-from", XF_FILTER_FORM_EXCLUDE, true },
@@ -257,7 +257,7 @@ filter_json(const struct xf_filter *f)
 
 /* The options push and pull share (rsync's), as parsed from the command line. */
 struct push_opts {
-	bool wait, checksum, del, dry, itemize, links, owner, group, owner_names;
+	bool wait, checksum, del, dry, itemize, links, owner, group, owner_names, xattrs, acls;
 	long long max_delete; /* -1: none */
 	long long lanes;      /* 0: transfer.lanes decides */
 	int compress;         /* -1: transfer.compress decides */
@@ -275,7 +275,7 @@ push_opts_parse(const char *cmd, int argc, char **argv, struct push_opts *po)
 	static const struct option longopts[] = {
 		{ "wait", no_argument, NULL, 'w' },
 		{ "checksum", no_argument, NULL, 'c' },
-		{ "exclude", required_argument, NULL, 'X' },
+		{ "exclude", required_argument, NULL, 'E' },
 		{ "include", required_argument, NULL, 'I' },
 		{ "filter", required_argument, NULL, 'F' },
 		{ "exclude-from", required_argument, NULL, 'x' },
@@ -290,6 +290,8 @@ push_opts_parse(const char *cmd, int argc, char **argv, struct push_opts *po)
 		{ "owner", no_argument, NULL, 'o' },
 		{ "group", no_argument, NULL, 'g' },
 		{ "owner-names", no_argument, NULL, 'N' },
+		{ "xattrs", no_argument, NULL, 'X' },
+		{ "acls", no_argument, NULL, 'A' },
 		{ "lanes", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -302,7 +304,7 @@ push_opts_parse(const char *cmd, int argc, char **argv, struct push_opts *po)
 		return EXIT_FAILED;
 	}
 	optind = 0; /* glibc: rescan a new argv from scratch */
-	while (rc == 0 && (c = getopt_long(argc, argv, "wcniHog", longopts, NULL)) != -1) {
+	while (rc == 0 && (c = getopt_long(argc, argv, "wcniHogXA", longopts, NULL)) != -1) {
 		if (c == 'w') {
 			po->wait = true;
 		} else if (c == 'o') {
@@ -311,6 +313,10 @@ push_opts_parse(const char *cmd, int argc, char **argv, struct push_opts *po)
 			po->group = true;
 		} else if (c == 'N') {
 			po->owner_names = true;
+		} else if (c == 'X') {
+			po->xattrs = true;
+		} else if (c == 'A') {
+			po->acls = true;
 		} else if (c == 'L') {
 			errno = 0;
 			po->lanes = strtoll(optarg, &end, 10);
@@ -386,6 +392,12 @@ push_opts_json(struct push_opts *po, json_t *args)
 	}
 	if (args != NULL && po->owner_names) {
 		json_object_set_new(args, "owner_names", json_true());
+	}
+	if (args != NULL && po->xattrs) {
+		json_object_set_new(args, "xattrs", json_true());
+	}
+	if (args != NULL && po->acls) {
+		json_object_set_new(args, "acls", json_true());
 	}
 	if (args != NULL && po->lanes > 0) {
 		json_object_set_new(args, "lanes", json_integer(po->lanes));
@@ -492,7 +504,7 @@ cmd_push(const struct opts *o, int argc, char **argv)
 		fprintf(stderr,
 		        "xferctl: push SRC_DIR PEER:DEST_DIR|PEER::VOLUME[/DEST_DIR] [--wait] "
 		        "[-n|--dry-run] [-i|--itemize-changes] [-H|--hard-links] "
-		        "[-o|--owner] [-g|--group] [--owner-names] [--checksum] "
+		        "[-o|--owner] [-g|--group] [--owner-names] [-X|--xattrs] [-A|--acls] [--checksum] "
 		        "[--compress|--no-compress] "
 		        "[--lanes N] [--delete] [--max-delete N] "
 		        "[--exclude PAT] "
@@ -622,7 +634,8 @@ cmd_pull(const struct opts *o, int argc, char **argv)
 		                  "supported (the pull "
 		                  "request does not carry them)\n"
 		                : "xferctl: pull PEER:SRC_DIR DEST_DIR|::VOLUME[/DEST_DIR] "
-		                  "[--wait] [-n|--dry-run] [-H|--hard-links] [--checksum] "
+		                  "[--wait] [-n|--dry-run] [-H|--hard-links] [-X|--xattrs] "
+		                  "[-A|--acls] [--checksum] "
 		                  "[--compress|--no-compress] [--delete] [--max-delete N] "
 		                  "[--exclude PAT] [--include PAT] [--filter RULE] "
 		                  "[--exclude-from FILE] [--include-from FILE]\n");

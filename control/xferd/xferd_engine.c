@@ -201,6 +201,8 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 		json_object_set_new(o, "owner", json_boolean(j->owner));
 		json_object_set_new(o, "group", json_boolean(j->group));
 		json_object_set_new(o, "owner_names", json_boolean(j->owner_names));
+		json_object_set_new(o, "xattrs", json_boolean(j->xattrs));
+		json_object_set_new(o, "acls", json_boolean(j->acls));
 		json_object_set_new(o, "files_hardlinked",
 		                    json_integer((json_int_t)j->files_hardlinked));
 		/* --compress: what the reader tried and what it saved (docs/PROTOCOL.md 6.16). */
@@ -387,8 +389,9 @@ xferd_push_delete(json_t *args, struct xf_engine_push_req *req, struct xf_ctl_re
 	return 0;
 }
 
-/* args.dry_run, args.itemize, args.hard_links, args.compress, args.owner, args.group and
- * args.owner_names (bools; compress absent: transfer.compress, reloadable). */
+/* args.dry_run, args.itemize, args.hard_links, args.compress, args.owner, args.group,
+ * args.owner_names, args.xattrs and args.acls (bools; compress absent: transfer.compress,
+ * reloadable). */
 int
 xferd_push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
                  struct xf_ctl_reply *reply)
@@ -400,6 +403,8 @@ xferd_push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req 
 	json_t *owner = json_object_get(args, "owner");
 	json_t *group = json_object_get(args, "group");
 	json_t *names = json_object_get(args, "owner_names");
+	json_t *xattrs = json_object_get(args, "xattrs");
+	json_t *acls = json_object_get(args, "acls");
 
 	if ((dry != NULL && !json_is_boolean(dry)) ||
 	    (itemize != NULL && !json_is_boolean(itemize)) ||
@@ -407,10 +412,13 @@ xferd_push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req 
 	    (compress != NULL && !json_is_boolean(compress)) ||
 	    (owner != NULL && !json_is_boolean(owner)) ||
 	    (group != NULL && !json_is_boolean(group)) ||
-	    (names != NULL && !json_is_boolean(names))) {
+	    (names != NULL && !json_is_boolean(names)) ||
+	    (xattrs != NULL && !json_is_boolean(xattrs)) ||
+	    (acls != NULL && !json_is_boolean(acls))) {
 		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
 		                   "args.dry_run, args.itemize, args.hard_links, args.compress, "
-		                   "args.owner, args.group, args.owner_names: expected bools");
+		                   "args.owner, args.group, args.owner_names, args.xattrs, "
+		                   "args.acls: expected bools");
 		return -EINVAL;
 	}
 	if (json_is_true(names) && !json_is_true(owner) && !json_is_true(group)) {
@@ -422,6 +430,8 @@ xferd_push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req 
 	req->owner_names = json_is_true(names);
 	req->owner = json_is_true(owner);
 	req->group = json_is_true(group);
+	req->xattrs = json_is_true(xattrs);
+	req->acls = json_is_true(acls);
 	req->dry_run = json_is_true(dry);
 	req->itemize = json_is_true(itemize);
 	req->hard_links = json_is_true(links);
@@ -693,6 +703,15 @@ volumes_json(struct xferd *d)
 		        "trees_replaced", (json_int_t)vi.trees_replaced, "owners_set",
 		        (json_int_t)vi.owners_set, "owners_failed", (json_int_t)vi.owners_failed,
 		        "owners_unmapped", (json_int_t)vi.owners_unmapped);
+		if (vo != NULL) {
+			/* Attribute sets (docs/PROTOCOL.md 6.20). */
+			json_object_set_new(vo, "xattrs_set",
+			                    json_integer((json_int_t)vi.xattrs_set));
+			json_object_set_new(vo, "xattrs_failed",
+			                    json_integer((json_int_t)vi.xattrs_failed));
+			json_object_set_new(vo, "xattrs_skipped",
+			                    json_integer((json_int_t)vi.xattrs_skipped));
+		}
 		/* Its receive pipeline's counters, flat, so /metrics maps them as the rest. */
 		for (size_t i = 0; vo != NULL && i < XF_PIPELINE_RX_STATS_N; i++) {
 			char key[64];

@@ -23,6 +23,7 @@
 #include "xf_keyfile.h"
 #include "xferd.h"
 #include "xferd_roots.h"
+#include "xf_xattr.h"
 
 _Static_assert((int)XF_CONFIG_CC_NONE == (int)XF_CC_FIXED &&
                        (int)XF_CONFIG_CC_BBR == (int)XF_CC_BBR &&
@@ -240,6 +241,12 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 		ev->no_clone = cv->delta_apply == XF_CONFIG_APPLY_READ_WRITE;
 		ev->sig_cache_mb = cv->sig_cache_mb;
 		ev->keep_owner = cv->keep_owner;
+		ev->xattr_ns = 0;
+		for (unsigned int k = 0; k < cv->n_xattr_namespaces; k++) {
+			ev->xattr_ns |= cv->xattr_namespaces[k] == XF_CONFIG_XATTR_SECURITY
+			                        ? XF_XATTR_NS_SECURITY
+			                        : XF_XATTR_NS_TRUSTED;
+		}
 		ev->partial_max_files = cv->partial_max_files;
 		ev->partial_max_bytes = (uint64_t)cv->partial_max_mb << 20;
 		/* The config names workers by lcore (checked: each is in cores.workers). */

@@ -111,6 +111,8 @@ pull_judge(void *arg, const struct xf_engine_pull_in *in, char *msg, size_t msg_
 	push.dry_run = (in->flags & XF_HELLO_F_DRYRUN) != 0;
 	push.hard_links = (in->flags & XF_HELLO_F_HARDLINKS) != 0;
 	push.compress = (in->flags & XF_HELLO_F_COMPRESS) != 0;
+	push.xattrs = (in->flags & XF_HELLO_F_XATTRS) != 0;
+	push.acls = (in->flags & XF_HELLO_F_ACLS) != 0;
 	rc = xf_engine_push(d->engine, &push, err, sizeof(err));
 	xf_filter_free(filter);
 	if (rc < 0) {
@@ -168,7 +170,7 @@ xferd_pull_serve(struct xferd *d)
 /*
  * args: peer, src (absolute on the peer), dest, volume (ours: where the peer's push
  * goes), checksum, and the push command's filters, delete, max_delete, dry_run,
- * hard_links, compress. itemize is refused: the itemized list would be the peer's.
+ * hard_links, compress, xattrs, acls. itemize is refused: the itemized list would be the peer's.
  */
 void
 xferd_h_pull(void *arg, json_t *args, struct xf_ctl_reply *reply)

@@ -263,6 +263,7 @@ create_volume(struct xf_engine *e, unsigned int v)
 	plc.no_clone = cv->no_clone;
 	plc.sig_cache_mb = cv->sig_cache_mb;
 	plc.keep_owner = cv->keep_owner;
+	plc.xattr_ns = cv->xattr_ns;
 	plc.partial_max_files = cv->partial_max_files;
 	plc.partial_max_bytes = cv->partial_max_bytes;
 	plc.release = release_mbuf;
@@ -676,6 +677,12 @@ job_build_list(struct eng_job *j, const struct stat *root_st, char *err, size_t 
 			};
 		}
 	}
+	/* The destination directory is the source root: it gets the root's attributes
+	 * (the directories above it only its mode, as they get its mtime). */
+	if (j->ndest > 0) {
+		j->dest_ent[j->ndest - 1].xattr =
+		        xf_scan_root_xattr(j->scan, &j->dest_ent[j->ndest - 1].xattr_len);
+	}
 	j->src_skip = dest_len > 0 ? (unsigned int)dest_len + 1 : 0;
 	j->count = j->ndest + (uint32_t)xf_scan_count(j->scan);
 	return 0;
@@ -788,14 +795,17 @@ xf_engine_push(struct xf_engine *e, const struct xf_engine_push_req *req, char *
 	               (e->conf.io == XF_STORAGE_IO_AUTO && fstatfs(j->dir_fd, &sfs) == 0 &&
 	                (xf_storage_auto_route((uint64_t)sfs.f_type) & READER_OPS) == READER_OPS);
 	j->scan = xf_scan_tree(req->src, j->dest, req->filter,
-	                       req->hard_links ? XF_SCAN_F_HARDLINKS : 0, &ss);
+	                       (req->hard_links ? XF_SCAN_F_HARDLINKS : 0) |
+	                               (req->xattrs ? XF_SCAN_F_XATTRS : 0) |
+	                               (req->acls ? XF_SCAN_F_ACLS : 0),
+	                       &ss);
 	if (j->scan == NULL) {
 		rc = -errno;
 		snprintf(err, err_len, "%s: %s", req->src, strerror(errno));
 		goto err_job;
 	}
-	j->skipped = ss.skipped_special + ss.skipped_long;
-	j->delete_scan_errors = ss.skipped_long + ss.errors != 0;
+	j->skipped = ss.skipped_special + ss.skipped_long + ss.skipped_xattr;
+	j->delete_scan_errors = ss.skipped_long + ss.skipped_xattr + ss.errors != 0;
 	j->filtered = ss.filtered;
 	j->hardlinked = ss.hardlinks;
 	rc = job_build_list(j, &st, err, err_len);
@@ -872,6 +882,8 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->owner = j->req.owner;
 	out->group = j->req.group;
 	out->owner_names = j->names != NULL;
+	out->xattrs = j->req.xattrs;
+	out->acls = j->req.acls;
 	out->files_hardlinked = j->hardlinked;
 	out->compress = j->req.compress;
 	out->delete_asked = j->req.delete_extra;

@@ -52,8 +52,9 @@ struct xf_engine_volume {
 	bool no_clone;                 /**< COPY ops read and write, whatever the volume can do */
 	uint32_t sig_cache_mb;         /**< signature cache, MiB (xf_pipeline_conf.sig_cache_mb) */
 	bool keep_owner;               /**< keeps owners and groups (xf_pipeline_conf.keep_owner) */
-	uint32_t partial_max_files;    /**< xf_pipeline_conf.partial_max_files */
-	uint64_t partial_max_bytes;    /**< xf_pipeline_conf.partial_max_bytes */
+	unsigned int xattr_ns;      /**< xf_pipeline_conf.xattr_ns (volumes[].xattr_namespaces) */
+	uint32_t partial_max_files; /**< xf_pipeline_conf.partial_max_files */
+	uint64_t partial_max_bytes; /**< xf_pipeline_conf.partial_max_bytes */
 	/** Workers that write it, as indices into worker_lcore[] (the first is its commit
 	 *  worker); 0: every worker, in order. */
 	unsigned int n_workers;
@@ -186,6 +187,8 @@ struct xf_engine_push_req {
 	/** --owner-names, with owner or group: the names of the ids go with them and the
 	 *  receiver sets the ids those names have there (XF_HELLO_F_OWNER_NAMES, 6.21) */
 	bool owner_names;
+	bool xattrs; /**< -X: extended attributes (XF_HELLO_F_XATTRS, 6.20) */
+	bool acls;   /**< -A: access and default ACLs (XF_HELLO_F_ACLS, 6.20) */
 	/** --lanes: sessions that carry the job, 1..XF_LANES_MAX (0: 1); more than one
 	 *  only without dry_run, itemize and delete_extra (docs/ENGINE.md, "Lanes") */
 	unsigned int lanes;
@@ -280,6 +283,8 @@ struct xf_job_info {
 	bool owner;                /**< the push sends owners (-o) */
 	bool owner_names;          /**< ... with their names (--owner-names, 6.21) */
 	bool group;                /**< the push sends groups (-g) */
+	bool xattrs;               /**< the push sends extended attributes (-X) */
+	bool acls;                 /**< the push sends ACLs (-A) */
 	uint64_t files_hardlinked; /**< with hard_links: names sent as links to another */
 	bool delete_asked;         /**< the push asked for --delete */
 	bool delete_scan_errors;   /**< ... and the scan lost entries, so none was asked of the
@@ -617,6 +622,9 @@ struct xf_engine_volume_info {
 	uint64_t owners_failed;   /**< entries that could not have them (XF_ST_ATTR) */
 	uint64_t owners_unmapped; /**< names sent with them that no account has here: the
 	                               sender's number was set (6.21) */
+	uint64_t xattrs_set;      /**< entries given their attribute set, read back equal */
+	uint64_t xattrs_failed;   /**< entries whose set could not be set so (XF_ST_XATTR) */
+	uint64_t xattrs_skipped;  /**< attributes of a namespace the volume does not keep */
 	/** its receive pipeline's counters, summed over the RX cores (docs/CONTROL.md,
 	 *  volumes[].pipeline_*) */
 	struct xf_pipeline_rx_stats rx;

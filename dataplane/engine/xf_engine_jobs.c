@@ -249,6 +249,8 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.compress = j->req.compress,
 		.owner = j->req.owner || j->req.group,
 		.owner_names = j->names != NULL,
+		.xattrs = j->req.xattrs,
+		.acls = j->req.acls,
 		/* transfer.redo (true by default): a basis that changes under the receiver
 		 * costs the file's resend, not its failure (docs/DELTA.md, "Sent again
 		 * whole"). */

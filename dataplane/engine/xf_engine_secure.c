@@ -787,8 +787,9 @@ eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uin
 	/* A header the codec refuses is left to it: it counts the exact reason. */
 	if (*len < XF_HDR_LEN || ld16(frame) != XF_PROTO_MAGIC || frame[2] != XF_PROTO_VERSION ||
 	    frame[3] == 0 || frame[3] > XF_MSG_PING || ld16(frame + 6) != *len - XF_HDR_LEN ||
-	    (ld16(frame + 4) & ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW | XF_HDR_F_REDO |
-	                         XF_HDR_F_NAMES | XF_HDR_F_KEY_PHASE | XF_HDR_F_KEY_EPOCH)) != 0 ||
+	    (ld16(frame + 4) &
+	     ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW | XF_HDR_F_REDO | XF_HDR_F_NAMES |
+	       XF_HDR_F_XATTR | XF_HDR_F_KEY_PHASE | XF_HDR_F_KEY_EPOCH)) != 0 ||
 	    ld32(frame + 8) == 0 || ld32(frame + 12) != 0) {
 		return 0;
 	}

@@ -279,6 +279,9 @@ xf_engine_volume(struct xf_engine *e, unsigned int v, struct xf_engine_volume_in
 	out->owners_set = t.owners_set;
 	out->owners_failed = t.owners_failed;
 	out->owners_unmapped = t.owners_unmapped;
+	out->xattrs_set = t.xattrs_set;
+	out->xattrs_failed = t.xattrs_failed;
+	out->xattrs_skipped = t.xattrs_skipped;
 	xf_pipeline_rx_stats_add(e->vol[v].pl, &out->rx); /* out is zeroed */
 	return 0;
 }

@@ -78,12 +78,15 @@ arena_alloc(struct xf_ftable *ft, struct xf_farena *a, size_t n, uint32_t idx)
 	return p;
 }
 
-/* Bytes of an entry's name: parent NUL, last component NUL, target NUL. */
+/* Bytes of an entry's name: parent NUL, last component NUL, target NUL (the attribute
+ * set's length and bytes follow: XATTR_LEN + xf_fentry_xattr()). */
 static size_t
 name_size(const struct xf_fentry *fe)
 {
 	return (size_t)fe->path_len + (fe->dir_len == 0 ? 1u : 0u) + fe->target_len + 2u;
 }
+
+#define XATTR_LEN sizeof(uint16_t)
 
 void
 xf_ftable_settled(struct xf_ftable *ft, uint32_t idx, bool keep)
@@ -92,10 +95,16 @@ xf_ftable_settled(struct xf_ftable *ft, uint32_t idx, bool keep)
 	struct xf_fentry *fe = xf_ftable_get(ft, idx);
 
 	if (fe != NULL && fe->name != NULL) {
-		size_t n = name_size(fe);
-		char *k = keep && ft->kept + n <= XF_FTABLE_KEEP_MAX
-		                  ? arena_alloc(ft, &ft->keep, n, idx)
-		                  : NULL;
+		uint16_t xl;
+		size_t n;
+		char *k;
+
+		/* The name and the attribute set: an FLIST entry sent again after its
+		 * directory settled compares equal to it (same_entry()). */
+		xf_fentry_xattr(fe, &xl);
+		n = name_size(fe) + XATTR_LEN + xl;
+		k = keep && ft->kept + n <= XF_FTABLE_KEEP_MAX ? arena_alloc(ft, &ft->keep, n, idx)
+		                                               : NULL;
 
 		if (k != NULL) {
 			memcpy(k, fe->name, n);
@@ -162,7 +171,15 @@ same_entry(const struct xf_fentry *fe, const struct xf_flist_entry *e)
 	    memcmp(xf_fentry_base(fe), base, xf_fentry_base_len(fe)) != 0) {
 		return false;
 	}
-	return e->target_len == 0 || memcmp(xf_fentry_target(fe), e->target, e->target_len) == 0;
+	if (e->target_len != 0 && memcmp(xf_fentry_target(fe), e->target, e->target_len) != 0) {
+		return false;
+	}
+	{
+		uint16_t xl;
+		const uint8_t *x = xf_fentry_xattr(fe, &xl);
+
+		return xl == e->xattr_len && (xl == 0 || memcmp(x, e->xattr, xl) == 0);
+	}
 }
 
 /* Append rec's name and a NUL at p ("" without one); the bytes written. */
@@ -211,7 +228,9 @@ add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e, uint32_t
 	}
 	dl = dir_len_of(e->path, e->path_len);
 	bl = (uint16_t)(e->path_len - dl - (dl != 0 ? 1 : 0));
-	p = arena_alloc(ft, &ft->live, (size_t)dl + bl + e->target_len + 3u + names, idx);
+	p = arena_alloc(ft, &ft->live,
+	                (size_t)dl + bl + e->target_len + 3u + XATTR_LEN + e->xattr_len + names,
+	                idx);
 	if (p == NULL) {
 		return -ENOMEM;
 	}
@@ -224,8 +243,13 @@ add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e, uint32_t
 		memcpy(p + dl + bl + 2, e->target, e->target_len);
 	}
 	p[dl + bl + 2 + e->target_len] = '\0';
+	memcpy(p + dl + bl + 3 + e->target_len, &e->xattr_len, XATTR_LEN);
+	if (e->xattr_len != 0) {
+		memcpy(p + dl + bl + 3 + e->target_len + XATTR_LEN, e->xattr, e->xattr_len);
+	}
 	if (named) {
-		char *q = p + dl + bl + 3 + e->target_len;
+		/* After the attribute set (item_names() in xf_worker.c). */
+		char *q = p + dl + bl + 3 + e->target_len + XATTR_LEN + e->xattr_len;
 
 		q += put_name(q, user);
 		put_name(q, group);

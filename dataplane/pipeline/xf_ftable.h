@@ -5,9 +5,10 @@
  * Owned by the session's RX core. Entries are indexed by file index and may be added in
  * any order. A path is stored split for the *at() calls: the parent directory
  * ("" at the top level) and the last component, each NUL-terminated, then the symlink
- * target. Arena chunks never move, so a worker may read a path through a pointer
- * carried in a work item until the entry is settled (its last completion came back);
- * the ring's release/acquire ordering publishes the bytes.
+ * target, then the attribute set (XF_HDR_F_XATTR: a native 16-bit length, 0 for none, and
+ * its bytes; xf_fname_xattr()). Arena chunks never move, so a worker may read a path through a
+ * pointer carried in a work item until the entry is settled (its last completion came back); the
+ * ring's release/acquire ordering publishes the bytes.
  *
  * Paths are let go as the window moves (xf_ftable_settled): a chunk is freed once every
  * entry in it is settled, so the paths held are those of about two windows of entries,
@@ -23,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "xf_proto.h"
 
@@ -95,7 +97,7 @@ int xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entr
 
 /**
  * xf_ftable_add() for a session that maps owners by name (docs/PROTOCOL.md 6.21): the
- * entry's user and group names (NULL: none) are stored after its target, each
+ * entry's user and group names (NULL: none) are stored after its attribute set, each
  * NUL-terminated ("" for none), where a STAT item with XF_WORK_F_NAMES finds them.
  * Same returns.
  */
@@ -146,6 +148,35 @@ static inline const char *
 xf_fentry_target(const struct xf_fentry *fe)
 {
 	return xf_fentry_base(fe) + xf_fentry_base_len(fe) + 1;
+}
+
+/**
+ * The attribute set stored after an entry's name (name: struct xf_fentry.name, or the
+ * name a work item carries), and its length in *len (0: none). The set was checked by
+ * the session (xf_xattr_check()); a kept directory's name keeps it. Found by the NULs:
+ * only for an entry whose path passed xf_path_validate() (no NUL in it) and that has no
+ * target (a regular file or a directory), as every work item that sets one is.
+ */
+static inline const uint8_t *
+xf_fname_xattr(const char *name, uint16_t *len)
+{
+	const char *base = name + strlen(name) + 1;
+	const char *target = base + strlen(base) + 1;
+	const uint8_t *x = (const uint8_t *)target + strlen(target) + 1;
+
+	memcpy(len, x, sizeof(*len));
+	return x + sizeof(*len);
+}
+
+/** The attribute set of a table entry by its lengths (any entry, its path checked or
+ *  not), and its length in *len. */
+static inline const uint8_t *
+xf_fentry_xattr(const struct xf_fentry *fe, uint16_t *len)
+{
+	const uint8_t *x = (const uint8_t *)xf_fentry_target(fe) + fe->target_len + 1;
+
+	memcpy(len, x, sizeof(*len));
+	return x + sizeof(*len);
 }
 
 /** Bytes the table holds allocated (entries and arena). */

@@ -833,7 +833,8 @@ const char *const xf_pipeline_rx_stats_names[] = {
 	"frames",        "bad_frames",   "no_session",           "proto_err",        "stalls",
 	"data_dropped",  "dry_dropped",  "entries_dup",          "proto_aborts",     "stale_done",
 	"links_refused", "zip_refused",  "delete_rules_refused", "delete_protected", "redo_stale",
-	"redo_unasked",  "redo_no_room", "names_refused",
+	"redo_unasked",  "redo_no_room", "names_refused",        "xattr_malformed",  "xattr_crc",
+	"xattr_name",    "xattr_value",  "xattr_count",          "xattr_total",
 };
 _Static_assert(sizeof(xf_pipeline_rx_stats_names) / sizeof(xf_pipeline_rx_stats_names[0]) ==
                        XF_PIPELINE_RX_STATS_N,

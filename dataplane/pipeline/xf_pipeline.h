@@ -100,6 +100,9 @@ struct xf_pipeline_conf {
 	bool keep_owner;        /**< the volume keeps owners and groups (volumes[].keep_owner):
 	                             without it a session with XF_HELLO_F_OWNER sets none (the
 	                             engine refuses such a HELLO first, docs/PROTOCOL.md 6.17) */
+	unsigned int xattr_ns;  /**< attribute namespaces the volume keeps beyond user.* and the
+	                             ACLs (XF_XATTR_NS_SECURITY, XF_XATTR_NS_TRUSTED:
+	                             volumes[].xattr_namespaces, docs/PROTOCOL.md 6.20) */
 	bool verify_full;       /**< every file is read back for its CRC-64 at FILE_END, even
 	                             where it is known from what was written (docs/DELTA.md) */
 	bool no_clone;          /**< COPY ops read and write even where the volume can clone
@@ -154,6 +157,16 @@ struct xf_pipeline_rx_stats {
 	/** sessions aborted for their name tables: a table in a session without
 	 *  XF_HELLO_F_OWNER_NAMES, or a second, different name for an id (6.21) */
 	uint64_t names_refused;
+	/** Entries refused with XF_ST_XATTR for their attribute set (docs/PROTOCOL.md 6.20),
+	 *  one counter per enum xf_xattr_reason: malformed, CRC-64, a name (bounds, order,
+	 *  namespace), a value over XF_XATTR_VALUE_MAX, more than XF_XATTR_COUNT_MAX, the set
+	 *  over XF_XATTR_SET_MAX; and sets in FLIST entries of a session without them. */
+	uint64_t xattr_malformed;
+	uint64_t xattr_crc;
+	uint64_t xattr_name;
+	uint64_t xattr_value;
+	uint64_t xattr_count;
+	uint64_t xattr_total;
 };
 
 /**
@@ -318,6 +331,10 @@ struct xf_pipeline_times {
 	                               (XF_ST_ATTR: without CAP_CHOWN, EPERM) */
 	uint64_t owners_unmapped; /**< owners and groups sent by name that no account has
 	                               here: the sender's number was set instead (6.21) */
+	uint64_t xattrs_set;      /**< entries given their attribute set, read back equal (6.20) */
+	uint64_t xattrs_failed;   /**< entries whose set could not be set or read back equal
+	                               (XF_ST_XATTR) */
+	uint64_t xattrs_skipped;  /**< attributes left out: a namespace the volume does not keep */
 	uint64_t tmp_leftovers;   /**< temp files found in the way, removed and created again */
 	uint64_t unnamed_temps;   /**< new files written to an unnamed (O_TMPFILE) temp file */
 	uint64_t link_taken;      /**< of those, final path taken at commit: named, renamed over */

@@ -24,6 +24,7 @@
 #include "xf_filter.h"
 #include "xf_path.h"
 #include "xf_pipeline_priv.h"
+#include "xf_xattr.h"
 
 #define MODULE "pipeline"
 
@@ -296,8 +297,10 @@ proto_abort(struct xf_session *s, uint16_t code, const char *why)
 /* Entries the state machine cannot accept from a correct sender. @return the reason, or
  * NULL if the frame may be taken. */
 static const char *
-flist_violation(const struct xf_session *s, const struct xf_msg_flist *fl, uint32_t limit)
+flist_violation(const struct xf_session *s, const struct xf_msg *m, uint32_t limit)
 {
+	const struct xf_msg_flist *fl = &m->flist;
+	bool sets = (s->flags & (XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS)) != 0;
 	uint32_t end;
 
 	if (fl->first_index > UINT32_MAX - fl->count) {
@@ -315,6 +318,13 @@ flist_violation(const struct xf_session *s, const struct xf_msg_flist *fl, uint3
 		return (fl->flags & XF_FLIST_F_OWNER) != 0
 		               ? "FLIST with owners in a session without XF_HELLO_F_OWNER"
 		               : "FLIST without owners in a session with XF_HELLO_F_OWNER";
+	}
+	if (((m->hdr.flags & XF_HDR_F_XATTR) != 0) != sets) {
+		/* Entries of another layout than the HELLO announced (6.20). */
+		return sets ? "FLIST without attribute sets in a session with XF_HELLO_F_XATTRS "
+		              "or XF_HELLO_F_ACLS"
+		            : "FLIST with attribute sets in a session without XF_HELLO_F_XATTRS "
+		              "or XF_HELLO_F_ACLS";
 	}
 	if ((fl->flags & XF_FLIST_F_LAST) != 0) {
 		if (end < s->seen_end) {
@@ -468,7 +478,8 @@ link_status(const struct xf_session *s, const struct xf_fentry *fe)
 }
 
 /* The owner and group a STAT or COMMIT item of entry fe sets: those the list carries,
- * on a volume that keeps them (else none: XF_ID_NONE leaves them). */
+ * on a volume that keeps them (else none: XF_ID_NONE leaves them); and whether it sets
+ * the attribute set stored after its name (6.20). */
 static void
 owner_of(const struct xf_session *s, const struct xf_fentry *fe, struct xf_work *it)
 {
@@ -476,6 +487,51 @@ owner_of(const struct xf_session *s, const struct xf_fentry *fe, struct xf_work 
 
 	it->uid = keep ? fe->uid : XF_ID_NONE;
 	it->gid = keep ? fe->gid : XF_ID_NONE;
+	if ((s->flags & XF_HELLO_F_XATTRS) != 0) {
+		it->flags |= XF_WORK_F_XATTRS;
+	}
+	if ((s->flags & XF_HELLO_F_ACLS) != 0) {
+		it->flags |= XF_WORK_F_ACLS;
+	}
+}
+
+/* Namespaces an attribute set of this session may hold: what its HELLO asked for (the
+ * volume's choice among them is the worker's, which leaves the others out). */
+static unsigned int
+xattr_carried(const struct xf_session *s)
+{
+	return ((s->flags & XF_HELLO_F_XATTRS) != 0
+	                ? XF_XATTR_NS_USER | XF_XATTR_NS_SECURITY | XF_XATTR_NS_TRUSTED
+	                : 0u) |
+	       ((s->flags & XF_HELLO_F_ACLS) != 0 ? XF_XATTR_NS_ACL : 0u);
+}
+
+/* The counter of a refused set's reason. */
+static void
+xattr_count_refusal(struct xf_session *s, enum xf_xattr_reason why)
+{
+	struct xf_pipeline_rx_stats *st = stats(s);
+
+	switch (why) {
+	case XF_XATTR_R_CRC:
+		st->xattr_crc++;
+		break;
+	case XF_XATTR_R_NAME:
+		st->xattr_name++;
+		break;
+	case XF_XATTR_R_VALUE:
+		st->xattr_value++;
+		break;
+	case XF_XATTR_R_COUNT:
+		st->xattr_count++;
+		break;
+	case XF_XATTR_R_TOTAL:
+		st->xattr_total++;
+		break;
+	default:
+		st->xattr_malformed++;
+		break;
+	}
 }
 
 /* The name table of FLIST m (XF_HDR_F_NAMES) as records, in the wire's (kind, id) order. */
@@ -570,7 +626,7 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 	struct xf_flist_entry e;
 	uint32_t cursor = 0, idx = fl->first_index;
 	uint32_t limit = xf_reorder_limit(&s->ro);
-	const char *why = flist_violation(s, fl, limit);
+	const char *why = flist_violation(s, m, limit);
 	struct xf_name_rec names[XF_NAMES_MAX];
 	uint16_t n_names = 0;
 	bool named = (s->flags & XF_HELLO_F_OWNER_NAMES) != 0;
@@ -652,6 +708,22 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 			refuse(s, idx, fe, XF_ST_SIZE);
 			idx++;
 			continue;
+		}
+		if (e.xattr_len != 0) {
+			/* Checked like the file's data: bounds and CRC-64 here, the read-back of
+			 * what was set on the worker before the entry appears (6.20). */
+			enum xf_xattr_reason xr =
+			        xf_xattr_check(e.xattr, e.xattr_len, xattr_carried(s));
+
+			if (xr != XF_XATTR_OK) {
+				xattr_count_refusal(s, xr);
+				XF_LOG(NOTICE, MODULE,
+				       "session %08x: entry %u: attribute set refused (%s)", s->id,
+				       idx, xf_xattr_reason_name(xr));
+				refuse(s, idx, fe, XF_ST_XATTR);
+				idx++;
+				continue;
+			}
 		}
 		fe->run = in_run(s, idx, fe);
 		stat_item(s, idx, fe, &it);

@@ -70,6 +70,12 @@ enum xf_work_type {
  *  the sender's; their names, each NUL-terminated ("" for none), follow the target's NUL
  *  in ptr; the worker maps them and the STAT completion carries the local ids. */
 #define XF_WORK_F_NAMES 0x20000u
+/** STAT and COMMIT of a regular file or a directory: the session carries user.*,
+ *  security.* and trusted.* attributes (XF_HELLO_F_XATTRS): the entry gets the set stored
+ *  after its name (xf_fname_xattr()), in the namespaces its volume keeps. */
+#define XF_WORK_F_XATTRS 0x1000u
+/** Likewise for the access and default ACLs (XF_HELLO_F_ACLS). */
+#define XF_WORK_F_ACLS 0x2000u
 /** FILE done: the temp file has no name (O_TMPFILE). */
 #define XF_DONE_F_UNNAMED 0x1u
 /** STAT done (a directory): made under a staged name; block_count is its number. */

@@ -275,16 +275,19 @@ cqe_dispatch(struct xf_worker *w, const struct xf_storage_cqe *c)
 
 /* The names of a STAT item with XF_WORK_F_NAMES: after the parent's, the last
  * component's and the target's NULs of ptr (a symlink's or hard link's target is off
- * bytes, and may hold no NUL the count could trip on). */
+ * bytes, and may hold no NUL the count could trip on), then the attribute set's length
+ * and bytes (xf_ftable.c, add()). */
 static const char *
 item_names(const struct xf_work *it)
 {
 	const char *p = it->ptr;
+	uint16_t xl;
 
 	p += strlen(p) + 1;
 	p += strlen(p) + 1;
 	p += (it->kind == XF_FILE_SYMLINK || it->kind == XF_FILE_HARDLINK ? it->off : 0u) + 1u;
-	return p;
+	memcpy(&xl, p, sizeof(xl));
+	return p + sizeof(xl) + xl;
 }
 
 /* A STAT item of a session that sends names: the sender's ids become the local ids of
@@ -517,6 +520,9 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->owners_set += w->t.owners_set;
 	t->owners_failed += w->t.owners_failed;
 	t->owners_unmapped += w->t.owners_unmapped;
+	t->xattrs_set += w->t.xattrs_set;
+	t->xattrs_failed += w->t.xattrs_failed;
+	t->xattrs_skipped += w->t.xattrs_skipped;
 	t->tmp_leftovers += w->t.tmp_leftovers;
 	t->type_changes += w->t.type_changes;
 	t->trees_replaced += w->t.trees_replaced;

@@ -333,6 +333,9 @@ commit_dir_made(struct xf_worker *w, const struct xf_work *it, const char *base,
 	if (owner_set(w, pfd, base, it->uid, it->gid) != XF_ST_OK) {
 		return XF_ST_ATTR;
 	}
+	if (xattr_apply_at(w, pfd, base, it->ptr, it->flags, true) != XF_ST_OK) {
+		return XF_ST_XATTR;
+	}
 	/* The exact mode regardless of umask; its mtime is set at the end of the session. */
 	if (fchmodat(pfd, base, it->mode & 07777, 0) != 0) {
 		return XF_ST_IO;
@@ -342,7 +345,7 @@ commit_dir_made(struct xf_worker *w, const struct xf_work *it, const char *base,
 }
 
 /* The new directory of item it, made under its temp name tmp with its owner and mode,
- * to take the place of the file or symlink at its path. 0, -errno, or XF_ST_ATTR: it
+ * to take the place of the file or symlink at its path. 0, -errno, XF_ST_ATTR: it
  * cannot have its owner (removed again). */
 static int
 dir_tmp(struct xf_worker *w, const struct xf_work *it, const char *tmp)
@@ -358,6 +361,10 @@ dir_tmp(struct xf_worker *w, const struct xf_work *it, const char *tmp)
 	if (owner_set(w, w->p->tmp_fd, tmp, it->uid, it->gid) != XF_ST_OK) {
 		unlinkat(w->p->tmp_fd, tmp, AT_REMOVEDIR);
 		return XF_ST_ATTR;
+	}
+	if (xattr_apply_at(w, w->p->tmp_fd, tmp, it->ptr, it->flags, true) != XF_ST_OK) {
+		unlinkat(w->p->tmp_fd, tmp, AT_REMOVEDIR);
+		return XF_ST_XATTR;
 	}
 	if (fchmodat(w->p->tmp_fd, tmp, it->mode & 07777, 0) != 0) {
 		int e = -errno;
@@ -500,8 +507,8 @@ item_run(struct xf_worker *w, uint32_t i, const struct xf_work *it)
 			                               RENAME_EXCHANGE, tag_of(T_SYNC, 0)));
 			return true;
 		}
-		if (xchg == XF_ST_ATTR) {
-			w->cstatus[i] = XF_ST_ATTR;
+		if (xchg == XF_ST_ATTR || xchg == XF_ST_XATTR) {
+			w->cstatus[i] = (uint8_t)xchg;
 			goto done;
 		}
 		w->cstatus[i] = commit_dir_made(w, it, base, rc);

@@ -208,6 +208,7 @@ struct wfile {
 	uint8_t itemize;  /* say how the entry differs (items) */
 	uint8_t trees;    /* a directory in its way goes with its entries (XF_WORK_F_DELETE) */
 	uint8_t redo;     /* its DELTA failed: decided WHOLE whatever is there (XF_WORK_F_REDO) */
+	uint32_t xflags;  /* XF_WORK_F_XATTRS, XF_WORK_F_ACLS of its STAT: the set to give it */
 	uint16_t items;   /* XF_ITEM_* found at the quick check */
 	int basis_fd;
 	uint64_t basis_size;
@@ -746,6 +747,16 @@ void file_verify(struct xf_worker *w, struct wfile *f);
 void on_read(struct xf_worker *w, uint32_t fi, int32_t res);
 void file_finish(struct xf_worker *w, uint32_t fi);
 void do_file_end(struct xf_worker *w, const struct xf_work *it);
+
+/* ---- xf_worker_xattr.c ---- */
+/* The attribute set stored after name (xf_fname_xattr()) on the open file fd, in the
+ * namespaces flags (XF_WORK_F_XATTRS, _ACLS) and the volume keep, read back and compared:
+ * XF_ST_OK, or XF_ST_XATTR (logged, counted). */
+uint8_t xattr_apply(struct xf_worker *w, int fd, const char *name, uint32_t flags);
+/* The same on base beneath dirfd, never through a symlink: a directory (dir), or an
+ * up-to-date regular file, whose set is applied only if what it has differs. */
+uint8_t xattr_apply_at(struct xf_worker *w, int dirfd, const char *base, const char *name,
+                       uint32_t flags, bool dir);
 
 /* ---- xf_worker_commit.c ---- */
 void mark_dirty(struct xf_worker *w, int pfd);

@@ -332,6 +332,10 @@ stg_place(struct xf_worker *w)
 		if (st != XF_ST_OK) {
 			goto done;
 		}
+		st = xattr_apply_at(w, w->p->tmp_fd, d->tmp, it->ptr, it->flags, true);
+		if (st != XF_ST_OK) {
+			goto done;
+		}
 		if (fchmodat(w->p->tmp_fd, d->tmp, it->mode & 07777, 0) != 0) {
 			st = XF_ST_IO;
 			goto done;

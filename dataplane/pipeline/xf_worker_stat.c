@@ -405,6 +405,15 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 			}
 			chowned = true;
 		}
+		/* Same content, maybe other attributes: set in place when they differ (6.20);
+		 * refused if it cannot have them. */
+		if ((f->kind == XF_FILE_REG || f->kind == XF_FILE_DIR) && f->xflags != 0 &&
+		    xattr_apply_at(w, pfd, base, f->name, f->xflags, f->kind == XF_FILE_DIR) !=
+		            XF_ST_OK) {
+			close_dirfd(w, f);
+			stat_decide(w, f, fi, XF_DEC_REFUSED, XF_ST_XATTR);
+			return;
+		}
 		/*
 		 * Same content, other permissions (the quick check does not look at them), or
 		 * a set-id bit the chown just cleared: apply the mode, as rsync does. A short
@@ -498,6 +507,7 @@ do_stat(struct xf_worker *w, const struct xf_work *it)
 	f->itemize = (it->flags & XF_WORK_F_ITEMIZE) != 0;
 	f->trees = (it->flags & XF_WORK_F_DELETE) != 0;
 	f->run = (it->flags & XF_WORK_F_RUN) != 0;
+	f->xflags = it->flags & (XF_WORK_F_XATTRS | XF_WORK_F_ACLS);
 	f->redo = (it->flags & XF_WORK_F_REDO) != 0;
 	if (f->kind == XF_FILE_REG && f->size >= SPACE_CHECK_MIN && !f->dry &&
 	    !space_for(w, f->size)) {

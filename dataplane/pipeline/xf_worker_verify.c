@@ -99,10 +99,17 @@ file_verify(struct xf_worker *w, struct wfile *f)
 	/* No io_uring opcode sets owner, mode or times: short blocking calls on the worker.
 	 * The mode is already right when the file was created with it (tmp_open: never with
 	 * a set-id bit, which the chown would clear). The owner is set before the file can
-	 * appear: a file that cannot have it fails (XF_ST_ATTR) and never appears. */
+	 * appear: a file that cannot have it fails (XF_ST_ATTR) and never appears; so does
+	 * its attribute set (XF_ST_XATTR). */
 	{
 		uint64_t t0 = now_ns();
 		uint8_t st = owner_set(w, f->fd, NULL, f->uid, f->gid);
+
+		/* Its attributes before its mode: an access ACL sets the group bits too, and
+		 * the mode set after it agrees with the source's (6.20). */
+		if (st == XF_ST_OK && f->xflags != 0) {
+			st = xattr_apply(w, f->fd, f->name, f->xflags);
+		}
 		bool ok = st == XF_ST_OK && (f->mode_set || fchmod(f->fd, f->mode & 07777) == 0) &&
 		          futimens(f->fd, ts) == 0;
 

@@ -160,6 +160,7 @@ dec_flist(const uint8_t *b, uint32_t n, uint16_t hdr_flags, struct xf_msg_flist 
 	uint32_t pos = FLIST_LEN;
 	uint32_t uids[XF_FLIST_MAX], gids[XF_FLIST_MAX];
 	bool names = (hdr_flags & XF_HDR_F_NAMES) != 0;
+	bool xattr = (hdr_flags & XF_HDR_F_XATTR) != 0;
 	enum xf_proto_reason r;
 
 	m->names = NULL;
@@ -186,7 +187,7 @@ dec_flist(const uint8_t *b, uint32_t n, uint16_t hdr_flags, struct xf_msg_flist 
 		return XF_R_NAME_ID;
 	}
 	for (uint16_t i = 0; i < m->count; i++) {
-		r = rd_entry(b, n, &pos, &e, (m->flags & XF_FLIST_F_OWNER) != 0);
+		r = rd_entry(b, n, &pos, &e, (m->flags & XF_FLIST_F_OWNER) != 0, xattr);
 		if (r != XF_R_OK) {
 			return r;
 		}
@@ -317,7 +318,8 @@ dec_file_end(const uint8_t *b, uint32_t n, struct xf_msg_file_end *m)
 	if (ld16(b + 6) != 0) {
 		return XF_R_RESERVED;
 	}
-	return m->size > OFF_MAX || m->status > XF_ST_MAX ? XF_R_FIELD : XF_R_OK;
+	return m->size > OFF_MAX || m->status > XF_ST_MAX || m->status == XF_ST_REDO ? XF_R_FIELD
+	                                                                             : XF_R_OK;
 }
 
 static enum xf_proto_reason
@@ -582,7 +584,7 @@ xf_proto_status_str(unsigned int status)
 		[XF_ST_OK] = "ok",     [XF_ST_BAD_PATH] = "bad_path", [XF_ST_ESCAPE] = "escape",
 		[XF_ST_IO] = "io",     [XF_ST_NOSPACE] = "nospace",   [XF_ST_CHECKSUM] = "checksum",
 		[XF_ST_SIZE] = "size", [XF_ST_CONFLICT] = "conflict", [XF_ST_LINK] = "link",
-		[XF_ST_ATTR] = "attr", [XF_ST_REDO] = "redo",
+		[XF_ST_ATTR] = "attr", [XF_ST_REDO] = "redo",         [XF_ST_XATTR] = "xattr",
 	};
 
 	if (status >= XF_ARRAY_SIZE(names) || names[status] == NULL) {
@@ -602,8 +604,8 @@ xf_proto_flist_next(const struct xf_msg *msg, uint32_t *cursor, struct xf_flist_
 		return false;
 	}
 	/* Cannot fail on a decoded frame; the check keeps a bad cursor from reading past. */
-	return rd_entry(m->raw, m->raw_len, cursor, e, (m->flags & XF_FLIST_F_OWNER) != 0) ==
-	       XF_R_OK;
+	return rd_entry(m->raw, m->raw_len, cursor, e, (m->flags & XF_FLIST_F_OWNER) != 0,
+	                (msg->hdr.flags & XF_HDR_F_XATTR) != 0) == XF_R_OK;
 }
 
 bool

@@ -133,6 +133,12 @@ struct xf_hdr {
  * and group names of the ids they carry (XF_HELLO_F_OWNER_NAMES, docs/PROTOCOL.md 6.21).
  */
 #define XF_HDR_F_NAMES 0x0080u
+/**
+ * FLIST only, in a session with XF_HELLO_F_XATTRS or XF_HELLO_F_ACLS (on every FLIST
+ * frame of it, on none of another): each entry ends with a 16-bit length and that many
+ * bytes of attribute set (xf_xattr.h, docs/PROTOCOL.md 6.20).
+ */
+#define XF_HDR_F_XATTR 0x0040u
 
 /** File kinds in FLIST entries. */
 enum xf_file_kind {
@@ -147,17 +153,19 @@ enum xf_file_kind {
 
 /** One file-list entry; path and target point into the frame (not NUL-terminated). */
 struct xf_flist_entry {
-	uint8_t kind;        /**< enum xf_file_kind */
-	uint32_t mode;       /**< permission bits, at most 07777 */
-	uint64_t size;       /**< bytes; 0 for directories; target length for symlinks and
-	                          hard links */
-	int64_t mtime_ns;    /**< modification time, nanoseconds since the epoch */
-	const char *path;    /**< relative path, validated by xf_path_validate() later */
-	uint16_t path_len;   /**< 1..XF_PATH_MAX */
-	const char *target;  /**< symlink target, or a hard link's leader path; NULL otherwise */
-	uint16_t target_len; /**< 1..XF_PATH_MAX for symlinks and hard links, 0 otherwise */
-	uint32_t uid;        /**< owner (XF_FLIST_F_OWNER), or XF_ID_NONE: not kept */
-	uint32_t gid;        /**< group (XF_FLIST_F_OWNER), or XF_ID_NONE: not kept */
+	uint8_t kind;         /**< enum xf_file_kind */
+	uint32_t mode;        /**< permission bits, at most 07777 */
+	uint64_t size;        /**< bytes; 0 for directories; target length for symlinks and
+	                           hard links */
+	int64_t mtime_ns;     /**< modification time, nanoseconds since the epoch */
+	const char *path;     /**< relative path, validated by xf_path_validate() later */
+	uint16_t path_len;    /**< 1..XF_PATH_MAX */
+	const char *target;   /**< symlink target, or a hard link's leader path; NULL otherwise */
+	uint16_t target_len;  /**< 1..XF_PATH_MAX for symlinks and hard links, 0 otherwise */
+	uint32_t uid;         /**< owner (XF_FLIST_F_OWNER), or XF_ID_NONE: not kept */
+	uint32_t gid;         /**< group (XF_FLIST_F_OWNER), or XF_ID_NONE: not kept */
+	const uint8_t *xattr; /**< attribute set (XF_HDR_F_XATTR, xf_xattr.h); NULL if none */
+	uint16_t xattr_len;   /**< its bytes, 0 for none */
 };
 
 /** uid or gid of an entry whose owner (or group) is not kept: chown's (uid_t)-1, which
@@ -185,7 +193,9 @@ enum xf_file_status {
 	XF_ST_LINK = 8,     /**< a hard link whose leader is not a regular file this session
 	                         committed (docs/PROTOCOL.md 6.15) */
 	XF_ST_ATTR = 9,     /**< the owner or group could not be set (docs/PROTOCOL.md 6.17) */
-	XF_ST_MAX = 9,      /**< the largest failure status */
+	XF_ST_XATTR = 11,   /**< the attribute set was refused (bounds, CRC-64) or could not be
+	                         set and verified (docs/PROTOCOL.md 6.20) */
+	XF_ST_MAX = 11,     /**< the largest failure status (10, XF_ST_REDO, is none) */
 	/** Not a failure: in a DECISION WHOLE only, "send this file again, whole, in this
 	 *  session" (XF_HELLO_F_REDO, docs/PROTOCOL.md 6.19). */
 	XF_ST_REDO = 10,
@@ -270,6 +280,12 @@ struct xf_msg_hello {
 /** HELLO only: the file list carries owners and groups (every FLIST frame has
  *  XF_FLIST_F_OWNER, docs/PROTOCOL.md 6.17); the receiver's volume must keep them. */
 #define XF_HELLO_F_OWNER 0x200u
+/** HELLO only: entries carry their user.* (and, where the receiving volume keeps them,
+ *  security.* and trusted.*) extended attributes (XF_HDR_F_XATTR, docs/PROTOCOL.md 6.20). */
+#define XF_HELLO_F_XATTRS 0x400u
+/** HELLO only: entries carry their access and default ACLs, as the attributes
+ *  system.posix_acl_access and system.posix_acl_default (docs/PROTOCOL.md 6.20). */
+#define XF_HELLO_F_ACLS 0x800u
 /** HELLO only: a pull (docs/PROTOCOL.md 3.1.2, 6.18): dest is a pull request (xf_pull.h)
  *  asking the responder to push its SRC back to the initiator, with the push flags
  *  (CHECKSUM, DELETE and its window, VOLUME, DRYRUN, HARDLINKS, COMPRESS) of this HELLO. */
@@ -298,12 +314,13 @@ struct xf_msg_hello {
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
 	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS |     \
 	 XF_HELLO_F_OWNER | XF_HELLO_F_PULL | XF_HELLO_F_REDO | XF_HELLO_F_FILTERS |               \
-	 XF_HELLO_F_OWNER_NAMES | XF_HELLO_F_SEALED_DEST)
+	 XF_HELLO_F_OWNER_NAMES | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
 	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_PULL |         \
-	 XF_HELLO_F_REDO | XF_HELLO_F_FILTERS | XF_HELLO_F_OWNER_NAMES | XF_HELLO_F_SEALED_DEST)
+	 XF_HELLO_F_REDO | XF_HELLO_F_FILTERS | XF_HELLO_F_OWNER_NAMES | XF_HELLO_F_SEALED_DEST |  \
+	 XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS)
 
 /**
  * Bytes of a HELLO's destination field: dest, and with rules a NUL and the rules. In a

@@ -399,13 +399,15 @@ int
 xf_proto_build_flist(struct xf_proto_builder *b, const struct xf_flist_entry *e)
 {
 	bool owner = b->type == XF_MSG_FLIST && (ld16(body(b) + 6) & XF_FLIST_F_OWNER) != 0;
+	bool xattr = b->type == XF_MSG_FLIST && (ld16(b->buf + 4) & XF_HDR_F_XATTR) != 0;
 	size_t fixed = FLIST_ENTRY_LEN + (owner ? XF_FLIST_OWNER_LEN : 0u);
-	size_t n = fixed + (size_t)e->path_len + e->target_len;
+	size_t n = fixed + (size_t)e->path_len + e->target_len + (xattr ? 2u + e->xattr_len : 0u);
 	uint8_t *p = b->buf + b->len;
 	int rc;
 
 	if (b->type != XF_MSG_FLIST || check_entry(e) != XF_R_OK || e->path == NULL ||
-	    (e->target_len != 0 && e->target == NULL)) {
+	    (e->target_len != 0 && e->target == NULL) || (e->xattr_len != 0 && e->xattr == NULL) ||
+	    (!xattr && e->xattr_len != 0)) {
 		return -EINVAL;
 	}
 	if ((uint64_t)ld32(body(b)) + b->count + 1 > UINT32_MAX) {
@@ -428,6 +430,12 @@ xf_proto_build_flist(struct xf_proto_builder *b, const struct xf_flist_entry *e)
 	}
 	memcpy(p + fixed, e->path, e->path_len);
 	put(p + fixed + e->path_len, e->target, e->target_len);
+	if (xattr) {
+		uint8_t *x = p + fixed + e->path_len + e->target_len;
+
+		st16(x, e->xattr_len);
+		put(x + 2, e->xattr, e->xattr_len);
+	}
 	b->len += n;
 	b->count++;
 	return 0;

@@ -112,11 +112,13 @@ check_hdr(const struct xf_hdr *h)
 	if (h->type == 0 || h->type > XF_MSG_TYPE_MAX) {
 		return XF_R_TYPE;
 	}
-	if (h->flags &
-	    ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW | XF_HDR_F_REDO | XF_HDR_F_NAMES)) {
+	if (h->flags & ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW | XF_HDR_F_REDO |
+	                 XF_HDR_F_NAMES | XF_HDR_F_XATTR)) {
 		return XF_R_RESERVED;
 	}
-	if ((h->flags & XF_HDR_F_NAMES) != 0 && h->type != XF_MSG_FLIST) {
+	/* Name tables and entries with attribute sets are FLIST layouts (docs/PROTOCOL.md
+	 * 6.20, 6.21). */
+	if ((h->flags & (XF_HDR_F_NAMES | XF_HDR_F_XATTR)) != 0 && h->type != XF_MSG_FLIST) {
 		return XF_R_RESERVED;
 	}
 	/* A second attempt is a property of a file's contents: only the frames that carry
@@ -239,8 +241,8 @@ check_decision(const struct xf_decision_rec *r)
 		}
 		return XF_R_OK;
 	case XF_DEC_REFUSED:
-		if (r->status == 0 || r->status > XF_ST_MAX || r->block_size != 0 ||
-		    r->block_count != 0 || r->items != 0) {
+		if (r->status == 0 || r->status > XF_ST_MAX || r->status == XF_ST_REDO ||
+		    r->block_size != 0 || r->block_count != 0 || r->items != 0) {
 			return XF_R_FIELD;
 		}
 		return XF_R_OK;
@@ -270,7 +272,7 @@ check_ack_range(const struct xf_ack_range *r, const struct xf_ack_range *prev, u
 static inline enum xf_proto_reason
 check_commit_fail(const struct xf_commit_fail *f, int64_t prev_file, uint32_t committed)
 {
-	if (f->status == 0 || f->status > XF_ST_MAX) {
+	if (f->status == 0 || f->status > XF_ST_MAX || f->status == XF_ST_REDO) {
 		return XF_R_FIELD;
 	}
 	/* Failures are settled files, listed once, in file-list order. */
@@ -321,11 +323,14 @@ rd_ack_range(const uint8_t *p, struct xf_ack_range *r)
 
 /*
  * Parse the FLIST entry at b[*pos], n bytes in all; owner: the frame has XF_FLIST_F_OWNER
- * (uid and gid follow the fixed fields). On success *pos moves past it.
+ * (uid and gid follow the fixed fields); xattr: the frame has XF_HDR_F_XATTR (a 16-bit
+ * length and the attribute set end the entry; the set's own checks are the receiver's,
+ * xf_xattr_check(), which refuses the entry, not the frame). On success *pos moves past it.
  * Only the decoder calls this on untrusted bytes; the accessor relies on its checks.
  */
 static inline enum xf_proto_reason
-rd_entry(const uint8_t *b, uint32_t n, uint32_t *pos, struct xf_flist_entry *e, bool owner)
+rd_entry(const uint8_t *b, uint32_t n, uint32_t *pos, struct xf_flist_entry *e, bool owner,
+         bool xattr)
 {
 	const uint8_t *p = b + *pos;
 	uint32_t fixed = FLIST_ENTRY_LEN + (owner ? XF_FLIST_OWNER_LEN : 0u);
@@ -356,6 +361,21 @@ rd_entry(const uint8_t *b, uint32_t n, uint32_t *pos, struct xf_flist_entry *e, 
 	}
 	e->path = (const char *)p + fixed;
 	e->target = e->target_len != 0 ? e->path + e->path_len : NULL;
+	e->xattr = NULL;
+	e->xattr_len = 0;
+	if (xattr) {
+		const uint8_t *x = p + fixed + var;
+
+		if (n - *pos - fixed - var < 2u) {
+			return XF_R_TRUNCATED;
+		}
+		e->xattr_len = ld16(x);
+		if (n - *pos - fixed - var - 2u < e->xattr_len) {
+			return XF_R_TRUNCATED;
+		}
+		e->xattr = e->xattr_len != 0 ? x + 2 : NULL;
+		var += 2u + e->xattr_len;
+	}
 	*pos += fixed + var;
 	return XF_R_OK;
 }

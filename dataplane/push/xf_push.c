@@ -336,6 +336,7 @@ xf_push_hello_flags(const struct xf_push_cfg *cfg)
 	       (cfg->compress ? XF_HELLO_F_COMPRESS : 0) | (cfg->owner ? XF_HELLO_F_OWNER : 0) |
 	       (cfg->owner && cfg->owner_names ? XF_HELLO_F_OWNER_NAMES : 0) |
 	       (cfg->redo ? XF_HELLO_F_REDO : 0) | (cfg->pull ? XF_HELLO_F_PULL : 0) |
+	       (cfg->xattrs ? XF_HELLO_F_XATTRS : 0) | (cfg->acls ? XF_HELLO_F_ACLS : 0) |
 	       (cfg->delete_extra && cfg->rules_len != 0 ? XF_HELLO_F_FILTERS : 0) |
 	       (cfg->itemize && cfg->items != NULL ? XF_HELLO_F_ITEMIZE : 0);
 }

@@ -195,6 +195,11 @@ struct xf_push_cfg {
 	/** With owner: announce XF_HELLO_F_OWNER_NAMES; FLIST frames carry the names
 	 *  xf_push_io.name gives for their ids (docs/PROTOCOL.md 6.21). */
 	bool owner_names;
+	/** Announce XF_HELLO_F_XATTRS, XF_HELLO_F_ACLS: every FLIST frame has XF_HDR_F_XATTR
+	 *  and each entry its attribute set (the entry callback's xattr, docs/PROTOCOL.md
+	 *  6.20). */
+	bool xattrs;
+	bool acls;
 	/** Announce XF_HELLO_F_REDO: a DELTA file that fails the receiver's CRC-64 is sent
 	 *  again whole when it asks (docs/PROTOCOL.md 6.19); without it such a file fails. */
 	bool redo;

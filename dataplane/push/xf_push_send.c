@@ -98,13 +98,26 @@ build_names(struct xf_proto_builder *b, struct frame_names *fn)
 	return xf_proto_build_names(b, fn->rec, fn->n);
 }
 
+/* An FLIST frame's header: its entries carry attribute sets in a session that asked for
+ * them (docs/PROTOCOL.md 6.20). */
+static struct xf_hdr
+flist_hdr(const struct xf_push *p)
+{
+	struct xf_hdr h = hdr_for(p, XF_MSG_FLIST);
+
+	if (p->cfg.xattrs || p->cfg.acls) {
+		h.flags |= XF_HDR_F_XATTR;
+	}
+	return h;
+}
+
 bool
 xf_push_send_flist(struct xf_push *p)
 {
 	bool busy = false;
 
 	while (p->next_list < p->count && p->next_list < p->credit) {
-		struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_FLIST) };
+		struct xf_msg m = { .hdr = flist_hdr(p) };
 		struct xf_proto_builder b;
 		struct push_frame *f = xf_push_pf_get(p);
 		uint32_t first = p->next_list;
@@ -171,7 +184,7 @@ xf_push_send_flist(struct xf_push *p)
 	}
 	if (p->count == 0 && !p->done_sent) {
 		/* An empty list is one empty FLIST frame with the LAST flag. */
-		struct xf_msg m = { .hdr = hdr_for(p, XF_MSG_FLIST) };
+		struct xf_msg m = { .hdr = flist_hdr(p) };
 
 		m.flist.flags = XF_FLIST_F_LAST | (p->cfg.owner ? XF_FLIST_F_OWNER : 0);
 		if (xf_push_queue_msg_built(p, &m) == 0) {

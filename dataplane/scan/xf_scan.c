@@ -8,12 +8,15 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "xf_base.h"
 #include "xf_filter.h"
 #include "xf_scan.h"
+#include "xf_xattr.h"
 
 /* One listed entry; path (then target) bytes live in the arena at off. */
 struct rec {
@@ -44,6 +47,8 @@ _Static_assert(sizeof(struct rec) == 40, "one scan record is 40 bytes (xf_scan.h
 #define REC_CHUNK (1u << REC_CHUNK_SHIFT)
 
 _Static_assert(ARENA_CHUNK >= 2 * (XF_PATH_MAX + 1), "an entry's strings fit in a chunk");
+/* With its attribute set: the small chunks of unit-scan-chunks take no sets. */
+#define SETS_FIT (ARENA_CHUNK >= 2 * (XF_PATH_MAX + 1) + 2 + XF_XATTR_WIRE_MAX)
 
 struct xf_scan {
 	struct rec **recs; /* chunks of REC_CHUNK records */
@@ -51,6 +56,9 @@ struct xf_scan {
 	char **arenas; /* chunks of ARENA_CHUNK bytes; the last one is being filled */
 	size_t narenas, arenas_cap;
 	size_t used; /* bytes used in the last arena chunk */
+	bool sets;   /* XF_SCAN_F_XATTRS or _ACLS: an attribute set follows each entry's strings */
+	uint8_t root_set[XF_XATTR_WIRE_MAX]; /* the root's own (xf_scan_root_xattr()) */
+	uint16_t root_set_len;
 };
 
 /* A regular file with other names (XF_SCAN_F_HARDLINKS). */
@@ -69,6 +77,11 @@ struct walk {
 	char target[XF_PATH_MAX + 1];   /* readlinkat buffer; one byte more detects overlong */
 	int err;                        /* ENOMEM: stop the walk */
 	bool hardlinks;                 /* XF_SCAN_F_HARDLINKS: note files with nlink > 1 */
+	unsigned int xns;               /* attribute namespaces read (XF_XATTR_NS_*), 0: none */
+	uint8_t set[XF_XATTR_WIRE_MAX]; /* the entry's attribute set being added */
+	int set_len;
+	char xlist[65536];   /* llistxattr: the most a Linux list holds */
+	uint8_t xval[65536]; /* one value, the most Linux holds */
 	struct link *links;
 	size_t nlinks, links_cap;
 };
@@ -129,7 +142,8 @@ add(struct walk *w, uint8_t kind, const struct stat *sb, size_t path_len, const 
 
 	/* Each string is NUL-terminated: readers of the path (a worker's openat) take it as
 	 * a C string. */
-	size_t need = path_len + 1 + (target_len > 0 ? target_len + 1 : 0);
+	size_t strings = path_len + 1 + (target_len > 0 ? target_len + 1 : 0);
+	size_t need = strings + (s->sets ? sizeof(uint16_t) + (size_t)w->set_len : 0);
 	char *a;
 
 	if (s->count == s->nrec_chunks * REC_CHUNK) {
@@ -167,6 +181,12 @@ add(struct walk *w, uint8_t kind, const struct stat *sb, size_t path_len, const 
 	if (target_len > 0) {
 		memcpy(a + path_len + 1, target, target_len);
 		a[path_len + 1 + target_len] = '\0';
+	}
+	if (s->sets) {
+		uint16_t sl = (uint16_t)w->set_len;
+
+		memcpy(a + strings, &sl, sizeof(sl));
+		memcpy(a + strings + sizeof(sl), w->set, sl);
 	}
 	s->used += need;
 	switch (kind) {
@@ -277,6 +297,92 @@ static void walk_dir(struct walk *w, int dfd, size_t plen);
 #define SCAN_STAGING_NAME ".xferd"
 
 /* One name in the directory dfd, whose relative path is w->path[0..plen). */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The attribute set of name in directory dfd (name NULL: dfd itself) in the namespaces
+ * w->xns, encoded into buf (cap bytes): its length (0: none), -E2BIG (more than
+ * XF_XATTR_LIST_MAX attributes, or more than cap bytes), or -errno. An entry through
+ * /proc/self/fd/DFD/NAME with the l*xattr calls: they take a path, one component under an
+ * open directory never leaves it, and the last is not followed; a file system without
+ * attributes has none.
+ */
+static int
+read_set(struct walk *w, int dfd, const char *name, uint8_t *buf, size_t cap)
+{
+	const char *names[XF_XATTR_LIST_MAX];
+	char path[64 + XF_NAME_MAX];
+	struct xf_xattr_enc e;
+	unsigned int n = 0;
+	ssize_t ll;
+
+	if (name != NULL) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dfd, name);
+	}
+	ll = name != NULL ? llistxattr(path, w->xlist, sizeof(w->xlist))
+	                  : flistxattr(dfd, w->xlist, sizeof(w->xlist));
+	if (ll < 0) {
+		return errno == ENOTSUP || errno == ENODATA ? 0 : -errno;
+	}
+	for (ssize_t i = 0; i < ll; i += (ssize_t)strlen(w->xlist + i) + 1) {
+		if ((xf_xattr_ns(w->xlist + i, strlen(w->xlist + i)) & w->xns) == 0) {
+			continue;
+		}
+		if (n == XF_XATTR_LIST_MAX) {
+			return -E2BIG;
+		}
+		names[n++] = w->xlist + i;
+	}
+	qsort(names, n, sizeof(names[0]), cmp_str);
+	xf_xattr_enc_init(&e, buf, cap);
+	for (unsigned int i = 0; i < n; i++) {
+		ssize_t vl = name != NULL ? lgetxattr(path, names[i], w->xval, sizeof(w->xval))
+		                          : fgetxattr(dfd, names[i], w->xval, sizeof(w->xval));
+
+		if (vl < 0) {
+			if (errno == ENODATA) {
+				continue; /* removed since the list */
+			}
+			return -errno;
+		}
+		if (xf_xattr_enc_add(&e, names[i], strlen(names[i]), w->xval, (size_t)vl) != 0) {
+			return -E2BIG;
+		}
+	}
+	return xf_xattr_enc_finish(&e);
+}
+
+/* The set of entry name into w->set: true to list the entry, false if it is skipped. */
+static bool
+entry_set(struct walk *w, int dfd, const char *name, size_t len, bool has_set)
+{
+	w->set_len = 0;
+	if (w->xns == 0 || !has_set) {
+		return true;
+	}
+	w->set_len = read_set(w, dfd, name, w->set, sizeof(w->set));
+	if (w->set_len == -E2BIG) {
+		w->set_len = 0;
+		w->st->skipped_xattr++;
+		XF_LOG(WARNING, "scan",
+		       "skipped %.*s: extended attributes over %u bytes or %u attributes", (int)len,
+		       w->path, XF_XATTR_WIRE_MAX, XF_XATTR_LIST_MAX);
+		return false;
+	}
+	if (w->set_len < 0) {
+		w->st->errors++;
+		XF_LOG(WARNING, "scan", "skipped %.*s: extended attributes: %s", (int)len, w->path,
+		       strerror(-w->set_len));
+		w->set_len = 0;
+		return false;
+	}
+	return true;
+}
+
 static void
 walk_entry(struct walk *w, int dfd, size_t plen, const char *name)
 {
@@ -312,6 +418,10 @@ walk_entry(struct walk *w, int dfd, size_t plen, const char *name)
 	if (w->filter != NULL && xf_filter_match(w->filter, w->path + w->rel_off, len - w->rel_off,
 	                                         S_ISDIR(sb.st_mode)) == XF_FILTER_EXCLUDED) {
 		w->st->filtered++;
+		return;
+	}
+	/* Symlinks carry none: Linux keeps no user.* attribute on one. */
+	if (!entry_set(w, dfd, name, len, S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode))) {
 		return;
 	}
 	switch (sb.st_mode & S_IFMT) {
@@ -464,6 +574,29 @@ xf_scan_tree(const char *root, const char *prefix, const struct xf_filter *filte
 	w->st = st;
 	w->filter = filter;
 	w->hardlinks = (flags & XF_SCAN_F_HARDLINKS) != 0;
+	w->xns = ((flags & XF_SCAN_F_XATTRS) != 0
+	                  ? XF_XATTR_NS_USER | XF_XATTR_NS_SECURITY | XF_XATTR_NS_TRUSTED
+	                  : 0u) |
+	         ((flags & XF_SCAN_F_ACLS) != 0 ? XF_XATTR_NS_ACL : 0u);
+	s->sets = w->xns != 0;
+	if (s->sets && !SETS_FIT) {
+		err = EINVAL;
+		close(fd);
+		fd = -1;
+		goto err_free;
+	}
+	if (s->sets) {
+		int rl = read_set(w, fd, NULL, s->root_set, sizeof(s->root_set));
+
+		if (rl < 0) {
+			/* The root's own set cannot be sent: the push would not copy it. */
+			err = rl == -E2BIG ? E2BIG : -rl;
+			close(fd);
+			fd = -1;
+			goto err_free;
+		}
+		s->root_set_len = (uint16_t)rl;
+	}
 	w->rel_off = prefix_len > 0 ? prefix_len + 1 : 0;
 	/* The walk extends w->path from the prefix: each entry is "prefix/rel" as stored. */
 	if (prefix_len > 0) {
@@ -513,10 +646,26 @@ xf_scan_get(const struct xf_scan *s, size_t i, struct xf_flist_entry *e)
 	e->path_len = r->path_len;
 	e->target = r->target_len > 0 ? r->path + r->path_len + 1 : NULL;
 	e->target_len = r->target_len;
+	e->xattr = NULL;
+	e->xattr_len = 0;
+	if (s->sets && (r->kind == XF_FILE_REG || r->kind == XF_FILE_DIR)) {
+		/* After the path's NUL (neither kind stores a target). */
+		const uint8_t *x = (const uint8_t *)r->path + r->path_len + 1;
+
+		memcpy(&e->xattr_len, x, sizeof(e->xattr_len));
+		e->xattr = e->xattr_len != 0 ? x + sizeof(e->xattr_len) : NULL;
+	}
 	if (r->kind == XF_FILE_HARDLINK) {
 		e->target = rec_at(s, r->size)->path;
 		e->size = r->target_len;
 	}
+}
+
+const uint8_t *
+xf_scan_root_xattr(const struct xf_scan *s, uint16_t *len)
+{
+	*len = s->root_set_len;
+	return s->root_set_len != 0 ? s->root_set : NULL;
 }
 
 void

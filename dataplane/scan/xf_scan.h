@@ -20,7 +20,8 @@
  * (or filtered out) stays a regular file. Without the flag, every name is a regular file.
  *
  * Memory: one fixed 40-byte record per entry (8 bytes of it the owner and group) plus its path and
- * target bytes, each NUL-terminated, in an arena; the scan holds the names of the directories on
+ * target bytes, each NUL-terminated, and with XF_SCAN_F_XATTRS or _ACLS its attribute set (a
+ * 16-bit length and the encoded set), in an arena; the scan holds the names of the directories on
  * the current path only. Paths are stored with the caller's prefix ("dest/"), so a push job's file
  * list is the scan itself: nothing is copied per entry.
  */
@@ -47,10 +48,23 @@ struct xf_scan_stats {
 	                               (".xferd", any case, any depth): never listed */
 	uint64_t hardlinks;       /**< with XF_SCAN_F_HARDLINKS: names listed as hard links
 	                               to an earlier file (not counted in files and bytes) */
+	uint64_t skipped_xattr;   /**< with XF_SCAN_F_XATTRS or _ACLS: entries whose attribute
+	                               set encodes to more than XF_XATTR_WIRE_MAX bytes or
+	                               more than XF_XATTR_LIST_MAX attributes: skipped with a
+	                               warning */
 };
+
+/** Attributes of one entry a scan reads, at most (more: the entry is skipped). */
+#define XF_XATTR_LIST_MAX 256u
 
 /** Group regular files that share an inode: later names become XF_FILE_HARDLINK. */
 #define XF_SCAN_F_HARDLINKS 0x1u
+/** Read the user.*, security.* and trusted.* extended attributes of regular files and
+ *  directories (and the root's: xf_scan_root_xattr()) into each entry's attribute set
+ *  (xf_xattr.h, docs/PROTOCOL.md 6.20). */
+#define XF_SCAN_F_XATTRS 0x2u
+/** Likewise their access and default ACLs (system.posix_acl_access, _default). */
+#define XF_SCAN_F_ACLS 0x4u
 
 struct xf_scan;
 struct xf_filter;
@@ -67,7 +81,7 @@ struct xf_filter;
  *               path relative to root is matched (the prefix is not part of it); an
  *               excluded entry is left out and counted in st->filtered, and an excluded
  *               directory is not read (xf_filter.h, docs/FILTERS.md).
- * @param flags  0 or XF_SCAN_F_HARDLINKS.
+ * @param flags  0 or XF_SCAN_F_HARDLINKS, XF_SCAN_F_XATTRS, XF_SCAN_F_ACLS.
  * @param st     Filled with the counters (also on failure, as far as the walk got); may
  *               be NULL.
  * @return the scan, or NULL with errno: that of open(root) (ENOENT, ENOTDIR,
@@ -87,6 +101,10 @@ size_t xf_scan_count(const struct xf_scan *s);
  * and stay valid until xf_scan_free().
  */
 void xf_scan_get(const struct xf_scan *s, size_t i, struct xf_flist_entry *e);
+
+/** The root directory's own attribute set (XF_SCAN_F_XATTRS, _ACLS), given to the
+ *  destination directory of a push; *len 0 (and NULL) for none. */
+const uint8_t *xf_scan_root_xattr(const struct xf_scan *s, uint16_t *len);
 
 /** Free the scan; NULL is allowed. */
 void xf_scan_free(struct xf_scan *s);

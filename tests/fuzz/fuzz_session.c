@@ -21,12 +21,14 @@
  * Both peers' sessions ask for --delete, items and hard links (peer_open()); peer B's
  * are dry runs; peer A's announce compression (RAW frames may then carry any stream for
  * the worker to inflate), B's do not (its compressed DATA is refused); peer A's announce
- * owners on a volume that keeps them, by name (XF_HELLO_F_OWNER_NAMES). An FLIST's count
- * byte bit 6 gives its entries owners (XF_FLIST_F_OWNER, ids from the entry bytes): a
- * frame whose layout is not its session's aborts it; with bit 5 too it carries the names
- * of its ids (XF_HDR_F_NAMES: one of two names per id by bit 4, so that two frames may
- * name an id differently, which aborts the session; peer B's session, without the
- * HELLO flag, aborts on any table). The receiver looks the names up with NSS.
+ * owners on a volume that keeps them, by name (XF_HELLO_F_OWNER_NAMES), and attribute
+ * sets. An FLIST's count byte bit 6 gives its entries owners (XF_FLIST_F_OWNER, ids from
+ * the entry bytes): a frame whose layout is not its session's aborts it; with bit 5 too
+ * it carries the names of its ids (XF_HDR_F_NAMES: one of two names per id by bit 4, so
+ * that two frames may name an id differently, which aborts the session; peer B's
+ * session, without the HELLO flag, aborts on any table). The receiver looks the names up
+ * with NSS. Bit 3 gives the entries attribute sets (XF_HDR_F_XATTR: the next byte n, then
+ * n bytes of set for each entry, valid or not).
  *   7 RAW    n, then n bytes sent as a frame
  *   else     every queued frame taken
  * After the input every session is ended (aborted unless done) and closed, and:
@@ -39,6 +41,7 @@
 #include <string.h>
 
 #include "xf_hostile.h"
+#include "xf_xattr.h"
 #include "xf_test_tree.h"
 #include "xf_pipeline_priv.h"
 #include "xf_fuzz.h"
@@ -73,7 +76,8 @@ peer_open(struct xh *h, struct xh_peer *pe, uint32_t addr, uint16_t port, uint32
 {
 	uint32_t flags =
 	        XF_HELLO_F_DELETE | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS |
-	        (addr == 1 ? XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_OWNER_NAMES
+	        (addr == 1 ? XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_OWNER_NAMES |
+	                             XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS
 	                   : XF_HELLO_F_DRYRUN);
 
 	return xh_peer_open_flags(h, pe, addr, port, id, flags, addr == 1 ? "" : "d",
@@ -171,8 +175,26 @@ op_flist(struct xh_peer *pe, struct in *in)
 		e[i].uid = (k & 0x40u) != 0 ? XF_ID_NONE : s;
 		e[i].gid = (k & 0x80u) != 0 ? XF_ID_NONE : k;
 	}
-	/* Owners or not, whatever the session announced (peer A announces them). */
+	/* Owners or not, attribute sets or not, whatever the session announced (peer A
+	 * announces both). A set is input bytes, or a valid one when the first is 0. */
 	pe->flist_flags = (cnt & 0x40u) != 0 ? XF_FLIST_F_OWNER : 0;
+	pe->flist_hdr = (cnt & 0x08u) != 0 ? XF_HDR_F_XATTR : 0;
+	for (unsigned int i = 0; i < n && pe->flist_hdr != 0; i++) {
+		static uint8_t sets[3][64];
+		struct xf_xattr_enc enc;
+		uint8_t len = take(in) % 48u;
+
+		for (uint8_t b = 0; b < len; b++) {
+			sets[i][b] = take(in);
+		}
+		if (len > 0 && sets[i][0] == 0) {
+			xf_xattr_enc_init(&enc, sets[i], sizeof(sets[i]));
+			xf_xattr_enc_add(&enc, "user.f", 6, sets[i] + 1, len / 4u);
+			len = (uint8_t)xf_xattr_enc_finish(&enc);
+		}
+		e[i].xattr = sets[i];
+		e[i].xattr_len = len;
+	}
 	if ((cnt & 0x60u) == 0x60u) {
 		xh_flist_named(pe, first, e, n, (cnt & 0x80u) != 0, rec,
 		               names_of(e, n, (cnt & 0x10u) != 0, rec));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "xf_proto.h"
+#include "xf_xattr.h"
 
 static uint8_t buf[XF_PAYLOAD_MAX];
 static uint8_t fill[XF_PAYLOAD_MAX];
@@ -194,6 +195,31 @@ arrays(const char *dir)
 		xf_proto_build_names(&b, names, 3);
 		rc |= save(dir, "flist-names", xf_proto_build_finish(&b));
 	}
+	/* The same entries with attribute sets (XF_HDR_F_XATTR, 6.20): a user.* attribute
+	 * and an access ACL on the first, none on the others. */
+	{
+		static const uint8_t acl[] = { 2, 0, 0, 0, 1, 0, 6, 0, 0xff, 0xff, 0xff, 0xff };
+		uint8_t set[128];
+		struct xf_xattr_enc enc;
+		int sl;
+
+		xf_xattr_enc_init(&enc, set, sizeof(set));
+		xf_xattr_enc_add(&enc, "system.posix_acl_access", 23, acl, sizeof(acl));
+		xf_xattr_enc_add(&enc, "user.k", 6, "v", 1);
+		sl = xf_xattr_enc_finish(&enc);
+		m = msg(XF_MSG_FLIST);
+		m.hdr.flags = XF_HDR_F_XATTR;
+		m.flist.flags = XF_FLIST_F_LAST;
+		xf_proto_build_begin(&b, buf, sizeof(buf), &m);
+		for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+			struct xf_flist_entry e = entries[i];
+
+			e.xattr = i == 0 && sl > 0 ? set : NULL;
+			e.xattr_len = i == 0 && sl > 0 ? (uint16_t)sl : 0;
+			xf_proto_build_flist(&b, &e);
+		}
+		rc |= save(dir, "flist-xattr", xf_proto_build_finish(&b));
+	}
 	m = msg(XF_MSG_DECISION);
 	xf_proto_build_begin(&b, buf, sizeof(buf), &m);
 	for (size_t i = 0; i < sizeof(dec) / sizeof(dec[0]); i++) {
@@ -241,11 +267,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* One of every type, plus the largest DATA, the deleting HELLO (with and without
-	 * filter rules) and DONE, the FLIST with owners, with their names, the pulling HELLO
-	 * and the HELLO whose destination is sealed in message 1. */
-	if (written != XF_MSG_TYPE_MAX + 7) {
+	 * filter rules) and DONE, the FLIST with owners, with their names, the FLIST with
+	 * attribute sets, the pulling HELLO and the HELLO whose destination is sealed in
+	 * message 1. */
+	if (written != XF_MSG_TYPE_MAX + 8) {
 		fprintf(stderr, "gen_seeds: %d seeds written, %d expected\n", written,
-		        XF_MSG_TYPE_MAX + 7);
+		        XF_MSG_TYPE_MAX + 8);
 		return 1;
 	}
 	return 0;

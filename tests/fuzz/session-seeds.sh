@@ -12,6 +12,11 @@ printf '\000\000\201\000\002\004\010\001\000\000\000\077\001\000\100\000\011\002
 # claiming one byte more than its stream holds (the file fails).
 printf '\000\000\201\000\002\004\010\101\000\000\000\077\101\000\100\000\011\002\000\112\000\001\017' >"$out/good-zip"
 printf '\000\000\201\000\002\004\010\101\000\000\000\077\301\000\100\000\011\002\000\112\000\001\017' >"$out/zip-long"
+# The correct session with an attribute set on its entry (count byte bit 3: a set of 8
+# bytes whose first is 0, so a valid one is made), then with 4 bytes of garbage (refused
+# XATTR, the DATA dropped).
+printf '\000\000\211\000\002\010\000abcdefg\004\010\001\000\000\000\077\001\000\100\000\011\002\000\112\000\001\017' >"$out/good-xattr"
+printf '\000\000\211\000\002\004\001\002\003\004\004\010\001\000\000\000\077\001\000\100\000\011\002\000\112\000\001\017' >"$out/xattr-bad"
 # FLIST {d, d/a} and FLIST LAST (0, 0) in one burst.
 printf '\000\000\002\021\000\002\012\000\000\200\017' >"$out/last-burst"
 # Entry 0 a bad path, entries 1..2, then LAST (1, 0).

@@ -60,6 +60,54 @@ test_split_and_dups(void)
 	xf_ftable_fini(&ft);
 }
 
+/*
+ * Attribute sets (docs/PROTOCOL.md 6.20): stored after the name, found by lengths and by
+ * the NULs alike; part of the entry, so the same entry sent again with another set is
+ * a conflict; a kept directory keeps its set, so the same entry sent after it settled
+ * is a duplicate, not a conflict.
+ */
+static void
+test_xattr_sets(void)
+{
+	static const uint8_t set[] = "0123456789-set", other[] = "0123456789-SET";
+	struct xf_ftable ft;
+	struct xf_flist_entry d = mk(XF_FILE_DIR, "top/dir", NULL);
+	struct xf_flist_entry f = mk(XF_FILE_REG, "file", NULL);
+	struct xf_fentry *fe;
+	const uint8_t *x;
+	uint16_t len;
+
+	d.size = 0;
+	d.xattr = set;
+	d.xattr_len = sizeof(set) - 1;
+	xf_ftable_init(&ft);
+	CU_ASSERT_EQUAL_FATAL(xf_ftable_add(&ft, 0, &d, 10), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_ftable_add(&ft, 1, &f, 10), 0);
+	fe = xf_ftable_get(&ft, 0);
+	x = xf_fentry_xattr(fe, &len);
+	CU_ASSERT_EQUAL(len, sizeof(set) - 1);
+	CU_ASSERT_EQUAL(memcmp(x, set, len), 0);
+	CU_ASSERT_PTR_EQUAL(xf_fname_xattr(fe->name, &len), x);
+	xf_fentry_xattr(xf_ftable_get(&ft, 1), &len);
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 0, &d, 10), -EALREADY);
+	d.xattr = other;
+	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 0, &d, 10), -EEXIST);
+	d.xattr_len = 0;
+	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 0, &d, 10), -EEXIST);
+	/* Settled and kept (a directory whose mtime is set at the end). */
+	xf_ftable_settled(&ft, 0, true);
+	fe = xf_ftable_get(&ft, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fe->name);
+	x = xf_fentry_xattr(fe, &len);
+	CU_ASSERT_EQUAL(len, sizeof(set) - 1);
+	CU_ASSERT_EQUAL(memcmp(x, set, len), 0);
+	d.xattr = set;
+	d.xattr_len = sizeof(set) - 1;
+	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 0, &d, 10), -EALREADY);
+	xf_ftable_fini(&ft);
+}
+
 /* Paths stay where they were stored while the table grows (workers hold pointers). */
 static void
 test_paths_stable(void)
@@ -127,6 +175,7 @@ test_bytes_per_entry(void)
 
 static const struct xf_test tests[] = {
 	{ "split and duplicates", test_split_and_dups },
+	{ "attribute sets", test_xattr_sets },
 	{ "paths stable", test_paths_stable },
 	{ "bytes per entry", test_bytes_per_entry },
 };

@@ -18,10 +18,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "xf_attr_case.h"
 #include "xf_csum.h"
-#include "xf_hostile.h"
-#include "xf_pipeline_priv.h"
-#include "xf_pipeline_test.h"
 #include "xf_worker_priv.h"
 
 static char base_dir[96];
@@ -29,46 +27,16 @@ static char base_dir[96];
 /* Owners the entries get: others than the test's own when it may give them (root). */
 static uint32_t uid_a, gid_a, uid_b, gid_b;
 
-struct ocase {
-	struct xh h;
-	int fds;
-};
-
 static void
-case_begin(struct ocase *c, const char *tag, bool keep)
+case_begin(struct xf_acase *c, const char *tag, bool keep)
 {
-	char dir[200];
-
-	c->fds = xh_fds();
-	snprintf(dir, sizeof(dir), "%s/%s", base_dir, tag);
-	CU_ASSERT_FATAL(xh_open(&c->h, dir, 64, 0, xf_test_io()) == 0);
+	xf_acase_begin(c, base_dir, tag);
 	c->h.p->conf.keep_owner = keep; /* volumes[].keep_owner */
-}
-
-static void
-case_end(struct ocase *c, struct xh_peer *pe)
-{
-	CU_ASSERT(pe == NULL || xh_peer_end(pe, 20000));
-	CU_ASSERT_EQUAL(xh_tmp_left(&c->h), 0);
-	CU_ASSERT(xh_outside_intact(&c->h));
-	CU_ASSERT(xh_good_session(&c->h, 0x0a000001, 4000, 0x600d0001, 20000));
-	xh_close(&c->h);
-	CU_ASSERT_EQUAL(c->h.frames_live, 0);
-	CU_ASSERT_EQUAL(xh_fds(), c->fds);
-}
-
-static struct xf_pipeline_times
-times(struct ocase *c)
-{
-	struct xf_pipeline_times t;
-
-	xf_pipeline_times(c->h.p, &t);
-	return t;
 }
 
 /* lstat of name in the volume; st_ino 0 if it is not there. */
 static struct stat
-at(struct ocase *c, const char *name)
+at(struct xf_acase *c, const char *name)
 {
 	char path[512];
 	struct stat sb;
@@ -78,26 +46,6 @@ at(struct ocase *c, const char *name)
 		memset(&sb, 0, sizeof(sb));
 	}
 	return sb;
-}
-
-/* The list, then five bytes for each regular file in reg[] once it is decided WHOLE,
- * and the session run to its end. */
-static void
-run_list(struct ocase *c, struct xh_peer *pe, const struct xf_flist_entry *e, unsigned int n,
-         const uint32_t *reg, unsigned int nreg)
-{
-	CU_ASSERT_EQUAL_FATAL(xh_flist(pe, 0, e, n, true), 0);
-	for (unsigned int i = 0; i < nreg; i++) {
-		CU_ASSERT(xh_wait_decided(pe, reg[i], 20000));
-		if (pe->dec[reg[i]] == XF_DEC_WHOLE) {
-			CU_ASSERT_EQUAL(xh_data(pe, reg[i], 0, "fives", 5), 0);
-			CU_ASSERT_EQUAL(xh_file_end(pe, reg[i], 5, xf_csum_crc64(0, "fives", 5)),
-			                0);
-		}
-	}
-	CU_ASSERT(xh_until(&c->h, xh_done_or_aborted, pe, 20000));
-	CU_ASSERT_TRUE(pe->done);
-	CU_ASSERT_FALSE(pe->aborted);
 }
 
 static struct xf_flist_entry
@@ -132,7 +80,7 @@ chown_cap(bool on)
 static void
 test_kinds_and_uptodate(void)
 {
-	struct ocase c;
+	struct xf_acase c;
 	struct xh_peer pe;
 	struct xf_flist_entry e[] = {
 		owned(xh_reg("a", 5), uid_a, gid_a),            /* 0 */
@@ -151,7 +99,7 @@ test_kinds_and_uptodate(void)
 	case_begin(&c, "kinds", true);
 	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x1a, XF_HELLO_F_OWNER, "", 0) == 0);
 	pe.flist_flags = XF_FLIST_F_OWNER;
-	run_list(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
+	xf_acase_run(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
 	for (unsigned int i = 0; i < XF_ARRAY_SIZE(e); i++) {
 		CU_ASSERT_EQUAL(pe.st[i], XF_ST_OK);
 		sb = at(&c, e[i].path);
@@ -162,8 +110,8 @@ test_kinds_and_uptodate(void)
 			CU_ASSERT_EQUAL(sb.st_mode & 07777, e[i].mode);
 		}
 	}
-	CU_ASSERT_EQUAL(times(&c).owners_set, 6); /* all but "n" */
-	CU_ASSERT_EQUAL(times(&c).owners_failed, 0);
+	CU_ASSERT_EQUAL(xf_acase_times(&c).owners_set, 6); /* all but "n" */
+	CU_ASSERT_EQUAL(xf_acase_times(&c).owners_failed, 0);
 	CU_ASSERT(xh_peer_end(&pe, 20000));
 
 	/* Owners changed on the receiver, nothing else: up to date, owners set back. */
@@ -176,7 +124,7 @@ test_kinds_and_uptodate(void)
 	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x1b,
 	                                   XF_HELLO_F_OWNER | XF_HELLO_F_ITEMIZE, "", 0) == 0);
 	pe.flist_flags = XF_FLIST_F_OWNER;
-	run_list(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
+	xf_acase_run(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
 	for (unsigned int i = 0; i < XF_ARRAY_SIZE(e); i++) {
 		CU_ASSERT_EQUAL(pe.dec[i], XF_DEC_UPTODATE);
 		CU_ASSERT_EQUAL(pe.st[i], XF_ST_OK);
@@ -194,14 +142,14 @@ test_kinds_and_uptodate(void)
 	CU_ASSERT_EQUAL(pe.items[3], 0);
 	/* The chown of "s" cleared its set-user-ID bit: the mode is set again. */
 	CU_ASSERT_EQUAL(at(&c, "s").st_mode & 07777, 04755);
-	case_end(&c, &pe);
+	xf_acase_end(&c, &pe);
 }
 
 /* A volume that does not keep owners sets none, whatever the list carries. */
 static void
 test_not_kept(void)
 {
-	struct ocase c;
+	struct xf_acase c;
 	struct xh_peer pe;
 	struct xf_flist_entry e[] = { owned(xh_reg("a", 5), uid_a, gid_a),
 		                      owned(xh_dir("d", 0755), uid_b, gid_b) };
@@ -210,13 +158,13 @@ test_not_kept(void)
 	case_begin(&c, "notkept", false);
 	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x2a, XF_HELLO_F_OWNER, "", 0) == 0);
 	pe.flist_flags = XF_FLIST_F_OWNER;
-	run_list(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
+	xf_acase_run(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
 	CU_ASSERT_EQUAL(pe.st[0], XF_ST_OK);
 	CU_ASSERT_EQUAL(pe.st[1], XF_ST_OK);
 	CU_ASSERT_EQUAL(at(&c, "a").st_uid, getuid());
 	CU_ASSERT_EQUAL(at(&c, "d").st_gid, getgid());
-	CU_ASSERT_EQUAL(times(&c).owners_set, 0);
-	case_end(&c, &pe);
+	CU_ASSERT_EQUAL(xf_acase_times(&c).owners_set, 0);
+	xf_acase_end(&c, &pe);
 }
 
 /*
@@ -227,7 +175,7 @@ test_not_kept(void)
 static void
 test_no_cap(void)
 {
-	struct ocase c;
+	struct xf_acase c;
 	struct xh_peer pe;
 	uint32_t other = getuid() + 4242u;
 	struct xf_flist_entry e[] = {
@@ -256,7 +204,7 @@ test_no_cap(void)
 	}
 	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x3a, XF_HELLO_F_OWNER, "", 0) == 0);
 	pe.flist_flags = XF_FLIST_F_OWNER;
-	run_list(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
+	xf_acase_run(&c, &pe, e, XF_ARRAY_SIZE(e), reg, XF_ARRAY_SIZE(reg));
 	if (getuid() == 0) {
 		CU_ASSERT_FATAL(chown_cap(true) == 0);
 	}
@@ -270,15 +218,15 @@ test_no_cap(void)
 	CU_ASSERT_EQUAL(at(&c, "old").st_size, 0);
 	CU_ASSERT_EQUAL(at(&c, "same").st_uid, getuid());
 	CU_ASSERT_EQUAL(at(&c, "mine").st_size, 5);
-	CU_ASSERT_EQUAL(times(&c).owners_failed, 3);
-	CU_ASSERT_EQUAL(times(&c).owners_set, 1);
-	case_end(&c, &pe);
+	CU_ASSERT_EQUAL(xf_acase_times(&c).owners_failed, 3);
+	CU_ASSERT_EQUAL(xf_acase_times(&c).owners_set, 1);
+	xf_acase_end(&c, &pe);
 }
 
 /* A session with HELLO flags hello sends an FLIST with flist_flags: aborted (PROTOCOL,
  * the aborts counted so far now aborts), nothing written. */
 static void
-mismatch(struct ocase *c, uint32_t id, uint32_t hello, uint16_t flist_flags, uint64_t aborts)
+mismatch(struct xf_acase *c, uint32_t id, uint32_t hello, uint16_t flist_flags, uint64_t aborts)
 {
 	struct xh_peer pe;
 	struct xf_flist_entry e = owned(xh_reg("a", 5), uid_a, gid_a);
@@ -299,12 +247,12 @@ mismatch(struct ocase *c, uint32_t id, uint32_t hello, uint16_t flist_flags, uin
 static void
 test_layout_mismatch(void)
 {
-	struct ocase c;
+	struct xf_acase c;
 
 	case_begin(&c, "mismatch", true);
 	mismatch(&c, 0x4a, 0, XF_FLIST_F_OWNER, 1);
 	mismatch(&c, 0x4b, XF_HELLO_F_OWNER, 0, 2);
-	case_end(&c, NULL);
+	xf_acase_end(&c, NULL);
 }
 
 /* ---- By name (docs/PROTOCOL.md 6.21) ---- */
@@ -337,7 +285,7 @@ accounts(void *arg, enum xf_name_kind kind, const char *name, uint32_t *id)
 
 /* Give every worker of the case the injected accounts (before any session). */
 static void
-inject_accounts(struct ocase *c)
+inject_accounts(struct xf_acase *c)
 {
 	for (unsigned int i = 0; i < c->h.p->conf.n_workers; i++) {
 		xf_idmap_init(&c->h.p->w[i]->idmap, accounts, NULL);
@@ -372,7 +320,7 @@ cmp_rec(const void *a, const void *b)
 static void
 test_names_mapped(void)
 {
-	struct ocase c;
+	struct xf_acase c;
 	struct xh_peer pe;
 	struct xf_flist_entry e[] = {
 		owned(xh_reg("a", 5), 7001, 7101),             /* 0 alpha, gb */
@@ -434,8 +382,8 @@ test_names_mapped(void)
 				CU_ASSERT_EQUAL(pe.items[i], 0);
 			}
 		}
-		CU_ASSERT_EQUAL(times(&c).owners_unmapped, unmapped * (run + 1));
-		CU_ASSERT_EQUAL(times(&c).owners_set, 5);
+		CU_ASSERT_EQUAL(xf_acase_times(&c).owners_unmapped, unmapped * (run + 1));
+		CU_ASSERT_EQUAL(xf_acase_times(&c).owners_set, 5);
 		CU_ASSERT_EQUAL(c.h.p->rx[0].stats.names_refused, 0);
 		if (run == 0) {
 			CU_ASSERT(xh_peer_end(&pe, 20000));
@@ -443,14 +391,14 @@ test_names_mapped(void)
 	}
 	/* alpha, beta, nobody-here, ga, gb, ghost: once each, both runs (cached). */
 	CU_ASSERT_EQUAL(c.h.p->w[0]->idmap.lookups, 6);
-	case_end(&c, &pe);
+	xf_acase_end(&c, &pe);
 }
 
 /* A name table the session did not ask for; a second name for an id already named. */
 static void
 test_names_refused(void)
 {
-	struct ocase c;
+	struct xf_acase c;
 	struct xh_peer pe;
 	struct xf_flist_entry e[] = { owned(xh_reg("a", 5), 7001, XF_ID_NONE),
 		                      owned(xh_reg("b", 5), 7001, XF_ID_NONE) };
@@ -477,7 +425,7 @@ test_names_refused(void)
 	CU_ASSERT_EQUAL(c.h.p->rx[0].stats.names_refused, 2);
 	CU_ASSERT_EQUAL(at(&c, "b").st_ino, 0);
 	CU_ASSERT(xh_peer_end(&pe, 20000));
-	case_end(&c, NULL);
+	xf_acase_end(&c, NULL);
 }
 
 static const struct xf_test tests[] = {

@@ -836,6 +836,12 @@ rx_sum_check(const struct xf_pipeline *p, uint64_t frames)
 		F(redo_unasked),
 		F(redo_no_room),
 		F(names_refused),
+		F(xattr_malformed),
+		F(xattr_crc),
+		F(xattr_name),
+		F(xattr_value),
+		F(xattr_count),
+		F(xattr_total),
 #undef F
 	};
 	struct xf_pipeline_rx_stats sum = { 0 };

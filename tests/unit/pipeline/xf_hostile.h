@@ -44,6 +44,7 @@ struct xh_peer {
 	uint32_t id;
 	uint64_t pn;
 	uint16_t flist_flags; /* FLIST flags every xh_flist() frame has (XF_FLIST_F_OWNER) */
+	uint16_t flist_hdr;   /* header flags every xh_flist() frame has (XF_HDR_F_XATTR) */
 	uint32_t wait_file;   /* the index xh_wait_decided() waits for */
 	bool done;            /* DONE received */
 	bool aborted;         /* ABORT received */
@@ -324,6 +325,7 @@ xh_flist_named(struct xh_peer *pe, uint32_t first, const struct xf_flist_entry *
 	int len;
 
 	xh_hdr(pe, &m, XF_MSG_FLIST, pe->id);
+	m.hdr.flags = pe->flist_hdr;
 	m.flist.first_index = first;
 	m.flist.flags = (uint16_t)((last ? XF_FLIST_F_LAST : 0) | pe->flist_flags);
 	if (xf_proto_build_begin(&b, buf, sizeof(buf), &m) < 0) {

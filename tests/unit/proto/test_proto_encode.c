@@ -75,7 +75,7 @@ test_encode_refuses(void)
 	m.hello.window = 4;
 	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
 	m.hello.window = 0;
-	m.hello.flags = 0x400;
+	m.hello.flags = 0x2000;
 	CU_ASSERT_EQUAL(enc(&m), -EINVAL);
 	m.hello.flags = XF_HELLO_F_HARDLINKS;
 	CU_ASSERT(enc(&m) > 0);

@@ -79,4 +79,11 @@ void test_builders_refuse(void);
 void test_names(void);
 void test_set_pn_flags(void);
 
+/* Attribute sets and FLIST entries that carry them (test_proto_xattr.c). */
+void test_xattr_crc(void);
+void test_xattr_encode(void);
+void test_xattr_bounds(void);
+void test_xattr_hostile(void);
+void test_flist_xattr(void);
+
 #endif /* XF_PROTO_TEST_H */

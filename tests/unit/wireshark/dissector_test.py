@@ -133,6 +133,18 @@ def main():
     good(frame(HELLO, hello(b"d", flags=0x100)), {"xferd.hello.flags.compress": "1"})
     # Sent again whole (6.19): the HELLO's REDO flag, and the header flag of its frames.
     good(frame(HELLO, hello(b"d", flags=0x8000)), {"xferd.hello.flags.redo": "1"})
+    # Extended attributes and ACLs (docs/PROTOCOL.md 6.20): the HELLO flags, FLIST
+    # entries ending with a 16-bit length and the attribute set (header flag 0x40).
+    good(frame(HELLO, hello(b"d", flags=0xc00)),
+         {"xferd.hello.flags.xattrs": "1", "xferd.hello.flags.acls": "1"})
+    xset = bytes(8) + struct.pack(">HBH", 1, 6, 1) + b"user.kv"
+    good(frame(FLIST, struct.pack(">IHH", 0, 2, 1) + entry(b"a") + struct.pack(">H", len(xset)) +
+               xset + entry(b"d", kind=2, size=0) + struct.pack(">H", 0), flags=0x40),
+         {"xferd.flags.xattr": "1", "xferd.entry.xattr_len": str(len(xset)),
+          "xferd.entry.path": "a"})
+    bad(frame(FLIST, struct.pack(">IHH", 0, 1, 1) + entry(b"a") + struct.pack(">H", 9) + b"x",
+              flags=0x40), "truncated")
+    bad(frame(DATA, struct.pack(">IIQ", 5, 0, 0) + b"z", flags=0x40), "reserved")
     good(frame(DATA, struct.pack(">IIQ", 5, 0, 0) + b"z" * 8, flags=0x20),
          {"xferd.flags.redo": "1", "xferd.data.file": "5"})
     # --delete with filter rules: the destination field is dest, a NUL, the rules (6.12).
