@@ -108,6 +108,13 @@ int xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec);
 /** The reply of `xferctl stats` and the job list of `xferctl jobs` (control thread). */
 json_t *xferd_stats_json(struct xferd *d);
 json_t *xferd_jobs_json(struct xferd *d);
+struct xf_cc_info;
+struct xf_ctl_reply;
+
+/** The `jobs` command (xferd_jobs.c). */
+void xferd_h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply);
+/** A congestion controller's read-out, as `jobs` and `sessions` show it. */
+json_t *xferd_cc_json(const struct xf_cc_info *cc);
 
 /** Register `capture` and `capture_status` (xferd_capture.c). @return 0 or -EINVAL. */
 int xferd_capture_register(struct xferd *d, struct xf_ctl_server *ctl);

@@ -3,7 +3,8 @@
  * An RX core's push jobs (we are the sender): their frames, their file reads through the
  * workers' rings (never blocking the core), their progress and end, and the commands
  * the control plane sends the core; and the job slots the control thread fills and hands
- * to a core (eng_job_new, eng_job_submit).
+ * to a core (eng_job_new, eng_job_submit); and, for the control thread, a finished job's
+ * itemized list and the paths of its entries.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -693,5 +694,95 @@ eng_job_submit(struct xf_engine *e, struct eng_job *j, char *err, size_t err_len
 		snprintf(err, err_len, "the RX core is not taking jobs");
 		return -EBUSY;
 	}
+	return 0;
+}
+
+/* ---- Read by the control thread: a finished job's entries ---- */
+
+int64_t
+xf_engine_job_items(struct xf_engine *e, unsigned int id, uint64_t from, xf_engine_item_fn fn,
+                    void *arg, bool *end)
+{
+	struct eng_job *j = eng_job_find(e, id);
+	size_t del_len, off;
+	uint64_t i;
+
+	*end = false;
+	if (j == NULL) {
+		return -ENOENT;
+	}
+	if (j->items == NULL) {
+		return -ENODATA;
+	}
+	/* The RX core wrote items[] (and deleted[]) before it set finished (job_end's
+	 * release fence). */
+	if (!__atomic_load_n(&j->finished, __ATOMIC_ACQUIRE)) {
+		return -EAGAIN;
+	}
+	/* The deletions first, as rsync prints them: cursors below del_len are offsets in
+	 * deleted[], the rest entry indices after it. */
+	del_len = j->deleted != NULL ? XF_MIN(j->st.deleted_bytes, (size_t)XF_PUSH_DELETED_MAX) : 0;
+	for (off = (size_t)XF_MIN(from, (uint64_t)del_len); off < del_len;) {
+		struct xf_flist_entry ent = { .kind = XF_FILE_REG };
+		bool dir;
+
+		if (!xf_push_deleted_next(j->deleted, del_len, &off, &ent.path, &ent.path_len,
+		                          &dir)) {
+			off = del_len;
+			break;
+		}
+		ent.kind = dir ? XF_FILE_DIR : XF_FILE_REG;
+		if (!fn(arg, &ent, XF_ENGINE_ITEM_DELETED)) {
+			return (int64_t)off;
+		}
+	}
+	if (from < del_len) {
+		from = del_len;
+	}
+	for (i = XF_MAX(from - del_len, (uint64_t)(j->ndest > 0 ? j->ndest - 1 : 0)); i < j->count;
+	     i++) {
+		struct xf_flist_entry ent;
+
+		if (i < j->ndest) {
+			/* The destination directory: the source directory's "./". */
+			ent = j->dest_ent[i];
+			ent.path_len = 0;
+		} else {
+			xf_scan_get(j->scan, i - j->ndest, &ent);
+			ent.path += j->src_skip;
+			ent.path_len = (uint16_t)(ent.path_len - j->src_skip);
+			if (ent.kind == XF_FILE_HARDLINK) {
+				/* Its leader is a listed file too: named from the same root. */
+				ent.target += j->src_skip;
+				ent.target_len = (uint16_t)(ent.target_len - j->src_skip);
+			}
+		}
+		if (!fn(arg, &ent, j->items[i])) {
+			*end = i + 1 == j->count;
+			return (int64_t)(del_len + i + 1);
+		}
+	}
+	*end = true;
+	return (int64_t)(del_len + i);
+}
+
+int
+xf_engine_job_path(struct xf_engine *e, unsigned int id, uint32_t i, const char **path,
+                   uint16_t *len)
+{
+	struct eng_job *j = eng_job_find(e, id);
+	struct xf_flist_entry ent;
+
+	if (j == NULL || j->scan == NULL || i >= j->count) {
+		return -ENOENT;
+	}
+	if (i < j->ndest) {
+		*path = "";
+		*len = 0;
+		return 0;
+	}
+	eng_job_entry(j, i, &ent);
+	*path = ent.path + j->src_skip;
+	*len = (uint16_t)(ent.path_len - j->src_skip);
 	return 0;
 }

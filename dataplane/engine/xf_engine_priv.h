@@ -564,6 +564,8 @@ bool xf_engine_idle_poll(const struct xf_engine *e); /* xf_engine_params.c */
  * entry i of a job's whole list (the destination's directories, then the scan). */
 struct eng_job *eng_job_slot(struct xf_engine *e);
 void eng_job_entry(const struct eng_job *j, uint32_t i, struct xf_flist_entry *ent);
+/* The job of id (not a lane's), or NULL (control thread). */
+struct eng_job *eng_job_find(struct xf_engine *e, unsigned int id);
 
 /* Jobs of several lanes (xf_engine_lanes.c), on the control thread. The lanes' records
  * have ids of their own, never shown: ENG_LANE_ID_BIT | n. */

@@ -18,6 +18,11 @@
  * A session's keys are renewed by a new handshake every session.rekey_after_ms (the push
  * starts it, as the Noise initiator) and refused at session.reject_after_ms
  * (xf_secure_sess.h says which keys open what meanwhile; docs/SECURITY.md 5).
+ *
+ * Over 1,000 lines: one concern, what stands between an RX core's sessions and the wire
+ * (both handshake roles and the AEAD of every frame share this core's manager, its copy
+ * of the peers' keys and its handshake queue); split, each half would reach into the
+ * other's state.
  */
 #include <errno.h>
 #include <string.h>

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The channel, the test reader and the scripted receiver of unit-push. */
+/*
+ * The channel, the test reader and the scripted receiver of unit-push.
+ *
+ * Over 1,000 lines: one harness, a scripted peer for xf_push that answers each frame as
+ * a receiver would (decisions, signatures, commits, the second attempt of a file, name
+ * tables), over a lossy channel; its parts share the channel's and the receiver's state.
+ */
 
 #include <errno.h>
 #include <stdio.h>
