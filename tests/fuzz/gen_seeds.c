@@ -270,9 +270,9 @@ main(int argc, char **argv)
 	 * filter rules) and DONE, the FLIST with owners, with their names, the FLIST with
 	 * attribute sets, the pulling HELLO and the HELLO whose destination is sealed in
 	 * message 1. */
-	if (written != XF_MSG_TYPE_MAX + 8) {
+	if (written != XF_MSG_TYPE_MAX + 9) {
 		fprintf(stderr, "gen_seeds: %d seeds written, %d expected\n", written,
-		        XF_MSG_TYPE_MAX + 8);
+		        XF_MSG_TYPE_MAX + 9);
 		return 1;
 	}
 	return 0;
