@@ -147,8 +147,10 @@ distinct(const uint32_t *v, size_t n, uint32_t **out, size_t *k)
 	if (d == NULL) {
 		return -ENOMEM;
 	}
-	memcpy(d, v, n * sizeof(*d));
-	qsort(d, n, sizeof(*d), cmp_u32);
+	if (n > 0) { /* v may be NULL then */
+		memcpy(d, v, n * sizeof(*d));
+		qsort(d, n, sizeof(*d), cmp_u32);
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (d[i] != XF_ID_NONE && (j == 0 || d[j - 1] != d[i])) {
 			d[j++] = d[i];
