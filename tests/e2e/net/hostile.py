@@ -82,9 +82,10 @@ def build():
     add("frame_length", hdr(DATA, 0xFFFF) + rng.randbytes(MTU_PAYLOAD - 24))
     add("frame_length", hdr(DATA, 0) + rng.randbytes(MTU_PAYLOAD - 24))
     add("frame_length", hdr(DATA, MTU_PAYLOAD - 24 + 1) + rng.randbytes(MTU_PAYLOAD - 24))
-    # 6. reserved header bits: flag bits 6..15 (0 NOACK, 1 REPLY, 2 ACKNOW, 3 KEY_PHASE,
-    # 4 KEY_EPOCH and 5 REDO are defined), the reserved word
-    for f in (0x40, 0x8000):
+    # 6. reserved header bits: flag bits 8..15 (0 NOACK, 1 REPLY, 2 ACKNOW, 3 KEY_PHASE,
+    # 4 KEY_EPOCH, 5 REDO, 6 XATTR and 7 NAMES are defined), XATTR and NAMES off FLIST,
+    # REDO off DATA, COPY and FILE_END, the reserved word
+    for f in (0x20, 0x40, 0x80, 0x8000):
         add("frame_reserved", frame(PING, flags=f))
     add("frame_reserved", frame(PING, reserved=1))
     # 7. session id 0

@@ -738,16 +738,17 @@ def flips(src, dst):
     ss.pn += 1
     genuine = ss.keys.seal((0x5846, VERSION, FLIST, 0, 0, ss.sid, 0, pn), fl)
     # Where each flip is dropped (docs/PROTOCOL.md 2.1, 5): magic, version, the flags'
-    # reserved bits, len and the reserved word by the codec; a changed session id as no
-    # session; a packet number moved more than 8192 ahead before the tag is tried; every
-    # other byte (type, key phase, payload, tag) by the tag.
+    # reserved bits (and REDO, which an FLIST may not carry), len and the reserved word by
+    # the codec; a changed session id as no session; a packet number moved more than 8192
+    # ahead before the tag is tried; every other byte (type, key phase, payload, tag) by
+    # the tag.
     for i in range(len(genuine)):
         bad = bytearray(genuine)
         bad[i] ^= 1 << (i % 8)
         ss.raw(bytes(bad))
         pn_delta = (1 << (i % 8)) << (8 * (23 - i)) if 16 <= i < 24 else 0
         why = ("bad_frames" if i in (0, 1, 2, 6, 7) or 12 <= i < 16
-               or (i in (4, 5) and (bad[4] << 8 | bad[5]) & ~0x3F)
+               or (i in (4, 5) and (bad[4] << 8 | bad[5]) & ~0xDF)
                else "no_session" if 8 <= i < 12
                else "pn_ahead" if pn_delta > 8192
                else "auth_failed")
