@@ -119,6 +119,8 @@ def list_value(key, n, t):
         for i in range(n):
             os.makedirs(f"{t}/root{i}", exist_ok=True)
         return "[" + ",".join(f'"{t}/root{i}"' for i in range(n)) + "]"
+    if key == "volumes[].xattr_namespaces":  # each namespace once
+        return "[" + ",".join(["security", "trusted"][:n]) + "]"
     if key == "peers[]":
         return "[" + ",".join(f"{{name: p{i}, ipv4: 10.99.1.{i}}}" for i in range(n)) + "]"
     return None
