@@ -19,45 +19,18 @@
  * The receiver signs what it writes with a CRC-32C per block (1-8 KiB) and zeroes the
  * block's sums right after, so that cost came once per block: 228 ns per 1 KiB block
  * against 65 ns with a vzeroupper after each call (perf/RESULTS.md, 2026-12-07). Each
- * call is therefore followed by one, where the CPU has AVX (vzeroupper is an AVX
- * instruction; without AVX no vector state is dirty).
+ * call is therefore followed by one (xf_vector_upper_clean, xf_base.h).
  */
 #include <limits.h>
-#include <stdbool.h>
 
 #include <isa-l/crc.h>
 #include <isa-l/crc64.h>
 
+#include "xf_base.h"
 #include "xf_csum.h"
 
 /* Largest piece handed to crc32_iscsi: fits its int length with room to spare. */
 #define CRC32C_PIECE ((size_t)1 << 30)
-
-#if defined(__x86_64__)
-static bool has_avx;
-
-/* Decided once, before main(), so the flag is never written while workers run. */
-__attribute__((constructor)) static void
-probe_avx(void)
-{
-	__builtin_cpu_init();
-	has_avx = __builtin_cpu_supports("avx");
-}
-
-/* After an ISA-L call: the upper vector state clean again (see the file comment). */
-static inline void
-clean_upper(void)
-{
-	if (has_avx) {
-		__asm__ volatile("vzeroupper");
-	}
-}
-#else
-static inline void
-clean_upper(void)
-{
-}
-#endif
 
 uint32_t
 xf_csum_crc32c(uint32_t crc, const void *buf, size_t len)
@@ -72,7 +45,7 @@ xf_csum_crc32c(uint32_t crc, const void *buf, size_t len)
 		len -= CRC32C_PIECE;
 	}
 	reg = crc32_iscsi(p, (int)len, reg);
-	clean_upper();
+	xf_vector_upper_clean();
 	return ~reg;
 }
 
@@ -81,7 +54,7 @@ xf_csum_crc64(uint64_t crc, const void *buf, size_t len)
 {
 	uint64_t r = crc64_ecma_refl(crc, buf, len);
 
-	clean_upper();
+	xf_vector_upper_clean();
 	return r;
 }
 

@@ -65,6 +65,7 @@ xf_zip_deflate(struct xf_zip *z, const void *in, uint32_t len, void *out, uint32
 	s->next_out = out;
 	s->avail_out = cap;
 	rc = isal_deflate_stateless(s);
+	xf_vector_upper_clean(); /* igzip's AVX-512 code leaves it dirty, as the CRCs do */
 	if (rc == STATELESS_OVERFLOW) {
 		return -ENOSPC;
 	}
@@ -90,6 +91,7 @@ xf_zip_inflate(struct xf_zip *z, const void *in, uint32_t len, void *out, uint32
 	s->next_out = out;
 	s->avail_out = raw_len;
 	rc = isal_inflate_stateless(s);
+	xf_vector_upper_clean();
 	if (rc == ISAL_OUT_OVERFLOW) {
 		return -XF_ZIP_LONG;
 	}

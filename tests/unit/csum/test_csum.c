@@ -15,11 +15,8 @@
 
 #include <CUnit/Basic.h>
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
-
 #include "xf_test.h"
+#include "xf_test_xinuse.h"
 
 #include "xf_csum.h"
 
@@ -333,28 +330,6 @@ test_combine_operator(void)
 	}
 }
 
-#if defined(__x86_64__)
-/* XINUSE state components (XGETBV with ECX = 1) that a CRC must leave as it found them:
- * the upper halves of ymm0-15 (2) and of zmm0-15 (6). */
-#define XINUSE_UPPER ((1ull << 2) | (1ull << 6))
-
-/* The XINUSE bitmap into *v; false where the CPU or the OS does not report it. */
-static bool
-xinuse(uint64_t *v)
-{
-	unsigned int a, b, c, d;
-	uint32_t lo, hi;
-
-	if (!__get_cpuid(1, &a, &b, &c, &d) || (c & bit_OSXSAVE) == 0 ||
-	    !__get_cpuid_count(0xd, 1, &a, &b, &c, &d) || (a & (1u << 2)) == 0) {
-		return false;
-	}
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(1));
-	*v = ((uint64_t)hi << 32) | lo;
-	return true;
-}
-#endif
-
 /*
  * ISA-L's AVX-512 CRCs return with the upper vector state dirty, which made the next
  * SSE instruction cost about 165 ns (drivers/csum/xf_csum.c): after each of ours it is
@@ -363,11 +338,10 @@ xinuse(uint64_t *v)
 static void
 test_vector_state_clean(void)
 {
-#if defined(__x86_64__)
 	static const size_t lens[] = { 64, 1024, 8932, BIG };
 	uint64_t v;
 
-	if (!xinuse(&v)) {
+	if (!xf_test_xinuse(&v)) {
 		printf("\n  (XINUSE not reported by this CPU: nothing to check) ");
 		return;
 	}
@@ -375,15 +349,14 @@ test_vector_state_clean(void)
 		uint64_t crc64 = xf_csum_crc64(0, pool, lens[i]);
 		uint32_t crc32;
 
-		CU_ASSERT_TRUE(xinuse(&v));
-		CU_ASSERT_EQUAL(v & XINUSE_UPPER, 0);
+		CU_ASSERT_TRUE(xf_test_xinuse(&v));
+		CU_ASSERT_EQUAL(v & XF_TEST_XINUSE_UPPER, 0);
 		CU_ASSERT_NOT_EQUAL(crc64, 0);
 		crc32 = xf_csum_crc32c(0, pool, lens[i]);
-		CU_ASSERT_TRUE(xinuse(&v));
-		CU_ASSERT_EQUAL(v & XINUSE_UPPER, 0);
+		CU_ASSERT_TRUE(xf_test_xinuse(&v));
+		CU_ASSERT_EQUAL(v & XF_TEST_XINUSE_UPPER, 0);
 		CU_ASSERT_NOT_EQUAL(crc32, 0);
 	}
-#endif
 }
 
 static const struct xf_test tests[] = {
