@@ -388,7 +388,8 @@ print(j["elapsed_ms"], j["wire_bytes_sent"] + j["wire_bytes_received"], j["retra
 	X_PWIRE=$(($(port_bytes) - w0))
 }
 
-# rsync_push SRC DEST -> sets R_MS R_WIRE
+# rsync_push SRC DEST -> sets R_MS R_WIRE R_CPU_MS (client + daemon) R_CPU_RECV_MS (the
+# daemon's connection processes: the receiver, generator and receiver alike)
 rsync_push() {
 	local src=$1 dest=$2 t0 t1 c0 cc
 	c0=$(cpu_children "$rsyncd_pid")
@@ -404,7 +405,8 @@ rsync_push() {
 		[ -n "$(ps -o pid= --ppid "$rsyncd_pid")" ] || break
 		sleep 0.05
 	done
-	R_CPU_MS=$(((cc + $(cpu_children "$rsyncd_pid") - c0) * 1000 / hz))
+	R_CPU_RECV_MS=$((($(cpu_children "$rsyncd_pid") - c0) * 1000 / hz))
+	R_CPU_MS=$((cc * 1000 / hz + R_CPU_RECV_MS))
 	R_WIRE=$(awk -F: '/^Total bytes (sent|received)/ {gsub(/[ ,]/, "", $2); s += $2} END {printf "%d", s}' "$T/rsync.out")
 }
 
@@ -439,7 +441,7 @@ verify() { diff -rq --no-dereference "$1" "$2" >/dev/null || die "$3: destinatio
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%d\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-declare -A XJ XW XB XP XR XC RJ RB RC FC FF FW FB PJ PC
+declare -A XJ XW XB XP XR XC XCB RJ RB RC RCB FC FF FW FB PJ PC
 push_opt=
 rsync_opt=
 run_case_push() { # CASE SRC DEST_PREFIX I
@@ -461,6 +463,7 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 	xferd_push "$src" "$d" "$prof"
 	XJ[$c]+=" $X_JOB_MS"
 	XC[$c]+=" $X_CPU_MS"
+	XCB[$c]+=" $X_CPU_B_MS"
 	XW[$c]+=" $X_WALL_MS"
 	XB[$c]+=" $X_WIRE"
 	XP[$c]+=" $X_PWIRE"
@@ -478,6 +481,7 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 	RJ[$c]+=" $R_MS"
 	RB[$c]+=" $R_WIRE"
 	RC[$c]+=" $R_CPU_MS"
+	RCB[$c]+=" $R_CPU_RECV_MS"
 	local fmsg=
 	if [ "$floor" = 1 ]; then
 		# delta goes onto the copy of large the large run left, as xferd and rsync do
@@ -495,7 +499,7 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 		# the floor writes what changed and deletes nothing: no mirror of its own
 		[ "$floor" = 0 ] || [ "$c" = mirror ] || verify "$src" "$T/f/$d" "floor $c"
 	fi
-	log "$c run $i: $xmsg$pmsg; rsync ${R_MS} ms cpu ${R_CPU_MS} ms wire $R_WIRE$fmsg"
+	log "$c run $i: $xmsg$pmsg; rsync ${R_MS} ms cpu ${R_CPU_MS} ms (receiver ${R_CPU_RECV_MS}) wire $R_WIRE$fmsg"
 }
 
 stat_events=task-clock,context-switches,syscalls:sys_enter_clock_nanosleep,syscalls:sys_enter_nanosleep
@@ -546,12 +550,13 @@ echo "volumes: $T ($voltype); xferd: config/dev pair over net_memif${devargs}${x
 		[ -n "${XJ[$c]:-}" ] || continue
 		echo "$c $(ds_files "$(case_data "$c")") $(ds_bytes "$(case_data "$c")") | ${XJ[$c]} | ${XW[$c]} | ${XC[$c]} |" \
 			"${XB[$c]} | ${XP[$c]} | ${XR[$c]} | ${RJ[$c]} | ${RC[$c]} | ${RB[$c]}" \
+			"| ${XCB[$c]} | ${RCB[$c]}" \
 			"| ${PJ[$c]:-} | ${PC[$c]:-}" \
 			"$([ "$floor" = 0 ] || echo "| ${FF[$c]} | ${FC[$c]} | ${FW[$c]} | ${FB[$c]}")"
 	done
 } | python3 -c '
 import statistics, sys
-csv_path, runs, buildtype, cpu, cores, vol, floor_path, plain_path = sys.argv[1:9]
+csv_path, runs, buildtype, cpu, cores, vol, floor_path, plain_path, recv_path = sys.argv[1:10]
 med = lambda f: statistics.median(int(v) for v in f.split())
 fmed = lambda f: statistics.median(float(v) for v in f.split())
 hdr = ("case", "files", "MB", "x job s", "x wall", "x MB/s", "r s", "r MB/s", "ratio",
@@ -562,8 +567,10 @@ print(fmt % hdr)
 cols = ("case,label,runs,files,bytes,xferd_job_s,xferd_wall_s,xferd_MBps,rsync_s,rsync_MBps,"
         "ratio,ratio_wall,xferd_cpu_s,rsync_cpu_s,xferd_MB_per_cpu_s,rsync_MB_per_cpu_s,"
         "cpu_ratio,xferd_wire_bytes,rsync_wire_bytes,wire_ratio,xferd_retransmits,xferd_job_wire_bytes,"
-        "buildtype,cpu,cores,volumes")
+        "buildtype,cpu,cores,volumes,xferd_recv_cpu_s,rsync_recv_cpu_s,recv_cpu_ratio")
 rows = []
+rfmt = "%-34s | %13s %13s %14s"
+rtab = [rfmt % ("case", "x recv cpu s", "r recv cpu s", "recv cpu ratio")]
 if plain_path:
     cols += (",plain_job_s,plain_MBps,ratio_plain,plain_cpu_s,plain_MB_per_cpu_s,cpu_ratio_plain,"
              "aead_plain_cpu")
@@ -576,10 +583,11 @@ if floor_path:
     ftab = [ffmt % ("case", "floor fs cpu s", "floor cpu s", "floor recv s", "floor s (cpu/ncpu)",
                     "r s", "max ratio (r s / floor s)", "x job s / floor s")]
 for line in sys.stdin:
-    head, xj, xw, xc, xb, xp, xr, rj, rc, rb, pj, pc, *fl = line.split("|")
+    head, xj, xw, xc, xb, xp, xr, rj, rc, rb, xcb, rcb, pj, pc, *fl = line.split("|")
     c, files, b = head.split()
     b = int(b)
-    xj, xw, xc, xb, xp, xr, rj, rc, rb = (med(v) for v in (xj, xw, xc, xb, xp, xr, rj, rc, rb))
+    xj, xw, xc, xb, xp, xr, rj, rc, rb, xcb, rcb = (
+        med(v) for v in (xj, xw, xc, xb, xp, xr, rj, rc, rb, xcb, rcb))
     mb = b / 1e6
     per = lambda ms: mb / (max(ms, 1) / 1000.0)
     xs, xws, rs, xe, re_ = per(xj), per(xw), per(rj), per(xc), per(rc)
@@ -595,7 +603,9 @@ for line in sys.stdin:
                  "%.1f" % xs, "%.3f" % (rj / 1e3), "%.1f" % rs, "%.3f" % (xs / rs), "%.3f" % (xws / rs),
                  "%.2f" % (xc / 1e3), "%.2f" % (rc / 1e3), "%.1f" % xe, "%.1f" % re_,
                  "%.3f" % (xe / re_), "%d" % xp, "%d" % rb, "%.3f" % (xp / max(rb, 1)), "%d" % xr, "%d" % xb,
-                 buildtype, "\"%s\"" % cpu, cores, vol])
+                 buildtype, "\"%s\"" % cpu, cores, vol,
+                 "%.2f" % (xcb / 1e3), "%.2f" % (rcb / 1e3), "%.3f" % (xcb / max(rcb, 1))])
+    rtab.append(rfmt % (label, "%.2f" % (xcb / 1e3), "%.2f" % (rcb / 1e3), "%.2f" % (xcb / max(rcb, 1))))
     if plain_path:
         pj, pc = med(pj), med(pc)
         ps, pe = per(pj), per(pc)
@@ -615,6 +625,8 @@ if csv_path:
         f.write(cols + "\n")
         for r in rows:
             f.write(",".join(r) + "\n")
+with open(recv_path, "w") as f:
+    f.write("\n".join(rtab) + "\n")
 if floor_path:
     with open(floor_path, "w") as f:
         f.write("\n".join(ftab) + "\n")
@@ -622,12 +634,17 @@ if plain_path:
     with open(plain_path, "w") as f:
         f.write("\n".join(ptab) + "\n")
 ' "$csv" "$runs" "$buildtype" "$cpu" "$cores" "$voltype" "$([ "$floor" = 0 ] || echo "$T/floor-table.txt")" \
-	"$([ "$plain" = 0 ] || echo "$T/plain-table.txt")"
+	"$([ "$plain" = 0 ] || echo "$T/plain-table.txt")" "$T/recv-table.txt"
 echo "ratio = xferd MB/s (job elapsed) / rsync MB/s; r_wall: xferd wall clock instead; x/r cpu s:"
 echo "CPU time of both xferd processes / rsync client + daemon; MB/cpu = MB per CPU second"
 echo "(cpu_rat = xferd / rsync efficiency: robust on a loaded machine); wire = bytes both ways"
 echo "(xferd: A's port counters; 'x job wire' = the job's wire_bytes_sent + received, which also"
 echo "counts frames the TX path dropped)"
+echo
+echo "the receiving side's CPU alone (xferd: the receiving process; rsync: the daemon's"
+echo "connection processes, generator and receiver), medians:"
+cat "$T/recv-table.txt"
+echo "recv cpu ratio = x recv cpu s / r recv cpu s (lower is better)"
 if [ "$plain" = 1 ]; then
 	echo
 	echo "encrypted (x: session.security aead, as deployed) against plaintext (p: the c d pair in"
