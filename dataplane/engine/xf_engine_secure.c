@@ -438,6 +438,7 @@ eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_hs_re
 	int rc;
 
 	memcpy(rs->msg2, hs->msg2, sizeof(rs->msg2));
+	memcpy(rs->hello_ident, hs->ident, sizeof(rs->hello_ident));
 	limits(rx->e, &lim);
 	rc = xf_secure_sess_init(&rs->sec, rx->cmgr, &hs->keys, &lim, rx->now);
 	if (rc < 0) {
@@ -544,12 +545,23 @@ eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *h
 	}
 }
 
-/* Responder: the handshake thread's answer to a new handshake of session rs. */
+/*
+ * Responder: the handshake thread's answer to a new handshake of session rs. It must ask
+ * for what the session's first asked for (docs/PROTOCOL.md 6.13): the session writes
+ * where its first HELLO said, under its flags and limit, so a new handshake naming
+ * another destination, volume, rules, flags or limit (only a peer holding the keys can
+ * make one: a correct push never does) is refused unanswered and counted
+ * (drops.hs_rekey_changed). The session keeps its keys until they expire.
+ */
 static void
 rekey_apply(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_hs_rec *hs)
 {
 	struct xf_secure_limits lim;
 
+	if (!xf_hs_rec_same(hs, rs->hello_ident)) {
+		rx->hs_rekey_changed++;
+		return;
+	}
 	limits(rx->e, &lim);
 	if (xf_secure_sess_offer(&rs->sec, rx->cmgr, &hs->keys, &lim, rx->now) < 0) {
 		rx->hs_failed++;
