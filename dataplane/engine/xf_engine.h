@@ -461,6 +461,9 @@ struct xf_engine_stats {
 	/** New handshakes of a running session refused: their HELLO asked for another
 	 *  destination, volume, rules, flags or limit than the session's first */
 	uint64_t hs_rekey_changed;
+	/** HELLO_ACKs a push did not read: its budget of message 2 reads (two X25519 on the
+	 *  RX core each) for the second was spent, as by forged ones */
+	uint64_t hs_response_rate;
 	uint64_t hs_dh_offcore; /**< X25519 operations the handshake thread did */
 	uint64_t hs_dh_oncore;  /**< X25519 operations the RX cores did (the pushes' side) */
 	uint32_t under_load;    /**< RX cores under load now */

@@ -173,6 +173,8 @@ struct eng_job {
 	 * message 1): the responder answers the first it got, which may be any of them. */
 	struct xf_noise_hs hs_old[ENG_HELLO_FRESH_MAX];
 	unsigned int n_hs_old;
+	/** Reads of message 2 (two DH each) this second: ENG_HS_ANSWER_MAX at most */
+	struct xf_hs_budget answer_budget;
 	unsigned int hello_sends; /**< copies of the first HELLO sent */
 	bool sec_ready;
 	struct xf_secure_sess sec;
@@ -359,6 +361,7 @@ struct eng_rx {
 	uint64_t hs_stale;         /* handshake answers whose session or peer went meanwhile */
 	uint64_t hs_in_flight;     /* copies of a HELLO whose handshake was in flight */
 	uint64_t hs_rekey_changed; /* new handshakes that asked for another destination */
+	uint64_t hs_response_rate; /* message 2 reads refused: a push's budget was spent */
 	uint64_t dh_ops;           /* X25519 operations this core's thread did (xf_noise_dh_ops) */
 	/* The responder's handshakes in flight to the handshake thread (xf_hs_queue.h) */
 	struct xf_hs_queue hsq;
