@@ -150,6 +150,8 @@ xf_hs_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max
 	 * authenticates (and hides). */
 	pro->has_options = (hello_flags & XF_HELLO_F_DELETE) != 0;
 	pro->options = pro->has_options ? hello_window : 0;
+	/* And the flags from bit 16 on (XF_HELLO_F_FILTERS): every flag is bound. */
+	pro->flags_hi = hello_flags >> 16;
 }
 
 int

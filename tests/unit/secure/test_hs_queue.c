@@ -9,7 +9,8 @@
  * message 1 answered twice in flight is adopted once (the copy is a replay), an answer for a
  * re-keyed peer or a reused session slot is stale, a new handshake that asks for anything
  * else than the session's first (destination, volume, rules, flags, limit) is told apart
- * from one that asks for the same, a record is wiped when done, and two threads (an
+ * from one that asks for the same, every flag bit is bound by the prologue (a HELLO with
+ * XF_HELLO_F_FILTERS stripped fails), a record is wiped when done, and two threads (an
  * RX core and the handshake thread) pass records through the rings. The doorbell (xf_hs_bell.h): a
  * ring since the token keeps the waiter awake, a ring with nobody asleep makes no system call, and
  * a handshake thread that sleeps on it answers every HELLO submitted and stops when rung, without
@@ -660,6 +661,61 @@ test_rekey_ident(void)
 	CU_ASSERT(q.n == 0);
 }
 
+/* Submit m, have it answered, free the record: @return its rc. */
+static int
+answered_rc(const struct xf_msg *m, struct xf_noise_hs *hs)
+{
+	struct xf_hs_rec *r = submit(m);
+	int rc;
+
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT(serve(8) == 1);
+	CU_ASSERT_FATAL(xf_hs_queue_result(&q) == r);
+	rc = r->rc;
+	xf_hs_queue_done(&q, r);
+	xf_noise_hs_wipe(hs);
+	return rc;
+}
+
+/*
+ * Every HELLO flag is in the prologue (xf_hs_prologue), those from bit 16 on too
+ * (XF_HELLO_F_FILTERS): a HELLO whose flags were changed on the way, any one bit of them,
+ * fails the handshake on message 1's tag (-EBADMSG), before its field is read. With
+ * XF_HELLO_F_FILTERS stripped, a field of a destination, a NUL and rules would otherwise
+ * be read as one destination.
+ */
+static void
+test_prologue_flags(void)
+{
+	const uint32_t flags =
+	        XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS;
+	uint8_t msg1[XF_NOISE_MSG1_MAX];
+	struct xf_noise_prologue a, b;
+	struct xf_noise_hs hs;
+	struct xf_msg m;
+
+	xf_noise_peer_init(&resp_peer, init.pub, NULL);
+	for (unsigned int bit = 0; bit < 32; bit++) {
+		xf_hs_prologue(&a, flags, 1400, 99);
+		xf_hs_prologue(&b, flags ^ (1u << bit), 1400, 99);
+		CU_ASSERT(a.capabilities != b.capabilities || a.flags_hi != b.flags_hi ||
+		          a.has_options != b.has_options);
+	}
+	make_hello(&m, msg1, &hs, 61, 950000000);
+	m.hello.flags &= ~(XF_HELLO_F_FILTERS | XF_HELLO_F_DELETE); /* stripped on the way */
+	m.hello.window = 0;
+	CU_ASSERT(answered_rc(&m, &hs) == -EBADMSG);
+	make_hello(&m, msg1, &hs, 62, 950000001);
+	m.hello.flags &= ~XF_HELLO_F_FILTERS; /* only it, the limit kept */
+	CU_ASSERT(answered_rc(&m, &hs) == -EBADMSG);
+	/* Unchanged, it goes through (and its flags from bit 16 on are in its prologue). */
+	make_hello(&m, msg1, &hs, 63, 950000002);
+	xf_hs_prologue(&a, m.hello.flags, m.hello.max_payload, m.hello.window);
+	CU_ASSERT(a.flags_hi == XF_HELLO_F_FILTERS >> 16);
+	CU_ASSERT(answered_rc(&m, &hs) == 0);
+	CU_ASSERT(q.n == 0);
+}
+
 static const struct xf_test tests[] = {
 	{ "codec", test_codec },
 	{ "payload_refused", test_payload_refused },
@@ -669,6 +725,7 @@ static const struct xf_test tests[] = {
 	{ "stale", test_stale },
 	{ "bad_index", test_bad_index },
 	{ "rekey_ident", test_rekey_ident },
+	{ "prologue_flags", test_prologue_flags },
 	{ "threads", test_threads },
 	{ "bell_rung", test_bell_rung },
 	{ "bell_threads", test_bell_threads },
