@@ -255,6 +255,7 @@ struct eng_rsess {
 	/** What its HELLO asked for (xf_hs_ident: flags, limit, destination field): a new
 	 *  handshake must ask for the same (eng_secure_hs_poll) */
 	uint8_t hello_ident[XF_HS_IDENT_LEN];
+	bool rekey_changed_logged; /**< such a new handshake was refused and logged (once) */
 	/** A pull session (XF_HELLO_F_PULL, ps NULL): waiting for the control thread's
 	 *  answer, refused (refuse_msg, sent as for a refused destination), or accepted (a
 	 *  DONE goes out; the session ends when it is acknowledged). */

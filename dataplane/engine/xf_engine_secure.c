@@ -566,6 +566,14 @@ rekey_apply(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_hs_rec *hs)
 
 	if (!xf_hs_rec_same(hs, rs->hello_ident)) {
 		rx->hs_rekey_changed++;
+		if (!rs->rekey_changed_logged) {
+			/* Once a session: its peer holds the keys and could repeat it. */
+			rs->rekey_changed_logged = true;
+			XF_LOG(WARNING, MODULE,
+			       "session %08x: a new handshake asked for another destination, "
+			       "volume, rules, flags or limit than the session's: refused",
+			       rs->id);
+		}
 		return;
 	}
 	limits(rx->e, &lim);
