@@ -499,11 +499,13 @@ xferd_stats_json(struct xferd *d)
 	                  "hs_bad_response", (json_int_t)st.hs_bad_response, "hs_mode",
 	                  (json_int_t)st.hs_mode, "hs_failed", (json_int_t)st.hs_failed));
 	json_object_update_new(
-	        drops, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "hs_cookie",
+	        drops, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "hs_cookie",
 	                         (json_int_t)st.hs_cookie, "hs_rate", (json_int_t)st.hs_rate,
 	                         "hs_bad_cookie", (json_int_t)st.hs_bad_cookie, "hs_queue_full",
 	                         (json_int_t)st.hs_queue_full, "hs_stale", (json_int_t)st.hs_stale,
-	                         "hs_in_flight", (json_int_t)st.hs_in_flight));
+	                         "hs_in_flight", (json_int_t)st.hs_in_flight, "hs_rekey_changed",
+	                         (json_int_t)st.hs_rekey_changed, "hs_response_rate",
+	                         (json_int_t)st.hs_response_rate));
 	for (unsigned int i = 0; i < d->cfg->cores.n_rx; i++) {
 		json_array_append_new(
 		        cores, json_pack("{s:i, s:s}", "lcore", d->cfg->cores.rx[i], "role", "rx"));

@@ -246,6 +246,8 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "drop_hs_queue_full", st->hs_queue_full);
 	rte_tel_data_add_dict_u64(info, "drop_hs_stale", st->hs_stale);
 	rte_tel_data_add_dict_u64(info, "drop_hs_in_flight", st->hs_in_flight);
+	rte_tel_data_add_dict_u64(info, "drop_hs_rekey_changed", st->hs_rekey_changed);
+	rte_tel_data_add_dict_u64(info, "drop_hs_response_rate", st->hs_response_rate);
 	rte_tel_data_add_dict_u64(info, "frames", st->frames);
 	rte_tel_data_add_dict_u64(info, "bad_frames", st->bad_frames);
 	rte_tel_data_add_dict_u64(info, "sessions_opened", st->sessions_opened);

@@ -457,7 +457,13 @@ struct xf_engine_stats {
 	uint64_t hs_dh;          /**< initiations that got Diffie-Hellman work (responder) */
 	uint64_t hs_queue_full;  /**< HELLOs dropped: the RX core's handshake queue was full */
 	uint64_t hs_stale; /**< handshake answers dropped: their session or peer went meanwhile */
-	uint64_t hs_in_flight;  /**< HELLOs dropped: a copy of one with the handshake thread */
+	uint64_t hs_in_flight; /**< HELLOs dropped: a copy of one with the handshake thread */
+	/** New handshakes of a running session refused: their HELLO asked for another
+	 *  destination, volume, rules, flags or limit than the session's first */
+	uint64_t hs_rekey_changed;
+	/** HELLO_ACKs a push did not read: its budget of message 2 reads (two X25519 on the
+	 *  RX core each) for the second was spent, as by forged ones */
+	uint64_t hs_response_rate;
 	uint64_t hs_dh_offcore; /**< X25519 operations the handshake thread did */
 	uint64_t hs_dh_oncore;  /**< X25519 operations the RX cores did (the pushes' side) */
 	uint32_t under_load;    /**< RX cores under load now */

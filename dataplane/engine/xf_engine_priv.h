@@ -173,6 +173,8 @@ struct eng_job {
 	 * message 1): the responder answers the first it got, which may be any of them. */
 	struct xf_noise_hs hs_old[ENG_HELLO_FRESH_MAX];
 	unsigned int n_hs_old;
+	/** Reads of message 2 (two DH each) this second: ENG_HS_ANSWER_MAX at most */
+	struct xf_hs_budget answer_budget;
 	unsigned int hello_sends; /**< copies of the first HELLO sent */
 	bool sec_ready;
 	struct xf_secure_sess sec;
@@ -250,6 +252,10 @@ struct eng_rsess {
 	struct eng_nud nud;
 	struct xf_secure_sess sec;       /**< AEAD keys (unused with session.security none) */
 	uint8_t msg2[XF_NOISE_MSG2_LEN]; /**< message 2 of its HELLO_ACK (sent again) */
+	/** What its HELLO asked for (xf_hs_ident: flags, limit, destination field): a new
+	 *  handshake must ask for the same (eng_secure_hs_poll) */
+	uint8_t hello_ident[XF_HS_IDENT_LEN];
+	bool rekey_changed_logged; /**< such a new handshake was refused and logged (once) */
 	/** A pull session (XF_HELLO_F_PULL, ps NULL): waiting for the control thread's
 	 *  answer, refused (refuse_msg, sent as for a refused destination), or accepted (a
 	 *  DONE goes out; the session ends when it is acknowledged). */
@@ -353,9 +359,11 @@ struct eng_rx {
 	uint64_t key_updates; /* key updates this core started (phase bit, HKDF) */
 	uint64_t hs_bad_mac, hs_no_key, hs_replay, hs_bad_response, hs_mode, hs_failed;
 	uint64_t hs_cookie, hs_rate, hs_bad_cookie, cookie_replies, cookies_taken, hs_dh;
-	uint64_t hs_stale;     /* handshake answers whose session or peer went meanwhile */
-	uint64_t hs_in_flight; /* copies of a HELLO whose handshake was in flight */
-	uint64_t dh_ops;       /* X25519 operations this core's thread did (xf_noise_dh_ops) */
+	uint64_t hs_stale;         /* handshake answers whose session or peer went meanwhile */
+	uint64_t hs_in_flight;     /* copies of a HELLO whose handshake was in flight */
+	uint64_t hs_rekey_changed; /* new handshakes that asked for another destination */
+	uint64_t hs_response_rate; /* message 2 reads refused: a push's budget was spent */
+	uint64_t dh_ops;           /* X25519 operations this core's thread did (xf_noise_dh_ops) */
 	/* The responder's handshakes in flight to the handshake thread (xf_hs_queue.h) */
 	struct xf_hs_queue hsq;
 	uint32_t rs_gen[ENG_RSESS_MAX]; /* sessions opened in each slot: stale answers */

@@ -13,7 +13,9 @@
  * docs/SECURITY.md 3) it answers a HELLO without a valid mac2 with a cookie reply; what
  * passes goes to the handshake thread in a record of this core's queue (xf_hs_queue.h),
  * and the answers come back in order (eng_secure_hs_poll). The initiator's side (the
- * push's message 1 and its reading of message 2) still runs on the RX core of the push.
+ * push's message 1 and its reading of message 2) still runs on the RX core of the push,
+ * about 4 us a second of a push; its reads of message 2, which a forged HELLO_ACK can ask
+ * for, are bounded per push and second (ENG_HS_ANSWER_MAX; docs/SECURITY.md 8.2).
  *
  * A session's keys are renewed by a new handshake every session.rekey_after_ms (the push
  * starts it, as the Noise initiator) and refused at session.reject_after_ms
@@ -48,6 +50,9 @@ _Static_assert(XF_HELLO_ACK_AUTH_LEN == XF_NOISE_MSG2_LEN, "HELLO_ACK carries me
 #define COOKIE_FRAME (XF_HDR_LEN + HELLO_BODY + XF_NOISE_COOKIE_LEN_MSG)
 /* HELLOs waiting for the handshake thread from which an RX core is under load. */
 #define ENG_HS_BEHIND (XF_HS_QUEUE_LEN / 2)
+/* Reads of message 2 a push does in a second, at most (two X25519 each, on its RX core):
+ * its first answer tried against every copy of its message 1 (newest first), twice over. */
+#define ENG_HS_ANSWER_MAX (2u * (ENG_HELLO_FRESH_MAX + 1u))
 /* Packet numbers accepted above the highest one opened: the reliability layer's receive
  * window (docs/RELIABILITY.md, "Packet-number window"). */
 #define ENG_SEC_PN_AHEAD 8192u
@@ -277,6 +282,7 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	j->rekeying = false;
 	j->n_hs_old = 0;
 	j->hello_sends = 0;
+	j->answer_budget = (struct xf_hs_budget){ 0 };
 	return job_initiate(rx, j, j->msg1);
 }
 
@@ -438,6 +444,7 @@ eng_secure_accept(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_hs_re
 	int rc;
 
 	memcpy(rs->msg2, hs->msg2, sizeof(rs->msg2));
+	memcpy(rs->hello_ident, hs->ident, sizeof(rs->hello_ident));
 	limits(rx->e, &lim);
 	rc = xf_secure_sess_init(&rs->sec, rx->cmgr, &hs->keys, &lim, rx->now);
 	if (rc < 0) {
@@ -544,12 +551,31 @@ eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *h
 	}
 }
 
-/* Responder: the handshake thread's answer to a new handshake of session rs. */
+/*
+ * Responder: the handshake thread's answer to a new handshake of session rs. It must ask
+ * for what the session's first asked for (docs/PROTOCOL.md 6.13): the session writes
+ * where its first HELLO said, under its flags and limit, so a new handshake naming
+ * another destination, volume, rules, flags or limit (only a peer holding the keys can
+ * make one: a correct push never does) is refused unanswered and counted
+ * (drops.hs_rekey_changed). The session keeps its keys until they expire.
+ */
 static void
 rekey_apply(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_hs_rec *hs)
 {
 	struct xf_secure_limits lim;
 
+	if (!xf_hs_rec_same(hs, rs->hello_ident)) {
+		rx->hs_rekey_changed++;
+		if (!rs->rekey_changed_logged) {
+			/* Once a session: its peer holds the keys and could repeat it. */
+			rs->rekey_changed_logged = true;
+			XF_LOG(WARNING, MODULE,
+			       "session %08x: a new handshake asked for another destination, "
+			       "volume, rules, flags or limit than the session's: refused",
+			       rs->id);
+		}
+		return;
+	}
 	limits(rx->e, &lim);
 	if (xf_secure_sess_offer(&rs->sec, rx->cmgr, &hs->keys, &lim, rx->now) < 0) {
 		rx->hs_failed++;
@@ -648,13 +674,27 @@ job_answer_keys(struct eng_rx *rx, struct eng_job *j, const uint8_t *frame, uint
 		return -EBADMSG;
 	}
 	/* A failure leaves the handshake as it was: for the right answer, or (a new
-	 * handshake's) the retry timer. */
+	 * handshake's) the retry timer. Each read is two DH on this core, and a forged answer
+	 * with a valid mac1 costs its sender nothing: at most ENG_HS_ANSWER_MAX a second
+	 * (then dropped, counted; the genuine answer comes again with the next HELLO). */
+	if (!xf_hs_budget_take(&j->answer_budget, ENG_HS_ANSWER_MAX, rx->now)) {
+		rx->hs_response_rate++;
+		return -EBUSY;
+	}
 	rc = xf_noise_consume_response(&j->hs, frame + XF_HDR_LEN + HELLO_BODY, XF_NOISE_MSG2_LEN,
 	                               &keys);
 	/* The first answer may be to an earlier copy of the HELLO (newest first). */
-	for (unsigned int i = j->n_hs_old; rc < 0 && !rekey && i-- > 0;) {
+	for (unsigned int i = j->n_hs_old; rc < 0 && rc != -EBUSY && !rekey && i-- > 0;) {
+		if (!xf_hs_budget_take(&j->answer_budget, ENG_HS_ANSWER_MAX, rx->now)) {
+			rx->hs_response_rate++;
+			rc = -EBUSY;
+			break;
+		}
 		rc = xf_noise_consume_response(&j->hs_old[i], frame + XF_HDR_LEN + HELLO_BODY,
 		                               XF_NOISE_MSG2_LEN, &keys);
+	}
+	if (rc == -EBUSY) {
+		return rc;
 	}
 	if (rc < 0) {
 		rx->hs_bad_response++;

@@ -109,6 +109,8 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->hs_queue_full += rx->hsq.full;
 		st->hs_stale += rx->hs_stale;
 		st->hs_in_flight += rx->hs_in_flight;
+		st->hs_rekey_changed += rx->hs_rekey_changed;
+		st->hs_response_rate += rx->hs_response_rate;
 		st->hs_dh_oncore += rx->dh_ops;
 		st->peer_gone += rx->peer_gone;
 		st->under_load += rx->under_load_until > rx->now;

@@ -40,6 +40,21 @@ xf_hs_load_until(const struct xf_hs_load *l)
 }
 
 bool
+xf_hs_budget_take(struct xf_hs_budget *b, uint32_t limit, uint64_t now_ns)
+{
+	if (!b->started || now_ns - b->start_ns >= XF_HS_LOAD_WINDOW_NS) {
+		b->started = true;
+		b->start_ns = now_ns;
+		b->used = 0;
+	}
+	if (b->used >= limit) {
+		return false;
+	}
+	b->used++;
+	return true;
+}
+
+bool
 xf_hs_load_admit_mac2(struct xf_hs_load *l)
 {
 	if (l->mac2 >= l->limit) {

@@ -52,4 +52,22 @@ uint64_t xf_hs_load_until(const struct xf_hs_load *l);
  */
 bool xf_hs_load_admit_mac2(struct xf_hs_load *l);
 
+/**
+ * A budget of work per window of one second: the initiator's reads of message 2 (two
+ * Diffie-Hellman operations each, on the RX core of the push: docs/SECURITY.md 8.2), which
+ * a forged HELLO_ACK with a valid mac1 (keyed by our public key, no secret) would
+ * otherwise cost without bound. Zero-initialised; one owner.
+ */
+struct xf_hs_budget {
+	uint64_t start_ns; /**< start of the current window */
+	uint32_t used;     /**< taken in it */
+	bool started;
+};
+
+/**
+ * Take one of limit per window at now_ns (a window starts at the first take after the
+ * previous one ended). @return true (go on), false (spent: drop the work, count it).
+ */
+bool xf_hs_budget_take(struct xf_hs_budget *b, uint32_t limit, uint64_t now_ns);
+
 #endif /* XF_HS_LOAD_H */

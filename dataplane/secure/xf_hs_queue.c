@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "xf_hs_queue.h"
 #include "xf_ring.h"
@@ -149,6 +150,8 @@ xf_hs_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max
 	 * authenticates (and hides). */
 	pro->has_options = (hello_flags & XF_HELLO_F_DELETE) != 0;
 	pro->options = pro->has_options ? hello_window : 0;
+	/* And the flags from bit 16 on (XF_HELLO_F_FILTERS): every flag is bound. */
+	pro->flags_hi = hello_flags >> 16;
 }
 
 int
@@ -173,6 +176,10 @@ xf_hs_respond(struct xf_hs_rec *r, const struct xf_noise_static *local)
 		xf_noise_hs_wipe(&hs);
 		rc = -EPROTO;
 	}
+	if (rc == 0 && xf_hs_ident(&r->hello, r->dest, field, r->ident) < 0) {
+		xf_noise_hs_wipe(&hs);
+		rc = -EIO;
+	}
 	r->hello.dest = NULL;
 	r->hello.rules = NULL;
 	if (rc == 0) {
@@ -180,6 +187,39 @@ xf_hs_respond(struct xf_hs_rec *r, const struct xf_noise_static *local)
 	}
 	r->rc = rc;
 	return rc;
+}
+
+int
+xf_hs_ident(const struct xf_msg_hello *h, const char *field, size_t field_len,
+            uint8_t out[XF_HS_IDENT_LEN])
+{
+	uint8_t fixed[14];
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int ok;
+
+	/* Big-endian, fixed width: no two HELLOs encode alike. */
+	for (int i = 0; i < 4; i++) {
+		fixed[i] = (uint8_t)(h->flags >> (24 - 8 * i));
+		fixed[6 + i] = (uint8_t)(h->window >> (24 - 8 * i));
+		fixed[10 + i] = (uint8_t)((uint32_t)field_len >> (24 - 8 * i));
+	}
+	fixed[4] = (uint8_t)(h->max_payload >> 8);
+	fixed[5] = (uint8_t)h->max_payload;
+	ok = c != NULL && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(c, fixed, sizeof(fixed)) == 1 &&
+	     EVP_DigestUpdate(c, field, field_len) == 1 && EVP_DigestFinal_ex(c, out, NULL) == 1;
+	EVP_MD_CTX_free(c);
+	if (!ok) {
+		memset(out, 0, XF_HS_IDENT_LEN);
+		return -EIO;
+	}
+	return 0;
+}
+
+bool
+xf_hs_rec_same(const struct xf_hs_rec *r, const uint8_t ident[XF_HS_IDENT_LEN])
+{
+	return CRYPTO_memcmp(r->ident, ident, XF_HS_IDENT_LEN) == 0;
 }
 
 int

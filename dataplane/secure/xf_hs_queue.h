@@ -35,6 +35,9 @@ struct xf_ring;
 /** Records per RX core: HELLOs admitted and not yet applied. A power of two. */
 #define XF_HS_QUEUE_LEN 32u
 
+/** Bytes of what a HELLO asks for, as a digest (xf_hs_ident). */
+#define XF_HS_IDENT_LEN 32u
+
 /** What a record asks for. */
 enum xf_hs_kind {
 	XF_HS_NEW = 1,   /**< a HELLO that opens a session */
@@ -61,6 +64,9 @@ struct xf_hs_rec {
 	/** The destination field message 1 carried (XF_HELLO_F_SEALED_DEST): dest, then any
 	 *  rules (hello.dest_len and rules_len say how they split) */
 	char dest[XF_PATH_MAX];
+	/** What the HELLO asks for (xf_hs_ident of its fixed fields and that field): a new
+	 *  handshake of a session must ask for what its first did (xf_hs_rec_same) */
+	uint8_t ident[XF_HS_IDENT_LEN];
 	uint8_t msg2[XF_NOISE_MSG2_LEN]; /**< message 2 for the HELLO_ACK */
 	struct xf_noise_keys keys;       /**< the session's traffic secrets */
 };
@@ -128,7 +134,8 @@ void xf_hs_queue_done(struct xf_hs_queue *q, struct xf_hs_rec *r);
  * -ENOKEY; a timestamp not above the copy's: -EALREADY; its payload changed: -EBADMSG),
  * the initiator's index equal to the HELLO's session id (else -EBADMSG), the destination
  * field of its payload read into r->dest (xf_proto_hello_field; not of that form:
- * -EPROTO), then message 2 and the keys. Sets r->rc. @return r->rc.
+ * -EPROTO) and its digest into r->ident (xf_hs_ident), then message 2 and the keys. Sets
+ * r->rc. @return r->rc.
  */
 int xf_hs_respond(struct xf_hs_rec *r, const struct xf_noise_static *local);
 
@@ -148,6 +155,24 @@ int xf_hs_rec_adopt(const struct xf_hs_rec *r, struct xf_noise_peer *npeer);
  */
 bool xf_hs_rec_current(const struct xf_hs_rec *r, bool slot_used, uint32_t slot_gen,
                        uint32_t slot_session);
+
+/**
+ * What a HELLO asks for, as a digest: SHA-256 of its flags (all 32 bits), max_payload,
+ * window (the deletion limit) and its destination field (field_len bytes: the
+ * destination, the volume it names, a NUL and the filter rules, or a pull's request).
+ * Two HELLOs of one session ask for the same thing exactly when their digests are equal.
+ * @return 0, or -EIO (OpenSSL failed; out is zeroed, which no digest equals in practice).
+ */
+int xf_hs_ident(const struct xf_msg_hello *h, const char *field, size_t field_len,
+                uint8_t out[XF_HS_IDENT_LEN]);
+
+/**
+ * RX core: does an answered record ask for what ident (the session's first handshake's
+ * r->ident) says? A new handshake of a running session that names another destination,
+ * volume, rules, flags or limit does not (docs/PROTOCOL.md 6.13): it is refused.
+ * Constant time. @return true (the same), false.
+ */
+bool xf_hs_rec_same(const struct xf_hs_rec *r, const uint8_t ident[XF_HS_IDENT_LEN]);
 
 /** The HELLO a record holds, with dest (the field message 1 carried, once answered)
  *  and auth pointing into the record. */

@@ -314,7 +314,7 @@ xf_noise_hs_wipe(struct xf_noise_hs *hs)
 static int
 hs_start(struct xf_noise_hs *hs, const struct xf_noise_prologue *pro, const uint8_t *rs)
 {
-	uint8_t p[sizeof(prologue_label) - 1 + 9];
+	uint8_t p[sizeof(prologue_label) - 1 + 13];
 	size_t plen = sizeof(prologue_label) - 1 + 5;
 	int rc;
 
@@ -332,6 +332,12 @@ hs_start(struct xf_noise_hs *hs, const struct xf_noise_prologue *pro, const uint
 		 * are present exactly when the capabilities say so (the engine:
 		 * XF_HELLO_F_DELETE), so the bytes read one way. */
 		put32(p + plen, pro->options);
+		plen += 4;
+	}
+	if (pro->flags_hi != 0) {
+		/* Likewise only then: whether they are there is what they say (nonzero), and
+		 * the options before them are there exactly when the capabilities say. */
+		put32(p + plen, pro->flags_hi);
 		plen += 4;
 	}
 	rc = mix_hash(hs, p, plen);

@@ -60,6 +60,8 @@ struct xf_noise_prologue {
 	bool has_options;      /**< options follow the capabilities in the prologue */
 	uint32_t options;      /**< what an offer says beyond its flags (the HELLO's window:
 	                            the deletion limit of a session with XF_HELLO_F_DELETE) */
+	uint32_t flags_hi;     /**< capability flags beyond those in capabilities (the HELLO's
+	                            flags from bit 16 on), after the options when nonzero */
 };
 
 /** This appliance's static key pair and the keys derived from its public key. */

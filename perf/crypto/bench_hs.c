@@ -21,6 +21,13 @@
  * thread CPU per check and OpenSSL allocations per check, medians of --runs runs; and
  * ipsec-mb's mac1 over one message 1 whose payload is the longest destination field
  * (docs/PROTOCOL.md 3.1.3: 4,243 bytes), against the short ones (their field is 8 bytes).
+ * Last, the initiator's side, which runs on the RX core of the push (docs/SECURITY.md 8.2),
+ * alternated run by run with the responder's whole handshake as the baseline, each on this
+ * thread: ns of thread CPU and OpenSSL allocations per message 1 made (xf_noise_initiate:
+ * an ephemeral key, es, ss), per genuine message 2 read (xf_noise_consume_response on a
+ * copy of the state: ee, se, the tag), per forged message 2 (a valid mac1, which anyone
+ * can compute from our public key, over a random ephemeral key: the two DH, then the tag
+ * fails), and per responder handshake (message 1 read, message 2 made: four DH).
  * The load average is printed: on a shared machine the wall figures are for orientation.
  */
 #include <errno.h>
@@ -32,6 +39,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/opensslv.h>
 
 #include "xf_base.h"
@@ -311,6 +320,109 @@ bench_mac1(const struct xf_perf_opts *o, unsigned int n)
 	return 0;
 }
 
+/* The initiator's steps, one run of n handshakes: ns of thread CPU and OpenSSL allocations
+ * per step, in ns[4] and al[4]: message 1, message 2 genuine, message 2 forged, and the
+ * responder's handshake. */
+static void
+run_initiator(unsigned int n, double *ns, double *al)
+{
+	struct xf_noise_prologue pro;
+	uint64_t c[4] = { 0 }, a[4] = { 0 };
+
+	xf_hs_prologue(&pro, XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST, 8900, 0);
+	for (unsigned int i = 0; i < n; i++) {
+		struct xf_noise_hs ih, rh, copy;
+		struct xf_noise_keys ik, rk;
+		uint8_t m1[XF_NOISE_MSG1_LEN + sizeof(dest) - 1], m2[XF_NOISE_MSG2_LEN];
+		uint8_t forged[XF_NOISE_MSG2_LEN], field[sizeof(dest) - 1];
+		uint64_t t = cpu_now(), x = allocs;
+
+		if (xf_noise_initiate(&ih, &init, &init_peer, &pro, 7000 + i, NULL, ts_next++, 1,
+		                      (const uint8_t *)dest, sizeof(dest) - 1, m1) != 0) {
+			abort();
+		}
+		c[0] += cpu_now() - t;
+		a[0] += allocs - x;
+		t = cpu_now();
+		x = allocs;
+		if (xf_noise_consume_initiation(&rh, &resp, &resp_peer, 1, &pro, m1, sizeof(m1),
+		                                field) != 0 ||
+		    xf_noise_respond(&rh, 9000 + i, NULL, m2, &rk) != 0) {
+			abort();
+		}
+		c[3] += cpu_now() - t;
+		a[3] += allocs - x;
+		/* A forged answer: the genuine one's indexes, a random ephemeral key (a point
+		 * OpenSSL takes), mac1 made again over it as anyone can. */
+		memcpy(forged, m2, sizeof(forged));
+		for (unsigned int k = 0; k < 32; k++) {
+			forged[12 + k] = (uint8_t)(m2[12 + k] ^ (k == 0 ? 1 : 0));
+		}
+		{
+			uint8_t mac[32];
+			unsigned int ml = 0;
+
+			if (HMAC(EVP_sha256(), init.mac1_key, 32, forged, 60, mac, &ml) == NULL) {
+				abort();
+			}
+			memcpy(forged + 60, mac, 16);
+		}
+		copy = ih;
+		t = cpu_now();
+		x = allocs;
+		if (xf_noise_consume_response(&copy, forged, sizeof(forged), &ik) == 0) {
+			abort(); /* the tag must fail */
+		}
+		c[2] += cpu_now() - t;
+		a[2] += allocs - x;
+		xf_noise_hs_wipe(&copy);
+		t = cpu_now();
+		x = allocs;
+		if (xf_noise_consume_response(&ih, m2, sizeof(m2), &ik) != 0) {
+			abort();
+		}
+		c[1] += cpu_now() - t;
+		a[1] += allocs - x;
+		OPENSSL_cleanse(&ik, sizeof(ik));
+		OPENSSL_cleanse(&rk, sizeof(rk));
+	}
+	for (unsigned int k = 0; k < 4; k++) {
+		ns[k] = (double)c[k] / n;
+		al[k] = (double)a[k] / n;
+	}
+}
+
+static void
+bench_initiator(const struct xf_perf_opts *o, unsigned int n)
+{
+	static const char *const step[4] = { "message 1 made", "message 2 read", "message 2 forged",
+		                             "responder, whole" };
+	double ns[4][64], al[4][64];
+
+	n = XF_MAX(n / 4, 50u);
+	for (unsigned int r = 0; r < o->runs; r++) {
+		double x[4], y[4];
+
+		xf_noise_peer_init(&resp_peer, init.pub, NULL); /* timestamps start again */
+		run_initiator(n, x, y);
+		for (unsigned int k = 0; k < 4; k++) {
+			ns[k][r] = x[k];
+			al[k][r] = y[k];
+		}
+	}
+	for (unsigned int k = 0; k < 4; k++) {
+		printf("initiator, %-16s %7.0f ns CPU, %5.1f OpenSSL allocations (%u handshakes "
+		       "per run, median of %u)\n",
+		       step[k], xf_perf_median(ns[k], o->runs), xf_perf_median(al[k], o->runs), n,
+		       o->runs);
+	}
+	printf("ratio initiator (message 1 + message 2)/responder handshake: CPU %.3f; "
+	       "forged message 2/responder handshake: CPU %.3f\n",
+	       (xf_perf_median(ns[0], o->runs) + xf_perf_median(ns[1], o->runs)) /
+	               xf_perf_median(ns[3], o->runs),
+	       xf_perf_median(ns[2], o->runs) / xf_perf_median(ns[3], o->runs));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -377,6 +489,7 @@ main(int argc, char **argv)
 	       xf_perf_median(hc[1], o.runs) / xf_perf_median(hc[0], o.runs),
 	       xf_perf_median(rx[1], o.runs) / xf_perf_median(rx[0], o.runs));
 	rc = bench_mac1(&o, n);
+	bench_initiator(&o, n);
 	(void)getloadavg(load, 3);
 	printf("load average after: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
 	xf_hs_queue_fini(&q);

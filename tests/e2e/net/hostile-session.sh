@@ -32,7 +32,10 @@
 #   flips     every byte of a sealed FLIST flipped in turn: none decided or acked, each
 #             counted under its reason; the genuine file then commits;
 #   wrongpsk  the right static key and another PSK: B answers, but nothing verifies
-#             either way; B's session times out.
+#             either way; B's session times out;
+#   rekeydest a keyed session's new handshakes naming another destination, another
+#             volume or added filter rules: refused unanswered (drops.hs_rekey_changed);
+#             one naming its own destination: answered under the new keys.
 # Every trap must be refused or failed with its status, nothing may appear outside the
 # volume or stay in its temp directory, every session must close (the wrong PSK's by
 # timeout), each drop must be counted under its reason, and A's push must finish
@@ -102,6 +105,14 @@ hs cap "$net.5" "$net.2" 3
 hs idreuse "$net.4" "$net.7" "$net.2"
 hs rehello "$net.4" "$net.2"
 hs lastmore "$net.6" "$net.2"
+hs rekeydest "$net.6" "$net.2"
+# Its three refusals are logged once, for the session (the peer holds the keys).
+rk_logged() { cat "$T/B.out" "$T/B.err" 2>/dev/null | grep -c "a new handshake asked for another destination" || true; }
+for _ in $(seq 50); do
+	[ "$(rk_logged)" -ge 1 ] && break
+	sleep 0.1
+done
+[ "$(rk_logged)" = 1 ] || xfn_fail "B logged $(rk_logged) refused new handshakes, not 1"
 hs pull "$net.4" "$net.5" "$net.2" B
 hs traps "$net.1" "$net.2" "$T/outside"
 state=$(xfn_q A jobs "r['jobs'][-1]['state']")

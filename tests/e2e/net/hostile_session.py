@@ -43,6 +43,10 @@ And the attacks on the keys (docs/SECURITY.md 1), with xfsec.py:
                            session: nothing answered
     wrongpsk SRC DST       the right static key, another PSK: nothing verifies either way
     flips SRC DST          every byte of a sealed FLIST flipped: none decided or acked
+    rekeydest SRC DST      a keyed session's new handshakes (docs/PROTOCOL.md 6.13)
+                           naming another destination, another volume, added filter
+                           rules and a deletion: unanswered (drops.hs_rekey_changed); one naming the
+                           same destination: answered under the new keys
 Each prints, as its last line, a JSON object of what the appliance must count for it.
 With XF_HS_KEY, XF_HS_PEER_PUB and XF_HS_PSK in the environment the peer holds keys and
 speaks session.security aead; without, frames go in clear (session.security none).
@@ -53,7 +57,7 @@ speaks session.security aead; without, frames go in clear (session.security none
                            control.push_roots: each ABORT(REFUSED) with its reason; and a
                            PULL HELLO in clear: not answered (docs/PROTOCOL.md 6.18)
 
-    hostile_session.py cap|idreuse|lastmore|refused|replay|nokey|wrongpsk|flips|rehello|pull ARGS...
+    hostile_session.py cap|idreuse|lastmore|refused|replay|nokey|wrongpsk|flips|rehello|pull|rekeydest ARGS...
 """
 import base64
 import json
@@ -652,6 +656,69 @@ def nokey(src, dst):
     print("hostile_session: nokey: nothing answered, nothing written")
 
 
+def rekeydest(src, dst):
+    """A session of a keyed peer into rk/a, confirmed; then new handshakes of it (a
+    fresh message 1 in a HELLO of the session, as a push sends every
+    session.rekey_after_ms) whose sealed destination field names rk/b, another volume, or
+    rk/a with a filter rule added (its flags too): the appliance refuses each unanswered
+    (drops.hs_rekey_changed). One that names rk/a again is answered, with message 2 in a
+    HELLO_ACK sealed under the new handshake's keys: so the refusals were for what they
+    asked. The session then ends by our ABORT, under the keys it has."""
+    deadline = time.monotonic() + 30
+    ss = Session(src, dst)
+    status, _ = ss.hello(b"rk/a", deadline)
+    if status != 0:
+        fail("rekeydest: HELLO refused (status %u)" % status)
+    # Confirmed once our ACK of the HELLO_ACK is in: a PING acknowledged says so.
+    while True:
+        if time.monotonic() > deadline:
+            fail("rekeydest: the session was never confirmed")
+        pn = ss.send(PING, flags=F_ACKNOW)
+        while ss.recv(0.2) is not None and pn not in ss.acked:
+            pass
+        if pn in ss.acked:
+            break
+
+    def rekey(dest, flags=0, wait=0.8):
+        """A new handshake's HELLO for dest; the keys of its answer within wait
+        seconds, or None (the handshake thread answers in milliseconds)."""
+        ini = xfsec.Initiator(SEC["s"], SEC["rs"], SEC["psk"])
+        nonce = random.randrange(1 << 64)
+        flags |= xfsec.F_AEAD | xfsec.F_SEALED_DEST
+        m1 = ini.msg1(ss.sid, flags, 1456, time.time_ns(), dest)
+        ss.send(HELLO, struct.pack(">HHHHIIQHH", VERSION, VERSION, 1456, 0, 0, flags, nonce,
+                                   0, len(m1)) + m1)
+        end = time.monotonic() + wait
+        while (left := end - time.monotonic()) > 0:
+            data = ss.recv_raw(left)
+            if data is None:
+                break
+            typ, sid = data[3], struct.unpack(">I", data[8:12])[0]
+            if typ != HELLO_ACK or sid != ss.sid or len(data) != 24 + 28 + 76 + 16:
+                continue  # the session's own traffic (ACKs of our PINGs)
+            keys = ini.finish(data[52:128])
+            if keys is None or keys.open(data) is None:
+                fail("rekeydest: a HELLO_ACK that does not verify under the new keys")
+            if struct.unpack(">Q", keys.open(data)[16:24])[0] != nonce:
+                fail("rekeydest: a HELLO_ACK with a wrong nonce")
+            return keys
+        return None
+
+    refused = 0
+    for dest, flags, what in ((b"rk/b", 0, "another destination"),
+                              (b"other/rk/a", 0x8, "another volume"),
+                              (b"rk/a\0- *.x\n", 0x10004, "a deletion with filter rules")):
+        if rekey(dest, flags) is not None:
+            fail("rekeydest: a new handshake naming %s was answered" % what)
+        refused += 1
+    if rekey(b"rk/a", wait=5.0) is None:
+        fail("rekeydest: a new handshake naming the same destination was not answered")
+    ss.abort(ABORT_CANCEL)
+    counts["hs_rekey_changed"] = counts.get("hs_rekey_changed", 0) + refused
+    print("hostile_session: rekeydest: %d new handshakes naming another destination "
+          "unanswered, the same one answered" % refused)
+
+
 def pull_refused(src, dst, request, reason, text):
     """A keyed PULL HELLO: the session opens (the handshake authenticated the request),
     and ends in ABORT(REFUSED) whose text names the reason; we then abort it."""
@@ -817,7 +884,8 @@ def main():
              "refused": lambda a: refused(*a), "nokey": lambda a: nokey(*a),
              "wrongpsk": lambda a: wrongpsk(*a), "flips": lambda a: flips(*a),
              "replay": lambda a: replay(*a), "rehello": lambda a: rehello(*a),
-             "pull": lambda a: pull(*a)}
+             "pull": lambda a: pull(*a),
+             "rekeydest": lambda a: rekeydest(*a)}
     case = args.pop(0) if args and args[0] in cases else "traps"
     cases[case](args)
     print(json.dumps(counts, sort_keys=True))

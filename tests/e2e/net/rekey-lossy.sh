@@ -117,6 +117,10 @@ for name, r in (("A", a), ("B", b)):
         bad.append("%s: nonce_refused %d" % (name, sec["nonce_refused"]))
     if drops["auth_expired"] != 0:
         bad.append("%s: %d frames under expired keys" % (name, drops["auth_expired"]))
+    # every new handshake of the push asks for what its first did (docs/PROTOCOL.md 6.13)
+    if drops["hs_rekey_changed"] != 0:
+        bad.append("%s: %d new handshakes refused as asking for another destination" % (
+            name, drops["hs_rekey_changed"]))
     if r["dataplane"]["sessions_timed_out"] != 0:
         bad.append("%s: a session timed out" % name)
 # A seals most (the data): a key update every 1,024 frames

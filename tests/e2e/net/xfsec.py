@@ -42,8 +42,10 @@ def new_key():
 
 def prologue(flags, max_payload, window=0):
     """The handshake's prologue: version, capabilities, with F_DELETE the HELLO's window
-    (the deletion limit). The destination field is message 1's payload, not here."""
+    (the deletion limit), with flags from bit 16 on those flags (flags >> 16). The
+    destination field is message 1's payload, not here."""
     options = struct.pack(">I", window) if flags & F_DELETE else b""
+    options += struct.pack(">I", flags >> 16) if flags >> 16 else b""  # e.g. FILTERS
     return b"xferd-noise" + bytes([VERSION]) + struct.pack(
         ">I", (max_payload << 16) | (flags & 0xFFFF)) + options
 

@@ -7,7 +7,10 @@
  * flight, a full queue refuses and counts, the answers come back in the order asked and open with
  * the initiator's keys, no Diffie-Hellman is done when a record is filled (only when served), a
  * message 1 answered twice in flight is adopted once (the copy is a replay), an answer for a
- * re-keyed peer or a reused session slot is stale, a record is wiped when done, and two threads (an
+ * re-keyed peer or a reused session slot is stale, a new handshake that asks for anything
+ * else than the session's first (destination, volume, rules, flags, limit) is told apart
+ * from one that asks for the same, every flag bit is bound by the prologue (a HELLO with
+ * XF_HELLO_F_FILTERS stripped fails), a record is wiped when done, and two threads (an
  * RX core and the handshake thread) pass records through the rings. The doorbell (xf_hs_bell.h): a
  * ring since the token keeps the waiter awake, a ring with nobody asleep makes no system call, and
  * a handshake thread that sleeps on it answers every HELLO submitted and stops when rung, without
@@ -561,6 +564,158 @@ test_bell_threads(void)
 	CU_ASSERT(bell_loops <= 3 * BELL_N + 2);
 }
 
+/* A HELLO of session id (kind), its message 1's payload fld, answered by the handshake
+ * thread: its record's ident (what it asks for), in out. */
+static void
+answered_ident(enum xf_hs_kind kind, uint32_t id, uint32_t flags, uint16_t max_payload,
+               uint32_t window, const char *fld, size_t fld_len, uint8_t *out)
+{
+	static uint64_t ts = 900000;
+	uint8_t msg1[XF_NOISE_MSG1_MAX];
+	struct xf_noise_prologue pro;
+	struct xf_noise_hs hs;
+	struct xf_msg m;
+	struct xf_hs_rec *r;
+
+	make_hello(&m, msg1, &hs, id, ts);
+	xf_noise_hs_wipe(&hs);
+	m.hello.flags = flags;
+	m.hello.max_payload = max_payload;
+	m.hello.window = window;
+	xf_hs_prologue(&pro, flags, max_payload, window);
+	CU_ASSERT_FATAL(xf_noise_initiate(&hs, &init, &init_peer, &pro, id, NULL, ++ts, 1,
+	                                  (const uint8_t *)fld, fld_len, msg1) == 0);
+	m.hello.auth_len = (uint16_t)(XF_NOISE_MSG1_LEN + fld_len);
+	r = xf_hs_queue_fill(&q, kind, &m, &resp_peer, 3, 0x0100000a, 4000, mac, 55);
+	CU_ASSERT_FATAL(r != NULL);
+	xf_hs_queue_submit(&q, r);
+	CU_ASSERT(serve(8) == 1);
+	CU_ASSERT_FATAL(xf_hs_queue_result(&q) == r);
+	CU_ASSERT_FATAL(r->rc == 0);
+	CU_ASSERT(xf_hs_rec_adopt(r, &resp_peer) == 0);
+	memcpy(out, r->ident, XF_HS_IDENT_LEN);
+	/* The same HELLO, its digest made again: the record's. */
+	{
+		uint8_t again[XF_HS_IDENT_LEN];
+		struct xf_msg h;
+
+		xf_hs_rec_hello(r, &h);
+		CU_ASSERT(xf_hs_ident(&h.hello, fld, fld_len, again) == 0);
+		CU_ASSERT(xf_hs_rec_same(r, again));
+	}
+	xf_hs_queue_done(&q, r);
+	xf_noise_hs_wipe(&hs);
+}
+
+/*
+ * A new handshake of a running session (docs/PROTOCOL.md 6.13) must ask for what its first
+ * HELLO asked: the engine refuses one whose record is not xf_hs_rec_same as the session's
+ * ident (drops.hs_rekey_changed). The same fields and field with a new message 1 (new
+ * ephemeral key, timestamp) are the same; each of another destination path, another volume,
+ * other rules, rules dropped, a flag more or less, another deletion limit, another
+ * max_payload is not; nor is a field that differs only in where the NUL splits it.
+ */
+static void
+test_rekey_ident(void)
+{
+	static const char vol2[] = "vo2/some/path\0- *.secret-rule\n";
+	static const char path2[] = "vol/some/patH\0- *.secret-rule\n";
+	static const char rules2[] = "vol/some/path\0- *.secret-rulf\n";
+	static const char split2[] = "vol/some/pat\0h- *.secret-rule\n";
+	const uint32_t flags =
+	        XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS;
+	uint8_t first[XF_HS_IDENT_LEN], id2[XF_HS_IDENT_LEN];
+	struct xf_hs_rec r;
+
+	xf_noise_peer_init(&resp_peer, init.pub, NULL);
+	answered_ident(XF_HS_NEW, 300, flags, 1400, 99, field, FIELD_LEN, first);
+	CU_ASSERT(!all_zero(first, sizeof(first)));
+	memset(&r, 0, sizeof(r));
+	/* What the engine compares: a REKEY record's ident against the session's. */
+#define SAME(...)                                                                                  \
+	(answered_ident(XF_HS_REKEY, 300, __VA_ARGS__, r.ident), xf_hs_rec_same(&r, first))
+	CU_ASSERT(SAME(flags, 1400, 99, field, FIELD_LEN));
+	CU_ASSERT(SAME(flags, 1400, 99, field, FIELD_LEN)); /* and again, fresh */
+	CU_ASSERT(!SAME(flags, 1400, 99, vol2, sizeof(vol2) - 1));
+	CU_ASSERT(!SAME(flags, 1400, 99, path2, sizeof(path2) - 1));
+	CU_ASSERT(!SAME(flags, 1400, 99, rules2, sizeof(rules2) - 1));
+	CU_ASSERT(!SAME(flags, 1400, 99, split2, sizeof(split2) - 1));
+	CU_ASSERT(!SAME(flags & ~XF_HELLO_F_FILTERS, 1400, 99, dest, strlen(dest)));
+	CU_ASSERT(!SAME(flags | XF_HELLO_F_DRYRUN, 1400, 99, field, FIELD_LEN));
+	CU_ASSERT(!SAME(flags | XF_HELLO_F_VOLUME, 1400, 99, field, FIELD_LEN));
+	CU_ASSERT(!SAME(flags, 1400, 100, field, FIELD_LEN));
+	CU_ASSERT(!SAME(flags, 1400, XF_DELETE_UNLIMITED, field, FIELD_LEN));
+	CU_ASSERT(!SAME(flags, 1399, 99, field, FIELD_LEN));
+	CU_ASSERT(!SAME(flags & ~XF_HELLO_F_DELETE, 1400, 0, field, FIELD_LEN));
+#undef SAME
+	/* Digests of the fixed fields alone tell each field apart (fixed width). */
+	{
+		struct xf_msg_hello a = { .flags = 1, .max_payload = 2, .window = 3 };
+		struct xf_msg_hello b = a;
+
+		CU_ASSERT(xf_hs_ident(&a, "x", 1, first) == 0);
+		b.window = 3u << 8;
+		CU_ASSERT(xf_hs_ident(&b, "x", 1, id2) == 0 && memcmp(first, id2, 32) != 0);
+		CU_ASSERT(xf_hs_ident(&a, "x", 0, id2) == 0 && memcmp(first, id2, 32) != 0);
+	}
+	CU_ASSERT(q.n == 0);
+}
+
+/* Submit m, have it answered, free the record: @return its rc. */
+static int
+answered_rc(const struct xf_msg *m, struct xf_noise_hs *hs)
+{
+	struct xf_hs_rec *r = submit(m);
+	int rc;
+
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT(serve(8) == 1);
+	CU_ASSERT_FATAL(xf_hs_queue_result(&q) == r);
+	rc = r->rc;
+	xf_hs_queue_done(&q, r);
+	xf_noise_hs_wipe(hs);
+	return rc;
+}
+
+/*
+ * Every HELLO flag is in the prologue (xf_hs_prologue), those from bit 16 on too
+ * (XF_HELLO_F_FILTERS): a HELLO whose flags were changed on the way, any one bit of them,
+ * fails the handshake on message 1's tag (-EBADMSG), before its field is read. With
+ * XF_HELLO_F_FILTERS stripped, a field of a destination, a NUL and rules would otherwise
+ * be read as one destination.
+ */
+static void
+test_prologue_flags(void)
+{
+	const uint32_t flags =
+	        XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS;
+	uint8_t msg1[XF_NOISE_MSG1_MAX];
+	struct xf_noise_prologue a, b;
+	struct xf_noise_hs hs;
+	struct xf_msg m;
+
+	xf_noise_peer_init(&resp_peer, init.pub, NULL);
+	for (unsigned int bit = 0; bit < 32; bit++) {
+		xf_hs_prologue(&a, flags, 1400, 99);
+		xf_hs_prologue(&b, flags ^ (1u << bit), 1400, 99);
+		CU_ASSERT(a.capabilities != b.capabilities || a.flags_hi != b.flags_hi ||
+		          a.has_options != b.has_options);
+	}
+	make_hello(&m, msg1, &hs, 61, 950000000);
+	m.hello.flags &= ~(XF_HELLO_F_FILTERS | XF_HELLO_F_DELETE); /* stripped on the way */
+	m.hello.window = 0;
+	CU_ASSERT(answered_rc(&m, &hs) == -EBADMSG);
+	make_hello(&m, msg1, &hs, 62, 950000001);
+	m.hello.flags &= ~XF_HELLO_F_FILTERS; /* only it, the limit kept */
+	CU_ASSERT(answered_rc(&m, &hs) == -EBADMSG);
+	/* Unchanged, it goes through (and its flags from bit 16 on are in its prologue). */
+	make_hello(&m, msg1, &hs, 63, 950000002);
+	xf_hs_prologue(&a, m.hello.flags, m.hello.max_payload, m.hello.window);
+	CU_ASSERT(a.flags_hi == XF_HELLO_F_FILTERS >> 16);
+	CU_ASSERT(answered_rc(&m, &hs) == 0);
+	CU_ASSERT(q.n == 0);
+}
+
 static const struct xf_test tests[] = {
 	{ "codec", test_codec },
 	{ "payload_refused", test_payload_refused },
@@ -569,6 +724,8 @@ static const struct xf_test tests[] = {
 	{ "replay_in_flight", test_replay_in_flight },
 	{ "stale", test_stale },
 	{ "bad_index", test_bad_index },
+	{ "rekey_ident", test_rekey_ident },
+	{ "prologue_flags", test_prologue_flags },
 	{ "threads", test_threads },
 	{ "bell_rung", test_bell_rung },
 	{ "bell_threads", test_bell_threads },

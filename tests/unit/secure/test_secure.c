@@ -995,6 +995,55 @@ test_hs_load(void)
 }
 
 /*
+ * The initiator's side of a forged HELLO_ACK (docs/SECURITY.md 8.2): message 2 with the
+ * genuine indexes, another ephemeral key and mac1 made again (keyed by the initiator's
+ * public key: no secret) costs the initiator two X25519 before its tag fails, and leaves
+ * the handshake able to take the genuine answer. What bounds it on the push's RX core is
+ * xf_hs_budget: limit reads a window of one second, a new window after it.
+ */
+static void
+test_answer_budget(void)
+{
+	static struct pair p;
+	struct xf_hs_budget b = { 0 };
+	uint8_t forged[XF_NOISE_MSG2_LEN], mac[32];
+	unsigned int ml = 0;
+	uint64_t dh;
+
+	pair_init(&p, NULL, NULL);
+	CU_ASSERT_EQUAL_FATAL(
+	        xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 11, NULL, T0, 0, NULL, 0, p.m1), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_noise_consume_initiation(&p.rh, &rstat, &p.rp, 1, &pro, p.m1,
+	                                                  sizeof(p.m1), NULL),
+	                      0);
+	CU_ASSERT_EQUAL_FATAL(xf_noise_respond(&p.rh, 22, NULL, p.m2, &p.rk), 0);
+	memcpy(forged, p.m2, sizeof(forged));
+	forged[12] ^= 1; /* the ephemeral key */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(HMAC(EVP_sha256(), istat.mac1_key, 32, forged, 60, mac, &ml));
+	memcpy(forged + 60, mac, 16);
+	dh = xf_noise_dh_ops();
+	CU_ASSERT(xf_noise_consume_response(&p.ih, forged, sizeof(forged), &p.ik) < 0);
+	CU_ASSERT_EQUAL(xf_noise_dh_ops() - dh, 2); /* ee, se: then the tag fails */
+	/* A forgery without the right mac1 costs no DH. */
+	forged[61] ^= 1;
+	dh = xf_noise_dh_ops();
+	CU_ASSERT(xf_noise_consume_response(&p.ih, forged, sizeof(forged), &p.ik) < 0);
+	CU_ASSERT_EQUAL(xf_noise_dh_ops(), dh);
+	CU_ASSERT_EQUAL(xf_noise_consume_response(&p.ih, p.m2, sizeof(p.m2), &p.ik), 0);
+	CU_ASSERT_EQUAL(memcmp(p.ik.send, p.rk.recv, 32), 0);
+	/* The budget: 3 a window, the window from the first take. */
+	for (unsigned int i = 0; i < 3; i++) {
+		CU_ASSERT_TRUE(xf_hs_budget_take(&b, 3, 5 * SEC + i));
+	}
+	CU_ASSERT_FALSE(xf_hs_budget_take(&b, 3, 5 * SEC + 10));
+	CU_ASSERT_FALSE(xf_hs_budget_take(&b, 3, 6 * SEC - 1));
+	CU_ASSERT_TRUE(xf_hs_budget_take(&b, 3, 6 * SEC)); /* a new window */
+	CU_ASSERT_EQUAL(b.start_ns, 6 * SEC);
+	CU_ASSERT_EQUAL(b.used, 1);
+	CU_ASSERT_FALSE(xf_hs_budget_take(&b, 0, 9 * SEC)); /* none at all */
+}
+
+/*
  * A flood judged as eng_secure_hello_gate judges it: mac1 first, then under load mac2
  * or a cookie reply, and the mac2 budget. @return 0 (DH work), -EBADMSG, -EAGAIN (a
  * cookie reply written to cr), -EBUSY.
@@ -1096,6 +1145,7 @@ static const struct xf_test tests[] = {
 	{ "cookie", test_cookie },
 	{ "macs_bound", test_macs_bound },
 	{ "hs_load", test_hs_load },
+	{ "answer_budget: a forged message 2 costs two DH, bounded", test_answer_budget },
 	{ "flood", test_flood },
 	{ "replay_window", test_replay_window },
 	{ "transport", test_transport },
