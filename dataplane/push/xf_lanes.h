@@ -65,6 +65,23 @@ xf_lanes_count(const struct xf_lanes *l, unsigned int k)
 	return k < l->nlanes ? l->start[k + 1] - l->start[k] : 0;
 }
 
+/**
+ * A job's itemized records from its sessions' (-i over lanes, docs/ENGINE.md "Lanes"):
+ * each session wrote the records of its entries at their place in the split, so
+ * split_items[k] is entry order[k]'s; each goes to its entry's index in the list.
+ *
+ * @param l            the split
+ * @param split_items  l->n records, in l->order's order
+ * @param items        receives them at list indices (l->n records)
+ */
+static inline void
+xf_lanes_items_merge(const struct xf_lanes *l, const uint16_t *split_items, uint16_t *items)
+{
+	for (uint32_t k = 0; k < l->n; k++) {
+		items[l->order[k]] = split_items[k];
+	}
+}
+
 /** Free a split (NULL is fine). */
 void xf_lanes_free(struct xf_lanes *l);
 

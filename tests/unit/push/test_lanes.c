@@ -3,7 +3,8 @@
  * The lane split (xf_lanes.c): every entry in exactly one place, directories in the
  * directory pass in list order, each lane in list order and contiguous, hard links with
  * their leaders, and lanes balanced by bytes within one entry's weight of the mean, on
- * skewed mixes of sizes (seeded, so a failure repeats).
+ * skewed mixes of sizes (seeded, so a failure repeats); the sessions' itemized records
+ * merged back to their list indices.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -357,6 +358,39 @@ rules_queue(const struct xf_lanes_rule *r, int n, uint16_t src, uint16_t dst)
 
 /* Every lane of a push from A to B lands on queue k % nq on both sides, and so do the
  * answers to A's sessions on its own port; nothing else is claimed twice. */
+/* -i over lanes: records written by each session at its entries' place in the split
+ * land at their list indices, whatever the split: directories, lanes, hard links. */
+static void
+test_items_merge(void)
+{
+	static uint16_t split_items[LIST_MAX], items[LIST_MAX];
+
+	for (unsigned int nlanes = 1; nlanes <= XF_LANES_MAX; nlanes += 5) {
+		struct xf_lanes *s;
+
+		make_tree(&L, 1000, 7 + nlanes);
+		s = xf_lanes_split(L.n, nlanes, entry_of, &L);
+		CU_ASSERT_FATAL(s != NULL);
+		/* Each session's records, as it writes them: its own entry i at map[i]. */
+		for (unsigned int k = 0; k <= nlanes; k++) {
+			uint32_t from = k == 0 ? 0 : s->start[k - 1];
+			uint32_t to = k == 0 ? s->ndirs : s->start[k];
+			uint16_t *mine = split_items + from;
+
+			for (uint32_t i = 0; i < to - from; i++) {
+				mine[i] = (uint16_t)(s->order[from + i] ^ 0x5a5a);
+			}
+		}
+		memset(items, 0xff, sizeof(items));
+		xf_lanes_items_merge(s, split_items, items);
+		for (uint32_t i = 0; i < L.n; i++) {
+			CU_ASSERT_EQUAL_FATAL(items[i], (uint16_t)(i ^ 0x5a5a));
+		}
+		CU_ASSERT_EQUAL(items[L.n], 0xffff); /* nothing past the list */
+		xf_lanes_free(s);
+	}
+}
+
 static void
 test_steering_rules(void)
 {
@@ -419,6 +453,7 @@ static const struct xf_test tests[] = {
 	{ "uniform sizes: within one file of the mean", test_uniform },
 	{ "one giant file", test_one_giant },
 	{ "hard links with their leaders", test_hard_links },
+	{ "itemized records merged to their list indices", test_items_merge },
 	{ "steering rules: each lane on queue k % nq on both sides", test_steering_rules },
 };
 
