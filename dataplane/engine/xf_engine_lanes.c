@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_random.h>
 
 #include "xf_base.h"
@@ -59,25 +60,22 @@ split_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
 	eng_job_entry(arg, i, e);
 }
 
-/* Whether a job's lanes run on their own RX cores (docs/ENGINE.md, "Steering"). On
- * net_memif a frame comes out of the peer's queue of the number it was sent on, and the
- * peer answers on that queue too. Under flow rules the answers to lane k's port go to
- * queue k % n_rx, but ARP answers reach one queue only (a NIC's RSS puts non-IP frames
- * on queue 0): a core other than 0 resolves the peer only from a static entry
- * (ports[].neighbors) of its next hop. Under a hash the answers reach whichever queue
- * it picks, which only RX core 0 is known to take (docs/ENGINE.md, "Limits"). */
-static bool
-lanes_spread(const struct xf_engine *e, const struct eng_job *p)
-{
-	uint32_t hop;
+/* Where a job's sessions run: lane k on RX core rx[k], sending from port[k] (0:
+ * udp_port); the passes on pass_rx, from udp_port. */
+struct lanes_place {
+	uint16_t rx[XF_LANES_MAX];
+	uint16_t port[XF_LANES_MAX];
+	uint16_t pass_rx;
+};
 
-	if (e->port.steering == XF_PORT_STEER_SENDER) {
-		return true;
-	}
-	if (e->port.steering != XF_PORT_STEER_FLOW) {
-		return false;
-	}
-	hop = xf_net_next_hop(&e->rx[0].net, e->peers_next.peers[p->req.peer].ip);
+/* Whether a core other than 0 can resolve the peer: ARP answers reach one queue only (a
+ * NIC's RSS puts non-IP frames on queue 0), so only from a static entry
+ * (ports[].neighbors) of its next hop. */
+static bool
+hop_static(const struct xf_engine *e, const struct eng_job *p)
+{
+	uint32_t hop = xf_net_next_hop(&e->rx[0].net, e->peers_next.peers[p->req.peer].ip);
+
 	for (unsigned int i = 0; i < e->conf.n_neighbors; i++) {
 		if (e->conf.neighbors[i].ip == hop) {
 			return true;
@@ -86,9 +84,68 @@ lanes_spread(const struct xf_engine *e, const struct eng_job *p)
 	return false;
 }
 
+/* Under a NIC's RSS whose key and table we read (xf_port rss_read), the ports whose
+ * answers hash to each lane's queue, and the passes' queue (their answers come to
+ * udp_port). */
+static bool
+place_rss(const struct xf_engine *e, const struct eng_job *p, unsigned int nlanes,
+          struct lanes_place *pl)
+{
+	const struct xf_engine_peer *peer = &e->peers_next.peers[p->req.peer];
+	const struct xf_lanes_rss rss = {
+		.key = e->port.rss_key,
+		.key_len = e->port.rss_key_len,
+		.reta = e->port.reta,
+		.reta_size = e->port.reta_size,
+	};
+	uint32_t us = rte_be_to_cpu_32(e->conf.ip), them = rte_be_to_cpu_32(peer->ip);
+
+	if (e->port.rss_key_len == 0 || e->port.nb_queues != e->conf.n_rx ||
+	    xf_lanes_rss_ports(&rss, us, them, peer->udp_port, (uint16_t)e->conf.udp_port,
+	                       (uint16_t)e->conf.n_rx, nlanes, pl->port, pl->rx) < 0) {
+		return false;
+	}
+	pl->pass_rx =
+	        xf_lanes_rss_queue(&rss, them, us, peer->udp_port, (uint16_t)e->conf.udp_port);
+	return true;
+}
+
+/* Whether a job's lanes run on their own RX cores, and where (docs/ENGINE.md,
+ * "Steering"). On net_memif a frame comes out of the peer's queue of the number it was
+ * sent on, and the peer answers on that queue too: lane k on core k % n_rx. Under flow
+ * rules the answers to lane k's port go to queue k % n_rx, and under RSS those to a port
+ * go where the hash of its 5-tuple sends them, which xf_lanes_rss_ports picks the ports
+ * by; both need the next hop's static entry. Else every lane runs on RX core 0 (from
+ * lane k's port, or under flow rules, which would put its answers on queue k, from
+ * ours). */
+static bool
+lanes_spread(const struct xf_engine *e, const struct eng_job *p, unsigned int nlanes,
+             struct lanes_place *pl)
+{
+	bool flow = e->port.steering == XF_PORT_STEER_FLOW;
+
+	pl->pass_rx = 0;
+	if (e->port.steering == XF_PORT_STEER_RSS && e->conf.n_rx > 1 && hop_static(e, p) &&
+	    place_rss(e, p, nlanes, pl)) {
+		return true;
+	}
+	if (e->port.steering == XF_PORT_STEER_SENDER || (flow && hop_static(e, p))) {
+		for (unsigned int k = 0; k < nlanes; k++) {
+			pl->rx[k] = xf_lanes_queue(k, (uint16_t)e->conf.n_rx);
+			pl->port[k] = (uint16_t)(e->conf.udp_port + k);
+		}
+		return true;
+	}
+	for (unsigned int k = 0; k < nlanes; k++) {
+		pl->rx[k] = 0;
+		pl->port[k] = flow ? 0 : (uint16_t)(e->conf.udp_port + k);
+	}
+	return false;
+}
+
 static int
 child_add(struct xf_engine *e, struct eng_job *p, const uint32_t *map, uint32_t count,
-          uint8_t phase, uint8_t lane, bool spread)
+          uint8_t phase, uint8_t lane, const struct lanes_place *pl)
 {
 	struct eng_lanes *L = p->lanes;
 	struct eng_job *c = eng_job_slot(e);
@@ -120,12 +177,9 @@ child_add(struct xf_engine *e, struct eng_job *p, const uint32_t *map, uint32_t 
 	c->nonce = rte_rand();
 	e->next_lane_id = (e->next_lane_id + 1) & ~ENG_LANE_ID_BIT;
 	c->id = ENG_LANE_ID_BIT | e->next_lane_id;
-	/* Lane k on RX core k % n_rx where it can run there; else on core 0, from lane k's
-	 * port, or under flow rules (which would put its answers on queue k) from ours. */
-	c->rx = phase == PH_LANES && spread ? xf_lanes_queue(lane, (uint16_t)e->conf.n_rx) : 0;
-	c->lane_port = phase == PH_LANES && (spread || e->port.steering != XF_PORT_STEER_FLOW)
-	                       ? (uint16_t)(e->conf.udp_port + lane)
-	                       : 0;
+	/* As lanes_spread placed it; a pass from udp_port. */
+	c->rx = phase == PH_LANES ? pl->rx[lane] : pl->pass_rx;
+	c->lane_port = phase == PH_LANES ? pl->port[lane] : 0;
 	L->slot[L->n] = (unsigned int)(c - e->jobs);
 	L->id[L->n] = c->id;
 	L->phase_of[L->n] = phase;
@@ -139,14 +193,18 @@ eng_lanes_create(struct xf_engine *e, struct eng_job *p, unsigned int nlanes, ch
                  size_t err_len)
 {
 	struct eng_lanes *L = calloc(1, sizeof(*L));
-	bool spread = lanes_spread(e, p);
+	struct lanes_place pl;
+	bool spread = lanes_spread(e, p, nlanes, &pl);
 	int rc = 0;
 
-	if (!spread && e->port.steering == XF_PORT_STEER_FLOW && e->conf.n_rx > 1) {
-		XF_LOG(NOTICE, MODULE,
-		       "job %u: its lanes run on RX core 0: the peer's next hop has no static "
-		       "entry (ports[].neighbors), and ARP answers reach queue 0 only",
-		       p->id);
+	if (!spread && e->conf.n_rx > 1 &&
+	    (e->port.steering == XF_PORT_STEER_FLOW || e->port.steering == XF_PORT_STEER_RSS)) {
+		XF_LOG(NOTICE, MODULE, "job %u: its lanes run on RX core 0: %s", p->id,
+		       !hop_static(e, p)
+		               ? "the peer's next hop has no static entry (ports[].neighbors), "
+		                 "and ARP answers reach queue 0 only"
+		               : "the port's RSS key and table are not known, or it has other "
+		                 "queues than RX cores");
 	}
 	if (L == NULL) {
 		snprintf(err, err_len, "out of memory for the lanes");
@@ -171,21 +229,21 @@ eng_lanes_create(struct xf_engine *e, struct eng_job *p, unsigned int nlanes, ch
 		return rc;
 	}
 	if (L->split->ndirs > 0) {
-		rc = child_add(e, p, L->split->order, L->split->ndirs, PH_DIRS, DIR_PASS_A, spread);
+		rc = child_add(e, p, L->split->order, L->split->ndirs, PH_DIRS, DIR_PASS_A, &pl);
 	}
 	for (unsigned int k = 0; k < nlanes && rc == 0; k++) {
 		if (xf_lanes_count(L->split, k) > 0) {
 			rc = child_add(e, p, L->split->order + L->split->start[k],
-			               xf_lanes_count(L->split, k), PH_LANES, (uint8_t)k, spread);
+			               xf_lanes_count(L->split, k), PH_LANES, (uint8_t)k, &pl);
 		}
 	}
 	/* A dry run moves no mtime. The deletion pass sets those its deletions moved. */
 	if (L->split->ndirs > 0 && !p->req.dry_run && rc == 0) {
 		rc = child_add(e, p, L->split->order, L->split->ndirs, PH_DIRTIMES, DIR_PASS_B,
-		               spread);
+		               &pl);
 	}
 	if (p->req.delete_extra && rc == 0) {
-		rc = child_add(e, p, NULL, p->count, PH_DELETE, DEL_PASS, spread);
+		rc = child_add(e, p, NULL, p->count, PH_DELETE, DEL_PASS, &pl);
 	}
 	if (rc < 0) {
 		snprintf(err, err_len,
