@@ -15,6 +15,8 @@
 #   3 kept, exit 1, on both;
 # - a file of a lane fails (CONFLICT: a directory with entries in its place, under
 #   --max-delete): the job fails and deletes nothing ("skipped"), on both;
+# - push -i --delete --checksum after contents changed at the same size and mtime in
+#   each lane's half: the same lines and bytes (the deletion pass sends nothing);
 # - a re-push -i of an up-to-date tree over 2 lanes itemizes nothing.
 #
 #   push-lanes-modes.sh XFERD XFERCTL
@@ -157,6 +159,22 @@ rm "$src/right/was-dir"
 on_both 'rm -r "$d/right/was-dir"'
 
 both last -i --delete
+pair_verify "$src" "$m2"
+
+# --checksum: new contents at the same size and mtime in each half are sent by their
+# lane, and the deletion pass (which quick-checks by size and mtime) sends nothing more:
+# the same lines, bytes and counters as one lane.
+for f in left/a/f9 right/b/c/g9; do
+	tr '0-9' 'A-J' <"$src/$f" >"$src/$f.new" && mv "$src/$f.new" "$src/$f"
+	touch -d @1600000100 "$src/$f"
+done
+on_both 'echo x >"$d/left/stray2"'
+touch -d @1600000100 "$src/left" "$src/left/a" "$src/right/b/c"
+both checksum -i --delete --checksum
+grep -qxF '>fc........ left/a/f9' "$PAIR_DIR/checksum.2" ||
+	pair_fail "--checksum over 2 lanes: left/a/f9 not sent: $(cat "$PAIR_DIR/checksum.2")"
+[ "$(cat "$PAIR_DIR/checksum.del2")" = "0 done 1 0" ] ||
+	pair_fail "--checksum over 2 lanes: exit and delete are $(cat "$PAIR_DIR/checksum.del2")"
 pair_verify "$src" "$m2"
 pair_push "$src" m2 --lanes 2 -i >"$PAIR_DIR/out" || pair_fail "push -i of an up-to-date tree: exit $?"
 [ -z "$(items)" ] || pair_fail "an up-to-date tree itemizes over 2 lanes: $(items)"
