@@ -407,9 +407,9 @@ static const struct field transfer_fields[] = {
 	     "Pushes compress DATA literals per frame (igzip, level 0) where it saves 1/16 or "
 	     "more, unless xferctl push says --no-compress (docs/PROTOCOL.md 6.16)"),
 	INT("lanes", struct xf_config, transfer.lanes, 1, 16, F_RELOAD, "1",
-	    "Sessions that carry one push, unless xferctl push says --lanes N (a push with -n, "
-	    "-i or --delete: 1): its file list split by bytes, each on its own UDP source port "
-	    "and, over net_memif, RX core (docs/ENGINE.md, \"Lanes\")"),
+	    "Sessions that carry one push, unless xferctl push says --lanes N: its file list split "
+	    "by bytes, each on its own UDP source port and, over net_memif, RX core "
+	    "(docs/ENGINE.md, \"Lanes\")"),
 	BOOL("redo", struct xf_config, transfer.redo, F_RELOAD, "true",
 	     "Pushes ask the peer to have a DELTA file that fails its CRC-64 sent again whole "
 	     "in the same push (XF_HELLO_F_REDO, docs/PROTOCOL.md 6.19); false for a peer "

@@ -161,9 +161,8 @@ xferd_push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req 
 	return 0;
 }
 
-/* args.lanes (integer 1..16; absent: transfer.lanes, reloadable, except for a push with
- * dry_run, itemize or delete, which one session carries). The engine checks it against
- * its ports and the push's modes. */
+/* args.lanes (integer 1..16; absent: transfer.lanes, reloadable). The engine checks it
+ * against its ports. */
 static int
 push_lanes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
            struct xf_ctl_reply *reply)
@@ -179,9 +178,7 @@ push_lanes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
 	if (lanes != NULL) {
 		req->lanes = (unsigned int)json_integer_value(lanes);
 	} else {
-		req->lanes = req->dry_run || req->itemize || req->delete_extra
-		                     ? 1
-		                     : d->cfg->transfer.lanes;
+		req->lanes = d->cfg->transfer.lanes;
 	}
 	return 0;
 }

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The lane split (xf_lanes.h): the directory pass, contiguous runs of about equal
- * weight, hard links with their leaders.
+ * weight, hard links with their leaders; and where steering puts each lane: the flow
+ * rules, or under a NIC's RSS the source ports whose answers hash to each queue.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "xf_base.h"
 #include "xf_lanes.h"
 
 __extension__ typedef unsigned __int128 u128;
@@ -259,4 +261,85 @@ xf_lanes_rules(uint16_t udp_port, const uint16_t *peer_ports, unsigned int npeer
 		}
 	}
 	return (int)n;
+}
+
+uint32_t
+xf_lanes_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *in, size_t len)
+{
+	uint32_t hash = 0, window;
+	size_t next = 4; /* the key byte that shifts into the window next */
+
+	if (key_len < len + 4) {
+		return 0;
+	}
+	window = (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 | (uint32_t)key[2] << 8 | key[3];
+	for (size_t i = 0; i < len; i++) {
+		for (int b = 7; b >= 0; b--) {
+			if ((in[i] >> b) & 1u) {
+				hash ^= window;
+			}
+			window = window << 1 | (uint32_t)((key[next] >> b) & 1u);
+		}
+		next++;
+	}
+	return hash;
+}
+
+uint16_t
+xf_lanes_rss_queue(const struct xf_lanes_rss *rss, uint32_t src_ip, uint32_t dst_ip,
+                   uint16_t src_port, uint16_t dst_port)
+{
+	const uint8_t in[12] = {
+		(uint8_t)(src_ip >> 24), (uint8_t)(src_ip >> 16),  (uint8_t)(src_ip >> 8),
+		(uint8_t)src_ip,         (uint8_t)(dst_ip >> 24),  (uint8_t)(dst_ip >> 16),
+		(uint8_t)(dst_ip >> 8),  (uint8_t)dst_ip,          (uint8_t)(src_port >> 8),
+		(uint8_t)src_port,       (uint8_t)(dst_port >> 8), (uint8_t)dst_port,
+	};
+
+	return rss
+	        ->reta[xf_lanes_toeplitz(rss->key, rss->key_len, in, sizeof(in)) % rss->reta_size];
+}
+
+int
+xf_lanes_rss_ports(const struct xf_lanes_rss *rss, uint32_t our_ip, uint32_t peer_ip,
+                   uint16_t peer_port, uint16_t udp_port, uint16_t nq, unsigned int nlanes,
+                   uint16_t *port, uint16_t *queue)
+{
+	unsigned int nports = XF_MIN(XF_LANES_MAX, 65536u - udp_port);
+	uint16_t q_of[XF_LANES_MAX];
+	unsigned int on_q[XF_LANES_MAX] = { 0 };
+	bool used[XF_LANES_MAX] = { false };
+
+	if (rss == NULL || rss->key_len < 16 || rss->reta_size == 0 || udp_port == 0 || nq == 0 ||
+	    nq > XF_LANES_MAX || nlanes == 0 || nlanes > nports) {
+		return -EINVAL;
+	}
+	for (unsigned int j = 0; j < nports; j++) {
+		q_of[j] = xf_lanes_rss_queue(rss, peer_ip, our_ip, peer_port,
+		                             (uint16_t)(udp_port + j));
+		if (q_of[j] >= nq) {
+			return -EINVAL; /* a table that names a queue we do not poll */
+		}
+	}
+	for (unsigned int k = 0; k < nlanes; k++) {
+		unsigned int best = nports;
+
+		for (unsigned int j = 0; j < nports; j++) {
+			if (used[j]) {
+				continue;
+			}
+			if (q_of[j] == xf_lanes_queue(k, nq)) {
+				best = j;
+				break;
+			}
+			if (best == nports || on_q[q_of[j]] < on_q[q_of[best]]) {
+				best = j; /* no port of its own queue left: the least loaded */
+			}
+		}
+		used[best] = true;
+		on_q[q_of[best]]++;
+		port[k] = (uint16_t)(udp_port + best);
+		queue[k] = q_of[best];
+	}
+	return 0;
 }

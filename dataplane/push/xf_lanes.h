@@ -18,6 +18,7 @@
 #ifndef XF_LANES_H
 #define XF_LANES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "xf_proto.h"
@@ -65,6 +66,23 @@ xf_lanes_count(const struct xf_lanes *l, unsigned int k)
 	return k < l->nlanes ? l->start[k + 1] - l->start[k] : 0;
 }
 
+/**
+ * A job's itemized records from its sessions' (-i over lanes, docs/ENGINE.md "Lanes"):
+ * each session wrote the records of its entries at their place in the split, so
+ * split_items[k] is entry order[k]'s; each goes to its entry's index in the list.
+ *
+ * @param l            the split
+ * @param split_items  l->n records, in l->order's order
+ * @param items        receives them at list indices (l->n records)
+ */
+static inline void
+xf_lanes_items_merge(const struct xf_lanes *l, const uint16_t *split_items, uint16_t *items)
+{
+	for (uint32_t k = 0; k < l->n; k++) {
+		items[l->order[k]] = split_items[k];
+	}
+}
+
 /** Free a split (NULL is fine). */
 void xf_lanes_free(struct xf_lanes *l);
 
@@ -107,5 +125,52 @@ struct xf_lanes_rule {
  */
 int xf_lanes_rules(uint16_t udp_port, const uint16_t *peer_ports, unsigned int npeer, uint16_t nq,
                    struct xf_lanes_rule *out, unsigned int max);
+
+/** A NIC's RSS as it spreads IPv4/UDP frames: a Toeplitz hash over the addresses and
+ *  ports, then its redirection table (docs/ENGINE.md, "Steering"). */
+struct xf_lanes_rss {
+	const uint8_t *key;   /**< the hash key */
+	size_t key_len;       /**< its bytes, >= 16 (12 bytes of input and 4) */
+	const uint16_t *reta; /**< queue of each hash % reta_size */
+	uint32_t reta_size;   /**< entries of reta, > 0 */
+};
+
+/**
+ * The Toeplitz hash of RSS (Microsoft's "RSS hashing" definition, as NICs compute it).
+ *
+ * @param key      the hash key
+ * @param key_len  its bytes, >= len + 4
+ * @param in       the input: for IPv4/UDP the source address, destination address,
+ *                 source port and destination port, in network order (12 bytes)
+ * @param len      bytes of in
+ * @return the hash; 0 when the key is too short for the input.
+ */
+uint32_t xf_lanes_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *in, size_t len);
+
+/** The RX queue RSS gives an IPv4/UDP frame (addresses and ports in host order). */
+uint16_t xf_lanes_rss_queue(const struct xf_lanes_rss *rss, uint32_t src_ip, uint32_t dst_ip,
+                            uint16_t src_port, uint16_t dst_port);
+
+/**
+ * Our source ports for a push's lanes under RSS, so that each lane's answers land on the
+ * queue of the RX core that runs it: lane k takes a port of udp_port .. udp_port + 15
+ * (below 65536; one port per lane) whose answers, from peer_ip:peer_port to
+ * our_ip:port, hash to queue k % nq; where none of those is left, the free port whose
+ * queue holds the fewest lanes so far.
+ *
+ * @param rss        the port's RSS
+ * @param our_ip     our address (host order)
+ * @param peer_ip    the peer's (host order)
+ * @param peer_port  the peer's UDP port
+ * @param udp_port   ours, > 0
+ * @param nq         RX queues, 1..XF_LANES_MAX, each polled by its RX core
+ * @param nlanes     1 .. the ports there are
+ * @param port       receives lane k's source port (nlanes of them)
+ * @param queue      receives the queue its answers land on
+ * @return 0; -EINVAL for an argument out of range or a table naming a queue >= nq.
+ */
+int xf_lanes_rss_ports(const struct xf_lanes_rss *rss, uint32_t our_ip, uint32_t peer_ip,
+                       uint16_t peer_port, uint16_t udp_port, uint16_t nq, unsigned int nlanes,
+                       uint16_t *port, uint16_t *queue);
 
 #endif

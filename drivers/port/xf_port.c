@@ -369,6 +369,50 @@ err_clear:
 	return ret;
 }
 
+/*
+ * Under a NIC's RSS, read back its key and redirection table. DPDK 22.11 does not say
+ * which hash function a device uses: the Toeplitz hash is every supported NIC's default
+ * (ice, i40e, ixgbe, mlx5), and a port left at its defaults keeps it. A device that
+ * does not answer leaves them unknown, and pushes run their lanes on RX core 0.
+ */
+static void
+rss_read(struct xf_port *port)
+{
+	struct rte_eth_rss_reta_entry64 reta[XF_PORT_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	struct rte_eth_rss_conf rc = { .rss_key = port->rss_key };
+	struct rte_eth_dev_info info;
+	int ret;
+
+	port->rss_key_len = 0;
+	if (port->rss_hf == 0 || port->kernel_hash || port->memory_link ||
+	    rte_eth_dev_info_get(port->port_id, &info) != 0 || info.reta_size == 0 ||
+	    info.reta_size > XF_PORT_RETA_MAX || info.reta_size % RTE_ETH_RETA_GROUP_SIZE != 0 ||
+	    info.hash_key_size < 16 || info.hash_key_size > XF_PORT_RSS_KEY_MAX) {
+		return;
+	}
+	rc.rss_key_len = info.hash_key_size;
+	memset(reta, 0, sizeof(reta));
+	for (unsigned int g = 0; g < info.reta_size / RTE_ETH_RETA_GROUP_SIZE; g++) {
+		reta[g].mask = UINT64_MAX;
+	}
+	ret = rte_eth_dev_rss_hash_conf_get(port->port_id, &rc);
+	if (ret == 0) {
+		ret = rte_eth_dev_rss_reta_query(port->port_id, reta, info.reta_size);
+	}
+	if (ret != 0) {
+		XF_LOG(NOTICE, MOD,
+		       "%s: RSS key or table not readable (%s): lanes of pushes run "
+		       "on RX core 0",
+		       port->name, strerror(-ret));
+		return;
+	}
+	for (unsigned int i = 0; i < info.reta_size; i++) {
+		port->reta[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+	}
+	port->reta_size = info.reta_size;
+	port->rss_key_len = (uint8_t)info.hash_key_size;
+}
+
 int
 xf_port_start(struct xf_port *port)
 {
@@ -378,6 +422,7 @@ xf_port_start(struct xf_port *port)
 		return fail(port, "rte_eth_dev_start", ret);
 	}
 	port->started = true;
+	rss_read(port);
 	/* Our MAC and broadcast only; virtual devices without the knob are fine. */
 	ret = rte_eth_promiscuous_disable(port->port_id);
 	if (ret != 0 && ret != -ENOTSUP) {

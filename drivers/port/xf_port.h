@@ -65,6 +65,10 @@ struct xf_port_rule {
 	uint16_t queue;    /**< RX queue. */
 };
 
+/** Largest RSS key and redirection table read back (ice: 52 bytes, 2,048 entries). */
+#define XF_PORT_RSS_KEY_MAX 64u
+#define XF_PORT_RETA_MAX    2048u
+
 /** A port brought up by xf_port_open. Fields are read-only for users. */
 struct xf_port {
 	uint16_t port_id;   /**< ethdev port id. */
@@ -92,6 +96,14 @@ struct xf_port {
 	char name[RTE_ETH_NAME_MAX_LEN]; /**< ethdev name. */
 	struct rte_device *dev;          /**< Underlying device (for removal). */
 	struct xf_port_fault *fault;     /**< Per TX queue fault stages, NULL when off. */
+	/** A NIC's RSS as read back after start (not a kernel hash's, not memif): its key
+	 *  and redirection table, so that a push can pick the source ports whose answers
+	 *  land on its lanes' queues (docs/ENGINE.md, "Steering"). rss_key_len 0: not
+	 *  known (a device that does not say). */
+	uint8_t rss_key[XF_PORT_RSS_KEY_MAX];
+	uint8_t rss_key_len;
+	uint16_t reta_size;              /**< entries of reta */
+	uint16_t reta[XF_PORT_RETA_MAX]; /**< RX queue of each hash % reta_size */
 };
 
 /** Queues xf_port_stats reports counters of (DPDK's per-queue counter limit). */

@@ -11,8 +11,9 @@
 #   and A's answers came back on both of its queues;
 # - a second push of the unchanged tree sends no file data; a changed directory mtime
 #   and a changed file come right;
-# - --lanes with -n, -i or --delete, and beyond 16, are refused with the reason;
-# - transfer.lanes: 2 makes a push's default 2 lanes, but 1 for -n, -i or --delete.
+# - --lanes beyond 16 is refused with the reason;
+# - transfer.lanes: 2 makes a push's default 2 lanes, -n too (push-lanes-modes.sh checks
+#   -n, -i and --delete over lanes).
 #
 #   push-lanes.sh XFERD XFERCTL
 set -euo pipefail
@@ -91,16 +92,11 @@ pair_expect_field state "done"
 pair_expect_field files_failed 0
 pair_verify "$src" "$PAIR_VOL_B/tree"
 
-# Refused with the reason: modes that need the whole list in one session, out of range.
-for mode in -n -i --delete; do
-	out=$(pair_ctl a push "$src" b:tree --lanes 2 "$mode" 2>&1) && pair_fail "--lanes 2 $mode accepted"
-	grep -q "lanes: more than one is not supported with -n, -i or --delete" <<<"$out" ||
-		pair_fail "--lanes 2 $mode: $out"
-done
-# transfer.lanes gives way to one session for those modes when --lanes is not said.
+# transfer.lanes holds for a dry run too; out of range is refused with the reason.
 pair_push "$src" tree -n >/dev/null || pair_fail "push -n with transfer.lanes 2: exit $?"
 pair_expect_field state "done"
-pair_expect_field lanes 1
+pair_expect_field lanes 2
+pair_expect_field files_sent 0
 out=$(pair_ctl a push "$src" b:tree --lanes 17 2>&1) && pair_fail "--lanes 17 accepted"
 grep -q -- "--lanes '17': expected a number from 1 to 16" <<<"$out" || pair_fail "--lanes 17: $out"
 pair_ctl a jobs | grep -Eq '^[0-9]+ +done +2 ' || pair_fail "xferctl jobs shows no LANES 2: $(pair_ctl a jobs)"

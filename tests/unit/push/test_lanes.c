@@ -3,7 +3,9 @@
  * The lane split (xf_lanes.c): every entry in exactly one place, directories in the
  * directory pass in list order, each lane in list order and contiguous, hard links with
  * their leaders, and lanes balanced by bytes within one entry's weight of the mean, on
- * skewed mixes of sizes (seeded, so a failure repeats).
+ * skewed mixes of sizes (seeded, so a failure repeats); the sessions' itemized records
+ * merged back to their list indices; the Toeplitz hash against Microsoft's vectors and
+ * the lanes' source ports under RSS.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -357,6 +359,174 @@ rules_queue(const struct xf_lanes_rule *r, int n, uint16_t src, uint16_t dst)
 
 /* Every lane of a push from A to B lands on queue k % nq on both sides, and so do the
  * answers to A's sessions on its own port; nothing else is claimed twice. */
+/* -i over lanes: records written by each session at its entries' place in the split
+ * land at their list indices, whatever the split: directories, lanes, hard links. */
+static void
+test_items_merge(void)
+{
+	static uint16_t split_items[LIST_MAX], items[LIST_MAX];
+
+	for (unsigned int nlanes = 1; nlanes <= XF_LANES_MAX; nlanes += 5) {
+		struct xf_lanes *s;
+
+		make_tree(&L, 1000, 7 + nlanes);
+		s = xf_lanes_split(L.n, nlanes, entry_of, &L);
+		CU_ASSERT_FATAL(s != NULL);
+		/* Each session's records, as it writes them: its own entry i at map[i]. */
+		for (unsigned int k = 0; k <= nlanes; k++) {
+			uint32_t from = k == 0 ? 0 : s->start[k - 1];
+			uint32_t to = k == 0 ? s->ndirs : s->start[k];
+			uint16_t *mine = split_items + from;
+
+			for (uint32_t i = 0; i < to - from; i++) {
+				mine[i] = (uint16_t)(s->order[from + i] ^ 0x5a5a);
+			}
+		}
+		memset(items, 0xff, sizeof(items));
+		xf_lanes_items_merge(s, split_items, items);
+		for (uint32_t i = 0; i < L.n; i++) {
+			CU_ASSERT_EQUAL_FATAL(items[i], (uint16_t)(i ^ 0x5a5a));
+		}
+		CU_ASSERT_EQUAL(items[L.n], 0xffff); /* nothing past the list */
+		xf_lanes_free(s);
+	}
+}
+
+/* Microsoft's RSS verification suite: its key, and the IPv4 and IPv4-with-ports hashes of
+ * its five flows (the ports' hash is the same for UDP as for TCP). */
+static const uint8_t ms_key[40] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+
+static void
+test_toeplitz_vectors(void)
+{
+	static const struct {
+		uint32_t src, dst;
+		uint16_t sport, dport;
+		uint32_t ip, ports;
+	} v[] = {
+		{ IP4(66, 9, 149, 187), IP4(161, 142, 100, 80), 2794, 1766, 0x323e8fc2,
+		  0x51ccc178 },
+		{ IP4(199, 92, 111, 2), IP4(65, 69, 140, 83), 14230, 4739, 0xd718262a, 0xc626b0ea },
+		{ IP4(24, 19, 198, 95), IP4(12, 22, 207, 184), 12898, 38024, 0xd2d0a5de,
+		  0x5c2b394a },
+		{ IP4(38, 27, 205, 30), IP4(209, 142, 163, 6), 48228, 2217, 0x82989176,
+		  0xafc7327f },
+		{ IP4(153, 39, 163, 191), IP4(202, 188, 127, 2), 44251, 1303, 0x5d1809c5,
+		  0x10e828a2 },
+	};
+	uint16_t reta[128];
+	struct xf_lanes_rss rss = { ms_key, sizeof(ms_key), reta, XF_ARRAY_SIZE(reta) };
+
+	for (unsigned int i = 0; i < XF_ARRAY_SIZE(reta); i++) {
+		reta[i] = (uint16_t)i; /* the queue is the hash's low 7 bits */
+	}
+	for (unsigned int i = 0; i < XF_ARRAY_SIZE(v); i++) {
+		uint8_t in[12];
+
+		for (unsigned int b = 0; b < 4; b++) {
+			in[b] = (uint8_t)(v[i].src >> (24 - 8 * b));
+			in[4 + b] = (uint8_t)(v[i].dst >> (24 - 8 * b));
+		}
+		in[8] = (uint8_t)(v[i].sport >> 8);
+		in[9] = (uint8_t)v[i].sport;
+		in[10] = (uint8_t)(v[i].dport >> 8);
+		in[11] = (uint8_t)v[i].dport;
+		CU_ASSERT_EQUAL(xf_lanes_toeplitz(ms_key, sizeof(ms_key), in, 8), v[i].ip);
+		CU_ASSERT_EQUAL(xf_lanes_toeplitz(ms_key, sizeof(ms_key), in, 12), v[i].ports);
+		CU_ASSERT_EQUAL(
+		        xf_lanes_rss_queue(&rss, v[i].src, v[i].dst, v[i].sport, v[i].dport),
+		        v[i].ports % 128);
+	}
+	CU_ASSERT_EQUAL(xf_lanes_toeplitz(ms_key, 15, (const uint8_t *)"twelve bytes", 12), 0);
+}
+
+/* Under RSS each lane's source port is one whose answers hash to its RX core's queue:
+ * the ports distinct and in range, each lane's queue the hash's; lanes spread over as
+ * many queues as the 16 ports reach (Toeplitz is linear, so a key can leave some queue
+ * out of reach: Microsoft's, which ixgbe uses by default, sends these 16 ports to queue
+ * 0 of 2), with lane k on queue k where it is reachable (a seeded key); a table that
+ * names a queue we lack refused. */
+static void
+check_rss_ports(const struct xf_lanes_rss *rss, uint16_t nq, bool own)
+{
+	const uint32_t us = IP4(10, 99, 0, 1), peer = IP4(10, 99, 0, 2);
+	uint16_t port[XF_LANES_MAX], queue[XF_LANES_MAX];
+	bool reach[XF_LANES_MAX] = { false };
+	unsigned int nreach = 0;
+
+	for (unsigned int j = 0; j < XF_LANES_MAX; j++) {
+		uint16_t q = xf_lanes_rss_queue(rss, peer, us, 7000, (uint16_t)(7000 + j));
+
+		nreach += !reach[q];
+		reach[q] = true;
+	}
+	for (unsigned int nlanes = 1; nlanes <= XF_LANES_MAX; nlanes++) {
+		bool used[XF_LANES_MAX] = { false };
+		unsigned int distinct = 0;
+
+		CU_ASSERT_EQUAL_FATAL(
+		        xf_lanes_rss_ports(rss, us, peer, 7000, 7000, nq, nlanes, port, queue), 0);
+		for (unsigned int k = 0; k < nlanes; k++) {
+			CU_ASSERT(port[k] >= 7000 && port[k] < 7000 + XF_LANES_MAX);
+			CU_ASSERT_EQUAL(queue[k], xf_lanes_rss_queue(rss, peer, us, 7000, port[k]));
+			for (unsigned int m = 0; m < k; m++) {
+				CU_ASSERT_NOT_EQUAL(port[m], port[k]);
+			}
+			distinct += !used[queue[k]];
+			used[queue[k]] = true;
+			if (own && k < nq) {
+				CU_ASSERT_EQUAL(queue[k], k);
+			}
+		}
+		CU_ASSERT_EQUAL(distinct, XF_MIN(nlanes, nreach));
+	}
+	if (own) {
+		CU_ASSERT_EQUAL(nreach, nq);
+	}
+}
+
+static void
+test_rss_ports(void)
+{
+	uint16_t reta[512], port[XF_LANES_MAX], queue[XF_LANES_MAX];
+	uint8_t key[52];
+	struct xf_lanes_rss rss = { ms_key, sizeof(ms_key), reta, XF_ARRAY_SIZE(reta) };
+	const uint32_t us = IP4(10, 99, 0, 1), peer = IP4(10, 99, 0, 2);
+
+	for (uint16_t nq = 1; nq <= 4; nq++) {
+		for (unsigned int i = 0; i < XF_ARRAY_SIZE(reta); i++) {
+			reta[i] = (uint16_t)(i % nq); /* the usual default table */
+		}
+		rss.key = ms_key;
+		rss.key_len = sizeof(ms_key);
+		check_rss_ports(&rss, nq, nq == 1);
+		rng_state = 0x9e3779b97f4a7c15ull + nq; /* a key as random as ice's default */
+		for (unsigned int i = 0; i < sizeof(key); i++) {
+			key[i] = (uint8_t)rng();
+		}
+		rss.key = key;
+		rss.key_len = sizeof(key);
+		check_rss_ports(&rss, nq, true);
+	}
+	/* Ports near the top: only those below 65536. */
+	CU_ASSERT_EQUAL(xf_lanes_rss_ports(&rss, us, peer, 7000, 65530, 4, 6, port, queue), 0);
+	CU_ASSERT(port[5] >= 65530);
+	CU_ASSERT_EQUAL(xf_lanes_rss_ports(&rss, us, peer, 7000, 65530, 4, 7, port, queue),
+	                -EINVAL);
+	for (unsigned int i = 0; i < XF_ARRAY_SIZE(reta); i++) {
+		reta[i] = 4;
+	}
+	CU_ASSERT_EQUAL(xf_lanes_rss_ports(&rss, us, peer, 7000, 7000, 4, 2, port, queue), -EINVAL);
+	rss.reta_size = 0;
+	CU_ASSERT_EQUAL(xf_lanes_rss_ports(&rss, us, peer, 7000, 7000, 4, 2, port, queue), -EINVAL);
+}
+
 static void
 test_steering_rules(void)
 {
@@ -419,6 +589,9 @@ static const struct xf_test tests[] = {
 	{ "uniform sizes: within one file of the mean", test_uniform },
 	{ "one giant file", test_one_giant },
 	{ "hard links with their leaders", test_hard_links },
+	{ "itemized records merged to their list indices", test_items_merge },
+	{ "Toeplitz hash: Microsoft's verification vectors", test_toeplitz_vectors },
+	{ "RSS: each lane's port hashes to its queue", test_rss_ports },
 	{ "steering rules: each lane on queue k % nq on both sides", test_steering_rules },
 };
 
