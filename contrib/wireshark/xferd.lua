@@ -165,6 +165,8 @@ F["decision.items.perms"] = ProtoField.bool("xferd.decision.items.perms", "PERMS
 F["decision.items.change"] = ProtoField.bool("xferd.decision.items.change", "CHANGE (symlink target)", 16, nil, 0x10)
 F["decision.items.owner"] = ProtoField.bool("xferd.decision.items.owner", "OWNER", 16, nil, 0x20)
 F["decision.items.group"] = ProtoField.bool("xferd.decision.items.group", "GROUP", 16, nil, 0x40)
+F["decision.items.xattr"] = ProtoField.bool("xferd.decision.items.xattr", "XATTR", 16, nil, 0x80)
+F["decision.items.acl"] = ProtoField.bool("xferd.decision.items.acl", "ACL", 16, nil, 0x100)
 uint("decision.block_size", "Block size", ProtoField.uint32, base.DEC)
 uint("decision.block_count", "Block count", ProtoField.uint32, base.DEC)
 -- SIG (3.4).
@@ -670,11 +672,12 @@ body[4] = function(c)
 		local ir = c.tvb:range(c.off, 2)
 		local items = c:take("decision.items", 2, t)
 		if t then
-			for _, k in ipairs({ "new", "size", "time", "perms", "change", "owner", "group" }) do
+			for _, k in ipairs({ "new", "size", "time", "perms", "change", "owner", "group",
+			                     "xattr", "acl" }) do
 				t:add(F["decision.items." .. k], ir)
 			end
 		end
-		reserved0(c, bit.band(items, 0xff80), "items bits 7..15")
+		reserved0(c, bit.band(items, 0xfe00), "items bits 9..15")
 		local bs = c:take("decision.block_size", 4, t)
 		local bc = c:take("decision.block_count", 4, t)
 		if d < 1 or d > 4 then

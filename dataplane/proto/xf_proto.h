@@ -352,8 +352,15 @@ xf_hello_dest_field_len(const struct xf_msg_hello *h)
 #define XF_ITEM_OWNER 0x20u
 /** Another group (only when the list carries the group: XF_HELLO_F_OWNER). */
 #define XF_ITEM_GROUP 0x40u
+/** Other extended attributes in the namespaces the receiver keeps (a regular file or a
+ *  directory, only with XF_HELLO_F_XATTRS; docs/PROTOCOL.md 6.20). */
+#define XF_ITEM_XATTR 0x80u
+/** Another ACL: a named entry, the mask's presence or the owning group's entry of the
+ *  access ACL, or the default ACL (not the bits the mode gives; a regular file or a
+ *  directory, only with XF_HELLO_F_ACLS; 6.20). */
+#define XF_ITEM_ACL 0x100u
 /** Every item bit; the rest are reserved. */
-#define XF_ITEM_ALL 0x7fu
+#define XF_ITEM_ALL 0x1ffu
 
 /** HELLO window with XF_HELLO_F_DELETE: no limit on deletions. */
 #define XF_DELETE_UNLIMITED UINT32_MAX

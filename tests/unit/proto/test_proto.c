@@ -1166,6 +1166,7 @@ static const struct xf_test tests[] = {
 	{ "attribute set encoding", test_xattr_encode },
 	{ "attribute set bounds", test_xattr_bounds },
 	{ "attribute set cut and flipped", test_xattr_hostile },
+	{ "ACLs told apart as rsync -A does", test_xattr_acl_differs },
 	{ "builders fill to the limit", test_builders_fill },
 	{ "DATA, COPY, FILE_END limits", test_roundtrip_data_copy },
 	{ "ABORT and DONE limits", test_roundtrip_abort_done },

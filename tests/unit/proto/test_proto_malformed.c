@@ -354,6 +354,9 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_DECISION, 4 + 6, 2, XF_ITEM_ALL & ~XF_ITEM_NEW, XF_R_OK },
 	{ XF_MSG_DECISION, 4 + 6, 2, XF_ITEM_NEW | XF_ITEM_TIME, XF_R_FIELD }, /* new, yet older */
 	{ XF_MSG_DECISION, 4 + 6, 2, XF_ITEM_ALL + 1, XF_R_RESERVED },
+	{ XF_MSG_DECISION, 4 + 6, 2, XF_ITEM_XATTR | XF_ITEM_ACL, XF_R_OK },
+	{ XF_MSG_DECISION, 4 + 6, 2, 0x8000, XF_R_RESERVED },
+	{ XF_MSG_DECISION, 52 + 6, 2, XF_ITEM_ACL, XF_R_FIELD }, /* items with REFUSED */
 	{ XF_MSG_DECISION, 4 + 6, 2, 0x8000, XF_R_RESERVED },
 	{ XF_MSG_DECISION, 36 + 6, 2, XF_ITEM_SIZE | XF_ITEM_TIME, XF_R_OK }, /* DELTA */
 	{ XF_MSG_DECISION, 52 + 6, 2, XF_ITEM_TIME, XF_R_FIELD }, /* items with REFUSED */
@@ -489,6 +492,11 @@ test_reserved(void)
 
 			CU_ASSERT_EQUAL_FATAL(*p, 0);
 			for (unsigned int bit = 0; bit < 8; bit++) {
+				/* The high byte of a DECISION record's items: its bit 0 is
+				 * XF_ITEM_ACL (the mutations test it), bits 1..7 reserved. */
+				if (rf->type == XF_MSG_DECISION && rf->off != 2 && bit == 0) {
+					continue;
+				}
 				*p = (uint8_t)(1u << bit);
 				snprintf(what, sizeof(what), "%s reserved +%u bit %u",
 				         xf_proto_type_str(rf->type), rf->off + byte, bit);
