@@ -120,8 +120,9 @@ pair_verify "$src" "$d"
 # ACL and attribute, data and an attribute at once; then a mode change of a file with an
 # ACL (its mask follows: p, not a), an attribute only the receiver has, and -X alone,
 # which does not look at ACLs. Each against rsync -a -n -i -X -A (or -X) on the same trees.
-command -v setfattr >/dev/null && command -v setfacl >/dev/null ||
-	pair_fail "needs setfattr and setfacl (scripts/install-deps.sh: attr, acl)"
+for t in setfattr setfacl; do
+	command -v "$t" >/dev/null || pair_fail "needs $t (scripts/install-deps.sh: attr, acl)"
+done
 setfattr -n user.k -v 1 "$src/top" || pair_fail "$PAIR_DIR: no user.* attributes here"
 setfacl -m u:nobody:r "$src/keep/k" || pair_fail "$PAIR_DIR: no POSIX ACLs here"
 setfacl -d -m u:nobody:rx "$src/a"
