@@ -170,6 +170,18 @@ arrays(const char *dir)
 		xf_proto_build_flist(&b, &entries[i]);
 	}
 	rc |= save(dir, "flist", xf_proto_build_finish(&b));
+	/* A placeholder of an entry the sender gave up (XF_FLIST_F_GIVEUP, 6.23). */
+	{
+		const struct xf_flist_entry ph = { .kind = XF_FILE_REG,
+			                           .path = "etc/lo",
+			                           .path_len = 6 };
+
+		m.flist.flags = XF_FLIST_F_LAST | XF_FLIST_F_GIVEUP;
+		xf_proto_build_begin(&b, buf, sizeof(buf), &m);
+		xf_proto_build_flist(&b, &ph);
+		rc |= save(dir, "flist-giveup", xf_proto_build_finish(&b));
+		m.flist.flags = XF_FLIST_F_LAST;
+	}
 	/* The same entries with owners (XF_FLIST_F_OWNER: uid and gid after each). */
 	m.flist.flags = XF_FLIST_F_LAST | XF_FLIST_F_OWNER;
 	xf_proto_build_begin(&b, buf, sizeof(buf), &m);
@@ -273,11 +285,11 @@ main(int argc, char **argv)
 	}
 	/* One of every type, plus the largest DATA, the deleting HELLO (with and without
 	 * filter rules) and DONE, the FLIST with owners, with their names, the FLIST with
-	 * attribute sets, the pulling HELLOs (with owners too) and the HELLO whose destination
-	 * is sealed in message 1. */
-	if (written != XF_MSG_TYPE_MAX + 10) {
+	 * attribute sets, the placeholder FLIST, the pulling HELLOs (with owners too) and the
+	 * HELLO whose destination is sealed in message 1. */
+	if (written != XF_MSG_TYPE_MAX + 11) {
 		fprintf(stderr, "gen_seeds: %d seeds written, %d expected\n", written,
-		        XF_MSG_TYPE_MAX + 10);
+		        XF_MSG_TYPE_MAX + 11);
 		return 1;
 	}
 	return 0;

@@ -86,5 +86,6 @@ void test_xattr_bounds(void);
 void test_xattr_hostile(void);
 void test_flist_xattr(void);
 void test_xattr_acl_differs(void);
+void test_flist_giveup(void);
 
 #endif /* XF_PROTO_TEST_H */

@@ -163,6 +163,17 @@ def main():
     good(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 1, 0, 0x60, 0, 0),
                flags=2),
          {"xferd.decision.items.owner": "1", "xferd.decision.items.group": "1"})
+    # A placeholder (6.23): FLIST flag GIVEUP, one regular entry of size 0; its REFUSED
+    # DECISION with status 12 (TOOBIG); two entries, a size, or FLIST flag bit 3 refused.
+    good(frame(FLIST, struct.pack(">IHH", 5, 1, 4) + entry(b"cut", size=0, mode=0)),
+         {"xferd.flist.flags.giveup": "1", "xferd.entry.path": "cut"})
+    good(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 5, 4, 12, 0, 0, 0),
+               flags=2),
+         {"xferd.decision.status": "12"})
+    bad(frame(FLIST, struct.pack(">IHH", 5, 2, 4) + entry(b"a", size=0) + entry(b"b", size=0)),
+        "field")
+    bad(frame(FLIST, struct.pack(">IHH", 5, 1, 4) + entry(b"a", size=3)), "field")
+    bad(frame(FLIST, struct.pack(">IHH", 5, 1, 8) + entry(b"a", size=0)), "reserved")
     # Attributes and ACLs (6.20): items x and a; bit 9 up reserved.
     good(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 1, 0, 0x180, 0, 0),
                flags=2),
