@@ -399,6 +399,8 @@ test_giveup(void)
 	xh_drain(&c.h, 20000);
 	CU_ASSERT_EQUAL(rx_stats(&c)->bad_frames, bad + 1);
 	for (uint32_t i = 0; i < 3; i += 2) {
+		CU_ASSERT_FATAL(xh_wait_decided(&pe, i, 20000));
+		CU_ASSERT_EQUAL(pe.dec[i], XF_DEC_WHOLE);
 		CU_ASSERT_EQUAL(xh_data(&pe, i, 0, data, 5), 0);
 		CU_ASSERT_EQUAL(xh_file_end(&pe, i, 5, xf_csum_crc64(0, data, 5)), 0);
 	}
