@@ -43,8 +43,12 @@ local abort_codes = {
 local file_status = {
 	[0] = "OK", [1] = "BAD_PATH", [2] = "ESCAPE", [3] = "IO", [4] = "NOSPACE",
 	[5] = "CHECKSUM", [6] = "SIZE", [7] = "CONFLICT", [8] = "LINK",
-	[9] = "ATTR", [11] = "XATTR",
+	[9] = "ATTR", [10] = "REDO", [11] = "XATTR", [12] = "TOOBIG",
 }
+-- A failure status (docs/PROTOCOL.md 3.3): 1..9, 11 (XATTR), 12 (TOOBIG); 10 is REDO.
+local function failure_status(st)
+	return st >= 1 and st <= 12 and st ~= 10
+end
 local kinds = { [1] = "regular", [2] = "directory", [3] = "symlink", [4] = "hard link" }
 local decisions = { [1] = "UPTODATE", [2] = "WHOLE", [3] = "DELTA", [4] = "REFUSED" }
 local del_status = { [0] = "OK", [1] = "LIMIT", [2] = "SKIPPED", [3] = "ERROR" }
@@ -130,7 +134,8 @@ uint("flist.count", "Count", ProtoField.uint16, base.DEC)
 uint("flist.flags", "FLIST flags", ProtoField.uint16, base.HEX)
 F["flist.flags.last"] = ProtoField.bool("xferd.flist.flags.last", "LAST", 16, nil, 0x1)
 F["flist.flags.owner"] = ProtoField.bool("xferd.flist.flags.owner", "OWNER (entries carry uid, gid)", 16, nil, 0x2)
-uint("flist.flags.reserved", "Reserved FLIST flag bits", ProtoField.uint16, base.HEX, nil, 0xfffc)
+F["flist.flags.giveup"] = ProtoField.bool("xferd.flist.flags.giveup", "GIVEUP (a placeholder of an entry too large for a frame)", 16, nil, 0x4)
+uint("flist.flags.reserved", "Reserved FLIST flag bits", ProtoField.uint16, base.HEX, nil, 0xfff8)
 -- FLIST name table (6.21).
 uint("names.count", "Names", ProtoField.uint16, base.DEC)
 uint("name.kind", "Kind", ProtoField.uint8, base.DEC, { [1] = "user", [2] = "group" })
@@ -165,6 +170,8 @@ F["decision.items.perms"] = ProtoField.bool("xferd.decision.items.perms", "PERMS
 F["decision.items.change"] = ProtoField.bool("xferd.decision.items.change", "CHANGE (symlink target)", 16, nil, 0x10)
 F["decision.items.owner"] = ProtoField.bool("xferd.decision.items.owner", "OWNER", 16, nil, 0x20)
 F["decision.items.group"] = ProtoField.bool("xferd.decision.items.group", "GROUP", 16, nil, 0x40)
+F["decision.items.xattr"] = ProtoField.bool("xferd.decision.items.xattr", "XATTR", 16, nil, 0x80)
+F["decision.items.acl"] = ProtoField.bool("xferd.decision.items.acl", "ACL", 16, nil, 0x100)
 uint("decision.block_size", "Block size", ProtoField.uint32, base.DEC)
 uint("decision.block_count", "Block count", ProtoField.uint32, base.DEC)
 -- SIG (3.4).
@@ -553,16 +560,22 @@ body[3] = function(c)
 		local ft = c.tree:add(F["flist.flags"], fr)
 		ft:add(F["flist.flags.last"], fr)
 		ft:add(F["flist.flags.owner"], fr)
+		ft:add(F["flist.flags.giveup"], fr)
 		ft:add(F["flist.flags.reserved"], fr)
 	end
-	reserved0(c, bit.band(flags, 0xfffc), "FLIST flag bits 2..15")
+	reserved0(c, bit.band(flags, 0xfff8), "FLIST flag bits 3..15")
 	local owner = bit.band(flags, 2) ~= 0
 	local fixed = owner and 32 or 24
 	-- XF_HDR_F_XATTR in the frame header (at offset 4 of the frame): each entry ends with
 	-- a 16-bit length and its attribute set (6.20).
 	local xattr = bit.band(c.tvb:range(c.base - 20, 2):uint(), 0x40) ~= 0
+	-- XF_FLIST_F_GIVEUP: one placeholder entry, regular, size 0, no set (6.23).
+	local giveup = bit.band(flags, 4) ~= 0
 	if count > 256 or (count == 0 and bit.band(flags, 1) == 0) then
 		c:fail("count", "FLIST count " .. count)
+	end
+	if giveup and count ~= 1 then
+		c:fail("field", "placeholder FLIST of " .. count .. " entries")
 	end
 	if first + count > 0xffffffff then
 		c:fail("range", "first_index + count past 2^32-1")
@@ -630,6 +643,9 @@ body[3] = function(c)
 		if kind == 2 and size ~= UInt64(0) then
 			c:fail("field", "directory size not 0")
 		end
+		if giveup and (kind ~= 1 or size ~= UInt64(0) or xlen ~= 0) then
+			c:fail("field", "placeholder not a regular file of size 0 without a set")
+		end
 		if kind == 3 or kind == 4 then
 			if tlen == 0 or size ~= UInt64(tlen) then
 				c:fail("field", kinds[kind] .. " target_len " .. tlen)
@@ -670,16 +686,18 @@ body[4] = function(c)
 		local ir = c.tvb:range(c.off, 2)
 		local items = c:take("decision.items", 2, t)
 		if t then
-			for _, k in ipairs({ "new", "size", "time", "perms", "change", "owner", "group" }) do
+			for _, k in ipairs({ "new", "size", "time", "perms", "change", "owner", "group",
+			                     "xattr", "acl" }) do
 				t:add(F["decision.items." .. k], ir)
 			end
 		end
-		reserved0(c, bit.band(items, 0xff80), "items bits 7..15")
+		reserved0(c, bit.band(items, 0xfe00), "items bits 9..15")
 		local bs = c:take("decision.block_size", 4, t)
 		local bc = c:take("decision.block_count", 4, t)
 		if d < 1 or d > 4 then
 			c:fail("field", "decision " .. d)
-		elseif (d == 4) ~= (st ~= 0) or st > 9 then
+		elseif (d == 4 and not failure_status(st)) or (d == 2 and st ~= 0 and st ~= 10) or
+			(d ~= 2 and d ~= 4 and st ~= 0) then
 			c:fail("field", "status " .. st .. " with decision " .. d)
 		elseif (d == 4 and items ~= 0) or (bit.band(items, 1) ~= 0 and items ~= 1) then
 			c:fail("field", "items " .. items .. " with decision " .. d)
@@ -767,7 +785,7 @@ body[8] = function(c)
 	reserved0(c, c:take("file_end.reserved", 2), "FILE_END reserved")
 	local size = c:take("file_end.size", 8)
 	c:take("file_end.crc64", 8)
-	if st > 9 then
+	if st ~= 0 and not failure_status(st) then
 		c:fail("field", "status " .. st)
 	end
 	if size > U64_MAX_OFF then
@@ -794,7 +812,7 @@ body[9] = function(c)
 		local f = c:take("commit.file", 4, t)
 		local st = c:take("commit.status", 2, t)
 		reserved0(c, c:take("commit.rec_reserved", 2, t), "record reserved")
-		if st < 1 or st > 9 then
+		if not failure_status(st) then
 			c:fail("field", "failure status " .. st)
 		end
 		if f >= committed or f <= prev then

@@ -101,14 +101,15 @@ usage(FILE *out)
 	        "      --include-from FILE   one --include pattern a line\n");
 	/* Two strings: one would be longer than C's 4,095-byte guarantee. */
 	fprintf(out,
-	        "  pull PEER:SRC_DIR DEST_DIR [--wait] [-n] [-H] [-X] [-A] [--checksum]\n"
-	        "       [--compress|--no-compress]\n"
+	        "  pull PEER:SRC_DIR DEST_DIR [--wait] [-n] [-H] [-o] [-g] [--owner-names]\n"
+	        "       [-X] [-A] [--checksum] [--compress|--no-compress]\n"
 	        "       [--delete [--max-delete N]] [FILTERS]\n"
 	        "                                 ask the peer to push its SRC_DIR (absolute,\n"
 	        "                                 beneath its control.push_roots; it must allow\n"
 	        "                                 us peers[].allow_pull) into DEST_DIR of our\n"
 	        "                                 first volume (::VOLUME[/DEST_DIR]: another);\n"
-	        "                                 the options as push's; --wait follows the\n"
+	        "                                 the options as push's (-o, -g: our volume\n"
+	        "                                 needs keep_owner: true); --wait follows the\n"
 	        "                                 push until it has arrived\n"
 	        "  capture --port P --count N [--timeout S] FILE\n"
 	        "                                 write the next N frames port P (its name or\n"

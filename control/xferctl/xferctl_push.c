@@ -624,21 +624,26 @@ cmd_pull(const struct opts *o, int argc, char **argv)
 	if (rc != 0) {
 		return rc;
 	}
-	if (argc - optind != 2 || po.itemize || po.owner || po.group || po.owner_names ||
-	    po.lanes > 0) {
+	if (argc - optind != 2 || po.itemize || po.lanes > 0) {
 		fprintf(stderr, "%s",
 		        po.itemize ? "xferctl: pull: -i is not supported (the itemized list would "
 		                     "be the peer's: it is the sender)\n"
-		        : po.owner || po.group || po.owner_names || po.lanes > 0
-		                ? "xferctl: pull: -o, -g, --owner-names and --lanes are not "
-		                  "supported (the pull "
-		                  "request does not carry them)\n"
+		        : po.lanes > 0
+		                ? "xferctl: pull: --lanes is not supported (the pull request "
+		                  "does not carry it)\n"
 		                : "xferctl: pull PEER:SRC_DIR DEST_DIR|::VOLUME[/DEST_DIR] "
-		                  "[--wait] [-n|--dry-run] [-H|--hard-links] [-X|--xattrs] "
+		                  "[--wait] [-n|--dry-run] [-H|--hard-links] [-o|--owner] "
+		                  "[-g|--group] [--owner-names] [-X|--xattrs] "
 		                  "[-A|--acls] [--checksum] "
 		                  "[--compress|--no-compress] [--delete] [--max-delete N] "
 		                  "[--exclude PAT] [--include PAT] [--filter RULE] "
 		                  "[--exclude-from FILE] [--include-from FILE]\n");
+		xf_filter_free(po.filter);
+		return EXIT_USAGE;
+	}
+	if (po.owner_names && !po.owner && !po.group) {
+		fprintf(stderr,
+		        "xferctl: pull: --owner-names maps what -o and -g send: give one\n");
 		xf_filter_free(po.filter);
 		return EXIT_USAGE;
 	}

@@ -113,6 +113,10 @@ pull_judge(void *arg, const struct xf_engine_pull_in *in, char *msg, size_t msg_
 	push.compress = (in->flags & XF_HELLO_F_COMPRESS) != 0;
 	push.xattrs = (in->flags & XF_HELLO_F_XATTRS) != 0;
 	push.acls = (in->flags & XF_HELLO_F_ACLS) != 0;
+	/* -o, -g, --owner-names: the request's IDS (the HELLO flag says only "some"). */
+	push.owner = (req.ids & XF_PULL_IDS_OWNER) != 0;
+	push.group = (req.ids & XF_PULL_IDS_GROUP) != 0;
+	push.owner_names = (req.ids & XF_PULL_IDS_NAMES) != 0;
 	rc = xf_engine_push(d->engine, &push, err, sizeof(err));
 	xf_filter_free(filter);
 	if (rc < 0) {
@@ -167,10 +171,25 @@ xferd_pull_serve(struct xferd *d)
 	(void)xf_engine_pull_serve(d->engine, pull_judge, d);
 }
 
+/* Does our volume name (a pull's destination; "" the first) keep owners? A volume we do
+ * not have is the peer's push's to refuse, as for any push. */
+static bool
+keeps_owner(const struct xferd *d, const char *name)
+{
+	for (unsigned int v = 0; v < d->cfg->n_volumes; v++) {
+		if (name[0] == '\0' || strcmp(d->cfg->volumes[v].name, name) == 0) {
+			return d->cfg->volumes[v].keep_owner;
+		}
+	}
+	return true;
+}
+
 /*
  * args: peer, src (absolute on the peer), dest, volume (ours: where the peer's push
  * goes), checksum, and the push command's filters, delete, max_delete, dry_run,
- * hard_links, compress, xattrs, acls. itemize is refused: the itemized list would be the peer's.
+ * hard_links, compress, owner, group, owner_names, xattrs, acls. itemize is refused: the
+ * itemized list would be the peer's. owner or group into a volume of ours without
+ * keep_owner is refused here, before the peer is asked: its push back would be.
  */
 void
 xferd_h_pull(void *arg, json_t *args, struct xf_ctl_reply *reply)
@@ -192,6 +211,16 @@ xferd_h_pull(void *arg, json_t *args, struct xf_ctl_reply *reply)
 	if (req.push.itemize) {
 		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
 		                   "args.itemize: not for a pull (the peer is the sender)");
+		return;
+	}
+	if ((req.push.owner || req.push.group) &&
+	    !keeps_owner(d, req.push.volume != NULL ? req.push.volume : "")) {
+		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS,
+		                   "args.owner, args.group: volume '%s' does not keep owners and "
+		                   "groups (volumes[].keep_owner)",
+		                   req.push.volume != NULL && req.push.volume[0] != '\0'
+		                           ? req.push.volume
+		                           : d->cfg->volumes[0].name);
 		return;
 	}
 	if (xferd_push_filters(d, args, &filter, reply) < 0) {

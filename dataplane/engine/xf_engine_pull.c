@@ -163,6 +163,7 @@ xf_engine_pull(struct xf_engine *e, const struct xf_engine_pull_req *req, char *
 	const char *vol = p->volume != NULL ? p->volume : "";
 	char dest[64 + 1 + 256];
 	uint32_t flags;
+	uint8_t ids;
 	size_t cap;
 	struct eng_job *j;
 	int rc;
@@ -193,13 +194,18 @@ xf_engine_pull(struct xf_engine *e, const struct xf_engine_pull_req *req, char *
 	snprintf(dest, sizeof(dest), "%s%s%s", j->volume,
 	         j->volume[0] != '\0' && j->dest[0] != '\0' ? "/" : "", j->dest);
 	flags = (j->volume[0] != '\0' ? XF_HELLO_F_VOLUME : 0) |
-	        (p->delete_extra ? XF_HELLO_F_DELETE : 0);
+	        (p->delete_extra ? XF_HELLO_F_DELETE : 0) |
+	        (p->owner || p->group ? XF_HELLO_F_OWNER : 0);
+	/* -o, -g, --owner-names travel in the request (its IDS byte): the HELLO's
+	 * XF_HELLO_F_OWNER, which the pull session sets for either, cannot tell them apart. */
+	ids = (uint8_t)((p->owner ? XF_PULL_IDS_OWNER : 0u) | (p->group ? XF_PULL_IDS_GROUP : 0u) |
+	                (p->owner_names && (p->owner || p->group) ? XF_PULL_IDS_NAMES : 0u));
 	/* The HELLO must fit one frame of ours: its 52 bytes of header and fields, with AEAD
 	 * message 1 (a sealed frame's room is what the job's max_payload is). */
 	cap = XF_MIN((size_t)e->conf.mtu - 28u, (size_t)XF_PAYLOAD_MAX) - 52u -
 	      (e->aead ? XF_SECURE_FRAME_OVERHEAD + XF_HELLO_AUTH_LEN : 0);
 	rc = xf_pull_build(j->hello_dest, XF_MIN(cap, (size_t)XF_PATH_MAX), j->src, dest,
-	                   req->rules, req->n_rules, flags);
+	                   req->rules, req->n_rules, flags, ids);
 	if (rc < 0) {
 		snprintf(err, err_len, "%s",
 		         rc == -ENOSPC  ? "the source, destination and filter rules do not fit one "

@@ -167,6 +167,9 @@ struct xf_pipeline_rx_stats {
 	uint64_t xattr_value;
 	uint64_t xattr_count;
 	uint64_t xattr_total;
+	/** Placeholder entries (XF_FLIST_F_GIVEUP): entries the sender gave up, too large for a
+	 *  frame, refused XF_ST_TOOBIG (docs/PROTOCOL.md 6.23). */
+	uint64_t entries_given_up;
 };
 
 /**

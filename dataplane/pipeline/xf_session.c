@@ -678,6 +678,20 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 			continue;
 		}
 		fe = xf_ftable_get(&s->ft, idx);
+		if ((fl->flags & XF_FLIST_F_GIVEUP) != 0) {
+			/* The sender gave this entry up, too large for a frame: only its index is
+			 * real (6.23). Failed here as the sender's job reports it; nothing is
+			 * looked up, written or kept for --delete (the push has a failure, so
+			 * it deletes nothing). */
+			stats(s)->entries_given_up++;
+			XF_LOG(NOTICE, MODULE,
+			       "session %08x: entry %u given up by the sender (too "
+			       "large for a frame)",
+			       s->id, idx);
+			refuse(s, idx, fe, XF_ST_TOOBIG);
+			idx++;
+			continue;
+		}
 		if (fe->kind == XF_FILE_DIR) {
 			s->ndirs++;
 		}

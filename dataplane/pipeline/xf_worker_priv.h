@@ -757,6 +757,12 @@ uint8_t xattr_apply(struct xf_worker *w, int fd, const char *name, uint32_t flag
  * up-to-date regular file, whose set is applied only if what it has differs. */
 uint8_t xattr_apply_at(struct xf_worker *w, int dirfd, const char *base, const char *name,
                        uint32_t flags, bool dir);
+/* rsync's itemize columns x and a for base beneath dirfd (a directory if dir, else a
+ * regular file), never through a symlink: XF_ITEM_XATTR when its attributes in the
+ * namespaces the flags and volume keep differ from the set after name, XF_ITEM_ACL when
+ * its ACLs do as rsync -A tells them apart. Short blocking calls, made only for items. */
+uint16_t xattr_items(struct xf_worker *w, int dirfd, const char *base, const char *name,
+                     uint32_t flags, bool dir);
 
 /* ---- xf_worker_commit.c ---- */
 void mark_dirty(struct xf_worker *w, int pfd);

@@ -190,7 +190,7 @@ link_items(const struct wfile *f, int root_fd, const char *base)
  * sender asked for items; the quick check compares target lengths only).
  */
 static uint16_t
-items_of(const struct wfile *f, int root_fd, int dir_fd, const char *base)
+items_of(struct xf_worker *w, const struct wfile *f, int root_fd, int dir_fd, const char *base)
 {
 	const struct statx *x = &f->stx;
 	int64_t mt = (int64_t)x->stx_mtime.tv_sec * 1000000000ll + x->stx_mtime.tv_nsec;
@@ -216,8 +216,14 @@ items_of(const struct wfile *f, int root_fd, int dir_fd, const char *base)
 		if (n < 0 || (uint64_t)n != f->size || memcmp(got, want, (size_t)n) != 0) {
 			items |= XF_ITEM_CHANGE;
 		}
-	} else if ((x->stx_mode & 07777) != (f->mode & 07777)) {
-		items |= XF_ITEM_PERMS;
+	} else {
+		if ((x->stx_mode & 07777) != (f->mode & 07777)) {
+			items |= XF_ITEM_PERMS;
+		}
+		if (f->xflags != 0) {
+			items |= xattr_items(w, dir_fd, base, f->name, f->xflags,
+			                     f->kind == XF_FILE_DIR);
+		}
 	}
 	return items | owner_items(f);
 }
@@ -351,8 +357,8 @@ on_stat(struct xf_worker *w, uint32_t fi, int32_t res)
 
 	f->fresh = res == -ENOENT;
 	if (f->itemize) {
-		f->items = res >= 0 ? items_of(f, w->root_fd, f->dirfd >= 0 ? f->dirfd : w->root_fd,
-		                               base)
+		f->items = res >= 0 ? items_of(w, f, w->root_fd,
+		                               f->dirfd >= 0 ? f->dirfd : w->root_fd, base)
 		                    : XF_ITEM_NEW;
 	}
 	if (res >= 0 && f->kind != XF_FILE_DIR && S_ISDIR(f->stx.stx_mode) && !f->trees &&

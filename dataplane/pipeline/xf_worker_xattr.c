@@ -219,6 +219,59 @@ differs(struct xf_worker *w, int fd, const char *name, uint32_t flags)
 	return ng < 0 || nw != ng || (nw > 0 && memcmp(want, got, 8) != 0);
 }
 
+/* Does the ACL named aname (system.posix_acl_access or _default) on fd differ from the
+ * set's, as rsync -A tells them apart (xf_xattr_acl_differs())? Unreadable: it differs. */
+static bool
+acl_differs(int fd, const uint8_t *set, uint16_t len, const char *aname, bool access)
+{
+	uint8_t got[XF_XATTR_VALUE_MAX];
+	struct xf_xattr a = { 0 };
+	size_t cur = 0, n = strlen(aname);
+	ssize_t gl = fgetxattr(fd, aname, got, sizeof(got));
+
+	if (gl < 0 && errno != ENODATA) {
+		return true;
+	}
+	while (xf_xattr_next(set, len, &cur, &a) &&
+	       (a.name_len != n || memcmp(a.name, aname, n) != 0)) {
+		a = (struct xf_xattr){ 0 };
+	}
+	return xf_xattr_acl_differs(a.value, a.value_len, got, gl < 0 ? 0 : (size_t)gl, access);
+}
+
+uint16_t
+xattr_items(struct xf_worker *w, int dirfd, const char *base, const char *name, uint32_t flags,
+            bool dir)
+{
+	uint16_t items = 0;
+	const uint8_t *set;
+	uint16_t len;
+	int fd;
+
+	if (managed(w, flags) == 0) {
+		return 0;
+	}
+	fd = openat(dirfd, base,
+	            O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (dir ? O_DIRECTORY : O_NONBLOCK));
+	if (fd < 0) {
+		/* Unreadable: it cannot be told equal (the apply says why it fails). */
+		return ((flags & XF_WORK_F_XATTRS) != 0 ? XF_ITEM_XATTR : 0u) |
+		       ((flags & XF_WORK_F_ACLS) != 0 ? XF_ITEM_ACL : 0u);
+	}
+	if ((flags & XF_WORK_F_XATTRS) != 0 && differs(w, fd, name, XF_WORK_F_XATTRS)) {
+		items |= XF_ITEM_XATTR;
+	}
+	if ((flags & XF_WORK_F_ACLS) != 0) {
+		set = xf_fname_xattr(name, &len);
+		if (acl_differs(fd, set, len, "system.posix_acl_access", true) ||
+		    (dir && acl_differs(fd, set, len, "system.posix_acl_default", false))) {
+			items |= XF_ITEM_ACL;
+		}
+	}
+	close(fd);
+	return items;
+}
+
 uint8_t
 xattr_apply_at(struct xf_worker *w, int dirfd, const char *base, const char *name, uint32_t flags,
                bool dir)

@@ -161,6 +161,7 @@ dec_flist(const uint8_t *b, uint32_t n, uint16_t hdr_flags, struct xf_msg_flist 
 	uint32_t uids[XF_FLIST_MAX], gids[XF_FLIST_MAX];
 	bool names = (hdr_flags & XF_HDR_F_NAMES) != 0;
 	bool xattr = (hdr_flags & XF_HDR_F_XATTR) != 0;
+	bool giveup;
 	enum xf_proto_reason r;
 
 	m->names = NULL;
@@ -186,10 +187,18 @@ dec_flist(const uint8_t *b, uint32_t n, uint16_t hdr_flags, struct xf_msg_flist 
 	if (names && (m->flags & XF_FLIST_F_OWNER) == 0) {
 		return XF_R_NAME_ID;
 	}
+	/* A placeholder (6.23): one entry, of nothing but its index and a path, no names. */
+	giveup = (m->flags & XF_FLIST_F_GIVEUP) != 0;
+	if (giveup && (m->count != 1 || names)) {
+		return XF_R_FIELD;
+	}
 	for (uint16_t i = 0; i < m->count; i++) {
 		r = rd_entry(b, n, &pos, &e, (m->flags & XF_FLIST_F_OWNER) != 0, xattr);
 		if (r != XF_R_OK) {
 			return r;
+		}
+		if (giveup && (e.kind != XF_FILE_REG || e.size != 0 || e.xattr_len != 0)) {
+			return XF_R_FIELD;
 		}
 		uids[i] = e.uid;
 		gids[i] = e.gid;
@@ -581,10 +590,19 @@ const char *
 xf_proto_status_str(unsigned int status)
 {
 	static const char *const names[] = {
-		[XF_ST_OK] = "ok",     [XF_ST_BAD_PATH] = "bad_path", [XF_ST_ESCAPE] = "escape",
-		[XF_ST_IO] = "io",     [XF_ST_NOSPACE] = "nospace",   [XF_ST_CHECKSUM] = "checksum",
-		[XF_ST_SIZE] = "size", [XF_ST_CONFLICT] = "conflict", [XF_ST_LINK] = "link",
-		[XF_ST_ATTR] = "attr", [XF_ST_REDO] = "redo",         [XF_ST_XATTR] = "xattr",
+		[XF_ST_OK] = "ok",
+		[XF_ST_BAD_PATH] = "bad_path",
+		[XF_ST_ESCAPE] = "escape",
+		[XF_ST_IO] = "io",
+		[XF_ST_NOSPACE] = "nospace",
+		[XF_ST_CHECKSUM] = "checksum",
+		[XF_ST_SIZE] = "size",
+		[XF_ST_CONFLICT] = "conflict",
+		[XF_ST_LINK] = "link",
+		[XF_ST_ATTR] = "attr",
+		[XF_ST_REDO] = "redo",
+		[XF_ST_XATTR] = "xattr",
+		[XF_ST_TOOBIG] = "too_large",
 	};
 
 	if (status >= XF_ARRAY_SIZE(names) || names[status] == NULL) {

@@ -195,7 +195,9 @@ enum xf_file_status {
 	XF_ST_ATTR = 9,     /**< the owner or group could not be set (docs/PROTOCOL.md 6.17) */
 	XF_ST_XATTR = 11,   /**< the attribute set was refused (bounds, CRC-64) or could not be
 	                         set and verified (docs/PROTOCOL.md 6.20) */
-	XF_ST_MAX = 11,     /**< the largest failure status (10, XF_ST_REDO, is none) */
+	XF_ST_TOOBIG = 12,  /**< the sender gave the entry up: too large for a frame
+	                         (XF_FLIST_F_GIVEUP, docs/PROTOCOL.md 6.23) */
+	XF_ST_MAX = 12,     /**< the largest failure status (10, XF_ST_REDO, is none) */
 	/** Not a failure: in a DECISION WHOLE only, "send this file again, whole, in this
 	 *  session" (XF_HELLO_F_REDO, docs/PROTOCOL.md 6.19). */
 	XF_ST_REDO = 10,
@@ -352,8 +354,15 @@ xf_hello_dest_field_len(const struct xf_msg_hello *h)
 #define XF_ITEM_OWNER 0x20u
 /** Another group (only when the list carries the group: XF_HELLO_F_OWNER). */
 #define XF_ITEM_GROUP 0x40u
+/** Other extended attributes in the namespaces the receiver keeps (a regular file or a
+ *  directory, only with XF_HELLO_F_XATTRS; docs/PROTOCOL.md 6.20). */
+#define XF_ITEM_XATTR 0x80u
+/** Another ACL: a named entry, the mask's presence or the owning group's entry of the
+ *  access ACL, or the default ACL (not the bits the mode gives; a regular file or a
+ *  directory, only with XF_HELLO_F_ACLS; 6.20). */
+#define XF_ITEM_ACL 0x100u
 /** Every item bit; the rest are reserved. */
-#define XF_ITEM_ALL 0x7fu
+#define XF_ITEM_ALL 0x1ffu
 
 /** HELLO window with XF_HELLO_F_DELETE: no limit on deletions. */
 #define XF_DELETE_UNLIMITED UINT32_MAX
@@ -397,8 +406,16 @@ struct xf_name_rec {
  *  fixed fields); set on every FLIST frame of a session with XF_HELLO_F_OWNER, on none
  *  of another (docs/PROTOCOL.md 3.2, 6.17). */
 #define XF_FLIST_F_OWNER 0x2u
+/**
+ * The frame's one entry is a placeholder for an entry the sender gives up, too large for
+ * a frame with its path, target and attribute set: a regular file of size 0, no target,
+ * no attribute set, its path cut to what fits. The receiver refuses that index with
+ * XF_ST_TOOBIG and nothing else of the list changes (docs/PROTOCOL.md 3.2, 6.23). A flag
+ * of the FLIST body, not of the header: it is sealed with the entry.
+ */
+#define XF_FLIST_F_GIVEUP 0x4u
 /** FLIST flags the codec accepts. */
-#define XF_FLIST_F_ALL (XF_FLIST_F_LAST | XF_FLIST_F_OWNER)
+#define XF_FLIST_F_ALL (XF_FLIST_F_LAST | XF_FLIST_F_OWNER | XF_FLIST_F_GIVEUP)
 
 struct xf_msg_decision {
 	uint16_t count; /**< 1..limit that fits the frame */
@@ -632,6 +649,7 @@ struct xf_proto_builder {
 	uint16_t limit; /**< most records this frame type allows */
 	uint8_t type;
 	size_t reserve; /**< bytes records leave free at the end (FLIST: its name table) */
+	bool names;     /**< FLIST: xf_proto_build_names() added a table */
 };
 
 /**

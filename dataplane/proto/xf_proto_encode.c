@@ -357,6 +357,7 @@ xf_proto_build_begin(struct xf_proto_builder *b, void *buf, size_t cap, const st
 	b->cap = cap;
 	b->len = XF_HDR_LEN + fixed_len;
 	b->reserve = 0;
+	b->names = false;
 	b->count = 0;
 	b->limit = limit;
 	b->type = msg->hdr.type;
@@ -408,6 +409,11 @@ xf_proto_build_flist(struct xf_proto_builder *b, const struct xf_flist_entry *e)
 	if (b->type != XF_MSG_FLIST || check_entry(e) != XF_R_OK || e->path == NULL ||
 	    (e->target_len != 0 && e->target == NULL) || (e->xattr_len != 0 && e->xattr == NULL) ||
 	    (!xattr && e->xattr_len != 0)) {
+		return -EINVAL;
+	}
+	/* A placeholder frame (6.23): its one entry a regular file of size 0, no set. */
+	if ((ld16(body(b) + 6) & XF_FLIST_F_GIVEUP) != 0 &&
+	    (b->count != 0 || e->kind != XF_FILE_REG || e->size != 0 || e->xattr_len != 0)) {
 		return -EINVAL;
 	}
 	if ((uint64_t)ld32(body(b)) + b->count + 1 > UINT32_MAX) {
@@ -587,6 +593,7 @@ xf_proto_build_names(struct xf_proto_builder *b, const struct xf_name_rec *recs,
 		p += XF_NAME_REC_LEN + recs[i].len;
 	}
 	b->len += xf_proto_names_size(n, bytes);
+	b->names = true;
 	st16(b->buf + 4, (uint16_t)(ld16(b->buf + 4) | XF_HDR_F_NAMES));
 	return 0;
 }
@@ -598,8 +605,12 @@ xf_proto_build_finish(struct xf_proto_builder *b)
 
 	switch (b->type) {
 	case XF_MSG_FLIST:
-		/* Only the end marker may be empty. */
-		if (b->count == 0 && !(ld16(p + 6) & XF_FLIST_F_LAST)) {
+		/* Only the end marker may be empty; a placeholder holds exactly one entry; a
+		 * header that says a name table follows has one (a frame without it would not
+		 * decode). */
+		if ((b->count == 0 && !(ld16(p + 6) & XF_FLIST_F_LAST)) ||
+		    ((ld16(p + 6) & XF_FLIST_F_GIVEUP) != 0 && b->count != 1) ||
+		    ((ld16(b->buf + 4) & XF_HDR_F_NAMES) != 0 && !b->names)) {
 			return -EINVAL;
 		}
 		st16(p + 4, b->count);

@@ -44,12 +44,22 @@ check_src(const char *s, size_t len)
 int
 xf_pull_parse(const char *buf, size_t len, uint32_t flags, struct xf_pull_req *out)
 {
-	const char *nul = memchr(buf, '\0', len);
-	const char *p, *end = buf + len;
+	const char *nul, *p, *end = buf + len;
 	struct xf_dest d;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if ((flags & XF_HELLO_F_OWNER) != 0) {
+		/* IDS: -o or -g (or both), maybe by name; nothing else. */
+		if (len == 0 || ((uint8_t)buf[0] & ~XF_PULL_IDS_ALL) != 0 ||
+		    ((uint8_t)buf[0] & (XF_PULL_IDS_OWNER | XF_PULL_IDS_GROUP)) == 0) {
+			return -EINVAL;
+		}
+		out->ids = (uint8_t)buf[0];
+		buf++;
+		len--;
+	}
+	nul = memchr(buf, '\0', len);
 	/* The itemized list would stay on the responder, which started the push. */
 	if (nul == NULL || (flags & XF_HELLO_F_ITEMIZE) != 0) {
 		return -EINVAL;
@@ -114,13 +124,22 @@ xf_pull_rule_next(const struct xf_pull_req *req, size_t *pos, size_t *len)
 
 int
 xf_pull_build(char *buf, size_t cap, const char *src, const char *dest, const char *const *rules,
-              unsigned int n_rules, uint32_t flags)
+              unsigned int n_rules, uint32_t flags, uint8_t ids)
 {
 	const char *parts[2] = { src, dest };
 	struct xf_pull_req check;
 	size_t off = 0, n;
 	int rc;
 
+	if ((ids != 0) != ((flags & XF_HELLO_F_OWNER) != 0)) {
+		return -EINVAL;
+	}
+	if (ids != 0) {
+		if (cap == 0) {
+			return -ENOSPC;
+		}
+		buf[off++] = (char)ids;
+	}
 	for (unsigned int i = 0; i < 2 + n_rules; i++) {
 		const char *s = i < 2 ? parts[i] : rules[i - 2];
 

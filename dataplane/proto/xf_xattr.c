@@ -231,3 +231,82 @@ xf_xattr_reason_name(enum xf_xattr_reason r)
 
 	return (unsigned int)r < XF_XATTR_R_MAX ? names[r] : "?";
 }
+
+/* POSIX ACL entry tags (linux/posix_acl.h) and sizes (linux/posix_acl_xattr.h). */
+#define ACL_HDR       4u
+#define ACL_ENT       8u
+#define ACL_USER_OBJ  0x01u
+#define ACL_GROUP_OBJ 0x04u
+#define ACL_MASK      0x10u
+#define ACL_OTHER     0x20u
+
+/* The tag of an access ACL entry, and its permissions as rsync compares them: the owner's,
+ * the mask's and others' are the mode's (ignored), the owning group's only count under a
+ * mask (without one they are the mode's group bits). */
+static uint32_t
+acl_entry_key(const uint8_t *e, bool masked)
+{
+	uint16_t tag = (uint16_t)(e[0] | e[1] << 8);
+	uint16_t perm = (uint16_t)(e[2] | e[3] << 8);
+
+	if (tag == ACL_USER_OBJ || tag == ACL_MASK || tag == ACL_OTHER ||
+	    (tag == ACL_GROUP_OBJ && !masked)) {
+		perm = 0;
+	}
+	return (uint32_t)tag << 16 | perm;
+}
+
+static bool
+acl_masked(const uint8_t *v, size_t len)
+{
+	for (size_t i = ACL_HDR; i + ACL_ENT <= len; i += ACL_ENT) {
+		if ((v[i] | v[i + 1] << 8) == ACL_MASK) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Entries but the mode's own: a mask, or a named user or group. */
+static size_t
+acl_extended(const uint8_t *v, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = ACL_HDR; i + ACL_ENT <= len; i += ACL_ENT) {
+		uint16_t tag = (uint16_t)(v[i] | v[i + 1] << 8);
+
+		n += tag != ACL_USER_OBJ && tag != ACL_GROUP_OBJ && tag != ACL_OTHER;
+	}
+	return n;
+}
+
+bool
+xf_xattr_acl_differs(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len, bool access)
+{
+	bool am, bm;
+
+	if (!access || (a_len != 0 && (a_len < ACL_HDR || (a_len - ACL_HDR) % ACL_ENT != 0)) ||
+	    (b_len != 0 && (b_len < ACL_HDR || (b_len - ACL_HDR) % ACL_ENT != 0))) {
+		return a_len != b_len || (a_len != 0 && memcmp(a, b, a_len) != 0);
+	}
+	/* A minimal ACL (the owner, the group, others) is the mode alone: as no ACL. */
+	if (acl_extended(a, a_len) == 0 || acl_extended(b, b_len) == 0) {
+		return acl_extended(a, a_len) != acl_extended(b, b_len);
+	}
+	if (a_len != b_len || memcmp(a, b, ACL_HDR) != 0) {
+		return true;
+	}
+	am = acl_masked(a, a_len);
+	bm = acl_masked(b, b_len);
+	if (am != bm) {
+		return true;
+	}
+	for (size_t i = ACL_HDR; i < a_len; i += ACL_ENT) {
+		if (acl_entry_key(a + i, am) != acl_entry_key(b + i, bm) ||
+		    memcmp(a + i + 4, b + i + 4, 4) != 0) {
+			return true;
+		}
+	}
+	return false;
+}

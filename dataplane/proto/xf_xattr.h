@@ -108,6 +108,18 @@ int xf_xattr_enc_add(struct xf_xattr_enc *e, const char *name, size_t name_len, 
  *  carry), or -ENOSPC if a record did not fit. */
 int xf_xattr_enc_finish(struct xf_xattr_enc *e);
 
+/**
+ * Do two values of system.posix_acl_access (access) or system.posix_acl_default differ as
+ * rsync -A tells ACLs apart (its `a` itemize column)? The kernel's format: a 4-byte
+ * version, then 8-byte entries (tag, permissions, id; little-endian). Length 0 is no ACL.
+ * A default ACL differs in any byte. An access ACL differs in its named users and
+ * groups, in having a mask or not, and, with a mask, in the owning group's entry; not in
+ * the owner's, the mask's or others' permissions, which are the file's mode bits (the
+ * `p` column). A value that is not a whole number of entries is compared bytewise.
+ */
+bool xf_xattr_acl_differs(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
+                          bool access);
+
 /** Short name of a reason ("name", "value"...), for counters and logs. */
 const char *xf_xattr_reason_name(enum xf_xattr_reason r);
 

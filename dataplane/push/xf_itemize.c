@@ -137,6 +137,8 @@ xf_itemize_line(char *buf, size_t cap, uint8_t kind, uint16_t rec, bool checksum
 		c[5] = (items & XF_ITEM_PERMS) != 0 ? 'p' : '.';
 		c[6] = (items & XF_ITEM_OWNER) != 0 ? 'o' : '.';
 		c[7] = (items & XF_ITEM_GROUP) != 0 ? 'g' : '.';
+		c[9] = (items & XF_ITEM_ACL) != 0 ? 'a' : '.';
+		c[10] = (items & XF_ITEM_XATTR) != 0 ? 'x' : '.';
 		/* Y is 'c' only for a new entry or a changed target (c[2]), so an entry whose
 		 * columns are all '.' is unchanged: rsync -i prints nothing for it. */
 		if (c[0] == '.' && memcmp(c + 2, ".........", 9) == 0) {

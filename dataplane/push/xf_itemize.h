@@ -7,10 +7,10 @@
  * The 11 columns are YXcstpoguax. xferd fills Y (`>` sent, `c` made on the receiver,
  * `.` attributes only), X (`f`, `d`, `L`), c (a symlink's changed target; with
  * --checksum, every regular file sent, as rsync marks them), s, t and p;
- * o and g from XF_ITEM_OWNER, XF_ITEM_GROUP; u, a and x are always `.`: xferd sends no
- * access times, and a changed ACL or extended attribute of an up-to-date entry (-A, -X)
- * has no DECISION item bit yet (docs/PROTOCOL.md 6.20). A new entry is `+` in every column from c
- * on. Names are written as rsync writes them: control characters but a tab as "\#ooo".
+ * o and g from XF_ITEM_OWNER, XF_ITEM_GROUP; a and x from XF_ITEM_ACL, XF_ITEM_XATTR
+ * (-A, -X: docs/PROTOCOL.md 6.20); u is always `.`: xferd sends no access times. A new
+ * entry is `+` in every column from c on. Names are written as rsync writes them: control
+ * characters but a tab as "\#ooo".
  */
 #ifndef XF_ITEMIZE_H
 #define XF_ITEMIZE_H

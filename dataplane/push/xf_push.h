@@ -245,11 +245,14 @@ struct xf_push *xf_push_create(const struct xf_push_cfg *cfg, const struct xf_pu
  *  receiver keeps (XF_DELETE_LIST_MAX, the same records). */
 #define XF_PUSH_DELETED_MAX (4u << 20)
 
-/** items[] record: the decision (enum xf_decision) above the XF_ITEM_* bits. */
-#define XF_PUSH_ITEM_DEC_SHIFT 8
+/** items[] record: the decision (enum xf_decision, 4 bits) above the XF_ITEM_* bits. */
+#define XF_PUSH_ITEM_DEC_SHIFT 12
 /** items[] record: the file's contents differ from the receiver's (a DATA frame was sent,
  *  or a COPY from another offset): what rsync --checksum marks as sent. */
-#define XF_PUSH_ITEM_DATA 0x80u
+#define XF_PUSH_ITEM_DATA 0x200u
+
+_Static_assert(XF_ITEM_ALL < XF_PUSH_ITEM_DATA && XF_PUSH_ITEM_DATA < 1u << XF_PUSH_ITEM_DEC_SHIFT,
+               "items[] record: the item bits, DATA and the decision do not overlap");
 
 /** An items[] record of a DECISION. */
 static inline uint16_t

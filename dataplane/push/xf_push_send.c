@@ -111,6 +111,43 @@ flist_hdr(const struct xf_push *p)
 	return h;
 }
 
+/*
+ * Entry idx can never be listed: too large for a frame with its path, target and
+ * attribute set (or not encodable at all). It goes as a placeholder in a frame of its own
+ * (XF_FLIST_F_GIVEUP, docs/PROTOCOL.md 6.23): a regular file of size 0, its path cut to what
+ * fits, which the receiver refuses XF_ST_TOOBIG. The job reports that file failed and
+ * every other entry is listed and sent as usual. @return the frame's length or -errno.
+ */
+static int
+build_giveup(struct xf_push *p, struct push_frame *f, uint32_t idx)
+{
+	struct xf_msg m = { .hdr = flist_hdr(p) };
+	struct xf_flist_entry e = xf_push_entry(p, idx);
+	struct xf_flist_entry ph = {
+		.kind = XF_FILE_REG, .path = e.path, .uid = XF_ID_NONE, .gid = XF_ID_NONE
+	};
+	size_t room = (size_t)p->peer_payload - XF_FLIST_OVERHEAD -
+	              (p->cfg.owner ? XF_FLIST_OWNER_LEN : 0u) -
+	              ((m.hdr.flags & XF_HDR_F_XATTR) != 0 ? 2u : 0u);
+	struct xf_proto_builder b;
+	int rc;
+
+	m.flist.first_index = idx;
+	m.flist.flags = XF_FLIST_F_GIVEUP | (p->cfg.owner ? XF_FLIST_F_OWNER : 0) |
+	                (idx + 1 == p->count ? XF_FLIST_F_LAST : 0);
+	ph.path_len = (uint16_t)XF_MIN((size_t)e.path_len, room);
+	XF_LOG(WARNING, "push",
+	       "entry %u ('%.*s...', path %u, target %u and attributes %u bytes) does not fit a "
+	       "%u-byte frame: given up, the others go on",
+	       idx, (int)XF_MIN(e.path_len, 64u), e.path, e.path_len, e.target_len, e.xattr_len,
+	       p->peer_payload);
+	rc = xf_proto_build_begin(&b, f->payload, p->peer_payload, &m);
+	if (rc == 0) {
+		rc = xf_proto_build_flist(&b, &ph);
+	}
+	return rc == 0 ? xf_proto_build_finish(&b) : rc;
+}
+
 bool
 xf_push_send_flist(struct xf_push *p)
 {
@@ -139,18 +176,31 @@ xf_push_send_flist(struct xf_push *p)
 			if (rc == 0) {
 				p->files[p->next_list].state = F_LISTED;
 				p->next_list++;
-			} else if (rc == -EINVAL || (rc == -ENOSPC && b.count == 0)) {
-				/* The entry can never be listed (too long for the frame): fail it,
-				 * and list a placeholder? No: the receiver must learn of every
-				 * index, so abort cleanly with a reason the operator can act on. */
-				XF_LOG(ERR, "push", "entry %u cannot be encoded in a %u-byte frame",
-				       p->next_list, p->peer_payload);
+			} else if (b.count == 0 && (rc == -EINVAL || rc == -ENOSPC)) {
+				/* Alone in a frame and still not listed: never will be. The
+				 * receiver must learn of every index: a placeholder in its place
+				 * (6.23). Another entry's frame ends before it (rc below). */
+				break;
+			}
+		}
+		if (rc != 0 && b.count == 0) {
+			uint32_t idx = p->next_list;
+
+			rc = build_giveup(p, f, idx);
+			if (rc < 0) {
 				xf_push_pf_put(p, f);
 				xf_push_queue_abort(p, XF_ABORT_PROTOCOL,
-				                    "entry too large for a frame");
+				                    "file list encoding failed");
 				xf_push_enter_aborted(p, XF_ABORT_PROTOCOL);
 				return true;
 			}
+			p->files[idx].state = F_LISTED;
+			p->next_list++;
+			f->len = (uint16_t)rc;
+			f->type = XF_MSG_FLIST;
+			enqueue(&p->q_head, &p->q_tail, f);
+			busy = true;
+			continue;
 		}
 		if (p->next_list == p->count) {
 			/* The LAST flag lives in the flist flags field at build time. */

@@ -93,7 +93,10 @@ check_pull(const char *req, size_t n, uint32_t flags)
 	if (rc != 0) {
 		return;
 	}
-	CHECK(p.src == req && p.src_len >= 1 && p.src[0] == '/');
+	CHECK(p.src == req + ((flags & XF_HELLO_F_OWNER) != 0) && p.src_len >= 1 &&
+	      p.src[0] == '/');
+	CHECK(((flags & XF_HELLO_F_OWNER) != 0) == (p.ids != 0));
+	CHECK((p.ids & ~XF_PULL_IDS_ALL) == 0);
 	CHECK(memchr(p.src, '\0', p.src_len) == NULL);
 	CHECK(p.dest + p.dest_len <= req + n);
 	CHECK(xf_dest_parse(p.dest, p.dest_len, flags, &d) == 0);
@@ -116,7 +119,7 @@ check_pull(const char *req, size_t n, uint32_t flags)
 		off += len + 1;
 	}
 	CHECK(k == p.n_rules);
-	rc = xf_pull_build(out, sizeof(out), src, dest, rules, k, flags);
+	rc = xf_pull_build(out, sizeof(out), src, dest, rules, k, flags, p.ids);
 	CHECK(rc == (int)n && memcmp(out, req, n) == 0);
 }
 

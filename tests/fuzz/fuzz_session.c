@@ -28,7 +28,8 @@
  * that two frames may name an id differently, which aborts the session; peer B's
  * session, without the HELLO flag, aborts on any table). The receiver looks the names up
  * with NSS. Bit 3 gives the entries attribute sets (XF_HDR_F_XATTR: the next byte n, then
- * n bytes of set for each entry, valid or not).
+ * n bytes of set for each entry, valid or not). Bit 2 makes the frame a placeholder
+ * (XF_FLIST_F_GIVEUP: its entries regular files of size 0 without a set).
  *   7 RAW    n, then n bytes sent as a frame
  *   else     every queued frame taken
  * After the input every session is ended (aborted unless done) and closed, and:
@@ -194,6 +195,14 @@ op_flist(struct xh_peer *pe, struct in *in)
 		}
 		e[i].xattr = sets[i];
 		e[i].xattr_len = len;
+	}
+	if ((cnt & 0x04u) != 0) {
+		/* Placeholders (XF_FLIST_F_GIVEUP): regular, size 0, no set; one per frame is
+		 * valid (none: the receiver refuses the frame; more: the builder does). */
+		pe->flist_flags |= XF_FLIST_F_GIVEUP;
+		for (unsigned int i = 0; i < n; i++) {
+			e[i] = xh_reg(e[i].path, 0);
+		}
 	}
 	if ((cnt & 0x60u) == 0x60u) {
 		xh_flist_named(pe, first, e, n, (cnt & 0x80u) != 0, rec,

@@ -77,6 +77,11 @@ plain(const char *dir)
 	m.hello.dest = "/srv/data/\0archive/in\0- *.o\0+ src/**";
 	m.hello.dest_len = 36; /* a pull request (xf_pull.h) with two rules */
 	rc |= save(dir, "hello_pull", xf_proto_encode(buf, sizeof(buf), &m));
+	/* A pull with -g --owner-names: the request's IDS byte first (XF_HELLO_F_OWNER). */
+	m.hello.flags = XF_HELLO_F_PULL | XF_HELLO_F_OWNER;
+	m.hello.dest = "\x06/srv/data\0in";
+	m.hello.dest_len = 13;
+	rc |= save(dir, "hello_pull_owner", xf_proto_encode(buf, sizeof(buf), &m));
 	/* Under AEAD: no destination in clear, message 1 (here its length only: 148 bytes and
 	 * a 24-byte field in its payload) carries it (XF_HELLO_F_SEALED_DEST). */
 	m.hello.flags = XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_DELETE |
@@ -165,6 +170,18 @@ arrays(const char *dir)
 		xf_proto_build_flist(&b, &entries[i]);
 	}
 	rc |= save(dir, "flist", xf_proto_build_finish(&b));
+	/* A placeholder of an entry the sender gave up (XF_FLIST_F_GIVEUP, 6.23). */
+	{
+		const struct xf_flist_entry ph = { .kind = XF_FILE_REG,
+			                           .path = "etc/lo",
+			                           .path_len = 6 };
+
+		m.flist.flags = XF_FLIST_F_LAST | XF_FLIST_F_GIVEUP;
+		xf_proto_build_begin(&b, buf, sizeof(buf), &m);
+		xf_proto_build_flist(&b, &ph);
+		rc |= save(dir, "flist-giveup", xf_proto_build_finish(&b));
+		m.flist.flags = XF_FLIST_F_LAST;
+	}
 	/* The same entries with owners (XF_FLIST_F_OWNER: uid and gid after each). */
 	m.flist.flags = XF_FLIST_F_LAST | XF_FLIST_F_OWNER;
 	xf_proto_build_begin(&b, buf, sizeof(buf), &m);
@@ -268,11 +285,11 @@ main(int argc, char **argv)
 	}
 	/* One of every type, plus the largest DATA, the deleting HELLO (with and without
 	 * filter rules) and DONE, the FLIST with owners, with their names, the FLIST with
-	 * attribute sets, the pulling HELLO and the HELLO whose destination is sealed in
-	 * message 1. */
-	if (written != XF_MSG_TYPE_MAX + 9) {
+	 * attribute sets, the placeholder FLIST, the pulling HELLOs (with owners too) and the
+	 * HELLO whose destination is sealed in message 1. */
+	if (written != XF_MSG_TYPE_MAX + 11) {
 		fprintf(stderr, "gen_seeds: %d seeds written, %d expected\n", written,
-		        XF_MSG_TYPE_MAX + 9);
+		        XF_MSG_TYPE_MAX + 11);
 		return 1;
 	}
 	return 0;

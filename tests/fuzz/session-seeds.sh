@@ -17,6 +17,9 @@ printf '\000\000\201\000\002\004\010\101\000\000\000\077\301\000\100\000\011\002
 # XATTR, the DATA dropped).
 printf '\000\000\211\000\002\010\000abcdefg\004\010\001\000\000\000\077\001\000\100\000\011\002\000\112\000\001\017' >"$out/good-xattr"
 printf '\000\000\211\000\002\004\001\002\003\004\004\010\001\000\000\000\077\001\000\100\000\011\002\000\112\000\001\017' >"$out/xattr-bad"
+# A placeholder (count byte bit 2, XF_FLIST_F_GIVEUP: refused TOOBIG) at 0, then the
+# correct session's file at 1.
+printf '\000\000\005\000\002\000\001\201\001\002\004\010\001\001\000\000\077\001\001\100\000\011\002\001\112\000\001\017' >"$out/giveup"
 # FLIST {d, d/a} and FLIST LAST (0, 0) in one burst.
 printf '\000\000\002\021\000\002\012\000\000\200\017' >"$out/last-burst"
 # Entry 0 a bad path, entries 1..2, then LAST (1, 0).

@@ -6,12 +6,15 @@
 # - after new files and directories, changed contents, a changed mode, an mtime alone,
 #   symlinks new and re-pointed, and extra entries on the receiver, `push -n -i --delete`
 #   prints the set of lines `rsync -a -n -i --delete` prints on the same trees (the
-#   columns xferd fills; o, g, u, a and x are '.' on both sides here), and the receiver
+#   columns xferd fills; o, g and u are '.' on both sides here), and the receiver
 #   is unchanged: every entry's type, mode, size, mtime and contents, no temp file, no
 #   staged directory; the job counts the deletions it would make;
 # - the real push -i then prints the same entry lines and leaves rsync's copy;
 # - push -i --checksum prints what rsync -a -n -i --checksum printed before it: new
-#   contents at the same size and mtime sent, the same contents at another mtime not.
+#   contents at the same size and mtime sent, the same contents at another mtime not;
+# - with -X and -A, push -n -i and push -i print what rsync -a -n -i -X -A prints for
+#   changed attributes and ACLs (the x and a columns), alone and with data, on files and
+#   directories; a mode change of a file with an ACL is p alone; -X alone shows no ACL.
 #
 #   push-itemize.sh XFERD XFERCTL
 set -euo pipefail
@@ -112,5 +115,45 @@ done
 pair_push "$src" m -i --checksum >"$PAIR_DIR/out" || pair_fail "push -i --checksum: exit $?"
 compare "push -i --checksum" "$want" "$(items)"
 pair_verify "$src" "$d"
+
+# -X, -A: the x and a columns. An attribute alone, an ACL alone, a directory's default
+# ACL and attribute, data and an attribute at once; then a mode change of a file with an
+# ACL (its mask follows: p, not a), an attribute only the receiver has, and -X alone,
+# which does not look at ACLs. Each against rsync -a -n -i -X -A (or -X) on the same trees.
+for t in setfattr setfacl; do
+	command -v "$t" >/dev/null || pair_fail "needs $t (scripts/install-deps.sh: attr, acl)"
+done
+setfattr -n user.k -v 1 "$src/top" || pair_fail "$PAIR_DIR: no user.* attributes here"
+setfacl -m u:nobody:r "$src/keep/k" || pair_fail "$PAIR_DIR: no POSIX ACLs here"
+setfacl -d -m u:nobody:rx "$src/a"
+setfattr -n user.d -v dir "$src/a/b"
+echo attr-and-data >>"$src/time-only" && setfattr -n user.t -v 2 "$src/time-only"
+touch -d @1600000050 "$src/time-only"
+want=$(ref -X -A)
+for line in '.f........x top' '.f.......a. keep/k' '.d.......a. a/' '.d........x a/b/' \
+	'>f.s......x time-only'; do
+	grep -qxF -- "$line" <<<"$want" || pair_fail "rsync -X -A does not print '$line': $want"
+done
+before=$(snapshot)
+pair_push "$src" m -n -i -X -A >"$PAIR_DIR/out" || pair_fail "push -n -i -X -A: exit $?"
+compare "dry run -X -A" "$want" "$(items)"
+[ "$(snapshot)" = "$before" ] || pair_fail "the dry run -X -A changed the receiver"
+pair_push "$src" m -i -X -A >"$PAIR_DIR/out" || pair_fail "push -i -X -A: exit $?"
+compare "push -i -X -A" "$want" "$(items)"
+[ -z "$(ref -X -A)" ] || pair_fail "after push -X -A rsync still lists: $(ref -X -A)"
+
+chmod 600 "$src/keep/k" && touch -d @1600000000 "$src/keep/k"
+setfattr -n user.extra -v here "$d/top"
+setfacl -m u:nobody:r "$src/a/x"
+want=$(ref -X -A)
+for line in '.f...p..... keep/k' '.f........x top' '.f.......a. a/x'; do
+	grep -qxF -- "$line" <<<"$want" || pair_fail "rsync -X -A does not print '$line': $want"
+done
+pair_push "$src" m -n -i -X -A >"$PAIR_DIR/out" || pair_fail "push -n -i -X -A (2): exit $?"
+compare "dry run -X -A, second changes" "$want" "$(items)"
+want=$(ref -X)
+grep -q ' a/x$' <<<"$want" && pair_fail "rsync -X lists an ACL change: $want"
+pair_push "$src" m -i -X >"$PAIR_DIR/out" || pair_fail "push -i -X: exit $?"
+compare "push -i -X" "$want" "$(items)"
 
 pair_pass

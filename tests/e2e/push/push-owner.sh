@@ -21,30 +21,16 @@ set -euo pipefail
 . "$(dirname "$0")/../lib/pair.sh"
 # shellcheck source=tests/e2e/lib/itemize.sh
 . "$(dirname "$0")/../lib/itemize.sh"
+# shellcheck source=tests/e2e/lib/owner.sh
+. "$(dirname "$0")/../lib/owner.sh"
 pair_init e2e-push-owner "${1:?usage: push-owner.sh XFERD XFERCTL}" "${2:?}"
 [ "$(id -u)" = 0 ] || pair_skip "needs root: chown of the source tree, CAP_CHOWN for xferd"
 export PAIR_VOLUMES="data archive"
 export PAIR_SET_B="volumes[0].keep_owner=true"
 s=$PAIR_DIR/src
 
-mkdir -p "$s"/d/e
-for f in a suid d/b d/e/c; do echo "$f" >"$s/$f"; done
-ln -s a "$s/l"
-ln -s ../a "$s/d/l2"
-chown 3000:3001 "$s"
-chown 1234:5678 "$s/a"
-chown 1234:0 "$s/suid"
-chmod 4755 "$s/suid" # after the chown, which clears it
-chown 4321:100 "$s/d"
-chown 0:5678 "$s/d/b"
-chown 65534:65534 "$s/d/e" "$s/d/e/c"
-chown -h 2222:3333 "$s/l"
-chown -h 7:7 "$s/d/l2"
-# Whole seconds: rsync -i compares seconds here, xferd nanoseconds.
-find "$s" -exec touch -h -d @1600000000 {} +
+owner_tree "$s"
 
-# listing DIR: path, type, owner, group, mode of every entry (symlinks' own), sorted.
-listing() { (cd "$1" && find . -printf '%P %y %U %G %m\n' | LC_ALL=C sort); }
 # same_owners DIR: DIR is SRC with its owners, by the listing and by rsync -o -g.
 same_owners() {
 	local out
@@ -53,8 +39,6 @@ same_owners() {
 	out=$(rsync -a -n -i --checksum -o -g -- "$s/" "$1/" 2>&1) || pair_fail "rsync failed: $out"
 	[ -z "$out" ] || pair_fail "rsync -a -n -i --checksum -o -g lists differences: $out"
 }
-# column DIR FMT: one find -printf column of every entry but DIR itself, sorted.
-column() { (cd "$1" && find . -mindepth 1 -printf "%P $2\n" | LC_ALL=C sort); }
 items() { sed -n '/^Job [0-9]*: /q;p' "$PAIR_DIR/out" | LC_ALL=C sort; }
 vol_b() { pair_json b "j[\"volumes\"][0][\"$1\"]" stats || pair_fail "cannot read B's stats"; }
 

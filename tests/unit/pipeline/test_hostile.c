@@ -350,6 +350,75 @@ test_symlink_to_staging(void)
 }
 
 /*
+ * A placeholder (XF_FLIST_F_GIVEUP, docs/PROTOCOL.md 6.23) between two files: refused
+ * XF_ST_TOOBIG and counted, its path (here the first file's) never looked up or written;
+ * the files around it arrive. A placeholder frame of two entries is not decoded.
+ */
+static void
+test_giveup(void)
+{
+	static const char data[] = "plant";
+	static uint8_t buf[XF_PAYLOAD_MAX];
+	struct hcase c;
+	struct xh_peer pe;
+	struct xf_flist_entry a = xh_reg("a", 5), b = xh_reg("b", 5), ph = xh_reg("a", 0);
+	struct xf_flist_entry two[] = { xh_reg("x", 0), xh_reg("y", 0) };
+	struct xf_proto_builder bl;
+	struct xf_msg m;
+	char path[400];
+	uint64_t bad;
+	size_t ent;
+	int len;
+
+	case_begin(&c, "giveup", 16, 0);
+	CU_ASSERT_FATAL(xh_peer_open(&c.h, &pe, 1, 1, 0x61e0) == 0);
+	CU_ASSERT_EQUAL(xh_flist(&pe, 0, &a, 1, false), 0);
+	pe.flist_flags = XF_FLIST_F_GIVEUP;
+	CU_ASSERT_EQUAL(xh_flist(&pe, 1, &ph, 1, false), 0);
+	pe.flist_flags = 0;
+	CU_ASSERT_EQUAL(xh_flist(&pe, 2, &b, 1, true), 0);
+	/* Two entries in one placeholder frame: the builder refuses the second, and the
+	 * decoder the frame as built by hand. */
+	xh_hdr(&pe, &m, XF_MSG_FLIST, pe.id);
+	m.flist.first_index = 3;
+	m.flist.flags = XF_FLIST_F_GIVEUP;
+	CU_ASSERT_FATAL(xf_proto_build_begin(&bl, buf, sizeof(buf), &m) == 0);
+	CU_ASSERT_EQUAL(xf_proto_build_flist(&bl, &two[0]), 0);
+	CU_ASSERT_EQUAL(xf_proto_build_flist(&bl, &two[1]), -EINVAL);
+	len = xf_proto_build_finish(&bl);
+	CU_ASSERT_FATAL(len > (int)XF_HDR_LEN + 8);
+	xh_drain(&c.h, 20000);
+	bad = rx_stats(&c)->bad_frames;
+	/* count 2: the entry twice (x at 3 and 4), lengths fixed by hand */
+	ent = (size_t)len - XF_HDR_LEN - 8;
+	buf[XF_HDR_LEN + 5] = 2;
+	memcpy(buf + len, buf + XF_HDR_LEN + 8, ent);
+	buf[6] = (uint8_t)((8 + 2 * ent) >> 8);
+	buf[7] = (uint8_t)(8 + 2 * ent);
+	CU_ASSERT_EQUAL(xh_push_from(&c.h, pe.addr, pe.port, buf, len + (int)ent), 0);
+	xh_drain(&c.h, 20000);
+	CU_ASSERT_EQUAL(rx_stats(&c)->bad_frames, bad + 1);
+	for (uint32_t i = 0; i < 3; i += 2) {
+		CU_ASSERT_FATAL(xh_wait_decided(&pe, i, 20000));
+		CU_ASSERT_EQUAL(pe.dec[i], XF_DEC_WHOLE);
+		CU_ASSERT_EQUAL(xh_data(&pe, i, 0, data, 5), 0);
+		CU_ASSERT_EQUAL(xh_file_end(&pe, i, 5, xf_csum_crc64(0, data, 5)), 0);
+	}
+	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pe, 20000));
+	CU_ASSERT_TRUE(pe.done);
+	CU_ASSERT_EQUAL(pe.dec[1], XF_DEC_REFUSED);
+	CU_ASSERT_EQUAL(pe.st[1], XF_ST_TOOBIG);
+	CU_ASSERT_EQUAL(pe.st[0], XF_ST_OK);
+	CU_ASSERT_EQUAL(pe.st[2], XF_ST_OK);
+	CU_ASSERT_EQUAL(rx_stats(&c)->entries_given_up, 1);
+	snprintf(path, sizeof(path), "%s/a", c.h.vol);
+	CU_ASSERT_EQUAL(mode_of(path) & 0777, 0644);
+	snprintf(path, sizeof(path), "%s/b", c.h.vol);
+	CU_ASSERT_EQUAL(mode_of(path) & 0777, 0644);
+	case_end(&c, &pe, NULL);
+}
+
+/*
  * FLIST with a huge size, one DATA byte at size - 1, FILE_END: the CRC over the hole is
  * computed, not read back (it used to read 4 GiB in 0.34 s, up to 2^63). Sizes above the
  * configured maximum are refused at FLIST, sizes above the free space at STAT.
@@ -910,6 +979,7 @@ static const struct xf_test tests[] = {
 	{ "128k bad-path entries: memory bounded by the window", test_bad_paths_memory },
 	{ "session id reused by a second peer", test_id_reuse },
 	{ "symlink to the staging directory", test_symlink_to_staging },
+	{ "a placeholder entry: refused TOOBIG, the others arrive", test_giveup },
 	{ "huge size, one byte at size - 1", test_huge_size },
 	{ "a COPY longer than any the matcher makes", test_copy_cap },
 	{ "--delete: in steps after the last commit, aborted midway, after a failure",

@@ -6,7 +6,9 @@
  * counted, and given again in place to an up-to-date file whose set changed; security.*
  * and trusted.* only where the volume keeps them
  * (xf_pipeline_conf.xattr_ns, volumes[].xattr_namespaces), the others left out and
- * counted; sets over each bound, with a wrong CRC-64 or in a namespace the session did
+ * counted; the DECISION items of an up-to-date entry say which of its attributes and
+ * ACLs differ (rsync's `x` and `a`; a mode change alone is not an ACL change); sets over
+ * each bound, with a wrong CRC-64 or in a namespace the session did
  * not ask for are refused XF_ST_XATTR, counted by reason, and nothing appears; FLIST
  * frames whose layout disagrees with the HELLO abort the session.
  */
@@ -67,6 +69,14 @@ static const char acl_user[] = "\x02\0\0\0"
                                "\x10\0\x04\0\xff\xff\xff\xff"
                                "\x20\0\x04\0\xff\xff\xff\xff";
 
+/* acl_user as a chmod 0600 leaves it: its mask and others' entry ---. */
+static const char acl_user600[] = "\x02\0\0\0"
+                                  "\x01\0\x06\0\xff\xff\xff\xff"
+                                  "\x02\0\x04\0\xfe\xff\0\0"
+                                  "\x04\0\x04\0\xff\xff\xff\xff"
+                                  "\x10\0\0\0\xff\xff\xff\xff"
+                                  "\x20\0\0\0\xff\xff\xff\xff";
+
 /* Sets on a file and a directory; namespaces as the volume keeps them (ns); counted. */
 static void
 kinds(const char *tag, unsigned int ns)
@@ -87,7 +97,7 @@ kinds(const char *tag, unsigned int ns)
 	char v[128];
 
 	e[0] = with_set(xh_reg("a", 5), sa, sizeof(sa), na, va, la, 5);
-	e[0].mode = 0640; /* the ACL's group bits are its mask, r-- */
+	e[0].mode = 0644; /* as the ACL: its group bits are its mask, r-- */
 	e[1] = with_set(xh_dir("d", 0755), sd, sizeof(sd), nd, vd, ld, 2);
 	e[2] = xh_reg("d/f", 5); /* none: d's default ACL is not inherited */
 	case_begin(&c, tag, ns);
@@ -120,18 +130,53 @@ kinds(const char *tag, unsigned int ns)
 		static const char *const va2[] = { "sec", acl_user, "tru", "w", "" };
 
 		e[0] = with_set(xh_reg("a", 5), sa2, sizeof(sa2), na, va2, la, 5);
-		e[0].mode = 0640;
+		e[0].mode = 0644;
 	}
 	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x1b,
-	                                   XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS, "", 0) == 0);
+	                                   XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS | XF_HELLO_F_ITEMIZE,
+	                                   "", 0) == 0);
 	pe.flist_hdr = XF_HDR_F_XATTR;
 	xf_acase_run(&c, &pe, e, 3, reg, 2);
+	CU_ASSERT(xh_wait_decided(&pe, 1, 20000));
 	for (unsigned int i = 0; i < 3; i++) {
 		CU_ASSERT_EQUAL(pe.dec[i], XF_DEC_UPTODATE);
 		CU_ASSERT_EQUAL(pe.st[i], XF_ST_OK);
 	}
+	/* rsync's `.f........x a`: the attributes, not the ACL, nor the others. */
+	CU_ASSERT_EQUAL(pe.items[0], XF_ITEM_XATTR);
+	CU_ASSERT_EQUAL(pe.items[1], 0);
+	CU_ASSERT_EQUAL(pe.items[2], 0);
 	CU_ASSERT_EQUAL(get(&c, "a", "user.k", v, sizeof(v)), 1);
 	CU_ASSERT_EQUAL(v[0], 'w');
+	CU_ASSERT(xh_peer_end(&pe, 20000));
+
+	/* a's mode alone (its ACL's mask follows the group bits: `p`, not `a`, as rsync
+	 * prints); d's default ACL now names a user (`a`). */
+	{
+		static uint8_t sa3[256], sd2[256];
+		static const char *const va3[] = { "sec", acl_user600, "tru", "w", "" };
+		static const size_t la3[] = { 3, sizeof(acl_user600) - 1, 3, 1, 0 };
+		static const char *const vd2[] = { acl_user, "dir" };
+		static const size_t ld2[] = { sizeof(acl_user) - 1, 3 };
+
+		e[0] = with_set(xh_reg("a", 5), sa3, sizeof(sa3), na, va3, la3, 5);
+		e[0].mode = 0600;
+		e[1] = with_set(xh_dir("d", 0755), sd2, sizeof(sd2), nd, vd2, ld2, 2);
+	}
+	CU_ASSERT_FATAL(xh_peer_open_flags(&c.h, &pe, 1, 1, 0x1c,
+	                                   XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS | XF_HELLO_F_ITEMIZE,
+	                                   "", 0) == 0);
+	pe.flist_hdr = XF_HDR_F_XATTR;
+	xf_acase_run(&c, &pe, e, 3, reg, 2);
+	CU_ASSERT(xh_wait_decided(&pe, 1, 20000));
+	CU_ASSERT_EQUAL(pe.items[0], XF_ITEM_PERMS);
+	CU_ASSERT_EQUAL(pe.items[1], XF_ITEM_ACL);
+	CU_ASSERT_EQUAL(pe.items[2], 0);
+	for (unsigned int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(pe.st[i], XF_ST_OK);
+	}
+	CU_ASSERT_EQUAL(get(&c, "d", "system.posix_acl_default", v, sizeof(v)),
+	                (ssize_t)sizeof(acl_user) - 1);
 	xf_acase_end(&c, &pe);
 }
 

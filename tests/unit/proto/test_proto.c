@@ -1145,7 +1145,7 @@ test_flist_owner(void)
 	CU_ASSERT_EQUAL_FATAL(xf_proto_build_begin(&b, buf, XF_PAYLOAD_MAX, &m), 0);
 	CU_ASSERT_EQUAL(xf_proto_build_flist(&b, &e), 0);
 	/* An unknown FLIST flag is refused by the builder. */
-	m.flist.flags = 0x4;
+	m.flist.flags = 0x8;
 	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), -EINVAL);
 }
 
@@ -1166,6 +1166,8 @@ static const struct xf_test tests[] = {
 	{ "attribute set encoding", test_xattr_encode },
 	{ "attribute set bounds", test_xattr_bounds },
 	{ "attribute set cut and flipped", test_xattr_hostile },
+	{ "ACLs told apart as rsync -A does", test_xattr_acl_differs },
+	{ "FLIST placeholders (XF_FLIST_F_GIVEUP)", test_flist_giveup },
 	{ "builders fill to the limit", test_builders_fill },
 	{ "DATA, COPY, FILE_END limits", test_roundtrip_data_copy },
 	{ "ABORT and DONE limits", test_roundtrip_abort_done },

@@ -187,7 +187,7 @@ test_builders_refuse(void)
 	m.hdr.session = 0;
 	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), -EINVAL);
 	m.hdr = hdr(XF_MSG_FLIST);
-	m.flist.flags = 4;
+	m.flist.flags = 8;
 	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, sizeof(buf), &m), -EINVAL);
 	m.flist.flags = 0;
 	CU_ASSERT_EQUAL(xf_proto_build_begin(&b, buf, XF_HDR_LEN + 7, &m), -EMSGSIZE);

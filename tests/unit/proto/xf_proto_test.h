@@ -85,5 +85,7 @@ void test_xattr_encode(void);
 void test_xattr_bounds(void);
 void test_xattr_hostile(void);
 void test_flist_xattr(void);
+void test_xattr_acl_differs(void);
+void test_flist_giveup(void);
 
 #endif /* XF_PROTO_TEST_H */

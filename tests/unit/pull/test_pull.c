@@ -50,6 +50,17 @@ static const struct pull_case cases[] = {
 	{ "/srv|in|- x|", 0, -EINVAL, NULL, NULL, 0 },
 	{ "/srv|in|- x", XF_HELLO_F_DELETE, -EINVAL, NULL, NULL, 0 }, /* rules and --delete */
 	{ "/srv|in", XF_HELLO_F_ITEMIZE, -EINVAL, NULL, NULL, 0 },    /* -i stays local */
+	/* IDS (XF_HELLO_F_OWNER): -o, -g, both, by name; missing, empty, names alone, a
+	 * reserved bit, or a byte where none belongs. */
+	{ "\x01/srv|in", XF_HELLO_F_OWNER, 0, "/srv", "in", 0 },
+	{ "\x02/srv|in|- x", XF_HELLO_F_OWNER, 0, "/srv", "in", 1 },
+	{ "\x07/srv|", XF_HELLO_F_OWNER, 0, "/srv", "", 0 },
+	{ "/srv|in", XF_HELLO_F_OWNER, -EINVAL, NULL, NULL, 0 },
+	{ "", XF_HELLO_F_OWNER, -EINVAL, NULL, NULL, 0 },
+	{ "\x04/srv|in", XF_HELLO_F_OWNER, -EINVAL, NULL, NULL, 0 },
+	{ "\x09/srv|in", XF_HELLO_F_OWNER, -EINVAL, NULL, NULL, 0 },
+	{ "\x81/srv|in", XF_HELLO_F_OWNER, -EINVAL, NULL, NULL, 0 },
+	{ "\x03/srv|in", 0, -EINVAL, NULL, NULL, 0 },
 };
 
 /* The case's bytes in a heap buffer of exactly their length (ASan sees any overread). */
@@ -87,6 +98,8 @@ test_parse(void)
 			CU_ASSERT(r.dest_len == strlen(c->dest) &&
 			          memcmp(r.dest, c->dest, r.dest_len) == 0);
 			CU_ASSERT_EQUAL(r.n_rules, c->n_rules);
+			CU_ASSERT_EQUAL(
+			        r.ids, (c->flags & XF_HELLO_F_OWNER) != 0 ? (uint8_t)c->req[0] : 0);
 		}
 		free(b);
 	}
@@ -162,20 +175,37 @@ test_build(void)
 	const char *bad[] = { "" };
 	char buf[64];
 	struct xf_pull_req r;
-	int n = xf_pull_build(buf, sizeof(buf), "/srv/", "in", rules, 2, 0);
+	int n = xf_pull_build(buf, sizeof(buf), "/srv/", "in", rules, 2, 0, 0);
 
 	CU_ASSERT_EQUAL_FATAL(n, 19);
 	CU_ASSERT(memcmp(buf, "/srv/\0in\0- *.o\0+ a/", 19) == 0);
 	CU_ASSERT_EQUAL(xf_pull_parse(buf, (size_t)n, 0, &r), 0);
 	CU_ASSERT_EQUAL(r.n_rules, 2);
-	CU_ASSERT_EQUAL(xf_pull_build(buf, sizeof(buf), "/srv", "", NULL, 0, 0), 5);
-	/* What the parser refuses, the encoder refuses. */
-	CU_ASSERT_EQUAL(xf_pull_build(buf, sizeof(buf), "srv", "", NULL, 0, 0), -EINVAL);
-	CU_ASSERT_EQUAL(xf_pull_build(buf, sizeof(buf), "/srv", "../x", NULL, 0, 0), -EINVAL);
-	CU_ASSERT_EQUAL(xf_pull_build(buf, sizeof(buf), "/srv", "", bad, 1, 0), -EINVAL);
-	CU_ASSERT_EQUAL(xf_pull_build(buf, sizeof(buf), "/srv", "", rules, 1, XF_HELLO_F_DELETE),
+	CU_ASSERT_EQUAL(xf_pull_build(buf, sizeof(buf), "/srv", "", NULL, 0, 0, 0), 5);
+	/* IDS first, exactly with XF_HELLO_F_OWNER. */
+	n = xf_pull_build(buf, sizeof(buf), "/srv", "in", NULL, 0, XF_HELLO_F_OWNER,
+	                  XF_PULL_IDS_GROUP | XF_PULL_IDS_NAMES);
+	CU_ASSERT_EQUAL_FATAL(n, 8);
+	CU_ASSERT(memcmp(buf, "\x06/srv\0in", 8) == 0);
+	CU_ASSERT_EQUAL(xf_pull_parse(buf, (size_t)n, XF_HELLO_F_OWNER, &r), 0);
+	CU_ASSERT_EQUAL(r.ids, XF_PULL_IDS_GROUP | XF_PULL_IDS_NAMES);
+	CU_ASSERT_EQUAL(
+	        xf_pull_build(buf, sizeof(buf), "/srv", "in", NULL, 0, 0, XF_PULL_IDS_OWNER),
+	        -EINVAL);
+	CU_ASSERT_EQUAL(xf_pull_build(buf, sizeof(buf), "/srv", "in", NULL, 0, XF_HELLO_F_OWNER, 0),
 	                -EINVAL);
-	CU_ASSERT_EQUAL(xf_pull_build(buf, 8, "/srv", "in", rules, 2, 0), -ENOSPC);
+	CU_ASSERT_EQUAL(
+	        xf_pull_build(buf, sizeof(buf), "/srv", "in", NULL, 0, XF_HELLO_F_OWNER, 0x8),
+	        -EINVAL);
+	CU_ASSERT_EQUAL(xf_pull_build(buf, 0, "/srv", "in", NULL, 0, XF_HELLO_F_OWNER, 1), -ENOSPC);
+	CU_ASSERT_EQUAL(xf_pull_build(buf, 7, "/srv", "in", NULL, 0, XF_HELLO_F_OWNER, 1), -ENOSPC);
+	/* What the parser refuses, the encoder refuses. */
+	CU_ASSERT_EQUAL(xf_pull_build(buf, sizeof(buf), "srv", "", NULL, 0, 0, 0), -EINVAL);
+	CU_ASSERT_EQUAL(xf_pull_build(buf, sizeof(buf), "/srv", "../x", NULL, 0, 0, 0), -EINVAL);
+	CU_ASSERT_EQUAL(xf_pull_build(buf, sizeof(buf), "/srv", "", bad, 1, 0, 0), -EINVAL);
+	CU_ASSERT_EQUAL(xf_pull_build(buf, sizeof(buf), "/srv", "", rules, 1, XF_HELLO_F_DELETE, 0),
+	                -EINVAL);
+	CU_ASSERT_EQUAL(xf_pull_build(buf, 8, "/srv", "in", rules, 2, 0, 0), -ENOSPC);
 }
 
 static void

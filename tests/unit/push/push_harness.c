@@ -679,6 +679,23 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		while (xf_proto_flist_next(&m, &cur, &e)) {
 			struct xf_decision_rec rec = { .file = idx };
 
+			if ((m.flist.flags & XF_FLIST_F_GIVEUP) != 0) {
+				/* A placeholder (6.23): one entry, a prefix of the path, refused.
+				 */
+				CU_ASSERT_EQUAL(m.flist.count, 1);
+				CU_ASSERT(e.kind == XF_FILE_REG && e.size == 0 && e.path_len >= 1 &&
+				          e.path_len <= T.ent[idx].path_len &&
+				          memcmp(e.path, T.ent[idx].path, e.path_len) == 0);
+				rec.decision = XF_DEC_REFUSED;
+				rec.status = XF_ST_TOOBIG;
+				T.rf[idx].settled = T.rf[idx].failed = 1;
+				T.rf[idx].decided = 1;
+				T.rf[idx].decision = rec.decision;
+				T.giveups++;
+				CU_ASSERT_FATAL(xf_proto_build_decision(&b, &rec) == 0);
+				idx++;
+				continue;
+			}
 			CU_ASSERT_EQUAL(e.path_len, strlen(T.paths[idx]));
 			CU_ASSERT_EQUAL(e.size, T.ent[idx].size);
 			if (T.rf[idx].decided) {

@@ -80,6 +80,7 @@ struct push_harness {
 	unsigned int dups_applied;
 	unsigned int frames_alive;
 	unsigned int refuse_index;     /* a file the receiver refuses, or UINT32_MAX */
+	unsigned int giveups;          /* placeholder entries received (XF_FLIST_F_GIVEUP) */
 	unsigned int unreadable_index; /* a file the sender cannot read, or UINT32_MAX */
 	bool sparse; /* the reader answers all-zero frames as holes, as the engine's does
 	              * for frames in a hole of the file (xf_sparse_in_hole) */

@@ -62,6 +62,15 @@ static const struct icase cases[] = {
 	{ XF_FILE_REG, XF_DEC_WHOLE, XF_ITEM_SIZE | XF_ITEM_TIME | XF_ITEM_OWNER, false, "so", NULL,
 	  ">f.st.o.... so" },
 	{ XF_FILE_DIR, XF_DEC_UPTODATE, XF_ITEM_OWNER, false, "od", NULL, ".d....o.... od/" },
+	/* -X, -A: rsync 3's lines for a changed attribute, ACL, both, with data */
+	{ XF_FILE_REG, XF_DEC_UPTODATE, XF_ITEM_XATTR, false, "f", NULL, ".f........x f" },
+	{ XF_FILE_REG, XF_DEC_UPTODATE, XF_ITEM_ACL, false, "g", NULL, ".f.......a. g" },
+	{ XF_FILE_DIR, XF_DEC_UPTODATE, XF_ITEM_ACL, false, "dd", NULL, ".d.......a. dd/" },
+	{ XF_FILE_DIR, XF_DEC_WHOLE, XF_ITEM_XATTR, false, "dd", NULL, ".d........x dd/" },
+	{ XF_FILE_REG, XF_DEC_DELTA, XF_ITEM_SIZE | XF_ITEM_TIME | XF_ITEM_XATTR, false, "f", NULL,
+	  ">f.st.....x f" },
+	{ XF_FILE_REG, XF_DEC_UPTODATE, XF_ITEM_PERMS | XF_ITEM_ACL | XF_ITEM_XATTR, false, "h",
+	  NULL, ".f...p...ax h" },
 	{ XF_FILE_SYMLINK, XF_DEC_UPTODATE, XF_ITEM_GROUP, false, "ol", "t",
 	  ".L.....g... ol -> t" },
 	/* a symlink re-pointed: made again */

@@ -77,6 +77,46 @@ test_unreadable_file(void)
 	push_teardown();
 }
 
+/* Entries too large for a frame (a symlink's long target; a path with one) are listed
+ * as placeholders (XF_FLIST_F_GIVEUP, docs/PROTOCOL.md 6.23), each in a frame of its own
+ * with its path cut to fit: each fails XF_ST_TOOBIG, named, and the rest commits. The
+ * last entry of the list too, so its placeholder carries LAST. */
+static void
+test_entry_too_large(void)
+{
+	static char target[3000], path[1460];
+	const uint32_t big[] = { 3, 4, 29 };
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	memset(target, 't', sizeof(target));
+	memset(path, 'p', sizeof(path));
+	push_setup(30, 20000, 0, 0, 0, 16);
+	T.ent[3] = (struct xf_flist_entry){ .kind = XF_FILE_SYMLINK,
+		                            .mode = 0777,
+		                            .size = sizeof(target),
+		                            .path = T.paths[3],
+		                            .path_len = (uint16_t)strlen(T.paths[3]),
+		                            .target = target,
+		                            .target_len = sizeof(target) };
+	T.ent[4].path = path; /* 1460 bytes: over what a 1472-byte frame holds */
+	T.ent[4].path_len = sizeof(path);
+	T.ent[29].path = path;
+	T.ent[29].path_len = sizeof(path);
+	push_run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(T.giveups, 3);
+	CU_ASSERT_EQUAL(st.files_failed, 3);
+	CU_ASSERT_EQUAL_FATAL(st.fails_kept, 3);
+	for (unsigned int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(st.fail_file[i], big[i]);
+		CU_ASSERT_EQUAL(st.fail_status[i], XF_ST_TOOBIG);
+	}
+	CU_ASSERT_EQUAL(st.files_committed, 27);
+	CU_ASSERT_EQUAL(T.committed, 30);
+	push_teardown();
+}
+
 /*
  * Sparse sources: the reader answers the frames of holes without data (here: every
  * all-zero frame). Those never cross the wire, the FILE_END still carries the whole
@@ -551,6 +591,7 @@ static const struct xf_test tests[] = {
 	{ "a HELLO lost after its HELLO_ACK is not sent again",
 	  test_lost_hello_not_resent_after_ack },
 	{ "unreadable file", test_unreadable_file },
+	{ "entries too large for a frame: placeholders, failed alone", test_entry_too_large },
 	{ "empty list, empty files", test_empty_list_and_empty_files },
 	{ "silent peer times out", test_silent_peer_times_out },
 	{ "the HELLO_ACK is acknowledged before the first FLIST",

@@ -163,6 +163,24 @@ def main():
     good(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 1, 0, 0x60, 0, 0),
                flags=2),
          {"xferd.decision.items.owner": "1", "xferd.decision.items.group": "1"})
+    # A placeholder (6.23): FLIST flag GIVEUP, one regular entry of size 0; its REFUSED
+    # DECISION with status 12 (TOOBIG); two entries, a size, or FLIST flag bit 3 refused.
+    good(frame(FLIST, struct.pack(">IHH", 5, 1, 4) + entry(b"cut", size=0, mode=0)),
+         {"xferd.flist.flags.giveup": "1", "xferd.entry.path": "cut"})
+    good(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 5, 4, 12, 0, 0, 0),
+               flags=2),
+         {"xferd.decision.status": "12"})
+    bad(frame(FLIST, struct.pack(">IHH", 5, 2, 4) + entry(b"a", size=0) + entry(b"b", size=0)),
+        "field")
+    bad(frame(FLIST, struct.pack(">IHH", 5, 1, 4) + entry(b"a", size=3)), "field")
+    bad(frame(FLIST, struct.pack(">IHH", 5, 1, 8) + entry(b"a", size=0)), "reserved")
+    # Attributes and ACLs (6.20): items x and a; bit 9 up reserved.
+    good(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 1, 0, 0x180, 0, 0),
+               flags=2),
+         {"xferd.decision.items.xattr": "1", "xferd.decision.items.acl": "1",
+          "xferd.decision.items.owner": "0"})
+    bad(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 1, 0, 0x200, 0, 0),
+              flags=2), "reserved")
     bad(frame(FLIST, struct.pack(">IHH", 0, 1, 2) + entry(b"x")), "truncated")
     # Names (docs/PROTOCOL.md 6.21): the HELLO flag, a table after the entries (header
     # flag 0x80), and what the decoder refuses in it.
@@ -264,7 +282,7 @@ def main():
     bad(frame(HELLO, hello(flags=0x10)), "reserved")  # COOKIE is the HELLO_ACK's
     bad(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 2, 0, 0x3, 0, 0)),
         "field")  # NEW with another item
-    bad(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 2, 0, 0x80, 0, 0)),
+    bad(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 2, 0, 0x400, 0, 0)),
         "reserved")
 
     # Hostile input: mutations of every frame above (bytes flipped, cut short, grown), with
