@@ -371,7 +371,7 @@ test_push_wait(void)
  * the itemized lines, in order, before the summary, and how many deletions were not
  * named; itemize JOB_ID prints them alone; without -i nothing is asked.
  */
-/* --owner-names goes as args.owner_names with -o or -g; alone, or with pull, it is a
+/* --owner-names goes as args.owner_names with -o or -g; alone, for push or pull, it is a
  * usage error that sends nothing. */
 static void
 test_push_owner_names(void)
@@ -387,8 +387,8 @@ test_push_owner_names(void)
 	last_push_names = 7;
 	CU_ASSERT_EQUAL(run(out, sizeof(out), "push", "/src", "b:m", "--owner-names", NULL), 2);
 	CU_ASSERT_EQUAL(last_push_names, 7); /* nothing was sent */
-	CU_ASSERT_EQUAL(run(out, sizeof(out), "pull", "b:/src", "m", "-o", "--owner-names", NULL),
-	                2);
+	CU_ASSERT_EQUAL(run(out, sizeof(out), "pull", "b:/src", "m", "--owner-names", NULL), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "pull: --owner-names maps what -o and -g send"));
 	CU_ASSERT_EQUAL(last_push_names, 7);
 }
 
