@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Worker, DELTA: the signatures of a basis (one file at a time through sg_buf, docs/
- * DELTA.md), and the pipeline's set of files whose DELTA failed verification. The COPY
- * ops that use the basis are writes (xf_worker_write.c).
+ * DELTA.md), a written file's own signatures for the cache, taken with its running CRC in
+ * one pass (crc_feed(), with the CRC-64 product it derives block CRCs by), and the
+ * pipeline's set of files whose DELTA failed verification. The COPY ops that use the
+ * basis are writes (xf_worker_write.c).
  */
 
 #include <pthread.h>
