@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Worker, DELTA: the signatures of a basis (one file at a time through sg_buf, docs/
- * DELTA.md), and the pipeline's set of files whose DELTA failed verification. The COPY
- * ops that use the basis are writes (xf_worker_write.c).
+ * DELTA.md), a written file's own signatures for the cache, taken with its running CRC in
+ * one pass (crc_feed(), with the CRC-64 product it derives block CRCs by), and the
+ * pipeline's set of files whose DELTA failed verification. The COPY ops that use the
+ * basis are writes (xf_worker_write.c).
  */
 
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "xf_worker_priv.h"
 
@@ -481,6 +487,7 @@ ns_begin(struct xf_worker *w, struct wfile *f)
 	f->ns_bn = 0;
 	f->ns_fill = 0;
 	f->ns_run = 0;
+	f->ns_op = crc_shift(f->ns_bs);
 	f->ns_state = NS_ON;
 }
 
@@ -489,33 +496,155 @@ void
 ns_restart(struct xf_worker *w, struct wfile *f)
 {
 	ns_off(w, f);
-	f->ns_state = NS_NONE; /* the read-back from 0 begins them again (ns_feed()) */
+	f->ns_state = NS_NONE; /* the read-back from 0 begins them again (crc_feed()) */
 }
 
 /*
- * The running CRC took bytes [off, off + n) of f (p): they go into its signatures too, in
- * the same pass over memory. A range the CRC took without bytes (a cloned COPY's
- * combined CRC, a hole) leaves a gap: the next bytes do not start at ns_off, and the file
- * is not signed (docs/DELTA.md, "Signature cache", what it covers).
+ * A product modulo the CRC-64/XZ polynomial (xf_csum_crc64_mulmod()'s, reflected: bit 63
+ * is x^0) in a few instructions rather than 64 dependent steps: the carry-less product of
+ * two reflected 64-bit values is the reflected 127-bit product one bit down, so shifted
+ * up by one its high half is the product's terms x^0..x^63 and its low half those from
+ * x^64 on (H). H x^64 mod P is linear in H: the sum of one table entry per byte of H
+ * (crc_x64[j][b]: byte b at byte j of H, times x^64 mod P), eight loads that do not wait
+ * on each other. About 9 ns here, against 117 ns for the 64 steps and 22 ns for ISA-L's
+ * CRC-64 of 1 KiB. One per signed block (crc_feed()), where ISA-L would otherwise sum
+ * the block's bytes a second time.
+ */
+#define CRC64_XZ_POLY 0xc96c5795d7870f42ull /* ECMA-182, reflected */
+
+static uint64_t crc_x64[8][256];
+/* x^(8 * 2^i) mod P: the operators of 2^i bytes (crc_shift()). */
+static uint64_t crc_pow[64];
+
+static void
+crc_tab_init(void)
+{
+	uint64_t x8[256];
+
+	/* x8[b]: byte b at x^56..x^63 times x^8: one step of a reflected CRC's table. */
+	for (unsigned int b = 0; b < 256; b++) {
+		uint64_t c = b;
+
+		for (int k = 0; k < 8; k++) {
+			c = (c & 1u) != 0 ? (c >> 1) ^ CRC64_XZ_POLY : c >> 1;
+		}
+		x8[b] = c;
+	}
+	for (unsigned int j = 0; j < 8; j++) {
+		for (unsigned int b = 0; b < 256; b++) {
+			uint64_t h = (uint64_t)b << (8 * j);
+
+			for (int k = 0; k < 8; k++) {
+				h = x8[h & 0xffu] ^ (h >> 8);
+			}
+			crc_x64[j][b] = h;
+		}
+	}
+}
+
+#if defined(__x86_64__)
+/* The body of both encodings below: the VEX one where the CPU has AVX, so that a product
+ * right after an AVX-512 CRC never pays the AVX-to-SSE transition (drivers/csum). */
+#define MULMOD_CLMUL_BODY(a, b)                                                                    \
+	__m128i p = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)(a)),                        \
+	                                 _mm_cvtsi64_si128((long long)(b)), 0x00);                 \
+	uint64_t lo = (uint64_t)_mm_cvtsi128_si64(p);                                              \
+	uint64_t hi = (uint64_t)_mm_extract_epi64(p, 1);                                           \
+	uint64_t u = (hi << 1) | (lo >> 63);                                                       \
+	uint64_t h = lo << 1;                                                                      \
+                                                                                                   \
+	return u ^ crc_x64[0][h & 0xffu] ^ crc_x64[1][(h >> 8) & 0xffu] ^                          \
+	       crc_x64[2][(h >> 16) & 0xffu] ^ crc_x64[3][(h >> 24) & 0xffu] ^                     \
+	       crc_x64[4][(h >> 32) & 0xffu] ^ crc_x64[5][(h >> 40) & 0xffu] ^                     \
+	       crc_x64[6][(h >> 48) & 0xffu] ^ crc_x64[7][h >> 56]
+
+__attribute__((target("pclmul,sse4.1"))) static uint64_t
+mulmod_clmul(uint64_t a, uint64_t b)
+{
+	MULMOD_CLMUL_BODY(a, b);
+}
+
+__attribute__((target("pclmul,avx"))) static uint64_t
+mulmod_clmul_vex(uint64_t a, uint64_t b)
+{
+	MULMOD_CLMUL_BODY(a, b);
+}
+#endif
+
+static uint64_t (*mulmod_fn)(uint64_t, uint64_t);
+static pthread_once_t mulmod_once = PTHREAD_ONCE_INIT;
+
+/* Workers of all pipelines share the table and the choice: made once, by whichever
+ * asks first. */
+static void
+mulmod_init(void)
+{
+	crc_tab_init();
+	mulmod_fn = xf_csum_crc64_mulmod;
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("pclmul") && __builtin_cpu_supports("avx")) {
+		mulmod_fn = mulmod_clmul_vex;
+	} else if (__builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1")) {
+		mulmod_fn = mulmod_clmul;
+	}
+#endif
+	crc_pow[0] = 1ull << 55; /* x^8 */
+	for (unsigned int i = 1; i < 64; i++) {
+		crc_pow[i] = mulmod_fn(crc_pow[i - 1], crc_pow[i - 1]);
+	}
+}
+
+uint64_t
+crc_mulmod(uint64_t a, uint64_t b)
+{
+	pthread_once(&mulmod_once, mulmod_init);
+	return mulmod_fn(a, b);
+}
+
+/* xf_csum_crc64_shift(len) from the powers of two: one product a set bit of len. */
+uint64_t
+crc_shift(uint64_t len)
+{
+	uint64_t p = 1ull << 63; /* x^0 */
+
+	pthread_once(&mulmod_once, mulmod_init);
+	for (unsigned int i = 0; len != 0; i++, len >>= 1) {
+		if ((len & 1u) != 0) {
+			p = mulmod_fn(crc_pow[i], p);
+		}
+	}
+	return p;
+}
+
+/*
+ * The running CRC takes bytes [f->crc_off, + n) of f (p; the caller moves crc_off on).
+ * While f is being signed (ns_state NS_ON), its signatures take them too, and each
+ * block's CRC-64 comes from the running CRC at the block's end and at its start:
+ * crc(block) = crc(..block) ^ shift(block) * crc(..start), one product, so the bytes
+ * are summed once. A range the CRC took without bytes (a cloned COPY's combined CRC, a
+ * hole) leaves a gap: the next bytes do not start at ns_off, and the file is not signed
+ * (docs/DELTA.md, "Signature cache", what it covers).
  */
 void
-ns_feed(struct xf_worker *w, struct wfile *f, uint64_t off, const uint8_t *p, size_t n)
+crc_feed(struct xf_worker *w, struct wfile *f, const uint8_t *p, size_t n)
 {
+	uint64_t off = f->crc_off;
 	int got;
 
 	if (f->ns_state == NS_NONE) {
 		ns_begin(w, f);
 	}
-	if (f->ns_state != NS_ON) {
-		return;
-	}
-	if (off != f->ns_off || n > f->size - off) {
+	if (f->ns_state == NS_ON && (off != f->ns_off || n > f->size - off)) {
 		ns_off(w, f);
+	}
+	if (f->ns_state != NS_ON) {
+		f->crc = xf_csum_crc64(f->crc, p, n);
 		return;
 	}
 	got = xf_delta_sig_update(&f->ns_sg, p, n, f->ns_sigs + f->ns_n, f->ns_count - f->ns_n);
 	if (got < 0) {
 		ns_off(w, f);
+		f->crc = xf_csum_crc64(f->crc, p, n);
 		return;
 	}
 	f->ns_n += (uint32_t)got;
@@ -524,13 +653,22 @@ ns_feed(struct xf_worker *w, struct wfile *f, uint64_t off, const uint8_t *p, si
 		size_t take = f->ns_bs - f->ns_fill;
 
 		take = n < take ? n : take;
-		f->ns_run = xf_csum_crc64(f->ns_run, p, take);
+		if (f->ns_fill == 0) {
+			f->ns_run = f->crc; /* the CRC of the file up to this block */
+		}
+		f->crc = xf_csum_crc64(f->crc, p, take);
 		f->ns_fill += (uint32_t)take;
+		off += take;
 		p += take;
 		n -= take;
 		if (f->ns_fill == f->ns_bs) {
-			f->ns_bcrc[f->ns_bn++] = f->ns_run;
-			f->ns_run = 0;
+			/* mulmod_fn: set when ns_op was made (crc_shift()). */
+			f->ns_bcrc[f->ns_bn++] = f->crc ^ mulmod_fn(f->ns_op, f->ns_run);
+			f->ns_fill = 0;
+		} else if (off == f->size) {
+			/* The short last block. */
+			f->ns_bcrc[f->ns_bn++] =
+			        f->crc ^ crc_mulmod(crc_shift(f->ns_fill), f->ns_run);
 			f->ns_fill = 0;
 		}
 	}
@@ -636,9 +774,6 @@ ns_verified(struct xf_worker *w, struct wfile *f)
 		return;
 	}
 	if (f->ns_off == f->size && f->fe_size == f->size) {
-		if (f->ns_fill > 0) {
-			f->ns_bcrc[f->ns_bn++] = f->ns_run; /* the short last block */
-		}
 		if (f->ns_n < f->ns_count) {
 			f->ns_n += (uint32_t)xf_delta_sig_finish(&f->ns_sg, f->ns_sigs + f->ns_n);
 		}

@@ -242,17 +242,20 @@ struct wfile {
 	/*
 	 * The file's own signatures for the next push (docs/DELTA.md, "Signature cache"):
 	 * the block size that push will choose for it (ns_bs, ns_count blocks), the sums
-	 * (ns_sigs, ns_n of them) and block CRC-64s (ns_bcrc, ns_bn; ns_run over ns_fill
-	 * bytes of the current one) of the bytes the running CRC sees, fed in offset order
-	 * up to ns_off. ns_state: NS_NONE (not begun), NS_ON, NS_OFF (not this file: too
-	 * small, no cache, or a range the worker did not see). ns_pending: stored pending
-	 * at verification, its key to come from the commit.
+	 * (ns_sigs, ns_n of them) and block CRC-64s (ns_bcrc, ns_bn) of the bytes the
+	 * running CRC sees, fed in offset order up to ns_off. A block's CRC-64 is not summed
+	 * over its bytes a second time: it comes from the running CRC at the block's end and
+	 * at its start (ns_run, ns_fill bytes ago) with ns_op, the combine operator of
+	 * ns_bs bytes (crc_feed()). ns_state: NS_NONE (not begun), NS_ON, NS_OFF (not this file:
+	 * too small, no cache, or a range the worker did not see). ns_pending: stored pending at
+	 * verification, its key to come from the commit.
 	 */
 	struct xf_sig_rec *ns_sigs;
 	uint64_t *ns_bcrc;
 	struct xf_sig_rec *bsig; /* the basis's records, for COPY ops that keep its blocks */
 	uint64_t ns_off;
 	uint64_t ns_run;
+	uint64_t ns_op;
 	uint32_t ns_bs, ns_count, ns_n, ns_bn, ns_fill;
 	uint8_t ns_state;
 	uint8_t ns_pending;
@@ -713,7 +716,9 @@ uint64_t df_key(const struct xf_worker *w, const struct wfile *f);
 void df_remember(struct xf_worker *w, uint64_t key);
 bool df_take(struct xf_worker *w, uint64_t key);
 void sig_start(struct xf_worker *w, uint32_t fi);
-void ns_feed(struct xf_worker *w, struct wfile *f, uint64_t off, const uint8_t *p, size_t n);
+void crc_feed(struct xf_worker *w, struct wfile *f, const uint8_t *p, size_t n);
+uint64_t crc_mulmod(uint64_t a, uint64_t b);
+uint64_t crc_shift(uint64_t len);
 void ns_restart(struct xf_worker *w, struct wfile *f);
 void ns_off(struct xf_worker *w, struct wfile *f);
 void ns_keep_basis(struct xf_worker *w, struct wfile *f);

@@ -204,8 +204,7 @@ on_read(struct xf_worker *w, uint32_t fi, int32_t res)
 		                     : xf_status_of_errno(-res));
 		return;
 	}
-	f->crc = xf_csum_crc64(f->crc, w->rb_buf, (size_t)res);
-	ns_feed(w, f, f->crc_off, w->rb_buf, (size_t)res);
+	crc_feed(w, f, w->rb_buf, (size_t)res);
 	f->crc_off += (uint64_t)res;
 	w->t.readback_bytes += (uint64_t)res;
 	if (f->crc_off < f->fe_size && read_next(w, fi)) {

@@ -128,8 +128,7 @@ do_data(struct xf_worker *w, const struct xf_work *item)
 	if (it->off <= f->crc_off && end > f->crc_off) {
 		const uint8_t *p = (const uint8_t *)it->ptr + (f->crc_off - it->off);
 
-		f->crc = xf_csum_crc64(f->crc, p, (size_t)(end - f->crc_off));
-		ns_feed(w, f, f->crc_off, p, (size_t)(end - f->crc_off));
+		crc_feed(w, f, p, (size_t)(end - f->crc_off));
 		f->crc_off = end;
 		if (f->npieces > 0) {
 			crc_absorb(f);
@@ -472,8 +471,7 @@ on_cread(struct xf_worker *w, uint32_t si, int32_t res)
 	if (c->off <= f->crc_off && c->off + c->piece > f->crc_off) {
 		const uint8_t *p = c->data + (f->crc_off - c->off);
 
-		f->crc = xf_csum_crc64(f->crc, p, (size_t)(c->off + c->piece - f->crc_off));
-		ns_feed(w, f, f->crc_off, p, (size_t)(c->off + c->piece - f->crc_off));
+		crc_feed(w, f, p, (size_t)(c->off + c->piece - f->crc_off));
 		f->crc_off = c->off + c->piece;
 		if (f->npieces > 0) {
 			crc_absorb(f);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Holes of a file being sent (xf_sparse.h): a cached SEEK_HOLE/SEEK_DATA walk that only
- * moves forward, as the reader delivers a file's frames in offset order.
+ * moves forward, as the reader delivers a file's frames in offset order, and that only
+ * an all-zero frame starts.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -54,14 +55,15 @@ walk(int fd, struct xf_sparse_hole *h, uint64_t off)
 bool
 xf_sparse_in_hole(int fd, struct xf_sparse_hole *h, uint64_t off, const uint8_t *data, uint32_t len)
 {
-	if (len == 0) {
+	/* The bytes first: a frame with data is never in a hole whatever the file says, and
+	 * its first bytes are seldom zeros, so a file without runs of zeros (any dense file
+	 * of code, text or compressed data) is never asked at all. The file is asked only
+	 * for an all-zero frame past the cached hole: the walk still moves forward only. */
+	if (len == 0 || !xf_sparse_all_zero(data, len)) {
 		return false;
 	}
 	if (off >= h->end) {
 		walk(fd, h, off);
 	}
-	if (off < h->start || off + len > h->end) {
-		return false;
-	}
-	return xf_sparse_all_zero(data, len);
+	return off >= h->start && off + len <= h->end;
 }

@@ -20,11 +20,12 @@ struct xf_sparse_hole {
 #define XF_SPARSE_HOLE_INIT ((struct xf_sparse_hole){ 0, 0 })
 
 /**
- * Whether a frame read from a file lies in a hole of it, so it need not be sent. The file
- * is asked (lseek SEEK_HOLE, then SEEK_DATA) only when @p off has passed the cached
- * hole, so a dense file costs two calls and a sparse one two per hole. A frame counts as
- * a hole only if it lies wholly inside one AND its bytes are all zeros: a hole written
- * between the lseek and the read is sent as data, never lost.
+ * Whether a frame read from a file lies in a hole of it, so it need not be sent. A frame
+ * counts as a hole only if its bytes are all zeros AND it lies wholly inside one: a hole
+ * written between the lseek and the read is sent as data, never lost. The bytes are
+ * looked at first, and the file is asked (lseek SEEK_HOLE, then SEEK_DATA) only for an
+ * all-zero frame whose @p off has passed the cached hole: a file with no zero frame
+ * costs no call, one with zero frames at most two, and a sparse one two per hole.
  *
  * @param fd    the file, open for reading
  * @param h     the file's cache (XF_SPARSE_HOLE_INIT at open); offsets asked about must

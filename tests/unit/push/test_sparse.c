@@ -2,8 +2,9 @@
 /*
  * The sender's hole walk (xf_sparse.c) over real files in TMPDIR: frames wholly inside a
  * hole are found, no frame with data ever is, written zeros are data, the file is asked
- * a bounded number of times (lseek counted through -Wl,--wrap=lseek64: with
- * _FILE_OFFSET_BITS=64 glibc's lseek is that symbol), and a cached hole
+ * a bounded number of times and a file without all-zero frames not at all (lseek
+ * counted through -Wl,--wrap=lseek64: with _FILE_OFFSET_BITS=64 glibc's lseek is that
+ * symbol), and a cached hole
  * that was written meanwhile is still sent.
  */
 #include <errno.h>
@@ -67,6 +68,15 @@ sparse_fs(int fd)
 
 	CU_ASSERT_FATAL(fstat(fd, &st) == 0);
 	return (uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size / 2;
+}
+
+/* Whether off lies in a hole of the file (TMPDIR may make none). */
+static bool
+sparse_fs_hole(int fd, uint64_t off)
+{
+	off_t d = __real_lseek64(fd, (off_t)off, SEEK_DATA);
+
+	return d < 0 || (uint64_t)d > off;
 }
 
 struct range {
@@ -174,6 +184,51 @@ test_all_hole_and_dense(void)
 	free(z);
 }
 
+/*
+ * A file without all-zero frames is never asked (no lseek at all), a dense file with one
+ * zero frame is asked once for it (at most two calls), and a sparse file's holes are
+ * still found though its data frames are not asked about.
+ */
+static void
+test_dense_not_asked(void)
+{
+	const uint64_t size = 2 * MIB;
+	struct range d[1] = { { 0, 2 * MIB } };
+	uint8_t *z = calloc(1, DL);
+	int fd = tmp_file();
+	struct range e[2] = { { 0, MIB - 3 * DL }, { MIB + 3 * DL, 2 * MIB } };
+	uint64_t skipped;
+
+	CU_ASSERT_FATAL(z != NULL);
+	put(fd, 0, size, 3);
+	lseeks = 0;
+	CU_ASSERT_EQUAL(walk(fd, size, d, 1, false), 0);
+	CU_ASSERT_EQUAL(lseeks, 0);
+	/* Two frames of written zeros: data all the same; asked at the first, not again. */
+	CU_ASSERT_FATAL(pwrite(fd, z, DL, (off_t)(100 * DL)) == (ssize_t)DL);
+	CU_ASSERT_FATAL(pwrite(fd, z, DL, (off_t)(102 * DL)) == (ssize_t)DL);
+	CU_ASSERT_FATAL(fsync(fd) == 0);
+	lseeks = 0;
+	CU_ASSERT_EQUAL(walk(fd, size, d, 1, false), 0);
+	CU_ASSERT(lseeks >= 1 && lseeks <= 2);
+	close(fd);
+	/* A hole in the middle of data: found, and only its zero frames asked about. */
+	fd = tmp_file();
+	CU_ASSERT_FATAL(ftruncate(fd, (off_t)size) == 0);
+	put(fd, e[0].a, e[0].b - e[0].a, 4);
+	put(fd, e[1].a, e[1].b - e[1].a, 5);
+	lseeks = 0;
+	skipped = walk(fd, size, e, 2, sparse_fs_hole(fd, MIB));
+	if (sparse_fs_hole(fd, MIB)) {
+		CU_ASSERT(skipped >= DL);
+		CU_ASSERT(lseeks >= 2 && lseeks <= 4);
+	} else {
+		CU_ASSERT_EQUAL(skipped, 0);
+	}
+	close(fd);
+	free(z);
+}
+
 static void
 test_all_zero(void)
 {
@@ -193,6 +248,7 @@ test_all_zero(void)
 static const struct xf_test tests[] = {
 	{ "frames in holes, never frames with data", test_holes },
 	{ "all hole, written zeros, a hole written meanwhile", test_all_hole_and_dense },
+	{ "a dense file is not asked, a hole in data still found", test_dense_not_asked },
 	{ "all zeros, every length and position", test_all_zero },
 };
 

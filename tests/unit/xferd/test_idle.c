@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The idle back-off of the polling lcores (xf_engine_idle(), xf_engine_rx.c), its sleeps
+ * counted through -Wl,--wrap=nanosleep (none taken): an idle core spins 256 empty polls,
+ * then sleeps 20 us a poll, and 200 us a poll from its 4096th, so an idle appliance never
+ * spins for good (docs/ENGINE.md); a core that finds work starts over; cores.idle poll
+ * never sleeps. No EAL needed.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include <CUnit/Basic.h>
+
+#include "xf_test.h"
+
+#include "xf_engine_priv.h"
+
+int __wrap_nanosleep(const struct timespec *req, struct timespec *rem);
+
+static unsigned int naps, naps_long;
+
+int
+__wrap_nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	(void)rem;
+	naps++;
+	naps_long += req->tv_sec > 0 || req->tv_nsec >= 200000;
+	return 0;
+}
+
+/*
+ * A stretch of max empty polls from a busy one.
+ * @return its empty polls before the first sleep (0: none)
+ */
+static unsigned int
+stretch(struct xf_engine *e, unsigned int max)
+{
+	unsigned int idle = 0, first = 0;
+
+	naps = 0;
+	naps_long = 0;
+	for (unsigned int i = 1; i <= max; i++) {
+		xf_engine_idle(e, &idle);
+		if (naps == 1 && first == 0) {
+			first = i;
+		}
+	}
+	return first;
+}
+
+static void
+test_backoff(void)
+{
+	struct xf_engine *e = calloc(1, sizeof(*e));
+
+	CU_ASSERT_FATAL(e != NULL);
+	/* Idle: a sleep every poll after the spin, and 200 us ones from the 4096th. */
+	CU_ASSERT_EQUAL(stretch(e, 20000), 256);
+	CU_ASSERT_EQUAL(naps, 20000 - 256 + 1);
+	CU_ASSERT_EQUAL(naps_long, 20000 - 4096 + 1);
+	/* Work between stretches: each starts with the spin again. */
+	for (unsigned int i = 0; i < 10; i++) {
+		CU_ASSERT_EQUAL(stretch(e, 255), 0);
+	}
+	CU_ASSERT_EQUAL(stretch(e, 300), 256);
+	CU_ASSERT_EQUAL(naps_long, 0);
+	/* cores.idle poll: never a sleep. */
+	e->conf.idle_poll = true;
+	CU_ASSERT_EQUAL(stretch(e, 100000), 0);
+	CU_ASSERT_EQUAL(naps, 0);
+	free(e);
+}
+
+static const struct xf_test tests[] = {
+	{ "spin, sleep, longer sleep; cores.idle poll never sleeps", test_backoff },
+};
+
+int
+main(void)
+{
+	return xf_test_main("idle", NULL, NULL, XF_TESTS(tests));
+}
