@@ -881,7 +881,9 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->hard_links = j->req.hard_links;
 	out->owner = j->req.owner;
 	out->group = j->req.group;
-	out->owner_names = j->names != NULL;
+	/* A push keeps the names it sends; a pull asks its peer for them (its IDS byte). */
+	out->owner_names = j->names != NULL ||
+	                   (j->pull && j->req.owner_names && (j->req.owner || j->req.group));
 	out->xattrs = j->req.xattrs;
 	out->acls = j->req.acls;
 	out->files_hardlinked = j->hardlinked;

@@ -61,6 +61,9 @@ pull o o -o || pair_fail "pull -o: exit $?: $(cat "$PAIR_DIR/o.out")"
 pull gn gn -g --owner-names || pair_fail "pull -g --owner-names: exit $?: $(cat "$PAIR_DIR/gn.out")"
 [ "$(b_push owner):$(b_push group):$(b_push owner_names)" = "false:true:true" ] ||
 	pair_fail "pull -g --owner-names: B's push differs"
+a_pull() { pair_json a "max(j['jobs'], key=lambda x: x['id'])['$1']" jobs; }
+[ "$(a_pull owner):$(a_pull group):$(a_pull owner_names)" = "false:true:true" ] ||
+	pair_fail "pull -g --owner-names: A's pull job shows $(a_pull owner):$(a_pull group):$(a_pull owner_names)"
 # One set of accounts on both sides: a name maps to its own number, an id without a name
 # keeps it.
 [ "$(column "$PAIR_VOL_A/gn" %G)" = "$(column "$s" %G)" ] || pair_fail "-g: groups differ"
