@@ -302,8 +302,8 @@ struct xf_msg_hello {
 #define XF_HELLO_F_REDO 0x8000u
 /** HELLO only, with XF_HELLO_F_DELETE: the destination field carries the sender's filter
  *  rules after the path and a NUL (rules), and the receiver's deletion keeps what they
- *  exclude, as rsync's does (docs/PROTOCOL.md 6.12). Above the 16 flag bits the
- *  prologue's capabilities hold: it is bound through the destination bytes it changes. */
+ *  exclude, as rsync's does (docs/PROTOCOL.md 6.12). Under AEAD it travels in message 1's
+ *  sealed block with the other options (XF_HELLO_F_SEALED_OPTS). */
 #define XF_HELLO_F_FILTERS 0x10000u
 /** HELLO only, with XF_HELLO_F_OWNER: owners and groups are mapped by name: an FLIST
  *  frame whose ids the sender can name has XF_HDR_F_NAMES, only in such a session
