@@ -106,8 +106,9 @@ F["hello.flags.owner_names"] = ProtoField.bool("xferd.hello.flags.owner_names", 
 F["hello.flags.sealed_dest"] = ProtoField.bool("xferd.hello.flags.sealed_dest", "SEALED_DEST (the destination field is in message 1, encrypted)", 32, nil, 0x4000)
 F["hello.flags.redo"] = ProtoField.bool("xferd.hello.flags.redo", "REDO", 32, nil, 0x8000)
 F["hello.flags.filters"] = ProtoField.bool("xferd.hello.flags.filters", "FILTERS", 32, nil, 0x10000)
+F["hello.flags.sealed_opts"] = ProtoField.bool("xferd.hello.flags.sealed_opts", "SEALED_OPTS (the options are in message 1, encrypted)", 32, nil, 0x20000)
 F["hello.cookie"] = ProtoField.bytes("xferd.hello.cookie", "Cookie reply (nonce and sealed cookie)")
-uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffe0000)
+uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffc0000)
 uint("hello.nonce", "Nonce", ProtoField.uint64, base.HEX)
 uint("hello.dest_len", "Destination length", ProtoField.uint16, base.DEC)
 uint("hello.auth_len", "Handshake length", ProtoField.uint16, base.DEC)
@@ -121,8 +122,8 @@ uint("noise.receiver_index", "Receiver index", ProtoField.uint32, base.HEX)
 F["noise.ephemeral"] = ProtoField.bytes("xferd.noise.ephemeral", "Ephemeral public key")
 F["noise.static"] = ProtoField.bytes("xferd.noise.static", "Static public key (encrypted)")
 F["noise.timestamp"] = ProtoField.bytes("xferd.noise.timestamp", "TAI64N timestamp (encrypted)")
-F["noise.payload"] = ProtoField.bytes("xferd.noise.payload", "TAI64N timestamp and destination field (encrypted)")
-uint("noise.sealed_dest_len", "Destination field length (encrypted in message 1)", ProtoField.uint16, base.DEC)
+F["noise.payload"] = ProtoField.bytes("xferd.noise.payload", "TAI64N timestamp and sealed block: options, destination field, padding (encrypted)")
+uint("noise.sealed_len", "Sealed block length (options, destination field, padding; encrypted in message 1)", ProtoField.uint16, base.DEC)
 F["noise.empty"] = ProtoField.bytes("xferd.noise.empty", "Empty (tag only)")
 F["noise.mac1"] = ProtoField.bytes("xferd.noise.mac1", "mac1")
 F["noise.mac2"] = ProtoField.bytes("xferd.noise.mac2", "mac2")
@@ -335,11 +336,12 @@ local function noise_msg(c, n, is_hello)
 		c:take("noise.sender_index", 4, t)
 		c:take("noise.ephemeral", 32, t, "bytes")
 		c:take("noise.static", 48, t, "bytes")
-		-- One AEAD: the timestamp, then the HELLO's destination field (SEALED_DEST),
-		-- then the tag; nothing of the field is readable here.
+		-- One AEAD: the timestamp, then the sealed block (SEALED_OPTS, SEALED_DEST: the
+		-- HELLO's options, its destination field, zero padding to a bucket), then the tag;
+		-- nothing of it is readable here, not even the field's length.
 		if n > 148 then
 			if t then
-				t:add(F["noise.sealed_dest_len"], n - 148):set_generated()
+				t:add(F["noise.sealed_len"], n - 148):set_generated()
 			end
 			c:take("noise.payload", 28 + n - 148, t, "bytes")
 		else
@@ -390,6 +392,7 @@ body[1] = function(c, ack)
 		ft:add(F["hello.flags.sealed_dest"], fr)
 		ft:add(F["hello.flags.redo"], fr)
 		ft:add(F["hello.flags.filters"], fr)
+		ft:add(F["hello.flags.sealed_opts"], fr)
 		ft:add(F["hello.flags.reserved"], fr)
 	end
 	c:take("hello.nonce", 8)
@@ -446,12 +449,17 @@ body[1] = function(c, ack)
 			c:fail("field", "AEAD without SEALED_DEST: a destination in clear")
 		elseif dest_len ~= 0 then
 			c:fail("field", "SEALED_DEST with dest_len " .. dest_len)
+		elseif bit.band(flags, 0x20000) == 0 then
+			c:fail("field", "AEAD without SEALED_OPTS: options in clear")
+		elseif flags ~= 0x24002 or window ~= 0 then
+			-- Only AEAD, SEALED_DEST and SEALED_OPTS show (docs/SECURITY.md 2.5).
+			c:fail("field", "an option in clear beside SEALED_OPTS")
 		end
 	elseif aead then
 		want = 76
 	end
-	if not aead and sealed and not ack then
-		c:fail("field", "SEALED_DEST without AEAD")
+	if not aead and not ack and bit.band(flags, 0x24000) ~= 0 then
+		c:fail("field", "SEALED_DEST or SEALED_OPTS without AEAD")
 	end
 	if auth_len ~= want and want >= 0 then
 		c:fail("field", "auth_len " .. auth_len .. " (expected " .. want .. ")")
@@ -470,7 +478,7 @@ body[1] = function(c, ack)
 		if bit.band(flags, 0x4) == 0 then
 			reserved0(c, window, "window without DELETE")
 		end
-		reserved0(c, bit.band(flags, 0xfffe0010), "flag bits 4 and 17..31")
+		reserved0(c, bit.band(flags, 0xfffc0010), "flag bits 4 and 18..31")
 		if bit.band(flags, 0x2000) ~= 0 and bit.band(flags, 0x200) == 0 then
 			c:fail("field", "OWNER_NAMES without OWNER")
 		end

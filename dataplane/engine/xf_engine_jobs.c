@@ -168,22 +168,37 @@ eng_job_entry(const struct eng_job *j, uint32_t i, struct xf_flist_entry *e)
 	}
 }
 
+size_t
+eng_hello_room(const struct xf_engine *e, bool field)
+{
+	/* The payload this side announces (under AEAD less the tag a sealed frame adds, as
+	 * job_start announces it), with message 1 under AEAD (docs/PROTOCOL.md 3.1). */
+	size_t room = XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX) - XF_HDR_LEN - HELLO_BODY -
+	              (e->aead ? XF_SECURE_FRAME_OVERHEAD + XF_HELLO_AUTH_LEN : 0u);
+
+	if (e->aead) {
+		/* Message 1's payload: the sealed block, its fixed part before the field. */
+		room = XF_MIN(room, (size_t)XF_NOISE_PAYLOAD_MAX);
+		if (!field) {
+			return room;
+		}
+		room -= XF_HELLO_SEALED_HDR;
+	}
+	return XF_MIN(room, (size_t)XF_PATH_MAX);
+}
+
 int
 eng_job_rules(const struct xf_engine *e, struct eng_job *j, const struct xf_filter *f, char *err,
               size_t err_len)
 {
-	/* The HELLO must fit the payload this side announces (under AEAD less the tag a
-	 * sealed frame adds, as job_start announces it), with message 1 under AEAD
-	 * (docs/PROTOCOL.md 3.1), as xf_engine_pull.c counts a request. */
-	size_t room = XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX) - XF_HDR_LEN - HELLO_BODY -
-	              (e->aead ? XF_SECURE_FRAME_OVERHEAD + XF_HELLO_AUTH_LEN : 0u);
+	/* The HELLO must fit one frame, as xf_engine_pull.c counts a request. */
+	size_t room = eng_hello_room(e, true);
 	size_t dl = j->hello_dest_len;
 	long n;
 
 	if (!j->req.delete_extra || f == NULL || xf_filter_count(f) == 0) {
 		return 0;
 	}
-	room = XF_MIN(room, (size_t)XF_PATH_MAX);
 	n = dl + 1 < room ? xf_filter_text(f, j->hello_dest + dl + 1, room - dl - 1) : -E2BIG;
 	if (n == -EINVAL) {
 		snprintf(err, err_len, "a filter rule with a newline cannot go to the receiver");

@@ -165,8 +165,13 @@ struct eng_job {
 	/* AEAD (owned by the RX core): the handshake until HELLO_ACK, then the keys */
 	struct xf_noise_peer npeer;
 	struct xf_noise_hs hs;
-	/** Its message 1, msg1_len bytes: the destination field (hello_dest) is its payload
-	 *  (XF_HELLO_F_SEALED_DEST), so every message 1 of the job has this length. */
+	/** Its message 1's payload, sealed_len bytes: the HELLO's real flags and limit and
+	 *  the destination field (hello_dest), zero-padded to a bucket
+	 *  (XF_HELLO_F_SEALED_OPTS, xf_proto_hello_seal), the same in every message 1. */
+	uint8_t sealed[XF_NOISE_PAYLOAD_MAX];
+	uint16_t sealed_len;
+	/** Its message 1, msg1_len bytes: sealed is its payload (XF_HELLO_F_SEALED_DEST,
+	 *  XF_HELLO_F_SEALED_OPTS), so every message 1 of the job has this length. */
 	uint8_t msg1[XF_NOISE_MSG1_MAX];
 	uint16_t msg1_len;
 	/* The handshakes of earlier copies of the first HELLO (each resent with a fresh
@@ -178,9 +183,11 @@ struct eng_job {
 	unsigned int hello_sends; /**< copies of the first HELLO sent */
 	bool sec_ready;
 	struct xf_secure_sess sec;
-	uint32_t hello_flags;       /**< of its HELLO: the prologue of every handshake */
+	/** Of its HELLO in clear (XF_HELLO_F_CLEAR_AEAD: the real ones are in sealed): the
+	 *  prologue of every handshake */
+	uint32_t hello_flags;
 	uint16_t hello_max_payload; /**< of its HELLO, likewise */
-	uint32_t hello_window;      /**< of its HELLO, likewise (the --max-delete limit) */
+	uint32_t hello_window;      /**< of its HELLO in clear, likewise: 0 (the limit is sealed) */
 	bool rekeying;              /**< a new handshake's message 1 is out (hs holds it) */
 	bool peer_gone;             /**< aborted: a reload removed or re-keyed its peer */
 	uint8_t rekey_msg1[XF_NOISE_MSG1_MAX]; /**< that message 1 (msg1 is the push's) */
@@ -628,6 +635,14 @@ struct eng_job *eng_job_by_session(struct eng_rx *rx, uint32_t id, uint32_t ip, 
  */
 int eng_job_rules(const struct xf_engine *e, struct eng_job *j, const struct xf_filter *f,
                   char *err, size_t err_len);
+
+/**
+ * Bytes this engine's HELLO has for its destination field (field true) or, under AEAD, for
+ * message 1's payload (field false): what fits one frame of the payload this side announces
+ * (under AEAD less a sealed frame's tag and message 1), and under AEAD the sealed block's
+ * fixed part (XF_HELLO_SEALED_HDR) too; at most XF_PATH_MAX for a field.
+ */
+size_t eng_hello_room(const struct xf_engine *e, bool field);
 
 /** The destination and rules of a job's HELLO, from its destination field. */
 static inline void

@@ -201,11 +201,10 @@ xf_engine_pull(struct xf_engine *e, const struct xf_engine_pull_req *req, char *
 	ids = (uint8_t)((p->owner ? XF_PULL_IDS_OWNER : 0u) | (p->group ? XF_PULL_IDS_GROUP : 0u) |
 	                (p->owner_names && (p->owner || p->group) ? XF_PULL_IDS_NAMES : 0u));
 	/* The HELLO must fit one frame of ours: its 52 bytes of header and fields, with AEAD
-	 * message 1 (a sealed frame's room is what the job's max_payload is). */
-	cap = XF_MIN((size_t)e->conf.mtu - 28u, (size_t)XF_PAYLOAD_MAX) - 52u -
-	      (e->aead ? XF_SECURE_FRAME_OVERHEAD + XF_HELLO_AUTH_LEN : 0);
-	rc = xf_pull_build(j->hello_dest, XF_MIN(cap, (size_t)XF_PATH_MAX), j->src, dest,
-	                   req->rules, req->n_rules, flags, ids);
+	 * message 1 and its sealed block's fixed part (a sealed frame's room is what the
+	 * job's max_payload is). */
+	cap = eng_hello_room(e, true);
+	rc = xf_pull_build(j->hello_dest, cap, j->src, dest, req->rules, req->n_rules, flags, ids);
 	if (rc < 0) {
 		snprintf(err, err_len, "%s",
 		         rc == -ENOSPC  ? "the source, destination and filter rules do not fit one "

@@ -219,7 +219,7 @@ unix_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* A job's message 1 (msg1_len bytes at msg), its destination field the payload. */
+/* A job's message 1 (msg1_len bytes at msg), its sealed block the payload. */
 static int
 job_initiate(struct eng_rx *rx, struct eng_job *j, uint8_t *msg)
 {
@@ -227,8 +227,7 @@ job_initiate(struct eng_rx *rx, struct eng_job *j, uint8_t *msg)
 
 	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window);
 	return xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
-	                         unix_now(), rx->now, (const uint8_t *)j->hello_dest,
-	                         j->hello_dest_len, msg);
+	                         unix_now(), rx->now, j->sealed, j->sealed_len, msg);
 }
 
 /* A push's message 1 of a new handshake goes out again, fresh, after this long unanswered. */
@@ -264,20 +263,28 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 {
 	const struct xf_engine_conf *c = &rx->e->conf;
 	const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
+	long len;
 
 	if (!c->has_private_key || !peer->has_key) {
 		return -ENOKEY;
 	}
-	if (j->hello_dest_len > XF_NOISE_PAYLOAD_MAX) {
-		return -E2BIG; /* bounded by XF_PATH_MAX where it is made */
+	/* The options and the destination field go in message 1's payload, padded to a
+	 * bucket (XF_HELLO_F_SEALED_OPTS); the HELLO shows only XF_HELLO_F_CLEAR_AEAD. The
+	 * field fits: eng_hello_room bounded it where it was made. */
+	len = xf_proto_hello_seal(j->sealed, eng_hello_room(rx->e, false),
+	                          hello_flags | XF_HELLO_F_CLEAR_AEAD, hello_window, j->hello_dest,
+	                          j->hello_dest_len);
+	if (len < 0) {
+		return -E2BIG;
 	}
 	/* This core's state of the peer holds its key and the PSK (the configuration's
 	 * copies are wiped once the engine is made). */
 	j->npeer = rx->npeers[j->req.peer];
-	j->hello_flags = hello_flags;
+	j->sealed_len = (uint16_t)len;
+	j->hello_flags = XF_HELLO_F_CLEAR_AEAD;
 	j->hello_max_payload = max_payload;
-	j->hello_window = hello_window;
-	j->msg1_len = (uint16_t)(XF_NOISE_MSG1_LEN + j->hello_dest_len);
+	j->hello_window = 0;
+	j->msg1_len = (uint16_t)(XF_NOISE_MSG1_LEN + j->sealed_len);
 	j->sec_ready = false;
 	j->rekeying = false;
 	j->n_hs_old = 0;
@@ -992,7 +999,7 @@ rekey_send(struct eng_rx *rx, struct eng_job *j)
 	h.hello.flags = j->hello_flags;
 	h.hello.window = j->hello_window;
 	h.hello.nonce = j->nonce;
-	/* The destination field is message 1's payload (XF_HELLO_F_SEALED_DEST). */
+	/* The options and the destination field are message 1's payload (j->sealed). */
 	h.hello.auth = j->rekey_msg1;
 	h.hello.auth_len = j->msg1_len;
 	/* In clear, as every HELLO (message 1 protects itself), numbered 0: a HELLO's number

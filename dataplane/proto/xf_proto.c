@@ -66,6 +66,68 @@ xf_proto_hello_field(struct xf_msg_hello *m, const char *field, size_t len)
 	return XF_R_OK;
 }
 
+long
+xf_proto_hello_seal(uint8_t *out, size_t cap, uint32_t flags, uint32_t window, const char *field,
+                    size_t field_len)
+{
+	size_t n = XF_HELLO_SEALED_HDR + field_len;
+	size_t padded =
+	        (n + XF_HELLO_SEALED_BUCKET - 1u) / XF_HELLO_SEALED_BUCKET * XF_HELLO_SEALED_BUCKET;
+
+	if (out == NULL || field_len > XF_PATH_MAX || n > cap || (field == NULL && field_len > 0)) {
+		return -EMSGSIZE;
+	}
+	padded = padded < cap ? padded : cap;
+	st32((uint8_t *)out, flags);
+	st32(out + 4, window);
+	st16(out + 8, (uint16_t)field_len);
+	if (field_len > 0) {
+		memcpy(out + XF_HELLO_SEALED_HDR, field, field_len);
+	}
+	memset(out + n, 0, padded - n);
+	return (long)padded;
+}
+
+enum xf_proto_reason
+xf_proto_hello_unseal(struct xf_msg_hello *h, char *block, size_t len)
+{
+	const uint8_t *b = (const uint8_t *)block;
+	struct xf_msg_hello in;
+	enum xf_proto_reason r;
+	size_t flen;
+
+	if (h == NULL || block == NULL || len < XF_HELLO_SEALED_HDR) {
+		return XF_R_TRUNCATED;
+	}
+	in = *h;
+	in.flags = ld32(b);
+	in.window = ld32(b + 4);
+	flen = ld16(b + 8);
+	if (flen > len - XF_HELLO_SEALED_HDR) {
+		return XF_R_TRUNCATED;
+	}
+	for (size_t i = XF_HELLO_SEALED_HDR + flen; i < len; i++) {
+		if (b[i] != 0) {
+			return XF_R_FIELD; /* padding is zeros: nothing hides in it */
+		}
+	}
+	if ((in.flags & XF_HELLO_F_CLEAR_AEAD) != XF_HELLO_F_CLEAR_AEAD) {
+		return XF_R_FIELD;
+	}
+	in.dest_len = 0;
+	r = check_hello_opts(&in, false, true);
+	if (r != XF_R_OK) {
+		return r;
+	}
+	memmove(block, block + XF_HELLO_SEALED_HDR, flen);
+	memset(block + flen, 0, len - flen);
+	r = xf_proto_hello_field(&in, block, flen);
+	if (r == XF_R_OK) {
+		*h = in;
+	}
+	return r;
+}
+
 static enum xf_proto_reason
 dec_hello(const uint8_t *b, uint32_t n, struct xf_msg_hello *m, bool ack)
 {

@@ -304,25 +304,40 @@ struct xf_msg_hello {
 #define XF_HELLO_F_REDO 0x8000u
 /** HELLO only, with XF_HELLO_F_DELETE: the destination field carries the sender's filter
  *  rules after the path and a NUL (rules), and the receiver's deletion keeps what they
- *  exclude, as rsync's does (docs/PROTOCOL.md 6.12). Above the 16 flag bits the
- *  prologue's capabilities hold: it is bound through the destination bytes it changes. */
+ *  exclude, as rsync's does (docs/PROTOCOL.md 6.12). Under AEAD it travels in message 1's
+ *  sealed block with the other options (XF_HELLO_F_SEALED_OPTS). */
 #define XF_HELLO_F_FILTERS 0x10000u
 /** HELLO only, with XF_HELLO_F_OWNER: owners and groups are mapped by name: an FLIST
  *  frame whose ids the sender can name has XF_HDR_F_NAMES, only in such a session
  *  (docs/PROTOCOL.md 6.21). */
 #define XF_HELLO_F_OWNER_NAMES 0x2000u
+/** HELLO only, with XF_HELLO_F_AEAD (and required by it): the options too travel in message
+ *  1's payload, not in clear (docs/PROTOCOL.md 3.1.4): the clear HELLO's flags are exactly
+ *  XF_HELLO_F_CLEAR_AEAD and its window 0; the payload is the sealed block of
+ *  xf_proto_hello_seal (the real flags, the window, the field's length, the field, zero
+ *  padding to a bucket), read by xf_proto_hello_unseal once message 1 has verified. */
+#define XF_HELLO_F_SEALED_OPTS 0x20000u
+/** The only flags a HELLO under AEAD shows in clear: what the responder reads before it
+ *  decrypts message 1 (docs/SECURITY.md 2.5). */
+#define XF_HELLO_F_CLEAR_AEAD (XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_SEALED_OPTS)
+/** The sealed block's fixed part: flags (4), window (4), the field's length (2). */
+#define XF_HELLO_SEALED_HDR 10u
+/** The sealed block is zero-padded to a multiple of this (at most to the room the caller
+ *  gives), so that its length does not say the field's. */
+#define XF_HELLO_SEALED_BUCKET 256u
 /** HELLO flags the codec accepts (not XF_HELLO_F_COOKIE: the engine reads it first). */
 #define XF_HELLO_F_ALL                                                                             \
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
 	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS |     \
 	 XF_HELLO_F_OWNER | XF_HELLO_F_PULL | XF_HELLO_F_REDO | XF_HELLO_F_FILTERS |               \
-	 XF_HELLO_F_OWNER_NAMES | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS)
+	 XF_HELLO_F_OWNER_NAMES | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS |   \
+	 XF_HELLO_F_SEALED_OPTS)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
 	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_PULL |         \
 	 XF_HELLO_F_REDO | XF_HELLO_F_FILTERS | XF_HELLO_F_OWNER_NAMES | XF_HELLO_F_SEALED_DEST |  \
-	 XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS)
+	 XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS | XF_HELLO_F_SEALED_OPTS)
 
 /**
  * Bytes of a HELLO's destination field: dest, and with rules a NUL and the rules. In a
@@ -559,6 +574,29 @@ int xf_proto_decode(const void *buf, size_t len, struct xf_msg *msg, enum xf_pro
  * @return XF_R_OK, or XF_R_FIELD (longer than XF_PATH_MAX, or not of that form).
  */
 enum xf_proto_reason xf_proto_hello_field(struct xf_msg_hello *h, const char *field, size_t len);
+
+/**
+ * Initiator under AEAD: message 1's payload (XF_HELLO_F_SEALED_OPTS) into out: flags (the
+ * HELLO's real flags, XF_HELLO_F_CLEAR_AEAD among them) and window big-endian, the
+ * field's length (2 bytes), the field (field_len bytes: dest, and with rules a NUL and the
+ * rules), then zero bytes up to the next multiple of XF_HELLO_SEALED_BUCKET, or to cap
+ * if that is less. @return the block's length, or -EMSGSIZE (the field does not fit cap).
+ */
+long xf_proto_hello_seal(uint8_t *out, size_t cap, uint32_t flags, uint32_t window,
+                         const char *field, size_t field_len);
+
+/**
+ * Responder: read the sealed block message 1 carried (block, len bytes, decrypted and
+ * verified but from the peer: checked like a wire field) into h, a HELLO decoded with
+ * XF_HELLO_F_SEALED_OPTS: h->flags and h->window become the block's, judged by the
+ * decoder's rules for a HELLO (reserved bits, flag pairs, the limit only with DELETE;
+ * XF_HELLO_F_CLEAR_AEAD must be among them), and the field is read as
+ * xf_proto_hello_field reads one (moved to the start of block: h points into it).
+ * Padding must be zero bytes. h is unchanged on failure.
+ * @return XF_R_OK, XF_R_TRUNCATED (shorter than its fixed part or its field's length),
+ *         XF_R_RESERVED (an unknown flag) or XF_R_FIELD.
+ */
+enum xf_proto_reason xf_proto_hello_unseal(struct xf_msg_hello *h, char *block, size_t len);
 
 /** Name of a reject reason, for counters and logs ("truncated"). Never NULL. */
 const char *xf_proto_reason_str(enum xf_proto_reason reason);

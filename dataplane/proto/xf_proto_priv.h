@@ -133,8 +133,10 @@ check_hdr(const struct xf_hdr *h)
 	return XF_R_OK;
 }
 
+/* A HELLO's fixed fields (ack: a HELLO_ACK's); inner: the options of a sealed block
+ * (xf_proto_hello_unseal), which the clear HELLO's rule for them does not apply to. */
 static inline enum xf_proto_reason
-check_hello(const struct xf_msg_hello *m, bool ack)
+check_hello_opts(const struct xf_msg_hello *m, bool ack, bool inner)
 {
 	if ((m->flags & ~(uint32_t)XF_HELLO_F_ALL) != 0 ||
 	    (ack && (m->flags & XF_HELLO_F_HELLO_ONLY) != 0)) {
@@ -144,7 +146,8 @@ check_hello(const struct xf_msg_hello *m, bool ack)
 		return XF_R_FIELD;
 	}
 	if ((m->flags & XF_HELLO_F_AEAD) == 0) {
-		if (m->auth_len != 0 || (m->flags & XF_HELLO_F_SEALED_DEST) != 0) {
+		if (m->auth_len != 0 ||
+		    (m->flags & (XF_HELLO_F_SEALED_DEST | XF_HELLO_F_SEALED_OPTS)) != 0) {
 			return XF_R_FIELD;
 		}
 	} else if (ack) {
@@ -152,10 +155,14 @@ check_hello(const struct xf_msg_hello *m, bool ack)
 			return XF_R_FIELD;
 		}
 	} else if ((m->flags & XF_HELLO_F_SEALED_DEST) == 0 || m->dest_len != 0 ||
-	           m->auth_len < XF_HELLO_AUTH_LEN || m->auth_len > XF_HELLO_AUTH_MAX) {
-		/* With AEAD the destination field is message 1's payload, never in clear (an
-		 * earlier build's HELLO, with it in clear, is refused here). */
+	           (m->flags & XF_HELLO_F_SEALED_OPTS) == 0 || m->auth_len < XF_HELLO_AUTH_LEN ||
+	           m->auth_len > XF_HELLO_AUTH_MAX) {
+		/* With AEAD the destination field and the options are message 1's payload,
+		 * never in clear (an earlier build's HELLO, with either in clear, is refused
+		 * here). */
 		return XF_R_FIELD;
+	} else if (!inner && (m->flags != XF_HELLO_F_CLEAR_AEAD || m->window != 0)) {
+		return XF_R_FIELD; /* an option in clear beside the sealed ones */
 	}
 	if (ack) {
 		/* The destination is the initiator's to name; the answer carries none. */
@@ -185,6 +192,12 @@ check_hello(const struct xf_msg_hello *m, bool ack)
 		return XF_R_FIELD;
 	}
 	return XF_R_OK;
+}
+
+static inline enum xf_proto_reason
+check_hello(const struct xf_msg_hello *m, bool ack)
+{
+	return check_hello_opts(m, ack, false);
 }
 
 static inline enum xf_proto_reason

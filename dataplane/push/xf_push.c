@@ -329,7 +329,7 @@ uint32_t
 xf_push_hello_flags(const struct xf_push_cfg *cfg)
 {
 	return (cfg->checksum ? XF_HELLO_F_CHECKSUM : 0) |
-	       (cfg->auth != NULL ? XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST : 0) |
+	       (cfg->auth != NULL ? XF_HELLO_F_CLEAR_AEAD : 0) |
 	       (cfg->delete_extra ? XF_HELLO_F_DELETE : 0) | (cfg->volume ? XF_HELLO_F_VOLUME : 0) |
 	       (cfg->dry_run ? XF_HELLO_F_DRYRUN : 0) |
 	       (cfg->hard_links ? XF_HELLO_F_HARDLINKS : 0) |
@@ -353,8 +353,10 @@ queue_hello(struct xf_push *p)
 	m.hello.window = p->cfg.delete_extra ? p->cfg.max_delete : 0;
 	m.hello.nonce = p->cfg.nonce;
 	if (p->cfg.auth != NULL) {
-		/* The destination field is in message 1 (XF_HELLO_F_SEALED_DEST): none of it
-		 * in clear. */
+		/* The options and the destination field are in message 1 (XF_HELLO_F_SEALED_OPTS,
+		 * XF_HELLO_F_SEALED_DEST, the caller's sealed block): none of them in clear. */
+		m.hello.flags = XF_HELLO_F_CLEAR_AEAD;
+		m.hello.window = 0;
 		m.hello.auth = p->cfg.auth;
 		m.hello.auth_len = p->cfg.auth_len;
 	} else {

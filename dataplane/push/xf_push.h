@@ -216,8 +216,10 @@ struct xf_push_cfg {
 	/** Noise message 1 for the HELLO (auth_len bytes, outliving the session), or NULL for
 	 *  a session without AEAD (session.security none). With it the HELLO asks for
 	 *  XF_HELLO_F_AEAD, and an answer that does not echo it is ignored; message 1 then
-	 *  carries the destination field in its payload (XF_HELLO_F_SEALED_DEST: the caller
-	 *  made it so), and dest and rules say only which flags the HELLO has. */
+	 *  carries the options and the destination field in its payload
+	 *  (XF_HELLO_F_SEALED_OPTS, XF_HELLO_F_SEALED_DEST: the caller made it so from
+	 *  xf_push_hello_flags), the HELLO's flags in clear are XF_HELLO_F_CLEAR_AEAD and
+	 *  its window 0, and dest and rules say only which flags message 1 carries. */
 	const uint8_t *auth;
 	uint16_t auth_len; /**< with auth: XF_HELLO_AUTH_LEN..XF_HELLO_AUTH_MAX */
 	/** Bytes frame_send adds to every frame but the HELLO as it seals it (the AEAD tag,

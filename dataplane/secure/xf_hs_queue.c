@@ -145,9 +145,11 @@ xf_hs_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max
 {
 	pro->version = XF_PROTO_VERSION;
 	pro->capabilities = (uint32_t)max_payload << 16 | (hello_flags & 0xffffu);
-	/* A deleting session's limit too: a middlebox must not raise it. The destination
-	 * field needs no place here: it is message 1's payload, which the handshake
-	 * authenticates (and hides). */
+	/* A deleting session's limit too: a middlebox must not raise it. Under AEAD the
+	 * HELLO's flags are XF_HELLO_F_CLEAR_AEAD and its window 0 (bound here, so a HELLO
+	 * stripped of XF_HELLO_F_SEALED_OPTS fails); the real options and the destination
+	 * field need no place here: they are message 1's payload, which the handshake
+	 * authenticates (its tag, under the hash the prologue starts) and hides. */
 	pro->has_options = (hello_flags & XF_HELLO_F_DELETE) != 0;
 	pro->options = pro->has_options ? hello_window : 0;
 	/* And the flags from bit 16 on (XF_HELLO_F_FILTERS): every flag is bound. */
@@ -157,7 +159,7 @@ xf_hs_prologue(struct xf_noise_prologue *pro, uint32_t hello_flags, uint16_t max
 int
 xf_hs_respond(struct xf_hs_rec *r, const struct xf_noise_static *local)
 {
-	size_t field = r->hello.auth_len - XF_NOISE_MSG1_LEN;
+	size_t payload = r->hello.auth_len - XF_NOISE_MSG1_LEN;
 	struct xf_noise_prologue pro;
 	struct xf_noise_hs hs;
 	int rc;
@@ -170,13 +172,16 @@ xf_hs_respond(struct xf_hs_rec *r, const struct xf_noise_static *local)
 		xf_noise_hs_wipe(&hs);
 		rc = -EBADMSG;
 	}
-	/* The field as the codec reads one in clear (the peer holds the key: a malformed one
-	 * is its fault, not a forgery). Only lengths stay: xf_hs_rec_hello points them. */
-	if (rc == 0 && xf_proto_hello_field(&r->hello, r->dest, field) != XF_R_OK) {
+	/* The sealed block (XF_HELLO_F_SEALED_OPTS): the real flags and limit into the
+	 * record, judged as the codec judges a HELLO's, then the field as the codec reads one
+	 * in clear (the peer holds the key: a malformed one is its fault, not a forgery).
+	 * Only lengths stay: xf_hs_rec_hello points them. */
+	if (rc == 0 && xf_proto_hello_unseal(&r->hello, r->dest, payload) != XF_R_OK) {
 		xf_noise_hs_wipe(&hs);
 		rc = -EPROTO;
 	}
-	if (rc == 0 && xf_hs_ident(&r->hello, r->dest, field, r->ident) < 0) {
+	if (rc == 0 &&
+	    xf_hs_ident(&r->hello, r->dest, xf_hello_dest_field_len(&r->hello), r->ident) < 0) {
 		xf_noise_hs_wipe(&hs);
 		rc = -EIO;
 	}

@@ -85,7 +85,8 @@ static struct xf_noise_cookie_jar jar;
 static struct xf_noise_cookie_jar jar_mb; /* bound to an ipsec-mb manager */
 static struct xf_hs_queue q;
 static struct xf_msg *hellos;
-static uint8_t (*msg1s)[XF_NOISE_MSG1_LEN + 8]; /* the payload: dest, as a push sends it */
+/* The payload: the sealed block of dest (XF_HELLO_F_SEALED_OPTS), as a push sends it. */
+static uint8_t (*msg1s)[XF_NOISE_MSG1_LEN + XF_HELLO_SEALED_BUCKET];
 static uint64_t ts_next = 1000;
 static atomic_bool serving;
 static const uint8_t src[6] = { 10, 0, 0, 4, 0x12, 0x34 };
@@ -111,7 +112,12 @@ make_hellos(unsigned int n)
 {
 	struct xf_noise_prologue pro;
 	struct xf_noise_hs hs;
+	uint8_t blk[XF_HELLO_SEALED_BUCKET];
 
+	if (xf_proto_hello_seal(blk, sizeof(blk), XF_HELLO_F_CLEAR_AEAD, 0, dest, strlen(dest)) !=
+	    (long)sizeof(blk)) {
+		abort();
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		struct xf_msg *m = &hellos[i];
 
@@ -120,10 +126,10 @@ make_hellos(unsigned int n)
 		m->hdr.session = 1000 + i;
 		m->hello.min_version = m->hello.max_version = XF_PROTO_VERSION;
 		m->hello.max_payload = 8900;
-		m->hello.flags = XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST;
+		m->hello.flags = XF_HELLO_F_CLEAR_AEAD;
 		xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, 0);
 		if (xf_noise_initiate(&hs, &init, &init_peer, &pro, m->hdr.session, NULL, ts_next++,
-		                      1, (const uint8_t *)dest, strlen(dest), msg1s[i]) != 0) {
+		                      1, blk, sizeof(blk), msg1s[i]) != 0) {
 			abort();
 		}
 		xf_noise_hs_wipe(&hs);
@@ -146,7 +152,7 @@ run_inline(unsigned int n)
 	struct xf_noise_prologue pro;
 	struct xf_noise_keys keys;
 	struct xf_noise_hs hs;
-	uint8_t msg2[XF_NOISE_MSG2_LEN], field[sizeof(dest) - 1];
+	uint8_t msg2[XF_NOISE_MSG2_LEN], block[sizeof(msg1s[0]) - XF_NOISE_MSG1_LEN];
 	double s;
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -155,7 +161,7 @@ run_inline(unsigned int n)
 		xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, 0);
 		if (mac1(m) != 0 ||
 		    xf_noise_consume_initiation(&hs, &resp, &resp_peer, 1, &pro, m->hello.auth,
-		                                m->hello.auth_len, field) != 0 ||
+		                                m->hello.auth_len, block) != 0 ||
 		    xf_noise_respond(&hs, m->hdr.session, NULL, msg2, &keys) != 0) {
 			abort();
 		}
@@ -263,7 +269,7 @@ run_mac1_long(unsigned int count)
 
 	if (m1[0] == 0) {
 		memset(field, 'd', sizeof(field));
-		xf_hs_prologue(&pro, XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST, 8900, 0);
+		xf_hs_prologue(&pro, XF_HELLO_F_CLEAR_AEAD, 8900, 0);
 		if (xf_noise_initiate(&hs, &init, &init_peer, &pro, 1, NULL, ts_next++, 1, field,
 		                      sizeof(field), m1) != 0) {
 			abort();
@@ -329,7 +335,7 @@ run_initiator(unsigned int n, double *ns, double *al)
 	struct xf_noise_prologue pro;
 	uint64_t c[4] = { 0 }, a[4] = { 0 };
 
-	xf_hs_prologue(&pro, XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST, 8900, 0);
+	xf_hs_prologue(&pro, XF_HELLO_F_CLEAR_AEAD, 8900, 0);
 	for (unsigned int i = 0; i < n; i++) {
 		struct xf_noise_hs ih, rh, copy;
 		struct xf_noise_keys ik, rk;

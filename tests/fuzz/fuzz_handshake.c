@@ -3,8 +3,9 @@
  * libFuzzer harness for the handshake decoders (dataplane/secure/xf_noise.h).
  *
  * The first byte picks the receiver, the rest is the message:
- *   0: responder, message 1 (its payload after the timestamp: the HELLO's destination
- *      field, any length up to XF_NOISE_PAYLOAD_MAX): check_macs (with and without load)
+ *   0: responder, message 1 (its payload after the timestamp: the HELLO's sealed block,
+ *      any length up to XF_NOISE_PAYLOAD_MAX, opaque here; fuzz_proto reads it as a block):
+ *      check_macs (with and without load)
  *      then consume_initiation;
  *   1: initiator with a message 1 outstanding, message 2: consume_response;
  *   2: the same initiator, cookie reply: consume_cookie.

@@ -8,6 +8,9 @@
  *    builders, and require the very same bytes (so decode(encode(x)) == x).
  * 2. As field values for the encoder and the builders: whatever they accept must decode
  *    to the same values (the encoder never writes what the decoder rejects).
+ * 3. As the sealed block of a HELLO's message 1 (xf_proto_hello_unseal): what it accepts
+ *    lies inside the block, carries XF_HELLO_F_CLEAR_AEAD, and seals back to the same
+ *    bytes (xf_proto_hello_seal, zero padding to the block's length at most).
  * Any violated property aborts, which libFuzzer reports as a crash.
  */
 #include <errno.h>
@@ -444,6 +447,9 @@ fields_array(struct reader *rd, uint8_t type)
 	int rc = 0;
 
 	fields_hdr(rd, &m, type);
+	/* XF_HDR_F_NAMES promises the name table that only xf_proto_build_names writes (and
+	 * flags): not made here, so a frame flagged without it is not the builder's to fix. */
+	m.hdr.flags &= (uint16_t)~XF_HDR_F_NAMES;
 	switch (type) {
 	case XF_MSG_FLIST:
 		m.flist.first_index = (uint32_t)take(rd, 4);
@@ -531,6 +537,44 @@ fields_array(struct reader *rd, uint8_t type)
 	encoded_must_decode(&m, rc);
 }
 
+/* The input as a sealed block (3. above). */
+static void
+sealed_block(const uint8_t *data, size_t size)
+{
+	static char blk[XF_PAYLOAD_MAX + 64];
+	struct xf_msg_hello h = { .min_version = 2,
+		                  .max_version = 2,
+		                  .max_payload = 1456,
+		                  .flags = XF_HELLO_F_CLEAR_AEAD,
+		                  .auth_len = XF_HELLO_AUTH_LEN };
+	const struct xf_msg_hello before = h;
+	enum xf_proto_reason r;
+	size_t fl;
+	long n;
+
+	if (size > XF_PATH_MAX) {
+		return; /* message 1's payload is at most that */
+	}
+	memcpy(blk, data, size);
+	r = xf_proto_hello_unseal(&h, blk, size);
+	CHECK(r == XF_R_OK || r == XF_R_TRUNCATED || r == XF_R_FIELD || r == XF_R_RESERVED);
+	if (r != XF_R_OK) {
+		CHECK(memcmp(&h, &before, sizeof(h)) == 0);
+		return;
+	}
+	fl = xf_hello_dest_field_len(&h);
+	CHECK((h.flags & XF_HELLO_F_CLEAR_AEAD) == XF_HELLO_F_CLEAR_AEAD);
+	CHECK(h.dest == blk && XF_HELLO_SEALED_HDR + fl <= size);
+	check_dest(h.dest, h.dest_len, h.flags);
+	check_pull(h.dest, h.dest_len, h.flags);
+	n = xf_proto_hello_seal(out2, size, h.flags, h.window, blk, fl);
+	CHECK(n >= (long)(XF_HELLO_SEALED_HDR + fl) && n <= (long)size);
+	CHECK(memcmp(out2, data, (size_t)n) == 0);
+	for (size_t i = (size_t)n; i < size; i++) {
+		CHECK(data[i] == 0);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -538,6 +582,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t type;
 
 	datagram(data, size);
+	sealed_block(data, size);
 
 	type = (uint8_t)(take(&rd, 1) % (XF_MSG_TYPE_MAX + 1));
 	switch (type) {

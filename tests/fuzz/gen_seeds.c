@@ -82,16 +82,23 @@ plain(const char *dir)
 	m.hello.dest = "\x06/srv/data\0in";
 	m.hello.dest_len = 13;
 	rc |= save(dir, "hello_pull_owner", xf_proto_encode(buf, sizeof(buf), &m));
-	/* Under AEAD: no destination in clear, message 1 (here its length only: 148 bytes and
-	 * a 24-byte field in its payload) carries it (XF_HELLO_F_SEALED_DEST). */
-	m.hello.flags = XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_DELETE |
-	                XF_HELLO_F_FILTERS | XF_HELLO_F_VOLUME;
-	m.hello.window = 100;
+	/* Under AEAD: no destination and no option in clear, message 1 (here its length only:
+	 * 148 bytes and a sealed block of 256 in its payload) carries them
+	 * (XF_HELLO_F_SEALED_DEST, XF_HELLO_F_SEALED_OPTS). */
+	m.hello.flags = XF_HELLO_F_CLEAR_AEAD;
+	m.hello.window = 0;
 	m.hello.dest = NULL;
 	m.hello.dest_len = 0;
 	m.hello.auth = fill;
-	m.hello.auth_len = XF_HELLO_AUTH_LEN + 24;
+	m.hello.auth_len = XF_HELLO_AUTH_LEN + XF_HELLO_SEALED_BUCKET;
 	rc |= save(dir, "hello_sealed", xf_proto_encode(buf, sizeof(buf), &m));
+	/* That sealed block itself, as message 1 gives it (fuzz_proto reads every input as
+	 * one too): the options of a deleting push with rules, its limit, the field. */
+	rc |= save(dir, "hello_sealed_block",
+	           (int)xf_proto_hello_seal(buf, 1256,
+	                                    XF_HELLO_F_CLEAR_AEAD | XF_HELLO_F_DELETE |
+	                                            XF_HELLO_F_FILTERS | XF_HELLO_F_VOLUME,
+	                                    100, "vol/dst\0- *.o\n", 14));
 	m = msg(XF_MSG_HELLO_ACK);
 	m.hello = (struct xf_msg_hello){
 		.min_version = 1, .max_version = 1, .max_payload = XF_PAYLOAD_MAX, .window = 64
@@ -285,11 +292,11 @@ main(int argc, char **argv)
 	}
 	/* One of every type, plus the largest DATA, the deleting HELLO (with and without
 	 * filter rules) and DONE, the FLIST with owners, with their names, the FLIST with
-	 * attribute sets, the placeholder FLIST, the pulling HELLOs (with owners too) and the
-	 * HELLO whose destination is sealed in message 1. */
-	if (written != XF_MSG_TYPE_MAX + 11) {
+	 * attribute sets, the placeholder FLIST, the pulling HELLOs (with owners too), the
+	 * HELLO whose options and destination are sealed in message 1, and that sealed block. */
+	if (written != XF_MSG_TYPE_MAX + 12) {
 		fprintf(stderr, "gen_seeds: %d seeds written, %d expected\n", written,
-		        XF_MSG_TYPE_MAX + 11);
+		        XF_MSG_TYPE_MAX + 12);
 		return 1;
 	}
 	return 0;

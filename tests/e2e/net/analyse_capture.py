@@ -31,7 +31,8 @@ NAMES = ["?", "HELLO", "HELLO_ACK", "FLIST", "DECISION", "SIG", "DATA", "COPY", 
          "COMMIT", "ACK", "DONE", "ABORT", "PING"]
 FIELDS = ["frame.number", "ip.src", "udp.length", "xferd.type", "xferd.session", "xferd.len",
           "xferd.sealed", "xferd.data.len", "xferd.noise.type", "xferd.entry.path",
-          "xferd.hello.max_payload", "xferd.hello.dest_len", "xferd.noise.sealed_dest_len",
+          "xferd.hello.max_payload", "xferd.hello.dest_len", "xferd.noise.sealed_len",
+          "xferd.hello.flags", "xferd.hello.window",
           "_ws.malformed", "_ws.expert.severity"]
 ERROR_SEVERITY = {"8388608", "Error"}  # PI_ERROR, as a number or a name
 
@@ -111,10 +112,16 @@ def main():
                 check(r["xferd.noise.type"] == str(t),
                       f"frame {n}: {NAMES[t]} without Noise message {t}")
             if t == 1 and o.secret:
-                # The destination field is message 1's payload, none of it in clear.
-                check(r["xferd.hello.dest_len"] == "0" and r["xferd.noise.sealed_dest_len"] not in
-                      ("", "0"), f"frame {n}: HELLO dest_len {r['xferd.hello.dest_len']}, "
-                      f"sealed in message 1 {r['xferd.noise.sealed_dest_len'] or 0} bytes")
+                # The options and the destination field are message 1's payload, none of
+                # them in clear: the flags AEAD, SEALED_DEST, SEALED_OPTS alone, window 0,
+                # the sealed block a multiple of 256 bytes (padded).
+                sl = int(r["xferd.noise.sealed_len"] or 0)
+                check(r["xferd.hello.dest_len"] == "0" and sl > 0 and sl % 256 == 0,
+                      f"frame {n}: HELLO dest_len {r['xferd.hello.dest_len']}, "
+                      f"sealed in message 1 {sl} bytes")
+                check(int(r["xferd.hello.flags"], 0) == 0x24002 and r["xferd.hello.window"] == "0",
+                      f"frame {n}: HELLO flags {r['xferd.hello.flags']} window "
+                      f"{r['xferd.hello.window']} in clear")
 
     print(f"{o.mode}: {len(rows)} datagrams; by type (sender -> receiver / back):")
     for t in range(1, 14):

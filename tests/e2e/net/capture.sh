@@ -5,9 +5,12 @@
 # frames, both directions, with no malformed-packet mark; the push completes identical;
 # the push (session.security aead, the default) has --delete and a filter rule, and
 # neither its destination path nor the rule is in any byte of the file: the HELLO in it
-# carries them sealed in Noise message 1 (docs/PROTOCOL.md 3.1), as many bytes as they take;
-# a destination field of 1256 bytes, the most a HELLO holds at MTU 1500 under AEAD, goes,
-# and one of 1257 is refused before anything is sent;
+# carries them sealed in Noise message 1 (docs/PROTOCOL.md 3.1.3, 3.1.4), padded to a
+# bucket; a plain push before it (no --delete, another destination's length) shows the
+# same: every HELLO of both has the same clear flags (AEAD, SEALED_DEST, SEALED_OPTS),
+# window 0 and the same length, so nothing in clear tells a deleting push from a plain
+# one; a destination field of 1246 bytes, the most a HELLO holds at MTU 1500 under AEAD,
+# goes, and one of 1247 is refused before anything is sent;
 # a second capture while one runs is refused (busy); the control command refuses
 # arguments out of bounds (port, count, timeout, path), each with its reason.
 #
@@ -26,6 +29,7 @@ xfn_veth a "${XFN_TAG}a" b "${XFN_TAG}b"
 xfn_start A a "${XFN_TAG}a" 10.213.11.1/24 10.213.11.2
 xfn_start B b "${XFN_TAG}b" 10.213.11.2/24 10.213.11.1
 xfn_mktree "$T/src" 20261207 200 1
+xfn_mktree "$T/plain" 20261208 3
 
 # The control command's bounds, from a raw client (xferctl checks its own first).
 python3 - "$T/B.sock" "$T" <<-'EOF' || xfn_fail "a bad capture request was not refused as expected"
@@ -74,11 +78,13 @@ xfn_ctl B capture --port 0 --count 1 "$T/second.pcapng" >"$T/second.out" 2>&1 ||
 # file of the tree, so the copy stays identical).
 dest=tree-conf1dential-dest-7c2e
 rule=zz-s3cret-rule-9f41.tmp
+xfn_ctl A push "$T/plain" peer:p --wait >/dev/null || xfn_fail "the plain push failed"
 xfn_ctl A push "$T/src" "peer:$dest" --wait --delete --exclude "$rule" >/dev/null ||
 	xfn_fail "push failed"
 wait "$cap" || xfn_fail "xferctl capture failed: $(cat "$T/capture.out")"
 cat "$T/capture.out"
 xfn_same "$T/src" "$T/B/$dest"
+xfn_same "$T/plain" "$T/B/p"
 read -r written missed < <(xfn_q B capture-status "r['written'], r['missed']" | tr -d '(),')
 
 decoded=$(tshark -n -X "lua_script:$lua" -r "$T/B.pcapng" -T fields \
@@ -94,34 +100,39 @@ echo "$XFN_NAME: $frames frames in the file (xferd inbound $in, outbound $out), 
 [ "$written" -eq "$n" ] || xfn_fail "the daemon wrote $written frames, expected $n"
 [ "$in" -gt 0 ] && [ "$out" -gt 0 ] || xfn_fail "frames of one direction are missing"
 [ "$bad" -eq 0 ] || xfn_fail "$bad frames marked malformed"
-# The destination field: sealed in the HELLO's message 1 (its length, the path, a NUL and the
-# rule "- RULE\n"), in clear nowhere in the file.
-field=$((${#dest} + 1 + ${#rule} + 3))
-sealed=$(tshark -n -X "lua_script:$lua" -r "$T/B.pcapng" -Y "xferd.type == 1" -T fields \
-	-e xferd.hello.flags.sealed_dest -e xferd.hello.dest_len -e xferd.noise.sealed_dest_len \
-	2>>"$T/tshark.err" | sed 's/True/1/; s/False/0/' | sort -u)
-echo "$XFN_NAME: HELLO (sealed_dest, dest_len, field in message 1): $sealed; expected 1 0 $field"
-[ "$sealed" = "$(printf '1\t0\t%s' "$field")" ] ||
-	xfn_fail "the HELLO does not carry the destination field sealed in message 1: '$sealed'"
+# The options and the destination field (the path, a NUL and the rule "- RULE\n"): sealed
+# in the HELLO's message 1, padded to 256 bytes, in clear nowhere in the file. Both pushes'
+# HELLOs (two sessions, any copies) alike: one row of clear fields and one length.
+hellos=$(tshark -n -X "lua_script:$lua" -r "$T/B.pcapng" -Y "xferd.type == 1" -T fields \
+	-e xferd.session -e xferd.hello.flags -e xferd.hello.window -e xferd.hello.dest_len \
+	-e xferd.noise.sealed_len -e frame.len 2>>"$T/tshark.err")
+nsess=$(printf '%s\n' "$hellos" | cut -f1 | sort -u | grep -c . || true)
+sealed=$(printf '%s\n' "$hellos" | cut -f2- | sort -u)
+echo "$XFN_NAME: HELLOs of $nsess sessions (flags, window, dest_len, sealed block, frame length):" \
+	"$sealed; expected 0x00024002 0 0 256 $((14 + 20 + 8 + 52 + 148 + 256))"
+[ "$nsess" -eq 2 ] || xfn_fail "expected the HELLOs of 2 sessions in the capture, found $nsess"
+[ "$sealed" = "$(printf '0x00024002\t0\t0\t256\t%s' $((14 + 20 + 8 + 52 + 148 + 256)))" ] ||
+	xfn_fail "the HELLOs of a --delete push and a plain one differ in clear: '$sealed'"
 for s in "$dest" "$rule" conf1dential s3cret-rule; do
 	! grep -a -F -q -- "$s" "$T/B.pcapng" || xfn_fail "'$s' is in clear in the capture"
 done
 # The largest destination field a HELLO holds at MTU 1500 under AEAD, 1472 - 16 - 52 - 148
-# = 1256 bytes (docs/PROTOCOL.md 3.1): "b1", a NUL and 1253 bytes of rules ("- PAT\n"
-# each) go; one byte more is refused before anything is sent.
+# - 10 = 1246 bytes (docs/PROTOCOL.md 3.1.4: the sealed block's fixed part takes 10):
+# "b1", a NUL and 1243 bytes of rules ("- PAT\n" each) go; one byte more is refused before
+# anything is sent.
 rules_file() { # LAST_PATTERN_LEN: nine rules of 125 bytes, then one of LEN + 3
 	for i in 1 2 3 4 5 6 7 8 9; do printf -- '%s\n' "zz$i$(printf 'q%.0s' $(seq 119))"; done
 	printf -- '%s\n' "zy$(printf 'q%.0s' $(seq $(($1 - 2))))"
 }
-rules_file 125 >"$T/rules-fit"
-rules_file 126 >"$T/rules-over"
+rules_file 115 >"$T/rules-fit"
+rules_file 116 >"$T/rules-over"
 out=$(xfn_ctl A push "$T/src" peer:b1 --wait --delete --exclude-from "$T/rules-fit" 2>&1) ||
-	xfn_fail "a push whose destination field is 1256 bytes (the most a HELLO holds) failed: $out"
+	xfn_fail "a push whose destination field is 1246 bytes (the most a HELLO holds) failed: $out"
 rc=0
 err=$(xfn_ctl A push "$T/src" peer:b2 --delete --exclude-from "$T/rules-over" 2>&1) || rc=$?
-[ "$rc" -eq 1 ] && case $err in *"more than the 1256 bytes a HELLO holds"*) true ;; *) false ;; esac ||
-	xfn_fail "a destination field of 1257 bytes was not refused (exit $rc): $err"
-echo "$XFN_NAME: a destination field of 1256 bytes went, 1257 was refused"
+[ "$rc" -eq 1 ] && case $err in *"more than the 1246 bytes a HELLO holds"*) true ;; *) false ;; esac ||
+	xfn_fail "a destination field of 1247 bytes was not refused (exit $rc): $err"
+echo "$XFN_NAME: a destination field of 1246 bytes went, 1247 was refused"
 # After the capture the cores copy nothing: written stays, the next capture starts.
 xfn_ctl B capture --port wire0 --count 2 --timeout 1 "$T/after.pcapng" >/dev/null 2>&1 || true
 [ -s "$T/after.pcapng" ] || xfn_fail "no file from a capture after the first"

@@ -26,7 +26,7 @@ import time
 
 HELLO, HELLO_ACK = 1, 2
 F_REPLY, F_NOACK = 0x2, 0x1
-F_AEAD, F_COOKIE, F_SEALED_DEST = 0x2, 0x10, 0x4000
+F_AEAD, F_COOKIE, F_SEALED_DEST, F_SEALED_OPTS = 0x2, 0x10, 0x4000, 0x20000
 PORT, VERSION, MSG1_LEN, COOKIE_LEN = 7010, 2, 148, 52
 
 
@@ -52,7 +52,7 @@ def main():
                 else os.urandom(16)
             m1 += bytes(16)  # no mac2
             body = struct.pack(">HHHHIIQHH", VERSION, VERSION, 1456, 0, 0,
-                               F_AEAD | F_SEALED_DEST, n, 0, MSG1_LEN) + m1
+                               F_AEAD | F_SEALED_DEST | F_SEALED_OPTS, n, 0, MSG1_LEN) + m1
             hdr = struct.pack(">HBBHHIIQ", 0x5846, VERSION, HELLO, 0, len(body), sid, 0, 0)
             try:
                 s.sendto(hdr + body, (dst, PORT))

@@ -153,10 +153,9 @@ class Session:
         if not self.ini:
             return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, flags, nonce,
                                len(dest), 0) + dest
-        flags |= xfsec.F_AEAD | xfsec.F_SEALED_DEST
         m1 = self.ini.msg1(self.sid, flags, max_payload, time.time_ns(), dest)
-        return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, flags, nonce, 0,
-                           len(m1)) + m1
+        return struct.pack(">HHHHIIQHH", VERSION, VERSION, max_payload, 0, 0, xfsec.CLEAR,
+                           nonce, 0, len(m1)) + m1
 
     def hello(self, dest, deadline, ack=True, flags=0):
         """HELLO, again until answered. Returns (status, window); acknowledges an
@@ -629,7 +628,7 @@ def nokey(src, dst):
     counts["hs_mode"] = counts.get("hs_mode", 0) + unanswered(
         ss, ss.hello_body(b"nk", 2), "nokey: HELLO in clear")
     body = struct.pack(">HHHHIIQHH", VERSION, VERSION, 1456, 0, 0,
-                       xfsec.F_AEAD | xfsec.F_SEALED_DEST, 3, 0,
+                       xfsec.CLEAR, 3, 0,
                        xfsec.MSG1_LEN) + os.urandom(xfsec.MSG1_LEN)
     counts["hs_bad_mac"] = counts.get("hs_bad_mac", 0) + unanswered(
         ss, body, "nokey: made-up message 1")
@@ -647,6 +646,15 @@ def nokey(src, dst):
     body[-32:-16] = xfsec.mac(xfsec.sha(b"mac1----", SEC["rs"]), bytes(body[28:-32]))[:16]
     counts["hs_failed"] = counts.get("hs_failed", 0) + unanswered(
         keyed, bytes(body), "nokey: destination field changed", tries=1)
+    # The right keys, message 1 intact, its sealed block not of its form (cut inside its
+    # fixed part; padding that is not zeros): the handshake thread refuses it (hs_failed).
+    for what, block in (("cut short", xfsec.sealed_block(0, 0, b"nk/cut")[:8]),
+                        ("nonzero padding", xfsec.sealed_block(0, 0, b"nk/pad")[:-1] + b"x")):
+        cut = Session(src, dst)
+        m1 = cut.ini.msg1(cut.sid, 0, 1456, time.time_ns(), block=block)
+        body = struct.pack(">HHHHIIQHH", VERSION, VERSION, 1456, 0, 0, xfsec.CLEAR, 7, 0,
+                           len(m1)) + m1
+        counts["hs_failed"] += unanswered(cut, body, "nokey: sealed block " + what, tries=1)
     for typ, payload in ((FLIST, struct.pack(">IHH", 0, 1, 1) + entry("nk/f", size=1)),
                          (DATA, struct.pack(">IIQ", 0, 0, 0) + b"x"), (PING, b"")):
         ss.send(typ, payload)
@@ -684,10 +692,9 @@ def rekeydest(src, dst):
         seconds, or None (the handshake thread answers in milliseconds)."""
         ini = xfsec.Initiator(SEC["s"], SEC["rs"], SEC["psk"])
         nonce = random.randrange(1 << 64)
-        flags |= xfsec.F_AEAD | xfsec.F_SEALED_DEST
         m1 = ini.msg1(ss.sid, flags, 1456, time.time_ns(), dest)
-        ss.send(HELLO, struct.pack(">HHHHIIQHH", VERSION, VERSION, 1456, 0, 0, flags, nonce,
-                                   0, len(m1)) + m1)
+        ss.send(HELLO, struct.pack(">HHHHIIQHH", VERSION, VERSION, 1456, 0, 0, xfsec.CLEAR,
+                                   nonce, 0, len(m1)) + m1)
         end = time.monotonic() + wait
         while (left := end - time.monotonic()) > 0:
             data = ss.recv_raw(left)

@@ -25,6 +25,10 @@ F_AEAD = 0x2
 F_DELETE = 0x4  # HELLO flags (docs/PROTOCOL.md 3.1); the window is then the deletion limit
 F_VOLUME = 0x8  # dest's first component names the receiver's volume
 F_SEALED_DEST = 0x4000  # with F_AEAD: the destination field is message 1's payload
+F_FILTERS = 0x10000  # with F_DELETE: the field holds the rules after the path and a NUL
+F_SEALED_OPTS = 0x20000  # with F_AEAD: the options too are message 1's payload
+CLEAR = F_AEAD | F_SEALED_DEST | F_SEALED_OPTS  # the only flags a HELLO shows in clear
+BUCKET = 256  # the sealed block is zero-padded to a multiple of this
 F_KEY_PHASE = 0x8
 MSG1_LEN, MSG2_LEN, TAG = 148, 76, 16
 HDR = struct.Struct(">HBBHHIIQ")
@@ -48,6 +52,14 @@ def prologue(flags, max_payload, window=0):
     options += struct.pack(">I", flags >> 16) if flags >> 16 else b""  # e.g. FILTERS
     return b"xferd-noise" + bytes([VERSION]) + struct.pack(
         ">I", (max_payload << 16) | (flags & 0xFFFF)) + options
+
+
+def sealed_block(flags, window, dest, room=1256):
+    """Message 1's payload after its timestamp (docs/PROTOCOL.md 3.1.4): the HELLO's
+    real flags (CLEAR among them) and window, the field's length, the field, zero bytes
+    to the next multiple of BUCKET (at most room)."""
+    b = struct.pack(">IIH", flags | CLEAR, window, len(dest)) + dest
+    return b + bytes(min(-(-len(b) // BUCKET) * BUCKET, max(room, len(b))) - len(b))
 
 
 class Keys:
@@ -89,18 +101,22 @@ class Initiator:
     def __init__(self, s, rs, psk=None):
         self.s, self.rs, self.psk = s, rs, psk or bytes(32)
 
-    def msg1(self, index, flags, max_payload, unix_ns, dest=b"", window=0):
-        """Message 1, its payload the timestamp and then the HELLO's destination field
-        (F_SEALED_DEST: the HELLO carries none of it in clear)."""
+    def msg1(self, index, flags, max_payload, unix_ns, dest=b"", window=0, block=None):
+        """Message 1, its payload the timestamp and then the sealed block of the HELLO's
+        flags, window and destination field (F_SEALED_OPTS, F_SEALED_DEST: the HELLO
+        carries none of them in clear, its flags CLEAR and window 0, which the prologue
+        binds); block: that payload as given instead."""
         self.e = os.urandom(32)
-        st = Sym(prologue(flags, max_payload, window), self.rs)
+        if block is None:
+            block = sealed_block(flags, window, dest)
+        st = Sym(prologue(CLEAR, max_payload, 0), self.rs)
         epub = pub(self.e)
         st.mix_hash(epub)
         st.mix_key(epub)
         st.mix_key(dh(self.e, self.rs))
         es = st.enc(pub(self.s))
         st.mix_key(dh(self.s, self.rs))
-        ets = st.enc(tai64n(unix_ns) + dest)
+        ets = st.enc(tai64n(unix_ns) + block)
         m = bytes([1, 0, 0, 0]) + struct.pack(">I", index) + epub + es + ets
         m += mac(sha(b"mac1----", self.rs), m)[:16] + bytes(16)
         self.st = st

@@ -504,10 +504,7 @@ test_hello_sealed(void)
 	m.hello = (struct xf_msg_hello){ .min_version = 2,
 		                         .max_version = 2,
 		                         .max_payload = 1456,
-		                         .window = 5,
-		                         .flags = XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST |
-		                                  XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS |
-		                                  XF_HELLO_F_VOLUME,
+		                         .flags = XF_HELLO_F_CLEAR_AEAD,
 		                         .auth = auth,
 		                         .auth_len = (uint16_t)(XF_HELLO_AUTH_LEN + fl) };
 	rc = xf_proto_encode(buf, sizeof(buf), &m);
@@ -545,6 +542,29 @@ test_hello_sealed(void)
 	buf[flags_at + 2] |= (uint8_t)(XF_HELLO_F_SEALED_DEST >> 8);
 	buf[flags_at + 3] &= (uint8_t)~XF_HELLO_F_AEAD;
 	CU_ASSERT(xf_proto_decode(buf, (size_t)rc, &d, &why) < 0 && why == XF_R_FIELD);
+	buf[flags_at + 3] |= (uint8_t)XF_HELLO_F_AEAD;
+	CU_ASSERT(xf_proto_decode(buf, (size_t)rc, &d, &why) == 0);
+	/* XF_HELLO_F_SEALED_OPTS taken off (options would then be in clear), an option in
+	 * clear beside it, a limit in clear: each refused. */
+	buf[flags_at + 1] &= (uint8_t) ~(XF_HELLO_F_SEALED_OPTS >> 16);
+	CU_ASSERT(xf_proto_decode(buf, (size_t)rc, &d, &why) < 0 && why == XF_R_FIELD);
+	buf[flags_at + 1] |= (uint8_t)(XF_HELLO_F_SEALED_OPTS >> 16);
+	for (uint32_t bit = 1; bit != 0; bit <<= 1) {
+		uint8_t keep[4];
+
+		if ((bit & XF_HELLO_F_CLEAR_AEAD) != 0) {
+			continue;
+		}
+		memcpy(keep, buf + flags_at, 4);
+		buf[flags_at + 3 - __builtin_ctz(bit) / 8] |=
+		        (uint8_t)(bit >> (__builtin_ctz(bit) / 8 * 8));
+		CU_ASSERT(xf_proto_decode(buf, (size_t)rc, &d, &why) < 0 &&
+		          (why == XF_R_FIELD || why == XF_R_RESERVED));
+		memcpy(buf + flags_at, keep, 4);
+	}
+	buf[flags_at - 1] = 5; /* window */
+	CU_ASSERT(xf_proto_decode(buf, (size_t)rc, &d, &why) < 0 && why == XF_R_FIELD);
+	buf[flags_at - 1] = 0;
 	/* The flag without AEAD, nothing else wrong: refused. */
 	m.hello.flags = XF_HELLO_F_SEALED_DEST;
 	m.hello.auth = NULL;
@@ -576,6 +596,89 @@ test_hello_sealed(void)
 	h.flags = 0;
 	CU_ASSERT_EQUAL(xf_proto_hello_field(&h, NULL, 0), XF_R_OK); /* the first volume's root */
 	CU_ASSERT_EQUAL(h.dest_len, 0);
+}
+
+/*
+ * XF_HELLO_F_SEALED_OPTS: message 1's payload is the sealed block (xf_proto_hello_seal):
+ * the real flags and limit, the field's length, the field, zero padding to a multiple of
+ * XF_HELLO_SEALED_BUCKET (at most to the room given). Read back by xf_proto_hello_unseal,
+ * which judges the options as the decoder judges a HELLO's and refuses a block cut short,
+ * padding that is not zeros, and options without XF_HELLO_F_CLEAR_AEAD.
+ */
+static void
+test_hello_seal_block(void)
+{
+	static const char field[] = "vol/dst\0- *.o\n";
+	static const char pull[] = "/src/a\0\0"; /* a pull request: its empty DEST ends it */
+	const size_t fl = sizeof(field) - 1;
+	static uint8_t blk[XF_PATH_MAX + 1], copy[XF_PATH_MAX + 1];
+	static char big[XF_PATH_MAX];
+	const uint32_t opts = XF_HELLO_F_CLEAR_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS |
+	                      XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN;
+	struct xf_msg_hello clear = { .min_version = 2,
+		                      .max_version = 2,
+		                      .max_payload = 1456,
+		                      .flags = XF_HELLO_F_CLEAR_AEAD,
+		                      .auth_len = XF_HELLO_AUTH_LEN + XF_HELLO_SEALED_BUCKET };
+	struct xf_msg_hello h;
+	long n;
+
+	/* The round trip: the options, the limit and the field come back; padded to 256. */
+	n = xf_proto_hello_seal(blk, 1256, opts, 7, field, fl);
+	CU_ASSERT_EQUAL_FATAL(n, XF_HELLO_SEALED_BUCKET);
+	memcpy(copy, blk, (size_t)n);
+	h = clear;
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, (size_t)n), XF_R_OK);
+	CU_ASSERT(h.flags == opts && h.window == 7);
+	CU_ASSERT(h.dest == (const char *)blk && h.dest_len == 7 &&
+	          memcmp(h.dest, "vol/dst", 7) == 0);
+	CU_ASSERT(h.rules_len == 6 && memcmp(h.rules, "- *.o\n", 6) == 0);
+	CU_ASSERT_EQUAL(xf_hello_dest_field_len(&h), fl);
+	/* Padding lengths: the same bucket for every field up to 246 bytes, the next one
+	 * after, never past the room. */
+	memset(big, 'p', sizeof(big));
+	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD, 0, NULL, 0), 256);
+	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD, 0, big, 246), 256);
+	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD, 0, big, 247), 512);
+	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD, 0, big, 1200), 1256);
+	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD, 0, big, 1246), 1256);
+	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD, 0, big, 1247),
+	                -EMSGSIZE);
+	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, sizeof(blk), XF_HELLO_F_CLEAR_AEAD, 0, big,
+	                                    XF_PATH_MAX + 1u - XF_HELLO_SEALED_HDR),
+	                (long)(XF_PATH_MAX + 1));
+	/* A pull request whose DEST is empty ends in a NUL: kept, as its length says. */
+	n = xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD | XF_HELLO_F_PULL, 0, pull,
+	                        sizeof(pull) - 1);
+	h = clear;
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, (size_t)n), XF_R_OK);
+	CU_ASSERT(h.dest_len == sizeof(pull) - 1 && memcmp(h.dest, pull, sizeof(pull) - 1) == 0);
+	/* Cut short: shorter than its fixed part, or than its field's length says. */
+	h = clear;
+	memcpy(blk, copy, 256);
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, XF_HELLO_SEALED_HDR - 1),
+	                XF_R_TRUNCATED);
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, XF_HELLO_SEALED_HDR + fl - 1),
+	                XF_R_TRUNCATED);
+	CU_ASSERT_EQUAL(h.flags, XF_HELLO_F_CLEAR_AEAD); /* unchanged */
+	/* Changed: a padding byte, a reserved flag, the clear set missing, a limit without
+	 * DELETE, rules without DELETE, the field's form (its NUL). */
+	blk[255] = 1;
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, 256), XF_R_FIELD);
+	memcpy(blk, copy, 256);
+	blk[1] |= 0x80; /* flag 0x800000 */
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, 256), XF_R_RESERVED);
+	memcpy(blk, copy, 256);
+	blk[1] &= (uint8_t) ~(XF_HELLO_F_SEALED_OPTS >> 16);
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, 256), XF_R_FIELD);
+	memcpy(blk, copy, 256);
+	blk[3] &= (uint8_t)~XF_HELLO_F_DELETE;
+	CU_ASSERT_NOT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, 256), XF_R_OK);
+	memcpy(blk, copy, 256);
+	blk[10 + 7] = 'x'; /* the NUL before the rules */
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, 256), XF_R_FIELD);
+	CU_ASSERT_EQUAL(h.flags, XF_HELLO_F_CLEAR_AEAD);
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(NULL, (char *)blk, 256), XF_R_TRUNCATED);
 }
 
 void
@@ -1155,6 +1258,7 @@ static const struct xf_test tests[] = {
 	{ "HELLO limits", test_roundtrip_hello_limits },
 	{ "HELLO filter rules", test_hello_rules },
 	{ "HELLO destination field sealed in message 1", test_hello_sealed },
+	{ "HELLO options and field sealed, padded", test_hello_seal_block },
 	{ "FLIST limits", test_roundtrip_flist_limits },
 	{ "FLIST fills bytes exactly", test_flist_fill_bytes },
 	{ "FLIST with owners", test_flist_owner },

@@ -222,7 +222,7 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 4, 2, 0, XF_R_FIELD },
 	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED },        /* status is HELLO_ACK's */
 	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED },        /* window is HELLO_ACK's */
-	{ XF_MSG_HELLO, 12, 4, 0x20000, XF_R_RESERVED }, /* the lowest flag not defined */
+	{ XF_MSG_HELLO, 12, 4, 0x40000, XF_R_RESERVED }, /* the lowest flag not defined */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_XATTRS, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_ACLS, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS, XF_R_OK },
@@ -245,7 +245,8 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS, XF_R_FIELD }, /* no NUL */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_FILTERS, XF_R_FIELD }, /* rules without DELETE */
-	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_FILTERS << 1, XF_R_RESERVED },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_SEALED_OPTS << 1, XF_R_RESERVED },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_SEALED_OPTS, XF_R_FIELD }, /* sealed without AEAD */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_AEAD, XF_R_FIELD },        /* AEAD without message 1 */
 	{ XF_MSG_HELLO, 26, 2, XF_HELLO_AUTH_LEN, XF_R_FIELD },      /* message 1 without AEAD */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_SEALED_DEST, XF_R_FIELD }, /* sealed without AEAD */
@@ -279,6 +280,7 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_REDO, XF_R_RESERVED },        /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_PULL, XF_R_RESERVED },        /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_SEALED_DEST, XF_R_RESERVED }, /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_SEALED_OPTS, XF_R_RESERVED }, /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COOKIE, XF_R_RESERVED }, /* the engine reads it */
 	{ XF_MSG_HELLO_ACK, 26, 2, XF_HELLO_ACK_AUTH_LEN, XF_R_FIELD },
 	/* FLIST: fixed part */

@@ -621,9 +621,10 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		CU_ASSERT_EQUAL(m.hello.min_version, XF_PROTO_VERSION);
 		T.hellos++;
 		if (T.auth != NULL) {
-			/* The destination ("dest") is message 1's payload: not in clear. */
-			CU_ASSERT(m.hello.flags & XF_HELLO_F_AEAD);
-			CU_ASSERT(m.hello.flags & XF_HELLO_F_SEALED_DEST);
+			/* The destination ("dest") and the options are message 1's payload: not
+			 * in clear, where only XF_HELLO_F_CLEAR_AEAD and window 0 show. */
+			CU_ASSERT_EQUAL(m.hello.flags, XF_HELLO_F_CLEAR_AEAD);
+			CU_ASSERT_EQUAL(m.hello.window, 0);
 			CU_ASSERT_EQUAL(m.hello.dest_len, 0);
 			CU_ASSERT(memmem(bytes, len, "dest", 4) == NULL);
 			CU_ASSERT_EQUAL_FATAL(m.hello.auth_len, T.auth_len);
@@ -646,10 +647,11 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 			                0);
 			CU_ASSERT_EQUAL(m.hello.auth_len, 0);
 			CU_ASSERT(m.hello.dest_len == 4 && memcmp(m.hello.dest, "dest", 4) == 0);
+			CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_COMPRESS) != 0, T.compress);
+			CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_OWNER_NAMES) != 0,
+			                T.owner_names);
+			CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_REDO) != 0, T.redo);
 		}
-		CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_COMPRESS) != 0, T.compress);
-		CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_OWNER_NAMES) != 0, T.owner_names);
-		CU_ASSERT_EQUAL((m.hello.flags & XF_HELLO_F_REDO) != 0, T.redo);
 		a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
 		a.hello.max_payload = 1472;
 		a.hello.window = T.window;

@@ -343,8 +343,9 @@ test_empty_list_and_empty_files(void)
 	push_teardown();
 }
 
-/* With AEAD the HELLO carries message 1 (cfg.auth), asks for XF_HELLO_F_AEAD and
- * XF_HELLO_F_SEALED_DEST, and has no destination in clear (message 1 carries it); an
+/* With AEAD the HELLO carries message 1 (cfg.auth), shows XF_HELLO_F_CLEAR_AEAD and
+ * nothing else (a REDO push here: no option in clear, window 0), and has no destination in
+ * clear (message 1 carries the options and it, xf_push_hello_flags the caller's); an
  * answer without it (a forged refusal in clear, a downgrade, a peer of
  * session.security none) is ignored, and the keyed answer that follows is taken. */
 static void
@@ -363,6 +364,7 @@ test_aead_hello(void)
 	T.auth_len = sizeof(msg1);
 	T.plain_answers = 3;
 	T.seal_overhead = 16;
+	T.redo = true;
 	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_committed, 20);

@@ -43,28 +43,52 @@ static const char field[] = "vol/some/path\0- *.secret-rule\n";
 #define FIELD_LEN (sizeof(field) - 1)
 static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 9 };
 
-/* Message 1 for session id, timestamped ts (unix ns), as an initiator makes it: its
- * payload the destination field (XF_HELLO_F_SEALED_DEST), none of it in clear. */
+/* The options message 1 carries (XF_HELLO_F_SEALED_OPTS), and the room of its block. */
+#define OPTS (XF_HELLO_F_CLEAR_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS)
+#define ROOM 1256u
+
+/* Message 1 for session id at ts (unix ns), payload (len bytes) its payload, under the
+ * prologue of m's clear fields; m's auth set to it. */
 static void
-make_hello(struct xf_msg *m, uint8_t *msg1, struct xf_noise_hs *hs, uint32_t id, uint64_t ts)
+initiate_raw(struct xf_msg *m, uint8_t *msg1, struct xf_noise_hs *hs, uint32_t id, uint64_t ts,
+             const uint8_t *payload, size_t len)
 {
 	struct xf_noise_prologue pro;
 
+	xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, m->hello.window);
+	CU_ASSERT_FATAL(xf_noise_initiate(hs, &init, &init_peer, &pro, id, NULL, ts, 1, payload,
+	                                  len, msg1) == 0);
+	m->hello.auth = msg1;
+	m->hello.auth_len = (uint16_t)(XF_NOISE_MSG1_LEN + len);
+}
+
+/* The same, its payload the sealed block of opts, window and the field fld. */
+static void
+initiate_sealed(struct xf_msg *m, uint8_t *msg1, struct xf_noise_hs *hs, uint32_t id, uint64_t ts,
+                uint32_t opts, uint32_t window, const char *fld, size_t fld_len)
+{
+	uint8_t blk[XF_NOISE_PAYLOAD_MAX];
+	long n = xf_proto_hello_seal(blk, ROOM, opts, window, fld, fld_len);
+
+	CU_ASSERT_FATAL(n > 0);
+	initiate_raw(m, msg1, hs, id, ts, blk, (size_t)n);
+}
+
+/* A HELLO for session id, timestamped ts (unix ns), as an initiator makes it: in clear
+ * only XF_HELLO_F_CLEAR_AEAD, window 0; message 1's payload the sealed block (OPTS, the
+ * limit 99, the destination field), none of it in clear. */
+static void
+make_hello(struct xf_msg *m, uint8_t *msg1, struct xf_noise_hs *hs, uint32_t id, uint64_t ts)
+{
 	memset(m, 0, sizeof(*m));
 	m->hdr.type = XF_MSG_HELLO;
 	m->hdr.session = id;
 	m->hdr.pn = 7;
 	m->hello.min_version = m->hello.max_version = XF_PROTO_VERSION;
 	m->hello.max_payload = 1400;
-	m->hello.flags =
-	        XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS;
-	m->hello.window = 99;
+	m->hello.flags = XF_HELLO_F_CLEAR_AEAD;
 	m->hello.nonce = 0x1122334455667788ull + id;
-	xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, m->hello.window);
-	CU_ASSERT_FATAL(xf_noise_initiate(hs, &init, &init_peer, &pro, id, NULL, ts, 1,
-	                                  (const uint8_t *)field, FIELD_LEN, msg1) == 0);
-	m->hello.auth = msg1;
-	m->hello.auth_len = (uint16_t)(XF_NOISE_MSG1_LEN + FIELD_LEN);
+	initiate_sealed(m, msg1, hs, id, ts, OPTS, 99, field, FIELD_LEN);
 }
 
 static struct xf_hs_rec *
@@ -137,13 +161,14 @@ test_codec(void)
 
 	make_hello(&m, msg1, &hs, 41, 1000);
 	len = xf_proto_encode(frame, sizeof(frame), &m);
-	CU_ASSERT_FATAL(len == (int)(XF_HDR_LEN + 28 + XF_NOISE_MSG1_LEN + FIELD_LEN));
+	/* The field is padded: the HELLO is as long as one of an empty field. */
+	CU_ASSERT_FATAL(len == (int)(XF_HDR_LEN + 28 + XF_NOISE_MSG1_LEN + XF_HELLO_SEALED_BUCKET));
 	CU_ASSERT(!contains(frame, (size_t)len, "some/path"));
 	CU_ASSERT(!contains(frame, (size_t)len, "vol/"));
 	CU_ASSERT(!contains(frame, (size_t)len, "secret-rule"));
 	CU_ASSERT_FATAL(xf_proto_decode(frame, (size_t)len, &dec, NULL) == 0);
 	CU_ASSERT(dec.hello.dest_len == 0 && dec.hello.rules_len == 0);
-	CU_ASSERT(dec.hello.auth_len == XF_NOISE_MSG1_LEN + FIELD_LEN);
+	CU_ASSERT(dec.hello.auth_len == XF_NOISE_MSG1_LEN + XF_HELLO_SEALED_BUCKET);
 	memcpy(copy1, dec.hello.auth, dec.hello.auth_len);
 	r = submit(&dec);
 	CU_ASSERT_FATAL(r != NULL);
@@ -152,13 +177,13 @@ test_codec(void)
 	memset(msg1, 0, sizeof(msg1));
 	xf_hs_rec_hello(r, &out);
 	CU_ASSERT(out.hdr.type == XF_MSG_HELLO && out.hdr.session == 41 && out.hdr.pn == 7);
-	CU_ASSERT(out.hello.max_payload == 1400 && out.hello.window == 99);
-	CU_ASSERT(out.hello.flags == (XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_DELETE |
-	                              XF_HELLO_F_FILTERS));
+	/* Before the answer: the clear fields only (no option, no limit). */
+	CU_ASSERT(out.hello.max_payload == 1400 && out.hello.window == 0);
+	CU_ASSERT(out.hello.flags == XF_HELLO_F_CLEAR_AEAD);
 	CU_ASSERT(out.hello.nonce == 0x1122334455667788ull + 41);
 	CU_ASSERT(out.hello.dest_len == 0 && out.hello.rules_len == 0); /* not answered yet */
 	CU_ASSERT(out.hello.auth == r->msg1);
-	CU_ASSERT(out.hello.auth_len == XF_NOISE_MSG1_LEN + FIELD_LEN &&
+	CU_ASSERT(out.hello.auth_len == XF_NOISE_MSG1_LEN + XF_HELLO_SEALED_BUCKET &&
 	          memcmp(out.hello.auth, copy1, out.hello.auth_len) == 0);
 	CU_ASSERT(r->peer == 3 && r->ip == 0x0100000a && r->port == 4000 && r->asked_ns == 55);
 	CU_ASSERT(memcmp(r->mac, mac, 6) == 0 && r->kind == XF_HS_NEW);
@@ -177,6 +202,8 @@ test_codec(void)
 	          memcmp(out.hello.dest, dest, strlen(dest)) == 0);
 	CU_ASSERT(out.hello.rules_len == strlen("- *.secret-rule\n") &&
 	          memcmp(out.hello.rules, "- *.secret-rule\n", out.hello.rules_len) == 0);
+	/* And the options and the limit message 1 carried. */
+	CU_ASSERT(out.hello.flags == OPTS && out.hello.window == 99);
 	xf_hs_queue_done(&q, r);
 	CU_ASSERT(q.n == 0);
 	CU_ASSERT(!xf_hs_queue_pending(&q, 41, 0x0100000a, 4000));
@@ -191,7 +218,6 @@ static void
 test_payload_refused(void)
 {
 	uint8_t msg1[XF_NOISE_MSG1_MAX];
-	struct xf_noise_prologue pro;
 	struct xf_noise_hs hs;
 	struct xf_msg m, out;
 	struct xf_hs_rec *r;
@@ -209,11 +235,45 @@ test_payload_refused(void)
 	xf_hs_queue_done(&q, r);
 	xf_noise_hs_wipe(&hs);
 
-	make_hello(&m, msg1, &hs, 52, 1200);
-	xf_hs_prologue(&pro, m.hello.flags, m.hello.max_payload, m.hello.window);
-	CU_ASSERT_FATAL(xf_noise_initiate(&hs, &init, &init_peer, &pro, 52, NULL, 1300, 1,
-	                                  (const uint8_t *)dest, strlen(dest), msg1) == 0);
-	m.hello.auth_len = (uint16_t)(XF_NOISE_MSG1_LEN + strlen(dest));
+	/* Sealed blocks a keyed peer could send that are not of their form: each -EPROTO. */
+	{
+		uint8_t blk[XF_NOISE_PAYLOAD_MAX];
+		long n = xf_proto_hello_seal(blk, ROOM, OPTS, 99, field, FIELD_LEN);
+		const struct {
+			size_t off, len; /* a byte changed at off (len: the block's length) */
+			uint8_t x;
+		} bad[] = {
+			{ 0, XF_HELLO_SEALED_HDR - 1, 0 },        /* shorter than its fixed part */
+			{ 0, XF_HELLO_SEALED_HDR + 5, 0 },        /* than its field's length */
+			{ 255, 256, 1 },                          /* padding not zeros */
+			{ 1, 256, XF_HELLO_F_SEALED_OPTS >> 16 }, /* the clear set missing */
+			{ 1, 256, 0x80 },                         /* a reserved flag */
+			{ 10 + 13, 256, 'x' },                    /* the rules' NUL */
+		};
+
+		CU_ASSERT_FATAL(n == 256);
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			uint8_t b[256];
+
+			memcpy(b, blk, sizeof(b));
+			b[bad[i].off] ^= bad[i].x;
+			make_hello(&m, msg1, &hs, (uint32_t)(52 + i), 1200 + i);
+			xf_noise_hs_wipe(&hs);
+			initiate_raw(&m, msg1, &hs, (uint32_t)(52 + i), 1300 + i, b, bad[i].len);
+			r = submit(&m);
+			CU_ASSERT_FATAL(r != NULL);
+			CU_ASSERT(serve(8) == 1);
+			CU_ASSERT_FATAL(xf_hs_queue_result(&q) == r);
+			CU_ASSERT(r->rc == -EPROTO);
+			CU_ASSERT(all_zero(&r->keys, sizeof(r->keys)));
+			xf_hs_queue_done(&q, r);
+			xf_noise_hs_wipe(&hs);
+		}
+	}
+	/* A field not of the form its sealed flags say (rules flagged, no NUL). */
+	make_hello(&m, msg1, &hs, 60, 1400);
+	xf_noise_hs_wipe(&hs);
+	initiate_sealed(&m, msg1, &hs, 60, 1401, OPTS, 99, dest, strlen(dest));
 	r = submit(&m);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT(serve(8) == 1);
@@ -572,20 +632,14 @@ answered_ident(enum xf_hs_kind kind, uint32_t id, uint32_t flags, uint16_t max_p
 {
 	static uint64_t ts = 900000;
 	uint8_t msg1[XF_NOISE_MSG1_MAX];
-	struct xf_noise_prologue pro;
 	struct xf_noise_hs hs;
 	struct xf_msg m;
 	struct xf_hs_rec *r;
 
 	make_hello(&m, msg1, &hs, id, ts);
 	xf_noise_hs_wipe(&hs);
-	m.hello.flags = flags;
 	m.hello.max_payload = max_payload;
-	m.hello.window = window;
-	xf_hs_prologue(&pro, flags, max_payload, window);
-	CU_ASSERT_FATAL(xf_noise_initiate(&hs, &init, &init_peer, &pro, id, NULL, ++ts, 1,
-	                                  (const uint8_t *)fld, fld_len, msg1) == 0);
-	m.hello.auth_len = (uint16_t)(XF_NOISE_MSG1_LEN + fld_len);
+	initiate_sealed(&m, msg1, &hs, id, ++ts, flags, window, fld, fld_len);
 	r = xf_hs_queue_fill(&q, kind, &m, &resp_peer, 3, 0x0100000a, 4000, mac, 55);
 	CU_ASSERT_FATAL(r != NULL);
 	xf_hs_queue_submit(&q, r);
@@ -622,8 +676,7 @@ test_rekey_ident(void)
 	static const char path2[] = "vol/some/patH\0- *.secret-rule\n";
 	static const char rules2[] = "vol/some/path\0- *.secret-rulf\n";
 	static const char split2[] = "vol/some/pat\0h- *.secret-rule\n";
-	const uint32_t flags =
-	        XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS;
+	const uint32_t flags = OPTS; /* compared as message 1 carries them, not as in clear */
 	uint8_t first[XF_HS_IDENT_LEN], id2[XF_HS_IDENT_LEN];
 	struct xf_hs_rec r;
 
@@ -646,7 +699,9 @@ test_rekey_ident(void)
 	CU_ASSERT(!SAME(flags, 1400, 100, field, FIELD_LEN));
 	CU_ASSERT(!SAME(flags, 1400, XF_DELETE_UNLIMITED, field, FIELD_LEN));
 	CU_ASSERT(!SAME(flags, 1399, 99, field, FIELD_LEN));
-	CU_ASSERT(!SAME(flags & ~XF_HELLO_F_DELETE, 1400, 0, field, FIELD_LEN));
+	CU_ASSERT(!SAME(flags & ~(XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS), 1400, 0, dest,
+	                strlen(dest)));
+	CU_ASSERT(!SAME(flags & ~XF_HELLO_F_FILTERS, 1400, 99, dest, strlen(dest)));
 #undef SAME
 	/* Digests of the fixed fields alone tell each field apart (fixed width). */
 	{
@@ -678,41 +733,56 @@ answered_rc(const struct xf_msg *m, struct xf_noise_hs *hs)
 }
 
 /*
- * Every HELLO flag is in the prologue (xf_hs_prologue), those from bit 16 on too
- * (XF_HELLO_F_FILTERS): a HELLO whose flags were changed on the way, any one bit of them,
- * fails the handshake on message 1's tag (-EBADMSG), before its field is read. With
- * XF_HELLO_F_FILTERS stripped, a field of a destination, a NUL and rules would otherwise
- * be read as one destination.
+ * The downgrade: every flag of the clear HELLO is in the prologue (xf_hs_prologue), those
+ * from bit 16 on too (XF_HELLO_F_SEALED_OPTS), and its max_payload and window: one changed
+ * on the way fails the handshake on message 1's tag (-EBADMSG). The real options are the
+ * sealed block, under that tag: a flag or the limit changed in it fails the same way,
+ * before any of it is read (the block is encrypted: a changed bit is a changed ciphertext).
  */
 static void
 test_prologue_flags(void)
 {
-	const uint32_t flags =
-	        XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS;
+	/* Message 1's payload starts after 88 bytes of keys and 12 of its timestamp. */
+	const size_t blk_at = 88 + 12;
 	uint8_t msg1[XF_NOISE_MSG1_MAX];
 	struct xf_noise_prologue a, b;
 	struct xf_noise_hs hs;
 	struct xf_msg m;
+	struct xf_hs_rec *r;
 
 	xf_noise_peer_init(&resp_peer, init.pub, NULL);
 	for (unsigned int bit = 0; bit < 32; bit++) {
-		xf_hs_prologue(&a, flags, 1400, 99);
-		xf_hs_prologue(&b, flags ^ (1u << bit), 1400, 99);
+		xf_hs_prologue(&a, XF_HELLO_F_CLEAR_AEAD, 1400, 0);
+		xf_hs_prologue(&b, XF_HELLO_F_CLEAR_AEAD ^ (1u << bit), 1400, 0);
 		CU_ASSERT(a.capabilities != b.capabilities || a.flags_hi != b.flags_hi ||
 		          a.has_options != b.has_options);
 	}
 	make_hello(&m, msg1, &hs, 61, 950000000);
-	m.hello.flags &= ~(XF_HELLO_F_FILTERS | XF_HELLO_F_DELETE); /* stripped on the way */
-	m.hello.window = 0;
+	m.hello.max_payload = 1456; /* changed on the way */
 	CU_ASSERT(answered_rc(&m, &hs) == -EBADMSG);
 	make_hello(&m, msg1, &hs, 62, 950000001);
-	m.hello.flags &= ~XF_HELLO_F_FILTERS; /* only it, the limit kept */
+	m.hello.flags &= ~XF_HELLO_F_SEALED_OPTS; /* stripped (the codec refuses it first) */
 	CU_ASSERT(answered_rc(&m, &hs) == -EBADMSG);
-	/* Unchanged, it goes through (and its flags from bit 16 on are in its prologue). */
+	make_hello(&m, msg1, &hs, 64, 950000003);
+	msg1[blk_at + 3] ^= XF_HELLO_F_DELETE; /* the sealed DELETE flag */
+	CU_ASSERT(answered_rc(&m, &hs) == -EBADMSG);
+	make_hello(&m, msg1, &hs, 65, 950000004);
+	msg1[blk_at + 7] ^= 1; /* the sealed limit */
+	CU_ASSERT(answered_rc(&m, &hs) == -EBADMSG);
+	make_hello(&m, msg1, &hs, 66, 950000005);
+	msg1[blk_at + 9] ^= 1; /* the sealed field's length */
+	CU_ASSERT(answered_rc(&m, &hs) == -EBADMSG);
+	/* Unchanged, it goes through, and the record holds the sealed options. */
 	make_hello(&m, msg1, &hs, 63, 950000002);
 	xf_hs_prologue(&a, m.hello.flags, m.hello.max_payload, m.hello.window);
-	CU_ASSERT(a.flags_hi == XF_HELLO_F_FILTERS >> 16);
-	CU_ASSERT(answered_rc(&m, &hs) == 0);
+	CU_ASSERT(a.flags_hi == XF_HELLO_F_SEALED_OPTS >> 16 && !a.has_options);
+	r = submit(&m);
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT(serve(8) == 1);
+	CU_ASSERT_FATAL(xf_hs_queue_result(&q) == r);
+	CU_ASSERT(r->rc == 0 && r->hello.flags == OPTS && r->hello.window == 99);
+	xf_hs_queue_done(&q, r);
+	xf_noise_hs_wipe(&hs);
 	CU_ASSERT(q.n == 0);
 }
 

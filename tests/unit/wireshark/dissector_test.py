@@ -231,18 +231,19 @@ def main():
     # then sealed frames whose payload is shown as encrypted.
     m1 = bytes([1, 0, 0, 0]) + struct.pack(">I", 0xABCD) + bytes(range(32)) + b"S" * 48 + \
         b"T" * 28 + b"M" * 16 + b"\0" * 16
-    # Message 1 whose payload holds a destination field of 10 bytes (SEALED_DEST).
-    m1d = m1[:88] + b"P" * 38 + m1[116:]
+    # Message 1 whose payload holds a sealed block of 256 bytes (SEALED_OPTS: options,
+    # destination field, padding).
+    m1d = m1[:88] + b"P" * (28 + 256) + m1[116:]
     m2 = bytes([2, 0, 0, 0]) + struct.pack(">II", 0x77, 0xABCD) + b"E" * 32 + b"Z" * 16 + b"M" * 16
     sess = {"session": 0x99}
-    good(frame(HELLO, hello(b"", flags=0x4002, auth=m1), **sess),
+    good(frame(HELLO, hello(b"", flags=0x24002, auth=m1), **sess),
          {"xferd.hello.flags.aead": "1", "xferd.hello.auth_len": "148", "xferd.noise.type": "1",
-          "xferd.hello.flags.sealed_dest": "1", "xferd.noise.sender_index": "0x0000abcd",
-          "xferd.noise.timestamp": None})
-    good(frame(HELLO, hello(b"", flags=0x14006, window=3, auth=m1d), **sess),
-         {"xferd.hello.auth_len": "158", "xferd.noise.sealed_dest_len": "10",
-          "xferd.hello.flags.filters": "1", "xferd.noise.payload": None,
-          "xferd.noise.mac1": None})
+          "xferd.hello.flags.sealed_dest": "1", "xferd.hello.flags.sealed_opts": "1",
+          "xferd.noise.sender_index": "0x0000abcd", "xferd.noise.timestamp": None})
+    good(frame(HELLO, hello(b"", flags=0x24002, auth=m1d), **sess),
+         {"xferd.hello.auth_len": "404", "xferd.noise.sealed_len": "256",
+          "xferd.hello.flags.filters": "0", "xferd.hello.flags.delete": "0",
+          "xferd.noise.payload": None, "xferd.noise.mac1": None})
     # A responder under load: a cookie reply, in clear, no tag (docs/PROTOCOL.md 3.1).
     good(frame(HELLO_ACK, hello(window=0, flags=0x10, auth=b"C" * 52, ack=True), flags=0x2, **sess),
          {"xferd.hello.flags.cookie": "1", "xferd.hello.auth_len": "52", "xferd.hello.cookie": None})
@@ -276,9 +277,14 @@ def main():
     bad(frame(ABORT, struct.pack(">HH", 6, 2) + b"\n!"), "field")
     bad(frame(HELLO, hello(flags=0x2)), "field")  # AEAD without message 1
     bad(frame(HELLO, hello(flags=0x2, auth=m1)), "field")  # the destination not sealed
-    bad(frame(HELLO, hello(b"x", flags=0x4002, auth=m1)), "field")  # sealed, and dest in clear
+    bad(frame(HELLO, hello(b"x", flags=0x24002, auth=m1)), "field")  # sealed, and dest in clear
     bad(frame(HELLO, hello(flags=0x4000)), "field")  # SEALED_DEST without AEAD
-    bad(frame(HELLO, hello(flags=0x4002, auth=m1[:147])), "field")  # message 1 cut short
+    bad(frame(HELLO, hello(flags=0x20000)), "field")  # SEALED_OPTS without AEAD
+    bad(frame(HELLO, hello(flags=0x24002, auth=m1[:147])), "field")  # message 1 cut short
+    bad(frame(HELLO, hello(flags=0x4002, auth=m1)), "field")  # the options not sealed
+    bad(frame(HELLO, hello(flags=0x24006, window=3, auth=m1)), "field")  # DELETE in clear
+    bad(frame(HELLO, hello(flags=0x24002, window=3, auth=m1)), "field")  # a limit in clear
+    bad(frame(HELLO, hello(flags=0x40000)), "reserved")  # the lowest flag not defined
     bad(frame(HELLO, hello(flags=0x10)), "reserved")  # COOKIE is the HELLO_ACK's
     bad(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 2, 0, 0x3, 0, 0)),
         "field")  # NEW with another item
