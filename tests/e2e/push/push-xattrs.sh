@@ -16,7 +16,9 @@
 #   (pipeline_xattr_value, pipeline_xattr_total): the files never appear, the others
 #   arrive;
 # - -X alone does not carry ACLs, -A alone no user.* attribute;
-# - pull -X -A brings them the other way.
+# - pull -X -A brings them the other way;
+# - -H -X -A together: a hard-link group whose inode has attributes and an ACL arrives as
+#   one inode with them, and `rsync -a -n -i --checksum -H -X -A` prints nothing.
 # Needs setfattr/getfattr (attr) and setfacl (acl), and a file system with user.*
 # attributes and POSIX ACLs for the test directory (tmpfs since Linux 6.6, ext4, XFS).
 #
@@ -101,6 +103,33 @@ PAIR_CTL_TIMEOUT=$PAIR_PUSH_TIMEOUT pair_ctl a pull "b:$s" px --wait -X -A >"$PA
 	rc=$?
 [ "$rc" -eq 0 ] || pair_fail "pull -X -A: exit $rc: $(cat "$PAIR_DIR/pull.out")"
 same "$PAIR_VOL_A/px"
+
+# -H -X -A in one push: the names of a link group share one inode on B, and that inode
+# carries the group's attributes and ACL (rsync -H -X -A, which also compares the links,
+# prints nothing).
+h=$PAIR_DIR/hxa
+mkdir -p "$h/one" "$h/two"
+echo linked >"$h/one/l"
+ln "$h/one/l" "$h/two/l2"
+ln "$h/one/l" "$h/l3"
+echo alone >"$h/alone"
+setfattr -n user.group -v shared "$h/one/l"
+setfacl -m u:nobody:r "$h/one/l"
+setfattr -n user.own -v 1 "$h/alone"
+find "$h" -exec touch -h -d @1600000000 {} +
+pair_push "$h" hxa -H -X -A >/dev/null || pair_fail "push -H -X -A: exit $?"
+pair_expect_field files_failed 0
+pair_expect_field hard_links true
+links=$(stat -c '%i %h' "$PAIR_VOL_B/hxa/one/l" "$PAIR_VOL_B/hxa/two/l2" "$PAIR_VOL_B/hxa/l3" |
+	sort -u)
+if [ "$(wc -l <<<"$links")" != 1 ] || [ "${links#* }" != 3 ]; then
+	pair_fail "-H -X -A: the link group is not one inode of 3 names on B: $links"
+fi
+out=$(rsync -a -n -i --checksum -H -X -A -- "$h/" "$PAIR_VOL_B/hxa/" 2>&1) ||
+	pair_fail "rsync failed: $out"
+[ -z "$out" ] || pair_fail "-H -X -A: rsync -a -n -i --checksum -H -X -A lists differences: $out"
+[ "$(getfattr --only-values -n user.group "$PAIR_VOL_B/hxa/l3")" = shared ] ||
+	pair_fail "-H -X -A: the group's inode lacks its attribute"
 
 # Over the limits: each file fails with XATTR and never appears, counted by its reason
 # (a value over 1024 bytes; a set over 2048), and the other files arrive.
