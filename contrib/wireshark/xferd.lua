@@ -23,6 +23,10 @@
 -- HELLO has XF_HELLO_F_AEAD; a frame of a session whose HELLO was not captured is taken
 -- as sealed when it carries a key phase or epoch bit, or when it does not decode as a
 -- frame in clear (preference "unknown_sessions" changes this).
+--
+-- Over 1,000 lines: one concern, the wire format as docs/PROTOCOL.md gives it, every frame
+-- type's fields beside the codec's checks of them; Wireshark loads a plugin as one file,
+-- and splitting it would need a loader that its users would have to install too.
 
 local xf = Proto("xferd", "xferd file transfer protocol")
 

@@ -9,12 +9,12 @@
  * Over 1,000 lines: one concern, a receive session's state machine on its RX
  * core (what it takes from the peer, what it hands the workers, what it sends back, in
  * which phase). The entry checks of hard links, compressed DATA, owners and their
- * names, attribute sets, type changes and a file sent again whole are a few lines each
- * at the points where the machine takes an entry or a frame (the name table's rules
- * about 80 lines, attribute sets' bounds in xf_xattr.c); its stages' work (stat, write,
- * inflate, verify, commit, link, set attributes, delete) lives in the worker's files. Splitting the
- * phases apart would spread one state machine, whose fields every handler reads, over files that
- * could then only agree through it.
+ * names, attribute sets, type changes, placeholders and a file sent again whole are a
+ * few lines each at the points where the machine takes an entry or a frame (the name
+ * table's rules about 80 lines, attribute sets' bounds in xf_xattr.c); its stages' work
+ * (stat, write, inflate, verify, commit, link, set attributes, delete) lives in the
+ * worker's files. Splitting the phases apart would spread one state machine, whose
+ * fields every handler reads, over files that could then only agree through it.
  */
 #include <errno.h>
 #include <stdlib.h>
