@@ -9,9 +9,9 @@
  * test_proto_malformed.c, the encoder's and builders' refusals in test_proto_encode.c.
  *
  * Over 1,000 lines: the round trips of every frame type and of every HELLO and FLIST
- * layout (owners, filter rules, limits) share the base frames built here; split by
- * frame type, each file would rebuild them. Name tables and attribute sets have files of
- * their own (test_proto_names.c, test_proto_xattr.c).
+ * layout (owners, filter rules, limits, the sealed options block) share the base frames
+ * built here; split by frame type, each file would rebuild them. Name tables and
+ * attribute sets have files of their own (test_proto_names.c, test_proto_xattr.c).
  */
 #include <CUnit/Basic.h>
 
