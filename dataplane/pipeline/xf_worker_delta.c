@@ -7,7 +7,6 @@
  * basis are writes (xf_worker_write.c).
  */
 
-#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -572,16 +571,16 @@ mulmod_clmul_vex(uint64_t a, uint64_t b)
 #endif
 
 static uint64_t (*mulmod_fn)(uint64_t, uint64_t);
-static pthread_once_t mulmod_once = PTHREAD_ONCE_INIT;
 
-/* Workers of all pipelines share the table and the choice: made once, by whichever
- * asks first. */
-static void
+/* Workers of all pipelines share the table and the choice: made once, before main(), so
+ * that nothing on a worker's path checks whether it was. */
+__attribute__((constructor)) static void
 mulmod_init(void)
 {
 	crc_tab_init();
 	mulmod_fn = xf_csum_crc64_mulmod;
 #if defined(__x86_64__)
+	__builtin_cpu_init(); /* needed before __builtin_cpu_supports in a constructor */
 	if (__builtin_cpu_supports("pclmul") && __builtin_cpu_supports("avx")) {
 		mulmod_fn = mulmod_clmul_vex;
 	} else if (__builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1")) {
@@ -597,7 +596,6 @@ mulmod_init(void)
 uint64_t
 crc_mulmod(uint64_t a, uint64_t b)
 {
-	pthread_once(&mulmod_once, mulmod_init);
 	return mulmod_fn(a, b);
 }
 
@@ -607,7 +605,6 @@ crc_shift(uint64_t len)
 {
 	uint64_t p = 1ull << 63; /* x^0 */
 
-	pthread_once(&mulmod_once, mulmod_init);
 	for (unsigned int i = 0; len != 0; i++, len >>= 1) {
 		if ((len & 1u) != 0) {
 			p = mulmod_fn(crc_pow[i], p);
@@ -662,8 +659,7 @@ crc_feed(struct xf_worker *w, struct wfile *f, const uint8_t *p, size_t n)
 		p += take;
 		n -= take;
 		if (f->ns_fill == f->ns_bs) {
-			/* mulmod_fn: set when ns_op was made (crc_shift()). */
-			f->ns_bcrc[f->ns_bn++] = f->crc ^ mulmod_fn(f->ns_op, f->ns_run);
+			f->ns_bcrc[f->ns_bn++] = f->crc ^ crc_mulmod(f->ns_op, f->ns_run);
 			f->ns_fill = 0;
 		} else if (off == f->size) {
 			/* The short last block. */
