@@ -477,19 +477,33 @@ xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t addr, 
 		return NULL;
 	}
 	rc = &p->rx[rx];
-	for (unsigned int i = 0; i < p->conf.max_sessions; i++) {
-		if (!p->sessions[i].used) {
+	if (rc->nsess == XF_ARRAY_SIZE(rc->sess)) {
+		errno = EBUSY;
+		return NULL;
+	}
+	/* The slots are the pipeline's and every RX core opens sessions: a slot is won by a
+	 * compare-and-swap, never by a plain look at it. Two lanes' HELLOs answered on two
+	 * cores at once took one slot that way, and both sessions then wrote one struct
+	 * (e2e-push-lanes-modes stalled; unit-pipeline "sessions opened on two RX cores at
+	 * once"). Once per session, off the frame path. */
+	for (unsigned int i = 0; i < p->conf.max_sessions && s == NULL; i++) {
+		bool free_slot = false;
+
+		if (!atomic_load_explicit(&p->sessions[i].claimed, memory_order_relaxed) &&
+		    atomic_compare_exchange_strong_explicit(&p->sessions[i].claimed, &free_slot,
+		                                            true, memory_order_acquire,
+		                                            memory_order_relaxed)) {
 			s = &p->sessions[i];
-			break;
 		}
 	}
-	if (s == NULL || rc->nsess == XF_ARRAY_SIZE(rc->sess)) {
+	if (s == NULL) {
 		errno = EBUSY;
 		return NULL;
 	}
 	rv = xf_session_init(s, p, (uint16_t)(s - p->sessions), (uint16_t)rx, addr, port, id,
 	                     max_payload);
 	if (rv < 0) {
+		atomic_store_explicit(&s->claimed, false, memory_order_release);
 		errno = -rv;
 		return NULL;
 	}
@@ -497,7 +511,7 @@ xf_pipeline_session_open(struct xf_pipeline *p, unsigned int rx, uint32_t addr, 
 	s->tx_arg = tx_arg;
 	s->flags = flags;
 	rc->sess[rc->nsess++] = s;
-	p->nopen++;
+	atomic_fetch_add(&p->nopen, 1);
 	return s;
 }
 
@@ -593,8 +607,10 @@ xf_pipeline_session_close(struct xf_pipeline *p, struct xf_session *s)
 		}
 	}
 	xf_session_fini(s);
-	p->nopen--;
+	atomic_fetch_sub(&p->nopen, 1);
 	atomic_fetch_sub(&p->ndone, 1);
+	/* Last: the slot's state is let go before another core can win it. */
+	atomic_store_explicit(&s->claimed, false, memory_order_release);
 	return 0;
 }
 

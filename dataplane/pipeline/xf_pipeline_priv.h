@@ -149,6 +149,10 @@ struct xf_session {
 	struct xf_commit_fail fails[XF_COMMIT_FAIL_MAX];
 	uint8_t dec_buf[XF_PAYLOAD_MAX];
 	uint8_t com_buf[XF_PAYLOAD_MAX];
+	/* The slot is taken: set by the one RX core whose compare-and-swap won it (several
+	 * RX cores open sessions in one pipeline at the same moment: a job's lanes), cleared
+	 * after its close. After dec_buf, so xf_session_init's memset leaves it. */
+	atomic_bool claimed;
 };
 
 struct xf_rxcore {
@@ -192,7 +196,7 @@ struct xf_pipeline {
 	struct xf_session *sessions; /* max_sessions slots */
 	struct xf_core_arg rx_arg[XF_PIPELINE_MAX_RX];
 	struct xf_core_arg w_arg[XF_PIPELINE_MAX_WORKERS];
-	unsigned int nopen;
+	atomic_uint nopen; /* every RX core opens and closes sessions */
 	atomic_uint ndone;
 	atomic_bool stop;
 	xf_pipeline_fault_fn fault;

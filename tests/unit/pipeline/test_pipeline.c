@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "xf_pipeline_priv.h" /* the sessions' rx and id, in "opened on two RX cores at once" */
 #include "xf_pipeline_run.h"
 
 uint64_t rng_state = 0x5DEECE66Dull;
@@ -964,6 +966,98 @@ test_two_rx_cores(void)
 	two_rx_case("two-rx-staged-w2", 2, XF_FSYNC_NONE, true);
 }
 
+/* Two RX cores opening sessions in one pipeline at the same moment (a job's lanes, whose
+ * HELLOs are answered on two cores at once) each get slots of their own: every slot
+ * goes to one session, and each core's sessions are the ones it opened. */
+struct open_race {
+	struct xf_pipeline *p;
+	pthread_barrier_t *start;
+	unsigned int rx;
+	unsigned int n;
+	struct xf_session *got[64];
+};
+
+static void
+no_tx(void *arg, const void *frame, unsigned int len)
+{
+	(void)arg;
+	(void)frame;
+	(void)len;
+}
+
+static void *
+open_race_core(void *arg)
+{
+	struct open_race *o = arg;
+	struct xf_session *s;
+
+	pthread_barrier_wait(o->start);
+	while (o->n < XF_ARRAY_SIZE(o->got) &&
+	       (s = xf_pipeline_session_open(o->p, o->rx, 0, 0, 0x100u * (o->rx + 1) + o->n,
+	                                     XF_PAYLOAD_MTU1500, 0, no_tx, NULL)) != NULL) {
+		o->got[o->n++] = s;
+	}
+	return NULL;
+}
+
+static void
+test_open_race(void)
+{
+	struct xf_pipeline_conf pc = { .n_rx = 2,
+		                       .n_workers = 1,
+		                       .rx_core = { 1, 6 },
+		                       .worker_core = { 2 },
+		                       .io = xf_test_io(),
+		                       .window = 48,
+		                       .max_sessions = 64,
+		                       .source = { xf_memsend_source, xf_memsend_source },
+		                       .release = xf_memsend_release };
+	unsigned int dup = 0, wrong = 0, total_bad = 0;
+	int root;
+
+	mkpaths("open-race");
+	root = open(dst_dir, O_RDONLY | O_DIRECTORY);
+	CU_ASSERT_FATAL(root >= 0);
+	pc.root_fd = root;
+	for (int round = 0; round < 100; round++) {
+		struct open_race o[2] = { { .rx = 0 }, { .rx = 1 } };
+		pthread_barrier_t start;
+		pthread_t t[2];
+		struct xf_pipeline *p = xf_pipeline_create(&pc);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		pthread_barrier_init(&start, NULL, 2);
+		for (int k = 0; k < 2; k++) {
+			o[k].p = p;
+			o[k].start = &start;
+			CU_ASSERT_EQUAL_FATAL(pthread_create(&t[k], NULL, open_race_core, &o[k]),
+			                      0);
+		}
+		for (int k = 0; k < 2; k++) {
+			pthread_join(t[k], NULL);
+		}
+		pthread_barrier_destroy(&start);
+		/* 64 slots in all, whoever won each. */
+		total_bad += o[0].n + o[1].n != pc.max_sessions;
+		for (unsigned int i = 0; i < o[0].n; i++) {
+			for (unsigned int j = 0; j < o[1].n; j++) {
+				dup += o[0].got[i] == o[1].got[j];
+			}
+		}
+		for (int k = 0; k < 2; k++) {
+			for (unsigned int i = 0; i < o[k].n; i++) {
+				wrong += o[k].got[i]->rx != o[k].rx ||
+				         o[k].got[i]->id != 0x100u * (o[k].rx + 1) + i;
+			}
+		}
+		xf_pipeline_destroy(p);
+	}
+	close(root);
+	CU_ASSERT_EQUAL(dup, 0);
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(total_bad, 0);
+}
+
 /* The hand-made temp name is what "%u.%08x.%u" prints, at the edges of each field. */
 static void
 test_tmpname(void)
@@ -994,6 +1088,7 @@ static const struct xf_test tests[] = {
 	{ "abort", test_abort },
 	{ "abort keeps a large file's partial; the next push resumes from it", test_abort_partial },
 	{ "two RX cores", test_two_rx_cores },
+	{ "sessions opened on two RX cores at once", test_open_race },
 	{ "tree end to end", test_tree_end_to_end },
 	{ "staged directories", test_staged_dirs },
 	{ "staged directories: a name taken, a file failed", test_staged_failures },
