@@ -339,6 +339,13 @@ st32(uint8_t *p, uint32_t v)
  * source is unproven and must not make us send an ARP request), else through the
  * neighbour table to a served session's peer. Written here, not by the codec, which
  * refuses the flag: the frame is read only by the initiator's engine (job_cookie).
+ * Nothing here allocates from the heap: the frame is an mbuf from the engine's mempool
+ * (rte_pktmbuf_alloc, a per-lcore cache: what every frame this core sends takes; none
+ * left is tx_full, as for any frame), and the reply is made on this core's ipsec-mb
+ * manager from keys the jar prepared at start (xf_noise_cookie_reply, no OpenSSL context,
+ * no RNG). Its cost per HELLO is fixed: mac1 and mac2 each one HMAC-SHA256 over message
+ * 1 (eng_secure_hello_gate), the cookie (an HMAC of the 6-byte source) twice, an AES-GCM
+ * of 16 bytes, and every 120 s one more HMAC for the next cookie secret.
  */
 static void
 cookie_out(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port,
