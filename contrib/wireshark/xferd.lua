@@ -341,8 +341,9 @@ local function noise_msg(c, n, is_hello)
 		c:take("noise.ephemeral", 32, t, "bytes")
 		c:take("noise.static", 48, t, "bytes")
 		-- One AEAD: the timestamp, then the sealed block (SEALED_OPTS, SEALED_DEST: the
-		-- HELLO's options, its destination field, zero padding to a bucket), then the tag;
-		-- nothing of it is readable here, not even the field's length.
+		-- HELLO's options, its destination field, zero padding to the block's one size,
+		-- 1256 bytes from MTU 1500 up), then the tag; nothing of it is readable here, not
+		-- even the field's length: sealed_len is the same for every HELLO of a sender.
 		if n > 148 then
 			if t then
 				t:add(F["noise.sealed_len"], n - 148):set_generated()

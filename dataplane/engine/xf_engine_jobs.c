@@ -19,6 +19,7 @@
 #include "xf_base.h"
 #include "xf_engine_priv.h"
 #include "xf_filter.h"
+#include "xf_hs_block.h"
 
 /* ---- push jobs (we are the sender) ---- */
 
@@ -171,19 +172,18 @@ eng_job_entry(const struct eng_job *j, uint32_t i, struct xf_flist_entry *e)
 size_t
 eng_hello_room(const struct xf_engine *e, bool field)
 {
-	/* The payload this side announces (under AEAD less the tag a sealed frame adds, as
-	 * job_start announces it), with message 1 under AEAD (docs/PROTOCOL.md 3.1). */
-	size_t room = XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX) - XF_HDR_LEN - HELLO_BODY -
-	              (e->aead ? XF_SECURE_FRAME_OVERHEAD + XF_HELLO_AUTH_LEN : 0u);
+	size_t room;
 
 	if (e->aead) {
-		/* Message 1's payload: the sealed block, its fixed part before the field. */
-		room = XF_MIN(room, (size_t)XF_NOISE_PAYLOAD_MAX);
-		if (!field) {
-			return room;
-		}
-		room -= XF_HELLO_SEALED_HDR;
+		/* Message 1's payload: the sealed block, of its one size (xf_hs_block.h: the room
+		 * at MTU 1500, or less at a smaller MTU), whatever the field; its fixed part
+		 * before the field. */
+		room = xf_hs_block_len(e->conf.mtu);
+		return field ? room - XF_HELLO_SEALED_HDR : room;
 	}
+	/* In clear: the payload this side announces, less the HELLO's fixed fields
+	 * (docs/PROTOCOL.md 3.1). */
+	room = XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX) - XF_HDR_LEN - HELLO_BODY;
 	return XF_MIN(room, (size_t)XF_PATH_MAX);
 }
 

@@ -166,8 +166,8 @@ struct eng_job {
 	struct xf_noise_peer npeer;
 	struct xf_noise_hs hs;
 	/** Its message 1's payload, sealed_len bytes: the HELLO's real flags and limit and
-	 *  the destination field (hello_dest), zero-padded to a bucket
-	 *  (XF_HELLO_F_SEALED_OPTS, xf_proto_hello_seal), the same in every message 1. */
+	 *  the destination field (hello_dest), zero-padded to the block's one size
+	 *  (XF_HELLO_F_SEALED_OPTS, xf_hs_block_seal), the same in every message 1. */
 	uint8_t sealed[XF_NOISE_PAYLOAD_MAX];
 	uint16_t sealed_len;
 	/** Its message 1, msg1_len bytes: sealed is its payload (XF_HELLO_F_SEALED_DEST,
@@ -638,9 +638,10 @@ int eng_job_rules(const struct xf_engine *e, struct eng_job *j, const struct xf_
 
 /**
  * Bytes this engine's HELLO has for its destination field (field true) or, under AEAD, for
- * message 1's payload (field false): what fits one frame of the payload this side announces
- * (under AEAD less a sealed frame's tag and message 1), and under AEAD the sealed block's
- * fixed part (XF_HELLO_SEALED_HDR) too; at most XF_PATH_MAX for a field.
+ * message 1's payload (field false). In clear: what fits one frame of the payload this side
+ * announces, at most XF_PATH_MAX. Under AEAD: the sealed block's one size
+ * (xf_hs_block_len: the room at MTU 1500, or at a smaller one), which every message 1 of
+ * this engine's has, less its fixed part (XF_HELLO_SEALED_HDR) for a field.
  */
 size_t eng_hello_room(const struct xf_engine *e, bool field);
 

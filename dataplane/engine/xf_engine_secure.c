@@ -36,6 +36,7 @@
 
 #include "xf_base.h"
 #include "xf_engine_priv.h"
+#include "xf_hs_block.h"
 #include "xf_keylock.h"
 
 #define MODULE "engine"
@@ -268,12 +269,13 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	if (!c->has_private_key || !peer->has_key) {
 		return -ENOKEY;
 	}
-	/* The options and the destination field go in message 1's payload, padded to a
-	 * bucket (XF_HELLO_F_SEALED_OPTS); the HELLO shows only XF_HELLO_F_CLEAR_AEAD. The
-	 * field fits: eng_hello_room bounded it where it was made. */
-	len = xf_proto_hello_seal(j->sealed, eng_hello_room(rx->e, false),
-	                          hello_flags | XF_HELLO_F_CLEAR_AEAD, hello_window, j->hello_dest,
-	                          j->hello_dest_len);
+	/* The options and the destination field go in message 1's payload, padded to the
+	 * block's one size (XF_HELLO_F_SEALED_OPTS, xf_hs_block.h), so every message 1 of
+	 * this appliance is as long as every other; the HELLO shows only
+	 * XF_HELLO_F_CLEAR_AEAD. The field fits: eng_hello_room bounded it where it was made. */
+	len = xf_hs_block_seal(j->sealed, eng_hello_room(rx->e, false),
+	                       hello_flags | XF_HELLO_F_CLEAR_AEAD, hello_window, j->hello_dest,
+	                       j->hello_dest_len);
 	if (len < 0) {
 		return -E2BIG;
 	}
@@ -337,6 +339,13 @@ st32(uint8_t *p, uint32_t v)
  * source is unproven and must not make us send an ARP request), else through the
  * neighbour table to a served session's peer. Written here, not by the codec, which
  * refuses the flag: the frame is read only by the initiator's engine (job_cookie).
+ * Nothing here allocates from the heap: the frame is an mbuf from the engine's mempool
+ * (rte_pktmbuf_alloc, a per-lcore cache: what every frame this core sends takes; none
+ * left is tx_full, as for any frame), and the reply is made on this core's ipsec-mb
+ * manager from keys the jar prepared at start (xf_noise_cookie_reply, no OpenSSL context,
+ * no RNG). Its cost per HELLO is fixed: mac1 and mac2 each one HMAC-SHA256 over message
+ * 1 (eng_secure_hello_gate), the cookie (an HMAC of the 6-byte source) twice, an AES-GCM
+ * of 16 bytes, and every 120 s one more HMAC for the next cookie secret.
  */
 static void
 cookie_out(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t port,

@@ -449,10 +449,24 @@ int
 xf_noise_cookie_jar_init(struct xf_noise_cookie_jar *jar, struct xf_crypto_mgr *mgr,
                          const struct xf_noise_static *local)
 {
+	uint8_t seed[KL], base[XF_CRYPTO_IV_LEN];
+	int ok;
+
 	if (jar == NULL || mgr == NULL || local == NULL ||
 	    xf_crypto_hmac_key_init(mgr, &jar->mac1, local->mac1_key, KL) != 0) {
 		return -EINVAL;
 	}
+	/* Drawn here, not under load: the RX core then calls no RNG (xf_noise.h). */
+	ok = RAND_bytes(seed, (int)KL) == 1 && RAND_bytes(base, (int)sizeof(base)) == 1 &&
+	     xf_crypto_hmac_key_init(mgr, &jar->seed, seed, KL) == 0 &&
+	     xf_crypto_key_init(mgr, &jar->reply_key, local->cookie_key, base) == 0;
+	OPENSSL_cleanse(seed, sizeof(seed));
+	OPENSSL_cleanse(base, sizeof(base));
+	if (!ok) {
+		return -EIO;
+	}
+	jar->secrets = 0;
+	jar->replies = 0;
 	jar->mgr = mgr;
 	jar->local = local;
 	if (jar->ready) {
@@ -491,9 +505,19 @@ make_cookie(struct xf_noise_cookie_jar *jar, const uint8_t *src, size_t src_len,
             uint8_t *cookie)
 {
 	if (!jar->ready || mono_ns - jar->born_ns >= XF_NOISE_COOKIE_SECS * 1000000000ull) {
-		uint8_t s[KL];
+		uint8_t s[KL], n[8];
+		int rc = 0;
 
-		if (RAND_bytes(s, (int)KL) != 1) {
+		if (jar->mgr != NULL && jar->seed.ready) {
+			/* Bound (xf_noise.h): the next secret from the seed, on ipsec-mb. */
+			jar->secrets++;
+			put32(n, (uint32_t)(jar->secrets >> 32));
+			put32(n + 4, (uint32_t)jar->secrets);
+			rc = xf_crypto_hmac(jar->mgr, &jar->seed, n, sizeof(n), s, KL);
+		} else if (RAND_bytes(s, (int)KL) != 1) {
+			rc = -EIO;
+		}
+		if (rc != 0) {
 			return -EIO;
 		}
 		xf_noise_cookie_jar_set(jar, s, mono_ns);
@@ -549,25 +573,41 @@ xf_noise_cookie_reply(const struct xf_noise_static *local, struct xf_noise_cooki
                       const uint8_t *nonce, uint64_t mono_ns, uint8_t *out)
 {
 	uint8_t cookie[XF_NOISE_COOKIE_LEN];
+	const uint8_t *mac1;
+	bool bound;
 	int rc;
 
 	if (local == NULL || jar == NULL || msg1 == NULL || src == NULL || out == NULL ||
 	    msg1_len < XF_NOISE_MSG1_LEN || msg1_len > XF_NOISE_MSG1_MAX) {
 		return -EINVAL;
 	}
+	/* Bound to this static key, the reply's nonce its own: all on ipsec-mb, from keys
+	 * prepared once, so a flood of HELLOs under load costs the RX core no allocation. */
+	bound = jar->mgr != NULL && jar->local == local && jar->reply_key.ready && nonce == NULL;
 	memset(out, 0, XF_NOISE_COOKIE_LEN_MSG);
 	out[0] = XF_NOISE_COOKIE;
 	memcpy(out + C_RECEIVER, msg1 + M1_SENDER, 4);
-	if (nonce != NULL) {
+	if (bound) {
+		xf_crypto_nonce(&jar->reply_key, jar->replies, out + C_NONCE);
+	} else if (nonce != NULL) {
 		memcpy(out + C_NONCE, nonce, 12);
 	} else if (RAND_bytes(out + C_NONCE, 12) != 1) {
 		return -EIO;
 	}
 	rc = make_cookie(jar, src, src_len, mono_ns, cookie);
 	/* Bound to the message it answers: the AAD is that message's mac1. */
-	rc = rc ? rc
-	        : aead(1, local->cookie_key, out + C_NONCE, msg1 + msg1_len - 2 * XF_NOISE_MAC_LEN,
-	               XF_NOISE_MAC_LEN, cookie, sizeof(cookie), out + C_COOKIE);
+	mac1 = msg1 + msg1_len - 2 * XF_NOISE_MAC_LEN;
+	if (rc == 0 && bound) {
+		memcpy(out + C_COOKIE, cookie, sizeof(cookie));
+		/* The number is taken even if sealing failed: no nonce is used twice. */
+		rc = xf_crypto_seal(jar->mgr, &jar->reply_key, jar->replies++, mac1,
+		                    XF_NOISE_MAC_LEN, out + C_COOKIE, sizeof(cookie),
+		                    out + C_COOKIE + sizeof(cookie));
+		rc = rc != 0 ? -EIO : 0;
+	} else if (rc == 0) {
+		rc = aead(1, local->cookie_key, out + C_NONCE, mac1, XF_NOISE_MAC_LEN, cookie,
+		          sizeof(cookie), out + C_COOKIE);
+	}
 	OPENSSL_cleanse(cookie, sizeof(cookie));
 	return rc;
 }

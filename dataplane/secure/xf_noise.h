@@ -87,10 +87,17 @@ struct xf_noise_peer {
 };
 
 /**
- * Responder-side cookie state: a random secret replaced every XF_NOISE_COOKIE_SECS. One
- * per RX core. Zeroed, xf_noise_check_macs computes its MACs with OpenSSL's one-shot HMAC
- * (about 13 allocations each); after xf_noise_cookie_jar_init, with ipsec-mb on the
- * core's manager from keys prepared once (no allocation: the RX core's path).
+ * Responder-side cookie state: a secret replaced every XF_NOISE_COOKIE_SECS. One per RX
+ * core. Zeroed, xf_noise_check_macs computes its MACs with OpenSSL's one-shot HMAC (about
+ * 13 allocations each), xf_noise_cookie_reply seals with OpenSSL's EVP AES-GCM (a context
+ * each) and each new secret and reply nonce comes from RAND_bytes. After
+ * xf_noise_cookie_jar_init the whole under-load path (mac1, mac2, a new secret, the cookie
+ * reply) runs on ipsec-mb on the core's manager from keys prepared there once, and
+ * allocates nothing and calls no RNG: the RX core's path (docs/SECURITY.md 3). A new
+ * secret is then HMAC(seed, its number), the seed random from init (a PRF: as unknowable
+ * as a random secret to whoever lacks the seed, and the jar's memory holds the secret
+ * anyway); a reply's nonce is a random base from init XOR the reply's number, never the
+ * same twice on one core (xf_crypto_nonce).
  */
 struct xf_noise_cookie_jar {
 	uint8_t secret[XF_NOISE_KEY_LEN];
@@ -100,6 +107,10 @@ struct xf_noise_cookie_jar {
 	const struct xf_noise_static *local; /**< whose mac1 key mac1 is */
 	struct xf_crypto_hmac_key mac1;      /**< local->mac1_key, prepared */
 	struct xf_crypto_hmac_key secret_hk; /**< secret, prepared (when ready) */
+	struct xf_crypto_hmac_key seed;      /**< random at init: makes the next secrets */
+	uint64_t secrets;                    /**< secrets made from seed */
+	struct xf_crypto_key reply_key;      /**< local->cookie_key, iv a random nonce base */
+	uint64_t replies;                    /**< cookie replies sealed under reply_key */
 };
 
 /** A handshake in progress (either role). Wiped when it ends. */
@@ -177,8 +188,10 @@ int xf_noise_check_macs(const struct xf_noise_static *local, struct xf_noise_coo
 
 /**
  * Responder under load: write a cookie reply to a message 1 (msg1_len bytes) whose mac1
- * was checked.
- * @param nonce 12 bytes, or NULL for random (tests fix it).
+ * was checked. With a jar bound to local by xf_noise_cookie_jar_init and nonce NULL: no
+ * allocation, no RNG (the jar's next nonce, ipsec-mb's AES-GCM).
+ * @param nonce 12 bytes (tests fix it: then OpenSSL seals), or NULL: the jar's next one
+ *        (bound), else random.
  * @return 0, -EINVAL or -EIO.
  */
 int xf_noise_cookie_reply(const struct xf_noise_static *local, struct xf_noise_cookie_jar *jar,
@@ -187,8 +200,9 @@ int xf_noise_cookie_reply(const struct xf_noise_static *local, struct xf_noise_c
 
 /**
  * Bind a zeroed jar to an RX core's ipsec-mb manager and our static key: mac1 checks (and
- * mac2, cookies) against local then allocate nothing. Not on the fast path (prepares keys).
- * @return 0, or -EINVAL.
+ * mac2, new secrets, cookie replies) against local then allocate nothing. Not on the fast
+ * path (prepares keys, draws the seed and the nonce base with RAND_bytes).
+ * @return 0, -EINVAL, or -EIO (no random bytes).
  */
 int xf_noise_cookie_jar_init(struct xf_noise_cookie_jar *jar, struct xf_crypto_mgr *mgr,
                              const struct xf_noise_static *local);

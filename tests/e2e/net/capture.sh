@@ -5,12 +5,13 @@
 # frames, both directions, with no malformed-packet mark; the push completes identical;
 # the push (session.security aead, the default) has --delete and a filter rule, and
 # neither its destination path nor the rule is in any byte of the file: the HELLO in it
-# carries them sealed in Noise message 1 (docs/PROTOCOL.md 3.1.3, 3.1.4), padded to a
-# bucket; a plain push before it (no --delete, another destination's length) shows the
-# same: every HELLO of both has the same clear flags (AEAD, SEALED_DEST, SEALED_OPTS),
-# window 0 and the same length, so nothing in clear tells a deleting push from a plain
-# one; a destination field of 1246 bytes, the most a HELLO holds at MTU 1500 under AEAD,
-# goes, and one of 1247 is refused before anything is sent;
+# carries them sealed in Noise message 1 (docs/PROTOCOL.md 3.1.3, 3.1.4), padded to the
+# block's one size; a plain push before it (no --delete, another destination's length)
+# shows the same: every HELLO of both has the same clear flags (AEAD, SEALED_DEST,
+# SEALED_OPTS), window 0 and the same length, so nothing in clear tells a deleting push
+# from a plain one; the HELLOs of a destination field of 1 byte and of 1246 bytes (the
+# most a HELLO holds under AEAD), each captured, are as long as those; one of 1247 bytes
+# is refused before anything is sent;
 # a second capture while one runs is refused (busy); the control command refuses
 # arguments out of bounds (port, count, timeout, path), each with its reason.
 #
@@ -101,17 +102,18 @@ echo "$XFN_NAME: $frames frames in the file (xferd inbound $in, outbound $out), 
 [ "$in" -gt 0 ] && [ "$out" -gt 0 ] || xfn_fail "frames of one direction are missing"
 [ "$bad" -eq 0 ] || xfn_fail "$bad frames marked malformed"
 # The options and the destination field (the path, a NUL and the rule "- RULE\n"): sealed
-# in the HELLO's message 1, padded to 256 bytes, in clear nowhere in the file. Both pushes'
-# HELLOs (two sessions, any copies) alike: one row of clear fields and one length.
+# in the HELLO's message 1, padded to 1256 bytes, in clear nowhere in the file. Both
+# pushes' HELLOs (two sessions, any copies) alike: one row of clear fields and one length.
 hellos=$(tshark -n -X "lua_script:$lua" -r "$T/B.pcapng" -Y "xferd.type == 1" -T fields \
 	-e xferd.session -e xferd.hello.flags -e xferd.hello.window -e xferd.hello.dest_len \
 	-e xferd.noise.sealed_len -e frame.len 2>>"$T/tshark.err")
 nsess=$(printf '%s\n' "$hellos" | cut -f1 | sort -u | grep -c . || true)
 sealed=$(printf '%s\n' "$hellos" | cut -f2- | sort -u)
+hello_len=$((14 + 20 + 8 + 52 + 148 + 1256))
 echo "$XFN_NAME: HELLOs of $nsess sessions (flags, window, dest_len, sealed block, frame length):" \
-	"$sealed; expected 0x00024002 0 0 256 $((14 + 20 + 8 + 52 + 148 + 256))"
+	"$sealed; expected 0x00024002 0 0 1256 $hello_len"
 [ "$nsess" -eq 2 ] || xfn_fail "expected the HELLOs of 2 sessions in the capture, found $nsess"
-[ "$sealed" = "$(printf '0x00024002\t0\t0\t256\t%s' $((14 + 20 + 8 + 52 + 148 + 256)))" ] ||
+[ "$sealed" = "$(printf '0x00024002\t0\t0\t1256\t%s' $hello_len)" ] ||
 	xfn_fail "the HELLOs of a --delete push and a plain one differ in clear: '$sealed'"
 for s in "$dest" "$rule" conf1dential s3cret-rule; do
 	! grep -a -F -q -- "$s" "$T/B.pcapng" || xfn_fail "'$s' is in clear in the capture"
@@ -126,13 +128,33 @@ rules_file() { # LAST_PATTERN_LEN: nine rules of 125 bytes, then one of LEN + 3
 }
 rules_file 115 >"$T/rules-fit"
 rules_file 116 >"$T/rules-over"
-out=$(xfn_ctl A push "$T/src" peer:b1 --wait --delete --exclude-from "$T/rules-fit" 2>&1) ||
-	xfn_fail "a push whose destination field is 1246 bytes (the most a HELLO holds) failed: $out"
+# hello_of DEST PUSH_ARGS...: a push to DEST with a capture of its first frames on B
+# running; prints its HELLOs' distinct (sealed block, frame length) rows.
+hello_of() {
+	local f="$T/hello-$1.pcapng" c out
+	xfn_ctl B capture --port wire0 --count 4 --timeout 20 "$f" >"$f.out" 2>&1 &
+	c=$!
+	for _ in $(seq 200); do
+		[ "$(xfn_q B capture-status "r['state']")" = running ] && break
+		sleep 0.05
+	done
+	out=$(xfn_ctl A push "$T/src" "peer:$1" --wait "${@:2}" 2>&1) ||
+		xfn_fail "the push to $1 failed: $out"
+	wait "$c" || xfn_fail "the capture of the push to $1 failed: $(cat "$f.out")"
+	tshark -n -X "lua_script:$lua" -r "$f" -Y "xferd.type == 1" -T fields \
+		-e xferd.noise.sealed_len -e frame.len 2>>"$T/tshark.err" | sort -u
+}
+short=$(hello_of x)
+long=$(hello_of b1 --delete --exclude-from "$T/rules-fit")
+echo "$XFN_NAME: HELLO (sealed block, frame length) of a 1-byte field: $short, of 1246: $long"
+[ "$short" = "$(printf '1256\t%s' $hello_len)" ] && [ "$long" = "$short" ] ||
+	xfn_fail "the HELLOs of a 1-byte and a 1246-byte destination field differ in length"
 rc=0
 err=$(xfn_ctl A push "$T/src" peer:b2 --delete --exclude-from "$T/rules-over" 2>&1) || rc=$?
 [ "$rc" -eq 1 ] && case $err in *"more than the 1246 bytes a HELLO holds"*) true ;; *) false ;; esac ||
 	xfn_fail "a destination field of 1247 bytes was not refused (exit $rc): $err"
-echo "$XFN_NAME: a destination field of 1246 bytes went, 1247 was refused"
+echo "$XFN_NAME: destination fields of 1 and 1246 bytes went in HELLOs of $hello_len bytes," \
+	"1247 was refused"
 # After the capture the cores copy nothing: written stays, the next capture starts.
 xfn_ctl B capture --port wire0 --count 2 --timeout 1 "$T/after.pcapng" >/dev/null 2>&1 || true
 [ -s "$T/after.pcapng" ] || xfn_fail "no file from a capture after the first"

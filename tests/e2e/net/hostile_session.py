@@ -647,9 +647,13 @@ def nokey(src, dst):
     counts["hs_failed"] = counts.get("hs_failed", 0) + unanswered(
         keyed, bytes(body), "nokey: destination field changed", tries=1)
     # The right keys, message 1 intact, its sealed block not of its form (cut inside its
-    # fixed part; padding that is not zeros): the handshake thread refuses it (hs_failed).
+    # fixed part; padding that is not zeros; a field's length that claims one byte past the
+    # padding, or the most a u16 says): the handshake thread refuses it (hs_failed).
     for what, block in (("cut short", xfsec.sealed_block(0, 0, b"nk/cut")[:8]),
-                        ("nonzero padding", xfsec.sealed_block(0, 0, b"nk/pad")[:-1] + b"x")):
+                        ("nonzero padding", xfsec.sealed_block(0, 0, b"nk/pad")[:-1] + b"x"),
+                        ("length past the padding",
+                         xfsec.sealed_block(0, 0, b"nk/long", field_len=xfsec.BLOCK - 10 + 1)),
+                        ("length 65535", xfsec.sealed_block(0, 0, b"nk/long", field_len=65535))):
         cut = Session(src, dst)
         m1 = cut.ini.msg1(cut.sid, 0, 1456, time.time_ns(), block=block)
         body = struct.pack(">HHHHIIQHH", VERSION, VERSION, 1456, 0, 0, xfsec.CLEAR, 7, 0,

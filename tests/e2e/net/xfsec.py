@@ -28,7 +28,7 @@ F_SEALED_DEST = 0x4000  # with F_AEAD: the destination field is message 1's payl
 F_FILTERS = 0x10000  # with F_DELETE: the field holds the rules after the path and a NUL
 F_SEALED_OPTS = 0x20000  # with F_AEAD: the options too are message 1's payload
 CLEAR = F_AEAD | F_SEALED_DEST | F_SEALED_OPTS  # the only flags a HELLO shows in clear
-BUCKET = 256  # the sealed block is zero-padded to a multiple of this
+BLOCK = 1256  # every sealed block's size at MTU >= 1500 (dataplane/secure/xf_hs_block.h)
 F_KEY_PHASE = 0x8
 MSG1_LEN, MSG2_LEN, TAG = 148, 76, 16
 HDR = struct.Struct(">HBBHHIIQ")
@@ -54,12 +54,13 @@ def prologue(flags, max_payload, window=0):
         ">I", (max_payload << 16) | (flags & 0xFFFF)) + options
 
 
-def sealed_block(flags, window, dest, room=1256):
+def sealed_block(flags, window, dest, size=BLOCK, field_len=None):
     """Message 1's payload after its timestamp (docs/PROTOCOL.md 3.1.4): the HELLO's
-    real flags (CLEAR among them) and window, the field's length, the field, zero bytes
-    to the next multiple of BUCKET (at most room)."""
-    b = struct.pack(">IIH", flags | CLEAR, window, len(dest)) + dest
-    return b + bytes(min(-(-len(b) // BUCKET) * BUCKET, max(room, len(b))) - len(b))
+    real flags (CLEAR among them) and window, the field's length (field_len: another
+    claim than len(dest)), the field, zero bytes to size, as the appliance sends it."""
+    n = len(dest) if field_len is None else field_len
+    b = struct.pack(">IIH", flags | CLEAR, window, n) + dest
+    return b + bytes(max(size - len(b), 0))
 
 
 class Keys:

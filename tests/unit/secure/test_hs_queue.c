@@ -27,6 +27,7 @@
 #include "xf_test.h"
 
 #include "xf_base.h"
+#include "xf_hs_block.h"
 #include "xf_hs_queue.h"
 
 #define RX_CORE 1u
@@ -43,9 +44,9 @@ static const char field[] = "vol/some/path\0- *.secret-rule\n";
 #define FIELD_LEN (sizeof(field) - 1)
 static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 9 };
 
-/* The options message 1 carries (XF_HELLO_F_SEALED_OPTS), and the room of its block. */
+/* The options message 1 carries (XF_HELLO_F_SEALED_OPTS), and its block's one size. */
 #define OPTS (XF_HELLO_F_CLEAR_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS)
-#define ROOM 1256u
+#define ROOM XF_HS_BLOCK_LEN
 
 /* Message 1 for session id at ts (unix ns), payload (len bytes) its payload, under the
  * prologue of m's clear fields; m's auth set to it. */
@@ -68,9 +69,9 @@ initiate_sealed(struct xf_msg *m, uint8_t *msg1, struct xf_noise_hs *hs, uint32_
                 uint32_t opts, uint32_t window, const char *fld, size_t fld_len)
 {
 	uint8_t blk[XF_NOISE_PAYLOAD_MAX];
-	long n = xf_proto_hello_seal(blk, ROOM, opts, window, fld, fld_len);
+	long n = xf_hs_block_seal(blk, ROOM, opts, window, fld, fld_len);
 
-	CU_ASSERT_FATAL(n > 0);
+	CU_ASSERT_FATAL(n == ROOM);
 	initiate_raw(m, msg1, hs, id, ts, blk, (size_t)n);
 }
 
@@ -162,13 +163,13 @@ test_codec(void)
 	make_hello(&m, msg1, &hs, 41, 1000);
 	len = xf_proto_encode(frame, sizeof(frame), &m);
 	/* The field is padded: the HELLO is as long as one of an empty field. */
-	CU_ASSERT_FATAL(len == (int)(XF_HDR_LEN + 28 + XF_NOISE_MSG1_LEN + XF_HELLO_SEALED_BUCKET));
+	CU_ASSERT_FATAL(len == (int)(XF_HDR_LEN + 28 + XF_NOISE_MSG1_LEN + ROOM));
 	CU_ASSERT(!contains(frame, (size_t)len, "some/path"));
 	CU_ASSERT(!contains(frame, (size_t)len, "vol/"));
 	CU_ASSERT(!contains(frame, (size_t)len, "secret-rule"));
 	CU_ASSERT_FATAL(xf_proto_decode(frame, (size_t)len, &dec, NULL) == 0);
 	CU_ASSERT(dec.hello.dest_len == 0 && dec.hello.rules_len == 0);
-	CU_ASSERT(dec.hello.auth_len == XF_NOISE_MSG1_LEN + XF_HELLO_SEALED_BUCKET);
+	CU_ASSERT(dec.hello.auth_len == XF_NOISE_MSG1_LEN + ROOM);
 	memcpy(copy1, dec.hello.auth, dec.hello.auth_len);
 	r = submit(&dec);
 	CU_ASSERT_FATAL(r != NULL);
@@ -183,7 +184,7 @@ test_codec(void)
 	CU_ASSERT(out.hello.nonce == 0x1122334455667788ull + 41);
 	CU_ASSERT(out.hello.dest_len == 0 && out.hello.rules_len == 0); /* not answered yet */
 	CU_ASSERT(out.hello.auth == r->msg1);
-	CU_ASSERT(out.hello.auth_len == XF_NOISE_MSG1_LEN + XF_HELLO_SEALED_BUCKET &&
+	CU_ASSERT(out.hello.auth_len == XF_NOISE_MSG1_LEN + ROOM &&
 	          memcmp(out.hello.auth, copy1, out.hello.auth_len) == 0);
 	CU_ASSERT(r->peer == 3 && r->ip == 0x0100000a && r->port == 4000 && r->asked_ns == 55);
 	CU_ASSERT(memcmp(r->mac, mac, 6) == 0 && r->kind == XF_HS_NEW);
@@ -238,25 +239,31 @@ test_payload_refused(void)
 	/* Sealed blocks a keyed peer could send that are not of their form: each -EPROTO. */
 	{
 		uint8_t blk[XF_NOISE_PAYLOAD_MAX];
-		long n = xf_proto_hello_seal(blk, ROOM, OPTS, 99, field, FIELD_LEN);
+		long n = xf_hs_block_seal(blk, ROOM, OPTS, 99, field, FIELD_LEN);
 		const struct {
-			size_t off, len; /* a byte changed at off (len: the block's length) */
-			uint8_t x;
+			size_t off, len; /* bytes changed at off (len: the block's length) */
+			uint8_t x, x2;   /* XORed into off and off + 1 */
 		} bad[] = {
-			{ 0, XF_HELLO_SEALED_HDR - 1, 0 },        /* shorter than its fixed part */
-			{ 0, XF_HELLO_SEALED_HDR + 5, 0 },        /* than its field's length */
-			{ 255, 256, 1 },                          /* padding not zeros */
-			{ 1, 256, XF_HELLO_F_SEALED_OPTS >> 16 }, /* the clear set missing */
-			{ 1, 256, 0x80 },                         /* a reserved flag */
-			{ 10 + 13, 256, 'x' },                    /* the rules' NUL */
+			{ 0, XF_HELLO_SEALED_HDR - 1, 0, 0 }, /* shorter than its fixed part */
+			{ 0, XF_HELLO_SEALED_HDR + 5, 0, 0 }, /* than its field's length */
+			{ ROOM - 1, ROOM, 1, 0 },             /* padding not zeros */
+			{ 1, ROOM, XF_HELLO_F_SEALED_OPTS >> 16, 0 }, /* the clear set missing */
+			{ 1, ROOM, 0x80, 0 },                         /* a reserved flag */
+			{ 10 + 13, ROOM, 'x', 0 },                    /* the rules' NUL */
+			/* the field's length claimed past the padding: by one byte, by the
+			 * most a u16 says (FIELD_LEN < 256: its high byte is 0) */
+			{ 8, ROOM, (uint8_t)((ROOM - XF_HELLO_SEALED_HDR + 1) >> 8),
+			  (uint8_t)(FIELD_LEN ^ ((ROOM - XF_HELLO_SEALED_HDR + 1) & 0xffu)) },
+			{ 8, ROOM, 0xff, (uint8_t)(FIELD_LEN ^ 0xffu) },
 		};
 
-		CU_ASSERT_FATAL(n == 256);
+		CU_ASSERT_FATAL(n == ROOM);
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-			uint8_t b[256];
+			uint8_t b[ROOM + 1]; /* off + 1 of the last byte */
 
 			memcpy(b, blk, sizeof(b));
 			b[bad[i].off] ^= bad[i].x;
+			b[bad[i].off + 1] ^= bad[i].x2;
 			make_hello(&m, msg1, &hs, (uint32_t)(52 + i), 1200 + i);
 			xf_noise_hs_wipe(&hs);
 			initiate_raw(&m, msg1, &hs, (uint32_t)(52 + i), 1300 + i, b, bad[i].len);
@@ -282,6 +289,64 @@ test_payload_refused(void)
 	xf_hs_queue_done(&q, r);
 	CU_ASSERT(q.n == 0);
 	xf_noise_hs_wipe(&hs);
+}
+
+/*
+ * Every message 1 a sender makes is as long as every other (xf_hs_block.h): HELLOs whose
+ * destination fields are 1 byte and the most a block holds (1,246) encode to frames of
+ * the same length, at every MTU from 1500 up (a jumbo sender pads to the same size, so its
+ * HELLO crosses a 1500-byte hop), less below it; the handshake thread reads each field back
+ * whole; one byte more does not fit.
+ */
+static void
+test_fixed_len(void)
+{
+	static char big[XF_HS_BLOCK_LEN];
+	uint8_t msg1[XF_NOISE_MSG1_MAX], frame[XF_PAYLOAD_MAX], blk[XF_NOISE_PAYLOAD_MAX];
+	const size_t flen[] = { 1, ROOM - XF_HELLO_SEALED_HDR };
+	int len[2];
+
+	CU_ASSERT(xf_hs_block_len(1500) == ROOM && ROOM == 1256);
+	CU_ASSERT(xf_hs_block_len(1501) == ROOM && xf_hs_block_len(9000) == ROOM);
+	CU_ASSERT(xf_hs_block_len(576) == 576 - (1500 - ROOM));
+	CU_ASSERT(xf_hs_block_len(1500 - ROOM + XF_HELLO_SEALED_HDR) == XF_HELLO_SEALED_HDR);
+	CU_ASSERT(xf_hs_block_len(1500 - ROOM + XF_HELLO_SEALED_HDR - 1) == 0);
+	/* A path of components of 199 bytes and a slash. */
+	for (size_t i = 0; i < sizeof(big); i++) {
+		big[i] = i % 200 == 199 ? '/' : 'a' + (char)(i % 26);
+	}
+	for (int k = 0; k < 2; k++) {
+		struct xf_noise_hs hs;
+		struct xf_msg m, dec, out;
+		struct xf_hs_rec *r;
+
+		make_hello(&m, msg1, &hs, (uint32_t)(90 + k), 1900 + (uint64_t)k);
+		xf_noise_hs_wipe(&hs);
+		initiate_sealed(&m, msg1, &hs, (uint32_t)(90 + k), 1910 + (uint64_t)k,
+		                XF_HELLO_F_CLEAR_AEAD | XF_HELLO_F_VOLUME, 0, big, flen[k]);
+		len[k] = xf_proto_encode(frame, sizeof(frame), &m);
+		/* Fits one frame at MTU 1500 with the 16 bytes a frame keeps for its tag. */
+		CU_ASSERT(len[k] == (int)(XF_HDR_LEN + 28 + XF_NOISE_MSG1_LEN + ROOM) &&
+		          len[k] == 1500 - 28 - 16);
+		CU_ASSERT_FATAL(xf_proto_decode(frame, (size_t)len[k], &dec, NULL) == 0);
+		r = submit(&dec);
+		CU_ASSERT_FATAL(r != NULL);
+		CU_ASSERT(serve(8) == 1);
+		CU_ASSERT_FATAL(xf_hs_queue_result(&q) == r);
+		CU_ASSERT(r->rc == 0);
+		xf_hs_rec_hello(r, &out);
+		CU_ASSERT(out.hello.flags == (XF_HELLO_F_CLEAR_AEAD | XF_HELLO_F_VOLUME));
+		CU_ASSERT(out.hello.dest_len == flen[k] &&
+		          memcmp(out.hello.dest, big, flen[k]) == 0);
+		xf_hs_queue_done(&q, r);
+		xf_noise_hs_wipe(&hs);
+	}
+	CU_ASSERT(len[0] == len[1]);
+	CU_ASSERT(xf_hs_block_seal(blk, ROOM, XF_HELLO_F_CLEAR_AEAD, 0, big,
+	                           ROOM - XF_HELLO_SEALED_HDR + 1) == -EMSGSIZE);
+	CU_ASSERT(xf_hs_block_seal(NULL, ROOM, XF_HELLO_F_CLEAR_AEAD, 0, big, 1) == -EINVAL);
+	CU_ASSERT(xf_hs_block_seal(blk, XF_NOISE_PAYLOAD_MAX + 1, XF_HELLO_F_CLEAR_AEAD, 0, big,
+	                           1) == -EINVAL);
 }
 
 static bool
@@ -789,6 +854,7 @@ test_prologue_flags(void)
 static const struct xf_test tests[] = {
 	{ "codec", test_codec },
 	{ "payload_refused", test_payload_refused },
+	{ "fixed_len", test_fixed_len },
 	{ "order_keys", test_order_keys },
 	{ "full", test_full },
 	{ "replay_in_flight", test_replay_in_flight },
