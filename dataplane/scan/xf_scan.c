@@ -67,6 +67,24 @@ struct link {
 	size_t index; /* in the list */
 };
 
+/*
+ * Open a directory to read it without touching its access time (O_NOATIME), as the
+ * file reads do (xf_storage_noatime_ok()): on XFS with relatime a listing after a change
+ * logs a transaction for the new atime. O_NOATIME needs the directory's owner or
+ * CAP_FOWNER: on the first EPERM the walk stops asking (one failed call per walk).
+ */
+static int
+dir_open(int dfd, const char *name, int flags, int *noatime)
+{
+	int fd = openat(dfd, name, flags | *noatime);
+
+	if (fd < 0 && errno == EPERM && *noatime != 0) {
+		*noatime = 0;
+		fd = openat(dfd, name, flags);
+	}
+	return fd;
+}
+
 /* Walk state shared by every level. */
 struct walk {
 	struct xf_scan *s;
@@ -77,6 +95,7 @@ struct walk {
 	char target[XF_PATH_MAX + 1];   /* readlinkat buffer; one byte more detects overlong */
 	int err;                        /* ENOMEM: stop the walk */
 	bool hardlinks;                 /* XF_SCAN_F_HARDLINKS: note files with nlink > 1 */
+	int noatime;                    /* O_NOATIME while directories take it (dir_open()) */
 	unsigned int xns;               /* attribute namespaces read (XF_XATTR_NS_*), 0: none */
 	uint8_t set[XF_XATTR_WIRE_MAX]; /* the entry's attribute set being added */
 	int set_len;
@@ -449,7 +468,8 @@ walk_entry(struct walk *w, int dfd, size_t plen, const char *name)
 			return;
 		}
 		/* O_NOFOLLOW: a directory swapped for a symlink since the stat is not entered. */
-		cfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		cfd = dir_open(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+		               &w->noatime);
 		if (cfd < 0) {
 			w->st->errors++;
 			XF_LOG(WARNING, "scan", "cannot read directory %.*s: %s", (int)len, w->path,
@@ -550,6 +570,7 @@ xf_scan_tree(const char *root, const char *prefix, const struct xf_filter *filte
 	size_t prefix_len = prefix != NULL ? strlen(prefix) : 0;
 	struct walk *w;
 	struct xf_scan *s;
+	int noatime = O_NOATIME;
 	int fd, err;
 
 	if (st == NULL) {
@@ -560,7 +581,7 @@ xf_scan_tree(const char *root, const char *prefix, const struct xf_filter *filte
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = dir_open(AT_FDCWD, root, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &noatime);
 	if (fd < 0) {
 		return NULL;
 	}
@@ -572,6 +593,7 @@ xf_scan_tree(const char *root, const char *prefix, const struct xf_filter *filte
 	}
 	w->s = s;
 	w->st = st;
+	w->noatime = noatime;
 	w->filter = filter;
 	w->hardlinks = (flags & XF_SCAN_F_HARDLINKS) != 0;
 	w->xns = ((flags & XF_SCAN_F_XATTRS) != 0

@@ -48,11 +48,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -189,6 +191,41 @@ ring_init(struct xf_storage *st)
 	return 0;
 }
 
+/*
+ * Reads run inline leave the access time alone (O_NOATIME) when the process may ask that
+ * of any file, i.e. holds CAP_FOWNER (xferd runs as root); without it only its own files
+ * would allow it and every other open would fail EPERM first. Why: on XFS (relatime) the first
+ * read of a file after a change, or a day after its last read, logs a transaction for
+ * the new atime. A push of a copy of /usr/include made 8,582 of them on the sender, one
+ * per file read (perf/RESULTS.md, 2026-12-07); rsync offers the same (--open-noatime).
+ */
+bool
+xf_storage_noatime_ok(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	if (syscall(SYS_capget, &h, d) != 0) {
+		return false;
+	}
+	return (d[CAP_FOWNER / 32].effective & (1u << (CAP_FOWNER % 32))) != 0;
+}
+
+int32_t
+xf_storage_open_again(struct slot *s, int32_t res)
+{
+	long ret;
+
+	if ((s->how.flags & O_NOATIME) == 0) {
+		return res;
+	}
+	s->how.flags &= ~(uint64_t)O_NOATIME;
+	do {
+		ret = syscall(SYS_openat2, s->a.fd, s->a.p, &s->how, sizeof(s->how));
+	} while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : (int32_t)ret;
+}
+
 struct xf_storage *
 xf_storage_create(int root_fd, unsigned int depth, enum xf_storage_io io)
 {
@@ -215,6 +252,7 @@ xf_storage_create(int root_fd, unsigned int depth, enum xf_storage_io io)
 	}
 	st->hold_ops = 0;
 	st->last_inl = -1;
+	st->noatime = xf_storage_noatime_ok();
 	ret = xf_storage_io_resolve(root_fd, io, &st->io);
 	if (ret == 0) {
 		ret = initial_route(st, root_fd, io);
@@ -500,6 +538,13 @@ prep_openat2(struct xf_storage *st, int dir_fd, const char *path, int flags, mod
 	/* openat2 rejects a mode without O_CREAT or O_TMPFILE (open(2) ignores it). */
 	if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) {
 		s->how.mode = mode;
+	}
+	/* A read: the access time stays (xf_storage_noatime_ok()). Inline only: an EPERM is
+	 * retried in the system call's place, while the caller's path is still there (on
+	 * the ring the completion may come after the caller has let go of it). */
+	if (st->noatime && s->inl &&
+	    (flags & (O_ACCMODE | O_PATH | O_CREAT | O_TMPFILE)) == O_RDONLY) {
+		s->how.flags |= O_NOATIME;
 	}
 	s->how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | resolve;
 	s->a.fd = at_dir(st, dir_fd);
@@ -803,6 +848,7 @@ xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 	{
 		uint64_t idx = cqe->user_data;
 		struct slot *s;
+		int32_t res;
 
 		if (n == max) {
 			break;
@@ -813,11 +859,11 @@ xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 			continue;
 		}
 		s = &st->slots[idx];
-		if (unlikely(st->hold_ops != 0) &&
-		    hold_take(st, (uint32_t)idx, s->forced ? s->res : cqe->res)) {
+		res = s->forced ? s->res : cqe->res;
+		if (unlikely(st->hold_ops != 0) && hold_take(st, (uint32_t)idx, res)) {
 			continue;
 		}
-		complete(st, (uint32_t)idx, s->forced ? s->res : cqe->res, &out[n++]);
+		complete(st, (uint32_t)idx, res, &out[n++]);
 	}
 	io_uring_cq_advance(&st->ring, seen);
 	return n;

@@ -133,6 +133,14 @@ void xf_storage_destroy(struct xf_storage *st);
 /** The duplicated root directory fd (owned by the context). */
 int xf_storage_root_fd(const struct xf_storage *st);
 
+/**
+ * May reads leave the access time alone (O_NOATIME on any file: CAP_FOWNER)? A storage
+ * context then opens every file it opens read-only inline (the inline back end, or an
+ * open that its route runs inline) with O_NOATIME, and again without it if that fails
+ * EPERM.
+ */
+bool xf_storage_noatime_ok(void);
+
 /** Name of an operation ("write"). Never NULL. */
 const char *xf_storage_op_str(enum xf_storage_op op);
 

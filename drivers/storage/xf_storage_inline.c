@@ -43,6 +43,9 @@ run_inline(struct slot *s)
 		switch ((enum xf_storage_op)s->op) {
 		case XF_SOP_OPEN:
 			ret = syscall(SYS_openat2, a->fd, a->p, &s->how, sizeof(s->how));
+			if (ret < 0 && errno == EPERM) {
+				return xf_storage_open_again(s, -EPERM);
+			}
 			break;
 		case XF_SOP_READ:
 			ret = preadv2(a->fd, iov, iovcnt, (off_t)a->off, 0);

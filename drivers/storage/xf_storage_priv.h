@@ -56,6 +56,7 @@ struct xf_storage {
 	struct slot *slots;        /**< nslots entries */
 	struct io_uring_sqe *last; /**< io_uring: SQE prepped last since the last submit */
 	uint32_t route;            /**< ops (1 << op) run inline; XF_STORAGE_OPS_ALL inline */
+	bool noatime;              /**< read-only opens get O_NOATIME (xf_storage_noatime_ok()) */
 	int8_t last_inl;           /**< the op prepped last since the last submit: -1 none,
 	                            * 0 on the ring, 1 inline */
 	bool chain_next;           /**< xf_storage_chain() was called: the next op goes... */
@@ -79,6 +80,13 @@ struct xf_storage {
 	unsigned int sub;
 	unsigned int tail;
 };
+
+/*
+ * A read-only open run inline with O_NOATIME failed EPERM (the file's owner is not mapped
+ * for our CAP_FOWNER, as on an idmapped mount): opened again without it, at once.
+ * @return the fd or -errno; res if it had no O_NOATIME.
+ */
+int32_t xf_storage_open_again(struct slot *s, int32_t res);
 
 static inline void
 put_slot(struct xf_storage *st, uint32_t idx)

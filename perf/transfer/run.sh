@@ -7,7 +7,7 @@
 #
 #   perf/transfer/run.sh [--quick] [-k K] [--csv FILE] [--sets "large small delta mixed usr"]
 #                        [--build DIR] [--data DIR] [--workdir DIR] [--profile DIR [--polls]]
-#                        [--fs tmpfs|xfs] [--floor] [--keep]
+#                        [--fs tmpfs|xfs] [--floor] [--keep] [--settle] [--old-atimes]
 #
 #   --quick        1 run (unless -k says), CI-sized datasets (datasets.sh --quick)
 #   -k K           runs per case, medians reported (default 3)
@@ -35,6 +35,8 @@
 #                  samples a second, default 499) during the first
 #                  xferd push of each case (perf-<case>-a.data, -b.data, stats JSON)
 #                  (+ stat-<case>-a.csv: per-thread task-clock, context switches, sleeps)
+#                  (XF_STAT_EVENTS=E1,E2: more events for that perf stat, e.g.
+#                  syscalls:sys_enter_openat2 to count one call per thread)
 #   --polls        with --profile: instead of sampling, count port_poll calls and
 #                  non-empty polls with uprobes (pstat-<case>-a.csv; slows the run), and
 #                  frames offered to / taken by xf_port_tx_burst (txprobe-<case>-a.data)
@@ -50,6 +52,10 @@
 #                  deployed); by default a second pair in session.security none (c and d)
 #                  takes the same push after it, run by run, and the table adds its
 #                  columns: p job s, p cpu s, ratio_p, cpu_rat_p and aead/plain cpu
+#   --old-atimes   before each push (xferd's, the plaintext pair's, rsync's, the floor's),
+#                  untimed: every source entry's access time set two days back, so that
+#                  relatime updates it on the next read, as for a tree pushed once a day
+#                  (else only the first read of a run pays for that)
 #   --settle       before each delta run, write every destination back (sync -f, not
 #                  timed): bases pushed long before, as on an appliance; without it they
 #                  were written seconds before and are still dirty, and xferd does not
@@ -79,6 +85,7 @@ devargs=
 floor=0
 keep=0
 settle=0
+old_atimes=0
 plain=1
 fs=tmpfs
 while [ $# -gt 0 ]; do
@@ -98,6 +105,7 @@ while [ $# -gt 0 ]; do
 	--floor) floor=1; shift ;;
 	--keep) keep=1; shift ;;
 	--settle) settle=1; shift ;;
+	--old-atimes) old_atimes=1; shift ;;
 	--no-plain) plain=0; shift ;;
 	-h | --help) sed -n '3,56p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
@@ -444,6 +452,9 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {if (NR % 2) pri
 declare -A XJ XW XB XP XR XC XCB RJ RB RC RCB FC FF FW FB PJ PC
 push_opt=
 rsync_opt=
+# --old-atimes: every entry of SRC read last two days ago (untimed, before each push)
+age_atimes() { [ "$old_atimes" = 0 ] || find "$1" -exec touch -a -h -d '2 days ago' {} +; }
+
 run_case_push() { # CASE SRC DEST_PREFIX I
 	local c=$1 src=$2 d=$3 i=$4 prof=
 	[ -n "$profile" ] && [ "$i" = 1 ] && prof=$c
@@ -460,6 +471,7 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 	fi
 	# the destinations (xferd's, rsync's, the floor's) are on one file system
 	if [ "$settle" = 1 ] && [ "$c" = delta ]; then sync -f "$T"; fi
+	age_atimes "$src"
 	xferd_push "$src" "$d" "$prof"
 	XJ[$c]+=" $X_JOB_MS"
 	XC[$c]+=" $X_CPU_MS"
@@ -472,11 +484,13 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 	local pmsg=
 	if [ "$plain" = 1 ]; then
 		# the same push through the plaintext pair (never profiled)
+		age_atimes "$src"
 		xs=c xr=d xferd_push "$src" "$d"
 		PJ[$c]+=" $X_JOB_MS"
 		PC[$c]+=" $X_CPU_MS"
 		pmsg="; plain job ${X_JOB_MS} ms cpu ${X_CPU_MS} ms (c ${X_CPU_A_MS} d ${X_CPU_B_MS})"
 	fi
+	age_atimes "$src"
 	rsync_push "$src" "$d"
 	RJ[$c]+=" $R_MS"
 	RB[$c]+=" $R_WIRE"
@@ -485,6 +499,7 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 	local fmsg=
 	if [ "$floor" = 1 ]; then
 		# delta goes onto the copy of large the large run left, as xferd and rsync do
+		age_atimes "$src"
 		if [ "$c" = delta ]; then floor_push "$src" "$d" --delta; else floor_push "$src" "$d"; fi
 		FC[$c]+=" $F_CPU"
 		FF[$c]+=" $F_FS"
@@ -503,6 +518,8 @@ run_case_push() { # CASE SRC DEST_PREFIX I
 }
 
 stat_events=task-clock,context-switches,syscalls:sys_enter_clock_nanosleep,syscalls:sys_enter_nanosleep
+# XF_STAT_EVENTS: more events for the profile's perf stat, e.g. the file system's syscalls
+[ -z "${XF_STAT_EVENTS:-}" ] || stat_events="$stat_events,$XF_STAT_EVENTS"
 if [ -n "$profile" ]; then
 	mkdir -p "$profile"
 	command -v perf >/dev/null || die "--profile needs perf (Debian: linux-perf)"
@@ -542,7 +559,7 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 cores=$(nproc)
 echo "xferd transfer benchmark: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "cpu: $cpu, $cores cores; build: $buildtype ($build); runs: $runs (medians)$([ "$quick" = 1 ] && echo ', quick datasets')"
-echo "file system: $voltype$fsnote; datasets: $data ($(df -PT "$data" | awk 'NR==2 {print $2}'))$([ "$settle" = 0 ] || echo "; --settle: destinations written back before each delta run")"
+echo "file system: $voltype$fsnote; datasets: $data ($(df -PT "$data" | awk 'NR==2 {print $2}'))$([ "$settle" = 0 ] || echo "; --settle: destinations written back before each delta run")$([ "$old_atimes" = 0 ] || echo "; --old-atimes: source access times two days back before each push")"
 echo "volumes: $T ($voltype); xferd: config/dev pair over net_memif${devargs}${xsets[*]:+ with ${xsets[*]}}$([ "$plain" = 0 ] || echo '; and a second pair with session.security none'); rsync: daemon on 127.0.0.1:$port"
 # One python pass: medians, speeds, ratios, the table and the CSV (columns in README.md).
 {

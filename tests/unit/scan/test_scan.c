@@ -406,6 +406,33 @@ test_nanoseconds(void)
 	xf_scan_free(s);
 }
 
+/*
+ * The walk leaves the access times of the directories it lists alone (O_NOATIME) where it
+ * may (the owner, or CAP_FOWNER): with an access time before the modification, relatime
+ * would update it on the read.
+ */
+static void
+test_noatime(void)
+{
+	struct timespec ts[2] = { { .tv_sec = 1000 }, { .tv_nsec = UTIME_OMIT } };
+	char sub[128];
+	struct stat sb;
+	struct xf_scan *s;
+
+	snprintf(sub, sizeof(sub), "%s/atime-dir", root);
+	CU_ASSERT_FATAL(mkdir(sub, 0755) == 0);
+	CU_ASSERT_FATAL(utimensat(AT_FDCWD, sub, ts, 0) == 0);
+	CU_ASSERT_FATAL(utimensat(AT_FDCWD, root, ts, 0) == 0);
+	s = xf_scan_tree(root, NULL, NULL, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL(s);
+	xf_scan_free(s);
+	CU_ASSERT_EQUAL(stat(sub, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_atim.tv_sec, 1000);
+	CU_ASSERT_EQUAL(stat(root, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_atim.tv_sec, 1000);
+	CU_ASSERT_EQUAL(rmdir(sub), 0);
+}
+
 static void
 test_errors(void)
 {
@@ -561,8 +588,11 @@ test_hardlinks(void)
 }
 
 static const struct xf_test tests[] = {
-	{ "order and fields", test_tree },        { "prefix", test_prefix },
-	{ "nanosecond mtime", test_nanoseconds }, { "errors", test_errors },
+	{ "order and fields", test_tree },
+	{ "prefix", test_prefix },
+	{ "nanosecond mtime", test_nanoseconds },
+	{ "directories keep their access time", test_noatime },
+	{ "errors", test_errors },
 	{ "hard links", test_hardlinks },
 };
 

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -914,6 +916,76 @@ test_chain(void)
 	xf_storage_destroy(st);
 }
 
+/* CAP_FOWNER in the effective set on or off (it stays permitted). */
+static bool
+set_fowner(bool on)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) != 0) {
+		return false;
+	}
+	if (on) {
+		d[CAP_FOWNER / 32].effective |= 1u << (CAP_FOWNER % 32);
+	} else {
+		d[CAP_FOWNER / 32].effective &= ~(1u << (CAP_FOWNER % 32));
+	}
+	return syscall(SYS_capset, &h, d) == 0;
+}
+
+/*
+ * A file opened inline to be read keeps its access time (O_NOATIME) when the process
+ * holds CAP_FOWNER; opened to be written, or a directory as a path, or on the ring, it
+ * does not ask. A file whose open with O_NOATIME fails EPERM (not ours, and no CAP_FOWNER
+ * by then) is opened without it.
+ */
+static void
+test_noatime(void)
+{
+	static const char data[] = "read me";
+	struct xf_storage *st = new_storage(16);
+	struct timespec ts[2] = { { .tv_sec = 1000 }, { .tv_nsec = UTIME_OMIT } };
+	char buf[16];
+	struct stat sb;
+	int root, fd, wfd;
+
+	CU_ASSERT_FATAL(st != NULL);
+	root = sopen(st, -1, ".", O_PATH | O_DIRECTORY, 0);
+	CU_ASSERT_FATAL(root >= 0);
+	CU_ASSERT_EQUAL(fcntl(root, F_GETFL) & O_NOATIME, 0);
+	wfd = sopen(st, root, "f", O_CREAT | O_EXCL | O_RDWR, 0644);
+	CU_ASSERT_FATAL(wfd >= 0);
+	CU_ASSERT_EQUAL(fcntl(wfd, F_GETFL) & O_NOATIME, 0);
+	CU_ASSERT_EQUAL(write(wfd, data, sizeof(data)), (ssize_t)sizeof(data));
+	/* An access time before the modification: relatime would update it on a read. */
+	CU_ASSERT_EQUAL(futimens(wfd, ts), 0);
+	fd = sopen(st, root, "f", O_RDONLY | O_NOFOLLOW, 0);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_read(st, fd, buf, sizeof(buf), 0, 1), 0);
+	CU_ASSERT_EQUAL(one(st).res, (int)sizeof(data));
+	if (g_io == XF_STORAGE_IO_URING && ((g_route >> XF_SOP_OPEN) & 1u) == 0) {
+		CU_ASSERT_EQUAL(fcntl(fd, F_GETFL) & O_NOATIME, 0); /* on the ring */
+	} else if (xf_storage_noatime_ok()) {
+		CU_ASSERT_NOT_EQUAL(fcntl(fd, F_GETFL) & O_NOATIME, 0);
+		CU_ASSERT_EQUAL(fstat(fd, &sb), 0);
+		CU_ASSERT_EQUAL(sb.st_atim.tv_sec, 1000);
+		CU_ASSERT_EQUAL(sclose(st, fd), 0);
+		/* Someone else's file, and CAP_FOWNER gone since the context was made. */
+		CU_ASSERT_EQUAL(fchown(wfd, 54321, 54321), 0);
+		CU_ASSERT_FATAL(set_fowner(false));
+		fd = sopen(st, root, "f", O_RDONLY | O_NOFOLLOW, 0);
+		CU_ASSERT_FATAL(set_fowner(true));
+		CU_ASSERT_FATAL(fd >= 0);
+		CU_ASSERT_EQUAL(fcntl(fd, F_GETFL) & O_NOATIME, 0);
+	}
+	CU_ASSERT_EQUAL(sclose(st, fd), 0);
+	CU_ASSERT_EQUAL(sclose(st, wfd), 0);
+	CU_ASSERT_EQUAL(xf_storage_prep_unlink(st, root, "f", 0, 2), 0);
+	CU_ASSERT_EQUAL(one(st).res, 0);
+	end_empty(st, root);
+}
+
 /* Tests for both back ends. */
 static const struct xf_test tests[] = {
 	{ "create arguments", test_create_args },
@@ -921,6 +993,7 @@ static const struct xf_test tests[] = {
 	{ "256 writes and reads in one batch", test_batch_write_read },
 	{ "statx and rename", test_statx_rename },
 	{ "an unnamed file linked to its name", test_link_unnamed },
+	{ "a read leaves the access time alone", test_noatime },
 	{ "readv and writev", test_vectored },
 	{ "ordered chain survives a failure", test_chain },
 	{ "mkdir, symlink, unlink", test_dirs_links },
