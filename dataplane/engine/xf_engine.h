@@ -486,7 +486,7 @@ struct xf_engine_stats {
 	/* Apply by clone (docs/DELTA.md): COPY bytes cloned, copied by copy_file_range,
 	 * whose CRC-64 came from block CRCs; files whose basis changed under them. */
 	uint64_t cloned_bytes, copy_range_bytes, crc_combined_bytes, basis_changed;
-	uint64_t basis_dirty; /**< DELTA files not cloned: their basis was not written back */
+	uint64_t basis_dirty; /**< DELTA files whose basis was not written back: started */
 	/** Partial files, every volume (xf_pipeline_times.partial_*: kept, used as a basis,
 	 *  COPY bytes taken from them, evicted, removed as another version's, found at start,
 	 *  dropped at start, temp files that could not be tagged). */

@@ -362,7 +362,8 @@ struct xf_pipeline_times {
 	uint64_t sc_notes_lost;   /**< committed files' keys lost to a full ring: their
 	                               signature cache entries stay pending */
 	uint64_t basis_dirty;     /**< DELTA files on a cloning volume whose basis was not
-	                               written back yet: not cloned */
+	                               written back yet: its writeback started at the
+	                               signature pass, its COPY ops cloned after it */
 	/* Partial files (docs/PIPELINE.md, "Partial files"). */
 	uint64_t partial_kept;      /**< temp files of failed or ended files kept as partials */
 	uint64_t partial_used;      /**< files whose delta basis was their partial */

@@ -7,13 +7,11 @@
  * basis are writes (xf_worker_write.c).
  */
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 #include "xf_worker_priv.h"
 
@@ -180,7 +178,7 @@ sc_key(const struct wfile *f, struct xf_sigcache_key *k)
 static bool
 bcrc_used(const struct xf_worker *w, const struct wfile *f)
 {
-	return (w->p->clone == XF_STORAGE_CLONE_REFLINK && !f->basis_dirty) ||
+	return w->p->clone == XF_STORAGE_CLONE_REFLINK ||
 	       (w->p->clone == XF_STORAGE_CLONE_COPY_RANGE && f->nkeep == 0);
 }
 
@@ -296,16 +294,20 @@ sig_begin(struct xf_worker *w, uint32_t fi)
 	}
 	/*
 	 * A basis not yet written back (just written, by the push before: the `delta`
-	 * benchmark) is not cloned: XFS writes back a source range before it shares it,
-	 * synchronously, and that took 1.3 s for 64 files of 4 MiB against 0.07 s clean
-	 * (docs/DELTA.md, "Apply by clone"). Its COPY ops go the read-and-write way.
+	 * benchmark): XFS writes a source range back before it shares it, synchronously,
+	 * inside the clone, and that took 1.3 s for 64 files of 4 MiB against 0.07 s clean
+	 * (docs/DELTA.md, "Apply by clone"). So its writeback starts here, not waited for
+	 * (SYNC_FILE_RANGE_WRITE alone): its COPY ops come a round trip and the sender's
+	 * matching later and find it written, or nearly. Reading such a basis and writing
+	 * every byte again instead was most of the receiver's CPU when half the bases were
+	 * dirty (perf/RESULTS.md, 2026-12-07 delta-1).
 	 */
 	if (w->p->clone == XF_STORAGE_CLONE_REFLINK) {
 		uint64_t pages = 0;
 
 		if (xf_storage_unwritten_pages(f->basis_fd, &pages) == 0 && pages > 0) {
-			f->basis_dirty = 1;
 			w->t.basis_dirty++;
+			(void)sync_file_range(f->basis_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		}
 	}
 	/* Block CRC-64s where the COPY ops will not pass through the worker's memory
@@ -498,119 +500,19 @@ ns_restart(struct xf_worker *w, struct wfile *f)
 	f->ns_state = NS_NONE; /* the read-back from 0 begins them again (crc_feed()) */
 }
 
-/*
- * A product modulo the CRC-64/XZ polynomial (xf_csum_crc64_mulmod()'s, reflected: bit 63
- * is x^0) in a few instructions rather than 64 dependent steps: the carry-less product of
- * two reflected 64-bit values is the reflected 127-bit product one bit down, so shifted
- * up by one its high half is the product's terms x^0..x^63 and its low half those from
- * x^64 on (H). H x^64 mod P is linear in H: the sum of one table entry per byte of H
- * (crc_x64[j][b]: byte b at byte j of H, times x^64 mod P), eight loads that do not wait
- * on each other. About 9 ns here, against 117 ns for the 64 steps and 22 ns for ISA-L's
- * CRC-64 of 1 KiB. One per signed block (crc_feed()), where ISA-L would otherwise sum
- * the block's bytes a second time.
- */
-#define CRC64_XZ_POLY 0xc96c5795d7870f42ull /* ECMA-182, reflected */
-
-static uint64_t crc_x64[8][256];
-/* x^(8 * 2^i) mod P: the operators of 2^i bytes (crc_shift()). */
-static uint64_t crc_pow[64];
-
-static void
-crc_tab_init(void)
-{
-	uint64_t x8[256];
-
-	/* x8[b]: byte b at x^56..x^63 times x^8: one step of a reflected CRC's table. */
-	for (unsigned int b = 0; b < 256; b++) {
-		uint64_t c = b;
-
-		for (int k = 0; k < 8; k++) {
-			c = (c & 1u) != 0 ? (c >> 1) ^ CRC64_XZ_POLY : c >> 1;
-		}
-		x8[b] = c;
-	}
-	for (unsigned int j = 0; j < 8; j++) {
-		for (unsigned int b = 0; b < 256; b++) {
-			uint64_t h = (uint64_t)b << (8 * j);
-
-			for (int k = 0; k < 8; k++) {
-				h = x8[h & 0xffu] ^ (h >> 8);
-			}
-			crc_x64[j][b] = h;
-		}
-	}
-}
-
-#if defined(__x86_64__)
-/* The body of both encodings below: the VEX one where the CPU has AVX, so that a product
- * right after an AVX-512 CRC never pays the AVX-to-SSE transition (drivers/csum). */
-#define MULMOD_CLMUL_BODY(a, b)                                                                    \
-	__m128i p = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)(a)),                        \
-	                                 _mm_cvtsi64_si128((long long)(b)), 0x00);                 \
-	uint64_t lo = (uint64_t)_mm_cvtsi128_si64(p);                                              \
-	uint64_t hi = (uint64_t)_mm_extract_epi64(p, 1);                                           \
-	uint64_t u = (hi << 1) | (lo >> 63);                                                       \
-	uint64_t h = lo << 1;                                                                      \
-                                                                                                   \
-	return u ^ crc_x64[0][h & 0xffu] ^ crc_x64[1][(h >> 8) & 0xffu] ^                          \
-	       crc_x64[2][(h >> 16) & 0xffu] ^ crc_x64[3][(h >> 24) & 0xffu] ^                     \
-	       crc_x64[4][(h >> 32) & 0xffu] ^ crc_x64[5][(h >> 40) & 0xffu] ^                     \
-	       crc_x64[6][(h >> 48) & 0xffu] ^ crc_x64[7][h >> 56]
-
-__attribute__((target("pclmul,sse4.1"))) static uint64_t
-mulmod_clmul(uint64_t a, uint64_t b)
-{
-	MULMOD_CLMUL_BODY(a, b);
-}
-
-__attribute__((target("pclmul,avx"))) static uint64_t
-mulmod_clmul_vex(uint64_t a, uint64_t b)
-{
-	MULMOD_CLMUL_BODY(a, b);
-}
-#endif
-
-static uint64_t (*mulmod_fn)(uint64_t, uint64_t);
-
-/* Workers of all pipelines share the table and the choice: made once, before main(), so
- * that nothing on a worker's path checks whether it was. */
-__attribute__((constructor)) static void
-mulmod_init(void)
-{
-	crc_tab_init();
-	mulmod_fn = xf_csum_crc64_mulmod;
-#if defined(__x86_64__)
-	__builtin_cpu_init(); /* needed before __builtin_cpu_supports in a constructor */
-	if (__builtin_cpu_supports("pclmul") && __builtin_cpu_supports("avx")) {
-		mulmod_fn = mulmod_clmul_vex;
-	} else if (__builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1")) {
-		mulmod_fn = mulmod_clmul;
-	}
-#endif
-	crc_pow[0] = 1ull << 55; /* x^8 */
-	for (unsigned int i = 1; i < 64; i++) {
-		crc_pow[i] = mulmod_fn(crc_pow[i - 1], crc_pow[i - 1]);
-	}
-}
-
+/* The CRC-64 product and shift (drivers/csum: a carry-less multiply where the CPU has
+ * one): one product per signed block, where ISA-L would otherwise sum the block's bytes
+ * a second time. */
 uint64_t
 crc_mulmod(uint64_t a, uint64_t b)
 {
-	return mulmod_fn(a, b);
+	return xf_csum_crc64_mulmod(a, b);
 }
 
-/* xf_csum_crc64_shift(len) from the powers of two: one product a set bit of len. */
 uint64_t
 crc_shift(uint64_t len)
 {
-	uint64_t p = 1ull << 63; /* x^0 */
-
-	for (unsigned int i = 0; len != 0; i++, len >>= 1) {
-		if ((len & 1u) != 0) {
-			p = mulmod_fn(crc_pow[i], p);
-		}
-	}
-	return p;
+	return xf_csum_crc64_shift(len);
 }
 
 /*

@@ -236,8 +236,7 @@ struct wfile {
 	int64_t sig_t0;
 	uint8_t crc_combined;
 	uint8_t basis_moved;
-	uint8_t basis_dirty; /* not written back at the signature pass: not cloned */
-	uint8_t npieces;     /* of pieces, sorted by offset */
+	uint8_t npieces; /* of pieces, sorted by offset */
 	struct crc_piece pieces[CRC_PIECES];
 	/*
 	 * The file's own signatures for the next push (docs/DELTA.md, "Signature cache"):

@@ -379,8 +379,7 @@ copy_piece(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t src, uin
  * copied in the kernel. Synchronous calls on the worker (no io_uring opcode for either).
  * @return false if the COPY must go the read-and-write way: the volume can do neither,
  *         the basis is kept in memory and the volume cannot clone (copy_file_range
- *         would copy what a write from memory copies), the basis was not written back
- *         at its signature pass (a clone would wait for its writeback), or it changed
+ *         would copy what a write from memory copies), or the basis changed
  *         since its signatures (the kept bytes, or a read, then rebuild what the sender
  *         has).
  */
@@ -390,7 +389,7 @@ copy_direct(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t src, ui
 	uint64_t blk = w->p->clone_blk, head = 0, mid = 0;
 
 	if (w->p->clone == XF_STORAGE_CLONE_NONE ||
-	    (w->p->clone == XF_STORAGE_CLONE_COPY_RANGE && f->nkeep > 0) || f->basis_dirty ||
+	    (w->p->clone == XF_STORAGE_CLONE_COPY_RANGE && f->nkeep > 0) ||
 	    !basis_unchanged(w, f)) {
 		return false;
 	}

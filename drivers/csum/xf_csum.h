@@ -34,9 +34,9 @@ uint64_t xf_csum_crc64_zeros(uint64_t crc, uint64_t len);
 /**
  * CRC-64/XZ of a concatenation from its parts: xf_csum_crc64(0, a || b) given
  * crc1 = xf_csum_crc64(0, a), crc2 = xf_csum_crc64(0, b) and len2 = length of b, without
- * the data (zlib's crc32_combine for CRC-64/XZ). Costs up to 128 products of 64 steps;
- * for many pieces of one length, take xf_csum_crc64_shift() once and
- * xf_csum_crc64_mulmod() per piece.
+ * the data (zlib's crc32_combine for CRC-64/XZ). Costs up to 65 products; for many
+ * pieces of one length, take xf_csum_crc64_shift() once and xf_csum_crc64_mulmod() per
+ * piece.
  * @param crc1 CRC-64/XZ of the first part (0 for an empty one).
  * @param crc2 CRC-64/XZ of the second part (0 for an empty one).
  * @param len2 Length of the second part in bytes.
@@ -55,11 +55,18 @@ uint64_t xf_csum_crc64_shift(uint64_t len);
 
 /**
  * Product of two polynomials modulo the CRC-64/XZ polynomial, both in the reflected
- * representation (bit 63 is x^0). At most 64 steps.
+ * representation (bit 63 is x^0). A carry-less multiply and eight table loads where the
+ * CPU has PCLMULQDQ (chosen before main()), else xf_csum_crc64_mulmod_ref().
  * @param a One factor (an operator of xf_csum_crc64_shift()).
  * @param b The other (a CRC-64/XZ value).
  * @return a * b mod P.
  */
 uint64_t xf_csum_crc64_mulmod(uint64_t a, uint64_t b);
+
+/**
+ * xf_csum_crc64_mulmod() bit by bit (at most 64 dependent steps): the reference the
+ * tests hold the fast product to, and the fallback without PCLMULQDQ.
+ */
+uint64_t xf_csum_crc64_mulmod_ref(uint64_t a, uint64_t b);
 
 #endif /* XF_CSUM_H */

@@ -3,8 +3,9 @@
  * Known-answer tests for xf_csum: check values, every tail length 0..64 and random
  * lengths/alignments against plain bitwise reference implementations, chaining at
  * random split points, the CRC-64 combine (random splits, zero-length pieces) against a
- * full recompute, a buffer longer than ISA-L's int length for CRC-32C, and the upper
- * halves of the vector registers clean after each CRC (XINUSE, where the CPU reports it).
+ * full recompute, the fast product against the bitwise one, a buffer longer than
+ * ISA-L's int length for CRC-32C, and the upper halves of the vector registers clean
+ * after each CRC (XINUSE, where the CPU reports it).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -331,6 +332,55 @@ test_combine_operator(void)
 }
 
 /*
+ * The product every combine and fold goes through (a carry-less multiply where the CPU
+ * has one) against the bitwise reference, on random factors and on the edges (zero,
+ * x^0, all ones, single terms); the shift from the powers made at start against square
+ * and multiply by the reference product.
+ */
+static uint64_t
+shift_ref(uint64_t len)
+{
+	uint64_t sq = 1ull << 55, p = 1ull << 63; /* x^8, x^0 */
+
+	for (; len != 0; len >>= 1) {
+		if ((len & 1u) != 0) {
+			p = xf_csum_crc64_mulmod_ref(sq, p);
+		}
+		sq = xf_csum_crc64_mulmod_ref(sq, sq);
+	}
+	return p;
+}
+
+static void
+test_mulmod_fast(void)
+{
+	static const uint64_t edges[] = {
+		0, 1, 1ull << 63, ~0ull, 0x8000000000000001ull, 0xc96c5795d7870f42ull
+	};
+
+	for (int i = 0; i < 50000; i++) {
+		uint64_t a = rnd(), b = rnd();
+
+		CU_ASSERT_EQUAL_FATAL(xf_csum_crc64_mulmod(a, b), xf_csum_crc64_mulmod_ref(a, b));
+	}
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		for (size_t j = 0; j < sizeof(edges) / sizeof(edges[0]); j++) {
+			CU_ASSERT_EQUAL(xf_csum_crc64_mulmod(edges[i], edges[j]),
+			                xf_csum_crc64_mulmod_ref(edges[i], edges[j]));
+		}
+		for (unsigned int k = 0; k < 64; k++) {
+			CU_ASSERT_EQUAL(xf_csum_crc64_mulmod(1ull << k, edges[i]),
+			                xf_csum_crc64_mulmod_ref(1ull << k, edges[i]));
+		}
+	}
+	CU_ASSERT_EQUAL(xf_csum_crc64_mulmod(1ull << 63, 0x1234), 0x1234); /* x^0 */
+	for (uint64_t len = 0; len < 200000; len += 1 + len / 3) {
+		CU_ASSERT_EQUAL_FATAL(xf_csum_crc64_shift(len), shift_ref(len));
+	}
+	CU_ASSERT_EQUAL(xf_csum_crc64_shift(~0ull), shift_ref(~0ull));
+}
+
+/*
  * ISA-L's AVX-512 CRCs return with the upper vector state dirty, which made the next
  * SSE instruction cost about 165 ns (drivers/csum/xf_csum.c): after each of ours it is
  * clean again. A CPU without XINUSE has nothing to check (noted, not failed).
@@ -360,6 +410,7 @@ test_vector_state_clean(void)
 }
 
 static const struct xf_test tests[] = {
+	{ "CRC64 product: fast against the bitwise reference", test_mulmod_fast },
 	{ "CRC64 combine: random splits against a recompute", test_combine_random_splits },
 	{ "CRC64 combine: check value at every split", test_combine_check_value },
 	{ "CRC64 combine: one operator for many pieces", test_combine_operator },

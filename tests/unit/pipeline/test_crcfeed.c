@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The running CRC and a signed file's block CRC-64s from one pass over its bytes
- * (crc_feed(), xf_worker_delta.c): the fast product and shift agree with xf_csum's
- * reference ones, and bytes fed in pieces of every shape give the whole file's CRC-64
- * and each block's own CRC-64 (the short last one too), as two passes would.
+ * (crc_feed(), xf_worker_delta.c): its product agrees with xf_csum's reference one, and
+ * bytes fed in pieces of every shape give the whole file's CRC-64 and each block's own
+ * CRC-64 (the short last one too), as two passes would.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +30,10 @@ test_mulmod(void)
 	for (int i = 0; i < 20000; i++) {
 		uint64_t a = rnd(&s), b = rnd(&s);
 
-		CU_ASSERT_EQUAL_FATAL(crc_mulmod(a, b), xf_csum_crc64_mulmod(a, b));
+		CU_ASSERT_EQUAL_FATAL(crc_mulmod(a, b), xf_csum_crc64_mulmod_ref(a, b));
 	}
 	CU_ASSERT_EQUAL(crc_mulmod(0, 0x1234), 0);
 	CU_ASSERT_EQUAL(crc_mulmod(1ull << 63, 0x1234), 0x1234); /* x^0 */
-	for (uint64_t len = 0; len < 70000; len += 1 + len / 3) {
-		CU_ASSERT_EQUAL_FATAL(crc_shift(len), xf_csum_crc64_shift(len));
-	}
 }
 
 /* Feed size bytes in pieces of at most piece (random lengths when rand_pieces). */
@@ -104,7 +101,7 @@ test_feed(void)
 }
 
 static const struct xf_test tests[] = {
-	{ "fast product and shift agree with the reference", test_mulmod },
+	{ "the product agrees with the reference", test_mulmod },
 	{ "one pass: whole-file CRC and every block's CRC", test_feed },
 };
 
