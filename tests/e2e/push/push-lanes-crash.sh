@@ -35,15 +35,16 @@ for i in range(n):
     with open(os.path.join(root, "f%04d" % i), "wb") as f:
         f.write(rng.randbytes(65536))
 PY
-# new_version SEED: a new version of every file at A (other bytes, 7 s later mtime).
+# new_version SEED [SIZE]: a new version of every file at A (other bytes, SIZE bytes,
+# 65536 by default, 7 s later mtime).
 new_version() {
-	python3 - "$T/src" "$1" <<-'PY'
+	python3 - "$T/src" "$1" "${2:-65536}" <<-'PY'
 	import os, random, sys
 	rng = random.Random(int(sys.argv[2]))
 	for name in sorted(os.listdir(sys.argv[1])):
 	    p = os.path.join(sys.argv[1], name)
 	    with open(p, "wb") as f:
-	        f.write(rng.randbytes(65536))
+	        f.write(rng.randbytes(int(sys.argv[3])))
 	    st = os.stat(p)
 	    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 7_000_000_000))
 	PY
@@ -154,8 +155,10 @@ pair_verify "$T/src" "$PAIR_VOL_B/tree"
 [ -z "$(ls -A "$PAIR_VOL_B/.xferd/tmp")" ] || pair_fail "left in B's staging directory: $(ls -A "$PAIR_VOL_B/.xferd/tmp")"
 
 # xferctl cancel of the job cancels every lane: the job ends cancelled, B's sessions all
-# end, and neither lane went on to its end.
-new_version 2224
+# end, and neither lane went on to its end. Files of 256 KiB: a lane needs 26 s at its
+# 8 Mbit/s, far more than a loaded machine takes to see the job start and cancel it (at
+# 64 KiB, 6.5 s a lane, one lane once finished first at load 20).
+new_version 2224 262144
 id=$(pair_json a 'j["job"]' push "$T/src" b:tree --lanes 2) || pair_fail "push to cancel"
 deadline=$((SECONDS + 30))
 until [ "$(pair_json a "[x for x in j['jobs'] if x['id'] == $id][0]['wire_bytes_sent'] > 0" jobs)" = true ]; do
