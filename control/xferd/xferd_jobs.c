@@ -159,6 +159,8 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 		 * whole"): counted once in files_sent. */
 		json_object_set_new(o, "files_redone",
 		                    json_integer((json_int_t)j->push.files_redone));
+		json_object_set_new(o, "read_retries",
+		                    json_integer((json_int_t)j->push.read_retries));
 		if (j->push.fails_kept > 0) {
 			json_object_set_new(o, "failures", failures_json(j, d));
 		}

@@ -99,6 +99,8 @@ struct xf_push_stats {
 	uint32_t files_sent;      /**< files whose data was sent */
 	uint32_t files_redone;    /**< DELTA files the receiver asked again whole (they failed
 	                           *   its CRC-64), sent again in the same session */
+	uint64_t read_retries;    /**< reads asked for again because the reader could not start
+	                           *   them (no table entry or buffers, many jobs at once) */
 	/** The first XF_PUSH_FAILS_KEPT failed files, in the order they failed: their list
 	 *  indices and statuses (enum xf_file_status), so that an operator is told which */
 	uint32_t fail_file[XF_PUSH_FAILS_KEPT];

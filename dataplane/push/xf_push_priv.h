@@ -87,6 +87,12 @@ struct push_file {
 
 _Static_assert(sizeof(struct push_file) == 96, "push_file: one per entry, no padding");
 
+/* How long the reader may refuse to start reads for want of a table entry or buffers,
+ * with no frame delivered meanwhile, before the files it refuses fail as unreadable:
+ * the session timeout's default, so a reader that never frees one does not hold the
+ * job for ever. */
+#define XF_PUSH_READ_RETRY_NS (10ull * 1000000000ull)
+
 /* push_file.decided */
 #define DECIDED_ONCE 1u
 /* The receiver asked for the file again whole (DECISION WHOLE with XF_ST_REDO,
@@ -144,6 +150,11 @@ struct xf_push {
 	bool done_sent;            /**< the empty LAST FLIST of an empty list is queued */
 	bool peer_done;            /**< the receiver's DONE arrived */
 	bool hello_queued;
+	/** The first read the reader could not start for want of a table entry or buffers
+	 *  (-EMFILE, -ENOMEM: many jobs at once) since it last delivered a frame of ours,
+	 *  0 if none: such a file is asked for again, until XF_PUSH_READ_RETRY_NS pass
+	 *  without a frame (xf_push_on_read). */
+	uint64_t read_busy_since;
 
 	struct push_frame *pool; /**< every frame record, allocated once */
 	struct push_frame *free_list;

@@ -319,9 +319,12 @@ xf_push_schedule_reads(struct xf_push *p)
 		int rc;
 
 		if (f->state != F_READING || f->eof || f->reqs >= REQS_PER_FILE ||
-		    (f->next_off == 0 && f->reqs != 0)) {
-			/* (The last: a file sent again whole whose first attempt still has
-			 * requests out; see DECIDED_REDO.) */
+		    (f->next_off == 0 && f->reqs != 0) || (f->got_off == 0 && f->reqs != 0)) {
+			/* (The next to last: a file sent again whole whose first attempt still has
+			 * requests out; see DECIDED_REDO. The last: one request until the reader
+			 * has started the file, so that a later one never finds the file without
+			 * a table entry after its first was refused, where it would wait for ever
+			 * for the bytes before it: xf_push_on_read asks again from the start.) */
 			continue;
 		}
 		if (f->delta && p->ops_n - p->ops_head >= OPS_HIGH) {
@@ -549,7 +552,6 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 {
 	struct push_file *f;
 
-	(void)now;
 	if (rd->file >= p->count) {
 		if (rd->frame != NULL) {
 			p->io.frame_free(p->io.arg, rd->frame);
@@ -570,6 +572,7 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		 * file keeps the hole; docs/PROTOCOL.md 6.8). */
 		f->asked -= XF_MIN(f->asked, 1u);
 		f->got_off = rd->offset + rd->len;
+		p->read_busy_since = 0; /* the reader delivers: its refusals are passing */
 		p->read_ahead -= XF_MIN(p->read_ahead, 1u);
 		p->st.bytes_sparse += rd->len;
 	} else if (rd->frame != NULL) {
@@ -583,6 +586,7 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		}
 		f->asked -= XF_MIN(f->asked, 1u);
 		f->got_off = rd->offset + XF_PUSH_READ_SPAN(rd);
+		p->read_busy_since = 0;
 		if (f->state == F_READING && pf != NULL) {
 			/* The reader put the data after the DATA header: write the header. */
 			len = xf_proto_data_hdr_encode(rd->payload, &h, rd->file, rd->offset,
@@ -611,6 +615,26 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 	p->read_ahead -= XF_MIN(p->read_ahead, rd->undelivered);
 	if (f->state != F_READING) {
 		return; /* later answers for a file already at its end or failed */
+	}
+	if ((rd->error == -EMFILE || rd->error == -ENOMEM) && f->got_off == 0 && !f->delta) {
+		/*
+		 * The reader could not start the file: every table entry held by a file still
+		 * being read, or no buffers, with many jobs at once (e2e-push-concurrent-16
+		 * failed a readable file so). Not a DELTA file: its first request handed the
+		 * reader its signatures, which the refusal let go. Nothing of it was delivered,
+		 * so it is asked for
+		 * again from its start once its requests are all answered (xf_push_schedule_reads
+		 * resynchronises next_off then; the reader opens it afresh), as other files end
+		 * and free what it needs. Only while the reader still delivers something within
+		 * XF_PUSH_READ_RETRY_NS: else it fails as unreadable, below.
+		 */
+		if (p->read_busy_since == 0) {
+			p->read_busy_since = now != 0 ? now : 1;
+		}
+		if (now - p->read_busy_since < XF_PUSH_READ_RETRY_NS) {
+			p->st.read_retries++;
+			return;
+		}
 	}
 	if (rd->error < 0) {
 		struct xf_flist_entry e = xf_push_entry(p, rd->file);

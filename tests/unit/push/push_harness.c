@@ -205,6 +205,19 @@ serve_reads(struct xf_push *p)
 			serve_delta(p, r);
 			continue;
 		}
+		if (file == T.busy_index && T.busy_left > 0) {
+			/* No table entry or no buffers: nothing read (as the engine's reader). */
+			struct xf_push_read rd = { .file = file,
+				                   .offset = off,
+				                   .last = true,
+				                   .error =
+				                           T.busy_left % 2 != 0 ? -EMFILE : -ENOMEM,
+				                   .undelivered = T.reads[r].n };
+
+			T.busy_left--;
+			xf_push_on_read(p, &rd, T.now);
+			continue;
+		}
 		if (file == T.unreadable_index) {
 			struct xf_push_read rd = { .file = file,
 				                   .offset = off,
@@ -877,6 +890,8 @@ push_setup(uint32_t count, uint64_t max_size, unsigned int loss, unsigned int du
 	T.refuse_index = UINT32_MAX;
 	T.fail_index = UINT32_MAX;
 	T.unreadable_index = UINT32_MAX;
+	T.busy_index = UINT32_MAX;
+	T.busy_left = 0;
 	T.uptodate_index = UINT32_MAX;
 	T.absurd_index = UINT32_MAX;
 	T.redo_index = UINT32_MAX;

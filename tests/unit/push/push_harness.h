@@ -82,6 +82,8 @@ struct push_harness {
 	unsigned int refuse_index;     /* a file the receiver refuses, or UINT32_MAX */
 	unsigned int giveups;          /* placeholder entries received (XF_FLIST_F_GIVEUP) */
 	unsigned int unreadable_index; /* a file the sender cannot read, or UINT32_MAX */
+	unsigned int busy_index;       /* a file the reader cannot start, or UINT32_MAX: */
+	unsigned int busy_left;        /* answered -EMFILE (odd) or -ENOMEM this many times */
 	bool sparse; /* the reader answers all-zero frames as holes, as the engine's does
 	              * for frames in a hole of the file (xf_sparse_in_hole) */
 	/* --compress: the reader compresses frames that shrink by 1/16 as the engine's does

@@ -77,6 +77,49 @@ test_unreadable_file(void)
 	push_teardown();
 }
 
+/* A file the reader cannot start (no table entry, no buffers: many jobs at once) is
+ * asked for again from its start, not failed: it arrives whole, the retries counted.
+ * Refused for good, it fails as unreadable once the reader has delivered nothing for
+ * XF_PUSH_READ_RETRY_NS, and the session still ends. */
+static void
+test_reader_busy(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	push_setup(50, 400000, 0, 0, 0, 16);
+	for (unsigned int i = 0; i < T.count; i++) { /* the largest: several requests out */
+		if (T.ent[i].kind == XF_FILE_REG &&
+		    (T.busy_index == UINT32_MAX || T.ent[i].size > T.ent[T.busy_index].size)) {
+			T.busy_index = i;
+		}
+	}
+	CU_ASSERT_FATAL(T.ent[T.busy_index].size > 100000);
+	T.busy_left = 5;
+	push_run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_failed, 0);
+	CU_ASSERT_EQUAL(st.files_committed, 50);
+	CU_ASSERT_EQUAL(st.read_retries, 5);
+	CU_ASSERT_FALSE(T.rf[T.busy_index].failed);
+	push_teardown();
+
+	push_setup(50, 20000, 0, 0, 0, 16);
+	T.ent[7].size = 5000;
+	T.busy_index = 7;
+	T.busy_left = UINT32_MAX;
+	T.unreadable_index = 7; /* the harness's receiver then expects its failed FILE_END */
+	push_run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_failed, 1);
+	CU_ASSERT_EQUAL(st.fail_file[0], 7);
+	CU_ASSERT_NOT_EQUAL(st.fail_status[0], XF_ST_OK);
+	CU_ASSERT_EQUAL(st.files_committed, 49);
+	CU_ASSERT(st.read_retries > 1);
+	CU_ASSERT(T.rf[7].failed);
+	push_teardown();
+}
+
 /* Entries too large for a frame (a symlink's long target; a path with one) are listed
  * as placeholders (XF_FLIST_F_GIVEUP, docs/PROTOCOL.md 6.23), each in a frame of its own
  * with its path cut to fit: each fails XF_ST_TOOBIG, named, and the rest commits. The
@@ -593,6 +636,7 @@ static const struct xf_test tests[] = {
 	{ "a HELLO lost after its HELLO_ACK is not sent again",
 	  test_lost_hello_not_resent_after_ack },
 	{ "unreadable file", test_unreadable_file },
+	{ "a file the reader cannot start is asked for again", test_reader_busy },
 	{ "entries too large for a frame: placeholders, failed alone", test_entry_too_large },
 	{ "empty list, empty files", test_empty_list_and_empty_files },
 	{ "silent peer times out", test_silent_peer_times_out },
