@@ -167,7 +167,8 @@ struct eng_job {
 	struct xf_noise_hs hs;
 	/** Its message 1's payload, sealed_len bytes: the HELLO's real flags and limit and
 	 *  the destination field (hello_dest), zero-padded to the block's one size
-	 *  (XF_HELLO_F_SEALED_OPTS, xf_hs_block_seal), the same in every message 1. */
+	 *  (XF_HELLO_F_SEALED_OPTS, xf_proto_hello_seal to xf_hs_block_len), the same in
+	 *  every message 1. */
 	uint8_t sealed[XF_NOISE_PAYLOAD_MAX];
 	uint16_t sealed_len;
 	/** Its message 1, msg1_len bytes: sealed is its payload (XF_HELLO_F_SEALED_DEST,

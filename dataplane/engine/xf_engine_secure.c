@@ -36,7 +36,6 @@
 
 #include "xf_base.h"
 #include "xf_engine_priv.h"
-#include "xf_hs_block.h"
 #include "xf_keylock.h"
 
 #define MODULE "engine"
@@ -273,9 +272,9 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	 * block's one size (XF_HELLO_F_SEALED_OPTS, xf_hs_block.h), so every message 1 of
 	 * this appliance is as long as every other; the HELLO shows only
 	 * XF_HELLO_F_CLEAR_AEAD. The field fits: eng_hello_room bounded it where it was made. */
-	len = xf_hs_block_seal(j->sealed, eng_hello_room(rx->e, false),
-	                       hello_flags | XF_HELLO_F_CLEAR_AEAD, hello_window, j->hello_dest,
-	                       j->hello_dest_len);
+	len = xf_proto_hello_seal(j->sealed, eng_hello_room(rx->e, false),
+	                          hello_flags | XF_HELLO_F_CLEAR_AEAD, hello_window, j->hello_dest,
+	                          j->hello_dest_len);
 	if (len < 0) {
 		return -E2BIG;
 	}

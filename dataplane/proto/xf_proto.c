@@ -67,25 +67,27 @@ xf_proto_hello_field(struct xf_msg_hello *m, const char *field, size_t len)
 }
 
 long
-xf_proto_hello_seal(uint8_t *out, size_t cap, uint32_t flags, uint32_t window, const char *field,
+xf_proto_hello_seal(uint8_t *out, size_t len, uint32_t flags, uint32_t window, const char *field,
                     size_t field_len)
 {
 	size_t n = XF_HELLO_SEALED_HDR + field_len;
-	size_t padded =
-	        (n + XF_HELLO_SEALED_BUCKET - 1u) / XF_HELLO_SEALED_BUCKET * XF_HELLO_SEALED_BUCKET;
 
-	if (out == NULL || field_len > XF_PATH_MAX || n > cap || (field == NULL && field_len > 0)) {
+	if (out == NULL || len > XF_HELLO_SEALED_MAX) {
+		return -EINVAL;
+	}
+	if (field_len > XF_PATH_MAX || n > len || (field == NULL && field_len > 0)) {
 		return -EMSGSIZE;
 	}
-	padded = padded < cap ? padded : cap;
-	st32((uint8_t *)out, flags);
+	st32(out, flags);
 	st32(out + 4, window);
 	st16(out + 8, (uint16_t)field_len);
 	if (field_len > 0) {
 		memcpy(out + XF_HELLO_SEALED_HDR, field, field_len);
 	}
-	memset(out + n, 0, padded - n);
-	return (long)padded;
+	/* To the length the caller gives, whatever the field: a block's length says nothing
+	 * of what it holds (docs/PROTOCOL.md 3.1.4). */
+	memset(out + n, 0, len - n);
+	return (long)len;
 }
 
 enum xf_proto_reason

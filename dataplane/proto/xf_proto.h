@@ -315,16 +315,14 @@ struct xf_msg_hello {
  *  1's payload, not in clear (docs/PROTOCOL.md 3.1.4): the clear HELLO's flags are exactly
  *  XF_HELLO_F_CLEAR_AEAD and its window 0; the payload is the sealed block of
  *  xf_proto_hello_seal (the real flags, the window, the field's length, the field, zero
- *  padding to a bucket), read by xf_proto_hello_unseal once message 1 has verified. */
+ *  padding to the block's one size, xf_hs_block_len), read by xf_proto_hello_unseal once
+ *  message 1 has verified. */
 #define XF_HELLO_F_SEALED_OPTS 0x20000u
 /** The only flags a HELLO under AEAD shows in clear: what the responder reads before it
  *  decrypts message 1 (docs/SECURITY.md 2.5). */
 #define XF_HELLO_F_CLEAR_AEAD (XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_SEALED_OPTS)
 /** The sealed block's fixed part: flags (4), window (4), the field's length (2). */
 #define XF_HELLO_SEALED_HDR 10u
-/** The sealed block is zero-padded to a multiple of this (at most to the room the caller
- *  gives), so that its length does not say the field's. */
-#define XF_HELLO_SEALED_BUCKET 256u
 /** HELLO flags the codec accepts (not XF_HELLO_F_COOKIE: the engine reads it first). */
 #define XF_HELLO_F_ALL                                                                             \
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
@@ -383,7 +381,9 @@ xf_hello_dest_field_len(const struct xf_msg_hello *h)
 #define XF_DELETE_UNLIMITED UINT32_MAX
 #define XF_HELLO_AUTH_LEN   148u /**< Noise IKpsk2 message 1 (XF_NOISE_MSG1_LEN) */
 /** Message 1 with the longest destination field in its payload (XF_NOISE_MSG1_MAX). */
-#define XF_HELLO_AUTH_MAX     (XF_HELLO_AUTH_LEN + XF_PATH_MAX)
+#define XF_HELLO_AUTH_MAX (XF_HELLO_AUTH_LEN + XF_PATH_MAX)
+/** The longest sealed block: message 1's payload in the longest auth (XF_NOISE_PAYLOAD_MAX). */
+#define XF_HELLO_SEALED_MAX   (XF_HELLO_AUTH_MAX - XF_HELLO_AUTH_LEN)
 #define XF_HELLO_ACK_AUTH_LEN 76u /**< Noise IKpsk2 message 2 (XF_NOISE_MSG2_LEN) */
 
 struct xf_msg_flist {
@@ -576,13 +576,16 @@ int xf_proto_decode(const void *buf, size_t len, struct xf_msg *msg, enum xf_pro
 enum xf_proto_reason xf_proto_hello_field(struct xf_msg_hello *h, const char *field, size_t len);
 
 /**
- * Initiator under AEAD: message 1's payload (XF_HELLO_F_SEALED_OPTS) into out: flags (the
- * HELLO's real flags, XF_HELLO_F_CLEAR_AEAD among them) and window big-endian, the
- * field's length (2 bytes), the field (field_len bytes: dest, and with rules a NUL and the
- * rules), then zero bytes up to the next multiple of XF_HELLO_SEALED_BUCKET, or to cap
- * if that is less. @return the block's length, or -EMSGSIZE (the field does not fit cap).
+ * Initiator under AEAD: message 1's payload (XF_HELLO_F_SEALED_OPTS) into out, exactly len
+ * bytes: flags (the HELLO's real flags, XF_HELLO_F_CLEAR_AEAD among them) and window
+ * big-endian, the field's length (2 bytes), the field (field_len bytes: dest, and with
+ * rules a NUL and the rules), then zero bytes up to len. The caller gives the block's one
+ * size (xf_hs_block_len, dataplane/secure/xf_hs_block.h), so that the block's length never
+ * depends on the field; this is the only place that pads it.
+ * @return len, or -EINVAL (out NULL, len over XF_HELLO_SEALED_MAX), -EMSGSIZE (the field
+ *         is over XF_PATH_MAX, NULL with a length, or does not fit: len - 10 bytes at most).
  */
-long xf_proto_hello_seal(uint8_t *out, size_t cap, uint32_t flags, uint32_t window,
+long xf_proto_hello_seal(uint8_t *out, size_t len, uint32_t flags, uint32_t window,
                          const char *field, size_t field_len);
 
 /**
@@ -592,7 +595,8 @@ long xf_proto_hello_seal(uint8_t *out, size_t cap, uint32_t flags, uint32_t wind
  * decoder's rules for a HELLO (reserved bits, flag pairs, the limit only with DELETE;
  * XF_HELLO_F_CLEAR_AEAD must be among them), and the field is read as
  * xf_proto_hello_field reads one (moved to the start of block: h points into it).
- * Padding must be zero bytes. h is unchanged on failure.
+ * Padding must be zero bytes; a block of any length is read (keeping its length fixed is
+ * the sender's part, docs/PROTOCOL.md 3.1.4). h is unchanged on failure.
  * @return XF_R_OK, XF_R_TRUNCATED (shorter than its fixed part or its field's length),
  *         XF_R_RESERVED (an unknown flag) or XF_R_FIELD.
  */

@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The HELLO's sealed block, padded to its one size (xf_hs_block.h). */
+/* The one size of the HELLO's sealed block (xf_hs_block.h). */
 #include "xf_hs_block.h"
-
-#include <errno.h>
-#include <string.h>
 
 #include "xf_noise.h"
 #include "xf_proto.h"
@@ -17,6 +14,7 @@
 _Static_assert(XF_HS_BLOCK_MTU - OVERHEAD == XF_HS_BLOCK_LEN,
                "XF_HS_BLOCK_LEN is the room at 1500");
 _Static_assert(XF_HS_BLOCK_LEN <= XF_NOISE_PAYLOAD_MAX, "the block fits message 1's payload");
+_Static_assert(XF_HELLO_SEALED_MAX == XF_NOISE_PAYLOAD_MAX, "the codec seals what message 1 holds");
 
 size_t
 xf_hs_block_len(unsigned int mtu)
@@ -28,23 +26,4 @@ xf_hs_block_len(unsigned int mtu)
 	}
 	/* At most 1500 here, so under XF_PAYLOAD_MAX and XF_NOISE_PAYLOAD_MAX (asserted). */
 	return m - OVERHEAD;
-}
-
-long
-xf_hs_block_seal(uint8_t *out, size_t len, uint32_t flags, uint32_t window, const char *field,
-                 size_t field_len)
-{
-	long n;
-
-	if (out == NULL || len > XF_NOISE_PAYLOAD_MAX) {
-		return -EINVAL;
-	}
-	/* The codec writes the block and pads it to a bucket, at most to len; the rest of
-	 * the padding is ours, so that no block's length depends on its field. */
-	n = xf_proto_hello_seal(out, len, flags, window, field, field_len);
-	if (n < 0) {
-		return -EMSGSIZE;
-	}
-	memset(out + n, 0, len - (size_t)n);
-	return (long)len;
 }

@@ -12,13 +12,14 @@
  * HELLO still crosses a 1500-byte hop and reaches a receiver without jumbo frames, with
  * which it then negotiates `max_payload` down (docs/PROTOCOL.md 3.1). The cost: a field of
  * at most 1,246 bytes under AEAD at every MTU >= 1500 (docs/SECURITY.md 2.5).
- * Pure C, no allocation.
+ *
+ * This file gives the size; xf_proto_hello_seal (dataplane/proto) writes the block and
+ * pads it to exactly that size. Pure C, no allocation.
  */
 #ifndef XF_HS_BLOCK_H
 #define XF_HS_BLOCK_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 /** The MTU whose room sizes every sealed block of a larger MTU too. */
 #define XF_HS_BLOCK_MTU 1500u
@@ -30,18 +31,9 @@
  * The one size of every sealed block a sender at this IP MTU makes: what is left of one
  * frame at XF_MIN(mtu, XF_HS_BLOCK_MTU) after IP and UDP, the frame header, the HELLO's
  * fixed fields, the 16 bytes a frame keeps for its tag and message 1 without payload, at
- * most XF_NOISE_PAYLOAD_MAX. @return the size, or 0 if not even the block's fixed part
- * fits (an MTU under 254 bytes).
+ * most XF_NOISE_PAYLOAD_MAX: the len a sender gives xf_proto_hello_seal. @return the size,
+ * or 0 if not even the block's fixed part fits (an MTU under 254 bytes).
  */
 size_t xf_hs_block_len(unsigned int mtu);
-
-/**
- * The block (xf_proto_hello_seal: the real flags, XF_HELLO_F_CLEAR_AEAD among them, the
- * window, the field's length, the field) zero-padded to exactly len bytes, len from
- * xf_hs_block_len. @return len, or -EMSGSIZE (the field does not fit: len - 10 bytes at
- * most), -EINVAL (out NULL, len over XF_NOISE_PAYLOAD_MAX).
- */
-long xf_hs_block_seal(uint8_t *out, size_t len, uint32_t flags, uint32_t window, const char *field,
-                      size_t field_len);
 
 #endif /* XF_HS_BLOCK_H */

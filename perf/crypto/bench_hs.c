@@ -2,7 +2,9 @@
 /*
  * xf-bench-hs: the responder's handshakes (docs/SECURITY.md 3), inline on the receiving
  * thread against handed off to a handshake thread (dataplane/secure/xf_hs_queue.h), on
- * the same message 1s. Each run makes N fresh message 1s (newer timestamps), then:
+ * the same message 1s. Every message 1 carries what a push's does: the sealed block
+ * (docs/PROTOCOL.md 3.1.4) at its one size (xf_hs_block_len: 1,256 bytes, so message 1 is
+ * 1,404). Each run makes N fresh message 1s (newer timestamps), then:
  *   inline:  one thread, per HELLO: mac1 (xf_noise_check_macs), the Noise responder
  *            (message 1, message 2, keys), as an RX core did before the hand-off;
  *   handoff: the receiving thread checks mac1, fills and submits a record, and applies
@@ -13,14 +15,14 @@
  * another process's load does not inflate), the receiving thread's CPU time per HELLO
  * (CLOCK_THREAD_CPUTIME_ID around its own steps only, not its waits for room or answers:
  * two clock reads per step, which the inline loop does not pay) and OpenSSL allocations
- * per HELLO made by the receiving thread (CRYPTO_set_mem_functions, counted per thread).
+ * per HELLO made by the receiving thread (xf_ossl_allocs.h: counted per thread).
  * Then mac1 alone (xf_noise_check_macs, not under load, as every HELLO is checked on an RX
  * core), on the same message 1s, alternated run by run: OpenSSL's one-shot HMAC() (a jar
  * not bound to a manager: the baseline) against ipsec-mb's HMAC job from mac1's key prepared
  * once (a jar bound with xf_noise_cookie_jar_init, as the engine's RX cores use it): ns of
  * thread CPU per check and OpenSSL allocations per check, medians of --runs runs; and
- * ipsec-mb's mac1 over one message 1 whose payload is the longest destination field
- * (docs/PROTOCOL.md 3.1.3: 4,243 bytes), against the short ones (their field is 8 bytes).
+ * ipsec-mb's mac1 over the longest message 1 the codec takes (4,243 bytes: what a flood of
+ * the largest HELLOs costs), against the real ones.
  * Last, the initiator's side, which runs on the RX core of the push (docs/SECURITY.md 8.2),
  * alternated run by run with the responder's whole handshake as the baseline, each on this
  * thread: ns of thread CPU and OpenSSL allocations per message 1 made (xf_noise_initiate:
@@ -38,46 +40,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/opensslv.h>
 
 #include "xf_base.h"
+#include "xf_hs_block.h"
 #include "xf_hs_queue.h"
+#include "xf_ossl_allocs.h"
 #include "xf_perf.h"
 
 #define NAME    "xf-bench-hs"
 #define RX_CORE 1u
 #define HS_CORE 2u
-
-static __thread uint64_t allocs; /* OpenSSL allocations by this thread */
-
-static void *
-count_malloc(size_t n, const char *f, int l)
-{
-	(void)f;
-	(void)l;
-	allocs++;
-	return malloc(n);
-}
-
-static void *
-count_realloc(void *p, size_t n, const char *f, int l)
-{
-	(void)f;
-	(void)l;
-	allocs++;
-	return realloc(p, n);
-}
-
-static void
-count_free(void *p, const char *f, int l)
-{
-	(void)f;
-	(void)l;
-	free(p);
-}
 
 static struct xf_noise_static resp, init;
 static struct xf_noise_peer resp_peer, init_peer;
@@ -85,8 +60,13 @@ static struct xf_noise_cookie_jar jar;
 static struct xf_noise_cookie_jar jar_mb; /* bound to an ipsec-mb manager */
 static struct xf_hs_queue q;
 static struct xf_msg *hellos;
-/* The payload: the sealed block of dest (XF_HELLO_F_SEALED_OPTS), as a push sends it. */
-static uint8_t (*msg1s)[XF_NOISE_MSG1_LEN + XF_HELLO_SEALED_BUCKET];
+/* Message 1s whose payload is the sealed block of dest (XF_HELLO_F_SEALED_OPTS) at its one
+ * size, as a push at this MTU sends it (max_payload 8900 in clear; the size is 1500's):
+ * m1_len bytes of each; the initiator's steps seal the same block. */
+#define MTU 9000u
+static uint8_t (*msg1s)[XF_NOISE_MSG1_MAX];
+static uint8_t blk[XF_NOISE_PAYLOAD_MAX];
+static size_t blk_len, m1_len;
 static uint64_t ts_next = 1000;
 static atomic_bool serving;
 static const uint8_t src[6] = { 10, 0, 0, 4, 0x12, 0x34 };
@@ -107,17 +87,24 @@ cpu_now(void)
 	return xf_perf_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
+/* The sealed block every HELLO here carries (blk, blk_len bytes). */
+static void
+make_block(void)
+{
+	blk_len = xf_hs_block_len(MTU);
+	m1_len = XF_NOISE_MSG1_LEN + blk_len;
+	if (xf_proto_hello_seal(blk, blk_len, XF_HELLO_F_CLEAR_AEAD, 0, dest, strlen(dest)) !=
+	    (long)blk_len) {
+		abort();
+	}
+}
+
 static void
 make_hellos(unsigned int n)
 {
 	struct xf_noise_prologue pro;
 	struct xf_noise_hs hs;
-	uint8_t blk[XF_HELLO_SEALED_BUCKET];
 
-	if (xf_proto_hello_seal(blk, sizeof(blk), XF_HELLO_F_CLEAR_AEAD, 0, dest, strlen(dest)) !=
-	    (long)sizeof(blk)) {
-		abort();
-	}
 	for (unsigned int i = 0; i < n; i++) {
 		struct xf_msg *m = &hellos[i];
 
@@ -129,12 +116,12 @@ make_hellos(unsigned int n)
 		m->hello.flags = XF_HELLO_F_CLEAR_AEAD;
 		xf_hs_prologue(&pro, m->hello.flags, m->hello.max_payload, 0);
 		if (xf_noise_initiate(&hs, &init, &init_peer, &pro, m->hdr.session, NULL, ts_next++,
-		                      1, blk, sizeof(blk), msg1s[i]) != 0) {
+		                      1, blk, blk_len, msg1s[i]) != 0) {
 			abort();
 		}
 		xf_noise_hs_wipe(&hs);
 		m->hello.auth = msg1s[i];
-		m->hello.auth_len = (uint16_t)sizeof(msg1s[i]);
+		m->hello.auth_len = (uint16_t)m1_len;
 	}
 }
 
@@ -148,11 +135,11 @@ mac1(const struct xf_msg *m)
 static struct result
 run_inline(unsigned int n)
 {
-	uint64_t t0 = xf_perf_now_ns(), c0 = cpu_now(), a0 = allocs;
+	uint64_t t0 = xf_perf_now_ns(), c0 = cpu_now(), a0 = xf_ossl_allocs;
 	struct xf_noise_prologue pro;
 	struct xf_noise_keys keys;
 	struct xf_noise_hs hs;
-	uint8_t msg2[XF_NOISE_MSG2_LEN], block[sizeof(msg1s[0]) - XF_NOISE_MSG1_LEN];
+	uint8_t msg2[XF_NOISE_MSG2_LEN], block[XF_NOISE_PAYLOAD_MAX];
 	double s;
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -170,7 +157,7 @@ run_inline(unsigned int n)
 	s = (double)(xf_perf_now_ns() - t0) / 1e9;
 	c0 = cpu_now() - c0;
 	return (struct result){ n / s, n / ((double)c0 / 1e9), (double)c0 / n,
-		                (double)(allocs - a0) / n };
+		                (double)(xf_ossl_allocs - a0) / n };
 }
 
 static void *
@@ -192,7 +179,7 @@ hs_thread(void *arg)
 static struct result
 run_handoff(unsigned int n)
 {
-	uint64_t t0 = xf_perf_now_ns(), a0 = allocs, rx_ns = 0;
+	uint64_t t0 = xf_perf_now_ns(), a0 = xf_ossl_allocs, rx_ns = 0;
 	unsigned int sent = 0, got = 0;
 	pthread_t t;
 	double s;
@@ -234,7 +221,7 @@ run_handoff(unsigned int n)
 	atomic_store(&serving, false);
 	pthread_join(t, NULL);
 	return (struct result){ n / s, n / ((double)hs_cpu_ns / 1e9), (double)rx_ns / n,
-		                (double)(allocs - a0) / n };
+		                (double)(xf_ossl_allocs - a0) / n };
 }
 
 /* mac1 checks of the n message 1s, reps times over, with jar j: ns of CPU and OpenSSL
@@ -242,21 +229,21 @@ run_handoff(unsigned int n)
 static void
 run_mac1(struct xf_noise_cookie_jar *j, unsigned int n, unsigned int reps, double *ns, double *al)
 {
-	uint64_t c0 = cpu_now(), a0 = allocs;
+	uint64_t c0 = cpu_now(), a0 = xf_ossl_allocs;
 
 	for (unsigned int r = 0; r < reps; r++) {
 		for (unsigned int i = 0; i < n; i++) {
-			if (xf_noise_check_macs(&resp, j, msg1s[i], sizeof(msg1s[i]), src,
-			                        sizeof(src), false, 1) != 0) {
+			if (xf_noise_check_macs(&resp, j, msg1s[i], m1_len, src, sizeof(src), false,
+			                        1) != 0) {
 				abort();
 			}
 		}
 	}
 	*ns = (double)(cpu_now() - c0) / ((double)n * reps);
-	*al = (double)(allocs - a0) / ((double)n * reps);
+	*al = (double)(xf_ossl_allocs - a0) / ((double)n * reps);
 }
 
-/* ipsec-mb mac1 checks of one message 1 whose payload is the longest destination field
+/* ipsec-mb mac1 checks of one message 1 whose payload is the longest the codec takes
  * (XF_NOISE_PAYLOAD_MAX bytes: what a flood of the largest HELLOs costs an RX core),
  * count times: ns of CPU per check. */
 static double
@@ -287,7 +274,7 @@ run_mac1_long(unsigned int count)
 }
 
 /* mac1: OpenSSL's one-shot (the baseline) against ipsec-mb from a prepared key; and
- * ipsec-mb over the longest message 1 against the short one. */
+ * ipsec-mb over the longest message 1 against the real one. */
 static int
 bench_mac1(const struct xf_perf_opts *o, unsigned int n)
 {
@@ -318,9 +305,9 @@ bench_mac1(const struct xf_perf_opts *o, unsigned int n)
 	}
 	printf("ratio mac1 ipsec-mb/openssl: CPU per check %.3f\n",
 	       xf_perf_median(ns[1], o->runs) / xf_perf_median(ns[0], o->runs));
-	printf("mac1 check, ipsec-mb, message 1 of %u bytes (the longest destination field): "
+	printf("mac1 check, ipsec-mb, message 1 of %u bytes (the longest the codec takes): "
 	       "%.0f ns CPU; ratio to %zu bytes %.2f\n",
-	       XF_NOISE_MSG1_MAX, xf_perf_median(lg, o->runs), sizeof(msg1s[0]),
+	       XF_NOISE_MSG1_MAX, xf_perf_median(lg, o->runs), m1_len,
 	       xf_perf_median(lg, o->runs) / xf_perf_median(ns[1], o->runs));
 	xf_crypto_mgr_free(mgr);
 	return 0;
@@ -339,25 +326,25 @@ run_initiator(unsigned int n, double *ns, double *al)
 	for (unsigned int i = 0; i < n; i++) {
 		struct xf_noise_hs ih, rh, copy;
 		struct xf_noise_keys ik, rk;
-		uint8_t m1[XF_NOISE_MSG1_LEN + sizeof(dest) - 1], m2[XF_NOISE_MSG2_LEN];
-		uint8_t forged[XF_NOISE_MSG2_LEN], field[sizeof(dest) - 1];
-		uint64_t t = cpu_now(), x = allocs;
+		uint8_t m1[XF_NOISE_MSG1_MAX], m2[XF_NOISE_MSG2_LEN];
+		uint8_t forged[XF_NOISE_MSG2_LEN], field[XF_NOISE_PAYLOAD_MAX];
+		uint64_t t = cpu_now(), x = xf_ossl_allocs;
 
 		if (xf_noise_initiate(&ih, &init, &init_peer, &pro, 7000 + i, NULL, ts_next++, 1,
-		                      (const uint8_t *)dest, sizeof(dest) - 1, m1) != 0) {
+		                      blk, blk_len, m1) != 0) {
 			abort();
 		}
 		c[0] += cpu_now() - t;
-		a[0] += allocs - x;
+		a[0] += xf_ossl_allocs - x;
 		t = cpu_now();
-		x = allocs;
-		if (xf_noise_consume_initiation(&rh, &resp, &resp_peer, 1, &pro, m1, sizeof(m1),
+		x = xf_ossl_allocs;
+		if (xf_noise_consume_initiation(&rh, &resp, &resp_peer, 1, &pro, m1, m1_len,
 		                                field) != 0 ||
 		    xf_noise_respond(&rh, 9000 + i, NULL, m2, &rk) != 0) {
 			abort();
 		}
 		c[3] += cpu_now() - t;
-		a[3] += allocs - x;
+		a[3] += xf_ossl_allocs - x;
 		/* A forged answer: the genuine one's indexes, a random ephemeral key (a point
 		 * OpenSSL takes), mac1 made again over it as anyone can. */
 		memcpy(forged, m2, sizeof(forged));
@@ -375,20 +362,20 @@ run_initiator(unsigned int n, double *ns, double *al)
 		}
 		copy = ih;
 		t = cpu_now();
-		x = allocs;
+		x = xf_ossl_allocs;
 		if (xf_noise_consume_response(&copy, forged, sizeof(forged), &ik) == 0) {
 			abort(); /* the tag must fail */
 		}
 		c[2] += cpu_now() - t;
-		a[2] += allocs - x;
+		a[2] += xf_ossl_allocs - x;
 		xf_noise_hs_wipe(&copy);
 		t = cpu_now();
-		x = allocs;
+		x = xf_ossl_allocs;
 		if (xf_noise_consume_response(&ih, m2, sizeof(m2), &ik) != 0) {
 			abort();
 		}
 		c[1] += cpu_now() - t;
-		a[1] += allocs - x;
+		a[1] += xf_ossl_allocs - x;
 		OPENSSL_cleanse(&ik, sizeof(ik));
 		OPENSSL_cleanse(&rk, sizeof(rk));
 	}
@@ -447,7 +434,7 @@ main(int argc, char **argv)
 	}
 	o.runs = XF_MIN(o.runs, 64u);
 	n = o.quick ? 200 : 2000;
-	if (CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free) != 1) {
+	if (xf_ossl_allocs_count() != 0) {
 		fprintf(stderr, "%s: CRYPTO_set_mem_functions refused\n", NAME);
 		return 1;
 	}
@@ -465,10 +452,12 @@ main(int argc, char **argv)
 	if (hellos == NULL || msg1s == NULL) {
 		return 1;
 	}
+	make_block();
 	xf_perf_banner(NAME, OPENSSL_VERSION_TEXT, &o);
 	(void)getloadavg(load, 3);
-	printf("%u HELLOs per run, %u runs alternated; load average before: %.2f %.2f %.2f\n", n,
-	       o.runs, load[0], load[1], load[2]);
+	printf("%u HELLOs per run, message 1 of %zu bytes (a sealed block of %zu at MTU %u), %u "
+	       "runs alternated; load average before: %.2f %.2f %.2f\n",
+	       n, m1_len, blk_len, MTU, o.runs, load[0], load[1], load[2]);
 	for (unsigned int r = 0; r < o.runs; r++) {
 		for (unsigned int i = 0; i < 2; i++) {
 			unsigned int m = i ^ (r & 1); /* odd runs: handoff first */

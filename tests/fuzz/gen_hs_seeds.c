@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Seeds for fuzz_handshake: a genuine message 1, message 2 and cookie reply made with the
- * harness's fixed keys, each behind its selector byte, plus short and empty inputs.
+ * Seeds for fuzz_handshake: a genuine message 1 (without payload, and with the sealed block
+ * a push's carries, at its one size), message 2 and cookie reply made with the harness's
+ * fixed keys, each behind its selector byte, plus short and empty inputs.
  * usage: gen_hs_seeds DIR
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "hs_keys.h"
+#include "xf_hs_block.h"
 #include "xf_noise.h"
+#include "xf_proto.h"
 
 static int
 put(const char *dir, const char *name, uint8_t sel, const uint8_t *m, size_t n)
@@ -32,10 +35,12 @@ main(int argc, char **argv)
 	static struct xf_noise_peer ip, rp;
 	static struct xf_noise_hs ih, rh;
 	static struct xf_noise_cookie_jar jar;
-	/* A HELLO's destination field as message 1 carries it: volume/path, NUL, a rule. */
+	/* A HELLO's destination field as message 1 carries it: volume/path, NUL, a rule; in
+	 * the sealed block with the options of a deleting push (docs/PROTOCOL.md 3.1.4). */
 	static const char field[] = "vol/some/path\0- *.tmp\n";
+	static uint8_t blk[XF_HS_BLOCK_LEN], got[XF_HS_BLOCK_LEN];
 	uint8_t m1[XF_NOISE_MSG1_LEN], m2[XF_NOISE_MSG2_LEN], c[XF_NOISE_COOKIE_LEN_MSG];
-	uint8_t m1d[XF_NOISE_MSG1_LEN + sizeof(field) - 1], got[sizeof(field) - 1];
+	uint8_t m1d[XF_NOISE_MSG1_LEN + XF_HS_BLOCK_LEN];
 	struct xf_noise_keys k;
 	int bad = 0;
 
@@ -58,18 +63,21 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* The harness starts each input from a fresh peer: the same timestamp is taken. */
-	if (xf_noise_peer_init(&rp, is.pub, NULL) ||
-	    xf_noise_initiate(&ih, &is, &ip, &hs_pro, HS_I_INDEX, hs_ieph, HS_UNIX_NS, 0,
-	                      (const uint8_t *)field, sizeof(field) - 1, m1d) ||
+	if (xf_proto_hello_seal(blk, sizeof(blk),
+	                        XF_HELLO_F_CLEAR_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS, 5,
+	                        field, sizeof(field) - 1) != (long)sizeof(blk) ||
+	    xf_noise_peer_init(&rp, is.pub, NULL) ||
+	    xf_noise_initiate(&ih, &is, &ip, &hs_pro, HS_I_INDEX, hs_ieph, HS_UNIX_NS, 0, blk,
+	                      sizeof(blk), m1d) ||
 	    xf_noise_consume_initiation(&rh, &rs, &rp, 1, &hs_pro, m1d, sizeof(m1d), got) ||
-	    memcmp(got, field, sizeof(got)) != 0) {
-		fprintf(stderr, "gen_hs_seeds: message 1 with a destination field failed\n");
+	    memcmp(got, blk, sizeof(got)) != 0) {
+		fprintf(stderr, "gen_hs_seeds: message 1 with a sealed block failed\n");
 		return 1;
 	}
 	xf_noise_hs_wipe(&rh);
 	bad |= put(argv[1], "msg1", 0, m1, sizeof(m1));
 	bad |= put(argv[1], "msg1-load", 4, m1, sizeof(m1));
-	bad |= put(argv[1], "msg1-dest", 0, m1d, sizeof(m1d));
+	bad |= put(argv[1], "msg1-block", 0, m1d, sizeof(m1d));
 	bad |= put(argv[1], "msg2", 1, m2, sizeof(m2));
 	bad |= put(argv[1], "cookie", 2, c, sizeof(c));
 	bad |= put(argv[1], "short", 0, m1, 8);

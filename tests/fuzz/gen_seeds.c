@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xf_hs_block.h"
 #include "xf_proto.h"
 #include "xf_xattr.h"
 
@@ -83,19 +84,19 @@ plain(const char *dir)
 	m.hello.dest_len = 13;
 	rc |= save(dir, "hello_pull_owner", xf_proto_encode(buf, sizeof(buf), &m));
 	/* Under AEAD: no destination and no option in clear, message 1 (here its length only:
-	 * 148 bytes and a sealed block of 256 in its payload) carries them
+	 * 148 bytes and a sealed block of its one size in its payload) carries them
 	 * (XF_HELLO_F_SEALED_DEST, XF_HELLO_F_SEALED_OPTS). */
 	m.hello.flags = XF_HELLO_F_CLEAR_AEAD;
 	m.hello.window = 0;
 	m.hello.dest = NULL;
 	m.hello.dest_len = 0;
 	m.hello.auth = fill;
-	m.hello.auth_len = XF_HELLO_AUTH_LEN + XF_HELLO_SEALED_BUCKET;
+	m.hello.auth_len = XF_HELLO_AUTH_LEN + XF_HS_BLOCK_LEN;
 	rc |= save(dir, "hello_sealed", xf_proto_encode(buf, sizeof(buf), &m));
 	/* That sealed block itself, as message 1 gives it (fuzz_proto reads every input as
 	 * one too): the options of a deleting push with rules, its limit, the field. */
 	rc |= save(dir, "hello_sealed_block",
-	           (int)xf_proto_hello_seal(buf, 1256,
+	           (int)xf_proto_hello_seal(buf, XF_HS_BLOCK_LEN,
 	                                    XF_HELLO_F_CLEAR_AEAD | XF_HELLO_F_DELETE |
 	                                            XF_HELLO_F_FILTERS | XF_HELLO_F_VOLUME,
 	                                    100, "vol/dst\0- *.o\n", 14));

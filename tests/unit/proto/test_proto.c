@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "xf_base.h"
+#include "xf_hs_block.h"
 #include "xf_proto.h"
 #include "xf_proto_test.h"
 
@@ -600,10 +601,11 @@ test_hello_sealed(void)
 
 /*
  * XF_HELLO_F_SEALED_OPTS: message 1's payload is the sealed block (xf_proto_hello_seal):
- * the real flags and limit, the field's length, the field, zero padding to a multiple of
- * XF_HELLO_SEALED_BUCKET (at most to the room given). Read back by xf_proto_hello_unseal,
- * which judges the options as the decoder judges a HELLO's and refuses a block cut short,
- * padding that is not zeros, and options without XF_HELLO_F_CLEAR_AEAD.
+ * the real flags and limit, the field's length, the field, zero padding to exactly the
+ * length the caller gives (a sender gives its one size, XF_HS_BLOCK_LEN from MTU 1500 up),
+ * whatever the field. Read back by xf_proto_hello_unseal at any length (its sender keeps
+ * it fixed), which judges the options as the decoder judges a HELLO's and refuses a block
+ * cut short, padding that is not zeros, and options without XF_HELLO_F_CLEAR_AEAD.
  */
 static void
 test_hello_seal_block(void)
@@ -611,7 +613,13 @@ test_hello_seal_block(void)
 	static const char field[] = "vol/dst\0- *.o\n";
 	static const char pull[] = "/src/a\0\0"; /* a pull request: its empty DEST ends it */
 	const size_t fl = sizeof(field) - 1;
-	static uint8_t blk[XF_PATH_MAX + 1], copy[XF_PATH_MAX + 1];
+	static const size_t lens[] = {
+		0, 1, 246, 247, 1000, XF_HS_BLOCK_LEN - XF_HELLO_SEALED_HDR
+	};
+	/* Unpadded, the one size at MTU 576 and at 1500, the longest message 1 holds. */
+	static const size_t blens[] = { XF_HELLO_SEALED_HDR + sizeof(field) - 1, 332,
+		                        XF_HS_BLOCK_LEN, XF_HELLO_SEALED_MAX };
+	static uint8_t blk[XF_HELLO_SEALED_MAX + 1], copy[XF_HELLO_SEALED_MAX + 1];
 	static char big[XF_PATH_MAX];
 	const uint32_t opts = XF_HELLO_F_CLEAR_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS |
 	                      XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN;
@@ -619,13 +627,14 @@ test_hello_seal_block(void)
 		                      .max_version = 2,
 		                      .max_payload = 1456,
 		                      .flags = XF_HELLO_F_CLEAR_AEAD,
-		                      .auth_len = XF_HELLO_AUTH_LEN + XF_HELLO_SEALED_BUCKET };
+		                      .auth_len = XF_HELLO_AUTH_LEN + XF_HS_BLOCK_LEN };
 	struct xf_msg_hello h;
 	long n;
 
-	/* The round trip: the options, the limit and the field come back; padded to 256. */
-	n = xf_proto_hello_seal(blk, 1256, opts, 7, field, fl);
-	CU_ASSERT_EQUAL_FATAL(n, XF_HELLO_SEALED_BUCKET);
+	/* The round trip at the block's one size: the options, the limit and the field come
+	 * back. */
+	n = xf_proto_hello_seal(blk, XF_HS_BLOCK_LEN, opts, 7, field, fl);
+	CU_ASSERT_EQUAL_FATAL(n, XF_HS_BLOCK_LEN);
 	memcpy(copy, blk, (size_t)n);
 	h = clear;
 	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, (size_t)n), XF_R_OK);
@@ -634,51 +643,94 @@ test_hello_seal_block(void)
 	          memcmp(h.dest, "vol/dst", 7) == 0);
 	CU_ASSERT(h.rules_len == 6 && memcmp(h.rules, "- *.o\n", 6) == 0);
 	CU_ASSERT_EQUAL(xf_hello_dest_field_len(&h), fl);
-	/* Padding lengths: the same bucket for every field up to 246 bytes, the next one
-	 * after, never past the room. */
+	/* Exactly the length given, whatever the field, every byte after it zero (the buffer
+	 * held non-zeros), the last byte written and none past it; the longest field that
+	 * fits, and one more byte refused. */
 	memset(big, 'p', sizeof(big));
-	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD, 0, NULL, 0), 256);
-	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD, 0, big, 246), 256);
-	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD, 0, big, 247), 512);
-	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD, 0, big, 1200), 1256);
-	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD, 0, big, 1246), 1256);
-	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD, 0, big, 1247),
+	for (size_t i = 0; i < XF_ARRAY_SIZE(lens); i++) {
+		size_t zeros = 0;
+
+		memset(blk, 0xee, sizeof(blk));
+		CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, XF_HS_BLOCK_LEN, XF_HELLO_F_CLEAR_AEAD, 0,
+		                                    big, lens[i]),
+		                XF_HS_BLOCK_LEN);
+		CU_ASSERT(blk[8] == (uint8_t)(lens[i] >> 8) && blk[9] == (uint8_t)lens[i]);
+		for (size_t k = XF_HELLO_SEALED_HDR + lens[i]; k < XF_HS_BLOCK_LEN; k++) {
+			zeros += blk[k] == 0;
+		}
+		CU_ASSERT_EQUAL(zeros, XF_HS_BLOCK_LEN - XF_HELLO_SEALED_HDR - lens[i]);
+		CU_ASSERT_EQUAL(blk[XF_HS_BLOCK_LEN], 0xee);
+		h = clear;
+		CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, XF_HS_BLOCK_LEN), XF_R_OK);
+		CU_ASSERT_EQUAL(h.dest_len, lens[i]);
+	}
+	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, XF_HS_BLOCK_LEN, XF_HELLO_F_CLEAR_AEAD, 0, big,
+	                                    XF_HS_BLOCK_LEN - XF_HELLO_SEALED_HDR + 1),
 	                -EMSGSIZE);
-	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, sizeof(blk), XF_HELLO_F_CLEAR_AEAD, 0, big,
-	                                    XF_PATH_MAX + 1u - XF_HELLO_SEALED_HDR),
-	                (long)(XF_PATH_MAX + 1));
+	/* Other lengths a caller may give: the fixed part alone, the longest message 1 holds;
+	 * one byte more, no buffer, a field over XF_PATH_MAX or NULL with a length refused. */
+	CU_ASSERT_EQUAL(
+	        xf_proto_hello_seal(blk, XF_HELLO_SEALED_HDR, XF_HELLO_F_CLEAR_AEAD, 0, NULL, 0),
+	        XF_HELLO_SEALED_HDR);
+	CU_ASSERT_EQUAL(
+	        xf_proto_hello_seal(blk, XF_HELLO_SEALED_HDR, XF_HELLO_F_CLEAR_AEAD, 0, big, 1),
+	        -EMSGSIZE);
+	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, XF_HELLO_SEALED_MAX, XF_HELLO_F_CLEAR_AEAD, 0, big,
+	                                    XF_HELLO_SEALED_MAX - XF_HELLO_SEALED_HDR),
+	                (long)XF_HELLO_SEALED_MAX);
+	CU_ASSERT_EQUAL(
+	        xf_proto_hello_seal(blk, XF_HELLO_SEALED_MAX + 1, XF_HELLO_F_CLEAR_AEAD, 0, big, 1),
+	        -EINVAL);
+	CU_ASSERT_EQUAL(
+	        xf_proto_hello_seal(NULL, XF_HS_BLOCK_LEN, XF_HELLO_F_CLEAR_AEAD, 0, big, 1),
+	        -EINVAL);
+	CU_ASSERT_EQUAL(xf_proto_hello_seal(blk, XF_HELLO_SEALED_MAX, XF_HELLO_F_CLEAR_AEAD, 0, big,
+	                                    (size_t)XF_PATH_MAX + 1),
+	                -EMSGSIZE);
+	CU_ASSERT_EQUAL(
+	        xf_proto_hello_seal(blk, XF_HS_BLOCK_LEN, XF_HELLO_F_CLEAR_AEAD, 0, NULL, 1),
+	        -EMSGSIZE);
+	/* The responder reads a block of any length (docs/PROTOCOL.md 3.1.4: keeping it
+	 * fixed is the sender's part). */
+	for (size_t i = 0; i < XF_ARRAY_SIZE(blens); i++) {
+		CU_ASSERT_EQUAL((size_t)xf_proto_hello_seal(blk, blens[i], opts, 7, field, fl),
+		                blens[i]);
+		h = clear;
+		CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, blens[i]), XF_R_OK);
+		CU_ASSERT(h.flags == opts && h.window == 7 && h.dest_len == 7 && h.rules_len == 6);
+	}
 	/* A pull request whose DEST is empty ends in a NUL: kept, as its length says. */
-	n = xf_proto_hello_seal(blk, 1256, XF_HELLO_F_CLEAR_AEAD | XF_HELLO_F_PULL, 0, pull,
-	                        sizeof(pull) - 1);
+	n = xf_proto_hello_seal(blk, XF_HS_BLOCK_LEN, XF_HELLO_F_CLEAR_AEAD | XF_HELLO_F_PULL, 0,
+	                        pull, sizeof(pull) - 1);
 	h = clear;
 	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, (size_t)n), XF_R_OK);
 	CU_ASSERT(h.dest_len == sizeof(pull) - 1 && memcmp(h.dest, pull, sizeof(pull) - 1) == 0);
 	/* Cut short: shorter than its fixed part, or than its field's length says. */
 	h = clear;
-	memcpy(blk, copy, 256);
+	memcpy(blk, copy, XF_HS_BLOCK_LEN);
 	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, XF_HELLO_SEALED_HDR - 1),
 	                XF_R_TRUNCATED);
 	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, XF_HELLO_SEALED_HDR + fl - 1),
 	                XF_R_TRUNCATED);
 	CU_ASSERT_EQUAL(h.flags, XF_HELLO_F_CLEAR_AEAD); /* unchanged */
-	/* Changed: a padding byte, a reserved flag, the clear set missing, a limit without
-	 * DELETE, rules without DELETE, the field's form (its NUL). */
-	blk[255] = 1;
-	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, 256), XF_R_FIELD);
-	memcpy(blk, copy, 256);
+	/* Changed: a padding byte (the last), a reserved flag, the clear set missing, a limit
+	 * without DELETE, rules without DELETE, the field's form (its NUL). */
+	blk[XF_HS_BLOCK_LEN - 1] = 1;
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, XF_HS_BLOCK_LEN), XF_R_FIELD);
+	memcpy(blk, copy, XF_HS_BLOCK_LEN);
 	blk[1] |= 0x80; /* flag 0x800000 */
-	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, 256), XF_R_RESERVED);
-	memcpy(blk, copy, 256);
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, XF_HS_BLOCK_LEN), XF_R_RESERVED);
+	memcpy(blk, copy, XF_HS_BLOCK_LEN);
 	blk[1] &= (uint8_t) ~(XF_HELLO_F_SEALED_OPTS >> 16);
-	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, 256), XF_R_FIELD);
-	memcpy(blk, copy, 256);
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, XF_HS_BLOCK_LEN), XF_R_FIELD);
+	memcpy(blk, copy, XF_HS_BLOCK_LEN);
 	blk[3] &= (uint8_t)~XF_HELLO_F_DELETE;
-	CU_ASSERT_NOT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, 256), XF_R_OK);
-	memcpy(blk, copy, 256);
+	CU_ASSERT_NOT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, XF_HS_BLOCK_LEN), XF_R_OK);
+	memcpy(blk, copy, XF_HS_BLOCK_LEN);
 	blk[10 + 7] = 'x'; /* the NUL before the rules */
-	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, 256), XF_R_FIELD);
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(&h, (char *)blk, XF_HS_BLOCK_LEN), XF_R_FIELD);
 	CU_ASSERT_EQUAL(h.flags, XF_HELLO_F_CLEAR_AEAD);
-	CU_ASSERT_EQUAL(xf_proto_hello_unseal(NULL, (char *)blk, 256), XF_R_TRUNCATED);
+	CU_ASSERT_EQUAL(xf_proto_hello_unseal(NULL, (char *)blk, XF_HS_BLOCK_LEN), XF_R_TRUNCATED);
 }
 
 void

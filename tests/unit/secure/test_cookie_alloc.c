@@ -15,12 +15,13 @@
 #include <string.h>
 
 #include <CUnit/Basic.h>
-#include <openssl/crypto.h>
 
+#include "xf_ossl_allocs.h"
 #include "xf_test.h"
 
 #include "xf_hs_block.h"
 #include "xf_noise.h"
+#include "xf_proto.h"
 
 #define SEC      1000000000ull
 #define T0       (1700000000ull * SEC)
@@ -28,34 +29,6 @@
 #define NDIFF    16u                                   /* distinct message 1s among them */
 #define M1_LEN   (XF_NOISE_MSG1_LEN + XF_HS_BLOCK_LEN) /* as every HELLO's (xf_hs_block.h) */
 #define NONCE_AT 8u                                    /* a cookie reply's nonce, 12 bytes */
-
-static uint64_t allocs; /* OpenSSL allocations since the last reset */
-
-static void *
-count_malloc(size_t n, const char *f, int l)
-{
-	(void)f;
-	(void)l;
-	allocs++;
-	return malloc(n);
-}
-
-static void *
-count_realloc(void *p, size_t n, const char *f, int l)
-{
-	(void)f;
-	(void)l;
-	allocs++;
-	return realloc(p, n);
-}
-
-static void
-count_free(void *p, const char *f, int l)
-{
-	(void)f;
-	(void)l;
-	free(p);
-}
 
 static struct xf_crypto_mgr *mgr;
 static struct xf_noise_static istat, rstat;
@@ -103,13 +76,14 @@ flood(struct xf_noise_cookie_jar *jar, uint8_t (*nonces)[12], struct xf_noise_hs
 	uint8_t blk[XF_HS_BLOCK_LEN], src[NDIFF][6];
 	uint64_t before;
 
-	CU_ASSERT_FATAL(xf_hs_block_seal(blk, sizeof(blk), 0x24002, 0, "d", 1) == XF_HS_BLOCK_LEN);
+	CU_ASSERT_FATAL(xf_proto_hello_seal(blk, sizeof(blk), 0x24002, 0, "d", 1) ==
+	                XF_HS_BLOCK_LEN);
 	for (unsigned int k = 0; k < NDIFF; k++) {
 		CU_ASSERT_FATAL(xf_noise_initiate(hs, &istat, &ipeer, &pro, 100 + k, NULL, T0 + k,
 		                                  0, blk, sizeof(blk), m1[k]) == 0);
 		memcpy(src[k], (const uint8_t[]){ 10, 0, 0, (uint8_t)k, 0x12, 0x34 }, 6);
 	}
-	before = allocs;
+	before = xf_ossl_allocs;
 	for (unsigned int i = 0; i < NHELLO; i++) {
 		unsigned int k = i % NDIFF; /* the last one answers m1[NDIFF - 1] */
 		uint64_t now = (uint64_t)i * (SEC / 8);
@@ -122,7 +96,7 @@ flood(struct xf_noise_cookie_jar *jar, uint8_t (*nonces)[12], struct xf_noise_hs
 		memcpy(nonces[i], reply + NONCE_AT, 12);
 		memcpy(cr, reply, sizeof(reply));
 	}
-	return allocs - before;
+	return xf_ossl_allocs - before;
 }
 
 static void
@@ -151,7 +125,8 @@ test_flood_no_alloc(void)
 	/* The last reply opens at the initiator (OpenSSL) and its cookie gives a mac2 that
 	 * passes under load, from the same source, in the same secret's time. */
 	CU_ASSERT(xf_noise_consume_cookie(&hs, cr, sizeof(cr), last) == 0);
-	CU_ASSERT_FATAL(xf_hs_block_seal(blk, sizeof(blk), 0x24002, 0, "d", 1) == XF_HS_BLOCK_LEN);
+	CU_ASSERT_FATAL(xf_proto_hello_seal(blk, sizeof(blk), 0x24002, 0, "d", 1) ==
+	                XF_HS_BLOCK_LEN);
 	CU_ASSERT_FATAL(xf_noise_initiate(&hs, &istat, &ipeer, &pro, 200, NULL, T0 + 100, last, blk,
 	                                  sizeof(blk), m1) == 0);
 	CU_ASSERT(xf_noise_check_macs(&rstat, &jar, m1, sizeof(m1), last_src, 6, true, last) == 0);
@@ -177,7 +152,7 @@ int
 main(void)
 {
 	/* Before OpenSSL allocates anything: every allocation it makes is then counted. */
-	if (CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free) != 1) {
+	if (xf_ossl_allocs_count() != 0) {
 		return 1;
 	}
 	return xf_test_main("cookie_alloc", suite_init, suite_clean, XF_TESTS(tests));

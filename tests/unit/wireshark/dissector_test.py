@@ -35,6 +35,16 @@ def hello(dest=b"", flags=0, window=0, auth=b"", status=0, ack=False):
                        0 if ack else len(dest), len(auth)) + (b"" if ack else dest) + auth
 
 
+def block_len(root):
+    """The sealed block's one size from MTU 1500 up (XF_HS_BLOCK_LEN), as the code says it."""
+    with open(os.path.join(root, "dataplane/secure/xf_hs_block.h")) as f:
+        for line in f:
+            w = line.split()
+            if w[:2] == ["#define", "XF_HS_BLOCK_LEN"]:
+                return int(w[2].rstrip("u"))
+    sys.exit("XF_HS_BLOCK_LEN not found in xf_hs_block.h")
+
+
 def entry(path, kind=1, size=10, mode=0o644, target=b"", mtime=-5):
     return struct.pack(">BBHHHQq", kind, 0, len(path), len(target), mode, size, mtime) + path + target
 
@@ -231,9 +241,10 @@ def main():
     # then sealed frames whose payload is shown as encrypted.
     m1 = bytes([1, 0, 0, 0]) + struct.pack(">I", 0xABCD) + bytes(range(32)) + b"S" * 48 + \
         b"T" * 28 + b"M" * 16 + b"\0" * 16
-    # Message 1 whose payload holds a sealed block of 256 bytes (SEALED_OPTS: options,
-    # destination field, padding).
-    m1d = m1[:88] + b"P" * (28 + 256) + m1[116:]
+    # Message 1 whose payload holds a sealed block of its one size (SEALED_OPTS: options,
+    # destination field, padding), as every HELLO of a sender at MTU 1500 or more has.
+    blk = block_len(root)
+    m1d = m1[:88] + b"P" * (28 + blk) + m1[116:]
     m2 = bytes([2, 0, 0, 0]) + struct.pack(">II", 0x77, 0xABCD) + b"E" * 32 + b"Z" * 16 + b"M" * 16
     sess = {"session": 0x99}
     good(frame(HELLO, hello(b"", flags=0x24002, auth=m1), **sess),
@@ -241,7 +252,7 @@ def main():
           "xferd.hello.flags.sealed_dest": "1", "xferd.hello.flags.sealed_opts": "1",
           "xferd.noise.sender_index": "0x0000abcd", "xferd.noise.timestamp": None})
     good(frame(HELLO, hello(b"", flags=0x24002, auth=m1d), **sess),
-         {"xferd.hello.auth_len": "404", "xferd.noise.sealed_len": "256",
+         {"xferd.hello.auth_len": str(148 + blk), "xferd.noise.sealed_len": str(blk),
           "xferd.hello.flags.filters": "0", "xferd.hello.flags.delete": "0",
           "xferd.noise.payload": None, "xferd.noise.mac1": None})
     # A responder under load: a cookie reply, in clear, no tag (docs/PROTOCOL.md 3.1).
