@@ -506,7 +506,10 @@ transmit(struct xf_push *p, uint64_t now)
 		p->st.frames_sent++;
 		if (f->retransmit) {
 			p->st.retransmits++;
-		} else if (f->ra && p->read_ahead > 0) {
+		} else if (f->ra == RA_DELTA) {
+			p->delta_queued -= XF_MIN(p->delta_queued, 1u);
+			f->ra = 0;
+		} else if (f->ra == RA_READ && p->read_ahead > 0) {
 			p->read_ahead--;
 			f->ra = 0;
 		}

@@ -184,6 +184,8 @@ xf_push_drain_ops(struct xf_push *p)
 		}
 		pf->len = (uint16_t)len;
 		pf->file = d->file;
+		pf->ra = RA_DELTA;
+		p->delta_queued++;
 		f->unacked++;
 		enqueue(&p->q_head, &p->q_tail, pf);
 		busy = true;

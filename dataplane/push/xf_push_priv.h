@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "xf_base.h"
 #include "xf_delta.h"
@@ -112,6 +113,10 @@ struct dop {
 	uint64_t seq; /**< op sequence number */
 };
 
+/* push_frame.ra */
+#define RA_READ  1u
+#define RA_DELTA 2u
+
 /* A frame the session holds: queued to send, or in flight in the reliability engine. */
 struct push_frame {
 	void *frame;
@@ -119,7 +124,8 @@ struct push_frame {
 	uint16_t len;
 	uint8_t type;            /**< enum xf_msg_type */
 	uint8_t retransmit;      /**< queued again after a loss */
-	uint8_t ra;              /**< counted in read_ahead until its first transmission */
+	uint8_t ra;              /**< until its first transmission, counted in read_ahead
+	                          *   (RA_READ) or in delta_queued (RA_DELTA) */
 	uint32_t file;           /**< file index for DATA and FILE_END */
 	struct push_frame *next; /**< send queue or free list */
 };
@@ -141,14 +147,19 @@ struct xf_push {
 	 * those slots (F_QUEUED, in decision order): polls look at these, never at the whole
 	 * credit window (a scan of it per poll was a third of the sender's time on small
 	 * files). */
-	uint32_t act[ACTIVE_FILES];
+	uint32_t act[ACTIVE_FILES]; /**< in file-list order (act_add) */
 	uint32_t active;
 	uint32_t *queued;          /**< FIFO of file indices, a ring with room for every file */
 	uint32_t fq_head, fq_tail; /**< free-running (at most two enqueues per file) */
 	uint32_t read_ahead;       /**< DATA frames asked of the reader and not yet sent once */
-	uint32_t pool_free;        /**< frame records free */
-	bool done_sent;            /**< the empty LAST FLIST of an empty list is queued */
-	bool peer_done;            /**< the receiver's DONE arrived */
+	/** DELTA frames (the matcher's DATA and COPY) queued and not yet sent once: the
+	 * reader's answers for a DELTA file release their request's read_ahead at its end,
+	 * not as their frames go, so this is what bounds how far DELTA files are read ahead
+	 * of the wire (xf_push_schedule_reads), and how long a FILE_END queues behind them. */
+	uint32_t delta_queued;
+	uint32_t pool_free; /**< frame records free */
+	bool done_sent;     /**< the empty LAST FLIST of an empty list is queued */
+	bool peer_done;     /**< the receiver's DONE arrived */
 	bool hello_queued;
 	/** The first read the reader could not start for want of a table entry or buffers
 	 *  (-EMFILE, -ENOMEM: many jobs at once) since it last delivered a frame of ours,
@@ -243,10 +254,26 @@ hdr_for_file(const struct xf_push *p, uint8_t type, const struct push_file *f)
 	return h;
 }
 
+/*
+ * act[] is kept in file-list order: reads are asked in its order (xf_push_schedule_reads),
+ * so where the read-ahead is what limits them (a paced or congested session) the first
+ * file of the list that waits for a read gets it. The receiver commits in list order: a
+ * file read late holds every file after it uncommitted, until the session's end if
+ * later files keep overtaking it. Neither the order files take a slot in (the order they
+ * became ready: a DELTA file waits for the receiver's signatures) nor moving the last
+ * file into a freed slot keeps that order.
+ */
 static inline void
 act_add(struct xf_push *p, uint32_t idx)
 {
-	p->act[p->active++] = idx;
+	uint32_t k = p->active;
+
+	while (k > 0 && p->act[k - 1] > idx) {
+		p->act[k] = p->act[k - 1];
+		k--;
+	}
+	p->act[k] = idx;
+	p->active++;
 }
 
 static inline void
@@ -254,7 +281,9 @@ act_remove(struct xf_push *p, uint32_t idx)
 {
 	for (uint32_t k = 0; k < p->active; k++) {
 		if (p->act[k] == idx) {
-			p->act[k] = p->act[--p->active];
+			memmove(&p->act[k], &p->act[k + 1],
+			        (p->active - k - 1) * sizeof(p->act[0]));
+			p->active--;
 			return;
 		}
 	}

@@ -330,8 +330,8 @@ xf_push_schedule_reads(struct xf_push *p)
 		if (f->delta && p->ops_n - p->ops_head >= OPS_HIGH) {
 			continue; /* the matcher's output waits for frames: read later */
 		}
-		if (p->read_ahead + READ_CHUNK > XF_PUSH_READ_AHEAD) {
-			break;
+		if (p->read_ahead + p->delta_queued + READ_CHUNK > XF_PUSH_READ_AHEAD) {
+			break; /* enough read and not yet on the wire */
 		}
 		e = xf_push_entry(p, i);
 		if (f->reqs == 0) {
@@ -412,7 +412,8 @@ xf_push_queue_data(struct xf_push *p, struct push_file *f, struct push_frame *pf
 	pf->payload = rd->payload;
 	pf->next = NULL;
 	pf->retransmit = 0;
-	pf->ra = read_ahead;
+	pf->ra = read_ahead ? RA_READ : RA_DELTA;
+	p->delta_queued += !read_ahead;
 	pf->type = XF_MSG_DATA;
 	pf->file = rd->file;
 	pf->len = (uint16_t)len;

@@ -999,6 +999,21 @@ check_names(const struct xf_msg *m)
 	T.names_seen += have;
 }
 
+/* Files settled at the receiver beyond its first unsettled one (T.max_ahead). */
+static uint32_t
+settled_ahead(void)
+{
+	uint32_t i = 0, n = 0;
+
+	while (i < T.count && T.rf[i].settled) {
+		i++;
+	}
+	for (; i < T.count; i++) {
+		n += T.rf[i].settled;
+	}
+	return n;
+}
+
 /* Run a push to the end; returns its final stats. */
 void
 push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
@@ -1026,7 +1041,8 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		            .rx_window = 1024,
 		            .initial_rtt_ns = 1000000,
 		            .idle_timeout_ns = 5000000000ull,
-		            .keepalive_ns = 100000000ull },
+		            .keepalive_ns = 100000000ull,
+		            .pace_rate = T.pace_rate },
 	};
 	struct xf_push_io io = { .entry = t_entry,
 		                 .name = t_name,
@@ -1059,6 +1075,11 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		}
 		rx_tick();
 		push_deliver(&T.to_tx, p);
+		T.max_ahead = XF_MAX(T.max_ahead, settled_ahead());
+		if (st->bytes_literal + st->bytes_matched > T.literal + T.copied) {
+			T.max_unsent = XF_MAX(T.max_unsent, st->bytes_literal + st->bytes_matched -
+			                                            T.literal - T.copied);
+		}
 		T.now += TICK_NS;
 		CU_ASSERT_FATAL(++turns < 2000000); /* 100 s of simulated time */
 	}

@@ -147,6 +147,15 @@ struct push_harness {
 	/* A slow receiver on a lossless wire: it reads nothing for the last stall_ns of every
 	 * stall_period_ns (its pipeline full, its process descheduled); frames wait. */
 	uint64_t stall_ns, stall_period_ns;
+	/* cfg.reliab.pace_rate (bytes per second, 0: unpaced); with it the read-ahead, not
+	 * the wire, is what bounds the reads. max_ahead: the most files the receiver had
+	 * settled (FILE_END checked) beyond the first not yet settled, at any moment: what
+	 * waits to be committed behind a file that is late. */
+	uint64_t pace_rate;
+	uint32_t max_ahead;
+	/* The most bytes the sender had read (queued, literal or matched) and the receiver
+	 * had not yet applied, at any moment: how far the reads ran ahead of the wire. */
+	uint64_t max_unsent;
 	bool lose_pings;        /* the sender's PINGs are lost on the wire */
 	bool unacked_hello;     /* the receiver answers the HELLO but never acknowledges it */
 	unsigned int lose_acks; /* the sender's next ACK frames lost on the wire */
@@ -195,5 +204,6 @@ void push_test_delta(void);
 void push_test_delta_reader_matches(void);
 void push_test_redo(void);
 void push_test_redo_reader_matches(void);
+void push_test_delta_paced(void);
 
 #endif

@@ -289,8 +289,9 @@ test_lossy_channel(void)
 }
 
 /*
- * A receiver that is only slow, on a lossless wire: it stops reading for 10 ms in every
- * 20 ms, past the sender's probe timeout (srtt is 0.4 ms). The timeouts send
+ * A receiver that is only slow, on a lossless wire: it stops reading for 4 ms in every
+ * 8 ms, past the sender's probe timeout (srtt is 0.4 ms; the push takes about 9 ms, so
+ * it meets at least one stall). The timeouts send
  * probes and declare nothing lost, so no frame goes twice (docs/RELIABILITY.md,
  * "Lossless links").
  */
@@ -301,8 +302,8 @@ test_slow_receiver_lossless(void)
 	struct xf_reliab_stats rs;
 
 	push_setup(300, 200000, 0, 0, 0, 64);
-	T.stall_ns = 10000000;
-	T.stall_period_ns = 20000000;
+	T.stall_ns = 4000000;
+	T.stall_period_ns = 8000000;
 	push_run(&st, &rs);
 	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
 	CU_ASSERT_EQUAL(st.files_committed, 300);
@@ -315,6 +316,30 @@ test_slow_receiver_lossless(void)
 	       (unsigned long long)rs.pto, (unsigned long long)rs.probes,
 	       (unsigned long long)rs.lost, (unsigned long long)st.retransmits);
 	CU_ASSERT_EQUAL(T.committed, 300);
+	push_teardown();
+}
+
+/*
+ * A paced session, whose reads the read-ahead bounds (the frames read and not yet sent
+ * fill it), asks for them oldest file first: no file waits for its data while later ones
+ * are sent, so the receiver, which commits in list order, commits as the data comes and
+ * not in one burst at the end. 200 files of up to 20 kB at 2 MB/s (about 1 s): no file
+ * settles beyond one not settled yet. (A list of active files that lets the newest
+ * overtake older ones, as moving the last into a freed slot does, gives 152 here.)
+ */
+static void
+test_paced_reads_in_order(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	push_setup(200, 20000, 0, 0, 0, 1024);
+	T.pace_rate = 2000000;
+	push_run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, 200);
+	printf("\n  paced: at most %u files settled beyond a late one\n", T.max_ahead);
+	CU_ASSERT(T.max_ahead <= 16); /* slack for a reordering reader */
 	push_teardown();
 }
 
@@ -632,6 +657,8 @@ static const struct xf_test tests[] = {
 	{ "owners by name: each FLIST names its ids", test_owner_names },
 	{ "a slow receiver on a lossless wire: probes, no retransmission",
 	  test_slow_receiver_lossless },
+	{ "paced: reads asked oldest file first, commits as the data comes",
+	  test_paced_reads_in_order },
 	{ "lost keep-alive PINGs are not sent again", test_lost_pings_not_resent },
 	{ "a HELLO lost after its HELLO_ACK is not sent again",
 	  test_lost_hello_not_resent_after_ack },
@@ -650,6 +677,7 @@ static const struct xf_test tests[] = {
 	{ "delta, matcher in the reader", push_test_delta_reader_matches },
 	{ "delta, sent again whole when the receiver asks", push_test_redo },
 	{ "delta, sent again whole, matcher in the reader", push_test_redo_reader_matches },
+	{ "delta, paced: literals count against the read-ahead", push_test_delta_paced },
 };
 
 int

@@ -165,3 +165,41 @@ push_test_redo_reader_matches(void)
 {
 	redo_case(true);
 }
+
+/*
+ * A paced session of DELTA files whose bases share nothing with them (the matcher in the
+ * reader, as the engine runs it): every byte goes as a literal DATA frame. Those frames
+ * count against the read-ahead until they are sent, as read frames of a WHOLE file do,
+ * so the reads stay at most XF_PUSH_READ_AHEAD frames (and the requests in flight) ahead
+ * of the wire, and each file's FILE_END queues behind no more than that: 0.36 MB here,
+ * the bound 0.47 MB. (Counted only at the end of their requests, they let all
+ * ACTIVE_FILES files be read ahead: 2.8 MB, and every FILE_END of a paced session then
+ * comes near its end, and every commit with it.)
+ */
+void
+push_test_delta_paced(void)
+{
+	struct xf_push_stats st;
+	struct xf_reliab_stats rs;
+
+	push_setup(100, 100000, 0, 0, 0, 1024);
+	T.reader_matches = true;
+	T.pace_rate = 2000000;
+	for (uint32_t i = 0; i < T.count; i++) {
+		uint64_t size = T.ent[i].size;
+
+		T.basis[i] = malloc(size + 1);
+		for (uint64_t k = 0; k < size; k++) {
+			T.basis[i][k] = (uint8_t)push_rnd();
+		}
+		T.basis_size[i] = size;
+	}
+	push_run(&st, &rs);
+	CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+	CU_ASSERT_EQUAL(st.files_committed, T.count);
+	CU_ASSERT_EQUAL(st.bytes_matched, 0);
+	printf("\n  paced DELTA: at most %llu bytes read ahead of the receiver\n",
+	       (unsigned long long)T.max_unsent);
+	CU_ASSERT(T.max_unsent <= (XF_PUSH_READ_AHEAD + 64) * 1472);
+	push_teardown();
+}
