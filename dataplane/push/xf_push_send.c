@@ -319,12 +319,14 @@ xf_push_schedule_reads(struct xf_push *p)
 		int rc;
 
 		if (f->state != F_READING || f->eof || f->reqs >= REQS_PER_FILE ||
-		    (f->next_off == 0 && f->reqs != 0) || (f->got_off == 0 && f->reqs != 0)) {
+		    (f->next_off == 0 && f->reqs != 0) ||
+		    (f->got_off == 0 && f->reqs != 0 && !f->delta)) {
 			/* (The next to last: a file sent again whole whose first attempt still has
 			 * requests out; see DECIDED_REDO. The last: one request until the reader
 			 * has started the file, so that a later one never finds the file without
 			 * a table entry after its first was refused, where it would wait for ever
-			 * for the bytes before it: xf_push_on_read asks again from the start.) */
+			 * for the bytes before it: xf_push_on_read asks again from the start. Not
+			 * DELTA files, which are not asked again.) */
 			continue;
 		}
 		if (f->delta && p->ops_n - p->ops_head >= OPS_HIGH) {
