@@ -6,9 +6,9 @@
  * back-pressure and in-flight accounting. Where io_uring is unavailable only the inline
  * cases run, and the program exits 77 after they pass.
  *
- * One program for the one driver, so that each case runs on both back ends from the same
- * table (tests[]); the cases for one back end only, and for the choice between them, are
- * in test_storage_backends.c.
+ * Over 1,000 lines: one program for the one driver, so that each case runs on both back
+ * ends from the same table (tests[]); the cases for one back end only, and for the choice
+ * between them, are in test_storage_backends.c.
  */
 #include <dirent.h>
 #include <errno.h>
