@@ -8,9 +8,9 @@
 #   directory of NFILES files of one size, so the list is their names in byte order and
 #   the split (docs/ENGINE.md, "Lanes") cuts it in two halves of equal weight;
 # - the kill came while at least one lane was partly committed (else it proves nothing);
-# - the lanes progress together: at the kill each has committed at least a fifth of
-#   what the other has (a lane whose files wait for their reads commits in one burst at
-#   its end);
+# - how far each lane had got is printed (that the sender reads in list order, so a
+#   lane commits as its data comes, is unit-push's "paced: reads asked oldest file
+#   first", in simulated time: a ratio of wall-clock progress is not asserted here);
 # - with the receiver back, a push of 2 lanes makes the tree identical, and the
 #   receiver's staging directory is empty;
 # - xferctl cancel of a push of 2 lanes cancels both: the job ends cancelled, the
@@ -127,16 +127,7 @@ crash_once() {
 	if all(d in (0, half) for d in done):
 	    print("no lane was partly committed at the kill: %s" % done, file=sys.stderr)
 	    sys.exit(3)
-	# Side by side: the lanes start together at one rate, so at the kill neither is far
-	# behind ([25, 25] is the even split at 50; a loaded machine gave from [27, 26] to
-	# [15, 36], and 1/5 leaves room for worse).
-	# A lane whose commits all wait for one file read late commits in one burst at its
-	# end, and the kill then finds [1, 98] or [69, 7].
-	if min(done) * 5 < max(done):
-	    print("the lanes did not progress together: %s" % done, file=sys.stderr)
-	    sys.exit(4)
 	PY
-	[ "$rc" -ne 4 ] || pair_fail "one lane far behind the other at the kill"
 	[ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || pair_fail "the crash broke the per-lane prefix rule"
 	return "$rc"
 }

@@ -8,8 +8,8 @@
  * they share in xf_pipeline_run.h.
  *
  * Over 1,000 lines: the whole-file cases (paths, faults, the rename chain, abort, a file
- * sent again whole, partial files) each drive the one harness end to end; the delta and
- * staged cases already have files of their own.
+ * sent again whole, partial files, two RX cores and their sessions opened at once) each
+ * drive the one pipeline; the delta and staged cases already have files of their own.
  */
 #include <errno.h>
 #include <fcntl.h>
