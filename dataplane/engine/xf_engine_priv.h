@@ -573,6 +573,11 @@ bool xf_engine_worker_poll(struct eng_worker *w);
 /* The last RX loop to finish lets the workers stop: nothing will give them work. */
 void xf_engine_rx_done(struct xf_engine *e);
 uint64_t xf_engine_now(void);
+/* The idle back-off (xf_engine_idle): empty polls spun, then sleeps doubling between. */
+#define XF_IDLE_SPIN         256u
+#define XF_IDLE_SLEEP_MIN_US 20l
+#define XF_IDLE_SLEEP_MAX_US 200l
+#define XF_IDLE_DOUBLINGS    4u /* 20, 40, 80, 160 us, then 200 us */
 void xf_engine_idle(struct xf_engine *e, unsigned int *idle);
 bool xf_engine_idle_poll(const struct xf_engine *e); /* xf_engine_params.c */
 

@@ -2,9 +2,9 @@
 /*
  * The idle back-off of the polling lcores (xf_engine_idle(), xf_engine_rx.c), its sleeps
  * counted through -Wl,--wrap=nanosleep (none taken): an idle core spins 256 empty polls,
- * then sleeps 20 us a poll, and 200 us a poll from its 4096th, so an idle appliance never
- * spins for good (docs/ENGINE.md); a core that finds work starts over; cores.idle poll
- * never sleeps. No EAL needed.
+ * then sleeps 20, 40, 80 and 160 us, then 200 us a poll, so an idle appliance never
+ * spins for good and a long wait costs few wake-ups (docs/ENGINE.md); a core that finds
+ * work starts over; cores.idle poll never sleeps. No EAL needed.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -18,11 +18,15 @@
 int __wrap_nanosleep(const struct timespec *req, struct timespec *rem);
 
 static unsigned int naps, naps_long;
+static long nap_ns[8]; /* the first sleeps of a stretch, in order */
 
 int
 __wrap_nanosleep(const struct timespec *req, struct timespec *rem)
 {
 	(void)rem;
+	if (naps < 8) {
+		nap_ns[naps] = req->tv_sec * 1000000000l + req->tv_nsec;
+	}
 	naps++;
 	naps_long += req->tv_sec > 0 || req->tv_nsec >= 200000;
 	return 0;
@@ -54,15 +58,25 @@ test_backoff(void)
 	struct xf_engine *e = calloc(1, sizeof(*e));
 
 	CU_ASSERT_FATAL(e != NULL);
-	/* Idle: a sleep every poll after the spin, and 200 us ones from the 4096th. */
+	/* Idle: a sleep every poll after the spin, each twice the last, then 200 us ones. */
 	CU_ASSERT_EQUAL(stretch(e, 20000), 256);
 	CU_ASSERT_EQUAL(naps, 20000 - 256 + 1);
-	CU_ASSERT_EQUAL(naps_long, 20000 - 4096 + 1);
+	CU_ASSERT_EQUAL(nap_ns[0], 20000);
+	CU_ASSERT_EQUAL(nap_ns[1], 40000);
+	CU_ASSERT_EQUAL(nap_ns[2], 80000);
+	CU_ASSERT_EQUAL(nap_ns[3], 160000);
+	CU_ASSERT_EQUAL(nap_ns[4], 200000);
+	CU_ASSERT_EQUAL(nap_ns[7], 200000);
+	CU_ASSERT_EQUAL(naps_long, 20000 - 256 + 1 - 4);
 	/* Work between stretches: each starts with the spin again. */
 	for (unsigned int i = 0; i < 10; i++) {
 		CU_ASSERT_EQUAL(stretch(e, 255), 0);
 	}
-	CU_ASSERT_EQUAL(stretch(e, 300), 256);
+	/* ... and its sleeps with the shortest again. */
+	CU_ASSERT_EQUAL(stretch(e, 259), 256);
+	CU_ASSERT_EQUAL(naps, 4);
+	CU_ASSERT_EQUAL(nap_ns[0], 20000);
+	CU_ASSERT_EQUAL(nap_ns[3], 160000);
 	CU_ASSERT_EQUAL(naps_long, 0);
 	/* cores.idle poll: never a sleep. */
 	e->conf.idle_poll = true;
@@ -72,7 +86,7 @@ test_backoff(void)
 }
 
 static const struct xf_test tests[] = {
-	{ "spin, sleep, longer sleep; cores.idle poll never sleeps", test_backoff },
+	{ "spin, sleeps doubling to 200 us; cores.idle poll never sleeps", test_backoff },
 };
 
 int
