@@ -151,10 +151,10 @@ eng_secure_create(struct xf_engine *e)
 			XF_LOG(ERR, MODULE, "AES-GCM (ipsec-mb): %s", strerror(errno));
 			return -errno;
 		}
-		/* mac1 and mac2 on this core's manager, mac1's key prepared once: no allocation
-		 * per HELLO (xf_noise.h). */
-		if (c->has_private_key &&
-		    xf_noise_cookie_jar_init(&rx->jar, rx->cmgr, &e->local) < 0) {
+		/* mac1 and mac2 on the jar's own manager (SHA-NI where the CPU has it; not
+		 * cmgr's AVX-512 HMAC, several times slower), mac1's key prepared once: no
+		 * allocation per HELLO (xf_noise.h). */
+		if (c->has_private_key && xf_noise_cookie_jar_init(&rx->jar, &e->local) < 0) {
 			XF_LOG(ERR, MODULE, "HMAC-SHA256 (ipsec-mb): cannot prepare the mac1 key");
 			return -EIO;
 		}
@@ -180,6 +180,7 @@ eng_secure_destroy(struct xf_engine *e)
 	for (unsigned int i = 0; i < XF_ENGINE_MAX_RX; i++) {
 		xf_crypto_mgr_free(e->rx[i].cmgr);
 		e->rx[i].cmgr = NULL;
+		xf_noise_cookie_jar_fini(&e->rx[i].jar);
 		xf_hs_queue_fini(&e->rx[i].hsq); /* the records in flight wiped */
 		for (unsigned int k = 0; k < ENG_RSESS_MAX; k++) {
 			xf_secure_sess_wipe(&e->rx[i].rs[k].sec);

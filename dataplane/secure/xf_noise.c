@@ -446,33 +446,56 @@ xf_noise_cookie_jar_set(struct xf_noise_cookie_jar *jar, const uint8_t *secret, 
 }
 
 int
-xf_noise_cookie_jar_init(struct xf_noise_cookie_jar *jar, struct xf_crypto_mgr *mgr,
-                         const struct xf_noise_static *local)
+xf_noise_cookie_jar_init(struct xf_noise_cookie_jar *jar, const struct xf_noise_static *local)
 {
 	uint8_t seed[KL], base[XF_CRYPTO_IV_LEN];
-	int ok;
+	bool made = false;
+	int rc = 0;
 
-	if (jar == NULL || mgr == NULL || local == NULL ||
-	    xf_crypto_hmac_key_init(mgr, &jar->mac1, local->mac1_key, KL) != 0) {
+	if (jar == NULL || local == NULL) {
 		return -EINVAL;
 	}
+	/* A manager of its own: SHA-NI for the HMACs (xf_crypto.h), whatever the core's
+	 * frames run on. */
+	if (jar->mgr == NULL) {
+		jar->mgr = xf_crypto_mgr_create_hmac();
+		if (jar->mgr == NULL) {
+			return -errno;
+		}
+		made = true;
+	}
+	jar->local = NULL;
 	/* Drawn here, not under load: the RX core then calls no RNG (xf_noise.h). */
-	ok = RAND_bytes(seed, (int)KL) == 1 && RAND_bytes(base, (int)sizeof(base)) == 1 &&
-	     xf_crypto_hmac_key_init(mgr, &jar->seed, seed, KL) == 0 &&
-	     xf_crypto_key_init(mgr, &jar->reply_key, local->cookie_key, base) == 0;
+	if (RAND_bytes(seed, (int)KL) != 1 || RAND_bytes(base, (int)sizeof(base)) != 1 ||
+	    xf_crypto_hmac_key_init(jar->mgr, &jar->mac1, local->mac1_key, KL) != 0 ||
+	    xf_crypto_hmac_key_init(jar->mgr, &jar->seed, seed, KL) != 0 ||
+	    xf_crypto_key_init(jar->mgr, &jar->reply_key, local->cookie_key, base) != 0 ||
+	    (jar->ready &&
+	     xf_crypto_hmac_key_init(jar->mgr, &jar->secret_hk, jar->secret, KL) != 0)) {
+		rc = -EIO;
+	}
 	OPENSSL_cleanse(seed, sizeof(seed));
 	OPENSSL_cleanse(base, sizeof(base));
-	if (!ok) {
-		return -EIO;
+	if (rc != 0) {
+		if (made) {
+			xf_crypto_mgr_free(jar->mgr);
+			jar->mgr = NULL;
+		}
+		return rc;
 	}
 	jar->secrets = 0;
 	jar->replies = 0;
-	jar->mgr = mgr;
 	jar->local = local;
-	if (jar->ready) {
-		return xf_crypto_hmac_key_init(mgr, &jar->secret_hk, jar->secret, KL);
-	}
 	return 0;
+}
+
+void
+xf_noise_cookie_jar_fini(struct xf_noise_cookie_jar *jar)
+{
+	if (jar != NULL) {
+		xf_crypto_mgr_free(jar->mgr);
+		OPENSSL_cleanse(jar, sizeof(*jar));
+	}
 }
 
 /* A MAC of the jar's thread: on its manager when it has one (no allocation), else
