@@ -11,7 +11,10 @@
  * of this thread is counted (malloc and its kin interposed here; under AddressSanitizer,
  * which owns malloc, OpenSSL's only), and the same checks through a zeroed jar (OpenSSL)
  * give the same answers and do allocate, so the count is not vacuous. And on a CPU with
- * the SHA extensions the jar's manager is the code path that uses them.
+ * the SHA extensions the jar's manager is the code path that uses them. The push's side
+ * too (xf_noise_initiate_jar): message 1s made through its jar equal OpenSSL's byte for
+ * byte, their mac1 and mac2 OpenSSL's HMAC(), and their MACs, message 2's mac1 check and
+ * the cookie reply it opens cost no allocation.
  */
 #include <cpuid.h>
 #include <errno.h>
@@ -301,9 +304,143 @@ test_sha_ni(void)
 	CU_ASSERT(jar.mgr == NULL && jar.local == NULL && !jar.mac1.ready);
 }
 
+/* The push's side, on its RX core (xf_noise_initiate_jar): message 1 made through the
+ * jar is byte for byte OpenSSL's, its mac1 and mac2 OpenSSL's HMAC() of what they cover,
+ * and the MACs cost it no allocation: with the jar a message 1 with mac2 allocates what
+ * one without does (OpenSSL's X25519, HKDF, AEAD), and exactly one HMAC()'s allocations
+ * fewer than OpenSSL's path without mac2 (mac1 gone). Reading the answer, a message 2
+ * whose mac1 fails and a cookie reply, genuine or not, allocate nothing through the jar
+ * (and do through OpenSSL). */
+static void
+test_initiator(void)
+{
+	static struct xf_noise_cookie_jar ijar, rjar, unbound;
+	static struct xf_noise_static istat;
+	static struct xf_noise_peer ipeer, rpeer;
+	static uint8_t a[XF_NOISE_MSG1_MAX], b[XF_NOISE_MSG1_MAX], pay[XF_NOISE_PAYLOAD_MAX];
+	static const struct xf_noise_prologue pro = { .version = 2, .capabilities = 0x5 };
+	const size_t plens[] = { 0, 8, ONE_SIZE - XF_NOISE_MSG1_LEN, XF_NOISE_PAYLOAD_MAX,
+		                 next() % (XF_NOISE_PAYLOAD_MAX + 1) };
+	uint8_t k[32], e[32], ck[MAC], mac[MAC], zero[MAC] = { 0 };
+	uint8_t m2[XF_NOISE_MSG2_LEN], bad[XF_NOISE_MSG2_LEN], cr[XF_NOISE_COOKIE_LEN_MSG];
+	uint8_t cr_bad[XF_NOISE_COOKIE_LEN_MSG];
+	struct xf_noise_hs h1, h2, rh, t;
+	struct xf_noise_keys ik, rk;
+	uint64_t x, ossl[2] = { 0 }, jar[2] = { 0 }, ts = 1000;
+	size_t len = 0;
+
+	for (int i = 0; i < 32; i++) {
+		k[i] = (uint8_t)(i * 7 + 1);
+		e[i] = (uint8_t)next();
+	}
+	for (size_t i = 0; i < sizeof(pay); i++) {
+		pay[i] = (uint8_t)next();
+	}
+	for (size_t i = 0; i < MAC; i++) {
+		ck[i] = (uint8_t)next();
+	}
+	memset(&ijar, 0, sizeof(ijar));
+	memset(&rjar, 0, sizeof(rjar));
+	CU_ASSERT_FATAL(xf_noise_static_init(&istat, k) == 0 &&
+	                xf_noise_peer_init(&ipeer, rstat.pub, NULL) == 0 &&
+	                xf_noise_peer_init(&rpeer, istat.pub, NULL) == 0 &&
+	                xf_noise_cookie_jar_init(&ijar, &istat) == 0 &&
+	                xf_noise_cookie_jar_init(&rjar, &rstat) == 0);
+	xf_noise_cookie_jar_set(&rjar, secret, 0);
+	/* Not bound: refused, not OpenSSL's path in disguise. */
+	CU_ASSERT(xf_noise_initiate_jar(&h2, &unbound, &istat, &ipeer, &pro, 7, e, ts, 2, NULL, 0,
+	                                b) == -EINVAL);
+	/* Once each way first: OpenSSL's first calls set up what later ones reuse. */
+	CU_ASSERT_FATAL(xf_noise_initiate(&h1, &istat, &ipeer, &pro, 7, e, ts, 2, pay, 8, a) == 0);
+	CU_ASSERT_FATAL(xf_noise_initiate_jar(&h2, &ijar, &istat, &ipeer, &pro, 7, e, ts, 2, pay, 8,
+	                                      b) == 0);
+	for (unsigned int c = 0; c < 2; c++) {
+		/* c: with a cookie, so with mac2 */
+		ipeer.has_cookie = c == 1;
+		memcpy(ipeer.cookie, ck, MAC);
+		ipeer.cookie_ns = 1;
+		for (unsigned int i = 0; i < sizeof(plens) / sizeof(plens[0]); i++) {
+			len = XF_NOISE_MSG1_LEN + plens[i];
+			ts++;
+			x = ALLOCS();
+			CU_ASSERT_FATAL(xf_noise_initiate(&h1, &istat, &ipeer, &pro, 7, e, ts, 2,
+			                                  pay, plens[i], a) == 0);
+			ossl[c] = ALLOCS() - x;
+			x = ALLOCS();
+			CU_ASSERT_FATAL(xf_noise_initiate_jar(&h2, &ijar, &istat, &ipeer, &pro, 7,
+			                                      e, ts, 2, pay, plens[i], b) == 0);
+			jar[c] = ALLOCS() - x;
+			CU_ASSERT(memcmp(a, b, len) == 0);
+			ref_mac(mac1_key, sizeof(mac1_key), b, len - 2 * MAC, mac);
+			CU_ASSERT(memcmp(mac, b + len - 2 * MAC, MAC) == 0);
+			if (c == 1) {
+				ref_mac(ck, MAC, b, len - MAC, mac);
+				CU_ASSERT(memcmp(mac, b + len - MAC, MAC) == 0);
+			} else {
+				CU_ASSERT(memcmp(zero, b + len - MAC, MAC) == 0);
+			}
+		}
+	}
+	/* Under ASan OpenSSL's allocations alone, else every one (OpenSSL's twice). */
+	printf("\nallocations per message 1 without mac2, with: OpenSSL %llu, %llu; jar %llu, "
+	       "%llu\n",
+	       (unsigned long long)ossl[0], (unsigned long long)ossl[1], (unsigned long long)jar[0],
+	       (unsigned long long)jar[1]);
+	CU_ASSERT(ossl[1] > ossl[0]);    /* HMAC() allocates: the counts see it */
+	CU_ASSERT_EQUAL(jar[1], jar[0]); /* mac2 through the jar: none */
+	CU_ASSERT_EQUAL(ossl[0] - jar[0], ossl[1] - ossl[0]); /* mac1 too */
+
+	/* The responder takes the last one (a push's, with mac2, under load), answers. */
+	CU_ASSERT(xf_noise_check_macs(&rstat, &rjar, b, len, src, 6, true, 2) == -EAGAIN);
+	ipeer.has_cookie = false;
+	memcpy(ipeer.cookie, zero, MAC);
+	CU_ASSERT(xf_noise_consume_initiation(&rh, &rstat, &rpeer, 1, &pro, b, len, a) == 0 &&
+	          memcmp(a, pay, len - XF_NOISE_MSG1_LEN) == 0);
+	CU_ASSERT_FATAL(xf_noise_respond(&rh, 9, NULL, m2, &rk) == 0);
+	/* A message 2 whose mac1 fails: refused before any DH, with no allocation. */
+	memcpy(bad, m2, sizeof(bad));
+	bad[12 + next() % 48] ^= 1;
+	t = h2;
+	x = ALLOCS();
+	CU_ASSERT(xf_noise_consume_response(&t, bad, sizeof(bad), &ik) == -EBADMSG);
+	CU_ASSERT_EQUAL(ALLOCS() - x, 0);
+	t = h1;
+	x = ALLOCS();
+	CU_ASSERT(xf_noise_consume_response(&t, bad, sizeof(bad), &ik) == -EBADMSG);
+	CU_ASSERT(ALLOCS() - x > 0);
+	/* The genuine one passes the jar's mac1 check (OpenSSL made its mac1). */
+	t = h2;
+	CU_ASSERT(xf_noise_consume_response(&t, m2, sizeof(m2), &ik) == 0 &&
+	          memcmp(ik.send, rk.recv, 32) == 0 && memcmp(ik.recv, rk.send, 32) == 0);
+
+	/* Under load: the cookie reply (the responder's jar) opens at the initiator's jar,
+	 * a forged one is refused, neither allocates; the next message 1 passes with mac2. */
+	CU_ASSERT_FATAL(xf_noise_cookie_reply(&rstat, &rjar, b, len, src, 6, NULL, 2, cr) == 0);
+	memcpy(cr_bad, cr, sizeof(cr_bad));
+	cr_bad[8 + next() % (sizeof(cr_bad) - 8)] ^= 0x10;
+	t = h1;
+	x = ALLOCS();
+	CU_ASSERT(xf_noise_consume_cookie(&t, cr_bad, sizeof(cr_bad), 3) == -EBADMSG);
+	CU_ASSERT(ALLOCS() - x > 0);
+	x = ALLOCS();
+	CU_ASSERT(xf_noise_consume_cookie(&h2, cr_bad, sizeof(cr_bad), 3) == -EBADMSG);
+	CU_ASSERT(xf_noise_consume_cookie(&h2, cr, sizeof(cr), 3) == 0);
+	CU_ASSERT_EQUAL(ALLOCS() - x, 0);
+	ref_mac(secret, sizeof(secret), src, sizeof(src), mac);
+	CU_ASSERT(ipeer.has_cookie && memcmp(ipeer.cookie, mac, MAC) == 0);
+	CU_ASSERT_FATAL(xf_noise_initiate_jar(&h2, &ijar, &istat, &ipeer, &pro, 8, NULL, ++ts, 4,
+	                                      pay, len - XF_NOISE_MSG1_LEN, b) == 0);
+	CU_ASSERT(xf_noise_check_macs(&rstat, &rjar, b, len, src, 6, true, 4) == 0);
+	xf_noise_hs_wipe(&h1);
+	xf_noise_hs_wipe(&h2);
+	xf_noise_cookie_jar_fini(&ijar);
+	xf_noise_cookie_jar_fini(&rjar);
+}
+
 static const struct xf_test tests[] = {
 	{ "known_answers", test_known_answers },
 	{ "sha_ni", test_sha_ni },
+	{ "initiator", test_initiator },
 };
 
 int
