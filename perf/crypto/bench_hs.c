@@ -29,12 +29,15 @@
  * without mac2, as a flood's (mac1, mac2, the cookie reply: xf_noise_cookie_reply),
  * through OpenSSL and through the engine's jar.
  * Last, the initiator's side, which runs on the RX core of the push (docs/SECURITY.md 8.2),
- * alternated run by run with the responder's whole handshake as the baseline, each on this
- * thread: ns of thread CPU and OpenSSL allocations per message 1 made (xf_noise_initiate:
- * an ephemeral key, es, ss), per genuine message 2 read (xf_noise_consume_response on a
- * copy of the state: ee, se, the tag), per forged message 2 (a valid mac1, which anyone
- * can compute from our public key, over a random ephemeral key: the two DH, then the tag
- * fails), and per responder handshake (message 1 read, message 2 made: four DH).
+ * with the responder's whole handshake as the baseline, each on this thread, two ways
+ * alternated run by run: mac1, mac2 and the cookie reply through OpenSSL (xf_noise_initiate)
+ * and through a jar bound to the initiator's key (xf_noise_initiate_jar, as the push's RX
+ * core): ns of thread CPU and OpenSSL allocations per message 1 made (an ephemeral key,
+ * es, ss, mac1), per genuine message 2 read (xf_noise_consume_response: mac1, ee, se, the
+ * tag), per forged message 2 (a valid mac1, which anyone can compute from our public key,
+ * over a random ephemeral key: the two DH, then the tag fails), per cookie reply read
+ * (xf_noise_consume_cookie, on a copy of the state) and per responder handshake (message 1
+ * read, message 2 made: four DH).
  * The load average is printed: on a shared machine the wall figures are for orientation.
  */
 #include <errno.h>
@@ -361,29 +364,37 @@ bench_mac1(const struct xf_perf_opts *o, unsigned int n)
 	return 0;
 }
 
-/* The initiator's steps, one run of n handshakes: ns of thread CPU and OpenSSL allocations
- * per step, in ns[4] and al[4]: message 1, message 2 genuine, message 2 forged, and the
+/* The initiator's steps, one run of n handshakes, message 1 made through the jar ij (as
+ * on the push's RX core: xf_noise_initiate_jar) or, ij NULL, with OpenSSL's HMAC()
+ * (xf_noise_initiate): ns of thread CPU and OpenSSL allocations per step, in ns[] and
+ * al[]: message 1, message 2 genuine, message 2 forged, a cookie reply read, and the
  * responder's handshake. */
+enum { I_MSG1, I_MSG2, I_FORGED, I_COOKIE, I_RESP, I_STEPS };
+
 static void
-run_initiator(unsigned int n, double *ns, double *al)
+run_initiator(unsigned int n, struct xf_noise_cookie_jar *ij, double *ns, double *al)
 {
 	struct xf_noise_prologue pro;
-	uint64_t c[4] = { 0 }, a[4] = { 0 };
+	uint64_t c[I_STEPS] = { 0 }, a[I_STEPS] = { 0 };
 
 	xf_hs_prologue(&pro, XF_HELLO_F_CLEAR_AEAD, 8900, 0);
 	for (unsigned int i = 0; i < n; i++) {
 		struct xf_noise_hs ih, rh, copy;
 		struct xf_noise_keys ik, rk;
-		uint8_t m1[XF_NOISE_MSG1_MAX], m2[XF_NOISE_MSG2_LEN];
+		uint8_t m1[XF_NOISE_MSG1_MAX], m2[XF_NOISE_MSG2_LEN], cr[XF_NOISE_COOKIE_LEN_MSG];
 		uint8_t forged[XF_NOISE_MSG2_LEN], field[XF_NOISE_PAYLOAD_MAX];
 		uint64_t t = cpu_now(), x = xf_ossl_allocs;
+		int rc = ij != NULL
+		                 ? xf_noise_initiate_jar(&ih, ij, &init, &init_peer, &pro, 7000 + i,
+		                                         NULL, ts_next++, 1, blk, blk_len, m1)
+		                 : xf_noise_initiate(&ih, &init, &init_peer, &pro, 7000 + i, NULL,
+		                                     ts_next++, 1, blk, blk_len, m1);
 
-		if (xf_noise_initiate(&ih, &init, &init_peer, &pro, 7000 + i, NULL, ts_next++, 1,
-		                      blk, blk_len, m1) != 0) {
+		if (rc != 0) {
 			abort();
 		}
-		c[0] += cpu_now() - t;
-		a[0] += xf_ossl_allocs - x;
+		c[I_MSG1] += cpu_now() - t;
+		a[I_MSG1] += xf_ossl_allocs - x;
 		t = cpu_now();
 		x = xf_ossl_allocs;
 		if (xf_noise_consume_initiation(&rh, &resp, &resp_peer, 1, &pro, m1, m1_len,
@@ -391,8 +402,8 @@ run_initiator(unsigned int n, double *ns, double *al)
 		    xf_noise_respond(&rh, 9000 + i, NULL, m2, &rk) != 0) {
 			abort();
 		}
-		c[3] += cpu_now() - t;
-		a[3] += xf_ossl_allocs - x;
+		c[I_RESP] += cpu_now() - t;
+		a[I_RESP] += xf_ossl_allocs - x;
 		/* A forged answer: the genuine one's indexes, a random ephemeral key (a point
 		 * OpenSSL takes), mac1 made again over it as anyone can. */
 		memcpy(forged, m2, sizeof(forged));
@@ -414,54 +425,88 @@ run_initiator(unsigned int n, double *ns, double *al)
 		if (xf_noise_consume_response(&copy, forged, sizeof(forged), &ik) == 0) {
 			abort(); /* the tag must fail */
 		}
-		c[2] += cpu_now() - t;
-		a[2] += xf_ossl_allocs - x;
+		c[I_FORGED] += cpu_now() - t;
+		a[I_FORGED] += xf_ossl_allocs - x;
+		/* The responder under load answers this message 1 with a cookie reply instead
+		 * (its engine's jar); the push takes it, on a copy. Its next message 1 would
+		 * carry mac2: the cookie is dropped, every message 1 here is alike. */
+		if (xf_noise_cookie_reply(&resp, &jar_mb, m1, m1_len, src, sizeof(src), NULL, 1,
+		                          cr) != 0) {
+			abort();
+		}
+		copy = ih;
+		t = cpu_now();
+		x = xf_ossl_allocs;
+		if (xf_noise_consume_cookie(&copy, cr, sizeof(cr), 1) != 0) {
+			abort();
+		}
+		c[I_COOKIE] += cpu_now() - t;
+		a[I_COOKIE] += xf_ossl_allocs - x;
 		xf_noise_hs_wipe(&copy);
+		init_peer.has_cookie = false;
 		t = cpu_now();
 		x = xf_ossl_allocs;
 		if (xf_noise_consume_response(&ih, m2, sizeof(m2), &ik) != 0) {
 			abort();
 		}
-		c[1] += cpu_now() - t;
-		a[1] += xf_ossl_allocs - x;
+		c[I_MSG2] += cpu_now() - t;
+		a[I_MSG2] += xf_ossl_allocs - x;
 		OPENSSL_cleanse(&ik, sizeof(ik));
 		OPENSSL_cleanse(&rk, sizeof(rk));
 	}
-	for (unsigned int k = 0; k < 4; k++) {
+	for (unsigned int k = 0; k < I_STEPS; k++) {
 		ns[k] = (double)c[k] / n;
 		al[k] = (double)a[k] / n;
 	}
 }
 
-static void
+/* Each step through OpenSSL's HMAC() and through the push's jar (bound to the initiator's
+ * key, as its RX core's is), alternated run by run. */
+static int
 bench_initiator(const struct xf_perf_opts *o, unsigned int n)
 {
-	static const char *const step[4] = { "message 1 made", "message 2 read", "message 2 forged",
-		                             "responder, whole" };
-	double ns[4][64], al[4][64];
+	static const char *const step[I_STEPS] = { "message 1 made", "message 2 read",
+		                                   "message 2 forged", "cookie reply read",
+		                                   "responder, whole" };
+	static struct xf_noise_cookie_jar ij;
+	double ns[2][I_STEPS][64], al[2][I_STEPS][64], med[2][I_STEPS];
 
+	if (xf_noise_cookie_jar_init(&ij, &init) != 0) {
+		return 1;
+	}
 	n = XF_MAX(n / 4, 50u);
 	for (unsigned int r = 0; r < o->runs; r++) {
-		double x[4], y[4];
+		for (unsigned int i = 0; i < 2; i++) {
+			unsigned int m = i ^ (r & 1); /* odd runs: the jar first */
+			double x[I_STEPS], y[I_STEPS];
 
-		xf_noise_peer_init(&resp_peer, init.pub, NULL); /* timestamps start again */
-		run_initiator(n, x, y);
-		for (unsigned int k = 0; k < 4; k++) {
-			ns[k][r] = x[k];
-			al[k][r] = y[k];
+			xf_noise_peer_init(&resp_peer, init.pub, NULL); /* timestamps start again */
+			run_initiator(n, m == 0 ? NULL : &ij, x, y);
+			for (unsigned int k = 0; k < I_STEPS; k++) {
+				ns[m][k][r] = x[k];
+				al[m][k][r] = y[k];
+			}
 		}
 	}
-	for (unsigned int k = 0; k < 4; k++) {
-		printf("initiator, %-16s %7.0f ns CPU, %5.1f OpenSSL allocations (%u handshakes "
-		       "per run, median of %u)\n",
-		       step[k], xf_perf_median(ns[k], o->runs), xf_perf_median(al[k], o->runs), n,
-		       o->runs);
+	printf("initiator (%u handshakes per run, thread CPU, medians of %u): OpenSSL's HMAC() "
+	       "against the push's jar (%s)\n",
+	       n, o->runs, xf_crypto_mgr_arch(ij.mgr));
+	for (unsigned int k = 0; k < I_STEPS; k++) {
+		for (unsigned int m = 0; m < 2; m++) {
+			med[m][k] = xf_perf_median(ns[m][k], o->runs);
+		}
+		printf("initiator, %-17s openssl %7.0f ns CPU, %5.1f OpenSSL allocations; jar "
+		       "%7.0f ns, %5.1f; ratio jar/openssl %.3f\n",
+		       step[k], med[0][k], xf_perf_median(al[0][k], o->runs), med[1][k],
+		       xf_perf_median(al[1][k], o->runs), med[1][k] / med[0][k]);
 	}
-	printf("ratio initiator (message 1 + message 2)/responder handshake: CPU %.3f; "
-	       "forged message 2/responder handshake: CPU %.3f\n",
-	       (xf_perf_median(ns[0], o->runs) + xf_perf_median(ns[1], o->runs)) /
-	               xf_perf_median(ns[3], o->runs),
-	       xf_perf_median(ns[2], o->runs) / xf_perf_median(ns[3], o->runs));
+	printf("ratio initiator (message 1 + message 2)/responder handshake: CPU %.3f openssl, "
+	       "%.3f jar; forged message 2/responder handshake: CPU %.3f openssl, %.3f jar\n",
+	       (med[0][I_MSG1] + med[0][I_MSG2]) / med[0][I_RESP],
+	       (med[1][I_MSG1] + med[1][I_MSG2]) / med[1][I_RESP],
+	       med[0][I_FORGED] / med[0][I_RESP], med[1][I_FORGED] / med[1][I_RESP]);
+	xf_noise_cookie_jar_fini(&ij);
+	return 0;
 }
 
 int
@@ -533,7 +578,7 @@ main(int argc, char **argv)
 	       xf_perf_median(hc[1], o.runs) / xf_perf_median(hc[0], o.runs),
 	       xf_perf_median(rx[1], o.runs) / xf_perf_median(rx[0], o.runs));
 	rc = bench_mac1(&o, n);
-	bench_initiator(&o, n);
+	rc = rc != 0 ? rc : bench_initiator(&o, n);
 	(void)getloadavg(load, 3);
 	printf("load average after: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
 	xf_hs_queue_fini(&q);
