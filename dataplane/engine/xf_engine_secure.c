@@ -14,8 +14,10 @@
  * passes goes to the handshake thread in a record of this core's queue (xf_hs_queue.h),
  * and the answers come back in order (eng_secure_hs_poll). The initiator's side (the
  * push's message 1 and its reading of message 2) still runs on the RX core of the push,
- * about 4 us a second of a push; its reads of message 2, which a forged HELLO_ACK can ask
- * for, are bounded per push and second (ENG_HS_ANSWER_MAX; docs/SECURITY.md 8.2).
+ * about 4 us a second of a push, its mac1, mac2 and cookie replies on this core's jar as
+ * the responder's (no allocation for them; X25519 and HKDF through OpenSSL); its reads of
+ * message 2, which a forged HELLO_ACK can ask for, are bounded per push and second
+ * (ENG_HS_ANSWER_MAX; docs/SECURITY.md 8.2).
  *
  * A session's keys are renewed by a new handshake every session.rekey_after_ms (the push
  * starts it, as the Noise initiator) and refused at session.reject_after_ms
@@ -151,10 +153,10 @@ eng_secure_create(struct xf_engine *e)
 			XF_LOG(ERR, MODULE, "AES-GCM (ipsec-mb): %s", strerror(errno));
 			return -errno;
 		}
-		/* mac1 and mac2 on this core's manager, mac1's key prepared once: no allocation
-		 * per HELLO (xf_noise.h). */
-		if (c->has_private_key &&
-		    xf_noise_cookie_jar_init(&rx->jar, rx->cmgr, &e->local) < 0) {
+		/* mac1 and mac2 on the jar's own manager (SHA-NI where the CPU has it; not
+		 * cmgr's AVX-512 HMAC, several times slower), mac1's key prepared once: no
+		 * allocation per HELLO (xf_noise.h). */
+		if (c->has_private_key && xf_noise_cookie_jar_init(&rx->jar, &e->local) < 0) {
 			XF_LOG(ERR, MODULE, "HMAC-SHA256 (ipsec-mb): cannot prepare the mac1 key");
 			return -EIO;
 		}
@@ -180,6 +182,7 @@ eng_secure_destroy(struct xf_engine *e)
 	for (unsigned int i = 0; i < XF_ENGINE_MAX_RX; i++) {
 		xf_crypto_mgr_free(e->rx[i].cmgr);
 		e->rx[i].cmgr = NULL;
+		xf_noise_cookie_jar_fini(&e->rx[i].jar);
 		xf_hs_queue_fini(&e->rx[i].hsq); /* the records in flight wiped */
 		for (unsigned int k = 0; k < ENG_RSESS_MAX; k++) {
 			xf_secure_sess_wipe(&e->rx[i].rs[k].sec);
@@ -226,8 +229,11 @@ job_initiate(struct eng_rx *rx, struct eng_job *j, uint8_t *msg)
 	struct xf_noise_prologue pro;
 
 	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window);
-	return xf_noise_initiate(&j->hs, &rx->e->local, &j->npeer, &pro, j->session_id, NULL,
-	                         unix_now(), rx->now, j->sealed, j->sealed_len, msg);
+	/* mac1 and mac2 on this core's jar (no allocation for them); the handshake keeps it
+	 * for message 2's mac1 and a cookie reply (xf_noise.h). */
+	return xf_noise_initiate_jar(&j->hs, &rx->jar, &rx->e->local, &j->npeer, &pro,
+	                             j->session_id, NULL, unix_now(), rx->now, j->sealed,
+	                             j->sealed_len, msg);
 }
 
 /* A push's message 1 of a new handshake goes out again, fresh, after this long unanswered. */

@@ -374,109 +374,9 @@ trunc_mac(const uint8_t *key, size_t kl, const uint8_t *d, size_t dl, uint8_t *o
 	return rc;
 }
 
-static bool
-equal16(const uint8_t *a, const uint8_t *b)
-{
-	return CRYPTO_memcmp(a, b, XF_NOISE_MAC_LEN) == 0;
-}
-
-int
-xf_noise_initiate(struct xf_noise_hs *hs, const struct xf_noise_static *local,
-                  struct xf_noise_peer *peer, const struct xf_noise_prologue *pro,
-                  uint32_t local_index, const uint8_t *e_priv, uint64_t unix_ns, uint64_t mono_ns,
-                  const uint8_t *payload, size_t payload_len, uint8_t *msg)
-{
-	/* The message's payload: the timestamp, then the caller's (one EncryptAndHash). */
-	uint8_t pt[XF_NOISE_TAI64N_LEN + XF_NOISE_PAYLOAD_MAX];
-	size_t mac1 = M1_MAC1 + payload_len;
-	int rc;
-
-	if (hs == NULL || local == NULL || peer == NULL || pro == NULL || msg == NULL ||
-	    payload_len > XF_NOISE_PAYLOAD_MAX || (payload == NULL && payload_len > 0)) {
-		return -EINVAL;
-	}
-	memset(hs, 0, sizeof(*hs));
-	memset(msg, 0, XF_NOISE_MSG1_LEN + payload_len);
-	hs->initiator = true;
-	hs->local = local;
-	hs->peer = peer;
-	hs->local_index = local_index;
-	msg[0] = XF_NOISE_MSG1;
-	put32(msg + M1_SENDER, local_index);
-	rc = hs_start(hs, pro, peer->pub);
-	rc = rc ? rc : new_ephemeral(hs, e_priv);
-	if (rc == 0) {
-		memcpy(msg + M1_E, hs->e_pub, KL);
-		rc = token_e(hs, hs->e_pub);
-	}
-	rc = rc ? rc : mix_dh(hs, hs->e_priv, peer->pub);                /* es */
-	rc = rc ? rc : encrypt_and_hash(hs, local->pub, KL, msg + M1_S); /* s */
-	rc = rc ? rc : mix_dh(hs, local->priv, peer->pub);               /* ss */
-	xf_noise_tai64n(unix_ns, pt);
-	if (payload_len > 0) {
-		memcpy(pt + XF_NOISE_TAI64N_LEN, payload, payload_len);
-	}
-	rc = rc ? rc : encrypt_and_hash(hs, pt, XF_NOISE_TAI64N_LEN + payload_len, msg + M1_TS);
-	OPENSSL_cleanse(pt, XF_NOISE_TAI64N_LEN + payload_len);
-	rc = rc ? rc : trunc_mac(peer->mac1_key, KL, msg, mac1, msg + mac1);
-	if (rc == 0 && peer->has_cookie &&
-	    mono_ns - peer->cookie_ns < XF_NOISE_COOKIE_SECS * 1000000000ull) {
-		rc = trunc_mac(peer->cookie, XF_NOISE_COOKIE_LEN, msg, mac1 + XF_NOISE_MAC_LEN,
-		               msg + mac1 + XF_NOISE_MAC_LEN);
-	}
-	if (rc != 0) {
-		xf_noise_hs_wipe(hs);
-		return rc;
-	}
-	memcpy(peer->last_mac1, msg + mac1, XF_NOISE_MAC_LEN);
-	peer->sent_mac1 = true;
-	hs->state = HS_SENT1;
-	return 0;
-}
-
-void
-xf_noise_cookie_jar_set(struct xf_noise_cookie_jar *jar, const uint8_t *secret, uint64_t mono_ns)
-{
-	memcpy(jar->secret, secret, KL);
-	jar->born_ns = mono_ns;
-	jar->ready = true;
-	if (jar->mgr != NULL) {
-		(void)xf_crypto_hmac_key_init(jar->mgr, &jar->secret_hk, secret, KL);
-	}
-}
-
-int
-xf_noise_cookie_jar_init(struct xf_noise_cookie_jar *jar, struct xf_crypto_mgr *mgr,
-                         const struct xf_noise_static *local)
-{
-	uint8_t seed[KL], base[XF_CRYPTO_IV_LEN];
-	int ok;
-
-	if (jar == NULL || mgr == NULL || local == NULL ||
-	    xf_crypto_hmac_key_init(mgr, &jar->mac1, local->mac1_key, KL) != 0) {
-		return -EINVAL;
-	}
-	/* Drawn here, not under load: the RX core then calls no RNG (xf_noise.h). */
-	ok = RAND_bytes(seed, (int)KL) == 1 && RAND_bytes(base, (int)sizeof(base)) == 1 &&
-	     xf_crypto_hmac_key_init(mgr, &jar->seed, seed, KL) == 0 &&
-	     xf_crypto_key_init(mgr, &jar->reply_key, local->cookie_key, base) == 0;
-	OPENSSL_cleanse(seed, sizeof(seed));
-	OPENSSL_cleanse(base, sizeof(base));
-	if (!ok) {
-		return -EIO;
-	}
-	jar->secrets = 0;
-	jar->replies = 0;
-	jar->mgr = mgr;
-	jar->local = local;
-	if (jar->ready) {
-		return xf_crypto_hmac_key_init(mgr, &jar->secret_hk, jar->secret, KL);
-	}
-	return 0;
-}
-
 /* A MAC of the jar's thread: on its manager when it has one (no allocation), else
- * OpenSSL's one-shot. hk: key, prepared; NULL: prepare key (kl bytes) here. */
+ * OpenSSL's one-shot. hk: key, prepared; NULL: prepare key (kl bytes) here (two SHA-256
+ * blocks on the manager). */
 static int
 jar_mac(const struct xf_noise_cookie_jar *jar, const struct xf_crypto_hmac_key *hk,
         const uint8_t *key, size_t kl, const uint8_t *d, size_t dl, uint8_t *out)
@@ -498,6 +398,159 @@ jar_mac(const struct xf_noise_cookie_jar *jar, const struct xf_crypto_hmac_key *
 		xf_crypto_hmac_key_wipe(&tmp);
 	}
 	return rc;
+}
+
+static bool
+equal16(const uint8_t *a, const uint8_t *b)
+{
+	return CRYPTO_memcmp(a, b, XF_NOISE_MAC_LEN) == 0;
+}
+
+/* Message 1 (xf_noise_initiate_jar); its MACs on jar's manager when it has one. */
+static int
+initiate(struct xf_noise_hs *hs, struct xf_noise_cookie_jar *jar,
+         const struct xf_noise_static *local, struct xf_noise_peer *peer,
+         const struct xf_noise_prologue *pro, uint32_t local_index, const uint8_t *e_priv,
+         uint64_t unix_ns, uint64_t mono_ns, const uint8_t *payload, size_t payload_len,
+         uint8_t *msg)
+{
+	/* The message's payload: the timestamp, then the caller's (one EncryptAndHash). */
+	uint8_t pt[XF_NOISE_TAI64N_LEN + XF_NOISE_PAYLOAD_MAX];
+	size_t mac1 = M1_MAC1 + payload_len;
+	int rc;
+
+	if (hs == NULL || local == NULL || peer == NULL || pro == NULL || msg == NULL ||
+	    payload_len > XF_NOISE_PAYLOAD_MAX || (payload == NULL && payload_len > 0)) {
+		return -EINVAL;
+	}
+	memset(hs, 0, sizeof(*hs));
+	memset(msg, 0, XF_NOISE_MSG1_LEN + payload_len);
+	hs->initiator = true;
+	hs->local = local;
+	hs->peer = peer;
+	hs->jar = jar != NULL && jar->mgr != NULL ? jar : NULL;
+	hs->local_index = local_index;
+	msg[0] = XF_NOISE_MSG1;
+	put32(msg + M1_SENDER, local_index);
+	rc = hs_start(hs, pro, peer->pub);
+	rc = rc ? rc : new_ephemeral(hs, e_priv);
+	if (rc == 0) {
+		memcpy(msg + M1_E, hs->e_pub, KL);
+		rc = token_e(hs, hs->e_pub);
+	}
+	rc = rc ? rc : mix_dh(hs, hs->e_priv, peer->pub);                /* es */
+	rc = rc ? rc : encrypt_and_hash(hs, local->pub, KL, msg + M1_S); /* s */
+	rc = rc ? rc : mix_dh(hs, local->priv, peer->pub);               /* ss */
+	xf_noise_tai64n(unix_ns, pt);
+	if (payload_len > 0) {
+		memcpy(pt + XF_NOISE_TAI64N_LEN, payload, payload_len);
+	}
+	rc = rc ? rc : encrypt_and_hash(hs, pt, XF_NOISE_TAI64N_LEN + payload_len, msg + M1_TS);
+	OPENSSL_cleanse(pt, XF_NOISE_TAI64N_LEN + payload_len);
+	/* The peer's mac1 key and the cookie are prepared here, per message 1 (one per push
+	 * and per new handshake): not worth a prepared key per peer and RX core. */
+	rc = rc ? rc : jar_mac(hs->jar, NULL, peer->mac1_key, KL, msg, mac1, msg + mac1);
+	if (rc == 0 && peer->has_cookie &&
+	    mono_ns - peer->cookie_ns < XF_NOISE_COOKIE_SECS * 1000000000ull) {
+		rc = jar_mac(hs->jar, NULL, peer->cookie, XF_NOISE_COOKIE_LEN, msg,
+		             mac1 + XF_NOISE_MAC_LEN, msg + mac1 + XF_NOISE_MAC_LEN);
+	}
+	if (rc != 0) {
+		xf_noise_hs_wipe(hs);
+		return rc;
+	}
+	memcpy(peer->last_mac1, msg + mac1, XF_NOISE_MAC_LEN);
+	peer->sent_mac1 = true;
+	hs->state = HS_SENT1;
+	return 0;
+}
+
+int
+xf_noise_initiate(struct xf_noise_hs *hs, const struct xf_noise_static *local,
+                  struct xf_noise_peer *peer, const struct xf_noise_prologue *pro,
+                  uint32_t local_index, const uint8_t *e_priv, uint64_t unix_ns, uint64_t mono_ns,
+                  const uint8_t *payload, size_t payload_len, uint8_t *msg)
+{
+	return initiate(hs, NULL, local, peer, pro, local_index, e_priv, unix_ns, mono_ns, payload,
+	                payload_len, msg);
+}
+
+int
+xf_noise_initiate_jar(struct xf_noise_hs *hs, struct xf_noise_cookie_jar *jar,
+                      const struct xf_noise_static *local, struct xf_noise_peer *peer,
+                      const struct xf_noise_prologue *pro, uint32_t local_index,
+                      const uint8_t *e_priv, uint64_t unix_ns, uint64_t mono_ns,
+                      const uint8_t *payload, size_t payload_len, uint8_t *msg)
+{
+	if (jar == NULL || jar->mgr == NULL) {
+		return -EINVAL;
+	}
+	return initiate(hs, jar, local, peer, pro, local_index, e_priv, unix_ns, mono_ns, payload,
+	                payload_len, msg);
+}
+
+void
+xf_noise_cookie_jar_set(struct xf_noise_cookie_jar *jar, const uint8_t *secret, uint64_t mono_ns)
+{
+	memcpy(jar->secret, secret, KL);
+	jar->born_ns = mono_ns;
+	jar->ready = true;
+	if (jar->mgr != NULL) {
+		(void)xf_crypto_hmac_key_init(jar->mgr, &jar->secret_hk, secret, KL);
+	}
+}
+
+int
+xf_noise_cookie_jar_init(struct xf_noise_cookie_jar *jar, const struct xf_noise_static *local)
+{
+	uint8_t seed[KL], base[XF_CRYPTO_IV_LEN];
+	bool made = false;
+	int rc = 0;
+
+	if (jar == NULL || local == NULL) {
+		return -EINVAL;
+	}
+	/* A manager of its own: SHA-NI for the HMACs (xf_crypto.h), whatever the core's
+	 * frames run on. */
+	if (jar->mgr == NULL) {
+		jar->mgr = xf_crypto_mgr_create_hmac();
+		if (jar->mgr == NULL) {
+			return -errno;
+		}
+		made = true;
+	}
+	jar->local = NULL;
+	/* Drawn here, not under load: the RX core then calls no RNG (xf_noise.h). */
+	if (RAND_bytes(seed, (int)KL) != 1 || RAND_bytes(base, (int)sizeof(base)) != 1 ||
+	    xf_crypto_hmac_key_init(jar->mgr, &jar->mac1, local->mac1_key, KL) != 0 ||
+	    xf_crypto_hmac_key_init(jar->mgr, &jar->seed, seed, KL) != 0 ||
+	    xf_crypto_key_init(jar->mgr, &jar->reply_key, local->cookie_key, base) != 0 ||
+	    (jar->ready &&
+	     xf_crypto_hmac_key_init(jar->mgr, &jar->secret_hk, jar->secret, KL) != 0)) {
+		rc = -EIO;
+	}
+	OPENSSL_cleanse(seed, sizeof(seed));
+	OPENSSL_cleanse(base, sizeof(base));
+	if (rc != 0) {
+		if (made) {
+			xf_crypto_mgr_free(jar->mgr);
+			jar->mgr = NULL;
+		}
+		return rc;
+	}
+	jar->secrets = 0;
+	jar->replies = 0;
+	jar->local = local;
+	return 0;
+}
+
+void
+xf_noise_cookie_jar_fini(struct xf_noise_cookie_jar *jar)
+{
+	if (jar != NULL) {
+		xf_crypto_mgr_free(jar->mgr);
+		OPENSSL_cleanse(jar, sizeof(*jar));
+	}
 }
 
 static int
@@ -612,6 +665,32 @@ xf_noise_cookie_reply(const struct xf_noise_static *local, struct xf_noise_cooki
 	return rc;
 }
 
+/* A cookie reply's cookie, opened (AAD: our last message 1's mac1): on jar's manager
+ * when there is one, the key expanded here (no allocation), else OpenSSL's EVP. */
+static int
+open_cookie(const struct xf_noise_cookie_jar *jar, const struct xf_noise_peer *p,
+            const uint8_t *msg, uint8_t *cookie)
+{
+	struct xf_crypto_key k;
+	int rc;
+
+	if (jar == NULL) {
+		return aead(0, p->cookie_key, msg + C_NONCE, p->last_mac1, XF_NOISE_MAC_LEN,
+		            msg + C_COOKIE, XF_NOISE_COOKIE_LEN, cookie);
+	}
+	/* The nonce is the reply's: the key's iv, packet number 0 (xf_crypto_nonce). */
+	memcpy(cookie, msg + C_COOKIE, XF_NOISE_COOKIE_LEN);
+	rc = xf_crypto_key_init(jar->mgr, &k, p->cookie_key, msg + C_NONCE);
+	rc = rc ? rc
+	        : xf_crypto_open(jar->mgr, &k, 0, p->last_mac1, XF_NOISE_MAC_LEN, cookie,
+	                         XF_NOISE_COOKIE_LEN, msg + C_COOKIE + XF_NOISE_COOKIE_LEN);
+	xf_crypto_key_wipe(&k);
+	if (rc != 0) {
+		OPENSSL_cleanse(cookie, XF_NOISE_COOKIE_LEN);
+	}
+	return rc;
+}
+
 int
 xf_noise_consume_cookie(struct xf_noise_hs *hs, const uint8_t *msg, size_t len, uint64_t mono_ns)
 {
@@ -632,8 +711,7 @@ xf_noise_consume_cookie(struct xf_noise_hs *hs, const uint8_t *msg, size_t len, 
 	if (get32(msg + C_RECEIVER) != hs->local_index) {
 		return -EBADMSG;
 	}
-	if (aead(0, p->cookie_key, msg + C_NONCE, p->last_mac1, XF_NOISE_MAC_LEN, msg + C_COOKIE,
-	         sizeof(cookie), cookie) != 0) {
+	if (open_cookie(hs->jar, p, msg, cookie) != 0) {
 		return -EBADMSG;
 	}
 	memcpy(p->cookie, cookie, sizeof(cookie));
@@ -762,6 +840,7 @@ int
 xf_noise_consume_response(struct xf_noise_hs *hs, const uint8_t *msg, size_t len,
                           struct xf_noise_keys *keys)
 {
+	const struct xf_noise_cookie_jar *mj;
 	struct xf_noise_hs t;
 	uint8_t mac[XF_NOISE_MAC_LEN];
 	int rc;
@@ -773,7 +852,10 @@ xf_noise_consume_response(struct xf_noise_hs *hs, const uint8_t *msg, size_t len
 	    msg[3] != 0 || get32(msg + M2_RECEIVER) != hs->local_index) {
 		return -EBADMSG;
 	}
-	if (trunc_mac(hs->local->mac1_key, KL, msg, M2_MAC1, mac) != 0 ||
+	/* Our own mac1 key: the jar's, prepared, when the jar is bound to our static key. */
+	mj = hs->jar;
+	if (jar_mac(mj, mj != NULL && mj->local == hs->local ? &mj->mac1 : NULL,
+	            hs->local->mac1_key, KL, msg, M2_MAC1, mac) != 0 ||
 	    !equal16(mac, msg + M2_MAC1)) {
 		return -EBADMSG;
 	}

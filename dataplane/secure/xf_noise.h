@@ -11,13 +11,15 @@
  *                            then n bytes of the caller's (the HELLO's destination field)
  *   <- e, ee, se, psk        message 2 (XF_NOISE_MSG2_LEN), payload: empty
  *
- * Every primitive comes from OpenSSL 3.0 (X25519, SHA-256, HMAC, AES-256-GCM); this file
- * is only the state machine. Pure C, no EAL, no allocation on the caller's behalf beyond
- * OpenSSL's own short-lived contexts (the responder's handshake runs on the engine's
- * handshake thread, xf_hs_queue.h; mac1 and mac2 on the RX core, and the initiator's
- * side on the RX core of the push: docs/SECURITY.md 8.2). Every length and field of a received
- * message is checked; a message that fails is rejected with a distinct errno and leaves no state
- * behind.
+ * Every primitive comes from OpenSSL 3.0 (X25519, SHA-256, HMAC, AES-256-GCM), or from
+ * ipsec-mb for a bound cookie jar's work: every mac1 and mac2 an RX core makes or checks,
+ * both roles, and the cookie replies it seals or opens; this file is only the state
+ * machine. Pure C, no EAL, no allocation on the caller's behalf beyond OpenSSL's own
+ * short-lived contexts and a jar's manager, made when it is bound (the responder's
+ * handshake runs on the engine's handshake thread, xf_hs_queue.h; mac1 and mac2 on the RX
+ * core, and the initiator's side on the RX core of the push: docs/SECURITY.md 8.2). Every
+ * length and field of a received message is checked; a message that fails is rejected
+ * with a distinct errno and leaves no state behind.
  */
 #ifndef XF_NOISE_H
 #define XF_NOISE_H
@@ -88,12 +90,14 @@ struct xf_noise_peer {
 
 /**
  * Responder-side cookie state: a secret replaced every XF_NOISE_COOKIE_SECS. One per RX
- * core. Zeroed, xf_noise_check_macs computes its MACs with OpenSSL's one-shot HMAC (about
- * 13 allocations each), xf_noise_cookie_reply seals with OpenSSL's EVP AES-GCM (a context
- * each) and each new secret and reply nonce comes from RAND_bytes. After
- * xf_noise_cookie_jar_init the whole under-load path (mac1, mac2, a new secret, the cookie
- * reply) runs on ipsec-mb on the core's manager from keys prepared there once, and
- * allocates nothing and calls no RNG: the RX core's path (docs/SECURITY.md 3). A new
+ * core, whose initiator's side (xf_noise_initiate_jar) uses its manager too. Zeroed,
+ * xf_noise_check_macs computes its MACs with OpenSSL's one-shot HMAC (about 13 allocations each),
+ * xf_noise_cookie_reply seals with OpenSSL's EVP AES-GCM (a context each) and each new secret and
+ * reply nonce comes from RAND_bytes. After xf_noise_cookie_jar_init the whole under-load path
+ * (mac1, mac2, a new secret, the cookie reply) runs on ipsec-mb, on the jar's own manager
+ * (xf_crypto_mgr_create_hmac: SHA-NI, which the core's AVX-512 manager for frames does not use for
+ * HMAC) from keys prepared there once, and allocates nothing and calls no RNG: the RX core's path
+ * (docs/SECURITY.md 3). A new
  * secret is then HMAC(seed, its number), the seed random from init (a PRF: as unknowable
  * as a random secret to whoever lacks the seed, and the jar's memory holds the secret
  * anyway); a reply's nonce is a random base from init XOR the reply's number, never the
@@ -103,7 +107,7 @@ struct xf_noise_cookie_jar {
 	uint8_t secret[XF_NOISE_KEY_LEN];
 	uint64_t born_ns;
 	bool ready;
-	struct xf_crypto_mgr *mgr;           /**< the RX core's (NULL: OpenSSL) */
+	struct xf_crypto_mgr *mgr;           /**< the jar's, for HMAC (NULL: OpenSSL) */
 	const struct xf_noise_static *local; /**< whose mac1 key mac1 is */
 	struct xf_crypto_hmac_key mac1;      /**< local->mac1_key, prepared */
 	struct xf_crypto_hmac_key secret_hk; /**< secret, prepared (when ready) */
@@ -129,6 +133,9 @@ struct xf_noise_hs {
 	int state; /**< internal: which message comes next */
 	const struct xf_noise_static *local;
 	struct xf_noise_peer *peer;
+	/** Initiator: the jar whose manager makes message 1's mac1 and mac2, checks message
+	 *  2's mac1 and opens a cookie reply (xf_noise_initiate_jar); NULL: OpenSSL. */
+	struct xf_noise_cookie_jar *jar;
 };
 
 /** The result of a finished handshake: one 32-byte traffic secret per direction. */
@@ -167,12 +174,32 @@ void xf_noise_tai64n(uint64_t unix_ns, uint8_t *out);
  * @param payload, payload_len What message 1 carries after its timestamp, encrypted and
  *        authenticated with it under the keys of es and ss (Noise's message payload), and
  *        so bound to the handshake: at most XF_NOISE_PAYLOAD_MAX bytes (NULL when 0).
+ * mac1 and mac2 with OpenSSL's HMAC() (13 allocations each): where no RX core is
+ * involved (tests, tools); an RX core uses xf_noise_initiate_jar.
  * @return 0, -EINVAL, -EIO (OpenSSL failure, or a low-order peer key).
  */
 int xf_noise_initiate(struct xf_noise_hs *hs, const struct xf_noise_static *local,
                       struct xf_noise_peer *peer, const struct xf_noise_prologue *pro,
                       uint32_t local_index, const uint8_t *e_priv, uint64_t unix_ns,
                       uint64_t mono_ns, const uint8_t *payload, size_t payload_len, uint8_t *msg);
+
+/**
+ * Initiator on an RX core: xf_noise_initiate with message 1's mac1 and mac2 made on jar's
+ * manager (a jar bound by xf_noise_cookie_jar_init, of the calling thread, which alone
+ * uses it), the peer's mac1 key and the cookie prepared per message: no allocation for
+ * them, where OpenSSL's HMAC() makes 13 each. The handshake keeps the jar: its
+ * xf_noise_consume_response checks message 2's mac1 there (from the jar's prepared key
+ * when the jar is bound to local), and xf_noise_consume_cookie opens a cookie reply with
+ * ipsec-mb's AES-GCM; neither allocates for it. The messages are byte for byte
+ * xf_noise_initiate's. The X25519, HKDF, hashing and AEAD of the handshake stay
+ * OpenSSL's (docs/SECURITY.md 8.2).
+ * @return as xf_noise_initiate; -EINVAL also for a jar that is not bound.
+ */
+int xf_noise_initiate_jar(struct xf_noise_hs *hs, struct xf_noise_cookie_jar *jar,
+                          const struct xf_noise_static *local, struct xf_noise_peer *peer,
+                          const struct xf_noise_prologue *pro, uint32_t local_index,
+                          const uint8_t *e_priv, uint64_t unix_ns, uint64_t mono_ns,
+                          const uint8_t *payload, size_t payload_len, uint8_t *msg);
 
 /**
  * Responder, before any Diffie-Hellman: check the type, length and mac1 of a message 1
@@ -199,13 +226,17 @@ int xf_noise_cookie_reply(const struct xf_noise_static *local, struct xf_noise_c
                           const uint8_t *nonce, uint64_t mono_ns, uint8_t *out);
 
 /**
- * Bind a zeroed jar to an RX core's ipsec-mb manager and our static key: mac1 checks (and
- * mac2, new secrets, cookie replies) against local then allocate nothing. Not on the fast
- * path (prepares keys, draws the seed and the nonce base with RAND_bytes).
- * @return 0, -EINVAL, or -EIO (no random bytes).
+ * Bind a jar (zeroed, or bound before) to our static key, on a manager of its own made
+ * here (xf_crypto_mgr_create_hmac; kept when the jar has one): mac1 checks (and mac2, new
+ * secrets, cookie replies) against local then allocate nothing. Not on the fast path
+ * (makes the manager, prepares keys, draws the seed and the nonce base with RAND_bytes).
+ * Its thread alone uses the jar then. Free with xf_noise_cookie_jar_fini.
+ * @return 0, -EINVAL, -ENOMEM/-ENOTSUP (no manager), or -EIO (no random bytes).
  */
-int xf_noise_cookie_jar_init(struct xf_noise_cookie_jar *jar, struct xf_crypto_mgr *mgr,
-                             const struct xf_noise_static *local);
+int xf_noise_cookie_jar_init(struct xf_noise_cookie_jar *jar, const struct xf_noise_static *local);
+
+/** Free a jar's manager and wipe the jar (zeroed after: OpenSSL's again). NULL: no-op. */
+void xf_noise_cookie_jar_fini(struct xf_noise_cookie_jar *jar);
 
 /** Set a cookie secret (tests); otherwise the jar draws a random one when it expires. */
 void xf_noise_cookie_jar_set(struct xf_noise_cookie_jar *jar, const uint8_t *secret,

@@ -21,8 +21,9 @@ imb(struct xf_crypto_mgr *m)
 	return (IMB_MGR *)m;
 }
 
-struct xf_crypto_mgr *
-xf_crypto_mgr_create(void)
+/* hmac: the SSE code path when the CPU has the SHA extensions (xf_crypto_mgr_create_hmac). */
+static struct xf_crypto_mgr *
+mgr_create(bool hmac)
 {
 	IMB_MGR *m = alloc_mb_mgr(0);
 
@@ -37,7 +38,11 @@ xf_crypto_mgr_create(void)
 		errno = ENOTSUP;
 		return NULL;
 	}
-	init_mb_mgr_auto(m, NULL);
+	if (hmac && (m->features & IMB_FEATURE_SHANI) != 0) {
+		init_mb_mgr_sse(m);
+	} else {
+		init_mb_mgr_auto(m, NULL);
+	}
 	if (imb_get_errno(m) != 0) {
 		free_mb_mgr(m);
 		errno = ENOTSUP;
@@ -46,10 +51,25 @@ xf_crypto_mgr_create(void)
 	return (struct xf_crypto_mgr *)m;
 }
 
+struct xf_crypto_mgr *
+xf_crypto_mgr_create(void)
+{
+	return mgr_create(false);
+}
+
+struct xf_crypto_mgr *
+xf_crypto_mgr_create_hmac(void)
+{
+	return mgr_create(true);
+}
+
 void
 xf_crypto_mgr_free(struct xf_crypto_mgr *mgr)
 {
 	if (mgr != NULL) {
+		/* An HMAC job leaves its last digests in the manager's lanes (a cookie
+		 * secret, xf_noise.h): wiped, as keys are. alloc_mb_mgr allocated this size. */
+		explicit_bzero(mgr, imb_get_mb_mgr_size());
 		free_mb_mgr(imb(mgr));
 	}
 }
@@ -65,7 +85,8 @@ xf_crypto_mgr_arch(const struct xf_crypto_mgr *mgr)
 	case IMB_ARCH_AVX:
 		return "avx";
 	case IMB_ARCH_SSE:
-		return "sse";
+		return (((const IMB_MGR *)mgr)->features & IMB_FEATURE_SHANI) != 0 ? "sse+shani"
+		                                                                   : "sse";
 	default:
 		return "other";
 	}

@@ -46,10 +46,25 @@ struct xf_crypto_key {
  */
 struct xf_crypto_mgr *xf_crypto_mgr_create(void);
 
-/** Free a manager (NULL is a no-op). */
+/**
+ * A manager for HMAC-SHA256 (the handshake's mac1 and mac2, docs/SECURITY.md 3), not for
+ * frames: ipsec-mb 1.3's SSE code path when the CPU has the SHA extensions, else
+ * xf_crypto_mgr_create's. Of 1.3's managers only SSE (types 2 and 3, SHA extensions
+ * required) and AVX2 type 2 (which also needs VAES and GFNI) hash HMAC-SHA256 jobs with
+ * SHA-NI, one buffer at a time when flushed; the AVX-512 one, which xf_crypto_mgr_create
+ * picks on such a CPU for its AES-GCM, runs a 16-lane kernel: 3 times OpenSSL's HMAC()
+ * and 6.7 times this manager per mac1 of a 1,404-byte message 1 (perf/RESULTS.md,
+ * 2026-12-07, mac1-9). Its AES-GCM is the SSE one: right for a cookie reply, too slow
+ * for frames.
+ * @return the manager, or NULL with errno set (as xf_crypto_mgr_create).
+ */
+struct xf_crypto_mgr *xf_crypto_mgr_create_hmac(void);
+
+/** Free a manager (NULL is a no-op); its memory is wiped first. */
 void xf_crypto_mgr_free(struct xf_crypto_mgr *mgr);
 
-/** Name of the code path chosen ("avx512", "avx2", "avx", "sse"), for logs and perf. */
+/** Name of the code path chosen ("avx512", "avx2", "avx", "sse", "sse+shani"), for logs and
+ * perf. */
 const char *xf_crypto_mgr_arch(const struct xf_crypto_mgr *mgr);
 
 /**

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dataplane/secure: the responder's path under load allocates nothing. A jar bound to an
+ * dataplane/secure: the responder's path under load allocates nothing. A jar bound to its
  * ipsec-mb manager (xf_noise_cookie_jar_init, as each RX core's is) checks mac1 and mac2
  * and writes cookie replies to a flood of HELLOs, across several 120-s cookie secrets,
  * with no OpenSSL allocation (counted through CRYPTO_set_mem_functions, set before
@@ -30,7 +30,6 @@
 #define M1_LEN   (XF_NOISE_MSG1_LEN + XF_HS_BLOCK_LEN) /* as every HELLO's (xf_hs_block.h) */
 #define NONCE_AT 8u                                    /* a cookie reply's nonce, 12 bytes */
 
-static struct xf_crypto_mgr *mgr;
 static struct xf_noise_static istat, rstat;
 static struct xf_noise_peer ipeer; /* the initiator's state of the responder */
 static const struct xf_noise_prologue pro = { .version = 2, .capabilities = 0x5 };
@@ -44,16 +43,8 @@ suite_init(void)
 		k1[i] = (uint8_t)(i + 7);
 		k2[i] = (uint8_t)(i + 77);
 	}
-	mgr = xf_crypto_mgr_create();
-	return mgr == NULL || xf_noise_static_init(&istat, k1) ||
-	       xf_noise_static_init(&rstat, k2) || xf_noise_peer_init(&ipeer, rstat.pub, NULL);
-}
-
-static int
-suite_clean(void)
-{
-	xf_crypto_mgr_free(mgr);
-	return 0;
+	return xf_noise_static_init(&istat, k1) || xf_noise_static_init(&rstat, k2) ||
+	       xf_noise_peer_init(&ipeer, rstat.pub, NULL);
 }
 
 static int
@@ -113,8 +104,8 @@ test_flood_no_alloc(void)
 	memset(&jar, 0, sizeof(jar));
 	memset(&jar2, 0, sizeof(jar2));
 	memset(&plain, 0, sizeof(plain));
-	CU_ASSERT_FATAL(xf_noise_cookie_jar_init(&jar, mgr, &rstat) == 0);
-	CU_ASSERT_FATAL(xf_noise_cookie_jar_init(&jar2, mgr, &rstat) == 0);
+	CU_ASSERT_FATAL(xf_noise_cookie_jar_init(&jar, &rstat) == 0);
+	CU_ASSERT_FATAL(xf_noise_cookie_jar_init(&jar2, &rstat) == 0);
 	n = flood(&jar, nonces, &hs, cr);
 	CU_ASSERT_EQUAL(n, 0);
 	/* No nonce twice: on one core, nor (a random base each) across two. */
@@ -142,6 +133,8 @@ test_flood_no_alloc(void)
 	n = flood(&plain, nonces2, &hs, cr);
 	CU_ASSERT(n >= NHELLO);
 	xf_noise_hs_wipe(&hs);
+	xf_noise_cookie_jar_fini(&jar);
+	xf_noise_cookie_jar_fini(&jar2);
 }
 
 static const struct xf_test tests[] = {
@@ -155,5 +148,5 @@ main(void)
 	if (xf_ossl_allocs_count() != 0) {
 		return 1;
 	}
-	return xf_test_main("cookie_alloc", suite_init, suite_clean, XF_TESTS(tests));
+	return xf_test_main("cookie_alloc", suite_init, NULL, XF_TESTS(tests));
 }

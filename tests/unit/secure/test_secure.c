@@ -488,7 +488,7 @@ cookie_case(bool bound)
 
 	pair_init(&p, NULL, NULL);
 	if (bound) {
-		CU_ASSERT_EQUAL_FATAL(xf_noise_cookie_jar_init(&p.jar, mgr, &rstat), 0);
+		CU_ASSERT_EQUAL_FATAL(xf_noise_cookie_jar_init(&p.jar, &rstat), 0);
 	}
 	CU_ASSERT_EQUAL(
 	        xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 7, NULL, T0, 0, NULL, 0, p.m1), 0);
@@ -530,6 +530,7 @@ cookie_case(bool bound)
 	for (unsigned int i = 132; i < 148; i++) {
 		CU_ASSERT_EQUAL(p.m1[i], 0);
 	}
+	xf_noise_cookie_jar_fini(&p.jar);
 }
 
 static void
@@ -557,12 +558,11 @@ test_macs_bound(void)
 	memset(&wrong, 0, sizeof(wrong));
 	xf_noise_cookie_jar_set(&plain, secret, 0);
 	xf_noise_cookie_jar_set(&bound, secret, 0); /* before init: init prepares it */
-	CU_ASSERT_EQUAL_FATAL(xf_noise_cookie_jar_init(&bound, mgr, &rstat), 0);
-	CU_ASSERT_EQUAL_FATAL(xf_noise_cookie_jar_init(&wrong, mgr, &other), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_noise_cookie_jar_init(&bound, &rstat), 0);
+	CU_ASSERT_EQUAL_FATAL(xf_noise_cookie_jar_init(&wrong, &other), 0);
 	xf_noise_cookie_jar_set(&wrong, secret, 0); /* after init: set prepares it */
-	CU_ASSERT_EQUAL(xf_noise_cookie_jar_init(NULL, mgr, &rstat), -EINVAL);
-	CU_ASSERT_EQUAL(xf_noise_cookie_jar_init(&p.jar, NULL, &rstat), -EINVAL);
-	CU_ASSERT_EQUAL(xf_noise_cookie_jar_init(&p.jar, mgr, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(xf_noise_cookie_jar_init(NULL, &rstat), -EINVAL);
+	CU_ASSERT_EQUAL(xf_noise_cookie_jar_init(&p.jar, NULL), -EINVAL);
 	pair_init(&p, NULL, NULL);
 	for (int with_mac2 = 0; with_mac2 < 2; with_mac2++) {
 		CU_ASSERT_EQUAL_FATAL(xf_noise_initiate(&p.ih, &istat, &p.ip, &pro, 5, NULL,
@@ -606,6 +606,9 @@ test_macs_bound(void)
 		}
 	}
 	xf_noise_hs_wipe(&p.ih);
+	xf_noise_cookie_jar_fini(&bound);
+	xf_noise_cookie_jar_fini(&wrong);
+	CU_ASSERT(bound.mgr == NULL && !bound.mac1.ready); /* wiped */
 }
 
 static void
