@@ -562,6 +562,7 @@ test_compete_detector(void)
 	for (uint64_t seed = 1; seed <= LEN(seeds, 2u); seed++) {
 		struct xf_wansim_cfg c = path(GBIT, 50 * MS, 4000, 1000000000ull, seed);
 		static struct xf_wansim_result r;
+		uint64_t a, b;
 		char label[64];
 
 		snprintf(label, sizeof(label), "BBR alone 4 BDP, seed %" PRIu64, seed);
@@ -572,6 +573,7 @@ test_compete_detector(void)
 		c.flows[0] = (struct xf_wansim_flow_cfg){ .congestion = XF_WANSIM_RENO };
 		snprintf(label, sizeof(label), "BBR/Reno 4 BDP, seed %" PRIu64, seed);
 		run_scenario_n(label, &c, &r, true);
+		(void)shares(label, &r, 5 * S, both_until(&r, 15 * S), &a, &b);
 		CU_ASSERT(r.flow[0].cc.competed >= 1);
 		CU_ASSERT(!r.flow[0].cc.compete); /* left once the queue drained */
 
@@ -587,6 +589,7 @@ test_compete_detector(void)
 			snprintf(label, sizeof(label), "BBR x2 %u BDP, seed %" PRIu64,
 			         buffers_pm[i] / 1000, seed);
 			run_scenario_n(label, &c, &r, true);
+			(void)shares(label, &r, 8 * S, both_until(&r, 15 * S), &a, &b);
 			printf("%-28s   competed %" PRIu32 " and %" PRIu32 " times\n", "",
 			       r.flow[0].cc.competed, r.flow[1].cc.competed);
 			CU_ASSERT_EQUAL(r.flow[0].cc.competed, 0);
