@@ -833,12 +833,13 @@ check_drain(struct xf_cc *cc, uint64_t now)
  * (still run) drained a queue that was BBR's own after all; Down then starts, with
  * inflight_hi at the window it held.
  * Figures (unit-wansim-cc, XF_WANSIM_FULL=1, seeds 1-5): S5 at 4 BDP 32.6-33.2% (14.6%
- * before; growth of 1/8 BDP a round gave 23.8%, one frame a round as Reno 20.5%); with
- * one cycle instead of two, two BBR flows in a 4 BDP buffer entered it (the second's
- * Startup left a queue that the first's srtt floor kept for a cycle), and with 1.5 x min
- * RTT so did S4's same-RTT flows. No other scenario enters it; the scavenger has its own
- * controller. Once min RTT's 10 s filter has expired in the standing queue, min RTT is
- * the queue's and the mode ends: BBR's BDP is then sized to that RTT.
+ * before; growth of 1/8 BDP a round gave 23.8%; one frame a round as Reno, even entering
+ * a cycle earlier, 20.5%). With one cycle instead of two, two BBR flows in a 4 BDP buffer
+ * entered it (the second's Startup left a queue that the first's srtt floor kept for a
+ * cycle), and with 1.5 x min RTT so did S4's same-RTT flows. No other scenario enters
+ * it; the scavenger has its own controller. Once min RTT's 10 s filter has expired in
+ * the standing queue, min RTT is the queue's and the mode ends: BBR's BDP is then sized
+ * to that RTT.
  */
 
 static uint64_t
