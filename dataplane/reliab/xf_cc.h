@@ -131,6 +131,14 @@ struct xf_cc_bbr {
 	uint64_t extra_acked_round;
 	uint64_t extra_acked_start, extra_acked_delivered;
 	uint64_t rng; /**< xorshift64 state: the probe wait */
+	/* competing with a standing queue (xf_cc_bbr.c, update_compete()) */
+	uint64_t cycle_rtt_min;   /**< least RTT sample since the cycle's ProbeBW_DOWN */
+	uint32_t standing_cycles; /**< cycles in a row whose RTT stayed far above min RTT */
+	bool cycle_armed;         /**< a ProbeBW_DOWN started the cycle being watched */
+	bool compete;             /**< another flow keeps a standing queue: AIMD window */
+	uint64_t compete_cwnd;    /**< the window while competing, bytes */
+	uint64_t compete_recover; /**< C.delivered at the last cut: older losses are that one's */
+	uint32_t compete_entries; /**< times the mode was entered */
 };
 
 /** LEDBAT-style scavenger state (RFC 6817). */
@@ -173,6 +181,8 @@ struct xf_cc_info {
 	uint64_t inflight_hi; /**< XF_CC_INF when unset */
 	uint64_t inflight_lo; /**< XF_CC_INF when unset */
 	uint32_t loss_pm;     /**< frames declared lost per mille of frames settled */
+	bool compete;         /**< BBR: competing with another flow's standing queue */
+	uint32_t competed;    /**< BBR: times it entered that mode */
 };
 
 /**
