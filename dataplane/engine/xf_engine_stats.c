@@ -157,6 +157,8 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->crc_combined_bytes += t.crc_combined;
 		st->basis_changed += t.basis_changed;
 		st->basis_dirty += t.basis_dirty;
+		st->temp_presized += t.temp_presized;
+		st->clone_slow += t.clone_slow;
 		st->partial_kept += t.partial_kept;
 		st->partial_used += t.partial_used;
 		st->partial_saved += t.partial_saved;

@@ -258,7 +258,8 @@ encode(struct xf_memsend *ms, const struct desc *d, uint8_t *buf)
 			struct xf_flist_entry e = {
 				.kind = f->kind,
 				.mode = f->mode,
-				.size = f->kind == XF_FILE_SYMLINK ? strlen(f->target) : f->size,
+				.size = f->kind == XF_FILE_SYMLINK ? strlen(f->target)
+				                                   : f->size + f->list_extra,
 				.mtime_ns = f->mtime_ns,
 				.path = f->path,
 				.path_len = (uint16_t)strlen(f->path),

@@ -37,6 +37,8 @@ struct xf_memsend_file {
 	uint64_t omit_at;        /**< tests: the DATA frame at offset omit_at - 1 is never
 	                          *   sent, as if lost unannounced (0: none) */
 	uint64_t end_shift;      /**< tests: added to FILE_END's size (0: none) */
+	uint64_t list_extra;     /**< tests: added to the size the file list announces, as
+	                          *   for a file that shrank after it was listed (0: none) */
 };
 
 /**

@@ -165,6 +165,35 @@ xf_partial_open(int dir_fd, const struct xf_partial_id *id)
 	return rc;
 }
 
+/*
+ * Cut a trailing hole off fd. A DELTA file's temp file has its announced size from its
+ * signature pass on (docs/DELTA.md, "Apply by clone"), so one cut off ends in a hole
+ * where nothing came yet. Kept at that size it would claim to hold the whole file: it
+ * would be the next push's basis instead of the old version at the final path (a push
+ * stopped after it only signed files would send them whole the next time), and it would
+ * win over a copy of the same version that holds more. Its size is the end of its last
+ * data instead, as for a temp file written in order. Left as it is if the file system
+ * cannot say where its data is.
+ */
+static void
+trim_hole(int fd)
+{
+	off_t end = 0, d;
+	struct stat sb;
+
+	while ((d = lseek(fd, end, SEEK_DATA)) >= 0) {
+		off_t h = lseek(fd, d, SEEK_HOLE);
+
+		if (h <= d) {
+			return;
+		}
+		end = h;
+	}
+	if (errno == ENXIO && fstat(fd, &sb) == 0 && end < sb.st_size) {
+		(void)ftruncate(fd, end);
+	}
+}
+
 int
 xf_partial_keep(int tmp_fd, const char *tmpname, int fd, int dir_fd, const struct xf_partial_id *id)
 {
@@ -173,6 +202,7 @@ xf_partial_keep(int tmp_fd, const char *tmpname, int fd, int dir_fd, const struc
 	int ofd;
 
 	xf_partial_name(id->path, id->path_len, name);
+	trim_hole(fd);
 	if (fstat(fd, &mine) != 0) {
 		unlinkat(tmp_fd, tmpname, 0);
 		return -errno;
@@ -365,7 +395,8 @@ xf_partial_recover(int tmp_fd, int dir_fd, struct xf_partial_start *st)
 		if (dot(de->d_name) || !tagged(tmp_fd, de->d_name, id)) {
 			continue; /* not a partial's: the caller empties the directory */
 		}
-		fd = openat(tmp_fd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		/* Writable: xf_partial_keep() may cut a trailing hole off. */
+		fd = openat(tmp_fd, de->d_name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) {
 			continue;
 		}

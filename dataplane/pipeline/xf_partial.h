@@ -91,7 +91,8 @@ int xf_partial_open(int dir_fd, const struct xf_partial_id *id);
 /**
  * Keep the temp file tmpname in tmp_fd (open as fd, tagged as id) as the partial of
  * id->path in dir_fd, replacing the one there unless that one is for the same version
- * and holds more bytes (then the temp file is removed).
+ * and holds more bytes (then the temp file is removed). A trailing hole is cut off
+ * first (fd open for writing), so that its size is the end of its data.
  * @return 1 kept, 0 the older partial stays, or -errno (the temp file is removed).
  */
 int xf_partial_keep(int tmp_fd, const char *tmpname, int fd, int dir_fd,

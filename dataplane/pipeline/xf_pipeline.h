@@ -364,6 +364,9 @@ struct xf_pipeline_times {
 	uint64_t basis_dirty;     /**< DELTA files on a cloning volume whose basis was not
 	                               written back yet: its writeback started at the
 	                               signature pass, its COPY ops cloned after it */
+	uint64_t temp_presized;   /**< DELTA temp files given their announced size while
+	                               empty, so that no COPY lands past their end */
+	uint64_t clone_slow;      /**< FICLONERANGE calls that kept the worker 1 ms or more */
 	/* Partial files (docs/PIPELINE.md, "Partial files"). */
 	uint64_t partial_kept;      /**< temp files of failed or ended files kept as partials */
 	uint64_t partial_used;      /**< files whose delta basis was their partial */

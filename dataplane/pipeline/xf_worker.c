@@ -496,6 +496,8 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->basis_changed += w->t.basis_changed;
 	t->sc_notes_lost += w->t.sc_notes_lost;
 	t->basis_dirty += w->t.basis_dirty;
+	t->temp_presized += w->t.temp_presized;
+	t->clone_slow += w->t.clone_slow;
 	t->redone += w->t.redone;
 	if (w->sc != NULL) {
 		struct xf_sigcache_stats s;

@@ -203,6 +203,7 @@ struct wfile {
 	const char *name;
 	/* DELTA: the basis (the file at the final path) and its signatures. */
 	uint8_t delta;    /* decided DELTA: COPY reads basis_fd */
+	uint8_t presized; /* DELTA: its temp file was given size while empty (presize()) */
 	uint8_t checksum; /* session in checksum mode */
 	uint8_t dry;      /* session is a dry run: decide, write nothing */
 	uint8_t itemize;  /* say how the entry differs (items) */

@@ -258,7 +258,10 @@ file_finish(struct xf_worker *w, uint32_t fi)
 		fail_file(w, f, XF_ST_SIZE);
 		return;
 	}
-	if (f->max_end < f->fe_size && !set_size(w, f)) {
+	if (f->presized && f->fe_size == f->size) {
+		f->max_end = f->fe_size; /* its size already (presize()) */
+	}
+	if ((f->max_end < f->fe_size || (f->presized && f->fe_size < f->size)) && !set_size(w, f)) {
 		return;
 	}
 	if (w->p->conf.verify_full || (f->crc_combined && !basis_unchanged(w, f))) {

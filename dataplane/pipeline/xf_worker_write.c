@@ -404,8 +404,11 @@ copy_direct(struct xf_worker *w, struct wfile *f, uint64_t off, uint64_t src, ui
 		return true;
 	}
 	if (mid > 0) {
+		uint64_t t0 = now_ns();
 		int rc = xf_storage_clone(f->basis_fd, src + head, f->fd, off + head, mid);
 
+		/* What the RX core sharing this lcore lost to it (docs/DELTA.md). */
+		w->t.clone_slow += now_ns() - t0 >= 1000000u;
 		if (rc == 0) {
 			w->t.copy_cloned += mid;
 		} else if (!copy_piece(w, f, off + head, src + head, mid)) {

@@ -146,6 +146,13 @@ cloned=$(delta_stat b cloned_bytes)
 combined=$(delta_stat b crc_combined_bytes)
 pair_log "B: COPY by $apply: cloned $cloned B, copy_file_range $(delta_stat b copy_range_bytes) B, kept $kept B, CRC combined $combined B, $(delta_stat b basis_dirty) bases not written back at their signatures"
 [ "$(delta_stat b basis_changed)" -eq 0 ] || pair_fail "B saw a basis change that nobody made"
+# Every DELTA temp file was given its size before its first COPY, so that no clone lands
+# past its end (where XFS writes back and waits for its last block inside the clone:
+# docs/DELTA.md, "Apply by clone"); clone_slow counts the clones that kept the worker
+# 1 ms or more, for the log only (it depends on the machine's load).
+[ "$(delta_stat b temp_presized)" -eq "$NFILES" ] ||
+	pair_fail "B gave $(delta_stat b temp_presized) of $NFILES DELTA temp files their size first"
+pair_log "B: $(delta_stat b clone_slow) clones of 1 ms or more"
 if [ "$apply" = clone ]; then
 	[ "$(delta_stat b basis_dirty)" -eq "$NFILES" ] ||
 		pair_fail "B found $(delta_stat b basis_dirty) of $NFILES bases not written back"

@@ -1103,6 +1103,7 @@ static const struct xf_test tests[] = {
 	{ "delta, sent again whole, fails again", test_delta_redo_fails_again },
 	{ "delta, COPY beyond the basis", test_delta_copy_beyond_basis },
 	{ "delta, COPY past the announced size", test_delta_copy_past_size },
+	{ "delta, temp files sized first: shrank, same, grew", test_delta_presized },
 	{ "checksum mode", test_checksum_mode },
 	{ "signature cache: hit, ctime catches a changed basis, damaged file", test_sig_cache },
 	{ "signature cache: entries made at commit, hit next push, stale by ctime",

@@ -20,6 +20,23 @@ tmp_left(const char *dst)
 	return (unsigned int)xh_count_entries(tmp);
 }
 
+/* A file of size random bytes, and at the receiver its older version: the same with
+ * 4 x 100 B changed (as the `delta` dataset), an mtime 1 s before. */
+static struct xf_memsend_file *
+add_changed(struct list *l, const char *name, uint64_t size)
+{
+	struct xf_memsend_file *f = add_file(l, name, size);
+	uint8_t *b = malloc(f->size);
+
+	memcpy(b, f->data, f->size);
+	for (int k = 0; k < 4; k++) {
+		memset(b + rnd() % (f->size - 100), (int)(rnd() & 0xff), 100);
+	}
+	put_file(dst_dir, name, b, f->size, f->mtime_ns - 1000000000ll);
+	free(b);
+	return f;
+}
+
 /*
  * Older versions of the files at the receiver: DELTA for each, its signatures computed
  * from the basis, COPY applied through io_uring next to DATA, and the whole-file CRC64
@@ -89,6 +106,8 @@ delta_run(const char *tag, int delta_cache_mb, bool no_clone)
 		CU_ASSERT_EQUAL(r.dec[i], i == NOBASIS ? XF_DEC_WHOLE : XF_DEC_DELTA);
 	}
 	CU_ASSERT_EQUAL(r.ms.sig_files, N - 1);
+	/* Every DELTA temp file had its size before its first COPY (presize()). */
+	CU_ASSERT_EQUAL(r.times.temp_presized, N - 1);
 	/* Each DELTA file's signature array (and its block CRCs where COPY ops may be cloned)
 	 * came from its worker's ring, none from malloc. */
 	CU_ASSERT_EQUAL(r.times.sig_leased,
@@ -206,6 +225,7 @@ direct_run(const char *tag, bool verify_full)
 	}
 	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
 	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+	CU_ASSERT_EQUAL(r.times.temp_presized, XF_ARRAY_SIZE(sizes));
 	printf("\n  COPY by %s: cloned %llu, copy_file_range %llu, CRC combined %llu, read "
 	       "back %llu of %llu bytes\n",
 	       xf_storage_clone_str((enum xf_storage_clone)r.clone_mode),
@@ -269,6 +289,53 @@ change_basis(void *arg, uint32_t file)
  * with XF_ST_CHECKSUM and the final path keeps the (changed) basis; the next push of it
  * goes WHOLE and lands intact. test_delta_basis_changed_kept has the other case.
  */
+/*
+ * DELTA temp files get their announced size before any COPY (presize() in
+ * xf_worker_delta.c). A file that shrank after it was listed (FILE_END says 5,000 bytes
+ * less than the file list, its data ends there) lands at FILE_END's size, not the
+ * list's; one as listed keeps its size; one that grew (FILE_END past the announced
+ * size) fails SIZE as before, its old version kept.
+ */
+void
+test_delta_presized(void)
+{
+	struct list l = { 0 };
+	struct run_opts o = { .window = 8, .max_payload = 1472, .delta_cache_mb = -1 };
+	struct run_result r;
+	static const uint64_t sizes[] = { 300000, 1u << 20, 1u << 20 };
+	enum { SHRANK, SAME, GREW, N };
+	struct stat sb;
+	char path[600];
+
+	mkpaths("delta-presized");
+	for (int i = 0; i < N; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "p%d", i);
+		add_changed(&l, name, sizes[i]);
+	}
+	l.f[SHRANK].list_extra = 5000;
+	l.f[GREW].end_shift = 4096;
+	run(dst_dir, &l, &o, &r);
+	for (int i = 0; i < N; i++) {
+		CU_ASSERT_EQUAL(r.dec[i], XF_DEC_DELTA);
+		CU_ASSERT_EQUAL(r.status[i], i == GREW ? XF_ST_SIZE : XF_ST_OK);
+	}
+	CU_ASSERT_EQUAL(r.times.temp_presized, N);
+	for (int i = 0; i < N; i++) {
+		snprintf(path, sizeof(path), "%s/p%d", dst_dir, i);
+		CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+		CU_ASSERT_EQUAL(sb.st_size, (off_t)sizes[i]);
+	}
+	l.f[GREW].end_shift = 0; /* its old version is there: only the others compare */
+	l.n = GREW;
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, NULL), 0);
+	l.n = N;
+	CU_ASSERT_EQUAL(tmp_left(dst_dir), 0);
+	result_free(&r);
+	list_free(&l);
+}
+
 /*
  * A hostile sender's COPY far past the announced size (2^40): nothing is written there
  * (no terabyte sparse temp), the file fails with XF_ST_SIZE, its old version stays.
@@ -650,19 +717,9 @@ test_sig_cache(void)
 	mkpaths("sig-cache");
 	for (size_t i = 0; i < XF_ARRAY_SIZE(sizes); i++) {
 		char path[32];
-		struct xf_memsend_file *f;
-		uint8_t *b;
 
 		snprintf(path, sizeof(path), "s%zu", i);
-		f = add_file(&l, path, sizes[i]);
-		b = malloc(f->size);
-		memcpy(b, f->data, f->size);
-		for (int k = 0; k < 4; k++) {
-			memset(b + rnd() % (f->size - 100), (int)(rnd() & 0xff), 100);
-		}
-		put_file(dst_dir, path, b, f->size, f->mtime_ns - 1000000000ll);
-		free(b);
-		f->copy_shift = 1ull << 40;
+		add_changed(&l, path, sizes[i])->copy_shift = 1ull << 40;
 	}
 	wait_ctime_settled(dst_dir, "s2");
 	run(dst_dir, &l, &o, &r);

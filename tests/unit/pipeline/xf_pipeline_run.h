@@ -562,6 +562,7 @@ void test_delta_redo(void);
 void test_delta_redo_fails_again(void);
 void test_delta_copy_beyond_basis(void);
 void test_delta_copy_past_size(void);
+void test_delta_presized(void);
 void test_checksum_mode(void);
 void test_sig_cache(void);
 void test_sig_cache_commit(void);
