@@ -174,8 +174,9 @@ xf_partial_open(int dir_fd, const struct xf_partial_id *id)
  * win over a copy of the same version that holds more. Its size is the end of its last
  * data instead, as for a temp file written in order. Left as it is if the file system
  * cannot say where its data is.
+ * @return 0, or -errno when the cut failed (the caller then keeps nothing).
  */
-static void
+static int
 trim_hole(int fd)
 {
 	off_t end = 0, d;
@@ -185,13 +186,14 @@ trim_hole(int fd)
 		off_t h = lseek(fd, d, SEEK_HOLE);
 
 		if (h <= d) {
-			return;
+			return 0;
 		}
 		end = h;
 	}
-	if (errno == ENXIO && fstat(fd, &sb) == 0 && end < sb.st_size) {
-		(void)ftruncate(fd, end);
+	if (errno == ENXIO && fstat(fd, &sb) == 0 && end < sb.st_size && ftruncate(fd, end) != 0) {
+		return -errno;
 	}
+	return 0;
 }
 
 int
@@ -202,8 +204,8 @@ xf_partial_keep(int tmp_fd, const char *tmpname, int fd, int dir_fd, const struc
 	int ofd;
 
 	xf_partial_name(id->path, id->path_len, name);
-	trim_hole(fd);
-	if (fstat(fd, &mine) != 0) {
+	/* Not cut: not kept, rather than a partial that claims more than it holds. */
+	if (trim_hole(fd) != 0 || fstat(fd, &mine) != 0) {
 		unlinkat(tmp_fd, tmpname, 0);
 		return -errno;
 	}
