@@ -332,7 +332,7 @@ test_sigcache_file(void)
 	unlinkat(dfd, "huge", 0);
 	unlinkat(dfd, "adir", AT_REMOVEDIR);
 	close(dfd);
-	rmdir(dir);
+	CU_ASSERT_EQUAL(rmdir(dir), 0);
 }
 
 /*
@@ -399,4 +399,5 @@ test_sigcache_pending(void)
 	xf_sigcache_destroy(c);
 	xf_sigcache_destroy(d);
 	close(dfd);
+	CU_ASSERT_EQUAL(rmdir(dir), 0);
 }

@@ -521,6 +521,7 @@ test_push_filters(void)
 	CU_ASSERT_PTR_NOT_NULL(
 	        strstr(out, "--exclude-from /nonexistent/rules: No such file or directory"));
 	CU_ASSERT_STRING_EQUAL(last_push_filters, "untouched");
+	CU_ASSERT_EQUAL(unlink(file), 0);
 }
 
 static void
