@@ -613,6 +613,9 @@ xf_engine_destroy(struct xf_engine *e)
 		     q++) {
 			rte_pktmbuf_free(e->w[w].oq[q % ENG_OQ_SIZE].m);
 		}
+		for (unsigned int i = 0; i < ENG_READS_MAX; i++) {
+			free(e->w[w].reads[i].dbuf);
+		}
 		free(e->w[w].oq);
 		xf_zip_free(e->w[w].zip);
 		free(e->w[w].zbuf);

@@ -431,6 +431,11 @@ struct eng_read {
 	struct rte_mbuf *m[ENG_BURST];
 	int32_t res[ENG_BURST];
 	struct iovec iov[ENG_BURST]; /**< the frames' payload areas: one readv */
+	/** DELTA requests read here instead, contiguous, no mbuf (the matcher's DATA ops
+	 *  take frames of their own): made at the slot's first DELTA request, grown to the
+	 *  largest n * dl it met, freed with the engine. */
+	uint8_t *dbuf;
+	size_t dbuf_cap;
 	unsigned int zk; /**< frame zk - 1 was tried (and maybe compressed in place) and its
 	                  *   answer, zsave, found no room: answered as it is next time */
 	struct eng_read_done zsave;

@@ -5,13 +5,24 @@
  *   - signatures of a basis (weak rolling sum + CRC-64 per block),
  *   - matching a new file against them: identical (every block matches, the best case),
  *     4 runs of 100 bytes changed (the `delta` dataset of BENCHMARKS.md), and unrelated
- *     data (nothing matches: the rolling sum runs at every byte, the worst case).
+ *     data (nothing matches: the rolling sum runs at every byte, the worst case),
+ *   - the sender's reader of a DELTA file over the 4x100 B change, from a memfd (tmpfs,
+ *     where the benchmark's sources are) at a 4 KiB block (XFS's): per read request of
+ *     32 frames' data (1,400 bytes at MTU 1500, 8,932 at the dev pair's MTU 9000) one
+ *     preadv, the whole-file CRC-64 and the matcher. "frame pieces": the request read
+ *     into 32 buffers 776 bytes more than a frame's data apart (as into mbufs: headroom,
+ *     headers, the mbuf itself), CRC-64 and matcher fed frame by frame; "request
+ *     pieces": read into one contiguous buffer and fed in one piece, as the engine's
+ *     reader does (docs/DELTA.md, "Integration").
  * The ratio to memcpy is the figure that travels between machines.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <isa-l.h>
 
@@ -20,6 +31,10 @@
 
 #define NAME  "xf-bench-delta"
 #define CHUNK (256u << 10) /* what a worker feeds the matcher per read */
+#define FRAME 1400u        /* a frame's data at MTU 1500 */
+#define JUMBO 8932u        /* at MTU 9000 (XF_DATA_RAW_MAX) */
+#define GAP   776u         /* between two mbufs' data areas */
+#define BURST 32u          /* frames per read request */
 
 static volatile uint64_t sink;
 
@@ -109,6 +124,60 @@ match(const unsigned char *data, uint64_t size, const struct xf_sig_rec *sigs, u
 	return (double)size / (double)(t0 ? t0 : 1);
 }
 
+/* The sender's reader: preadv, CRC-64 and matcher, request by request (GB/s). */
+static double
+reader(int fd, uint64_t size, const struct xf_sig_rec *sigs, uint64_t n, uint32_t bs,
+       uint32_t frame, bool contiguous, unsigned char *bufs)
+{
+	struct xf_delta_params p = {
+		.block_size = bs,
+		.block_count = (uint32_t)n,
+		.max_literal = frame,
+		.sigs = sigs,
+	};
+	uint64_t bytes = 0, crc = 0, t0;
+	struct xf_delta_match *m = xf_delta_match_create(&p, count_op, &bytes);
+	struct iovec iov[BURST];
+
+	if (m == NULL) {
+		fprintf(stderr, NAME ": matcher setup failed\n");
+		exit(1);
+	}
+	t0 = xf_perf_work_ns();
+	for (uint64_t off = 0; off < size;) {
+		ssize_t got;
+
+		if (contiguous) {
+			iov[0] = (struct iovec){ bufs, BURST * frame };
+			got = preadv(fd, iov, 1, (off_t)off);
+		} else {
+			for (unsigned int k = 0; k < BURST; k++) {
+				iov[k] = (struct iovec){ bufs + k * (frame + GAP), frame };
+			}
+			got = preadv(fd, iov, (int)BURST, (off_t)off);
+		}
+		if (got <= 0) {
+			break;
+		}
+		for (size_t at = 0; at < (size_t)got;) {
+			size_t left = (size_t)got - at;
+			size_t len = contiguous || left < frame ? left : frame;
+			const unsigned char *d =
+			        contiguous ? bufs : bufs + (at / frame) * (frame + GAP);
+
+			crc = crc64_ecma_refl(crc, d, len);
+			xf_delta_match_feed(m, d, len);
+			at += len;
+		}
+		off += (uint64_t)got;
+	}
+	xf_delta_match_finish(m);
+	t0 = xf_perf_work_ns() - t0;
+	sink += bytes + crc;
+	xf_delta_match_free(m);
+	return (double)size / (double)(t0 ? t0 : 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -127,17 +196,30 @@ main(int argc, char **argv)
 		unsigned char *basis = random_buffer(size, 1), *other = random_buffer(size, 2);
 		unsigned char *changed = malloc(size), *dst = malloc(size);
 		uint32_t bs = xf_delta_block_size(size);
+		uint32_t bs4 =
+		        xf_delta_block_size_aligned(4ull << 20, 4096); /* a 4 MiB file on XFS */
 		double v_memcpy[16], v_crc[16], v_crc32[16], v_sig[16], v_same[16], v_delta[16],
-		        v_none[16];
+		        v_none[16], v_rframe[16], v_rreq[16], v_jframe[16], v_jreq[16];
 		uint64_t lit_same = 0, lit_delta = 0, lit_none = 0;
-		const char *names[] = { "memcpy",          "crc64_ecma_refl",
-			                "crc32_iscsi",     "signatures",
-			                "match identical", "match 4x100 B changed",
-			                "match unrelated" };
-		double *vals[] = { v_memcpy, v_crc, v_crc32, v_sig, v_same, v_delta, v_none };
+		const char *names[] = { "memcpy",
+			                "crc64_ecma_refl",
+			                "crc32_iscsi",
+			                "signatures",
+			                "match identical",
+			                "match 4x100 B changed",
+			                "match unrelated",
+			                "reader 1500, frame pieces",
+			                "reader 1500, request pieces",
+			                "reader 9000, frame pieces",
+			                "reader 9000, request pieces" };
+		double *vals[] = { v_memcpy, v_crc,    v_crc32, v_sig,    v_same, v_delta,
+			           v_none,   v_rframe, v_rreq,  v_jframe, v_jreq };
 		unsigned int runs = o.runs > 16 ? 16 : o.runs;
 
-		if (changed == NULL || dst == NULL) {
+		unsigned char *rbufs = malloc(BURST * (JUMBO + GAP));
+		int mfd = memfd_create("xf-bench-delta", 0);
+
+		if (changed == NULL || dst == NULL || rbufs == NULL || mfd < 0) {
 			return 1;
 		}
 		memcpy(changed, basis, size);
@@ -145,8 +227,13 @@ main(int argc, char **argv)
 			memset(changed + (size / 5) * (i + 1), 0xa5 ^ (int)i, 100);
 		}
 		memcpy(dst, basis, size); /* fault the pages in before anything is timed */
+		memset(rbufs, 0, BURST * (JUMBO + GAP));
+		if (pwrite(mfd, changed, size, 0) != (ssize_t)size) {
+			return 1;
+		}
 		for (unsigned int r = 0; r < runs; r++) {
 			uint64_t t0 = xf_perf_work_ns(), n;
+			double rate4;
 			struct xf_sig_rec *sigs;
 
 			memcpy(dst, basis, size);
@@ -162,15 +249,21 @@ main(int argc, char **argv)
 			v_delta[r] = match(changed, size, sigs, n, bs, &lit_delta);
 			v_none[r] = match(other, size, sigs, n, bs, &lit_none);
 			free(sigs);
+			sigs = signatures(basis, size, bs4, &n, &rate4);
+			v_rframe[r] = reader(mfd, size, sigs, n, bs4, FRAME, false, rbufs);
+			v_rreq[r] = reader(mfd, size, sigs, n, bs4, FRAME, true, rbufs);
+			v_jframe[r] = reader(mfd, size, sigs, n, bs4, JUMBO, false, rbufs);
+			v_jreq[r] = reader(mfd, size, sigs, n, bs4, JUMBO, true, rbufs);
+			free(sigs);
 		}
 		printf("file %llu MiB, block %u bytes, %u run(s), medians\n",
 		       (unsigned long long)(size >> 20), bs, runs);
-		printf("%-24s %10s %12s\n", "what", "GB/s", "x memcpy");
+		printf("%-28s %10s %12s\n", "what", "GB/s", "x memcpy");
 		for (unsigned int k = 0; k < XF_PERF_ARRAY_SIZE(names); k++) {
 			double med = xf_perf_median(vals[k], runs);
 			double base = xf_perf_median(v_memcpy, runs);
 
-			printf("%-24s %10.2f %12.3f\n", names[k], med, base > 0 ? med / base : 0);
+			printf("%-28s %10.2f %12.3f\n", names[k], med, base > 0 ? med / base : 0);
 			xf_perf_csv_row(csv, "delta", names[k], "", size, 1, 1, runs, med, "GB/s",
 			                base > 0 ? med / base : 0);
 		}
@@ -182,6 +275,8 @@ main(int argc, char **argv)
 		free(other);
 		free(changed);
 		free(dst);
+		free(rbufs);
+		close(mfd);
 	}
 	if (csv != NULL) {
 		fclose(csv);

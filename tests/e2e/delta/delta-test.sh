@@ -130,6 +130,10 @@ t1=$(date +%s%N)
 cat "$T/push.txt"
 [ "$(pair_job_field state)" = done ] || pair_fail "second push did not end done"
 pair_verify "$T/src" "$PAIR_VOL_B/tree"
+# No file rebuilt wrong and sent again whole: the sender's reader hands each DELTA read
+# request to the matcher and the CRC-64 in one contiguous piece (xf_engine_worker.c).
+[ "$(pair_job_field files_redone)" -eq 0 ] ||
+	pair_fail "$(pair_job_field files_redone) files failed their CRC-64 and were sent again whole"
 wire=$(pair_job_field wire_bytes_sent)
 wire_rx=$(pair_job_field wire_bytes_received)
 literal=$(pair_job_field bytes_literal)
