@@ -118,6 +118,8 @@ struct xf_cc_bbr {
 	bool full_bw_now, full_bw_reached;
 	/* ProbeBW */
 	uint64_t cycle_stamp;
+	bool cruise_drain; /**< Cruise drains the queue of a congestion cut */
+	bool cut_drained;  /**< and did in this cycle: Refill forgets the older max_bw */
 	bool cut_advanced; /**< max_bw's filter advanced on a cut in this cycle */
 	bool lower_cut;    /**< the lower bounds were cut on this ACK */
 	uint64_t bw_probe_wait_ns;

@@ -173,13 +173,18 @@ bbr_inflight(const struct xf_cc *cc, uint64_t bw, uint32_t gain)
  * bw x srtt is what keeps delivering bw: it lets no flight grow beyond what is already
  * in flight at that rate, so it builds no queue of its own. Below 2 x min RTT (every
  * scenario where the queue stays under 1 BDP) it never binds.
+ * It keeps a queue that is there, though, its own as well: srtt includes it. After a
+ * congestion cut in Cruise (cruise_drain, update_probe_bw_cycle_phase()) it is off until
+ * the flight is down to the BDP: in S3, at 500 Mbit/s after the cut, it held the window
+ * at bw x srtt (8 MB, srtt 130 ms for a min RTT of 50) and the queue at 60-80 ms for 2 s,
+ * draining only by the 1% pacing margin.
  */
 static uint64_t
 srtt_floor(const struct xf_cc *cc)
 {
 	const struct xf_cc_bbr *b = &cc->bbr;
 
-	if (b->min_rtt == UINT64_MAX || cc->srtt <= b->min_rtt) {
+	if (b->min_rtt == UINT64_MAX || cc->srtt <= b->min_rtt || b->cruise_drain) {
 		return 0;
 	}
 	return xf_cc_muldiv(b->bw, cc->srtt, NS_PER_S);
@@ -208,6 +213,15 @@ target_inflight(const struct xf_cc *cc)
 	return bdp < cc->cwnd ? bdp : cc->cwnd;
 }
 
+/* min RTT / 8, at least 0.5 ms: above min RTT by this, an RTT sample saw a queue */
+static uint64_t
+queue_margin(const struct xf_cc_bbr *b)
+{
+	uint64_t margin = b->min_rtt / QUEUE_EVIDENCE_DIV;
+
+	return margin > QUEUE_EVIDENCE_MIN_NS ? margin : QUEUE_EVIDENCE_MIN_NS;
+}
+
 /*
  * Not in the draft: is there a queue behind this loss? A drop-tail queue drops only when
  * full, so a loss from congestion comes with RTTs above min RTT around it; a random loss
@@ -233,13 +247,25 @@ queue_evidence(const struct xf_cc *cc)
 	if (b->min_rtt == UINT64_MAX) {
 		return true; /* no RTT yet: the draft's rule */
 	}
-	margin = b->min_rtt / QUEUE_EVIDENCE_DIV;
-	if (margin < QUEUE_EVIDENCE_MIN_NS) {
-		margin = QUEUE_EVIDENCE_MIN_NS;
-	}
+	margin = queue_margin(b);
 	return (b->rtt_round_max > b->rtt_prev_round_max
 	                ? b->rtt_round_max
 	                : b->rtt_prev_round_max) >= b->min_rtt + margin;
+}
+
+/*
+ * Not in the draft: did an RTT sample of this ProbeBW cycle (from its ProbeBW_DOWN)
+ * come within the margin of queue_evidence() of min RTT? Then the queue was empty in
+ * it, and a queue now is this flow's or came since: a path that slowed down (S3). A
+ * flow that shares the link with another's standing queue sees none (S4 with 50 and
+ * 100 ms RTTs: the 100 ms flow's cycle minimum is 140 ms), and draining would only
+ * hand its share to the other flow (Jain 0.629-0.661 against 0.656-0.713 without this).
+ */
+static bool
+queue_was_empty(const struct xf_cc_bbr *b)
+{
+	return b->min_rtt != UINT64_MAX && b->cycle_rtt_min != UINT64_MAX &&
+	       b->cycle_rtt_min <= b->min_rtt + queue_margin(b);
 }
 
 /* --- rounds and signals (4.5.1, 4.5.10) -------------------------------------------- */
@@ -351,7 +377,10 @@ update_max_bw(struct xf_cc *cc)
  * max_bw kept 1 G for two cycles (about 6 s), and each probe in them refilled the queue
  * to 1 G's BDP: the queue took 4.9-7.8 s to settle below 25 ms, 4.2-4.9 s with this.
  * Forgetting at Refill instead, or draining in ProbeBW_DOWN after each such cut, settled
- * S3 in 2.3-4.9 s but put S4's same-RTT Jain index under 0.95 (0.923-0.925) on a seed.
+ * S3 in 2.3-4.9 s but put S4's same-RTT Jain index under 0.95 (0.923-0.925) on a seed;
+ * that was before Cruise drained after a cut (cruise_drain). With it, Refill forgets
+ * the older slot after such a cycle (start_probe_bw_refill()): figures in
+ * docs/RELIABILITY.md, "Scenarios with congestion control".
  */
 static void
 advance_max_bw_filter(struct xf_cc_bbr *b)
@@ -548,6 +577,7 @@ start_probe_bw_down(struct xf_cc *cc, uint64_t now)
 static void
 start_probe_bw_cruise(struct xf_cc_bbr *b)
 {
+	b->cruise_drain = false;
 	b->state = XF_CC_ST_PROBE_BW_CRUISE;
 	b->pacing_gain = XF_CC_UNIT;
 	b->cwnd_gain = DEFAULT_CWND_GAIN;
@@ -558,8 +588,17 @@ start_probe_bw_refill(struct xf_cc *cc)
 {
 	struct xf_cc_bbr *b = &cc->bbr;
 
+	/* Not in the draft: after a congestion cut in this cycle's Cruise the older slot
+	 * of max_bw's filter predates that cut (advance_max_bw_filter()); the probe starts
+	 * from what this cycle measured. */
+	if (b->cut_drained && b->max_bw_filter[b->cycle_count & 1] != 0) {
+		b->max_bw_filter[(b->cycle_count + 1) & 1] = 0;
+		b->max_bw = b->max_bw_filter[b->cycle_count & 1];
+	}
 	reset_lower_bounds(b);
 	b->cut_advanced = false;
+	b->cut_drained = false;
+	b->cruise_drain = false;
 	b->bw_probe_up_rounds = 0;
 	b->bw_probe_up_acks = 0;
 	b->ack_phase = ACKS_REFILLING;
@@ -763,6 +802,22 @@ update_probe_bw_cycle_phase(struct xf_cc *cc, uint64_t now)
 	case XF_CC_ST_PROBE_BW_CRUISE:
 		if (is_time_to_probe_bw(cc, now)) {
 			break;
+		}
+		/*
+		 * Not in the draft: a congestion cut of the lower bounds in Cruise (loss with
+		 * a queue behind it, update_congestion_signals()) in a cycle whose queue was
+		 * empty drains that queue as ProbeBW_DOWN does, at 0.9 x bw without the srtt
+		 * floor, until the flight is down to the BDP; the draft's Cruise paces at
+		 * 1.0 x bw and keeps it.
+		 */
+		if (cut && queue_was_empty(b)) {
+			b->cruise_drain = true;
+			b->cut_drained = true;
+			b->pacing_gain = PROBE_DOWN_PACING;
+		} else if (b->cruise_drain &&
+		           cc->inflight <= bbr_inflight(cc, cc->bbr.bw, XF_CC_UNIT)) {
+			b->cruise_drain = false;
+			b->pacing_gain = XF_CC_UNIT;
 		}
 		if (cut && !b->cut_advanced) {
 			/* advance max_bw's filter at the next round (advance_max_bw_filter()) */

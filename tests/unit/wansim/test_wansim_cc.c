@@ -254,12 +254,11 @@ test_s2_bursty(void)
 /* S3: 1 G, 500 M at 20 s, 1 G at 40 s: within 10% of the new rate in <= 2 s, queue p99
  * back under 25 ms within 3 s. Measured per 100 ms bucket: the goodput of [t+2 s, t+4 s)
  * against the new rate; the time after the cut from which no frame waits more than
- * 25 ms until 40 s (settle). The 3 s queue target is not met: max_bw keeps the old rate
- * until its filter has advanced twice; the first congestion cut while cruising advances
- * it once, and the probe of the first cycle after the cut still refills the queue to the
- * old rate; settle is 4.2-4.9 s over seeds 1-5 (4.9-7.8 s before that advance:
- * docs/RELIABILITY.md, "Scenarios"). What is asserted is that it settles within 5 s and
- * stays under 25 ms at p99 from then to 40 s. */
+ * 25 ms until 40 s (settle). 2.0 s on seeds 1, 3, 4 and 5, 4.9 s on seed 2 (4.2-4.9 s
+ * on every seed before Cruise drained after a congestion cut and Refill forgot the
+ * older max_bw: xf_cc_bbr.c, update_probe_bw_cycle_phase(); docs/RELIABILITY.md,
+ * "Scenarios"). Asserted: the 3 s target on seed 1 and, at full length, on at least 4
+ * seeds of 5; within 5 s on every seed; p99 under 25 ms from 8 s after the cut to 40 s. */
 static void
 test_s3(void)
 {
@@ -270,6 +269,8 @@ test_s3(void)
 		{ .at_ns = t1, .kind = XF_LINKSIM_EV_RATE, .value = GBIT / 2 },
 		{ .at_ns = t2, .kind = XF_LINKSIM_EV_RATE, .value = GBIT },
 	};
+
+	unsigned int settled_3s = 0;
 
 	for (uint64_t seed = 1; seed <= seeds; seed++) {
 		struct xf_wansim_cfg c = path(GBIT, 50 * MS, 1000, 5000000000ull, seed);
@@ -298,8 +299,11 @@ test_s3(void)
 		CU_ASSERT(down >= GBIT / 2 * 90 / 100);
 		CU_ASSERT(up >= GBIT * 90 / 100);
 		CU_ASSERT(settle <= t1 + 5 * S);
+		CU_ASSERT(seed != 1 || settle <= t1 + 3 * S);
+		settled_3s += settle <= t1 + 3 * S;
 		CU_ASSERT(r.qwin_p99_ns <= 25 * MS);
 	}
+	CU_ASSERT(!full || settled_3s >= 4);
 }
 
 /* S6: rate_mbit 300 on a 1 G path: 300 +- 2%, queue p99 < 1 ms */
@@ -493,13 +497,16 @@ test_s4(void)
 			run_scenario(label, &c, &r);
 			jain = shares(label, &r, 13 * S, 19 * S, &a, &b);
 			/*
-			 * Same RTT: 0.964-0.984. Mixed: 0.656-0.713, under the issue's 0.8:
-			 * the 100 ms flow gets 135-178 Mbit/s. Losses of the 50 ms flow's
-			 * probes cut its inflight_hi, and the 50 ms flow's max_bw keeps what
-			 * it measured while the other was in ProbeRTT (docs/RELIABILITY.md,
-			 * "Scenarios with congestion control"). Asserted for mixed RTTs: 0.65.
+			 * Same RTT: 0.964-0.984. Mixed: 0.656-0.713 (seed 1: 0.673), under the
+			 * issue's 0.8: the 100 ms flow gets 135-178 Mbit/s. Losses of the
+			 * 50 ms flow's probes cut its inflight_hi, and the 50 ms flow's max_bw
+			 * keeps what it measured while the other was in ProbeRTT
+			 * (docs/RELIABILITY.md, "Scenarios with congestion control"). Asserted
+			 * for mixed RTTs: 0.655; draining after each congestion cut in Cruise,
+			 * also where the queue is the other flow's (queue_was_empty() in
+			 * xf_cc_bbr.c), gave 0.629-0.661 (seed 1: 0.654).
 			 */
-			CU_ASSERT(jain >= (mixed ? 0.65 : 0.95));
+			CU_ASSERT(jain >= (mixed ? 0.655 : 0.95));
 		}
 	}
 }
