@@ -632,6 +632,7 @@ xf_engine_destroy(struct xf_engine *e)
 		/* Last: the jobs and the readers above gave back what they held. Arrays still
 		 * in the rings between the cores go with the ring's memory. */
 		xf_lease_destroy(e->rx[r].sig_ring);
+		xf_sealbuf_fini(&e->rx[r].sealbuf); /* before the pool goes */
 	}
 	if (e->port_open) {
 		xf_port_stop(&e->port);

@@ -13,6 +13,7 @@
 #include "xf_capture.h"
 #include "xf_delta.h"
 #include "xf_engine.h"
+#include "xf_engine_sealbuf.h"
 #include "xf_hs_load.h"
 #include "xf_hs_queue.h"
 #include "xf_lanes.h"
@@ -382,6 +383,7 @@ struct eng_rx {
 	/* AEAD: this core's ipsec-mb manager (made at start), and its own copy of the peers'
 	 * handshake state (each message 1 moves its peer's timestamp: no sharing) */
 	struct xf_crypto_mgr *cmgr;
+	struct xf_sealbuf sealbuf; /* warm mbufs for kept frames' sealed copies */
 	struct xf_noise_peer npeers[XF_ENGINE_MAX_PEERS];
 	struct xf_noise_cookie_jar jar;
 	/* The allowlist as this core uses it, by slot (xf_engine_peers.c): the engine's

@@ -930,9 +930,10 @@ eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uin
 
 /*
  * Seal a frame of ours for sending. A frame the session keeps for retransmission (a
- * second reference) is sealed into a new frame, straight from its plaintext (no copy
- * first: the cipher writes the new frame anyway): its plaintext goes out again under a
- * new packet number, never the same ciphertext. m's reference passes to the result.
+ * second reference) is sealed into another mbuf (a warm one: xf_engine_sealbuf.h),
+ * straight from its plaintext (no copy first: the cipher writes the copy anyway): its
+ * plaintext goes out again under a new packet number, never the same ciphertext. m's
+ * reference passes to the result.
  * @return the frame to send (*len updated), or NULL: dropped and counted.
  */
 struct rte_mbuf *
@@ -944,12 +945,14 @@ eng_secure_tx(struct eng_rx *rx, struct xf_secure_sess *s, struct rte_mbuf *m, u
 	int rc;
 
 	if (rte_mbuf_refcnt_read(m) > 1) {
-		out = eng_frame_new(rx, &frame);
+		/* Into a warm mbuf where one is free again (xf_engine_sealbuf.h). */
+		out = xf_sealbuf_get(&rx->sealbuf, rx->e->mp);
 		if (out == NULL) {
 			rx->tx_full++;
 			rte_pktmbuf_free(m);
 			return NULL;
 		}
+		frame = rte_pktmbuf_mtod(out, uint8_t *) + XF_NET_HDR_LEN;
 	}
 	/* The epoch bit is in the header, the associated data, so it is set before sealing;
 	 * on a kept frame it is set in the session's copy, whose header is written again
