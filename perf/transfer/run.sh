@@ -43,6 +43,8 @@
 #   --xferd-set K=V  extra --set for both xferd (repeatable), e.g. cores.idle=poll,
 #                  session.rate_mbit=4000: for experiments; printed in the header
 #   --devargs S    appended to both memif device strings, e.g. rsize=12 (ring 4096)
+#   --memif-copy   the memif clients (B, D) without zero-copy=yes, as before 2026-12-07:
+#                  the PMD copies every frame on both sides (for A/B comparisons)
 #   --floor        also run perf/floor/xf-bench-floor after each rsync push (same case,
 #                  same destination history, in $T/f): the least CPU any atomic,
 #                  verifying receiver and sender need here; adds a second table and
@@ -88,6 +90,7 @@ settle=0
 old_atimes=0
 plain=1
 fs=tmpfs
+zc=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; shift ;;
@@ -107,7 +110,8 @@ while [ $# -gt 0 ]; do
 	--settle) settle=1; shift ;;
 	--old-atimes) old_atimes=1; shift ;;
 	--no-plain) plain=0; shift ;;
-	-h | --help) sed -n '3,56p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--memif-copy) zc=0; shift ;;
+	-h | --help) sed -n '3,70p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -229,9 +233,15 @@ mkdir -p "$T/a" "$T/b"
 pub_a=$("$XFERD" keygen "$T/a.key") || die "xferd keygen failed"
 pub_b=$("$XFERD" keygen "$T/b.key") || die "xferd keygen failed"
 start_xferd() { # SIDE ROLE CONFIG(a|b) LINK [--set K=V ...]
-	local s=$1 role=$2 conf=$3 link=$4 fd line peer_pub=$pub_a
+	local s=$1 role=$2 conf=$3 link=$4 fd line peer_pub=$pub_a zcargs=(--set "eal.extra_args=[]")
 	shift 4
 	[ "$conf" = a ] && peer_pub=$pub_b
+	# The client as config/dev/b.yaml has it: memif zero-copy, which needs its DPDK
+	# memory in one file (docs/ENGINE.md, "The dev pair's link").
+	if [ "$role" = client ] && [ "$zc" = 1 ]; then
+		zcargs=(--set 'eal.extra_args=["--single-file-segments"]')
+		role=client,zero-copy=yes
+	fi
 	mkdir -p "$T/$s"
 	mkfifo "$T/$s.ready"
 	"$XFERD" -c "$repo/config/dev/$conf.yaml" \
@@ -239,7 +249,7 @@ start_xferd() { # SIDE ROLE CONFIG(a|b) LINK [--set K=V ...]
 		--set "eal.file_prefix=$tag-$s" --set "control.socket=$T/$s.sock" \
 		--set "ports[0].device=net_memif0,role=$role,socket=$T/$link.sock,bsize=9216$devargs" \
 		--set "volumes[0].path=$T/$s" --set "control.push_roots=[\"$data\"]" \
-		"${xsets[@]}" "$@" >"$T/$s.ready" 2>"$T/$s.log" &
+		"${zcargs[@]}" "${xsets[@]}" "$@" >"$T/$s.ready" 2>"$T/$s.log" &
 	pids+=($!)
 	eval "${s}_pid=$!" # sets a_pid, b_pid, c_pid, d_pid
 	exec {fd}<"$T/$s.ready" # held open to the end: xferd never writes to a closed pipe
@@ -560,7 +570,7 @@ cores=$(nproc)
 echo "xferd transfer benchmark: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "cpu: $cpu, $cores cores; build: $buildtype ($build); runs: $runs (medians)$([ "$quick" = 1 ] && echo ', quick datasets')"
 echo "file system: $voltype$fsnote; datasets: $data ($(df -PT "$data" | awk 'NR==2 {print $2}'))$([ "$settle" = 0 ] || echo "; --settle: destinations written back before each delta run")$([ "$old_atimes" = 0 ] || echo "; --old-atimes: source access times two days back before each push")"
-echo "volumes: $T ($voltype); xferd: config/dev pair over net_memif${devargs}${xsets[*]:+ with ${xsets[*]}}$([ "$plain" = 0 ] || echo '; and a second pair with session.security none'); rsync: daemon on 127.0.0.1:$port"
+echo "volumes: $T ($voltype); xferd: config/dev pair over net_memif${devargs}$([ "$zc" = 1 ] && echo ' (client zero-copy)' || echo ' (copy mode)')${xsets[*]:+ with ${xsets[*]}}$([ "$plain" = 0 ] || echo '; and a second pair with session.security none'); rsync: daemon on 127.0.0.1:$port"
 # One python pass: medians, speeds, ratios, the table and the CSV (columns in README.md).
 {
 	for c in large delta small mirror mixed usr-include usr-lib compressible compressible-z; do

@@ -28,6 +28,8 @@
 # PAIR_FS=ext4 does the same with ext4.
 # PAIR_SET_A=K=V and PAIR_SET_B=K=V give one side one more override, after those of
 # pair_start (the last --set of a key wins).
+# B, the memif client, runs zero-copy as config/dev/b.yaml has it; PAIR_MEMIF_COPY=1
+# starts it in copy mode instead (docs/ENGINE.md, "The dev pair's link").
 
 # Upper bounds (seconds); a test may raise them before pair_start.
 : "${PAIR_READY_TIMEOUT:=30}"  # start until `xferd: ready` and link up
@@ -240,7 +242,8 @@ pair_volumes() {
 pair_start_one() {
 	local side=$1 role=$2
 	shift 2
-	local pid peer_pub=$PAIR_PUB_A own=${PAIR_SET_B:-} etc=${PAIR_ETC_B:-} wrap=()
+	local pid peer_pub=$PAIR_PUB_A own=${PAIR_SET_B:-} etc=${PAIR_ETC_B:-} wrap=() zc=
+	[ "$role" = client ] && [ "${PAIR_MEMIF_COPY:-0}" != 1 ] && zc=,zero-copy=yes
 	[ "$side" = a ] && peer_pub=$PAIR_PUB_B && own=${PAIR_SET_A:-} && etc=${PAIR_ETC_A:-}
 	if [ -n "$etc" ]; then
 		# shellcheck disable=SC2016 # expanded by the inner shell
@@ -256,7 +259,7 @@ pair_start_one() {
 		--set "control.push_roots=[\"$PAIR_DIR\"]" \
 		--set "volumes[0].path=$PAIR_DIR/$side" \
 		${PAIR_VOLUMES:+--set "$(pair_volumes "$side")"} \
-		--set "ports[0].device=net_memif0,role=$role,socket=$PAIR_DIR/memif.sock,bsize=9216" \
+		--set "ports[0].device=net_memif0,role=$role,socket=$PAIR_DIR/memif.sock,bsize=9216$zc" \
 		${PAIR_IO:+--set "transfer.io=$PAIR_IO"} \
 		${PAIR_FSYNC:+--set "volumes[0].fsync=$PAIR_FSYNC"} \
 		${PAIR_WORKERS:+--set "cores.workers=$PAIR_WORKERS"} \

@@ -435,6 +435,51 @@ test_every_example_loads(void)
 	xf_config_free(c);
 }
 
+/*
+ * A memif port in zero-copy mode starts only as a client whose DPDK memory is one file
+ * per list (the PMD shares it with the server by descriptor; else rte_dev_probe fails
+ * with "Zero-copy doesn't support multi-file segments"). Returns how many ports of c
+ * ask for zero-copy, each checked for both.
+ */
+static unsigned int
+check_memif_zc(const struct xf_config *c)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < c->n_ports; i++) {
+		const char *dev = c->ports[i].device;
+		bool sfs = false;
+
+		if (strncmp(dev, "net_memif", 9) != 0 || strstr(dev, "zero-copy=yes") == NULL) {
+			continue;
+		}
+		n++;
+		CU_ASSERT_PTR_NOT_NULL(strstr(dev, "role=client"));
+		for (unsigned int k = 0; k < c->eal.n_extra_args; k++) {
+			sfs |= strcmp(c->eal.extra_args[k], "--single-file-segments") == 0;
+		}
+		CU_ASSERT_TRUE(sfs);
+	}
+	return n;
+}
+
+/* The dev pair's link: B, the memif client, in zero-copy mode (docs/ENGINE.md, "The dev
+ * pair's link"); A, the server, copies (the PMD has no zero-copy server). */
+static void
+test_dev_memif_zero_copy(void)
+{
+	struct xf_config *c = load_good("config/dev/b.yaml", NULL, 0);
+
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(check_memif_zc(c), 1);
+	xf_config_free(c);
+	c = load_good("config/dev/a.yaml", NULL, 0);
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(check_memif_zc(c), 0);
+	CU_ASSERT_EQUAL(c->eal.n_extra_args, 0);
+	xf_config_free(c);
+}
+
 /* Every directory entry of config/ (recursively) must load; dev volumes were created. */
 static void
 check_dir(const char *rel)
@@ -467,6 +512,9 @@ check_dir(const char *rel)
 			bool two = strstr(sub, "reference-appliance") != NULL;
 			struct xf_config *c = load_good(sub, sets, dev ? 0 : two ? 2 : 1);
 
+			if (c != NULL) {
+				(void)check_memif_zc(c);
+			}
 			xf_config_free(c);
 		}
 	}
@@ -1050,6 +1098,7 @@ static const struct xf_test tests[] = {
 	{ "dev a values", test_dev_a_values },
 	{ "minimal defaults", test_minimal_defaults },
 	{ "every example loads", test_every_example_loads },
+	{ "the dev pair's memif client is zero-copy", test_dev_memif_zero_copy },
 	{ "config dir loads", test_config_dir_loads },
 	{ "set good", test_set_good },
 	{ "set bad", test_set_bad },
