@@ -43,7 +43,7 @@
 #   --xferd-set K=V  extra --set for both xferd (repeatable), e.g. cores.idle=poll,
 #                  session.rate_mbit=4000: for experiments; printed in the header
 #   --devargs S    appended to both memif device strings, e.g. rsize=12 (ring 4096)
-#   --memif-copy   the memif clients (B, D) without zero-copy=yes, as before 2026-12-07:
+#   --memif-copy   the memif clients (B, D) without zero-copy=yes:
 #                  the PMD copies every frame on both sides (for A/B comparisons)
 #   --floor        also run perf/floor/xf-bench-floor after each rsync push (same case,
 #                  same destination history, in $T/f): the least CPU any atomic,
