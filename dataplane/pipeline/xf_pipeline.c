@@ -297,6 +297,9 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	if (p->conf.max_file_size == 0) {
 		p->conf.max_file_size = XF_PIPELINE_MAX_FILE_SIZE;
 	}
+	if (p->conf.max_paths == 0) {
+		p->conf.max_paths = XF_PIPELINE_MAX_PATHS;
+	}
 	atomic_init(&p->gen_next, 1);
 	p->root_fd = -1;
 	p->tmp_fd = -1;
@@ -362,6 +365,17 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	if (p->sessions == NULL) {
 		err = ENOMEM;
 		goto err_destroy;
+	}
+	/* Here, not at a session's HELLO on its RX core: the path sets never allocate after
+	 * this (xf_pathset.h). */
+	for (unsigned int s = 0; s < conf->max_sessions; s++) {
+		if (xf_pathset_reserve(&p->sessions[s].keep, p->conf.max_paths) < 0 ||
+		    xf_pathset_reserve(&p->sessions[s].linkable, p->conf.max_paths) < 0) {
+			XF_LOG(ERR, MODULE, "cannot reserve the path sets of %u paths per session",
+			       p->conf.max_paths);
+			err = ENOMEM;
+			goto err_destroy;
+		}
 	}
 	for (unsigned int r = 0; r < conf->n_rx; r++) {
 		p->rx[r].p = p;
@@ -442,6 +456,8 @@ xf_pipeline_destroy(struct xf_pipeline *p)
 	}
 	for (unsigned int s = 0; p->sessions != NULL && s < p->conf.max_sessions; s++) {
 		xf_session_fini(&p->sessions[s]);
+		xf_pathset_release(&p->sessions[s].keep);
+		xf_pathset_release(&p->sessions[s].linkable);
 	}
 	free(p->sessions);
 	for (unsigned int w = 0; w < XF_PIPELINE_MAX_WORKERS; w++) {
@@ -871,6 +887,7 @@ const char *const xf_pipeline_rx_stats_names[] = {
 	"xattr_count",
 	"xattr_total",
 	"entries_given_up",
+	"paths_over",
 };
 _Static_assert(sizeof(xf_pipeline_rx_stats_names) / sizeof(xf_pipeline_rx_stats_names[0]) ==
                        XF_PIPELINE_RX_STATS_N,
