@@ -8,8 +8,9 @@
  *
  * Memory: one mmap(MAP_NORESERVE) reservation per set, made by xf_pathset_reserve() on
  * the control thread (the pipeline reserves two per session slot when it is built, for
- * XF_PIPELINE_MAX_PATHS paths or xf_pipeline_conf.max_paths). Nothing is allocated after
- * it, and pages are touched only as they fill: directory, then 4 KiB leaves in order.
+ * XF_PIPELINE_MAX_PATHS paths or xf_pipeline_conf.max_paths, halved while they do not
+ * fit the address space the process may have). Nothing is allocated after it, and
+ * pages are touched only as they fill: directory, then 4 KiB leaves in order.
  * Reserved: about 21.6 bytes of address space per path of the bound (4 KiB per 192
  * paths, the directory and 3 bytes per leaf): 345.6 MiB per set, 691 MiB per session
  * slot for 2^24 paths, none of it resident until used. Resident: 4 KiB per leaf in use,

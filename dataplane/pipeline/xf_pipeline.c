@@ -273,6 +273,50 @@ raise_nofile(void)
 	}
 }
 
+static void
+release_paths(struct xf_pipeline *p)
+{
+	for (unsigned int s = 0; s < p->conf.max_sessions; s++) {
+		xf_pathset_release(&p->sessions[s].keep);
+		xf_pathset_release(&p->sessions[s].linkable);
+	}
+}
+
+/* Reserve every slot's path sets here, not at a session's HELLO on its RX core: they
+ * never allocate after this (xf_pathset.h). Where the address space is limited
+ * (RLIMIT_AS, or vm.overcommit_memory=2, which charges MAP_NORESERVE in full), the bound
+ * is halved until the reservations fit, down to XF_PIPELINE_MIN_PATHS, and the bound
+ * taken is logged. @return 0 or ENOMEM. */
+static int
+reserve_paths(struct xf_pipeline *p)
+{
+	for (uint32_t max = p->conf.max_paths;; max /= 2) {
+		unsigned int s = 0;
+
+		while (s < p->conf.max_sessions &&
+		       xf_pathset_reserve(&p->sessions[s].keep, max) == 0 &&
+		       xf_pathset_reserve(&p->sessions[s].linkable, max) == 0) {
+			s++;
+		}
+		if (s == p->conf.max_sessions) {
+			if (max != p->conf.max_paths) {
+				XF_LOG(WARNING, MODULE,
+				       "path sets reserved for %u paths per session, not %u: "
+				       "longer lists with --delete or -H are aborted",
+				       max, p->conf.max_paths);
+				p->conf.max_paths = max;
+			}
+			return 0;
+		}
+		release_paths(p);
+		if (max / 2u < XF_PIPELINE_MIN_PATHS) {
+			XF_LOG(ERR, MODULE, "cannot reserve the path sets of %u paths per session",
+			       max);
+			return ENOMEM;
+		}
+	}
+}
+
 struct xf_pipeline *
 xf_pipeline_create(const struct xf_pipeline_conf *conf)
 {
@@ -366,16 +410,9 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 		err = ENOMEM;
 		goto err_destroy;
 	}
-	/* Here, not at a session's HELLO on its RX core: the path sets never allocate after
-	 * this (xf_pathset.h). */
-	for (unsigned int s = 0; s < conf->max_sessions; s++) {
-		if (xf_pathset_reserve(&p->sessions[s].keep, p->conf.max_paths) < 0 ||
-		    xf_pathset_reserve(&p->sessions[s].linkable, p->conf.max_paths) < 0) {
-			XF_LOG(ERR, MODULE, "cannot reserve the path sets of %u paths per session",
-			       p->conf.max_paths);
-			err = ENOMEM;
-			goto err_destroy;
-		}
+	err = reserve_paths(p);
+	if (err != 0) {
+		goto err_destroy;
 	}
 	for (unsigned int r = 0; r < conf->n_rx; r++) {
 		p->rx[r].p = p;
@@ -456,8 +493,9 @@ xf_pipeline_destroy(struct xf_pipeline *p)
 	}
 	for (unsigned int s = 0; p->sessions != NULL && s < p->conf.max_sessions; s++) {
 		xf_session_fini(&p->sessions[s]);
-		xf_pathset_release(&p->sessions[s].keep);
-		xf_pathset_release(&p->sessions[s].linkable);
+	}
+	if (p->sessions != NULL) {
+		release_paths(p);
 	}
 	free(p->sessions);
 	for (unsigned int w = 0; w < XF_PIPELINE_MAX_WORKERS; w++) {

@@ -77,6 +77,10 @@ enum xf_fsync_policy {
  */
 #define XF_PIPELINE_MAX_PATHS (1u << 24)
 
+/** The least bound xf_pipeline_create() lowers max_paths to where the address space is
+ *  limited (it halves it until the reservations fit, and logs the bound taken). */
+#define XF_PIPELINE_MIN_PATHS (1u << 16)
+
 /** Default of xf_pipeline_conf.delta_cache_mb: eight 4 MiB files per worker. */
 #define XF_PIPELINE_DELTA_CACHE_MB 32
 
@@ -120,7 +124,9 @@ struct xf_pipeline_conf {
 	                                 kept; docs/PIPELINE.md, "Partial files") */
 	uint64_t partial_max_bytes; /**< and the space they take, at most, bytes */
 	uint32_t max_paths; /**< paths a session's --delete and -H sets hold, at most: a longer
-	                         list aborts the session (0: XF_PIPELINE_MAX_PATHS) */
+	                         list aborts the session (0: XF_PIPELINE_MAX_PATHS; halved
+	                         at creation while the reservations do not fit, down to
+	                         XF_PIPELINE_MIN_PATHS) */
 	xf_pipeline_source_fn source[XF_PIPELINE_MAX_RX]; /**< frame source per RX core */
 	void *source_arg[XF_PIPELINE_MAX_RX];
 	xf_pipeline_release_fn release; /**< frame buffer release */

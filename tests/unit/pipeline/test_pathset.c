@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "xf_attr_case.h"
 #include "xf_pathset.h"
@@ -352,6 +355,52 @@ test_links_over(void)
 	xf_acase_end(&c, &pe);
 }
 
+/* Where the address space is limited (RLIMIT_AS here; vm.overcommit_memory=2 alike), the
+ * pipeline halves the bound until its slots' reservations fit, and says so in its conf;
+ * in a child, whose limit goes with it. Not under AddressSanitizer, whose shadow memory
+ * is address space no such limit leaves room for. */
+static void
+test_address_limit(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	printf("(skipped under AddressSanitizer) ");
+#else
+	pid_t pid = fork();
+	int status = -1;
+
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		long pages = -1;
+		FILE *f = fopen("/proc/self/statm", "r");
+		struct xh h;
+		struct rlimit rl;
+		bool ok;
+
+		if (f == NULL || fscanf(f, "%ld", &pages) != 1) {
+			_exit(2);
+		}
+		fclose(f);
+		/* What the process maps now and 1 GiB: room for two slots at 2^23, not 2^24
+		 * (4 x 345.6 MiB). */
+		rl.rlim_cur = rl.rlim_max =
+		        (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (1ull << 30);
+		if (setrlimit(RLIMIT_AS, &rl) != 0) {
+			_exit(3);
+		}
+		char dir[200];
+
+		snprintf(dir, sizeof(dir), "%s/aslimit", base_dir);
+		ok = xh_open_paths(&h, dir, 64, 0, xf_test_io(), 1, false, 0) == 0 &&
+		     h.p->conf.max_paths < XF_PIPELINE_MAX_PATHS &&
+		     h.p->conf.max_paths >= XF_PIPELINE_MIN_PATHS &&
+		     h.p->sessions[1].linkable.max == h.p->conf.max_paths;
+		_exit(ok ? 0 : 1);
+	}
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+#endif
+}
+
 static const struct xf_test tests[] = {
 	{ "membership: 2 x 10^5 paths, twice, no allocation, pointers fixed", test_membership },
 	{ "a shared hash answers present (only spares); hash 0 as 1", test_collision },
@@ -359,6 +408,7 @@ static const struct xf_test tests[] = {
 	{ "bound: refused at max, and where no split can divide", test_bound },
 	{ "--delete list over the bound: aborted BUSY, nothing deleted", test_delete_over },
 	{ "-H leaders over the bound: aborted BUSY, no link", test_links_over },
+	{ "address space limited: the bound halved until it fits", test_address_limit },
 };
 
 int
