@@ -17,6 +17,15 @@
  *
  * Resident size: 48 bytes of entry (array grown by doubling) plus the path bytes plus
  * three NULs; the unit test measures it for one million entries.
+ *
+ * On the RX core, against its rule (no allocation there): the entry array grows by
+ * realloc doubling (a copy or remap of the whole array and a memset of its new half)
+ * and the arena mallocs a 64 KiB chunk per 64 KiB of paths. The doubling is the pause:
+ * worst single add 0.25 ms at 10^5 entries, 12.8 ms at 10^6, against a floor of 0.08
+ * and 0.15 ms for one timed operation on the shared development machine
+ * (XF_PERF_CLOCK=thread xf-bench-pathset, release build, medians of 5; docs/PIPELINE.md
+ * "Bounds"). The session's path sets no longer do this (xf_pathset.h: a reservation
+ * made with the pipeline); the same could hold the entry array.
  */
 #ifndef XF_FTABLE_H
 #define XF_FTABLE_H

@@ -273,6 +273,50 @@ raise_nofile(void)
 	}
 }
 
+static void
+release_paths(struct xf_pipeline *p)
+{
+	for (unsigned int s = 0; s < p->conf.max_sessions; s++) {
+		xf_pathset_release(&p->sessions[s].keep);
+		xf_pathset_release(&p->sessions[s].linkable);
+	}
+}
+
+/* Reserve every slot's path sets here, not at a session's HELLO on its RX core: they
+ * never allocate after this (xf_pathset.h). Where the address space is limited
+ * (RLIMIT_AS, or vm.overcommit_memory=2, which charges MAP_NORESERVE in full), the bound
+ * is halved until the reservations fit, down to XF_PIPELINE_MIN_PATHS, and the bound
+ * taken is logged. @return 0 or ENOMEM. */
+static int
+reserve_paths(struct xf_pipeline *p)
+{
+	for (uint32_t max = p->conf.max_paths;; max /= 2) {
+		unsigned int s = 0;
+
+		while (s < p->conf.max_sessions &&
+		       xf_pathset_reserve(&p->sessions[s].keep, max) == 0 &&
+		       xf_pathset_reserve(&p->sessions[s].linkable, max) == 0) {
+			s++;
+		}
+		if (s == p->conf.max_sessions) {
+			if (max != p->conf.max_paths) {
+				XF_LOG(WARNING, MODULE,
+				       "path sets reserved for %u paths per session, not %u: "
+				       "longer lists with --delete or -H are aborted",
+				       max, p->conf.max_paths);
+				p->conf.max_paths = max;
+			}
+			return 0;
+		}
+		release_paths(p);
+		if (max / 2u < XF_PIPELINE_MIN_PATHS) {
+			XF_LOG(ERR, MODULE, "cannot reserve the path sets of %u paths per session",
+			       max);
+			return ENOMEM;
+		}
+	}
+}
+
 struct xf_pipeline *
 xf_pipeline_create(const struct xf_pipeline_conf *conf)
 {
@@ -296,6 +340,9 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	}
 	if (p->conf.max_file_size == 0) {
 		p->conf.max_file_size = XF_PIPELINE_MAX_FILE_SIZE;
+	}
+	if (p->conf.max_paths == 0) {
+		p->conf.max_paths = XF_PIPELINE_MAX_PATHS;
 	}
 	atomic_init(&p->gen_next, 1);
 	p->root_fd = -1;
@@ -361,6 +408,10 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	p->sessions = calloc(conf->max_sessions, sizeof(*p->sessions));
 	if (p->sessions == NULL) {
 		err = ENOMEM;
+		goto err_destroy;
+	}
+	err = reserve_paths(p);
+	if (err != 0) {
 		goto err_destroy;
 	}
 	for (unsigned int r = 0; r < conf->n_rx; r++) {
@@ -442,6 +493,9 @@ xf_pipeline_destroy(struct xf_pipeline *p)
 	}
 	for (unsigned int s = 0; p->sessions != NULL && s < p->conf.max_sessions; s++) {
 		xf_session_fini(&p->sessions[s]);
+	}
+	if (p->sessions != NULL) {
+		release_paths(p);
 	}
 	free(p->sessions);
 	for (unsigned int w = 0; w < XF_PIPELINE_MAX_WORKERS; w++) {
@@ -871,6 +925,7 @@ const char *const xf_pipeline_rx_stats_names[] = {
 	"xattr_count",
 	"xattr_total",
 	"entries_given_up",
+	"paths_over",
 };
 _Static_assert(sizeof(xf_pipeline_rx_stats_names) / sizeof(xf_pipeline_rx_stats_names[0]) ==
                        XF_PIPELINE_RX_STATS_N,

@@ -70,6 +70,17 @@ enum xf_fsync_policy {
 /** Default of xf_pipeline_conf.max_file_size: 1 TiB. */
 #define XF_PIPELINE_MAX_FILE_SIZE (1ull << 40)
 
+/**
+ * Default of xf_pipeline_conf.max_paths: the longest file list a session with --delete or
+ * -H takes (its path sets' reservations, xf_pathset.h: address space only, 691 MiB per
+ * session slot at this bound; resident as they fill, about 16.8 bytes a path each).
+ */
+#define XF_PIPELINE_MAX_PATHS (1u << 24)
+
+/** The least bound xf_pipeline_create() lowers max_paths to where the address space is
+ *  limited (it halves it until the reservations fit, and logs the bound taken). */
+#define XF_PIPELINE_MIN_PATHS (1u << 16)
+
 /** Default of xf_pipeline_conf.delta_cache_mb: eight 4 MiB files per worker. */
 #define XF_PIPELINE_DELTA_CACHE_MB 32
 
@@ -112,6 +123,10 @@ struct xf_pipeline_conf {
 	uint32_t partial_max_files; /**< partial files kept for a resumed push, at most (0: none
 	                                 kept; docs/PIPELINE.md, "Partial files") */
 	uint64_t partial_max_bytes; /**< and the space they take, at most, bytes */
+	uint32_t max_paths; /**< paths a session's --delete and -H sets hold, at most: a longer
+	                         list aborts the session (0: XF_PIPELINE_MAX_PATHS; halved
+	                         at creation while the reservations do not fit, down to
+	                         XF_PIPELINE_MIN_PATHS) */
 	xf_pipeline_source_fn source[XF_PIPELINE_MAX_RX]; /**< frame source per RX core */
 	void *source_arg[XF_PIPELINE_MAX_RX];
 	xf_pipeline_release_fn release; /**< frame buffer release */
@@ -170,6 +185,9 @@ struct xf_pipeline_rx_stats {
 	/** Placeholder entries (XF_FLIST_F_GIVEUP): entries the sender gave up, too large for a
 	 *  frame, refused XF_ST_TOOBIG (docs/PROTOCOL.md 6.23). */
 	uint64_t entries_given_up;
+	/** Sessions aborted (BUSY) because their --delete or -H path set reached its bound
+	 *  (xf_pipeline_conf.max_paths) or could not split a leaf (xf_pathset.h). */
+	uint64_t paths_over;
 };
 
 /**

@@ -117,13 +117,12 @@ struct xf_session {
 	xf_pipeline_tx_room_fn tx_room; /* NULL: unlimited */
 	uint32_t flags;                 /* XF_HELLO_F_* */
 	uint32_t failed;                /* files settled with a failure, in all */
-	/* --delete (XF_HELLO_F_DELETE): every path of the list, the walk's parameters (read
-	 * by the commit worker when it starts the walk) and its outcome, sent in DONE. */
-	struct xf_pathset keep;
+	/* --delete (XF_HELLO_F_DELETE): the walk's parameters (read by the commit worker when
+	 * it starts the walk) and its outcome, sent in DONE; the list's paths are in keep. */
 	struct xf_delete_conf del_conf;
 	char *del_dest;
 	struct xf_filter *del_protect; /* XF_HELLO_F_FILTERS: what the deletion keeps */
-	bool del_broken; /* the set could not hold the list, or the destination is bad */
+	bool del_broken; /* the destination or the filter rules are bad: nothing is deleted */
 	bool del_done;   /* del_res is final */
 	struct xf_delete_result del_res;
 	/* With XF_HELLO_F_ITEMIZE too: what the walk deleted, sent back in FLIST frames
@@ -132,11 +131,6 @@ struct xf_session {
 	size_t del_off;
 	uint32_t del_idx;
 	bool del_listed; /* the LAST of those frames is out */
-	/* XF_HELLO_F_HARDLINKS: the paths of the regular files this session committed (or
-	 * found up to date), the only leaders a hard link may name (docs/PIPELINE.md, "Hard
-	 * links"); links_broken once it could not hold one (every later link is refused). */
-	struct xf_pathset linkable;
-	bool links_broken;
 	/* Signatures of DELTA files waiting to go out in SIG frames, FIFO (window slots). */
 	struct sig_out *sigq;
 	uint32_t sigq_head, sigq_n;
@@ -153,6 +147,14 @@ struct xf_session {
 	 * RX cores open sessions in one pipeline at the same moment: a job's lanes), cleared
 	 * after its close. After dec_buf, so xf_session_init's memset leaves it. */
 	atomic_bool claimed;
+	/* The slot's path sets, reserved with the pipeline and emptied by xf_session_init
+	 * (after dec_buf too: their reservations outlive the sessions). keep: --delete
+	 * (XF_HELLO_F_DELETE), every path of the list. linkable: XF_HELLO_F_HARDLINKS, the
+	 * paths of the regular files this session committed (or found up to date), the only
+	 * leaders a hard link may name (docs/PIPELINE.md, "Hard links"). Either one full
+	 * aborts the session (paths_over). */
+	struct xf_pathset keep;
+	struct xf_pathset linkable;
 };
 
 struct xf_rxcore {

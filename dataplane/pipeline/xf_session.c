@@ -62,8 +62,9 @@ xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint1
 	}
 	s->total = UINT32_MAX;
 	xf_ftable_init(&s->ft);
-	xf_pathset_init(&s->keep);
-	xf_pathset_init(&s->linkable);
+	/* Reserved with the pipeline: emptied here, one page each, nothing allocated. */
+	xf_pathset_reset(&s->keep);
+	xf_pathset_reset(&s->linkable);
 	rc = xf_reorder_init(&s->ro, p->conf.window, 0);
 	if (rc < 0) {
 		return rc;
@@ -85,8 +86,6 @@ xf_session_fini(struct xf_session *s)
 		return;
 	}
 	xf_ftable_fini(&s->ft);
-	xf_pathset_fini(&s->keep);
-	xf_pathset_fini(&s->linkable);
 	xf_delete_list_free(&s->del_list);
 	free(s->del_dest);
 	s->del_dest = NULL;
@@ -295,6 +294,19 @@ proto_abort(struct xf_session *s, uint16_t code, const char *why)
 	}
 }
 
+/* A path set (which: "--delete" or "hard link") is full: the session cannot delete, or
+ * link, from a set that missed a path, so it ends here with the reason, counted. */
+static void
+paths_over(struct xf_session *s, const struct xf_pathset *ps, const char *which)
+{
+	char why[128];
+
+	stats(s)->paths_over++;
+	snprintf(why, sizeof(why), "%s path set full at %zu of its %zu paths", which,
+	         xf_pathset_count(ps), ps->max);
+	proto_abort(s, XF_ABORT_BUSY, why);
+}
+
 /* Entries the state machine cannot accept from a correct sender. @return the reason, or
  * NULL if the frame may be taken. */
 static const char *
@@ -471,8 +483,7 @@ fentry_path(const struct xf_fentry *fe, char *buf)
 static uint8_t
 link_status(const struct xf_session *s, const struct xf_fentry *fe)
 {
-	if (s->links_broken ||
-	    !xf_pathset_has(&s->linkable, xf_fentry_target(fe), fe->target_len)) {
+	if (!xf_pathset_has(&s->linkable, xf_fentry_target(fe), fe->target_len)) {
 		return XF_ST_LINK; /* counted as it settles (on_settled()) */
 	}
 	return XF_ST_OK;
@@ -698,11 +709,8 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 		if ((s->flags & XF_HELLO_F_DELETE) != 0 && !s->del_broken &&
 		    xf_pathset_add(&s->keep, e.path, e.path_len) < 0) {
 			/* Without every path, nothing may be deleted. */
-			XF_LOG(WARNING, MODULE,
-			       "session %08x: no memory for the paths to keep: "
-			       "nothing will be deleted",
-			       s->id);
-			s->del_broken = true;
+			paths_over(s, &s->keep, "--delete");
+			return 0;
 		}
 		if (xf_path_validate(e.path, e.path_len) != 0 ||
 		    xf_session_names_staging(e.path, e.path_len) ||
@@ -1080,6 +1088,7 @@ static void
 on_settled(struct xf_session *s, uint32_t file, uint8_t status, bool changed)
 {
 	struct xf_fentry *fe;
+	bool over = false;
 
 	if (file != s->committed) {
 		XF_LOG(ERR, MODULE, "session %08x: settled %u, expected %u", s->id, file,
@@ -1109,18 +1118,16 @@ on_settled(struct xf_session *s, uint32_t file, uint8_t status, bool changed)
 	 * so the file list holds what the window holds, not what the peer sent. */
 	fe = xf_ftable_get(&s->ft, file);
 	if ((s->flags & XF_HELLO_F_HARDLINKS) != 0 && fe != NULL && fe->kind == XF_FILE_REG &&
-	    fe->name != NULL && status == XF_ST_OK && !s->links_broken) {
+	    fe->name != NULL && status == XF_ST_OK) {
 		char path[XF_PATH_MAX + 1];
 
-		if (xf_pathset_add(&s->linkable, path, fentry_path(fe, path)) < 0) {
-			XF_LOG(WARNING, MODULE,
-			       "session %08x: no memory for the hard links' leaders: "
-			       "the links that follow are refused",
-			       s->id);
-			s->links_broken = true;
-		}
+		over = xf_pathset_add(&s->linkable, path, fentry_path(fe, path)) < 0;
 	}
 	xf_ftable_settled(&s->ft, file, fe != NULL && status == XF_ST_OK && dirtime_wanted(fe));
+	if (over) {
+		/* Its callers take no more results once the session winds down. */
+		paths_over(s, &s->linkable, "hard link");
+	}
 }
 
 /* The reorder value of a verified file: commit it, with its temp fd (and kind of name). */
@@ -1498,7 +1505,7 @@ xf_session_progress(struct xf_session *s)
 	 * nothing on disk settles here directly, unless commits are still in flight ahead
 	 * of it (then it travels through the commit worker to keep the order).
 	 */
-	while (xf_ring_free_count(cr) != 0 && !link_waits(s) &&
+	while (!winding_down(s) && xf_ring_free_count(cr) != 0 && !link_waits(s) &&
 	       xf_reorder_pop(&s->ro, &idx, &val)) {
 		busy = 1;
 		if ((val & XF_RV_COMMIT) != 0 && is_link(s, idx)) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * --delete's parts, white box: the set of the list's paths (xf_pathset) and the walk that
- * deletes what it lacks (xf_delete), on a scratch tree with symlinks out of the "volume",
+ * --delete's walk, white box: it deletes what the set of the list's paths (xf_pathset,
+ * tested in test_pathset.c) lacks (xf_delete), on a scratch tree with symlinks out of the "volume",
  * the staging directory's name, --max-delete, a dry run, cancellation and a destination
  * that is a symlink. The walk is driven one entry per step, so every test also checks
  * that it resumes where it stopped.
@@ -112,7 +112,7 @@ make_tree(struct xf_pathset *keep)
 	snprintf(p, sizeof(p), "%s/vol", base);
 	vol_fd = open(p, O_RDONLY | O_DIRECTORY);
 	CU_ASSERT_FATAL(vol_fd >= 0);
-	xf_pathset_init(keep);
+	CU_ASSERT_EQUAL_FATAL(xf_pathset_reserve(keep, 1024), 0);
 	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++) {
 		CU_ASSERT_EQUAL(xf_pathset_add(keep, listed[i], strlen(listed[i])), 0);
 	}
@@ -121,7 +121,7 @@ make_tree(struct xf_pathset *keep)
 static void
 drop_tree(struct xf_pathset *keep)
 {
-	xf_pathset_fini(keep);
+	xf_pathset_release(keep);
 	close(vol_fd);
 	vol_fd = -1;
 	CU_ASSERT_EQUAL(xf_test_rm_tree(base), 0);
@@ -177,34 +177,6 @@ run(const char *dest, const struct xf_pathset *keep, uint32_t max, bool dry,
 	}
 	xf_delete_result(d, r);
 	xf_delete_free(d);
-}
-
-static void
-test_pathset(void)
-{
-	struct xf_pathset ps;
-	char p[32];
-
-	xf_pathset_init(&ps);
-	CU_ASSERT_FALSE(xf_pathset_has(&ps, "a", 1));
-	for (unsigned int i = 0; i < 100000; i++) {
-		int n = snprintf(p, sizeof(p), "dir/%u", i);
-
-		CU_ASSERT_EQUAL_FATAL(xf_pathset_add(&ps, p, (size_t)n), 0);
-	}
-	CU_ASSERT_EQUAL(xf_pathset_add(&ps, "dir/7", 5), 0); /* again: stored once */
-	CU_ASSERT_EQUAL(ps.n, 100000);
-	CU_ASSERT(ps.cap >= 2 * ps.n);
-	for (unsigned int i = 0; i < 100000; i++) {
-		int n = snprintf(p, sizeof(p), "dir/%u", i);
-
-		CU_ASSERT_FATAL(xf_pathset_has(&ps, p, (size_t)n));
-	}
-	CU_ASSERT_FALSE(xf_pathset_has(&ps, "dir/100000", 10));
-	CU_ASSERT_FALSE(xf_pathset_has(&ps, "dir", 3));
-	CU_ASSERT_FALSE(xf_pathset_has(&ps, "dir/7 ", 6));
-	CU_ASSERT_NOT_EQUAL(xf_pathset_hash("", 0), 0);
-	xf_pathset_fini(&ps);
 }
 
 static void
@@ -364,7 +336,7 @@ test_swapped_dir(void)
 	char p[512];
 
 	make_tree(&keep);
-	xf_pathset_init(&small); /* kdir is extraneous now; xdir too */
+	CU_ASSERT_EQUAL_FATAL(xf_pathset_reserve(&small, 16), 0); /* kdir, xdir extraneous now */
 	CU_ASSERT_EQUAL(xf_pathset_add(&small, "d/keep", 6), 0);
 	c.root_fd = vol_fd;
 	c.keep = &small;
@@ -398,7 +370,7 @@ test_swapped_dir(void)
 	CU_ASSERT(!exists("vol/d/kdir") || !exists("vol/d/xdir"));
 	CU_ASSERT(exists("vol/d/keep"));
 	outside_intact();
-	xf_pathset_fini(&small);
+	xf_pathset_release(&small);
 	drop_tree(&keep);
 }
 
@@ -425,7 +397,6 @@ test_cancel(void)
 }
 
 static const struct xf_test tests[] = {
-	{ "path set: 100,000 paths, duplicates, misses", test_pathset },
 	{ "walk: extra files, trees and symlinks out; staging name kept", test_walk },
 	{ "protect rules keep what they exclude, and the directories above", test_protect },
 	{ "dry run and --max-delete (0, partial, the rest)", test_limit_and_dry },

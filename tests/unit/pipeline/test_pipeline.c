@@ -845,6 +845,7 @@ rx_sum_check(const struct xf_pipeline *p, uint64_t frames)
 		F(xattr_count),
 		F(xattr_total),
 		F(entries_given_up),
+		F(paths_over),
 #undef F
 	};
 	struct xf_pipeline_rx_stats sum = { 0 };

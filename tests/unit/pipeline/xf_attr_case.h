@@ -18,15 +18,23 @@ struct xf_acase {
 	int fds;
 };
 
-/* Open the case's volume at base/tag (its caller then sets the pipeline's conf). */
+/* Open the case's volume at base/tag, its sessions' path sets for max_paths (0: the
+ * default; its caller then sets the pipeline's conf). */
 static inline void
-xf_acase_begin(struct xf_acase *c, const char *base, const char *tag)
+xf_acase_begin_paths(struct xf_acase *c, const char *base, const char *tag, uint32_t max_paths)
 {
 	char dir[200];
 
 	c->fds = xh_fds();
 	snprintf(dir, sizeof(dir), "%s/%s", base, tag);
-	CU_ASSERT_FATAL(xh_open(&c->h, dir, 64, 0, xf_test_io()) == 0);
+	CU_ASSERT_FATAL(xh_open_paths(&c->h, dir, 64, 0, xf_test_io(), 1, false, max_paths) == 0);
+}
+
+/* xf_acase_begin_paths() with the default bound. */
+static inline void
+xf_acase_begin(struct xf_acase *c, const char *base, const char *tag)
+{
+	xf_acase_begin_paths(c, base, tag, 0);
 }
 
 /* End pe's session (NULL: none), check nothing is left and a correct session still

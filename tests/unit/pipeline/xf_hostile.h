@@ -196,11 +196,12 @@ xh_fds(void)
 /**
  * Make <dir>/vol and <dir>/CANARY, and a pipeline of one RX core and workers workers on
  * the volume (window files in flight per session, two session slots, io the storage back
- * end, staged directories unless no_staged). @return 0, or -1 with the reason printed.
+ * end, staged directories unless no_staged, max_paths in a session's path sets, 0: the
+ * default). @return 0, or -1 with the reason printed.
  */
 static inline int
-xh_open_opts(struct xh *h, const char *dir, uint32_t window, uint64_t max_file_size, int io,
-             unsigned int workers, bool no_staged)
+xh_open_paths(struct xh *h, const char *dir, uint32_t window, uint64_t max_file_size, int io,
+              unsigned int workers, bool no_staged, uint32_t max_paths)
 {
 	struct xf_pipeline_conf pc = {
 		.n_rx = 1,
@@ -214,6 +215,7 @@ xh_open_opts(struct xh *h, const char *dir, uint32_t window, uint64_t max_file_s
 		.uring_depth = 64,
 		.delta_cache_mb = -1,
 		.max_file_size = max_file_size,
+		.max_paths = max_paths,
 		.source = { xh_source },
 		.release = xh_release,
 	};
@@ -249,6 +251,14 @@ xh_open_opts(struct xh *h, const char *dir, uint32_t window, uint64_t max_file_s
 		return -1;
 	}
 	return 0;
+}
+
+/** xh_open_paths() with the default bound of paths. */
+static inline int
+xh_open_opts(struct xh *h, const char *dir, uint32_t window, uint64_t max_file_size, int io,
+             unsigned int workers, bool no_staged)
+{
+	return xh_open_paths(h, dir, window, max_file_size, io, workers, no_staged, 0);
 }
 
 /** xh_open_opts() with one worker, staged directories on. */
