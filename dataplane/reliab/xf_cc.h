@@ -112,6 +112,8 @@ struct xf_cc_bbr {
 	uint64_t loss_pm_avg;             /**< loss per mille x 1000, moving average */
 	uint64_t rtt_round_max;           /**< largest RTT sample of this loss round */
 	uint64_t rtt_prev_round_max;      /**< and of the one before (queue evidence) */
+	uint64_t rtt_round_min;           /**< smallest RTT sample of this loss round */
+	uint64_t rtt_prev_round_min;      /**< and of the one before (standing queue) */
 	/* startup */
 	uint64_t full_bw;
 	uint32_t full_bw_count;

@@ -254,11 +254,11 @@ test_s2_bursty(void)
 /* S3: 1 G, 500 M at 20 s, 1 G at 40 s: within 10% of the new rate in <= 2 s, queue p99
  * back under 25 ms within 3 s. Measured per 100 ms bucket: the goodput of [t+2 s, t+4 s)
  * against the new rate; the time after the cut from which no frame waits more than
- * 25 ms until 40 s (settle). 2.0 s on seeds 1, 3, 4 and 5, 4.9 s on seed 2 (4.2-4.9 s
- * on every seed before Cruise drained after a congestion cut and Refill forgot the
- * older max_bw: xf_cc_bbr.c, update_probe_bw_cycle_phase(); docs/RELIABILITY.md,
- * "Scenarios"). Asserted: the 3 s target on seed 1 and, at full length, on at least 4
- * seeds of 5; within 5 s on every seed; p99 under 25 ms from 8 s after the cut to 40 s. */
+ * 25 ms until 40 s (settle). 2.0 s on seeds 1, 3, 4 and 5, 1.0 s on seed 2 (4.9 s
+ * before a lossy round through a standing queue cut the lower bounds whatever the loss
+ * rate: xf_cc_bbr.c, standing_queue(); docs/RELIABILITY.md, "Scenarios"). Asserted: the
+ * 3 s target on every seed, seeds 1 and 2 in the unit test (seed 2 is the one that
+ * took 4.9 s); p99 under 25 ms from 8 s after the cut to 40 s. */
 static void
 test_s3(void)
 {
@@ -270,9 +270,7 @@ test_s3(void)
 		{ .at_ns = t2, .kind = XF_LINKSIM_EV_RATE, .value = GBIT },
 	};
 
-	unsigned int settled_3s = 0;
-
-	for (uint64_t seed = 1; seed <= seeds; seed++) {
+	for (uint64_t seed = 1; seed <= LEN(seeds, 2u); seed++) {
 		struct xf_wansim_cfg c = path(GBIT, 50 * MS, 1000, 5000000000ull, seed);
 		static struct xf_wansim_result r;
 		uint64_t down, up, settle = t1;
@@ -298,12 +296,9 @@ test_s3(void)
 		       r.qwin_p99_ns / 1000);
 		CU_ASSERT(down >= GBIT / 2 * 90 / 100);
 		CU_ASSERT(up >= GBIT * 90 / 100);
-		CU_ASSERT(settle <= t1 + 5 * S);
-		CU_ASSERT(seed != 1 || settle <= t1 + 3 * S);
-		settled_3s += settle <= t1 + 3 * S;
+		CU_ASSERT(settle <= t1 + 3 * S);
 		CU_ASSERT(r.qwin_p99_ns <= 25 * MS);
 	}
-	CU_ASSERT(!full || settled_3s >= 4);
 }
 
 /* S6: rate_mbit 300 on a 1 G path: 300 +- 2%, queue p99 < 1 ms */
@@ -497,16 +492,16 @@ test_s4(void)
 			run_scenario(label, &c, &r);
 			jain = shares(label, &r, 13 * S, 19 * S, &a, &b);
 			/*
-			 * Same RTT: 0.964-0.984. Mixed: 0.656-0.713 (seed 1: 0.673), under the
-			 * issue's 0.8: the 100 ms flow gets 135-178 Mbit/s. Losses of the
-			 * 50 ms flow's probes cut its inflight_hi, and the 50 ms flow's max_bw
-			 * keeps what it measured while the other was in ProbeRTT
-			 * (docs/RELIABILITY.md, "Scenarios with congestion control"). Asserted
-			 * for mixed RTTs: 0.655; draining after each congestion cut in Cruise,
-			 * also where the queue is the other flow's (queue_was_empty() in
-			 * xf_cc_bbr.c), gave 0.629-0.661 (seed 1: 0.654).
+			 * Same RTT: 0.983-1.000. Mixed: 0.713-0.745 (seed 1: 0.737), under the
+			 * issue's 0.8: the 100 ms flow gets 180-204 Mbit/s, held by its
+			 * inflight_hi (3.9 MB) in the queue that the 50 ms flow's window
+			 * (2 x its BDP) keeps without loss (docs/RELIABILITY.md, "Scenarios
+			 * with congestion control"). 0.656-0.713 (seed 1: 0.673) before the
+			 * 50 ms flow cut its lower bounds on any lossy round through a
+			 * standing queue (standing_queue() in xf_cc_bbr.c): its loss rate
+			 * stayed under 2%. Asserted for mixed RTTs: 0.71.
 			 */
-			CU_ASSERT(jain >= (mixed ? 0.655 : 0.95));
+			CU_ASSERT(jain >= (mixed ? 0.71 : 0.95));
 		}
 	}
 }
@@ -571,6 +566,7 @@ test_compete_detector(void)
 		static struct xf_wansim_result r;
 		uint64_t a, b;
 		char label[64];
+		double jain;
 
 		snprintf(label, sizeof(label), "BBR alone 4 BDP, seed %" PRIu64, seed);
 		run_scenario_n(label, &c, &r, true);
@@ -596,11 +592,14 @@ test_compete_detector(void)
 			snprintf(label, sizeof(label), "BBR x2 %u BDP, seed %" PRIu64,
 			         buffers_pm[i] / 1000, seed);
 			run_scenario_n(label, &c, &r, true);
-			(void)shares(label, &r, 8 * S, both_until(&r, 15 * S), &a, &b);
+			jain = shares(label, &r, 8 * S, both_until(&r, 15 * S), &a, &b);
 			printf("%-28s   competed %" PRIu32 " and %" PRIu32 " times\n", "",
 			       r.flow[0].cc.competed, r.flow[1].cc.competed);
 			CU_ASSERT_EQUAL(r.flow[0].cc.competed, 0);
 			CU_ASSERT_EQUAL(r.flow[1].cc.competed, 0);
+			/* the late flow in 4 BDP: 0.697-0.717, 0.568-0.619 before
+			 * standing_queue() (xf_cc_bbr.c); in 1 BDP 0.769-0.822 */
+			CU_ASSERT(i == 0 || jain >= 0.68);
 		}
 	}
 }
