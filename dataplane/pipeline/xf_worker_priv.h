@@ -178,6 +178,7 @@ struct wfile {
 	uint8_t pkeep;       /* its temp file is tagged: kept as a partial if it fails */
 	uint8_t pbasis;      /* its basis is its partial, not the file at its final path */
 	uint8_t inplace;     /* a staged directory (DIR), or a file written in one (REG) */
+	uint8_t lazy;        /* decided WHOLE, its temp file not created yet (lazy_open()) */
 	uint8_t stg_busy;    /* REG in place: counted in its directory's busy */
 	uint8_t run;         /* REG: in a run after its directory's entry (XF_WORK_F_RUN) */
 	uint32_t stg;        /* inplace: the staged directory's number */
@@ -746,6 +747,7 @@ void partial_verified(struct xf_worker *w, struct wfile *f);
 
 /* ---- xf_worker_verify.c ---- */
 void fail_file(struct xf_worker *w, struct wfile *f, uint8_t status);
+bool lazy_open(struct xf_worker *w, struct wfile *f, uint32_t fi);
 void mtime_spec(int64_t mtime_ns, struct timespec ts[2]);
 uint8_t owner_set(struct xf_worker *w, int fd, const char *base, uint32_t uid, uint32_t gid);
 void file_verify(struct xf_worker *w, struct wfile *f);
