@@ -693,6 +693,7 @@ void on_stat(struct xf_worker *w, uint32_t fi, int32_t res);
 void on_basis(struct xf_worker *w, uint32_t fi, int32_t res);
 void do_stat(struct xf_worker *w, const struct xf_work *it);
 void on_tmp(struct xf_worker *w, uint32_t fi, int32_t res);
+bool lazy_open(struct xf_worker *w, struct wfile *f, uint32_t fi);
 
 /* ---- xf_worker_stage.c ---- */
 void stg_release(struct xf_worker *w, struct wfile *f, bool ok);
@@ -747,7 +748,6 @@ void partial_verified(struct xf_worker *w, struct wfile *f);
 
 /* ---- xf_worker_verify.c ---- */
 void fail_file(struct xf_worker *w, struct wfile *f, uint8_t status);
-bool lazy_open(struct xf_worker *w, struct wfile *f, uint32_t fi);
 void mtime_spec(int64_t mtime_ns, struct timespec ts[2]);
 uint8_t owner_set(struct xf_worker *w, int fd, const char *base, uint32_t uid, uint32_t gid);
 void file_verify(struct xf_worker *w, struct wfile *f);
