@@ -104,6 +104,10 @@ struct xf_pipeline_conf {
 	bool no_staged_dirs;    /**< tests and benchmarks: no staged directories (by default, a
 	                             new directory is made under a staged name, its files are
 	                             put in it, and it is renamed into place whole) */
+	bool eager_temps;       /**< tests and benchmarks: every temp file is created at its
+	                             decision (by default, a new file's is created at its first
+	                             data when its worker opens inline: docs/PIPELINE.md,
+	                             "Created at the first data") */
 	int delta_cache_mb;     /**< basis kept from signatures to COPY, per worker, MiB, at most
 	                             256 (0: XF_PIPELINE_DELTA_CACHE_MB, negative: none) */
 	uint64_t max_file_size; /**< a larger announced size is refused (XF_ST_SIZE) before
@@ -358,6 +362,8 @@ struct xf_pipeline_times {
 	uint64_t xattrs_skipped;  /**< attributes left out: a namespace the volume does not keep */
 	uint64_t tmp_leftovers;   /**< temp files found in the way, removed and created again */
 	uint64_t unnamed_temps;   /**< new files written to an unnamed (O_TMPFILE) temp file */
+	uint64_t lazy_creates;    /**< temp files created at their first data, not at their
+	                               decision */
 	uint64_t link_taken;      /**< of those, final path taken at commit: named, renamed over */
 	uint64_t staged_dirs;     /**< staged directories put in place */
 	uint64_t staged_files;    /**< files written in a staged directory at their names,

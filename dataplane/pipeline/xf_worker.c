@@ -529,6 +529,7 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->type_changes += w->t.type_changes;
 	t->trees_replaced += w->t.trees_replaced;
 	t->unnamed_temps += w->t.unnamed_temps;
+	t->lazy_creates += w->t.lazy_creates;
 	t->link_taken += w->t.link_taken;
 	t->staged_dirs += w->t.staged_dirs;
 	t->staged_files += w->t.staged_files;

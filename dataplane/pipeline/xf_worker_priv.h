@@ -178,6 +178,7 @@ struct wfile {
 	uint8_t pkeep;       /* its temp file is tagged: kept as a partial if it fails */
 	uint8_t pbasis;      /* its basis is its partial, not the file at its final path */
 	uint8_t inplace;     /* a staged directory (DIR), or a file written in one (REG) */
+	uint8_t lazy;        /* decided WHOLE, its temp file not created yet (lazy_open()) */
 	uint8_t stg_busy;    /* REG in place: counted in its directory's busy */
 	uint8_t run;         /* REG: in a run after its directory's entry (XF_WORK_F_RUN) */
 	uint32_t stg;        /* inplace: the staged directory's number */
@@ -692,6 +693,7 @@ void on_stat(struct xf_worker *w, uint32_t fi, int32_t res);
 void on_basis(struct xf_worker *w, uint32_t fi, int32_t res);
 void do_stat(struct xf_worker *w, const struct xf_work *it);
 void on_tmp(struct xf_worker *w, uint32_t fi, int32_t res);
+bool lazy_open(struct xf_worker *w, struct wfile *f, uint32_t fi);
 
 /* ---- xf_worker_stage.c ---- */
 void stg_release(struct xf_worker *w, struct wfile *f, bool ok);

@@ -52,6 +52,9 @@ tmp_open(struct xf_worker *w, struct wfile *f, uint32_t fi)
 	if (f->mode_set) {
 		mode = want;
 	}
+	if (f->lazy) {
+		return; /* created by lazy_open() */
+	}
 	if (f->inplace) {
 		/* At its name in its staged directory (stg_take()). */
 		PREP(w, xf_storage_prep_open(w->st, w->stg[f->stg & (STG_DIRS - 1)].fd,
@@ -66,6 +69,50 @@ tmp_open(struct xf_worker *w, struct wfile *f, uint32_t fi)
 	}
 	PREP(w, xf_storage_prep_open(w->st, w->p->tmp_fd, f->tmpname, O_RDWR | O_CREAT | O_EXCL,
 	                             mode, tag_of(T_TMP, fi)));
+}
+
+/*
+ * Create a lazy file's temp file now, in the worker, at its first DATA or at its FILE_END
+ * (a file with no data), as tmp_open() would have at its decision: at its name in its
+ * staged directory, or unnamed (named if the volume refuses that). Why so late: on XFS a
+ * write to a file whose timestamps are older than the clock's tick (4 ms at HZ=250) logs
+ * a timestamp update, a transaction of its own; created at its decision, a window of
+ * entries ahead of its data, every file paid one (docs/PIPELINE.md, "Created at the
+ * first data"). @return false if it failed: f->status says why, and nothing was made.
+ */
+bool
+lazy_open(struct xf_worker *w, struct wfile *f, uint32_t fi)
+{
+	uint32_t mode = f->mode_set ? f->mode & 07777 : 0600;
+	int fd;
+
+	if (f->inplace && !stg_alive(w, f->stg)) {
+		fd = -EIO; /* its staged directory is gone (never, while it holds the file) */
+	} else if (f->inplace) {
+		fd = xf_storage_open_now(w->st, w->stg[f->stg & (STG_DIRS - 1)].fd,
+		                         f->name + f->dir_len + 1, O_RDWR | O_CREAT | O_EXCL, mode,
+		                         tag_of(T_TMP, fi));
+	} else {
+		fd = xf_storage_open_now(w->st, w->p->tmp_fd, ".", O_RDWR | O_TMPFILE, mode,
+		                         tag_of(T_TMP, fi));
+		if (fd < 0) {
+			/* The volume refused an unnamed temp file after all: a named one. */
+			f->unnamed = 0;
+			fd = xf_storage_open_now(w->st, w->p->tmp_fd, f->tmpname,
+			                         O_RDWR | O_CREAT | O_EXCL, mode,
+			                         tag_of(T_TMP, fi));
+		}
+	}
+	if (fd < 0) {
+		if (f->status == XF_ST_OK) {
+			f->status = xf_status_of_errno(-fd);
+		}
+		return false;
+	}
+	f->fd = fd;
+	f->lazy = 0;
+	w->t.lazy_creates++;
+	return true;
 }
 
 void
@@ -89,7 +136,17 @@ stat_decide(struct xf_worker *w, struct wfile *f, uint32_t fi, uint8_t decision,
 		 * fails, or found again after a crash (docs/PIPELINE.md, "Partial files"). */
 		f->pkeep = w->p->part_fd >= 0 && !f->inplace && f->size >= XF_PARTIAL_MIN;
 		f->unnamed = f->fresh && !f->delta && !f->inplace && !f->pkeep && w->p->unnamed_ok;
+		/* A new file (in place or unnamed) on a context that opens inline is created
+		 * at its first data instead (lazy_open()), so its decision goes out now. */
+		f->lazy = (f->inplace || f->unnamed) && !w->p->conf.eager_temps &&
+		          (xf_storage_route(w->st) & (1u << XF_SOP_OPEN)) != 0;
 		tmp_open(w, f, fi);
+		if (f->lazy) {
+			f->fd = -1;
+			f->state = W_OPEN;
+			w->t.redone += f->redo;
+			post_simple(w, f, XF_DONE_STAT, XF_DEC_WHOLE, XF_ST_OK, -1);
+		}
 		return;
 	}
 	post_simple(w, f, XF_DONE_STAT, decision, status, -1);

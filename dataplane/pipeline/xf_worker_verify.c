@@ -30,12 +30,13 @@ fail_file(struct xf_worker *w, struct wfile *f, uint8_t status)
 	}
 	if (f->inplace) {
 		/* Written at its name in a staged directory: it must not be there when the
-		 * directory is put in place (one that was dropped took it along). */
-		if (stg_alive(w, f->stg)) {
+		 * directory is put in place (one that was dropped took it along). Not if it
+		 * was never created (lazy): the name may be another file's. */
+		if (!f->lazy && stg_alive(w, f->stg)) {
 			unlinkat(stg_at(w, f->stg)->fd, f->name + f->dir_len + 1, 0);
 		}
 		stg_release(w, f, false);
-	} else if (!f->unnamed) {
+	} else if (!f->unnamed && !f->lazy) {
 		unlinkat(w->p->tmp_fd, f->tmpname, 0);
 	}
 	post_simple(w, f, XF_DONE_FILE, 0, status, -1);
@@ -248,6 +249,9 @@ file_finish(struct xf_worker *w, uint32_t fi)
 	if (f->aborted) {
 		fail_file(w, f, XF_ST_IO);
 		return;
+	}
+	if (f->lazy && f->status == XF_ST_OK && f->fe_size <= f->size) {
+		lazy_open(w, f, fi); /* no DATA came (an empty file, or all holes) */
 	}
 	if (f->status != XF_ST_OK) {
 		fail_file(w, f, f->status);

@@ -119,6 +119,10 @@ do_data(struct xf_worker *w, const struct xf_work *item)
 		release(w, it->owner);
 		return;
 	}
+	if (f->lazy && !lazy_open(w, f, fi)) {
+		release(w, it->owner); /* it fails at its FILE_END, with f->status */
+		return;
+	}
 	if ((it->flags & XF_WORK_F_COMPRESSED) != 0 && !inflate_item(w, f, &plain)) {
 		return;
 	}

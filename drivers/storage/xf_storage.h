@@ -157,6 +157,17 @@ const char *xf_storage_op_str(enum xf_storage_op op);
 int xf_storage_prep_open(struct xf_storage *st, int dir_fd, const char *path, int flags,
                          mode_t mode, uint64_t tag);
 
+/**
+ * The same open as xf_storage_prep_open(), run now in the caller, when st runs its opens
+ * inline (the inline back end, or a route with XF_SOP_OPEN): for a file that is to be
+ * created only when its first data is there (docs/PIPELINE.md, "Created at the first
+ * data"). The fault hook sees it as a completion with tag. Writing, creating opens only
+ * (no O_NOATIME retry). @return the new fd, -errno, or -EAGAIN if st puts opens on its
+ * ring (then nothing was done: prep it).
+ */
+int xf_storage_open_now(struct xf_storage *st, int dir_fd, const char *path, int flags, mode_t mode,
+                        uint64_t tag);
+
 /** Open a directory beneath the root as O_PATH | O_DIRECTORY, for the *at calls. */
 int xf_storage_prep_open_dir(struct xf_storage *st, const char *path, uint64_t tag);
 

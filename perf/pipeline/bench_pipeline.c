@@ -5,7 +5,7 @@
  * (tmpfs by default, so the figures are the pipeline's, not a disk's).
  *
  *   xf-bench-pipeline [-n FILES] [-s BYTES] [-w WORKERS] [-W WINDOW] [-d DIR] [-f none|file|batch]
- * [-D] [-C]
+ * [-D] [-C] [-E]
  *
  * Prints per stage items/s and GB/s (enumeration, worker write+crc, commit) and end to
  * end, next to memcpy and ISA-L CRC64 throughput measured in the same run, as ratios.
@@ -17,6 +17,9 @@
  * -C runs the RX core and worker 0 (the commit worker) in one polling thread, as the
  * engine's combined mode does on the dev pair (config/dev); the other workers keep a
  * thread each. A commit that blocks the worker then stalls the RX core too.
+ *
+ * -E creates every temp file at its decision (xf_pipeline_conf.eager_temps), not a new
+ * file's at its first data (docs/PIPELINE.md, "Created at the first data"): for A/B runs.
  *
  * -D adds a third run in which every file differs by one byte and goes DELTA: the
  * receiver copies all the rest from the basis (COPY items).
@@ -134,6 +137,7 @@ tv_s(const struct timeval *tv)
 }
 
 static bool combined; /* -C */
+static bool eager;    /* -E */
 
 static void *
 worker_thread(void *arg)
@@ -197,6 +201,7 @@ run_once(int root, struct xf_memsend_file *files, uint32_t n, unsigned int worke
 		.source = { xf_memsend_source },
 		.release = xf_memsend_release,
 		.stop_when_done = true,
+		.eager_temps = eager,
 	};
 	struct xf_memsend *ms = xf_memsend_create(&mc);
 	struct xf_pipeline *p;
@@ -273,7 +278,7 @@ main(int argc, char **argv)
 	uint64_t sink = 0;
 	int opt, root;
 
-	while ((opt = getopt(argc, argv, "n:s:w:W:d:f:DC")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:w:W:d:f:DCE")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = (uint32_t)strtoul(optarg, NULL, 0);
@@ -296,6 +301,9 @@ main(int argc, char **argv)
 		case 'C':
 			combined = true;
 			break;
+		case 'E':
+			eager = true;
+			break;
 		case 'f':
 			fsync = strcmp(optarg, "file") == 0    ? XF_FSYNC_FILE
 			        : strcmp(optarg, "batch") == 0 ? XF_FSYNC_BATCH
@@ -304,7 +312,7 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr,
 			        "usage: %s [-n files] [-s bytes] [-w workers] [-W window] [-d dir] "
-			        "[-f none|file|batch] [-D] [-C]\n",
+			        "[-f none|file|batch] [-D] [-C] [-E]\n",
 			        argv[0]);
 			return 2;
 		}

@@ -343,12 +343,117 @@ staged_failures_case(const char *tag, unsigned int workers)
 	list_free(&l);
 }
 
+/* When the file before it is created in its staged directory, something else takes the
+ * name of `file` there (a list naming it twice would do the same). */
+struct intrude_ctx {
+	uint32_t before, file;
+	const char *tmp;  /* the staging directory */
+	const char *name; /* the last component of file's path */
+	const char *before_name;
+	unsigned int made;
+};
+
+static int32_t
+intrude_on_open(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, int32_t res)
+{
+	struct intrude_ctx *ic = arg;
+	char path[400];
+	struct dirent *e;
+	DIR *d;
+
+	(void)sid;
+	if (op != XF_SOP_OPEN || file != ic->before || res < 0 || ic->made != 0) {
+		return res;
+	}
+	d = opendir(ic->tmp);
+	CU_ASSERT_FATAL(d != NULL);
+	while ((e = readdir(d)) != NULL) {
+		int fd;
+
+		if (e->d_name[0] == '.') {
+			continue;
+		}
+		/* Its directory: the one the file before it was just created in. */
+		snprintf(path, sizeof(path), "%s/%s/%s", ic->tmp, e->d_name, ic->before_name);
+		if (access(path, F_OK) != 0) {
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s/%s", ic->tmp, e->d_name, ic->name);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd >= 0) {
+			CU_ASSERT(write(fd, "intruder", 8) == 8);
+			close(fd);
+			ic->made++;
+			break;
+		}
+	}
+	closedir(d);
+	return res;
+}
+
+/*
+ * A name in a staged directory taken before its file is created there: the file fails
+ * (CONFLICT), what took the name is left as it was (it goes in place with the directory),
+ * the rest lands. A file created at its first data (the inline back end) finds the name
+ * taken at its create; one created at its decision (io_uring) was there first.
+ */
+static void
+staged_intruder_case(const char *tag)
+{
+	struct list l = { 0 };
+	struct intrude_ctx ic = { 0 };
+	struct run_opts o = {
+		.workers = 1, .window = 64, .fault = intrude_on_open, .fault_arg = &ic
+	};
+	struct run_result r;
+	char tmp[300], path[400], got[16] = { 0 };
+	uint8_t *skip;
+	int fd;
+
+	mkpaths(tag);
+	make_scan_tree(&l, "top", 6, 20, 99);
+	ic.before = index_of(&l, "top/d02/f004");
+	ic.file = index_of(&l, "top/d02/f005");
+	CU_ASSERT_FATAL(ic.file == ic.before + 1);
+	ic.name = "f005";
+	ic.before_name = "f004";
+	snprintf(tmp, sizeof(tmp), "%s/.xferd/tmp", dst_dir);
+	ic.tmp = tmp;
+	run(dst_dir, &l, &o, &r);
+	skip = calloc(l.n, 1);
+	CU_ASSERT_FATAL(skip != NULL);
+	skip[ic.file] = ic.made != 0;
+	for (uint32_t i = 0; i < l.n; i++) {
+		CU_ASSERT_EQUAL(r.status[i], skip[i] ? XF_ST_CONFLICT : XF_ST_OK);
+	}
+	printf("\n  %s: name taken %u, lazy creates %llu\n", tag, ic.made,
+	       (unsigned long long)r.times.lazy_creates);
+	if (xf_test_io() == XF_STORAGE_IO_INLINE) {
+		CU_ASSERT_EQUAL(ic.made, 1u);
+		CU_ASSERT(r.times.lazy_creates > 0);
+	}
+	if (ic.made != 0) {
+		snprintf(path, sizeof(path), "%s/top/d02/f005", dst_dir);
+		fd = open(path, O_RDONLY);
+		CU_ASSERT_FATAL(fd >= 0);
+		CU_ASSERT_EQUAL(read(fd, got, sizeof(got)), 8);
+		CU_ASSERT_EQUAL(memcmp(got, "intruder", 8), 0);
+		close(fd);
+	}
+	CU_ASSERT_EQUAL(verify_tree(dst_dir, &l, skip), 0);
+	CU_ASSERT_EQUAL(xh_count_entries(tmp), 0);
+	free(skip);
+	result_free(&r);
+	list_free(&l);
+}
+
 void
 test_staged_failures(void)
 {
 	staged_failures_case("staged-fail", 1);
 	staged_failures_case("staged-fail-w2", 2);
 	staged_failures_case("staged-fail-w3", 3);
+	staged_intruder_case("staged-intruder");
 }
 
 /* Every storage operation's completion, in order, as the fault hook sees it; one file's

@@ -8,6 +8,7 @@
  * owner: the release callback counts releases and checks that the frame's bytes are in
  * the temp file by then.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -747,6 +748,163 @@ test_missing_ancestor(void)
 	tc_close(&tc);
 }
 
+/* Opens of the temp file of one file seen by the storage; fail_all turns them into
+ * -ENOSPC. */
+struct ofault {
+	uint32_t file;
+	unsigned int opens;
+	bool fail_all;
+};
+
+static int32_t
+open_fault(void *arg, unsigned int sid, uint32_t file, enum xf_storage_op op, int32_t res)
+{
+	struct ofault *o = arg;
+
+	(void)sid;
+	if (op != XF_SOP_OPEN || file != o->file) {
+		return res;
+	}
+	o->opens++;
+	return o->fail_all ? -ENOSPC : res;
+}
+
+/* The realtime clock's tick (what file timestamps are taken from) after the current one. */
+static struct timespec
+next_tick(void)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &t0);
+	do {
+		clock_gettime(CLOCK_REALTIME_COARSE, &t);
+	} while (t.tv_sec == t0.tv_sec && t.tv_nsec == t0.tv_nsec);
+	return t;
+}
+
+/*
+ * A new file's temp file (unnamed, here) is created at its first DATA when the worker
+ * opens inline, not at its decision: no open between the decision and the data, the
+ * file born after the decision's clock tick (so that on XFS its first write logs no
+ * timestamp update of its own), its content and verdict as before. An empty file (no
+ * DATA) is created at its FILE_END. With eager_temps, or on io_uring, at the decision.
+ */
+static void
+lazy_case(int io, bool eager)
+{
+	struct xf_pipeline_conf pc = { .window = 8, .eager_temps = eager };
+	bool lazy = io == XF_STORAGE_IO_INLINE && !eager;
+	struct ofault of = { .file = 0 };
+	struct xf_pipeline_times t;
+	struct timespec tick;
+	struct statx x;
+	struct tcase tc;
+	struct xf_done d;
+	struct xf_work end;
+
+	memset(&tc, 0, sizeof(tc));
+	pc.release = on_release;
+	pc.release_arg = &tc;
+	tc.p = xf_pt_open_io(&pc, base_dir,
+	                     eager                        ? "lazy-eager"
+	                     : io == XF_STORAGE_IO_INLINE ? "lazy-inline"
+	                                                  : "lazy-uring",
+	                     tc.dir, sizeof(tc.dir), &tc.root, io);
+	xf_pipeline_set_fault(tc.p, open_fault, &of);
+	start_file(&tc, 0, 3 * FLEN + 100);
+	CU_ASSERT_EQUAL(of.opens, lazy ? 0u : 1u);
+	CU_ASSERT_EQUAL(times(&tc).lazy_creates, 0u);
+	tick = next_tick();
+	frames_in_order(&tc, 0);
+	send_all(&tc, 1);
+	d = pump(&tc, XF_DONE_FILE, 0);
+	CU_ASSERT_EQUAL(d.status, XF_ST_OK);
+	CU_ASSERT_EQUAL(of.opens, 1u);
+	CU_ASSERT_FATAL(d.fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(statx(d.fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &x),
+	                      0);
+	CU_ASSERT_EQUAL(x.stx_size, tc.size[0]);
+	CU_ASSERT_EQUAL(x.stx_nlink, 0u); /* unnamed either way */
+	/* Born in the tick the data came in or later, not before (its ctime moves with
+	 * the writes; its birth time does not). The test volumes keep birth times. */
+	CU_ASSERT_FATAL((x.stx_mask & STATX_BTIME) != 0);
+	CU_ASSERT_EQUAL(x.stx_btime.tv_sec > tick.tv_sec ||
+	                        (x.stx_btime.tv_sec == tick.tv_sec &&
+	                         x.stx_btime.tv_nsec >= (uint32_t)tick.tv_nsec),
+	                lazy);
+	close(d.fd);
+	expect_released_once(&tc);
+	/* An empty file: no DATA, created at its FILE_END. */
+	of.file = 1;
+	of.opens = 0;
+	start_file(&tc, 1, 0);
+	CU_ASSERT_EQUAL(of.opens, lazy ? 0u : 1u);
+	end = file_end_item(&tc, 1);
+	put(&tc, &end, 1);
+	d = pump(&tc, XF_DONE_FILE, 1);
+	CU_ASSERT_EQUAL(d.status, XF_ST_OK);
+	CU_ASSERT_EQUAL(of.opens, 1u);
+	CU_ASSERT_FATAL(d.fd >= 0);
+	CU_ASSERT_EQUAL(statx(d.fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &x), 0);
+	CU_ASSERT_EQUAL(x.stx_size, 0u);
+	close(d.fd);
+	t = times(&tc);
+	CU_ASSERT_EQUAL(t.lazy_creates, lazy ? 2u : 0u);
+	CU_ASSERT_EQUAL(t.unnamed_temps, 2u);
+	CU_ASSERT_EQUAL(t.files_done, 2u);
+	tc_close(&tc);
+}
+
+static void
+test_lazy(void)
+{
+	lazy_case(XF_STORAGE_IO_INLINE, false);
+	lazy_case(XF_STORAGE_IO_INLINE, true);
+	lazy_case(XF_STORAGE_IO_URING, false);
+}
+
+/* A lazy create that fails (unnamed, then named): the file fails at its FILE_END with
+ * the create's status, its frames released once each, nothing left in the staging
+ * directory; the next file is created and verified. */
+static void
+test_lazy_fails(void)
+{
+	struct xf_pipeline_conf pc = { .window = 8 };
+	struct ofault of = { .file = 0, .fail_all = true };
+	struct tcase tc;
+	struct xf_done d;
+	DIR *dir;
+	struct dirent *e;
+	unsigned int left = 0;
+
+	memset(&tc, 0, sizeof(tc));
+	pc.release = on_release;
+	pc.release_arg = &tc;
+	tc.p = xf_pt_open_io(&pc, base_dir, "lazy-fails", tc.dir, sizeof(tc.dir), &tc.root,
+	                     XF_STORAGE_IO_INLINE);
+	xf_pipeline_set_fault(tc.p, open_fault, &of);
+	start_file(&tc, 0, 2 * FLEN);
+	start_file(&tc, 1, FLEN + 7);
+	frames_in_order(&tc, 0);
+	frames_in_order(&tc, 1);
+	send_all(&tc, 2);
+	d = pump(&tc, XF_DONE_FILE, 0);
+	CU_ASSERT_EQUAL(d.status, XF_ST_NOSPACE);
+	CU_ASSERT_EQUAL(d.fd, -1);
+	CU_ASSERT_EQUAL(of.opens, 2u); /* unnamed, then named: once each, not per frame */
+	expect_file(&tc, 1, XF_ST_OK);
+	expect_released_once(&tc);
+	dir = fdopendir(dup(tc.p->tmp_fd));
+	CU_ASSERT_FATAL(dir != NULL);
+	while ((e = readdir(dir)) != NULL) {
+		left += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	}
+	closedir(dir);
+	CU_ASSERT_EQUAL(left, 0u);
+	CU_ASSERT_EQUAL(times(&tc).lazy_creates, 1u);
+	tc_close(&tc);
+}
+
 static const struct xf_test tests[] = {
 	{ "in order, one burst: one write", test_in_order },
 	{ "in order, many bursts", test_many_bursts },
@@ -760,6 +918,8 @@ static const struct xf_test tests[] = {
 	{ "error on a later write", test_error_later },
 	{ "a parent found missing is not looked up again", test_missing_parent },
 	{ "nor is anything beneath it", test_missing_ancestor },
+	{ "a new file is created at its first data", test_lazy },
+	{ "a create at the first data that fails", test_lazy_fails },
 };
 
 int

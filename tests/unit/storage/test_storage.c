@@ -716,6 +716,75 @@ test_fault_hook(void)
 	unlinkat(vol_fd, "faulty", 0);
 }
 
+/* An open run now: where the context opens inline it creates beneath the root or a
+ * directory, the fault hook sees it (a failure it makes closes the fd), nothing is left
+ * queued; where opens go to the ring, -EAGAIN and nothing done. */
+struct open_now_state {
+	unsigned int opens;
+	uint64_t tag;
+	bool fail;
+};
+
+static int32_t
+open_now_hook(void *arg, enum xf_storage_op op, uint64_t tag, int32_t res)
+{
+	struct open_now_state *o = arg;
+
+	o->opens += op == XF_SOP_OPEN;
+	o->tag = tag;
+	return o->fail ? -EDQUOT : res;
+}
+
+static void
+test_open_now(void)
+{
+	struct xf_storage *st = new_storage(8);
+	struct open_now_state o = { 0 };
+	mode_t mask = umask(0);
+	bool inl;
+	struct stat sb;
+	int fd, before;
+
+	umask(mask);
+	CU_ASSERT_FATAL(st != NULL);
+	inl = (xf_storage_route(st) & (1u << XF_SOP_OPEN)) != 0;
+	xf_storage_set_fault(st, open_now_hook, &o);
+	fd = xf_storage_open_now(st, -1, "now", O_RDWR | O_CREAT | O_EXCL, 0640, 42);
+	if (!inl) {
+		CU_ASSERT_EQUAL(fd, -EAGAIN);
+		CU_ASSERT_EQUAL(o.opens, 0u);
+		CU_ASSERT_EQUAL(fstatat(vol_fd, "now", &sb, 0), -1);
+		xf_storage_destroy(st);
+		return;
+	}
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(o.opens, 1u);
+	CU_ASSERT_EQUAL(o.tag, 42u);
+	CU_ASSERT_EQUAL(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	CU_ASSERT_EQUAL(fstatat(vol_fd, "now", &sb, 0), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 0777, 0640 & ~mask);
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), 0u);
+	close(fd);
+	/* Beneath the root only, as a prepped open. */
+	CU_ASSERT_EQUAL(xf_storage_open_now(st, -1, "../escape", O_RDWR | O_CREAT, 0600, 1),
+	                -EXDEV);
+	/* Taken: O_EXCL says so. */
+	CU_ASSERT_EQUAL(xf_storage_open_now(st, -1, "now", O_RDWR | O_CREAT | O_EXCL, 0600, 2),
+	                -EEXIST);
+	/* A failure the hook makes: no fd is left open behind it. */
+	o.fail = true;
+	before = dup(0);
+	close(before);
+	CU_ASSERT_EQUAL(xf_storage_open_now(st, -1, "now2", O_RDWR | O_CREAT | O_EXCL, 0600, 3),
+	                -EDQUOT);
+	fd = dup(0);
+	CU_ASSERT_EQUAL(fd, before); /* the lowest free fd is the one it was before */
+	close(fd);
+	xf_storage_destroy(st);
+	unlinkat(vol_fd, "now", 0);
+	unlinkat(vol_fd, "now2", 0);
+}
+
 static void
 test_busy_and_inflight(void)
 {
@@ -1001,6 +1070,7 @@ static const struct xf_test tests[] = {
 	{ "confinement beneath the root", test_confinement },
 	{ "errors name the operation", test_errors },
 	{ "fault hook", test_fault_hook },
+	{ "an open run now, where opens are inline", test_open_now },
 	{ "EBUSY and in-flight counts", test_busy_and_inflight },
 	{ "destroy with operations in flight", test_destroy_inflight },
 	{ "auto picks inline on memory file systems", test_auto },
