@@ -608,6 +608,21 @@ xferd_stats_json(struct xferd *d)
 		                    json_integer((json_int_t)st.slow_storage_steps));
 		json_object_set_new(json_object_get(result, "dataplane"), "source_fd_waits",
 		                    json_integer((json_int_t)st.source_fd_waits));
+		{
+			json_t *rd = json_array();
+
+			for (unsigned int w = 0; w < st.n_readers; w++) {
+				json_array_append_new(
+				        rd, json_pack("{s:i, s:I, s:I, s:I}", "lcore",
+				                      (int)st.readers[w].lcore, "whole_files",
+				                      (json_int_t)st.readers[w].whole_files,
+				                      "delta_files",
+				                      (json_int_t)st.readers[w].delta_files,
+				                      "parks", (json_int_t)st.readers[w].parks));
+			}
+			json_object_set_new(json_object_get(result, "dataplane"), "source_readers",
+			                    rd);
+		}
 		json_object_update_new(json_object_get(result, "dataplane"),
 		                       json_pack("{s:I, s:I, s:I}", "staged_dirs",
 		                                 (json_int_t)st.staged_dirs, "staged_files",

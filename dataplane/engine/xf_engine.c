@@ -343,6 +343,15 @@ xf_engine_create(const struct xf_engine_conf *conf)
 		e->w[w].idx = w;
 		e->w[w].lcore = conf->worker_lcore[w];
 	}
+	for (unsigned int r = 0; r < conf->n_rx; r++) {
+		e->rx[r].here_worker = -1;
+		for (unsigned int w = 0; w < conf->n_workers; w++) {
+			if (e->w[w].lcore == e->rx[r].lcore) {
+				e->rx[r].here_worker = (int)w;
+				break;
+			}
+		}
+	}
 	eng_peers_init(e);
 	rc = eng_secure_create(e);
 	/* The keys live on in their derived forms (the static pair, the peers' state). */
@@ -437,6 +446,9 @@ xf_engine_rx_done(struct xf_engine *e)
 {
 	if (atomic_fetch_sub_explicit(&e->rx_running, 1, memory_order_acq_rel) == 1) {
 		atomic_store_explicit(&e->workers_stop, true, memory_order_release);
+		for (unsigned int w = 0; w < e->conf.n_workers; w++) {
+			xf_hs_bell_ring(&e->w[w].bell); /* a parked worker sees the stop */
+		}
 	}
 }
 
@@ -518,6 +530,8 @@ xf_engine_launch(struct xf_engine *e)
 		if (is_rx_lcore(e, e->w[w].lcore)) {
 			continue; /* launched with its RX core below */
 		}
+		/* No pipeline to poll: all its work comes by read requests, which ring it. */
+		e->w[w].parks = e->w[w].nvol == 0;
 		rc = rte_eal_remote_launch(xf_engine_worker_loop, &e->w[w], e->w[w].lcore);
 		if (rc < 0) {
 			return rc;

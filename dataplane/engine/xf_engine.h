@@ -507,6 +507,14 @@ struct xf_engine_stats {
 	uint64_t sig_from_ring, sig_from_heap;
 	uint64_t slow_storage_steps; /**< steps that kept a worker for a second or more */
 	uint64_t source_fd_waits;    /**< read requests that waited for a source file entry */
+	/** The readers of push sources, one per worker: the source files each read to their
+	 *  end, WHOLE (frames read) and DELTA (matched). */
+	unsigned int n_readers;
+	struct xf_engine_reader_stats {
+		unsigned int lcore;
+		uint64_t whole_files, delta_files;
+		uint64_t parks; /**< idle waits on its bell that slept (0: it does not park) */
+	} readers[XF_ENGINE_MAX_WORKERS];
 	/* Received new directories made under a staging name and put in place whole
 	 * (docs/PIPELINE.md, "Staged directories"): those put in place, the files that came
 	 * in them, those that could not be put in place (their files failed). */

@@ -321,6 +321,9 @@ struct eng_rx {
 	struct xf_engine *e;
 	unsigned int idx;
 	unsigned int lcore;
+	/** The worker on this core's lcore (combined mode: xf_engine_combined_loop), or -1:
+	 *  its pushes' WHOLE files are read there (xf_engine_jobs.c reader_of). */
+	int here_worker;
 	/* Signature arrays and "have" maps of its pushes' DELTA files: taken by this core,
 	 * given back by it or by the reader that matched the file (xf_lease.h). */
 	struct xf_lease_ring *sig_ring;
@@ -458,6 +461,14 @@ struct eng_worker {
 	struct eng_read reads[ENG_READS_MAX];
 	unsigned int fd_waiters; /* reads[] waiting for a table entry (R_WAIT_FD) */
 	uint64_t fd_waits;       /* requests that waited so: counted, read by stats */
+	uint64_t whole_files;    /* source files read to their end: WHOLE, */
+	uint64_t delta_files;    /* and DELTA (matched); read by stats */
+	/** A worker of no volume's pipeline on an lcore of its own (a reader of pushes
+	 *  only) parks on its bell once idle with nothing in hand, instead of waking every
+	 *  200 us; the RX cores ring it after each read request they give it (set at launch,
+	 *  xf_engine_worker.c reader_idle). */
+	bool parks;
+	struct xf_hs_bell bell;
 	struct eng_fd fds[ENG_FDS_MAX];
 	struct eng_read_done *oq;  /**< ENG_OQ_SIZE answers of the matchers */
 	uint32_t oq_head, oq_tail; /**< free-running */

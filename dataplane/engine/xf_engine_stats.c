@@ -56,8 +56,17 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->fault_refused = fs.refused;
 	}
 	/* Read workers' counters: written by their cores only, and only grow. */
+	st->n_readers = e->conf.n_workers;
 	for (unsigned int w = 0; w < e->conf.n_workers; w++) {
-		st->source_fd_waits += ((const volatile struct eng_worker *)&e->w[w])->fd_waits;
+		const volatile struct eng_worker *vw = &e->w[w];
+
+		st->source_fd_waits += vw->fd_waits;
+		st->readers[w] = (struct xf_engine_reader_stats){
+			.lcore = vw->lcore,
+			.whole_files = vw->whole_files,
+			.delta_files = vw->delta_files,
+			.parks = __atomic_load_n(&e->w[w].bell.sleeps, __ATOMIC_RELAXED),
+		};
 	}
 	/* Counters are written by the RX cores only and only grow; a racy read is a
 	 * slightly old value, which is all a stats reader needs. */

@@ -425,6 +425,7 @@ deliver_delta(struct eng_worker *w, struct eng_read *r)
 	d.crc64 = f->crc;
 	oq_put(w, &d);
 	if (err != 0 || eof) {
+		w->delta_files += err == 0;
 		f->err = err;
 		fd_close(w, f);
 	}
@@ -498,6 +499,7 @@ deliver(struct eng_worker *w, struct eng_read *r)
 		r->m[k] = d.m != NULL ? NULL : r->m[k]; /* a hole's frame is freed by release */
 		r->done++;
 		if (res < 0 || d.eof) {
+			w->whole_files += res >= 0;
 			f->err = res < 0 ? res : 0;
 			fd_close(w, f);
 		}
@@ -727,6 +729,34 @@ xf_engine_worker_poll(struct eng_worker *w)
 	return reader_poll(w, xf_engine_now()) || busy;
 }
 
+/*
+ * A parking worker (eng_worker.parks) with nothing in hand: no request in a slot (so no
+ * open or read in flight for one) and no answer queued. Its next work can come only
+ * from a read request, and the RX core that gives it one rings its bell.
+ */
+static bool
+reader_idle(const struct eng_worker *w)
+{
+	if (w->oq_head != w->oq_tail) {
+		return false;
+	}
+	for (unsigned int slot = 0; slot < ENG_READS_MAX; slot++) {
+		if (w->reads[slot].used) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * A worker of its own lcore. Idle, it backs off as an RX core does (spins, then sleeps
+ * of 20 to 200 us); a parking one, once at the longest sleep with nothing in hand,
+ * sleeps on its bell until rung instead. Why: a reader that only DELTA files keep busy
+ * (a second worker of the dev pair's A) would wake 5,000 times a second through every
+ * other push, on the CPUs its RX core needs (perf/RESULTS.md, 2026-12-07 delta-11). The
+ * token is taken before the poll looks at the rings, so a ring after the look is not
+ * lost.
+ */
 int
 xf_engine_worker_loop(void *arg)
 {
@@ -737,7 +767,13 @@ xf_engine_worker_loop(void *arg)
 	xf_core_set_self(w->lcore);
 	prctl(PR_SET_TIMERSLACK, 1000UL); /* see xf_engine_rx_loop */
 	while (!atomic_load_explicit(&e->workers_stop, memory_order_acquire)) {
+		uint32_t token = xf_hs_bell_token(&w->bell);
+
 		if (xf_engine_worker_poll(w)) {
+			idle = 0;
+		} else if (w->parks && idle + 1 >= XF_IDLE_SPIN + XF_IDLE_DOUBLINGS &&
+		           !xf_engine_idle_poll(e) && reader_idle(w)) {
+			xf_hs_bell_wait(&w->bell, token);
 			idle = 0;
 		} else {
 			xf_engine_idle(e, &idle);

@@ -15,6 +15,10 @@
 # basis is read). Either way the whole-file CRC-64 holds.
 # On XFS, B has a second volume on ext4 (mounted inside the XFS): each volume's pipeline
 # probes its own file system, so the XFS one clones and the ext4 one does not.
+# A runs two workers (unless PAIR_SET_A says otherwise; the dev pair's A has one): the
+# re-push's DELTA files are read and matched by both, file by file, and each still
+# arrives verified; the first push's WHOLE files are all read by the worker on A's RX
+# core's lcore (xf_engine_jobs.c reader_of, docs/ENGINE.md "Readers").
 # meson runs it with transfer.io auto and again forced inline (PAIR_IO), on tmpfs, XFS
 # and ext4 (PAIR_FS).
 #
@@ -34,6 +38,14 @@ push() {
 	[ "$rc" -eq 0 ] || { cat "$T/push.txt" >&2; pair_fail "push exited with status $rc"; }
 }
 
+export PAIR_SET_A=${PAIR_SET_A:-cores.workers=[1,2]}
+# readers FIELD: A's source readers' FIELD (whole_files, delta_files), one per worker,
+# as "lcore:count ...", the worker on an RX core's lcore marked with a trailing "*".
+readers() {
+	pair_json a '" ".join("%d:%d%s" % (r["lcore"], r["'"$1"'"], "*" if r["lcore"] in [c["lcore"] for c in j["cores"] if c["role"] == "rx"] else "") for r in j["dataplane"]["source_readers"])' stats ||
+		pair_fail "cannot read A's source_readers"
+}
+
 if [ "${PAIR_FS:-}" = xfs ]; then
 	xfs_mount "$PAIR_DIR/b-ext" 300 ext4
 	export PAIR_VOLUMES="data ext"
@@ -43,7 +55,9 @@ else
 	# memory for its COPY ops, the path this case checks. With it, the files B wrote
 	# have entries made at their commit and their bases are not read at all
 	# (e2e-sigcache-commit-xfs checks that path).
-	pair_start --set "volumes[0].sig_cache_mb=0"
+	# The volume written by lcore 1 only (B's one worker; on A, lcore 2 then belongs to
+	# no pipeline and parks while idle: docs/ENGINE.md, "Readers").
+	pair_start --set "volumes[0].sig_cache_mb=0" --set "volumes[0].workers=[1]"
 fi
 
 # The tree: NFILES files of 4 MiB of seeded random bytes, two in a subdirectory.
@@ -61,6 +75,16 @@ PY
 push
 [ "$(pair_job_field state)" = done ] || pair_fail "first push did not end done"
 pair_verify "$T/src" "$PAIR_VOL_B/tree"
+# Every WHOLE file was read on the RX core's own lcore (combined mode): its frames are
+# sealed and sent there.
+whole=$(readers whole_files)
+pair_log "A's readers, WHOLE files read (lcore:files, * on the RX core): $whole"
+for r in $whole; do
+	case $r in
+	*'*') [ "${r%'*'}" = "${r%%:*}:$NFILES" ] || pair_fail "A's RX core's worker read ${r#*:} WHOLE files, not all $NFILES" ;;
+	*) [ "${r#*:}" = 0 ] || pair_fail "A's worker on lcore ${r%%:*} read ${r#*:} WHOLE files, sent by another core" ;;
+	esac
+done
 # The file I/O back end in use on each side (PAIR_IO, or transfer.io auto's choice).
 pair_expect_io a "$T/src" job
 pair_expect_io b "$PAIR_VOL_B" volume
@@ -134,6 +158,32 @@ pair_verify "$T/src" "$PAIR_VOL_B/tree"
 # request to the matcher and the CRC-64 in one contiguous piece (xf_engine_worker.c).
 [ "$(pair_job_field files_redone)" -eq 0 ] ||
 	pair_fail "$(pair_job_field files_redone) files failed their CRC-64 and were sent again whole"
+# The DELTA files were matched by every reader of A, file by file (the tree's files have
+# list indices of both parities), and every file matched once.
+matchers=$(readers delta_files)
+pair_log "A's readers, DELTA files matched (lcore:files): $matchers"
+sum=0
+for r in $matchers; do
+	n=${r#*:}
+	n=${n%'*'}
+	[ "$n" -gt 0 ] || pair_fail "A's worker on lcore ${r%%:*} matched no DELTA file: $matchers"
+	sum=$((sum + n))
+done
+[ "$sum" -eq "$NFILES" ] || pair_fail "A's readers matched $sum DELTA files, not $NFILES: $matchers"
+# A's second worker writes no volume (volumes[0].workers) unless PAIR_VOLUMES gives it
+# one (on XFS it does): then it parks on its bell between its reads, woken by each
+# request, instead of waking every 200 us; it read its files above, so every park was
+# woken.
+parks=$(readers parks)
+pair_log "A's readers, idle waits parked (lcore:count): $parks"
+if [ -z "${PAIR_VOLUMES:-}" ]; then
+	for r in $parks; do
+		case $r in
+		*'*') [ "${r%'*'}" = "${r%%:*}:0" ] || pair_fail "A's RX core's worker parked: $parks" ;;
+		*) [ "${r#*:}" -gt 0 ] || pair_fail "A's reader on lcore ${r%%:*} never parked: $parks" ;;
+		esac
+	done
+fi
 wire=$(pair_job_field wire_bytes_sent)
 wire_rx=$(pair_job_field wire_bytes_received)
 literal=$(pair_job_field bytes_literal)
