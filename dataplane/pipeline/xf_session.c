@@ -61,8 +61,8 @@ xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint1
 		s->fail_cap = XF_COMMIT_FAIL_MAX;
 	}
 	s->total = UINT32_MAX;
-	xf_ftable_init(&s->ft);
-	/* Reserved with the pipeline: emptied here, one page each, nothing allocated. */
+	/* Reserved with the pipeline: emptied here, nothing allocated. */
+	xf_ftable_reset(&s->ft);
 	xf_pathset_reset(&s->keep);
 	xf_pathset_reset(&s->linkable);
 	rc = xf_reorder_init(&s->ro, p->conf.window, 0);
@@ -85,7 +85,6 @@ xf_session_fini(struct xf_session *s)
 	if (!s->used) {
 		return;
 	}
-	xf_ftable_fini(&s->ft);
 	xf_delete_list_free(&s->del_list);
 	free(s->del_dest);
 	s->del_dest = NULL;
@@ -304,6 +303,19 @@ paths_over(struct xf_session *s, const struct xf_pathset *ps, const char *which)
 	stats(s)->paths_over++;
 	snprintf(why, sizeof(why), "%s path set full at %zu of its %zu paths", which,
 	         xf_pathset_count(ps), ps->max);
+	proto_abort(s, XF_ABORT_BUSY, why);
+}
+
+/* The file table refused entry idx (xf_ftable.h, "Bounds"): an index past its bound, or
+ * every path chunk live. The session ends here with the reason, counted. */
+static void
+entries_over(struct xf_session *s, uint32_t idx)
+{
+	char why[128];
+
+	stats(s)->entries_over++;
+	snprintf(why, sizeof(why), "file table full at entry %u (%u entries, %u path chunks)", idx,
+	         s->ft.max, s->ft.nchunks);
 	proto_abort(s, XF_ABORT_BUSY, why);
 }
 
@@ -680,8 +692,8 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 			continue;
 		}
 		if (rc < 0) {
-			if (rc == -ENOMEM) {
-				proto_abort(s, XF_ABORT_BUSY, "out of memory for the file list");
+			if (rc == -ENOSPC) {
+				entries_over(s, idx);
 				return 0;
 			}
 			stats(s)->proto_err++;
