@@ -417,6 +417,18 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	if (err != 0) {
 		goto err_destroy;
 	}
+	/* Each slot's reorder window and signature queue, here rather than at a HELLO. */
+	for (unsigned int s = 0; s < conf->max_sessions; s++) {
+		struct xf_session *ss = &p->sessions[s];
+
+		ss->ro_val = calloc(conf->window, sizeof(*ss->ro_val));
+		ss->ro_full = calloc(conf->window, sizeof(*ss->ro_full));
+		ss->sigq_mem = calloc(conf->window, sizeof(*ss->sigq_mem));
+		if (ss->ro_val == NULL || ss->ro_full == NULL || ss->sigq_mem == NULL) {
+			err = ENOMEM;
+			goto err_destroy;
+		}
+	}
 	for (unsigned int r = 0; r < conf->n_rx; r++) {
 		p->rx[r].p = p;
 		p->rx[r].idx = r;
@@ -499,6 +511,11 @@ xf_pipeline_destroy(struct xf_pipeline *p)
 	}
 	if (p->sessions != NULL) {
 		release_paths(p);
+		for (unsigned int s = 0; s < p->conf.max_sessions; s++) {
+			free(p->sessions[s].ro_val);
+			free(p->sessions[s].ro_full);
+			free(p->sessions[s].sigq_mem);
+		}
 	}
 	free(p->sessions);
 	for (unsigned int w = 0; w < XF_PIPELINE_MAX_WORKERS; w++) {

@@ -158,6 +158,11 @@ struct xf_session {
 	 * by xf_session_init (xf_ftable.h). A list past its bound aborts the session
 	 * (entries_over). */
 	struct xf_ftable ft;
+	/* The reorder window's slots and the signature queue (window entries each), made
+	 * with the pipeline and taken by xf_session_init: nothing allocated at a HELLO. */
+	uint64_t *ro_val;
+	uint8_t *ro_full;
+	struct sig_out *sigq_mem;
 };
 
 struct xf_rxcore {

@@ -45,8 +45,6 @@ int
 xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint16_t rx,
                 uint32_t addr, uint16_t port, uint32_t id, uint16_t max_payload)
 {
-	int rc;
-
 	memset(s, 0, offsetof(struct xf_session, dec_buf));
 	s->p = p;
 	s->sid = sid;
@@ -65,16 +63,11 @@ xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint1
 	xf_ftable_reset(&s->ft);
 	xf_pathset_reset(&s->keep);
 	xf_pathset_reset(&s->linkable);
-	rc = xf_reorder_init(&s->ro, p->conf.window, 0);
-	if (rc < 0) {
-		return rc;
-	}
+	/* The slot's, made with the pipeline: cleared here, nothing allocated. */
+	xf_reorder_attach(&s->ro, s->ro_val, s->ro_full, p->conf.window, 0);
 	/* At most a window of files is undecided or waiting for its SIG frames. */
-	s->sigq = calloc(p->conf.window, sizeof(*s->sigq));
-	if (s->sigq == NULL) {
-		xf_reorder_fini(&s->ro);
-		return -ENOMEM;
-	}
+	s->sigq = s->sigq_mem;
+	memset(s->sigq, 0, (size_t)p->conf.window * sizeof(*s->sigq));
 	s->used = true;
 	return 0;
 }
@@ -90,11 +83,9 @@ xf_session_fini(struct xf_session *s)
 	s->del_dest = NULL;
 	xf_filter_free(s->del_protect);
 	s->del_protect = NULL;
-	xf_reorder_fini(&s->ro);
 	for (uint32_t i = 0; i < s->sigq_n; i++) {
 		xf_lease_free(s->sigq[(s->sigq_head + i) % s->p->conf.window].sigs);
 	}
-	free(s->sigq);
 	s->sigq = NULL;
 	s->sigq_n = 0;
 	s->used = false;
