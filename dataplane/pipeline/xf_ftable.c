@@ -1,81 +1,121 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "xf_ftable.h"
 
-/* Large enough that the slack at the end of a chunk is a small share of it, small
- * enough that a session with a handful of files stays cheap. */
-#define CHUNK_SIZE (64u * 1024u)
+#define PAGE 4096u
 
-void
-xf_ftable_init(struct xf_ftable *ft)
+static size_t
+page_up(size_t n)
 {
-	memset(ft, 0, sizeof(*ft));
+	return (n + PAGE - 1u) & ~(size_t)(PAGE - 1u);
 }
 
-static void
-arena_fini(struct xf_farena *a)
+int
+xf_ftable_reserve(struct xf_ftable *ft, uint32_t max_entries, uint32_t window)
 {
-	for (uint32_t i = a->first; i < a->n; i++) {
-		free(a->c[i].mem);
+	uint32_t nchunks = XF_FTABLE_CHUNKS(window);
+	size_t ent = page_up((size_t)max_entries * sizeof(struct xf_fentry));
+	size_t nos = page_up((size_t)nchunks * sizeof(uint32_t));
+	size_t ring = page_up((size_t)nchunks * sizeof(struct xf_fchunk));
+	size_t chunks = (size_t)nchunks * XF_FTABLE_CHUNK;
+	size_t bytes = ent + nos + ring + chunks + XF_FTABLE_KEEP_MAX;
+	char *b;
+
+	memset(ft, 0, sizeof(*ft));
+	if (max_entries == 0 || max_entries > (1u << 31) || window == 0 || window > (1u << 24)) {
+		return -EINVAL;
 	}
-	free(a->c);
+	b = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+	         -1, 0);
+	if (b == MAP_FAILED) {
+		return -ENOMEM;
+	}
+	ft->base = b;
+	ft->bytes = bytes;
+	ft->ent = (struct xf_fentry *)b;
+	ft->max = max_entries;
+	ft->free_no = (uint32_t *)(b + ent);
+	ft->live = (struct xf_fchunk *)(b + ent + nos);
+	ft->chunks = b + ent + nos + ring;
+	ft->nchunks = nchunks;
+	ft->keep = ft->chunks + chunks;
+	return 0;
 }
 
 void
-xf_ftable_fini(struct xf_ftable *ft)
+xf_ftable_release(struct xf_ftable *ft)
 {
-	arena_fini(&ft->live);
-	arena_fini(&ft->keep);
-	free(ft->ent);
+	if (ft->base != NULL) {
+		munmap(ft->base, ft->bytes);
+	}
 	memset(ft, 0, sizeof(*ft));
 }
 
-/* n bytes for a path of entry idx. */
-static char *
-arena_alloc(struct xf_ftable *ft, struct xf_farena *a, size_t n, uint32_t idx)
+/* The live chunk at ring position i (0: the oldest). */
+static struct xf_fchunk *
+live_at(struct xf_ftable *ft, uint32_t i)
 {
-	struct xf_fchunk *last = a->first < a->n ? &a->c[a->n - 1] : NULL;
-	char *p;
+	return &ft->live[(ft->first + i) % ft->nchunks];
+}
 
-	if (last == NULL || last->size - a->used < n) {
-		size_t sz = n > CHUNK_SIZE ? n : CHUNK_SIZE;
+/* The oldest live chunk back to the free list (on top: the next one taken). */
+static void
+chunk_free(struct xf_ftable *ft)
+{
+	ft->free_no[ft->nfree++] = live_at(ft, 0)->no;
+	ft->first = (ft->first + 1u) % ft->nchunks;
+	ft->nlive--;
+	ft->mem -= XF_FTABLE_CHUNK;
+}
 
-		if (a->n == a->cap && a->first > 0) {
-			/* Freed chunks at the front: slide the live ones down. */
-			memmove(a->c, a->c + a->first, (size_t)(a->n - a->first) * sizeof(*a->c));
-			a->n -= a->first;
-			a->first = 0;
-		}
-		if (a->n == a->cap) {
-			uint32_t ncap = a->cap != 0 ? a->cap * 2 : 16;
-			struct xf_fchunk *nc = realloc(a->c, ncap * sizeof(*nc));
+void
+xf_ftable_reset(struct xf_ftable *ft)
+{
+	while (ft->nlive != 0) {
+		chunk_free(ft);
+	}
+	if (ft->cap > ft->dirty) {
+		ft->dirty = ft->cap;
+	}
+	ft->cap = 0;
+	ft->count = 0;
+	ft->first = 0;
+	ft->used = 0;
+	ft->kept = 0;
+	ft->mem = 0;
+}
 
-			if (nc == NULL) {
-				return NULL;
-			}
-			ft->mem += (ncap - a->cap) * sizeof(*nc);
-			a->c = nc;
-			a->cap = ncap;
-		}
-		p = malloc(sz);
-		if (p == NULL) {
+/* n (<= XF_FTABLE_CHUNK) bytes for a path of entry idx; NULL: every chunk is live. */
+static char *
+chunk_alloc(struct xf_ftable *ft, size_t n, uint32_t idx)
+{
+	struct xf_fchunk *last = ft->nlive != 0 ? live_at(ft, ft->nlive - 1u) : NULL;
+
+	if (last == NULL || XF_FTABLE_CHUNK - ft->used < n) {
+		uint32_t no;
+
+		if (ft->nfree != 0) {
+			no = ft->free_no[--ft->nfree];
+		} else if (ft->fresh < ft->nchunks) {
+			no = ft->fresh++;
+		} else {
 			return NULL;
 		}
-		last = &a->c[a->n++];
-		*last = (struct xf_fchunk){ .mem = p, .size = sz, .max_idx = idx };
-		a->used = 0;
-		ft->mem += sz;
+		last = &ft->live[(ft->first + ft->nlive) % ft->nchunks];
+		ft->nlive++;
+		*last = (struct xf_fchunk){ .no = no, .max_idx = idx };
+		ft->used = 0;
+		ft->mem += XF_FTABLE_CHUNK;
 	}
-	p = last->mem + a->used;
-	a->used += n;
 	if (idx > last->max_idx) {
 		last->max_idx = idx;
 	}
-	return p;
+	ft->used += n;
+	return ft->chunks + (size_t)last->no * XF_FTABLE_CHUNK + ft->used - n;
 }
 
 /* Bytes of an entry's name: parent NUL, last component NUL, target NUL (the attribute
@@ -91,7 +131,6 @@ name_size(const struct xf_fentry *fe)
 void
 xf_ftable_settled(struct xf_ftable *ft, uint32_t idx, bool keep)
 {
-	struct xf_farena *a = &ft->live;
 	struct xf_fentry *fe = xf_ftable_get(ft, idx);
 
 	if (fe != NULL && fe->name != NULL) {
@@ -103,45 +142,33 @@ xf_ftable_settled(struct xf_ftable *ft, uint32_t idx, bool keep)
 		 * directory settled compares equal to it (same_entry()). */
 		xf_fentry_xattr(fe, &xl);
 		n = name_size(fe) + XATTR_LEN + xl;
-		k = keep && ft->kept + n <= XF_FTABLE_KEEP_MAX ? arena_alloc(ft, &ft->keep, n, idx)
-		                                               : NULL;
-
+		k = keep && ft->kept + n <= XF_FTABLE_KEEP_MAX ? ft->keep + ft->kept : NULL;
 		if (k != NULL) {
 			memcpy(k, fe->name, n);
 			ft->kept += n;
+			ft->mem += n;
 		}
 		fe->name = k;
 	}
 	/* Entries are settled in index order: a chunk whose highest index is settled holds
 	 * nothing anyone reads. */
-	while (a->first < a->n && a->c[a->first].max_idx <= idx) {
-		ft->mem -= a->c[a->first].size;
-		free(a->c[a->first].mem);
-		a->first++;
+	while (ft->nlive != 0 && live_at(ft, 0)->max_idx <= idx) {
+		chunk_free(ft);
 	}
 }
 
-static int
-grow(struct xf_ftable *ft, uint32_t idx)
+/* Entries up to idx become this session's: those an earlier session of the slot wrote
+ * are cleared (at most the distance from the highest index reached, a window). */
+static void
+reach(struct xf_ftable *ft, uint32_t idx)
 {
-	uint32_t ncap = ft->cap != 0 ? ft->cap : 64;
-	struct xf_fentry *ne;
+	uint32_t end = idx + 1u < ft->dirty ? idx + 1u : ft->dirty;
 
-	while (ncap <= idx) {
-		if (ncap > UINT32_MAX / 2) {
-			return -ENOMEM;
-		}
-		ncap *= 2;
+	if (end > ft->cap) {
+		memset(ft->ent + ft->cap, 0, (size_t)(end - ft->cap) * sizeof(*ft->ent));
 	}
-	ne = realloc(ft->ent, (size_t)ncap * sizeof(*ne));
-	if (ne == NULL) {
-		return -ENOMEM;
-	}
-	memset(ne + ft->cap, 0, (size_t)(ncap - ft->cap) * sizeof(*ne));
-	ft->mem += (size_t)(ncap - ft->cap) * sizeof(*ne);
-	ft->ent = ne;
-	ft->cap = ncap;
-	return 0;
+	ft->mem += (size_t)(idx + 1u - ft->cap) * sizeof(*ft->ent);
+	ft->cap = idx + 1u;
 }
 
 /* Length of the parent part: up to the last '/', 0 at the top level. */
@@ -205,8 +232,8 @@ add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e, uint32_t
 	              : 0u;
 	struct xf_fentry *fe;
 	uint16_t dl, bl;
+	size_t n;
 	char *p;
-	int rc;
 
 	if (idx >= limit) {
 		return -ERANGE;
@@ -220,19 +247,21 @@ add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e, uint32_t
 		return ft->ent[idx].name == NULL || same_entry(&ft->ent[idx], e) ? -EALREADY
 		                                                                 : -EEXIST;
 	}
-	if (idx >= ft->cap) {
-		rc = grow(ft, idx);
-		if (rc < 0) {
-			return rc;
-		}
-	}
 	dl = dir_len_of(e->path, e->path_len);
 	bl = (uint16_t)(e->path_len - dl - (dl != 0 ? 1 : 0));
-	p = arena_alloc(ft, &ft->live,
-	                (size_t)dl + bl + e->target_len + 3u + XATTR_LEN + e->xattr_len + names,
-	                idx);
+	n = (size_t)dl + bl + e->target_len + 3u + XATTR_LEN + e->xattr_len + names;
+	if (n > XF_FTABLE_CHUNK) {
+		return -EINVAL; /* not from a frame: XF_FTABLE_ENTRY_MAX */
+	}
+	if (idx >= ft->max) {
+		return -ENOSPC;
+	}
+	p = chunk_alloc(ft, n, idx);
 	if (p == NULL) {
-		return -ENOMEM;
+		return -ENOSPC;
+	}
+	if (idx >= ft->cap) {
+		reach(ft, idx);
 	}
 	fe = &ft->ent[idx];
 	memcpy(p, e->path, dl);

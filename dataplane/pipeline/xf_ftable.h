@@ -10,22 +10,36 @@
  * pointer carried in a work item until the entry is settled (its last completion came back); the
  * ring's release/acquire ordering publishes the bytes.
  *
- * Paths are let go as the window moves (xf_ftable_settled): a chunk is freed once every
- * entry in it is settled, so the paths held are those of about two windows of entries,
- * whatever the peer sent before. The paths of directories whose mtime is set at the end
- * of the session are copied into a second arena of at most XF_FTABLE_KEEP_MAX bytes.
+ * Paths are let go as the window moves (xf_ftable_settled): a chunk goes back to the
+ * table's free list once every entry in it is settled, so the paths held are those of
+ * about two windows of entries, whatever the peer sent before. The paths of directories
+ * whose mtime is set at the end of the session are copied into a second region of at
+ * most XF_FTABLE_KEEP_MAX bytes.
  *
- * Resident size: 48 bytes of entry (array grown by doubling) plus the path bytes plus
- * three NULs; the unit test measures it for one million entries.
+ * Memory: one mmap(MAP_NORESERVE) reservation per table, made by xf_ftable_reserve() on
+ * the control thread (the pipeline reserves one per session slot when it is built, for
+ * xf_pipeline_conf.max_paths entries, the path sets' bound, halved with them while they
+ * do not fit the address space). Nothing is allocated after it, on the RX core or
+ * anywhere: the entry array (48 bytes an index), the chunks (64 KiB each, a free list,
+ * the most recently freed taken first), the live chunks' ring and the kept region are
+ * all in it, and pages are touched only as they fill. A new session clears only the
+ * entries it reaches (xf_ftable_reset(): no system call), a window's worth at most per
+ * add. Reserved per slot at 2^24 entries and a window of 1024: 768 MiB of entries,
+ * XF_FTABLE_CHUNKS(1024) = 333 chunks (20.8 MiB) and 8 MiB kept, none resident until
+ * used. Resident: the entries up to the highest index a session of the slot reached
+ * (48 MiB at 10^6), the chunks that were ever live at once (the same bound on paths as
+ * before: about two windows) and the kept bytes; the pages stay with the slot for its
+ * next session, and are unmapped with the pipeline.
  *
- * On the RX core, against its rule (no allocation there): the entry array grows by
- * realloc doubling (a copy or remap of the whole array and a memset of its new half)
- * and the arena mallocs a 64 KiB chunk per 64 KiB of paths. The doubling is the pause:
- * worst single add 0.25 ms at 10^5 entries, 12.8 ms at 10^6, against a floor of 0.08
- * and 0.15 ms for one timed operation on the shared development machine
- * (XF_PERF_CLOCK=thread xf-bench-pathset, release build, medians of 5; docs/PIPELINE.md
- * "Bounds"). The session's path sets no longer do this (xf_pathset.h: a reservation
- * made with the pipeline); the same could hold the entry array.
+ * Bounds: an index at or above the reserved entries, or a path when every chunk is live
+ * (a correct sender cannot reach that: XF_FTABLE_CHUNKS), is refused -ENOSPC with the
+ * table unchanged; the session aborts BUSY with the reason, counted in
+ * xf_pipeline_rx_stats.entries_over.
+ *
+ * Measured (XF_PERF_CLOCK=thread xf-bench-pathset, release build, medians of 5;
+ * docs/PIPELINE.md "Bounds"): the realloc doubling of the entry array this replaced
+ * paused the RX core 0.25 ms at 10^5 entries and 12.8 ms at 10^6 in one add; see there
+ * for the reserved table's figures.
  */
 #ifndef XF_FTABLE_H
 #define XF_FTABLE_H
@@ -39,6 +53,26 @@
 
 /** Bytes of kept directory paths per table (beyond, a directory's mtime is not set). */
 #define XF_FTABLE_KEEP_MAX (8u * 1024u * 1024u)
+
+/** Bytes of one arena chunk: a path never spans two. */
+#define XF_FTABLE_CHUNK (64u * 1024u)
+
+/** Bytes of the largest entry a frame can carry: its path, target and attribute set
+ *  (all in one payload), the three NULs and the set's length, and two owner names. */
+#define XF_FTABLE_ENTRY_MAX (XF_PAYLOAD_MAX + 5u + 2u * (XF_ACCOUNT_NAME_MAX + 1u))
+
+/**
+ * Chunks a table of a window of `w` files reserves. Live chunks hold paths of entries
+ * added since the oldest live chunk was started, whose indices are below two windows
+ * past the settled ones, each at most XF_FTABLE_ENTRY_MAX bytes; a chunk is left when
+ * the next path does not fit, so every chunk but the last holds more than
+ * XF_FTABLE_CHUNK - XF_FTABLE_ENTRY_MAX bytes; plus the oldest and the newest chunk.
+ */
+#define XF_FTABLE_CHUNKS(w)                                                                        \
+	((uint32_t)((2ull * (w)*XF_FTABLE_ENTRY_MAX + XF_FTABLE_CHUNK - XF_FTABLE_ENTRY_MAX -      \
+	             1u) /                                                                         \
+	            (XF_FTABLE_CHUNK - XF_FTABLE_ENTRY_MAX)) +                                     \
+	 2u)
 
 struct xf_fentry {
 	uint64_t size;       /**< from FLIST */
@@ -60,35 +94,52 @@ struct xf_fentry {
 	                          frames carry XF_HDR_F_REDO, the first attempt's are dropped */
 };
 
-/** One arena chunk: its bytes and the highest entry index with a path in it. */
+/** A live arena chunk: its number and the highest entry index with a path in it. */
 struct xf_fchunk {
-	char *mem;
-	size_t size;
+	uint32_t no;
 	uint32_t max_idx;
 };
 
-/** Chunks [first, n) are live; the last one takes new paths. */
-struct xf_farena {
-	struct xf_fchunk *c;
-	uint32_t first, n, cap;
-	size_t used; /**< bytes used in the last chunk */
-};
-
 struct xf_ftable {
-	struct xf_fentry *ent; /**< dense, by index */
-	uint32_t cap;          /**< entries allocated */
+	void *base;            /**< the reservation (NULL: none, every add is refused) */
+	size_t bytes;          /**< its length */
+	struct xf_fentry *ent; /**< max entries, dense by index */
+	uint32_t max;          /**< entries reserved: indices below */
+	uint32_t cap;          /**< entries [0, cap) are this session's (cleared or added) */
+	uint32_t dirty;        /**< entries [0, dirty) may hold an earlier session's bytes */
 	uint32_t count;        /**< entries known */
-	struct xf_farena live; /**< paths of entries not yet settled (and some settled) */
-	struct xf_farena keep; /**< paths of directories kept past their settling */
-	size_t kept;           /**< bytes in keep */
-	size_t mem;            /**< bytes allocated, for accounting */
+	char *chunks;          /**< nchunks x XF_FTABLE_CHUNK */
+	uint32_t nchunks;
+	uint32_t fresh;    /**< chunks [0, fresh) were used (touched) at some time */
+	uint32_t *free_no; /**< chunks used and free now, the last freed on top */
+	uint32_t nfree;
+	struct xf_fchunk *live; /**< ring of nchunks: [first, first + nlive) live, the last
+	                             one takes new paths */
+	uint32_t first, nlive;
+	size_t used; /**< bytes used in the last live chunk */
+	char *keep;  /**< XF_FTABLE_KEEP_MAX bytes: paths of directories kept */
+	size_t kept; /**< bytes in keep */
+	size_t mem;  /**< bytes in use (entries of this session, live chunks, kept) */
 };
 
-/** Initialise an empty table (no allocation yet). */
-void xf_ftable_init(struct xf_ftable *ft);
+/**
+ * Reserve the address space of a table and make it empty. Not on an RX core (it maps
+ * memory).
+ * @param ft          The table (any content: it is overwritten).
+ * @param max_entries Indices it takes (1..2^31).
+ * @param window      Files in flight per session (the credit): its chunks are
+ *                    XF_FTABLE_CHUNKS(window).
+ * @return 0; -EINVAL out of range; -ENOMEM the mapping failed.
+ */
+int xf_ftable_reserve(struct xf_ftable *ft, uint32_t max_entries, uint32_t window);
 
-/** Free everything; paths handed out become invalid. */
-void xf_ftable_fini(struct xf_ftable *ft);
+/** Unmap the reservation (a table never reserved, or released, is left as is); paths
+ *  handed out become invalid. */
+void xf_ftable_release(struct xf_ftable *ft);
+
+/** Empty the table for a new session: no allocation, no system call (the live chunks go
+ *  back to the free list, entries are cleared as the new session reaches them). */
+void xf_ftable_reset(struct xf_ftable *ft);
 
 /**
  * Add entry idx.
@@ -99,7 +150,9 @@ void xf_ftable_fini(struct xf_ftable *ft);
  * @return 0 added; -EALREADY an identical entry is already known, or the index is
  *         settled and its path let go (ignore it);
  *         -EEXIST a different entry has this index (refuse it); -ERANGE idx >= limit;
- *         -EINVAL bad kind or lengths; -ENOMEM.
+ *         -EINVAL bad kind or lengths (or more than XF_FTABLE_CHUNK bytes);
+ *         -ENOSPC idx at or above the entries reserved, or every chunk live (the table
+ *         is unchanged).
  */
 int xf_ftable_add(struct xf_ftable *ft, uint32_t idx, const struct xf_flist_entry *e,
                   uint32_t limit);
@@ -116,8 +169,8 @@ int xf_ftable_add_named(struct xf_ftable *ft, uint32_t idx, const struct xf_flis
 
 /**
  * Entry idx is settled: its path is not needed any more (keep: copy it into the kept
- * arena, while there is room). Called in index order; every chunk whose entries are all
- * at or below idx is freed.
+ * region, while there is room). Called in index order; every chunk whose entries are all
+ * at or below idx goes back to the free list.
  */
 void xf_ftable_settled(struct xf_ftable *ft, uint32_t idx, bool keep);
 
@@ -188,7 +241,7 @@ xf_fentry_xattr(const struct xf_fentry *fe, uint16_t *len)
 	return x + sizeof(*len);
 }
 
-/** Bytes the table holds allocated (entries and arena). */
+/** Bytes the table has in use (this session's entries, live chunks, kept paths). */
 static inline size_t
 xf_ftable_mem(const struct xf_ftable *ft)
 {

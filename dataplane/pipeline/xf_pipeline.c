@@ -279,11 +279,13 @@ release_paths(struct xf_pipeline *p)
 	for (unsigned int s = 0; s < p->conf.max_sessions; s++) {
 		xf_pathset_release(&p->sessions[s].keep);
 		xf_pathset_release(&p->sessions[s].linkable);
+		xf_ftable_release(&p->sessions[s].ft);
 	}
 }
 
-/* Reserve every slot's path sets here, not at a session's HELLO on its RX core: they
- * never allocate after this (xf_pathset.h). Where the address space is limited
+/* Reserve every slot's path sets and file table here, not at a session's HELLO on its RX
+ * core: they never allocate after this (xf_pathset.h, xf_ftable.h; the table's entries
+ * take the same bound). Where the address space is limited
  * (RLIMIT_AS, or vm.overcommit_memory=2, which charges MAP_NORESERVE in full), the bound
  * is halved until the reservations fit, down to XF_PIPELINE_MIN_PATHS, and the bound
  * taken is logged. @return 0 or ENOMEM. */
@@ -295,14 +297,15 @@ reserve_paths(struct xf_pipeline *p)
 
 		while (s < p->conf.max_sessions &&
 		       xf_pathset_reserve(&p->sessions[s].keep, max) == 0 &&
-		       xf_pathset_reserve(&p->sessions[s].linkable, max) == 0) {
+		       xf_pathset_reserve(&p->sessions[s].linkable, max) == 0 &&
+		       xf_ftable_reserve(&p->sessions[s].ft, max, p->conf.window) == 0) {
 			s++;
 		}
 		if (s == p->conf.max_sessions) {
 			if (max != p->conf.max_paths) {
 				XF_LOG(WARNING, MODULE,
-				       "path sets reserved for %u paths per session, not %u: "
-				       "longer lists with --delete or -H are aborted",
+				       "path sets and file tables reserved for %u paths per "
+				       "session, not %u: longer lists are aborted",
 				       max, p->conf.max_paths);
 				p->conf.max_paths = max;
 			}
@@ -414,6 +417,18 @@ xf_pipeline_create(const struct xf_pipeline_conf *conf)
 	if (err != 0) {
 		goto err_destroy;
 	}
+	/* Each slot's reorder window and signature queue, here rather than at a HELLO. */
+	for (unsigned int s = 0; s < conf->max_sessions; s++) {
+		struct xf_session *ss = &p->sessions[s];
+
+		ss->ro_val = calloc(conf->window, sizeof(*ss->ro_val));
+		ss->ro_full = calloc(conf->window, sizeof(*ss->ro_full));
+		ss->sigq_mem = calloc(conf->window, sizeof(*ss->sigq_mem));
+		if (ss->ro_val == NULL || ss->ro_full == NULL || ss->sigq_mem == NULL) {
+			err = ENOMEM;
+			goto err_destroy;
+		}
+	}
 	for (unsigned int r = 0; r < conf->n_rx; r++) {
 		p->rx[r].p = p;
 		p->rx[r].idx = r;
@@ -496,6 +511,11 @@ xf_pipeline_destroy(struct xf_pipeline *p)
 	}
 	if (p->sessions != NULL) {
 		release_paths(p);
+		for (unsigned int s = 0; s < p->conf.max_sessions; s++) {
+			free(p->sessions[s].ro_val);
+			free(p->sessions[s].ro_full);
+			free(p->sessions[s].sigq_mem);
+		}
 	}
 	free(p->sessions);
 	for (unsigned int w = 0; w < XF_PIPELINE_MAX_WORKERS; w++) {
@@ -926,6 +946,7 @@ const char *const xf_pipeline_rx_stats_names[] = {
 	"xattr_total",
 	"entries_given_up",
 	"paths_over",
+	"entries_over",
 };
 _Static_assert(sizeof(xf_pipeline_rx_stats_names) / sizeof(xf_pipeline_rx_stats_names[0]) ==
                        XF_PIPELINE_RX_STATS_N,

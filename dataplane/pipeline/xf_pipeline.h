@@ -128,7 +128,8 @@ struct xf_pipeline_conf {
 	                                 kept; docs/PIPELINE.md, "Partial files") */
 	uint64_t partial_max_bytes; /**< and the space they take, at most, bytes */
 	uint32_t max_paths; /**< paths a session's --delete and -H sets hold, at most: a longer
-	                         list aborts the session (0: XF_PIPELINE_MAX_PATHS; halved
+	                         list aborts the session; also the file table's entries,
+	                         for every session (0: XF_PIPELINE_MAX_PATHS; halved
 	                         at creation while the reservations do not fit, down to
 	                         XF_PIPELINE_MIN_PATHS) */
 	xf_pipeline_source_fn source[XF_PIPELINE_MAX_RX]; /**< frame source per RX core */
@@ -192,6 +193,10 @@ struct xf_pipeline_rx_stats {
 	/** Sessions aborted (BUSY) because their --delete or -H path set reached its bound
 	 *  (xf_pipeline_conf.max_paths) or could not split a leaf (xf_pathset.h). */
 	uint64_t paths_over;
+	/** Sessions aborted (BUSY) because their file table refused an entry: an index at or
+	 *  above its bound (xf_pipeline_conf.max_paths) or every path chunk live
+	 *  (xf_ftable.h). */
+	uint64_t entries_over;
 };
 
 /**

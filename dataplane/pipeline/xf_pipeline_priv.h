@@ -94,7 +94,6 @@ struct xf_session {
 	uint32_t gen; /* generation of the slot: stamped on every work item */
 	bool used;
 	enum sess_phase phase;
-	struct xf_ftable ft;
 	struct xf_reorder ro;
 	uint32_t total;      /* UINT32_MAX until the LAST FLIST */
 	uint32_t seen_end;   /* one past the highest index an FLIST frame carried */
@@ -155,6 +154,15 @@ struct xf_session {
 	 * aborts the session (paths_over). */
 	struct xf_pathset keep;
 	struct xf_pathset linkable;
+	/* The slot's file table, reserved with the pipeline like the path sets and emptied
+	 * by xf_session_init (xf_ftable.h). A list past its bound aborts the session
+	 * (entries_over). */
+	struct xf_ftable ft;
+	/* The reorder window's slots and the signature queue (window entries each), made
+	 * with the pipeline and taken by xf_session_init: nothing allocated at a HELLO. */
+	uint64_t *ro_val;
+	uint8_t *ro_full;
+	struct sig_out *sigq_mem;
 };
 
 struct xf_rxcore {

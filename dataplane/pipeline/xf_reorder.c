@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "xf_reorder.h"
 
@@ -24,6 +25,17 @@ xf_reorder_init(struct xf_reorder *ro, uint32_t window, uint32_t first)
 	ro->next = first;
 	ro->held = 0;
 	return 0;
+}
+
+void
+xf_reorder_attach(struct xf_reorder *ro, uint64_t *val, uint8_t *full, uint32_t window,
+                  uint32_t first)
+{
+	memset(val, 0, (size_t)window * sizeof(*val));
+	memset(full, 0, (size_t)window * sizeof(*full));
+	*ro = (struct xf_reorder){
+		.val = val, .full = full, .window = window, .base = first, .next = first
+	};
 }
 
 void

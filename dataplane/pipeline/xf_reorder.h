@@ -37,6 +37,16 @@ int xf_reorder_init(struct xf_reorder *ro, uint32_t window, uint32_t first);
 void xf_reorder_fini(struct xf_reorder *ro);
 
 /**
+ * Set up an empty window in slots the caller allocated (a session slot's, made with the
+ * pipeline), without allocating: the slots are cleared; xf_reorder_fini() must not be
+ * called on it.
+ * @param val    window values.
+ * @param full   window flags.
+ */
+void xf_reorder_attach(struct xf_reorder *ro, uint64_t *val, uint8_t *full, uint32_t window,
+                       uint32_t first);
+
+/**
  * Insert the result of file idx.
  * @return 0 inserted; -EALREADY if idx was already inserted or popped (a duplicate,
  *         ignored); -ERANGE if idx >= base + window (beyond the window, refused).

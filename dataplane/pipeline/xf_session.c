@@ -45,8 +45,6 @@ int
 xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint16_t rx,
                 uint32_t addr, uint16_t port, uint32_t id, uint16_t max_payload)
 {
-	int rc;
-
 	memset(s, 0, offsetof(struct xf_session, dec_buf));
 	s->p = p;
 	s->sid = sid;
@@ -61,20 +59,15 @@ xf_session_init(struct xf_session *s, struct xf_pipeline *p, uint16_t sid, uint1
 		s->fail_cap = XF_COMMIT_FAIL_MAX;
 	}
 	s->total = UINT32_MAX;
-	xf_ftable_init(&s->ft);
-	/* Reserved with the pipeline: emptied here, one page each, nothing allocated. */
+	/* Reserved with the pipeline: emptied here, nothing allocated. */
+	xf_ftable_reset(&s->ft);
 	xf_pathset_reset(&s->keep);
 	xf_pathset_reset(&s->linkable);
-	rc = xf_reorder_init(&s->ro, p->conf.window, 0);
-	if (rc < 0) {
-		return rc;
-	}
+	/* The slot's, made with the pipeline: cleared here, nothing allocated. */
+	xf_reorder_attach(&s->ro, s->ro_val, s->ro_full, p->conf.window, 0);
 	/* At most a window of files is undecided or waiting for its SIG frames. */
-	s->sigq = calloc(p->conf.window, sizeof(*s->sigq));
-	if (s->sigq == NULL) {
-		xf_reorder_fini(&s->ro);
-		return -ENOMEM;
-	}
+	s->sigq = s->sigq_mem;
+	memset(s->sigq, 0, (size_t)p->conf.window * sizeof(*s->sigq));
 	s->used = true;
 	return 0;
 }
@@ -85,17 +78,14 @@ xf_session_fini(struct xf_session *s)
 	if (!s->used) {
 		return;
 	}
-	xf_ftable_fini(&s->ft);
 	xf_delete_list_free(&s->del_list);
 	free(s->del_dest);
 	s->del_dest = NULL;
 	xf_filter_free(s->del_protect);
 	s->del_protect = NULL;
-	xf_reorder_fini(&s->ro);
 	for (uint32_t i = 0; i < s->sigq_n; i++) {
 		xf_lease_free(s->sigq[(s->sigq_head + i) % s->p->conf.window].sigs);
 	}
-	free(s->sigq);
 	s->sigq = NULL;
 	s->sigq_n = 0;
 	s->used = false;
@@ -304,6 +294,19 @@ paths_over(struct xf_session *s, const struct xf_pathset *ps, const char *which)
 	stats(s)->paths_over++;
 	snprintf(why, sizeof(why), "%s path set full at %zu of its %zu paths", which,
 	         xf_pathset_count(ps), ps->max);
+	proto_abort(s, XF_ABORT_BUSY, why);
+}
+
+/* The file table refused entry idx (xf_ftable.h, "Bounds"): an index past its bound, or
+ * every path chunk live. The session ends here with the reason, counted. */
+static void
+entries_over(struct xf_session *s, uint32_t idx)
+{
+	char why[128];
+
+	stats(s)->entries_over++;
+	snprintf(why, sizeof(why), "file table full at entry %u (%u entries, %u path chunks)", idx,
+	         s->ft.max, s->ft.nchunks);
 	proto_abort(s, XF_ABORT_BUSY, why);
 }
 
@@ -680,8 +683,8 @@ on_flist(struct xf_session *s, const struct xf_msg *m)
 			continue;
 		}
 		if (rc < 0) {
-			if (rc == -ENOMEM) {
-				proto_abort(s, XF_ABORT_BUSY, "out of memory for the file list");
+			if (rc == -ENOSPC) {
+				entries_over(s, idx);
 				return 0;
 			}
 			stats(s)->proto_err++;

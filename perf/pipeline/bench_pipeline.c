@@ -98,7 +98,10 @@ ftable_cost(uint32_t n)
 	char path[64];
 	double t0 = now_s(), secs;
 
-	xf_ftable_init(&ft);
+	if (xf_ftable_reserve(&ft, n, n / 64u + 64u) != 0) {
+		fprintf(stderr, "file table: cannot reserve %u entries\n", n);
+		return;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct xf_flist_entry e = {
 			.kind = XF_FILE_REG,
@@ -120,7 +123,7 @@ ftable_cost(uint32_t n)
 	printf("file table: %u entries (paths of ~33 bytes), %.1f bytes per entry resident "
 	       "(limit 256), %.0f entries/s\n",
 	       n, (double)ft.mem / n, n / (secs > 0 ? secs : 1e-9));
-	xf_ftable_fini(&ft);
+	xf_ftable_release(&ft);
 }
 
 struct result {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
-#include <malloc.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,7 +36,7 @@ test_split_and_dups(void)
 	struct xf_flist_entry other = mk(XF_FILE_REG, "a/b c/-e", NULL);
 	struct xf_fentry *fe;
 
-	xf_ftable_init(&ft);
+	CU_ASSERT_EQUAL_FATAL(xf_ftable_reserve(&ft, 1u << 20, 1u << 14), 0);
 	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 5, &e, 10), 0);
 	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 9, &top, 10), 0);
 	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 10, &top, 10), -ERANGE);
@@ -57,7 +58,7 @@ test_split_and_dups(void)
 	CU_ASSERT_STRING_EQUAL(xf_fentry_base(fe), "link");
 	CU_ASSERT_STRING_EQUAL(xf_fentry_target(fe), "../x/y");
 	CU_ASSERT_EQUAL(ft.count, 2u);
-	xf_ftable_fini(&ft);
+	xf_ftable_release(&ft);
 }
 
 /*
@@ -80,7 +81,7 @@ test_xattr_sets(void)
 	d.size = 0;
 	d.xattr = set;
 	d.xattr_len = sizeof(set) - 1;
-	xf_ftable_init(&ft);
+	CU_ASSERT_EQUAL_FATAL(xf_ftable_reserve(&ft, 1u << 20, 1u << 14), 0);
 	CU_ASSERT_EQUAL_FATAL(xf_ftable_add(&ft, 0, &d, 10), 0);
 	CU_ASSERT_EQUAL_FATAL(xf_ftable_add(&ft, 1, &f, 10), 0);
 	fe = xf_ftable_get(&ft, 0);
@@ -105,7 +106,7 @@ test_xattr_sets(void)
 	d.xattr = set;
 	d.xattr_len = sizeof(set) - 1;
 	CU_ASSERT_EQUAL(xf_ftable_add(&ft, 0, &d, 10), -EALREADY);
-	xf_ftable_fini(&ft);
+	xf_ftable_release(&ft);
 }
 
 /* Paths stay where they were stored while the table grows (workers hold pointers). */
@@ -116,7 +117,7 @@ test_paths_stable(void)
 	const char *first;
 	char path[64];
 
-	xf_ftable_init(&ft);
+	CU_ASSERT_EQUAL_FATAL(xf_ftable_reserve(&ft, 1u << 20, 1u << 14), 0);
 	for (uint32_t i = 0; i < 50000; i++) {
 		struct xf_flist_entry e;
 
@@ -132,24 +133,24 @@ test_paths_stable(void)
 	/* Index 0 was added last, as i = 49999. */
 	snprintf(path, sizeof(path), "dir%u", 49999u % 97u);
 	CU_ASSERT_STRING_EQUAL(xf_fentry_dir(xf_ftable_get(&ft, 0)), path);
-	xf_ftable_fini(&ft);
+	xf_ftable_release(&ft);
 }
 
 /*
  * One million entries with realistic nested paths (about 60 bytes), added out of order:
- * resident bytes per entry, counted by the table and by the allocator, stay <= 256.
+ * resident bytes per entry, counted by the table and by the kernel (the reservation's
+ * pages in core), stay <= 256.
  */
 static void
 test_bytes_per_entry(void)
 {
 	const uint32_t n = 1000000;
 	struct xf_ftable ft;
-	struct mallinfo2 before, after;
-	size_t heap, per_table, per_heap;
+	size_t res = 0, per_table, per_heap;
+	unsigned char *v;
 	char path[128];
 
-	before = mallinfo2();
-	xf_ftable_init(&ft);
+	CU_ASSERT_EQUAL_FATAL(xf_ftable_reserve(&ft, 1u << 20, 1u << 14), 0);
 	for (uint32_t k = 0; k < n; k++) {
 		/* A permutation of 0..n-1 (n is not a multiple of 7919, which is prime). */
 		uint32_t i = (uint32_t)(((uint64_t)k * 7919u) % n);
@@ -161,16 +162,20 @@ test_bytes_per_entry(void)
 		e = mk(XF_FILE_REG, path, NULL);
 		CU_ASSERT_EQUAL_FATAL(xf_ftable_add(&ft, i, &e, n), 0);
 	}
-	after = mallinfo2();
-	heap = after.uordblks + after.hblkhd - before.uordblks - before.hblkhd;
+	v = malloc(ft.bytes / 4096u);
+	CU_ASSERT_FATAL(v != NULL && mincore(ft.base, ft.bytes, v) == 0);
+	for (size_t i = 0; i < ft.bytes / 4096u; i++) {
+		res += v[i] & 1u;
+	}
+	free(v);
 	per_table = xf_ftable_mem(&ft) / n;
-	per_heap = heap / n;
-	printf("\n  ftable: %u entries, %zu bytes/entry (table), %zu bytes/entry (heap)\n", n,
+	per_heap = res * 4096u / n;
+	printf("\n  ftable: %u entries, %zu bytes/entry (table), %zu bytes/entry (resident)\n", n,
 	       per_table, per_heap);
 	CU_ASSERT(per_table <= 256);
 	CU_ASSERT(per_heap <= 256);
 	CU_ASSERT_EQUAL(ft.count, n);
-	xf_ftable_fini(&ft);
+	xf_ftable_release(&ft);
 }
 
 static const struct xf_test tests[] = {

@@ -846,6 +846,7 @@ rx_sum_check(const struct xf_pipeline *p, uint64_t frames)
 		F(xattr_total),
 		F(entries_given_up),
 		F(paths_over),
+		F(entries_over),
 #undef F
 	};
 	struct xf_pipeline_rx_stats sum = { 0 };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <CUnit/Basic.h>
 
@@ -127,9 +128,43 @@ test_beyond_window_refused(void)
 	xf_reorder_fini(&ro);
 }
 
+/* A window in a session slot's own slots (xf_reorder_attach()), left dirty by the slot's
+ * previous session: empty again, in the caller's slots, and it orders as a new one. */
+static void
+test_attach_reuses_slots(void)
+{
+	uint64_t val[8];
+	uint8_t full[8];
+	struct xf_reorder ro;
+	uint32_t idx;
+	uint64_t v;
+
+	memset(val, 0xab, sizeof(val));
+	memset(full, 1, sizeof(full));
+	xf_reorder_attach(&ro, val, full, 8, 0);
+	CU_ASSERT_PTR_EQUAL(ro.val, val);
+	CU_ASSERT_PTR_EQUAL(ro.full, full);
+	CU_ASSERT_EQUAL(ro.held, 0u);
+	CU_ASSERT_FALSE(xf_reorder_pop(&ro, &idx, &v));
+	for (uint32_t i = 8; i-- > 0;) {
+		CU_ASSERT_EQUAL(xf_reorder_insert(&ro, i, i + 100u), 0);
+	}
+	CU_ASSERT_EQUAL(xf_reorder_insert(&ro, 8, 0), -ERANGE);
+	for (uint32_t i = 0; i < 8; i++) {
+		CU_ASSERT_TRUE(xf_reorder_pop(&ro, &idx, &v));
+		CU_ASSERT_EQUAL(idx, i);
+		CU_ASSERT_EQUAL(v, i + 100u);
+	}
+	/* Again, as the slot's next session: the popped state is gone. */
+	xf_reorder_attach(&ro, val, full, 8, 0);
+	CU_ASSERT_EQUAL(xf_reorder_insert(&ro, 3, 3), 0);
+	CU_ASSERT_FALSE(xf_reorder_pop(&ro, &idx, &v));
+}
+
 static const struct xf_test tests[] = {
 	{ "random completion order", test_random_completion_order },
 	{ "beyond window refused", test_beyond_window_refused },
+	{ "attach reuses the caller's slots", test_attach_reuses_slots },
 };
 
 int
