@@ -101,7 +101,7 @@ F["hello.flags.cookie"] = ProtoField.bool("xferd.hello.flags.cookie", "COOKIE (H
 F["hello.flags.dryrun"] = ProtoField.bool("xferd.hello.flags.dryrun", "DRYRUN", 32, nil, 0x20)
 F["hello.flags.itemize"] = ProtoField.bool("xferd.hello.flags.itemize", "ITEMIZE", 32, nil, 0x40)
 F["hello.flags.hardlinks"] = ProtoField.bool("xferd.hello.flags.hardlinks", "HARDLINKS", 32, nil, 0x80)
-F["hello.flags.compress"] = ProtoField.bool("xferd.hello.flags.compress", "COMPRESS", 32, nil, 0x100)
+F["hello.flags.compress"] = ProtoField.bool("xferd.hello.flags.compress", "COMPRESS (HELLO_ACK: the receiver's volume asks for it)", 32, nil, 0x100)
 F["hello.flags.owner"] = ProtoField.bool("xferd.hello.flags.owner", "OWNER", 32, nil, 0x200)
 F["hello.flags.xattrs"] = ProtoField.bool("xferd.hello.flags.xattrs", "XATTRS", 32, nil, 0x400)
 F["hello.flags.acls"] = ProtoField.bool("xferd.hello.flags.acls", "ACLS", 32, nil, 0x800)
@@ -111,8 +111,9 @@ F["hello.flags.sealed_dest"] = ProtoField.bool("xferd.hello.flags.sealed_dest", 
 F["hello.flags.redo"] = ProtoField.bool("xferd.hello.flags.redo", "REDO", 32, nil, 0x8000)
 F["hello.flags.filters"] = ProtoField.bool("xferd.hello.flags.filters", "FILTERS", 32, nil, 0x10000)
 F["hello.flags.sealed_opts"] = ProtoField.bool("xferd.hello.flags.sealed_opts", "SEALED_OPTS (the options are in message 1, encrypted)", 32, nil, 0x20000)
+F["hello.flags.no_compress"] = ProtoField.bool("xferd.hello.flags.no_compress", "NO_COMPRESS (a pull's --no-compress)", 32, nil, 0x40000)
 F["hello.cookie"] = ProtoField.bytes("xferd.hello.cookie", "Cookie reply (nonce and sealed cookie)")
-uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfffc0000)
+uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfff80000)
 uint("hello.nonce", "Nonce", ProtoField.uint64, base.HEX)
 uint("hello.dest_len", "Destination length", ProtoField.uint16, base.DEC)
 uint("hello.auth_len", "Handshake length", ProtoField.uint16, base.DEC)
@@ -398,6 +399,7 @@ body[1] = function(c, ack)
 		ft:add(F["hello.flags.redo"], fr)
 		ft:add(F["hello.flags.filters"], fr)
 		ft:add(F["hello.flags.sealed_opts"], fr)
+		ft:add(F["hello.flags.no_compress"], fr)
 		ft:add(F["hello.flags.reserved"], fr)
 	end
 	c:take("hello.nonce", 8)
@@ -483,7 +485,10 @@ body[1] = function(c, ack)
 		if bit.band(flags, 0x4) == 0 then
 			reserved0(c, window, "window without DELETE")
 		end
-		reserved0(c, bit.band(flags, 0xfffc0010), "flag bits 4 and 18..31")
+		reserved0(c, bit.band(flags, 0xfff80010), "flag bits 4 and 19..31")
+		if bit.band(flags, 0x40000) ~= 0 and bit.band(flags, 0x1100) ~= 0x1000 then
+			c:fail("field", "NO_COMPRESS without PULL, or with COMPRESS")
+		end
 		if bit.band(flags, 0x2000) ~= 0 and bit.band(flags, 0x200) == 0 then
 			c:fail("field", "OWNER_NAMES without OWNER")
 		end
@@ -496,7 +501,11 @@ body[1] = function(c, ack)
 	else
 		reserved0(c, dest_len, "dest_len")
 		if not cookie then
-			reserved0(c, bit.band(flags, 0xfffffffc), "flag bits 2..31")
+			-- Bit 8, COMPRESS: the receiver's volume asks (docs/PROTOCOL.md 6.16).
+			reserved0(c, bit.band(flags, 0xfffffefc), "flag bits 2..7 and 9..31")
+			if bit.band(flags, 0x100) ~= 0 and status ~= 0 then
+				c:fail("field", "COMPRESS in a refusal")
+			end
 		end
 		if status > 7 then
 			c:fail("field", "status " .. status)

@@ -148,6 +148,7 @@ struct xf_config_volume {
 	enum xf_config_apply delta_apply; /**< How COPY ops reach the temp file. */
 	uint32_t sig_cache_mb;            /**< Signature cache of the volume, MiB; 0 = off. */
 	bool keep_owner;                  /**< Keeps the owners and groups a push sends. */
+	bool compress;                    /**< Asks pushes into it to compress (HELLO_ACK). */
 	unsigned int n_xattr_namespaces;  /**< Entries used in xattr_namespaces[]. */
 	int xattr_namespaces[2];          /**< enum xf_config_xattr_ns: kept beyond user.*. */
 	uint32_t partial_max_files;       /**< Partial files kept, at most; 0 = none. */

@@ -240,6 +240,11 @@ static const struct field volume_fields[] = {
 	     "Keep the owners and groups a push sends (xferctl push -o, -g: numeric uid and "
 	     "gid; needs CAP_CHOWN: an entry that cannot have them fails with status ATTR); "
 	     "false = a push that asks for them is refused"),
+	/* reload: a session takes the value in effect when it opens (xf_engine_params) */
+	BOOL("compress", struct xf_config_volume, compress, F_RELOAD, "false",
+	     "Ask every push into this volume to compress its DATA literals, as xferctl push "
+	     "--compress does (its HELLO_ACK says so: docs/PROTOCOL.md 6.16), unless the push "
+	     "said --no-compress; a pull served from a directory in it compresses too"),
 	/* restart: the pipeline takes it when it is made */
 	LIST("xattr_namespaces", struct xf_config_volume, xattr_namespaces, n_xattr_namespaces, 0,
 	     &el_xattr_ns, 0, "[]",

@@ -112,7 +112,8 @@ xferd_push_delete(json_t *args, struct xf_engine_push_req *req, struct xf_ctl_re
 
 /* args.dry_run, args.itemize, args.hard_links, args.compress, args.owner, args.group,
  * args.owner_names, args.xattrs and args.acls (bools; compress absent: transfer.compress,
- * reloadable). */
+ * reloadable, else the peer's volume's volumes[].compress; false: off whatever that
+ * says). */
 int
 xferd_push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req *req,
                  struct xf_ctl_reply *reply)
@@ -156,7 +157,12 @@ xferd_push_modes(const struct xferd *d, json_t *args, struct xf_engine_push_req 
 	req->dry_run = json_is_true(dry);
 	req->itemize = json_is_true(itemize);
 	req->hard_links = json_is_true(links);
+	/* Said by the job, else transfer.compress, else the peer's volume may ask (its
+	 * HELLO_ACK, docs/PROTOCOL.md 6.16) unless the job said --no-compress. */
 	req->compress = compress != NULL ? json_is_true(compress) : d->cfg->transfer.compress;
+	req->compress_why = compress != NULL ? (req->compress ? XF_ZIP_JOB : XF_ZIP_REFUSED)
+	                    : req->compress  ? XF_ZIP_CONFIG
+	                                     : XF_ZIP_NONE;
 	req->redo = d->cfg->transfer.redo;
 	return 0;
 }

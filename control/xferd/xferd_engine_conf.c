@@ -241,6 +241,7 @@ xferd_engine_conf(const struct xf_config *cfg, struct xf_engine_conf *ec)
 		ev->no_clone = cv->delta_apply == XF_CONFIG_APPLY_READ_WRITE;
 		ev->sig_cache_mb = cv->sig_cache_mb;
 		ev->keep_owner = cv->keep_owner;
+		ev->compress = cv->compress;
 		ev->xattr_ns = 0;
 		for (unsigned int k = 0; k < cv->n_xattr_namespaces; k++) {
 			ev->xattr_ns |= cv->xattr_namespaces[k] == XF_CONFIG_XATTR_SECURITY

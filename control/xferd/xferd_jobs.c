@@ -197,13 +197,16 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 		json_object_set_new(o, "acls", json_boolean(j->acls));
 		json_object_set_new(o, "files_hardlinked",
 		                    json_integer((json_int_t)j->files_hardlinked));
-		/* --compress: what the reader tried and what it saved (docs/PROTOCOL.md 6.16). */
-		json_object_set_new(o, "compress",
-		                    json_pack("{s:b, s:I, s:I, s:I, s:I}", "on", j->compress,
-		                              "frames_tried", (json_int_t)j->push.zip_tried,
-		                              "frames_compressed", (json_int_t)j->push.zip_frames,
-		                              "bytes_raw", (json_int_t)j->push.bytes_literal,
-		                              "bytes_wire", (json_int_t)j->push.bytes_data_wire));
+		/* --compress: whether and why (the job, transfer.compress, the peer's volume),
+		 * what the reader tried and what it saved (docs/PROTOCOL.md 6.16). */
+		json_object_set_new(
+		        o, "compress",
+		        json_pack("{s:b, s:s, s:b, s:I, s:I, s:I, s:I}", "on", j->compress, "why",
+		                  xf_zip_why_str((enum xf_zip_why)j->compress_why), "peer_asked",
+		                  j->push.zip_asked, "frames_tried", (json_int_t)j->push.zip_tried,
+		                  "frames_compressed", (json_int_t)j->push.zip_frames, "bytes_raw",
+		                  (json_int_t)j->push.bytes_literal, "bytes_wire",
+		                  (json_int_t)j->push.bytes_data_wire));
 		/* Sessions that carry it (docs/ENGINE.md, "Lanes"): the counters add theirs. */
 		json_object_set_new(o, "lanes", json_integer((json_int_t)j->lanes));
 		json_object_set_new(o, "queued_ms",

@@ -355,6 +355,8 @@ render_jobs(struct render *r, json_t *jobs)
 				label_append(info, sizeof(info), "compress",
 				             json_is_true(json_object_get(v, "on")) ? "true"
 				                                                    : "false");
+				/* job, peer volume, ...: docs/PROTOCOL.md 6.16 */
+				label_append(info, sizeof(info), "compress_why", str_of(v, "why"));
 				continue;
 			}
 			if (json_is_boolean(v)) { /* dry_run, itemize, checksum: how it runs */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -50,6 +51,32 @@ pull_filter(const struct xf_pull_req *req, struct xf_filter **out, char *msg, si
 	}
 	*out = f;
 	return 0;
+}
+
+/*
+ * Is the directory a pull serves (resolved) in one of our volumes with compress: true?
+ * Compared resolved to resolved, at a component boundary (a volume /srv/a does not hold
+ * /srv/ab). A volume path that does not resolve holds nothing.
+ */
+static bool
+src_volume_zip(const struct xferd *d, const char *resolved)
+{
+	char root[PATH_MAX];
+
+	for (unsigned int v = 0; v < d->cfg->n_volumes; v++) {
+		size_t n;
+
+		if (!d->cfg->volumes[v].compress ||
+		    realpath(d->cfg->volumes[v].path, root) == NULL) {
+			continue;
+		}
+		n = strlen(root);
+		if (strncmp(resolved, root, n) == 0 &&
+		    (resolved[n] == '\0' || resolved[n] == '/' || (n == 1 && root[0] == '/'))) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static enum xf_pull_refusal
@@ -110,7 +137,14 @@ pull_judge(void *arg, const struct xf_engine_pull_in *in, char *msg, size_t msg_
 	push.max_delete = push.delete_extra ? in->window : XF_DELETE_UNLIMITED;
 	push.dry_run = (in->flags & XF_HELLO_F_DRYRUN) != 0;
 	push.hard_links = (in->flags & XF_HELLO_F_HARDLINKS) != 0;
+	/* --compress, --no-compress, else our volume the source is in may turn it on, and
+	 * the puller's volume may ask for it (docs/PROTOCOL.md 6.16, 6.18). */
 	push.compress = (in->flags & XF_HELLO_F_COMPRESS) != 0;
+	push.compress_why = push.compress                               ? XF_ZIP_JOB
+	                    : (in->flags & XF_HELLO_F_NO_COMPRESS) != 0 ? XF_ZIP_REFUSED
+	                    : src_volume_zip(d, resolved)               ? XF_ZIP_SRC_VOLUME
+	                                                                : XF_ZIP_NONE;
+	push.compress |= push.compress_why == XF_ZIP_SRC_VOLUME;
 	push.xattrs = (in->flags & XF_HELLO_F_XATTRS) != 0;
 	push.acls = (in->flags & XF_HELLO_F_ACLS) != 0;
 	/* -o, -g, --owner-names: the request's IDS (the HELLO flag says only "some"). */

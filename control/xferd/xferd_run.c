@@ -104,6 +104,11 @@ reload_apply(struct xferd *d, json_t **report)
 			.idle_poll = cand->cores.idle == XF_CONFIG_IDLE_POLL,
 		};
 
+		/* A reload keeps the volumes (their count and order need a restart). */
+		for (unsigned int v = 0; v < cand->n_volumes; v++) {
+			par.zip_volumes |= cand->volumes[v].compress ? 1u << v : 0;
+		}
+
 		/* The allowlist first: the one step that can fail on a valid config (more peers
 		 * than slots over the run). Then the parameters: the loader checked keepalive <
 		 * timeout, so this cannot fail; if it did, the engine would keep the old

@@ -906,6 +906,7 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	out->acls = j->req.acls;
 	out->files_hardlinked = j->hardlinked;
 	out->compress = j->req.compress;
+	out->compress_why = j->req.compress_why;
 	out->delete_asked = j->req.delete_extra;
 	out->delete_scan_errors = j->req.delete_extra && j->delete_scan_errors;
 	out->pull = j->pull;
@@ -936,7 +937,30 @@ xf_engine_job(struct xf_engine *e, unsigned int id, struct xf_job_info *out)
 	if (j->lanes != NULL) {
 		eng_lanes_info(e, j, out);
 	}
+	if (!out->compress && out->push.zip_on) {
+		out->compress = true; /* a session's HELLO_ACK asked (docs/PROTOCOL.md 6.16) */
+		out->compress_why = XF_ZIP_PEER_VOLUME;
+	}
 	return 0;
+}
+
+const char *
+xf_zip_why_str(enum xf_zip_why why)
+{
+	switch (why) {
+	case XF_ZIP_JOB:
+		return "job";
+	case XF_ZIP_CONFIG:
+		return "transfer.compress";
+	case XF_ZIP_REFUSED:
+		return "no-compress";
+	case XF_ZIP_PEER_VOLUME:
+		return "peer volume";
+	case XF_ZIP_SRC_VOLUME:
+		return "source volume";
+	default:
+		return "none";
+	}
 }
 
 unsigned int

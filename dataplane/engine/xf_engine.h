@@ -39,6 +39,19 @@ struct xf_engine_peer {
 	uint8_t public_key[32]; /**< X25519 (peers[].public_key) */
 };
 
+/** Why a push compresses its DATA literals, or not (xf_engine_push_req.compress_why). */
+enum xf_zip_why {
+	XF_ZIP_NONE = 0,        /**< off: nothing asked (the peer's volume may still) */
+	XF_ZIP_JOB = 1,         /**< the job said --compress */
+	XF_ZIP_CONFIG = 2,      /**< transfer.compress */
+	XF_ZIP_REFUSED = 3,     /**< the job said --no-compress: off whatever the peer asks */
+	XF_ZIP_PEER_VOLUME = 4, /**< the receiver's volume asked (volumes[].compress, HELLO_ACK) */
+	XF_ZIP_SRC_VOLUME = 5,  /**< a pull served from a directory in our volume with compress */
+};
+
+/** The name of a reason (xferctl jobs: compress.why). */
+const char *xf_zip_why_str(enum xf_zip_why why);
+
 /** A volume that receives: each has a receive pipeline of its own (docs/ENGINE.md). */
 struct xf_engine_volume {
 	const char *name; /**< what a destination's VOLUME names (xf_dest.h) */
@@ -52,6 +65,9 @@ struct xf_engine_volume {
 	bool no_clone;                 /**< COPY ops read and write, whatever the volume can do */
 	uint32_t sig_cache_mb;         /**< signature cache, MiB (xf_pipeline_conf.sig_cache_mb) */
 	bool keep_owner;               /**< keeps owners and groups (xf_pipeline_conf.keep_owner) */
+	/** asks pushes into it for compressed DATA (volumes[].compress): the first value of
+	 *  xf_engine_params.zip_volumes, which a reload changes */
+	bool compress;
 	unsigned int xattr_ns;      /**< xf_pipeline_conf.xattr_ns (volumes[].xattr_namespaces) */
 	uint32_t partial_max_files; /**< xf_pipeline_conf.partial_max_files */
 	uint64_t partial_max_bytes; /**< xf_pipeline_conf.partial_max_bytes */
@@ -184,6 +200,10 @@ struct xf_engine_push_req {
 	                          (XF_HELLO_F_COMPRESS, docs/PROTOCOL.md 6.16) */
 	bool owner;          /**< -o: each entry's uid is sent and set (XF_HELLO_F_OWNER) */
 	bool group;          /**< -g: each entry's gid is sent and set (XF_HELLO_F_OWNER) */
+	/** enum xf_zip_why: who turned compress on, or XF_ZIP_REFUSED (--no-compress: the
+	 *  peer's volume does not turn it on either); XF_ZIP_NONE: off, and the peer's
+	 *  volume may ask (its HELLO_ACK) */
+	uint8_t compress_why;
 	/** --owner-names, with owner or group: the names of the ids go with them and the
 	 *  receiver sets the ids those names have there (XF_HELLO_F_OWNER_NAMES, 6.21) */
 	bool owner_names;
@@ -278,7 +298,10 @@ struct xf_job_info {
 	bool checksum;             /**< the push compares by checksum */
 	bool dry_run;              /**< the push is a dry run (-n) */
 	bool itemize;              /**< the push keeps its itemized list (-i) */
-	bool compress;             /**< the push compresses its DATA literals (--compress) */
+	bool compress;             /**< the push compresses its DATA literals: compress_why,
+	                            *   or a session's HELLO_ACK asked (push.zip_on) */
+	uint8_t compress_why;      /**< enum xf_zip_why; XF_ZIP_PEER_VOLUME when the peer's
+	                            *   volume turned it on */
 	bool hard_links;           /**< the push keeps hard links (-H) */
 	bool owner;                /**< the push sends owners (-o) */
 	bool owner_names;          /**< ... with their names (--owner-names, 6.21) */
@@ -569,6 +592,9 @@ struct xf_engine_params {
 	uint32_t timeout_ms;   /**< idle session timeout, > 0 */
 	uint32_t keepalive_ms; /**< keepalive interval of push sessions, < timeout_ms */
 	bool idle_poll;        /**< never sleep when idle */
+	/** bit v: volume v asks the pushes into it for compressed DATA (volumes[].compress,
+	 *  the HELLO_ACK's XF_HELLO_F_COMPRESS, docs/PROTOCOL.md 6.16) */
+	uint32_t zip_volumes;
 };
 
 /**

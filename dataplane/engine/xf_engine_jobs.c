@@ -120,7 +120,8 @@ read_request(struct eng_job *j, uint32_t file, const char *path, uint64_t offset
 		.dir_fd = j->dir_fd,
 		.delta = delta,
 		.io_inline = j->io_inline,
-		.compress = j->req.compress,
+		/* The session's: the job's --compress, or its peer's volume asked (6.16). */
+		.compress = xf_push_zip(j->push),
 	};
 
 	if (sig != NULL) {
@@ -289,6 +290,7 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.dry_run = j->req.dry_run,
 		.hard_links = j->req.hard_links,
 		.compress = j->req.compress,
+		.compress_if_asked = j->req.compress_why != XF_ZIP_REFUSED,
 		.owner = j->req.owner || j->req.group,
 		.owner_names = j->names != NULL,
 		.xattrs = j->req.xattrs,

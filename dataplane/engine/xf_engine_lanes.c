@@ -502,6 +502,8 @@ push_add(struct xf_push_stats *d, const struct xf_push_stats *s, bool files, boo
 	d->bytes_data_wire += s->bytes_data_wire;
 	d->zip_tried += s->zip_tried;
 	d->zip_frames += s->zip_frames;
+	d->zip_on |= s->zip_on;
+	d->zip_asked |= s->zip_asked;
 	d->wire_bytes_sent += s->wire_bytes_sent;
 	d->wire_bytes_received += s->wire_bytes_received;
 	d->frames_sent += s->frames_sent;

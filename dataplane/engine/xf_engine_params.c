@@ -11,6 +11,8 @@
 
 #include "xf_engine_priv.h"
 
+_Static_assert(XF_ENGINE_MAX_VOLUMES <= 32, "zip_volumes has a bit per volume");
+
 int
 xf_engine_set_params(struct xf_engine *e, const struct xf_engine_params *p)
 {
@@ -29,6 +31,7 @@ xf_engine_set_params(struct xf_engine *e, const struct xf_engine_params *p)
 	atomic_store_explicit(&s->timeout_ms, p->timeout_ms, memory_order_relaxed);
 	atomic_store_explicit(&s->keepalive_ms, p->keepalive_ms, memory_order_relaxed);
 	atomic_store_explicit(&s->idle_poll, p->idle_poll, memory_order_relaxed);
+	atomic_store_explicit(&s->zip_volumes, p->zip_volumes, memory_order_relaxed);
 	atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
 	return 0;
 }
@@ -48,6 +51,10 @@ xf_engine_get_params(const struct xf_engine *e, struct xf_engine_params *out)
 			out->timeout_ms = e->conf.timeout_ms;
 			out->keepalive_ms = e->conf.keepalive_ms;
 			out->idle_poll = e->conf.idle_poll;
+			out->zip_volumes = 0;
+			for (unsigned int v = 0; v < e->conf.n_volumes; v++) {
+				out->zip_volumes |= e->conf.volumes[v].compress ? 1u << v : 0;
+			}
 			return;
 		}
 		if (s1 & 1) {
@@ -58,6 +65,7 @@ xf_engine_get_params(const struct xf_engine *e, struct xf_engine_params *out)
 		out->timeout_ms = atomic_load_explicit(&s->timeout_ms, memory_order_relaxed);
 		out->keepalive_ms = atomic_load_explicit(&s->keepalive_ms, memory_order_relaxed);
 		out->idle_poll = atomic_load_explicit(&s->idle_poll, memory_order_relaxed);
+		out->zip_volumes = atomic_load_explicit(&s->zip_volumes, memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
 		if (s1 == s2) {

@@ -245,6 +245,9 @@ struct eng_rsess {
 	struct xf_session *ps; /**< the pipeline's session; NULL: refused (refuse_msg) */
 	uint8_t vol;           /**< the volume it writes into (index in conf.volumes) */
 	bool refuse_sent;      /**< the ABORT of a refused session went out once */
+	/** its volume asked for compressed DATA: every HELLO_ACK of it says so
+	 *  (XF_HELLO_F_COMPRESS, eng_rs_ack_flags) */
+	bool zip_ask;
 	/** Why a session whose destination we do not serve is refused: the ABORT's text,
 	 *  sent once the sender confirmed the HELLO_ACK and again for each frame it sends. */
 	char refuse_msg[XF_ABORT_MSG_MAX + 1];
@@ -503,6 +506,7 @@ struct eng_params {
 	atomic_uint timeout_ms;
 	atomic_uint keepalive_ms;
 	atomic_bool idle_poll;
+	atomic_uint zip_volumes;
 };
 
 struct xf_engine {
@@ -686,6 +690,14 @@ bool eng_rs_poll(struct eng_rx *rx, struct eng_rsess *rs);
 void eng_rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out);
 struct eng_rsess *eng_rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port);
 void eng_rs_open_keyed(struct eng_rx *rx, const struct xf_hs_rec *hs);
+
+/* The flags of every HELLO_ACK of an accepted session: the AEAD echo, and its volume's
+ * ask for compressed DATA (rs->zip_ask, docs/PROTOCOL.md 6.16). */
+static inline uint32_t
+eng_rs_ack_flags(const struct eng_rx *rx, const struct eng_rsess *rs)
+{
+	return (rx->e->aead ? XF_HELLO_F_AEAD : 0) | (rs->zip_ask ? XF_HELLO_F_COMPRESS : 0);
+}
 /* AEAD (xf_engine_secure.c). */
 int eng_secure_create(struct xf_engine *e);
 void eng_secure_destroy(struct xf_engine *e);

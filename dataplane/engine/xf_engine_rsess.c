@@ -809,8 +809,11 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	                                                  : rs_volume(rx, rs, &hello->hello, &d);
 	if (vol >= 0) {
 		rs->vol = (uint8_t)vol;
-		rs->ps = xf_pipeline_session_open(e->vol[vol].pl, rx->idx, ip, port, rs->id,
-		                                  rs->max_payload, hello->hello.flags, rs_tx, rs);
+		rs->zip_ask = xf_hello_ack_zip(hello->hello.flags, (par.zip_volumes >> vol) & 1u);
+		/* A session whose HELLO_ACK asks for compressed DATA takes it (6.16). */
+		rs->ps = xf_pipeline_session_open(
+		        e->vol[vol].pl, rx->idx, ip, port, rs->id, rs->max_payload,
+		        xf_hello_rx_flags(hello->hello.flags, rs->zip_ask), rs_tx, rs);
 		if (rs->ps == NULL) {
 			xf_reliab_destroy(rs->rel);
 			goto err_peer;
@@ -848,8 +851,8 @@ rs_open(struct eng_rx *rx, const struct xf_msg *hello, uint32_t ip, uint16_t por
 	a.hello.max_payload = rs->max_payload;
 	a.hello.window = e->conf.window;
 	a.hello.nonce = hello->hello.nonce;
+	a.hello.flags = eng_rs_ack_flags(rx, rs);
 	if (e->aead) {
-		a.hello.flags = XF_HELLO_F_AEAD;
 		a.hello.auth = rs->msg2;
 		a.hello.auth_len = XF_HELLO_ACK_AUTH_LEN;
 	}

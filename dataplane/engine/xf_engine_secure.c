@@ -518,7 +518,7 @@ hello_ack_out(struct eng_rx *rx, struct eng_rsess *rs, struct xf_secure *keys, u
 	a.hello.max_payload = rs->max_payload;
 	a.hello.window = rx->e->conf.window;
 	a.hello.nonce = nonce;
-	a.hello.flags = XF_HELLO_F_AEAD;
+	a.hello.flags = eng_rs_ack_flags(rx, rs);
 	a.hello.auth = msg2;
 	a.hello.auth_len = XF_HELLO_ACK_AUTH_LEN;
 	len = xf_proto_encode(frame, rs->max_payload, &a);

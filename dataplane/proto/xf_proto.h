@@ -276,8 +276,10 @@ struct xf_msg_hello {
 /** HELLO only: the file list may hold hard links (XF_FILE_HARDLINK, docs/PROTOCOL.md 6.15);
  *  a receiver refuses them in a session without it. */
 #define XF_HELLO_F_HARDLINKS 0x80u
-/** HELLO only: DATA frames of this session may be compressed (a nonzero raw_len,
- *  docs/PROTOCOL.md 6.16); without it a compressed DATA frame is dropped. */
+/** HELLO: DATA frames of this session may be compressed (a nonzero raw_len,
+ *  docs/PROTOCOL.md 6.16); without it a compressed DATA frame is dropped. HELLO_ACK
+ *  (accepted only): the receiver's volume asks for compressed DATA (volumes[].compress),
+ *  and takes it in this session whatever the HELLO said. */
 #define XF_HELLO_F_COMPRESS 0x100u
 /** HELLO only: the file list carries owners and groups (every FLIST frame has
  *  XF_FLIST_F_OWNER, docs/PROTOCOL.md 6.17); the receiver's volume must keep them. */
@@ -318,24 +320,54 @@ struct xf_msg_hello {
  *  padding to the block's one size, xf_hs_block_len), read by xf_proto_hello_unseal once
  *  message 1 has verified. */
 #define XF_HELLO_F_SEALED_OPTS 0x20000u
+/** HELLO only, with XF_HELLO_F_PULL and without XF_HELLO_F_COMPRESS: the pull said
+ *  --no-compress, so the push back sends no DATA compressed, whatever the responder's
+ *  volume or the initiator's own (its HELLO_ACK) would ask (docs/PROTOCOL.md 6.16). */
+#define XF_HELLO_F_NO_COMPRESS 0x40000u
 /** The only flags a HELLO under AEAD shows in clear: what the responder reads before it
  *  decrypts message 1 (docs/SECURITY.md 2.5). */
 #define XF_HELLO_F_CLEAR_AEAD (XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_SEALED_OPTS)
 /** The sealed block's fixed part: flags (4), window (4), the field's length (2). */
 #define XF_HELLO_SEALED_HDR 10u
+/**
+ * Does the HELLO_ACK to a HELLO with hello_flags ask for compressed DATA (its
+ * XF_HELLO_F_COMPRESS), the receiver's volume asking (volumes[].compress)? Not when the
+ * HELLO announced compression already (the session takes it anyway, and a sender of an
+ * earlier build, which refuses the flag in a HELLO_ACK, keeps working with --compress),
+ * nor for a dry run or a pull, which send no DATA (docs/PROTOCOL.md 6.16).
+ */
+static inline bool
+xf_hello_ack_zip(uint32_t hello_flags, bool volume_asks)
+{
+	return volume_asks &&
+	       (hello_flags & (XF_HELLO_F_COMPRESS | XF_HELLO_F_DRYRUN | XF_HELLO_F_PULL)) == 0;
+}
+
+/**
+ * The flags a receiver's session keeps of a HELLO with hello_flags whose HELLO_ACK asked
+ * for compressed DATA (ack_zip, xf_hello_ack_zip): asked, the session takes compressed
+ * DATA as if the HELLO had announced it (docs/PROTOCOL.md 6.16); not asked, such DATA
+ * is dropped unless the HELLO announced it (pipeline_zip_refused).
+ */
+static inline uint32_t
+xf_hello_rx_flags(uint32_t hello_flags, bool ack_zip)
+{
+	return hello_flags | (ack_zip ? XF_HELLO_F_COMPRESS : 0u);
+}
+
 /** HELLO flags the codec accepts (not XF_HELLO_F_COOKIE: the engine reads it first). */
 #define XF_HELLO_F_ALL                                                                             \
 	(XF_HELLO_F_CHECKSUM | XF_HELLO_F_AEAD | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME |           \
 	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS |     \
 	 XF_HELLO_F_OWNER | XF_HELLO_F_PULL | XF_HELLO_F_REDO | XF_HELLO_F_FILTERS |               \
 	 XF_HELLO_F_OWNER_NAMES | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS |   \
-	 XF_HELLO_F_SEALED_OPTS)
+	 XF_HELLO_F_SEALED_OPTS | XF_HELLO_F_NO_COMPRESS)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
-	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS | XF_HELLO_F_OWNER | XF_HELLO_F_PULL |         \
-	 XF_HELLO_F_REDO | XF_HELLO_F_FILTERS | XF_HELLO_F_OWNER_NAMES | XF_HELLO_F_SEALED_DEST |  \
-	 XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS | XF_HELLO_F_SEALED_OPTS)
+	 XF_HELLO_F_HARDLINKS | XF_HELLO_F_OWNER | XF_HELLO_F_PULL | XF_HELLO_F_REDO |             \
+	 XF_HELLO_F_FILTERS | XF_HELLO_F_OWNER_NAMES | XF_HELLO_F_SEALED_DEST |                    \
+	 XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS | XF_HELLO_F_SEALED_OPTS | XF_HELLO_F_NO_COMPRESS)
 
 /**
  * Bytes of a HELLO's destination field: dest, and with rules a NUL and the rules. In a

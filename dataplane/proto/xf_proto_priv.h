@@ -172,6 +172,10 @@ check_hello_opts(const struct xf_msg_hello *m, bool ack, bool inner)
 		if (m->status > XF_ABORT_MAX) {
 			return XF_R_FIELD;
 		}
+		/* A volume's ask for compressed DATA is an answer to an accepted session. */
+		if (m->status != 0 && (m->flags & XF_HELLO_F_COMPRESS) != 0) {
+			return XF_R_FIELD;
+		}
 		/* An accepted session with no credit could never send a file. */
 		if (m->status == 0 && m->window == 0) {
 			return XF_R_FIELD;
@@ -180,6 +184,11 @@ check_hello_opts(const struct xf_msg_hello *m, bool ack, bool inner)
 		return XF_R_RESERVED;
 	} else if ((m->flags & (XF_HELLO_F_FILTERS | XF_HELLO_F_DELETE)) == XF_HELLO_F_FILTERS) {
 		/* Rules only protect from a deletion. */
+		return XF_R_FIELD;
+	} else if ((m->flags & XF_HELLO_F_NO_COMPRESS) != 0 &&
+	           (m->flags & (XF_HELLO_F_PULL | XF_HELLO_F_COMPRESS)) != XF_HELLO_F_PULL) {
+		/* A pull's word on the push it asks for; --compress and --no-compress at once
+		 * is no word. */
 		return XF_R_FIELD;
 	}
 	if (m->min_version == 0 || m->min_version > m->max_version) {

@@ -200,6 +200,7 @@ xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io, uint3
 	p->peer_payload = cfg->max_payload;
 	p->st.files_total = count;
 	p->st.state = XF_PUSH_HELLO;
+	p->st.zip_on = cfg->compress;
 	for (uint32_t i = 0; i < count; i++) {
 		struct xf_flist_entry e = xf_push_entry(p, i);
 
@@ -336,6 +337,8 @@ xf_push_hello_flags(const struct xf_push_cfg *cfg)
 	       (cfg->compress ? XF_HELLO_F_COMPRESS : 0) | (cfg->owner ? XF_HELLO_F_OWNER : 0) |
 	       (cfg->owner && cfg->owner_names ? XF_HELLO_F_OWNER_NAMES : 0) |
 	       (cfg->redo ? XF_HELLO_F_REDO : 0) | (cfg->pull ? XF_HELLO_F_PULL : 0) |
+	       (cfg->pull && !cfg->compress && !cfg->compress_if_asked ? XF_HELLO_F_NO_COMPRESS
+	                                                               : 0) |
 	       (cfg->xattrs ? XF_HELLO_F_XATTRS : 0) | (cfg->acls ? XF_HELLO_F_ACLS : 0) |
 	       (cfg->delete_extra && cfg->rules_len != 0 ? XF_HELLO_F_FILTERS : 0) |
 	       (cfg->itemize && cfg->items != NULL ? XF_HELLO_F_ITEMIZE : 0);
@@ -538,6 +541,10 @@ on_hello_ack(struct xf_push *p, const struct xf_msg_hello *h)
 	}
 	p->peer_payload = XF_MIN(p->cfg.max_payload, h->max_payload);
 	p->credit = h->window;
+	/* Its volume asks for compressed DATA (docs/PROTOCOL.md 6.16): under AEAD the flag
+	 * was authenticated with the rest of the HELLO_ACK before it got here. */
+	p->st.zip_asked = (h->flags & XF_HELLO_F_COMPRESS) != 0;
+	p->st.zip_on |= p->st.zip_asked && p->cfg.compress_if_asked;
 	p->state = XF_PUSH_RUNNING;
 	p->st.state = XF_PUSH_RUNNING;
 }
@@ -817,6 +824,12 @@ xf_push_abort(struct xf_push *p, uint16_t code, uint64_t now)
 	                    code == XF_ABORT_CANCEL ? "cancelled by the operator" : "aborted");
 	xf_push_enter_aborted(p, code);
 	transmit(p, now);
+}
+
+bool
+xf_push_zip(const struct xf_push *p)
+{
+	return p->st.zip_on;
 }
 
 void

@@ -132,6 +132,11 @@ struct xf_push_stats {
 	uint32_t deleted_listed;  /**< entries of the receiver's list kept in cfg.deleted */
 	uint32_t deleted_dropped; /**< entries of it that did not fit cfg.deleted */
 	size_t deleted_bytes;     /**< bytes of cfg.deleted used */
+	/** The reader compresses (xf_push_zip): cfg.compress, or the HELLO_ACK asked and
+	 *  cfg.compress_if_asked. */
+	bool zip_on;
+	/** The receiver's HELLO_ACK asked for compressed DATA. */
+	bool zip_asked;
 };
 
 /** A read result delivered by the reader. */
@@ -191,6 +196,10 @@ struct xf_push_cfg {
 	bool itemize;
 	/** Announce XF_HELLO_F_COMPRESS: the reader may send DATA literals compressed. */
 	bool compress;
+	/** Without compress: compress all the same when the receiver's HELLO_ACK asks for it
+	 *  (its XF_HELLO_F_COMPRESS: its volume's volumes[].compress, docs/PROTOCOL.md 6.16);
+	 *  false when the job said --no-compress. */
+	bool compress_if_asked;
 	/** Announce XF_HELLO_F_OWNER: every FLIST frame carries each entry's uid and gid
 	 *  (XF_FLIST_F_OWNER; the entry callback gives XF_ID_NONE for one not sent). */
 	bool owner;
@@ -318,6 +327,10 @@ uint64_t xf_push_next_deadline(const struct xf_push *p);
 void xf_push_abort(struct xf_push *p, uint16_t code, uint64_t now);
 
 void xf_push_stats(const struct xf_push *p, struct xf_push_stats *st);
+
+/** Does the session's reader compress its DATA literals (stats.zip_on)? What the read
+ *  requests say, from the HELLO_ACK on (none is asked before it). */
+bool xf_push_zip(const struct xf_push *p);
 
 /** The text of the peer's ABORT, if one came (printable ASCII), else "". */
 const char *xf_push_peer_abort_msg(const struct xf_push *p);

@@ -83,6 +83,11 @@ plain(const char *dir)
 	m.hello.dest = "\x06/srv/data\0in";
 	m.hello.dest_len = 13;
 	rc |= save(dir, "hello_pull_owner", xf_proto_encode(buf, sizeof(buf), &m));
+	/* A pull with --no-compress (docs/PROTOCOL.md 6.16). */
+	m.hello.flags = XF_HELLO_F_PULL | XF_HELLO_F_NO_COMPRESS;
+	m.hello.dest = "/srv/data\0in";
+	m.hello.dest_len = 12;
+	rc |= save(dir, "hello_pull_nozip", xf_proto_encode(buf, sizeof(buf), &m));
 	/* Under AEAD: no destination and no option in clear, message 1 (here its length only:
 	 * 148 bytes and a sealed block of its one size in its payload) carries them
 	 * (XF_HELLO_F_SEALED_DEST, XF_HELLO_F_SEALED_OPTS). */
@@ -105,6 +110,9 @@ plain(const char *dir)
 		.min_version = 1, .max_version = 1, .max_payload = XF_PAYLOAD_MAX, .window = 64
 	};
 	rc |= save(dir, "hello_ack", xf_proto_encode(buf, sizeof(buf), &m));
+	/* The receiver's volume asks for compressed DATA (docs/PROTOCOL.md 6.16). */
+	m.hello.flags = XF_HELLO_F_COMPRESS;
+	rc |= save(dir, "hello_ack_zip", xf_proto_encode(buf, sizeof(buf), &m));
 	m = msg(XF_MSG_DATA);
 	m.data = (struct xf_msg_data){ .file = 3, .len = 64, .offset = 8192, .bytes = fill };
 	rc |= save(dir, "data", xf_proto_encode(buf, sizeof(buf), &m));
@@ -293,11 +301,12 @@ main(int argc, char **argv)
 	}
 	/* One of every type, plus the largest DATA, the deleting HELLO (with and without
 	 * filter rules) and DONE, the FLIST with owners, with their names, the FLIST with
-	 * attribute sets, the placeholder FLIST, the pulling HELLOs (with owners too), the
-	 * HELLO whose options and destination are sealed in message 1, and that sealed block. */
-	if (written != XF_MSG_TYPE_MAX + 12) {
+	 * attribute sets, the placeholder FLIST, the pulling HELLOs (with owners too, with
+	 * --no-compress), the HELLO whose options and destination are sealed in message 1,
+	 * that sealed block, and the HELLO_ACK that asks for compressed DATA. */
+	if (written != XF_MSG_TYPE_MAX + 14) {
 		fprintf(stderr, "gen_seeds: %d seeds written, %d expected\n", written,
-		        XF_MSG_TYPE_MAX + 12);
+		        XF_MSG_TYPE_MAX + 14);
 		return 1;
 	}
 	return 0;

@@ -820,6 +820,7 @@ test_diff(void)
 		"session.rate_mbit=1000",
 		"session.congestion=scavenger",
 		"control.push_roots=[/tmp, /srv/out]",
+		"volumes[0].compress=true",
 	};
 	static const char *const restart_sets[] = {
 		"ports[0].mtu=1500",
@@ -827,7 +828,7 @@ test_diff(void)
 		"session.timeout_ms=20000",
 	};
 	struct xf_config *a = load_good("config/dev/a.yaml", NULL, 0);
-	struct xf_config *r = load_good("config/dev/a.yaml", reload_sets, 5);
+	struct xf_config *r = load_good("config/dev/a.yaml", reload_sets, 6);
 	struct xf_config *s = load_good("config/dev/a.yaml", restart_sets, 3);
 	char *out = NULL;
 	size_t n = 0;
@@ -837,11 +838,15 @@ test_diff(void)
 	CU_ASSERT_FATAL(a != NULL && r != NULL && s != NULL);
 	CU_ASSERT_EQUAL(xf_config_diff(a, a, NULL, &restart), 0);
 	CU_ASSERT_FALSE(restart);
-	CU_ASSERT_EQUAL(xf_config_diff(a, r, f, &restart), 5);
+	/* volumes[].compress: off unless said, and a reload turns it on (6.16). */
+	CU_ASSERT_FALSE(a->volumes[0].compress);
+	CU_ASSERT_TRUE(r->volumes[0].compress);
+	CU_ASSERT_EQUAL(xf_config_diff(a, r, f, &restart), 6);
 	CU_ASSERT_FALSE(restart);
 	fflush(f);
 	CU_ASSERT_STRING_EQUAL(out, "appliance.log_level: info -> debug (reloadable)\n"
 	                            "cores.idle: backoff -> poll (reloadable)\n"
+	                            "volumes[0].compress: false -> true (reloadable)\n"
 	                            "session.rate_mbit: 0 -> 1000 (reloadable)\n"
 	                            "session.congestion: none -> scavenger (reloadable)\n"
 	                            "control.push_roots: [\"/tmp\"] -> [\"/tmp\", \"/srv/out\"] "

@@ -834,7 +834,8 @@ six_decided(void *arg)
  * zip bomb and one with bytes after its end each fail their file (XF_ST_CHECKSUM: never
  * committed, nothing at the final path) with their counted reason, even though the
  * FILE_END carries the right CRC-64; plain and compressed frames mix in one file. In a
- * session that did not announce the flag, compressed DATA is refused and counted.
+ * session that did not announce the flag, compressed DATA is refused and counted; in
+ * one whose HELLO_ACK asked for it (the volume's volumes[].compress), it is taken.
  */
 static void
 test_compressed(void)
@@ -914,6 +915,22 @@ test_compressed(void)
 	CU_ASSERT_NOT_EQUAL(pn.st[0], XF_ST_OK);
 	xf_pipeline_times(c.h.p, &t);
 	CU_ASSERT_EQUAL(t.zip_frames, 2);
+	CU_ASSERT(xh_peer_end(&pn, 20000));
+
+	/* A HELLO without the flag whose HELLO_ACK asked (the volume's volumes[].compress):
+	 * the session takes compressed DATA as if announced, and refuses none. */
+	CU_ASSERT_FATAL(
+	        xh_peer_open_flags(&c.h, &pn, 1, 3, 0x21d, xf_hello_rx_flags(0, true), "", 0) == 0);
+	CU_ASSERT_EQUAL(xh_flist(&pn, 0, &e[1], 1, true), 0);
+	CU_ASSERT(xh_until(&c.h, xh_decided, &pn, 20000));
+	CU_ASSERT_EQUAL(data_z(&pn, 0, 0, z, (uint32_t)n, 4096), 0);
+	CU_ASSERT_EQUAL(xh_file_end(&pn, 0, sizeof(text), crc), 0);
+	CU_ASSERT(xh_until(&c.h, xh_done_or_aborted, &pn, 20000));
+	CU_ASSERT_EQUAL(pn.st[0], XF_ST_OK);
+	CU_ASSERT_EQUAL(rx_stats(&c)->zip_refused, 1);
+	xf_pipeline_times(c.h.p, &t);
+	CU_ASSERT_EQUAL(t.zip_frames, 3);
+	CU_ASSERT(file_is(&c, "cut", text, sizeof(text)));
 	xf_zip_free(zip);
 	case_end(&c, &pn, NULL);
 }

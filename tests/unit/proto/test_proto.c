@@ -777,6 +777,59 @@ test_roundtrip_hello_limits(void)
 	CU_ASSERT_EQUAL(d.hello.status, XF_ABORT_BUSY);
 }
 
+/*
+ * The receiver's volume asks for compressed DATA in its HELLO_ACK (XF_HELLO_F_COMPRESS,
+ * docs/PROTOCOL.md 6.16): an accepted answer carries it there and back, a refusal never
+ * (the encoder and the decoder say no), and the rule of when a receiver asks:
+ * its volume asks, and the HELLO neither compresses already nor sends no DATA.
+ */
+void
+test_hello_ack_compress(void)
+{
+	uint8_t buf[BUF_CAP];
+	struct xf_msg m, d;
+	enum xf_proto_reason why;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr = hdr(XF_MSG_HELLO_ACK);
+	m.hello = (struct xf_msg_hello){ .min_version = XF_PROTO_VERSION,
+		                         .max_version = XF_PROTO_VERSION,
+		                         .max_payload = XF_PAYLOAD_MIN,
+		                         .window = 64,
+		                         .flags = XF_HELLO_F_COMPRESS,
+		                         .nonce = 7 };
+	rc = xf_proto_encode(buf, sizeof(buf), &m);
+	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 28));
+	tp_roundtrip(buf, (size_t)rc, &d);
+	CU_ASSERT_EQUAL(d.hello.flags, XF_HELLO_F_COMPRESS);
+
+	/* The answer carries nothing else of the HELLO's compression words. */
+	m.hello.flags = XF_HELLO_F_COMPRESS | XF_HELLO_F_NO_COMPRESS;
+	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) < 0);
+
+	/* A refusal asks nothing. */
+	m.hello.flags = XF_HELLO_F_COMPRESS;
+	m.hello.status = XF_ABORT_BUSY;
+	m.hello.window = 0;
+	CU_ASSERT(xf_proto_encode(buf, sizeof(buf), &m) < 0);
+	m.hello.flags = 0;
+	rc = xf_proto_encode(buf, sizeof(buf), &m);
+	CU_ASSERT_FATAL(rc > 0);
+	buf[XF_HDR_LEN + 12 + 2] |= XF_HELLO_F_COMPRESS >> 8; /* flags, big-endian */
+	CU_ASSERT_EQUAL(xf_proto_decode(buf, (size_t)rc, &d, &why), -EBADMSG);
+	CU_ASSERT_EQUAL(why, XF_R_FIELD);
+
+	CU_ASSERT(xf_hello_ack_zip(0, true));
+	CU_ASSERT(xf_hello_ack_zip(XF_HELLO_F_CHECKSUM | XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME,
+	                           true));
+	CU_ASSERT(!xf_hello_ack_zip(0, false));
+	/* --compress already: taken anyway, and a sender that predates the ask keeps working */
+	CU_ASSERT(!xf_hello_ack_zip(XF_HELLO_F_COMPRESS, true));
+	CU_ASSERT(!xf_hello_ack_zip(XF_HELLO_F_DRYRUN, true)); /* no DATA */
+	CU_ASSERT(!xf_hello_ack_zip(XF_HELLO_F_PULL, true));   /* no DATA, no volume */
+}
+
 void
 test_roundtrip_flist_limits(void)
 {
@@ -1308,6 +1361,7 @@ static const struct xf_test tests[] = {
 	{ "round trip of every type", test_roundtrip_base },
 	{ "accessor bounds", test_accessor_bounds },
 	{ "HELLO limits", test_roundtrip_hello_limits },
+	{ "HELLO_ACK: the volume asks for compressed DATA", test_hello_ack_compress },
 	{ "HELLO filter rules", test_hello_rules },
 	{ "HELLO destination field sealed in message 1", test_hello_sealed },
 	{ "HELLO options and field sealed, padded", test_hello_seal_block },

@@ -222,7 +222,12 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 4, 2, 0, XF_R_FIELD },
 	{ XF_MSG_HELLO, 6, 2, 1, XF_R_RESERVED },        /* status is HELLO_ACK's */
 	{ XF_MSG_HELLO, 8, 4, 1, XF_R_RESERVED },        /* window is HELLO_ACK's */
-	{ XF_MSG_HELLO, 12, 4, 0x40000, XF_R_RESERVED }, /* the lowest flag not defined */
+	{ XF_MSG_HELLO, 12, 4, 0x80000, XF_R_RESERVED }, /* the lowest flag not defined */
+	/* A pull's --no-compress (6.16): only in a pull, never beside COMPRESS. */
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_NO_COMPRESS, XF_R_FIELD },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_NO_COMPRESS | XF_HELLO_F_PULL, XF_R_OK },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_NO_COMPRESS | XF_HELLO_F_PULL | XF_HELLO_F_COMPRESS,
+	  XF_R_FIELD },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_XATTRS, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_ACLS, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS, XF_R_OK },
@@ -245,7 +250,7 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME, XF_R_OK },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_DELETE | XF_HELLO_F_FILTERS, XF_R_FIELD }, /* no NUL */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_FILTERS, XF_R_FIELD }, /* rules without DELETE */
-	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_SEALED_OPTS << 1, XF_R_RESERVED },
+	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_NO_COMPRESS << 1, XF_R_RESERVED },
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_SEALED_OPTS, XF_R_FIELD }, /* sealed without AEAD */
 	{ XF_MSG_HELLO, 12, 4, XF_HELLO_F_AEAD, XF_R_FIELD },        /* AEAD without message 1 */
 	{ XF_MSG_HELLO, 26, 2, XF_HELLO_AUTH_LEN, XF_R_FIELD },      /* message 1 without AEAD */
@@ -270,8 +275,10 @@ static const struct mutation mutations[] = {
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_VOLUME, XF_R_RESERVED }, /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_DRYRUN, XF_R_RESERVED }, /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_ITEMIZE, XF_R_RESERVED },
-	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_HARDLINKS, XF_R_RESERVED },   /* the HELLO's */
-	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COMPRESS, XF_R_RESERVED },    /* the HELLO's */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_HARDLINKS, XF_R_RESERVED }, /* the HELLO's */
+	/* The receiver's volume asks for compressed DATA (6.16). */
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_COMPRESS, XF_R_OK },
+	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_NO_COMPRESS, XF_R_RESERVED }, /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_FILTERS, XF_R_RESERVED },     /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_OWNER, XF_R_RESERVED },       /* the HELLO's */
 	{ XF_MSG_HELLO_ACK, 12, 4, XF_HELLO_F_OWNER_NAMES, XF_R_RESERVED }, /* the HELLO's */

@@ -55,6 +55,7 @@ void tp_roundtrip(const uint8_t *buf, size_t len, struct xf_msg *m);
 void test_roundtrip_base(void);
 void test_accessor_bounds(void);
 void test_roundtrip_hello_limits(void);
+void test_hello_ack_compress(void);
 void test_roundtrip_flist_limits(void);
 void test_flist_fill_bytes(void);
 void test_builders_fill(void);

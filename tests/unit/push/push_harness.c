@@ -242,11 +242,13 @@ serve_reads(struct xf_push *p)
 				rd.frame = t_alloc(NULL, &rd.payload);
 				T.crc[file] = xf_csum_crc64(T.crc[file], T.src[file] + off, len);
 				rd.len = (uint32_t)len;
-				rd.ztried = T.compress;
-				n = T.compress ? xf_zip_deflate(T.zip, T.src[file] + off, rd.len,
-				                                rd.payload + XF_DATA_OVERHEAD,
-				                                rd.len - rd.len / 16)
-				               : -1;
+				/* What the session's read requests say (the engine's reader
+				 * compresses by them): --compress, or the HELLO_ACK asked. */
+				rd.ztried = xf_push_zip(p);
+				n = rd.ztried ? xf_zip_deflate(T.zip, T.src[file] + off, rd.len,
+				                               rd.payload + XF_DATA_OVERHEAD,
+				                               rd.len - rd.len / 16)
+				              : -1;
 				if (n > 0) {
 					rd.raw_len = rd.len;
 					rd.len = (uint32_t)n;
@@ -654,6 +656,8 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 			}
 			a.hello.flags = XF_HELLO_F_AEAD;
 			a.hello.auth = msg2;
+			/* Under AEAD the whole HELLO_ACK is authenticated: the frame's tag covers
+			 * its flags (docs/PROTOCOL.md 2.1). */
 			a.hello.auth_len = XF_HELLO_ACK_AUTH_LEN;
 		} else {
 			CU_ASSERT_EQUAL(m.hello.flags & (XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST),
@@ -668,6 +672,7 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		a.hello.min_version = a.hello.max_version = XF_PROTO_VERSION;
 		a.hello.max_payload = 1472;
 		a.hello.window = T.window;
+		a.hello.flags |= T.vol_asks ? XF_HELLO_F_COMPRESS : 0; /* volumes[].compress */
 		a.hello.nonce = m.hello.nonce;
 		T.nonce = m.hello.nonce;
 		if (T.confirm_hello) {
@@ -787,8 +792,9 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		CU_ASSERT_FATAL(m.data.offset + span <= T.ent[m.data.file].size);
 		CU_ASSERT_FALSE(T.rf[m.data.file].settled);
 		if (m.data.raw_len != 0) {
-			/* Only in a session that announced it, and exactly raw_len bytes. */
-			CU_ASSERT_FATAL(T.compress);
+			/* Only in a session that announced it or whose HELLO_ACK asked for it,
+			 * and exactly raw_len bytes. */
+			CU_ASSERT_FATAL(T.compress || T.vol_asks);
 			CU_ASSERT_EQUAL_FATAL(xf_zip_inflate(T.zip, m.data.bytes, m.data.len,
 			                                     T.rf[m.data.file].data + m.data.offset,
 			                                     span),
@@ -1031,6 +1037,7 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		.max_delete = XF_DELETE_UNLIMITED,
 		.itemize = T.ndeleted != 0,
 		.compress = T.compress,
+		.compress_if_asked = !T.no_compress,
 		.owner = T.owner_names,
 		.owner_names = T.owner_names,
 		.redo = T.redo,
@@ -1055,7 +1062,7 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 	unsigned long turns = 0;
 
 	T.now = START_NS;
-	if (T.compress) {
+	if (T.compress || T.vol_asks) {
 		T.zip = xf_zip_create();
 		CU_ASSERT_FATAL(T.zip != NULL);
 	}

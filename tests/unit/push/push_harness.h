@@ -89,6 +89,10 @@ struct push_harness {
 	/* --compress: the reader compresses frames that shrink by 1/16 as the engine's does
 	 * (raw_len), the receiver inflates them; zip is the state of both (push_run's). */
 	bool compress;
+	/* The receiver's HELLO_ACK asks for compressed DATA (its volume's volumes[].compress);
+	 * no_compress: the push said --no-compress (cfg.compress_if_asked false). */
+	bool vol_asks;
+	bool no_compress;
 	struct xf_zip *zip;
 	/* -o -g --owner-names: entry i has uid 1000 + i % 7 and gid 100 + i % 3; the sender
 	 * names uid u "u<u>" and gid g "g<g>" except u % 7 == 6 (no name); the receiver

@@ -270,6 +270,54 @@ test_compressed_frames(void)
 	}
 }
 
+/*
+ * The receiver's volume asks for compressed DATA in its HELLO_ACK (docs/PROTOCOL.md
+ * 6.16): a push that said nothing compresses from then on, in clear and under AEAD (the
+ * answer is authenticated there); one that said --no-compress sends every frame as it is
+ * and tries none, and a HELLO_ACK that does not ask leaves a plain push plain.
+ */
+static void
+test_volume_asks_compression(void)
+{
+	static const uint8_t msg1[XF_HELLO_AUTH_LEN + 4]; /* as if its payload were the field */
+
+	for (unsigned int c = 0; c < 6; c++) {
+		bool no = c % 3 == 1, asks = c % 3 != 2, aead = c >= 3;
+		struct xf_push_stats st;
+		struct xf_reliab_stats rs;
+
+		push_setup(20, 60000, 0, 0, 0, 32);
+		T.vol_asks = asks;
+		T.no_compress = no;
+		if (aead) {
+			T.auth = msg1;
+			T.auth_len = sizeof(msg1);
+		}
+		for (uint32_t i = 0; i < T.count; i++) {
+			for (uint64_t k = 0; k < T.ent[i].size; k++) {
+				T.src[i][k] = (uint8_t) "static int frame_out(void);\n"[k % 28];
+			}
+		}
+		push_run(&st, &rs);
+		CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+		CU_ASSERT_EQUAL(st.files_failed, 0);
+		CU_ASSERT_EQUAL(T.committed, 20);
+		CU_ASSERT_EQUAL(st.zip_asked, asks);
+		CU_ASSERT_EQUAL(st.zip_on, asks && !no);
+		if (asks && !no) {
+			CU_ASSERT(st.zip_frames > 0);
+			CU_ASSERT_EQUAL(T.inflated, st.zip_frames);
+			CU_ASSERT(st.bytes_data_wire < st.bytes_literal / 2);
+		} else {
+			CU_ASSERT_EQUAL(st.zip_tried, 0);
+			CU_ASSERT_EQUAL(st.zip_frames, 0);
+			CU_ASSERT_EQUAL(T.inflated, 0);
+			CU_ASSERT_EQUAL(st.bytes_data_wire, st.bytes_literal);
+		}
+		push_teardown();
+	}
+}
+
 static void
 test_lossy_channel(void)
 {
@@ -654,6 +702,8 @@ static const struct xf_test tests[] = {
 	{ "lossy channel", test_lossy_channel },
 	{ "sparse files: holes are counted, not sent", test_sparse_files },
 	{ "compressed frames: inflated to their raw_len, through loss", test_compressed_frames },
+	{ "the receiver's volume asks for compression in its HELLO_ACK",
+	  test_volume_asks_compression },
 	{ "owners by name: each FLIST names its ids", test_owner_names },
 	{ "a slow receiver on a lossless wire: probes, no retransmission",
 	  test_slow_receiver_lossless },

@@ -170,7 +170,8 @@ test_hello_ack_readable(void)
 	m.hello.min_version = m.hello.max_version = XF_PROTO_VERSION;
 	m.hello.max_payload = 1400;
 	m.hello.window = 8;
-	m.hello.flags = XF_HELLO_F_AEAD;
+	/* with its volume's ask for compressed DATA (docs/PROTOCOL.md 6.16) */
+	m.hello.flags = XF_HELLO_F_AEAD | XF_HELLO_F_COMPRESS;
 	m.hello.auth = auth;
 	m.hello.auth_len = sizeof(auth);
 	len = xf_proto_encode(buf, sizeof(buf), &m);
@@ -182,8 +183,14 @@ test_hello_ack_readable(void)
 	memcpy(copy, buf, (size_t)sealed);
 	copy[XF_HDR_LEN + 10] ^= 1; /* the window */
 	CU_ASSERT_EQUAL(xf_secure_frame_open(&ini, mgr, copy, (size_t)sealed, SEC), -EBADMSG);
+	/* The ask cleared on the path (flags, big-endian at 12: bit 8 in byte 14), or added
+	 * to one without it, fails the tag: nobody on the path turns compression off or on. */
+	memcpy(copy, buf, (size_t)sealed);
+	copy[XF_HDR_LEN + 14] ^= XF_HELLO_F_COMPRESS >> 8;
+	CU_ASSERT_EQUAL(xf_secure_frame_open(&ini, mgr, copy, (size_t)sealed, SEC), -EBADMSG);
 	CU_ASSERT_EQUAL(xf_secure_frame_open(&ini, mgr, buf, (size_t)sealed, SEC), len);
 	CU_ASSERT_EQUAL(xf_proto_decode(buf, (size_t)len, &m, &why), 0);
+	CU_ASSERT_EQUAL(m.hello.flags, XF_HELLO_F_AEAD | XF_HELLO_F_COMPRESS);
 	CU_ASSERT_EQUAL(m.hello.window, 8u);
 	CU_ASSERT_EQUAL(m.hello.auth_len, XF_HELLO_ACK_AUTH_LEN);
 }

@@ -141,6 +141,10 @@ def main():
     good(frame(DATA, struct.pack(">IIQ", 5, 8932, 4096) + b"z" * 40),
          {"xferd.data.file": "5", "xferd.data.raw_len": "8932", "xferd.data.len": "40"})
     good(frame(HELLO, hello(b"d", flags=0x100)), {"xferd.hello.flags.compress": "1"})
+    # The receiver's volume asks for it in its HELLO_ACK; a pull's --no-compress.
+    good(frame(HELLO_ACK, hello(window=64, flags=0x100, ack=True), flags=0x6),
+         {"xferd.hello.flags.compress": "1"})
+    good(frame(HELLO, hello(b"/s\0d", flags=0x41000)), {"xferd.hello.flags.no_compress": "1"})
     # Sent again whole (6.19): the HELLO's REDO flag, and the header flag of its frames.
     good(frame(HELLO, hello(b"d", flags=0x8000)), {"xferd.hello.flags.redo": "1"})
     # Extended attributes and ACLs (docs/PROTOCOL.md 6.20): the HELLO flags, FLIST
@@ -295,7 +299,11 @@ def main():
     bad(frame(HELLO, hello(flags=0x4002, auth=m1)), "field")  # the options not sealed
     bad(frame(HELLO, hello(flags=0x24006, window=3, auth=m1)), "field")  # DELETE in clear
     bad(frame(HELLO, hello(flags=0x24002, window=3, auth=m1)), "field")  # a limit in clear
-    bad(frame(HELLO, hello(flags=0x40000)), "reserved")  # the lowest flag not defined
+    bad(frame(HELLO, hello(flags=0x80000)), "reserved")  # the lowest flag not defined
+    bad(frame(HELLO, hello(flags=0x40000)), "field")  # NO_COMPRESS without PULL
+    bad(frame(HELLO, hello(b"/s\0d", flags=0x41100)), "field")  # ... with COMPRESS
+    bad(frame(HELLO_ACK, hello(status=1, flags=0x100, ack=True)), "field")  # ask in a refusal
+    bad(frame(HELLO_ACK, hello(window=64, flags=0x40000, ack=True)), "reserved")
     bad(frame(HELLO, hello(flags=0x10)), "reserved")  # COOKIE is the HELLO_ACK's
     bad(frame(DECISION, struct.pack(">HH", 1, 0) + struct.pack(">IBBHII", 6, 2, 0, 0x3, 0, 0)),
         "field")  # NEW with another item
