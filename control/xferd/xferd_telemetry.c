@@ -268,6 +268,19 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "staged_dirs", st->staged_dirs);
 	rte_tel_data_add_dict_u64(info, "staged_files", st->staged_files);
 	rte_tel_data_add_dict_u64(info, "staged_failed", st->staged_failed);
+	/* xferctl stats' dataplane.source_readers[], one dict per reader: flattened by lcore,
+	 * as DPDK 22.11 arrays hold no dictionaries. */
+	for (unsigned int w = 0; w < st->n_readers; w++) {
+		static const char *const names[] = { "whole_files", "delta_files", "parks" };
+		const uint64_t vals[] = { st->readers[w].whole_files, st->readers[w].delta_files,
+			                  st->readers[w].parks };
+
+		for (unsigned int k = 0; k < 3; k++) {
+			snprintf(key, sizeof(key), "source_reader_%u_%s", st->readers[w].lcore,
+			         names[k]);
+			rte_tel_data_add_dict_u64(info, key, vals[k]);
+		}
+	}
 	rte_tel_data_add_dict_u64(info, "delta_basis_kept_bytes", st->basis_kept_bytes);
 	rte_tel_data_add_dict_u64(info, "delta_sig_from_ring", st->sig_from_ring);
 	rte_tel_data_add_dict_u64(info, "delta_sig_from_heap", st->sig_from_heap);

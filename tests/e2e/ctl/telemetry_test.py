@@ -55,6 +55,10 @@ def main():
         for k, v in cs["drops"].items():
             want["drop_" + k] = v
         want.update(cs["dataplane"])
+        # dataplane.source_readers[]: flattened by lcore (DPDK 22.11 arrays hold no dicts)
+        for rd in want.pop("source_readers"):
+            for k in ("whole_files", "delta_files", "parks"):
+                want[f"source_reader_{rd['lcore']}_{k}"] = rd[k]
         for k, v in cs["delta"].items():
             if isinstance(v, dict):  # delta.sig_cache: delta_sig_cache_hits, ...
                 want.update({f"delta_{k}_{kk}": vv for kk, vv in v.items()})
