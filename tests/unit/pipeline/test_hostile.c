@@ -6,6 +6,12 @@
  * it intact, nothing else there), every frame released, no fd left open, and a correct
  * session on the same pipeline (the same slots) working afterwards. Run under ASan (its
  * leak check on) by the sanitizer build.
+ *
+ * Over 1,000 lines: one program for one fixture (struct hcase: the pipeline, the fd
+ * count and the end-of-case checks above), so that every hostile sequence is held to the
+ * same checks; the hostile cases of one feature already have programs of their own on
+ * the same fixture (test_hardlinks.c, test_types.c, test_owner.c, test_xattrs.c,
+ * test_pathset.c).
  */
 #include <fcntl.h>
 #include <sys/stat.h>
