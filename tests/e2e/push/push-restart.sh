@@ -107,7 +107,7 @@ for ((attempt = 1; round < ROUNDS; attempt++)); do
 	pair_verify "$one" "$PAIR_VOL_B/$dest-one"
 	# Then the interrupted tree, completed.
 	pair_push "$src" "$dest" >"$PAIR_DIR/push3.out" ||
-		pair_fail "round $round: completing the tree failed: $(cat "$PAIR_DIR/push3.out")"
+		pair_fail "round $round: completing the tree failed: $(tr '\n' ' ' <"$PAIR_DIR/push3.out") failures: $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("failures"))' "$PAIR_DIR/job.json")"
 	pair_expect_field state done
 	pair_expect_field files_failed 0
 	touch "$PAIR_DIR/watch.stop"
