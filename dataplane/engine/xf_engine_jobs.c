@@ -52,6 +52,8 @@ push_frame_send(void *arg, void *frame, uint16_t len)
 			if (frame == NULL) {
 				return 0; /* no mbuf: the timer sends it again */
 			}
+		} else {
+			j->hello_sent_ns = rx->now; /* eng_secure_job_wait */
 		}
 	} else if (rx->e->aead) {
 		/* Sealed (a copy: the session's stays in clear); before the HELLO_ACK there
@@ -609,6 +611,8 @@ eng_jobs_poll(struct eng_rx *rx)
 
 		if (j->sec_ready) {
 			eng_secure_job_poll(rx, j);
+		} else if (rx->e->aead) {
+			eng_secure_job_wait(rx, j);
 		}
 		busy |= xf_push_poll(j->push, rx->now);
 		xf_push_reliab_stats(j->push, &rel);

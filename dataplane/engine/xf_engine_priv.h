@@ -183,6 +183,7 @@ struct eng_job {
 	/** Reads of message 2 (two DH each) this second: ENG_HS_ANSWER_MAX at most */
 	struct xf_hs_budget answer_budget;
 	unsigned int hello_sends; /**< copies of the first HELLO sent */
+	uint64_t hello_sent_ns;   /**< when the first went out */
 	bool sec_ready;
 	struct xf_secure_sess sec;
 	/** Of its HELLO in clear (XF_HELLO_F_CLEAR_AEAD: the real ones are in sealed): the
@@ -735,6 +736,7 @@ void eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_m
 void eng_secure_maintain(struct eng_rx *rx, struct xf_secure_sess *s);
 void eng_secure_job_poll(struct eng_rx *rx, struct eng_job *j);
 void eng_secure_job_end(struct eng_job *j);
+void eng_secure_job_wait(struct eng_rx *rx, struct eng_job *j);
 void eng_job_hello_made(struct eng_rx *rx, struct eng_job *j, int rc);
 struct eng_job *eng_job_waiting(struct eng_rx *rx, unsigned int slot, uint32_t id);
 /* Peers replaced by a reload (xf_engine_peers.c). */

@@ -289,13 +289,33 @@ msg1_take(struct eng_rx *rx, struct eng_job *j, const struct xf_hs_rec *r, struc
 	return rc;
 }
 
-/* The next copy of the first HELLO's message 1, made ahead of its retransmission. */
+/* The next copy of the first HELLO's message 1, made ahead of its retransmission
+ * (eng_secure_job_wait, eng_secure_hello_again). */
 static void
 copy_ask(struct eng_rx *rx, struct eng_job *j)
 {
 	if (!j->copy_asked && !j->copy_ready && !j->sec_ready &&
 	    j->n_hs_old < ENG_HELLO_FRESH_MAX && msg1_ask(rx, j, ENG_HS_COPY) == 0) {
 		j->copy_asked = true;
+	}
+}
+
+/*
+ * A push's first HELLO unanswered this long: the next copy's message 1 is asked for. Most
+ * HELLOs are answered sooner, and then no copy is made; asked at once, the copy was made
+ * for every push (0.25 ms of the handshake thread) and was in the queue ahead of the
+ * HELLO_ACK's message 2, whose read then waited for it. Far below the first
+ * retransmission, which waits for at least the initial RTT (XF_RELIAB_INITIAL_RTT_NS).
+ */
+#define ENG_HELLO_COPY_AFTER_NS (20ull * 1000ull * 1000ull)
+_Static_assert(ENG_HELLO_COPY_AFTER_NS * 8 < XF_RELIAB_INITIAL_RTT_NS, "made long before");
+
+/* A push's first HELLO waiting for its answer (no keys yet). */
+void
+eng_secure_job_wait(struct eng_rx *rx, struct eng_job *j)
+{
+	if (j->hello_sends > 0 && rx->now - j->hello_sent_ns >= ENG_HELLO_COPY_AFTER_NS) {
+		copy_ask(rx, j);
 	}
 }
 
@@ -1239,9 +1259,6 @@ job_hs_apply(struct eng_rx *rx, struct xf_hs_rec *r)
 		rc = msg1_take(rx, j, r, &j->hs, j->msg1);
 		rx->hs_failed += rc < 0;
 		eng_job_hello_made(rx, j, rc);
-		if (rc == 0 && j->push != NULL) {
-			copy_ask(rx, j); /* for the HELLO's first retransmission */
-		}
 		return;
 	}
 	j = job_running(rx, r);
