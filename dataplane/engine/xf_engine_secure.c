@@ -726,15 +726,17 @@ eng_secure_hs_submit(struct eng_rx *rx, enum xf_hs_kind kind, int pi, const stru
 	return 0;
 }
 
-/*
- * Responder: apply the handshake thread's answers, in the order the HELLOs came. An
- * answer whose session or peer went meanwhile is stale (drops.hs_stale): a session that
- * ended (its slot perhaps taken by another: the slot's generation says), a peer a reload
- * re-keyed or moved. A message 1 answered while a copy of it was in flight is a replay
- * once the first is taken (its timestamp is no longer newer: drops.hs_replay). Each
- * record is wiped once applied. @return true if there was any (busy).
- */
 static void job_hs_apply(struct eng_rx *rx, struct xf_hs_rec *r);
+
+/*
+ * Apply the handshake thread's answers, in the order asked: the initiator's to its jobs
+ * (job_hs_apply), the responder's to its sessions. A responder's answer whose session
+ * or peer went meanwhile is stale (drops.hs_stale): a session that ended (its slot
+ * perhaps taken by another: the slot's generation says), a peer a reload re-keyed or
+ * moved. A message 1 answered while a copy of it was in flight is a replay once the
+ * first is taken (its timestamp is no longer newer: drops.hs_replay). Each record is
+ * wiped once applied. @return true if there was any (busy).
+ */
 
 bool
 eng_secure_hs_poll(struct eng_rx *rx)
