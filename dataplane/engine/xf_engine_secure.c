@@ -915,7 +915,8 @@ job_answer_apply(struct eng_rx *rx, struct eng_job *j, struct xf_hs_rec *r, bool
 	struct xf_secure_limits lim;
 	int rc;
 
-	if (rekey ? !j->sec_ready || !j->rekeying || j->hs_seq != r->job_seq ||
+	if (rekey ? !j->sec_ready || !j->rekeying ||
+	                    !xf_hs_rec_for_job(r, true, j->id, j->hs_seq, true) ||
 	                    epoch != xf_secure_sess_next_epoch(&j->sec)
 	          : j->sec_ready) {
 		rx->hs_stale++;
@@ -1233,7 +1234,7 @@ job_running(struct eng_rx *rx, const struct xf_hs_rec *r)
 	for (unsigned int k = 0; k < rx->njobs; k++) {
 		struct eng_job *j = &rx->e->jobs[rx->jobs[k]];
 
-		if (rx->jobs[k] == r->job && j->id == r->job_id) {
+		if (rx->jobs[k] == r->job && xf_hs_rec_for_job(r, true, j->id, j->hs_seq, false)) {
 			return j;
 		}
 	}

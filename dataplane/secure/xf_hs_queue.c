@@ -352,6 +352,13 @@ xf_hs_rec_current(const struct xf_hs_rec *r, bool slot_used, uint32_t slot_gen,
 	return slot_used && slot_gen == r->rs_gen && slot_session == r->hdr.session;
 }
 
+bool
+xf_hs_rec_for_job(const struct xf_hs_rec *r, bool slot_held, uint32_t job_id, uint32_t job_seq,
+                  bool seq_matters)
+{
+	return slot_held && r->job_id == job_id && (!seq_matters || r->job_seq == job_seq);
+}
+
 void
 xf_hs_rec_hello(const struct xf_hs_rec *r, struct xf_msg *out)
 {

@@ -231,6 +231,18 @@ bool xf_hs_rec_current(const struct xf_hs_rec *r, bool slot_used, uint32_t slot_
                        uint32_t slot_session);
 
 /**
+ * RX core: is an answered initiator record (XF_HS_MSG1, XF_HS_MSG2) still for the job in
+ * its slot? The slot must still hold a job of this core's (slot_held: a job cancelled or
+ * ended meanwhile has left it, and the control thread may have given the slot to
+ * another), with the record's job id (another job in the same slot has another), and,
+ * with seq_matters (a new handshake's answer), the job's handshake the one the record
+ * was made for (job_seq: a later message 1 replaced it). @return true (apply it), false
+ * (stale: drop it).
+ */
+bool xf_hs_rec_for_job(const struct xf_hs_rec *r, bool slot_held, uint32_t job_id, uint32_t job_seq,
+                       bool seq_matters);
+
+/**
  * What a HELLO asks for, as a digest: SHA-256 of its flags (all 32 bits), max_payload,
  * window (the deletion limit) and its destination field (field_len bytes: the
  * destination, the volume it names, a NUL and the filter rules, or a pull's request).

@@ -1015,6 +1015,30 @@ test_init_order(void)
 }
 
 /*
+ * An initiator's answer is for its job only while the job holds its slot (not cancelled
+ * or ended meanwhile), under the same id (not a later job in the same slot), and, for a
+ * new handshake's, while its handshake is the one asked for (not replaced by a later
+ * message 1); the fields that say so survive the handshake thread.
+ */
+static void
+test_init_stale(void)
+{
+	struct xf_hs_rec *r;
+
+	CU_ASSERT_FATAL(ask_msg1(350, 3, 9500) != NULL);
+	CU_ASSERT(serve_init(1) == 1);
+	r = xf_hs_queue_result(&q);
+	CU_ASSERT_FATAL(r != NULL && r->rc == 0);
+	CU_ASSERT(xf_hs_rec_for_job(r, true, 1003, 5, true));
+	CU_ASSERT(xf_hs_rec_for_job(r, true, 1003, 6, false));  /* the first HELLO's: any */
+	CU_ASSERT(!xf_hs_rec_for_job(r, false, 1003, 5, true)); /* cancelled, ended */
+	CU_ASSERT(!xf_hs_rec_for_job(r, true, 1004, 5, false)); /* the slot reused */
+	CU_ASSERT(!xf_hs_rec_for_job(r, true, 1003, 6, true));  /* a later message 1 */
+	xf_hs_queue_done(&q, r);
+	CU_ASSERT(all_zero(r, sizeof(*r)) && q.n == 0);
+}
+
+/*
  * Both roles share one queue, in one order: a HELLO of a session, message 1 of a job, a
  * second HELLO come back as asked (each answered as its kind is). A full queue refuses
  * the initiator's requests as the responder's, counted in the same place; once a record
@@ -1167,6 +1191,7 @@ static const struct xf_test tests[] = {
 	{ "bell_rung", test_bell_rung },
 	{ "bell_threads", test_bell_threads },
 	{ "init_order", test_init_order },
+	{ "init_stale", test_init_stale },
 	{ "init_mixed_full", test_init_mixed_full },
 	{ "init_threads", test_init_threads },
 };
