@@ -488,7 +488,7 @@ struct xf_engine_stats {
 	 *  RX core each) for the second was spent, as by forged ones */
 	uint64_t hs_response_rate;
 	uint64_t hs_dh_offcore; /**< X25519 operations the handshake thread did */
-	uint64_t hs_dh_oncore;  /**< X25519 operations the RX cores did (the pushes' side) */
+	uint64_t hs_dh_oncore;  /**< X25519 operations the RX cores did (expected 0) */
 	uint32_t under_load;    /**< RX cores under load now */
 	uint64_t keys_locked;   /**< bytes of key memory locked (0: mlock refused, or none) */
 	uint64_t peer_gone;     /**< sessions and pushes ended: a reload removed or re-keyed

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The handshake thread: the responder's Noise handshakes (X25519 and HKDF through OpenSSL,
- * which allocates), off the RX cores (docs/SECURITY.md 3, docs/ENGINE.md). A plain
+ * The handshake thread: the Noise handshakes of both roles (X25519 and HKDF through OpenSSL,
+ * which allocates), off the RX cores (docs/SECURITY.md 3, docs/ENGINE.md): the responder's,
+ * and the initiator's message 1 and reading of message 2. A plain
  * pthread, not an EAL lcore: it is not part of the dataplane, may allocate and be
  * descheduled, and takes no core of its own (on a 2-CPU machine it shares them with
  * everything else, as the control thread does). It polls each RX core's queue
  * (xf_hs_queue.h) in turn and answers what it finds; when it finds nothing it sleeps until
- * an RX core submits a HELLO and rings its doorbell (xf_hs_bell.h), so an idle thread costs
- * no CPU and a HELLO waits only for the wake-up.
+ * an RX core submits a request and rings its doorbell (xf_hs_bell.h), so an idle thread
+ * costs no CPU and a request waits only for the wake-up.
  */
 #include <errno.h>
 #include <string.h>

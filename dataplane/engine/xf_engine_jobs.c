@@ -52,6 +52,8 @@ push_frame_send(void *arg, void *frame, uint16_t len)
 			if (frame == NULL) {
 				return 0; /* no mbuf: the timer sends it again */
 			}
+		} else {
+			j->hello_sent_ns = rx->now; /* eng_secure_job_wait */
 		}
 	} else if (rx->e->aead) {
 		/* Sealed (a copy: the session's stays in clear); before the HELLO_ACK there
@@ -263,22 +265,22 @@ push_entry(void *arg, uint32_t i, struct xf_flist_entry *e)
 	eng_job_entry(j, j->map != NULL ? j->map[i] : i, e);
 }
 
+/* The push's configuration, from the job alone (the same each time; hd holds what its
+ * rules point at). */
 static void
-job_start(struct eng_rx *rx, struct eng_job *j)
+job_cfg(struct eng_rx *rx, struct eng_job *j, struct xf_msg_hello *hd, struct xf_push_cfg *out)
 {
 	struct xf_engine *e = rx->e;
-	struct xf_engine_params par;
-	struct xf_msg_hello hd;
 	struct xf_push_cfg cfg;
 
-	eng_job_hello_dest(j, &hd);
+	eng_job_hello_dest(j, hd);
 	cfg = (struct xf_push_cfg){
 		.session_id = j->session_id,
 		.nonce = j->nonce,
 		.dest = j->hello_dest,
-		.dest_len = hd.dest_len,
-		.rules = hd.rules,
-		.rules_len = hd.rules_len,
+		.dest_len = hd->dest_len,
+		.rules = hd->rules,
+		.rules_len = hd->rules_len,
 		.pull = j->pull,
 		.volume = j->volume[0] != '\0',
 		.max_payload = (uint16_t)XF_MIN(e->conf.mtu - 28u, XF_PAYLOAD_MAX),
@@ -305,6 +307,61 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		.deleted_cap = j->deleted != NULL ? XF_PUSH_DELETED_MAX : 0,
 		.sig_ring = rx->sig_ring,
 	};
+	if (e->aead) {
+		/* Room for the tag: a sealed frame is no larger than the link's payload. */
+		cfg.max_payload -= XF_SECURE_FRAME_OVERHEAD;
+		cfg.seal_overhead = XF_SECURE_FRAME_OVERHEAD; /* counted as it crosses */
+	}
+	*out = cfg;
+}
+
+/* A job that cannot start: failed, and the control thread's again. */
+static void
+job_fail(struct eng_job *j, const char *why)
+{
+	job_publish(j, XF_JOB_FAILED, why);
+	atomic_thread_fence(memory_order_release);
+	j->finished = true;
+}
+
+/*
+ * With AEAD: ask for the job's first message 1 (the handshake thread makes it, and the
+ * job starts when it comes back: eng_job_hello_made). @return 0 (asked), -ENOBUFS (the
+ * queue is full: counted, asked again at the next poll), or another negative errno: the
+ * job failed.
+ */
+static int
+job_hello_ask(struct eng_rx *rx, struct eng_job *j)
+{
+	struct xf_msg_hello hd;
+	struct xf_push_cfg cfg, hello_cfg;
+	int rc;
+
+	if (!rx->peer_present[j->req.peer]) {
+		job_fail(j, "the peer was removed by a reload");
+		return -ENOENT;
+	}
+	job_cfg(rx, j, &hd, &cfg);
+	/* The flags the HELLO will carry (with AEAD: message 1 comes with it). */
+	hello_cfg = cfg;
+	hello_cfg.auth = j->msg1;
+	rc = eng_secure_job_start(rx, j, xf_push_hello_flags(&hello_cfg), cfg.max_payload,
+	                          cfg.delete_extra ? cfg.max_delete : 0);
+	if (rc < 0 && rc != -ENOBUFS) {
+		job_fail(j, rc == -ENOKEY ? "no key for the peer (session.private_key_file, "
+		                            "peers[].public_key)"
+		                          : "handshake failed");
+	}
+	return rc;
+}
+
+static void
+job_start(struct eng_rx *rx, struct eng_job *j)
+{
+	struct xf_engine *e = rx->e;
+	struct xf_engine_params par;
+	struct xf_msg_hello hd;
+	struct xf_push_cfg cfg;
 	struct xf_push_io io = {
 		.arg = j,
 		.entry = push_entry,
@@ -321,27 +378,9 @@ job_start(struct eng_rx *rx, struct eng_job *j)
 		j->finished = true;
 		return;
 	}
+	job_cfg(rx, j, &hd, &cfg);
 	if (e->aead) {
-		struct xf_push_cfg hello_cfg;
-		int rc;
-
-		/* Room for the tag: a sealed frame is no larger than the link's payload. */
-		cfg.max_payload -= XF_SECURE_FRAME_OVERHEAD;
-		cfg.seal_overhead = XF_SECURE_FRAME_OVERHEAD; /* counted as it crosses */
-		/* The flags the HELLO will carry (with AEAD: message 1 comes with it). */
-		hello_cfg = cfg;
-		hello_cfg.auth = j->msg1;
-		rc = eng_secure_job_start(rx, j, xf_push_hello_flags(&hello_cfg), cfg.max_payload,
-		                          cfg.delete_extra ? cfg.max_delete : 0);
-		if (rc < 0) {
-			job_publish(j, XF_JOB_FAILED,
-			            rc == -ENOKEY
-			                    ? "no key for the peer (session.private_key_file, "
-			                      "peers[].public_key)"
-			                    : "handshake failed");
-			j->finished = true;
-			return;
-		}
+		/* Made by the handshake thread, its MACs added here (eng_secure_job_start). */
 		cfg.auth = j->msg1;
 		cfg.auth_len = j->msg1_len;
 	}
@@ -373,12 +412,7 @@ job_end(struct eng_rx *rx, unsigned int k, enum xf_job_state state, const char *
 	job_publish(j, state, error);
 	xf_push_destroy(j->push);
 	j->push = NULL;
-	xf_noise_hs_wipe(&j->hs);
-	OPENSSL_cleanse(j->hs_old, sizeof(j->hs_old));
-	j->n_hs_old = 0;
-	xf_secure_sess_wipe(&j->sec);
-	j->rekeying = false;
-	j->sec_ready = false;
+	eng_secure_job_end(j);
 	rx->jobs[k] = rx->jobs[--rx->njobs];
 	atomic_thread_fence(memory_order_release);
 	j->finished = true;
@@ -404,7 +438,7 @@ job_aborted(struct eng_rx *rx, unsigned int k, const struct xf_push_stats *st)
 	        error);
 }
 
-/* Jobs of this core running to peer. */
+/* Jobs of this core running to peer, or starting (their message 1 being made). */
 static unsigned int
 jobs_to(const struct eng_rx *rx, unsigned int peer)
 {
@@ -412,6 +446,11 @@ jobs_to(const struct eng_rx *rx, unsigned int peer)
 
 	for (unsigned int k = 0; k < rx->njobs; k++) {
 		n += rx->e->jobs[rx->jobs[k]].req.peer == peer;
+	}
+	for (unsigned int k = 0; k < rx->nwaiting; k++) {
+		const struct eng_job *j = &rx->e->jobs[rx->waiting[k]];
+
+		n += j->hello_asked && j->req.peer == peer;
 	}
 	return n;
 }
@@ -424,18 +463,63 @@ jobs_dequeue(struct eng_rx *rx)
 
 	for (unsigned int k = 0; k < rx->nwaiting;) {
 		struct eng_job *j = &rx->e->jobs[rx->waiting[k]];
+		int rc = 0;
 
-		if (jobs_to(rx, j->req.peer) >= rx->e->conf.max_jobs_per_peer) {
+		if (j->hello_asked || jobs_to(rx, j->req.peer) >= rx->e->conf.max_jobs_per_peer) {
 			k++;
 			continue;
+		}
+		/* With AEAD the job starts once its message 1 is made (eng_job_hello_made);
+		 * it waits here meanwhile, and may be cancelled. */
+		if (rx->e->aead) {
+			rc = job_hello_ask(rx, j);
+			if (rc == 0 || rc == -ENOBUFS) {
+				busy |= rc == 0;
+				k++;
+				continue;
+			}
 		}
 		memmove(&rx->waiting[k], &rx->waiting[k + 1],
 		        (rx->nwaiting - k - 1) * sizeof(rx->waiting[0]));
 		rx->nwaiting--;
-		job_start(rx, j);
+		if (rc == 0) {
+			job_start(rx, j);
+		}
 		busy = true;
 	}
 	return busy;
+}
+
+struct eng_job *
+eng_job_waiting(struct eng_rx *rx, unsigned int slot, uint32_t id)
+{
+	for (unsigned int k = 0; k < rx->nwaiting; k++) {
+		if (rx->waiting[k] == slot && rx->e->jobs[slot].id == id) {
+			return &rx->e->jobs[slot];
+		}
+	}
+	return NULL;
+}
+
+/* The handshake thread made a waiting job's first message 1 (rc 0; its MACs added), or
+ * failed (rc < 0): the job leaves the queue, and starts or fails. */
+void
+eng_job_hello_made(struct eng_rx *rx, struct eng_job *j, int rc)
+{
+	for (unsigned int k = 0; k < rx->nwaiting; k++) {
+		if (&rx->e->jobs[rx->waiting[k]] == j) {
+			memmove(&rx->waiting[k], &rx->waiting[k + 1],
+			        (rx->nwaiting - k - 1) * sizeof(rx->waiting[0]));
+			rx->nwaiting--;
+			break;
+		}
+	}
+	if (rc < 0) {
+		eng_secure_job_end(j);
+		job_fail(j, "handshake failed");
+		return;
+	}
+	job_start(rx, j);
 }
 
 /*
@@ -527,6 +611,8 @@ eng_jobs_poll(struct eng_rx *rx)
 
 		if (j->sec_ready) {
 			eng_secure_job_poll(rx, j);
+		} else if (rx->e->aead) {
+			eng_secure_job_wait(rx, j);
 		}
 		busy |= xf_push_poll(j->push, rx->now);
 		xf_push_reliab_stats(j->push, &rel);

@@ -183,6 +183,7 @@ struct eng_job {
 	/** Reads of message 2 (two DH each) this second: ENG_HS_ANSWER_MAX at most */
 	struct xf_hs_budget answer_budget;
 	unsigned int hello_sends; /**< copies of the first HELLO sent */
+	uint64_t hello_sent_ns;   /**< when the first went out */
 	bool sec_ready;
 	struct xf_secure_sess sec;
 	/** Of its HELLO in clear (XF_HELLO_F_CLEAR_AEAD: the real ones are in sealed): the
@@ -194,6 +195,17 @@ struct eng_job {
 	bool peer_gone;             /**< aborted: a reload removed or re-keyed its peer */
 	uint8_t rekey_msg1[XF_NOISE_MSG1_MAX]; /**< that message 1 (msg1 is the push's) */
 	uint64_t rekey_sent_ns;                /**< when that message 1 went out */
+	/* The handshake thread makes each message 1 and reads each message 2 (xf_hs_queue.h,
+	 * docs/SECURITY.md 3): what is asked of it and not yet answered. */
+	bool hello_asked; /**< waiting: its first message 1 is being made */
+	bool rekey_asked; /**< a new handshake's message 1 is being made */
+	bool copy_asked;  /**< the next copy's message 1 is being made */
+	/** The next copy of the first HELLO's message 1, made ahead (its MACs added when it
+	 *  goes out, eng_secure_hello_again), msg1_len bytes, and its handshake */
+	bool copy_ready;
+	uint8_t copy_msg1[XF_NOISE_MSG1_MAX];
+	struct xf_noise_hs hs_copy;
+	uint32_t hs_seq; /**< hs replaced so many times: an answer to an earlier one is stale */
 	/* published by the RX core */
 	atomic_uint seq;
 	uint8_t state; /**< enum xf_job_state */
@@ -723,6 +735,10 @@ void eng_hs_stop(struct xf_engine *e);
 void eng_secure_rekey(struct eng_rx *rx, struct eng_rsess *rs, const struct xf_msg *hello);
 void eng_secure_maintain(struct eng_rx *rx, struct xf_secure_sess *s);
 void eng_secure_job_poll(struct eng_rx *rx, struct eng_job *j);
+void eng_secure_job_end(struct eng_job *j);
+void eng_secure_job_wait(struct eng_rx *rx, struct eng_job *j);
+void eng_job_hello_made(struct eng_rx *rx, struct eng_job *j, int rc);
+struct eng_job *eng_job_waiting(struct eng_rx *rx, unsigned int slot, uint32_t id);
 /* Peers replaced by a reload (xf_engine_peers.c). */
 void eng_peers_init(struct xf_engine *e);
 bool eng_peers_poll(struct eng_rx *rx);

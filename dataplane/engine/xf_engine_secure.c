@@ -12,12 +12,13 @@
  * frame without knowledge of our public key goes no further; under load (xf_hs_load.h,
  * docs/SECURITY.md 3) it answers a HELLO without a valid mac2 with a cookie reply; what
  * passes goes to the handshake thread in a record of this core's queue (xf_hs_queue.h),
- * and the answers come back in order (eng_secure_hs_poll). The initiator's side (the
- * push's message 1 and its reading of message 2) still runs on the RX core of the push,
- * about 4 us a second of a push, its mac1, mac2 and cookie replies on this core's jar as
- * the responder's (no allocation for them; X25519 and HKDF through OpenSSL); its reads of
- * message 2, which a forged HELLO_ACK can ask for, are bounded per push and second
- * (ENG_HS_ANSWER_MAX; docs/SECURITY.md 8.2).
+ * and the answers come back in order (eng_secure_hs_poll). The initiator's side (a push's
+ * or a pull's) goes there too, through the same queue: the handshake thread makes each
+ * message 1 but its MACs (the first HELLO's, a copy of it ahead of its retransmission, a
+ * new handshake's) and reads each message 2; the RX core adds and checks the MACs and
+ * opens cookie replies on its jar (no allocation), and applies the answers in order
+ * (job_hs_apply). Reads of message 2, which a forged HELLO_ACK with a valid mac1 can ask
+ * for, are bounded per push and second (ENG_HS_ANSWER_MAX; docs/SECURITY.md 8.2).
  *
  * A session's keys are renewed by a new handshake every session.rekey_after_ms (the push
  * starts it, as the Noise initiator) and refused at session.reject_after_ms
@@ -52,7 +53,7 @@ _Static_assert(XF_HELLO_ACK_AUTH_LEN == XF_NOISE_MSG2_LEN, "HELLO_ACK carries me
 #define COOKIE_FRAME (XF_HDR_LEN + HELLO_BODY + XF_NOISE_COOKIE_LEN_MSG)
 /* HELLOs waiting for the handshake thread from which an RX core is under load. */
 #define ENG_HS_BEHIND (XF_HS_QUEUE_LEN / 2)
-/* Reads of message 2 a push does in a second, at most (two X25519 each, on its RX core):
+/* Reads of message 2 a push asks for in a second, at most (two X25519 each):
  * its first answer tried against every copy of its message 1 (newest first), twice over. */
 #define ENG_HS_ANSWER_MAX (2u * (ENG_HELLO_FRESH_MAX + 1u))
 /* Packet numbers accepted above the highest one opened: the reliability layer's receive
@@ -222,18 +223,100 @@ unix_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* A job's message 1 (msg1_len bytes at msg), its sealed block the payload. */
+/* What the engine does with a handshake record's answer (xf_hs_rec.use). */
+enum {
+	ENG_HS_FIRST = 1,    /**< the first HELLO's message 1: the job starts */
+	ENG_HS_COPY = 2,     /**< the next copy of it, kept for its retransmission */
+	ENG_HS_REKEY = 3,    /**< a new handshake's message 1: it goes out */
+	ENG_HS_ANSWER = 4,   /**< the first HELLO_ACK's message 2: the session's keys */
+	ENG_HS_REANSWER = 5, /**< a new handshake's HELLO_ACK: the next keys */
+};
+
+/* A record of job j's, for its answer to find the job again (xf_hs_rec.use, job...). */
+static void
+job_rec(struct eng_rx *rx, const struct eng_job *j, struct xf_hs_rec *r, uint8_t use)
+{
+	const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
+
+	r->use = use;
+	r->job = (uint16_t)(j - rx->e->jobs);
+	r->job_id = j->id;
+	r->job_seq = j->hs_seq;
+	r->hdr.session = j->session_id;
+	r->ip = peer->ip;
+	r->port = peer->udp_port;
+}
+
+/* Ask the handshake thread for a message 1 of job j (its sealed block the payload).
+ * @return 0, or -ENOBUFS: this core's queue is full (counted, drops.hs_queue_full): ask
+ *         again later. */
 static int
-job_initiate(struct eng_rx *rx, struct eng_job *j, uint8_t *msg)
+msg1_ask(struct eng_rx *rx, struct eng_job *j, uint8_t use)
 {
 	struct xf_noise_prologue pro;
+	struct xf_hs_rec *r;
 
 	eng_secure_prologue(&pro, j->hello_flags, j->hello_max_payload, j->hello_window);
-	/* mac1 and mac2 on this core's jar (no allocation for them); the handshake keeps it
-	 * for message 2's mac1 and a cookie reply (xf_noise.h). */
-	return xf_noise_initiate_jar(&j->hs, &rx->jar, &rx->e->local, &j->npeer, &pro,
-	                             j->session_id, NULL, unix_now(), rx->now, j->sealed,
-	                             j->sealed_len, msg);
+	r = xf_hs_queue_fill_msg1(&rx->hsq, &j->npeer, &pro, j->session_id, unix_now(), j->sealed,
+	                          j->sealed_len, rx->now);
+	if (r == NULL) {
+		return -ENOBUFS;
+	}
+	job_rec(rx, j, r, use);
+	xf_hs_queue_submit(&rx->hsq, r);
+	return 0;
+}
+
+/* A message 1 the handshake thread made (r): its MACs on this core's jar (mac2 with a
+ * cookie of the peer's), into msg, and its handshake into *hs. @return 0 or -errno. */
+static int
+msg1_take(struct eng_rx *rx, struct eng_job *j, const struct xf_hs_rec *r, struct xf_noise_hs *hs,
+          uint8_t *msg)
+{
+	struct xf_noise_hs h = r->ihs[0];
+	int rc;
+
+	if (r->rc < 0) {
+		return r->rc;
+	}
+	memcpy(msg, r->msg1, j->msg1_len);
+	rc = xf_noise_initiate_macs(&h, &rx->jar, &j->npeer, rx->now, msg, j->msg1_len);
+	if (rc == 0) {
+		*hs = h;
+		j->hs_seq++;
+	}
+	xf_noise_hs_wipe(&h);
+	return rc;
+}
+
+/* The next copy of the first HELLO's message 1, made ahead of its retransmission
+ * (eng_secure_job_wait, eng_secure_hello_again). */
+static void
+copy_ask(struct eng_rx *rx, struct eng_job *j)
+{
+	if (!j->copy_asked && !j->copy_ready && !j->sec_ready &&
+	    j->n_hs_old < ENG_HELLO_FRESH_MAX && msg1_ask(rx, j, ENG_HS_COPY) == 0) {
+		j->copy_asked = true;
+	}
+}
+
+/*
+ * A push's first HELLO unanswered this long: the next copy's message 1 is asked for. Most
+ * HELLOs are answered sooner, and then no copy is made; asked at once, the copy was made
+ * for every push (0.25 ms of the handshake thread) and was in the queue ahead of the
+ * HELLO_ACK's message 2, whose read then waited for it. Far below the first
+ * retransmission, which waits for at least the initial RTT (XF_RELIAB_INITIAL_RTT_NS).
+ */
+#define ENG_HELLO_COPY_AFTER_NS (20ull * 1000ull * 1000ull)
+_Static_assert(ENG_HELLO_COPY_AFTER_NS * 8 < XF_RELIAB_INITIAL_RTT_NS, "made long before");
+
+/* A push's first HELLO waiting for its answer (no keys yet). */
+void
+eng_secure_job_wait(struct eng_rx *rx, struct eng_job *j)
+{
+	if (j->hello_sends > 0 && rx->now - j->hello_sent_ns >= ENG_HELLO_COPY_AFTER_NS) {
+		copy_ask(rx, j);
+	}
 }
 
 /* A push's message 1 of a new handshake goes out again, fresh, after this long unanswered. */
@@ -262,7 +345,9 @@ limits(const struct xf_engine *e, struct xf_secure_limits *lim)
 	lim->prev_key_ns = XF_MIN(lim->prev_key_ns, lim->rekey_ns / 2);
 }
 
-/* Initiator: the HELLO's message 1 for a job, before its session is made. */
+/* Initiator: ask for the HELLO's message 1 of a job, before its session is made.
+ * @return 0 (asked: eng_job_hello_made when it is made), -ENOKEY, -E2BIG, or -ENOBUFS
+ *         (the queue is full: counted, ask again later). */
 int
 eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
                      uint16_t max_payload, uint32_t hello_window)
@@ -270,6 +355,7 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	const struct xf_engine_conf *c = &rx->e->conf;
 	const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
 	long len;
+	int rc;
 
 	if (!c->has_private_key || !peer->has_key) {
 		return -ENOKEY;
@@ -297,7 +383,11 @@ eng_secure_job_start(struct eng_rx *rx, struct eng_job *j, uint32_t hello_flags,
 	j->n_hs_old = 0;
 	j->hello_sends = 0;
 	j->answer_budget = (struct xf_hs_budget){ 0 };
-	return job_initiate(rx, j, j->msg1);
+	j->copy_ready = j->copy_asked = j->rekey_asked = false;
+	/* Made by the handshake thread: the job starts when it comes back (job_hs_apply). */
+	rc = msg1_ask(rx, j, ENG_HS_FIRST);
+	j->hello_asked = rc == 0;
+	return rc;
 }
 
 /* The source a cookie is bound to: the address and port as seen on the wire. */
@@ -636,14 +726,18 @@ eng_secure_hs_submit(struct eng_rx *rx, enum xf_hs_kind kind, int pi, const stru
 	return 0;
 }
 
+static void job_hs_apply(struct eng_rx *rx, struct xf_hs_rec *r);
+
 /*
- * Responder: apply the handshake thread's answers, in the order the HELLOs came. An
- * answer whose session or peer went meanwhile is stale (drops.hs_stale): a session that
- * ended (its slot perhaps taken by another: the slot's generation says), a peer a reload
- * re-keyed or moved. A message 1 answered while a copy of it was in flight is a replay
- * once the first is taken (its timestamp is no longer newer: drops.hs_replay). Each
- * record is wiped once applied. @return true if there was any (busy).
+ * Apply the handshake thread's answers, in the order asked: the initiator's to its jobs
+ * (job_hs_apply), the responder's to its sessions. A responder's answer whose session
+ * or peer went meanwhile is stale (drops.hs_stale): a session that ended (its slot
+ * perhaps taken by another: the slot's generation says), a peer a reload re-keyed or
+ * moved. A message 1 answered while a copy of it was in flight is a replay once the
+ * first is taken (its timestamp is no longer newer: drops.hs_replay). Each record is
+ * wiped once applied. @return true if there was any (busy).
  */
+
 bool
 eng_secure_hs_poll(struct eng_rx *rx)
 {
@@ -658,8 +752,10 @@ eng_secure_hs_poll(struct eng_rx *rx)
 		int rc = hs->rc;
 
 		busy = true;
-		if (rs != NULL &&
-		    !xf_hs_rec_current(hs, rs->used && !rs->closing, rx->rs_gen[hs->rs], rs->id)) {
+		if (hs->kind == XF_HS_MSG1 || hs->kind == XF_HS_MSG2) {
+			job_hs_apply(rx, hs); /* a push's or a pull's */
+		} else if (rs != NULL && !xf_hs_rec_current(hs, rs->used && !rs->closing,
+		                                            rx->rs_gen[hs->rs], rs->id)) {
 			rx->hs_stale++;
 		} else if (rc < 0 ||
 		           (rc = xf_hs_rec_adopt(hs, &rx->npeers[hs->peer])) == -EALREADY) {
@@ -677,103 +773,6 @@ eng_secure_hs_poll(struct eng_rx *rx)
 }
 
 static void count_open_failure(struct eng_rx *rx, int rc);
-
-/*
- * Initiator: the keys of message 2 in a HELLO_ACK (*len bytes): the session's first keys,
- * or with rekey a new handshake's, held as next. @return 0, or a negative errno (counted).
- */
-static int
-job_answer_keys(struct eng_rx *rx, struct eng_job *j, const uint8_t *frame, uint16_t len,
-                bool rekey)
-{
-	struct xf_noise_keys keys;
-	struct xf_secure_limits lim;
-	int rc;
-
-	if (len != HELLO_ACK_FRAME) {
-		rx->auth_no_keys++; /* not the answer to our HELLO: nothing opens it */
-		return -EBADMSG;
-	}
-	/* A failure leaves the handshake as it was: for the right answer, or (a new
-	 * handshake's) the retry timer. Each read is two DH on this core, and a forged answer
-	 * with a valid mac1 costs its sender nothing: at most ENG_HS_ANSWER_MAX a second
-	 * (then dropped, counted; the genuine answer comes again with the next HELLO). */
-	if (!xf_hs_budget_take(&j->answer_budget, ENG_HS_ANSWER_MAX, rx->now)) {
-		rx->hs_response_rate++;
-		return -EBUSY;
-	}
-	rc = xf_noise_consume_response(&j->hs, frame + XF_HDR_LEN + HELLO_BODY, XF_NOISE_MSG2_LEN,
-	                               &keys);
-	/* The first answer may be to an earlier copy of the HELLO (newest first). */
-	for (unsigned int i = j->n_hs_old; rc < 0 && rc != -EBUSY && !rekey && i-- > 0;) {
-		if (!xf_hs_budget_take(&j->answer_budget, ENG_HS_ANSWER_MAX, rx->now)) {
-			rx->hs_response_rate++;
-			rc = -EBUSY;
-			break;
-		}
-		rc = xf_noise_consume_response(&j->hs_old[i], frame + XF_HDR_LEN + HELLO_BODY,
-		                               XF_NOISE_MSG2_LEN, &keys);
-	}
-	if (rc == -EBUSY) {
-		return rc;
-	}
-	if (rc < 0) {
-		rx->hs_bad_response++;
-		return rc;
-	}
-	if (!rekey) {
-		OPENSSL_cleanse(j->hs_old, sizeof(j->hs_old));
-		j->n_hs_old = 0;
-	}
-	limits(rx->e, &lim);
-	rc = rekey ? xf_secure_sess_offer(&j->sec, rx->cmgr, &keys, &lim, rx->now)
-	           : xf_secure_sess_init(&j->sec, rx->cmgr, &keys, &lim, rx->now);
-	OPENSSL_cleanse(&keys, sizeof(keys));
-	rx->hs_failed += rc < 0;
-	return rc;
-}
-
-/* Initiator: the HELLO_ACK's message 2 finishes the job's handshake. */
-static int
-job_finish(struct eng_rx *rx, struct eng_job *j, const uint8_t *frame, uint16_t len)
-{
-	int rc = job_answer_keys(rx, j, frame, len, false);
-
-	if (rc < 0) {
-		return rc;
-	}
-	j->sec_ready = true;
-	rx->handshakes++;
-	return 0;
-}
-
-/*
- * Initiator: the HELLO_ACK of a new handshake (its epoch bit is the next one). Its keys
- * are held as next only while its tag is checked under them; then they replace the
- * session's, whose receive half stays for reordered frames (xf_secure_sess_switch).
- * @return 1 (taken: the codec never sees it), or a negative errno (dropped, counted).
- */
-static int
-job_rekey_finish(struct eng_rx *rx, struct eng_job *j, uint8_t *frame, uint16_t len)
-{
-	int rc = job_answer_keys(rx, j, frame, len, true);
-
-	if (rc < 0) {
-		return rc;
-	}
-	rc = xf_secure_frame_open(&j->sec.next, rx->cmgr, frame, len, rx->now);
-	if (rc < 0) {
-		xf_secure_sess_drop_next(&j->sec);
-		count_open_failure(rx, rc);
-		return rc;
-	}
-	rx->unsealed++;
-	xf_secure_sess_switch(&j->sec, rx->now);
-	j->rekeying = false;
-	rx->handshakes++;
-	rx->rekeys++;
-	return 1;
-}
 
 static uint16_t
 ld16(const uint8_t *p)
@@ -825,6 +824,143 @@ job_cookie(struct eng_rx *rx, struct eng_job *j, const uint8_t *frame)
 	return 1;
 }
 
+/*
+ * Initiator: a HELLO_ACK (len bytes) for the handshake thread to read its message 2
+ * against the job's handshakes: with rekey, the new handshake's; else the first HELLO's
+ * and its earlier copies' (the responder answers the first copy it got), newest first.
+ * Its length and message 2's mac1 are checked here (no DH, no allocation); a failure
+ * leaves the handshake as it was, for the right answer or (a new handshake's) the retry
+ * timer. @return 1 (taken: its answer is applied at a later poll, job_answer_apply), or a
+ * negative errno: dropped, counted.
+ */
+static int
+job_answer_ask(struct eng_rx *rx, struct eng_job *j, const uint8_t *frame, uint16_t len, bool rekey)
+{
+	const struct xf_noise_hs *try[XF_HS_TRY_MAX];
+	unsigned int n = 0, want = rekey ? 1u : 1u + j->n_hs_old;
+	bool spent = false;
+	struct xf_hs_rec *r;
+	int rc;
+
+	_Static_assert(ENG_HELLO_FRESH_MAX + 1u <= XF_HS_TRY_MAX, "a record tries every copy");
+	if (len != HELLO_ACK_FRAME) {
+		rx->auth_no_keys++; /* not the answer to our HELLO: nothing opens it */
+		return -EBADMSG;
+	}
+	rc = xf_noise_response_check(&j->hs, frame + XF_HDR_LEN + HELLO_BODY, XF_NOISE_MSG2_LEN);
+	if (rc < 0) {
+		rx->hs_bad_response++;
+		return rc;
+	}
+	/* Each read is two DH, and a forged answer with a valid mac1 costs its sender
+	 * nothing: at most ENG_HS_ANSWER_MAX a second (then dropped, counted; the genuine
+	 * answer comes again with the next HELLO). */
+	while (n < want) {
+		if (!xf_hs_budget_take(&j->answer_budget, ENG_HS_ANSWER_MAX, rx->now)) {
+			spent = true;
+			break;
+		}
+		try[n] = n == 0 ? &j->hs : &j->hs_old[j->n_hs_old - n];
+		n++;
+	}
+	if (n == 0) {
+		rx->hs_response_rate++;
+		return -EBUSY;
+	}
+	r = xf_hs_queue_fill_msg2(&rx->hsq, try, n, &j->npeer, frame, len, XF_HDR_LEN + HELLO_BODY,
+	                          rx->now);
+	if (r == NULL) {
+		return -ENOBUFS; /* counted in hsq.full; the answer comes again */
+	}
+	job_rec(rx, j, r, rekey ? ENG_HS_REANSWER : ENG_HS_ANSWER);
+	r->budget_short = spent;
+	xf_hs_queue_submit(&rx->hsq, r);
+	return 1;
+}
+
+/*
+ * Initiator: the first HELLO_ACK, its keys now the session's, opened under them and
+ * read as any answer of the session (as if it had come now: it did not reach the codec
+ * when it came).
+ */
+static void
+job_answer_deliver(struct eng_rx *rx, struct eng_job *j, struct xf_hs_rec *r)
+{
+	enum xf_proto_reason why = XF_R_OK;
+	uint16_t len = r->frame_len;
+	struct xf_msg msg;
+
+	if (eng_secure_rx(rx, r->frame, &len, r->ip, r->port) != 0) {
+		return; /* counted there */
+	}
+	if (xf_proto_decode(r->frame, len, &msg, &why) < 0) {
+		rx->bad_frames++;
+		rx->frame_drops[why < XF_R_MAX ? why : 0]++;
+		return;
+	}
+	xf_push_on_frame(j->push, &msg, r->frame_len, rx->now);
+}
+
+/*
+ * Initiator: the handshake thread's reading of a HELLO_ACK's message 2 (r). The first
+ * answer gives the session its keys; a new handshake's keys are held as next only while
+ * its tag is checked under them, then replace the session's, whose receive half stays for
+ * reordered frames (xf_secure_sess_switch). An answer the job no longer waits for (keyed
+ * meanwhile, by another copy; a new handshake replaced or done) is stale (drops.hs_stale).
+ */
+static void
+job_answer_apply(struct eng_rx *rx, struct eng_job *j, struct xf_hs_rec *r, bool rekey)
+{
+	bool epoch = (ld16(r->frame + 4) & XF_HDR_F_KEY_EPOCH) != 0;
+	struct xf_secure_limits lim;
+	int rc;
+
+	if (rekey ? !j->sec_ready || !j->rekeying ||
+	                    !xf_hs_rec_for_job(r, true, j->id, j->hs_seq, true) ||
+	                    epoch != xf_secure_sess_next_epoch(&j->sec)
+	          : j->sec_ready) {
+		rx->hs_stale++;
+		return;
+	}
+	if (r->rc < 0) {
+		/* The budget spent before every copy was tried: counted as refused. */
+		rx->hs_response_rate += r->budget_short;
+		rx->hs_bad_response += !r->budget_short;
+		return;
+	}
+	xf_noise_hs_wipe(&j->hs);
+	if (!rekey) {
+		OPENSSL_cleanse(j->hs_old, sizeof(j->hs_old));
+		j->n_hs_old = 0;
+		xf_noise_hs_wipe(&j->hs_copy);
+		j->copy_ready = false;
+	}
+	limits(rx->e, &lim);
+	rc = rekey ? xf_secure_sess_offer(&j->sec, rx->cmgr, &r->keys, &lim, rx->now)
+	           : xf_secure_sess_init(&j->sec, rx->cmgr, &r->keys, &lim, rx->now);
+	if (rc < 0) {
+		rx->hs_failed++;
+		return;
+	}
+	if (!rekey) {
+		j->sec_ready = true;
+		rx->handshakes++;
+		job_answer_deliver(rx, j, r);
+		return;
+	}
+	rc = xf_secure_frame_open(&j->sec.next, rx->cmgr, r->frame, r->frame_len, rx->now);
+	if (rc < 0) {
+		xf_secure_sess_drop_next(&j->sec);
+		count_open_failure(rx, rc);
+		return;
+	}
+	rx->unsealed++;
+	xf_secure_sess_switch(&j->sec, rx->now);
+	j->rekeying = false;
+	rx->handshakes++;
+	rx->rekeys++;
+}
+
 static void
 count_open_failure(struct eng_rx *rx, int rc)
 {
@@ -838,8 +974,8 @@ count_open_failure(struct eng_rx *rx, int rc)
  * A received frame, before the codec: open it in place with its session's keys. A HELLO
  * is left in clear (its message 1 is checked when the session opens), and so is a frame
  * whose header the codec will refuse anyway (it counts the reason).
- * @return 0 (decode *len bytes), 1 (taken here: the answer of a new handshake), or a
- *         negative errno: drop, counted.
+ * @return 0 (decode *len bytes), 1 (taken here: a HELLO_ACK whose message 2 the handshake
+ *         thread reads), or a negative errno: drop, counted.
  */
 int
 eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uint16_t port)
@@ -881,14 +1017,11 @@ eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uin
 				rx->auth_no_keys++;
 				return -ENOKEY;
 			}
-			rc = job_finish(rx, j, frame, *len);
-			if (rc < 0) {
-				return rc;
-			}
-		} else if (j->rekeying && frame[3] == XF_MSG_HELLO_ACK &&
-		           ((flags & XF_HDR_F_KEY_EPOCH) != 0) ==
-		                   xf_secure_sess_next_epoch(&j->sec)) {
-			return job_rekey_finish(rx, j, frame, *len);
+			return job_answer_ask(rx, j, frame, *len, false);
+		}
+		if (j->rekeying && frame[3] == XF_MSG_HELLO_ACK &&
+		    ((flags & XF_HDR_F_KEY_EPOCH) != 0) == xf_secure_sess_next_epoch(&j->sec)) {
+			return job_answer_ask(rx, j, frame, *len, true);
 		}
 		ss = &j->sec;
 	} else {
@@ -990,11 +1123,12 @@ eng_secure_maintain(struct eng_rx *rx, struct xf_secure_sess *ss)
 
 /*
  * Initiator: message 1 of a new handshake, in a HELLO of the running session (same id,
- * flags, max_payload, window and destination: the same prologue). Fresh each time (new ephemeral
- * key and timestamp), so an answer lost costs one retry, and a captured one replays nothing.
+ * flags, max_payload, window and destination: the same prologue). Fresh each time (new
+ * ephemeral key and timestamp: the handshake thread made it, job_hs_apply), so an answer
+ * lost costs one retry, and a captured one replays nothing.
  */
 static void
-rekey_send(struct eng_rx *rx, struct eng_job *j)
+rekey_out(struct eng_rx *rx, struct eng_job *j)
 {
 	const struct xf_engine_peer *peer = &rx->peers[j->req.peer];
 	struct xf_msg h = { .hdr = { .type = XF_MSG_HELLO, .session = j->session_id } };
@@ -1002,12 +1136,6 @@ rekey_send(struct eng_rx *rx, struct eng_job *j)
 	uint8_t *frame;
 	int len;
 
-	j->rekey_sent_ns = rx->now;
-	if (job_initiate(rx, j, j->rekey_msg1) < 0) {
-		rx->hs_failed++;
-		return;
-	}
-	j->rekeying = true;
 	if (!eng_tx_room(rx, 2) || (m = eng_frame_new(rx, &frame)) == NULL) {
 		return; /* sent again on the retry timer */
 	}
@@ -1029,14 +1157,17 @@ rekey_send(struct eng_rx *rx, struct eng_job *j)
 	eng_frame_out(rx, m, (uint16_t)len, peer->ip, peer->udp_port, j->lane_port);
 }
 
-/* A push's keys off the fast path: key updates, and a new handshake when one is due. */
+/* A push's keys off the fast path: key updates, and a new handshake when one is due (its
+ * message 1 asked of the handshake thread; the queue full: asked again at the next poll). */
 void
 eng_secure_job_poll(struct eng_rx *rx, struct eng_job *j)
 {
 	eng_secure_maintain(rx, &j->sec);
-	if (j->rekeying ? rx->now - j->rekey_sent_ns >= ENG_REKEY_RETRY_NS
-	                : xf_secure_sess_should_rekey(&j->sec, rx->now)) {
-		rekey_send(rx, j);
+	if (!j->rekey_asked &&
+	    (j->rekeying ? rx->now - j->rekey_sent_ns >= ENG_REKEY_RETRY_NS
+	                 : xf_secure_sess_should_rekey(&j->sec, rx->now)) &&
+	    msg1_ask(rx, j, ENG_HS_REKEY) == 0) {
+		j->rekey_asked = true;
 	}
 }
 
@@ -1044,9 +1175,11 @@ eng_secure_job_poll(struct eng_rx *rx, struct eng_job *j)
  * Initiator: the first HELLO sent again (m, the session's copy, len bytes) as a copy
  * with a fresh message 1 (new ephemeral key and timestamp), so that a HELLO captured
  * and replayed is stale and a cookie's mac2 can be added; the handshake of the one
- * before is kept, since the responder answers the first copy it got. After
- * ENG_HELLO_FRESH_MAX copies the last message 1 is sent as it is. m's reference passes
- * to the result. @return the frame to send, or NULL (no mbuf: counted, sent later).
+ * before is kept, since the responder answers the first copy it got. The handshake
+ * thread makes each copy ahead (copy_ask): here only its MACs are added. After
+ * ENG_HELLO_FRESH_MAX copies, or while the next one is not made yet (it is asked for),
+ * the HELLO is sent as it is. m's reference passes to the result. @return the frame to
+ * send, or NULL (no mbuf: counted, sent later).
  */
 struct rte_mbuf *
 eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m, uint16_t len)
@@ -1055,10 +1188,15 @@ eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m,
 	/* The push's HELLO: no destination in clear, message 1 after the fixed fields. */
 	size_t auth = XF_HDR_LEN + HELLO_BODY;
 	struct rte_mbuf *out;
+	struct xf_noise_hs h;
 	uint8_t *frame;
 
 	if (j->n_hs_old == ENG_HELLO_FRESH_MAX || ld16(in + XF_HDR_LEN + 24) != 0 ||
 	    auth + j->msg1_len != len) {
+		return m;
+	}
+	if (!j->copy_ready) {
+		copy_ask(rx, j);
 		return m;
 	}
 	out = eng_frame_new(rx, &frame);
@@ -1069,14 +1207,112 @@ eng_secure_hello_again(struct eng_rx *rx, struct eng_job *j, struct rte_mbuf *m,
 	}
 	memcpy(frame, in, len);
 	rte_pktmbuf_free(m);
-	j->hs_old[j->n_hs_old] = j->hs;
-	if (job_initiate(rx, j, frame + auth) < 0) {
-		j->hs = j->hs_old[j->n_hs_old]; /* the last one again */
-		memcpy(frame + auth, j->msg1, j->msg1_len);
+	memcpy(frame + auth, j->copy_msg1, j->msg1_len);
+	h = j->hs_copy;
+	xf_noise_hs_wipe(&j->hs_copy);
+	j->copy_ready = false;
+	if (xf_noise_initiate_macs(&h, &rx->jar, &j->npeer, rx->now, frame + auth, j->msg1_len) <
+	    0) {
+		memcpy(frame + auth, j->msg1, j->msg1_len); /* the last one again */
 		rx->hs_failed++;
-		return out;
+	} else {
+		j->hs_old[j->n_hs_old++] = j->hs;
+		j->hs = h;
+		j->hs_seq++;
+		memcpy(j->msg1, frame + auth, j->msg1_len);
 	}
-	memcpy(j->msg1, frame + auth, j->msg1_len);
-	j->n_hs_old++;
+	xf_noise_hs_wipe(&h);
+	copy_ask(rx, j);
 	return out;
+}
+
+/* The job slot r was made for, if this core still runs that job (a slot it no longer
+ * runs may be the control thread's, or another job's). */
+static struct eng_job *
+job_running(struct eng_rx *rx, const struct xf_hs_rec *r)
+{
+	for (unsigned int k = 0; k < rx->njobs; k++) {
+		struct eng_job *j = &rx->e->jobs[rx->jobs[k]];
+
+		if (rx->jobs[k] == r->job && xf_hs_rec_for_job(r, true, j->id, j->hs_seq, false)) {
+			return j;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Initiator: apply the handshake thread's answer r for a job, in the order asked. A job
+ * that ended or was cancelled meanwhile (its slot perhaps another job's now) takes
+ * nothing: stale (drops.hs_stale). The caller wipes the record.
+ */
+static void
+job_hs_apply(struct eng_rx *rx, struct xf_hs_rec *r)
+{
+	struct eng_job *j;
+	int rc;
+
+	if (r->use == ENG_HS_FIRST) {
+		j = eng_job_waiting(rx, r->job, r->job_id);
+		if (j == NULL || !j->hello_asked) {
+			rx->hs_stale++; /* cancelled while its message 1 was made */
+			return;
+		}
+		j->hello_asked = false;
+		rc = msg1_take(rx, j, r, &j->hs, j->msg1);
+		rx->hs_failed += rc < 0;
+		eng_job_hello_made(rx, j, rc);
+		return;
+	}
+	j = job_running(rx, r);
+	if (j == NULL) {
+		rx->hs_stale++;
+		return;
+	}
+	switch (r->use) {
+	case ENG_HS_COPY:
+		j->copy_asked = false;
+		if (r->rc < 0) {
+			rx->hs_failed++;
+		} else if (!j->sec_ready) {
+			j->hs_copy = r->ihs[0]; /* its MACs when it goes out */
+			memcpy(j->copy_msg1, r->msg1, j->msg1_len);
+			j->copy_ready = true;
+		}
+		break;
+	case ENG_HS_REKEY:
+		j->rekey_asked = false;
+		if (!j->sec_ready) {
+			rx->hs_stale++;
+		} else if (msg1_take(rx, j, r, &j->hs, j->rekey_msg1) < 0) {
+			rx->hs_failed++; /* asked again at the next poll, or at the retry timer */
+		} else {
+			j->rekeying = true;
+			j->rekey_sent_ns = rx->now;
+			rekey_out(rx, j);
+		}
+		break;
+	case ENG_HS_ANSWER:
+	case ENG_HS_REANSWER:
+		job_answer_apply(rx, j, r, r->use == ENG_HS_REANSWER);
+		break;
+	default:
+		rx->hs_stale++;
+		break;
+	}
+}
+
+/* A job's handshakes and keys wiped when it ends (its records in flight are then stale). */
+void
+eng_secure_job_end(struct eng_job *j)
+{
+	xf_noise_hs_wipe(&j->hs);
+	OPENSSL_cleanse(j->hs_old, sizeof(j->hs_old));
+	j->n_hs_old = 0;
+	xf_noise_hs_wipe(&j->hs_copy);
+	OPENSSL_cleanse(j->copy_msg1, sizeof(j->copy_msg1));
+	j->copy_ready = j->copy_asked = j->rekey_asked = j->hello_asked = false;
+	xf_secure_sess_wipe(&j->sec);
+	j->rekeying = false;
+	j->sec_ready = false;
 }

@@ -54,7 +54,7 @@ bool xf_hs_load_admit_mac2(struct xf_hs_load *l);
 
 /**
  * A budget of work per window of one second: the initiator's reads of message 2 (two
- * Diffie-Hellman operations each, on the RX core of the push: docs/SECURITY.md 8.2), which
+ * Diffie-Hellman operations each, on the handshake thread: docs/SECURITY.md 8.2), which
  * a forged HELLO_ACK with a valid mac1 (keyed by our public key, no secret) would
  * otherwise cost without bound. Zero-initialised; one owner.
  */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The responder's handshakes off the RX core (xf_hs_queue.h, docs/SECURITY.md 3). */
+/* The handshakes off the RX core, both roles (xf_hs_queue.h, docs/SECURITY.md 3). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +42,17 @@ xf_hs_queue_fini(struct xf_hs_queue *q)
 	q->head = q->n = 0;
 }
 
+/* The next free record, or NULL: the queue is full (counted). */
+static struct xf_hs_rec *
+take(struct xf_hs_queue *q)
+{
+	if (q->n == XF_HS_QUEUE_LEN) {
+		q->full++;
+		return NULL;
+	}
+	return &q->rec[(q->head + q->n) % XF_HS_QUEUE_LEN];
+}
+
 struct xf_hs_rec *
 xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind, const struct xf_msg *hello,
                  const struct xf_noise_peer *npeer, uint16_t peer, uint32_t ip, uint16_t port,
@@ -52,14 +63,13 @@ xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind, const struct xf_ms
 
 	/* The codec let through only a sealed field (XF_HELLO_F_SEALED_DEST) with AEAD. */
 	if (h->auth == NULL || h->auth_len < XF_NOISE_MSG1_LEN || h->auth_len > XF_NOISE_MSG1_MAX ||
-	    xf_hello_dest_field_len(h) != 0) {
+	    xf_hello_dest_field_len(h) != 0 || (kind != XF_HS_NEW && kind != XF_HS_REKEY)) {
 		return NULL;
 	}
-	if (q->n == XF_HS_QUEUE_LEN) {
-		q->full++;
+	r = take(q);
+	if (r == NULL) {
 		return NULL;
 	}
-	r = &q->rec[(q->head + q->n) % XF_HS_QUEUE_LEN];
 	r->kind = (uint8_t)kind;
 	r->peer = peer;
 	r->rs = 0;
@@ -79,13 +89,77 @@ xf_hs_queue_fill(struct xf_hs_queue *q, enum xf_hs_kind kind, const struct xf_ms
 	return r;
 }
 
+struct xf_hs_rec *
+xf_hs_queue_fill_msg1(struct xf_hs_queue *q, const struct xf_noise_peer *npeer,
+                      const struct xf_noise_prologue *pro, uint32_t local_index, uint64_t unix_ns,
+                      const uint8_t *payload, size_t payload_len, uint64_t now_ns)
+{
+	struct xf_hs_rec *r;
+
+	if (payload_len > XF_NOISE_PAYLOAD_MAX || (payload == NULL && payload_len != 0)) {
+		return NULL;
+	}
+	r = take(q);
+	if (r == NULL) {
+		return NULL;
+	}
+	/* The record was wiped when last done (or never used): only what this kind reads is
+	 * written. */
+	r->kind = XF_HS_MSG1;
+	r->asked_ns = now_ns;
+	r->hdr.session = local_index;
+	r->hello.auth_len = (uint16_t)(XF_NOISE_MSG1_LEN + payload_len);
+	r->pro = *pro;
+	r->unix_ns = unix_ns;
+	if (payload_len != 0) {
+		memcpy(r->payload, payload, payload_len);
+	}
+	r->npeer = *npeer;
+	r->rc = -EINPROGRESS;
+	return r;
+}
+
+struct xf_hs_rec *
+xf_hs_queue_fill_msg2(struct xf_hs_queue *q, const struct xf_noise_hs *const *hs, unsigned int n,
+                      const struct xf_noise_peer *npeer, const uint8_t *frame, size_t frame_len,
+                      size_t msg2_off, uint64_t now_ns)
+{
+	struct xf_hs_rec *r;
+
+	if (n == 0 || n > XF_HS_TRY_MAX || frame_len > sizeof(r->frame) ||
+	    msg2_off + XF_NOISE_MSG2_LEN > frame_len) {
+		return NULL;
+	}
+	r = take(q);
+	if (r == NULL) {
+		return NULL;
+	}
+	r->kind = XF_HS_MSG2;
+	r->asked_ns = now_ns;
+	memcpy(r->frame, frame, frame_len);
+	r->frame_len = (uint16_t)frame_len;
+	memcpy(r->msg2, frame + msg2_off, XF_NOISE_MSG2_LEN);
+	r->npeer = *npeer;
+	/* The copies read nothing of the RX core's: their peer is the record's, and they
+	 * have no jar (message 2's mac1 was checked on the RX core's). */
+	for (unsigned int i = 0; i < n; i++) {
+		r->ihs[i] = *hs[i];
+		r->ihs[i].peer = &r->npeer;
+		r->ihs[i].jar = NULL;
+	}
+	r->n_try = (uint8_t)n;
+	r->rc = -EINPROGRESS;
+	return r;
+}
+
 bool
 xf_hs_queue_pending(const struct xf_hs_queue *q, uint32_t session, uint32_t ip, uint16_t port)
 {
 	for (unsigned int i = 0; i < q->n; i++) {
 		const struct xf_hs_rec *r = &q->rec[(q->head + i) % XF_HS_QUEUE_LEN];
 
-		if (r->hdr.session == session && r->ip == ip && r->port == port) {
+		if ((r->kind == XF_HS_NEW || r->kind == XF_HS_REKEY) && r->hdr.session == session &&
+		    r->ip == ip && r->port == port) {
 			return true;
 		}
 	}
@@ -112,7 +186,13 @@ xf_hs_queue_serve(struct xf_hs_queue *q, const struct xf_noise_static *local, un
 	unsigned int n = xf_ring_dequeue_burst(q->req, idx, XF_MIN(max, XF_HS_QUEUE_LEN));
 
 	for (unsigned int i = 0; i < n; i++) {
-		xf_hs_respond(&q->rec[idx[i] % XF_HS_QUEUE_LEN], local);
+		struct xf_hs_rec *r = &q->rec[idx[i] % XF_HS_QUEUE_LEN];
+
+		if (r->kind == XF_HS_MSG1 || r->kind == XF_HS_MSG2) {
+			xf_hs_initiate(r, local);
+		} else {
+			xf_hs_respond(r, local);
+		}
 	}
 	/* The record's bytes are out before its index: the ring's enqueue releases them. */
 	(void)xf_ring_enqueue_burst(q->res, idx, n);
@@ -195,6 +275,30 @@ xf_hs_respond(struct xf_hs_rec *r, const struct xf_noise_static *local)
 }
 
 int
+xf_hs_initiate(struct xf_hs_rec *r, const struct xf_noise_static *local)
+{
+	int rc = -EINVAL;
+
+	if (r->kind == XF_HS_MSG1) {
+		rc = xf_noise_initiate_noise(&r->ihs[0], local, &r->npeer, &r->pro, r->hdr.session,
+		                             NULL, r->unix_ns, r->payload,
+		                             r->hello.auth_len - XF_NOISE_MSG1_LEN, r->msg1);
+		OPENSSL_cleanse(r->payload, sizeof(r->payload));
+	} else if (r->kind == XF_HS_MSG2) {
+		rc = -EBADMSG;
+		for (unsigned int i = 0; rc != 0 && i < r->n_try && i < XF_HS_TRY_MAX; i++) {
+			rc = xf_noise_response_finish(&r->ihs[i], r->msg2, XF_NOISE_MSG2_LEN,
+			                              &r->keys);
+			r->tried = (uint8_t)i;
+		}
+		/* What goes back is the keys: the handshakes stay with the RX core. */
+		OPENSSL_cleanse(r->ihs, sizeof(r->ihs));
+	}
+	r->rc = rc;
+	return rc;
+}
+
+int
 xf_hs_ident(const struct xf_msg_hello *h, const char *field, size_t field_len,
             uint8_t out[XF_HS_IDENT_LEN])
 {
@@ -246,6 +350,13 @@ xf_hs_rec_current(const struct xf_hs_rec *r, bool slot_used, uint32_t slot_gen,
                   uint32_t slot_session)
 {
 	return slot_used && slot_gen == r->rs_gen && slot_session == r->hdr.session;
+}
+
+bool
+xf_hs_rec_for_job(const struct xf_hs_rec *r, bool slot_held, uint32_t job_id, uint32_t job_seq,
+                  bool seq_matters)
+{
+	return slot_held && r->job_id == job_id && (!seq_matters || r->job_seq == job_seq);
 }
 
 void

@@ -45,7 +45,7 @@ enum {
 	C_COOKIE = 20,
 };
 
-enum { HS_NONE, HS_SENT1, HS_GOT1 };
+enum { HS_NONE, HS_SENT1, HS_GOT1, HS_MADE1 };
 
 static void
 put32(uint8_t *p, uint32_t v)
@@ -406,17 +406,16 @@ equal16(const uint8_t *a, const uint8_t *b)
 	return CRYPTO_memcmp(a, b, XF_NOISE_MAC_LEN) == 0;
 }
 
-/* Message 1 (xf_noise_initiate_jar); its MACs on jar's manager when it has one. */
+/* Message 1 without its MACs (xf_noise_initiate_noise): the X25519, HKDF, hashing and
+ * AEAD. */
 static int
-initiate(struct xf_noise_hs *hs, struct xf_noise_cookie_jar *jar,
-         const struct xf_noise_static *local, struct xf_noise_peer *peer,
-         const struct xf_noise_prologue *pro, uint32_t local_index, const uint8_t *e_priv,
-         uint64_t unix_ns, uint64_t mono_ns, const uint8_t *payload, size_t payload_len,
-         uint8_t *msg)
+initiate_noise(struct xf_noise_hs *hs, const struct xf_noise_static *local,
+               struct xf_noise_peer *peer, const struct xf_noise_prologue *pro,
+               uint32_t local_index, const uint8_t *e_priv, uint64_t unix_ns,
+               const uint8_t *payload, size_t payload_len, uint8_t *msg)
 {
 	/* The message's payload: the timestamp, then the caller's (one EncryptAndHash). */
 	uint8_t pt[XF_NOISE_TAI64N_LEN + XF_NOISE_PAYLOAD_MAX];
-	size_t mac1 = M1_MAC1 + payload_len;
 	int rc;
 
 	if (hs == NULL || local == NULL || peer == NULL || pro == NULL || msg == NULL ||
@@ -428,7 +427,6 @@ initiate(struct xf_noise_hs *hs, struct xf_noise_cookie_jar *jar,
 	hs->initiator = true;
 	hs->local = local;
 	hs->peer = peer;
-	hs->jar = jar != NULL && jar->mgr != NULL ? jar : NULL;
 	hs->local_index = local_index;
 	msg[0] = XF_NOISE_MSG1;
 	put32(msg + M1_SENDER, local_index);
@@ -447,9 +445,31 @@ initiate(struct xf_noise_hs *hs, struct xf_noise_cookie_jar *jar,
 	}
 	rc = rc ? rc : encrypt_and_hash(hs, pt, XF_NOISE_TAI64N_LEN + payload_len, msg + M1_TS);
 	OPENSSL_cleanse(pt, XF_NOISE_TAI64N_LEN + payload_len);
+	if (rc != 0) {
+		xf_noise_hs_wipe(hs);
+		return rc;
+	}
+	hs->state = HS_MADE1;
+	return 0;
+}
+
+/* Message 1's mac1 and mac2 (xf_noise_initiate_macs); on jar's manager when it has one. */
+static int
+initiate_macs(struct xf_noise_hs *hs, struct xf_noise_cookie_jar *jar, struct xf_noise_peer *peer,
+              uint64_t mono_ns, uint8_t *msg, size_t len)
+{
+	size_t mac1 = len - 2 * XF_NOISE_MAC_LEN;
+	int rc;
+
+	if (hs == NULL || peer == NULL || msg == NULL || !hs->initiator || hs->state != HS_MADE1 ||
+	    len < XF_NOISE_MSG1_LEN || len > XF_NOISE_MSG1_MAX) {
+		return -EINVAL;
+	}
+	hs->peer = peer;
+	hs->jar = jar != NULL && jar->mgr != NULL ? jar : NULL;
 	/* The peer's mac1 key and the cookie are prepared here, per message 1 (one per push
 	 * and per new handshake): not worth a prepared key per peer and RX core. */
-	rc = rc ? rc : jar_mac(hs->jar, NULL, peer->mac1_key, KL, msg, mac1, msg + mac1);
+	rc = jar_mac(hs->jar, NULL, peer->mac1_key, KL, msg, mac1, msg + mac1);
 	if (rc == 0 && peer->has_cookie &&
 	    mono_ns - peer->cookie_ns < XF_NOISE_COOKIE_SECS * 1000000000ull) {
 		rc = jar_mac(hs->jar, NULL, peer->cookie, XF_NOISE_COOKIE_LEN, msg,
@@ -463,6 +483,41 @@ initiate(struct xf_noise_hs *hs, struct xf_noise_cookie_jar *jar,
 	peer->sent_mac1 = true;
 	hs->state = HS_SENT1;
 	return 0;
+}
+
+/* Message 1 (xf_noise_initiate_jar): the handshake, then its MACs. */
+static int
+initiate(struct xf_noise_hs *hs, struct xf_noise_cookie_jar *jar,
+         const struct xf_noise_static *local, struct xf_noise_peer *peer,
+         const struct xf_noise_prologue *pro, uint32_t local_index, const uint8_t *e_priv,
+         uint64_t unix_ns, uint64_t mono_ns, const uint8_t *payload, size_t payload_len,
+         uint8_t *msg)
+{
+	int rc = initiate_noise(hs, local, peer, pro, local_index, e_priv, unix_ns, payload,
+	                        payload_len, msg);
+
+	return rc ? rc
+	          : initiate_macs(hs, jar, peer, mono_ns, msg, XF_NOISE_MSG1_LEN + payload_len);
+}
+
+int
+xf_noise_initiate_noise(struct xf_noise_hs *hs, const struct xf_noise_static *local,
+                        struct xf_noise_peer *peer, const struct xf_noise_prologue *pro,
+                        uint32_t local_index, const uint8_t *e_priv, uint64_t unix_ns,
+                        const uint8_t *payload, size_t payload_len, uint8_t *msg)
+{
+	return initiate_noise(hs, local, peer, pro, local_index, e_priv, unix_ns, payload,
+	                      payload_len, msg);
+}
+
+int
+xf_noise_initiate_macs(struct xf_noise_hs *hs, struct xf_noise_cookie_jar *jar,
+                       struct xf_noise_peer *peer, uint64_t mono_ns, uint8_t *msg, size_t len)
+{
+	if (jar == NULL || jar->mgr == NULL) {
+		return -EINVAL;
+	}
+	return initiate_macs(hs, jar, peer, mono_ns, msg, len);
 }
 
 int
@@ -837,15 +892,12 @@ xf_noise_respond(struct xf_noise_hs *hs, uint32_t local_index, const uint8_t *e_
 }
 
 int
-xf_noise_consume_response(struct xf_noise_hs *hs, const uint8_t *msg, size_t len,
-                          struct xf_noise_keys *keys)
+xf_noise_response_check(const struct xf_noise_hs *hs, const uint8_t *msg, size_t len)
 {
 	const struct xf_noise_cookie_jar *mj;
-	struct xf_noise_hs t;
 	uint8_t mac[XF_NOISE_MAC_LEN];
-	int rc;
 
-	if (hs == NULL || msg == NULL || keys == NULL || !hs->initiator || hs->state != HS_SENT1) {
+	if (hs == NULL || msg == NULL || !hs->initiator || hs->state != HS_SENT1) {
 		return -EINVAL;
 	}
 	if (len != XF_NOISE_MSG2_LEN || msg[0] != XF_NOISE_MSG2 || msg[1] != 0 || msg[2] != 0 ||
@@ -859,6 +911,21 @@ xf_noise_consume_response(struct xf_noise_hs *hs, const uint8_t *msg, size_t len
 	    !equal16(mac, msg + M2_MAC1)) {
 		return -EBADMSG;
 	}
+	return 0;
+}
+
+int
+xf_noise_response_finish(struct xf_noise_hs *hs, const uint8_t *msg, size_t len,
+                         struct xf_noise_keys *keys)
+{
+	struct xf_noise_hs t;
+	uint8_t empty[1];
+	int rc;
+
+	if (hs == NULL || msg == NULL || keys == NULL || !hs->initiator || hs->state != HS_SENT1 ||
+	    hs->peer == NULL || len != XF_NOISE_MSG2_LEN) {
+		return -EINVAL;
+	}
 	/* Work on a copy: a forged response must not spoil the handshake in progress, the
 	 * genuine one may still arrive. */
 	t = *hs;
@@ -868,11 +935,24 @@ xf_noise_consume_response(struct xf_noise_hs *hs, const uint8_t *msg, size_t len
 	rc = rc ? rc : mix_dh(&t, t.e_priv, t.re) ? -EBADMSG : 0;      /* ee */
 	rc = rc ? rc : mix_dh(&t, t.local->priv, t.re) ? -EBADMSG : 0; /* se */
 	rc = rc ? rc : mix_key_and_hash(&t, t.peer->psk);              /* psk */
-	rc = rc ? rc : decrypt_and_hash(&t, msg + M2_EMPTY, 0, mac);
+	rc = rc ? rc : decrypt_and_hash(&t, msg + M2_EMPTY, 0, empty);
 	if (rc != 0) {
 		xf_noise_hs_wipe(&t);
 		return rc;
 	}
 	xf_noise_hs_wipe(hs);
 	return finish(&t, keys);
+}
+
+int
+xf_noise_consume_response(struct xf_noise_hs *hs, const uint8_t *msg, size_t len,
+                          struct xf_noise_keys *keys)
+{
+	int rc;
+
+	if (keys == NULL) {
+		return -EINVAL;
+	}
+	rc = xf_noise_response_check(hs, msg, len);
+	return rc ? rc : xf_noise_response_finish(hs, msg, len, keys);
 }

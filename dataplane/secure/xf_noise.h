@@ -16,8 +16,8 @@
  * both roles, and the cookie replies it seals or opens; this file is only the state
  * machine. Pure C, no EAL, no allocation on the caller's behalf beyond OpenSSL's own
  * short-lived contexts and a jar's manager, made when it is bound (the responder's
- * handshake runs on the engine's handshake thread, xf_hs_queue.h; mac1 and mac2 on the RX
- * core, and the initiator's side on the RX core of the push: docs/SECURITY.md 8.2). Every
+ * handshake and the initiator's Diffie-Hellman run on the engine's handshake thread,
+ * xf_hs_queue.h; mac1, mac2 and cookie replies on the RX core: docs/SECURITY.md 8.2). Every
  * length and field of a received message is checked; a message that fails is rejected
  * with a distinct errno and leaves no state behind.
  */
@@ -175,7 +175,8 @@ void xf_noise_tai64n(uint64_t unix_ns, uint8_t *out);
  *        authenticated with it under the keys of es and ss (Noise's message payload), and
  *        so bound to the handshake: at most XF_NOISE_PAYLOAD_MAX bytes (NULL when 0).
  * mac1 and mac2 with OpenSSL's HMAC() (13 allocations each): where no RX core is
- * involved (tests, tools); an RX core uses xf_noise_initiate_jar.
+ * involved (tests, tools); the engine splits it (xf_noise_initiate_noise on its handshake
+ * thread, xf_noise_initiate_macs on the RX core).
  * @return 0, -EINVAL, -EIO (OpenSSL failure, or a low-order peer key).
  */
 int xf_noise_initiate(struct xf_noise_hs *hs, const struct xf_noise_static *local,
@@ -184,7 +185,7 @@ int xf_noise_initiate(struct xf_noise_hs *hs, const struct xf_noise_static *loca
                       uint64_t mono_ns, const uint8_t *payload, size_t payload_len, uint8_t *msg);
 
 /**
- * Initiator on an RX core: xf_noise_initiate with message 1's mac1 and mac2 made on jar's
+ * Initiator with a jar: xf_noise_initiate with message 1's mac1 and mac2 made on jar's
  * manager (a jar bound by xf_noise_cookie_jar_init, of the calling thread, which alone
  * uses it), the peer's mac1 key and the cookie prepared per message: no allocation for
  * them, where OpenSSL's HMAC() makes 13 each. The handshake keeps the jar: its
@@ -192,7 +193,8 @@ int xf_noise_initiate(struct xf_noise_hs *hs, const struct xf_noise_static *loca
  * when the jar is bound to local), and xf_noise_consume_cookie opens a cookie reply with
  * ipsec-mb's AES-GCM; neither allocates for it. The messages are byte for byte
  * xf_noise_initiate's. The X25519, HKDF, hashing and AEAD of the handshake stay
- * OpenSSL's (docs/SECURITY.md 8.2).
+ * OpenSSL's: the engine runs them on its handshake thread instead (xf_noise_initiate_noise,
+ * below), and on the RX core only what this adds (xf_noise_initiate_macs).
  * @return as xf_noise_initiate; -EINVAL also for a jar that is not bound.
  */
 int xf_noise_initiate_jar(struct xf_noise_hs *hs, struct xf_noise_cookie_jar *jar,
@@ -200,6 +202,26 @@ int xf_noise_initiate_jar(struct xf_noise_hs *hs, struct xf_noise_cookie_jar *ja
                           const struct xf_noise_prologue *pro, uint32_t local_index,
                           const uint8_t *e_priv, uint64_t unix_ns, uint64_t mono_ns,
                           const uint8_t *payload, size_t payload_len, uint8_t *msg);
+
+/**
+ * Initiator, in two halves, so that the costly one runs off the RX core (the engine's
+ * handshake thread, xf_hs_queue.h): xf_noise_initiate_noise writes message 1 without its
+ * MACs (XF_NOISE_MSG1_LEN + payload_len bytes, mac1 and mac2 zero): both X25519, the
+ * HKDF, the hashing and the AEAD, all OpenSSL's, which allocates. hs then points at peer
+ * (its public key is all it reads) and waits for xf_noise_initiate_macs, which adds mac1
+ * and mac2 on jar's manager (as xf_noise_initiate_jar: no allocation) for peer (the
+ * caller's state of it: its cookie, and the last mac1 sent it, kept for a cookie reply)
+ * and makes hs point at peer and jar. The two in turn write the bytes
+ * xf_noise_initiate_jar writes.
+ * @return as xf_noise_initiate; xf_noise_initiate_macs: -EINVAL also for a jar not bound
+ *         or an hs that xf_noise_initiate_noise did not make.
+ */
+int xf_noise_initiate_noise(struct xf_noise_hs *hs, const struct xf_noise_static *local,
+                            struct xf_noise_peer *peer, const struct xf_noise_prologue *pro,
+                            uint32_t local_index, const uint8_t *e_priv, uint64_t unix_ns,
+                            const uint8_t *payload, size_t payload_len, uint8_t *msg);
+int xf_noise_initiate_macs(struct xf_noise_hs *hs, struct xf_noise_cookie_jar *jar,
+                           struct xf_noise_peer *peer, uint64_t mono_ns, uint8_t *msg, size_t len);
 
 /**
  * Responder, before any Diffie-Hellman: check the type, length and mac1 of a message 1
@@ -279,6 +301,18 @@ int xf_noise_respond(struct xf_noise_hs *hs, uint32_t local_index, const uint8_t
  */
 int xf_noise_consume_response(struct xf_noise_hs *hs, const uint8_t *msg, size_t len,
                               struct xf_noise_keys *keys);
+
+/**
+ * Initiator, xf_noise_consume_response in two halves: xf_noise_response_check is what it
+ * does before any Diffie-Hellman (the length, type and receiver index, and mac1, on hs's
+ * jar: no allocation), on the RX core; xf_noise_response_finish the rest (ee, se, psk,
+ * the empty payload's tag: OpenSSL's), on the handshake thread, on a copy of hs whose peer
+ * holds the PSK. A failure of either leaves hs as it was.
+ * @return as xf_noise_consume_response.
+ */
+int xf_noise_response_check(const struct xf_noise_hs *hs, const uint8_t *msg, size_t len);
+int xf_noise_response_finish(struct xf_noise_hs *hs, const uint8_t *msg, size_t len,
+                             struct xf_noise_keys *keys);
 
 /**
  * X25519 operations (Diffie-Hellman) the calling thread has done since it started: a
