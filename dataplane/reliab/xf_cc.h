@@ -129,6 +129,9 @@ struct xf_cc_bbr {
 	uint32_t bw_probe_samples;
 	uint32_t bw_probe_up_rounds;
 	uint64_t bw_probe_up_acks, probe_up_cnt;
+	bool hi_raised;        /**< inflight_hi grew on this ACK (ProbeBW_UP) */
+	uint64_t up_rtt_max;   /**< largest RTT sample since ProbeBW_UP started */
+	uint64_t cruise_bound; /**< Cruise's window bound from the last probe's early end */
 	/* ACK aggregation */
 	uint64_t extra_acked[2];
 	uint32_t extra_acked_idx;

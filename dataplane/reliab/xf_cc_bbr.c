@@ -50,6 +50,10 @@
 #define PACING_MARGIN_PCT 1u
 /* 4.5.7 (extra_acked): 10 rounds, kept as two halves of 5. */
 #define EXTRA_ACKED_ROUNDS 5u
+/* Not in the draft: a round delivering less than SLOWED_NUM/SLOWED_DEN of max_bw with a
+ * queue standing through it says the path slowed (update_congestion_signals()). */
+#define SLOWED_NUM 7u
+#define SLOWED_DEN 10u
 /* Not in the draft: a loss is congestion only when an RTT of the last two loss rounds
  * was above min RTT by 1/8 of it, and by at least 0.5 ms (queue_evidence()). */
 #define QUEUE_EVIDENCE_DIV    8u
@@ -365,6 +369,9 @@ update_latest_delivery_signals(struct xf_cc *cc)
 	if (rs->rtt_ns > b->rtt_round_max) {
 		b->rtt_round_max = rs->rtt_ns;
 	}
+	if (rs->rtt_ns > b->up_rtt_max) {
+		b->up_rtt_max = rs->rtt_ns;
+	}
 	if (rs->rtt_ns != 0 && rs->rtt_ns < b->rtt_round_min) {
 		b->rtt_round_min = rs->rtt_ns;
 	}
@@ -478,6 +485,26 @@ update_congestion_signals(struct xf_cc *cc)
 		init_lower_bounds(cc);
 		loss_lower_bounds(b);
 		b->lower_cut = true;
+	}
+	if (!cc->rate.rs.is_app_limited && b->bw_latest * SLOWED_DEN < b->max_bw * SLOWED_NUM) {
+		/*
+		 * Not in the draft: a round that delivered under 0.7 x max_bw. The path
+		 * slowed, or another flow took a share: Cruise's bound from the last probe
+		 * (cruise_bound, is_time_to_go_down()) was sized to a rate that is gone, and
+		 * kept without a loss a queue that the window of the draft would have
+		 * overflowed (S3, after the cut to 500 Mbit/s: 56 ms of queue for 10 s).
+		 * With a queue standing through the round and no lower bound yet in this
+		 * cycle, it cuts the lower bounds as a lossy round through a standing queue
+		 * does: on S3 seed 2, after ProbeRTT, inflight_hi less the headroom held the
+		 * queue at 73 ms without a loss until the next probe.
+		 */
+		b->cruise_bound = XF_CC_INF;
+		if (in_probe_bw(b) && !is_probing_bw(b) && b->bw_lo == XF_CC_INF &&
+		    standing_queue(cc)) {
+			init_lower_bounds(cc);
+			loss_lower_bounds(b);
+			b->lower_cut = true;
+		}
 	}
 	b->loss_in_round = false;
 	b->round_lost = 0;
@@ -661,6 +688,8 @@ start_probe_bw_up(struct xf_cc *cc, uint64_t now)
 	reset_full_bw(b);
 	b->full_bw = cc->rate.rs.delivery_rate;
 	b->state = XF_CC_ST_PROBE_BW_UP;
+	b->up_rtt_max = 0;
+	b->cruise_bound = XF_CC_INF; /* this probe decides it anew */
 	b->cycle_stamp = now;
 	b->pacing_gain = PROBE_UP_PACING;
 	b->cwnd_gain = PROBE_UP_CWND_GAIN;
@@ -718,12 +747,35 @@ is_time_to_go_down(struct xf_cc *cc, uint64_t now)
 	 * draft-cardwell-iccrg-bbr-congestion-control-00 4.3.4.3, and of Linux's BBRv2).
 	 * Waiting for a plateau over 3 rounds instead lets the probe's queue grow to the
 	 * whole buffer: on S1 (1 BDP buffer) the steady queue p99 was 42 ms, against 25.
+	 * Only once the probe has built a queue (an RTT sample of it above min RTT by
+	 * queue_margin()): 1.25 x the BDP in flight with no queue means the pipe took it,
+	 * so the probe goes on as the draft's does (a flow held by inflight_hi after a
+	 * path got faster, or a late flow held by the inflight_hi of its Startup).
+	 *
+	 * The probe then found the pipe full at that flight, and Cruise keeps the window
+	 * under it less the headroom (cruise_bound, set_cwnd()). The draft's Cruise is
+	 * bounded by inflight_hi less the headroom, inflight_hi being where the last
+	 * probe's loss went above 2%; a probe that ends here sees no loss, and a flow
+	 * that never loses keeps the inflight_hi of its Startup (2 BDP). Without the
+	 * bound, the first of two flows (S4 with 50 and 100 ms, the second from 10 s)
+	 * cruised at the rate it had alone and the queue it kept cost it nothing: the
+	 * late flow's probes add 1.25 x its own small rate and the shares stayed where
+	 * the second flow's Startup left them (Jain 0.713-0.745). Bounded, a flow whose
+	 * queue grows is held by its window before the other flow is, the one with the
+	 * shorter RTT first (its bound is fewer ms of queue), and the shares converge.
 	 */
 	if (b->min_rtt != UINT64_MAX && has_elapsed_in_phase(b, now, b->min_rtt) &&
+	    b->up_rtt_max >= b->min_rtt + queue_margin(b) &&
 	    cc->inflight >= bbr_inflight(cc, b->max_bw, PROBE_UP_PACING)) {
+		if (!cc->rate.rs.is_app_limited) {
+			b->cruise_bound = bbr_inflight(cc, b->max_bw, PROBE_UP_PACING);
+		}
 		return true;
 	}
-	if (cc->cwnd_limited && b->inflight_hi != XF_CC_INF && cc->cwnd >= b->inflight_hi) {
+	/* held by inflight_hi: its growth on this ACK (probe_inflight_hi_upward()) runs
+	 * ahead of the window, which set_cwnd() raises after */
+	if (cc->cwnd_limited && b->inflight_hi != XF_CC_INF &&
+	    (cc->cwnd >= b->inflight_hi || b->hi_raised)) {
 		reset_full_bw(b); /* bounded by inflight_hi: a plateau says nothing */
 		b->full_bw = cc->rate.rs.delivery_rate;
 	} else if (b->full_bw_now) {
@@ -766,6 +818,7 @@ probe_inflight_hi_upward(struct xf_cc *cc)
 
 		b->bw_probe_up_acks -= delta * b->probe_up_cnt;
 		b->inflight_hi += delta; /* growth bytes per round in all */
+		b->hi_raised = true;
 	}
 	if (b->round_start) {
 		raise_inflight_hi_slope(cc);
@@ -814,6 +867,7 @@ update_probe_bw_cycle_phase(struct xf_cc *cc, uint64_t now)
 	bool cut = b->lower_cut; /* the lower bounds were cut on this ACK */
 
 	b->lower_cut = false;
+	b->hi_raised = false;
 	if (!b->full_bw_reached || b->compete) {
 		return;
 	}
@@ -918,11 +972,11 @@ check_drain(struct xf_cc *cc, uint64_t now)
  * sample within min RTT / 4 of min RTT: the other flow backed off or ended, or ProbeRTT
  * (still run) drained a queue that was BBR's own after all; Down then starts, with
  * inflight_hi at the window it held.
- * Figures (unit-wansim-cc, XF_WANSIM_FULL=1, seeds 1-5): S5 at 4 BDP 32.6-33.2% (14.6%
- * before; growth of 1/8 BDP a round gave 23.8%; one frame a round as Reno, even entering
- * a cycle earlier, 20.5%). With one cycle instead of two, two BBR flows in a 4 BDP buffer
- * entered it (the second's Startup left a queue that the first's srtt floor kept for a
- * cycle), and with 1.5 x min RTT so did S4's same-RTT flows. No other scenario enters
+ * Figures (unit-wansim-cc, XF_WANSIM_FULL=1, seeds 1-5): S5 at 4 BDP 28.6%, 32.6-33.2% before
+ * Cruise's bound (cruise_bound) (14.6% before; growth of 1/8 BDP a round gave 23.8%; one frame a
+ * round as Reno, even entering a cycle earlier, 20.5%). With one cycle instead of two, two BBR
+ * flows in a 4 BDP buffer entered it (the second's Startup left a queue that the first's srtt floor
+ * kept for a cycle), and with 1.5 x min RTT so did S4's same-RTT flows. No other scenario enters
  * it; the scavenger has its own controller. Once min RTT's 10 s filter has expired in
  * the standing queue, min RTT is the queue's and the mode ends: BBR's BDP is then sized
  * to that RTT.
@@ -1140,6 +1194,12 @@ set_cwnd(struct xf_cc *cc)
 	} else if (b->state == XF_CC_ST_PROBE_RTT || b->state == XF_CC_ST_PROBE_BW_CRUISE) {
 		cap = inflight_with_headroom(cc);
 	}
+	if (b->state == XF_CC_ST_PROBE_BW_CRUISE && b->cruise_bound != XF_CC_INF) {
+		/* not in the draft: the last probe's early end (is_time_to_go_down()) */
+		uint64_t bound = b->cruise_bound - gain_of(b->cruise_bound, HEADROOM);
+
+		cap = bound < cap ? bound : cap;
+	}
 	if (b->inflight_lo < cap) {
 		cap = b->inflight_lo;
 	}
@@ -1171,6 +1231,7 @@ xf_cc_bbr_init(struct xf_cc *cc, uint64_t seed, uint64_t now)
 	b->probe_rtt_min_delay = UINT64_MAX;
 	b->probe_rtt_min_stamp = now;
 	b->inflight_hi = XF_CC_INF;
+	b->cruise_bound = XF_CC_INF;
 	reset_lower_bounds(b);
 	b->cycle_rtt_min = UINT64_MAX;
 	b->extra_acked_start = now;

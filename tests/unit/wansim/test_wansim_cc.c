@@ -492,16 +492,14 @@ test_s4(void)
 			run_scenario(label, &c, &r);
 			jain = shares(label, &r, 13 * S, 19 * S, &a, &b);
 			/*
-			 * Same RTT: 0.983-1.000. Mixed: 0.713-0.745 (seed 1: 0.737), under the
-			 * issue's 0.8: the 100 ms flow gets 180-204 Mbit/s, held by its
-			 * inflight_hi (3.9 MB) in the queue that the 50 ms flow's window
-			 * (2 x its BDP) keeps without loss (docs/RELIABILITY.md, "Scenarios
-			 * with congestion control"). 0.656-0.713 (seed 1: 0.673) before the
-			 * 50 ms flow cut its lower bounds on any lossy round through a
-			 * standing queue (standing_queue() in xf_cc_bbr.c): its loss rate
-			 * stayed under 2%. Asserted for mixed RTTs: 0.71.
+			 * Same RTT: 0.987-1.000. Mixed: 0.837-0.996 (seed 1: 0.991), the
+			 * 100 ms flow 273-537 Mbit/s. 0.713-0.745 (seed 1: 0.737, the 100 ms
+			 * flow 180-204 Mbit/s) before Cruise kept the window under the
+			 * flight at which the last probe ended (cruise_bound in xf_cc_bbr.c,
+			 * docs/RELIABILITY.md, "Deviations from the draft"): the 50 ms flow
+			 * cruised at the rate it had alone. The issue's targets.
 			 */
-			CU_ASSERT(jain >= (mixed ? 0.71 : 0.95));
+			CU_ASSERT(jain >= (mixed ? 0.8 : 0.95));
 		}
 	}
 }
@@ -537,12 +535,15 @@ test_s5(void)
 			 * keeps the queue full (RTT 180-250 ms for a min RTT of 50 ms); after
 			 * two ProbeBW cycles whose RTT never came within 2 x min RTT (about
 			 * 5.7 s) BBR competes with a window of its own (xf_cc_bbr.c,
-			 * update_compete()): 32.6-33.2% over [5 s, 14 s) at full length,
-			 * 26.0% over [5 s, 10 s) in the unit test (14.6% in both before).
-			 * Asserted at 4 BDP: 32% at full length, 25% in the unit test.
+			 * update_compete()): 28.6% over [5 s, 13.5 s) at full length, 23.8%
+			 * over [5 s, 10 s) in the unit test (14.6% in both before the mode;
+			 * 32.6-33.2% and 26.0% before Cruise's bound from the last probe,
+			 * cruise_bound in xf_cc_bbr.c, which also took 1 BDP from 40% to
+			 * 33%). Asserted at 4 BDP: the issue's 25% at full length, 23% in
+			 * the unit test's shorter window.
 			 */
 			CU_ASSERT(a * 4 <= 3 * (a + b));
-			CU_ASSERT(buffers_pm[i] > 1000 ? a * 100 >= (a + b) * LEN(32u, 25u)
+			CU_ASSERT(buffers_pm[i] > 1000 ? a * 100 >= (a + b) * LEN(25u, 23u)
 			                               : a * 4 >= a + b);
 		}
 	}
@@ -597,9 +598,10 @@ test_compete_detector(void)
 			       r.flow[0].cc.competed, r.flow[1].cc.competed);
 			CU_ASSERT_EQUAL(r.flow[0].cc.competed, 0);
 			CU_ASSERT_EQUAL(r.flow[1].cc.competed, 0);
-			/* the late flow in 4 BDP: 0.697-0.717, 0.568-0.619 before
-			 * standing_queue() (xf_cc_bbr.c); in 1 BDP 0.769-0.822 */
-			CU_ASSERT(i == 0 || jain >= 0.68);
+			/* the late flow: 0.986-0.997 in 1 BDP, 0.993-0.996 in 4 BDP;
+			 * 0.769-0.822 and 0.697-0.717 before Cruise's bound from the
+			 * last probe (cruise_bound in xf_cc_bbr.c) */
+			CU_ASSERT(jain >= 0.95);
 		}
 	}
 }
