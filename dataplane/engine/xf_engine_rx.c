@@ -35,8 +35,8 @@ xf_engine_now(void)
  * A core whose only work waits for the peer (peer_bound: a sender whose window or
  * credit is used up, nothing read or queued it may send) skips the spin: the peer's
  * next ACK or COMMIT is tens of microseconds to milliseconds away, and a spin caught it
- * in a fifth of such waits on the dev pair, while its 256 empty polls were a third of
- * the sender's CPU on `small` onto XFS (docs/ENGINE.md).
+ * in a fifth of such waits on the dev pair, while its 256 empty polls were a quarter to
+ * nearly half of the sender's CPU on `small` onto XFS (docs/ENGINE.md).
  *
  * Why doubling: a sleep and the switch back in cost about 15 us of CPU here, and a
  * core waiting for its peer or its storage threads slept 20 us at a time, thousands of
