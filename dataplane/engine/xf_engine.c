@@ -487,7 +487,10 @@ xf_engine_combined_loop(void *arg)
 		if (busy) {
 			idle = 0;
 		} else {
-			xf_engine_idle(e, &idle);
+			/* Its worker's reads are work of its own: the spin stays for them. */
+			xf_engine_idle(e, &idle,
+			               !c->rx_finished && c->rx->peer_bound &&
+			                       xf_engine_reader_idle(c->w));
 		}
 	}
 	return 0;

@@ -599,6 +599,7 @@ bool
 eng_jobs_poll(struct eng_rx *rx)
 {
 	bool busy = false;
+	bool peer_bound = rx->njobs > 0;
 
 	if (rx->nwaiting > 0) {
 		busy |= jobs_dequeue(rx);
@@ -630,8 +631,10 @@ eng_jobs_poll(struct eng_rx *rx)
 		if (((rx->now >> 24) & 1) != ((j->elapsed_ns + j->started_ns) >> 24 & 1)) {
 			job_publish(j, XF_JOB_RUNNING, NULL);
 		}
+		peer_bound = peer_bound && xf_push_waits_peer(j->push);
 		k++;
 	}
+	rx->peer_bound = peer_bound && rx->njobs > 0;
 	return busy;
 }
 

@@ -421,6 +421,10 @@ struct eng_rx {
 		uint16_t len, port, sport;
 	} held[ENG_HOLD_MAX];
 	unsigned int nheld;
+	/** After its last poll, this core can do nothing more until a peer's frame comes:
+	 *  it runs push jobs only, each waiting for its peer (xf_push_waits_peer), and serves
+	 *  no session. Its idle back-off then sleeps at once (xf_engine_idle). */
+	bool peer_bound;
 	uint64_t arp_held, arp_expired; /* frames held for ARP; frames dropped unresolved */
 	unsigned int link_ups;          /**< xf_engine.link_ups announced (RX core 0) */
 };
@@ -481,7 +485,7 @@ struct eng_worker {
 	/** A worker of no volume's pipeline on an lcore of its own (a reader of pushes
 	 *  only) parks on its bell once idle with nothing in hand, instead of waking every
 	 *  200 us; the RX cores ring it after each read request they give it (set at launch,
-	 *  xf_engine_worker.c reader_idle). */
+	 *  xf_engine_reader_idle). */
 	bool parks;
 	struct xf_hs_bell bell;
 	struct eng_fd fds[ENG_FDS_MAX];
@@ -607,12 +611,15 @@ bool xf_engine_worker_poll(struct eng_worker *w);
 /* The last RX loop to finish lets the workers stop: nothing will give them work. */
 void xf_engine_rx_done(struct xf_engine *e);
 uint64_t xf_engine_now(void);
-/* The idle back-off (xf_engine_idle): empty polls spun, then sleeps doubling between. */
+/* The idle back-off (xf_engine_idle): empty polls spun, then sleeps doubling between;
+ * a core that waits for its peer alone (peer_bound) does not spin. */
 #define XF_IDLE_SPIN         256u
 #define XF_IDLE_SLEEP_MIN_US 20l
 #define XF_IDLE_SLEEP_MAX_US 200l
 #define XF_IDLE_DOUBLINGS    4u /* 20, 40, 80, 160 us, then 200 us */
-void xf_engine_idle(struct xf_engine *e, unsigned int *idle);
+void xf_engine_idle(struct xf_engine *e, unsigned int *idle, bool peer_bound);
+/* A worker holding no read request and no answer (xf_engine_worker.c). */
+bool xf_engine_reader_idle(const struct eng_worker *w);
 bool xf_engine_idle_poll(const struct xf_engine *e); /* xf_engine_params.c */
 
 /* Job records (xf_engine.c): a free slot (or the oldest finished job's, freed), and

@@ -734,8 +734,8 @@ xf_engine_worker_poll(struct eng_worker *w)
  * open or read in flight for one) and no answer queued. Its next work can come only
  * from a read request, and the RX core that gives it one rings its bell.
  */
-static bool
-reader_idle(const struct eng_worker *w)
+bool
+xf_engine_reader_idle(const struct eng_worker *w)
 {
 	if (w->oq_head != w->oq_tail) {
 		return false;
@@ -772,11 +772,11 @@ xf_engine_worker_loop(void *arg)
 		if (xf_engine_worker_poll(w)) {
 			idle = 0;
 		} else if (w->parks && idle + 1 >= XF_IDLE_SPIN + XF_IDLE_DOUBLINGS &&
-		           !xf_engine_idle_poll(e) && reader_idle(w)) {
+		           !xf_engine_idle_poll(e) && xf_engine_reader_idle(w)) {
 			xf_hs_bell_wait(&w->bell, token);
 			idle = 0;
 		} else {
-			xf_engine_idle(e, &idle);
+			xf_engine_idle(e, &idle, false);
 		}
 	}
 	return 0;

@@ -803,6 +803,33 @@ xf_push_poll(struct xf_push *p, uint64_t now)
 	return busy;
 }
 
+bool
+xf_push_waits_peer(const struct xf_push *p)
+{
+	if (p->state != XF_PUSH_RUNNING && p->state != XF_PUSH_CLOSING) {
+		return false;
+	}
+	if ((p->q_head != NULL || p->rq_head != NULL) && xf_reliab_can_send(p->rel)) {
+		return false;
+	}
+	if (p->ops_head < p->ops_n || p->read_busy_since != 0 ||
+	    (p->active < ACTIVE_FILES && p->fq_head < p->fq_tail)) {
+		return false;
+	}
+	for (uint32_t k = 0; k < p->active; k++) {
+		const struct push_file *f = &p->files[p->act[k]];
+
+		/* A read out, or one the next poll asks for: a frame sent since this poll's
+		 * xf_push_schedule_reads may have made room in the read-ahead. */
+		if (f->reqs != 0 ||
+		    (f->state == F_READING && !f->eof &&
+		     p->read_ahead + p->delta_queued + READ_CHUNK <= XF_PUSH_READ_AHEAD)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 uint64_t
 xf_push_next_deadline(const struct xf_push *p)
 {

@@ -320,6 +320,17 @@ void xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t 
  */
 bool xf_push_poll(struct xf_push *p, uint64_t now);
 
+/**
+ * Whether the push, right after xf_push_poll(), can do nothing more until a frame of the
+ * peer's comes: running (or closing), no read outstanding at the reader, no DELTA op
+ * waiting for a frame, no file waiting for a reading slot, and nothing queued that it
+ * may send (the queues are empty, or the window is full: the next ACK or COMMIT opens
+ * it). Not when a frame waits only for the pacer or the I/O layer, nor during the
+ * handshake (the handshake thread answers). The engine's idle back-off skips its spin
+ * then: what ends the wait is the peer's, tens of microseconds or more away.
+ */
+bool xf_push_waits_peer(const struct xf_push *p);
+
 /** When xf_push_poll() must next run if nothing arrives (ns), or XF_RELIAB_NEVER. */
 uint64_t xf_push_next_deadline(const struct xf_push *p);
 

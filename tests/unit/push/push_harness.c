@@ -1074,8 +1074,17 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 			break;
 		}
 		xf_push_poll(p, T.now);
+		if (T.nreads > 0 && xf_push_waits_peer(p)) {
+			T.peer_waits_wrong++; /* its reads are work of its own */
+		}
 		serve_reads(p);
 		xf_push_poll(p, T.now);
+		if (xf_push_waits_peer(p)) {
+			/* Nothing to do until a frame of the receiver's: no read asked, and a
+			 * poll at the same time, with nothing delivered, finds nothing. */
+			T.peer_waits++;
+			T.peer_waits_wrong += T.nreads > 0 || xf_push_poll(p, T.now);
+		}
 		if (T.stall_period_ns == 0 ||
 		    (T.now - START_NS) % T.stall_period_ns < T.stall_period_ns - T.stall_ns) {
 			push_deliver(&T.to_rx, NULL);
@@ -1095,4 +1104,5 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 	xf_zip_free(T.zip);
 	T.zip = NULL;
 	CU_ASSERT_EQUAL(T.frames_alive, 0); /* every frame buffer came back */
+	CU_ASSERT_EQUAL(T.peer_waits_wrong, 0);
 }

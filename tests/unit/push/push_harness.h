@@ -160,6 +160,11 @@ struct push_harness {
 	/* The most bytes the sender had read (queued, literal or matched) and the receiver
 	 * had not yet applied, at any moment: how far the reads ran ahead of the wire. */
 	uint64_t max_unsent;
+	/* Turns that ended with the sender waiting for the receiver alone
+	 * (xf_push_waits_peer), and of them those where it had read requests out or a
+	 * further poll found something to do: the engine skips its spin when it says so,
+	 * which must then be true (every push_run checks). */
+	unsigned int peer_waits, peer_waits_wrong;
 	bool lose_pings;        /* the sender's PINGs are lost on the wire */
 	bool unacked_hello;     /* the receiver answers the HELLO but never acknowledges it */
 	unsigned int lose_acks; /* the sender's next ACK frames lost on the wire */

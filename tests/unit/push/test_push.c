@@ -47,6 +47,11 @@ test_clean_channel(void)
 		        (unsigned long)rs.smoothed_rtt_ns);
 	}
 	CU_ASSERT_EQUAL(T.committed, 200);
+	/* Out of credit (32 files) or window, the sender waits for the receiver, whose
+	 * frames are 200 us away, and says so (xf_push_waits_peer): the engine's idle
+	 * back-off then sleeps instead of spinning. push_run checks on every turn of every
+	 * case that it is never said with reads out or when another poll would do something. */
+	CU_ASSERT(T.peer_waits > 100);
 	/* In clear, what crosses is what the session built. */
 	CU_ASSERT_EQUAL(st.frames_sent, T.sent_frames);
 	CU_ASSERT_EQUAL(st.wire_bytes_sent, T.sent_bytes);
