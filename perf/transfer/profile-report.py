@@ -33,7 +33,16 @@ def delta_stats(before, after):
     if not before or not after:
         return out
     for k, v in after.get("dataplane", {}).items():
-        out["dp." + k] = v - before.get("dataplane", {}).get(k, 0)
+        if isinstance(v, (int, float)):
+            out["dp." + k] = v - before.get("dataplane", {}).get(k, 0)
+        elif k == "source_readers":
+            # One dict per reading lcore: each counter as dp.source_reader_LCORE_NAME.
+            was = {r.get("lcore"): r for r in before.get("dataplane", {}).get(k, [])}
+            for r in v:
+                for name, n in r.items():
+                    if name != "lcore" and isinstance(n, (int, float)):
+                        base = was.get(r.get("lcore"), {}).get(name, 0)
+                        out["dp.source_reader_%s_%s" % (r.get("lcore"), name)] = n - base
     for pa, pb in zip(after.get("ports", []), before.get("ports", [])):
         for k, v in pa.items():
             if isinstance(v, int):
