@@ -580,7 +580,7 @@ xferd_stats_json(struct xferd *d)
 		                              (json_int_t)d->push_filters_refused));
 		json_object_set_new(
 		        result, "delta",
-		        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		                  "basis_kept_bytes", (json_int_t)st.basis_kept_bytes,
 		                  "sig_from_ring", (json_int_t)st.sig_from_ring, "sig_from_heap",
 		                  (json_int_t)st.sig_from_heap, "cloned_bytes",
@@ -588,7 +588,8 @@ xferd_stats_json(struct xferd *d)
 		                  (json_int_t)st.copy_range_bytes, "crc_combined_bytes",
 		                  (json_int_t)st.crc_combined_bytes, "basis_changed",
 		                  (json_int_t)st.basis_changed, "basis_dirty",
-		                  (json_int_t)st.basis_dirty, "temp_presized",
+		                  (json_int_t)st.basis_dirty, "basis_sync_done",
+		                  (json_int_t)st.basis_sync_done, "temp_presized",
 		                  (json_int_t)st.temp_presized, "clone_slow",
 		                  (json_int_t)st.clone_slow, "redone", (json_int_t)st.redone));
 		json_object_set_new(

@@ -289,6 +289,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *info)
 	rte_tel_data_add_dict_u64(info, "delta_crc_combined_bytes", st->crc_combined_bytes);
 	rte_tel_data_add_dict_u64(info, "delta_basis_changed", st->basis_changed);
 	rte_tel_data_add_dict_u64(info, "delta_basis_dirty", st->basis_dirty);
+	rte_tel_data_add_dict_u64(info, "delta_basis_sync_done", st->basis_sync_done);
 	rte_tel_data_add_dict_u64(info, "delta_temp_presized", st->temp_presized);
 	rte_tel_data_add_dict_u64(info, "delta_clone_slow", st->clone_slow);
 	rte_tel_data_add_dict_u64(info, "delta_partial_kept", st->partial_kept);

@@ -509,9 +509,10 @@ struct xf_engine_stats {
 	/* Apply by clone (docs/DELTA.md): COPY bytes cloned, copied by copy_file_range,
 	 * whose CRC-64 came from block CRCs; files whose basis changed under them. */
 	uint64_t cloned_bytes, copy_range_bytes, crc_combined_bytes, basis_changed;
-	uint64_t basis_dirty;   /**< DELTA files whose basis was not written back: started */
-	uint64_t temp_presized; /**< DELTA temp files given their size while empty */
-	uint64_t clone_slow;    /**< clones that kept a worker 1 ms or more */
+	uint64_t basis_dirty;     /**< DELTA files whose basis was not written back: started */
+	uint64_t basis_sync_done; /**< of those, started on the storage's ring: completed */
+	uint64_t temp_presized;   /**< DELTA temp files given their size while empty */
+	uint64_t clone_slow;      /**< clones that kept a worker 1 ms or more */
 	/** Partial files, every volume (xf_pipeline_times.partial_*: kept, used as a basis,
 	 *  COPY bytes taken from them, evicted, removed as another version's, found at start,
 	 *  dropped at start, temp files that could not be tagged). */

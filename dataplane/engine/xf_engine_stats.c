@@ -166,6 +166,7 @@ xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *st)
 		st->crc_combined_bytes += t.crc_combined;
 		st->basis_changed += t.basis_changed;
 		st->basis_dirty += t.basis_dirty;
+		st->basis_sync_done += t.basis_sync_done;
 		st->temp_presized += t.temp_presized;
 		st->clone_slow += t.clone_slow;
 		st->partial_kept += t.partial_kept;

@@ -393,6 +393,8 @@ struct xf_pipeline_times {
 	uint64_t basis_dirty;     /**< DELTA files on a cloning volume whose basis was not
 	                               written back yet: its writeback started at the
 	                               signature pass, its COPY ops cloned after it */
+	uint64_t basis_sync_done; /**< of those, writebacks started on the storage's ring
+	                               (XF_SOP_SYNC_RANGE), off the worker's lcore: completed */
 	uint64_t temp_presized;   /**< DELTA temp files given their announced size while
 	                               empty, so that no COPY lands past their end */
 	uint64_t clone_slow;      /**< FICLONERANGE calls that kept the worker 1 ms or more */

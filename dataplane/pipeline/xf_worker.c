@@ -268,6 +268,11 @@ cqe_dispatch(struct xf_worker *w, const struct xf_storage_cqe *c)
 	case T_CHAIN:
 		keep_cqe(w, c);
 		break;
+	case T_IGN:
+		if (c->op == XF_SOP_SYNC_RANGE && c->res == 0) {
+			w->t.basis_sync_done++;
+		}
+		break;
 	default:
 		break;
 	}
@@ -496,6 +501,7 @@ xf_worker_add_times(const struct xf_worker *w, struct xf_pipeline_times *t)
 	t->basis_changed += w->t.basis_changed;
 	t->sc_notes_lost += w->t.sc_notes_lost;
 	t->basis_dirty += w->t.basis_dirty;
+	t->basis_sync_done += w->t.basis_sync_done;
 	t->temp_presized += w->t.temp_presized;
 	t->clone_slow += w->t.clone_slow;
 	t->redone += w->t.redone;
@@ -652,6 +658,14 @@ xf_worker_create(struct xf_pipeline *p, unsigned int idx)
 		goto err_free;
 	}
 	w->root_fd = xf_storage_root_fd(w->st);
+	/* The signature pass starts a dirty basis's writeback (sig_begin()) on a ring, never
+	 * on the lcore: an inline context gets one for that alone, where it clones. Without
+	 * it (io_uring refused) that writeback is not started and the clone waits for it. */
+	if (p->clone == XF_STORAGE_CLONE_REFLINK && xf_storage_sync_range_ring(w->st) < 0) {
+		XF_LOG(WARNING, MODULE,
+		       "no io_uring for basis writeback: clones of dirty bases "
+		       "will wait for it");
+	}
 	if (idx == XF_COMMIT_WORKER && p->conf.test_rename_hold_ms != 0) {
 		/* The commit step: a rename, or the link of an unnamed temp file. */
 		xf_storage_set_hold(w->st, XF_SOP_RENAME,

@@ -328,13 +328,21 @@ sig_begin(struct xf_worker *w, uint32_t fi)
 	 * matching later and find it written, or nearly. Reading such a basis and writing
 	 * every byte again instead was most of the receiver's CPU when half the bases were
 	 * dirty (perf/RESULTS.md, 2026-12-07 delta-1).
+	 * Not called here: sync_file_range blocks while the device's queue is full, 433 ms of
+	 * the lcore in 88 calls of one traced job (docs/DELTA.md, "What bounds the delta
+	 * push"), so the storage runs it on its ring (an io-wq thread), on a duplicate of
+	 * basis_fd that it closes itself, and its completion is only counted (T_IGN). On a
+	 * context with no ring it is not run at all (completes -EOPNOTSUPP): the clone then
+	 * waits for that writeback instead.
 	 */
 	if (w->p->clone == XF_STORAGE_CLONE_REFLINK) {
 		uint64_t pages = 0;
 
 		if (xf_storage_unwritten_pages(f->basis_fd, &pages) == 0 && pages > 0) {
 			w->t.basis_dirty++;
-			(void)sync_file_range(f->basis_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+			PREP(w,
+			     xf_storage_prep_sync_range(w->st, f->basis_fd, 0, 0,
+			                                SYNC_FILE_RANGE_WRITE, tag_of(T_IGN, 0)));
 		}
 	}
 	/* Block CRC-64s where the COPY ops will not pass through the worker's memory

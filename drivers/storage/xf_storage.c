@@ -28,6 +28,11 @@
  * even at best. fsync is the one operation io_uring wins on a disk: run side by side
  * on io-wq threads, 2,048 of them took a quarter of the time of one after the other on
  * ext4; on XFS over RAM, where fsync waits for no device, it lost.
+ * sync_file_range is never inline by default, on either back end: it starts writeback,
+ * which blocks while the device's queue is full, and the caller is an lcore. The inline
+ * back end can be given a ring for it alone (xf_storage_sync_range_ring(): the same code
+ * as a routed io_uring context, whose route runs every other operation inline); with
+ * none, it is not run.
  * Routed operations share the slot table and the fifo with the inline back end; submit
  * sends the ring's first, then runs the inline ones, so every io_uring operation of the
  * batch has taken its file before an inline close of the same fd runs.
@@ -72,6 +77,9 @@
 #define XF_STORAGE_MIN_DEPTH 8u
 #define XF_STORAGE_MAX_DEPTH 4096u
 
+/* XF_SOP_SYNC_RANGE as a route bit: never inline by default, on either back end. */
+#define SYNC_RANGE_BIT (1u << XF_SOP_SYNC_RANGE)
+
 /* Completions pulled per io_uring_enter while draining at teardown. */
 #define DRAIN_BATCH 32u
 
@@ -79,7 +87,7 @@ static const char *const op_names[XF_SOP_MAX] = {
 	[XF_SOP_OPEN] = "open",   [XF_SOP_READ] = "read",       [XF_SOP_WRITE] = "write",
 	[XF_SOP_FSYNC] = "fsync", [XF_SOP_STATX] = "statx",     [XF_SOP_RENAME] = "rename",
 	[XF_SOP_MKDIR] = "mkdir", [XF_SOP_SYMLINK] = "symlink", [XF_SOP_UNLINK] = "unlink",
-	[XF_SOP_CLOSE] = "close", [XF_SOP_LINK] = "link",
+	[XF_SOP_CLOSE] = "close", [XF_SOP_LINK] = "link",       [XF_SOP_SYNC_RANGE] = "sync_range",
 };
 
 const char *
@@ -132,7 +140,7 @@ xf_storage_auto_route(uint64_t fs_type)
 	if (fs_type == TMPFS_MAGIC || fs_type == RAMFS_MAGIC || fs_type == XFS_SUPER_MAGIC) {
 		return XF_STORAGE_OPS_ALL;
 	}
-	return XF_STORAGE_OPS_ALL & ~(1u << XF_SOP_FSYNC);
+	return XF_STORAGE_OPS_ALL & ~(1u << XF_SOP_FSYNC) & ~SYNC_RANGE_BIT;
 }
 
 uint32_t
@@ -277,6 +285,7 @@ xf_storage_create(int root_fd, unsigned int depth, enum xf_storage_io io)
 			errno = -ret;
 			goto err_close_root;
 		}
+		st->has_ring = true;
 	} else {
 		st->nslots = 2 * depth; /* as io_uring sizes its CQ */
 	}
@@ -298,7 +307,7 @@ err_free_tables:
 	free(st->fifo);
 	free(st->free_stack);
 	free(st->slots);
-	if (st->io == XF_STORAGE_IO_URING) {
+	if (st->has_ring) {
 		io_uring_queue_exit(&st->ring);
 	}
 err_close_root:
@@ -441,6 +450,9 @@ prep_sqe(struct io_uring_sqe *sqe, struct slot *s)
 		break;
 	case XF_SOP_LINK:
 		io_uring_prep_linkat(sqe, a->fd, "", a->fd2, a->p2, AT_EMPTY_PATH);
+		break;
+	case XF_SOP_SYNC_RANGE:
+		io_uring_prep_sync_file_range(sqe, a->fd, a->len, a->off, a->flags);
 		break;
 	case XF_SOP_MAX:
 		io_uring_prep_nop(sqe);
@@ -689,6 +701,70 @@ xf_storage_prep_fsync(struct xf_storage *st, int fd, bool datasync, uint64_t tag
 }
 
 int
+xf_storage_prep_sync_range(struct xf_storage *st, int fd, uint64_t off, uint32_t len,
+                           unsigned int flags, uint64_t tag)
+{
+	struct slot *s;
+	int dup_fd;
+
+	if (((st->route >> XF_SOP_SYNC_RANGE) & 1u) != 0 && st->io == XF_STORAGE_IO_INLINE) {
+		/* No ring: not run (an inline run would block the caller), not an error. */
+		return prep_rejected(st, XF_SOP_SYNC_RANGE, tag, -EOPNOTSUPP);
+	}
+	s = get_slot(st, XF_SOP_SYNC_RANGE, tag);
+	if (s == NULL) {
+		return -EBUSY;
+	}
+	/* Ours until the completion is reaped (complete() closes it): the caller's fd may be
+	 * closed, and its number reused, before an io-wq thread looks it up. */
+	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dup_fd < 0) {
+		s->forced = 1;
+		s->res = -errno;
+		return queue(st, s);
+	}
+	s->a.fd = dup_fd;
+	s->a.off = off;
+	s->a.len = len;
+	s->a.flags = (int)flags;
+	return queue(st, s);
+}
+
+int
+xf_storage_sync_range_ring(struct xf_storage *st)
+{
+	unsigned int nslots = st->nslots;
+	int ret;
+
+	if (st->has_ring) {
+		return 0;
+	}
+	if (xf_storage_inflight(st) > 0) {
+		return -EBUSY;
+	}
+	/*
+	 * A ring for XF_SOP_SYNC_RANGE alone, the one operation the inline back end must not
+	 * run in its caller: every other operation stays inline (the route), through the
+	 * same code as a routed io_uring context. Its CQ (2 x depth) holds a completion for
+	 * every slot, as on the io_uring back end.
+	 */
+	ret = ring_init(st);
+	st->nslots = nslots;
+	if (ret < 0) {
+		return ret;
+	}
+	st->has_ring = true;
+	st->route &= ~SYNC_RANGE_BIT;
+	return 0;
+}
+
+bool
+xf_storage_sync_range_ok(const struct xf_storage *st)
+{
+	return st->has_ring && ((st->route >> XF_SOP_SYNC_RANGE) & 1u) == 0;
+}
+
+int
 xf_storage_prep_statx(struct xf_storage *st, int dir_fd, const char *name, struct statx *out,
                       uint64_t tag)
 {
@@ -833,7 +909,7 @@ xf_storage_submit(struct xf_storage *st)
 {
 	int ret;
 
-	if (st->io == XF_STORAGE_IO_INLINE) {
+	if (!st->has_ring) {
 		st->last_inl = -1;
 		st->chain_next = false;
 		return xf_storage_inline_submit(st);
@@ -864,7 +940,7 @@ xf_storage_reap(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 	unsigned int seen = 0;
 	unsigned int n = 0;
 
-	if (st->io == XF_STORAGE_IO_INLINE) {
+	if (!st->has_ring) {
 		return xf_storage_inline_reap(st, out, max);
 	}
 	if (unlikely(st->held) && n < max && mono_ns() >= st->held_due) {
@@ -909,7 +985,7 @@ xf_storage_wait(struct xf_storage *st, struct xf_storage_cqe *out, unsigned int 
 	unsigned int ready_inline;
 	int ret;
 
-	if (st->io == XF_STORAGE_IO_INLINE) {
+	if (!st->has_ring) {
 		/* Everything queued has completed once it has run. */
 		st->last_inl = -1;
 		st->chain_next = false;
@@ -998,7 +1074,7 @@ xf_storage_destroy(struct xf_storage *st)
 			}
 		}
 	}
-	if (st->io == XF_STORAGE_IO_URING) {
+	if (st->has_ring) {
 		io_uring_queue_exit(&st->ring);
 	}
 	close(st->root_fd);

@@ -45,7 +45,8 @@ enum xf_storage_op {
 	XF_SOP_SYMLINK,
 	XF_SOP_UNLINK,
 	XF_SOP_CLOSE,
-	XF_SOP_LINK, /**< linkat of an open (O_TMPFILE) file, AT_EMPTY_PATH */
+	XF_SOP_LINK,       /**< linkat of an open (O_TMPFILE) file, AT_EMPTY_PATH */
+	XF_SOP_SYNC_RANGE, /**< sync_file_range of a duplicate of the fd, off the caller */
 	XF_SOP_MAX,
 };
 
@@ -104,11 +105,13 @@ int xf_storage_io_resolve(int fd, enum xf_storage_io io, enum xf_storage_io *out
  * all but fsync, which stays on io_uring. io_uring hands the others to an io-wq thread
  * (or gains nothing on them), and that costs more than the system call; fsyncs run side
  * by side there, which pays where they wait for a disk (docs/PIPELINE.md, "Which
- * operation runs where", has the figures per operation).
+ * operation runs where", has the figures per operation). XF_SOP_SYNC_RANGE is in it
+ * only where there is no ring (xf_storage_prep_sync_range()).
  */
 uint32_t xf_storage_auto_route(uint64_t fs_type);
 
-/** The operations st runs inline (bit 1 << op): XF_STORAGE_OPS_ALL on the inline back end. */
+/** The operations st runs inline (bit 1 << op): XF_STORAGE_OPS_ALL on the inline back end
+ *  (but XF_SOP_SYNC_RANGE once it has a ring for it: xf_storage_sync_range_ring()). */
 uint32_t xf_storage_route(const struct xf_storage *st);
 
 /**
@@ -209,6 +212,33 @@ int xf_storage_prep_writev(struct xf_storage *st, int fd, const struct iovec *io
 int xf_storage_chain(struct xf_storage *st);
 
 int xf_storage_prep_fsync(struct xf_storage *st, int fd, bool datasync, uint64_t tag);
+
+/**
+ * sync_file_range(fd, off, len, flags) (len 0: to the end of the file), never in the
+ * caller's thread: for a writeback to start that may block while the device's queue is
+ * full (docs/DELTA.md, "What bounds the delta push"). It runs on the ring (an io-wq
+ * thread): the io_uring back end's, or on the inline back end a ring for this operation
+ * alone (xf_storage_sync_range_ring()). Without one (xf_storage_sync_range_ok() false)
+ * it is not run and completes at once with -EOPNOTSUPP, never inline, since an inline
+ * run would block the caller's thread. A context whose route was set to run it inline
+ * (xf_storage_set_route(), tests) runs it inline.
+ * fd is duplicated at prep and the duplicate closed when the completion is reaped, so
+ * the caller may close fd at once (a failed dup completes with its -errno).
+ */
+int xf_storage_prep_sync_range(struct xf_storage *st, int fd, uint64_t off, uint32_t len,
+                               unsigned int flags, uint64_t tag);
+
+/**
+ * Give an inline context an io_uring for XF_SOP_SYNC_RANGE alone (a no-op on the
+ * io_uring back end). At setup, with nothing queued: for a context that will use it
+ * (a worker of a cloning volume), so that one that never does holds no ring.
+ * @return 0; -EBUSY with operations queued or in flight; io_uring_queue_init's -errno
+ *         (the context then works as before, and skips that operation).
+ */
+int xf_storage_sync_range_ring(struct xf_storage *st);
+
+/** Does st run XF_SOP_SYNC_RANGE off the caller's thread (it has a ring for it)? */
+bool xf_storage_sync_range_ok(const struct xf_storage *st);
 
 /** statx of name in dir_fd, never following a final symlink (AT_SYMLINK_NOFOLLOW). */
 int xf_storage_prep_statx(struct xf_storage *st, int dir_fd, const char *name, struct statx *out,

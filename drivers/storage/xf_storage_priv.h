@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <liburing.h>
 
@@ -44,7 +45,9 @@ struct slot {
 };
 
 struct xf_storage {
-	struct io_uring ring;      /**< XF_STORAGE_IO_URING only */
+	struct io_uring ring;      /**< when has_ring */
+	bool has_ring;             /**< io_uring back end; the inline back end if it got one
+	                            * for XF_SOP_SYNC_RANGE (the route keeps all else inline) */
 	enum xf_storage_io io;     /**< the back end in use (never AUTO) */
 	int root_fd;               /**< our duplicate of the volume root */
 	unsigned int depth;        /**< submission queue entries */
@@ -106,6 +109,11 @@ complete(struct xf_storage *st, uint32_t idx, int32_t res, struct xf_storage_cqe
 	out->tag = s->tag;
 	out->res = res;
 	out->op = s->op;
+	if (s->op == XF_SOP_SYNC_RANGE && !s->forced) {
+		/* The duplicate made at prep: the kernel is done with it now. A file only read
+		 * through it, and another fd open on it (the caller's, usually): not blocking. */
+		close(s->a.fd);
+	}
 	put_slot(st, idx);
 }
 

@@ -89,11 +89,19 @@ done
 pair_expect_io a "$T/src" job
 pair_expect_io b "$PAIR_VOL_B" volume
 if [ "${PAIR_IO:-}" = inline ]; then
-	# Forced inline, neither daemon holds an io_uring (it runs where io_uring is off).
-	for pid in "$PAIR_PID_A" "$PAIR_PID_B"; do
+	# Forced inline, neither daemon holds an io_uring (it runs where io_uring is off), but
+	# for each worker of a cloning volume one that runs sync_file_range alone, off the
+	# worker's lcore (docs/PIPELINE.md, "Which operation runs where").
+	for side in a b; do
+		pid=$PAIR_PID_A
+		[ "$side" = b ] && pid=$PAIR_PID_B
 		child=$(pgrep -P "$pid" -x xferd) || pair_fail "no xferd under timeout pid $pid"
 		n=$(find "/proc/$child/fd" -lname 'anon_inode:\[io_uring\]' 2>/dev/null | wc -l)
-		[ "$n" -eq 0 ] || pair_fail "xferd $child holds $n io_urings with transfer.io inline"
+		want=$(pair_ctl "$side" --json stats | python3 -c 'import json, sys
+print(sum(len(v["workers"]) for v in json.load(sys.stdin)["volumes"] if v["apply"] == "clone"))') ||
+			pair_fail "no volumes in $side's stats"
+		[ "$n" -eq "$want" ] ||
+			pair_fail "xferd $child holds $n io_urings with transfer.io inline, not $want (one per worker of a cloning volume)"
 	done
 fi
 # rsync's basis for the comparison: a copy of what the receiver holds now. On XFS it
@@ -210,6 +218,18 @@ pair_log "B: $(delta_stat b clone_slow) clones of 1 ms or more"
 if [ "$apply" = clone ]; then
 	[ "$(delta_stat b basis_dirty)" -eq "$NFILES" ] ||
 		pair_fail "B found $(delta_stat b basis_dirty) of $NFILES bases not written back"
+	# Their writeback was started on the storage's ring (an io-wq thread), not on the
+	# worker's lcore, on either back end (docs/DELTA.md, "Apply by clone"): each one's
+	# completion is counted as the worker reaps it, which may be after the push ended,
+	# so the count is read again (bounded) until all are in.
+	synced=0
+	for _ in $(seq 1 50); do
+		synced=$(delta_stat b basis_sync_done)
+		[ "$synced" -eq "$NFILES" ] && break
+	done
+	[ "$synced" -eq "$NFILES" ] ||
+		pair_fail "B started $synced of $NFILES basis writebacks on its storage ring"
+	pair_log "B: $synced basis writebacks started on its storage's io_uring, off the lcore"
 	# Every block of the volume inside a COPY is cloned (4 changed runs per file cost
 	# at most 2 blocks each: their ends are copied), and its CRC comes from the basis's
 	# block CRCs, not from reading it.

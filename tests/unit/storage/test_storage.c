@@ -1075,6 +1075,7 @@ static const struct xf_test tests[] = {
 	{ "destroy with operations in flight", test_destroy_inflight },
 	{ "auto picks inline on memory file systems", test_auto },
 	{ "auto's route by file system", test_auto_route },
+	{ "sync_file_range off the caller's thread", test_sync_range },
 };
 
 /* io_uring only: a pipe read blocks until written, which inline would do on this thread. */

@@ -79,5 +79,6 @@ void test_hold(void);
 void test_auto_route(void);
 void test_route_split(void);
 void test_route_chain(void);
+void test_sync_range(void);
 
 #endif /* TEST_STORAGE_H */

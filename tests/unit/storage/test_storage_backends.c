@@ -214,7 +214,8 @@ test_hold(void)
 void
 test_auto_route(void)
 {
-	const uint32_t ring_ops = 1u << XF_SOP_FSYNC;
+	const uint32_t sfr = 1u << XF_SOP_SYNC_RANGE;
+	const uint32_t ring_ops = (1u << XF_SOP_FSYNC) | sfr;
 	const char *dirs[] = { "/dev/shm", "/" };
 	struct xf_storage *st;
 
@@ -249,6 +250,9 @@ test_auto_route(void)
 	CU_ASSERT_FATAL(st != NULL);
 	CU_ASSERT_EQUAL(xf_storage_route(st), XF_STORAGE_OPS_ALL);
 	CU_ASSERT_EQUAL(xf_storage_set_route(st, 0), -EINVAL); /* inline is all inline */
+	/* but sync_file_range, given a ring of its own where io_uring works */
+	CU_ASSERT_EQUAL(xf_storage_sync_range_ring(st) == 0, g_uring);
+	CU_ASSERT_EQUAL(xf_storage_route(st), XF_STORAGE_OPS_ALL & ~(g_uring ? sfr : 0u));
 	xf_storage_destroy(st);
 	if (!g_uring) {
 		return;
@@ -469,4 +473,85 @@ test_clone_and_copy_range(void)
 	unlinkat(vol_fd, "clone-dst", 0);
 	free(a);
 	free(b);
+}
+
+/* Open fds of this process. */
+static int
+open_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++) {
+		n += fcntl(fd, F_GETFD) >= 0;
+	}
+	return n;
+}
+
+/*
+ * sync_file_range (XF_SOP_SYNC_RANGE) never runs in the caller's thread unless a route
+ * puts it there: an inline context with no ring does not run it (-EOPNOTSUPP); on the
+ * io_uring back end, and on the inline one once given a ring for it alone, it is queued
+ * on the ring and completes 0 for a file with dirty pages, whose fd the caller closed
+ * right after prep. The duplicate of the fd is closed by the reap, and a failed
+ * duplicate (fd -1) completes with -EBADF and closes nothing.
+ */
+void
+test_sync_range(void)
+{
+	static char buf[64 * 1024];
+	struct xf_storage *st = new_storage(8);
+	bool routed_inline = g_io == XF_STORAGE_IO_URING && ((g_route >> XF_SOP_SYNC_RANGE) & 1u);
+	unsigned int fifo = 0, sq = 0;
+	struct xf_storage_cqe c;
+	int fds0;
+	int fd;
+
+	CU_ASSERT_FATAL(st != NULL);
+	if (g_io == XF_STORAGE_IO_INLINE) {
+		/* No ring yet: not run, not inline either. */
+		CU_ASSERT(!xf_storage_sync_range_ok(st));
+		fds0 = open_fds();
+		CU_ASSERT_EQUAL(
+		        xf_storage_prep_sync_range(st, vol_fd, 0, 0, SYNC_FILE_RANGE_WRITE, 8), 0);
+		c = one(st);
+		CU_ASSERT_EQUAL(c.op, XF_SOP_SYNC_RANGE);
+		CU_ASSERT_EQUAL(c.res, -EOPNOTSUPP);
+		CU_ASSERT_EQUAL(open_fds(), fds0);
+	}
+	if (!g_uring) {
+		CU_ASSERT(xf_storage_sync_range_ring(st) < 0); /* and it stays skipped */
+		CU_ASSERT(!xf_storage_sync_range_ok(st));
+		xf_storage_destroy(st);
+		return;
+	}
+	CU_ASSERT_EQUAL(xf_storage_sync_range_ring(st), 0);
+	CU_ASSERT_EQUAL(xf_storage_sync_range_ok(st), !routed_inline);
+	CU_ASSERT_EQUAL((xf_storage_route(st) >> XF_SOP_SYNC_RANGE) & 1u,
+	                xf_storage_sync_range_ok(st) ? 0u : 1u);
+	memset(buf, 'd', sizeof(buf));
+	fd = openat(vol_fd, "sfr", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pwrite(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	fds0 = open_fds();
+	CU_ASSERT_EQUAL(xf_storage_prep_sync_range(st, fd, 0, 0, SYNC_FILE_RANGE_WRITE, 9), 0);
+	if (xf_storage_sync_range_ok(st)) {
+		CU_ASSERT_EQUAL(went_inline(st, &fifo, &sq), 0); /* on the ring, not the fifo */
+		CU_ASSERT_EQUAL(open_fds(), fds0 + 1);           /* its own duplicate */
+	}
+	close(fd); /* the caller's: the operation keeps its duplicate */
+	c = one(st);
+	CU_ASSERT_EQUAL(c.tag, 9u);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_SYNC_RANGE);
+	CU_ASSERT_EQUAL(c.res, 0);
+	CU_ASSERT_EQUAL(open_fds(), fds0 - 1); /* the duplicate closed at reap */
+	CU_ASSERT_EQUAL(xf_storage_inflight(st), 0u);
+
+	fds0 = open_fds();
+	CU_ASSERT_EQUAL(xf_storage_prep_sync_range(st, -1, 0, 0, SYNC_FILE_RANGE_WRITE, 10), 0);
+	c = one(st);
+	CU_ASSERT_EQUAL(c.op, XF_SOP_SYNC_RANGE);
+	CU_ASSERT_EQUAL(c.res, -EBADF);
+	CU_ASSERT_EQUAL(open_fds(), fds0);
+	xf_storage_destroy(st);
+	CU_ASSERT_EQUAL(unlinkat(vol_fd, "sfr", 0), 0);
 }
