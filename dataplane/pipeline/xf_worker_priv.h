@@ -377,11 +377,14 @@ enum batch_phase {
  */
 #define COMMIT_ROOM 2u
 /*
- * Storage slots a completion's handler may take (a STAT's result: a close and an open;
- * the end of a COPY: the next COPY's read and its file's read-back), the lead lookup of
- * a parent aside (handler_room()). A completion is dispatched only while this many are
- * free, and an item (which takes one at most) is taken off a ring only while more are.
- * At most the queue's depth (8 at least): the storage has twice as many slots.
+ * Storage slots a completion's handler may take (a STAT's result: a close and an open,
+ * and a dirty basis's writeback started by sig_begin(); the end of a COPY: the next
+ * COPY's read and its file's read-back), the lead lookup of a parent aside
+ * (handler_room()). A completion is dispatched only while this many are free, and an
+ * item (which takes one at most) is taken off a ring only while more are. At most the
+ * queue's depth (8 at least): the storage has twice as many slots. One handler can
+ * start more writebacks than that (sig_start() takes, in a row, every file whose
+ * signatures come from the cache): PREP()'s make_room() then waits for completions.
  */
 #define HANDLER_ROOM 4u
 
