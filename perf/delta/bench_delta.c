@@ -98,23 +98,33 @@ count_op(void *arg, const struct xf_delta_op *op)
 	return 0;
 }
 
-static double
-match(const unsigned char *data, uint64_t size, const struct xf_sig_rec *sigs, uint64_t n,
-      uint32_t bs, uint64_t *literal)
+/* A matcher over sigs whose ops add their lengths to *bytes; exits if it cannot be made. */
+static struct xf_delta_match *
+matcher(const struct xf_sig_rec *sigs, uint64_t n, uint32_t bs, uint32_t max_literal,
+        uint64_t *bytes)
 {
 	struct xf_delta_params p = {
 		.block_size = bs,
 		.block_count = (uint32_t)n,
-		.max_literal = 8932, /* a jumbo DATA frame */
+		.max_literal = max_literal,
 		.sigs = sigs,
 	};
-	uint64_t bytes = 0, t0;
-	struct xf_delta_match *m = xf_delta_match_create(&p, count_op, &bytes);
+	struct xf_delta_match *m = xf_delta_match_create(&p, count_op, bytes);
 
 	if (m == NULL) {
 		fprintf(stderr, NAME ": matcher setup failed\n");
 		exit(1);
 	}
+	return m;
+}
+
+static double
+match(const unsigned char *data, uint64_t size, const struct xf_sig_rec *sigs, uint64_t n,
+      uint32_t bs, uint64_t *literal)
+{
+	uint64_t bytes = 0, t0;
+	struct xf_delta_match *m = matcher(sigs, n, bs, 8932 /* a jumbo DATA frame */, &bytes);
+
 	t0 = xf_perf_work_ns();
 	for (uint64_t off = 0; off < size; off += CHUNK) {
 		xf_delta_match_feed(m, data + off,
@@ -133,20 +143,10 @@ static double
 reader(int fd, uint64_t size, const struct xf_sig_rec *sigs, uint64_t n, uint32_t bs,
        uint32_t frame, bool contiguous, unsigned char *bufs)
 {
-	struct xf_delta_params p = {
-		.block_size = bs,
-		.block_count = (uint32_t)n,
-		.max_literal = frame,
-		.sigs = sigs,
-	};
 	uint64_t bytes = 0, crc = 0, t0;
-	struct xf_delta_match *m = xf_delta_match_create(&p, count_op, &bytes);
+	struct xf_delta_match *m = matcher(sigs, n, bs, frame, &bytes);
 	struct iovec iov[BURST];
 
-	if (m == NULL) {
-		fprintf(stderr, NAME ": matcher setup failed\n");
-		exit(1);
-	}
 	t0 = xf_perf_work_ns();
 	for (uint64_t off = 0; off < size;) {
 		ssize_t got;
@@ -191,19 +191,9 @@ static double
 reader_mapped(int fd, uint64_t size, const struct xf_sig_rec *sigs, uint64_t n, uint32_t bs,
               uint32_t frame, uint64_t window)
 {
-	struct xf_delta_params p = {
-		.block_size = bs,
-		.block_count = (uint32_t)n,
-		.max_literal = frame,
-		.sigs = sigs,
-	};
 	uint64_t bytes = 0, crc = 0, t0;
-	struct xf_delta_match *m = xf_delta_match_create(&p, count_op, &bytes);
+	struct xf_delta_match *m = matcher(sigs, n, bs, frame, &bytes);
 
-	if (m == NULL) {
-		fprintf(stderr, NAME ": matcher setup failed\n");
-		exit(1);
-	}
 	t0 = xf_perf_work_ns();
 	for (uint64_t off = 0; off < size;) {
 		uint64_t len = size - off < window ? size - off : window;
