@@ -21,6 +21,9 @@
  * there and back (the engine tells a cancelled job's or a reused slot's answer by it) and is wiped
  * when done; and on the RX core's thread, the initiator's part of a handshake does no X25519 and
  * OpenSSL allocates nothing.
+ * Over 1,000 lines: one program for one structure. Both roles' records share the queue's
+ * order, its limit and its rings, so their cases (and the two-thread ones) run on the same
+ * fixture and its end-of-case checks; split, each half would carry a copy of it.
  */
 #include <errno.h>
 #include <pthread.h>
