@@ -11,26 +11,32 @@
  *   send_read  read every file once into memory,
  *   send_csum  the whole-file CRC-64 xferd sends (and with --delta, one CRC-32C per
  *              block of the new data: a sender's matching reads each block at least once),
- *   recv       the file-system work an atomic receiver cannot avoid: (with --delta) read
- *              the basis once, create a temp file, write it, set mode and mtime, rename it
- *              over the final path. With --delta on a file system that clones (XFS with
- *              reflink, btrfs: FICLONE works in DST), the temp file is a clone of the
- *              basis and only the file-system blocks that differ are written (finding
- *              them is the sender's matching, counted in send_csum, not here), as xferd
- *              applies COPY ops by clone (docs/DELTA.md, "Apply by clone"). Done the cheapest way
- * xferd knows: a new directory is made under a staging name, its files written in it at their
- * names, and it is renamed into place once they are (xferd's staged directories); another new file
- * is written unnamed (O_TMPFILE) and linked to its name (a name taken meanwhile is replaced through
- * a temp name); the mode is given at creation (umask 0 here; fchmod only for set-id and sticky
- * bits), recv_csum  the receiver's CRC-64 of what it wrote (and with --delta, one CRC-32C per block
- * of the basis: the signatures). Each phase is timed on the thread's CPU clock and the monotonic
- * clock. Their CPU sum divided by the online CPUs is the wall time of a perfectly parallel
- * implementation with zero protocol cost: a bound no transfer on this machine can beat, to set
- * beside rsync and xferd measured in the same run (perf/transfer/run.sh --floor). Regular files,
- * directories and symlinks (read at the scan, as a sender lists them; made under a temp name and
- * renamed into place, or at their name in a staged directory, with their mtime set, as xferd does);
- * special files are not listed. The source is read with O_NOATIME (when allowed: the owner or
- * CAP_FOWNER), as xferd reads it, so that a read logs no access-time update.
+ *   recv       the file-system work an atomic receiver cannot avoid: (with --delta) open
+ *              the basis, create a temp file, write it, set mode and mtime, rename it
+ *              over the final path. The basis is not read: its signatures are the
+ *              receiver's signature cache's (volumes[].sig_cache_mb, on by default; made
+ *              as the earlier push wrote the file, docs/DELTA.md), so reading it and
+ *              checksumming its blocks are done (the changed blocks are found against
+ *              its bytes, below) but not timed; --read-basis times both, for a
+ *              receiver without the cache. With --delta on a file system that clones
+ *              (XFS with reflink, btrfs: FICLONE works in DST), the temp file is a
+ *              clone of the basis and only the file-system blocks that differ are
+ *              written (finding them is the sender's matching, counted in send_csum,
+ *              not here), as xferd applies COPY ops by clone (docs/DELTA.md, "Apply by clone").
+ * Done the cheapest way xferd knows: a new directory is made under a staging name, its files
+ * written in it at their names, and it is renamed into place once they are (xferd's staged
+ * directories); another new file is written unnamed (O_TMPFILE) and linked to its name (a name
+ * taken meanwhile is replaced through a temp name); the mode is given at creation (umask 0 here;
+ * fchmod only for set-id and sticky bits), recv_csum  the receiver's CRC-64 of what it wrote (and
+ * with --delta --read-basis, one CRC-32C per block of the basis: the signatures). Each phase is
+ * timed on the thread's CPU clock and the monotonic clock. Their CPU sum divided by the online CPUs
+ * is the wall time of a perfectly parallel implementation with zero protocol cost: a bound no
+ * transfer on this machine can beat, to set beside rsync and xferd measured in the same run
+ * (perf/transfer/run.sh --floor). Regular files, directories and symlinks (read at the scan, as a
+ * sender lists them; made under a temp name and renamed into place, or at their name in a staged
+ * directory, with their mtime set, as xferd does); special files are not listed. The source is read
+ * with O_NOATIME (when allowed: the owner or CAP_FOWNER), as xferd reads it, so that a read logs no
+ * access-time update.
  *
  * --warm: on a VM whose balloon does free page reporting (virtio-balloon F_REPORTING, as
  * on the development box), memory the guest frees is handed back to the host about 2 s
@@ -602,6 +608,7 @@ struct recv_state {
 	unsigned char *scratch; /**< the basis of the current file (--delta) */
 	uint64_t scratch_size;
 	uint64_t basis_files, basis_bytes;
+	struct phase basis_read; /**< accumulated: reading the bases (--read-basis times it) */
 	struct phase basis_csum; /**< accumulated: time spent on the basis's block CRCs */
 	int basis_fd;            /**< the current file's basis, open (--delta), or -1 */
 	struct run {
@@ -616,8 +623,9 @@ struct recv_state {
 /* File-system block: what a clone shares and a partial write rewrites. */
 #define FS_BLOCK 4096u
 
-/* The one read of the basis that any delta receiver needs, plus its signatures (timed
- * apart: they belong to recv_csum). ENOENT means no basis: the file is new. */
+/* The basis opened, read and its signatures made; the read and the signatures are timed
+ * apart (main() counts them with --read-basis only; the signatures then belong to
+ * recv_csum). ENOENT means no basis: the file is new. */
 static void
 read_basis(struct recv_state *r, int dfd, const char *dpath, const char *name)
 {
@@ -642,7 +650,11 @@ read_basis(struct recv_state *r, int dfd, const char *dpath, const char *name)
 		r->scratch_size = (uint64_t)st.st_size;
 		r->scratch = prefaulted(r->scratch_size);
 	}
+	phase_begin(&p);
 	read_whole(fd, r->scratch, (uint64_t)st.st_size, dst_root, dpath, name);
+	phase_end(&p);
+	r->basis_read.cpu += p.cpu;
+	r->basis_read.wall += p.wall;
 	if (r->clone_ok) {
 		r->basis_fd = fd; /* cloned into the temp file (recv_clone) */
 		r->basis_size = (uint64_t)st.st_size;
@@ -896,13 +908,16 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-	        "usage: " NAME " [--delta] [--block BYTES] [--warm] SRC DST\n"
+	        "usage: " NAME " [--delta [--read-basis]] [--block BYTES] [--warm] SRC DST\n"
 	        "  the least CPU an atomic, verifying receiver and its sender must spend to\n"
 	        "  copy the tree SRC into DST on this machine (no protocol, no network)\n"
-	        "  --delta        DST holds an older copy: read each basis once and checksum\n"
-	        "                 its blocks (signatures) and the new data's blocks (matching);\n"
-	        "                 where DST clones (FICLONE), a file is a clone of its basis\n"
-	        "                 with only the changed blocks written\n"
+	        "  --delta        DST holds an older copy: each basis's signatures are cached\n"
+	        "                 (not read, as with xferd's signature cache), the new data's\n"
+	        "                 blocks are checksummed (matching); where DST clones\n"
+	        "                 (FICLONE), a file is a clone of its basis with only the\n"
+	        "                 changed blocks written\n"
+	        "  --read-basis   with --delta: no signature cache: read each basis once and\n"
+	        "                 checksum its blocks (signatures), timed\n"
 	        "  --block BYTES  block size for --delta (default: rsync's, sqrt of the size\n"
 	        "                 rounded down to a multiple of 8, in [%u, %u])\n"
 	        "  --warm         before recv, write and free as much memory as the receiver\n"
@@ -916,18 +931,16 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "delta", no_argument, NULL, 'd' },
-		{ "block", required_argument, NULL, 'b' },
-		{ "warm", no_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "delta", no_argument, NULL, 'd' }, { "block", required_argument, NULL, 'b' },
+		{ "warm", no_argument, NULL, 'w' },  { "read-basis", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },  { NULL, 0, NULL, 0 },
 	};
 	struct xf_perf_opts o = { .runs = 1 };
 	struct tree t = { 0 };
 	struct recv_state r = { .basis_fd = -1, .clone_ok = true };
 	struct phase p_scan, p_read, p_scsum, p_recv, p_rcsum, p_setup, p_warm = { 0 };
 	unsigned char *arena;
-	bool delta = false, warm = false;
+	bool delta = false, warm = false, read_basis_timed = false;
 	int c, src_fd, dst_fd;
 	unsigned int cpus;
 	double fs_cpu, total_cpu;
@@ -935,7 +948,7 @@ main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	umask(0); /* modes exact at creation: no fchmod (see recv) */
-	while ((c = getopt_long(argc, argv, "db:wh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "db:wrh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			delta = true;
@@ -954,6 +967,9 @@ main(int argc, char **argv)
 		case 'w':
 			warm = true;
 			break;
+		case 'r':
+			read_basis_timed = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -962,7 +978,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind != 2) {
+	if (argc - optind != 2 || (read_basis_timed && !delta)) {
 		usage(stderr);
 		return 2;
 	}
@@ -1023,12 +1039,18 @@ main(int argc, char **argv)
 	p_recv.wall -= r.basis_csum.wall;
 	p_recv.cpu -= r.diff.cpu; /* the changed blocks: the sender's matching (send_csum) */
 	p_recv.wall -= r.diff.wall;
+	if (!read_basis_timed) { /* the signature cache's: no read of the basis */
+		p_recv.cpu -= r.basis_read.cpu;
+		p_recv.wall -= r.basis_read.wall;
+	}
 
 	phase_begin(&p_rcsum);
 	recv_csum(&t, arena);
 	phase_end(&p_rcsum);
-	p_rcsum.cpu += r.basis_csum.cpu;
-	p_rcsum.wall += r.basis_csum.wall;
+	if (read_basis_timed) {
+		p_rcsum.cpu += r.basis_csum.cpu;
+		p_rcsum.wall += r.basis_csum.wall;
+	}
 
 	cpus = xf_perf_online_cpus();
 	fs_cpu = sec(p_scan.cpu + p_read.cpu + p_recv.cpu);
@@ -1037,10 +1059,11 @@ main(int argc, char **argv)
 	printf("  %u files (%u of them symlinks), %u directories, %" PRIu64 " bytes", t.nfiles,
 	       t.nlinks, t.ndirs, t.bytes);
 	if (delta) {
-		printf("; basis: %" PRIu64 " files, %" PRIu64 " bytes read; block %s; %" PRIu64
+		printf("; basis: %" PRIu64 " files, %" PRIu64 " bytes %s; block %s; %" PRIu64
 		       " files cloned from their basis, %" PRIu64 " bytes written into them",
-		       r.basis_files, r.basis_bytes, fixed_block ? "fixed" : "sqrt rule",
-		       r.cloned_files, r.written_bytes);
+		       r.basis_files, r.basis_bytes,
+		       read_basis_timed ? "read" : "with cached signatures (read untimed)",
+		       fixed_block ? "fixed" : "sqrt rule", r.cloned_files, r.written_bytes);
 	}
 	printf("\n%-10s %9s %9s\n", "phase", "cpu s", "wall s");
 	printf("%-10s %9.3f %9.3f   (untimed: arena page faults)\n", "setup", sec(p_setup.cpu),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # perf-smoke-floor: xf-bench-floor copies a small tree with every kind it lists (nested
 # and empty directories, files of 0 B to 1 MiB, a set-id mode, symlinks, a name with a
-# space), then again with --delta over the copy, and rsync finds nothing to change
+# space), then again with --delta over the copy (the bases' signatures taken as cached,
+# then read with --read-basis), and rsync finds nothing to change
 # (contents, modes, mtimes of files, directories and symlinks): the floor does the whole
 # job it claims the cost of.
 set -euo pipefail
@@ -36,6 +37,20 @@ case $out in
 esac
 check "first copy"
 printf 'y' >>"$s/a/b/c/mid file"
-"$floor" --delta "$s" "$T/dst" >/dev/null
+out=$("$floor" --delta "$s" "$T/dst")
+case $out in
+*"bytes with cached signatures (read untimed)"*) ;;
+*) echo "perf-smoke-floor: --delta did not take the bases' signatures as cached:" >&2; echo "$out" >&2; exit 1 ;;
+esac
 check "--delta over the copy"
+printf 'z' >>"$s/a/b/big"
+out=$("$floor" --delta --read-basis "$s" "$T/dst")
+case $out in
+*" bytes read; "*) ;;
+*) echo "perf-smoke-floor: --delta --read-basis did not read the bases:" >&2; echo "$out" >&2; exit 1 ;;
+esac
+check "--delta --read-basis over the copy"
+rc=0
+"$floor" --read-basis "$s" "$T/dst" >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || { echo "perf-smoke-floor: --read-basis without --delta: exit $rc, not 2" >&2; exit 1; }
 echo "perf-smoke-floor: ok"

@@ -685,8 +685,9 @@ if [ "$floor" = 1 ]; then
 	echo "floor: perf/floor/xf-bench-floor on the same case and destination history, after rsync"
 	cat "$T/floor-table.txt"
 	echo "floor fs cpu = scan + read + the receiver's file-system work (create, write, mode, mtime,"
-	echo "rename; with delta one read of the basis); floor cpu adds the CRC-64s (and delta's block"
-	echo "CRC-32Cs); floor recv = wall time of its receive phase; floor s = floor cpu / online CPUs:"
-	echo "a perfectly parallel transfer with no protocol cost. max ratio = the most any"
+	echo "rename; with delta the basis cloned, not read: its signatures are taken as cached); floor"
+	echo "cpu adds the CRC-64s (and delta's block CRC-32Cs of the new data); floor recv = wall"
+	echo "time of its receive phase; floor s = floor cpu / online CPUs: a perfectly parallel"
+	echo "transfer with no protocol cost. max ratio = the most any"
 	echo "implementation could beat rsync by here; x job s / floor s = how far xferd is from it"
 fi
