@@ -231,43 +231,71 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 	return o;
 }
 
-/* The running jobs' rates, summed (whichever jobs a reply lists). */
-static void
-job_shares(struct xferd *d, struct job_shares *sh)
+/*
+ * Every job read once: a reply's list, each running job's share and fair share and its
+ * fairness summary all come from these copies. The engine's RX core moves jobs on while
+ * the control thread reads them, so reading each job twice (once to sum the shares, once
+ * to list it) could count a job running in the sum and done in the list: fair shares
+ * that did not add up to the running jobs listed, or a share above 1.
+ */
+struct jobs_snap {
+	unsigned int n;
+	struct job_shares sh; /**< of the running jobs among info[] */
+	struct xf_job_info info[XF_ENGINE_MAX_JOBS];
+};
+
+/* @return the snapshot (free()), or NULL out of memory. */
+static struct jobs_snap *
+jobs_snap(struct xferd *d)
 {
-	unsigned int all[XF_ENGINE_MAX_JOBS],
-	        nall = xf_engine_jobs(d->engine, all, XF_ENGINE_MAX_JOBS);
+	unsigned int ids[XF_ENGINE_MAX_JOBS],
+	        nids = xf_engine_jobs(d->engine, ids, XF_ENGINE_MAX_JOBS);
+	/* on the heap: XF_ENGINE_MAX_JOBS copies are too large for the control thread's stack */
+	struct jobs_snap *s = calloc(1, sizeof(*s));
 
-	*sh = (struct job_shares){ 0 };
-	for (unsigned int i = 0; i < nall; i++) {
-		struct xf_job_info info;
+	if (s == NULL) {
+		return NULL;
+	}
+	for (unsigned int i = 0; i < nids; i++) {
+		struct xf_job_info *info = &s->info[s->n];
 
-		if (xf_engine_job(d->engine, all[i], &info) == 0 && info.state == XF_JOB_RUNNING) {
-			double r = (double)job_rate(&info);
+		if (xf_engine_job(d->engine, ids[i], info) != 0) {
+			continue; /* gone since it was listed */
+		}
+		s->n++;
+		if (info->state == XF_JOB_RUNNING) {
+			double r = (double)job_rate(info);
 
-			sh->running++;
-			sh->sum += r;
-			sh->sum_sq += r * r;
+			s->sh.running++;
+			s->sh.sum += r;
+			s->sh.sum_sq += r * r;
 		}
 	}
+	return s;
+}
+
+static json_t *
+snap_list_json(const struct jobs_snap *s, struct xferd *d)
+{
+	json_t *list = json_array();
+
+	for (unsigned int i = 0; list != NULL && i < s->n; i++) {
+		json_array_append_new(list, job_json(&s->info[i], d, &s->sh));
+	}
+	return list;
 }
 
 json_t *
 xferd_jobs_json(struct xferd *d)
 {
-	json_t *list = json_array();
-	unsigned int ids[XF_ENGINE_MAX_JOBS],
-	        n = xf_engine_jobs(d->engine, ids, XF_ENGINE_MAX_JOBS);
-	struct job_shares sh;
+	struct jobs_snap *s = jobs_snap(d);
+	json_t *list;
 
-	job_shares(d, &sh);
-	for (unsigned int i = 0; i < n; i++) {
-		struct xf_job_info info;
-
-		if (xf_engine_job(d->engine, ids[i], &info) == 0) {
-			json_array_append_new(list, job_json(&info, d, &sh));
-		}
+	if (s == NULL) {
+		return NULL;
 	}
+	list = snap_list_json(s, d);
+	free(s);
 	return list;
 }
 
@@ -275,26 +303,38 @@ void
 xferd_h_jobs(void *arg, json_t *args, struct xf_ctl_reply *reply)
 {
 	struct xferd *d = arg;
-	json_t *id = json_object_get(args, "id"), *list;
-	struct xf_job_info info;
-	struct job_shares sh;
+	json_t *id = json_object_get(args, "id"), *list = NULL;
+	struct jobs_snap *s;
 
 	if (id != NULL && !json_is_integer(id)) {
 		xf_ctl_reply_error(reply, XF_CTL_E_INVALID_ARGS, "args.id: expected an integer");
 		return;
 	}
-	/* Shares are of every running job, whichever ones were asked for. */
-	job_shares(d, &sh);
-	if (id == NULL) {
-		list = xferd_jobs_json(d);
-	} else if (xf_engine_job(d->engine, (unsigned int)json_integer_value(id), &info) < 0) {
-		xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND, "no job %u",
-		                   (unsigned int)json_integer_value(id));
+	s = jobs_snap(d);
+	if (s == NULL) {
+		xf_ctl_reply_error(reply, XF_CTL_E_BUSY, "out of memory");
 		return;
-	} else {
-		list = json_pack("[o]", job_json(&info, d, &sh));
 	}
-	reply->result = json_pack("{s:o, s:{s:i, s:f}}", "jobs", list, "fairness", "running",
-	                          (int)sh.running, "jain",
-	                          sh.sum_sq > 0 ? sh.sum * sh.sum / (sh.running * sh.sum_sq) : 1.0);
+	/* Shares are of every running job, whichever ones were asked for. */
+	if (id == NULL) {
+		list = snap_list_json(s, d);
+	} else {
+		for (unsigned int i = 0; i < s->n; i++) {
+			if ((json_int_t)s->info[i].id == json_integer_value(id)) {
+				list = json_pack("[o]", job_json(&s->info[i], d, &s->sh));
+				break;
+			}
+		}
+		if (list == NULL) {
+			xf_ctl_reply_error(reply, XF_CTL_E_NOT_FOUND,
+			                   "no job %" JSON_INTEGER_FORMAT, json_integer_value(id));
+			free(s);
+			return;
+		}
+	}
+	reply->result = json_pack(
+	        "{s:o, s:{s:i, s:f}}", "jobs", list, "fairness", "running", (int)s->sh.running,
+	        "jain",
+	        s->sh.sum_sq > 0 ? s->sh.sum * s->sh.sum / (s->sh.running * s->sh.sum_sq) : 1.0);
+	free(s);
 }
