@@ -7,7 +7,7 @@
 #
 #   perf/transfer/run.sh [--quick] [-k K] [--csv FILE] [--sets "large small delta mixed usr"]
 #                        [--build DIR] [--data DIR] [--workdir DIR] [--profile DIR [--polls]]
-#                        [--fs tmpfs|xfs] [--floor] [--keep] [--settle] [--old-atimes]
+#                        [--fs tmpfs|xfs|ext4] [--floor] [--keep] [--settle] [--old-atimes]
 #
 #   --quick        1 run (unless -k says), CI-sized datasets (datasets.sh --quick)
 #   -k K           runs per case, medians reported (default 3)
@@ -25,12 +25,14 @@
 #   --build DIR    release build dir (default <repo>/build/release; set up if absent)
 #   --data DIR     where datasets live (made if missing; default inside the work dir)
 #   --workdir DIR  parent of the run's temp dir (default /dev/shm if it has room, else /tmp;
-#                  with --fs xfs, /tmp: only the mount point is made there)
+#                  with --fs xfs, /tmp: only the mount point is made there; with --fs
+#                  ext4, /var/tmp)
 #   --fs FS        the work dir's file system (datasets unless --data, both volumes,
 #                  rsync's and the floor's destinations): tmpfs (default; /tmp when
 #                  /dev/shm lacks room, the header says) or xfs: a fresh XFS (reflink=1) on
 #                  a loop device over a sparse image in /dev/shm (tests/e2e/lib/xfs.sh),
-#                  unmounted and detached at exit
+#                  unmounted and detached at exit, or ext4: the work dir on the machine's
+#                  own disk, which must be ext4 (checked), writeback and all
 #   --profile DIR  record both xferd processes with `perf record -g` (at XF_PERF_FREQ
 #                  samples a second, default 499) during the first
 #                  xferd push of each case (perf-<case>-a.data, -b.data, stats JSON)
@@ -117,7 +119,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$runs" ] || { [ "$quick" = 1 ] && runs=1; } || runs=3
 case "$runs" in '' | *[!0-9]* | 0) echo "run.sh: -k needs a positive count" >&2; exit 2 ;; esac
-case "$fs" in tmpfs | xfs) ;; *) echo "run.sh: --fs is tmpfs or xfs, not '$fs'" >&2; exit 2 ;; esac
+case "$fs" in tmpfs | xfs | ext4) ;; *) echo "run.sh: --fs is tmpfs, xfs or ext4, not '$fs'" >&2; exit 2 ;; esac
 
 log() { echo "run.sh: $*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
@@ -153,6 +155,12 @@ if [ "$fs" = xfs ]; then
 	# shellcheck source=tests/e2e/lib/xfs.sh
 	. "$repo/tests/e2e/lib/xfs.sh"
 	[ -n "$workdir" ] || workdir=/tmp
+elif [ "$fs" = ext4 ]; then
+	# The machine's own disk, as an appliance without NVMe would write it.
+	[ -n "$workdir" ] || workdir=/var/tmp
+	[ "$(df -PT "$workdir" | awk 'NR==2 {print $2}')" = ext4 ] || die "--fs ext4: $workdir is not on ext4"
+	avail=$(df -Pm "$workdir" | awk 'NR==2 {print $4}')
+	[ "${avail:-0}" -gt "$need_mb" ] || die "--fs ext4: $workdir has ${avail:-0} MB free, needs $need_mb"
 elif [ -z "$workdir" ]; then
 	if [ "${avail:-0}" -gt "$need_mb" ]; then workdir=/dev/shm; else workdir=/tmp; fi
 fi
@@ -180,12 +188,13 @@ cleanup() {
 trap cleanup EXIT
 # Room for sources, both destinations and XFS's own metadata and log; sparse, so only
 # what is written takes memory.
-[ "$fs" = tmpfs ] || xfs_mount "$T" $((need_mb * 3 / 2 + 512))
+[ "$fs" != xfs ] || xfs_mount "$T" $((need_mb * 3 / 2 + 512))
 trap 'exit 130' INT TERM
 voltype=$(df -PT "$T" | awk 'NR==2 {print $2}')
-[ "$fs" = tmpfs ] || [ "$voltype" = xfs ] || die "$T is $voltype, not xfs"
+[ "$fs" = tmpfs ] || [ "$voltype" = "$fs" ] || die "$T is $voltype, not $fs"
 fsnote=
-[ "$fs" = tmpfs ] || fsnote=", loop device ${XFS_LOOPS[0]} on a RAM-backed image, reflink=1"
+[ "$fs" != xfs ] || fsnote=", loop device ${XFS_LOOPS[0]} on a RAM-backed image, reflink=1"
+[ "$fs" != ext4 ] || fsnote=", the machine's disk ($(df -P "$T" | awk 'NR==2 {print $1}'))"
 [ -n "$data" ] || data=$T/data
 
 # ---- datasets
