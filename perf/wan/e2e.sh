@@ -22,9 +22,10 @@
 #   --target PCT     the share the median must reach (default 80, issue 20's; the
 #                    perf-smoke test runs a small tree with 0: it checks the script)
 #
-# No root; about 15 s a run at the defaults. The push's fixed costs (handshake, file list,
-# BBR's Startup, the last files' commits) are paid once per push, so the share grows with
-# the tree: docs/RELIABILITY.md, "What this machine sustains", gives the figures.
+# No root; about 10 s a run at the defaults (20 s with --sets 3). The push's fixed costs
+# (handshake, file list, BBR's Startup, the last files' commits) are paid once per push,
+# so the share grows with the tree: docs/RELIABILITY.md, "What this machine sustains",
+# gives the figures.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
