@@ -137,16 +137,24 @@ suite_clean(void)
 	return 0;
 }
 
-/* The handshake thread's side, run from this thread: the rings check the caller. */
+/* The handshake thread's side, run from this thread (the rings check the caller), served
+ * with the static key of `me`. */
 static unsigned int
-serve(unsigned int max)
+serve_as(const struct xf_noise_static *me, unsigned int max)
 {
 	unsigned int n;
 
 	xf_core_set_self(HS_CORE);
-	n = xf_hs_queue_serve(&q, &resp, max);
+	n = xf_hs_queue_serve(&q, me, max);
 	xf_core_set_self(RX_CORE);
 	return n;
+}
+
+/* The responder's side. */
+static unsigned int
+serve(unsigned int max)
+{
+	return serve_as(&resp, max);
 }
 
 static bool all_zero(const void *p, size_t n);
@@ -904,12 +912,7 @@ respond_to(const uint8_t *msg1, size_t len, uint32_t id, uint8_t *m2, struct xf_
 static unsigned int
 serve_init(unsigned int max)
 {
-	unsigned int n;
-
-	xf_core_set_self(HS_CORE);
-	n = xf_hs_queue_serve(&q, &init, max);
-	xf_core_set_self(RX_CORE);
-	return n;
+	return serve_as(&init, max);
 }
 
 /*
