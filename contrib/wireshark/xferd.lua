@@ -76,7 +76,8 @@ F["flags.key_epoch"] = ProtoField.bool("xferd.flags.key_epoch", "KEY_EPOCH", 16,
 F["flags.redo"] = ProtoField.bool("xferd.flags.redo", "REDO (a file sent again whole)", 16, nil, 0x0020)
 F["flags.xattr"] = ProtoField.bool("xferd.flags.xattr", "XATTR (FLIST entries end with their attribute sets)", 16, nil, 0x0040)
 F["flags.names"] = ProtoField.bool("xferd.flags.names", "NAMES (FLIST: a name table follows the entries)", 16, nil, 0x0080)
-uint("flags.reserved", "Reserved flag bits", ProtoField.uint16, base.HEX, nil, 0xff00)
+F["flags.end"] = ProtoField.bool("xferd.flags.end", "END (DATA: the file's one frame, its CRC-64 after the bytes)", 16, nil, 0x0100)
+uint("flags.reserved", "Reserved flag bits", ProtoField.uint16, base.HEX, nil, 0xfe00)
 uint("len", "Payload length", ProtoField.uint16, base.DEC)
 uint("session", "Session", ProtoField.uint32, base.HEX)
 uint("reserved", "Reserved", ProtoField.uint32, base.HEX)
@@ -112,8 +113,9 @@ F["hello.flags.redo"] = ProtoField.bool("xferd.hello.flags.redo", "REDO", 32, ni
 F["hello.flags.filters"] = ProtoField.bool("xferd.hello.flags.filters", "FILTERS", 32, nil, 0x10000)
 F["hello.flags.sealed_opts"] = ProtoField.bool("xferd.hello.flags.sealed_opts", "SEALED_OPTS (the options are in message 1, encrypted)", 32, nil, 0x20000)
 F["hello.flags.no_compress"] = ProtoField.bool("xferd.hello.flags.no_compress", "NO_COMPRESS (a pull's --no-compress)", 32, nil, 0x40000)
+F["hello.flags.data_end"] = ProtoField.bool("xferd.hello.flags.data_end", "DATA_END (HELLO_ACK: the receiver takes a file's end in its one DATA frame)", 32, nil, 0x80000)
 F["hello.cookie"] = ProtoField.bytes("xferd.hello.cookie", "Cookie reply (nonce and sealed cookie)")
-uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfff80000)
+uint("hello.flags.reserved", "Reserved HELLO flag bits", ProtoField.uint32, base.HEX, nil, 0xfff00000)
 uint("hello.nonce", "Nonce", ProtoField.uint64, base.HEX)
 uint("hello.dest_len", "Destination length", ProtoField.uint16, base.DEC)
 uint("hello.auth_len", "Handshake length", ProtoField.uint16, base.DEC)
@@ -195,6 +197,7 @@ uint("data.raw_len", "Raw length (0: plain; else the bytes are DEFLATE, inflatin
 uint("data.offset", "Offset", ProtoField.uint64, base.DEC)
 F["data.bytes"] = ProtoField.bytes("xferd.data.bytes", "Data")
 uint("data.len", "Data length", ProtoField.uint32, base.DEC)
+uint("data.crc64", "CRC-64/XZ of the whole file (END)", ProtoField.uint64, base.HEX)
 -- COPY (3.6).
 uint("copy.file", "File", ProtoField.uint32, base.DEC)
 uint("copy.len", "Length", ProtoField.uint32, base.DEC)
@@ -400,6 +403,7 @@ body[1] = function(c, ack)
 		ft:add(F["hello.flags.filters"], fr)
 		ft:add(F["hello.flags.sealed_opts"], fr)
 		ft:add(F["hello.flags.no_compress"], fr)
+		ft:add(F["hello.flags.data_end"], fr)
 		ft:add(F["hello.flags.reserved"], fr)
 	end
 	c:take("hello.nonce", 8)
@@ -501,10 +505,11 @@ body[1] = function(c, ack)
 	else
 		reserved0(c, dest_len, "dest_len")
 		if not cookie then
-			-- Bit 8, COMPRESS: the receiver's volume asks (docs/PROTOCOL.md 6.16).
-			reserved0(c, bit.band(flags, 0xfffffefc), "flag bits 2..7 and 9..31")
-			if bit.band(flags, 0x100) ~= 0 and status ~= 0 then
-				c:fail("field", "COMPRESS in a refusal")
+			-- Bit 8, COMPRESS: the receiver's volume asks (docs/PROTOCOL.md 6.16);
+			-- bit 19, DATA_END: it takes a file's end in its one DATA frame (6.9).
+			reserved0(c, bit.band(flags, 0xfff7fefc), "flag bits 2..7, 9..18 and 20..31")
+			if bit.band(flags, 0x80100) ~= 0 and status ~= 0 then
+				c:fail("field", "COMPRESS or DATA_END in a refusal")
 			end
 		end
 		if status > 7 then
@@ -762,11 +767,16 @@ body[6] = function(c)
 	if not c:need(16, "DATA fields") then
 		return
 	end
+	-- END (docs/PROTOCOL.md 3.5, 6.9): the file's one frame, its CRC-64 after the bytes.
+	local crc_len = bit.band(c.hflags or 0, 0x100) ~= 0 and 8 or 0
 	c:take("data.file", 4)
 	-- raw_len (docs/PROTOCOL.md 3.5, 6.16): the frame writes raw_len bytes once inflated.
 	local raw_len = c:take("data.raw_len", 4)
 	local off = c:take("data.offset", 8)
-	local n = c:left()
+	if c:left() < crc_len then
+		return c:fail("truncated", "DATA with END shorter than its CRC-64")
+	end
+	local n = c:left() - crc_len
 	if n == 0 then
 		return c:fail("count", "DATA with no bytes")
 	end
@@ -774,8 +784,14 @@ body[6] = function(c)
 		c.tree:add(F["data.len"], n):set_generated()
 	end
 	c:take("data.bytes", n, nil, "bytes")
+	if crc_len ~= 0 then
+		c:take("data.crc64", 8)
+	end
 	if raw_len > 8932 then
 		return c:fail("field", "raw_len " .. raw_len .. " past 8932")
+	end
+	if crc_len ~= 0 and off ~= UInt64(0) then
+		return c:fail("field", "DATA with END at offset " .. tostring(off))
 	end
 	if not no_overflow(off, UInt64(raw_len ~= 0 and raw_len or n)) then
 		c:fail("range", "offset + length past 2^63-1")
@@ -943,11 +959,14 @@ local function info_of(typ, tvb, off, len, sealed)
 	elseif typ == 6 then
 		local o = len >= 16 and tostring(tvb:range(off + 8, 8):uint64()) or "?"
 		local raw = len >= 16 and tvb:range(off + 4, 4):uint() or 0
+		local fin = bit.band(tvb(4, 2):uint(), 0x100) ~= 0
+		local n = len - 16 - (fin and 8 or 0)
+		local tail = fin and " END" or ""
 		if raw ~= 0 then
-			return string.format("DATA file=%s offset=%s len=%d raw_len=%d", u(0, 4), o,
-			                     len - 16, raw)
+			return string.format("DATA file=%s offset=%s len=%d raw_len=%d%s", u(0, 4), o,
+			                     n, raw, tail)
 		end
-		return string.format("DATA file=%s offset=%s len=%d", u(0, 4), o, len - 16)
+		return string.format("DATA file=%s offset=%s len=%d%s", u(0, 4), o, n, tail)
 	elseif typ == 9 then
 		return string.format("COMMIT committed=%s credit=%s seq=%s", u(0, 4), u(4, 4), u(10, 2))
 	end
@@ -969,7 +988,7 @@ function xf.dissector(tvb, pinfo, tree)
 	root:add(F["version"], tvb(2, 1))
 	root:add(F["type"], tvb(3, 1))
 	local ft = root:add(F["flags"], tvb(4, 2))
-	for _, k in ipairs({ "noack", "reply", "acknow", "key_phase", "key_epoch", "redo", "xattr", "names", "reserved" }) do
+	for _, k in ipairs({ "noack", "reply", "acknow", "key_phase", "key_epoch", "redo", "xattr", "names", "end", "reserved" }) do
 		ft:add(F["flags." .. k], tvb(4, 2))
 	end
 	root:add(F["len"], tvb(6, 2))
@@ -1000,11 +1019,14 @@ function xf.dissector(tvb, pinfo, tree)
 			dlen - HDR_LEN))
 		return dlen
 	end
-	if tvb(12, 4):uint() ~= 0 or bit.band(flags, 0xff00) ~= 0 then
-		bad("reserved: header reserved word or flag bits 8..15")
+	if tvb(12, 4):uint() ~= 0 or bit.band(flags, 0xfe00) ~= 0 then
+		bad("reserved: header reserved word or flag bits 9..15")
 	end
 	if bit.band(flags, 0xc0) ~= 0 and typ ~= 3 then
 		bad("reserved: header flag XATTR or NAMES on another frame than FLIST")
+	end
+	if bit.band(flags, 0x100) ~= 0 and typ ~= 6 then
+		bad("reserved: header flag END on another frame than DATA")
 	end
 	if session == 0 then
 		bad("field: session 0")
@@ -1048,8 +1070,10 @@ function xf.dissector(tvb, pinfo, tree)
 			root:add(F["encrypted"], tvb(HDR_LEN, n))
 		end
 		root:add(F["encrypted_len"], n):set_generated()
-		if typ == 6 and n > 16 then
-			root:add(F["data.len"], n - 16):set_generated()
+		-- The header is in clear: a DATA frame's END says its CRC-64 is among the bytes.
+		local crc_len = bit.band(flags, 0x100) ~= 0 and 8 or 0
+		if typ == 6 and n > 16 + crc_len then
+			root:add(F["data.len"], n - 16 - crc_len):set_generated()
 		end
 		root:add(F["tag"], tvb(HDR_LEN + n, TAG_LEN))
 		pinfo.cols.info = info_of(typ, tvb, HDR_LEN, n, true)

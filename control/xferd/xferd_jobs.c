@@ -159,6 +159,9 @@ job_json(const struct xf_job_info *j, const struct xferd *d, const struct job_sh
 		 * whole"): counted once in files_sent. */
 		json_object_set_new(o, "files_redone",
 		                    json_integer((json_int_t)j->push.files_redone));
+		/* Files sent in one frame with their end (docs/PROTOCOL.md 6.9). */
+		json_object_set_new(o, "files_data_end",
+		                    json_integer((json_int_t)j->push.files_data_end));
 		json_object_set_new(o, "read_retries",
 		                    json_integer((json_int_t)j->push.read_retries));
 		if (j->push.fails_kept > 0) {

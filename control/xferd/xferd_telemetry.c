@@ -357,6 +357,7 @@ job_dict(struct rte_tel_data *info, const struct tel_job *tj)
 	rte_tel_data_add_dict_u64(info, "files_done", settled);
 	rte_tel_data_add_dict_u64(info, "files_sent", j->push.files_sent);
 	rte_tel_data_add_dict_u64(info, "files_redone", j->push.files_redone);
+	rte_tel_data_add_dict_u64(info, "files_data_end", j->push.files_data_end);
 	rte_tel_data_add_dict_u64(info, "files_committed", j->push.files_committed);
 	rte_tel_data_add_dict_u64(info, "files_uptodate", j->push.files_uptodate);
 	rte_tel_data_add_dict_u64(info, "files_failed", j->push.files_failed);

@@ -494,6 +494,7 @@ push_add(struct xf_push_stats *d, const struct xf_push_stats *s, bool files, boo
 	}
 	d->files_failed += fails ? s->files_failed : 0;
 	d->files_redone += s->files_redone;
+	d->files_data_end += s->files_data_end;
 	d->read_retries += s->read_retries;
 	d->bytes_sent += s->bytes_sent;
 	d->bytes_literal += s->bytes_literal;

@@ -710,12 +710,14 @@ void eng_rs_end(struct eng_rx *rx, struct eng_rsess *rs, bool timed_out);
 struct eng_rsess *eng_rs_find(struct eng_rx *rx, uint32_t id, uint32_t ip, uint16_t port);
 void eng_rs_open_keyed(struct eng_rx *rx, const struct xf_hs_rec *hs);
 
-/* The flags of every HELLO_ACK of an accepted session: the AEAD echo, and its volume's
- * ask for compressed DATA (rs->zip_ask, docs/PROTOCOL.md 6.16). */
+/* The flags of every HELLO_ACK of an accepted session: the AEAD echo, its volume's ask
+ * for compressed DATA (rs->zip_ask, docs/PROTOCOL.md 6.16), and, where a pipeline takes
+ * its files, that a file's one DATA frame may carry its end (6.9). */
 static inline uint32_t
 eng_rs_ack_flags(const struct eng_rx *rx, const struct eng_rsess *rs)
 {
-	return (rx->e->aead ? XF_HELLO_F_AEAD : 0) | (rs->zip_ask ? XF_HELLO_F_COMPRESS : 0);
+	return (rx->e->aead ? XF_HELLO_F_AEAD : 0) | (rs->zip_ask ? XF_HELLO_F_COMPRESS : 0) |
+	       (rs->ps != NULL ? XF_HELLO_F_DATA_END : 0);
 }
 /* AEAD (xf_engine_secure.c). */
 int eng_secure_create(struct xf_engine *e);

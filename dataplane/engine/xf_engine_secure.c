@@ -986,18 +986,12 @@ eng_secure_rx(struct eng_rx *rx, uint8_t *frame, uint16_t *len, uint32_t ip, uin
 	struct xf_secure *s;
 	int rc;
 
-	/* A header the codec refuses is left to it: it counts the exact reason. Its flag
-	 * rules as check_hdr() has them: the FLIST layouts on FLIST only, a second attempt
-	 * on a file's contents only. */
+	/* A header the codec refuses is left to it: it counts the exact reason. */
 	flags = *len >= XF_HDR_LEN ? ld16(frame + 4) : 0;
 	if (*len < XF_HDR_LEN || ld16(frame) != XF_PROTO_MAGIC || frame[2] != XF_PROTO_VERSION ||
 	    frame[3] == 0 || frame[3] > XF_MSG_PING || ld16(frame + 6) != *len - XF_HDR_LEN ||
-	    (flags &
-	     ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW | XF_HDR_F_REDO | XF_HDR_F_NAMES |
-	       XF_HDR_F_XATTR | XF_HDR_F_KEY_PHASE | XF_HDR_F_KEY_EPOCH)) != 0 ||
-	    ((flags & (XF_HDR_F_NAMES | XF_HDR_F_XATTR)) != 0 && frame[3] != XF_MSG_FLIST) ||
-	    ((flags & XF_HDR_F_REDO) != 0 && frame[3] != XF_MSG_DATA && frame[3] != XF_MSG_COPY &&
-	     frame[3] != XF_MSG_FILE_END) ||
+	    !xf_proto_hdr_flags_ok(frame[3],
+	                           flags & (uint16_t) ~(XF_HDR_F_KEY_PHASE | XF_HDR_F_KEY_EPOCH)) ||
 	    ld32(frame + 8) == 0 || ld32(frame + 12) != 0) {
 		return 0;
 	}

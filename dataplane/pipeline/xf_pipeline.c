@@ -947,6 +947,7 @@ const char *const xf_pipeline_rx_stats_names[] = {
 	"entries_given_up",
 	"paths_over",
 	"entries_over",
+	"data_ends",
 };
 _Static_assert(sizeof(xf_pipeline_rx_stats_names) / sizeof(xf_pipeline_rx_stats_names[0]) ==
                        XF_PIPELINE_RX_STATS_N,

@@ -197,6 +197,9 @@ struct xf_pipeline_rx_stats {
 	 *  above its bound (xf_pipeline_conf.max_paths) or every path chunk live
 	 *  (xf_ftable.h). */
 	uint64_t entries_over;
+	/** Files whose one DATA frame carried their end (XF_HDR_F_END, docs/PROTOCOL.md 6.9):
+	 *  taken as that DATA and its FILE_END. */
+	uint64_t data_ends;
 };
 
 /**

@@ -809,14 +809,21 @@ data_target(struct xf_session *s, const struct xf_msg *m, uint32_t file, bool co
 	return fe;
 }
 
-/* Hand a work item to the file's worker. @return 0, or -EAGAIN when its ring is full. */
-static int
-to_worker(struct xf_session *s, struct xf_work *it)
+/* Name the session a work item comes from. */
+static void
+stamp(const struct xf_session *s, struct xf_work *it)
 {
 	it->sid = s->sid;
 	it->rx = s->rx;
 	it->gen = s->gen;
 	it->fd = -1;
+}
+
+/* Hand a work item to the file's worker. @return 0, or -EAGAIN when its ring is full. */
+static int
+to_worker(struct xf_session *s, struct xf_work *it)
+{
+	stamp(s, it);
 	return xf_ring_enqueue_burst(ring_to(s, xf_pipeline_worker_of(s->p, it->file)), it, 1) == 1
 	               ? 0
 	               : -EAGAIN;
@@ -834,6 +841,48 @@ bound_status(const struct xf_fentry *fe, uint64_t offset, uint32_t len)
 	return offset + len > fe->size ? XF_ST_SIZE : XF_ST_OK;
 }
 
+/* A FILE_END's work item: the worker verifies the file's size bytes against crc64. */
+static struct xf_work
+file_end_item(uint32_t file, uint64_t size, uint64_t crc64, uint8_t status)
+{
+	return (struct xf_work){
+		.type = XF_WORK_FILE_END,
+		.file = file,
+		.off = size,
+		.val = crc64,
+		.status = status,
+	};
+}
+
+/*
+ * A file's one DATA frame with its end (XF_HDR_F_END, docs/PROTOCOL.md 6.9): its DATA
+ * item and its FILE_END item go to the worker in one bulk, both or neither, so that a full
+ * ring hands the buffer to nobody and the frame is offered again whole. Refused data
+ * (compressed, not announced) still ends the file: it then fails its CRC, as a refused
+ * DATA frame followed by its FILE_END would.
+ */
+static int
+data_with_end(struct xf_session *s, struct xf_fentry *fe, const struct xf_work *data,
+              const struct xf_msg_data *d)
+{
+	struct xf_work it[2];
+	unsigned int n = 0;
+
+	if (data != NULL) {
+		it[n++] = *data;
+	}
+	it[n++] = file_end_item(d->file, xf_proto_data_span(d), d->crc64, XF_ST_OK);
+	for (unsigned int k = 0; k < n; k++) {
+		stamp(s, &it[k]);
+	}
+	if (xf_ring_enqueue_bulk(ring_to(s, xf_pipeline_worker_of(s->p, d->file)), it, n) != n) {
+		return -EAGAIN;
+	}
+	fe->state = FS_FILE_END;
+	stats(s)->data_ends++;
+	return data != NULL ? 1 : 0; /* 1: the worker owns the buffer */
+}
+
 static int
 on_data(struct xf_session *s, const struct xf_msg *m, void *owner)
 {
@@ -847,21 +896,25 @@ on_data(struct xf_session *s, const struct xf_msg *m, void *owner)
 		.ptr = d->bytes,
 		.owner = owner,
 	};
+	bool refused = false;
 
 	if (d->raw_len != 0) {
 		if ((s->flags & XF_HELLO_F_COMPRESS) == 0) {
 			/* Not announced: a correct sender never sends it (PROTOCOL.md 6.16). */
 			stats(s)->zip_refused++;
-			return 0;
+			refused = true;
 		}
 		/* Inflated by the worker, never here: the RX core only forwards. */
 		it.flags = XF_WORK_F_COMPRESSED;
 		it.val = d->raw_len;
 	}
-	if (fe == NULL) {
+	if (fe == NULL || (refused && !d->end)) {
 		return 0;
 	}
 	it.status = bound_status(fe, d->offset, xf_proto_data_span(d));
+	if (d->end) {
+		return data_with_end(s, fe, refused ? NULL : &it, d);
+	}
 	return to_worker(s, &it) == 0 ? 1 : -EAGAIN; /* 1: the worker owns the buffer */
 }
 
@@ -870,13 +923,7 @@ on_file_end(struct xf_session *s, const struct xf_msg *m)
 {
 	const struct xf_msg_file_end *f = &m->file_end;
 	struct xf_fentry *fe = data_target(s, m, f->file, false);
-	struct xf_work it = {
-		.type = XF_WORK_FILE_END,
-		.file = f->file,
-		.off = f->size,
-		.val = f->crc64,
-		.status = (uint8_t)f->status,
-	};
+	struct xf_work it = file_end_item(f->file, f->size, f->crc64, (uint8_t)f->status);
 
 	if (fe == NULL) {
 		return 0;

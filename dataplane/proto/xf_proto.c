@@ -333,20 +333,25 @@ dec_sig(const uint8_t *b, uint32_t n, struct xf_msg_sig *m)
 }
 
 static enum xf_proto_reason
-dec_data(const uint8_t *b, uint32_t n, struct xf_msg_data *m)
+dec_data(const uint8_t *b, uint32_t n, uint16_t hdr_flags, struct xf_msg_data *m)
 {
-	if (n < DATA_LEN) {
+	uint32_t trailer = (hdr_flags & XF_HDR_F_END) != 0 ? XF_DATA_END_LEN : 0u;
+
+	if (n < DATA_LEN + trailer) {
 		return XF_R_TRUNCATED;
 	}
 	m->file = ld32(b);
 	m->offset = ld64(b + 8);
-	m->len = n - DATA_LEN;
+	m->len = n - DATA_LEN - trailer;
 	m->bytes = b + DATA_LEN;
 	m->raw_len = ld32(b + 4);
+	m->end = trailer != 0;
+	m->crc64 = m->end ? ld64(b + n - XF_DATA_END_LEN) : 0;
 	if (m->len == 0) {
 		return XF_R_COUNT;
 	}
-	if (m->raw_len > XF_DATA_RAW_MAX) {
+	/* A file's one frame with its end starts it (an empty file has no DATA). */
+	if (m->raw_len > XF_DATA_RAW_MAX || (m->end && m->offset != 0)) {
 		return XF_R_FIELD;
 	}
 	if (m->offset > OFF_MAX - xf_proto_data_span(m)) {
@@ -531,7 +536,7 @@ xf_proto_body_decode(const uint8_t *b, uint32_t n, struct xf_msg *msg)
 	case XF_MSG_SIG:
 		return dec_sig(b, n, &msg->sig);
 	case XF_MSG_DATA:
-		return dec_data(b, n, &msg->data);
+		return dec_data(b, n, msg->hdr.flags, &msg->data);
 	case XF_MSG_COPY:
 		return dec_copy(b, n, &msg->copy);
 	case XF_MSG_FILE_END:

@@ -139,6 +139,39 @@ struct xf_hdr {
  * bytes of attribute set (xf_xattr.h, docs/PROTOCOL.md 6.20).
  */
 #define XF_HDR_F_XATTR 0x0040u
+/**
+ * DATA only: the file's one DATA frame and its end (docs/PROTOCOL.md 3.5, 6.9). The
+ * frame's bytes are the whole file from offset 0, and XF_DATA_END_LEN bytes after them
+ * hold the whole file's CRC-64; the receiver takes it as that DATA followed by FILE_END
+ * (status 0, size the bytes written). Sent only to a receiver whose HELLO_ACK had
+ * XF_HELLO_F_DATA_END.
+ */
+#define XF_HDR_F_END 0x0100u
+
+/**
+ * May a frame of this type carry these header flags (the key phase and epoch of a sealed
+ * frame cleared)? The codec's rule, for a reader that looks at a header before it decodes.
+ */
+static inline bool
+xf_proto_hdr_flags_ok(uint8_t type, uint16_t flags)
+{
+	if ((flags & ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW | XF_HDR_F_REDO |
+	               XF_HDR_F_NAMES | XF_HDR_F_XATTR | XF_HDR_F_END)) != 0) {
+		return false;
+	}
+	/* Name tables and entries with attribute sets are FLIST layouts (docs/PROTOCOL.md
+	 * 6.20, 6.21); a file's data with its end is a DATA layout (3.5). */
+	if ((flags & (XF_HDR_F_NAMES | XF_HDR_F_XATTR)) != 0 && type != XF_MSG_FLIST) {
+		return false;
+	}
+	if ((flags & XF_HDR_F_END) != 0 && type != XF_MSG_DATA) {
+		return false;
+	}
+	/* A second attempt is a property of a file's contents: only the frames that carry
+	 * them may say so (docs/PROTOCOL.md 6.19). */
+	return (flags & XF_HDR_F_REDO) == 0 || type == XF_MSG_DATA || type == XF_MSG_COPY ||
+	       type == XF_MSG_FILE_END;
+}
 
 /** File kinds in FLIST entries. */
 enum xf_file_kind {
@@ -324,6 +357,9 @@ struct xf_msg_hello {
  *  --no-compress, so the push back sends no DATA compressed, whatever the responder's
  *  volume or the initiator's own (its HELLO_ACK) would ask (docs/PROTOCOL.md 6.16). */
 #define XF_HELLO_F_NO_COMPRESS 0x40000u
+/** HELLO_ACK only, accepting: this receiver takes a DATA frame with XF_HDR_F_END (a file's
+ *  data and its end in one frame, docs/PROTOCOL.md 6.9); a sender sends one only then. */
+#define XF_HELLO_F_DATA_END 0x80000u
 /** The only flags a HELLO under AEAD shows in clear: what the responder reads before it
  *  decrypts message 1 (docs/SECURITY.md 2.5). */
 #define XF_HELLO_F_CLEAR_AEAD (XF_HELLO_F_AEAD | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_SEALED_OPTS)
@@ -361,7 +397,7 @@ xf_hello_rx_flags(uint32_t hello_flags, bool ack_zip)
 	 XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE | XF_HELLO_F_HARDLINKS | XF_HELLO_F_COMPRESS |     \
 	 XF_HELLO_F_OWNER | XF_HELLO_F_PULL | XF_HELLO_F_REDO | XF_HELLO_F_FILTERS |               \
 	 XF_HELLO_F_OWNER_NAMES | XF_HELLO_F_SEALED_DEST | XF_HELLO_F_XATTRS | XF_HELLO_F_ACLS |   \
-	 XF_HELLO_F_SEALED_OPTS | XF_HELLO_F_NO_COMPRESS)
+	 XF_HELLO_F_SEALED_OPTS | XF_HELLO_F_NO_COMPRESS | XF_HELLO_F_DATA_END)
 /** HELLO flags only an initiator sends (reserved in HELLO_ACK). */
 #define XF_HELLO_F_HELLO_ONLY                                                                      \
 	(XF_HELLO_F_DELETE | XF_HELLO_F_VOLUME | XF_HELLO_F_DRYRUN | XF_HELLO_F_ITEMIZE |          \
@@ -487,7 +523,12 @@ struct xf_msg_data {
 	                       *   (XF_HELLO_F_COMPRESS, docs/PROTOCOL.md 6.16) */
 	uint64_t offset;      /**< offset + the bytes written (xf_proto_data_span) fits off_t */
 	const uint8_t *bytes; /**< points into the frame */
+	bool end;             /**< XF_HDR_F_END: offset 0, and the file ends with these bytes */
+	uint64_t crc64;       /**< with end: CRC-64/XZ of the whole file */
 };
+
+/** Bytes after the data of a DATA frame with XF_HDR_F_END: the file's CRC-64. */
+#define XF_DATA_END_LEN 8u
 
 /** Most bytes one DATA frame writes: what a plain frame of XF_PAYLOAD_MAX carries, so
  *  that a compressed frame still maps to one write of at most one frame's bytes. */
@@ -710,6 +751,15 @@ void xf_proto_set_flags(void *frame, uint16_t flags);
  */
 int xf_proto_data_hdr_encode(void *buf, const struct xf_hdr *hdr, uint32_t file, uint64_t offset,
                              uint32_t len, uint32_t raw_len);
+
+/**
+ * As xf_proto_data_hdr_encode() for a file's one DATA frame with its end (XF_HDR_F_END,
+ * offset 0): also writes the whole file's crc64 after the len bytes at
+ * buf + XF_DATA_OVERHEAD, so buf must hold XF_DATA_OVERHEAD + len + XF_DATA_END_LEN.
+ * @return that many bytes, or -EMSGSIZE / -EINVAL.
+ */
+int xf_proto_data_end_encode(void *buf, const struct xf_hdr *hdr, uint32_t file, uint32_t len,
+                             uint32_t raw_len, uint64_t crc64);
 
 /**
  * Builder for frames with arrays (FLIST, DECISION, SIG, ACK, COMMIT): begin with the

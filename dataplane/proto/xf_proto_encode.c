@@ -41,6 +41,13 @@ names_len(const struct xf_msg *msg)
 	return XF_NAMES_LEN + (size_t)msg->flist.names_len;
 }
 
+/* Bytes after a DATA frame's data: the file's CRC-64 when it carries the file's end. */
+static uint32_t
+data_trailer(const struct xf_msg *msg)
+{
+	return (msg->hdr.flags & XF_HDR_F_END) != 0 ? XF_DATA_END_LEN : 0u;
+}
+
 /*
  * Body length of msg as encode() would write it, or 0 with *err set if a length or
  * count is out of range before any byte is written.
@@ -95,10 +102,10 @@ body_len(const struct xf_msg *msg, int *err)
 			return 0;
 		}
 		*err = -EMSGSIZE;
-		if (msg->data.len > BODY_MAX - DATA_LEN) {
+		if (msg->data.len > BODY_MAX - DATA_LEN - data_trailer(msg)) {
 			return 0;
 		}
-		return DATA_LEN + msg->data.len;
+		return DATA_LEN + msg->data.len + data_trailer(msg);
 	case XF_MSG_COPY:
 		return COPY_LEN;
 	case XF_MSG_FILE_END:
@@ -190,6 +197,9 @@ wr_body(uint8_t *b, const struct xf_msg *msg)
 		st32(b + 4, msg->data.raw_len);
 		st64(b + 8, msg->data.offset);
 		put(b + DATA_LEN, msg->data.bytes, msg->data.len);
+		if (data_trailer(msg) != 0) {
+			st64(b + DATA_LEN + msg->data.len, msg->data.crc64);
+		}
 		break;
 	case XF_MSG_COPY:
 		st32(b, msg->copy.file);
@@ -272,28 +282,54 @@ xf_proto_encode(void *buf, size_t cap, const struct xf_msg *msg)
 	return (int)(XF_HDR_LEN + n);
 }
 
+/* A DATA frame's header and fields in front of its len bytes; with the END flag in
+ * hdr, the file's crc64 after them too. */
+static int
+data_encode(void *buf, const struct xf_hdr *hdr, uint32_t file, uint64_t offset, uint32_t len,
+            uint32_t raw_len, uint64_t crc64)
+{
+	struct xf_hdr h = *hdr;
+	uint8_t *p = buf;
+	uint32_t span = raw_len != 0 ? raw_len : len;
+	uint32_t trailer = (h.flags & XF_HDR_F_END) != 0 ? XF_DATA_END_LEN : 0u;
+
+	/* The function only makes DATA frames, so the type is DATA whatever hdr says. */
+	h.type = XF_MSG_DATA;
+	if (buf == NULL || check_hdr(&h) != XF_R_OK || len == 0 || raw_len > XF_DATA_RAW_MAX ||
+	    offset > OFF_MAX - span || (trailer != 0 && offset != 0)) {
+		return -EINVAL;
+	}
+	if (len > XF_PAYLOAD_MAX - XF_DATA_OVERHEAD - trailer) {
+		return -EMSGSIZE;
+	}
+	wr_hdr(p, &h, XF_MSG_DATA, (uint16_t)(DATA_LEN + len + trailer));
+	st32(p + XF_HDR_LEN, file);
+	st32(p + XF_HDR_LEN + 4, raw_len);
+	st64(p + XF_HDR_LEN + 8, offset);
+	if (trailer != 0) {
+		st64(p + XF_DATA_OVERHEAD + len, crc64);
+	}
+	return (int)(XF_DATA_OVERHEAD + len + trailer);
+}
+
 int
 xf_proto_data_hdr_encode(void *buf, const struct xf_hdr *hdr, uint32_t file, uint64_t offset,
                          uint32_t len, uint32_t raw_len)
 {
 	struct xf_hdr h = *hdr;
-	uint8_t *p = buf;
-	uint32_t span = raw_len != 0 ? raw_len : len;
 
-	/* The function only makes DATA frames, so the type is DATA whatever hdr says. */
-	h.type = XF_MSG_DATA;
-	if (buf == NULL || check_hdr(&h) != XF_R_OK || len == 0 || raw_len > XF_DATA_RAW_MAX ||
-	    offset > OFF_MAX - span) {
-		return -EINVAL;
-	}
-	if (len > XF_PAYLOAD_MAX - XF_DATA_OVERHEAD) {
-		return -EMSGSIZE;
-	}
-	wr_hdr(p, &h, XF_MSG_DATA, (uint16_t)(DATA_LEN + len));
-	st32(p + XF_HDR_LEN, file);
-	st32(p + XF_HDR_LEN + 4, raw_len);
-	st64(p + XF_HDR_LEN + 8, offset);
-	return (int)(XF_DATA_OVERHEAD + len);
+	h.flags &= (uint16_t)~XF_HDR_F_END; /* no room was promised for the CRC */
+	return data_encode(buf, &h, file, offset, len, raw_len, 0);
+}
+
+int
+xf_proto_data_end_encode(void *buf, const struct xf_hdr *hdr, uint32_t file, uint32_t len,
+                         uint32_t raw_len, uint64_t crc64)
+{
+	struct xf_hdr h = *hdr;
+
+	h.flags |= XF_HDR_F_END;
+	return data_encode(buf, &h, file, 0, len, raw_len, crc64);
 }
 
 /* ---- Builders ---- */

@@ -112,19 +112,7 @@ check_hdr(const struct xf_hdr *h)
 	if (h->type == 0 || h->type > XF_MSG_TYPE_MAX) {
 		return XF_R_TYPE;
 	}
-	if (h->flags & ~(XF_HDR_F_NOACK | XF_HDR_F_REPLY | XF_HDR_F_ACKNOW | XF_HDR_F_REDO |
-	                 XF_HDR_F_NAMES | XF_HDR_F_XATTR)) {
-		return XF_R_RESERVED;
-	}
-	/* Name tables and entries with attribute sets are FLIST layouts (docs/PROTOCOL.md
-	 * 6.20, 6.21). */
-	if ((h->flags & (XF_HDR_F_NAMES | XF_HDR_F_XATTR)) != 0 && h->type != XF_MSG_FLIST) {
-		return XF_R_RESERVED;
-	}
-	/* A second attempt is a property of a file's contents: only the frames that carry
-	 * them may say so (docs/PROTOCOL.md 6.19). */
-	if ((h->flags & XF_HDR_F_REDO) != 0 && h->type != XF_MSG_DATA && h->type != XF_MSG_COPY &&
-	    h->type != XF_MSG_FILE_END) {
+	if (!xf_proto_hdr_flags_ok(h->type, h->flags)) {
 		return XF_R_RESERVED;
 	}
 	if (h->session == 0) {
@@ -139,7 +127,8 @@ static inline enum xf_proto_reason
 check_hello_opts(const struct xf_msg_hello *m, bool ack, bool inner)
 {
 	if ((m->flags & ~(uint32_t)XF_HELLO_F_ALL) != 0 ||
-	    (ack && (m->flags & XF_HELLO_F_HELLO_ONLY) != 0)) {
+	    (ack && (m->flags & XF_HELLO_F_HELLO_ONLY) != 0) ||
+	    (!ack && (m->flags & XF_HELLO_F_DATA_END) != 0)) {
 		return XF_R_RESERVED;
 	}
 	if ((m->flags & XF_HELLO_F_OWNER_NAMES) != 0 && (m->flags & XF_HELLO_F_OWNER) == 0) {
@@ -172,8 +161,10 @@ check_hello_opts(const struct xf_msg_hello *m, bool ack, bool inner)
 		if (m->status > XF_ABORT_MAX) {
 			return XF_R_FIELD;
 		}
-		/* A volume's ask for compressed DATA is an answer to an accepted session. */
-		if (m->status != 0 && (m->flags & XF_HELLO_F_COMPRESS) != 0) {
+		/* A volume's ask for compressed DATA, and a receiver's word that it takes a
+		 * file's end in its DATA frame, are answers to an accepted session. */
+		if (m->status != 0 &&
+		    (m->flags & (XF_HELLO_F_COMPRESS | XF_HELLO_F_DATA_END)) != 0) {
 			return XF_R_FIELD;
 		}
 		/* An accepted session with no credit could never send a file. */

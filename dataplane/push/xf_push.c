@@ -545,6 +545,7 @@ on_hello_ack(struct xf_push *p, const struct xf_msg_hello *h)
 	 * was authenticated with the rest of the HELLO_ACK before it got here. */
 	p->st.zip_asked = (h->flags & XF_HELLO_F_COMPRESS) != 0;
 	p->st.zip_on |= p->st.zip_asked && p->cfg.compress_if_asked;
+	p->data_end = (h->flags & XF_HELLO_F_DATA_END) != 0;
 	p->state = XF_PUSH_RUNNING;
 	p->st.state = XF_PUSH_RUNNING;
 }

@@ -99,6 +99,8 @@ struct xf_push_stats {
 	uint32_t files_sent;      /**< files whose data was sent */
 	uint32_t files_redone;    /**< DELTA files the receiver asked again whole (they failed
 	                           *   its CRC-64), sent again in the same session */
+	uint32_t files_data_end;  /**< of files_sent, those whose one DATA frame carried their
+	                           *   end (XF_HDR_F_END, docs/PROTOCOL.md 6.9) */
 	uint64_t read_retries;    /**< reads asked for again because the reader could not start
 	                           *   them (no table entry or buffers, many jobs at once) */
 	/** The first XF_PUSH_FAILS_KEPT failed files, in the order they failed: their list

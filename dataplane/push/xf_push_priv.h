@@ -139,6 +139,8 @@ struct xf_push {
 	enum xf_push_state state;
 
 	uint16_t peer_payload; /**< min(ours, the peer's max_payload) once known */
+	bool data_end;         /**< the receiver takes a file's end in its one DATA frame
+	                        *   (XF_HELLO_F_DATA_END in its HELLO_ACK) */
 	uint32_t credit;       /**< files with index < credit may be listed */
 	uint32_t next_list;    /**< next index to put in a FLIST frame */
 	uint32_t committed;    /**< receiver: every index below it is settled */

@@ -550,10 +550,26 @@ xf_push_on_decisions(struct xf_push *p, const struct xf_msg *msg)
 	}
 }
 
+/*
+ * May this read's frame carry its file's end (XF_HDR_F_END, docs/PROTOCOL.md 6.9)? Only
+ * when it holds the whole file (from offset 0 to the end of file, no DATA of the file sent
+ * before it), there is room for the CRC after its bytes, and the receiver takes it. Then
+ * no FILE_END waits for the frame's acknowledgement: a small file is one frame, not two
+ * and a round trip.
+ */
+static bool
+ends_in_frame(const struct xf_push *p, const struct push_file *f, const struct xf_push_read *rd)
+{
+	return p->data_end && rd->eof && rd->offset == 0 && rd->size == XF_PUSH_READ_SPAN(rd) &&
+	       f->unacked == 0 && !f->delta &&
+	       rd->len + XF_DATA_END_LEN <= xf_push_frame_data_len(p);
+}
+
 void
 xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 {
 	struct push_file *f;
+	bool ended = false; /* the file's one frame carried its end */
 
 	if (rd->file >= p->count) {
 		if (rd->frame != NULL) {
@@ -581,19 +597,23 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 	} else if (rd->frame != NULL) {
 		struct push_frame *pf = p->free_list; /* reserved by read_ahead: never NULL */
 		struct xf_hdr h = hdr_for_file(p, XF_MSG_DATA, f);
+		bool end = ends_in_frame(p, f, rd);
 		int len = -EINVAL;
 
 		/* FILE_END waits for the file's last frame to be acked: ask for it at once. */
-		if (rd->eof) {
+		if (rd->eof && !end) {
 			h.flags |= XF_HDR_F_ACKNOW;
 		}
 		f->asked -= XF_MIN(f->asked, 1u);
 		f->got_off = rd->offset + XF_PUSH_READ_SPAN(rd);
 		p->read_busy_since = 0;
 		if (f->state == F_READING && pf != NULL) {
-			/* The reader put the data after the DATA header: write the header. */
-			len = xf_proto_data_hdr_encode(rd->payload, &h, rd->file, rd->offset,
-			                               rd->len, rd->raw_len);
+			/* The reader put the data after the DATA header: write the header (and
+			 * the file's CRC after the data). */
+			len = end ? xf_proto_data_end_encode(rd->payload, &h, rd->file, rd->len,
+			                                     rd->raw_len, rd->crc64)
+			          : xf_proto_data_hdr_encode(rd->payload, &h, rd->file, rd->offset,
+			                                     rd->len, rd->raw_len);
 		}
 		if (len < 0) {
 			/* Not wanted any more (the file failed meanwhile), or unencodable. */
@@ -607,6 +627,7 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 			p->pool_free--;
 			/* read_ahead keeps counting it until its first transmission. */
 			xf_push_queue_data(p, f, pf, rd, len, true);
+			ended = end;
 		}
 	}
 	if (!rd->last) {
@@ -655,6 +676,12 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		p->st.files_sent += f->decided != DECIDED_REDO; /* counted once */
 		if (f->delta) {
 			xf_push_delta_free(p, f); /* finished: its ops are queued */
+		}
+		if (ended) {
+			/* Its FILE_END went with its data: as queue_file_end() leaves it. */
+			f->state = F_END_SENT;
+			act_remove(p, rd->file);
+			p->st.files_data_end++;
 		}
 	}
 }

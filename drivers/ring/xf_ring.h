@@ -64,6 +64,17 @@ xf_ring_enqueue_burst(struct xf_ring *ring, const void *objs, unsigned int n)
 }
 
 /**
+ * Enqueue all n elements from objs, or none (a pair of items that must arrive together).
+ * Producer core only. @return n, or 0 if the ring has less room.
+ */
+static inline unsigned int
+xf_ring_enqueue_bulk(struct xf_ring *ring, const void *objs, unsigned int n)
+{
+	XF_RING_ASSERT_OWNER(ring, producer);
+	return rte_ring_sp_enqueue_bulk_elem(ring->r, objs, ring->esize, n, NULL);
+}
+
+/**
  * Dequeue up to n elements into objs. Consumer core only.
  * @return the number dequeued (0..n).
  */

@@ -31,6 +31,9 @@
  * n bytes of set for each entry, valid or not). Bit 2 makes the frame a placeholder
  * (XF_FLIST_F_GIVEUP: its entries regular files of size 0 without a set).
  *   7 RAW    n, then n bytes sent as a frame
+ *   8 DATA with its end (XF_HDR_F_END, docs/PROTOCOL.md 6.9)  file, length 1..64
+ *            (zeros), flags (bit 0: the CRC of the zeros, else 0; bit 1: compressed, as
+ *            op 1's bit 6)
  *   else     every queued frame taken
  * After the input every session is ended (aborted unless done) and closed, and:
  *   nothing outside the volume (its directory holds the volume and an intact canary),
@@ -288,6 +291,29 @@ run_ops(struct xh *h, struct xh_peer *peers, struct in *in)
 				raw[i] = take(in);
 			}
 			xh_push_from(h, pe->addr, pe->port, raw, (int)n);
+			break;
+		}
+		case 8: {
+			uint32_t file = take(in), len = take(in) % 64u + 1u;
+			uint8_t fl = take(in), z[128];
+			struct xf_msg m = { .data = { .file = file,
+				                      .len = len,
+				                      .bytes = zeros,
+				                      .end = true,
+				                      .crc64 = (fl & 1u) != 0
+				                                       ? xf_csum_crc64_zeros(0, len)
+				                                       : 0 } };
+			int n;
+
+			if ((fl & 2u) != 0) {
+				n = xf_zip_deflate(zip, zeros, len, z, sizeof(z));
+				CHECK(n > 0);
+				m.data.len = (uint32_t)n;
+				m.data.raw_len = len;
+				m.data.bytes = z;
+			}
+			m.hdr.flags = XF_HDR_F_END;
+			xh_msg(pe, &m, XF_MSG_DATA);
 			break;
 		}
 		default:

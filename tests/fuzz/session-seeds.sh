@@ -46,3 +46,9 @@ printf '\020\000\301\000\002\004\010\017' >"$out/owner-mismatch"
 # and gid 0 named), and two frames that name uid 2 differently (aborted, 6.21).
 printf '\000\000\341\000\002\004\010\001\000\000\000\077\001\000\100\000\011\002\000\112\000\001\017' >"$out/good-names"
 printf '\000\000\141\000\002\000\001\161\001\002\004\010\017' >"$out/names-conflict"
+# One file of 64 bytes ("a", size class 2^6) sent as one DATA frame with its end (op 8,
+# docs/PROTOCOL.md 6.9): 64 zeros and their CRC; the same compressed; then with a CRC of
+# 0 (the file fails).
+printf '\000\000\201\000\206\004\010\010\000\077\001\017' >"$out/good-end"
+printf '\000\000\201\000\206\004\010\010\000\077\003\017' >"$out/good-end-zip"
+printf '\000\000\201\000\206\004\010\010\000\077\000\017' >"$out/end-bad-crc"

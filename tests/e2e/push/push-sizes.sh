@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # End to end over net_memif: files whose sizes sit on every boundary of the framing
 # (0, 1, around the 1432-byte DATA payload of an MTU-1500 frame and its multiples, around
-# the MTU and the UDP payload, 64 KiB, 1 MiB) and one big file of random data (1 GiB by
-# default) arrive identical; a second push sends no file data.
+# the MTU and the UDP payload, 64 KiB, 1 MiB, around the most a file's one DATA frame
+# carries with its end) and one big file of random data (1 GiB by default) arrive
+# identical; a second push sends no file data.
 #
 #   push-sizes.sh XFERD XFERCTL [BIG_BYTES]
 set -euo pipefail
@@ -17,6 +18,10 @@ PAIR_PUSH_TIMEOUT=300 # read by pair_push (1 GiB at ~20 MB/s on a busy box)
 mtu=1500
 chunk=$((mtu - 20 - 8 - 24 - 16)) # IP, UDP, frame header, DATA fields: 1432
 sizes=(0 1 2 $((mtu - 1)) "$mtu" $((mtu + 1)) $((mtu - 28)) $((mtu - 28 + 1)))
+# A file of at most `room` bytes goes as one DATA frame with its end, the CRC-64 after its
+# bytes, and no FILE_END (docs/PROTOCOL.md 6.9); the pair seals every frame (a 16-byte tag).
+room=$((chunk - 16 - 8))
+sizes+=($((room - 1)) "$room" $((room + 1)))
 for k in 1 2 3 7 64 733; do
 	sizes+=($((k * chunk - 1)) $((k * chunk)) $((k * chunk + 1)))
 done
@@ -44,6 +49,13 @@ pair_expect_field files_failed 0
 pair_expect_field files_sent "$nreg"
 pair_expect_field bytes_total "$bytes"
 pair_expect_field bytes_done "$bytes"
+nend=0
+for s in "${sizes[@]}"; do
+	[ "$s" -lt 1 ] || [ "$s" -gt "$room" ] || nend=$((nend + 1))
+done
+pair_expect_field files_data_end "$nend"
+got=$(pair_json b 'sum(v["pipeline_data_ends"] for v in j["volumes"])' stats)
+[ "$got" -eq "$nend" ] || pair_fail "B took $got files with their end in their DATA frame, expected $nend"
 ms=$(pair_job_field elapsed_ms)
 pair_log "$bytes bytes in ${ms} ms: $(python3 -c "print('%.1f' % ($bytes / max($ms, 1) / 1e3))") MB/s," \
 	"$(pair_job_field retransmits) retransmits, $(pair_job_field wire_bytes_sent) wire bytes"

@@ -802,24 +802,6 @@ data_z(struct xh_peer *pe, uint32_t file, uint64_t off, const void *z, uint32_t 
 	return xh_msg(pe, &m, XF_MSG_DATA);
 }
 
-static bool
-file_is(const struct hcase *c, const char *name, const uint8_t *want, size_t n)
-{
-	static uint8_t got[8192];
-	char path[400];
-	ssize_t r;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", c->h.vol, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		return false;
-	}
-	r = read(fd, got, sizeof(got));
-	close(fd);
-	return r == (ssize_t)n && memcmp(got, want, n) == 0;
-}
-
 /* The six files of test_compressed decided: their DATA is taken only then. */
 static bool
 six_decided(void *arg)
@@ -891,8 +873,8 @@ test_compressed(void)
 	CU_ASSERT_EQUAL(pe.st[3], XF_ST_CHECKSUM);
 	CU_ASSERT_EQUAL(pe.st[4], XF_ST_CHECKSUM);
 	CU_ASSERT_EQUAL(pe.st[5], XF_ST_OK);
-	CU_ASSERT(file_is(&c, "good", text, sizeof(text)));
-	CU_ASSERT(file_is(&c, "mixed", text, sizeof(text)));
+	CU_ASSERT(xh_file_is(&c.h, "good", text, sizeof(text)));
+	CU_ASSERT(xh_file_is(&c.h, "mixed", text, sizeof(text)));
 	for (unsigned int i = 1; i <= 4; i++) {
 		char path[400];
 
@@ -936,7 +918,7 @@ test_compressed(void)
 	CU_ASSERT_EQUAL(rx_stats(&c)->zip_refused, 1);
 	xf_pipeline_times(c.h.p, &t);
 	CU_ASSERT_EQUAL(t.zip_frames, 3);
-	CU_ASSERT(file_is(&c, "cut", text, sizeof(text)));
+	CU_ASSERT(xh_file_is(&c.h, "cut", text, sizeof(text)));
 	xf_zip_free(zip);
 	case_end(&c, &pn, NULL);
 }

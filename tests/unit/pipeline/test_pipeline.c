@@ -847,6 +847,7 @@ rx_sum_check(const struct xf_pipeline *p, uint64_t frames)
 		F(entries_given_up),
 		F(paths_over),
 		F(entries_over),
+		F(data_ends),
 #undef F
 	};
 	struct xf_pipeline_rx_stats sum = { 0 };

@@ -361,15 +361,18 @@ xh_flist(struct xh_peer *pe, uint32_t first, const struct xf_flist_entry *e, uns
 	return xh_flist_named(pe, first, e, n, last, NULL, 0);
 }
 
-/** One message from the peer (DATA, COPY, FILE_END), m's header filled here. */
+/** One message from the peer (DATA, COPY, FILE_END), m's header filled here but for its
+ *  flags (XF_HDR_F_END, XF_HDR_F_REDO), kept as the caller set them. */
 static inline int
 xh_msg(struct xh_peer *pe, struct xf_msg *m, uint8_t type)
 {
 	static uint8_t buf[XF_PAYLOAD_MAX];
 
-	m->hdr = (struct xf_hdr){
-		.version = XF_PROTO_VERSION, .type = type, .session = pe->id, .pn = pe->pn++
-	};
+	m->hdr = (struct xf_hdr){ .version = XF_PROTO_VERSION,
+		                  .type = type,
+		                  .flags = m->hdr.flags,
+		                  .session = pe->id,
+		                  .pn = pe->pn++ };
 	return xh_push_from(pe->h, pe->addr, pe->port, buf, xf_proto_encode(buf, sizeof(buf), m));
 }
 
@@ -536,6 +539,25 @@ xh_tmp_left(const struct xh *h)
 
 	snprintf(path, sizeof(path), "%s/.xferd/tmp", h->vol);
 	return xh_count_entries(path);
+}
+
+/** The file at name in the volume holds exactly want[0..n) (n at most 8 KiB). */
+static inline bool
+xh_file_is(const struct xh *h, const char *name, const uint8_t *want, size_t n)
+{
+	static uint8_t got[8192];
+	char path[400];
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", h->vol, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return false;
+	}
+	r = read(fd, got, sizeof(got));
+	close(fd);
+	return r == (ssize_t)n && memcmp(got, want, n) == 0;
 }
 
 /** The case directory holds the volume and an intact canary, nothing else. */

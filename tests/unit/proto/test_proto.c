@@ -1380,6 +1380,8 @@ static const struct xf_test tests[] = {
 	{ "FLIST placeholders (XF_FLIST_F_GIVEUP)", test_flist_giveup },
 	{ "builders fill to the limit", test_builders_fill },
 	{ "DATA, COPY, FILE_END limits", test_roundtrip_data_copy },
+	{ "DATA with the file's end", test_data_end },
+	{ "HELLO_ACK: the receiver takes a file's end in its DATA", test_hello_data_end },
 	{ "ABORT and DONE limits", test_roundtrip_abort_done },
 	{ "truncated at every length", test_truncate_everywhere },
 	{ "trailing bytes and length", test_trailing },

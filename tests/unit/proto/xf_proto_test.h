@@ -80,6 +80,10 @@ void test_builders_refuse(void);
 void test_names(void);
 void test_set_pn_flags(void);
 
+/* A file's one DATA frame with its end (test_proto_data_end.c). */
+void test_data_end(void);
+void test_hello_data_end(void);
+
 /* Attribute sets and FLIST entries that carry them (test_proto_xattr.c). */
 void test_xattr_crc(void);
 void test_xattr_encode(void);

@@ -565,6 +565,39 @@ rx_ask_redo(uint32_t file)
 	rx_send_built(&b);
 }
 
+/* FILE_END, or the end a file's one DATA frame carried (XF_HDR_F_END). */
+static void
+rx_file_end(uint32_t file, uint16_t status, uint64_t size, uint64_t crc64)
+{
+	struct rfile *f = &T.rf[file];
+
+	if (f->settled) {
+		return; /* a retransmitted FILE_END */
+	}
+	if (status != 0) {
+		/* The sender gave the file up: fail it, as the pipeline does. */
+		CU_ASSERT_EQUAL(file, T.unreadable_index);
+		f->settled = f->failed = 1;
+		rx_commit_progress();
+		return;
+	}
+	/* FILE_END comes only after all the file's data: it is all here. */
+	CU_ASSERT_EQUAL(size, T.ent[file].size);
+	if (T.sparse && f->size < size) {
+		f->size = size; /* it ends in a hole: zeros (calloc) */
+	}
+	CU_ASSERT_EQUAL(f->size, size);
+	CU_ASSERT_EQUAL(xf_csum_crc64(0, f->data, f->size), crc64);
+	CU_ASSERT_EQUAL(memcmp(f->data, T.src[file], f->size), 0);
+	if (file == T.redo_index && !T.redo_asked) {
+		rx_ask_redo(file);
+		return;
+	}
+	f->settled = 1;
+	f->failed = file == T.fail_index; /* its commit step failed */
+	rx_commit_progress();
+}
+
 static void check_names(const struct xf_msg *m);
 
 static void
@@ -673,6 +706,7 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		a.hello.max_payload = 1472;
 		a.hello.window = T.window;
 		a.hello.flags |= T.vol_asks ? XF_HELLO_F_COMPRESS : 0; /* volumes[].compress */
+		a.hello.flags |= T.data_end ? XF_HELLO_F_DATA_END : 0;
 		a.hello.nonce = m.hello.nonce;
 		T.nonce = m.hello.nonce;
 		if (T.confirm_hello) {
@@ -790,6 +824,10 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		CU_ASSERT_FATAL(m.data.file < T.count);
 		CU_ASSERT_FATAL(T.rf[m.data.file].data != NULL);
 		CU_ASSERT_FATAL(m.data.offset + span <= T.ent[m.data.file].size);
+		if (m.data.end && T.rf[m.data.file].settled) {
+			T.late_ends++; /* a copy of a file's one frame, sent again */
+			break;
+		}
 		CU_ASSERT_FALSE(T.rf[m.data.file].settled);
 		if (m.data.raw_len != 0) {
 			/* Only in a session that announced it or whose HELLO_ACK asked for it,
@@ -804,38 +842,19 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 			memcpy(T.rf[m.data.file].data + m.data.offset, m.data.bytes, m.data.len);
 		}
 		T.rf[m.data.file].size = XF_MAX(T.rf[m.data.file].size, m.data.offset + span);
+		if (m.data.end) {
+			/* Only to a receiver that said it takes them, and of a whole file. */
+			CU_ASSERT(T.data_end);
+			CU_ASSERT_EQUAL(m.data.offset, 0);
+			T.data_ends++;
+			rx_file_end(m.data.file, 0, span, m.data.crc64);
+		}
 		break;
 	}
-	case XF_MSG_FILE_END: {
-		struct rfile *f = &T.rf[m.file_end.file];
-
-		if (f->settled) {
-			break; /* a retransmitted FILE_END */
-		}
-		if (m.file_end.status != 0) {
-			/* The sender gave the file up: fail it, as the pipeline does. */
-			CU_ASSERT_EQUAL(m.file_end.file, T.unreadable_index);
-			f->settled = f->failed = 1;
-			rx_commit_progress();
-			break;
-		}
-		/* FILE_END comes only after all the file's data: it is all here. */
-		CU_ASSERT_EQUAL(m.file_end.size, T.ent[m.file_end.file].size);
-		if (T.sparse && f->size < m.file_end.size) {
-			f->size = m.file_end.size; /* it ends in a hole: zeros (calloc) */
-		}
-		CU_ASSERT_EQUAL(f->size, m.file_end.size);
-		CU_ASSERT_EQUAL(xf_csum_crc64(0, f->data, f->size), m.file_end.crc64);
-		CU_ASSERT_EQUAL(memcmp(f->data, T.src[m.file_end.file], f->size), 0);
-		if (m.file_end.file == T.redo_index && !T.redo_asked) {
-			rx_ask_redo(m.file_end.file);
-			break;
-		}
-		f->settled = 1;
-		f->failed = m.file_end.file == T.fail_index; /* its commit step failed */
-		rx_commit_progress();
+	case XF_MSG_FILE_END:
+		T.file_ends++;
+		rx_file_end(m.file_end.file, m.file_end.status, m.file_end.size, m.file_end.crc64);
 		break;
-	}
 	case XF_MSG_DONE:
 		CU_FAIL("the sender ends its list with the LAST flag, never with DONE");
 		break;
@@ -902,6 +921,7 @@ push_setup(uint32_t count, uint64_t max_size, unsigned int loss, unsigned int du
 	T.absurd_index = UINT32_MAX;
 	T.redo_index = UINT32_MAX;
 	T.session = 0x1234abcd;
+	T.data_end = true;
 	T.seen = calloc(1u << 20, 1);
 	for (uint32_t i = 0; i < count; i++) {
 		uint64_t size = max_size == 0 ? 0 : push_rnd() % (max_size + 1);

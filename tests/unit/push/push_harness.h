@@ -93,6 +93,12 @@ struct push_harness {
 	 * no_compress: the push said --no-compress (cfg.compress_if_asked false). */
 	bool vol_asks;
 	bool no_compress;
+	/* The receiver's HELLO_ACK says it takes a file's end in its one DATA frame
+	 * (XF_HELLO_F_DATA_END), as every xferd receiver does: on by default (push_setup). It
+	 * counts such frames (data_ends), and their copies after the file settled. */
+	bool data_end;
+	unsigned int data_ends, late_ends;
+	unsigned int file_ends; /* FILE_END frames received, copies included */
 	struct xf_zip *zip;
 	/* -o -g --owner-names: entry i has uid 1000 + i % 7 and gid 100 + i % 3; the sender
 	 * names uid u "u<u>" and gid g "g<g>" except u % 7 == 6 (no name); the receiver

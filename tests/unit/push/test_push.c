@@ -58,6 +58,44 @@ test_clean_channel(void)
 	push_teardown();
 }
 
+/*
+ * A file whose bytes fit one frame with room for its CRC goes as that one DATA frame with
+ * its end (XF_HDR_F_END, docs/PROTOCOL.md 6.9), to a receiver whose HELLO_ACK takes it:
+ * no FILE_END of its own, so one frame fewer a file. A larger file, an empty one, and
+ * every file to a receiver that did not say so go as DATA and FILE_END. Through loss,
+ * duplicates and reordering too: a copy sent again carries the same end.
+ */
+static void
+test_data_end(void)
+{
+	const uint32_t room = 1472 - XF_DATA_OVERHEAD - XF_DATA_END_LEN; /* the harness's MTU */
+	for (unsigned int c = 0; c < 4; c++) {
+		bool offered = c % 2 == 0, lossy = c >= 2;
+		struct xf_push_stats st;
+		struct xf_reliab_stats rs;
+		uint32_t small = 0;
+
+		push_setup(200, 3000, lossy ? 5 : 0, lossy ? 5 : 0, lossy ? 10 : 0, 32);
+		T.data_end = offered;
+		for (uint32_t i = 0; i < T.count; i++) {
+			small += T.ent[i].size > 0 && T.ent[i].size <= room;
+		}
+		CU_ASSERT_FATAL(small > 20 && small < T.count - 20);
+		push_run(&st, &rs);
+		CU_ASSERT_EQUAL(st.state, XF_PUSH_DONE);
+		CU_ASSERT_EQUAL(st.files_failed, 0);
+		CU_ASSERT_EQUAL(T.committed, T.count);
+		CU_ASSERT_EQUAL(st.files_data_end, offered ? small : 0);
+		CU_ASSERT_EQUAL(T.data_ends, offered ? small : 0);
+		if (!lossy) {
+			/* One FILE_END fewer for each small file, and no copy sent again. */
+			CU_ASSERT_EQUAL(T.file_ends, T.count - (offered ? small : 0));
+			CU_ASSERT_EQUAL(T.late_ends, 0);
+		}
+		push_teardown();
+	}
+}
+
 /* A file the sender cannot read is given up with FILE_END(status): it fails, the rest
  * commits, and the session still ends. */
 static void
@@ -702,6 +740,7 @@ test_late_commit_keeps_its_failure(void)
 
 static const struct xf_test tests[] = {
 	{ "clean channel", test_clean_channel },
+	{ "a small file's one DATA frame carries its end", test_data_end },
 	{ "AEAD: message 1 in the HELLO, plain answers ignored", test_aead_hello },
 	{ "push -i --delete: the receiver's list of deletions, out of order", test_deleted_list },
 	{ "lossy channel", test_lossy_channel },

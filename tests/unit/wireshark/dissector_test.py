@@ -159,6 +159,17 @@ def main():
     bad(frame(FLIST, struct.pack(">IHH", 0, 1, 1) + entry(b"a") + struct.pack(">H", 9) + b"x",
               flags=0x40), "truncated")
     bad(frame(DATA, struct.pack(">IIQ", 5, 0, 0) + b"z", flags=0x40), "reserved")
+    # A file's one DATA frame with its end (6.9): the CRC-64 after the bytes, offset 0;
+    # the HELLO_ACK flag that allows it.
+    good(frame(DATA, struct.pack(">IIQ", 5, 0, 0) + b"z" * 10 + struct.pack(">Q", 0xABCDEF),
+               flags=0x100),
+         {"xferd.flags.end": "1", "xferd.data.len": "10", "xferd.data.crc64": "0x0000000000abcdef"})
+    bad(frame(DATA, struct.pack(">IIQ", 5, 0, 4) + b"z" * 10, flags=0x100), "field")
+    bad(frame(DATA, struct.pack(">IIQ", 5, 0, 0) + b"z" * 8, flags=0x100), "count")
+    bad(frame(DATA, struct.pack(">IIQ", 5, 0, 0) + b"z" * 7, flags=0x100), "truncated")
+    bad(frame(FILE_END, struct.pack(">IHHQQ", 1, 0, 0, 1, 0), flags=0x100), "reserved")
+    good(frame(HELLO_ACK, hello(window=64, flags=0x80000, ack=True), flags=0x6),
+         {"xferd.hello.flags.data_end": "1"})
     good(frame(DATA, struct.pack(">IIQ", 5, 0, 0) + b"z" * 8, flags=0x20),
          {"xferd.flags.redo": "1", "xferd.data.file": "5"})
     # --delete with filter rules: the destination field is dest, a NUL, the rules (6.12).
