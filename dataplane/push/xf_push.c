@@ -91,7 +91,7 @@ xf_push_settle(struct xf_push *p, uint32_t idx, uint8_t status)
 	if (f->state == F_SETTLED) {
 		return;
 	}
-	if (f->state == F_READING || f->state == F_DATA_DONE) {
+	if (f->state == F_READING) {
 		act_remove(p, idx);
 	}
 	xf_push_delta_free(p, f);
@@ -123,7 +123,9 @@ on_acked(void *arg, const struct xf_reliab_sent *s)
 
 	if ((f->type == XF_MSG_DATA || f->type == XF_MSG_COPY) && f->file < p->count &&
 	    p->files[f->file].unacked > 0) {
-		p->files[f->file].unacked--;
+		if (--p->files[f->file].unacked == 0) {
+			end_ready(p, f->file);
+		}
 	}
 	xf_push_pf_put(p, f);
 }
@@ -210,6 +212,7 @@ xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io, uint3
 	}
 	p->files = calloc(count > 0 ? count : 1, sizeof(*p->files));
 	p->queued = calloc(count > 0 ? count : 1, sizeof(*p->queued));
+	p->due = calloc(count > 0 ? count : 1, sizeof(*p->due));
 	rc = cfg->reliab;
 	rc.on_acked = on_acked;
 	rc.on_lost = on_lost;
@@ -218,7 +221,8 @@ xf_push_create(const struct xf_push_cfg *cfg, const struct xf_push_io *io, uint3
 	p->rel = xf_reliab_create(&rc, now);
 	nframes = pool_frames(&rc);
 	p->pool = calloc(nframes, sizeof(*p->pool));
-	if (p->files == NULL || p->queued == NULL || p->rel == NULL || p->pool == NULL) {
+	if (p->files == NULL || p->queued == NULL || p->due == NULL || p->rel == NULL ||
+	    p->pool == NULL) {
 		int err = p->rel == NULL ? errno : ENOMEM;
 
 		xf_push_destroy(p);
@@ -279,6 +283,7 @@ xf_push_destroy(struct xf_push *p)
 	free(p->pool);
 	free(p->files);
 	free(p->queued);
+	free(p->due);
 	free(p);
 }
 
@@ -813,18 +818,17 @@ xf_push_waits_peer(const struct xf_push *p)
 	if ((p->q_head != NULL || p->rq_head != NULL) && xf_reliab_can_send(p->rel)) {
 		return false;
 	}
-	if (p->ops_head < p->ops_n || p->read_busy_since != 0 ||
-	    (p->active < ACTIVE_FILES && p->fq_head < p->fq_tail)) {
+	if (p->ops_head < p->ops_n || p->read_busy_since != 0 || p->due_head != p->due_tail ||
+	    p->reqs_out != 0 || (p->active < ACTIVE_FILES && p->fq_head < p->fq_tail)) {
 		return false;
 	}
 	for (uint32_t k = 0; k < p->active; k++) {
 		const struct push_file *f = &p->files[p->act[k]];
 
-		/* A read out, or one the next poll asks for: a frame sent since this poll's
+		/* A read the next poll asks for: a frame sent since this poll's
 		 * xf_push_schedule_reads may have made room in the read-ahead. */
-		if (f->reqs != 0 ||
-		    (f->state == F_READING && !f->eof &&
-		     p->read_ahead + p->delta_queued + READ_CHUNK <= XF_PUSH_READ_AHEAD)) {
+		if (f->state == F_READING && !f->eof &&
+		    p->read_ahead + p->delta_queued + READ_CHUNK <= XF_PUSH_READ_AHEAD) {
 			return false;
 		}
 	}

@@ -130,8 +130,12 @@ xf_push_drain_ops(struct xf_push *p)
 		int len;
 
 		if (f->status != XF_ST_OK || f->state == F_SETTLED) {
-			/* The file failed meanwhile: its ops are void. */
+			/* The file failed meanwhile: its ops are void (its FILE_END, a give-up,
+			 * may wait for the last of them). */
 			f->dops -= XF_MIN(f->dops, 1u);
+			if (f->dops == 0) {
+				end_ready(p, d->file);
+			}
 			if (d->kind == XF_DELTA_OP_DATA) {
 				p->lit_head += d->len;
 			}

@@ -145,15 +145,25 @@ struct xf_push {
 	uint32_t next_list;    /**< next index to put in a FLIST frame */
 	uint32_t committed;    /**< receiver: every index below it is settled */
 	uint16_t commit_seq;   /**< the seq of the receiver's next COMMIT to apply */
-	/* Files the reader works on (F_READING, F_DATA_DONE), and files waiting for one of
-	 * those slots (F_QUEUED, in decision order): polls look at these, never at the whole
-	 * credit window (a scan of it per poll was a third of the sender's time on small
-	 * files). */
+	/* Files the reader works on (F_READING), and files waiting for one of those slots
+	 * (F_QUEUED, in decision order): polls look at these, never at the whole credit
+	 * window (a scan of it per poll was a third of the sender's time on small files). A
+	 * file read to its end leaves its slot: its FILE_END waits in no slot for its
+	 * acknowledgements (end_ready), so a round trip per file does not bound how many
+	 * files a second cross a long path. */
 	uint32_t act[ACTIVE_FILES]; /**< in file-list order (act_add) */
 	uint32_t active;
 	uint32_t *queued;          /**< FIFO of file indices, a ring with room for every file */
 	uint32_t fq_head, fq_tail; /**< free-running (at most two enqueues per file) */
-	uint32_t read_ahead;       /**< DATA frames asked of the reader and not yet sent once */
+	/** Files whose FILE_END may go (F_DATA_DONE, every DATA and COPY frame acknowledged,
+	 *  no matcher op left: end_ready), a ring with room for every file: a file enters it
+	 *  once per attempt, when the last of those comes true, and leaves it as its FILE_END
+	 *  is queued (xf_push_check_file_ends). */
+	uint32_t *due;
+	uint32_t due_head, due_tail; /**< free-running */
+	uint32_t reqs_out;   /**< read requests outstanding, every file's (a file read to its
+	                      *   end may still have some, in no slot) */
+	uint32_t read_ahead; /**< DATA frames asked of the reader and not yet sent once */
 	/** DELTA frames (the matcher's DATA and COPY) queued and not yet sent once: the
 	 * reader's answers for a DELTA file release their request's read_ahead at its end,
 	 * not as their frames go, so this is what bounds how far DELTA files are read ahead
@@ -288,6 +298,22 @@ act_remove(struct xf_push *p, uint32_t idx)
 			p->active--;
 			return;
 		}
+	}
+}
+
+/*
+ * Called where a file may have become ready for its FILE_END: it reached F_DATA_DONE, its
+ * last unacknowledged DATA or COPY frame was acknowledged, or its last matcher op was
+ * let go. Ready is F_DATA_DONE with neither left, and neither count rises again in that
+ * state, so each attempt of a file enters p->due once.
+ */
+static inline void
+end_ready(struct xf_push *p, uint32_t idx)
+{
+	const struct push_file *f = &p->files[idx];
+
+	if (f->state == F_DATA_DONE && f->unacked == 0 && f->dops == 0) {
+		p->due[p->due_tail++ % p->count] = idx;
 	}
 }
 

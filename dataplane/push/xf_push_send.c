@@ -257,7 +257,6 @@ queue_file_end(struct xf_push *p, uint32_t idx)
 	m.file_end.crc64 = f->crc64;
 	if (xf_push_queue_msg(p, &m, idx) == 0) {
 		f->state = F_END_SENT;
-		act_remove(p, idx);
 	}
 }
 
@@ -280,8 +279,8 @@ xf_push_give_up(struct xf_push *p, uint32_t idx, uint8_t status)
 		f->give_up = status;
 		return;
 	}
-	if (f->state == F_QUEUED) {
-		act_add(p, idx); /* queue_file_end counts it out */
+	if (f->state == F_READING) {
+		act_remove(p, idx); /* its FILE_END waits in no slot */
 	}
 	f->status = status;
 	f->size = 0;
@@ -290,6 +289,7 @@ xf_push_give_up(struct xf_push *p, uint32_t idx, uint8_t status)
 	f->state = F_DATA_DONE;
 	xf_push_delta_free(p, f); /* its queued ops are dropped by drain_ops */
 	f->unacked = 0;           /* do not wait for acks of void data */
+	end_ready(p, idx);
 }
 
 bool
@@ -380,6 +380,7 @@ xf_push_schedule_reads(struct xf_push *p)
 			continue;
 		}
 		f->reqs++;
+		p->reqs_out++;
 		f->asked += n;
 		p->read_ahead += n;
 		f->next_off += (uint64_t)n * xf_push_frame_data_len(p);
@@ -393,15 +394,17 @@ xf_push_check_file_ends(struct xf_push *p)
 {
 	bool busy = false;
 
-	/* Backwards: queue_file_end takes the file out of the list. */
-	for (uint32_t k = p->active; k-- > 0;) {
-		uint32_t i = p->act[k];
-		struct push_file *f = &p->files[i];
+	while (p->due_head != p->due_tail) {
+		uint32_t i = p->due[p->due_head % p->count];
 
-		if (f->state == F_DATA_DONE && f->unacked == 0 && f->dops == 0) {
+		if (p->files[i].state == F_DATA_DONE) {
 			queue_file_end(p, i);
-			busy = true;
+			if (p->files[i].state == F_DATA_DONE) {
+				break; /* no frame for it now: the next poll tries again */
+			}
 		}
+		p->due_head++; /* queued, or settled meanwhile */
+		busy = true;
 	}
 	return busy;
 }
@@ -446,6 +449,7 @@ old_answer(struct xf_push *p, struct push_file *f, const struct xf_push_read *rd
 		}
 	}
 	if (rd->last) {
+		p->reqs_out -= f->reqs != 0;
 		f->reqs -= XF_MIN(f->reqs, 1u);
 		f->asked -= XF_MIN(f->asked, rd->undelivered);
 		p->read_ahead -= XF_MIN(p->read_ahead, rd->undelivered);
@@ -634,6 +638,7 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		return;
 	}
 	/* Frames of this request that are not coming (end of file, error). */
+	p->reqs_out -= f->reqs != 0;
 	f->reqs -= XF_MIN(f->reqs, 1u);
 	f->asked -= XF_MIN(f->asked, rd->undelivered);
 	p->read_ahead -= XF_MIN(p->read_ahead, rd->undelivered);
@@ -674,14 +679,16 @@ xf_push_on_read(struct xf_push *p, const struct xf_push_read *rd, uint64_t now)
 		f->crc64 = rd->crc64;
 		f->state = F_DATA_DONE;
 		p->st.files_sent += f->decided != DECIDED_REDO; /* counted once */
+		act_remove(p, rd->file); /* read: the slot is the next file's */
 		if (f->delta) {
 			xf_push_delta_free(p, f); /* finished: its ops are queued */
 		}
 		if (ended) {
 			/* Its FILE_END went with its data: as queue_file_end() leaves it. */
 			f->state = F_END_SENT;
-			act_remove(p, rd->file);
 			p->st.files_data_end++;
+		} else {
+			end_ready(p, rd->file);
 		}
 	}
 }

@@ -5,11 +5,12 @@
 # loss, BBR, pushes each tree RUNS times into fresh destinations and prints per push the
 # job's time, its goodput as a share of the bottleneck, files per second, the files sent
 # as one DATA frame with their end (docs/PROTOCOL.md 6.9) and the retransmissions; then
-# the medians. The bottleneck is the baseline: no other tool crosses this link. Every
-# push must arrive identical (checked with diff -r after the last one).
+# the medians, and where each side's stage dropped frames. The bottleneck is the
+# baseline: no other tool crosses this link. Every push must arrive identical (the last
+# push of each tree is compared with diff -r).
 #
 #   perf/wan/tree.sh [--build DIR] [--runs N] [--data DIR] [--sets "small usr-include"]
-#                    [--rate-mbit R] [--delay-ms D]
+#                    [--rate-mbit R] [--delay-ms D] [--set K=V]...
 #
 #   --build DIR      build with control/xferd/xferd and control/xferctl/xferctl
 #                    (default <repo>/build/release)
@@ -20,6 +21,8 @@
 #                    the copy of /usr/include)
 #   --rate-mbit R    the bottleneck (default 1000)
 #   --delay-ms D     one-way delay (default 20: 40 ms RTT)
+#   --set K=V        a config setting for both appliances (repeatable), e.g.
+#                    session.window_files=4096
 #
 # No root. Each tree is copied once under the pair's push root; about 1-15 s a push.
 set -euo pipefail
@@ -31,6 +34,7 @@ data=
 sets="small usr-include"
 rate=1000
 delay=20
+extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) build=$2; shift 2 ;;
@@ -39,7 +43,8 @@ while [ $# -gt 0 ]; do
 	--sets) sets=$2; shift 2 ;;
 	--rate-mbit) rate=$2; shift 2 ;;
 	--delay-ms) delay=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR] [--runs N] [--data DIR] [--sets LIST] [--rate-mbit R] [--delay-ms D]" >&2; exit 2 ;;
+	--set) extra+=(--set "$2"); shift 2 ;;
+	*) echo "usage: $0 [--build DIR] [--runs N] [--data DIR] [--sets LIST] [--rate-mbit R] [--delay-ms D] [--set K=V]" >&2; exit 2 ;;
 	esac
 done
 xferd=$build/control/xferd/xferd
@@ -72,12 +77,12 @@ for s in $sets; do
 	cp -a "$data/$s" "$PAIR_DIR/src/$s"
 done
 
-echo "wan tree: $rate Mbit/s, $((2 * delay)) ms RTT, no loss, bbr; $runs runs a tree;" \
+echo "wan tree: $rate Mbit/s, $((2 * delay)) ms RTT, no loss, bbr; $runs runs a tree;${extra[*]:+ ${extra[*]};}" \
 	"$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 pair_start --set "ports[0].fault.rate_mbit=$rate" --set "ports[0].fault.delay_ms=$delay" \
 	--set "ports[0].fault.loss_ppm=0" --set "ports[0].fault.seed=20" \
 	--set "session.congestion=bbr" --set "session.rate_mbit=0" \
-	--set "session.window_max_frames=4096"
+	--set "session.window_max_frames=4096" "${extra[@]}"
 out=$PAIR_DIR/runs.txt
 : >"$out"
 for s in $sets; do
@@ -97,6 +102,12 @@ for s in $sets; do
 		tail -1 "$out" | awk '{ printf "%s run %s: %.2f s, goodput %.1f%% of the bottleneck, %.0f files/s, %s files in one frame, %s retransmits\n", $1, $2, $3 / 1000, $6, $7, $8, $9 }'
 	done
 	diff -r --no-dereference "$PAIR_DIR/src/$s" "$PAIR_VOL_B/$s-$runs" >/dev/null || pair_fail "$s: the last push's copy differs"
+done
+# Where the retransmitted frames were lost: the emulated link's queue (the bottleneck's
+# drop-tail: congestion) or nowhere on it (the receiver's ring).
+for side in a b; do
+	echo "$side's stage, every push: $(pair_json "$side" '"%d frames, %d dropped at the queue, %d at random" % (j["fault"]["frames"], j["fault"]["drop_queue_full"], j["fault"]["drop_random"])' stats)," \
+		"port rx_missed $(pair_json "$side" 'sum(p["rx_missed"] for p in j["ports"])' stats)"
 done
 python3 - "$out" <<'PY'
 import statistics, sys

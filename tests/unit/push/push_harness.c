@@ -69,7 +69,7 @@ static int
 t_send(void *arg, void *frame, uint16_t len)
 {
 	struct tframe *f = frame;
-	uint64_t due = T.now + 200000; /* 200 us one way */
+	uint64_t due = T.now + T.one_way_ns;
 
 	(void)arg;
 	T.sent_frames++;
@@ -284,7 +284,7 @@ rx_send(struct xf_msg *m)
 	m->hdr.pn = T.rx_pn++;
 	len = xf_proto_encode(buf, sizeof(buf), m);
 	CU_ASSERT_FATAL(len > 0);
-	chan_put(&T.to_tx, buf, (uint16_t)len, T.now + 200000);
+	chan_put(&T.to_tx, buf, (uint16_t)len, T.now + T.one_way_ns);
 }
 
 static void
@@ -293,7 +293,7 @@ rx_send_built(struct xf_proto_builder *b)
 	int len = xf_proto_build_finish(b);
 
 	CU_ASSERT_FATAL(len > 0);
-	chan_put(&T.to_tx, b->buf, (uint16_t)len, T.now + 200000);
+	chan_put(&T.to_tx, b->buf, (uint16_t)len, T.now + T.one_way_ns);
 }
 
 /* A COMMIT or DONE of the receiver's: kept until acknowledged (rx_resend_held), put on
@@ -309,7 +309,7 @@ rx_send_held(const uint8_t *buf, uint16_t len, uint64_t pn, uint64_t delay_ns, b
 	T.held[T.nheld].live = true;
 	T.nheld++;
 	if (!lost) {
-		chan_put(&T.to_tx, buf, len, T.now + 200000 + delay_ns);
+		chan_put(&T.to_tx, buf, len, T.now + T.one_way_ns + delay_ns);
 	}
 }
 
@@ -334,7 +334,7 @@ rx_resend_held(void)
 		if (T.held[i].buf[3] == XF_MSG_DONE) {
 			T.done_pn = T.held[i].pn;
 		}
-		chan_put(&T.to_tx, T.held[i].buf, T.held[i].len, T.now + 200000);
+		chan_put(&T.to_tx, T.held[i].buf, T.held[i].len, T.now + T.one_way_ns);
 		T.resends++;
 	}
 }
@@ -829,6 +829,11 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 			break;
 		}
 		CU_ASSERT_FALSE(T.rf[m.data.file].settled);
+		if (!T.rf[m.data.file].opened && !m.data.end) {
+			T.rf[m.data.file].opened = 1;
+			T.open_now++;
+			T.max_open = XF_MAX(T.max_open, T.open_now);
+		}
 		if (m.data.raw_len != 0) {
 			/* Only in a session that announced it or whose HELLO_ACK asked for it,
 			 * and exactly raw_len bytes. */
@@ -853,6 +858,10 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 	}
 	case XF_MSG_FILE_END:
 		T.file_ends++;
+		if (T.rf[m.file_end.file].opened && !T.rf[m.file_end.file].settled) {
+			T.rf[m.file_end.file].opened = 0;
+			T.open_now--;
+		}
 		rx_file_end(m.file_end.file, m.file_end.status, m.file_end.size, m.file_end.crc64);
 		break;
 	case XF_MSG_DONE:
@@ -922,6 +931,7 @@ push_setup(uint32_t count, uint64_t max_size, unsigned int loss, unsigned int du
 	T.redo_index = UINT32_MAX;
 	T.session = 0x1234abcd;
 	T.data_end = true;
+	T.one_way_ns = 200000; /* 200 us one way */
 	T.seen = calloc(1u << 20, 1);
 	for (uint32_t i = 0; i < count; i++) {
 		uint64_t size = max_size == 0 ? 0 : push_rnd() % (max_size + 1);
@@ -1119,6 +1129,7 @@ push_run(struct xf_push_stats *st, struct xf_reliab_stats *rs)
 		T.now += TICK_NS;
 		CU_ASSERT_FATAL(++turns < 2000000); /* 100 s of simulated time */
 	}
+	T.done_ns = T.now;
 	xf_push_reliab_stats(p, rs);
 	xf_push_destroy(p);
 	xf_zip_free(T.zip);

@@ -45,6 +45,7 @@ struct rfile {
 	uint8_t decision;
 	uint8_t settled;
 	uint8_t failed;
+	uint8_t opened; /* DATA came, its FILE_END not yet */
 };
 
 struct push_harness {
@@ -99,6 +100,11 @@ struct push_harness {
 	bool data_end;
 	unsigned int data_ends, late_ends;
 	unsigned int file_ends; /* FILE_END frames received, copies included */
+	/* Files some DATA of which came and whose FILE_END did not yet: now, and the most at
+	 * once. */
+	unsigned int open_now, max_open;
+	uint64_t one_way_ns; /* each frame's delay on the wire, both ways (200 us) */
+	uint64_t done_ns;    /* simulated time at the end of push_run's push */
 	struct xf_zip *zip;
 	/* -o -g --owner-names: entry i has uid 1000 + i % 7 and gid 100 + i % 3; the sender
 	 * names uid u "u<u>" and gid g "g<g>" except u % 7 == 6 (no name); the receiver
