@@ -23,6 +23,7 @@
 #ifndef XF_PUSH_PRIV_H
 #define XF_PUSH_PRIV_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -313,6 +314,7 @@ end_ready(struct xf_push *p, uint32_t idx)
 	const struct push_file *f = &p->files[idx];
 
 	if (f->state == F_DATA_DONE && f->unacked == 0 && f->dops == 0) {
+		assert(p->due_tail - p->due_head < p->count); /* one entry a file at most */
 		p->due[p->due_tail++ % p->count] = idx;
 	}
 }

@@ -270,6 +270,8 @@ void
 xf_push_give_up(struct xf_push *p, uint32_t idx, uint8_t status)
 {
 	struct push_file *f = &p->files[idx];
+	/* Already in p->due: it enters once (end_ready). */
+	bool due = f->state == F_DATA_DONE && f->unacked == 0 && f->dops == 0;
 
 	if (f->state != F_READING && f->state != F_QUEUED && f->state != F_DATA_DONE) {
 		return;
@@ -289,7 +291,9 @@ xf_push_give_up(struct xf_push *p, uint32_t idx, uint8_t status)
 	f->state = F_DATA_DONE;
 	xf_push_delta_free(p, f); /* its queued ops are dropped by drain_ops */
 	f->unacked = 0;           /* do not wait for acks of void data */
-	end_ready(p, idx);
+	if (!due) {
+		end_ready(p, idx);
+	}
 }
 
 bool
