@@ -19,6 +19,9 @@
 -- ports[].udp_port) and, by a heuristic (magic, version, type and the header's length
 -- against the datagram), xferd on any other port.
 --
+-- Over 1,000 lines: one plugin is one file (a plugin directory loads each .lua alone),
+-- and it holds every frame type's fields and rules, as the codec's two files do.
+--
 -- Which frames are sealed: a session whose HELLO is in the capture is sealed when that
 -- HELLO has XF_HELLO_F_AEAD; a frame of a session whose HELLO was not captured is taken
 -- as sealed when it carries a key phase or epoch bit, or when it does not decode as a
