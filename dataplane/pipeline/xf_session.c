@@ -9,9 +9,10 @@
  * Over 1,000 lines: one concern, a receive session's state machine on its RX
  * core (what it takes from the peer, what it hands the workers, what it sends back, in
  * which phase). The entry checks of hard links, compressed DATA, owners and their
- * names, attribute sets, type changes, placeholders and a file sent again whole are a
- * few lines each at the points where the machine takes an entry or a frame (the name
- * table's rules about 80 lines, attribute sets' bounds in xf_xattr.c); its stages' work
+ * names, attribute sets, type changes, placeholders, a file sent again whole and a
+ * file's data with its end are a few lines each at the points where the machine takes
+ * an entry or a frame (the name table's rules about 80 lines, attribute sets' bounds in
+ * xf_xattr.c); its stages' work
  * (stat, write, inflate, verify, commit, link, set attributes, delete) lives in the
  * worker's files. Splitting the phases apart would spread one state machine, whose
  * fields every handler reads, over files that could then only agree through it.
@@ -908,11 +909,11 @@ on_data(struct xf_session *s, const struct xf_msg *m, void *owner)
 		it.flags = XF_WORK_F_COMPRESSED;
 		it.val = d->raw_len;
 	}
-	if (fe == NULL || (refused && !d->end)) {
+	if (fe == NULL || (refused && !xf_proto_data_ends(m))) {
 		return 0;
 	}
 	it.status = bound_status(fe, d->offset, xf_proto_data_span(d));
-	if (d->end) {
+	if (xf_proto_data_ends(m)) {
 		return data_with_end(s, fe, refused ? NULL : &it, d);
 	}
 	return to_worker(s, &it) == 0 ? 1 : -EAGAIN; /* 1: the worker owns the buffer */

@@ -345,13 +345,12 @@ dec_data(const uint8_t *b, uint32_t n, uint16_t hdr_flags, struct xf_msg_data *m
 	m->len = n - DATA_LEN - trailer;
 	m->bytes = b + DATA_LEN;
 	m->raw_len = ld32(b + 4);
-	m->end = trailer != 0;
-	m->crc64 = m->end ? ld64(b + n - XF_DATA_END_LEN) : 0;
+	m->crc64 = trailer != 0 ? ld64(b + n - XF_DATA_END_LEN) : 0;
 	if (m->len == 0) {
 		return XF_R_COUNT;
 	}
 	/* A file's one frame with its end starts it (an empty file has no DATA). */
-	if (m->raw_len > XF_DATA_RAW_MAX || (m->end && m->offset != 0)) {
+	if (m->raw_len > XF_DATA_RAW_MAX || (trailer != 0 && m->offset != 0)) {
 		return XF_R_FIELD;
 	}
 	if (m->offset > OFF_MAX - xf_proto_data_span(m)) {

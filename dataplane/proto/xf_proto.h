@@ -523,8 +523,7 @@ struct xf_msg_data {
 	                       *   (XF_HELLO_F_COMPRESS, docs/PROTOCOL.md 6.16) */
 	uint64_t offset;      /**< offset + the bytes written (xf_proto_data_span) fits off_t */
 	const uint8_t *bytes; /**< points into the frame */
-	bool end;             /**< XF_HDR_F_END: offset 0, and the file ends with these bytes */
-	uint64_t crc64;       /**< with end: CRC-64/XZ of the whole file */
+	uint64_t crc64;       /**< with XF_HDR_F_END: CRC-64/XZ of the whole file */
 };
 
 /** Bytes after the data of a DATA frame with XF_HDR_F_END: the file's CRC-64. */
@@ -625,6 +624,13 @@ struct xf_msg {
 		struct xf_msg_abort abort;
 	};
 };
+
+/** Is m a file's one DATA frame with its end (XF_HDR_F_END: offset 0, data.crc64)? */
+static inline bool
+xf_proto_data_ends(const struct xf_msg *m)
+{
+	return m->hdr.type == XF_MSG_DATA && (m->hdr.flags & XF_HDR_F_END) != 0;
+}
 
 /**
  * Decode and validate one frame.

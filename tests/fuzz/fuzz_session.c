@@ -299,7 +299,6 @@ run_ops(struct xh *h, struct xh_peer *peers, struct in *in)
 			struct xf_msg m = { .data = { .file = file,
 				                      .len = len,
 				                      .bytes = zeros,
-				                      .end = true,
 				                      .crc64 = (fl & 1u) != 0
 				                                       ? xf_csum_crc64_zeros(0, len)
 				                                       : 0 } };

@@ -60,7 +60,6 @@ data_end(struct xh_peer *pe, uint32_t file, const void *bytes, uint32_t len, uin
 		                      .len = len,
 		                      .raw_len = raw_len,
 		                      .bytes = bytes,
-		                      .end = true,
 		                      .crc64 = crc } };
 
 	m.hdr.flags = XF_HDR_F_END;

@@ -791,14 +791,7 @@ test_hello_ack_compress(void)
 	enum xf_proto_reason why;
 	int rc;
 
-	memset(&m, 0, sizeof(m));
-	m.hdr = hdr(XF_MSG_HELLO_ACK);
-	m.hello = (struct xf_msg_hello){ .min_version = XF_PROTO_VERSION,
-		                         .max_version = XF_PROTO_VERSION,
-		                         .max_payload = XF_PAYLOAD_MIN,
-		                         .window = 64,
-		                         .flags = XF_HELLO_F_COMPRESS,
-		                         .nonce = 7 };
+	m = tp_hello_ack(XF_HELLO_F_COMPRESS);
 	rc = xf_proto_encode(buf, sizeof(buf), &m);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_HDR_LEN + 28));
 	tp_roundtrip(buf, (size_t)rc, &d);

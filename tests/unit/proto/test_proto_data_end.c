@@ -42,13 +42,11 @@ test_data_end(void)
 	memset(&m, 0, sizeof(m));
 	m.hdr = h;
 	m.hdr.flags = XF_HDR_F_END | XF_HDR_F_REDO;
-	m.data = (struct xf_msg_data){
-		.file = 42, .len = 4096, .bytes = payload, .end = true, .crc64 = crc
-	};
+	m.data = (struct xf_msg_data){ .file = 42, .len = 4096, .bytes = payload, .crc64 = crc };
 	n = xf_proto_encode(ref, sizeof(ref), &m);
 	CU_ASSERT_EQUAL_FATAL(n, (int)(XF_DATA_OVERHEAD + 4096 + XF_DATA_END_LEN));
 	tp_roundtrip(ref, (size_t)n, &d);
-	CU_ASSERT(d.data.end);
+	CU_ASSERT(xf_proto_data_ends(&d));
 	CU_ASSERT_EQUAL(d.data.crc64, crc);
 	CU_ASSERT_EQUAL(d.data.len, 4096);
 	CU_ASSERT_EQUAL(d.data.offset, 0);
@@ -76,7 +74,7 @@ test_data_end(void)
 	rc = xf_proto_data_end_encode(buf, &h, 1, 100, 4000, crc);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_DATA_OVERHEAD + 100 + XF_DATA_END_LEN));
 	tp_roundtrip(buf, (size_t)rc, &d);
-	CU_ASSERT(d.data.end);
+	CU_ASSERT(xf_proto_data_ends(&d));
 	CU_ASSERT_EQUAL(xf_proto_data_span(&d.data), 4000);
 
 	/* The plain encoder never sets the flag, so it never promises a CRC it has not
@@ -85,7 +83,7 @@ test_data_end(void)
 	rc = xf_proto_data_hdr_encode(buf, &h, 1, 0, 100, 0);
 	CU_ASSERT_EQUAL_FATAL(rc, (int)(XF_DATA_OVERHEAD + 100));
 	tp_roundtrip(buf, (size_t)rc, &d);
-	CU_ASSERT(!d.data.end);
+	CU_ASSERT(!xf_proto_data_ends(&d));
 
 	/* The end of a file its one frame starts: nowhere else. */
 	m.data.offset = 1;
@@ -135,14 +133,7 @@ test_hello_data_end(void)
 	struct xf_msg m, d;
 	int rc;
 
-	memset(&m, 0, sizeof(m));
-	m.hdr = hdr(XF_MSG_HELLO_ACK);
-	m.hello = (struct xf_msg_hello){ .min_version = XF_PROTO_VERSION,
-		                         .max_version = XF_PROTO_VERSION,
-		                         .max_payload = XF_PAYLOAD_MIN,
-		                         .window = 64,
-		                         .flags = XF_HELLO_F_DATA_END | XF_HELLO_F_COMPRESS,
-		                         .nonce = 7 };
+	m = tp_hello_ack(XF_HELLO_F_DATA_END | XF_HELLO_F_COMPRESS);
 	rc = xf_proto_encode(buf, sizeof(buf), &m);
 	CU_ASSERT_FATAL(rc > 0);
 	tp_roundtrip(buf, (size_t)rc, &d);

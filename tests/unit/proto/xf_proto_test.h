@@ -45,6 +45,23 @@ hdr(uint8_t type)
 	return h;
 }
 
+/* An accepted HELLO_ACK with these flags: window 64, the least payload, nonce 7. */
+static inline struct xf_msg
+tp_hello_ack(uint32_t flags)
+{
+	struct xf_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr = hdr(XF_MSG_HELLO_ACK);
+	m.hello = (struct xf_msg_hello){ .min_version = XF_PROTO_VERSION,
+		                         .max_version = XF_PROTO_VERSION,
+		                         .max_payload = XF_PAYLOAD_MIN,
+		                         .window = 64,
+		                         .flags = flags,
+		                         .nonce = 7 };
+	return m;
+}
+
 /* Build the base frame of type into buf; returns its length. */
 size_t tp_make_base(uint8_t type, uint8_t *buf);
 

@@ -824,12 +824,12 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 		CU_ASSERT_FATAL(m.data.file < T.count);
 		CU_ASSERT_FATAL(T.rf[m.data.file].data != NULL);
 		CU_ASSERT_FATAL(m.data.offset + span <= T.ent[m.data.file].size);
-		if (m.data.end && T.rf[m.data.file].settled) {
+		if (xf_proto_data_ends(&m) && T.rf[m.data.file].settled) {
 			T.late_ends++; /* a copy of a file's one frame, sent again */
 			break;
 		}
 		CU_ASSERT_FALSE(T.rf[m.data.file].settled);
-		if (!T.rf[m.data.file].opened && !m.data.end) {
+		if (!T.rf[m.data.file].opened && !xf_proto_data_ends(&m)) {
 			T.rf[m.data.file].opened = 1;
 			T.open_now++;
 			T.max_open = XF_MAX(T.max_open, T.open_now);
@@ -847,7 +847,7 @@ rx_handle(const uint8_t *bytes, uint16_t len)
 			memcpy(T.rf[m.data.file].data + m.data.offset, m.data.bytes, m.data.len);
 		}
 		T.rf[m.data.file].size = XF_MAX(T.rf[m.data.file].size, m.data.offset + span);
-		if (m.data.end) {
+		if (xf_proto_data_ends(&m)) {
 			/* Only to a receiver that said it takes them, and of a whole file. */
 			CU_ASSERT(T.data_end);
 			CU_ASSERT_EQUAL(m.data.offset, 0);
